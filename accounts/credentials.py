@@ -1,0 +1,151 @@
+"""API credentials: per-clinic or per-agency API keys and personal tokens.
+
+A secret looks like `cwk_<prefix>_<random>` (API key) or `cwt_<prefix>_<random>` (personal
+token). Only the prefix (for lookup) and a SHA-256 digest of the whole secret are stored; the
+secrets are 256-bit random, so a fast hash is the right one (no salt or KDF needed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import ApiKey, PersonalToken, Scope, User
+from core.errors import ValidationFailed
+
+API_KEY_KIND = "cwk"
+TOKEN_KIND = "cwt"  # noqa: S105 - a prefix, not a secret
+_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class IssuedSecret:
+    """What the caller shows once and never again."""
+
+    secret: str
+    prefix: str
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _new_secret(kind: str) -> IssuedSecret:
+    prefix = secrets.token_hex(6)
+    return IssuedSecret(secret=f"{kind}_{prefix}_{secrets.token_urlsafe(32)}", prefix=prefix)
+
+
+def _split(secret: str) -> tuple[str, str] | None:
+    parts = secret.split("_", 2)
+    if len(parts) != 3 or parts[0] not in {API_KEY_KIND, TOKEN_KIND}:
+        return None
+    return parts[0], parts[1]
+
+
+def _validate_scopes(scopes: list[str]) -> list[str]:
+    allowed = set(Scope.values)
+    unknown = [scope for scope in scopes if scope not in allowed]
+    if unknown or not scopes:
+        raise ValidationFailed(
+            "Invalid scopes.",
+            fields={"scopes": [f"Choose one or more of {', '.join(Scope.values)}."]},
+        )
+    return sorted(set(scopes), key=Scope.values.index)
+
+
+@transaction.atomic
+def api_key_create(
+    *, agency, clinic=None, name: str, scopes: list[str], created_by: User | None = None
+) -> tuple[ApiKey, IssuedSecret]:
+    """Create a key for `clinic` (or, without one, for the whole `agency`). The returned
+    secret is the only copy: it cannot be read back later."""
+    if clinic is not None and clinic.agency_id != agency.id:
+        raise ValidationFailed("The clinic belongs to another agency.")
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed("A name is required.", fields={"name": ["This field is required."]})
+    issued = _new_secret(API_KEY_KIND)
+    key = ApiKey.objects.create(
+        agency=agency,
+        clinic=clinic,
+        name=name[:100],
+        prefix=issued.prefix,
+        digest=_digest(issued.secret),
+        scopes=_validate_scopes(scopes),
+        created_by=created_by,
+    )
+    return key, issued
+
+
+@transaction.atomic
+def api_key_rotate(*, api_key: ApiKey) -> tuple[ApiKey, IssuedSecret]:
+    """Revoke `api_key` and issue a new one with the same binding, name and scopes."""
+    api_key_revoke(api_key=api_key)
+    return api_key_create(
+        agency=api_key.agency,
+        clinic=api_key.clinic,
+        name=api_key.name,
+        scopes=list(api_key.scopes),
+        created_by=api_key.created_by,
+    )
+
+
+def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at", "updated_at"])
+    return api_key
+
+
+def token_create(
+    *, user: User, name: str, ttl: timedelta | None = None
+) -> tuple[PersonalToken, IssuedSecret]:
+    issued = _new_secret(TOKEN_KIND)
+    token = PersonalToken.objects.create(
+        user=user,
+        name=(name or "API token")[:100],
+        prefix=issued.prefix,
+        digest=_digest(issued.secret),
+        expires_at=timezone.now() + ttl if ttl else None,
+    )
+    return token, issued
+
+
+def _touch(obj) -> None:
+    now = timezone.now()
+    if obj.last_used_at is None or now - obj.last_used_at > _LAST_USED_RESOLUTION:
+        type(obj).objects.filter(pk=obj.pk).update(last_used_at=now)
+        obj.last_used_at = now
+
+
+def credential_authenticate(secret: str) -> ApiKey | PersonalToken | None:
+    """The active API key or personal token for `secret`, or None. Constant-time compare."""
+    split = _split(secret.strip())
+    if split is None:
+        return None
+    kind, prefix = split
+    now = timezone.now()
+    if kind == API_KEY_KIND:
+        obj = (
+            ApiKey.objects.select_related("agency", "clinic")
+            .filter(prefix=prefix, revoked_at__isnull=True)
+            .first()
+        )
+    else:
+        obj = (
+            PersonalToken.objects.select_related("user")
+            .filter(prefix=prefix, revoked_at__isnull=True, user__is_active=True)
+            .first()
+        )
+        if obj is not None and obj.expires_at is not None and obj.expires_at <= now:
+            obj = None
+    if obj is None or not hmac.compare_digest(obj.digest, _digest(secret.strip())):
+        return None
+    _touch(obj)
+    return obj

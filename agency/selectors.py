@@ -1,0 +1,28 @@
+from django.db.models import QuerySet
+
+from agency.models import Agency, AgencyMembership
+
+
+def agencies_for_user(user) -> QuerySet[Agency]:
+    if user is None or not user.is_authenticated:
+        return Agency.objects.none()
+    return Agency.objects.filter(memberships__user=user).distinct()
+
+
+def agency_memberships_for_user(user) -> QuerySet[AgencyMembership]:
+    return AgencyMembership.objects.filter(user=user).select_related("agency")
+
+
+def agency_for_branding(request) -> Agency | None:
+    """The clinic's agency inside a clinic; otherwise the caller's (first) agency, reached
+    as staff or through a clinic membership."""
+    clinic = getattr(request, "clinic", None)
+    if clinic is not None:
+        return clinic.agency
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    agency = agencies_for_user(user).order_by("pk").first()
+    if agency is not None:
+        return agency
+    return Agency.objects.filter(clinics__memberships__user=user).order_by("pk").first()

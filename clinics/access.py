@@ -1,0 +1,150 @@
+"""The one place that decides what an actor may do in a clinic.
+
+Every request routed to a clinic passes `ClinicAccessMiddleware`, which calls
+`clinic_access()`; every clinic API and page inherits a base class that checks the
+permission it needs against the result. A user reaches a clinic through an agency
+membership of the clinic's agency or a membership of the clinic itself; an API key through
+its clinic, or through its agency for an agency-wide key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from accounts.models import ApiKey, PersonalToken, Scope, User
+from agency.models import AgencyMembership, AgencyRole
+from clinics.models import Clinic, ClinicMembership, ClinicRole, CrisisRole
+
+
+class Permission(StrEnum):
+    VIEW = "view"  # read reviews, incidents, reports
+    WRITE = "write"  # ingest, triage, draft replies, run incidents
+    APPROVE_AGENCY = "approve_agency"  # the agency's approval step
+    APPROVE_CLIENT = "approve_client"  # the clinic client's approval step
+    LEGAL_OVERRIDE = "legal_override"  # publish past a guard block, with a reason
+    MANAGE = "manage"  # clinic settings, people, sources, API keys, webhooks
+
+
+P = Permission
+AGENCY_ROLE_GRANTS: dict[str, frozenset[Permission]] = {
+    AgencyRole.OWNER: frozenset({P.VIEW, P.WRITE, P.APPROVE_AGENCY, P.MANAGE}),
+    AgencyRole.MANAGER: frozenset({P.VIEW, P.WRITE, P.APPROVE_AGENCY, P.MANAGE}),
+    AgencyRole.WRITER: frozenset({P.VIEW, P.WRITE}),
+    AgencyRole.ANALYST: frozenset({P.VIEW}),
+}
+CLINIC_ROLE_GRANTS: dict[str, frozenset[Permission]] = {
+    ClinicRole.APPROVER: frozenset({P.VIEW, P.APPROVE_CLIENT}),
+    ClinicRole.VIEWER: frozenset({P.VIEW}),
+}
+CRISIS_ROLE_GRANTS: dict[str, frozenset[Permission]] = {
+    CrisisRole.LEGAL: frozenset({P.LEGAL_OVERRIDE}),
+}
+AGENCY_KEY_SCOPE_GRANTS: dict[str, frozenset[Permission]] = {
+    Scope.READ: frozenset({P.VIEW}),
+    Scope.WRITE: frozenset({P.VIEW, P.WRITE}),
+    Scope.APPROVE: frozenset({P.VIEW, P.APPROVE_AGENCY}),
+}
+CLINIC_KEY_SCOPE_GRANTS: dict[str, frozenset[Permission]] = {
+    Scope.READ: frozenset({P.VIEW}),
+    Scope.WRITE: frozenset({P.VIEW, P.WRITE}),
+    Scope.APPROVE: frozenset({P.VIEW, P.APPROVE_CLIENT}),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is calling: a user (by session or personal token) or an API key."""
+
+    user: User | None = None
+    api_key: ApiKey | None = None
+    via_session: bool = False
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user is not None or self.api_key is not None
+
+    @classmethod
+    def from_credential(cls, credential: ApiKey | PersonalToken) -> Actor:
+        if isinstance(credential, ApiKey):
+            return cls(api_key=credential)
+        return cls(user=credential.user)
+
+    @property
+    def label(self) -> str:
+        if self.api_key is not None:
+            return f"api-key:{self.api_key.prefix}"
+        return f"user:{self.user.pk}" if self.user else "anonymous"
+
+
+ANONYMOUS = Actor()
+
+
+@dataclass(frozen=True)
+class ClinicAccess:
+    clinic: Clinic
+    actor: Actor
+    agency_role: str | None = None
+    clinic_role: str | None = None
+    crisis_roles: frozenset[str] = field(default_factory=frozenset)
+    permissions: frozenset[Permission] = field(default_factory=frozenset)
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+    @property
+    def is_agency_staff(self) -> bool:
+        return self.agency_role is not None
+
+
+def _grants(table: dict[str, frozenset[Permission]], keys) -> frozenset[Permission]:
+    out: frozenset[Permission] = frozenset()
+    for key in keys:
+        out |= table.get(key, frozenset())
+    return out
+
+
+def clinic_access(actor: Actor, clinic: Clinic | None) -> ClinicAccess | None:
+    """What `actor` may do in `clinic`, or None when it may not reach the clinic at all
+    (callers answer 404 then, so that a clinic's existence does not leak)."""
+    if clinic is None or not actor.is_authenticated:
+        return None
+    if actor.api_key is not None:
+        key = actor.api_key
+        if key.revoked_at is not None or key.agency_id != clinic.agency_id:
+            return None
+        if key.clinic_id is not None:
+            if key.clinic_id != clinic.id:
+                return None
+            permissions = _grants(CLINIC_KEY_SCOPE_GRANTS, key.scopes)
+        else:
+            permissions = _grants(AGENCY_KEY_SCOPE_GRANTS, key.scopes)
+        return ClinicAccess(clinic=clinic, actor=actor, permissions=permissions)
+
+    user = actor.user
+    if not user.is_active:
+        return None
+    agency_role = (
+        AgencyMembership.objects.filter(user=user, agency_id=clinic.agency_id)
+        .values_list("role", flat=True)
+        .first()
+    )
+    membership = ClinicMembership.objects.filter(user=user, clinic=clinic).first()
+    if agency_role is None and membership is None:
+        return None
+    permissions = AGENCY_ROLE_GRANTS.get(agency_role, frozenset()) if agency_role else frozenset()
+    clinic_role = None
+    crisis_roles: frozenset[str] = frozenset()
+    if membership is not None:
+        clinic_role = membership.role
+        crisis_roles = frozenset(membership.crisis_roles)
+        permissions |= CLINIC_ROLE_GRANTS.get(membership.role, frozenset())
+        permissions |= _grants(CRISIS_ROLE_GRANTS, crisis_roles)
+    return ClinicAccess(
+        clinic=clinic,
+        actor=actor,
+        agency_role=agency_role,
+        clinic_role=clinic_role,
+        crisis_roles=crisis_roles,
+        permissions=permissions,
+    )

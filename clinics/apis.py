@@ -1,0 +1,178 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.response import Response
+
+from accounts.credentials import api_key_create, api_key_revoke
+from accounts.models import ApiKey, Scope
+from agency.models import AgencyMembership, AgencyRole
+from clinics.access import Permission
+from clinics.models import Clinic
+from clinics.selectors import clinics_for_actor
+from clinics.services import clinic_create
+from core.api import ClinicAPIView, PublicAPIView, paginated_response
+
+
+class ClinicOutputSerializer(serializers.ModelSerializer):
+    agency = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Clinic
+        fields = [
+            "slug",
+            "name",
+            "agency",
+            "timezone",
+            "specialties",
+            "phone",
+            "email",
+            "contact_url",
+            "reply_target_minutes",
+            "created_at",
+            "url",
+        ]
+
+    def get_url(self, clinic) -> str:
+        return f"/clinics/{clinic.slug}/api/v1/"
+
+
+class ClinicListApi(PublicAPIView):
+    """The clinics the caller may reach; agency owners and managers create clinics here."""
+
+    class InputSerializer(serializers.Serializer):
+        agency = serializers.SlugField(
+            required=False, help_text="Needed only for staff of several agencies."
+        )
+        name = serializers.CharField(max_length=200)
+        slug = serializers.SlugField(max_length=50)
+        timezone = serializers.CharField(max_length=64, default="UTC")
+        specialties = serializers.ListField(
+            child=serializers.CharField(max_length=64), default=list
+        )
+        phone = serializers.CharField(max_length=32, required=False, default="", allow_blank=True)
+        email = serializers.EmailField(required=False, default="", allow_blank=True)
+        contact_url = serializers.URLField(required=False, default="", allow_blank=True)
+        reply_target_minutes = serializers.IntegerField(min_value=5, default=24 * 60)
+
+    @extend_schema(responses=ClinicOutputSerializer(many=True))
+    def get(self, request):
+        clinics = clinics_for_actor(self.actor).order_by("name")
+        return paginated_response(self, clinics, ClinicOutputSerializer)
+
+    @extend_schema(request=InputSerializer, responses={201: ClinicOutputSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        agency_slug = values.pop("agency", None)
+        agency = self._agency_for_create(agency_slug)
+        clinic = clinic_create(agency=agency, **values)
+        return Response(ClinicOutputSerializer(clinic).data, status=status.HTTP_201_CREATED)
+
+    def _agency_for_create(self, agency_slug):
+        actor = self.actor
+        if actor.api_key is not None:
+            key = actor.api_key
+            if key.clinic_id is not None or Scope.WRITE not in key.scopes:
+                raise PermissionDenied("Only an agency key with the write scope creates clinics.")
+            if agency_slug and agency_slug != key.agency.slug:
+                raise PermissionDenied("This key belongs to another agency.")
+            return key.agency
+        memberships = AgencyMembership.objects.filter(
+            user=actor.user, role__in=[AgencyRole.OWNER, AgencyRole.MANAGER]
+        ).select_related("agency")
+        if agency_slug:
+            memberships = memberships.filter(agency__slug=agency_slug)
+        found = list(memberships[:2])
+        if not found:
+            raise PermissionDenied("Only an agency owner or manager creates clinics.")
+        if len(found) > 1:
+            raise PermissionDenied("You manage several agencies: name one in `agency`.")
+        return found[0].agency
+
+
+class MeApi(ClinicAPIView):
+    """What the caller may do in this clinic."""
+
+    class OutputSerializer(serializers.Serializer):
+        clinic = ClinicOutputSerializer()
+        actor = serializers.CharField()
+        agency_role = serializers.CharField(allow_null=True)
+        clinic_role = serializers.CharField(allow_null=True)
+        crisis_roles = serializers.ListField(child=serializers.CharField())
+        permissions = serializers.ListField(child=serializers.CharField())
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request):
+        access = self.access
+        return Response(
+            self.OutputSerializer(
+                {
+                    "clinic": access.clinic,
+                    "actor": access.actor.label,
+                    "agency_role": access.agency_role,
+                    "clinic_role": access.clinic_role,
+                    "crisis_roles": sorted(access.crisis_roles),
+                    "permissions": sorted(p.value for p in access.permissions),
+                }
+            ).data
+        )
+
+
+class ApiKeyOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApiKey
+        fields = ["id", "name", "prefix", "scopes", "created_at", "last_used_at", "revoked_at"]
+
+
+class ApiKeyListApi(ClinicAPIView):
+    """This clinic's API keys. Creating one returns its secret once; only a digest is kept."""
+
+    read_permission = Permission.MANAGE
+    write_permission = Permission.MANAGE
+
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=100)
+        scopes = serializers.ListField(
+            child=serializers.ChoiceField(choices=Scope.choices), min_length=1
+        )
+
+    class CreatedSerializer(ApiKeyOutputSerializer):
+        secret = serializers.CharField(read_only=True)
+
+        class Meta(ApiKeyOutputSerializer.Meta):
+            fields = [*ApiKeyOutputSerializer.Meta.fields, "secret"]
+
+    @extend_schema(responses=ApiKeyOutputSerializer(many=True))
+    def get(self, request):
+        keys = ApiKey.objects.filter(clinic=self.clinic).order_by("-created_at")
+        return Response(ApiKeyOutputSerializer(keys, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: CreatedSerializer})
+    def post(self, request):
+        if self.actor.api_key is not None:
+            raise PermissionDenied("API keys cannot create API keys.")
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        key, issued = api_key_create(
+            agency=self.clinic.agency,
+            clinic=self.clinic,
+            name=data.validated_data["name"],
+            scopes=data.validated_data["scopes"],
+            created_by=self.actor.user,
+        )
+        key.secret = issued.secret
+        return Response(self.CreatedSerializer(key).data, status=status.HTTP_201_CREATED)
+
+
+class ApiKeyRevokeApi(ClinicAPIView):
+    read_permission = Permission.MANAGE
+    write_permission = Permission.MANAGE
+
+    @extend_schema(request=None, responses=ApiKeyOutputSerializer)
+    def post(self, request, key_id: int):
+        key = ApiKey.objects.filter(clinic=self.clinic, pk=key_id).first()
+        if key is None:
+            raise NotFound()
+        return Response(ApiKeyOutputSerializer(api_key_revoke(api_key=key)).data)

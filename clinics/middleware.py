@@ -1,0 +1,149 @@
+"""Routing and the access gate for clinic URLs.
+
+Clinics are addressed by path: `/clinics/<slug>/...` for pages and `/clinics/<slug>/api/v1/...`
+for the API. `ClinicRoutingMiddleware` (first in the stack) finds the clinic and switches the
+connection to its schema; `ClinicAccessMiddleware` (after authentication) lets a request
+through only if `clinics.access.clinic_access` says the caller may reach the clinic. A clinic
+that does not exist and one the caller may not reach answer alike: 404 for a signed-in caller,
+401 / the login page for an anonymous one.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from types import SimpleNamespace
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.db import connection
+from django.http import Http404, JsonResponse
+from django.urls import set_urlconf
+from django_tenants.urlresolvers import get_subfolder_urlconf
+
+from accounts.credentials import credential_authenticate
+from clinics.access import ANONYMOUS, Actor, clinic_access
+from clinics.models import Domain
+
+CLINIC_PREFIX = f"/{settings.TENANT_SUBFOLDER_PREFIX}/"
+
+
+@lru_cache(maxsize=4096)
+def clinic_urlconf(segment: str):
+    return get_subfolder_urlconf(SimpleNamespace(domain_subfolder=segment))
+
+
+def _segment(path: str) -> str | None:
+    if not path.startswith(CLINIC_PREFIX):
+        return None
+    return path[len(CLINIC_PREFIX) :].split("/", 1)[0] or None
+
+
+def is_api_path(request) -> bool:
+    path = request.path_info
+    segment = _segment(path)
+    if segment is not None:
+        path = path[len(CLINIC_PREFIX) + len(segment) :]
+    return path.startswith("/api/")
+
+
+class ClinicRoutingMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        connection.set_schema_to_public()
+        request.clinic = None
+        request.clinic_segment = _segment(request.path_info)
+        if request.clinic_segment is None:
+            request.tenant = connection.tenant
+            request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
+        else:
+            domain = (
+                Domain.objects.select_related("tenant", "tenant__agency")
+                .filter(domain=request.clinic_segment)
+                .first()
+            )
+            # An unknown clinic still gets the clinic URLconf; the access gate answers for it.
+            request.urlconf = clinic_urlconf(request.clinic_segment)
+            if domain is not None:
+                request.clinic = domain.tenant
+                request.tenant = domain.tenant
+                connection.set_tenant(domain.tenant)
+            else:
+                request.tenant = connection.tenant
+        set_urlconf(request.urlconf)
+        try:
+            return self.get_response(request)
+        finally:
+            connection.set_schema_to_public()
+
+
+def _bearer(request) -> str | None:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() in {"bearer", "api-key", "token"} and value.strip():
+        return value.strip()
+    return None
+
+
+def actor_for_request(request) -> Actor:
+    """A credential in the Authorization header wins on API paths; otherwise the session."""
+    if is_api_path(request):
+        secret = _bearer(request)
+        if secret is not None:
+            credential = credential_authenticate(secret)
+            return Actor.from_credential(credential) if credential else _INVALID_CREDENTIAL
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return Actor(user=user, via_session=True)
+    return ANONYMOUS
+
+
+class _InvalidCredential(Actor):
+    pass
+
+
+_INVALID_CREDENTIAL = _InvalidCredential()
+
+
+def not_authenticated_response(request, *, invalid: bool = False):
+    if is_api_path(request):
+        detail = (
+            "Invalid or revoked credential."
+            if invalid
+            else "Authentication credentials were not provided."
+        )
+        response = JsonResponse(
+            {"detail": detail, "code": "authentication_failed" if invalid else "not_authenticated"},
+            status=401,
+        )
+        response["WWW-Authenticate"] = 'Bearer realm="api"'
+        return response
+    return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+
+
+def not_found_response(request):
+    if is_api_path(request):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    raise Http404("Not found.")
+
+
+class ClinicAccessMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        actor = actor_for_request(request)
+        request.actor = actor
+        request.clinic_access = None
+        if isinstance(actor, _InvalidCredential):
+            return not_authenticated_response(request, invalid=True)
+        if request.clinic_segment is None:
+            return self.get_response(request)
+        if not actor.is_authenticated:
+            return not_authenticated_response(request)
+        access = clinic_access(actor, request.clinic)
+        if access is None:
+            return not_found_response(request)
+        request.clinic_access = access
+        return self.get_response(request)

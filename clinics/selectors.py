@@ -1,0 +1,26 @@
+from django.db.models import Q, QuerySet
+
+from clinics.access import Actor
+from clinics.models import Clinic
+
+
+def clinics_for_actor(actor: Actor) -> QuerySet[Clinic]:
+    """Every clinic `actor` may reach: through an agency membership, a clinic membership, or
+    the binding of its API key. The only way public code lists clinics."""
+    qs = Clinic.objects.select_related("agency")
+    if actor.api_key is not None:
+        key = actor.api_key
+        if key.revoked_at is not None:
+            return qs.none()
+        if key.clinic_id is not None:
+            return qs.filter(pk=key.clinic_id, agency_id=key.agency_id)
+        return qs.filter(agency_id=key.agency_id)
+    if actor.user is None or not actor.user.is_active:
+        return qs.none()
+    return qs.filter(
+        Q(agency__memberships__user=actor.user) | Q(memberships__user=actor.user)
+    ).distinct()
+
+
+def clinic_for_actor(actor: Actor, *, slug: str) -> Clinic | None:
+    return clinics_for_actor(actor).filter(slug=slug).first()

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django_tenants.utils import schema_exists
+
+from accounts.models import User
+from accounts.services import user_get_or_create
+from agency.models import Agency
+from clinics.models import Clinic, ClinicMembership, ClinicRole, CrisisRole, Domain
+from clinics.schemas import TEMPLATE_SCHEMA, schema_clone_from_template, template_schema_ensure
+from core.errors import Conflict, ValidationFailed
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,48}[a-z0-9])$")
+RESERVED_SLUGS = {"public", "api", "static", "admin", "template", TEMPLATE_SCHEMA}
+
+
+def schema_name_for(slug: str) -> str:
+    return "clinic_" + slug.replace("-", "_")
+
+
+def _validate(clinic: Clinic) -> None:
+    try:
+        clinic.full_clean(exclude=["schema_name", "agency"])
+    except ValidationError as exc:
+        raise ValidationFailed("Invalid clinic.", fields=exc.message_dict) from None
+
+
+def clinic_create(
+    *,
+    agency: Agency,
+    name: str,
+    slug: str,
+    timezone: str = "UTC",
+    specialties: Iterable[str] = (),
+    phone: str = "",
+    email: str = "",
+    contact_url: str = "",
+    reply_target_minutes: int = 24 * 60,
+) -> Clinic:
+    """Create a clinic: its registry row, its schema (cloned from the template) and its
+    domain, in one transaction — a failure anywhere leaves nothing behind, so the call can
+    simply be retried. Calling it again for a clinic that exists in the same agency returns
+    that clinic unchanged."""
+    slug = (slug or "").strip().lower()
+    if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
+        raise ValidationFailed(
+            "Invalid slug.",
+            fields={"slug": ["Use 3-50 lowercase letters, digits and hyphens (not reserved)."]},
+        )
+    existing = Clinic.objects.filter(slug=slug).first()
+    if existing is not None:
+        if existing.agency_id == agency.id:
+            return existing
+        raise Conflict("A clinic with this slug already exists.", fields={"slug": ["Taken."]})
+
+    clinic = Clinic(
+        agency=agency,
+        name=(name or "").strip(),
+        slug=slug,
+        schema_name=schema_name_for(slug),
+        timezone=timezone,
+        specialties=[s.strip() for s in specialties if s and s.strip()],
+        phone=phone.strip(),
+        email=email.strip(),
+        contact_url=contact_url.strip(),
+        reply_target_minutes=reply_target_minutes,
+    )
+    _validate(clinic)
+    template_schema_ensure()
+    connection.set_schema_to_public()
+    try:
+        with transaction.atomic():
+            if schema_exists(clinic.schema_name):
+                # No clinic row owns it (checked above): the remains of a creation that was
+                # not transactional (an older version, or a manual attempt).
+                with connection.cursor() as cursor:
+                    cursor.execute(f'DROP SCHEMA "{clinic.schema_name}" CASCADE')
+            clinic.save()
+            schema_clone_from_template(clinic.schema_name)
+            Domain.objects.create(domain=slug, tenant=clinic, is_primary=True)
+    except IntegrityError as exc:
+        raise Conflict(f"Could not create the clinic: {exc}".splitlines()[0]) from exc
+    return clinic
+
+
+@transaction.atomic
+def clinic_member_add(
+    *,
+    clinic: Clinic,
+    email: str,
+    full_name: str,
+    role: str,
+    crisis_roles: Iterable[str] = (),
+    password: str | None = None,
+) -> ClinicMembership:
+    """Add a person to a clinic (creating the user if needed), or update their roles."""
+    if role not in ClinicRole.values:
+        raise ValidationFailed("Invalid role.", fields={"role": [f"Choose {ClinicRole.values}."]})
+    crisis = sorted(set(crisis_roles))
+    unknown = [r for r in crisis if r not in CrisisRole.values]
+    if unknown:
+        raise ValidationFailed(
+            "Invalid crisis role.", fields={"crisis_roles": [f"Unknown: {', '.join(unknown)}."]}
+        )
+    user: User = user_get_or_create(email=email, full_name=full_name, password=password)
+    membership, _ = ClinicMembership.objects.update_or_create(
+        clinic=clinic, user=user, defaults={"role": role, "crisis_roles": crisis}
+    )
+    return membership

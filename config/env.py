@@ -1,0 +1,97 @@
+"""Every setting that comes from the environment is read here, and only here.
+
+Local defaults work on a developer's machine (PostgreSQL and Redis on 127.0.0.1). In
+production (`CAREWATCH_ENV=production`) the secrets have no default: a missing one stops the
+process at start with the variable's name, instead of running with an insecure value.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+def _str(name: str, default: str | None = None) -> str:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        if default is None:
+            raise ImproperlyConfigured(f"Set the environment variable {name}.")
+        return default
+    return value
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}.")
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, not {raw!r}.") from None
+
+
+def _list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in _str(name, default).split(",") if item.strip()]
+
+
+@dataclass(frozen=True)
+class Env:
+    production: bool
+    secret_key: str
+    debug: bool
+    database_url: str
+    redis_url: str
+    allowed_hosts: list[str]
+    csrf_trusted_origins: list[str]
+    conn_max_age: int
+    email_backend: str
+    default_from_email: str
+    credentials_key: str
+    log_json: bool
+    log_level: str
+    sentiment_model: str
+    public_base_url: str
+
+
+def load() -> Env:
+    production = _str("CAREWATCH_ENV", "development") == "production"
+    insecure_default = None if production else "dev-only-insecure-key-" + "x" * 40
+    return Env(
+        production=production,
+        secret_key=_str("SECRET_KEY", insecure_default),
+        debug=_bool("DEBUG", not production),
+        database_url=_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/carewatch"),
+        redis_url=_str("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        allowed_hosts=_list("ALLOWED_HOSTS", "" if production else "localhost,127.0.0.1,[::1]"),
+        csrf_trusted_origins=_list("CSRF_TRUSTED_ORIGINS", ""),
+        conn_max_age=_int("CONN_MAX_AGE", 300),
+        email_backend=_str(
+            "EMAIL_BACKEND",
+            "django.core.mail.backends.smtp.EmailBackend"
+            if production
+            else "django.core.mail.backends.console.EmailBackend",
+        ),
+        default_from_email=_str("DEFAULT_FROM_EMAIL", "Carewatch <no-reply@carewatch.local>"),
+        # Fernet key(s) for source credentials, comma separated, newest first (rotation).
+        credentials_key=_str(
+            "CREDENTIALS_KEY",
+            None if production else "ZGV2LW9ubHktY3JlZGVudGlhbHMta2V5LTMyYnl0ZXM=",
+        ),
+        log_json=_bool("LOG_JSON", production),
+        log_level=_str("LOG_LEVEL", "INFO"),
+        sentiment_model=_str("SENTIMENT_MODEL", "default"),
+        public_base_url=_str("PUBLIC_BASE_URL", "http://localhost:8000"),
+    )

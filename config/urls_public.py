@@ -1,0 +1,27 @@
+"""URLs outside any clinic: sign-in, the clinic list, agency-wide API, docs, health."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from accounts.apis import TokenObtainApi
+from agency.views import brand_css
+from clinics.apis import ClinicListApi
+from core.views import HomeView, health
+
+api_v1 = [
+    path("auth/token/", TokenObtainApi.as_view(), name="token-obtain"),
+    path("clinics/", ClinicListApi.as_view(), name="clinic-list"),
+]
+
+urlpatterns = [
+    path("", HomeView.as_view(), name="home"),
+    path("", include("accounts.urls")),
+    path("health/", health, name="health"),
+    path("brand/<slug:slug>.css", brand_css, name="brand-css"),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,187 @@
+"""Shared API machinery: authentication from the access gate, the base classes every API
+inherits, one error shape, pagination."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.authentication import BaseAuthentication, SessionAuthentication
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from clinics.access import Permission
+from core.errors import DomainError
+
+
+class ApiKeyPrincipal:
+    """`request.user` for a call made with an API key."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    pk = None
+
+    def __init__(self, api_key):
+        self.api_key = api_key
+
+    def __str__(self) -> str:
+        return f"API key {self.api_key.prefix}"
+
+
+class _Csrf(SessionAuthentication):
+    def check(self, request):
+        self.enforce_csrf(request)
+
+
+class ActorAuthentication(BaseAuthentication):
+    """Takes the actor that `ClinicAccessMiddleware` established (session, personal token or
+    API key). Calls made with the session cookie must carry the CSRF token."""
+
+    def authenticate(self, request):
+        actor = getattr(request._request, "actor", None)
+        if actor is None or not actor.is_authenticated:
+            return None
+        if actor.via_session:
+            _Csrf().check(request)
+        return (actor.user or ApiKeyPrincipal(actor.api_key), actor)
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="api"'
+
+
+class _ClinicPermission(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        access = getattr(request._request, "clinic_access", None)
+        if access is None:
+            raise exceptions.NotFound()
+        needed = view.permission_for(request.method)
+        if not access.can(needed):
+            raise exceptions.PermissionDenied(
+                f"Your role in this clinic does not allow this ({needed.value})."
+            )
+        return True
+
+
+class _Authenticated(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        if request.auth is None:
+            raise exceptions.NotAuthenticated()
+        return True
+
+
+_SEALED = ("initial", "check_permissions", "get_permissions", "get_authenticators", "dispatch")
+
+
+class _SealedAPIView(APIView):
+    authentication_classes = [ActorAuthentication]
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("_access_base"):
+            return
+        for name in (*_SEALED, "authentication_classes", "permission_classes"):
+            if name in cls.__dict__:
+                raise TypeError(f"{cls.__name__} may not override {name}: access is decided once.")
+
+    @property
+    def actor(self):
+        return self.request._request.actor
+
+
+class ClinicAPIView(_SealedAPIView):
+    """Base of every API under /clinics/<slug>/api/. The access gate already refused callers
+    who cannot reach the clinic; this checks the permission each method needs."""
+
+    _access_base = True
+    read_permission = Permission.VIEW
+    write_permission = Permission.WRITE
+
+    def get_permissions(self):
+        return [_ClinicPermission()]
+
+    def permission_for(self, method: str) -> Permission:
+        if method in ("GET", "HEAD", "OPTIONS"):
+            return self.read_permission
+        return self.write_permission
+
+    @property
+    def clinic(self):
+        return self.request._request.clinic
+
+    @property
+    def access(self):
+        return self.request._request.clinic_access
+
+
+class PublicAPIView(_SealedAPIView):
+    """Base of every API under /api/v1/ (outside a clinic). Querysets there must be filtered by
+    the actor (see `clinics.selectors`)."""
+
+    _access_base = True
+
+    def get_permissions(self):
+        return [_Authenticated()]
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def _error_body(detail, code, fields=None):
+    body = {"detail": str(detail), "code": code}
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+def exception_handler(exc, context):
+    """Every error in one shape: `{"detail", "code", "fields"?}`."""
+    if isinstance(exc, DomainError):
+        return Response(_error_body(exc.detail, exc.code, exc.fields), status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        fields = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+        return Response(_error_body("Invalid input.", "invalid", fields), status=400)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        data = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        response.data = _error_body("Invalid input.", "invalid", data)
+    else:
+        codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+        code = codes if isinstance(codes, str) else "error"
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        response.data = _error_body(detail, code)
+    if response.status_code == status.HTTP_401_UNAUTHORIZED:
+        response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+class _Anyone(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        return True
+
+
+class AnonymousAPIView(_SealedAPIView):
+    """Base of the few APIs that take no credential (obtaining a token)."""
+
+    _access_base = True
+
+    def get_permissions(self):
+        return [_Anyone()]
+
+
+def paginated_response(view, queryset, serializer_class):
+    paginator = Pagination()
+    page = paginator.paginate_queryset(queryset, view.request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)

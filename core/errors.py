@@ -1,0 +1,33 @@
+"""Domain errors. Services raise these; the API's exception handler turns them into
+`{"detail": ..., "code": ...}` responses and commands print them."""
+
+
+class DomainError(Exception):
+    status_code = 400
+    code = "invalid"
+
+    def __init__(self, detail: str, *, code: str | None = None, fields: dict | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        if code:
+            self.code = code
+        self.fields = fields or {}
+
+
+class ValidationFailed(DomainError):
+    code = "invalid"
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    code = "conflict"
+
+
+class PermissionDenied(DomainError):
+    status_code = 403
+    code = "permission_denied"

@@ -1,0 +1,19 @@
+from django import template
+from django.conf import settings
+from django.urls import reverse
+
+from clinics.middleware import clinic_urlconf
+
+register = template.Library()
+
+
+@register.simple_tag
+def public_url(name, *args):
+    """A URL outside any clinic, from any page (clinic pages resolve with another URLconf)."""
+    return reverse(name, urlconf=settings.PUBLIC_SCHEMA_URLCONF, args=args)
+
+
+@register.simple_tag
+def clinic_url(clinic, name, *args):
+    """A URL inside `clinic`, from any page."""
+    return reverse(name, urlconf=clinic_urlconf(clinic.slug), args=args)

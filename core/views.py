@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.http import Http404, JsonResponse
+from django.views import View
+from django.views.generic import TemplateView
+
+from clinics.access import Permission
+from clinics.selectors import clinics_for_actor
+
+
+class ClinicView(View):
+    """Base of every page under /clinics/<slug>/. The access gate already refused callers who
+    cannot reach the clinic; this checks the permission the page needs."""
+
+    permission = Permission.VIEW
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "dispatch" in cls.__dict__:
+            raise TypeError(f"{cls.__name__} may not override dispatch: access is decided once.")
+
+    def dispatch(self, request, *args, **kwargs):
+        access = getattr(request, "clinic_access", None)
+        if access is None:
+            raise Http404("Not found.")
+        if not access.can(self.permission):
+            raise PermissionDenied("Your role in this clinic does not allow this.")
+        self.clinic = request.clinic
+        self.access = access
+        return super().dispatch(request, *args, **kwargs)
+
+
+class HomeView(LoginRequiredMixin, TemplateView):
+    template_name = "core/home.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["clinics"] = clinics_for_actor(self.request.actor).order_by("agency__name", "name")
+        return context
+
+
+def health(request):
+    """Liveness and readiness: PostgreSQL, Redis and the queues' depth."""
+    from config.celery import app
+
+    checks: dict[str, object] = {}
+    ok = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["postgres"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        ok = False
+        checks["postgres"] = f"error: {exc.__class__.__name__}"
+    try:
+        with app.connection_for_write() as conn:
+            client = conn.default_channel.client
+            checks["queues"] = {name: client.llen(name) for name in ("default", "ml")}
+        checks["redis"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        ok = False
+        checks["redis"] = f"error: {exc.__class__.__name__}"
+    response = JsonResponse(
+        {"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503
+    )
+    if not ok:
+        response["Retry-After"] = "5"
+    return response

@@ -1,0 +1,119 @@
+"""Per-clinic data (lives in each clinic's schema): where reviews come from and the reviews."""
+
+from django.db import models
+from django.db.models import Q
+
+from core.models import BaseModel
+
+
+class SourceKind(models.TextChoices):
+    GOOGLE = "google", "Google Business Profile"
+    FACEBOOK = "facebook", "Facebook page"
+    YELP = "yelp", "Yelp"
+    HEALTHGRADES = "healthgrades", "Healthgrades"
+    INSTAGRAM = "instagram", "Instagram"
+    X = "x", "X"
+    CSV = "csv", "CSV import"
+    WEBHOOK = "webhook", "Inbound webhook"
+    API = "api", "API push"
+
+
+class Source(BaseModel):
+    kind = models.CharField(max_length=16, choices=SourceKind.choices)
+    name = models.CharField(max_length=200)
+    settings = models.JSONField(default=dict, blank=True)
+    # Fernet token (core.crypto); never returned by the API, shown in pages or logged.
+    credentials_encrypted = models.TextField(blank=True, default="")
+    enabled = models.BooleanField(default=True)
+    poll_interval_minutes = models.PositiveIntegerField(default=15)
+    cursor = models.CharField(max_length=500, blank=True, default="")
+    next_poll_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    is_healthy = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+
+class ItemKind(models.TextChoices):
+    REVIEW = "review", "Review"
+    COMMENT = "comment", "Comment"
+    MENTION = "mention", "Mention"
+
+
+class ReviewStatus(models.TextChoices):
+    NEW = "new", "New"
+    NEEDS_REPLY = "needs_reply", "Needs reply"
+    REPLIED = "replied", "Replied"
+    IGNORED = "ignored", "Ignored"
+
+
+class Review(BaseModel):
+    """A review or mention, as the platform last showed it. Earlier versions are kept in
+    `ReviewRevision`; (source, external_id) identifies it across syncs."""
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="reviews")
+    external_id = models.CharField(max_length=255)
+    kind = models.CharField(max_length=16, choices=ItemKind.choices, default=ItemKind.REVIEW)
+    author_name = models.CharField(max_length=200, blank=True, default="")
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    text = models.TextField(blank=True, default="")
+    language = models.CharField(max_length=16, blank=True, default="")
+    url = models.URLField(max_length=1000, blank=True, default="")
+    published_at = models.DateTimeField(db_index=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    likes = models.PositiveIntegerField(default=0)
+    shares = models.PositiveIntegerField(default=0)
+    replies = models.PositiveIntegerField(default=0)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    status = models.CharField(
+        max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.NEW, db_index=True
+    )
+    is_deleted = models.BooleanField(default=False)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    content_hash = models.CharField(max_length=64, default="")
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="review_source_external_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="review_rating_1_to_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id}:{self.external_id}"
+
+
+class RevisionKind(models.TextChoices):
+    EDIT = "edit", "Edited"
+    DELETE = "delete", "Deleted"
+
+
+class ReviewRevision(models.Model):
+    """A version of a review before the platform changed or deleted it."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="revisions")
+    kind = models.CharField(max_length=8, choices=RevisionKind.choices)
+    text = models.TextField(blank=True, default="")
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    captured_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-captured_at"]
+
+    def __str__(self) -> str:
+        return f"{self.review_id} {self.kind} @ {self.captured_at:%Y-%m-%d %H:%M}"
