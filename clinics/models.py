@@ -1,4 +1,5 @@
 import zoneinfo
+from functools import cache
 
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
@@ -9,8 +10,13 @@ from django_tenants.models import DomainMixin, TenantMixin
 from core.models import BaseModel
 
 
+@cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())  # walks the tz database: slow, so once
+
+
 def validate_timezone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in _time_zones():
         raise ValidationError(f"{value!r} is not a time zone name (for example Europe/London).")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -108,7 +109,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-if os.environ.get("CAREWATCH_FAST_PASSWORD_HASHER") == "1":  # the test suite only
+if "pytest" in sys.modules:  # the test suite: real hashing would dominate its run time
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 SESSION_COOKIE_AGE = 8 * 60 * 60
@@ -166,6 +167,7 @@ SPECTACULAR_SETTINGS = {
     "/clinics/{clinic}/api/v1/; agency-wide routes under /api/v1/.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {"SourceKindEnum": "feeds.models.SourceKind", "ItemKindEnum": "feeds.models.ItemKind"},
 }
 
 # --- Celery (at-least-once) ---------------------------------------------------------------

@@ -1,0 +1,132 @@
+"""Each role sees exactly what it may: permissions per role, API key scopes, credentials."""
+
+import hashlib
+
+import pytest
+
+from accounts.models import ApiKey
+
+
+@pytest.mark.parametrize(
+    ("person", "permissions", "agency_role", "clinic_role"),
+    [
+        ("alpha_owner", ["approve_agency", "manage", "view", "write"], "owner", None),
+        ("alpha_manager", ["approve_agency", "manage", "view", "write"], "manager", None),
+        ("alpha_writer", ["view", "write"], "writer", None),
+        ("alpha_analyst", ["view"], "analyst", None),
+        ("a_approver", ["approve_client", "view"], None, "approver"),
+        ("a_viewer", ["view"], None, "viewer"),
+        ("a_legal", ["legal_override", "view"], None, "viewer"),
+    ],
+)
+def test_each_role_gets_exactly_its_permissions(person, permissions, agency_role, clinic_role, login):
+    body = login(person).get("/clinics/clinic-a/api/v1/me/").json()
+    assert body["permissions"] == permissions
+    assert body["agency_role"] == agency_role
+    assert body["clinic_role"] == clinic_role
+
+
+@pytest.mark.parametrize(
+    ("key", "permissions"),
+    [("key_a", ["view", "write"]), ("key_a_read", ["view"]), ("key_alpha", ["view", "write"])],
+)
+def test_api_key_scopes_map_to_permissions(key, permissions, api):
+    assert api(key).get("/clinics/clinic-a/api/v1/me/").json()["permissions"] == permissions
+
+
+def test_clinic_people_see_the_people_list_only_if_they_manage(login):
+    page = login("alpha_manager").get("/clinics/clinic-a/").content.decode()
+    assert "Clinic people" in page and "a_viewer@clinics.test" in page
+    page = login("a_viewer").get("/clinics/clinic-a/").content.decode()
+    assert "Clinic people" not in page and "a_viewer@clinics.test" not in page
+
+
+def test_manager_creates_a_key_whose_secret_is_shown_once_and_stored_hashed(login, api):
+    client = login("alpha_manager")
+    # when
+    response = client.post(
+        "/clinics/clinic-a/api/v1/api-keys/",
+        {"name": "CRM sync", "scopes": ["read"]},
+        content_type="application/json",
+    )
+    # then
+    assert response.status_code == 201
+    secret = response.json()["secret"]
+    key = ApiKey.objects.get(pk=response.json()["id"])
+    assert key.digest == hashlib.sha256(secret.encode()).hexdigest()
+    assert secret not in (key.digest, key.prefix, key.name)
+    listed = client.get("/clinics/clinic-a/api/v1/api-keys/").json()
+    assert all("secret" not in row for row in listed)
+    assert any(row["id"] == key.id for row in listed)
+    # and the key works on its clinic, and only there
+    fresh = api(None)
+    fresh.defaults["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+    assert fresh.get("/clinics/clinic-a/api/v1/me/").json()["permissions"] == ["view"]
+    assert fresh.get("/clinics/clinic-b/api/v1/me/").status_code == 404
+
+
+def test_revoked_key_is_refused(login, api, world):
+    created = login("alpha_owner").post(
+        "/clinics/clinic-a/api/v1/api-keys/", {"name": "temp", "scopes": ["read"]}, content_type="application/json"
+    ).json()
+    revoke = login("alpha_owner").post(f"/clinics/clinic-a/api/v1/api-keys/{created['id']}/revoke/")
+    assert revoke.status_code == 200 and revoke.json()["revoked_at"]
+    client = api(None)
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {created['secret']}"
+    response = client.get("/clinics/clinic-a/api/v1/me/")
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"
+
+
+@pytest.mark.parametrize("person", ["alpha_writer", "alpha_analyst", "a_approver", "a_legal"])
+def test_only_owners_and_managers_manage_keys(person, login):
+    client = login(person)
+    before = ApiKey.objects.count()
+    response = client.post(
+        "/clinics/clinic-a/api/v1/api-keys/", {"name": "x", "scopes": ["read"]}, content_type="application/json"
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+    assert ApiKey.objects.count() == before
+
+
+def test_api_key_cannot_create_api_keys(api):
+    before = ApiKey.objects.count()
+    response = api("key_alpha").post(
+        "/clinics/clinic-a/api/v1/api-keys/", {"name": "x", "scopes": ["read"]}, content_type="application/json"
+    )
+    assert response.status_code == 403
+    assert ApiKey.objects.count() == before
+
+
+def test_bad_key_input_is_a_400_with_field_messages(login):
+    before = ApiKey.objects.count()
+    response = login("alpha_owner").post(
+        "/clinics/clinic-a/api/v1/api-keys/", {"name": "", "scopes": ["root"]}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert set(body["fields"]) == {"name", "scopes"}
+    assert ApiKey.objects.count() == before
+
+
+def test_read_only_key_cannot_write(api):
+    response = api("key_a_read").post(
+        "/clinics/clinic-a/api/v1/api-keys/", {"name": "x", "scopes": ["read"]}, content_type="application/json"
+    )
+    assert response.status_code == 403
+
+
+def test_session_api_calls_need_the_csrf_token(world, db):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.users["alpha_owner"])
+    before = ApiKey.objects.count()
+    response = client.post(
+        "/clinics/clinic-a/api/v1/api-keys/", {"name": "x", "scopes": ["read"]}, content_type="application/json"
+    )
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
+    assert ApiKey.objects.count() == before

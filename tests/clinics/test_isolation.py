@@ -1,0 +1,163 @@
+"""Clinic A can never see clinic B: schemas, pages, API, keys — for every clinic route."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from config import urls_tenant
+from core.api import ClinicAPIView
+from core.views import ClinicView
+from feeds.models import Review, Source
+
+
+def _routes(patterns=None, prefix=""):
+    for entry in patterns if patterns is not None else urls_tenant.urlpatterns:
+        if isinstance(entry, URLResolver):
+            yield from _routes(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry
+
+
+def _concrete(route: str) -> str:
+    return re.sub(r"<(?:\w+:)?\w+>", "1", route)
+
+
+def _methods(pattern: URLPattern) -> list[str]:
+    view_class = getattr(pattern.callback, "view_class", None)
+    names = [m.upper() for m in ("get", "post", "put", "patch", "delete") if hasattr(view_class, m)]
+    return names or ["GET"]
+
+
+ROUTES = sorted({_concrete(route): pattern for route, pattern in _routes()}.items())
+ROUTE_IDS = [route or "<overview>" for route, _ in ROUTES]
+
+
+@pytest.mark.parametrize(("route", "pattern"), ROUTES, ids=ROUTE_IDS)
+def test_every_clinic_route_inherits_the_access_base(route, pattern):
+    view_class = getattr(pattern.callback, "view_class", None)
+    assert view_class is not None, f"{route}: function views cannot be checked; use a class"
+    assert issubclass(view_class, ClinicAPIView | ClinicView), route
+
+
+OUTSIDERS = {  # actor -> how it authenticates
+    "clinic_b_person": ("user", "b_approver"),
+    "other_agency_owner": ("user", "beta_owner"),
+    "clinic_b_key": ("key", "key_b"),
+    "other_agency_key": ("key", "key_beta"),
+    "other_agency_clinic_key": ("key", "key_c"),
+}
+
+
+def _client(kind, name, login, api):
+    return login(name) if kind == "user" else api(name)
+
+
+@pytest.mark.parametrize(("route", "pattern"), ROUTES, ids=ROUTE_IDS)
+@pytest.mark.parametrize("outsider", sorted(OUTSIDERS))
+def test_outsiders_get_404_on_every_clinic_route(route, pattern, outsider, clinic_a, login, api):
+    # given someone who may not reach clinic A, and a clinic slug that does not exist
+    kind, name = OUTSIDERS[outsider]
+    client = _client(kind, name, login, api)
+    # API keys work on the API only; on a page they count as no credential at all
+    expected = 404 if kind == "user" or route.startswith("api/") else 302
+    for method in _methods(pattern):
+        # when they call the route on clinic A
+        response = client.generic(method, f"/clinics/{clinic_a.slug}/{route}")
+        missing = client.generic(method, f"/clinics/no-such-clinic/{route}")
+        # then it answers exactly as if clinic A did not exist
+        assert response.status_code == expected, (method, route, response.status_code)
+        assert missing.status_code == expected
+        if expected == 404:
+            assert response.content == missing.content
+
+
+@pytest.mark.parametrize(("route", "pattern"), ROUTES, ids=ROUTE_IDS)
+def test_anonymous_is_sent_to_login_or_401_on_every_clinic_route(route, pattern, clinic_a, api):
+    client = api(None)
+    for method in _methods(pattern):
+        response = client.generic(method, f"/clinics/{clinic_a.slug}/{route}")
+        missing = client.generic(method, f"/clinics/no-such-clinic/{route}")
+        if route.startswith("api/"):
+            assert response.status_code == 401
+            assert response.json()["code"] == "not_authenticated"
+        else:
+            assert response.status_code == 302
+            assert response["Location"].startswith("/login/?next=")
+        assert missing.status_code == response.status_code
+
+
+def test_rows_created_in_clinic_a_are_invisible_from_clinic_b(clinic_a, clinic_b):
+    # given a review stored in clinic A's schema
+    with schema_context(clinic_a.schema_name):
+        source = Source.objects.create(kind="google", name="Google")
+        Review.objects.create(source=source, external_id="only-in-a", text="Great", published_at=timezone.now())
+        assert Review.objects.filter(external_id="only-in-a").count() == 1
+    # then clinic B's schema has no such row, nor any source
+    with schema_context(clinic_b.schema_name):
+        assert not Review.objects.filter(external_id="only-in-a").exists()
+        assert Source.objects.count() == 0
+
+
+def test_clinic_person_gets_404_on_another_clinics_page_and_api(clinic_b, login):
+    client = login("a_approver")
+    assert client.get(f"/clinics/{clinic_b.slug}/").status_code == 404
+    assert client.get(f"/clinics/{clinic_b.slug}/api/v1/reviews/").status_code == 404
+    # and reaches their own
+    assert client.get("/clinics/clinic-a/").status_code == 200
+    assert client.get("/clinics/clinic-a/api/v1/reviews/").status_code == 200
+
+
+def test_agency_user_never_sees_another_agencys_clinics(world, login, clinic_c):
+    client = login("alpha_owner")
+    listed = {c["slug"] for c in client.get("/api/v1/clinics/").json()["results"]}
+    assert listed == {"clinic-a", "clinic-b"}
+    home = client.get("/").content.decode()
+    assert "Clinic A" in home and "Clinic B" in home and "Clinic C" not in home
+    assert client.get(f"/clinics/{clinic_c.slug}/").status_code == 404
+    assert client.get(f"/clinics/{clinic_c.slug}/api/v1/me/").status_code == 404
+
+
+def test_clinic_a_api_key_is_rejected_on_clinic_b(api, clinic_b):
+    client = api("key_a")
+    assert client.get("/clinics/clinic-a/api/v1/reviews/").status_code == 200
+    response = client.get(f"/clinics/{clinic_b.slug}/api/v1/reviews/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}
+
+
+def test_clinic_key_lists_only_its_clinic_and_agency_key_its_agency(api):
+    assert [c["slug"] for c in api("key_a").get("/api/v1/clinics/").json()["results"]] == ["clinic-a"]
+    slugs = {c["slug"] for c in api("key_alpha").get("/api/v1/clinics/").json()["results"]}
+    assert slugs == {"clinic-a", "clinic-b"}
+    assert [c["slug"] for c in api("key_beta").get("/api/v1/clinics/").json()["results"]] == ["clinic-c"]
+
+
+def test_agency_key_reaches_its_agencys_clinics_only(api, clinic_c):
+    client = api("key_alpha")
+    assert client.get("/clinics/clinic-a/api/v1/me/").status_code == 200
+    assert client.get("/clinics/clinic-b/api/v1/me/").status_code == 200
+    assert client.get(f"/clinics/{clinic_c.slug}/api/v1/me/").status_code == 404
+
+
+def test_a_view_cannot_opt_out_of_the_access_check():
+    with pytest.raises(TypeError, match="may not override get_permissions"):
+
+        class Sneaky(ClinicAPIView):
+            def get_permissions(self):
+                return []
+
+    with pytest.raises(TypeError, match="may not override authentication_classes"):
+
+        class Sneakier(ClinicAPIView):
+            authentication_classes = []
+
+    with pytest.raises(TypeError, match="may not override dispatch"):
+
+        class SneakyPage(ClinicView):
+            def dispatch(self, request, *args, **kwargs):
+                return None

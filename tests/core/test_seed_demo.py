@@ -1,0 +1,44 @@
+from django.core.management import call_command
+from django.test import Client
+from django_tenants.utils import schema_context
+
+from accounts.models import User
+from clinics.models import Clinic
+from core.management.commands.seed_demo import CLINIC_PEOPLE, CLINICS, DEMO_PASSWORD, STAFF
+from feeds.models import Review
+
+
+def test_seed_demo_creates_everything_once_and_prints_logins(db, capsys):
+    call_command("seed_demo")
+    first = capsys.readouterr().out
+    call_command("seed_demo")
+    second = capsys.readouterr().out
+    assert "Demo data ready." in first and "Demo data already present." in second
+    clinics = Clinic.objects.filter(agency__slug="brightside")
+    assert clinics.count() == 3
+    for spec in CLINICS:
+        clinic = clinics.get(slug=spec["slug"])
+        with schema_context(clinic.schema_name):
+            reviews = Review.objects.all()
+            assert reviews.count() == spec["reviews"] + spec["surge"]
+            span = max(r.published_at for r in reviews) - min(r.published_at for r in reviews)
+            assert 80 <= span.days <= 91
+    expected_users = len(STAFF) + len(CLINICS) * len(CLINIC_PEOPLE)
+    assert User.objects.filter(email__endswith=".example").count() == expected_users
+    for _, email, _ in STAFF:
+        assert email in second
+
+
+def test_demo_logins_show_exactly_their_clinics(db):
+    call_command("seed_demo")
+    owner = Client()
+    assert owner.post("/login/", {"username": "olivia.owner@brightside.example", "password": DEMO_PASSWORD}).status_code == 302
+    home = owner.get("/").content.decode()
+    assert all(spec["name"] in home for spec in CLINICS)
+    approver = Client()
+    approver.post("/login/", {"username": "approver@lakeview-peds.example", "password": DEMO_PASSWORD})
+    home = approver.get("/").content.decode()
+    assert "Lakeview Pediatrics" in home and "Riverside Family Dental" not in home
+    assert approver.get("/clinics/riverside-dental/").status_code == 404
+    page = approver.get("/clinics/lakeview-peds/").content.decode()
+    assert "Latest reviews" in page and "Clinic people" not in page
