@@ -39,6 +39,10 @@ def _applied(schema: str) -> set[tuple[str, str]]:
         return set(cursor.fetchall())
 
 
+def schema_is_current(schema: str) -> bool:
+    return tenant_migrations_on_disk() <= _applied(schema)
+
+
 def template_is_current() -> bool:
     return schema_exists(TEMPLATE_SCHEMA) and tenant_migrations_on_disk() <= _applied(
         TEMPLATE_SCHEMA

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -167,7 +166,10 @@ SPECTACULAR_SETTINGS = {
     "/clinics/{clinic}/api/v1/; agency-wide routes under /api/v1/.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "ENUM_NAME_OVERRIDES": {"SourceKindEnum": "feeds.models.SourceKind", "ItemKindEnum": "feeds.models.ItemKind"},
+    "ENUM_NAME_OVERRIDES": {
+        "SourceKindEnum": "feeds.models.SourceKind",
+        "ItemKindEnum": "feeds.models.ItemKind",
+    },
 }
 
 # --- Celery (at-least-once) ---------------------------------------------------------------

@@ -8,5 +8,8 @@ from config.urls_tenant import api_v1 as clinic_api_v1
 
 urlpatterns = [
     path("api/v1/", include((public_api_v1, "api"), namespace="api")),
-    path("clinics/<slug:clinic>/api/v1/", include((clinic_api_v1, "clinic_api"), namespace="clinic_api")),
+    path(
+        "clinics/<slug:clinic>/api/v1/",
+        include((clinic_api_v1, "clinic_api"), namespace="clinic_api"),
+    ),
 ]

@@ -7,6 +7,10 @@ class ActorAuthenticationScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return [
-            {"type": "http", "scheme": "bearer", "description": "An API key (cwk_…) or a personal token (cwt_…)."},
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "An API key (cwk_…) or a personal token (cwt_…).",
+            },
             {"type": "apiKey", "in": "cookie", "name": "sessionid"},
         ]

@@ -18,11 +18,15 @@ def test_login_with_email_is_case_insensitive_and_lands_on_the_clinic_list(world
 def test_wrong_password_shows_an_error_and_five_failures_lock_the_account(world, db):
     client = Client()
     for _ in range(5):
-        response = client.post("/login/", {"username": "a_viewer@clinics.test", "password": "wrong"})
+        response = client.post(
+            "/login/", {"username": "a_viewer@clinics.test", "password": "wrong"}
+        )
         assert response.status_code == 200
         assert "E-mail or password is wrong" in response.content.decode()
     user = User.objects.get(email="a_viewer@clinics.test")
-    assert user.locked_until is not None and user.locked_until > timezone.now() + timedelta(minutes=14)
+    assert user.locked_until is not None and user.locked_until > timezone.now() + timedelta(
+        minutes=14
+    )
     # even the right password is refused while locked
     response = client.post("/login/", {"username": "a_viewer@clinics.test", "password": PASSWORD})
     assert response.status_code == 200
@@ -39,7 +43,9 @@ def test_a_successful_login_resets_the_failure_count(world, db):
 
 def test_token_api_issues_a_hashed_personal_token_that_acts_as_the_user(world, db):
     response = Client().post(
-        "/api/v1/auth/token/", {"email": "a_approver@clinics.test", "password": PASSWORD}, content_type="application/json"
+        "/api/v1/auth/token/",
+        {"email": "a_approver@clinics.test", "password": PASSWORD},
+        content_type="application/json",
     )
     assert response.status_code == 201
     secret = response.json()["token"]
@@ -54,10 +60,14 @@ def test_token_api_issues_a_hashed_personal_token_that_acts_as_the_user(world, d
 def test_token_api_refuses_wrong_password_and_bad_input(world, db):
     before = PersonalToken.objects.count()
     wrong = Client().post(
-        "/api/v1/auth/token/", {"email": "a_approver@clinics.test", "password": "nope"}, content_type="application/json"
+        "/api/v1/auth/token/",
+        {"email": "a_approver@clinics.test", "password": "nope"},
+        content_type="application/json",
     )
     assert wrong.status_code == 401
-    bad = Client().post("/api/v1/auth/token/", {"email": "not-an-email"}, content_type="application/json")
+    bad = Client().post(
+        "/api/v1/auth/token/", {"email": "not-an-email"}, content_type="application/json"
+    )
     assert bad.status_code == 400
     assert set(bad.json()["fields"]) == {"email", "password"}
     assert PersonalToken.objects.count() == before
@@ -67,12 +77,21 @@ def test_expired_token_is_refused(world, db):
     from accounts.credentials import token_create
 
     token, issued = token_create(user=world.users["a_viewer"], name="old", ttl=timedelta(days=1))
-    PersonalToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    response = Client(HTTP_AUTHORIZATION=f"Bearer {issued.secret}").get("/clinics/clinic-a/api/v1/me/")
+    PersonalToken.objects.filter(pk=token.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    response = Client(HTTP_AUTHORIZATION=f"Bearer {issued.secret}").get(
+        "/clinics/clinic-a/api/v1/me/"
+    )
     assert response.status_code == 401
 
 
 def test_garbage_credentials_are_401_not_500(world, db):
-    for header in ["Bearer x", "Bearer cwk_", "Bearer cwk_abc_def", "Bearer cwt_zzzzzzzzzzzz_" + "a" * 43]:
+    for header in [
+        "Bearer x",
+        "Bearer cwk_",
+        "Bearer cwk_abc_def",
+        "Bearer cwt_zzzzzzzzzzzz_" + "a" * 43,
+    ]:
         response = Client(HTTP_AUTHORIZATION=header).get("/api/v1/clinics/")
         assert response.status_code == 401, header

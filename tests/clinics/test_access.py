@@ -19,7 +19,9 @@ from accounts.models import ApiKey
         ("a_legal", ["legal_override", "view"], None, "viewer"),
     ],
 )
-def test_each_role_gets_exactly_its_permissions(person, permissions, agency_role, clinic_role, login):
+def test_each_role_gets_exactly_its_permissions(
+    person, permissions, agency_role, clinic_role, login
+):
     body = login(person).get("/clinics/clinic-a/api/v1/me/").json()
     assert body["permissions"] == permissions
     assert body["agency_role"] == agency_role
@@ -66,9 +68,15 @@ def test_manager_creates_a_key_whose_secret_is_shown_once_and_stored_hashed(logi
 
 
 def test_revoked_key_is_refused(login, api, world):
-    created = login("alpha_owner").post(
-        "/clinics/clinic-a/api/v1/api-keys/", {"name": "temp", "scopes": ["read"]}, content_type="application/json"
-    ).json()
+    created = (
+        login("alpha_owner")
+        .post(
+            "/clinics/clinic-a/api/v1/api-keys/",
+            {"name": "temp", "scopes": ["read"]},
+            content_type="application/json",
+        )
+        .json()
+    )
     revoke = login("alpha_owner").post(f"/clinics/clinic-a/api/v1/api-keys/{created['id']}/revoke/")
     assert revoke.status_code == 200 and revoke.json()["revoked_at"]
     client = api(None)
@@ -83,7 +91,9 @@ def test_only_owners_and_managers_manage_keys(person, login):
     client = login(person)
     before = ApiKey.objects.count()
     response = client.post(
-        "/clinics/clinic-a/api/v1/api-keys/", {"name": "x", "scopes": ["read"]}, content_type="application/json"
+        "/clinics/clinic-a/api/v1/api-keys/",
+        {"name": "x", "scopes": ["read"]},
+        content_type="application/json",
     )
     assert response.status_code == 403
     assert response.json()["code"] == "permission_denied"
@@ -93,7 +103,9 @@ def test_only_owners_and_managers_manage_keys(person, login):
 def test_api_key_cannot_create_api_keys(api):
     before = ApiKey.objects.count()
     response = api("key_alpha").post(
-        "/clinics/clinic-a/api/v1/api-keys/", {"name": "x", "scopes": ["read"]}, content_type="application/json"
+        "/clinics/clinic-a/api/v1/api-keys/",
+        {"name": "x", "scopes": ["read"]},
+        content_type="application/json",
     )
     assert response.status_code == 403
     assert ApiKey.objects.count() == before
@@ -102,7 +114,9 @@ def test_api_key_cannot_create_api_keys(api):
 def test_bad_key_input_is_a_400_with_field_messages(login):
     before = ApiKey.objects.count()
     response = login("alpha_owner").post(
-        "/clinics/clinic-a/api/v1/api-keys/", {"name": "", "scopes": ["root"]}, content_type="application/json"
+        "/clinics/clinic-a/api/v1/api-keys/",
+        {"name": "", "scopes": ["root"]},
+        content_type="application/json",
     )
     assert response.status_code == 400
     body = response.json()
@@ -113,7 +127,9 @@ def test_bad_key_input_is_a_400_with_field_messages(login):
 
 def test_read_only_key_cannot_write(api):
     response = api("key_a_read").post(
-        "/clinics/clinic-a/api/v1/api-keys/", {"name": "x", "scopes": ["read"]}, content_type="application/json"
+        "/clinics/clinic-a/api/v1/api-keys/",
+        {"name": "x", "scopes": ["read"]},
+        content_type="application/json",
     )
     assert response.status_code == 403
 
@@ -125,7 +141,9 @@ def test_session_api_calls_need_the_csrf_token(world, db):
     client.force_login(world.users["alpha_owner"])
     before = ApiKey.objects.count()
     response = client.post(
-        "/clinics/clinic-a/api/v1/api-keys/", {"name": "x", "scopes": ["read"]}, content_type="application/json"
+        "/clinics/clinic-a/api/v1/api-keys/",
+        {"name": "x", "scopes": ["read"]},
+        content_type="application/json",
     )
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]

@@ -95,7 +95,9 @@ def test_rows_created_in_clinic_a_are_invisible_from_clinic_b(clinic_a, clinic_b
     # given a review stored in clinic A's schema
     with schema_context(clinic_a.schema_name):
         source = Source.objects.create(kind="google", name="Google")
-        Review.objects.create(source=source, external_id="only-in-a", text="Great", published_at=timezone.now())
+        Review.objects.create(
+            source=source, external_id="only-in-a", text="Great", published_at=timezone.now()
+        )
         assert Review.objects.filter(external_id="only-in-a").count() == 1
     # then clinic B's schema has no such row, nor any source
     with schema_context(clinic_b.schema_name):
@@ -131,10 +133,14 @@ def test_clinic_a_api_key_is_rejected_on_clinic_b(api, clinic_b):
 
 
 def test_clinic_key_lists_only_its_clinic_and_agency_key_its_agency(api):
-    assert [c["slug"] for c in api("key_a").get("/api/v1/clinics/").json()["results"]] == ["clinic-a"]
+    assert [c["slug"] for c in api("key_a").get("/api/v1/clinics/").json()["results"]] == [
+        "clinic-a"
+    ]
     slugs = {c["slug"] for c in api("key_alpha").get("/api/v1/clinics/").json()["results"]}
     assert slugs == {"clinic-a", "clinic-b"}
-    assert [c["slug"] for c in api("key_beta").get("/api/v1/clinics/").json()["results"]] == ["clinic-c"]
+    assert [c["slug"] for c in api("key_beta").get("/api/v1/clinics/").json()["results"]] == [
+        "clinic-c"
+    ]
 
 
 def test_agency_key_reaches_its_agencys_clinics_only(api, clinic_c):

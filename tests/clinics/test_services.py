@@ -49,7 +49,9 @@ def test_invalid_slugs_are_refused_and_nothing_is_created(world, db, slug):
 
 def test_an_invalid_timezone_is_refused_before_any_schema_exists(world, db):
     with pytest.raises(ValidationFailed) as err:
-        clinic_create(agency=world.agencies["alpha"], name="X", slug="tz-clinic", timezone="Mars/Olympus")
+        clinic_create(
+            agency=world.agencies["alpha"], name="X", slug="tz-clinic", timezone="Mars/Olympus"
+        )
     assert "timezone" in err.value.fields
     assert not schema_exists("clinic_tz_clinic")
 
@@ -88,10 +90,27 @@ def test_a_missing_template_is_rebuilt_on_demand(world, db):
 
 
 def test_create_clinic_command(world, db, capsys):
-    call_command("create_clinic", "--agency", "alpha", "--name", "Cmd Clinic", "--slug", "cmd-clinic",
-                 "--timezone", "Europe/London", "--specialty", "dental", "--phone", "+44 20 7946 0000")
+    call_command(
+        "create_clinic",
+        "--agency",
+        "alpha",
+        "--name",
+        "Cmd Clinic",
+        "--slug",
+        "cmd-clinic",
+        "--timezone",
+        "Europe/London",
+        "--specialty",
+        "dental",
+        "--phone",
+        "+44 20 7946 0000",
+    )
     clinic = Clinic.objects.get(slug="cmd-clinic")
-    assert (clinic.timezone, clinic.specialties, clinic.phone) == ("Europe/London", ["dental"], "+44 20 7946 0000")
+    assert (clinic.timezone, clinic.specialties, clinic.phone) == (
+        "Europe/London",
+        ["dental"],
+        "+44 20 7946 0000",
+    )
     assert "ready in schema clinic_cmd_clinic" in capsys.readouterr().out
 
 

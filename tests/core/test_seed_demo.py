@@ -32,11 +32,18 @@ def test_seed_demo_creates_everything_once_and_prints_logins(db, capsys):
 def test_demo_logins_show_exactly_their_clinics(db):
     call_command("seed_demo")
     owner = Client()
-    assert owner.post("/login/", {"username": "olivia.owner@brightside.example", "password": DEMO_PASSWORD}).status_code == 302
+    assert (
+        owner.post(
+            "/login/", {"username": "olivia.owner@brightside.example", "password": DEMO_PASSWORD}
+        ).status_code
+        == 302
+    )
     home = owner.get("/").content.decode()
     assert all(spec["name"] in home for spec in CLINICS)
     approver = Client()
-    approver.post("/login/", {"username": "approver@lakeview-peds.example", "password": DEMO_PASSWORD})
+    approver.post(
+        "/login/", {"username": "approver@lakeview-peds.example", "password": DEMO_PASSWORD}
+    )
     home = approver.get("/").content.decode()
     assert "Lakeview Pediatrics" in home and "Riverside Family Dental" not in home
     assert approver.get("/clinics/riverside-dental/").status_code == 404

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `make run`: from a fresh clone to web + worker + beat with demo data.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1
+bash scripts/bootstrap_venv.sh
+PY=.venv/bin/python
+$PY scripts/services.py --create-db
+$PY manage.py migrate_all
+$PY manage.py seed_demo
+PORT=${PORT:-8000}
+cat <<MSG
+
+  Carewatch is starting.
+    Web admin and client portal:  http://localhost:${PORT}/
+    A clinic (path routing):      http://localhost:${PORT}/clinics/<clinic-slug>/
+    API docs (Swagger / Redoc):   http://localhost:${PORT}/api/docs/  ·  /api/redoc/
+    Health:                       http://localhost:${PORT}/health/
+  Stop with Ctrl-C.
+
+MSG
+export PORT
+exec .venv/bin/honcho start -f Procfile

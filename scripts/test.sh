@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# `make test`: lint, migrations check, the whole suite against the real PostgreSQL and Redis.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1
+bash scripts/bootstrap_venv.sh
+PY=.venv/bin/python
+$PY scripts/services.py
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+$PY manage.py makemigrations --check --dry-run >/dev/null || {
+  echo "Model changes without a migration: run 'python manage.py makemigrations'." >&2; exit 1; }
+# pytest exits non-zero (5) when it collects no test: that fails the run too.
+exec $PY -m pytest "$@"
