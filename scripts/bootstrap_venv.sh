@@ -12,7 +12,12 @@ fi
 stamp="$VENV/.requirements.sha256"
 want=$(sha256sum requirements.txt | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -r requirements.txt
+  echo "Installing the pinned requirements into $VENV (log: $VENV/pip.log) ..."
+  if ! { "$VENV/bin/python" -m pip install --upgrade pip &&
+         "$VENV/bin/python" -m pip install -r requirements.txt; } >"$VENV/pip.log" 2>&1; then
+    grep -v "^WARNING: Location" "$VENV/pip.log" | tail -30 >&2
+    echo "pip install failed; see $VENV/pip.log" >&2
+    exit 1
+  fi
   echo "$want" > "$stamp"
 fi
