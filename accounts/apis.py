@@ -16,18 +16,18 @@ class TokenObtainApi(AnonymousAPIView):
     throttle_classes = [AnonRateThrottle]
     throttle_scope = "anon"
 
-    class InputSerializer(serializers.Serializer):
+    class TokenObtainInputSerializer(serializers.Serializer):
         email = serializers.EmailField()
         password = serializers.CharField(trim_whitespace=False)
         name = serializers.CharField(required=False, default="API token", max_length=100)
 
-    class OutputSerializer(serializers.Serializer):
+    class TokenObtainOutputSerializer(serializers.Serializer):
         token = serializers.CharField()
         expires_at = serializers.DateTimeField()
 
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer}, auth=[])
+    @extend_schema(request=TokenObtainInputSerializer, responses={201: TokenObtainOutputSerializer}, auth=[])
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = self.TokenObtainInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = authenticate(
             request._request,
@@ -46,6 +46,6 @@ class TokenObtainApi(AnonymousAPIView):
             user=user, name=data.validated_data["name"], ttl=timedelta(days=30)
         )
         return Response(
-            self.OutputSerializer({"token": issued.secret, "expires_at": token.expires_at}).data,
+            self.TokenObtainOutputSerializer({"token": issued.secret, "expires_at": token.expires_at}).data,
             status=status.HTTP_201_CREATED,
         )

@@ -40,7 +40,7 @@ class ClinicOutputSerializer(serializers.ModelSerializer):
 class ClinicListApi(PublicAPIView):
     """The clinics the caller may reach; agency owners and managers create clinics here."""
 
-    class InputSerializer(serializers.Serializer):
+    class ClinicListInputSerializer(serializers.Serializer):
         agency = serializers.SlugField(
             required=False, help_text="Needed only for staff of several agencies."
         )
@@ -60,9 +60,9 @@ class ClinicListApi(PublicAPIView):
         clinics = clinics_for_actor(self.actor).order_by("name")
         return paginated_response(self, clinics, ClinicOutputSerializer)
 
-    @extend_schema(request=InputSerializer, responses={201: ClinicOutputSerializer})
+    @extend_schema(request=ClinicListInputSerializer, responses={201: ClinicOutputSerializer})
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = self.ClinicListInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         agency_slug = values.pop("agency", None)
@@ -95,7 +95,7 @@ class ClinicListApi(PublicAPIView):
 class MeApi(ClinicAPIView):
     """What the caller may do in this clinic."""
 
-    class OutputSerializer(serializers.Serializer):
+    class MeOutputSerializer(serializers.Serializer):
         clinic = ClinicOutputSerializer()
         actor = serializers.CharField()
         agency_role = serializers.CharField(allow_null=True)
@@ -103,11 +103,11 @@ class MeApi(ClinicAPIView):
         crisis_roles = serializers.ListField(child=serializers.CharField())
         permissions = serializers.ListField(child=serializers.CharField())
 
-    @extend_schema(responses=OutputSerializer)
+    @extend_schema(responses=MeOutputSerializer)
     def get(self, request):
         access = self.access
         return Response(
-            self.OutputSerializer(
+            self.MeOutputSerializer(
                 {
                     "clinic": access.clinic,
                     "actor": access.actor.label,
@@ -132,7 +132,7 @@ class ApiKeyListApi(ClinicAPIView):
     read_permission = Permission.MANAGE
     write_permission = Permission.MANAGE
 
-    class InputSerializer(serializers.Serializer):
+    class KeyListInputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=100)
         scopes = serializers.ListField(
             child=serializers.ChoiceField(choices=Scope.choices), min_length=1
@@ -149,11 +149,11 @@ class ApiKeyListApi(ClinicAPIView):
         keys = ApiKey.objects.filter(clinic=self.clinic).order_by("-created_at")
         return Response(ApiKeyOutputSerializer(keys, many=True).data)
 
-    @extend_schema(request=InputSerializer, responses={201: CreatedSerializer})
+    @extend_schema(request=KeyListInputSerializer, responses={201: CreatedSerializer})
     def post(self, request):
         if self.actor.api_key is not None:
             raise PermissionDenied("API keys cannot create API keys.")
-        data = self.InputSerializer(data=request.data)
+        data = self.KeyListInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         key, issued = api_key_create(
             agency=self.clinic.agency,

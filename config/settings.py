@@ -40,6 +40,7 @@ SHARED_APPS = [
 # One schema per clinic: everything a clinic owns.
 TENANT_APPS = [
     "feeds",
+    "scoring",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -64,6 +65,9 @@ DATABASES = {
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# A 1,000-item batch of long reviews is ~20 MB; larger bodies get 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 
 # --- HTTP --------------------------------------------------------------------------------
 MIDDLEWARE = [
@@ -169,6 +173,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SourceKindEnum": "feeds.models.SourceKind",
         "ItemKindEnum": "feeds.models.ItemKind",
+        "ReviewStatusEnum": "feeds.models.ReviewStatus",
+        "ImportStatusEnum": "feeds.models.ImportStatus",
     },
 }
 
@@ -186,15 +192,24 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing while Redis is down must not hang a request: fail fast, the sweepers catch up.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = (Queue("default"), Queue("ml"))
-CELERY_TASK_ROUTES = {"scoring.tasks.*": {"queue": "ml"}}
+CELERY_TASK_ROUTES = {"scoring.tasks.reviews_score": {"queue": "ml"}}
 CELERY_WORKER_PROC_ALIVE_TIMEOUT = 60  # loading the model takes seconds
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "poll-sources": {"task": "feeds.tasks.sources_poll_dispatch", "schedule": 60.0},
+    "sweep-unscored": {"task": "scoring.tasks.scoring_sweep", "schedule": 120.0},
+}
+# The scoring model: "default" (the shipped MiniLM + head, ONNX int8) or a local folder / a
+# Hugging Face model id of a sequence-classification model (must be available offline).
+SENTIMENT_MODEL = ENV.sentiment_model
 
 # --- logging ----------------------------------------------------------------------------
 LOGGING = {

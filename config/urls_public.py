@@ -8,6 +8,7 @@ from accounts.apis import TokenObtainApi
 from agency.views import brand_css
 from clinics.apis import ClinicListApi
 from core.views import HomeView, health
+from feeds.apis import WebhookReceiveApi
 
 api_v1 = [
     path("auth/token/", TokenObtainApi.as_view(), name="token-obtain"),
@@ -19,6 +20,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("health/", health, name="health"),
     path("brand/<slug:slug>.css", brand_css, name="brand-css"),
+    path("hooks/<slug:clinic_slug>/<int:source_id>/", WebhookReceiveApi.as_view(), name="source-webhook"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_openapi"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

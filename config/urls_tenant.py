@@ -7,17 +7,36 @@ from django.urls import include, path
 
 from clinics.apis import ApiKeyListApi, ApiKeyRevokeApi, MeApi
 from clinics.views import ClinicOverviewView
-from feeds.apis import ReviewDetailApi, ReviewListApi
+from feeds.apis import (
+    ImportDetailApi,
+    ImportListApi,
+    ReviewDetailApi,
+    ReviewIngestApi,
+    ReviewListApi,
+    SourceDetailApi,
+    SourceListApi,
+)
+from feeds.views import ImportsView, ImportUploadView, InboxView, ReviewDetailView, SourcesView
 
 api_v1 = [
     path("me/", MeApi.as_view(), name="me"),
     path("reviews/", ReviewListApi.as_view(), name="review-list"),
+    path("reviews/ingest/", ReviewIngestApi.as_view(), name="review-ingest"),
     path("reviews/<int:review_id>/", ReviewDetailApi.as_view(), name="review-detail"),
+    path("sources/", SourceListApi.as_view(), name="source-list"),
+    path("sources/<int:source_id>/", SourceDetailApi.as_view(), name="source-detail"),
+    path("imports/", ImportListApi.as_view(), name="import-list"),
+    path("imports/<int:job_id>/", ImportDetailApi.as_view(), name="import-detail"),
     path("api-keys/", ApiKeyListApi.as_view(), name="api-key-list"),
     path("api-keys/<int:key_id>/revoke/", ApiKeyRevokeApi.as_view(), name="api-key-revoke"),
 ]
 
 urlpatterns = [
     path("", ClinicOverviewView.as_view(), name="clinic-overview"),
+    path("inbox/", InboxView.as_view(), name="inbox"),
+    path("inbox/<int:review_id>/", ReviewDetailView.as_view(), name="inbox-review"),
+    path("sources/", SourcesView.as_view(), name="sources"),
+    path("imports/", ImportsView.as_view(), name="imports"),
+    path("imports/upload/", ImportUploadView.as_view(), name="imports-upload"),
     path("api/v1/", include((api_v1, "clinic_api"), namespace="clinic_api")),
 ]

@@ -15,7 +15,8 @@ class ClinicView(View):
     """Base of every page under /clinics/<slug>/. The access gate already refused callers who
     cannot reach the clinic; this checks the permission the page needs."""
 
-    permission = Permission.VIEW
+    permission = Permission.VIEW  # to read (GET, HEAD)
+    write_permission = Permission.WRITE  # to change (POST, ...)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -26,7 +27,8 @@ class ClinicView(View):
         access = getattr(request, "clinic_access", None)
         if access is None:
             raise Http404("Not found.")
-        if not access.can(self.permission):
+        needed = self.permission if request.method in ("GET", "HEAD", "OPTIONS") else self.write_permission
+        if not access.can(needed):
             raise PermissionDenied("Your role in this clinic does not allow this.")
         self.clinic = request.clinic
         self.access = access

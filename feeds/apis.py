@@ -1,40 +1,53 @@
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
-from rest_framework.exceptions import NotFound
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, ParseError, ValidationError
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from core.api import ClinicAPIView, paginated_response
-from feeds.models import Review, ReviewRevision
-from feeds.selectors import reviews_list
+from clinics.access import Permission
+from clinics.models import Clinic
+from core.api import AnonymousAPIView, ClinicAPIView, paginated_response
+from core.errors import DomainError, ValidationFailed
+from feeds.models import ImportJob, Review, ReviewRevision, ReviewStatus, Source, SourceKind
+from feeds.selectors import reviews_filtered
+from feeds.services import (
+    MAX_BATCH,
+    csv_text,
+    import_job_create,
+    items_ingest_idempotent,
+    request_hash,
+    source_create,
+    source_update,
+    webhook_receive,
+    webhook_secret_ensure,
+)
 
 
 class ReviewOutputSerializer(serializers.ModelSerializer):
     source = serializers.CharField(source="source.kind", read_only=True)
     source_name = serializers.CharField(source="source.name", read_only=True)
+    sentiment = serializers.SerializerMethodField()
 
     class Meta:
         model = Review
         fields = [
-            "id",
-            "source",
-            "source_name",
-            "external_id",
-            "kind",
-            "author_name",
-            "rating",
-            "text",
-            "language",
-            "url",
-            "published_at",
-            "edited_at",
-            "likes",
-            "shares",
-            "replies",
-            "parent_id",
-            "status",
-            "created_at",
-            "updated_at",
-        ]
+            "id", "source", "source_id", "source_name", "external_id", "kind", "author_name", "rating",
+            "text", "language", "url", "published_at", "edited_at", "likes", "shares", "replies",
+            "parent_id", "status", "sentiment", "created_at", "updated_at",
+        ]  # fmt: skip
+
+    def get_sentiment(self, review) -> dict | None:
+        scores = getattr(review, "score_list", None)
+        if not scores:
+            return None
+        score = scores[0]
+        return {"label": score.label, "score": round(score.score, 4), "model": score.model_version,
+                "topics": score.topics, "flags": score.flags}  # fmt: skip
 
 
 class RevisionOutputSerializer(serializers.ModelSerializer):
@@ -47,26 +60,249 @@ class ReviewDetailSerializer(ReviewOutputSerializer):
     revisions = RevisionOutputSerializer(many=True, read_only=True)
 
     class Meta(ReviewOutputSerializer.Meta):
-        fields = [*ReviewOutputSerializer.Meta.fields, "is_deleted", "revisions"]
+        fields = [*ReviewOutputSerializer.Meta.fields, "is_deleted", "deleted_at", "revisions"]
+
+
+class ReviewFilterSerializer(serializers.Serializer):
+    source = serializers.ChoiceField(choices=SourceKind.choices, required=False)
+    source_id = serializers.IntegerField(required=False, min_value=1)
+    rating = serializers.IntegerField(required=False, min_value=1, max_value=5)
+    rating_max = serializers.IntegerField(required=False, min_value=1, max_value=5)
+    sentiment = serializers.ChoiceField(choices=["negative", "neutral", "positive", "unscored"], required=False)
+    status = serializers.ChoiceField(choices=ReviewStatus.choices, required=False)
+    published_from = serializers.DateTimeField(required=False)
+    published_to = serializers.DateTimeField(required=False)
+    q = serializers.CharField(required=False, max_length=200)
+    include_deleted = serializers.BooleanField(required=False, default=False)
+
+
+_FILTER_PARAMS = [
+    OpenApiParameter(name, OpenApiTypes.STR, description=desc)
+    for name, desc in [
+        ("source", "Source kind (google, facebook, …)"), ("source_id", "Source id"),
+        ("rating", "Exact rating 1–5"), ("rating_max", "Rating at most"),
+        ("sentiment", "negative | neutral | positive | unscored"), ("status", "new | needs_reply | replied | ignored"),
+        ("published_from", "ISO 8601"), ("published_to", "ISO 8601"), ("q", "Text search"),
+        ("include_deleted", "Include items deleted on the platform"),
+    ]
+]  # fmt: skip
 
 
 class ReviewListApi(ClinicAPIView):
-    """Reviews and mentions of this clinic, newest first."""
+    """Reviews and mentions of this clinic, newest first, with filters."""
 
-    @extend_schema(responses=ReviewOutputSerializer(many=True))
+    @extend_schema(parameters=_FILTER_PARAMS, responses=ReviewOutputSerializer(many=True))
     def get(self, request):
-        return paginated_response(self, reviews_list(), ReviewOutputSerializer)
+        filters = ReviewFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        return paginated_response(self, reviews_filtered(**filters.validated_data), ReviewOutputSerializer)
 
 
 class ReviewDetailApi(ClinicAPIView):
     @extend_schema(responses=ReviewDetailSerializer)
     def get(self, request, review_id: int):
-        review = (
-            Review.objects.select_related("source")
-            .prefetch_related("revisions")
-            .filter(pk=review_id)
-            .first()
-        )
+        review = reviews_filtered(include_deleted=True).prefetch_related("revisions").filter(pk=review_id).first()
         if review is None:
             raise NotFound()
         return Response(ReviewDetailSerializer(review).data)
+
+
+class IngestResultSerializer(serializers.Serializer):
+    counts = serializers.DictField(child=serializers.IntegerField())
+    results = serializers.ListField(child=serializers.DictField())
+    replayed = serializers.BooleanField(required=False)
+
+
+def _json_body(request):
+    try:
+        return request.data
+    except RequestDataTooBig:
+        raise _TooLarge() from None
+
+
+class _TooLarge(DomainError):
+    status_code = 413
+    code = "too_large"
+
+    def __init__(self, detail: str = "Request body too large."):
+        super().__init__(detail)
+
+
+class ReviewIngestApi(ClinicAPIView):
+    """Push reviews and mentions: one item, a list, or {"items": [...]} of at most 1,000.
+    Each item names its `source` (a kind; the clinic's source of that kind, created on first
+    use) or `source_id`. Per-item results: created / updated / unchanged / rejected with the
+    reasons. Send an `Idempotency-Key` header to make a retry safe."""
+
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={200: IngestResultSerializer},
+        parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)],
+    )
+    def post(self, request):
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            raise _TooLarge()
+        body = _json_body(request)
+        items = body.get("items") if isinstance(body, dict) and "items" in body else body
+        if isinstance(items, dict):
+            items = [items]
+        if not isinstance(items, list):
+            raise ValidationFailed("Send an item, a list of items, or {\"items\": [...]}.")
+        if len(items) > MAX_BATCH:
+            raise _TooLarge(f"A batch holds at most {MAX_BATCH} items (got {len(items)}).")
+        if not items:
+            raise ValidationFailed("The batch is empty.")
+        response = items_ingest_idempotent(
+            raw_items=items,
+            idempotency_key=request.headers.get("Idempotency-Key", "").strip() or None,
+            body_hash=request_hash(request.body),
+        )
+        return Response(response, status=status.HTTP_200_OK)
+
+
+class SourceOutputSerializer(serializers.ModelSerializer):
+    has_credentials = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Source
+        fields = [
+            "id", "kind", "name", "settings", "enabled", "poll_interval_minutes", "has_credentials",
+            "next_poll_at", "last_success_at", "last_error_at", "last_error", "consecutive_failures",
+            "is_healthy", "created_at",
+        ]  # fmt: skip
+
+    def get_has_credentials(self, source) -> bool:
+        return bool(source.credentials_encrypted)
+
+
+class SourceInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=SourceKind.choices)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    settings = serializers.DictField(required=False, default=dict)
+    credentials = serializers.DictField(required=False, default=dict, write_only=True)
+    poll_interval_minutes = serializers.IntegerField(min_value=1, max_value=24 * 60, default=15)
+
+
+class SourceUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    settings = serializers.DictField(required=False)
+    credentials = serializers.DictField(required=False, write_only=True)
+    enabled = serializers.BooleanField(required=False)
+    poll_interval_minutes = serializers.IntegerField(min_value=1, max_value=24 * 60, required=False)
+
+
+class SourceListApi(ClinicAPIView):
+    """The clinic's sources. Credentials are write-only: stored encrypted, never returned. A
+    webhook source's signing secret is in the creation response only."""
+
+    write_permission = Permission.MANAGE
+
+    @extend_schema(responses=SourceOutputSerializer(many=True))
+    def get(self, request):
+        return Response(SourceOutputSerializer(Source.objects.order_by("name", "pk"), many=True).data)
+
+    @extend_schema(request=SourceInputSerializer, responses={201: SourceOutputSerializer})
+    def post(self, request):
+        data = SourceInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        source = source_create(**data.validated_data)
+        body = SourceOutputSerializer(source).data
+        if source.kind == SourceKind.WEBHOOK:
+            body["webhook_secret"] = webhook_secret_ensure(source=source)
+            body["webhook_url"] = f"/hooks/{self.clinic.slug}/{source.pk}/"
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class SourceDetailApi(ClinicAPIView):
+    write_permission = Permission.MANAGE
+
+    def _source(self, source_id: int) -> Source:
+        source = Source.objects.filter(pk=source_id).first()
+        if source is None:
+            raise NotFound()
+        return source
+
+    @extend_schema(responses=SourceOutputSerializer)
+    def get(self, request, source_id: int):
+        return Response(SourceOutputSerializer(self._source(source_id)).data)
+
+    @extend_schema(request=SourceUpdateSerializer, responses=SourceOutputSerializer)
+    def patch(self, request, source_id: int):
+        source = self._source(source_id)
+        data = SourceUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        return Response(SourceOutputSerializer(source_update(source=source, **data.validated_data)).data)
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id", "filename", "status", "total_rows", "processed_rows", "created_count", "updated_count",
+            "unchanged_count", "error_count", "errors", "failure", "created_at", "finished_at",
+        ]  # fmt: skip
+
+
+class ImportListApi(ClinicAPIView):
+    """Upload a CSV (multipart field `file`); it is imported by a worker. Poll the job for
+    progress and the rejected lines."""
+
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(responses=ImportJobSerializer(many=True))
+    def get(self, request):
+        return Response(ImportJobSerializer(ImportJob.objects.order_by("-created_at")[:50], many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
+        responses={202: ImportJobSerializer},
+    )
+    def post(self, request):
+        try:
+            upload = request.FILES.get("file")
+        except RequestDataTooBig:
+            raise _TooLarge() from None
+        if upload is None:
+            raise ValidationError({"file": ["Choose a CSV file."]})
+        job = import_job_create(
+            filename=upload.name, text=csv_text(upload.read()), created_by_id=getattr(self.actor.user, "pk", None)
+        )
+        return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ImportDetailApi(ClinicAPIView):
+    @extend_schema(responses=ImportJobSerializer)
+    def get(self, request, job_id: int):
+        job = ImportJob.objects.filter(pk=job_id).first()
+        if job is None:
+            raise NotFound()
+        return Response(ImportJobSerializer(job).data)
+
+
+class WebhookReceiveApi(AnonymousAPIView):
+    """Inbound webhook of a clinic's `webhook` source: a signed POST of one item or
+    {"items": [...]}. Header `X-Carewatch-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of
+    "<t>.<raw body>" with the source's secret>`; a delivery is accepted once."""
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: IngestResultSerializer}, auth=[])
+    def post(self, request, clinic_slug: str, source_id: int):
+        from django.db import connection
+
+        clinic = Clinic.objects.filter(slug=clinic_slug).first()
+        if clinic is None:
+            raise NotFound()
+        if len(request.body) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            raise _TooLarge()
+        connection.set_tenant(clinic)
+        try:
+            source = Source.objects.filter(pk=source_id, kind=SourceKind.WEBHOOK, enabled=True).first()
+            if source is None:
+                raise NotFound()
+            header = request.headers.get("X-Carewatch-Signature", "")
+            if not header:
+                raise ParseError("Missing X-Carewatch-Signature header.")
+            return Response(webhook_receive(source=source, header=header, body=request.body))
+        finally:
+            connection.set_schema_to_public()
+

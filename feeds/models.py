@@ -117,3 +117,59 @@ class ReviewRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.review_id} {self.kind} @ {self.captured_at:%Y-%m-%d %H:%M}"
+
+
+class IngestRequest(models.Model):
+    """An API push remembered under its Idempotency-Key: a retry gets the first answer."""
+
+    key = models.CharField(max_length=200, unique=True)
+    request_hash = models.CharField(max_length=64)
+    response = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class WebhookReceipt(models.Model):
+    """A signed webhook delivery already accepted (replay protection)."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+")
+    signature = models.CharField(max_length=128)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "signature"], name="webhook_receipt_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id}:{self.signature[:12]}"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ImportJob(BaseModel):
+    """A CSV upload and its progress. The file is kept in the row (no shared disk needed)."""
+
+    filename = models.CharField(max_length=255)
+    content = models.TextField()
+    status = models.CharField(max_length=8, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list)  # [{"line": n, "error": "..."}], first 1,000
+    error_count = models.PositiveIntegerField(default=0)
+    failure = models.TextField(blank=True, default="")
+    created_by_id = models.BigIntegerField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.status})"

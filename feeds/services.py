@@ -1,17 +1,40 @@
-"""Writes for feeds: sources and the idempotent upsert of reviews and mentions."""
+"""Writes for feeds: sources, the idempotent upsert of reviews and mentions, API push,
+CSV import, signed webhooks and polling results."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import hmac
+import io
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
-from feeds.models import ItemKind, Review, ReviewRevision, RevisionKind, Source, SourceKind
+from core.crypto import decrypt_json, encrypt_json
+from core.errors import Conflict, ValidationFailed
+from feeds.models import (
+    ImportJob,
+    ImportStatus,
+    IngestRequest,
+    ItemKind,
+    Review,
+    ReviewRevision,
+    ReviewStatus,
+    RevisionKind,
+    Source,
+    SourceKind,
+    WebhookReceipt,
+)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,57 +58,80 @@ class ItemIn:
 
     def content_hash(self) -> str:
         body = [
-            self.kind,
-            self.author_name,
-            self.rating,
-            self.text,
-            self.language,
-            self.url,
-            self.published_at.isoformat(),
-            self.edited_at.isoformat() if self.edited_at else None,
-            self.likes,
-            self.shares,
-            self.replies,
-            self.parent_external_id,
-            self.deleted,
-        ]
+            self.kind, self.author_name, self.rating, self.text, self.language, self.url,
+            self.published_at.isoformat(), self.edited_at.isoformat() if self.edited_at else None,
+            self.likes, self.shares, self.replies, self.parent_external_id, self.deleted,
+        ]  # fmt: skip
         return hashlib.sha256(json.dumps(body, ensure_ascii=False).encode()).hexdigest()
 
 
-CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
-_COPIED = (
-    "kind",
-    "author_name",
-    "rating",
-    "text",
-    "language",
-    "url",
-    "published_at",
-    "edited_at",
-    "likes",
-    "shares",
-    "replies",
-)
+CREATED, UPDATED, UNCHANGED, REJECTED = "created", "updated", "unchanged", "rejected"
+_COPIED = ("kind", "author_name", "rating", "text", "language", "url", "published_at",
+           "edited_at", "likes", "shares", "replies")  # fmt: skip
+MAX_BATCH = 1000
 
 
-def source_create(*, kind: str, name: str, settings: dict | None = None) -> Source:
+# --- sources ---------------------------------------------------------------------------
+
+
+def source_create(
+    *, kind: str, name: str, settings: dict | None = None, credentials: dict | None = None,
+    poll_interval_minutes: int = 15,
+) -> Source:  # fmt: skip
     if kind not in SourceKind.values:
-        raise ValueError(f"Unknown source kind {kind!r}.")
-    return Source.objects.create(kind=kind, name=name.strip(), settings=settings or {})
+        raise ValidationFailed("Unknown source kind.", fields={"kind": [f"Choose {SourceKind.values}."]})
+    name = (name or "").strip() or SourceKind(kind).label
+    return Source.objects.create(
+        kind=kind, name=name[:200], settings=settings or {},
+        credentials_encrypted=encrypt_json(credentials or {}),
+        poll_interval_minutes=poll_interval_minutes,
+    )  # fmt: skip
+
+
+def source_update(*, source: Source, **changes) -> Source:
+    fields = []
+    for name in ("name", "settings", "enabled", "poll_interval_minutes"):
+        if name in changes:
+            setattr(source, name, changes[name])
+            fields.append(name)
+    if "credentials" in changes:
+        source.credentials_encrypted = encrypt_json(changes["credentials"] or {})
+        fields.append("credentials_encrypted")
+    if changes.get("enabled") or "credentials" in changes:
+        source.is_healthy, source.consecutive_failures, source.next_poll_at = True, 0, None
+        fields += ["is_healthy", "consecutive_failures", "next_poll_at"]
+    source.save(update_fields=[*fields, "updated_at"])
+    return source
+
+
+def source_credentials(source: Source) -> dict:
+    return decrypt_json(source.credentials_encrypted)
+
+
+# --- the upsert --------------------------------------------------------------------------
+
+
+def _lock_source(source: Source) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema()), %s)", [source.pk])
 
 
 @transaction.atomic
 def reviews_upsert(*, source: Source, items: Sequence[ItemIn]) -> list[tuple[str, Review]]:
-    """Insert new items, update changed ones (keeping the previous version as a revision),
-    leave unchanged ones alone. Returns (outcome, review) per item, in input order. The same
-    external id twice in one call: the last one wins."""
+    """Insert new items, update changed ones (the previous text and rating are kept as a
+    revision), leave unchanged ones alone. Returns (outcome, review) per item in input order;
+    external ids must be unique within one call. Batches for one source run one at a time."""
+    _lock_source(source)
     by_id = {item.external_id: item for item in items}
+    if len(by_id) != len(items):
+        raise ValueError("external_id must be unique within one upsert call")
     existing = {
         review.external_id: review
-        for review in Review.objects.select_for_update().filter(
-            source=source, external_id__in=list(by_id)
+        for review in Review.objects.filter(source=source, external_id__in=list(by_id)).only(
+            "id", "external_id", "content_hash", "text", "rating", "edited_at", "is_deleted",
+            "deleted_at", "status", "parent_id", "source_id",
         )
-    }
+    }  # fmt: skip
     now = timezone.now()
     to_create, to_update, revisions, outcome = [], [], [], {}
     for external_id, item in by_id.items():
@@ -93,37 +139,22 @@ def reviews_upsert(*, source: Source, items: Sequence[ItemIn]) -> list[tuple[str
         review = existing.get(external_id)
         if review is None:
             review = Review(
-                source=source,
-                external_id=external_id,
-                content_hash=digest,
-                is_deleted=item.deleted,
-                deleted_at=now if item.deleted else None,
-                **{f: getattr(item, f) for f in _COPIED},
-            )
+                source=source, external_id=external_id, content_hash=digest,
+                is_deleted=item.deleted, deleted_at=now if item.deleted else None,
+                created_at=now, updated_at=now, **{f: getattr(item, f) for f in _COPIED},
+            )  # fmt: skip
             to_create.append(review)
             outcome[external_id] = (CREATED, review)
             continue
         if review.content_hash == digest:
             outcome[external_id] = (UNCHANGED, review)
             continue
-        if (
-            review.text != item.text
-            or review.rating != item.rating
-            or item.deleted != review.is_deleted
-        ):
-            revisions.append(
-                ReviewRevision(
-                    review=review,
-                    kind=RevisionKind.DELETE
-                    if item.deleted and not review.is_deleted
-                    else RevisionKind.EDIT,
-                    text=review.text,
-                    rating=review.rating,
-                    edited_at=review.edited_at,
-                )
-            )
-        for field in _COPIED:
-            setattr(review, field, getattr(item, field))
+        if review.text != item.text or review.rating != item.rating or item.deleted != review.is_deleted:
+            kind = RevisionKind.DELETE if item.deleted and not review.is_deleted else RevisionKind.EDIT
+            revisions.append(ReviewRevision(review=review, kind=kind, text=review.text,
+                                            rating=review.rating, edited_at=review.edited_at))  # fmt: skip
+        for name in _COPIED:
+            setattr(review, name, getattr(item, name))
         review.content_hash = digest
         if item.deleted and not review.is_deleted:
             review.deleted_at = now
@@ -131,12 +162,10 @@ def reviews_upsert(*, source: Source, items: Sequence[ItemIn]) -> list[tuple[str
         review.updated_at = now
         to_update.append(review)
         outcome[external_id] = (UPDATED, review)
-    Review.objects.bulk_create(to_create, batch_size=1000)
+    Review.objects.bulk_create(to_create, batch_size=2000)
     if to_update:
         Review.objects.bulk_update(
-            to_update,
-            [*_COPIED, "content_hash", "is_deleted", "deleted_at", "updated_at"],
-            batch_size=1000,
+            to_update, [*_COPIED, "content_hash", "is_deleted", "deleted_at", "updated_at"], batch_size=500
         )
     ReviewRevision.objects.bulk_create(revisions, batch_size=1000)
     _link_parents(source, by_id)
@@ -144,18 +173,355 @@ def reviews_upsert(*, source: Source, items: Sequence[ItemIn]) -> list[tuple[str
 
 
 def _link_parents(source: Source, by_id: dict[str, ItemIn]) -> None:
-    wanted = {
-        eid: item.parent_external_id for eid, item in by_id.items() if item.parent_external_id
-    }
+    wanted = {e: i.parent_external_id for e, i in by_id.items() if i.parent_external_id}
     if not wanted:
         return
     parents = dict(
-        Review.objects.filter(source=source, external_id__in=set(wanted.values())).values_list(
-            "external_id", "id"
-        )
+        Review.objects.filter(source=source, external_id__in=set(wanted.values())).values_list("external_id", "id")
     )
-    for child_eid, parent_eid in wanted.items():
-        if parent_eid in parents:
-            Review.objects.filter(source=source, external_id=child_eid).update(
-                parent_id=parents[parent_eid]
+    for child, parent in wanted.items():
+        if parent in parents:
+            Review.objects.filter(source=source, external_id=child).exclude(parent_id=parents[parent]).update(
+                parent_id=parents[parent]
             )
+
+
+def _queue_scoring(review_ids: list[int]) -> None:
+    """After commit: ask for scores. If the broker is down the reviews stay unscored and the
+    scoring sweeper queues them later; ingestion never fails because of it."""
+    if not review_ids:
+        return
+    from scoring.services import reviews_score_request
+
+    schema = connection.schema_name
+    transaction.on_commit(lambda: reviews_score_request(review_ids=review_ids, schema_name=schema))
+
+
+# --- many items from one caller ----------------------------------------------------------
+
+
+@dataclass
+class IngestReport:
+    results: list[dict] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        out = {CREATED: 0, UPDATED: 0, UNCHANGED: 0, REJECTED: 0}
+        for row in self.results:
+            out[row["status"]] += 1
+        return out
+
+    def as_dict(self) -> dict:
+        return {"counts": self.counts, "results": self.results}
+
+
+class _Sources:
+    """Resolves `source` (a kind) or `source_id` for a batch, creating a clinic's first source
+    of a kind on demand."""
+
+    def __init__(self, fixed: Source | None = None):
+        self.fixed = fixed
+        self.by_kind: dict[str, Source | str] = {}
+        self.by_id: dict[int, Source | None] = {}
+
+    def resolve(self, kind: str | None, source_id: int | None) -> Source | str:
+        if self.fixed is not None:
+            return self.fixed
+        if source_id is not None:
+            if source_id not in self.by_id:
+                self.by_id[source_id] = Source.objects.filter(pk=source_id).first()
+            return self.by_id[source_id] or f"No source with id {source_id} in this clinic."
+        if kind not in self.by_kind:
+            found = list(Source.objects.filter(kind=kind)[:2])
+            if len(found) > 1:
+                self.by_kind[kind] = f"This clinic has several {kind} sources: give source_id."
+            else:
+                self.by_kind[kind] = found[0] if found else source_create(kind=kind, name="")
+        return self.by_kind[kind]
+
+
+def items_ingest(
+    *, raw_items: Sequence, source: Source | None = None, line_numbers: Sequence[int] | None = None,
+    parse=None,
+) -> IngestReport:  # fmt: skip
+    """Validate and upsert many items (API push, one CSV chunk, a webhook). Bad items are
+    rejected with their reasons and change nothing; good ones are stored in one transaction.
+    New and changed reviews are queued for scoring after commit."""
+    from feeds.validation import ItemInvalid, parse_item, parse_source_ref
+
+    parse = parse or parse_item
+    report = IngestReport(results=[None] * len(raw_items))  # type: ignore[list-item]
+    label = (lambda i: {"line": line_numbers[i]}) if line_numbers else (lambda i: {"index": i})
+    now = timezone.now()
+    with transaction.atomic():
+        sources = _Sources(fixed=source)
+        grouped: dict[int, list[tuple[int, ItemIn]]] = {}
+        source_of: dict[int, Source] = {}
+        last_index: dict[tuple[int, str], int] = {}
+        for i, raw in enumerate(raw_items):
+            try:
+                item = parse(raw, now=now)
+                kind, source_id, ref_error = (None, None, None) if source else parse_source_ref(raw)
+                if ref_error:
+                    raise ItemInvalid({"source": ref_error})
+                resolved = sources.resolve(kind, source_id)
+                if isinstance(resolved, str):
+                    raise ItemInvalid({"source": resolved})
+            except ItemInvalid as exc:
+                external_id = raw.get("external_id") if isinstance(raw, dict) else None
+                report.results[i] = {**label(i), "external_id": external_id, "status": REJECTED,
+                                     "errors": exc.errors}  # fmt: skip
+                continue
+            key = (resolved.pk, item.external_id)
+            if key in last_index:  # the later one wins; the earlier one says so
+                j = last_index[key]
+                grouped[resolved.pk] = [(k, it) for k, it in grouped[resolved.pk] if k != j]
+                report.results[j] = {**label(j), "external_id": item.external_id, "status": REJECTED,
+                                     "errors": {"external_id": f"Repeated later in this batch ({label(i)})."}}  # fmt: skip
+            last_index[key] = i
+            source_of[resolved.pk] = resolved
+            grouped.setdefault(resolved.pk, []).append((i, item))
+        to_score: list[int] = []
+        for source_pk, pairs in grouped.items():
+            outcomes = reviews_upsert(source=source_of[source_pk], items=[item for _, item in pairs])
+            for (i, item), (status, review) in zip(pairs, outcomes, strict=True):
+                report.results[i] = {**label(i), "external_id": item.external_id, "status": status, "id": review.pk}
+                if status != UNCHANGED and not item.deleted:
+                    to_score.append(review.pk)
+        _queue_scoring(to_score)
+    return report
+
+
+def request_hash(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def items_ingest_idempotent(*, raw_items: Sequence, idempotency_key: str | None, body_hash: str) -> dict:
+    """`items_ingest` that remembers its answer under `idempotency_key`: the same key with the
+    same body returns the first answer and changes nothing; with another body it is refused."""
+    if not idempotency_key:
+        return items_ingest(raw_items=raw_items).as_dict()
+    if len(idempotency_key) > 200:
+        raise ValidationFailed("Idempotency-Key is longer than 200 characters.")
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                IngestRequest.objects.create(key=idempotency_key, request_hash=body_hash, response={})
+        except IntegrityError:
+            stored = IngestRequest.objects.get(key=idempotency_key)
+            if stored.request_hash != body_hash:
+                raise Conflict(
+                    "This Idempotency-Key was used with a different body.", code="idempotency_key_reused"
+                ) from None
+            return {**stored.response, "replayed": True}
+        response = items_ingest(raw_items=raw_items).as_dict()
+        IngestRequest.objects.filter(key=idempotency_key).update(response=response)
+    return response
+
+
+# --- CSV import -------------------------------------------------------------------------
+
+CSV_COLUMNS = ("source", "external_id", "author", "rating", "text", "published_at", "url", "likes",
+               "shares", "replies")  # fmt: skip
+CSV_REQUIRED = ("source", "external_id", "published_at")
+CSV_CHUNK = 2000
+
+
+@dataclass
+class ImportResult:
+    total: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[dict] = field(default_factory=list)
+    error_count: int = 0
+
+    def add(self, report: IngestReport) -> None:
+        counts = report.counts
+        self.created += counts[CREATED]
+        self.updated += counts[UPDATED]
+        self.unchanged += counts[UNCHANGED]
+        for row in report.results:
+            if row["status"] == REJECTED:
+                self.error_count += 1
+                if len(self.errors) < 1000:
+                    reason = "; ".join(f"{k}: {v}" for k, v in row["errors"].items())
+                    self.errors.append({"line": row["line"], "error": reason})
+
+
+def _csv_parse(raw, *, now):
+    from feeds.validation import parse_item
+
+    return parse_item(raw, now=now, strict_fields=False)
+
+
+def csv_import(
+    *, stream: Iterable[str], progress: Callable[[int], None] | None = None, total_hint: int | None = None
+) -> ImportResult:
+    """Import a CSV (header + rows, columns in `CSV_COLUMNS`; others are ignored). Good rows
+    are stored chunk by chunk; bad rows are reported by line number (the header is line 1)."""
+    reader = csv.DictReader(stream, strict=True)
+    try:
+        header = [name.strip().lower() for name in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise ValidationFailed(f"Line 1: not a CSV header ({exc}).") from None
+    missing = [name for name in CSV_REQUIRED if name not in header]
+    if missing:
+        raise ValidationFailed(f"Line 1: missing column(s) {', '.join(missing)}; expected {', '.join(CSV_COLUMNS)}.")
+    reader.fieldnames = header
+    result = ImportResult(total=total_hint or 0)
+    rows, lines = [], []
+
+    def flush() -> None:
+        if rows:
+            result.add(items_ingest(raw_items=rows, line_numbers=lines, parse=_csv_parse))
+            if progress:
+                progress(len(rows))
+            rows.clear()
+            lines.clear()
+
+    line = 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            line = reader.line_num
+            result.error_count += 1
+            result.errors.append({"line": line, "error": f"Malformed CSV: {exc}."})
+            continue
+        line = reader.line_num
+        if None in row:  # more cells than header columns
+            row.pop(None)
+        rows.append({k: row.get(k) for k in CSV_COLUMNS if k in row})
+        lines.append(line)
+        if len(rows) >= CSV_CHUNK:
+            flush()
+    flush()
+    result.errors.sort(key=lambda e: e["line"])
+    return result
+
+
+def csv_text(data: bytes) -> str:
+    """Decode an uploaded CSV: UTF-8 (with or without BOM); anything else is refused."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ValidationFailed(f"Line {line}: not valid UTF-8 (byte {exc.start}). Save the file as UTF-8.") from None
+
+
+def csv_open(text: str):
+    return io.StringIO(text, newline="")
+
+
+# --- signed webhooks -------------------------------------------------------------------
+
+WEBHOOK_TOLERANCE = timedelta(minutes=5)
+
+
+def webhook_secret_ensure(*, source: Source) -> str:
+    credentials = source_credentials(source)
+    if not credentials.get("webhook_secret"):
+        import secrets
+
+        credentials["webhook_secret"] = secrets.token_urlsafe(32)
+        source.credentials_encrypted = encrypt_json(credentials)
+        source.save(update_fields=["credentials_encrypted", "updated_at"])
+    return credentials["webhook_secret"]
+
+
+def webhook_signature(secret: str, timestamp: int, body: bytes) -> str:
+    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+
+def webhook_receive(*, source: Source, header: str, body: bytes) -> dict:
+    """Verify `X-Carewatch-Signature: t=<unix time>,v1=<hex hmac>` over "<t>.<body>" with the
+    source's secret, refuse replays, then ingest the body ({"items": [...]} or one item)."""
+    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    secret = source_credentials(source).get("webhook_secret")
+    try:
+        timestamp = int(parts.get("t", ""))
+    except ValueError:
+        raise ValidationFailed("Signature header must look like t=<unix time>,v1=<hex>.", code="bad_signature") from None
+    if not secret or not hmac.compare_digest(webhook_signature(secret, timestamp, body), parts.get("v1", "")):
+        raise ValidationFailed("Signature does not match.", code="bad_signature")
+    if abs(time.time() - timestamp) > WEBHOOK_TOLERANCE.total_seconds():
+        raise ValidationFailed("Signature timestamp is more than 5 minutes off.", code="stale_signature")
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationFailed("Body is not valid JSON.") from None
+    items = payload.get("items") if isinstance(payload, dict) and "items" in payload else [payload]
+    if not isinstance(items, list) or len(items) > MAX_BATCH:
+        raise ValidationFailed(f"items must be a list of at most {MAX_BATCH}.")
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                WebhookReceipt.objects.create(source=source, signature=parts["v1"])
+        except IntegrityError:
+            raise Conflict("This delivery was already received.", code="replayed") from None
+        return items_ingest(raw_items=items, source=source).as_dict()
+
+
+# --- import jobs (CSV uploads in the web UI and API) -------------------------------------
+
+
+def import_job_create(*, filename: str, text: str, created_by_id: int | None) -> ImportJob:
+    """Store the upload and queue its import after commit."""
+    try:
+        total = max(sum(1 for _ in csv.reader(csv_open(text))) - 1, 0)
+    except csv.Error:
+        total = 0  # the import reports the malformed lines
+    job = ImportJob.objects.create(filename=filename[:255], content=text, total_rows=total,
+                                   created_by_id=created_by_id)  # fmt: skip
+    transaction.on_commit(lambda: _enqueue_import(job.pk))
+    return job
+
+
+def _enqueue_import(job_id: int) -> None:
+    from feeds.tasks import import_job_run_task
+
+    try:
+        import_job_run_task.delay(job_id)
+    except Exception as exc:  # noqa: BLE001 - the import sweeper retries queued jobs
+        logger.warning("could not queue import job %s: %s", job_id, exc.__class__.__name__)
+
+
+def import_job_run(*, job_id: int) -> ImportJob:
+    """Run a queued import; a second run of a finished job does nothing."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job_id)
+        if job.status in (ImportStatus.DONE, ImportStatus.FAILED):
+            return job
+        job.status = ImportStatus.RUNNING
+        job.processed_rows = 0
+        job.save(update_fields=["status", "processed_rows", "updated_at"])
+
+    def progress(n: int) -> None:
+        ImportJob.objects.filter(pk=job_id).update(processed_rows=F("processed_rows") + n)
+
+    try:
+        result = csv_import(stream=csv_open(job.content), progress=progress)
+    except ValidationFailed as exc:
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportStatus.FAILED, failure=exc.detail, finished_at=timezone.now()
+        )
+        return ImportJob.objects.get(pk=job_id)
+    ImportJob.objects.filter(pk=job_id).update(
+        status=ImportStatus.DONE, created_count=result.created, updated_count=result.updated,
+        unchanged_count=result.unchanged, error_count=result.error_count, errors=result.errors,
+        processed_rows=result.created + result.updated + result.unchanged + result.error_count,
+        finished_at=timezone.now(), content="",
+    )  # fmt: skip
+    return ImportJob.objects.get(pk=job_id)
+
+
+def reviews_status_set(*, review_ids: list[int], status: str) -> int:
+    """Triage: set the status of many reviews at once."""
+    if status not in ReviewStatus.values:
+        raise ValidationFailed("Unknown status.", fields={"status": [f"Choose {ReviewStatus.values}."]})
+    return Review.objects.filter(pk__in=review_ids).exclude(status=status).update(
+        status=status, updated_at=timezone.now()
+    )

@@ -1,0 +1,113 @@
+"""Polling a platform source: fetch what changed since the cursor, upsert it, remember the
+cursor; on errors back off, and after 5 failures in a row mark the source unhealthy."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from feeds.models import Source, SourceKind
+from feeds.services import ItemIn, _queue_scoring, reviews_upsert, source_credentials
+
+logger = logging.getLogger(__name__)
+POLLABLE = (SourceKind.GOOGLE, SourceKind.FACEBOOK, SourceKind.YELP)
+UNHEALTHY_AFTER = 5
+MAX_BACKOFF = timedelta(hours=6)
+
+
+CLAIM = timedelta(minutes=10)
+
+
+def sources_claim_due(now=None) -> list[int]:
+    """The sources due for a poll, pushed CLAIM into the future so that the next dispatcher
+    round does not queue them again while their task waits or runs."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            Source.objects.select_for_update(skip_locked=True)
+            .filter(enabled=True, is_healthy=True, kind__in=POLLABLE)
+            .filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
+            .values_list("pk", flat=True)
+        )
+        Source.objects.filter(pk__in=due).update(next_poll_at=now + CLAIM)
+    return due
+
+
+def _to_item(external) -> ItemIn:
+    return ItemIn(
+        external_id=external.external_id,
+        kind=external.kind,
+        author_name=(external.author_name or "")[:200],
+        rating=external.rating,
+        text=(external.text or "")[:20_000],
+        language=(external.language or "")[:16],
+        url=(external.url or "")[:1000],
+        published_at=external.published_at,
+        edited_at=external.edited_at,
+        likes=external.likes or 0,
+        shares=external.shares or 0,
+        replies=external.replies or 0,
+        parent_external_id=external.parent_external_id,
+        deleted=bool(external.deleted),
+    )
+
+
+def source_poll(*, source_id: int) -> dict:
+    """Poll one source now. Returns counts; failures are recorded on the source, not raised."""
+    from feeds.connectors import make_connector
+    from feeds.connectors.errors import AuthExpired, ConnectorError, RateLimited
+
+    source = Source.objects.get(pk=source_id)
+    now = timezone.now()
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    try:
+        connector = make_connector(
+            source.kind, source.settings, source_credentials(source), base_url=source.settings.get("base_url")
+        )
+        cursor = source.cursor or None
+        for page in connector.list_items(cursor):
+            items = {}
+            for external in page.items:
+                items[external.external_id] = _to_item(external)
+            with transaction.atomic():
+                outcomes = reviews_upsert(source=source, items=list(items.values()))
+                changed = [review.pk for status, review in outcomes if status != "unchanged"]
+                _queue_scoring(changed)
+                for status, _ in outcomes:
+                    counts[status] += 1
+                if page.next_cursor:
+                    Source.objects.filter(pk=source.pk).update(cursor=page.next_cursor)
+    except RateLimited as exc:
+        _failed(source, f"Rate limited by the platform; retrying in {exc.retry_after_seconds:.0f} s.",
+                retry_in=timedelta(seconds=exc.retry_after_seconds), count=False)  # fmt: skip
+        return {**counts, "error": "rate_limited"}
+    except AuthExpired as exc:
+        _failed(source, f"Credentials expired or were revoked: {exc}. Reconnect the source.", unhealthy=True)
+        return {**counts, "error": "auth_expired"}
+    except (ConnectorError, ValueError) as exc:
+        _failed(source, str(exc) or exc.__class__.__name__)
+        return {**counts, "error": exc.__class__.__name__}
+    Source.objects.filter(pk=source.pk).update(
+        last_success_at=now, consecutive_failures=0, last_error="",
+        next_poll_at=now + timedelta(minutes=source.poll_interval_minutes),
+    )  # fmt: skip
+    return counts
+
+
+def _failed(source: Source, message: str, *, retry_in=None, count=True, unhealthy=False) -> None:
+    now = timezone.now()
+    failures = source.consecutive_failures + (1 if count else 0)
+    if retry_in is None:
+        retry_in = min(timedelta(minutes=source.poll_interval_minutes) * (2 ** min(failures, 10)), MAX_BACKOFF)
+    update = {"last_error": message[:2000], "last_error_at": now, "consecutive_failures": failures,
+              "next_poll_at": now + retry_in}  # fmt: skip
+    if unhealthy or failures >= UNHEALTHY_AFTER:
+        update["is_healthy"] = False
+        if failures >= UNHEALTHY_AFTER and not unhealthy:
+            update["last_error"] = f"Unhealthy after {failures} failures in a row. Last error: {message}"[:2000]
+    Source.objects.filter(pk=source.pk).update(**update)
+    logger.warning("source %s poll failed (%d in a row)", source.pk, failures)

@@ -1,0 +1,35 @@
+from celery import shared_task
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from clinics.models import Clinic
+
+
+@shared_task(name="feeds.tasks.import_job_run")
+def import_job_run_task(job_id: int) -> None:
+    from feeds.services import import_job_run
+
+    import_job_run(job_id=job_id)
+
+
+@shared_task(name="feeds.tasks.source_poll")
+def source_poll_task(source_id: int) -> dict:
+    from feeds.polling import source_poll
+
+    return source_poll(source_id=source_id)
+
+
+@shared_task(name="feeds.tasks.sources_poll_dispatch")
+def sources_poll_dispatch_task() -> int:
+    """Beat, every minute: one poll task per due source of every clinic. Each task runs
+    separately, so one slow platform or clinic does not hold up the others."""
+    from feeds.polling import sources_claim_due
+
+    queued = 0
+    for schema in Clinic.objects.values_list("schema_name", flat=True).iterator():
+        with schema_context(schema):
+            for source_id in sources_claim_due():
+                source_poll_task.delay(source_id)
+                queued += 1
+    connection.set_schema_to_public()
+    return queued

@@ -1,0 +1,177 @@
+"""Turning untrusted input (API JSON, CSV rows, webhook bodies) into `ItemIn`, or a clear
+reason per field. Hand-written rather than DRF serializers: a 10,000-item batch must validate
+in a fraction of a second."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from feeds.models import ItemKind, SourceKind
+from feeds.services import ItemIn
+
+MAX_TEXT = 20_000
+MAX_COUNT = 2_147_483_647
+ITEM_FIELDS = {
+    "source", "source_id", "external_id", "kind", "author", "author_name", "rating", "text",
+    "language", "url", "published_at", "edited_at", "likes", "shares", "replies",
+    "parent_external_id", "deleted",
+}
+
+
+class ItemInvalid(Exception):
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _str(value, field, errors, *, max_len, required=False) -> str:
+    if _blank(value):
+        if required:
+            errors[field] = "This field is required."
+        return ""
+    if not isinstance(value, str):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        else:
+            errors[field] = "Must be a string."
+            return ""
+    if "\x00" in value:
+        errors[field] = "Contains a NUL character."
+        return ""
+    value = value.strip()
+    if len(value) > max_len:
+        errors[field] = f"At most {max_len:,} characters (got {len(value):,})."
+        return ""
+    return value
+
+
+def _int(value, field, errors, *, low, high, allow_none=False) -> int | None:
+    if _blank(value):
+        if allow_none:
+            return None
+        return 0
+    if isinstance(value, bool):
+        errors[field] = "Must be an integer."
+        return None
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            errors[field] = f"Must be an integer, not {value.strip()[:20]!r}."
+            return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int):
+        errors[field] = "Must be an integer."
+        return None
+    if not low <= value <= high:
+        errors[field] = f"Must be between {low} and {high:,}."
+        return None
+    return value
+
+
+def _time(value, field, errors, *, required, now) -> datetime | None:
+    if _blank(value):
+        if required:
+            errors[field] = "This field is required."
+        return None
+    if not isinstance(value, str):
+        errors[field] = "Must be an ISO 8601 time, like 2026-03-01T14:30:00Z."
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        errors[field] = f"Not an ISO 8601 time: {value.strip()[:40]!r} (use 2026-03-01T14:30:00Z)."
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)  # documented: times without an offset are UTC
+    if parsed > now + timedelta(days=1):
+        errors[field] = "Is in the future."
+        return None
+    if parsed.year < 1990:
+        errors[field] = "Is before 1990."
+        return None
+    return parsed
+
+
+def _url(value, errors) -> str:
+    url = _str(value, "url", errors, max_len=1000)
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            errors["url"] = "Must be an http(s) URL."
+            return ""
+    return url
+
+
+def _bool(value, field, errors) -> bool:
+    if _blank(value):
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"true", "1", "yes"}:
+        return True
+    if isinstance(value, str) and value.strip().lower() in {"false", "0", "no"}:
+        return False
+    errors[field] = "Must be true or false."
+    return False
+
+
+def parse_item(raw, *, now: datetime | None = None, strict_fields: bool = True) -> ItemIn:
+    """Validate one item. Raises `ItemInvalid` with a message per bad field."""
+    if not isinstance(raw, dict):
+        raise ItemInvalid({"item": "Must be a JSON object."})
+    now = now or datetime.now(UTC)
+    errors: dict[str, str] = {}
+    if strict_fields:
+        unknown = sorted(set(raw) - ITEM_FIELDS)
+        if unknown:
+            errors["item"] = f"Unknown field(s): {', '.join(unknown[:5])}."
+    rating = _int(raw.get("rating"), "rating", errors, low=1, high=5, allow_none=True)
+    kind = _str(raw.get("kind"), "kind", errors, max_len=16) or (
+        ItemKind.REVIEW if rating is not None else ItemKind.MENTION
+    )
+    if kind not in ItemKind.values:
+        errors["kind"] = f"Must be one of {', '.join(ItemKind.values)}."
+    item = ItemIn(
+        external_id=_str(raw.get("external_id"), "external_id", errors, max_len=255, required=True),
+        kind=kind,
+        author_name=_str(raw.get("author", raw.get("author_name")), "author", errors, max_len=200),
+        rating=rating,
+        text=_str(raw.get("text"), "text", errors, max_len=MAX_TEXT),
+        language=_str(raw.get("language"), "language", errors, max_len=16),
+        url=_url(raw.get("url"), errors),
+        published_at=_time(raw.get("published_at"), "published_at", errors, required=True, now=now),
+        edited_at=_time(raw.get("edited_at"), "edited_at", errors, required=False, now=now),
+        likes=_int(raw.get("likes"), "likes", errors, low=0, high=MAX_COUNT) or 0,
+        shares=_int(raw.get("shares"), "shares", errors, low=0, high=MAX_COUNT) or 0,
+        replies=_int(raw.get("replies"), "replies", errors, low=0, high=MAX_COUNT) or 0,
+        parent_external_id=_str(raw.get("parent_external_id"), "parent_external_id", errors, max_len=255)
+        or None,
+        deleted=_bool(raw.get("deleted"), "deleted", errors),
+    )
+    if errors:
+        raise ItemInvalid(errors)
+    return item
+
+
+def parse_source_ref(raw: dict) -> tuple[str | None, int | None, str | None]:
+    """(kind, source_id, error) for the item's `source` / `source_id`."""
+    source_id = raw.get("source_id")
+    if source_id not in (None, ""):
+        try:
+            return None, int(source_id), None
+        except (TypeError, ValueError):
+            return None, None, "source_id must be an integer."
+    kind = raw.get("source")
+    if _blank(kind):
+        return None, None, "source is required (a source kind such as google) or source_id."
+    if not isinstance(kind, str) or kind.strip().lower() not in SourceKind.values:
+        shown = str(kind)[:30]
+        return None, None, f"Unknown source {shown!r}: use one of {', '.join(SourceKind.values)}."
+    return kind.strip().lower(), None, None

@@ -1,0 +1,91 @@
+"""Asking for scores and writing them. The model itself is behind `scoring.engine`, which
+only worker processes and commands import (the web process never imports torch)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from scoring.models import ReviewScore, ScoringFailure
+
+logger = logging.getLogger(__name__)
+BATCH = 64
+MAX_ATTEMPTS = 3
+
+
+def _chunks(ids: list[int], size: int) -> Iterable[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def reviews_score_request(*, review_ids: list[int], schema_name: str) -> int:
+    """Queue scoring tasks (batches of 64) on the `ml` queue. Returns the number of tasks
+    queued; 0 if the broker is unreachable — the sweeper queues those reviews later."""
+    from scoring.tasks import reviews_score_task
+
+    queued = 0
+    try:
+        with schema_context(schema_name):
+            for chunk in _chunks(sorted(set(review_ids)), BATCH):
+                reviews_score_task.delay(chunk)
+                queued += 1
+    except Exception as exc:  # noqa: BLE001 - the broker is down; nothing is lost
+        logger.warning(
+            "scoring queue unavailable (%s); %d reviews wait for the sweeper",
+            exc.__class__.__name__,
+            len(review_ids),
+        )
+    return queued
+
+
+def scores_write(*, results: list[tuple[int, object]]) -> int:
+    """Store (review_id, ScoreResult) pairs; a pair already stored for that model version is
+    skipped (database constraint). Returns how many were new."""
+    rows = [
+        ReviewScore(
+            review_id=review_id,
+            model_version=result.model_version,
+            label=result.label,
+            score=max(-1.0, min(1.0, float(result.score))),
+            confidence=float(result.confidence),
+            topics=list(result.topics),
+            flags=list(result.flags),
+        )
+        for review_id, result in results
+    ]
+    with transaction.atomic():
+        created = ReviewScore.objects.bulk_create(rows, ignore_conflicts=True)
+        ScoringFailure.objects.filter(review_id__in=[r for r, _ in results], parked_at__isnull=True).delete()
+    return len(created)
+
+
+def scoring_attempt_mark(*, review_ids: list[int]) -> dict[int, int]:
+    """Count one more attempt for each review, committed before the model runs, so an attempt
+    that kills the worker is still counted. Returns review_id -> attempts."""
+    with transaction.atomic():
+        existing = {
+            f.review_id: f for f in ScoringFailure.objects.select_for_update().filter(review_id__in=review_ids)
+        }
+        new = [ScoringFailure(review_id=rid, attempts=1) for rid in review_ids if rid not in existing]
+        ScoringFailure.objects.bulk_create(new, ignore_conflicts=True)
+        for failure in existing.values():
+            failure.attempts += 1
+        ScoringFailure.objects.bulk_update(existing.values(), ["attempts", "updated_at"])
+    counts = {rid: 1 for rid in review_ids}
+    counts.update({rid: f.attempts for rid, f in existing.items()})
+    return counts
+
+
+def scoring_park(*, review_id: int, error: str) -> None:
+    ScoringFailure.objects.update_or_create(
+        review_id=review_id, defaults={"parked_at": timezone.now(), "last_error": error[:2000]}
+    )
+    logger.error("review %s parked after repeated scoring failures: %s", review_id, error[:200])
+
+
+def scoring_error_record(*, review_id: int, error: str) -> None:
+    ScoringFailure.objects.filter(review_id=review_id).update(last_error=error[:2000])

@@ -1,0 +1,1033 @@
+"""Fake Google Business Profile, Facebook Graph and Yelp Fusion APIs on one local port.
+
+It speaks the JSON shapes the connectors are written against (each platform's documented
+request and response bodies and its own error JSON) from in-memory state, so the connectors
+are tested over real HTTP, never through patched functions. Standard library only.
+
+In tests, the `fake_platforms` fixture (tests/feeds/conftest.py) gives a started instance::
+
+    fake.add_google_reviews(120)              # data
+    fake.throttle(2, retry_after=1)           # the next 2 requests answer 429 + Retry-After: 1
+    fake.fail(3, status=503)                  # the next 3 requests answer 503
+    fake.expire_token("facebook")             # that platform's token is now expired
+    fake.writes("google")                     # what was PUT/POSTed/DELETEd, bodies and headers
+
+Standalone, for the demo (sources pointed at it with base_url)::
+
+    python tests/feeds/fake_platforms.py --port 8765
+
+prints the settings and credentials to give each kind of source.
+
+Routes: /v4/... Google (and POST /token, Google's OAuth token endpoint), /v3/businesses/...
+Yelp, /vNN.N/... Facebook Graph.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import itertools
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+from zoneinfo import ZoneInfo
+
+GOOGLE_ACCOUNT = "1234567890"
+GOOGLE_LOCATION = "9876543210"
+GOOGLE_TOKEN = "ya29.fake-google-access-token-Zq81"
+GOOGLE_REFRESH_TOKEN = "1//fake-google-refresh-token-Yp22"
+GOOGLE_CLIENT_ID = "carewatch-demo.apps.googleusercontent.com"
+GOOGLE_CLIENT_SECRET = "GOCSPX-fake-client-secret-Xw33"
+FACEBOOK_PAGE = "100200300400500"
+FACEBOOK_PAGE_NAME = "Sunrise Family Clinic"
+FACEBOOK_TOKEN = "EAAfakefacebookpagetokenWv44"
+FACEBOOK_APP_SECRET = "fake-facebook-app-secret-Uu55"
+YELP_BUSINESS = "sunrise-family-clinic-san-francisco"
+YELP_KEY = "fake-yelp-api-key-Tt66"
+PLATFORMS = ("google", "facebook", "yelp")
+YELP_ZONE = ZoneInfo("America/Los_Angeles")
+STAR_NAMES = {1: "ONE", 2: "TWO", 3: "THREE", 4: "FOUR", 5: "FIVE"}
+
+SAMPLE_TEXTS = [
+    "Friendly front desk and the doctor took time to explain everything.",
+    "Waited over an hour past my appointment time. Nobody apologised.",
+    "Clean clinic, quick check-in, would recommend to friends.",
+    "Billing sent me the wrong invoice twice and nobody calls back.",
+    "The nurse was patient with my kids. Great experience overall.",
+    "Parking is a nightmare but the care itself was good.",
+]
+
+
+@dataclass
+class RecordedRequest:
+    platform: str
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+    at: float  # time.monotonic() when it arrived
+    status: int = 0  # what the fake answered
+
+    @property
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body) if self.body else None
+        except ValueError:
+            return None
+
+    @property
+    def form(self) -> dict[str, str]:
+        if "application/x-www-form-urlencoded" not in self.headers.get("content-type", ""):
+            return {}
+        return {k: v[-1] for k, v in parse_qs(self.body.decode(), keep_blank_values=True).items()}
+
+    @property
+    def params(self) -> dict[str, str]:
+        """Query and form parameters together (last value of each)."""
+        return {**{k: v[-1] for k, v in self.query.items()}, **self.form}
+
+
+@dataclass
+class _Scenario:
+    kind: str  # "throttle" | "fail" | "delay" | "drop"
+    remaining: int
+    platform: str | None
+    status: int | None = None
+    retry_after: float | None = None
+    message: str | None = None
+    code: Any = None
+    seconds: float = 0.0
+    regain_minutes: float | None = None
+    method: str | None = None
+
+
+@dataclass
+class _Reply:
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+_DROP = object()
+
+
+class FakePlatforms:
+    def __init__(self, *, start: datetime | None = None) -> None:
+        self.lock = threading.RLock()
+        # Items are stamped from a clock that starts a week ago and moves a minute per event,
+        # so everything is recent (Facebook's lookback) and strictly ordered.
+        base = start or datetime.now(UTC) - timedelta(days=7)
+        self.clock = base.replace(microsecond=0)
+        self.requests: list[RecordedRequest] = []
+        self._scenarios: list[_Scenario] = []
+        self._ids = itertools.count(1001)
+        self.valid_tokens: dict[str, set[str]] = {
+            "google": {GOOGLE_TOKEN},
+            "facebook": {FACEBOOK_TOKEN},
+            "yelp": {YELP_KEY},
+        }
+        self.expired_tokens: set[str] = set()
+        self.google_reviews: dict[str, dict] = {}
+        self.fb_ratings: list[dict] = []
+        self.fb_posts: dict[str, dict] = {}
+        self.fb_comments: dict[str, dict] = {}
+        self.fb_private_replies: dict[str, dict] = {}
+        self.fb_hidden: set[str] = set()
+        self.fb_pinned: set[str] = set()
+        self.yelp_reviews: dict[str, dict] = {}
+        self.yelp_max_reviews: int | None = None  # e.g. 3, as Yelp's standard plans
+        self.server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> FakePlatforms:
+        self.server = ThreadingHTTPServer((host, port), _Handler)
+        self.server.daemon_threads = True
+        self.server.fake = self  # type: ignore[attr-defined]
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> FakePlatforms:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        assert self.server is not None, "start() the fake first"
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    # ------------------------------------------------------- what to give a source
+    def settings(self, platform: str) -> dict:
+        return {
+            "google": {"account_id": GOOGLE_ACCOUNT, "location_id": GOOGLE_LOCATION},
+            "facebook": {"page_id": FACEBOOK_PAGE},
+            "yelp": {"business_id": YELP_BUSINESS},
+        }[platform]
+
+    def credentials(self, platform: str) -> dict:
+        return {
+            "google": {"access_token": GOOGLE_TOKEN},
+            "facebook": {"access_token": FACEBOOK_TOKEN},
+            "yelp": {"api_key": YELP_KEY},
+        }[platform]
+
+    def google_refresh_credentials(self) -> dict:
+        return {
+            "access_token": GOOGLE_TOKEN,
+            "refresh_token": GOOGLE_REFRESH_TOKEN,
+            "client_id": GOOGLE_CLIENT_ID,
+            "client_secret": GOOGLE_CLIENT_SECRET,
+            "token_uri": f"{self.base_url}/token",
+        }
+
+    # ------------------------------------------------------------ scenario controls
+    def throttle(
+        self,
+        n: int = 1,
+        *,
+        retry_after: float | None = 1,
+        platform: str | None = None,
+        status: int | None = None,
+        code: Any = None,
+        regain_minutes: float | None = None,
+        method: str | None = None,
+    ) -> None:
+        """The next `n` requests (to `platform`, or any) are throttled: 429 with
+        Retry-After (omitted when None) and the platform's rate-limit JSON. Facebook answers
+        its own way (HTTP 400, error code 4 - or `code`) unless `status` says otherwise;
+        `regain_minutes` adds Facebook's X-Business-Use-Case-Usage header."""
+        self._add(
+            _Scenario(
+                "throttle",
+                n,
+                platform,
+                status=status,
+                retry_after=retry_after,
+                code=code,
+                regain_minutes=regain_minutes,
+                method=method,
+            )
+        )
+
+    def fail(
+        self,
+        n: int = 1,
+        *,
+        status: int = 500,
+        platform: str | None = None,
+        message: str | None = None,
+        code: Any = None,
+        method: str | None = None,
+    ) -> None:
+        """The next `n` requests answer `status` with the platform's error JSON (`message`
+        and `code` replace the platform's usual ones)."""
+        self._add(
+            _Scenario("fail", n, platform, status=status, message=message, code=code, method=method)
+        )
+
+    def delay(
+        self, n: int = 1, *, seconds: float, platform: str | None = None, method: str | None = None
+    ) -> None:
+        """The next `n` requests are carried out (a write is applied) and answered only after
+        `seconds` - long enough for a client with a shorter timeout to give up."""
+        self._add(_Scenario("delay", n, platform, seconds=seconds, method=method))
+
+    def drop(self, n: int = 1, *, platform: str | None = None, method: str | None = None) -> None:
+        """The next `n` requests get their connection closed without any answer."""
+        self._add(_Scenario("drop", n, platform, method=method))
+
+    def expire_token(self, platform: str) -> None:
+        """The platform's current tokens now answer "expired" (Google: 401 UNAUTHENTICATED;
+        Facebook: code 190 subcode 463; Yelp: TOKEN_INVALID)."""
+        with self.lock:
+            self.expired_tokens |= self.valid_tokens[platform]
+            self.valid_tokens[platform] = set()
+
+    def clear_scenarios(self) -> None:
+        with self.lock:
+            self._scenarios.clear()
+
+    def _add(self, scenario: _Scenario) -> None:
+        with self.lock:
+            self._scenarios.append(scenario)
+
+    def _take(self, platform: str, method: str) -> _Scenario | None:
+        with self.lock:
+            for scenario in self._scenarios:
+                if (
+                    scenario.remaining > 0
+                    and scenario.platform in (None, platform)
+                    and scenario.method in (None, method)
+                ):
+                    scenario.remaining -= 1
+                    return scenario
+            return None
+
+    # ---------------------------------------------------------------- what was sent
+    def requests_for(
+        self, platform: str | None = None, method: str | None = None, path: str | None = None
+    ) -> list[RecordedRequest]:
+        with self.lock:
+            return [
+                r
+                for r in self.requests
+                if (platform is None or r.platform == platform)
+                and (method is None or r.method == method)
+                and (path is None or path in r.path)
+            ]
+
+    def writes(self, platform: str | None = None) -> list[RecordedRequest]:
+        """Requests that change something (not GET), oldest first."""
+        return [r for r in self.requests_for(platform) if r.method != "GET"]
+
+    def reset_requests(self) -> None:
+        with self.lock:
+            self.requests.clear()
+
+    # ------------------------------------------------------------------------ time
+    def tick(self, seconds: int = 60) -> datetime:
+        with self.lock:
+            self.clock += timedelta(seconds=seconds)
+            return self.clock
+
+    def _id(self) -> int:
+        return next(self._ids)
+
+    # ---------------------------------------------------------------------- Google
+    def add_google_reviews(
+        self, n: int = 1, *, rating: int | None = None, text: str | None = None
+    ) -> list[str]:
+        ids = []
+        with self.lock:
+            for _ in range(n):
+                number = self._id()
+                review_id = f"AbFvOq{number:08d}reviewIdX"
+                when = _google_time(self.tick())
+                stars = rating or (number % 5) + 1
+                self.google_reviews[review_id] = {
+                    "name": (
+                        f"accounts/{GOOGLE_ACCOUNT}/locations/{GOOGLE_LOCATION}/reviews/{review_id}"
+                    ),
+                    "reviewId": review_id,
+                    "reviewer": {
+                        "profilePhotoUrl": f"https://lh3.googleusercontent.com/a/{number}",
+                        "displayName": f"Reviewer {number}",
+                        "isAnonymous": False,
+                    },
+                    "starRating": STAR_NAMES[stars],
+                    "comment": text if text is not None else _sample(number),
+                    "createTime": when,
+                    "updateTime": when,
+                }
+                ids.append(review_id)
+        return ids
+
+    def edit_google_review(
+        self, review_id: str, *, comment: str | None = None, rating: int | None = None
+    ) -> None:
+        with self.lock:
+            review = self.google_reviews[review_id]
+            if comment is not None:
+                review["comment"] = comment
+            if rating is not None:
+                review["starRating"] = STAR_NAMES[rating]
+            review["updateTime"] = _google_time(self.tick())
+
+    def _google(self, req: RecordedRequest) -> _Reply:
+        token = _bearer(req.headers)
+        if token not in self.valid_tokens["google"]:
+            return _google_error(
+                401,
+                "UNAUTHENTICATED",
+                "Request had invalid authentication credentials. Expected OAuth 2 access "
+                "token, login cookie or other valid authentication credential. See "
+                "https://developers.google.com/identity/sign-in/web/devconsole-project.",
+            )
+        match = re.fullmatch(
+            r"/v4/accounts/([^/]+)/locations/([^/]+)/reviews(?:/([^/]+))?(/reply)?", req.path
+        )
+        if not match or match.group(1) != GOOGLE_ACCOUNT or match.group(2) != GOOGLE_LOCATION:
+            return _google_error(404, "NOT_FOUND", "Requested entity was not found.")
+        review_id, is_reply = match.group(3), bool(match.group(4))
+        if review_id is None:
+            if req.method != "GET":
+                return _google_error(405, "METHOD_NOT_ALLOWED", "Method not allowed.")
+            return self._google_list(req)
+        review = self.google_reviews.get(review_id)
+        if review is None:
+            return _google_error(404, "NOT_FOUND", "Requested entity was not found.")
+        if not is_reply:
+            return (
+                _Reply(200, review)
+                if req.method == "GET"
+                else _google_error(405, "METHOD_NOT_ALLOWED", "Method not allowed.")
+            )
+        if req.method == "PUT":
+            body = req.json
+            if not isinstance(body, dict) or not isinstance(body.get("comment"), str):
+                return _google_error(
+                    400, "INVALID_ARGUMENT", "Request contains an invalid argument."
+                )
+            reply = {"comment": body["comment"], "updateTime": _google_time(self.tick())}
+            review["reviewReply"] = reply
+            return _Reply(200, reply)
+        if req.method == "DELETE":
+            if "reviewReply" not in review:
+                return _google_error(404, "NOT_FOUND", "Requested entity was not found.")
+            del review["reviewReply"]
+            return _Reply(200, {})
+        return _google_error(405, "METHOD_NOT_ALLOWED", "Method not allowed.")
+
+    def _google_list(self, req: RecordedRequest) -> _Reply:
+        params = req.params
+        try:
+            size = int(params.get("pageSize") or 50)
+            offset = _untoken(params["pageToken"]) if params.get("pageToken") else 0
+        except ValueError:
+            return _google_error(400, "INVALID_ARGUMENT", "Request contains an invalid argument.")
+        if not 1 <= size <= 50:
+            return _google_error(400, "INVALID_ARGUMENT", "Request contains an invalid argument.")
+        order = params.get("orderBy") or "updateTime desc"
+        reviews = list(self.google_reviews.values())
+        if order == "updateTime desc":
+            reviews.sort(key=lambda r: (r["updateTime"], r["reviewId"]), reverse=True)
+        elif order in ("rating", "rating desc"):
+            reviews.sort(key=lambda r: _stars(r["starRating"]), reverse=order.endswith("desc"))
+        else:
+            return _google_error(400, "INVALID_ARGUMENT", "Request contains an invalid argument.")
+        chunk = reviews[offset : offset + size]
+        body: dict[str, Any] = {"totalReviewCount": len(reviews)}
+        if reviews:
+            body["averageRating"] = round(
+                sum(_stars(r["starRating"]) for r in reviews) / len(reviews), 1
+            )
+        if chunk:
+            body["reviews"] = chunk
+        if offset + size < len(reviews):
+            body["nextPageToken"] = _token(offset + size)
+        return _Reply(200, body)
+
+    def _google_token(self, req: RecordedRequest) -> _Reply:
+        form = req.form
+        if (
+            form.get("grant_type") == "refresh_token"
+            and form.get("refresh_token") == GOOGLE_REFRESH_TOKEN
+            and form.get("client_id") == GOOGLE_CLIENT_ID
+            and form.get("client_secret") == GOOGLE_CLIENT_SECRET
+        ):
+            token = f"ya29.fake-renewed-{self._id()}-Rr77"
+            self.valid_tokens["google"].add(token)
+            return _Reply(
+                200,
+                {
+                    "access_token": token,
+                    "expires_in": 3599,
+                    "scope": "https://www.googleapis.com/auth/business.manage",
+                    "token_type": "Bearer",
+                },
+            )
+        return _Reply(
+            400,
+            {"error": "invalid_grant", "error_description": "Token has been expired or revoked."},
+        )
+
+    # -------------------------------------------------------------------- Facebook
+    def add_facebook_ratings(self, n: int = 1, *, text: str | None = None) -> list[str]:
+        ids = []
+        with self.lock:
+            for _ in range(n):
+                number = self._id()
+                story = f"{number}4455667788"
+                self.fb_ratings.append(
+                    {
+                        "created_time": _fb_time(self.tick()),
+                        "recommendation_type": "negative" if number % 4 == 0 else "positive",
+                        "review_text": text if text is not None else _sample(number),
+                        "reviewer": {"name": f"Visitor {number}", "id": f"{number}0001"},
+                        "open_graph_story": {"id": story},
+                    }
+                )
+                ids.append(story)
+        return ids
+
+    def add_facebook_post(self, message: str | None = None, *, by_page: bool = True) -> str:
+        with self.lock:
+            number = self._id()
+            post_id = f"{FACEBOOK_PAGE}_{number}"
+            when = _fb_time(self.tick())
+            author = (
+                {"name": FACEBOOK_PAGE_NAME, "id": FACEBOOK_PAGE}
+                if by_page
+                else {"name": f"Visitor {number}", "id": f"{number}0002"}
+            )
+            self.fb_posts[post_id] = {
+                "id": post_id,
+                "message": message if message is not None else _sample(number),
+                "created_time": when,
+                "updated_time": when,
+                "permalink_url": f"https://www.facebook.com/{FACEBOOK_PAGE}/posts/{number}",
+                "from": author,
+                "_reactions": 0,
+                "_shares": 0,
+            }
+            return post_id
+
+    def add_facebook_comments(
+        self, object_id: str, n: int = 1, *, text: str | None = None, by_page: bool = False
+    ) -> list[str]:
+        """Comments on a post, a rating story, or (a reply) on a comment."""
+        ids = []
+        with self.lock:
+            for _ in range(n):
+                number = self._id()
+                author = (
+                    {"name": FACEBOOK_PAGE_NAME, "id": FACEBOOK_PAGE}
+                    if by_page
+                    else {"name": f"Commenter {number}", "id": f"{number}0003"}
+                )
+                ids.append(self._fb_comment(object_id, text or _sample(number), author, number))
+        return ids
+
+    def _fb_comment(self, object_id: str, message: str, author: dict, number: int) -> str:
+        parent = self.fb_comments.get(object_id)
+        root = parent["_root"] if parent else object_id
+        comment_id = f"{root.split('_')[-1]}_{number}"
+        when = self.tick()
+        self.fb_comments[comment_id] = {
+            "id": comment_id,
+            "message": message,
+            "created_time": _fb_time(when),
+            "from": author,
+            "like_count": number % 3,
+            "permalink_url": f"https://www.facebook.com/{root}?comment_id={comment_id}",
+            "_root": root,
+            "_parent": object_id if parent else None,
+        }
+        if root in self.fb_posts:
+            self.fb_posts[root]["updated_time"] = _fb_time(when)
+        return comment_id
+
+    def edit_facebook_post(self, post_id: str, message: str) -> None:
+        with self.lock:
+            self.fb_posts[post_id]["message"] = message
+            self.fb_posts[post_id]["updated_time"] = _fb_time(self.tick())
+
+    def _fb_post_json(self, post: dict) -> dict:
+        out = {k: v for k, v in post.items() if not k.startswith("_")}
+        comments = [c for c in self.fb_comments.values() if c["_root"] == post["id"]]
+        if post["_shares"]:
+            out["shares"] = {"count": post["_shares"]}
+        out["reactions"] = {"data": [], "summary": {"total_count": post["_reactions"]}}
+        out["comments"] = {
+            "data": [],
+            "summary": {"order": "ranked", "total_count": len(comments), "can_comment": True},
+        }
+        return out
+
+    def _fb_comment_json(self, comment: dict) -> dict:
+        out = {k: v for k, v in comment.items() if not k.startswith("_")}
+        out["comment_count"] = sum(
+            1 for c in self.fb_comments.values() if c["_parent"] == comment["id"]
+        )
+        if comment["_parent"]:
+            out["parent"] = {"id": comment["_parent"]}
+        return out
+
+    def _facebook(self, req: RecordedRequest, version: str, rest: str) -> _Reply:
+        params = req.params
+        token = params.get("access_token") or _bearer(req.headers)
+        if not token:
+            return _fb_error(400, "An access token is required to request this resource.", 104)
+        if token in self.expired_tokens:
+            return _fb_error(
+                400,
+                "Error validating access token: Session has expired on Monday, 01-Jan-24 "
+                "00:00:00 PST. The current time is Tuesday, 02-Jan-24 00:00:00 PST.",
+                190,
+                subcode=463,
+            )
+        if token not in self.valid_tokens["facebook"]:
+            return _fb_error(400, "Invalid OAuth access token - Cannot parse access token", 190)
+        parts = [p for p in rest.split("/") if p]
+        if req.method == "GET":
+            return self._fb_get(req, version, parts, params)
+        if req.method == "POST":
+            return self._fb_post(req, parts, params)
+        if req.method == "DELETE" and len(parts) == 1:
+            if self.fb_comments.pop(parts[0], None) or self.fb_posts.pop(parts[0], None):
+                return _Reply(200, {"success": True})
+            return _fb_missing(parts[0])
+        return _fb_error(400, "Unsupported request - method type: " + req.method.lower(), 100)
+
+    def _fb_get(self, req: RecordedRequest, version: str, parts: list[str], params: dict) -> _Reply:
+        if parts == [FACEBOOK_PAGE]:
+            return _Reply(200, {"id": FACEBOOK_PAGE, "name": FACEBOOK_PAGE_NAME})
+        if parts == [FACEBOOK_PAGE, "ratings"]:
+            rows = sorted(self.fb_ratings, key=lambda r: r["created_time"], reverse=True)
+            return self._fb_paged(req, version, rows, params)
+        if parts == [FACEBOOK_PAGE, "feed"]:
+            posts = sorted(
+                self.fb_posts.values(), key=lambda p: (p["created_time"], p["id"]), reverse=True
+            )
+            return self._fb_paged(req, version, [self._fb_post_json(p) for p in posts], params)
+        if len(parts) == 2 and parts[1] == "comments":
+            object_id = parts[0]
+            known = (
+                object_id in self.fb_posts
+                or object_id in self.fb_comments
+                or any(r["open_graph_story"]["id"] == object_id for r in self.fb_ratings)
+            )
+            if not known:
+                return _fb_missing(object_id)
+            stream = params.get("filter") == "stream"
+            rows = [
+                c
+                for c in self.fb_comments.values()
+                if (c["_parent"] == object_id)
+                or (c["_root"] == object_id and (stream or c["_parent"] is None))
+            ]
+            rows.sort(
+                key=lambda c: (c["created_time"], c["id"]),
+                reverse=params.get("order") == "reverse_chronological",
+            )
+            return self._fb_paged(req, version, [self._fb_comment_json(c) for c in rows], params)
+        if len(parts) == 1:
+            obj = self.fb_posts.get(parts[0]) or self.fb_comments.get(parts[0])
+            if obj is None:
+                return _fb_missing(parts[0])
+            return _Reply(200, {k: v for k, v in obj.items() if not k.startswith("_")})
+        return _fb_error(400, "Unknown path components: /" + "/".join(parts[1:]), 2500)
+
+    def _fb_paged(self, req: RecordedRequest, version: str, rows: list, params: dict) -> _Reply:
+        try:
+            limit = min(100, int(params.get("limit") or 25))
+            start = _untoken(params["after"]) if params.get("after") else 0
+        except ValueError:
+            return _fb_error(400, "(#100) The after parameter is not valid", 100)
+        chunk = rows[start : start + limit]
+        body: dict[str, Any] = {"data": chunk}
+        if chunk:
+            paging: dict[str, Any] = {
+                "cursors": {"before": _token(start), "after": _token(start + len(chunk))}
+            }
+            if start + len(chunk) < len(rows):
+                query = {k: v[-1] for k, v in req.query.items()}
+                query["after"] = _token(start + len(chunk))
+                paging["next"] = f"{self.base_url}{req.path}?{urlencode(query)}"
+            body["paging"] = paging
+        return _Reply(200, body)
+
+    def _fb_post(self, req: RecordedRequest, parts: list[str], params: dict) -> _Reply:
+        if parts == [FACEBOOK_PAGE, "messages"]:
+            body = req.json if isinstance(req.json, dict) else {}
+            comment_id = (body.get("recipient") or {}).get("comment_id")
+            text = (body.get("message") or {}).get("text")
+            if not comment_id or not text:
+                return _fb_error(400, "(#100) The parameter recipient is required", 100)
+            if comment_id not in self.fb_comments:
+                return _fb_missing(comment_id)
+            if comment_id in self.fb_private_replies:
+                return _fb_error(400, "(#10900) Activity already replied to", 10900)
+            reply = {
+                "recipient_id": self.fb_comments[comment_id]["from"]["id"] + "99",
+                "message_id": f"m_fake{self._id()}",
+            }
+            self.fb_private_replies[comment_id] = {"text": text, **reply}
+            return _Reply(200, reply)
+        if parts == [FACEBOOK_PAGE, "feed"]:
+            if not params.get("message"):
+                return _fb_error(400, "(#100) Missing message or attachment", 100)
+            post_id = self.add_facebook_post(params["message"])
+            return _Reply(200, {"id": post_id})
+        if len(parts) == 2 and parts[1] == "comments":
+            object_id = parts[0]
+            known = (
+                object_id in self.fb_posts
+                or object_id in self.fb_comments
+                or any(r["open_graph_story"]["id"] == object_id for r in self.fb_ratings)
+            )
+            if not known:
+                return _fb_missing(object_id)
+            if not params.get("message"):
+                return _fb_error(400, "(#100) Missing message or attachment", 100)
+            comment_id = self._fb_comment(
+                object_id,
+                params["message"],
+                {"name": FACEBOOK_PAGE_NAME, "id": FACEBOOK_PAGE},
+                self._id(),
+            )
+            return _Reply(200, {"id": comment_id})
+        if len(parts) == 1:
+            object_id = parts[0]
+            if "is_hidden" in params:
+                if object_id not in self.fb_comments:
+                    return _fb_missing(object_id)
+                (self.fb_hidden.add if params["is_hidden"] == "true" else self.fb_hidden.discard)(
+                    object_id
+                )
+                return _Reply(200, {"success": True})
+            if "is_pinned" in params:
+                if object_id in self.fb_comments:
+                    return _fb_error(400, "(#100) Only Page posts can be pinned, not comments", 100)
+                if object_id not in self.fb_posts:
+                    return _fb_missing(object_id)
+                (self.fb_pinned.add if params["is_pinned"] == "true" else self.fb_pinned.discard)(
+                    object_id
+                )
+                return _Reply(200, {"success": True})
+        return _fb_error(400, "(#100) Unsupported post request", 100)
+
+    # ------------------------------------------------------------------------ Yelp
+    def add_yelp_reviews(
+        self, n: int = 1, *, rating: int | None = None, text: str | None = None
+    ) -> list[str]:
+        ids = []
+        with self.lock:
+            for _ in range(n):
+                number = self._id()
+                review_id = f"yR{number:08d}xQ"
+                full = text if text is not None else _sample(number)
+                self.yelp_reviews[review_id] = {
+                    "id": review_id,
+                    "url": f"https://www.yelp.com/biz/{YELP_BUSINESS}?hrid={review_id}",
+                    "text": full if len(full) <= 160 else full[:157] + "...",
+                    "rating": rating or (number % 5) + 1,
+                    "time_created": self.tick().astimezone(YELP_ZONE).strftime("%Y-%m-%d %H:%M:%S"),
+                    "user": {
+                        "id": f"u{number}",
+                        "profile_url": f"https://www.yelp.com/user_details?userid=u{number}",
+                        "image_url": None,
+                        "name": f"Yelper {number}.",
+                    },
+                }
+                ids.append(review_id)
+        return ids
+
+    def _yelp(self, req: RecordedRequest) -> _Reply:
+        token = _bearer(req.headers)
+        if not token:
+            return _yelp_error(400, "TOKEN_MISSING", "An access token must be supplied.")
+        if token not in self.valid_tokens["yelp"]:
+            return _yelp_error(
+                401, "TOKEN_INVALID", "Invalid access token or authorization header."
+            )
+        match = re.fullmatch(r"/v3/businesses/([^/]+)/reviews", req.path)
+        if not match or req.method != "GET":
+            return _yelp_error(404, "NOT_FOUND", "Resource could not be found.")
+        if match.group(1) != YELP_BUSINESS:
+            return _yelp_error(
+                404, "BUSINESS_NOT_FOUND", "The requested business could not be found."
+            )
+        params = req.params
+        try:
+            limit = int(params.get("limit") or 20)
+            offset = int(params.get("offset") or 0)
+        except ValueError:
+            return _yelp_error(400, "VALIDATION_ERROR", "'limit' is not a valid integer")
+        if not 0 <= limit <= 50:
+            return _yelp_error(
+                400, "VALIDATION_ERROR", f"{limit} is greater than the maximum of 50"
+            )
+        rows = sorted(
+            self.yelp_reviews.values(),
+            key=lambda r: (r["time_created"], r["id"]),
+            reverse=params.get("sort_by") == "newest",
+        )
+        visible = rows if self.yelp_max_reviews is None else rows[: self.yelp_max_reviews]
+        return _Reply(
+            200,
+            {
+                "reviews": visible[offset : offset + limit],
+                "total": len(rows),
+                "possible_languages": ["en"],
+            },
+        )
+
+    # -------------------------------------------------------------------- dispatch
+    def seed_demo(self) -> None:
+        self.add_google_reviews(12)
+        self.add_facebook_ratings(4)
+        for _ in range(3):
+            post = self.add_facebook_post()
+            comments = self.add_facebook_comments(post, 3)
+            self.add_facebook_comments(comments[0], 1)
+        self.add_yelp_reviews(3)
+
+    def handle(self, handler: BaseHTTPRequestHandler) -> _Reply | object:
+        url = urlsplit(handler.path)
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        platform, fb = self._platform(url.path)
+        req = RecordedRequest(
+            platform=platform,
+            method=handler.command,
+            path=url.path,
+            query=parse_qs(url.query, keep_blank_values=True),
+            headers={k.lower(): v for k, v in handler.headers.items()},
+            body=body,
+            at=time.monotonic(),
+        )
+        with self.lock:
+            self.requests.append(req)
+        scenario = self._take(platform, req.method)
+        if scenario is not None and scenario.kind == "drop":
+            req.status = -1
+            return _DROP
+        delay = 0.0
+        if scenario is not None and scenario.kind == "delay":
+            delay, scenario = scenario.seconds, None
+        with self.lock:
+            if scenario is not None:
+                reply = self._scenario_reply(platform, scenario)
+            elif platform == "google-oauth":
+                reply = self._google_token(req)
+            elif platform == "google":
+                reply = self._google(req)
+            elif platform == "yelp":
+                reply = self._yelp(req)
+            elif platform == "facebook" and fb:
+                reply = self._facebook(req, *fb)
+            else:
+                reply = _Reply(404, {"error": "no such fake endpoint"})
+            req.status = reply.status
+        time.sleep(delay)  # the work is done; only the answer is late
+        return reply
+
+    @staticmethod
+    def _platform(path: str) -> tuple[str, tuple[str, str] | None]:
+        if path == "/token":
+            return "google-oauth", None
+        if path.startswith("/v4/"):
+            return "google", None
+        if path.startswith("/v3/businesses/"):
+            return "yelp", None
+        match = re.fullmatch(r"/(v\d+\.\d+)/(.*)", path)
+        if match:
+            return "facebook", (match.group(1), match.group(2))
+        return "unknown", None
+
+    def _scenario_reply(self, platform: str, s: _Scenario) -> _Reply:
+        headers = {}
+        if s.kind == "throttle":
+            if s.retry_after is not None:
+                headers["Retry-After"] = _number(s.retry_after)
+            if platform == "facebook":
+                reply = _fb_error(
+                    s.status or 400,
+                    "(#4) Application request limit reached"
+                    if (s.code or 4) == 4
+                    else f"(#{s.code}) Calls to this api have exceeded the rate limit.",
+                    s.code or 4,
+                    is_transient=True,
+                )
+                headers["X-App-Usage"] = json.dumps(
+                    {"call_count": 100, "total_cputime": 12, "total_time": 14}
+                )
+                if s.regain_minutes is not None:
+                    headers["X-Business-Use-Case-Usage"] = json.dumps(
+                        {
+                            FACEBOOK_PAGE: [
+                                {
+                                    "type": "pages",
+                                    "call_count": 100,
+                                    "total_cputime": 5,
+                                    "total_time": 5,
+                                    "estimated_time_to_regain_access": s.regain_minutes,
+                                }
+                            ]
+                        }
+                    )
+            elif platform == "yelp":
+                reply = _yelp_error(
+                    s.status or 429,
+                    s.code or "TOO_MANY_REQUESTS_PER_SECOND",
+                    "You have exceeded the queries-per-second limit for this endpoint. Try "
+                    "reducing the rate at which you make queries.",
+                )
+            else:
+                reply = _google_error(
+                    s.status or 429,
+                    "RESOURCE_EXHAUSTED",
+                    "Quota exceeded for quota metric 'Requests' and limit 'Requests per minute' "
+                    "of service 'mybusiness.googleapis.com'.",
+                )
+            reply.headers.update(headers)
+            return reply
+        status = s.status or 500
+        if platform == "facebook":
+            code = s.code or (1 if status == 500 else 2)
+            message = s.message or (
+                "An unknown error has occurred."
+                if status == 500
+                else "An unexpected error has occurred. Please retry your request later."
+            )
+            return _fb_error(status, message, code, is_transient=status >= 500)
+        if platform == "yelp":
+            code = s.code or ("INTERNAL_ERROR" if status == 500 else "SERVICE_UNAVAILABLE")
+            return _yelp_error(
+                status, code, s.message or "Something went wrong internally, please try again."
+            )
+        google_status = s.code or {500: "INTERNAL", 503: "UNAVAILABLE"}.get(status, "UNKNOWN")
+        return _google_error(
+            status, google_status, s.message or "The service is currently unavailable."
+        )
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "FakePlatforms/1.0"
+
+    def _serve(self) -> None:
+        reply = self.server.fake.handle(self)  # type: ignore[attr-defined]
+        if reply is _DROP:
+            self.close_connection = True
+            self.connection.close()
+            return
+        assert isinstance(reply, _Reply)
+        data = json.dumps(reply.body).encode()
+        self.send_response(reply.status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+        pass  # quiet: tests read fake.requests instead
+
+
+# ---------------------------------------------------------------------------- helpers
+def _google_error(code: int, status: str, message: str) -> _Reply:
+    return _Reply(code, {"error": {"code": code, "message": message, "status": status}})
+
+
+def _fb_error(
+    status: int, message: str, code: int, *, subcode: int | None = None, is_transient: bool = False
+) -> _Reply:
+    err: dict[str, Any] = {"message": message, "type": "OAuthException", "code": code}
+    if subcode is not None:
+        err["error_subcode"] = subcode
+    if is_transient:
+        err["is_transient"] = True
+    err["fbtrace_id"] = "AbCdEfGhIjK"
+    return _Reply(status, {"error": err})
+
+
+def _fb_missing(object_id: str) -> _Reply:
+    return _Reply(
+        400,
+        {
+            "error": {
+                "message": (
+                    f"Unsupported get request. Object with ID '{object_id}' does not exist, "
+                    "cannot be loaded due to missing permissions, or does not support this "
+                    "operation."
+                ),
+                "type": "GraphMethodException",
+                "code": 100,
+                "error_subcode": 33,
+                "fbtrace_id": "AbCdEfGhIjK",
+            }
+        },
+    )
+
+
+def _yelp_error(status: int, code: str, description: str) -> _Reply:
+    return _Reply(status, {"error": {"code": code, "description": description}})
+
+
+def _bearer(headers: dict[str, str]) -> str | None:
+    value = headers.get("authorization", "")
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() in ("bearer", "oauth") and token.strip() else None
+
+
+def _google_time(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _fb_time(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def _token(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode().rstrip("=")
+
+
+def _untoken(token: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError("bad token") from None
+    if not text.startswith("offset:"):
+        raise ValueError("bad token")
+    return int(text.removeprefix("offset:"))
+
+
+def _stars(name: str) -> int:
+    return {v: k for k, v in STAR_NAMES.items()}.get(name, 0)
+
+
+def _sample(number: int) -> str:
+    return f"{SAMPLE_TEXTS[number % len(SAMPLE_TEXTS)]} (#{number})"
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--empty", action="store_true", help="start without demo data")
+    args = parser.parse_args(argv)
+    fake = FakePlatforms()
+    if not args.empty:
+        fake.seed_demo()
+    fake.start(args.host, args.port)
+    print(f"Fake platforms listening on {fake.base_url}", flush=True)
+    for platform in PLATFORMS:
+        print(
+            json.dumps(
+                {
+                    "kind": platform,
+                    "base_url": fake.base_url,
+                    "settings": fake.settings(platform),
+                    "credentials": fake.credentials(platform),
+                }
+            ),
+            flush=True,
+        )
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()

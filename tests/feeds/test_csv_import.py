@@ -1,0 +1,119 @@
+import re
+
+import pytest
+from django.core.management import CommandError, call_command
+from django_tenants.utils import schema_context
+
+from feeds.models import ImportJob, Review
+from feeds.services import import_job_run
+
+HEADER = "source,external_id,author,rating,text,published_at,url,likes,shares,replies\n"
+GOOD = [
+    'google,c-1,Sam,5,"Great, fast service",2026-10-01T09:00:00Z,https://g.example/1,1,0,0\n',
+    "facebook,c-2,Kim,,Anyone else wait 2 hours?,2026-10-02T09:00:00+02:00,,3,1,2\n",
+    'yelp,c-3,Lee,2,"Multi\nline text",2026-10-03T09:00:00Z,,0,0,0\n',
+]
+BAD = [
+    "google,c-4,Ann,7,too many stars,2026-10-01T09:00:00Z,,0,0,0\n",
+    "myspace,c-5,Bo,3,unknown source,2026-10-01T09:00:00Z,,0,0,0\n",
+    "google,c-6,Cy,3,bad time,next tuesday,,0,0,0\n",
+]
+
+
+def write(tmp_path, lines, name="reviews.csv", encoding="utf-8"):
+    path = tmp_path / name
+    path.write_bytes("".join(lines).encode(encoding) if isinstance(lines, list) else lines)
+    return path
+
+
+def reviews(clinic):
+    with schema_context(clinic.schema_name):
+        return {r.external_id: r for r in Review.objects.all()}
+
+
+def test_command_imports_good_rows_and_names_bad_lines(tmp_path, clinic_a, capsys):
+    path = write(tmp_path, [HEADER, GOOD[0], BAD[0], GOOD[1], BAD[1], GOOD[2], BAD[2]])
+    call_command("import_reviews", "--clinic", "clinic-a", str(path), "--no-progress")
+    out, err = capsys.readouterr()
+    assert "3 created, 0 updated, 0 unchanged, 3 rejected" in out
+    # the multi-line row spans lines 6-7, so the rows after it are on 8
+    assert "reviews.csv:3: rating: Must be between 1 and 5." in err
+    assert "reviews.csv:5: source: Unknown source 'myspace'" in err
+    assert "reviews.csv:8: published_at: Not an ISO 8601 time: 'next tuesday'" in err
+    stored = reviews(clinic_a)
+    assert set(stored) == {"c-1", "c-2", "c-3"}
+    assert stored["c-2"].kind == "mention" and stored["c-2"].rating is None
+    assert stored["c-2"].published_at.isoformat() == "2026-10-02T07:00:00+00:00"
+    assert stored["c-3"].text == "Multi\nline text"
+
+
+def test_importing_the_same_file_twice_changes_nothing(tmp_path, clinic_a, capsys):
+    path = write(tmp_path, [HEADER, *GOOD])
+    call_command("import_reviews", "--clinic", "clinic-a", str(path), "--no-progress")
+    call_command("import_reviews", "--clinic", "clinic-a", str(path), "--no-progress")
+    assert "0 created, 0 updated, 3 unchanged, 0 rejected" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"external_id,text\nx,y\n", "Line 1: missing column(s) source, published_at"),
+        (
+            HEADER.encode() + b"google,z-1,A,5,caf\xe9,2026-10-01T09:00:00Z,,0,0,0\n",
+            "Line 2: not valid UTF-8",
+        ),
+    ],
+    ids=["missing-columns", "latin-1"],
+)
+def test_a_file_that_cannot_be_read_is_refused_whole(tmp_path, clinic_a, content, message):
+    path = write(tmp_path, content)
+    with pytest.raises(CommandError, match=re.escape(message)):
+        call_command("import_reviews", "--clinic", "clinic-a", str(path), "--no-progress")
+    assert reviews(clinic_a) == {}
+
+
+def test_unknown_clinic_or_file_is_named(tmp_path, clinic_a):
+    with pytest.raises(CommandError, match="No clinic with slug 'nope'"):
+        call_command("import_reviews", "--clinic", "nope", str(tmp_path / "x.csv"))
+    with pytest.raises(CommandError, match="no such file"):
+        call_command("import_reviews", "--clinic", "clinic-a", str(tmp_path / "x.csv"))
+
+
+def test_web_upload_queues_a_job_that_reports_progress_and_bad_lines(login, clinic_a, tmp_path):
+    client = login("alpha_writer")
+    path = write(tmp_path, [HEADER, GOOD[0], BAD[0], GOOD[1]])
+    with path.open("rb") as fh:
+        response = client.post("/clinics/clinic-a/imports/upload/", {"file": fh})
+    assert response.status_code == 302
+    with schema_context(clinic_a.schema_name):
+        job = ImportJob.objects.get()
+        assert (job.status, job.total_rows, job.processed_rows) == ("queued", 3, 0)
+        import_job_run(job_id=job.pk)  # what the worker runs
+        job.refresh_from_db()
+    assert (job.status, job.processed_rows, job.created_count, job.error_count) == ("done", 3, 2, 1)
+    assert job.errors == [{"line": 3, "error": "rating: Must be between 1 and 5."}]
+    body = client.get(f"/clinics/clinic-a/api/v1/imports/{job.pk}/").json()
+    assert body["status"] == "done" and body["errors"][0]["line"] == 3
+    page = client.get("/clinics/clinic-a/imports/").content.decode()
+    assert "Line 3: rating: Must be between 1 and 5." in page
+
+
+def test_api_upload_refuses_a_latin1_file_and_queues_nothing(api, clinic_a, tmp_path):
+    path = write(
+        tmp_path, HEADER.encode() + b"google,z-1,A,5,caf\xe9,2026-10-01T09:00:00Z,,0,0,0\n"
+    )
+    with path.open("rb") as fh:
+        response = api("key_a").post("/clinics/clinic-a/api/v1/imports/", {"file": fh})
+    assert response.status_code == 400
+    assert "not valid UTF-8" in response.json()["detail"]
+    with schema_context(clinic_a.schema_name):
+        assert ImportJob.objects.count() == 0
+
+
+def test_viewers_cannot_upload(login, clinic_a, tmp_path):
+    path = write(tmp_path, [HEADER, GOOD[0]])
+    with path.open("rb") as fh:
+        response = login("a_viewer").post("/clinics/clinic-a/imports/upload/", {"file": fh})
+    assert response.status_code == 403
+    with schema_context(clinic_a.schema_name):
+        assert ImportJob.objects.count() == 0

@@ -1,0 +1,176 @@
+"""API push: per-item results, idempotency, limits and bad input that changes nothing."""
+
+import json
+
+import pytest
+from django_tenants.utils import schema_context
+
+from feeds.models import IngestRequest, Review, ReviewRevision, Source
+
+URL = "/clinics/clinic-a/api/v1/reviews/ingest/"
+
+
+def item(n=1, **over):
+    return {"source": "google", "external_id": f"g-{n}", "author": "Pat", "rating": 4, "text": f"Nice visit {n}",
+            "published_at": "2026-11-01T10:00:00Z", **over}  # fmt: skip
+
+
+def post(client, body, **headers):
+    data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+    return client.post(URL, data=data, content_type="application/json", **headers)
+
+
+def count(clinic):
+    with schema_context(clinic.schema_name):
+        return Review.objects.count()
+
+
+def test_one_item_is_created_then_unchanged_then_updated_with_history(api, clinic_a):
+    client = api("key_a")
+    first = post(client, item())
+    assert first.status_code == 200
+    assert first.json()["counts"] == {"created": 1, "updated": 0, "unchanged": 0, "rejected": 0}
+    review_id = first.json()["results"][0]["id"]
+    assert post(client, item()).json()["results"][0] == {
+        "index": 0, "external_id": "g-1", "status": "unchanged", "id": review_id}  # fmt: skip
+    edited = post(
+        client, item(text="Edited: not so nice", rating=2, edited_at="2026-11-02T10:00:00Z")
+    )
+    assert edited.json()["results"][0]["status"] == "updated"
+    with schema_context(clinic_a.schema_name):
+        review = Review.objects.get(pk=review_id)
+        assert (review.text, review.rating) == ("Edited: not so nice", 2)
+        revision = ReviewRevision.objects.get(review=review)
+        assert (revision.kind, revision.text, revision.rating) == ("edit", "Nice visit 1", 4)
+    detail = client.get(f"/clinics/clinic-a/api/v1/reviews/{review_id}/").json()
+    assert detail["revisions"][0]["text"] == "Nice visit 1"
+
+
+def test_a_mixed_batch_stores_the_good_items_and_explains_each_bad_one(api, clinic_a):
+    before = count(clinic_a)
+    body = {"items": [
+        item(1),
+        item(2, rating=9),
+        item(3, source="myspace"),
+        item(4, published_at="yesterday"),
+        item(5, text="x" * 20_001),
+        item(6, likes="many"),
+        {"source": "google", "text": "no id", "published_at": "2026-11-01T10:00:00Z"},
+        "not an object",
+        item(7, rating=None, kind="mention"),
+        item(8, colour="blue"),
+    ]}  # fmt: skip
+    response = post(api("key_a"), body)
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["created", "rejected", "rejected", "rejected", "rejected", "rejected",
+                                               "rejected", "rejected", "created", "rejected"]  # fmt: skip
+    assert results[1]["errors"] == {"rating": "Must be between 1 and 5."}
+    assert "Unknown source 'myspace'" in results[2]["errors"]["source"]
+    assert "Not an ISO 8601 time" in results[3]["errors"]["published_at"]
+    assert results[4]["errors"] == {"text": "At most 20,000 characters (got 20,001)."}
+    assert "Must be an integer" in results[5]["errors"]["likes"]
+    assert results[6]["errors"] == {"external_id": "This field is required."}
+    assert results[7]["errors"] == {"item": "Must be a JSON object."}
+    assert results[9]["errors"] == {"item": "Unknown field(s): colour."}
+    assert count(clinic_a) == before + 2
+
+
+def test_a_repeated_external_id_in_one_batch_keeps_the_last(api, clinic_a):
+    results = post(api("key_a"), [item(1, text="first"), item(1, text="second")]).json()["results"]
+    assert (
+        results[0]["status"] == "rejected"
+        and "Repeated later" in results[0]["errors"]["external_id"]
+    )
+    assert results[1]["status"] == "created"
+    with schema_context(clinic_a.schema_name):
+        assert Review.objects.get(external_id="g-1").text == "second"
+
+
+def test_a_batch_over_1000_is_413_and_stores_nothing(api, clinic_a):
+    before = count(clinic_a)
+    response = post(api("key_a"), [item(n) for n in range(1001)])
+    assert response.status_code == 413
+    assert response.json()["code"] == "too_large"
+    assert count(clinic_a) == before
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [(b'{"items": [', 400), (b"\xff\xfe{}", 400), (b"[]", 400), (b'"just a string"', 400)],
+    ids=["truncated-json", "invalid-utf8", "empty", "string"],
+)
+def test_malformed_bodies_are_400_and_store_nothing(api, clinic_a, body, status):
+    before = count(clinic_a)
+    response = post(api("key_a"), body)
+    assert response.status_code == status
+    assert response.json()["detail"]
+    assert count(clinic_a) == before
+
+
+def test_html_is_stored_as_text_and_escaped_on_pages(api, login, clinic_a):
+    payload = '<script>alert("x")</script><b>bold</b>'
+    review_id = post(api("key_a"), item(text=payload)).json()["results"][0]["id"]
+    assert (
+        api("key_a").get(f"/clinics/clinic-a/api/v1/reviews/{review_id}/").json()["text"] == payload
+    )
+    page = login("alpha_writer").get(f"/clinics/clinic-a/inbox/{review_id}/").content.decode()
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+
+
+def test_idempotency_key_replays_the_first_answer(api, clinic_a):
+    client = api("key_a")
+    first = post(client, [item(1), item(2)], HTTP_IDEMPOTENCY_KEY="batch-77")
+    again = post(client, [item(1), item(2)], HTTP_IDEMPOTENCY_KEY="batch-77")
+    assert again.json() == {**first.json(), "replayed": True}
+    assert again.json()["counts"]["created"] == 2  # the first answer, not "unchanged"
+    conflict = post(client, [item(3)], HTTP_IDEMPOTENCY_KEY="batch-77")
+    assert conflict.status_code == 409
+    assert conflict.json()["code"] == "idempotency_key_reused"
+    with schema_context(clinic_a.schema_name):
+        assert IngestRequest.objects.filter(key="batch-77").count() == 1
+        assert not Review.objects.filter(external_id="g-3").exists()
+
+
+def test_read_only_key_and_analyst_cannot_push(api, login, clinic_a):
+    before = count(clinic_a)
+    assert post(api("key_a_read"), item()).status_code == 403
+    assert post(login("alpha_analyst"), item()).status_code == 403
+    assert count(clinic_a) == before
+
+
+def test_items_land_in_the_clinic_of_the_url_only(api, clinic_a, clinic_b):
+    post(api("key_alpha"), item(42))
+    with schema_context(clinic_b.schema_name):
+        assert not Review.objects.filter(external_id="g-42").exists()
+    with schema_context(clinic_a.schema_name):
+        assert Review.objects.filter(external_id="g-42").exists()
+
+
+def test_new_and_changed_items_are_queued_for_scoring_after_commit(
+    api, clinic_a, django_capture_on_commit_callbacks
+):
+    from scoring.models import ReviewScore  # noqa: F401 - the table exists in the clinic schema
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        post(api("key_a"), [item(1), item(2)])
+    assert len(callbacks) == 1
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        post(api("key_a"), [item(1), item(2)])  # unchanged: nothing to score
+    assert callbacks == []
+
+
+def test_source_id_routes_to_a_named_source(api, clinic_a):
+    with schema_context(clinic_a.schema_name):
+        pages = [Source.objects.create(kind="facebook", name=f"Page {n}") for n in (1, 2)]
+    ambiguous = post(api("key_a"), item(source="facebook")).json()["results"][0]
+    assert "several facebook sources" in ambiguous["errors"]["source"]
+    ok = post(api("key_a"), {**item(), "source": None, "source_id": pages[1].pk}).json()["results"][
+        0
+    ]
+    assert ok["status"] == "created"
+    missing = post(api("key_a"), {**item(9), "source": None, "source_id": 99999}).json()["results"][
+        0
+    ]
+    assert missing["errors"] == {"source": "No source with id 99999 in this clinic."}

@@ -1,0 +1,110 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django_tenants.utils import schema_context
+
+from feeds.models import Review, Source
+from scoring.models import ReviewScore
+
+T0 = datetime(2026, 10, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def inbox(clinic_a):
+    with schema_context(clinic_a.schema_name):
+        google = Source.objects.create(kind="google", name="Google")
+        yelp = Source.objects.create(kind="yelp", name="Yelp")
+        rows = [
+            (google, "a", 5, "Lovely dentist", 0, "replied"),
+            (google, "b", 1, "Rude receptionist and long wait", 1, "needs_reply"),
+            (yelp, "c", 2, "Parking was awful", 2, "new"),
+            (yelp, "d", None, "Heard about an outbreak?", 3, "new"),
+        ]
+        made = {}
+        for source, eid, rating, text, day, status in rows:
+            made[eid] = Review.objects.create(source=source, external_id=eid, rating=rating, text=text,
+                                              published_at=T0 + timedelta(days=day), status=status)  # fmt: skip
+        ReviewScore.objects.create(
+            review=made["b"], model_version="t", label="negative", score=-0.9
+        )
+        ReviewScore.objects.create(review=made["a"], model_version="t", label="positive", score=0.8)
+        Review.objects.create(
+            source=google, external_id="gone", text="deleted", published_at=T0, is_deleted=True
+        )
+    return made
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", ["d", "c", "b", "a"]),
+        ("source=yelp", ["d", "c"]),
+        ("rating=5", ["a"]),
+        ("rating_max=2", ["c", "b"]),
+        ("status=new", ["d", "c"]),
+        ("sentiment=negative", ["b"]),
+        ("sentiment=unscored", ["d", "c"]),
+        ("q=PARKING", ["c"]),
+        ("published_from=2026-10-02T00:00:00Z&published_to=2026-10-04T00:00:00Z", ["c", "b"]),
+        ("include_deleted=true&source=google", ["b", "gone", "a"]),  # same time: newer id first
+    ],
+)
+def test_filters(inbox, api, query, expected):
+    body = api("key_a").get(f"/clinics/clinic-a/api/v1/reviews/?{query}").json()
+    assert [r["external_id"] for r in body["results"]] == expected
+    assert body["count"] == len(expected)
+
+
+def test_list_shows_the_latest_score(inbox, api):
+    rows = {
+        r["external_id"]: r
+        for r in api("key_a").get("/clinics/clinic-a/api/v1/reviews/").json()["results"]
+    }
+    assert rows["b"]["sentiment"]["label"] == "negative" and rows["b"]["sentiment"]["score"] == -0.9
+    assert rows["d"]["sentiment"] is None
+
+
+def test_bad_filters_are_400_with_field_messages(inbox, api):
+    response = api("key_a").get(
+        "/clinics/clinic-a/api/v1/reviews/?rating=9&source=fax&published_from=soon"
+    )
+    assert response.status_code == 400
+    assert set(response.json()["fields"]) == {"rating", "source", "published_from"}
+
+
+def test_pagination_and_page_size_limit(inbox, api):
+    body = api("key_a").get("/clinics/clinic-a/api/v1/reviews/?page_size=2").json()
+    assert len(body["results"]) == 2 and body["next"]
+    assert (
+        len(
+            api("key_a").get("/clinics/clinic-a/api/v1/reviews/?page_size=100000").json()["results"]
+        )
+        == 4
+    )
+
+
+def test_staff_inbox_filters_and_bulk_status(inbox, login, clinic_a):
+    client = login("alpha_writer")
+    page = client.get("/clinics/clinic-a/inbox/?source=yelp").content.decode()
+    assert "Parking was awful" in page and "Lovely dentist" not in page
+    response = client.post(
+        "/clinics/clinic-a/inbox/", {"review": [inbox["c"].pk, inbox["d"].pk], "status": "ignored"}
+    )
+    assert response.status_code == 302
+    with schema_context(clinic_a.schema_name):
+        assert set(
+            Review.objects.filter(status="ignored").values_list("external_id", flat=True)
+        ) == {"c", "d"}
+
+
+def test_viewers_see_the_inbox_but_cannot_change_it(inbox, login, clinic_a):
+    client = login("a_viewer")
+    assert "Parking was awful" in client.get("/clinics/clinic-a/inbox/").content.decode()
+    assert (
+        client.post(
+            "/clinics/clinic-a/inbox/", {"review": [inbox["c"].pk], "status": "ignored"}
+        ).status_code
+        == 403
+    )
+    with schema_context(clinic_a.schema_name):
+        assert Review.objects.get(pk=inbox["c"].pk).status == "new"

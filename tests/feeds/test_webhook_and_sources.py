@@ -1,0 +1,107 @@
+import json
+import time
+
+from django.test import Client
+from django_tenants.utils import schema_context
+
+from feeds.models import Review, Source
+from feeds.services import webhook_signature
+
+
+def make_webhook_source(login):
+    response = login("alpha_manager").post(
+        "/clinics/clinic-a/api/v1/sources/", {"kind": "webhook", "name": "Healthgrades relay"},
+        content_type="application/json",
+    )  # fmt: skip
+    assert response.status_code == 201
+    return response.json()
+
+
+def deliver(source, body: dict, *, secret=None, ts=None, client=None):
+    raw = json.dumps(body).encode()
+    ts = int(time.time()) if ts is None else ts
+    signature = webhook_signature(secret or source["webhook_secret"], ts, raw)
+    return (client or Client()).post(
+        source["webhook_url"], data=raw, content_type="application/json",
+        HTTP_X_CAREWATCH_SIGNATURE=f"t={ts},v1={signature}",
+    )  # fmt: skip
+
+
+ITEM = {
+    "external_id": "hg-1",
+    "rating": 5,
+    "text": "Kind staff",
+    "published_at": "2026-11-01T10:00:00Z",
+}
+
+
+def test_signed_delivery_is_stored_once(login, clinic_a):
+    source = make_webhook_source(login)
+    ts = int(time.time())
+    first = deliver(source, {"items": [ITEM]}, ts=ts)
+    assert first.status_code == 200
+    assert first.json()["counts"]["created"] == 1
+    replay = deliver(source, {"items": [ITEM]}, ts=ts)
+    assert replay.status_code == 409 and replay.json()["code"] == "replayed"
+    with schema_context(clinic_a.schema_name):
+        assert Review.objects.filter(external_id="hg-1", source_id=source["id"]).count() == 1
+
+
+def test_bad_or_stale_signatures_change_nothing(login, clinic_a):
+    source = make_webhook_source(login)
+    wrong = deliver(source, {"items": [ITEM]}, secret="not-the-secret")
+    stale = deliver(source, {"items": [ITEM]}, ts=int(time.time()) - 3600)
+    missing = Client().post(source["webhook_url"], data=b"{}", content_type="application/json")
+    assert (wrong.status_code, wrong.json()["code"]) == (400, "bad_signature")
+    assert (stale.status_code, stale.json()["code"]) == (400, "stale_signature")
+    assert missing.status_code == 400
+    with schema_context(clinic_a.schema_name):
+        assert not Review.objects.filter(external_id="hg-1").exists()
+
+
+def test_webhook_for_unknown_clinic_or_source_is_404(login):
+    source = make_webhook_source(login)
+    assert (
+        deliver(
+            {**source, "webhook_url": f"/hooks/clinic-b/{source['id']}/"}, {"items": [ITEM]}
+        ).status_code
+        == 404
+    )
+    assert (
+        deliver({**source, "webhook_url": "/hooks/nope/1/"}, {"items": [ITEM]}).status_code == 404
+    )
+
+
+def test_credentials_are_encrypted_and_never_returned(login, clinic_a, caplog):
+    client = login("alpha_owner")
+    response = client.post(
+        "/clinics/clinic-a/api/v1/sources/",
+        {"kind": "google", "name": "GBP", "settings": {"account_id": "1", "location_id": "2"},
+         "credentials": {"access_token": "ya29.SUPER-SECRET"}},
+        content_type="application/json",
+    )  # fmt: skip
+    assert response.status_code == 201
+    body = response.json()
+    assert body["has_credentials"] is True
+    assert "SUPER-SECRET" not in json.dumps(body)
+    listed = client.get("/clinics/clinic-a/api/v1/sources/").content.decode()
+    assert "SUPER-SECRET" not in listed and "credentials" not in json.loads(listed)[0]
+    with schema_context(clinic_a.schema_name):
+        stored = Source.objects.get(pk=body["id"]).credentials_encrypted
+    assert stored and "SUPER-SECRET" not in stored
+    page = client.get("/clinics/clinic-a/sources/").content.decode()
+    assert "SUPER-SECRET" not in page and "GBP" in page
+    assert "SUPER-SECRET" not in caplog.text
+
+
+def test_only_managers_change_sources(login, clinic_a):
+    response = login("alpha_writer").post(
+        "/clinics/clinic-a/api/v1/sources/", {"kind": "google"}, content_type="application/json"
+    )
+    assert response.status_code == 403
+    bad = login("alpha_owner").post(
+        "/clinics/clinic-a/api/v1/sources/", {"kind": "fax"}, content_type="application/json"
+    )
+    assert bad.status_code == 400 and "kind" in bad.json()["fields"]
+    with schema_context(clinic_a.schema_name):
+        assert Source.objects.count() == 0
