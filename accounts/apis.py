@@ -25,7 +25,9 @@ class TokenObtainApi(AnonymousAPIView):
         token = serializers.CharField()
         expires_at = serializers.DateTimeField()
 
-    @extend_schema(request=TokenObtainInputSerializer, responses={201: TokenObtainOutputSerializer}, auth=[])
+    @extend_schema(
+        request=TokenObtainInputSerializer, responses={201: TokenObtainOutputSerializer}, auth=[]
+    )
     def post(self, request):
         data = self.TokenObtainInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -46,6 +48,8 @@ class TokenObtainApi(AnonymousAPIView):
             user=user, name=data.validated_data["name"], ttl=timedelta(days=30)
         )
         return Response(
-            self.TokenObtainOutputSerializer({"token": issued.secret, "expires_at": token.expires_at}).data,
+            self.TokenObtainOutputSerializer(
+                {"token": issued.secret, "expires_at": token.expires_at}
+            ).data,
             status=status.HTTP_201_CREATED,
         )

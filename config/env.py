@@ -7,6 +7,7 @@ process at start with the variable's name, instead of running with an insecure v
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 
@@ -43,6 +44,19 @@ def _int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, not {raw!r}.") from None
 
 
+def _json(name: str, default: dict) -> dict:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a JSON object.") from None
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f"{name} must be a JSON object.")
+    return value
+
+
 def _list(name: str, default: str) -> list[str]:
     return [item.strip() for item in _str(name, default).split(",") if item.strip()]
 
@@ -64,6 +78,7 @@ class Env:
     log_level: str
     sentiment_model: str
     public_base_url: str
+    connector_base_urls: dict
 
 
 def load() -> Env:
@@ -94,4 +109,5 @@ def load() -> Env:
         log_level=_str("LOG_LEVEL", "INFO"),
         sentiment_model=_str("SENTIMENT_MODEL", "default"),
         public_base_url=_str("PUBLIC_BASE_URL", "http://localhost:8000"),
+        connector_base_urls=_json("CONNECTOR_BASE_URLS", {}),
     )

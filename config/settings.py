@@ -151,6 +151,11 @@ CACHES = {
 EMAIL_BACKEND = ENV.email_backend
 DEFAULT_FROM_EMAIL = ENV.default_from_email
 
+# Platform API addresses (the connectors' defaults are the real ones). Overridden only by
+# server configuration - the demo's local fake platforms, the tests - never by a source.
+CONNECTOR_BASE_URLS: dict[str, str] = ENV.connector_base_urls
+CONNECTOR_HTTP_OPTIONS: dict = {}
+
 CREDENTIALS_KEYS = [key.strip() for key in ENV.credentials_key.split(",") if key.strip()]
 
 # --- API ---------------------------------------------------------------------------------
@@ -206,6 +211,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "poll-sources": {"task": "feeds.tasks.sources_poll_dispatch", "schedule": 60.0},
     "sweep-unscored": {"task": "scoring.tasks.scoring_sweep", "schedule": 120.0},
+    "analyze-stale-tables": {"task": "core.tasks.stale_tables_analyze", "schedule": 300.0},
 }
 # The scoring model: "default" (the shipped MiniLM + head, ONNX int8) or a local folder / a
 # Hugging Face model id of a sequence-classification model (must be available offline).

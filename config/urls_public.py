@@ -20,7 +20,11 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("health/", health, name="health"),
     path("brand/<slug:slug>.css", brand_css, name="brand-css"),
-    path("hooks/<slug:clinic_slug>/<int:source_id>/", WebhookReceiveApi.as_view(), name="source-webhook"),
+    path(
+        "hooks/<slug:clinic_slug>/<int:source_id>/",
+        WebhookReceiveApi.as_view(),
+        name="source-webhook",
+    ),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_openapi"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

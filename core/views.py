@@ -27,7 +27,11 @@ class ClinicView(View):
         access = getattr(request, "clinic_access", None)
         if access is None:
             raise Http404("Not found.")
-        needed = self.permission if request.method in ("GET", "HEAD", "OPTIONS") else self.write_permission
+        needed = (
+            self.permission
+            if request.method in ("GET", "HEAD", "OPTIONS")
+            else self.write_permission
+        )
         if not access.can(needed):
             raise PermissionDenied("Your role in this clinic does not allow this.")
         self.clinic = request.clinic

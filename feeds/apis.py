@@ -36,18 +36,41 @@ class ReviewOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Review
         fields = [
-            "id", "source", "source_id", "source_name", "external_id", "kind", "author_name", "rating",
-            "text", "language", "url", "published_at", "edited_at", "likes", "shares", "replies",
-            "parent_id", "status", "sentiment", "created_at", "updated_at",
-        ]  # fmt: skip
+            "id",
+            "source",
+            "source_id",
+            "source_name",
+            "external_id",
+            "kind",
+            "author_name",
+            "rating",
+            "text",
+            "language",
+            "url",
+            "published_at",
+            "edited_at",
+            "likes",
+            "shares",
+            "replies",
+            "parent_id",
+            "status",
+            "sentiment",
+            "created_at",
+            "updated_at",
+        ]
 
     def get_sentiment(self, review) -> dict | None:
         scores = getattr(review, "score_list", None)
         if not scores:
             return None
         score = scores[0]
-        return {"label": score.label, "score": round(score.score, 4), "model": score.model_version,
-                "topics": score.topics, "flags": score.flags}  # fmt: skip
+        return {
+            "label": score.label,
+            "score": round(score.score, 4),
+            "model": score.model_version,
+            "topics": score.topics,
+            "flags": score.flags,
+        }
 
 
 class RevisionOutputSerializer(serializers.ModelSerializer):
@@ -68,7 +91,9 @@ class ReviewFilterSerializer(serializers.Serializer):
     source_id = serializers.IntegerField(required=False, min_value=1)
     rating = serializers.IntegerField(required=False, min_value=1, max_value=5)
     rating_max = serializers.IntegerField(required=False, min_value=1, max_value=5)
-    sentiment = serializers.ChoiceField(choices=["negative", "neutral", "positive", "unscored"], required=False)
+    sentiment = serializers.ChoiceField(
+        choices=["negative", "neutral", "positive", "unscored"], required=False
+    )
     status = serializers.ChoiceField(choices=ReviewStatus.choices, required=False)
     published_from = serializers.DateTimeField(required=False)
     published_to = serializers.DateTimeField(required=False)
@@ -79,13 +104,18 @@ class ReviewFilterSerializer(serializers.Serializer):
 _FILTER_PARAMS = [
     OpenApiParameter(name, OpenApiTypes.STR, description=desc)
     for name, desc in [
-        ("source", "Source kind (google, facebook, …)"), ("source_id", "Source id"),
-        ("rating", "Exact rating 1–5"), ("rating_max", "Rating at most"),
-        ("sentiment", "negative | neutral | positive | unscored"), ("status", "new | needs_reply | replied | ignored"),
-        ("published_from", "ISO 8601"), ("published_to", "ISO 8601"), ("q", "Text search"),
+        ("source", "Source kind (google, facebook, …)"),
+        ("source_id", "Source id"),
+        ("rating", "Exact rating 1–5"),
+        ("rating_max", "Rating at most"),
+        ("sentiment", "negative | neutral | positive | unscored"),
+        ("status", "new | needs_reply | replied | ignored"),
+        ("published_from", "ISO 8601"),
+        ("published_to", "ISO 8601"),
+        ("q", "Text search"),
         ("include_deleted", "Include items deleted on the platform"),
     ]
-]  # fmt: skip
+]
 
 
 class ReviewListApi(ClinicAPIView):
@@ -95,13 +125,20 @@ class ReviewListApi(ClinicAPIView):
     def get(self, request):
         filters = ReviewFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        return paginated_response(self, reviews_filtered(**filters.validated_data), ReviewOutputSerializer)
+        return paginated_response(
+            self, reviews_filtered(**filters.validated_data), ReviewOutputSerializer
+        )
 
 
 class ReviewDetailApi(ClinicAPIView):
     @extend_schema(responses=ReviewDetailSerializer)
     def get(self, request, review_id: int):
-        review = reviews_filtered(include_deleted=True).prefetch_related("revisions").filter(pk=review_id).first()
+        review = (
+            reviews_filtered(include_deleted=True)
+            .prefetch_related("revisions")
+            .filter(pk=review_id)
+            .first()
+        )
         if review is None:
             raise NotFound()
         return Response(ReviewDetailSerializer(review).data)
@@ -148,7 +185,7 @@ class ReviewIngestApi(ClinicAPIView):
         if isinstance(items, dict):
             items = [items]
         if not isinstance(items, list):
-            raise ValidationFailed("Send an item, a list of items, or {\"items\": [...]}.")
+            raise ValidationFailed('Send an item, a list of items, or {"items": [...]}.')
         if len(items) > MAX_BATCH:
             raise _TooLarge(f"A batch holds at most {MAX_BATCH} items (got {len(items)}).")
         if not items:
@@ -167,10 +204,21 @@ class SourceOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Source
         fields = [
-            "id", "kind", "name", "settings", "enabled", "poll_interval_minutes", "has_credentials",
-            "next_poll_at", "last_success_at", "last_error_at", "last_error", "consecutive_failures",
-            "is_healthy", "created_at",
-        ]  # fmt: skip
+            "id",
+            "kind",
+            "name",
+            "settings",
+            "enabled",
+            "poll_interval_minutes",
+            "has_credentials",
+            "next_poll_at",
+            "last_success_at",
+            "last_error_at",
+            "last_error",
+            "consecutive_failures",
+            "is_healthy",
+            "created_at",
+        ]
 
     def get_has_credentials(self, source) -> bool:
         return bool(source.credentials_encrypted)
@@ -200,7 +248,9 @@ class SourceListApi(ClinicAPIView):
 
     @extend_schema(responses=SourceOutputSerializer(many=True))
     def get(self, request):
-        return Response(SourceOutputSerializer(Source.objects.order_by("name", "pk"), many=True).data)
+        return Response(
+            SourceOutputSerializer(Source.objects.order_by("name", "pk"), many=True).data
+        )
 
     @extend_schema(request=SourceInputSerializer, responses={201: SourceOutputSerializer})
     def post(self, request):
@@ -232,16 +282,29 @@ class SourceDetailApi(ClinicAPIView):
         source = self._source(source_id)
         data = SourceUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        return Response(SourceOutputSerializer(source_update(source=source, **data.validated_data)).data)
+        return Response(
+            SourceOutputSerializer(source_update(source=source, **data.validated_data)).data
+        )
 
 
 class ImportJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = ImportJob
         fields = [
-            "id", "filename", "status", "total_rows", "processed_rows", "created_count", "updated_count",
-            "unchanged_count", "error_count", "errors", "failure", "created_at", "finished_at",
-        ]  # fmt: skip
+            "id",
+            "filename",
+            "status",
+            "total_rows",
+            "processed_rows",
+            "created_count",
+            "updated_count",
+            "unchanged_count",
+            "error_count",
+            "errors",
+            "failure",
+            "created_at",
+            "finished_at",
+        ]
 
 
 class ImportListApi(ClinicAPIView):
@@ -252,10 +315,17 @@ class ImportListApi(ClinicAPIView):
 
     @extend_schema(responses=ImportJobSerializer(many=True))
     def get(self, request):
-        return Response(ImportJobSerializer(ImportJob.objects.order_by("-created_at")[:50], many=True).data)
+        return Response(
+            ImportJobSerializer(ImportJob.objects.order_by("-created_at")[:50], many=True).data
+        )
 
     @extend_schema(
-        request={"multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            }
+        },
         responses={202: ImportJobSerializer},
     )
     def post(self, request):
@@ -266,7 +336,9 @@ class ImportListApi(ClinicAPIView):
         if upload is None:
             raise ValidationError({"file": ["Choose a CSV file."]})
         job = import_job_create(
-            filename=upload.name, text=csv_text(upload.read()), created_by_id=getattr(self.actor.user, "pk", None)
+            filename=upload.name,
+            text=csv_text(upload.read()),
+            created_by_id=getattr(self.actor.user, "pk", None),
         )
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
@@ -296,7 +368,9 @@ class WebhookReceiveApi(AnonymousAPIView):
             raise _TooLarge()
         connection.set_tenant(clinic)
         try:
-            source = Source.objects.filter(pk=source_id, kind=SourceKind.WEBHOOK, enabled=True).first()
+            source = Source.objects.filter(
+                pk=source_id, kind=SourceKind.WEBHOOK, enabled=True
+            ).first()
             if source is None:
                 raise NotFound()
             header = request.headers.get("X-Carewatch-Signature", "")
@@ -305,4 +379,3 @@ class WebhookReceiveApi(AnonymousAPIView):
             return Response(webhook_receive(source=source, header=header, body=request.body))
         finally:
             connection.set_schema_to_public()
-

@@ -6,10 +6,12 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.crypto import encrypt_json
 from feeds.models import Source, SourceKind
 from feeds.services import ItemIn, _queue_scoring, reviews_upsert, source_credentials
 
@@ -63,38 +65,60 @@ def source_poll(*, source_id: int) -> dict:
 
     source = Source.objects.get(pk=source_id)
     now = timezone.now()
-    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped_own": 0}
     try:
+        # Platform addresses come from server configuration only, never from a source's
+        # settings: whoever edits a source must not be able to send its token elsewhere.
         connector = make_connector(
-            source.kind, source.settings, source_credentials(source), base_url=source.settings.get("base_url")
+            source.kind,
+            source.settings,
+            source_credentials(source),
+            base_url=settings.CONNECTOR_BASE_URLS.get(source.kind),
+            **settings.CONNECTOR_HTTP_OPTIONS,
         )
         cursor = source.cursor or None
         for page in connector.list_items(cursor):
             items = {}
             for external in page.items:
+                if getattr(external, "by_owner", False):  # the clinic's own replies and posts
+                    counts["skipped_own"] += 1
+                    continue
                 items[external.external_id] = _to_item(external)
             with transaction.atomic():
                 outcomes = reviews_upsert(source=source, items=list(items.values()))
-                changed = [review.pk for status, review in outcomes if status != "unchanged"]
-                _queue_scoring(changed)
-                for status, _ in outcomes:
-                    counts[status] += 1
+                _queue_scoring([done.pk for done in outcomes if done.status != "unchanged"])
+                for done in outcomes:
+                    counts[done.status] += 1
                 if page.next_cursor:
                     Source.objects.filter(pk=source.pk).update(cursor=page.next_cursor)
+        if getattr(connector, "updated_credentials", None):  # e.g. Google renewed its token
+            Source.objects.filter(pk=source.pk).update(
+                credentials_encrypted=encrypt_json(connector.updated_credentials)
+            )
     except RateLimited as exc:
-        _failed(source, f"Rate limited by the platform; retrying in {exc.retry_after_seconds:.0f} s.",
-                retry_in=timedelta(seconds=exc.retry_after_seconds), count=False)  # fmt: skip
+        _failed(
+            source,
+            f"Rate limited by the platform; retrying in {exc.retry_after_seconds:.0f} s.",
+            retry_in=timedelta(seconds=exc.retry_after_seconds),
+            count=False,
+        )
         return {**counts, "error": "rate_limited"}
     except AuthExpired as exc:
-        _failed(source, f"Credentials expired or were revoked: {exc}. Reconnect the source.", unhealthy=True)
+        _failed(
+            source,
+            f"Credentials expired or were revoked: {exc}. Reconnect the source.",
+            unhealthy=True,
+        )
         return {**counts, "error": "auth_expired"}
     except (ConnectorError, ValueError) as exc:
         _failed(source, str(exc) or exc.__class__.__name__)
         return {**counts, "error": exc.__class__.__name__}
     Source.objects.filter(pk=source.pk).update(
-        last_success_at=now, consecutive_failures=0, last_error="",
+        last_success_at=now,
+        consecutive_failures=0,
+        last_error="",
         next_poll_at=now + timedelta(minutes=source.poll_interval_minutes),
-    )  # fmt: skip
+    )
     return counts
 
 
@@ -102,12 +126,20 @@ def _failed(source: Source, message: str, *, retry_in=None, count=True, unhealth
     now = timezone.now()
     failures = source.consecutive_failures + (1 if count else 0)
     if retry_in is None:
-        retry_in = min(timedelta(minutes=source.poll_interval_minutes) * (2 ** min(failures, 10)), MAX_BACKOFF)
-    update = {"last_error": message[:2000], "last_error_at": now, "consecutive_failures": failures,
-              "next_poll_at": now + retry_in}  # fmt: skip
+        retry_in = min(
+            timedelta(minutes=source.poll_interval_minutes) * (2 ** min(failures, 10)), MAX_BACKOFF
+        )
+    update = {
+        "last_error": message[:2000],
+        "last_error_at": now,
+        "consecutive_failures": failures,
+        "next_poll_at": now + retry_in,
+    }
     if unhealthy or failures >= UNHEALTHY_AFTER:
         update["is_healthy"] = False
         if failures >= UNHEALTHY_AFTER and not unhealthy:
-            update["last_error"] = f"Unhealthy after {failures} failures in a row. Last error: {message}"[:2000]
+            update["last_error"] = (
+                f"Unhealthy after {failures} failures in a row. Last error: {message}"[:2000]
+            )
     Source.objects.filter(pk=source.pk).update(**update)
     logger.warning("source %s poll failed (%d in a row)", source.pk, failures)

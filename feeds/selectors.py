@@ -10,7 +10,9 @@ from feeds.models import Review
 def _scores_prefetch() -> Prefetch:
     from scoring.models import ReviewScore
 
-    return Prefetch("scores", queryset=ReviewScore.objects.order_by("-created_at"), to_attr="score_list")
+    return Prefetch(
+        "scores", queryset=ReviewScore.objects.order_by("-created_at"), to_attr="score_list"
+    )
 
 
 def reviews_list() -> QuerySet[Review]:

@@ -11,11 +11,27 @@ from feeds.models import ItemKind, SourceKind
 from feeds.services import ItemIn
 
 MAX_TEXT = 20_000
+ITEM_KINDS = frozenset(ItemKind.values)
+SOURCE_KINDS = frozenset(SourceKind.values)
 MAX_COUNT = 2_147_483_647
 ITEM_FIELDS = {
-    "source", "source_id", "external_id", "kind", "author", "author_name", "rating", "text",
-    "language", "url", "published_at", "edited_at", "likes", "shares", "replies",
-    "parent_external_id", "deleted",
+    "source",
+    "source_id",
+    "external_id",
+    "kind",
+    "author",
+    "author_name",
+    "rating",
+    "text",
+    "language",
+    "url",
+    "published_at",
+    "edited_at",
+    "likes",
+    "shares",
+    "replies",
+    "parent_external_id",
+    "deleted",
 }
 
 
@@ -136,7 +152,7 @@ def parse_item(raw, *, now: datetime | None = None, strict_fields: bool = True) 
     kind = _str(raw.get("kind"), "kind", errors, max_len=16) or (
         ItemKind.REVIEW if rating is not None else ItemKind.MENTION
     )
-    if kind not in ItemKind.values:
+    if kind not in ITEM_KINDS:
         errors["kind"] = f"Must be one of {', '.join(ItemKind.values)}."
     item = ItemIn(
         external_id=_str(raw.get("external_id"), "external_id", errors, max_len=255, required=True),
@@ -151,7 +167,9 @@ def parse_item(raw, *, now: datetime | None = None, strict_fields: bool = True) 
         likes=_int(raw.get("likes"), "likes", errors, low=0, high=MAX_COUNT) or 0,
         shares=_int(raw.get("shares"), "shares", errors, low=0, high=MAX_COUNT) or 0,
         replies=_int(raw.get("replies"), "replies", errors, low=0, high=MAX_COUNT) or 0,
-        parent_external_id=_str(raw.get("parent_external_id"), "parent_external_id", errors, max_len=255)
+        parent_external_id=_str(
+            raw.get("parent_external_id"), "parent_external_id", errors, max_len=255
+        )
         or None,
         deleted=_bool(raw.get("deleted"), "deleted", errors),
     )
@@ -171,7 +189,7 @@ def parse_source_ref(raw: dict) -> tuple[str | None, int | None, str | None]:
     kind = raw.get("source")
     if _blank(kind):
         return None, None, "source is required (a source kind such as google) or source_id."
-    if not isinstance(kind, str) or kind.strip().lower() not in SourceKind.values:
+    if not isinstance(kind, str) or kind.strip().lower() not in SOURCE_KINDS:
         shown = str(kind)[:30]
         return None, None, f"Unknown source {shown!r}: use one of {', '.join(SourceKind.values)}."
     return kind.strip().lower(), None, None

@@ -17,18 +17,27 @@ class InboxView(TemplateResponseMixin, ClinicView):
     template_name = "feeds/inbox.html"
 
     def get(self, request, *args, **kwargs):
-        filters = ReviewFilterSerializer(data={k: v for k, v in request.GET.items() if v not in ("", None)})
+        filters = ReviewFilterSerializer(
+            data={k: v for k, v in request.GET.items() if v not in ("", None)}
+        )
         valid = filters.is_valid()
         qs = reviews_filtered(**(filters.validated_data if valid else {}))
         page = Paginator(qs, 50).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
-        return self.render_to_response({
-            "clinic": self.clinic, "access": self.access, "page": page, "filters": request.GET,
-            "filter_errors": {} if valid else filters.errors, "query": query.urlencode(),
-            "sources": SourceKind.choices, "statuses": ReviewStatus.choices,
-            "can_write": self.access.can(Permission.WRITE),
-        })  # fmt: skip
+        return self.render_to_response(
+            {
+                "clinic": self.clinic,
+                "access": self.access,
+                "page": page,
+                "filters": request.GET,
+                "filter_errors": {} if valid else filters.errors,
+                "query": query.urlencode(),
+                "sources": SourceKind.choices,
+                "statuses": ReviewStatus.choices,
+                "can_write": self.access.can(Permission.WRITE),
+            }
+        )
 
     def post(self, request, *args, **kwargs):
         ids = [int(i) for i in request.POST.getlist("review") if i.isdigit()]
@@ -45,7 +54,12 @@ class ReviewDetailView(TemplateResponseMixin, ClinicView):
     template_name = "feeds/review_detail.html"
 
     def get(self, request, review_id: int, *args, **kwargs):
-        review = reviews_filtered(include_deleted=True).prefetch_related("revisions").filter(pk=review_id).first()
+        review = (
+            reviews_filtered(include_deleted=True)
+            .prefetch_related("revisions")
+            .filter(pk=review_id)
+            .first()
+        )
         if review is None:
             raise Http404("Not found.")
         score = review.score_list[0] if review.score_list else None
@@ -58,7 +72,9 @@ class SourcesView(TemplateResponseMixin, ClinicView):
     template_name = "feeds/sources.html"
 
     def get(self, request, *args, **kwargs):
-        return self.render_to_response({"clinic": self.clinic, "sources": Source.objects.order_by("name", "pk")})
+        return self.render_to_response(
+            {"clinic": self.clinic, "sources": Source.objects.order_by("name", "pk")}
+        )
 
 
 class ImportsView(TemplateResponseMixin, ClinicView):
@@ -67,10 +83,13 @@ class ImportsView(TemplateResponseMixin, ClinicView):
     template_name = "feeds/imports.html"
 
     def get(self, request, *args, **kwargs):
-        return self.render_to_response({
-            "clinic": self.clinic, "jobs": ImportJob.objects.order_by("-created_at")[:20],
-            "can_write": self.access.can(Permission.WRITE),
-        })  # fmt: skip
+        return self.render_to_response(
+            {
+                "clinic": self.clinic,
+                "jobs": ImportJob.objects.order_by("-created_at")[:20],
+                "can_write": self.access.can(Permission.WRITE),
+            }
+        )
 
 
 class ImportUploadView(ClinicView):
@@ -86,7 +105,9 @@ class ImportUploadView(ClinicView):
         else:
             try:
                 job = import_job_create(
-                    filename=upload.name, text=csv_text(upload.read()), created_by_id=request.user.pk
+                    filename=upload.name,
+                    text=csv_text(upload.read()),
+                    created_by_id=request.user.pk,
                 )
                 messages.success(request, f"{job.filename}: import queued ({job.total_rows} rows).")
             except ValidationFailed as exc:

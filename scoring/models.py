@@ -22,8 +22,12 @@ class ReviewScore(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["review", "model_version"], name="score_review_model_unique"),
-            models.CheckConstraint(condition=models.Q(score__gte=-1, score__lte=1), name="score_in_range"),
+            models.UniqueConstraint(
+                fields=["review", "model_version"], name="score_review_model_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(score__gte=-1, score__lte=1), name="score_in_range"
+            ),
         ]
         indexes = [models.Index(fields=["model_version", "label"])]
 
@@ -35,7 +39,9 @@ class ScoringFailure(models.Model):
     """A review whose scoring failed or killed its worker: retried up to a limit, then parked
     with its error so that it stops taking the rest of its batch down with it."""
 
-    review = models.OneToOneField("feeds.Review", on_delete=models.CASCADE, related_name="scoring_failure")
+    review = models.OneToOneField(
+        "feeds.Review", on_delete=models.CASCADE, related_name="scoring_failure"
+    )
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True, default="")
     parked_at = models.DateTimeField(null=True, blank=True)

@@ -59,7 +59,9 @@ def scores_write(*, results: list[tuple[int, object]]) -> int:
     ]
     with transaction.atomic():
         created = ReviewScore.objects.bulk_create(rows, ignore_conflicts=True)
-        ScoringFailure.objects.filter(review_id__in=[r for r, _ in results], parked_at__isnull=True).delete()
+        ScoringFailure.objects.filter(
+            review_id__in=[r for r, _ in results], parked_at__isnull=True
+        ).delete()
     return len(created)
 
 
@@ -68,14 +70,17 @@ def scoring_attempt_mark(*, review_ids: list[int]) -> dict[int, int]:
     that kills the worker is still counted. Returns review_id -> attempts."""
     with transaction.atomic():
         existing = {
-            f.review_id: f for f in ScoringFailure.objects.select_for_update().filter(review_id__in=review_ids)
+            f.review_id: f
+            for f in ScoringFailure.objects.select_for_update().filter(review_id__in=review_ids)
         }
-        new = [ScoringFailure(review_id=rid, attempts=1) for rid in review_ids if rid not in existing]
+        new = [
+            ScoringFailure(review_id=rid, attempts=1) for rid in review_ids if rid not in existing
+        ]
         ScoringFailure.objects.bulk_create(new, ignore_conflicts=True)
         for failure in existing.values():
             failure.attempts += 1
         ScoringFailure.objects.bulk_update(existing.values(), ["attempts", "updated_at"])
-    counts = {rid: 1 for rid in review_ids}
+    counts = dict.fromkeys(review_ids, 1)
     counts.update({rid: f.attempts for rid, f in existing.items()})
     return counts
 

@@ -77,7 +77,9 @@ def reviews_score_task(review_ids: list[int]) -> int:
         scoring_attempt_mark(review_ids=[r.pk for r in fresh])
         try:
             results = scorer.score([r.text for r in fresh])
-            written += scores_write(results=[(r.pk, res) for r, res in zip(fresh, results, strict=True)])
+            written += scores_write(
+                results=[(r.pk, res) for r, res in zip(fresh, results, strict=True)]
+            )
         except Exception:  # noqa: BLE001 - fall back to one at a time to find the culprit
             logger.exception("batch scoring failed; scoring %d reviews one at a time", len(fresh))
             suspect = fresh + suspect

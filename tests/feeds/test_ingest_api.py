@@ -11,8 +11,15 @@ URL = "/clinics/clinic-a/api/v1/reviews/ingest/"
 
 
 def item(n=1, **over):
-    return {"source": "google", "external_id": f"g-{n}", "author": "Pat", "rating": 4, "text": f"Nice visit {n}",
-            "published_at": "2026-11-01T10:00:00Z", **over}  # fmt: skip
+    return {
+        "source": "google",
+        "external_id": f"g-{n}",
+        "author": "Pat",
+        "rating": 4,
+        "text": f"Nice visit {n}",
+        "published_at": "2026-11-01T10:00:00Z",
+        **over,
+    }
 
 
 def post(client, body, **headers):
@@ -32,7 +39,11 @@ def test_one_item_is_created_then_unchanged_then_updated_with_history(api, clini
     assert first.json()["counts"] == {"created": 1, "updated": 0, "unchanged": 0, "rejected": 0}
     review_id = first.json()["results"][0]["id"]
     assert post(client, item()).json()["results"][0] == {
-        "index": 0, "external_id": "g-1", "status": "unchanged", "id": review_id}  # fmt: skip
+        "index": 0,
+        "external_id": "g-1",
+        "status": "unchanged",
+        "id": review_id,
+    }
     edited = post(
         client, item(text="Edited: not so nice", rating=2, edited_at="2026-11-02T10:00:00Z")
     )
@@ -48,23 +59,35 @@ def test_one_item_is_created_then_unchanged_then_updated_with_history(api, clini
 
 def test_a_mixed_batch_stores_the_good_items_and_explains_each_bad_one(api, clinic_a):
     before = count(clinic_a)
-    body = {"items": [
-        item(1),
-        item(2, rating=9),
-        item(3, source="myspace"),
-        item(4, published_at="yesterday"),
-        item(5, text="x" * 20_001),
-        item(6, likes="many"),
-        {"source": "google", "text": "no id", "published_at": "2026-11-01T10:00:00Z"},
-        "not an object",
-        item(7, rating=None, kind="mention"),
-        item(8, colour="blue"),
-    ]}  # fmt: skip
+    body = {
+        "items": [
+            item(1),
+            item(2, rating=9),
+            item(3, source="myspace"),
+            item(4, published_at="yesterday"),
+            item(5, text="x" * 20_001),
+            item(6, likes="many"),
+            {"source": "google", "text": "no id", "published_at": "2026-11-01T10:00:00Z"},
+            "not an object",
+            item(7, rating=None, kind="mention"),
+            item(8, colour="blue"),
+        ]
+    }
     response = post(api("key_a"), body)
     assert response.status_code == 200
     results = response.json()["results"]
-    assert [r["status"] for r in results] == ["created", "rejected", "rejected", "rejected", "rejected", "rejected",
-                                               "rejected", "rejected", "created", "rejected"]  # fmt: skip
+    assert [r["status"] for r in results] == [
+        "created",
+        "rejected",
+        "rejected",
+        "rejected",
+        "rejected",
+        "rejected",
+        "rejected",
+        "rejected",
+        "created",
+        "rejected",
+    ]
     assert results[1]["errors"] == {"rating": "Must be between 1 and 5."}
     assert "Unknown source 'myspace'" in results[2]["errors"]["source"]
     assert "Not an ISO 8601 time" in results[3]["errors"]["published_at"]

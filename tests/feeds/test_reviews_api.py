@@ -22,8 +22,14 @@ def inbox(clinic_a):
         ]
         made = {}
         for source, eid, rating, text, day, status in rows:
-            made[eid] = Review.objects.create(source=source, external_id=eid, rating=rating, text=text,
-                                              published_at=T0 + timedelta(days=day), status=status)  # fmt: skip
+            made[eid] = Review.objects.create(
+                source=source,
+                external_id=eid,
+                rating=rating,
+                text=text,
+                published_at=T0 + timedelta(days=day),
+                status=status,
+            )
         ReviewScore.objects.create(
             review=made["b"], model_version="t", label="negative", score=-0.9
         )

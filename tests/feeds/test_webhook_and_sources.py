@@ -10,9 +10,10 @@ from feeds.services import webhook_signature
 
 def make_webhook_source(login):
     response = login("alpha_manager").post(
-        "/clinics/clinic-a/api/v1/sources/", {"kind": "webhook", "name": "Healthgrades relay"},
+        "/clinics/clinic-a/api/v1/sources/",
+        {"kind": "webhook", "name": "Healthgrades relay"},
         content_type="application/json",
-    )  # fmt: skip
+    )
     assert response.status_code == 201
     return response.json()
 
@@ -22,9 +23,11 @@ def deliver(source, body: dict, *, secret=None, ts=None, client=None):
     ts = int(time.time()) if ts is None else ts
     signature = webhook_signature(secret or source["webhook_secret"], ts, raw)
     return (client or Client()).post(
-        source["webhook_url"], data=raw, content_type="application/json",
+        source["webhook_url"],
+        data=raw,
+        content_type="application/json",
         HTTP_X_CAREWATCH_SIGNATURE=f"t={ts},v1={signature}",
-    )  # fmt: skip
+    )
 
 
 ITEM = {
@@ -76,10 +79,14 @@ def test_credentials_are_encrypted_and_never_returned(login, clinic_a, caplog):
     client = login("alpha_owner")
     response = client.post(
         "/clinics/clinic-a/api/v1/sources/",
-        {"kind": "google", "name": "GBP", "settings": {"account_id": "1", "location_id": "2"},
-         "credentials": {"access_token": "ya29.SUPER-SECRET"}},
+        {
+            "kind": "google",
+            "name": "GBP",
+            "settings": {"account_id": "1", "location_id": "2"},
+            "credentials": {"access_token": "ya29.SUPER-SECRET"},
+        },
         content_type="application/json",
-    )  # fmt: skip
+    )
     assert response.status_code == 201
     body = response.json()
     assert body["has_credentials"] is True

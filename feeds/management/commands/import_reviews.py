@@ -31,13 +31,17 @@ class Command(ServiceCommand):
             raise CommandError(f"{path}: no such file.")
         text = csv_text(path.read_bytes())
         total = max(text.count("\n") - 1, 0) if text.endswith("\n") else text.count("\n")
-        with schema_context(clinic.schema_name):
-            with tqdm(total=total, unit="row", disable=options["no_progress"], file=self.stderr) as bar:
-                result = csv_import(stream=csv_open(text), progress=bar.update)
+        with (
+            schema_context(clinic.schema_name),
+            tqdm(total=total, unit="row", disable=options["no_progress"], file=self.stderr) as bar,
+        ):
+            result = csv_import(stream=csv_open(text), progress=bar.update)
         for error in result.errors:
             self.stderr.write(f"{path.name}:{error['line']}: {error['error']}")
         if result.error_count > len(result.errors):
-            self.stderr.write(f"... and {result.error_count - len(result.errors)} more rejected lines.")
+            self.stderr.write(
+                f"... and {result.error_count - len(result.errors)} more rejected lines."
+            )
         summary = (
             f"{clinic.slug}: {result.created} created, {result.updated} updated, "
             f"{result.unchanged} unchanged, {result.error_count} rejected."
