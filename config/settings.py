@@ -41,6 +41,8 @@ SHARED_APPS = [
 TENANT_APPS = [
     "feeds",
     "scoring",
+    "crisis",
+    "webhooks",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

@@ -7,6 +7,7 @@ from django.urls import include, path
 
 from clinics.apis import ApiKeyListApi, ApiKeyRevokeApi, MeApi
 from clinics.views import ClinicOverviewView
+from crisis import urls as crisis_urls
 from feeds.apis import (
     ImportDetailApi,
     ImportListApi,
@@ -17,6 +18,7 @@ from feeds.apis import (
     SourceListApi,
 )
 from feeds.views import ImportsView, ImportUploadView, InboxView, ReviewDetailView, SourcesView
+from webhooks import urls as webhooks_urls
 
 api_v1 = [
     path("me/", MeApi.as_view(), name="me"),
@@ -29,6 +31,8 @@ api_v1 = [
     path("imports/<int:job_id>/", ImportDetailApi.as_view(), name="import-detail"),
     path("api-keys/", ApiKeyListApi.as_view(), name="api-key-list"),
     path("api-keys/<int:key_id>/revoke/", ApiKeyRevokeApi.as_view(), name="api-key-revoke"),
+    *crisis_urls.api_patterns,
+    *webhooks_urls.api_patterns,
 ]
 
 urlpatterns = [
@@ -38,5 +42,7 @@ urlpatterns = [
     path("sources/", SourcesView.as_view(), name="sources"),
     path("imports/", ImportsView.as_view(), name="imports"),
     path("imports/upload/", ImportUploadView.as_view(), name="imports-upload"),
+    *crisis_urls.page_patterns,
+    *webhooks_urls.page_patterns,
     path("api/v1/", include((api_v1, "clinic_api"), namespace="clinic_api")),
 ]

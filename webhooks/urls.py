@@ -1,0 +1,5 @@
+"""Routes of this app inside a clinic (mounted under /clinics/<slug>/ by config.urls_tenant).
+`api_patterns` go under api/v1/, `page_patterns` at the clinic root."""
+
+api_patterns: list = []
+page_patterns: list = []
