@@ -9,6 +9,7 @@ from agency.views import brand_css
 from clinics.apis import ClinicListApi
 from core.views import HomeView, health
 from feeds.apis import WebhookReceiveApi
+from responses import urls as responses_urls
 
 api_v1 = [
     path("auth/token/", TokenObtainApi.as_view(), name="token-obtain"),
@@ -30,4 +31,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
+    *responses_urls.public_patterns,
 ]

@@ -18,6 +18,7 @@ from feeds.apis import (
     SourceListApi,
 )
 from feeds.views import ImportsView, ImportUploadView, InboxView, ReviewDetailView, SourcesView
+from responses import urls as responses_urls
 from webhooks import urls as webhooks_urls
 
 api_v1 = [
@@ -33,6 +34,7 @@ api_v1 = [
     path("api-keys/<int:key_id>/revoke/", ApiKeyRevokeApi.as_view(), name="api-key-revoke"),
     *crisis_urls.api_patterns,
     *webhooks_urls.api_patterns,
+    *responses_urls.api_patterns,
 ]
 
 urlpatterns = [
@@ -44,5 +46,6 @@ urlpatterns = [
     path("imports/upload/", ImportUploadView.as_view(), name="imports-upload"),
     *crisis_urls.page_patterns,
     *webhooks_urls.page_patterns,
+    *responses_urls.page_patterns,
     path("api/v1/", include((api_v1, "clinic_api"), namespace="clinic_api")),
 ]
