@@ -158,6 +158,8 @@ DEFAULT_FROM_EMAIL = ENV.default_from_email
 # server configuration - the demo's local fake platforms, the tests - never by a source.
 CONNECTOR_BASE_URLS: dict[str, str] = ENV.connector_base_urls
 CONNECTOR_HTTP_OPTIONS: dict = {}
+# Outbound webhooks may target private or loopback addresses only outside production.
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = not ENV.production
 
 CREDENTIALS_KEYS = [key.strip() for key in ENV.credentials_key.split(",") if key.strip()]
 

@@ -33,3 +33,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     *responses_urls.public_patterns,
 ]
+
+handler500 = "core.views.server_error"

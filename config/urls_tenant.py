@@ -49,3 +49,5 @@ urlpatterns = [
     *responses_urls.page_patterns,
     path("api/v1/", include((api_v1, "clinic_api"), namespace="clinic_api")),
 ]
+
+handler500 = "core.views.server_error"

@@ -75,3 +75,35 @@ def health(request):
     if not ok:
         response["Retry-After"] = "5"
     return response
+
+
+def server_error(request):
+    """500, or 503 with Retry-After when the database is unreachable (a restart or a fail-over):
+    the client should simply try again shortly. JSON on API paths, a plain page elsewhere."""
+    import sys
+
+    from django.db import InterfaceError, OperationalError
+    from django.http import HttpResponse
+
+    from clinics.middleware import is_api_path
+
+    exc = sys.exc_info()[1]
+    unavailable = isinstance(exc, (OperationalError, InterfaceError))
+    status = 503 if unavailable else 500
+    detail = (
+        "The service is briefly unavailable; nothing was stored. Try again in a few seconds."
+        if unavailable
+        else "Something went wrong on our side; it has been logged."
+    )
+    if is_api_path(request):
+        code = "unavailable" if unavailable else "server_error"
+        response = JsonResponse({"detail": detail, "code": code}, status=status)
+    else:
+        response = HttpResponse(
+            f"<!doctype html><title>{status}</title><h1>{detail}</h1>",
+            status=status,
+            content_type="text/html",
+        )
+    if unavailable:
+        response["Retry-After"] = "5"
+    return response
