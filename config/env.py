@@ -68,6 +68,7 @@ class Env:
     debug: bool
     database_url: str
     redis_url: str
+    cache_url: str
     allowed_hosts: list[str]
     csrf_trusted_origins: list[str]
     conn_max_age: int
@@ -79,6 +80,7 @@ class Env:
     sentiment_model: str
     public_base_url: str
     connector_base_urls: dict
+    api_rate_limit: str
 
 
 def load() -> Env:
@@ -90,6 +92,8 @@ def load() -> Env:
         debug=_bool("DEBUG", not production),
         database_url=_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/carewatch"),
         redis_url=_str("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        # The cache lives in its own Redis database: clearing it never touches queued tasks.
+        cache_url=_str("CACHE_URL", "redis://127.0.0.1:6379/1"),
         allowed_hosts=_list("ALLOWED_HOSTS", "" if production else "localhost,127.0.0.1,[::1]"),
         csrf_trusted_origins=_list("CSRF_TRUSTED_ORIGINS", ""),
         conn_max_age=_int("CONN_MAX_AGE", 300),
@@ -110,4 +114,5 @@ def load() -> Env:
         sentiment_model=_str("SENTIMENT_MODEL", "default"),
         public_base_url=_str("PUBLIC_BASE_URL", "http://localhost:8000"),
         connector_base_urls=_json("CONNECTOR_BASE_URLS", {}),
+        api_rate_limit=_str("API_RATE_LIMIT", "1200/min"),
     )

@@ -144,7 +144,7 @@ STORAGES = {
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": ENV.redis_url,
+        "LOCATION": ENV.cache_url,
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -172,7 +172,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_THROTTLE_RATES": {"anon": "20/min"},
+    "DEFAULT_THROTTLE_RATES": {"anon": "20/min", "actor": ENV.api_rate_limit},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Carewatch API",

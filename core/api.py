@@ -10,6 +10,7 @@ from rest_framework.authentication import BaseAuthentication, SessionAuthenticat
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -73,11 +74,32 @@ class _Authenticated(BasePermission):
         return True
 
 
+class ActorRateThrottle(SimpleRateThrottle):
+    """Requests per API key (or per user for tokens and sessions): 429 with Retry-After beyond
+    the rate. If the cache (Redis) is down the limit is not enforced rather than refusing
+    requests that could be stored."""
+
+    scope = "actor"
+
+    def get_cache_key(self, request, view):
+        actor = getattr(request._request, "actor", None)
+        if actor is None or not actor.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": actor.label}
+
+    def allow_request(self, request, view):
+        try:
+            return super().allow_request(request, view)
+        except Exception:  # noqa: BLE001 - fail open when the cache is unreachable
+            return True
+
+
 _SEALED = ("initial", "check_permissions", "get_permissions", "get_authenticators", "dispatch")
 
 
 class _SealedAPIView(APIView):
     authentication_classes = [ActorAuthentication]
+    throttle_classes = [ActorRateThrottle]
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

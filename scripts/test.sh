@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1
 # The suite's queues live in their own Redis database, apart from a running `make run`.
 export REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}
+export CACHE_URL=${TEST_CACHE_URL:-redis://127.0.0.1:6379/9}
 bash scripts/bootstrap_venv.sh
 PY=.venv/bin/python
 $PY scripts/services.py

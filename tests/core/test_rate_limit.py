@@ -1,0 +1,25 @@
+import pytest
+from django.core.cache import cache
+
+
+@pytest.fixture
+def tight_limit():
+    from core.api import ActorRateThrottle
+
+    original = ActorRateThrottle.THROTTLE_RATES
+    ActorRateThrottle.THROTTLE_RATES = {**original, "actor": "3/min"}
+    cache.clear()
+    yield
+    ActorRateThrottle.THROTTLE_RATES = original
+    cache.clear()
+
+
+def test_a_key_over_its_rate_gets_429_with_retry_after(api, tight_limit):
+    client = api("key_a")
+    codes = [client.get("/clinics/clinic-a/api/v1/me/").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    response = client.get("/clinics/clinic-a/api/v1/me/")
+    assert int(response["Retry-After"]) > 0
+    assert response.json()["code"] == "throttled"
+    # another key has its own budget
+    assert api("key_a_read").get("/clinics/clinic-a/api/v1/me/").status_code == 200
