@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
@@ -203,7 +203,17 @@ class AnonymousAPIView(_SealedAPIView):
         return [_Anyone()]
 
 
-def paginated_response(view, queryset, serializer_class):
-    paginator = Pagination()
+class FeedPagination(CursorPagination):
+    """For large, growing lists (reviews): stable pages under inserts and no COUNT(*) over a
+    clinic's whole history. `next` / `previous` are opaque links."""
+
+    ordering = ("-published_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def paginated_response(view, queryset, serializer_class, *, paginator_class=None):
+    paginator = (paginator_class or Pagination)()
     page = paginator.paginate_queryset(queryset, view.request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from clinics.access import Permission
 from clinics.models import Clinic
-from core.api import AnonymousAPIView, ClinicAPIView, paginated_response
+from core.api import AnonymousAPIView, ClinicAPIView, FeedPagination, paginated_response
 from core.errors import DomainError, ValidationFailed
 from feeds.models import ImportJob, Review, ReviewRevision, ReviewStatus, Source, SourceKind
 from feeds.selectors import reviews_filtered
@@ -119,14 +119,18 @@ _FILTER_PARAMS = [
 
 
 class ReviewListApi(ClinicAPIView):
-    """Reviews and mentions of this clinic, newest first, with filters."""
+    """Reviews and mentions of this clinic, newest first, with filters. Cursor-paginated:
+    follow `next` (no total count: a clinic's history can be large)."""
 
     @extend_schema(parameters=_FILTER_PARAMS, responses=ReviewOutputSerializer(many=True))
     def get(self, request):
         filters = ReviewFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         return paginated_response(
-            self, reviews_filtered(**filters.validated_data), ReviewOutputSerializer
+            self,
+            reviews_filtered(**filters.validated_data),
+            ReviewOutputSerializer,
+            paginator_class=FeedPagination,
         )
 
 
