@@ -3,7 +3,7 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
-from accounts.credentials import api_key_create, api_key_revoke
+from accounts.credentials import api_key_create, api_key_revoke, api_key_rotate
 from accounts.models import ApiKey, Scope
 from agency.models import AgencyMembership, AgencyRole
 from clinics.access import Permission
@@ -126,34 +126,35 @@ class ApiKeyOutputSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "prefix", "scopes", "created_at", "last_used_at", "revoked_at"]
 
 
+class ApiKeyCreatedSerializer(ApiKeyOutputSerializer):
+    secret = serializers.CharField(read_only=True, help_text="Shown once; only a digest is kept.")
+
+    class Meta(ApiKeyOutputSerializer.Meta):
+        fields = [*ApiKeyOutputSerializer.Meta.fields, "secret"]
+
+
 class ApiKeyListApi(ClinicAPIView):
     """This clinic's API keys. Creating one returns its secret once; only a digest is kept."""
 
     read_permission = Permission.MANAGE
     write_permission = Permission.MANAGE
 
-    class KeyListInputSerializer(serializers.Serializer):
+    class ApiKeyCreateInputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=100)
         scopes = serializers.ListField(
             child=serializers.ChoiceField(choices=Scope.choices), min_length=1
         )
-
-    class CreatedSerializer(ApiKeyOutputSerializer):
-        secret = serializers.CharField(read_only=True)
-
-        class Meta(ApiKeyOutputSerializer.Meta):
-            fields = [*ApiKeyOutputSerializer.Meta.fields, "secret"]
 
     @extend_schema(responses=ApiKeyOutputSerializer(many=True))
     def get(self, request):
         keys = ApiKey.objects.filter(clinic=self.clinic).order_by("-created_at")
         return Response(ApiKeyOutputSerializer(keys, many=True).data)
 
-    @extend_schema(request=KeyListInputSerializer, responses={201: CreatedSerializer})
+    @extend_schema(request=ApiKeyCreateInputSerializer, responses={201: ApiKeyCreatedSerializer})
     def post(self, request):
         if self.actor.api_key is not None:
             raise PermissionDenied("API keys cannot create API keys.")
-        data = self.KeyListInputSerializer(data=request.data)
+        data = self.ApiKeyCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         key, issued = api_key_create(
             agency=self.clinic.agency,
@@ -163,7 +164,7 @@ class ApiKeyListApi(ClinicAPIView):
             created_by=self.actor.user,
         )
         key.secret = issued.secret
-        return Response(self.CreatedSerializer(key).data, status=status.HTTP_201_CREATED)
+        return Response(ApiKeyCreatedSerializer(key).data, status=status.HTTP_201_CREATED)
 
 
 class ApiKeyRevokeApi(ClinicAPIView):
@@ -176,3 +177,76 @@ class ApiKeyRevokeApi(ClinicAPIView):
         if key is None:
             raise NotFound()
         return Response(ApiKeyOutputSerializer(api_key_revoke(api_key=key)).data)
+
+
+class ApiKeyRotateApi(ClinicAPIView):
+    """Revoke a key and issue its successor (same name and scopes); the new secret is shown
+    once."""
+
+    read_permission = Permission.MANAGE
+    write_permission = Permission.MANAGE
+
+    @extend_schema(request=None, responses={201: ApiKeyCreatedSerializer})
+    def post(self, request, key_id: int):
+        if self.actor.api_key is not None:
+            raise PermissionDenied("API keys cannot rotate API keys.")
+        key = ApiKey.objects.filter(clinic=self.clinic, pk=key_id, revoked_at__isnull=True).first()
+        if key is None:
+            raise NotFound()
+        new_key, issued = api_key_rotate(api_key=key)
+        new_key.secret = issued.secret
+        return Response(ApiKeyCreatedSerializer(new_key).data, status=status.HTTP_201_CREATED)
+
+
+class AgencyApiKeyListApi(PublicAPIView):
+    """Agency-wide API keys (reach every clinic of the agency): owners and managers only."""
+
+    def _agency(self):
+        if self.actor.api_key is not None:
+            raise PermissionDenied("API keys cannot manage API keys.")
+        membership = (
+            AgencyMembership.objects.filter(
+                user=self.actor.user, role__in=[AgencyRole.OWNER, AgencyRole.MANAGER]
+            )
+            .select_related("agency")
+            .order_by("pk")
+            .first()
+        )
+        if membership is None:
+            raise PermissionDenied("Only an agency owner or manager manages agency keys.")
+        return membership.agency
+
+    @extend_schema(responses=ApiKeyOutputSerializer(many=True))
+    def get(self, request):
+        keys = ApiKey.objects.filter(agency=self._agency(), clinic__isnull=True).order_by(
+            "-created_at"
+        )
+        return Response(ApiKeyOutputSerializer(keys, many=True).data)
+
+    @extend_schema(
+        request=ApiKeyListApi.ApiKeyCreateInputSerializer, responses={201: ApiKeyCreatedSerializer}
+    )
+    def post(self, request):
+        agency = self._agency()
+        data = ApiKeyListApi.ApiKeyCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        key, issued = api_key_create(
+            agency=agency,
+            name=data.validated_data["name"],
+            scopes=data.validated_data["scopes"],
+            created_by=self.actor.user,
+        )
+        key.secret = issued.secret
+        return Response(ApiKeyCreatedSerializer(key).data, status=status.HTTP_201_CREATED)
+
+
+class AgencyApiKeyRevokeApi(AgencyApiKeyListApi):
+    @extend_schema(request=None, responses=ApiKeyOutputSerializer)
+    def post(self, request, key_id: int):
+        key = ApiKey.objects.filter(agency=self._agency(), clinic__isnull=True, pk=key_id).first()
+        if key is None:
+            raise NotFound()
+        return Response(ApiKeyOutputSerializer(api_key_revoke(api_key=key)).data)
+
+    def get(self, request, key_id: int):
+        raise NotFound()

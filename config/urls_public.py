@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from accounts.apis import TokenObtainApi
 from agency.views import brand_css
-from clinics.apis import ClinicListApi
+from clinics.apis import AgencyApiKeyListApi, AgencyApiKeyRevokeApi, ClinicListApi
 from core.views import HomeView, health
 from feeds.apis import WebhookReceiveApi
 from responses import urls as responses_urls
@@ -14,6 +14,12 @@ from responses import urls as responses_urls
 api_v1 = [
     path("auth/token/", TokenObtainApi.as_view(), name="token-obtain"),
     path("clinics/", ClinicListApi.as_view(), name="clinic-list"),
+    path("api-keys/", AgencyApiKeyListApi.as_view(), name="agency-api-key-list"),
+    path(
+        "api-keys/<int:key_id>/revoke/",
+        AgencyApiKeyRevokeApi.as_view(),
+        name="agency-api-key-revoke",
+    ),
 ]
 
 urlpatterns = [

@@ -5,7 +5,7 @@ Every view here inherits `core.api.ClinicAPIView` or `core.views.ClinicView`
 
 from django.urls import include, path
 
-from clinics.apis import ApiKeyListApi, ApiKeyRevokeApi, MeApi
+from clinics.apis import ApiKeyListApi, ApiKeyRevokeApi, ApiKeyRotateApi, MeApi
 from clinics.views import ClinicOverviewView
 from crisis import urls as crisis_urls
 from feeds.apis import (
@@ -32,6 +32,7 @@ api_v1 = [
     path("imports/<int:job_id>/", ImportDetailApi.as_view(), name="import-detail"),
     path("api-keys/", ApiKeyListApi.as_view(), name="api-key-list"),
     path("api-keys/<int:key_id>/revoke/", ApiKeyRevokeApi.as_view(), name="api-key-revoke"),
+    path("api-keys/<int:key_id>/rotate/", ApiKeyRotateApi.as_view(), name="api-key-rotate"),
     *crisis_urls.api_patterns,
     *webhooks_urls.api_patterns,
     *responses_urls.api_patterns,

@@ -148,3 +148,54 @@ def test_session_api_calls_need_the_csrf_token(world, db):
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
     assert ApiKey.objects.count() == before
+
+
+def test_rotating_a_key_revokes_the_old_secret_and_shows_the_new_once(login, api, world):
+    client = login("alpha_manager")
+    created = client.post(
+        "/clinics/clinic-a/api/v1/api-keys/",
+        {"name": "sync", "scopes": ["read"]},
+        content_type="application/json",
+    ).json()
+    rotated = client.post(f"/clinics/clinic-a/api/v1/api-keys/{created['id']}/rotate/")
+    assert rotated.status_code == 201
+    new = rotated.json()
+    assert (
+        new["secret"] != created["secret"] and new["scopes"] == ["read"] and new["name"] == "sync"
+    )
+    old_client, new_client = api(None), api(None)
+    old_client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {created['secret']}"
+    new_client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {new['secret']}"
+    assert old_client.get("/clinics/clinic-a/api/v1/me/").status_code == 401
+    assert new_client.get("/clinics/clinic-a/api/v1/me/").status_code == 200
+
+
+def test_agency_keys_are_managed_by_owners_and_reach_every_clinic_of_the_agency(
+    login, api, clinic_c
+):
+    owner = login("alpha_owner")
+    created = owner.post(
+        "/api/v1/api-keys/", {"name": "crm", "scopes": ["read"]}, content_type="application/json"
+    )
+    assert created.status_code == 201
+    secret = created.json()["secret"]
+    assert any(k["id"] == created.json()["id"] for k in owner.get("/api/v1/api-keys/").json())
+    key_client = api(None)
+    key_client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+    assert key_client.get("/clinics/clinic-a/api/v1/me/").status_code == 200
+    assert key_client.get("/clinics/clinic-b/api/v1/me/").status_code == 200
+    assert key_client.get(f"/clinics/{clinic_c.slug}/api/v1/me/").status_code == 404
+    assert (
+        login("alpha_writer")
+        .post(
+            "/api/v1/api-keys/", {"name": "x", "scopes": ["read"]}, content_type="application/json"
+        )
+        .status_code
+        == 403
+    )
+    assert (
+        login("beta_owner").post(f"/api/v1/api-keys/{created.json()['id']}/revoke/").status_code
+        == 404
+    )
+    assert owner.post(f"/api/v1/api-keys/{created.json()['id']}/revoke/").status_code == 200
+    assert key_client.get("/clinics/clinic-a/api/v1/me/").status_code == 401

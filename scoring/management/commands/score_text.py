@@ -1,0 +1,51 @@
+import json
+import sys
+
+from django.core.management.base import BaseCommand
+
+BATCH = 64
+
+
+class Command(BaseCommand):
+    help = (
+        'Score texts without a clinic: reads JSON lines {"text": ...} on stdin and writes one '
+        'JSON line {"label", "score", "topics", "flags", "model"} per input (an input that is not '
+        'valid gets {"line": n, "error": ...} instead).'
+    )
+
+    def handle(self, *args, **options):
+        from scoring.engine import get_scorer
+
+        scorer = get_scorer()
+        pending: list[tuple[int, str]] = []
+
+        def flush() -> None:
+            if not pending:
+                return
+            results = scorer.score([text for _, text in pending])
+            for (_, _text), result in zip(pending, results, strict=True):
+                self.stdout.write(json.dumps({
+                    "label": result.label, "score": round(float(result.score), 4),
+                    "topics": result.topics, "flags": result.flags, "model": result.model_version,
+                }))  # fmt: skip
+            pending.clear()
+
+        for number, line in enumerate(sys.stdin, start=1):
+            if not line.strip():
+                continue
+            try:
+                body = json.loads(line)
+                text = body["text"]
+                if not isinstance(text, str):
+                    raise TypeError("text must be a string")
+            except (ValueError, KeyError, TypeError) as exc:
+                flush()
+                reason = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
+                self.stdout.write(
+                    json.dumps({"line": number, "error": f"not a valid input: {reason}"})
+                )
+                continue
+            pending.append((number, text))
+            if len(pending) >= BATCH:
+                flush()
+        flush()
