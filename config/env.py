@@ -81,6 +81,7 @@ class Env:
     public_base_url: str
     connector_base_urls: dict
     api_rate_limit: str
+    data_dir: str
 
 
 def load() -> Env:
@@ -115,4 +116,5 @@ def load() -> Env:
         public_base_url=_str("PUBLIC_BASE_URL", "http://localhost:8000"),
         connector_base_urls=_json("CONNECTOR_BASE_URLS", {}),
         api_rate_limit=_str("API_RATE_LIMIT", "1200/min"),
+        data_dir=os.environ.get("CAREWATCH_DATA_DIR", ""),
     )

@@ -221,6 +221,8 @@ CELERY_BEAT_SCHEDULE = {
 # The scoring model: "default" (the shipped MiniLM + head, ONNX int8) or a local folder / a
 # Hugging Face model id of a sequence-classification model (must be available offline).
 SENTIMENT_MODEL = ENV.sentiment_model
+# The labelled data the models are trained and evaluated on (train_sentiment, evaluate_sentiment).
+DATA_DIR = Path(ENV.data_dir or BASE_DIR.parent / "shared" / "data")
 
 # --- logging ----------------------------------------------------------------------------
 LOGGING = {
