@@ -185,6 +185,8 @@ SPECTACULAR_SETTINGS = {
         "ItemKindEnum": "feeds.models.ItemKind",
         "ReviewStatusEnum": "feeds.models.ReviewStatus",
         "ImportStatusEnum": "feeds.models.ImportStatus",
+        "WebhookEventEnum": "webhooks.models.WebhookEvent",
+        "WebhookDeliveryStatusEnum": "webhooks.models.DeliveryStatus",
     },
 }
 
@@ -217,6 +219,7 @@ CELERY_BEAT_SCHEDULE = {
     "poll-sources": {"task": "feeds.tasks.sources_poll_dispatch", "schedule": 60.0},
     "sweep-unscored": {"task": "scoring.tasks.scoring_sweep", "schedule": 120.0},
     "analyze-stale-tables": {"task": "core.tasks.stale_tables_analyze", "schedule": 300.0},
+    "sweep-webhook-deliveries": {"task": "webhooks.tasks.deliveries_sweep", "schedule": 60.0},
 }
 # The scoring model: "default" (the shipped MiniLM + head, ONNX int8) or a local folder / a
 # Hugging Face model id of a sequence-classification model (must be available offline).

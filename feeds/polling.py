@@ -13,7 +13,13 @@ from django.utils import timezone
 
 from core.crypto import encrypt_json
 from feeds.models import Source, SourceKind
-from feeds.services import ItemIn, _queue_scoring, reviews_upsert, source_credentials
+from feeds.services import (
+    ItemIn,
+    _queue_scoring,
+    reviews_created_emit,
+    reviews_upsert,
+    source_credentials,
+)
 
 logger = logging.getLogger(__name__)
 POLLABLE = (SourceKind.GOOGLE, SourceKind.FACEBOOK, SourceKind.YELP)
@@ -87,6 +93,13 @@ def source_poll(*, source_id: int) -> dict:
             with transaction.atomic():
                 outcomes = reviews_upsert(source=source, items=list(items.values()))
                 _queue_scoring([done.pk for done in outcomes if done.status != "unchanged"])
+                reviews_created_emit(
+                    [
+                        (source, item, done.pk)
+                        for item, done in zip(items.values(), outcomes, strict=True)
+                        if done.status == "created"
+                    ]
+                )
                 for done in outcomes:
                     counts[done.status] += 1
                 if page.next_cursor:

@@ -403,11 +403,14 @@ def items_ingest(
             source_of[resolved.pk] = resolved
             grouped.setdefault(resolved.pk, []).append((i, item))
         to_score: list[int] = []
+        created: list[tuple[Source, ItemIn, int]] = []
         for source_pk, pairs in grouped.items():
             outcomes = reviews_upsert(
                 source=source_of[source_pk], items=[item for _, item in pairs]
             )
             for (i, item), done in zip(pairs, outcomes, strict=True):
+                if done.status == CREATED:
+                    created.append((source_of[source_pk], item, done.pk))
                 report.results[i] = {
                     **label(i),
                     "external_id": item.external_id,
@@ -417,7 +420,35 @@ def items_ingest(
                 if done.status != UNCHANGED and not item.deleted:
                     to_score.append(done.pk)
         _queue_scoring(to_score)
+        reviews_created_emit(created)
     return report
+
+
+def review_payload(source: Source, item: ItemIn, pk: int) -> dict:
+    return {
+        "review": {
+            "id": pk,
+            "source": source.kind,
+            "source_id": source.pk,
+            "external_id": item.external_id,
+            "kind": item.kind,
+            "author_name": item.author_name,
+            "rating": item.rating,
+            "text": item.text,
+            "url": item.url,
+            "published_at": item.published_at,
+        }
+    }
+
+
+def reviews_created_emit(created: list[tuple[Source, ItemIn, int]]) -> None:
+    """The `review.created` webhook for new reviews (sent after commit)."""
+    if created:
+        from webhooks.services import webhook_events_emit
+
+        webhook_events_emit(
+            event="review.created", payloads=[review_payload(*row) for row in created]
+        )
 
 
 def request_hash(body: bytes) -> str:

@@ -58,11 +58,54 @@ def scores_write(*, results: list[tuple[int, object]]) -> int:
         for review_id, result in results
     ]
     with transaction.atomic():
-        created = ReviewScore.objects.bulk_create(rows, ignore_conflicts=True)
+        before = set(
+            ReviewScore.objects.filter(
+                review_id__in=[row.review_id for row in rows],
+                model_version__in={row.model_version for row in rows},
+            ).values_list("review_id", "model_version")
+        )
+        ReviewScore.objects.bulk_create(rows, ignore_conflicts=True)
         ScoringFailure.objects.filter(
             review_id__in=[r for r, _ in results], parked_at__isnull=True
         ).delete()
-    return len(created)
+        new = [row for row in rows if (row.review_id, row.model_version) not in before]
+        _scored_emit(new)
+    return len(new)
+
+
+def _scored_emit(scores: list[ReviewScore]) -> None:
+    """The `review.scored` webhook for newly stored scores (sent after commit)."""
+    if not scores:
+        return
+    from feeds.models import Review
+    from webhooks.services import webhook_events_emit
+
+    reviews = {
+        r.pk: r
+        for r in Review.objects.filter(pk__in=[s.review_id for s in scores]).select_related(
+            "source"
+        )
+    }
+    payloads = [
+        {
+            "review": {
+                "id": s.review_id,
+                "source": reviews[s.review_id].source.kind,
+                "rating": reviews[s.review_id].rating,
+            },
+            "score": {
+                "label": s.label,
+                "score": s.score,
+                "confidence": s.confidence,
+                "model": s.model_version,
+                "topics": s.topics,
+                "flags": s.flags,
+            },
+        }
+        for s in scores
+        if s.review_id in reviews
+    ]
+    webhook_events_emit(event="review.scored", payloads=payloads)
 
 
 def scoring_attempt_mark(*, review_ids: list[int]) -> dict[int, int]:

@@ -197,3 +197,18 @@ def test_source_id_routes_to_a_named_source(api, clinic_a):
         0
     ]
     assert missing["errors"] == {"source": "No source with id 99999 in this clinic."}
+
+
+def test_new_reviews_emit_review_created_webhooks(api, clinic_a, settings):
+    from webhooks.models import WebhookDelivery
+    from webhooks.services import subscription_create
+
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+    with schema_context(clinic_a.schema_name):
+        subscription_create(url="http://127.0.0.1:9/hook", events=["review.created"])
+    post(api("key_a"), [item(1), item(2)])
+    post(api("key_a"), [item(1), item(2)])  # unchanged: no new events
+    with schema_context(clinic_a.schema_name):
+        deliveries = list(WebhookDelivery.objects.filter(event="review.created"))
+    assert sorted(d.payload["review"]["external_id"] for d in deliveries) == ["g-1", "g-2"]
+    assert {d.payload["review"]["source"] for d in deliveries} == {"google"}

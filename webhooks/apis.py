@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from clinics.access import Permission
+from core.api import ClinicAPIView, paginated_response
+from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
+from webhooks.selectors import deliveries_for_subscription, subscriptions_list
+from webhooks.services import (
+    delivery_replay,
+    subscription_create,
+    subscription_delete,
+    subscription_rotate_secret,
+    subscription_update,
+)
+
+
+class SubscriptionOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookSubscription
+        fields = ["id", "url", "events", "description", "is_active", "created_at", "updated_at"]
+
+
+class SubscriptionSecretSerializer(SubscriptionOutputSerializer):
+    secret = serializers.CharField(
+        read_only=True, help_text="The signing secret. Shown in this response only."
+    )
+
+    class Meta(SubscriptionOutputSerializer.Meta):
+        fields = [*SubscriptionOutputSerializer.Meta.fields, "secret"]
+
+
+class SubscriptionInputSerializer(serializers.Serializer):
+    # The URL is checked by the service (scheme, credentials and the SSRF guard).
+    url = serializers.CharField(max_length=2000)
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=WebhookEvent.choices), min_length=1
+    )
+    description = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default=""
+    )
+    is_active = serializers.BooleanField(required=False, default=True)
+
+
+class SubscriptionUpdateSerializer(serializers.Serializer):
+    url = serializers.CharField(max_length=2000, required=False)
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=WebhookEvent.choices), min_length=1, required=False
+    )
+    description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    is_active = serializers.BooleanField(required=False)
+
+
+class DeliveryOutputSerializer(serializers.ModelSerializer):
+    subscription_id = serializers.IntegerField(read_only=True)
+    # A plain string here keeps one name (EventsEnum) for the event choices in the schema.
+    event = serializers.CharField(read_only=True, help_text="The event's name.")
+    replay_of_id = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "subscription_id",
+            "event",
+            "event_id",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "last_attempt_at",
+            "last_status_code",
+            "last_error",
+            "response_ms",
+            "delivered_at",
+            "replay_of_id",
+            "occurred_at",
+            "payload",
+            "created_at",
+        ]
+
+
+def _subscription(subscription_id: int) -> WebhookSubscription:
+    subscription = WebhookSubscription.objects.filter(pk=subscription_id).first()
+    if subscription is None:
+        raise NotFound()
+    return subscription
+
+
+class WebhookListApi(ClinicAPIView):
+    """The clinic's outbound webhook subscriptions. Creating one returns its signing secret,
+    once; it is stored encrypted and never returned again."""
+
+    write_permission = Permission.MANAGE
+
+    @extend_schema(responses=SubscriptionOutputSerializer(many=True))
+    def get(self, request):
+        return Response(SubscriptionOutputSerializer(subscriptions_list(), many=True).data)
+
+    @extend_schema(
+        request=SubscriptionInputSerializer, responses={201: SubscriptionSecretSerializer}
+    )
+    def post(self, request):
+        data = SubscriptionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        subscription, secret = subscription_create(**data.validated_data)
+        subscription.secret = secret
+        return Response(
+            SubscriptionSecretSerializer(subscription).data, status=status.HTTP_201_CREATED
+        )
+
+
+class WebhookDetailApi(ClinicAPIView):
+    write_permission = Permission.MANAGE
+
+    @extend_schema(responses=SubscriptionOutputSerializer)
+    def get(self, request, subscription_id: int):
+        return Response(SubscriptionOutputSerializer(_subscription(subscription_id)).data)
+
+    @extend_schema(request=SubscriptionUpdateSerializer, responses=SubscriptionOutputSerializer)
+    def patch(self, request, subscription_id: int):
+        subscription = _subscription(subscription_id)
+        data = SubscriptionUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        subscription = subscription_update(subscription=subscription, **data.validated_data)
+        return Response(SubscriptionOutputSerializer(subscription).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, subscription_id: int):
+        subscription_delete(subscription=_subscription(subscription_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WebhookRotateSecretApi(ClinicAPIView):
+    """Issue a new signing secret (in this response only). For 24 hours deliveries also carry
+    a signature made with the previous secret, so the receiver can switch without a gap."""
+
+    write_permission = Permission.MANAGE
+
+    @extend_schema(request=None, responses=SubscriptionSecretSerializer)
+    def post(self, request, subscription_id: int):
+        subscription = _subscription(subscription_id)
+        secret = subscription_rotate_secret(subscription=subscription)
+        subscription.refresh_from_db()
+        subscription.secret = secret
+        return Response(SubscriptionSecretSerializer(subscription).data)
+
+
+class DeliveryFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=DeliveryStatus.choices, required=False)
+
+
+class WebhookDeliveryListApi(ClinicAPIView):
+    """The delivery log of one subscription, newest first, 50 a page (`?page=`,
+    `?page_size=`); `?status=pending|delivered|failed` filters it."""
+
+    @extend_schema(
+        parameters=[DeliveryFilterSerializer], responses=DeliveryOutputSerializer(many=True)
+    )
+    def get(self, request, subscription_id: int):
+        subscription = _subscription(subscription_id)
+        filters = DeliveryFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        deliveries = deliveries_for_subscription(
+            subscription=subscription, status=filters.validated_data.get("status")
+        )
+        return paginated_response(self, deliveries, DeliveryOutputSerializer)
+
+
+class WebhookDeliveryReplayApi(ClinicAPIView):
+    """Send a logged delivery again: a new delivery of the same event (same `id` in the body
+    and `X-Carewatch-Delivery` header), freshly signed, retried for 24 hours."""
+
+    write_permission = Permission.MANAGE
+
+    @extend_schema(request=None, responses={202: DeliveryOutputSerializer})
+    def post(self, request, delivery_id: int):
+        delivery = (
+            WebhookDelivery.objects.select_related("subscription").filter(pk=delivery_id).first()
+        )
+        if delivery is None:
+            raise NotFound()
+        replay = delivery_replay(delivery=delivery)
+        return Response(DeliveryOutputSerializer(replay).data, status=status.HTTP_202_ACCEPTED)

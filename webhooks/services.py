@@ -1,0 +1,261 @@
+"""Writes for outbound webhooks: subscriptions, their secrets, and events to deliver.
+
+Other apps call `webhook_event_emit` inside a clinic's schema; the delivery itself (signing,
+the SSRF re-check, the POST, the retries) lives in `webhooks.deliver`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.utils import timezone
+from django_tenants.utils import get_public_schema_name, schema_context
+
+from core.crypto import decrypt_json, encrypt_json
+from core.errors import Conflict, ValidationFailed
+from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
+from webhooks.ssrf import UnsafeTarget, target_check
+
+logger = logging.getLogger(__name__)
+
+SECRET_PREFIX = "cwhs_"  # noqa: S105 - a prefix that secret scanners can match, not a secret
+# After a rotation the previous secret also signs deliveries for a while, so that receivers
+# can switch without dropping any.
+PREVIOUS_SECRET_GRACE = timedelta(hours=24)
+MAX_PAYLOAD_BYTES = 256 * 1024
+MAX_SUBSCRIPTIONS = 50
+
+
+# --- subscriptions -------------------------------------------------------------------------
+
+
+def _url_clean(url: str) -> str:
+    try:
+        target_check(url, resolve=True)
+    except UnsafeTarget as exc:
+        raise ValidationFailed(
+            "This URL cannot receive webhooks.", fields={"url": [str(exc)]}
+        ) from None
+    return url.strip()
+
+
+def _events_clean(events: Iterable[str]) -> list[str]:
+    chosen = list(dict.fromkeys(events or []))
+    unknown = [e for e in chosen if e not in WebhookEvent.values]
+    if unknown or not chosen:
+        message = (
+            f"Unknown event(s): {', '.join(map(str, unknown))}."
+            if unknown
+            else "Choose at least one event."
+        )
+        raise ValidationFailed(
+            "Choose the events to send.",
+            fields={"events": [f"{message} Choose from {', '.join(WebhookEvent.values)}."]},
+        )
+    return chosen
+
+
+def _secret_new() -> str:
+    return SECRET_PREFIX + secrets.token_urlsafe(32)
+
+
+def subscription_secrets(subscription: WebhookSubscription) -> list[str]:
+    """The secrets that sign this subscription's deliveries now: the current one first, then
+    the previous one during its grace period after a rotation."""
+    stored = decrypt_json(subscription.secret_encrypted)
+    out = [stored["secret"]]
+    until = stored.get("previous_until")
+    if stored.get("previous") and until and datetime.fromisoformat(until) > timezone.now():
+        out.append(stored["previous"])
+    return out
+
+
+@transaction.atomic
+def subscription_create(
+    *, url: str, events: Iterable[str], description: str = "", is_active: bool = True
+) -> tuple[WebhookSubscription, str]:
+    """Create a subscription; returns it and its signing secret, which is stored encrypted and
+    never shown again (rotate it to get a new one). The URL must pass the SSRF guard."""
+    url = _url_clean(url)
+    events = _events_clean(events)
+    if WebhookSubscription.objects.count() >= MAX_SUBSCRIPTIONS:
+        raise Conflict(
+            f"A clinic has at most {MAX_SUBSCRIPTIONS} webhook subscriptions.",
+            code="too_many_subscriptions",
+        )
+    secret = _secret_new()
+    subscription = WebhookSubscription.objects.create(
+        url=url,
+        events=events,
+        description=(description or "").strip()[:200],
+        secret_encrypted=encrypt_json({"secret": secret}),
+        is_active=is_active,
+    )
+    return subscription, secret
+
+
+@transaction.atomic
+def subscription_update(*, subscription: WebhookSubscription, **changes) -> WebhookSubscription:
+    """Change `url` (checked again by the SSRF guard), `events`, `description`, `is_active`.
+    Pending deliveries go to the new URL; pausing stops them (they are given up)."""
+    fields = []
+    if "url" in changes:
+        subscription.url = _url_clean(changes["url"])
+        fields.append("url")
+    if "events" in changes:
+        subscription.events = _events_clean(changes["events"])
+        fields.append("events")
+    if "description" in changes:
+        subscription.description = (changes["description"] or "").strip()[:200]
+        fields.append("description")
+    if "is_active" in changes:
+        subscription.is_active = bool(changes["is_active"])
+        fields.append("is_active")
+    if fields:
+        subscription.save(update_fields=[*fields, "updated_at"])
+    return subscription
+
+
+@transaction.atomic
+def subscription_rotate_secret(*, subscription: WebhookSubscription) -> str:
+    """Issue a new secret and return it (shown once). For `PREVIOUS_SECRET_GRACE` deliveries
+    carry a second signature made with the previous secret."""
+    subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+    current = decrypt_json(subscription.secret_encrypted)["secret"]
+    secret = _secret_new()
+    subscription.secret_encrypted = encrypt_json(
+        {
+            "secret": secret,
+            "previous": current,
+            "previous_until": (timezone.now() + PREVIOUS_SECRET_GRACE).isoformat(),
+        }
+    )
+    subscription.save(update_fields=["secret_encrypted", "updated_at"])
+    return secret
+
+
+def subscription_delete(*, subscription: WebhookSubscription) -> None:
+    """Delete a subscription with its delivery log; pending deliveries are dropped."""
+    subscription.delete()
+
+
+# --- events and deliveries -----------------------------------------------------------------
+
+
+def _payload_clean(event: str, payload: dict) -> dict:
+    if event not in WebhookEvent.values:
+        raise ValueError(f"Unknown webhook event {event!r}; add it to WebhookEvent first.")
+    resource = event.split(".", 1)[0]
+    if not isinstance(payload, dict) or not isinstance(payload.get(resource), dict):
+        raise ValueError(f"A {event} payload is a dict with a {resource!r} object in it.")
+    text = json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False)
+    if len(text.encode()) > MAX_PAYLOAD_BYTES:
+        raise ValueError(f"A webhook payload is at most {MAX_PAYLOAD_BYTES} bytes.")
+    return json.loads(text)
+
+
+def deliveries_queue(*, delivery_ids: list[int], schema_name: str) -> int:
+    """Queue one delivery task per id in the clinic's schema. Returns how many were queued; if
+    the broker is unreachable the deliveries stay pending and the sweeper queues them."""
+    from webhooks.tasks import delivery_attempt_task
+
+    queued = 0
+    try:
+        with schema_context(schema_name):
+            for delivery_id in delivery_ids:
+                delivery_attempt_task.delay(delivery_id)
+                queued += 1
+    except Exception as exc:  # noqa: BLE001 - the broker is down; nothing is lost
+        logger.warning(
+            "webhook queue unavailable (%s); %d deliveries wait for the sweeper",
+            exc.__class__.__name__,
+            len(delivery_ids) - queued,
+        )
+    return queued
+
+
+def _queue_on_commit(delivery_ids: list[int]) -> None:
+    schema = connection.schema_name
+    transaction.on_commit(lambda: deliveries_queue(delivery_ids=delivery_ids, schema_name=schema))
+
+
+def webhook_event_emit(*, event: str, payload: dict) -> int:
+    """Send `event` to every active subscription of the current clinic that chose it.
+
+    Call it inside the clinic's schema (a clinic request or task), in the transaction that
+    made the change: one pending delivery per subscription is stored with it, and their
+    tasks are queued after commit (nothing is sent if it rolls back). `payload` is the
+    event's `data`: a JSON-serialisable dict (datetimes, UUIDs and decimals are converted)
+    holding the resource under its name - `review`, `incident`, `reply`, `statement` - see
+    docs/webhooks.md. Returns the number of deliveries created (0, after one query, when
+    nobody subscribed). Never fails because the broker is down (the sweeper sends them
+    later); raises ValueError for an unknown event or a malformed payload (a bug)."""
+    return webhook_events_emit(event=event, payloads=[payload])
+
+
+def webhook_events_emit(*, event: str, payloads: Sequence[dict]) -> int:
+    """`webhook_event_emit` for many events of one kind at once (a batch of new reviews):
+    one query for the subscriptions, one insert; each payload is its own event."""
+    if connection.schema_name == get_public_schema_name():
+        raise RuntimeError("webhook_event_emit must be called inside a clinic's schema.")
+    data = [_payload_clean(event, payload) for payload in payloads]
+    if not data:
+        return 0
+    subscription_ids = list(
+        WebhookSubscription.objects.filter(is_active=True, events__contains=[event]).values_list(
+            "pk", flat=True
+        )
+    )
+    if not subscription_ids:
+        return 0
+    now = timezone.now()
+    rows = []
+    for payload in data:
+        event_id = uuid.uuid4()
+        rows += [
+            WebhookDelivery(
+                subscription_id=subscription_id,
+                event=event,
+                event_id=event_id,
+                occurred_at=now,
+                payload=payload,
+                next_attempt_at=now,
+            )
+            for subscription_id in subscription_ids
+        ]
+    with transaction.atomic():
+        deliveries = WebhookDelivery.objects.bulk_create(rows, batch_size=1000)
+        _queue_on_commit([d.pk for d in deliveries])
+    return len(deliveries)
+
+
+@transaction.atomic
+def delivery_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send a logged delivery again, as a new delivery of the same event (same `event_id`,
+    `created_at` and data; a fresh signature and a new 24-hour retry window)."""
+    subscription = delivery.subscription
+    if not subscription.is_active:
+        raise Conflict(
+            "This subscription is paused; resume it before replaying.",
+            code="subscription_inactive",
+        )
+    now = timezone.now()
+    replay = WebhookDelivery.objects.create(
+        subscription=subscription,
+        event=delivery.event,
+        event_id=delivery.event_id,
+        occurred_at=delivery.occurred_at,
+        payload=delivery.payload,
+        status=DeliveryStatus.PENDING,
+        next_attempt_at=now,
+        replay_of=delivery,
+    )
+    _queue_on_commit([replay.pk])
+    return replay

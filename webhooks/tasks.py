@@ -1,0 +1,67 @@
+"""Async entry points of outbound webhooks (queue `default`). Tasks take ids and run in the
+clinic's schema that queued them (tenant-schemas-celery)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+from django_tenants.utils import get_public_schema_name, schema_context
+
+from clinics.models import Clinic
+from webhooks.models import DeliveryStatus, WebhookDelivery
+
+logger = logging.getLogger(__name__)
+SWEEP_BATCH = 1000
+
+
+@shared_task(name="webhooks.tasks.delivery_attempt", acks_late=True, reject_on_worker_lost=True)
+def delivery_attempt_task(delivery_id: int) -> str:
+    """One attempt of one delivery; a failure queues the next attempt at its time (if that
+    cannot be queued, the sweeper does it)."""
+    from webhooks.deliver import delivery_attempt
+
+    delivery = delivery_attempt(delivery_id=delivery_id)
+    if delivery is None:
+        return "skipped"
+    if delivery.status == DeliveryStatus.PENDING and delivery.next_attempt_at is not None:
+        countdown = max((delivery.next_attempt_at - timezone.now()).total_seconds(), 0)
+        try:
+            delivery_attempt_task.apply_async((delivery_id,), countdown=countdown)
+        except Exception as exc:  # noqa: BLE001 - the sweeper queues it when it is due
+            logger.warning(
+                "could not queue the retry of webhook delivery %s: %s",
+                delivery_id,
+                exc.__class__.__name__,
+            )
+    return delivery.status
+
+
+@shared_task(name="webhooks.tasks.deliveries_sweep")
+def deliveries_sweep_task(min_overdue_seconds: int = 60) -> int:
+    """Beat: queue the pending deliveries of every clinic that are overdue by
+    `min_overdue_seconds` - queued while Redis was down, lost with a worker, or whose retry
+    could not be queued. A delivery queued twice is attempted once."""
+    from webhooks.services import deliveries_queue
+
+    cutoff = timezone.now() - timedelta(seconds=min_overdue_seconds)
+    queued = 0
+    schemas = Clinic.objects.exclude(schema_name=get_public_schema_name()).values_list(
+        "schema_name", flat=True
+    )
+    for schema in schemas.iterator():
+        with schema_context(schema):
+            ids = list(
+                WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING)
+                .filter(Q(next_attempt_at__lte=cutoff) | Q(next_attempt_at__isnull=True))
+                .order_by("next_attempt_at")
+                .values_list("pk", flat=True)[:SWEEP_BATCH]
+            )
+        if ids:
+            queued += deliveries_queue(delivery_ids=ids, schema_name=schema)
+    connection.set_schema_to_public()
+    return queued
