@@ -11,4 +11,4 @@ COPY . .
 RUN useradd --create-home carewatch && chown -R carewatch /app
 USER carewatch
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "30"]
+CMD ["gunicorn", "config.wsgi", "-c", "config/gunicorn.py"]

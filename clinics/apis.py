@@ -198,9 +198,7 @@ class ApiKeyRotateApi(ClinicAPIView):
         return Response(ApiKeyCreatedSerializer(new_key).data, status=status.HTTP_201_CREATED)
 
 
-class AgencyApiKeyListApi(PublicAPIView):
-    """Agency-wide API keys (reach every clinic of the agency): owners and managers only."""
-
+class _AgencyKeysMixin:
     def _agency(self):
         if self.actor.api_key is not None:
             raise PermissionDenied("API keys cannot manage API keys.")
@@ -215,6 +213,10 @@ class AgencyApiKeyListApi(PublicAPIView):
         if membership is None:
             raise PermissionDenied("Only an agency owner or manager manages agency keys.")
         return membership.agency
+
+
+class AgencyApiKeyListApi(_AgencyKeysMixin, PublicAPIView):
+    """Agency-wide API keys (reach every clinic of the agency): owners and managers only."""
 
     @extend_schema(responses=ApiKeyOutputSerializer(many=True))
     def get(self, request):
@@ -240,13 +242,10 @@ class AgencyApiKeyListApi(PublicAPIView):
         return Response(ApiKeyCreatedSerializer(key).data, status=status.HTTP_201_CREATED)
 
 
-class AgencyApiKeyRevokeApi(AgencyApiKeyListApi):
+class AgencyApiKeyRevokeApi(_AgencyKeysMixin, PublicAPIView):
     @extend_schema(request=None, responses=ApiKeyOutputSerializer)
     def post(self, request, key_id: int):
         key = ApiKey.objects.filter(agency=self._agency(), clinic__isnull=True, pk=key_id).first()
         if key is None:
             raise NotFound()
         return Response(ApiKeyOutputSerializer(api_key_revoke(api_key=key)).data)
-
-    def get(self, request, key_id: int):
-        raise NotFound()

@@ -187,6 +187,9 @@ SPECTACULAR_SETTINGS = {
         "ImportStatusEnum": "feeds.models.ImportStatus",
         "WebhookEventEnum": "webhooks.models.WebhookEvent",
         "WebhookDeliveryStatusEnum": "webhooks.models.DeliveryStatus",
+        "ApprovalStatusEnum": "responses.models.ApprovalStatus",
+        "ConversationStatusEnum": "responses.models.ConversationStatus",
+        "GuardVerdictEnum": "responses.models.Verdict",
     },
 }
 
@@ -220,6 +223,12 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-unscored": {"task": "scoring.tasks.scoring_sweep", "schedule": 120.0},
     "analyze-stale-tables": {"task": "core.tasks.stale_tables_analyze", "schedule": 300.0},
     "sweep-webhook-deliveries": {"task": "webhooks.tasks.deliveries_sweep", "schedule": 60.0},
+    "run-crisis-detectors": {"task": "crisis.tasks.detectors_run_all", "schedule": 300.0},
+    "sweep-outbox": {"task": "responses.tasks.outbox_sweep", "schedule": 60.0},
+    "escalate-unacknowledged-incidents": {
+        "task": "crisis.tasks.escalations_check",
+        "schedule": 60.0,
+    },
 }
 # The scoring model: "default" (the shipped MiniLM + head, ONNX int8) or a local folder / a
 # Hugging Face model id of a sequence-classification model (must be available offline).

@@ -2,6 +2,114 @@
 `api_patterns` go under api/v1/, `page_patterns` at the clinic root. `public_patterns` are
 mounted at the site root (no sign-in): the public statement pages."""
 
-api_patterns: list = []
-page_patterns: list = []
-public_patterns: list = []
+from django.urls import path
+
+from responses.apis import library, outbox, replies, statements
+from responses.views import (
+    ApprovalActionView,
+    OutboxView,
+    PrivateConversationView,
+    PublicStatementsView,
+    ReplyEditorView,
+    ReplyQueueView,
+    StatementEditorView,
+    StatementListView,
+)
+
+api_patterns: list = [
+    path("compliance/check", library.ComplianceCheckApi.as_view(), name="compliance-check"),
+    path("reply-templates/", library.TemplateListApi.as_view(), name="reply-template-list"),
+    path(
+        "reply-templates/<int:template_id>/",
+        library.TemplateDetailApi.as_view(),
+        name="reply-template-detail",
+    ),
+    path("facts/", library.FactListApi.as_view(), name="fact-list"),
+    path("facts/<int:fact_id>/", library.FactDetailApi.as_view(), name="fact-detail"),
+    path("reply-settings/", library.ResponseSettingsApi.as_view(), name="reply-settings"),
+    path("audit/", library.AuditListApi.as_view(), name="audit-list"),
+    path(
+        "reviews/<int:review_id>/suggestion/",
+        library.ReviewSuggestionApi.as_view(),
+        name="review-suggestion",
+    ),
+    path(
+        "reviews/<int:review_id>/private-conversations/",
+        replies.ReviewPrivateConversationApi.as_view(),
+        name="review-private-conversations",
+    ),
+    path(
+        "private-conversations/",
+        replies.PrivateConversationListApi.as_view(),
+        name="private-conversation-list",
+    ),
+    path(
+        "private-conversations/<int:conversation_id>/",
+        replies.PrivateConversationDetailApi.as_view(),
+        name="private-conversation-detail",
+    ),
+    path("drafts/", replies.DraftListApi.as_view(), name="draft-list"),
+    path("drafts/<int:draft_id>/", replies.DraftDetailApi.as_view(), name="draft-detail"),
+    path("drafts/<int:draft_id>/submit/", replies.DraftSubmitApi.as_view(), name="draft-submit"),
+    path("drafts/<int:draft_id>/approve/", replies.DraftApproveApi.as_view(), name="draft-approve"),
+    path("drafts/<int:draft_id>/reject/", replies.DraftRejectApi.as_view(), name="draft-reject"),
+    path(
+        "drafts/<int:draft_id>/override/",
+        replies.DraftOverrideApi.as_view(),
+        name="draft-override",
+    ),
+    path("drafts/<int:draft_id>/discard/", replies.DraftDiscardApi.as_view(), name="draft-discard"),
+    path("drafts/<int:draft_id>/audit/", replies.DraftAuditApi.as_view(), name="draft-audit"),
+    path("statements/", statements.StatementListApi.as_view(), name="statement-list"),
+    path(
+        "statements/<int:statement_id>/",
+        statements.StatementDetailApi.as_view(),
+        name="statement-detail",
+    ),
+    *[
+        path(
+            f"statements/<int:statement_id>/{action}/",
+            view.as_view(),
+            name=f"statement-{action}",
+        )
+        for action, view in (
+            ("submit", statements.StatementSubmitApi),
+            ("approve", statements.StatementApproveApi),
+            ("reject", statements.StatementRejectApi),
+            ("override", statements.StatementOverrideApi),
+            ("discard", statements.StatementDiscardApi),
+            ("publish", statements.StatementPublishApi),
+            ("unpin", statements.StatementUnpinApi),
+        )
+    ],
+    path("outbox/", outbox.OutboxListApi.as_view(), name="outbox-list"),
+    path("outbox/<int:item_id>/", outbox.OutboxDetailApi.as_view(), name="outbox-detail"),
+    path(
+        "outbox/<int:item_id>/mark-posted/",
+        outbox.OutboxMarkPostedApi.as_view(),
+        name="outbox-mark-posted",
+    ),
+    path("outbox/<int:item_id>/retry/", outbox.OutboxRetryApi.as_view(), name="outbox-retry"),
+]
+
+page_patterns: list = [
+    path("replies/", ReplyQueueView.as_view(), name="reply-queue"),
+    path("replies/act/", ApprovalActionView.as_view(), name="approval-act"),
+    path("replies/review/<int:review_id>/", ReplyEditorView.as_view(), name="reply-editor"),
+    path(
+        "replies/review/<int:review_id>/private/",
+        PrivateConversationView.as_view(),
+        name="reply-private",
+    ),
+    path("statements/", StatementListView.as_view(), name="statements"),
+    path("statements/<int:statement_id>/", StatementEditorView.as_view(), name="statement-editor"),
+    path("outbox/", OutboxView.as_view(), name="outbox"),
+]
+
+public_patterns: list = [
+    path(
+        "statements/<slug:clinic_slug>/",
+        PublicStatementsView.as_view(),
+        name="public-statements",
+    ),
+]

@@ -85,7 +85,20 @@ def reviews_score_task(review_ids: list[int]) -> int:
             suspect = fresh + suspect
     for review in suspect:
         written += _score_alone(scorer, review)
+    if written:
+        _detectors_queue([r.pk for r in pending])
     return written
+
+
+def _detectors_queue(review_ids: list[int]) -> None:
+    """Crisis detection runs after each scored batch, on the `default` queue (the ml worker
+    stays on the model). Beat runs the detectors too, so a lost message only delays them."""
+    from crisis.tasks import detectors_run_clinic_task
+
+    try:
+        detectors_run_clinic_task.delay(review_ids)
+    except Exception as exc:  # noqa: BLE001 - the periodic run catches up
+        logger.warning("could not queue crisis detectors (%s)", exc.__class__.__name__)
 
 
 def _score_alone(scorer, review: Review) -> int:

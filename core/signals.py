@@ -1,0 +1,16 @@
+"""Worker-process start-up: heavy, read-only things are built once per process, in the child
+(never in a parent that forks)."""
+
+import os
+
+from celery.signals import worker_process_init
+
+
+@worker_process_init.connect
+def _warm_up_the_reply_guard(**kwargs) -> None:
+    # The outbox re-checks every reply with the guard right before it is posted; building the
+    # guard (spaCy + Presidio) takes seconds, so default-queue workers build it at start.
+    if "default" in os.environ.get("CAREWATCH_WORKER_QUEUES", "default,ml").split(","):
+        from responses.guard import warm_up
+
+        warm_up()

@@ -1,0 +1,216 @@
+"""The guard check, the template library, the fact sheet, reply settings, suggestions and the
+audit trail."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from clinics.access import Permission
+from core.api import ClinicAPIView, paginated_response
+from feeds.models import Review
+from responses.apis.serializers import (
+    AuditEntrySerializer,
+    ComplianceCheckInputSerializer,
+    FactInputSerializer,
+    FactOutputSerializer,
+    FactUpdateSerializer,
+    GuardResultSerializer,
+    SettingsSerializer,
+    SuggestionSerializer,
+    TemplateInputSerializer,
+    TemplateOutputSerializer,
+    TemplateUpdateSerializer,
+)
+from responses.models import Fact, TemplateCategory
+from responses.selectors import audit_list, facts_list, reply_suggest, templates_available
+from responses.services.guarding import guard_check, response_settings_get
+from responses.services.library import (
+    fact_create,
+    fact_delete,
+    fact_update,
+    response_settings_update,
+    template_create,
+    template_update,
+)
+
+
+class ComplianceCheckApi(ClinicAPIView):
+    """The guard's verdict on a draft text, in this clinic's context (its phone, e-mail,
+    contact page and staff names are allowed). With `review_id`, health details repeated from
+    that review are caught too. Stores nothing."""
+
+    write_permission = Permission.VIEW
+
+    @extend_schema(request=ComplianceCheckInputSerializer, responses=GuardResultSerializer)
+    def post(self, request):
+        data = ComplianceCheckInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        review = None
+        if data.validated_data.get("review_id"):
+            review = Review.objects.filter(pk=data.validated_data["review_id"]).first()
+            if review is None:
+                raise NotFound("No such review.")
+        result = guard_check(data.validated_data["text"], clinic=self.clinic, review=review)
+        return Response(result)
+
+
+class TemplateListApi(ClinicAPIView):
+    """The reply template library: the built-in templates every clinic has plus this clinic's
+    own (one with a built-in's key replaces it). Variables: {clinic_name}, {clinic_phone},
+    {clinic_email}, {contact_url}, {contact_line}, {fact:<slug>}, {relevant_facts}."""
+
+    write_permission = Permission.MANAGE
+
+    @extend_schema(
+        parameters=[OpenApiParameter("category", OpenApiTypes.STR, enum=TemplateCategory.values)],
+        responses=TemplateOutputSerializer(many=True),
+    )
+    def get(self, request):
+        category = request.query_params.get("category") or None
+        return Response(
+            TemplateOutputSerializer(templates_available(category=category), many=True).data
+        )
+
+    @extend_schema(request=TemplateInputSerializer, responses={201: TemplateOutputSerializer})
+    def post(self, request):
+        data = TemplateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        template = template_create(access=self.access, **data.validated_data)
+        return Response(_template_out(template), status=status.HTTP_201_CREATED)
+
+
+def _template_out(template) -> dict:
+    return {
+        "key": template.key,
+        "name": template.name,
+        "category": template.category,
+        "body": template.body,
+        "builtin": False,
+        "id": template.pk,
+    }
+
+
+class TemplateDetailApi(ClinicAPIView):
+    write_permission = Permission.MANAGE
+
+    @extend_schema(request=TemplateUpdateSerializer, responses=TemplateOutputSerializer)
+    def patch(self, request, template_id: int):
+        data = TemplateUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        template = template_update(
+            template_id=template_id, access=self.access, **data.validated_data
+        )
+        return Response(_template_out(template))
+
+
+class FactListApi(ClinicAPIView):
+    """The clinic's fact sheet: verified facts, each with its source and the date it was
+    verified. Replies and statements quote one as {fact:<slug>}."""
+
+    write_permission = Permission.MANAGE
+
+    @extend_schema(responses=FactOutputSerializer(many=True))
+    def get(self, request):
+        return paginated_response(self, facts_list().order_by("title"), FactOutputSerializer)
+
+    @extend_schema(request=FactInputSerializer, responses={201: FactOutputSerializer})
+    def post(self, request):
+        data = FactInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fact = fact_create(access=self.access, **data.validated_data)
+        return Response(FactOutputSerializer(fact).data, status=status.HTTP_201_CREATED)
+
+
+class FactDetailApi(ClinicAPIView):
+    write_permission = Permission.MANAGE
+
+    def _get(self, fact_id):
+        fact = Fact.objects.filter(pk=fact_id).first()
+        if fact is None:
+            raise NotFound()
+        return fact
+
+    @extend_schema(responses=FactOutputSerializer)
+    def get(self, request, fact_id: int):
+        return Response(FactOutputSerializer(self._get(fact_id)).data)
+
+    @extend_schema(request=FactUpdateSerializer, responses=FactOutputSerializer)
+    def patch(self, request, fact_id: int):
+        data = FactUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fact = fact_update(fact_id=fact_id, access=self.access, **data.validated_data)
+        return Response(FactOutputSerializer(fact).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, fact_id: int):
+        fact_delete(fact_id=fact_id, access=self.access)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ResponseSettingsApi(ClinicAPIView):
+    """The clinic's approval workflow (which steps apply) and what the guard may allow (staff
+    names, the clinic's address, greeting the reviewer by name)."""
+
+    write_permission = Permission.MANAGE
+
+    @extend_schema(responses=SettingsSerializer)
+    def get(self, request):
+        return Response(SettingsSerializer(response_settings_get()).data)
+
+    @extend_schema(request=SettingsSerializer, responses=SettingsSerializer)
+    def patch(self, request):
+        data = SettingsSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        row = response_settings_update(access=self.access, **data.validated_data)
+        return Response(SettingsSerializer(row).data)
+
+
+class ReviewSuggestionApi(ClinicAPIView):
+    """The suggested reply for a review, chosen from its sentiment, topics and risk flags,
+    with the clinic's details filled in and the reason it was chosen."""
+
+    @extend_schema(responses=SuggestionSerializer)
+    def get(self, request, review_id: int):
+        review = Review.objects.filter(pk=review_id, is_deleted=False).first()
+        if review is None:
+            raise NotFound()
+        return Response(reply_suggest(review=review, clinic=self.clinic))
+
+
+class _AuditFilter(serializers.Serializer):
+    object_type = serializers.ChoiceField(
+        choices=[
+            "reply",
+            "statement",
+            "outbox",
+            "private_conversation",
+            "fact",
+            "template",
+            "settings",
+        ],
+        required=False,
+    )
+    object_id = serializers.IntegerField(required=False, min_value=1)
+    review_id = serializers.IntegerField(required=False, min_value=1)
+
+
+class AuditListApi(ClinicAPIView):
+    """The append-only audit trail of replies, statements, the outbox and the fact sheet,
+    newest first."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("object_type", OpenApiTypes.STR),
+            OpenApiParameter("object_id", OpenApiTypes.INT),
+            OpenApiParameter("review_id", OpenApiTypes.INT),
+        ],
+        responses=AuditEntrySerializer(many=True),
+    )
+    def get(self, request):
+        filters = _AuditFilter(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        return paginated_response(self, audit_list(**filters.validated_data), AuditEntrySerializer)

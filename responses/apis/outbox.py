@@ -1,0 +1,60 @@
+"""The publishing outbox: what was sent, what waits, what failed (with the platform's own
+message), and what must be posted by hand."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from core.api import ClinicAPIView, paginated_response
+from core.errors import ValidationFailed
+from responses.apis.serializers import MarkPostedInputSerializer, OutboxItemSerializer
+from responses.models import OutboxStatus
+from responses.selectors import outbox_list
+from responses.services.outbox import outbox_mark_posted, outbox_retry
+
+
+class OutboxListApi(ClinicAPIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("status", OpenApiTypes.STR, enum=OutboxStatus.values)],
+        responses=OutboxItemSerializer(many=True),
+    )
+    def get(self, request):
+        wanted = request.query_params.get("status") or None
+        if wanted and wanted not in OutboxStatus.values:
+            raise ValidationFailed(
+                "Unknown status.", fields={"status": [f"Choose {', '.join(OutboxStatus.values)}."]}
+            )
+        return paginated_response(self, outbox_list(status=wanted), OutboxItemSerializer)
+
+
+class OutboxDetailApi(ClinicAPIView):
+    @extend_schema(responses=OutboxItemSerializer)
+    def get(self, request, item_id: int):
+        item = outbox_list().filter(pk=item_id).first()
+        if item is None:
+            raise NotFound()
+        return Response(OutboxItemSerializer(item).data)
+
+
+class OutboxMarkPostedApi(ClinicAPIView):
+    """A person posted the text by hand (Yelp, sources without a connector, or after a
+    failure): the reply counts as published from now."""
+
+    @extend_schema(request=MarkPostedInputSerializer, responses=OutboxItemSerializer)
+    def post(self, request, item_id: int):
+        data = MarkPostedInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        item = outbox_mark_posted(item_id=item_id, access=self.access, **data.validated_data)
+        return Response(OutboxItemSerializer(item).data)
+
+
+class OutboxRetryApi(ClinicAPIView):
+    """Send a failed item again."""
+
+    @extend_schema(request=None, responses=OutboxItemSerializer)
+    def post(self, request, item_id: int):
+        item = outbox_retry(item_id=item_id, access=self.access)
+        return Response(OutboxItemSerializer(item).data)

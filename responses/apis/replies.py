@@ -1,0 +1,225 @@
+"""Reply drafts (versions, guard findings, approvals, audit trail, SLA) and private
+follow-up conversations."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from clinics.access import Permission
+from core.api import ClinicAPIView, paginated_response
+from responses.apis.serializers import (
+    ApproveSerializer,
+    AuditEntrySerializer,
+    DraftCreateSerializer,
+    DraftDetailSerializer,
+    DraftFilterSerializer,
+    DraftOutputSerializer,
+    DraftUpdateSerializer,
+    ExpectSerializer,
+    OverrideSerializer,
+    PrivateConversationInputSerializer,
+    PrivateConversationSerializer,
+    PrivateConversationUpdateSerializer,
+    RejectSerializer,
+)
+from responses.models import ApprovalStatus, PrivateConversation
+from responses.selectors import audit_for, draft_get, drafts_list, private_conversations_list
+from responses.services.private import private_conversation_open, private_conversation_update
+from responses.services.replies import (
+    reply_approve,
+    reply_discard,
+    reply_draft_create,
+    reply_draft_update,
+    reply_override,
+    reply_reject,
+    reply_submit,
+)
+
+
+class _DraftApi(ClinicAPIView):
+    def detail(self, draft_id: int, *, code=status.HTTP_200_OK) -> Response:
+        draft = draft_get(draft_id)
+        if draft is None:
+            raise NotFound()
+        data = DraftDetailSerializer(draft, context={"clinic": self.clinic}).data
+        return Response(data, status=code)
+
+
+class DraftListApi(_DraftApi):
+    """Reply drafts, most recently changed first. POST starts the reply to a review: from
+    `text`, from the template `template_key`, or (neither given) from the suggested template;
+    a review has at most one open draft (409 `draft_exists`)."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, enum=ApprovalStatus.values),
+            OpenApiParameter("review_id", OpenApiTypes.INT),
+            OpenApiParameter("pending", OpenApiTypes.BOOL, description="waiting for approval"),
+        ],
+        responses=DraftOutputSerializer(many=True),
+    )
+    def get(self, request):
+        filters = DraftFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        return paginated_response(
+            self, drafts_list(**filters.validated_data), DraftOutputSerializer
+        )
+
+    @extend_schema(request=DraftCreateSerializer, responses={201: DraftDetailSerializer})
+    def post(self, request):
+        data = DraftCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        draft = reply_draft_create(access=self.access, **data.validated_data)
+        return self.detail(draft.pk, code=status.HTTP_201_CREATED)
+
+
+class DraftDetailApi(_DraftApi):
+    """A draft with every version (its guard verdict and findings), the audit trail and the
+    SLA clock. PATCH saves a new version (send `expected_version` to refuse overwriting a
+    newer one: 409); a draft under review goes back to draft."""
+
+    @extend_schema(responses=DraftDetailSerializer)
+    def get(self, request, draft_id: int):
+        return self.detail(draft_id)
+
+    @extend_schema(request=DraftUpdateSerializer, responses=DraftDetailSerializer)
+    def patch(self, request, draft_id: int):
+        data = DraftUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reply_draft_update(draft_id=draft_id, access=self.access, **data.validated_data)
+        return self.detail(draft_id)
+
+
+class DraftSubmitApi(_DraftApi):
+    """Send the draft for approval. Refused (422 `guard_blocked`) while the guard blocks it
+    and no legal override covers this version."""
+
+    @extend_schema(request=ExpectSerializer, responses=DraftDetailSerializer)
+    def post(self, request, draft_id: int):
+        data = ExpectSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reply_submit(
+            draft_id=draft_id,
+            access=self.access,
+            expected_version=data.validated_data.get("expected_version"),
+        )
+        return self.detail(draft_id)
+
+
+class DraftApproveApi(_DraftApi):
+    """Approve the current step (agency: approve_agency; legal: legal_override; clinician:
+    the clinician crisis role; clinic: approve_client). Nobody approves their own draft (403
+    `own_draft`); send `expected_status` / `expected_version` as you saw them: if someone acted
+    first the answer is 409 `stale`. The last approval queues the reply for publishing."""
+
+    write_permission = Permission.VIEW  # the step decides; checked by the service
+
+    @extend_schema(request=ApproveSerializer, responses=DraftDetailSerializer)
+    def post(self, request, draft_id: int):
+        data = ApproveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reply_approve(draft_id=draft_id, access=self.access, **data.validated_data)
+        return self.detail(draft_id)
+
+
+class DraftRejectApi(_DraftApi):
+    """Send the draft back to its writer with a comment (required)."""
+
+    write_permission = Permission.VIEW  # the step decides; checked by the service
+
+    @extend_schema(request=RejectSerializer, responses=DraftDetailSerializer)
+    def post(self, request, draft_id: int):
+        data = RejectSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reply_reject(draft_id=draft_id, access=self.access, **data.validated_data)
+        return self.detail(draft_id)
+
+
+class DraftOverrideApi(_DraftApi):
+    """Lift the guard's block on the current version, with a reason (legal role only;
+    audited). A later edit is checked anew."""
+
+    write_permission = Permission.LEGAL_OVERRIDE
+
+    @extend_schema(request=OverrideSerializer, responses=DraftDetailSerializer)
+    def post(self, request, draft_id: int):
+        data = OverrideSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reply_override(draft_id=draft_id, access=self.access, **data.validated_data)
+        return self.detail(draft_id)
+
+
+class DraftDiscardApi(_DraftApi):
+    """Give up a draft that is not approved yet (the review may then get a new one)."""
+
+    @extend_schema(request=None, responses=DraftDetailSerializer)
+    def post(self, request, draft_id: int):
+        reply_discard(draft_id=draft_id, access=self.access)
+        return self.detail(draft_id)
+
+
+class DraftAuditApi(_DraftApi):
+    """The draft's audit trail, oldest first."""
+
+    @extend_schema(responses=AuditEntrySerializer(many=True))
+    def get(self, request, draft_id: int):
+        if draft_get(draft_id) is None:
+            raise NotFound()
+        return Response(AuditEntrySerializer(audit_for("reply", draft_id), many=True).data)
+
+
+class ReviewPrivateConversationApi(ClinicAPIView):
+    """Private follow-up of a review (phone, e-mail, private message, other). Internal: the
+    notes never reach a public reply, a webhook or a public page."""
+
+    @extend_schema(responses=PrivateConversationSerializer(many=True))
+    def get(self, request, review_id: int):
+        return Response(
+            PrivateConversationSerializer(
+                private_conversations_list(review_id=review_id), many=True
+            ).data
+        )
+
+    @extend_schema(
+        request=PrivateConversationInputSerializer,
+        responses={201: PrivateConversationSerializer},
+    )
+    def post(self, request, review_id: int):
+        data = PrivateConversationInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        conversation = private_conversation_open(
+            review_id=review_id, access=self.access, **data.validated_data
+        )
+        return Response(
+            PrivateConversationSerializer(conversation).data, status=status.HTTP_201_CREATED
+        )
+
+
+class PrivateConversationListApi(ClinicAPIView):
+    @extend_schema(responses=PrivateConversationSerializer(many=True))
+    def get(self, request):
+        return paginated_response(self, private_conversations_list(), PrivateConversationSerializer)
+
+
+class PrivateConversationDetailApi(ClinicAPIView):
+    @extend_schema(responses=PrivateConversationSerializer)
+    def get(self, request, conversation_id: int):
+        conversation = PrivateConversation.objects.filter(pk=conversation_id).first()
+        if conversation is None:
+            raise NotFound()
+        return Response(PrivateConversationSerializer(conversation).data)
+
+    @extend_schema(
+        request=PrivateConversationUpdateSerializer, responses=PrivateConversationSerializer
+    )
+    def patch(self, request, conversation_id: int):
+        data = PrivateConversationUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        conversation = private_conversation_update(
+            conversation_id=conversation_id, access=self.access, **data.validated_data
+        )
+        return Response(PrivateConversationSerializer(conversation).data)

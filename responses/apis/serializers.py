@@ -1,0 +1,519 @@
+"""Input and output serializers of the responses API."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from responses.models import (
+    ApprovalStatus,
+    AuditEntry,
+    ConversationStatus,
+    Fact,
+    OutboxItem,
+    OutboxKind,
+    OutboxStatus,
+    PrivateChannel,
+    PrivateConversation,
+    ReplyDraft,
+    ReplyVersion,
+    ResponseSettings,
+    Statement,
+    StatementVersion,
+    Step,
+    TemplateCategory,
+    Verdict,
+)
+from responses.selectors import sla_for
+from responses.services.common import current_clinic
+
+
+class FindingSerializer(serializers.Serializer):
+    start = serializers.IntegerField()
+    end = serializers.IntegerField()
+    text = serializers.CharField()
+    kind = serializers.CharField()
+    subtype = serializers.CharField()
+    severity = serializers.CharField()
+    message = serializers.CharField()
+    suggestion = serializers.CharField(allow_blank=True)
+
+
+class GuardResultSerializer(serializers.Serializer):
+    verdict = serializers.ChoiceField(choices=Verdict.choices)
+    findings = FindingSerializer(many=True)
+
+
+class ComplianceCheckInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=20_000, allow_blank=True, trim_whitespace=False)
+    review_id = serializers.IntegerField(required=False, min_value=1)
+
+
+# --- library -------------------------------------------------------------------------------
+
+
+class TemplateOutputSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    category = serializers.ChoiceField(choices=TemplateCategory.choices)
+    body = serializers.CharField()
+    builtin = serializers.BooleanField()
+    id = serializers.IntegerField(allow_null=True)
+
+
+class TemplateInputSerializer(serializers.Serializer):
+    key = serializers.SlugField(max_length=80)
+    name = serializers.CharField(max_length=200)
+    category = serializers.ChoiceField(choices=TemplateCategory.choices)
+    body = serializers.CharField(max_length=4000)
+    is_active = serializers.BooleanField(default=True)
+
+
+class TemplateUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    category = serializers.ChoiceField(choices=TemplateCategory.choices, required=False)
+    body = serializers.CharField(max_length=4000, required=False)
+    is_active = serializers.BooleanField(required=False)
+
+
+class FactOutputSerializer(serializers.ModelSerializer):
+    placeholder = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Fact
+        fields = [
+            "id",
+            "slug",
+            "title",
+            "statement",
+            "source",
+            "source_url",
+            "verified_on",
+            "topics",
+            "is_active",
+            "updated_by",
+            "placeholder",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_placeholder(self, fact) -> str:
+        return "{fact:" + fact.slug + "}"
+
+
+class FactInputSerializer(serializers.Serializer):
+    slug = serializers.SlugField(max_length=80, required=False, allow_blank=True, default="")
+    title = serializers.CharField(max_length=200)
+    statement = serializers.CharField(max_length=2000)
+    source = serializers.CharField(max_length=300)
+    source_url = serializers.URLField(max_length=1000, required=False, allow_blank=True)
+    verified_on = serializers.DateField()
+    topics = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, default=list
+    )
+    is_active = serializers.BooleanField(default=True)
+
+
+class FactUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False)
+    statement = serializers.CharField(max_length=2000, required=False)
+    source = serializers.CharField(max_length=300, required=False)
+    source_url = serializers.URLField(max_length=1000, required=False, allow_blank=True)
+    verified_on = serializers.DateField(required=False)
+    topics = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
+    is_active = serializers.BooleanField(required=False)
+
+
+class SettingsSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ResponseSettings
+        fields = [
+            "require_agency_approval",
+            "legal_review_on_needs_review",
+            "clinician_review_on_health_detail",
+            "require_client_approval",
+            "staff_names",
+            "clinic_address",
+            "allow_reviewer_name",
+            "updated_at",
+        ]
+        read_only_fields = ["updated_at"]
+
+
+class SuggestionSerializer(serializers.Serializer):
+    template_key = serializers.CharField()
+    template_name = serializers.CharField()
+    category = serializers.CharField()
+    reason = serializers.CharField()
+    body = serializers.CharField()
+    text = serializers.CharField()
+    unresolved = serializers.ListField(child=serializers.CharField())
+    facts = serializers.ListField(child=serializers.CharField())
+    sentiment = serializers.CharField(allow_null=True)
+    topics = serializers.ListField(child=serializers.CharField())
+    flags = serializers.ListField(child=serializers.CharField())
+    alternatives = serializers.ListField(child=serializers.CharField())
+
+
+# --- audit, outbox -------------------------------------------------------------------------
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEntry
+        fields = [
+            "id",
+            "created_at",
+            "object_type",
+            "object_id",
+            "review_id",
+            "action",
+            "actor_label",
+            "actor_name",
+            "version",
+            "from_status",
+            "to_status",
+            "comment",
+            "detail",
+        ]
+
+
+class OutboxItemSerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(choices=OutboxKind.choices, read_only=True)
+    status = serializers.ChoiceField(choices=OutboxStatus.choices, read_only=True)
+    source_kind = serializers.CharField(source="source.kind", read_only=True)
+    source_name = serializers.CharField(source="source.name", read_only=True)
+    review_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OutboxItem
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "idempotency_key",
+            "source_id",
+            "source_kind",
+            "source_name",
+            "review_id",
+            "review_url",
+            "draft_id",
+            "statement_id",
+            "version",
+            "text",
+            "attempts",
+            "next_attempt_at",
+            "last_error",
+            "last_error_at",
+            "manual_reason",
+            "external_id",
+            "external_url",
+            "sent_at",
+            "done_by_name",
+            "done_note",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_review_url(self, item) -> str:
+        return item.review.url if item.review_id and item.review else ""
+
+
+class MarkPostedInputSerializer(serializers.Serializer):
+    url = serializers.URLField(max_length=1000, required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+# --- replies -------------------------------------------------------------------------------
+
+
+class ReplyVersionSerializer(serializers.ModelSerializer):
+    guard_verdict = serializers.ChoiceField(choices=Verdict.choices, read_only=True)
+
+    class Meta:
+        model = ReplyVersion
+        fields = [
+            "number",
+            "text",
+            "template_key",
+            "guard_verdict",
+            "guard_findings",
+            "author_label",
+            "author_name",
+            "created_at",
+        ]
+
+
+class _OverrideMixin:
+    def get_override(self, obj) -> dict | None:
+        if obj.override_version is None:
+            return None
+        return {
+            "version": obj.override_version,
+            "current": obj.is_overridden,
+            "reason": obj.override_reason,
+            "by": obj.override_by_name,
+            "by_label": obj.override_by_label,
+            "at": obj.override_at,
+        }
+
+
+class DraftOutputSerializer(_OverrideMixin, serializers.ModelSerializer):
+    status = serializers.ChoiceField(choices=ApprovalStatus.choices, read_only=True)
+    route = serializers.ListField(
+        child=serializers.ChoiceField(choices=Step.choices), read_only=True
+    )
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    review = serializers.SerializerMethodField()
+    text = serializers.SerializerMethodField()
+    guard = serializers.SerializerMethodField()
+    override = serializers.SerializerMethodField()
+    sla = serializers.SerializerMethodField()
+    outbox = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReplyDraft
+        fields = [
+            "id",
+            "review_id",
+            "review",
+            "status",
+            "status_label",
+            "version",
+            "text",
+            "guard",
+            "route",
+            "author_label",
+            "author_name",
+            "override",
+            "last_comment",
+            "sla",
+            "outbox",
+            "submitted_at",
+            "approved_at",
+            "published_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    def _current(self, draft):
+        cache = getattr(draft, "_current_cache", None)
+        if cache is None:
+            cache = draft.versions.filter(number=draft.version).first()
+            draft._current_cache = cache
+        return cache
+
+    def get_review(self, draft) -> dict:
+        review = draft.review
+        return {
+            "id": review.pk,
+            "source": review.source.kind,
+            "kind": review.kind,
+            "author_name": review.author_name,
+            "rating": review.rating,
+            "text": review.text,
+            "url": review.url,
+            "published_at": review.published_at,
+            "status": review.status,
+        }
+
+    def get_text(self, draft) -> str:
+        version = self._current(draft)
+        return version.text if version else ""
+
+    def get_guard(self, draft) -> dict:
+        version = self._current(draft)
+        return {
+            "verdict": draft.guard_verdict,
+            "findings": version.guard_findings if version else [],
+            "blocked": draft.is_blocked,
+        }
+
+    def get_sla(self, draft) -> dict:
+        return sla_for(draft, self.context.get("clinic") or current_clinic())
+
+    def get_outbox(self, draft) -> list[dict]:
+        return [
+            {"id": i.pk, "status": i.status, "last_error": i.last_error, "attempts": i.attempts}
+            for i in draft.outbox_items.all()
+        ]
+
+
+class DraftDetailSerializer(DraftOutputSerializer):
+    versions = serializers.SerializerMethodField()
+    audit = serializers.SerializerMethodField()
+
+    class Meta(DraftOutputSerializer.Meta):
+        fields = [*DraftOutputSerializer.Meta.fields, "versions", "audit"]
+
+    def get_versions(self, draft) -> list[dict]:
+        return ReplyVersionSerializer(draft.versions.order_by("-number"), many=True).data
+
+    def get_audit(self, draft) -> list[dict]:
+        from responses.selectors import audit_for
+
+        return AuditEntrySerializer(audit_for("reply", draft.pk), many=True).data
+
+
+class DraftCreateSerializer(serializers.Serializer):
+    review_id = serializers.IntegerField(min_value=1)
+    text = serializers.CharField(
+        max_length=20_000, required=False, allow_blank=True, trim_whitespace=False
+    )
+    template_key = serializers.CharField(max_length=80, required=False, allow_blank=True)
+
+
+class DraftUpdateSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=20_000, trim_whitespace=False)
+    expected_version = serializers.IntegerField(required=False, min_value=1)
+    template_key = serializers.CharField(
+        max_length=80, required=False, allow_blank=True, default=""
+    )
+
+
+class ExpectSerializer(serializers.Serializer):
+    expected_status = serializers.ChoiceField(choices=ApprovalStatus.choices, required=False)
+    expected_version = serializers.IntegerField(required=False, min_value=1)
+
+
+class ApproveSerializer(ExpectSerializer):
+    comment = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+
+
+class RejectSerializer(ExpectSerializer):
+    comment = serializers.CharField(max_length=4000)
+
+
+class OverrideSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=4000)
+
+
+class DraftFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ApprovalStatus.choices, required=False)
+    review_id = serializers.IntegerField(required=False, min_value=1)
+    pending = serializers.BooleanField(required=False, default=False)
+
+
+# --- private conversations -----------------------------------------------------------------
+
+
+class PrivateConversationSerializer(serializers.ModelSerializer):
+    channel = serializers.ChoiceField(choices=PrivateChannel.choices, read_only=True)
+    status = serializers.ChoiceField(choices=ConversationStatus.choices, read_only=True)
+
+    class Meta:
+        model = PrivateConversation
+        fields = [
+            "id",
+            "review_id",
+            "channel",
+            "status",
+            "notes",
+            "opened_by_label",
+            "opened_by_name",
+            "closed_at",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class PrivateConversationInputSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=PrivateChannel.choices)
+    notes = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="")
+
+
+class PrivateConversationUpdateSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=PrivateChannel.choices, required=False)
+    status = serializers.ChoiceField(choices=ConversationStatus.choices, required=False)
+    notes = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
+
+
+# --- statements ----------------------------------------------------------------------------
+
+
+class StatementVersionSerializer(serializers.ModelSerializer):
+    guard_verdict = serializers.ChoiceField(choices=Verdict.choices, read_only=True)
+
+    class Meta:
+        model = StatementVersion
+        fields = [
+            "number",
+            "title",
+            "body",
+            "guard_verdict",
+            "guard_findings",
+            "author_label",
+            "author_name",
+            "created_at",
+        ]
+
+
+class StatementOutputSerializer(_OverrideMixin, serializers.ModelSerializer):
+    status = serializers.ChoiceField(choices=ApprovalStatus.choices, read_only=True)
+    guard_verdict = serializers.ChoiceField(choices=Verdict.choices, read_only=True)
+    route = serializers.ListField(
+        child=serializers.ChoiceField(choices=Step.choices), read_only=True
+    )
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    current = serializers.SerializerMethodField()
+    published = serializers.SerializerMethodField()
+    override = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Statement
+        fields = [
+            "id",
+            "title",
+            "status",
+            "status_label",
+            "version",
+            "current",
+            "published",
+            "is_pinned",
+            "guard_verdict",
+            "route",
+            "author_label",
+            "author_name",
+            "override",
+            "last_comment",
+            "submitted_at",
+            "approved_at",
+            "published_at",
+            "unpinned_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_current(self, statement) -> dict | None:
+        version = statement.versions.filter(number=statement.version).first()
+        return StatementVersionSerializer(version).data if version else None
+
+    def get_published(self, statement) -> dict | None:
+        version = statement.published_version
+        return StatementVersionSerializer(version).data if version else None
+
+
+class StatementDetailSerializer(StatementOutputSerializer):
+    versions = StatementVersionSerializer(many=True, read_only=True)
+    outbox = OutboxItemSerializer(source="outbox_items", many=True, read_only=True)
+    audit = serializers.SerializerMethodField()
+
+    class Meta(StatementOutputSerializer.Meta):
+        fields = [*StatementOutputSerializer.Meta.fields, "versions", "outbox", "audit"]
+
+    def get_audit(self, statement) -> list[dict]:
+        from responses.selectors import audit_for
+
+        return AuditEntrySerializer(audit_for("statement", statement.pk), many=True).data
+
+
+class StatementInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    body = serializers.CharField(max_length=20_000)
+
+
+class StatementUpdateSerializer(StatementInputSerializer):
+    expected_version = serializers.IntegerField(required=False, min_value=1)
+
+
+class PublishSerializer(serializers.Serializer):
+    expected_version = serializers.IntegerField(required=False, min_value=1)

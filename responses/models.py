@@ -1,0 +1,344 @@
+"""Per-clinic data (lives in each clinic's schema): reply drafts and their versions, pinned
+statements, the fact sheet, the clinic's own reply templates, private follow-ups, the
+publishing outbox and the append-only audit trail."""
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from core.models import BaseModel
+
+
+class Verdict(models.TextChoices):
+    OK = "ok", "OK"
+    NEEDS_REVIEW = "needs_review", "Needs review"
+    BLOCK = "block", "Blocked"
+
+
+class Step(models.TextChoices):
+    AGENCY = "agency", "Agency approval"
+    LEGAL = "legal", "Legal review"
+    CLINICIAN = "clinician", "Clinician review"
+    CLIENT = "client", "Clinic approval"
+
+
+class ApprovalStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PENDING_AGENCY = "pending_agency", "Waiting for the agency"
+    PENDING_LEGAL = "pending_legal", "Waiting for legal review"
+    PENDING_CLINICIAN = "pending_clinician", "Waiting for clinician review"
+    PENDING_CLIENT = "pending_client", "Waiting for the clinic"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    APPROVED = "approved", "Approved"
+    PUBLISHED = "published", "Published"
+    UNPINNED = "unpinned", "Unpinned"  # statements only
+    DISCARDED = "discarded", "Discarded"
+
+
+class ResponseSettings(models.Model):
+    """The clinic's reply settings: one row per clinic schema (id 1)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    require_agency_approval = models.BooleanField(default=True)
+    legal_review_on_needs_review = models.BooleanField(default=True)
+    clinician_review_on_health_detail = models.BooleanField(default=True)
+    require_client_approval = models.BooleanField(default=True)
+    # What the guard may allow in a reply: the clinic's own people and address.
+    staff_names = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    clinic_address = models.CharField(max_length=300, blank=True, default="")
+    allow_reviewer_name = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="response_settings_single")]
+
+    def __str__(self) -> str:
+        return "Reply settings"
+
+
+class TemplateCategory(models.TextChoices):
+    ACKNOWLEDGE = "acknowledge", "Acknowledge"
+    THANK = "thank", "Thank"
+    MOVE_PRIVATE = "move_private", "Move to private"
+    FACTUAL_CORRECTION = "factual_correction", "Factual correction"
+    APOLOGY = "apology", "Apology without admission"
+
+
+class ReplyTemplate(BaseModel):
+    """A clinic's own reply template. The built-in library (`responses.templates_library`)
+    is every clinic's too; a clinic template with a built-in's key replaces it here."""
+
+    key = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=200)
+    category = models.CharField(max_length=24, choices=TemplateCategory.choices)
+    body = models.TextField()
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["category", "name"]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Fact(BaseModel):
+    """A verified fact of the clinic's fact sheet, with where it comes from and when it was
+    last verified. Corrections and statements quote it as `{fact:<slug>}`."""
+
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=200)
+    statement = models.TextField()
+    source = models.CharField(max_length=300)
+    source_url = models.URLField(max_length=1000, blank=True, default="")
+    verified_on = models.DateField()
+    # scoring topic names this fact answers (e.g. "cleanliness", "vaccines_misinformation")
+    topics = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    is_active = models.BooleanField(default=True)
+    updated_by = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Approvable(BaseModel):
+    """What a reply draft and a statement share: versions, the approval route decided at
+    submission, the guard's verdict on the current version and a legal override."""
+
+    status = models.CharField(
+        max_length=24,
+        choices=ApprovalStatus.choices,
+        default=ApprovalStatus.DRAFT,
+        db_index=True,
+    )
+    version = models.PositiveIntegerField(default=0)
+    route = ArrayField(models.CharField(max_length=16, choices=Step.choices), default=list)
+    author_label = models.CharField(max_length=100)
+    author_name = models.CharField(max_length=200, blank=True, default="")
+    guard_verdict = models.CharField(max_length=16, choices=Verdict.choices, default=Verdict.OK)
+    override_version = models.PositiveIntegerField(null=True, blank=True)
+    override_reason = models.TextField(blank=True, default="")
+    override_by_label = models.CharField(max_length=100, blank=True, default="")
+    override_by_name = models.CharField(max_length=200, blank=True, default="")
+    override_at = models.DateTimeField(null=True, blank=True)
+    last_comment = models.TextField(blank=True, default="")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_overridden(self) -> bool:
+        return self.override_version is not None and self.override_version == self.version
+
+    @property
+    def is_blocked(self) -> bool:
+        return self.guard_verdict == Verdict.BLOCK and not self.is_overridden
+
+
+class ReplyDraft(Approvable):
+    """A public reply to one review or mention, from first draft to published."""
+
+    review = models.ForeignKey(
+        "feeds.Review", on_delete=models.PROTECT, related_name="reply_drafts"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review"],
+                condition=~Q(status__in=["published", "discarded"]),
+                name="reply_draft_one_open_per_review",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"reply {self.pk} v{self.version} ({self.status})"
+
+
+class VersionBase(models.Model):
+    number = models.PositiveIntegerField()
+    guard_verdict = models.CharField(max_length=16, choices=Verdict.choices)
+    guard_findings = models.JSONField(default=list)
+    author_label = models.CharField(max_length=100)
+    author_name = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        abstract = True
+
+
+class ReplyVersion(VersionBase):
+    draft = models.ForeignKey(ReplyDraft, on_delete=models.CASCADE, related_name="versions")
+    text = models.TextField()
+    template_key = models.CharField(max_length=80, blank=True, default="")
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["draft", "number"], name="reply_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"reply {self.draft_id} v{self.number}"
+
+
+class Statement(Approvable):
+    """An official statement, pinned to the channels that can pin and shown on the clinic's
+    public statement page once published."""
+
+    title = models.CharField(max_length=200)
+    published_version = models.ForeignKey(
+        "StatementVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_pinned = models.BooleanField(default=False, db_index=True)
+    unpinned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class StatementVersion(VersionBase):
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="versions")
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["statement", "number"], name="statement_version_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"statement {self.statement_id} v{self.number}"
+
+
+class PrivateChannel(models.TextChoices):
+    PHONE = "phone", "Phone"
+    EMAIL = "email", "E-mail"
+    MESSAGE = "message", "Private message"
+    OTHER = "other", "Other"
+
+
+class ConversationStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+
+
+class PrivateConversation(BaseModel):
+    """A complaint taken off the public page. Internal only: its notes never reach a reply,
+    a webhook or a public page."""
+
+    review = models.ForeignKey(
+        "feeds.Review", on_delete=models.PROTECT, related_name="private_conversations"
+    )
+    channel = models.CharField(max_length=16, choices=PrivateChannel.choices)
+    status = models.CharField(
+        max_length=8, choices=ConversationStatus.choices, default=ConversationStatus.OPEN
+    )
+    notes = models.TextField(blank=True, default="")
+    opened_by_label = models.CharField(max_length=100)
+    opened_by_name = models.CharField(max_length=200, blank=True, default="")
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"private {self.pk} ({self.channel}, {self.status})"
+
+
+class OutboxKind(models.TextChoices):
+    REPLY = "reply", "Reply"
+    STATEMENT_POST = "statement_post", "Statement post and pin"
+    STATEMENT_UNPIN = "statement_unpin", "Statement unpin"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    MANUAL = "manual", "To post by hand"
+    POSTED_BY_HAND = "posted_by_hand", "Posted by hand"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class OutboxItem(BaseModel):
+    """One write to a platform. `idempotency_key` is unique, so an approval queues it once;
+    delivery claims it under a row lock, so two workers never send it twice."""
+
+    kind = models.CharField(max_length=16, choices=OutboxKind.choices)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    status = models.CharField(
+        max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING, db_index=True
+    )
+    source = models.ForeignKey("feeds.Source", on_delete=models.PROTECT, related_name="+")
+    review = models.ForeignKey(
+        "feeds.Review", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    draft = models.ForeignKey(
+        ReplyDraft, null=True, blank=True, on_delete=models.PROTECT, related_name="outbox_items"
+    )
+    statement = models.ForeignKey(
+        Statement, null=True, blank=True, on_delete=models.PROTECT, related_name="outbox_items"
+    )
+    version = models.PositiveIntegerField(default=0)
+    related = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    text = models.TextField(blank=True, default="")
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    manual_reason = models.TextField(blank=True, default="")
+    external_id = models.CharField(max_length=255, blank=True, default="")
+    external_url = models.URLField(max_length=1000, blank=True, default="")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    done_by_label = models.CharField(max_length=100, blank=True, default="")
+    done_by_name = models.CharField(max_length=200, blank=True, default="")
+    done_note = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.idempotency_key} ({self.status})"
+
+
+class AuditEntry(models.Model):
+    """One step of a reply, statement or outbox item. Append-only: a database trigger
+    (migration 0002) refuses UPDATE and DELETE. No foreign keys, so that nothing cascades."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    object_type = models.CharField(max_length=24)
+    object_id = models.BigIntegerField()
+    review_id = models.BigIntegerField(null=True, blank=True)
+    action = models.CharField(max_length=32)
+    actor_label = models.CharField(max_length=100)
+    actor_name = models.CharField(max_length=200, blank=True, default="")
+    version = models.PositiveIntegerField(null=True, blank=True)
+    from_status = models.CharField(max_length=24, blank=True, default="")
+    to_status = models.CharField(max_length=24, blank=True, default="")
+    comment = models.TextField(blank=True, default="")
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["object_type", "object_id", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.object_type} {self.object_id}: {self.action} by {self.actor_label}"

@@ -1,0 +1,306 @@
+"""Reads for replies, statements, the template library, the SLA clock and the outbox."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from datetime import datetime, timedelta
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from clinics.access import ClinicAccess
+from clinics.models import Clinic
+from feeds.models import Review
+from responses.models import (
+    ApprovalStatus,
+    AuditEntry,
+    Fact,
+    OutboxItem,
+    PrivateConversation,
+    ReplyDraft,
+    ReplyTemplate,
+    ReplyVersion,
+    Statement,
+    StatementVersion,
+    TemplateCategory,
+)
+from responses.services.templating import text_render
+from responses.services.workflow import PENDING, step_allowed, step_of
+from responses.templates_library import BUILTIN_TEMPLATES
+
+# --- the template library ----------------------------------------------------------------
+
+
+def templates_available(*, category: str | None = None) -> list[dict]:
+    """The built-in library plus the clinic's own templates (a clinic template with a
+    built-in's key replaces it; an inactive one hides it)."""
+    own = {t.key: t for t in ReplyTemplate.objects.all()}
+    out = []
+    for builtin in BUILTIN_TEMPLATES:
+        if builtin.key in own:
+            continue
+        out.append(
+            {
+                "key": builtin.key,
+                "name": builtin.name,
+                "category": builtin.category,
+                "body": builtin.body,
+                "builtin": True,
+                "id": None,
+            }
+        )
+    for template in own.values():
+        if not template.is_active:
+            continue
+        out.append(
+            {
+                "key": template.key,
+                "name": template.name,
+                "category": template.category,
+                "body": template.body,
+                "builtin": False,
+                "id": template.pk,
+            }
+        )
+    if category:
+        out = [t for t in out if t["category"] == category]
+    order = list(TemplateCategory.values)
+    out.sort(key=lambda t: (order.index(t["category"]), t["builtin"], t["name"]))
+    return out
+
+
+def template_get(key: str) -> dict | None:
+    return next((t for t in templates_available() if t["key"] == key), None)
+
+
+# --- suggestion --------------------------------------------------------------------------
+
+PRIVATE_FLAGS = frozenset(
+    {"patient_safety", "legal_threat", "self_disclosed_health", "threat_abuse"}
+)
+PRIVATE_TOPICS = frozenset({"privacy"})
+MISINFORMATION_TOPICS = frozenset({"vaccines_misinformation"})
+
+
+def _latest_score(review: Review):
+    from scoring.models import ReviewScore
+
+    return ReviewScore.objects.filter(review=review).order_by("-created_at").first()
+
+
+def _suggested_category(label: str | None, topics: set[str], flags: set[str]) -> tuple[str, str]:
+    if "misinformation" in flags or (topics & MISINFORMATION_TOPICS and label != "positive"):
+        return (
+            TemplateCategory.FACTUAL_CORRECTION,
+            "It may spread misinformation: correct it with verified facts, not opinions.",
+        )
+    if flags & PRIVATE_FLAGS or topics & PRIVATE_TOPICS:
+        raised = ", ".join(sorted((flags & PRIVATE_FLAGS) | (topics & PRIVATE_TOPICS)))
+        return (
+            TemplateCategory.MOVE_PRIVATE,
+            f"It raises {raised.replace('_', ' ')}: take it to a private conversation.",
+        )
+    if label == "negative":
+        return (
+            TemplateCategory.APOLOGY,
+            "A negative review: apologise for the experience, admit nothing, offer contact.",
+        )
+    if label == "positive":
+        return TemplateCategory.THANK, "A positive review: thank them."
+    if label is None:
+        return TemplateCategory.ACKNOWLEDGE, "Not scored yet: a neutral acknowledgement."
+    return TemplateCategory.ACKNOWLEDGE, "A neutral review: acknowledge it."
+
+
+def reply_suggest(*, review: Review, clinic: Clinic) -> dict:
+    """The suggested draft for a review, chosen from its sentiment, topics and risk flags: the
+    template (the clinic's own of that category first), its text with the clinic's details
+    filled in, why it was chosen, and the facts it quotes."""
+    score = _latest_score(review)
+    label = score.label if score else None
+    topics = {t.get("name", "") for t in (score.topics if score else [])}
+    flags = {f.get("name", "") for f in (score.flags if score else [])}
+    category, reason = _suggested_category(label, topics, flags)
+    candidates = templates_available(category=category)
+    template = candidates[0]
+    rendered = text_render(template["body"], clinic=clinic, review_topics=topics)
+    return {
+        "template_key": template["key"],
+        "template_name": template["name"],
+        "category": category,
+        "reason": reason,
+        "body": template["body"],
+        "text": rendered.text,
+        "unresolved": rendered.unresolved,
+        "facts": rendered.facts,
+        "sentiment": label,
+        "topics": sorted(topics),
+        "flags": sorted(flags),
+        "alternatives": [t["key"] for t in candidates[1:]],
+    }
+
+
+def facts_list(*, active_only: bool = False) -> QuerySet[Fact]:
+    qs = Fact.objects.all()
+    return qs.filter(is_active=True) if active_only else qs
+
+
+# --- replies -----------------------------------------------------------------------------
+
+
+def drafts_list(
+    *, status: str | None = None, review_id: int | None = None, pending: bool = False
+) -> QuerySet[ReplyDraft]:
+    qs = ReplyDraft.objects.select_related("review__source").prefetch_related(
+        Prefetch("outbox_items", queryset=OutboxItem.objects.order_by("-created_at"))
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if review_id:
+        qs = qs.filter(review_id=review_id)
+    if pending:
+        qs = qs.filter(status__in=PENDING)
+    return qs.order_by("-updated_at", "-id")
+
+
+def draft_get(draft_id: int) -> ReplyDraft | None:
+    return (
+        drafts_list()
+        .prefetch_related(Prefetch("versions", queryset=ReplyVersion.objects.order_by("-number")))
+        .filter(pk=draft_id)
+        .first()
+    )
+
+
+def draft_open_for_review(review_id: int) -> ReplyDraft | None:
+    return (
+        drafts_list(review_id=review_id)
+        .exclude(status__in=[ApprovalStatus.PUBLISHED, ApprovalStatus.DISCARDED])
+        .prefetch_related(Prefetch("versions", queryset=ReplyVersion.objects.order_by("-number")))
+        .first()
+    )
+
+
+def current_version(obj) -> ReplyVersion | StatementVersion | None:
+    versions = list(obj.versions.all())
+    return next((v for v in versions if v.number == obj.version), None)
+
+
+def previous_version(obj):
+    versions = list(obj.versions.all())
+    return next((v for v in versions if v.number == obj.version - 1), None)
+
+
+def can_act_now(access: ClinicAccess, obj) -> bool:
+    """Whether this caller may approve or reject `obj` at its current step."""
+    step = step_of(obj)
+    return bool(step) and step_allowed(access, step) and access.actor.label != obj.author_label
+
+
+def sla_for(draft: ReplyDraft, clinic: Clinic, *, now: datetime | None = None) -> dict:
+    """The reply's clock: due = the review's publication + the clinic's reply target. Until
+    published it runs against now; then it is frozen at the publication time."""
+    now = now or timezone.now()
+    due = draft.review.published_at + timedelta(minutes=clinic.reply_target_minutes)
+    at = draft.published_at or now
+    remaining = (due - at).total_seconds()
+    return {
+        "target_minutes": clinic.reply_target_minutes,
+        "due_at": due,
+        "remaining_seconds": int(remaining),
+        "breached": remaining < 0,
+        "met": draft.published_at is not None and remaining >= 0,
+        "running": draft.published_at is None,
+    }
+
+
+def duration_words(seconds: int) -> str:
+    seconds = abs(int(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min"
+
+
+_WORDS = re.compile(r"\s+|[^\s]+")
+
+
+def word_diff(old: str, new: str) -> list[dict]:
+    """[{"op": "same" | "added" | "removed", "text"}] from `old` to `new`, word by word."""
+    a, b = _WORDS.findall(old or ""), _WORDS.findall(new or "")
+    out: list[dict] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append({"op": "same", "text": "".join(a[i1:i2])})
+            continue
+        if op in ("delete", "replace"):
+            out.append({"op": "removed", "text": "".join(a[i1:i2])})
+        if op in ("insert", "replace"):
+            out.append({"op": "added", "text": "".join(b[j1:j2])})
+    return out
+
+
+def audit_for(object_type: str, object_id: int) -> QuerySet[AuditEntry]:
+    return AuditEntry.objects.filter(object_type=object_type, object_id=object_id).order_by(
+        "created_at", "id"
+    )
+
+
+def audit_list(
+    *, object_type: str | None = None, object_id: int | None = None, review_id: int | None = None
+) -> QuerySet[AuditEntry]:
+    qs = AuditEntry.objects.all()
+    if object_type:
+        qs = qs.filter(object_type=object_type)
+    if object_id:
+        qs = qs.filter(object_id=object_id)
+    if review_id:
+        qs = qs.filter(review_id=review_id)
+    return qs.order_by("-created_at", "-id")
+
+
+def private_conversations_list(*, review_id: int | None = None) -> QuerySet[PrivateConversation]:
+    qs = PrivateConversation.objects.select_related("review")
+    if review_id:
+        qs = qs.filter(review_id=review_id)
+    return qs.order_by("-created_at", "-id")
+
+
+# --- statements and outbox ---------------------------------------------------------------
+
+
+def statements_list() -> QuerySet[Statement]:
+    return Statement.objects.select_related("published_version").order_by("-updated_at", "-id")
+
+
+def statement_get(statement_id: int) -> Statement | None:
+    return (
+        statements_list()
+        .prefetch_related(
+            Prefetch("versions", queryset=StatementVersion.objects.order_by("-number")),
+            Prefetch("outbox_items", queryset=OutboxItem.objects.order_by("-created_at")),
+        )
+        .filter(pk=statement_id)
+        .first()
+    )
+
+
+def statements_public() -> list[Statement]:
+    """What the public statement page shows: the pinned statements, newest first."""
+    return list(
+        Statement.objects.select_related("published_version")
+        .filter(is_pinned=True, published_version__isnull=False)
+        .order_by("-published_at", "-id")
+    )
+
+
+def outbox_list(*, status: str | None = None) -> QuerySet[OutboxItem]:
+    qs = OutboxItem.objects.select_related("source", "review", "draft", "statement")
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at", "-id")

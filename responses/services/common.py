@@ -1,0 +1,100 @@
+"""What every responses service shares: who acted, the audit trail, permission checks,
+webhook events and the clinic of the current schema."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+from clinics.access import ClinicAccess, Permission
+from clinics.models import Clinic
+from core.errors import DomainError, PermissionDenied
+from responses.models import AuditEntry
+
+logger = logging.getLogger("responses")
+
+
+class GuardBlocked(DomainError):
+    """The guard blocks the text and no legal override covers this version."""
+
+    status_code = 422
+    code = "guard_blocked"
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who acted, as stored on rows and in the audit trail: a stable label (`user:5`,
+    `api-key:cwk_ab12`, `system:outbox`) and a name to show."""
+
+    label: str
+    name: str
+
+    @classmethod
+    def of(cls, access: ClinicAccess) -> Who:
+        actor = access.actor
+        if actor.api_key is not None:
+            return cls(actor.label, f"API key {actor.api_key.name}")
+        user = actor.user
+        return cls(actor.label, (user.full_name or user.email) if user else actor.label)
+
+
+SYSTEM = Who("system:outbox", "Publishing")
+
+
+def require(access: ClinicAccess, permission: Permission) -> None:
+    if not access.can(permission):
+        raise PermissionDenied(
+            f"Your role in this clinic does not allow this ({permission.value})."
+        )
+
+
+def audit_record(
+    *,
+    object_type: str,
+    object_id: int,
+    action: str,
+    who: Who,
+    review_id: int | None = None,
+    version: int | None = None,
+    from_status: str = "",
+    to_status: str = "",
+    comment: str = "",
+    detail: dict | None = None,
+) -> AuditEntry:
+    return AuditEntry.objects.create(
+        object_type=object_type,
+        object_id=object_id,
+        review_id=review_id,
+        action=action,
+        actor_label=who.label,
+        actor_name=who.name[:200],
+        version=version,
+        from_status=from_status,
+        to_status=to_status,
+        comment=comment,
+        detail=detail or {},
+    )
+
+
+def current_clinic() -> Clinic:
+    """The clinic whose schema this connection uses (a request, a task or schema_context)."""
+    tenant = getattr(connection, "tenant", None)
+    if isinstance(tenant, Clinic):
+        return tenant
+    return Clinic.objects.select_related("agency").get(schema_name=connection.schema_name)
+
+
+def webhook_emit(event: str, payload: dict) -> None:
+    """`webhooks.services.webhook_event_emit` in a savepoint: a webhook problem is logged and
+    never undoes the change that caused it."""
+    try:
+        from webhooks.services import webhook_event_emit
+    except ImportError:  # the webhooks app is not there yet
+        return
+    try:
+        with transaction.atomic():
+            webhook_event_emit(event=event, payload=payload)
+    except Exception:  # noqa: BLE001 - logged; the reply or statement itself stands
+        logger.exception("webhook event %s could not be recorded", event)

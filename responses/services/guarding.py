@@ -1,0 +1,71 @@
+"""The HIPAA guard (`responses.guard`), with the clinic's own context: its name, phone,
+e-mail, contact page, address and staff names are allowed in a reply.
+
+The guard loads a language model on first use (seconds), so it is imported lazily: processes
+that never check a reply never pay for it."""
+
+from __future__ import annotations
+
+from clinics.models import Clinic
+from responses.models import ResponseSettings, Verdict
+from responses.services.common import GuardBlocked
+
+
+def response_settings_get() -> ResponseSettings:
+    """The clinic's reply settings (created with the defaults on first use)."""
+    settings_row, _ = ResponseSettings.objects.get_or_create(pk=1)
+    return settings_row
+
+
+def guard_context(*, clinic: Clinic, review=None, settings_row: ResponseSettings | None = None):
+    from responses.guard import GuardContext
+
+    settings_row = settings_row or response_settings_get()
+    return GuardContext(
+        clinic_name=clinic.name,
+        clinic_phones=(clinic.phone,),
+        clinic_emails=(clinic.email,),
+        clinic_urls=(clinic.contact_url,),
+        clinic_address=settings_row.clinic_address,
+        staff_names=tuple(settings_row.staff_names),
+        allow_reviewer_name=settings_row.allow_reviewer_name,
+        reviewer_name=(review.author_name or None) if review is not None else None,
+    )
+
+
+def guard_check(
+    text: str,
+    *,
+    clinic: Clinic,
+    review=None,
+    review_text: str | None = None,
+    settings_row: ResponseSettings | None = None,
+) -> dict:
+    """{"verdict": "block" | "needs_review" | "ok", "findings": [...]} for `text` as a reply
+    to `review` (or to `review_text`), in this clinic's context."""
+    from responses.guard import check_reply
+
+    context = guard_context(clinic=clinic, review=review, settings_row=settings_row)
+    if review_text is None and review is not None:
+        review_text = review.text
+    return check_reply(text, review_text=review_text or None, context=context).as_dict()
+
+
+def guard_refusal(result: dict) -> GuardBlocked:
+    messages = [f"“{f['text']}”: {f['message']}" for f in result["findings"]]
+    blocking = [
+        m for m, f in zip(messages, result["findings"], strict=True) if f["severity"] == "block"
+    ]
+    return GuardBlocked(
+        "The guard blocks this text. Change it, or ask a person with the legal role to "
+        "override the block with a reason.",
+        fields={"text": blocking or messages},
+    )
+
+
+def has_health_detail(result: dict) -> bool:
+    return any(f["kind"] == "health_detail" for f in result["findings"])
+
+
+def is_block(result: dict) -> bool:
+    return result["verdict"] == Verdict.BLOCK

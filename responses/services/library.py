@@ -1,0 +1,159 @@
+"""The clinic's fact sheet, its own reply templates and its reply settings. Changing any of
+them takes the MANAGE permission (agency owners and managers) and is audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from clinics.access import ClinicAccess, Permission
+from core.errors import Conflict, NotFound, ValidationFailed
+from responses.models import Fact, ReplyTemplate, ResponseSettings, TemplateCategory
+from responses.services.common import Who, audit_record, require
+from responses.services.guarding import response_settings_get
+
+FACT_FIELDS = ("title", "statement", "source", "source_url", "verified_on", "topics", "is_active")
+TEMPLATE_FIELDS = ("name", "category", "body", "is_active")
+SETTINGS_FIELDS = (
+    "require_agency_approval",
+    "legal_review_on_needs_review",
+    "clinician_review_on_health_detail",
+    "require_client_approval",
+    "staff_names",
+    "clinic_address",
+    "allow_reviewer_name",
+)
+
+
+def _audit(object_type: str, pk: int, action: str, who: Who, **detail) -> None:
+    audit_record(object_type=object_type, object_id=pk, action=action, who=who, detail=detail)
+
+
+def _fact_check(fact: Fact) -> None:
+    errors = {}
+    for name in ("title", "statement", "source"):
+        if not str(getattr(fact, name) or "").strip():
+            errors[name] = ["This field is required."]
+    if isinstance(fact.verified_on, dt.date) and fact.verified_on > timezone.localdate():
+        errors["verified_on"] = ["A fact cannot be verified in the future."]
+    if fact.source_url and not fact.source_url.startswith(("https://", "http://")):
+        errors["source_url"] = ["Give a web address."]
+    if errors:
+        raise ValidationFailed("Invalid fact.", fields=errors)
+
+
+@transaction.atomic
+def fact_create(*, access: ClinicAccess, slug: str = "", **data) -> Fact:
+    require(access, Permission.MANAGE)
+    who = Who.of(access)
+    fact = Fact(
+        slug=slugify(slug or data.get("title", ""))[:80],
+        updated_by=who.name[:200],
+        **{k: v for k, v in data.items() if k in FACT_FIELDS},
+    )
+    if not fact.slug:
+        raise ValidationFailed("Invalid fact.", fields={"slug": ["Give the fact a slug."]})
+    _fact_check(fact)
+    try:
+        with transaction.atomic():
+            fact.save()
+    except IntegrityError:
+        raise Conflict("A fact with this slug exists.", fields={"slug": ["Taken."]}) from None
+    _audit("fact", fact.pk, "created", who, slug=fact.slug)
+    return fact
+
+
+@transaction.atomic
+def fact_update(*, fact_id: int, access: ClinicAccess, **changes) -> Fact:
+    require(access, Permission.MANAGE)
+    who = Who.of(access)
+    fact = Fact.objects.select_for_update().filter(pk=fact_id).first()
+    if fact is None:
+        raise NotFound("Not found.")
+    changed = [k for k in changes if k in FACT_FIELDS]
+    for name in changed:
+        setattr(fact, name, changes[name])
+    fact.updated_by = who.name[:200]
+    _fact_check(fact)
+    fact.save()
+    _audit("fact", fact.pk, "updated", who, slug=fact.slug, fields=changed)
+    return fact
+
+
+@transaction.atomic
+def fact_delete(*, fact_id: int, access: ClinicAccess) -> None:
+    """Replies and statements already written keep the fact's words (they store their text)."""
+    require(access, Permission.MANAGE)
+    who = Who.of(access)
+    fact = Fact.objects.filter(pk=fact_id).first()
+    if fact is None:
+        raise NotFound("Not found.")
+    _audit("fact", fact.pk, "deleted", who, slug=fact.slug, statement=fact.statement)
+    fact.delete()
+
+
+def _template_check(template: ReplyTemplate) -> None:
+    errors = {}
+    if not template.name.strip():
+        errors["name"] = ["This field is required."]
+    if not template.body.strip():
+        errors["body"] = ["This field is required."]
+    if template.category not in TemplateCategory.values:
+        errors["category"] = [f"Choose {', '.join(TemplateCategory.values)}."]
+    if errors:
+        raise ValidationFailed("Invalid template.", fields=errors)
+
+
+@transaction.atomic
+def template_create(*, access: ClinicAccess, key: str, **data) -> ReplyTemplate:
+    require(access, Permission.MANAGE)
+    who = Who.of(access)
+    template = ReplyTemplate(
+        key=slugify(key or data.get("name", ""))[:80],
+        **{k: v for k, v in data.items() if k in TEMPLATE_FIELDS},
+    )
+    if not template.key:
+        raise ValidationFailed("Invalid template.", fields={"key": ["Give the template a key."]})
+    _template_check(template)
+    try:
+        with transaction.atomic():
+            template.save()
+    except IntegrityError:
+        raise Conflict("A template with this key exists.", fields={"key": ["Taken."]}) from None
+    _audit("template", template.pk, "created", who, key=template.key)
+    return template
+
+
+@transaction.atomic
+def template_update(*, template_id: int, access: ClinicAccess, **changes) -> ReplyTemplate:
+    require(access, Permission.MANAGE)
+    who = Who.of(access)
+    template = ReplyTemplate.objects.select_for_update().filter(pk=template_id).first()
+    if template is None:
+        raise NotFound("Not found.")
+    changed = [k for k in changes if k in TEMPLATE_FIELDS]
+    for name in changed:
+        setattr(template, name, changes[name])
+    _template_check(template)
+    template.save()
+    _audit("template", template.pk, "updated", who, key=template.key, fields=changed)
+    return template
+
+
+@transaction.atomic
+def response_settings_update(*, access: ClinicAccess, **changes) -> ResponseSettings:
+    require(access, Permission.MANAGE)
+    who = Who.of(access)
+    row = response_settings_get()
+    row = ResponseSettings.objects.select_for_update().get(pk=row.pk)
+    changed = {k: v for k, v in changes.items() if k in SETTINGS_FIELDS}
+    if "staff_names" in changed:
+        changed["staff_names"] = [n.strip() for n in changed["staff_names"] if n and n.strip()]
+    for name, value in changed.items():
+        setattr(row, name, value)
+    row.save()
+    _audit("settings", row.pk, "updated", who, **{k: changed[k] for k in sorted(changed)})
+    return row

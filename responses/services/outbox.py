@@ -1,0 +1,559 @@
+"""Publishing through an outbox: every write to a platform is a row first.
+
+- An approval stores one `OutboxItem` per write, under a unique idempotency key, in the same
+  transaction; its delivery task is queued after commit (if the broker is down the sweeper
+  queues it later).
+- `outbox_deliver` claims the item under a row lock (`select_for_update(skip_locked)` and a
+  status check, with a lease), so a task that runs twice, or two workers at once, send it
+  once; the connector's own idempotency covers a retry after an ambiguous failure.
+- The guard checks the text once more before it is sent.
+- Rate limits and transient errors are retried with exponential backoff (MAX_ATTEMPTS);
+  any other refusal fails at once with the platform's own message, for a person to retry.
+- A platform that cannot take the write (Yelp; sources without a connector such as CSV, API
+  push, webhooks, Healthgrades) gets a "post by hand" item: a person copies the text, posts
+  it, and marks it posted.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from clinics.access import ClinicAccess, Permission
+from core.crypto import encrypt_json
+from core.errors import Conflict, NotFound, ValidationFailed
+from feeds.models import Review, ReviewStatus, Source, SourceKind
+from responses.models import (
+    ApprovalStatus,
+    OutboxItem,
+    OutboxKind,
+    OutboxStatus,
+    ReplyDraft,
+    Statement,
+    Verdict,
+)
+from responses.services.common import (
+    SYSTEM,
+    Who,
+    audit_record,
+    current_clinic,
+    require,
+    webhook_emit,
+)
+from responses.services.guarding import guard_check
+
+logger = logging.getLogger("responses.outbox")
+
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_MAX = timedelta(hours=1)
+ST = OutboxStatus
+HANDS_ON = frozenset({ST.MANUAL, ST.FAILED})  # what a person may mark posted by hand
+
+
+# --- what a platform can do --------------------------------------------------------------
+
+
+def _capabilities(kind: str):
+    """The connector's declared capabilities for a source kind, None without a connector."""
+    from feeds.connectors.facebook import FacebookConnector
+    from feeds.connectors.google import GoogleConnector
+    from feeds.connectors.yelp import YelpConnector
+
+    classes = {"google": GoogleConnector, "facebook": FacebookConnector, "yelp": YelpConnector}
+    cls = classes.get(kind)
+    return cls.capabilities if cls else None
+
+
+def _label(kind: str) -> str:
+    return SourceKind(kind).label if kind in SourceKind.values else kind
+
+
+def manual_reason_for_reply(kind: str) -> str | None:
+    """Why a reply on this kind of source must be posted by hand (None: Carewatch posts it)."""
+    caps = _capabilities(kind)
+    if caps is None:
+        return (
+            f"{_label(kind)} has no publishing connector: copy the reply, post it there by "
+            "hand, then mark it posted."
+        )
+    if not caps.can_reply:
+        return (caps.read_only_reason or f"{_label(kind)} cannot take replies") + (
+            ". Copy the reply, post it by hand, then mark it posted."
+        )
+    return None
+
+
+def pinning_sources() -> list[Source]:
+    """The clinic's sources whose platform can publish and pin a post (Facebook pages)."""
+    kinds = [
+        kind
+        for kind in SourceKind.values
+        if (caps := _capabilities(kind)) and caps.can_publish_post and caps.can_pin
+    ]
+    return list(Source.objects.filter(enabled=True, kind__in=kinds).order_by("pk"))
+
+
+# --- queueing ----------------------------------------------------------------------------
+
+
+def outbox_queue(*, item_ids: list[int], schema_name: str, countdown: float | None = None) -> int:
+    """Queue delivery tasks in the clinic's schema; 0 if the broker is unreachable (the
+    sweeper queues them later: nothing is lost)."""
+    from responses.tasks import outbox_deliver_task
+
+    queued = 0
+    try:
+        with schema_context(schema_name):
+            for item_id in item_ids:
+                outbox_deliver_task.apply_async((item_id,), countdown=countdown)
+                queued += 1
+    except Exception as exc:  # noqa: BLE001 - the broker is down; the sweeper catches up
+        logger.warning(
+            "outbox queue unavailable (%s); %d items wait for the sweeper",
+            exc.__class__.__name__,
+            len(item_ids) - queued,
+        )
+    return queued
+
+
+def _queue_on_commit(item_ids: list[int], countdown: float | None = None) -> None:
+    if not item_ids:
+        return
+    schema = connection.schema_name
+    transaction.on_commit(
+        lambda: outbox_queue(item_ids=item_ids, schema_name=schema, countdown=countdown)
+    )
+
+
+def _audit(item: OutboxItem, action: str, who: Who, *, before: str, comment="", **detail) -> None:
+    audit_record(
+        object_type="outbox",
+        object_id=item.pk,
+        review_id=item.review_id,
+        action=action,
+        who=who,
+        version=item.version,
+        from_status=before,
+        to_status=item.status,
+        comment=comment,
+        detail={"kind": item.kind, "source": item.source_id, **detail},
+    )
+
+
+def outbox_reply_enqueue(*, draft: ReplyDraft, who: Who) -> OutboxItem:
+    """The approved reply's outbox item (once per draft version). Runs in the approval's
+    transaction."""
+    review = Review.objects.select_related("source").get(pk=draft.review_id)
+    from responses.services.replies import FLOW
+
+    version = FLOW.current_version(draft)
+    manual = manual_reason_for_reply(review.source.kind)
+    item, created = OutboxItem.objects.get_or_create(
+        idempotency_key=f"reply:{draft.pk}:v{draft.version}",
+        defaults={
+            "kind": OutboxKind.REPLY,
+            "status": ST.MANUAL if manual else ST.PENDING,
+            "manual_reason": manual or "",
+            "source": review.source,
+            "review": review,
+            "draft": draft,
+            "version": draft.version,
+            "text": version.text,
+        },
+    )
+    if created:
+        _audit(item, "queued", who, before="")
+        if item.status == ST.PENDING:
+            _queue_on_commit([item.pk])
+    return item
+
+
+def outbox_statement_enqueue(*, statement: Statement, who: Who) -> list[OutboxItem]:
+    """Post and pin the statement's published version on every source that can pin."""
+    version = statement.published_version
+    items = []
+    for source in pinning_sources():
+        item, created = OutboxItem.objects.get_or_create(
+            idempotency_key=f"statement:{statement.pk}:v{version.number}:source:{source.pk}",
+            defaults={
+                "kind": OutboxKind.STATEMENT_POST,
+                "source": source,
+                "statement": statement,
+                "version": version.number,
+                "text": f"{version.title}\n\n{version.body}",
+            },
+        )
+        if created:
+            _audit(item, "queued", who, before="")
+            items.append(item)
+    _queue_on_commit([i.pk for i in items if i.status == ST.PENDING])
+    return items
+
+
+def outbox_statement_unpin(
+    *, statement: Statement, who: Who, keep_version: int | None = None
+) -> list[OutboxItem]:
+    """Take the statement's posts down from the top of their pages: unsent ones are
+    cancelled, sent (or sending) ones get an unpin item."""
+    unpins = []
+    posts = OutboxItem.objects.select_for_update().filter(
+        statement=statement, kind=OutboxKind.STATEMENT_POST
+    )
+    if keep_version is not None:
+        posts = posts.exclude(version=keep_version)
+    for post in posts:
+        if post.status in (ST.PENDING, ST.FAILED, ST.MANUAL):
+            before = post.status
+            post.status = ST.CANCELLED
+            post.save(update_fields=["status", "updated_at"])
+            _audit(post, "cancelled", who, before=before)
+        elif post.status in (ST.SENT, ST.SENDING):
+            item, created = OutboxItem.objects.get_or_create(
+                idempotency_key=f"unpin:{post.pk}",
+                defaults={
+                    "kind": OutboxKind.STATEMENT_UNPIN,
+                    "source_id": post.source_id,
+                    "statement": statement,
+                    "version": post.version,
+                    "related": post,
+                },
+            )
+            if created:
+                _audit(item, "queued", who, before="")
+                unpins.append(item)
+    _queue_on_commit([i.pk for i in unpins])
+    return unpins
+
+
+# --- delivery ----------------------------------------------------------------------------
+
+
+def _claimable(now: datetime) -> Q:
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    return (Q(status=ST.PENDING) & due) | Q(status=ST.SENDING, lease_until__lt=now)
+
+
+def outbox_due(*, now: datetime | None = None) -> list[int]:
+    """Items of this clinic that are due for delivery (pending and due, or abandoned)."""
+    now = now or timezone.now()
+    return list(OutboxItem.objects.filter(_claimable(now)).values_list("pk", flat=True))
+
+
+def _claim(item_id: int, now: datetime) -> OutboxItem | None:
+    with transaction.atomic():
+        item = (
+            OutboxItem.objects.select_for_update(skip_locked=True)
+            .filter(pk=item_id)
+            .filter(_claimable(now))
+            .first()
+        )
+        if item is None:
+            return None
+        item.status = ST.SENDING
+        item.attempts += 1
+        item.lease_until = now + LEASE
+        item.save(update_fields=["status", "attempts", "lease_until", "updated_at"])
+    return (
+        OutboxItem.objects.select_related("source", "review", "draft", "statement", "related")
+        .filter(pk=item_id)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class _Sent:
+    external_id: str
+    url: str = ""
+
+
+class _Retry(Exception):
+    def __init__(self, message: str, wait: float = 0.0):
+        super().__init__(message)
+        self.wait = wait
+
+
+def _connector(source: Source):
+    from feeds.connectors import make_connector
+    from feeds.services import source_credentials
+
+    return make_connector(
+        source.kind,
+        source.settings,
+        source_credentials(source),
+        base_url=settings.CONNECTOR_BASE_URLS.get(source.kind),
+        **settings.CONNECTOR_HTTP_OPTIONS,
+    )
+
+
+def _guard_stop(item: OutboxItem) -> str | None:
+    """The guard's last word before a text goes out: a reason to stop, or None."""
+    if item.kind == OutboxKind.REPLY:
+        owner, review = item.draft, item.review
+    elif item.kind == OutboxKind.STATEMENT_POST:
+        owner, review = item.statement, None
+    else:
+        return None
+    result = guard_check(item.text, clinic=current_clinic(), review=review)
+    if result["verdict"] == Verdict.BLOCK and owner.override_version != item.version:
+        found = "; ".join(f"“{f['text']}”: {f['message']}" for f in result["findings"])
+        return f"The guard blocks this text ({found}). A legal override is needed, then retry."
+    return None
+
+
+def _send(item: OutboxItem) -> _Sent:
+    connector = _connector(item.source)
+    try:
+        if item.kind == OutboxKind.REPLY:
+            posted = connector.post_reply(
+                item.review.external_id, item.text, idempotency_key=item.idempotency_key
+            )
+            return _Sent(posted.external_reply_id, posted.url or "")
+        if item.kind == OutboxKind.STATEMENT_POST:
+            if not item.external_id:
+                posted = connector.publish_post(item.text, idempotency_key=item.idempotency_key)
+                item.external_id = posted.external_reply_id
+                # kept at once: a retry after a failed pin must not post the statement again
+                OutboxItem.objects.filter(pk=item.pk).update(external_id=item.external_id)
+            connector.pin(item.external_id, pinned=True)
+            return _Sent(item.external_id)
+        post = item.related
+        if post.status == ST.SENDING:
+            raise _Retry("The statement's post is still being published; unpinning after it.")
+        if post.status == ST.SENT and post.external_id:
+            connector.pin(post.external_id, pinned=False)
+        return _Sent(post.external_id)
+    finally:
+        if getattr(connector, "updated_credentials", None):  # e.g. Google renewed its token
+            Source.objects.filter(pk=item.source_id).update(
+                credentials_encrypted=encrypt_json(connector.updated_credentials)
+            )
+
+
+def outbox_deliver(*, item_id: int, now: datetime | None = None) -> str:
+    """Send one outbox item if it is due and nobody else is sending it. Returns what
+    happened: skipped, sent, retry, failed or manual."""
+    from feeds.connectors.errors import ConnectorError, NotSupported, RateLimited, TransientError
+
+    now = now or timezone.now()
+    item = _claim(item_id, now)
+    if item is None:
+        return "skipped"
+    if item.kind == OutboxKind.REPLY and _capabilities(item.source.kind) is None:
+        return _to_manual(item, manual_reason_for_reply(item.source.kind))
+    stop = _guard_stop(item)
+    if stop:
+        return _failed(item, stop)
+    try:
+        sent = _send(item)
+    except NotSupported as exc:
+        return _to_manual(item, f"{exc}. Copy the text, post it by hand, then mark it posted.")
+    except RateLimited as exc:
+        return _retry_later(item, str(exc), now, wait=exc.retry_after_seconds)
+    except TransientError as exc:
+        if exc.maybe_applied and item.kind == OutboxKind.STATEMENT_POST and not item.external_id:
+            return _failed(
+                item,
+                f"{exc} The post may have gone through: check the page, then retry or mark it "
+                "posted by hand.",
+            )
+        return _retry_later(item, str(exc), now, wait=exc.retry_after_seconds or 0)
+    except _Retry as exc:
+        return _retry_later(item, str(exc), now, wait=exc.wait)
+    except ConnectorError as exc:  # expired credentials, refusals, missing settings
+        return _failed(item, str(exc) or exc.__class__.__name__)
+    except ValueError as exc:  # e.g. the text is longer than the platform takes
+        return _failed(item, str(exc))
+    return _sent(item, sent)
+
+
+def _backoff(attempts: int) -> timedelta:
+    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+
+
+def _locked(item: OutboxItem) -> OutboxItem:
+    return OutboxItem.objects.select_for_update().get(pk=item.pk)
+
+
+@transaction.atomic
+def _retry_later(item: OutboxItem, message: str, now: datetime, *, wait: float) -> str:
+    item = _locked(item)
+    if item.attempts >= MAX_ATTEMPTS:
+        return _failed(item, f"Gave up after {item.attempts} attempts. Last error: {message}")
+    delay = max(_backoff(item.attempts), timedelta(seconds=wait or 0))
+    item.status = ST.PENDING
+    item.next_attempt_at = now + delay
+    item.lease_until = None
+    item.last_error = message[:2000]
+    item.last_error_at = now
+    item.save(
+        update_fields=[
+            "status",
+            "next_attempt_at",
+            "lease_until",
+            "last_error",
+            "last_error_at",
+            "updated_at",
+        ]
+    )
+    _audit(item, "send_failed", SYSTEM, before=ST.SENDING, comment=item.last_error, retry=True)
+    _queue_on_commit([item.pk], countdown=delay.total_seconds())
+    return "retry"
+
+
+@transaction.atomic
+def _failed(item: OutboxItem, message: str) -> str:
+    item = _locked(item)
+    item.status = ST.FAILED
+    item.lease_until = None
+    item.next_attempt_at = None
+    item.last_error = message[:2000]
+    item.last_error_at = timezone.now()
+    item.save(
+        update_fields=[
+            "status",
+            "lease_until",
+            "next_attempt_at",
+            "last_error",
+            "last_error_at",
+            "updated_at",
+        ]
+    )
+    _audit(item, "send_failed", SYSTEM, before=ST.SENDING, comment=item.last_error, retry=False)
+    logger.warning("outbox item %s failed: %s", item.pk, item.last_error)
+    return "failed"
+
+
+@transaction.atomic
+def _to_manual(item: OutboxItem, reason: str) -> str:
+    item = _locked(item)
+    item.status = ST.MANUAL
+    item.manual_reason = reason
+    item.lease_until = None
+    item.save(update_fields=["status", "manual_reason", "lease_until", "updated_at"])
+    _audit(item, "to_post_by_hand", SYSTEM, before=ST.SENDING, comment=reason)
+    return "manual"
+
+
+@transaction.atomic
+def _sent(item: OutboxItem, sent: _Sent) -> str:
+    item = _locked(item)
+    before = item.status
+    item.status = ST.SENT
+    item.sent_at = timezone.now()
+    item.external_id = sent.external_id[:255]
+    item.external_url = (sent.url or "")[:1000]
+    item.lease_until = None
+    item.last_error = ""
+    item.save()
+    _audit(item, "sent", SYSTEM, before=before, external_id=item.external_id)
+    _complete(item, SYSTEM)
+    return "sent"
+
+
+def _complete(item: OutboxItem, who: Who) -> None:
+    """The write is on the platform (sent, or posted by hand): finish what it was for."""
+    now = timezone.now()
+    if item.kind == OutboxKind.REPLY:
+        from responses.services.replies import reply_payload
+
+        draft = ReplyDraft.objects.select_for_update().get(pk=item.draft_id)
+        if draft.status == ApprovalStatus.PUBLISHED:
+            return
+        before = draft.status
+        draft.status = ApprovalStatus.PUBLISHED
+        draft.published_at = now
+        draft.save(update_fields=["status", "published_at", "updated_at"])
+        Review.objects.filter(pk=item.review_id).update(status=ReviewStatus.REPLIED, updated_at=now)
+        audit_record(
+            object_type="reply",
+            object_id=draft.pk,
+            review_id=draft.review_id,
+            action="published",
+            who=who,
+            version=draft.version,
+            from_status=before,
+            to_status=draft.status,
+            detail={"outbox": item.pk, "by_hand": item.status == ST.POSTED_BY_HAND},
+        )
+        webhook_emit("reply.published", reply_payload(draft, item=item))
+    elif item.kind == OutboxKind.STATEMENT_POST:
+        audit_record(
+            object_type="statement",
+            object_id=item.statement_id,
+            action="pinned_on_platform",
+            who=who,
+            version=item.version,
+            detail={"outbox": item.pk, "source": item.source_id, "post": item.external_id},
+        )
+    else:
+        audit_record(
+            object_type="statement",
+            object_id=item.statement_id,
+            action="unpinned_on_platform",
+            who=who,
+            version=item.version,
+            detail={"outbox": item.pk, "source": item.source_id},
+        )
+
+
+# --- people ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def outbox_mark_posted(
+    *, item_id: int, access: ClinicAccess, url: str = "", note: str = ""
+) -> OutboxItem:
+    """A person posted the text by hand (a platform without replies, or after a failure)."""
+    require(access, Permission.WRITE)
+    who = Who.of(access)
+    item = OutboxItem.objects.select_for_update().filter(pk=item_id).first()
+    if item is None:
+        raise NotFound("Not found.")
+    if item.status not in HANDS_ON:
+        raise Conflict(
+            f"Only items to post by hand, or failed ones, can be marked posted (this one is "
+            f"“{item.get_status_display()}”)."
+        )
+    url = (url or "").strip()
+    if url and not url.startswith(("https://", "http://")):
+        raise ValidationFailed("Invalid link.", fields={"url": ["Give the post's web address."]})
+    before = item.status
+    item.status = ST.POSTED_BY_HAND
+    item.sent_at = timezone.now()
+    item.external_url = url[:1000]
+    item.done_by_label = who.label
+    item.done_by_name = who.name[:200]
+    item.done_note = (note or "").strip()
+    item.lease_until = None
+    item.save()
+    _audit(item, "posted_by_hand", who, before=before, comment=item.done_note)
+    _complete(item, who)
+    return item
+
+
+@transaction.atomic
+def outbox_retry(*, item_id: int, access: ClinicAccess) -> OutboxItem:
+    """Send a failed item again (after fixing the source, or after a legal override)."""
+    require(access, Permission.WRITE)
+    who = Who.of(access)
+    item = OutboxItem.objects.select_for_update().filter(pk=item_id).first()
+    if item is None:
+        raise NotFound("Not found.")
+    if item.status != ST.FAILED:
+        raise Conflict(f"Only failed items can be retried (this one is “{item.status}”).")
+    item.status = ST.PENDING
+    item.attempts = 0
+    item.next_attempt_at = None
+    item.save(update_fields=["status", "attempts", "next_attempt_at", "updated_at"])
+    _audit(item, "retry_requested", who, before=ST.FAILED)
+    _queue_on_commit([item.pk])
+    return item

@@ -1,0 +1,245 @@
+"""Reply drafts: create from a template or a suggestion, save new versions (each checked by
+the guard), and the approval steps (see `workflow`). The last approval queues the reply in the
+outbox, which publishes it."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from clinics.access import ClinicAccess, Permission
+from core.errors import Conflict, NotFound, ValidationFailed
+from feeds.models import Review
+from responses.models import ApprovalStatus, ReplyDraft, ReplyVersion
+from responses.services import workflow
+from responses.services.common import Who, audit_record, current_clinic, require, webhook_emit
+from responses.services.guarding import guard_check
+from responses.services.templating import text_render
+
+MAX_REPLY_CHARS = 4000
+EDITABLE = frozenset({*workflow.SUBMITTABLE, *workflow.PENDING})
+
+
+class ReplyFlow(workflow.Flow):
+    def text_of(self, version) -> str:
+        return version.text
+
+    def guard(self, obj, version) -> dict:
+        return guard_check(version.text, clinic=current_clinic(), review=obj.review)
+
+    def review_id(self, obj) -> int | None:
+        return obj.review_id
+
+    def on_approved(self, obj, who: Who) -> None:
+        from responses.services.outbox import outbox_reply_enqueue
+
+        item = outbox_reply_enqueue(draft=obj, who=who)
+        webhook_emit("reply.approved", reply_payload(obj, item=item))
+
+
+FLOW = ReplyFlow(
+    object_type="reply", model=ReplyDraft, version_model=ReplyVersion, version_fk="draft"
+)
+
+
+def reply_payload(draft: ReplyDraft, *, item=None) -> dict:
+    """The `reply` of reply.* webhook events. Public facts only: the text as published."""
+    review = draft.review
+    version = FLOW.current_version(draft) if draft.version else None
+    return {
+        "reply": {
+            "id": draft.pk,
+            "review_id": review.pk,
+            "review_external_id": review.external_id,
+            "source": review.source.kind,
+            "status": draft.status,
+            "version": draft.version,
+            "text": version.text if version else "",
+            "approved_at": draft.approved_at,
+            "published_at": draft.published_at,
+            "external_reply_id": item.external_id if item else "",
+            "url": item.external_url if item else "",
+            "posted_by_hand": bool(item and item.status == "posted_by_hand"),
+        }
+    }
+
+
+def _clean_text(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed("The reply is empty.", fields={"text": ["Write the reply."]})
+    if len(text) > MAX_REPLY_CHARS:
+        raise ValidationFailed(
+            "The reply is too long.",
+            fields={"text": [f"At most {MAX_REPLY_CHARS} characters (platform limits)."]},
+        )
+    return text
+
+
+def _review_topics(review: Review) -> list[str]:
+    from scoring.models import ReviewScore
+
+    score = ReviewScore.objects.filter(review=review).order_by("-created_at").first()
+    return [t.get("name", "") for t in (score.topics if score else [])]
+
+
+def _version_add(draft: ReplyDraft, *, text: str, who: Who, template_key: str = "") -> ReplyVersion:
+    clinic = current_clinic()
+    rendered = text_render(text, clinic=clinic, review_topics=_review_topics(draft.review))
+    text = _clean_text(rendered.text)
+    result = guard_check(text, clinic=clinic, review=draft.review)
+    return ReplyVersion.objects.create(
+        draft=draft,
+        number=draft.version + 1,
+        text=text,
+        template_key=template_key,
+        guard_verdict=result["verdict"],
+        guard_findings=result["findings"],
+        author_label=who.label,
+        author_name=who.name[:200],
+    )
+
+
+def _review_for_reply(review_id: int) -> Review:
+    review = Review.objects.select_related("source").filter(pk=review_id, is_deleted=False).first()
+    if review is None:
+        raise NotFound("No such review.")
+    return review
+
+
+def reply_draft_create(
+    *,
+    review_id: int,
+    access: ClinicAccess,
+    text: str | None = None,
+    template_key: str | None = None,
+) -> ReplyDraft:
+    """Start the reply to a review: from `text`, else from the template `template_key`, else
+    from the suggested template. Variables are filled in and the guard checks it (version 1).
+    A review has at most one open draft (409 with its id otherwise)."""
+    from responses.selectors import reply_suggest, template_get
+
+    require(access, Permission.WRITE)
+    who = Who.of(access)
+    review = _review_for_reply(review_id)
+    key = template_key or ""
+    if not (text or "").strip():
+        if template_key:
+            template = template_get(template_key)
+            if template is None:
+                raise ValidationFailed(
+                    "Unknown template.", fields={"template_key": ["No such template."]}
+                )
+            text = template["body"]
+        else:
+            suggestion = reply_suggest(review=review, clinic=current_clinic())
+            text, key = suggestion["body"], suggestion["template_key"]
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                draft = ReplyDraft.objects.create(
+                    review=review, author_label=who.label, author_name=who.name[:200]
+                )
+        except IntegrityError:
+            existing = (
+                ReplyDraft.objects.filter(review=review)
+                .exclude(status__in=[ApprovalStatus.PUBLISHED, ApprovalStatus.DISCARDED])
+                .values_list("pk", flat=True)
+                .first()
+            )
+            raise Conflict(
+                "This review already has an open reply draft.",
+                code="draft_exists",
+                fields={"draft_id": [str(existing)]},
+            ) from None
+        version = _version_add(draft, text=text, who=who, template_key=key)
+        draft.version = version.number
+        draft.guard_verdict = version.guard_verdict
+        draft.save(update_fields=["version", "guard_verdict", "updated_at"])
+        audit_record(
+            object_type=FLOW.object_type,
+            object_id=draft.pk,
+            review_id=review.pk,
+            action="created",
+            who=who,
+            version=1,
+            to_status=draft.status,
+            detail={"verdict": version.guard_verdict, "template": key},
+        )
+    return draft
+
+
+@transaction.atomic
+def reply_draft_update(
+    *,
+    draft_id: int,
+    access: ClinicAccess,
+    text: str,
+    expected_version: int | None = None,
+    template_key: str = "",
+) -> ReplyDraft:
+    """Save a new version (unless the text is unchanged). A draft under review goes back to
+    draft: the approvals given were for the old text."""
+    require(access, Permission.WRITE)
+    who = Who.of(access)
+    draft = FLOW.lock(draft_id)
+    if expected_version is not None and draft.version != expected_version:
+        raise Conflict(
+            f"Someone saved a newer version ({draft.version}) since you opened it. Reload it.",
+            code="stale",
+        )
+    if draft.status not in EDITABLE:
+        raise Conflict(f"It cannot be edited now (it is “{draft.get_status_display()}”).")
+    current = FLOW.current_version(draft)
+    if (text or "").strip() == current.text:
+        return draft
+    version = _version_add(draft, text=text, who=who, template_key=template_key)
+    workflow.after_new_version(FLOW, draft, version, who)
+    return draft
+
+
+def reply_submit(*, draft_id: int, access: ClinicAccess, expected_version: int | None = None):
+    return workflow.submit(FLOW, pk=draft_id, access=access, expected_version=expected_version)
+
+
+def reply_approve(
+    *,
+    draft_id: int,
+    access: ClinicAccess,
+    expected_status: str | None = None,
+    expected_version: int | None = None,
+    comment: str = "",
+):
+    return workflow.approve(
+        FLOW,
+        pk=draft_id,
+        access=access,
+        expected_status=expected_status,
+        expected_version=expected_version,
+        comment=comment,
+    )
+
+
+def reply_reject(
+    *,
+    draft_id: int,
+    access: ClinicAccess,
+    comment: str,
+    expected_status: str | None = None,
+    expected_version: int | None = None,
+):
+    return workflow.reject(
+        FLOW,
+        pk=draft_id,
+        access=access,
+        comment=comment,
+        expected_status=expected_status,
+        expected_version=expected_version,
+    )
+
+
+def reply_override(*, draft_id: int, access: ClinicAccess, reason: str):
+    return workflow.override(FLOW, pk=draft_id, access=access, reason=reason)
+
+
+def reply_discard(*, draft_id: int, access: ClinicAccess):
+    return workflow.discard(FLOW, pk=draft_id, access=access)

@@ -1,0 +1,275 @@
+"""Official statements: versioned, approved like replies (guard, agency, legal/clinician when
+needed, clinic), then published: shown on the clinic's public statement page and posted and
+pinned on every channel that can pin (Facebook pages). Unpinning takes them down again; every
+version stays in the history."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from clinics.access import ClinicAccess, Permission
+from core.errors import Conflict, ValidationFailed
+from responses.models import ApprovalStatus, Statement, StatementVersion, Verdict
+from responses.services import workflow
+from responses.services.common import Who, audit_record, current_clinic, require, webhook_emit
+from responses.services.guarding import guard_check, guard_refusal
+from responses.services.templating import text_render
+
+MAX_TITLE = 200
+MAX_BODY = 20_000
+S = ApprovalStatus
+EDITABLE = frozenset(
+    {*workflow.SUBMITTABLE, *workflow.PENDING, S.APPROVED, S.PUBLISHED, S.UNPINNED}
+)
+
+
+class StatementFlow(workflow.Flow):
+    def text_of(self, version) -> str:
+        return f"{version.title}\n\n{version.body}"
+
+    def guard(self, obj, version) -> dict:
+        return guard_check(self.text_of(version), clinic=current_clinic())
+
+
+FLOW = StatementFlow(
+    object_type="statement",
+    model=Statement,
+    version_model=StatementVersion,
+    version_fk="statement",
+)
+
+
+def public_page_url(clinic) -> str:
+    return f"{settings.PUBLIC_BASE_URL}/statements/{clinic.slug}/"
+
+
+def statement_payload(statement: Statement) -> dict:
+    version = statement.published_version
+    return {
+        "statement": {
+            "id": statement.pk,
+            "version": version.number if version else None,
+            "title": version.title if version else statement.title,
+            "body": version.body if version else "",
+            "published_at": statement.published_at,
+            "is_pinned": statement.is_pinned,
+            "url": public_page_url(current_clinic()),
+        }
+    }
+
+
+def _clean(title: str, body: str) -> tuple[str, str]:
+    title, body = (title or "").strip(), (body or "").strip()
+    errors = {}
+    if not title:
+        errors["title"] = ["Give the statement a title."]
+    elif len(title) > MAX_TITLE:
+        errors["title"] = [f"At most {MAX_TITLE} characters."]
+    if not body:
+        errors["body"] = ["Write the statement."]
+    elif len(body) > MAX_BODY:
+        errors["body"] = [f"At most {MAX_BODY} characters."]
+    if errors:
+        raise ValidationFailed("Invalid statement.", fields=errors)
+    return title, body
+
+
+def _version_add(statement: Statement, *, title: str, body: str, who: Who) -> StatementVersion:
+    clinic = current_clinic()
+    title, body = _clean(title, body)
+    body = text_render(body, clinic=clinic).text
+    result = guard_check(f"{title}\n\n{body}", clinic=clinic)
+    return StatementVersion.objects.create(
+        statement=statement,
+        number=statement.version + 1,
+        title=title,
+        body=body,
+        guard_verdict=result["verdict"],
+        guard_findings=result["findings"],
+        author_label=who.label,
+        author_name=who.name[:200],
+    )
+
+
+@transaction.atomic
+def statement_create(*, access: ClinicAccess, title: str, body: str) -> Statement:
+    require(access, Permission.WRITE)
+    who = Who.of(access)
+    title, body = _clean(title, body)
+    statement = Statement.objects.create(
+        title=title, author_label=who.label, author_name=who.name[:200]
+    )
+    version = _version_add(statement, title=title, body=body, who=who)
+    statement.version = version.number
+    statement.guard_verdict = version.guard_verdict
+    statement.save(update_fields=["version", "guard_verdict", "updated_at"])
+    audit_record(
+        object_type=FLOW.object_type,
+        object_id=statement.pk,
+        action="created",
+        who=who,
+        version=1,
+        to_status=statement.status,
+        detail={"verdict": version.guard_verdict},
+    )
+    return statement
+
+
+@transaction.atomic
+def statement_update(
+    *,
+    statement_id: int,
+    access: ClinicAccess,
+    title: str,
+    body: str,
+    expected_version: int | None = None,
+) -> Statement:
+    """A new version. A published statement stays on its page (and pinned) as it was until
+    the new version is approved and published."""
+    require(access, Permission.WRITE)
+    who = Who.of(access)
+    statement = FLOW.lock(statement_id)
+    if expected_version is not None and statement.version != expected_version:
+        raise Conflict(
+            f"Someone saved a newer version ({statement.version}) since you opened it.",
+            code="stale",
+        )
+    if statement.status not in EDITABLE:
+        raise Conflict(f"It cannot be edited now (it is “{statement.get_status_display()}”).")
+    current = FLOW.current_version(statement)
+    title, body = _clean(title, body)
+    if (title, body) == (current.title, current.body):
+        return statement
+    version = _version_add(statement, title=title, body=body, who=who)
+    statement.title = title
+    statement.save(update_fields=["title", "updated_at"])
+    workflow.after_new_version(FLOW, statement, version, who)
+    return statement
+
+
+def statement_submit(*, statement_id: int, access: ClinicAccess, expected_version=None):
+    return workflow.submit(FLOW, pk=statement_id, access=access, expected_version=expected_version)
+
+
+def statement_approve(
+    *,
+    statement_id: int,
+    access: ClinicAccess,
+    expected_status: str | None = None,
+    expected_version: int | None = None,
+    comment: str = "",
+):
+    return workflow.approve(
+        FLOW,
+        pk=statement_id,
+        access=access,
+        expected_status=expected_status,
+        expected_version=expected_version,
+        comment=comment,
+    )
+
+
+def statement_reject(
+    *,
+    statement_id: int,
+    access: ClinicAccess,
+    comment: str,
+    expected_status: str | None = None,
+    expected_version: int | None = None,
+):
+    return workflow.reject(
+        FLOW,
+        pk=statement_id,
+        access=access,
+        comment=comment,
+        expected_status=expected_status,
+        expected_version=expected_version,
+    )
+
+
+def statement_override(*, statement_id: int, access: ClinicAccess, reason: str):
+    return workflow.override(FLOW, pk=statement_id, access=access, reason=reason)
+
+
+@transaction.atomic
+def statement_discard(*, statement_id: int, access: ClinicAccess):
+    statement = FLOW.lock(statement_id)
+    if statement.published_version_id is not None:
+        raise Conflict("A published statement is unpinned, not discarded; its history stays.")
+    return workflow.discard(FLOW, pk=statement_id, access=access)
+
+
+@transaction.atomic
+def statement_publish(
+    *, statement_id: int, access: ClinicAccess, expected_version: int | None = None
+) -> Statement:
+    """Publish the approved version: the public page shows it and every channel that can pin
+    gets it posted and pinned (through the outbox); an earlier version's posts are unpinned."""
+    from responses.services.outbox import outbox_statement_enqueue, outbox_statement_unpin
+
+    require(access, Permission.WRITE)
+    who = Who.of(access)
+    statement = FLOW.lock(statement_id)
+    if expected_version is not None and statement.version != expected_version:
+        raise Conflict("The statement changed since you read it. Reload it.", code="stale")
+    if statement.status != S.APPROVED:
+        raise Conflict(
+            f"Only an approved statement can be published (it is "
+            f"“{statement.get_status_display()}”)."
+        )
+    version = FLOW.current_version(statement)
+    result = FLOW.guard(statement, version)
+    if result["verdict"] == Verdict.BLOCK and not statement.is_overridden:
+        raise guard_refusal(result)
+    before = statement.status
+    statement.status = S.PUBLISHED
+    statement.published_version = version
+    statement.title = version.title
+    statement.is_pinned = True
+    statement.published_at = timezone.now()
+    statement.unpinned_at = None
+    statement.save()
+    audit_record(
+        object_type=FLOW.object_type,
+        object_id=statement.pk,
+        action="published",
+        who=who,
+        version=version.number,
+        from_status=before,
+        to_status=statement.status,
+    )
+    outbox_statement_unpin(statement=statement, who=who, keep_version=version.number)
+    outbox_statement_enqueue(statement=statement, who=who)
+    webhook_emit("statement.published", statement_payload(statement))
+    return statement
+
+
+@transaction.atomic
+def statement_unpin(*, statement_id: int, access: ClinicAccess) -> Statement:
+    """Take the statement off the public page and unpin its posts. Its versions stay."""
+    from responses.services.outbox import outbox_statement_unpin
+
+    require(access, Permission.WRITE)
+    who = Who.of(access)
+    statement = FLOW.lock(statement_id)
+    if not statement.is_pinned:
+        raise Conflict("The statement is not pinned.")
+    before = statement.status
+    statement.is_pinned = False
+    statement.unpinned_at = timezone.now()
+    if statement.status == S.PUBLISHED:
+        statement.status = S.UNPINNED
+    statement.save()
+    audit_record(
+        object_type=FLOW.object_type,
+        object_id=statement.pk,
+        action="unpinned",
+        who=who,
+        version=statement.published_version.number if statement.published_version else None,
+        from_status=before,
+        to_status=statement.status,
+    )
+    outbox_statement_unpin(statement=statement, who=who)
+    return statement

@@ -1,0 +1,362 @@
+"""The approval workflow that reply drafts and statements share.
+
+    writer drafts ─submit─▶ agency (APPROVE_AGENCY) ─▶ legal (LEGAL_OVERRIDE; when the guard
+    says needs_review) ─▶ clinician (clinician crisis role; when the text states health
+    details) ─▶ clinic (APPROVE_CLIENT) ─▶ approved
+
+Which steps apply is decided at submission from the clinic's `ResponseSettings` and the
+guard's verdict, and stored on the row (`route`). A rejection (with a comment) sends it back
+to the writer; editing a text under review sends it back to draft. Nobody approves a text they
+wrote. Each action locks the row (`select_for_update`) and checks the state the caller saw,
+so of two approvers acting at once one wins and the other gets 409. A guard block stops
+submission, approval and publishing until a person with the legal role overrides it, with a
+reason, for that version. Every step is written to the audit trail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from clinics.access import ClinicAccess, Permission
+from clinics.models import CrisisRole
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from responses.models import ApprovalStatus, Step, Verdict
+from responses.services.common import Who, audit_record, require
+from responses.services.guarding import (
+    guard_refusal,
+    has_health_detail,
+    response_settings_get,
+)
+from responses.services.templating import placeholders_left
+
+S = ApprovalStatus
+PENDING_FOR_STEP = {
+    Step.AGENCY: S.PENDING_AGENCY,
+    Step.LEGAL: S.PENDING_LEGAL,
+    Step.CLINICIAN: S.PENDING_CLINICIAN,
+    Step.CLIENT: S.PENDING_CLIENT,
+}
+STEP_FOR_STATUS = {status.value: step for step, status in PENDING_FOR_STEP.items()}
+PENDING = frozenset(STEP_FOR_STATUS)
+SUBMITTABLE = frozenset({S.DRAFT, S.CHANGES_REQUESTED})
+FINISHED = frozenset({S.PUBLISHED, S.DISCARDED, S.UNPINNED})
+MIN_REASON = 10
+
+
+def route_for(*, guard: dict, overridden: bool, settings_row=None) -> list[str]:
+    """The steps a text must pass, in order."""
+    settings_row = settings_row or response_settings_get()
+    steps = []
+    if settings_row.require_agency_approval:
+        steps.append(Step.AGENCY.value)
+    # An overridden block was already read by legal: the override is their review.
+    if (
+        settings_row.legal_review_on_needs_review
+        and guard["verdict"] == Verdict.NEEDS_REVIEW
+        and not overridden
+    ):
+        steps.append(Step.LEGAL.value)
+    if settings_row.clinician_review_on_health_detail and has_health_detail(guard):
+        steps.append(Step.CLINICIAN.value)
+    if settings_row.require_client_approval:
+        steps.append(Step.CLIENT.value)
+    return steps
+
+
+def step_allowed(access: ClinicAccess, step: str) -> bool:
+    if step == Step.AGENCY:
+        return access.can(Permission.APPROVE_AGENCY)
+    if step == Step.LEGAL:
+        return access.can(Permission.LEGAL_OVERRIDE)
+    if step == Step.CLINICIAN:
+        return CrisisRole.CLINICIAN in access.crisis_roles
+    if step == Step.CLIENT:
+        return access.can(Permission.APPROVE_CLIENT)
+    return False
+
+
+def step_of(obj) -> str | None:
+    return STEP_FOR_STATUS.get(obj.status)
+
+
+@dataclass(frozen=True)
+class Flow:
+    """How the workflow reaches one kind of text (a reply draft or a statement)."""
+
+    object_type: str
+    model: Any
+    version_model: Any
+    version_fk: str  # the version's foreign key to the object
+
+    def lock(self, pk: int):
+        obj = self.model.objects.select_for_update().filter(pk=pk).first()
+        if obj is None:
+            raise NotFound("Not found.")
+        return obj
+
+    def current_version(self, obj):
+        return self.version_model.objects.get(**{self.version_fk: obj}, number=obj.version)
+
+    def text_of(self, version) -> str:
+        raise NotImplementedError
+
+    def guard(self, obj, version) -> dict:
+        raise NotImplementedError
+
+    def review_id(self, obj) -> int | None:
+        return None
+
+    def on_approved(self, obj, who: Who) -> None:
+        """The last step approved (inside the transaction)."""
+
+
+def _audit(flow: Flow, obj, action: str, who: Who, **kw) -> None:
+    audit_record(
+        object_type=flow.object_type,
+        object_id=obj.pk,
+        review_id=flow.review_id(obj),
+        action=action,
+        who=who,
+        version=obj.version,
+        **kw,
+    )
+
+
+def _expect(obj, *, expected_status: str | None, expected_version: int | None) -> None:
+    if expected_version is not None and obj.version != expected_version:
+        raise Conflict(
+            f"The text changed since you read it (now version {obj.version}). Reload it.",
+            code="stale",
+        )
+    if expected_status is not None and obj.status != expected_status:
+        raise Conflict(
+            f"Someone acted on it first: it is now “{obj.get_status_display()}”. Reload it.",
+            code="stale",
+        )
+
+
+def _authors(flow: Flow, obj) -> set[str]:
+    authors = {obj.author_label}
+    if obj.version:
+        authors.add(flow.current_version(obj).author_label)
+    return authors
+
+
+def _not_own(flow: Flow, obj, who: Who, what: str) -> None:
+    if who.label in _authors(flow, obj):
+        raise PermissionDenied(f"Nobody may {what} a text they wrote.", code="own_draft")
+
+
+def _guard_gate(flow: Flow, obj, version) -> dict:
+    """Run the guard again; refuse if it blocks and no override covers this version."""
+    result = flow.guard(obj, version)
+    obj.guard_verdict = result["verdict"]
+    if result["verdict"] == Verdict.BLOCK and not obj.is_overridden:
+        raise guard_refusal(result)
+    return result
+
+
+def after_new_version(flow: Flow, obj, version, who: Who, *, action: str = "edited") -> None:
+    """Bookkeeping after a new version was stored: the object points at it, its verdict is the
+    version's, and a text under review (or a published statement) goes back to draft: the
+    approvals given were for the old text."""
+    before = obj.status
+    obj.version = version.number
+    obj.guard_verdict = version.guard_verdict
+    fields = ["version", "guard_verdict", "updated_at"]
+    if obj.status not in SUBMITTABLE:  # under review, or a published statement
+        obj.status = S.DRAFT
+        obj.route = []
+        fields += ["status", "route"]
+    obj.save(update_fields=fields)
+    _audit(
+        flow,
+        obj,
+        action,
+        who,
+        from_status=before,
+        to_status=obj.status,
+        detail={"verdict": version.guard_verdict, "findings": len(version.guard_findings)},
+    )
+
+
+def _advance(obj, *, after: str | None) -> None:
+    """Move to the step after `after` (None: the first step), or to approved."""
+    route = list(obj.route)
+    index = route.index(after) + 1 if after else 0
+    now = timezone.now()
+    if index < len(route):
+        obj.status = PENDING_FOR_STEP[Step(route[index])]
+    else:
+        obj.status = S.APPROVED
+        obj.approved_at = now
+
+
+@transaction.atomic
+def submit(flow: Flow, *, pk: int, access: ClinicAccess, expected_version: int | None = None):
+    require(access, Permission.WRITE)
+    who = Who.of(access)
+    obj = flow.lock(pk)
+    _expect(obj, expected_status=None, expected_version=expected_version)
+    if obj.status not in SUBMITTABLE:
+        raise Conflict(f"It cannot be submitted now (it is “{obj.get_status_display()}”).")
+    version = flow.current_version(obj)
+    left = placeholders_left(flow.text_of(version))
+    if left:
+        raise ValidationFailed(
+            "Fill in or remove the placeholders first.",
+            fields={"text": [f"{p} has no value in this clinic." for p in left]},
+        )
+    result = _guard_gate(flow, obj, version)
+    before = obj.status
+    obj.route = route_for(guard=result, overridden=obj.is_overridden)
+    obj.submitted_at = timezone.now()
+    obj.last_comment = ""
+    _advance(obj, after=None)
+    obj.save()
+    _audit(
+        flow,
+        obj,
+        "submitted",
+        who,
+        from_status=before,
+        to_status=obj.status,
+        detail={"route": obj.route, "verdict": result["verdict"]},
+    )
+    if obj.status == S.APPROVED:
+        flow.on_approved(obj, who)
+    return obj
+
+
+@transaction.atomic
+def approve(
+    flow: Flow,
+    *,
+    pk: int,
+    access: ClinicAccess,
+    expected_status: str | None = None,
+    expected_version: int | None = None,
+    comment: str = "",
+):
+    who = Who.of(access)
+    obj = flow.lock(pk)
+    _expect(obj, expected_status=expected_status, expected_version=expected_version)
+    step = step_of(obj)
+    if step is None:
+        raise Conflict(f"It is not waiting for approval (it is “{obj.get_status_display()}”).")
+    if not step_allowed(access, step):
+        raise PermissionDenied(f"Your role in this clinic cannot give the {Step(step).label}.")
+    _not_own(flow, obj, who, "approve")
+    result = _guard_gate(flow, obj, flow.current_version(obj))
+    before = obj.status
+    _advance(obj, after=step)
+    obj.save()
+    _audit(
+        flow,
+        obj,
+        "approved",
+        who,
+        from_status=before,
+        to_status=obj.status,
+        comment=(comment or "").strip(),
+        detail={"step": step, "verdict": result["verdict"]},
+    )
+    if obj.status == S.APPROVED:
+        flow.on_approved(obj, who)
+    return obj
+
+
+@transaction.atomic
+def reject(
+    flow: Flow,
+    *,
+    pk: int,
+    access: ClinicAccess,
+    comment: str,
+    expected_status: str | None = None,
+    expected_version: int | None = None,
+):
+    who = Who.of(access)
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationFailed(
+            "Say what should change.", fields={"comment": ["A rejection needs a comment."]}
+        )
+    obj = flow.lock(pk)
+    _expect(obj, expected_status=expected_status, expected_version=expected_version)
+    step = step_of(obj)
+    if step is None:
+        raise Conflict(f"It is not waiting for approval (it is “{obj.get_status_display()}”).")
+    if not step_allowed(access, step):
+        raise PermissionDenied(f"Your role in this clinic cannot act on the {Step(step).label}.")
+    before = obj.status
+    obj.status = S.CHANGES_REQUESTED
+    obj.last_comment = comment
+    obj.route = []
+    obj.save(update_fields=["status", "last_comment", "route", "updated_at"])
+    _audit(
+        flow,
+        obj,
+        "rejected",
+        who,
+        from_status=before,
+        to_status=obj.status,
+        comment=comment,
+        detail={"step": step},
+    )
+    return obj
+
+
+@transaction.atomic
+def override(flow: Flow, *, pk: int, access: ClinicAccess, reason: str):
+    """Lift the guard's block for the current version only (a later edit is checked anew)."""
+    require(access, Permission.LEGAL_OVERRIDE)
+    who = Who.of(access)
+    reason = (reason or "").strip()
+    if len(reason) < MIN_REASON:
+        raise ValidationFailed(
+            "An override needs a reason.",
+            fields={"reason": [f"Give the reason in at least {MIN_REASON} characters."]},
+        )
+    obj = flow.lock(pk)
+    if obj.status in FINISHED:
+        raise Conflict(f"It is “{obj.get_status_display()}”: there is nothing to override.")
+    _not_own(flow, obj, who, "override the guard on")
+    version = flow.current_version(obj)
+    if version.guard_verdict != Verdict.BLOCK and obj.guard_verdict != Verdict.BLOCK:
+        raise Conflict("The guard does not block this version: there is nothing to override.")
+    obj.override_version = obj.version
+    obj.override_reason = reason
+    obj.override_by_label = who.label
+    obj.override_by_name = who.name[:200]
+    obj.override_at = timezone.now()
+    obj.save()
+    _audit(
+        flow,
+        obj,
+        "guard_overridden",
+        who,
+        from_status=obj.status,
+        to_status=obj.status,
+        comment=reason,
+        detail={"findings": version.guard_findings},
+    )
+    return obj
+
+
+@transaction.atomic
+def discard(flow: Flow, *, pk: int, access: ClinicAccess):
+    require(access, Permission.WRITE)
+    who = Who.of(access)
+    obj = flow.lock(pk)
+    if obj.status in FINISHED or obj.status == S.APPROVED:
+        raise Conflict(f"It cannot be discarded now (it is “{obj.get_status_display()}”).")
+    before = obj.status
+    obj.status = S.DISCARDED
+    obj.save(update_fields=["status", "updated_at"])
+    _audit(flow, obj, "discarded", who, from_status=before, to_status=obj.status)
+    return obj

@@ -1,0 +1,32 @@
+"""Publishing tasks. `outbox_deliver` sends one outbox item (safe to run twice: the item is
+claimed under a row lock); `outbox_sweep` (beat) queues every due item of every clinic, so
+nothing waits forever when the broker was down or a worker died mid-send."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from clinics.models import Clinic
+
+
+@shared_task(name="responses.tasks.outbox_deliver")
+def outbox_deliver_task(item_id: int) -> str:
+    from responses.services.outbox import outbox_deliver
+
+    return outbox_deliver(item_id=item_id)
+
+
+@shared_task(name="responses.tasks.outbox_sweep")
+def outbox_sweep_task() -> int:
+    from responses.services.outbox import outbox_due, outbox_queue
+
+    queued = 0
+    for schema in Clinic.objects.values_list("schema_name", flat=True).iterator():
+        with schema_context(schema):
+            due = outbox_due()
+            if due:
+                queued += outbox_queue(item_ids=due, schema_name=schema)
+    connection.set_schema_to_public()
+    return queued

@@ -1,0 +1,565 @@
+"""Pages: the reply editor of a review, the approval queue, statements, the outbox, and the
+public statement page of a clinic (no sign-in)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.template.loader import render_to_string
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.generic.base import TemplateResponseMixin
+from django_tenants.utils import schema_context
+
+from clinics.access import Permission
+from clinics.models import Clinic
+from core.errors import DomainError
+from core.views import ClinicView
+from feeds.selectors import reviews_filtered
+from responses.models import (
+    ApprovalStatus,
+    OutboxStatus,
+    PrivateChannel,
+    ReplyDraft,
+    Statement,
+    Step,
+)
+from responses.selectors import (
+    audit_for,
+    can_act_now,
+    current_version,
+    draft_open_for_review,
+    duration_words,
+    facts_list,
+    outbox_list,
+    previous_version,
+    private_conversations_list,
+    reply_suggest,
+    sla_for,
+    statement_get,
+    statements_list,
+    statements_public,
+    template_get,
+    templates_available,
+    word_diff,
+)
+from responses.services import replies as reply_services
+from responses.services import statements as statement_services
+from responses.services.guarding import guard_check
+from responses.services.outbox import outbox_mark_posted, outbox_retry
+from responses.services.private import private_conversation_open, private_conversation_update
+from responses.services.templating import fact_sentence, text_render
+from responses.services.workflow import PENDING, STEP_FOR_STATUS
+
+SEVERITY_ORDER = {"needs_review": 1, "block": 2}
+
+
+def highlight(text: str, findings: list[dict]) -> list[dict]:
+    """`text` cut into segments, flagged where a finding covers it (overlaps merged, the
+    strongest severity kept): [{"text", "flag": None | "block" | "needs_review", "note"}]."""
+    marks: list[str | None] = [None] * len(text)
+    notes: list[str] = [""] * len(text)
+    for finding in findings:
+        start, end = max(0, finding["start"]), min(len(text), finding["end"])
+        for i in range(start, end):
+            if SEVERITY_ORDER.get(finding["severity"], 0) >= SEVERITY_ORDER.get(marks[i], 0):
+                marks[i] = finding["severity"]
+                notes[i] = finding["message"]
+    segments: list[dict] = []
+    for i, char in enumerate(text):
+        if segments and segments[-1]["flag"] == marks[i] and segments[-1]["note"] == notes[i]:
+            segments[-1]["text"] += char
+        else:
+            segments.append({"text": char, "flag": marks[i], "note": notes[i]})
+    return segments
+
+
+def _error(request, exc: DomainError) -> None:
+    details = [exc.detail]
+    for field, errors in (exc.fields or {}).items():
+        for error in errors if isinstance(errors, list | tuple) else [errors]:
+            details.append(f"{field}: {error}")
+    messages.error(request, " ".join(str(d) for d in details))
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _next(request, default: str) -> str:
+    target = request.POST.get("next") or ""
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}
+    ):
+        return target
+    return default
+
+
+def _sla_words(sla: dict) -> str:
+    words = duration_words(sla["remaining_seconds"])
+    if sla["running"]:
+        return f"overdue by {words}" if sla["breached"] else f"{words} left"
+    return f"published {words} late" if sla["breached"] else f"published with {words} to spare"
+
+
+def _card(access, obj, kind: str) -> dict:
+    version = current_version(obj)
+    previous = previous_version(obj)
+    text = (
+        (version.text if kind == "reply" else f"{version.title}\n\n{version.body}")
+        if version
+        else ""
+    )
+    old = ""
+    if previous is not None:
+        old = previous.text if kind == "reply" else f"{previous.title}\n\n{previous.body}"
+    step = STEP_FOR_STATUS.get(obj.status)
+    return {
+        "kind": kind,
+        "obj": obj,
+        "version": version,
+        "text": text,
+        "diff": word_diff(old, text) if previous is not None else None,
+        "findings": version.guard_findings if version else [],
+        "step": Step(step).label if step else "",
+        "can_act": can_act_now(access, obj),
+    }
+
+
+class ReplyQueueView(TemplateResponseMixin, ClinicView):
+    """What waits for approval (replies and statements), with what changed since the last
+    version, the guard's verdict and the SLA clock; approve, or reject with a comment."""
+
+    template_name = "responses/queue.html"
+
+    def get(self, request, *args, **kwargs):
+        drafts = (
+            ReplyDraft.objects.filter(status__in=PENDING)
+            .select_related("review__source")
+            .prefetch_related("versions")
+            .order_by("review__published_at", "pk")
+        )
+        cards = []
+        for draft in drafts:
+            card = _card(self.access, draft, "reply")
+            card["sla"] = sla_for(draft, self.clinic)
+            card["sla_words"] = _sla_words(card["sla"])
+            cards.append(card)
+        statements = (
+            Statement.objects.filter(status__in=PENDING)
+            .prefetch_related("versions")
+            .order_by("submitted_at", "pk")
+        )
+        returned = ReplyDraft.objects.filter(
+            status=ApprovalStatus.CHANGES_REQUESTED
+        ).select_related("review")
+        return self.render_to_response(
+            {
+                "clinic": self.clinic,
+                "cards": cards,
+                "statement_cards": [_card(self.access, s, "statement") for s in statements],
+                "returned": returned,
+                "can_write": self.access.can(Permission.WRITE),
+            }
+        )
+
+
+class ApprovalActionView(ClinicView):
+    """The approve / reject / override forms of the queue and the editors."""
+
+    write_permission = Permission.VIEW  # the step decides; the services check
+
+    def post(self, request, *args, **kwargs):
+        kind = request.POST.get("kind")
+        pk = _int(request.POST.get("id"))
+        action = request.POST.get("action")
+        default = f"/clinics/{self.clinic.slug}/replies/"
+        services = {"reply": reply_services, "statement": statement_services}.get(kind)
+        if services is None or pk is None or action not in ("approve", "reject", "override"):
+            messages.error(request, "Unknown action.")
+            return HttpResponseRedirect(default)
+        expected = {
+            "expected_status": request.POST.get("expected_status") or None,
+            "expected_version": _int(request.POST.get("expected_version")),
+        }
+        key = "draft_id" if kind == "reply" else "statement_id"
+        name = "reply" if kind == "reply" else "statement"
+        try:
+            if action == "approve":
+                obj = getattr(services, f"{name}_approve")(
+                    **{key: pk},
+                    access=self.access,
+                    comment=request.POST.get("comment", ""),
+                    **expected,
+                )
+                messages.success(request, f"Approved: now “{obj.get_status_display()}”.")
+            elif action == "reject":
+                getattr(services, f"{name}_reject")(
+                    **{key: pk},
+                    access=self.access,
+                    comment=request.POST.get("comment", ""),
+                    **expected,
+                )
+                messages.success(request, "Sent back to the writer with your comment.")
+            else:
+                getattr(services, f"{name}_override")(
+                    **{key: pk}, access=self.access, reason=request.POST.get("reason", "")
+                )
+                messages.success(request, "Override recorded: this version may now go ahead.")
+        except DomainError as exc:
+            _error(request, exc)
+        return HttpResponseRedirect(_next(request, default))
+
+
+class ReplyEditorView(TemplateResponseMixin, ClinicView):
+    """The reply to one review: suggestion and templates, the fact sheet, the draft with its
+    guard findings (live as one types, with static/js/responses_editor.js), its versions,
+    audit trail, SLA clock and private follow-up."""
+
+    template_name = "responses/editor.html"
+    permission = Permission.VIEW
+    write_permission = Permission.WRITE
+
+    def _review(self, review_id: int):
+        review = reviews_filtered(include_deleted=True).filter(pk=review_id).first()
+        if review is None:
+            raise Http404("Not found.")
+        return review
+
+    def _context(self, review, *, text: str | None = None, check: dict | None = None) -> dict:
+        draft = draft_open_for_review(review.pk)
+        last = None
+        if draft is None:
+            last = (
+                ReplyDraft.objects.filter(review=review)
+                .prefetch_related("versions")
+                .order_by("-updated_at")
+                .first()
+            )
+        shown = draft or last
+        version = current_version(shown) if shown else None
+        suggestion = reply_suggest(review=review, clinic=self.clinic)
+        template_key = self.request.GET.get("template") or ""
+        topics = suggestion["topics"]
+        if text is None and template_key:
+            template = template_get(template_key)
+            if template is not None:
+                text = text_render(template["body"], clinic=self.clinic, review_topics=topics).text
+        if text is None:
+            text = version.text if (draft and version) else suggestion["text"]
+        findings = (
+            check["findings"] if check else (version.guard_findings if (draft and version) else [])
+        )
+        verdict = (
+            check["verdict"] if check else (version.guard_verdict if (draft and version) else "")
+        )
+        facts = [
+            {"fact": f, "sentence": fact_sentence(f), "placeholder": "{fact:" + f.slug + "}"}
+            for f in facts_list(active_only=True)
+        ]
+        sla = sla_for(shown, self.clinic) if shown else None
+        return {
+            "clinic": self.clinic,
+            "review": review,
+            "score": review.score_list[0] if review.score_list else None,
+            "draft": draft,
+            "last": last,
+            "version": version,
+            "versions": list(shown.versions.all()) if shown else [],
+            "audit": list(audit_for("reply", shown.pk)) if shown else [],
+            "outbox": list(shown.outbox_items.all()) if shown else [],
+            "text": text,
+            "findings": findings,
+            "verdict": verdict,
+            "segments": highlight(text, findings) if findings else [],
+            "checked": check is not None,
+            "suggestion": suggestion,
+            "templates": templates_available(),
+            "template_key": template_key,
+            "facts": facts,
+            "sla": sla,
+            "sla_words": _sla_words(sla) if sla else "",
+            "conversations": private_conversations_list(review_id=review.pk),
+            "channels": PrivateChannel.choices,
+            "can_write": self.access.can(Permission.WRITE),
+            "can_override": self.access.can(Permission.LEGAL_OVERRIDE),
+            "can_act": bool(draft) and can_act_now(self.access, draft),
+            "step": Step(STEP_FOR_STATUS[draft.status]).label
+            if draft and draft.status in STEP_FOR_STATUS
+            else "",
+            "check_url": f"/clinics/{self.clinic.slug}/api/v1/compliance/check",
+        }
+
+    def get(self, request, review_id: int, *args, **kwargs):
+        return self.render_to_response(self._context(self._review(review_id)))
+
+    def post(self, request, review_id: int, *args, **kwargs):
+        review = self._review(review_id)
+        action = request.POST.get("action", "save")
+        text = request.POST.get("text", "")
+        draft_id = _int(request.POST.get("draft_id"))
+        here = request.path
+        try:
+            if action == "check":
+                check = guard_check(text, clinic=self.clinic, review=review)
+                return self.render_to_response(self._context(review, text=text, check=check))
+            if action == "save":
+                if draft_id:
+                    reply_services.reply_draft_update(
+                        draft_id=draft_id,
+                        access=self.access,
+                        text=text,
+                        expected_version=_int(request.POST.get("expected_version")),
+                        template_key=request.POST.get("template_key", ""),
+                    )
+                else:
+                    reply_services.reply_draft_create(
+                        review_id=review.pk,
+                        access=self.access,
+                        text=text,
+                        template_key=request.POST.get("template_key") or None,
+                    )
+                messages.success(request, "Saved as a new version; the guard checked it.")
+            elif action == "submit" and draft_id:
+                draft = reply_services.reply_submit(
+                    draft_id=draft_id,
+                    access=self.access,
+                    expected_version=_int(request.POST.get("expected_version")),
+                )
+                messages.success(request, f"Submitted: “{draft.get_status_display()}”.")
+            elif action == "discard" and draft_id:
+                reply_services.reply_discard(draft_id=draft_id, access=self.access)
+                messages.success(request, "Draft discarded.")
+            else:
+                messages.error(request, "Unknown action.")
+        except DomainError as exc:
+            _error(request, exc)
+            if action == "save":
+                return self.render_to_response(self._context(review, text=text))
+        return HttpResponseRedirect(here)
+
+
+class PrivateConversationView(ClinicView):
+    """Open or update a private follow-up of a review (the editor's form)."""
+
+    def post(self, request, review_id: int, *args, **kwargs):
+        back = f"/clinics/{self.clinic.slug}/replies/review/{review_id}/"
+        conversation_id = _int(request.POST.get("conversation_id"))
+        try:
+            if conversation_id:
+                private_conversation_update(
+                    conversation_id=conversation_id,
+                    access=self.access,
+                    status=request.POST.get("status") or None,
+                    notes=request.POST.get("notes"),
+                )
+                messages.success(request, "Private conversation updated.")
+            else:
+                private_conversation_open(
+                    review_id=review_id,
+                    access=self.access,
+                    channel=request.POST.get("channel", ""),
+                    notes=request.POST.get("notes", ""),
+                )
+                messages.success(request, "Private conversation opened.")
+        except DomainError as exc:
+            _error(request, exc)
+        return HttpResponseRedirect(back)
+
+
+class StatementListView(TemplateResponseMixin, ClinicView):
+    template_name = "responses/statements.html"
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(
+            {
+                "clinic": self.clinic,
+                "statements": statements_list(),
+                "can_write": self.access.can(Permission.WRITE),
+                "public_url": f"/statements/{self.clinic.slug}/",
+            }
+        )
+
+    def post(self, request, *args, **kwargs):
+        try:
+            statement = statement_services.statement_create(
+                access=self.access,
+                title=request.POST.get("title", ""),
+                body=request.POST.get("body", ""),
+            )
+        except DomainError as exc:
+            _error(request, exc)
+            return HttpResponseRedirect(request.path)
+        return HttpResponseRedirect(f"{request.path}{statement.pk}/")
+
+
+class StatementEditorView(TemplateResponseMixin, ClinicView):
+    template_name = "responses/statement_editor.html"
+    write_permission = Permission.VIEW  # approvals come here too; the services check
+
+    def _context(self, statement, *, title=None, body=None, check=None) -> dict:
+        version = current_version(statement)
+        title = version.title if title is None else title
+        body = version.body if body is None else body
+        findings = check["findings"] if check else version.guard_findings
+        return {
+            "clinic": self.clinic,
+            "statement": statement,
+            "version": version,
+            "versions": list(statement.versions.all()),
+            "title": title,
+            "body": body,
+            "findings": findings,
+            "verdict": check["verdict"] if check else version.guard_verdict,
+            "checked": check is not None,
+            "facts": [
+                {"fact": f, "sentence": fact_sentence(f), "placeholder": "{fact:" + f.slug + "}"}
+                for f in facts_list(active_only=True)
+            ],
+            "audit": list(audit_for("statement", statement.pk)),
+            "outbox": list(statement.outbox_items.all()),
+            "can_write": self.access.can(Permission.WRITE),
+            "can_override": self.access.can(Permission.LEGAL_OVERRIDE),
+            "can_act": can_act_now(self.access, statement),
+            "step": Step(STEP_FOR_STATUS[statement.status]).label
+            if statement.status in STEP_FOR_STATUS
+            else "",
+            "public_url": f"/statements/{self.clinic.slug}/",
+            "check_url": f"/clinics/{self.clinic.slug}/api/v1/compliance/check",
+        }
+
+    def _statement(self, statement_id: int):
+        statement = statement_get(statement_id)
+        if statement is None:
+            raise Http404("Not found.")
+        return statement
+
+    def get(self, request, statement_id: int, *args, **kwargs):
+        return self.render_to_response(self._context(self._statement(statement_id)))
+
+    def post(self, request, statement_id: int, *args, **kwargs):
+        statement = self._statement(statement_id)
+        action = request.POST.get("action", "save")
+        title, body = request.POST.get("title", ""), request.POST.get("body", "")
+        expected = _int(request.POST.get("expected_version"))
+        s = statement_services
+        try:
+            if action == "check":
+                check = guard_check(f"{title}\n\n{body}", clinic=self.clinic)
+                return self.render_to_response(
+                    self._context(statement, title=title, body=body, check=check)
+                )
+            if action == "save":
+                s.statement_update(
+                    statement_id=statement.pk,
+                    access=self.access,
+                    title=title,
+                    body=body,
+                    expected_version=expected,
+                )
+                messages.success(request, "Saved as a new version; the guard checked it.")
+            elif action == "submit":
+                s.statement_submit(
+                    statement_id=statement.pk, access=self.access, expected_version=expected
+                )
+                messages.success(request, "Submitted for approval.")
+            elif action == "publish":
+                s.statement_publish(
+                    statement_id=statement.pk, access=self.access, expected_version=expected
+                )
+                messages.success(request, "Published: on the public page and being pinned.")
+            elif action == "unpin":
+                s.statement_unpin(statement_id=statement.pk, access=self.access)
+                messages.success(request, "Unpinned: taken off the public page and the channels.")
+            elif action == "discard":
+                s.statement_discard(statement_id=statement.pk, access=self.access)
+                messages.success(request, "Statement discarded.")
+            else:
+                messages.error(request, "Unknown action.")
+        except DomainError as exc:
+            _error(request, exc)
+            if action == "save":
+                return self.render_to_response(self._context(statement, title=title, body=body))
+        return HttpResponseRedirect(request.path)
+
+
+class OutboxView(TemplateResponseMixin, ClinicView):
+    """Everything being published: items to post by hand (copy the text, post it, mark it
+    posted), failures with the platform's own message (retry), and what was sent."""
+
+    template_name = "responses/outbox.html"
+
+    def get(self, request, *args, **kwargs):
+        items = list(outbox_list()[:200])
+        groups = [
+            ("manual", "To post by hand", [i for i in items if i.status == OutboxStatus.MANUAL]),
+            ("failed", "Failed", [i for i in items if i.status == OutboxStatus.FAILED]),
+            (
+                "waiting",
+                "Waiting or sending",
+                [i for i in items if i.status in (OutboxStatus.PENDING, OutboxStatus.SENDING)],
+            ),
+            (
+                "done",
+                "Done",
+                [
+                    i
+                    for i in items
+                    if i.status
+                    in (OutboxStatus.SENT, OutboxStatus.POSTED_BY_HAND, OutboxStatus.CANCELLED)
+                ],
+            ),
+        ]
+        return self.render_to_response(
+            {
+                "clinic": self.clinic,
+                "groups": groups,
+                "can_write": self.access.can(Permission.WRITE),
+            }
+        )
+
+    def post(self, request, *args, **kwargs):
+        item_id = _int(request.POST.get("item"))
+        action = request.POST.get("action")
+        try:
+            if item_id and action == "mark_posted":
+                outbox_mark_posted(
+                    item_id=item_id,
+                    access=self.access,
+                    url=request.POST.get("url", ""),
+                    note=request.POST.get("note", ""),
+                )
+                messages.success(request, "Marked as posted by hand.")
+            elif item_id and action == "retry":
+                outbox_retry(item_id=item_id, access=self.access)
+                messages.success(request, "Queued again.")
+            else:
+                messages.error(request, "Unknown action.")
+        except DomainError as exc:
+            _error(request, exc)
+        return HttpResponseRedirect(request.path)
+
+
+class PublicStatementsView(View):
+    """/statements/<clinic-slug>/: the clinic's pinned statements, for anyone, without
+    signing in. Plain HTML, no scripts. Outside any clinic URL, so it switches to the
+    clinic's schema itself; an unknown clinic is a 404."""
+
+    http_method_names = ["get", "head"]
+
+    def get(self, request, clinic_slug: str):
+        clinic = Clinic.objects.filter(slug=clinic_slug).first()
+        if clinic is None:
+            raise Http404("No such clinic.")
+        with schema_context(clinic.schema_name):
+            html = render_to_string(
+                "responses/public_statements.html",
+                {"clinic": clinic, "statements": statements_public()},
+                request=None,
+            )
+        response = HttpResponse(html)
+        response["Cache-Control"] = "public, max-age=60"
+        return response

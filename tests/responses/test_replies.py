@@ -1,0 +1,274 @@
+"""Templates and suggestions, the fact sheet, the compliance check (API and command), private
+follow-up, the audit trail's append-only guarantee, and the reply pages."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.db import DatabaseError, connection, transaction
+from django_tenants.utils import schema_context
+
+from responses.models import AuditEntry, PrivateConversation
+from responses.services.common import Who, audit_record
+from scoring.models import ReviewScore
+from tests.responses.conftest import BLOCK_TEXT, OK_TEXT, review_in
+
+FACT = {
+    "slug": "vaccine-storage",
+    "title": "Vaccine storage",
+    "statement": "Vaccines are kept in medical-grade refrigerators monitored around the clock.",
+    "source": "State immunization program site visit",
+    "verified_on": "2026-03-01",
+    "topics": ["vaccines_misinformation"],
+}
+
+
+def test_facts_are_managed_by_managers_and_quoted_with_source_and_date(clinic_a, as_user):
+    manager = as_user("alpha_manager", clinic_a)
+    writer = as_user("alpha_writer", clinic_a)
+    assert writer.post("facts/", FACT).status_code == 403
+    created = manager.post("facts/", FACT)
+    assert created.status_code == 201, created.json()
+    assert created.json()["placeholder"] == "{fact:vaccine-storage}"
+    assert manager.post("facts/", FACT).status_code == 409
+    future = manager.post("facts/", {**FACT, "slug": "x", "verified_on": "2999-01-01"})
+    assert future.status_code == 400
+    assert "verified_on" in future.json()["fields"]
+    assert [f["slug"] for f in writer.get("facts/").json()["results"]] == ["vaccine-storage"]
+
+    # a draft quoting it gets the verified wording and its source
+    review = review_in(clinic_a)
+    draft = writer.post(
+        "drafts/",
+        {"review_id": review.pk, "text": "Thank you for asking. {fact:vaccine-storage}"},
+    ).json()
+    assert draft["text"] == (
+        "Thank you for asking. Vaccines are kept in medical-grade refrigerators monitored "
+        "around the clock (source: State immunization program site visit)."
+    )
+    fact_id = created.json()["id"]
+    assert manager.patch(f"facts/{fact_id}/", {"title": "Storage"}).json()["title"] == "Storage"
+    assert manager.client.delete(manager.url(f"facts/{fact_id}/")).status_code == 204
+
+
+def test_unfilled_placeholders_cannot_be_submitted(clinic_b, as_user):
+    # clinic B has no phone, e-mail nor contact page: {contact_line} stays as it is
+    review = review_in(clinic_b)
+    writer = as_user("alpha_writer", clinic_b)
+    draft = writer.post(
+        "drafts/", {"review_id": review.pk, "text": "Please contact us at {contact_line}."}
+    ).json()
+    assert draft["text"] == "Please contact us at {contact_line}."
+    refused = writer.post(f"drafts/{draft['id']}/submit/")
+    assert refused.status_code == 400
+    assert refused.json()["fields"]["text"] == ["{contact_line} has no value in this clinic."]
+
+
+def test_template_library_has_the_builtins_and_the_clinics_own(clinic_a, as_user):
+    writer = as_user("alpha_writer", clinic_a)
+    keys = [t["key"] for t in writer.get("reply-templates/").json()]
+    assert keys == ["acknowledge", "thank", "move-private", "factual-correction", "apology"]
+    manager = as_user("alpha_manager", clinic_a)
+    own = {
+        "key": "thank",
+        "name": "Thank (ours)",
+        "category": "thank",
+        "body": "Thank you! — {clinic_name}",
+    }
+    assert writer.post("reply-templates/", own).status_code == 403
+    assert manager.post("reply-templates/", own).status_code == 201
+    thanks = writer.get("reply-templates/", category="thank").json()
+    assert [(t["key"], t["name"], t["builtin"]) for t in thanks] == [
+        ("thank", "Thank (ours)", False)
+    ]
+    # a draft from a template has the clinic's details filled in
+    review = review_in(clinic_a)
+    draft = writer.post("drafts/", {"review_id": review.pk, "template_key": "thank"}).json()
+    assert draft["text"] == "Thank you! — Clinic A"
+
+
+@pytest.mark.parametrize(
+    ("label", "topics", "flags", "category"),
+    [
+        ("positive", (), (), "thank"),
+        ("neutral", (), (), "acknowledge"),
+        ("negative", ("wait_time",), (), "apology"),
+        ("negative", ("clinical_outcome",), ("self_disclosed_health",), "move_private"),
+        ("negative", ("vaccines_misinformation",), ("misinformation",), "factual_correction"),
+        (None, (), (), "acknowledge"),
+    ],
+    ids=["positive", "neutral", "negative", "health-disclosure", "misinformation", "unscored"],
+)
+def test_suggestion_follows_sentiment_topics_and_flags(
+    label, topics, flags, category, clinic_a, as_user
+):
+    manager = as_user("alpha_manager", clinic_a)
+    manager.post("facts/", FACT)
+    review = review_in(clinic_a)
+    if label:
+        with schema_context(clinic_a.schema_name):
+            ReviewScore.objects.create(
+                review=review,
+                model_version="test",
+                label=label,
+                score=0.0,
+                topics=[{"name": t, "triggers": [t]} for t in topics],
+                flags=[{"name": f, "evidence": [f]} for f in flags],
+            )
+    suggestion = manager.get(f"reviews/{review.pk}/suggestion/").json()
+    assert suggestion["category"] == category
+    assert suggestion["unresolved"] == []
+    assert "{" not in suggestion["text"]
+    if category == "factual_correction":
+        assert "medical-grade refrigerators" in suggestion["text"]
+        assert suggestion["facts"] == ["vaccine-storage"]
+    if category in ("move_private", "apology", "acknowledge"):
+        assert "+1 555 0100" in suggestion["text"]  # the clinic's phone, to take it private
+    # and a draft started without text or template starts from it
+    draft = as_user("alpha_writer", clinic_a).post("drafts/", {"review_id": review.pk}).json()
+    assert draft["text"] == suggestion["text"]
+    assert draft["guard"]["verdict"] == "ok"
+
+
+def test_compliance_check_endpoint(clinic_a, as_user, api):
+    review = review_in(clinic_a, text="My root canal hurt for a week.")
+    viewer = as_user("a_viewer", clinic_a)
+    ok = viewer.post("compliance/check", {"text": OK_TEXT})
+    assert ok.status_code == 200
+    assert ok.json() == {"verdict": "ok", "findings": []}
+    echoed = viewer.post(
+        "compliance/check", {"text": "Sorry your root canal hurt.", "review_id": review.pk}
+    ).json()
+    assert echoed["verdict"] == "block"
+    finding = next(f for f in echoed["findings"] if f["kind"] == "health_detail")
+    assert (finding["text"], finding["start"], finding["end"]) == ("root canal", 11, 21)
+    assert finding["message"] and finding["suggestion"]
+    assert viewer.post("compliance/check", {"text": "x", "review_id": 99999}).status_code == 404
+    assert viewer.post("compliance/check", {}).json()["code"] == "invalid"
+    assert api(None).post(f"/clinics/{clinic_a.slug}/api/v1/compliance/check").status_code == 401
+
+
+def test_check_reply_command_reads_json_lines(monkeypatch, capsys):
+    lines = [
+        json.dumps({"text": OK_TEXT}),
+        json.dumps({"text": "Sorry your root canal hurt.", "review": "My root canal hurt"}),
+        "{not json",
+        "",
+        json.dumps({"review": "no text"}),
+        json.dumps({"text": BLOCK_TEXT}),
+    ]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
+    call_command("check_reply")
+    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [o.get("verdict") or o.get("line") for o in out] == ["ok", "block", 3, 5, "block"]
+    assert out[0] == {"verdict": "ok", "findings": []}
+    assert {f["kind"] for f in out[1]["findings"]} >= {"health_detail"}
+    assert out[2]["error"].startswith("Expecting property name")
+    assert out[3] == {"line": 5, "error": '"text" must be a string'}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda pk: AuditEntry.objects.filter(pk=pk).update(comment="rewritten"),
+        lambda pk: AuditEntry.objects.filter(pk=pk).delete(),
+        lambda pk: connection.cursor().execute(
+            "DELETE FROM responses_auditentry WHERE id = %s", [pk]
+        ),
+    ],
+    ids=["orm-update", "orm-delete", "sql-delete"],
+)
+def test_audit_trail_cannot_be_updated_or_deleted(change, clinic_a, clinic_b):
+    for clinic in (clinic_a, clinic_b):  # clinic B's schema was cloned: the trigger came along
+        with schema_context(clinic.schema_name):
+            entry = audit_record(
+                object_type="reply", object_id=1, action="created", who=Who("user:1", "Someone")
+            )
+            with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+                change(entry.pk)
+            assert AuditEntry.objects.get(pk=entry.pk).comment == ""
+
+
+def test_private_conversation_is_internal(clinic_a, as_user):
+    review = review_in(clinic_a)
+    writer = as_user("alpha_writer", clinic_a)
+    assert (
+        as_user("a_viewer", clinic_a)
+        .post(f"reviews/{review.pk}/private-conversations/", {"channel": "phone"})
+        .status_code
+        == 403
+    )
+    opened = writer.post(
+        f"reviews/{review.pk}/private-conversations/",
+        {"channel": "phone", "notes": "Called back; billing fixed."},
+    )
+    assert opened.status_code == 201
+    conversation = opened.json()
+    assert (conversation["status"], conversation["channel"]) == ("open", "phone")
+    closed = writer.patch(f"private-conversations/{conversation['id']}/", {"status": "closed"})
+    assert closed.json()["status"] == "closed" and closed.json()["closed_at"]
+    audit = writer.get("audit/", object_type="private_conversation").json()["results"]
+    assert [a["action"] for a in audit] == ["closed", "opened"]
+    assert all("billing" not in json.dumps(a) for a in audit)
+    with schema_context(clinic_a.schema_name):
+        assert PrivateConversation.objects.get().notes == "Called back; billing fixed."
+
+
+def test_editor_page_lists_findings_and_loads_the_live_check_script(clinic_a, as_user):
+    review = review_in(clinic_a)
+    writer = as_user("alpha_writer", clinic_a)
+    page_url = f"/clinics/{clinic_a.slug}/replies/review/{review.pk}/"
+    # before any draft: the suggestion is in the editor, and a template can be loaded instead
+    fresh = writer.client.get(page_url).content.decode()
+    assert "Suggested: <strong>Acknowledge</strong>" in fresh and "+1 555 0100" in fresh
+    loaded = writer.client.get(page_url, {"template": "thank"}).content.decode()
+    assert "Thank you for your kind words!" in loaded
+    # saving from the page makes version 1 and lists what the guard found
+    saved = writer.client.post(page_url, {"action": "save", "text": BLOCK_TEXT})
+    assert saved.status_code == 302
+    html = writer.client.get(page_url).content.decode()
+    assert '<label for="reply-text">' in html
+    assert "/static/js/responses_editor.js" in html
+    assert "<script>" not in html  # no inline scripts (CSP)
+    assert "Says the clinic reviewed the reviewer&#x27;s chart, file or account." in html
+    assert "<mark" in html and "reviewed your chart" in html
+    # "check" shows findings without saving
+    checked = writer.client.post(page_url, {"action": "check", "text": OK_TEXT})
+    assert checked.status_code == 200
+    assert 'pill positive">OK' in checked.content.decode()
+    # a viewer sees the page but no form
+    viewer_html = as_user("a_viewer", clinic_a).client.get(page_url).content.decode()
+    assert 'id="reply-text"' not in viewer_html
+
+
+def test_approval_queue_shows_the_diff_and_approves_from_a_phone(clinic_a, as_user):
+    review = review_in(clinic_a)
+    writer = as_user("alpha_writer", clinic_a)
+    draft_id = writer.post("drafts/", {"review_id": review.pk, "text": OK_TEXT}).json()["id"]
+    writer.patch(f"drafts/{draft_id}/", {"text": OK_TEXT.replace("help", "make it right")})
+    writer.post(f"drafts/{draft_id}/submit/")
+    as_user("alpha_manager", clinic_a).post(f"drafts/{draft_id}/approve/")
+    approver = as_user("a_approver", clinic_a).client
+    html = approver.get(f"/clinics/{clinic_a.slug}/replies/").content.decode()
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    assert '<ins><span class="sr-only">added: </span>make it right.</ins>' in html
+    assert '<del><span class="sr-only">removed: </span>help.</del>' in html
+    assert "Approve version 2" in html and "Reject with this comment" in html
+    assert "<table" not in html  # cards, not wide tables: readable at 375 px
+    # reject from the page, with a comment
+    response = approver.post(
+        f"/clinics/{clinic_a.slug}/replies/act/",
+        {
+            "kind": "reply",
+            "id": draft_id,
+            "action": "reject",
+            "comment": "Please add our e-mail.",
+            "expected_status": "pending_client",
+            "expected_version": 2,
+        },
+    )
+    assert response.status_code == 302
+    assert writer.get(f"drafts/{draft_id}/").json()["last_comment"] == "Please add our e-mail."
