@@ -10,7 +10,7 @@ from clinics.access import Permission
 from clinics.models import Clinic
 from clinics.selectors import clinics_for_actor
 from clinics.services import clinic_create
-from core.api import ClinicAPIView, PublicAPIView, paginated_response
+from core.api import ClinicAPIView, Pagination, PublicAPIView, paginated_response
 
 
 class ClinicOutputSerializer(serializers.ModelSerializer):
@@ -39,6 +39,8 @@ class ClinicOutputSerializer(serializers.ModelSerializer):
 
 class ClinicListApi(PublicAPIView):
     """The clinics the caller may reach; agency owners and managers create clinics here."""
+
+    pagination_class = Pagination
 
     class ClinicListInputSerializer(serializers.Serializer):
         agency = serializers.SlugField(

@@ -214,6 +214,8 @@ class FeedPagination(CursorPagination):
 
 
 def paginated_response(view, queryset, serializer_class, *, paginator_class=None):
-    paginator = (paginator_class or Pagination)()
+    """One page of `queryset`. Views that paginate declare `pagination_class`, which is also
+    how the OpenAPI document learns that their list is wrapped in a page envelope."""
+    paginator = (paginator_class or getattr(view, "pagination_class", None) or Pagination)()
     page = paginator.paginate_queryset(queryset, view.request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)

@@ -6,7 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ParseError, ValidationError
-from rest_framework.parsers import MultiPartParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from clinics.access import Permission
@@ -122,6 +122,8 @@ class ReviewListApi(ClinicAPIView):
     """Reviews and mentions of this clinic, newest first, with filters. Cursor-paginated:
     follow `next` (no total count: a clinic's history can be large)."""
 
+    pagination_class = FeedPagination
+
     @extend_schema(parameters=_FILTER_PARAMS, responses=ReviewOutputSerializer(many=True))
     def get(self, request):
         filters = ReviewFilterSerializer(data=request.query_params)
@@ -175,6 +177,8 @@ class ReviewIngestApi(ClinicAPIView):
     use) or `source_id`. Per-item results: created / updated / unchanged / rejected with the
     reasons. Send an `Idempotency-Key` header to make a retry safe."""
 
+    parser_classes = [JSONParser]
+
     @extend_schema(
         request=OpenApiTypes.OBJECT,
         responses={200: IngestResultSerializer},
@@ -184,6 +188,10 @@ class ReviewIngestApi(ClinicAPIView):
         length = int(request.META.get("CONTENT_LENGTH") or 0)
         if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             raise _TooLarge()
+        try:
+            body_hash = request_hash(request.body)  # read first: the parser then reads a copy
+        except RequestDataTooBig:
+            raise _TooLarge() from None
         body = _json_body(request)
         items = body.get("items") if isinstance(body, dict) and "items" in body else body
         if isinstance(items, dict):
@@ -197,7 +205,7 @@ class ReviewIngestApi(ClinicAPIView):
         response = items_ingest_idempotent(
             raw_items=items,
             idempotency_key=request.headers.get("Idempotency-Key", "").strip() or None,
-            body_hash=request_hash(request.body),
+            body_hash=body_hash,
         )
         return Response(response, status=status.HTTP_200_OK)
 

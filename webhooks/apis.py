@@ -6,7 +6,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from clinics.access import Permission
-from core.api import ClinicAPIView, paginated_response
+from core.api import ClinicAPIView, Pagination, paginated_response
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
 from webhooks.selectors import deliveries_for_subscription, subscriptions_list
 from webhooks.services import (
@@ -155,6 +155,8 @@ class DeliveryFilterSerializer(serializers.Serializer):
 class WebhookDeliveryListApi(ClinicAPIView):
     """The delivery log of one subscription, newest first, 50 a page (`?page=`,
     `?page_size=`); `?status=pending|delivered|failed` filters it."""
+
+    pagination_class = Pagination
 
     @extend_schema(
         parameters=[DeliveryFilterSerializer], responses=DeliveryOutputSerializer(many=True)

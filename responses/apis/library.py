@@ -10,7 +10,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from clinics.access import Permission
-from core.api import ClinicAPIView, paginated_response
+from core.api import ClinicAPIView, Pagination, paginated_response
 from feeds.models import Review
 from responses.apis.serializers import (
     AuditEntrySerializer,
@@ -111,6 +111,8 @@ class FactListApi(ClinicAPIView):
     """The clinic's fact sheet: verified facts, each with its source and the date it was
     verified. Replies and statements quote one as {fact:<slug>}."""
 
+    pagination_class = Pagination
+
     write_permission = Permission.MANAGE
 
     @extend_schema(responses=FactOutputSerializer(many=True))
@@ -201,6 +203,8 @@ class _AuditFilter(serializers.Serializer):
 class AuditListApi(ClinicAPIView):
     """The append-only audit trail of replies, statements, the outbox and the fact sheet,
     newest first."""
+
+    pagination_class = Pagination
 
     @extend_schema(
         parameters=[

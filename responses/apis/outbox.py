@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from core.api import ClinicAPIView, paginated_response
+from core.api import ClinicAPIView, Pagination, paginated_response
 from core.errors import ValidationFailed
 from responses.apis.serializers import MarkPostedInputSerializer, OutboxItemSerializer
 from responses.models import OutboxStatus
@@ -17,6 +17,8 @@ from responses.services.outbox import outbox_mark_posted, outbox_retry
 
 
 class OutboxListApi(ClinicAPIView):
+    pagination_class = Pagination
+
     @extend_schema(
         parameters=[OpenApiParameter("status", OpenApiTypes.STR, enum=OutboxStatus.values)],
         responses=OutboxItemSerializer(many=True),

@@ -10,7 +10,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from clinics.access import Permission
-from core.api import ClinicAPIView, paginated_response
+from core.api import ClinicAPIView, Pagination, paginated_response
 from responses.apis.serializers import (
     ApproveSerializer,
     AuditEntrySerializer,
@@ -53,6 +53,8 @@ class DraftListApi(_DraftApi):
     """Reply drafts, most recently changed first. POST starts the reply to a review: from
     `text`, from the template `template_key`, or (neither given) from the suggested template;
     a review has at most one open draft (409 `draft_exists`)."""
+
+    pagination_class = Pagination
 
     @extend_schema(
         parameters=[
@@ -200,6 +202,8 @@ class ReviewPrivateConversationApi(ClinicAPIView):
 
 
 class PrivateConversationListApi(ClinicAPIView):
+    pagination_class = Pagination
+
     @extend_schema(responses=PrivateConversationSerializer(many=True))
     def get(self, request):
         return paginated_response(self, private_conversations_list(), PrivateConversationSerializer)

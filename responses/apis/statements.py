@@ -9,7 +9,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from clinics.access import Permission
-from core.api import ClinicAPIView, paginated_response
+from core.api import ClinicAPIView, Pagination, paginated_response
 from responses.apis.serializers import (
     ApproveSerializer,
     ExpectSerializer,
@@ -45,6 +45,8 @@ class _StatementApi(ClinicAPIView):
 
 class StatementListApi(_StatementApi):
     """The clinic's statements. POST writes a new one (version 1, checked by the guard)."""
+
+    pagination_class = Pagination
 
     @extend_schema(responses=StatementOutputSerializer(many=True))
     def get(self, request):

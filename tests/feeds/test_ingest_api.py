@@ -212,3 +212,11 @@ def test_new_reviews_emit_review_created_webhooks(api, clinic_a, settings):
         deliveries = list(WebhookDelivery.objects.filter(event="review.created"))
     assert sorted(d.payload["review"]["external_id"] for d in deliveries) == ["g-1", "g-2"]
     assert {d.payload["review"]["source"] for d in deliveries} == {"google"}
+
+
+def test_a_form_body_is_415_and_stores_nothing(api, clinic_a):
+    before = count(clinic_a)
+    response = api("key_a").post(URL, {"items": "x"})  # multipart form
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"
+    assert count(clinic_a) == before
