@@ -190,6 +190,10 @@ SPECTACULAR_SETTINGS = {
         "ApprovalStatusEnum": "responses.models.ApprovalStatus",
         "ConversationStatusEnum": "responses.models.ConversationStatus",
         "GuardVerdictEnum": "responses.models.Verdict",
+        "IncidentStatusEnum": "crisis.models.IncidentStatus",
+        "IncidentKindEnum": "crisis.models.IncidentKind",
+        "IncidentEventKindEnum": "crisis.models.EventKind",
+        "IncidentSeverityEnum": "crisis.models.Severity",
     },
 }
 

@@ -1,5 +1,73 @@
 """Routes of this app inside a clinic (mounted under /clinics/<slug>/ by config.urls_tenant).
 `api_patterns` go under api/v1/, `page_patterns` at the clinic root."""
 
-api_patterns: list = []
-page_patterns: list = []
+from django.urls import path
+
+from crisis.apis import (
+    DetectorSettingsApi,
+    IncidentAcknowledgeApi,
+    IncidentAssignApi,
+    IncidentCountsApi,
+    IncidentDetailApi,
+    IncidentListApi,
+    IncidentNoteApi,
+    IncidentReviewApi,
+    IncidentReviewExportApi,
+    IncidentStatusApi,
+    ResponsePlanApi,
+    ResponsePlanVersionApi,
+    ReviewApplyToPlanApi,
+)
+from crisis.views import (
+    IncidentListView,
+    IncidentReviewView,
+    IncidentRoomView,
+    ResponsePlanView,
+)
+
+api_patterns: list = [
+    path("incidents/", IncidentListApi.as_view(), name="incident-list"),
+    path("incidents/counts/", IncidentCountsApi.as_view(), name="incident-counts"),
+    path("incidents/<int:incident_id>/", IncidentDetailApi.as_view(), name="incident-detail"),
+    path(
+        "incidents/<int:incident_id>/acknowledge/",
+        IncidentAcknowledgeApi.as_view(),
+        name="incident-acknowledge",
+    ),
+    path(
+        "incidents/<int:incident_id>/status/", IncidentStatusApi.as_view(), name="incident-status"
+    ),
+    path("incidents/<int:incident_id>/notes/", IncidentNoteApi.as_view(), name="incident-notes"),
+    path(
+        "incidents/<int:incident_id>/assign/", IncidentAssignApi.as_view(), name="incident-assign"
+    ),
+    path(
+        "incidents/<int:incident_id>/review/", IncidentReviewApi.as_view(), name="incident-review"
+    ),
+    path(
+        "incidents/<int:incident_id>/review/export/",
+        IncidentReviewExportApi.as_view(),
+        name="incident-review-export",
+    ),
+    path(
+        "incidents/<int:incident_id>/review/apply-to-plan/",
+        ReviewApplyToPlanApi.as_view(),
+        name="incident-review-apply",
+    ),
+    path("crisis/settings/", DetectorSettingsApi.as_view(), name="crisis-settings"),
+    path("crisis/response-plan/", ResponsePlanApi.as_view(), name="response-plan"),
+    path(
+        "crisis/response-plan/versions/<int:version>/",
+        ResponsePlanVersionApi.as_view(),
+        name="response-plan-version",
+    ),
+]
+
+page_patterns: list = [
+    path("incidents/", IncidentListView.as_view(), name="incidents"),
+    path("incidents/<int:incident_id>/", IncidentRoomView.as_view(), name="incident-room"),
+    path(
+        "incidents/<int:incident_id>/review/", IncidentReviewView.as_view(), name="incident-review"
+    ),
+    path("response-plan/", ResponsePlanView.as_view(), name="response-plan"),
+]

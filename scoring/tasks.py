@@ -33,12 +33,6 @@ def _load_model_in_child(**kwargs) -> None:
 
     if "ml" not in os.environ.get("CAREWATCH_WORKER_QUEUES", "default,ml"):
         return
-    try:
-        import torch
-
-        torch.set_num_threads(1)
-    except ImportError:
-        pass
     from scoring.engine import get_scorer
 
     get_scorer()
@@ -50,7 +44,7 @@ def _pending(review_ids: list[int], version: str) -> list[Review]:
         .exclude(scores__model_version=version)
         .exclude(scoring_failure__parked_at__isnull=False)
         .select_related("scoring_failure")
-        .only("id", "text")
+        .only("id", "text", "scoring_failure__attempts", "scoring_failure__parked_at")
         .order_by("pk")
     )
 

@@ -35,7 +35,9 @@ class Carewatch:
         data = json.dumps(body).encode() if body is not None else None
         for attempt in range(retries):
             request = urllib.request.Request(
-                url, data=data, method=method,
+                url,
+                data=data,
+                method=method,
                 headers={**self.headers, "Content-Type": "application/json", **(headers or {})},
             )  # noqa: S310 - the caller's own Carewatch URL
             try:

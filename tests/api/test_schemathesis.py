@@ -7,14 +7,14 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from django.core import signals
+from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from config.wsgi import application
-
-schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+# Not config.wsgi: that one keeps torch out of the process, and other tests here need torch.
+schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
 
 
 @pytest.fixture

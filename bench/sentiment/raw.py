@@ -1,0 +1,182 @@
+"""Raw scoring speed, memory and quality of the shipped scorer, one process on ONE thread.
+
+    python bench/sentiment/raw.py [--data /work/shared/data] [--single 300]
+
+Texts: the real held-out review texts from /work/shared/data (NHS v6 + phase 1 held-out:
+short British patient feedback; drugs.com + druglib test: long drug reviews), scored with the
+full pipeline (sentiment + topics + flags), batched (batch 32, sorted by length, dynamic
+padding) and one at a time. RSS is this process's resident memory after loading the model and
+after scoring (and its peak). The quality table is scoring.ml.evaluate's, VADER beside it; the
+int8-vs-fp32 rows come from the model card (measured at training time: the fp32 file is not
+shipped). Prints a table and writes bench/sentiment/raw.json.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["OMP_NUM_THREADS"] = "1"
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("CAREWATCH_ORT_THREADS", "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from scoring.ml import data as D  # noqa: E402
+
+
+def rss_mb() -> dict:
+    out = {}
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                key, val = line.split(":")
+                out[key] = round(int(val.split()[0]) / 1024, 1)
+    return {"rss_mb": out.get("VmRSS"), "peak_rss_mb": out.get("VmHWM")}
+
+
+def timed(fn, *args) -> float:
+    start = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", default="/work/shared/data")
+    parser.add_argument(
+        "--single", type=int, default=300, help="texts per set scored one at a time"
+    )
+    parser.add_argument("--out", default=str(Path(__file__).with_name("raw.json")))
+    args = parser.parse_args()
+
+    base = rss_mb()
+    t0 = time.perf_counter()
+    from scoring.ml.engine import ScorerConfig, load_scorer
+
+    scorer = load_scorer(ScorerConfig(model="default", threads=1, batch_size=32))
+    load_s = time.perf_counter() - t0
+    after_load = rss_mb()
+
+    held = D.sentiment_heldout(args.data)
+    sets = {
+        "NHS held-out (v6 + phase1)": [
+            e.text for e in held["NHS v6 held-out"] + held["NHS phase1 held-out"]
+        ],
+        "drug reviews (drugs.com + druglib test)": [
+            e.text for e in held["drugs_com test"] + held["druglib test"]
+        ],
+    }
+    sets["all held-out reviews"] = (
+        sets["NHS held-out (v6 + phase1)"] + sets["drug reviews (drugs.com + druglib test)"]
+    )
+
+    speed = []
+    for name, texts in sets.items():
+        tokens = [len(ids) for ids in scorer.encoder.token_ids(texts)]
+        batched_s = timed(scorer.score, texts)
+        sample = texts[:: max(1, len(texts) // args.single)][: args.single]
+
+        def one_by_one(items):
+            for t in items:
+                scorer.score([t])
+
+        single_s = timed(one_by_one, sample)
+        speed.append(
+            {
+                "set": name,
+                "texts": len(texts),
+                "median_chars": int(statistics.median(len(t) for t in texts)),
+                "mean_tokens_truncated_128": round(statistics.mean(min(n, 128) for n in tokens), 1),
+                "batched_32_sorted_per_s": round(len(texts) / batched_s, 1),
+                "single_texts": len(sample),
+                "one_at_a_time_per_s": round(len(sample) / single_s, 1),
+            }
+        )
+    after_scoring = rss_mb()
+    heavy = [m for m in ("torch", "transformers", "sklearn", "django") if m in sys.modules]
+
+    from scoring.ml.evaluate import evaluate_all, format_table
+
+    rows = evaluate_all(args.data, scorer=scorer)
+    card = scorer.card
+    quant_rows = [r for r in card.get("held_out_metrics", []) if r["model"] != "VADER"]
+
+    result = {
+        "model_version": scorer.version,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "threads": 1},
+        "load_seconds": round(load_s, 2),
+        "rss_mb": {
+            "before_load": base["rss_mb"],
+            "after_load": after_load["rss_mb"],
+            "after_scoring": after_scoring["rss_mb"],
+            "peak": after_scoring["peak_rss_mb"],
+        },
+        "modules_loaded_by_inference_path": {"heavy_modules_before_evaluation": heavy},
+        "throughput": speed,
+        "quality": rows,
+        "quality_int8_vs_fp32_from_model_card": quant_rows,
+        "targets": {},
+    }
+    nhs = {r["model"]: r for r in rows if r["dataset"] == "NHS v6 held-out"}
+    ours, vader = nhs[scorer.version], nhs["VADER"]
+    allset = next(s for s in speed if s["set"] == "all held-out reviews")
+    nhs_speed = speed[0]
+    result["targets"] = {
+        ">=200/s batched, one thread (NHS held-out)": [
+            nhs_speed["batched_32_sorted_per_s"],
+            nhs_speed["batched_32_sorted_per_s"] >= 200,
+        ],
+        ">=200/s batched, one thread (all held-out, incl. long drug reviews)": [
+            allset["batched_32_sorted_per_s"],
+            allset["batched_32_sorted_per_s"] >= 200,
+        ],
+        "RSS < 600 MB after scoring": [after_scoring["rss_mb"], after_scoring["rss_mb"] < 600],
+        "NHS v6 macro-F1 >= VADER + 0.15": [
+            round(ours["macro_f1"] - vader["macro_f1"], 4),
+            ours["macro_f1"] - vader["macro_f1"] >= 0.15,
+        ],
+        "NHS v6 negative recall >= 0.85": [
+            ours["negative_recall"],
+            ours["negative_recall"] >= 0.85,
+        ],
+    }
+
+    print(f"model {scorer.version}; load {load_s:.2f}s; 1 thread; {os.cpu_count()} CPUs (shared)")
+    print(
+        f"RSS MB: before load {base['rss_mb']}, after load {after_load['rss_mb']}, "
+        f"after scoring {after_scoring['rss_mb']} (peak {after_scoring['peak_rss_mb']})"
+    )
+    print(f"heavy modules imported by the inference path: {heavy or 'none'}")
+    print()
+    print(
+        f"{'set':<42} {'texts':>6} {'med chars':>9} {'tokens':>6} {'batched/s':>10} {'single/s':>9}"
+    )
+    for s in speed:
+        print(
+            f"{s['set']:<42} {s['texts']:>6} {s['median_chars']:>9} {s['mean_tokens_truncated_128']:>6} "
+            f"{s['batched_32_sorted_per_s']:>10} {s['one_at_a_time_per_s']:>9}"
+        )
+    print()
+    print(format_table(rows))
+    if quant_rows:
+        print("\nint8 vs fp32 (model card, measured at training time)")
+        print(format_table(quant_rows))
+    print()
+    for k, (value, ok) in result["targets"].items():
+        print(f"{'MET ' if ok else 'MISS'} {k}: {value}")
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

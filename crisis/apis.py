@@ -1,0 +1,469 @@
+"""Crisis API under /clinics/<slug>/api/v1/: incidents, their timeline and team, post-crisis
+reviews, the response plan, detector settings. Reads need `view`, changes `write`, settings
+`manage`."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.response import Response
+
+from clinics.access import Permission
+from clinics.models import CrisisRole
+from core.api import ClinicAPIView, paginated_response
+from crisis.models import (
+    DetectorSettings,
+    Incident,
+    IncidentAssignment,
+    IncidentEvent,
+    IncidentKind,
+    IncidentStatus,
+    PostCrisisReview,
+    ResponsePlanVersion,
+)
+from crisis.selectors import (
+    detector_settings_get,
+    incident_counts,
+    incident_get,
+    incidents_filtered,
+    response_plan_current,
+)
+from crisis.services import (
+    actor_label,
+    detector_settings_update,
+    incident_acknowledge,
+    incident_assign,
+    incident_note_add,
+    incident_status_set,
+    response_plan_save,
+    review_apply_to_plan,
+    review_metrics_current,
+    review_update,
+)
+
+MENTIONS_SHOWN = 200
+
+
+# --- serializers --------------------------------------------------------------------------
+
+
+class IncidentOutputSerializer(serializers.ModelSerializer):
+    mention_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "kind",
+            "key",
+            "title",
+            "severity",
+            "status",
+            "trigger",
+            "opened_at",
+            "last_detected_at",
+            "acknowledged_at",
+            "acknowledged_by",
+            "responding_at",
+            "resolved_at",
+            "reviewed_at",
+            "escalated_at",
+            "mention_count",
+        ]
+
+
+class IncidentEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = IncidentEvent
+        fields = ["id", "kind", "message", "actor", "data", "at"]
+
+
+class IncidentAssignmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = IncidentAssignment
+        fields = ["role", "user_id", "user_label", "updated_at"]
+
+
+class IncidentMentionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    source = serializers.CharField(source="source.kind")
+    kind = serializers.CharField()
+    author_name = serializers.CharField()
+    rating = serializers.IntegerField(allow_null=True)
+    text = serializers.CharField()
+    url = serializers.CharField()
+    published_at = serializers.DateTimeField()
+    likes = serializers.IntegerField()
+    shares = serializers.IntegerField()
+    replies = serializers.IntegerField()
+    status = serializers.CharField()
+    sentiment = serializers.SerializerMethodField()
+
+    def get_sentiment(self, review) -> str | None:
+        scores = getattr(review, "score_list", None)
+        return scores[0].label if scores else None
+
+
+class IncidentDetailSerializer(IncidentOutputSerializer):
+    last_evaluation = serializers.JSONField()
+    timeline = IncidentEventSerializer(source="events", many=True)
+    assignments = IncidentAssignmentSerializer(many=True)
+    mentions = serializers.SerializerMethodField()
+    has_review = serializers.SerializerMethodField()
+
+    class Meta(IncidentOutputSerializer.Meta):
+        fields = [
+            *IncidentOutputSerializer.Meta.fields,
+            "last_evaluation",
+            "timeline",
+            "assignments",
+            "mentions",
+            "has_review",
+        ]
+
+    @extend_schema_field(IncidentMentionSerializer(many=True))
+    def get_mentions(self, incident):
+        """The newest linked mentions (at most 200; `mention_count` has them all)."""
+        shown = list(incident.mentions.all()[:MENTIONS_SHOWN])
+        return IncidentMentionSerializer(shown, many=True).data
+
+    def get_has_review(self, incident) -> bool:
+        return PostCrisisReview.objects.filter(incident=incident).exists()
+
+
+class IncidentFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=IncidentStatus.choices, required=False)
+    kind = serializers.ChoiceField(choices=IncidentKind.choices, required=False)
+
+
+class IncidentStatusInputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=IncidentStatus.choices)
+    message = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+
+
+class IncidentNoteInputSerializer(serializers.Serializer):
+    message = serializers.CharField(max_length=5000)
+
+
+class IncidentAssignInputSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=CrisisRole.choices)
+    user_id = serializers.IntegerField(allow_null=True, min_value=1)
+
+
+class IncidentCountsSerializer(serializers.Serializer):
+    unacknowledged = serializers.IntegerField()
+    active = serializers.IntegerField()
+
+
+class PostCrisisReviewSerializer(serializers.ModelSerializer):
+    incident = IncidentOutputSerializer(read_only=True)
+    metrics = serializers.SerializerMethodField()
+    timeline = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PostCrisisReview
+        fields = [
+            "incident",
+            "lessons",
+            "prevention",
+            "metrics",
+            "metrics_frozen_at",
+            "timeline",
+            "edited_by",
+            "plan_version",
+            "created_at",
+            "updated_at",
+        ]
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_metrics(self, review):
+        return review_metrics_current(review)
+
+    @extend_schema_field(IncidentEventSerializer(many=True))
+    def get_timeline(self, review):
+        return IncidentEventSerializer(review.incident.events.all(), many=True).data
+
+
+class PostCrisisReviewInputSerializer(serializers.Serializer):
+    lessons = serializers.CharField(required=False, allow_blank=True, max_length=50_000)
+    prevention = serializers.CharField(required=False, allow_blank=True, max_length=50_000)
+
+
+class ResponsePlanVersionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ResponsePlanVersion
+        fields = ["version", "text", "note", "author", "from_review", "created_at"]
+
+
+class ResponsePlanVersionSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ResponsePlanVersion
+        fields = ["version", "note", "author", "created_at"]
+
+
+class ResponsePlanSerializer(serializers.Serializer):
+    current = ResponsePlanVersionSerializer(allow_null=True)
+    versions = ResponsePlanVersionSummarySerializer(many=True)
+
+
+class ResponsePlanInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=50_000)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+
+
+class DetectorSettingsSerializer(serializers.ModelSerializer):
+    watch_words = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, max_length=100
+    )
+
+    class Meta:
+        model = DetectorSettings
+        exclude = ["id"]
+        read_only_fields = ["updated_at"]
+
+
+# --- APIs ---------------------------------------------------------------------------------
+
+
+def _incident(incident_id: int) -> Incident:
+    incident = incident_get(incident_id)
+    if incident is None:
+        raise NotFound()
+    return incident
+
+
+def _detail(incident_id: int) -> Response:
+    incident = _incident(incident_id)
+    incident.mention_count = incident.links.count()
+    return Response(IncidentDetailSerializer(incident).data)
+
+
+class IncidentListApi(ClinicAPIView):
+    """The clinic's incidents, newest first; filter by `status` and `kind`."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, enum=IncidentStatus.values),
+            OpenApiParameter("kind", OpenApiTypes.STR, enum=IncidentKind.values),
+        ],
+        responses=IncidentOutputSerializer(many=True),
+    )
+    def get(self, request):
+        filters = IncidentFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        return paginated_response(
+            self, incidents_filtered(**filters.validated_data), IncidentOutputSerializer
+        )
+
+
+class IncidentCountsApi(ClinicAPIView):
+    """How many incidents nobody acknowledged yet, and how many are active."""
+
+    @extend_schema(responses=IncidentCountsSerializer)
+    def get(self, request):
+        return Response(incident_counts())
+
+
+class IncidentDetailApi(ClinicAPIView):
+    """An incident with its timeline, assignees and linked mentions."""
+
+    @extend_schema(responses=IncidentDetailSerializer)
+    def get(self, request, incident_id: int):
+        return _detail(incident_id)
+
+
+class IncidentAcknowledgeApi(ClinicAPIView):
+    """Acknowledge an open incident (stops the escalation). 400 if it is not open."""
+
+    @extend_schema(request=None, responses=IncidentDetailSerializer)
+    def post(self, request, incident_id: int):
+        _incident(incident_id)
+        incident_acknowledge(incident_id=incident_id, actor=actor_label(self.actor))
+        return _detail(incident_id)
+
+
+class IncidentStatusApi(ClinicAPIView):
+    """Change the status: open → acknowledged → responding → resolved → reviewed (forward
+    only; 400 `invalid_transition` otherwise). Resolving drafts the post-crisis review."""
+
+    @extend_schema(request=IncidentStatusInputSerializer, responses=IncidentDetailSerializer)
+    def post(self, request, incident_id: int):
+        data = IncidentStatusInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        incident_status_set(
+            incident_id=incident_id, actor=actor_label(self.actor), **data.validated_data
+        )
+        return _detail(incident_id)
+
+
+class IncidentNoteApi(ClinicAPIView):
+    """Add a note to the timeline."""
+
+    @extend_schema(request=IncidentNoteInputSerializer, responses={201: IncidentDetailSerializer})
+    def post(self, request, incident_id: int):
+        data = IncidentNoteInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        incident_note_add(
+            incident_id=incident_id,
+            message=data.validated_data["message"],
+            actor=actor_label(self.actor),
+        )
+        response = _detail(incident_id)
+        response.status_code = 201
+        return response
+
+
+class IncidentAssignApi(ClinicAPIView):
+    """Give a crisis role of this incident to a person of the clinic or the agency
+    (`user_id: null` clears it)."""
+
+    @extend_schema(request=IncidentAssignInputSerializer, responses=IncidentDetailSerializer)
+    def post(self, request, incident_id: int):
+        data = IncidentAssignInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        incident_assign(
+            incident_id=incident_id,
+            clinic=self.clinic,
+            actor=actor_label(self.actor),
+            **data.validated_data,
+        )
+        return _detail(incident_id)
+
+
+def _review(incident_id: int) -> PostCrisisReview:
+    review = (
+        PostCrisisReview.objects.select_related("incident").filter(incident_id=incident_id).first()
+    )
+    if review is None:
+        raise NotFound("No review yet: it is drafted when the incident is resolved.")
+    return review
+
+
+class IncidentReviewApi(ClinicAPIView):
+    """The post-crisis review (drafted on resolve): trigger, timeline, metrics, and the
+    lessons and prevention steps the team writes. Time to first reply is a proxy until replies
+    are tracked (see `metrics.first_reply_proxy`)."""
+
+    @extend_schema(responses=PostCrisisReviewSerializer)
+    def get(self, request, incident_id: int):
+        return Response(PostCrisisReviewSerializer(_review(incident_id)).data)
+
+    @extend_schema(request=PostCrisisReviewInputSerializer, responses=PostCrisisReviewSerializer)
+    def patch(self, request, incident_id: int):
+        _review(incident_id)
+        data = PostCrisisReviewInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        review = review_update(
+            incident_id=incident_id, actor=actor_label(self.actor), **data.validated_data
+        )
+        return Response(PostCrisisReviewSerializer(review).data)
+
+
+class _JsonOnlyNegotiation(DefaultContentNegotiation):
+    """`?format=` selects the export's format here, not DRF's renderer; errors are JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class IncidentReviewExportApi(ClinicAPIView):
+    """The review as a file: `?format=html` (default) or `?format=pdf`."""
+
+    content_negotiation_class = _JsonOnlyNegotiation
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", OpenApiTypes.STR, enum=["html", "pdf"])],
+        responses={
+            (200, "text/html"): OpenApiResponse(OpenApiTypes.STR),
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY),
+        },
+    )
+    def get(self, request, incident_id: int):
+        from crisis.export import review_html, review_pdf
+
+        fmt = request.query_params.get("format", "html")
+        if fmt not in ("html", "pdf"):
+            raise ValidationError({"format": ["Choose html or pdf."]})
+        review = _review(incident_id)
+        name = f"incident-{incident_id}-review.{fmt}"
+        if fmt == "pdf":
+            response = HttpResponse(review_pdf(review, self.clinic), content_type="application/pdf")
+        else:
+            response = HttpResponse(
+                review_html(review, self.clinic), content_type="text/html; charset=utf-8"
+            )
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+class ReviewApplyToPlanApi(ClinicAPIView):
+    """Append the review's prevention steps to the response plan as a new version."""
+
+    @extend_schema(request=None, responses={201: ResponsePlanVersionSerializer})
+    def post(self, request, incident_id: int):
+        _review(incident_id)
+        version = review_apply_to_plan(incident_id=incident_id, actor=actor_label(self.actor))
+        return Response(ResponsePlanVersionSerializer(version).data, status=201)
+
+
+class ResponsePlanApi(ClinicAPIView):
+    """The clinic's crisis response plan: the current text and every version. PUT stores a
+    new version."""
+
+    @extend_schema(responses=ResponsePlanSerializer)
+    def get(self, request):
+        return Response(
+            {
+                "current": ResponsePlanVersionSerializer(response_plan_current()).data
+                if response_plan_current()
+                else None,
+                "versions": ResponsePlanVersionSummarySerializer(
+                    ResponsePlanVersion.objects.order_by("-version"), many=True
+                ).data,
+            }
+        )
+
+    @extend_schema(
+        request=ResponsePlanInputSerializer, responses={201: ResponsePlanVersionSerializer}
+    )
+    def put(self, request):
+        data = ResponsePlanInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        version = response_plan_save(actor=actor_label(self.actor), **data.validated_data)
+        return Response(ResponsePlanVersionSerializer(version).data, status=201)
+
+
+class ResponsePlanVersionApi(ClinicAPIView):
+    @extend_schema(responses=ResponsePlanVersionSerializer)
+    def get(self, request, version: int):
+        found = ResponsePlanVersion.objects.filter(version=version).first()
+        if found is None:
+            raise NotFound()
+        return Response(ResponsePlanVersionSerializer(found).data)
+
+
+class DetectorSettingsApi(ClinicAPIView):
+    """The clinic's detector thresholds and watch words (defaults until changed). Changing
+    them needs the `manage` permission."""
+
+    write_permission = Permission.MANAGE
+
+    @extend_schema(responses=DetectorSettingsSerializer)
+    def get(self, request):
+        return Response(DetectorSettingsSerializer(detector_settings_get()).data)
+
+    @extend_schema(request=DetectorSettingsSerializer, responses=DetectorSettingsSerializer)
+    def patch(self, request):
+        data = DetectorSettingsSerializer(detector_settings_get(), data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        settings = detector_settings_update(actor=actor_label(self.actor), **data.validated_data)
+        return Response(DetectorSettingsSerializer(settings).data)

@@ -1,0 +1,289 @@
+"""Per-clinic crisis data (lives in each clinic's schema): detector settings, incidents with
+their append-only timeline, linked mentions and assignees, post-crisis reviews and the clinic's
+versioned response plan."""
+
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from core.models import BaseModel
+
+
+class IncidentKind(models.TextChoices):
+    SURGE = "surge", "Negative surge"
+    RATING_DROP = "rating_drop", "Rating drop"
+    VIRAL = "viral", "Viral post"
+    MISINFORMATION = "misinformation", "Misinformation"
+    WATCH_WORD = "watch_word", "Watch word"
+
+
+class Severity(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+SEVERITY_RANK = {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2, Severity.CRITICAL: 3}
+
+
+class IncidentStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESPONDING = "responding", "Responding"
+    RESOLVED = "resolved", "Resolved"
+    REVIEWED = "reviewed", "Reviewed"
+
+
+# Statuses in which an incident is still running: new related mentions attach to it.
+ACTIVE_STATUSES = (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESPONDING)
+
+
+def _pct(low: float, high: float):
+    return [MinValueValidator(low), MaxValueValidator(high)]
+
+
+class DetectorSettings(models.Model):
+    """The clinic's detector thresholds: one row per clinic schema (pk 1). A clinic without a
+    row runs on the defaults below."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    enabled = models.BooleanField(default=True)
+    baseline_days = models.PositiveSmallIntegerField(
+        default=28, validators=[MinValueValidator(14), MaxValueValidator(56)]
+    )
+    escalation_minutes = models.PositiveIntegerField(
+        default=15, validators=[MinValueValidator(1), MaxValueValidator(24 * 60)]
+    )
+    # negative surge
+    surge_enabled = models.BooleanField(default=True)
+    surge_window_minutes = models.PositiveIntegerField(
+        default=120, validators=[MinValueValidator(15), MaxValueValidator(24 * 60)]
+    )
+    surge_min_count = models.PositiveIntegerField(default=5, validators=[MinValueValidator(2)])
+    # The detectors look every few minutes at overlapping windows: ~12 independent 2-hour
+    # windows a day, so p ≤ 1e-4 pages a calm clinic about once in years, not once a month.
+    surge_p_value = models.FloatField(default=0.0001, validators=_pct(1e-9, 0.05))
+    surge_min_ratio = models.FloatField(default=1.5, validators=_pct(1.0, 100.0))
+    # rating drop
+    rating_enabled = models.BooleanField(default=True)
+    rating_window_hours = models.PositiveIntegerField(
+        default=24, validators=[MinValueValidator(1), MaxValueValidator(7 * 24)]
+    )
+    rating_min_count = models.PositiveIntegerField(default=5, validators=[MinValueValidator(2)])
+    rating_min_baseline = models.PositiveIntegerField(default=10, validators=[MinValueValidator(3)])
+    rating_drop = models.FloatField(default=1.0, validators=_pct(0.1, 4.0))
+    # viral post
+    viral_enabled = models.BooleanField(default=True)
+    viral_min_engagement = models.PositiveIntegerField(
+        default=100, validators=[MinValueValidator(5)]
+    )
+    viral_growth_factor = models.FloatField(default=10.0, validators=_pct(1.5, 1000.0))
+    viral_max_age_hours = models.PositiveIntegerField(
+        default=72, validators=[MinValueValidator(1), MaxValueValidator(30 * 24)]
+    )
+    # misinformation
+    misinformation_enabled = models.BooleanField(default=True)
+    misinformation_window_hours = models.PositiveIntegerField(
+        default=48, validators=[MinValueValidator(1), MaxValueValidator(14 * 24)]
+    )
+    misinformation_min_mentions = models.PositiveIntegerField(
+        default=3, validators=[MinValueValidator(2)]
+    )
+    misinformation_similarity = models.FloatField(default=0.25, validators=_pct(0.05, 1.0))
+    # watch words
+    watch_words = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    watch_window_hours = models.PositiveIntegerField(
+        default=24, validators=[MinValueValidator(1), MaxValueValidator(14 * 24)]
+    )
+    watch_min_mentions = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+    watch_skip_positive = models.BooleanField(
+        default=True, help_text="Ignore mentions scored positive (“Dr. Lee was wonderful”)."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "detector settings"
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="detector_settings_single")]
+
+    def __str__(self) -> str:
+        return "Detector settings"
+
+
+class Incident(BaseModel):
+    """A crisis in the making. At most one active incident per (kind, key): later related
+    mentions attach to it instead of opening another (the key is the watch word for watch-word
+    incidents and empty otherwise)."""
+
+    kind = models.CharField(max_length=16, choices=IncidentKind.choices)
+    key = models.CharField(max_length=100, blank=True, default="")
+    title = models.CharField(max_length=300)
+    severity = models.CharField(max_length=8, choices=Severity.choices)
+    status = models.CharField(
+        max_length=16, choices=IncidentStatus.choices, default=IncidentStatus.OPEN, db_index=True
+    )
+    # {"kind", "explanation", "numbers": {...}} as the detector saw it when it opened.
+    trigger = models.JSONField(default=dict)
+    last_evaluation = models.JSONField(default=dict, blank=True)
+    opened_at = models.DateTimeField(db_index=True)
+    last_detected_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.CharField(max_length=200, blank=True, default="")
+    responding_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    mentions = models.ManyToManyField(
+        "feeds.Review", through="IncidentMention", related_name="incidents"
+    )
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "key"],
+                condition=Q(status__in=["open", "acknowledged", "responding"]),
+                name="incident_one_active_per_kind_key",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "escalated_at", "opened_at"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class IncidentMention(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="links")
+    review = models.ForeignKey("feeds.Review", on_delete=models.CASCADE, related_name="+")
+    added_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "review"], name="incident_mention_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"incident {self.incident_id} ← review {self.review_id}"
+
+
+class EventKind(models.TextChoices):
+    OPENED = "opened", "Opened"
+    MENTIONS_ADDED = "mentions_added", "Mentions linked"
+    SEVERITY_RAISED = "severity_raised", "Severity raised"
+    ALSO_DETECTED = "also_detected", "Also detected"
+    NOTIFIED = "notified", "Notified"
+    NOTIFY_FAILED = "notify_failed", "Notification failed"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    STATUS_CHANGED = "status_changed", "Status changed"
+    ASSIGNED = "assigned", "Assigned"
+    NOTE = "note", "Note"
+    ESCALATED = "escalated", "Escalated"
+    REVIEW_DRAFTED = "review_drafted", "Review drafted"
+    REVIEW_EDITED = "review_edited", "Review edited"
+    PLAN_UPDATED = "plan_updated", "Response plan updated"
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("The incident timeline is append-only.")
+
+    def delete(self):
+        raise TypeError("The incident timeline is append-only.")
+
+
+class IncidentEvent(models.Model):
+    """One line of an incident's timeline. Append-only: rows are never changed or deleted
+    (a correction is a new note)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
+    message = models.TextField()
+    actor = models.CharField(max_length=200, default="system")
+    data = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(db_index=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind}: {self.message[:60]}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("The incident timeline is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The incident timeline is append-only.")
+
+
+class IncidentAssignment(BaseModel):
+    """Who handles the incident for one crisis role (a person of the clinic or agency, by the
+    id of their user in the public schema)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="assignments")
+    role = models.CharField(max_length=16)  # clinics.models.CrisisRole
+    user_id = models.BigIntegerField()
+    user_label = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "role"], name="incident_assignment_unique")
+        ]
+
+
+class EngagementSample(models.Model):
+    """A post's engagement (likes + shares + replies) as the detectors saw it: how fast a post
+    grows is measured between samples."""
+
+    review = models.ForeignKey("feeds.Review", on_delete=models.CASCADE, related_name="+")
+    engagement = models.PositiveIntegerField()
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["review", "at"]), models.Index(fields=["at"])]
+
+    def __str__(self) -> str:
+        return f"review {self.review_id}: {self.engagement} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class PostCrisisReview(BaseModel):
+    """Drafted when an incident is resolved. Metrics are computed live until the incident is
+    marked reviewed, then frozen in `metrics`."""
+
+    incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="review")
+    lessons = models.TextField(blank=True, default="")
+    prevention = models.TextField(blank=True, default="")
+    metrics = models.JSONField(default=dict, blank=True)
+    metrics_frozen_at = models.DateTimeField(null=True, blank=True)
+    edited_by = models.CharField(max_length=200, blank=True, default="")
+    plan_version = models.PositiveIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Review of incident #{self.incident_id}"
+
+
+class ResponsePlanVersion(models.Model):
+    """The clinic's crisis response plan, one row per version (the newest is current)."""
+
+    version = models.PositiveIntegerField(unique=True)
+    text = models.TextField()
+    note = models.CharField(max_length=300, blank=True, default="")
+    author = models.CharField(max_length=200, default="system")
+    from_review = models.ForeignKey(
+        PostCrisisReview, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"Response plan v{self.version}"

@@ -1,0 +1,212 @@
+"""Reads for crisis: the history the detectors evaluate, incidents, the crisis team."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from functools import partial
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+
+from clinics.models import Clinic, ClinicMembership
+from crisis.detectors import History, Item
+from crisis.models import (
+    ACTIVE_STATUSES,
+    DetectorSettings,
+    EngagementSample,
+    Incident,
+    IncidentMention,
+    IncidentStatus,
+    ResponsePlanVersion,
+)
+from feeds.models import Review
+
+
+def clinic_current() -> Clinic:
+    """The clinic whose schema the connection is in."""
+    schema = connection.schema_name
+    clinic = Clinic.objects.select_related("agency").filter(schema_name=schema).first()
+    if clinic is None:
+        raise RuntimeError(f"Not inside a clinic's schema (schema {schema!r}).")
+    return clinic
+
+
+def detector_settings_get() -> DetectorSettings:
+    """The clinic's settings, or the defaults (unsaved) when it has never changed them."""
+    return DetectorSettings.objects.filter(pk=1).first() or DetectorSettings(pk=1)
+
+
+def _flag_names(flags) -> tuple[str, ...]:
+    names = []
+    for flag in flags or ():
+        if not isinstance(flag, dict) or not flag.get("name"):
+            continue
+        probability = flag.get("probability")
+        if probability is None or probability >= 0.5:
+            names.append(str(flag["name"]))
+    return tuple(names)
+
+
+# Items of a period with their latest score, in the order of `Item`'s fields. Times come as
+# epoch seconds: parsing ~20,000 timestamps as text costs a busy clinic more than its query (DISTINCT ON over the period's scores: one pass,
+# where a correlated subquery per row costs twice as much on a busy clinic).
+_HISTORY_SQL = """
+SELECT r.id, r.kind, src.kind, EXTRACT(EPOCH FROM r.published_at)::float8, r.rating, s.label,
+       r.likes + r.shares + r.replies, EXTRACT(EPOCH FROM r.updated_at)::float8{columns}
+FROM feeds_review r
+JOIN feeds_source src ON src.id = r.source_id
+LEFT JOIN (
+    SELECT DISTINCT ON (sc.review_id) sc.review_id, sc.label, sc.flags
+    FROM scoring_reviewscore sc JOIN feeds_review r2 ON r2.id = sc.review_id
+    WHERE r2.published_at >= %(start)s AND r2.published_at < %(end)s
+    ORDER BY sc.review_id, sc.created_at DESC, sc.id DESC
+) s ON s.review_id = r.id
+WHERE NOT r.is_deleted AND r.published_at >= %(start)s AND r.published_at < %(end)s
+"""
+
+
+def _rows(start: datetime, end: datetime, *, with_text: bool) -> list[tuple]:
+    if start >= end:
+        return []
+    sql = _HISTORY_SQL.format(columns=", s.flags, r.text" if with_text else "")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"start": start, "end": end})
+        return cursor.fetchall()
+
+
+def history_load(
+    *, start: datetime, end: datetime, text_since: datetime, tz: ZoneInfo | str
+) -> History:
+    """Items published in [start, end) with their latest score's label; text and flags only
+    for those published since `text_since` (the detectors that read text look no further);
+    engagement samples of posts published since then."""
+    split = min(max(text_since, start), end)
+    at = partial(datetime.fromtimestamp, tz=UTC)
+    items = [
+        Item(pk, kind, source, at(published), rating, label, engagement, at(updated))
+        for pk, kind, source, published, rating, label, engagement, updated in _rows(
+            start, split, with_text=False
+        )
+    ]
+    for pk, kind, source, published, rating, label, engagement, updated, flags, text in _rows(
+        split, end, with_text=True
+    ):
+        if isinstance(flags, str):
+            flags = json.loads(flags)
+        items.append(
+            Item(
+                pk,
+                kind,
+                source,
+                at(published),
+                rating,
+                label,
+                engagement,
+                at(updated),
+                flags=_flag_names(flags),
+                text=text,
+            )
+        )
+    samples: dict[int, list[tuple[datetime, int]]] = {}
+    for review_id, at, engagement in (
+        EngagementSample.objects.filter(review__published_at__gte=split, at__lt=end)
+        .order_by("review_id", "at")
+        .values_list("review_id", "at", "engagement")
+    ):
+        samples.setdefault(review_id, []).append((at, engagement))
+    return History(items=items, tz=ZoneInfo(str(tz)), samples=samples)
+
+
+def incidents_active() -> QuerySet[Incident]:
+    return Incident.objects.filter(status__in=ACTIVE_STATUSES)
+
+
+def incidents_resolved_since() -> dict[tuple[str, str], datetime]:
+    """(kind, key) -> when the last incident of that kind and key was resolved."""
+    rows = (
+        Incident.objects.filter(resolved_at__isnull=False)
+        .values("kind", "key")
+        .annotate(last=Max("resolved_at"))
+    )
+    return {(row["kind"], row["key"]): row["last"] for row in rows}
+
+
+def mentions_handled(*, since: datetime) -> set[int]:
+    """Reviews linked to incidents resolved since `since`."""
+    return set(
+        IncidentMention.objects.filter(incident__resolved_at__gte=since).values_list(
+            "review_id", flat=True
+        )
+    )
+
+
+def incidents_filtered(*, status: str | None = None, kind: str | None = None) -> QuerySet:
+    qs = Incident.objects.annotate(mention_count=Count("links"))
+    if status:
+        qs = qs.filter(status=status)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("-opened_at", "-id")
+
+
+def incident_counts() -> dict[str, int]:
+    row = Incident.objects.aggregate(
+        unacknowledged=Count("id", filter=Q(status=IncidentStatus.OPEN)),
+        active=Count("id", filter=Q(status__in=ACTIVE_STATUSES)),
+    )
+    return {"unacknowledged": row["unacknowledged"], "active": row["active"]}
+
+
+def incident_get(incident_id: int) -> Incident | None:
+    from scoring.models import ReviewScore
+
+    scores = Prefetch(
+        "scores", queryset=ReviewScore.objects.order_by("-created_at"), to_attr="score_list"
+    )
+    return (
+        Incident.objects.prefetch_related(
+            "events",
+            "assignments",
+            Prefetch(
+                "mentions",
+                queryset=Review.objects.select_related("source")
+                .prefetch_related(scores)
+                .order_by("-published_at", "-id"),
+            ),
+        )
+        .filter(pk=incident_id)
+        .first()
+    )
+
+
+def crisis_team(clinic: Clinic) -> list[ClinicMembership]:
+    """The clinic's people who hold at least one crisis role (public schema)."""
+    return list(
+        ClinicMembership.objects.filter(clinic=clinic, user__is_active=True)
+        .exclude(crisis_roles=[])
+        .select_related("user")
+        .order_by("user__full_name", "pk")
+    )
+
+
+def people_assignable(clinic: Clinic) -> list[tuple[int, str]]:
+    """(user id, label) of everyone who may be assigned: the clinic's people and the staff of
+    its agency."""
+    from agency.models import AgencyMembership
+
+    people: dict[int, str] = {}
+    for m in ClinicMembership.objects.filter(clinic=clinic, user__is_active=True).select_related(
+        "user"
+    ):
+        people[m.user_id] = m.user.full_name or m.user.email
+    for m in AgencyMembership.objects.filter(
+        agency_id=clinic.agency_id, user__is_active=True
+    ).select_related("user"):
+        people.setdefault(m.user_id, m.user.full_name or m.user.email)
+    return sorted(people.items(), key=lambda p: p[1].lower())
+
+
+def response_plan_current() -> ResponsePlanVersion | None:
+    return ResponsePlanVersion.objects.order_by("-version").first()

@@ -1,0 +1,38 @@
+"""Writes for crisis. Other apps call `detectors_run` (inside a clinic's schema)."""
+
+from crisis.services.common import actor_label
+from crisis.services.detection import detectors_run
+from crisis.services.incidents import (
+    TRANSITIONS,
+    incident_acknowledge,
+    incident_assign,
+    incident_note_add,
+    incident_status_set,
+)
+from crisis.services.notifications import incident_notify_opened, incidents_escalate_due
+from crisis.services.reviews import (
+    detector_settings_update,
+    response_plan_save,
+    review_apply_to_plan,
+    review_draft,
+    review_metrics_current,
+    review_update,
+)
+
+__all__ = [
+    "TRANSITIONS",
+    "actor_label",
+    "detector_settings_update",
+    "detectors_run",
+    "incident_acknowledge",
+    "incident_assign",
+    "incident_note_add",
+    "incident_notify_opened",
+    "incident_status_set",
+    "incidents_escalate_due",
+    "response_plan_save",
+    "review_apply_to_plan",
+    "review_draft",
+    "review_metrics_current",
+    "review_update",
+]

@@ -1,0 +1,230 @@
+"""Running the detectors in a clinic's schema: findings open incidents or attach to the active
+one of the same kind, and the crisis team is told."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from crisis.detectors import Finding, History, Thresholds, evaluate, merge_target
+from crisis.models import (
+    SEVERITY_RANK,
+    EngagementSample,
+    EventKind,
+    Incident,
+    IncidentMention,
+)
+from crisis.selectors import (
+    clinic_current,
+    detector_settings_get,
+    history_load,
+    incidents_active,
+    incidents_resolved_since,
+    mentions_handled,
+)
+from crisis.services.common import DETECTOR, LOCK_DETECTORS, event_add, schema_lock
+from feeds.models import Review
+
+logger = logging.getLogger(__name__)
+SAMPLE_KEEP = timedelta(days=8)
+
+
+def detectors_run(
+    *,
+    now: datetime | None = None,
+    review_ids: list[int] | None = None,
+    notify: bool = True,
+) -> list[Incident]:
+    """Run every enabled detector for the clinic whose schema the connection is in, as of
+    `now` (default: the current time). A finding opens an incident — and, after commit, the
+    crisis team is e-mailed and the `incident.opened` webhook emitted (`notify=False` skips
+    both) — or links its mentions to the active incident of the same kind and key. Returns the
+    incidents this run opened.
+
+    `review_ids`, when given, are the reviews that changed (a scoring batch): if none of them
+    was published recently enough to matter, nothing runs; an empty list runs nothing.
+    Runs of one clinic are serialised by a lock; safe to call from several workers."""
+    now = now or timezone.now()
+    clinic = clinic_current()
+    settings = detector_settings_get()
+    if not settings.enabled:
+        return []
+    thresholds = Thresholds.from_settings(settings)
+    if review_ids is not None:
+        horizon = now - (thresholds.lookback - timedelta(days=thresholds.baseline_days))
+        if (
+            not review_ids
+            or not Review.objects.filter(
+                pk__in=list(review_ids), published_at__gte=horizon
+            ).exists()
+        ):
+            return []
+    opened: list[Incident] = []
+    with transaction.atomic():
+        schema_lock(LOCK_DETECTORS)
+        active = {(i.kind, i.key): i for i in incidents_active().select_for_update()}
+        linked: dict[tuple[str, str], set[int]] = {key: set() for key in active}
+        by_pk = {i.pk: key for key, i in active.items()}
+        for incident_id, review_id in IncidentMention.objects.filter(
+            incident_id__in=list(by_pk)
+        ).values_list("incident_id", "review_id"):
+            linked[by_pk[incident_id]].add(review_id)
+        history = history_load(
+            start=now - thresholds.lookback,
+            end=now,
+            text_since=now - thresholds.recent,
+            tz=clinic.timezone,
+        )
+        history.handled = mentions_handled(since=now - thresholds.lookback)
+        for finding in evaluate(history, now, thresholds, incidents_resolved_since()):
+            key = (finding.kind, finding.key)
+            if key in active:
+                _incident_update(active[key], finding, now)
+            elif not finding.fired:
+                continue
+            elif (target := merge_target(finding, linked)) is not None:
+                _incident_merge(active[target], finding, now)
+                key = target
+            else:
+                active[key] = _incident_open(finding, now)
+                opened.append(active[key])
+            linked.setdefault(key, set()).update(finding.review_ids)
+        if thresholds.viral_enabled:
+            _engagement_sample(history, now, thresholds, prune=review_ids is None)
+        if notify and opened:
+            schema = connection.schema_name
+            ids = [incident.pk for incident in opened]
+            transaction.on_commit(lambda: _notify_opened(schema, ids))
+    return opened
+
+
+def _notify_opened(schema: str, incident_ids: list[int]) -> None:
+    from django_tenants.utils import schema_context
+
+    from crisis.services.notifications import incident_notify_opened
+
+    with schema_context(schema):
+        for incident_id in incident_ids:
+            try:
+                incident_notify_opened(incident_id=incident_id)
+            except Exception:  # noqa: BLE001 - one failure must not keep the others unsent
+                logger.exception("notifying incident %s failed", incident_id)
+
+
+def _link(incident: Incident, review_ids: list[int], now: datetime) -> int:
+    if not review_ids:
+        return 0
+    known = set(
+        IncidentMention.objects.filter(incident=incident, review_id__in=review_ids).values_list(
+            "review_id", flat=True
+        )
+    )
+    new = [rid for rid in dict.fromkeys(review_ids) if rid not in known]
+    IncidentMention.objects.bulk_create(
+        [IncidentMention(incident=incident, review_id=rid, added_at=now) for rid in new],
+        ignore_conflicts=True,
+    )
+    return len(new)
+
+
+def _incident_open(finding: Finding, now: datetime) -> Incident:
+    incident = Incident.objects.create(
+        kind=finding.kind,
+        key=finding.key,
+        title=finding.title[:300],
+        severity=finding.severity,
+        trigger=finding.trigger(),
+        last_evaluation=finding.trigger(),
+        opened_at=now,
+        last_detected_at=now,
+    )
+    linked = _link(incident, finding.review_ids, now)
+    event_add(
+        incident=incident,
+        kind=EventKind.OPENED,
+        message=f"Opened ({finding.severity}): {finding.explanation} {linked} mention(s) linked.",
+        actor=DETECTOR,
+        data=finding.trigger(),
+        at=now,
+    )
+    return incident
+
+
+def _incident_update(incident: Incident, finding: Finding, now: datetime) -> None:
+    added = _link(incident, finding.review_ids, now)
+    if added:
+        total = IncidentMention.objects.filter(incident=incident).count()
+        event_add(
+            incident=incident,
+            kind=EventKind.MENTIONS_ADDED,
+            message=f"{added} more related mention(s) linked ({total} in all).",
+            actor=DETECTOR,
+            data={"review_ids": finding.review_ids[-200:], "added": added},
+            at=now,
+        )
+    if not finding.fired:
+        return
+    fields = ["last_detected_at", "last_evaluation", "updated_at"]
+    incident.last_detected_at = now
+    incident.last_evaluation = finding.trigger()
+    if SEVERITY_RANK[finding.severity] > SEVERITY_RANK[incident.severity]:
+        event_add(
+            incident=incident,
+            kind=EventKind.SEVERITY_RAISED,
+            message=f"Severity raised from {incident.severity} to {finding.severity}: "
+            f"{finding.explanation}",
+            actor=DETECTOR,
+            data=finding.trigger(),
+            at=now,
+        )
+        incident.severity = finding.severity
+        fields.append("severity")
+    incident.save(update_fields=fields)
+
+
+def _incident_merge(incident: Incident, finding: Finding, now: datetime) -> None:
+    """Another detector sees the same crisis: its mentions join the incident, and the first
+    time it says so on the timeline."""
+    _link(incident, finding.review_ids, now)
+    said = incident.events.filter(
+        kind=EventKind.ALSO_DETECTED, data__kind=finding.kind, data__key=finding.key
+    ).exists()
+    if not said:
+        event_add(
+            incident=incident,
+            kind=EventKind.ALSO_DETECTED,
+            message=f"Also detected ({finding.kind.replace('_', ' ')}): {finding.explanation}",
+            actor=DETECTOR,
+            data={**finding.trigger(), "key": finding.key},
+            at=now,
+        )
+    if SEVERITY_RANK[finding.severity] > SEVERITY_RANK[incident.severity]:
+        event_add(
+            incident=incident,
+            kind=EventKind.SEVERITY_RAISED,
+            message=f"Severity raised from {incident.severity} to {finding.severity}.",
+            actor=DETECTOR,
+            at=now,
+        )
+        incident.severity = finding.severity
+        incident.save(update_fields=["severity", "updated_at"])
+
+
+def _engagement_sample(history: History, now: datetime, t: Thresholds, *, prune: bool) -> None:
+    """Remember the engagement of recent posts whose count changed, to measure growth."""
+    candidates = [
+        i
+        for i in history.between(now - timedelta(hours=t.viral_max_age_hours), now)
+        if i.engagement
+    ]
+    new = []
+    for item in candidates:
+        samples = history.samples.get(item.id)
+        if not samples or samples[-1][1] != item.engagement:
+            new.append(EngagementSample(review_id=item.id, engagement=item.engagement, at=now))
+    EngagementSample.objects.bulk_create(new)
+    if prune:
+        EngagementSample.objects.filter(at__lt=now - SAMPLE_KEEP).delete()

@@ -1,0 +1,177 @@
+"""Running an incident: status changes (only the allowed ones), notes, assignees."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from clinics.models import Clinic, CrisisRole
+from core.errors import NotFound, ValidationFailed
+from crisis.models import EventKind, Incident, IncidentAssignment, IncidentStatus
+from crisis.services.common import event_add
+
+logger = logging.getLogger(__name__)
+
+S = IncidentStatus
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    S.OPEN: (S.ACKNOWLEDGED, S.RESPONDING, S.RESOLVED),
+    S.ACKNOWLEDGED: (S.RESPONDING, S.RESOLVED),
+    S.RESPONDING: (S.RESOLVED,),
+    S.RESOLVED: (S.REVIEWED,),
+    S.REVIEWED: (),
+}
+MAX_NOTE = 5000
+
+
+def _locked(incident_id: int) -> Incident:
+    incident = Incident.objects.select_for_update().filter(pk=incident_id).first()
+    if incident is None:
+        raise NotFound("No such incident.")
+    return incident
+
+
+def incident_status_set(
+    *,
+    incident_id: int,
+    status: str,
+    actor: str,
+    message: str = "",
+    now: datetime | None = None,
+) -> Incident:
+    """Move an incident along open → acknowledged → responding → resolved → reviewed (steps
+    may be skipped forward, never back; see `TRANSITIONS`). Anything else is refused with
+    code `invalid_transition` and changes nothing. Moving past `open` counts as acknowledging;
+    resolving drafts the post-crisis review and emits `incident.resolved` after commit;
+    marking reviewed freezes the review's metrics."""
+    from crisis.services.reviews import review_draft, review_freeze
+
+    now = now or timezone.now()
+    if status not in S.values:
+        raise ValidationFailed(
+            "Unknown status.", code="invalid", fields={"status": [f"Choose {S.values}."]}
+        )
+    message = (message or "").strip()[:MAX_NOTE]
+    with transaction.atomic():
+        incident = _locked(incident_id)
+        allowed = TRANSITIONS[incident.status]
+        if status not in allowed:
+            raise ValidationFailed(
+                f"An incident that is {incident.status} cannot become {status}.",
+                code="invalid_transition",
+                fields={"status": [f"Allowed now: {', '.join(allowed) or 'nothing'}."]},
+            )
+        previous = incident.status
+        incident.status = status
+        fields = ["status", "updated_at"]
+        if incident.acknowledged_at is None:
+            incident.acknowledged_at, incident.acknowledged_by = now, actor[:200]
+            fields += ["acknowledged_at", "acknowledged_by"]
+        stamps = {
+            S.RESPONDING: "responding_at",
+            S.RESOLVED: "resolved_at",
+            S.REVIEWED: "reviewed_at",
+        }
+        if status in stamps:
+            setattr(incident, stamps[status], now)
+            fields.append(stamps[status])
+        incident.save(update_fields=fields)
+        text = (
+            "Acknowledged."
+            if status == S.ACKNOWLEDGED
+            else f"Status {S(previous).label.lower()} → {S(status).label.lower()}."
+        )
+        event_add(
+            incident=incident,
+            kind=EventKind.ACKNOWLEDGED if status == S.ACKNOWLEDGED else EventKind.STATUS_CHANGED,
+            message=f"{text} {message}".strip(),
+            actor=actor,
+            data={"from": previous, "to": status},
+            at=now,
+        )
+        if status == S.RESOLVED:
+            review_draft(incident=incident, now=now)
+            schema = connection.schema_name
+            transaction.on_commit(lambda: _resolved_webhook(schema, incident.pk))
+        elif status == S.REVIEWED:
+            review_freeze(incident=incident, now=now)
+    return incident
+
+
+def _resolved_webhook(schema: str, incident_id: int) -> None:
+    from django_tenants.utils import schema_context
+
+    from crisis.selectors import clinic_current
+    from crisis.services.notifications import webhook_emit
+
+    with schema_context(schema):
+        incident = Incident.objects.filter(pk=incident_id).first()
+        if incident is None:
+            return
+        outcome = webhook_emit(
+            event="incident.resolved", incident=incident, clinic=clinic_current()
+        )
+        event_add(
+            incident=incident,
+            kind=EventKind.NOTIFIED if outcome == "emitted" else EventKind.NOTIFY_FAILED,
+            message=f"Webhook incident.resolved: {outcome}.",
+            data={"webhook": "incident.resolved", "outcome": outcome},
+        )
+
+
+def incident_acknowledge(*, incident_id: int, actor: str, now: datetime | None = None) -> Incident:
+    return incident_status_set(incident_id=incident_id, status=S.ACKNOWLEDGED, actor=actor, now=now)
+
+
+def incident_note_add(*, incident_id: int, message: str, actor: str) -> Incident:
+    message = (message or "").strip()
+    if not message:
+        raise ValidationFailed("Write a note.", fields={"message": ["This field is required."]})
+    if len(message) > MAX_NOTE:
+        raise ValidationFailed(
+            "Note too long.", fields={"message": [f"At most {MAX_NOTE} characters."]}
+        )
+    with transaction.atomic():
+        incident = _locked(incident_id)
+        event_add(incident=incident, kind=EventKind.NOTE, message=message, actor=actor)
+    return incident
+
+
+def incident_assign(
+    *, incident_id: int, clinic: Clinic, role: str, user_id: int | None, actor: str
+) -> Incident:
+    """Give one crisis role of the incident to a person of the clinic or of its agency
+    (`user_id` None clears it)."""
+    from crisis.selectors import people_assignable
+
+    if role not in CrisisRole.values:
+        raise ValidationFailed("Unknown role.", fields={"role": [f"Choose {CrisisRole.values}."]})
+    label = None
+    if user_id is not None:
+        label = dict(people_assignable(clinic)).get(user_id)
+        if label is None:
+            raise ValidationFailed(
+                "This person is not on the clinic's or the agency's team.",
+                fields={"user_id": ["Unknown person."]},
+            )
+    role_label = CrisisRole(role).label
+    with transaction.atomic():
+        incident = _locked(incident_id)
+        if user_id is None:
+            IncidentAssignment.objects.filter(incident=incident, role=role).delete()
+            message = f"{role_label}: unassigned."
+        else:
+            IncidentAssignment.objects.update_or_create(
+                incident=incident, role=role, defaults={"user_id": user_id, "user_label": label}
+            )
+            message = f"{role_label}: {label}."
+        event_add(
+            incident=incident,
+            kind=EventKind.ASSIGNED,
+            message=message,
+            actor=actor,
+            data={"role": role, "user_id": user_id},
+        )
+    return incident

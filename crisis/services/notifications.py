@@ -1,0 +1,217 @@
+"""Telling people: the crisis team when an incident opens, the agency's owners and managers
+when nobody acknowledges it in time, integrators through outbound webhooks.
+
+E-mails carry the clinic, the detector's numbers and a link; never the text of a review (it
+may hold a patient's health details)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import connection, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from agency.models import AgencyMembership, AgencyRole
+from clinics.models import Clinic, CrisisRole
+from crisis.models import EventKind, Incident, IncidentMention, IncidentStatus
+from crisis.selectors import clinic_current, crisis_team, detector_settings_get
+from crisis.services.common import SYSTEM, event_add
+
+logger = logging.getLogger(__name__)
+_ROLE_LABELS = dict(CrisisRole.choices)
+
+
+def incident_url(clinic: Clinic, incident: Incident) -> str:
+    return f"{settings.PUBLIC_BASE_URL}/clinics/{clinic.slug}/incidents/{incident.pk}/"
+
+
+def incident_payload(incident: Incident, clinic: Clinic) -> dict:
+    """The incident as webhooks see it (no review text)."""
+    return {
+        "clinic": clinic.slug,
+        "incident": {
+            "id": incident.pk,
+            "kind": incident.kind,
+            "key": incident.key,
+            "title": incident.title,
+            "severity": incident.severity,
+            "status": incident.status,
+            "explanation": incident.trigger.get("explanation", ""),
+            "numbers": incident.trigger.get("numbers", {}),
+            "opened_at": incident.opened_at.isoformat(),
+            "acknowledged_at": incident.acknowledged_at.isoformat()
+            if incident.acknowledged_at
+            else None,
+            "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
+            "mentions": IncidentMention.objects.filter(incident=incident).count(),
+            "url": incident_url(clinic, incident),
+        },
+    }
+
+
+def webhook_emit(*, event: str, incident: Incident, clinic: Clinic) -> str:
+    """Emit an outbound webhook event in the current clinic's schema; says what happened."""
+    try:
+        from webhooks.services import webhook_event_emit
+    except ImportError:
+        return "webhooks are not available yet"
+    try:
+        webhook_event_emit(event=event, payload=incident_payload(incident, clinic))
+    except Exception as exc:  # noqa: BLE001 - a webhook problem must not stop the e-mails
+        logger.exception("webhook %s for incident %s failed", event, incident.pk)
+        return f"failed ({exc.__class__.__name__})"
+    return "emitted"
+
+
+def _send(recipients: list[tuple[str, str]], subject: str, template: str, context: dict) -> int:
+    """One message per recipient ((e-mail, name) pairs). Returns how many were sent."""
+    messages = [
+        EmailMessage(
+            subject=subject,
+            body=render_to_string(template, {**context, "name": name}),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[email],
+        )
+        for email, name in recipients
+    ]
+    if not messages:
+        return 0
+    return get_connection(fail_silently=False).send_messages(messages) or 0
+
+
+def incident_notify_opened(*, incident_id: int) -> None:
+    """E-mail the crisis team and emit `incident.opened`; both recorded on the timeline."""
+    incident = Incident.objects.filter(pk=incident_id).first()
+    if incident is None:
+        return
+    clinic = clinic_current()
+    team = crisis_team(clinic)
+    context = {
+        "clinic": clinic,
+        "incident": incident,
+        "url": incident_url(clinic, incident),
+        "escalation_minutes": detector_settings_get().escalation_minutes,
+    }
+    subject = f"[{clinic.name}] {incident.get_severity_display()} incident: {incident.title}"
+    recipients = [(m.user.email, m.user.full_name or m.user.email) for m in team]
+    roles = sorted({_ROLE_LABELS.get(r, r) for m in team for r in m.crisis_roles})
+    if not team:
+        event_add(
+            incident=incident,
+            kind=EventKind.NOTIFY_FAILED,
+            message="Nobody to e-mail: this clinic has no crisis team (give people crisis roles).",
+        )
+    else:
+        try:
+            sent = _send(recipients, subject, "crisis/email/incident_opened.txt", context)
+            event_add(
+                incident=incident,
+                kind=EventKind.NOTIFIED,
+                message=f"E-mailed the crisis team: {sent} of {len(recipients)} "
+                f"people ({', '.join(roles)}).",
+                data={"emails": sent, "roles": roles},
+            )
+        except Exception as exc:  # noqa: BLE001 - recorded on the timeline
+            logger.exception("e-mailing the crisis team of incident %s failed", incident.pk)
+            event_add(
+                incident=incident,
+                kind=EventKind.NOTIFY_FAILED,
+                message=f"E-mail to the crisis team failed ({exc.__class__.__name__}).",
+            )
+    outcome = webhook_emit(event="incident.opened", incident=incident, clinic=clinic)
+    event_add(
+        incident=incident,
+        kind=EventKind.NOTIFIED if outcome == "emitted" else EventKind.NOTIFY_FAILED,
+        message=f"Webhook incident.opened: {outcome}.",
+        data={"webhook": "incident.opened", "outcome": outcome},
+    )
+
+
+def escalation_contacts(clinic: Clinic) -> list[AgencyMembership]:
+    return list(
+        AgencyMembership.objects.filter(
+            agency_id=clinic.agency_id,
+            role__in=[AgencyRole.OWNER, AgencyRole.MANAGER],
+            user__is_active=True,
+        )
+        .select_related("user")
+        .order_by("user__full_name", "pk")
+    )
+
+
+def incidents_escalate_due(*, now: datetime | None = None) -> list[Incident]:
+    """Escalate the clinic's incidents still unacknowledged `escalation_minutes` after they
+    opened: each at most once (recorded on the timeline), e-mailing the agency's owners and
+    managers after commit."""
+    now = now or timezone.now()
+    if not Incident.objects.filter(
+        status=IncidentStatus.OPEN, escalated_at__isnull=True, opened_at__lte=now
+    ).exists():
+        return []
+    minutes = detector_settings_get().escalation_minutes
+    with transaction.atomic():
+        due = list(
+            Incident.objects.select_for_update(skip_locked=True).filter(
+                status=IncidentStatus.OPEN,
+                escalated_at__isnull=True,
+                opened_at__lte=now - timedelta(minutes=minutes),
+            )
+        )
+        if not due:
+            return []
+        clinic = clinic_current()
+        contacts = escalation_contacts(clinic)
+        names = ", ".join(f"{m.user.full_name or m.user.email} ({m.role})" for m in contacts)
+        for incident in due:
+            incident.escalated_at = now
+            incident.save(update_fields=["escalated_at", "updated_at"])
+            event_add(
+                incident=incident,
+                kind=EventKind.ESCALATED,
+                message=f"Nobody acknowledged within {minutes} min: escalated to the agency's "
+                f"owners and managers ({names or 'none found'}).",
+                data={"minutes": minutes, "recipients": len(contacts)},
+                at=now,
+            )
+        schema = connection.schema_name
+        ids = [i.pk for i in due]
+        transaction.on_commit(lambda: _escalation_send(schema, ids, minutes))
+    return due
+
+
+def _escalation_send(schema: str, incident_ids: list[int], minutes: int) -> None:
+    from django_tenants.utils import schema_context
+
+    with schema_context(schema):
+        clinic = clinic_current()
+        recipients = [
+            (m.user.email, m.user.full_name or m.user.email) for m in escalation_contacts(clinic)
+        ]
+        for incident in Incident.objects.filter(pk__in=incident_ids):
+            subject = (
+                f"[{clinic.name}] Unacknowledged {incident.severity} incident: {incident.title}"
+            )
+            try:
+                _send(
+                    recipients,
+                    subject,
+                    "crisis/email/incident_escalated.txt",
+                    {
+                        "clinic": clinic,
+                        "incident": incident,
+                        "url": incident_url(clinic, incident),
+                        "minutes": minutes,
+                    },
+                )
+            except Exception as exc:  # noqa: BLE001 - recorded on the timeline
+                logger.exception("escalation e-mail for incident %s failed", incident.pk)
+                event_add(
+                    incident=incident,
+                    kind=EventKind.NOTIFY_FAILED,
+                    message=f"Escalation e-mail failed ({exc.__class__.__name__}).",
+                    actor=SYSTEM,
+                )

@@ -1,0 +1,220 @@
+"""Post-crisis reviews, the clinic's response plan and detector settings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from core.errors import NotFound, ValidationFailed
+from crisis.metrics import review_metrics
+from crisis.models import (
+    DetectorSettings,
+    EventKind,
+    Incident,
+    PostCrisisReview,
+    ResponsePlanVersion,
+)
+from crisis.services.common import LOCK_PLAN, event_add, schema_lock
+
+MAX_TEXT = 50_000
+
+
+def _minutes(seconds: int | None) -> str:
+    if seconds is None:
+        return "never"
+    if seconds < 3600:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def review_draft(*, incident: Incident, now: datetime | None = None) -> PostCrisisReview:
+    """Draft (once) the post-crisis review of a resolved incident, with its metrics as of now."""
+    now = now or timezone.now()
+    metrics = review_metrics(incident, now=now)
+    review, created = PostCrisisReview.objects.get_or_create(
+        incident=incident, defaults={"metrics": metrics}
+    )
+    if not created:
+        review.metrics = metrics
+        review.save(update_fields=["metrics", "updated_at"])
+    share = metrics["answered_share"]
+    event_add(
+        incident=incident,
+        kind=EventKind.REVIEW_DRAFTED,
+        message="Post-crisis review drafted: acknowledged in "
+        f"{_minutes(metrics['time_to_acknowledge_seconds'])}, first public reply "
+        f"{_minutes(metrics['time_to_first_reply_seconds'])}, "
+        + (
+            f"{share:.0%} of {metrics['negative_linked']} negative mentions answered."
+            if share is not None
+            else "no negative mentions linked."
+        ),
+        data={k: metrics[k] for k in ("time_to_acknowledge_seconds", "answered_share")},
+        at=now,
+    )
+    return review
+
+
+def review_freeze(*, incident: Incident, now: datetime | None = None) -> PostCrisisReview:
+    now = now or timezone.now()
+    review = PostCrisisReview.objects.filter(incident=incident).first() or review_draft(
+        incident=incident, now=now
+    )
+    review.metrics = review_metrics(incident, now=now)
+    review.metrics_frozen_at = now
+    review.save(update_fields=["metrics", "metrics_frozen_at", "updated_at"])
+    return review
+
+
+def review_metrics_current(review: PostCrisisReview) -> dict:
+    """Frozen metrics once the incident is reviewed; until then, as of now (the "after"
+    window fills in as time passes)."""
+    if review.metrics_frozen_at is not None:
+        return review.metrics
+    return review_metrics(review.incident)
+
+
+def _review_of(incident_id: int, *, lock: bool = False) -> PostCrisisReview:
+    qs = PostCrisisReview.objects.select_related("incident")
+    if lock:
+        qs = qs.select_for_update()
+    review = qs.filter(incident_id=incident_id).first()
+    if review is None:
+        raise NotFound("This incident has no review yet: it is drafted when it is resolved.")
+    return review
+
+
+def review_update(
+    *,
+    incident_id: int,
+    actor: str,
+    lessons: str | None = None,
+    prevention: str | None = None,
+) -> PostCrisisReview:
+    fields, changed = ["edited_by", "updated_at"], []
+    with transaction.atomic():
+        review = _review_of(incident_id, lock=True)
+        for name, value in (("lessons", lessons), ("prevention", prevention)):
+            if value is None:
+                continue
+            if len(value) > MAX_TEXT:
+                raise ValidationFailed("Too long.", fields={name: [f"At most {MAX_TEXT} chars."]})
+            if value != getattr(review, name):
+                setattr(review, name, value)
+                fields.append(name)
+                changed.append(name)
+        if not changed:
+            return review
+        review.edited_by = actor[:200]
+        review.save(update_fields=fields)
+        event_add(
+            incident=review.incident,
+            kind=EventKind.REVIEW_EDITED,
+            message=f"Review edited: {' and '.join(changed)}.",
+            actor=actor,
+        )
+    return review
+
+
+def response_plan_save(
+    *,
+    text: str,
+    actor: str,
+    note: str = "",
+    from_review: PostCrisisReview | None = None,
+) -> ResponsePlanVersion:
+    """Store a new version of the clinic's response plan (versions are never changed)."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed("The plan is empty.", fields={"text": ["This field is required."]})
+    if len(text) > MAX_TEXT:
+        raise ValidationFailed("Too long.", fields={"text": [f"At most {MAX_TEXT} characters."]})
+    with transaction.atomic():
+        schema_lock(LOCK_PLAN)
+        latest = ResponsePlanVersion.objects.aggregate(n=Max("version"))["n"] or 0
+        return ResponsePlanVersion.objects.create(
+            version=latest + 1,
+            text=text,
+            note=(note or "").strip()[:300],
+            author=actor[:200],
+            from_review=from_review,
+            created_at=timezone.now(),
+        )
+
+
+def review_apply_to_plan(*, incident_id: int, actor: str) -> ResponsePlanVersion:
+    """Append the review's prevention steps to the response plan as a new version."""
+    with transaction.atomic():
+        review = _review_of(incident_id, lock=True)
+        steps = review.prevention.strip()
+        if not steps:
+            raise ValidationFailed(
+                "Write the prevention steps first.",
+                fields={"prevention": ["Empty."]},
+            )
+        current = ResponsePlanVersion.objects.order_by("-version").first()
+        incident = review.incident
+        section = (
+            f"## Prevention steps from incident #{incident.pk} "
+            f"({incident.get_kind_display().lower()}, {incident.opened_at:%Y-%m-%d})\n\n{steps}"
+        )
+        text = f"{current.text.rstrip()}\n\n{section}" if current else section
+        version = response_plan_save(
+            text=text,
+            actor=actor,
+            note=f"Prevention steps from incident #{incident.pk}",
+            from_review=review,
+        )
+        review.plan_version = version.version
+        review.save(update_fields=["plan_version", "updated_at"])
+        event_add(
+            incident=incident,
+            kind=EventKind.PLAN_UPDATED,
+            message=f"Response plan updated to version {version.version} with this review's "
+            "prevention steps.",
+            actor=actor,
+        )
+    return version
+
+
+def detector_settings_update(*, actor: str, **changes) -> DetectorSettings:
+    """Change the clinic's detector settings (fields of `DetectorSettings`)."""
+    with transaction.atomic():
+        settings, _ = DetectorSettings.objects.select_for_update().get_or_create(pk=1)
+        for name, value in changes.items():
+            if name in ("id", "updated_at") or not hasattr(settings, name):
+                raise ValidationFailed("Unknown setting.", fields={name: ["Unknown setting."]})
+            if name == "watch_words":
+                value = watch_words_clean(value)
+            setattr(settings, name, value)
+        try:
+            settings.full_clean()
+        except ValidationError as exc:
+            raise ValidationFailed("Invalid settings.", fields=exc.message_dict) from None
+        settings.save()
+    return settings
+
+
+MAX_WATCH_WORDS = 100
+
+
+def watch_words_clean(words) -> list[str]:
+    out: dict[str, str] = {}
+    for word in words or ():
+        word = " ".join(str(word).split())
+        if not word:
+            continue
+        if len(word) > 100:
+            raise ValidationFailed(
+                "Watch word too long.", fields={"watch_words": [f"{word[:20]}…: at most 100."]}
+            )
+        out.setdefault(word.lower(), word)
+    if len(out) > MAX_WATCH_WORDS:
+        raise ValidationFailed(
+            "Too many watch words.", fields={"watch_words": [f"At most {MAX_WATCH_WORDS}."]}
+        )
+    return list(out.values())

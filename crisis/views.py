@@ -1,0 +1,227 @@
+"""Crisis pages: the incident list, the incident room, the post-crisis review, the response
+plan. Forms post back to the page; the services decide."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpResponseRedirect
+from django.views.generic.base import TemplateResponseMixin
+
+from clinics.access import Permission
+from clinics.models import CrisisRole
+from core.errors import DomainError
+from core.views import ClinicView
+from crisis.export import review_context
+from crisis.models import IncidentKind, IncidentStatus, PostCrisisReview, ResponsePlanVersion
+from crisis.selectors import (
+    crisis_team,
+    incident_counts,
+    incident_get,
+    incidents_filtered,
+    people_assignable,
+    response_plan_current,
+)
+from crisis.services import (
+    TRANSITIONS,
+    actor_label,
+    incident_acknowledge,
+    incident_assign,
+    incident_note_add,
+    incident_status_set,
+    response_plan_save,
+    review_apply_to_plan,
+    review_update,
+)
+
+SEVERITY_PILL = {"low": "positive", "medium": "neutral", "high": "negative", "critical": "negative"}
+
+
+def _form_error(request, exc: DomainError) -> None:
+    details = " ".join(
+        f"{field}: {' '.join(str(m) for m in msgs)}" for field, msgs in exc.fields.items()
+    )
+    messages.error(request, f"{exc.detail} {details}".strip())
+
+
+class IncidentListView(TemplateResponseMixin, ClinicView):
+    template_name = "crisis/incidents.html"
+
+    def get(self, request, *args, **kwargs):
+        status = request.GET.get("status", "")
+        kind = request.GET.get("kind", "")
+        incidents = incidents_filtered(
+            status=status if status in IncidentStatus.values else None,
+            kind=kind if kind in IncidentKind.values else None,
+        )[:200]
+        return self.render_to_response(
+            {
+                "clinic": self.clinic,
+                "incidents": incidents,
+                "counts": incident_counts(),
+                "statuses": IncidentStatus.choices,
+                "kinds": IncidentKind.choices,
+                "filters": {"status": status, "kind": kind},
+                "pill": SEVERITY_PILL,
+            }
+        )
+
+
+class IncidentRoomView(TemplateResponseMixin, ClinicView):
+    """One incident: what triggered it, the timeline, the team, the linked mentions; the
+    acknowledge button, status changes, notes and assignees."""
+
+    template_name = "crisis/incident_room.html"
+
+    def get(self, request, incident_id: int, *args, **kwargs):
+        incident = incident_get(incident_id)
+        if incident is None:
+            raise Http404("Not found.")
+        assignments = {a.role: a for a in incident.assignments.all()}
+        mentions = list(incident.mentions.all()[:200])
+        return self.render_to_response(
+            {
+                "clinic": self.clinic,
+                "incident": incident,
+                "events": list(incident.events.all()),
+                "mentions": mentions,
+                "mention_count": incident.links.count(),
+                "team": crisis_team(self.clinic),
+                "roles": [
+                    (value, label, assignments.get(value)) for value, label in CrisisRole.choices
+                ],
+                "people": people_assignable(self.clinic)
+                if self.access.can(Permission.WRITE)
+                else [],
+                "next_statuses": [
+                    (s, IncidentStatus(s).label) for s in TRANSITIONS[incident.status]
+                ],
+                "can_write": self.access.can(Permission.WRITE),
+                "has_review": PostCrisisReview.objects.filter(incident=incident).exists(),
+                "pill": SEVERITY_PILL.get(incident.severity, "neutral"),
+            }
+        )
+
+    def post(self, request, incident_id: int, *args, **kwargs):
+        if incident_get(incident_id) is None:
+            raise Http404("Not found.")
+        actor = actor_label(request.actor)
+        action = request.POST.get("action", "")
+        try:
+            if action == "acknowledge":
+                incident_acknowledge(incident_id=incident_id, actor=actor)
+                messages.success(request, "Acknowledged.")
+            elif action == "status":
+                incident_status_set(
+                    incident_id=incident_id,
+                    status=request.POST.get("status", ""),
+                    message=request.POST.get("message", ""),
+                    actor=actor,
+                )
+                messages.success(request, "Status changed.")
+            elif action == "note":
+                incident_note_add(
+                    incident_id=incident_id, message=request.POST.get("message", ""), actor=actor
+                )
+                messages.success(request, "Note added.")
+            elif action == "assign":
+                raw = request.POST.get("user_id", "")
+                incident_assign(
+                    incident_id=incident_id,
+                    clinic=self.clinic,
+                    role=request.POST.get("role", ""),
+                    user_id=int(raw) if raw.isdigit() else None,
+                    actor=actor,
+                )
+                messages.success(request, "Assignment saved.")
+            else:
+                messages.error(request, "Unknown action.")
+        except DomainError as exc:
+            _form_error(request, exc)
+        return HttpResponseRedirect(request.path)
+
+
+class IncidentReviewView(TemplateResponseMixin, ClinicView):
+    """The post-crisis review with its charts; lessons and prevention steps are edited here."""
+
+    template_name = "crisis/review.html"
+
+    def _review(self, incident_id: int) -> PostCrisisReview:
+        review = (
+            PostCrisisReview.objects.select_related("incident")
+            .filter(incident_id=incident_id)
+            .first()
+        )
+        if review is None:
+            raise Http404("No review yet.")
+        return review
+
+    def get(self, request, incident_id: int, *args, **kwargs):
+        review = self._review(incident_id)
+        context = review_context(review, self.clinic)
+        chart = {
+            "labels": [row["start_text"][5:16] for row in context["series"]],
+            "windows": [row["window"] for row in context["series"]],
+            "series": {
+                label: [row[label] for row in context["series"]] for label in context["labels"]
+            },
+            "mean_score": [row["mean_score"] for row in context["series"]],
+        }
+        return self.render_to_response(
+            {
+                **context,
+                "chart": chart,
+                "can_write": self.access.can(Permission.WRITE),
+                "api": f"/clinics/{self.clinic.slug}/api/v1/incidents/{incident_id}/review/",
+            }
+        )
+
+    def post(self, request, incident_id: int, *args, **kwargs):
+        self._review(incident_id)
+        actor = actor_label(request.actor)
+        try:
+            if request.POST.get("action") == "apply_plan":
+                version = review_apply_to_plan(incident_id=incident_id, actor=actor)
+                messages.success(request, f"Response plan updated to version {version.version}.")
+            else:
+                review_update(
+                    incident_id=incident_id,
+                    actor=actor,
+                    lessons=request.POST.get("lessons"),
+                    prevention=request.POST.get("prevention"),
+                )
+                messages.success(request, "Review saved.")
+        except DomainError as exc:
+            _form_error(request, exc)
+        return HttpResponseRedirect(request.path)
+
+
+class ResponsePlanView(TemplateResponseMixin, ClinicView):
+    template_name = "crisis/response_plan.html"
+
+    def get(self, request, *args, **kwargs):
+        shown = None
+        wanted = request.GET.get("version", "")
+        if wanted.isdigit():
+            shown = ResponsePlanVersion.objects.filter(version=int(wanted)).first()
+        current = response_plan_current()
+        return self.render_to_response(
+            {
+                "clinic": self.clinic,
+                "current": current,
+                "shown": shown or current,
+                "versions": ResponsePlanVersion.objects.order_by("-version"),
+                "can_write": self.access.can(Permission.WRITE),
+            }
+        )
+
+    def post(self, request, *args, **kwargs):
+        try:
+            version = response_plan_save(
+                text=request.POST.get("text", ""),
+                note=request.POST.get("note", ""),
+                actor=actor_label(request.actor),
+            )
+            messages.success(request, f"Saved as version {version.version}.")
+        except DomainError as exc:
+            _form_error(request, exc)
+        return HttpResponseRedirect(request.path)

@@ -1,0 +1,324 @@
+"""Loaders for the labelled data in /work/shared/data (see its README.md), with fixed splits.
+
+Every loader returns plain `Example`s (text, label, source) with the traps of each file handled:
+
+drugs_com_subset (TSV, 600 train / 379 test)
+    The review is wrapped in an extra pair of quotes and holds HTML entities (``&#039;``,
+    ``&amp;``, ``&rsquo;``...): quotes stripped, entities unescaped (twice, for ``&amp;#039;``).
+    Labels are already negative / neutral / positive (rating 1-4 / 5-6 / 7-10).
+    Splits: the files' own train / test.
+
+druglib (TSV with CRLF line endings and quoted multi-line fields, 3,107 train / 1,036 test)
+    Read with ``newline=""`` so the csv module keeps quoted CRLFs inside fields, then every CR
+    is normalised away. The review is split over ``benefitsReview``, ``sideEffectsReview`` and
+    ``commentsReview``: joined with a blank line in that order. The test file names its second
+    column ``urlDrugName`` (the train file ``DrugName``): both read. The rating 1-10 is mapped
+    like drugs.com (1-4 negative, 5-6 neutral, 7-10 positive). Train rows whose cleaned text
+    is also in the test file are dropped: 16 rows, i.e. the README's 14 reviews (15 rows, one
+    is in train twice) plus one (num 506) that differs from its test copy only in whitespace.
+    Splits: the files' own train / test.
+
+nhs_feedback/v6framework_230831.csv (Friends and Family Test, British English)
+    Rows with an empty answer, "Did not answer", or no ``Comment sentiment`` are dropped.
+    ``Comment sentiment`` 1-2 -> positive, 3 (mixed) -> neutral, 4-5 -> negative.
+    Short answers: the label of "Nothing." depends on the question ("How could we improve?" ->
+    very positive). Carewatch scores reviews without a question, so such rows cannot be
+    labelled from their text and are dropped: (a) every "bare" answer (nothing / none / no /
+    everything / n/a / don't know ..., see ``BARE_ANSWER``) whatever the question, and (b)
+    answers of at most 3 words to an improvement question ("How could we improve?", "What could
+    we do better?", and NEAS's "FFT Why?", whose "Nothing." answers are labelled very positive,
+    i.e. it is asked as an improvement question).
+    Split: none is given, so a deterministic 80/20 split by a hash of the normalised text
+    (SHA-256 of the lower-cased, whitespace-collapsed answer; first 8 bytes as an integer;
+    ``% 100 < 20`` -> held-out). Identical answers always land on the same side.
+
+nhs_feedback/phase1_text_data.csv (older FFT feedback, criticality -5..+5)
+    Trust B wrote 0 for "not scored": its zeros are dropped. Criticality values that are not
+    integers in -5..+5 (``-o``, ``NA``, ``-NA``, ``cc``, ``SS``, ``A``, ``-9``, ``-6``) are
+    dropped. < 0 -> negative, 0 -> neutral (3 rows left), > 0 -> positive. The question text is
+    not given (only "Trust A - Q1"...), so bare answers and every answer of at most 3 words are
+    dropped (same reason as above). Same hash split as v6.
+
+misinformation/constraint (CSV id, tweet, label real / fake; 6,420 / 2,140 / 2,140)
+    ``&amp;`` entities unescaped; URLs removed (``strip_urls``) by default, in every split, so a
+    model cannot learn that agency bulletins carry links. Label: 1 = fake, 0 = real.
+
+``validation_split`` carves a deterministic validation set out of a TRAIN list (hash of the
+text with a different salt), for choosing thresholds: held-out splits are never used for that.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LABELS: tuple[str, str, str] = ("negative", "neutral", "positive")
+LABEL_INDEX = {name: i for i, name in enumerate(LABELS)}
+NHS_HELDOUT_PERCENT = 20
+
+csv.field_size_limit(10**8)
+
+IMPROVEMENT_QUESTIONS = frozenset({"How could we improve?", "What could we do better?", "FFT Why?"})
+BARE_ANSWER = re.compile(
+    r"^\W*(?:no|nope|none|nothing|nil|nowt|n\s*/?\s*a|not applicable|everything|all|all of it|"
+    r"not a thing|no comments?|don'?t know|do not know|not sure|no idea|not really|"
+    r"can'?t think of anything|cannot think of anything|nothing i can think of|"
+    r"not that i can think of|none that i can think of|no thanks?|"
+    r"nothing (?:at all|really|else|more|to add|to say|comes to mind|at present|at the moment))"
+    r"\W*$",
+    re.IGNORECASE,
+)
+# Also truncated links ("https:…", "http…") that retweets end with.
+URL_RE = re.compile(
+    r"https?:\S*|\bhttps?\S*|\bwww\.\S+|\bt\.co/\S+|\bpic\.twitter\.com/\S+", re.IGNORECASE
+)
+_WS = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    label: str  # one of LABELS (sentiment) or "fake"/"real" (misinformation)
+    source: str
+    meta: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def y(self) -> int:
+        if self.label in LABEL_INDEX:
+            return LABEL_INDEX[self.label]
+        return 1 if self.label == "fake" else 0
+
+
+# ---------------------------------------------------------------- text helpers
+
+
+def clean_text(text: str) -> str:
+    """Unescape HTML entities (twice, for double-escaped ones), normalise line endings and
+    non-breaking spaces, strip."""
+    text = html.unescape(html.unescape(text or ""))
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
+    return text.strip()
+
+
+def strip_urls(text: str) -> str:
+    return _WS.sub(" ", URL_RE.sub(" ", text)).strip()
+
+
+def normalise_for_hash(text: str) -> str:
+    return _WS.sub(" ", text.strip().lower())
+
+
+def hash_bucket(text: str, salt: str = "") -> int:
+    """0..99, stable across runs and machines."""
+    digest = hashlib.sha256((salt + normalise_for_hash(text)).encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % 100
+
+
+def nhs_side(text: str) -> str:
+    return "heldout" if hash_bucket(text) < NHS_HELDOUT_PERCENT else "train"
+
+
+def validation_split(
+    examples: list[Example], percent: int = 15, salt: str = "carewatch-val"
+) -> tuple[list[Example], list[Example]]:
+    """(fit, validation) carved from a TRAIN list by a salted hash of the text."""
+    fit, val = [], []
+    for ex in examples:
+        (val if hash_bucket(ex.text, salt) < percent else fit).append(ex)
+    return fit, val
+
+
+def word_count(text: str) -> int:
+    return len(re.findall(r"\w+", text))
+
+
+def rating_to_label(rating: int) -> str:
+    if rating <= 4:
+        return "negative"
+    if rating <= 6:
+        return "neutral"
+    return "positive"
+
+
+def _read_tsv(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))
+
+
+def _read_csv(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _check_split(split: str, allowed: Iterable[str]) -> None:
+    if split not in allowed:
+        raise ValueError(f"split must be one of {sorted(allowed)}, not {split!r}")
+
+
+# ---------------------------------------------------------------- review sets
+
+
+def load_drugs_com(data_dir: str | Path, split: str) -> list[Example]:
+    _check_split(split, {"train", "test"})
+    path = Path(data_dir) / "reviews" / "drugs_com_subset" / f"{split}.tsv"
+    out = []
+    for row in _read_tsv(path):
+        text = clean_text(row["review"])
+        if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
+            text = text[1:-1].strip()
+        if not text or row["rating"] not in LABEL_INDEX:
+            continue
+        out.append(Example(text, row["rating"], "drugs_com", {"drug": row.get("drugName", "")}))
+    return out
+
+
+def _druglib_text(row: dict) -> str:
+    parts = [
+        clean_text(row.get(k, ""))
+        for k in ("benefitsReview", "sideEffectsReview", "commentsReview")
+    ]
+    return "\n\n".join(p for p in parts if p)
+
+
+def load_druglib(data_dir: str | Path, split: str) -> list[Example]:
+    _check_split(split, {"train", "test"})
+    base = Path(data_dir) / "reviews" / "druglib"
+    test_rows = _read_tsv(base / "test.tsv")
+    rows = test_rows if split == "test" else _read_tsv(base / "train.tsv")
+    exclude: set[str] = set()
+    if split == "train":  # reviews also in the test file are dropped from train
+        exclude = {_druglib_text(r) for r in test_rows}
+    out = []
+    for row in rows:
+        text = _druglib_text(row)
+        try:
+            rating = int(row["rating"])
+        except (TypeError, ValueError):
+            continue
+        if not text or text in exclude or not 1 <= rating <= 10:
+            continue
+        drug = row.get("DrugName") or row.get("urlDrugName") or ""
+        out.append(
+            Example(text, rating_to_label(rating), "druglib", {"drug": drug, "rating": rating})
+        )
+    return out
+
+
+def _nhs_v6_label(value: str) -> str | None:
+    return {"1": "positive", "2": "positive", "3": "neutral", "4": "negative", "5": "negative"}.get(
+        value.strip()
+    )
+
+
+def load_nhs_v6(data_dir: str | Path, split: str) -> list[Example]:
+    _check_split(split, {"train", "heldout", "all"})
+    path = Path(data_dir) / "reviews" / "nhs_feedback" / "v6framework_230831.csv"
+    out = []
+    for row in _read_csv(path):
+        text = clean_text(row["FFT answer"])
+        label = _nhs_v6_label(row["Comment sentiment"])
+        if not text or text.lower() == "did not answer" or label is None:
+            continue
+        question = _WS.sub(" ", row["FFT question"]).strip()
+        if BARE_ANSWER.match(text):
+            continue
+        if question in IMPROVEMENT_QUESTIONS and word_count(text) <= 3:
+            continue
+        if split != "all" and nhs_side(text) != split:
+            continue
+        out.append(Example(text, label, "nhs_v6", {"question": question, "trust": row["Trust"]}))
+    return out
+
+
+def load_nhs_phase1(data_dir: str | Path, split: str) -> list[Example]:
+    _check_split(split, {"train", "heldout", "all"})
+    path = Path(data_dir) / "reviews" / "nhs_feedback" / "phase1_text_data.csv"
+    out = []
+    for row in _read_csv(path):
+        text = clean_text(row["feedback"])
+        raw = row["criticality"].strip()
+        if not re.fullmatch(r"[+-]?\d", raw):
+            continue
+        crit = int(raw)
+        if not -5 <= crit <= 5:
+            continue
+        if crit == 0 and row["organization"].strip() == "Trust B":
+            continue  # "not scored", not neutral
+        if not text or BARE_ANSWER.match(text) or word_count(text) <= 3:
+            continue
+        if split != "all" and nhs_side(text) != split:
+            continue
+        label = "negative" if crit < 0 else "positive" if crit > 0 else "neutral"
+        out.append(
+            Example(text, label, "nhs_phase1", {"criticality": crit, "trust": row["organization"]})
+        )
+    return out
+
+
+# ---------------------------------------------------------------- misinformation
+
+
+def load_constraint(data_dir: str | Path, split: str, remove_urls: bool = True) -> list[Example]:
+    _check_split(split, {"train", "val", "test"})
+    path = Path(data_dir) / "misinformation" / "constraint" / f"{split}.csv"
+    out = []
+    for row in _read_csv(path):
+        text = clean_text(row["tweet"])
+        if remove_urls:
+            text = strip_urls(text)
+        label = row["label"].strip().lower()
+        if not text or label not in ("fake", "real"):
+            continue
+        out.append(Example(text, label, "constraint", {"id": row["id"]}))
+    return out
+
+
+# ---------------------------------------------------------------- bundles
+
+SENTIMENT_TRAIN_SOURCES = ("drugs_com", "druglib", "nhs_v6", "nhs_phase1")
+
+
+def sentiment_train(data_dir: str | Path) -> list[Example]:
+    return (
+        load_drugs_com(data_dir, "train")
+        + load_druglib(data_dir, "train")
+        + load_nhs_v6(data_dir, "train")
+        + load_nhs_phase1(data_dir, "train")
+    )
+
+
+def sentiment_heldout(data_dir: str | Path) -> dict[str, list[Example]]:
+    """Name -> held-out examples, in reporting order."""
+    return {
+        "drugs_com test": load_drugs_com(data_dir, "test"),
+        "druglib test": load_druglib(data_dir, "test"),
+        "NHS v6 held-out": load_nhs_v6(data_dir, "heldout"),
+        "NHS phase1 held-out": load_nhs_phase1(data_dir, "heldout"),
+    }
+
+
+def describe(data_dir: str | Path) -> dict:
+    """Row and label counts of every split (for the model card)."""
+    from collections import Counter
+
+    out = {}
+    sets = {
+        "drugs_com train": load_drugs_com(data_dir, "train"),
+        "druglib train": load_druglib(data_dir, "train"),
+        "NHS v6 train": load_nhs_v6(data_dir, "train"),
+        "NHS phase1 train": load_nhs_phase1(data_dir, "train"),
+        **sentiment_heldout(data_dir),
+        "constraint train": load_constraint(data_dir, "train"),
+        "constraint test": load_constraint(data_dir, "test"),
+    }
+    for name, rows in sets.items():
+        out[name] = {
+            "rows": len(rows),
+            "labels": dict(sorted(Counter(r.label for r in rows).items())),
+        }
+    return out

@@ -1,0 +1,379 @@
+"""The scoring engine: sentiment (negative / neutral / positive and a score in [-1, 1]), care
+topics and risk flags for a list of review texts. Pure Python, no Django.
+
+    from scoring.ml.engine import ScorerConfig, load_scorer
+    scorer = load_scorer(ScorerConfig(model="default"))      # once per worker process
+    results = scorer.score(["The nurse was lovely", "Waited 3 hours, rude receptionist"])
+    scorer.version                                             # stored with every score
+
+Models
+    "default" (or ""): the shipped model in artifacts/ — the fine-tuned all-MiniLM-L6-v2
+        encoder as an int8 ONNX file (ONNX Runtime, one thread) + a linear head (head.npz).
+        Imports onnxruntime, tokenizers and numpy only; never torch or transformers.
+        Version: model_card.json's "version".
+    anything else: bring your own — a local folder or a Hugging Face model id of a
+        sequence-classification model, loaded offline through transformers
+        (AutoModelForSequenceClassification, needs torch). Version: "byo:<model>".
+        If it cannot be loaded, ModelLoadError says what failed and how to fix it.
+
+Label mapping for bring-your-own models (id2label names, case-insensitive, first rule wins):
+    1. ScorerConfig.label_map, e.g. {"LABEL_0": "negative", "LABEL_1": "positive"};
+    2. a name containing "neg" -> negative, "pos" -> positive, "neu" or "mixed" -> neutral;
+    3. star ratings "1 star" .. "5 stars": 1-2 negative, 3 neutral, 4-5 positive;
+    4. generic names LABEL_0..LABEL_n-1: 3 labels -> negative, neutral, positive (the
+       cardiffnlp convention); 2 labels -> negative, positive (the SST-2 convention);
+    otherwise ModelLoadError. At least one negative and one positive label are required. The
+    probabilities of labels mapped to the same class are summed.
+
+Score = P(positive) - P(negative); confidence = the probability of the chosen label. An empty
+or blank text is neutral with score 0 and confidence 0. Sentiment reads the first max_tokens
+(128) tokens; topics and flags read the whole text (up to 20,000 characters).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from scoring.ml.data import LABELS
+from scoring.ml.flags import find_flags
+from scoring.ml.topics import find_topics
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+MAX_SCAN_CHARS = 20_000
+
+
+class ModelLoadError(RuntimeError):
+    """The configured model cannot be loaded; the message says what failed and how to fix it."""
+
+
+@dataclass
+class ScorerConfig:
+    model: str = "default"
+    artifacts_dir: str | None = None
+    batch_size: int = 32
+    max_tokens: int = 128
+    threads: int = 1
+    label_map: dict[str, str] | None = None
+    misinformation: bool = True
+
+
+@dataclass
+class ScoreResult:
+    label: str
+    score: float
+    confidence: float
+    topics: list[dict] = field(default_factory=list)
+    flags: list[dict] = field(default_factory=list)
+    model_version: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Scorer:
+    """Base class. Subclasses implement `sentiment`."""
+
+    version: str = ""
+
+    def __init__(self, config: ScorerConfig, misinformation_model=None):
+        self.config = config
+        self.misinformation = misinformation_model
+
+    def sentiment(self, texts: Sequence[str]) -> np.ndarray:
+        """[n, 3] probabilities in LABELS order (negative, neutral, positive); argmax = label."""
+        raise NotImplementedError
+
+    def score(self, texts: list[str]) -> list[ScoreResult]:
+        texts = [t if isinstance(t, str) else "" for t in texts]
+        live = [i for i, t in enumerate(texts) if t.strip()]
+        probs = np.zeros((len(texts), 3), dtype=np.float64)
+        if live:
+            probs[live] = self.sentiment([texts[i] for i in live])
+        results = []
+        live_set = set(live)
+        for i, text in enumerate(texts):
+            scan = text[:MAX_SCAN_CHARS]
+            topics = find_topics(scan)
+            if i in live_set:
+                p = probs[i]
+                k = int(p.argmax())
+                label, score, conf = LABELS[k], float(p[2] - p[0]), float(p[k])
+            else:
+                label, score, conf = "neutral", 0.0, 0.0
+            mis_terms = next(
+                (t["triggers"] for t in topics if t["name"] == "vaccines_misinformation"), None
+            )
+            mis_p = None
+            if mis_terms and self.misinformation is not None:
+                mis_p = self.misinformation.probability(scan)
+            flags = find_flags(
+                scan,
+                misinformation_probability=mis_p,
+                misinformation_threshold=self.misinformation.threshold
+                if self.misinformation
+                else 1.0,
+                misinformation_terms=mis_terms,
+            )
+            results.append(
+                ScoreResult(
+                    label=label,
+                    score=round(max(-1.0, min(1.0, score)), 6),
+                    confidence=round(conf, 6),
+                    topics=topics,
+                    flags=flags,
+                    model_version=self.version,
+                )
+            )
+        return results
+
+
+# ------------------------------------------------------------------ default model
+
+
+class DefaultScorer(Scorer):
+    def __init__(self, config: ScorerConfig, artifacts_dir: Path, misinformation_model=None):
+        from scoring.ml.encoder import EncoderLoadError, OnnxEncoder
+        from scoring.ml.head import SentimentHead
+
+        super().__init__(config, misinformation_model)
+        card_path = artifacts_dir / "model_card.json"
+        needed = [
+            card_path,
+            artifacts_dir / "encoder_int8.onnx",
+            artifacts_dir / "tokenizer.json",
+            artifacts_dir / "head.npz",
+        ]
+        missing = [str(p) for p in needed if not p.is_file()]
+        if missing:
+            raise ModelLoadError(
+                f"the default model's files are missing: {', '.join(missing)}. They are committed under "
+                "scoring/ml/artifacts/; restore them from git or rebuild them with "
+                "`python -m scoring.ml.train --data /work/shared/data --out scoring/ml/artifacts`."
+            )
+        self.card = json.loads(card_path.read_text(encoding="utf-8"))
+        self.version = self.card["version"]
+        try:
+            self.encoder = OnnxEncoder(
+                artifacts_dir / "encoder_int8.onnx",
+                artifacts_dir / "tokenizer.json",
+                max_tokens=config.max_tokens,
+                batch_size=config.batch_size,
+                threads=config.threads,
+            )
+        except (EncoderLoadError, OSError, RuntimeError) as exc:
+            raise ModelLoadError(f"the default ONNX encoder could not be loaded: {exc}") from exc
+        self.head = SentimentHead.load(artifacts_dir / "head.npz")
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encoder.encode(texts)
+
+    def sentiment(self, texts: Sequence[str]) -> np.ndarray:
+        return self.head.probabilities(self.encoder.encode(texts)).astype(np.float64)
+
+
+# ------------------------------------------------------------------ bring your own
+
+
+_STARS = re.compile(r"^\s*([1-5])\s*stars?\s*$", re.IGNORECASE)
+_GENERIC = re.compile(r"^label_(\d+)$", re.IGNORECASE)
+
+
+def map_labels(id2label: dict, label_map: dict[str, str] | None = None) -> list[str]:
+    """Class index -> negative / neutral / positive, by the rules in this module's docstring."""
+    n = len(id2label)
+    names = [str(id2label.get(i, id2label.get(str(i), f"LABEL_{i}"))) for i in range(n)]
+    override = {k.lower(): v for k, v in (label_map or {}).items()}
+    out: list[str | None] = []
+    for name in names:
+        low = name.strip().lower()
+        target = None
+        if low in override:
+            target = override[low]
+        elif "neg" in low:
+            target = "negative"
+        elif "pos" in low:
+            target = "positive"
+        elif "neu" in low or "mixed" in low:
+            target = "neutral"
+        elif _STARS.match(low):
+            stars = int(_STARS.match(low).group(1))
+            target = "negative" if stars <= 2 else "neutral" if stars == 3 else "positive"
+        out.append(target)
+    if any(t is None for t in out) and all(_GENERIC.match(x.strip()) for x in names):
+        if n == 3:
+            out = ["negative", "neutral", "positive"]
+        elif n == 2:
+            out = ["negative", "positive"]
+    bad = [f"{names[i]!r}" for i, t in enumerate(out) if t not in LABELS]
+    if bad or "negative" not in out or "positive" not in out:
+        raise ModelLoadError(
+            f"cannot map the model's labels {names} to negative/neutral/positive "
+            f"(unmapped: {', '.join(bad) or 'none'}; a negative and a positive label are required). "
+            "Fix: set ScorerConfig.label_map (e.g. {'LABEL_0': 'negative', 'LABEL_1': 'positive'}) or "
+            "use a model whose id2label names say negative/neutral/positive."
+        )
+    return out  # type: ignore[return-value]
+
+
+class TransformersScorer(Scorer):
+    def __init__(self, config: ScorerConfig, misinformation_model=None):
+        super().__init__(config, misinformation_model)
+        self.version = f"byo:{config.model}"
+        self.tokenizer, self.model = _load_byo(config.model)
+        self.torch.set_num_threads(max(1, int(config.threads)))
+        self.classes = map_labels(self.model.config.id2label, config.label_map)
+        self._matrix = np.zeros((len(self.classes), 3))
+        for i, name in enumerate(self.classes):
+            self._matrix[i, LABELS.index(name)] = 1.0
+
+    @property
+    def torch(self):
+        import torch
+
+        return torch
+
+    def sentiment(self, texts: Sequence[str]) -> np.ndarray:
+        torch = self.torch
+        lengths = [
+            len(ids)
+            for ids in self.tokenizer(
+                list(texts), truncation=True, max_length=self.config.max_tokens
+            )["input_ids"]
+        ]
+        order = sorted(range(len(texts)), key=lambda i: lengths[i])
+        out = np.zeros((len(texts), 3))
+        size = max(1, self.config.batch_size)
+        with torch.inference_mode():
+            for start in range(0, len(order), size):
+                chunk = order[start : start + size]
+                enc = self.tokenizer(
+                    [texts[i] for i in chunk],
+                    padding=True,
+                    truncation=True,
+                    max_length=self.config.max_tokens,
+                    return_tensors="pt",
+                )
+                logits = self.model(**enc).logits.float()
+                probs = torch.softmax(logits, dim=-1).numpy()
+                out[chunk] = probs @ self._matrix
+        return out
+
+
+def _load_byo(model: str):
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        import torch  # noqa: F401
+        from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+    except ImportError as exc:
+        raise ModelLoadError(
+            f"bring-your-own model {model!r} needs torch and transformers, which cannot be imported "
+            f"here ({exc}). Fix: install them in this environment (pip install torch transformers) "
+            "or set the model to 'default'."
+        ) from exc
+    path = Path(model).expanduser()
+    looks_like_path = (
+        model.startswith(("/", "./", "../", "~")) or model.count("/") > 1 or "\\" in model
+    )
+    if path.exists():
+        if not path.is_dir():
+            raise ModelLoadError(
+                f"model path {path} is a file, not a folder. Fix: point it at the folder that holds config.json."
+            )
+        if not (path / "config.json").is_file():
+            raise ModelLoadError(
+                f"model folder {path} has no config.json, so it is not a transformers model folder. "
+                "Fix: save the model there with model.save_pretrained(folder) and "
+                "tokenizer.save_pretrained(folder)."
+            )
+        source, where = str(path), f"folder {path}"
+    elif looks_like_path:
+        raise ModelLoadError(
+            f"model folder {path} does not exist. Fix: set the model to an existing folder that holds a "
+            "sequence-classification model saved with save_pretrained (config.json, weights, tokenizer "
+            "files), or to 'default'."
+        )
+    else:
+        source, where = model, f"Hugging Face id {model!r} (offline: local cache only)"
+    hint = (
+        f"Fix: downloads are disabled (HF_HUB_OFFLINE=1); on a machine with internet run "
+        f"`hf download {model}` with HF_HOME pointing at this machine's cache "
+        f"({os.environ.get('HF_HOME', '~/.cache/huggingface')}), or save the model to a folder with "
+        "save_pretrained and set the model to that folder."
+        if source == model
+        else "Fix: re-save the model and tokenizer into that folder with save_pretrained."
+    )
+    try:
+        config = AutoConfig.from_pretrained(source, local_files_only=True)
+    except Exception as exc:  # noqa: BLE001 - reported with its cause
+        raise ModelLoadError(
+            f"could not load the model config from {where}: {exc.__class__.__name__}: {exc}. {hint}"
+        ) from exc
+    if not getattr(config, "id2label", None):
+        raise ModelLoadError(
+            f"the model config from {where} has no id2label labels. Fix: use a sequence-classification model."
+        )
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
+    except Exception as exc:  # noqa: BLE001
+        raise ModelLoadError(
+            f"could not load the tokenizer from {where}: {exc.__class__.__name__}: {exc}. "
+            f"Fix: save the tokenizer beside the model with tokenizer.save_pretrained(folder). {hint}"
+        ) from exc
+    try:
+        model_obj = AutoModelForSequenceClassification.from_pretrained(
+            source, local_files_only=True
+        )
+    except Exception as exc:  # noqa: BLE001
+        raise ModelLoadError(
+            f"could not load the sequence-classification weights from {where}: {exc.__class__.__name__}: "
+            f"{exc}. Fix: the folder needs a model saved with save_pretrained whose architecture "
+            f"has a sequence-classification head (AutoModelForSequenceClassification). {hint}"
+        ) from exc
+    model_obj.eval()
+    return tokenizer, model_obj
+
+
+# ------------------------------------------------------------------ factory
+
+
+def _misinformation(artifacts_dir: Path, enabled: bool):
+    if not enabled:
+        return None
+    from scoring.ml.misinfo import MisinformationModel
+
+    path = artifacts_dir / "misinformation.json"
+    if not path.is_file():
+        raise ModelLoadError(
+            f"misinformation classifier {path} is missing. Fix: restore scoring/ml/artifacts from git, "
+            "rebuild with `python -m scoring.ml.train`, or set ScorerConfig.misinformation=False."
+        )
+    return MisinformationModel.load(path)
+
+
+def load_scorer(config: ScorerConfig | None = None) -> Scorer:
+    """Load the configured model (call once per worker process, after fork)."""
+    config = config or ScorerConfig()
+    artifacts_dir = Path(config.artifacts_dir) if config.artifacts_dir else ARTIFACTS
+    model = (config.model or "").strip()
+    if model in ("", "default"):
+        scorer: Scorer = DefaultScorer(config, artifacts_dir)
+    else:
+        config.model = model
+        scorer = TransformersScorer(config)
+    scorer.misinformation = _misinformation(artifacts_dir, config.misinformation)
+    scorer.score(["warm up"])  # first-call costs (ORT/torch allocations) happen at load time
+    return scorer
+
+
+def default_model_version(artifacts_dir: str | Path | None = None) -> str:
+    """The shipped model's version, without loading it."""
+    path = Path(artifacts_dir or ARTIFACTS) / "model_card.json"
+    return json.loads(path.read_text(encoding="utf-8"))["version"]

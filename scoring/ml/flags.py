@@ -1,0 +1,324 @@
+"""Risk flags with their evidence.
+
+patient_safety
+    An allegation of harm, wrong or negligent treatment, or injury (wrong medication or dose,
+    misdiagnosis, "nearly died", "left bleeding", a fall nobody helped with, assault by staff,
+    negligence, botched procedure...). Evidence: the matching phrases.
+legal_threat
+    The reviewer threatens or mentions legal or regulatory action (lawyer, solicitor, attorney,
+    sue, lawsuit, legal action, court, compensation claim, reporting to the CQC / GMC / NMC /
+    medical board / ombudsman...). Evidence: the matching phrases.
+self_disclosed_health
+    The reviewer discloses their OWN condition, procedure or medication ("I have diabetes",
+    "my depression", "after my hysterectomy", "I'm on sertraline", "I'm pregnant"), so staff
+    replying in public must not echo it. Rule: a first-person marker (I / I'm / I've / my / me)
+    at most 6 words before a health term, in the same sentence, and not "my <relative>"
+    (a relative's condition is not a self-disclosure). Evidence: the phrase from the marker to
+    the term.
+misinformation
+    Three conditions: the review mentions vaccines / COVID / a misinformation theme (the
+    vaccines_misinformation topic), it contains a claim cue (``MISINFO_CLAIMS``: microchips,
+    5G, "causes autism", "cures covid", poison, hoax, depopulation, bioweapon...), and the
+    CONSTRAINT-trained classifier gives it a probability of being fake >= its threshold (chosen
+    on the CONSTRAINT validation split). The classifier learned COVID social-media posts, where
+    "real" posts are agency bulletins: on review-style text it calls most informal first-person
+    texts fake (69 % of benign NHS / drug reviews mentioning COVID or vaccines pass its
+    threshold), hence the two lexicon gates. Evidence: the theme words and the claim cues;
+    ``probability``: the classifier's probability.
+threat_abuse
+    Threatening or abusive language from the reviewer: threats of violence or revenge
+    ("I'll kill you", "watch your back", "burn the place down", "you'll regret it") and slurs
+    or insults aimed at people. Evidence: the matching phrases.
+
+Matching is case-insensitive and word-bounded; curly apostrophes are normalised first.
+"""
+
+from __future__ import annotations
+
+import re
+
+_APOS = "'"
+
+
+def _normalise(text: str) -> str:
+    return (text or "").replace("\u2019", _APOS).replace("\u2018", _APOS).replace("\xa0", " ")
+
+
+def _rx(*parts: str) -> re.Pattern:
+    return re.compile(r"\b(?:" + "|".join(parts) + r")\b", re.IGNORECASE)
+
+
+_PRONOUN_OBJ = r"(?:me|him|her|them|us|my (?:\w+ ){0,2}?\w+|my)"
+
+PATIENT_SAFETY = _rx(
+    r"mis-?diagnos(?:ed|is|es)",
+    r"(?:the )?wrong (?:medication|medicine|meds|drugs?|dos(?:e|age)|prescription|diagnosis|"
+    r"treatment|tablets?|pills?|injection|blood|leg|arm|side|tooth|eye|patient|results?|"
+    r"operation|procedure)",
+    r"over-?dos(?:e|ed)",
+    r"(?:nearly|almost|could have|could've|would have) died",
+    r"(?:nearly|almost) killed (?:me|him|her|my \w+)",
+    r"left (?:me|him|her|them|my \w+) (?:in agony|bleeding|lying|on the floor|soaked|in (?:my|his|her|their) own \w+)",
+    r"(?:they|he|she|staff|(?:the|a|one|another) (?:nurse|doctor|dentist|surgeon|paramedic|carer|"
+    r"hygienist|physio|porter|consultant|gp|midwife|crew|member of staff|staff member|technician)s?) "
+    r"(?:injured|hurt|burn(?:ed|t)|cut|dropped|assaulted|hit|slapped|pushed|restrained|abused|"
+    r"grabbed|manhandled) (?:me|him|her|them|my \w+)",
+    r"(?:sexually|physically|verbally) (?:assaulted|abused)",
+    r"botched",
+    r"negligen(?:t|ce)",
+    r"malpractice",
+    r"never event",
+    r"(?:ignored|dismissed) (?:my|his|her|their) (?:symptoms|pain|concerns)",
+    r"sent (?:me|him|her|them|my \w+) home (?:with|and)",
+    r"(?:bed|pressure) sores?",
+    r"sepsis",
+    r"(?:caused|left) (?:me|him|her) (?:with )?(?:permanent |nerve |lasting )?(?:damage|injur(?:y|ies)|infection|scarring)",
+    r"(?:damaged|perforated|punctured) (?:my|his|her)",
+    r"allergic reaction (?:to|after) (?:the|a) (?:medication|medicine|drug|injection) (?:they|he|she|the doctor)",
+    r"(?:fell|had a fall) (?:and|but) (?:no one|nobody|nobody)",
+    r"(?:unsafe|dangerous) (?:care|practice|treatment|discharge|staff|doctor|nurse)",
+)
+
+LEGAL_THREAT = _rx(
+    r"lawyers?",
+    r"attorneys?",
+    r"solicitors?",
+    r"(?:will|going to|gonna|intend to|plan to|want to|i'll|we'll|i'd|we'd|to|could|should|might|"
+    r"can|and) sue",  # not the name Sue
+    r"sued",
+    r"suing",
+    r"law-?suits?",
+    r"legal (?:action|advice|team|proceedings|claim)",
+    r"litigation",
+    r"(?:take|taking|took) (?:you|them|this|it|the \w+) to court",
+    r"small claims",
+    r"(?:claim|claims|claiming) (?:for )?compensation",
+    r"(?:report(?:ed|ing)?|complain(?:ed|ing)?|escalat(?:e|ed|ing)|writ(?:e|ing|ten)|"
+    r"contact(?:ed|ing)?|inform(?:ed|ing)?)(?: [\w']+){0,4} to (?:the )?"
+    r"(?:cqc|gmc|nmc|hcpc|gdc|phso|ombudsman|medical board|state board|board of \w+|health ?watch|"
+    r"care quality commission|general medical council|nursing and midwifery council|bbb)",
+    r"(?:contact(?:ed|ing)?|call(?:ed|ing)?) (?:the )?(?:cqc|gmc|nmc|ombudsman)",
+    r"report(?:ed|ing)? (?:you|him|her|them|this|it|the (?:doctor|gp|nurse|dentist|surgery|practice|"
+    r"clinic|hospital|staff|receptionist|paramedics?)) to the police",
+)
+
+_RELATIVES = (
+    r"(?:mum|mom|mother|dad|father|son|daughter|child|children|kids?|baby|husband|wife|partner|"
+    r"boyfriend|girlfriend|brother|sister|nan|nana|gran|grandma|grandad|grandpa|grandmother|"
+    r"grandfather|aunt|uncle|niece|nephew|friend|neighbour|neighbor|relative|dog|cat|"
+    r"mother-in-law|father-in-law|family|parents?|fiance|fiancee|carer|patient|client)"
+)
+_HEALTH_TERMS = (
+    # conditions
+    r"diabet(?:es|ic)|cancer|tumou?r|leuka?emia|lymphoma|depress(?:ion|ed)|anxiety|panic attacks?|"
+    r"bipolar|schizophreni[ac]|psychosis|ptsd|ocd|adhd|autis(?:m|tic)|eating disorder|anorexi[ac]|"
+    r"bulimi[ac]|hiv|aids|hepatitis|herpes|hpv|chlamydia|gonorrh?o?ea|syphilis|std|sti|"
+    r"asthma|copd|epilep(?:sy|tic)|seizures?|migraines?|dementia|alzheimer'?s|parkinson'?s|"
+    r"multiple sclerosis|ms|arthritis|fibromyalgia|endometriosis|pcos|ibs|crohn'?s|colitis|"
+    r"lupus|hypertension|high blood pressure|heart (?:disease|condition|failure|attack)|"
+    r"stroke|kidney (?:disease|failure|stones?)|thyroid|hypothyroidism|hyperthyroidism|"
+    r"addiction|alcoholi(?:sm|c)|substance abuse|self[- ]harm(?:ing)?|suicidal|"
+    r"pregnan(?:t|cy)|miscarriage|abortion|infertility|ivf|menopause|erectile dysfunction|"
+    r"incontinence|disability|chronic pain|long covid|insomnia|obes(?:e|ity)|"
+    # procedures
+    r"surgery|operation|hysterectomy|mastectomy|chemo(?:therapy)?|radiotherapy|radiation therapy|"
+    r"dialysis|c-?section|caesarean|cesarean|colonoscopy|endoscopy|biopsy|vasectomy|"
+    r"transplant|(?:hip|knee) replacement|smear test|pap smear|mammogram|scan|mri|"
+    # medications
+    r"medication|meds|antidepressants?|antipsychotics?|insulin|metformin|sertraline|zoloft|"
+    r"fluoxetine|prozac|citalopram|escitalopram|lexapro|venlafaxine|effexor|mirtazapine|"
+    r"lithium|quetiapine|seroquel|olanzapine|aripiprazole|abilify|lamotrigine|lamictal|"
+    r"methadone|buprenorphine|subutex|suboxone|morphine|oxycodone|tramadol|codeine|gabapentin|"
+    r"pregabalin|lyrica|diazepam|valium|xanax|alprazolam|adderall|ritalin|methylphenidate|"
+    r"levothyroxine|warfarin|statins?|hrt|the pill|contraceptive pill|birth control|prep"
+)
+SELF_HEALTH = re.compile(
+    r"\b(?P<marker>i|i'm|i am|i've|i have|i had|i was|my|me)\b"
+    r"(?P<gap>(?:[ ,\-]+[\w'\-]+){0,6}?)[ ,\-]+"
+    r"(?P<term>" + _HEALTH_TERMS + r")\b",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"[.!?\n;]")
+_RELATIVE_AFTER_MY = re.compile(r"^[ ,\-]+" + _RELATIVES + r"(?:'s|s'|s)?\b", re.IGNORECASE)
+
+# Claim cues: wording typical of health misinformation. On review text the CONSTRAINT
+# classifier alone is useless (it learned that informal first-person text is "fake": 69 % of
+# the benign NHS / drug reviews that mention COVID or vaccines score above its threshold), so
+# a cue is required as well.
+MISINFO_CLAIMS = _rx(
+    r"micro-?chip(?:s|ped)?",
+    r"nano-?bots?",
+    r"graphene",
+    r"5g (?:masts?|towers?|networks?|radiation|signals?|rollout)",  # not a 5g dose
+    r"plandemic",
+    r"scamdemic",
+    r"hoax",
+    r"big pharma",
+    r"depopulat(?:e|ion|ing)",
+    r"population control",
+    r"mind control",
+    r"bill gates",
+    r"bio-?weapons?",
+    r"(?:man-?made|lab-?made|made in a lab)",
+    r"gene therapy",
+    r"(?:alters?|altered|changes?|changed|modif(?:y|ies|ied)) (?:your |our |my |their |the )?dna",
+    r"magneti[sz]ed|magnetic",
+    r"shedding",
+    r"sterili[sz](?:e|es|ed|ation)",
+    r"(?:cause|causes|caused|causing|gives?|gave) (?:kids |children |my (?:son|daughter) )?autism",
+    r"poison(?:s|ous|ed)?",
+    r"toxins?|toxic",
+    r"(?:cure|cures|cured|kills?|prevents?) (?:covid(?:-?19)?|corona ?virus|the virus|cancer)",
+    r"ivermectin",
+    r"hydroxychloroquine",
+    r"bleach",
+    r"colloidal silver",
+    r"(?:fake|made[- ]up) (?:virus|pandemic|vaccines?|disease)",
+    r"(?:covid|the virus|corona ?virus|the pandemic) (?:is|was) (?:fake|a lie|not real|made up)",
+    r"does ?n[o']t (?:even )?exist",
+    r"death (?:jab|shot)s?",
+    r"clot shots?",
+    r"kill(?:s|ing)? (?:more )?people",
+    r"experimental (?:jab|vaccine|gene)s?",
+    r"cover(?:ing|ed)?[- ]up",
+    r"they don'?t want you to know",
+    r"wake up,? (?:people|sheeple)",
+    r"sheeple",
+)
+
+THREAT_ABUSE = _rx(
+    r"(?:i'?ll|i will|we'?ll|we will|i'm going to|im going to|i am going to|gonna|i'd like to|i want to) "
+    r"(?:kill|hurt|stab|shoot|punch|smash|batter|beat|strangle|slap|thump) "
+    r"(?:you|him|her|them|the lot of you|every one of you|that \w+|the \w+)",
+    r"(?:i'?ll|i will|we'?ll|we will|i'm going to|im going to|i am going to|i'm gonna) "
+    r"(?:find|get|come for|deal with|sort out) (?:you|him|her|them)",
+    r"(?:kill|stab|shoot) (?:you|him|her|them|the doctor|the nurse|the receptionist|the staff|everyone)",
+    r"watch (?:your|their|his|her) backs?",
+    r"(?:burn|blow) (?:the|this|that|your) (?:place|building|surgery|practice|clinic|hospital) (?:down|up)",
+    r"(?:you'?ll|you will|they'?ll|they will) (?:regret|pay for) (?:it|this|that)",
+    r"(?:hope|wish) (?:you|they|he|she) (?:die|dies|rot|get cancer)",
+    r"(?:should|deserve to) (?:die|be shot|be killed)",
+    r"bomb (?:the|this|that|your)",
+    r"(?:i know|we know) where (?:you|they|she|he) lives?",
+    r"c+u+n+t+s?",
+    r"twats?",
+    r"wankers?",
+    r"bitch(?:es)?",
+    r"whores?",
+    r"sluts?",
+    r"scum(?:bags?)?",
+    r"dick ?heads?",
+    r"(?:arse|ass) ?holes?",
+    r"bastards?",
+    r"pieces? of (?:shit|crap|garbage|trash)",
+    r"(?:fucking|f\*+ing|bloody|stupid) (?:idiots?|morons?|bitch|cow|incompetents?|losers?)",
+    r"(?:you|she|he|they|staff|doctor|nurse|receptionist)s? (?:is |are |was |were )?(?:an? )?"
+    r"(?:fucking )?(?:idiots?|morons?|imbeciles?)",
+    r"f+u+c+k (?:you|off|them|him|her)",
+    r"go to hell",
+)
+
+
+def _evidence(pattern: re.Pattern, text: str) -> list[str]:
+    out: list[str] = []
+    for match in pattern.finditer(text):
+        phrase = re.sub(r"\s+", " ", match.group(0)).strip()
+        if phrase.lower() not in (e.lower() for e in out):
+            out.append(phrase)
+    return out
+
+
+_NEGATED = re.compile(
+    r"\b(?:not|no|never|nor|isn't|aren't|wasn't|weren't|don't|doesn't|without)\W+(?:\w+\W+){0,2}$",
+    re.IGNORECASE,
+)
+
+
+def _claim_evidence(text: str) -> list[str]:
+    """Claim cues, skipping negated ones ("the vaccine is not toxic")."""
+    out: list[str] = []
+    for match in MISINFO_CLAIMS.finditer(text):
+        if _NEGATED.search(text[max(0, match.start() - 40) : match.start()]):
+            continue
+        phrase = re.sub(r"\s+", " ", match.group(0)).strip()
+        if phrase.lower() not in (e.lower() for e in out):
+            out.append(phrase)
+    return out
+
+
+def self_disclosure_evidence(text: str) -> list[str]:
+    text = _normalise(text)
+    out: list[str] = []
+    pos = 0
+    while True:
+        match = SELF_HEALTH.search(text, pos)
+        if not match:
+            break
+        pos = match.start() + 1  # overlapping: a later marker may be closer to the term
+        span = match.group(0)
+        if _SENTENCE_END.search(span):
+            continue
+        marker = match.group("marker").lower()
+        gap = match.group("gap") or ""
+        if marker == "my" and _RELATIVE_AFTER_MY.match(gap + " " + match.group("term")):
+            continue
+        if re.search(r"\b" + _RELATIVES + r"\b", gap, re.IGNORECASE):
+            continue  # "my other children were diagnosed with ...": not the reviewer's own
+        phrase = re.sub(r"\s+", " ", span).strip()
+        if not any(phrase.lower() in e.lower() or e.lower() in phrase.lower() for e in out):
+            out.append(phrase)
+    return out
+
+
+def find_flags(
+    text: str,
+    misinformation_probability: float | None = None,
+    misinformation_threshold: float = 0.5,
+    misinformation_terms: list[str] | None = None,
+) -> list[dict]:
+    """[{"name", "evidence": [...]} (+ "probability" for misinformation)] for every flag raised.
+
+    ``misinformation_terms`` are the vaccines_misinformation topic triggers of this text
+    (the gate); ``misinformation_probability`` the classifier's P(fake) for it.
+    """
+    norm = _normalise(text)
+    flags: list[dict] = []
+    for name, pattern in (("patient_safety", PATIENT_SAFETY), ("legal_threat", LEGAL_THREAT)):
+        ev = _evidence(pattern, norm)
+        if ev:
+            flags.append({"name": name, "evidence": ev})
+    ev = self_disclosure_evidence(norm)
+    if ev:
+        flags.append({"name": "self_disclosed_health", "evidence": ev})
+    # The subject must be vaccines / COVID themselves, not a claim-like theme word alone
+    # ("big pharma" in a hair-loss review).
+    subjects = [t for t in misinformation_terms or [] if not MISINFO_CLAIMS.fullmatch(t)]
+    claims = _claim_evidence(norm) if subjects else []
+    if (
+        subjects
+        and claims
+        and misinformation_probability is not None
+        and misinformation_probability >= misinformation_threshold
+    ):
+        evidence = list(misinformation_terms)
+        evidence += [c for c in claims if c.lower() not in evidence]
+        flags.append(
+            {
+                "name": "misinformation",
+                "evidence": evidence,
+                "probability": round(float(misinformation_probability), 4),
+            }
+        )
+    ev = _evidence(THREAT_ABUSE, norm)
+    if ev:
+        flags.append({"name": "threat_abuse", "evidence": ev})
+    return flags
+
+
+FLAG_NAMES = (
+    "patient_safety",
+    "legal_threat",
+    "self_disclosed_health",
+    "misinformation",
+    "threat_abuse",
+)

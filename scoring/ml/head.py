@@ -1,0 +1,33 @@
+"""The sentiment head: a linear layer on the pooled, L2-normalised embedding plus additive
+decision offsets chosen on a validation split carved from the training data (see train.py).
+numpy only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+class SentimentHead:
+    def __init__(self, W: np.ndarray, b: np.ndarray, offsets: np.ndarray | None = None):
+        self.W = np.asarray(W, dtype=np.float32)
+        self.b = np.asarray(b, dtype=np.float32)
+        self.offsets = (
+            np.zeros(self.W.shape[0], dtype=np.float32)
+            if offsets is None
+            else np.asarray(offsets, np.float32)
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> SentimentHead:
+        with np.load(Path(path)) as z:
+            return cls(z["W"], z["b"], z["offsets"] if "offsets" in z.files else None)
+
+    def probabilities(self, embeddings: np.ndarray) -> np.ndarray:
+        """[n, 3] probabilities (negative, neutral, positive), decision offsets included, so
+        argmax is the label."""
+        z = embeddings @ self.W.T + self.b + self.offsets
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)

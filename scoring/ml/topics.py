@@ -1,0 +1,405 @@
+"""Care topics: a lexicon of word-bounded regular expressions per topic, British and American
+spellings both. A review can have several topics; each comes with the words that triggered it
+(lower-cased, distinct, in order of appearance). Topics say what a review is about, not whether
+it is good or bad: "rude" and "friendly" both trigger staff_attitude.
+
+Matching is case-insensitive and word-bounded (``\\b...\\b``), so "parking" matches but
+"sparking" does not; patterns allow the common inflections explicitly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# name -> (label, patterns). Patterns are regex fragments without the surrounding \b.
+TOPIC_LEXICON: dict[str, tuple[str, list[str]]] = {
+    "wait_time": (
+        "Wait time",
+        [
+            r"wait(?:s|ed|ing)?",
+            r"queu(?:e|es|ed|eing|ing)",
+            r"delay(?:s|ed)?",
+            r"late(?:ness)?",
+            r"running (?:late|behind)",
+            r"on hold",
+            r"took (?:ages|forever|hours)",
+            r"(?:\d+|two|three|four|five|six|several|many) hours?",
+            r"punctual(?:ity)?",
+            r"on time",
+            r"prompt(?:ly)?",
+            r"seen (?:quickly|promptly|straight away|right away|immediately)",
+            r"straight away",
+        ],
+    ),
+    "scheduling_access": (
+        "Scheduling and access",
+        [
+            r"appointments?",
+            r"appts?",
+            r"book(?:ed|ing|ings)?",
+            r"re-?schedul(?:e|ed|ing)",
+            r"schedul(?:e|ed|ing)",
+            r"cancel(?:l?ed|l?ing|lations?|s)?",
+            r"referrals?",
+            r"referred",
+            r"get through",
+            r"got through",
+            r"phone lines?",
+            r"switchboard",
+            r"slots?",
+            r"same[- ]day",
+            r"walk[- ]in",
+            r"out[- ]of[- ]hours",
+            r"register(?:ed)?",
+            r"registration",
+            r"availability",
+            r"waiting lists?",
+            r"triage",
+        ],
+    ),
+    "staff_attitude": (
+        "Staff attitude",
+        [
+            r"rude(?:ly|ness)?",
+            r"(?:un)?friendly",
+            r"kind(?:ly|ness)?",
+            r"(?:un)?caring",
+            r"compassion(?:ate)?",
+            r"(?:im)?polite(?:ly|ness)?",
+            r"(?:dis)?respect(?:ful|fully)?",
+            r"dismissive",
+            r"arrogant",
+            r"condescending",
+            r"patroni[sz](?:ing|ed)",
+            r"(?:un)?helpful",
+            r"attitudes?",
+            r"bedside manner",
+            r"manner",
+            r"(?:un)?professional(?:ly|ism)?",
+            r"courteous",
+            r"empath(?:y|etic)",
+            r"lovely",
+            r"nasty",
+            r"abrupt",
+            r"sympathetic",
+            r"reassur(?:ing|ed|ance)",
+        ],
+    ),
+    "communication": (
+        "Communication",
+        [
+            r"explain(?:s|ed|ing)?",
+            r"explanations?",
+            r"listen(?:s|ed|ing)?",
+            r"(?:well[- ]|kept |keep )?informed",
+            r"information",
+            r"communicat(?:e|ed|es|ing|ion)",
+            r"call(?:ed)? (?:me )?back",
+            r"ring back",
+            r"rang back",
+            r"letters?",
+            r"e-?mails?",
+            r"updates?",
+            r"answer(?:ed)? (?:my |all my |any )?questions",
+            r"jargon",
+            r"(?:never|didn'?t|did not) (?:tell|told)",
+            r"no one told",
+            r"nobody told",
+        ],
+    ),
+    "clinical_outcome": (
+        "Clinical outcome",
+        [
+            r"treatments?",
+            r"diagnos(?:is|ed|e|es)",
+            r"misdiagnos(?:is|ed)",
+            r"cured?",
+            r"recover(?:ed|y|ing)",
+            r"heal(?:ed|ing)",
+            r"outcomes?",
+            r"results?",
+            r"surgery",
+            r"surgeries",
+            r"operations?",
+            r"procedures?",
+            r"symptoms?",
+            r"(?:felt|feel|feeling|getting|got) (?:much )?better",
+            r"(?:got|getting|made it|feel|felt) worse",
+            r"effective(?:ness)?",
+            r"ineffective",
+        ],
+    ),
+    "billing_insurance": (
+        "Billing and insurance",
+        [
+            r"bill(?:s|ed|ing)?",
+            r"overcharg(?:e|ed|ing)",
+            r"charg(?:e|es|ed|ing)",
+            r"costs?",
+            r"(?:over)?priced?",
+            r"expensive",
+            r"fees?",
+            r"insurance",
+            r"insurers?",
+            r"co-?pays?",
+            r"deductibles?",
+            r"invoices?",
+            r"refunds?",
+            r"payments?",
+            r"paid",
+            r"out[- ]of[- ]pocket",
+        ],
+    ),
+    "cleanliness": (
+        "Cleanliness",
+        [
+            r"clean(?:ed|er|liness|ing)?",
+            r"(?:un)?clean",
+            r"dirty",
+            r"filthy",
+            r"(?:un)?hygien(?:e|ic)",
+            r"spotless",
+            r"smell(?:s|y|ed|t)?",
+            r"stink(?:s|ing)?",
+            r"stank",
+            r"mess(?:y)?",
+            r"(?:un)?tidy",
+            r"dust(?:y)?",
+            r"infection control",
+            r"saniti[sz]ers?",
+            r"hand gel",
+            r"stains?",
+            r"stained",
+        ],
+    ),
+    "facilities_parking": (
+        "Facilities and parking",
+        [
+            r"parking",
+            r"car ?parks?",
+            r"parking lots?",
+            r"parking garage",
+            r"waiting (?:room|area)s?",
+            r"toilets?",
+            r"restrooms?",
+            r"bathrooms?",
+            r"seat(?:s|ing)",
+            r"chairs?",
+            r"building",
+            r"facilit(?:y|ies)",
+            r"equipment",
+            r"lifts?",
+            r"elevators?",
+            r"signage",
+            r"sign-?posted",
+            r"wheelchair access",
+            r"wi-?fi",
+            r"temperature",
+            r"too (?:hot|cold)",
+            r"freezing",
+            r"noisy",
+            r"noise",
+            r"transport",
+            r"beds?",
+            r"wards?",
+        ],
+    ),
+    "pain_safety": (
+        "Pain and safety",
+        [
+            r"pain(?:s|ful)?",
+            r"pain ?killers?",
+            r"pain relief",
+            r"hurt(?:s|ing)?",
+            r"injur(?:y|ies|ed)",
+            r"bleed(?:ing)?",
+            r"bled",
+            r"bruis(?:e|es|ed|ing)",
+            r"(?:un)?safe(?:ty)?",
+            r"dangerous",
+            r"agony",
+            r"sore",
+            r"infect(?:ion|ions|ed)",
+            r"fell",
+            r"a fall",
+            r"harm(?:ed)?",
+        ],
+    ),
+    "privacy": (
+        "Privacy",
+        [
+            r"privacy",
+            r"private",
+            r"confidential(?:ity)?",
+            r"dignity",
+            r"undignified",
+            r"overheard?",
+            r"in front of (?:everyone|other patients|the whole waiting room|people)",
+            r"exposed",
+            r"hipaa",
+            r"gdpr",
+            r"data protection",
+            r"personal (?:information|details|data)",
+            r"medical records?",
+            r"curtains?",
+        ],
+    ),
+    "vaccines_misinformation": (
+        "Vaccines and misinformation",
+        [
+            r"vaccin(?:e|es|ed|ate|ated|ation|ations|ating)",
+            r"vax(?:xed|ed)?",
+            r"anti-?vax(?:x?ers?)?",
+            r"jabs?",
+            r"boosters?",
+            r"immuni[sz](?:e|ed|ation|ations)",
+            r"covid(?:-?19)?",
+            r"corona ?virus",
+            r"flu (?:jab|shot)s?",
+            r"mmr",
+            r"5g (?:masts?|towers?|networks?|radiation|signals?|rollout)",
+            r"micro-?chips?",
+            r"ivermectin",
+            r"hydroxychloroquine",
+            r"plandemic",
+            r"big pharma",
+            r"fake news",
+            r"hoax",
+        ],
+    ),
+    "medication_prescriptions": (
+        "Medication and prescriptions",
+        [
+            r"medications?",
+            r"medicines?",
+            r"meds",
+            r"prescriptions?",
+            r"prescrib(?:e|ed|es|ing)",
+            r"pharmac(?:y|ies|ist|ists)",
+            r"chemists?",
+            r"dos(?:e|es|age|ages)",
+            r"tablets?",
+            r"pills?",
+            r"refills?",
+            r"drugs?",
+            r"side[- ]effects?",
+            r"antibiotics?",
+            r"inhalers?",
+            r"injections?",
+        ],
+    ),
+    "staffing_continuity": (
+        "Staffing and continuity",
+        [
+            r"under-?staffed",
+            r"short[- ]staffed",
+            r"not enough staff",
+            r"lack of staff",
+            r"agency staff",
+            r"locums?",
+            r"continuity",
+            r"same (?:doctor|gp|nurse|clinician|therapist)",
+            r"different (?:doctor|gp|nurse|clinician|therapist)s?",
+            r"over-?worked",
+            r"staff shortages?",
+            r"stretched",
+        ],
+    ),
+    "discharge_follow_up": (
+        "Discharge and follow-up",
+        [
+            r"discharg(?:e|ed|ing)",
+            r"follow[- ]?ups?",
+            r"followed up",
+            r"after-?care",
+            r"care plans?",
+            r"check[- ]?ups?",
+            r"test results",
+            r"never (?:heard|got) back",
+        ],
+    ),
+    "accessibility_language": (
+        "Accessibility and language",
+        [
+            r"interpreters?",
+            r"translat(?:or|ors|ion)",
+            r"deaf",
+            r"blind",
+            r"wheelchairs?",
+            r"disabled",
+            r"disabilit(?:y|ies)",
+            r"hearing loop",
+            r"sign language",
+            r"(?:in)?accessib(?:le|ility)",
+            r"learning disabilit(?:y|ies)",
+            r"reasonable adjustments?",
+        ],
+    ),
+    "family_carers": (
+        "Family, carers and visiting",
+        [
+            r"visiting(?: hours| times)?",
+            r"visitors?",
+            r"carers?",
+            r"care ?givers?",
+            r"next of kin",
+            r"relatives",
+            r"family",
+        ],
+    ),
+    "food_drink": (
+        "Food and drink",
+        [
+            r"food",
+            r"meals?",
+            r"drinks?",
+            r"cups? of tea",
+            r"hungry",
+            r"thirsty",
+            r"menu",
+            r"canteen",
+            r"cafeteria",
+            r"snacks?",
+        ],
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    label: str
+    pattern: re.Pattern
+
+
+def _compile(patterns: list[str]) -> re.Pattern:
+    # Longest alternatives first so "waiting room" wins over "waiting" where both apply.
+    ordered = sorted(patterns, key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(ordered) + r")\b", re.IGNORECASE)
+
+
+TOPICS: tuple[Topic, ...] = tuple(
+    Topic(name, label, _compile(patterns)) for name, (label, patterns) in TOPIC_LEXICON.items()
+)
+TOPIC_NAMES: tuple[str, ...] = tuple(t.name for t in TOPICS)
+
+
+def _normalise(text: str) -> str:
+    # Curly apostrophes and non-breaking spaces occur in scraped reviews.
+    return text.replace("\u2019", "'").replace("\u2018", "'").replace("\xa0", " ")
+
+
+def find_topics(text: str) -> list[dict]:
+    """[{"name": ..., "triggers": [...]}] for every topic the text mentions, in TOPICS order."""
+    text = _normalise(text or "")
+    found = []
+    for topic in TOPICS:
+        triggers: list[str] = []
+        for match in topic.pattern.finditer(text):
+            word = re.sub(r"\s+", " ", match.group(0).lower())
+            if word not in triggers:
+                triggers.append(word)
+        if triggers:
+            found.append({"name": topic.name, "triggers": triggers})
+    return found

@@ -1,0 +1,186 @@
+"""Synthetic review streams for the crisis tests, written straight into a clinic's schema.
+
+Times are fixed (NOW, a Wednesday afternoon) so that every run sees the same data; rows get
+`updated_at = published_at`, as if each had been fetched when it was published."""
+
+from __future__ import annotations
+
+import math
+import random
+import sys
+import types
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db.models import F
+from django_tenants.utils import schema_context
+
+from feeds.models import Review, Source
+from scoring.models import ReviewScore
+
+NOW = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
+SCORE_OF = {"negative": -0.8, "neutral": 0.0, "positive": 0.8}
+POSITIVE_TEXTS = ["Friendly staff and quick visit", "Great care, thank you", "On time, kind nurse"]
+NEGATIVE_TEXTS = ["Waited far too long", "Receptionist was rude", "Billing mess again"]
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    limit, k, p = math.exp(-lam), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+@dataclass
+class Stream:
+    """Writes reviews (and their scores) into the clinic schema it was made in."""
+
+    source: Source
+    count: int = 0
+    rows: list[tuple[Review, dict | None]] = field(default_factory=list)
+
+    def item(
+        self,
+        at: datetime,
+        *,
+        label: str | None = "negative",
+        rating: int | None = None,
+        kind: str = "review",
+        text: str = "",
+        engagement: tuple[int, int, int] = (0, 0, 0),
+        flags: list[dict] | None = None,
+        status: str = "new",
+    ) -> Review:
+        self.count += 1
+        review = Review(
+            source=self.source,
+            external_id=f"s{self.count}",
+            kind=kind,
+            rating=rating,
+            text=text or (NEGATIVE_TEXTS if label == "negative" else POSITIVE_TEXTS)[0],
+            published_at=at,
+            likes=engagement[0],
+            shares=engagement[1],
+            replies=engagement[2],
+            status=status,
+        )
+        score = None
+        if label is not None:
+            score = {"label": label, "score": SCORE_OF[label], "flags": flags or []}
+        self.rows.append((review, score))
+        return review
+
+    def flush(self) -> list[Review]:
+        reviews = Review.objects.bulk_create([r for r, _ in self.rows], batch_size=2000)
+        ReviewScore.objects.bulk_create(
+            [
+                ReviewScore(
+                    review=review,
+                    model_version="test",
+                    label=s["label"],
+                    score=s["score"],
+                    flags=s["flags"],
+                )
+                for review, s in zip(reviews, [s for _, s in self.rows], strict=True)
+                if s is not None
+            ],
+            batch_size=2000,
+        )
+        Review.objects.filter(pk__in=[r.pk for r in reviews]).update(updated_at=F("published_at"))
+        self.rows = []
+        return reviews
+
+    def add(self, at: datetime, **kwargs) -> Review:
+        self.item(at, **kwargs)
+        return self.flush()[-1]
+
+
+# Items per hour of the day, relative: quiet nights, busy working hours.
+HOURLY = [0.2] * 7 + [1.0] * 12 + [0.5] * 5
+
+
+def calm_baseline(
+    stream: Stream,
+    *,
+    end: datetime = NOW,
+    days: int = 30,
+    per_day: float = 48,
+    negative_share: float = 0.2,
+    mention_share: float = 0.2,
+    seed: int = 7,
+) -> int:
+    """A month of ordinary traffic: Poisson counts with a daily and weekly rhythm, a fifth of
+    them negative, ratings that match their label, a little engagement."""
+    rng = random.Random(seed)
+    scale = per_day / sum(HOURLY)
+    t = (end - timedelta(days=days)).replace(minute=0, second=0, microsecond=0)
+    made = 0
+    while t < end:
+        weekly = 1.2 if t.weekday() < 5 else 0.6
+        for _ in range(_poisson(rng, HOURLY[t.hour] * scale * weekly)):
+            at = t + timedelta(seconds=rng.randrange(3600))
+            if at >= end:
+                continue
+            roll = rng.random()
+            label = (
+                "negative"
+                if roll < negative_share
+                else "neutral"
+                if roll < negative_share + 0.15
+                else "positive"
+            )
+            mention = rng.random() < mention_share
+            rating = None
+            if not mention:
+                rating = {
+                    "negative": rng.choice([1, 2]),
+                    "neutral": 3,
+                    "positive": rng.choice([4, 5, 5]),
+                }[label]
+            stream.item(
+                at,
+                label=label,
+                rating=rating,
+                kind="mention" if mention else "review",
+                text=rng.choice(NEGATIVE_TEXTS if label == "negative" else POSITIVE_TEXTS),
+                engagement=(rng.randrange(6), rng.randrange(2), rng.randrange(3)),
+            )
+            made += 1
+        t += timedelta(hours=1)
+    stream.flush()
+    return made
+
+
+@pytest.fixture
+def in_clinic_a(clinic_a):
+    with schema_context(clinic_a.schema_name):
+        yield clinic_a
+
+
+@pytest.fixture
+def stream(in_clinic_a) -> Stream:
+    return Stream(source=Source.objects.create(kind="google", name="Google"))
+
+
+@pytest.fixture
+def social(in_clinic_a) -> Stream:
+    return Stream(source=Source.objects.create(kind="facebook", name="Facebook"))
+
+
+@pytest.fixture
+def webhook_calls(monkeypatch) -> list[dict]:
+    """Stands in for `webhooks.services` and records each event emitted."""
+    calls: list[dict] = []
+    fake = types.ModuleType("webhooks.services")
+
+    def webhook_event_emit(*, event: str, payload: dict) -> None:
+        from django.db import connection
+
+        calls.append({"event": event, "payload": payload, "schema": connection.schema_name})
+
+    fake.webhook_event_emit = webhook_event_emit
+    monkeypatch.setitem(sys.modules, "webhooks.services", fake)
+    return calls

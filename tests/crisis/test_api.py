@@ -1,0 +1,285 @@
+"""The crisis API: who may read and change what, allowed transitions, settings, the plan."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django_tenants.utils import schema_context
+
+from crisis.models import EventKind, Incident, IncidentEvent, ResponsePlanVersion
+from crisis.services import detector_settings_update, detectors_run
+from tests.crisis.conftest import NOW
+
+MIN = timedelta(minutes=1)
+BASE = "/clinics/clinic-a/api/v1"
+
+
+@pytest.fixture
+def incidents(stream):
+    detector_settings_update(actor="test", watch_words=["outbreak", "lawsuit"])
+    stream.add(NOW - 9 * MIN, label="negative", text="An outbreak here?")
+    stream.add(NOW - 5 * MIN, label="negative", text="Lawsuit coming")
+    opened = detectors_run(now=NOW, notify=False)
+    return {i.key: i for i in opened}
+
+
+def _status(incident) -> str:
+    # a request through the test client leaves the connection in the public schema
+    with schema_context("clinic_clinic_a"):
+        return Incident.objects.get(pk=incident.pk).status
+
+
+def _events(incident) -> list[str]:
+    with schema_context("clinic_clinic_a"):
+        return list(IncidentEvent.objects.filter(incident=incident).values_list("kind", flat=True))
+
+
+def test_list_filters_by_status_and_kind(incidents, api):
+    client = api("key_a_read")
+    body = client.get(f"{BASE}/incidents/").json()
+    assert body["count"] == 2
+    assert {r["key"] for r in body["results"]} == {"outbreak", "lawsuit"}
+    assert body["results"][0]["mention_count"] == 1
+    assert client.get(f"{BASE}/incidents/?status=resolved").json()["count"] == 0
+    assert client.get(f"{BASE}/incidents/?kind=watch_word&status=open").json()["count"] == 2
+    assert client.get(f"{BASE}/incidents/?kind=surge").json()["count"] == 0
+    bad = client.get(f"{BASE}/incidents/?status=done")
+    assert bad.status_code == 400 and "status" in bad.json()["fields"]
+
+
+def test_detail_has_the_trigger_timeline_and_linked_mentions(incidents, api):
+    incident = incidents["outbreak"]
+    body = api("key_a_read").get(f"{BASE}/incidents/{incident.pk}/").json()
+    assert body["trigger"]["numbers"]["word"] == "outbreak"
+    assert [e["kind"] for e in body["timeline"]] == ["opened"]
+    assert body["timeline"][0]["actor"] == "Carewatch detectors"
+    assert [m["text"] for m in body["mentions"]] == ["An outbreak here?"]
+    assert body["mentions"][0]["sentiment"] == "negative"
+    assert body["has_review"] is False
+
+
+def test_the_incident_runs_its_course(incidents, login):
+    incident = incidents["outbreak"]
+    client = login("alpha_writer")
+    url = f"{BASE}/incidents/{incident.pk}"
+    acknowledged = client.post(f"{url}/acknowledge/")
+    assert acknowledged.status_code == 200
+    assert acknowledged.json()["acknowledged_by"] == "Alpha Writer"
+    for status in ("responding", "resolved", "reviewed"):
+        response = client.post(f"{url}/status/", {"status": status, "message": "ok"})
+        assert response.status_code == 200, response.content
+        assert response.json()["status"] == status
+    body = client.get(f"{url}/").json()
+    assert body["has_review"] is True
+    assert [e["kind"] for e in body["timeline"]] == [
+        "opened",
+        "acknowledged",
+        "status_changed",
+        "status_changed",
+        "review_drafted",
+        "status_changed",
+    ]
+    assert body["timeline"][2]["message"] == "Status acknowledged → responding. ok"
+
+
+@pytest.mark.parametrize(
+    ("path", "target"),
+    [
+        pytest.param(["reviewed"], "reviewed", id="open to reviewed"),
+        pytest.param(["resolved"], "acknowledged", id="resolved back to acknowledged"),
+        pytest.param(["resolved"], "open", id="resolved back to open"),
+        pytest.param(["responding"], "acknowledged", id="responding back to acknowledged"),
+        pytest.param(["resolved", "reviewed"], "responding", id="reviewed is final"),
+    ],
+)
+def test_disallowed_transitions_are_400_and_change_nothing(incidents, login, path, target):
+    incident = incidents["outbreak"]
+    client = login("alpha_writer")
+    url = f"{BASE}/incidents/{incident.pk}/status/"
+    for step in path[:-1] if target == path[-1] else path:
+        assert client.post(url, {"status": step}).status_code == 200
+    before = (_status(incident), _events(incident))
+    response = client.post(url, {"status": target})
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_transition"
+    assert (_status(incident), _events(incident)) == before
+
+
+def test_acknowledging_twice_is_refused(incidents, api):
+    url = f"{BASE}/incidents/{incidents['outbreak'].pk}/acknowledge/"
+    assert api("key_a").post(url).status_code == 200
+    second = api("key_a").post(url)
+    assert second.status_code == 400 and second.json()["code"] == "invalid_transition"
+
+
+@pytest.mark.parametrize("who", ["a_viewer", "a_approver", "alpha_analyst", "key_a_read"])
+def test_people_without_write_cannot_change_an_incident(incidents, login, api, who, mailoutbox):
+    incident = incidents["outbreak"]
+    client = api(who) if who.startswith("key") else login(who)
+    url = f"{BASE}/incidents/{incident.pk}"
+    before = _events(incident)
+    for path, data in [
+        ("acknowledge/", {}),
+        ("status/", {"status": "resolved"}),
+        ("notes/", {"message": "hi"}),
+        ("assign/", {"role": "legal", "user_id": 1}),
+    ]:
+        assert client.post(f"{url}/{path}", data).status_code == 403, path
+    assert client.get(f"{url}/").status_code == 200  # but may read
+    assert _status(incident) == "open"
+    assert _events(incident) == before
+    assert mailoutbox == []
+
+
+def test_another_clinics_key_never_reaches_these_incidents(incidents, api, clinic_b):
+    incident = incidents["outbreak"]
+    client = api("key_b")
+    assert client.get(f"{BASE}/incidents/{incident.pk}/").status_code == 404
+    assert client.post(f"{BASE}/incidents/{incident.pk}/acknowledge/").status_code == 404
+    # nor through its own clinic, with clinic A's ids
+    other = f"/clinics/clinic-b/api/v1/incidents/{incident.pk}"
+    assert client.get(f"{other}/").status_code == 404
+    assert client.post(f"{other}/acknowledge/").status_code == 404
+    assert client.get("/clinics/clinic-b/api/v1/incidents/").json()["count"] == 0
+    assert _status(incident) == "open"
+
+
+def test_notes_and_assignments_go_on_the_timeline(incidents, login, world):
+    incident = incidents["outbreak"]
+    client = login("alpha_manager")
+    url = f"{BASE}/incidents/{incident.pk}"
+    note = client.post(f"{url}/notes/", {"message": "Called the health department."})
+    assert note.status_code == 201
+    legal = world.users["a_legal"]
+    assigned = client.post(
+        f"{url}/assign/", {"role": "legal", "user_id": legal.pk}, content_type="application/json"
+    )
+    assert assigned.status_code == 200
+    assert assigned.json()["assignments"] == [
+        {
+            "role": "legal",
+            "user_id": legal.pk,
+            "user_label": "A Legal",
+            "updated_at": assigned.json()["assignments"][0]["updated_at"],
+        }
+    ]
+    outsider = world.users["b_approver"]
+    refused = client.post(
+        f"{url}/assign/",
+        {"role": "legal", "user_id": outsider.pk},
+        content_type="application/json",
+    )
+    assert refused.status_code == 400 and "user_id" in refused.json()["fields"]
+    cleared = client.post(
+        f"{url}/assign/", {"role": "legal", "user_id": None}, content_type="application/json"
+    )
+    assert cleared.json()["assignments"] == []
+    timeline = [(e["kind"], e["message"], e["actor"]) for e in cleared.json()["timeline"][1:]]
+    assert timeline == [
+        ("note", "Called the health department.", "Alpha Manager"),
+        ("assigned", "Legal / compliance: A Legal.", "Alpha Manager"),
+        ("assigned", "Legal / compliance: unassigned.", "Alpha Manager"),
+    ]
+
+
+def test_the_timeline_is_append_only(incidents):
+    event = IncidentEvent.objects.first()
+    event.message = "rewritten"
+    with pytest.raises(TypeError):
+        event.save()
+    with pytest.raises(TypeError):
+        IncidentEvent.objects.update(message="x")
+    with pytest.raises(TypeError):
+        IncidentEvent.objects.all().delete()
+
+
+def test_detector_settings_need_manage_to_change(in_clinic_a, login, api):
+    url = f"{BASE}/crisis/settings/"
+    body = api("key_a_read").get(url).json()
+    assert body["surge_window_minutes"] == 120 and body["escalation_minutes"] == 15
+    assert body["watch_words"] == []
+    # a writer (and a write key) may not change them
+    assert (
+        login("alpha_writer").patch(url, {"escalation_minutes": 5}, "application/json").status_code
+        == 403
+    )
+    assert api("key_a").patch(url, {"escalation_minutes": 5}, "application/json").status_code == 403
+    # a manager may
+    manager = login("alpha_manager")
+    changed = manager.patch(
+        url,
+        {"escalation_minutes": 5, "watch_words": ["Outbreak", " outbreak ", "Dr.  Lee"]},
+        "application/json",
+    )
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["escalation_minutes"] == 5
+    assert changed.json()["watch_words"] == ["Outbreak", "Dr. Lee"]
+    bad = manager.patch(url, {"baseline_days": 100, "surge_min_count": 0}, "application/json")
+    assert bad.status_code == 400
+    assert set(bad.json()["fields"]) == {"baseline_days", "surge_min_count"}
+    assert api("key_a_read").get(url).json()["baseline_days"] == 28
+
+
+def test_the_response_plan_is_versioned(in_clinic_a, login, api):
+    url = f"{BASE}/crisis/response-plan/"
+    assert api("key_a_read").get(url).json() == {"current": None, "versions": []}
+    writer = login("alpha_writer")
+    first = writer.put(url, {"text": "1. Call comms.", "note": "first"}, "application/json")
+    assert first.status_code == 201 and first.json()["version"] == 1
+    second = writer.put(url, {"text": "1. Call comms.\n2. Call legal."}, "application/json")
+    assert second.json()["version"] == 2
+    body = api("key_a_read").get(url).json()
+    assert body["current"]["text"] == "1. Call comms.\n2. Call legal."
+    assert [v["version"] for v in body["versions"]] == [2, 1]
+    assert api("key_a_read").get(f"{url}versions/1/").json()["text"] == "1. Call comms."
+    assert api("key_a_read").put(url, {"text": "x"}, "application/json").status_code == 403
+    assert writer.put(url, {"text": "  "}, "application/json").status_code == 400
+    with schema_context("clinic_clinic_a"):
+        assert ResponsePlanVersion.objects.count() == 2
+
+
+def test_the_review_is_edited_exported_and_feeds_the_plan(incidents, login, api):
+    incident = incidents["outbreak"]
+    writer = login("alpha_writer")
+    url = f"{BASE}/incidents/{incident.pk}"
+    assert writer.get(f"{url}/review/").status_code == 404  # drafted on resolve
+    writer.post(f"{url}/status/", {"status": "resolved"})
+    review = writer.get(f"{url}/review/").json()
+    assert review["metrics"]["mentions_linked"] == 1
+    assert review["metrics"]["statements"] == []
+    assert "replied" in review["metrics"]["first_reply_proxy"]
+    patched = writer.patch(
+        f"{url}/review/",
+        {"lessons": "We saw it late.", "prevention": "Add 'measles' as a watch word."},
+        "application/json",
+    )
+    assert patched.status_code == 200 and patched.json()["lessons"] == "We saw it late."
+    assert (
+        api("key_a_read").patch(f"{url}/review/", {"lessons": "x"}, "application/json").status_code
+        == 403
+    )
+    html = writer.get(f"{url}/review/export/?format=html")
+    assert html.status_code == 200 and html["Content-Type"].startswith("text/html")
+    assert 'filename="incident-' in html["Content-Disposition"]
+    assert b"We saw it late." in html.content and b"Post-crisis review" in html.content
+    pdf = writer.get(f"{url}/review/export/?format=pdf")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    assert writer.get(f"{url}/review/export/?format=doc").status_code == 400
+    plan = writer.post(f"{url}/review/apply-to-plan/")
+    assert plan.status_code == 201
+    assert plan.json()["text"].endswith("Add 'measles' as a watch word.")
+    assert f"incident #{incident.pk}" in plan.json()["text"]
+    assert _events(incident)[-2:] == [EventKind.REVIEW_EDITED, EventKind.PLAN_UPDATED]
+
+
+def test_a_clinic_b_key_cannot_export_clinic_as_review(incidents, api, login, clinic_b):
+    incident = incidents["outbreak"]
+    login("alpha_writer").post(f"{BASE}/incidents/{incident.pk}/status/", {"status": "resolved"})
+    assert (
+        api("key_b").get(f"{BASE}/incidents/{incident.pk}/review/export/?format=pdf").status_code
+        == 404
+    )
+    with schema_context(clinic_b.schema_name):
+        assert not Incident.objects.exists()

@@ -1,0 +1,133 @@
+"""Who is told, when, and only once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from crisis import tasks
+from crisis.models import EventKind, Incident
+from crisis.services import (
+    detector_settings_update,
+    detectors_run,
+    incident_acknowledge,
+    incidents_escalate_due,
+)
+from tests.crisis.conftest import NOW
+
+MIN = timedelta(minutes=1)
+
+
+@pytest.fixture
+def outbreak(stream):
+    """An incident opened at NOW (nobody told yet)."""
+    detector_settings_update(actor="test", watch_words=["outbreak"])
+    stream.add(NOW - 5 * MIN, label="negative", text="Measles outbreak at the clinic, my son")
+    [incident] = detectors_run(now=NOW, notify=False)
+    return incident
+
+
+def test_the_crisis_team_is_emailed_and_the_webhook_emitted_at_once(
+    stream, mailoutbox, webhook_calls, django_capture_on_commit_callbacks
+):
+    detector_settings_update(actor="test", watch_words=["outbreak"])
+    stream.add(NOW - 5 * MIN, label="negative", text="Measles outbreak at the clinic, my son")
+    # when the detectors open an incident
+    with django_capture_on_commit_callbacks(execute=True):
+        [incident] = detectors_run(now=NOW)
+    # then each member of clinic A's crisis team (comms and legal) got one e-mail
+    assert sorted(m.to for m in mailoutbox) == [
+        ["a_approver@clinics.test"],
+        ["a_legal@clinics.test"],
+    ]
+    mail = mailoutbox[0]
+    assert mail.subject.startswith("[Clinic A] Medium incident: Watch word “outbreak”")
+    assert f"/clinics/clinic-a/incidents/{incident.pk}/" in mail.body
+    assert "within 15 minutes" in mail.body
+    assert "Measles" not in mail.body  # never the text of a review
+    # and the webhook was emitted in clinic A's schema with the incident's numbers
+    assert [(c["event"], c["schema"]) for c in webhook_calls] == [
+        ("incident.opened", "clinic_clinic_a")
+    ]
+    payload = webhook_calls[0]["payload"]
+    assert payload["incident"]["id"] == incident.pk
+    assert payload["incident"]["numbers"]["word"] == "outbreak"
+    assert "Measles" not in str(payload)
+    # and both are on the timeline
+    messages = list(
+        incident.events.filter(kind=EventKind.NOTIFIED).values_list("message", flat=True)
+    )
+    assert messages == [
+        "E-mailed the crisis team: 2 of 2 people (Comms / PR, Legal / compliance).",
+        "Webhook incident.opened: emitted.",
+    ]
+
+
+def test_nothing_is_sent_when_notify_is_false(
+    stream, mailoutbox, django_capture_on_commit_callbacks
+):
+    detector_settings_update(actor="test", watch_words=["outbreak"])
+    stream.add(NOW - 5 * MIN, label="negative", text="outbreak")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert len(detectors_run(now=NOW, notify=False)) == 1
+    assert mailoutbox == []
+
+
+def test_the_portal_counts_unacknowledged_incidents(outbreak, api):
+    body = api("key_a").get("/clinics/clinic-a/api/v1/incidents/counts/").json()
+    assert body == {"unacknowledged": 1, "active": 1}
+
+
+def test_an_unacknowledged_incident_escalates_once_to_the_agencys_owners_and_managers(
+    outbreak, mailoutbox, django_capture_on_commit_callbacks
+):
+    # not yet: 14 minutes
+    with django_capture_on_commit_callbacks(execute=True):
+        assert incidents_escalate_due(now=NOW + 14 * MIN) == []
+    assert mailoutbox == []
+    # at 15 minutes: the agency's owner and manager are e-mailed
+    with django_capture_on_commit_callbacks(execute=True):
+        assert [i.pk for i in incidents_escalate_due(now=NOW + 15 * MIN)] == [outbreak.pk]
+    assert sorted(m.to[0] for m in mailoutbox) == ["manager@alpha.test", "owner@alpha.test"]
+    assert "within 15 minutes" in mailoutbox[0].body
+    # and never again
+    with django_capture_on_commit_callbacks(execute=True):
+        assert incidents_escalate_due(now=NOW + 60 * MIN) == []
+    assert len(mailoutbox) == 2
+    [event] = outbreak.events.filter(kind=EventKind.ESCALATED)
+    assert event.message.startswith("Nobody acknowledged within 15 min: escalated to the agency")
+    outbreak.refresh_from_db()
+    assert outbreak.escalated_at == NOW + 15 * MIN
+
+
+def test_the_escalation_delay_is_a_clinic_setting(outbreak):
+    detector_settings_update(actor="test", escalation_minutes=45)
+    assert incidents_escalate_due(now=NOW + 30 * MIN) == []
+    assert len(incidents_escalate_due(now=NOW + 45 * MIN)) == 1
+
+
+def test_an_acknowledged_incident_is_not_escalated(outbreak, mailoutbox):
+    incident_acknowledge(incident_id=outbreak.pk, actor="Sam", now=NOW + 3 * MIN)
+    assert incidents_escalate_due(now=NOW + 60 * MIN) == []
+    assert not outbreak.events.filter(kind=EventKind.ESCALATED).exists()
+
+
+def test_the_beat_task_escalates_in_every_clinic(outbreak, clinic_a):
+    assert tasks.escalations_check_task() == 1
+    with schema_context(clinic_a.schema_name):
+        assert Incident.objects.get().escalated_at is not None
+        assert tasks.escalations_check_task() == 0
+
+
+def test_detectors_run_all_queues_one_task_per_clinic(world, db, monkeypatch):
+    queued = []
+    monkeypatch.setattr(
+        tasks.detectors_run_clinic_task,
+        "delay",
+        lambda *a, **k: queued.append(connection.schema_name),
+    )
+    assert tasks.detectors_run_all_task() == len(queued) >= 3
+    assert {"clinic_clinic_a", "clinic_clinic_b", "clinic_clinic_c"} <= set(queued)

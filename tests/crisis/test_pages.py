@@ -1,0 +1,101 @@
+"""The incident pages: list, room, review, response plan."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django_tenants.utils import schema_context
+
+from crisis.models import Incident
+from crisis.services import detector_settings_update, detectors_run, incident_status_set
+from tests.crisis.conftest import NOW
+
+MIN = timedelta(minutes=1)
+
+
+@pytest.fixture
+def incident(stream):
+    detector_settings_update(actor="test", watch_words=["outbreak"])
+    stream.add(NOW - 5 * MIN, label="negative", text="An outbreak in the waiting room")
+    [opened] = detectors_run(now=NOW, notify=False)
+    return opened
+
+
+def _status(incident) -> str:
+    with schema_context("clinic_clinic_a"):
+        return Incident.objects.get(pk=incident.pk).status
+
+
+def test_the_list_shows_the_unacknowledged_count(incident, login):
+    page = login("a_viewer").get("/clinics/clinic-a/incidents/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "1 unacknowledged incident" in html
+    assert f'href="/clinics/clinic-a/incidents/{incident.pk}/"' in html
+    assert '<th scope="col">Severity</th>' in html
+    filtered = login("a_viewer").get("/clinics/clinic-a/incidents/?status=resolved")
+    assert "No incidents match these filters." in filtered.content.decode()
+
+
+def test_the_room_shows_the_trigger_timeline_team_and_mentions(incident, login):
+    html = login("alpha_writer").get(f"/clinics/clinic-a/incidents/{incident.pk}/").content.decode()
+    assert "watch word “outbreak”" in html
+    assert "An outbreak in the waiting room" in html
+    assert 'value="acknowledge"' in html
+    assert '<label for="note">Add a note</label>' in html
+    assert "A Legal — legal" in html  # the crisis team
+    # a viewer sees it all but no buttons
+    viewer = login("a_viewer").get(f"/clinics/clinic-a/incidents/{incident.pk}/").content.decode()
+    assert "An outbreak in the waiting room" in viewer
+    assert 'value="acknowledge"' not in viewer
+
+
+def test_acknowledging_and_noting_from_the_room(incident, login):
+    client = login("alpha_writer")
+    url = f"/clinics/clinic-a/incidents/{incident.pk}/"
+    assert client.post(url, {"action": "acknowledge"}).status_code == 302
+    assert _status(incident) == "acknowledged"
+    client.post(url, {"action": "note", "message": "Posted a holding statement."})
+    page = client.get(url).content.decode()
+    assert "Posted a holding statement." in page
+    refused = client.post(url, {"action": "status", "status": "open"}, follow=True)
+    assert "cannot become open" in refused.content.decode()
+    assert _status(incident) == "acknowledged"
+
+
+def test_a_viewer_cannot_act_in_the_room(incident, login):
+    response = login("a_viewer").post(
+        f"/clinics/clinic-a/incidents/{incident.pk}/", {"action": "acknowledge"}
+    )
+    assert response.status_code == 403
+    assert _status(incident) == "open"
+
+
+def test_the_review_page_draws_charts_from_data_and_saves_lessons(incident, login):
+    client = login("alpha_writer")
+    url = f"/clinics/clinic-a/incidents/{incident.pk}/review/"
+    assert client.get(url).status_code == 404  # not resolved yet
+    with schema_context("clinic_clinic_a"):
+        incident_status_set(incident_id=incident.pk, status="resolved", actor="Sam")
+    html = client.get(url).content.decode()
+    assert '<script id="review-chart-data" type="application/json">' in html
+    assert 'src="/static/vendor/chart.umd.min.js"' in html
+    assert 'src="/static/js/crisis_review.js"' in html
+    assert "<script>" not in html  # nothing inline: the CSP forbids it
+    assert 'role="img"' in html and '<label for="lessons">Lessons</label>' in html
+    client.post(url, {"lessons": "Too slow.", "prevention": "Rota."})
+    client.post(url, {"action": "apply_plan"})
+    plan = client.get("/clinics/clinic-a/response-plan/").content.decode()
+    assert "Rota." in plan and "Version 1" in plan
+
+
+def test_the_response_plan_page_saves_versions(in_clinic_a, login):
+    client = login("alpha_writer")
+    client.post("/clinics/clinic-a/response-plan/", {"text": "Call comms first.", "note": "v1"})
+    client.post("/clinics/clinic-a/response-plan/", {"text": "Call legal first.", "note": "v2"})
+    html = client.get("/clinics/clinic-a/response-plan/?version=1").content.decode()
+    assert "Call comms first." in html and "(current is 2)" in html
+    assert (
+        login("a_viewer").post("/clinics/clinic-a/response-plan/", {"text": "x"}).status_code == 403
+    )

@@ -1,0 +1,87 @@
+"""The post-crisis review drafted on resolve, with numbers computed from a known story."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from crisis.models import EventKind, PostCrisisReview
+from crisis.services import (
+    detector_settings_update,
+    detectors_run,
+    incident_acknowledge,
+    incident_status_set,
+    review_metrics_current,
+)
+from feeds.models import Review
+from tests.crisis.conftest import NOW
+
+MIN = timedelta(minutes=1)
+
+
+def test_resolving_drafts_a_review_with_the_response_metrics(
+    stream, webhook_calls, django_capture_on_commit_callbacks
+):
+    detector_settings_update(actor="test", watch_words=["outbreak"])
+    # before: two happy reviews and the first outbreak mention, which opens the incident at NOW
+    stream.add(NOW - 90 * MIN, label="positive", rating=5)
+    stream.add(NOW - 60 * MIN, label="positive", rating=4)
+    first = stream.add(NOW - 10 * MIN, label="negative", text="outbreak in the waiting room")
+    [incident] = detectors_run(now=NOW, notify=False)
+    # during: three more outbreak mentions (linked) and one happy review
+    more = [
+        stream.add(NOW + m * MIN, label="negative", text="that outbreak again")
+        for m in (10, 20, 30)
+    ]
+    stream.add(NOW + 50 * MIN, label="positive", rating=5)
+    detectors_run(now=NOW + 60 * MIN, notify=False)
+    # acknowledged after 12 minutes; two of the four negatives answered (the first at +40 min)
+    incident_acknowledge(incident_id=incident.pk, actor="Sam", now=NOW + 12 * MIN)
+    Review.objects.filter(pk=first.pk).update(status="replied", updated_at=NOW + 70 * MIN)
+    Review.objects.filter(pk=more[1].pk).update(status="replied", updated_at=NOW + 40 * MIN)
+    # after: two calm items
+    stream.add(NOW + 150 * MIN, label="positive", rating=5)
+    stream.add(NOW + 200 * MIN, label="neutral", rating=3)
+    # when it is resolved two hours after it opened
+    with django_capture_on_commit_callbacks(execute=True):
+        incident_status_set(
+            incident_id=incident.pk, status="resolved", actor="Sam", now=NOW + 120 * MIN
+        )
+    # then a review is drafted, and says so on the timeline
+    review = PostCrisisReview.objects.get(incident=incident)
+    drafted = incident.events.get(kind=EventKind.REVIEW_DRAFTED)
+    assert drafted.message == (
+        "Post-crisis review drafted: acknowledged in 12 min, first public reply 40 min, "
+        "50% of 4 negative mentions answered."
+    )
+    metrics = review_metrics_current(review)
+    assert metrics["time_to_acknowledge_seconds"] == 12 * 60
+    assert metrics["time_to_first_reply_seconds"] == 40 * 60
+    assert metrics["time_to_resolve_seconds"] == 120 * 60
+    assert (metrics["mentions_linked"], metrics["negative_linked"]) == (4, 4)
+    assert (metrics["negative_answered"], metrics["answered_share"]) == (2, 0.5)
+    assert metrics["escalated"] is False
+    assert metrics["window_seconds"] == 2 * 3600
+    windows = metrics["windows"]
+    assert {name: w["volume"] for name, w in windows.items()} == {
+        "before": 3,
+        "during": 4,
+        "after": 2,
+    }
+    assert [windows[n]["negative"] for n in ("before", "during", "after")] == [1, 3, 0]
+    assert windows["during"]["mean_score"] == -0.4
+    assert windows["before"]["mean_rating"] == 4.5
+    assert windows["after"]["complete"] is True
+    assert len(metrics["series"]) == 18
+    assert sum(b["negative"] for b in metrics["series"]) == 4
+    assert metrics["statements"] == []
+    # and the webhook says it is resolved
+    assert [c["event"] for c in webhook_calls] == ["incident.resolved"]
+    assert webhook_calls[0]["payload"]["incident"]["status"] == "resolved"
+    # marking it reviewed freezes the numbers
+    incident_status_set(
+        incident_id=incident.pk, status="reviewed", actor="Sam", now=NOW + 5 * 60 * MIN
+    )
+    review.refresh_from_db()
+    assert review.metrics_frozen_at == NOW + 5 * 60 * MIN
+    stream.add(NOW + 130 * MIN, label="negative", rating=1)  # arrives late
+    assert review_metrics_current(review)["windows"]["after"]["volume"] == 2

@@ -1,0 +1,163 @@
+"""Risk flags: each fires on a realistic review with its evidence and stays quiet on a benign one."""
+
+from __future__ import annotations
+
+import pytest
+
+from scoring.ml.flags import find_flags
+
+
+def flag(text: str, name: str) -> dict | None:
+    return next((f for f in find_flags(text) if f["name"] == name), None)
+
+
+@pytest.mark.parametrize(
+    ("text", "evidence"),
+    [
+        (
+            "The pharmacy gave my father the wrong medication and he nearly died.",
+            "wrong medication",
+        ),
+        ("I was misdiagnosed twice and sent home with a burst appendix.", "misdiagnosed"),
+        (
+            "The nurse dropped my mum while moving her and left her lying on the floor.",
+            "dropped my mum",
+        ),
+        ("Botched filling, the dentist perforated my sinus.", "Botched"),
+        (
+            "They ignored my symptoms for weeks and it turned out to be sepsis.",
+            "ignored my symptoms",
+        ),
+    ],
+)
+def test_patient_safety_fires(text, evidence):
+    found = flag(text, "patient_safety")
+    assert found is not None
+    assert any(evidence.lower() in e.lower() for e in found["evidence"])
+
+
+@pytest.mark.parametrize(
+    ("text", "evidence"),
+    [
+        ("I have instructed a solicitor and will be taking you to court.", "solicitor"),
+        ("My attorney will be in touch. I am going to sue this practice.", "sue"),
+        ("I have reported this surgery to the CQC.", "reported this surgery to the CQC"),
+        ("We are pursuing legal action for the delay.", "legal action"),
+    ],
+)
+def test_legal_threat_fires(text, evidence):
+    found = flag(text, "legal_threat")
+    assert found is not None
+    assert any(evidence.lower() in e.lower() for e in found["evidence"])
+
+
+@pytest.mark.parametrize(
+    ("text", "evidence"),
+    [
+        ("I have type 2 diabetes and the nurse helped me with my insulin.", "diabetes"),
+        ("After my hysterectomy the ward staff were wonderful.", "hysterectomy"),
+        ("I'm on sertraline for my depression and the GP reviewed it kindly.", "sertraline"),
+        ("I was diagnosed with bipolar disorder last year.", "bipolar"),
+        ("When I was pregnant the midwives were brilliant.", "pregnant"),
+    ],
+)
+def test_self_disclosed_health_fires(text, evidence):
+    found = flag(text, "self_disclosed_health")
+    assert found is not None
+    assert any(evidence in e.lower() for e in found["evidence"])
+
+
+def test_self_disclosure_ignores_relatives_and_general_statements():
+    assert (
+        flag("My husband has diabetes and the nurse was lovely.", "self_disclosed_health") is None
+    )
+    assert flag("They treat a lot of cancer patients here.", "self_disclosed_health") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "evidence"),
+    [
+        ("If that receptionist speaks to me like that again I'll kill her.", "I'll kill her"),
+        ("Watch your back, I know where you live.", "Watch your back"),
+        ("The doctor is a fucking idiot and the receptionist a stupid cow.", "stupid cow"),
+        ("You'll regret this, I will burn the place down.", "burn the place down"),
+    ],
+)
+def test_threat_abuse_fires(text, evidence):
+    found = flag(text, "threat_abuse")
+    assert found is not None
+    assert any(evidence.lower() in e.lower() for e in found["evidence"])
+
+
+BENIGN = [
+    "Lovely practice, the receptionist was kind and the doctor explained everything.",
+    "Quick appointment, clean waiting room, no complaints at all.",
+    "The nurse took my blood pressure and everything was fine. Killer parking though!",
+    "Staff were courteous and the court yard garden is pretty.",
+    "Sue on reception was lovely and sorted my appointment.",
+]
+
+
+@pytest.mark.parametrize("text", BENIGN)
+def test_no_flags_on_benign_reviews(text):
+    assert find_flags(text) == []
+
+
+def test_misinformation_needs_subject_claim_and_probability():
+    text = "The covid vaccine they pushed here contains a microchip."
+    terms = ["covid", "vaccine"]
+    raised = find_flags(
+        text,
+        misinformation_probability=0.93,
+        misinformation_threshold=0.5,
+        misinformation_terms=terms,
+    )
+    assert raised == [
+        {
+            "name": "misinformation",
+            "evidence": ["covid", "vaccine", "microchip"],
+            "probability": 0.93,
+        }
+    ]
+    # below the classifier's threshold
+    assert (
+        find_flags(
+            text,
+            misinformation_probability=0.2,
+            misinformation_threshold=0.5,
+            misinformation_terms=terms,
+        )
+        == []
+    )
+    # no vaccine / COVID subject
+    assert (
+        find_flags(
+            text,
+            misinformation_probability=0.99,
+            misinformation_threshold=0.5,
+            misinformation_terms=[],
+        )
+        == []
+    )
+    # a subject but no claim cue: a benign vaccination review
+    benign = "Had my covid vaccine here, quick and friendly."
+    assert (
+        find_flags(
+            benign,
+            misinformation_probability=0.99,
+            misinformation_threshold=0.5,
+            misinformation_terms=terms,
+        )
+        == []
+    )
+    # a negated claim cue
+    negated = "The nurse explained the vaccine is not toxic."
+    assert (
+        find_flags(
+            negated,
+            misinformation_probability=0.99,
+            misinformation_threshold=0.5,
+            misinformation_terms=["vaccine"],
+        )
+        == []
+    )

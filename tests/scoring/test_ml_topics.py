@@ -1,0 +1,95 @@
+"""Care topics: lexicon matches with their trigger words, word boundaries, both spellings."""
+
+from __future__ import annotations
+
+import pytest
+
+from scoring.ml.topics import TOPIC_NAMES, find_topics
+
+
+def topics_of(text: str) -> dict[str, list[str]]:
+    return {t["name"]: t["triggers"] for t in find_topics(text)}
+
+
+def test_at_least_twelve_topics():
+    assert len(TOPIC_NAMES) >= 12
+    for name in (
+        "wait_time",
+        "scheduling_access",
+        "staff_attitude",
+        "communication",
+        "clinical_outcome",
+        "billing_insurance",
+        "cleanliness",
+        "facilities_parking",
+        "pain_safety",
+        "privacy",
+        "vaccines_misinformation",
+        "medication_prescriptions",
+    ):
+        assert name in TOPIC_NAMES
+
+
+def test_several_topics_with_their_triggers():
+    found = topics_of(
+        "Waited two hours past my appointment, the receptionist was rude, the car park was full "
+        "and the toilets were filthy. Then they overcharged my insurance."
+    )
+    assert "two hours" in found["wait_time"] and "waited" in found["wait_time"]
+    assert found["scheduling_access"] == ["appointment"]
+    assert found["staff_attitude"] == ["rude"]
+    assert "car park" in found["facilities_parking"] and "toilets" in found["facilities_parking"]
+    assert found["cleanliness"] == ["filthy"]
+    assert set(found["billing_insurance"]) == {"overcharged", "insurance"}
+
+
+@pytest.mark.parametrize(
+    ("text", "topic", "trigger"),
+    [
+        ("The GP was patronising.", "staff_attitude", "patronising"),
+        ("The doctor was patronizing.", "staff_attitude", "patronizing"),
+        ("Paid a lot for the visit and my co-pay doubled.", "billing_insurance", "co-pay"),
+        ("Hand sanitiser everywhere.", "cleanliness", "sanitiser"),
+        ("Hand sanitizer everywhere.", "cleanliness", "sanitizer"),
+        ("Had my flu jab today", "vaccines_misinformation", "flu jab"),
+        ("They would not immunize my son", "vaccines_misinformation", "immunize"),
+        ("They immunised my daughter", "vaccines_misinformation", "immunised"),
+        (
+            "My repeat prescription was lost by the chemist",
+            "medication_prescriptions",
+            "prescription",
+        ),
+        ("The nurse explained everything clearly", "communication", "explained"),
+        ("I was treated with dignity and my privacy respected", "privacy", "dignity"),
+        ("Still in pain after the operation", "pain_safety", "pain"),
+        ("The treatment worked and I recovered quickly", "clinical_outcome", "recovered"),
+        ("Great aftercare once I was discharged", "discharge_follow_up", "discharged"),
+        ("They were short-staffed all night", "staffing_continuity", "short-staffed"),
+    ],
+)
+def test_topic_fires_with_trigger(text, topic, trigger):
+    assert trigger in topics_of(text).get(topic, [])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The weather in Leeds was sunny and I bought a new bicycle.",
+        "Sparking plugs and a parkinglot-free zone",  # no word-bounded match
+        "",
+    ],
+)
+def test_no_topic_on_unrelated_text(text):
+    assert find_topics(text) == []
+
+
+def test_word_boundaries():
+    assert "facilities_parking" not in topics_of("sparking")
+    assert "billing_insurance" not in topics_of("billboard and billion")
+    assert "wait_time" not in topics_of("the waiter was chocolate")
+
+
+def test_curly_apostrophes_and_case():
+    found = topics_of("They NEVER TOLD me, and I couldn\u2019t get through on the PHONE LINE")
+    assert "never told" in found["communication"]
+    assert "phone line" in found["scheduling_access"]
