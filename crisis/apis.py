@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from clinics.access import Permission
 from clinics.models import CrisisRole
-from core.api import ClinicAPIView, paginated_response
+from core.api import ClinicAPIView, Pagination, paginated_response
 from crisis.models import (
     DetectorSettings,
     Incident,
@@ -224,11 +224,13 @@ class DetectorSettingsSerializer(serializers.ModelSerializer):
     watch_words = serializers.ListField(
         child=serializers.CharField(max_length=100), required=False, max_length=100
     )
+    updated_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="Null while the clinic uses the defaults."
+    )
 
     class Meta:
         model = DetectorSettings
         exclude = ["id"]
-        read_only_fields = ["updated_at"]
 
 
 # --- APIs ---------------------------------------------------------------------------------
@@ -249,6 +251,8 @@ def _detail(incident_id: int) -> Response:
 
 class IncidentListApi(ClinicAPIView):
     """The clinic's incidents, newest first; filter by `status` and `kind`."""
+
+    pagination_class = Pagination
 
     @extend_schema(
         parameters=[
