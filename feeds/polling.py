@@ -15,8 +15,8 @@ from core.crypto import encrypt_json
 from feeds.models import Source, SourceKind
 from feeds.services import (
     ItemIn,
-    _queue_scoring,
     reviews_created_emit,
+    reviews_score_after_commit,
     reviews_upsert,
     source_credentials,
 )
@@ -92,7 +92,9 @@ def source_poll(*, source_id: int) -> dict:
                 items[external.external_id] = _to_item(external)
             with transaction.atomic():
                 outcomes = reviews_upsert(source=source, items=list(items.values()))
-                _queue_scoring([done.pk for done in outcomes if done.status != "unchanged"])
+                reviews_score_after_commit(
+                    [done.pk for done in outcomes if done.status != "unchanged"]
+                )
                 reviews_created_emit(
                     [
                         (source, item, done.pk)

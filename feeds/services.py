@@ -296,7 +296,7 @@ def _link_parents(source: Source, by_id: dict[str, ItemIn]) -> None:
             ).update(parent_id=parents[parent])
 
 
-def _queue_scoring(review_ids: list[int]) -> None:
+def reviews_score_after_commit(review_ids: list[int]) -> None:
     """After commit: ask for scores. If the broker is down the reviews stay unscored and the
     scoring sweeper queues them later; ingestion never fails because of it."""
     if not review_ids:
@@ -419,7 +419,7 @@ def items_ingest(
                 }
                 if done.status != UNCHANGED and not item.deleted:
                     to_score.append(done.pk)
-        _queue_scoring(to_score)
+        reviews_score_after_commit(to_score)
         reviews_created_emit(created)
     return report
 

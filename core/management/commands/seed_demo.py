@@ -15,8 +15,8 @@ from clinics.models import Clinic
 from clinics.services import clinic_create, clinic_member_add
 from core.demo.reviews import demo_reviews
 from core.management.base import ServiceCommand
-from feeds.models import ItemKind, Review, ReviewStatus, SourceKind
-from feeds.services import ItemIn, reviews_upsert, source_create
+from feeds.models import ItemKind, Review, ReviewStatus, Source, SourceKind
+from feeds.services import ItemIn, reviews_score_after_commit, reviews_upsert, source_create
 
 DEMO_PASSWORD = "carewatch-demo"  # noqa: S105 - printed demo login
 AGENCY = {
@@ -139,6 +139,10 @@ class Command(ServiceCommand):
                 SourceKind.FACEBOOK: source_create(kind=SourceKind.FACEBOOK, name="Facebook page"),
                 SourceKind.YELP: source_create(kind=SourceKind.YELP, name="Yelp"),
             }
+            # Demo history, not connected accounts: nothing to poll until someone connects them.
+            Source.objects.filter(pk__in=[source.pk for source in sources.values()]).update(
+                enabled=False, last_error="Demo source: connect the account to start polling."
+            )
             buckets: dict[str, list[ItemIn]] = {kind: [] for kind in sources}
             kinds = list(sources)
             for i, row in enumerate(rows):
@@ -148,8 +152,12 @@ class Command(ServiceCommand):
                     else kinds[i % len(kinds)]
                 )
                 buckets[kind].append(ItemIn(**row))
+            seeded: list[int] = []
             for kind, items in buckets.items():
-                reviews_upsert(source=sources[kind], items=items)
+                seeded += [done.pk for done in reviews_upsert(source=sources[kind], items=items)]
+            reviews_score_after_commit(
+                seeded
+            )  # scored by the ml worker within a minute of `make run`
             # Older reviews have been dealt with; the last days' wait in the inbox.
             Review.objects.filter(published_at__lt=now - timedelta(days=3)).update(
                 status=ReviewStatus.REPLIED
