@@ -1,6 +1,6 @@
 from django.db.models import QuerySet
 
-from agency.models import Agency, AgencyMembership
+from agency.models import Agency, AgencyMembership, AgencyRole
 
 
 def agencies_for_user(user) -> QuerySet[Agency]:
@@ -11,6 +11,15 @@ def agencies_for_user(user) -> QuerySet[Agency]:
 
 def agency_memberships_for_user(user) -> QuerySet[AgencyMembership]:
     return AgencyMembership.objects.filter(user=user).select_related("agency")
+
+
+def agency_memberships_managing(user) -> QuerySet[AgencyMembership]:
+    """The user's owner and manager memberships: who may create clinics and agency keys."""
+    return (
+        AgencyMembership.objects.filter(user=user, role__in=[AgencyRole.OWNER, AgencyRole.MANAGER])
+        .select_related("agency")
+        .order_by("pk")
+    )
 
 
 def agency_for_branding(request) -> Agency | None:

@@ -5,7 +5,7 @@ from rest_framework.response import Response
 
 from accounts.credentials import api_key_create, api_key_revoke, api_key_rotate
 from accounts.models import ApiKey, Scope
-from agency.models import AgencyMembership, AgencyRole
+from agency.selectors import agency_memberships_managing
 from clinics.access import Permission
 from clinics.models import Clinic
 from clinics.selectors import clinics_for_actor
@@ -81,9 +81,7 @@ class ClinicListApi(PublicAPIView):
             if agency_slug and agency_slug != key.agency.slug:
                 raise PermissionDenied("This key belongs to another agency.")
             return key.agency
-        memberships = AgencyMembership.objects.filter(
-            user=actor.user, role__in=[AgencyRole.OWNER, AgencyRole.MANAGER]
-        ).select_related("agency")
+        memberships = agency_memberships_managing(actor.user)
         if agency_slug:
             memberships = memberships.filter(agency__slug=agency_slug)
         found = list(memberships[:2])
@@ -204,14 +202,7 @@ class _AgencyKeysMixin:
     def _agency(self):
         if self.actor.api_key is not None:
             raise PermissionDenied("API keys cannot manage API keys.")
-        membership = (
-            AgencyMembership.objects.filter(
-                user=self.actor.user, role__in=[AgencyRole.OWNER, AgencyRole.MANAGER]
-            )
-            .select_related("agency")
-            .order_by("pk")
-            .first()
-        )
+        membership = agency_memberships_managing(self.actor.user).first()
         if membership is None:
             raise PermissionDenied("Only an agency owner or manager manages agency keys.")
         return membership.agency
