@@ -224,6 +224,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "poll-sources": {"task": "feeds.tasks.sources_poll_dispatch", "schedule": 60.0},
+    "sweep-imports": {"task": "feeds.tasks.imports_sweep", "schedule": 120.0},
     "sweep-unscored": {"task": "scoring.tasks.scoring_sweep", "schedule": 120.0},
     "analyze-stale-tables": {"task": "core.tasks.stale_tables_analyze", "schedule": 300.0},
     "sweep-webhook-deliveries": {"task": "webhooks.tasks.deliveries_sweep", "schedule": 60.0},

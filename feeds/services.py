@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from core.crypto import decrypt_json, encrypt_json
@@ -673,12 +673,26 @@ def import_job_create(*, filename: str, text: str, created_by_id: int | None) ->
 
 
 def _enqueue_import(job_id: int) -> None:
+    from core.queueing import tasks_enqueue
     from feeds.tasks import import_job_run_task
 
-    try:
-        import_job_run_task.delay(job_id)
-    except Exception as exc:  # noqa: BLE001 - the import sweeper retries queued jobs
-        logger.warning("could not queue import job %s: %s", job_id, exc.__class__.__name__)
+    tasks_enqueue(import_job_run_task, [(job_id,)])  # feeds.tasks.imports_sweep catches up
+
+
+IMPORT_QUEUED_GRACE = timedelta(minutes=2)
+IMPORT_RUNNING_STALE = timedelta(minutes=30)  # longer than a task may run
+
+
+def import_jobs_stalled() -> list[int]:
+    """Jobs whose task was never queued (broker down) or whose worker died mid-run; running
+    them again is safe (the upsert is idempotent)."""
+    now = timezone.now()
+    return list(
+        ImportJob.objects.filter(
+            Q(status=ImportStatus.QUEUED, updated_at__lt=now - IMPORT_QUEUED_GRACE)
+            | Q(status=ImportStatus.RUNNING, updated_at__lt=now - IMPORT_RUNNING_STALE)
+        ).values_list("pk", flat=True)
+    )
 
 
 def import_job_run(*, job_id: int) -> ImportJob:
@@ -692,7 +706,9 @@ def import_job_run(*, job_id: int) -> ImportJob:
         job.save(update_fields=["status", "processed_rows", "updated_at"])
 
     def progress(n: int) -> None:
-        ImportJob.objects.filter(pk=job_id).update(processed_rows=F("processed_rows") + n)
+        ImportJob.objects.filter(pk=job_id).update(
+            processed_rows=F("processed_rows") + n, updated_at=timezone.now()
+        )
 
     try:
         result = csv_import(stream=csv_open(job.content), progress=progress)

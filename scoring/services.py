@@ -8,8 +8,8 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
+from core.queueing import tasks_enqueue
 from scoring.models import ReviewScore, ScoringFailure
 
 logger = logging.getLogger(__name__)
@@ -27,19 +27,10 @@ def reviews_score_request(*, review_ids: list[int], schema_name: str) -> int:
     queued; 0 if the broker is unreachable — the sweeper queues those reviews later."""
     from scoring.tasks import reviews_score_task
 
-    queued = 0
-    try:
-        with schema_context(schema_name):
-            for chunk in _chunks(sorted(set(review_ids)), BATCH):
-                reviews_score_task.delay(chunk)
-                queued += 1
-    except Exception as exc:  # noqa: BLE001 - the broker is down; nothing is lost
-        logger.warning(
-            "scoring queue unavailable (%s); %d reviews wait for the sweeper",
-            exc.__class__.__name__,
-            len(review_ids),
-        )
-    return queued
+    chunks = _chunks(sorted(set(review_ids)), BATCH)
+    return tasks_enqueue(
+        reviews_score_task, ((chunk,) for chunk in chunks), schema_name=schema_name
+    )
 
 
 def scores_write(*, results: list[tuple[int, object]]) -> int:

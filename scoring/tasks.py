@@ -87,12 +87,10 @@ def reviews_score_task(review_ids: list[int]) -> int:
 def _detectors_queue(review_ids: list[int]) -> None:
     """Crisis detection runs after each scored batch, on the `default` queue (the ml worker
     stays on the model). Beat runs the detectors too, so a lost message only delays them."""
+    from core.queueing import tasks_enqueue
     from crisis.tasks import detectors_run_clinic_task
 
-    try:
-        detectors_run_clinic_task.delay(review_ids)
-    except Exception as exc:  # noqa: BLE001 - the periodic run catches up
-        logger.warning("could not queue crisis detectors (%s)", exc.__class__.__name__)
+    tasks_enqueue(detectors_run_clinic_task, [(review_ids,)])
 
 
 def _score_alone(scorer, review: Review) -> int:

@@ -24,11 +24,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
 from clinics.access import ClinicAccess, Permission
 from core.crypto import encrypt_json
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.queueing import tasks_enqueue
 from feeds.models import Review, ReviewStatus, Source, SourceKind
 from responses.models import (
     ApprovalStatus,
@@ -110,19 +110,12 @@ def outbox_queue(*, item_ids: list[int], schema_name: str, countdown: float | No
     sweeper queues them later: nothing is lost)."""
     from responses.tasks import outbox_deliver_task
 
-    queued = 0
-    try:
-        with schema_context(schema_name):
-            for item_id in item_ids:
-                outbox_deliver_task.apply_async((item_id,), countdown=countdown)
-                queued += 1
-    except Exception as exc:  # noqa: BLE001 - the broker is down; the sweeper catches up
-        logger.warning(
-            "outbox queue unavailable (%s); %d items wait for the sweeper",
-            exc.__class__.__name__,
-            len(item_ids) - queued,
-        )
-    return queued
+    return tasks_enqueue(
+        outbox_deliver_task,
+        ((item_id,) for item_id in item_ids),
+        schema_name=schema_name,
+        countdown=countdown,
+    )
 
 
 def _queue_on_commit(item_ids: list[int], countdown: float | None = None) -> None:

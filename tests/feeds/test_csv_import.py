@@ -117,3 +117,23 @@ def test_viewers_cannot_upload(login, clinic_a, tmp_path):
     assert response.status_code == 403
     with schema_context(clinic_a.schema_name):
         assert ImportJob.objects.count() == 0
+
+
+def test_an_import_whose_task_was_never_queued_is_found_by_the_sweeper(login, clinic_a, tmp_path):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from feeds.services import import_jobs_stalled
+
+    client = login("alpha_writer")
+    path = write(tmp_path, [HEADER, GOOD[0]])
+    with path.open("rb") as fh:
+        client.post("/clinics/clinic-a/imports/upload/", {"file": fh})
+    with schema_context(clinic_a.schema_name):
+        job = ImportJob.objects.get()
+        assert import_jobs_stalled() == []  # just queued: its task may still come
+        ImportJob.objects.filter(pk=job.pk).update(updated_at=timezone.now() - timedelta(minutes=3))
+        assert import_jobs_stalled() == [job.pk]
+        import_job_run(job_id=job.pk)
+        assert import_jobs_stalled() == []
