@@ -74,6 +74,8 @@ class Env:
     conn_max_age: int
     email_backend: str
     default_from_email: str
+    email_file_path: str
+    session_idle_minutes: int
     credentials_key: str
     log_json: bool
     log_level: str
@@ -105,6 +107,9 @@ def load() -> Env:
             else "django.core.mail.backends.console.EmailBackend",
         ),
         default_from_email=_str("DEFAULT_FROM_EMAIL", "Carewatch <no-reply@carewatch.local>"),
+        email_file_path=_str("EMAIL_FILE_PATH", ""),
+        # A signed-in session ends after this many minutes without a request.
+        session_idle_minutes=_int("SESSION_IDLE_MINUTES", 30),
         # Fernet key(s) for source credentials, comma separated, newest first (rotation).
         credentials_key=_str(
             "CREDENTIALS_KEY",

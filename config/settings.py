@@ -29,6 +29,9 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.admin",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "rest_framework",
     "drf_spectacular",
     "django_celery_beat",
@@ -36,6 +39,8 @@ SHARED_APPS = [
     "accounts",
     "agency",
     "clinics",
+    "portal",
+    "reports",
 ]
 # One schema per clinic: everything a clinic owns.
 TENANT_APPS = [
@@ -82,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.StaffTwoFactorMiddleware",  # agency staff must pass TOTP first
     "clinics.middleware.ClinicAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -118,8 +125,13 @@ AUTH_PASSWORD_VALIDATORS = [
 if "pytest" in sys.modules:  # the test suite: real hashing would dominate its run time
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-SESSION_COOKIE_AGE = 8 * 60 * 60
-SESSION_SAVE_EVERY_REQUEST = True  # idle timeout: the clock restarts on every request
+# Idle timeout: a session ends after SESSION_IDLE_MINUTES without a request (the expiry is
+# pushed forward on every request), and always when the browser closes.
+SESSION_COOKIE_AGE = ENV.session_idle_minutes * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+PASSWORD_RESET_TIMEOUT = 60 * 60  # a reset link works for an hour, once
+OTP_TOTP_ISSUER = "Carewatch"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False
@@ -152,6 +164,7 @@ CACHES = {
 }
 
 EMAIL_BACKEND = ENV.email_backend
+EMAIL_FILE_PATH = ENV.email_file_path  # for the file-based backend (the browser tests)
 DEFAULT_FROM_EMAIL = ENV.default_from_email
 
 # Platform API addresses (the connectors' defaults are the real ones). Overridden only by

@@ -137,8 +137,11 @@ def test_read_only_key_cannot_write(api):
 def test_session_api_calls_need_the_csrf_token(world, db):
     from django.test import Client
 
+    from tests.fixtures.tenants import otp_verify_session
+
     client = Client(enforce_csrf_checks=True)
     client.force_login(world.users["alpha_owner"])
+    otp_verify_session(client, world.users["alpha_owner"])
     before = ApiKey.objects.count()
     response = client.post(
         "/clinics/clinic-a/api/v1/api-keys/",

@@ -17,6 +17,7 @@ from feeds.models import Review
 from responses.models import AuditEntry, OutboxItem, ReplyDraft, ResponseSettings
 from responses.services.outbox import outbox_deliver
 from responses.tasks import outbox_deliver_task, outbox_sweep_task
+from tests.fixtures.tenants import otp_verify_session
 from tests.responses.conftest import OK_TEXT, Api, review_in
 
 
@@ -205,6 +206,7 @@ def _race(*calls):
 def _api(world, name, clinic) -> Api:
     client = Client()
     client.force_login(world.users[name])
+    otp_verify_session(client, world.users[name])
     return Api(client, clinic)
 
 

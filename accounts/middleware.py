@@ -1,0 +1,54 @@
+"""Two-factor sign-in for agency staff (and for clients who enrolled a device).
+
+A signed-in person who must pass the TOTP step and has not yet, in this session, reaches only
+the two-factor pages, sign-out and static files: every other page redirects there, and a
+session-authenticated API call is refused (403). Calls with an API key or a personal token in
+the Authorization header carry no session and are not concerned."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.http import HttpResponseRedirect, JsonResponse
+
+from accounts.selectors import user_has_confirmed_device, user_needs_otp
+
+SETUP_URL = "/account/two-factor/setup/"
+VERIFY_URL = "/account/two-factor/verify/"
+OPEN_PREFIXES = ("/static/", "/health/", "/brand/", "/logout/", "/account/two-factor/")
+
+
+def _has_bearer(request) -> bool:
+    from clinics.middleware import _bearer, is_api_path
+
+    return is_api_path(request) and _bearer(request) is not None
+
+
+class StaffTwoFactorMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is None
+            or not user.is_authenticated
+            or user.is_verified()
+            or request.path_info.startswith(OPEN_PREFIXES)
+            or _has_bearer(request)
+            or not user_needs_otp(user)
+        ):
+            return self.get_response(request)
+        from clinics.middleware import is_api_path
+
+        if is_api_path(request):
+            return JsonResponse(
+                {
+                    "detail": "Two-factor verification is required: sign in again in the "
+                    "browser, or use an API key or personal token.",
+                    "code": "otp_required",
+                },
+                status=403,
+            )
+        target = VERIFY_URL if user_has_confirmed_device(user) else SETUP_URL
+        return HttpResponseRedirect(f"{target}?{urlencode({'next': request.get_full_path()})}")

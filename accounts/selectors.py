@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from django_otp import devices_for_user
+
+from accounts.models import User
+
+
+def user_is_agency_staff(user: User) -> bool:
+    """Whether `user` works for an agency (any agency membership) or is a superuser: these
+    people must use two-factor sign-in."""
+    from agency.models import AgencyMembership
+
+    if user.is_superuser:
+        return True
+    return AgencyMembership.objects.filter(user=user).exists()
+
+
+def user_has_confirmed_device(user: User) -> bool:
+    return next(devices_for_user(user, confirmed=True), None) is not None
+
+
+def user_needs_otp(user: User) -> bool:
+    """Two-factor is required of agency staff and of anyone who enrolled a device."""
+    return user_has_confirmed_device(user) or user_is_agency_staff(user)
