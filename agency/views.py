@@ -1,7 +1,42 @@
-from django.http import Http404, HttpResponse
-from django.views.decorators.cache import cache_control
+"""The agency staff's pages outside any clinic: the dashboard across every clinic of the
+agency and the agency-wide settings (clinics, staff, agency API keys)."""
 
-from agency.models import Agency
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.views import View
+from django.views.decorators.cache import cache_control
+from django.views.generic.base import TemplateResponseMixin
+
+from accounts.credentials import api_key_create, api_key_revoke, api_key_rotate
+from accounts.models import ApiKey
+from agency.forms import ApiKeyForm, ClinicCreateForm, StaffAddForm, apply_domain_errors
+from agency.models import Agency, AgencyMembership, AgencyRole
+from agency.selectors import (
+    agency_for_staff,
+    agency_people,
+    dashboard_clinics,
+    dashboard_sort_parse,
+    dashboard_totals,
+)
+from agency.services import (
+    agency_member_add,
+    agency_member_remove,
+    agency_member_role_set,
+    clinic_snapshot_refresh,
+)
+from clinics.access import Actor
+from clinics.models import Clinic
+from clinics.selectors import clinic_for_actor
+from clinics.services import clinic_create
+from core.errors import DomainError
+
+MANAGING = (AgencyRole.OWNER, AgencyRole.MANAGER)
+DASHBOARD_PAGE = 100
 
 
 @cache_control(max_age=300, public=True)
@@ -11,3 +46,226 @@ def brand_css(request, slug: str):
     if agency is None:
         raise Http404("Not found.")
     return HttpResponse(f":root{{--brand:{agency.primary_colour}}}\n", content_type="text/css")
+
+
+class StaffView(LoginRequiredMixin, TemplateResponseMixin, View):
+    """A page for the agency's staff. GET needs any staff role; POST needs owner or manager
+    (`manage_get` makes GET need it too). People without a staff role get 403."""
+
+    manage_get = False
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        agency, role = agency_for_staff(request.user, request.GET.get("agency"))
+        if agency is None:
+            raise PermissionDenied("These pages are for agency staff.")
+        needs_manage = request.method not in ("GET", "HEAD") or self.manage_get
+        if needs_manage and role not in MANAGING:
+            raise PermissionDenied("Only an agency owner or manager may do this.")
+        self.agency, self.role = agency, role
+        return super().dispatch(request, *args, **kwargs)
+
+    def context(self, **extra) -> dict:
+        return {
+            "agency": self.agency,
+            "role": self.role,
+            "can_manage": self.role in MANAGING,
+            **extra,
+        }
+
+
+class DashboardView(StaffView):
+    """Every clinic of the agency on one screen, read from the snapshot rollup (one query for
+    the rows, one for the totals), sortable by any column."""
+
+    template_name = "agency/dashboard.html"
+
+    def get(self, request):
+        sort, descending = dashboard_sort_parse(request.GET.get("sort"))
+        q = request.GET.get("q", "").strip()[:100]
+        clinics = dashboard_clinics(agency=self.agency, sort=sort, descending=descending, q=q)
+        page = Paginator(clinics, DASHBOARD_PAGE).get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
+        return self.render_to_response(
+            self.context(
+                page=page,
+                totals=dashboard_totals(agency=self.agency),
+                sort=sort,
+                descending=descending,
+                sort_raw=("-" if descending else "") + sort,
+                q=q,
+                query=query.urlencode(),
+                columns=[
+                    ("name", "Clinic"),
+                    ("new", "New reviews"),
+                    ("rating", "Avg rating (90 d)"),
+                    ("trend", "Sentiment (14 d)"),
+                    ("incidents", "Open incidents"),
+                    ("approvals", "Awaiting approval"),
+                    ("sla", "SLA breaches"),
+                ],
+            )
+        )
+
+
+class ClinicGoView(LoginRequiredMixin, View):
+    """The navigation's clinic switcher (a plain GET form, so it works without JavaScript)."""
+
+    def get(self, request):
+        actor = getattr(request, "actor", None) or Actor(user=request.user, via_session=True)
+        slug = request.GET.get("clinic", "")
+        clinic = clinic_for_actor(actor, slug=slug) if slug else None
+        if clinic is None:
+            messages.error(request, "Choose one of your clinics.")
+            return HttpResponseRedirect(request.META.get("HTTP_REFERER") or "/")
+        section = request.GET.get("section", "")
+        suffix = section if section in ("inbox/", "incidents/", "replies/", "settings/") else ""
+        return HttpResponseRedirect(f"/clinics/{clinic.slug}/{suffix}")
+
+
+class SettingsClinicsView(StaffView):
+    """The agency's clinics; owners and managers create one here (clinics.services)."""
+
+    template_name = "agency/settings_clinics.html"
+
+    def _render(self, form, status=200):
+        clinics = self.agency.clinics.order_by("name").only(
+            "slug", "name", "timezone", "reply_target_minutes", "created_at", "agency"
+        )
+        return self.render_to_response(
+            self.context(form=form, clinics=clinics, section="clinics"), status=status
+        )
+
+    def get(self, request):
+        return self._render(ClinicCreateForm())
+
+    def post(self, request):
+        form = ClinicCreateForm(request.POST)
+        if form.is_valid() and Clinic.objects.filter(slug=form.cleaned_data["slug"]).exists():
+            form.add_error("slug", "This address is taken.")
+        if form.is_valid():
+            try:
+                clinic = clinic_create(agency=self.agency, **form.cleaned_data)
+            except DomainError as exc:
+                apply_domain_errors(form, exc)
+            else:
+                clinic_snapshot_refresh(clinic=clinic)
+                messages.success(request, f"Clinic “{clinic.name}” created.")
+                return HttpResponseRedirect(f"/clinics/{clinic.slug}/settings/")
+        return self._render(form, status=400)
+
+
+class SettingsPeopleView(StaffView):
+    """The agency's staff: add (or re-role) by e-mail, change a role, remove."""
+
+    template_name = "agency/settings_people.html"
+
+    def _render(self, form, status=200, errors=None):
+        return self.render_to_response(
+            self.context(
+                form=form,
+                people=agency_people(agency=self.agency),
+                roles=AgencyRole.choices,
+                row_errors=errors or {},
+                section="people",
+            ),
+            status=status,
+        )
+
+    def get(self, request):
+        return self._render(StaffAddForm())
+
+    def post(self, request):
+        action = request.POST.get("action", "add")
+        if action == "add":
+            form = StaffAddForm(request.POST)
+            if form.is_valid():
+                try:
+                    if form.cleaned_data["role"] == AgencyRole.OWNER and self.role != "owner":
+                        raise PermissionDenied
+                    existing = AgencyMembership.objects.filter(
+                        agency=self.agency, user__email__iexact=form.cleaned_data["email"]
+                    ).first()
+                    if existing is not None:
+                        form.add_error("email", "Already on the staff: change the role below.")
+                        return self._render(form, status=400)
+                    agency_member_add(agency=self.agency, **form.cleaned_data)
+                except PermissionDenied:
+                    form.add_error("role", "Only an owner adds another owner.")
+                except DomainError as exc:
+                    apply_domain_errors(form, exc)
+                else:
+                    messages.success(request, f"{form.cleaned_data['email']} added.")
+                    return HttpResponseRedirect(request.path)
+            return self._render(form, status=400)
+        membership = AgencyMembership.objects.filter(
+            agency=self.agency, pk=request.POST.get("membership") or 0
+        ).first()
+        if membership is None or not str(request.POST.get("membership", "")).isdigit():
+            raise Http404("No such person.")
+        try:
+            if action == "role":
+                agency_member_role_set(
+                    membership=membership, role=request.POST.get("role", ""), acting_role=self.role
+                )
+                messages.success(request, f"{membership.user.email} is now {membership.role}.")
+            elif action == "remove":
+                agency_member_remove(membership=membership, acting_role=self.role)
+                messages.success(request, f"{membership.user.email} removed from the staff.")
+            else:
+                return self._render(StaffAddForm(), 400, {"form": "Unknown action."})
+        except DomainError as exc:
+            return self._render(StaffAddForm(), 400, {membership.pk: exc.detail})
+        return HttpResponseRedirect(request.path)
+
+
+class SettingsApiKeysView(StaffView):
+    """Agency-wide API keys (they reach every clinic): create, rotate, revoke. A new secret is
+    rendered once in the answer, never stored or redirected through a cookie."""
+
+    template_name = "agency/settings_api_keys.html"
+    manage_get = True
+
+    def _render(self, form, status=200, **extra):
+        keys = ApiKey.objects.filter(agency=self.agency, clinic__isnull=True).order_by(
+            "revoked_at", "-created_at"
+        )
+        return self.render_to_response(
+            self.context(form=form, keys=keys, section="api-keys", **extra), status=status
+        )
+
+    def get(self, request):
+        return self._render(ApiKeyForm())
+
+    def post(self, request):
+        action = request.POST.get("action", "create")
+        if action == "create":
+            form = ApiKeyForm(request.POST)
+            if not form.is_valid():
+                return self._render(form, status=400)
+            key, issued = api_key_create(
+                agency=self.agency, created_by=request.user, **form.cleaned_data
+            )
+            return self._render(ApiKeyForm(), status=201, created=key, secret=issued.secret)
+        raw = request.POST.get("key", "")
+        key = (
+            ApiKey.objects.filter(agency=self.agency, clinic__isnull=True, pk=raw).first()
+            if raw.isdigit()
+            else None
+        )
+        if key is None:
+            raise Http404("No such key.")
+        if action == "revoke":
+            api_key_revoke(api_key=key)
+            messages.success(request, f"Key “{key.name}” revoked.")
+            return HttpResponseRedirect(request.path)
+        if action == "rotate":
+            if key.revoked_at is not None:
+                return self._render(
+                    ApiKeyForm(), status=400, key_error="A revoked key cannot be rotated."
+                )
+            new_key, issued = api_key_rotate(api_key=key)
+            return self._render(ApiKeyForm(), status=201, created=new_key, secret=issued.secret)
+        return self._render(ApiKeyForm(), status=400, key_error="Unknown action.")

@@ -111,3 +111,34 @@ def clinic_member_add(
         clinic=clinic, user=user, defaults={"role": role, "crisis_roles": crisis}
     )
     return membership
+
+
+CLINIC_EDITABLE = ("name", "timezone", "phone", "email", "contact_url", "reply_target_minutes")
+
+
+@transaction.atomic
+def clinic_update(*, clinic: Clinic, **changes) -> Clinic:
+    """Change a clinic's name, contact channels, time zone or reply target. All-or-nothing:
+    an invalid value changes nothing."""
+    unknown = sorted(set(changes) - set(CLINIC_EDITABLE))
+    if unknown:
+        raise ValidationFailed(
+            "Unknown field.", fields={name: ["Cannot be changed here."] for name in unknown}
+        )
+    row = Clinic.objects.select_for_update().get(pk=clinic.pk)
+    for name, value in changes.items():
+        setattr(row, name, value.strip() if isinstance(value, str) else value)
+    _validate(row)
+    row.save(update_fields=[*changes, "updated_at"])
+    for name in changes:
+        setattr(clinic, name, getattr(row, name))
+    if "reply_target_minutes" in changes:
+        from agency.services import clinic_snapshot_stale  # breaches depend on the target
+
+        clinic_snapshot_stale(clinic_id=clinic.pk)
+    return row
+
+
+def clinic_member_remove(*, membership: ClinicMembership) -> None:
+    """Remove a person from a clinic (the user stays; other memberships are untouched)."""
+    membership.delete()

@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("health/", health, name="health"),
     path("brand/<slug:slug>.css", brand_css, name="brand-css"),
+    path("agency/", include("agency.urls")),
     path(
         "hooks/<slug:clinic_slug>/<int:source_id>/",
         WebhookReceiveApi.as_view(),

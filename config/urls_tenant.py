@@ -6,7 +6,14 @@ Every view here inherits `core.api.ClinicAPIView` or `core.views.ClinicView`
 from django.urls import include, path
 
 from clinics.apis import ApiKeyListApi, ApiKeyRevokeApi, ApiKeyRotateApi, MeApi
-from clinics.views import ClinicOverviewView
+from clinics.views import (
+    ClinicApiKeysView,
+    ClinicOverviewView,
+    ClinicPeopleView,
+    ClinicSettingsView,
+    ClinicTemplatesView,
+    ClinicThresholdsView,
+)
 from crisis import urls as crisis_urls
 from feeds.apis import (
     ImportDetailApi,
@@ -45,6 +52,13 @@ urlpatterns = [
     path("sources/", SourcesView.as_view(), name="sources"),
     path("imports/", ImportsView.as_view(), name="imports"),
     path("imports/upload/", ImportUploadView.as_view(), name="imports-upload"),
+    path("settings/", ClinicSettingsView.as_view(), name="clinic-settings"),
+    path("settings/people/", ClinicPeopleView.as_view(), name="clinic-settings-people"),
+    path("settings/api-keys/", ClinicApiKeysView.as_view(), name="clinic-settings-api-keys"),
+    path("settings/templates/", ClinicTemplatesView.as_view(), name="clinic-settings-templates"),
+    path(
+        "settings/thresholds/", ClinicThresholdsView.as_view(), name="clinic-settings-thresholds"
+    ),
     *crisis_urls.page_patterns,
     *webhooks_urls.page_patterns,
     *responses_urls.page_patterns,

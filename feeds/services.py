@@ -217,6 +217,10 @@ def reviews_upsert(*, source: Source, items: Sequence[ItemIn]) -> list[Upserted]
         )
     ReviewRevision.objects.bulk_create(revisions, batch_size=1000)
     _link_parents(source, by_id)
+    if any(u.status != "unchanged" for u in outcome.values()):
+        from agency.services import clinic_snapshot_stale  # the dashboard's rollup
+
+        clinic_snapshot_stale()
     return [outcome[item.external_id] for item in items]
 
 
@@ -737,8 +741,13 @@ def reviews_status_set(*, review_ids: list[int], status: str) -> int:
         raise ValidationFailed(
             "Unknown status.", fields={"status": [f"Choose {ReviewStatus.values}."]}
         )
-    return (
+    changed = (
         Review.objects.filter(pk__in=review_ids)
         .exclude(status=status)
         .update(status=status, updated_at=timezone.now())
     )
+    if changed:
+        from agency.services import clinic_snapshot_stale  # the dashboard's rollup
+
+        clinic_snapshot_stale()
+    return changed

@@ -61,6 +61,10 @@ def scores_write(*, results: list[tuple[int, object]]) -> int:
         ).delete()
         new = [row for row in rows if (row.review_id, row.model_version) not in before]
         _scored_emit(new)
+        if new:
+            from agency.services import clinic_snapshot_stale  # the dashboard's rollup
+
+            clinic_snapshot_stale()
     return len(new)
 
 

@@ -150,6 +150,9 @@ def _incident_open(finding: Finding, now: datetime) -> Incident:
         data=finding.trigger(),
         at=now,
     )
+    from agency.services import clinic_snapshot_stale  # the dashboard's rollup
+
+    clinic_snapshot_stale()
     return incident
 
 

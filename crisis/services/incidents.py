@@ -97,6 +97,9 @@ def incident_status_set(
             transaction.on_commit(lambda: _resolved_webhook(schema, incident.pk))
         elif status == S.REVIEWED:
             review_freeze(incident=incident, now=now)
+        from agency.services import clinic_snapshot_stale  # the dashboard's rollup
+
+        clinic_snapshot_stale()
     return incident
 
 

@@ -466,6 +466,9 @@ def _complete(item: OutboxItem, who: Who) -> None:
         draft.published_at = now
         draft.save(update_fields=["status", "published_at", "updated_at"])
         Review.objects.filter(pk=item.review_id).update(status=ReviewStatus.REPLIED, updated_at=now)
+        from agency.services import clinic_snapshot_stale  # the dashboard's rollup
+
+        clinic_snapshot_stale()
         audit_record(
             object_type="reply",
             object_id=draft.pk,

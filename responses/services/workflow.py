@@ -124,6 +124,9 @@ def _audit(flow: Flow, obj, action: str, who: Who, **kw) -> None:
         version=obj.version,
         **kw,
     )
+    from agency.services import clinic_snapshot_stale  # the dashboard's rollup
+
+    clinic_snapshot_stale()
 
 
 def _expect(obj, *, expected_status: str | None, expected_version: int | None) -> None:

@@ -88,8 +88,71 @@
     area.dispatchEvent(new Event("input", { bubbles: true }));
   }
 
+  const mirror = area.dataset.mirror ? document.getElementById(area.dataset.mirror) : null;
+  const status = area.dataset.status ? document.getElementById(area.dataset.status) : null;
+  let lastSummary = status ? status.textContent.trim() : "";
+  let lastFindings = [];
+  let lastOffset = 0;
+
+  // The mirror sits under the (transparent) textarea with the same text, so a <mark> in it
+  // highlights exactly the characters a finding covers while one keeps typing.
+  function paintMirror(findings, offset) {
+    if (!mirror) return;
+    const text = area.value;
+    const spans = findings
+      .map(function (f) {
+        return { start: f.start - offset, end: f.end - offset, block: f.severity === "block", note: f.message };
+      })
+      .filter(function (f) { return f.end > 0 && f.start < text.length; })
+      .sort(function (a, b) { return a.start - b.start; });
+    mirror.replaceChildren();
+    let at = 0;
+    spans.forEach(function (span) {
+      const start = Math.max(span.start, at, 0);
+      const end = Math.min(span.end, text.length);
+      if (end <= start) return;
+      if (start > at) mirror.appendChild(document.createTextNode(text.slice(at, start)));
+      mirror.appendChild(el("mark", { class: span.block ? "block" : "review" }, text.slice(start, end)));
+      at = end;
+    });
+    // a trailing newline needs a character after it to take up its line
+    mirror.appendChild(document.createTextNode(text.slice(at) + "\u200b"));
+    mirror.scrollTop = area.scrollTop;
+  }
+
+  function announce(result) {
+    if (!status) return;
+    const n = result.findings.length;
+    const blocks = result.findings.filter(function (f) { return f.severity === "block"; }).length;
+    let summary = "The guard finds nothing to flag.";
+    if (n) {
+      summary = (result.verdict === "block" ? "The guard blocks this text: " : "The guard asks for a review: ") +
+        n + (n === 1 ? " finding" : " findings") + (blocks ? ", " + blocks + " blocking" : "") +
+        ". First: “" + result.findings[0].text + "”, " + result.findings[0].message;
+    }
+    if (summary !== lastSummary) {
+      status.textContent = summary;
+      lastSummary = summary;
+    }
+  }
+
+  if (mirror) {
+    area.addEventListener("scroll", function () { mirror.scrollTop = area.scrollTop; });
+    area.addEventListener("input", function () {
+      // keep the text aligned at once: marks whose words are still in place stay, the rest
+      // follow when the check answers
+      paintMirror(lastFindings.filter(function (f) {
+        return area.value.slice(f.start - lastOffset, f.end - lastOffset) === f.text;
+      }), lastOffset);
+    });
+  }
+
   function render(result, text) {
     const offset = title ? title.value.length + 2 : 0;
+    lastFindings = result.findings;
+    lastOffset = offset;
+    paintMirror(result.findings, offset);
+    announce(result);
     live.replaceChildren();
     if (result.findings.length) live.appendChild(preview(text, result.findings));
     const verdict = VERDICTS[result.verdict] || ["pill", result.verdict];
@@ -142,4 +205,5 @@
 
   area.addEventListener("input", later);
   if (title) title.addEventListener("input", later);
+  if (area.value.trim()) check();
 })();

@@ -1,0 +1,90 @@
+"""The staff layout's navigation and the dashboard's sparklines."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.html import format_html
+
+from agency.selectors import agency_memberships_for_user
+from clinics.access import Actor
+from clinics.selectors import clinics_for_actor
+
+register = template.Library()
+
+SPARK_WIDTH, SPARK_HEIGHT = 112, 28
+
+
+@register.simple_tag(takes_context=True)
+def staff_nav(context) -> dict:
+    """What the top navigation needs: whether the user is agency staff (and of which agency),
+    and the clinics for the switcher. One query each, once per page."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"staff": False, "clinics": []}
+    actor = getattr(request, "actor", None) or Actor(user=user, via_session=True)
+    membership = agency_memberships_for_user(user).order_by("agency__name", "pk").first()
+    clinics = list(clinics_for_actor(actor).order_by("name").only("slug", "name", "agency"))
+    current = getattr(request, "clinic", None)
+    return {
+        "staff": membership is not None,
+        "role": membership.role if membership else None,
+        "manages": membership is not None and membership.role in ("owner", "manager"),
+        "clinics": clinics,
+        "current": current,
+    }
+
+
+@register.simple_tag
+def sparkline(values) -> str:
+    """Daily mean sentiment (-1..1, None for a day without scored reviews) as an SVG polyline
+    with a text alternative. Presentation attributes only: the CSP forbids inline styles."""
+    values = list(values or [])
+    points = [(i, v) for i, v in enumerate(values) if v is not None]
+    if not points:
+        return format_html('<span class="muted">no scored reviews</span>')
+    step = SPARK_WIDTH / max(len(values) - 1, 1)
+
+    def y(v: float) -> float:
+        return round((1 - (v + 1) / 2) * (SPARK_HEIGHT - 4) + 2, 1)
+
+    coords = " ".join(f"{round(i * step, 1)},{y(v)}" for i, v in points)
+    first, last = points[0][1], points[-1][1]
+    label = (
+        f"Sentiment over {len(values)} days, from {first:+.2f} to {last:+.2f} "
+        f"({len(points)} days with scored reviews)"
+    )
+    tone = "up" if last > first + 0.05 else "down" if last < first - 0.05 else "flat"
+    last_x, last_y = round(points[-1][0] * step, 1), y(last)
+    return format_html(
+        '<svg class="spark spark-{}" width="{}" height="{}" viewBox="0 0 {} {}" role="img" '
+        'aria-label="{}"><title>{}</title>'
+        '<line x1="0" y1="{}" x2="{}" y2="{}" class="spark-zero"/>'
+        '<polyline points="{}" fill="none"/><circle cx="{}" cy="{}" r="2.5"/></svg>',
+        tone,
+        SPARK_WIDTH,
+        SPARK_HEIGHT,
+        SPARK_WIDTH,
+        SPARK_HEIGHT,
+        label,
+        label,
+        y(0),
+        SPARK_WIDTH,
+        y(0),
+        coords,
+        last_x,
+        last_y,
+    )
+
+
+@register.simple_tag(takes_context=True)
+def sort_query(context, key: str) -> str:
+    """The query string that sorts by `key`: descending first, then toggles."""
+    current = context.get("sort_raw", "")
+    new = key if current == f"-{key}" else f"-{key}"
+    if key == "name":
+        new = "-name" if current == "name" else "name"
+    params = context["request"].GET.copy()
+    params["sort"] = new
+    params.pop("page", None)
+    return params.urlencode()
