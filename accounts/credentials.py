@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from accounts.models import ApiKey, PersonalToken, Scope, User
+from core import fastcache
 from core.errors import ValidationFailed
 
 API_KEY_KIND = "cwk"
@@ -122,6 +124,44 @@ def _touch(obj) -> None:
     if obj.last_used_at is None or now - obj.last_used_at > _LAST_USED_RESOLUTION:
         type(obj).objects.filter(pk=obj.pk).update(last_used_at=now)
         obj.last_used_at = now
+        if isinstance(obj, ApiKey):
+            fastcache.set_object(_api_key_cache_key(obj.prefix), obj, ttl=API_KEY_CACHE_SECONDS)
+
+
+# Active API keys are cached in Redis by prefix: the lookup ran on every integrator request.
+# Any save or delete of a key (revoke, rotate) drops its entry at once and again at commit,
+# so a revoked key stops working on every web process immediately. Personal tokens are not
+# cached (a user's deactivation must end them at once too).
+API_KEY_CACHE_SECONDS = 300
+
+
+def _api_key_cache_key(prefix: str) -> str:
+    return f"carewatch:api-key:{prefix}"
+
+
+def _api_key_active(prefix: str) -> ApiKey | None:
+    key = _api_key_cache_key(prefix)
+    obj = fastcache.get_object(key)
+    if obj is not None:
+        return obj
+    obj = (
+        ApiKey.objects.select_related("agency", "clinic")
+        .filter(prefix=prefix, revoked_at__isnull=True)
+        .first()
+    )
+    if obj is not None and not transaction.get_connection().in_atomic_block:
+        fastcache.set_object(key, obj, ttl=API_KEY_CACHE_SECONDS)
+    return obj
+
+
+def _api_key_forget(sender, instance, **_kwargs) -> None:
+    key = _api_key_cache_key(instance.prefix)
+    fastcache.delete(key)
+    transaction.on_commit(lambda: fastcache.delete(key))
+
+
+post_save.connect(_api_key_forget, sender=ApiKey, dispatch_uid="api-key-forget-save")
+post_delete.connect(_api_key_forget, sender=ApiKey, dispatch_uid="api-key-forget-delete")
 
 
 def credential_authenticate(secret: str) -> ApiKey | PersonalToken | None:
@@ -132,11 +172,7 @@ def credential_authenticate(secret: str) -> ApiKey | PersonalToken | None:
     kind, prefix = split
     now = timezone.now()
     if kind == API_KEY_KIND:
-        obj = (
-            ApiKey.objects.select_related("agency", "clinic")
-            .filter(prefix=prefix, revoked_at__isnull=True)
-            .first()
-        )
+        obj = _api_key_active(prefix)
     else:
         obj = (
             PersonalToken.objects.select_related("user")

@@ -10,19 +10,23 @@ that does not exist and one the caller may not reach answer alike: 404 for a sig
 
 from __future__ import annotations
 
+import pickle
+import time
 from functools import lru_cache
 from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.db import connection
+from django.db.models.signals import post_delete, post_save
 from django.http import Http404, JsonResponse
 from django.urls import set_urlconf
 from django_tenants.urlresolvers import get_subfolder_urlconf
 
 from accounts.credentials import credential_authenticate
+from agency.models import Agency
 from clinics.access import ANONYMOUS, Actor, clinic_access
-from clinics.models import Domain
+from clinics.models import Clinic, Domain
 
 CLINIC_PREFIX = f"/{settings.TENANT_SUBFOLDER_PREFIX}/"
 
@@ -46,6 +50,40 @@ def is_api_path(request) -> bool:
     return path.startswith("/api/")
 
 
+# slug -> (expires at, the pickled Clinic with its Agency). Each web process keeps its own
+# copy for ROUTE_CACHE_SECONDS: the lookup ran on every clinic request. A change to a clinic,
+# its domain or its agency clears this process's copy at once (signals) and the others' within
+# the TTL; an unknown slug is never cached, so a new clinic is reachable at once everywhere.
+ROUTE_CACHE_SECONDS = 30.0
+_routes: dict[str, tuple[float, bytes]] = {}
+
+
+def clinic_for_segment(segment: str) -> Clinic | None:
+    """The clinic addressed by `/clinics/<segment>/`, with its agency, as a fresh instance
+    (callers may change it without touching the cached copy)."""
+    now = time.monotonic()
+    hit = _routes.get(segment)
+    if hit is not None and hit[0] > now:
+        return pickle.loads(hit[1])  # noqa: S301 - our own bytes, never user input
+    domain = (
+        Domain.objects.select_related("tenant", "tenant__agency").filter(domain=segment).first()
+    )
+    if domain is None:
+        _routes.pop(segment, None)
+        return None
+    _routes[segment] = (now + ROUTE_CACHE_SECONDS, pickle.dumps(domain.tenant))
+    return domain.tenant
+
+
+def _routes_clear(**_kwargs) -> None:
+    _routes.clear()
+
+
+for _model in (Clinic, Domain, Agency):
+    post_save.connect(_routes_clear, sender=_model, weak=False, dispatch_uid=f"routes-{_model}")
+    post_delete.connect(_routes_clear, sender=_model, weak=False, dispatch_uid=f"routes-d-{_model}")
+
+
 class ClinicRoutingMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -58,17 +96,13 @@ class ClinicRoutingMiddleware:
             request.tenant = connection.tenant
             request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
         else:
-            domain = (
-                Domain.objects.select_related("tenant", "tenant__agency")
-                .filter(domain=request.clinic_segment)
-                .first()
-            )
+            clinic = clinic_for_segment(request.clinic_segment)
             # An unknown clinic still gets the clinic URLconf; the access gate answers for it.
             request.urlconf = clinic_urlconf(request.clinic_segment)
-            if domain is not None:
-                request.clinic = domain.tenant
-                request.tenant = domain.tenant
-                connection.set_tenant(domain.tenant)
+            if clinic is not None:
+                request.clinic = clinic
+                request.tenant = clinic
+                connection.set_tenant(clinic)
             else:
                 request.tenant = connection.tenant
         set_urlconf(request.urlconf)

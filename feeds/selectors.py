@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet
 
 from feeds.models import Review
 
@@ -19,7 +19,7 @@ def reviews_list() -> QuerySet[Review]:
     return Review.objects.select_related("source").filter(is_deleted=False)
 
 
-def reviews_filtered(
+def _reviews_query(
     *,
     source: str | None = None,
     source_id: int | None = None,
@@ -32,11 +32,9 @@ def reviews_filtered(
     q: str | None = None,
     include_deleted: bool = False,
 ) -> QuerySet[Review]:
-    """The inbox query: every filter the API and the staff inbox offer, newest first, with the
-    latest score of each review prefetched (`review.score_list`)."""
     from scoring.models import ReviewScore
 
-    qs = Review.objects.select_related("source").prefetch_related(_scores_prefetch())
+    qs = Review.objects.all()
     if not include_deleted:
         qs = qs.filter(is_deleted=False)
     if source:
@@ -62,6 +60,46 @@ def reviews_filtered(
         else:
             qs = qs.filter(Exists(scored.filter(label=sentiment)))
     return qs.order_by("-published_at", "-id")
+
+
+def reviews_filtered(**filters) -> QuerySet[Review]:
+    """The inbox query: every filter the API and the staff inbox offer (see `_reviews_query`),
+    newest first, with the latest score of each review prefetched (`review.score_list`)."""
+    return _reviews_query(**filters).select_related("source").prefetch_related(_scores_prefetch())
+
+
+REVIEW_ROW_FIELDS = (
+    "id", "source_id", "external_id", "kind", "author_name", "rating", "text", "language",
+    "url", "published_at", "edited_at", "likes", "shares", "replies", "parent_id", "status",
+    "is_deleted", "deleted_at", "created_at", "updated_at",
+)  # fmt: skip
+
+
+def review_rows_filtered(**filters) -> QuerySet:
+    """The same query as `reviews_filtered`, as plain rows (dicts) for the API: no model
+    instances, the source's kind and name joined in. Attach scores with `review_rows_scored`."""
+    return _reviews_query(**filters).values(
+        *REVIEW_ROW_FIELDS, source_kind=F("source__kind"), source_name=F("source__name")
+    )
+
+
+def review_rows_scored(rows: list[dict]) -> list[dict]:
+    """Adds `score` (the latest ReviewScore of each row's review, as a dict, or None) to
+    `rows`, in one query for the whole page."""
+    from scoring.models import ReviewScore
+
+    latest: dict[int, dict] = {}
+    if rows:
+        scores = (
+            ReviewScore.objects.filter(review_id__in=[row["id"] for row in rows])
+            .order_by("review_id", "-created_at", "-id")
+            .distinct("review_id")
+            .values("review_id", "label", "score", "model_version", "topics", "flags")
+        )
+        latest = {score["review_id"]: score for score in scores}
+    for row in rows:
+        row["score"] = latest.get(row["id"])
+    return rows
 
 
 def reviews_recent(*, limit: int = 25) -> list[Review]:

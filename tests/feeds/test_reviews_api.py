@@ -119,3 +119,43 @@ def test_viewers_see_the_inbox_but_cannot_change_it(inbox, login, clinic_a):
     )
     with schema_context(clinic_a.schema_name):
         assert Review.objects.get(pk=inbox["c"].pk).status == "new"
+
+
+def test_hand_written_output_matches_the_documented_serializers(inbox, api, clinic_a):
+    """The list and detail endpoints render rows by hand for speed; their output must stay
+    exactly what the documented DRF serializers would write, field for field."""
+    from feeds.apis import ReviewDetailSerializer, ReviewOutputSerializer
+    from feeds.models import ReviewRevision
+    from feeds.selectors import reviews_filtered
+
+    with schema_context(clinic_a.schema_name):
+        b = inbox["b"]
+        b.parent = inbox["a"]
+        b.edited_at = T0 + timedelta(days=5, microseconds=123)
+        b.url = "https://maps.example/r/b"
+        b.save()
+        ReviewScore.objects.create(
+            review=b,
+            model_version="t2",
+            label="neutral",
+            score=0.123456,
+            topics=[{"name": "wait_time", "triggers": ["long wait"]}],
+            flags=[{"name": "legal_threat", "evidence": ["lawyer"]}],
+        )  # newer than the first score: the one shown
+        ReviewRevision.objects.create(review=b, kind="edited", text="Rude", rating=2)
+        ReviewRevision.objects.create(review=b, kind="edited", text="Rude!", rating=1)
+        expected_list = ReviewOutputSerializer(reviews_filtered(), many=True).data
+        expected_detail = ReviewDetailSerializer(
+            reviews_filtered(include_deleted=True).prefetch_related("revisions").get(pk=b.pk)
+        ).data
+    client = api("key_a")
+    got_list = client.get("/clinics/clinic-a/api/v1/reviews/").json()["results"]
+    got_detail = client.get(f"/clinics/clinic-a/api/v1/reviews/{b.pk}/").json()
+    import json
+
+    assert got_list == json.loads(json.dumps(expected_list))
+    assert got_detail == json.loads(json.dumps(expected_detail))
+    assert got_detail["sentiment"]["label"] == "neutral"
+    assert got_detail["sentiment"]["score"] == 0.1235
+    assert [r["text"] for r in got_detail["revisions"]] == ["Rude!", "Rude"]
+    assert got_detail["edited_at"].endswith("Z")
