@@ -26,6 +26,7 @@ from feeds.apis import (
 )
 from feeds.views import ImportsView, ImportUploadView, InboxView, ReviewDetailView, SourcesView
 from responses import urls as responses_urls
+from scoring.apis import ScoreListApi
 from webhooks import urls as webhooks_urls
 
 api_v1 = [
@@ -33,6 +34,7 @@ api_v1 = [
     path("reviews/", ReviewListApi.as_view(), name="review-list"),
     path("reviews/ingest/", ReviewIngestApi.as_view(), name="review-ingest"),
     path("reviews/<int:review_id>/", ReviewDetailApi.as_view(), name="review-detail"),
+    path("scores/", ScoreListApi.as_view(), name="score-list"),
     path("sources/", SourceListApi.as_view(), name="source-list"),
     path("sources/<int:source_id>/", SourceDetailApi.as_view(), name="source-detail"),
     path("imports/", ImportListApi.as_view(), name="import-list"),
