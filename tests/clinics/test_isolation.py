@@ -167,3 +167,101 @@ def test_a_view_cannot_opt_out_of_the_access_check():
         class SneakyPage(ClinicView):
             def dispatch(self, request, *args, **kwargs):
                 return None
+
+
+# --- The insiders' half of the matrix -------------------------------------------------------
+# The outsiders' 404 above only proves isolation if the same route answers the clinic's own
+# callers: every parameterless API route must give clinic A's key and the agency's key
+# something other than "not found" or "not authenticated".
+API_LIST_ROUTES = [
+    (route, pattern) for route, pattern in ROUTES if route.startswith("api/") and "/1/" not in route
+]
+INSIDER_KEYS = ["key_a", "key_a_read", "key_alpha"]
+
+
+@pytest.mark.parametrize(("route", "pattern"), API_LIST_ROUTES, ids=[r for r, _ in API_LIST_ROUTES])
+@pytest.mark.parametrize("key", INSIDER_KEYS)
+def test_insiders_reach_every_clinic_api_route(route, pattern, key, clinic_a, api):
+    client = api(key)
+    for method in _methods(pattern):
+        response = client.generic(method, f"/clinics/{clinic_a.slug}/{route}")
+        assert response.status_code not in (401, 404), (method, route, response.status_code)
+        if method != "GET":
+            continue
+        # a 403 is the role or scope speaking (e.g. keys never manage keys), not isolation
+        assert response.status_code in (200, 403), (route, response.status_code)
+
+
+# --- Public (agency-level) API routes -------------------------------------------------------
+# Every route of config/urls_public.py under /api/v1/ must have a row here: a new route fails
+# the first test until someone states who may call it and what the others get.
+from config import urls_public  # noqa: E402
+
+
+def _public_api_routes():
+    for route, pattern in _routes(urls_public.urlpatterns):
+        if route.startswith("api/v1/"):
+            yield _concrete(route), pattern
+
+
+PUBLIC_API_EXPECTED = {
+    # route: {actor: expected status for GET, or for POST where the route only takes POST}.
+    # Actors: an API key's name, "user:<name>" for a signed-in person, None for anonymous.
+    # API keys never manage API keys (a leaked key cannot mint more): people do.
+    "api/v1/auth/token/": None,  # exchanges a password for a token: no credential needed
+    "api/v1/clinics/": {"key_a": 200, "key_alpha": 200, "key_beta": 200, None: 401},
+    "api/v1/api-keys/": {
+        "key_a": 403, "key_alpha": 403, "user:alpha_owner": 200, "user:beta_owner": 200,
+        "user:a_approver": 403, None: 401,
+    },
+    "api/v1/api-keys/1/revoke/": {
+        "key_alpha": 403, "user:beta_owner": 404, "user:a_approver": 403, None: 401,
+    },
+}  # fmt: skip
+
+
+def test_every_public_api_route_is_in_the_matrix():
+    routes = {route for route, _ in _public_api_routes()}
+    assert routes == set(PUBLIC_API_EXPECTED), routes ^ set(PUBLIC_API_EXPECTED)
+
+
+@pytest.mark.parametrize(
+    ("route", "actor", "expected"),
+    [
+        (route, actor, expected)
+        for route, table in PUBLIC_API_EXPECTED.items()
+        if table
+        for actor, expected in table.items()
+    ],
+)
+def test_public_api_route_matrix(route, actor, expected, api, login, world):
+    pattern = dict(_public_api_routes())[route]
+    method = (
+        "GET" if "get" in _methods(pattern)[0].lower() or "GET" in _methods(pattern) else "POST"
+    )
+    if "{id}" in route or "/1/" in route:
+        # a real key of agency alpha, so that "not found" means "not yours", not "no such key"
+        from accounts.models import ApiKey
+
+        key_id = ApiKey.objects.filter(agency=world.agencies["alpha"], name="key_a_read").get().pk
+        route = route.replace("/1/", f"/{key_id}/")
+    client = login(actor[5:]) if actor and actor.startswith("user:") else api(actor)
+    response = client.generic(method, f"/{route}")
+    assert response.status_code == expected, (route, actor, response.status_code, response.content)
+    if route == "api/v1/api-keys/" and expected == 200:
+        agency = "alpha" if "alpha" in actor else "beta"
+        body = response.json()
+        names = {k["name"] for k in (body["results"] if isinstance(body, dict) else body)}
+        others = {"key_a", "key_b", "key_alpha"} if agency == "beta" else {"key_beta", "key_c"}
+        assert names and not names & others
+
+
+def test_a_key_revoked_by_another_agency_stays_valid(api, login, world):
+    from accounts.models import ApiKey
+
+    key = ApiKey.objects.get(agency=world.agencies["alpha"], name="key_a_read")
+    response = login("beta_owner").post(f"/api/v1/api-keys/{key.pk}/revoke/")
+    assert response.status_code == 404
+    key.refresh_from_db()
+    assert key.revoked_at is None
+    assert api("key_a_read").get("/clinics/clinic-a/api/v1/me/").status_code == 200
