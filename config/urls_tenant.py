@@ -25,6 +25,8 @@ from feeds.apis import (
     SourceListApi,
 )
 from feeds.views import ImportsView, ImportUploadView, InboxView, ReviewDetailView, SourcesView
+from portal import urls as portal_urls
+from reports import urls as reports_urls
 from responses import urls as responses_urls
 from scoring.apis import ScoreListApi
 from webhooks import urls as webhooks_urls
@@ -45,6 +47,7 @@ api_v1 = [
     *crisis_urls.api_patterns,
     *webhooks_urls.api_patterns,
     *responses_urls.api_patterns,
+    *reports_urls.api_patterns,
 ]
 
 urlpatterns = [
@@ -64,6 +67,7 @@ urlpatterns = [
     *crisis_urls.page_patterns,
     *webhooks_urls.page_patterns,
     *responses_urls.page_patterns,
+    *portal_urls.page_patterns,
     path("api/v1/", include((api_v1, "clinic_api"), namespace="clinic_api")),
 ]
 

@@ -1,0 +1,135 @@
+"""Reads for the client portal: what waits for the clinic's approval, shaped as cards (the
+text, what changed since the previous version, the guard's verdict), open incidents, and the
+counts of the portal's navigation. The workflow itself is `responses.services`."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+
+from clinics.access import ClinicAccess
+from crisis.models import ACTIVE_STATUSES, Incident, IncidentEvent
+from responses.models import ApprovalStatus, ReplyDraft, Statement, Step
+from responses.selectors import (
+    can_act_now,
+    current_version,
+    duration_words,
+    previous_version,
+    sla_for,
+    statements_public,
+    word_diff,
+)
+from responses.services.workflow import PENDING, STEP_FOR_STATUS
+
+CLIENT_STEP = ApprovalStatus.PENDING_CLIENT
+
+
+def _text(kind: str, version) -> str:
+    if version is None:
+        return ""
+    return version.text if kind == "reply" else f"{version.title}\n\n{version.body}"
+
+
+def approval_card(access: ClinicAccess, obj, kind: str) -> dict:
+    """One item waiting for approval as the portal shows it."""
+    version = current_version(obj)
+    previous = previous_version(obj)
+    text = _text(kind, version)
+    step = STEP_FOR_STATUS.get(obj.status)
+    card = {
+        "kind": kind,
+        "obj": obj,
+        "version": version,
+        "text": text,
+        "diff": word_diff(_text(kind, previous), text) if previous is not None else None,
+        "findings": version.guard_findings if version else [],
+        "verdict": obj.guard_verdict,
+        "step": Step(step).label if step else "",
+        "can_act": can_act_now(access, obj),
+        "sla": None,
+    }
+    if kind == "reply":
+        sla = sla_for(obj, access.clinic)
+        card["sla"] = sla
+        card["sla_words"] = (
+            f"overdue by {duration_words(sla['remaining_seconds'])}"
+            if sla["breached"]
+            else f"{duration_words(sla['remaining_seconds'])} left"
+        )
+    return card
+
+
+def reply_card_get(access: ClinicAccess, draft_id: int) -> dict | None:
+    draft = (
+        ReplyDraft.objects.select_related("review__source")
+        .prefetch_related("versions")
+        .filter(pk=draft_id)
+        .first()
+    )
+    return approval_card(access, draft, "reply") if draft else None
+
+
+def statement_card_get(access: ClinicAccess, statement_id: int) -> dict | None:
+    statement = Statement.objects.prefetch_related("versions").filter(pk=statement_id).first()
+    return approval_card(access, statement, "statement") if statement else None
+
+
+def replies_waiting_for_clinic(access: ClinicAccess) -> list[dict]:
+    drafts = (
+        ReplyDraft.objects.filter(status=CLIENT_STEP)
+        .select_related("review__source")
+        .prefetch_related("versions")
+        .order_by("review__published_at", "pk")
+    )
+    return [approval_card(access, draft, "reply") for draft in drafts]
+
+
+def statements_waiting_for_clinic(access: ClinicAccess) -> list[dict]:
+    statements = (
+        Statement.objects.filter(status=CLIENT_STEP)
+        .prefetch_related("versions")
+        .order_by("submitted_at", "pk")
+    )
+    return [approval_card(access, s, "statement") for s in statements]
+
+
+def statements_published() -> list[Statement]:
+    return statements_public()
+
+
+def in_progress_counts() -> dict:
+    """Items still with the agency (or legal, or the clinician) before the clinic's step."""
+    earlier = [s for s in PENDING if s != CLIENT_STEP]
+    return {
+        "replies": ReplyDraft.objects.filter(status__in=earlier).count(),
+        "statements": Statement.objects.filter(status__in=earlier).count(),
+    }
+
+
+def portal_counts() -> dict:
+    """The badges of the portal's navigation."""
+    return {
+        "replies": ReplyDraft.objects.filter(status=CLIENT_STEP).count(),
+        "statements": Statement.objects.filter(status=CLIENT_STEP).count(),
+        "incidents": Incident.objects.filter(status__in=ACTIVE_STATUSES).count(),
+    }
+
+
+def incidents_open() -> list[Incident]:
+    return list(Incident.objects.filter(status__in=ACTIVE_STATUSES).order_by("-opened_at", "-id"))
+
+
+def incidents_recently_closed(limit: int = 5) -> list[Incident]:
+    return list(
+        Incident.objects.exclude(status__in=ACTIVE_STATUSES).order_by("-resolved_at", "-id")[:limit]
+    )
+
+
+def incident_for_portal(incident_id: int) -> Incident | None:
+    """An incident with its timeline (oldest first)."""
+    return (
+        Incident.objects.prefetch_related(
+            Prefetch("events", queryset=IncidentEvent.objects.order_by("at", "id"))
+        )
+        .filter(pk=incident_id)
+        .first()
+    )

@@ -1,0 +1,33 @@
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def minutes_words(value):
+    """Minutes as "3 h 5 min" / "2 d 4 h"; "–" when there is none."""
+    if value is None or value == "":
+        return "–"
+    minutes = int(round(float(value)))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {mins} min"
+    return f"{mins} min"
+
+
+@register.filter
+def signed(value, digits=0):
+    """+3 / -0.12 / "–"."""
+    if value is None:
+        return "–"
+    number = round(float(value), int(digits))
+    text = f"{number:.{int(digits)}f}"
+    return text if number < 0 else f"+{text}"
+
+
+@register.filter
+def percent(value):
+    return "–" if value is None else f"{round(float(value) * 100)} %"

@@ -1,0 +1,20 @@
+"""The portal's pages inside a clinic (mounted at the clinic root by config.urls_tenant)."""
+
+from django.urls import path
+
+from portal import views
+
+page_patterns: list = [
+    path("portal/", views.PortalHomeView.as_view(), name="portal-home"),
+    path("portal/approvals/", views.PortalApprovalsView.as_view(), name="portal-approvals"),
+    path("portal/statements/", views.PortalStatementsView.as_view(), name="portal-statements"),
+    path("portal/act/", views.PortalActView.as_view(), name="portal-act"),
+    path("portal/incidents/", views.PortalIncidentsView.as_view(), name="portal-incidents"),
+    path(
+        "portal/incidents/<int:incident_id>/",
+        views.PortalIncidentView.as_view(),
+        name="portal-incident",
+    ),
+    path("portal/report/", views.PortalReportView.as_view(), name="portal-report"),
+    path("portal/brand.css", views.PortalBrandCssView.as_view(), name="portal-brand-css"),
+]

@@ -1,0 +1,218 @@
+"""The clinic client portal, under /clinics/<slug>/portal/: branded with the agency's name,
+logo and colour, made for a phone first. Approvals go through the same services as the
+agency's pages (`responses.services`); with htmx, approving or rejecting swaps the card in
+place, without it the form posts and the page reloads."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.views.generic.base import TemplateResponseMixin
+
+from clinics.access import Permission
+from core.errors import DomainError, ValidationFailed
+from core.views import ClinicView
+from portal.branding import brand_palette
+from portal.selectors import (
+    in_progress_counts,
+    incident_for_portal,
+    incidents_open,
+    incidents_recently_closed,
+    portal_counts,
+    replies_waiting_for_clinic,
+    reply_card_get,
+    statement_card_get,
+    statements_published,
+    statements_waiting_for_clinic,
+)
+from reports.selectors import month_parse, monthly_report
+from responses.services import replies as reply_services
+from responses.services import statements as statement_services
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _error_text(exc: DomainError) -> str:
+    parts = [str(exc.detail)]
+    for errors in (exc.fields or {}).values():
+        parts.extend(str(e) for e in (errors if isinstance(errors, list | tuple) else [errors]))
+    return " ".join(parts)
+
+
+class PortalPage(TemplateResponseMixin, ClinicView):
+    section = ""
+
+    def context(self, **extra) -> dict:
+        return {
+            "clinic": self.clinic,
+            "agency": self.clinic.agency,
+            "access": self.access,
+            "counts": portal_counts(),
+            "section": self.section,
+            "portal": f"/clinics/{self.clinic.slug}/portal/",
+            **extra,
+        }
+
+
+class PortalHomeView(PortalPage):
+    """What needs the clinic now: approvals, statements, open incidents; this month in short."""
+
+    template_name = "portal/home.html"
+    section = "home"
+
+    def get(self, request, *args, **kwargs):
+        tz = ZoneInfo(self.clinic.timezone or "UTC")
+        report = monthly_report(clinic=self.clinic, month=month_parse(None, tz=tz))
+        return self.render_to_response(self.context(report=report, incidents=incidents_open()[:3]))
+
+
+class PortalApprovalsView(PortalPage):
+    """The replies waiting for the clinic: the review, the reply, what changed since the last
+    version, the guard's verdict; approve, or reject with a comment."""
+
+    template_name = "portal/approvals.html"
+    section = "approvals"
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(
+            self.context(
+                cards=replies_waiting_for_clinic(self.access), in_progress=in_progress_counts()
+            )
+        )
+
+
+class PortalStatementsView(PortalPage):
+    template_name = "portal/statements.html"
+    section = "statements"
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(
+            self.context(
+                cards=statements_waiting_for_clinic(self.access),
+                published=statements_published(),
+                in_progress=in_progress_counts(),
+            )
+        )
+
+
+class PortalActView(PortalPage):
+    """Approve or reject one reply or statement at the clinic's step. The services decide
+    who may (`write_permission` only needs the clinic to be reachable)."""
+
+    write_permission = Permission.VIEW
+    template_name = "portal/_card.html"
+
+    def post(self, request, *args, **kwargs):
+        kind = request.POST.get("kind")
+        pk = _int(request.POST.get("id"))
+        action = request.POST.get("action")
+        back = self.context()["portal"] + ("statements/" if kind == "statement" else "approvals/")
+        htmx = request.headers.get("HX-Request") == "true"
+        outcome, error = None, None
+        try:
+            if kind not in ("reply", "statement") or pk is None:
+                raise ValidationFailed("Unknown item.", fields={"id": ["Reload the page."]})
+            if action not in ("approve", "reject"):
+                raise ValidationFailed("Unknown action.", fields={"action": ["Reload the page."]})
+            services, key = (
+                (reply_services, "draft_id")
+                if kind == "reply"
+                else (statement_services, "statement_id")
+            )
+            act = getattr(services, f"{'reply' if kind == 'reply' else 'statement'}_{action}")
+            act(
+                **{key: pk},
+                access=self.access,
+                comment=request.POST.get("comment", ""),
+                expected_status=request.POST.get("expected_status") or None,
+                expected_version=_int(request.POST.get("expected_version")),
+            )
+            outcome = (
+                "Approved. It will be published shortly."
+                if action == "approve"
+                else "Sent back to the agency with your comment."
+            )
+        except DomainError as exc:
+            error = _error_text(exc)
+        if not htmx:
+            if error:
+                messages.error(request, error)
+            else:
+                messages.success(request, outcome)
+            return HttpResponseRedirect(back)
+        card = None
+        if pk is not None:
+            card = (reply_card_get if kind == "reply" else statement_card_get)(self.access, pk)
+        # htmx swaps the card; a refused action shows the card again with the reason.
+        return self.render_to_response(
+            self.context(
+                card=card,
+                outcome=outcome,
+                error=error,
+                action=action,
+                comment=request.POST.get("comment", "") if error else "",
+            )
+        )
+
+
+class PortalIncidentsView(PortalPage):
+    template_name = "portal/incidents.html"
+    section = "incidents"
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(
+            self.context(incidents=incidents_open(), closed=incidents_recently_closed())
+        )
+
+
+class PortalIncidentView(PortalPage):
+    template_name = "portal/incident.html"
+    section = "incidents"
+
+    def get(self, request, incident_id: int, *args, **kwargs):
+        incident = incident_for_portal(incident_id)
+        if incident is None:
+            raise Http404("Not found.")
+        return self.render_to_response(self.context(incident=incident))
+
+
+class PortalReportView(PortalPage):
+    """The monthly report with charts (static/portal/report.js draws them with Chart.js from
+    the JSON in the page; the same numbers are in tables)."""
+
+    template_name = "portal/report.html"
+    section = "report"
+
+    def get(self, request, *args, **kwargs):
+        tz = ZoneInfo(self.clinic.timezone or "UTC")
+        try:
+            month = month_parse(request.GET.get("month"), tz=tz)
+        except ValidationFailed as exc:
+            response = self.render_to_response(
+                self.context(month_error=_error_text(exc), month_value=request.GET.get("month"))
+            )
+            response.status_code = 400
+            return response
+        report = monthly_report(clinic=self.clinic, month=month)
+        return self.render_to_response(self.context(report=report, month_value=report["month"]))
+
+
+class PortalBrandCssView(ClinicView):
+    """The agency's colours for the portal, contrast-checked (see `portal.branding`)."""
+
+    def get(self, request, *args, **kwargs):
+        palette = brand_palette(self.clinic.agency.primary_colour)
+        css = (
+            f":root{{--brand:{palette['brand']};--on-brand:{palette['on_brand']};"
+            f"--brand-text:{palette['brand_text']}}}\n"
+        )
+        response = HttpResponse(css, content_type="text/css")
+        response["Cache-Control"] = "private, max-age=300"
+        return response

@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from core.api import ClinicAPIView
+from reports.selectors import month_parse, monthly_report
+
+
+class _Sentiment(serializers.Serializer):
+    positive = serializers.IntegerField()
+    neutral = serializers.IntegerField()
+    negative = serializers.IntegerField()
+    unscored = serializers.IntegerField()
+    average_score = serializers.FloatField(allow_null=True, help_text="-1 … 1")
+    negative_share = serializers.FloatField(allow_null=True, help_text="of the scored items")
+
+
+class _ResponseTime(serializers.Serializer):
+    replies = serializers.IntegerField(help_text="replies published in the month")
+    median_minutes = serializers.FloatField(allow_null=True)
+    average_minutes = serializers.FloatField(allow_null=True)
+    within_target = serializers.IntegerField()
+    within_target_share = serializers.FloatField(allow_null=True)
+    target_minutes = serializers.IntegerField()
+
+
+class _Day(serializers.Serializer):
+    date = serializers.DateField()
+    volume = serializers.IntegerField()
+    rated = serializers.IntegerField()
+    average_rating = serializers.FloatField(allow_null=True)
+    average_score = serializers.FloatField(allow_null=True)
+    positive = serializers.IntegerField()
+    neutral = serializers.IntegerField()
+    negative = serializers.IntegerField()
+    replies = serializers.IntegerField()
+    median_response_minutes = serializers.FloatField(allow_null=True)
+
+
+class _Week(_Day):
+    date = None
+    week_start = serializers.DateField(help_text="Monday (may be before the month)")
+    days = serializers.IntegerField(help_text="days of the month in this week")
+
+
+class _Previous(serializers.Serializer):
+    month = serializers.CharField()
+    volume = serializers.IntegerField()
+    average_rating = serializers.FloatField(allow_null=True)
+    average_score = serializers.FloatField(allow_null=True)
+    negative_share = serializers.FloatField(allow_null=True)
+    replies = serializers.IntegerField()
+    median_response_minutes = serializers.FloatField(allow_null=True)
+
+
+class _Change(serializers.Serializer):
+    volume = serializers.IntegerField()
+    volume_pct = serializers.FloatField(allow_null=True)
+    average_rating = serializers.FloatField(allow_null=True)
+    average_score = serializers.FloatField(allow_null=True)
+    negative_share = serializers.FloatField(allow_null=True)
+    median_response_minutes = serializers.FloatField(allow_null=True)
+
+
+class MonthlyReportOutputSerializer(serializers.Serializer):
+    clinic = serializers.CharField()
+    month = serializers.CharField(help_text="YYYY-MM")
+    timezone = serializers.CharField(help_text="the clinic's: days and months are its own")
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    volume = serializers.IntegerField(help_text="reviews, comments and mentions published")
+    rated = serializers.IntegerField()
+    average_rating = serializers.FloatField(allow_null=True)
+    sentiment = _Sentiment()
+    response_time = _ResponseTime()
+    daily = _Day(many=True)
+    weekly = _Week(many=True)
+    previous = _Previous()
+    change = _Change(help_text="this month minus the previous one")
+
+
+EXAMPLE = {
+    "clinic": "sunrise-family",
+    "month": "2026-10",
+    "timezone": "America/New_York",
+    "start": "2026-10-01T00:00:00-04:00",
+    "end": "2026-11-01T00:00:00-04:00",
+    "volume": 412,
+    "rated": 388,
+    "average_rating": 4.21,
+    "sentiment": {
+        "positive": 281,
+        "neutral": 61,
+        "negative": 66,
+        "unscored": 4,
+        "average_score": 0.412,
+        "negative_share": 0.162,
+    },
+    "response_time": {
+        "replies": 97,
+        "median_minutes": 312.0,
+        "average_minutes": 488.6,
+        "within_target": 88,
+        "within_target_share": 0.907,
+        "target_minutes": 1440,
+    },
+    "daily": [
+        {
+            "date": "2026-10-01",
+            "volume": 14,
+            "rated": 13,
+            "average_rating": 4.38,
+            "average_score": 0.455,
+            "positive": 10,
+            "neutral": 2,
+            "negative": 2,
+            "replies": 3,
+            "median_response_minutes": 240.0,
+        }
+    ],
+    "weekly": [
+        {
+            "week_start": "2026-09-28",
+            "days": 4,
+            "volume": 55,
+            "rated": 52,
+            "average_rating": 4.25,
+            "average_score": 0.43,
+            "positive": 38,
+            "neutral": 8,
+            "negative": 9,
+            "replies": 12,
+            "median_response_minutes": 290.5,
+        }
+    ],
+    "previous": {
+        "month": "2026-09",
+        "volume": 371,
+        "average_rating": 4.3,
+        "average_score": 0.47,
+        "negative_share": 0.131,
+        "replies": 90,
+        "median_response_minutes": 355.0,
+    },
+    "change": {
+        "volume": 41,
+        "volume_pct": 11.1,
+        "average_rating": -0.09,
+        "average_score": -0.058,
+        "negative_share": 0.031,
+        "median_response_minutes": -43.0,
+    },
+}
+
+
+class _Error(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class ReportMonthlyApi(ClinicAPIView):
+    """The clinic's monthly report: volume, average rating, sentiment mix and average score,
+    reply response time (review published → reply published), per day and per ISO week, and
+    the previous month for comparison. Days and months are in the clinic's time zone."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "month",
+                OpenApiTypes.STR,
+                description="YYYY-MM (default: the current month). 400 with a `month` field "
+                "error when malformed, before 2000-01, or not started yet.",
+                examples=[OpenApiExample("October 2026", value="2026-10")],
+            )
+        ],
+        responses={200: MonthlyReportOutputSerializer, 400: _Error},
+        examples=[
+            OpenApiExample("A month", value=EXAMPLE, response_only=True, status_codes=["200"]),
+            OpenApiExample(
+                "A bad month",
+                value={
+                    "detail": "Invalid month.",
+                    "code": "invalid",
+                    "fields": {"month": ["Use the form YYYY-MM, for example 2026-11."]},
+                },
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
+    )
+    def get(self, request):
+        from zoneinfo import ZoneInfo
+
+        month = month_parse(
+            request.query_params.get("month"), tz=ZoneInfo(self.clinic.timezone or "UTC")
+        )
+        return Response(monthly_report(clinic=self.clinic, month=month))

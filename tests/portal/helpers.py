@@ -1,0 +1,57 @@
+"""Replies and statements brought to the clinic's approval step through the real services
+(writer drafts and edits, the agency approves), for the portal's tests, in-process and in
+the browser."""
+
+from __future__ import annotations
+
+from django_tenants.utils import schema_context
+
+from clinics.access import Actor, clinic_access
+from responses.models import ReplyDraft, Statement
+from responses.services import replies as reply_services
+from responses.services import statements as statement_services
+
+REPLIES = [
+    (
+        "Thank you for your feedback. Please contact us at +1 555 0100 so we can help.",
+        "Thank you for your feedback. Please call us at +1 555 0100 so we can help.",
+    ),
+    (
+        "Thank you for taking the time to write. We would like to hear more: call +1 555 0100.",
+        None,
+    ),
+    (
+        "Thanks for the review. We are sorry about the wait and have changed our scheduling.",
+        "Thanks for the review. We are sorry about the wait and have changed how we schedule.",
+    ),
+]
+
+
+def access_for(user, clinic):
+    return clinic_access(Actor(user=user), clinic)
+
+
+def reply_waiting_for_clinic(
+    *, clinic, review, writer, manager, text: str, edit_to: str | None = None
+) -> ReplyDraft:
+    """A reply to `review` at the clinic's step: drafted (and edited once when `edit_to`, so
+    there is a "what changed"), submitted by `writer`, approved by `manager` for the agency."""
+    with schema_context(clinic.schema_name):
+        w, m = access_for(writer, clinic), access_for(manager, clinic)
+        draft = reply_services.reply_draft_create(review_id=review.pk, access=w, text=text)
+        if edit_to:
+            reply_services.reply_draft_update(draft_id=draft.pk, access=w, text=edit_to)
+        reply_services.reply_submit(draft_id=draft.pk, access=w)
+        draft = reply_services.reply_approve(draft_id=draft.pk, access=m)
+        assert draft.status == "pending_client", draft.status
+        return draft
+
+
+def statement_waiting_for_clinic(*, clinic, writer, manager, title: str, body: str) -> Statement:
+    with schema_context(clinic.schema_name):
+        w, m = access_for(writer, clinic), access_for(manager, clinic)
+        statement = statement_services.statement_create(access=w, title=title, body=body)
+        statement_services.statement_submit(statement_id=statement.pk, access=w)
+        statement = statement_services.statement_approve(statement_id=statement.pk, access=m)
+        assert statement.status == "pending_client", statement.status
+        return statement

@@ -1,0 +1,165 @@
+"""The monthly report: exact numbers from known data, days in the clinic's time zone, the
+previous month, response times; the API and its errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django_tenants.utils import schema_context
+
+from clinics.models import Clinic
+from responses.models import ApprovalStatus, ReplyDraft
+from scoring.models import ReviewScore
+from tests.responses.conftest import review_in
+
+
+def _at(day: int, hour: int = 12, month: int = 10) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=UTC)
+
+
+def _review(clinic, when, *, rating=None, label=None, score=None, reply_after=None):
+    review = review_in(clinic, "csv", text=f"review at {when.isoformat()}", published_at=when)
+    with schema_context(clinic.schema_name):
+        if rating is not None:
+            type(review).objects.filter(pk=review.pk).update(rating=rating)
+        else:
+            type(review).objects.filter(pk=review.pk).update(rating=None)
+        if label is not None:
+            # an older score first: the report must use the latest one
+            ReviewScore.objects.create(review=review, model_version="old", label="neutral", score=0)
+            ReviewScore.objects.create(review=review, model_version="new", label=label, score=score)
+        if reply_after is not None:
+            ReplyDraft.objects.create(
+                review=review, status=ApprovalStatus.PUBLISHED, author_label="user:1",
+                published_at=when + reply_after,
+            )  # fmt: skip
+    return review
+
+
+@pytest.fixture
+def october(clinic_a):
+    """Clinic A in New York time, with known items in September and October 2026."""
+    Clinic.objects.filter(pk=clinic_a.pk).update(timezone="America/New_York")
+    clinic_a.refresh_from_db()
+    # October (EDT, UTC-4)
+    _review(clinic_a, _at(1, 12), rating=5, label="positive", score=0.8,
+            reply_after=timedelta(minutes=60))  # fmt: skip
+    _review(clinic_a, _at(1, 15), rating=1, label="negative", score=-0.6,
+            reply_after=timedelta(minutes=180))  # fmt: skip
+    _review(clinic_a, _at(2, 12), rating=4, label="neutral", score=0.1)
+    _review(clinic_a, _at(15, 12), label="negative", score=-0.4,
+            reply_after=timedelta(hours=30))  # fmt: skip
+    _review(clinic_a, _at(20, 12))  # not scored, no rating
+    # 1 Nov 02:00 UTC is still 31 Oct in New York
+    _review(clinic_a, datetime(2026, 11, 1, 2, tzinfo=UTC), rating=3, label="positive", score=0.2)
+    # 1 Oct 03:00 UTC is 30 Sep in New York: September
+    _review(clinic_a, datetime(2026, 10, 1, 3, tzinfo=UTC), rating=2, label="negative",
+            score=-0.9, reply_after=timedelta(minutes=30))  # fmt: skip
+    _review(clinic_a, _at(10, 12, month=9), rating=4, label="positive", score=0.5)
+    deleted = _review(clinic_a, _at(5, 12), rating=1, label="negative", score=-1)
+    with schema_context(clinic_a.schema_name):
+        type(deleted).objects.filter(pk=deleted.pk).update(is_deleted=True)
+    return clinic_a
+
+
+def test_the_report_counts_exactly_what_happened_in_the_clinics_month(october, api):
+    response = api("key_a_read").get(
+        f"/clinics/{october.slug}/api/v1/reports/monthly/", {"month": "2026-10"}
+    )
+    assert response.status_code == 200
+    report = response.json()
+    assert (report["month"], report["timezone"]) == ("2026-10", "America/New_York")
+    assert report["start"] == "2026-10-01T00:00:00-04:00"
+    assert report["end"] == "2026-11-01T00:00:00-04:00"
+    assert (report["volume"], report["rated"]) == (6, 4)
+    assert report["average_rating"] == 3.25  # (5 + 1 + 4 + 3) / 4
+    assert report["sentiment"] == {
+        "positive": 2, "neutral": 1, "negative": 2, "unscored": 1,
+        "average_score": 0.02,  # (0.8 - 0.6 + 0.1 - 0.4 + 0.2) / 5
+        "negative_share": 0.4,
+    }  # fmt: skip
+    assert report["response_time"] == {
+        "replies": 3, "median_minutes": 180.0, "average_minutes": 680.0,
+        "within_target": 2, "within_target_share": 0.667, "target_minutes": 1440,
+    }  # fmt: skip
+    days = {d["date"]: d for d in report["daily"]}
+    assert len(report["daily"]) == 31
+    assert days["2026-10-01"] | {} == {
+        "date": "2026-10-01", "volume": 2, "rated": 2, "average_rating": 3.0,
+        "average_score": 0.1, "positive": 1, "neutral": 0, "negative": 1,
+        "replies": 2, "median_response_minutes": 120.0,
+    }  # fmt: skip
+    assert days["2026-10-31"]["volume"] == 1 and days["2026-10-05"]["volume"] == 0
+    # the reply to the 15 Oct review was published on 16 Oct
+    assert days["2026-10-16"]["replies"] == 1 and days["2026-10-15"]["replies"] == 0
+    weeks = report["weekly"]
+    assert weeks[0]["week_start"] == "2026-09-28" and weeks[0]["days"] == 4
+    assert sum(w["volume"] for w in weeks) == 6 and sum(w["days"] for w in weeks) == 31
+    assert weeks[0]["average_rating"] == round((5 + 1 + 4) / 3, 2)
+    assert report["previous"] == {
+        "month": "2026-09", "volume": 2, "average_rating": 3.0, "average_score": -0.2,
+        "negative_share": 0.5, "replies": 1, "median_response_minutes": 30.0,
+    }  # fmt: skip
+    assert report["change"] == {
+        "volume": 4, "volume_pct": 200.0, "average_rating": 0.25, "average_score": 0.22,
+        "negative_share": -0.1, "median_response_minutes": 150.0,
+    }  # fmt: skip
+
+
+def test_an_empty_month_has_zeros_and_no_averages(clinic_a, api):
+    report = (
+        api("key_a_read")
+        .get(f"/clinics/{clinic_a.slug}/api/v1/reports/monthly/", {"month": "2024-02"})
+        .json()
+    )
+    assert report["volume"] == 0 and report["average_rating"] is None
+    assert len(report["daily"]) == 29  # a leap year
+    assert report["response_time"]["median_minutes"] is None
+    assert report["change"]["volume_pct"] is None
+
+
+def test_without_a_month_it_is_the_current_one(clinic_a, api):
+    from django.utils import timezone
+
+    report = api("key_a_read").get(f"/clinics/{clinic_a.slug}/api/v1/reports/monthly/").json()
+    assert report["month"] == timezone.now().strftime("%Y-%m")
+
+
+@pytest.mark.parametrize(
+    ("month", "message"),
+    [("2026-13", "Use the form YYYY-MM, for example 2026-11."),
+     ("2026-1", "Use the form YYYY-MM, for example 2026-11."),
+     ("october", "Use the form YYYY-MM, for example 2026-11."),
+     ("1999-12", "Choose 2000-01 or later."),
+     ("2999-01", "That month has not started yet.")],
+    ids=["month-13", "one-digit", "words", "too-early", "future"],
+)  # fmt: skip
+def test_a_bad_month_is_400_with_a_field_message(month, message, clinic_a, api):
+    response = api("key_a_read").get(
+        f"/clinics/{clinic_a.slug}/api/v1/reports/monthly/", {"month": month}
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid" and body["fields"] == {"month": [message]}
+
+
+def test_a_clinic_person_reads_it_and_an_outsider_cannot(clinic_a, login, api):
+    url = f"/clinics/{clinic_a.slug}/api/v1/reports/monthly/"
+    assert login("a_viewer").get(url).status_code == 200
+    assert api("key_b").get(url).status_code == 404
+    assert api(None).get(url).status_code == 401
+
+
+def test_the_openapi_document_describes_it_with_an_example(db):
+    from django.test import Client
+
+    schema = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    operation = schema["paths"]["/clinics/{clinic}/api/v1/reports/monthly/"]["get"]
+    assert [p["name"] for p in operation["parameters"] if p["in"] == "query"] == ["month"]
+    content = operation["responses"]["200"]["content"]["application/json"]
+    assert content["examples"]["AMonth"]["value"]["month"] == "2026-10"
+    bad = operation["responses"]["400"]["content"]["application/json"]["examples"]
+    assert bad["ABadMonth"]["value"]["fields"] == {
+        "month": ["Use the form YYYY-MM, for example 2026-11."]
+    }
