@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
@@ -19,7 +18,7 @@ urlpatterns = [
     path("account/two-factor/disable/", views.TwoFactorDisableView.as_view(), name="otp-disable"),
     path(
         "password-reset/",
-        views.ResetRequestView.as_view(extra_email_context={"base_url": settings.PUBLIC_BASE_URL}),
+        views.ResetRequestView.as_view(),
         name="password_reset",
     ),
     path(

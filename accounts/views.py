@@ -198,6 +198,11 @@ class ResetRequestView(auth_views.PasswordResetView):
     subject_template_name = "registration/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
 
+    @property
+    def extra_email_context(self):
+        # Links point at the configured address, never at the request's Host header.
+        return {"base_url": settings.PUBLIC_BASE_URL}
+
     def form_valid(self, form):
         ip = self.request.META.get("REMOTE_ADDR", "")
         refused = password_reset_throttle(ip=ip, email=form.cleaned_data["email"])
