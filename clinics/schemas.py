@@ -8,6 +8,7 @@ applied, so a clone is never behind the code.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cache
 
 from django.apps import apps
@@ -16,7 +17,9 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
 from django_tenants.clone import CloneSchema
-from django_tenants.utils import schema_exists
+from django_tenants.migration_executors import MigrationExecutor, MultiprocessingExecutor
+from django_tenants.migration_executors.base import run_migrations
+from django_tenants.utils import schema_context, schema_exists
 
 TEMPLATE_SCHEMA = settings.CLINIC_TEMPLATE_SCHEMA
 _LOCK_ID = 0x43415245  # pg_advisory_xact_lock key for template maintenance
@@ -89,3 +92,69 @@ def schema_clone_from_template(schema_name: str) -> None:
     """Create `schema_name` as a copy of the template. Runs in the caller's transaction."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT clone_schema(%s, %s, 'DATA')", [TEMPLATE_SCHEMA, schema_name])
+
+
+# --- migrating many clinics ----------------------------------------------------------------
+# A `migrate_schemas` with nothing to apply still loads the migration graph and checks every
+# migration in every schema: ~0.15 s a clinic, minutes for a thousand. Ours asks each schema's
+# `django_migrations` whether anything on disk is missing (one query) and migrates only the
+# schemas that are behind, several at a time.
+
+
+def schemas_behind(schemas: list[str]) -> list[str]:
+    """The schemas among `schemas` that lack a tenant migration present on disk."""
+    on_disk = tenant_migrations_on_disk()
+    return [schema for schema in schemas if not on_disk <= _applied(schema)]
+
+
+def _can_skip_current(options: dict) -> bool:
+    # Migrating to a named migration (or "zero") or pruning changes schemas that are current.
+    return not (options.get("app_label") or options.get("migration_name") or options.get("prune"))
+
+
+class ClinicMigrationExecutor(MigrationExecutor):
+    """django-tenants executor `clinics` (the default, see settings: EXECUTOR): skips clinic
+    schemas that are up to date, migrates the others in TENANT_MULTIPROCESSING_MAX_PROCESSES
+    processes (one schema alone runs in this process, inside the caller's transaction)."""
+
+    codename = "clinics"
+    last_run: dict[str, int] = {}
+
+    def run_migrations(self, tenants=None):
+        tenants = list(tenants or [])
+        if self.PUBLIC_SCHEMA_NAME in tenants:
+            run_migrations(self.args, self.options, self.codename, self.PUBLIC_SCHEMA_NAME)
+            tenants.remove(self.PUBLIC_SCHEMA_NAME)
+        behind = schemas_behind(tenants) if _can_skip_current(self.options) else tenants
+        type(self).last_run = {"schemas": len(tenants), "migrated": len(behind)}
+        if len(behind) > 1 and getattr(settings, "TENANT_MULTIPROCESSING_MAX_PROCESSES", 1) > 1:
+            MultiprocessingExecutor(self.args, self.options).run_migrations(tenants=behind)
+        else:
+            for idx, schema in enumerate(behind):
+                run_migrations(
+                    self.args, self.options, self.codename, schema, idx=idx, count=len(behind)
+                )
+
+    def run_multi_type_migrations(self, tenants):
+        raise NotImplementedError("Carewatch has one type of tenant.")
+
+
+# --- visiting every clinic -----------------------------------------------------------------
+
+
+def clinic_schemas_each() -> Iterator[str]:
+    """Each clinic's schema name, with the connection switched to it while the caller works.
+    Afterwards the connection is back on public and, outside a transaction, closed: a backend
+    that visited every clinic caches the catalogue entries of thousands of tables, and
+    PostgreSQL gives that memory back only when the connection ends."""
+    from clinics.models import Clinic
+
+    schemas = list(Clinic.objects.order_by("pk").values_list("schema_name", flat=True))
+    try:
+        for schema in schemas:
+            with schema_context(schema):
+                yield schema
+    finally:
+        connection.set_schema_to_public()
+        if not connection.in_atomic_block:
+            connection.close()

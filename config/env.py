@@ -72,6 +72,8 @@ class Env:
     allowed_hosts: list[str]
     csrf_trusted_origins: list[str]
     conn_max_age: int
+    migrate_processes: int
+    health_queue_warn: int
     email_backend: str
     default_from_email: str
     email_file_path: str
@@ -100,6 +102,8 @@ def load() -> Env:
         allowed_hosts=_list("ALLOWED_HOSTS", "" if production else "localhost,127.0.0.1,[::1]"),
         csrf_trusted_origins=_list("CSRF_TRUSTED_ORIGINS", ""),
         conn_max_age=_int("CONN_MAX_AGE", 300),
+        migrate_processes=_int("MIGRATE_PROCESSES", 4),
+        health_queue_warn=_int("HEALTH_QUEUE_WARN", 1000),
         email_backend=_str(
             "EMAIL_BACKEND",
             "django.core.mail.backends.smtp.EmailBackend"

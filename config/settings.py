@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -65,6 +66,11 @@ PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 # connection on another schema's path); django-tenants 4.0.1 forgets the path it set on every
 # rollback and savepoint rollback, and tests/clinics/test_search_path.py proves it here.
 TENANT_LIMIT_SET_CALLS = True
+# migrate_schemas: skip clinics that are up to date, migrate the rest in parallel
+# (clinics.schemas.ClinicMigrationExecutor; django-tenants reads the executor from EXECUTOR).
+os.environ.setdefault("EXECUTOR", "clinics")
+TENANT_MULTIPROCESSING_MAX_PROCESSES = ENV.migrate_processes
+TENANT_MULTIPROCESSING_CHUNKS = 8
 
 DATABASES = {
     "default": {
@@ -232,8 +238,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# /health/ says "degraded" when a queue holds more messages than this (workers behind or gone).
+HEALTH_QUEUE_WARN = ENV.health_queue_warn
 CELERY_TASK_QUEUES = (Queue("default"), Queue("ml"))
 CELERY_TASK_ROUTES = {"scoring.tasks.reviews_score": {"queue": "ml"}}
+# Workers log through LOGGING below (JSON, the clinic on every line), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_PROC_ALIVE_TIMEOUT = 60  # loading the model takes seconds
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -242,7 +252,12 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "poll-sources": {"task": "feeds.tasks.sources_poll_dispatch", "schedule": 60.0},
     "sweep-imports": {"task": "feeds.tasks.imports_sweep", "schedule": 120.0},
-    "sweep-unscored": {"task": "scoring.tasks.scoring_sweep", "schedule": 120.0},
+    # Reviews stored while Redis was down are queued again within 90 s of its return.
+    "sweep-unscored": {
+        "task": "scoring.tasks.scoring_sweep",
+        "schedule": 60.0,
+        "kwargs": {"min_age_seconds": 30},
+    },
     "analyze-stale-tables": {"task": "core.tasks.stale_tables_analyze", "schedule": 300.0},
     "sweep-webhook-deliveries": {"task": "webhooks.tasks.deliveries_sweep", "schedule": 60.0},
     "run-crisis-detectors": {"task": "crisis.tasks.detectors_run_all", "schedule": 300.0},

@@ -48,12 +48,19 @@ class HomeView(LoginRequiredMixin, TemplateView):
         return context
 
 
+QUEUES = ("default", "ml")
+
+
 def health(request):
-    """Liveness and readiness: PostgreSQL, Redis and the queues' depth."""
-    from config.celery import app
+    """Liveness and readiness: PostgreSQL, Redis and the queues' depth. 503 with Retry-After
+    when PostgreSQL or Redis does not answer; a queue deeper than HEALTH_QUEUE_WARN (workers
+    behind or gone) makes the status "degraded" but stays 200: the web process itself is fine
+    and must stay behind the load balancer."""
+    import redis
+    from django.conf import settings
 
     checks: dict[str, object] = {}
-    ok = True
+    ok, degraded = True, False
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -61,19 +68,26 @@ def health(request):
     except Exception as exc:  # noqa: BLE001 - reported, not raised
         ok = False
         checks["postgres"] = f"error: {exc.__class__.__name__}"
+    client = redis.Redis.from_url(
+        settings.CELERY_BROKER_URL, socket_connect_timeout=2, socket_timeout=2
+    )
     try:
-        with app.connection_for_write() as conn:
-            client = conn.default_channel.client
-            checks["queues"] = {name: client.llen(name) for name in ("default", "ml")}
+        depths = {name: client.llen(name) for name in QUEUES}
         checks["redis"] = "ok"
+        checks["queues"] = depths
+        behind = sorted(name for name, depth in depths.items() if depth > settings.HEALTH_QUEUE_WARN)
+        checks["queues_behind"] = behind
+        degraded = bool(behind)
     except Exception as exc:  # noqa: BLE001
         ok = False
         checks["redis"] = f"error: {exc.__class__.__name__}"
-    response = JsonResponse(
-        {"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503
-    )
+    finally:
+        client.close()
+    status = "unavailable" if not ok else "degraded" if degraded else "ok"
+    response = JsonResponse({"status": status, "checks": checks}, status=200 if ok else 503)
     if not ok:
         response["Retry-After"] = "5"
+    response["Cache-Control"] = "no-store"
     return response
 
 

@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import connection
-from django_tenants.utils import schema_context
 
-from clinics.models import Clinic
+from clinics.schemas import clinic_schemas_each
 
 
-@shared_task(name="crisis.tasks.detectors_run_clinic", acks_late=True)
+# One clinic's detectors normally take well under a second; a clinic that takes minutes (a
+# flood of reviews, a lock) is cut off rather than holding a worker slot for everyone else.
+@shared_task(
+    name="crisis.tasks.detectors_run_clinic", acks_late=True, soft_time_limit=120, time_limit=180
+)
 def detectors_run_clinic_task(review_ids: list[int] | None = None) -> int:
     """Run the detectors in the clinic whose schema the task carries; the number opened."""
     from crisis.services import detectors_run
@@ -22,11 +24,9 @@ def detectors_run_clinic_task(review_ids: list[int] | None = None) -> int:
 def detectors_run_all_task() -> int:
     """Beat: one detectors task per clinic, so one slow clinic holds up nobody else."""
     queued = 0
-    for schema in Clinic.objects.values_list("schema_name", flat=True).iterator():
-        with schema_context(schema):
-            detectors_run_clinic_task.delay()
-            queued += 1
-    connection.set_schema_to_public()
+    for _schema in clinic_schemas_each():
+        detectors_run_clinic_task.delay()
+        queued += 1
     return queued
 
 
@@ -36,8 +36,6 @@ def escalations_check_task() -> int:
     from crisis.services import incidents_escalate_due
 
     escalated = 0
-    for schema in Clinic.objects.values_list("schema_name", flat=True).iterator():
-        with schema_context(schema):
-            escalated += len(incidents_escalate_due())
-    connection.set_schema_to_public()
+    for _schema in clinic_schemas_each():
+        escalated += len(incidents_escalate_due())
     return escalated

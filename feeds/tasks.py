@@ -12,7 +12,9 @@ def import_job_run_task(job_id: int) -> None:
     import_job_run(job_id=job_id)
 
 
-@shared_task(name="feeds.tasks.source_poll")
+# A platform that hangs is cut off after 5 minutes; the source's claim (feeds.polling.CLAIM)
+# expires and the next dispatcher round queues it again.
+@shared_task(name="feeds.tasks.source_poll", soft_time_limit=240, time_limit=300)
 def source_poll_task(source_id: int) -> dict:
     from feeds.polling import source_poll
 
@@ -23,15 +25,14 @@ def source_poll_task(source_id: int) -> dict:
 def sources_poll_dispatch_task() -> int:
     """Beat, every minute: one poll task per due source of every clinic. Each task runs
     separately, so one slow platform or clinic does not hold up the others."""
+    from clinics.schemas import clinic_schemas_each
     from feeds.polling import sources_claim_due
 
     queued = 0
-    for schema in Clinic.objects.values_list("schema_name", flat=True).iterator():
-        with schema_context(schema):
-            for source_id in sources_claim_due():
-                source_poll_task.delay(source_id)
-                queued += 1
-    connection.set_schema_to_public()
+    for _schema in clinic_schemas_each():
+        for source_id in sources_claim_due():
+            source_poll_task.delay(source_id)
+            queued += 1
     return queued
 
 
