@@ -27,7 +27,7 @@ class ClinicEditForm(forms.Form):
     timezone = forms.CharField(label="Time zone", max_length=64)
     phone = forms.CharField(label="Public phone", max_length=32, required=False)
     email = forms.EmailField(label="Public e-mail", required=False)
-    contact_url = forms.URLField(label="Contact page", required=False)
+    contact_url = forms.URLField(label="Contact page", required=False, assume_scheme="https")
     reply_target_minutes = forms.IntegerField(
         label="Reply target (minutes)",
         min_value=5,

@@ -79,10 +79,9 @@ def dashboard_clinics(*, agency: Agency, sort: str, descending: bool, q: str = "
 
 
 def dashboard_totals(*, agency: Agency) -> dict:
-    from django.db.models import Count, Sum
+    from django.db.models import Sum
 
     from agency.models import ClinicSnapshot
-    from clinics.models import Clinic
 
     totals = ClinicSnapshot.objects.filter(agency=agency).aggregate(
         new=Sum("new_reviews"),
@@ -91,7 +90,6 @@ def dashboard_totals(*, agency: Agency) -> dict:
         approvals=Sum("awaiting_approval"),
         sla=Sum("sla_breaches"),
     )
-    totals["clinics"] = Clinic.objects.filter(agency=agency).aggregate(n=Count("pk"))["n"]
     return {k: v or 0 for k, v in totals.items()}
 
 

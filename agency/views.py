@@ -92,6 +92,7 @@ class DashboardView(StaffView):
             self.context(
                 page=page,
                 totals=dashboard_totals(agency=self.agency),
+                clinic_count=page.paginator.count,
                 sort=sort,
                 descending=descending,
                 sort_raw=("-" if descending else "") + sort,
@@ -217,7 +218,10 @@ class SettingsPeopleView(StaffView):
             else:
                 return self._render(StaffAddForm(), 400, {"form": "Unknown action."})
         except DomainError as exc:
-            return self._render(StaffAddForm(), 400, {membership.pk: exc.detail})
+            detail = " ".join(
+                [exc.detail, *(str(m) for msgs in (exc.fields or {}).values() for m in msgs)]
+            )
+            return self._render(StaffAddForm(), 400, {membership.pk: detail})
         return HttpResponseRedirect(request.path)
 
 

@@ -254,6 +254,22 @@ class ClinicThresholdsView(SettingsView):
 
         return self.render(form=ThresholdsForm(instance=detector_settings_get()))
 
+    def render(self, status: int = 200, **context):
+        form = context["form"]
+        groups = [
+            ("All detectors", "enabled", ("enabled", "baseline_days", "escalation_minutes")),
+            ("Surge of negative mentions", "surge_", ()),
+            ("Rating drop", "rating_", ()),
+            ("Viral post", "viral_", ()),
+            ("Misinformation", "misinformation_", ()),
+            ("Watch words", "watch_", ()),
+        ]
+        context["groups"] = [
+            (title, [form[n] for n in (names or [f for f in form.fields if f.startswith(prefix)])])
+            for title, prefix, names in groups
+        ]
+        return super().render(status, **context)
+
     def post(self, request, *args, **kwargs):
         from crisis.selectors import detector_settings_get
         from crisis.services import actor_label
