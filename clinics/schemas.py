@@ -127,7 +127,12 @@ class ClinicMigrationExecutor(MigrationExecutor):
             tenants.remove(self.PUBLIC_SCHEMA_NAME)
         behind = schemas_behind(tenants) if _can_skip_current(self.options) else tenants
         type(self).last_run = {"schemas": len(tenants), "migrated": len(behind)}
-        if len(behind) > 1 and getattr(settings, "TENANT_MULTIPROCESSING_MAX_PROCESSES", 1) > 1:
+        parallel = (
+            len(behind) > 1
+            and getattr(settings, "TENANT_MULTIPROCESSING_MAX_PROCESSES", 1) > 1
+            and not connection.in_atomic_block  # the caller's transaction: stay in it
+        )
+        if parallel:
             MultiprocessingExecutor(self.args, self.options).run_migrations(tenants=behind)
         else:
             for idx, schema in enumerate(behind):

@@ -1,7 +1,12 @@
 """gunicorn settings: `gunicorn config.wsgi -c config/gunicorn.py`."""
 
+import json
 import multiprocessing
 import os
+import re
+import time
+
+from gunicorn.glogging import Logger
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count())))
@@ -18,3 +23,38 @@ def post_worker_init(worker):
     from responses.guard import warm_up
 
     warm_up()
+
+
+_CLINIC_PATH = re.compile(r"^/clinics/([a-z0-9-]+)/")
+
+
+class JsonAccessLogger(Logger):
+    """Access lines as JSON, like the application's (core.logging): the clinic (its schema,
+    from the path), method, path without the query string (search terms stay out of logs),
+    status and duration. No referrer, no user agent."""
+
+    def access(self, resp, req, environ, request_time):
+        if not self.cfg.accesslog:
+            return
+        path = environ.get("PATH_INFO", "")
+        match = _CLINIC_PATH.match(path)
+        line = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "level": "INFO",
+            "logger": "gunicorn.access",
+            "clinic": "clinic_" + match.group(1).replace("-", "_") if match else "public",
+            "message": "request",
+            "method": environ.get("REQUEST_METHOD", ""),
+            "path": path,
+            "status": int(str(resp.status).split()[0]),
+            "duration_ms": round(request_time.total_seconds() * 1000, 1),
+            "remote": environ.get("REMOTE_ADDR", ""),
+        }
+        self.access_log.info(json.dumps(line))
+
+
+_log_json = os.environ.get("LOG_JSON", "").lower()
+if _log_json in {"1", "true", "yes", "on"} or (
+    not _log_json and os.environ.get("CAREWATCH_ENV") == "production"
+):
+    logger_class = JsonAccessLogger

@@ -421,7 +421,8 @@ def _failed(item: OutboxItem, message: str) -> str:
         ]
     )
     _audit(item, "send_failed", SYSTEM, before=ST.SENDING, comment=item.last_error, retry=False)
-    logger.warning("outbox item %s failed: %s", item.pk, item.last_error)
+    # The reason stays on the item: it may quote the reply (a name the guard caught).
+    logger.warning("outbox item %s failed; the reason is on the item", item.pk)
     return "failed"
 
 

@@ -1,8 +1,11 @@
+import io
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 from django.test import Client
 
@@ -63,10 +66,33 @@ def test_cache_keys_are_tenant_aware():
 
 
 def test_health_reports_postgres_redis_and_queue_depth(db):
-    body = Client().get("/health/").json()
+    response = Client().get("/health/")
+    body = response.json()
+    assert response.status_code == 200
     assert body["status"] == "ok"
     assert body["checks"]["postgres"] == "ok" and body["checks"]["redis"] == "ok"
     assert set(body["checks"]["queues"]) == {"default", "ml"}
+    assert body["checks"]["queues_behind"] == []
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_health_is_degraded_but_200_when_a_queue_is_deeper_than_the_threshold(db, settings):
+    settings.HEALTH_QUEUE_WARN = -1  # any depth, even 0, is over it
+    response = Client().get("/health/")
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
+    assert response.json()["checks"]["queues_behind"] == ["default", "ml"]
+
+
+def test_health_is_503_with_retry_after_when_redis_does_not_answer(db, settings):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    response = Client().get("/health/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["postgres"] == "ok"
+    assert body["checks"]["redis"].startswith("error: ")
 
 
 def test_pages_carry_security_headers(world, db):
@@ -87,3 +113,133 @@ def test_openapi_document_is_generated(world, db):
     response = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     assert "/api/v1/clinics/" in response.content.decode()
+
+
+# --- logs ------------------------------------------------------------------------------------
+
+PHRASE = "periwinkle-walrus-4417"  # distinctive: nothing else in the code or the logs has it
+PATIENT = "Dana Rivera"
+
+
+def _json_lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+@pytest.mark.slow
+def test_ingest_and_scoring_log_json_with_the_clinic_and_never_the_review_text(
+    world, django_db_blocker, celery_worker_process
+):
+    """A review whose text holds a distinctive phrase and a patient's name is ingested (one
+    good item and one refused), scored by a real worker, and the one that kills the worker
+    is parked: no log line, here or in the worker, carries the phrase or the name; every line
+    is JSON and names its clinic."""
+    import logging
+
+    from django_tenants.utils import schema_context
+
+    from core.logging import ClinicFilter, JsonFormatter
+    from feeds.models import Review, Source
+    from scoring.models import ReviewScore, ScoringFailure
+    from tests.fixtures.workers import wait_for
+
+    clinic = world.clinics["a"]
+    worker = celery_worker_process(
+        queues="ml,default",
+        extra_env={"LOG_JSON": "true", "LOG_LEVEL": "DEBUG", "CAREWATCH_FAULT_KILL_ON": "KILLME"},
+    )
+    captured = io.StringIO()
+    handler = logging.StreamHandler(captured)
+    handler.addFilter(ClinicFilter())
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    level = root.level
+    root.setLevel(logging.DEBUG)
+    with django_db_blocker.unblock():
+        with schema_context(clinic.schema_name):
+            source = Source.objects.create(kind="api", name="log privacy")
+        try:
+            api = Client(HTTP_AUTHORIZATION=f"Bearer {world.keys['key_a']}")
+            url = f"/clinics/{clinic.slug}/api/v1/reviews/ingest/"
+            item = {
+                "source_id": source.pk, "rating": 1, "published_at": "2026-11-02T10:00:00Z",
+                "author_name": PATIENT,
+            }  # fmt: skip
+            ok = api.post(url, json.dumps([
+                {**item, "external_id": "log-1",
+                 "text": f"My name is {PATIENT}; the {PHRASE} visit was awful and rude."},
+                {**item, "external_id": "log-2", "text": f"KILLME {PATIENT} {PHRASE}"},
+            ]), content_type="application/json")  # fmt: skip
+            refused = api.post(  # not JSON: refused whole
+                url, f'[{{"text": "{PATIENT} {PHRASE}"', content_type="application/json"
+            )
+            assert ok.status_code == 200, ok.content
+            assert refused.status_code == 400
+            with schema_context(clinic.schema_name):
+                good = Review.objects.get(source=source, external_id="log-1").pk
+                bad = Review.objects.get(source=source, external_id="log-2").pk
+
+            def settled():
+                with schema_context(clinic.schema_name):
+                    return (
+                        ReviewScore.objects.filter(review_id=good).exists()
+                        and ScoringFailure.objects.filter(
+                            review_id=bad, parked_at__isnull=False
+                        ).exists()
+                    )
+
+            assert wait_for(settled, timeout=180, interval=0.5)
+        finally:
+            root.removeHandler(handler)
+            root.setLevel(level)
+            with schema_context(clinic.schema_name):
+                ids = list(Review.objects.filter(source=source).values_list("pk", flat=True))
+                ScoringFailure.objects.filter(review_id__in=ids).delete()
+                ReviewScore.objects.filter(review_id__in=ids).delete()
+                Review.objects.filter(pk__in=ids).delete()
+                source.delete()
+    worker.stop()
+    here, there = captured.getvalue(), worker.log.read_text(errors="replace")
+    for text in (here, there):
+        assert PHRASE not in text
+        assert PATIENT not in text
+    # every log line is JSON with a clinic; the worker's task lines name the clinic
+    lines = _json_lines(here) + _json_lines(there)
+    assert all(line.get("clinic") for line in lines)
+    banner = [line for line in there.splitlines() if line.strip() and not line.startswith("{")]
+    assert not [line for line in banner if "INFO" in line or "ERROR" in line], banner[:5]
+    task_lines = [
+        line for line in _json_lines(there) if "scoring.tasks.reviews_score[" in line["message"]
+    ]
+    assert task_lines and {line["clinic"] for line in task_lines} <= {clinic.schema_name}
+    parked = [line for line in _json_lines(there) if "parked" in line["message"]]
+    assert parked and parked[0]["clinic"] == clinic.schema_name
+    refusal = [line for line in _json_lines(here) if line["logger"] == "django.request"]
+    assert refusal and refusal[0]["clinic"] == clinic.schema_name
+
+
+def test_gunicorn_access_lines_are_json_with_the_clinic_and_no_query_string():
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    from config.gunicorn import JsonAccessLogger
+
+    cfg = Config()
+    cfg.set("accesslog", "-")
+    logger = JsonAccessLogger(cfg)
+    out = io.StringIO()
+    logger.access_log.handlers[0].stream = out
+    environ = {
+        "PATH_INFO": "/clinics/clinic-a/api/v1/reviews/",
+        "QUERY_STRING": f"q={PATIENT}",
+        "REQUEST_METHOD": "GET",
+        "REMOTE_ADDR": "10.0.0.1",
+        "HTTP_REFERER": f"https://x.test/?q={PATIENT}",
+    }
+    logger.access(SimpleNamespace(status="200 OK"), None, environ, timedelta(milliseconds=12))
+    line = json.loads(out.getvalue())
+    assert line["clinic"] == "clinic_clinic_a"
+    assert (line["method"], line["path"], line["status"]) == ("GET", environ["PATH_INFO"], 200)
+    assert PATIENT not in out.getvalue()
