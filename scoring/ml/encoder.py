@@ -4,6 +4,10 @@ tokenizers and numpy only (never torch or transformers).
 
 Texts are tokenised once, sorted by length and run in batches padded only to the longest text
 of the batch (dynamic padding); results come back in input order.
+
+Truncation keeps the head and the tail of a long text (`head_tail`): the first
+max_tokens - tail_tokens tokens and the last tail_tokens ([CLS]/[SEP] included), because a
+long review often ends with its verdict. Training (train.py) uses the same function.
 """
 
 from __future__ import annotations
@@ -15,7 +19,60 @@ from pathlib import Path
 import numpy as np
 
 DEFAULT_MAX_TOKENS = 128
-DEFAULT_BATCH_SIZE = 32
+DEFAULT_TAIL_TOKENS = 0
+DEFAULT_BATCH_SIZE = 8  # small batches beat large ones on one CPU thread (bench/sentiment)
+# Longer texts are cut to their first and last MAX_CHARS // 2 characters before tokenising
+# (far more than any token budget needs; keeps tokenising a pathological input cheap).
+MAX_CHARS = 20_000
+
+
+def head_tail(ids: list[int], max_tokens: int, tail_tokens: int = 0) -> list[int]:
+    """Cut one encoding ([CLS] ... [SEP]) to max_tokens: [CLS] + the first tokens + the last
+    tail_tokens + [SEP]. tail_tokens=0 is the usual first-max_tokens truncation."""
+    if len(ids) <= max_tokens:
+        return ids
+    tail_tokens = max(0, min(int(tail_tokens), max_tokens - 3))
+    head = max_tokens - tail_tokens - 1  # [CLS] + head tokens
+    return ids[:head] + ids[len(ids) - tail_tokens - 1 :]
+
+
+def clip_chars(text: str) -> str:
+    if len(text) <= MAX_CHARS:
+        return text
+    return text[: MAX_CHARS // 2] + " " + text[-MAX_CHARS // 2 :]
+
+
+def tokenize(tokenizer, texts: Sequence[str], max_tokens: int, tail_tokens: int = 0):
+    """Token ids of each text (a `tokenizers.Tokenizer` with truncation and padding off)."""
+    encs = tokenizer.encode_batch([clip_chars(t) for t in texts])
+    return [head_tail(enc.ids, max_tokens, tail_tokens) for enc in encs]
+
+
+PADDING_SLACK = 0.15  # padding may add 15 % to a batch's real tokens ...
+PADDING_PER_ROW = 2  # ... or 2 tokens a row, whichever is more
+
+
+def length_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Cut positions 0..n-1 of ascending `lengths` into batches of at most batch_size whose
+    padding (every row padded to the batch's longest) adds at most PADDING_SLACK of the real
+    tokens (or PADDING_PER_ROW a row): a handful of texts sorted by length still wastes little on padding (a task of
+    random reviews mixes 10-token and 128-token texts)."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    real = 0
+    for pos, n in enumerate(lengths):
+        rows = len(current) + 1
+        waste = rows * n - (real + n)
+        if current and (
+            rows > batch_size or waste > max(PADDING_SLACK * (real + n), PADDING_PER_ROW * rows)
+        ):
+            batches.append(current)
+            current, real = [], 0
+        current.append(pos)
+        real += n
+    if current:
+        batches.append(current)
+    return batches
 
 
 class EncoderLoadError(RuntimeError):
@@ -47,6 +104,7 @@ class OnnxEncoder:
         max_tokens: int = DEFAULT_MAX_TOKENS,
         batch_size: int = DEFAULT_BATCH_SIZE,
         threads: int = 1,
+        tail_tokens: int = DEFAULT_TAIL_TOKENS,
     ):
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -59,10 +117,11 @@ class OnnxEncoder:
                     "`python -m scoring.ml.train --data /work/shared/data --out scoring/ml/artifacts`"
                 )
         self.max_tokens = int(max_tokens)
+        self.tail_tokens = int(tail_tokens)
         self.batch_size = int(batch_size)
         self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(max_length=self.max_tokens)
+        self.tokenizer.no_truncation()
         threads = int(os.environ.get("CAREWATCH_ORT_THREADS", threads))
         self.session = ort.InferenceSession(
             str(onnx_path),
@@ -73,7 +132,7 @@ class OnnxEncoder:
         self.pad_id = self.tokenizer.token_to_id("[PAD]") or 0
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
-        return [enc.ids for enc in self.tokenizer.encode_batch(list(texts))]
+        return tokenize(self.tokenizer, texts, self.max_tokens, self.tail_tokens)
 
     def encode(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
         """[len(texts), dim] float32, rows in input order."""
@@ -84,17 +143,15 @@ class OnnxEncoder:
         ids = self.token_ids(texts)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         size = max(1, int(batch_size or self.batch_size))
-        for start in range(0, len(order), size):
-            chunk = order[start : start + size]
-            width = max(len(ids[i]) for i in chunk)
-            input_ids = np.full((len(chunk), width), self.pad_id, dtype=np.int64)
-            mask = np.zeros((len(chunk), width), dtype=np.int64)
-            for row, i in enumerate(chunk):
+        for chunk in length_batches([len(ids[i]) for i in order], size):
+            rows = [order[k] for k in chunk]
+            width = len(ids[rows[-1]])
+            input_ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for row, i in enumerate(rows):
                 seq = ids[i]
                 input_ids[row, : len(seq)] = seq
                 mask[row, : len(seq)] = 1
-            emb = self.session.run(["embedding"], {"input_ids": input_ids, "attention_mask": mask})[
-                0
-            ]
-            out[chunk] = emb
+            emb = self.session.run(["embedding"], {"input_ids": input_ids, "attention_mask": mask})
+            out[rows] = emb[0]
         return out

@@ -26,8 +26,10 @@ Label mapping for bring-your-own models (id2label names, case-insensitive, first
     probabilities of labels mapped to the same class are summed.
 
 Score = P(positive) - P(negative); confidence = the probability of the chosen label. An empty
-or blank text is neutral with score 0 and confidence 0. Sentiment reads the first max_tokens
-(128) tokens; topics and flags read the whole text (up to 20,000 characters).
+or blank text is neutral with score 0 and confidence 0. Sentiment reads a token budget: for the
+default model the head and tail of a long text (model_card.json "inference": max_tokens,
+tail_tokens; ScorerConfig overrides them), for bring-your-own models the first max_tokens
+(default 128); topics and flags read the whole text (up to 20,000 characters).
 """
 
 from __future__ import annotations
@@ -57,8 +59,9 @@ class ModelLoadError(RuntimeError):
 class ScorerConfig:
     model: str = "default"
     artifacts_dir: str | None = None
-    batch_size: int = 32
-    max_tokens: int = 128
+    batch_size: int = 8  # the most texts per ONNX call (encoder.length_batches)
+    max_tokens: int | None = None  # None: the model card's (default model) or 128 (BYO)
+    tail_tokens: int | None = None  # default model only; None: the model card's
     threads: int = 1
     label_map: dict[str, str] | None = None
     misinformation: bool = True
@@ -159,13 +162,19 @@ class DefaultScorer(Scorer):
             )
         self.card = json.loads(card_path.read_text(encoding="utf-8"))
         self.version = self.card["version"]
+        budget = self.card.get("inference_tokens") or {}
+        max_tokens = config.max_tokens or budget.get("max_tokens", 128)
+        tail_tokens = (
+            config.tail_tokens if config.tail_tokens is not None else budget.get("tail_tokens", 0)
+        )
         try:
             self.encoder = OnnxEncoder(
                 artifacts_dir / "encoder_int8.onnx",
                 artifacts_dir / "tokenizer.json",
-                max_tokens=config.max_tokens,
+                max_tokens=max_tokens,
                 batch_size=config.batch_size,
                 threads=config.threads,
+                tail_tokens=tail_tokens,
             )
         except (EncoderLoadError, OSError, RuntimeError) as exc:
             raise ModelLoadError(f"the default ONNX encoder could not be loaded: {exc}") from exc
@@ -244,7 +253,7 @@ class TransformersScorer(Scorer):
         lengths = [
             len(ids)
             for ids in self.tokenizer(
-                list(texts), truncation=True, max_length=self.config.max_tokens
+                list(texts), truncation=True, max_length=self.config.max_tokens or 128
             )["input_ids"]
         ]
         order = sorted(range(len(texts)), key=lambda i: lengths[i])
@@ -257,7 +266,7 @@ class TransformersScorer(Scorer):
                     [texts[i] for i in chunk],
                     padding=True,
                     truncation=True,
-                    max_length=self.config.max_tokens,
+                    max_length=self.config.max_tokens or 128,
                     return_tensors="pt",
                 )
                 logits = self.model(**enc).logits.float()

@@ -7,7 +7,7 @@ from core.management.base import ServiceCommand
 from feeds.models import Review
 from scoring.services import scores_write
 
-BATCH = 64
+BATCH = 256
 
 
 class Command(ServiceCommand):
