@@ -203,6 +203,12 @@ SPECTACULAR_SETTINGS = {
     "/clinics/{clinic}/api/v1/; agency-wide routes under /api/v1/.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The enum hook is drf-spectacular's default; ours adds the examples recorded by
+    # tests/api/test_examples.py (docs/api-examples.json).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.schema.examples_add",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "SourceKindEnum": "feeds.models.SourceKind",
         "ItemKindEnum": "feeds.models.ItemKind",

@@ -1,4 +1,14 @@
+"""OpenAPI document extensions: the authentication schemes and the recorded examples."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+logger = logging.getLogger(__name__)
 
 
 class ActorAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -14,3 +24,93 @@ class ActorAuthenticationScheme(OpenApiAuthenticationExtension):
             },
             {"type": "apiKey", "in": "cookie", "name": "sessionid"},
         ]
+
+
+# --- recorded examples ----------------------------------------------------------------------
+
+EXAMPLES_FILE = Path(__file__).resolve().parent.parent / "docs" / "api-examples.json"
+_RECORDED = "recorded"
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Every error: a message, a machine-readable code and, for invalid input, "
+    "the messages of each field.",
+    "properties": {
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "fields": {"type": "object", "additionalProperties": {}},
+    },
+    "required": ["detail", "code"],
+}
+
+
+def shape_of(value):
+    """The keys of an example (and of the first item of its list or page), to tell when an
+    example no longer has the shape the API answers with."""
+    if isinstance(value, dict):
+        inner = value.get("results")
+        return (sorted(value), shape_of(inner) if isinstance(inner, list) else None)
+    if isinstance(value, list):
+        return ["list", shape_of(value[0]) if value else None]
+    return None if value is None else type(value).__name__
+
+
+def _load_examples() -> dict:
+    try:
+        return json.loads(EXAMPLES_FILE.read_text())
+    except (OSError, ValueError):
+        logger.warning("API examples not added to the schema: cannot read %s", EXAMPLES_FILE)
+        return {}
+
+
+def _example(summary: str, value) -> dict:
+    return {"summary": summary, "value": value}
+
+
+def _media_types_for(answer: dict, content: dict) -> list[str]:
+    wanted = answer.get("content_type", "application/json")
+    return [media_type for media_type in content if media_type.split(";")[0] == wanted]
+
+
+def examples_add(result, generator, request, public):
+    """drf-spectacular postprocessing hook: the examples recorded by tests/api/test_examples.py
+    (docs/api-examples.json) become the `examples` of each operation's request body and
+    answers; a recorded 400 is documented in the common error shape. Operations without a
+    recording are left as they are, and a missing file only leaves the schema without them."""
+    recorded = _load_examples()
+    if not recorded:
+        return result
+    for path, item in result.get("paths", {}).items():
+        for method, operation in item.items():
+            example = recorded.get(f"{method.upper()} {path}")
+            if not isinstance(operation, dict) or not example:
+                continue
+            invalid = example.get("responses", {}).get("400", {}).get("request")
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                if "request" in example:
+                    content.setdefault("examples", {})[_RECORDED] = _example(
+                        "Recorded from the test suite", example["request"]
+                    )
+                if invalid is not None:
+                    content.setdefault("examples", {})[f"{_RECORDED}_invalid"] = _example(
+                        "Invalid input (answered 400)", invalid
+                    )
+            responses = operation.setdefault("responses", {})
+            for status, answer in example.get("responses", {}).items():
+                if "body" not in answer:
+                    continue
+                if status not in responses and status == "400":
+                    responses[status] = {
+                        "description": "Invalid input: what is wrong with each field.",
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                        },
+                    }
+                    result.setdefault("components", {}).setdefault("schemas", {}).setdefault(
+                        "Error", ERROR_SCHEMA
+                    )
+                content = responses.get(status, {}).get("content", {})
+                for media_type in _media_types_for(answer, content):
+                    content[media_type].setdefault("examples", {})[_RECORDED] = _example(
+                        answer["call"], answer["body"]
+                    )
+    return result

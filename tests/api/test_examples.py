@@ -1,0 +1,949 @@
+"""Every operation of the OpenAPI document, driven once through the API against the test world,
+in the order an integrator would meet them. What each call sent and got back is the example the
+API docs show (core/schema.py injects docs/api-examples.json into the generated schema).
+
+`UPDATE_API_EXAMPLES=1 pytest tests/api/test_examples.py` rewrites docs/api-examples.json from
+this run. Without it, the test checks that the committed file has an example for every operation
+of the current schema and that its examples still have the shape the API answers with today (a
+new endpoint, or a serializer that gains or loses a field, fails until the examples are
+refreshed)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+from django.urls import resolve
+from django.utils import timezone
+from django_tenants.utils import schema_context
+from drf_spectacular.generators import SchemaGenerator
+
+from core.schema import EXAMPLES_FILE, shape_of
+from crisis.services import detectors_run
+from feeds.models import Review
+from responses.models import OutboxItem
+from responses.tasks import outbox_deliver_task
+from scoring.services import scores_write
+
+CLINIC = "/clinics/clinic-a/api/v1"
+PUBLIC = "/api/v1"
+METHODS = ("get", "post", "put", "patch", "delete")
+LIST_ITEMS_KEPT = 2
+TEXT_KEPT = 1500
+MODEL = "carewatch-sentiment-1.0.0+56c14ba5"  # scoring/ml/artifacts/model_card.json
+# The guard's verdicts on these texts are known (tests/responses/conftest.py).
+OK_TEXT = (
+    "Thank you for telling us, Sam. We are sorry about the wait. Please call us at "
+    "+1 555 0100 so we can look into it."
+)
+BLOCK_TEXT = "Thank you. We reviewed your chart and everything was fine."
+
+
+def schema_operations() -> set[str]:
+    schema = SchemaGenerator(urlconf="config.urls_openapi").get_schema(request=None, public=True)
+    return {
+        f"{method.upper()} {path}"
+        for path, item in schema["paths"].items()
+        for method in item
+        if method in METHODS
+    }
+
+
+def _template(path: str) -> str:
+    """The OpenAPI path of a request path: /clinics/clinic-a/api/v1/drafts/7/ ->
+    /clinics/{clinic}/api/v1/drafts/{draft_id}/."""
+    route = resolve(path, urlconf="config.urls_openapi").route
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
+
+
+def _trimmed(value):
+    """Lists cut to their first two items and very long texts cut, so that the docs stay
+    readable; everything else exactly as the API answered."""
+    if isinstance(value, dict):
+        return {key: _trimmed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_trimmed(item) for item in value[:LIST_ITEMS_KEPT]]
+    if isinstance(value, str) and len(value) > TEXT_KEPT:
+        return value[:TEXT_KEPT] + "…"
+    return value
+
+
+class Recorder:
+    """Makes each call, asserts its status and keeps, per operation, the first request body
+    and the first answer for each status."""
+
+    def __init__(self):
+        self.operations: dict[str, dict] = {}
+
+    def call(self, client, method, url, body=None, *, status, headers=None, multipart=None):
+        kwargs = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in (headers or {}).items()}
+        if multipart is not None:
+            files = {name: upload.file for name, upload in multipart.items()}
+            response = client.post(url, files, **kwargs)
+        elif body is None:
+            response = getattr(client, method)(url, **kwargs)
+        else:
+            response = getattr(client, method)(
+                url, json.dumps(body), content_type="application/json", **kwargs
+            )
+        assert response.status_code == status, (method, url, response.content[:3000])
+        parts = urlsplit(url)
+        key = f"{method.upper()} {_template(parts.path)}"
+        operation = self.operations.setdefault(key, {"responses": {}})
+        sent = body
+        if multipart is not None:
+            sent = {name: upload.example for name, upload in multipart.items()}
+        if sent is not None and status < 400:
+            operation.setdefault("request", _trimmed(sent))
+        if str(status) not in operation["responses"]:
+            answer = {"call": f"{method.upper()} {url}"}
+            if status == 400 and sent is not None:
+                answer["request"] = _trimmed(sent)
+            content_type = response.get("Content-Type", "")
+            if content_type.startswith("application/json"):
+                answer["body"] = _trimmed(response.json())
+            elif content_type.startswith("text/"):
+                answer["content_type"] = content_type.split(";")[0]
+                text = response.content.decode()  # a whole document, unless it is huge
+                answer["body"] = text if len(text) <= 50_000 else _trimmed(text)
+            operation["responses"][str(status)] = answer
+        return (
+            response.json()
+            if response.get("Content-Type", "").startswith("application/json")
+            else response
+        )
+
+
+class _Upload:
+    """A CSV file for a multipart upload; its text is what the docs show."""
+
+    def __init__(self, name: str, text: str):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        self.file = SimpleUploadedFile(name, text.encode(), content_type="text/csv")
+        self.example = text
+
+
+@pytest.fixture
+def public_hook_host(monkeypatch):
+    """hooks.example.com resolves to a public address (the SSRF guard resolves webhook
+    targets; nothing is sent in this test: delivery is a worker's job)."""
+    real = socket.getaddrinfo
+
+    def fake(host, port, *args, **kwargs):
+        if host == "hooks.example.com":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port or 443))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+
+
+def _in_clinic(clinic, fn):
+    with schema_context(clinic.schema_name):
+        return fn()
+
+
+def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR0915 - one story
+    rec = Recorder()
+    clinic = world.clinics["a"]
+    key_a, key_alpha, anonymous = api("key_a"), api("key_alpha"), api(None)
+    owner, manager, writer = login("alpha_owner"), login("alpha_manager"), login("alpha_writer")
+    approver, legal = login("a_approver"), login("a_legal")
+    now = timezone.now().replace(microsecond=0)
+
+    def iso(delta: timedelta) -> str:
+        return (now - delta).isoformat().replace("+00:00", "Z")
+
+    # --- credentials and clinics ---------------------------------------------------------
+    rec.call(anonymous, "post", f"{PUBLIC}/auth/token/", {"email": "x"}, status=400)
+    rec.call(
+        anonymous,
+        "post",
+        f"{PUBLIC}/auth/token/",
+        {
+            "email": "writer@alpha.test",
+            "password": "correct horse battery staple",
+            "name": "Reporting script",
+        },
+        status=201,
+    )
+    rec.call(key_alpha, "get", f"{PUBLIC}/clinics/", status=200)
+    rec.call(key_alpha, "post", f"{PUBLIC}/clinics/", {"name": "", "slug": "a b"}, status=400)
+    rec.call(
+        key_alpha,
+        "post",
+        f"{PUBLIC}/clinics/",
+        {
+            "name": "Riverside Family Practice",
+            "slug": "riverside",
+            "timezone": "America/Chicago",
+            "specialties": ["family medicine", "paediatrics"],
+            "phone": "+1 555 0142",
+            "email": "front-desk@riverside.example",
+            "contact_url": "https://riverside.example/contact",
+            "reply_target_minutes": 720,
+        },
+        status=201,
+    )
+    rec.call(key_a, "get", f"{CLINIC}/me/", status=200)
+
+    # --- sources, reviews, imports ---------------------------------------------------------
+    rec.call(manager, "post", f"{CLINIC}/sources/", {"kind": "fax"}, status=400)
+    source = rec.call(
+        manager,
+        "post",
+        f"{CLINIC}/sources/",
+        {"kind": "webhook", "name": "Patient survey tool", "poll_interval_minutes": 60},
+        status=201,
+    )
+    rec.call(key_a, "get", f"{CLINIC}/sources/", status=200)
+    rec.call(key_a, "get", f"{CLINIC}/sources/{source['id']}/", status=200)
+    rec.call(
+        manager,
+        "patch",
+        f"{CLINIC}/sources/{source['id']}/",
+        {"poll_interval_minutes": 0},
+        status=400,
+    )
+    rec.call(
+        manager,
+        "patch",
+        f"{CLINIC}/sources/{source['id']}/",
+        {"name": "Post-visit survey", "enabled": True},
+        status=200,
+    )
+    rec.call(key_a, "post", f"{CLINIC}/reviews/ingest/", [], status=400)
+    items = [
+        {
+            "source": "google",
+            "external_id": "ChdDSUhNMG9nS0VJQ0FnSURXdnV2X2R3EAE",
+            "author": "Sam R.",
+            "rating": 2,
+            "text": "Waited over an hour past my appointment and nobody told us why.",
+            "published_at": iso(timedelta(hours=3)),
+            "url": "https://g.page/r/riverside/review",
+        },
+        {
+            "source": "yelp",
+            "external_id": "yelp-Gq7mX2",
+            "author": "Dana K.",
+            "rating": 1,
+            "text": "Front desk was rude and the bill was wrong twice.",
+            "published_at": iso(timedelta(hours=2)),
+        },
+        {
+            "source": "google",
+            "external_id": "ChdDSUhNMG9nS0VJQ0FnSURXdnV2X2R3EAI",
+            "author": "Lee M.",
+            "rating": 3,
+            "text": "Nice nurse, but the parking is impossible.",
+            "published_at": iso(timedelta(hours=1)),
+        },
+        {
+            "source": "google",
+            "external_id": "ChdDSUhNMG9nS0VJQ0FnSURXdnV2X2R3EAM",
+            "author": "Jo P.",
+            "rating": 2,
+            "text": "Still waiting for my test results after two weeks.",
+            "published_at": iso(timedelta(minutes=50)),
+        },
+        {
+            "source": "facebook",
+            "external_id": "1029384756_5647382910",
+            "author": "Chris T.",
+            "rating": None,
+            "text": "Heard there is a measles outbreak at this clinic, is that true??",
+            "published_at": iso(timedelta(minutes=20)),
+            "likes": 41,
+            "shares": 12,
+            "replies": 9,
+            "kind": "mention",
+        },
+    ]
+    ingested = rec.call(
+        key_a,
+        "post",
+        f"{CLINIC}/reviews/ingest/",
+        {"items": items},
+        status=200,
+        headers={"Idempotency-Key": "batch-2026-11-29-0001"},
+    )
+    assert ingested["counts"]["rejected"] == 0, ingested
+    review_ids = [result["id"] for result in ingested["results"]]
+    late, rude, parking, results_wait, outbreak = review_ids
+
+    def score_all():
+        reviews = Review.objects.filter(pk__in=review_ids)
+        negative = {late, rude, results_wait, outbreak}
+
+        class Result:
+            def __init__(self, review):
+                bad = review.pk in negative
+                self.model_version = MODEL
+                self.label = "negative" if bad else "neutral"
+                self.score = -0.87 if bad else 0.08
+                self.confidence = 0.93 if bad else 0.61
+                self.topics = (
+                    [{"name": "wait_time", "triggers": ["waited", "hour"]}]
+                    if review.pk == late
+                    else []
+                )
+                self.flags = (
+                    [{"name": "misinformation", "evidence": ["measles outbreak"]}]
+                    if review.pk == outbreak
+                    else []
+                )
+
+        scores_write(results=[(review.pk, Result(review)) for review in reviews])
+
+    _in_clinic(clinic, score_all)
+    rec.call(key_a, "get", f"{CLINIC}/reviews/?rating=9", status=400)
+    rec.call(key_a, "get", f"{CLINIC}/reviews/?rating_max=3&sentiment=negative", status=200)
+    rec.call(key_a, "get", f"{CLINIC}/reviews/{late}/", status=200)
+    rec.call(key_a, "get", f"{CLINIC}/scores/?label=angry", status=400)
+    rec.call(key_a, "get", f"{CLINIC}/scores/?label=negative", status=200)
+    rec.call(key_a, "get", f"{CLINIC}/reviews/{late}/suggestion/", status=200)
+    rec.call(key_a, "post", f"{CLINIC}/imports/", status=400, multipart={})
+    csv_text = (
+        "source,external_id,author,rating,text,published_at\n"
+        "healthgrades,hg-88213,Morgan,5,Dr. Patel listened and explained everything.,"
+        "2026-11-20T09:30:00Z\n"
+        "healthgrades,hg-88214,Riley,4,Short wait and friendly staff.,2026-11-21T16:05:00Z\n"
+    )
+    upload = _Upload("healthgrades-november.csv", csv_text)
+    job = rec.call(key_a, "post", f"{CLINIC}/imports/", status=202, multipart={"file": upload})
+    rec.call(key_a, "get", f"{CLINIC}/imports/", status=200)
+    rec.call(key_a, "get", f"{CLINIC}/imports/{job['id']}/", status=200)
+
+    # --- the library: facts, templates, settings, the guard --------------------------------
+    rec.call(manager, "post", f"{CLINIC}/facts/", {"title": "Flu shots"}, status=400)
+    fact = rec.call(
+        manager,
+        "post",
+        f"{CLINIC}/facts/",
+        {
+            "slug": "flu-shots",
+            "title": "Flu shots",
+            "statement": "Walk-in flu shots are available Monday to Friday, 8 am to 5 pm.",
+            "source": "Clinic operations manual, section 4",
+            "source_url": "https://riverside.example/flu",
+            "verified_on": "2026-10-01",
+            "topics": ["vaccination"],
+        },
+        status=201,
+    )
+    rec.call(key_a, "get", f"{CLINIC}/facts/", status=200)
+    rec.call(key_a, "get", f"{CLINIC}/facts/{fact['id']}/", status=200)
+    rec.call(manager, "patch", f"{CLINIC}/facts/{fact['id']}/", {"verified_on": "soon"}, status=400)
+    rec.call(
+        manager,
+        "patch",
+        f"{CLINIC}/facts/{fact['id']}/",
+        {"statement": "Walk-in flu shots are available Monday to Saturday, 8 am to 5 pm."},
+        status=200,
+    )
+    spare = rec.call(
+        manager,
+        "post",
+        f"{CLINIC}/facts/",
+        {
+            "title": "Parking",
+            "statement": "Free parking is behind the building, entrance on Elm Street.",
+            "source": "Facilities team",
+            "verified_on": "2026-09-15",
+        },
+        status=201,
+    )
+    rec.call(manager, "delete", f"{CLINIC}/facts/{spare['id']}/", status=204)
+    rec.call(key_a, "get", f"{CLINIC}/reply-templates/?category=thank", status=200)
+    rec.call(manager, "post", f"{CLINIC}/reply-templates/", {"key": "has spaces"}, status=400)
+    template = rec.call(
+        manager,
+        "post",
+        f"{CLINIC}/reply-templates/",
+        {
+            "key": "wait-time-apology",
+            "name": "Long wait: apology",
+            "category": "apology",
+            "body": "We are sorry your visit started late. {contact_line}",
+        },
+        status=201,
+    )
+    rec.call(
+        manager,
+        "patch",
+        f"{CLINIC}/reply-templates/{template['id']}/",
+        {"category": "sorry"},
+        status=400,
+    )
+    rec.call(
+        manager,
+        "patch",
+        f"{CLINIC}/reply-templates/{template['id']}/",
+        {"body": "We are sorry your visit started late, {clinic_name} is on it. {contact_line}"},
+        status=200,
+    )
+    rec.call(key_a, "get", f"{CLINIC}/reply-settings/", status=200)
+    rec.call(
+        manager, "patch", f"{CLINIC}/reply-settings/", {"staff_names": "Dr. Patel"}, status=400
+    )
+    rec.call(
+        manager,
+        "patch",
+        f"{CLINIC}/reply-settings/",
+        {
+            "staff_names": ["Dr. Priya Patel", "Nurse Alex Moreno"],
+            "allow_reviewer_name": True,
+            "clinician_review_on_health_detail": False,
+        },
+        status=200,
+    )
+    rec.call(key_a, "post", f"{CLINIC}/compliance/check", {"review_id": 0}, status=400)
+    rec.call(
+        key_a,
+        "post",
+        f"{CLINIC}/compliance/check",
+        {"text": BLOCK_TEXT, "review_id": late},
+        status=200,
+    )
+
+    # --- webhooks (subscribed before the events below, so deliveries get logged) ----------
+    rec.call(
+        manager,
+        "post",
+        f"{CLINIC}/webhooks/",
+        {"url": "https://hooks.example.com/carewatch", "events": ["review.liked"]},
+        status=400,
+    )
+    hook = rec.call(
+        manager,
+        "post",
+        f"{CLINIC}/webhooks/",
+        {
+            "url": "https://hooks.example.com/carewatch",
+            "events": ["reply.approved", "reply.published", "incident.opened"],
+            "description": "CRM sync",
+        },
+        status=201,
+    )
+
+    # --- reply drafts through the approval workflow -----------------------------------------
+    rec.call(writer, "post", f"{CLINIC}/drafts/", {"text": "Thanks!"}, status=400)
+    draft = rec.call(
+        writer, "post", f"{CLINIC}/drafts/", {"review_id": late, "text": OK_TEXT}, status=201
+    )
+    rec.call(
+        writer,
+        "patch",
+        f"{CLINIC}/drafts/{draft['id']}/",
+        {"text": OK_TEXT, "expected_version": 0},
+        status=400,
+    )
+    rec.call(
+        writer,
+        "patch",
+        f"{CLINIC}/drafts/{draft['id']}/",
+        {"text": OK_TEXT + " We have added a second nurse on Mondays.", "expected_version": 1},
+        status=200,
+    )
+    rec.call(
+        writer,
+        "post",
+        f"{CLINIC}/drafts/{draft['id']}/submit/",
+        {"expected_status": "sent"},
+        status=400,
+    )
+    rec.call(
+        writer,
+        "post",
+        f"{CLINIC}/drafts/{draft['id']}/submit/",
+        {"expected_status": "draft", "expected_version": 2},
+        status=200,
+    )
+    rec.call(
+        manager,
+        "post",
+        f"{CLINIC}/drafts/{draft['id']}/approve/",
+        {"expected_version": "two"},
+        status=400,
+    )
+    rec.call(
+        manager,
+        "post",
+        f"{CLINIC}/drafts/{draft['id']}/approve/",
+        {"expected_status": "pending_agency", "expected_version": 2, "comment": "Good tone."},
+        status=200,
+    )
+    rec.call(
+        approver,
+        "post",
+        f"{CLINIC}/drafts/{draft['id']}/approve/",
+        {"expected_status": "pending_client", "expected_version": 2},
+        status=200,
+    )
+    rec.call(key_a, "get", f"{CLINIC}/drafts/{draft['id']}/", status=200)
+    rec.call(key_a, "get", f"{CLINIC}/drafts/{draft['id']}/audit/", status=200)
+
+    second = rec.call(
+        writer, "post", f"{CLINIC}/drafts/", {"review_id": parking}, status=201
+    )  # from the suggested template
+    rec.call(writer, "post", f"{CLINIC}/drafts/{second['id']}/submit/", {}, status=200)
+    rec.call(manager, "post", f"{CLINIC}/drafts/{second['id']}/reject/", {}, status=400)
+    rec.call(
+        manager,
+        "post",
+        f"{CLINIC}/drafts/{second['id']}/reject/",
+        {
+            "expected_status": "pending_agency",
+            "comment": "Please mention the free parking behind the building.",
+        },
+        status=200,
+    )
+    rec.call(writer, "post", f"{CLINIC}/drafts/{second['id']}/discard/", status=200)
+
+    blocked = rec.call(
+        writer,
+        "post",
+        f"{CLINIC}/drafts/",
+        {"review_id": results_wait, "text": BLOCK_TEXT},
+        status=201,
+    )
+    rec.call(legal, "post", f"{CLINIC}/drafts/{blocked['id']}/override/", {}, status=400)
+    rec.call(
+        legal,
+        "post",
+        f"{CLINIC}/drafts/{blocked['id']}/override/",
+        {"reason": "The patient published their own chart details; confirmed with counsel."},
+        status=200,
+    )
+    rec.call(key_a, "get", f"{CLINIC}/drafts/?status=sent", status=400)
+    rec.call(key_a, "get", f"{CLINIC}/drafts/?pending=false", status=200)
+
+    yelp_draft = rec.call(
+        writer,
+        "post",
+        f"{CLINIC}/drafts/",
+        {
+            "review_id": rude,
+            "text": "We are sorry, Dana. Please call +1 555 0100 so we can correct the bill.",
+        },
+        status=201,
+    )
+    writer.post(f"{CLINIC}/drafts/{yelp_draft['id']}/submit/", {}, "application/json")
+    manager.post(f"{CLINIC}/drafts/{yelp_draft['id']}/approve/", {}, "application/json")
+    approver.post(f"{CLINIC}/drafts/{yelp_draft['id']}/approve/", {}, "application/json")
+
+    # --- the outbox: a Yelp reply goes by hand, a Google reply that failed is retried -------
+    def items_by_source():
+        found = {}
+        for item in OutboxItem.objects.select_related("source"):
+            found[item.source.kind] = item.pk
+        return found
+
+    outbox = _in_clinic(clinic, items_by_source)
+    assert _in_clinic(clinic, lambda: outbox_deliver_task(outbox["google"])) == "failed"
+    rec.call(key_a, "get", f"{CLINIC}/outbox/?status=lost", status=400)
+    rec.call(key_a, "get", f"{CLINIC}/outbox/?status=failed", status=200)
+    rec.call(key_a, "get", f"{CLINIC}/outbox/{outbox['yelp']}/", status=200)
+    rec.call(
+        writer,
+        "post",
+        f"{CLINIC}/outbox/{outbox['yelp']}/mark-posted/",
+        {"url": "not a link"},
+        status=400,
+    )
+    rec.call(
+        writer,
+        "post",
+        f"{CLINIC}/outbox/{outbox['yelp']}/mark-posted/",
+        {
+            "url": "https://www.yelp.com/biz/riverside-family-practice?hrid=Gq7mX2",
+            "note": "Posted from Yelp for Business by Alex",
+        },
+        status=200,
+    )
+    rec.call(writer, "post", f"{CLINIC}/outbox/{outbox['google']}/retry/", status=200)
+
+    # --- private follow-up ------------------------------------------------------------------
+    rec.call(
+        key_a,
+        "post",
+        f"{CLINIC}/reviews/{rude}/private-conversations/",
+        {"channel": "fax"},
+        status=400,
+    )
+    conversation = rec.call(
+        key_a,
+        "post",
+        f"{CLINIC}/reviews/{rude}/private-conversations/",
+        {"channel": "phone", "notes": "Left a voicemail about the corrected bill."},
+        status=201,
+    )
+    rec.call(key_a, "get", f"{CLINIC}/reviews/{rude}/private-conversations/", status=200)
+    rec.call(key_a, "get", f"{CLINIC}/private-conversations/", status=200)
+    rec.call(key_a, "get", f"{CLINIC}/private-conversations/{conversation['id']}/", status=200)
+    rec.call(
+        key_a,
+        "patch",
+        f"{CLINIC}/private-conversations/{conversation['id']}/",
+        {"status": "forgotten"},
+        status=400,
+    )
+    rec.call(
+        key_a,
+        "patch",
+        f"{CLINIC}/private-conversations/{conversation['id']}/",
+        {"status": "closed", "notes": "Called back; refund of $40 issued."},
+        status=200,
+    )
+
+    # --- statements ---------------------------------------------------------------------
+    rec.call(writer, "post", f"{CLINIC}/statements/", {"title": "Measles"}, status=400)
+    statement = rec.call(
+        writer,
+        "post",
+        f"{CLINIC}/statements/",
+        {
+            "title": "About the measles rumour",
+            "body": "There is no measles case at our clinic. The health department confirmed "
+            "this morning that none of our patients is affected. Questions: +1 555 0100.",
+        },
+        status=201,
+    )
+    sid = statement["id"]
+    rec.call(writer, "patch", f"{CLINIC}/statements/{sid}/", {"title": ""}, status=400)
+    rec.call(
+        writer,
+        "patch",
+        f"{CLINIC}/statements/{sid}/",
+        {
+            "title": "About the measles rumour",
+            "body": "There is no measles case at our clinic. The county health department "
+            "confirmed this morning that none of our patients is affected. Questions: "
+            "+1 555 0100.",
+            "expected_version": 1,
+        },
+        status=200,
+    )
+    rec.call(
+        writer, "post", f"{CLINIC}/statements/{sid}/submit/", {"expected_version": 0}, status=400
+    )
+    rec.call(
+        writer, "post", f"{CLINIC}/statements/{sid}/submit/", {"expected_version": 2}, status=200
+    )
+    rec.call(
+        manager,
+        "post",
+        f"{CLINIC}/statements/{sid}/approve/",
+        {"expected_status": "maybe"},
+        status=400,
+    )
+    rec.call(
+        manager,
+        "post",
+        f"{CLINIC}/statements/{sid}/approve/",
+        {"expected_status": "pending_agency", "expected_version": 2},
+        status=200,
+    )
+    for person in (legal, approver):  # the guard asks legal to read a health statement
+        done = person.post(f"{CLINIC}/statements/{sid}/approve/", {}, "application/json")
+        assert done.status_code == 200, done.content
+    assert done.json()["status"] == "approved", done.json()["route"]
+    rec.call(
+        writer, "post", f"{CLINIC}/statements/{sid}/publish/", {"expected_version": 0}, status=400
+    )
+    rec.call(
+        writer, "post", f"{CLINIC}/statements/{sid}/publish/", {"expected_version": 2}, status=200
+    )
+    rec.call(key_a, "get", f"{CLINIC}/statements/", status=200)
+    rec.call(key_a, "get", f"{CLINIC}/statements/{sid}/", status=200)
+    rec.call(writer, "post", f"{CLINIC}/statements/{sid}/unpin/", status=200)
+
+    other = rec.call(
+        writer,
+        "post",
+        f"{CLINIC}/statements/",
+        {"title": "Holiday hours", "body": "We close at 1 pm on December 24 and 31."},
+        status=201,
+    )
+    writer.post(f"{CLINIC}/statements/{other['id']}/submit/", {}, "application/json")
+    rec.call(manager, "post", f"{CLINIC}/statements/{other['id']}/reject/", {}, status=400)
+    rec.call(
+        manager,
+        "post",
+        f"{CLINIC}/statements/{other['id']}/reject/",
+        {"comment": "Add the weekend urgent-care number."},
+        status=200,
+    )
+    rec.call(writer, "post", f"{CLINIC}/statements/{other['id']}/discard/", status=200)
+    risky = rec.call(
+        writer,
+        "post",
+        f"{CLINIC}/statements/",
+        {"title": "About a patient's post", "body": BLOCK_TEXT},
+        status=201,
+    )
+    rec.call(legal, "post", f"{CLINIC}/statements/{risky['id']}/override/", {}, status=400)
+    rec.call(
+        legal,
+        "post",
+        f"{CLINIC}/statements/{risky['id']}/override/",
+        {"reason": "The patient made the details public; counsel approved this wording."},
+        status=200,
+    )
+
+    # --- crisis: detector settings, an incident from the outbreak post, its review ---------
+    rec.call(key_a, "get", f"{CLINIC}/crisis/settings/", status=200)
+    rec.call(manager, "patch", f"{CLINIC}/crisis/settings/", {"watch_words": "measles"}, status=400)
+    rec.call(
+        manager,
+        "patch",
+        f"{CLINIC}/crisis/settings/",
+        {"watch_words": ["measles", "outbreak", "lawsuit"]},
+        status=200,
+    )
+    opened = _in_clinic(clinic, lambda: detectors_run(notify=False))
+    assert opened, "the outbreak post opened no incident"
+    incident = opened[0].pk
+    base = f"{CLINIC}/incidents/{incident}"
+    rec.call(key_a, "get", f"{CLINIC}/incidents/?status=done", status=400)
+    rec.call(key_a, "get", f"{CLINIC}/incidents/?status=open", status=200)
+    rec.call(key_a, "get", f"{CLINIC}/incidents/counts/", status=200)
+    rec.call(key_a, "get", f"{base}/", status=200)
+    rec.call(writer, "post", f"{base}/acknowledge/", status=200)
+    rec.call(writer, "post", f"{base}/assign/", {"role": "pilot", "user_id": 1}, status=400)
+    rec.call(
+        writer,
+        "post",
+        f"{base}/assign/",
+        {"role": "comms", "user_id": world.users["a_approver"].pk},
+        status=200,
+    )
+    rec.call(writer, "post", f"{base}/notes/", {"message": ""}, status=400)
+    rec.call(
+        writer,
+        "post",
+        f"{base}/notes/",
+        {"message": "County health department confirms no measles case; statement drafted."},
+        status=201,
+    )
+    rec.call(writer, "post", f"{base}/status/", {"status": "over"}, status=400)
+    rec.call(
+        writer,
+        "post",
+        f"{base}/status/",
+        {"status": "responding", "message": "Statement published, replying to comments."},
+        status=200,
+    )
+    writer.post(f"{base}/status/", {"status": "resolved"}, "application/json")
+    rec.call(key_a, "get", f"{base}/review/", status=200)
+    rec.call(writer, "patch", f"{base}/review/", {"lessons": None}, status=400)
+    rec.call(
+        writer,
+        "patch",
+        f"{base}/review/",
+        {
+            "lessons": "The rumour spread on Facebook for 40 minutes before we saw it.",
+            "prevention": "Add 'measles' and 'outbreak' to the watch words all year; keep a "
+            "pre-approved statement for infection rumours.",
+        },
+        status=200,
+    )
+    rec.call(key_a, "get", f"{base}/review/export/?format=docx", status=400)
+    rec.call(key_a, "get", f"{base}/review/export/?format=html", status=200)
+    rec.call(key_a, "get", f"{CLINIC}/crisis/response-plan/", status=200)
+    rec.call(writer, "put", f"{CLINIC}/crisis/response-plan/", {"note": "first"}, status=400)
+    rec.call(
+        writer,
+        "put",
+        f"{CLINIC}/crisis/response-plan/",
+        {
+            "text": "1. Acknowledge within 15 minutes.\n2. Comms drafts a holding statement.\n"
+            "3. Legal reads anything about a patient.",
+            "note": "First version",
+        },
+        status=201,
+    )
+    version = rec.call(writer, "post", f"{base}/review/apply-to-plan/", status=201)
+    rec.call(
+        key_a,
+        "get",
+        f"{CLINIC}/crisis/response-plan/versions/{version['version']}/",
+        status=200,
+    )
+
+    # --- webhooks: the log of what was sent, replay, edit, rotate, delete ---------------------
+    rec.call(manager, "get", f"{CLINIC}/webhooks/", status=200)
+    rec.call(manager, "get", f"{CLINIC}/webhooks/{hook['id']}/", status=200)
+    deliveries = rec.call(manager, "get", f"{CLINIC}/webhooks/{hook['id']}/deliveries/", status=200)
+    rec.call(
+        manager,
+        "post",
+        f"{CLINIC}/webhooks/deliveries/{deliveries['results'][0]['id']}/replay/",
+        status=202,
+    )
+    rec.call(manager, "patch", f"{CLINIC}/webhooks/{hook['id']}/", {"events": []}, status=400)
+    rec.call(
+        manager,
+        "patch",
+        f"{CLINIC}/webhooks/{hook['id']}/",
+        {"events": ["reply.published", "incident.opened", "incident.resolved"]},
+        status=200,
+    )
+    rec.call(manager, "post", f"{CLINIC}/webhooks/{hook['id']}/rotate-secret/", status=200)
+    rec.call(manager, "delete", f"{CLINIC}/webhooks/{hook['id']}/", status=204)
+
+    # --- the audit trail and the monthly report -----------------------------------------------
+    rec.call(key_a, "get", f"{CLINIC}/audit/?object_type=invoice", status=400)
+    rec.call(key_a, "get", f"{CLINIC}/audit/?object_type=reply", status=200)
+    rec.call(key_a, "get", f"{CLINIC}/reports/monthly/?month=2026-13", status=400)
+    rec.call(key_a, "get", f"{CLINIC}/reports/monthly/", status=200)
+
+    # --- API keys: people manage them (API keys cannot) ----------------------------------------
+    rec.call(owner, "post", f"{CLINIC}/api-keys/", {"name": "CRM", "scopes": []}, status=400)
+    created = rec.call(
+        owner,
+        "post",
+        f"{CLINIC}/api-keys/",
+        {"name": "CRM integration", "scopes": ["read", "write"]},
+        status=201,
+    )
+    rec.call(owner, "get", f"{CLINIC}/api-keys/", status=200)
+    rotated = rec.call(owner, "post", f"{CLINIC}/api-keys/{created['id']}/rotate/", status=201)
+    rec.call(owner, "post", f"{CLINIC}/api-keys/{rotated['id']}/revoke/", status=200)
+    rec.call(owner, "post", f"{PUBLIC}/api-keys/", {"name": "BI export"}, status=400)
+    agency_key = rec.call(
+        owner,
+        "post",
+        f"{PUBLIC}/api-keys/",
+        {"name": "BI export", "scopes": ["read"]},
+        status=201,
+    )
+    rec.call(owner, "get", f"{PUBLIC}/api-keys/", status=200)
+    rec.call(owner, "post", f"{PUBLIC}/api-keys/{agency_key['id']}/revoke/", status=200)
+    return rec.operations
+
+
+def _committed() -> dict:
+    return json.loads(EXAMPLES_FILE.read_text()) if EXAMPLES_FILE.exists() else {}
+
+
+def test_every_operation_has_a_recorded_example(world, login, api, public_hook_host, db):
+    # given the operations the OpenAPI document describes today
+    operations = schema_operations()
+
+    # when every one of them is called once
+    recorded = drive_every_operation(world, login, api)
+
+    # then each has its success answer, a request example when it takes a body, and an error
+    # in the common shape where it validates input
+    assert sorted(operations - set(recorded)) == [], "operations the scenario never called"
+    assert sorted(set(recorded) - operations) == [], "calls that match no documented operation"
+    for name, operation in recorded.items():
+        statuses = sorted(operation["responses"])
+        assert any(s.startswith("2") for s in statuses), (name, statuses)
+        for status, answer in operation["responses"].items():
+            if status == "400":
+                body = answer["body"]
+                assert set(body) <= {"detail", "code", "fields"}, (name, body)
+                assert isinstance(body["detail"], str) and isinstance(body["code"], str)
+
+    if os.environ.get("UPDATE_API_EXAMPLES") == "1":
+        ordered = {
+            name: {
+                **({"request": recorded[name]["request"]} if "request" in recorded[name] else {}),
+                "responses": dict(sorted(recorded[name]["responses"].items())),
+            }
+            for name in sorted(recorded, key=_order)
+        }
+        EXAMPLES_FILE.write_text(json.dumps(ordered, indent=2, ensure_ascii=False) + "\n")
+        return
+
+    # and the committed examples cover the same operations with the same shapes
+    committed = _committed()
+    assert sorted(operations - set(committed)) == [], (
+        "docs/api-examples.json lacks these operations: run "
+        "UPDATE_API_EXAMPLES=1 pytest tests/api/test_examples.py"
+    )
+    stale = [
+        f"{name} {status}"
+        for name, operation in recorded.items()
+        for status, answer in operation["responses"].items()
+        if shape_of(committed[name]["responses"].get(status, {}).get("body"))
+        != shape_of(answer.get("body"))
+    ] + [
+        f"{name} request"
+        for name, operation in recorded.items()
+        if shape_of(committed[name].get("request")) != shape_of(operation.get("request"))
+    ]
+    assert stale == [], (
+        "these examples no longer have the API's shape: run "
+        "UPDATE_API_EXAMPLES=1 pytest tests/api/test_examples.py"
+    )
+
+
+def _order(name: str) -> tuple[str, int]:
+    method, path = name.split(" ", 1)
+    return (path, [m.upper() for m in METHODS].index(method))
+
+
+def test_the_schema_carries_the_examples():
+    # given the committed examples
+    committed = _committed()
+    assert committed, "docs/api-examples.json is missing"
+
+    # when the schema is generated
+    schema = SchemaGenerator(urlconf="config.urls_openapi").get_schema(request=None, public=True)
+
+    # then every operation shows its recorded request and answers
+    missing = []
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method not in METHODS:
+                continue
+            example = committed[f"{method.upper()} {path}"]
+            body = operation.get("requestBody", {}).get("content", {})
+            for media_type, content in body.items():
+                if "recorded" not in content.get("examples", {}):
+                    missing.append(f"{method} {path} request {media_type}")
+                elif content["examples"]["recorded"]["value"] != example["request"]:
+                    missing.append(f"{method} {path} request differs")
+            for status, answer in example["responses"].items():
+                if "body" not in answer:
+                    continue
+                content = operation["responses"][status].get("content", {})
+                shown = [c["examples"]["recorded"]["value"] for c in content.values()
+                         if "recorded" in c.get("examples", {})]  # fmt: skip
+                if shown != [answer["body"]]:
+                    missing.append(f"{method} {path} {status}")
+    assert missing == []
+    assert schema["components"]["schemas"]["Error"]["required"] == ["detail", "code"]
+
+
+def test_the_schema_is_generated_without_the_examples_file(monkeypatch, tmp_path):
+    monkeypatch.setattr("core.schema.EXAMPLES_FILE", tmp_path / "absent.json")
+    schema = SchemaGenerator(urlconf="config.urls_openapi").get_schema(request=None, public=True)
+    operation = schema["paths"]["/clinics/{clinic}/api/v1/facts/"]["post"]
+    assert "recorded" not in operation["requestBody"]["content"]["application/json"].get(
+        "examples", {}
+    )
+    assert "400" not in operation["responses"]
+
+
+@pytest.mark.parametrize("url", ["/api/docs/", "/api/redoc/", "/api/schema/"])
+def test_the_api_docs_render(url, client, db):
+    response = client.get(url)
+    assert response.status_code == 200
+    if url == "/api/schema/":
+        assert b"recorded" in response.content
+
+
+def test_settings_keep_the_enum_hook():
+    hooks = settings.SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]
+    assert hooks == ["drf_spectacular.hooks.postprocess_schema_enums", "core.schema.examples_add"]
