@@ -17,6 +17,7 @@ from accounts.models import ApiKey
 from agency.forms import ApiKeyForm, ClinicCreateForm, StaffAddForm, apply_domain_errors
 from agency.models import Agency, AgencyMembership, AgencyRole
 from agency.selectors import (
+    agencies_for_user,
     agency_for_staff,
     agency_people,
     dashboard_clinics,
@@ -93,6 +94,7 @@ class DashboardView(StaffView):
                 page=page,
                 totals=dashboard_totals(agency=self.agency),
                 clinic_count=page.paginator.count,
+                agencies=list(agencies_for_user(request.user).order_by("name")),
                 sort=sort,
                 descending=descending,
                 sort_raw=("-" if descending else "") + sort,

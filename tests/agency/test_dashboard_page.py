@@ -100,9 +100,9 @@ def test_other_agency_sees_its_own(login, snapshots, clinic_c):
 def test_the_page_costs_a_fixed_number_of_queries(login, snapshots, django_assert_max_num_queries):
     client = login("alpha_owner")
     client.get("/agency/")  # warm the session
-    # session, user, OTP device, staff role, branding, navigation (role, clinics), page count,
+    # session, user, OTP device, staff role, the user's agencies, branding, navigation (role, clinics), page count,
     # the rows (one query whatever the number of clinics), the totals, the session's save
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         assert client.get("/agency/").status_code == 200
 
 
@@ -112,3 +112,18 @@ def test_clinic_switcher_opens_a_reachable_clinic_only(login, clinic_a):
     assert response.status_code == 302 and response["Location"] == "/clinics/clinic-a/inbox/"
     response = client.get("/agency/go/", {"clinic": "clinic-c"})
     assert response.status_code == 302 and response["Location"] == "/"
+
+
+def test_staff_of_two_agencies_pick_one(login, world, snapshots, clinic_c):
+    from agency.models import AgencyMembership
+
+    AgencyMembership.objects.create(
+        agency=world.agencies["beta"], user=world.users["alpha_owner"], role="analyst"
+    )
+    clinic_snapshot_refresh(clinic=clinic_c)
+    client = login("alpha_owner")
+    html = client.get("/agency/").content.decode()
+    assert _rows(html) == ["clinic-a", "clinic-b"] and 'id="agency-pick"' in html
+    assert _rows(client.get("/agency/", {"agency": "beta"}).content.decode()) == ["clinic-c"]
+    # the role is the one held in that agency: an analyst there may not manage its keys
+    assert client.get("/agency/settings/api-keys/", {"agency": "beta"}).status_code == 403
