@@ -23,6 +23,12 @@ def staff_nav(context) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"staff": False, "clinics": []}
+    verified = getattr(user, "is_verified", None)
+    if verified is not None and not verified():
+        from accounts.selectors import user_needs_otp
+
+        if user_needs_otp(user):  # half signed in: only the two-factor step is open
+            return {"staff": False, "clinics": [], "pending": True}
     actor = getattr(request, "actor", None) or Actor(user=user, via_session=True)
     membership = agency_memberships_for_user(user).order_by("agency__name", "pk").first()
     clinics = list(clinics_for_actor(actor).order_by("name").only("slug", "name", "agency"))

@@ -127,3 +127,12 @@ def test_staff_of_two_agencies_pick_one(login, world, snapshots, clinic_c):
     assert _rows(client.get("/agency/", {"agency": "beta"}).content.decode()) == ["clinic-c"]
     # the role is the one held in that agency: an analyst there may not manage its keys
     assert client.get("/agency/settings/api-keys/", {"agency": "beta"}).status_code == 403
+
+
+def test_half_signed_in_staff_see_no_navigation(login):
+    client = login("alpha_owner", otp=False)
+    response = client.get("/account/two-factor/verify/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'aria-label="Main"' not in html and 'aria-label="Breadcrumb"' not in html
+    assert 'aria-label="Main"' in login("alpha_owner").get("/agency/").content.decode()
