@@ -106,6 +106,8 @@ class OnnxEncoder:
         threads: int = 1,
         tail_tokens: int = DEFAULT_TAIL_TOKENS,
     ):
+        # one thread per worker process: no Rayon pool for encode_batch either
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         import onnxruntime as ort
         from tokenizers import Tokenizer
 

