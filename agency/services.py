@@ -236,11 +236,14 @@ def clinic_snapshot_refresh(*, clinic, now: datetime | None = None) -> ClinicSna
     set while this ran survives, so the sweeper refreshes the row again."""
     now = now or timezone.now()
     figures = _figures(clinic, now)
-    connection.set_schema_to_public()
-    snapshot, _ = ClinicSnapshot.objects.update_or_create(
-        clinic=clinic, defaults={**figures, "agency_id": clinic.agency_id, "refreshed_at": now}
-    )
-    ClinicSnapshot.objects.filter(clinic=clinic, stale_since__lte=now).update(stale_since=None)
+    with schema_context("public"):
+        snapshot, _ = ClinicSnapshot.objects.update_or_create(
+            clinic=clinic,
+            defaults={**figures, "agency_id": clinic.agency_id, "refreshed_at": now},
+        )
+        ClinicSnapshot.objects.filter(clinic=clinic, stale_since__lte=now).update(
+            stale_since=None
+        )
     return snapshot
 
 

@@ -111,3 +111,45 @@ def test_a_breach_coming_due_makes_the_row_due(clinic_a, rows):
     snap = clinic_snapshot_refresh(clinic=clinic_a)
     assert clinic_a.pk not in clinic_snapshots_due()
     assert clinic_a.pk in clinic_snapshots_due(now=snap.next_sla_due_at + timedelta(seconds=1))
+
+
+def test_changes_queue_one_refresh_per_clinic_after_commit(
+    clinic_a, rows, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    import agency.services as services
+
+    queued = []
+    monkeypatch.setattr(
+        services,
+        "tasks_enqueue",
+        lambda task, calls, **kw: queued.append((task.name, list(calls), kw)),
+    )
+    with schema_context(clinic_a.schema_name):  # cache keys carry the schema
+        cache.delete(f"snapshot-refresh:{clinic_a.pk}")
+    r = rows(clinic_a)
+    first, second = r.review(label="neutral"), r.review(label="neutral")
+    clinic_snapshot_refresh(clinic=clinic_a)
+    with schema_context(clinic_a.schema_name), django_capture_on_commit_callbacks(execute=True):
+        reviews_status_set(review_ids=[first.pk], status="ignored")
+        reviews_status_set(review_ids=[second.pk], status="ignored")
+        assert queued == []  # nothing before commit
+    assert queued == [
+        (
+            "agency.tasks.clinic_snapshot_refresh",
+            [(clinic_a.pk,)],
+            {"schema_name": "public", "countdown": 5},
+        )
+    ]
+
+
+def test_tasks_refresh_one_clinic_and_sweep_the_due(clinic_a, clinic_b):
+    from agency.tasks import clinic_snapshot_refresh_task, clinic_snapshots_sweep_task
+
+    assert clinic_snapshot_refresh_task(clinic_a.pk) is True
+    assert clinic_snapshot_refresh_task(10**9) is False
+    swept = clinic_snapshots_sweep_task()
+    assert swept >= 1  # clinic-b (and clinic-c) had no row yet
+    assert ClinicSnapshot.objects.filter(clinic=clinic_b).exists()
+    assert clinic_snapshots_sweep_task() == 0
