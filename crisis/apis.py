@@ -165,7 +165,7 @@ class IncidentCountsSerializer(serializers.Serializer):
 
 
 class PostCrisisReviewSerializer(serializers.ModelSerializer):
-    incident = IncidentOutputSerializer(read_only=True)
+    incident = serializers.SerializerMethodField()
     metrics = serializers.SerializerMethodField()
     timeline = serializers.SerializerMethodField()
 
@@ -183,6 +183,13 @@ class PostCrisisReviewSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+    @extend_schema_field(IncidentOutputSerializer)
+    def get_incident(self, review):
+        incident = review.incident
+        if not hasattr(incident, "mention_count"):
+            incident.mention_count = incident.links.count()
+        return IncidentOutputSerializer(incident).data
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_metrics(self, review):

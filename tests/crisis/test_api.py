@@ -283,3 +283,22 @@ def test_a_clinic_b_key_cannot_export_clinic_as_review(incidents, api, login, cl
     )
     with schema_context(clinic_b.schema_name):
         assert not Incident.objects.exists()
+
+
+def test_the_review_shows_its_incident_as_documented_with_the_mention_count(incidents, login):
+    # given a resolved incident with one linked mention
+    incident = incidents["lawsuit"]
+    writer = login("alpha_writer")
+    url = f"{BASE}/incidents/{incident.pk}"
+    writer.post(f"{url}/status/", {"status": "resolved"})
+
+    # when its review is read and edited
+    read = writer.get(f"{url}/review/").json()
+    edited = writer.patch(f"{url}/review/", {"lessons": "Seen late."}, "application/json").json()
+
+    # then the incident in both answers has every documented field, the count included
+    listed = writer.get(f"{BASE}/incidents/").json()["results"]
+    expected = next(row for row in listed if row["id"] == incident.pk)
+    assert read["incident"] == expected
+    assert edited["incident"] == expected
+    assert read["incident"]["mention_count"] == 1
