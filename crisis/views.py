@@ -36,6 +36,12 @@ from crisis.services import (
 SEVERITY_PILL = {"low": "positive", "medium": "neutral", "high": "negative", "critical": "negative"}
 
 
+def _statements_recent(limit: int = 5) -> list:
+    from responses.selectors import statements_list
+
+    return list(statements_list()[:limit])
+
+
 def _form_error(request, exc: DomainError) -> None:
     details = " ".join(
         f"{field}: {' '.join(str(m) for m in msgs)}" for field, msgs in exc.fields.items()
@@ -97,6 +103,7 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 ],
                 "can_write": self.access.can(Permission.WRITE),
                 "has_review": PostCrisisReview.objects.filter(incident=incident).exists(),
+                "statements": _statements_recent(),
                 "pill": SEVERITY_PILL.get(incident.severity, "neutral"),
             }
         )

@@ -58,6 +58,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clinics", type=int, default=300)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the clinics (a rerun then only measures)"
+    )
     args = parser.parse_args()
 
     _prepare_database()
@@ -183,12 +186,13 @@ def main() -> None:
             }
         )
 
+    load_average = [round(x, 2) for x in os.getloadavg()]
     # clean up: the clinics' rows, domains, snapshots and schemas
     started = time.perf_counter()
-    for clinic in clinics:
+    for clinic in [] if args.keep else clinics:
         with connection.cursor() as cursor:
             cursor.execute(f'DROP SCHEMA IF EXISTS "{clinic.schema_name}" CASCADE')
-    ids = [c.pk for c in clinics]
+    ids = [] if args.keep else [c.pk for c in clinics]
     ClinicSnapshot.objects.filter(clinic_id__in=ids).delete()
     Domain.objects.filter(tenant_id__in=ids).delete()
     Clinic.objects.filter(pk__in=ids).delete()
@@ -208,6 +212,8 @@ def main() -> None:
             "p95": round(_pct(refresh_times, 0.95), 2),
         },
         "sweep_all_s": round(sweep_s, 2),
+        "load_average_1_5_15": load_average,
+        "cpus": os.cpu_count(),
         "swept": swept,
         "dashboard": rows,
     }
@@ -225,6 +231,7 @@ def main() -> None:
     )
     out = ROOT / "bench" / "admin" / "results.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"load average {load_average} on {os.cpu_count()} CPUs (shared machine)")
     print(f"wrote {out.relative_to(ROOT)}")
 
 

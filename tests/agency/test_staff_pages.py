@@ -1,0 +1,55 @@
+"""The restyled clinic pages: the shared layout, the incident room's statement section and the
+reply editor's live-guard markup."""
+
+from __future__ import annotations
+
+from django_tenants.utils import schema_context
+
+from responses.models import Statement
+
+
+def test_clinic_pages_share_the_layout(login, clinic_a):
+    client = login("alpha_writer")
+    for path, current in [
+        ("inbox/", "Inbox"),
+        ("incidents/", "Incidents"),
+        ("replies/", "Approvals"),
+        ("sources/", "Settings"),
+        ("webhooks/", "Settings"),
+    ]:
+        html = client.get(f"/clinics/clinic-a/{path}").content.decode()
+        assert 'aria-label="Breadcrumb"' in html, path
+        assert f'aria-current="page">{current}</a>' in html, path
+        assert '<option value="clinic-a" selected>Clinic A</option>' in html, path  # switcher
+
+
+def test_incident_room_drafts_a_statement(login, clinic_a, rows):
+    incident = rows(clinic_a).incident(title="Viral post about a misdiagnosis")
+    url = f"/clinics/clinic-a/incidents/{incident.pk}/"
+    html = login("alpha_writer").get(url).content.decode()
+    assert "Official statement" in html and "Draft the statement" in html
+    assert 'value="Our response: Viral post about a misdiagnosis"' in html
+    assert "Draft the statement" not in login("alpha_analyst").get(url).content.decode()
+    response = login("alpha_writer").post(
+        "/clinics/clinic-a/statements/",
+        {"title": "Our response", "body": "We are aware of the post and are looking into it."},
+    )
+    assert response.status_code == 302
+    with schema_context(clinic_a.schema_name):
+        statement = Statement.objects.get(title="Our response")
+    assert f"/statements/{statement.pk}/" in login("alpha_writer").get(url).content.decode()
+
+
+def test_editor_has_the_live_guard_markup(login, clinic_a, rows):
+    review = rows(clinic_a).review(rating=1, label="negative", text="Terrible visit.")
+    url = f"/clinics/clinic-a/replies/review/{review.pk}/"
+    client = login("alpha_writer")
+    html = client.get(url).content.decode()
+    assert 'id="reply-mirror" aria-hidden="true"' in html
+    assert 'id="guard-status" class="sr-only" role="status" aria-live="polite"' in html
+    assert 'aria-describedby="guard-status guard-live"' in html
+    checked = client.post(
+        url, {"action": "check", "text": "Thank you. We reviewed your chart and all was fine."}
+    ).content.decode()
+    assert '<mark class="block">reviewed your chart</mark>' in checked  # in the mirror
+    assert "The guard blocks this text: 1 finding." in checked
