@@ -23,6 +23,7 @@ from django.urls import resolve
 from django.utils import timezone
 from django_tenants.utils import schema_context
 from drf_spectacular.generators import SchemaGenerator
+from jsonschema import Draft202012Validator, FormatChecker
 
 from core.schema import EXAMPLES_FILE, shape_of
 from crisis.services import detectors_run
@@ -45,14 +46,75 @@ OK_TEXT = (
 BLOCK_TEXT = "Thank you. We reviewed your chart and everything was fine."
 
 
-def schema_operations() -> set[str]:
-    schema = SchemaGenerator(urlconf="config.urls_openapi").get_schema(request=None, public=True)
+def openapi_schema() -> dict:
+    return SchemaGenerator(urlconf="config.urls_openapi").get_schema(request=None, public=True)
+
+
+def schema_operations(schema: dict) -> set[str]:
     return {
         f"{method.upper()} {path}"
         for path, item in schema["paths"].items()
         for method in item
         if method in METHODS
     }
+
+
+def _json_schema(node):
+    """OpenAPI 3.0's `nullable` as JSON Schema's null type."""
+    if isinstance(node, list):
+        return [_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _json_schema(value) for key, value in node.items()}
+    if node.pop("nullable", False):
+        if isinstance(node.get("type"), str):
+            node["type"] = [node["type"], "null"]
+        else:
+            node = {"anyOf": [node, {"type": "null"}]}
+    return node
+
+
+_formats = FormatChecker(["email", "date"])
+
+
+@_formats.checks("uri")
+def _is_uri(value) -> bool:
+    parts = urlsplit(value) if isinstance(value, str) else None
+    return parts is None or bool(parts.scheme and parts.netloc)
+
+
+def schema_mismatches(schema: dict, recorded: dict[str, dict]) -> list[str]:
+    """Where a recorded request or answer does not match what the document says."""
+    components = _json_schema({"components": schema["components"]})
+    found = []
+
+    def check(where: str, media: dict, value) -> None:
+        if "schema" not in media:
+            return
+        validator = Draft202012Validator(
+            {**components, **_json_schema(media["schema"])}, format_checker=_formats
+        )
+        found.extend(
+            f"{where} {list(error.absolute_path)}: {error.message[:300]}"
+            for error in validator.iter_errors(value)
+        )
+
+    for name, example in recorded.items():
+        method, path = name.split(" ", 1)
+        operation = schema["paths"][path][method.lower()]
+        body = operation.get("requestBody", {}).get("content", {})
+        if "request" in example and "application/json" in body:
+            check(f"{name} request", body["application/json"], example["request"])
+        for status, answer in example["responses"].items():
+            if "body" not in answer:
+                continue
+            content = operation["responses"].get(status, {}).get("content", {})
+            media_type = answer.get("content_type", "application/json")
+            if media_type not in content:
+                found.append(f"{name} {status}: {media_type} is not documented")
+                continue
+            check(f"{name} {status}", content[media_type], answer["body"])
+    return found
 
 
 def _template(path: str) -> str:
@@ -834,7 +896,8 @@ def _committed() -> dict:
 
 def test_every_operation_has_a_recorded_example(world, login, api, public_hook_host, db):
     # given the operations the OpenAPI document describes today
-    operations = schema_operations()
+    schema = openapi_schema()
+    operations = schema_operations(schema)
 
     # when every one of them is called once
     recorded = drive_every_operation(world, login, api)
@@ -851,6 +914,8 @@ def test_every_operation_has_a_recorded_example(world, login, api, public_hook_h
                 body = answer["body"]
                 assert set(body) <= {"detail", "code", "fields"}, (name, body)
                 assert isinstance(body["detail"], str) and isinstance(body["code"], str)
+    # and every request and answer has the shape the document gives it
+    assert schema_mismatches(schema, recorded) == []
 
     if os.environ.get("UPDATE_API_EXAMPLES") == "1":
         ordered = {
@@ -897,7 +962,7 @@ def test_the_schema_carries_the_examples():
     assert committed, "docs/api-examples.json is missing"
 
     # when the schema is generated
-    schema = SchemaGenerator(urlconf="config.urls_openapi").get_schema(request=None, public=True)
+    schema = openapi_schema()
 
     # then every operation shows its recorded request and answers
     missing = []
@@ -926,7 +991,7 @@ def test_the_schema_carries_the_examples():
 
 def test_the_schema_is_generated_without_the_examples_file(monkeypatch, tmp_path):
     monkeypatch.setattr("core.schema.EXAMPLES_FILE", tmp_path / "absent.json")
-    schema = SchemaGenerator(urlconf="config.urls_openapi").get_schema(request=None, public=True)
+    schema = openapi_schema()
     operation = schema["paths"]["/clinics/{clinic}/api/v1/facts/"]["post"]
     assert "recorded" not in operation["requestBody"]["content"]["application/json"].get(
         "examples", {}
