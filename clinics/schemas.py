@@ -8,6 +8,7 @@ applied, so a clone is never behind the code.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from functools import cache
 
@@ -89,9 +90,83 @@ def template_schema_ensure(*, verbosity: int = 0) -> bool:
 
 
 def schema_clone_from_template(schema_name: str) -> None:
-    """Create `schema_name` as a copy of the template. Runs in the caller's transaction."""
+    """Create `schema_name` as a copy of the template, in the caller's transaction: a ready
+    spare copy renamed (milliseconds) when one is current, else a fresh clone (~0.3 s on a
+    quiet server, over a second on a busy one). Either way the spares are topped up after
+    commit."""
+    if not _spare_take(schema_name):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT clone_schema(%s, %s, 'DATA')", [TEMPLATE_SCHEMA, schema_name])
+    if settings.CLINIC_SPARE_SCHEMAS:
+        transaction.on_commit(_spares_refill_soon)
+
+
+# --- spare copies of the template ------------------------------------------------------------
+# CLINIC_SPARE_SCHEMAS copies of the template wait under names "spare_clinic_<hex>"; creating a
+# clinic renames one (ALTER SCHEMA ... RENAME is a catalogue update). A spare behind the
+# template's migrations is never used: spares_refill() drops it and clones a new one.
+
+# Not "clinic_...": no clinic slug can produce this name.
+SPARE_PREFIX = "spare_clinic_"
+
+
+def spare_schemas() -> list[str]:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT clone_schema(%s, %s, 'DATA')", [TEMPLATE_SCHEMA, schema_name])
+        cursor.execute(
+            "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s) ORDER BY nspname",
+            [SPARE_PREFIX],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _spare_lock(cursor, spare: str) -> bool:
+    """Held until the transaction ends: the spare is ours to rename or drop."""
+    cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [spare])
+    return cursor.fetchone()[0]
+
+
+def _spare_take(schema_name: str) -> bool:
+    """Rename a current spare to `schema_name` in the caller's transaction; False if none."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("A spare is taken inside the clinic's creation transaction.")
+    with connection.cursor() as cursor:
+        for spare in spare_schemas():
+            if not _spare_lock(cursor, spare):
+                continue  # another creation is taking it
+            if not schema_exists(spare) or not schema_is_current(spare):
+                continue  # taken meanwhile, or behind the template (the refill drops it)
+            cursor.execute(f'ALTER SCHEMA "{spare}" RENAME TO "{schema_name}"')
+            return True
+    return False
+
+
+def spares_refill(*, target: int | None = None) -> int:
+    """Drop spares behind the template and clone new ones until `target` (default
+    CLINIC_SPARE_SCHEMAS) are ready; returns how many were cloned. Safe to run concurrently."""
+    target = settings.CLINIC_SPARE_SCHEMAS if target is None else target
+    template_schema_ensure()
+    connection.set_schema_to_public()
+    for spare in spare_schemas():
+        if not schema_is_current(spare):
+            with transaction.atomic(), connection.cursor() as cursor:
+                if _spare_lock(cursor, spare) and schema_exists(spare):
+                    cursor.execute(f'DROP SCHEMA "{spare}" CASCADE')
+    made = 0
+    while len(spare_schemas()) < target:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT clone_schema(%s, %s, 'DATA')",
+                [TEMPLATE_SCHEMA, SPARE_PREFIX + secrets.token_hex(6)],
+            )
+        made += 1
+    return made
+
+
+def _spares_refill_soon() -> None:
+    from clinics.tasks import spares_refill_task
+    from core.queueing import tasks_enqueue
+
+    tasks_enqueue(spares_refill_task, [()])
 
 
 # --- migrating many clinics ----------------------------------------------------------------

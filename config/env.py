@@ -74,6 +74,7 @@ class Env:
     conn_max_age: int
     migrate_processes: int
     health_queue_warn: int
+    clinic_spare_schemas: int
     email_backend: str
     default_from_email: str
     email_file_path: str
@@ -104,6 +105,7 @@ def load() -> Env:
         conn_max_age=_int("CONN_MAX_AGE", 300),
         migrate_processes=_int("MIGRATE_PROCESSES", 4),
         health_queue_warn=_int("HEALTH_QUEUE_WARN", 1000),
+        clinic_spare_schemas=_int("CLINIC_SPARE_SCHEMAS", 3),
         email_backend=_str(
             "EMAIL_BACKEND",
             "django.core.mail.backends.smtp.EmailBackend"

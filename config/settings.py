@@ -71,6 +71,9 @@ TENANT_LIMIT_SET_CALLS = True
 os.environ.setdefault("EXECUTOR", "clinics")
 TENANT_MULTIPROCESSING_MAX_PROCESSES = ENV.migrate_processes
 TENANT_MULTIPROCESSING_CHUNKS = 8
+# Copies of the clinic template kept ready: creating a clinic renames one (clinics.schemas).
+# None in the test suite: its tests turn them on where they need them.
+CLINIC_SPARE_SCHEMAS = 0 if "pytest" in sys.modules else ENV.clinic_spare_schemas
 
 DATABASES = {
     "default": {
@@ -248,7 +251,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 HEALTH_QUEUE_WARN = ENV.health_queue_warn
 CELERY_TASK_QUEUES = (Queue("default"), Queue("ml"))
 CELERY_TASK_ROUTES = {"scoring.tasks.reviews_score": {"queue": "ml"}}
-# Workers log through LOGGING below (JSON, the clinic on every line), not Celery's own format.
+# Workers log through LOGGING below (config/celery.py: setup_logging), not Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_PROC_ALIVE_TIMEOUT = 60  # loading the model takes seconds
 CELERY_TASK_SERIALIZER = "json"
@@ -265,6 +268,7 @@ CELERY_BEAT_SCHEDULE = {
         "kwargs": {"min_age_seconds": 30},
     },
     "analyze-stale-tables": {"task": "core.tasks.stale_tables_analyze", "schedule": 300.0},
+    "refill-clinic-spares": {"task": "clinics.tasks.spares_refill", "schedule": 300.0},
     "sweep-webhook-deliveries": {"task": "webhooks.tasks.deliveries_sweep", "schedule": 60.0},
     "run-crisis-detectors": {"task": "crisis.tasks.detectors_run_all", "schedule": 300.0},
     "sweep-outbox": {"task": "responses.tasks.outbox_sweep", "schedule": 60.0},

@@ -9,10 +9,19 @@ _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "cl
 
 
 class ClinicFilter(logging.Filter):
+    """The clinic a line belongs to: the request's clinic when the record carries the request
+    (django.request logs after the routing middleware has switched back to public), else the
+    schema the connection is in (tasks, services), else "public"."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "clinic"):
             try:
-                record.clinic = getattr(connection, "schema_name", "public") or "public"
+                clinic = getattr(getattr(record, "request", None), "clinic", None)
+                record.clinic = (
+                    clinic.schema_name
+                    if clinic is not None
+                    else getattr(connection, "schema_name", "public") or "public"
+                )
             except Exception:  # noqa: BLE001 - logging must never raise
                 record.clinic = "-"
         return True

@@ -139,10 +139,13 @@ from clinics.services import clinic_create
 from feeds.models import Review, Source
 agency = Agency.objects.filter(slug="bench").first() or agency_create(
     name="Bench", slug="bench", support_email="bench@example.com")
-start, stop = int(sys.argv[1]), int(sys.argv[2])
+from clinics.schemas import spares_refill
+start, stop, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 times = []
 now = timezone.now()
 for i in range(start, stop):
+    if mode == "spare":
+        spares_refill(target=1)  # untimed: the refill task's work, done after the last commit
     t = time.perf_counter()
     clinic = clinic_create(agency=agency, name=f"Bench {i}", slug=f"bench-{i:04d}")
     times.append(time.perf_counter() - t)
@@ -154,7 +157,7 @@ for i in range(start, stop):
                    published_at=now - timedelta(hours=j))
             for j in range(20)
         ])
-print(json.dumps(times))
+print(json.dumps({"times": times}))
 """
 
 DISPATCH = """
@@ -313,6 +316,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,1000")
     parser.add_argument("--standard-up-to", type=int, default=100,
                         help="also time django-tenants' standard executor up to this size")  # fmt: skip
+    parser.add_argument("--cloned", type=int, default=10,
+                        help="clinics per size created by cloning (no spare ready)")  # fmt: skip
     parser.add_argument("--run-faults", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
     opts = parser.parse_args()
@@ -327,6 +332,7 @@ def main() -> None:
         "REDIS_URL": f"redis://127.0.0.1:{redis.port}/0",
         "CACHE_URL": f"redis://127.0.0.1:{redis.port}/1",
         "LOG_LEVEL": "WARNING",
+        "CLINIC_SPARE_SCHEMAS": "0",  # the bench refills spares itself, untimed
     }
     tmp = Path(tempfile.mkdtemp(prefix="cw-bench-scale-"))
     rows, have = [], 0
@@ -335,14 +341,22 @@ def main() -> None:
         manage(env, "migrate_all")
         for size in sizes:
             print(f"... {size} clinics", flush=True)
-            times = django(env, CREATE, str(have), str(size)) if size > have else []
-            have = max(have, size)
-            row: dict = {"clinics": size, "created_now": len(times)}
+            # most clinics as users get them (a spare ready), the last CLONED ones by cloning
+            cloned = min(opts.cloned, size - have)
+            times = django(env, CREATE, str(have), str(size - cloned), "spare")["times"]
+            clone_times = django(env, CREATE, str(size - cloned), str(size), "clone")["times"]
+            have = size
+            row: dict = {"clinics": size, "created_now": len(times) + len(clone_times)}
             if times:
                 row |= {
                     "create_p50_s": round(statistics.median(times), 3),
                     "create_p95_s": round(pct(times, 0.95), 3),
                     "create_max_s": round(max(times), 3),
+                }
+            if clone_times:
+                row |= {
+                    "create_cloned_p50_s": round(statistics.median(clone_times), 3),
+                    "create_cloned_max_s": round(max(clone_times), 3),
                 }
             row["migrate_schemas_noop_s"] = round(manage(env, "migrate_schemas", "--noinput"), 1)
             row["migrate_all_noop_s"] = round(manage(env, "migrate_all"), 1)
@@ -381,7 +395,8 @@ def main() -> None:
             drop_db()
 
     header = [
-        "clinics", "create_p50_s", "create_p95_s", "create_max_s", "migrate_schemas_noop_s",
+        "clinics", "create_p50_s", "create_p95_s", "create_max_s", "create_cloned_p50_s",
+        "create_cloned_max_s", "migrate_schemas_noop_s",
         "migrate_schemas_standard_noop_s", "migrate_all_noop_s", "dispatch_round_s",
         "dispatch_connections", "detectors_fanout_s", "detectors_all_clinics_s",
         "detectors_connections", "catalogue_cache_mb_after_all_clinics",

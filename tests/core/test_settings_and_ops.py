@@ -208,8 +208,11 @@ def test_ingest_and_scoring_log_json_with_the_clinic_and_never_the_review_text(
     assert all(line.get("clinic") for line in lines)
     banner = [line for line in there.splitlines() if line.strip() and not line.startswith("{")]
     assert not [line for line in banner if "INFO" in line or "ERROR" in line], banner[:5]
-    task_lines = [
-        line for line in _json_lines(there) if "scoring.tasks.reviews_score[" in line["message"]
+    task_lines = [  # what the task did (its receipt, in the main process, is "public")
+        line
+        for line in _json_lines(there)
+        if "scoring.tasks.reviews_score[" in line["message"]
+        and line["logger"] == "celery.app.trace"
     ]
     assert task_lines and {line["clinic"] for line in task_lines} <= {clinic.schema_name}
     parked = [line for line in _json_lines(there) if "parked" in line["message"]]
@@ -243,3 +246,52 @@ def test_gunicorn_access_lines_are_json_with_the_clinic_and_no_query_string():
     assert line["clinic"] == "clinic_clinic_a"
     assert (line["method"], line["path"], line["status"]) == ("GET", environ["PATH_INFO"], 200)
     assert PATIENT not in out.getvalue()
+
+
+# --- processes -------------------------------------------------------------------------------
+
+
+def _compose_services(profile: str | None) -> dict:
+    import yaml
+
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    return {
+        name: spec
+        for name, spec in services.items()
+        if not spec.get("profiles") or (profile and profile in spec["profiles"])
+    }
+
+
+def _command(spec) -> str:
+    command = spec.get("command", "")
+    return command if isinstance(command, str) else " ".join(command)
+
+
+def test_compose_runs_each_process_separately_and_the_scale_profile_two_ml_workers():
+    plain, scale = _compose_services(None), _compose_services("scale")
+
+    def ml_workers(services):
+        return sorted(
+            name
+            for name, spec in services.items()
+            if "-Q ml" in _command(spec)
+            and spec["environment"].get("CAREWATCH_WORKER_QUEUES") == "ml"
+        )
+
+    assert len(ml_workers(plain)) == 1
+    assert len(ml_workers(scale)) == 2
+    assert "gunicorn" in _command(plain["web"])
+    assert "-Q default" in _command(plain["worker"])
+    assert plain["worker"]["environment"]["CAREWATCH_WORKER_QUEUES"] == "default"
+    assert " beat " in f" {_command(plain['beat'])} "
+    # only PostgreSQL keeps anything on disk: the app processes share no volume
+    assert [name for name, spec in scale.items() if spec.get("volumes")] == ["postgres"]
+
+
+def test_procfile_runs_web_default_worker_ml_worker_and_beat_separately():
+    lines = dict(
+        line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line
+    )
+    assert set(lines) == {"web", "worker-default", "worker-ml", "beat"}
+    assert "-Q default " in lines["worker-default"] and "QUEUES=default " in lines["worker-default"]
+    assert "-Q ml " in lines["worker-ml"] and "QUEUES=ml " in lines["worker-ml"]
