@@ -6,6 +6,7 @@ from accounts.models import User
 from clinics.models import Clinic
 from core.management.commands.seed_demo import CLINIC_PEOPLE, CLINICS, DEMO_PASSWORD, STAFF
 from feeds.models import Review
+from tests.fixtures.tenants import otp_verify_session
 
 
 def test_seed_demo_creates_everything_once_and_prints_logins(db, capsys):
@@ -38,6 +39,9 @@ def test_demo_logins_show_exactly_their_clinics(db):
         ).status_code
         == 302
     )
+    # agency staff pass the two-factor step before any page
+    assert owner.get("/")["Location"].startswith("/account/two-factor/setup/")
+    otp_verify_session(owner, User.objects.get(email="olivia.owner@brightside.example"))
     home = owner.get("/").content.decode()
     assert all(spec["name"] in home for spec in CLINICS)
     approver = Client()

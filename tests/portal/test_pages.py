@@ -195,3 +195,18 @@ def test_brand_css_is_the_clinics_agency_colour(clinic_c, login):
     css = login("beta_owner").get("/clinics/clinic-c/portal/brand.css")
     assert css["Content-Type"] == "text/css"
     assert css.content.decode().startswith(":root{--brand:#7a1fa2;--on-brand:#ffffff;")
+
+
+def test_portal_forms_need_the_csrf_token(waiting, world, clinic_a):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.users["a_approver"])
+    page = client.get(_url(clinic_a, "approvals/")).content.decode()
+    assert page.count('name="csrfmiddlewaretoken"') == 1 + 2 * len(waiting)  # sign-out + 2 each
+    response = client.post(
+        _url(clinic_a, "act/"), {"kind": "reply", "id": waiting[0].pk, "action": "approve"}
+    )
+    assert response.status_code == 403
+    with schema_context(clinic_a.schema_name):
+        assert ReplyDraft.objects.get(pk=waiting[0].pk).status == "pending_client"

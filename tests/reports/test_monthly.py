@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django_tenants.utils import schema_context
 
-from clinics.models import Clinic
 from responses.models import ApprovalStatus, ReplyDraft
 from scoring.models import ReviewScore
 from tests.responses.conftest import review_in
@@ -40,8 +39,9 @@ def _review(clinic, when, *, rating=None, label=None, score=None, reply_after=No
 @pytest.fixture
 def october(clinic_a):
     """Clinic A in New York time, with known items in September and October 2026."""
-    Clinic.objects.filter(pk=clinic_a.pk).update(timezone="America/New_York")
-    clinic_a.refresh_from_db()
+    before = clinic_a.timezone
+    clinic_a.timezone = "America/New_York"
+    clinic_a.save(update_fields=["timezone"])  # save(): the routing cache hears of it
     # October (EDT, UTC-4)
     _review(clinic_a, _at(1, 12), rating=5, label="positive", score=0.8,
             reply_after=timedelta(minutes=60))  # fmt: skip
@@ -60,7 +60,9 @@ def october(clinic_a):
     deleted = _review(clinic_a, _at(5, 12), rating=1, label="negative", score=-1)
     with schema_context(clinic_a.schema_name):
         type(deleted).objects.filter(pk=deleted.pk).update(is_deleted=True)
-    return clinic_a
+    yield clinic_a
+    clinic_a.timezone = before
+    clinic_a.save(update_fields=["timezone"])
 
 
 def test_the_report_counts_exactly_what_happened_in_the_clinics_month(october, api):
