@@ -93,6 +93,7 @@ def test_postgres_restart_during_ingestion_503_with_retry_after_then_recovers_no
             if stopped_at is None and now >= STOP_AT:
                 private_postgres.stop("fast")
                 stopped_at = time.monotonic() - t0
+                health_down = httpx.get(f"{web.base_url}/health/", timeout=10)
             if started_at is None and stopped_at is not None and now >= stopped_at + DOWN_FOR:
                 private_postgres.start()
                 started_at = time.monotonic() - t0
@@ -100,7 +101,11 @@ def test_postgres_restart_during_ingestion_503_with_retry_after_then_recovers_no
             time.sleep(max(0.0, t0 + (i + 1) / RATE - time.monotonic()))
     assert stopped_at is not None and started_at is not None
 
-    # then: while it was down, 503 with Retry-After and nothing else
+    # then: while it was down, /health/ said so, and the API answered 503 with Retry-After
+    assert health_down.status_code == 503 and health_down.headers["Retry-After"]
+    assert health_down.json()["checks"]["postgres"].startswith("error")
+    health_up = httpx.get(f"{web.base_url}/health/", timeout=10)
+    assert health_up.status_code == 200, health_up.text
     assert refusals, "no request reached the server while PostgreSQL was down"
     assert {r["status"] for r in refusals} == {503}, refusals[:5]
     assert all(r["retry_after"] for r in refusals)
