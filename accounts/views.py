@@ -153,15 +153,16 @@ class AccountView(LoginRequiredMixin, View):
     template_name = "accounts/account.html"
 
     def get(self, request):
+        from django_otp.plugins.otp_static.models import StaticDevice
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
         devices = list(devices_for_user(request.user, confirmed=True))
         return render(
             request,
             self.template_name,
             {
-                "totp_on": any(d.__class__.__name__ == "TOTPDevice" for d in devices),
-                "backup": next(
-                    (d for d in devices if d.__class__.__name__ == "StaticDevice"), None
-                ),
+                "totp_on": any(isinstance(d, TOTPDevice) for d in devices),
+                "backup": next((d for d in devices if isinstance(d, StaticDevice)), None),
                 "staff": user_is_agency_staff(request.user),
                 "idle_minutes": settings.SESSION_COOKIE_AGE // 60,
             },
