@@ -35,6 +35,7 @@ SHARED_APPS = [
     "django_otp.plugins.otp_static",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from this site (the CSP)
     "django_celery_beat",
     "core",
     "accounts",
@@ -208,6 +209,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # The enum hook is drf-spectacular's default; ours adds the examples recorded by
     # tests/api/test_examples.py (docs/api-examples.json).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.schema.examples_add",

@@ -2,11 +2,12 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from accounts.apis import TokenObtainApi
 from agency.views import brand_css
 from clinics.apis import AgencyApiKeyListApi, AgencyApiKeyRevokeApi, ClinicListApi
+from core.schema import ApiDocsRedocView, ApiDocsSwaggerView
 from core.views import HomeView, health
 from feeds.apis import WebhookReceiveApi
 from responses import urls as responses_urls
@@ -35,8 +36,8 @@ urlpatterns = [
     ),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_openapi"), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/docs/", ApiDocsSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", ApiDocsRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
     *responses_urls.public_patterns,
 ]

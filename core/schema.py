@@ -6,7 +6,9 @@ import json
 import logging
 from pathlib import Path
 
+from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
 logger = logging.getLogger(__name__)
 
@@ -114,3 +116,28 @@ def examples_add(result, generator, request, public):
                         answer["call"], answer["body"]
                     )
     return result
+
+
+# --- the docs pages ---------------------------------------------------------------------------
+
+
+class ApiDocsSwaggerView(SpectacularSwaggerSplitView):
+    """Swagger UI under the site's CSP: its files from this site (drf-spectacular-sidecar),
+    its start-up script as a separate file, no inline style."""
+
+    template_name = "api_docs/swagger_ui.html"
+
+
+class ApiDocsRedocView(SpectacularRedocView):
+    """Redoc from this site. Redoc injects its styles and runs its search in a blob: worker,
+    so this page's CSP allows both; scripts still come only from this site."""
+
+    template_name = "api_docs/redoc.html"
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        response["Content-Security-Policy"] = (
+            settings.CSP_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+            + "; worker-src 'self' blob:"
+        )
+        return response
