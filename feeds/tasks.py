@@ -1,8 +1,4 @@
 from celery import shared_task
-from django.db import connection
-from django_tenants.utils import schema_context
-
-from clinics.models import Clinic
 
 
 @shared_task(name="feeds.tasks.import_job_run")
@@ -39,16 +35,15 @@ def sources_poll_dispatch_task() -> int:
 @shared_task(name="feeds.tasks.imports_sweep")
 def imports_sweep_task() -> int:
     """Beat: queue CSV imports left behind (the broker was down, or a worker died mid-run)."""
+    from clinics.schemas import clinic_schemas_each
     from core.queueing import tasks_enqueue
     from feeds.services import import_jobs_stalled
 
     queued = 0
-    for schema in Clinic.objects.values_list("schema_name", flat=True).iterator():
-        with schema_context(schema):
-            stalled = import_jobs_stalled()
+    for schema in clinic_schemas_each():
+        stalled = import_jobs_stalled()
         if stalled:
             queued += tasks_enqueue(
                 import_job_run_task, [(pk,) for pk in stalled], schema_name=schema
             )
-    connection.set_schema_to_public()
     return queued
