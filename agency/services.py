@@ -241,9 +241,7 @@ def clinic_snapshot_refresh(*, clinic, now: datetime | None = None) -> ClinicSna
             clinic=clinic,
             defaults={**figures, "agency_id": clinic.agency_id, "refreshed_at": now},
         )
-        ClinicSnapshot.objects.filter(clinic=clinic, stale_since__lte=now).update(
-            stale_since=None
-        )
+        ClinicSnapshot.objects.filter(clinic=clinic, stale_since__lte=now).update(stale_since=None)
     return snapshot
 
 

@@ -31,7 +31,12 @@ def staff_nav(context) -> dict:
             return {"staff": False, "clinics": [], "pending": True}
     actor = getattr(request, "actor", None) or Actor(user=user, via_session=True)
     membership = agency_memberships_for_user(user).order_by("agency__name", "pk").first()
-    clinics = list(clinics_for_actor(actor).order_by("name").only("slug", "name", "agency"))
+    clinics = [
+        {"pk": pk, "slug": slug, "name": name}
+        for pk, slug, name in clinics_for_actor(actor)
+        .order_by("name")
+        .values_list("pk", "slug", "name")
+    ]
     current = getattr(request, "clinic", None)
     return {
         "staff": membership is not None,
