@@ -133,3 +133,17 @@ def incident_for_portal(incident_id: int) -> Incident | None:
         .filter(pk=incident_id)
         .first()
     )
+
+
+def portal_home_for(user) -> str | None:
+    """Where a clinic person lands after signing in: their clinic's portal when they belong to
+    exactly one clinic and to no agency (staff and people of several clinics get the list)."""
+    from accounts.selectors import user_is_agency_staff
+    from clinics.models import ClinicMembership
+
+    if user_is_agency_staff(user):
+        return None
+    slugs = list(
+        ClinicMembership.objects.filter(user=user).values_list("clinic__slug", flat=True)[:2]
+    )
+    return f"/clinics/{slugs[0]}/portal/" if len(slugs) == 1 else None

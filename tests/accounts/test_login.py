@@ -7,10 +7,12 @@ from accounts.models import PersonalToken, User
 from tests.fixtures.tenants import PASSWORD
 
 
-def test_login_with_email_is_case_insensitive_and_lands_on_the_clinic_list(world, db):
+def test_login_with_email_is_case_insensitive_and_lands_in_the_clinics_portal(world, db):
     client = Client()
     response = client.post("/login/", {"username": "A_APPROVER@clinics.test", "password": PASSWORD})
-    assert response.status_code == 302 and response["Location"] == "/"
+    # a person of one clinic lands in its portal; the clinic list shows only their clinic
+    assert response.status_code == 302 and response["Location"] == "/clinics/clinic-a/portal/"
+    assert client.get("/clinics/clinic-a/portal/").status_code == 200
     home = client.get("/").content.decode()
     assert "Clinic A" in home and "Clinic B" not in home
 

@@ -95,7 +95,8 @@ def test_clients_sign_in_with_a_password_only_and_the_harness_signs_staff_in(
     tenant = committed_tenant()
     client_page = new_page("phone")
     sign_in(client_page, browser_server, tenant.users["viewer"])
-    assert client_page.url == browser_server.url("/")
+    # a person of one clinic lands in its portal
+    assert client_page.url == browser_server.url(f"/clinics/{tenant.clinic.slug}/portal/")
     staff_page = new_page("desktop")
     sign_in(staff_page, browser_server, tenant.users["writer"], totp=tenant.devices["writer"])
     assert staff_page.url == browser_server.url("/")
@@ -141,7 +142,7 @@ def test_password_reset_end_to_end(browser_server, new_page, committed_tenant):
     page.goto(link)
     assert page.get_by_role("alert").inner_text().startswith("This link does not work")
     sign_in(page, browser_server, person, password="blue harbour lantern 7")
-    assert page.url == browser_server.url("/")
+    assert page.url == browser_server.url(f"/clinics/{tenant.clinic.slug}/portal/")
     assert page.console_errors == []
 
 
@@ -163,4 +164,4 @@ def test_five_wrong_passwords_lock_the_account(browser_server, new_page, committ
     # until the lock has passed
     User.objects.filter(pk=person.pk).update(locked_until=None)
     _fill_login(page, browser_server, person.email, tenant.password)
-    assert page.url == browser_server.url("/")
+    assert page.url == browser_server.url(f"/clinics/{tenant.clinic.slug}/portal/")
