@@ -14,6 +14,7 @@ from django_tenants.utils import schema_context
 
 from clinics.models import Clinic
 from feeds.models import Review
+from scoring.models import ScoringFailure
 from scoring.services import (
     MAX_ATTEMPTS,
     reviews_score_request,
@@ -96,7 +97,14 @@ def _detectors_queue(review_ids: list[int]) -> None:
 def _score_alone(scorer, review: Review) -> int:
     attempts = scoring_attempt_mark(review_ids=[review.pk])[review.pk]
     if attempts > MAX_ATTEMPTS:
-        scoring_park(review_id=review.pk, error=f"gave up after {MAX_ATTEMPTS} attempts")
+        # no recorded error: each attempt took the worker process down with it
+        last = (
+            ScoringFailure.objects.filter(review_id=review.pk)
+            .values_list("last_error", flat=True)
+            .first()
+            or "the worker process died while scoring it (killed, or crashed)"
+        )
+        scoring_park(review_id=review.pk, error=f"gave up after {MAX_ATTEMPTS} attempts: {last}")
         return 0
     try:
         result = scorer.score([review.text])[0]
