@@ -134,11 +134,12 @@ class PortalActView(PortalPage):
                 expected_status=request.POST.get("expected_status") or None,
                 expected_version=_int(request.POST.get("expected_version")),
             )
-            outcome = (
-                "Approved. It will be published shortly."
-                if action == "approve"
-                else "Sent back to the agency with your comment."
-            )
+            if action == "reject":
+                outcome = "Sent back to the agency with your comment."
+            elif kind == "reply":
+                outcome = "Approved. It will be published shortly."
+            else:
+                outcome = "Approved. The agency will publish and pin it."
         except DomainError as exc:
             error = _error_text(exc)
         if not htmx:

@@ -150,8 +150,9 @@ def test_statements_waiting_and_their_approval(world, clinic_a, login):
     response = client.post(
         _url(clinic_a, "act/"),
         {"kind": "statement", "id": statement.pk, "action": "approve"},
+        HTTP_HX_REQUEST="true",
     )
-    assert response["Location"] == _url(clinic_a, "statements/")
+    assert "Approved. The agency will publish and pin it." in response.content.decode()
     with schema_context(clinic_a.schema_name):
         statement.refresh_from_db()
         assert statement.status == "approved"
