@@ -904,7 +904,9 @@ def test_every_operation_has_a_recorded_example(world, login, api, public_hook_h
 
     # then each has its success answer, a request example when it takes a body, and an error
     # in the common shape where it validates input
-    assert sorted(operations - set(recorded)) == [], "operations the scenario never called"
+    assert sorted(operations - set(recorded)) == [], (
+        "operations the scenario never called: add a call to drive_every_operation"
+    )
     assert sorted(set(recorded) - operations) == [], "calls that match no documented operation"
     for name, operation in recorded.items():
         statuses = sorted(operation["responses"])
