@@ -43,11 +43,13 @@ def _review(tenant, *, text: str, rating: int = 2, hours_ago: float = 30):
     return review
 
 
-def _incident(tenant, review, *, title="Surge of negative reviews about waiting times"):
+def _incident(
+    tenant, review, *, title="Surge of negative reviews about waiting times", hours_ago=0.0
+):
     from crisis.models import EventKind, Incident
     from crisis.services.common import event_add
 
-    now = timezone.now()
+    now = timezone.now() - timedelta(hours=hours_ago)
     with tenant.schema():
         incident = Incident.objects.create(
             kind="surge",
@@ -159,12 +161,22 @@ def test_main_staff_pages_render_accessibly(browser_server, new_page, committed_
     from crisis.services import incident_status_set
 
     tenant = committed_tenant()
-    review = _review(tenant, text="Waited two hours, nobody told us anything.")
+    review = _review(tenant, text="Waited two hours, nobody told us anything.", hours_ago=2.5)
+    # a calm hour before, a surge of complaints during, a recovery after
+    for hours_ago, rating in [(4.6, 5), (4.2, 4), (3.8, 5), (2.9, 1), (2.7, 2), (2.4, 1),
+                              (2.2, 1), (2.0, 2), (1.8, 1), (1.5, 3), (1.2, 2), (0.9, 4),
+                              (0.6, 5), (0.4, 4), (0.2, 5)]:  # fmt: skip
+        _review(tenant, text=f"Review {hours_ago} h ago.", rating=rating, hours_ago=hours_ago)
     for i in range(3):
-        _review(tenant, text=f"Friendly nurse, quick visit ({i}).", rating=5, hours_ago=24 * i + 2)
-    incident = _incident(tenant, review)
+        _review(tenant, text=f"Friendly nurse, quick visit ({i}).", rating=5, hours_ago=24 * i + 6)
+    incident = _incident(tenant, review, hours_ago=3)
     with tenant.schema():
-        incident_status_set(incident_id=incident.pk, status="resolved", actor="Agency Owner")
+        incident_status_set(
+            incident_id=incident.pk,
+            status="resolved",
+            actor="Agency Owner",
+            now=timezone.now() - timedelta(hours=1),
+        )
     clinic_snapshot_refresh(clinic=tenant.clinic)
 
     page = new_page("desktop")
