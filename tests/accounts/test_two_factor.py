@@ -171,3 +171,14 @@ def test_the_session_ends_after_the_idle_timeout(settings, world, db):
     # ... and once it has passed, the session is gone: back to the login page
     Session.objects.filter(pk=session.pk).update(expire_date=timezone.now())
     assert client.get("/")["Location"].startswith("/login/")
+
+
+def test_unverified_staff_reach_only_health_brand_css_the_code_step_and_sign_out(login):
+    client = login("alpha_writer", otp=False)
+    assert client.get("/health/").status_code in (200, 503)  # not redirected
+    assert client.get("/brand/alpha.css").status_code == 200
+    assert client.get("/account/two-factor/verify/").status_code == 200
+    for path in ("/", "/account/", "/clinics/clinic-a/", "/clinics/clinic-a/portal/", "/admin/"):
+        assert client.get(path)["Location"].startswith("/account/two-factor/verify/"), path
+    assert client.post("/logout/")["Location"] == "/login/"
+    assert "_auth_user_id" not in client.session
