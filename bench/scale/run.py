@@ -160,6 +160,83 @@ for i in range(start, stop):
 print(json.dumps({"times": times}))
 """
 
+POPULATE = """
+import json, os, re, subprocess, sys
+from datetime import timedelta
+from django.db import connection, transaction
+from django.utils import timezone
+from django_tenants.utils import schema_context
+from agency.models import Agency
+from clinics.models import Clinic, Domain
+from clinics.schemas import TEMPLATE_SCHEMA
+from clinics.services import schema_name_for
+from feeds.models import Review, Source
+start, stop = int(sys.argv[1]), int(sys.argv[2])
+agency = Agency.objects.get(slug="bench")
+dump = subprocess.run(
+    ["pg_dump", "--schema-only", "--no-owner", "--no-privileges", "-n", TEMPLATE_SCHEMA,
+     os.environ["DATABASE_URL"]], check=True, capture_output=True, text=True).stdout
+ddl = "\\n".join(
+    line for line in dump.splitlines()
+    if line and not line.startswith(("--", "\\\\", "SET ", "SELECT pg_catalog.set_config")))
+with connection.cursor() as cursor:
+    cursor.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                   [TEMPLATE_SCHEMA])
+    tables = [row[0] for row in cursor.fetchall()]
+    filled = []
+    for table in tables:
+        cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{TEMPLATE_SCHEMA}"."{table}")')
+        if cursor.fetchone()[0]:
+            filled.append(table)
+now = timezone.now()
+for i in range(start, stop):
+    slug = f"bench-{i:04d}"
+    schema = schema_name_for(slug)
+    with transaction.atomic():
+        clinic = Clinic.objects.create(agency=agency, name=f"Bench {i}", slug=slug,
+                                       schema_name=schema)
+        with connection.cursor() as cursor:
+            cursor.execute(re.sub(r"\\bclinic_template\\b", schema, ddl))
+            for table in filled:
+                cursor.execute(
+                    f'INSERT INTO "{schema}"."{table}" SELECT * FROM "{TEMPLATE_SCHEMA}"."{table}"')
+        Domain.objects.create(domain=slug, tenant=clinic, is_primary=True)
+    with schema_context(schema):
+        source = Source.objects.create(kind="google", name="Google", settings={})
+        Review.objects.bulk_create([
+            Review(source=source, external_id=f"r{j}", rating=1 + j % 5,
+                   text="Waited an hour; the nurse was kind.",
+                   published_at=now - timedelta(hours=j))
+            for j in range(20)
+        ])
+print(json.dumps({"made": stop - start}))
+"""
+
+
+def populate(env: dict, start: int, stop: int, procs: int) -> float:
+    """Clinics start..stop-1, untimed and in parallel, by replaying the template's DDL (what
+    clone_schema does, without its lock that serialises concurrent clones)."""
+    started = time.perf_counter()
+    step = -(-(stop - start) // procs)
+    ranges = [(a, min(a + step, stop)) for a in range(start, stop, step)]
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", "import django; django.setup()\n" + POPULATE, str(a), str(b)],
+            cwd=ROOT,
+            env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        for a, b in ranges
+    ]
+    for child in children:
+        _, err = child.communicate()
+        if child.returncode:
+            raise RuntimeError(err[-3000:])
+    return time.perf_counter() - started
+
+
 DISPATCH = """
 import json, time
 from django.db import connection
@@ -316,6 +393,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,1000")
     parser.add_argument("--standard-up-to", type=int, default=100,
                         help="also time django-tenants' standard executor up to this size")  # fmt: skip
+    parser.add_argument("--timed", type=int, default=100,
+                        help="clinics per size whose creation is timed (a spare ready)")  # fmt: skip
+    parser.add_argument("--procs", type=int, default=3, help="processes for the bulk part")
     parser.add_argument("--cloned", type=int, default=10,
                         help="clinics per size created by cloning (no spare ready)")  # fmt: skip
     parser.add_argument("--run-faults", action="store_true")
@@ -341,12 +421,21 @@ def main() -> None:
         manage(env, "migrate_all")
         for size in sizes:
             print(f"... {size} clinics", flush=True)
-            # most clinics as users get them (a spare ready), the last CLONED ones by cloning
+            # the first ones in bulk (untimed), then TIMED as users get them (a spare ready),
+            # the last CLONED ones by cloning
             cloned = min(opts.cloned, size - have)
-            times = django(env, CREATE, str(have), str(size - cloned), "spare")["times"]
+            bulk_to = max(have, size - opts.timed - cloned)
+            bulk = max(0, bulk_to - have)
+            populated_s = populate(env, have, bulk_to, opts.procs) if bulk else 0
+            times = django(env, CREATE, str(bulk_to), str(size - cloned), "spare")["times"]
             clone_times = django(env, CREATE, str(size - cloned), str(size), "clone")["times"]
             have = size
-            row: dict = {"clinics": size, "created_now": len(times) + len(clone_times)}
+            row: dict = {
+                "clinics": size,
+                "created_timed": len(times) + len(clone_times),
+                "created_in_bulk": bulk,
+                "bulk_s": round(populated_s, 1),
+            }
             if times:
                 row |= {
                     "create_p50_s": round(statistics.median(times), 3),
