@@ -212,6 +212,16 @@ def test_main_staff_pages_render_accessibly(browser_server, new_page, committed_
             failures[name] = problems
     assert failures == {}
 
+    # the inbox's bulk form: select every review of the page at once, mark them
+    page.goto(browser_server.url(f"/clinics/{slug}/inbox/"))
+    page.get_by_label("Select all on this page").check()
+    boxes = page.locator('input[name="review"]')
+    assert boxes.count() == 19 and all(b.is_checked() for b in boxes.all())
+    page.get_by_label("Mark selected as").select_option("ignored")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_load_state()
+    assert "19 marked ignored" in page.locator("main").inner_text()
+
     # the clinic switcher and breadcrumbs work by keyboard
     page.goto(browser_server.url("/agency/"))
     page.get_by_label("Clinic", exact=True).select_option(slug)
