@@ -53,3 +53,10 @@ def test_editor_has_the_live_guard_markup(login, clinic_a, rows):
     ).content.decode()
     assert '<mark class="block">reviewed your chart</mark>' in checked  # in the mirror
     assert "The guard blocks this text: 1 finding." in checked
+
+
+def test_the_brand_leads_staff_to_the_dashboard_and_clients_home(login):
+    staff = login("alpha_analyst").get("/clinics/clinic-a/inbox/").content.decode()
+    assert '<a class="brand" href="/agency/">' in staff
+    client = login("a_viewer").get("/clinics/clinic-a/").content.decode()
+    assert '<a class="brand" href="/">' in client and 'href="/agency/"' not in client
