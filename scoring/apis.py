@@ -45,7 +45,7 @@ class ScorePagination(CursorPagination):
 _EXAMPLE = {
     "id": 9120,
     "review_id": 311,
-    "model": "carewatch-sentiment-1.0.0+56c14ba5",
+    "model": "carewatch-sentiment-1.1.0+dcf53ded",
     "label": "negative",
     "score": -0.93,
     "confidence": 0.95,
