@@ -392,8 +392,8 @@ def heldout_by_budget(data_dir: Path, out_dir: Path, version: str) -> list[dict]
 
 
 def measure_speed(data_dir: Path, out_dir: Path) -> dict:
-    """Full-pipeline scoring speed (sentiment + topics + flags), one thread, batches of 32
-    sorted by length, on the held-out texts. Noisy on a shared machine: the load average is
+    """Full-pipeline scoring speed (sentiment + topics + flags), one thread, texts sorted by
+    length in length batches of at most 8, on the held-out texts. Noisy on a shared machine: the load average is
     recorded with it; bench/sentiment/raw.py is the benchmark."""
     from scoring.ml.engine import ScorerConfig, load_scorer
 
@@ -586,8 +586,9 @@ def train_all(
         "joined fields, NHS empty / 'Did not answer' / question-dependent short answers dropped, "
         "Trust B zeros and invalid criticality dropped, NHS 80/20 split by SHA-256 of the text",
         "inference": "encoder_int8.onnx with ONNX Runtime (1 thread), tokenizer.json with the "
-        "tokenizers library, head.npz with numpy; texts sorted by length, batches of 32, "
-        "padded per batch, head + tail truncation to inference_tokens",
+        "tokenizers library, head.npz with numpy; texts sorted by length, "
+        "length batches of at most 8 (padding <= 15 %), padded per batch, head + tail truncation "
+        "to inference_tokens",
         "inference_tokens": {
             **inference_tokens,
             "rule": f"of the budgets {[list(b) for b in BUDGETS]} (max, tail), the smallest whose "
