@@ -12,10 +12,8 @@ from scoring.ml.engine import ARTIFACTS, ScorerConfig, load_scorer
 def test_head_tail_keeps_cls_head_tail_and_sep():
     ids = [101, *range(1, 201), 102]  # [CLS] 1..200 [SEP]
     cut = head_tail(ids, 10, 3)
-    assert cut == [101, 1, 2, 3, 4, 5, 6, 198, 199, 200, 102][:6] + [198, 199, 200, 102]
-    assert cut[0] == 101 and cut[-1] == 102
-    assert cut[1:6] == [1, 2, 3, 4, 5]  # 10 - 3 - 2 = 5 head tokens
-    assert cut[6:9] == [198, 199, 200]  # the last 3
+    # [CLS], 10 - 3 - 2 = 5 head tokens, the last 3, [SEP]
+    assert cut == [101, 1, 2, 3, 4, 5, 198, 199, 200, 102]
 
 
 def test_head_tail_without_tail_is_plain_truncation_and_short_texts_are_untouched():
