@@ -1,9 +1,12 @@
-"""Clinic schemas: a migrated template schema that new clinics are cloned from.
+"""Clinic schemas: a migrated template schema that new clinics are copied from, spare copies
+kept ready, the migration executor that skips up-to-date clinics, and the walk over every
+clinic.
 
-Cloning the template (tables, indexes, sequences and its `django_migrations` rows) takes a
-fraction of a second, where running every migration would take seconds. The template is
-rebuilt by `template_schema_ensure()` whenever migrations exist on disk that it has not
-applied, so a clone is never behind the code.
+Cloning the template (tables, indexes, sequences and its `django_migrations` rows) is much
+faster than running every migration, but still takes seconds once there are a thousand
+clinics; a new clinic therefore takes a spare copy made earlier. The template is rebuilt by
+`template_schema_ensure()` whenever migrations exist on disk that it has not applied, so a
+copy is never behind the code.
 """
 
 from __future__ import annotations
@@ -91,8 +94,8 @@ def template_schema_ensure(*, verbosity: int = 0) -> bool:
 
 def schema_clone_from_template(schema_name: str) -> None:
     """Create `schema_name` as a copy of the template, in the caller's transaction: a ready
-    spare copy renamed (milliseconds) when one is current, else a fresh clone (~0.3 s on a
-    quiet server, over a second on a busy one). Either way the spares are topped up after
+    spare copy renamed (milliseconds) when one is current, else a fresh clone (seconds at a
+    thousand clinics: bench/scale). Either way the spares are topped up after
     commit."""
     if not _spare_take(schema_name):
         with connection.cursor() as cursor:
