@@ -12,6 +12,7 @@ copy is never behind the code.
 from __future__ import annotations
 
 import secrets
+import sys
 from collections.abc import Iterator
 from functools import cache
 
@@ -205,6 +206,11 @@ class ClinicMigrationExecutor(MigrationExecutor):
             tenants.remove(self.PUBLIC_SCHEMA_NAME)
         behind = schemas_behind(tenants) if _can_skip_current(self.options) else tenants
         type(self).last_run = {"schemas": len(tenants), "migrated": len(behind)}
+        if tenants and int(self.options.get("verbosity", 1)) >= 1:
+            sys.stdout.write(
+                f"[clinics] {len(tenants) - len(behind)} clinic schema(s) up to date, "
+                f"{len(behind)} to migrate\n"
+            )
         parallel = (
             len(behind) > 1
             and getattr(settings, "TENANT_MULTIPROCESSING_MAX_PROCESSES", 1) > 1
