@@ -1,6 +1,7 @@
 """gunicorn settings: `gunicorn config.wsgi -c config/gunicorn.py`."""
 
 import json
+import logging
 import multiprocessing
 import os
 import re
@@ -28,10 +29,28 @@ def post_worker_init(worker):
 _CLINIC_PATH = re.compile(r"^/clinics/([a-z0-9-]+)/")
 
 
+class _JsonLines(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps(
+            {
+                "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+                "level": record.levelname,
+                "logger": record.name,
+                "clinic": "public",
+                "message": record.getMessage(),
+            }
+        )
+
+
 class JsonAccessLogger(Logger):
-    """Access lines as JSON, like the application's (core.logging): the clinic (its schema,
-    from the path), method, path without the query string (search terms stay out of logs),
-    status and duration. No referrer, no user agent."""
+    """gunicorn's own lines as JSON, like the application's (core.logging). Access lines: the
+    clinic (its schema, from the path), method, path without the query string (search terms
+    stay out of logs), status and duration; no referrer, no user agent."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for handler in self.error_log.handlers:
+            handler.setFormatter(_JsonLines())
 
     def access(self, resp, req, environ, request_time):
         if not self.cfg.accesslog:

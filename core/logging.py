@@ -37,7 +37,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         for key, value in record.__dict__.items():
-            if key not in _STANDARD and not key.startswith("_"):
+            if key == "request":  # its repr has the query string: search terms stay out
+                body["request"] = f"{getattr(value, 'method', '')} {getattr(value, 'path', '')}"
+            elif key not in _STANDARD and not key.startswith("_"):
                 body[key] = (
                     value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
                 )

@@ -295,3 +295,21 @@ def test_procfile_runs_web_default_worker_ml_worker_and_beat_separately():
     assert set(lines) == {"web", "worker-default", "worker-ml", "beat"}
     assert "-Q default " in lines["worker-default"] and "QUEUES=default " in lines["worker-default"]
     assert "-Q ml " in lines["worker-ml"] and "QUEUES=ml " in lines["worker-ml"]
+
+
+def test_a_logged_request_shows_method_and_path_but_not_its_query_string():
+    import logging
+
+    from django.test import RequestFactory
+
+    from core.logging import ClinicFilter, JsonFormatter
+
+    request = RequestFactory().get("/clinics/clinic-a/api/v1/reviews/", {"q": PATIENT})
+    record = logging.makeLogRecord(
+        {"name": "django.request", "msg": "Not Found: %s", "args": (request.path,),
+         "levelname": "WARNING", "request": request, "status_code": 404}
+    )  # fmt: skip
+    ClinicFilter().filter(record)
+    line = json.loads(JsonFormatter().format(record))
+    assert line["request"] == "GET /clinics/clinic-a/api/v1/reviews/"
+    assert PATIENT not in json.dumps(line)
