@@ -9,10 +9,7 @@ import logging
 
 from celery import shared_task
 from celery.signals import worker_process_init
-from django.db import connection
-from django_tenants.utils import schema_context
 
-from clinics.models import Clinic
 from feeds.models import Review
 from scoring.models import ScoringFailure
 from scoring.services import (
@@ -128,16 +125,16 @@ def scoring_sweep_task(min_age_seconds: int = 60) -> int:
 
     version = current_model_version()
     cutoff = timezone.now() - timedelta(seconds=min_age_seconds)
+    from clinics.schemas import clinic_schemas_each
+
     queued = 0
-    for schema in Clinic.objects.values_list("schema_name", flat=True).iterator():
-        with schema_context(schema):
-            ids = list(
-                Review.objects.filter(is_deleted=False, updated_at__lt=cutoff)
-                .exclude(scores__model_version=version)
-                .exclude(scoring_failure__parked_at__isnull=False)
-                .values_list("pk", flat=True)[:20_000]
-            )
+    for schema in clinic_schemas_each():
+        ids = list(
+            Review.objects.filter(is_deleted=False, updated_at__lt=cutoff)
+            .exclude(scores__model_version=version)
+            .exclude(scoring_failure__parked_at__isnull=False)
+            .values_list("pk", flat=True)[:20_000]
+        )
         if ids:
             queued += reviews_score_request(review_ids=ids, schema_name=schema)
-    connection.set_schema_to_public()
     return queued
