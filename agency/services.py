@@ -306,3 +306,38 @@ def clinic_snapshots_due(*, now: datetime | None = None, limit: int = 500) -> li
         .order_by(F("snapshot__refreshed_at").asc(nulls_first=True))
         .values_list("pk", flat=True)[:limit]
     )
+
+
+# --- Inviting people added without a password ------------------------------------------------
+
+
+def user_invite_send(*, user, place: str, invited_by: str) -> bool:
+    """E-mail a person who has no password yet a link to choose one (the password-reset
+    confirmation page: it works once, for PASSWORD_RESET_TIMEOUT). "Forgot your password?"
+    cannot help them, since Django's reset form skips accounts without a usable password.
+    Returns False (and logs) when the mail could not be sent; the caller says so."""
+    from django.conf import settings
+    from django.contrib.auth.tokens import default_token_generator
+    from django.core.mail import send_mail
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    if user.has_usable_password():
+        return False
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    link = f"{settings.PUBLIC_BASE_URL}/password-reset/{uid}/{default_token_generator.make_token(user)}/"
+    try:
+        send_mail(
+            subject=f"You have been added to {place} on Carewatch",
+            message=(
+                f"Hello {user.full_name or user.email},\n\n{invited_by} added you to {place} on "
+                f"Carewatch. Choose your password here (the link works once):\n\n{link}\n\n"
+                "If you did not expect this, you can ignore this message.\n"
+            ),
+            from_email=None,
+            recipient_list=[user.email],
+        )
+    except Exception:  # noqa: BLE001 - reported to the person who added them
+        logger.warning("invite mail to user %s failed", user.pk, exc_info=True)
+        return False
+    return True

@@ -29,6 +29,7 @@ from agency.services import (
     agency_member_remove,
     agency_member_role_set,
     clinic_snapshot_refresh,
+    user_invite_send,
 )
 from clinics.access import Actor
 from clinics.models import Clinic
@@ -47,6 +48,31 @@ def brand_css(request, slug: str):
     if agency is None:
         raise Http404("Not found.")
     return HttpResponse(f":root{{--brand:{agency.primary_colour}}}\n", content_type="text/css")
+
+
+def invite_and_say(request, user, place: str) -> None:
+    """After adding someone: e-mail a password link to a person without a password."""
+    if user.has_usable_password():
+        messages.success(request, f"{user.email} added.")
+    elif user_invite_send(user=user, place=place, invited_by=request.user.full_name or "Someone"):
+        messages.success(
+            request, f"{user.email} added; an e-mail invites them to choose a password."
+        )
+    else:
+        messages.warning(
+            request,
+            f"{user.email} added, but the invitation e-mail could not be sent: use "
+            "“Send the invitation again” in the list.",
+        )
+
+
+def invite_again(request, user, place: str) -> None:
+    if user.has_usable_password():
+        messages.error(request, f"{user.email} has already chosen a password.")
+    elif user_invite_send(user=user, place=place, invited_by=request.user.full_name or "Someone"):
+        messages.success(request, f"Invitation sent again to {user.email}.")
+    else:
+        messages.error(request, f"The invitation to {user.email} could not be sent; try later.")
 
 
 class StaffView(LoginRequiredMixin, TemplateResponseMixin, View):
@@ -194,13 +220,13 @@ class SettingsPeopleView(StaffView):
                     if existing is not None:
                         form.add_error("email", "Already on the staff: change the role below.")
                         return self._render(form, status=400)
-                    agency_member_add(agency=self.agency, **form.cleaned_data)
+                    membership = agency_member_add(agency=self.agency, **form.cleaned_data)
                 except PermissionDenied:
                     form.add_error("role", "Only an owner adds another owner.")
                 except DomainError as exc:
                     apply_domain_errors(form, exc)
                 else:
-                    messages.success(request, f"{form.cleaned_data['email']} added.")
+                    invite_and_say(request, membership.user, self.agency.name)
                     return HttpResponseRedirect(request.path)
             return self._render(form, status=400)
         membership = AgencyMembership.objects.filter(
@@ -217,6 +243,8 @@ class SettingsPeopleView(StaffView):
             elif action == "remove":
                 agency_member_remove(membership=membership, acting_role=self.role)
                 messages.success(request, f"{membership.user.email} removed from the staff.")
+            elif action == "invite":
+                invite_again(request, membership.user, self.agency.name)
             else:
                 return self._render(StaffAddForm(), 400, {"form": "Unknown action."})
         except DomainError as exc:

@@ -96,33 +96,44 @@ class ClinicPeopleView(SettingsView):
             .order_by("user__full_name", "user__email")
         )
 
+    def _membership(self, raw: str) -> ClinicMembership:
+        membership = (
+            ClinicMembership.objects.filter(clinic=self.clinic, pk=raw)
+            .select_related("user")
+            .first()
+            if raw.isdigit()
+            else None
+        )
+        if membership is None:
+            raise Http404("No such person.")
+        return membership
+
     def get(self, request, *args, **kwargs):
         return self.render(form=ClinicPersonForm(), people=self._people(), crisis=CrisisRole)
 
     def post(self, request, *args, **kwargs):
         self.staff_only()
         if request.POST.get("action") == "remove":
-            raw = request.POST.get("membership", "")
-            membership = (
-                ClinicMembership.objects.filter(clinic=self.clinic, pk=raw)
-                .select_related("user")
-                .first()
-                if raw.isdigit()
-                else None
-            )
-            if membership is None:
-                raise Http404("No such person.")
+            membership = self._membership(request.POST.get("membership", ""))
             clinic_member_remove(membership=membership)
             messages.success(request, f"{membership.user.email} removed from {self.clinic.name}.")
+            return HttpResponseRedirect(request.path)
+        if request.POST.get("action") == "invite":
+            from agency.views import invite_again
+
+            membership = self._membership(request.POST.get("membership", ""))
+            invite_again(request, membership.user, self.clinic.name)
             return HttpResponseRedirect(request.path)
         form = ClinicPersonForm(request.POST)
         if form.is_valid():
             try:
-                clinic_member_add(clinic=self.clinic, **form.cleaned_data)
+                membership = clinic_member_add(clinic=self.clinic, **form.cleaned_data)
             except DomainError as exc:
                 apply_domain_errors(form, exc)
             else:
-                messages.success(request, f"{form.cleaned_data['email']} saved.")
+                from agency.views import invite_and_say
+
+                invite_and_say(request, membership.user, self.clinic.name)
                 return HttpResponseRedirect(request.path)
         return self.render(400, form=form, people=self._people(), crisis=CrisisRole)
 
