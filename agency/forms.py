@@ -39,7 +39,7 @@ class ClinicEditForm(forms.Form):
 class StaffAddForm(forms.Form):
     email = forms.EmailField(label="E-mail")
     full_name = forms.CharField(label="Full name", max_length=200)
-    role = forms.ChoiceField(label="Role", choices=AgencyRole.choices)
+    role = forms.ChoiceField(label="Role", choices=AgencyRole.choices, initial=AgencyRole.WRITER)
 
 
 class StaffRoleForm(forms.Form):
