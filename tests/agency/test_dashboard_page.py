@@ -136,3 +136,9 @@ def test_half_signed_in_staff_see_no_navigation(login):
     html = response.content.decode()
     assert 'aria-label="Main"' not in html and 'aria-label="Breadcrumb"' not in html
     assert 'aria-label="Main"' in login("alpha_owner").get("/agency/").content.decode()
+
+
+def test_sort_picker_mirrors_the_column_sort(login, snapshots):
+    html = login("alpha_owner").get("/agency/", {"sort": "-sla"}).content.decode()
+    assert '<option value="-sla" selected>SLA breaches, descending</option>' in html
+    assert html.count(" selected>") == 1  # and no clinic is current in the switcher
