@@ -280,7 +280,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crisis.tasks.escalations_check",
         "schedule": 60.0,
     },
-    "refresh-dashboard-snapshots": {"task": "agency.tasks.clinic_snapshots_sweep", "schedule": 30.0},
+    "refresh-dashboard-snapshots": {
+        "task": "agency.tasks.clinic_snapshots_sweep",
+        "schedule": 30.0,
+    },
 }
 # The scoring model: "default" (the shipped MiniLM + head, ONNX int8) or a local folder / a
 # Hugging Face model id of a sequence-classification model (must be available offline).

@@ -61,9 +61,7 @@ urlpatterns = [
     path("settings/people/", ClinicPeopleView.as_view(), name="clinic-settings-people"),
     path("settings/api-keys/", ClinicApiKeysView.as_view(), name="clinic-settings-api-keys"),
     path("settings/templates/", ClinicTemplatesView.as_view(), name="clinic-settings-templates"),
-    path(
-        "settings/thresholds/", ClinicThresholdsView.as_view(), name="clinic-settings-thresholds"
-    ),
+    path("settings/thresholds/", ClinicThresholdsView.as_view(), name="clinic-settings-thresholds"),
     *crisis_urls.page_patterns,
     *webhooks_urls.page_patterns,
     *responses_urls.page_patterns,

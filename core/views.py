@@ -75,7 +75,9 @@ def health(request):
         depths = {name: client.llen(name) for name in QUEUES}
         checks["redis"] = "ok"
         checks["queues"] = depths
-        behind = sorted(name for name, depth in depths.items() if depth > settings.HEALTH_QUEUE_WARN)
+        behind = sorted(
+            name for name, depth in depths.items() if depth > settings.HEALTH_QUEUE_WARN
+        )
         checks["queues_behind"] = behind
         degraded = bool(behind)
     except Exception as exc:  # noqa: BLE001
