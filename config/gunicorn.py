@@ -1,5 +1,6 @@
 """gunicorn settings: `gunicorn config.wsgi -c config/gunicorn.py`."""
 
+import gc
 import json
 import logging
 import multiprocessing
@@ -19,11 +20,33 @@ max_requests = 2000  # recycle workers now and then: bounded memory and catalogu
 max_requests_jitter = 200
 
 
-def post_worker_init(worker):
-    """Build the reply guard once per web worker, after the fork, before the first request."""
+# Workers fork from a master that has imported the project and built the reply guard (spaCy +
+# Presidio: seconds of CPU). A worker that max_requests recycles is serving again at once,
+# instead of leaving its connections waiting while it rebuilds the guard on a busy machine, and
+# the guard's memory is shared between workers. (A code change needs a restart, not a HUP.)
+preload_app = True
+
+
+def when_ready(server):
+    """In the master, before the first fork: build the guard and import every view and the
+    Redis client, so that a new worker's first request takes milliseconds, not the ~0.4 s of
+    imports; hand no connection down; freeze the heap."""
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.db import connections
+    from django.urls import get_resolver
+
     from responses.guard import warm_up
 
     warm_up()
+    for urlconf in (settings.ROOT_URLCONF, settings.PUBLIC_SCHEMA_URLCONF):
+        get_resolver(urlconf).url_patterns  # noqa: B018 - imports the URLconf and its views
+    cache._cache  # noqa: B018 - imports redis (connects only when used)
+    connections.close_all()
+    # What is loaded now lives as long as the process: take it out of the garbage collector's
+    # sight, or each full collection in a worker walks it again (~110 ms, stalling a request).
+    gc.collect()
+    gc.freeze()
 
 
 _CLINIC_PATH = re.compile(r"^/clinics/([a-z0-9-]+)/")

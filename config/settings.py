@@ -79,7 +79,7 @@ CLINIC_SPARE_SCHEMAS = 0 if "pytest" in sys.modules else ENV.clinic_spare_schema
 DATABASES = {
     "default": {
         **dj_database_url.parse(ENV.database_url),
-        "ENGINE": "django_tenants.postgresql_backend",
+        "ENGINE": "core.db_backend",  # django-tenants, lighter per request
         # Finite lifetime: a backend's catalogue cache grows with every schema it touches.
         "CONN_MAX_AGE": ENV.conn_max_age,
         "CONN_HEALTH_CHECKS": True,

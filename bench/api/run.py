@@ -2,10 +2,11 @@
 reviews in one clinic and 20 concurrent closed-loop clients on loopback (keep-alive connections,
 spread over 4 client processes; gunicorn with config/gunicorn.py, 4 workers x 2 threads).
 
-Uses the database left by bench/ingest/run.py (carewatch_bench_ingest: one clinic with
->= 100,000 reviews); run that first. Prints a table, writes bench/api/results.json.
+Own database (carewatch_bench_api, built on first run or with --rebuild): one clinic with
+100,000 reviews over ~70 days from two sources, every review scored (label, topics, flags) as
+the ml worker leaves them. Prints a table, writes bench/api/results.json.
 
-    .venv/bin/python bench/api/run.py [--seconds 20] [--clients 20]
+    .venv/bin/python bench/api/run.py [--seconds 20] [--clients 20] [--rebuild]
 """
 
 from __future__ import annotations
@@ -25,14 +26,65 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import psycopg
+import redis
+
 ROOT = Path(__file__).resolve().parents[2]
-DB = "carewatch_bench_ingest"
+DB = "carewatch_bench_api"
 BASE = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 ENV = {**os.environ, "DATABASE_URL": f"{BASE}/{DB}", "REDIS_URL": "redis://127.0.0.1:6379/14",
        "CACHE_URL": "redis://127.0.0.1:6379/14", "LOG_LEVEL": "WARNING", "DEBUG": "false",
        "ALLOWED_HOSTS": "127.0.0.1", "API_RATE_LIMIT": "100000/min",
        "DJANGO_SETTINGS_MODULE": "config.settings"}  # fmt: skip
 PORT = 8766
+
+SETUP = """
+import random, sys
+import django
+django.setup()
+from datetime import UTC, datetime, timedelta
+from django.db import connection
+from django_tenants.utils import schema_context
+from agency.services import agency_create
+from clinics.services import clinic_create
+from feeds.services import ItemIn, reviews_upsert, source_create
+sys.path.insert(0, "bench/ingest")
+from run import text
+agency = agency_create(name="Bench", slug="bench", support_email="b@example.com")
+clinic = clinic_create(agency=agency, name="Bench", slug="bench-clinic")
+rng = random.Random(1)
+total = int(sys.argv[1])
+start = datetime(2026, 1, 1, tzinfo=UTC)
+with schema_context(clinic.schema_name):
+    sources = [source_create(kind="google", name="Google"), source_create(kind="facebook", name="Facebook")]
+    for first in range(0, total, 5000):
+        batches = {s.pk: [] for s in sources}
+        for n in range(first, min(first + 5000, total)):
+            source = sources[0] if n % 4 else sources[1]
+            batches[source.pk].append(ItemIn(
+                external_id=f"r-{n}", author_name=f"User {n % 997}", rating=rng.randint(1, 5),
+                text=text(rng), published_at=start + timedelta(minutes=n), likes=rng.randint(0, 9)))
+        for source in sources:
+            reviews_upsert(source=source, items=batches[source.pk])
+    with connection.cursor() as cursor:
+        # Every review scored, as the ml worker leaves them (label from the rating, a topic and
+        # sometimes a risk flag), so that the list pays for its score lookup as in production.
+        cursor.execute(\"\"\"
+            INSERT INTO scoring_reviewscore
+                (review_id, model_version, label, score, confidence, topics, flags, created_at)
+            SELECT id, 'sentiment-1.1.0',
+                   CASE WHEN rating <= 2 THEN 'negative' WHEN rating = 3 THEN 'neutral' ELSE 'positive' END,
+                   (rating - 3) / 2.0 * 0.9, 0.9,
+                   CASE WHEN id % 3 = 0 THEN '[{"name": "wait_time", "triggers": ["wait"]}]'::jsonb
+                        WHEN id % 3 = 1 THEN '[{"name": "billing", "triggers": ["billing", "insurance"]}]'::jsonb
+                        ELSE '[]'::jsonb END,
+                   CASE WHEN id % 50 = 0 THEN '[{"name": "legal_threat", "evidence": ["lawyer"], "probability": 0.81}]'::jsonb
+                        ELSE '[]'::jsonb END,
+                   published_at + interval '2 minutes'
+            FROM feeds_review\"\"\")
+from core.maintenance import stale_tables_analyze
+stale_tables_analyze()  # what the beat task does every 5 minutes
+"""
 
 KEY = """
 import django
@@ -89,6 +141,54 @@ def _client_process(port, secret, paths, seconds, threads, seed, out) -> None:
     out.put((timings, errors[0]))
 
 
+def _walk_cursors(secret: str, base: str, *, pages: int) -> list[str]:
+    """The `next` links of the first `pages` pages: requests for pages deep in the history."""
+    links, url = [], f"http://127.0.0.1:{PORT}{base}"
+    for _ in range(pages):
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {secret}"})
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+            url = json.load(response)["next"]
+        links.append(url.removeprefix(f"http://127.0.0.1:{PORT}"))
+    return links
+
+
+def _measure(secret: str, paths: list[str], seconds: float, args) -> tuple[list[float], int]:
+    """`args.clients` closed-loop clients in `args.client_processes` processes, each picking a
+    random path of `paths` for every request, for `seconds`: every latency (ms), and errors."""
+    per_process = [args.clients // args.client_processes + (1 if i < args.clients % args.client_processes else 0)
+                   for i in range(args.client_processes)]  # fmt: skip
+    queue = multiprocessing.Queue()
+    procs = [multiprocessing.Process(target=_client_process, args=(PORT, secret, paths, seconds, n, seed, queue))
+             for seed, n in enumerate(per_process) if n]  # fmt: skip
+    for proc in procs:
+        proc.start()
+    timings: list[float] = []
+    errors = 0
+    for _ in procs:
+        got, errs = queue.get()
+        timings += got
+        errors += errs
+    for proc in procs:
+        proc.join()
+    return timings, errors
+
+
+def _ensure_database(reviews: int, *, rebuild: bool) -> None:
+    with psycopg.connect(f"{BASE}/postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB]).fetchone()
+        if exists and not rebuild:
+            return
+        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DB}")
+    redis.Redis.from_url(ENV["REDIS_URL"]).flushdb()
+    t = time.monotonic()
+    print(f"building {DB}: {reviews:,} scored reviews ...", flush=True)
+    subprocess.run([sys.executable, "manage.py", "migrate_all"], cwd=ROOT, env=ENV, check=True,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+    subprocess.run([sys.executable, "-c", SETUP, str(reviews)], cwd=ROOT, env=ENV, check=True)
+    print(f"built in {time.monotonic() - t:.0f} s", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=20)
@@ -96,7 +196,13 @@ def main() -> None:
     parser.add_argument("--client-processes", type=int, default=4)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
+    parser.add_argument("--warmup", type=float, default=5, help="seconds of unmeasured load first")
+    parser.add_argument("--reviews", type=int, default=100_000)
+    parser.add_argument(
+        "--rebuild", action="store_true", help="drop and rebuild the bench database"
+    )
     args = parser.parse_args()
+    _ensure_database(args.reviews, rebuild=args.rebuild)
     out = subprocess.run([sys.executable, "-c", KEY], cwd=ROOT, env=ENV, check=True, capture_output=True,
                          text=True).stdout.strip().splitlines()  # fmt: skip
     secret, total, ids = out[-3], int(out[-2]), [int(i) for i in out[-1].split(",")]
@@ -109,11 +215,12 @@ def main() -> None:
     base = "/clinics/bench-clinic/api/v1/reviews/"
     cases = {
         "list (newest, page 1)": [base],
-        "list (rating=1, page 3)": [base + "?rating=1&page=3"],
+        "list (rating=1)": [base + "?rating=1"],
         "list (source + date range)": [
             base + "?source=google&published_from=2026-01-20T00:00:00Z"
             "&published_to=2026-02-10T00:00:00Z"
         ],
+        "list (deep pages, cursors)": [],  # filled below: 200 `next` links walked from page 1
         "detail": [f"{base}{i}/" for i in ids],
     }
     try:
@@ -125,25 +232,13 @@ def main() -> None:
                 break  # it answers (degraded is fine here)
             except OSError:
                 time.sleep(0.2)
+        cases["list (deep pages, cursors)"] = _walk_cursors(secret, base, pages=200)
+        # Warm-up, not measured: every worker has finished starting and served each case.
+        _measure(secret, [p for paths in cases.values() for p in paths], args.warmup, args)
         load = os.getloadavg()[0]
         rows = []
-        per_process = [args.clients // args.client_processes + (1 if i < args.clients % args.client_processes else 0)
-                       for i in range(args.client_processes)]  # fmt: skip
         for name, paths in cases.items():
-            queue = multiprocessing.Queue()
-            procs = [multiprocessing.Process(target=_client_process,
-                                             args=(PORT, secret, paths, args.seconds, n, seed, queue))
-                     for seed, n in enumerate(per_process) if n]  # fmt: skip
-            for proc in procs:
-                proc.start()
-            timings: list[float] = []
-            errors = 0
-            for _ in procs:
-                got, errs = queue.get()
-                timings += got
-                errors += errs
-            for proc in procs:
-                proc.join()
+            timings, errors = _measure(secret, paths, args.seconds, args)
             q = statistics.quantiles(timings, n=100)
             rows.append({"endpoint": name, "requests": len(timings), "errors": errors,
                          "p50_ms": round(q[49], 1), "p95_ms": round(q[94], 1), "p99_ms": round(q[98], 1),

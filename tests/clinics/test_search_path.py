@@ -53,23 +53,59 @@ def test_switching_back_after_a_savepoint_release(clinic_a, clinic_b):
     connection.set_schema_to_public()
 
 
-def test_one_set_per_request(api, clinic_a):
+def _sets_and_queries(client, url):
     from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    sql = [q["sql"] for q in queries.captured_queries]
+    return [q for q in sql if q.startswith("SET search_path")], sql
+
+
+def test_a_session_keeps_its_path_across_requests_to_the_same_clinic(api, clinic_a, clinic_b):
+    """Each request selects public, its clinic, then public again; the session's path is SET
+    only when it has to change (core.db_backend)."""
     from django.utils import timezone
 
-    with schema_context(clinic_a.schema_name):
-        source = Source.objects.create(kind="google", name="Google")
-        from feeds.models import Review
+    from feeds.models import Review
 
-        Review.objects.create(
-            source=source, external_id="x", text="Hi", published_at=timezone.now()
-        )
-    client = api("key_a")
-    client.get("/clinics/clinic-a/api/v1/reviews/")  # warms the route cache
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get("/clinics/clinic-a/api/v1/reviews/").status_code == 200
-    sql = [q["sql"] for q in queries.captured_queries]
-    sets = [q for q in sql if q.startswith("SET search_path")]
-    others = [q for q in sql if not q.startswith("SET search_path")]
-    # Without the setting every query is preceded by its own SET (as many SETs as queries).
-    assert len(others) >= 2 and len(sets) < len(others), sql
+    for clinic in (clinic_a, clinic_b):
+        with schema_context(clinic.schema_name):
+            source = Source.objects.create(kind="google", name=f"in {clinic.slug}")
+            Review.objects.create(
+                source=source, external_id="x", text="Hi", published_at=timezone.now()
+            )
+    a, b = api("key_a"), api("key_b")
+    a_url, b_url = "/clinics/clinic-a/api/v1/reviews/", "/clinics/clinic-b/api/v1/reviews/"
+    b.get(b_url)
+    a.get(a_url)  # both routes cached; the session is at clinic A
+    sets, sql = _sets_and_queries(a, a_url)
+    assert sets == [] and sql, sql  # same clinic as the request before: no SET at all
+    sets, sql = _sets_and_queries(b, b_url)
+    assert len(sets) == 1 and clinic_b.schema_name in sets[0], sql
+    assert "in clinic-b" in b.get(b_url).content.decode()
+    sets, sql = _sets_and_queries(a, a_url)
+    assert len(sets) == 1 and clinic_a.schema_name in sets[0], sql
+    assert "in clinic-a" in a.get(a_url).content.decode()
+
+
+def test_a_rolled_back_set_is_set_again_when_its_clinic_comes_back(clinic_a, clinic_b):
+    """The session remembers clinic A's path; inside a savepoint it moves to B, and the
+    rollback takes the database back to A's... or so it seems: the SET to A came first and
+    the remembered path must be forgotten, whatever it was."""
+    with schema_context(clinic_a.schema_name):
+        Source.objects.create(kind="google", name="only-in-a")
+    connection.set_tenant(clinic_b)
+    assert not Source.objects.filter(name="only-in-a").exists()  # session path: B
+    try:
+        with transaction.atomic():
+            connection.set_tenant(clinic_a)
+            assert Source.objects.filter(name="only-in-a").exists()  # session path: A
+            raise RuntimeError("roll the savepoint back")  # ... and back to B
+    except RuntimeError:
+        pass
+    connection.set_schema_to_public()
+    connection.set_tenant(clinic_a)  # A again: must SET, the database is at B
+    assert Source.objects.filter(name="only-in-a").exists()
+    assert _db_search_path().startswith(clinic_a.schema_name)
+    connection.set_schema_to_public()

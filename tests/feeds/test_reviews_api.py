@@ -159,3 +159,133 @@ def test_hand_written_output_matches_the_documented_serializers(inbox, api, clin
     assert got_detail["sentiment"]["score"] == 0.1235
     assert [r["text"] for r in got_detail["revisions"]] == ["Rude!", "Rude"]
     assert got_detail["edited_at"].endswith("Z")
+
+
+def test_written_json_escapes_text_and_rounds_scores_as_the_serializer(inbox, api, clinic_a):
+    """PostgreSQL writes the list's JSON: awkward text must come out as the same string, and
+    scores on or near a rounding tie must round as `score_rounded` (and the serializer) does."""
+    import json
+    import re
+
+    from feeds.apis import ReviewOutputSerializer
+    from feeds.selectors import reviews_filtered, score_rounded
+
+    awkward = 'He said "no" \\ then\nleft\t😀 \u2028 \x01 </script> ünïcode'
+    scores = [0.03125, -0.03125, 0.12355, 0.123449999, -0.00001, 1.0, -1.0, 0.0, 0.45, 0.99995]
+    with schema_context(clinic_a.schema_name):
+        source = Source.objects.create(kind="facebook", name='Page "Main" \\ ü')
+        for n, value in enumerate(scores):
+            review = Review.objects.create(
+                source=source,
+                external_id=f"s{n}",
+                text=awkward,
+                author_name=awkward,
+                published_at=T0 + timedelta(days=10, seconds=n, microseconds=n * 7),
+            )
+            ReviewScore.objects.create(
+                review=review, model_version="t", label="neutral", score=value
+            )
+        expected = ReviewOutputSerializer(reviews_filtered(source="facebook"), many=True).data
+    response = api("key_a").get("/clinics/clinic-a/api/v1/reviews/?source=facebook")
+    got = response.json()["results"]
+    assert got == json.loads(json.dumps(expected))
+    assert {r["text"] for r in got} == {awkward}
+    by_id = {r["external_id"]: r["sentiment"]["score"] for r in got}
+    assert [by_id[f"s{n}"] for n in range(len(scores))] == [score_rounded(v) for v in scores]
+    assert [score_rounded(v) for v in scores] == [
+        0.0313,
+        -0.0313,
+        0.1236,
+        0.1234,
+        0.0,
+        1.0,
+        -1.0,
+        0.0,
+        0.45,
+        1.0,
+    ]  # half away from zero, no "-0.0"
+    assert b'"score" : 1.0,' in response.content  # a float stays a float: 1.0, not 1
+    assert not re.search(rb'"score" : -0\.0[,}]', response.content)
+
+
+@pytest.fixture
+def crowd(clinic_a):
+    """25 reviews, 10 of them published at the same instant: the ordering key's tie-breaker
+    (id) must carry the cursor."""
+    with schema_context(clinic_a.schema_name):
+        source = Source.objects.create(kind="google", name="Google")
+        for n in range(25):
+            at = T0 + timedelta(hours=5) if n < 10 else T0 + timedelta(minutes=n)
+            Review.objects.create(source=source, external_id=f"c{n}", text="x", published_at=at)
+        return list(
+            Review.objects.order_by("-published_at", "-id").values_list("external_id", flat=True)
+        )
+
+
+def test_cursor_pages_walk_forward_and_back_through_ties(crowd, api):
+    client = api("key_a")
+    pages, url = [], "/clinics/clinic-a/api/v1/reviews/?page_size=4"
+    body = None
+    while url:
+        body = client.get(url).json()
+        pages.append([r["external_id"] for r in body["results"]])
+        url = body["next"]
+    assert [eid for page in pages for eid in page] == crowd
+    assert [len(page) for page in pages] == [4, 4, 4, 4, 4, 4, 1]
+    back, url = [], body["previous"]
+    while url:
+        body = client.get(url).json()
+        back.append([r["external_id"] for r in body["results"]])
+        url = body["previous"]
+    assert back == pages[-2::-1]  # the same pages, in reverse
+    assert body["previous"] is None  # back at the newest page
+    assert [r["external_id"] for r in client.get(body["next"]).json()["results"]] == pages[1]
+
+
+@pytest.mark.parametrize(
+    "cursor", ["garbage", "cD1ub3QtYS1rZXk=", "cD0yMDI2LTEwLTAxVDA1OjAwOjAwWnxhYmM="]
+)
+def test_a_tampered_cursor_is_404(crowd, api, cursor):
+    response = api("key_a").get(f"/clinics/clinic-a/api/v1/reviews/?cursor={cursor}")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"source": "yelp"},
+        {"source": "fax"},
+        {"source_id": 999999},
+        {"rating": 1},
+        {"rating_max": 2},
+        {"status": "new"},
+        {"sentiment": "negative"},
+        {"sentiment": "positive", "rating": 5},
+        {"sentiment": "unscored"},
+        {"q": "parking"},
+        {"q": "  WAIT "},
+        {"q": "100%_off\\"},
+        {"published_from": T0 + timedelta(days=1), "published_to": T0 + timedelta(days=3)},
+        {"include_deleted": True},
+        {"include_deleted": True, "source": "google", "status": "new"},
+        {"rating": 0, "q": ""},  # falsy filters filter nothing, in both
+    ],
+)
+def test_the_api_query_matches_the_inbox_query_for_every_filter(inbox, clinic_a, filters):
+    """The API's SQL (`reviews_page_json`) and the ORM query of the staff inbox
+    (`reviews_matching`) are two spellings of one filter set: they must select the same
+    reviews in the same order."""
+    import json
+
+    from feeds.selectors import reviews_matching, reviews_page_json
+
+    with schema_context(clinic_a.schema_name):
+        Review.objects.create(
+            source=inbox["a"].source, external_id="odd", text="100%_off\\ today", published_at=T0
+        )
+        expected = list(reviews_matching(**filters).values_list("id", flat=True))
+        got = reviews_page_json(filters, after=None, newer=False, limit=100)
+    assert [json.loads(item.json)["id"] for item in got] == expected
+    assert [item.key[1] for item in got] == expected
