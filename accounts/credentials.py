@@ -139,11 +139,18 @@ def _api_key_cache_key(prefix: str) -> str:
     return f"carewatch:api-key:{prefix}"
 
 
-def _api_key_active(prefix: str) -> ApiKey | None:
+def _api_key_active(
+    prefix: str, counter: tuple[str, int] | None
+) -> tuple[ApiKey | None, int | None]:
+    """The active key of `prefix` (Redis, else the database), and the count of `counter` when
+    one is given, in the same Redis round trip."""
     key = _api_key_cache_key(prefix)
-    obj = fastcache.get_object(key)
+    if counter is None:
+        obj, count = fastcache.get_object(key), None
+    else:
+        obj, count = fastcache.get_object_and_count(key, counter[0], ttl=counter[1])
     if obj is not None:
-        return obj
+        return obj, count
     obj = (
         ApiKey.objects.select_related("agency", "clinic")
         .filter(prefix=prefix, revoked_at__isnull=True)
@@ -151,7 +158,7 @@ def _api_key_active(prefix: str) -> ApiKey | None:
     )
     if obj is not None and not transaction.get_connection().in_atomic_block:
         fastcache.set_object(key, obj, ttl=API_KEY_CACHE_SECONDS)
-    return obj
+    return obj, count
 
 
 def _api_key_forget(sender, instance, **_kwargs) -> None:
@@ -164,15 +171,29 @@ post_save.connect(_api_key_forget, sender=ApiKey, dispatch_uid="api-key-forget-s
 post_delete.connect(_api_key_forget, sender=ApiKey, dispatch_uid="api-key-forget-delete")
 
 
-def credential_authenticate(secret: str) -> ApiKey | PersonalToken | None:
-    """The active API key or personal token for `secret`, or None. Constant-time compare."""
+def api_key_prefix(secret: str) -> str | None:
+    """The prefix of what looks like an API key (not verified), else None."""
+    split = _split(secret.strip())
+    return split[1] if split is not None and split[0] == API_KEY_KIND else None
+
+
+def credential_authenticate(
+    secret: str, *, counter: tuple[str, int] | None = None
+) -> ApiKey | PersonalToken | None:
+    """The active API key or personal token for `secret`, or None. Constant-time compare.
+
+    With `counter` (a rate counter of the API key whose prefix `secret` carries, and its
+    lifetime), the key's lookup also counts this request, in the same Redis round trip; the
+    count is on the returned key as `rate_counted`, and is taken back when `secret` turns out
+    not to be a valid key."""
     split = _split(secret.strip())
     if split is None:
         return None
     kind, prefix = split
     now = timezone.now()
+    count = None
     if kind == API_KEY_KIND:
-        obj = _api_key_active(prefix)
+        obj, count = _api_key_active(prefix, counter)
     else:
         obj = (
             PersonalToken.objects.select_related("user")
@@ -182,6 +203,10 @@ def credential_authenticate(secret: str) -> ApiKey | PersonalToken | None:
         if obj is not None and obj.expires_at is not None and obj.expires_at <= now:
             obj = None
     if obj is None or not hmac.compare_digest(obj.digest, _digest(secret.strip())):
+        if count is not None:
+            fastcache.uncount(counter[0])  # not this key's request
         return None
     _touch(obj)
+    if count is not None:
+        obj.rate_counted = (counter[0], count)
     return obj

@@ -11,8 +11,12 @@ import time
 from gunicorn.glogging import Logger
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count())))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# A request is CPU-bound Python around a few milliseconds of database work: two processes per
+# core with one request thread each (gthread keeps idle keep-alive connections aside) beat
+# fewer processes with more threads, whose requests queue on one GIL. bench/api/run.py on
+# 2 cores: 4 x 1 gave list p95 90-114 ms, 4 x 2 gave 132-190 ms at the same load.
+workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count()))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = 30
 graceful_timeout = 20
 accesslog = "-"

@@ -90,7 +90,8 @@ class ActorRateThrottle(SimpleRateThrottle):
     """Requests per API key (or per user for tokens and sessions): 429 with Retry-After beyond
     the rate.
 
-    A fixed-window counter in Redis: one INCR + EXPIRE round trip per request (DRF's
+    A fixed-window counter in Redis: one INCR (+ EXPIRE when new) per request, in the same round
+    trip as the API key's lookup (`clinics.middleware.actor_for_request`) (DRF's
     SimpleRateThrottle pickles a list of every timestamp in the window back and forth, which at
     a high rate costs more than the request). The key does not depend on the clinic schema the
     request runs in, so an agency key has one budget across all its clinics. A window boundary
@@ -105,6 +106,13 @@ class ActorRateThrottle(SimpleRateThrottle):
             return None
         return f"carewatch:throttle:{self.scope}:{actor.label}"
 
+    def counter(self, label: str) -> tuple[str, int] | None:
+        """The Redis counter of `label`'s current window and its lifetime (None: no limit)."""
+        if self.rate is None:
+            return None
+        window = int(_clock() // self.duration)
+        return f"carewatch:throttle:{self.scope}:{label}:{window}", self.duration + 1
+
     def allow_request(self, request, view):
         if self.rate is None:
             return True
@@ -113,13 +121,14 @@ class ActorRateThrottle(SimpleRateThrottle):
             return True
         now = _clock()
         key = f"{ident}:{int(now // self.duration)}"
-        try:
-            pipe = fastcache.client().pipeline()
-            pipe.incr(key)
-            pipe.expire(key, self.duration + 1)
-            count, _ = pipe.execute()
-        except Exception:  # noqa: BLE001 - fail open when the cache is unreachable
-            return True
+        counted = getattr(request._request, "rate_counted", None)
+        if counted is not None and counted[0] == key:
+            count = counted[1]  # counted with the API key's lookup, in the same round trip
+        else:
+            try:
+                count = fastcache.count(key, ttl=self.duration + 1)
+            except Exception:  # noqa: BLE001 - fail open when the cache is unreachable
+                return True
         if count > self.num_requests:
             self.wait_seconds = self.duration - (now % self.duration)
             return False

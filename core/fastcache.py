@@ -48,3 +48,39 @@ def delete(key: str) -> None:
         client().delete(key)
     except Exception:  # noqa: BLE001
         logger.warning("cache unavailable; could not delete", extra={"cache_key": key})
+
+
+# INCR, and set the lifetime when the counter is new: one command, so one round trip (a MULTI /
+# INCR / EXPIRE / EXEC pipeline is four commands). EVAL rather than EVALSHA: redis-py's pipeline
+# checks its scripts with an extra round trip before every EVALSHA.
+_COUNT = (
+    "local n = redis.call('INCR', KEYS[1]) "
+    "if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n"
+)
+
+
+def count(key: str, *, ttl: int) -> int:
+    """Adds one to the counter `key` (created with lifetime `ttl`) and returns it. Raises when
+    Redis is unreachable: the caller decides whether to fail open."""
+    return client().eval(_COUNT, 1, key, ttl)
+
+
+def get_object_and_count(key: str, counter: str, *, ttl: int) -> tuple[object | None, int | None]:
+    """`get_object(key)` and `count(counter)` in one round trip. A Redis outage gives
+    (None, None)."""
+    try:
+        raw, counted = (
+            client().pipeline(transaction=False).get(key).eval(_COUNT, 1, counter, ttl).execute()
+        )
+    except Exception:  # noqa: BLE001 - a cache miss, not an error
+        return None, None
+    return (pickle.loads(raw) if raw else None), counted  # noqa: S301 - written by set_object
+
+
+def uncount(counter: str) -> None:
+    try:
+        client().decr(counter)
+    except Exception:  # noqa: BLE001
+        logger.warning(
+            "cache unavailable; could not take a count back", extra={"cache_key": counter}
+        )

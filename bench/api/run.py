@@ -1,6 +1,7 @@
 """API latency: p50 / p95 / p99 and errors for review list and detail endpoints, with 100,000
 reviews in one clinic and 20 concurrent closed-loop clients on loopback (keep-alive connections,
-spread over 4 client processes; gunicorn with config/gunicorn.py, 4 workers x 2 threads).
+spread over 4 client processes; gunicorn with config/gunicorn.py: 2 workers per core x 1 thread,
+the production defaults, and JSON access lines as in production). A 5 s warm-up runs first.
 
 Own database (carewatch_bench_api, built on first run or with --rebuild): one clinic with
 100,000 reviews over ~70 days from two sources, every review scored (label, topics, flags) as
@@ -17,6 +18,7 @@ import json
 import multiprocessing
 import os
 import random
+import runpy
 import statistics
 import subprocess
 import sys
@@ -34,7 +36,7 @@ DB = "carewatch_bench_api"
 BASE = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 ENV = {**os.environ, "DATABASE_URL": f"{BASE}/{DB}", "REDIS_URL": "redis://127.0.0.1:6379/14",
        "CACHE_URL": "redis://127.0.0.1:6379/14", "LOG_LEVEL": "WARNING", "DEBUG": "false",
-       "ALLOWED_HOSTS": "127.0.0.1", "API_RATE_LIMIT": "100000/min",
+       "ALLOWED_HOSTS": "127.0.0.1", "API_RATE_LIMIT": "100000/min", "LOG_JSON": "1",
        "DJANGO_SETTINGS_MODULE": "config.settings"}  # fmt: skip
 PORT = 8766
 
@@ -194,8 +196,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--client-processes", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
+    config = runpy.run_path(str(ROOT / "config/gunicorn.py"))
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=config["workers"],
+        help="gunicorn worker processes (default: config/gunicorn.py's)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=config["threads"],
+        help="threads per gunicorn worker (default: config/gunicorn.py's)",
+    )
     parser.add_argument("--warmup", type=float, default=5, help="seconds of unmeasured load first")
     parser.add_argument("--reviews", type=int, default=100_000)
     parser.add_argument(

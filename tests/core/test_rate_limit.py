@@ -49,3 +49,57 @@ def test_the_window_resets(api, tight_limit, monkeypatch):
     ]
     now[0] += 61
     assert client.get("/clinics/clinic-b/api/v1/me/").status_code == 200
+
+
+def _counters(client) -> dict[str, str]:
+    return {k.decode(): client.get(k).decode() for k in client.keys("carewatch:throttle:*")}
+
+
+def _commands(client) -> dict[str, int]:
+    stats = client.info("commandstats")
+    return {
+        name: stats.get(f"cmdstat_{name}", {}).get("calls", 0)
+        for name in ("get", "eval", "incr", "multi", "exec")
+    }
+
+
+def test_an_api_key_request_is_counted_once_with_its_lookup(api, world, tight_limit):
+    """The key's lookup and the rate count go to Redis together: one GET and one EVAL (no
+    MULTI/INCR/EXPIRE/EXEC of its own), and the count is the throttle's."""
+    from core import fastcache
+
+    redis = fastcache.client()
+    client = api("key_a")
+    assert client.get("/clinics/clinic-a/api/v1/me/").status_code == 200  # caches the key
+    before = _commands(redis)
+    assert client.get("/clinics/clinic-a/api/v1/me/").status_code == 200
+    after = _commands(redis)
+    assert {k: after[k] - before[k] for k in after} == {
+        "get": 1,
+        "eval": 1,
+        "incr": 1,  # inside the script
+        "multi": 0,
+        "exec": 0,
+    }
+    prefix = world.keys["key_a"].split("_")[1]
+    (counter,) = [v for k, v in _counters(redis).items() if f"api-key:{prefix}:" in k]
+    assert counter == "2"
+    assert redis.ttl(next(k for k in _counters(redis) if f"api-key:{prefix}:" in k)) > 0
+
+
+def test_a_wrong_secret_with_a_real_prefix_costs_the_key_nothing(api, world, tight_limit):
+    from django.test import Client
+
+    from core import fastcache
+
+    kind, prefix, _ = world.keys["key_a"].split("_", 2)
+    forged = Client(HTTP_AUTHORIZATION=f"Bearer {kind}_{prefix}_not-the-secret")
+    assert [forged.get("/clinics/clinic-a/api/v1/me/").status_code for _ in range(5)] == [401] * 5
+    assert all(v == "0" for k, v in _counters(fastcache.client()).items() if prefix in k)
+    client = api("key_a")
+    assert [client.get("/clinics/clinic-a/api/v1/me/").status_code for _ in range(4)] == [
+        200,
+        200,
+        200,
+        429,
+    ]
