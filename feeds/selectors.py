@@ -189,7 +189,7 @@ def _review_json_sql(where: list[str], *, detail: bool, order: str, limit: bool)
 
 
 def _reviews_json(sql: str, params: list) -> list[RawItem]:
-    with connection.cursor() as cursor:
+    with connection.prepared_cursor() as cursor:  # planned once per connection and shape
         cursor.execute(sql, params)
         return [RawItem(key=(at, pk), json=text) for at, pk, text in cursor.fetchall()]
 
