@@ -100,33 +100,35 @@ class ActorRateThrottle(SimpleRateThrottle):
 
     scope = "actor"
 
-    def get_cache_key(self, request, view):
+    @staticmethod
+    def _actor_label(request) -> str | None:
         actor = getattr(request._request, "actor", None)
         if actor is None or not actor.is_authenticated:
             return None
-        return f"carewatch:throttle:{self.scope}:{actor.label}"
+        return actor.label
 
-    def counter(self, label: str) -> tuple[str, int] | None:
-        """The Redis counter of `label`'s current window and its lifetime (None: no limit)."""
+    def counter(self, label: str, now: float | None = None) -> tuple[str, int] | None:
+        """The Redis counter of `label`'s window at `now` (default: the clock) and its lifetime
+        (None: no limit)."""
         if self.rate is None:
             return None
-        window = int(_clock() // self.duration)
+        window = int((_clock() if now is None else now) // self.duration)
         return f"carewatch:throttle:{self.scope}:{label}:{window}", self.duration + 1
 
     def allow_request(self, request, view):
         if self.rate is None:
             return True
-        ident = self.get_cache_key(request, view)
-        if ident is None:
+        label = self._actor_label(request)
+        if label is None:
             return True
         now = _clock()
-        key = f"{ident}:{int(now // self.duration)}"
+        key, ttl = self.counter(label, now)
         counted = getattr(request._request, "rate_counted", None)
         if counted is not None and counted[0] == key:
             count = counted[1]  # counted with the API key's lookup, in the same round trip
         else:
             try:
-                count = fastcache.count(key, ttl=self.duration + 1)
+                count = fastcache.count(key, ttl=ttl)
             except Exception:  # noqa: BLE001 - fail open when the cache is unreachable
                 return True
         if count > self.num_requests:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
@@ -143,9 +144,10 @@ def _review_where(
     return where, params
 
 
-def _review_json_sql(where: list[str], *, detail: bool, order: str, limit: bool) -> str:
-    from scoring.models import ReviewScore
-
+@cache
+def _review_object_sql(*, detail: bool) -> str:
+    """`json_build_object(...)` of one review `r` with its source `src` and latest score `s`:
+    the same text for every request, so built once."""
     fields = [
         ("id", "r.id"), ("source", "src.kind"), ("source_id", "r.source_id"),
         ("source_name", "src.name"), ("external_id", "r.external_id"), ("kind", "r.kind"),
@@ -171,7 +173,13 @@ def _review_json_sql(where: list[str], *, detail: bool, order: str, limit: bool)
                           f"v.id DESC), '[]') FROM {ReviewRevision._meta.db_table} v "
                           "WHERE v.review_id = r.id)"),
         ]  # fmt: skip
-    row = ", ".join(f"'{name}', {value}" for name, value in fields)
+    pairs = ", ".join(f"'{name}', {value}" for name, value in fields)
+    return f"json_build_object({pairs})"
+
+
+def _review_json_sql(where: list[str], *, detail: bool, order: str, limit: bool) -> str:
+    from scoring.models import ReviewScore
+
     page = (
         f"SELECT * FROM {Review._meta.db_table} r"  # noqa: S608 - constants; values are parameters
         + (f" WHERE {' AND '.join(where)}" if where else "")
@@ -179,7 +187,7 @@ def _review_json_sql(where: list[str], *, detail: bool, order: str, limit: bool)
         + (" LIMIT %s" if limit else "")
     )
     return (
-        f"SELECT {_iso_sql('r.published_at')}, r.id, json_build_object({row})::text "  # noqa: S608
+        f"SELECT {_iso_sql('r.published_at')}, r.id, {_review_object_sql(detail=detail)}::text "  # noqa: S608
         f"FROM ({page}) r JOIN {Source._meta.db_table} src ON src.id = r.source_id "
         "LEFT JOIN LATERAL (SELECT label, score, model_version, topics, flags "
         f"FROM {ReviewScore._meta.db_table} WHERE review_id = r.id "
