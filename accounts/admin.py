@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from accounts.models import ApiKey, PersonalToken, User
+from accounts.models import ApiKey, PersonalToken, SecurityEvent, User
+from accounts.services import user_deactivate
 
 
 @admin.register(User)
@@ -30,6 +31,12 @@ class UserAdmin(BaseUserAdmin):
     filter_horizontal = ()
     list_filter = ["is_active", "is_superuser"]
 
+    def save_model(self, request, obj, form, change):
+        deactivating = change and "is_active" in form.changed_data and not obj.is_active
+        super().save_model(request, obj, form, change)
+        if deactivating:
+            user_deactivate(user=obj)  # logs it and revokes the person's tokens
+
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
@@ -41,3 +48,22 @@ class ApiKeyAdmin(admin.ModelAdmin):
 class PersonalTokenAdmin(admin.ModelAdmin):
     list_display = ["name", "prefix", "user", "expires_at", "revoked_at"]
     readonly_fields = ["prefix", "digest", "last_used_at"]
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    """Read-only: the log is append-only (the database refuses changes too)."""
+
+    list_display = ["created_at", "event", "actor_email", "target_email", "ip"]
+    list_filter = ["event"]
+    search_fields = ["actor_email", "target_email", "actor_key_prefix"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

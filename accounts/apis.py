@@ -1,27 +1,37 @@
-from datetime import timedelta
-
-from django.contrib.auth import authenticate
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
-from accounts.credentials import token_create
-from core.api import AnonymousAPIView
+from accounts.selectors import user_tokens_active
+from accounts.services import (
+    SignInThrottled,
+    client_ip,
+    user_authenticate,
+    user_token_issue,
+    user_token_revoke,
+)
+from core.api import AnonymousAPIView, PublicAPIView
+from core.errors import NotFound, PermissionDenied
 
 
 class TokenObtainApi(AnonymousAPIView):
-    """Exchange e-mail and password for a personal API token (shown once, valid 30 days)."""
+    """Exchange e-mail and password for a personal API token (shown once, valid 30 days).
+    People who use two-factor sign-in (all agency staff) also send `otp`: the current code of
+    their authenticator app, or a backup code."""
 
     throttle_classes = [AnonRateThrottle]
     throttle_scope = "anon"
 
     class TokenObtainInputSerializer(serializers.Serializer):
         email = serializers.EmailField()
-        password = serializers.CharField(trim_whitespace=False)
+        password = serializers.CharField(trim_whitespace=False, max_length=1024)
+        otp = serializers.CharField(required=False, allow_blank=True, max_length=16)
         name = serializers.CharField(required=False, default="API token", max_length=100)
 
     class TokenObtainOutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
         token = serializers.CharField()
         expires_at = serializers.DateTimeField()
 
@@ -31,25 +41,63 @@ class TokenObtainApi(AnonymousAPIView):
     def post(self, request):
         data = self.TokenObtainInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(
-            request._request,
-            email=data.validated_data["email"],
-            password=data.validated_data["password"],
-        )
-        if user is None:
-            return Response(
-                {
-                    "detail": "E-mail or password is wrong, or the account is locked.",
-                    "code": "authentication_failed",
-                },
-                status=status.HTTP_401_UNAUTHORIZED,
+        try:
+            user = user_authenticate(
+                email=data.validated_data["email"],
+                password=data.validated_data["password"],
+                otp=data.validated_data.get("otp", ""),
+                otp_now=True,
+                ip=client_ip(request),
+                channel="api",
             )
-        token, issued = token_create(
-            user=user, name=data.validated_data["name"], ttl=timedelta(days=30)
-        )
+        except SignInThrottled as exc:
+            return Response(
+                {"detail": exc.detail, "code": exc.code},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(exc.retry_after)},
+            )
+        token, issued = user_token_issue(user=user, name=data.validated_data["name"])
         return Response(
             self.TokenObtainOutputSerializer(
-                {"token": issued.secret, "expires_at": token.expires_at}
+                {"id": token.pk, "token": issued.secret, "expires_at": token.expires_at}
             ).data,
             status=status.HTTP_201_CREATED,
         )
+
+
+class _OwnTokensMixin:
+    def caller(self):
+        user = self.actor.user
+        if user is None:
+            raise PermissionDenied("Personal tokens belong to people: use a session or a token.")
+        return user
+
+
+class TokenListApi(_OwnTokensMixin, PublicAPIView):
+    """The caller's own personal tokens that still work (never their secrets)."""
+
+    class TokenOutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        name = serializers.CharField()
+        prefix = serializers.CharField()
+        created_at = serializers.DateTimeField()
+        last_used_at = serializers.DateTimeField(allow_null=True)
+        expires_at = serializers.DateTimeField()
+
+    @extend_schema(responses={200: TokenOutputSerializer(many=True)})
+    def get(self, request):
+        tokens = user_tokens_active(user=self.caller(), now=timezone.now())
+        return Response({"results": self.TokenOutputSerializer(tokens, many=True).data})
+
+
+class TokenRevokeApi(_OwnTokensMixin, PublicAPIView):
+    """Revoke one of the caller's personal tokens (another person's is 404)."""
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, token_id: int):
+        token = user_tokens_active(user=self.caller(), now=timezone.now()).filter(pk=token_id)
+        token = token.first()
+        if token is None:
+            raise NotFound("No such token.")
+        user_token_revoke(token=token, reason="revoked_by_owner")
+        return Response(status=status.HTTP_204_NO_CONTENT)

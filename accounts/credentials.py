@@ -17,7 +17,8 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
-from accounts.models import ApiKey, PersonalToken, Scope, User
+from accounts.audit import security_event_record
+from accounts.models import ApiKey, PersonalToken, Scope, SecurityEventCode, User
 from core import fastcache
 from core.errors import ValidationFailed
 
@@ -82,6 +83,13 @@ def api_key_create(
         scopes=_validate_scopes(scopes),
         created_by=created_by,
     )
+    security_event_record(
+        event=SecurityEventCode.API_KEY_ISSUED,
+        actor=created_by,
+        agency_id=agency.pk,
+        clinic_id=clinic.pk if clinic is not None else None,
+        detail={"key_id": key.pk, "prefix": key.prefix, "name": key.name, "scopes": key.scopes},
+    )
     return key, issued
 
 
@@ -102,19 +110,25 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at", "updated_at"])
+        security_event_record(
+            event=SecurityEventCode.API_KEY_REVOKED,
+            agency_id=api_key.agency_id,
+            clinic_id=api_key.clinic_id,
+            detail={"key_id": api_key.pk, "prefix": api_key.prefix, "name": api_key.name},
+        )
     return api_key
 
 
-def token_create(
-    *, user: User, name: str, ttl: timedelta | None = None
-) -> tuple[PersonalToken, IssuedSecret]:
+def token_create(*, user: User, name: str, ttl: timedelta) -> tuple[PersonalToken, IssuedSecret]:
+    """A personal token; every token expires (`ttl`). Callers go through
+    `accounts.services.user_token_issue`, which logs it."""
     issued = _new_secret(TOKEN_KIND)
     token = PersonalToken.objects.create(
         user=user,
         name=(name or "API token")[:100],
         prefix=issued.prefix,
         digest=_digest(issued.secret),
-        expires_at=timezone.now() + ttl if ttl else None,
+        expires_at=timezone.now() + ttl,
     )
     return token, issued
 
@@ -200,8 +214,8 @@ def credential_authenticate(
             .filter(prefix=prefix, revoked_at__isnull=True, user__is_active=True)
             .first()
         )
-        if obj is not None and obj.expires_at is not None and obj.expires_at <= now:
-            obj = None
+        if obj is not None and (obj.expires_at is None or obj.expires_at <= now):
+            obj = None  # every token expires (tokens made before expiry was required, too)
     if obj is None or not hmac.compare_digest(obj.digest, _digest(secret.strip())):
         if count is not None:
             fastcache.uncount(counter[0])  # not this key's request

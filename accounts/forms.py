@@ -1,5 +1,8 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.core.exceptions import ValidationError
+
+from accounts.services import SIGN_IN_FAILED, SignInThrottled, user_password_changed
 
 
 class LoginForm(AuthenticationForm):
@@ -8,12 +11,22 @@ class LoginForm(AuthenticationForm):
     )
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": "E-mail or password is wrong, or the account is locked for 15 minutes "
-        "after repeated failures.",
+        "invalid_login": SIGN_IN_FAILED,
     }
+    throttled: SignInThrottled | None = None
+
+    def clean(self):
+        try:
+            return super().clean()
+        except SignInThrottled as exc:
+            self.throttled = exc
+            raise ValidationError(exc.detail, code="throttled") from None
 
 
 class OtpTokenForm(forms.Form):
+    """A code of the authenticator app or a backup code: the sign-in's code step, and the
+    fresh code that re-authenticates changes to two-factor itself."""
+
     otp_token = forms.CharField(
         label="Code from your authenticator app",
         max_length=16,
@@ -28,6 +41,14 @@ class OtpTokenForm(forms.Form):
     )
 
 
+class ReplaceDeviceForm(OtpTokenForm):
+    """Moving two-factor to another app: the new app's code and one of the app in use."""
+
+    current_otp_token = forms.CharField(
+        label="Code from the app you use now (or a backup code)", max_length=16
+    )
+
+
 class ResetRequestForm(PasswordResetForm):
     email = forms.EmailField(
         label="E-mail",
@@ -37,12 +58,11 @@ class ResetRequestForm(PasswordResetForm):
 
 
 class ResetSetPasswordForm(SetPasswordForm):
-    """Setting a new password through a reset link also lifts a login lockout."""
+    """Setting a new password through a reset link also lifts a login lockout and revokes
+    the person's personal tokens."""
 
     def save(self, commit=True):
-        from accounts.services import user_unlock
-
         user = super().save(commit=commit)
         if commit:
-            user_unlock(user=user)
+            user_password_changed(user=user)
         return user

@@ -1,7 +1,8 @@
 """Two-factor sign-in for agency staff (and for clients who enrolled a device).
 
 A signed-in person who must pass the TOTP step and has not yet, in this session, reaches only
-the two-factor pages, sign-out and static files: every other page redirects there, and a
+the code step (or enrolment, when they have no device yet), sign-out and static files — not
+backup codes, switching two-factor off or moving it to another app: every other page redirects there, and a
 session-authenticated API call is refused (403). Calls with an API key or a personal token in
 the Authorization header carry no session and are not concerned."""
 
@@ -12,10 +13,12 @@ from urllib.parse import urlencode
 from django.http import HttpResponseRedirect, JsonResponse
 
 from accounts.selectors import user_has_confirmed_device, user_needs_otp
+from accounts.services import security_request_bind, security_request_unbind
 
 SETUP_URL = "/account/two-factor/setup/"
 VERIFY_URL = "/account/two-factor/verify/"
-OPEN_PREFIXES = ("/static/", "/health/", "/brand/", "/logout/", "/account/two-factor/")
+OPEN_PREFIXES = ("/static/", "/health/", "/brand/", "/logout/")
+OPEN_PATHS = (VERIFY_URL, SETUP_URL)  # the setup view sends anyone with a device to verify
 
 
 def _has_bearer(request) -> bool:
@@ -35,6 +38,7 @@ class StaffTwoFactorMiddleware:
             or not user.is_authenticated
             or user.is_verified()
             or request.path_info.startswith(OPEN_PREFIXES)
+            or request.path_info in OPEN_PATHS
             or _has_bearer(request)
             or not user_needs_otp(user)
         ):
@@ -52,3 +56,18 @@ class StaffTwoFactorMiddleware:
             )
         target = VERIFY_URL if user_has_confirmed_device(user) else SETUP_URL
         return HttpResponseRedirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
+
+
+class SecurityContextMiddleware:
+    """Makes the request the one that security events recorded while serving it are
+    attributed to (who acts, from which address and browser)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = security_request_bind(request)
+        try:
+            return self.get_response(request)
+        finally:
+            security_request_unbind(token)

@@ -105,3 +105,65 @@ class PersonalToken(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class SecurityEventCode(models.TextChoices):
+    LOGIN_SUCCEEDED = "login.succeeded", "Signed in"
+    LOGIN_FAILED = "login.failed", "Sign-in failed"
+    LOGIN_LOCKED = "login.locked", "Account locked"
+    LOGIN_THROTTLED = "login.throttled", "Too many sign-ins from one address"
+    OTP_FAILED = "otp.failed", "Wrong two-factor code"
+    OTP_ENROLLED = "otp.enrolled", "Two-factor turned on"
+    OTP_RESET = "otp.reset", "Two-factor moved to another app"
+    OTP_DISABLED = "otp.disabled", "Two-factor turned off"
+    BACKUP_CODES_CREATED = "otp.backup_codes", "Backup codes created"
+    PASSWORD_RESET = "password.reset", "Password reset"
+    TOKEN_ISSUED = "token.issued", "Personal token issued"
+    TOKEN_REVOKED = "token.revoked", "Personal token revoked"
+    API_KEY_ISSUED = "api_key.issued", "API key issued"
+    API_KEY_REVOKED = "api_key.revoked", "API key revoked"
+    MEMBER_ADDED = "member.added", "Person added"
+    MEMBER_ROLE_CHANGED = "member.role_changed", "Role changed"
+    MEMBER_REMOVED = "member.removed", "Person removed"
+    CRISIS_ROLES_CHANGED = "member.crisis_roles", "Crisis roles changed"
+    USER_DEACTIVATED = "user.deactivated", "Account deactivated"
+    WEBHOOK_SECRET_CHANGED = "webhook.secret", "Webhook secret issued"
+    SOURCE_SECRET_CHANGED = "source.secret", "Source secret or credentials changed"
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class SecurityEvent(models.Model):
+    """One line of the security audit log: who did what, when, from where. Append-only (a
+    database trigger refuses UPDATE and DELETE). People and places are kept as plain ids and
+    e-mails, not foreign keys: deleting a user or a clinic must neither fail nor rewrite the
+    log. Written only by `accounts.services.security_event_record`."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    event = models.CharField(max_length=32, choices=SecurityEventCode.choices, db_index=True)
+    actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    actor_email = models.CharField(max_length=254, blank=True)
+    actor_key_prefix = models.CharField(max_length=16, blank=True)
+    target_user_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    target_email = models.CharField(max_length=254, blank=True)
+    agency_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    clinic_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.event} {self.actor_email}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise AppendOnlyError("The security log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("The security log is append-only.")

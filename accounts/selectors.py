@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django_otp import devices_for_user
 
-from accounts.models import User
+from accounts.models import PersonalToken, User
 
 
 def user_is_agency_staff(user: User) -> bool:
@@ -22,3 +23,10 @@ def user_has_confirmed_device(user: User) -> bool:
 def user_needs_otp(user: User) -> bool:
     """Two-factor is required of agency staff and of anyone who enrolled a device."""
     return user_has_confirmed_device(user) or user_is_agency_staff(user)
+
+
+def user_tokens_active(*, user: User, now) -> QuerySet[PersonalToken]:
+    """`user`'s personal tokens that still work, newest first."""
+    return PersonalToken.objects.filter(
+        user=user, revoked_at__isnull=True, expires_at__gt=now
+    ).order_by("-created_at", "-pk")

@@ -1,9 +1,29 @@
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+
+from django.contrib.auth.hashers import check_password, get_hasher, make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Greatest
+from django.utils import timezone
 
-from accounts.models import User
-from core.errors import ValidationFailed
+from accounts.audit import (  # noqa: F401 - security_event_record is this module's service
+    client_ip,
+    security_event_record,
+    security_request_bind,
+    security_request_unbind,
+)
+from accounts.credentials import token_create
+from accounts.models import PersonalToken, SecurityEventCode, User
+from accounts.selectors import user_has_confirmed_device, user_is_agency_staff, user_needs_otp
+from core import fastcache
+from core.errors import DomainError, ValidationFailed
 
 
 def user_get_or_create(*, email: str, full_name: str, password: str | None = None) -> User:
@@ -22,11 +42,333 @@ def user_get_or_create(*, email: str, full_name: str, password: str | None = Non
     return User.objects.create_user(email, password, full_name=(full_name or "").strip())
 
 
+# --- sign-in: lockout, per-address limit --------------------------------------------------------
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+SIGNIN_PER_IP = 20
+SIGNIN_IP_WINDOW_SECONDS = 15 * 60
+SIGN_IN_FAILED = (
+    "E-mail or password is wrong, or the account is locked for 15 minutes after repeated failures."
+)
+
+
+class SignInFailed(DomainError):
+    """Wrong e-mail, password or code, or a locked or inactive account: one answer for all."""
+
+    status_code = 401
+    code = "authentication_failed"
+
+
+class SignInThrottled(DomainError):
+    status_code = 429
+    code = "throttled"
+
+    def __init__(self, detail: str, *, retry_after: int):
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class OtpRequired(ValidationFailed):
+    code = "otp_required"
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(algorithm: str) -> str:
+    return make_password("not the password of anyone", hasher=algorithm)
+
+
+def _ip_counter(ip: str) -> str:
+    return f"carewatch:throttle:signin-ip:{ip or 'unknown'}"
+
+
+def _ip_count(ip: str, *, email: str, channel: str) -> None:
+    """Count a sign-in attempt from `ip`; SignInThrottled beyond SIGNIN_PER_IP a window. Fails
+    open when Redis is unreachable (the per-account lockout, in PostgreSQL, still holds)."""
+    key = _ip_counter(ip)
+    try:
+        count = fastcache.count(key, ttl=SIGNIN_IP_WINDOW_SECONDS)
+    except Exception:  # noqa: BLE001 - see the docstring
+        return
+    if count <= SIGNIN_PER_IP:
+        return
+    try:
+        retry_after = max(int(fastcache.client().ttl(key)), 1)
+    except Exception:  # noqa: BLE001
+        retry_after = SIGNIN_IP_WINDOW_SECONDS
+    if count == SIGNIN_PER_IP + 1:  # once per window, not once per refused attempt
+        security_event_record(
+            event=SecurityEventCode.LOGIN_THROTTLED,
+            actor_email=email,
+            detail={"channel": channel, "limit": SIGNIN_PER_IP},
+        )
+    minutes = -(-retry_after // 60)
+    raise SignInThrottled(
+        f"Too many sign-in attempts from your network. Try again in {minutes} minute"
+        f"{'s' if minutes != 1 else ''}.",
+        retry_after=retry_after,
+    )
+
+
+_RESERVE_SQL = """
+UPDATE {table} SET
+    failed_login_count = CASE WHEN locked_until <= %(now)s THEN 1 ELSE failed_login_count + 1 END,
+    locked_until = CASE WHEN locked_until <= %(now)s THEN NULL ELSE locked_until END
+WHERE id = %(id)s
+RETURNING failed_login_count, locked_until
+"""
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    user: User | None
+    slot: int
+    may_evaluate: bool
+
+
+def _attempt_reserve(user: User | None) -> _Attempt:
+    """Count the attempt before looking at the password: one atomic UPDATE, so however many
+    arrive at once, only attempts 1..MAX_FAILED_LOGINS of a lockout period are evaluated (an
+    expired lock starts a new period). An unknown account does the same statement."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _RESERVE_SQL.format(table=User._meta.db_table),
+            {"now": now, "id": user.pk if user is not None else 0},
+        )
+        row = cursor.fetchone()
+    if user is None or row is None:
+        return _Attempt(user=None, slot=0, may_evaluate=False)
+    slot, locked_until = row
+    if locked_until is not None and locked_until > now:
+        return _Attempt(user=user, slot=slot, may_evaluate=False)
+    if slot > MAX_FAILED_LOGINS:
+        _lock(user, now)  # the attempt that reached the limit is still being evaluated
+        return _Attempt(user=user, slot=slot, may_evaluate=False)
+    return _Attempt(user=user, slot=slot, may_evaluate=True)
+
+
+def _lock(user: User, now) -> bool:
+    locked = (
+        User.objects.filter(pk=user.pk)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+        .update(locked_until=now + LOCKOUT)
+    )
+    if locked:
+        security_event_record(
+            event=SecurityEventCode.LOGIN_LOCKED,
+            actor=user,
+            detail={"minutes": int(LOCKOUT.total_seconds() // 60)},
+        )
+    return bool(locked)
+
+
+def _attempt_failed(attempt: _Attempt) -> None:
+    if attempt.user is not None and attempt.may_evaluate and attempt.slot >= MAX_FAILED_LOGINS:
+        _lock(attempt.user, timezone.now())
+
+
+def _attempt_succeeded(attempt: _Attempt) -> None:
+    # Only when no other attempt was counted meanwhile: concurrent guesses keep their count.
+    User.objects.filter(pk=attempt.user.pk, failed_login_count=attempt.slot).update(
+        failed_login_count=0, locked_until=None
+    )
+
+
+def _attempt_release(attempt: _Attempt) -> None:
+    """The password was right but the request was incomplete (no code): not a guess."""
+    User.objects.filter(pk=attempt.user.pk).update(
+        failed_login_count=Greatest(F("failed_login_count") - 1, 0)
+    )
+
+
+def user_authenticate(
+    *,
+    email: str,
+    password: str,
+    ip: str = "",
+    channel: str = "web",
+    otp: str | None = None,
+    otp_now: bool = False,
+) -> User:
+    """The active user with this e-mail and password, or SignInFailed; SignInThrottled when
+    `ip` made more than SIGNIN_PER_IP attempts in the window.
+
+    An unknown account, a locked one, an inactive one and a wrong password do the same work
+    (one password hash, the same statements) and give the same answer. With `otp_now` (the
+    token API: there is no later step) people who must use two-factor also need `otp`, a
+    current code or a backup code: OtpRequired without one, SignInFailed for a wrong one,
+    which counts towards the lockout like a wrong password."""
+    email = (email or "").strip()
+    _ip_count(ip, email=email, channel=channel)
+    user = User.objects.filter(email__iexact=email).first() if email else None
+    attempt = _attempt_reserve(user)
+    if attempt.may_evaluate:
+        ok = user.check_password(password or "") and user.is_active
+        reason = "wrong_password" if user.is_active else "inactive"
+    else:
+        check_password(password or "", _dummy_hash(get_hasher().algorithm))
+        ok = False
+        reason = "locked" if user is not None else "unknown_account"
+    if ok and otp_now and user_needs_otp(user):
+        if not (otp or "").strip():
+            _attempt_release(attempt)
+            raise OtpRequired(
+                "A two-factor code is required.",
+                fields={
+                    "otp": ["Enter the current code of your authenticator app, or a backup code."]
+                },
+            )
+        if otp_verify(user=user, token=otp) is None:
+            ok, reason = False, "wrong_otp"
+    if not ok:
+        _attempt_failed(attempt)
+        security_event_record(
+            event=SecurityEventCode.LOGIN_FAILED,
+            actor=user,
+            actor_email=email,
+            detail={"channel": channel, "reason": reason},
+        )
+        if reason == "wrong_otp":
+            raise SignInFailed(
+                "The two-factor code is not right (or you tried too often: wait a little).",
+                code="otp_invalid",
+                fields={"otp": ["That code is not right. Enter the current code."]},
+            )
+        raise SignInFailed(SIGN_IN_FAILED)
+    if otp_now or not user_needs_otp(user):
+        # (otherwise the code step that follows clears the count: a password alone must not
+        # reset the count of wrong codes)
+        _attempt_succeeded(attempt)
+    fastcache.uncount(_ip_counter(ip))  # a successful sign-in does not use up the budget
+    security_event_record(
+        event=SecurityEventCode.LOGIN_SUCCEEDED, actor=user, detail={"channel": channel}
+    )
+    return user
+
+
+def user_is_locked(user: User) -> bool:
+    return bool(user.locked_until and user.locked_until > timezone.now())
+
+
+def user_unlock(*, user: User) -> None:
+    """Clear the failed-login lockout (after a password reset proved the mailbox)."""
+    User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
+
+
+# --- personal tokens ---------------------------------------------------------------------------
+
+TOKEN_TTL = timedelta(days=30)
+
+
+def user_token_issue(*, user: User, name: str):
+    """A new personal token for `user` (valid TOKEN_TTL); returns (token, issued secret)."""
+    token, issued = token_create(user=user, name=name, ttl=TOKEN_TTL)
+    security_event_record(
+        event=SecurityEventCode.TOKEN_ISSUED,
+        actor=user,
+        detail={"token_id": token.pk, "prefix": token.prefix, "name": token.name},
+    )
+    return token, issued
+
+
+def user_token_revoke(*, token: PersonalToken, reason: str = "revoked") -> PersonalToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at", "updated_at"])
+        security_event_record(
+            event=SecurityEventCode.TOKEN_REVOKED,
+            target=token.user,
+            detail={"token_id": token.pk, "prefix": token.prefix, "reason": reason},
+        )
+    return token
+
+
+def user_tokens_revoke(*, user: User, reason: str) -> int:
+    """Revoke every personal token of `user` that still works (password changed or reset,
+    removed from the agency or their last clinic, deactivated). Returns how many."""
+    now = timezone.now()
+    ids = list(
+        PersonalToken.objects.filter(user=user, revoked_at__isnull=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .values_list("pk", flat=True)
+    )
+    if ids:
+        PersonalToken.objects.filter(pk__in=ids).update(revoked_at=now, updated_at=now)
+        security_event_record(
+            event=SecurityEventCode.TOKEN_REVOKED,
+            target=user,
+            detail={"token_ids": ids, "reason": reason},
+        )
+    return len(ids)
+
+
+def user_membership_removed(
+    *,
+    user: User,
+    agency_id: int | None = None,
+    clinic_id: int | None = None,
+    role: str = "",
+    last: bool = True,
+) -> None:
+    """Called by agency and clinics when a person loses a membership: logs it, and when it
+    was their way in (`last`: removed from the agency's staff, or from their last clinic)
+    revokes every personal token they hold, so none keeps reaching the clinics."""
+    security_event_record(
+        event=SecurityEventCode.MEMBER_REMOVED,
+        target=user,
+        agency_id=agency_id,
+        clinic_id=clinic_id,
+        detail={"role": role},
+    )
+    if last:
+        user_tokens_revoke(user=user, reason="membership_removed")
+
+
+def user_membership_changed(
+    *,
+    user: User,
+    agency_id: int | None = None,
+    clinic_id: int | None = None,
+    before: dict | None = None,
+    after: dict,
+) -> None:
+    """Called by agency and clinics when a person is added or their roles change: logs an
+    addition (`before` None), a role change and a change of crisis roles, as they apply."""
+    where = {"target": user, "agency_id": agency_id, "clinic_id": clinic_id}
+    if before is None:
+        security_event_record(event=SecurityEventCode.MEMBER_ADDED, detail=after, **where)
+        return
+    if before.get("role") != after.get("role"):
+        detail = {"from": before.get("role"), "to": after.get("role")}
+        security_event_record(event=SecurityEventCode.MEMBER_ROLE_CHANGED, detail=detail, **where)
+    if sorted(before.get("crisis_roles") or []) != sorted(after.get("crisis_roles") or []):
+        detail = {"from": before.get("crisis_roles") or [], "to": after.get("crisis_roles") or []}
+        security_event_record(event=SecurityEventCode.CRISIS_ROLES_CHANGED, detail=detail, **where)
+
+
+@transaction.atomic
+def user_deactivate(*, user: User) -> None:
+    """Switch the account off: it cannot sign in, and its personal tokens are revoked."""
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    user.is_active = False
+    security_event_record(event=SecurityEventCode.USER_DEACTIVATED, target=user)
+    user_tokens_revoke(user=user, reason="deactivated")
+
+
+def user_password_changed(*, user: User) -> None:
+    """After a password change or reset: lift the lockout, end every personal token."""
+    user_unlock(user=user)
+    security_event_record(event=SecurityEventCode.PASSWORD_RESET, target=user)
+    user_tokens_revoke(user=user, reason="password_changed")
+
+
 # --- two-factor sign-in (django-otp) ---------------------------------------------------------
 
 TOTP_DEVICE_NAME = "Authenticator app"
 BACKUP_DEVICE_NAME = "Backup codes"
 BACKUP_CODES = 10
+REAUTH_FIELD = "otp_token"
 
 
 def totp_device_pending(*, user: User):
@@ -40,10 +382,46 @@ def totp_device_pending(*, user: User):
     return device
 
 
+def two_factor_reauthenticate(*, user: User, token: str | None) -> None:
+    """A fresh code (TOTP or backup code) for an action that weakens or replaces the second
+    factor, entered in the same request. Raises ValidationFailed (field `otp_token`) when it
+    is missing or wrong; a wrong one counts towards the sign-in lockout."""
+    if not (token or "").strip():
+        raise ValidationFailed(
+            "A current two-factor code is required.",
+            code="otp_required",
+            fields={REAUTH_FIELD: ["Enter the current code of your app, or a backup code."]},
+        )
+    if otp_check(user=user, token=token) is None:
+        raise ValidationFailed(
+            "Wrong code.",
+            code="otp_invalid",
+            fields={
+                REAUTH_FIELD: [
+                    "That code is not right (or you tried too often: wait a little). "
+                    "Enter the current code, or one of your backup codes."
+                ]
+            },
+        )
+
+
+def totp_device_confirm(*, user: User, token: str, current_token: str | None = None):
+    """Confirm the pending device with a code from the app; replaces any earlier device,
+    which needs `current_token`, a code of the device in use (re-authentication). Returns the
+    device, or raises ValidationFailed (nothing changes)."""
+    replacing = user_has_confirmed_device(user)
+    if replacing:
+        two_factor_reauthenticate(user=user, token=current_token)
+    device = _totp_device_confirm(user=user, token=token)
+    security_event_record(
+        event=SecurityEventCode.OTP_RESET if replacing else SecurityEventCode.OTP_ENROLLED,
+        actor=user,
+    )
+    return device
+
+
 @transaction.atomic
-def totp_device_confirm(*, user: User, token: str):
-    """Confirm the pending device with a code from the app; replaces any earlier TOTP
-    device. Returns the device, or raises ValidationFailed (nothing changes)."""
+def _totp_device_confirm(*, user: User, token: str):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     token = (token or "").strip().replace(" ", "")
@@ -76,7 +454,7 @@ def otp_verify(*, user: User, token: str):
     from django_otp import devices_for_user
 
     token = (token or "").strip().replace(" ", "")
-    if not token:
+    if not token or len(token) > 16:
         return None
     for device in devices_for_user(user, confirmed=True, for_verify=True):
         allowed, _ = device.verify_is_allowed()
@@ -85,9 +463,35 @@ def otp_verify(*, user: User, token: str):
     return None
 
 
+def otp_check(*, user: User, token: str):
+    """The second-factor step of a signed-in person (the sign-in's code step, or
+    re-authentication): the device that accepts `token`, or None. A locked account passes no
+    code; a wrong code counts towards the lockout like a wrong password."""
+    attempt = _attempt_reserve(user)
+    device = otp_verify(user=user, token=token) if attempt.may_evaluate else None
+    if device is None:
+        _attempt_failed(attempt)
+        security_event_record(
+            event=SecurityEventCode.OTP_FAILED,
+            actor=user,
+            detail={"reason": "wrong_otp" if attempt.may_evaluate else "locked"},
+        )
+        return None
+    _attempt_succeeded(attempt)
+    return device
+
+
+def backup_codes_create(*, user: User, otp_token: str | None) -> list[str]:
+    """New single-use backup codes (the old ones stop working). Shown once. Needs a fresh
+    code (re-authentication): a session that only knows the password must not mint codes."""
+    two_factor_reauthenticate(user=user, token=otp_token)
+    codes = _backup_codes_create(user=user)
+    security_event_record(event=SecurityEventCode.BACKUP_CODES_CREATED, actor=user)
+    return codes
+
+
 @transaction.atomic
-def backup_codes_create(*, user: User) -> list[str]:
-    """New single-use backup codes (the old ones stop working). Shown once."""
+def _backup_codes_create(*, user: User) -> list[str]:
     from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
     StaticDevice.objects.filter(user=user).delete()
@@ -97,18 +501,19 @@ def backup_codes_create(*, user: User) -> list[str]:
     return codes
 
 
-@transaction.atomic
-def two_factor_disable(*, user: User) -> None:
-    """Remove the user's devices. Refused for agency staff, who must keep two-factor on."""
+def two_factor_disable(*, user: User, otp_token: str | None) -> None:
+    """Remove the user's devices; needs a fresh code (re-authentication). Refused for agency
+    staff, who must keep two-factor on."""
     from django_otp.plugins.otp_static.models import StaticDevice
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from accounts.selectors import user_is_agency_staff
-
     if user_is_agency_staff(user):
         raise ValidationFailed("Agency staff must keep two-factor sign-in on.")
-    TOTPDevice.objects.filter(user=user).delete()
-    StaticDevice.objects.filter(user=user).delete()
+    two_factor_reauthenticate(user=user, token=otp_token)
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()
+    security_event_record(event=SecurityEventCode.OTP_DISABLED, actor=user)
 
 
 # --- password reset --------------------------------------------------------------------------
@@ -132,16 +537,9 @@ def password_reset_throttle(*, ip: str, email: str) -> str | None:
     """Count a reset request. Returns None when it may go ahead, "ip" when this address asked
     too often (the page says so), "email" when this e-mail address had its share this hour
     (the mail is silently not sent, so nobody learns whether the address exists)."""
-    import hashlib
-
     if _hit(f"pwreset:ip:{ip}") > RESET_PER_IP_PER_HOUR:
         return "ip"
     digest = hashlib.sha256((email or "").strip().lower().encode()).hexdigest()[:32]
     if _hit(f"pwreset:email:{digest}") > RESET_PER_ADDRESS_PER_HOUR:
         return "email"
     return None
-
-
-def user_unlock(*, user: User) -> None:
-    """Clear the failed-login lockout (after a password reset proved the mailbox)."""
-    User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)

@@ -19,12 +19,19 @@ from django.views import View
 from django_otp import devices_for_user
 from django_otp import login as otp_login
 
-from accounts.forms import LoginForm, OtpTokenForm, ResetRequestForm, ResetSetPasswordForm
+from accounts.forms import (
+    LoginForm,
+    OtpTokenForm,
+    ReplaceDeviceForm,
+    ResetRequestForm,
+    ResetSetPasswordForm,
+)
 from accounts.middleware import SETUP_URL, VERIFY_URL
 from accounts.selectors import user_has_confirmed_device, user_is_agency_staff, user_needs_otp
 from accounts.services import (
     backup_codes_create,
-    otp_verify,
+    client_ip,
+    otp_check,
     password_reset_throttle,
     totp_device_confirm,
     totp_device_pending,
@@ -47,6 +54,13 @@ class SignInView(auth_views.LoginView):
 
     template_name = "accounts/login.html"
     authentication_form = LoginForm
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.throttled is not None:  # too many attempts from this address
+            response.status_code = 429
+            response["Retry-After"] = str(form.throttled.retry_after)
+        return response
 
     def get_success_url(self):
         url = super().get_success_url()
@@ -80,7 +94,7 @@ class TwoFactorVerifyView(LoginRequiredMixin, View):
     def post(self, request):
         form = OtpTokenForm(request.POST)
         if form.is_valid():
-            device = otp_verify(user=request.user, token=form.cleaned_data["otp_token"])
+            device = otp_check(user=request.user, token=form.cleaned_data["otp_token"])
             if device is not None:
                 otp_login(request, device)
                 request.session.cycle_key()
@@ -126,23 +140,30 @@ class TwoFactorSetupView(LoginRequiredMixin, View):
         )
 
     def get(self, request):
-        if user_has_confirmed_device(request.user) and not request.user.is_verified():
+        replacing = user_has_confirmed_device(request.user)
+        if replacing and not request.user.is_verified():
             # Replacing a device needs the old one first.
             return HttpResponseRedirect(f"{VERIFY_URL}?{request.GET.urlencode()}")
-        return self._render(request, OtpTokenForm())
+        return self._render(request, ReplaceDeviceForm() if replacing else OtpTokenForm())
 
     def post(self, request):
-        if user_has_confirmed_device(request.user) and not request.user.is_verified():
+        replacing = user_has_confirmed_device(request.user)
+        if replacing and not request.user.is_verified():
             return HttpResponseRedirect(VERIFY_URL)
-        form = OtpTokenForm(request.POST)
+        form = (ReplaceDeviceForm if replacing else OtpTokenForm)(request.POST)
         if form.is_valid():
             try:
                 device = totp_device_confirm(
-                    user=request.user, token=form.cleaned_data["otp_token"]
+                    user=request.user,
+                    token=form.cleaned_data["otp_token"],
+                    current_token=form.cleaned_data.get("current_otp_token"),
                 )
             except ValidationFailed as exc:
-                for error in exc.fields.get("otp_token", [exc.detail]):
-                    form.add_error("otp_token", error)
+                if exc.code in ("otp_required", "otp_invalid"):  # the current code
+                    form.add_error("current_otp_token", exc.fields["otp_token"])
+                else:
+                    for error in exc.fields.get("otp_token", [exc.detail]):
+                        form.add_error("otp_token", error)
             else:
                 otp_login(request, device)
                 request.session.cycle_key()
@@ -157,39 +178,70 @@ class AccountView(LoginRequiredMixin, View):
     template_name = "accounts/account.html"
 
     def get(self, request):
+        return self.render_page(request)
+
+    @classmethod
+    def render_page(cls, request, *, failed: str = "", form=None, status: int = 200):
+        """The page; `failed` names the form ("backup" or "disable") whose code was refused."""
         from django_otp.plugins.otp_static.models import StaticDevice
         from django_otp.plugins.otp_totp.models import TOTPDevice
 
         devices = list(devices_for_user(request.user, confirmed=True))
         return render(
             request,
-            self.template_name,
+            cls.template_name,
             {
                 "totp_on": any(isinstance(d, TOTPDevice) for d in devices),
                 "backup": next((d for d in devices if isinstance(d, StaticDevice)), None),
                 "staff": user_is_agency_staff(request.user),
                 "idle_minutes": settings.SESSION_COOKIE_AGE // 60,
+                "backup_form": form if failed == "backup" else OtpTokenForm(auto_id="backup_%s"),
+                "disable_form": form if failed == "disable" else OtpTokenForm(auto_id="off_%s"),
             },
+            status=status,
         )
 
 
-class BackupCodesView(LoginRequiredMixin, View):
+class _ReauthenticatedView(LoginRequiredMixin, View):
+    """A change to two-factor itself: a session that passed the code step (never one that
+    only knows the password) and a fresh code in the same request."""
+
+    form_name = ""
+
     def post(self, request):
         if not user_has_confirmed_device(request.user):
             messages.error(request, "Turn on two-factor sign-in first.")
             return HttpResponseRedirect("/account/")
-        codes = backup_codes_create(user=request.user)
+        if not request.user.is_verified():
+            return HttpResponseRedirect(VERIFY_URL)
+        form = OtpTokenForm(request.POST, auto_id=f"{self.form_name}_%s")
+        if not form.is_valid():
+            return AccountView.render_page(request, failed=self.form_name, form=form, status=400)
+        try:
+            return self.act(request, form.cleaned_data["otp_token"])
+        except ValidationFailed as exc:
+            for error in exc.fields.get("otp_token", [exc.detail]):
+                form.add_error("otp_token" if "otp_token" in exc.fields else None, error)
+            return AccountView.render_page(request, failed=self.form_name, form=form, status=400)
+
+    def act(self, request, otp_token: str):
+        raise NotImplementedError
+
+
+class BackupCodesView(_ReauthenticatedView):
+    form_name = "backup"
+
+    def act(self, request, otp_token: str):
+        codes = backup_codes_create(user=request.user, otp_token=otp_token)
         return render(request, "accounts/backup_codes.html", {"codes": codes})
 
 
-class TwoFactorDisableView(LoginRequiredMixin, View):
-    def post(self, request):
-        try:
-            two_factor_disable(user=request.user)
-        except ValidationFailed as exc:
-            messages.error(request, exc.detail)
-        else:
-            messages.success(request, "Two-factor sign-in is off.")
+class TwoFactorDisableView(_ReauthenticatedView):
+    form_name = "disable"
+
+    def act(self, request, otp_token: str):
+        two_factor_disable(user=request.user, otp_token=otp_token)
+        messages.success(request, "Two-factor sign-in is off.")
         return HttpResponseRedirect("/account/")
 
 
@@ -209,7 +261,7 @@ class ResetRequestView(auth_views.PasswordResetView):
         return {"base_url": settings.PUBLIC_BASE_URL}
 
     def form_valid(self, form):
-        ip = self.request.META.get("REMOTE_ADDR", "")
+        ip = client_ip(self.request)
         refused = password_reset_throttle(ip=ip, email=form.cleaned_data["email"])
         if refused == "ip":
             form.add_error(None, "Too many reset requests from here. Try again in an hour.")

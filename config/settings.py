@@ -95,6 +95,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 MIDDLEWARE = [
     "clinics.middleware.ClinicRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "accounts.middleware.SecurityContextMiddleware",  # who and where, for the security log
     "core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

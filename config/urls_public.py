@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from accounts.apis import TokenObtainApi
+from accounts.apis import TokenListApi, TokenObtainApi, TokenRevokeApi
 from agency.views import brand_css
 from clinics.apis import AgencyApiKeyListApi, AgencyApiKeyRevokeApi, ClinicListApi
 from core.schema import ApiDocsRedocView, ApiDocsSwaggerView
@@ -14,6 +14,8 @@ from responses import urls as responses_urls
 
 api_v1 = [
     path("auth/token/", TokenObtainApi.as_view(), name="token-obtain"),
+    path("auth/tokens/", TokenListApi.as_view(), name="token-list"),
+    path("auth/tokens/<int:token_id>/", TokenRevokeApi.as_view(), name="token-revoke"),
     path("clinics/", ClinicListApi.as_view(), name="clinic-list"),
     path("api-keys/", AgencyApiKeyListApi.as_view(), name="agency-api-key-list"),
     path(

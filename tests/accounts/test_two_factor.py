@@ -89,21 +89,29 @@ def test_clients_may_skip_two_factor_and_may_turn_it_on(world, db):
     # from now on their sign-in asks for a code too
     again, response = _sign_in("a_approver@clinics.test")
     assert response["Location"] == "/account/two-factor/verify/?next=%2F"
-    # and they may turn it off again (staff may not)
-    assert client.post("/account/two-factor/disable/").status_code == 302
+    # and they may turn it off again, with a fresh code (staff may not)
+    device = TOTPDevice.objects.get(user=world.users["a_approver"])
+    off = client.post("/account/two-factor/disable/", {"otp_token": totp_now(device)})
+    assert off.status_code == 302
     assert not TOTPDevice.objects.filter(user=world.users["a_approver"]).exists()
 
 
 def test_staff_cannot_turn_two_factor_off(world, login, db):
     client = login("alpha_owner")
-    client.post("/account/two-factor/disable/")
+    device = TOTPDevice.objects.get(user=world.users["alpha_owner"])
+    refused = client.post("/account/two-factor/disable/", {"otp_token": totp_now(device)})
+    assert refused.status_code == 400
+    assert "Agency staff must keep two-factor sign-in on." in refused.content.decode()
     assert TOTPDevice.objects.filter(user=world.users["alpha_owner"], confirmed=True).exists()
     assert "Agency staff cannot turn it off." in client.get("/account/").content.decode()
 
 
 def test_backup_codes_work_once_each(world, login, db):
     client = login("alpha_manager")
-    html = client.post("/account/two-factor/backup-codes/").content.decode()
+    device = TOTPDevice.objects.get(user=world.users["alpha_manager"])
+    html = client.post(
+        "/account/two-factor/backup-codes/", {"otp_token": totp_now(device)}
+    ).content.decode()
     codes = re.findall(r"<li><code>([a-z0-9]+)</code></li>", html)
     assert len(codes) == 10 and len(set(codes)) == 10
     assert StaticDevice.objects.get(user=world.users["alpha_manager"]).token_set.count() == 10
@@ -118,12 +126,14 @@ def test_backup_codes_work_once_each(world, login, db):
 
 
 def test_api_keys_and_personal_tokens_need_no_second_factor(world, api, db):
+    # (a personal token is obtained with the code, see tests/security; then it acts alone)
     assert api("key_alpha").get("/clinics/clinic-a/api/v1/me/").status_code == 200
+    device = TOTPDevice.objects.get(user=world.users["alpha_owner"])
     token = (
         Client()
         .post(
             "/api/v1/auth/token/",
-            {"email": "owner@alpha.test", "password": PASSWORD},
+            {"email": "owner@alpha.test", "password": PASSWORD, "otp": totp_now(device)},
             content_type="application/json",
         )
         .json()["token"]
