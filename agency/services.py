@@ -9,7 +9,7 @@ from django.db.models import Avg, Case, Count, F, IntegerField, Q, Value, When
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from accounts.services import user_get_or_create
+from accounts.services import user_get_or_create, user_membership_changed, user_membership_removed
 from agency.models import Agency, AgencyMembership, AgencyRole, ClinicSnapshot
 from core.errors import Conflict, PermissionDenied, ValidationFailed
 from core.queueing import tasks_enqueue
@@ -49,9 +49,11 @@ def agency_member_add(
     if role not in AgencyRole.values:
         raise ValidationFailed("Invalid role.", fields={"role": [f"Choose {AgencyRole.values}."]})
     user = user_get_or_create(email=email, full_name=full_name, password=password)
+    before = AgencyMembership.objects.filter(agency=agency, user=user).values("role").first()
     membership, _ = AgencyMembership.objects.update_or_create(
         agency=agency, user=user, defaults={"role": role}
     )
+    user_membership_changed(user=user, agency_id=agency.pk, before=before, after={"role": role})
     return membership
 
 
@@ -86,8 +88,15 @@ def agency_member_role_set(
             "The agency needs an owner.", fields={"role": ["This is the last owner."]}
         )
     if membership.role != role:
+        before = {"role": membership.role}
         membership.role = role
         membership.save(update_fields=["role", "updated_at"])
+        user_membership_changed(
+            user=membership.user,
+            agency_id=membership.agency_id,
+            before=before,
+            after={"role": role},
+        )
     return membership
 
 
@@ -100,6 +109,9 @@ def agency_member_remove(*, membership: AgencyMembership, acting_role: str) -> N
             "The agency needs an owner.", fields={"membership": ["This is the last owner."]}
         )
     membership.delete()
+    user_membership_removed(
+        user=membership.user, agency_id=membership.agency_id, role=membership.role
+    )
 
 
 # --- The dashboard's rollup ----------------------------------------------------------------

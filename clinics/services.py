@@ -8,7 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import schema_exists
 
 from accounts.models import User
-from accounts.services import user_get_or_create
+from accounts.services import user_get_or_create, user_membership_changed, user_membership_removed
 from agency.models import Agency
 from clinics.models import Clinic, ClinicMembership, ClinicRole, CrisisRole, Domain
 from clinics.schemas import TEMPLATE_SCHEMA, schema_clone_from_template, template_schema_ensure
@@ -107,8 +107,20 @@ def clinic_member_add(
             "Invalid crisis role.", fields={"crisis_roles": [f"Unknown: {', '.join(unknown)}."]}
         )
     user: User = user_get_or_create(email=email, full_name=full_name, password=password)
+    before = (
+        ClinicMembership.objects.filter(clinic=clinic, user=user)
+        .values("role", "crisis_roles")
+        .first()
+    )
     membership, _ = ClinicMembership.objects.update_or_create(
         clinic=clinic, user=user, defaults={"role": role, "crisis_roles": crisis}
+    )
+    user_membership_changed(
+        user=user,
+        agency_id=clinic.agency_id,
+        clinic_id=clinic.pk,
+        before=before,
+        after={"role": role, "crisis_roles": crisis},
     )
     return membership
 
@@ -139,6 +151,15 @@ def clinic_update(*, clinic: Clinic, **changes) -> Clinic:
     return row
 
 
+@transaction.atomic
 def clinic_member_remove(*, membership: ClinicMembership) -> None:
-    """Remove a person from a clinic (the user stays; other memberships are untouched)."""
+    """Remove a person from a clinic (the user stays; other memberships are untouched). Losing
+    their last clinic revokes their personal tokens."""
     membership.delete()
+    user_membership_removed(
+        user=membership.user,
+        agency_id=membership.clinic.agency_id,
+        clinic_id=membership.clinic_id,
+        role=membership.role,
+        last=not ClinicMembership.objects.filter(user_id=membership.user_id).exists(),
+    )

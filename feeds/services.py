@@ -18,6 +18,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts.models import SecurityEventCode
+from accounts.services import security_event_record
 from core.crypto import decrypt_json, encrypt_json
 from core.errors import Conflict, ValidationFailed
 from feeds.models import (
@@ -94,6 +96,8 @@ MAX_BATCH = 1000
 
 # --- sources ---------------------------------------------------------------------------
 
+SOURCE_SECRET = SecurityEventCode.SOURCE_SECRET_CHANGED
+
 
 def source_create(
     *,
@@ -108,13 +112,16 @@ def source_create(
             "Unknown source kind.", fields={"kind": [f"Choose {SourceKind.values}."]}
         )
     name = (name or "").strip() or SourceKind(kind).label
-    return Source.objects.create(
+    source = Source.objects.create(
         kind=kind,
         name=name[:200],
         settings=settings or {},
         credentials_encrypted=encrypt_json(credentials or {}),
         poll_interval_minutes=poll_interval_minutes,
     )
+    if credentials:
+        security_event_record(event=SOURCE_SECRET, detail={"source_id": source.pk, "kind": kind})
+    return source
 
 
 def source_update(*, source: Source, **changes) -> Source:
@@ -130,6 +137,8 @@ def source_update(*, source: Source, **changes) -> Source:
         source.is_healthy, source.consecutive_failures, source.next_poll_at = True, 0, None
         fields += ["is_healthy", "consecutive_failures", "next_poll_at"]
     source.save(update_fields=[*fields, "updated_at"])
+    if "credentials" in changes:
+        security_event_record(event=SOURCE_SECRET, detail={"source_id": source.pk})
     return source
 
 
@@ -618,6 +627,7 @@ def webhook_secret_ensure(*, source: Source) -> str:
         credentials["webhook_secret"] = secrets.token_urlsafe(32)
         source.credentials_encrypted = encrypt_json(credentials)
         source.save(update_fields=["credentials_encrypted", "updated_at"])
+        security_event_record(event=SOURCE_SECRET, detail={"source_id": source.pk})
     return credentials["webhook_secret"]
 
 

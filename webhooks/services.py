@@ -18,6 +18,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from accounts.models import SecurityEventCode
+from accounts.services import security_event_record
 from core.crypto import decrypt_json, encrypt_json
 from core.errors import Conflict, ValidationFailed
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
@@ -25,6 +27,7 @@ from webhooks.ssrf import UnsafeTarget, target_check
 
 logger = logging.getLogger(__name__)
 
+WEBHOOK_SECRET = SecurityEventCode.WEBHOOK_SECRET_CHANGED
 SECRET_PREFIX = "cwhs_"  # noqa: S105 - a prefix that secret scanners can match, not a secret
 # After a rotation the previous secret also signs deliveries for a while, so that receivers
 # can switch without dropping any.
@@ -98,6 +101,7 @@ def subscription_create(
         secret_encrypted=encrypt_json({"secret": secret}),
         is_active=is_active,
     )
+    security_event_record(event=WEBHOOK_SECRET, detail={"subscription_id": subscription.pk})
     return subscription, secret
 
 
@@ -138,6 +142,9 @@ def subscription_rotate_secret(*, subscription: WebhookSubscription) -> str:
         }
     )
     subscription.save(update_fields=["secret_encrypted", "updated_at"])
+    security_event_record(
+        event=WEBHOOK_SECRET, detail={"subscription_id": subscription.pk, "rotated": True}
+    )
     return secret
 
 
