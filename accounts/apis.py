@@ -2,7 +2,6 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 
 from accounts.selectors import user_tokens_active
 from accounts.services import (
@@ -21,8 +20,9 @@ class TokenObtainApi(AnonymousAPIView):
     People who use two-factor sign-in (all agency staff) also send `otp`: the current code of
     their authenticator app, or a backup code."""
 
-    throttle_classes = [AnonRateThrottle]
-    throttle_scope = "anon"
+    # Sign-in attempts per client address are limited by `user_authenticate` (429 with
+    # Retry-After), the same budget as the web sign-in's.
+    throttle_classes = []
 
     class TokenObtainInputSerializer(serializers.Serializer):
         email = serializers.EmailField()

@@ -1,5 +1,6 @@
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
+from accounts.models import SecurityEvent, User
 from agency.models import Agency, AgencyMembership, AgencyRole
 
 
@@ -110,3 +111,21 @@ def agency_people(*, agency: Agency):
         .select_related("user")
         .order_by("user__full_name", "user__email")
     )
+
+
+def security_events_for_agency(*, agency: Agency, event: str = "") -> QuerySet[SecurityEvent]:
+    """The security log as the agency's owners see it: events in the agency or its clinics,
+    and the personal events (sign-ins, two-factor, tokens) of its staff and its clinics'
+    people. Events another agency recorded about a shared person stay with that agency."""
+    staff = AgencyMembership.objects.filter(agency=agency).values("user_id")
+    clients = User.objects.filter(clinic_memberships__clinic__agency=agency).values("pk")
+    personal = Q(agency_id__isnull=True) & (
+        Q(actor_id__in=staff)
+        | Q(actor_id__in=clients)
+        | Q(target_user_id__in=staff)
+        | Q(target_user_id__in=clients)
+    )
+    events = SecurityEvent.objects.filter(Q(agency_id=agency.pk) | personal)
+    if event:
+        events = events.filter(event=event)
+    return events.order_by("-created_at", "-id")

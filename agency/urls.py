@@ -5,6 +5,7 @@ from django.urls import path
 from agency.views import (
     ClinicGoView,
     DashboardView,
+    SecurityLogView,
     SettingsApiKeysView,
     SettingsClinicsView,
     SettingsPeopleView,
@@ -18,4 +19,5 @@ urlpatterns = [
     path("settings/", SettingsClinicsView.as_view(), name="settings-clinics"),
     path("settings/people/", SettingsPeopleView.as_view(), name="settings-people"),
     path("settings/api-keys/", SettingsApiKeysView.as_view(), name="settings-api-keys"),
+    path("security-log/", SecurityLogView.as_view(), name="security-log"),
 ]

@@ -3,17 +3,20 @@ agency and the agency-wide settings (clinics, staff, agency API keys)."""
 
 from __future__ import annotations
 
+import csv
+import json
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.views import View
 from django.views.decorators.cache import cache_control
 from django.views.generic.base import TemplateResponseMixin
 
 from accounts.credentials import api_key_create, api_key_revoke, api_key_rotate
-from accounts.models import ApiKey
+from accounts.models import ApiKey, SecurityEventCode
 from agency.forms import ApiKeyForm, ClinicCreateForm, StaffAddForm, apply_domain_errors
 from agency.models import Agency, AgencyMembership, AgencyRole
 from agency.selectors import (
@@ -23,6 +26,7 @@ from agency.selectors import (
     dashboard_clinics,
     dashboard_sort_parse,
     dashboard_totals,
+    security_events_for_agency,
 )
 from agency.services import (
     agency_member_add,
@@ -303,3 +307,70 @@ class SettingsApiKeysView(StaffView):
             new_key, issued = api_key_rotate(api_key=key)
             return self._render(ApiKeyForm(), status=201, created=new_key, secret=issued.secret)
         return self._render(ApiKeyForm(), status=400, key_error="Unknown action.")
+
+
+class SecurityLogView(StaffView):
+    """The security log of the agency's people and clinics, for owners only (others: 404);
+    `?format=csv` exports it."""
+
+    template_name = "agency/security_log.html"
+    PAGE = 100
+    CSV_COLUMNS = (
+        "created_at",
+        "event",
+        "actor_id",
+        "actor_email",
+        "actor_key_prefix",
+        "target_user_id",
+        "target_email",
+        "agency_id",
+        "clinic_id",
+        "ip",
+        "user_agent",
+        "detail",
+    )
+
+    def get(self, request):
+        if self.role != AgencyRole.OWNER:
+            raise Http404("Not found.")
+        event = request.GET.get("event", "")
+        if event not in SecurityEventCode.values:
+            event = ""
+        events = security_events_for_agency(agency=self.agency, event=event)
+        if request.GET.get("format") == "csv":
+            return self._csv(events)
+        page = Paginator(events, self.PAGE).get_page(request.GET.get("page"))
+        return self.render_to_response(
+            self.context(
+                section="security-log",
+                page=page,
+                event=event,
+                events=SecurityEventCode.choices,
+            )
+        )
+
+    def _csv(self, events):
+        class _Echo:
+            def write(self, value):
+                return value
+
+        writer = csv.writer(_Echo())
+
+        def rows():
+            yield writer.writerow(self.CSV_COLUMNS)
+            for row in events.values_list(*self.CSV_COLUMNS).iterator(chunk_size=2000):
+                cells = [
+                    json.dumps(cell, sort_keys=True) if isinstance(cell, dict) else cell
+                    for cell in row
+                ]
+                # a spreadsheet must not run a cell that starts like a formula
+                yield writer.writerow(
+                    f"'{c}" if isinstance(c, str) and c[:1] in ("=", "+", "-", "@") else c
+                    for c in cells
+                )
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="security-log-{self.agency.slug}.csv"'
+        )
+        return response
