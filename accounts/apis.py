@@ -73,21 +73,25 @@ class _OwnTokensMixin:
         return user
 
 
+class PersonalTokenOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    prefix = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField()
+
+
 class TokenListApi(_OwnTokensMixin, PublicAPIView):
     """The caller's own personal tokens that still work (never their secrets)."""
 
-    class TokenOutputSerializer(serializers.Serializer):
-        id = serializers.IntegerField()
-        name = serializers.CharField()
-        prefix = serializers.CharField()
-        created_at = serializers.DateTimeField()
-        last_used_at = serializers.DateTimeField(allow_null=True)
-        expires_at = serializers.DateTimeField()
+    class TokenListOutputSerializer(serializers.Serializer):
+        results = PersonalTokenOutputSerializer(many=True)
 
-    @extend_schema(responses={200: TokenOutputSerializer(many=True)})
+    @extend_schema(responses={200: TokenListOutputSerializer})
     def get(self, request):
         tokens = user_tokens_active(user=self.caller(), now=timezone.now())
-        return Response({"results": self.TokenOutputSerializer(tokens, many=True).data})
+        return Response(self.TokenListOutputSerializer({"results": tokens}).data)
 
 
 class TokenRevokeApi(_OwnTokensMixin, PublicAPIView):

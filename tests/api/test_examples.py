@@ -21,6 +21,7 @@ import pytest
 from django.conf import settings
 from django.urls import resolve
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context
 from drf_spectacular.generators import SchemaGenerator
 from jsonschema import Draft202012Validator, FormatChecker
@@ -31,6 +32,7 @@ from feeds.models import Review
 from responses.models import OutboxItem
 from responses.tasks import outbox_deliver_task
 from scoring.services import scores_write
+from tests.fixtures.browser import totp_now
 
 CLINIC = "/clinics/clinic-a/api/v1"
 PUBLIC = "/api/v1"
@@ -232,9 +234,12 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
             "email": "writer@alpha.test",
             "password": "correct horse battery staple",
             "name": "Reporting script",
+            "otp": totp_now(TOTPDevice.objects.get(user=world.users["alpha_writer"])),
         },
         status=201,
     )
+    token = rec.call(writer, "get", f"{PUBLIC}/auth/tokens/", status=200)["results"][0]
+    rec.call(writer, "delete", f"{PUBLIC}/auth/tokens/{token['id']}/", status=204)
     rec.call(key_alpha, "get", f"{PUBLIC}/clinics/", status=200)
     rec.call(key_alpha, "post", f"{PUBLIC}/clinics/", {"name": "", "slug": "a b"}, status=400)
     rec.call(

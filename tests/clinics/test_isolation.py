@@ -209,6 +209,11 @@ PUBLIC_API_EXPECTED = {
     # Actors: an API key's name, "user:<name>" for a signed-in person, None for anonymous.
     # API keys never manage API keys (a leaked key cannot mint more): people do.
     "api/v1/auth/token/": None,  # exchanges a password for a token: no credential needed
+    # one's own personal tokens: people only (tests/security/test_f8_personal_tokens.py)
+    "api/v1/auth/tokens/": {
+        "key_alpha": 403, "user:alpha_owner": 200, "user:a_approver": 200, None: 401,
+    },
+    "api/v1/auth/tokens/1/": {None: 401},
     "api/v1/clinics/": {"key_a": 200, "key_alpha": 200, "key_beta": 200, None: 401},
     "api/v1/api-keys/": {
         "key_a": 403, "key_alpha": 403, "user:alpha_owner": 200, "user:beta_owner": 200,
