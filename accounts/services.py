@@ -149,10 +149,12 @@ def _attempt_reserve(user: User | None) -> _Attempt:
 
 
 def _lock(user: User, now) -> bool:
+    """Lock for LOCKOUT; the count starts again (attempts meanwhile are refused by the lock,
+    and clearing `locked_until` by hand unlocks at once)."""
     locked = (
         User.objects.filter(pk=user.pk)
         .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
-        .update(locked_until=now + LOCKOUT)
+        .update(locked_until=now + LOCKOUT, failed_login_count=0)
     )
     if locked:
         security_event_record(

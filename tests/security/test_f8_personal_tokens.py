@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.models import PersonalToken
+from accounts.models import PersonalToken, User
 from accounts.services import user_deactivate, user_token_issue
 from agency.models import AgencyMembership
 from agency.services import agency_member_remove
@@ -70,7 +70,7 @@ def test_every_token_expires(world, db):
 
 
 def test_a_password_reset_revokes_all_tokens(world, db):
-    user = world.users["a_viewer"]
+    user = User.objects.get(pk=world.users["a_viewer"].pk)
     _, issued = user_token_issue(user=user, name="t")
     assert _bearer(issued.secret).get(ME).status_code == 200
     uid = urlsafe_base64_encode(force_bytes(user.pk))
@@ -105,7 +105,7 @@ def test_losing_the_last_clinic_revokes_but_losing_one_of_two_does_not(world, cl
 
 
 def test_deactivation_revokes_tokens(world, db):
-    user = world.users["a_viewer"]
+    user = User.objects.get(pk=world.users["a_viewer"].pk)  # not the world's shared object
     token, _ = user_token_issue(user=user, name="t")
     user_deactivate(user=user)
     assert PersonalToken.objects.get(pk=token.pk).revoked_at is not None
