@@ -31,7 +31,7 @@ def outbreak(stream):
 
 
 def test_the_crisis_team_is_emailed_and_the_webhook_emitted_at_once(
-    stream, mailoutbox, webhook_calls, django_capture_on_commit_callbacks
+    clinic_a, stream, mailoutbox, crisis_webhook, django_capture_on_commit_callbacks
 ):
     detector_settings_update(actor="test", watch_words=["outbreak"])
     stream.add(NOW - 5 * MIN, label="negative", text="Measles outbreak at the clinic, my son")
@@ -48,11 +48,12 @@ def test_the_crisis_team_is_emailed_and_the_webhook_emitted_at_once(
     assert f"/clinics/clinic-a/incidents/{incident.pk}/" in mail.body
     assert "within 15 minutes" in mail.body
     assert "Measles" not in mail.body  # never the text of a review
-    # and the webhook was emitted in clinic A's schema with the incident's numbers
-    assert [(c["event"], c["schema"]) for c in webhook_calls] == [
-        ("incident.opened", "clinic_clinic_a")
-    ]
-    payload = webhook_calls[0]["payload"]
+    # and the webhook delivery was stored in clinic A's schema with the incident's numbers
+    assert connection.schema_name == clinic_a.schema_name
+    [delivery] = crisis_webhook.deliveries()
+    assert (delivery.event, delivery.status) == ("incident.opened", "pending")
+    assert crisis_webhook.queued == [delivery.pk]
+    payload = delivery.payload
     assert payload["incident"]["id"] == incident.pk
     assert payload["incident"]["numbers"]["word"] == "outbreak"
     assert "Measles" not in str(payload)

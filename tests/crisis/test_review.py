@@ -19,7 +19,7 @@ MIN = timedelta(minutes=1)
 
 
 def test_resolving_drafts_a_review_with_the_response_metrics(
-    stream, webhook_calls, django_capture_on_commit_callbacks
+    stream, crisis_webhook, django_capture_on_commit_callbacks
 ):
     detector_settings_update(actor="test", watch_words=["outbreak"])
     # before: two happy reviews and the first outbreak mention, which opens the incident at NOW
@@ -74,9 +74,12 @@ def test_resolving_drafts_a_review_with_the_response_metrics(
     assert len(metrics["series"]) == 18
     assert sum(b["negative"] for b in metrics["series"]) == 4
     assert metrics["statements"] == []
-    # and the webhook says it is resolved
-    assert [c["event"] for c in webhook_calls] == ["incident.resolved"]
-    assert webhook_calls[0]["payload"]["incident"]["status"] == "resolved"
+    # and the webhook says it is resolved: one delivery stored, its task queued
+    [delivery] = crisis_webhook.deliveries()
+    assert (delivery.event, delivery.status) == ("incident.resolved", "pending")
+    assert delivery.payload["incident"]["id"] == incident.pk
+    assert delivery.payload["incident"]["status"] == "resolved"
+    assert crisis_webhook.queued == [delivery.pk]
     # marking it reviewed freezes the numbers
     incident_status_set(
         incident_id=incident.pk, status="reviewed", actor="Sam", now=NOW + 5 * 60 * MIN
