@@ -6,7 +6,7 @@ import difflib
 import re
 from datetime import datetime, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.utils import timezone
 
 from clinics.access import ClinicAccess
@@ -153,7 +153,12 @@ def drafts_list(
     *, status: str | None = None, review_id: int | None = None, pending: bool = False
 ) -> QuerySet[ReplyDraft]:
     qs = ReplyDraft.objects.select_related("review__source").prefetch_related(
-        Prefetch("outbox_items", queryset=OutboxItem.objects.order_by("-created_at"))
+        Prefetch("outbox_items", queryset=OutboxItem.objects.order_by("-created_at")),
+        Prefetch(
+            "versions",
+            queryset=ReplyVersion.objects.filter(number=F("draft__version")),
+            to_attr="current_versions",
+        ),
     )
     if status:
         qs = qs.filter(status=status)
@@ -275,7 +280,17 @@ def private_conversations_list(*, review_id: int | None = None) -> QuerySet[Priv
 
 
 def statements_list() -> QuerySet[Statement]:
-    return Statement.objects.select_related("published_version").order_by("-updated_at", "-id")
+    return (
+        Statement.objects.select_related("published_version")
+        .prefetch_related(
+            Prefetch(
+                "versions",
+                queryset=StatementVersion.objects.filter(number=F("statement__version")),
+                to_attr="current_versions",
+            )
+        )
+        .order_by("-updated_at", "-id")
+    )
 
 
 def statement_get(statement_id: int) -> Statement | None:

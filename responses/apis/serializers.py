@@ -243,6 +243,19 @@ class ReplyVersionSerializer(serializers.ModelSerializer):
         ]
 
 
+def _current_version(obj):
+    """The draft's or statement's current version: from `current_versions` when the selector
+    prefetched it (drafts_list, statements_list: no query per row), else one query, kept."""
+    prefetched = getattr(obj, "current_versions", None)
+    if prefetched is not None:
+        return prefetched[0] if prefetched else None
+    cache = getattr(obj, "_current_cache", None)
+    if cache is None:
+        cache = obj.versions.filter(number=obj.version).first()
+        obj._current_cache = cache
+    return cache
+
+
 class _OverrideMixin:
     def get_override(self, obj) -> dict | None:
         if obj.override_version is None:
@@ -296,11 +309,7 @@ class DraftOutputSerializer(_OverrideMixin, serializers.ModelSerializer):
         ]
 
     def _current(self, draft):
-        cache = getattr(draft, "_current_cache", None)
-        if cache is None:
-            cache = draft.versions.filter(number=draft.version).first()
-            draft._current_cache = cache
-        return cache
+        return _current_version(draft)
 
     def get_review(self, draft) -> dict:
         review = draft.review
@@ -484,7 +493,7 @@ class StatementOutputSerializer(_OverrideMixin, serializers.ModelSerializer):
         ]
 
     def get_current(self, statement) -> dict | None:
-        version = statement.versions.filter(number=statement.version).first()
+        version = _current_version(statement)
         return StatementVersionSerializer(version).data if version else None
 
     def get_published(self, statement) -> dict | None:
