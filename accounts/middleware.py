@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from django.http import HttpResponseRedirect, JsonResponse
 
 from accounts.selectors import user_has_confirmed_device, user_needs_otp
+from core.http import bearer, is_api_path
 
 SETUP_URL = "/account/two-factor/setup/"
 VERIFY_URL = "/account/two-factor/verify/"
@@ -19,9 +20,7 @@ OPEN_PREFIXES = ("/static/", "/health/", "/brand/", "/logout/", "/account/two-fa
 
 
 def _has_bearer(request) -> bool:
-    from clinics.middleware import _bearer, is_api_path
-
-    return is_api_path(request) and _bearer(request) is not None
+    return is_api_path(request) and bearer(request) is not None
 
 
 class StaffTwoFactorMiddleware:
@@ -39,8 +38,6 @@ class StaffTwoFactorMiddleware:
             or not user_needs_otp(user)
         ):
             return self.get_response(request)
-        from clinics.middleware import is_api_path
-
         if is_api_path(request):
             return JsonResponse(
                 {

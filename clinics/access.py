@@ -10,21 +10,11 @@ its clinic, or through its agency for an agency-wide key.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from accounts.models import ApiKey, PersonalToken, Scope, User
 from agency.models import AgencyMembership, AgencyRole
 from clinics.models import Clinic, ClinicMembership, ClinicRole, CrisisRole
-
-
-class Permission(StrEnum):
-    VIEW = "view"  # read reviews, incidents, reports
-    WRITE = "write"  # ingest, triage, draft replies, run incidents
-    APPROVE_AGENCY = "approve_agency"  # the agency's approval step
-    APPROVE_CLIENT = "approve_client"  # the clinic client's approval step
-    LEGAL_OVERRIDE = "legal_override"  # publish past a guard block, with a reason
-    MANAGE = "manage"  # clinic settings, people, sources, API keys, webhooks
-
+from core.permissions import Permission
 
 P = Permission
 AGENCY_ROLE_GRANTS: dict[str, frozenset[Permission]] = {

@@ -41,8 +41,10 @@ SHARED_APPS = [
     "accounts",
     "agency",
     "clinics",
-    "portal",
     "reports",
+    "dashboard",
+    "portal",
+    "demo",
 ]
 # One schema per clinic: everything a clinic owns.
 TENANT_APPS = [
@@ -118,7 +120,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "core.context_processors.branding",
+                "agency.context_processors.branding",
             ],
         },
     },
@@ -128,7 +130,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
 LOGIN_URL = "/login/"
-LOGIN_REDIRECT_URL = "/"
+LOGIN_REDIRECT_URL = "/start/"  # portal.views.LandingView: portal or clinic list
 LOGOUT_REDIRECT_URL = "/login/"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -281,7 +283,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "refresh-dashboard-snapshots": {
-        "task": "agency.tasks.clinic_snapshots_sweep",
+        "task": "dashboard.tasks.clinic_snapshots_sweep",
         "schedule": 30.0,
     },
 }

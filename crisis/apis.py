@@ -17,9 +17,9 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
-from clinics.access import Permission
 from clinics.models import CrisisRole
 from core.api import ClinicAPIView, Pagination, paginated_response
+from core.permissions import Permission
 from crisis.models import (
     DetectorSettings,
     Incident,

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from crisis.models import Incident, IncidentEvent
 from feeds.models import Review, ReviewStatus
+from scoring.selectors import latest_score_subquery
 
 BUCKETS_PER_WINDOW = 6
 LABELS = ("negative", "neutral", "positive", "unscored")
@@ -58,8 +58,6 @@ def _summary(rows: list[tuple], start: datetime, end: datetime, now: datetime) -
 def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
     """Computed from the incident, its timeline, its linked mentions and the clinic's items
     around it. The "after" window is marked incomplete until it has fully passed."""
-    from scoring.models import ReviewScore
-
     now = now or timezone.now()
     opened = incident.opened_at
     end = incident.resolved_at or now
@@ -69,14 +67,11 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
         "during": (opened, opened + span),
         "after": (opened + span, opened + 2 * span),
     }
-    latest = ReviewScore.objects.filter(review=OuterRef("pk")).order_by("-created_at", "-id")
     rows = list(
         Review.objects.filter(
             is_deleted=False, published_at__gte=opened - span, published_at__lt=opened + 2 * span
         )
-        .annotate(
-            label=Subquery(latest.values("label")[:1]), score=Subquery(latest.values("score")[:1])
-        )
+        .annotate(label=latest_score_subquery("label"), score=latest_score_subquery("score"))
         .values_list("id", "published_at", "rating", "label", "score")
         .order_by("published_at")
     )
@@ -102,7 +97,7 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
 
     linked = list(
         Review.objects.filter(incidents=incident)
-        .annotate(label=Subquery(latest.values("label")[:1]))
+        .annotate(label=latest_score_subquery("label"))
         .values_list("rating", "label", "status", "updated_at")
     )
     negative = [row for row in linked if _is_negative(row[1], row[0])]

@@ -7,14 +7,18 @@ from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect
 from django.views.generic.base import TemplateResponseMixin
 
-from clinics.access import Permission
+from agency.forms import apply_domain_errors
 from clinics.models import CrisisRole
+from clinics.views import SettingsView
 from core.errors import DomainError
+from core.permissions import Permission
 from core.views import ClinicView
 from crisis.export import review_context
+from crisis.forms import ThresholdsForm
 from crisis.models import IncidentKind, IncidentStatus, PostCrisisReview, ResponsePlanVersion
 from crisis.selectors import (
     crisis_team,
+    detector_settings_get,
     incident_counts,
     incident_get,
     incidents_filtered,
@@ -32,13 +36,13 @@ from crisis.services import (
     review_apply_to_plan,
     review_update,
 )
+from crisis.services.reviews import detector_settings_update
+from responses.selectors import statements_list
 
 SEVERITY_PILL = {"low": "positive", "medium": "neutral", "high": "negative", "critical": "negative"}
 
 
 def _statements_recent(limit: int = 5) -> list:
-    from responses.selectors import statements_list
-
     return list(statements_list()[:limit])
 
 
@@ -232,3 +236,42 @@ class ResponsePlanView(TemplateResponseMixin, ClinicView):
         except DomainError as exc:
             _form_error(request, exc)
         return HttpResponseRedirect(request.path)
+
+
+class ClinicThresholdsView(SettingsView):
+    """The crisis detectors' thresholds for this clinic."""
+
+    template_name = "crisis/settings_thresholds.html"
+    section = "thresholds"
+
+    def get(self, request, *args, **kwargs):
+        return self.render(form=ThresholdsForm(instance=detector_settings_get()))
+
+    def render(self, status: int = 200, **context):
+        form = context["form"]
+        groups = [
+            ("All detectors", "enabled", ("enabled", "baseline_days", "escalation_minutes")),
+            ("Surge of negative mentions", "surge_", ()),
+            ("Rating drop", "rating_", ()),
+            ("Viral post", "viral_", ()),
+            ("Misinformation", "misinformation_", ()),
+            ("Watch words", "watch_", ()),
+        ]
+        context["groups"] = [
+            (title, [form[n] for n in (names or [f for f in form.fields if f.startswith(prefix)])])
+            for title, prefix, names in groups
+        ]
+        return super().render(status, **context)
+
+    def post(self, request, *args, **kwargs):
+        self.staff_only()
+        form = ThresholdsForm(request.POST, instance=detector_settings_get())
+        if form.is_valid():
+            try:
+                detector_settings_update(actor=actor_label(request.actor), **form.cleaned_data)
+            except DomainError as exc:
+                apply_domain_errors(form, exc)
+            else:
+                messages.success(request, "Detector thresholds saved.")
+                return HttpResponseRedirect(request.path)
+        return self.render(400, form=form)

@@ -20,6 +20,10 @@ from django.utils import timezone
 
 from core.crypto import decrypt_json, encrypt_json
 from core.errors import Conflict, ValidationFailed
+from core.maintenance import stale_tables_analyze
+from core.pipeline import reviews_score_after_commit
+from core.queueing import tasks_enqueue
+from core.rollup import figures_changed
 from feeds.models import (
     ImportJob,
     ImportStatus,
@@ -33,6 +37,7 @@ from feeds.models import (
     SourceKind,
     WebhookReceipt,
 )
+from webhooks.services import webhook_events_emit
 
 logger = logging.getLogger(__name__)
 
@@ -218,9 +223,7 @@ def reviews_upsert(*, source: Source, items: Sequence[ItemIn]) -> list[Upserted]
     ReviewRevision.objects.bulk_create(revisions, batch_size=1000)
     _link_parents(source, by_id)
     if any(u.status != "unchanged" for u in outcome.values()):
-        from agency.services import clinic_snapshot_stale  # the dashboard's rollup
-
-        clinic_snapshot_stale()
+        figures_changed()
     return [outcome[item.external_id] for item in items]
 
 
@@ -298,17 +301,6 @@ def _link_parents(source: Source, by_id: dict[str, ItemIn]) -> None:
             Review.objects.filter(source=source, external_id=child).exclude(
                 parent_id=parents[parent]
             ).update(parent_id=parents[parent])
-
-
-def reviews_score_after_commit(review_ids: list[int]) -> None:
-    """After commit: ask for scores. If the broker is down the reviews stay unscored and the
-    scoring sweeper queues them later; ingestion never fails because of it."""
-    if not review_ids:
-        return
-    from scoring.services import reviews_score_request
-
-    schema = connection.schema_name
-    transaction.on_commit(lambda: reviews_score_request(review_ids=review_ids, schema_name=schema))
 
 
 # --- many items from one caller ----------------------------------------------------------
@@ -448,8 +440,6 @@ def review_payload(source: Source, item: ItemIn, pk: int) -> dict:
 def reviews_created_emit(created: list[tuple[Source, ItemIn, int]]) -> None:
     """The `review.created` webhook for new reviews (sent after commit)."""
     if created:
-        from webhooks.services import webhook_events_emit
-
         webhook_events_emit(
             event="review.created", payloads=[review_payload(*row) for row in created]
         )
@@ -584,8 +574,6 @@ def csv_import(
     flush()
     result.errors.sort(key=lambda e: e["line"])
     if result.created:
-        from core.maintenance import stale_tables_analyze
-
         stale_tables_analyze(schema=connection.schema_name)
     return result
 
@@ -677,7 +665,6 @@ def import_job_create(*, filename: str, text: str, created_by_id: int | None) ->
 
 
 def _enqueue_import(job_id: int) -> None:
-    from core.queueing import tasks_enqueue
     from feeds.tasks import import_job_run_task
 
     tasks_enqueue(import_job_run_task, [(job_id,)])  # feeds.tasks.imports_sweep catches up
@@ -747,7 +734,5 @@ def reviews_status_set(*, review_ids: list[int], status: str) -> int:
         .update(status=status, updated_at=timezone.now())
     )
     if changed:
-        from agency.services import clinic_snapshot_stale  # the dashboard's rollup
-
-        clinic_snapshot_stale()
+        figures_changed()
     return changed

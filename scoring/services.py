@@ -4,33 +4,17 @@ only worker processes and commands import (the web process never imports torch).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
 
-from core.queueing import tasks_enqueue
+from core.rollup import figures_changed
+from feeds.models import Review
 from scoring.models import ReviewScore, ScoringFailure
+from webhooks.services import webhook_events_emit
 
 logger = logging.getLogger(__name__)
-BATCH = 256  # review ids per task: fewer round trips, better length sorting
 MAX_ATTEMPTS = 3
-
-
-def _chunks(ids: list[int], size: int) -> Iterable[list[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
-def reviews_score_request(*, review_ids: list[int], schema_name: str) -> int:
-    """Queue scoring tasks (batches of BATCH ids) on the `ml` queue. Returns the number of tasks
-    queued; 0 if the broker is unreachable — the sweeper queues those reviews later."""
-    from scoring.tasks import reviews_score_task
-
-    chunks = _chunks(sorted(set(review_ids)), BATCH)
-    return tasks_enqueue(
-        reviews_score_task, ((chunk,) for chunk in chunks), schema_name=schema_name
-    )
 
 
 def scores_write(*, results: list[tuple[int, object]]) -> int:
@@ -62,9 +46,7 @@ def scores_write(*, results: list[tuple[int, object]]) -> int:
         new = [row for row in rows if (row.review_id, row.model_version) not in before]
         _scored_emit(new)
         if new:
-            from agency.services import clinic_snapshot_stale  # the dashboard's rollup
-
-            clinic_snapshot_stale()
+            figures_changed()
     return len(new)
 
 
@@ -72,8 +54,6 @@ def _scored_emit(scores: list[ReviewScore]) -> None:
     """The `review.scored` webhook for newly stored scores (sent after commit)."""
     if not scores:
         return
-    from feeds.models import Review
-    from webhooks.services import webhook_events_emit
 
     reviews = {
         r.pk: r

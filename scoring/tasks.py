@@ -10,11 +10,12 @@ import logging
 from celery import shared_task
 from celery.signals import worker_process_init
 
+from clinics.schemas import clinic_schemas_each
+from core.pipeline import reviews_score_request, reviews_scored
 from feeds.models import Review
 from scoring.models import ScoringFailure
 from scoring.services import (
     MAX_ATTEMPTS,
-    reviews_score_request,
     scores_write,
     scoring_attempt_mark,
     scoring_error_record,
@@ -78,17 +79,8 @@ def reviews_score_task(review_ids: list[int]) -> int:
     for review in suspect:
         written += _score_alone(scorer, review)
     if written:
-        _detectors_queue([r.pk for r in pending])
+        reviews_scored([r.pk for r in pending])
     return written
-
-
-def _detectors_queue(review_ids: list[int]) -> None:
-    """Crisis detection runs after each scored batch, on the `default` queue (the ml worker
-    stays on the model). Beat runs the detectors too, so a lost message only delays them."""
-    from core.queueing import tasks_enqueue
-    from crisis.tasks import detectors_run_clinic_task
-
-    tasks_enqueue(detectors_run_clinic_task, [(review_ids,)])
 
 
 def _score_alone(scorer, review: Review) -> int:
@@ -125,7 +117,6 @@ def scoring_sweep_task(min_age_seconds: int = 60) -> int:
 
     version = current_model_version()
     cutoff = timezone.now() - timedelta(seconds=min_age_seconds)
-    from clinics.schemas import clinic_schemas_each
 
     queued = 0
     for schema in clinic_schemas_each():

@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from clinics.models import Clinic, CrisisRole
 from core.errors import NotFound, ValidationFailed
+from core.rollup import figures_changed
+from core.tenancy import current_clinic
 from crisis.models import EventKind, Incident, IncidentAssignment, IncidentStatus
 from crisis.services.common import event_add
 
@@ -97,16 +99,13 @@ def incident_status_set(
             transaction.on_commit(lambda: _resolved_webhook(schema, incident.pk))
         elif status == S.REVIEWED:
             review_freeze(incident=incident, now=now)
-        from agency.services import clinic_snapshot_stale  # the dashboard's rollup
-
-        clinic_snapshot_stale()
+        figures_changed()
     return incident
 
 
 def _resolved_webhook(schema: str, incident_id: int) -> None:
     from django_tenants.utils import schema_context
 
-    from crisis.selectors import clinic_current
     from crisis.services.notifications import webhook_emit
 
     with schema_context(schema):
@@ -114,7 +113,7 @@ def _resolved_webhook(schema: str, incident_id: int) -> None:
         if incident is None:
             return
         outcome = webhook_emit(
-            event="incident.resolved", incident=incident, clinic=clinic_current()
+            event="incident.resolved", incident=incident, clinic=current_clinic()
         )
         event_add(
             incident=incident,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from core.tenancy import current_clinic
 from responses.models import (
     ApprovalStatus,
     AuditEntry,
@@ -24,7 +25,6 @@ from responses.models import (
     Verdict,
 )
 from responses.selectors import sla_for
-from responses.services.common import current_clinic
 
 
 class FindingSerializer(serializers.Serializer):

@@ -6,12 +6,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import transaction
 
-from clinics.access import ClinicAccess, Permission
-from clinics.models import Clinic
+from clinics.access import ClinicAccess
 from core.errors import DomainError, PermissionDenied
+from core.permissions import Permission
 from responses.models import AuditEntry
+from webhooks.services import webhook_event_emit
 
 logger = logging.getLogger("responses")
 
@@ -78,21 +79,9 @@ def audit_record(
     )
 
 
-def current_clinic() -> Clinic:
-    """The clinic whose schema this connection uses (a request, a task or schema_context)."""
-    tenant = getattr(connection, "tenant", None)
-    if isinstance(tenant, Clinic):
-        return tenant
-    return Clinic.objects.select_related("agency").get(schema_name=connection.schema_name)
-
-
 def webhook_emit(event: str, payload: dict) -> None:
     """`webhooks.services.webhook_event_emit` in a savepoint: a webhook problem is logged and
     never undoes the change that caused it."""
-    try:
-        from webhooks.services import webhook_event_emit
-    except ImportError:  # the webhooks app is not there yet
-        return
     try:
         with transaction.atomic():
             webhook_event_emit(event=event, payload=payload)

@@ -9,8 +9,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from clinics.access import ClinicAccess, Permission
+from clinics.access import ClinicAccess
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.permissions import Permission
 from responses.models import Fact, ReplyTemplate, ResponseSettings, TemplateCategory
 from responses.services.common import Who, audit_record, require
 from responses.services.guarding import response_settings_get

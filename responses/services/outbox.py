@@ -25,11 +25,20 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from clinics.access import ClinicAccess, Permission
+from clinics.access import ClinicAccess
 from core.crypto import encrypt_json
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.permissions import Permission
 from core.queueing import tasks_enqueue
+from core.rollup import figures_changed
+from core.tenancy import current_clinic
+from feeds.connectors import make_connector
+from feeds.connectors.errors import ConnectorError, NotSupported, RateLimited, TransientError
+from feeds.connectors.facebook import FacebookConnector
+from feeds.connectors.google import GoogleConnector
+from feeds.connectors.yelp import YelpConnector
 from feeds.models import Review, ReviewStatus, Source, SourceKind
+from feeds.services import source_credentials
 from responses.models import (
     ApprovalStatus,
     OutboxItem,
@@ -43,7 +52,6 @@ from responses.services.common import (
     SYSTEM,
     Who,
     audit_record,
-    current_clinic,
     require,
     webhook_emit,
 )
@@ -64,9 +72,6 @@ HANDS_ON = frozenset({ST.MANUAL, ST.FAILED})  # what a person may mark posted by
 
 def _capabilities(kind: str):
     """The connector's declared capabilities for a source kind, None without a connector."""
-    from feeds.connectors.facebook import FacebookConnector
-    from feeds.connectors.google import GoogleConnector
-    from feeds.connectors.yelp import YelpConnector
 
     classes = {"google": GoogleConnector, "facebook": FacebookConnector, "yelp": YelpConnector}
     cls = classes.get(kind)
@@ -275,9 +280,6 @@ class _Retry(Exception):
 
 
 def _connector(source: Source):
-    from feeds.connectors import make_connector
-    from feeds.services import source_credentials
-
     return make_connector(
         source.kind,
         source.settings,
@@ -334,7 +336,6 @@ def _send(item: OutboxItem) -> _Sent:
 def outbox_deliver(*, item_id: int, now: datetime | None = None) -> str:
     """Send one outbox item if it is due and nobody else is sending it. Returns what
     happened: skipped, sent, retry, failed or manual."""
-    from feeds.connectors.errors import ConnectorError, NotSupported, RateLimited, TransientError
 
     now = now or timezone.now()
     item = _claim(item_id, now)
@@ -467,9 +468,7 @@ def _complete(item: OutboxItem, who: Who) -> None:
         draft.published_at = now
         draft.save(update_fields=["status", "published_at", "updated_at"])
         Review.objects.filter(pk=item.review_id).update(status=ReviewStatus.REPLIED, updated_at=now)
-        from agency.services import clinic_snapshot_stale  # the dashboard's rollup
-
-        clinic_snapshot_stale()
+        figures_changed()
         audit_record(
             object_type="reply",
             object_id=draft.pk,

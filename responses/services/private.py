@@ -6,8 +6,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from clinics.access import ClinicAccess, Permission
+from clinics.access import ClinicAccess
 from core.errors import NotFound, ValidationFailed
+from core.permissions import Permission
 from feeds.models import Review
 from responses.models import ConversationStatus, PrivateChannel, PrivateConversation
 from responses.services.common import Who, audit_record, require

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
-from clinics.access import ClinicAccess, Permission
+from clinics.access import ClinicAccess
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.permissions import Permission
+from core.tenancy import current_clinic
 from feeds.models import Review
 from responses.models import ApprovalStatus, ReplyDraft, ReplyVersion
 from responses.services import workflow
-from responses.services.common import Who, audit_record, current_clinic, require, webhook_emit
+from responses.services.common import Who, audit_record, require, webhook_emit
 from responses.services.guarding import guard_check
 from responses.services.templating import text_render
+from scoring.selectors import latest_score
 
 MAX_REPLY_CHARS = 4000
 EDITABLE = frozenset({*workflow.SUBMITTABLE, *workflow.PENDING})
@@ -76,9 +79,7 @@ def _clean_text(text: str) -> str:
 
 
 def _review_topics(review: Review) -> list[str]:
-    from scoring.models import ReviewScore
-
-    score = ReviewScore.objects.filter(review=review).order_by("-created_at").first()
+    score = latest_score(review)
     return [t.get("name", "") for t in (score.topics if score else [])]
 
 

@@ -9,11 +9,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from clinics.access import ClinicAccess, Permission
+from clinics.access import ClinicAccess
 from core.errors import Conflict, ValidationFailed
+from core.permissions import Permission
+from core.tenancy import current_clinic
 from responses.models import ApprovalStatus, Statement, StatementVersion, Verdict
 from responses.services import workflow
-from responses.services.common import Who, audit_record, current_clinic, require, webhook_emit
+from responses.services.common import Who, audit_record, require, webhook_emit
 from responses.services.guarding import guard_check, guard_refusal
 from responses.services.templating import text_render
 

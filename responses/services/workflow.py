@@ -21,9 +21,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from clinics.access import ClinicAccess, Permission
+from clinics.access import ClinicAccess
 from clinics.models import CrisisRole
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.permissions import Permission
+from core.rollup import figures_changed
 from responses.models import ApprovalStatus, Step, Verdict
 from responses.services.common import Who, audit_record, require
 from responses.services.guarding import (
@@ -124,9 +126,7 @@ def _audit(flow: Flow, obj, action: str, who: Who, **kw) -> None:
         version=obj.version,
         **kw,
     )
-    from agency.services import clinic_snapshot_stale  # the dashboard's rollup
-
-    clinic_snapshot_stale()
+    figures_changed()
 
 
 def _expect(obj, *, expected_status: str | None, expected_version: int | None) -> None:
