@@ -20,9 +20,10 @@ from django.db.models.signals import post_delete, post_save
 from django.http import Http404, JsonResponse
 from django.urls import set_urlconf
 
+from accounts.actors import ANONYMOUS, Actor
 from accounts.credentials import api_key_prefix, credential_authenticate
 from agency.models import Agency
-from clinics.access import ANONYMOUS, Actor, clinic_access
+from clinics.access import clinic_access
 from clinics.models import Clinic, Domain
 from core.api import ActorRateThrottle
 from core.http import bearer, clinic_segment, clinic_urlconf, is_api_path

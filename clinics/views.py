@@ -5,11 +5,11 @@ from django.http import Http404, HttpResponseRedirect
 from django.views import View
 from django.views.generic.base import TemplateResponseMixin
 
+from accounts.actors import Actor
 from accounts.credentials import api_key_create, api_key_revoke, api_key_rotate
 from accounts.models import ApiKey
 from agency.forms import ApiKeyForm, apply_domain_errors
 from agency.views import StaffView, invite_again, invite_and_say
-from clinics.access import Actor
 from clinics.forms import ClinicCreateForm, ClinicEditForm, ClinicPersonForm
 from clinics.models import Clinic, ClinicMembership, CrisisRole
 from clinics.selectors import clinic_for_actor

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import dj_database_url
@@ -76,7 +75,7 @@ TENANT_MULTIPROCESSING_MAX_PROCESSES = ENV.migrate_processes
 TENANT_MULTIPROCESSING_CHUNKS = 8
 # Copies of the clinic template kept ready: creating a clinic renames one (clinics.schemas).
 # None in the test suite: its tests turn them on where they need them.
-CLINIC_SPARE_SCHEMAS = 0 if "pytest" in sys.modules else ENV.clinic_spare_schemas
+CLINIC_SPARE_SCHEMAS = ENV.clinic_spare_schemas
 
 DATABASES = {
     "default": {
@@ -138,8 +137,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-if "pytest" in sys.modules:  # the test suite: real hashing would dominate its run time
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Idle timeout: a session ends after SESSION_IDLE_MINUTES without a request (the expiry is
 # pushed forward on every request), and always when the browser closes.
@@ -290,6 +287,8 @@ CELERY_BEAT_SCHEDULE = {
 # The scoring model: "default" (the shipped MiniLM + head, ONNX int8) or a local folder / a
 # Hugging Face model id of a sequence-classification model (must be available offline).
 SENTIMENT_MODEL = ENV.sentiment_model
+# Dotted paths of callables that wrap the loaded scorer (scoring.engine); none in production.
+SCORER_WRAPPERS: list[str] = []
 # The labelled data the models are trained and evaluated on (train_sentiment, evaluate_sentiment).
 DATA_DIR = Path(ENV.data_dir or BASE_DIR.parent / "shared" / "data")
 

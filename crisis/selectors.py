@@ -19,10 +19,12 @@ from crisis.models import (
     EngagementSample,
     Incident,
     IncidentMention,
+    IncidentStatement,
     IncidentStatus,
     ResponsePlanVersion,
 )
 from feeds.models import Review
+from responses.selectors import statements_by_ids
 from scoring.selectors import latest_scores_prefetch
 
 
@@ -223,3 +225,9 @@ def people_assignable(clinic: Clinic) -> list[tuple[int, str]]:
 
 def response_plan_current() -> ResponsePlanVersion | None:
     return ResponsePlanVersion.objects.order_by("-version").first()
+
+
+def incident_statements(incident: Incident) -> list:
+    """The official statements drafted from this incident, newest first."""
+    ids = IncidentStatement.objects.filter(incident=incident).values_list("statement_id", flat=True)
+    return statements_by_ids(ids)

@@ -21,29 +21,25 @@ from crisis.selectors import (
     detector_settings_get,
     incident_counts,
     incident_get,
+    incident_statements,
     incidents_filtered,
     people_assignable,
     response_plan_current,
 )
 from crisis.services import (
     TRANSITIONS,
-    actor_label,
+    detector_settings_update,
     incident_acknowledge,
     incident_assign,
     incident_note_add,
+    incident_statement_draft,
     incident_status_set,
     response_plan_save,
     review_apply_to_plan,
     review_update,
 )
-from crisis.services.reviews import detector_settings_update
-from responses.selectors import statements_list
 
 SEVERITY_PILL = {"low": "positive", "medium": "neutral", "high": "negative", "critical": "negative"}
-
-
-def _statements_recent(limit: int = 5) -> list:
-    return list(statements_list()[:limit])
 
 
 def _form_error(request, exc: DomainError) -> None:
@@ -107,7 +103,7 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 ],
                 "can_write": self.access.can(Permission.WRITE),
                 "has_review": PostCrisisReview.objects.filter(incident=incident).exists(),
-                "statements": _statements_recent(),
+                "statements": incident_statements(incident),
                 "pill": SEVERITY_PILL.get(incident.severity, "neutral"),
             }
         )
@@ -115,7 +111,7 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
     def post(self, request, incident_id: int, *args, **kwargs):
         if incident_get(incident_id) is None:
             raise Http404("Not found.")
-        actor = actor_label(request.actor)
+        actor = request.actor
         action = request.POST.get("action", "")
         try:
             if action == "acknowledge":
@@ -134,6 +130,16 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                     incident_id=incident_id, message=request.POST.get("message", ""), actor=actor
                 )
                 messages.success(request, "Note added.")
+            elif action == "statement":
+                statement = incident_statement_draft(
+                    incident_id=incident_id,
+                    access=self.access,
+                    title=request.POST.get("title", ""),
+                    body=request.POST.get("body", ""),
+                )
+                return HttpResponseRedirect(
+                    f"/clinics/{self.clinic.slug}/statements/{statement.pk}/"
+                )
             elif action == "assign":
                 raw = request.POST.get("user_id", "")
                 incident_assign(
@@ -188,7 +194,7 @@ class IncidentReviewView(TemplateResponseMixin, ClinicView):
 
     def post(self, request, incident_id: int, *args, **kwargs):
         self._review(incident_id)
-        actor = actor_label(request.actor)
+        actor = request.actor
         try:
             if request.POST.get("action") == "apply_plan":
                 version = review_apply_to_plan(incident_id=incident_id, actor=actor)
@@ -230,7 +236,7 @@ class ResponsePlanView(TemplateResponseMixin, ClinicView):
             version = response_plan_save(
                 text=request.POST.get("text", ""),
                 note=request.POST.get("note", ""),
-                actor=actor_label(request.actor),
+                actor=request.actor,
             )
             messages.success(request, f"Saved as version {version.version}.")
         except DomainError as exc:
@@ -268,7 +274,7 @@ class ClinicThresholdsView(SettingsView):
         form = ThresholdsForm(request.POST, instance=detector_settings_get())
         if form.is_valid():
             try:
-                detector_settings_update(actor=actor_label(request.actor), **form.cleaned_data)
+                detector_settings_update(actor=request.actor, **form.cleaned_data)
             except DomainError as exc:
                 apply_domain_errors(form, exc)
             else:

@@ -349,3 +349,18 @@ def reply_target_breaches(*, target_minutes: int, now: datetime, since: datetime
         cursor.execute(sql, {"target": target_minutes, "now": now, "since": since})
         breaches, next_due = cursor.fetchone()
     return breaches or 0, next_due
+
+
+def statements_by_ids(statement_ids) -> list[Statement]:
+    """These statements (with their current version), newest first."""
+    return list(statements_list().filter(pk__in=list(statement_ids)))
+
+
+def first_reply_published_at(review_ids) -> datetime | None:
+    """When the first public reply to any of these reviews was published (None if none was)."""
+    return (
+        ReplyDraft.objects.filter(review_id__in=list(review_ids), published_at__isnull=False)
+        .order_by("published_at")
+        .values_list("published_at", flat=True)
+        .first()
+    )

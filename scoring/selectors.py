@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import connection
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
+from feeds.models import Review
 from scoring.models import ReviewScore
 
 NEWEST_FIRST = ("-created_at", "-id")
@@ -67,3 +68,14 @@ def sentiment_by_day(*, start, tz: str) -> dict:
     with connection.cursor() as cursor:
         cursor.execute(_SENTIMENT_BY_DAY_SQL, {"start": start, "tz": tz})
         return {day: float(mean) for day, mean in cursor.fetchall()}
+
+
+def reviews_unscored_ids(*, version: str, changed_before, limit: int = 20_000) -> list[int]:
+    """Reviews of the current clinic with no score of `version`, last changed before
+    `changed_before` (older than any task still in flight), not parked: the sweeper's list."""
+    return list(
+        Review.objects.filter(is_deleted=False, updated_at__lt=changed_before)
+        .exclude(scores__model_version=version)
+        .exclude(scoring_failure__parked_at__isnull=False)
+        .values_list("pk", flat=True)[:limit]
+    )

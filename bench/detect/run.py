@@ -148,6 +148,7 @@ def cost(args) -> dict:
     from django.utils import timezone
     from django_tenants.utils import schema_context
 
+    from accounts.actors import Actor
     from crisis import tasks
     from crisis.services import detector_settings_update, detectors_run
     from tests.fixtures.tenants import clinic_committed_create
@@ -166,7 +167,10 @@ def cost(args) -> dict:
         )
         agency, clinic = made.agency, made.clinic
         with schema_context(clinic.schema_name):
-            detector_settings_update(actor="bench", watch_words=["outbreak", "lawsuit", "Dr. Lee"])
+            detector_settings_update(
+                actor=Actor.of_system("bench", "Benchmark"),
+                watch_words=["outbreak", "lawsuit", "Dr. Lee"],
+            )
             items.append(
                 fill(per_day=args.busy_per_day if busy else args.per_day, days=56, end=now, seed=i)
             )
@@ -235,6 +239,7 @@ def latency(args) -> dict:
     from django.utils import timezone
     from django_tenants.utils import schema_context
 
+    from accounts.actors import Actor
     from clinics.services import clinic_member_add
     from crisis.models import EventKind, Incident, IncidentEvent, IncidentMention
     from crisis.selectors import incidents_active
@@ -334,7 +339,11 @@ def latency(args) -> dict:
             with schema_context(clinic.schema_name):
                 # start each trial from a quiet clinic: whatever is still running is resolved
                 for pk in incidents_active().values_list("pk", flat=True):
-                    incident_status_set(incident_id=pk, status="resolved", actor="bench")
+                    incident_status_set(
+                        incident_id=pk,
+                        status="resolved",
+                        actor=Actor.of_system("bench", "Benchmark"),
+                    )
                 last = Incident.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
             time.sleep(1.0)
             accepted_at: dict[int, float] = {}

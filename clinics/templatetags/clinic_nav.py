@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django import template
 
+from accounts.actors import Actor
 from accounts.selectors import user_needs_otp
 from agency.selectors import agency_memberships_for_user
-from clinics.access import Actor
 from clinics.selectors import clinics_for_actor
 
 register = template.Library()

@@ -526,3 +526,20 @@ class StatementUpdateSerializer(StatementInputSerializer):
 
 class PublishSerializer(serializers.Serializer):
     expected_version = serializers.IntegerField(required=False, min_value=1)
+
+
+class AuditFilterSerializer(serializers.Serializer):
+    object_type = serializers.ChoiceField(
+        choices=[
+            "reply",
+            "statement",
+            "outbox",
+            "private_conversation",
+            "fact",
+            "template",
+            "settings",
+        ],
+        required=False,
+    )
+    object_id = serializers.IntegerField(required=False, min_value=1)
+    review_id = serializers.IntegerField(required=False, min_value=1)

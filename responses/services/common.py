@@ -4,10 +4,10 @@ webhook events and the clinic of the current schema."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from django.db import transaction
 
+from accounts.actors import Actor
 from clinics.access import ClinicAccess
 from core.errors import DomainError, PermissionDenied
 from core.permissions import Permission
@@ -24,24 +24,7 @@ class GuardBlocked(DomainError):
     code = "guard_blocked"
 
 
-@dataclass(frozen=True)
-class Who:
-    """Who acted, as stored on rows and in the audit trail: a stable label (`user:5`,
-    `api-key:cwk_ab12`, `system:outbox`) and a name to show."""
-
-    label: str
-    name: str
-
-    @classmethod
-    def of(cls, access: ClinicAccess) -> Who:
-        actor = access.actor
-        if actor.api_key is not None:
-            return cls(actor.label, f"API key {actor.api_key.name}")
-        user = actor.user
-        return cls(actor.label, (user.full_name or user.email) if user else actor.label)
-
-
-SYSTEM = Who("system:outbox", "Publishing")
+SYSTEM = Actor.of_system("outbox", "Publishing")
 
 
 def require(access: ClinicAccess, permission: Permission) -> None:
@@ -56,7 +39,7 @@ def audit_record(
     object_type: str,
     object_id: int,
     action: str,
-    who: Who,
+    who: Actor,
     review_id: int | None = None,
     version: int | None = None,
     from_status: str = "",

@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.actors import Actor
 from clinics.access import ClinicAccess
 from core.crypto import encrypt_json
 from core.errors import Conflict, NotFound, ValidationFailed
@@ -50,7 +51,6 @@ from responses.models import (
 )
 from responses.services.common import (
     SYSTEM,
-    Who,
     audit_record,
     require,
     webhook_emit,
@@ -132,7 +132,7 @@ def _queue_on_commit(item_ids: list[int], countdown: float | None = None) -> Non
     )
 
 
-def _audit(item: OutboxItem, action: str, who: Who, *, before: str, comment="", **detail) -> None:
+def _audit(item: OutboxItem, action: str, who: Actor, *, before: str, comment="", **detail) -> None:
     audit_record(
         object_type="outbox",
         object_id=item.pk,
@@ -147,7 +147,7 @@ def _audit(item: OutboxItem, action: str, who: Who, *, before: str, comment="", 
     )
 
 
-def outbox_reply_enqueue(*, draft: ReplyDraft, who: Who) -> OutboxItem:
+def outbox_reply_enqueue(*, draft: ReplyDraft, who: Actor) -> OutboxItem:
     """The approved reply's outbox item (once per draft version). Runs in the approval's
     transaction."""
     review = Review.objects.select_related("source").get(pk=draft.review_id)
@@ -175,7 +175,7 @@ def outbox_reply_enqueue(*, draft: ReplyDraft, who: Who) -> OutboxItem:
     return item
 
 
-def outbox_statement_enqueue(*, statement: Statement, who: Who) -> list[OutboxItem]:
+def outbox_statement_enqueue(*, statement: Statement, who: Actor) -> list[OutboxItem]:
     """Post and pin the statement's published version on every source that can pin."""
     version = statement.published_version
     items = []
@@ -198,7 +198,7 @@ def outbox_statement_enqueue(*, statement: Statement, who: Who) -> list[OutboxIt
 
 
 def outbox_statement_unpin(
-    *, statement: Statement, who: Who, keep_version: int | None = None
+    *, statement: Statement, who: Actor, keep_version: int | None = None
 ) -> list[OutboxItem]:
     """Take the statement's posts down from the top of their pages: unsent ones are
     cancelled, sent (or sending) ones get an unpin item."""
@@ -454,7 +454,7 @@ def _sent(item: OutboxItem, sent: _Sent) -> str:
     return "sent"
 
 
-def _complete(item: OutboxItem, who: Who) -> None:
+def _complete(item: OutboxItem, who: Actor) -> None:
     """The write is on the platform (sent, or posted by hand): finish what it was for."""
     now = timezone.now()
     if item.kind == OutboxKind.REPLY:
@@ -510,7 +510,7 @@ def outbox_mark_posted(
 ) -> OutboxItem:
     """A person posted the text by hand (a platform without replies, or after a failure)."""
     require(access, Permission.WRITE)
-    who = Who.of(access)
+    who = access.actor
     item = OutboxItem.objects.select_for_update().filter(pk=item_id).first()
     if item is None:
         raise NotFound("Not found.")
@@ -540,7 +540,7 @@ def outbox_mark_posted(
 def outbox_retry(*, item_id: int, access: ClinicAccess) -> OutboxItem:
     """Send a failed item again (after fixing the source, or after a legal override)."""
     require(access, Permission.WRITE)
-    who = Who.of(access)
+    who = access.actor
     item = OutboxItem.objects.select_for_update().filter(pk=item_id).first()
     if item is None:
         raise NotFound("Not found.")

@@ -157,6 +157,7 @@ def test_staff_open_an_incident_from_the_dashboard_and_see_its_timeline(
 
 @pytest.mark.browser
 def test_main_staff_pages_render_accessibly(browser_server, new_page, committed_tenant):
+    from accounts.actors import Actor
     from crisis.services import incident_status_set
     from dashboard.services import clinic_snapshot_refresh
 
@@ -174,7 +175,7 @@ def test_main_staff_pages_render_accessibly(browser_server, new_page, committed_
         incident_status_set(
             incident_id=incident.pk,
             status="resolved",
-            actor="Agency Owner",
+            actor=Actor.of_system("test", "Agency Owner"),
             now=timezone.now() - timedelta(hours=1),
         )
     clinic_snapshot_refresh(clinic=tenant.clinic)

@@ -14,6 +14,7 @@ import pytest
 from django.db.models import F
 from django_tenants.utils import schema_context
 
+from accounts.actors import Actor
 from feeds.models import Review, Source
 from scoring.models import ReviewScore
 from webhooks.models import WebhookDelivery, WebhookSubscription
@@ -192,3 +193,8 @@ def crisis_webhook(in_clinic_a, settings, monkeypatch) -> CrisisWebhook:
         url="http://127.0.0.1:9/carewatch", events=["incident.opened", "incident.resolved"]
     )
     return CrisisWebhook(subscription=subscription, queued=queued)
+
+
+def acting(name: str) -> Actor:
+    """A test stand-in for the person or part of Carewatch that acts (shown as `name`)."""
+    return Actor.of_system("test", name)

@@ -16,7 +16,7 @@ from crisis.services import (
     incident_acknowledge,
     incidents_escalate_due,
 )
-from tests.crisis.conftest import NOW
+from tests.crisis.conftest import NOW, acting
 
 MIN = timedelta(minutes=1)
 
@@ -24,7 +24,7 @@ MIN = timedelta(minutes=1)
 @pytest.fixture
 def outbreak(stream):
     """An incident opened at NOW (nobody told yet)."""
-    detector_settings_update(actor="test", watch_words=["outbreak"])
+    detector_settings_update(actor=acting("test"), watch_words=["outbreak"])
     stream.add(NOW - 5 * MIN, label="negative", text="Measles outbreak at the clinic, my son")
     [incident] = detectors_run(now=NOW, notify=False)
     return incident
@@ -33,7 +33,7 @@ def outbreak(stream):
 def test_the_crisis_team_is_emailed_and_the_webhook_emitted_at_once(
     clinic_a, stream, mailoutbox, crisis_webhook, django_capture_on_commit_callbacks
 ):
-    detector_settings_update(actor="test", watch_words=["outbreak"])
+    detector_settings_update(actor=acting("test"), watch_words=["outbreak"])
     stream.add(NOW - 5 * MIN, label="negative", text="Measles outbreak at the clinic, my son")
     # when the detectors open an incident
     with django_capture_on_commit_callbacks(execute=True):
@@ -70,7 +70,7 @@ def test_the_crisis_team_is_emailed_and_the_webhook_emitted_at_once(
 def test_nothing_is_sent_when_notify_is_false(
     stream, mailoutbox, django_capture_on_commit_callbacks
 ):
-    detector_settings_update(actor="test", watch_words=["outbreak"])
+    detector_settings_update(actor=acting("test"), watch_words=["outbreak"])
     stream.add(NOW - 5 * MIN, label="negative", text="outbreak")
     with django_capture_on_commit_callbacks(execute=True):
         assert len(detectors_run(now=NOW, notify=False)) == 1
@@ -105,13 +105,13 @@ def test_an_unacknowledged_incident_escalates_once_to_the_agencys_owners_and_man
 
 
 def test_the_escalation_delay_is_a_clinic_setting(outbreak):
-    detector_settings_update(actor="test", escalation_minutes=45)
+    detector_settings_update(actor=acting("test"), escalation_minutes=45)
     assert incidents_escalate_due(now=NOW + 30 * MIN) == []
     assert len(incidents_escalate_due(now=NOW + 45 * MIN)) == 1
 
 
 def test_an_acknowledged_incident_is_not_escalated(outbreak, mailoutbox):
-    incident_acknowledge(incident_id=outbreak.pk, actor="Sam", now=NOW + 3 * MIN)
+    incident_acknowledge(incident_id=outbreak.pk, actor=acting("Sam"), now=NOW + 3 * MIN)
     assert incidents_escalate_due(now=NOW + 60 * MIN) == []
     assert not outbreak.events.filter(kind=EventKind.ESCALATED).exists()
 

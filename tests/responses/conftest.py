@@ -14,7 +14,8 @@ from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from clinics.access import Actor, clinic_access
+from accounts.actors import Actor
+from clinics.access import clinic_access
 from clinics.models import Clinic
 from feeds.models import Review, Source
 from feeds.services import source_create
