@@ -4,7 +4,7 @@ run:  ## bring up web + worker + beat with demo data
 test:  ## lint, migrations check and the whole suite
 	bash scripts/test.sh
 lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports --no-cache
 fmt:
 	.venv/bin/ruff check --fix . && .venv/bin/ruff format .
 bench:

@@ -14,6 +14,7 @@ from django.http import HttpResponseRedirect, JsonResponse
 
 from accounts.selectors import user_has_confirmed_device, user_needs_otp
 from accounts.services import security_request_bind, security_request_unbind
+from core.http import bearer, is_api_path
 
 SETUP_URL = "/account/two-factor/setup/"
 VERIFY_URL = "/account/two-factor/verify/"
@@ -22,9 +23,7 @@ OPEN_PATHS = (VERIFY_URL, SETUP_URL)  # the setup view sends anyone with a devic
 
 
 def _has_bearer(request) -> bool:
-    from clinics.middleware import _bearer, is_api_path
-
-    return is_api_path(request) and _bearer(request) is not None
+    return is_api_path(request) and bearer(request) is not None
 
 
 class StaffTwoFactorMiddleware:
@@ -43,8 +42,6 @@ class StaffTwoFactorMiddleware:
             or not user_needs_otp(user)
         ):
             return self.get_response(request)
-        from clinics.middleware import is_api_path
-
         if is_api_path(request):
             return JsonResponse(
                 {

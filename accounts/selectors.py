@@ -9,11 +9,10 @@ from accounts.models import PersonalToken, User
 def user_is_agency_staff(user: User) -> bool:
     """Whether `user` works for an agency (any agency membership) or is a superuser: these
     people must use two-factor sign-in."""
-    from agency.models import AgencyMembership
-
     if user.is_superuser:
         return True
-    return AgencyMembership.objects.filter(user=user).exists()
+    # The reverse relation of agency.AgencyMembership.user: agency sits above accounts.
+    return user.agency_memberships.exists()
 
 
 def user_has_confirmed_device(user: User) -> bool:

@@ -65,10 +65,6 @@ class SignInView(auth_views.LoginView):
     def get_success_url(self):
         url = super().get_success_url()
         user = self.request.user
-        if not self.get_redirect_url():  # no ?next=: a clinic person goes to their portal
-            from portal.selectors import portal_home_for
-
-            url = portal_home_for(user) or url
         if user_needs_otp(user):
             target = VERIFY_URL if user_has_confirmed_device(user) else SETUP_URL
             return f"{target}?{urlencode({'next': url})}"

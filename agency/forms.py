@@ -4,58 +4,12 @@ from django import forms
 
 from accounts.models import Scope
 from agency.models import AgencyRole
-from clinics.models import ClinicRole, CrisisRole
-
-
-class ClinicCreateForm(forms.Form):
-    name = forms.CharField(label="Clinic name", max_length=200)
-    slug = forms.SlugField(
-        label="Address (slug)",
-        max_length=50,
-        help_text="3-50 lowercase letters, digits and hyphens; used in /clinics/<slug>/.",
-    )
-    timezone = forms.CharField(label="Time zone", max_length=64, initial="UTC")
-    phone = forms.CharField(label="Public phone", max_length=32, required=False)
-    email = forms.EmailField(label="Public e-mail", required=False)
-    reply_target_minutes = forms.IntegerField(
-        label="Reply target (minutes)", min_value=5, max_value=60 * 24 * 30, initial=24 * 60
-    )
-
-
-class ClinicEditForm(forms.Form):
-    name = forms.CharField(label="Clinic name", max_length=200)
-    timezone = forms.CharField(label="Time zone", max_length=64)
-    phone = forms.CharField(label="Public phone", max_length=32, required=False)
-    email = forms.EmailField(label="Public e-mail", required=False)
-    contact_url = forms.URLField(label="Contact page", required=False, assume_scheme="https")
-    reply_target_minutes = forms.IntegerField(
-        label="Reply target (minutes)",
-        min_value=5,
-        max_value=60 * 24 * 30,
-        help_text="Negative reviews without a published reply after this count as SLA breaches.",
-    )
 
 
 class StaffAddForm(forms.Form):
     email = forms.EmailField(label="E-mail")
     full_name = forms.CharField(label="Full name", max_length=200)
     role = forms.ChoiceField(label="Role", choices=AgencyRole.choices, initial=AgencyRole.WRITER)
-
-
-class StaffRoleForm(forms.Form):
-    role = forms.ChoiceField(label="Role", choices=AgencyRole.choices)
-
-
-class ClinicPersonForm(forms.Form):
-    email = forms.EmailField(label="E-mail")
-    full_name = forms.CharField(label="Full name", max_length=200)
-    role = forms.ChoiceField(label="Portal role", choices=ClinicRole.choices)
-    crisis_roles = forms.MultipleChoiceField(
-        label="Crisis team roles",
-        choices=CrisisRole.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
 
 
 class ApiKeyForm(forms.Form):

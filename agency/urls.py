@@ -2,21 +2,12 @@
 
 from django.urls import path
 
-from agency.views import (
-    ClinicGoView,
-    DashboardView,
-    SecurityLogView,
-    SettingsApiKeysView,
-    SettingsClinicsView,
-    SettingsPeopleView,
-)
+from agency.views import SecurityLogView, SettingsApiKeysView, SettingsPeopleView
 
-app_name = "agency"
+# Mounted under /agency/ with the dashboard's and the clinics' staff pages by config.urls_public
+# (namespace "agency").
 
 urlpatterns = [
-    path("", DashboardView.as_view(), name="dashboard"),
-    path("go/", ClinicGoView.as_view(), name="clinic-go"),
-    path("settings/", SettingsClinicsView.as_view(), name="settings-clinics"),
     path("settings/people/", SettingsPeopleView.as_view(), name="settings-people"),
     path("settings/api-keys/", SettingsApiKeysView.as_view(), name="settings-api-keys"),
     path("security-log/", SecurityLogView.as_view(), name="security-log"),

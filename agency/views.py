@@ -17,28 +17,19 @@ from django.views.generic.base import TemplateResponseMixin
 
 from accounts.credentials import api_key_create, api_key_revoke, api_key_rotate
 from accounts.models import ApiKey, SecurityEventCode
-from agency.forms import ApiKeyForm, ClinicCreateForm, StaffAddForm, apply_domain_errors
+from agency.forms import ApiKeyForm, StaffAddForm, apply_domain_errors
 from agency.models import Agency, AgencyMembership, AgencyRole
 from agency.selectors import (
-    agencies_for_user,
     agency_for_staff,
     agency_people,
-    dashboard_clinics,
-    dashboard_sort_parse,
-    dashboard_totals,
     security_events_for_agency,
 )
 from agency.services import (
     agency_member_add,
     agency_member_remove,
     agency_member_role_set,
-    clinic_snapshot_refresh,
     user_invite_send,
 )
-from clinics.access import Actor
-from clinics.models import Clinic
-from clinics.selectors import clinic_for_actor
-from clinics.services import clinic_create
 from core.errors import DomainError
 
 MANAGING = (AgencyRole.OWNER, AgencyRole.MANAGER)
@@ -104,90 +95,6 @@ class StaffView(LoginRequiredMixin, TemplateResponseMixin, View):
             "can_manage": self.role in MANAGING,
             **extra,
         }
-
-
-class DashboardView(StaffView):
-    """Every clinic of the agency on one screen, read from the snapshot rollup (one query for
-    the rows, one for the totals), sortable by any column."""
-
-    template_name = "agency/dashboard.html"
-
-    def get(self, request):
-        sort, descending = dashboard_sort_parse(request.GET.get("sort"))
-        q = request.GET.get("q", "").strip()[:100]
-        clinics = dashboard_clinics(agency=self.agency, sort=sort, descending=descending, q=q)
-        page = Paginator(clinics, DASHBOARD_PAGE).get_page(request.GET.get("page"))
-        query = request.GET.copy()
-        query.pop("page", None)
-        return self.render_to_response(
-            self.context(
-                page=page,
-                totals=dashboard_totals(agency=self.agency),
-                clinic_count=page.paginator.count,
-                agencies=list(agencies_for_user(request.user).order_by("name")),
-                sort=sort,
-                descending=descending,
-                sort_raw=("-" if descending else "") + sort,
-                q=q,
-                query=query.urlencode(),
-                columns=[
-                    ("name", "Clinic"),
-                    ("new", "New reviews"),
-                    ("rating", "Avg rating (90 d)"),
-                    ("trend", "Sentiment (14 d)"),
-                    ("incidents", "Open incidents"),
-                    ("approvals", "Awaiting approval"),
-                    ("sla", "SLA breaches"),
-                ],
-            )
-        )
-
-
-class ClinicGoView(LoginRequiredMixin, View):
-    """The navigation's clinic switcher (a plain GET form, so it works without JavaScript)."""
-
-    def get(self, request):
-        actor = getattr(request, "actor", None) or Actor(user=request.user, via_session=True)
-        slug = request.GET.get("clinic", "")
-        clinic = clinic_for_actor(actor, slug=slug) if slug else None
-        if clinic is None:
-            messages.error(request, "Choose one of your clinics.")
-            return HttpResponseRedirect(request.META.get("HTTP_REFERER") or "/")
-        section = request.GET.get("section", "")
-        suffix = section if section in ("inbox/", "incidents/", "replies/", "settings/") else ""
-        return HttpResponseRedirect(f"/clinics/{clinic.slug}/{suffix}")
-
-
-class SettingsClinicsView(StaffView):
-    """The agency's clinics; owners and managers create one here (clinics.services)."""
-
-    template_name = "agency/settings_clinics.html"
-
-    def _render(self, form, status=200):
-        clinics = self.agency.clinics.order_by("name").only(
-            "slug", "name", "timezone", "reply_target_minutes", "created_at", "agency"
-        )
-        return self.render_to_response(
-            self.context(form=form, clinics=clinics, section="clinics"), status=status
-        )
-
-    def get(self, request):
-        return self._render(ClinicCreateForm())
-
-    def post(self, request):
-        form = ClinicCreateForm(request.POST)
-        if form.is_valid() and Clinic.objects.filter(slug=form.cleaned_data["slug"]).exists():
-            form.add_error("slug", "This address is taken.")
-        if form.is_valid():
-            try:
-                clinic = clinic_create(agency=self.agency, **form.cleaned_data)
-            except DomainError as exc:
-                apply_domain_errors(form, exc)
-            else:
-                clinic_snapshot_refresh(clinic=clinic)
-                messages.success(request, f"Clinic “{clinic.name}” created.")
-                return HttpResponseRedirect(f"/clinics/{clinic.slug}/settings/")
-        return self._render(form, status=400)
 
 
 class SettingsPeopleView(StaffView):

@@ -10,21 +10,12 @@ its clinic, or through its agency for an agency-wide key.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 
-from accounts.models import ApiKey, PersonalToken, Scope, User
+from accounts.actors import Actor
+from accounts.models import Scope
 from agency.models import AgencyMembership, AgencyRole
 from clinics.models import Clinic, ClinicMembership, ClinicRole, CrisisRole
-
-
-class Permission(StrEnum):
-    VIEW = "view"  # read reviews, incidents, reports
-    WRITE = "write"  # ingest, triage, draft replies, run incidents
-    APPROVE_AGENCY = "approve_agency"  # the agency's approval step
-    APPROVE_CLIENT = "approve_client"  # the clinic client's approval step
-    LEGAL_OVERRIDE = "legal_override"  # publish past a guard block, with a reason
-    MANAGE = "manage"  # clinic settings, people, sources, API keys, webhooks
-
+from core.permissions import Permission
 
 P = Permission
 AGENCY_ROLE_GRANTS: dict[str, frozenset[Permission]] = {
@@ -50,34 +41,6 @@ CLINIC_KEY_SCOPE_GRANTS: dict[str, frozenset[Permission]] = {
     Scope.WRITE: frozenset({P.VIEW, P.WRITE}),
     Scope.APPROVE: frozenset({P.VIEW, P.APPROVE_CLIENT}),
 }
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is calling: a user (by session or personal token) or an API key."""
-
-    user: User | None = None
-    api_key: ApiKey | None = None
-    via_session: bool = False
-
-    @property
-    def is_authenticated(self) -> bool:
-        return self.user is not None or self.api_key is not None
-
-    @classmethod
-    def from_credential(cls, credential: ApiKey | PersonalToken) -> Actor:
-        if isinstance(credential, ApiKey):
-            return cls(api_key=credential)
-        return cls(user=credential.user)
-
-    @property
-    def label(self) -> str:
-        if self.api_key is not None:
-            return f"api-key:{self.api_key.prefix}"
-        return f"user:{self.user.pk}" if self.user else "anonymous"
-
-
-ANONYMOUS = Actor()
 
 
 @dataclass(frozen=True)

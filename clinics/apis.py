@@ -6,11 +6,11 @@ from rest_framework.response import Response
 from accounts.credentials import api_key_create, api_key_revoke, api_key_rotate
 from accounts.models import ApiKey, Scope
 from agency.selectors import agency_memberships_managing
-from clinics.access import Permission
 from clinics.models import Clinic
 from clinics.selectors import clinics_for_actor
 from clinics.services import clinic_create
 from core.api import ClinicAPIView, Pagination, PublicAPIView, paginated_response
+from core.permissions import Permission
 
 
 class ClinicOutputSerializer(serializers.ModelSerializer):

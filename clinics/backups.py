@@ -17,6 +17,7 @@ from pathlib import Path
 
 from django.db import connection, transaction
 
+from accounts.models import User
 from clinics.models import Clinic, ClinicMembership, Domain
 from core.errors import NotFound, ValidationFailed
 
@@ -88,7 +89,6 @@ def clinic_restore(*, dump: Path) -> Clinic:
                     domain=domain["domain"],
                     defaults={"tenant": clinic, "is_primary": domain["is_primary"]},
                 )
-        from accounts.models import User
 
         for member in registry["memberships"]:
             user = User.objects.filter(email__iexact=member["email"]).first()

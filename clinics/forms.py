@@ -1,77 +1,47 @@
-"""Forms of a clinic's settings pages (shape only; the services decide)."""
+"""Forms of the clinic pages: create a clinic, its general settings, its people (shape only; the
+services decide)."""
 
 from django import forms
 
-from crisis.models import DetectorSettings
-from responses.models import TemplateCategory
+from clinics.models import ClinicRole, CrisisRole
 
 
-class TemplateCreateForm(forms.Form):
-    key = forms.SlugField(
-        label="Key",
-        max_length=80,
-        help_text="Use a built-in template's key to replace it for this clinic.",
+class ClinicCreateForm(forms.Form):
+    name = forms.CharField(label="Clinic name", max_length=200)
+    slug = forms.SlugField(
+        label="Address (slug)",
+        max_length=50,
+        help_text="3-50 lowercase letters, digits and hyphens; used in /clinics/<slug>/.",
     )
-    name = forms.CharField(label="Name", max_length=200)
-    category = forms.ChoiceField(label="Category", choices=TemplateCategory.choices)
-    body = forms.CharField(
-        label="Text",
-        widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="Variables: {clinic_name}, {clinic_phone}, {clinic_email}, {contact_url}, "
-        "{contact_line}, {fact:<slug>}, {relevant_facts}.",
+    timezone = forms.CharField(label="Time zone", max_length=64, initial="UTC")
+    phone = forms.CharField(label="Public phone", max_length=32, required=False)
+    email = forms.EmailField(label="Public e-mail", required=False)
+    reply_target_minutes = forms.IntegerField(
+        label="Reply target (minutes)", min_value=5, max_value=60 * 24 * 30, initial=24 * 60
     )
 
 
-class TemplateEditForm(forms.Form):
-    name = forms.CharField(label="Name", max_length=200)
-    category = forms.ChoiceField(label="Category", choices=TemplateCategory.choices)
-    body = forms.CharField(label="Text", widget=forms.Textarea(attrs={"rows": 5}))
-    is_active = forms.BooleanField(label="In use", required=False)
+class ClinicEditForm(forms.Form):
+    name = forms.CharField(label="Clinic name", max_length=200)
+    timezone = forms.CharField(label="Time zone", max_length=64)
+    phone = forms.CharField(label="Public phone", max_length=32, required=False)
+    email = forms.EmailField(label="Public e-mail", required=False)
+    contact_url = forms.URLField(label="Contact page", required=False, assume_scheme="https")
+    reply_target_minutes = forms.IntegerField(
+        label="Reply target (minutes)",
+        min_value=5,
+        max_value=60 * 24 * 30,
+        help_text="Negative reviews without a published reply after this count as SLA breaches.",
+    )
 
 
-class WatchWordsField(forms.CharField):
-    widget = forms.Textarea(attrs={"rows": 4})
-
-    def prepare_value(self, value):
-        return "\n".join(value) if isinstance(value, list | tuple) else value
-
-    def to_python(self, value):
-        return [line.strip() for line in (value or "").splitlines() if line.strip()]
-
-
-class ThresholdsForm(forms.ModelForm):
-    watch_words = WatchWordsField(
-        label="Watch words (one per line)",
+class ClinicPersonForm(forms.Form):
+    email = forms.EmailField(label="E-mail")
+    full_name = forms.CharField(label="Full name", max_length=200)
+    role = forms.ChoiceField(label="Portal role", choices=ClinicRole.choices)
+    crisis_roles = forms.MultipleChoiceField(
+        label="Crisis team roles",
+        choices=CrisisRole.choices,
         required=False,
-        help_text="Mentions of these words open a watch incident.",
+        widget=forms.CheckboxSelectMultiple,
     )
-
-    class Meta:
-        model = DetectorSettings
-        fields = [
-            "enabled",
-            "baseline_days",
-            "escalation_minutes",
-            "surge_enabled",
-            "surge_window_minutes",
-            "surge_min_count",
-            "surge_p_value",
-            "surge_min_ratio",
-            "rating_enabled",
-            "rating_window_hours",
-            "rating_min_count",
-            "rating_min_baseline",
-            "rating_drop",
-            "viral_enabled",
-            "viral_min_engagement",
-            "viral_growth_factor",
-            "viral_max_age_hours",
-            "misinformation_enabled",
-            "misinformation_window_hours",
-            "misinformation_min_mentions",
-            "misinformation_similarity",
-            "watch_words",
-            "watch_window_hours",
-            "watch_min_mentions",
-            "watch_skip_positive",
-        ]

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import pickle
 import time
-from functools import lru_cache
-from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
@@ -21,35 +19,14 @@ from django.db import connection
 from django.db.models.signals import post_delete, post_save
 from django.http import Http404, JsonResponse
 from django.urls import set_urlconf
-from django_tenants.urlresolvers import get_subfolder_urlconf
 
+from accounts.actors import ANONYMOUS, Actor
 from accounts.credentials import api_key_prefix, credential_authenticate
 from agency.models import Agency
-from clinics.access import ANONYMOUS, Actor, clinic_access
+from clinics.access import clinic_access
 from clinics.models import Clinic, Domain
 from core.api import ActorRateThrottle
-
-CLINIC_PREFIX = f"/{settings.TENANT_SUBFOLDER_PREFIX}/"
-
-
-@lru_cache(maxsize=4096)
-def clinic_urlconf(segment: str):
-    return get_subfolder_urlconf(SimpleNamespace(domain_subfolder=segment))
-
-
-def _segment(path: str) -> str | None:
-    if not path.startswith(CLINIC_PREFIX):
-        return None
-    return path[len(CLINIC_PREFIX) :].split("/", 1)[0] or None
-
-
-def is_api_path(request) -> bool:
-    path = request.path_info
-    segment = _segment(path)
-    if segment is not None:
-        path = path[len(CLINIC_PREFIX) + len(segment) :]
-    return path.startswith("/api/")
-
+from core.http import bearer, clinic_segment, clinic_urlconf, is_api_path
 
 # slug -> (expires at, the pickled Clinic with its Agency). Each web process keeps its own
 # copy for ROUTE_CACHE_SECONDS: the lookup ran on every clinic request. A change to a clinic,
@@ -92,7 +69,7 @@ class ClinicRoutingMiddleware:
     def __call__(self, request):
         connection.set_schema_to_public()
         request.clinic = None
-        request.clinic_segment = _segment(request.path_info)
+        request.clinic_segment = clinic_segment(request.path_info)
         if request.clinic_segment is None:
             request.tenant = connection.tenant
             request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
@@ -113,18 +90,10 @@ class ClinicRoutingMiddleware:
             connection.set_schema_to_public()
 
 
-def _bearer(request) -> str | None:
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() in {"bearer", "api-key", "token"} and value.strip():
-        return value.strip()
-    return None
-
-
 def actor_for_request(request) -> Actor:
     """A credential in the Authorization header wins on API paths; otherwise the session."""
     if is_api_path(request):
-        secret = _bearer(request)
+        secret = bearer(request)
         if secret is not None:
             prefix = api_key_prefix(secret)
             # The rate limit's count rides on the key's lookup: one Redis round trip, not two.

@@ -26,6 +26,8 @@ from django_tenants.migration_executors import MigrationExecutor, Multiprocessin
 from django_tenants.migration_executors.base import run_migrations
 from django_tenants.utils import schema_context, schema_exists
 
+from core.queueing import tasks_enqueue
+
 TEMPLATE_SCHEMA = settings.CLINIC_TEMPLATE_SCHEMA
 _LOCK_ID = 0x43415245  # pg_advisory_xact_lock key for template maintenance
 
@@ -168,7 +170,6 @@ def spares_refill(*, target: int | None = None) -> int:
 
 def _spares_refill_soon() -> None:
     from clinics.tasks import spares_refill_task
-    from core.queueing import tasks_enqueue
 
     tasks_enqueue(spares_refill_task, [()])
 

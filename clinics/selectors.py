@@ -1,6 +1,6 @@
 from django.db.models import Q, QuerySet
 
-from clinics.access import Actor
+from accounts.actors import Actor
 from clinics.models import Clinic
 
 

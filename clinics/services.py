@@ -13,6 +13,7 @@ from agency.models import Agency
 from clinics.models import Clinic, ClinicMembership, ClinicRole, CrisisRole, Domain
 from clinics.schemas import TEMPLATE_SCHEMA, schema_clone_from_template, template_schema_ensure
 from core.errors import Conflict, ValidationFailed
+from core.rollup import figures_changed
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,48}[a-z0-9])$")
 RESERVED_SLUGS = {"public", "api", "static", "admin", "template", TEMPLATE_SCHEMA}
@@ -145,9 +146,7 @@ def clinic_update(*, clinic: Clinic, **changes) -> Clinic:
     for name in changes:
         setattr(clinic, name, getattr(row, name))
     if "reply_target_minutes" in changes:
-        from agency.services import clinic_snapshot_stale  # breaches depend on the target
-
-        clinic_snapshot_stale(clinic_id=clinic.pk)
+        figures_changed(clinic_id=clinic.pk)
     return row
 
 

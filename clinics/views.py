@@ -1,37 +1,29 @@
 from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
+from django.views import View
 from django.views.generic.base import TemplateResponseMixin
 
+from accounts.actors import Actor
 from accounts.credentials import api_key_create, api_key_revoke, api_key_rotate
 from accounts.models import ApiKey
-from agency.forms import ApiKeyForm, ClinicEditForm, ClinicPersonForm, apply_domain_errors
-from clinics.access import Permission
-from clinics.forms import TemplateCreateForm, TemplateEditForm, ThresholdsForm
-from clinics.models import ClinicMembership, CrisisRole
-from clinics.services import CLINIC_EDITABLE, clinic_member_add, clinic_member_remove, clinic_update
+from agency.forms import ApiKeyForm, apply_domain_errors
+from agency.views import StaffView, invite_again, invite_and_say
+from clinics.forms import ClinicCreateForm, ClinicEditForm, ClinicPersonForm
+from clinics.models import Clinic, ClinicMembership, CrisisRole
+from clinics.selectors import clinic_for_actor
+from clinics.services import (
+    CLINIC_EDITABLE,
+    clinic_create,
+    clinic_member_add,
+    clinic_member_remove,
+    clinic_update,
+)
 from core.errors import DomainError
+from core.permissions import Permission
+from core.rollup import figures_changed
 from core.views import ClinicView
-from feeds.selectors import review_status_counts, reviews_recent
-
-
-class ClinicOverviewView(TemplateResponseMixin, ClinicView):
-    template_name = "clinics/overview.html"
-
-    def get(self, request, *args, **kwargs):
-        context = {
-            "clinic": self.clinic,
-            "access": self.access,
-            "permissions": sorted(p.value for p in self.access.permissions),
-            "reviews": reviews_recent(limit=25),
-            "status_counts": review_status_counts(),
-            "people": ClinicMembership.objects.filter(clinic=self.clinic)
-            .select_related("user")
-            .order_by("user__full_name")
-            if self.access.can(Permission.MANAGE)
-            else None,
-        }
-        return self.render_to_response(context)
 
 
 class SettingsView(TemplateResponseMixin, ClinicView):
@@ -119,8 +111,6 @@ class ClinicPeopleView(SettingsView):
             messages.success(request, f"{membership.user.email} removed from {self.clinic.name}.")
             return HttpResponseRedirect(request.path)
         if request.POST.get("action") == "invite":
-            from agency.views import invite_again
-
             membership = self._membership(request.POST.get("membership", ""))
             invite_again(request, membership.user, self.clinic.name)
             return HttpResponseRedirect(request.path)
@@ -131,8 +121,6 @@ class ClinicPeopleView(SettingsView):
             except DomainError as exc:
                 apply_domain_errors(form, exc)
             else:
-                from agency.views import invite_and_say
-
                 invite_and_say(request, membership.user, self.clinic.name)
                 return HttpResponseRedirect(request.path)
         return self.render(400, form=form, people=self._people(), crisis=CrisisRole)
@@ -182,118 +170,48 @@ class ClinicApiKeysView(SettingsView):
         )
 
 
-class ClinicTemplatesView(SettingsView):
-    """Reply templates: the built-in library and this clinic's own (which may replace one)."""
+class ClinicGoView(LoginRequiredMixin, View):
+    """The navigation's clinic switcher (a plain GET form, so it works without JavaScript)."""
 
-    template_name = "clinics/settings_templates.html"
-    section = "templates"
+    def get(self, request):
+        actor = getattr(request, "actor", None) or Actor(user=request.user, via_session=True)
+        slug = request.GET.get("clinic", "")
+        clinic = clinic_for_actor(actor, slug=slug) if slug else None
+        if clinic is None:
+            messages.error(request, "Choose one of your clinics.")
+            return HttpResponseRedirect(request.META.get("HTTP_REFERER") or "/")
+        section = request.GET.get("section", "")
+        suffix = section if section in ("inbox/", "incidents/", "replies/", "settings/") else ""
+        return HttpResponseRedirect(f"/clinics/{clinic.slug}/{suffix}")
 
-    def _render(self, status=200, create=None, edit_errors=None, **extra):
-        from responses.models import ReplyTemplate
-        from responses.selectors import templates_available
 
-        own = list(ReplyTemplate.objects.order_by("name"))
-        edit_forms = [
-            (
-                t,
-                (edit_errors or {}).get(t.pk)
-                or TemplateEditForm(
-                    initial={
-                        "name": t.name,
-                        "category": t.category,
-                        "body": t.body,
-                        "is_active": t.is_active,
-                    },
-                    prefix=f"t{t.pk}",
-                ),
-            )
-            for t in own
-        ]
-        return self.render(
-            status,
-            builtins=[t for t in templates_available() if t["builtin"]],
-            own=edit_forms,
-            create=create or TemplateCreateForm(),
-            **extra,
+class SettingsClinicsView(StaffView):
+    """The agency's clinics; owners and managers create one here (clinics.services)."""
+
+    template_name = "agency/settings_clinics.html"
+
+    def _render(self, form, status=200):
+        clinics = self.agency.clinics.order_by("name").only(
+            "slug", "name", "timezone", "reply_target_minutes", "created_at", "agency"
+        )
+        return self.render_to_response(
+            self.context(form=form, clinics=clinics, section="clinics"), status=status
         )
 
-    def get(self, request, *args, **kwargs):
-        return self._render()
+    def get(self, request):
+        return self._render(ClinicCreateForm())
 
-    def post(self, request, *args, **kwargs):
-        from responses.models import ReplyTemplate
-        from responses.services.library import template_create, template_update
-
-        self.staff_only()
-        raw = request.POST.get("template", "")
-        if raw:
-            template = ReplyTemplate.objects.filter(pk=raw).first() if raw.isdigit() else None
-            if template is None:
-                raise Http404("No such template.")
-            form = TemplateEditForm(request.POST, prefix=f"t{template.pk}")
-            if form.is_valid():
-                try:
-                    template_update(
-                        template_id=template.pk, access=self.access, **form.cleaned_data
-                    )
-                except DomainError as exc:
-                    apply_domain_errors(form, exc)
-                else:
-                    messages.success(request, f"Template “{form.cleaned_data['name']}” saved.")
-                    return HttpResponseRedirect(request.path)
-            return self._render(400, edit_errors={template.pk: form})
-        form = TemplateCreateForm(request.POST)
+    def post(self, request):
+        form = ClinicCreateForm(request.POST)
+        if form.is_valid() and Clinic.objects.filter(slug=form.cleaned_data["slug"]).exists():
+            form.add_error("slug", "This address is taken.")
         if form.is_valid():
             try:
-                template_create(access=self.access, **form.cleaned_data)
+                clinic = clinic_create(agency=self.agency, **form.cleaned_data)
             except DomainError as exc:
                 apply_domain_errors(form, exc)
             else:
-                messages.success(request, f"Template “{form.cleaned_data['name']}” added.")
-                return HttpResponseRedirect(request.path)
-        return self._render(400, create=form)
-
-
-class ClinicThresholdsView(SettingsView):
-    """The crisis detectors' thresholds for this clinic."""
-
-    template_name = "clinics/settings_thresholds.html"
-    section = "thresholds"
-
-    def get(self, request, *args, **kwargs):
-        from crisis.selectors import detector_settings_get
-
-        return self.render(form=ThresholdsForm(instance=detector_settings_get()))
-
-    def render(self, status: int = 200, **context):
-        form = context["form"]
-        groups = [
-            ("All detectors", "enabled", ("enabled", "baseline_days", "escalation_minutes")),
-            ("Surge of negative mentions", "surge_", ()),
-            ("Rating drop", "rating_", ()),
-            ("Viral post", "viral_", ()),
-            ("Misinformation", "misinformation_", ()),
-            ("Watch words", "watch_", ()),
-        ]
-        context["groups"] = [
-            (title, [form[n] for n in (names or [f for f in form.fields if f.startswith(prefix)])])
-            for title, prefix, names in groups
-        ]
-        return super().render(status, **context)
-
-    def post(self, request, *args, **kwargs):
-        from crisis.selectors import detector_settings_get
-        from crisis.services import actor_label
-        from crisis.services.reviews import detector_settings_update
-
-        self.staff_only()
-        form = ThresholdsForm(request.POST, instance=detector_settings_get())
-        if form.is_valid():
-            try:
-                detector_settings_update(actor=actor_label(request.actor), **form.cleaned_data)
-            except DomainError as exc:
-                apply_domain_errors(form, exc)
-            else:
-                messages.success(request, "Detector thresholds saved.")
-                return HttpResponseRedirect(request.path)
-        return self.render(400, form=form)
+                figures_changed(clinic_id=clinic.pk)  # its dashboard row, soon
+                messages.success(request, f"Clinic “{clinic.name}” created.")
+                return HttpResponseRedirect(f"/clinics/{clinic.slug}/settings/")
+        return self._render(form, status=400)

@@ -40,7 +40,7 @@ def when_ready(server):
     from django.db import connections
     from django.urls import get_resolver
 
-    from responses.guard import warm_up
+    from responses.guard import warm_up  # gunicorn reads this file before Django is set up
 
     warm_up()
     for urlconf in (settings.ROOT_URLCONF, settings.PUBLIC_SCHEMA_URLCONF):

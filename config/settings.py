@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import dj_database_url
@@ -41,8 +40,10 @@ SHARED_APPS = [
     "accounts",
     "agency",
     "clinics",
-    "portal",
     "reports",
+    "dashboard",
+    "portal",
+    "demo",
 ]
 # One schema per clinic: everything a clinic owns.
 TENANT_APPS = [
@@ -74,7 +75,7 @@ TENANT_MULTIPROCESSING_MAX_PROCESSES = ENV.migrate_processes
 TENANT_MULTIPROCESSING_CHUNKS = 8
 # Copies of the clinic template kept ready: creating a clinic renames one (clinics.schemas).
 # None in the test suite: its tests turn them on where they need them.
-CLINIC_SPARE_SCHEMAS = 0 if "pytest" in sys.modules else ENV.clinic_spare_schemas
+CLINIC_SPARE_SCHEMAS = ENV.clinic_spare_schemas
 
 DATABASES = {
     "default": {
@@ -119,7 +120,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "core.context_processors.branding",
+                "agency.context_processors.branding",
             ],
         },
     },
@@ -129,7 +130,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
 LOGIN_URL = "/login/"
-LOGIN_REDIRECT_URL = "/"
+LOGIN_REDIRECT_URL = "/start/"  # portal.views.LandingView: portal or clinic list
 LOGOUT_REDIRECT_URL = "/login/"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -137,8 +138,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-if "pytest" in sys.modules:  # the test suite: real hashing would dominate its run time
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Idle timeout: a session ends after SESSION_IDLE_MINUTES without a request (the expiry is
 # pushed forward on every request), and always when the browser closes.
@@ -282,13 +281,15 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "refresh-dashboard-snapshots": {
-        "task": "agency.tasks.clinic_snapshots_sweep",
+        "task": "dashboard.tasks.clinic_snapshots_sweep",
         "schedule": 30.0,
     },
 }
 # The scoring model: "default" (the shipped MiniLM + head, ONNX int8) or a local folder / a
 # Hugging Face model id of a sequence-classification model (must be available offline).
 SENTIMENT_MODEL = ENV.sentiment_model
+# Dotted paths of callables that wrap the loaded scorer (scoring.engine); none in production.
+SCORER_WRAPPERS: list[str] = []
 # The labelled data the models are trained and evaluated on (train_sentiment, evaluate_sentiment).
 DATA_DIR = Path(ENV.data_dir or BASE_DIR.parent / "shared" / "data")
 

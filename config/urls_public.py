@@ -5,11 +5,15 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from accounts.apis import TokenListApi, TokenObtainApi, TokenRevokeApi
+from agency import urls as agency_urls
 from agency.views import brand_css
 from clinics.apis import AgencyApiKeyListApi, AgencyApiKeyRevokeApi, ClinicListApi
+from clinics.urls import staff_patterns as clinic_staff_patterns
 from core.schema import ApiDocsRedocView, ApiDocsSwaggerView
-from core.views import HomeView, health
+from core.views import health
+from dashboard.urls import staff_patterns as dashboard_staff_patterns
 from feeds.apis import WebhookReceiveApi
+from portal.views import HomeView, LandingView
 from responses import urls as responses_urls
 
 api_v1 = [
@@ -27,10 +31,21 @@ api_v1 = [
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
+    path("start/", LandingView.as_view(), name="landing"),
     path("", include("accounts.urls")),
     path("health/", health, name="health"),
     path("brand/<slug:slug>.css", brand_css, name="brand-css"),
-    path("agency/", include("agency.urls")),
+    # The agency staff area: the dashboard, the agency's clinics, its people and keys.
+    path(
+        "agency/",
+        include(
+            (
+                [*dashboard_staff_patterns, *clinic_staff_patterns, *agency_urls.urlpatterns],
+                "agency",
+            ),
+            namespace="agency",
+        ),
+    ),
     path(
         "hooks/<slug:clinic_slug>/<int:source_id>/",
         WebhookReceiveApi.as_view(),

@@ -6,36 +6,30 @@ Every view here inherits `core.api.ClinicAPIView` or `core.views.ClinicView`
 from django.urls import include, path
 
 from clinics.apis import ApiKeyListApi, ApiKeyRevokeApi, ApiKeyRotateApi, MeApi
-from clinics.views import (
-    ClinicApiKeysView,
-    ClinicOverviewView,
-    ClinicPeopleView,
-    ClinicSettingsView,
-    ClinicTemplatesView,
-    ClinicThresholdsView,
-)
+from clinics.views import ClinicApiKeysView, ClinicPeopleView, ClinicSettingsView
 from crisis import urls as crisis_urls
+from crisis.views import ClinicThresholdsView
+from dashboard import urls as dashboard_urls
 from feeds.apis import (
     ImportDetailApi,
     ImportListApi,
-    ReviewDetailApi,
     ReviewIngestApi,
-    ReviewListApi,
     SourceDetailApi,
     SourceListApi,
 )
-from feeds.views import ImportsView, ImportUploadView, InboxView, ReviewDetailView, SourcesView
+from feeds.views import ImportsView, ImportUploadView, SourcesView
+from inbox import urls as inbox_urls
 from portal import urls as portal_urls
 from reports import urls as reports_urls
 from responses import urls as responses_urls
+from responses.views import ClinicTemplatesView
 from scoring.apis import ScoreListApi
 from webhooks import urls as webhooks_urls
 
 api_v1 = [
     path("me/", MeApi.as_view(), name="me"),
-    path("reviews/", ReviewListApi.as_view(), name="review-list"),
+    *inbox_urls.api_patterns,
     path("reviews/ingest/", ReviewIngestApi.as_view(), name="review-ingest"),
-    path("reviews/<int:review_id>/", ReviewDetailApi.as_view(), name="review-detail"),
     path("scores/", ScoreListApi.as_view(), name="score-list"),
     path("sources/", SourceListApi.as_view(), name="source-list"),
     path("sources/<int:source_id>/", SourceDetailApi.as_view(), name="source-detail"),
@@ -51,9 +45,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", ClinicOverviewView.as_view(), name="clinic-overview"),
-    path("inbox/", InboxView.as_view(), name="inbox"),
-    path("inbox/<int:review_id>/", ReviewDetailView.as_view(), name="inbox-review"),
+    *dashboard_urls.page_patterns,
+    *inbox_urls.page_patterns,
     path("sources/", SourcesView.as_view(), name="sources"),
     path("imports/", ImportsView.as_view(), name="imports"),
     path("imports/upload/", ImportUploadView.as_view(), name="imports-upload"),

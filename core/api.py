@@ -22,9 +22,9 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from clinics.access import Permission
 from core import fastcache
 from core.errors import DomainError
+from core.permissions import Permission
 
 
 class ApiKeyPrincipal:

@@ -6,4 +6,4 @@ class CoreConfig(AppConfig):
     verbose_name = "Carewatch core"
 
     def ready(self) -> None:
-        from core import schema, signals  # noqa: F401 - OpenAPI auth extension; worker start-up
+        from core import schema  # noqa: F401 - OpenAPI auth extension

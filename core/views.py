@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.views import View
-from django.views.generic import TemplateView
 
-from clinics.access import Permission
-from clinics.selectors import clinics_for_actor
+from core.http import is_api_path
+from core.permissions import Permission
 
 
 class ClinicView(View):
@@ -37,15 +35,6 @@ class ClinicView(View):
         self.clinic = request.clinic
         self.access = access
         return super().dispatch(request, *args, **kwargs)
-
-
-class HomeView(LoginRequiredMixin, TemplateView):
-    template_name = "core/home.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["clinics"] = clinics_for_actor(self.request.actor).order_by("agency__name", "name")
-        return context
 
 
 QUEUES = ("default", "ml")
@@ -100,8 +89,6 @@ def server_error(request):
 
     from django.db import InterfaceError, OperationalError
     from django.http import HttpResponse
-
-    from clinics.middleware import is_api_path
 
     exc = sys.exc_info()[1]
     unavailable = isinstance(exc, (OperationalError, InterfaceError))

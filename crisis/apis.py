@@ -12,14 +12,14 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_field,
 )
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
-from clinics.access import Permission
 from clinics.models import CrisisRole
 from core.api import ClinicAPIView, Pagination, paginated_response
+from core.permissions import Permission
 from crisis.models import (
     DetectorSettings,
     Incident,
@@ -34,21 +34,28 @@ from crisis.selectors import (
     detector_settings_get,
     incident_counts,
     incident_get,
+    incident_statements,
     incidents_filtered,
     response_plan_current,
 )
 from crisis.services import (
-    actor_label,
     detector_settings_update,
     incident_acknowledge,
     incident_assign,
     incident_note_add,
+    incident_statement_draft,
     incident_status_set,
     response_plan_save,
     review_apply_to_plan,
     review_metrics_current,
     review_update,
 )
+from responses.apis.serializers import (
+    StatementDetailSerializer,
+    StatementInputSerializer,
+    StatementOutputSerializer,
+)
+from responses.selectors import statement_get
 
 MENTIONS_SHOWN = 200
 
@@ -298,7 +305,7 @@ class IncidentAcknowledgeApi(ClinicAPIView):
     @extend_schema(request=None, responses=IncidentDetailSerializer)
     def post(self, request, incident_id: int):
         _incident(incident_id)
-        incident_acknowledge(incident_id=incident_id, actor=actor_label(self.actor))
+        incident_acknowledge(incident_id=incident_id, actor=self.actor)
         return _detail(incident_id)
 
 
@@ -310,9 +317,7 @@ class IncidentStatusApi(ClinicAPIView):
     def post(self, request, incident_id: int):
         data = IncidentStatusInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        incident_status_set(
-            incident_id=incident_id, actor=actor_label(self.actor), **data.validated_data
-        )
+        incident_status_set(incident_id=incident_id, actor=self.actor, **data.validated_data)
         return _detail(incident_id)
 
 
@@ -326,11 +331,35 @@ class IncidentNoteApi(ClinicAPIView):
         incident_note_add(
             incident_id=incident_id,
             message=data.validated_data["message"],
-            actor=actor_label(self.actor),
+            actor=self.actor,
         )
         response = _detail(incident_id)
         response.status_code = 201
         return response
+
+
+class IncidentStatementListApi(ClinicAPIView):
+    """The official statements drafted from this incident. POST drafts one (version 1, checked by
+    the guard, then approved and published like any statement); the timeline records it."""
+
+    @extend_schema(responses=StatementOutputSerializer(many=True))
+    def get(self, request, incident_id: int):
+        incident = incident_get(incident_id)
+        if incident is None:
+            raise NotFound()
+        return Response(StatementOutputSerializer(incident_statements(incident), many=True).data)
+
+    @extend_schema(request=StatementInputSerializer, responses={201: StatementDetailSerializer})
+    def post(self, request, incident_id: int):
+        data = StatementInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        statement = incident_statement_draft(
+            incident_id=incident_id, access=self.access, **data.validated_data
+        )
+        return Response(
+            StatementDetailSerializer(statement_get(statement.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class IncidentAssignApi(ClinicAPIView):
@@ -344,7 +373,7 @@ class IncidentAssignApi(ClinicAPIView):
         incident_assign(
             incident_id=incident_id,
             clinic=self.clinic,
-            actor=actor_label(self.actor),
+            actor=self.actor,
             **data.validated_data,
         )
         return _detail(incident_id)
@@ -361,8 +390,9 @@ def _review(incident_id: int) -> PostCrisisReview:
 
 class IncidentReviewApi(ClinicAPIView):
     """The post-crisis review (drafted on resolve): trigger, timeline, metrics, and the
-    lessons and prevention steps the team writes. Time to first reply is a proxy until replies
-    are tracked (see `metrics.first_reply_proxy`)."""
+    lessons and prevention steps the team writes. Time to first reply is measured to the first
+    published reply to one of the incident's mentions; `metrics.statements` lists the official
+    statements drafted from the incident."""
 
     @extend_schema(responses=PostCrisisReviewSerializer)
     def get(self, request, incident_id: int):
@@ -373,9 +403,7 @@ class IncidentReviewApi(ClinicAPIView):
         _review(incident_id)
         data = PostCrisisReviewInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        review = review_update(
-            incident_id=incident_id, actor=actor_label(self.actor), **data.validated_data
-        )
+        review = review_update(incident_id=incident_id, actor=self.actor, **data.validated_data)
         return Response(PostCrisisReviewSerializer(review).data)
 
 
@@ -422,7 +450,7 @@ class ReviewApplyToPlanApi(ClinicAPIView):
     @extend_schema(request=None, responses={201: ResponsePlanVersionSerializer})
     def post(self, request, incident_id: int):
         _review(incident_id)
-        version = review_apply_to_plan(incident_id=incident_id, actor=actor_label(self.actor))
+        version = review_apply_to_plan(incident_id=incident_id, actor=self.actor)
         return Response(ResponsePlanVersionSerializer(version).data, status=201)
 
 
@@ -449,7 +477,7 @@ class ResponsePlanApi(ClinicAPIView):
     def put(self, request):
         data = ResponsePlanInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        version = response_plan_save(actor=actor_label(self.actor), **data.validated_data)
+        version = response_plan_save(actor=self.actor, **data.validated_data)
         return Response(ResponsePlanVersionSerializer(version).data, status=201)
 
 
@@ -476,5 +504,5 @@ class DetectorSettingsApi(ClinicAPIView):
     def patch(self, request):
         data = DetectorSettingsSerializer(detector_settings_get(), data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        settings = detector_settings_update(actor=actor_label(self.actor), **data.validated_data)
+        settings = detector_settings_update(actor=self.actor, **data.validated_data)
         return Response(DetectorSettingsSerializer(settings).data)

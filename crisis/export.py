@@ -44,7 +44,7 @@ def review_context(review: PostCrisisReview, clinic: Clinic) -> dict:
     summary = [
         ("Opened", _when(metrics["opened_at"])),
         ("Time to acknowledge", duration_text(metrics["time_to_acknowledge_seconds"])),
-        ("Time to first public reply*", duration_text(metrics["time_to_first_reply_seconds"])),
+        ("Time to first public reply", duration_text(metrics["time_to_first_reply_seconds"])),
         ("Time to resolve", duration_text(metrics["time_to_resolve_seconds"])),
         (
             "Escalated",
@@ -84,6 +84,7 @@ def review_context(review: PostCrisisReview, clinic: Clinic) -> dict:
         "review": review,
         "metrics": metrics,
         "summary": summary,
+        "statement_lines": [statement_line(st) for st in metrics.get("statements", [])],
         "windows": windows,
         "series": series,
         "bars": bars,
@@ -201,8 +202,8 @@ def review_pdf(review: PostCrisisReview, clinic: Clinic) -> bytes:
             ],
             [28 * mm, 28 * mm, 32 * mm, 82 * mm],
         ),
-        p("Statements published", h2),
-        p("\n".join(s.get("title", "") for s in metrics["statements"]) or "None recorded."),
+        p("Statements", h2),
+        p("\n".join(statement_line(s) for s in metrics["statements"]) or "None drafted."),
         p("Lessons", h2),
         p(review.lessons or "Not written yet."),
         p("Prevention steps", h2),
@@ -218,3 +219,11 @@ def review_pdf(review: PostCrisisReview, clinic: Clinic) -> bytes:
         rightMargin=18 * mm,
     ).build(story)
     return buffer.getvalue()
+
+
+def statement_line(statement: dict) -> str:
+    """ "Title — published 3 Dec 2026 14:05 UTC (pinned)" or "Title — draft"."""
+    if statement.get("published_at"):
+        pinned = " (pinned)" if statement.get("pinned") else ""
+        return f"{statement['title']} — published {_when(statement['published_at'])}{pinned}"
+    return f"{statement['title']} — {statement.get('status', '').replace('_', ' ')}"

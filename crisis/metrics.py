@@ -5,18 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from crisis.models import Incident, IncidentEvent
+from crisis.models import Incident, IncidentEvent, IncidentMention
+from crisis.selectors import incident_statements
 from feeds.models import Review, ReviewStatus
+from responses.selectors import first_reply_published_at
+from scoring.selectors import latest_score_subquery
 
 BUCKETS_PER_WINDOW = 6
 LABELS = ("negative", "neutral", "positive", "unscored")
-FIRST_REPLY_PROXY = (
-    "Until replies are tracked, the first public reply is taken as the earliest linked mention "
-    "marked “replied”, at the time it was last updated."
-)
 
 
 def _seconds(later: datetime | None, earlier: datetime) -> int | None:
@@ -58,8 +56,6 @@ def _summary(rows: list[tuple], start: datetime, end: datetime, now: datetime) -
 def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
     """Computed from the incident, its timeline, its linked mentions and the clinic's items
     around it. The "after" window is marked incomplete until it has fully passed."""
-    from scoring.models import ReviewScore
-
     now = now or timezone.now()
     opened = incident.opened_at
     end = incident.resolved_at or now
@@ -69,14 +65,11 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
         "during": (opened, opened + span),
         "after": (opened + span, opened + 2 * span),
     }
-    latest = ReviewScore.objects.filter(review=OuterRef("pk")).order_by("-created_at", "-id")
     rows = list(
         Review.objects.filter(
             is_deleted=False, published_at__gte=opened - span, published_at__lt=opened + 2 * span
         )
-        .annotate(
-            label=Subquery(latest.values("label")[:1]), score=Subquery(latest.values("score")[:1])
-        )
+        .annotate(label=latest_score_subquery("label"), score=latest_score_subquery("score"))
         .values_list("id", "published_at", "rating", "label", "score")
         .order_by("published_at")
     )
@@ -102,13 +95,14 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
 
     linked = list(
         Review.objects.filter(incidents=incident)
-        .annotate(label=Subquery(latest.values("label")[:1]))
+        .annotate(label=latest_score_subquery("label"))
         .values_list("rating", "label", "status", "updated_at")
     )
     negative = [row for row in linked if _is_negative(row[1], row[0])]
     answered = [row for row in negative if row[2] == ReviewStatus.REPLIED]
-    replied_at = [row[3] for row in linked if row[2] == ReviewStatus.REPLIED]
-    first_reply = min(replied_at) if replied_at else None
+    first_reply = first_reply_published_at(
+        IncidentMention.objects.filter(incident=incident).values_list("review_id", flat=True)
+    )
     return {
         "computed_at": now.isoformat(),
         "opened_at": opened.isoformat(),
@@ -118,7 +112,6 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
         "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
         "time_to_acknowledge_seconds": _seconds(incident.acknowledged_at, opened),
         "time_to_first_reply_seconds": _seconds(first_reply, opened),
-        "first_reply_proxy": FIRST_REPLY_PROXY,
         "time_to_resolve_seconds": _seconds(incident.resolved_at, opened),
         "escalated": incident.escalated_at is not None,
         "escalated_after_seconds": _seconds(incident.escalated_at, opened),
@@ -130,5 +123,14 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
         "windows": windows,
         "series": series,
         "events": IncidentEvent.objects.filter(incident=incident).count(),
-        "statements": [],  # official statements, once the statements app records them
+        "statements": [
+            {
+                "id": st.pk,
+                "title": st.title,
+                "status": st.status,
+                "published_at": st.published_at.isoformat() if st.published_at else None,
+                "pinned": st.is_pinned,
+            }
+            for st in incident_statements(incident)
+        ],
     }

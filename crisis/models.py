@@ -171,6 +171,20 @@ class IncidentMention(models.Model):
         return f"incident {self.incident_id} ← review {self.review_id}"
 
 
+class IncidentStatement(models.Model):
+    """An official statement (responses.Statement) drafted from an incident: it belongs to that
+    incident. The link lives here because crisis sits above responses (docs/architecture.md)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="statement_links")
+    statement = models.OneToOneField(
+        "responses.Statement", on_delete=models.CASCADE, related_name="incident_link"
+    )
+    added_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"incident {self.incident_id} ← statement {self.statement_id}"
+
+
 class EventKind(models.TextChoices):
     OPENED = "opened", "Opened"
     MENTIONS_ADDED = "mentions_added", "Mentions linked"
@@ -186,6 +200,7 @@ class EventKind(models.TextChoices):
     REVIEW_DRAFTED = "review_drafted", "Review drafted"
     REVIEW_EDITED = "review_edited", "Review edited"
     PLAN_UPDATED = "plan_updated", "Response plan updated"
+    STATEMENT_DRAFTED = "statement", "Statement drafted"
 
 
 class AppendOnlyQuerySet(models.QuerySet):

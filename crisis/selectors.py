@@ -8,8 +8,9 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Max, Prefetch, Q, QuerySet, Value, When
 
+from agency.models import AgencyMembership
 from clinics.models import Clinic, ClinicMembership
 from crisis.detectors import History, Item
 from crisis.models import (
@@ -18,19 +19,13 @@ from crisis.models import (
     EngagementSample,
     Incident,
     IncidentMention,
+    IncidentStatement,
     IncidentStatus,
     ResponsePlanVersion,
 )
 from feeds.models import Review
-
-
-def clinic_current() -> Clinic:
-    """The clinic whose schema the connection is in."""
-    schema = connection.schema_name
-    clinic = Clinic.objects.select_related("agency").filter(schema_name=schema).first()
-    if clinic is None:
-        raise RuntimeError(f"Not inside a clinic's schema (schema {schema!r}).")
-    return clinic
+from responses.selectors import statements_by_ids
+from scoring.selectors import latest_scores_prefetch
 
 
 def detector_settings_get() -> DetectorSettings:
@@ -159,12 +154,33 @@ def incident_counts() -> dict[str, int]:
     return {"unacknowledged": row["unacknowledged"], "active": row["active"]}
 
 
-def incident_get(incident_id: int) -> Incident | None:
-    from scoring.models import ReviewScore
+_SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 
-    scores = Prefetch(
-        "scores", queryset=ReviewScore.objects.order_by("-created_at"), to_attr="score_list"
+
+def incident_figures() -> dict:
+    """The current clinic's active incidents for the dashboard: how many, how many not yet
+    acknowledged, and the most severe (newest first among equals) as {"id", "title"} or None."""
+    active = Incident.objects.filter(status__in=ACTIVE_STATUSES)
+    counts = active.aggregate(
+        n=Count("id"), unacknowledged=Count("id", filter=Q(status=IncidentStatus.OPEN))
     )
+    top = (
+        active.annotate(
+            rank=Case(
+                *(When(severity=s, then=Value(r)) for s, r in _SEVERITY_RANK.items()),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("-rank", "-opened_at", "-id")
+        .values("id", "title")
+        .first()
+    )
+    return {"active": counts["n"], "unacknowledged": counts["unacknowledged"], "top": top}
+
+
+def incident_get(incident_id: int) -> Incident | None:
+    scores = latest_scores_prefetch()
     return (
         Incident.objects.prefetch_related(
             "events",
@@ -194,7 +210,6 @@ def crisis_team(clinic: Clinic) -> list[ClinicMembership]:
 def people_assignable(clinic: Clinic) -> list[tuple[int, str]]:
     """(user id, label) of everyone who may be assigned: the clinic's people and the staff of
     its agency."""
-    from agency.models import AgencyMembership
 
     people: dict[int, str] = {}
     for m in ClinicMembership.objects.filter(clinic=clinic, user__is_active=True).select_related(
@@ -210,3 +225,9 @@ def people_assignable(clinic: Clinic) -> list[tuple[int, str]]:
 
 def response_plan_current() -> ResponsePlanVersion | None:
     return ResponsePlanVersion.objects.order_by("-version").first()
+
+
+def incident_statements(incident: Incident) -> list:
+    """The official statements drafted from this incident, newest first."""
+    ids = IncidentStatement.objects.filter(incident=incident).values_list("statement_id", flat=True)
+    return statements_by_ids(ids)

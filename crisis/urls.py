@@ -13,6 +13,7 @@ from crisis.apis import (
     IncidentNoteApi,
     IncidentReviewApi,
     IncidentReviewExportApi,
+    IncidentStatementListApi,
     IncidentStatusApi,
     ResponsePlanApi,
     ResponsePlanVersionApi,
@@ -38,6 +39,11 @@ api_patterns: list = [
         "incidents/<int:incident_id>/status/", IncidentStatusApi.as_view(), name="incident-status"
     ),
     path("incidents/<int:incident_id>/notes/", IncidentNoteApi.as_view(), name="incident-notes"),
+    path(
+        "incidents/<int:incident_id>/statements/",
+        IncidentStatementListApi.as_view(),
+        name="incident-statements",
+    ),
     path(
         "incidents/<int:incident_id>/assign/", IncidentAssignApi.as_view(), name="incident-assign"
     ),

@@ -7,26 +7,32 @@ from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect
 from django.views.generic.base import TemplateResponseMixin
 
-from clinics.access import Permission
+from agency.forms import apply_domain_errors
 from clinics.models import CrisisRole
+from clinics.views import SettingsView
 from core.errors import DomainError
+from core.permissions import Permission
 from core.views import ClinicView
 from crisis.export import review_context
+from crisis.forms import ThresholdsForm
 from crisis.models import IncidentKind, IncidentStatus, PostCrisisReview, ResponsePlanVersion
 from crisis.selectors import (
     crisis_team,
+    detector_settings_get,
     incident_counts,
     incident_get,
+    incident_statements,
     incidents_filtered,
     people_assignable,
     response_plan_current,
 )
 from crisis.services import (
     TRANSITIONS,
-    actor_label,
+    detector_settings_update,
     incident_acknowledge,
     incident_assign,
     incident_note_add,
+    incident_statement_draft,
     incident_status_set,
     response_plan_save,
     review_apply_to_plan,
@@ -34,12 +40,6 @@ from crisis.services import (
 )
 
 SEVERITY_PILL = {"low": "positive", "medium": "neutral", "high": "negative", "critical": "negative"}
-
-
-def _statements_recent(limit: int = 5) -> list:
-    from responses.selectors import statements_list
-
-    return list(statements_list()[:limit])
 
 
 def _form_error(request, exc: DomainError) -> None:
@@ -103,7 +103,7 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 ],
                 "can_write": self.access.can(Permission.WRITE),
                 "has_review": PostCrisisReview.objects.filter(incident=incident).exists(),
-                "statements": _statements_recent(),
+                "statements": incident_statements(incident),
                 "pill": SEVERITY_PILL.get(incident.severity, "neutral"),
             }
         )
@@ -111,7 +111,7 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
     def post(self, request, incident_id: int, *args, **kwargs):
         if incident_get(incident_id) is None:
             raise Http404("Not found.")
-        actor = actor_label(request.actor)
+        actor = request.actor
         action = request.POST.get("action", "")
         try:
             if action == "acknowledge":
@@ -130,6 +130,16 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                     incident_id=incident_id, message=request.POST.get("message", ""), actor=actor
                 )
                 messages.success(request, "Note added.")
+            elif action == "statement":
+                statement = incident_statement_draft(
+                    incident_id=incident_id,
+                    access=self.access,
+                    title=request.POST.get("title", ""),
+                    body=request.POST.get("body", ""),
+                )
+                return HttpResponseRedirect(
+                    f"/clinics/{self.clinic.slug}/statements/{statement.pk}/"
+                )
             elif action == "assign":
                 raw = request.POST.get("user_id", "")
                 incident_assign(
@@ -184,7 +194,7 @@ class IncidentReviewView(TemplateResponseMixin, ClinicView):
 
     def post(self, request, incident_id: int, *args, **kwargs):
         self._review(incident_id)
-        actor = actor_label(request.actor)
+        actor = request.actor
         try:
             if request.POST.get("action") == "apply_plan":
                 version = review_apply_to_plan(incident_id=incident_id, actor=actor)
@@ -226,9 +236,48 @@ class ResponsePlanView(TemplateResponseMixin, ClinicView):
             version = response_plan_save(
                 text=request.POST.get("text", ""),
                 note=request.POST.get("note", ""),
-                actor=actor_label(request.actor),
+                actor=request.actor,
             )
             messages.success(request, f"Saved as version {version.version}.")
         except DomainError as exc:
             _form_error(request, exc)
         return HttpResponseRedirect(request.path)
+
+
+class ClinicThresholdsView(SettingsView):
+    """The crisis detectors' thresholds for this clinic."""
+
+    template_name = "crisis/settings_thresholds.html"
+    section = "thresholds"
+
+    def get(self, request, *args, **kwargs):
+        return self.render(form=ThresholdsForm(instance=detector_settings_get()))
+
+    def render(self, status: int = 200, **context):
+        form = context["form"]
+        groups = [
+            ("All detectors", "enabled", ("enabled", "baseline_days", "escalation_minutes")),
+            ("Surge of negative mentions", "surge_", ()),
+            ("Rating drop", "rating_", ()),
+            ("Viral post", "viral_", ()),
+            ("Misinformation", "misinformation_", ()),
+            ("Watch words", "watch_", ()),
+        ]
+        context["groups"] = [
+            (title, [form[n] for n in (names or [f for f in form.fields if f.startswith(prefix)])])
+            for title, prefix, names in groups
+        ]
+        return super().render(status, **context)
+
+    def post(self, request, *args, **kwargs):
+        self.staff_only()
+        form = ThresholdsForm(request.POST, instance=detector_settings_get())
+        if form.is_valid():
+            try:
+                detector_settings_update(actor=request.actor, **form.cleaned_data)
+            except DomainError as exc:
+                apply_domain_errors(form, exc)
+            else:
+                messages.success(request, "Detector thresholds saved.")
+                return HttpResponseRedirect(request.path)
+        return self.render(400, form=form)

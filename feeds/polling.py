@@ -12,11 +12,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.crypto import encrypt_json
+from core.pipeline import reviews_score_after_commit
 from feeds.models import Source, SourceKind
 from feeds.services import (
     ItemIn,
     reviews_created_emit,
-    reviews_score_after_commit,
     reviews_upsert,
     source_credentials,
 )

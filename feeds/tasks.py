@@ -1,5 +1,8 @@
 from celery import shared_task
 
+from clinics.schemas import clinic_schemas_each
+from core.queueing import tasks_enqueue
+
 
 @shared_task(name="feeds.tasks.import_job_run")
 def import_job_run_task(job_id: int) -> None:
@@ -21,7 +24,6 @@ def source_poll_task(source_id: int) -> dict:
 def sources_poll_dispatch_task() -> int:
     """Beat, every minute: one poll task per due source of every clinic. Each task runs
     separately, so one slow platform or clinic does not hold up the others."""
-    from clinics.schemas import clinic_schemas_each
     from feeds.polling import sources_claim_due
 
     queued = 0
@@ -35,8 +37,6 @@ def sources_poll_dispatch_task() -> int:
 @shared_task(name="feeds.tasks.imports_sweep")
 def imports_sweep_task() -> int:
     """Beat: queue CSV imports left behind (the broker was down, or a worker died mid-run)."""
-    from clinics.schemas import clinic_schemas_each
-    from core.queueing import tasks_enqueue
     from feeds.services import import_jobs_stalled
 
     queued = 0

@@ -1,69 +1,11 @@
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.views.generic.base import TemplateResponseMixin
 
-from clinics.access import Permission
+from core.errors import ValidationFailed
+from core.permissions import Permission
 from core.views import ClinicView
-from feeds.apis import ReviewFilterSerializer
-from feeds.models import ImportJob, ReviewStatus, Source, SourceKind
-from feeds.selectors import reviews_filtered
-from feeds.services import reviews_status_set
-
-
-class InboxView(TemplateResponseMixin, ClinicView):
-    """The clinic's inbox: filters, pages of 50, bulk status changes."""
-
-    template_name = "feeds/inbox.html"
-
-    def get(self, request, *args, **kwargs):
-        filters = ReviewFilterSerializer(
-            data={k: v for k, v in request.GET.items() if v not in ("", None)}
-        )
-        valid = filters.is_valid()
-        qs = reviews_filtered(**(filters.validated_data if valid else {}))
-        page = Paginator(qs, 50).get_page(request.GET.get("page"))
-        query = request.GET.copy()
-        query.pop("page", None)
-        return self.render_to_response(
-            {
-                "clinic": self.clinic,
-                "access": self.access,
-                "page": page,
-                "filters": request.GET,
-                "filter_errors": {} if valid else filters.errors,
-                "query": query.urlencode(),
-                "sources": SourceKind.choices,
-                "statuses": ReviewStatus.choices,
-                "can_write": self.access.can(Permission.WRITE),
-            }
-        )
-
-    def post(self, request, *args, **kwargs):
-        ids = [int(i) for i in request.POST.getlist("review") if i.isdigit()]
-        status = request.POST.get("status", "")
-        if status not in ReviewStatus.values or not ids:
-            messages.error(request, "Choose reviews and a status.")
-        else:
-            changed = reviews_status_set(review_ids=ids, status=status)
-            messages.success(request, f"{changed} marked {ReviewStatus(status).label.lower()}.")
-        return HttpResponseRedirect(request.get_full_path())
-
-
-class ReviewDetailView(TemplateResponseMixin, ClinicView):
-    template_name = "feeds/review_detail.html"
-
-    def get(self, request, review_id: int, *args, **kwargs):
-        review = (
-            reviews_filtered(include_deleted=True)
-            .prefetch_related("revisions")
-            .filter(pk=review_id)
-            .first()
-        )
-        if review is None:
-            raise Http404("Not found.")
-        score = review.score_list[0] if review.score_list else None
-        return self.render_to_response({"clinic": self.clinic, "review": review, "score": score})
+from feeds.models import ImportJob, Source
 
 
 class SourcesView(TemplateResponseMixin, ClinicView):
@@ -96,7 +38,6 @@ class ImportUploadView(ClinicView):
     """The upload form's target: stores the file, queues the import, back to the list."""
 
     def post(self, request, *args, **kwargs):
-        from core.errors import ValidationFailed
         from feeds.services import csv_text, import_job_create
 
         upload = request.FILES.get("file")

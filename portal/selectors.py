@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 
+from accounts.selectors import user_is_agency_staff
 from clinics.access import ClinicAccess
+from clinics.models import ClinicMembership
 from crisis.models import ACTIVE_STATUSES, Incident, IncidentEvent
 from responses.models import ApprovalStatus, ReplyDraft, Statement, Step
 from responses.selectors import (
@@ -138,9 +140,6 @@ def incident_for_portal(incident_id: int) -> Incident | None:
 def portal_home_for(user) -> str | None:
     """Where a clinic person lands after signing in: their clinic's portal when they belong to
     exactly one clinic and to no agency (staff and people of several clinics get the list)."""
-    from accounts.selectors import user_is_agency_staff
-    from clinics.models import ClinicMembership
-
     if user_is_agency_staff(user):
         return None
     slugs = list(

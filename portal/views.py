@@ -8,11 +8,15 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.views import View
+from django.views.generic import TemplateView
 from django.views.generic.base import TemplateResponseMixin
 
-from clinics.access import Permission
+from clinics.selectors import clinics_for_actor
 from core.errors import DomainError, ValidationFailed
+from core.permissions import Permission
 from core.views import ClinicView
 from portal.branding import brand_palette
 from portal.selectors import (
@@ -21,6 +25,7 @@ from portal.selectors import (
     incidents_open,
     incidents_recently_closed,
     portal_counts,
+    portal_home_for,
     replies_waiting_for_clinic,
     reply_card_get,
     statement_card_get,
@@ -44,6 +49,25 @@ def _error_text(exc: DomainError) -> str:
     for errors in (exc.fields or {}).values():
         parts.extend(str(e) for e in (errors if isinstance(errors, list | tuple) else [errors]))
     return " ".join(parts)
+
+
+class HomeView(LoginRequiredMixin, TemplateView):
+    """ "Your clinics": every clinic the person may open."""
+
+    template_name = "core/home.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["clinics"] = clinics_for_actor(self.request.actor).order_by("agency__name", "name")
+        return context
+
+
+class LandingView(LoginRequiredMixin, View):
+    """Where sign-in leads without a ?next= (settings.LOGIN_REDIRECT_URL): a person of exactly
+    one clinic and no agency to that clinic's portal, everyone else to their clinic list."""
+
+    def get(self, request):
+        return HttpResponseRedirect(portal_home_for(request.user) or "/")
 
 
 class PortalPage(TemplateResponseMixin, ClinicView):

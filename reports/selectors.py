@@ -17,7 +17,7 @@ import statistics
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Avg, Count, F, OuterRef, Q, Subquery
+from django.db.models import Avg, Count, F, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -25,7 +25,7 @@ from clinics.models import Clinic
 from core.errors import ValidationFailed
 from feeds.models import Review
 from responses.models import ReplyDraft
-from scoring.models import ReviewScore
+from scoring.selectors import latest_score_subquery
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 LABELS = ("positive", "neutral", "negative")
@@ -74,12 +74,11 @@ def _round(value, digits: int = 2):
 
 
 def _items(start: datetime, end: datetime):
-    latest = ReviewScore.objects.filter(review=OuterRef("pk")).order_by("-created_at", "-id")
     return Review.objects.filter(
         is_deleted=False, published_at__gte=start, published_at__lt=end
     ).annotate(
-        latest_label=Subquery(latest.values("label")[:1]),
-        latest_score=Subquery(latest.values("score")[:1]),
+        latest_label=latest_score_subquery("label"),
+        latest_score=latest_score_subquery("score"),
     )
 
 

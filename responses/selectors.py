@@ -6,7 +6,8 @@ import difflib
 import re
 from datetime import datetime, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db import connection
+from django.db.models import F, Prefetch, QuerySet
 from django.utils import timezone
 
 from clinics.access import ClinicAccess
@@ -28,6 +29,7 @@ from responses.models import (
 from responses.services.templating import text_render
 from responses.services.workflow import PENDING, step_allowed, step_of
 from responses.templates_library import BUILTIN_TEMPLATES
+from scoring.selectors import latest_score, latest_score_lateral_sql
 
 # --- the template library ----------------------------------------------------------------
 
@@ -83,12 +85,6 @@ PRIVATE_TOPICS = frozenset({"privacy"})
 MISINFORMATION_TOPICS = frozenset({"vaccines_misinformation"})
 
 
-def _latest_score(review: Review):
-    from scoring.models import ReviewScore
-
-    return ReviewScore.objects.filter(review=review).order_by("-created_at").first()
-
-
 def _suggested_category(label: str | None, topics: set[str], flags: set[str]) -> tuple[str, str]:
     if "misinformation" in flags or (topics & MISINFORMATION_TOPICS and label != "positive"):
         return (
@@ -117,7 +113,7 @@ def reply_suggest(*, review: Review, clinic: Clinic) -> dict:
     """The suggested draft for a review, chosen from its sentiment, topics and risk flags: the
     template (the clinic's own of that category first), its text with the clinic's details
     filled in, why it was chosen, and the facts it quotes."""
-    score = _latest_score(review)
+    score = latest_score(review)
     label = score.label if score else None
     topics = {t.get("name", "") for t in (score.topics if score else [])}
     flags = {f.get("name", "") for f in (score.flags if score else [])}
@@ -153,7 +149,12 @@ def drafts_list(
     *, status: str | None = None, review_id: int | None = None, pending: bool = False
 ) -> QuerySet[ReplyDraft]:
     qs = ReplyDraft.objects.select_related("review__source").prefetch_related(
-        Prefetch("outbox_items", queryset=OutboxItem.objects.order_by("-created_at"))
+        Prefetch("outbox_items", queryset=OutboxItem.objects.order_by("-created_at")),
+        Prefetch(
+            "versions",
+            queryset=ReplyVersion.objects.filter(number=F("draft__version")),
+            to_attr="current_versions",
+        ),
     )
     if status:
         qs = qs.filter(status=status)
@@ -275,7 +276,17 @@ def private_conversations_list(*, review_id: int | None = None) -> QuerySet[Priv
 
 
 def statements_list() -> QuerySet[Statement]:
-    return Statement.objects.select_related("published_version").order_by("-updated_at", "-id")
+    return (
+        Statement.objects.select_related("published_version")
+        .prefetch_related(
+            Prefetch(
+                "versions",
+                queryset=StatementVersion.objects.filter(number=F("statement__version")),
+                to_attr="current_versions",
+            )
+        )
+        .order_by("-updated_at", "-id")
+    )
 
 
 def statement_get(statement_id: int) -> Statement | None:
@@ -304,3 +315,52 @@ def outbox_list(*, status: str | None = None) -> QuerySet[OutboxItem]:
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-created_at", "-id")
+
+
+def approvals_waiting_count() -> int:
+    """Replies of the current clinic waiting at any approval step."""
+    return ReplyDraft.objects.filter(status__in=PENDING).count()
+
+
+# Unanswered negative reviews: a latest score that is negative or a rating of 1-2, no
+# published reply, not marked replied or ignored.
+_SLA_SQL = """
+SELECT
+    count(*) FILTER (WHERE r.published_at + make_interval(mins => %(target)s) < %(now)s),
+    min(r.published_at + make_interval(mins => %(target)s))
+        FILTER (WHERE r.published_at + make_interval(mins => %(target)s) >= %(now)s)
+FROM feeds_review r
+LEFT JOIN LATERAL ({latest}) l ON true
+WHERE NOT r.is_deleted
+  AND r.status IN ('new', 'needs_reply')
+  AND r.published_at >= %(since)s
+  AND (l.label = 'negative' OR r.rating <= 2)
+  AND NOT EXISTS (
+      SELECT 1 FROM responses_replydraft d WHERE d.review_id = r.id AND d.status = 'published'
+  )
+"""
+
+
+def reply_target_breaches(*, target_minutes: int, now: datetime, since: datetime) -> tuple:
+    """(how many unanswered negative reviews published since `since` are past the reply
+    target now, the next moment another one passes it or None)."""
+    sql = _SLA_SQL.format(latest=latest_score_lateral_sql("label"))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"target": target_minutes, "now": now, "since": since})
+        breaches, next_due = cursor.fetchone()
+    return breaches or 0, next_due
+
+
+def statements_by_ids(statement_ids) -> list[Statement]:
+    """These statements (with their current version), newest first."""
+    return list(statements_list().filter(pk__in=list(statement_ids)))
+
+
+def first_reply_published_at(review_ids) -> datetime | None:
+    """When the first public reply to any of these reviews was published (None if none was)."""
+    return (
+        ReplyDraft.objects.filter(review_id__in=list(review_ids), published_at__isnull=False)
+        .order_by("published_at")
+        .values_list("published_at", flat=True)
+        .first()
+    )

@@ -11,16 +11,20 @@ from django.views import View
 from django.views.generic.base import TemplateResponseMixin
 from django_tenants.utils import schema_context
 
-from clinics.access import Permission
+from agency.forms import apply_domain_errors
 from clinics.models import Clinic
+from clinics.views import SettingsView
 from core.errors import DomainError
+from core.permissions import Permission
 from core.views import ClinicView
-from feeds.selectors import reviews_filtered
+from inbox.selectors import reviews_filtered
+from responses.forms import TemplateCreateForm, TemplateEditForm
 from responses.models import (
     ApprovalStatus,
     OutboxStatus,
     PrivateChannel,
     ReplyDraft,
+    ReplyTemplate,
     Statement,
     Step,
 )
@@ -46,6 +50,7 @@ from responses.selectors import (
 from responses.services import replies as reply_services
 from responses.services import statements as statement_services
 from responses.services.guarding import guard_check
+from responses.services.library import template_create, template_update
 from responses.services.outbox import outbox_mark_posted, outbox_retry
 from responses.services.private import private_conversation_open, private_conversation_update
 from responses.services.templating import fact_sentence, text_render
@@ -563,3 +568,69 @@ class PublicStatementsView(View):
         response = HttpResponse(html)
         response["Cache-Control"] = "public, max-age=60"
         return response
+
+
+class ClinicTemplatesView(SettingsView):
+    """Reply templates: the built-in library and this clinic's own (which may replace one)."""
+
+    template_name = "responses/settings_templates.html"
+    section = "templates"
+
+    def _render(self, status=200, create=None, edit_errors=None, **extra):
+        own = list(ReplyTemplate.objects.order_by("name"))
+        edit_forms = [
+            (
+                t,
+                (edit_errors or {}).get(t.pk)
+                or TemplateEditForm(
+                    initial={
+                        "name": t.name,
+                        "category": t.category,
+                        "body": t.body,
+                        "is_active": t.is_active,
+                    },
+                    prefix=f"t{t.pk}",
+                ),
+            )
+            for t in own
+        ]
+        return self.render(
+            status,
+            builtins=[t for t in templates_available() if t["builtin"]],
+            own=edit_forms,
+            create=create or TemplateCreateForm(),
+            **extra,
+        )
+
+    def get(self, request, *args, **kwargs):
+        return self._render()
+
+    def post(self, request, *args, **kwargs):
+        self.staff_only()
+        raw = request.POST.get("template", "")
+        if raw:
+            template = ReplyTemplate.objects.filter(pk=raw).first() if raw.isdigit() else None
+            if template is None:
+                raise Http404("No such template.")
+            form = TemplateEditForm(request.POST, prefix=f"t{template.pk}")
+            if form.is_valid():
+                try:
+                    template_update(
+                        template_id=template.pk, access=self.access, **form.cleaned_data
+                    )
+                except DomainError as exc:
+                    apply_domain_errors(form, exc)
+                else:
+                    messages.success(request, f"Template “{form.cleaned_data['name']}” saved.")
+                    return HttpResponseRedirect(request.path)
+            return self._render(400, edit_errors={template.pk: form})
+        form = TemplateCreateForm(request.POST)
+        if form.is_valid():
+            try:
+                template_create(access=self.access, **form.cleaned_data)
+            except DomainError as exc:
+                apply_domain_errors(form, exc)
+            else:
+                messages.success(request, f"Template “{form.cleaned_data['name']}” added.")
+                return HttpResponseRedirect(request.path)
+        return self._render(400, create=form)

@@ -4,33 +4,18 @@ only worker processes and commands import (the web process never imports torch).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
 
-from core.queueing import tasks_enqueue
+from core.pipeline import reviews_scored
+from core.rollup import figures_changed
+from feeds.models import Review
 from scoring.models import ReviewScore, ScoringFailure
+from webhooks.services import webhook_events_emit
 
 logger = logging.getLogger(__name__)
-BATCH = 256  # review ids per task: fewer round trips, better length sorting
 MAX_ATTEMPTS = 3
-
-
-def _chunks(ids: list[int], size: int) -> Iterable[list[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
-def reviews_score_request(*, review_ids: list[int], schema_name: str) -> int:
-    """Queue scoring tasks (batches of BATCH ids) on the `ml` queue. Returns the number of tasks
-    queued; 0 if the broker is unreachable — the sweeper queues those reviews later."""
-    from scoring.tasks import reviews_score_task
-
-    chunks = _chunks(sorted(set(review_ids)), BATCH)
-    return tasks_enqueue(
-        reviews_score_task, ((chunk,) for chunk in chunks), schema_name=schema_name
-    )
 
 
 def scores_write(*, results: list[tuple[int, object]]) -> int:
@@ -62,9 +47,7 @@ def scores_write(*, results: list[tuple[int, object]]) -> int:
         new = [row for row in rows if (row.review_id, row.model_version) not in before]
         _scored_emit(new)
         if new:
-            from agency.services import clinic_snapshot_stale  # the dashboard's rollup
-
-            clinic_snapshot_stale()
+            figures_changed()
     return len(new)
 
 
@@ -72,8 +55,6 @@ def _scored_emit(scores: list[ReviewScore]) -> None:
     """The `review.scored` webhook for newly stored scores (sent after commit)."""
     if not scores:
         return
-    from feeds.models import Review
-    from webhooks.services import webhook_events_emit
 
     reviews = {
         r.pk: r
@@ -132,3 +113,75 @@ def scoring_park(*, review_id: int, error: str) -> None:
 
 def scoring_error_record(*, review_id: int, error: str) -> None:
     ScoringFailure.objects.filter(review_id=review_id).update(last_error=error[:2000])
+
+
+# --- scoring a batch, with retries and parking ---------------------------------------
+
+
+def _pending(review_ids: list[int], version: str) -> list[Review]:
+    return list(
+        Review.objects.filter(pk__in=review_ids, is_deleted=False)
+        .exclude(scores__model_version=version)
+        .exclude(scoring_failure__parked_at__isnull=False)
+        .select_related("scoring_failure")
+        .only("id", "text", "scoring_failure__attempts", "scoring_failure__parked_at")
+        .order_by("pk")
+    )
+
+
+def _attempts(review: Review) -> int:
+    try:
+        return review.scoring_failure.attempts
+    except Review.scoring_failure.RelatedObjectDoesNotExist:
+        return 0
+
+
+def reviews_score(*, review_ids: list[int], scorer) -> int:
+    """Score these reviews of the current clinic with `scorer` (at least once, idempotent): the
+    ones not yet tried in a batch, then one at a time the ones that were in a batch that did not
+    finish (or that failed); a review is retried at most MAX_ATTEMPTS times, then parked with its
+    error. Asks for crisis detection when something was written. Returns how many scores were
+    written."""
+    pending = _pending(review_ids, scorer.version)
+    if not pending:
+        return 0
+    fresh = [r for r in pending if _attempts(r) == 0]
+    suspect = [r for r in pending if _attempts(r) > 0]  # in a batch that did not finish before
+    written = 0
+    if fresh:
+        scoring_attempt_mark(review_ids=[r.pk for r in fresh])
+        try:
+            results = scorer.score([r.text for r in fresh])
+            written += scores_write(
+                results=[(r.pk, res) for r, res in zip(fresh, results, strict=True)]
+            )
+        except Exception:  # noqa: BLE001 - fall back to one at a time to find the culprit
+            logger.exception("batch scoring failed; scoring %d reviews one at a time", len(fresh))
+            suspect = fresh + suspect
+    for review in suspect:
+        written += _score_alone(scorer, review)
+    if written:
+        reviews_scored([r.pk for r in pending])
+    return written
+
+
+def _score_alone(scorer, review: Review) -> int:
+    attempts = scoring_attempt_mark(review_ids=[review.pk])[review.pk]
+    if attempts > MAX_ATTEMPTS:
+        # no recorded error: each attempt took the worker process down with it
+        last = (
+            ScoringFailure.objects.filter(review_id=review.pk)
+            .values_list("last_error", flat=True)
+            .first()
+            or "the worker process died while scoring it (killed, or crashed)"
+        )
+        scoring_park(review_id=review.pk, error=f"gave up after {MAX_ATTEMPTS} attempts: {last}")
+        return 0
+    try:
+        result = scorer.score([review.text])[0]
+    except Exception as exc:  # noqa: BLE001 - recorded, retried by the sweeper, then parked
+        scoring_error_record(review_id=review.pk, error=f"{exc.__class__.__name__}: {exc}")
+        if attempts >= MAX_ATTEMPTS:
+            scoring_park(review_id=review.pk, error=f"{exc.__class__.__name__}: {exc}")
+        return 0
+    return scores_write(results=[(review.pk, result)])

@@ -5,23 +5,17 @@ MAX_ATTEMPTS times, alone, then parked with its error."""
 
 from __future__ import annotations
 
-import logging
+from datetime import timedelta
 
 from celery import shared_task
 from celery.signals import worker_process_init
+from django.utils import timezone
 
-from feeds.models import Review
-from scoring.models import ScoringFailure
-from scoring.services import (
-    MAX_ATTEMPTS,
-    reviews_score_request,
-    scores_write,
-    scoring_attempt_mark,
-    scoring_error_record,
-    scoring_park,
-)
-
-logger = logging.getLogger(__name__)
+from clinics.schemas import clinic_schemas_each
+from core.pipeline import reviews_score_request
+from scoring.selectors import reviews_unscored_ids
+from scoring.services import reviews_score
+from scoring.versions import current_model_version
 
 
 @worker_process_init.connect
@@ -36,105 +30,23 @@ def _load_model_in_child(**kwargs) -> None:
     get_scorer()
 
 
-def _pending(review_ids: list[int], version: str) -> list[Review]:
-    return list(
-        Review.objects.filter(pk__in=review_ids, is_deleted=False)
-        .exclude(scores__model_version=version)
-        .exclude(scoring_failure__parked_at__isnull=False)
-        .select_related("scoring_failure")
-        .only("id", "text", "scoring_failure__attempts", "scoring_failure__parked_at")
-        .order_by("pk")
-    )
-
-
-def _attempts(review: Review) -> int:
-    try:
-        return review.scoring_failure.attempts
-    except Review.scoring_failure.RelatedObjectDoesNotExist:
-        return 0
-
-
 @shared_task(name="scoring.tasks.reviews_score", acks_late=True, reject_on_worker_lost=True)
 def reviews_score_task(review_ids: list[int]) -> int:
-    from scoring.engine import get_scorer
+    from scoring.engine import get_scorer  # the model: only in ml worker children
 
-    scorer = get_scorer()
-    pending = _pending(review_ids, scorer.version)
-    if not pending:
-        return 0
-    fresh = [r for r in pending if _attempts(r) == 0]
-    suspect = [r for r in pending if _attempts(r) > 0]  # in a batch that did not finish before
-    written = 0
-    if fresh:
-        scoring_attempt_mark(review_ids=[r.pk for r in fresh])
-        try:
-            results = scorer.score([r.text for r in fresh])
-            written += scores_write(
-                results=[(r.pk, res) for r, res in zip(fresh, results, strict=True)]
-            )
-        except Exception:  # noqa: BLE001 - fall back to one at a time to find the culprit
-            logger.exception("batch scoring failed; scoring %d reviews one at a time", len(fresh))
-            suspect = fresh + suspect
-    for review in suspect:
-        written += _score_alone(scorer, review)
-    if written:
-        _detectors_queue([r.pk for r in pending])
-    return written
-
-
-def _detectors_queue(review_ids: list[int]) -> None:
-    """Crisis detection runs after each scored batch, on the `default` queue (the ml worker
-    stays on the model). Beat runs the detectors too, so a lost message only delays them."""
-    from core.queueing import tasks_enqueue
-    from crisis.tasks import detectors_run_clinic_task
-
-    tasks_enqueue(detectors_run_clinic_task, [(review_ids,)])
-
-
-def _score_alone(scorer, review: Review) -> int:
-    attempts = scoring_attempt_mark(review_ids=[review.pk])[review.pk]
-    if attempts > MAX_ATTEMPTS:
-        # no recorded error: each attempt took the worker process down with it
-        last = (
-            ScoringFailure.objects.filter(review_id=review.pk)
-            .values_list("last_error", flat=True)
-            .first()
-            or "the worker process died while scoring it (killed, or crashed)"
-        )
-        scoring_park(review_id=review.pk, error=f"gave up after {MAX_ATTEMPTS} attempts: {last}")
-        return 0
-    try:
-        result = scorer.score([review.text])[0]
-    except Exception as exc:  # noqa: BLE001 - recorded, retried by the sweeper, then parked
-        scoring_error_record(review_id=review.pk, error=f"{exc.__class__.__name__}: {exc}")
-        if attempts >= MAX_ATTEMPTS:
-            scoring_park(review_id=review.pk, error=f"{exc.__class__.__name__}: {exc}")
-        return 0
-    return scores_write(results=[(review.pk, result)])
+    return reviews_score(review_ids=review_ids, scorer=get_scorer())
 
 
 @shared_task(name="scoring.tasks.scoring_sweep")
 def scoring_sweep_task(min_age_seconds: int = 60) -> int:
     """Beat: queue reviews of every clinic that have no score of the current model (queued
     while Redis was down, or lost). Parked reviews are left alone."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from scoring.versions import current_model_version
-
     version = current_model_version()
     cutoff = timezone.now() - timedelta(seconds=min_age_seconds)
-    from clinics.schemas import clinic_schemas_each
 
     queued = 0
     for schema in clinic_schemas_each():
-        ids = list(
-            Review.objects.filter(is_deleted=False, updated_at__lt=cutoff)
-            .exclude(scores__model_version=version)
-            .exclude(scoring_failure__parked_at__isnull=False)
-            .values_list("pk", flat=True)[:20_000]
-        )
+        ids = reviews_unscored_ids(version=version, changed_before=cutoff)
         if ids:
             queued += reviews_score_request(review_ids=ids, schema_name=schema)
     return queued

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make test`: lint, migrations check, the whole suite against the real PostgreSQL and Redis.
+# `make test`: lint, the layers contract, migrations check, the whole suite against the real PostgreSQL and Redis.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1
@@ -11,6 +11,8 @@ PY=.venv/bin/python
 $PY scripts/services.py
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+# The apps are layers (pyproject.toml [tool.importlinter], docs/architecture.md): imports point down.
+.venv/bin/lint-imports --no-cache >/dev/null || .venv/bin/lint-imports --no-cache
 $PY manage.py makemigrations --check --dry-run >/dev/null || {
   echo "Model changes without a migration: run 'python manage.py makemigrations'." >&2; exit 1; }
 # pytest exits non-zero (5) when it collects no test: that fails the run too.

@@ -5,8 +5,8 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from clinics.access import Permission
 from core.api import ClinicAPIView, Pagination, paginated_response
+from core.permissions import Permission
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
 from webhooks.selectors import deliveries_for_subscription, subscriptions_list
 from webhooks.services import (

@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from core.tenancy import current_clinic
 from webhooks.models import DeliveryStatus, WebhookDelivery
 from webhooks.ssrf import Target, UnsafeTarget, target_check
 
@@ -52,16 +53,6 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 def signature_header(secrets: list[str], timestamp: int, body: bytes) -> str:
     """`t=<unix time>,v1=<hex>`, with one more `v1=` per extra secret (after a rotation)."""
     return ",".join([f"t={timestamp}", *(f"v1={signature(s, timestamp, body)}" for s in secrets)])
-
-
-def _clinic_slug() -> str:
-    slug = getattr(getattr(connection, "tenant", None), "slug", None)
-    if slug:
-        return slug
-    from clinics.models import Clinic
-
-    found = Clinic.objects.filter(schema_name=connection.schema_name).values_list("slug", flat=True)
-    return found.first() or ""
 
 
 def delivery_body(delivery: WebhookDelivery, *, clinic_slug: str) -> bytes:
@@ -286,7 +277,7 @@ def delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
     if not secrets:
         outcome = Outcome(error="Not sent: the signing secret cannot be decrypted.")
     else:
-        body = delivery_body(delivery, clinic_slug=_clinic_slug())
+        body = delivery_body(delivery, clinic_slug=_current_slug())
         headers = {
             "X-Carewatch-Event": delivery.event,
             "X-Carewatch-Delivery": str(delivery.event_id),
@@ -301,3 +292,10 @@ def delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
             _scrub(outcome.error, secrets),
         )
     return _record(delivery.pk, outcome, secrets)
+
+
+def _current_slug() -> str:
+    try:
+        return current_clinic().slug
+    except RuntimeError:
+        return ""

@@ -2,8 +2,8 @@ from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect
 from django.views.generic.base import TemplateResponseMixin
 
-from clinics.access import Permission
 from core.errors import DomainError
+from core.permissions import Permission
 from core.views import ClinicView
 from webhooks.models import WebhookDelivery, WebhookEvent
 from webhooks.selectors import deliveries_recent, subscriptions_list

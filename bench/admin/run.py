@@ -75,12 +75,14 @@ def main() -> None:
     from django_otp.plugins.otp_totp.models import TOTPDevice
     from django_tenants.utils import schema_context
 
-    from agency.models import Agency, ClinicSnapshot
-    from agency.services import agency_create, agency_member_add, clinic_snapshot_refresh
-    from agency.tasks import clinic_snapshots_sweep_task
+    from agency.models import Agency
+    from agency.services import agency_create, agency_member_add
     from clinics.models import Clinic, Domain
     from clinics.services import clinic_create
     from crisis.models import Incident
+    from dashboard.models import ClinicSnapshot
+    from dashboard.services import clinic_snapshot_refresh
+    from dashboard.tasks import clinic_snapshots_sweep_task
     from feeds.models import Review, Source
     from scoring.models import ReviewScore
 

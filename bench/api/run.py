@@ -47,13 +47,11 @@ django.setup()
 from datetime import UTC, datetime, timedelta
 from django.db import connection
 from django_tenants.utils import schema_context
-from agency.services import agency_create
-from clinics.services import clinic_create
 from feeds.services import ItemIn, reviews_upsert, source_create
+from tests.fixtures.tenants import clinic_committed_create
 sys.path.insert(0, "bench/ingest")
 from run import text
-agency = agency_create(name="Bench", slug="bench", support_email="b@example.com")
-clinic = clinic_create(agency=agency, name="Bench", slug="bench-clinic")
+clinic = clinic_committed_create(slug="bench-clinic", name="Bench", agency_slug="bench").clinic
 rng = random.Random(1)
 total = int(sys.argv[1])
 start = datetime(2026, 1, 1, tzinfo=UTC)

@@ -148,22 +148,29 @@ def cost(args) -> dict:
     from django.utils import timezone
     from django_tenants.utils import schema_context
 
-    from agency.services import agency_create
-    from clinics.services import clinic_create
+    from accounts.actors import Actor
     from crisis import tasks
     from crisis.services import detector_settings_update, detectors_run
+    from tests.fixtures.tenants import clinic_committed_create
 
-    agency = agency_create(name="Bench", slug="bench", support_email="bench@example.com")
+    agency = None
     now = timezone.now()
     clinics, items = [], []
     started = time.perf_counter()
     for i in range(args.clinics + 1):
         busy = i == args.clinics
-        clinic = clinic_create(
-            agency=agency, name=f"Bench {i}", slug="bench-busy" if busy else f"bench-{i:04d}"
+        made = clinic_committed_create(
+            name=f"Bench {i}",
+            slug="bench-busy" if busy else f"bench-{i:04d}",
+            agency=agency,
+            agency_slug="bench",
         )
+        agency, clinic = made.agency, made.clinic
         with schema_context(clinic.schema_name):
-            detector_settings_update(actor="bench", watch_words=["outbreak", "lawsuit", "Dr. Lee"])
+            detector_settings_update(
+                actor=Actor.of_system("bench", "Benchmark"),
+                watch_words=["outbreak", "lawsuit", "Dr. Lee"],
+            )
             items.append(
                 fill(per_day=args.busy_per_day if busy else args.per_day, days=56, end=now, seed=i)
             )
@@ -232,18 +239,20 @@ def latency(args) -> dict:
     from django.utils import timezone
     from django_tenants.utils import schema_context
 
-    from accounts.credentials import api_key_create
-    from agency.models import Agency
-    from clinics.services import clinic_create, clinic_member_add
+    from accounts.actors import Actor
+    from clinics.services import clinic_member_add
     from crisis.models import EventKind, Incident, IncidentEvent, IncidentMention
     from crisis.selectors import incidents_active
     from crisis.services import incident_status_set
     from crisis.tasks import detectors_run_clinic_task
     from feeds.models import Review
     from scoring.models import ReviewScore
+    from tests.fixtures.tenants import clinic_committed_create
 
-    agency = Agency.objects.get(slug="bench")
-    clinic = clinic_create(agency=agency, name="Latency", slug="bench-latency")
+    made = clinic_committed_create(
+        name="Latency", slug="bench-latency", agency_slug="bench", api_key_scopes=["read", "write"]
+    )
+    clinic = made.clinic
     clinic_member_add(
         clinic=clinic,
         email="comms@bench.example",
@@ -251,11 +260,10 @@ def latency(args) -> dict:
         role="viewer",
         crisis_roles=["comms"],
     )
-    _, issued = api_key_create(agency=agency, clinic=clinic, name="bench", scopes=["read", "write"])
     with schema_context(clinic.schema_name):
         fill(per_day=args.per_day, days=28, end=timezone.now(), seed=999)
     connection.set_schema_to_public()
-    client = Client(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {made.api_key}")
     url = f"/clinics/{clinic.slug}/api/v1/reviews/ingest/"
     counter = iter(range(1, 10**6))
 
@@ -331,7 +339,11 @@ def latency(args) -> dict:
             with schema_context(clinic.schema_name):
                 # start each trial from a quiet clinic: whatever is still running is resolved
                 for pk in incidents_active().values_list("pk", flat=True):
-                    incident_status_set(incident_id=pk, status="resolved", actor="bench")
+                    incident_status_set(
+                        incident_id=pk,
+                        status="resolved",
+                        actor=Actor.of_system("bench", "Benchmark"),
+                    )
                 last = Incident.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
             time.sleep(1.0)
             accepted_at: dict[int, float] = {}

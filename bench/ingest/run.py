@@ -94,16 +94,15 @@ import json, random, sys
 import django
 django.setup()
 from django_tenants.utils import schema_context
-from accounts.credentials import api_key_create
-from agency.services import agency_create
-from clinics.services import clinic_create
 from feeds.services import ItemIn, reviews_upsert, source_create
+from tests.fixtures.tenants import clinic_committed_create
 from datetime import datetime, timedelta, UTC
 sys.path.insert(0, "bench/ingest")
 from run import item
-agency = agency_create(name="Bench", slug="bench", support_email="b@example.com")
-clinic = clinic_create(agency=agency, name="Bench", slug="bench-clinic")
-_, issued = api_key_create(agency=agency, clinic=clinic, name="bench", scopes=["read", "write"])
+made = clinic_committed_create(
+    slug="bench-clinic", name="Bench", agency_slug="bench", api_key_scopes=["read", "write"]
+)
+clinic = made.clinic
 rng = random.Random(1)
 existing = int(sys.argv[1])
 with schema_context(clinic.schema_name):
@@ -117,7 +116,7 @@ with schema_context(clinic.schema_name):
         reviews_upsert(source=source, items=batch)
 from core.maintenance import stale_tables_analyze
 stale_tables_analyze()  # what the beat task does every 5 minutes
-print(issued.secret)
+print(made.api_key)
 """
 
 

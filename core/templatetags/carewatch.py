@@ -2,7 +2,7 @@ from django import template
 from django.conf import settings
 from django.urls import reverse
 
-from clinics.middleware import clinic_urlconf
+from core.http import clinic_urlconf
 
 register = template.Library()
 

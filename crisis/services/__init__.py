@@ -1,12 +1,12 @@
 """Writes for crisis. Other apps call `detectors_run` (inside a clinic's schema)."""
 
-from crisis.services.common import actor_label
 from crisis.services.detection import detectors_run
 from crisis.services.incidents import (
     TRANSITIONS,
     incident_acknowledge,
     incident_assign,
     incident_note_add,
+    incident_statement_draft,
     incident_status_set,
 )
 from crisis.services.notifications import incident_notify_opened, incidents_escalate_due
@@ -21,12 +21,12 @@ from crisis.services.reviews import (
 
 __all__ = [
     "TRANSITIONS",
-    "actor_label",
     "detector_settings_update",
     "detectors_run",
     "incident_acknowledge",
     "incident_assign",
     "incident_note_add",
+    "incident_statement_draft",
     "incident_notify_opened",
     "incident_status_set",
     "incidents_escalate_due",

@@ -5,10 +5,11 @@ from datetime import datetime
 from django.db import connection
 from django.utils import timezone
 
+from accounts.actors import Actor
 from crisis.models import Incident, IncidentEvent
 
-SYSTEM = "Carewatch"
-DETECTOR = "Carewatch detectors"
+SYSTEM = Actor.of_system("crisis", "Carewatch")
+DETECTOR = Actor.of_system("detectors", "Carewatch detectors")
 
 # pg_advisory_xact_lock(hashtext(schema), key) keys: negative, so they never meet the source
 # ids that feeds uses as the second key.
@@ -21,26 +22,12 @@ def schema_lock(key: int) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema()), %s)", [key])
 
 
-def actor_label(actor) -> str:
-    """How a person or API key is named on the timeline."""
-    if actor is None:
-        return SYSTEM
-    if isinstance(actor, str):
-        return actor
-    if getattr(actor, "api_key", None) is not None:
-        return f"API key {actor.api_key.name} ({actor.api_key.prefix}…)"
-    user = getattr(actor, "user", None)
-    if user is not None:
-        return user.full_name or user.email
-    return SYSTEM
-
-
 def event_add(
     *,
     incident: Incident,
     kind: str,
     message: str,
-    actor: str = SYSTEM,
+    actor: Actor = SYSTEM,
     data: dict | None = None,
     at: datetime | None = None,
 ) -> IncidentEvent:
@@ -48,7 +35,7 @@ def event_add(
         incident=incident,
         kind=kind,
         message=message,
-        actor=actor[:200],
+        actor=actor.name[:200],
         data=data or {},
         at=at or timezone.now(),
     )

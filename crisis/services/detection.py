@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.rollup import figures_changed
+from core.tenancy import current_clinic
 from crisis.detectors import Finding, History, Thresholds, evaluate, merge_target
 from crisis.models import (
     SEVERITY_RANK,
@@ -18,7 +20,6 @@ from crisis.models import (
     IncidentMention,
 )
 from crisis.selectors import (
-    clinic_current,
     detector_settings_get,
     history_load,
     incidents_active,
@@ -48,7 +49,7 @@ def detectors_run(
     was published recently enough to matter, nothing runs; an empty list runs nothing.
     Runs of one clinic are serialised by a lock; safe to call from several workers."""
     now = now or timezone.now()
-    clinic = clinic_current()
+    clinic = current_clinic()
     settings = detector_settings_get()
     if not settings.enabled:
         return []
@@ -150,9 +151,7 @@ def _incident_open(finding: Finding, now: datetime) -> Incident:
         data=finding.trigger(),
         at=now,
     )
-    from agency.services import clinic_snapshot_stale  # the dashboard's rollup
-
-    clinic_snapshot_stale()
+    figures_changed()
     return incident
 
 

@@ -8,10 +8,22 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.actors import Actor
+from clinics.access import ClinicAccess
 from clinics.models import Clinic, CrisisRole
 from core.errors import NotFound, ValidationFailed
-from crisis.models import EventKind, Incident, IncidentAssignment, IncidentStatus
+from core.rollup import figures_changed
+from core.tenancy import current_clinic
+from crisis.models import (
+    EventKind,
+    Incident,
+    IncidentAssignment,
+    IncidentStatement,
+    IncidentStatus,
+)
 from crisis.services.common import event_add
+from responses.models import Statement
+from responses.services.statements import statement_create
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +49,7 @@ def incident_status_set(
     *,
     incident_id: int,
     status: str,
-    actor: str,
+    actor: Actor,
     message: str = "",
     now: datetime | None = None,
 ) -> Incident:
@@ -67,7 +79,7 @@ def incident_status_set(
         incident.status = status
         fields = ["status", "updated_at"]
         if incident.acknowledged_at is None:
-            incident.acknowledged_at, incident.acknowledged_by = now, actor[:200]
+            incident.acknowledged_at, incident.acknowledged_by = now, actor.name[:200]
             fields += ["acknowledged_at", "acknowledged_by"]
         stamps = {
             S.RESPONDING: "responding_at",
@@ -97,16 +109,13 @@ def incident_status_set(
             transaction.on_commit(lambda: _resolved_webhook(schema, incident.pk))
         elif status == S.REVIEWED:
             review_freeze(incident=incident, now=now)
-        from agency.services import clinic_snapshot_stale  # the dashboard's rollup
-
-        clinic_snapshot_stale()
+        figures_changed()
     return incident
 
 
 def _resolved_webhook(schema: str, incident_id: int) -> None:
     from django_tenants.utils import schema_context
 
-    from crisis.selectors import clinic_current
     from crisis.services.notifications import webhook_emit
 
     with schema_context(schema):
@@ -114,7 +123,7 @@ def _resolved_webhook(schema: str, incident_id: int) -> None:
         if incident is None:
             return
         outcome = webhook_emit(
-            event="incident.resolved", incident=incident, clinic=clinic_current()
+            event="incident.resolved", incident=incident, clinic=current_clinic()
         )
         event_add(
             incident=incident,
@@ -124,11 +133,13 @@ def _resolved_webhook(schema: str, incident_id: int) -> None:
         )
 
 
-def incident_acknowledge(*, incident_id: int, actor: str, now: datetime | None = None) -> Incident:
+def incident_acknowledge(
+    *, incident_id: int, actor: Actor, now: datetime | None = None
+) -> Incident:
     return incident_status_set(incident_id=incident_id, status=S.ACKNOWLEDGED, actor=actor, now=now)
 
 
-def incident_note_add(*, incident_id: int, message: str, actor: str) -> Incident:
+def incident_note_add(*, incident_id: int, message: str, actor: Actor) -> Incident:
     message = (message or "").strip()
     if not message:
         raise ValidationFailed("Write a note.", fields={"message": ["This field is required."]})
@@ -142,8 +153,29 @@ def incident_note_add(*, incident_id: int, message: str, actor: str) -> Incident
     return incident
 
 
+def incident_statement_draft(
+    *, incident_id: int, access: ClinicAccess, title: str, body: str
+) -> Statement:
+    """Draft an official statement from the incident: the statement (guard-checked, approved
+    and published by responses) belongs to the incident, and the timeline says so."""
+    with transaction.atomic():
+        incident = _locked(incident_id)
+        statement = statement_create(access=access, title=title, body=body)
+        IncidentStatement.objects.create(
+            incident=incident, statement=statement, added_at=timezone.now()
+        )
+        event_add(
+            incident=incident,
+            kind=EventKind.STATEMENT_DRAFTED,
+            message=f"Statement drafted: {statement.title}",
+            actor=access.actor,
+            data={"statement_id": statement.pk},
+        )
+    return statement
+
+
 def incident_assign(
-    *, incident_id: int, clinic: Clinic, role: str, user_id: int | None, actor: str
+    *, incident_id: int, clinic: Clinic, role: str, user_id: int | None, actor: Actor
 ) -> Incident:
     """Give one crisis role of the incident to a person of the clinic or of its agency
     (`user_id` None clears it)."""

@@ -17,9 +17,11 @@ from django.utils import timezone
 
 from agency.models import AgencyMembership, AgencyRole
 from clinics.models import Clinic, CrisisRole
+from core.tenancy import current_clinic
 from crisis.models import EventKind, Incident, IncidentMention, IncidentStatus
-from crisis.selectors import clinic_current, crisis_team, detector_settings_get
+from crisis.selectors import crisis_team, detector_settings_get
 from crisis.services.common import SYSTEM, event_add
+from webhooks.services import webhook_event_emit
 
 logger = logging.getLogger(__name__)
 _ROLE_LABELS = dict(CrisisRole.choices)
@@ -56,10 +58,6 @@ def incident_payload(incident: Incident, clinic: Clinic) -> dict:
 def webhook_emit(*, event: str, incident: Incident, clinic: Clinic) -> str:
     """Emit an outbound webhook event in the current clinic's schema; says what happened."""
     try:
-        from webhooks.services import webhook_event_emit
-    except ImportError:
-        return "webhooks are not available yet"
-    try:
         webhook_event_emit(event=event, payload=incident_payload(incident, clinic))
     except Exception as exc:  # noqa: BLE001 - a webhook problem must not stop the e-mails
         logger.exception("webhook %s for incident %s failed", event, incident.pk)
@@ -88,7 +86,7 @@ def incident_notify_opened(*, incident_id: int) -> None:
     incident = Incident.objects.filter(pk=incident_id).first()
     if incident is None:
         return
-    clinic = clinic_current()
+    clinic = current_clinic()
     team = crisis_team(clinic)
     context = {
         "clinic": clinic,
@@ -163,7 +161,7 @@ def incidents_escalate_due(*, now: datetime | None = None) -> list[Incident]:
         )
         if not due:
             return []
-        clinic = clinic_current()
+        clinic = current_clinic()
         contacts = escalation_contacts(clinic)
         names = ", ".join(f"{m.user.full_name or m.user.email} ({m.role})" for m in contacts)
         for incident in due:
@@ -187,7 +185,7 @@ def _escalation_send(schema: str, incident_ids: list[int], minutes: int) -> None
     from django_tenants.utils import schema_context
 
     with schema_context(schema):
-        clinic = clinic_current()
+        clinic = current_clinic()
         recipients = [
             (m.user.email, m.user.full_name or m.user.email) for m in escalation_contacts(clinic)
         ]

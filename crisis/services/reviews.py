@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from accounts.actors import Actor
 from core.errors import NotFound, ValidationFailed
 from crisis.metrics import review_metrics
 from crisis.models import (
@@ -91,7 +92,7 @@ def _review_of(incident_id: int, *, lock: bool = False) -> PostCrisisReview:
 def review_update(
     *,
     incident_id: int,
-    actor: str,
+    actor: Actor,
     lessons: str | None = None,
     prevention: str | None = None,
 ) -> PostCrisisReview:
@@ -109,7 +110,7 @@ def review_update(
                 changed.append(name)
         if not changed:
             return review
-        review.edited_by = actor[:200]
+        review.edited_by = actor.name[:200]
         review.save(update_fields=fields)
         event_add(
             incident=review.incident,
@@ -123,7 +124,7 @@ def review_update(
 def response_plan_save(
     *,
     text: str,
-    actor: str,
+    actor: Actor,
     note: str = "",
     from_review: PostCrisisReview | None = None,
 ) -> ResponsePlanVersion:
@@ -140,13 +141,13 @@ def response_plan_save(
             version=latest + 1,
             text=text,
             note=(note or "").strip()[:300],
-            author=actor[:200],
+            author=actor.name[:200],
             from_review=from_review,
             created_at=timezone.now(),
         )
 
 
-def review_apply_to_plan(*, incident_id: int, actor: str) -> ResponsePlanVersion:
+def review_apply_to_plan(*, incident_id: int, actor: Actor) -> ResponsePlanVersion:
     """Append the review's prevention steps to the response plan as a new version."""
     with transaction.atomic():
         review = _review_of(incident_id, lock=True)
@@ -181,7 +182,7 @@ def review_apply_to_plan(*, incident_id: int, actor: str) -> ResponsePlanVersion
     return version
 
 
-def detector_settings_update(*, actor: str, **changes) -> DetectorSettings:
+def detector_settings_update(*, actor: Actor, **changes) -> DetectorSettings:
     """Change the clinic's detector settings (fields of `DetectorSettings`)."""
     with transaction.atomic():
         settings, _ = DetectorSettings.objects.select_for_update().get_or_create(pk=1)

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from clinics.access import Permission
 from core.api import ClinicAPIView, Pagination, paginated_response
+from core.permissions import Permission
 from feeds.models import Review
 from responses.apis.serializers import (
     AuditEntrySerializer,
+    AuditFilterSerializer,
     ComplianceCheckInputSerializer,
     FactInputSerializer,
     FactOutputSerializer,
@@ -183,23 +184,6 @@ class ReviewSuggestionApi(ClinicAPIView):
         return Response(reply_suggest(review=review, clinic=self.clinic))
 
 
-class _AuditFilter(serializers.Serializer):
-    object_type = serializers.ChoiceField(
-        choices=[
-            "reply",
-            "statement",
-            "outbox",
-            "private_conversation",
-            "fact",
-            "template",
-            "settings",
-        ],
-        required=False,
-    )
-    object_id = serializers.IntegerField(required=False, min_value=1)
-    review_id = serializers.IntegerField(required=False, min_value=1)
-
-
 class AuditListApi(ClinicAPIView):
     """The append-only audit trail of replies, statements, the outbox and the fact sheet,
     newest first."""
@@ -215,6 +199,6 @@ class AuditListApi(ClinicAPIView):
         responses=AuditEntrySerializer(many=True),
     )
     def get(self, request):
-        filters = _AuditFilter(data=request.query_params)
+        filters = AuditFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         return paginated_response(self, audit_list(**filters.validated_data), AuditEntrySerializer)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from core.tenancy import current_clinic
 from responses.models import (
     ApprovalStatus,
     AuditEntry,
@@ -24,7 +25,6 @@ from responses.models import (
     Verdict,
 )
 from responses.selectors import sla_for
-from responses.services.common import current_clinic
 
 
 class FindingSerializer(serializers.Serializer):
@@ -243,6 +243,19 @@ class ReplyVersionSerializer(serializers.ModelSerializer):
         ]
 
 
+def _current_version(obj):
+    """The draft's or statement's current version: from `current_versions` when the selector
+    prefetched it (drafts_list, statements_list: no query per row), else one query, kept."""
+    prefetched = getattr(obj, "current_versions", None)
+    if prefetched is not None:
+        return prefetched[0] if prefetched else None
+    cache = getattr(obj, "_current_cache", None)
+    if cache is None:
+        cache = obj.versions.filter(number=obj.version).first()
+        obj._current_cache = cache
+    return cache
+
+
 class _OverrideMixin:
     def get_override(self, obj) -> dict | None:
         if obj.override_version is None:
@@ -296,11 +309,7 @@ class DraftOutputSerializer(_OverrideMixin, serializers.ModelSerializer):
         ]
 
     def _current(self, draft):
-        cache = getattr(draft, "_current_cache", None)
-        if cache is None:
-            cache = draft.versions.filter(number=draft.version).first()
-            draft._current_cache = cache
-        return cache
+        return _current_version(draft)
 
     def get_review(self, draft) -> dict:
         review = draft.review
@@ -484,7 +493,7 @@ class StatementOutputSerializer(_OverrideMixin, serializers.ModelSerializer):
         ]
 
     def get_current(self, statement) -> dict | None:
-        version = statement.versions.filter(number=statement.version).first()
+        version = _current_version(statement)
         return StatementVersionSerializer(version).data if version else None
 
     def get_published(self, statement) -> dict | None:
@@ -517,3 +526,20 @@ class StatementUpdateSerializer(StatementInputSerializer):
 
 class PublishSerializer(serializers.Serializer):
     expected_version = serializers.IntegerField(required=False, min_value=1)
+
+
+class AuditFilterSerializer(serializers.Serializer):
+    object_type = serializers.ChoiceField(
+        choices=[
+            "reply",
+            "statement",
+            "outbox",
+            "private_conversation",
+            "fact",
+            "template",
+            "settings",
+        ],
+        required=False,
+    )
+    object_id = serializers.IntegerField(required=False, min_value=1)
+    review_id = serializers.IntegerField(required=False, min_value=1)

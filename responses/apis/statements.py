@@ -8,8 +8,8 @@ from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from clinics.access import Permission
 from core.api import ClinicAPIView, Pagination, paginated_response
+from core.permissions import Permission
 from responses.apis.serializers import (
     ApproveSerializer,
     ExpectSerializer,

@@ -4,14 +4,15 @@ webhook events and the clinic of the current schema."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import transaction
 
-from clinics.access import ClinicAccess, Permission
-from clinics.models import Clinic
+from accounts.actors import Actor
+from clinics.access import ClinicAccess
 from core.errors import DomainError, PermissionDenied
+from core.permissions import Permission
 from responses.models import AuditEntry
+from webhooks.services import webhook_event_emit
 
 logger = logging.getLogger("responses")
 
@@ -23,24 +24,7 @@ class GuardBlocked(DomainError):
     code = "guard_blocked"
 
 
-@dataclass(frozen=True)
-class Who:
-    """Who acted, as stored on rows and in the audit trail: a stable label (`user:5`,
-    `api-key:cwk_ab12`, `system:outbox`) and a name to show."""
-
-    label: str
-    name: str
-
-    @classmethod
-    def of(cls, access: ClinicAccess) -> Who:
-        actor = access.actor
-        if actor.api_key is not None:
-            return cls(actor.label, f"API key {actor.api_key.name}")
-        user = actor.user
-        return cls(actor.label, (user.full_name or user.email) if user else actor.label)
-
-
-SYSTEM = Who("system:outbox", "Publishing")
+SYSTEM = Actor.of_system("outbox", "Publishing")
 
 
 def require(access: ClinicAccess, permission: Permission) -> None:
@@ -55,7 +39,7 @@ def audit_record(
     object_type: str,
     object_id: int,
     action: str,
-    who: Who,
+    who: Actor,
     review_id: int | None = None,
     version: int | None = None,
     from_status: str = "",
@@ -78,21 +62,9 @@ def audit_record(
     )
 
 
-def current_clinic() -> Clinic:
-    """The clinic whose schema this connection uses (a request, a task or schema_context)."""
-    tenant = getattr(connection, "tenant", None)
-    if isinstance(tenant, Clinic):
-        return tenant
-    return Clinic.objects.select_related("agency").get(schema_name=connection.schema_name)
-
-
 def webhook_emit(event: str, payload: dict) -> None:
     """`webhooks.services.webhook_event_emit` in a savepoint: a webhook problem is logged and
     never undoes the change that caused it."""
-    try:
-        from webhooks.services import webhook_event_emit
-    except ImportError:  # the webhooks app is not there yet
-        return
     try:
         with transaction.atomic():
             webhook_event_emit(event=event, payload=payload)

@@ -7,7 +7,7 @@ that never check a reply never pay for it."""
 from __future__ import annotations
 
 from clinics.models import Clinic
-from responses.models import ResponseSettings, Verdict
+from responses.models import ResponseSettings
 from responses.services.common import GuardBlocked
 
 
@@ -65,7 +65,3 @@ def guard_refusal(result: dict) -> GuardBlocked:
 
 def has_health_detail(result: dict) -> bool:
     return any(f["kind"] == "health_detail" for f in result["findings"])
-
-
-def is_block(result: dict) -> bool:
-    return result["verdict"] == Verdict.BLOCK

@@ -9,10 +9,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from clinics.access import ClinicAccess, Permission
+from accounts.actors import Actor
+from clinics.access import ClinicAccess
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.permissions import Permission
 from responses.models import Fact, ReplyTemplate, ResponseSettings, TemplateCategory
-from responses.services.common import Who, audit_record, require
+from responses.services.common import audit_record, require
 from responses.services.guarding import response_settings_get
 
 FACT_FIELDS = ("title", "statement", "source", "source_url", "verified_on", "topics", "is_active")
@@ -28,7 +30,7 @@ SETTINGS_FIELDS = (
 )
 
 
-def _audit(object_type: str, pk: int, action: str, who: Who, **detail) -> None:
+def _audit(object_type: str, pk: int, action: str, who: Actor, **detail) -> None:
     audit_record(object_type=object_type, object_id=pk, action=action, who=who, detail=detail)
 
 
@@ -48,7 +50,7 @@ def _fact_check(fact: Fact) -> None:
 @transaction.atomic
 def fact_create(*, access: ClinicAccess, slug: str = "", **data) -> Fact:
     require(access, Permission.MANAGE)
-    who = Who.of(access)
+    who = access.actor
     fact = Fact(
         slug=slugify(slug or data.get("title", ""))[:80],
         updated_by=who.name[:200],
@@ -69,7 +71,7 @@ def fact_create(*, access: ClinicAccess, slug: str = "", **data) -> Fact:
 @transaction.atomic
 def fact_update(*, fact_id: int, access: ClinicAccess, **changes) -> Fact:
     require(access, Permission.MANAGE)
-    who = Who.of(access)
+    who = access.actor
     fact = Fact.objects.select_for_update().filter(pk=fact_id).first()
     if fact is None:
         raise NotFound("Not found.")
@@ -87,7 +89,7 @@ def fact_update(*, fact_id: int, access: ClinicAccess, **changes) -> Fact:
 def fact_delete(*, fact_id: int, access: ClinicAccess) -> None:
     """Replies and statements already written keep the fact's words (they store their text)."""
     require(access, Permission.MANAGE)
-    who = Who.of(access)
+    who = access.actor
     fact = Fact.objects.filter(pk=fact_id).first()
     if fact is None:
         raise NotFound("Not found.")
@@ -110,7 +112,7 @@ def _template_check(template: ReplyTemplate) -> None:
 @transaction.atomic
 def template_create(*, access: ClinicAccess, key: str, **data) -> ReplyTemplate:
     require(access, Permission.MANAGE)
-    who = Who.of(access)
+    who = access.actor
     template = ReplyTemplate(
         key=slugify(key or data.get("name", ""))[:80],
         **{k: v for k, v in data.items() if k in TEMPLATE_FIELDS},
@@ -130,7 +132,7 @@ def template_create(*, access: ClinicAccess, key: str, **data) -> ReplyTemplate:
 @transaction.atomic
 def template_update(*, template_id: int, access: ClinicAccess, **changes) -> ReplyTemplate:
     require(access, Permission.MANAGE)
-    who = Who.of(access)
+    who = access.actor
     template = ReplyTemplate.objects.select_for_update().filter(pk=template_id).first()
     if template is None:
         raise NotFound("Not found.")
@@ -146,7 +148,7 @@ def template_update(*, template_id: int, access: ClinicAccess, **changes) -> Rep
 @transaction.atomic
 def response_settings_update(*, access: ClinicAccess, **changes) -> ResponseSettings:
     require(access, Permission.MANAGE)
-    who = Who.of(access)
+    who = access.actor
     row = response_settings_get()
     row = ResponseSettings.objects.select_for_update().get(pk=row.pk)
     changed = {k: v for k, v in changes.items() if k in SETTINGS_FIELDS}

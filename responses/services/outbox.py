@@ -25,11 +25,21 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from clinics.access import ClinicAccess, Permission
+from accounts.actors import Actor
+from clinics.access import ClinicAccess
 from core.crypto import encrypt_json
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.permissions import Permission
 from core.queueing import tasks_enqueue
+from core.rollup import figures_changed
+from core.tenancy import current_clinic
+from feeds.connectors import make_connector
+from feeds.connectors.errors import ConnectorError, NotSupported, RateLimited, TransientError
+from feeds.connectors.facebook import FacebookConnector
+from feeds.connectors.google import GoogleConnector
+from feeds.connectors.yelp import YelpConnector
 from feeds.models import Review, ReviewStatus, Source, SourceKind
+from feeds.services import source_credentials
 from responses.models import (
     ApprovalStatus,
     OutboxItem,
@@ -41,9 +51,7 @@ from responses.models import (
 )
 from responses.services.common import (
     SYSTEM,
-    Who,
     audit_record,
-    current_clinic,
     require,
     webhook_emit,
 )
@@ -64,9 +72,6 @@ HANDS_ON = frozenset({ST.MANUAL, ST.FAILED})  # what a person may mark posted by
 
 def _capabilities(kind: str):
     """The connector's declared capabilities for a source kind, None without a connector."""
-    from feeds.connectors.facebook import FacebookConnector
-    from feeds.connectors.google import GoogleConnector
-    from feeds.connectors.yelp import YelpConnector
 
     classes = {"google": GoogleConnector, "facebook": FacebookConnector, "yelp": YelpConnector}
     cls = classes.get(kind)
@@ -127,7 +132,7 @@ def _queue_on_commit(item_ids: list[int], countdown: float | None = None) -> Non
     )
 
 
-def _audit(item: OutboxItem, action: str, who: Who, *, before: str, comment="", **detail) -> None:
+def _audit(item: OutboxItem, action: str, who: Actor, *, before: str, comment="", **detail) -> None:
     audit_record(
         object_type="outbox",
         object_id=item.pk,
@@ -142,7 +147,7 @@ def _audit(item: OutboxItem, action: str, who: Who, *, before: str, comment="", 
     )
 
 
-def outbox_reply_enqueue(*, draft: ReplyDraft, who: Who) -> OutboxItem:
+def outbox_reply_enqueue(*, draft: ReplyDraft, who: Actor) -> OutboxItem:
     """The approved reply's outbox item (once per draft version). Runs in the approval's
     transaction."""
     review = Review.objects.select_related("source").get(pk=draft.review_id)
@@ -170,7 +175,7 @@ def outbox_reply_enqueue(*, draft: ReplyDraft, who: Who) -> OutboxItem:
     return item
 
 
-def outbox_statement_enqueue(*, statement: Statement, who: Who) -> list[OutboxItem]:
+def outbox_statement_enqueue(*, statement: Statement, who: Actor) -> list[OutboxItem]:
     """Post and pin the statement's published version on every source that can pin."""
     version = statement.published_version
     items = []
@@ -193,7 +198,7 @@ def outbox_statement_enqueue(*, statement: Statement, who: Who) -> list[OutboxIt
 
 
 def outbox_statement_unpin(
-    *, statement: Statement, who: Who, keep_version: int | None = None
+    *, statement: Statement, who: Actor, keep_version: int | None = None
 ) -> list[OutboxItem]:
     """Take the statement's posts down from the top of their pages: unsent ones are
     cancelled, sent (or sending) ones get an unpin item."""
@@ -275,9 +280,6 @@ class _Retry(Exception):
 
 
 def _connector(source: Source):
-    from feeds.connectors import make_connector
-    from feeds.services import source_credentials
-
     return make_connector(
         source.kind,
         source.settings,
@@ -334,7 +336,6 @@ def _send(item: OutboxItem) -> _Sent:
 def outbox_deliver(*, item_id: int, now: datetime | None = None) -> str:
     """Send one outbox item if it is due and nobody else is sending it. Returns what
     happened: skipped, sent, retry, failed or manual."""
-    from feeds.connectors.errors import ConnectorError, NotSupported, RateLimited, TransientError
 
     now = now or timezone.now()
     item = _claim(item_id, now)
@@ -453,7 +454,7 @@ def _sent(item: OutboxItem, sent: _Sent) -> str:
     return "sent"
 
 
-def _complete(item: OutboxItem, who: Who) -> None:
+def _complete(item: OutboxItem, who: Actor) -> None:
     """The write is on the platform (sent, or posted by hand): finish what it was for."""
     now = timezone.now()
     if item.kind == OutboxKind.REPLY:
@@ -467,9 +468,7 @@ def _complete(item: OutboxItem, who: Who) -> None:
         draft.published_at = now
         draft.save(update_fields=["status", "published_at", "updated_at"])
         Review.objects.filter(pk=item.review_id).update(status=ReviewStatus.REPLIED, updated_at=now)
-        from agency.services import clinic_snapshot_stale  # the dashboard's rollup
-
-        clinic_snapshot_stale()
+        figures_changed()
         audit_record(
             object_type="reply",
             object_id=draft.pk,
@@ -511,7 +510,7 @@ def outbox_mark_posted(
 ) -> OutboxItem:
     """A person posted the text by hand (a platform without replies, or after a failure)."""
     require(access, Permission.WRITE)
-    who = Who.of(access)
+    who = access.actor
     item = OutboxItem.objects.select_for_update().filter(pk=item_id).first()
     if item is None:
         raise NotFound("Not found.")
@@ -541,7 +540,7 @@ def outbox_mark_posted(
 def outbox_retry(*, item_id: int, access: ClinicAccess) -> OutboxItem:
     """Send a failed item again (after fixing the source, or after a legal override)."""
     require(access, Permission.WRITE)
-    who = Who.of(access)
+    who = access.actor
     item = OutboxItem.objects.select_for_update().filter(pk=item_id).first()
     if item is None:
         raise NotFound("Not found.")

@@ -6,16 +6,18 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from clinics.access import ClinicAccess, Permission
+from accounts.actors import Actor
+from clinics.access import ClinicAccess
 from core.errors import NotFound, ValidationFailed
+from core.permissions import Permission
 from feeds.models import Review
 from responses.models import ConversationStatus, PrivateChannel, PrivateConversation
-from responses.services.common import Who, audit_record, require
+from responses.services.common import audit_record, require
 
 MAX_NOTES = 10_000
 
 
-def _audit(conversation: PrivateConversation, action: str, who: Who, before: str = "") -> None:
+def _audit(conversation: PrivateConversation, action: str, who: Actor, before: str = "") -> None:
     audit_record(
         object_type="private_conversation",
         object_id=conversation.pk,
@@ -40,7 +42,7 @@ def private_conversation_open(
     *, review_id: int, access: ClinicAccess, channel: str, notes: str = ""
 ) -> PrivateConversation:
     require(access, Permission.WRITE)
-    who = Who.of(access)
+    who = access.actor
     if channel not in PrivateChannel.values:
         raise ValidationFailed(
             "Unknown channel.", fields={"channel": [f"Choose {', '.join(PrivateChannel.values)}."]}
@@ -69,7 +71,7 @@ def private_conversation_update(
     channel: str | None = None,
 ) -> PrivateConversation:
     require(access, Permission.WRITE)
-    who = Who.of(access)
+    who = access.actor
     conversation = (
         PrivateConversation.objects.select_for_update().filter(pk=conversation_id).first()
     )

@@ -6,14 +6,18 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
-from clinics.access import ClinicAccess, Permission
+from accounts.actors import Actor
+from clinics.access import ClinicAccess
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.permissions import Permission
+from core.tenancy import current_clinic
 from feeds.models import Review
 from responses.models import ApprovalStatus, ReplyDraft, ReplyVersion
 from responses.services import workflow
-from responses.services.common import Who, audit_record, current_clinic, require, webhook_emit
+from responses.services.common import audit_record, require, webhook_emit
 from responses.services.guarding import guard_check
 from responses.services.templating import text_render
+from scoring.selectors import latest_score
 
 MAX_REPLY_CHARS = 4000
 EDITABLE = frozenset({*workflow.SUBMITTABLE, *workflow.PENDING})
@@ -29,7 +33,7 @@ class ReplyFlow(workflow.Flow):
     def review_id(self, obj) -> int | None:
         return obj.review_id
 
-    def on_approved(self, obj, who: Who) -> None:
+    def on_approved(self, obj, who: Actor) -> None:
         from responses.services.outbox import outbox_reply_enqueue
 
         item = outbox_reply_enqueue(draft=obj, who=who)
@@ -76,13 +80,13 @@ def _clean_text(text: str) -> str:
 
 
 def _review_topics(review: Review) -> list[str]:
-    from scoring.models import ReviewScore
-
-    score = ReviewScore.objects.filter(review=review).order_by("-created_at").first()
+    score = latest_score(review)
     return [t.get("name", "") for t in (score.topics if score else [])]
 
 
-def _version_add(draft: ReplyDraft, *, text: str, who: Who, template_key: str = "") -> ReplyVersion:
+def _version_add(
+    draft: ReplyDraft, *, text: str, who: Actor, template_key: str = ""
+) -> ReplyVersion:
     clinic = current_clinic()
     rendered = text_render(text, clinic=clinic, review_topics=_review_topics(draft.review))
     text = _clean_text(rendered.text)
@@ -119,7 +123,7 @@ def reply_draft_create(
     from responses.selectors import reply_suggest, template_get
 
     require(access, Permission.WRITE)
-    who = Who.of(access)
+    who = access.actor
     review = _review_for_reply(review_id)
     key = template_key or ""
     if not (text or "").strip():
@@ -180,7 +184,7 @@ def reply_draft_update(
     """Save a new version (unless the text is unchanged). A draft under review goes back to
     draft: the approvals given were for the old text."""
     require(access, Permission.WRITE)
-    who = Who.of(access)
+    who = access.actor
     draft = FLOW.lock(draft_id)
     if expected_version is not None and draft.version != expected_version:
         raise Conflict(

@@ -9,11 +9,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from clinics.access import ClinicAccess, Permission
+from accounts.actors import Actor
+from clinics.access import ClinicAccess
 from core.errors import Conflict, ValidationFailed
+from core.permissions import Permission
+from core.tenancy import current_clinic
 from responses.models import ApprovalStatus, Statement, StatementVersion, Verdict
 from responses.services import workflow
-from responses.services.common import Who, audit_record, current_clinic, require, webhook_emit
+from responses.services.common import audit_record, require, webhook_emit
 from responses.services.guarding import guard_check, guard_refusal
 from responses.services.templating import text_render
 
@@ -76,7 +79,7 @@ def _clean(title: str, body: str) -> tuple[str, str]:
     return title, body
 
 
-def _version_add(statement: Statement, *, title: str, body: str, who: Who) -> StatementVersion:
+def _version_add(statement: Statement, *, title: str, body: str, who: Actor) -> StatementVersion:
     clinic = current_clinic()
     title, body = _clean(title, body)
     body = text_render(body, clinic=clinic).text
@@ -96,7 +99,7 @@ def _version_add(statement: Statement, *, title: str, body: str, who: Who) -> St
 @transaction.atomic
 def statement_create(*, access: ClinicAccess, title: str, body: str) -> Statement:
     require(access, Permission.WRITE)
-    who = Who.of(access)
+    who = access.actor
     title, body = _clean(title, body)
     statement = Statement.objects.create(
         title=title, author_label=who.label, author_name=who.name[:200]
@@ -129,7 +132,7 @@ def statement_update(
     """A new version. A published statement stays on its page (and pinned) as it was until
     the new version is approved and published."""
     require(access, Permission.WRITE)
-    who = Who.of(access)
+    who = access.actor
     statement = FLOW.lock(statement_id)
     if expected_version is not None and statement.version != expected_version:
         raise Conflict(
@@ -210,7 +213,7 @@ def statement_publish(
     from responses.services.outbox import outbox_statement_enqueue, outbox_statement_unpin
 
     require(access, Permission.WRITE)
-    who = Who.of(access)
+    who = access.actor
     statement = FLOW.lock(statement_id)
     if expected_version is not None and statement.version != expected_version:
         raise Conflict("The statement changed since you read it. Reload it.", code="stale")
@@ -252,7 +255,7 @@ def statement_unpin(*, statement_id: int, access: ClinicAccess) -> Statement:
     from responses.services.outbox import outbox_statement_unpin
 
     require(access, Permission.WRITE)
-    who = Who.of(access)
+    who = access.actor
     statement = FLOW.lock(statement_id)
     if not statement.is_pinned:
         raise Conflict("The statement is not pinned.")

@@ -21,11 +21,14 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from clinics.access import ClinicAccess, Permission
+from accounts.actors import Actor
+from clinics.access import ClinicAccess
 from clinics.models import CrisisRole
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.permissions import Permission
+from core.rollup import figures_changed
 from responses.models import ApprovalStatus, Step, Verdict
-from responses.services.common import Who, audit_record, require
+from responses.services.common import audit_record, require
 from responses.services.guarding import (
     guard_refusal,
     has_health_detail,
@@ -110,11 +113,11 @@ class Flow:
     def review_id(self, obj) -> int | None:
         return None
 
-    def on_approved(self, obj, who: Who) -> None:
+    def on_approved(self, obj, who: Actor) -> None:
         """The last step approved (inside the transaction)."""
 
 
-def _audit(flow: Flow, obj, action: str, who: Who, **kw) -> None:
+def _audit(flow: Flow, obj, action: str, who: Actor, **kw) -> None:
     audit_record(
         object_type=flow.object_type,
         object_id=obj.pk,
@@ -124,9 +127,7 @@ def _audit(flow: Flow, obj, action: str, who: Who, **kw) -> None:
         version=obj.version,
         **kw,
     )
-    from agency.services import clinic_snapshot_stale  # the dashboard's rollup
-
-    clinic_snapshot_stale()
+    figures_changed()
 
 
 def _expect(obj, *, expected_status: str | None, expected_version: int | None) -> None:
@@ -149,7 +150,7 @@ def _authors(flow: Flow, obj) -> set[str]:
     return authors
 
 
-def _not_own(flow: Flow, obj, who: Who, what: str) -> None:
+def _not_own(flow: Flow, obj, who: Actor, what: str) -> None:
     if who.label in _authors(flow, obj):
         raise PermissionDenied(f"Nobody may {what} a text they wrote.", code="own_draft")
 
@@ -163,7 +164,7 @@ def _guard_gate(flow: Flow, obj, version) -> dict:
     return result
 
 
-def after_new_version(flow: Flow, obj, version, who: Who, *, action: str = "edited") -> None:
+def after_new_version(flow: Flow, obj, version, who: Actor, *, action: str = "edited") -> None:
     """Bookkeeping after a new version was stored: the object points at it, its verdict is the
     version's, and a text under review (or a published statement) goes back to draft: the
     approvals given were for the old text."""
@@ -202,7 +203,7 @@ def _advance(obj, *, after: str | None) -> None:
 @transaction.atomic
 def submit(flow: Flow, *, pk: int, access: ClinicAccess, expected_version: int | None = None):
     require(access, Permission.WRITE)
-    who = Who.of(access)
+    who = access.actor
     obj = flow.lock(pk)
     _expect(obj, expected_status=None, expected_version=expected_version)
     if obj.status not in SUBMITTABLE:
@@ -245,7 +246,7 @@ def approve(
     expected_version: int | None = None,
     comment: str = "",
 ):
-    who = Who.of(access)
+    who = access.actor
     obj = flow.lock(pk)
     _expect(obj, expected_status=expected_status, expected_version=expected_version)
     step = step_of(obj)
@@ -283,7 +284,7 @@ def reject(
     expected_status: str | None = None,
     expected_version: int | None = None,
 ):
-    who = Who.of(access)
+    who = access.actor
     comment = (comment or "").strip()
     if not comment:
         raise ValidationFailed(
@@ -318,7 +319,7 @@ def reject(
 def override(flow: Flow, *, pk: int, access: ClinicAccess, reason: str):
     """Lift the guard's block for the current version only (a later edit is checked anew)."""
     require(access, Permission.LEGAL_OVERRIDE)
-    who = Who.of(access)
+    who = access.actor
     reason = (reason or "").strip()
     if len(reason) < MIN_REASON:
         raise ValidationFailed(
@@ -354,7 +355,7 @@ def override(flow: Flow, *, pk: int, access: ClinicAccess, reason: str):
 @transaction.atomic
 def discard(flow: Flow, *, pk: int, access: ClinicAccess):
     require(access, Permission.WRITE)
-    who = Who.of(access)
+    who = access.actor
     obj = flow.lock(pk)
     if obj.status in FINISHED or obj.status == S.APPROVED:
         raise Conflict(f"It cannot be discarded now (it is “{obj.get_status_display()}”).")

@@ -11,7 +11,9 @@ def test_login_with_email_is_case_insensitive_and_lands_in_the_clinics_portal(wo
     client = Client()
     response = client.post("/login/", {"username": "A_APPROVER@clinics.test", "password": PASSWORD})
     # a person of one clinic lands in its portal; the clinic list shows only their clinic
-    assert response.status_code == 302 and response["Location"] == "/clinics/clinic-a/portal/"
+    assert response.status_code == 302 and response["Location"] == "/start/"
+    landing = client.get("/start/")
+    assert landing.status_code == 302 and landing["Location"] == "/clinics/clinic-a/portal/"
     assert client.get("/clinics/clinic-a/portal/").status_code == 200
     home = client.get("/").content.decode()
     assert "Clinic A" in home and "Clinic B" not in home

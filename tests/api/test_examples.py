@@ -31,6 +31,7 @@ from crisis.services import detectors_run
 from feeds.models import Review
 from responses.models import OutboxItem
 from responses.tasks import outbox_deliver_task
+from scoring.ml.engine import default_model_version
 from scoring.services import scores_write
 from tests.fixtures.browser import totp_now
 
@@ -39,7 +40,7 @@ PUBLIC = "/api/v1"
 METHODS = ("get", "post", "put", "patch", "delete")
 LIST_ITEMS_KEPT = 2
 TEXT_KEPT = 1500
-MODEL = "carewatch-sentiment-1.0.0+56c14ba5"  # scoring/ml/artifacts/model_card.json
+MODEL = default_model_version()  # the shipped model (scoring/ml/artifacts/model_card.json)
 # The guard's verdicts on these texts are known (tests/responses/conftest.py).
 OK_TEXT = (
     "Thank you for telling us, Sam. We are sorry about the wait. Please call us at "
@@ -964,6 +965,14 @@ def test_every_operation_has_a_recorded_example(world, login, api, public_hook_h
 def _order(name: str) -> tuple[str, int]:
     method, path = name.split(" ", 1)
     return (path, [m.upper() for m in METHODS].index(method))
+
+
+def test_the_examples_show_the_shipped_model_version():
+    versions = set(re.findall(r'"model(?:_version)?": "([^"]*)"', EXAMPLES_FILE.read_text()))
+    assert versions == {MODEL}, (
+        "docs/api-examples.json shows another model version: run "
+        "UPDATE_API_EXAMPLES=1 pytest tests/api/test_examples.py"
+    )
 
 
 def test_the_schema_carries_the_examples():

@@ -123,7 +123,7 @@ def test_writers_unsafe_draft_is_blocked_with_the_finding_highlighted(
 def test_staff_open_an_incident_from_the_dashboard_and_see_its_timeline(
     browser_server, new_page, committed_tenant
 ):
-    from agency.services import clinic_snapshot_refresh
+    from dashboard.services import clinic_snapshot_refresh
 
     tenant = committed_tenant()
     review = _review(tenant, text="Waited two hours, nobody told us anything.")
@@ -157,8 +157,9 @@ def test_staff_open_an_incident_from_the_dashboard_and_see_its_timeline(
 
 @pytest.mark.browser
 def test_main_staff_pages_render_accessibly(browser_server, new_page, committed_tenant):
-    from agency.services import clinic_snapshot_refresh
+    from accounts.actors import Actor
     from crisis.services import incident_status_set
+    from dashboard.services import clinic_snapshot_refresh
 
     tenant = committed_tenant()
     review = _review(tenant, text="Waited two hours, nobody told us anything.", hours_ago=2.5)
@@ -174,7 +175,7 @@ def test_main_staff_pages_render_accessibly(browser_server, new_page, committed_
         incident_status_set(
             incident_id=incident.pk,
             status="resolved",
-            actor="Agency Owner",
+            actor=Actor.of_system("test", "Agency Owner"),
             now=timezone.now() - timedelta(hours=1),
         )
     clinic_snapshot_refresh(clinic=tenant.clinic)

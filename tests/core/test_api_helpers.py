@@ -6,7 +6,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from core.api import query_params_validated
-from feeds.apis import ReviewFilterSerializer
+from inbox.apis import ReviewFilterSerializer
 
 
 def _serializer_answer(query: str):

@@ -18,6 +18,7 @@ def test_production_settings_pass_check_deploy_without_warnings():
     env = {
         **os.environ,
         "CAREWATCH_ENV": "production",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "SECRET_KEY": "p" * 20 + "q" * 20 + "r" * 20 + "-Zx9!",
         "ALLOWED_HOSTS": "carewatch.example",
         "CREDENTIALS_KEY": "ZGV2LW9ubHktY3JlZGVudGlhbHMta2V5LTMyYnl0ZXM=",
@@ -38,7 +39,8 @@ def test_production_settings_pass_check_deploy_without_warnings():
 
 def test_production_refuses_to_start_without_a_secret_key():
     env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"} | {
-        "CAREWATCH_ENV": "production"
+        "CAREWATCH_ENV": "production",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],

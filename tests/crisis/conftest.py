@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import math
 import random
-import sys
-import types
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -16,8 +14,12 @@ import pytest
 from django.db.models import F
 from django_tenants.utils import schema_context
 
+from accounts.actors import Actor
 from feeds.models import Review, Source
 from scoring.models import ReviewScore
+from webhooks.models import WebhookDelivery, WebhookSubscription
+from webhooks.services import subscription_create
+from webhooks.tasks import delivery_attempt_task
 
 NOW = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
 SCORE_OF = {"negative": -0.8, "neutral": 0.0, "positive": 0.8}
@@ -170,17 +172,29 @@ def social(in_clinic_a) -> Stream:
     return Stream(source=Source.objects.create(kind="facebook", name="Facebook"))
 
 
+@dataclass
+class CrisisWebhook:
+    subscription: WebhookSubscription
+    queued: list[int]  # delivery ids whose task was queued (after commit)
+
+    def deliveries(self) -> list[WebhookDelivery]:
+        """The stored deliveries to the subscription, oldest first."""
+        return list(self.subscription.deliveries.order_by("created_at", "pk"))
+
+
 @pytest.fixture
-def webhook_calls(monkeypatch) -> list[dict]:
-    """Stands in for `webhooks.services` and records each event emitted."""
-    calls: list[dict] = []
-    fake = types.ModuleType("webhooks.services")
+def crisis_webhook(in_clinic_a, settings, monkeypatch) -> CrisisWebhook:
+    """Clinic A subscribed to the incident events. Events are stored as WebhookDelivery rows
+    by the real `webhook_event_emit`; the delivery tasks are recorded, not sent to Redis."""
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+    queued: list[int] = []
+    monkeypatch.setattr(delivery_attempt_task, "delay", queued.append)
+    subscription, _ = subscription_create(
+        url="http://127.0.0.1:9/carewatch", events=["incident.opened", "incident.resolved"]
+    )
+    return CrisisWebhook(subscription=subscription, queued=queued)
 
-    def webhook_event_emit(*, event: str, payload: dict) -> None:
-        from django.db import connection
 
-        calls.append({"event": event, "payload": payload, "schema": connection.schema_name})
-
-    fake.webhook_event_emit = webhook_event_emit
-    monkeypatch.setitem(sys.modules, "webhooks.services", fake)
-    return calls
+def acting(name: str) -> Actor:
+    """A test stand-in for the person or part of Carewatch that acts (shown as `name`)."""
+    return Actor.of_system("test", name)

@@ -9,7 +9,7 @@ from django_tenants.utils import schema_context
 
 from crisis.models import EventKind, Incident, IncidentEvent, ResponsePlanVersion
 from crisis.services import detector_settings_update, detectors_run
-from tests.crisis.conftest import NOW
+from tests.crisis.conftest import NOW, acting
 
 MIN = timedelta(minutes=1)
 BASE = "/clinics/clinic-a/api/v1"
@@ -17,7 +17,7 @@ BASE = "/clinics/clinic-a/api/v1"
 
 @pytest.fixture
 def incidents(stream):
-    detector_settings_update(actor="test", watch_words=["outbreak", "lawsuit"])
+    detector_settings_update(actor=acting("test"), watch_words=["outbreak", "lawsuit"])
     stream.add(NOW - 9 * MIN, label="negative", text="An outbreak here?")
     stream.add(NOW - 5 * MIN, label="negative", text="Lawsuit coming")
     opened = detectors_run(now=NOW, notify=False)
@@ -247,8 +247,8 @@ def test_the_review_is_edited_exported_and_feeds_the_plan(incidents, login, api)
     writer.post(f"{url}/status/", {"status": "resolved"})
     review = writer.get(f"{url}/review/").json()
     assert review["metrics"]["mentions_linked"] == 1
-    assert review["metrics"]["statements"] == []
-    assert "replied" in review["metrics"]["first_reply_proxy"]
+    assert review["metrics"]["statements"] == []  # none drafted from this incident
+    assert review["metrics"]["time_to_first_reply_seconds"] is None  # no reply published
     patched = writer.patch(
         f"{url}/review/",
         {"lessons": "We saw it late.", "prevention": "Add 'measles' as a watch word."},
@@ -302,3 +302,56 @@ def test_the_review_shows_its_incident_as_documented_with_the_mention_count(inci
     assert read["incident"] == expected
     assert edited["incident"] == expected
     assert read["incident"]["mention_count"] == 1
+
+
+def test_a_statement_drafted_from_an_incident_belongs_to_it(incidents, login, api):
+    incident = incidents["outbreak"]
+    writer = login("alpha_writer")
+    url = f"{BASE}/incidents/{incident.pk}/statements/"
+    body = {"title": "About the outbreak", "body": "There is no outbreak at the clinic."}
+    # when a writer drafts a statement from the incident, and another one outside it
+    created = writer.post(url, body, "application/json")
+    assert created.status_code == 201
+    statement = created.json()
+    assert (statement["title"], statement["status"], statement["version"]) == (
+        "About the outbreak",
+        "draft",
+        1,
+    )
+    unrelated = writer.post(
+        f"{BASE}/statements/",
+        {"title": "Holiday hours", "body": "Closed Monday."},
+        "application/json",
+    )
+    assert unrelated.status_code == 201
+    # then the incident lists its own statement only, and its timeline says who drafted it
+    assert [s["id"] for s in api("key_a_read").get(url).json()] == [statement["id"]]
+    with schema_context("clinic_clinic_a"):
+        event = IncidentEvent.objects.get(incident=incident, kind=EventKind.STATEMENT_DRAFTED)
+        assert event.message == "Statement drafted: About the outbreak"
+        assert event.data == {"statement_id": statement["id"]}
+    room = writer.get(f"/clinics/clinic-a/incidents/{incident.pk}/").content.decode()
+    assert f"/statements/{statement['id']}/" in room
+    assert f"/statements/{unrelated.json()['id']}/" not in room
+    # and the post-crisis review reports it
+    writer.post(f"{BASE}/incidents/{incident.pk}/status/", {"status": "resolved"})
+    metrics = writer.get(f"{BASE}/incidents/{incident.pk}/review/").json()["metrics"]
+    assert [s["id"] for s in metrics["statements"]] == [statement["id"]]
+
+
+def test_drafting_a_statement_from_an_incident_refuses_bad_input_and_changes_nothing(
+    incidents, login, api
+):
+    incident = incidents["outbreak"]
+    writer = login("alpha_writer")
+    url = f"{BASE}/incidents/{incident.pk}/statements/"
+    empty = writer.post(url, {"title": "", "body": "Something."}, "application/json")
+    assert empty.status_code == 400 and "title" in empty.json()["fields"]
+    read_only = api("key_a_read").post(url, {"title": "T", "body": "B"}, "application/json")
+    assert read_only.status_code == 403
+    unknown = writer.post(f"{BASE}/incidents/999999/statements/", {"title": "T", "body": "B"},
+                          "application/json")  # fmt: skip
+    assert unknown.status_code == 404
+    with schema_context("clinic_clinic_a"):
+        assert not incident.statement_links.exists()
+        assert not IncidentEvent.objects.filter(kind=EventKind.STATEMENT_DRAFTED).exists()

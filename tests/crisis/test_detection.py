@@ -9,7 +9,7 @@ import pytest
 
 from crisis.models import EventKind, Incident, IncidentMention
 from crisis.services import detector_settings_update, detectors_run, incident_status_set
-from tests.crisis.conftest import NOW, calm_baseline
+from tests.crisis.conftest import NOW, acting, calm_baseline
 
 MIN = timedelta(minutes=1)
 
@@ -99,7 +99,9 @@ def test_a_second_detector_seeing_the_same_crisis_joins_its_incident(stream):
     assert Incident.objects.count() == 1
     assert incident.events.filter(kind=EventKind.ALSO_DETECTED).count() == 1
     # once it is resolved, its mentions open nothing of any kind again
-    incident_status_set(incident_id=incident.pk, status="resolved", actor="t", now=NOW + 2 * MIN)
+    incident_status_set(
+        incident_id=incident.pk, status="resolved", actor=acting("t"), now=NOW + 2 * MIN
+    )
     assert _run(now=NOW + 30 * MIN) == []
 
 
@@ -172,7 +174,7 @@ def test_two_flagged_mentions_are_not_yet_a_campaign(social):
 
 
 def test_a_watch_word_opens_one_per_word(stream):
-    detector_settings_update(actor="test", watch_words=["lawsuit", "Dr. Patel"])
+    detector_settings_update(actor=acting("test"), watch_words=["lawsuit", "Dr. Patel"])
     calm_baseline(stream, per_day=20)
     # given a mention naming the doctor positively: not an alert
     stream.add(NOW - 50 * MIN, label="positive", text="Dr. Patel was wonderful")
@@ -213,7 +215,7 @@ def test_a_rating_drop_opens_one(stream):
 
 def test_too_few_ratings_do_not_count_as_a_drop(stream):
     calm_baseline(stream, per_day=8, negative_share=0.05, mention_share=0)
-    detector_settings_update(actor="test", rating_min_count=50)
+    detector_settings_update(actor=acting("test"), rating_min_count=50)
     for n in range(10):
         stream.item(NOW - (600 - 60 * n) * MIN, label="neutral", rating=2)
     stream.flush()
@@ -221,10 +223,12 @@ def test_too_few_ratings_do_not_count_as_a_drop(stream):
 
 
 def test_after_an_incident_is_resolved_its_mentions_do_not_reopen_it(stream):
-    detector_settings_update(actor="test", watch_words=["outbreak"])
+    detector_settings_update(actor=acting("test"), watch_words=["outbreak"])
     stream.add(NOW - 30 * MIN, label="negative", text="There is an outbreak at the clinic")
     [incident] = _run()
-    incident_status_set(incident_id=incident.pk, status="resolved", actor="test", now=NOW + MIN)
+    incident_status_set(
+        incident_id=incident.pk, status="resolved", actor=acting("test"), now=NOW + MIN
+    )
     assert _run(now=NOW + 10 * MIN) == []
     stream.add(NOW + 20 * MIN, label="negative", text="outbreak confirmed?")
     [again] = _run(now=NOW + 30 * MIN)
@@ -240,7 +244,7 @@ def test_after_an_incident_is_resolved_its_mentions_do_not_reopen_it(stream):
     ],
 )
 def test_review_ids_decide_whether_a_batch_runs_the_detectors(stream, review_ids, runs):
-    detector_settings_update(actor="test", watch_words=["outbreak"])
+    detector_settings_update(actor=acting("test"), watch_words=["outbreak"])
     old = stream.add(NOW - timedelta(days=20), label="negative", text="outbreak")
     new = stream.add(NOW - 5 * MIN, label="negative", text="outbreak again")
     ids = {"none": [], "old": [old.pk], "new": [new.pk]}[review_ids]
@@ -248,6 +252,6 @@ def test_review_ids_decide_whether_a_batch_runs_the_detectors(stream, review_ids
 
 
 def test_disabled_detectors_open_nothing(stream):
-    detector_settings_update(actor="test", enabled=False, watch_words=["outbreak"])
+    detector_settings_update(actor=acting("test"), enabled=False, watch_words=["outbreak"])
     stream.add(NOW - 5 * MIN, label="negative", text="outbreak")
     assert _run() == []

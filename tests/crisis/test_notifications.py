@@ -16,7 +16,7 @@ from crisis.services import (
     incident_acknowledge,
     incidents_escalate_due,
 )
-from tests.crisis.conftest import NOW
+from tests.crisis.conftest import NOW, acting
 
 MIN = timedelta(minutes=1)
 
@@ -24,16 +24,16 @@ MIN = timedelta(minutes=1)
 @pytest.fixture
 def outbreak(stream):
     """An incident opened at NOW (nobody told yet)."""
-    detector_settings_update(actor="test", watch_words=["outbreak"])
+    detector_settings_update(actor=acting("test"), watch_words=["outbreak"])
     stream.add(NOW - 5 * MIN, label="negative", text="Measles outbreak at the clinic, my son")
     [incident] = detectors_run(now=NOW, notify=False)
     return incident
 
 
 def test_the_crisis_team_is_emailed_and_the_webhook_emitted_at_once(
-    stream, mailoutbox, webhook_calls, django_capture_on_commit_callbacks
+    clinic_a, stream, mailoutbox, crisis_webhook, django_capture_on_commit_callbacks
 ):
-    detector_settings_update(actor="test", watch_words=["outbreak"])
+    detector_settings_update(actor=acting("test"), watch_words=["outbreak"])
     stream.add(NOW - 5 * MIN, label="negative", text="Measles outbreak at the clinic, my son")
     # when the detectors open an incident
     with django_capture_on_commit_callbacks(execute=True):
@@ -48,11 +48,12 @@ def test_the_crisis_team_is_emailed_and_the_webhook_emitted_at_once(
     assert f"/clinics/clinic-a/incidents/{incident.pk}/" in mail.body
     assert "within 15 minutes" in mail.body
     assert "Measles" not in mail.body  # never the text of a review
-    # and the webhook was emitted in clinic A's schema with the incident's numbers
-    assert [(c["event"], c["schema"]) for c in webhook_calls] == [
-        ("incident.opened", "clinic_clinic_a")
-    ]
-    payload = webhook_calls[0]["payload"]
+    # and the webhook delivery was stored in clinic A's schema with the incident's numbers
+    assert connection.schema_name == clinic_a.schema_name
+    [delivery] = crisis_webhook.deliveries()
+    assert (delivery.event, delivery.status) == ("incident.opened", "pending")
+    assert crisis_webhook.queued == [delivery.pk]
+    payload = delivery.payload
     assert payload["incident"]["id"] == incident.pk
     assert payload["incident"]["numbers"]["word"] == "outbreak"
     assert "Measles" not in str(payload)
@@ -69,7 +70,7 @@ def test_the_crisis_team_is_emailed_and_the_webhook_emitted_at_once(
 def test_nothing_is_sent_when_notify_is_false(
     stream, mailoutbox, django_capture_on_commit_callbacks
 ):
-    detector_settings_update(actor="test", watch_words=["outbreak"])
+    detector_settings_update(actor=acting("test"), watch_words=["outbreak"])
     stream.add(NOW - 5 * MIN, label="negative", text="outbreak")
     with django_capture_on_commit_callbacks(execute=True):
         assert len(detectors_run(now=NOW, notify=False)) == 1
@@ -104,13 +105,13 @@ def test_an_unacknowledged_incident_escalates_once_to_the_agencys_owners_and_man
 
 
 def test_the_escalation_delay_is_a_clinic_setting(outbreak):
-    detector_settings_update(actor="test", escalation_minutes=45)
+    detector_settings_update(actor=acting("test"), escalation_minutes=45)
     assert incidents_escalate_due(now=NOW + 30 * MIN) == []
     assert len(incidents_escalate_due(now=NOW + 45 * MIN)) == 1
 
 
 def test_an_acknowledged_incident_is_not_escalated(outbreak, mailoutbox):
-    incident_acknowledge(incident_id=outbreak.pk, actor="Sam", now=NOW + 3 * MIN)
+    incident_acknowledge(incident_id=outbreak.pk, actor=acting("Sam"), now=NOW + 3 * MIN)
     assert incidents_escalate_due(now=NOW + 60 * MIN) == []
     assert not outbreak.events.filter(kind=EventKind.ESCALATED).exists()
 

@@ -4,24 +4,36 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from accounts.actors import Actor
+from clinics.access import clinic_access
 from crisis.models import EventKind, PostCrisisReview
 from crisis.services import (
     detector_settings_update,
     detectors_run,
     incident_acknowledge,
+    incident_statement_draft,
     incident_status_set,
     review_metrics_current,
 )
 from feeds.models import Review
-from tests.crisis.conftest import NOW
+from responses.models import ReplyDraft
+from responses.services.statements import statement_create
+from tests.crisis.conftest import NOW, acting
 
 MIN = timedelta(minutes=1)
 
 
+def _published_reply(review: Review, *, at) -> ReplyDraft:
+    return ReplyDraft.objects.create(
+        review=review, status="published", published_at=at, author_label="user:1", version=1
+    )
+
+
 def test_resolving_drafts_a_review_with_the_response_metrics(
-    stream, webhook_calls, django_capture_on_commit_callbacks
+    stream, crisis_webhook, django_capture_on_commit_callbacks, world, clinic_a
 ):
-    detector_settings_update(actor="test", watch_words=["outbreak"])
+    writer = clinic_access(Actor(user=world.users["alpha_writer"]), clinic_a)
+    detector_settings_update(actor=acting("test"), watch_words=["outbreak"])
     # before: two happy reviews and the first outbreak mention, which opens the incident at NOW
     stream.add(NOW - 90 * MIN, label="positive", rating=5)
     stream.add(NOW - 60 * MIN, label="positive", rating=4)
@@ -34,17 +46,30 @@ def test_resolving_drafts_a_review_with_the_response_metrics(
     ]
     stream.add(NOW + 50 * MIN, label="positive", rating=5)
     detectors_run(now=NOW + 60 * MIN, notify=False)
-    # acknowledged after 12 minutes; two of the four negatives answered (the first at +40 min)
-    incident_acknowledge(incident_id=incident.pk, actor="Sam", now=NOW + 12 * MIN)
-    Review.objects.filter(pk=first.pk).update(status="replied", updated_at=NOW + 70 * MIN)
+    # acknowledged after 12 minutes; two of the four negatives answered: the first public reply
+    # went out at +40 min (a mention merely marked "replied" earlier is not a public reply)
+    incident_acknowledge(incident_id=incident.pk, actor=acting("Sam"), now=NOW + 12 * MIN)
+    Review.objects.filter(pk=first.pk).update(status="replied", updated_at=NOW + 5 * MIN)
     Review.objects.filter(pk=more[1].pk).update(status="replied", updated_at=NOW + 40 * MIN)
+    _published_reply(more[1], at=NOW + 40 * MIN)
+    _published_reply(first, at=NOW + 70 * MIN)
+    # a statement drafted from the incident (and one that was not) and a reply to a review that
+    # is not one of its mentions
+    statement = incident_statement_draft(
+        incident_id=incident.pk,
+        access=writer,
+        title="About the outbreak rumour",
+        body="There is no outbreak at the clinic; our rooms are cleaned between every patient.",
+    )
+    statement_create(access=writer, title="Holiday hours", body="Closed Monday.")
+    _published_reply(stream.add(NOW + 1 * MIN, label="negative", rating=1), at=NOW + 2 * MIN)
     # after: two calm items
     stream.add(NOW + 150 * MIN, label="positive", rating=5)
     stream.add(NOW + 200 * MIN, label="neutral", rating=3)
     # when it is resolved two hours after it opened
     with django_capture_on_commit_callbacks(execute=True):
         incident_status_set(
-            incident_id=incident.pk, status="resolved", actor="Sam", now=NOW + 120 * MIN
+            incident_id=incident.pk, status="resolved", actor=acting("Sam"), now=NOW + 120 * MIN
         )
     # then a review is drafted, and says so on the timeline
     review = PostCrisisReview.objects.get(incident=incident)
@@ -73,13 +98,25 @@ def test_resolving_drafts_a_review_with_the_response_metrics(
     assert windows["after"]["complete"] is True
     assert len(metrics["series"]) == 18
     assert sum(b["negative"] for b in metrics["series"]) == 4
-    assert metrics["statements"] == []
-    # and the webhook says it is resolved
-    assert [c["event"] for c in webhook_calls] == ["incident.resolved"]
-    assert webhook_calls[0]["payload"]["incident"]["status"] == "resolved"
+    assert metrics["statements"] == [
+        {
+            "id": statement.pk,
+            "title": "About the outbreak rumour",
+            "status": "draft",
+            "published_at": None,
+            "pinned": False,
+        }
+    ]
+    assert incident.events.filter(kind=EventKind.STATEMENT_DRAFTED).count() == 1
+    # and the webhook says it is resolved: one delivery stored, its task queued
+    [delivery] = crisis_webhook.deliveries()
+    assert (delivery.event, delivery.status) == ("incident.resolved", "pending")
+    assert delivery.payload["incident"]["id"] == incident.pk
+    assert delivery.payload["incident"]["status"] == "resolved"
+    assert crisis_webhook.queued == [delivery.pk]
     # marking it reviewed freezes the numbers
     incident_status_set(
-        incident_id=incident.pk, status="reviewed", actor="Sam", now=NOW + 5 * 60 * MIN
+        incident_id=incident.pk, status="reviewed", actor=acting("Sam"), now=NOW + 5 * 60 * MIN
     )
     review.refresh_from_db()
     assert review.metrics_frozen_at == NOW + 5 * 60 * MIN

@@ -26,7 +26,7 @@ from django_tenants.utils import schema_context
 from feeds.models import Review, Source
 from scoring.models import ReviewScore, ScoringFailure
 from tests.fixtures.workers import test_database_url
-from tests.responses.conftest import committed_clinic, platforms  # noqa: F401 - fixtures
+from tests.responses.conftest import platforms  # noqa: F401 - a fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 # A test run leaves the tree clean: figures go to test-artifacts/faults/ unless

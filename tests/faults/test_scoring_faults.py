@@ -12,9 +12,10 @@ import pytest
 from django.db.models import Count
 from django_tenants.utils import schema_context
 
+from core.pipeline import reviews_score_request
 from feeds.models import Review
 from scoring.models import ReviewScore, ScoringFailure
-from scoring.services import MAX_ATTEMPTS, reviews_score_request
+from scoring.services import MAX_ATTEMPTS
 from scoring.tasks import scoring_sweep_task
 from tests.faults.conftest import record_figure
 from tests.fixtures.workers import wait_for

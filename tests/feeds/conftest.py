@@ -1,6 +1,7 @@
 """Fixtures for the feeds tests: `fake_platforms`, a started fake of Google Business Profile,
 Facebook Graph and Yelp Fusion on 127.0.0.1 (an ephemeral port), and `connect`, which makes
-a connector pointed at it with fast retry timings."""
+a connector pointed at it with fast retry timings and a `sleep` that records the waits the
+connector asked for (`sleeps`) instead of sleeping."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from feeds.connectors import Connector, make_connector
 from tests.feeds.fake_platforms import FakePlatforms
 
-# Retry timings that keep the tests fast; the Retry-After cap stays above the 1 s used.
+# Retry timings that keep tests fast where a real sleep is used (polling, the outbox).
 FAST_HTTP = {"backoff_base": 0.01, "backoff_max": 0.05, "max_retry_after": 2.0, "timeout": 5.0}
 
 
@@ -23,7 +24,13 @@ def fake_platforms():
 
 
 @pytest.fixture
-def connect(fake_platforms):
+def sleeps() -> list[float]:
+    """The waits (seconds) that connectors made with `connect` asked for, in order."""
+    return []
+
+
+@pytest.fixture
+def connect(fake_platforms, sleeps):
     def make(
         kind: str,
         *,
@@ -36,7 +43,7 @@ def connect(fake_platforms):
             {**fake_platforms.settings(kind), **(settings or {})},
             credentials if credentials is not None else fake_platforms.credentials(kind),
             fake_platforms.base_url,
-            **{**FAST_HTTP, **http_options},
+            **{**FAST_HTTP, "sleep": sleeps.append, **http_options},
         )
 
     return make

@@ -9,6 +9,7 @@ In tests, the `fake_platforms` fixture (tests/feeds/conftest.py) gives a started
     fake.add_google_reviews(120)              # data
     fake.throttle(2, retry_after=1)           # the next 2 requests answer 429 + Retry-After: 1
     fake.fail(3, status=503)                  # the next 3 requests answer 503
+    fake.garble(1)                            # the next request answers 200 with broken JSON
     fake.expire_token("facebook")             # that platform's token is now expired
     fake.writes("google")                     # what was PUT/POSTed/DELETEd, bodies and headers
 
@@ -97,7 +98,7 @@ class RecordedRequest:
 
 @dataclass
 class _Scenario:
-    kind: str  # "throttle" | "fail" | "delay" | "drop"
+    kind: str  # "throttle" | "fail" | "delay" | "drop" | "garble"
     remaining: int
     platform: str | None
     status: int | None = None
@@ -114,6 +115,7 @@ class _Reply:
     status: int
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None  # sent as is instead of body's JSON (a malformed answer)
 
 
 _DROP = object()
@@ -257,6 +259,10 @@ class FakePlatforms:
     def drop(self, n: int = 1, *, platform: str | None = None, method: str | None = None) -> None:
         """The next `n` requests get their connection closed without any answer."""
         self._add(_Scenario("drop", n, platform, method=method))
+
+    def garble(self, n: int = 1, *, platform: str | None = None, method: str | None = None) -> None:
+        """The next `n` requests answer 200 with a JSON body cut short (a broken proxy)."""
+        self._add(_Scenario("garble", n, platform, method=method))
 
     def expire_token(self, platform: str) -> None:
         """The platform's current tokens now answer "expired" (Google: 401 UNAUTHENTICATED;
@@ -829,6 +835,8 @@ class FakePlatforms:
         return "unknown", None
 
     def _scenario_reply(self, platform: str, s: _Scenario) -> _Reply:
+        if s.kind == "garble":
+            return _Reply(200, None, raw=b'{"data": [{"id": "10')
         headers = {}
         if s.kind == "throttle":
             if s.retry_after is not None:
@@ -905,7 +913,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.close()
             return
         assert isinstance(reply, _Reply)
-        data = json.dumps(reply.body).encode()
+        data = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
         self.send_response(reply.status)
         self.send_header("Content-Type", "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(data)))

@@ -72,19 +72,6 @@ def test_rate_limit_pushes_the_next_poll_by_retry_after(platform_settings, clini
     assert timedelta(seconds=100) < source.next_poll_at - timezone.now() < timedelta(seconds=130)
 
 
-def test_expired_token_marks_the_source_unhealthy_with_the_reason(
-    platform_settings, clinic_a, caplog
-):
-    fake = platform_settings
-    source = google_source(fake, clinic_a)
-    fake.expire_token("google")
-    assert poll(clinic_a, source)["error"] == "auth_expired"
-    assert not source.is_healthy
-    assert "Reconnect the source" in source.last_error
-    token = fake.credentials("google").get("access_token", "")
-    assert token and token not in caplog.text and token not in source.last_error
-
-
 def test_five_failures_in_a_row_make_a_source_unhealthy_with_backoff(platform_settings, clinic_a):
     fake = platform_settings
     source = google_source(fake, clinic_a)

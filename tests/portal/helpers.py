@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from django_tenants.utils import schema_context
 
-from clinics.access import Actor, clinic_access
+from accounts.actors import Actor
+from clinics.access import clinic_access
 from responses.models import ReplyDraft, Statement
 from responses.services import replies as reply_services
 from responses.services import statements as statement_services

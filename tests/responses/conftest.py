@@ -10,14 +10,13 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
 from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from clinics.access import Actor, clinic_access
-from clinics.models import Clinic, ClinicMembership, Domain
-from clinics.services import clinic_create
+from accounts.actors import Actor
+from clinics.access import clinic_access
+from clinics.models import Clinic
 from feeds.models import Review, Source
 from feeds.services import source_create
 from tests.feeds.conftest import FAST_HTTP
@@ -121,29 +120,3 @@ def as_user(login) -> Callable[[str, Clinic], Api]:
         return Api(login(name), clinic)
 
     return _as
-
-
-@pytest.fixture
-def committed_clinic(world, django_db_blocker):
-    """A clinic of its own whose rows are committed, for tests where threads (each with its
-    own connection) race; dropped afterwards with everything in it."""
-    with django_db_blocker.unblock():
-        slug = f"race-{uuid.uuid4().hex[:8]}"
-        clinic = clinic_create(
-            agency=world.agencies["alpha"], name="Race Clinic", slug=slug, phone="+1 555 0100"
-        )
-        ClinicMembership.objects.create(
-            clinic=clinic, user=world.users["a_approver"], role="approver"
-        )
-        try:
-            yield clinic
-        finally:
-            connection.set_schema_to_public()
-            for alias in connections:
-                if alias != "default":
-                    connections[alias].close()
-            ClinicMembership.objects.filter(clinic=clinic).delete()
-            Domain.objects.filter(tenant=clinic).delete()
-            Clinic.objects.filter(pk=clinic.pk).delete()
-            with connection.cursor() as cursor:
-                cursor.execute(f'DROP SCHEMA IF EXISTS "{clinic.schema_name}" CASCADE')

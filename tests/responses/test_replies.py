@@ -11,8 +11,9 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django_tenants.utils import schema_context
 
+from accounts.actors import Actor
 from responses.models import AuditEntry, PrivateConversation
-from responses.services.common import Who, audit_record
+from responses.services.common import audit_record
 from scoring.models import ReviewScore
 from tests.responses.conftest import BLOCK_TEXT, OK_TEXT, review_in
 
@@ -185,7 +186,10 @@ def test_audit_trail_cannot_be_updated_or_deleted(change, clinic_a, clinic_b):
     for clinic in (clinic_a, clinic_b):  # clinic B's schema was cloned: the trigger came along
         with schema_context(clinic.schema_name):
             entry = audit_record(
-                object_type="reply", object_id=1, action="created", who=Who("user:1", "Someone")
+                object_type="reply",
+                object_id=1,
+                action="created",
+                who=Actor.of_system("test", "Someone"),
             )
             with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
                 change(entry.pk)

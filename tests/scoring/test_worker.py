@@ -11,9 +11,9 @@ import pytest
 from django.test import Client
 from django_tenants.utils import schema_context
 
+from core.pipeline import reviews_score_request
 from feeds.models import Review, Source
 from scoring.models import ReviewScore, ScoringFailure
-from scoring.services import reviews_score_request
 from scoring.versions import current_model_version
 from tests.fixtures.workers import wait_for
 

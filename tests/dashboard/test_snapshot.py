@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from agency.models import ClinicSnapshot
-from agency.services import clinic_snapshot_refresh, clinic_snapshot_stale, clinic_snapshots_due
+from config.celery import app as celery_app
+from core.rollup import figures_changed
+from dashboard.models import ClinicSnapshot
+from dashboard.services import clinic_snapshot_refresh, clinic_snapshots_due
 from feeds.services import reviews_status_set
 
 
@@ -93,7 +96,7 @@ def test_a_change_marks_the_row_stale_and_the_sweeper_finds_it(clinic_a, rows):
 
 def test_stale_outside_a_clinic_is_a_no_op(clinic_a):
     connection.set_schema_to_public()
-    clinic_snapshot_stale()  # no clinic in context: nothing to mark
+    figures_changed()  # no clinic in context: nothing to mark
     assert not ClinicSnapshot.objects.filter(stale_since__isnull=False).exists()
 
 
@@ -113,19 +116,20 @@ def test_a_breach_coming_due_makes_the_row_due(clinic_a, rows):
     assert clinic_a.pk in clinic_snapshots_due(now=snap.next_sla_due_at + timedelta(seconds=1))
 
 
+def _queued(queue: str) -> list[dict]:
+    """The messages waiting in a broker queue: task name, args and headers."""
+    with celery_app.connection_for_read() as conn:
+        raw = conn.default_channel.client.lrange(queue, 0, -1)
+    return [json.loads(message)["headers"] for message in reversed(raw)]
+
+
 def test_changes_queue_one_refresh_per_clinic_after_commit(
-    clinic_a, rows, monkeypatch, django_capture_on_commit_callbacks
+    clinic_a, rows, django_capture_on_commit_callbacks
 ):
     from django.core.cache import cache
 
-    import agency.services as services
-
-    queued = []
-    monkeypatch.setattr(
-        services,
-        "tasks_enqueue",
-        lambda task, calls, **kw: queued.append((task.name, list(calls), kw)),
-    )
+    with celery_app.connection_for_write() as conn:
+        conn.default_channel.client.delete("default")
     with schema_context(clinic_a.schema_name):  # cache keys carry the schema
         cache.delete(f"snapshot-refresh:{clinic_a.pk}")
     r = rows(clinic_a)
@@ -134,18 +138,16 @@ def test_changes_queue_one_refresh_per_clinic_after_commit(
     with schema_context(clinic_a.schema_name), django_capture_on_commit_callbacks(execute=True):
         reviews_status_set(review_ids=[first.pk], status="ignored")
         reviews_status_set(review_ids=[second.pk], status="ignored")
-        assert queued == []  # nothing before commit
-    assert queued == [
-        (
-            "agency.tasks.clinic_snapshot_refresh",
-            [(clinic_a.pk,)],
-            {"schema_name": "public", "countdown": 5},
-        )
+        assert _queued("default") == []  # nothing before commit
+    queued = _queued("default")
+    assert [(h["task"], h["argsrepr"], h["_schema_name"]) for h in queued] == [
+        ("dashboard.tasks.clinic_snapshot_refresh", f"({clinic_a.pk},)", "public")
     ]
+    assert queued[0]["eta"] is not None  # after the refresh delay, not at once
 
 
 def test_tasks_refresh_one_clinic_and_sweep_the_due(clinic_a, clinic_b):
-    from agency.tasks import clinic_snapshot_refresh_task, clinic_snapshots_sweep_task
+    from dashboard.tasks import clinic_snapshot_refresh_task, clinic_snapshots_sweep_task
 
     assert clinic_snapshot_refresh_task(clinic_a.pk) is True
     assert clinic_snapshot_refresh_task(10**9) is False

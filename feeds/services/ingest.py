@@ -1,30 +1,21 @@
-"""Writes for feeds: sources, the idempotent upsert of reviews and mentions, API push,
-CSV import, signed webhooks and polling results."""
+"""The idempotent upsert of reviews and mentions, many items from one caller (API push, polling),
+idempotency keys, and triage status."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import hmac
-import io
 import json
-import logging
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.models import SecurityEventCode
-from accounts.services import security_event_record
-from core.crypto import decrypt_json, encrypt_json
 from core.errors import Conflict, ValidationFailed
+from core.pipeline import reviews_score_after_commit
+from core.rollup import figures_changed
 from feeds.models import (
-    ImportJob,
-    ImportStatus,
     IngestRequest,
     ItemKind,
     Review,
@@ -32,11 +23,9 @@ from feeds.models import (
     ReviewStatus,
     RevisionKind,
     Source,
-    SourceKind,
-    WebhookReceipt,
 )
-
-logger = logging.getLogger(__name__)
+from feeds.services.sources import source_create
+from webhooks.services import webhook_events_emit
 
 
 @dataclass(frozen=True)
@@ -92,61 +81,6 @@ _COPIED = (
     "replies",
 )
 MAX_BATCH = 1000
-
-
-# --- sources ---------------------------------------------------------------------------
-
-SOURCE_SECRET = SecurityEventCode.SOURCE_SECRET_CHANGED
-
-
-def source_create(
-    *,
-    kind: str,
-    name: str,
-    settings: dict | None = None,
-    credentials: dict | None = None,
-    poll_interval_minutes: int = 15,
-) -> Source:
-    if kind not in SourceKind.values:
-        raise ValidationFailed(
-            "Unknown source kind.", fields={"kind": [f"Choose {SourceKind.values}."]}
-        )
-    name = (name or "").strip() or SourceKind(kind).label
-    source = Source.objects.create(
-        kind=kind,
-        name=name[:200],
-        settings=settings or {},
-        credentials_encrypted=encrypt_json(credentials or {}),
-        poll_interval_minutes=poll_interval_minutes,
-    )
-    if credentials:
-        security_event_record(event=SOURCE_SECRET, detail={"source_id": source.pk, "kind": kind})
-    return source
-
-
-def source_update(*, source: Source, **changes) -> Source:
-    fields = []
-    for name in ("name", "settings", "enabled", "poll_interval_minutes"):
-        if name in changes:
-            setattr(source, name, changes[name])
-            fields.append(name)
-    if "credentials" in changes:
-        source.credentials_encrypted = encrypt_json(changes["credentials"] or {})
-        fields.append("credentials_encrypted")
-    if changes.get("enabled") or "credentials" in changes:
-        source.is_healthy, source.consecutive_failures, source.next_poll_at = True, 0, None
-        fields += ["is_healthy", "consecutive_failures", "next_poll_at"]
-    source.save(update_fields=[*fields, "updated_at"])
-    if "credentials" in changes:
-        security_event_record(event=SOURCE_SECRET, detail={"source_id": source.pk})
-    return source
-
-
-def source_credentials(source: Source) -> dict:
-    return decrypt_json(source.credentials_encrypted)
-
-
-# --- the upsert --------------------------------------------------------------------------
 
 
 def _lock_source(source: Source) -> None:
@@ -227,9 +161,7 @@ def reviews_upsert(*, source: Source, items: Sequence[ItemIn]) -> list[Upserted]
     ReviewRevision.objects.bulk_create(revisions, batch_size=1000)
     _link_parents(source, by_id)
     if any(u.status != "unchanged" for u in outcome.values()):
-        from agency.services import clinic_snapshot_stale  # the dashboard's rollup
-
-        clinic_snapshot_stale()
+        figures_changed()
     return [outcome[item.external_id] for item in items]
 
 
@@ -307,20 +239,6 @@ def _link_parents(source: Source, by_id: dict[str, ItemIn]) -> None:
             Review.objects.filter(source=source, external_id=child).exclude(
                 parent_id=parents[parent]
             ).update(parent_id=parents[parent])
-
-
-def reviews_score_after_commit(review_ids: list[int]) -> None:
-    """After commit: ask for scores. If the broker is down the reviews stay unscored and the
-    scoring sweeper queues them later; ingestion never fails because of it."""
-    if not review_ids:
-        return
-    from scoring.services import reviews_score_request
-
-    schema = connection.schema_name
-    transaction.on_commit(lambda: reviews_score_request(review_ids=review_ids, schema_name=schema))
-
-
-# --- many items from one caller ----------------------------------------------------------
 
 
 @dataclass
@@ -457,8 +375,6 @@ def review_payload(source: Source, item: ItemIn, pk: int) -> dict:
 def reviews_created_emit(created: list[tuple[Source, ItemIn, int]]) -> None:
     """The `review.created` webhook for new reviews (sent after commit)."""
     if created:
-        from webhooks.services import webhook_events_emit
-
         webhook_events_emit(
             event="review.created", payloads=[review_payload(*row) for row in created]
         )
@@ -496,255 +412,6 @@ def items_ingest_idempotent(
     return response
 
 
-# --- CSV import -------------------------------------------------------------------------
-
-CSV_COLUMNS = (
-    "source",
-    "external_id",
-    "author",
-    "rating",
-    "text",
-    "published_at",
-    "url",
-    "likes",
-    "shares",
-    "replies",
-)
-CSV_REQUIRED = ("source", "external_id", "published_at")
-CSV_CHUNK = 2000
-
-
-@dataclass
-class ImportResult:
-    total: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[dict] = field(default_factory=list)
-    error_count: int = 0
-
-    def add(self, report: IngestReport) -> None:
-        counts = report.counts
-        self.created += counts[CREATED]
-        self.updated += counts[UPDATED]
-        self.unchanged += counts[UNCHANGED]
-        for row in report.results:
-            if row["status"] == REJECTED:
-                self.error_count += 1
-                if len(self.errors) < 1000:
-                    reason = "; ".join(f"{k}: {v}" for k, v in row["errors"].items())
-                    self.errors.append({"line": row["line"], "error": reason})
-
-
-def _csv_parse(raw, *, now):
-    from feeds.validation import parse_item
-
-    return parse_item(raw, now=now, strict_fields=False)
-
-
-def csv_import(
-    *,
-    stream: Iterable[str],
-    progress: Callable[[int], None] | None = None,
-    total_hint: int | None = None,
-) -> ImportResult:
-    """Import a CSV (header + rows, columns in `CSV_COLUMNS`; others are ignored). Good rows
-    are stored chunk by chunk; bad rows are reported by line number (the header is line 1)."""
-    reader = csv.DictReader(stream, strict=True)
-    try:
-        header = [name.strip().lower() for name in (reader.fieldnames or [])]
-    except csv.Error as exc:
-        raise ValidationFailed(f"Line 1: not a CSV header ({exc}).") from None
-    missing = [name for name in CSV_REQUIRED if name not in header]
-    if missing:
-        raise ValidationFailed(
-            f"Line 1: missing column(s) {', '.join(missing)}; expected {', '.join(CSV_COLUMNS)}."
-        )
-    reader.fieldnames = header
-    result = ImportResult(total=total_hint or 0)
-    rows, lines = [], []
-
-    def flush() -> None:
-        if rows:
-            result.add(items_ingest(raw_items=rows, line_numbers=lines, parse=_csv_parse))
-            if progress:
-                progress(len(rows))
-            rows.clear()
-            lines.clear()
-
-    line = 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            line = reader.line_num
-            result.error_count += 1
-            result.errors.append({"line": line, "error": f"Malformed CSV: {exc}."})
-            continue
-        line = reader.line_num
-        if None in row:  # more cells than header columns
-            row.pop(None)
-        rows.append({k: row.get(k) for k in CSV_COLUMNS if k in row})
-        lines.append(line)
-        if len(rows) >= CSV_CHUNK:
-            flush()
-    flush()
-    result.errors.sort(key=lambda e: e["line"])
-    if result.created:
-        from core.maintenance import stale_tables_analyze
-
-        stale_tables_analyze(schema=connection.schema_name)
-    return result
-
-
-def csv_text(data: bytes) -> str:
-    """Decode an uploaded CSV: UTF-8 (with or without BOM); anything else is refused."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ValidationFailed(
-            f"Line {line}: not valid UTF-8 (byte {exc.start}). Save the file as UTF-8."
-        ) from None
-
-
-def csv_open(text: str):
-    return io.StringIO(text, newline="")
-
-
-# --- signed webhooks -------------------------------------------------------------------
-
-WEBHOOK_TOLERANCE = timedelta(minutes=5)
-
-
-def webhook_secret_ensure(*, source: Source) -> str:
-    credentials = source_credentials(source)
-    if not credentials.get("webhook_secret"):
-        import secrets
-
-        credentials["webhook_secret"] = secrets.token_urlsafe(32)
-        source.credentials_encrypted = encrypt_json(credentials)
-        source.save(update_fields=["credentials_encrypted", "updated_at"])
-        security_event_record(event=SOURCE_SECRET, detail={"source_id": source.pk})
-    return credentials["webhook_secret"]
-
-
-def webhook_signature(secret: str, timestamp: int, body: bytes) -> str:
-    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-
-
-def webhook_receive(*, source: Source, header: str, body: bytes) -> dict:
-    """Verify `X-Carewatch-Signature: t=<unix time>,v1=<hex hmac>` over "<t>.<body>" with the
-    source's secret, refuse replays, then ingest the body ({"items": [...]} or one item)."""
-    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
-    secret = source_credentials(source).get("webhook_secret")
-    try:
-        timestamp = int(parts.get("t", ""))
-    except ValueError:
-        raise ValidationFailed(
-            "Signature header must look like t=<unix time>,v1=<hex>.", code="bad_signature"
-        ) from None
-    if not secret or not hmac.compare_digest(
-        webhook_signature(secret, timestamp, body), parts.get("v1", "")
-    ):
-        raise ValidationFailed("Signature does not match.", code="bad_signature")
-    if abs(time.time() - timestamp) > WEBHOOK_TOLERANCE.total_seconds():
-        raise ValidationFailed(
-            "Signature timestamp is more than 5 minutes off.", code="stale_signature"
-        )
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed("Body is not valid JSON.") from None
-    items = payload.get("items") if isinstance(payload, dict) and "items" in payload else [payload]
-    if not isinstance(items, list) or len(items) > MAX_BATCH:
-        raise ValidationFailed(f"items must be a list of at most {MAX_BATCH}.")
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                WebhookReceipt.objects.create(source=source, signature=parts["v1"])
-        except IntegrityError:
-            raise Conflict("This delivery was already received.", code="replayed") from None
-        return items_ingest(raw_items=items, source=source).as_dict()
-
-
-# --- import jobs (CSV uploads in the web UI and API) -------------------------------------
-
-
-def import_job_create(*, filename: str, text: str, created_by_id: int | None) -> ImportJob:
-    """Store the upload and queue its import after commit."""
-    try:
-        total = max(sum(1 for _ in csv.reader(csv_open(text))) - 1, 0)
-    except csv.Error:
-        total = 0  # the import reports the malformed lines
-    job = ImportJob.objects.create(
-        filename=filename[:255], content=text, total_rows=total, created_by_id=created_by_id
-    )
-    transaction.on_commit(lambda: _enqueue_import(job.pk))
-    return job
-
-
-def _enqueue_import(job_id: int) -> None:
-    from core.queueing import tasks_enqueue
-    from feeds.tasks import import_job_run_task
-
-    tasks_enqueue(import_job_run_task, [(job_id,)])  # feeds.tasks.imports_sweep catches up
-
-
-IMPORT_QUEUED_GRACE = timedelta(minutes=2)
-IMPORT_RUNNING_STALE = timedelta(minutes=30)  # longer than a task may run
-
-
-def import_jobs_stalled() -> list[int]:
-    """Jobs whose task was never queued (broker down) or whose worker died mid-run; running
-    them again is safe (the upsert is idempotent)."""
-    now = timezone.now()
-    return list(
-        ImportJob.objects.filter(
-            Q(status=ImportStatus.QUEUED, updated_at__lt=now - IMPORT_QUEUED_GRACE)
-            | Q(status=ImportStatus.RUNNING, updated_at__lt=now - IMPORT_RUNNING_STALE)
-        ).values_list("pk", flat=True)
-    )
-
-
-def import_job_run(*, job_id: int) -> ImportJob:
-    """Run a queued import; a second run of a finished job does nothing."""
-    with transaction.atomic():
-        job = ImportJob.objects.select_for_update().get(pk=job_id)
-        if job.status in (ImportStatus.DONE, ImportStatus.FAILED):
-            return job
-        job.status = ImportStatus.RUNNING
-        job.processed_rows = 0
-        job.save(update_fields=["status", "processed_rows", "updated_at"])
-
-    def progress(n: int) -> None:
-        ImportJob.objects.filter(pk=job_id).update(
-            processed_rows=F("processed_rows") + n, updated_at=timezone.now()
-        )
-
-    try:
-        result = csv_import(stream=csv_open(job.content), progress=progress)
-    except ValidationFailed as exc:
-        ImportJob.objects.filter(pk=job_id).update(
-            status=ImportStatus.FAILED, failure=exc.detail, finished_at=timezone.now()
-        )
-        return ImportJob.objects.get(pk=job_id)
-    ImportJob.objects.filter(pk=job_id).update(
-        status=ImportStatus.DONE,
-        created_count=result.created,
-        updated_count=result.updated,
-        unchanged_count=result.unchanged,
-        error_count=result.error_count,
-        errors=result.errors,
-        processed_rows=result.created + result.updated + result.unchanged + result.error_count,
-        finished_at=timezone.now(),
-        content="",
-    )
-    return ImportJob.objects.get(pk=job_id)
-
-
 def reviews_status_set(*, review_ids: list[int], status: str) -> int:
     """Triage: set the status of many reviews at once."""
     if status not in ReviewStatus.values:
@@ -757,7 +424,5 @@ def reviews_status_set(*, review_ids: list[int], status: str) -> int:
         .update(status=status, updated_at=timezone.now())
     )
     if changed:
-        from agency.services import clinic_snapshot_stale  # the dashboard's rollup
-
-        clinic_snapshot_stale()
+        figures_changed()
     return changed

@@ -1,4 +1,4 @@
-"""The staff layout's navigation and the dashboard's sparklines."""
+"""The dashboard's sparklines and sortable column links."""
 
 from __future__ import annotations
 
@@ -6,45 +6,9 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from agency.selectors import agency_memberships_for_user
-from clinics.access import Actor
-from clinics.selectors import clinics_for_actor
-
 register = template.Library()
 
 SPARK_WIDTH, SPARK_HEIGHT = 112, 28
-
-
-@register.simple_tag(takes_context=True)
-def staff_nav(context) -> dict:
-    """What the top navigation needs: whether the user is agency staff (and of which agency),
-    and the clinics for the switcher. One query each, once per page."""
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {"staff": False, "clinics": []}
-    verified = getattr(user, "is_verified", None)
-    if verified is not None and not verified():
-        from accounts.selectors import user_needs_otp
-
-        if user_needs_otp(user):  # half signed in: only the two-factor step is open
-            return {"staff": False, "clinics": [], "pending": True}
-    actor = getattr(request, "actor", None) or Actor(user=user, via_session=True)
-    membership = agency_memberships_for_user(user).order_by("agency__name", "pk").first()
-    clinics = [
-        {"pk": pk, "slug": slug, "name": name}
-        for pk, slug, name in clinics_for_actor(actor)
-        .order_by("name")
-        .values_list("pk", "slug", "name")
-    ]
-    current = getattr(request, "clinic", None)
-    return {
-        "staff": membership is not None,
-        "role": membership.role if membership else None,
-        "manages": membership is not None and membership.role in ("owner", "manager"),
-        "clinics": clinics,
-        "current": current,
-    }
 
 
 @register.simple_tag

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from agency.models import ClinicSnapshot
-from agency.services import clinic_snapshot_refresh
+from dashboard.models import ClinicSnapshot
+from dashboard.services import clinic_snapshot_refresh
 
 
 def _rows(html: str) -> list[str]:

@@ -124,9 +124,9 @@ def test_viewers_see_the_inbox_but_cannot_change_it(inbox, login, clinic_a):
 def test_hand_written_output_matches_the_documented_serializers(inbox, api, clinic_a):
     """The list and detail endpoints render rows by hand for speed; their output must stay
     exactly what the documented DRF serializers would write, field for field."""
-    from feeds.apis import ReviewDetailSerializer, ReviewOutputSerializer
     from feeds.models import ReviewRevision
-    from feeds.selectors import reviews_filtered
+    from inbox.apis import ReviewDetailSerializer, ReviewOutputSerializer
+    from inbox.selectors import reviews_filtered
 
     with schema_context(clinic_a.schema_name):
         b = inbox["b"]
@@ -167,8 +167,8 @@ def test_written_json_escapes_text_and_rounds_scores_as_the_serializer(inbox, ap
     import json
     import re
 
-    from feeds.apis import ReviewOutputSerializer
-    from feeds.selectors import reviews_filtered, score_rounded
+    from inbox.apis import ReviewOutputSerializer
+    from inbox.selectors import reviews_filtered, score_rounded
 
     awkward = 'He said "no" \\ then\nleft\t😀 \u2028 \x01 </script> ünïcode'
     scores = [0.03125, -0.03125, 0.12355, 0.123449999, -0.00001, 1.0, -1.0, 0.0, 0.45, 0.99995]
@@ -279,7 +279,7 @@ def test_the_api_query_matches_the_inbox_query_for_every_filter(inbox, clinic_a,
     reviews in the same order."""
     import json
 
-    from feeds.selectors import reviews_matching, reviews_page_json
+    from inbox.selectors import reviews_matching, reviews_page_json
 
     with schema_context(clinic_a.schema_name):
         Review.objects.create(

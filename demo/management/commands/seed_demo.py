@@ -13,10 +13,11 @@ from agency.models import Agency
 from agency.services import agency_create, agency_member_add
 from clinics.models import Clinic
 from clinics.services import clinic_create, clinic_member_add
-from core.demo.reviews import demo_reviews
 from core.management.base import ServiceCommand
+from core.pipeline import reviews_score_after_commit
+from demo.reviews import demo_reviews
 from feeds.models import ItemKind, Review, ReviewStatus, Source, SourceKind
-from feeds.services import ItemIn, reviews_score_after_commit, reviews_upsert, source_create
+from feeds.services import ItemIn, reviews_upsert, source_create
 
 DEMO_PASSWORD = "carewatch-demo"  # noqa: S105 - printed demo login
 AGENCY = {

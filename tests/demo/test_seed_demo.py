@@ -4,7 +4,7 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from clinics.models import Clinic
-from core.management.commands.seed_demo import CLINIC_PEOPLE, CLINICS, DEMO_PASSWORD, STAFF
+from demo.management.commands.seed_demo import CLINIC_PEOPLE, CLINICS, DEMO_PASSWORD, STAFF
 from feeds.models import Review
 from tests.fixtures.tenants import otp_verify_session
 

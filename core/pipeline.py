@@ -1,0 +1,44 @@
+"""The pipeline's hand-offs between layers, by task name: feeds asks for scores, scoring asks
+for crisis detection. The lower app calls one of these; the task it names lives in the higher
+app, which the lower one never imports. Queuing never fails the caller: each stage has a
+sweeper (scoring's and the detectors' beat runs) that finds what a lost message left behind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import connection
+
+from core.queueing import enqueue_on_commit, tasks_enqueue
+
+SCORE_TASK = "scoring.tasks.reviews_score"  # routed to the `ml` queue (CELERY_TASK_ROUTES)
+DETECT_TASK = "crisis.tasks.detectors_run_clinic"
+SCORE_BATCH = 256  # review ids per scoring task: fewer round trips, better length sorting
+
+
+def _chunks(ids: list[int], size: int) -> Iterable[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def reviews_score_request(*, review_ids: list[int], schema_name: str) -> int:
+    """Queue scoring tasks (batches of SCORE_BATCH ids) now. Returns the number of tasks queued;
+    0 if the broker is unreachable — the scoring sweeper queues those reviews later."""
+    chunks = _chunks(sorted(set(review_ids)), SCORE_BATCH)
+    return tasks_enqueue(SCORE_TASK, ((chunk,) for chunk in chunks), schema_name=schema_name)
+
+
+def reviews_score_after_commit(review_ids: list[int]) -> None:
+    """After the caller's transaction commits, ask for scores of these reviews of the current
+    clinic. Ingestion never fails because the broker is down."""
+    if review_ids:
+        chunks = _chunks(sorted(set(review_ids)), SCORE_BATCH)
+        enqueue_on_commit(
+            SCORE_TASK, [(chunk,) for chunk in chunks], schema_name=connection.schema_name
+        )
+
+
+def reviews_scored(review_ids: list[int]) -> int:
+    """Crisis detection runs after each scored batch, on the `default` queue (the ml worker stays
+    on the model). Beat runs the detectors too, so a lost message only delays them."""
+    return tasks_enqueue(DETECT_TASK, [(review_ids,)])

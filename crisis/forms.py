@@ -1,0 +1,53 @@
+"""Forms of the crisis pages (shape only; the services decide)."""
+
+from django import forms
+
+from crisis.models import DetectorSettings
+
+
+class WatchWordsField(forms.CharField):
+    widget = forms.Textarea(attrs={"rows": 4})
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list | tuple) else value
+
+    def to_python(self, value):
+        return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
+class ThresholdsForm(forms.ModelForm):
+    watch_words = WatchWordsField(
+        label="Watch words (one per line)",
+        required=False,
+        help_text="Mentions of these words open a watch incident.",
+    )
+
+    class Meta:
+        model = DetectorSettings
+        fields = [
+            "enabled",
+            "baseline_days",
+            "escalation_minutes",
+            "surge_enabled",
+            "surge_window_minutes",
+            "surge_min_count",
+            "surge_p_value",
+            "surge_min_ratio",
+            "rating_enabled",
+            "rating_window_hours",
+            "rating_min_count",
+            "rating_min_baseline",
+            "rating_drop",
+            "viral_enabled",
+            "viral_min_engagement",
+            "viral_growth_factor",
+            "viral_max_age_hours",
+            "misinformation_enabled",
+            "misinformation_window_hours",
+            "misinformation_min_mentions",
+            "misinformation_similarity",
+            "watch_words",
+            "watch_window_hours",
+            "watch_min_mentions",
+            "watch_skip_positive",
+        ]

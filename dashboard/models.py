@@ -1,0 +1,38 @@
+from django.db import models
+
+
+class ClinicSnapshot(models.Model):
+    """One row per clinic, in the public schema: what the agency dashboard shows, so that a
+    page over hundreds of clinics is one query instead of one query set per clinic schema.
+
+    Written only by `dashboard.services.clinic_snapshot_refresh`; marked stale by the code paths
+    that change its figures (`core.rollup.figures_changed`) and refreshed soon after by a task, with a
+    beat sweeper as the safety net."""
+
+    clinic = models.OneToOneField(
+        "clinics.Clinic", on_delete=models.CASCADE, primary_key=True, related_name="snapshot"
+    )
+    agency = models.ForeignKey("agency.Agency", on_delete=models.CASCADE, related_name="+")
+    new_reviews = models.PositiveIntegerField(default=0)
+    average_rating = models.FloatField(null=True, blank=True)  # the last 90 days
+    rating_count = models.PositiveIntegerField(default=0)
+    # Mean sentiment (-1..1) per day, oldest first, the last SPARK_DAYS days; null = no reviews.
+    sentiment_daily = models.JSONField(default=list)
+    sentiment_trend = models.FloatField(null=True, blank=True)  # last 7 days minus the 7 before
+    open_incidents = models.PositiveIntegerField(default=0)
+    unacknowledged_incidents = models.PositiveIntegerField(default=0)
+    top_incident_id = models.BigIntegerField(null=True, blank=True)
+    top_incident_title = models.CharField(max_length=300, blank=True, default="")
+    awaiting_approval = models.PositiveIntegerField(default=0)
+    sla_breaches = models.PositiveIntegerField(default=0)
+    # The next moment an unanswered negative review passes its reply target: the sweeper
+    # refreshes the row then, so breaches appear without any write in the clinic.
+    next_sla_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    refreshed_at = models.DateTimeField(db_index=True)
+    stale_since = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["agency", "clinic"], name="snapshot_agency_clinic")]
+
+    def __str__(self) -> str:
+        return f"snapshot of clinic {self.clinic_id}"

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from dashboard.views import ClinicOverviewView, DashboardView
+
+# Mounted by config.urls_public under /agency/ (in the staff area's "agency" namespace).
+staff_patterns = [path("", DashboardView.as_view(), name="dashboard")]
+# Mounted by config.urls_tenant under /clinics/<slug>/.
+page_patterns = [path("", ClinicOverviewView.as_view(), name="clinic-overview")]

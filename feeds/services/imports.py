@@ -1,0 +1,89 @@
+"""Import jobs: CSV uploads in the web UI and API, run by a task, with a sweeper for stalled ones."""
+
+from __future__ import annotations
+
+import csv
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from core.errors import ValidationFailed
+from core.queueing import tasks_enqueue
+from feeds.models import (
+    ImportJob,
+    ImportStatus,
+)
+from feeds.services.csv_import import csv_import, csv_open
+
+
+def import_job_create(*, filename: str, text: str, created_by_id: int | None) -> ImportJob:
+    """Store the upload and queue its import after commit."""
+    try:
+        total = max(sum(1 for _ in csv.reader(csv_open(text))) - 1, 0)
+    except csv.Error:
+        total = 0  # the import reports the malformed lines
+    job = ImportJob.objects.create(
+        filename=filename[:255], content=text, total_rows=total, created_by_id=created_by_id
+    )
+    transaction.on_commit(lambda: _enqueue_import(job.pk))
+    return job
+
+
+def _enqueue_import(job_id: int) -> None:
+    from feeds.tasks import import_job_run_task
+
+    tasks_enqueue(import_job_run_task, [(job_id,)])  # feeds.tasks.imports_sweep catches up
+
+
+IMPORT_QUEUED_GRACE = timedelta(minutes=2)
+IMPORT_RUNNING_STALE = timedelta(minutes=30)  # longer than a task may run
+
+
+def import_jobs_stalled() -> list[int]:
+    """Jobs whose task was never queued (broker down) or whose worker died mid-run; running
+    them again is safe (the upsert is idempotent)."""
+    now = timezone.now()
+    return list(
+        ImportJob.objects.filter(
+            Q(status=ImportStatus.QUEUED, updated_at__lt=now - IMPORT_QUEUED_GRACE)
+            | Q(status=ImportStatus.RUNNING, updated_at__lt=now - IMPORT_RUNNING_STALE)
+        ).values_list("pk", flat=True)
+    )
+
+
+def import_job_run(*, job_id: int) -> ImportJob:
+    """Run a queued import; a second run of a finished job does nothing."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job_id)
+        if job.status in (ImportStatus.DONE, ImportStatus.FAILED):
+            return job
+        job.status = ImportStatus.RUNNING
+        job.processed_rows = 0
+        job.save(update_fields=["status", "processed_rows", "updated_at"])
+
+    def progress(n: int) -> None:
+        ImportJob.objects.filter(pk=job_id).update(
+            processed_rows=F("processed_rows") + n, updated_at=timezone.now()
+        )
+
+    try:
+        result = csv_import(stream=csv_open(job.content), progress=progress)
+    except ValidationFailed as exc:
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportStatus.FAILED, failure=exc.detail, finished_at=timezone.now()
+        )
+        return ImportJob.objects.get(pk=job_id)
+    ImportJob.objects.filter(pk=job_id).update(
+        status=ImportStatus.DONE,
+        created_count=result.created,
+        updated_count=result.updated,
+        unchanged_count=result.unchanged,
+        error_count=result.error_count,
+        errors=result.errors,
+        processed_rows=result.created + result.updated + result.unchanged + result.error_count,
+        finished_at=timezone.now(),
+        content="",
+    )
+    return ImportJob.objects.get(pk=job_id)

@@ -1,0 +1,81 @@
+"""Reads of scores. "The latest score of a review" is decided here and only here: the newest
+row by `created_at`, ties broken by the higher id (a rescore in the same instant wins)."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+
+from feeds.models import Review
+from scoring.models import ReviewScore
+
+NEWEST_FIRST = ("-created_at", "-id")
+_NEWEST_FIRST_SQL = "created_at DESC, id DESC"
+
+
+def scores_newest_first() -> QuerySet[ReviewScore]:
+    return ReviewScore.objects.order_by(*NEWEST_FIRST)
+
+
+def latest_score(review) -> ReviewScore | None:
+    """The latest score of one review (a Review or its id)."""
+    return scores_newest_first().filter(review=review).first()
+
+
+def latest_score_subquery(field: str, *, review_ref: str = "pk") -> Subquery:
+    """`field` of the latest score of the review at `review_ref`, for `.annotate()`."""
+    return Subquery(scores_newest_first().filter(review=OuterRef(review_ref)).values(field)[:1])
+
+
+def latest_scores_prefetch(*, to_attr: str = "score_list") -> Prefetch:
+    """Prefetch each review's scores newest first: `review.<to_attr>[0]` is the latest."""
+    return Prefetch("scores", queryset=scores_newest_first(), to_attr=to_attr)
+
+
+def scored_exists_sql(*, review_ref: str = "r.id", alias: str = "x") -> str:
+    """`EXISTS (SELECT 1 FROM scores <alias> WHERE <alias>.review_id = <review_ref>` — left open
+    so the caller may add a condition on `<alias>` and close the parenthesis."""
+    return (
+        f"EXISTS (SELECT 1 FROM {ReviewScore._meta.db_table} {alias} "  # noqa: S608 - constants
+        f"WHERE {alias}.review_id = {review_ref}"
+    )
+
+
+def latest_score_lateral_sql(columns: str, *, review_ref: str = "r.id") -> str:
+    """A LATERAL subquery body selecting `columns` of the latest score of `review_ref`."""
+    return (
+        f"SELECT {columns} FROM {ReviewScore._meta.db_table} "  # noqa: S608 - constants
+        f"WHERE review_id = {review_ref} ORDER BY {_NEWEST_FIRST_SQL} LIMIT 1"
+    )
+
+
+_SENTIMENT_BY_DAY_SQL = """
+WITH latest AS (
+    SELECT DISTINCT ON (s.review_id) s.review_id, s.score
+    FROM scoring_reviewscore s JOIN feeds_review r ON r.id = s.review_id
+    WHERE r.published_at >= %(start)s AND NOT r.is_deleted
+    ORDER BY s.review_id, s.created_at DESC, s.id DESC
+)
+SELECT (r.published_at AT TIME ZONE %(tz)s)::date AS day, avg(l.score)
+FROM latest l JOIN feeds_review r ON r.id = l.review_id
+GROUP BY 1
+"""
+
+
+def sentiment_by_day(*, start, tz: str) -> dict:
+    """Mean latest score per local day (in `tz`) of the current clinic's reviews published
+    since `start`: {date: mean}. Days without a scored review are absent."""
+    with connection.cursor() as cursor:
+        cursor.execute(_SENTIMENT_BY_DAY_SQL, {"start": start, "tz": tz})
+        return {day: float(mean) for day, mean in cursor.fetchall()}
+
+
+def reviews_unscored_ids(*, version: str, changed_before, limit: int = 20_000) -> list[int]:
+    """Reviews of the current clinic with no score of `version`, last changed before
+    `changed_before` (older than any task still in flight), not parked: the sweeper's list."""
+    return list(
+        Review.objects.filter(is_deleted=False, updated_at__lt=changed_before)
+        .exclude(scores__model_version=version)
+        .exclude(scoring_failure__parked_at__isnull=False)
+        .values_list("pk", flat=True)[:limit]
+    )
