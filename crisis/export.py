@@ -138,7 +138,6 @@ def review_pdf(review: PostCrisisReview, clinic: Clinic) -> bytes:
         p(incident.trigger.get("explanation", "")),
         p("How the response went", h2),
         table([["Measure", "Value"], *[[k, v] for k, v in ctx["summary"]]], [70 * mm, 90 * mm]),
-        p(f"* {metrics['first_reply_proxy']}", small),
         p(f"Volume and sentiment before, during and after ({ctx['window_text']} each)", h2),
         table(
             [

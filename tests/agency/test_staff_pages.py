@@ -30,14 +30,26 @@ def test_incident_room_drafts_a_statement(login, clinic_a, rows):
     assert "Official statement" in html and "Draft the statement" in html
     assert 'value="Our response: Viral post about a misdiagnosis"' in html
     assert "Draft the statement" not in login("alpha_analyst").get(url).content.decode()
-    response = login("alpha_writer").post(
-        "/clinics/clinic-a/statements/",
-        {"title": "Our response", "body": "We are aware of the post and are looking into it."},
+    # a statement drafted elsewhere is not this incident's
+    login("alpha_writer").post(
+        "/clinics/clinic-a/statements/", {"title": "Holiday hours", "body": "Closed Monday."}
     )
-    assert response.status_code == 302
+    response = login("alpha_writer").post(
+        url,
+        {
+            "action": "statement",
+            "title": "Our response",
+            "body": "We are aware of the post and are looking into it.",
+        },
+    )
     with schema_context(clinic_a.schema_name):
         statement = Statement.objects.get(title="Our response")
-    assert f"/statements/{statement.pk}/" in login("alpha_writer").get(url).content.decode()
+        other = Statement.objects.get(title="Holiday hours")
+    # the writer lands in the statement editor, and the room lists this incident's statement only
+    assert response.status_code == 302
+    assert response["Location"] == f"/clinics/clinic-a/statements/{statement.pk}/"
+    room = login("alpha_writer").get(url).content.decode()
+    assert f"/statements/{statement.pk}/" in room and f"/statements/{other.pk}/" not in room
 
 
 def test_editor_has_the_live_guard_markup(login, clinic_a, rows):

@@ -791,6 +791,19 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         {"role": "comms", "user_id": world.users["a_approver"].pk},
         status=200,
     )
+    rec.call(writer, "post", f"{base}/statements/", {"title": "", "body": "x"}, status=400)
+    rec.call(
+        writer,
+        "post",
+        f"{base}/statements/",
+        {
+            "title": "About the measles rumour",
+            "body": "There is no measles case at the clinic; the county health department "
+            "confirmed it today.",
+        },
+        status=201,
+    )
+    rec.call(key_a, "get", f"{base}/statements/", status=200)
     rec.call(writer, "post", f"{base}/notes/", {"message": ""}, status=400)
     rec.call(
         writer,

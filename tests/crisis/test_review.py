@@ -62,7 +62,7 @@ def test_resolving_drafts_a_review_with_the_response_metrics(
         body="There is no outbreak at the clinic; our rooms are cleaned between every patient.",
     )
     statement_create(access=writer, title="Holiday hours", body="Closed Monday.")
-    _published_reply(stream.add(NOW + 1 * MIN, label="negative", rating=1), at=NOW + 2 * MIN)
+    _published_reply(stream.add(NOW - 600 * MIN, label="negative", rating=1), at=NOW + 2 * MIN)
     # after: two calm items
     stream.add(NOW + 150 * MIN, label="positive", rating=5)
     stream.add(NOW + 200 * MIN, label="neutral", rating=3)
