@@ -74,6 +74,13 @@ class World:
             self.made["draft"] = self.post("alpha_writer", "drafts/", body)["id"]
         return self.made["draft"]
 
+    def incident(self) -> int:
+        if "incident" not in self.made:
+            _incidents(self, 1)
+            with schema_context(self.clinic.schema_name):
+                self.made["incident"] = Incident.objects.latest("id").pk
+        return self.made["incident"]
+
     def subscription(self) -> int:
         if "subscription" not in self.made:
             with schema_context(self.clinic.schema_name):
@@ -189,6 +196,12 @@ def _statements(w: World, n: int) -> None:
         w.post("alpha_writer", "statements/", body)
 
 
+def _incident_statements(w: World, n: int) -> None:
+    for _ in range(n):
+        body = {"title": f"About the rumour {next(_numbers)}", "body": "There is no outbreak."}
+        w.post("alpha_writer", f"incidents/{w.incident()}/statements/", body)
+
+
 def _conversations(w: World, n: int) -> None:
     for review in w.reviews(n):
         body = {"channel": "phone", "notes": "Left a voicemail."}
@@ -237,6 +250,9 @@ CASES = {
     "draft-audit": ListCase(lambda w: f"drafts/{w.draft()}/audit/", "key_a", _draft_edits),
     "audit": ListCase("audit/?object_type=reply", "key_a", _drafts),
     "statements": ListCase("statements/", "key_a", _statements),
+    "incident-statements": ListCase(
+        lambda w: f"incidents/{w.incident()}/statements/", "key_a", _incident_statements
+    ),
     "private-conversations": ListCase("private-conversations/", "key_a", _conversations),
     "outbox": ListCase("outbox/", "key_a", _outbox),
 }
