@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -82,7 +83,9 @@ DATABASES = {
         **dj_database_url.parse(ENV.database_url),
         "ENGINE": "core.db_backend",  # django-tenants, lighter per request
         # Finite lifetime: a backend's catalogue cache grows with every schema it touches.
-        "CONN_MAX_AGE": ENV.conn_max_age,
+        # runserver serves each request in a new thread; a persistent connection would stay
+        # open per thread until garbage collection and exhaust max_connections (finding 7).
+        "CONN_MAX_AGE": 0 if "runserver" in sys.argv else ENV.conn_max_age,
         "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {"connect_timeout": 5},
     }
@@ -98,6 +101,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "accounts.middleware.SecurityContextMiddleware",  # who and where, for the security log
     "core.middleware.ContentSecurityPolicyMiddleware",
+    "core.middleware.InputTextMiddleware",  # no NUL / lone surrogate / deep JSON past here
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
