@@ -31,32 +31,41 @@ def text_problem(value: str) -> str | None:
     return None
 
 
-def json_problem(value, *, max_depth: int = MAX_JSON_DEPTH, max_items: int = MAX_JSON_ITEMS):
-    """Why a decoded JSON value cannot be accepted (too deep, too many items, bad text in a
-    key or string), or None. Iterative: it never recurses, whatever the input."""
-    stack = [(value, 1)]
+def json_problem(
+    value, *, max_depth: int = MAX_JSON_DEPTH, max_items: int = MAX_JSON_ITEMS
+) -> tuple[str, str] | None:
+    """Where and why a decoded JSON value cannot be accepted (too deep, too many values, bad
+    text in a key or string, a number beyond 64 bits), as (field path, message), or None.
+    Iterative: it never recurses, whatever the input."""
+    stack = [(value, 1, "")]
     items = 0
     while stack:
-        node, depth = stack.pop()
+        node, depth, path = stack.pop()
         if isinstance(node, dict | list):
             if depth > max_depth:
-                return f"Nested deeper than {max_depth} levels."
+                return path or "body", f"Nested deeper than {max_depth} levels."
             items += len(node)
             if items > max_items:
-                return f"More than {max_items} values."
+                return path or "body", f"More than {max_items} values."
             if isinstance(node, dict):
                 for key, child in node.items():
+                    name = f"{path}.{key}" if path else str(key)
                     if isinstance(key, str) and (problem := text_problem(key)):
-                        return problem
-                    stack.append((child, depth + 1))
+                        return printable(name), problem
+                    stack.append((child, depth + 1, name))
             else:
-                stack.extend((child, depth + 1) for child in node)
+                stack.extend((c, depth + 1, f"{path}[{i}]") for i, c in enumerate(node))
         elif isinstance(node, str):
             if problem := text_problem(node):
-                return problem
+                return printable(path) or "body", problem
         elif isinstance(node, int) and not isinstance(node, bool) and abs(node) > 2**63 - 1:
-            return "A number is too large."
+            return path or "body", "The number is too large."
     return None
+
+
+def printable(name: str) -> str:
+    """A field name that can be shown (a key may hold the bad character itself)."""
+    return _SURROGATE.sub("?", name.replace("\x00", "?"))
 
 
 def json_depth_exceeds(raw: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> bool:
