@@ -64,12 +64,12 @@ class ResponseSettings(models.Model):
         "require_client_approval": "the clinic's approval",
     }
 
+    def __str__(self) -> str:
+        return "Reply settings"
+
     @property
     def steps_off(self) -> list[str]:
         return [label for flag, label in self.STEP_FLAGS.items() if not getattr(self, flag)]
-
-    def __str__(self) -> str:
-        return "Reply settings"
 
 
 class TemplateCategory(models.TextChoices):

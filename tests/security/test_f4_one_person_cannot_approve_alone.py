@@ -22,7 +22,7 @@ from responses.services.replies import (
     reply_draft_create,
     reply_override,
 )
-from tests.responses.conftest import BLOCK_TEXT, OK_TEXT, review_in
+from tests.responses.conftest import BLOCK_TEXT, review_in
 
 
 def _access(world, name, clinic):
@@ -140,7 +140,7 @@ def test_switching_approval_steps_off_takes_the_owner_and_a_reason(world, clinic
         page = client.get(path, follow=True).content.decode()
         assert "Approval steps are switched off" in page and reason in page, path
     # switched back on: the banner goes
-    assert _settings(owner, {k: True for k in off}).status_code == 200
+    assert _settings(owner, dict.fromkeys(off, True)).status_code == 200
     page = login("a_approver").get("/clinics/clinic-a/portal/", follow=True).content.decode()
     assert "Approval steps are switched off" not in page
     # a manager may still switch steps on, or change other settings

@@ -27,8 +27,8 @@ import requests
 from django.conf import settings
 from django.db import connection
 
-from tests.fixtures.tenants import PASSWORD
 from tests.fixtures import workers
+from tests.fixtures.tenants import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 2
