@@ -47,16 +47,19 @@ def clinic_create(
     simply be retried. Calling it again for a clinic that exists in the same agency returns
     that clinic unchanged."""
     slug = (slug or "").strip().lower()
+    # A slug another agency uses answers exactly like an invalid one: whether a clinic exists
+    # elsewhere is not this agency's business (no existence oracle).
+    unavailable = ValidationFailed(
+        "Invalid slug.",
+        fields={"slug": ["Not available: use 3-50 lowercase letters, digits and hyphens."]},
+    )
     if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
-        raise ValidationFailed(
-            "Invalid slug.",
-            fields={"slug": ["Use 3-50 lowercase letters, digits and hyphens (not reserved)."]},
-        )
+        raise unavailable
     existing = Clinic.objects.filter(slug=slug).first()
     if existing is not None:
         if existing.agency_id == agency.id:
             return existing
-        raise Conflict("A clinic with this slug already exists.", fields={"slug": ["Taken."]})
+        raise unavailable
 
     clinic = Clinic(
         agency=agency,

@@ -190,8 +190,13 @@ DEFAULT_FROM_EMAIL = ENV.default_from_email
 # server configuration - the demo's local fake platforms, the tests - never by a source.
 CONNECTOR_BASE_URLS: dict[str, str] = ENV.connector_base_urls
 CONNECTOR_HTTP_OPTIONS: dict = {}
-# Outbound webhooks may target private or loopback addresses only outside production.
-WEBHOOKS_ALLOW_PRIVATE_TARGETS = not ENV.production
+# Outbound webhooks never target private or loopback addresses (the SSRF guard is on in every
+# environment), except, outside production, the listed local receivers (host or host:port).
+CAREWATCH_PRODUCTION = ENV.production
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+WEBHOOKS_PRIVATE_HOSTS_ALLOWED = [
+    h.strip() for h in os.environ.get("WEBHOOKS_PRIVATE_HOSTS_ALLOWED", "").split(",") if h.strip()
+]
 
 CREDENTIALS_KEYS = [key.strip() for key in ENV.credentials_key.split(",") if key.strip()]
 
@@ -204,7 +209,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_THROTTLE_RATES": {"anon": "20/min", "actor": ENV.api_rate_limit},
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": "20/min",
+        "actor": ENV.api_rate_limit,
+        "hooks": "300/min",  # per address, signed inbound webhooks
+        "schema": "10/min",  # per address, the OpenAPI document without a credential
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Carewatch API",

@@ -42,7 +42,7 @@ def in_process(world, db):
 
 def test_the_findings_requests_answer_400_naming_the_field(world, login, api, clinic_a):
     key = api("key_a")
-    json_post = dict(content_type="application/json")
+    json_post = {"content_type": "application/json"}
     cases = [
         (key.get("/clinics/clinic-a/api/v1/reports/monthly/", {"month": "0000-01"}), "month"),
         (login("a_approver").get("/clinics/clinic-a/portal/report/?month=0000-01"), None),
