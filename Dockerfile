@@ -8,6 +8,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends libpq5 && rm -r
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
+# Static files are served by whitenoise from STATIC_ROOT: collect them into the image.
+RUN python manage.py collectstatic --noinput -v 0
 RUN useradd --create-home carewatch && chown -R carewatch /app
 USER carewatch
 EXPOSE 8000

@@ -1,6 +1,8 @@
-.PHONY: run test lint fmt bench
-run:  ## bring up web + worker + beat with demo data
+.PHONY: run dev test lint fmt bench
+run:  ## bring up web (gunicorn, as in production) + worker + beat with demo data
 	bash scripts/run.sh
+dev:  ## the same with Django's runserver (auto-reload; no persistent connections)
+	CAREWATCH_PROCFILE=Procfile.dev bash scripts/run.sh
 test:  ## lint, migrations check and the whole suite
 	bash scripts/test.sh
 lint:

@@ -140,10 +140,13 @@ class SettingsPeopleView(StaffView):
                     invite_and_say(request, membership.user, self.agency.name)
                     return HttpResponseRedirect(request.path)
             return self._render(form, status=400)
-        membership = AgencyMembership.objects.filter(
-            agency=self.agency, pk=request.POST.get("membership") or 0
-        ).first()
-        if membership is None or not str(request.POST.get("membership", "")).isdigit():
+        raw = str(request.POST.get("membership", ""))
+        membership = (
+            AgencyMembership.objects.filter(agency=self.agency, pk=int(raw)).first()
+            if raw.isascii() and raw.isdigit() and len(raw) < 18
+            else None
+        )
+        if membership is None:
             raise Http404("No such person.")
         try:
             if action == "role":

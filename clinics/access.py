@@ -59,6 +59,40 @@ class ClinicAccess:
     def is_agency_staff(self) -> bool:
         return self.agency_role is not None
 
+    @property
+    def principals(self) -> frozenset[str]:
+        """The people behind the actor, as audit labels: a person is themself; an API key is
+        itself and the person who created it (a key acts for its creator)."""
+        labels = {self.actor.label}
+        key = self.actor.api_key
+        if key is not None and key.created_by_id is not None:
+            labels.add(f"user:{key.created_by_id}")
+        return frozenset(labels)
+
+    @property
+    def speaks_for_the_clinic(self) -> bool:
+        """Whether the actor is the clinic itself, independent of its agency: an approver of
+        this clinic who is not staff of its agency, or a key of this clinic that such a person
+        created. A key an agency person created (or one without a known creator) never is,
+        whatever its scopes: the agency cannot give the client's approval."""
+        key = self.actor.api_key
+        if key is None:
+            return self.clinic_role == ClinicRole.APPROVER and not self.is_agency_staff
+        if key.clinic_id != self.clinic.id or key.created_by_id is None:
+            return False
+        return _independent_approver(user_id=key.created_by_id, clinic=self.clinic)
+
+
+def _independent_approver(*, user_id: int, clinic: Clinic) -> bool:
+    return (
+        ClinicMembership.objects.filter(
+            user_id=user_id, clinic=clinic, role=ClinicRole.APPROVER, user__is_active=True
+        ).exists()
+        and not AgencyMembership.objects.filter(
+            user_id=user_id, agency_id=clinic.agency_id
+        ).exists()
+    )
+
 
 def _grants(table: dict[str, frozenset[Permission]], keys) -> frozenset[Permission]:
     out: frozenset[Permission] = frozenset()
@@ -98,7 +132,9 @@ def clinic_access(actor: Actor, clinic: Clinic | None) -> ClinicAccess | None:
     permissions = AGENCY_ROLE_GRANTS.get(agency_role, frozenset()) if agency_role else frozenset()
     clinic_role = None
     crisis_roles: frozenset[str] = frozenset()
-    if membership is not None:
+    # Staff of the clinic's agency never hold its clinic or crisis roles (separation of
+    # duties): a membership made before they joined the agency grants nothing.
+    if membership is not None and agency_role is None:
         clinic_role = membership.role
         crisis_roles = frozenset(membership.crisis_roles)
         permissions |= CLINIC_ROLE_GRANTS.get(membership.role, frozenset())

@@ -75,12 +75,9 @@ class ClinicListApi(PublicAPIView):
     def _agency_for_create(self, agency_slug):
         actor = self.actor
         if actor.api_key is not None:
-            key = actor.api_key
-            if key.clinic_id is not None or Scope.WRITE not in key.scopes:
-                raise PermissionDenied("Only an agency key with the write scope creates clinics.")
-            if agency_slug and agency_slug != key.agency.slug:
-                raise PermissionDenied("This key belongs to another agency.")
-            return key.agency
+            # Creating a clinic is managing the agency: owners and managers, in person (or
+            # with their personal token). A key's `write` is about a clinic's content.
+            raise PermissionDenied("API keys cannot create clinics: an owner or manager does.")
         memberships = agency_memberships_managing(actor.user)
         if agency_slug:
             memberships = memberships.filter(agency__slug=agency_slug)

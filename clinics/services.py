@@ -9,7 +9,7 @@ from django_tenants.utils import schema_exists
 
 from accounts.models import User
 from accounts.services import user_get_or_create, user_membership_changed, user_membership_removed
-from agency.models import Agency
+from agency.models import Agency, AgencyMembership
 from clinics.models import Clinic, ClinicMembership, ClinicRole, CrisisRole, Domain
 from clinics.schemas import TEMPLATE_SCHEMA, schema_clone_from_template, template_schema_ensure
 from core.errors import Conflict, ValidationFailed
@@ -47,16 +47,19 @@ def clinic_create(
     simply be retried. Calling it again for a clinic that exists in the same agency returns
     that clinic unchanged."""
     slug = (slug or "").strip().lower()
+    # A slug another agency uses answers exactly like an invalid one: whether a clinic exists
+    # elsewhere is not this agency's business (no existence oracle).
+    unavailable = ValidationFailed(
+        "Invalid slug.",
+        fields={"slug": ["Not available: use 3-50 lowercase letters, digits and hyphens."]},
+    )
     if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
-        raise ValidationFailed(
-            "Invalid slug.",
-            fields={"slug": ["Use 3-50 lowercase letters, digits and hyphens (not reserved)."]},
-        )
+        raise unavailable
     existing = Clinic.objects.filter(slug=slug).first()
     if existing is not None:
         if existing.agency_id == agency.id:
             return existing
-        raise Conflict("A clinic with this slug already exists.", fields={"slug": ["Taken."]})
+        raise unavailable
 
     clinic = Clinic(
         agency=agency,
@@ -98,7 +101,11 @@ def clinic_member_add(
     crisis_roles: Iterable[str] = (),
     password: str | None = None,
 ) -> ClinicMembership:
-    """Add a person to a clinic (creating the user if needed), or update their roles."""
+    """Add a person to a clinic (creating the user if needed), or update their roles.
+
+    Staff of the clinic's agency are refused: clinic and crisis roles belong to the clinic's
+    own people, so that the agency can never give the client's approval, legal's or the
+    clinician's, to itself (`clinic_access` also ignores such a membership)."""
     if role not in ClinicRole.values:
         raise ValidationFailed("Invalid role.", fields={"role": [f"Choose {ClinicRole.values}."]})
     crisis = sorted(set(crisis_roles))
@@ -106,6 +113,18 @@ def clinic_member_add(
     if unknown:
         raise ValidationFailed(
             "Invalid crisis role.", fields={"crisis_roles": [f"Unknown: {', '.join(unknown)}."]}
+        )
+    if AgencyMembership.objects.filter(
+        agency_id=clinic.agency_id, user__email__iexact=(email or "").strip()
+    ).exists():
+        raise ValidationFailed(
+            "Agency staff cannot hold clinic roles.",
+            fields={
+                "email": [
+                    "This person is staff of the clinic's agency: clinic and crisis roles "
+                    "are for the clinic's own people (separation of duties)."
+                ]
+            },
         )
     user: User = user_get_or_create(email=email, full_name=full_name, password=password)
     before = (

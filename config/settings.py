@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -82,7 +83,9 @@ DATABASES = {
         **dj_database_url.parse(ENV.database_url),
         "ENGINE": "core.db_backend",  # django-tenants, lighter per request
         # Finite lifetime: a backend's catalogue cache grows with every schema it touches.
-        "CONN_MAX_AGE": ENV.conn_max_age,
+        # runserver serves each request in a new thread; a persistent connection would stay
+        # open per thread until garbage collection and exhaust max_connections (finding 7).
+        "CONN_MAX_AGE": 0 if "runserver" in sys.argv else ENV.conn_max_age,
         "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {"connect_timeout": 5},
     }
@@ -98,6 +101,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "accounts.middleware.SecurityContextMiddleware",  # who and where, for the security log
     "core.middleware.ContentSecurityPolicyMiddleware",
+    "core.middleware.InputTextMiddleware",  # no NUL / lone surrogate / deep JSON past here
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -121,6 +125,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "agency.context_processors.branding",
+                "responses.context_processors.approval_steps_off",
             ],
         },
     },
@@ -185,8 +190,13 @@ DEFAULT_FROM_EMAIL = ENV.default_from_email
 # server configuration - the demo's local fake platforms, the tests - never by a source.
 CONNECTOR_BASE_URLS: dict[str, str] = ENV.connector_base_urls
 CONNECTOR_HTTP_OPTIONS: dict = {}
-# Outbound webhooks may target private or loopback addresses only outside production.
-WEBHOOKS_ALLOW_PRIVATE_TARGETS = not ENV.production
+# Outbound webhooks never target private or loopback addresses (the SSRF guard is on in every
+# environment), except, outside production, the listed local receivers (host or host:port).
+CAREWATCH_PRODUCTION = ENV.production
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+WEBHOOKS_PRIVATE_HOSTS_ALLOWED = [
+    h.strip() for h in os.environ.get("WEBHOOKS_PRIVATE_HOSTS_ALLOWED", "").split(",") if h.strip()
+]
 
 CREDENTIALS_KEYS = [key.strip() for key in ENV.credentials_key.split(",") if key.strip()]
 
@@ -199,7 +209,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_THROTTLE_RATES": {"anon": "20/min", "actor": ENV.api_rate_limit},
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": "20/min",
+        "actor": ENV.api_rate_limit,
+        "hooks": "300/min",  # per address, signed inbound webhooks
+        "schema": "10/min",  # per address, the OpenAPI document without a credential
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Carewatch API",

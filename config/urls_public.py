@@ -2,14 +2,13 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
 
 from accounts.apis import TokenListApi, TokenObtainApi, TokenRevokeApi
 from agency import urls as agency_urls
 from agency.views import brand_css
 from clinics.apis import AgencyApiKeyListApi, AgencyApiKeyRevokeApi, ClinicListApi
 from clinics.urls import staff_patterns as clinic_staff_patterns
-from core.schema import ApiDocsRedocView, ApiDocsSwaggerView
+from core.schema import ApiDocsRedocView, ApiDocsSwaggerView, ApiSchemaView
 from core.views import health
 from dashboard.urls import staff_patterns as dashboard_staff_patterns
 from feeds.apis import WebhookReceiveApi
@@ -52,7 +51,7 @@ urlpatterns = [
         name="source-webhook",
     ),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
-    path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_openapi"), name="schema"),
+    path("api/schema/", ApiSchemaView.as_view(urlconf="config.urls_openapi"), name="schema"),
     path("api/docs/", ApiDocsSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", ApiDocsRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),

@@ -140,6 +140,26 @@ class ActorRateThrottle(SimpleRateThrottle):
         return getattr(self, "wait_seconds", None)
 
 
+class AddressRateThrottle(ActorRateThrottle):
+    """Requests per client address for callers without a credential (a signed inbound webhook,
+    the anonymous OpenAPI document): the same Redis fixed window, keyed by the address.
+    Subclasses name their `scope` (a rate in DEFAULT_THROTTLE_RATES)."""
+
+    def _actor_label(self, request) -> str | None:
+        actor = getattr(request._request, "actor", None)
+        if actor is not None and actor.is_authenticated:
+            return None  # callers with a credential have their own budget
+        return "ip:" + (self.get_ident(request) or "unknown")
+
+
+class HookRateThrottle(AddressRateThrottle):
+    scope = "hooks"
+
+
+class SchemaRateThrottle(AddressRateThrottle):
+    scope = "schema"
+
+
 _SEALED = ("initial", "check_permissions", "get_permissions", "get_authenticators", "dispatch")
 
 

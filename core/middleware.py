@@ -1,4 +1,15 @@
+import json
+
 from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+
+from core.text import (
+    MAX_JSON_DEPTH,
+    json_depth_exceeds,
+    json_problem,
+    printable,
+    text_problem,
+)
 
 
 class ContentSecurityPolicyMiddleware:
@@ -13,3 +24,64 @@ class ContentSecurityPolicyMiddleware:
         if self.policy and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = self.policy
         return response
+
+
+class InputTextMiddleware:
+    """The one input check before any view: every query parameter, form field and JSON body
+    value is text PostgreSQL can store (no NUL, no lone surrogate), and a JSON body is nested
+    at most MAX_JSON_DEPTH levels (checked on the raw text, before a recursive decoder sees
+    it). Otherwise 400 naming the field, `{"detail", "code", "fields"}` for the API and the
+    signed webhooks, a short page for the rest; nothing is changed."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        problem = self._problem(request)
+        if problem is not None:
+            field, message = problem
+            return self._refuse(request, field, message)
+        return self.get_response(request)
+
+    @staticmethod
+    def _problem(request) -> tuple[str, str] | None:
+        for name, values in request.GET.lists():
+            for value in [name, *values]:
+                if message := text_problem(value):
+                    return name, message
+        content_type = request.content_type or ""
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return None
+        if content_type.endswith("json"):
+            body = request.body
+            if not body:
+                return None
+            if json_depth_exceeds(body):
+                return "body", f"JSON nested deeper than {MAX_JSON_DEPTH} levels."
+            try:
+                value = json.loads(body)
+            except (ValueError, RecursionError):
+                return None  # the view answers for malformed JSON
+            return json_problem(value)
+        if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            for name, values in request.POST.lists():
+                for value in [name, *values]:
+                    if message := text_problem(value):
+                        return name, message
+        return None
+
+    @staticmethod
+    def _refuse(request, field: str, message: str):
+        field = printable(field)
+        if (
+            "/api/" in request.path
+            or request.path.startswith("/hooks/")
+            or ("json" in request.headers.get("Accept", ""))
+        ):
+            return JsonResponse(
+                {"detail": "Invalid input.", "code": "invalid", "fields": {field: [message]}},
+                status=400,
+            )
+        return HttpResponse(
+            f"Invalid input: {field}: {message}", status=400, content_type="text/plain"
+        )

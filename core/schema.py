@@ -8,7 +8,13 @@ from pathlib import Path
 
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
+
+from core.api import SchemaRateThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +125,13 @@ def examples_add(result, generator, request, public):
 
 
 # --- the docs pages ---------------------------------------------------------------------------
+
+
+class ApiSchemaView(SpectacularAPIView):
+    """The OpenAPI document. Building it costs ~0.5 s of CPU: callers without a credential
+    get a few a minute per address."""
+
+    throttle_classes = [SchemaRateThrottle]
 
 
 class ApiDocsSwaggerView(SpectacularSwaggerSplitView):

@@ -10,7 +10,7 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from clinics.models import Clinic
-from core.api import AnonymousAPIView, ClinicAPIView
+from core.api import AnonymousAPIView, ClinicAPIView, HookRateThrottle
 from core.errors import DomainError, ValidationFailed
 from core.permissions import Permission
 from feeds.models import ImportJob, Source, SourceKind
@@ -244,7 +244,10 @@ class ImportDetailApi(ClinicAPIView):
 class WebhookReceiveApi(AnonymousAPIView):
     """Inbound webhook of a clinic's `webhook` source: a signed POST of one item or
     {"items": [...]}. Header `X-Carewatch-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of
-    "<t>.<raw body>" with the source's secret>`; a delivery is accepted once."""
+    "<t>.<raw body>" with the source's secret>`; a delivery is accepted once. Throttled per
+    client address (checking a signature costs a lookup and an HMAC)."""
+
+    throttle_classes = [HookRateThrottle]
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: IngestResultSerializer}, auth=[])
     def post(self, request, clinic_slug: str, source_id: int):

@@ -44,9 +44,9 @@ def month_parse(value: str | None, *, tz: ZoneInfo, today: date | None = None) -
     year, month = int(match.group(1)), int(match.group(2))
     if not 1 <= month <= 12:
         raise ValidationFailed("Invalid month.", fields={"month": [error]})
-    first = date(year, month, 1)
-    if year < 2000:
+    if year < 2000:  # before date(): year 0 is no date at all
         raise ValidationFailed("Invalid month.", fields={"month": ["Choose 2000-01 or later."]})
+    first = date(year, month, 1)
     if first > today:
         raise ValidationFailed(
             "Invalid month.", fields={"month": ["That month has not started yet."]}

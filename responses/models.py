@@ -48,13 +48,28 @@ class ResponseSettings(models.Model):
     staff_names = ArrayField(models.CharField(max_length=200), default=list, blank=True)
     clinic_address = models.CharField(max_length=300, blank=True, default="")
     allow_reviewer_name = models.BooleanField(default=False)
+    # Why approval steps are off (owner only, with a reason; shown as a banner while any is).
+    steps_off_reason = models.TextField(blank=True, default="")
+    steps_off_by_name = models.CharField(max_length=200, blank=True, default="")
+    steps_off_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(id=1), name="response_settings_single")]
 
+    STEP_FLAGS = {
+        "require_agency_approval": "the agency's approval",
+        "legal_review_on_needs_review": "legal review",
+        "clinician_review_on_health_detail": "clinician review",
+        "require_client_approval": "the clinic's approval",
+    }
+
     def __str__(self) -> str:
         return "Reply settings"
+
+    @property
+    def steps_off(self) -> list[str]:
+        return [label for flag, label in self.STEP_FLAGS.items() if not getattr(self, flag)]
 
 
 class TemplateCategory(models.TextChoices):

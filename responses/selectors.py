@@ -27,7 +27,7 @@ from responses.models import (
     TemplateCategory,
 )
 from responses.services.templating import text_render
-from responses.services.workflow import PENDING, step_allowed, step_of
+from responses.services.workflow import PENDING, approval_refusal, step_of
 from responses.templates_library import BUILTIN_TEMPLATES
 from scoring.selectors import latest_score, latest_score_lateral_sql
 
@@ -195,8 +195,10 @@ def previous_version(obj):
 
 def can_act_now(access: ClinicAccess, obj) -> bool:
     """Whether this caller may approve or reject `obj` at its current step."""
-    step = step_of(obj)
-    return bool(step) and step_allowed(access, step) and access.actor.label != obj.author_label
+    if not step_of(obj):
+        return False
+    object_type = "reply" if isinstance(obj, ReplyDraft) else "statement"
+    return approval_refusal(access, obj, object_type=object_type) is None
 
 
 def sla_for(draft: ReplyDraft, clinic: Clinic, *, now: datetime | None = None) -> dict:

@@ -551,7 +551,8 @@ class OutboxView(TemplateResponseMixin, ClinicView):
 class PublicStatementsView(View):
     """/statements/<clinic-slug>/: the clinic's pinned statements, for anyone, without
     signing in. Plain HTML, no scripts. Outside any clinic URL, so it switches to the
-    clinic's schema itself; an unknown clinic is a 404."""
+    clinic's schema itself. An unknown clinic and a clinic with nothing pinned answer the same
+    404, so that the page tells nobody which clinics exist."""
 
     http_method_names = ["get", "head"]
 
@@ -560,9 +561,12 @@ class PublicStatementsView(View):
         if clinic is None:
             raise Http404("No such clinic.")
         with schema_context(clinic.schema_name):
+            statements = list(statements_public())
+            if not statements:
+                raise Http404("No such clinic.")
             html = render_to_string(
                 "responses/public_statements.html",
-                {"clinic": clinic, "statements": statements_public()},
+                {"clinic": clinic, "statements": statements},
                 request=None,
             )
         response = HttpResponse(html)

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# `make run`: from a fresh clone to web + worker + beat with demo data.
+# `make run`: from a fresh clone to web + worker + beat with demo data. The web process is
+# gunicorn with the production config (a bounded number of workers, one database connection
+# each); `make dev` uses runserver, whose per-request threads must not keep connections
+# (CONN_MAX_AGE=0 there: each thread's connection would otherwise live until collected).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1
@@ -8,6 +11,7 @@ PY=.venv/bin/python
 $PY scripts/services.py --create-db
 $PY manage.py migrate_all
 $PY manage.py seed_demo
+$PY manage.py collectstatic --noinput -v 0
 PORT=${PORT:-8000}
 cat <<MSG
 
@@ -20,4 +24,4 @@ cat <<MSG
 
 MSG
 export PORT
-exec .venv/bin/honcho start -f Procfile
+exec .venv/bin/honcho start -f "${CAREWATCH_PROCFILE:-Procfile}"

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -19,9 +21,19 @@ from webhooks.services import (
 
 
 class SubscriptionOutputSerializer(serializers.ModelSerializer):
+    """A webhook URL often carries a secret (a token in its path or query): callers who cannot
+    manage webhooks see only its scheme and host (context `full_url` False)."""
+
     class Meta:
         model = WebhookSubscription
         fields = ["id", "url", "events", "description", "is_active", "created_at", "updated_at"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self.context.get("full_url", True):
+            parts = urlsplit(data["url"])
+            data["url"] = f"{parts.scheme}://{parts.hostname}/…"
+        return data
 
 
 class SubscriptionSecretSerializer(SubscriptionOutputSerializer):
@@ -97,7 +109,10 @@ class WebhookListApi(ClinicAPIView):
 
     @extend_schema(responses=SubscriptionOutputSerializer(many=True))
     def get(self, request):
-        return Response(SubscriptionOutputSerializer(subscriptions_list(), many=True).data)
+        full = {"full_url": self.access.can(Permission.MANAGE)}
+        return Response(
+            SubscriptionOutputSerializer(subscriptions_list(), many=True, context=full).data
+        )
 
     @extend_schema(
         request=SubscriptionInputSerializer, responses={201: SubscriptionSecretSerializer}
@@ -117,7 +132,10 @@ class WebhookDetailApi(ClinicAPIView):
 
     @extend_schema(responses=SubscriptionOutputSerializer)
     def get(self, request, subscription_id: int):
-        return Response(SubscriptionOutputSerializer(_subscription(subscription_id)).data)
+        full = {"full_url": self.access.can(Permission.MANAGE)}
+        return Response(
+            SubscriptionOutputSerializer(_subscription(subscription_id), context=full).data
+        )
 
     @extend_schema(request=SubscriptionUpdateSerializer, responses=SubscriptionOutputSerializer)
     def patch(self, request, subscription_id: int):

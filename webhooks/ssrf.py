@@ -2,8 +2,11 @@
 
 Checked when a subscription is saved and again right before each delivery, whose connection
 then goes to the address checked here (a host name that resolves elsewhere a second later -
-DNS rebinding - cannot move it). `WEBHOOKS_ALLOW_PRIVATE_TARGETS` (default: DEBUG) lets a
-developer's demo and the tests target 127.0.0.1; production leaves it off.
+DNS rebinding - cannot move it). The guard is on everywhere, development included: outside
+production only the hosts (`host` or `host:port`) listed in `WEBHOOKS_PRIVATE_HOSTS_ALLOWED`
+(the environment's list of local fake-platform and test receivers) may be private.
+`WEBHOOKS_ALLOW_PRIVATE_TARGETS` (default off) is for test suites that serve receivers on
+random local ports.
 """
 
 from __future__ import annotations
@@ -39,8 +42,13 @@ class Target:
     addresses: tuple[str, ...]  # where to connect, checked; empty when not resolved
 
 
-def private_targets_allowed() -> bool:
-    return bool(getattr(settings, "WEBHOOKS_ALLOW_PRIVATE_TARGETS", settings.DEBUG))
+def private_targets_allowed(target: Target | None = None) -> bool:
+    if getattr(settings, "WEBHOOKS_ALLOW_PRIVATE_TARGETS", False):
+        return True
+    if target is None or getattr(settings, "CAREWATCH_PRODUCTION", False):
+        return False
+    allowed = {h.lower() for h in getattr(settings, "WEBHOOKS_PRIVATE_HOSTS_ALLOWED", [])}
+    return target.host.lower() in allowed or f"{target.host}:{target.port}".lower() in allowed
 
 
 def url_parse(url: str) -> Target:
@@ -123,7 +131,7 @@ def target_check(url: str, *, resolve: bool = True) -> Target:
     reason a user can act on. Where private targets are allowed, only the URL's form is
     checked, and the host is resolved only when `resolve` (a delivery needs an address)."""
     target = url_parse(url)
-    allowed = private_targets_allowed()
+    allowed = private_targets_allowed(target)
     if allowed and not resolve:
         return target
     try:

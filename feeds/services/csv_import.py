@@ -11,6 +11,7 @@ from django.db import connection
 
 from core.errors import ValidationFailed
 from core.maintenance import stale_tables_analyze
+from core.text import printable, text_problem
 from feeds.services.ingest import CREATED, REJECTED, UNCHANGED, UPDATED, IngestReport, items_ingest
 
 CSV_COLUMNS = (
@@ -97,6 +98,21 @@ def csv_import(
             line = reader.line_num
             result.error_count += 1
             result.errors.append({"line": line, "error": f"Malformed CSV: {exc}."})
+            continue
+        bad = next(
+            (
+                (name, problem)
+                for name, value in row.items()
+                for problem in [text_problem(value) if isinstance(value, str) else None]
+                if problem
+            ),
+            None,
+        )
+        if bad is not None:
+            result.error_count += 1
+            result.errors.append(
+                {"line": reader.line_num, "error": f"{printable(str(bad[0]))}: {bad[1]}"}
+            )
             continue
         line = reader.line_num
         if None in row:  # more cells than header columns

@@ -14,6 +14,7 @@ from accounts.models import SecurityEventCode
 from accounts.services import security_event_record
 from core.crypto import encrypt_json
 from core.errors import Conflict, ValidationFailed
+from core.text import MAX_JSON_DEPTH, json_depth_exceeds, json_problem
 from feeds.models import (
     Source,
     WebhookReceipt,
@@ -61,10 +62,16 @@ def webhook_receive(*, source: Source, header: str, body: bytes) -> dict:
         raise ValidationFailed(
             "Signature timestamp is more than 5 minutes off.", code="stale_signature"
         )
+    if json_depth_exceeds(body):
+        raise ValidationFailed(
+            "Invalid input.", fields={"body": [f"Nested deeper than {MAX_JSON_DEPTH} levels."]}
+        )
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise ValidationFailed("Body is not valid JSON.") from None
+    if problem := json_problem(payload):
+        raise ValidationFailed("Invalid input.", fields={problem[0]: [problem[1]]})
     items = payload.get("items") if isinstance(payload, dict) and "items" in payload else [payload]
     if not isinstance(items, list) or len(items) > MAX_BATCH:
         raise ValidationFailed(f"items must be a list of at most {MAX_BATCH}.")

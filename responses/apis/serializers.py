@@ -134,9 +134,24 @@ class SettingsSerializer(serializers.ModelSerializer):
             "staff_names",
             "clinic_address",
             "allow_reviewer_name",
+            "reason",
+            "steps_off",
+            "steps_off_reason",
+            "steps_off_by_name",
+            "steps_off_at",
             "updated_at",
         ]
-        read_only_fields = ["updated_at"]
+        read_only_fields = ["steps_off_reason", "steps_off_by_name", "steps_off_at", "updated_at"]
+
+    reason = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="Why an approval step is switched off (an agency owner only; three words or "
+        "more). Shown to everyone in the clinic while any step is off.",
+    )
+    steps_off = serializers.ListField(child=serializers.CharField(), read_only=True)
 
 
 class SuggestionSerializer(serializers.Serializer):

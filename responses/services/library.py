@@ -10,9 +10,11 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.actors import Actor
+from agency.models import AgencyRole
 from clinics.access import ClinicAccess
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.permissions import Permission
+from core.text import reason_problem
 from responses.models import Fact, ReplyTemplate, ResponseSettings, TemplateCategory
 from responses.services.common import audit_record, require
 from responses.services.guarding import response_settings_get
@@ -146,7 +148,12 @@ def template_update(*, template_id: int, access: ClinicAccess, **changes) -> Rep
 
 
 @transaction.atomic
-def response_settings_update(*, access: ClinicAccess, **changes) -> ResponseSettings:
+def response_settings_update(
+    *, access: ClinicAccess, reason: str = "", **changes
+) -> ResponseSettings:
+    """Change the reply settings. Switching an approval step off takes an agency owner (a
+    person, not a key) and a reason that says something; the reason, who and when stay on the
+    row and show as a banner on the clinic's pages and in the portal while any step is off."""
     require(access, Permission.MANAGE)
     who = access.actor
     row = response_settings_get()
@@ -154,8 +161,31 @@ def response_settings_update(*, access: ClinicAccess, **changes) -> ResponseSett
     changed = {k: v for k, v in changes.items() if k in SETTINGS_FIELDS}
     if "staff_names" in changed:
         changed["staff_names"] = [n.strip() for n in changed["staff_names"] if n and n.strip()]
+    turned_off = [
+        f for f in ResponseSettings.STEP_FLAGS if getattr(row, f) and changed.get(f) is False
+    ]
+    reason = (reason or "").strip()
+    if turned_off:
+        if who.api_key is not None or access.agency_role != AgencyRole.OWNER:
+            raise PermissionDenied(
+                "Only an agency owner switches an approval step off.", code="owner_only"
+            )
+        if problem := reason_problem(reason):
+            raise ValidationFailed(
+                "Say why the approval step is switched off.", fields={"reason": [problem]}
+            )
     for name, value in changed.items():
         setattr(row, name, value)
+    if turned_off:
+        row.steps_off_reason = reason
+        row.steps_off_by_name = who.name[:200]
+        row.steps_off_at = timezone.now()
+    elif not row.steps_off:
+        row.steps_off_reason, row.steps_off_by_name, row.steps_off_at = "", "", None
     row.save()
-    _audit("settings", row.pk, "updated", who, **{k: changed[k] for k in sorted(changed)})
+    detail = {k: changed[k] for k in sorted(changed)}
+    if turned_off:
+        detail["steps_off"] = turned_off
+        detail["reason"] = reason
+    _audit("settings", row.pk, "updated", who, **detail)
     return row

@@ -6,8 +6,14 @@
 
 Which steps apply is decided at submission from the clinic's `ResponseSettings` and the
 guard's verdict, and stored on the row (`route`). A rejection (with a comment) sends it back
-to the writer; editing a text under review sends it back to draft. Nobody approves a text they
-wrote. Each action locks the row (`select_for_update`) and checks the state the caller saw,
+to the writer; editing a text under review sends it back to draft.
+
+Separation of duties is one rule, `approval_refusal`, that every approval path (API, pages,
+portal, statements) goes through: the step's permission; the client step only by the clinic
+itself (`ClinicAccess.speaks_for_the_clinic`: an approver of the clinic who is not staff of its
+agency, or a clinic key such a person created); nobody approves a text they wrote; and nobody
+(a person, or a key together with the person who created it) gives two steps of one version,
+a legal override counting as a step. Each action locks the row (`select_for_update`) and checks the state the caller saw,
 so of two approvers acting at once one wins and the other gets 409. A guard block stops
 submission, approval and publishing until a person with the legal role overrides it, with a
 reason, for that version. Every step is written to the audit trail.
@@ -27,7 +33,8 @@ from clinics.models import CrisisRole
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.permissions import Permission
 from core.rollup import figures_changed
-from responses.models import ApprovalStatus, Step, Verdict
+from core.text import reason_problem
+from responses.models import ApprovalStatus, AuditEntry, Step, Verdict
 from responses.services.common import audit_record, require
 from responses.services.guarding import (
     guard_refusal,
@@ -47,7 +54,6 @@ STEP_FOR_STATUS = {status.value: step for step, status in PENDING_FOR_STEP.items
 PENDING = frozenset(STEP_FOR_STATUS)
 SUBMITTABLE = frozenset({S.DRAFT, S.CHANGES_REQUESTED})
 FINISHED = frozenset({S.PUBLISHED, S.DISCARDED, S.UNPINNED})
-MIN_REASON = 10
 
 
 def route_for(*, guard: dict, overridden: bool, settings_row=None) -> list[str]:
@@ -84,6 +90,50 @@ def step_allowed(access: ClinicAccess, step: str) -> bool:
 
 def step_of(obj) -> str | None:
     return STEP_FOR_STATUS.get(obj.status)
+
+
+def _principals_of(entry: AuditEntry) -> set[str]:
+    return {entry.actor_label, *entry.detail.get("principals", [])}
+
+
+def principals_who_acted(*, object_type: str, obj) -> set[str]:
+    """Who already gave a step of the current version: approvals since it was last submitted,
+    and the legal override of this version."""
+    entries = list(
+        AuditEntry.objects.filter(
+            object_type=object_type,
+            object_id=obj.pk,
+            version=obj.version,
+            action__in=("submitted", "approved", "guard_overridden"),
+        ).order_by("id")
+    )
+    submitted = [e.pk for e in entries if e.action == "submitted"]
+    since = submitted[-1] if submitted else 0
+    acted: set[str] = set()
+    for entry in entries:
+        if entry.action == "guard_overridden" or (entry.action == "approved" and entry.pk > since):
+            acted |= _principals_of(entry)
+    return acted
+
+
+def approval_refusal(access: ClinicAccess, obj, *, object_type: str) -> str | None:
+    """Why `access` may not give `obj`'s current step, or None: the separation-of-duties rule,
+    in one place (see the module docstring)."""
+    step = step_of(obj)
+    if step is None:
+        return None
+    if not step_allowed(access, step):
+        return f"Your role in this clinic cannot give the {Step(step).label}."
+    if step == Step.CLIENT and not access.speaks_for_the_clinic:
+        return (
+            "Only a person of the clinic who is not staff of its agency (or a key such a person "
+            "created) gives the clinic's approval."
+        )
+    if access.principals & {obj.author_label}:
+        return "Nobody may approve a text they wrote."
+    if access.principals & principals_who_acted(object_type=object_type, obj=obj):
+        return "You already gave a step of this version: another person gives this one."
+    return None
 
 
 @dataclass(frozen=True)
@@ -255,6 +305,9 @@ def approve(
     if not step_allowed(access, step):
         raise PermissionDenied(f"Your role in this clinic cannot give the {Step(step).label}.")
     _not_own(flow, obj, who, "approve")
+    refusal = approval_refusal(access, obj, object_type=flow.object_type)
+    if refusal:
+        raise PermissionDenied(refusal, code="separation_of_duties")
     result = _guard_gate(flow, obj, flow.current_version(obj))
     before = obj.status
     _advance(obj, after=step)
@@ -267,7 +320,11 @@ def approve(
         from_status=before,
         to_status=obj.status,
         comment=(comment or "").strip(),
-        detail={"step": step, "verdict": result["verdict"]},
+        detail={
+            "step": step,
+            "verdict": result["verdict"],
+            "principals": sorted(access.principals),
+        },
     )
     if obj.status == S.APPROVED:
         flow.on_approved(obj, who)
@@ -321,15 +378,17 @@ def override(flow: Flow, *, pk: int, access: ClinicAccess, reason: str):
     require(access, Permission.LEGAL_OVERRIDE)
     who = access.actor
     reason = (reason or "").strip()
-    if len(reason) < MIN_REASON:
-        raise ValidationFailed(
-            "An override needs a reason.",
-            fields={"reason": [f"Give the reason in at least {MIN_REASON} characters."]},
-        )
+    if problem := reason_problem(reason):
+        raise ValidationFailed("An override needs a reason.", fields={"reason": [problem]})
     obj = flow.lock(pk)
     if obj.status in FINISHED:
         raise Conflict(f"It is “{obj.get_status_display()}”: there is nothing to override.")
     _not_own(flow, obj, who, "override the guard on")
+    if access.principals & principals_who_acted(object_type=flow.object_type, obj=obj):
+        raise PermissionDenied(
+            "You already gave a step of this version: another person overrides the guard.",
+            code="separation_of_duties",
+        )
     version = flow.current_version(obj)
     if version.guard_verdict != Verdict.BLOCK and obj.guard_verdict != Verdict.BLOCK:
         raise Conflict("The guard does not block this version: there is nothing to override.")
@@ -347,7 +406,7 @@ def override(flow: Flow, *, pk: int, access: ClinicAccess, reason: str):
         from_status=obj.status,
         to_status=obj.status,
         comment=reason,
-        detail={"findings": version.guard_findings},
+        detail={"findings": version.guard_findings, "principals": sorted(access.principals)},
     )
     return obj
 

@@ -277,9 +277,12 @@ def test_health_details_add_the_clinician_step(clinic_a, as_user):
     client = Client()
     client.force_login(membership.user)
     clinician = Api(client, clinic_a)
-    # given a clinic that skips the agency step
-    manager = as_user("alpha_manager", clinic_a)
-    assert manager.patch("reply-settings/", {"require_agency_approval": False}).status_code == 200
+    # given a clinic that skips the agency step (the owner switches it off, with a reason)
+    owner = as_user("alpha_owner", clinic_a)
+    reason = "The clinic reviews every reply itself this month."
+    off = {"require_agency_approval": False, "reason": reason}
+    assert as_user("alpha_manager", clinic_a).patch("reply-settings/", off).status_code == 403
+    assert owner.patch("reply-settings/", off).status_code == 200
     assert as_user("alpha_writer", clinic_a).patch("reply-settings/", {}).status_code == 403
     review = review_in(clinic_a)
     writer = as_user("alpha_writer", clinic_a)

@@ -1,0 +1,108 @@
+"""Rules for text that people and integrators send, shared by the API, the forms and the
+services: one place, so that every field answers the same way.
+
+- `text_problem`: NUL bytes and lone surrogates cannot be stored by PostgreSQL or hashed as
+  UTF-8; such input is refused with a 400 naming the field, never a 500.
+- `json_problem`: a JSON value nested or sized beyond reason is refused before anything walks
+  it recursively.
+- `reason_problem`: a reason that must explain something (a legal override, switching an
+  approval step off) says something: three words or more, not one word or character repeated.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_JSON_DEPTH = 32
+MAX_JSON_ITEMS = 10_000
+MIN_REASON_CHARS = 10
+MIN_REASON_WORDS = 3
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def text_problem(value: str) -> str | None:
+    """Why `value` cannot be stored as text, or None."""
+    if "\x00" in value:
+        return "Contains a NUL character (\\u0000), which cannot be stored."
+    if _SURROGATE.search(value):
+        return "Contains an unpaired surrogate (\\ud800-\\udfff), which is not valid text."
+    return None
+
+
+def json_problem(
+    value, *, max_depth: int = MAX_JSON_DEPTH, max_items: int = MAX_JSON_ITEMS
+) -> tuple[str, str] | None:
+    """Where and why a decoded JSON value cannot be accepted (too deep, too many values, bad
+    text in a key or string, a number beyond 64 bits), as (field path, message), or None.
+    Iterative: it never recurses, whatever the input."""
+    stack = [(value, 1, "")]
+    items = 0
+    while stack:
+        node, depth, path = stack.pop()
+        if isinstance(node, dict | list):
+            if depth > max_depth:
+                return path or "body", f"Nested deeper than {max_depth} levels."
+            items += len(node)
+            if items > max_items:
+                return path or "body", f"More than {max_items} values."
+            if isinstance(node, dict):
+                for key, child in node.items():
+                    name = f"{path}.{key}" if path else str(key)
+                    if isinstance(key, str) and (problem := text_problem(key)):
+                        return printable(name), problem
+                    stack.append((child, depth + 1, name))
+            else:
+                stack.extend((c, depth + 1, f"{path}[{i}]") for i, c in enumerate(node))
+        elif isinstance(node, str):
+            if problem := text_problem(node):
+                return printable(path) or "body", problem
+        elif isinstance(node, int) and not isinstance(node, bool) and abs(node) > 2**63 - 1:
+            return path or "body", "The number is too large."
+    return None
+
+
+def printable(name: str) -> str:
+    """A field name that can be shown (a key may hold the bad character itself)."""
+    return _SURROGATE.sub("?", name.replace("\x00", "?"))
+
+
+def json_depth_exceeds(raw: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> bool:
+    """Whether raw JSON text opens more than `max_depth` brackets at once: checked before
+    `json.loads`, whose decoder recurses (a deep enough body is a RecursionError)."""
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", "replace")
+    depth = 0
+    in_string = escaped = False
+    for char in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > max_depth:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def reason_problem(reason: str) -> str | None:
+    """Why `reason` does not explain anything, or None."""
+    reason = (reason or "").strip()
+    words = [w.lower() for w in _WORD.findall(reason)]
+    if len(reason) < MIN_REASON_CHARS or len(words) < MIN_REASON_WORDS:
+        return (
+            f"Give the reason in at least {MIN_REASON_WORDS} words "
+            f"({MIN_REASON_CHARS} characters or more)."
+        )
+    if len(set(words)) < 2 or len(set(reason.replace(" ", ""))) < 3:
+        return "Say why in words: a repeated word or character is not a reason."
+    return None

@@ -1,0 +1,126 @@
+"""Finding 5 (and the matrix for 4): the agency could give the client's approval itself, with a
+clinic key that a manager created (the `approve` scope carried `approve_client`). Separation
+of duties is one rule (`responses.services.workflow.approval_refusal`); here every approval
+step × every kind of actor, persons, personal tokens and keys, through the API."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django_tenants.utils import schema_context
+
+from accounts.actors import Actor
+from accounts.credentials import api_key_create
+from accounts.services import user_token_issue
+from clinics.access import clinic_access
+from clinics.services import clinic_member_add
+from responses.models import ReplyDraft
+from responses.services.replies import reply_draft_create
+from tests.responses.conftest import OK_TEXT, review_in
+
+STEPS = ("agency", "legal", "clinician", "client")
+PENDING = {s: f"pending_{s}" for s in STEPS}
+# actor kind -> the steps it may give (every other step: 403, nothing changed)
+MATRIX = {
+    "agency owner": {"agency"},
+    "agency manager": {"agency"},
+    "agency writer": set(),
+    "agency analyst": set(),
+    "clinic approver": {"client"},
+    "clinic viewer": set(),
+    "legal": {"legal"},
+    "clinician": {"clinician"},
+    "agency key (approve)": {"agency"},
+    "clinic key (approve) by agency staff": set(),
+    "clinic key (approve) by a clinic approver": {"client"},
+    "personal token of the clinic approver": {"client"},
+    "personal token of the agency owner": {"agency"},
+}
+
+
+@pytest.fixture
+def actors(world, login, clinic_a):
+    clinician = clinic_member_add(
+        clinic=clinic_a,
+        email="f5_clinician@clinics.test",
+        full_name="F5 Clinician",
+        role="viewer",
+        crisis_roles=["clinician"],
+    ).user
+    alpha = world.agencies["alpha"]
+
+    def key(name, clinic, creator):
+        _, issued = api_key_create(
+            agency=alpha, clinic=clinic, name=name, scopes=["read", "approve"], created_by=creator
+        )
+        return Client(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
+
+    def token(user):
+        _, issued = user_token_issue(user=user, name="f5")
+        return Client(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
+
+    def person(user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return {
+        "agency owner": login("alpha_owner"),
+        "agency manager": login("alpha_manager"),
+        "agency writer": login("alpha_writer"),
+        "agency analyst": login("alpha_analyst"),
+        "clinic approver": login("a_approver"),
+        "clinic viewer": login("a_viewer"),
+        "legal": login("a_legal"),
+        "clinician": person(clinician),
+        "agency key (approve)": key("f5 agency", None, world.users["alpha_manager"]),
+        "clinic key (approve) by agency staff": key(
+            "f5 clinic/staff", clinic_a, world.users["alpha_manager"]
+        ),
+        "clinic key (approve) by a clinic approver": key(
+            "f5 clinic/client", clinic_a, world.users["a_approver"]
+        ),
+        "personal token of the clinic approver": token(world.users["a_approver"]),
+        "personal token of the agency owner": token(world.users["alpha_owner"]),
+    }
+
+
+def _draft_at(clinic, world, step: str) -> ReplyDraft:
+    writer = clinic_access(Actor(user=world.users["alpha_writer"]), clinic)
+    review = review_in(clinic)
+    with schema_context(clinic.schema_name):
+        draft = reply_draft_create(review_id=review.pk, access=writer, text=OK_TEXT)
+        ReplyDraft.objects.filter(pk=draft.pk).update(status=PENDING[step], route=list(STEPS))
+        return ReplyDraft.objects.get(pk=draft.pk)
+
+
+def test_every_step_by_every_kind_of_actor(actors, world, clinic_a):
+    outcomes = {}
+    for kind, client in actors.items():
+        for step in STEPS:
+            draft = _draft_at(clinic_a, world, step)
+            response = client.post(
+                f"/clinics/clinic-a/api/v1/drafts/{draft.pk}/approve/",
+                {},
+                content_type="application/json",
+            )
+            with schema_context(clinic_a.schema_name):
+                status_now = ReplyDraft.objects.get(pk=draft.pk).status
+            outcomes[(kind, step)] = response.status_code
+            if step in MATRIX[kind]:
+                assert response.status_code == 200, (kind, step, response.json())
+                assert status_now != PENDING[step]
+            else:
+                assert response.status_code == 403, (kind, step, response.status_code)
+                assert status_now == PENDING[step], (kind, step)  # nothing changed
+    assert len(outcomes) == len(MATRIX) * len(STEPS) == 52
+
+
+def test_the_portal_offers_the_client_step_only_to_the_clinic(actors, world, clinic_a):
+    from responses.selectors import can_act_now
+
+    draft = _draft_at(clinic_a, world, "client")
+    with schema_context(clinic_a.schema_name):
+        owner = clinic_access(Actor(user=world.users["alpha_owner"]), clinic_a)
+        approver = clinic_access(Actor(user=world.users["a_approver"]), clinic_a)
+        assert (can_act_now(owner, draft), can_act_now(approver, draft)) == (False, True)
