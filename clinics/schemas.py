@@ -24,7 +24,7 @@ from django.db.migrations.loader import MigrationLoader
 from django_tenants.clone import CloneSchema
 from django_tenants.migration_executors import MigrationExecutor, MultiprocessingExecutor
 from django_tenants.migration_executors.base import run_migrations
-from django_tenants.utils import schema_context, schema_exists
+from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
 from core.queueing import tasks_enqueue
 
@@ -232,14 +232,20 @@ class ClinicMigrationExecutor(MigrationExecutor):
 # --- visiting every clinic -----------------------------------------------------------------
 
 
-def clinic_schemas_each() -> Iterator[str]:
-    """Each clinic's schema name, with the connection switched to it while the caller works.
-    Afterwards the connection is back on public and, outside a transaction, closed: a backend
-    that visited every clinic caches the catalogue entries of thousands of tables, and
-    PostgreSQL gives that memory back only when the connection ends."""
+def clinic_schemas_each(schemas: list[str] | None = None) -> Iterator[str]:
+    """Each clinic's schema name (or each of `schemas`), with the connection switched to it
+    while the caller works. Afterwards the connection is back on public and, outside a
+    transaction, closed: a backend that visited every clinic caches the catalogue entries of
+    thousands of tables, and PostgreSQL gives that memory back only when the connection ends.
+    Every beat sweep over clinics goes through here."""
     from clinics.models import Clinic
 
-    schemas = list(Clinic.objects.order_by("pk").values_list("schema_name", flat=True))
+    if schemas is None:
+        schemas = list(
+            Clinic.objects.exclude(schema_name=get_public_schema_name())
+            .order_by("pk")
+            .values_list("schema_name", flat=True)
+        )
     try:
         for schema in schemas:
             with schema_context(schema):

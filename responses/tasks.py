@@ -5,10 +5,8 @@ nothing waits forever when the broker was down or a worker died mid-send."""
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import connection
-from django_tenants.utils import schema_context
 
-from clinics.models import Clinic
+from clinics.schemas import clinic_schemas_each
 
 
 @shared_task(name="responses.tasks.outbox_deliver")
@@ -23,10 +21,8 @@ def outbox_sweep_task() -> int:
     from responses.services.outbox import outbox_due, outbox_queue
 
     queued = 0
-    for schema in Clinic.objects.values_list("schema_name", flat=True).iterator():
-        with schema_context(schema):
-            due = outbox_due()
-            if due:
-                queued += outbox_queue(item_ids=due, schema_name=schema)
-    connection.set_schema_to_public()
+    for schema in clinic_schemas_each():
+        due = outbox_due()
+        if due:
+            queued += outbox_queue(item_ids=due, schema_name=schema)
     return queued

@@ -7,12 +7,10 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
-from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
-from django_tenants.utils import get_public_schema_name, schema_context
 
-from clinics.models import Clinic
+from clinics.schemas import clinic_schemas_each
 from webhooks.models import DeliveryStatus, WebhookDelivery
 
 logger = logging.getLogger(__name__)
@@ -50,18 +48,13 @@ def deliveries_sweep_task(min_overdue_seconds: int = 60) -> int:
 
     cutoff = timezone.now() - timedelta(seconds=min_overdue_seconds)
     queued = 0
-    schemas = Clinic.objects.exclude(schema_name=get_public_schema_name()).values_list(
-        "schema_name", flat=True
-    )
-    for schema in schemas.iterator():
-        with schema_context(schema):
-            ids = list(
-                WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING)
-                .filter(Q(next_attempt_at__lte=cutoff) | Q(next_attempt_at__isnull=True))
-                .order_by("next_attempt_at")
-                .values_list("pk", flat=True)[:SWEEP_BATCH]
-            )
+    for schema in clinic_schemas_each():
+        ids = list(
+            WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING)
+            .filter(Q(next_attempt_at__lte=cutoff) | Q(next_attempt_at__isnull=True))
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:SWEEP_BATCH]
+        )
         if ids:
             queued += deliveries_queue(delivery_ids=ids, schema_name=schema)
-    connection.set_schema_to_public()
     return queued
