@@ -3,6 +3,7 @@ import json
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 
+from core.http import is_api_path
 from core.text import (
     MAX_JSON_DEPTH,
     json_depth_exceeds,
@@ -63,6 +64,10 @@ class InputTextMiddleware:
             except (ValueError, RecursionError):
                 return None  # the view answers for malformed JSON
             return json_problem(value)
+        if content_type == "multipart/form-data" and is_api_path(request):
+            # DRF parses API uploads itself (and reads the raw stream, which POST would consume);
+            # their text fields go through serializers, CSV rows through the import's own check
+            return None
         if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
             for name, values in request.POST.lists():
                 for value in [name, *values]:
