@@ -255,6 +255,7 @@ _GENERAL = re.compile(
     r"proudly\s+|do\s+|don't\s+|do\s+not\s+|does\s+not\s+|doesn't\s+|never\s+|always\s+|"
     r"routinely\s+|only\s+|can\s+|are\s+happy\s+to\s+)?(?:offers?|provides?|performs?|follows?|"
     r"specializes?|specialises?|accepts?|treats|carry|carries|stocks?|administers?|uses?|"
+    r"screens?|vaccinates?|immuni[sz]es?|sterili[sz]es?|disinfects?|tests?\s+for|checks?\s+for|"
     r"recommends?|encourages?|welcomes?|has|have|is\s+trained|are\s+trained|runs?|hosts?)\b|"
     r"\b(?:available|all\s+ages|everyone|anyone|all\s+(?:of\s+)?our\s+patients|all\s+patients|"
     r"many\s+(?:people|patients|families)|patients\s+who|people\s+who|families|in\s+general|"
@@ -813,7 +814,8 @@ _INVITE_BEFORE = re.compile(
 )
 _PRACTICE_REF = re.compile(
     r"\b(?:us|our\s+(?:(?!\b(?:patient|patients)\b)[\w-]+\s+){0,2}?"
-    r"(?:office|practice|clinic|team|desk|staff|line|number|" + _ROLE + r")|me|we)\b",
+    r"(?:office|practice|clinic|team|desk|staff|line|number|" + _ROLE + r")|me|we|"
+    r"the\s+(?:office|practice|clinic|front\s+desk|" + _ROLE + r"))\b",
     re.IGNORECASE,
 )
 _RECIPIENT = re.compile(
@@ -1096,6 +1098,11 @@ def _person(text, s, e, span, ctx, staff_words, clinic_words, reviewer_words, en
         return None  # a drug or procedure name the small model took for a person
     if all(w in staff_words for w in words):
         return None
+    titled_dr = re.match(r"(?:Dr|Doctor)\b", span) or re.search(
+        r"\b(?:Dr\.?|Doctor)\s+$", text[max(0, s - 8) : s]
+    )
+    if not ctx.staff_names and titled_dr:
+        return None  # no staff list to check against: "Dr. Okafor" is the practice's provider
     if _in_signoff(text, s):
         return None
     vocative = _is_vocative(text, s, e)
