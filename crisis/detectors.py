@@ -78,9 +78,9 @@ class Thresholds:
     rating_min_count: int = 8
     rating_min_low: int = 6
     rating_min_baseline: int = 10
-    rating_drop: float = 1.5
+    rating_drop: float = 1.2
     viral_enabled: bool = True
-    viral_min_engagement: int = 100
+    viral_min_engagement: int = 250
     viral_growth_factor: float = 10.0
     viral_max_age_hours: int = 72
     misinformation_enabled: bool = True

@@ -138,8 +138,20 @@ class Stream:
         self.samples: dict[int, list[tuple[datetime, int]]] = {}
         self.next_id = 1
 
-    def add(self, at, *, bucket=None, label=None, rating="auto", kind="review", text=None,
-            flags=(), engagement=0, updated_at=None, samples=None) -> Item:
+    def add(
+        self,
+        at,
+        *,
+        bucket=None,
+        label=None,
+        rating="auto",
+        kind="review",
+        text=None,
+        flags=(),
+        engagement=0,
+        updated_at=None,
+        samples=None,
+    ) -> Item:
         if text is None or rating == "auto":
             t, stars = self.rng.choice(self.pools[bucket])
             text = t if text is None else text
@@ -200,8 +212,12 @@ def calm_quarter(rng: random.Random, pools, start: datetime) -> Stream:
 def _calm_item(s: Stream, at: datetime, negative_share: float, campaign: bool = False) -> None:
     rng = s.rng
     u = rng.random()
-    bucket = "negative" if u < negative_share else "neutral" if u < negative_share + 0.06 else (
-        "positive"
+    bucket = (
+        "negative"
+        if u < negative_share
+        else "neutral"
+        if u < negative_share + 0.06
+        else ("positive")
     )
     label = bucket
     if bucket == "positive" and rng.random() < 0.05:
@@ -213,8 +229,16 @@ def _calm_item(s: Stream, at: datetime, negative_share: float, campaign: bool = 
             (at + timedelta(hours=h), int(final * f))
             for h, f in ((1, 0.3), (6, 0.7), (24, 0.95), (48, 1.0))
         ]
-        s.add(at, bucket=bucket, label=label, kind="mention", flags=flags, engagement=final,
-              updated_at=at + timedelta(hours=48), samples=samples)
+        s.add(
+            at,
+            bucket=bucket,
+            label=label,
+            kind="mention",
+            flags=flags,
+            engagement=final,
+            updated_at=at + timedelta(hours=48),
+            samples=samples,
+        )
     else:
         s.add(at, bucket=bucket, label=label, flags=flags)
 
@@ -240,22 +264,44 @@ def inject(s: Stream, name: str, t0: datetime) -> None:
         claim = rng.choice(CLAIMS)
         curve = [(10, 40), (30, 180), (60, 600), (120, 1500), (240, 3000)]
         samples = [(t0 + timedelta(minutes=m), v) for m, v in curve]
-        s.add(t0, label="negative", kind="mention", text=claim, flags=("misinformation",),
-              rating=None, engagement=3000, updated_at=t0 + timedelta(minutes=240),
-              samples=samples)
+        s.add(
+            t0,
+            label="negative",
+            kind="mention",
+            text=claim,
+            flags=("misinformation",),
+            rating=None,
+            engagement=3000,
+            updated_at=t0 + timedelta(minutes=240),
+            samples=samples,
+        )
     elif name == "rating_collapse":  # a day of 1-2 star reviews, scored neutral or negative
         for n in range(12):
-            s.add(t0 + n * timedelta(minutes=90), bucket="negative",
-                  label=rng.choice(("neutral", "negative")), rating=rng.choice((1, 1, 2)))
+            s.add(
+                t0 + n * timedelta(minutes=90),
+                bucket="negative",
+                label=rng.choice(("neutral", "negative")),
+                rating=rng.choice((1, 1, 2)),
+            )
     elif name == "misinformation":  # the same false claim posted four times in a day
         claim = rng.choice(CLAIMS)
         for n in range(4):
-            s.add(t0 + n * timedelta(hours=4), label="negative", kind="mention",
-                  text=f"{claim} {rng.choice(('!!', 'so sad', 'unbelievable', ''))}",
-                  flags=("misinformation",), rating=None, engagement=rng.randint(0, 20))
+            s.add(
+                t0 + n * timedelta(hours=4),
+                label="negative",
+                kind="mention",
+                text=f"{claim} {rng.choice(('!!', 'so sad', 'unbelievable', ''))}",
+                flags=("misinformation",),
+                rating=None,
+                engagement=rng.randint(0, 20),
+            )
     elif name == "watch_word":
-        s.add(t0, label="negative", text="My attorney will hear about this, expect a lawsuit.",
-              rating=1)
+        s.add(
+            t0,
+            label="negative",
+            text="My attorney will hear about this, expect a lawsuit.",
+            rating=1,
+        )
 
 
 # --- replay ---------------------------------------------------------------------------------
@@ -302,10 +348,10 @@ def main() -> int:
     print(f"texts: { {k: len(v) for k, v in pools.items()} }; thresholds: {th}")
     start0 = datetime(2024, 1, 1, 6, tzinfo=UTC)
 
-    alarms = {d: 0 for d in DETECTORS}
+    alarms = dict.fromkeys(DETECTORS, 0)
     per_quarter = []
     n_items = 0
-    for q in range(args.quarters):
+    for _q in range(args.quarters):
         s = calm_quarter(rng, pools, start0)
         n_items += len(s.items)
         m0 = start0 + timedelta(days=BASELINE_DAYS)

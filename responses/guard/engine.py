@@ -302,9 +302,7 @@ def check_reply(
         regex_flags=re.MULTILINE | re.DOTALL,
     )
     confirm_sentences = {_sentence_of(sentences, f.start) for f in confirm}
-    findings += _identifier_findings(
-        text, results, ctx, sentences, confirm_sentences, eng, tokens
-    )
+    findings += _identifier_findings(text, results, ctx, sentences, confirm_sentences, eng, tokens)
     findings = _dedupe(findings)
     return GuardResult(
         verdict=decide_verdict(findings),
@@ -831,8 +829,22 @@ _YOU_MAY = re.compile(
     re.IGNORECASE,
 )
 _FREE_MAIL = frozenset(
-    "gmail.com yahoo.com hotmail.com outlook.com aol.com icloud.com live.com msn.com "
-    "comcast.net att.net verizon.net me.com protonmail.com ymail.com".split()
+    [
+        "gmail.com",
+        "yahoo.com",
+        "hotmail.com",
+        "outlook.com",
+        "aol.com",
+        "icloud.com",
+        "live.com",
+        "msn.com",
+        "comcast.net",
+        "att.net",
+        "verizon.net",
+        "me.com",
+        "protonmail.com",
+        "ymail.com",
+    ]
 )
 
 
@@ -855,8 +867,11 @@ _STAFF_ROLE_AROUND = re.compile(
     r"\b(?:our|the)\s+" + _ROLE + r"\s*,?\s*(?:is\s+|named\s+)?$", re.IGNORECASE
 )
 _STAFF_ROLE_AFTER = re.compile(
-    r"^\s*,\s*(?:is\s+)?(?:our|the|who\s+(?:runs|manages|leads|heads|oversees))\s+" + _ROLE
-    + r"|^\s*,?\s*(?:our|the)\s+" + _ROLE + r"\b|^\s*(?:\(|,|-|–|—)?\s*(?:our\s+)?"
+    r"^\s*,\s*(?:is\s+)?(?:our|the|who\s+(?:runs|manages|leads|heads|oversees))\s+"
+    + _ROLE
+    + r"|^\s*,?\s*(?:our|the)\s+"
+    + _ROLE
+    + r"\b|^\s*(?:\(|,|-|–|—)?\s*(?:our\s+)?"
     r"(?:office|practice|patient|billing)\s+(?:manager|liaison|coordinator|director)",
     re.IGNORECASE,
 )
