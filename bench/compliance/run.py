@@ -92,9 +92,12 @@ def metrics(rows: list[dict]) -> dict:
 def main() -> int:
     verbose = "--verbose" in sys.argv
     set_name = sys.argv[sys.argv.index("--set") + 1] if "--set" in sys.argv else "replies"
-    if set_name not in ("replies", "probe", "probe2", "probe3", "independent"):
+    if set_name not in ("replies", "probe", "probe2", "probe3", "independent", "train_extra"):
         raise SystemExit(f"unknown set {set_name!r}")
     independent = set_name == "independent"
+    # train_extra is checked like the independent set (each line in its own context only) but
+    # is a training set: its misses are listed
+    own_context = independent or set_name == "train_extra"
     items = load(HERE / f"{set_name}.jsonl")
     t0 = time.perf_counter()
     warm = warm_up()
@@ -102,7 +105,7 @@ def main() -> int:
 
     rows, latencies, cpu = [], [], []
     for i, item in enumerate(items):
-        if independent:
+        if own_context:
             ctx = GuardContext.from_dict(item.get("context"))
             split = "with_context" if item.get("context") else "without_context"
         else:
@@ -134,7 +137,7 @@ def main() -> int:
 
     lat_sorted = sorted(latencies)
     cpu_sorted = sorted(cpu)
-    splits = ("without_context", "with_context") if independent else ("dev", "held_out")
+    splits = ("without_context", "with_context") if own_context else ("dev", "held_out")
     report = {
         "all": metrics(rows),
         **{name: metrics([r for r in rows if r["split"] == name]) for name in splits},
@@ -183,7 +186,7 @@ def main() -> int:
     )
     print(f"CPU time per check: mean {lat['cpu_mean']} ms, p95 {lat['cpu_p95']} ms")
     print(f"verdicts: {report['verdicts']}")
-    if independent:
+    if own_context:
         for name in splits:
             safe_cats = sorted({r["category"] for r in rows if r["label"] == "safe"})
             per = {

@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from . import health_terms, patterns, recognizers, tone
+from . import backstop, health_terms, patterns, recognizers, tone
 from .result import (
     BLOCK,
     HEALTH_DETAIL,
@@ -114,8 +114,10 @@ def get_engine() -> _Engine:
 
 
 def warm_up() -> float:
-    """Build the engine (if needed) and run one check; returns the seconds it took."""
+    """Build the engine and the learned backstop (if needed) and run one check; returns the
+    seconds it took."""
     t0 = time.perf_counter()
+    backstop.get_backstop()
     check_reply(
         "Thank you, Dr. Rao saw your chart on 3/4; call 512-555-0100.",
         review_text="My root canal hurt.",
@@ -304,6 +306,7 @@ def check_reply(
     confirm_sentences = {_sentence_of(sentences, f.start) for f in confirm}
     findings += _identifier_findings(text, results, ctx, sentences, confirm_sentences, eng, tokens)
     findings = _dedupe(findings)
+    findings = _apply_backstop(text, sentences, findings, ctx)
     return GuardResult(
         verdict=decide_verdict(findings),
         findings=findings,
@@ -1218,3 +1221,77 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
         kept.append(f)
     kept.sort(key=lambda f: (f.start, f.end, f.kind))
     return kept
+
+
+# --- the learned backstop (backstop.py) --------------------------------------------------------
+
+_BACKSTOP_LABEL = {
+    TONE: "defensive, argumentative or blaming",
+    PATIENT_CONFIRMATION: "confirming that the reviewer is a patient",
+    HEALTH_DETAIL: "disclosing a health detail",
+}
+_BACKSTOP_SUGGESTION = {
+    TONE: "a calm reply that thanks, apologises and invites contact offline",
+    PATIENT_CONFIRMATION: "a reply that neither confirms nor denies a relationship with the reviewer",
+    HEALTH_DETAIL: "a reply without any health detail",
+}
+_INVITE_SENTENCE = re.compile(
+    r"\b(?:call|phone|ring|text|e-?mail|contact|reach|ask\s+(?:for|to\s+speak)|speak\s+(?:with|to)|"
+    r"talk\s+(?:with|to)|get\s+in\s+touch|send\s+(?:a\s+note|us)|write\s+to|message)\b",
+    re.IGNORECASE,
+)
+# rule findings the backstop may drop from a reply it reads as clearly safe: generic health
+# mentions and wording rules in a public statement, and (without clinic context) the contact
+# points and office hours offered in an invitation
+_LOWERABLE_TONE = frozenset(["defensive", "disputes_review"])
+_LOWERABLE_IDENTIFIER = frozenset(["phone", "email", "person", "date", "phone_contact"])
+
+
+def _apply_backstop(text: str, sentences, findings: list[Finding], ctx: GuardContext):
+    bs = backstop.get_backstop()
+    if bs is None:
+        return findings
+    p = bs.scores(text)
+    kinds = {f.kind for f in findings}
+    out = list(findings)
+    for head in backstop.RAISE_HEADS:
+        if head not in kinds and p[head] >= bs.raise_at[head]:
+            out.append(
+                _finding(
+                    text,
+                    0,
+                    len(text),
+                    head,
+                    "backstop",
+                    NEEDS_REVIEW,
+                    f"The learned backstop reads this reply as {_BACKSTOP_LABEL[head]} "
+                    f"(p={p[head]:.2f}); the rules found nothing of the kind.",
+                    _BACKSTOP_SUGGESTION[head],
+                )
+            )
+    safe_class = max(p.get("invitation", 0.0), p.get("public_statement", 0.0))
+    if len(out) != len(findings) or p["unsafe"] >= bs.clear_below or safe_class < bs.safe_class_at:
+        return out
+    no_context = not (ctx.clinic_phones or ctx.clinic_emails or ctx.staff_names)
+    return [f for f in out if not _lowerable(f, text, sentences, no_context)]
+
+
+def _lowerable(f: Finding, text: str, sentences, no_context: bool) -> bool:
+    """A rule finding that a reply read as clearly safe may drop (never a confirmation, an
+    echoed or reader-tied health detail, or an identifier outside an invitation)."""
+    if f.kind == HEALTH_DETAIL:
+        return f.severity == NEEDS_REVIEW
+    if f.kind == TONE:
+        return f.severity == NEEDS_REVIEW and f.subtype in _LOWERABLE_TONE
+    if f.kind != IDENTIFIER or not no_context or f.subtype not in _LOWERABLE_IDENTIFIER:
+        return False
+    s0, s1 = sentences[_sentence_of(sentences, f.start)]
+    if not _INVITE_SENTENCE.search(text[s0:s1]):
+        return False
+    if f.subtype == "email" and _domain(f.text) in _FREE_MAIL:
+        return False
+    before = _YOU_MAY.sub(" ", _ROLE_RX.sub(" ", text[max(s0, f.start - 40) : f.start]))
+    if _RECIPIENT.search(before):
+        return False
+    # a name greeted at the start of a sentence ("Jessica, ...") is the reader, not a contact
+    return not (f.subtype == "person" and _is_vocative(text, f.start, f.end))
