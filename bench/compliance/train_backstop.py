@@ -34,15 +34,22 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
+from run import DEFAULT_CONTEXT, load  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
 
 from responses.guard import GuardContext, check_reply  # noqa: E402
 from responses.guard import backstop as bs  # noqa: E402
-from run import DEFAULT_CONTEXT, load  # noqa: E402
 
 SETS = ("replies", "probe", "probe2", "probe3", "train_extra")
-HEADS = ("tone", "patient_confirmation", "health_detail", "unsafe", "invitation", "public_statement")
+HEADS = (
+    "tone",
+    "patient_confirmation",
+    "health_detail",
+    "unsafe",
+    "invitation",
+    "public_statement",
+)
 SAFE_KINDS = ("invitation", "public_statement")
 C = 4.0
 # share of all safe lines that each head may raise among those the rules pass
@@ -195,7 +202,9 @@ def main() -> int:
         safe_class_at=np.float32(SAFE_CLASS_AT),
         max_tokens=np.int32(bs.MAX_TOKENS),
     )
-    print(f"wrote {bs.WEIGHTS} ({bs.WEIGHTS.stat().st_size} bytes) in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"wrote {bs.WEIGHTS} ({bs.WEIGHTS.stat().st_size} bytes) in {time.perf_counter() - t0:.1f} s"
+    )
     return 0
 
 

@@ -796,7 +796,7 @@ def _in_signoff(text: str, start: int) -> bool:
 # --- the practice's own contact points ---------------------------------------------------------
 
 _ROLE = (
-    r"(?:(?:office|practice|clinic|patient|billing|business|front[\s-]desk|care|client|"
+    r"(?:(?:office|practice|clinic|patient|billing|business|front[\s-]desk|care|client|treatment|"
     r"insurance|scheduling|operations|nurse|medical|clinical|dental|senior|lead|head)\s+){0,2}"
     r"(?:manager|liaison|coordinator|director|administrator|advocate|supervisor|receptionist|"
     r"representative|rep|concierge|lead|owner|founder|navigator|specialist|team|department|"
@@ -1237,7 +1237,8 @@ _BACKSTOP_SUGGESTION = {
 }
 _INVITE_SENTENCE = re.compile(
     r"\b(?:call|phone|ring|text|e-?mail|contact|reach|ask\s+(?:for|to\s+speak)|speak\s+(?:with|to)|"
-    r"talk\s+(?:with|to)|get\s+in\s+touch|send\s+(?:a\s+note|us)|write\s+to|message)\b",
+    r"talk\s+(?:with|to)|get\s+in\s+touch|send\s+(?:a\s+note|us)|write\s+to|message|"
+    r"reached|contacted)\b",
     re.IGNORECASE,
 )
 # rule findings the backstop may drop from a reply it reads as clearly safe: generic health
@@ -1290,8 +1291,8 @@ def _lowerable(f: Finding, text: str, sentences, no_context: bool) -> bool:
         return False
     if f.subtype == "email" and _domain(f.text) in _FREE_MAIL:
         return False
-    before = _YOU_MAY.sub(" ", _ROLE_RX.sub(" ", text[max(s0, f.start - 40) : f.start]))
-    if _RECIPIENT.search(before):
+    before = _YOU_MAY.sub(" ", _ROLE_RX.sub(" ", text[s0 : f.start]))
+    if _RECIPIENT.search(before[-40:]):
         return False
     # a name greeted at the start of a sentence ("Jessica, ...") is the reader, not a contact
     return not (f.subtype == "person" and _is_vocative(text, f.start, f.end))
