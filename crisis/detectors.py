@@ -75,11 +75,12 @@ class Thresholds:
     surge_min_ratio: float = 1.5
     rating_enabled: bool = True
     rating_window_hours: int = 24
-    rating_min_count: int = 5
+    rating_min_count: int = 8
+    rating_min_low: int = 6
     rating_min_baseline: int = 10
-    rating_drop: float = 1.0
+    rating_drop: float = 1.2
     viral_enabled: bool = True
-    viral_min_engagement: int = 100
+    viral_min_engagement: int = 250
     viral_growth_factor: float = 10.0
     viral_max_age_hours: int = 72
     misinformation_enabled: bool = True
@@ -360,8 +361,12 @@ def rating_drop(
     mean_w = statistics.fmean(i.rating for i in recent)
     drop = mean_b - mean_w
     z = drop / (sd_b / math.sqrt(len(recent)))
+    # A minimum effect size as well as significance: a handful of unhappy reviews on a quiet
+    # day (5 ratings at 1.6★ against 4.2★) is an ordinary day, not a collapse.
+    low = sum(1 for i in recent if i.rating <= 2)
     finding.fired = (
         len(recent) >= t.rating_min_count
+        and low >= t.rating_min_low
         and len(baseline) >= t.rating_min_baseline
         and drop >= t.rating_drop
         and z >= RATING_MIN_Z
@@ -371,8 +376,9 @@ def rating_drop(
     finding.explanation = (
         f"Average rating {mean_w:.1f}★ over {len(recent)} ratings in {duration(window)} against "
         f"a baseline of {mean_b:.1f}★ ± {sd_b:.1f} ({len(baseline)} ratings, last "
-        f"{t.baseline_days} days): down {drop:.1f}★, z = {z:.1f} (alerts at a drop ≥ "
-        f"{t.rating_drop:g}★ with ≥ {t.rating_min_count} ratings)."
+        f"{t.baseline_days} days): down {drop:.1f}★, z = {z:.1f}, {low} of them 1–2★ (alerts "
+        f"at a drop ≥ {t.rating_drop:g}★ with ≥ {t.rating_min_count} ratings, "
+        f"≥ {t.rating_min_low} of them 1–2★)."
     )
     finding.numbers = {
         "count": len(recent),
@@ -383,7 +389,9 @@ def rating_drop(
         "baseline_count": len(baseline),
         "drop": round(drop, 3),
         "z": round(z, 2),
+        "low_count": low,
         "min_count": t.rating_min_count,
+        "min_low": t.rating_min_low,
         "min_drop": t.rating_drop,
     }
     return finding

@@ -36,6 +36,7 @@ class ThresholdsForm(forms.ModelForm):
             "rating_enabled",
             "rating_window_hours",
             "rating_min_count",
+            "rating_min_low",
             "rating_min_baseline",
             "rating_drop",
             "viral_enabled",

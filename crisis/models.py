@@ -71,13 +71,21 @@ class DetectorSettings(models.Model):
     rating_window_hours = models.PositiveIntegerField(
         default=24, validators=[MinValueValidator(1), MaxValueValidator(7 * 24)]
     )
-    rating_min_count = models.PositiveIntegerField(default=5, validators=[MinValueValidator(2)])
+    # Calibrated on bench/detect/backtest.py (calm clinic-quarters of real review text): a
+    # minimum effect size as well as significance, so a few unhappy reviews on a quiet day
+    # (5 ratings at 1.6★ against 4.2★) do not page anyone.
+    rating_min_count = models.PositiveIntegerField(default=8, validators=[MinValueValidator(2)])
+    rating_min_low = models.PositiveIntegerField(
+        default=6,
+        validators=[MinValueValidator(1)],
+        help_text="How many of the window's ratings must be 1 or 2 stars.",
+    )
     rating_min_baseline = models.PositiveIntegerField(default=10, validators=[MinValueValidator(3)])
-    rating_drop = models.FloatField(default=1.0, validators=_pct(0.1, 4.0))
+    rating_drop = models.FloatField(default=1.2, validators=_pct(0.1, 4.0))
     # viral post
     viral_enabled = models.BooleanField(default=True)
     viral_min_engagement = models.PositiveIntegerField(
-        default=100, validators=[MinValueValidator(5)]
+        default=250, validators=[MinValueValidator(5)]
     )
     viral_growth_factor = models.FloatField(default=10.0, validators=_pct(1.5, 1000.0))
     viral_max_age_hours = models.PositiveIntegerField(

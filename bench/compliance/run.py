@@ -9,9 +9,17 @@ The set is split deterministically: every 4th line (index 3, 7, 11, ... counting
 "held-out", the rest is "dev". Only dev items were looked at while tuning the patterns.
 Writes bench/compliance/results.json.
 
-``--set probe`` / ``--set probe2`` run the two probe sets instead (written later, after the
-guard's first and second versions, to measure how the rules generalise to phrasing their author
-had not tuned on; see README.md for their first-run figures); writes results_<set>.json.
+``--set probe`` / ``--set probe2`` / ``--set probe3`` run the probe sets instead (written later,
+after the guard's first, second and third versions, to measure how the rules generalise to
+phrasing their author had not tuned on; see README.md for their first-run figures); writes
+results_<set>.json.
+
+``--set independent`` runs independent.jsonl (written by someone who never saw the rules; never
+tuned on). Each line is checked in its own context only: a line without ``context`` gets an
+empty GuardContext (the guard knows nothing about the clinic) and is reported under
+"without clinic context"; a line with ``context`` gets exactly that context and is reported
+under "with clinic context". No dev/held-out split; no per-item lists are printed (run with
+``--verbose`` only after the rules are frozen). Writes results_independent.json.
 """
 
 from __future__ import annotations
@@ -84,8 +92,12 @@ def metrics(rows: list[dict]) -> dict:
 def main() -> int:
     verbose = "--verbose" in sys.argv
     set_name = sys.argv[sys.argv.index("--set") + 1] if "--set" in sys.argv else "replies"
-    if set_name not in ("replies", "probe", "probe2", "probe3"):
+    if set_name not in ("replies", "probe", "probe2", "probe3", "independent", "train_extra"):
         raise SystemExit(f"unknown set {set_name!r}")
+    independent = set_name == "independent"
+    # train_extra is checked like the independent set (each line in its own context only) but
+    # is a training set: its misses are listed
+    own_context = independent or set_name == "train_extra"
     items = load(HERE / f"{set_name}.jsonl")
     t0 = time.perf_counter()
     warm = warm_up()
@@ -93,7 +105,12 @@ def main() -> int:
 
     rows, latencies, cpu = [], [], []
     for i, item in enumerate(items):
-        ctx = GuardContext.from_dict({**DEFAULT_CONTEXT, **(item.get("context") or {})})
+        if own_context:
+            ctx = GuardContext.from_dict(item.get("context"))
+            split = "with_context" if item.get("context") else "without_context"
+        else:
+            ctx = GuardContext.from_dict({**DEFAULT_CONTEXT, **(item.get("context") or {})})
+            split = split_of(i)
         t, c = time.perf_counter(), time.process_time()
         res = check_reply(item["text"], review_text=item.get("review"), context=ctx)
         latencies.append((time.perf_counter() - t) * 1000.0)
@@ -101,7 +118,7 @@ def main() -> int:
         rows.append(
             {
                 "id": item["id"],
-                "split": split_of(i),
+                "split": split,
                 "label": item["label"],
                 "category": item.get("category"),
                 "verdict": res.verdict,
@@ -120,10 +137,10 @@ def main() -> int:
 
     lat_sorted = sorted(latencies)
     cpu_sorted = sorted(cpu)
+    splits = ("without_context", "with_context") if own_context else ("dev", "held_out")
     report = {
         "all": metrics(rows),
-        "dev": metrics([r for r in rows if r["split"] == "dev"]),
-        "held_out": metrics([r for r in rows if r["split"] == "held_out"]),
+        **{name: metrics([r for r in rows if r["split"] == name]) for name in splits},
         "latency_ms": {
             "mean": round(statistics.fmean(latencies), 2),
             "p50": round(lat_sorted[len(lat_sorted) // 2], 2),
@@ -144,19 +161,19 @@ def main() -> int:
     }
 
     print()
-    print(f"{'split':<10}{'n':>5}{'unsafe':>8}{'safe':>6}{'recall':>9}{'FPR':>8}")
-    for name in ("dev", "held_out", "all"):
+    print(f"{'split':<16}{'n':>5}{'unsafe':>8}{'safe':>6}{'recall':>9}{'FPR':>8}")
+    for name in (*splits, "all"):
         m = report[name]
         print(
-            f"{name:<10}{m['n']:>5}{m['n_unsafe']:>8}{m['n_safe']:>6}"
+            f"{name:<16}{m['n']:>5}{m['n_unsafe']:>8}{m['n_safe']:>6}"
             f"{m['recall']:>9.3f}{m['fpr']:>8.3f}"
         )
     print()
-    print(f"{'category':<22}{'n':>4}{'recall':>9}{'kind':>7}   (dev / held-out recall)")
+    print(f"{'category':<22}{'n':>4}{'recall':>9}{'kind':>7}   ({' / '.join(splits)} recall)")
     for cat in CATEGORIES:
         a = report["all"]["recall_by_category"][cat]
-        d = report["dev"]["recall_by_category"].get(cat, {})
-        h = report["held_out"]["recall_by_category"].get(cat, {})
+        d = report[splits[0]]["recall_by_category"].get(cat, {})
+        h = report[splits[1]]["recall_by_category"].get(cat, {})
         print(
             f"{cat:<22}{a['n']:>4}{a['recall']:>9.3f}{a['kind_recall']:>7.3f}"
             f"   ({d.get('recall', float('nan')):.3f} / {h.get('recall', float('nan')):.3f})"
@@ -169,6 +186,24 @@ def main() -> int:
     )
     print(f"CPU time per check: mean {lat['cpu_mean']} ms, p95 {lat['cpu_p95']} ms")
     print(f"verdicts: {report['verdicts']}")
+    if own_context:
+        for name in splits:
+            safe_cats = sorted({r["category"] for r in rows if r["label"] == "safe"})
+            per = {
+                c: f"{sum(r['flagged'] for r in rows if r['split'] == name and r['category'] == c)}"
+                f"/{sum(1 for r in rows if r['split'] == name and r['category'] == c)}"
+                for c in safe_cats
+            }
+            print(f"safe flagged by kind of reply, {name}: {per}")
+    if independent and not verbose:
+        # the set is for measuring only: its items are not listed while rules are being changed
+        report["missed_unsafe"] = len(report["missed_unsafe"])
+        report["false_positives"] = len(report["false_positives"])
+        report.pop("rows")
+        out = HERE / "results_independent.json"
+        out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        print(f"\nwrote {out} in {time.perf_counter() - t0:.1f} s")
+        return 0
     by_id = {r["id"]: r for r in rows}
     print(f"\nmissed unsafe ({len(report['missed_unsafe'])}):")
     for rid in report["missed_unsafe"]:

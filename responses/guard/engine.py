@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from . import health_terms, patterns, recognizers, tone
+from . import backstop, health_terms, patterns, recognizers, tone
 from .result import (
     BLOCK,
     HEALTH_DETAIL,
@@ -114,8 +114,10 @@ def get_engine() -> _Engine:
 
 
 def warm_up() -> float:
-    """Build the engine (if needed) and run one check; returns the seconds it took."""
+    """Build the engine and the learned backstop (if needed) and run one check; returns the
+    seconds it took."""
     t0 = time.perf_counter()
+    backstop.get_backstop()
     check_reply(
         "Thank you, Dr. Rao saw your chart on 3/4; call 512-555-0100.",
         review_text="My root canal hurt.",
@@ -255,6 +257,7 @@ _GENERAL = re.compile(
     r"proudly\s+|do\s+|don't\s+|do\s+not\s+|does\s+not\s+|doesn't\s+|never\s+|always\s+|"
     r"routinely\s+|only\s+|can\s+|are\s+happy\s+to\s+)?(?:offers?|provides?|performs?|follows?|"
     r"specializes?|specialises?|accepts?|treats|carry|carries|stocks?|administers?|uses?|"
+    r"screens?|vaccinates?|immuni[sz]es?|sterili[sz]es?|disinfects?|tests?\s+for|checks?\s+for|"
     r"recommends?|encourages?|welcomes?|has|have|is\s+trained|are\s+trained|runs?|hosts?)\b|"
     r"\b(?:available|all\s+ages|everyone|anyone|all\s+(?:of\s+)?our\s+patients|all\s+patients|"
     r"many\s+(?:people|patients|families)|patients\s+who|people\s+who|families|in\s+general|"
@@ -301,8 +304,9 @@ def check_reply(
         regex_flags=re.MULTILINE | re.DOTALL,
     )
     confirm_sentences = {_sentence_of(sentences, f.start) for f in confirm}
-    findings += _identifier_findings(text, results, ctx, sentences, confirm_sentences, eng)
+    findings += _identifier_findings(text, results, ctx, sentences, confirm_sentences, eng, tokens)
     findings = _dedupe(findings)
+    findings = _apply_backstop(text, sentences, findings, ctx)
     return GuardResult(
         verdict=decide_verdict(findings),
         findings=findings,
@@ -789,8 +793,138 @@ def _in_signoff(text: str, start: int) -> bool:
     return start >= last.end() and len(tail) <= 80
 
 
-def _identifier_findings(text, results, ctx, sentences, confirm_sentences, eng) -> list[Finding]:
+# --- the practice's own contact points ---------------------------------------------------------
+
+_ROLE = (
+    r"(?:(?:office|practice|clinic|patient|billing|business|front[\s-]desk|care|client|treatment|"
+    r"insurance|scheduling|operations|nurse|medical|clinical|dental|senior|lead|head)\s+){0,2}"
+    r"(?:manager|liaison|coordinator|director|administrator|advocate|supervisor|receptionist|"
+    r"representative|rep|concierge|lead|owner|founder|navigator|specialist|team|department|"
+    r"desk|staff|line|number|partner|contact)s?"
+)
+# "call our office at", "email us at", "reach our billing team on", "our patient liaison can be
+# reached at": the number or address that follows belongs to the practice, not to a patient
+_INVITE_BEFORE = re.compile(
+    r"(?:\b(?:call|phone|ring|text|reach|contact|email|e-mail|write|message|dial|fax|"
+    r"get\s+in\s+touch\s+with|reach\s+out\s+to|speak\s+(?:with|to)|talk\s+(?:with|to)|"
+    r"note\s+to|line\s+to|reached|contacted|available)\b"
+    r"(?:(?!\b(?:you|your|yours|her|his|him|them|their)\b)[^.!?\n]){0,60}"
+    r"|\b(?:us|our\s+" + _ROLE + r")\s*)"
+    r"(?:\bat|\bon|\bvia|\bby|:|\bis|\bnumber\s+is|-|–|—|\()?\s*$",
+    re.IGNORECASE,
+)
+_PRACTICE_REF = re.compile(
+    r"\b(?:us|our\s+(?:(?!\b(?:patient|patients)\b)[\w-]+\s+){0,2}?"
+    r"(?:office|practice|clinic|team|desk|staff|line|number|" + _ROLE + r")|me|we|"
+    r"the\s+(?:office|practice|clinic|front\s+desk|" + _ROLE + r"))\b",
+    re.IGNORECASE,
+)
+_RECIPIENT = re.compile(
+    r"\b(?:you|your|yours|yourself|her|his|him|them|their|patient|patients|family|husband|"
+    r"wife|son|daughter|mother|father|mom|dad|on\s+file|tried|left\s+(?:a\s+)?(?:message|"
+    r"voicemail)|sent|mailed|emailed|texted|called|forwarded)\b",
+    re.IGNORECASE,
+)
+_ROLE_RX = re.compile(r"\b(?:our|the|your)\s+" + _ROLE + r"\b", re.IGNORECASE)
+_YOU_MAY = re.compile(
+    r"\b(?:you|your)\s+(?:can|could|may|might|are\s+(?:welcome|free)\s+to|'re\s+welcome\s+to|"
+    r"are\s+always\s+welcome\s+to)\b|\b(?:if|when|whenever)\s+you\b|\bfor\s+you\b",
+    re.IGNORECASE,
+)
+_FREE_MAIL = frozenset(
+    [
+        "gmail.com",
+        "yahoo.com",
+        "hotmail.com",
+        "outlook.com",
+        "aol.com",
+        "icloud.com",
+        "live.com",
+        "msn.com",
+        "comcast.net",
+        "att.net",
+        "verizon.net",
+        "me.com",
+        "protonmail.com",
+        "ymail.com",
+    ]
+)
+
+
+def _practice_contact(text: str, sentences, s: int) -> str | None:
+    """How a phone number or e-mail address at ``s`` is offered: "strong" when the sentence
+    invites the reader to contact the practice ("call our office at", "email us at"), "weak" when
+    it invites contact without saying whose number it is ("call 555-..."), None otherwise."""
+    s0, _ = sentences[_sentence_of(sentences, s)]
+    before = text[max(s0, s - 90) : s]
+    if not _INVITE_BEFORE.search(before):
+        return None
+    head = _ROLE_RX.sub(" ", before[-70:])
+    head = _YOU_MAY.sub(" ", head)
+    if _RECIPIENT.search(head):
+        return None
+    return "strong" if _PRACTICE_REF.search(before) else "weak"
+
+
+_STAFF_ROLE_AROUND = re.compile(
+    r"\b(?:our|the)\s+" + _ROLE + r"\s*,?\s*(?:is\s+|named\s+)?$", re.IGNORECASE
+)
+_STAFF_ROLE_AFTER = re.compile(
+    r"^\s*,\s*(?:is\s+)?(?:our|the|who\s+(?:runs|manages|leads|heads|oversees))\s+"
+    + _ROLE
+    + r"|^\s*,?\s*(?:our|the)\s+"
+    + _ROLE
+    + r"\b|^\s*(?:\(|,|-|–|—)?\s*(?:our\s+)?"
+    r"(?:office|practice|patient|billing)\s+(?:manager|liaison|coordinator|director)",
+    re.IGNORECASE,
+)
+_ASK_FOR = re.compile(
+    r"\b(?:ask\s+for|speak\s+(?:with|to)|talk\s+(?:with|to)|reach\s+out\s+to|contact|call|"
+    r"email|e-mail|connect\s+(?:with|you\s+with)|put\s+you\s+in\s+touch\s+with|"
+    r"get\s+in\s+touch\s+with)\s+$",
+    re.IGNORECASE,
+)
+_CAN_BE_REACHED = re.compile(
+    r"^\s*(?:,[^.!?\n]{0,50},\s*)?(?:can|will|would|is|personally)\s+"
+    r"(?:be\s+(?:reached|contacted|happy|glad)|happy|glad|available|reach\s+out|call|"
+    r"follow\s+up|contact\s+you|help)",
+    re.IGNORECASE,
+)
+
+
+def _staff_contact(text: str, s: int, e: int) -> bool:
+    """A name offered as the practice's contact person: "our patient liaison, Maria Lopez,",
+    "Denise Carter, our office manager", "ask for Denise", "Denise can be reached at"."""
+    before = text[max(0, s - 60) : s]
+    after = text[e : e + 80]
+    if _STAFF_ROLE_AROUND.search(before) or _STAFF_ROLE_AFTER.search(after):
+        return True
+    if _ASK_FOR.search(before) and _PRACTICE_REF.search(text[max(0, s - 120) : e + 80]):
+        return not _RECIPIENT.search(before[-25:].replace("you with", ""))
+    return bool(_CAN_BE_REACHED.search(after)) and bool(
+        re.search(r"\b(?:our|we|us)\b", text[max(0, s - 120) : e + 120], re.IGNORECASE)
+    )
+
+
+def _common_word_start(text: str, s: int, e: int, by_idx: dict) -> int:
+    """Skip capitalised common words at the start of a name span ("Needles", "Certainly",
+    "Will Smith" -> "Smith"): the tagger says they are not proper nouns."""
+    while s < e:
+        tok = by_idx.get(s)
+        if tok is None or tok.pos_ == "PROPN" or tok.tag_ == "NNP":
+            break
+        s = tok.idx + len(tok.text)
+        while s < e and not text[s].isalpha():
+            s += 1
+    return s
+
+
+def _identifier_findings(
+    text, results, ctx, sentences, confirm_sentences, eng, tokens=()
+) -> list[Finding]:
     contact = _suggest_contact(ctx)
+    by_idx = {t.idx: t for t in tokens}
+    has_context = bool(ctx.clinic_phones or ctx.clinic_emails or ctx.staff_names)
     staff_words = {w for name in ctx.staff_names for w in _name_words(name)}
     clinic_words = set(_name_words(ctx.clinic_name))
     reviewer_words = {w for w in _name_words(ctx.reviewer_name or "") if len(w) > 1}
@@ -812,9 +946,32 @@ def _identifier_findings(text, results, ctx, sentences, confirm_sentences, eng) 
     for etype, s, e in items:
         span = text[s:e]
         if etype in PERSON_ENTITIES:
+            if etype == "PERSON" and not _is_vocative(text, s, e):
+                s = _common_word_start(text, s, e, by_idx)
+                if s >= e:
+                    continue
+                span = text[s:e]
             f = _person(
                 text, s, e, span, ctx, staff_words, clinic_words, reviewer_words, eng, contact
             )
+            if f is not None and f.subtype == "person" and _staff_contact(text, s, e):
+                # a staff member offered as the contact person; with a configured staff list a
+                # name missing from it is worth a look, without one it is taken at its word
+                f = (
+                    _finding(
+                        text,
+                        s,
+                        e,
+                        IDENTIFIER,
+                        "staff_contact",
+                        NEEDS_REVIEW,
+                        "Names a contact person who is not on the clinic's staff list; check it "
+                        "is a member of staff.",
+                        contact,
+                    )
+                    if ctx.staff_names
+                    else None
+                )
         elif etype in DATE_ENTITIES:
             f = _date(text, s, e, span, sentences, confirm_sentences, contact)
         elif etype == recognizers.BIRTH_DATE:
@@ -837,6 +994,8 @@ def _identifier_findings(text, results, ctx, sentences, confirm_sentences, eng) 
                 or any(k.endswith(d[-7:]) for k in clinic_phone_keys if len(d) == 7)
             ):
                 f = None
+            elif _practice_contact(text, sentences, s) == "strong":
+                f = _practice_contact_finding(text, s, e, "phone", has_context, contact)
             else:
                 f = _finding(
                     text,
@@ -852,6 +1011,10 @@ def _identifier_findings(text, results, ctx, sentences, confirm_sentences, eng) 
         elif etype == "EMAIL_ADDRESS":
             if span.lower() in clinic_emails or _domain(span) in clinic_domains:
                 f = None
+            elif _practice_contact(text, sentences, s) == "strong":
+                # a free-mail address offered as the practice's is unusual enough for a look
+                free = _domain(span) in _FREE_MAIL
+                f = _practice_contact_finding(text, s, e, "email", has_context or free, contact)
             else:
                 f = _finding(
                     text,
@@ -916,6 +1079,25 @@ def _identifier_findings(text, results, ctx, sentences, confirm_sentences, eng) 
     return out
 
 
+def _practice_contact_finding(text, s, e, subtype, review, contact):
+    """A phone or e-mail offered as the practice's contact point ("call our office at", "email
+    us at") is never a block: without clinic context it passes; with context (where it is not
+    one of the configured contacts) it needs review."""
+    if not review:
+        return None
+    return _finding(
+        text,
+        s,
+        e,
+        IDENTIFIER,
+        f"{subtype}_contact",
+        NEEDS_REVIEW,
+        f"A {'phone number' if subtype == 'phone' else 'e-mail address'} offered as a contact "
+        "point that is not in the clinic's settings; check it is the practice's.",
+        contact,
+    )
+
+
 def _person(text, s, e, span, ctx, staff_words, clinic_words, reviewer_words, eng, contact):
     # trim a possessive and trailing punctuation
     m = re.search(r"['’]s?$", span)
@@ -934,6 +1116,11 @@ def _person(text, s, e, span, ctx, staff_words, clinic_words, reviewer_words, en
         return None  # a drug or procedure name the small model took for a person
     if all(w in staff_words for w in words):
         return None
+    titled_dr = re.match(r"(?:Dr|Doctor)\b", span) or re.search(
+        r"\b(?:Dr\.?|Doctor)\s+$", text[max(0, s - 8) : s]
+    )
+    if not ctx.staff_names and titled_dr:
+        return None  # no staff list to check against: "Dr. Okafor" is the practice's provider
     if _in_signoff(text, s):
         return None
     vocative = _is_vocative(text, s, e)
@@ -1034,3 +1221,78 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
         kept.append(f)
     kept.sort(key=lambda f: (f.start, f.end, f.kind))
     return kept
+
+
+# --- the learned backstop (backstop.py) --------------------------------------------------------
+
+_BACKSTOP_LABEL = {
+    TONE: "defensive, argumentative or blaming",
+    PATIENT_CONFIRMATION: "confirming that the reviewer is a patient",
+    HEALTH_DETAIL: "disclosing a health detail",
+}
+_BACKSTOP_SUGGESTION = {
+    TONE: "a calm reply that thanks, apologises and invites contact offline",
+    PATIENT_CONFIRMATION: "a reply that neither confirms nor denies a relationship with the reviewer",
+    HEALTH_DETAIL: "a reply without any health detail",
+}
+_INVITE_SENTENCE = re.compile(
+    r"\b(?:call|phone|ring|text|e-?mail|contact|reach|ask\s+(?:for|to\s+speak)|speak\s+(?:with|to)|"
+    r"talk\s+(?:with|to)|get\s+in\s+touch|send\s+(?:a\s+note|us)|write\s+to|message|"
+    r"reached|contacted)\b",
+    re.IGNORECASE,
+)
+# rule findings the backstop may drop from a reply it reads as clearly safe: generic health
+# mentions and wording rules in a public statement, and (without clinic context) the contact
+# points and office hours offered in an invitation
+_LOWERABLE_TONE = frozenset(["defensive", "disputes_review"])
+_LOWERABLE_IDENTIFIER = frozenset(["phone", "email", "person", "date", "phone_contact"])
+
+
+def _apply_backstop(text: str, sentences, findings: list[Finding], ctx: GuardContext):
+    bs = backstop.get_backstop()
+    if bs is None:
+        return findings
+    p = bs.scores(text)
+    kinds = {f.kind for f in findings}
+    out = list(findings)
+    for head in backstop.RAISE_HEADS:
+        if head not in kinds and p[head] >= bs.raise_at[head]:
+            out.append(
+                _finding(
+                    text,
+                    0,
+                    len(text),
+                    head,
+                    "backstop",
+                    NEEDS_REVIEW,
+                    f"The learned backstop reads this reply as {_BACKSTOP_LABEL[head]} "
+                    f"(p={p[head]:.2f}); the rules found nothing of the kind.",
+                    _BACKSTOP_SUGGESTION[head],
+                )
+            )
+    safe_class = max(p.get("invitation", 0.0), p.get("public_statement", 0.0))
+    if len(out) != len(findings) or p["unsafe"] >= bs.clear_below or safe_class < bs.safe_class_at:
+        return out
+    no_context = not (ctx.clinic_phones or ctx.clinic_emails or ctx.staff_names)
+    return [f for f in out if not _lowerable(f, text, sentences, no_context)]
+
+
+def _lowerable(f: Finding, text: str, sentences, no_context: bool) -> bool:
+    """A rule finding that a reply read as clearly safe may drop (never a confirmation, an
+    echoed or reader-tied health detail, or an identifier outside an invitation)."""
+    if f.kind == HEALTH_DETAIL:
+        return f.severity == NEEDS_REVIEW
+    if f.kind == TONE:
+        return f.severity == NEEDS_REVIEW and f.subtype in _LOWERABLE_TONE
+    if f.kind != IDENTIFIER or not no_context or f.subtype not in _LOWERABLE_IDENTIFIER:
+        return False
+    s0, s1 = sentences[_sentence_of(sentences, f.start)]
+    if not _INVITE_SENTENCE.search(text[s0:s1]):
+        return False
+    if f.subtype == "email" and _domain(f.text) in _FREE_MAIL:
+        return False
+    before = _YOU_MAY.sub(" ", _ROLE_RX.sub(" ", text[s0 : f.start]))
+    if _RECIPIENT.search(before[-40:]):
+        return False
+    # a name greeted at the start of a sentence ("Jessica, ...") is the reader, not a contact
+    return not (f.subtype == "person" and _is_vocative(text, f.start, f.end))

@@ -84,9 +84,10 @@ def test_a_quiet_clinic_with_a_real_burst_opens_one(stream):
 
 def test_a_second_detector_seeing_the_same_crisis_joins_its_incident(stream):
     calm_baseline(stream, per_day=20, mention_share=0)
-    # given fifteen 1-star reviews in the last hour: a surge, and a rating drop too
-    for n in range(15):
-        stream.item(NOW - (60 - 4 * n) * MIN, label="negative", rating=1)
+    # given twenty 1-star reviews in the last hour: a surge, and a rating drop too (the drop
+    # must reach the calibrated minimum effect size of 1.2 stars over the last 24 hours)
+    for n in range(20):
+        stream.item(NOW - (60 - 3 * n) * MIN, label="negative", rating=1)
     stream.flush()
     # then one incident opens, and the rating drop is on its timeline
     [incident] = _run()
@@ -201,14 +202,15 @@ def test_a_watch_word_opens_one_per_word(stream):
 
 def test_a_rating_drop_opens_one(stream):
     calm_baseline(stream, per_day=8, negative_share=0.05, mention_share=0)
-    # given ten 2-star reviews today, scored neutral (so the surge detector stays quiet)
+    # given ten 1-star reviews today, scored neutral (so the surge detector stays quiet)
     for n in range(10):
-        stream.item(NOW - (600 - 60 * n) * MIN, label="neutral", rating=2)
+        stream.item(NOW - (600 - 60 * n) * MIN, label="neutral", rating=1)
     stream.flush()
     opened = _run()
     assert [i.kind for i in opened] == ["rating_drop"]
     numbers = opened[0].trigger["numbers"]
-    assert numbers["count"] >= 10 and numbers["drop"] >= 1.0 and numbers["z"] >= 3
+    assert numbers["count"] >= 10 and numbers["drop"] >= 1.2 and numbers["z"] >= 3
+    assert numbers["low_count"] == 10
     assert numbers["baseline_mean"] > 4
     assert "Average rating" in opened[0].trigger["explanation"]
 

@@ -1,0 +1,123 @@
+"""The reply guard's learned backstop (responses/guard/backstop.py) and its place beside the rules,
+plus the rating-drop calm-day case from issue 19."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from responses.guard import GuardContext, check_reply
+from responses.guard import backstop as bs
+
+NO_CONTEXT = GuardContext()
+
+
+def _rules_only(text: str, **kw):
+    os.environ["CAREWATCH_GUARD_BACKSTOP"] = "0"
+    try:
+        return check_reply(text, **kw)
+    finally:
+        os.environ.pop("CAREWATCH_GUARD_BACKSTOP")
+
+
+def test_backstop_loads_with_small_weights():
+    b = bs.get_backstop()
+    assert b is not None
+    assert bs.WEIGHTS.stat().st_size < 300_000
+    assert set(bs.RAISE_HEADS) <= set(b.heads)
+    p = b.scores("Thank you for the kind words!")
+    assert all(0.0 <= v <= 1.0 for v in p.values())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Honestly, your expectations were unreasonable from the start.",
+        "Nobody else has ever complained about this, so the problem is probably not on our end.",
+        "It's sad that you would attack people who were only trying to help you.",
+    ],
+)
+def test_backstop_flags_defensive_tone_the_rules_miss(text):
+    assert _rules_only(text, context=NO_CONTEXT).verdict == "ok"
+    res = check_reply(text, context=NO_CONTEXT)
+    assert res.verdict == "needs_review"
+    assert any(f.kind == "tone" and f.subtype == "backstop" for f in res.findings)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thank you for the feedback. We would like to learn more; please email us at "
+        "frontdesk@lakesidedental.com at your convenience.",
+        "We take every concern seriously. Our office manager, Tamara Ellis, can be reached at "
+        "(503) 555-0117 during business hours.",
+        "We follow CDC and OSHA infection-control guidelines, and all instruments are sterilized "
+        "in an autoclave between uses.",
+        "Every needle we use is single-use and disposed of in a sharps container immediately "
+        "after use.",
+    ],
+)
+def test_invitations_and_public_statements_pass(text):
+    assert check_reply(text, context=NO_CONTEXT).verdict == "ok"
+
+
+def test_backstop_never_lowers_a_patient_phone():
+    res = check_reply(
+        "We called you at 737-201-5566 twice last week; please call us back.", context=NO_CONTEXT
+    )
+    assert res.verdict == "block"
+
+
+def test_guard_invitation_with_configured_contacts_passes():
+    ctx = GuardContext(
+        clinic_phones=("614-555-0183",),
+        clinic_emails=("hello@northgatepeds.org",),
+        staff_names=("Rosa Jimenez",),
+    )
+    text = (
+        "We're sorry to hear this. Please call our office at 614-555-0183 and ask for Rosa "
+        "Jimenez, our patient liaison, or write to hello@northgatepeds.org."
+    )
+    assert check_reply(text, context=ctx).verdict == "ok"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Certainly a fair point about our phone system. We're upgrading it this spring.",
+        "Absolutely understood. Scheduling should be easy, and we are simplifying it.",
+        "Wonderful to hear the kids enjoyed the new play area. Thanks for sharing!",
+    ],
+)
+def test_guard_common_capitalised_words_are_not_names(text):
+    res = check_reply(text, context=NO_CONTEXT)
+    assert not [f for f in res.findings if f.subtype in ("person", "greeting_name")]
+    assert res.verdict == "ok"
+
+
+def test_five_low_ratings_against_a_good_baseline_do_not_open_a_rating_drop():
+    from crisis.detectors import History, Item, Thresholds, rating_drop
+    from crisis.models import DetectorSettings
+
+    now = datetime(2024, 5, 15, 18, 0, tzinfo=UTC)
+    items, n = [], 0
+
+    def add(when, rating):
+        nonlocal n
+        n += 1
+        items.append(Item(n, "review", "google", when, rating, None, 0, when))
+
+    for d in range(1, 28):  # baseline: 4.2 stars, 2 ratings a day
+        for k, r in enumerate((5, 4, 4, 4, 4)[d % 5 : d % 5 + 2] or (4, 4)):
+            add(now - timedelta(days=d, hours=3 + k), r)
+    for h, r in zip((2, 5, 8, 11, 14), (1, 2, 2, 1, 2), strict=True):  # 5 ratings, 1.6 stars
+        add(now - timedelta(hours=h), r)
+    history = History(items, ZoneInfo("America/New_York"))
+    for t in (Thresholds(), Thresholds.from_settings(DetectorSettings())):
+        f = rating_drop(history, now, t, None)
+        assert f.numbers["count"] == 5 and f.numbers["mean"] == pytest.approx(1.6)
+        assert f.numbers["baseline_mean"] > 3.9
+        assert not f.fired
