@@ -26,8 +26,9 @@ from django_tenants.migration_executors import MigrationExecutor, Multiprocessin
 from django_tenants.migration_executors.base import run_migrations
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
-from core.queueing import tasks_enqueue
+from core.queueing import enqueue_on_commit
 
+SPARES_REFILL_TASK = "clinics.tasks.spares_refill"
 TEMPLATE_SCHEMA = settings.CLINIC_TEMPLATE_SCHEMA
 _LOCK_ID = 0x43415245  # pg_advisory_xact_lock key for template maintenance
 
@@ -104,7 +105,7 @@ def schema_clone_from_template(schema_name: str) -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT clone_schema(%s, %s, 'DATA')", [TEMPLATE_SCHEMA, schema_name])
     if settings.CLINIC_SPARE_SCHEMAS:
-        transaction.on_commit(_spares_refill_soon)
+        enqueue_on_commit(SPARES_REFILL_TASK, [()], schema_name="public")
 
 
 # --- spare copies of the template ------------------------------------------------------------
@@ -166,12 +167,6 @@ def spares_refill(*, target: int | None = None) -> int:
             )
         made += 1
     return made
-
-
-def _spares_refill_soon() -> None:
-    from clinics.tasks import spares_refill_task
-
-    tasks_enqueue(spares_refill_task, [()])
 
 
 # --- migrating many clinics ----------------------------------------------------------------

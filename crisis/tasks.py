@@ -6,6 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from clinics.schemas import clinic_schemas_each
+from core.queueing import tasks_enqueue
 
 
 # One clinic's detectors normally take well under a second; a clinic that takes minutes (a
@@ -24,9 +25,8 @@ def detectors_run_clinic_task(review_ids: list[int] | None = None) -> int:
 def detectors_run_all_task() -> int:
     """Beat: one detectors task per clinic, so one slow clinic holds up nobody else."""
     queued = 0
-    for _schema in clinic_schemas_each():
-        detectors_run_clinic_task.delay()
-        queued += 1
+    for schema in clinic_schemas_each():
+        queued += tasks_enqueue(detectors_run_clinic_task, [()], schema_name=schema)
     return queued
 
 

@@ -27,10 +27,9 @@ def sources_poll_dispatch_task() -> int:
     from feeds.polling import sources_claim_due
 
     queued = 0
-    for _schema in clinic_schemas_each():
-        for source_id in sources_claim_due():
-            source_poll_task.delay(source_id)
-            queued += 1
+    for schema in clinic_schemas_each():
+        due = [(source_id,) for source_id in sources_claim_due()]
+        queued += tasks_enqueue(source_poll_task, due, schema_name=schema)
     return queued
 
 

@@ -16,12 +16,13 @@ from datetime import datetime, timedelta
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
-from django_tenants.utils import get_public_schema_name, schema_context
+from django_tenants.utils import get_public_schema_name
 
 from accounts.models import SecurityEventCode
 from accounts.services import security_event_record
 from core.crypto import decrypt_json, encrypt_json
 from core.errors import Conflict, ValidationFailed
+from core.queueing import enqueue_on_commit, tasks_enqueue
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
 from webhooks.ssrf import UnsafeTarget, target_check
 
@@ -171,26 +172,16 @@ def _payload_clean(event: str, payload: dict) -> dict:
 def deliveries_queue(*, delivery_ids: list[int], schema_name: str) -> int:
     """Queue one delivery task per id in the clinic's schema. Returns how many were queued; if
     the broker is unreachable the deliveries stay pending and the sweeper queues them."""
-    from webhooks.tasks import delivery_attempt_task
+    from webhooks.tasks import delivery_attempt_task  # the task module imports this one
 
-    queued = 0
-    try:
-        with schema_context(schema_name):
-            for delivery_id in delivery_ids:
-                delivery_attempt_task.delay(delivery_id)
-                queued += 1
-    except Exception as exc:  # noqa: BLE001 - the broker is down; nothing is lost
-        logger.warning(
-            "webhook queue unavailable (%s); %d deliveries wait for the sweeper",
-            exc.__class__.__name__,
-            len(delivery_ids) - queued,
-        )
-    return queued
+    calls = [(delivery_id,) for delivery_id in delivery_ids]
+    return tasks_enqueue(delivery_attempt_task, calls, schema_name=schema_name)
 
 
 def _queue_on_commit(delivery_ids: list[int]) -> None:
-    schema = connection.schema_name
-    transaction.on_commit(lambda: deliveries_queue(delivery_ids=delivery_ids, schema_name=schema))
+    from webhooks.tasks import delivery_attempt_task  # the task module imports this one
+
+    enqueue_on_commit(delivery_attempt_task, [(delivery_id,) for delivery_id in delivery_ids])
 
 
 def webhook_event_emit(*, event: str, payload: dict) -> int:

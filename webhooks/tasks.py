@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clinics.schemas import clinic_schemas_each
+from core.queueing import tasks_enqueue
 from webhooks.models import DeliveryStatus, WebhookDelivery
 
 logger = logging.getLogger(__name__)
@@ -28,14 +29,8 @@ def delivery_attempt_task(delivery_id: int) -> str:
         return "skipped"
     if delivery.status == DeliveryStatus.PENDING and delivery.next_attempt_at is not None:
         countdown = max((delivery.next_attempt_at - timezone.now()).total_seconds(), 0)
-        try:
-            delivery_attempt_task.apply_async((delivery_id,), countdown=countdown)
-        except Exception as exc:  # noqa: BLE001 - the sweeper queues it when it is due
-            logger.warning(
-                "could not queue the retry of webhook delivery %s: %s",
-                delivery_id,
-                exc.__class__.__name__,
-            )
+        # if it cannot be queued, the sweeper queues it when it is due
+        tasks_enqueue(delivery_attempt_task, [(delivery_id,)], countdown=countdown)
     return delivery.status
 
 

@@ -10,7 +10,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from core.errors import ValidationFailed
-from core.queueing import tasks_enqueue
+from core.queueing import enqueue_on_commit
 from feeds.models import (
     ImportJob,
     ImportStatus,
@@ -27,16 +27,12 @@ def import_job_create(*, filename: str, text: str, created_by_id: int | None) ->
     job = ImportJob.objects.create(
         filename=filename[:255], content=text, total_rows=total, created_by_id=created_by_id
     )
-    transaction.on_commit(lambda: _enqueue_import(job.pk))
+    # feeds.tasks.imports_sweep catches up if the broker is down
+    enqueue_on_commit(IMPORT_TASK, [(job.pk,)])
     return job
 
 
-def _enqueue_import(job_id: int) -> None:
-    from feeds.tasks import import_job_run_task
-
-    tasks_enqueue(import_job_run_task, [(job_id,)])  # feeds.tasks.imports_sweep catches up
-
-
+IMPORT_TASK = "feeds.tasks.import_job_run"
 IMPORT_QUEUED_GRACE = timedelta(minutes=2)
 IMPORT_RUNNING_STALE = timedelta(minutes=30)  # longer than a task may run
 

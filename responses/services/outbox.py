@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -30,7 +30,7 @@ from clinics.access import ClinicAccess
 from core.crypto import encrypt_json
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.permissions import Permission
-from core.queueing import tasks_enqueue
+from core.queueing import enqueue_on_commit, tasks_enqueue
 from core.rollup import figures_changed
 from core.tenancy import current_clinic
 from feeds.connectors import make_connector
@@ -126,9 +126,10 @@ def outbox_queue(*, item_ids: list[int], schema_name: str, countdown: float | No
 def _queue_on_commit(item_ids: list[int], countdown: float | None = None) -> None:
     if not item_ids:
         return
-    schema = connection.schema_name
-    transaction.on_commit(
-        lambda: outbox_queue(item_ids=item_ids, schema_name=schema, countdown=countdown)
+    from responses.tasks import outbox_deliver_task  # the task module imports this one
+
+    enqueue_on_commit(
+        outbox_deliver_task, [(item_id,) for item_id in item_ids], countdown=countdown
     )
 
 

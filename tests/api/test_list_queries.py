@@ -261,7 +261,7 @@ CASES = {
 @pytest.fixture
 def list_world(world, login, api, settings, monkeypatch) -> World:
     settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
-    monkeypatch.setattr(delivery_attempt_task, "delay", lambda *args: None)
+    monkeypatch.setattr(delivery_attempt_task, "apply_async", lambda *a, **k: None)
     clients = {name: api(name) for name in ("key_a", "key_alpha")}
     clients |= {name: login(name) for name in ("alpha_owner", "alpha_manager", "alpha_writer")}
     return World(clinic=world.clinics["a"], agency=world.agencies["alpha"], clients=clients)

@@ -3,6 +3,8 @@ behind the template's migrations is never used, and the refill replaces it."""
 
 from __future__ import annotations
 
+import json
+
 from django.db import connection
 from django_tenants.utils import schema_context, schema_exists
 
@@ -13,6 +15,7 @@ from clinics.schemas import (
     tenant_migrations_on_disk,
 )
 from clinics.services import clinic_create
+from config.celery import app as celery_app
 from feeds.models import Review, Source
 
 
@@ -32,14 +35,21 @@ def test_refill_makes_spares_and_a_new_clinic_takes_one(
     assert all(_tables(spare) == _tables(TEMPLATE_SCHEMA) for spare in spares)
 
     # when a clinic is created
-    with django_capture_on_commit_callbacks() as callbacks:
-        clinic = clinic_create(agency=world.agencies["alpha"], name="Spare", slug="spare-clinic")
+    with celery_app.connection_for_write() as conn:
+        broker = conn.default_channel.client
+        broker.delete("default")
+        with django_capture_on_commit_callbacks(execute=True):
+            clinic = clinic_create(
+                agency=world.agencies["alpha"], name="Spare", slug="spare-clinic"
+            )
+            assert broker.llen("default") == 0  # nothing before commit
+        queued = [json.loads(m)["headers"]["task"] for m in broker.lrange("default", 0, -1)]
 
     # then it got the first spare (renamed), a refill follows the commit, and the schema works
     assert spare_schemas() == spares[1:]
     assert not schema_exists(spares[0])
     assert _tables(clinic.schema_name) == _tables(TEMPLATE_SCHEMA)
-    assert any(getattr(cb, "__name__", "") == "_spares_refill_soon" for cb in callbacks)
+    assert "clinics.tasks.spares_refill" in queued
     with schema_context(clinic.schema_name):
         source = Source.objects.create(kind="api", name="x")
         Review.objects.create(

@@ -16,7 +16,9 @@ from feeds.tasks import source_poll_task, sources_poll_dispatch_task
 
 def _record(monkeypatch, task) -> list[tuple[str, tuple]]:
     sent: list[tuple[str, tuple]] = []
-    monkeypatch.setattr(task, "delay", lambda *args: sent.append((connection.schema_name, args)))
+    monkeypatch.setattr(
+        task, "apply_async", lambda args, **kw: sent.append((connection.schema_name, tuple(args)))
+    )
     return sent
 
 

@@ -188,7 +188,9 @@ def crisis_webhook(in_clinic_a, settings, monkeypatch) -> CrisisWebhook:
     by the real `webhook_event_emit`; the delivery tasks are recorded, not sent to Redis."""
     settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
     queued: list[int] = []
-    monkeypatch.setattr(delivery_attempt_task, "delay", queued.append)
+    monkeypatch.setattr(
+        delivery_attempt_task, "apply_async", lambda args, **kw: queued.append(args[0])
+    )
     subscription, _ = subscription_create(
         url="http://127.0.0.1:9/carewatch", events=["incident.opened", "incident.resolved"]
     )

@@ -127,7 +127,7 @@ def test_detectors_run_all_queues_one_task_per_clinic(world, db, monkeypatch):
     queued = []
     monkeypatch.setattr(
         tasks.detectors_run_clinic_task,
-        "delay",
+        "apply_async",
         lambda *a, **k: queued.append(connection.schema_name),
     )
     assert tasks.detectors_run_all_task() == len(queued) >= 3

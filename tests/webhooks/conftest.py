@@ -31,8 +31,8 @@ def queued(monkeypatch):
     calls: list[tuple[int, str]] = []
     monkeypatch.setattr(
         delivery_attempt_task,
-        "delay",
-        lambda delivery_id: calls.append((delivery_id, connection.schema_name)),
+        "apply_async",
+        lambda args, **kw: calls.append((args[0], connection.schema_name)),
     )
     return calls
 

@@ -82,7 +82,7 @@ def test_redis_down_leaves_the_delivery_pending_for_the_sweeper(
     def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(delivery_attempt_task, "delay", broker_down)
+    monkeypatch.setattr(delivery_attempt_task, "apply_async", broker_down)
     with schema_context(clinic_a.schema_name):
         subscription_create(url=receiver.url, events=["incident.opened"])
         # when an event is emitted, nothing fails
@@ -95,7 +95,9 @@ def test_redis_down_leaves_the_delivery_pending_for_the_sweeper(
     # then, once Redis is back, the sweeper queues it in its clinic's schema
     swept: list[tuple[int, str]] = []
     monkeypatch.setattr(
-        delivery_attempt_task, "delay", lambda pk: swept.append((pk, connection.schema_name))
+        delivery_attempt_task,
+        "apply_async",
+        lambda args, **kw: swept.append((args[0], connection.schema_name)),
     )
     assert deliveries_sweep_task() == 1
     assert swept == [(delivery.pk, clinic_a.schema_name)]
