@@ -95,6 +95,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 # --- HTTP --------------------------------------------------------------------------------
 MIDDLEWARE = [
     "clinics.middleware.ClinicRoutingMiddleware",
+    "core.middleware.ApiPathMiddleware",  # slash-tolerant API paths, JSON 404 for unknown ones
     "django.middleware.security.SecurityMiddleware",
     "accounts.middleware.SecurityContextMiddleware",  # who and where, for the security log
     "core.middleware.ContentSecurityPolicyMiddleware",

@@ -472,11 +472,11 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         },
         status=200,
     )
-    rec.call(key_a, "post", f"{CLINIC}/compliance/check", {"review_id": 0}, status=400)
+    rec.call(key_a, "post", f"{CLINIC}/compliance/check/", {"review_id": 0}, status=400)
     rec.call(
         key_a,
         "post",
-        f"{CLINIC}/compliance/check",
+        f"{CLINIC}/compliance/check/",
         {"text": BLOCK_TEXT, "review_id": late},
         status=200,
     )
