@@ -244,6 +244,7 @@ class AnonymousAPIView(_SealedAPIView):
     """Base of the few APIs that take no credential (obtaining a token)."""
 
     _access_base = True
+    anonymous = True
 
     def get_permissions(self):
         return [_Anyone()]

@@ -10,6 +10,8 @@ from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
+from core.openapi import ERROR_SCHEMA
+
 logger = logging.getLogger(__name__)
 
 
@@ -32,17 +34,6 @@ class ActorAuthenticationScheme(OpenApiAuthenticationExtension):
 
 EXAMPLES_FILE = Path(__file__).resolve().parent.parent / "docs" / "api-examples.json"
 _RECORDED = "recorded"
-ERROR_SCHEMA = {
-    "type": "object",
-    "description": "Every error: a message, a machine-readable code and, for invalid input, "
-    "the messages of each field.",
-    "properties": {
-        "detail": {"type": "string"},
-        "code": {"type": "string"},
-        "fields": {"type": "object", "additionalProperties": {}},
-    },
-    "required": ["detail", "code"],
-}
 
 
 def shape_of(value):

@@ -313,6 +313,8 @@ def items_ingest(
                     raise ItemInvalid({"source": resolved})
             except ItemInvalid as exc:
                 external_id = raw.get("external_id") if isinstance(raw, dict) else None
+                if not isinstance(external_id, str):
+                    external_id = None  # echoed only when it is one; the errors say why
                 report.results[i] = {
                     **label(i),
                     "external_id": external_id,
