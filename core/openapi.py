@@ -10,6 +10,8 @@ import re
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 
+from core.api import MAX_PAGE_SIZE
+
 ERROR_SCHEMA = {
     "type": "object",
     "description": "Every error: a message, a machine-readable code and, for invalid input, "
@@ -195,6 +197,12 @@ class ApiAutoSchema(AutoSchema):
                 name="Error", type=ResolvedComponent.SCHEMA, object="Error", schema=ERROR_SCHEMA
             )
         )
+        for parameter in operation.get("parameters", []):
+            if parameter["name"] == "page_size" and parameter["in"] == "query":
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}
+                parameter["description"] = (
+                    f"Items per page, 1 to {MAX_PAGE_SIZE} (anything else is a 400)."
+                )
         responses = operation.setdefault("responses", {})
         for code in self._error_statuses(operation):
             answer = responses.setdefault(str(code), {})

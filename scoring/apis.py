@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
-from rest_framework.pagination import CursorPagination
 
-from core.api import ClinicAPIView
+from core.api import ClinicAPIView, ResumableCursorPagination
 from scoring.models import ReviewScore, SentimentLabel
 
 
@@ -52,13 +51,11 @@ class ScoreFilterSerializer(serializers.Serializer):
     )
 
 
-class ScorePagination(CursorPagination):
-    """Oldest first and stable under inserts: a feed to follow."""
+class ScorePagination(ResumableCursorPagination):
+    """Oldest first and stable under inserts: a feed to follow, resumable from its last page."""
 
     ordering = ("created_at", "id")
     page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 1000
 
 
 _EXAMPLE = {

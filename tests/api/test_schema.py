@@ -111,3 +111,15 @@ def test_closed_sets_are_enums(path, name, values):
         schema = SCHEMA["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
 
     assert values <= set(schema["enum"])
+
+
+def test_every_page_size_documents_its_maximum():
+    sizes = [
+        parameter["schema"]
+        for _, _, operation in OPERATIONS
+        for parameter in operation.get("parameters", [])
+        if parameter["name"] == "page_size"
+    ]
+
+    assert len(sizes) >= 10
+    assert all(size == {"type": "integer", "minimum": 1, "maximum": 1000} for size in sizes)
