@@ -21,6 +21,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.utils.urls import remove_query_param
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -273,14 +274,27 @@ class ResumableCursorPagination(CursorPagination):
         if self.has_next:
             return super().get_next_link()
         if not self.page:  # nothing new: the same place, or the start of an empty feed
-            here = self.cursor if self.cursor and not self.cursor.reverse else None
-            return self.encode_cursor(here or Cursor(offset=0, reverse=False, position=None))
+            if self.cursor and not self.cursor.reverse:
+                return self.encode_cursor(self.cursor)
+            return remove_query_param(self.base_url, self.cursor_query_param)
         self.has_next = True
         self.next_position = self._get_position_from_instance(self.page[-1], self.ordering)
         try:
             return super().get_next_link()
         finally:
             self.has_next = False
+
+
+# The release that renamed the inputs still accepted under their old names (CHANGELOG.md).
+DEPRECATED_SINCE = "@1796256000"  # 2026-12-03, as RFC 9745 writes a date
+
+
+def deprecation_mark(response, *, used: list[str]) -> None:
+    """Tell a caller that sent deprecated input names (`used`) that they still work, for one
+    release: the `Deprecation` header (RFC 9745) and which names, in `Warning`-free prose."""
+    if used:
+        response["Deprecation"] = DEPRECATED_SINCE
+        response["X-Deprecated-Inputs"] = ", ".join(sorted(set(used)))
 
 
 def _error_body(detail, code, fields=None):

@@ -198,6 +198,8 @@ class ApiAutoSchema(AutoSchema):
             )
         )
         for parameter in operation.get("parameters", []):
+            if parameter.get("description", "").startswith("Deprecated"):
+                parameter["deprecated"] = True
             if parameter["name"] == "page_size" and parameter["in"] == "query":
                 parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}
                 parameter["description"] = (

@@ -11,7 +11,7 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from clinics.models import Clinic
-from core.api import AnonymousAPIView, ClinicAPIView
+from core.api import AnonymousAPIView, ClinicAPIView, deprecation_mark
 from core.errors import DomainError, ValidationFailed
 from core.permissions import Permission
 from feeds.models import ImportJob, ItemKind, Source, SourceKind
@@ -42,7 +42,13 @@ class ReviewIngestItemInputSerializer(serializers.Serializer):
     source_id = serializers.IntegerField(required=False, help_text="One of the clinic's sources.")
     external_id = serializers.CharField(max_length=255, help_text="The platform's id of the item.")
     kind = serializers.ChoiceField(choices=ItemKind.choices, required=False, default="review")
-    author_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    author_name = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text="The reviewer's name as the platform shows it (`author` is accepted until "
+        "the next release, with a `Deprecation` header).",
+    )
     rating = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
     text = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
     language = serializers.CharField(max_length=16, required=False, allow_blank=True)
@@ -80,7 +86,7 @@ class IngestItemResultSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["created", "updated", "unchanged", "rejected"])
     id = serializers.IntegerField(required=False, help_text="The review's id (not if rejected).")
     errors = serializers.DictField(
-        child=serializers.CharField(),
+        child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="Rejected: the messages of each field.",
     )
@@ -147,7 +153,10 @@ class ReviewIngestApi(ClinicAPIView):
             idempotency_key=request.headers.get("Idempotency-Key", "").strip() or None,
             body_hash=body_hash,
         )
-        return Response(response, status=status.HTTP_200_OK)
+        answer = Response(response, status=status.HTTP_200_OK)
+        old_names = any(isinstance(item, dict) and "author" in item for item in items)
+        deprecation_mark(answer, used=["author"] if old_names else [])
+        return answer
 
 
 class SourceOutputSerializer(serializers.ModelSerializer):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 
-from core.api import ClinicAPIView, ResumableCursorPagination
+from core.api import ClinicAPIView, ResumableCursorPagination, deprecation_mark
 from scoring.models import ReviewScore, SentimentLabel
 
 
@@ -38,7 +38,14 @@ class ScoreOutputSerializer(serializers.ModelSerializer):
 
 class ScoreFilterSerializer(serializers.Serializer):
     review_id = serializers.IntegerField(required=False, min_value=1, help_text="One review's.")
-    label = serializers.ChoiceField(choices=SentimentLabel.choices, required=False)
+    sentiment = serializers.ChoiceField(
+        choices=SentimentLabel.choices, required=False, help_text="The score's label."
+    )
+    label = serializers.ChoiceField(
+        choices=SentimentLabel.choices,
+        required=False,
+        help_text="Deprecated: `sentiment` (answered with a `Deprecation` header).",
+    )
     model = serializers.CharField(required=False, max_length=100, help_text="A model version.")
     scored_after = serializers.DateTimeField(
         required=False, help_text="ISO 8601: only scores stored after this instant."
@@ -90,8 +97,9 @@ class ScoreListApi(ClinicAPIView):
         qs = ReviewScore.objects.all()
         if "review_id" in data:
             qs = qs.filter(review_id=data["review_id"])
-        if "label" in data:
-            qs = qs.filter(label=data["label"])
+        sentiment = data.get("sentiment", data.get("label"))
+        if sentiment is not None:
+            qs = qs.filter(label=sentiment)
         if "model" in data:
             qs = qs.filter(model_version=data["model"])
         if "scored_after" in data:
@@ -102,4 +110,6 @@ class ScoreListApi(ClinicAPIView):
             qs = qs.filter(topics__contains=[{"name": data["topic"]}])
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(ScoreOutputSerializer(page, many=True).data)
+        answer = paginator.get_paginated_response(ScoreOutputSerializer(page, many=True).data)
+        deprecation_mark(answer, used=["label"] if "label" in request.query_params else [])
+        return answer

@@ -319,7 +319,7 @@ def items_ingest(
                     **label(i),
                     "external_id": external_id,
                     "status": REJECTED,
-                    "errors": exc.errors,
+                    "errors": {field: [message] for field, message in exc.errors.items()},
                 }
                 continue
             key = (resolved.pk, item.external_id)
@@ -330,7 +330,7 @@ def items_ingest(
                     **label(j),
                     "external_id": item.external_id,
                     "status": REJECTED,
-                    "errors": {"external_id": f"Repeated later in this batch ({label(i)})."},
+                    "errors": {"external_id": [f"Repeated later in this batch ({label(i)})."]},
                 }
             last_index[key] = i
             source_of[resolved.pk] = resolved

@@ -291,7 +291,7 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         {
             "source": "google",
             "external_id": "ChdDSUhNMG9nS0VJQ0FnSURXdnV2X2R3EAE",
-            "author": "Sam R.",
+            "author_name": "Sam R.",
             "rating": 2,
             "text": "Waited over an hour past my appointment and nobody told us why.",
             "published_at": iso(timedelta(hours=3)),
@@ -300,7 +300,7 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         {
             "source": "yelp",
             "external_id": "yelp-Gq7mX2",
-            "author": "Dana K.",
+            "author_name": "Dana K.",
             "rating": 1,
             "text": "Front desk was rude and the bill was wrong twice.",
             "published_at": iso(timedelta(hours=2)),
@@ -308,7 +308,7 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         {
             "source": "google",
             "external_id": "ChdDSUhNMG9nS0VJQ0FnSURXdnV2X2R3EAI",
-            "author": "Lee M.",
+            "author_name": "Lee M.",
             "rating": 3,
             "text": "Nice nurse, but the parking is impossible.",
             "published_at": iso(timedelta(hours=1)),
@@ -316,7 +316,7 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         {
             "source": "google",
             "external_id": "ChdDSUhNMG9nS0VJQ0FnSURXdnV2X2R3EAM",
-            "author": "Jo P.",
+            "author_name": "Jo P.",
             "rating": 2,
             "text": "Still waiting for my test results after two weeks.",
             "published_at": iso(timedelta(minutes=50)),
@@ -324,7 +324,7 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         {
             "source": "facebook",
             "external_id": "1029384756_5647382910",
-            "author": "Chris T.",
+            "author_name": "Chris T.",
             "rating": None,
             "text": "Heard there is a measles outbreak at this clinic, is that true??",
             "published_at": iso(timedelta(minutes=20)),
@@ -374,8 +374,8 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
     rec.call(key_a, "get", f"{CLINIC}/reviews/?rating=9", status=400)
     rec.call(key_a, "get", f"{CLINIC}/reviews/?rating_max=3&sentiment=negative", status=200)
     rec.call(key_a, "get", f"{CLINIC}/reviews/{late}/", status=200)
-    rec.call(key_a, "get", f"{CLINIC}/scores/?label=angry", status=400)
-    rec.call(key_a, "get", f"{CLINIC}/scores/?label=negative", status=200)
+    rec.call(key_a, "get", f"{CLINIC}/scores/?sentiment=angry", status=400)
+    rec.call(key_a, "get", f"{CLINIC}/scores/?sentiment=negative", status=200)
     rec.call(key_a, "get", f"{CLINIC}/reviews/{late}/suggestion/", status=200)
     rec.call(key_a, "post", f"{CLINIC}/imports/", status=400, multipart={})
     csv_text = (

@@ -102,6 +102,16 @@ def test_the_scores_feed_resumes_from_its_last_next(api, clinic_a):
     assert key.get(resumed["next"]).json()["results"] == []
 
 
+def test_an_empty_feed_resumes_from_its_start(api):
+    answer = api("key_b").get("/clinics/clinic-b/api/v1/scores/").json()
+
+    assert answer == {
+        "next": "http://testserver/clinics/clinic-b/api/v1/scores/",
+        "previous": None,
+        "results": [],
+    }
+
+
 def test_the_reviews_feed_resumes_from_its_first_previous(api):
     key = api("key_a")
     [old] = _push(key, "rev-old", hours_ago=5)
