@@ -1,4 +1,4 @@
-"""The shell commands of docs/integrate.md (the blocks that talk to `$BASE`) run as written
+"""The shell commands of docs/integrate.md and docs/webhooks.md (the blocks that talk to `$BASE`) run as written
 against a live server holding the guide's demo clinic and manager, and print what the guide
 says. Only the guide's placeholders are filled in: the authenticator code and a token id."""
 
@@ -22,7 +22,8 @@ from tests.api.test_generated_client import _closing, _Quiet, _ThreadedServer
 from tests.fixtures.browser import totp_now
 from tests.fixtures.tenants import clinic_committed_create, clinic_drop
 
-GUIDE = Path(__file__).resolve().parents[2] / "docs" / "integrate.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+GUIDES = [DOCS / "integrate.md", DOCS / "webhooks.md"]  # in this order: the second uses $TOKEN
 
 
 def guide_commands(text: str) -> list[str]:
@@ -58,7 +59,7 @@ def demo(django_db_setup, django_db_blocker):
 
 def test_the_guide_commands_run_as_written(demo):
     base, device = demo
-    blocks = guide_commands(GUIDE.read_text())
+    blocks = [block for guide in GUIDES for block in guide_commands(guide.read_text())]
     script = "\n".join(blocks)
     script = script.replace('"otp":"123456"', f'"otp":"{totp_now(device)}"')
     script = script.replace("<id>", "999999")  # another person's (or no) token: 404
@@ -74,3 +75,5 @@ def test_the_guide_commands_run_as_written(demo):
     assert '"counts":{"created":2,"updated":0,"unchanged":0,"rejected":0}' in out.replace(" ", "")
     assert '"code":"not_found"' in out.replace(" ", "")  # revoking a token that is not yours
     assert '"next":' in out  # the scores feed's resumable link
+    assert '"url":"http://127.0.0.1:9000/carewatch"' in out  # the local receiver subscribed
+    assert '"secret":"cwhs_' in out
