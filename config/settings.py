@@ -98,6 +98,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 # --- HTTP --------------------------------------------------------------------------------
 MIDDLEWARE = [
     "clinics.middleware.ClinicRoutingMiddleware",
+    "core.middleware.ApiPathMiddleware",  # slash-tolerant API paths, JSON 404 for unknown ones
     "django.middleware.security.SecurityMiddleware",
     "accounts.middleware.SecurityContextMiddleware",  # who and where, for the security log
     "core.middleware.ContentSecurityPolicyMiddleware",
@@ -204,7 +205,7 @@ CREDENTIALS_KEYS = [key.strip() for key in ENV.credentials_key.split(",") if key
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.openapi.ApiAutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "PAGE_SIZE": 50,
@@ -230,6 +231,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.schema.examples_add",
+        "core.openapi.tags_add",
     ],
     "ENUM_NAME_OVERRIDES": {
         "SourceKindEnum": "feeds.models.SourceKind",

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import time
+from base64 import b64decode
 from datetime import datetime
 from functools import cache
 from typing import NamedTuple
+from urllib.parse import parse_qs
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
@@ -19,6 +21,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.utils.urls import remove_query_param
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -215,10 +218,103 @@ class PublicAPIView(_SealedAPIView):
         return [_Authenticated()]
 
 
+MAX_PAGE_SIZE = 1000  # every list: a larger (or smaller than 1, or not a number) page_size is a 400
+
+
+def page_size_validated(request, default: int) -> int:
+    """`page_size` of the query string: 1..MAX_PAGE_SIZE, else a 400 (never cut silently)."""
+    raw = request.query_params.get("page_size")
+    if raw is None or raw == "":
+        return default
+    try:
+        size = int(raw)
+    except ValueError:
+        size = 0
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise exceptions.ValidationError(
+            {"page_size": [f"Must be a whole number from 1 to {MAX_PAGE_SIZE}."]}
+        )
+    return size
+
+
+def _invalid_cursor() -> exceptions.ValidationError:
+    return exceptions.ValidationError(
+        {"cursor": ["Invalid cursor: use a `next` or `previous` link."]}
+    )
+
+
+def _cursor_fields(raw: str) -> dict:
+    """The fields of an encoded cursor (DRF's base64 query string), {} if it is none: DRF
+    would read any undecodable text as the first page."""
+    try:
+        text = b64decode(raw.encode("ascii"), altchars=b"-_", validate=True).decode("ascii")
+    except (ValueError, UnicodeError):
+        return {}
+    fields = parse_qs(text, keep_blank_values=True)
+    return fields if fields and set(fields) <= {"o", "r", "p"} else {}
+
+
 class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
-    max_page_size = 500
+    max_page_size = MAX_PAGE_SIZE
+
+    def get_page_size(self, request):
+        return page_size_validated(request, self.page_size)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except exceptions.NotFound:
+            raise exceptions.ValidationError({"page": ["Invalid page."]}) from None
+
+
+class ResumableCursorPagination(CursorPagination):
+    """Cursor pagination for a feed read oldest first: the last page's `next` is never null. It
+    holds the position after the last item, so calling it later answers only what was added
+    since (an empty page keeps the same cursor), as Stripe's lists do. A bad cursor or page
+    size is a 400."""
+
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+
+    def get_page_size(self, request):
+        return page_size_validated(request, self.page_size)
+
+    def decode_cursor(self, request):
+        raw = request.query_params.get(self.cursor_query_param)
+        if raw is not None and not _cursor_fields(raw):
+            raise _invalid_cursor()
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise _invalid_cursor() from None
+
+    def get_next_link(self):
+        if self.has_next:
+            return super().get_next_link()
+        if not self.page:  # nothing new: the same place, or the start of an empty feed
+            if self.cursor and not self.cursor.reverse:
+                return self.encode_cursor(self.cursor)
+            return remove_query_param(self.base_url, self.cursor_query_param)
+        self.has_next = True
+        self.next_position = self._get_position_from_instance(self.page[-1], self.ordering)
+        try:
+            return super().get_next_link()
+        finally:
+            self.has_next = False
+
+
+# The release that renamed the inputs still accepted under their old names (CHANGELOG.md).
+DEPRECATED_SINCE = "@1796256000"  # 2026-12-03, as RFC 9745 writes a date
+
+
+def deprecation_mark(response, *, used: list[str]) -> None:
+    """Tell a caller that sent deprecated input names (`used`) that they still work, for one
+    release: the `Deprecation` header (RFC 9745) and which names, in `Warning`-free prose."""
+    if used:
+        response["Deprecation"] = DEPRECATED_SINCE
+        response["X-Deprecated-Inputs"] = ", ".join(sorted(set(used)))
 
 
 def _error_body(detail, code, fields=None):
@@ -264,6 +360,7 @@ class AnonymousAPIView(_SealedAPIView):
     """Base of the few APIs that take no credential (obtaining a token)."""
 
     _access_base = True
+    anonymous = True
 
     def get_permissions(self):
         return [_Anyone()]
@@ -318,7 +415,16 @@ class FeedPagination(CursorPagination):
     ordering = ("-published_at", "-id")  # the key; both descending, the last one unique
     page_size = 50
     page_size_query_param = "page_size"
-    max_page_size = 500
+    max_page_size = MAX_PAGE_SIZE
+
+    def get_page_size(self, request):
+        return page_size_validated(request, self.page_size)
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise _invalid_cursor() from None
 
     def paginate(self, request, fetch) -> list[RawItem]:
         self.request = request
@@ -329,12 +435,14 @@ class FeedPagination(CursorPagination):
         after = self._decode_key(self.cursor.position) if self.cursor is not None else None
         rows = fetch(after=after, newer=reverse, limit=self.page_size + 1)
         more = len(rows) > self.page_size
+        # `previous` is never null once there is a position: it answers the reviews newer than
+        # this page, so the first page's `previous`, kept, returns new reviews as they arrive.
         if reverse:  # the nearest newer rows, newest first: the extra row leads
             self.page = rows[1:] if more else rows
-            self.has_next, self.has_previous = True, more
+            self.has_next, self.has_previous = True, True
         else:
             self.page = rows[: self.page_size]
-            self.has_next, self.has_previous = more, self.cursor is not None
+            self.has_next, self.has_previous = more, self.cursor is not None or bool(self.page)
         return self.page
 
     @staticmethod
@@ -342,13 +450,12 @@ class FeedPagination(CursorPagination):
         return "|".join(str(value) for value in item.key)
 
     def _decode_key(self, position: str | None) -> tuple[datetime, int]:
-        """(published_at, id) from a cursor; anything else is an invalid cursor (404, as DRF
-        answers a tampered cursor)."""
+        """(published_at, id) from a cursor; anything else is an invalid cursor (400)."""
         try:
             at, pk = (position or "").split("|")
             return datetime.fromisoformat(at), int(pk)
         except ValueError:
-            raise exceptions.NotFound(self.invalid_cursor_message) from None
+            raise _invalid_cursor() from None
 
     def _link(self, row: RawItem | None, *, reverse: bool) -> str:
         position = self._encode_key(row) if row is not None else self.cursor.position

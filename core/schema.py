@@ -15,6 +15,7 @@ from drf_spectacular.views import (
 )
 
 from core.api import SchemaRateThrottle
+from core.openapi import ERROR_SCHEMA
 
 logger = logging.getLogger(__name__)
 
@@ -38,17 +39,6 @@ class ActorAuthenticationScheme(OpenApiAuthenticationExtension):
 
 EXAMPLES_FILE = Path(__file__).resolve().parent.parent / "docs" / "api-examples.json"
 _RECORDED = "recorded"
-ERROR_SCHEMA = {
-    "type": "object",
-    "description": "Every error: a message, a machine-readable code and, for invalid input, "
-    "the messages of each field.",
-    "properties": {
-        "detail": {"type": "string"},
-        "code": {"type": "string"},
-        "fields": {"type": "object", "additionalProperties": {}},
-    },
-    "required": ["detail", "code"],
-}
 
 
 def shape_of(value):

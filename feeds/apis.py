@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -10,10 +11,10 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from clinics.models import Clinic
-from core.api import AnonymousAPIView, ClinicAPIView, HookRateThrottle
+from core.api import AnonymousAPIView, ClinicAPIView, HookRateThrottle, deprecation_mark
 from core.errors import DomainError, ValidationFailed
 from core.permissions import Permission
-from feeds.models import ImportJob, Source, SourceKind
+from feeds.models import ImportJob, ItemKind, Source, SourceKind
 from feeds.services import (
     MAX_BATCH,
     csv_text,
@@ -25,12 +26,80 @@ from feeds.services import (
     webhook_receive,
     webhook_secret_ensure,
 )
+from feeds.validation import MAX_COUNT, MAX_TEXT
+
+
+class ReviewIngestItemInputSerializer(serializers.Serializer):
+    """One review or mention. `feeds.validation.parse_item` validates it (a 1,000-item batch
+    must validate fast); this serializer describes it."""
+
+    source = serializers.ChoiceField(
+        choices=SourceKind.choices,
+        required=False,
+        help_text="The platform; the clinic's source of this kind is created on first use. "
+        "Send `source` or `source_id`.",
+    )
+    source_id = serializers.IntegerField(required=False, help_text="One of the clinic's sources.")
+    external_id = serializers.CharField(max_length=255, help_text="The platform's id of the item.")
+    kind = serializers.ChoiceField(choices=ItemKind.choices, required=False, default="review")
+    author_name = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text="The reviewer's name as the platform shows it (`author` is accepted until "
+        "the next release, with a `Deprecation` header).",
+    )
+    rating = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+    text = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
+    language = serializers.CharField(max_length=16, required=False, allow_blank=True)
+    url = serializers.URLField(max_length=1000, required=False, allow_blank=True)
+    published_at = serializers.DateTimeField()
+    edited_at = serializers.DateTimeField(required=False, allow_null=True)
+    likes = serializers.IntegerField(min_value=0, max_value=MAX_COUNT, required=False)
+    shares = serializers.IntegerField(min_value=0, max_value=MAX_COUNT, required=False)
+    replies = serializers.IntegerField(min_value=0, max_value=MAX_COUNT, required=False)
+    parent_external_id = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    deleted = serializers.BooleanField(required=False, default=False)
+
+
+class ReviewIngestBatchInputSerializer(serializers.Serializer):
+    items = ReviewIngestItemInputSerializer(many=True, max_length=MAX_BATCH, min_length=1)
+
+
+class ReviewIngestInputSerializer(serializers.Serializer):
+    """The ingest body: one item, a list of items, or `{"items": [...]}`."""
+
+
+class ReviewIngestInputSchema(OpenApiSerializerExtension):
+    target_class = "feeds.apis.ReviewIngestInputSerializer"
+
+    def map_serializer(self, auto_schema, direction):
+        item = auto_schema.resolve_serializer(ReviewIngestItemInputSerializer, direction).ref
+        batch = auto_schema.resolve_serializer(ReviewIngestBatchInputSerializer, direction).ref
+        many = {"type": "array", "items": item, "minItems": 1, "maxItems": MAX_BATCH}
+        return {"oneOf": [item, many, batch]}
+
+
+class IngestItemResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="The item's position in the batch.")
+    external_id = serializers.CharField(allow_null=True)
+    status = serializers.ChoiceField(choices=["created", "updated", "unchanged", "rejected"])
+    id = serializers.IntegerField(required=False, help_text="The review's id (not if rejected).")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Rejected: the messages of each field.",
+    )
 
 
 class IngestResultSerializer(serializers.Serializer):
     counts = serializers.DictField(child=serializers.IntegerField())
-    results = serializers.ListField(child=serializers.DictField())
-    replayed = serializers.BooleanField(required=False)
+    results = IngestItemResultSerializer(many=True)
+    replayed = serializers.BooleanField(
+        required=False,
+        help_text="True when this is the stored answer to an earlier call with the same "
+        "`Idempotency-Key` and body: nothing was changed this time.",
+    )
 
 
 def _json_body(request):
@@ -57,7 +126,7 @@ class ReviewIngestApi(ClinicAPIView):
     parser_classes = [JSONParser]
 
     @extend_schema(
-        request=OpenApiTypes.OBJECT,
+        request=ReviewIngestInputSerializer,
         responses={200: IngestResultSerializer},
         parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)],
     )
@@ -84,7 +153,10 @@ class ReviewIngestApi(ClinicAPIView):
             idempotency_key=request.headers.get("Idempotency-Key", "").strip() or None,
             body_hash=body_hash,
         )
-        return Response(response, status=status.HTTP_200_OK)
+        answer = Response(response, status=status.HTTP_200_OK)
+        old_names = any(isinstance(item, dict) and "author" in item for item in items)
+        deprecation_mark(answer, used=["author"] if old_names else [])
+        return answer
 
 
 class SourceOutputSerializer(serializers.ModelSerializer):

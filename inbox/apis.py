@@ -6,19 +6,29 @@ from __future__ import annotations
 from functools import partial
 
 from django.http import HttpResponse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 
 from core.api import ClinicAPIView, FeedPagination, query_params_validated
 from feeds.models import Review, ReviewRevision, ReviewStatus, SourceKind
 from inbox.selectors import review_detail_json, reviews_page_json, score_rounded
+from scoring.apis import ScoreFlagOutputSerializer, ScoreTopicOutputSerializer
+from scoring.models import SentimentLabel
+
+
+class ReviewSentimentOutputSerializer(serializers.Serializer):
+    label = serializers.ChoiceField(choices=SentimentLabel.choices)
+    score = serializers.FloatField(help_text="-1..1, to 4 decimals.")
+    model = serializers.CharField(help_text="The model version that scored it.")
+    topics = ScoreTopicOutputSerializer(many=True)
+    flags = ScoreFlagOutputSerializer(many=True)
 
 
 class ReviewOutputSerializer(serializers.ModelSerializer):
     source = serializers.CharField(source="source.kind", read_only=True)
     source_name = serializers.CharField(source="source.name", read_only=True)
+    parent_id = serializers.IntegerField(read_only=True, allow_null=True)
     sentiment = serializers.SerializerMethodField()
 
     class Meta:
@@ -47,6 +57,7 @@ class ReviewOutputSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
 
+    @extend_schema_field(ReviewSentimentOutputSerializer(allow_null=True))
     def get_sentiment(self, review) -> dict | None:
         """The latest score: label, score (-1..1, 4 decimals, `score_rounded`), model, care
         topics and risk flags; null until scored."""
@@ -77,35 +88,30 @@ class ReviewDetailSerializer(ReviewOutputSerializer):
 
 
 class ReviewFilterSerializer(serializers.Serializer):
-    source = serializers.ChoiceField(choices=SourceKind.choices, required=False)
-    source_id = serializers.IntegerField(required=False, min_value=1)
-    rating = serializers.IntegerField(required=False, min_value=1, max_value=5)
-    rating_max = serializers.IntegerField(required=False, min_value=1, max_value=5)
-    sentiment = serializers.ChoiceField(
-        choices=["negative", "neutral", "positive", "unscored"], required=False
+    source = serializers.ChoiceField(
+        choices=SourceKind.choices, required=False, help_text="The platform."
     )
-    status = serializers.ChoiceField(choices=ReviewStatus.choices, required=False)
-    published_from = serializers.DateTimeField(required=False)
-    published_to = serializers.DateTimeField(required=False)
-    q = serializers.CharField(required=False, max_length=200)
-    include_deleted = serializers.BooleanField(required=False, default=False)
-
-
-_FILTER_PARAMS = [
-    OpenApiParameter(name, OpenApiTypes.STR, description=desc)
-    for name, desc in [
-        ("source", "Source kind (google, facebook, …)"),
-        ("source_id", "Source id"),
-        ("rating", "Exact rating 1–5"),
-        ("rating_max", "Rating at most"),
-        ("sentiment", "negative | neutral | positive | unscored"),
-        ("status", "new | needs_reply | replied | ignored"),
-        ("published_from", "ISO 8601"),
-        ("published_to", "ISO 8601"),
-        ("q", "Text search"),
-        ("include_deleted", "Include items deleted on the platform"),
-    ]
-]
+    source_id = serializers.IntegerField(required=False, min_value=1, help_text="One source.")
+    rating = serializers.IntegerField(
+        required=False, min_value=1, max_value=5, help_text="Exactly this rating."
+    )
+    rating_max = serializers.IntegerField(
+        required=False, min_value=1, max_value=5, help_text="This rating or lower."
+    )
+    sentiment = serializers.ChoiceField(
+        choices=["negative", "neutral", "positive", "unscored"],
+        required=False,
+        help_text="The latest score's label (`unscored`: not scored yet).",
+    )
+    status = serializers.ChoiceField(
+        choices=ReviewStatus.choices, required=False, help_text="The triage status."
+    )
+    published_from = serializers.DateTimeField(required=False, help_text="ISO 8601, inclusive.")
+    published_to = serializers.DateTimeField(required=False, help_text="ISO 8601, inclusive.")
+    q = serializers.CharField(required=False, max_length=200, help_text="Text search.")
+    include_deleted = serializers.BooleanField(
+        required=False, default=False, help_text="Include items deleted on the platform."
+    )
 
 
 class ReviewListApi(ClinicAPIView):
@@ -114,7 +120,7 @@ class ReviewListApi(ClinicAPIView):
 
     pagination_class = FeedPagination
 
-    @extend_schema(parameters=_FILTER_PARAMS, responses=ReviewOutputSerializer(many=True))
+    @extend_schema(parameters=[ReviewFilterSerializer], responses=ReviewOutputSerializer(many=True))
     def get(self, request):
         filters = query_params_validated(ReviewFilterSerializer, request.query_params)
         paginator = self.pagination_class()

@@ -17,7 +17,7 @@ from responses.views import (
 )
 
 api_patterns: list = [
-    path("compliance/check", library.ComplianceCheckApi.as_view(), name="compliance-check"),
+    path("compliance/check/", library.ComplianceCheckApi.as_view(), name="compliance-check"),
     path("reply-templates/", library.TemplateListApi.as_view(), name="reply-template-list"),
     path(
         "reply-templates/<int:template_id>/",

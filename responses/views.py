@@ -295,7 +295,7 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
             "step": Step(STEP_FOR_STATUS[draft.status]).label
             if draft and draft.status in STEP_FOR_STATUS
             else "",
-            "check_url": f"/clinics/{self.clinic.slug}/api/v1/compliance/check",
+            "check_url": f"/clinics/{self.clinic.slug}/api/v1/compliance/check/",
         }
 
     def get(self, request, review_id: int, *args, **kwargs):
@@ -433,7 +433,7 @@ class StatementEditorView(TemplateResponseMixin, ClinicView):
             if statement.status in STEP_FOR_STATUS
             else "",
             "public_url": f"/statements/{self.clinic.slug}/",
-            "check_url": f"/clinics/{self.clinic.slug}/api/v1/compliance/check",
+            "check_url": f"/clinics/{self.clinic.slug}/api/v1/compliance/check/",
         }
 
     def _statement(self, statement_id: int):

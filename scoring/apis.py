@@ -3,17 +3,31 @@ integrator can follow the feed with the cursor in `next` and never miss or repea
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
-from rest_framework.pagination import CursorPagination
 
-from core.api import ClinicAPIView
+from core.api import ClinicAPIView, ResumableCursorPagination, deprecation_mark
 from scoring.models import ReviewScore, SentimentLabel
+
+
+class ScoreTopicOutputSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="A care topic, e.g. `wait_time`.")
+    triggers = serializers.ListField(
+        child=serializers.CharField(), help_text="The words of the review that raised it."
+    )
+
+
+class ScoreFlagOutputSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="A risk flag, e.g. `patient_safety`, `legal_threat`.")
+    evidence = serializers.ListField(
+        child=serializers.CharField(), help_text="The words of the review that raised it."
+    )
 
 
 class ScoreOutputSerializer(serializers.ModelSerializer):
     model = serializers.CharField(source="model_version")
+    topics = ScoreTopicOutputSerializer(many=True, read_only=True)
+    flags = ScoreFlagOutputSerializer(many=True, read_only=True)
     scored_at = serializers.DateTimeField(source="created_at")
 
     class Meta:
@@ -23,23 +37,32 @@ class ScoreOutputSerializer(serializers.ModelSerializer):
 
 
 class ScoreFilterSerializer(serializers.Serializer):
-    review_id = serializers.IntegerField(required=False, min_value=1)
-    label = serializers.ChoiceField(choices=SentimentLabel.choices, required=False)
-    model = serializers.CharField(required=False, max_length=100)
-    scored_after = serializers.DateTimeField(required=False)
+    review_id = serializers.IntegerField(required=False, min_value=1, help_text="One review's.")
+    sentiment = serializers.ChoiceField(
+        choices=SentimentLabel.choices, required=False, help_text="The score's label."
+    )
+    label = serializers.ChoiceField(
+        choices=SentimentLabel.choices,
+        required=False,
+        help_text="Deprecated: `sentiment` (answered with a `Deprecation` header).",
+    )
+    model = serializers.CharField(required=False, max_length=100, help_text="A model version.")
+    scored_after = serializers.DateTimeField(
+        required=False, help_text="ISO 8601: only scores stored after this instant."
+    )
     flag = serializers.CharField(
         required=False, max_length=40, help_text="Only scores raising this risk flag."
     )
-    topic = serializers.CharField(required=False, max_length=40)
+    topic = serializers.CharField(
+        required=False, max_length=40, help_text="Only scores naming this care topic."
+    )
 
 
-class ScorePagination(CursorPagination):
-    """Oldest first and stable under inserts: a feed to follow."""
+class ScorePagination(ResumableCursorPagination):
+    """Oldest first and stable under inserts: a feed to follow, resumable from its last page."""
 
     ordering = ("created_at", "id")
     page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 1000
 
 
 _EXAMPLE = {
@@ -63,16 +86,7 @@ class ScoreListApi(ClinicAPIView):
     pagination_class = ScorePagination
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("review_id", OpenApiTypes.INT, description="One review's scores"),
-            OpenApiParameter(
-                "label", OpenApiTypes.STR, description="negative | neutral | positive"
-            ),
-            OpenApiParameter("model", OpenApiTypes.STR, description="Model version"),
-            OpenApiParameter("scored_after", OpenApiTypes.DATETIME, description="ISO 8601"),
-            OpenApiParameter("flag", OpenApiTypes.STR, description="e.g. patient_safety"),
-            OpenApiParameter("topic", OpenApiTypes.STR, description="e.g. wait_time"),
-        ],
+        parameters=[ScoreFilterSerializer],
         responses=ScoreOutputSerializer(many=True),
         examples=[OpenApiExample("A negative score", value=_EXAMPLE, response_only=True)],
     )
@@ -83,8 +97,9 @@ class ScoreListApi(ClinicAPIView):
         qs = ReviewScore.objects.all()
         if "review_id" in data:
             qs = qs.filter(review_id=data["review_id"])
-        if "label" in data:
-            qs = qs.filter(label=data["label"])
+        sentiment = data.get("sentiment", data.get("label"))
+        if sentiment is not None:
+            qs = qs.filter(label=sentiment)
         if "model" in data:
             qs = qs.filter(model_version=data["model"])
         if "scored_after" in data:
@@ -95,4 +110,6 @@ class ScoreListApi(ClinicAPIView):
             qs = qs.filter(topics__contains=[{"name": data["topic"]}])
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(ScoreOutputSerializer(page, many=True).data)
+        answer = paginator.get_paginated_response(ScoreOutputSerializer(page, many=True).data)
+        deprecation_mark(answer, used=["label"] if "label" in request.query_params else [])
+        return answer

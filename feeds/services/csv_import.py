@@ -48,7 +48,7 @@ class ImportResult:
             if row["status"] == REJECTED:
                 self.error_count += 1
                 if len(self.errors) < 1000:
-                    reason = "; ".join(f"{k}: {v}" for k, v in row["errors"].items())
+                    reason = "; ".join(f"{k}: {' '.join(v)}" for k, v in row["errors"].items())
                     self.errors.append({"line": row["line"], "error": reason})
 
 

@@ -313,11 +313,13 @@ def items_ingest(
                     raise ItemInvalid({"source": resolved})
             except ItemInvalid as exc:
                 external_id = raw.get("external_id") if isinstance(raw, dict) else None
+                if not isinstance(external_id, str):
+                    external_id = None  # echoed only when it is one; the errors say why
                 report.results[i] = {
                     **label(i),
                     "external_id": external_id,
                     "status": REJECTED,
-                    "errors": exc.errors,
+                    "errors": {field: [message] for field, message in exc.errors.items()},
                 }
                 continue
             key = (resolved.pk, item.external_id)
@@ -328,7 +330,7 @@ def items_ingest(
                     **label(j),
                     "external_id": item.external_id,
                     "status": REJECTED,
-                    "errors": {"external_id": f"Repeated later in this batch ({label(i)})."},
+                    "errors": {"external_id": [f"Repeated later in this batch ({label(i)})."]},
                 }
             last_index[key] = i
             source_of[resolved.pk] = resolved

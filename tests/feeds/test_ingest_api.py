@@ -88,14 +88,14 @@ def test_a_mixed_batch_stores_the_good_items_and_explains_each_bad_one(api, clin
         "created",
         "rejected",
     ]
-    assert results[1]["errors"] == {"rating": "Must be between 1 and 5."}
-    assert "Unknown source 'myspace'" in results[2]["errors"]["source"]
-    assert "Not an ISO 8601 time" in results[3]["errors"]["published_at"]
-    assert results[4]["errors"] == {"text": "At most 20,000 characters (got 20,001)."}
-    assert "Must be an integer" in results[5]["errors"]["likes"]
-    assert results[6]["errors"] == {"external_id": "This field is required."}
-    assert results[7]["errors"] == {"item": "Must be a JSON object."}
-    assert results[9]["errors"] == {"item": "Unknown field(s): colour."}
+    assert results[1]["errors"] == {"rating": ["Must be between 1 and 5."]}
+    assert "Unknown source 'myspace'" in results[2]["errors"]["source"][0]
+    assert "Not an ISO 8601 time" in results[3]["errors"]["published_at"][0]
+    assert results[4]["errors"] == {"text": ["At most 20,000 characters (got 20,001)."]}
+    assert "Must be an integer" in results[5]["errors"]["likes"][0]
+    assert results[6]["errors"] == {"external_id": ["This field is required."]}
+    assert results[7]["errors"] == {"item": ["Must be a JSON object."]}
+    assert results[9]["errors"] == {"item": ["Unknown field(s): colour."]}
     assert count(clinic_a) == before + 2
 
 
@@ -103,7 +103,7 @@ def test_a_repeated_external_id_in_one_batch_keeps_the_last(api, clinic_a):
     results = post(api("key_a"), [item(1, text="first"), item(1, text="second")]).json()["results"]
     assert (
         results[0]["status"] == "rejected"
-        and "Repeated later" in results[0]["errors"]["external_id"]
+        and "Repeated later" in results[0]["errors"]["external_id"][0]
     )
     assert results[1]["status"] == "created"
     with schema_context(clinic_a.schema_name):
@@ -188,7 +188,7 @@ def test_source_id_routes_to_a_named_source(api, clinic_a):
     with schema_context(clinic_a.schema_name):
         pages = [Source.objects.create(kind="facebook", name=f"Page {n}") for n in (1, 2)]
     ambiguous = post(api("key_a"), item(source="facebook")).json()["results"][0]
-    assert "several facebook sources" in ambiguous["errors"]["source"]
+    assert "several facebook sources" in ambiguous["errors"]["source"][0]
     ok = post(api("key_a"), {**item(), "source": None, "source_id": pages[1].pk}).json()["results"][
         0
     ]
@@ -196,7 +196,7 @@ def test_source_id_routes_to_a_named_source(api, clinic_a):
     missing = post(api("key_a"), {**item(9), "source": None, "source_id": 99999}).json()["results"][
         0
     ]
-    assert missing["errors"] == {"source": "No source with id 99999 in this clinic."}
+    assert missing["errors"] == {"source": ["No source with id 99999 in this clinic."]}
 
 
 def test_new_reviews_emit_review_created_webhooks(api, clinic_a, settings):

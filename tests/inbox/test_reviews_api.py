@@ -86,12 +86,7 @@ def test_cursor_pagination_walks_every_review_once(inbox, api):
     seen += [r["external_id"] for r in second["results"]]
     assert seen == ["d", "c", "b", "a"] and second["next"] is None
     assert second["previous"]
-    assert (
-        len(
-            api("key_a").get("/clinics/clinic-a/api/v1/reviews/?page_size=100000").json()["results"]
-        )
-        == 4
-    )
+    assert api("key_a").get("/clinics/clinic-a/api/v1/reviews/?page_size=100000").status_code == 400
 
 
 def test_staff_inbox_filters_and_bulk_status(inbox, login, clinic_a):
@@ -232,23 +227,25 @@ def test_cursor_pages_walk_forward_and_back_through_ties(crowd, api):
         url = body["next"]
     assert [eid for page in pages for eid in page] == crowd
     assert [len(page) for page in pages] == [4, 4, 4, 4, 4, 4, 1]
-    back, url = [], body["previous"]
-    while url:
+    back, url, newest = [], body["previous"], None
+    while True:
         body = client.get(url).json()
+        if not body["results"]:  # past the newest page: kept, it answers what arrives later
+            break
         back.append([r["external_id"] for r in body["results"]])
-        url = body["previous"]
+        newest, url = body, body["previous"]
     assert back == pages[-2::-1]  # the same pages, in reverse
-    assert body["previous"] is None  # back at the newest page
-    assert [r["external_id"] for r in client.get(body["next"]).json()["results"]] == pages[1]
+    assert body["previous"] == url  # nothing newer yet: the same place
+    assert [r["external_id"] for r in client.get(newest["next"]).json()["results"]] == pages[1]
 
 
 @pytest.mark.parametrize(
     "cursor", ["garbage", "cD1ub3QtYS1rZXk=", "cD0yMDI2LTEwLTAxVDA1OjAwOjAwWnxhYmM="]
 )
-def test_a_tampered_cursor_is_404(crowd, api, cursor):
+def test_a_tampered_cursor_is_400(crowd, api, cursor):
     response = api("key_a").get(f"/clinics/clinic-a/api/v1/reviews/?cursor={cursor}")
-    assert response.status_code == 404
-    assert response.json()["code"] == "not_found"
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,292 @@
+"""The OpenAPI document of each operation, written for integrators: one tag per resource, a
+readable operationId and summary, the view's own docstring as description, every error it can
+answer (in the common error shape), and the credentials as alternatives."""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
+
+from core.api import MAX_PAGE_SIZE
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Every error: a message, a machine-readable code and, for invalid input, "
+    "the messages of each field.",
+    "properties": {
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "fields": {"type": "object", "additionalProperties": {}},
+    },
+    "required": ["detail", "code"],
+}
+
+# The resource (tag) of each first path segment after /api/v1/; actions on a draft or a statement
+# that decide its fate are grouped under "approvals".
+_TAG_OF_SEGMENT = {
+    "api-keys": "api-keys",
+    "auth": "tokens",
+    "clinics": "clinics",
+    "me": "clinics",
+    "audit": "audit",
+    "compliance": "compliance",
+    "crisis": "crisis-settings",
+    "drafts": "replies",
+    "facts": "facts",
+    "imports": "imports",
+    "incidents": "incidents",
+    "outbox": "outbox",
+    "private-conversations": "conversations",
+    "reply-settings": "replies",
+    "reply-templates": "templates",
+    "reports": "reports",
+    "reviews": "reviews",
+    "scores": "scores",
+    "sources": "sources",
+    "statements": "statements",
+    "webhooks": "webhooks",
+}
+_APPROVAL_ACTIONS = {"submit", "approve", "reject", "override"}
+
+TAGS = [
+    {"name": "tokens", "description": "Personal tokens: obtain, list and revoke your own."},
+    {"name": "api-keys", "description": "Clinic and agency API keys: create, rotate, revoke."},
+    {"name": "clinics", "description": "The clinics a credential reaches, and who you are."},
+    {"name": "sources", "description": "Where a clinic's reviews come from."},
+    {"name": "reviews", "description": "Push reviews and mentions; read them with their score."},
+    {"name": "imports", "description": "CSV imports of reviews, run by a worker."},
+    {"name": "scores", "description": "The scores feed: every stored score, oldest first."},
+    {"name": "incidents", "description": "Incidents the detectors open, and running them."},
+    {"name": "replies", "description": "Reply drafts to reviews and the clinic's reply settings."},
+    {"name": "statements", "description": "Public statements, mostly drafted for incidents."},
+    {
+        "name": "approvals",
+        "description": "Submit, approve, reject or override a draft or a statement.",
+    },  # fmt: skip
+    {"name": "compliance", "description": "The HIPAA guard's verdict on a text."},
+    {"name": "outbox", "description": "Approved replies and statements on their way out."},
+    {"name": "conversations", "description": "Private follow-ups with a reviewer."},
+    {"name": "facts", "description": "The fact sheet replies may quote."},
+    {"name": "templates", "description": "Reply templates."},
+    {"name": "audit", "description": "The append-only audit trail."},
+    {"name": "crisis-settings", "description": "Detector settings and the response plan."},
+    {"name": "webhooks", "description": "Outbound webhook subscriptions and their deliveries."},
+    {"name": "reports", "description": "Monthly reports."},
+]
+
+ERROR_RESPONSES = {
+    400: "Invalid input: `fields` has the messages of each field.",
+    401: "No credential, or an invalid, expired or revoked one.",
+    403: "The credential's role or scopes do not allow this.",
+    404: "Not found (also another clinic's data, which this credential cannot reach).",
+    409: "Conflicts with the current state (or an `Idempotency-Key` reused with another body).",
+    413: "The body or the batch is too large.",
+    415: "The body is not in a content type this operation accepts.",
+    422: "The compliance guard blocks this text (`code`: `guard_blocked`).",
+    429: "Over the rate limit: retry after `Retry-After` seconds.",
+}
+_WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+_CONFLICT_APPS = {"responses", "webhooks", "feeds", "crisis", "clinics"}
+
+
+def _own_doc(obj) -> str:
+    """A docstring written on `obj` itself: a base class's docstring is about the machinery,
+    not about the operation."""
+    doc = obj.__dict__.get("__doc__") if isinstance(obj, type) else getattr(obj, "__doc__", None)
+    return inspect.cleandoc(doc) if doc else ""
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class ApiAutoSchema(AutoSchema):
+    """drf-spectacular's schema of one operation, written for integrators: one tag per resource,
+    a readable operationId and summary, the view's own docstring as description, every error
+    it can answer, and the credentials as alternatives."""
+
+    def _segments(self) -> list[str]:
+        path = self.path.split("/api/v1/", 1)[-1]
+        return [part for part in path.split("/") if part]
+
+    def get_tags(self) -> list[str]:
+        segments = self._segments()
+        tag = _TAG_OF_SEGMENT.get(segments[0], segments[0])
+        if tag in ("replies", "statements") and segments[-1] in _APPROVAL_ACTIONS:
+            return ["approvals"]
+        if segments[0] == "incidents" and "statements" in segments:
+            return ["statements"]
+        if segments[0] == "reviews" and segments[-1] == "private-conversations":
+            return ["conversations"]
+        if segments[0] == "reviews" and segments[-1] == "suggestion":
+            return ["replies"]
+        if segments[0] == "drafts" and segments[-1] == "audit":
+            return ["audit"]
+        return [tag]
+
+    def _view_methods(self) -> list[str]:
+        return [m for m in ("get", "post", "put", "patch", "delete") if hasattr(self.view, m)]
+
+    def get_operation_id(self) -> str:
+        operation_id = self._default_operation_id()
+        return _RENAMED.get(operation_id, (operation_id,))[0]
+
+    def _default_operation_id(self) -> str:
+        base = _snake(self.view.__class__.__name__.removesuffix("Api"))
+        method = self.method.upper()
+        if base.endswith("_list"):
+            return base if method == "GET" else f"{base.removesuffix('_list')}_create"
+        verbs = {"GET": "retrieve", "PUT": "replace", "PATCH": "update", "DELETE": "delete"}
+        if base.endswith("_detail"):
+            return f"{base.removesuffix('_detail')}_{verbs.get(method, method.lower())}"
+        if len(self._view_methods()) > 1:
+            return f"{base}_{verbs.get(method, method.lower())}"
+        return base
+
+    def get_description(self) -> str:
+        method = getattr(self.view, self.method.lower(), None)
+        return _own_doc(method) or _own_doc(self.view.__class__)
+
+    def get_summary(self) -> str:
+        default = self._default_operation_id()
+        if default in _RENAMED:
+            return _RENAMED[default][1]
+        method = getattr(self.view, self.method.lower(), None)
+        doc = _own_doc(method) or (
+            _own_doc(self.view.__class__) if len(self._view_methods()) == 1 else ""
+        )
+        first = re.split(r"(?<=[a-z)])[.:;](?:\s|$)|\n\n", doc, maxsplit=1)[0].replace("\n", " ")
+        if doc and len(first) <= 72 and "(" not in first:
+            return first.rstrip(".")
+        return _humanized(default)
+
+    def get_auth(self):
+        if getattr(self.view, "anonymous", False):
+            return []
+        return [{name: scopes} for scheme in super().get_auth() for name, scopes in scheme.items()]
+
+    def _error_statuses(self, operation: dict) -> list[int]:
+        method = self.method.upper()
+        app = self.view.__class__.__module__.split(".", 1)[0]
+        has_body = "requestBody" in operation
+        has_query = any(p.get("in") == "query" for p in operation.get("parameters", []))
+        found = {401, 429}
+        if has_body or has_query or method in _WRITES:
+            found.add(400)
+        if not getattr(self.view, "anonymous", False):
+            found.add(403)
+        if "{" in self.path:
+            found.add(404)
+        if method in _WRITES and app in _CONFLICT_APPS:
+            found.add(409)
+        if has_body:
+            found |= {413, 415}
+        if method in _WRITES and app == "responses":
+            found.add(422)
+        return sorted(found)
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return None
+        self.registry.register_on_missing(
+            ResolvedComponent(
+                name="Error", type=ResolvedComponent.SCHEMA, object="Error", schema=ERROR_SCHEMA
+            )
+        )
+        for parameter in operation.get("parameters", []):
+            if parameter.get("description", "").startswith("Deprecated"):
+                parameter["deprecated"] = True
+            if parameter["name"] == "page_size" and parameter["in"] == "query":
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}
+                parameter["description"] = (
+                    f"Items per page, 1 to {MAX_PAGE_SIZE} (anything else is a 400)."
+                )
+        responses = operation.setdefault("responses", {})
+        for code in self._error_statuses(operation):
+            answer = responses.setdefault(str(code), {})
+            answer["description"] = ERROR_RESPONSES[code]
+            answer["content"] = {
+                "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+            }
+            if code == 429:
+                answer["headers"] = {
+                    "Retry-After": {
+                        "description": "Seconds to wait before the next request.",
+                        "schema": {"type": "integer"},
+                    }
+                }
+        return operation
+
+
+_VERBS = {"list": "List", "create": "Create", "retrieve": "Get", "update": "Update",
+          "replace": "Replace", "delete": "Delete"}  # fmt: skip
+
+# Where the rule of `get_operation_id` / `_humanized` does not read well: id -> (id, summary).
+_RENAMED = {
+    "review_apply_to_plan": (
+        "incident_review_apply_to_plan",
+        "Apply an incident review's lessons to the response plan",
+    ),
+    "review_private_conversation_retrieve": (
+        "review_private_conversation_retrieve",
+        "Get a review's private conversation",
+    ),
+    "review_private_conversation_post": (
+        "review_private_conversation_create",
+        "Start a private conversation with a reviewer",
+    ),
+    "review_suggestion": ("review_suggestion", "Suggest a reply to a review"),
+    "outbox_list": ("outbox_list", "List outbox items"),
+    "outbox_retrieve": ("outbox_retrieve", "Get an outbox item"),
+    "outbox_mark_posted": ("outbox_mark_posted", "Mark an outbox item as posted by hand"),
+    "audit_list": ("audit_list", "List audit entries"),
+    "webhook_delivery_list": ("webhook_delivery_list", "List a webhook's deliveries"),
+    "response_plan_version": ("response_plan_version", "Get a version of the response plan"),
+    "compliance_check": ("compliance_check", "Check a text with the compliance guard"),
+    "token_obtain": ("token_obtain", "Obtain a personal token"),
+    "import_create": ("import_create", "Upload a CSV import"),
+    "incident_status": ("incident_status", "Change an incident's status"),
+    "draft_approve": ("draft_approve", "Approve a draft's current step"),
+    "statement_approve": ("statement_approve", "Approve a statement's current step"),
+    "response_settings_retrieve": ("reply_settings_retrieve", "Get the reply settings"),
+    "response_settings_update": ("reply_settings_update", "Update the reply settings"),
+    "incident_review_retrieve": ("incident_review_retrieve", "Get an incident's review"),
+    "incident_review_update": ("incident_review_update", "Update an incident's review"),
+    "incident_review_export": ("incident_review_export", "Export an incident's review"),
+    "webhook_rotate_secret": ("webhook_rotate_secret", "Rotate a webhook's signing secret"),
+    "me": ("me", "What the caller may do in this clinic"),
+}
+
+
+def _plural(noun: str) -> str:
+    if noun.endswith("y") and not noun.endswith(("ay", "ey", "oy")):
+        return f"{noun[:-1]}ies"
+    return f"{noun}es" if noun.endswith(("x", "s")) else f"{noun}s"
+
+
+def _humanized(operation_id: str) -> str:
+    """`source_create` -> "Create a source", `review_list` -> "List reviews",
+    `incident_acknowledge` -> "Acknowledge an incident"."""
+    *words, verb = operation_id.split("_")
+    thing = " ".join(words).replace("api key", "API key")
+    if verb == "list":
+        return f"List {_plural(thing)}"
+    article = "an" if thing[:1] in "aeiouAEIOU" else "a"
+    if thing.endswith(("settings", "plan")):
+        article = "the"  # one per clinic
+    return (
+        f"{_VERBS.get(verb, verb.capitalize())} {article} {thing}" if words else verb.capitalize()
+    )
+
+
+def tags_add(result, generator, request, public):
+    """drf-spectacular postprocessing hook: the resources, in the order an integrator meets
+    them, as Redoc's sections (only those the document uses)."""
+    used = {tag for item in result.get("paths", {}).values() for op in item.values()
+            if isinstance(op, dict) for tag in op.get("tags", [])}  # fmt: skip
+    result["tags"] = [tag for tag in TAGS if tag["name"] in used]
+    return result

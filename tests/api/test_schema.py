@@ -1,0 +1,125 @@
+"""The OpenAPI document is complete enough to generate a client from and to read in Redoc: every
+operation has one resource tag, a summary, a readable operationId, an integrator-facing
+description, the error answers it can give and the credentials as alternatives."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.api.test_examples import METHODS, openapi_schema
+
+SCHEMA = openapi_schema()
+OPERATIONS = [
+    (method, path, operation)
+    for path, item in SCHEMA["paths"].items()
+    for method, operation in item.items()
+    if method in METHODS
+]
+IDS = [f"{method.upper()} {path}" for method, path, _ in OPERATIONS]
+DEFAULT_TAGS = {"api", "v1"}
+INTERNAL_DOCS = ("Base of every API", "access gate", "_SealedAPIView")
+
+
+@pytest.mark.parametrize(("method", "path", "operation"), OPERATIONS, ids=IDS)
+def test_every_operation_is_documented_for_integrators(method, path, operation):
+    [tag] = operation["tags"]
+    assert tag not in DEFAULT_TAGS
+    assert tag in {t["name"] for t in SCHEMA["tags"]}
+    assert re.fullmatch(r"[a-z][a-z_]+", operation["operationId"])
+    summary = operation["summary"]
+    assert summary and summary[0].isupper() and len(summary) <= 80 and "\n" not in summary
+    assert not any(text in operation.get("description", "") for text in INTERNAL_DOCS)
+
+
+@pytest.mark.parametrize(("method", "path", "operation"), OPERATIONS, ids=IDS)
+def test_every_operation_documents_its_errors(method, path, operation):
+    responses = operation["responses"]
+    expected = {"401", "429"}
+    if "{" in path:
+        expected.add("404")
+    if "requestBody" in operation:
+        expected |= {"400", "413", "415"}
+    if operation.get("security"):
+        expected.add("403")
+    assert expected <= set(responses), sorted(expected - set(responses))
+    for code, answer in responses.items():
+        if code.startswith("4"):
+            schema = answer["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/Error"}, code
+    assert "Retry-After" in responses["429"]["headers"]
+
+
+def test_operation_ids_are_unique():
+    ids = [operation["operationId"] for _, _, operation in OPERATIONS]
+
+    assert len(ids) == len(set(ids))
+
+
+def test_credentials_are_alternatives():
+    for _, _, operation in OPERATIONS:
+        for requirement in operation.get("security", []):
+            assert len(requirement) == 1, requirement
+    token = SCHEMA["paths"]["/api/v1/auth/token/"]["post"]
+    reviews = SCHEMA["paths"]["/clinics/{clinic}/api/v1/reviews/"]["get"]
+
+    assert "security" not in token  # obtaining a token takes no credential
+    assert reviews["security"] == [{"bearer": []}, {"session": []}]
+
+
+def test_the_resources_are_redoc_sections():
+    names = [tag["name"] for tag in SCHEMA["tags"]]
+
+    assert {"reviews", "scores", "sources", "imports", "incidents", "replies", "statements",
+            "approvals", "outbox", "facts", "templates", "webhooks", "api-keys", "tokens",
+            "reports", "clinics"} <= set(names)  # fmt: skip
+    assert all(tag.get("description") for tag in SCHEMA["tags"])
+
+
+def test_the_ingest_body_is_typed():
+    body = SCHEMA["paths"]["/clinics/{clinic}/api/v1/reviews/ingest/"]["post"]["requestBody"]
+    schemas = SCHEMA["components"]["schemas"]
+    item = {"$ref": "#/components/schemas/ReviewIngestItemInput"}
+
+    assert body["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ReviewIngestInput"
+    }
+    assert schemas["ReviewIngestInput"]["oneOf"] == [
+        item,
+        {"type": "array", "items": item, "minItems": 1, "maxItems": 1000},
+        {"$ref": "#/components/schemas/ReviewIngestBatchInput"},
+    ]
+    assert set(schemas["ReviewIngestItemInput"]["required"]) == {"external_id", "published_at"}
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "values"),
+    [
+        ("/clinics/{clinic}/api/v1/reviews/", "sentiment", {"negative", "neutral", "positive",
+                                                            "unscored"}),
+        ("/clinics/{clinic}/api/v1/reviews/", "status", {"new", "needs_reply", "replied",
+                                                         "ignored"}),
+        ("/clinics/{clinic}/api/v1/reviews/", "source", {"google", "facebook", "yelp"}),
+        ("/clinics/{clinic}/api/v1/scores/", "label", {"negative", "neutral", "positive"}),
+    ],
+)  # fmt: skip
+def test_closed_sets_are_enums(path, name, values):
+    [parameter] = [p for p in SCHEMA["paths"][path]["get"]["parameters"] if p["name"] == name]
+    schema = parameter["schema"]
+    if "$ref" in schema:
+        schema = SCHEMA["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+
+    assert values <= set(schema["enum"])
+
+
+def test_every_page_size_documents_its_maximum():
+    sizes = [
+        parameter["schema"]
+        for _, _, operation in OPERATIONS
+        for parameter in operation.get("parameters", [])
+        if parameter["name"] == "page_size"
+    ]
+
+    assert len(sizes) >= 10
+    assert all(size == {"type": "integer", "minimum": 1, "maximum": 1000} for size in sizes)
