@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1
+# The guide's local webhook receiver (docs/webhooks.md) is the one private address allowed.
+export WEBHOOKS_PRIVATE_HOSTS_ALLOWED=${WEBHOOKS_PRIVATE_HOSTS_ALLOWED:-127.0.0.1:9000,localhost:9000}
 bash scripts/bootstrap_venv.sh
 PY=.venv/bin/python
 $PY scripts/services.py --create-db
