@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.views import View
 from django.views.generic import TemplateView
@@ -18,6 +19,7 @@ from clinics.selectors import clinics_for_actor
 from core.errors import DomainError, ValidationFailed
 from core.permissions import Permission
 from core.views import ClinicView
+from crisis.services import incident_acknowledge
 from portal.branding import brand_palette
 from portal.selectors import (
     in_progress_counts,
@@ -198,14 +200,35 @@ class PortalIncidentsView(PortalPage):
 
 
 class PortalIncidentView(PortalPage):
+    """One incident for the clinic; its crisis-team members (and agency staff who may write)
+    acknowledge it here."""
+
     template_name = "portal/incident.html"
     section = "incidents"
+    write_permission = Permission.VIEW  # acknowledging is decided by `_may_acknowledge`
+
+    def _may_acknowledge(self) -> bool:
+        return bool(self.access.crisis_roles) or self.access.can(Permission.WRITE)
 
     def get(self, request, incident_id: int, *args, **kwargs):
         incident = incident_for_portal(incident_id)
         if incident is None:
             raise Http404("Not found.")
-        return self.render_to_response(self.context(incident=incident))
+        return self.render_to_response(
+            self.context(incident=incident, may_acknowledge=self._may_acknowledge())
+        )
+
+    def post(self, request, incident_id: int, *args, **kwargs):
+        if incident_for_portal(incident_id) is None:
+            raise Http404("Not found.")
+        if not self._may_acknowledge():
+            raise PermissionDenied("Only the clinic's crisis team acknowledges incidents here.")
+        try:
+            incident_acknowledge(incident_id=incident_id, actor=request.actor, channel="portal")
+            messages.success(request, "Acknowledged. The agency sees it on the timeline.")
+        except DomainError as exc:
+            messages.error(request, _error_text(exc))
+        return HttpResponseRedirect(request.path)
 
 
 class PortalReportView(PortalPage):

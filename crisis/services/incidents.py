@@ -11,10 +11,12 @@ from django.utils import timezone
 from accounts.actors import Actor
 from clinics.access import ClinicAccess
 from clinics.models import Clinic, CrisisRole
+from clinics.notifications import notifications_close
 from core.errors import NotFound, ValidationFailed
 from core.rollup import figures_changed
 from core.tenancy import current_clinic
 from crisis.models import (
+    AckChannel,
     EventKind,
     Incident,
     IncidentAssignment,
@@ -51,13 +53,16 @@ def incident_status_set(
     status: str,
     actor: Actor,
     message: str = "",
+    channel: str = "web",
     now: datetime | None = None,
 ) -> Incident:
     """Move an incident along open → acknowledged → responding → resolved → reviewed (steps
     may be skipped forward, never back; see `TRANSITIONS`). Anything else is refused with
     code `invalid_transition` and changes nothing. Moving past `open` counts as acknowledging;
     resolving drafts the post-crisis review and emits `incident.resolved` after commit;
-    marking reviewed freezes the review's metrics."""
+    marking reviewed freezes the review's metrics. The first step past `open` is the
+    acknowledgement: the timeline names who and through which `channel` (an AckChannel), and
+    the incident leaves everyone's banner."""
     from crisis.services.reviews import review_draft, review_freeze
 
     now = now or timezone.now()
@@ -78,7 +83,8 @@ def incident_status_set(
         previous = incident.status
         incident.status = status
         fields = ["status", "updated_at"]
-        if incident.acknowledged_at is None:
+        first_ack = incident.acknowledged_at is None
+        if first_ack:
             incident.acknowledged_at, incident.acknowledged_by = now, actor.name[:200]
             fields += ["acknowledged_at", "acknowledged_by"]
         stamps = {
@@ -90,8 +96,9 @@ def incident_status_set(
             setattr(incident, stamps[status], now)
             fields.append(stamps[status])
         incident.save(update_fields=fields)
+        via = AckChannel(channel).label if channel in AckChannel.values else channel
         text = (
-            "Acknowledged."
+            f"Acknowledged by {actor.name} via {via}."
             if status == S.ACKNOWLEDGED
             else f"Status {S(previous).label.lower()} → {S(status).label.lower()}."
         )
@@ -100,9 +107,11 @@ def incident_status_set(
             kind=EventKind.ACKNOWLEDGED if status == S.ACKNOWLEDGED else EventKind.STATUS_CHANGED,
             message=f"{text} {message}".strip(),
             actor=actor,
-            data={"from": previous, "to": status},
+            data={"from": previous, "to": status, "channel": channel},
             at=now,
         )
+        if first_ack:
+            notifications_close(clinic=current_clinic(), ref=f"incident:{incident.pk}")
         if status == S.RESOLVED:
             review_draft(incident=incident, now=now)
             schema = connection.schema_name
@@ -134,9 +143,11 @@ def _resolved_webhook(schema: str, incident_id: int) -> None:
 
 
 def incident_acknowledge(
-    *, incident_id: int, actor: Actor, now: datetime | None = None
+    *, incident_id: int, actor: Actor, channel: str = "web", now: datetime | None = None
 ) -> Incident:
-    return incident_status_set(incident_id=incident_id, status=S.ACKNOWLEDGED, actor=actor, now=now)
+    return incident_status_set(
+        incident_id=incident_id, status=S.ACKNOWLEDGED, actor=actor, channel=channel, now=now
+    )
 
 
 def incident_note_add(*, incident_id: int, message: str, actor: Actor) -> Incident:
