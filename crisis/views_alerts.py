@@ -35,9 +35,10 @@ REFUSALS = {
 
 
 def banner_items(user) -> list[dict]:
-    staff = user.is_authenticated and user_is_agency_staff(user)
+    rows = notifications_open_for(user)
+    staff = any(n.kind == "incident" for n in rows) and user_is_agency_staff(user)
     items = []
-    for n in notifications_open_for(user):
+    for n in rows:
         url = n.url
         if n.kind == "incident" and not staff:
             url = url.replace("/incidents/", "/portal/incidents/", 1)
