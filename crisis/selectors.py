@@ -223,6 +223,24 @@ def people_assignable(clinic: Clinic) -> list[tuple[int, str]]:
     return sorted(people.items(), key=lambda p: p[1].lower())
 
 
+STAFF_WHO_ACT = ("owner", "manager", "writer")
+
+
+def people_eligible(clinic: Clinic, role: str) -> list[tuple[int, str]]:
+    """(user id, label) of the people who may take one crisis role: the agency's owners,
+    managers and writers (analysts only read) and the clinic's people who hold that role."""
+    people: dict[int, str] = {}
+    for m in ClinicMembership.objects.filter(
+        clinic=clinic, user__is_active=True, crisis_roles__contains=[role]
+    ).select_related("user"):
+        people[m.user_id] = m.user.full_name or m.user.email
+    for m in AgencyMembership.objects.filter(
+        agency_id=clinic.agency_id, user__is_active=True, role__in=STAFF_WHO_ACT
+    ).select_related("user"):
+        people.setdefault(m.user_id, m.user.full_name or m.user.email)
+    return sorted(people.items(), key=lambda p: p[1].lower())
+
+
 def response_plan_current() -> ResponsePlanVersion | None:
     return ResponsePlanVersion.objects.order_by("-version").first()
 

@@ -9,9 +9,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.actors import Actor
+from accounts.models import User
 from clinics.access import ClinicAccess
 from clinics.models import Clinic, CrisisRole
-from clinics.notifications import notifications_close
+from clinics.notifications import notifications_close, people_notify
 from core.errors import NotFound, ValidationFailed
 from core.rollup import figures_changed
 from core.tenancy import current_clinic
@@ -190,19 +191,23 @@ def incident_assign(
 ) -> Incident:
     """Give one crisis role of the incident to a person of the clinic or of its agency
     (`user_id` None clears it)."""
-    from crisis.selectors import people_assignable
+    from crisis.selectors import people_eligible
 
     if role not in CrisisRole.values:
         raise ValidationFailed("Unknown role.", fields={"role": [f"Choose {CrisisRole.values}."]})
     label = None
     if user_id is not None:
-        label = dict(people_assignable(clinic)).get(user_id)
+        label = (
+            dict(people_eligible(clinic, role)).get(user_id) if role in CrisisRole.values else None
+        )
         if label is None:
             raise ValidationFailed(
-                "This person is not on the clinic's or the agency's team.",
+                "This person cannot take this role (not on the clinic's or the agency's team, "
+                "or an analyst).",
                 fields={"user_id": ["Unknown person."]},
             )
     role_label = CrisisRole(role).label
+    previous = IncidentAssignment.objects.filter(incident_id=incident_id, role=role).first()
     with transaction.atomic():
         incident = _locked(incident_id)
         if user_id is None:
@@ -220,4 +225,29 @@ def incident_assign(
             actor=actor,
             data={"role": role, "user_id": user_id},
         )
+        if user_id is not None and (previous is None or previous.user_id != user_id):
+            people_notify(
+                users=User.objects.filter(pk=user_id),
+                clinic=clinic,
+                kind="assigned",
+                ref=f"incident:{incident.pk}:role:{role}",
+                title=f"You are {role_label} for the incident “{incident.title}”",
+                url=f"/clinics/{clinic.slug}/incidents/{incident.pk}/",
+            )
     return incident
+
+
+def incident_team_set(
+    *, incident_id: int, clinic: Clinic, roles: dict[str, int | None], actor: Actor
+) -> list[str]:
+    """Assign several roles at once (one form); only the roles whose person changed are
+    written and notified. Returns the roles changed."""
+    current = {
+        a.role: a.user_id for a in IncidentAssignment.objects.filter(incident_id=incident_id)
+    }
+    changed = [r for r, uid in roles.items() if current.get(r) != uid]
+    for role in changed:
+        incident_assign(
+            incident_id=incident_id, clinic=clinic, role=role, user_id=roles[role], actor=actor
+        )
+    return changed
