@@ -30,6 +30,7 @@ from portal.selectors import (
     portal_home_for,
     replies_waiting_for_clinic,
     reply_card_get,
+    review_cards,
     statement_card_get,
     statements_published,
     statements_waiting_for_clinic,
@@ -80,7 +81,7 @@ class PortalPage(TemplateResponseMixin, ClinicView):
             "clinic": self.clinic,
             "agency": self.clinic.agency,
             "access": self.access,
-            "counts": portal_counts(),
+            "counts": portal_counts(self.access),
             "section": self.section,
             "portal": f"/clinics/{self.clinic.slug}/portal/",
             **extra,
@@ -109,9 +110,54 @@ class PortalApprovalsView(PortalPage):
     def get(self, request, *args, **kwargs):
         return self.render_to_response(
             self.context(
-                cards=replies_waiting_for_clinic(self.access), in_progress=in_progress_counts()
+                cards=replies_waiting_for_clinic(self.access),
+                in_progress=in_progress_counts(self.access),
             )
         )
+
+
+class PortalReviewView(PortalPage):
+    """Legal's and the clinician's page: the texts at their step, and for legal the texts the
+    privacy check blocks, with the findings and an override form (a reason is required)."""
+
+    template_name = "portal/review.html"
+    section = "review"
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.context(**review_cards(self.access)))
+
+
+class PortalOverrideView(PortalPage):
+    """Legal lifts the privacy check's block for the current version, with a reason."""
+
+    write_permission = Permission.VIEW  # the service requires LEGAL_OVERRIDE
+
+    def post(self, request, *args, **kwargs):
+        kind = request.POST.get("kind")
+        pk = _int(request.POST.get("id"))
+        back = self.context()["portal"] + "review/"
+        try:
+            if kind not in ("reply", "statement") or pk is None:
+                raise ValidationFailed("Unknown item.", fields={"id": ["Reload the page."]})
+            if kind == "reply":
+                reply_services.reply_override(
+                    draft_id=pk, access=self.access, reason=request.POST.get("reason", "")
+                )
+            else:
+                statement_services.statement_override(
+                    statement_id=pk, access=self.access, reason=request.POST.get("reason", "")
+                )
+        except DomainError as exc:
+            # The page again with the reason it was refused, and nothing changed.
+            response = self.response_class(
+                request=request,
+                template="portal/review.html",
+                context=self.context(error=_error_text(exc), **review_cards(self.access)),
+            )
+            response.status_code = exc.status_code
+            return response
+        messages.success(request, "Overridden. Your reason is shown to the approvers.")
+        return HttpResponseRedirect(back)
 
 
 class PortalStatementsView(PortalPage):
@@ -123,7 +169,7 @@ class PortalStatementsView(PortalPage):
             self.context(
                 cards=statements_waiting_for_clinic(self.access),
                 published=statements_published(),
-                in_progress=in_progress_counts(),
+                in_progress=in_progress_counts(self.access),
             )
         )
 
