@@ -56,6 +56,16 @@ class DetectorSettings(models.Model):
     escalation_minutes = models.PositiveIntegerField(
         default=15, validators=[MinValueValidator(1), MaxValueValidator(24 * 60)]
     )
+    # The incident room's clocks: minutes from opening to each target.
+    ack_target_minutes = models.PositiveIntegerField(
+        default=15, validators=[MinValueValidator(1), MaxValueValidator(24 * 60)]
+    )
+    response_target_minutes = models.PositiveIntegerField(
+        default=60, validators=[MinValueValidator(1), MaxValueValidator(7 * 24 * 60)]
+    )
+    statement_target_minutes = models.PositiveIntegerField(
+        default=180, validators=[MinValueValidator(1), MaxValueValidator(7 * 24 * 60)]
+    )
     # negative surge
     surge_enabled = models.BooleanField(default=True)
     surge_window_minutes = models.PositiveIntegerField(

@@ -16,6 +16,7 @@ from core.views import ClinicView
 from crisis.export import review_context
 from crisis.forms import ThresholdsForm
 from crisis.models import IncidentKind, IncidentStatus, PostCrisisReview, ResponsePlanVersion
+from crisis.room import control_room, mentions_ranked
 from crisis.selectors import (
     crisis_team,
     detector_settings_get,
@@ -85,9 +86,12 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
         if incident is None:
             raise Http404("Not found.")
         assignments = {a.role: a for a in incident.assignments.all()}
-        mentions = list(incident.mentions.all()[:200])
+        mentions = mentions_ranked(list(incident.mentions.all()[:200]))
+        plan = response_plan_current()
+        room = control_room(incident, self.clinic, plan_text=plan.text if plan else None)
         return self.render_to_response(
             {
+                "room": room,
                 "clinic": self.clinic,
                 "incident": incident,
                 "events": list(incident.events.all()),
