@@ -8,7 +8,7 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Case, Count, IntegerField, Max, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Max, Min, Prefetch, Q, QuerySet, Value, When
 
 from agency.models import AgencyMembership
 from clinics.models import Clinic, ClinicMembership
@@ -173,10 +173,19 @@ def incident_figures() -> dict:
             )
         )
         .order_by("-rank", "-opened_at", "-id")
-        .values("id", "title")
+        .values("id", "title", "severity", "rank")
         .first()
     )
-    return {"active": counts["n"], "unacknowledged": counts["unacknowledged"], "top": top}
+    unack = active.filter(status=IncidentStatus.OPEN).aggregate(
+        oldest=Min("opened_at"), escalated=Count("id", filter=Q(escalated_at__isnull=False))
+    )
+    return {
+        "active": counts["n"],
+        "unacknowledged": counts["unacknowledged"],
+        "top": top,
+        "oldest_unacknowledged_at": unack["oldest"],
+        "escalated": unack["escalated"] > 0,
+    }
 
 
 def incident_get(incident_id: int) -> Incident | None:

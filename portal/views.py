@@ -15,6 +15,7 @@ from django.views import View
 from django.views.generic import TemplateView
 from django.views.generic.base import TemplateResponseMixin
 
+from accounts.selectors import user_is_agency_staff
 from clinics.selectors import clinics_for_actor
 from core.errors import DomainError, ValidationFailed
 from core.permissions import Permission
@@ -66,10 +67,13 @@ class HomeView(LoginRequiredMixin, TemplateView):
 
 
 class LandingView(LoginRequiredMixin, View):
-    """Where sign-in leads without a ?next= (settings.LOGIN_REDIRECT_URL): a person of exactly
-    one clinic and no agency to that clinic's portal, everyone else to their clinic list."""
+    """Where sign-in leads without a ?next= (settings.LOGIN_REDIRECT_URL): agency staff to the
+    agency dashboard, a person of exactly one clinic to that clinic's portal, everyone else to
+    their clinic list."""
 
     def get(self, request):
+        if user_is_agency_staff(request.user):
+            return HttpResponseRedirect("/agency/")
         return HttpResponseRedirect(portal_home_for(request.user) or "/")
 
 
