@@ -11,8 +11,8 @@ from agency.views import StaffView
 from clinics.models import ClinicMembership
 from core.permissions import Permission
 from core.views import ClinicView
-from dashboard.selectors import dashboard_clinics, dashboard_sort_parse, dashboard_totals
 from crisis.selectors import incident_figures
+from dashboard.selectors import dashboard_clinics, dashboard_sort_parse, dashboard_totals
 from feeds.selectors import review_status_counts
 from inbox.selectors import reviews_recent
 
