@@ -217,6 +217,21 @@ def _scenario(server, new_page, tenant, chat, celery_worker_process):
     _no_horizontal_scroll(legal)
     assert serious_violations(legal) == []
     screenshot(legal, "crisis-day-portal-incident-phone")
+    # legal's review page (guard blocks, overrides) fits a phone too
+    legal.goto(server.url(f"/clinics/{clinic.slug}/portal/review/"))
+    clicks["legal"] += 1
+    _no_horizontal_scroll(legal)
+    assert serious_violations(legal) == []
+
+    # the incident room on a phone: no sideways scrolling; the top mention opens in one click
+    room = new_page((390, 844))
+    sign_in(room, server, users["owner"], totp=tenant.devices["owner"])
+    room.goto(server.url(f"/clinics/{clinic.slug}/incidents/{incident.pk}/"))
+    _no_horizontal_scroll(room)
+    screenshot(room, "crisis-day-incident-room-phone")
+    room.locator('[data-testid="top-mention"] a').first.click()
+    clicks["owner"] += 1
+    room.wait_for_url("**/inbox/**")
 
     results = {
         "scenario": "CSV of 38 mentions repeating a false claim (one viral) → incident alerts",
