@@ -18,7 +18,8 @@ from core.http import bearer, is_api_path
 
 SETUP_URL = "/account/two-factor/setup/"
 VERIFY_URL = "/account/two-factor/verify/"
-OPEN_PREFIXES = ("/static/", "/health/", "/brand/", "/logout/")
+# /alerts/ack/: a signed one-click link is its own credential (crisis.services.alerting).
+OPEN_PREFIXES = ("/static/", "/health/", "/brand/", "/logout/", "/alerts/ack/")
 OPEN_PATHS = (VERIFY_URL, SETUP_URL)  # the setup view sends anyone with a device to verify
 
 

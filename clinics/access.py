@@ -147,3 +147,31 @@ def clinic_access(actor: Actor, clinic: Clinic | None) -> ClinicAccess | None:
         crisis_roles=crisis_roles,
         permissions=permissions,
     )
+
+
+def people_who_can(
+    clinic: Clinic, *, permission: Permission | None = None, crisis_role: str | None = None
+) -> list:
+    """The active people whose role in `clinic` grants `permission` (or who hold the crisis
+    role `crisis_role`): whom to tell that a step waits for them."""
+    from accounts.models import User
+
+    if crisis_role is not None:
+        q = ClinicMembership.objects.filter(clinic=clinic, crisis_roles__contains=[crisis_role])
+        ids = set(q.values_list("user_id", flat=True))
+    else:
+        agency_roles = [r for r, grants in AGENCY_ROLE_GRANTS.items() if permission in grants]
+        clinic_roles = [r for r, grants in CLINIC_ROLE_GRANTS.items() if permission in grants]
+        crisis = [r for r, grants in CRISIS_ROLE_GRANTS.items() if permission in grants]
+        ids = set(
+            AgencyMembership.objects.filter(
+                agency_id=clinic.agency_id, role__in=agency_roles
+            ).values_list("user_id", flat=True)
+        )
+        members = ClinicMembership.objects.filter(clinic=clinic)
+        ids |= set(members.filter(role__in=clinic_roles).values_list("user_id", flat=True))
+        for role in crisis:
+            ids |= set(
+                members.filter(crisis_roles__contains=[role]).values_list("user_id", flat=True)
+            )
+    return list(User.objects.filter(pk__in=ids, is_active=True).order_by("pk"))

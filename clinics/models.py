@@ -86,3 +86,96 @@ class ClinicMembership(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.clinic} · {self.role}"
+
+
+class ChatKind(models.TextChoices):
+    SLACK = "slack", "Slack"
+    TEAMS = "teams", "Microsoft Teams"
+
+
+class ChatWebhook(BaseModel):
+    """An incoming-webhook URL of a Slack or Teams channel that incident alerts go to: the
+    agency's (clinic None: every clinic of the agency) or one clinic's. The URL is a secret
+    (whoever holds it can post to the channel), so it is stored encrypted (core.crypto)."""
+
+    agency = models.ForeignKey("agency.Agency", on_delete=models.CASCADE, related_name="+")
+    clinic = models.ForeignKey(
+        Clinic, null=True, blank=True, on_delete=models.CASCADE, related_name="chat_webhooks"
+    )
+    kind = models.CharField(max_length=8, choices=ChatKind.choices)
+    url_encrypted = models.TextField()
+    url_hint = models.CharField(max_length=80, blank=True, default="")  # host + last characters
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "clinic", "kind"],
+                nulls_distinct=False,
+                name="chat_webhook_one_per_scope_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.url_hint}"
+
+
+class OnCall(BaseModel):
+    """The simplest rota: the agency people responsible for one clinic, in order. A clinic
+    without any falls back to the agency's owners and managers."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="on_call")
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "user"], name="on_call_unique"),
+        ]
+
+
+class Digest(models.TextChoices):
+    IMMEDIATE = "immediate", "Immediately"
+    HOURLY = "hourly", "Hourly digest"
+
+
+class NotificationPreference(BaseModel):
+    """How one person wants to be told. Incident alerts are always sent at once; the digest
+    setting batches the e-mails about work that waits for them (approvals, legal, assignments)."""
+
+    user = models.OneToOneField(
+        "accounts.User", on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    email = models.BooleanField(default=True)
+    in_app = models.BooleanField(default=True)
+    digest = models.CharField(max_length=12, choices=Digest.choices, default=Digest.IMMEDIATE)
+
+
+class Notification(BaseModel):
+    """One in-app message to one person (public schema, so a page of any clinic or the agency
+    dashboard can show it). `ref` names what it is about ("incident:<id>"); incident alerts stay
+    `open` (the banner) until the incident is acknowledged."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=24)  # incident, approval, legal, assigned
+    ref = models.CharField(max_length=64, db_index=True)
+    severity = models.CharField(max_length=8, blank=True, default="")
+    title = models.CharField(max_length=300)
+    url = models.CharField(max_length=500)
+    open = models.BooleanField(default=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    # E-mail owed to a person on the hourly digest; set when the digest went out.
+    email_pending = models.BooleanField(default=False)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["user", "open"], name="notification_user_open"),
+            models.Index(
+                fields=["email_pending"],
+                condition=models.Q(email_pending=True),
+                name="notification_email_pending",
+            ),
+        ]

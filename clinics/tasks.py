@@ -8,3 +8,12 @@ def spares_refill_task() -> int:
     from clinics.schemas import spares_refill
 
     return spares_refill()
+
+
+@shared_task(name="clinics.tasks.notification_digests_send")
+def notification_digests_send_task() -> int:
+    """On beat, hourly: one e-mail per person on the hourly digest listing what waited for
+    them."""
+    from clinics.notifications import notification_digests_send
+
+    return notification_digests_send()

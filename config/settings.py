@@ -297,6 +297,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crisis.tasks.escalations_check",
         "schedule": 60.0,
     },
+    # People who chose the hourly digest get one e-mail listing what waited for them.
+    "send-notification-digests": {
+        "task": "clinics.tasks.notification_digests_send",
+        "schedule": 3600.0,
+    },
     "refresh-dashboard-snapshots": {
         "task": "dashboard.tasks.clinic_snapshots_sweep",
         "schedule": 30.0,

@@ -10,6 +10,7 @@ from clinics.apis import AgencyApiKeyListApi, AgencyApiKeyRevokeApi, ClinicListA
 from clinics.urls import staff_patterns as clinic_staff_patterns
 from core.schema import ApiDocsRedocView, ApiDocsSwaggerView, ApiSchemaView
 from core.views import health
+from crisis.views_alerts import AckLinkView, AlertBannerView
 from dashboard.urls import staff_patterns as dashboard_staff_patterns
 from feeds.apis import WebhookReceiveApi
 from portal.views import HomeView, LandingView
@@ -33,6 +34,8 @@ urlpatterns = [
     path("start/", LandingView.as_view(), name="landing"),
     path("", include("accounts.urls")),
     path("health/", health, name="health"),
+    path("alerts/banner/", AlertBannerView.as_view(), name="alert-banner"),
+    path("alerts/ack/<str:token>/", AckLinkView.as_view(), name="alert-ack"),
     path("brand/<slug:slug>.css", brand_css, name="brand-css"),
     # The agency staff area: the dashboard, the agency's clinics, its people and keys.
     path(

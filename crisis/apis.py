@@ -305,7 +305,7 @@ class IncidentAcknowledgeApi(ClinicAPIView):
     @extend_schema(request=None, responses=IncidentDetailSerializer)
     def post(self, request, incident_id: int):
         _incident(incident_id)
-        incident_acknowledge(incident_id=incident_id, actor=self.actor)
+        incident_acknowledge(incident_id=incident_id, actor=self.actor, channel="api")
         return _detail(incident_id)
 
 

@@ -56,6 +56,16 @@ class DetectorSettings(models.Model):
     escalation_minutes = models.PositiveIntegerField(
         default=15, validators=[MinValueValidator(1), MaxValueValidator(24 * 60)]
     )
+    # The incident room's clocks: minutes from opening to each target.
+    ack_target_minutes = models.PositiveIntegerField(
+        default=15, validators=[MinValueValidator(1), MaxValueValidator(24 * 60)]
+    )
+    response_target_minutes = models.PositiveIntegerField(
+        default=60, validators=[MinValueValidator(1), MaxValueValidator(7 * 24 * 60)]
+    )
+    statement_target_minutes = models.PositiveIntegerField(
+        default=180, validators=[MinValueValidator(1), MaxValueValidator(7 * 24 * 60)]
+    )
     # negative surge
     surge_enabled = models.BooleanField(default=True)
     surge_window_minutes = models.PositiveIntegerField(
@@ -310,3 +320,27 @@ class ResponsePlanVersion(models.Model):
 
     def __str__(self) -> str:
         return f"Response plan v{self.version}"
+
+
+class AckChannel(models.TextChoices):
+    EMAIL = "email", "e-mail link"
+    SLACK = "slack", "Slack"
+    TEAMS = "teams", "Microsoft Teams"
+    PORTAL = "portal", "client portal"
+    WEB = "web", "incident room"
+    IN_APP = "in_app", "in-app banner"
+    API = "api", "API"
+
+
+class AckTokenUse(models.Model):
+    """A one-click acknowledge link that was used: the link is signed (it cannot be forged)
+    and this row makes it single-use."""
+
+    nonce = models.CharField(max_length=32, unique=True)
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=8, choices=AckChannel.choices)
+    user_id = models.BigIntegerField(null=True, blank=True)
+    used_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"ack link {self.nonce} ({self.channel})"

@@ -8,7 +8,7 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Case, Count, IntegerField, Max, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Max, Min, Prefetch, Q, QuerySet, Value, When
 
 from agency.models import AgencyMembership
 from clinics.models import Clinic, ClinicMembership
@@ -173,10 +173,19 @@ def incident_figures() -> dict:
             )
         )
         .order_by("-rank", "-opened_at", "-id")
-        .values("id", "title")
+        .values("id", "title", "severity", "rank")
         .first()
     )
-    return {"active": counts["n"], "unacknowledged": counts["unacknowledged"], "top": top}
+    unack = active.filter(status=IncidentStatus.OPEN).aggregate(
+        oldest=Min("opened_at"), escalated=Count("id", filter=Q(escalated_at__isnull=False))
+    )
+    return {
+        "active": counts["n"],
+        "unacknowledged": counts["unacknowledged"],
+        "top": top,
+        "oldest_unacknowledged_at": unack["oldest"],
+        "escalated": unack["escalated"] > 0,
+    }
 
 
 def incident_get(incident_id: int) -> Incident | None:
@@ -218,6 +227,24 @@ def people_assignable(clinic: Clinic) -> list[tuple[int, str]]:
         people[m.user_id] = m.user.full_name or m.user.email
     for m in AgencyMembership.objects.filter(
         agency_id=clinic.agency_id, user__is_active=True
+    ).select_related("user"):
+        people.setdefault(m.user_id, m.user.full_name or m.user.email)
+    return sorted(people.items(), key=lambda p: p[1].lower())
+
+
+STAFF_WHO_ACT = ("owner", "manager", "writer")
+
+
+def people_eligible(clinic: Clinic, role: str) -> list[tuple[int, str]]:
+    """(user id, label) of the people who may take one crisis role: the agency's owners,
+    managers and writers (analysts only read) and the clinic's people who hold that role."""
+    people: dict[int, str] = {}
+    for m in ClinicMembership.objects.filter(
+        clinic=clinic, user__is_active=True, crisis_roles__contains=[role]
+    ).select_related("user"):
+        people[m.user_id] = m.user.full_name or m.user.email
+    for m in AgencyMembership.objects.filter(
+        agency_id=clinic.agency_id, user__is_active=True, role__in=STAFF_WHO_ACT
     ).select_related("user"):
         people.setdefault(m.user_id, m.user.full_name or m.user.email)
     return sorted(people.items(), key=lambda p: p[1].lower())

@@ -16,6 +16,7 @@ from core.views import ClinicView
 from crisis.export import review_context
 from crisis.forms import ThresholdsForm
 from crisis.models import IncidentKind, IncidentStatus, PostCrisisReview, ResponsePlanVersion
+from crisis.room import control_room, mentions_ranked
 from crisis.selectors import (
     crisis_team,
     detector_settings_get,
@@ -24,6 +25,7 @@ from crisis.selectors import (
     incident_statements,
     incidents_filtered,
     people_assignable,
+    people_eligible,
     response_plan_current,
 )
 from crisis.services import (
@@ -34,6 +36,7 @@ from crisis.services import (
     incident_note_add,
     incident_statement_draft,
     incident_status_set,
+    incident_team_set,
     response_plan_save,
     review_apply_to_plan,
     review_update,
@@ -83,9 +86,12 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
         if incident is None:
             raise Http404("Not found.")
         assignments = {a.role: a for a in incident.assignments.all()}
-        mentions = list(incident.mentions.all()[:200])
+        mentions = mentions_ranked(list(incident.mentions.all()[:200]))
+        plan = response_plan_current()
+        room = control_room(incident, self.clinic, plan_text=plan.text if plan else None)
         return self.render_to_response(
             {
+                "room": room,
                 "clinic": self.clinic,
                 "incident": incident,
                 "events": list(incident.events.all()),
@@ -93,7 +99,8 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 "mention_count": incident.links.count(),
                 "team": crisis_team(self.clinic),
                 "roles": [
-                    (value, label, assignments.get(value)) for value, label in CrisisRole.choices
+                    (value, label, assignments.get(value), people_eligible(self.clinic, value))
+                    for value, label in CrisisRole.choices
                 ],
                 "people": people_assignable(self.clinic)
                 if self.access.can(Permission.WRITE)
@@ -139,6 +146,20 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 )
                 return HttpResponseRedirect(
                     f"/clinics/{self.clinic.slug}/statements/{statement.pk}/"
+                )
+            elif action == "assign_all":
+                roles = {}
+                for value in CrisisRole.values:
+                    raw = request.POST.get(f"role_{value}", "")
+                    roles[value] = int(raw) if raw.isdigit() else None
+                changed = incident_team_set(
+                    incident_id=incident_id, clinic=self.clinic, roles=roles, actor=actor
+                )
+                messages.success(
+                    request,
+                    f"Team saved: {len(changed)} role(s) changed, the people assigned are told."
+                    if changed
+                    else "Team unchanged.",
                 )
             elif action == "assign":
                 raw = request.POST.get("user_id", "")

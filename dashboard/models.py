@@ -23,6 +23,12 @@ class ClinicSnapshot(models.Model):
     unacknowledged_incidents = models.PositiveIntegerField(default=0)
     top_incident_id = models.BigIntegerField(null=True, blank=True)
     top_incident_title = models.CharField(max_length=300, blank=True, default="")
+    # The most severe active incident's severity (0 none, 1 low … 4 critical), the oldest
+    # unacknowledged one's opening, and whether one was escalated: the default ranking.
+    top_severity = models.PositiveSmallIntegerField(default=0)
+    top_severity_label = models.CharField(max_length=8, blank=True, default="")
+    oldest_unacknowledged_at = models.DateTimeField(null=True, blank=True)
+    escalated = models.BooleanField(default=False)
     awaiting_approval = models.PositiveIntegerField(default=0)
     sla_breaches = models.PositiveIntegerField(default=0)
     # The next moment an unanswered negative review passes its reply target: the sweeper

@@ -11,6 +11,7 @@ from dashboard.models import ClinicSnapshot
 # Sortable columns: query value -> the ORM field(s) it orders by (clinics without a snapshot
 # yet sort last).
 DASHBOARD_SORTS: dict[str, str] = {
+    "severity": "snapshot__top_severity",
     "name": "name",
     "new": "snapshot__new_reviews",
     "rating": "snapshot__average_rating",
@@ -19,7 +20,7 @@ DASHBOARD_SORTS: dict[str, str] = {
     "approvals": "snapshot__awaiting_approval",
     "sla": "snapshot__sla_breaches",
 }
-DASHBOARD_DEFAULT_SORT = "-incidents"
+DASHBOARD_DEFAULT_SORT = "-severity"
 
 
 def dashboard_sort_parse(raw: str | None) -> tuple[str, bool]:
@@ -39,7 +40,9 @@ def dashboard_clinics(*, agency: Agency, sort: str, descending: bool, q: str = "
     qs = Clinic.objects.filter(agency=agency).select_related("snapshot")
     if q:
         qs = qs.filter(name__icontains=q)
-    tiebreak = ["-snapshot__sla_breaches", "name", "pk"] if sort != "name" else ["pk"]
+    # Among equals the oldest unacknowledged incident first, then the SLA breaches.
+    oldest = F("snapshot__oldest_unacknowledged_at").asc(nulls_last=True)
+    tiebreak = [oldest, "-snapshot__sla_breaches", "name", "pk"] if sort != "name" else ["pk"]
     return qs.order_by(order, *tiebreak)
 
 

@@ -11,6 +11,7 @@ from agency.views import StaffView
 from clinics.models import ClinicMembership
 from core.permissions import Permission
 from core.views import ClinicView
+from crisis.selectors import incident_figures
 from dashboard.selectors import dashboard_clinics, dashboard_sort_parse, dashboard_totals
 from feeds.selectors import review_status_counts
 from inbox.selectors import reviews_recent
@@ -44,6 +45,7 @@ class DashboardView(StaffView):
                 query=query.urlencode(),
                 columns=[
                     ("name", "Clinic"),
+                    ("severity", "Severity"),
                     ("new", "New reviews"),
                     ("rating", "Avg rating (90 d)"),
                     ("trend", "Sentiment (14 d)"),
@@ -63,6 +65,7 @@ class ClinicOverviewView(TemplateResponseMixin, ClinicView):
             "clinic": self.clinic,
             "access": self.access,
             "permissions": sorted(p.value for p in self.access.permissions),
+            "incidents": incident_figures(),
             "reviews": reviews_recent(limit=25),
             "status_counts": review_status_counts(),
             "people": ClinicMembership.objects.filter(clinic=self.clinic)

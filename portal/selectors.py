@@ -4,11 +4,12 @@ counts of the portal's navigation. The workflow itself is `responses.services`."
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch, Q
 
 from accounts.selectors import user_is_agency_staff
 from clinics.access import ClinicAccess
-from clinics.models import ClinicMembership
+from clinics.models import ClinicMembership, CrisisRole
+from core.permissions import Permission
 from crisis.models import ACTIVE_STATUSES, Incident, IncidentEvent
 from responses.models import ApprovalStatus, ReplyDraft, Statement, Step
 from responses.selectors import (
@@ -20,7 +21,7 @@ from responses.selectors import (
     statements_public,
     word_diff,
 )
-from responses.services.workflow import PENDING, STEP_FOR_STATUS
+from responses.services.workflow import FINISHED, PENDING, STEP_FOR_STATUS
 
 CLIENT_STEP = ApprovalStatus.PENDING_CLIENT
 
@@ -47,6 +48,13 @@ def approval_card(access: ClinicAccess, obj, kind: str) -> dict:
         "verdict": obj.guard_verdict,
         "step": Step(step).label if step else "",
         "can_act": can_act_now(access, obj),
+        "may_override": (
+            access.can(Permission.LEGAL_OVERRIDE)
+            and obj.is_blocked
+            and obj.status not in FINISHED
+            and access.actor.label != obj.author_label
+        ),
+        "overridden": obj.is_overridden,
         "sla": None,
     }
     if kind == "reply":
@@ -98,22 +106,80 @@ def statements_published() -> list[Statement]:
     return statements_public()
 
 
-def in_progress_counts() -> dict:
-    """Items still with the agency (or legal, or the clinician) before the clinic's step."""
-    earlier = [s for s in PENDING if s != CLIENT_STEP]
+def _mine(access: ClinicAccess) -> list[str]:
+    """The pending statuses this person may act on."""
+    mine = []
+    if access.can(Permission.APPROVE_CLIENT):
+        mine.append(CLIENT_STEP)
+    if access.can(Permission.LEGAL_OVERRIDE):
+        mine.append(ApprovalStatus.PENDING_LEGAL)
+    if CrisisRole.CLINICIAN in access.crisis_roles:
+        mine.append(ApprovalStatus.PENDING_CLINICIAN)
+    if access.can(Permission.APPROVE_AGENCY):
+        mine.append(ApprovalStatus.PENDING_AGENCY)
+    return mine
+
+
+def in_progress_counts(access: ClinicAccess) -> dict:
+    """Items waiting for somebody else (the agency, legal, the clinician) before the clinic's
+    step: what this person cannot act on now."""
+    earlier = [s for s in PENDING if s != CLIENT_STEP and s not in _mine(access)]
     return {
         "replies": ReplyDraft.objects.filter(status__in=earlier).count(),
         "statements": Statement.objects.filter(status__in=earlier).count(),
     }
 
 
-def portal_counts() -> dict:
-    """The badges of the portal's navigation."""
-    return {
-        "replies": ReplyDraft.objects.filter(status=CLIENT_STEP).count(),
-        "statements": Statement.objects.filter(status=CLIENT_STEP).count(),
+def _blocked(model):
+    return (
+        model.objects.filter(guard_verdict="block")
+        .exclude(status__in=[*FINISHED, ApprovalStatus.APPROVED])
+        .exclude(override_version=F("version"))
+    )
+
+
+def review_cards(access: ClinicAccess) -> dict:
+    """What waits for legal (the legal step, and guard blocks nobody overrode) or the
+    clinician, for this person only."""
+    statuses = [
+        s
+        for s in _mine(access)
+        if s in (ApprovalStatus.PENDING_LEGAL, ApprovalStatus.PENDING_CLINICIAN)
+    ]
+    cards = []
+    for kind, model in (("reply", ReplyDraft), ("statement", Statement)):
+        q = Q(status__in=statuses)
+        if access.can(Permission.LEGAL_OVERRIDE):
+            q |= Q(pk__in=_blocked(model).values("pk"))
+        qs = model.objects.filter(q).prefetch_related("versions").order_by("updated_at", "pk")
+        if kind == "reply":
+            qs = qs.select_related("review__source")
+        cards += [approval_card(access, obj, kind) for obj in qs]
+    return {"cards": cards, "mine": sum(1 for c in cards if c["can_act"] or c["may_override"])}
+
+
+def portal_counts(access: ClinicAccess | None = None) -> dict:
+    """The badges of the portal's navigation: only what this person can act on."""
+    client = access is None or access.can(Permission.APPROVE_CLIENT)
+    own = access.actor.label if access is not None else None
+    replies = ReplyDraft.objects.filter(status=CLIENT_STEP)
+    statements = Statement.objects.filter(status=CLIENT_STEP)
+    if own:
+        replies, statements = (
+            replies.exclude(author_label=own),
+            statements.exclude(author_label=own),
+        )
+    counts = {
+        "replies": replies.count() if client else 0,
+        "statements": statements.count() if client else 0,
         "incidents": Incident.objects.filter(status__in=ACTIVE_STATUSES).count(),
+        "review": 0,
     }
+    if access is not None and (
+        access.can(Permission.LEGAL_OVERRIDE) or CrisisRole.CLINICIAN in access.crisis_roles
+    ):
+        counts["review"] = review_cards(access)["mine"]
+    return counts
 
 
 def incidents_open() -> list[Incident]:

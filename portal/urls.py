@@ -8,6 +8,8 @@ page_patterns: list = [
     path("portal/", views.PortalHomeView.as_view(), name="portal-home"),
     path("portal/approvals/", views.PortalApprovalsView.as_view(), name="portal-approvals"),
     path("portal/statements/", views.PortalStatementsView.as_view(), name="portal-statements"),
+    path("portal/review/", views.PortalReviewView.as_view(), name="portal-review"),
+    path("portal/override/", views.PortalOverrideView.as_view(), name="portal-override"),
     path("portal/act/", views.PortalActView.as_view(), name="portal-act"),
     path("portal/incidents/", views.PortalIncidentsView.as_view(), name="portal-incidents"),
     path(

@@ -9,15 +9,18 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.views import View
 from django.views.generic import TemplateView
 from django.views.generic.base import TemplateResponseMixin
 
+from accounts.selectors import user_is_agency_staff
 from clinics.selectors import clinics_for_actor
 from core.errors import DomainError, ValidationFailed
 from core.permissions import Permission
 from core.views import ClinicView
+from crisis.services import incident_acknowledge
 from portal.branding import brand_palette
 from portal.selectors import (
     in_progress_counts,
@@ -28,6 +31,7 @@ from portal.selectors import (
     portal_home_for,
     replies_waiting_for_clinic,
     reply_card_get,
+    review_cards,
     statement_card_get,
     statements_published,
     statements_waiting_for_clinic,
@@ -63,10 +67,13 @@ class HomeView(LoginRequiredMixin, TemplateView):
 
 
 class LandingView(LoginRequiredMixin, View):
-    """Where sign-in leads without a ?next= (settings.LOGIN_REDIRECT_URL): a person of exactly
-    one clinic and no agency to that clinic's portal, everyone else to their clinic list."""
+    """Where sign-in leads without a ?next= (settings.LOGIN_REDIRECT_URL): agency staff to the
+    agency dashboard, a person of exactly one clinic to that clinic's portal, everyone else to
+    their clinic list."""
 
     def get(self, request):
+        if user_is_agency_staff(request.user):
+            return HttpResponseRedirect("/agency/")
         return HttpResponseRedirect(portal_home_for(request.user) or "/")
 
 
@@ -78,7 +85,7 @@ class PortalPage(TemplateResponseMixin, ClinicView):
             "clinic": self.clinic,
             "agency": self.clinic.agency,
             "access": self.access,
-            "counts": portal_counts(),
+            "counts": portal_counts(self.access),
             "section": self.section,
             "portal": f"/clinics/{self.clinic.slug}/portal/",
             **extra,
@@ -107,9 +114,54 @@ class PortalApprovalsView(PortalPage):
     def get(self, request, *args, **kwargs):
         return self.render_to_response(
             self.context(
-                cards=replies_waiting_for_clinic(self.access), in_progress=in_progress_counts()
+                cards=replies_waiting_for_clinic(self.access),
+                in_progress=in_progress_counts(self.access),
             )
         )
+
+
+class PortalReviewView(PortalPage):
+    """Legal's and the clinician's page: the texts at their step, and for legal the texts the
+    privacy check blocks, with the findings and an override form (a reason is required)."""
+
+    template_name = "portal/review.html"
+    section = "review"
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.context(**review_cards(self.access)))
+
+
+class PortalOverrideView(PortalPage):
+    """Legal lifts the privacy check's block for the current version, with a reason."""
+
+    write_permission = Permission.VIEW  # the service requires LEGAL_OVERRIDE
+
+    def post(self, request, *args, **kwargs):
+        kind = request.POST.get("kind")
+        pk = _int(request.POST.get("id"))
+        back = self.context()["portal"] + "review/"
+        try:
+            if kind not in ("reply", "statement") or pk is None:
+                raise ValidationFailed("Unknown item.", fields={"id": ["Reload the page."]})
+            if kind == "reply":
+                reply_services.reply_override(
+                    draft_id=pk, access=self.access, reason=request.POST.get("reason", "")
+                )
+            else:
+                statement_services.statement_override(
+                    statement_id=pk, access=self.access, reason=request.POST.get("reason", "")
+                )
+        except DomainError as exc:
+            # The page again with the reason it was refused, and nothing changed.
+            response = self.response_class(
+                request=request,
+                template="portal/review.html",
+                context=self.context(error=_error_text(exc), **review_cards(self.access)),
+            )
+            response.status_code = exc.status_code
+            return response
+        messages.success(request, "Overridden. Your reason is shown to the approvers.")
+        return HttpResponseRedirect(back)
 
 
 class PortalStatementsView(PortalPage):
@@ -121,7 +173,7 @@ class PortalStatementsView(PortalPage):
             self.context(
                 cards=statements_waiting_for_clinic(self.access),
                 published=statements_published(),
-                in_progress=in_progress_counts(),
+                in_progress=in_progress_counts(self.access),
             )
         )
 
@@ -198,14 +250,35 @@ class PortalIncidentsView(PortalPage):
 
 
 class PortalIncidentView(PortalPage):
+    """One incident for the clinic; its crisis-team members (and agency staff who may write)
+    acknowledge it here."""
+
     template_name = "portal/incident.html"
     section = "incidents"
+    write_permission = Permission.VIEW  # acknowledging is decided by `_may_acknowledge`
+
+    def _may_acknowledge(self) -> bool:
+        return bool(self.access.crisis_roles) or self.access.can(Permission.WRITE)
 
     def get(self, request, incident_id: int, *args, **kwargs):
         incident = incident_for_portal(incident_id)
         if incident is None:
             raise Http404("Not found.")
-        return self.render_to_response(self.context(incident=incident))
+        return self.render_to_response(
+            self.context(incident=incident, may_acknowledge=self._may_acknowledge())
+        )
+
+    def post(self, request, incident_id: int, *args, **kwargs):
+        if incident_for_portal(incident_id) is None:
+            raise Http404("Not found.")
+        if not self._may_acknowledge():
+            raise PermissionDenied("Only the clinic's crisis team acknowledges incidents here.")
+        try:
+            incident_acknowledge(incident_id=incident_id, actor=request.actor, channel="portal")
+            messages.success(request, "Acknowledged. The agency sees it on the timeline.")
+        except DomainError as exc:
+            messages.error(request, _error_text(exc))
+        return HttpResponseRedirect(request.path)
 
 
 class PortalReportView(PortalPage):

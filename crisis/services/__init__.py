@@ -8,6 +8,7 @@ from crisis.services.incidents import (
     incident_note_add,
     incident_statement_draft,
     incident_status_set,
+    incident_team_set,
 )
 from crisis.services.notifications import incident_notify_opened, incidents_escalate_due
 from crisis.services.reviews import (
@@ -29,6 +30,7 @@ __all__ = [
     "incident_statement_draft",
     "incident_notify_opened",
     "incident_status_set",
+    "incident_team_set",
     "incidents_escalate_due",
     "response_plan_save",
     "review_apply_to_plan",

@@ -9,12 +9,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.actors import Actor
+from accounts.models import User
 from clinics.access import ClinicAccess
 from clinics.models import Clinic, CrisisRole
+from clinics.notifications import notifications_close, people_notify
 from core.errors import NotFound, ValidationFailed
 from core.rollup import figures_changed
 from core.tenancy import current_clinic
 from crisis.models import (
+    AckChannel,
     EventKind,
     Incident,
     IncidentAssignment,
@@ -51,13 +54,16 @@ def incident_status_set(
     status: str,
     actor: Actor,
     message: str = "",
+    channel: str = "web",
     now: datetime | None = None,
 ) -> Incident:
     """Move an incident along open → acknowledged → responding → resolved → reviewed (steps
     may be skipped forward, never back; see `TRANSITIONS`). Anything else is refused with
     code `invalid_transition` and changes nothing. Moving past `open` counts as acknowledging;
     resolving drafts the post-crisis review and emits `incident.resolved` after commit;
-    marking reviewed freezes the review's metrics."""
+    marking reviewed freezes the review's metrics. The first step past `open` is the
+    acknowledgement: the timeline names who and through which `channel` (an AckChannel), and
+    the incident leaves everyone's banner."""
     from crisis.services.reviews import review_draft, review_freeze
 
     now = now or timezone.now()
@@ -78,7 +84,8 @@ def incident_status_set(
         previous = incident.status
         incident.status = status
         fields = ["status", "updated_at"]
-        if incident.acknowledged_at is None:
+        first_ack = incident.acknowledged_at is None
+        if first_ack:
             incident.acknowledged_at, incident.acknowledged_by = now, actor.name[:200]
             fields += ["acknowledged_at", "acknowledged_by"]
         stamps = {
@@ -90,8 +97,9 @@ def incident_status_set(
             setattr(incident, stamps[status], now)
             fields.append(stamps[status])
         incident.save(update_fields=fields)
+        via = AckChannel(channel).label if channel in AckChannel.values else channel
         text = (
-            "Acknowledged."
+            f"Acknowledged by {actor.name} via {via}."
             if status == S.ACKNOWLEDGED
             else f"Status {S(previous).label.lower()} → {S(status).label.lower()}."
         )
@@ -100,9 +108,11 @@ def incident_status_set(
             kind=EventKind.ACKNOWLEDGED if status == S.ACKNOWLEDGED else EventKind.STATUS_CHANGED,
             message=f"{text} {message}".strip(),
             actor=actor,
-            data={"from": previous, "to": status},
+            data={"from": previous, "to": status, "channel": channel},
             at=now,
         )
+        if first_ack:
+            notifications_close(clinic=current_clinic(), ref=f"incident:{incident.pk}")
         if status == S.RESOLVED:
             review_draft(incident=incident, now=now)
             schema = connection.schema_name
@@ -134,9 +144,11 @@ def _resolved_webhook(schema: str, incident_id: int) -> None:
 
 
 def incident_acknowledge(
-    *, incident_id: int, actor: Actor, now: datetime | None = None
+    *, incident_id: int, actor: Actor, channel: str = "web", now: datetime | None = None
 ) -> Incident:
-    return incident_status_set(incident_id=incident_id, status=S.ACKNOWLEDGED, actor=actor, now=now)
+    return incident_status_set(
+        incident_id=incident_id, status=S.ACKNOWLEDGED, actor=actor, channel=channel, now=now
+    )
 
 
 def incident_note_add(*, incident_id: int, message: str, actor: Actor) -> Incident:
@@ -179,19 +191,23 @@ def incident_assign(
 ) -> Incident:
     """Give one crisis role of the incident to a person of the clinic or of its agency
     (`user_id` None clears it)."""
-    from crisis.selectors import people_assignable
+    from crisis.selectors import people_eligible
 
     if role not in CrisisRole.values:
         raise ValidationFailed("Unknown role.", fields={"role": [f"Choose {CrisisRole.values}."]})
     label = None
     if user_id is not None:
-        label = dict(people_assignable(clinic)).get(user_id)
+        label = (
+            dict(people_eligible(clinic, role)).get(user_id) if role in CrisisRole.values else None
+        )
         if label is None:
             raise ValidationFailed(
-                "This person is not on the clinic's or the agency's team.",
+                "This person cannot take this role (not on the clinic's or the agency's team, "
+                "or an analyst).",
                 fields={"user_id": ["Unknown person."]},
             )
     role_label = CrisisRole(role).label
+    previous = IncidentAssignment.objects.filter(incident_id=incident_id, role=role).first()
     with transaction.atomic():
         incident = _locked(incident_id)
         if user_id is None:
@@ -209,4 +225,29 @@ def incident_assign(
             actor=actor,
             data={"role": role, "user_id": user_id},
         )
+        if user_id is not None and (previous is None or previous.user_id != user_id):
+            people_notify(
+                users=User.objects.filter(pk=user_id),
+                clinic=clinic,
+                kind="assigned",
+                ref=f"incident:{incident.pk}:role:{role}",
+                title=f"You are {role_label} for the incident “{incident.title}”",
+                url=f"/clinics/{clinic.slug}/incidents/{incident.pk}/",
+            )
     return incident
+
+
+def incident_team_set(
+    *, incident_id: int, clinic: Clinic, roles: dict[str, int | None], actor: Actor
+) -> list[str]:
+    """Assign several roles at once (one form); only the roles whose person changed are
+    written and notified. Returns the roles changed."""
+    current = {
+        a.role: a.user_id for a in IncidentAssignment.objects.filter(incident_id=incident_id)
+    }
+    changed = [r for r, uid in roles.items() if current.get(r) != uid]
+    for role in changed:
+        incident_assign(
+            incident_id=incident_id, clinic=clinic, role=role, user_id=roles[role], actor=actor
+        )
+    return changed

@@ -1,4 +1,4 @@
-"""Telling people: the crisis team when an incident opens, the agency's owners and managers
+"""Telling people: the agency people responsible and the crisis team when an incident opens, the agency's owners and managers
 when nobody acknowledges it in time, integrators through outbound webhooks.
 
 E-mails carry the clinic, the detector's numbers and a link; never the text of a review (it
@@ -16,15 +16,25 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from agency.models import AgencyMembership, AgencyRole
-from clinics.models import Clinic, CrisisRole
+from clinics.models import Clinic
+from clinics.notifications import people_notify, preferences_for
 from core.tenancy import current_clinic
-from crisis.models import EventKind, Incident, IncidentMention, IncidentStatus
-from crisis.selectors import crisis_team, detector_settings_get
+from crisis.models import AckChannel, EventKind, Incident, IncidentMention, IncidentStatus
+from crisis.selectors import detector_settings_get
+from crisis.services.alerting import (
+    ack_token_make,
+    ack_url,
+    chat_post,
+    chat_webhooks_for,
+    first_sentence,
+    incident_recipients,
+    slack_message,
+    teams_message,
+)
 from crisis.services.common import SYSTEM, event_add
 from webhooks.services import webhook_event_emit
 
 logger = logging.getLogger(__name__)
-_ROLE_LABELS = dict(CrisisRole.choices)
 
 
 def incident_url(clinic: Clinic, incident: Incident) -> str:
@@ -82,44 +92,103 @@ def _send(recipients: list[tuple[str, str]], subject: str, template: str, contex
 
 
 def incident_notify_opened(*, incident_id: int) -> None:
-    """E-mail the crisis team and emit `incident.opened`; both recorded on the timeline."""
+    """Route the alert (see `crisis.services.alerting`): the agency people responsible for the
+    clinic and its crisis team by e-mail (each with a personal one-click acknowledge link) and
+    in-app, the agency's and the clinic's Slack/Teams channels, and `incident.opened` for
+    integrators. Each outcome is on the timeline, with who was told through what."""
     incident = Incident.objects.filter(pk=incident_id).first()
     if incident is None:
         return
     clinic = current_clinic()
-    team = crisis_team(clinic)
-    context = {
-        "clinic": clinic,
-        "incident": incident,
-        "url": incident_url(clinic, incident),
-        "escalation_minutes": detector_settings_get().escalation_minutes,
-    }
+    room = incident_url(clinic, incident)
+    recipients = incident_recipients(clinic)
     subject = f"[{clinic.name}] {incident.get_severity_display()} incident: {incident.title}"
-    recipients = [(m.user.email, m.user.full_name or m.user.email) for m in team]
-    roles = sorted({_ROLE_LABELS.get(r, r) for m in team for r in m.crisis_roles})
-    if not team:
+    escalation_minutes = detector_settings_get().escalation_minutes
+    if not recipients:
         event_add(
             incident=incident,
             kind=EventKind.NOTIFY_FAILED,
-            message="Nobody to e-mail: this clinic has no crisis team (give people crisis roles).",
+            message="Nobody to tell: no agency owner, manager or on-call person and no crisis "
+            "team (give people crisis roles).",
         )
-    else:
+    in_app = people_notify(
+        users=[r.user for r in recipients],
+        clinic=clinic,
+        kind="incident",
+        ref=f"incident:{incident.pk}",
+        title=f"{incident.get_severity_display()} incident: {incident.title}",
+        url=f"/clinics/{clinic.slug}/incidents/{incident.pk}/",
+        severity=incident.severity,
+        email=False,
+    )
+    prefs = preferences_for([r.user for r in recipients])
+    messages = []
+    for r in recipients:
+        if not prefs[r.user.pk].email:
+            continue
+        token = ack_token_make(
+            clinic=clinic, incident=incident, channel=AckChannel.EMAIL, user_id=r.user.pk
+        )
+        context = {
+            "clinic": clinic,
+            "incident": incident,
+            "url": room if r.side == "agency" else portal_incident_url(clinic, incident),
+            "room": room,
+            "ack_url": ack_url(token),
+            "escalation_minutes": escalation_minutes,
+            "why": "; ".join(r.why),
+            "name": r.user.full_name or r.user.email,
+            "summary": first_sentence(incident.trigger.get("explanation", "")),
+        }
+        messages.append(
+            EmailMessage(
+                subject=subject,
+                body=render_to_string("crisis/email/incident_opened.txt", context),
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=[r.user.email],
+            )
+        )
+    told = ", ".join(
+        f"{r.user.full_name or r.user.email} ({'; '.join(r.why)}: "
+        f"{' + '.join((['e-mail'] if prefs[r.user.pk].email else []) + (['in-app'] if 'in_app' in in_app.get(r.user.pk, []) else [])) or 'nothing'})"
+        for r in recipients
+    )
+    if messages:
         try:
-            sent = _send(recipients, subject, "crisis/email/incident_opened.txt", context)
+            sent = get_connection(fail_silently=False).send_messages(messages) or 0
             event_add(
                 incident=incident,
                 kind=EventKind.NOTIFIED,
-                message=f"E-mailed the crisis team: {sent} of {len(recipients)} "
-                f"people ({', '.join(roles)}).",
-                data={"emails": sent, "roles": roles},
+                message=f"Alerted {len(recipients)} people: {told}. E-mails sent: {sent}.",
+                data={"emails": sent, "people": [r.user.pk for r in recipients]},
             )
         except Exception as exc:  # noqa: BLE001 - recorded on the timeline
-            logger.exception("e-mailing the crisis team of incident %s failed", incident.pk)
+            logger.exception("e-mailing the alert of incident %s failed", incident.pk)
             event_add(
                 incident=incident,
                 kind=EventKind.NOTIFY_FAILED,
-                message=f"E-mail to the crisis team failed ({exc.__class__.__name__}).",
+                message=f"Alert e-mails failed ({exc.__class__.__name__}); in-app: {told}.",
             )
+    elif recipients:
+        event_add(
+            incident=incident,
+            kind=EventKind.NOTIFIED,
+            message=f"Alerted {len(recipients)} people in-app: {told}.",
+            data={"emails": 0, "people": [r.user.pk for r in recipients]},
+        )
+    for hook in chat_webhooks_for(clinic):
+        token = ack_token_make(clinic=clinic, incident=incident, channel=hook.kind)
+        build = slack_message if hook.kind == "slack" else teams_message
+        outcome = chat_post(
+            hook, build(clinic=clinic, incident=incident, ack=ack_url(token), room=room)
+        )
+        scope = "clinic" if hook.clinic_id else "agency"
+        event_add(
+            incident=incident,
+            kind=EventKind.NOTIFIED if outcome == "posted" else EventKind.NOTIFY_FAILED,
+            message=f"{hook.get_kind_display()} ({scope} channel): {outcome}.",
+            data={"chat": hook.kind, "scope": scope, "outcome": outcome},
+        )
     outcome = webhook_emit(event="incident.opened", incident=incident, clinic=clinic)
     event_add(
         incident=incident,
@@ -127,6 +196,10 @@ def incident_notify_opened(*, incident_id: int) -> None:
         message=f"Webhook incident.opened: {outcome}.",
         data={"webhook": "incident.opened", "outcome": outcome},
     )
+
+
+def portal_incident_url(clinic: Clinic, incident: Incident) -> str:
+    return f"{settings.PUBLIC_BASE_URL}/clinics/{clinic.slug}/portal/incidents/{incident.pk}/"
 
 
 def escalation_contacts(clinic: Clinic) -> list[AgencyMembership]:

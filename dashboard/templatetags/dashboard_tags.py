@@ -64,3 +64,10 @@ def sort_query(context, key: str) -> str:
     params["sort"] = new
     params.pop("page", None)
     return params.urlencode()
+
+
+@register.filter
+def spark_last(values):
+    """The value the sparkline's line ends on (the last day with scored reviews)."""
+    points = [v for v in (values or []) if v is not None]
+    return points[-1] if points else None

@@ -169,6 +169,7 @@ def reply_draft_create(
             to_status=draft.status,
             detail={"verdict": version.guard_verdict, "template": key},
         )
+        workflow.tell_who_acts(FLOW, draft)
     return draft
 
 

@@ -117,6 +117,7 @@ def statement_create(*, access: ClinicAccess, title: str, body: str) -> Statemen
         to_status=statement.status,
         detail={"verdict": version.guard_verdict},
     )
+    workflow.tell_who_acts(FLOW, statement)
     return statement
 
 

@@ -28,11 +28,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.actors import Actor
-from clinics.access import ClinicAccess
+from clinics.access import ClinicAccess, people_who_can
 from clinics.models import CrisisRole
+from clinics.notifications import notifications_close, people_notify
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.permissions import Permission
 from core.rollup import figures_changed
+from core.tenancy import current_clinic
 from core.text import reason_problem
 from responses.models import ApprovalStatus, AuditEntry, Step, Verdict
 from responses.services.common import audit_record, require
@@ -167,6 +169,62 @@ class Flow:
         """The last step approved (inside the transaction)."""
 
 
+def _who_acts(clinic, step: str) -> list:
+    if step == Step.AGENCY:
+        return people_who_can(clinic, permission=Permission.APPROVE_AGENCY)
+    if step == Step.LEGAL:
+        return people_who_can(clinic, permission=Permission.LEGAL_OVERRIDE)
+    if step == Step.CLINICIAN:
+        return people_who_can(clinic, crisis_role=CrisisRole.CLINICIAN)
+    return people_who_can(clinic, permission=Permission.APPROVE_CLIENT)
+
+
+def _url_for(flow: Flow, clinic, step: str) -> str:
+    base = f"/clinics/{clinic.slug}/"
+    if step == Step.AGENCY:
+        return f"{base}replies/"
+    if step in (Step.LEGAL, Step.CLINICIAN, "guard"):
+        return f"{base}portal/review/"
+    return f"{base}portal/{'approvals' if flow.object_type == 'reply' else 'statements'}/"
+
+
+def _ref(flow: Flow, obj) -> str:
+    return f"{flow.object_type}:{obj.pk}"
+
+
+def tell_who_acts(flow: Flow, obj) -> dict[int, list[str]]:
+    """Whatever was open about this text is done; the people of the step it now waits for
+    (or legal, for a guard block nobody overrode) are told in-app and by e-mail (now or in
+    their digest). The author of the text is not told about their own text."""
+    clinic = current_clinic()
+    notifications_close(clinic=clinic, ref=_ref(flow, obj))
+    step = step_of(obj)
+    if step is None and obj.guard_verdict == Verdict.BLOCK and not obj.is_overridden:
+        if obj.status in FINISHED or obj.status == S.APPROVED:
+            return {}
+        step = "guard"
+    if step is None:
+        return {}
+    people = _who_acts(clinic, Step.LEGAL if step == "guard" else step)
+    authors = _authors(flow, obj)
+    people = [u for u in people if f"user:{u.pk}" not in authors]
+    kind_word = "reply" if flow.object_type == "reply" else "statement"
+    if step == "guard":
+        title = f"A {kind_word} is blocked by the privacy check: legal review needed"
+        kind = "legal"
+    else:
+        title = f"A {kind_word} waits for your {Step(step).label.lower()}"
+        kind = "legal" if step == Step.LEGAL else "approval"
+    return people_notify(
+        users=people,
+        clinic=clinic,
+        kind=kind,
+        ref=_ref(flow, obj),
+        title=title,
+        url=_url_for(flow, clinic, step),
+    )
+
+
 def _audit(flow: Flow, obj, action: str, who: Actor, **kw) -> None:
     audit_record(
         object_type=flow.object_type,
@@ -236,6 +294,7 @@ def after_new_version(flow: Flow, obj, version, who: Actor, *, action: str = "ed
         to_status=obj.status,
         detail={"verdict": version.guard_verdict, "findings": len(version.guard_findings)},
     )
+    tell_who_acts(flow, obj)
 
 
 def _advance(obj, *, after: str | None) -> None:
@@ -281,6 +340,7 @@ def submit(flow: Flow, *, pk: int, access: ClinicAccess, expected_version: int |
         to_status=obj.status,
         detail={"route": obj.route, "verdict": result["verdict"]},
     )
+    tell_who_acts(flow, obj)
     if obj.status == S.APPROVED:
         flow.on_approved(obj, who)
     return obj
@@ -326,6 +386,7 @@ def approve(
             "principals": sorted(access.principals),
         },
     )
+    tell_who_acts(flow, obj)
     if obj.status == S.APPROVED:
         flow.on_approved(obj, who)
     return obj
@@ -369,6 +430,7 @@ def reject(
         comment=comment,
         detail={"step": step},
     )
+    tell_who_acts(flow, obj)
     return obj
 
 
@@ -408,6 +470,7 @@ def override(flow: Flow, *, pk: int, access: ClinicAccess, reason: str):
         comment=reason,
         detail={"findings": version.guard_findings, "principals": sorted(access.principals)},
     )
+    tell_who_acts(flow, obj)
     return obj
 
 
@@ -422,4 +485,5 @@ def discard(flow: Flow, *, pk: int, access: ClinicAccess):
     obj.status = S.DISCARDED
     obj.save(update_fields=["status", "updated_at"])
     _audit(flow, obj, "discarded", who, from_status=before, to_status=obj.status)
+    tell_who_acts(flow, obj)
     return obj

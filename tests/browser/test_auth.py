@@ -75,7 +75,7 @@ def test_staff_enrol_totp_then_need_a_code_at_each_sign_in(
         totp_now(TOTPDevice.objects.get(user=owner))
     )
     page.get_by_role("button", name="Verify").click()
-    page.wait_for_url(browser_server.url("/"))
+    page.wait_for_url(browser_server.url("/agency/"))  # staff land on the dashboard
     assert page.goto(clinic_page).status == 200
 
     # the account page, and backup codes
@@ -101,7 +101,7 @@ def test_clients_sign_in_with_a_password_only_and_the_harness_signs_staff_in(
     assert client_page.url == browser_server.url(f"/clinics/{tenant.clinic.slug}/portal/")
     staff_page = new_page("desktop")
     sign_in(staff_page, browser_server, tenant.users["writer"], totp=tenant.devices["writer"])
-    assert staff_page.url == browser_server.url("/")
+    assert staff_page.url == browser_server.url("/agency/")  # the agency dashboard
     assert staff_page.goto(browser_server.url(f"/clinics/{tenant.clinic.slug}/")).status == 200
 
 

@@ -38,14 +38,19 @@ def test_the_crisis_team_is_emailed_and_the_webhook_emitted_at_once(
     # when the detectors open an incident
     with django_capture_on_commit_callbacks(execute=True):
         [incident] = detectors_run(now=NOW)
-    # then each member of clinic A's crisis team (comms and legal) got one e-mail
+    # then the agency's owner and manager (no on-call list: the fallback) and each member of
+    # clinic A's crisis team (comms and legal) got one e-mail
+    print(sorted(m.to for m in mailoutbox))
     assert sorted(m.to for m in mailoutbox) == [
         ["a_approver@clinics.test"],
         ["a_legal@clinics.test"],
+        ["manager@alpha.test"],
+        ["owner@alpha.test"],
     ]
-    mail = mailoutbox[0]
+    mail = next(m for m in mailoutbox if m.to == ["a_approver@clinics.test"])
     assert mail.subject.startswith("[Clinic A] Medium incident: Watch word “outbreak”")
-    assert f"/clinics/clinic-a/incidents/{incident.pk}/" in mail.body
+    assert f"/clinics/clinic-a/portal/incidents/{incident.pk}/" in mail.body
+    assert "/alerts/ack/" in mail.body
     assert "within 15 minutes" in mail.body
     assert "Measles" not in mail.body  # never the text of a review
     # and the webhook delivery was stored in clinic A's schema with the incident's numbers
@@ -61,10 +66,11 @@ def test_the_crisis_team_is_emailed_and_the_webhook_emitted_at_once(
     messages = list(
         incident.events.filter(kind=EventKind.NOTIFIED).values_list("message", flat=True)
     )
-    assert messages == [
-        "E-mailed the crisis team: 2 of 2 people (Comms / PR, Legal / compliance).",
-        "Webhook incident.opened: emitted.",
-    ]
+    print(messages)
+    assert messages[0].startswith("Alerted 4 people: ")
+    assert "(crisis team: Legal / compliance: e-mail + in-app)" in messages[0]
+    assert messages[0].endswith("E-mails sent: 4.")
+    assert messages[1:] == ["Webhook incident.opened: emitted."]
 
 
 def test_nothing_is_sent_when_notify_is_false(

@@ -103,7 +103,7 @@ def test_the_client_sees_the_override_reason_in_the_portal(world, clinic_a, logi
         ReplyDraft.objects.filter(pk=draft.pk).update(status="pending_client", route=["client"])
     page = login("a_approver").get("/clinics/clinic-a/portal/approvals/")
     assert page.status_code == 200
-    assert "Legal override" in page.content.decode() and reason in page.content.decode()
+    assert "Overridden by legal" in page.content.decode() and reason in page.content.decode()
 
 
 def _settings(client, data):

@@ -1,0 +1,175 @@
+"""Telling a person that something needs them: an in-app message (the banner, the nav badge)
+and an e-mail, now or in the hourly digest, as the person chose (`NotificationPreference`).
+
+Any app at or above clinics calls `people_notify`; incident alerts (crisis) send their own
+e-mails, because each carries a personal one-click acknowledge link, and use this for the
+in-app part only."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from accounts.models import User
+from clinics.models import Clinic, Digest, Notification, NotificationPreference
+
+logger = logging.getLogger(__name__)
+_DEFAULT = NotificationPreference(email=True, in_app=True, digest=Digest.IMMEDIATE)
+
+
+def preferences_for(users: Iterable[User]) -> dict[int, NotificationPreference]:
+    """Each person's preference (the defaults for those who never chose)."""
+    ids = [u.pk for u in users]
+    found = {p.user_id: p for p in NotificationPreference.objects.filter(user_id__in=ids)}
+    return {i: found.get(i, _DEFAULT) for i in ids}
+
+
+def preference_set(*, user: User, email: bool, in_app: bool, digest: str) -> None:
+    if digest not in Digest.values:
+        digest = Digest.IMMEDIATE
+    NotificationPreference.objects.update_or_create(
+        user=user, defaults={"email": email, "in_app": in_app, "digest": digest}
+    )
+
+
+def _absolute(url: str) -> str:
+    return url if url.startswith("http") else f"{settings.PUBLIC_BASE_URL}{url}"
+
+
+def people_notify(
+    *,
+    users: Iterable[User],
+    clinic: Clinic,
+    kind: str,
+    ref: str,
+    title: str,
+    url: str,
+    severity: str = "",
+    email: bool = True,
+) -> dict[int, list[str]]:
+    """Tell each person (once per person and `ref`: a repeat while the earlier one is still
+    open is skipped): in-app if they want it, and by e-mail now or in their hourly digest.
+    The e-mail goes after commit and never fails the caller. Returns user id → channels."""
+    users = {u.pk: u for u in users if u is not None and u.is_active}
+    if not users:
+        return {}
+    already = set(
+        Notification.objects.filter(
+            user_id__in=users, ref=ref, clinic=clinic, open=True
+        ).values_list("user_id", flat=True)
+    )
+    prefs = preferences_for(users.values())
+    told: dict[int, list[str]] = {}
+    now_mail: list[tuple[User, Notification | None]] = []
+    for uid, user in users.items():
+        if uid in already:
+            continue
+        pref = prefs[uid]
+        channels: list[str] = []
+        digest = email and pref.email and pref.digest == Digest.HOURLY
+        row = None
+        if pref.in_app or digest:
+            row = Notification.objects.create(
+                user=user, clinic=clinic, kind=kind, ref=ref, title=title[:300],
+                url=url[:500], severity=severity, open=pref.in_app, email_pending=digest,
+            )  # fmt: skip
+            if pref.in_app:
+                channels.append("in_app")
+        if email and pref.email:
+            if digest:
+                channels.append("email_digest")
+            else:
+                channels.append("email")
+                now_mail.append((user, row))
+        told[uid] = channels
+    if now_mail:
+        subject = f"[{clinic.name}] {title}"
+        link = _absolute(url)
+        messages = [
+            EmailMessage(
+                subject=subject[:250],
+                body=render_to_string(
+                    "clinics/email/notification.txt",
+                    {"name": u.full_name or u.email, "clinic": clinic, "title": title, "url": link},
+                ),
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=[u.email],
+            )
+            for u, _row in now_mail
+        ]
+        transaction.on_commit(lambda: _send_quietly(messages))
+    return told
+
+
+def _send_quietly(messages: list[EmailMessage]) -> None:
+    try:
+        get_connection(fail_silently=False).send_messages(messages)
+    except Exception:  # noqa: BLE001 - the in-app message is there; the next digest retries nothing
+        logger.exception("sending %s notification e-mail(s) failed", len(messages))
+
+
+def notifications_close(*, clinic: Clinic, ref: str) -> int:
+    """The thing is done (the incident acknowledged, the approval given): its messages leave
+    the banner and the badge."""
+    return Notification.objects.filter(clinic=clinic, ref=ref, open=True).update(
+        open=False, updated_at=timezone.now()
+    )
+
+
+def notification_digests_send(*, now: datetime | None = None) -> int:
+    """The hourly digest: one e-mail per person listing what waited for them since the last
+    one. Returns the number of e-mails sent."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        rows = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(email_pending=True)
+            .select_related("user", "clinic")
+            .order_by("user_id", "created_at")
+        )
+        by_user: dict[int, list[Notification]] = defaultdict(list)
+        for row in rows:
+            by_user[row.user_id].append(row)
+        messages = []
+        for items in by_user.values():
+            user = items[0].user
+            messages.append(
+                EmailMessage(
+                    subject=f"Carewatch: {len(items)} thing(s) wait for you",
+                    body=render_to_string(
+                        "clinics/email/digest.txt",
+                        {
+                            "name": user.full_name or user.email,
+                            "items": [(n, _absolute(n.url)) for n in items],
+                        },
+                    ),
+                    from_email=settings.DEFAULT_FROM_EMAIL,
+                    to=[user.email],
+                )
+            )
+        Notification.objects.filter(pk__in=[r.pk for r in rows]).update(
+            email_pending=False, emailed_at=now
+        )
+        if messages:
+            transaction.on_commit(lambda: _send_quietly(messages))
+    return len(messages)
+
+
+def notifications_open_for(user: User, *, clinic: Clinic | None = None) -> list[Notification]:
+    """What the banner and badge show: the person's open messages, incidents first."""
+    if not user.is_authenticated:
+        return []
+    qs = Notification.objects.filter(user=user, open=True).select_related("clinic")
+    if clinic is not None:
+        qs = qs.filter(clinic=clinic)
+    rows = list(qs[:50])
+    rows.sort(key=lambda n: (n.kind != "incident", -n.created_at.timestamp()))
+    return rows

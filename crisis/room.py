@@ -1,0 +1,214 @@
+"""The incident room as a control room: the clocks to the clinic's targets, times in the
+clinic's zone, a plain-language first line, the mentions ranked by reach and risk, and the
+playbook checklist ticked where Carewatch knows the step is done."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from crisis.models import DetectorSettings, Incident, PostCrisisReview
+from responses.models import ApprovalStatus, PrivateConversation, ReplyDraft, Statement
+
+# The seed's playbook: each step with the key Carewatch ticks it by.
+DEFAULT_PLAYBOOK = [
+    ("acknowledged", "Acknowledge the alert: someone owns it"),
+    ("team", "Assemble the team: PR/comms, legal, clinicians, social"),
+    ("answered", "Respond quickly and factually to the mentions"),
+    ("private", "Move private matters to a private channel"),
+    ("statement_drafted", "Draft an official statement"),
+    ("statement_published", "Publish and pin the official statement"),
+    ("review", "Review afterwards: lessons and prevention"),
+]
+_KEYWORDS = [
+    ("acknowledged", ("acknowledg",)),
+    ("team", ("team", "assemble", "assign")),
+    ("statement_published", ("pin", "publish")),
+    ("statement_drafted", ("statement",)),
+    ("private", ("private", "offline")),
+    ("answered", ("respond", "reply", "answer")),
+    ("review", ("review", "lesson", "afterwards")),
+]
+DAYPARTS = [(5, "morning"), (12, "afternoon"), (17, "evening"), (22, "night")]
+RISK_FLAG_WEIGHT = 500  # a misinformation or safety flag counts like 500 engagements
+
+
+def zone_of(clinic) -> ZoneInfo:
+    try:
+        return ZoneInfo(clinic.timezone or "UTC")
+    except Exception:  # noqa: BLE001 - a bad stored zone shows UTC rather than failing
+        return ZoneInfo("UTC")
+
+
+def local(dt: datetime | None, tz: ZoneInfo) -> str:
+    """ "2026-03-03 14:05 EST": the clinic's wall clock with its zone's abbreviation."""
+    if dt is None:
+        return ""
+    return timezone.localtime(dt, tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _words(minutes: float) -> str:
+    minutes = int(round(minutes))
+    if minutes < 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = minutes / 60
+    if hours == int(hours):
+        return f"{int(hours)} hour{'s' if hours != 1 else ''}"
+    return f"{hours:.1f} hours"
+
+
+def _daypart(dt: datetime) -> str:
+    part = "night"
+    for hour, name in DAYPARTS:
+        if dt.hour >= hour:
+            part = name
+    return part
+
+
+def plain_line(incident: Incident, tz: ZoneInfo) -> str:
+    """What a marketer reads first; the statistics stay under "details"."""
+    numbers = (incident.trigger or {}).get("numbers") or {}
+    if incident.kind == "surge" and numbers.get("count"):
+        opened = timezone.localtime(incident.opened_at, tz)
+        ratio = numbers.get("ratio") or 0
+        about = f"{ratio:.0f}" if ratio >= 10 else f"{ratio:.1f}"
+        return (
+            f"{numbers['count']} negative mentions in {_words(numbers.get('window_minutes', 0))}"
+            f" — about {about} times the usual for a {opened:%A} {_daypart(opened)}"
+        )
+    return incident.title
+
+
+def _clock(label: str, start: datetime, minutes: int, done: datetime | None, now, tz) -> dict:
+    due = start + timedelta(minutes=minutes)
+    at = done or now
+    left = (due - at).total_seconds()
+    breached = left < 0
+    if done:
+        words = "done, " + _words(abs(left) / 60) + (" late" if breached else " early")
+    else:
+        words = f"overdue by {_words(-left / 60)}" if breached else f"{_words(left / 60)} left"
+    return {
+        "label": label,
+        "target": _words(minutes),
+        "due": local(due, tz),
+        "due_iso": due.isoformat(),
+        "done": local(done, tz) if done else "",
+        "breached": breached,
+        "words": words,
+    }
+
+
+def _settings() -> DetectorSettings:
+    return DetectorSettings.objects.filter(pk=1).first() or DetectorSettings()
+
+
+def _facts(incident: Incident) -> dict:
+    review_ids = list(incident.links.values_list("review_id", flat=True))
+    replies = ReplyDraft.objects.filter(review_id__in=review_ids)
+    published = replies.filter(status=ApprovalStatus.PUBLISHED)
+    statement_ids = list(incident.statement_links.values_list("statement_id", flat=True))
+    statements = Statement.objects.filter(pk__in=statement_ids)
+    first_statement = statements.exclude(published_at=None).order_by("published_at").first()
+    first_reply = published.exclude(published_at=None).order_by("published_at").first()
+    review = PostCrisisReview.objects.filter(incident=incident).first()
+    private = PrivateConversation.objects.filter(review_id__in=review_ids).count()
+    return {
+        "mentions": len(review_ids),
+        "answered": published.values("review_id").distinct().count(),
+        "first_reply_at": first_reply.published_at if first_reply else None,
+        "statement_drafted": bool(statement_ids),
+        "statement_published_at": first_statement.published_at if first_statement else None,
+        "team": incident.assignments.exclude(user_id=None).count(),
+        "review": bool(review and (review.lessons or review.prevention)),
+        "private": private,
+    }
+
+
+def playbook_steps(plan_text: str | None) -> list[tuple[str, str]]:
+    """The response plan's steps (its list items), each matched to what Carewatch can tick;
+    the seed's default when the clinic has no plan."""
+    steps = []
+    for line in (plan_text or "").splitlines():
+        m = re.match(r"\s*(?:[-*•]|\d+[.)])\s+(.+)", line)
+        if not m:
+            continue
+        text = m.group(1).strip()
+        low = text.lower()
+        key = next((k for k, words in _KEYWORDS if any(w in low for w in words)), "")
+        steps.append((key, text))
+    return steps or list(DEFAULT_PLAYBOOK)
+
+
+def control_room(incident: Incident, clinic, *, plan_text: str | None = None, now=None) -> dict:
+    now = now or timezone.now()
+    tz = zone_of(clinic)
+    s = _settings()
+    facts = _facts(incident)
+    clocks = [
+        _clock("Acknowledge", incident.opened_at, s.ack_target_minutes,
+               incident.acknowledged_at, now, tz),
+        _clock("First public response", incident.opened_at, s.response_target_minutes,
+               facts["first_reply_at"], now, tz),
+        _clock("Official statement", incident.opened_at, s.statement_target_minutes,
+               facts["statement_published_at"], now, tz),
+    ]  # fmt: skip
+    done = {
+        "acknowledged": incident.acknowledged_at is not None,
+        "team": facts["team"] > 0,
+        "answered": facts["answered"] > 0,
+        "private": facts["private"] > 0,
+        "statement_drafted": facts["statement_drafted"],
+        "statement_published": facts["statement_published_at"] is not None,
+        "review": facts["review"],
+    }
+    detail = {
+        "answered": f"{facts['answered']} of {facts['mentions']} mentions answered",
+        "team": f"{facts['team']} role(s) assigned",
+        "private": f"{facts['private']} taken private",
+    }
+    playbook = [
+        {"text": text, "key": key, "done": done.get(key, False), "detail": detail.get(key, "")}
+        for key, text in playbook_steps(plan_text)
+    ]
+    return {
+        "tz": tz,
+        "zone": timezone.localtime(now, tz).strftime("%Z"),
+        "plain": plain_line(incident, tz),
+        "clocks": clocks,
+        "playbook": playbook,
+        "opened": local(incident.opened_at, tz),
+        "acknowledged": local(incident.acknowledged_at, tz),
+        "escalated": local(incident.escalated_at, tz),
+    }
+
+
+def _risk_flags(review) -> list[str]:
+    scores = getattr(review, "score_list", None) or []
+    flags = scores[0].flags if scores else []
+    names = [f.get("name", "") for f in flags or [] if isinstance(f, dict)]
+    return [n for n in names if "misinfo" in n or "safety" in n]
+
+
+def mentions_ranked(mentions: list) -> list[dict]:
+    """Reach (likes + shares + replies) plus risk (misinformation and safety flags), the
+    highest first; the top one when it went viral is marked."""
+    rows = []
+    for review in mentions:
+        engagement = (review.likes or 0) + (review.shares or 0) + (review.replies or 0)
+        risk = _risk_flags(review)
+        rows.append(
+            {
+                "review": review,
+                "engagement": engagement,
+                "risk": risk,
+                "rank": engagement + RISK_FLAG_WEIGHT * len(risk),
+            }
+        )
+    rows.sort(key=lambda r: (-r["rank"], -r["review"].published_at.timestamp(), -r["review"].pk))
+    if rows and rows[0]["rank"] > 0:
+        rows[0]["top"] = True
+    return rows

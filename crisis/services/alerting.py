@@ -1,0 +1,321 @@
+"""Who hears of an incident, and how they acknowledge it from where the alert reached them.
+
+Routing: the agency people responsible for the clinic (its on-call list, or the agency's
+owners and managers when the list is empty) and the clinic's crisis team, each by e-mail and
+in-app as they chose; plus the Slack and Teams channels configured for the agency and the
+clinic.
+
+One-click acknowledge: each e-mail and chat message carries a signed link
+(`django.core.signing`, timestamped, so it expires after `ACK_MAX_AGE`) naming the clinic, the
+incident, the person (e-mail) or the channel (chat) and a nonce; `AckTokenUse` makes it
+single-use. Opening the link shows one button: the acknowledgement is a POST, so a mail
+scanner or Slack's link preview fetching the URL acknowledges nothing."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import httpx
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_tenants.utils import schema_context
+from slack_sdk.webhook import WebhookClient
+
+from accounts.actors import Actor
+from accounts.models import User
+from agency.models import AgencyMembership, AgencyRole
+from clinics.models import ChatKind, ChatWebhook, Clinic, CrisisRole, OnCall
+from core.crypto import decrypt_json, encrypt_json
+from core.errors import ValidationFailed
+from crisis.models import AckChannel, AckTokenUse, Incident, IncidentStatus
+from crisis.selectors import crisis_team
+
+logger = logging.getLogger(__name__)
+
+ACK_SALT = "crisis.incident-ack"
+ACK_MAX_AGE = timedelta(hours=24)
+CHAT_TIMEOUT = 5.0
+_ROLE_LABELS = dict(CrisisRole.choices)
+
+
+@dataclass
+class Recipient:
+    user: User
+    side: str  # "agency" or "clinic"
+    why: list[str] = field(default_factory=list)
+
+
+def agency_responsible(clinic: Clinic) -> tuple[list[User], str]:
+    """The clinic's on-call list in order, or (fallback) the agency's owners and managers."""
+    rota = [
+        o.user
+        for o in OnCall.objects.filter(clinic=clinic, user__is_active=True).select_related("user")
+    ]
+    if rota:
+        return rota, "on call"
+    fallback = (
+        AgencyMembership.objects.filter(
+            agency_id=clinic.agency_id,
+            role__in=[AgencyRole.OWNER, AgencyRole.MANAGER],
+            user__is_active=True,
+        )
+        .select_related("user")
+        .order_by("user__full_name", "pk")
+    )
+    return [m.user for m in fallback], "agency owner/manager"
+
+
+def incident_recipients(clinic: Clinic) -> list[Recipient]:
+    """Everyone an opened incident is routed to, each once, agency people first."""
+    people: dict[int, Recipient] = {}
+    agency_people, why = agency_responsible(clinic)
+    for user in agency_people:
+        people.setdefault(user.pk, Recipient(user, "agency")).why.append(why)
+    for m in crisis_team(clinic):
+        roles = ", ".join(_ROLE_LABELS.get(r, r) for r in m.crisis_roles)
+        people.setdefault(m.user_id, Recipient(m.user, "clinic")).why.append(
+            f"crisis team: {roles}"
+        )
+    return list(people.values())
+
+
+# --- chat ----------------------------------------------------------------------------------
+
+
+def chat_webhook_set(*, agency_id: int, clinic: Clinic | None, kind: str, url: str) -> None:
+    """Store (or with an empty `url`, remove) the agency's or a clinic's Slack/Teams incoming
+    webhook, encrypted."""
+    if kind not in ChatKind.values:
+        raise ValidationFailed("Unknown chat.", fields={"kind": [f"Choose {ChatKind.values}."]})
+    url = (url or "").strip()
+    scope = {"agency_id": agency_id, "clinic": clinic, "kind": kind}
+    if not url:
+        ChatWebhook.objects.filter(**scope).delete()
+        return
+    if not (url.startswith("https://") or (settings.DEBUG or _local(url))):
+        raise ValidationFailed(
+            "A webhook URL starts with https://.", fields={"url": ["Use the https:// URL."]}
+        )
+    hint = f"{httpx.URL(url).host} …{url[-4:]}"
+    ChatWebhook.objects.update_or_create(
+        **scope, defaults={"url_encrypted": encrypt_json({"url": url}), "url_hint": hint}
+    )
+
+
+def _local(url: str) -> bool:
+    # Plain http only to this machine: the local fake receivers of the tests and demos.
+    return url.startswith(("http://127.0.0.1:", "http://localhost:"))
+
+
+def chat_webhooks_for(clinic: Clinic) -> list[ChatWebhook]:
+    return list(
+        ChatWebhook.objects.filter(agency_id=clinic.agency_id, clinic__isnull=True)
+        | ChatWebhook.objects.filter(clinic=clinic)
+    )
+
+
+def first_sentence(text: str) -> str:
+    text = (text or "").strip()
+    for stop in ("; ", ". "):
+        if stop in text:
+            text = text.split(stop, 1)[0]
+    return text.rstrip(".;") + "." if text else ""
+
+
+def slack_message(*, clinic: Clinic, incident: Incident, ack: str, room: str) -> dict:
+    severity = incident.get_severity_display()
+    line = first_sentence(incident.trigger.get("explanation", ""))
+    icon = ":rotating_light:" if incident.severity == "critical" else ":warning:"
+    return {
+        "text": f"{severity} incident at {clinic.name}: {incident.title}",
+        "blocks": [
+            {
+                "type": "header",
+                "text": {"type": "plain_text", "text": f"{severity} · {clinic.name}"[:150]},
+            },
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": f"{icon} *{incident.title}*\n{line}"},
+            },
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "style": "danger",
+                        "text": {"type": "plain_text", "text": "Acknowledge"},
+                        "url": ack,
+                        "action_id": "acknowledge",
+                    },
+                    {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": "Open incident room"},
+                        "url": room,
+                        "action_id": "open_room",
+                    },
+                ],
+            },
+        ],
+    }
+
+
+def teams_message(*, clinic: Clinic, incident: Incident, ack: str, room: str) -> dict:
+    """An Adaptive Card as Teams incoming webhooks (and Workflows) take it."""
+    severity = incident.get_severity_display()
+    return {
+        "type": "message",
+        "attachments": [
+            {
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "content": {
+                    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                    "type": "AdaptiveCard",
+                    "version": "1.4",
+                    "body": [
+                        {
+                            "type": "TextBlock",
+                            "text": f"{severity} · {clinic.name}",
+                            "weight": "Bolder",
+                            "size": "Large",
+                            "color": "Attention",
+                        },
+                        {"type": "TextBlock", "text": incident.title, "wrap": True},
+                        {
+                            "type": "TextBlock",
+                            "text": first_sentence(incident.trigger.get("explanation", "")),
+                            "wrap": True,
+                        },
+                    ],
+                    "actions": [
+                        {"type": "Action.OpenUrl", "title": "Acknowledge", "url": ack},
+                        {"type": "Action.OpenUrl", "title": "Open incident room", "url": room},
+                    ],
+                },
+            }
+        ],
+    }
+
+
+def chat_post(hook: ChatWebhook, message: dict) -> str:
+    """Post to one channel; "posted" or why not. Slack through slack-sdk's WebhookClient (it
+    knows Slack's answers and retries), Teams as a plain JSON POST."""
+    url = decrypt_json(hook.url_encrypted).get("url", "")
+    try:
+        if hook.kind == ChatKind.SLACK:
+            response = WebhookClient(url, timeout=int(CHAT_TIMEOUT)).send_dict(message)
+            ok, status = response.status_code == 200, response.status_code
+        else:
+            answer = httpx.post(
+                url, content=json.dumps(message), timeout=CHAT_TIMEOUT,
+                headers={"Content-Type": "application/json"},
+            )  # fmt: skip
+            ok, status = 200 <= answer.status_code < 300, answer.status_code
+    except Exception as exc:  # noqa: BLE001 - recorded on the timeline by the caller
+        logger.warning("chat %s post failed: %s", hook.kind, exc)
+        return f"failed ({exc.__class__.__name__})"
+    return "posted" if ok else f"failed (HTTP {status})"
+
+
+# --- one-click acknowledge -----------------------------------------------------------------
+
+
+def ack_token_make(
+    *, clinic: Clinic, incident: Incident, channel: str, user_id: int | None = None
+) -> str:
+    payload = {
+        "c": clinic.pk,
+        "i": incident.pk,
+        "u": user_id,
+        "ch": channel,
+        "n": secrets.token_hex(8),
+    }
+    return signing.dumps(payload, salt=ACK_SALT, compress=True)
+
+
+def ack_url(token: str) -> str:
+    return f"{settings.PUBLIC_BASE_URL}/alerts/ack/{token}/"
+
+
+class AckLinkRefused(Exception):
+    """`reason`: unknown (tampered or not ours), expired, used, gone (no such incident)."""
+
+    def __init__(self, reason: str, *, clinic: Clinic | None = None, detail: str = ""):
+        super().__init__(reason)
+        self.reason, self.clinic, self.detail = reason, clinic, detail
+
+
+@dataclass
+class AckLink:
+    clinic: Clinic
+    incident: Incident
+    channel: str
+    user: User | None
+    nonce: str
+
+
+def ack_link_read(token: str, *, now: datetime | None = None) -> AckLink:
+    """What a link names, or AckLinkRefused. Reads only; the caller is in no schema."""
+    now = now or timezone.now()
+    try:
+        data = signing.loads(token, salt=ACK_SALT, max_age=ACK_MAX_AGE)
+    except signing.SignatureExpired:
+        raise AckLinkRefused("expired") from None
+    except (signing.BadSignature, ValueError, TypeError):
+        raise AckLinkRefused("unknown") from None
+    if not isinstance(data, dict) or not {"c", "i", "ch", "n"} <= data.keys():
+        raise AckLinkRefused("unknown")
+    clinic = Clinic.objects.select_related("agency").filter(pk=data["c"]).first()
+    if clinic is None or data["ch"] not in AckChannel.values:
+        raise AckLinkRefused("unknown")
+    with schema_context(clinic.schema_name):
+        incident = Incident.objects.filter(pk=data["i"]).first()
+        if incident is None:
+            raise AckLinkRefused("gone", clinic=clinic)
+        if AckTokenUse.objects.filter(nonce=str(data["n"])).exists():
+            raise AckLinkRefused("used", clinic=clinic)
+    user = User.objects.filter(pk=data.get("u"), is_active=True).first() if data.get("u") else None
+    return AckLink(clinic, incident, data["ch"], user, str(data["n"]))
+
+
+def incident_acknowledge_by_link(
+    *, token: str, signed_in: User | None = None, now: datetime | None = None
+) -> tuple[AckLink, bool]:
+    """Use a one-click link: (the link, True) when it acknowledged the incident, (the link,
+    False) when somebody had already acknowledged it (the link stays unused). Refused links
+    (unknown, tampered, expired, already used) raise AckLinkRefused and change nothing."""
+    from crisis.services.incidents import incident_status_set
+
+    now = now or timezone.now()
+    link = ack_link_read(token, now=now)
+    who = link.user or (signed_in if signed_in is not None and signed_in.is_authenticated else None)
+    label = AckChannel(link.channel).label
+    actor = (
+        Actor(user=who) if who is not None else Actor.of_system("ack-link", f"Someone via {label}")
+    )
+    with schema_context(link.clinic.schema_name), transaction.atomic():
+        incident = Incident.objects.select_for_update().get(pk=link.incident.pk)
+        if incident.status != IncidentStatus.OPEN:
+            link.incident = incident
+            return link, False
+        try:
+            with transaction.atomic():
+                AckTokenUse.objects.create(
+                    nonce=link.nonce, incident=incident, channel=link.channel,
+                    user_id=who.pk if who else None, used_at=now,
+                )  # fmt: skip
+        except IntegrityError:
+            raise AckLinkRefused("used", clinic=link.clinic) from None
+        link.incident = incident_status_set(
+            incident_id=incident.pk,
+            status=IncidentStatus.ACKNOWLEDGED,
+            actor=actor,
+            channel=link.channel,
+            now=now,
+        )
+    return link, True

@@ -1,0 +1,98 @@
+"""Pages outside any clinic for incident alerts: the one-click acknowledge link of e-mails and
+chat messages, and the live banner every staff and portal page polls.
+
+The banner is polled (htmx, every 5 s) rather than pushed with server-sent events: an SSE
+stream holds a web worker per open tab for as long as the tab is open, which a sync gunicorn
+pool (and runserver) cannot afford at an agency's scale; one indexed query per tab every 5 s
+is cheap, and it works through every proxy."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views import View
+
+from accounts.selectors import user_is_agency_staff
+from clinics.notifications import notifications_open_for
+from crisis.services.alerting import AckLinkRefused, ack_link_read, incident_acknowledge_by_link
+
+REFUSALS = {
+    "unknown": (
+        "This acknowledge link is not valid",
+        "The link is incomplete or was changed. Copy the whole link from the message, or "
+        "open the incident from Carewatch.",
+    ),
+    "expired": (
+        "This acknowledge link has expired",
+        "Acknowledge links work for 24 hours. Open the incident from Carewatch instead.",
+    ),
+    "used": (
+        "This acknowledge link was already used",
+        "Each link acknowledges once. The incident's timeline shows who acknowledged it.",
+    ),
+    "gone": ("This incident no longer exists", "Nothing was changed."),
+}
+
+
+def banner_items(user) -> list[dict]:
+    rows = notifications_open_for(user)
+    staff = any(n.kind == "incident" for n in rows) and user_is_agency_staff(user)
+    items = []
+    for n in rows:
+        url = n.url
+        if n.kind == "incident" and not staff:
+            url = url.replace("/incidents/", "/portal/incidents/", 1)
+        items.append({"n": n, "url": url})
+    return items
+
+
+def banner_context(user) -> dict:
+    items = banner_items(user) if user.is_authenticated else []
+    incidents = [i for i in items if i["n"].kind == "incident"]
+    return {"alert_items": items, "alert_incidents": incidents, "alert_count": len(items)}
+
+
+class AlertBannerView(View):
+    """The banner's contents for the signed-in person (an HTML fragment; empty when nothing
+    waits)."""
+
+    def get(self, request):
+        if not request.user.is_authenticated:
+            return HttpResponse("", status=204)
+        response = render(request, "crisis/_alert_banner.html", banner_context(request.user))
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class AckLinkView(View):
+    """GET shows what the link acknowledges and one button; POST acknowledges. Refused links
+    (unknown or tampered, expired, used) answer a page that says so, with status 400/410."""
+
+    template_name = "crisis/ack.html"
+
+    def _refused(self, request, exc: AckLinkRefused):
+        title, text = REFUSALS.get(exc.reason, REFUSALS["unknown"])
+        status = {"expired": 410, "used": 410, "gone": 404}.get(exc.reason, 400)
+        return render(
+            request, self.template_name, {"refused": True, "title": title, "text": text},
+            status=status,
+        )  # fmt: skip
+
+    def get(self, request, token: str):
+        try:
+            link = ack_link_read(token)
+        except AckLinkRefused as exc:
+            return self._refused(request, exc)
+        return render(request, self.template_name, {"link": link, "token": token})
+
+    def post(self, request, token: str):
+        try:
+            link, acknowledged = incident_acknowledge_by_link(
+                token=token, signed_in=request.user if request.user.is_authenticated else None
+            )
+        except AckLinkRefused as exc:
+            return self._refused(request, exc)
+        return render(
+            request, self.template_name,
+            {"link": link, "done": True, "acknowledged": acknowledged},
+        )  # fmt: skip

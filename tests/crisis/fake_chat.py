@@ -1,0 +1,45 @@
+"""Local stand-ins for Slack's and Teams' incoming webhooks: a small HTTP server on
+127.0.0.1 that answers like them ("ok" / 200) and records every post (no outside network)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class FakeChat:
+    def __init__(self):
+        self.posts: list[dict] = []  # {"path", "json", "at"}
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                try:
+                    data = json.loads(body)
+                except ValueError:
+                    data = None
+                outer.posts.append({"path": self.path, "json": data, "at": time.time()})
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.end_headers()
+                self.wfile.write(b"ok" if "slack" in self.path else b"1")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> FakeChat:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def to(self, path: str) -> list[dict]:
+        return [p for p in self.posts if p["path"] == path]

@@ -1,0 +1,73 @@
+"""Legal's portal page: the texts the privacy check blocks, the override with a reason (400
+without one), the reason shown to the clinic's approver instead of "Blocked"; the portal's
+counts are per person."""
+
+from __future__ import annotations
+
+from django_tenants.utils import schema_context
+
+from responses.models import ReplyDraft
+from responses.services import replies as reply_services
+from tests.portal.helpers import access_for
+from tests.responses.conftest import BLOCK_TEXT, review_in
+
+REASON = "The reviewer published their own chart details; approved by counsel."
+
+
+def _url(clinic, path=""):
+    return f"/clinics/{clinic.slug}/portal/{path}"
+
+
+def _blocked_draft(clinic, world):
+    review = review_in(clinic, "csv", text="They lost my chart.")
+    with schema_context(clinic.schema_name):
+        w = access_for(world.users["alpha_writer"], clinic)
+        return reply_services.reply_draft_create(review_id=review.pk, access=w, text=BLOCK_TEXT)
+
+
+def test_legal_overrides_in_the_portal_and_the_approver_sees_the_reason(clinic_a, world, login):
+    draft = _blocked_draft(clinic_a, world)
+    legal = login("a_legal")
+    # legal's page shows the blocked reply with the override form; its badge counts it
+    html = legal.get(_url(clinic_a, "review/")).content.decode()
+    assert "1 item waits for you." in html
+    assert f'id="reason-reply-{draft.pk}"' in html and "Blocked" in html
+    assert f'href="/clinics/{clinic_a.slug}/portal/review/"' in html
+    # legal is not told that replies wait for an approval they cannot give
+    approvals = legal.get(_url(clinic_a, "approvals/")).content.decode()
+    assert "wait for your approval" not in approvals
+    # a short reason is refused with 400 and changes nothing
+    bad = legal.post(_url(clinic_a, "override/"), {"kind": "reply", "id": draft.pk, "reason": "ok"})
+    assert bad.status_code == 400 and "at least 10 characters" in bad.content.decode()
+    assert legal.post(_url(clinic_a, "override/"), {"kind": "x", "id": "a"}).status_code == 400
+    with schema_context(clinic_a.schema_name):
+        assert not ReplyDraft.objects.get(pk=draft.pk).is_overridden
+    # the override
+    ok = legal.post(
+        _url(clinic_a, "override/"), {"kind": "reply", "id": draft.pk, "reason": REASON}
+    )
+    assert ok.status_code == 302
+    assert "Nothing waits for you." in legal.get(_url(clinic_a, "review/")).content.decode()
+    # the reply goes to the clinic; its approver reads legal's reason, not the red block
+    with schema_context(clinic_a.schema_name):
+        w = access_for(world.users["alpha_writer"], clinic_a)
+        m = access_for(world.users["alpha_manager"], clinic_a)
+        reply_services.reply_submit(draft_id=draft.pk, access=w)
+        reply_services.reply_approve(draft_id=draft.pk, access=m)
+    page = login("a_approver").get(_url(clinic_a, "approvals/")).content.decode()
+    assert "1 reply waits for your approval." in page
+    assert "Overridden by legal" in page and REASON in page
+    assert "unless legal overrides it" not in page
+
+
+def test_only_legal_may_override_in_the_portal(clinic_a, world, login):
+    draft = _blocked_draft(clinic_a, world)
+    approver = login("a_approver")
+    html = approver.get(_url(clinic_a, "review/")).content.decode()
+    assert f'id="reason-reply-{draft.pk}"' not in html
+    refused = approver.post(
+        _url(clinic_a, "override/"), {"kind": "reply", "id": draft.pk, "reason": REASON}
+    )
+    assert refused.status_code == 403
+    with schema_context(clinic_a.schema_name):
+        assert not ReplyDraft.objects.get(pk=draft.pk).is_overridden
