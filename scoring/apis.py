@@ -4,7 +4,12 @@ integrator can follow the feed with the cursor in `next` and never miss or repea
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers
 from rest_framework.pagination import CursorPagination
 
@@ -12,8 +17,28 @@ from core.api import ClinicAPIView
 from scoring.models import ReviewScore, SentimentLabel
 
 
+class TopicOutputSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="Care topic, e.g. wait_time, staff_attitude.")
+    triggers = serializers.ListField(
+        child=serializers.CharField(), help_text="The words in the text that raised the topic."
+    )
+    sentiment = serializers.ChoiceField(
+        choices=SentimentLabel.choices,
+        required=False,
+        allow_null=True,
+        help_text="The topic's own sentiment, from the sentences that mention it (a five-star "
+        "review can still complain about the wait); null for scores made before model 1.2.0.",
+    )
+
+
+@extend_schema_field(TopicOutputSerializer(many=True))
+class TopicsField(serializers.JSONField):
+    """The stored topics as they are (JSON passthrough), documented as TopicOutput items."""
+
+
 class ScoreOutputSerializer(serializers.ModelSerializer):
     model = serializers.CharField(source="model_version")
+    topics = TopicsField(read_only=True)
     scored_at = serializers.DateTimeField(source="created_at")
 
     class Meta:
@@ -49,7 +74,7 @@ _EXAMPLE = {
     "label": "negative",
     "score": -0.93,
     "confidence": 0.95,
-    "topics": [{"name": "wait_time", "triggers": ["waited", "2 hours"]}],
+    "topics": [{"name": "wait_time", "triggers": ["waited", "2 hours"], "sentiment": "negative"}],
     "flags": [{"name": "legal_threat", "evidence": ["my lawyer"]}],
     "scored_at": "2026-11-29T06:41:07.512Z",
 }
