@@ -70,7 +70,7 @@ class ScorePagination(CursorPagination):
 _EXAMPLE = {
     "id": 9120,
     "review_id": 311,
-    "model": "carewatch-sentiment-1.1.0+dcf53ded",
+    "model": "carewatch-sentiment-1.2.0+c325275a",
     "label": "negative",
     "score": -0.93,
     "confidence": 0.95,

@@ -25,6 +25,12 @@ Label mapping for bring-your-own models (id2label names, case-insensitive, first
     otherwise ModelLoadError. At least one negative and one positive label are required. The
     probabilities of labels mapped to the same class are summed.
 
+Per-topic sentiment (ScorerConfig.topic_sentiment, on by default): every topic dict also gets
+"sentiment", the label of the mean probabilities of the sentences that mention the topic,
+scored by the same model in one batch per call (at most MAX_TOPIC_SENTENCES sentences a review,
+SENTENCE_MAX_TOKENS tokens a sentence); a one-sentence review's topics take its overall label.
+Only the overall label counts as the review's sentiment (surge detector, SLA counts).
+
 Score = P(positive) - P(negative); confidence = the probability of the chosen label. An empty
 or blank text is neutral with score 0 and confidence 0. Sentiment reads a token budget: for the
 default model the head and tail of a long text (model_card.json "inference": max_tokens,
@@ -49,7 +55,8 @@ from scoring.ml.topics import find_topics
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 MAX_SCAN_CHARS = 20_000
-MAX_TOPIC_SENTENCES = 8
+MAX_TOPIC_SENTENCES = 4
+SENTENCE_MAX_TOKENS = 48  # token budget of one topic sentence (head + tail beyond it)
 # Sentence ends: . ! ? (and runs of them) before whitespace, or a line break.
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\s*\n+\s*")
 
@@ -97,6 +104,10 @@ class Scorer:
         """[n, 3] probabilities in LABELS order (negative, neutral, positive); argmax = label."""
         raise NotImplementedError
 
+    def sentence_sentiment(self, sentences: Sequence[str]) -> np.ndarray:
+        """Like `sentiment`, for the short sentences of per-topic sentiment."""
+        return self.sentiment(sentences)
+
     def topic_sentiments(
         self, texts: Sequence[str], topics: Sequence[list[dict]], probs: np.ndarray
     ) -> None:
@@ -131,7 +142,7 @@ class Scorer:
                 jobs.append((i, members))
         if not sentences:
             return
-        sent_probs = self.sentiment(sentences)
+        sent_probs = self.sentence_sentiment(sentences)
         for i, members in jobs:
             for t in topics[i]:
                 rows = members.get(t["name"])
@@ -233,6 +244,10 @@ class DefaultScorer(Scorer):
 
     def sentiment(self, texts: Sequence[str]) -> np.ndarray:
         return self.head.probabilities(self.encoder.encode(texts)).astype(np.float64)
+
+    def sentence_sentiment(self, sentences: Sequence[str]) -> np.ndarray:
+        emb = self.encoder.encode(sentences, max_tokens=SENTENCE_MAX_TOKENS)
+        return self.head.probabilities(emb).astype(np.float64)
 
 
 # ------------------------------------------------------------------ bring your own
