@@ -537,7 +537,10 @@ def train_all(
             z = np.load(saved, allow_pickle=True)
             ft = json.loads(str(z["meta"]))
             ft.update(W=z["W"], b=z["b"])
-            progress(f"reusing the fine-tuned encoder in {work}")
+            progress(
+                f"reusing the fine-tuned encoder in {work} (fine-tuned in {ft['seconds']}s, "
+                "not counted in train_seconds)"
+            )
         else:
             ft = finetune(fit, work, progress, epochs=epochs)
             meta = {k: v for k, v in ft.items() if k not in ("W", "b")}
