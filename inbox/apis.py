@@ -60,7 +60,9 @@ class ReviewOutputSerializer(serializers.ModelSerializer):
     @extend_schema_field(ReviewSentimentOutputSerializer(allow_null=True))
     def get_sentiment(self, review) -> dict | None:
         """The latest score: label, score (-1..1, 4 decimals, `score_rounded`), model, care
-        topics and risk flags; null until scored."""
+        topics (name, triggers and the topic's own sentiment label from the sentences that
+        mention it, e.g. wait_time negative in a positive review) and risk flags; null until
+        scored."""
         scores = getattr(review, "score_list", None)
         if not scores:
             return None

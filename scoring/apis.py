@@ -15,6 +15,13 @@ class ScoreTopicOutputSerializer(serializers.Serializer):
     triggers = serializers.ListField(
         child=serializers.CharField(), help_text="The words of the review that raised it."
     )
+    sentiment = serializers.ChoiceField(
+        choices=SentimentLabel.choices,
+        required=False,
+        allow_null=True,
+        help_text="The topic's own sentiment, from the sentences that mention it (a five-star "
+        "review can still complain about the wait); null for scores made before model 1.2.0.",
+    )
 
 
 class ScoreFlagOutputSerializer(serializers.Serializer):
@@ -68,11 +75,11 @@ class ScorePagination(ResumableCursorPagination):
 _EXAMPLE = {
     "id": 9120,
     "review_id": 311,
-    "model": "carewatch-sentiment-1.1.0+dcf53ded",
+    "model": "carewatch-sentiment-1.2.0+c325275a",
     "label": "negative",
     "score": -0.93,
     "confidence": 0.95,
-    "topics": [{"name": "wait_time", "triggers": ["waited", "2 hours"]}],
+    "topics": [{"name": "wait_time", "triggers": ["waited", "2 hours"], "sentiment": "negative"}],
     "flags": [{"name": "legal_threat", "evidence": ["my lawyer"]}],
     "scored_at": "2026-11-29T06:41:07.512Z",
 }

@@ -43,6 +43,23 @@ misinformation/constraint (CSV id, tweet, label real / fake; 6,420 / 2,140 / 2,1
     ``&amp;`` entities unescaped; URLs removed (``strip_urls``) by default, in every split, so a
     model cannot learn that agency bulletins carry links. Label: 1 = fake, 0 = real.
 
+ratemds/ratemds_reviews.csv (RateMDs.com, 49,141 rows, US/Canadian review site)
+    Label from ``average`` (RateMDs' mean of staff / punctuality / helpfulness / knowledge,
+    1-5 in quarter steps) rounded half up to stars: 1-2 stars (average < 2.5) -> negative,
+    3 stars (2.5 <= average < 3.5) -> neutral, 4-5 stars (average >= 3.5) -> positive; the
+    rounded stars are kept in ``meta["stars"]`` (5 stars = average >= 4.5). Empty comments
+    dropped; repeated texts kept once (first row); French and Spanish rows (Quebec, ~2 %)
+    dropped by a function-word count (``looks_non_english``). No reviewer names are read (the
+    file has none; doctor names and ids are used only to split). ``ratemds_small`` is not used,
+    so its 36 overlapping reviews cannot leak. Split: by doctor (SHA-256 of ``doctor_id``,
+    ``% 100 < 20`` -> held-out), so no doctor's reviews are on both sides.
+
+healthgrades_nyc/output.json (Healthgrades, NYC family practice and urgent care)
+    Rows with an empty review or rating dropped, repeated texts kept once. ``rating`` 1-2 ->
+    negative, 3 -> neutral, 4-5 -> positive. 1,106 texts are cut at ~250 characters and end in
+    "...": the ellipsis is removed (``meta["truncated"]``) so the model cannot learn the marker.
+    Split: by provider (hash of ``provider_name``, 20 % held-out); names are never model input.
+
 ``validation_split`` carves a deterministic validation set out of a TRAIN list (hash of the
 text with a different salt), for choosing thresholds: held-out splits are never used for that.
 """
@@ -260,6 +277,183 @@ def load_nhs_phase1(data_dir: str | Path, split: str) -> list[Example]:
     return out
 
 
+_EN_WORDS = frozenset(
+    [
+        "the",
+        "and",
+        "is",
+        "was",
+        "to",
+        "i",
+        "a",
+        "of",
+        "he",
+        "she",
+        "very",
+        "my",
+        "her",
+        "his",
+        "for",
+        "with",
+        "not",
+        "you",
+        "it",
+        "in",
+        "this",
+        "that",
+        "they",
+        "have",
+        "are",
+        "be",
+        "at",
+        "me",
+        "so",
+        "on",
+    ]
+)
+_FR_ES_WORDS = frozenset(
+    [
+        "le",
+        "la",
+        "les",
+        "est",
+        "et",
+        "très",
+        "je",
+        "pas",
+        "une",
+        "des",
+        "du",
+        "avec",
+        "pour",
+        "qui",
+        "il",
+        "elle",
+        "mon",
+        "ma",
+        "médecin",
+        "docteur",
+        "bien",
+        "au",
+        "aux",
+        "sont",
+        "été",
+        "c'est",
+        "ce",
+        "un",
+        "mais",
+        "très",
+        "à",
+        "de",
+        "el",
+        "los",
+        "las",
+        "es",
+        "muy",
+        "y",
+        "que",
+        "con",
+        "por",
+        "una",
+        "mi",
+        "su",
+        "pero",
+        "lo",
+        "del",
+    ]
+)
+_WORD = re.compile(r"[\w']+")
+
+
+def looks_non_english(text: str) -> bool:
+    """French or Spanish: more French/Spanish function words than English ones (at least 2)."""
+    words = _WORD.findall(text.lower())
+    en = sum(w in _EN_WORDS for w in words)
+    other = sum(w in _FR_ES_WORDS for w in words)
+    return other >= 2 and other > en
+
+
+def stars_to_label(stars: int) -> str:
+    return "negative" if stars <= 2 else "neutral" if stars == 3 else "positive"
+
+
+REVIEW_SITE_HELDOUT_PERCENT = 20
+
+
+def _group_side(key: str, salt: str) -> str:
+    return "heldout" if hash_bucket(key, salt) < REVIEW_SITE_HELDOUT_PERCENT else "train"
+
+
+def load_ratemds(data_dir: str | Path, split: str) -> list[Example]:
+    _check_split(split, {"train", "heldout", "all"})
+    path = Path(data_dir) / "reviews" / "ratemds" / "ratemds_reviews.csv"
+    out, seen = [], set()
+    for row in _read_csv(path):
+        text = clean_text(row.get("comment", ""))
+        try:
+            average = float(row["average"])
+        except (TypeError, ValueError):
+            continue
+        if not text or not 1.0 <= average <= 5.0:
+            continue
+        key = normalise_for_hash(text)
+        if key in seen:
+            continue
+        seen.add(key)
+        if looks_non_english(text):
+            continue
+        if split != "all" and _group_side(row["doctor_id"], "ratemds-doctor") != split:
+            continue
+        stars = int(average + 0.5)
+        out.append(
+            Example(
+                text,
+                stars_to_label(stars),
+                "ratemds",
+                {"stars": stars, "average": average, "specialty": row.get("specialty_query", "")},
+            )
+        )
+    return out
+
+
+def load_healthgrades(data_dir: str | Path, split: str) -> list[Example]:
+    import json
+
+    _check_split(split, {"train", "heldout", "all"})
+    path = Path(data_dir) / "reviews" / "healthgrades_nyc" / "output.json"
+    out, seen = [], set()
+    for row in json.loads(path.read_text(encoding="utf-8")):
+        text = clean_text(row.get("review") or "")
+        raw = str(row.get("rating") or "").strip()
+        if not text or raw not in {"1", "2", "3", "4", "5"}:
+            continue
+        truncated = text.endswith("...")
+        if truncated:
+            text = text[:-3].rstrip()
+        key = normalise_for_hash(text)
+        if not text or key in seen:
+            continue
+        seen.add(key)
+        if looks_non_english(text):
+            continue
+        provider = row.get("provider_name") or ""
+        if split != "all" and _group_side(provider, "healthgrades-provider") != split:
+            continue
+        stars = int(raw)
+        out.append(
+            Example(
+                text,
+                stars_to_label(stars),
+                "healthgrades",
+                {"stars": stars, "truncated": truncated},
+            )
+        )
+    return out
+
+
+REVIEW_SITE_SOURCES = ("ratemds", "healthgrades")
+
+
 # ---------------------------------------------------------------- misinformation
 
 
@@ -280,7 +474,14 @@ def load_constraint(data_dir: str | Path, split: str, remove_urls: bool = True) 
 
 # ---------------------------------------------------------------- bundles
 
-SENTIMENT_TRAIN_SOURCES = ("drugs_com", "druglib", "nhs_v6", "nhs_phase1")
+SENTIMENT_TRAIN_SOURCES = (
+    "drugs_com",
+    "druglib",
+    "nhs_v6",
+    "nhs_phase1",
+    "ratemds",
+    "healthgrades",
+)
 
 
 def sentiment_train(data_dir: str | Path) -> list[Example]:
@@ -289,12 +490,16 @@ def sentiment_train(data_dir: str | Path) -> list[Example]:
         + load_druglib(data_dir, "train")
         + load_nhs_v6(data_dir, "train")
         + load_nhs_phase1(data_dir, "train")
+        + load_ratemds(data_dir, "train")
+        + load_healthgrades(data_dir, "train")
     )
 
 
 def sentiment_heldout(data_dir: str | Path) -> dict[str, list[Example]]:
-    """Name -> held-out examples, in reporting order."""
+    """Name -> held-out examples, in reporting order (review sites first)."""
     return {
+        "RateMDs held-out": load_ratemds(data_dir, "heldout"),
+        "Healthgrades held-out": load_healthgrades(data_dir, "heldout"),
         "drugs_com test": load_drugs_com(data_dir, "test"),
         "druglib test": load_druglib(data_dir, "test"),
         "NHS v6 held-out": load_nhs_v6(data_dir, "heldout"),
@@ -312,6 +517,8 @@ def describe(data_dir: str | Path) -> dict:
         "druglib train": load_druglib(data_dir, "train"),
         "NHS v6 train": load_nhs_v6(data_dir, "train"),
         "NHS phase1 train": load_nhs_phase1(data_dir, "train"),
+        "RateMDs train": load_ratemds(data_dir, "train"),
+        "Healthgrades train": load_healthgrades(data_dir, "train"),
         **sentiment_heldout(data_dir),
         "constraint train": load_constraint(data_dir, "train"),
         "constraint test": load_constraint(data_dir, "test"),
@@ -322,3 +529,17 @@ def describe(data_dir: str | Path) -> dict:
             "labels": dict(sorted(Counter(r.label for r in rows).items())),
         }
     return out
+
+
+def describe_rows(rows: list[Example]) -> dict:
+    """Row and label counts per source of one list (e.g. the calibration split)."""
+    from collections import Counter
+
+    out: dict = {}
+    for r in rows:
+        entry = out.setdefault(r.source, {"rows": 0, "labels": Counter()})
+        entry["rows"] += 1
+        entry["labels"][r.label] += 1
+    return {
+        k: {"rows": v["rows"], "labels": dict(sorted(v["labels"].items()))} for k, v in out.items()
+    }

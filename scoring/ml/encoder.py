@@ -133,16 +133,25 @@ class OnnxEncoder:
         self.dim = int(self.session.get_outputs()[0].shape[-1] or 384)
         self.pad_id = self.tokenizer.token_to_id("[PAD]") or 0
 
-    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
-        return tokenize(self.tokenizer, texts, self.max_tokens, self.tail_tokens)
+    def token_ids(self, texts: Sequence[str], max_tokens: int | None = None) -> list[list[int]]:
+        if max_tokens is None:
+            return tokenize(self.tokenizer, texts, self.max_tokens, self.tail_tokens)
+        tail = min(self.tail_tokens, max_tokens // 4)
+        return tokenize(self.tokenizer, texts, max_tokens, tail)
 
-    def encode(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
-        """[len(texts), dim] float32, rows in input order."""
+    def encode(
+        self,
+        texts: Sequence[str],
+        batch_size: int | None = None,
+        max_tokens: int | None = None,
+    ) -> np.ndarray:
+        """[len(texts), dim] float32, rows in input order. max_tokens: a smaller token budget
+        for this call (e.g. single sentences), the tail kept in proportion."""
         texts = [t if isinstance(t, str) else "" for t in texts]
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        ids = self.token_ids(texts)
+        ids = self.token_ids(texts, max_tokens)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         size = max(1, int(batch_size or self.batch_size))
         for chunk in length_batches([len(ids[i]) for i in order], size):

@@ -25,6 +25,12 @@ Label mapping for bring-your-own models (id2label names, case-insensitive, first
     otherwise ModelLoadError. At least one negative and one positive label are required. The
     probabilities of labels mapped to the same class are summed.
 
+Per-topic sentiment (ScorerConfig.topic_sentiment, on by default): every topic dict also gets
+"sentiment", the label of the mean probabilities of the sentences that mention the topic,
+scored by the same model in one batch per call (at most MAX_TOPIC_SENTENCES sentences a review,
+SENTENCE_MAX_TOKENS tokens a sentence); a one-sentence review's topics take its overall label.
+Only the overall label counts as the review's sentiment (surge detector, SLA counts).
+
 Score = P(positive) - P(negative); confidence = the probability of the chosen label. An empty
 or blank text is neutral with score 0 and confidence 0. Sentiment reads a token budget: for the
 default model the head and tail of a long text (model_card.json "inference": max_tokens,
@@ -49,6 +55,10 @@ from scoring.ml.topics import find_topics
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 MAX_SCAN_CHARS = 20_000
+MAX_TOPIC_SENTENCES = 4
+SENTENCE_MAX_TOKENS = 48  # token budget of one topic sentence (head + tail beyond it)
+# Sentence ends: . ! ? (and runs of them) before whitespace, or a line break.
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\s*\n+\s*")
 
 
 class ModelLoadError(RuntimeError):
@@ -65,6 +75,7 @@ class ScorerConfig:
     threads: int = 1
     label_map: dict[str, str] | None = None
     misinformation: bool = True
+    topic_sentiment: bool = True  # a sentiment label per topic (Scorer.topic_sentiments)
 
 
 @dataclass
@@ -93,17 +104,65 @@ class Scorer:
         """[n, 3] probabilities in LABELS order (negative, neutral, positive); argmax = label."""
         raise NotImplementedError
 
+    def sentence_sentiment(self, sentences: Sequence[str]) -> np.ndarray:
+        """Like `sentiment`, for the short sentences of per-topic sentiment."""
+        return self.sentiment(sentences)
+
+    def topic_sentiments(
+        self, texts: Sequence[str], topics: Sequence[list[dict]], probs: np.ndarray
+    ) -> None:
+        """Add "sentiment" (negative / neutral / positive) to every topic dict, in place: the
+        label of the mean probabilities of the text's sentences that mention the topic (the
+        same model, one batch for all those sentences). A text of one sentence, or whose topic
+        sentences cannot be told apart, gives its topics the overall label (probs, no extra
+        model call). At most MAX_TOPIC_SENTENCES sentences per text are scored."""
+        jobs: list[tuple[int, dict[str, list[int]]]] = []
+        sentences: list[str] = []
+        for i, (text, found) in enumerate(zip(texts, topics, strict=True)):
+            if not found:
+                continue
+            overall = LABELS[int(probs[i].argmax())] if probs[i].any() else "neutral"
+            for t in found:
+                t["sentiment"] = overall
+            parts = [p for p in _SENTENCE_SPLIT.split(text[:MAX_SCAN_CHARS]) if p.strip()]
+            if len(parts) < 2:
+                continue
+            members: dict[str, list[int]] = {}
+            for part in parts:
+                names = [t["name"] for t in find_topics(part)]
+                if not names:
+                    continue
+                index = len(sentences)
+                sentences.append(part)
+                for name in names:
+                    members.setdefault(name, []).append(index)
+                if len({i for v in members.values() for i in v}) >= MAX_TOPIC_SENTENCES:
+                    break
+            if members:
+                jobs.append((i, members))
+        if not sentences:
+            return
+        sent_probs = self.sentence_sentiment(sentences)
+        for i, members in jobs:
+            for t in topics[i]:
+                rows = members.get(t["name"])
+                if rows:
+                    t["sentiment"] = LABELS[int(sent_probs[rows].mean(axis=0).argmax())]
+
     def score(self, texts: list[str]) -> list[ScoreResult]:
         texts = [t if isinstance(t, str) else "" for t in texts]
         live = [i for i, t in enumerate(texts) if t.strip()]
         probs = np.zeros((len(texts), 3), dtype=np.float64)
         if live:
             probs[live] = self.sentiment([texts[i] for i in live])
+        all_topics = [find_topics(t[:MAX_SCAN_CHARS]) for t in texts]
+        if getattr(self.config, "topic_sentiment", True):
+            self.topic_sentiments(texts, all_topics, probs)
         results = []
         live_set = set(live)
         for i, text in enumerate(texts):
             scan = text[:MAX_SCAN_CHARS]
-            topics = find_topics(scan)
+            topics = all_topics[i]
             if i in live_set:
                 p = probs[i]
                 k = int(p.argmax())
@@ -185,6 +244,10 @@ class DefaultScorer(Scorer):
 
     def sentiment(self, texts: Sequence[str]) -> np.ndarray:
         return self.head.probabilities(self.encoder.encode(texts)).astype(np.float64)
+
+    def sentence_sentiment(self, sentences: Sequence[str]) -> np.ndarray:
+        emb = self.encoder.encode(sentences, max_tokens=SENTENCE_MAX_TOKENS)
+        return self.head.probabilities(emb).astype(np.float64)
 
 
 # ------------------------------------------------------------------ bring your own

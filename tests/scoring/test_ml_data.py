@@ -66,3 +66,47 @@ def test_validation_split_is_carved_from_train_deterministically():
     fit, val = D.validation_split(rows, percent=10)
     assert len(fit) + len(val) == len(rows)
     assert D.validation_split(rows, percent=10)[1] == val
+
+
+def test_ratemds_labels_dedup_language_and_doctor_split():
+    train, held = D.load_ratemds(DATA, "train"), D.load_ratemds(DATA, "heldout")
+    rows = train + held
+    # 49,141 rows less 196 empty, the repeated texts and ~2 % French/Spanish
+    assert 46_000 < len(rows) < 49_000
+    assert len({D.normalise_for_hash(r.text) for r in rows}) == len(rows)
+    assert not any(D.looks_non_english(r.text) for r in rows)
+    for r in rows:
+        stars = int(r.meta["average"] + 0.5)
+        assert r.meta["stars"] == stars
+        assert r.label == ("negative" if stars <= 2 else "neutral" if stars == 3 else "positive")
+    # about 87 % five-star, as the README warns
+    assert 0.8 < sum(r.meta["stars"] == 5 for r in rows) / len(rows) < 0.92
+    # split by doctor: about 20 % held out, no text on both sides
+    assert 0.15 < len(held) / len(rows) < 0.25
+    assert not {r.text for r in train} & {r.text for r in held}
+
+
+def test_healthgrades_truncation_marker_removed_and_provider_split():
+    train, held = D.load_healthgrades(DATA, "train"), D.load_healthgrades(DATA, "heldout")
+    rows = train + held
+    assert 3_300 < len(rows) <= 3_523
+    # the cut marker is gone (2 texts end in a longer run of dots of their own)
+    assert sum(r.text.endswith("...") for r in rows) <= 2
+    assert sum(r.meta["truncated"] for r in rows) > 900
+    assert {r.meta["stars"] for r in rows} == {1, 2, 3, 4, 5}
+    assert not {r.text for r in train} & {r.text for r in held}
+
+
+def test_language_filter_keeps_english_and_drops_french():
+    assert D.looks_non_english("Le docteur est très gentil et il prend le temps de nous écouter.")
+    assert D.looks_non_english("El doctor es muy amable y me explicó todo con paciencia.")
+    assert not D.looks_non_english("She is slow but very thorough, I love her.")
+    assert not D.looks_non_english("Dr. La Rosa was great.")
+
+
+def test_heldout_sets_come_per_source_and_training_never_sees_them():
+    held = D.sentiment_heldout(DATA)
+    assert list(held)[:2] == ["RateMDs held-out", "Healthgrades held-out"]
+    train_texts = {r.text for r in D.sentiment_train(DATA)}
+    for name in ("RateMDs held-out", "Healthgrades held-out", "NHS v6 held-out"):
+        assert not train_texts & {r.text for r in held[name]}

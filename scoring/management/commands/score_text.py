@@ -9,8 +9,9 @@ BATCH = 64
 class Command(BaseCommand):
     help = (
         'Score texts without a clinic: reads JSON lines {"text": ...} on stdin and writes one '
-        'JSON line {"label", "score", "topics", "flags", "model"} per input (an input that is not '
-        'valid gets {"line": n, "error": ...} instead).'
+        'JSON line {"label", "score", "topics", "flags", "model"} per input; each topic carries '
+        'its own "sentiment" from the sentences that mention it (an input that is not valid '
+        'gets {"line": n, "error": ...} instead).'
     )
 
     def handle(self, *args, **options):

@@ -1,0 +1,48 @@
+"""The review page and the inbox show each topic's own sentiment (model 1.2.0 scores)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+import pytest
+from django.template.loader import render_to_string
+
+TOPICS = [
+    {"name": "wait_time", "triggers": ["wait", "two hours"], "sentiment": "negative"},
+    {"name": "staff_attitude", "triggers": ["friendly"], "sentiment": "positive"},
+]
+
+
+def _review(score):
+    return SimpleNamespace(
+        pk=7, text="Dr Lee is wonderful. The wait was over two hours.", rating=5, likes=0,
+        shares=0, replies=0, published_at=datetime(2026, 10, 1, tzinfo=UTC), edited_at=None,
+        status="new", kind="review", url="", source=SimpleNamespace(name="Google", kind="google"),
+        revisions=SimpleNamespace(all=list), score_list=[score], is_deleted=False,
+        author_name="", parent=None, parent_id=None, external_id="x", sla_due_at=None,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("topics", [TOPICS])
+def test_the_review_page_shows_per_topic_sentiment(topics):
+    score = SimpleNamespace(label="positive", score=0.8, model_version="m", topics=topics, flags=[])
+    html = render_to_string(
+        "feeds/review_detail.html",
+        {"clinic": SimpleNamespace(slug="c", name="C"), "review": _review(score), "score": score},
+    )
+    assert "wait_time" in html and '<span class="pill negative"' in html
+    assert '<span class="pill positive"' in html
+
+
+def test_a_topic_without_sentiment_renders_as_before():
+    score = SimpleNamespace(
+        label="negative", score=-0.8, model_version="m", flags=[],
+        topics=[{"name": "wait_time", "triggers": ["waited"]}],
+    )  # fmt: skip
+    html = render_to_string(
+        "feeds/review_detail.html",
+        {"clinic": SimpleNamespace(slug="c", name="C"), "review": _review(score), "score": score},
+    )
+    assert "wait_time" in html and "pill negative" in html  # the overall label only
+    assert html.count("pill negative") == 1

@@ -1,0 +1,88 @@
+"""Per-topic sentiment: each topic gets the label of the sentences that mention it, so a
+complaint inside a five-star review is counted where it belongs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scoring.ml.engine import Scorer, ScorerConfig, load_scorer
+
+
+class _Stub(Scorer):
+    """Negative when a text says 'hours' or 'rude' and not 'wonderful'; positive otherwise."""
+
+    version = "stub"
+
+    def __init__(self, **config):
+        super().__init__(ScorerConfig(**config))
+        self.calls: list[list[str]] = []
+
+    def sentiment(self, texts):
+        self.calls.append(list(texts))
+        out = []
+        for t in texts:
+            low = t.lower()
+            bad = ("hours" in low or "rude" in low) and "wonderful" not in low
+            out.append([0.9, 0.05, 0.05] if bad else [0.05, 0.05, 0.9])
+        return np.array(out)
+
+
+MIXED = "The wait was over two hours. Dr Lee is wonderful and her nurse was friendly."
+
+
+def test_a_complaint_inside_a_positive_review_is_a_negative_topic():
+    scorer = _Stub()
+    [result] = scorer.score([MIXED])
+    assert result.label == "positive"
+    topics = {t["name"]: t for t in result.topics}
+    assert topics["wait_time"]["sentiment"] == "negative"
+    assert topics["staff_attitude"]["sentiment"] == "positive"
+    assert topics["wait_time"]["triggers"] == ["wait", "two hours"]
+    # one model call for the reviews, one batch for all their topic sentences
+    assert len(scorer.calls) == 2
+    assert scorer.calls[1] == [
+        "The wait was over two hours.",
+        "Dr Lee is wonderful and her nurse was friendly.",
+    ]
+
+
+def test_one_sentence_reviews_reuse_the_overall_label_without_another_call():
+    scorer = _Stub()
+    results = scorer.score(["The receptionist was rude", "Lovely friendly staff", "", "Hello"])
+    assert [t["sentiment"] for t in results[0].topics] == ["negative"]
+    assert [t["sentiment"] for t in results[1].topics] == ["positive"]
+    assert results[2].topics == [] and results[3].topics == []
+    assert len(scorer.calls) == 1
+
+
+def test_topic_sentiment_can_be_switched_off():
+    [result] = _Stub(topic_sentiment=False).score([MIXED])
+    assert result.topics and all("sentiment" not in t for t in result.topics)
+
+
+def test_topic_sentences_are_capped_per_review():
+    from scoring.ml.engine import MAX_TOPIC_SENTENCES
+
+    scorer = _Stub()
+    scorer.score([" ".join(["We waited two hours."] * 30)])
+    assert len(scorer.calls[1]) == MAX_TOPIC_SENTENCES
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    return load_scorer(ScorerConfig(model="default"))
+
+
+def test_the_shipped_model_finds_the_complaint_in_a_five_star_review(scorer):
+    [result] = scorer.score(
+        [
+            "Dr. Patel is wonderful, thorough and kind, and I would recommend her to anyone. "
+            "The wait was over two hours and nobody told us why. "
+            "Her nurse was friendly and helpful."
+        ]
+    )
+    assert result.label == "positive"
+    topics = {t["name"]: t["sentiment"] for t in result.topics}
+    assert topics["wait_time"] == "negative"
+    assert set(topics.values()) <= {"negative", "neutral", "positive"}
