@@ -235,6 +235,7 @@ SPECTACULAR_SETTINGS = {
     ],
     "ENUM_NAME_OVERRIDES": {
         "SourceKindEnum": "feeds.models.SourceKind",
+        "SentimentEnum": "scoring.models.SentimentLabel",
         "ItemKindEnum": "feeds.models.ItemKind",
         "ReviewStatusEnum": "feeds.models.ReviewStatus",
         "ImportStatusEnum": "feeds.models.ImportStatus",

@@ -209,8 +209,13 @@ class ApiAutoSchema(AutoSchema):
         for code in self._error_statuses(operation):
             answer = responses.setdefault(str(code), {})
             answer["description"] = ERROR_RESPONSES[code]
+            declared = answer.get("content", {}).get("application/json", {})
             answer["content"] = {
-                "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                "application/json": {
+                    "schema": {"$ref": "#/components/schemas/Error"},
+                    # an example the view declared for this status stays
+                    **({"examples": declared["examples"]} if "examples" in declared else {}),
+                }
             }
             if code == 429:
                 answer["headers"] = {

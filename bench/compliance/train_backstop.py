@@ -119,18 +119,14 @@ def main() -> int:
     cv_only = "--cv" in sys.argv
     t0 = time.perf_counter()
     rows = rows_of()
-    backstop = bs.load() if bs.WEIGHTS.is_file() else None
-    if backstop is None:
-        from scoring.ml.encoder import OnnxEncoder
+    from scoring.ml.encoder import OnnxEncoder
 
-        enc = OnnxEncoder(
-            bs.ENCODER_DIR / "encoder_int8.onnx",
-            bs.ENCODER_DIR / "tokenizer.json",
-            max_tokens=bs.MAX_TOKENS,
-        )
-        x = enc.encode([bs.prepare(r["text"]) for r in rows])
-    else:
-        x = backstop.embed([r["text"] for r in rows])
+    enc = OnnxEncoder(  # the encoder the guard uses at run time, whatever the old heads were
+        bs.ENCODER_DIR / "encoder_int8.onnx",
+        bs.ENCODER_DIR / "tokenizer.json",
+        max_tokens=bs.MAX_TOKENS,
+    )
+    x = enc.encode([bs.prepare(r["text"]) for r in rows])
     print(f"{len(rows)} lines embedded in {time.perf_counter() - t0:.1f} s")
 
     strata = np.array([f"{r['label']}:{r.get('category') or ''}" for r in rows])
@@ -201,6 +197,7 @@ def main() -> int:
         clear_below=np.float32(clear_below),
         safe_class_at=np.float32(SAFE_CLASS_AT),
         max_tokens=np.int32(bs.MAX_TOKENS),
+        encoder_sha256=np.array(bs.encoder_fingerprint()),
     )
     print(
         f"wrote {bs.WEIGHTS} ({bs.WEIGHTS.stat().st_size} bytes) in {time.perf_counter() - t0:.1f} s"

@@ -22,6 +22,7 @@ If the encoder or the weights are missing the guard runs on its rules alone.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -71,10 +72,21 @@ def prepare(text: str) -> str:
     return _WS.sub(" ", text or "").strip()
 
 
+def encoder_fingerprint(encoder_dir: Path = ENCODER_DIR) -> str:
+    """sha256 of the encoder file: the heads were fitted on its embeddings and on no other."""
+    return hashlib.sha256((encoder_dir / "encoder_int8.onnx").read_bytes()).hexdigest()
+
+
 def load(path: Path = WEIGHTS, encoder_dir: Path = ENCODER_DIR) -> Backstop:
-    from scoring.ml.encoder import OnnxEncoder
+    from scoring.ml.encoder import OnnxEncoder  # onnxruntime: loaded only when the guard warms
 
     data = np.load(path, allow_pickle=False)
+    fitted_on = str(data["encoder_sha256"]) if "encoder_sha256" in data else ""
+    if fitted_on != encoder_fingerprint(encoder_dir):
+        raise RuntimeError(
+            "the backstop's heads were fitted on another encoder (the scoring model changed): "
+            "run bench/compliance/train_backstop.py"
+        )
     heads = tuple(str(h) for h in data["heads"])
     raise_at = {
         str(h): float(t) for h, t in zip(data["raise_heads"], data["raise_at"], strict=True)

@@ -1248,6 +1248,9 @@ _LOWERABLE_TONE = frozenset(["defensive", "disputes_review"])
 _LOWERABLE_IDENTIFIER = frozenset(["phone", "email", "person", "date", "phone_contact"])
 
 
+RAISE_AGREE_AT = 0.5
+
+
 def _apply_backstop(text: str, sentences, findings: list[Finding], ctx: GuardContext):
     bs = backstop.get_backstop()
     if bs is None:
@@ -1256,7 +1259,9 @@ def _apply_backstop(text: str, sentences, findings: list[Finding], ctx: GuardCon
     kinds = {f.kind for f in findings}
     out = list(findings)
     for head in backstop.RAISE_HEADS:
-        if head not in kinds and p[head] >= bs.raise_at[head]:
+        # a category head alone is not enough: the "unsafe overall" head must agree (a warm
+        # invitation to say more reads a little like tone, never like an unsafe reply)
+        if head not in kinds and p[head] >= bs.raise_at[head] and p["unsafe"] >= RAISE_AGREE_AT:
             out.append(
                 _finding(
                     text,

@@ -7,6 +7,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
 from responses.guard import GuardContext, check_reply
@@ -21,6 +22,16 @@ def _rules_only(text: str, **kw):
         return check_reply(text, **kw)
     finally:
         os.environ.pop("CAREWATCH_GUARD_BACKSTOP")
+
+
+def test_backstop_heads_were_fitted_on_the_shipped_encoder(tmp_path):
+    # the heads are only valid on the encoder they were fitted on: a new scoring model must
+    # come with refitted heads (bench/compliance/train_backstop.py), never silently stale ones
+    assert str(np.load(bs.WEIGHTS)["encoder_sha256"]) == bs.encoder_fingerprint()
+    other = tmp_path / "encoder_int8.onnx"
+    other.write_bytes(b"another encoder")
+    with pytest.raises(RuntimeError, match="fitted on another encoder"):
+        bs.load(encoder_dir=tmp_path)
 
 
 def test_backstop_loads_with_small_weights():
