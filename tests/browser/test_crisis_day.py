@@ -6,7 +6,8 @@ a personal acknowledge link, in-app (the banner), and the agency's Slack and the
 channels (local fake receivers) get a message. The owner acknowledges from the e-mail in two
 clicks; the link works once; the team is assigned in one form and the assignees are told; the
 writer drafts the first reply to the top mention, the agency approves it and the clinic's
-approver approves it on the phone.
+approver approves it on the phone. axe: no serious or critical violation on the incident room
+(desktop and phone), the dashboard, legal's pages and the approvals.
 
 Writes bench/crisis_day/results.json: seconds from the upload to each person's first
 notification, and the clicks each actor needed."""
@@ -215,6 +216,7 @@ def _scenario(server, new_page, tenant, chat, celery_worker_process):
     wait_for(lambda: server.mails(to=users["writer"].email), timeout=20)
     writer.goto(server.url("/agency/"))
     assert writer.get_by_text("You are Social media manager").is_visible()
+    assert serious_violations(writer) == []  # the agency dashboard
 
     # the legal person, on a phone, sees who acknowledged and through what
     legal = new_page((390, 844))
@@ -236,6 +238,7 @@ def _scenario(server, new_page, tenant, chat, celery_worker_process):
     sign_in(room, server, users["owner"], totp=tenant.devices["owner"])
     room.goto(server.url(f"/clinics/{clinic.slug}/incidents/{incident.pk}/"))
     _no_horizontal_scroll(room)
+    assert serious_violations(room) == []
     screenshot(room, "crisis-day-incident-room-phone")
     room.locator('[data-testid="top-mention"] a').first.click()
     clicks["owner"] += 1
