@@ -45,3 +45,43 @@ class ClinicPersonForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+
+
+class ChatWebhooksForm(forms.Form):
+    """The Slack and Teams webhooks of the agency or a clinic. A stored URL is never shown:
+    an empty field keeps it; the remove box deletes it."""
+
+    slack = forms.CharField(
+        label="Slack incoming-webhook URL",
+        required=False,
+        max_length=500,
+        help_text="https://hooks.slack.com/services/…",
+    )
+    remove_slack = forms.BooleanField(label="Remove the Slack webhook", required=False)
+    teams = forms.CharField(
+        label="Microsoft Teams webhook URL",
+        required=False,
+        max_length=500,
+        help_text="https://….webhook.office.com/… or a Teams Workflows (logic.azure.com) URL",
+    )
+    remove_teams = forms.BooleanField(label="Remove the Teams webhook", required=False)
+
+    def changes(self) -> dict[str, str | None]:
+        out: dict[str, str | None] = {}
+        for kind in ("slack", "teams"):
+            if self.cleaned_data.get(f"remove_{kind}"):
+                out[kind] = None
+            elif self.cleaned_data.get(kind, "").strip():
+                out[kind] = self.cleaned_data[kind].strip()
+        return out
+
+
+class NotificationPreferenceForm(forms.Form):
+    email = forms.BooleanField(label="E-mail me", required=False)
+    in_app = forms.BooleanField(label="Show me in Carewatch (banner and badge)", required=False)
+    digest = forms.ChoiceField(
+        label="E-mails about work that waits for me",
+        choices=[("immediate", "Immediately"), ("hourly", "Hourly digest")],
+        widget=forms.RadioSelect,
+        help_text="Incident alerts are always sent at once.",
+    )

@@ -10,8 +10,24 @@ from accounts.credentials import api_key_create, api_key_revoke, api_key_rotate
 from accounts.models import ApiKey
 from agency.forms import ApiKeyForm, apply_domain_errors
 from agency.views import StaffView, invite_again, invite_and_say
-from clinics.forms import ClinicCreateForm, ClinicEditForm, ClinicPersonForm
+from clinics.alerting import (
+    ON_CALL_MAX,
+    chat_webhooks_of,
+    chat_webhooks_set,
+    on_call_candidates,
+    on_call_of,
+    on_call_set,
+    preference_update,
+)
+from clinics.forms import (
+    ChatWebhooksForm,
+    ClinicCreateForm,
+    ClinicEditForm,
+    ClinicPersonForm,
+    NotificationPreferenceForm,
+)
 from clinics.models import Clinic, ClinicMembership, CrisisRole
+from clinics.notifications import preferences_for
 from clinics.selectors import clinic_for_actor
 from clinics.services import (
     CLINIC_EDITABLE,
@@ -214,4 +230,117 @@ class SettingsClinicsView(StaffView):
                 figures_changed(clinic_id=clinic.pk)  # its dashboard row, soon
                 messages.success(request, f"Clinic “{clinic.name}” created.")
                 return HttpResponseRedirect(f"/clinics/{clinic.slug}/settings/")
+        return self._render(form, status=400)
+
+
+class ClinicAlertsView(SettingsView):
+    """Where this clinic's incident alerts go: its Slack / Teams webhooks (on top of the
+    agency's) and its on-call list (agency staff, in order; empty: owners and managers)."""
+
+    template_name = "clinics/settings_alerts.html"
+    section = "alerts"
+
+    def _render(self, status=200, *, chat_form=None, on_call_errors=None, on_call_posted=None):
+        current = on_call_of(self.clinic)
+        chosen = on_call_posted if on_call_posted is not None else [str(u.pk) for u in current]
+        chosen = list(chosen) + [""] * (ON_CALL_MAX - len(chosen))
+        return self.render(
+            status,
+            chat_form=chat_form or ChatWebhooksForm(),
+            hooks=chat_webhooks_of(agency_id=self.clinic.agency_id, clinic=self.clinic),
+            agency_hooks=chat_webhooks_of(agency_id=self.clinic.agency_id, clinic=None),
+            on_call=current,
+            slots=list(enumerate(chosen[:ON_CALL_MAX], start=1)),
+            candidates=on_call_candidates(self.clinic),
+            on_call_errors=on_call_errors or [],
+        )
+
+    def get(self, request, *args, **kwargs):
+        return self._render()
+
+    def post(self, request, *args, **kwargs):
+        self.staff_only()
+        if request.POST.get("action") == "on_call":
+            entries = request.POST.getlist("on_call")
+            try:
+                people = on_call_set(clinic=self.clinic, entries=entries)
+            except DomainError as exc:
+                return self._render(
+                    400, on_call_errors=exc.fields.get("on_call", []), on_call_posted=entries
+                )
+            messages.success(
+                request,
+                f"On-call list saved ({len(people)} people)."
+                if people
+                else "On-call list emptied: alerts go to the agency's owners and managers.",
+            )
+            return HttpResponseRedirect(request.path)
+        form = ChatWebhooksForm(request.POST)
+        if form.is_valid():
+            try:
+                chat_webhooks_set(
+                    agency_id=self.clinic.agency_id, clinic=self.clinic, changes=form.changes()
+                )
+            except DomainError as exc:
+                apply_domain_errors(form, exc)
+            else:
+                messages.success(request, "Chat webhooks saved.")
+                return HttpResponseRedirect(request.path)
+        return self._render(400, chat_form=form)
+
+
+class AgencyChatView(StaffView):
+    """The agency's Slack / Teams webhooks: every clinic's incident alerts go there."""
+
+    template_name = "agency/settings_chat.html"
+
+    def _render(self, form=None, status=200):
+        return self.render_to_response(
+            self.context(
+                form=form or ChatWebhooksForm(),
+                hooks=chat_webhooks_of(agency_id=self.agency.pk, clinic=None),
+                section="chat",
+            ),
+            status=status,
+        )
+
+    def get(self, request):
+        return self._render()
+
+    def post(self, request):
+        form = ChatWebhooksForm(request.POST)
+        if form.is_valid():
+            try:
+                chat_webhooks_set(agency_id=self.agency.pk, clinic=None, changes=form.changes())
+            except DomainError as exc:
+                apply_domain_errors(form, exc)
+            else:
+                messages.success(request, "Chat webhooks saved.")
+                return HttpResponseRedirect(request.path)
+        return self._render(form, status=400)
+
+
+class NotificationPreferenceView(LoginRequiredMixin, TemplateResponseMixin, View):
+    """The signed-in person's own notification settings (linked from their account page)."""
+
+    template_name = "clinics/notification_preferences.html"
+
+    def _render(self, form, status=200):
+        return self.render_to_response({"form": form}, status=status)
+
+    def get(self, request):
+        pref = preferences_for([request.user])[request.user.pk]
+        initial = {"email": pref.email, "in_app": pref.in_app, "digest": pref.digest}
+        return self._render(NotificationPreferenceForm(initial=initial))
+
+    def post(self, request):
+        form = NotificationPreferenceForm(request.POST)
+        if form.is_valid():
+            try:
+                preference_update(user=request.user, **form.cleaned_data)
+            except DomainError as exc:
+                apply_domain_errors(form, exc)
+            else:
+                messages.success(request, "Notification settings saved.")
+                return HttpResponseRedirect(request.path)
         return self._render(form, status=400)

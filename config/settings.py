@@ -199,6 +199,16 @@ WEBHOOKS_PRIVATE_HOSTS_ALLOWED = [
     h.strip() for h in os.environ.get("WEBHOOKS_PRIVATE_HOSTS_ALLOWED", "").split(",") if h.strip()
 ]
 
+# Slack/Teams webhook URLs on other hosts (and plain http) are refused, except these test hosts:
+# the local fake receivers of the tests and the demo. None in production unless configured.
+CHAT_WEBHOOK_TEST_HOSTS = [
+    h.strip().lower()
+    for h in os.environ.get(
+        "CHAT_WEBHOOK_TEST_HOSTS", "" if ENV.production else "127.0.0.1,localhost"
+    ).split(",")
+    if h.strip()
+]
+
 CREDENTIALS_KEYS = [key.strip() for key in ENV.credentials_key.split(",") if key.strip()]
 
 # --- API ---------------------------------------------------------------------------------

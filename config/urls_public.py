@@ -7,6 +7,7 @@ from accounts.apis import TokenListApi, TokenObtainApi, TokenRevokeApi
 from agency import urls as agency_urls
 from agency.views import brand_css
 from clinics.apis import AgencyApiKeyListApi, AgencyApiKeyRevokeApi, ClinicListApi
+from clinics.urls import account_patterns as clinic_account_patterns
 from clinics.urls import staff_patterns as clinic_staff_patterns
 from core.schema import ApiDocsRedocView, ApiDocsSwaggerView, ApiSchemaView
 from core.views import health
@@ -33,6 +34,7 @@ urlpatterns = [
     path("", HomeView.as_view(), name="home"),
     path("start/", LandingView.as_view(), name="landing"),
     path("", include("accounts.urls")),
+    *clinic_account_patterns,
     path("health/", health, name="health"),
     path("alerts/banner/", AlertBannerView.as_view(), name="alert-banner"),
     path("alerts/ack/<str:token>/", AckLinkView.as_view(), name="alert-ack"),

@@ -6,7 +6,12 @@ Every view here inherits `core.api.ClinicAPIView` or `core.views.ClinicView`
 from django.urls import include, path
 
 from clinics.apis import ApiKeyListApi, ApiKeyRevokeApi, ApiKeyRotateApi, MeApi
-from clinics.views import ClinicApiKeysView, ClinicPeopleView, ClinicSettingsView
+from clinics.views import (
+    ClinicAlertsView,
+    ClinicApiKeysView,
+    ClinicPeopleView,
+    ClinicSettingsView,
+)
 from crisis import urls as crisis_urls
 from crisis.views import ClinicThresholdsView
 from dashboard import urls as dashboard_urls
@@ -53,6 +58,7 @@ urlpatterns = [
     path("settings/", ClinicSettingsView.as_view(), name="clinic-settings"),
     path("settings/people/", ClinicPeopleView.as_view(), name="clinic-settings-people"),
     path("settings/api-keys/", ClinicApiKeysView.as_view(), name="clinic-settings-api-keys"),
+    path("settings/alerts/", ClinicAlertsView.as_view(), name="clinic-settings-alerts"),
     path("settings/templates/", ClinicTemplatesView.as_view(), name="clinic-settings-templates"),
     path("settings/thresholds/", ClinicThresholdsView.as_view(), name="clinic-settings-thresholds"),
     *crisis_urls.page_patterns,

@@ -30,9 +30,9 @@ from slack_sdk.webhook import WebhookClient
 from accounts.actors import Actor
 from accounts.models import User
 from agency.models import AgencyMembership, AgencyRole
+from clinics.alerting import chat_webhooks_set
 from clinics.models import ChatKind, ChatWebhook, Clinic, CrisisRole, OnCall
-from core.crypto import decrypt_json, encrypt_json
-from core.errors import ValidationFailed
+from core.crypto import decrypt_json
 from crisis.models import AckChannel, AckTokenUse, Incident, IncidentStatus
 from crisis.selectors import crisis_team
 
@@ -90,27 +90,9 @@ def incident_recipients(clinic: Clinic) -> list[Recipient]:
 
 def chat_webhook_set(*, agency_id: int, clinic: Clinic | None, kind: str, url: str) -> None:
     """Store (or with an empty `url`, remove) the agency's or a clinic's Slack/Teams incoming
-    webhook, encrypted."""
-    if kind not in ChatKind.values:
-        raise ValidationFailed("Unknown chat.", fields={"kind": [f"Choose {ChatKind.values}."]})
+    webhook, encrypted (checked by clinics.alerting: https and the chat's own host)."""
     url = (url or "").strip()
-    scope = {"agency_id": agency_id, "clinic": clinic, "kind": kind}
-    if not url:
-        ChatWebhook.objects.filter(**scope).delete()
-        return
-    if not (url.startswith("https://") or (settings.DEBUG or _local(url))):
-        raise ValidationFailed(
-            "A webhook URL starts with https://.", fields={"url": ["Use the https:// URL."]}
-        )
-    hint = f"{httpx.URL(url).host} …{url[-4:]}"
-    ChatWebhook.objects.update_or_create(
-        **scope, defaults={"url_encrypted": encrypt_json({"url": url}), "url_hint": hint}
-    )
-
-
-def _local(url: str) -> bool:
-    # Plain http only to this machine: the local fake receivers of the tests and demos.
-    return url.startswith(("http://127.0.0.1:", "http://localhost:"))
+    chat_webhooks_set(agency_id=agency_id, clinic=clinic, changes={kind: url or None})
 
 
 def chat_webhooks_for(clinic: Clinic) -> list[ChatWebhook]:

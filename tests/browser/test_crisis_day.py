@@ -4,7 +4,10 @@ uploaded; the agency owner (no on-call list: the owners and managers are respons
 clinic's comms person (the approver, on a phone) and its legal person are told by e-mail with
 a personal acknowledge link, in-app (the banner), and the agency's Slack and the clinic's Teams
 channels (local fake receivers) get a message. The owner acknowledges from the e-mail in two
-clicks; the link works once; the team is assigned in one form and the assignees are told.
+clicks; the link works once; the team is assigned in one form and the assignees are told; the
+writer drafts the first reply to the top mention, the agency approves it and the clinic's
+approver approves it on the phone. axe: no serious or critical violation on the incident room
+(desktop and phone), the dashboard, legal's pages and the approvals.
 
 Writes bench/crisis_day/results.json: seconds from the upload to each person's first
 notification, and the clicks each actor needed."""
@@ -12,6 +15,7 @@ notification, and the clicks each actor needed."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +28,7 @@ from clinics.services import clinic_member_add
 from crisis.models import EventKind, Incident
 from crisis.services import detector_settings_update
 from crisis.services.alerting import chat_webhook_set
+from responses.models import ReplyDraft
 from tests.crisis.conftest import acting
 from tests.crisis.fake_chat import FakeChat
 from tests.fixtures.browser import screenshot, serious_violations, sign_in
@@ -32,6 +37,10 @@ from tests.fixtures.workers import wait_for
 
 pytestmark = pytest.mark.browser
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "crisis_day" / "results.json"
+REPLY = (
+    "Thank you for raising this. We never reuse needles: every needle is used once and then "
+    "thrown away safely. We are glad to explain our safety rules to anyone who asks."
+)
 CLAIMS = [
     "They reuse needles at this clinic, I saw it myself. Disgusting and dangerous.",
     "Heard they reuse needles here!! Stay away from this place.",
@@ -98,7 +107,7 @@ def _scenario(server, new_page, tenant, chat, celery_worker_process):
             "PUBLIC_BASE_URL": server.base_url,
         },
     )
-    clicks = {"owner": 0, "approver": 0, "legal": 0, "writer": 0}
+    clicks = {"owner": 0, "owner_agency_approval": 0, "approver": 0, "legal": 0, "writer": 0}
 
     # the approver has the portal open on a phone; the writer has the dashboard open
     phone = new_page((390, 844))
@@ -207,6 +216,7 @@ def _scenario(server, new_page, tenant, chat, celery_worker_process):
     wait_for(lambda: server.mails(to=users["writer"].email), timeout=20)
     writer.goto(server.url("/agency/"))
     assert writer.get_by_text("You are Social media manager").is_visible()
+    assert serious_violations(writer) == []  # the agency dashboard
 
     # the legal person, on a phone, sees who acknowledged and through what
     legal = new_page((390, 844))
@@ -228,15 +238,86 @@ def _scenario(server, new_page, tenant, chat, celery_worker_process):
     sign_in(room, server, users["owner"], totp=tenant.devices["owner"])
     room.goto(server.url(f"/clinics/{clinic.slug}/incidents/{incident.pk}/"))
     _no_horizontal_scroll(room)
+    assert serious_violations(room) == []
     screenshot(room, "crisis-day-incident-room-phone")
     room.locator('[data-testid="top-mention"] a').first.click()
     clicks["owner"] += 1
     room.wait_for_url("**/inbox/**")
 
+    # the writer drafts the first reply to the top mention, from the incident room
+    writer.goto(server.url(f"/clinics/{clinic.slug}/incidents/{incident.pk}/"))
+    clicks["writer"] += 1  # the link of the assignment notification
+    writer.locator('[data-testid="top-mention"] a').first.click()
+    clicks["writer"] += 1
+    writer.wait_for_url("**/inbox/**")
+    top_id = int(writer.url.rstrip("/").rsplit("/", 1)[1])
+    writer.get_by_role("link", name="Reply", exact=True).click()
+    clicks["writer"] += 1
+    writer.wait_for_url("**/replies/review/**")
+    writer.get_by_label(re.compile("^Reply text")).fill(REPLY)
+    writer.get_by_role("button", name="Save as a new version").click()
+    clicks["writer"] += 1
+    writer.wait_for_load_state()
+    writer.get_by_role("button", name="Submit for approval").click()
+    clicks["writer"] += 1
+    writer.wait_for_load_state()
+    screenshot(writer, "crisis-day-reply-submitted")
+    with schema_context(clinic.schema_name):
+        draft = ReplyDraft.objects.get(review_id=top_id)
+        assert draft.status == "pending_agency", (draft.status, draft.route, draft.guard_verdict)
+        assert list(draft.route) == ["agency", "client"], draft.route
+
+    # the agency approves it (the owner holds the manager's approval right here): the
+    # e-mail that it waits names the replies queue
+    def told(user, path):
+        return [m for m in server.mails(to=user.email) if path in m.get_payload()]
+
+    assert wait_for(lambda: told(users["owner"], "/replies/"), timeout=20)
+    owner.goto(server.url(f"/clinics/{clinic.slug}/replies/"))
+    clicks["owner_agency_approval"] += 1
+    owner.get_by_role("button", name=f"Approve version {draft.version}").first.click()
+    clicks["owner_agency_approval"] += 1
+    owner.wait_for_load_state()
+    with schema_context(clinic.schema_name):
+        draft.refresh_from_db()
+        assert draft.status == "pending_client", draft.status
+
+    # the clinic approver, on the phone, is told and approves in two taps
+    assert wait_for(lambda: told(users["approver"], "/portal/approvals/"), timeout=20)
+    phone.goto(server.url(f"/clinics/{clinic.slug}/portal/approvals/"))
+    clicks["approver"] += 1
+    card = phone.locator(f"#card-reply-{draft.pk}")
+    _no_horizontal_scroll(phone)
+    assert serious_violations(phone) == []
+    card.get_by_role("button", name="Approve").click()
+    clicks["approver"] += 1
+    outcome = phone.locator(f"#card-reply-{draft.pk}").get_by_role("status")
+    outcome.wait_for(timeout=15_000)
+    assert outcome.inner_text() == "Approved. It will be published shortly."
+    _no_horizontal_scroll(phone)
+    screenshot(phone, "crisis-day-client-approval-phone")
+    with schema_context(clinic.schema_name):
+        draft.refresh_from_db()
+        assert draft.status in ("approved", "published"), draft.status
+    first_reply_approved = round(time.time() - t0, 1)
+
     results = {
         "scenario": "CSV of 38 mentions repeating a false claim (one viral) → incident alerts",
         "seconds_upload_to_first_notification": firsts,
+        "upload_to_first_notification_runs": 1,
+        "upload_to_first_notification_p95": None,
+        "p95_note": (
+            "One run: a repeat needs a fresh clinic, worker and browser set-up (~1 min each), so "
+            "the p95 is not measured; the figures above are one run with the real worker."
+        ),
+        "seconds_upload_to_first_reply_approved": first_reply_approved,
         "clicks": clicks,
+        "clicks_note": (
+            "owner: upload, acknowledge from the e-mail (2), open the room, assign four roles "
+            "in one form, open the top mention (part 1); owner_agency_approval: the agency "
+            "step of the first reply; writer: room, top mention, Reply, save, submit; "
+            "approver (phone): approvals, Approve; legal: incident and review pages."
+        ),
         "acknowledge_clicks_from_email": 2,
     }
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")

@@ -1,0 +1,154 @@
+"""Where a clinic's incident alerts go, as its staff configure them: the Slack / Teams
+incoming webhooks of the agency and of each clinic (stored encrypted, shown masked), the
+clinic's on-call list, and each person's notification preference. The settings pages
+(clinics.views) and crisis's alert routing both use these; each function checks every input
+first and changes nothing when one is wrong (`ValidationFailed` with field messages)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import httpx
+from django.conf import settings
+from django.db import transaction
+
+from accounts.models import User
+from agency.models import AgencyMembership
+from clinics.models import ChatKind, ChatWebhook, Clinic, Digest, NotificationPreference, OnCall
+from core.crypto import encrypt_json
+from core.errors import ValidationFailed
+
+# The hosts Slack and Microsoft Teams (incoming webhooks, Workflows / Power Automate) post from.
+CHAT_HOSTS: dict[str, tuple[str, ...]] = {
+    ChatKind.SLACK: ("hooks.slack.com", "hooks.slack-gov.com"),
+    ChatKind.TEAMS: (
+        "webhook.office.com",
+        "outlook.office.com",
+        "outlook.office365.com",
+        "logic.azure.com",
+        "api.powerplatform.com",
+    ),
+}
+ON_CALL_MAX = 6
+
+
+def _host_matches(host: str, allowed: Sequence[str]) -> bool:
+    return any(host == a or host.endswith("." + a) for a in allowed)
+
+
+def chat_url_problem(kind: str, url: str) -> str:
+    """Why `url` cannot be the `kind` channel's webhook ("" when it can). Plain http and any
+    host are accepted only for the configured test hosts (CHAT_WEBHOOK_TEST_HOSTS: the local
+    fake receivers of the tests and the demo; empty in production)."""
+    try:
+        parsed = httpx.URL(url)
+    except Exception:  # noqa: BLE001 - any unparsable text is simply not a URL
+        return "This is not a URL."
+    host = (parsed.host or "").lower()
+    if not host:
+        return "This is not a URL."
+    if host in settings.CHAT_WEBHOOK_TEST_HOSTS and parsed.scheme in ("http", "https"):
+        return ""
+    if parsed.scheme != "https":
+        return "Use the https:// address the chat gave you."
+    if not _host_matches(host, CHAT_HOSTS[kind]):
+        label = dict(ChatKind.choices)[kind]
+        return f"This is not a {label} incoming-webhook address ({', '.join(CHAT_HOSTS[kind])})."
+    return ""
+
+
+def chat_hint(url: str) -> str:
+    """What the pages show of a stored URL: its host and last four characters."""
+    return f"{httpx.URL(url).host} …{url[-4:]}"
+
+
+def chat_webhooks_set(*, agency_id: int, clinic: Clinic | None, changes: dict[str, str | None]):
+    """Apply {kind: url} for the agency (clinic None) or one clinic: a URL stores (replaces)
+    that channel's webhook, encrypted; None removes it; a kind left out stays as it is. All
+    URLs are checked before anything is stored."""
+    errors: dict[str, list[str]] = {}
+    for kind, url in changes.items():
+        if kind not in ChatKind.values:
+            errors[kind] = [f"Unknown chat; choose one of {', '.join(ChatKind.values)}."]
+        elif url is not None:
+            url = url.strip()
+            problem = "Paste the webhook URL." if not url else chat_url_problem(kind, url)
+            if problem:
+                errors[kind] = [problem]
+    if errors:
+        raise ValidationFailed("Some webhook URLs cannot be used.", fields=errors)
+    with transaction.atomic():
+        for kind, url in changes.items():
+            scope = {"agency_id": agency_id, "clinic": clinic, "kind": kind}
+            if url is None:
+                ChatWebhook.objects.filter(**scope).delete()
+                continue
+            url = url.strip()
+            ChatWebhook.objects.update_or_create(
+                **scope,
+                defaults={"url_encrypted": encrypt_json({"url": url}), "url_hint": chat_hint(url)},
+            )
+
+
+def chat_webhooks_of(*, agency_id: int, clinic: Clinic | None) -> dict[str, ChatWebhook]:
+    """The webhooks of one scope by kind (never the URL: pages show `url_hint`)."""
+    rows = ChatWebhook.objects.filter(agency_id=agency_id, clinic=clinic).defer("url_encrypted")
+    return {row.kind: row for row in rows}
+
+
+def on_call_candidates(clinic: Clinic) -> list[User]:
+    """Who may be on a clinic's on-call list: the active staff of its agency."""
+    memberships = (
+        AgencyMembership.objects.filter(agency_id=clinic.agency_id, user__is_active=True)
+        .select_related("user")
+        .order_by("user__full_name", "user__email")
+    )
+    return [m.user for m in memberships]
+
+
+def on_call_set(*, clinic: Clinic, entries: Sequence[str]) -> list[User]:
+    """Replace the clinic's on-call list with `entries` (user ids, first = first called).
+    Empty positions at the end are ignored; a gap, a repeat or someone not on the agency's
+    staff refuses the whole list. An empty list means: the agency's owners and managers."""
+    entries = [str(e or "").strip() for e in entries]
+    while entries and not entries[-1]:
+        entries.pop()
+    if len(entries) > ON_CALL_MAX:
+        raise ValidationFailed(
+            "Too many people.", fields={"on_call": [f"At most {ON_CALL_MAX} people."]}
+        )
+    staff = {str(u.pk): u for u in on_call_candidates(clinic)}
+    problems: list[str] = []
+    seen: set[str] = set()
+    for position, raw in enumerate(entries, start=1):
+        if not raw:
+            problems.append(f"Position {position} is empty: choose someone or move people up.")
+        elif raw not in staff:
+            problems.append(f"Position {position}: this person is not on the agency's staff.")
+        elif raw in seen:
+            problems.append(f"Position {position}: {staff[raw].email} is already on the list.")
+        seen.add(raw)
+    if problems:
+        raise ValidationFailed("The on-call list cannot be saved.", fields={"on_call": problems})
+    people = [staff[raw] for raw in entries]
+    with transaction.atomic():
+        OnCall.objects.filter(clinic=clinic).delete()
+        OnCall.objects.bulk_create(
+            [OnCall(clinic=clinic, user=u, position=i) for i, u in enumerate(people)]
+        )
+    return people
+
+
+def on_call_of(clinic: Clinic) -> list[User]:
+    return [o.user for o in OnCall.objects.filter(clinic=clinic).select_related("user")]
+
+
+def preference_update(*, user: User, email: bool, in_app: bool, digest: str) -> None:
+    if digest not in Digest.values:
+        raise ValidationFailed(
+            "Unknown digest.",
+            fields={"digest": [f"Choose one of {', '.join(Digest.values)}."]},
+        )
+    NotificationPreference.objects.update_or_create(
+        user=user, defaults={"email": email, "in_app": in_app, "digest": digest}
+    )
