@@ -9,12 +9,14 @@ writer drafts the first reply to the top mention, the agency approves it and the
 approver approves it on the phone. axe: no serious or critical violation on the incident room
 (desktop and phone), the dashboard, legal's pages and the approvals.
 
-Writes bench/crisis_day/results.json: seconds from the upload to each person's first
+Writes test-artifacts/crisis_day/results.json (CRISIS_DAY_FIGURES=bench/crisis_day/results.json
+refreshes the committed copy): seconds from the upload to each person's first
 notification, and the clicks each actor needed."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from datetime import timedelta
@@ -36,7 +38,10 @@ from tests.fixtures.tenants import PASSWORD
 from tests.fixtures.workers import wait_for
 
 pytestmark = pytest.mark.browser
-RESULTS = Path(__file__).resolve().parents[2] / "bench" / "crisis_day" / "results.json"
+ROOT = Path(__file__).resolve().parents[2]
+# A test run leaves the tree clean: the figures go to test-artifacts/ unless
+# CRISIS_DAY_FIGURES=bench/crisis_day/results.json asks to refresh the committed ones.
+RESULTS = ROOT / os.environ.get("CRISIS_DAY_FIGURES", "test-artifacts/crisis_day/results.json")
 REPLY = (
     "Thank you for raising this. We never reuse needles: every needle is used once and then "
     "thrown away safely. We are glad to explain our safety rules to anyone who asks."
@@ -70,7 +75,7 @@ def _no_horizontal_scroll(page) -> None:
 
 
 def test_crisis_day_alert_reaches_the_people_who_act_and_the_link_acknowledges_once(
-    browser_server, new_page, committed_tenant, celery_worker_process
+    browser_server, new_page, committed_tenant, celery_worker_process, tmp_path
 ):
     # given a clinic with a comms person (the approver) and a legal person on its crisis
     # team, the agency's Slack channel and the clinic's Teams channel, watching "needles"
@@ -90,12 +95,12 @@ def test_crisis_day_alert_reaches_the_people_who_act_and_the_link_acknowledges_o
         )
         with tenant.schema():
             detector_settings_update(actor=acting("test"), watch_words=["needles"])
-        _scenario(browser_server, new_page, tenant, chat, celery_worker_process)
+        _scenario(browser_server, new_page, tenant, chat, celery_worker_process, tmp_path)
     finally:
         chat.stop()
 
 
-def _scenario(server, new_page, tenant, chat, celery_worker_process):
+def _scenario(server, new_page, tenant, chat, celery_worker_process, workdir):
     clinic, users = tenant.clinic, tenant.users
     # The worker sends the alert e-mails: into the server's mail folder, as the server does.
     celery_worker_process(
@@ -120,7 +125,7 @@ def _scenario(server, new_page, tenant, chat, celery_worker_process):
     owner = new_page("desktop")
     sign_in(owner, server, users["owner"], totp=tenant.devices["owner"])
     owner.goto(server.url(f"/clinics/{clinic.slug}/imports/"))
-    upload = Path(RESULTS.parent / "needles.csv")
+    upload = workdir / "needles.csv"
     upload.write_bytes(_csv(timezone.now()))
     owner.get_by_label("CSV file (UTF-8)").set_input_files(str(upload))
     t0 = time.time()
@@ -320,5 +325,6 @@ def _scenario(server, new_page, tenant, chat, celery_worker_process):
         ),
         "acknowledge_clicks_from_email": 2,
     }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
