@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+from core.text import text_problem
 from feeds.models import ItemKind, SourceKind
 from feeds.services import ItemIn
 
@@ -56,8 +57,8 @@ def _str(value, field, errors, *, max_len, required=False) -> str:
         else:
             errors[field] = "Must be a string."
             return ""
-    if "\x00" in value:
-        errors[field] = "Contains a NUL character."
+    if problem := text_problem(value):  # the one text rule (core.text): NUL, lone surrogates
+        errors[field] = problem
         return ""
     value = value.strip()
     if len(value) > max_len:

@@ -224,3 +224,15 @@ def test_fuzz_every_form(in_process, world, login, clinic_a):
     print(f"form fuzz: {len(forms)} forms, {sent} posts, {len(fails)} x 5xx")
     assert len(forms) >= 20
     assert fails == []
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "x\ud800y"], ids=["nul", "lone-surrogate"])
+def test_an_item_from_any_channel_with_unstorable_text_is_rejected_with_its_field(text):
+    # polled platform data never passes the request middleware: the item parser applies the
+    # same text rule, so the item is rejected instead of failing the content hash or the insert
+    from feeds.validation import ItemInvalid, parse_item
+
+    item = {"source": "google", "external_id": "e1", "published_at": "2026-10-01T00:00:00Z"}
+    with pytest.raises(ItemInvalid) as refused:
+        parse_item({**item, "text": text})
+    assert list(refused.value.errors) == ["text"]
