@@ -105,20 +105,25 @@ class ApiPathMiddleware:
     """API paths answer the same with or without their trailing slash, and an unknown API path
     answers the JSON 404 of every other API error, never a page or a redirect (Django's
     APPEND_SLASH redirect cannot carry a POST body). Runs after `ClinicRoutingMiddleware`,
-    which chose the request's URLconf."""
+    which chose the request's URLconf. Every API route ends with a slash, so only a path
+    without one is resolved here; the usual request is resolved once, by Django."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if is_api_path(request):
-            path = request.path_info
+        if not is_api_path(request):
+            return self.get_response(request)
+        path = request.path_info
+        if not path.endswith("/"):
             urlconf = getattr(request, "urlconf", None)
-            if not _resolves(path, urlconf):
-                other = path[:-1] if path.endswith("/") else f"{path}/"
-                if other == "/" or not _resolves(other, urlconf):
-                    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+            if not _resolves(path, urlconf) and _resolves(f"{path}/", urlconf):
                 script = request.path[: len(request.path) - len(path)]
-                request.path_info, request.path = other, script + other
-                request.META["PATH_INFO"] = other
-        return self.get_response(request)
+                request.path_info = request.META["PATH_INFO"] = f"{path}/"
+                request.path = script + request.path_info
+        response = self.get_response(request)
+        if response.status_code == 404 and not response.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+        return response
