@@ -48,6 +48,7 @@ SHARED_APPS = [
 ]
 # One schema per clinic: everything a clinic owns.
 TENANT_APPS = [
+    "facts",
     "feeds",
     "scoring",
     "crisis",

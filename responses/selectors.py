@@ -16,7 +16,6 @@ from feeds.models import Review
 from responses.models import (
     ApprovalStatus,
     AuditEntry,
-    Fact,
     OutboxItem,
     PrivateConversation,
     ReplyDraft,
@@ -135,11 +134,6 @@ def reply_suggest(*, review: Review, clinic: Clinic) -> dict:
         "flags": sorted(flags),
         "alternatives": [t["key"] for t in candidates[1:]],
     }
-
-
-def facts_list(*, active_only: bool = False) -> QuerySet[Fact]:
-    qs = Fact.objects.all()
-    return qs.filter(is_active=True) if active_only else qs
 
 
 # --- replies -----------------------------------------------------------------------------

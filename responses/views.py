@@ -17,6 +17,7 @@ from clinics.views import SettingsView
 from core.errors import DomainError
 from core.permissions import Permission
 from core.views import ClinicView
+from facts.selectors import facts_list
 from inbox.selectors import reviews_filtered
 from responses.forms import TemplateCreateForm, TemplateEditForm
 from responses.models import (
@@ -34,7 +35,6 @@ from responses.selectors import (
     current_version,
     draft_open_for_review,
     duration_words,
-    facts_list,
     outbox_list,
     previous_version,
     private_conversations_list,

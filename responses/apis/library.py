@@ -11,6 +11,8 @@ from rest_framework.response import Response
 
 from core.api import ClinicAPIView, Pagination, paginated_response
 from core.permissions import Permission
+from facts.models import Fact
+from facts.selectors import facts_list
 from feeds.models import Review
 from responses.apis.serializers import (
     AuditEntrySerializer,
@@ -26,8 +28,8 @@ from responses.apis.serializers import (
     TemplateOutputSerializer,
     TemplateUpdateSerializer,
 )
-from responses.models import Fact, TemplateCategory
-from responses.selectors import audit_list, facts_list, reply_suggest, templates_available
+from responses.models import TemplateCategory
+from responses.selectors import audit_list, reply_suggest, templates_available
 from responses.services.guarding import guard_check, response_settings_get
 from responses.services.library import (
     fact_create,

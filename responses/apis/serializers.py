@@ -5,11 +5,11 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from core.tenancy import current_clinic
+from facts.models import Fact
 from responses.models import (
     ApprovalStatus,
     AuditEntry,
     ConversationStatus,
-    Fact,
     OutboxItem,
     OutboxKind,
     OutboxStatus,

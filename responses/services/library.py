@@ -15,7 +15,8 @@ from clinics.access import ClinicAccess
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.permissions import Permission
 from core.text import reason_problem
-from responses.models import Fact, ReplyTemplate, ResponseSettings, TemplateCategory
+from facts.models import Fact
+from responses.models import ReplyTemplate, ResponseSettings, TemplateCategory
 from responses.services.common import audit_record, require
 from responses.services.guarding import response_settings_get
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from clinics.models import Clinic
-from responses.models import Fact
+from facts.models import Fact
 
 VARIABLE_RE = re.compile(r"\{(fact:[a-z0-9][a-z0-9_-]*|[a-z][a-z_]*)\}")
 VARIABLES = (
