@@ -168,7 +168,8 @@ class ConnectChooseView(TemplateResponseMixin, ClinicView):
             messages.error(request, exc.detail)
             return HttpResponseRedirect(_sources_url(self.clinic))
         names = " and ".join(s.name for s in done.sources)
-        messages.success(request, f"Connected: {names} ({done.choice_name}).")
+        where = "" if done.sources[0].name == done.choice_name else f" ({done.choice_name})"
+        messages.success(request, f"Connected: {names}{where}.")
         return HttpResponseRedirect(_sources_url(self.clinic))
 
 

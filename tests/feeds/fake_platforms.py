@@ -1405,6 +1405,9 @@ def main(argv: list[str] | None = None) -> None:
             ),
             flush=True,
         )
+    print("# the Connect buttons, as environment variables:", flush=True)
+    for name, value in fake.oauth_settings().items():
+        print(f"export {name}={value}", flush=True)
     try:
         while True:
             time.sleep(3600)
