@@ -17,6 +17,7 @@ from feeds.selectors import sources_with_connections
 from feeds.services.connections import (
     ConnectFailed,
     attempt_for,
+    choice_suggested,
     connect_cancel,
     connect_choose,
     connect_return,
@@ -133,6 +134,7 @@ class ConnectChooseView(TemplateResponseMixin, ClinicView):
                 "google": attempt.platform == Platform.GOOGLE,
                 "error": error,
                 "reconnecting": attempt.source,
+                "suggested": choice_suggested(attempt),
             },
             status=status,
         )

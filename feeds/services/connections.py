@@ -274,20 +274,25 @@ def _platform_call(words: str, call):
         return call()
     except RateLimited as exc:
         raise ConnectFailed(
-            f"{words} is limiting requests right now ({exc}). Nothing was changed; try again in "
+            f"{words} is limiting requests right now ({_said(exc)}). Nothing was changed; try again in "
             f"{max(1, int(exc.retry_after_seconds // 60))} minute(s)."
         ) from None
     except TransientError as exc:
         raise ConnectFailed(
-            f"{words} did not answer properly ({exc}). Nothing was changed; try again in a few "
+            f"{words} did not answer properly ({_said(exc)}). Nothing was changed; try again in a few "
             "minutes."
         ) from None
     except AuthExpired as exc:
         raise ConnectFailed(
-            f"{words} refused the sign-in ({exc}). Nothing was changed; start again."
+            f"{words} refused the sign-in ({_said(exc)}). Nothing was changed; start again."
         ) from None
     except ConnectorError as exc:
-        raise ConnectFailed(f"{words} refused: {exc}. Nothing was changed.") from None
+        raise ConnectFailed(f"{words} refused: {_said(exc)}. Nothing was changed.") from None
+
+
+def _said(exc: Exception) -> str:
+    """The platform's own words, without a closing full stop (they go inside a sentence)."""
+    return str(exc).strip().rstrip(".") or exc.__class__.__name__
 
 
 def _fail(attempt: ConnectAttempt, message: str) -> None:
@@ -317,6 +322,26 @@ def attempt_for(*, attempt_id: int, user: User, session_key: str) -> ConnectAtte
             "start again."
         )
     return attempt
+
+
+def choice_suggested(attempt: ConnectAttempt) -> str:
+    """The choice to preselect: the only one; else the location or page of the source being
+    reconnected; else one a source of the clinic is already set to (not connected first)."""
+    ids = [c.get("id") for c in attempt.choices]
+    if len(ids) == 1:
+        return ids[0]
+    key = "location_id" if attempt.platform == Platform.GOOGLE else "page_id"
+    by_target = {
+        str((c.get("settings") or {}).get(key) or ""): c.get("id") for c in attempt.choices
+    }
+    candidates = [attempt.source] if attempt.source_id else []
+    kind = SourceKind.GOOGLE if attempt.platform == Platform.GOOGLE else SourceKind.FACEBOOK
+    candidates += list(Source.objects.filter(kind=kind).order_by("credentials_encrypted", "pk"))
+    for source in candidates:
+        found = by_target.get(str((source.settings or {}).get(key) or ""))
+        if found:
+            return found
+    return ""
 
 
 # ---------------------------------------------------------------------------- 3. choose
@@ -698,7 +723,7 @@ def _refresh_failed(conn: SourceConnection, exc: ConnectorError, now: datetime) 
     with transaction.atomic():
         if lost:
             fields["lost_at"] = now
-            message = f"{words} refused to renew the access ({exc}). Reconnect the source."
+            message = f"{words} refused to renew the access ({_said(exc)}). Reconnect the source."
             for item in [source, *Source.objects.filter(connection__via=source)]:
                 Source.objects.filter(pk=item.pk).update(
                     is_healthy=False, last_error=message[:2000], last_error_at=now
@@ -720,7 +745,7 @@ def _refresh_failed(conn: SourceConnection, exc: ConnectorError, now: datetime) 
                 clinic,
                 source,
                 "renew",
-                f"{source.name}: renewing the {words} access keeps failing ({exc}).",
+                f"{source.name}: renewing the {words} access keeps failing ({_said(exc)}).",
                 url,
             )
     logger.warning("source %s: token renewal failed (%d): %r", source.pk, failures, exc)
@@ -760,8 +785,18 @@ def connections_warn(now: datetime | None = None) -> int:
 
 
 def attempts_prune(now: datetime | None = None) -> int:
-    """Attempts older than ATTEMPT_KEEP are deleted (with any tokens still on them)."""
+    """Tokens of attempts nobody finished are erased once the choice has expired; attempts
+    older than ATTEMPT_KEEP are deleted. Returns how many were deleted."""
     now = now or timezone.now()
+    ConnectAttempt.objects.filter(
+        created_at__lt=now - CHOOSE_TTL,
+        status__in=[AttemptStatus.STARTED, AttemptStatus.CHOOSING],
+    ).update(
+        status=AttemptStatus.FAILED,
+        error="expired",
+        secrets_encrypted="",
+        finished_at=now,
+    )
     deleted, _ = ConnectAttempt.objects.filter(created_at__lt=now - ATTEMPT_KEEP).delete()
     return deleted
 

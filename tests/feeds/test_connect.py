@@ -422,3 +422,108 @@ def test_facebook_renewal_and_warning_before_access_ends(login, clinic_a, fake):
     )
     assert {n.ref.rsplit("-", 1)[-1] for n in warned} == {"7d", "1d"}
     assert all("Reconnect it before then" in n.title for n in warned)
+
+
+@pytest.mark.parametrize("case", ["denied", "no_pages", "exchange_4xx"])
+def test_facebook_refusals_say_why_and_change_nothing(login, clinic_a, fake, case):
+    client = login("alpha_owner")
+    callback = fake.consent(start(client, "facebook"), allow=case != "denied")
+    if case == "no_pages":
+        fake.fb_pages = []
+    if case == "exchange_4xx":
+        fake.oauth_codes.clear()  # Facebook no longer knows the code
+    come_back(client, callback)
+    expected = {
+        "denied": "Access was not allowed at Facebook, so nothing was connected.",
+        "no_pages": "The Facebook account Dana Agency manages no Facebook pages",
+        "exchange_4xx": "Facebook refused: This authorization code has been used.",
+    }[case]
+    messages = flash(client)
+    assert any(expected in m for m in messages), messages
+    assert sources(clinic_a) == []
+
+
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("get", "/oauth/google/callback/"),
+        ("get", "/oauth/google/callback/?state=nodot&code=1"),
+        ("get", "/oauth/nowhere/callback/?state=clinic-a.x"),
+        ("get", "/oauth/google/callback/?state=" + "a" * 5000),
+        ("get", f"{BASE}connect/google/return/"),
+        ("get", f"{BASE}connect/google/return/?state=clinic-a.forged&code=1"),
+        ("get", f"{BASE}connect/nowhere/return/?state=x"),
+        ("post", f"{BASE}connect/nowhere/"),
+        ("post", f"{BASE}connect/google/?source=999999"),
+        ("get", f"{BASE}connect/999999/"),
+        ("post", f"{BASE}connect/999999/"),
+        ("post", f"{BASE}999999/disconnect/"),
+    ],
+)
+def test_bad_requests_answer_a_message_never_a_500(login, clinic_a, fake, method, path):
+    client = login("alpha_manager")
+    response = getattr(client, method)(path, {"source": "999999"} if "source=" in path else {})
+    assert response.status_code in (302, 400, 404), (path, response.status_code)
+    if response.status_code == 302 and response["Location"] == BASE:
+        assert flash(client)  # it says why
+    assert sources(clinic_a) == []
+
+
+def test_disconnecting_what_is_not_a_connection_is_refused(login, clinic_a, fake):
+    with schema_context(clinic_a.schema_name):
+        hook = source_create(kind="webhook", name="Relay", credentials={"webhook_secret": "s" * 20})
+        empty = source_create(kind="google", name="Empty")
+    client = login("alpha_manager")
+    client.post(f"{BASE}{hook.pk}/disconnect/")
+    assert any("keeps a key, not a connection" in m for m in flash(client))
+    client.post(f"{BASE}{empty.pk}/disconnect/")
+    assert any("Empty is not connected" in m for m in flash(client))
+    with schema_context(clinic_a.schema_name):
+        assert Source.objects.get(pk=hook.pk).credentials_encrypted == hook.credentials_encrypted
+
+
+def test_beat_queues_one_renewal_per_due_connection(login, clinic_a, fake, settings):
+    from feeds.tasks import connections_refresh_dispatch_task
+
+    entry = settings.CELERY_BEAT_SCHEDULE["refresh-source-connections"]
+    assert entry["task"] == connections_refresh_dispatch_task.name
+    client = login("alpha_manager")
+    connect_google(client, fake)
+    [source] = sources(clinic_a)
+    with schema_context(clinic_a.schema_name):
+        SourceConnection.objects.update(next_refresh_at=timezone.now() - timedelta(minutes=1))
+    with celery_app.connection_for_write() as conn:
+        conn.default_channel.client.delete("default")
+    assert connections_refresh_dispatch_task() == 1
+    with celery_app.connection_for_read() as conn:
+        raw = conn.default_channel.client.lrange("default", 0, -1)
+    queued = [json.loads(m)["headers"] for m in raw]
+    assert [(h["task"], h["argsrepr"], h["_schema_name"]) for h in queued] == [
+        ("feeds.tasks.source_connection_refresh", f"({source.pk},)", clinic_a.schema_name)
+    ]
+    assert connections_refresh_dispatch_task() == 0  # claimed: not queued twice
+
+
+def test_unfinished_attempts_lose_their_tokens_then_go(login, clinic_a, fake):
+    from feeds.services.connections import attempts_prune
+
+    client = login("alpha_manager")
+    come_back(client, fake.consent(start(client, "google")))
+    with schema_context(clinic_a.schema_name):
+        attempt = ConnectAttempt.objects.get()
+        assert attempt.status == AttemptStatus.CHOOSING and attempt.secrets_encrypted
+        assert attempts_prune(attempt.created_at + timedelta(minutes=31)) == 0
+        attempt.refresh_from_db()
+        assert (attempt.status, attempt.secrets_encrypted) == (AttemptStatus.FAILED, "")
+        assert attempts_prune(attempt.created_at + timedelta(days=2)) == 1
+        assert not ConnectAttempt.objects.exists()
+
+
+def test_the_location_of_an_existing_source_is_preselected(login, clinic_a, fake):
+    with schema_context(clinic_a.schema_name):
+        source_create(kind="google", name="GBP", settings=fake.settings("google"))
+    client = login("alpha_manager")
+    done = come_back(client, fake.consent(start(client, "google")))
+    html = client.get(done["Location"]).content.decode()
+    chosen = f'value="accounts/{GOOGLE_ACCOUNT}/locations/{GOOGLE_LOCATION}" checked'
+    assert chosen in html and html.count(" checked") == 1
