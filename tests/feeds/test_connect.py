@@ -527,3 +527,15 @@ def test_the_location_of_an_existing_source_is_preselected(login, clinic_a, fake
     html = client.get(done["Location"]).content.decode()
     chosen = f'value="accounts/{GOOGLE_ACCOUNT}/locations/{GOOGLE_LOCATION}" checked'
     assert chosen in html and html.count(" checked") == 1
+
+
+def test_oauth_addresses_are_checked_at_start(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config import env
+
+    monkeypatch.setenv("GOOGLE_OAUTH_TOKEN_URL", "oauth2.googleapis.com/token")
+    with pytest.raises(ImproperlyConfigured, match="GOOGLE_OAUTH_TOKEN_URL must be an http"):
+        env.load()
+    monkeypatch.setenv("GOOGLE_OAUTH_TOKEN_URL", "")
+    assert env.load().oauth["GOOGLE_OAUTH_TOKEN_URL"] == "https://oauth2.googleapis.com/token"
