@@ -1,5 +1,5 @@
 """The pipeline's hand-offs between layers, by task name: feeds asks for scores, scoring asks
-for crisis detection. The lower app calls one of these; the task it names lives in the higher
+for crisis detection, feeds tells the outbox a source's credentials changed. The lower app calls one of these; the task it names lives in the higher
 app, which the lower one never imports. Queuing never fails the caller: each stage has a
 sweeper (scoring's and the detectors' beat runs) that finds what a lost message left behind."""
 
@@ -13,6 +13,8 @@ from core.queueing import enqueue_on_commit, tasks_enqueue
 
 SCORE_TASK = "scoring.tasks.reviews_score"  # routed to the `ml` queue (CELERY_TASK_ROUTES)
 DETECT_TASK = "crisis.tasks.detectors_run_clinic"
+# responses: retry the outbox items of a source that failed for lack of credentials.
+OUTBOX_RETRY_TASK = "responses.tasks.outbox_retry_for_source"
 SCORE_BATCH = 256  # review ids per scoring task: fewer round trips, better length sorting
 
 
@@ -42,3 +44,11 @@ def reviews_scored(review_ids: list[int]) -> int:
     """Crisis detection runs after each scored batch, on the `default` queue (the ml worker stays
     on the model). Beat runs the detectors too, so a lost message only delays them."""
     return tasks_enqueue(DETECT_TASK, [(review_ids,)])
+
+
+def source_credentials_changed(source_id: int) -> None:
+    """A source of the current clinic got new credentials (connected, reconnected, a token
+    renewed, credentials entered by hand): after the caller's transaction commits, the outbox
+    retries what failed for lack of them (`responses.tasks.outbox_retry_for_source`). Never
+    fails the caller: with the broker down it is logged and skipped."""
+    enqueue_on_commit(OUTBOX_RETRY_TASK, [(source_id,)], schema_name=connection.schema_name)
