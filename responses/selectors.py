@@ -7,7 +7,7 @@ import re
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from clinics.access import ClinicAccess
@@ -365,4 +365,58 @@ def first_reply_published_at(review_ids) -> datetime | None:
         .order_by("published_at")
         .values_list("published_at", flat=True)
         .first()
+    )
+
+
+def replies_published_by_review(review_ids) -> dict[int, datetime]:
+    """review id → when the first public reply to it was published, for those answered."""
+    out: dict[int, datetime] = {}
+    for review_id, at in (
+        ReplyDraft.objects.filter(review_id__in=list(review_ids), published_at__isnull=False)
+        .order_by("published_at")
+        .values_list("review_id", "published_at")
+    ):
+        out.setdefault(review_id, at)
+    return out
+
+
+def private_conversation_counts(review_ids) -> dict[str, int]:
+    """How many private follow-ups of these reviews are in each status (by status label, so
+    that statuses added later are counted without a change here), plus "total"."""
+    counts: dict[str, int] = {"total": 0}
+    for conversation in PrivateConversation.objects.filter(review_id__in=list(review_ids)):
+        label = str(conversation.get_status_display())
+        counts[label] = counts.get(label, 0) + 1
+        counts["total"] += 1
+    return counts
+
+
+def audit_for_texts(*, review_ids, statement_ids) -> list[AuditEntry]:
+    """Every audit entry about these reviews (their replies, outbox items, private
+    follow-ups, whatever else records a `review_id`) and these statements (with their outbox
+    items), oldest first."""
+    review_ids, statement_ids = list(review_ids), list(statement_ids)
+    outbox_ids = list(
+        OutboxItem.objects.filter(statement_id__in=statement_ids).values_list("pk", flat=True)
+    )
+    return list(
+        AuditEntry.objects.filter(
+            Q(review_id__in=review_ids)
+            | Q(object_type="statement", object_id__in=statement_ids)
+            | Q(object_type="outbox", object_id__in=outbox_ids)
+        ).order_by("created_at", "id")
+    )
+
+
+def reply_ids_for_reviews(review_ids) -> list[int]:
+    return list(
+        ReplyDraft.objects.filter(review_id__in=list(review_ids)).values_list("pk", flat=True)
+    )
+
+
+def statement_versions_of(statement_ids) -> list[StatementVersion]:
+    return list(
+        StatementVersion.objects.filter(statement_id__in=list(statement_ids)).order_by(
+            "created_at", "id"
+        )
     )
