@@ -128,11 +128,12 @@ def sentiment_chart(metrics: dict, brand: str = "#1f6feb") -> str:
     series, windows = metrics["series"], metrics["windows"]
     body = _frame(windows)
     for value in (1, 0, -1):
+        tick = f"{value:+d}" if value else "0"
         y = TOP + PLOT_H * (1 - value) / 2
         body.append(
             f'<line x1="{LEFT}" y1="{y:.1f}" x2="{LEFT + PLOT_W}" y2="{y:.1f}" stroke="{GRID}" '
             f'stroke-width="{1 if value == 0 else 0.5}"/><text x="{LEFT - 6}" y="{y + 4:.1f}" '
-            f'text-anchor="end" fill="{MUTED}">{value:+d}</text>'
+            f'text-anchor="end" fill="{MUTED}">{tick}</text>'
         )
     points = []
     for (window, index), row in _by_slot(series).items():
