@@ -420,3 +420,35 @@ def statement_versions_of(statement_ids) -> list[StatementVersion]:
             "created_at", "id"
         )
     )
+
+
+def statements_ever_public() -> list[Statement]:
+    """Every statement that was ever published, for the public page: the pinned ones first,
+    newest first (the first of them is the current statement), then the ones taken down."""
+    return list(
+        Statement.objects.select_related("published_version")
+        .filter(published_version__isnull=False)
+        .order_by("-is_pinned", "-published_at", "-id")
+    )
+
+
+def statement_public_versions(statement_ids) -> dict[int, list[dict]]:
+    """statement id → the versions that were published, newest first, each as {"number",
+    "title", "body", "published_at"} (drafts that were never published are not public)."""
+    statement_ids = list(statement_ids)
+    published: dict[tuple[int, int], datetime] = {}
+    for object_id, version, at in AuditEntry.objects.filter(
+        object_type="statement", action="published", object_id__in=statement_ids
+    ).values_list("object_id", "version", "created_at"):
+        if version is not None:
+            key = (object_id, version)
+            published[key] = min(at, published.get(key, at))
+    versions: dict[int, list[dict]] = {pk: [] for pk in statement_ids}
+    for v in StatementVersion.objects.filter(statement_id__in=statement_ids).order_by("-number"):
+        at = published.get((v.statement_id, v.number))
+        if at is None:
+            continue
+        versions[v.statement_id].append(
+            {"number": v.number, "title": v.title, "body": v.body, "published_at": at}
+        )
+    return versions
