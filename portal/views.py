@@ -16,6 +16,7 @@ from django.views.generic import TemplateView
 from django.views.generic.base import TemplateResponseMixin
 
 from accounts.selectors import user_is_agency_staff
+from clinics.notifications import notification_read
 from clinics.selectors import clinics_for_actor
 from core.errors import DomainError, ValidationFailed
 from core.permissions import Permission
@@ -298,6 +299,10 @@ class PortalIncidentReviewView(PortalPage):
         review = review_sent_to_clinic(incident_id)
         if review is None:
             raise Http404("Not found.")
+        if request.user.is_authenticated:
+            notification_read(
+                user=request.user, clinic=self.clinic, ref=f"postcrisis:{incident_id}"
+            )
         return self.render_to_response(self.context(**review_context(review, self.clinic)))
 
 

@@ -79,7 +79,10 @@ def review_metrics_current(review: PostCrisisReview) -> dict:
     """Frozen metrics once the incident is reviewed; until then, as of now (the "after"
     window fills in as time passes)."""
     if review.metrics_frozen_at is not None:
-        return review.metrics
+        if "onset_at" in (review.metrics or {}):
+            return review.metrics
+        # frozen before reviews were measured from the onset: as they stood at freezing
+        return review_metrics(review.incident, now=review.metrics_frozen_at)
     return review_metrics(review.incident)
 
 

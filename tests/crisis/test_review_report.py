@@ -11,6 +11,7 @@ from django_tenants.utils import schema_context
 
 from accounts.actors import Actor
 from clinics.access import clinic_access
+from clinics.models import Notification
 from crisis.export import review_context, review_figures
 from crisis.metrics import crisis_onset, review_metrics, review_windows
 from crisis.models import (
@@ -19,7 +20,7 @@ from crisis.models import (
     IncidentMention,
     PostCrisisReview,
 )
-from crisis.services import incident_status_set
+from crisis.services import incident_status_set, review_metrics_current
 from crisis.services.common import event_add
 from crisis.timeline import review_timeline
 from responses.services.common import audit_record
@@ -344,3 +345,76 @@ def test_the_api_refuses_the_review_of_a_running_incident_and_knows_no_other(
     with schema_context(clinic_a.schema_name):  # nothing was drafted or sent
         assert not PostCrisisReview.objects.filter(incident=incident).exists()
         assert not incident.events.filter(kind=EventKind.REVIEW_SENT).exists()
+
+
+# --- sent to the clinic, read in the portal ---------------------------------------------------
+
+
+def test_the_agency_sends_the_review_and_the_clinic_reads_it_in_its_portal(
+    surge, login, clinic_a, world, mailoutbox, django_capture_on_commit_callbacks
+):
+    incident, _ = surge
+    with django_capture_on_commit_callbacks(execute=False):
+        incident_status_set(
+            incident_id=incident.pk, status="resolved", actor=acting("Sam"), now=NOW + 4 * HOUR
+        )
+    approver = login("a_approver")
+    portal = f"/clinics/clinic-a/portal/incidents/{incident.pk}"
+    # before it is sent, the portal shows nothing of it
+    assert approver.get(f"{portal}/review/").status_code == 404
+    assert approver.get(f"{portal}/review.pdf").status_code == 404
+    assert "Read the post-crisis review" not in approver.get(f"{portal}/").content.decode()
+
+    # when a writer sends it from the review page
+    writer = login("alpha_writer")
+    page = f"/clinics/clinic-a/incidents/{incident.pk}/review/"
+    with django_capture_on_commit_callbacks(execute=True):
+        done = writer.post(page, {"action": "send"}, follow=True)
+
+    # then the clinic's people are told, in-app and by e-mail, and it is on the timeline
+    assert "Sent to the clinic" in done.content.decode()
+    with schema_context(clinic_a.schema_name):
+        review = PostCrisisReview.objects.get(incident=incident)
+        sent = incident.events.get(kind=EventKind.REVIEW_SENT)
+    assert review.sent_by == "Alpha Writer" and review.sent_at is not None
+    people = {world.users[n].pk for n in ("a_approver", "a_viewer", "a_legal")}
+    assert people <= set(sent.data["people"])
+    assert {m.to[0] for m in mailoutbox} >= {world.users["a_approver"].email}
+    assert any(f"portal/incidents/{incident.pk}/review/" in m.body for m in mailoutbox)
+    notes = Notification.objects.filter(clinic=clinic_a, ref=f"postcrisis:{incident.pk}")
+    assert {n.user_id for n in notes} == set(sent.data["people"])
+    # and the portal shows the same report, with its PDF
+    html = approver.get(f"{portal}/").content.decode()
+    assert "Read the post-crisis review" in html
+    report = approver.get(f"{portal}/review/")
+    assert report.status_code == 200
+    assert not notes.filter(user=world.users["a_approver"], open=True).exists()  # read
+    assert notes.filter(user=world.users["a_viewer"], open=True).exists()
+    body = report.content.decode()
+    for heading in ("Summary", "Volume and sentiment", "Before, during and after", "Timeline"):
+        assert f">{heading}</h" in body, heading
+    assert body.count('src="data:image/svg+xml;base64,') == 2
+    pdf = approver.get(f"{portal}/review.pdf")
+    assert (pdf.status_code, pdf["Content-Type"]) == (200, "application/pdf")
+    assert pdf.content.startswith(b"%PDF")
+    listing = approver.get("/clinics/clinic-a/portal/incidents/").content.decode()
+    assert f'href="/clinics/clinic-a/portal/incidents/{incident.pk}/review/"' in listing
+    # a viewer of the agency may not send it; the API sends it too
+    assert login("alpha_analyst").post(page, {"action": "send"}).status_code == 403
+    again = writer.post(f"/clinics/clinic-a/api/v1/incidents/{incident.pk}/review/send/")
+    assert again.status_code == 200 and again.json()["sent_by"] == "Alpha Writer"
+    with schema_context(clinic_a.schema_name):
+        assert incident.events.filter(kind=EventKind.REVIEW_SENT).count() == 2
+
+
+def test_a_review_frozen_before_onset_windows_is_shown_as_it_stood_when_frozen(surge):
+    incident, _ = surge
+    Incident.objects.filter(pk=incident.pk).update(status="reviewed", resolved_at=NOW + 4 * HOUR)
+    incident.refresh_from_db()
+    review = PostCrisisReview.objects.create(
+        incident=incident, metrics={"windows": {}}, metrics_frozen_at=NOW + 6 * HOUR
+    )
+    metrics = review_metrics_current(review)
+    assert metrics["onset_at"] == (NOW - 2 * HOUR).isoformat()
+    assert metrics["computed_at"] == (NOW + 6 * HOUR).isoformat()
+    assert metrics["windows"]["after"]["state"] == "in_progress"
