@@ -85,16 +85,17 @@ def detector_window(incident: Incident) -> timedelta | None:
 
 
 def crisis_onset(incident: Incident, first_mention_at: datetime | None) -> tuple[datetime, str]:
-    """(onset, how it was found): the earliest of the first linked mention, the detector's
-    window start and, failing both, the opening."""
+    """(onset, how it was found): the earliest of the first linked mention, the counting
+    detector's window start and the opening itself."""
     candidates = []
     if first_mention_at is not None:
         candidates.append((first_mention_at, "first linked mention"))
     window = detector_window(incident)
     if window is not None:
         candidates.append((incident.opened_at - window, "start of the detector's window"))
-    if not candidates:
-        return incident.opened_at, "detection"
+    # a crisis cannot begin after it was detected (mentions linked later, published after the
+    # opening, do not move the onset past it)
+    candidates.append((incident.opened_at, "detection"))
     return min(candidates, key=lambda c: c[0])
 
 

@@ -45,6 +45,7 @@ def _incident(kind="surge", numbers=None, opened=NOW) -> Incident:
         ("watch_word", {"window_hours": 24}, NOW - 10 * MIN, NOW - 10 * MIN, "mention"),
         ("misinformation", {"window_hours": 48}, NOW - 5 * HOUR, NOW - 5 * HOUR, "mention"),
         ("surge", {}, None, NOW, "detection"),
+        ("watch_word", {}, NOW + 5 * MIN, NOW, "detection"),
     ],
     ids=[
         "surge-window-earlier",
@@ -53,6 +54,7 @@ def _incident(kind="surge", numbers=None, opened=NOW) -> Incident:
         "watch-word-first-match",
         "misinformation-first-match",
         "nothing-known",
+        "never-after-detection",
     ],
 )
 def test_the_onset_is_the_earliest_evidence_of_the_crisis(
