@@ -7,7 +7,7 @@ document language and title, alt text on the charts), so the file and the page c
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -175,6 +175,7 @@ def review_context(
         {**line, "at_text": local(_dt(line["at"]), tz)}
         for line in review_timeline(incident, clinic)
     ]
+    figures = review_figures(metrics, tz)
     volume_svg = volume_chart(metrics, brand_colour)
     sentiment_svg = sentiment_chart(metrics, brand_colour)
     generated = timezone.localtime(now or timezone.now(), tz)
@@ -187,8 +188,8 @@ def review_context(
         "incident": incident,
         "review": review,
         "metrics": metrics,
-        "figures": review_figures(metrics, tz),
-        "summary": [(label, value) for _, label, value in review_figures(metrics, tz)],
+        "figures": figures,
+        "summary": [(label, value) for _, label, value in figures],
         "windows": windows,
         "series": series,
         "labels": LABELS,
@@ -245,6 +246,6 @@ def statement_line(statement: dict, tz=None) -> str:
     """ "Title — published 2026-03-04 10:05 EST (pinned)" or "Title — draft"."""
     if statement.get("published_at"):
         pinned = " (pinned)" if statement.get("pinned") else ""
-        when = local(_dt(statement["published_at"]), tz or zone_of(None))
+        when = local(_dt(statement["published_at"]), tz or UTC)
         return f"{statement['title']} — published {when}{pinned}"
     return f"{statement['title']} — {statement.get('status', '').replace('_', ' ')}"
