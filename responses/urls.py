@@ -9,6 +9,7 @@ from responses.views import (
     ApprovalActionView,
     OutboxView,
     PrivateConversationView,
+    PublicStatementsBrandCssView,
     PublicStatementsView,
     ReplyEditorView,
     ReplyQueueView,
@@ -111,5 +112,15 @@ public_patterns: list = [
         "statements/<slug:clinic_slug>/",
         PublicStatementsView.as_view(),
         name="public-statements",
+    ),
+    path(
+        "statements/<slug:clinic_slug>/<int:statement_id>/",
+        PublicStatementsView.as_view(),
+        name="public-statement",
+    ),
+    path(
+        "statements/<slug:clinic_slug>/brand.css",
+        PublicStatementsBrandCssView.as_view(),
+        name="public-statements-brand-css",
     ),
 ]

@@ -16,7 +16,9 @@ from crisis.services.reviews import (
     response_plan_save,
     review_apply_to_plan,
     review_draft,
+    review_for_incident,
     review_metrics_current,
+    review_send,
     review_update,
 )
 
@@ -35,6 +37,8 @@ __all__ = [
     "response_plan_save",
     "review_apply_to_plan",
     "review_draft",
+    "review_for_incident",
     "review_metrics_current",
+    "review_send",
     "review_update",
 ]

@@ -823,6 +823,8 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         {"status": "responding", "message": "Statement published, replying to comments."},
         status=200,
     )
+    rec.call(key_a, "get", f"{base}/review/", status=409)  # not resolved yet
+    rec.call(key_a, "get", f"{CLINIC}/incidents/999999/review/", status=404)
     writer.post(f"{base}/status/", {"status": "resolved"}, "application/json")
     rec.call(key_a, "get", f"{base}/review/", status=200)
     rec.call(writer, "patch", f"{base}/review/", {"lessons": None}, status=400)
@@ -837,6 +839,7 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         },
         status=200,
     )
+    rec.call(writer, "post", f"{base}/review/send/", status=200)
     rec.call(key_a, "get", f"{base}/review/export/?format=docx", status=400)
     rec.call(key_a, "get", f"{base}/review/export/?format=html", status=200)
     rec.call(key_a, "get", f"{CLINIC}/crisis/response-plan/", status=200)
