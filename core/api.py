@@ -297,12 +297,14 @@ def envelope_schema(results_schema: dict, *, cursor_param: str = "cursor") -> di
         "properties": {
             "next": {
                 **link,
-                "description": "The next page (null after the last page of a list that ends).",
+                "description": "The next page; null after the last page (the scores feed's "
+                "last page keeps a link to what is stored later).",
                 "example": f"https://app.carewatch.example/api/v1/clinics/?{cursor_param}=…",
             },
             "previous": {
                 **link,
-                "description": "The page before this one (null on the first page).",
+                "description": "The page before this one; null on the first page (the reviews "
+                "feed's first page keeps a link to what is published later).",
                 "example": None,
             },
             "results": results_schema,
