@@ -11,7 +11,7 @@ from accounts.services import (
     user_token_issue,
     user_token_revoke,
 )
-from core.api import AnonymousAPIView, PublicAPIView
+from core.api import AnonymousAPIView, PublicAPIView, paginated_response
 from core.errors import NotFound, PermissionDenied
 
 
@@ -85,13 +85,10 @@ class PersonalTokenOutputSerializer(serializers.Serializer):
 class TokenListApi(_OwnTokensMixin, PublicAPIView):
     """The caller's own personal tokens that still work (never their secrets)."""
 
-    class TokenListOutputSerializer(serializers.Serializer):
-        results = PersonalTokenOutputSerializer(many=True)
-
-    @extend_schema(responses={200: TokenListOutputSerializer})
+    @extend_schema(responses=PersonalTokenOutputSerializer(many=True))
     def get(self, request):
         tokens = user_tokens_active(user=self.caller(), now=timezone.now())
-        return Response(self.TokenListOutputSerializer({"results": tokens}).data)
+        return paginated_response(self, tokens, PersonalTokenOutputSerializer)
 
 
 class TokenRevokeApi(_OwnTokensMixin, PublicAPIView):

@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.audit import security_event_record
 from accounts.models import ApiKey, PersonalToken, Scope, SecurityEventCode, User
 from core import fastcache
-from core.errors import ValidationFailed
+from core.errors import Conflict, ValidationFailed
 
 API_KEY_KIND = "cwk"
 TOKEN_KIND = "cwt"  # noqa: S105 - a prefix, not a secret
@@ -94,28 +94,50 @@ def api_key_create(
 
 
 @transaction.atomic
+@transaction.atomic
 def api_key_rotate(*, api_key: ApiKey) -> tuple[ApiKey, IssuedSecret]:
-    """Revoke `api_key` and issue a new one with the same binding, name and scopes."""
+    """Revoke `api_key` and issue its successor: a new key (new id and secret) with the same
+    binding, name and scopes, recorded as `api_key.replaced_by`."""
     api_key_revoke(api_key=api_key)
-    return api_key_create(
+    new_key, issued = api_key_create(
         agency=api_key.agency,
         clinic=api_key.clinic,
         name=api_key.name,
         scopes=list(api_key.scopes),
         created_by=api_key.created_by,
     )
+    api_key.replaced_by = new_key
+    api_key.save(update_fields=["replaced_by", "updated_at"])
+    return new_key, issued
 
 
 def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
-    if api_key.revoked_at is None:
-        api_key.revoked_at = timezone.now()
-        api_key.save(update_fields=["revoked_at", "updated_at"])
-        security_event_record(
-            event=SecurityEventCode.API_KEY_REVOKED,
-            agency_id=api_key.agency_id,
-            clinic_id=api_key.clinic_id,
-            detail={"key_id": api_key.pk, "prefix": api_key.prefix, "name": api_key.name},
-        )
+    """Revoke a working key. A key revoked before (by hand or by a rotation) is a 409
+    `already_revoked` that names its successor, if rotation made one: revoking the old id
+    never stops the key that replaced it, and the caller must learn that."""
+    if api_key.revoked_at is not None:
+        successor = api_key.replaced_by
+        while successor is not None and successor.revoked_at is not None:
+            successor = successor.replaced_by
+        when = api_key.revoked_at.strftime("%Y-%m-%d %H:%M UTC")
+        if api_key.replaced_by_id is None:
+            detail = f"This key was already revoked ({when})."
+        elif successor is None:
+            detail = f"This key was rotated ({when}) and its successors are revoked too."
+        else:
+            detail = (
+                f"This key was rotated ({when}): key {successor.pk} ({successor.prefix}…) "
+                "replaced it and still works. Revoke that one to stop access."
+            )
+        raise Conflict(detail, code="already_revoked")
+    api_key.revoked_at = timezone.now()
+    api_key.save(update_fields=["revoked_at", "updated_at"])
+    security_event_record(
+        event=SecurityEventCode.API_KEY_REVOKED,
+        agency_id=api_key.agency_id,
+        clinic_id=api_key.clinic_id,
+        detail={"key_id": api_key.pk, "prefix": api_key.prefix, "name": api_key.name},
+    )
     return api_key
 
 

@@ -83,6 +83,10 @@ class ApiKey(BaseModel):
     )
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The key that rotating this one issued (rotation revokes this one at once).
+    replaced_by = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaces"
+    )
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

@@ -118,9 +118,16 @@ class MeApi(ClinicAPIView):
 
 
 class ApiKeyOutputSerializer(serializers.ModelSerializer):
+    replaced_by_id = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="The key that rotating this one issued (null unless it was rotated).",
+    )
+
     class Meta:
         model = ApiKey
-        fields = ["id", "name", "prefix", "scopes", "created_at", "last_used_at", "revoked_at"]
+        fields = ["id", "name", "prefix", "scopes", "created_at", "last_used_at", "revoked_at",
+                  "replaced_by_id"]  # fmt: skip
 
 
 class ApiKeyCreatedSerializer(ApiKeyOutputSerializer):
@@ -145,7 +152,7 @@ class ApiKeyListApi(ClinicAPIView):
     @extend_schema(responses=ApiKeyOutputSerializer(many=True))
     def get(self, request):
         keys = ApiKey.objects.filter(clinic=self.clinic).order_by("-created_at")
-        return Response(ApiKeyOutputSerializer(keys, many=True).data)
+        return paginated_response(self, keys, ApiKeyOutputSerializer)
 
     @extend_schema(request=ApiKeyCreateInputSerializer, responses={201: ApiKeyCreatedSerializer})
     def post(self, request):
@@ -165,6 +172,10 @@ class ApiKeyListApi(ClinicAPIView):
 
 
 class ApiKeyRevokeApi(ClinicAPIView):
+    """Revoke a key: it stops working at once. A key already revoked is a 409
+    `already_revoked`; a rotated one is revoked already, and the message names the key that
+    replaced it (revoke that one to stop access)."""
+
     read_permission = Permission.MANAGE
     write_permission = Permission.MANAGE
 
@@ -177,8 +188,9 @@ class ApiKeyRevokeApi(ClinicAPIView):
 
 
 class ApiKeyRotateApi(ClinicAPIView):
-    """Revoke a key and issue its successor (same name and scopes); the new secret is shown
-    once."""
+    """Revoke a key and issue its successor: a new key, with a new `id` and secret (shown in
+    this answer only), the same name and scopes. The old key stops working at once and
+    points to the new one (`replaced_by_id`)."""
 
     read_permission = Permission.MANAGE
     write_permission = Permission.MANAGE
@@ -213,7 +225,7 @@ class AgencyApiKeyListApi(_AgencyKeysMixin, PublicAPIView):
         keys = ApiKey.objects.filter(agency=self._agency(), clinic__isnull=True).order_by(
             "-created_at"
         )
-        return Response(ApiKeyOutputSerializer(keys, many=True).data)
+        return paginated_response(self, keys, ApiKeyOutputSerializer)
 
     @extend_schema(
         request=ApiKeyListApi.ApiKeyCreateInputSerializer, responses={201: ApiKeyCreatedSerializer}
@@ -233,6 +245,9 @@ class AgencyApiKeyListApi(_AgencyKeysMixin, PublicAPIView):
 
 
 class AgencyApiKeyRevokeApi(_AgencyKeysMixin, PublicAPIView):
+    """Revoke an agency key: it stops working at once (a key already revoked is a 409
+    `already_revoked`)."""
+
     @extend_schema(request=None, responses=ApiKeyOutputSerializer)
     def post(self, request, key_id: int):
         key = ApiKey.objects.filter(agency=self._agency(), clinic__isnull=True, pk=key_id).first()

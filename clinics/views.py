@@ -175,7 +175,8 @@ class ClinicApiKeysView(SettingsView):
         if key is None:
             raise Http404("No such key.")
         if action == "revoke":
-            api_key_revoke(api_key=key)
+            if key.revoked_at is None:  # a second click (or a rotated key) changes nothing
+                api_key_revoke(api_key=key)
             messages.success(request, f"Key “{key.name}” revoked.")
             return HttpResponseRedirect(request.path)
         if action == "rotate" and key.revoked_at is None:

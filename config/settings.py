@@ -257,6 +257,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.schema.examples_add",
         "core.openapi.tags_add",
+        "core.openapi.deprecated_mark",
     ],
     "ENUM_NAME_OVERRIDES": {
         "SourceKindEnum": "feeds.models.SourceKind",

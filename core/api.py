@@ -6,22 +6,28 @@ from __future__ import annotations
 import json
 import time
 from base64 import b64decode
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from typing import NamedTuple
 from urllib.parse import parse_qs
+from uuid import UUID
 
+from django.core import signing
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import F, Q, QuerySet
+from django.db.models.expressions import OrderBy
 from django.http import Http404, HttpResponse
 from rest_framework import exceptions, status
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.fields import SkipField
-from rest_framework.pagination import Cursor, CursorPagination, PageNumberPagination
+from rest_framework.pagination import BasePagination, Cursor, CursorPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
-from rest_framework.utils.urls import remove_query_param
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -166,9 +172,19 @@ class SchemaRateThrottle(AddressRateThrottle):
 _SEALED = ("initial", "check_permissions", "get_permissions", "get_authenticators", "dispatch")
 
 
+class _DefaultPagination:
+    """DRF's DEFAULT_PAGINATION_CLASS, read when used (settings name a class of this module)."""
+
+    def __get__(self, instance, owner):
+        return api_settings.DEFAULT_PAGINATION_CLASS
+
+
 class _SealedAPIView(APIView):
     authentication_classes = [ActorAuthentication]
     throttle_classes = [ActorRateThrottle]
+    # A GET declared as a list (`responses=X(many=True)`) is documented in the one list
+    # envelope, and `paginated_response` pages it (core.api.Pagination).
+    pagination_class = _DefaultPagination()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -254,19 +270,286 @@ def _cursor_fields(raw: str) -> dict:
     return fields if fields and set(fields) <= {"o", "r", "p"} else {}
 
 
-class Pagination(PageNumberPagination):
+PAGE_PARAM_GONE = (
+    "Lists are paged with cursors since 2026-12-03: follow the `next` link (its `cursor` "
+    "parameter) instead of counting pages."
+)
+
+
+def page_param_checked(request, response_marks: list[str]) -> None:
+    """`page` of the page-number lists before 2026-12-03: `page=1` (what old clients send first)
+    is the first page, answered with a `Deprecation` header; clients that then follow `next`
+    keep working. Any other page number is a 400 that points at the cursor."""
+    raw = request.query_params.get("page")
+    if raw is None:
+        return
+    if raw.strip() != "1":
+        raise exceptions.ValidationError({"page": [PAGE_PARAM_GONE]})
+    response_marks.append("page")
+
+
+def envelope_schema(results_schema: dict, *, cursor_param: str = "cursor") -> dict:
+    """The one list envelope of the OpenAPI document: `next`, `previous` and `results`."""
+    link = {"type": "string", "nullable": True, "format": "uri"}
+    return {
+        "type": "object",
+        "required": ["next", "previous", "results"],
+        "properties": {
+            "next": {
+                **link,
+                "description": "The next page; null after the last page (the scores feed's "
+                "last page keeps a link to what is stored later).",
+                "example": f"https://app.carewatch.example/api/v1/clinics/?{cursor_param}=…",
+            },
+            "previous": {
+                **link,
+                "description": "The page before this one; null on the first page (the reviews "
+                "feed's first page keeps a link to what is published later).",
+                "example": None,
+            },
+            "results": results_schema,
+        },
+    }
+
+
+_CURSOR_SALT = "core.api.Pagination"
+
+
+_VALUE_TYPES = {"t": datetime, "d": date, "x": Decimal, "u": UUID, "f": float}
+
+
+def _cursor_value_encode(value):
+    """A value of an ordering field as JSON: a tagged string where JSON has no such type."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    for tag, kind in _VALUE_TYPES.items():  # datetime before date: it is a date too
+        if isinstance(value, kind):
+            return {tag: value.isoformat() if tag in "td" else str(value)}
+    raise TypeError(f"Cannot page on a {type(value).__name__} value.")
+
+
+def _cursor_value_decode(value):
+    if not isinstance(value, dict):
+        return value
+    if len(value) != 1 or next(iter(value)) not in _VALUE_TYPES:
+        raise _invalid_cursor()
+    [(tag, text)] = value.items()
+    kind = _VALUE_TYPES[tag]
+    parse = getattr(kind, "fromisoformat", kind)
+    try:
+        return parse(text)
+    except (ValueError, TypeError, ArithmeticError):
+        raise _invalid_cursor() from None
+
+
+class _Key(NamedTuple):
+    """One field of a list's ordering, as the cursor compares it."""
+
+    name: str
+    descending: bool
+    nulls_last: bool
+
+    def expression(self, *, reverse: bool = False) -> OrderBy:
+        descending = self.descending != reverse
+        nulls_last = self.nulls_last != reverse
+        return OrderBy(
+            F(self.name),
+            descending=descending,
+            nulls_last=True if nulls_last else None,
+            nulls_first=None if nulls_last else True,
+        )
+
+    def value_of(self, item):
+        value = item
+        for part in self.name.split("__"):
+            value = getattr(value, part)
+        return value
+
+    def after(self, value, *, reverse: bool) -> Q:
+        """Rows that come after `value` in this field's order (before it with `reverse`)."""
+        descending = self.descending != reverse
+        nulls_last = self.nulls_last != reverse
+        if value is None:
+            return Q(**{f"{self.name}__isnull": False}) if not nulls_last else Q(pk__in=[])
+        beyond = Q(**{f"{self.name}__{'lt' if descending else 'gt'}": value})
+        return beyond | Q(**{f"{self.name}__isnull": True}) if nulls_last else beyond
+
+    def equal(self, value) -> Q:
+        if value is None:
+            return Q(**{f"{self.name}__isnull": True})
+        return Q(**{self.name: value})
+
+
+def _keys_of(queryset) -> list[_Key]:
+    """The ordering of `queryset` (its own, else the model's, else newest pk first), made
+    total with the primary key."""
+    ordering = list(queryset.query.order_by) or list(queryset.model._meta.ordering) or ["-pk"]
+    keys = []
+    for term in ordering:
+        if isinstance(term, str):
+            name = term.lstrip("-")
+            descending = term.startswith("-")
+            keys.append(_Key(name, descending, nulls_last=not descending))
+        elif isinstance(term, OrderBy) and isinstance(term.expression, F):
+            nulls_last = (
+                bool(term.nulls_last)
+                if term.nulls_last or term.nulls_first
+                else not term.descending
+            )
+            keys.append(_Key(term.expression.name, term.descending, nulls_last))
+        else:
+            raise TypeError(f"Order by field names or F() to page a list, not {term!r}.")
+    pk_names = {"pk", queryset.model._meta.pk.name}
+    if keys[-1].name not in pk_names:
+        keys.append(_Key("pk", keys[-1].descending, nulls_last=not keys[-1].descending))
+    return keys
+
+
+class Pagination(BasePagination):
+    """The one way every list pages (the DRF default: a view gets it by declaring its GET
+    response as a list, `responses=XOutputSerializer(many=True)`, and answering with
+    `paginated_response`): the envelope `{"next", "previous", "results"}`, opaque `cursor`
+    links, `page_size` 1 to MAX_PAGE_SIZE (else a 400), no total count.
+
+    The cursor holds the ordering values of the row it continues from (keyset paging: a page
+    costs the same however deep, and a row added while a client walks the list never makes
+    another appear twice or vanish). It is signed, so a cursor the API did not give is a 400.
+    A list that is not a queryset (built in Python) pages by position."""
+
     page_size = 50
+    cursor_query_param = "cursor"
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
 
-    def get_page_size(self, request):
-        return page_size_validated(request, self.page_size)
-
     def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.deprecated: list[str] = []
+        page_param_checked(request, self.deprecated)
+        self.page_size = page_size_validated(request, self.page_size)
+        self.base_url = request.build_absolute_uri()
+        cursor = self._cursor_decode(request)
+        if isinstance(queryset, QuerySet):
+            return self._keyset_page(queryset, cursor)
+        return self._position_page(list(queryset), cursor)
+
+    # --- querysets: keyset paging ------------------------------------------------------------
+
+    def _keyset_page(self, queryset, cursor: dict | None) -> list:
+        keys = _keys_of(queryset)
+        reverse = bool(cursor and cursor.get("r"))
+        if cursor is not None:
+            values = cursor.get("k")
+            if "k" not in cursor or not isinstance(values, list) or len(values) != len(keys):
+                raise _invalid_cursor()
+            values = [_cursor_value_decode(v) for v in values]
+            beyond, equal_so_far = Q(pk__in=[]), Q()
+            for key, value in zip(keys, values, strict=True):
+                beyond |= equal_so_far & key.after(value, reverse=reverse)
+                equal_so_far &= key.equal(value)
+            try:
+                queryset = queryset.filter(beyond)
+            except (ValueError, TypeError, DjangoValidationError):
+                raise _invalid_cursor() from None
+        ordered = queryset.order_by(*(key.expression(reverse=reverse) for key in keys))
+        rows = list(ordered[: self.page_size + 1])
+        more = len(rows) > self.page_size
+        rows = rows[: self.page_size]
+        if reverse:
+            rows.reverse()
+
+        def position(row) -> list:
+            return [_cursor_value_encode(key.value_of(row)) for key in keys]
+
+        self.next_link = self.previous_link = None
+        if not reverse:
+            if more:
+                self.next_link = self._link({"k": position(rows[-1])})
+            if cursor is not None and rows:
+                self.previous_link = self._link({"k": position(rows[0]), "r": 1})
+        else:  # the rows before the cursor: the row it came from follows them
+            self.next_link = (
+                self._link({"k": position(rows[-1])})
+                if rows
+                else remove_query_param(self.base_url, self.cursor_query_param)
+            )
+            if more:
+                self.previous_link = self._link({"k": position(rows[0]), "r": 1})
+        return rows
+
+    # --- lists built in Python: paging by position -------------------------------------------
+
+    def _position_page(self, items: list, cursor: dict | None) -> list:
+        offset = 0 if cursor is None else cursor.get("o")
+        if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+            raise _invalid_cursor()
+        rows = items[offset : offset + self.page_size]
+        after = offset + self.page_size
+        self.next_link = self._link({"o": after}) if after < len(items) else None
+        if offset == 0:
+            self.previous_link = None
+        elif offset <= self.page_size:
+            self.previous_link = remove_query_param(self.base_url, self.cursor_query_param)
+        else:
+            self.previous_link = self._link({"o": offset - self.page_size})
+        return rows
+
+    # --- cursors, links, the envelope --------------------------------------------------------
+
+    def _cursor_decode(self, request) -> dict | None:
+        raw = request.query_params.get(self.cursor_query_param)
+        if raw is None:
+            return None
         try:
-            return super().paginate_queryset(queryset, request, view)
-        except exceptions.NotFound:
-            raise exceptions.ValidationError({"page": ["Invalid page."]}) from None
+            cursor = signing.loads(raw, salt=self._salt())
+        except signing.BadSignature:
+            raise _invalid_cursor() from None
+        if not isinstance(cursor, dict):
+            raise _invalid_cursor()
+        return cursor
+
+    def _salt(self) -> str:
+        """Signed for this list only: another list's cursor is a 400, never a query on the wrong
+        fields."""
+        return f"{_CURSOR_SALT}:{self.request.path.rstrip('/')}"
+
+    def _link(self, cursor: dict) -> str:
+        token = signing.dumps(cursor, salt=self._salt(), compress=True)
+        return replace_query_param(self.base_url, self.cursor_query_param, token)
+
+    def get_next_link(self) -> str | None:
+        return self.next_link
+
+    def get_previous_link(self) -> str | None:
+        return self.previous_link
+
+    def get_paginated_response(self, data):
+        response = Response(
+            {"next": self.next_link, "previous": self.previous_link, "results": data}
+        )
+        deprecation_mark(response, used=self.deprecated)
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        return envelope_schema(schema, cursor_param=self.cursor_query_param)
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Where the page starts: the `cursor` of a `next` or `previous` "
+                "link (opaque; a cursor the API did not give is a 400).",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Items per page, 1 to {MAX_PAGE_SIZE} (anything else is a 400).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+            },
+        ]
 
 
 class ResumableCursorPagination(CursorPagination):
@@ -279,7 +562,17 @@ class ResumableCursorPagination(CursorPagination):
     max_page_size = MAX_PAGE_SIZE
 
     def get_page_size(self, request):
+        self.deprecated: list[str] = []
+        page_param_checked(request, self.deprecated)
         return page_size_validated(request, self.page_size)
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        deprecation_mark(response, used=self.deprecated)
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        return envelope_schema(schema, cursor_param=self.cursor_query_param)
 
     def decode_cursor(self, request):
         raw = request.query_params.get(self.cursor_query_param)
@@ -313,8 +606,9 @@ def deprecation_mark(response, *, used: list[str]) -> None:
     """Tell a caller that sent deprecated input names (`used`) that they still work, for one
     release: the `Deprecation` header (RFC 9745) and which names, in `Warning`-free prose."""
     if used:
+        before = [n for n in response.get("X-Deprecated-Inputs", "").split(", ") if n]
         response["Deprecation"] = DEPRECATED_SINCE
-        response["X-Deprecated-Inputs"] = ", ".join(sorted(set(used)))
+        response["X-Deprecated-Inputs"] = ", ".join(sorted({*before, *used}))
 
 
 def _error_body(detail, code, fields=None):
@@ -418,7 +712,12 @@ class FeedPagination(CursorPagination):
     max_page_size = MAX_PAGE_SIZE
 
     def get_page_size(self, request):
+        self.deprecated: list[str] = []
+        page_param_checked(request, self.deprecated)
         return page_size_validated(request, self.page_size)
+
+    def get_paginated_response_schema(self, schema):
+        return envelope_schema(schema, cursor_param=self.cursor_query_param)
 
     def decode_cursor(self, request):
         try:
@@ -479,12 +778,17 @@ class FeedPagination(CursorPagination):
             separators=(",", ":"),
         )
         body = f'{links[:-1]},"results":[{",".join(item.json for item in page)}]}}'
-        return HttpResponse(body.encode(), content_type="application/json")
+        response = HttpResponse(body.encode(), content_type="application/json")
+        deprecation_mark(response, used=self.deprecated)
+        return response
 
 
-def paginated_response(view, queryset, serializer_class, *, paginator_class=None):
-    """One page of `queryset`. Views that paginate declare `pagination_class`, which is also
-    how the OpenAPI document learns that their list is wrapped in a page envelope."""
-    paginator = (paginator_class or getattr(view, "pagination_class", None) or Pagination)()
+def paginated_response(view, queryset, serializer_class, *, paginator_class=None, context=None):
+    """One page of `queryset` (or of a list built in Python) in the one list envelope, paged by
+    the view's `pagination_class` (every API view has DRF's default, `Pagination`), which is
+    also how the OpenAPI document learns that the list is wrapped in the envelope."""
+    paginator_class = paginator_class or getattr(view, "pagination_class", None)
+    paginator = (paginator_class or api_settings.DEFAULT_PAGINATION_CLASS)()
     page = paginator.paginate_queryset(queryset, view.request, view=view)
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+    data = serializer_class(page, many=True, context=context or {}).data
+    return paginator.get_paginated_response(data)

@@ -239,8 +239,8 @@ _RENAMED = {
         "Apply an incident review's lessons to the response plan",
     ),
     "review_private_conversation_retrieve": (
-        "review_private_conversation_retrieve",
-        "Get a review's private conversation",
+        "review_private_conversation_list",
+        "List a review's private conversations",
     ),
     "review_private_conversation_post": (
         "review_private_conversation_create",
@@ -251,6 +251,7 @@ _RENAMED = {
     "outbox_retrieve": ("outbox_retrieve", "Get an outbox item"),
     "outbox_mark_posted": ("outbox_mark_posted", "Mark an outbox item as posted by hand"),
     "audit_list": ("audit_list", "List audit entries"),
+    "draft_audit": ("draft_audit_list", "List a draft's audit entries"),
     "webhook_delivery_list": ("webhook_delivery_list", "List a webhook's deliveries"),
     "response_plan_version": ("response_plan_version", "Get a version of the response plan"),
     "compliance_check": ("compliance_check", "Check a text with the compliance guard"),
@@ -296,4 +297,15 @@ def tags_add(result, generator, request, public):
     used = {tag for item in result.get("paths", {}).values() for op in item.values()
             if isinstance(op, dict) for tag in op.get("tags", [])}  # fmt: skip
     result["tags"] = [tag for tag in TAGS if tag["name"] in used]
+    return result
+
+
+def deprecated_mark(result, generator, request, public):
+    """drf-spectacular postprocessing hook: a field whose description starts with
+    "Deprecated" (a name still sent for one release, CHANGELOG.md) is marked `deprecated`, so
+    generated clients and Redoc flag it."""
+    for component in result.get("components", {}).get("schemas", {}).values():
+        for field in component.get("properties", {}).values():
+            if field.get("description", "").startswith("Deprecated"):
+                field["deprecated"] = True
     return result

@@ -67,8 +67,24 @@ MENTIONS_SHOWN = 200
 # --- serializers --------------------------------------------------------------------------
 
 
+class IncidentTriggerSerializer(serializers.Serializer):
+    kind = serializers.CharField(required=False, help_text="The detector that fired.")
+    explanation = serializers.CharField(
+        required=False, help_text="What the detector saw, in one or two sentences."
+    )
+    numbers = serializers.DictField(
+        required=False, help_text="The detector's figures (counts, baseline, p-value, …)."
+    )
+
+
 class IncidentOutputSerializer(serializers.ModelSerializer):
-    mention_count = serializers.IntegerField(read_only=True)
+    trigger = IncidentTriggerSerializer(
+        read_only=True, help_text="Why the incident was opened, as the detector saw it then."
+    )
+    mention_count = serializers.IntegerField(
+        read_only=True,
+        help_text="How many mentions are linked (`mentions` in the detail lists the newest 200).",
+    )
 
     class Meta:
         model = Incident
@@ -365,7 +381,7 @@ class IncidentStatementListApi(ClinicAPIView):
         incident = incident_get(incident_id)
         if incident is None:
             raise NotFound()
-        return Response(StatementOutputSerializer(incident_statements(incident), many=True).data)
+        return paginated_response(self, incident_statements(incident), StatementOutputSerializer)
 
     @extend_schema(request=StatementInputSerializer, responses={201: StatementDetailSerializer})
     def post(self, request, incident_id: int):

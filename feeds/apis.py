@@ -11,7 +11,13 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from clinics.models import Clinic
-from core.api import AnonymousAPIView, ClinicAPIView, HookRateThrottle, deprecation_mark
+from core.api import (
+    AnonymousAPIView,
+    ClinicAPIView,
+    HookRateThrottle,
+    deprecation_mark,
+    paginated_response,
+)
 from core.errors import DomainError, ValidationFailed
 from core.permissions import Permission
 from feeds.models import ImportJob, ItemKind, Source, SourceKind
@@ -85,10 +91,15 @@ class IngestItemResultSerializer(serializers.Serializer):
     external_id = serializers.CharField(allow_null=True)
     status = serializers.ChoiceField(choices=["created", "updated", "unchanged", "rejected"])
     id = serializers.IntegerField(required=False, help_text="The review's id (not if rejected).")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Rejected: the messages of each field, as `fields` of every error.",
+    )
     errors = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
-        help_text="Rejected: the messages of each field.",
+        help_text="Deprecated: `fields` (the same messages; sent until the next release).",
     )
 
 
@@ -209,8 +220,8 @@ class SourceListApi(ClinicAPIView):
 
     @extend_schema(responses=SourceOutputSerializer(many=True))
     def get(self, request):
-        return Response(
-            SourceOutputSerializer(Source.objects.order_by("name", "pk"), many=True).data
+        return paginated_response(
+            self, Source.objects.order_by("name", "pk"), SourceOutputSerializer
         )
 
     @extend_schema(request=SourceInputSerializer, responses={201: SourceOutputSerializer})
@@ -248,7 +259,20 @@ class SourceDetailApi(ClinicAPIView):
         )
 
 
+class ImportLineErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="The line of the CSV file.")
+    error = serializers.CharField(help_text="What is wrong, in one line.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="The messages of each field, as `fields` of every error (empty when the line "
+        "is not CSV).",
+    )
+
+
 class ImportJobSerializer(serializers.ModelSerializer):
+    errors = ImportLineErrorSerializer(many=True, read_only=True, help_text="The first 1,000.")
+
     class Meta:
         model = ImportJob
         fields = [
@@ -276,8 +300,8 @@ class ImportListApi(ClinicAPIView):
 
     @extend_schema(responses=ImportJobSerializer(many=True))
     def get(self, request):
-        return Response(
-            ImportJobSerializer(ImportJob.objects.order_by("-created_at")[:50], many=True).data
+        return paginated_response(
+            self, ImportJob.objects.order_by("-created_at"), ImportJobSerializer
         )
 
     @extend_schema(

@@ -250,7 +250,9 @@ class ImportJob(BaseModel):
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
     unchanged_count = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list)  # [{"line": n, "error": "..."}], first 1,000
+    # [{"line": n, "error": "...", "fields": {field: [message]}}], first 1,000 (no `fields`
+    # in jobs before 2026-12-03)
+    errors = models.JSONField(default=list)
     error_count = models.PositiveIntegerField(default=0)
     failure = models.TextField(blank=True, default="")
     created_by_id = models.BigIntegerField(null=True, blank=True)

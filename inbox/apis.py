@@ -15,6 +15,7 @@ from feeds.models import Review, ReviewRevision, ReviewStatus, SourceKind
 from inbox.selectors import review_detail_json, reviews_page_json, score_rounded
 from scoring.apis import ScoreFlagOutputSerializer, ScoreTopicOutputSerializer
 from scoring.models import SentimentLabel
+from scoring.selectors import topics_public
 
 
 class ReviewSentimentOutputSerializer(serializers.Serializer):
@@ -60,7 +61,7 @@ class ReviewOutputSerializer(serializers.ModelSerializer):
     @extend_schema_field(ReviewSentimentOutputSerializer(allow_null=True))
     def get_sentiment(self, review) -> dict | None:
         """The latest score: label, score (-1..1, 4 decimals, `score_rounded`), model, care
-        topics (name, triggers and the topic's own sentiment label from the sentences that
+        topics (name, evidence and the topic's own sentiment label from the sentences that
         mention it, e.g. wait_time negative in a positive review) and risk flags; null until
         scored."""
         scores = getattr(review, "score_list", None)
@@ -71,7 +72,7 @@ class ReviewOutputSerializer(serializers.ModelSerializer):
             "label": score.label,
             "score": score_rounded(score.score),
             "model": score.model_version,
-            "topics": score.topics,
+            "topics": topics_public(score.topics),
             "flags": score.flags,
         }
 

@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from core.api import RawItem
 from feeds.models import Review, ReviewRevision, Source
 from scoring.selectors import (
+    TOPICS_PUBLIC_SQL,
     latest_score_lateral_sql,
     latest_scores_prefetch,
     scored_exists_sql,
@@ -156,7 +157,8 @@ def _review_object_sql(*, detail: bool) -> str:
         ("parent_id", "r.parent_id"), ("status", "r.status"),
         ("sentiment", "CASE WHEN s.label IS NULL THEN NULL ELSE json_build_object('label', "
                       f"s.label, 'score', {_SCORE_SQL}, 'model', s.model_version, "
-                      "'topics', s.topics, 'flags', s.flags) END"),
+                      f"'topics', {TOPICS_PUBLIC_SQL.format(column='s.topics')}, "
+                      "'flags', s.flags) END"),
         ("created_at", _iso_sql("r.created_at")), ("updated_at", _iso_sql("r.updated_at")),
     ]  # fmt: skip
     if detail:

@@ -28,7 +28,7 @@ from responses.models import (
 from responses.services.templating import text_render
 from responses.services.workflow import PENDING, approval_refusal, step_of
 from responses.templates_library import BUILTIN_TEMPLATES
-from scoring.selectors import latest_score, latest_score_lateral_sql
+from scoring.selectors import latest_score, latest_score_lateral_sql, topics_public
 
 # --- the template library ----------------------------------------------------------------
 
@@ -114,8 +114,10 @@ def reply_suggest(*, review: Review, clinic: Clinic) -> dict:
     filled in, why it was chosen, and the facts it quotes."""
     score = latest_score(review)
     label = score.label if score else None
-    topics = {t.get("name", "") for t in (score.topics if score else [])}
-    flags = {f.get("name", "") for f in (score.flags if score else [])}
+    scored_topics = topics_public(score.topics) if score else []
+    scored_flags = score.flags if score else []
+    topics = {t.get("name", "") for t in scored_topics}
+    flags = {f.get("name", "") for f in scored_flags}
     category, reason = _suggested_category(label, topics, flags)
     candidates = templates_available(category=category)
     template = candidates[0]
@@ -130,8 +132,8 @@ def reply_suggest(*, review: Review, clinic: Clinic) -> dict:
         "unresolved": rendered.unresolved,
         "facts": rendered.facts,
         "sentiment": label,
-        "topics": sorted(topics),
-        "flags": sorted(flags),
+        "topics": sorted(scored_topics, key=lambda t: t.get("name", "")),
+        "flags": sorted(scored_flags, key=lambda f: f.get("name", "")),
         "alternatives": [t["key"] for t in candidates[1:]],
     }
 

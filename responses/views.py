@@ -254,7 +254,7 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
         version = current_version(shown) if shown else None
         suggestion = reply_suggest(review=review, clinic=self.clinic)
         template_key = self.request.GET.get("template") or ""
-        topics = suggestion["topics"]
+        topics = [topic["name"] for topic in suggestion["topics"]]
         if text is None and template_key:
             template = template_get(template_key)
             if template is not None:

@@ -3,17 +3,22 @@ integrator can follow the feed with the cursor in `next` and never miss or repea
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers
 
 from core.api import ClinicAPIView, ResumableCursorPagination, deprecation_mark
 from scoring.models import ReviewScore, SentimentLabel
+from scoring.selectors import topics_public
 
 
 class ScoreTopicOutputSerializer(serializers.Serializer):
     name = serializers.CharField(help_text="A care topic, e.g. `wait_time`.")
-    triggers = serializers.ListField(
+    evidence = serializers.ListField(
         child=serializers.CharField(), help_text="The words of the review that raised it."
+    )
+    triggers = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Deprecated: `evidence` (the same words; sent until the next release).",
     )
     sentiment = serializers.ChoiceField(
         choices=SentimentLabel.choices,
@@ -33,7 +38,7 @@ class ScoreFlagOutputSerializer(serializers.Serializer):
 
 class ScoreOutputSerializer(serializers.ModelSerializer):
     model = serializers.CharField(source="model_version")
-    topics = ScoreTopicOutputSerializer(many=True, read_only=True)
+    topics = serializers.SerializerMethodField()
     flags = ScoreFlagOutputSerializer(many=True, read_only=True)
     scored_at = serializers.DateTimeField(source="created_at")
 
@@ -41,6 +46,10 @@ class ScoreOutputSerializer(serializers.ModelSerializer):
         model = ReviewScore
         fields = ["id", "review_id", "model", "label", "score", "confidence", "topics", "flags",
                   "scored_at"]  # fmt: skip
+
+    @extend_schema_field(ScoreTopicOutputSerializer(many=True))
+    def get_topics(self, score) -> list[dict]:
+        return ScoreTopicOutputSerializer(topics_public(score.topics), many=True).data
 
 
 class ScoreFilterSerializer(serializers.Serializer):
@@ -79,7 +88,14 @@ _EXAMPLE = {
     "label": "negative",
     "score": -0.93,
     "confidence": 0.95,
-    "topics": [{"name": "wait_time", "triggers": ["waited", "2 hours"], "sentiment": "negative"}],
+    "topics": [
+        {
+            "name": "wait_time",
+            "evidence": ["waited", "2 hours"],
+            "triggers": ["waited", "2 hours"],
+            "sentiment": "negative",
+        }
+    ],
     "flags": [{"name": "legal_threat", "evidence": ["my lawyer"]}],
     "scored_at": "2026-11-29T06:41:07.512Z",
 }

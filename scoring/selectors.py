@@ -13,6 +13,26 @@ NEWEST_FIRST = ("-created_at", "-id")
 _NEWEST_FIRST_SQL = "created_at DESC, id DESC"
 
 
+def topics_public(topics: list[dict]) -> list[dict]:
+    """Stored care topics (`{name, triggers, sentiment?}`) as the API and webhooks name them:
+    the words that raised a topic are its `evidence`, as a risk flag's are. `triggers` is
+    still sent, deprecated, until the release after 2026-12-03 (CHANGELOG.md)."""
+    public = []
+    for topic in topics:
+        evidence = topic.get("evidence", topic.get("triggers", []))
+        public.append({**topic, "evidence": evidence, "triggers": evidence})
+    return public
+
+
+# The same in SQL, for JSON the database writes (the reviews API): `topics_public` of `column`.
+TOPICS_PUBLIC_SQL = (
+    "(SELECT coalesce(jsonb_agg(t || jsonb_build_object("
+    "'evidence', coalesce(t->'evidence', t->'triggers'), "
+    "'triggers', coalesce(t->'evidence', t->'triggers')) ORDER BY n), '[]'::jsonb) "
+    "FROM jsonb_array_elements({column}) WITH ORDINALITY AS e(t, n))"
+)
+
+
 def scores_newest_first() -> QuerySet[ReviewScore]:
     return ReviewScore.objects.order_by(*NEWEST_FIRST)
 

@@ -12,6 +12,7 @@ from core.pipeline import reviews_scored
 from core.rollup import figures_changed
 from feeds.models import Review
 from scoring.models import ReviewScore, ScoringFailure
+from scoring.selectors import topics_public
 from webhooks.services import webhook_events_emit
 
 logger = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ def _scored_emit(scores: list[ReviewScore]) -> None:
                 "score": s.score,
                 "confidence": s.confidence,
                 "model": s.model_version,
-                "topics": s.topics,
+                "topics": topics_public(s.topics),
                 "flags": s.flags,
             },
         }

@@ -2,13 +2,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from core.api import ClinicAPIView, Pagination, paginated_response
 from core.permissions import Permission
+from core.tenancy import current_clinic
+from webhooks.deliver import delivery_envelope
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
 from webhooks.selectors import deliveries_for_subscription, subscriptions_list
 from webhooks.services import (
@@ -45,12 +47,32 @@ class SubscriptionSecretSerializer(SubscriptionOutputSerializer):
         fields = [*SubscriptionOutputSerializer.Meta.fields, "secret"]
 
 
+class EventsField(serializers.ListField):
+    """The subscribed events. A wrong one is named in one list of messages under `events`
+    (DRF's ListField keys them by position: `{"0": [...]}`)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(child=serializers.ChoiceField(choices=WebhookEvent.choices), **kwargs)
+
+    def run_child_validation(self, data):
+        result, errors = [], []
+        for item in data:
+            try:
+                result.append(self.child.run_validation(item))
+            except serializers.ValidationError:
+                errors.append(
+                    f"{str(item)[:100]!r} is not an event: choose from "
+                    f"{', '.join(WebhookEvent.values)}."
+                )
+        if errors:
+            raise serializers.ValidationError(errors)
+        return result
+
+
 class SubscriptionInputSerializer(serializers.Serializer):
     # The URL is checked by the service (scheme, credentials and the SSRF guard).
     url = serializers.CharField(max_length=2000)
-    events = serializers.ListField(
-        child=serializers.ChoiceField(choices=WebhookEvent.choices), min_length=1
-    )
+    events = EventsField(min_length=1)
     description = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default=""
     )
@@ -59,18 +81,36 @@ class SubscriptionInputSerializer(serializers.Serializer):
 
 class SubscriptionUpdateSerializer(serializers.Serializer):
     url = serializers.CharField(max_length=2000, required=False)
-    events = serializers.ListField(
-        child=serializers.ChoiceField(choices=WebhookEvent.choices), min_length=1, required=False
-    )
+    events = EventsField(min_length=1, required=False)
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
     is_active = serializers.BooleanField(required=False)
+
+
+class DeliveryBodySerializer(serializers.Serializer):
+    """The JSON body of the delivery, as the receiver gets it."""
+
+    id = serializers.UUIDField(help_text="The event's id (`X-Carewatch-Delivery`).")
+    event = serializers.CharField(help_text="The event's name (`X-Carewatch-Event`).")
+    clinic = serializers.CharField(help_text="The clinic's slug.")
+    created_at = serializers.DateTimeField(help_text="When the event happened.")
+    data = serializers.DictField(help_text="The event's resource under its name.")
 
 
 class DeliveryOutputSerializer(serializers.ModelSerializer):
     subscription_id = serializers.IntegerField(read_only=True)
     # A plain string here keeps one name (EventsEnum) for the event choices in the schema.
     event = serializers.CharField(read_only=True, help_text="The event's name.")
+    event_id = serializers.UUIDField(
+        read_only=True, help_text="The event's `id` (`body.id`); a replay keeps it."
+    )
     replay_of_id = serializers.IntegerField(read_only=True, allow_null=True)
+    body = serializers.SerializerMethodField()
+    occurred_at = serializers.DateTimeField(
+        read_only=True, help_text="Deprecated: `body.created_at` (sent until the next release)."
+    )
+    payload = serializers.JSONField(
+        read_only=True, help_text="Deprecated: `body.data` (sent until the next release)."
+    )
 
     class Meta:
         model = WebhookDelivery
@@ -88,10 +128,17 @@ class DeliveryOutputSerializer(serializers.ModelSerializer):
             "response_ms",
             "delivered_at",
             "replay_of_id",
+            "body",
+            "created_at",
             "occurred_at",
             "payload",
-            "created_at",
         ]
+
+    @extend_schema_field(DeliveryBodySerializer)
+    def get_body(self, delivery) -> dict:
+        return DeliveryBodySerializer(
+            delivery_envelope(delivery, clinic_slug=current_clinic().slug)
+        ).data
 
 
 def _subscription(subscription_id: int) -> WebhookSubscription:
@@ -110,8 +157,8 @@ class WebhookListApi(ClinicAPIView):
     @extend_schema(responses=SubscriptionOutputSerializer(many=True))
     def get(self, request):
         full = {"full_url": self.access.can(Permission.MANAGE)}
-        return Response(
-            SubscriptionOutputSerializer(subscriptions_list(), many=True, context=full).data
+        return paginated_response(
+            self, subscriptions_list(), SubscriptionOutputSerializer, context=full
         )
 
     @extend_schema(
@@ -157,13 +204,16 @@ class WebhookRotateSecretApi(ClinicAPIView):
 
     write_permission = Permission.MANAGE
 
-    @extend_schema(request=None, responses=SubscriptionSecretSerializer)
+    @extend_schema(request=None, responses={201: SubscriptionSecretSerializer})
     def post(self, request, subscription_id: int):
         subscription = _subscription(subscription_id)
         secret = subscription_rotate_secret(subscription=subscription)
         subscription.refresh_from_db()
         subscription.secret = secret
-        return Response(SubscriptionSecretSerializer(subscription).data)
+        # 201 like every call that issues a new credential, shown once (API keys, rotation)
+        return Response(
+            SubscriptionSecretSerializer(subscription).data, status=status.HTTP_201_CREATED
+        )
 
 
 class DeliveryFilterSerializer(serializers.Serializer):
@@ -171,7 +221,7 @@ class DeliveryFilterSerializer(serializers.Serializer):
 
 
 class WebhookDeliveryListApi(ClinicAPIView):
-    """The delivery log of one subscription, newest first, 50 a page (`?page=`,
+    """The delivery log of one subscription, newest first, 50 a page (follow `next`;
     `?page_size=`); `?status=pending|delivered|failed` filters it."""
 
     pagination_class = Pagination

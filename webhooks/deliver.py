@@ -28,7 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.tenancy import current_clinic
-from webhooks.models import DeliveryStatus, WebhookDelivery
+from webhooks.models import PAUSED_ERROR, DeliveryStatus, WebhookDelivery
 from webhooks.ssrf import Target, UnsafeTarget, target_check
 
 logger = logging.getLogger(__name__)
@@ -55,16 +55,23 @@ def signature_header(secrets: list[str], timestamp: int, body: bytes) -> str:
     return ",".join([f"t={timestamp}", *(f"v1={signature(s, timestamp, body)}" for s in secrets)])
 
 
-def delivery_body(delivery: WebhookDelivery, *, clinic_slug: str) -> bytes:
-    body = {
+def delivery_envelope(delivery: WebhookDelivery, *, clinic_slug: str) -> dict:
+    """The event as it is sent (and as the delivery log shows it under `body`)."""
+    return {
         "id": str(delivery.event_id),
         "event": delivery.event,
         "clinic": clinic_slug,
         "created_at": delivery.occurred_at,
         "data": delivery.payload,
     }
+
+
+def delivery_body(delivery: WebhookDelivery, *, clinic_slug: str) -> bytes:
     return json.dumps(
-        body, cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False
+        delivery_envelope(delivery, clinic_slug=clinic_slug),
+        cls=DjangoJSONEncoder,
+        separators=(",", ":"),
+        ensure_ascii=False,
     ).encode()
 
 
@@ -213,7 +220,7 @@ def _claim(delivery_id: int):
         if not delivery.subscription.is_active:
             delivery.status = DeliveryStatus.FAILED
             delivery.next_attempt_at = None
-            delivery.last_error = "Not sent: the subscription is paused."
+            delivery.last_error = PAUSED_ERROR
             delivery.save(update_fields=["status", "next_attempt_at", "last_error", "updated_at"])
             return None
         try:
@@ -245,7 +252,9 @@ def _record(delivery_id: int, outcome: Outcome, secrets: list[str]) -> WebhookDe
         else:
             delivery.last_error = _scrub(outcome.error or "Failed.", secrets)
             deadline = delivery.created_at + RETRY_WINDOW
-            if now >= deadline:
+            if delivery.status != DeliveryStatus.PENDING:  # given up meanwhile (paused)
+                delivery.next_attempt_at = None
+            elif now >= deadline:
                 delivery.status = DeliveryStatus.FAILED
                 delivery.next_attempt_at = None
             else:

@@ -23,6 +23,9 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", "Failed (given up)"
 
 
+PAUSED_ERROR = "Not sent: the subscription is paused."
+
+
 class WebhookSubscription(BaseModel):
     """An endpoint of the clinic's that receives the events it chose, signed with its secret."""
 

@@ -23,7 +23,13 @@ from accounts.services import security_event_record
 from core.crypto import decrypt_json, encrypt_json
 from core.errors import Conflict, ValidationFailed
 from core.queueing import enqueue_on_commit, tasks_enqueue
-from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
+from webhooks.models import (
+    PAUSED_ERROR,
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
 from webhooks.ssrf import UnsafeTarget, target_check
 
 logger = logging.getLogger(__name__)
@@ -109,7 +115,11 @@ def subscription_create(
 @transaction.atomic
 def subscription_update(*, subscription: WebhookSubscription, **changes) -> WebhookSubscription:
     """Change `url` (checked again by the SSRF guard), `events`, `description`, `is_active`.
-    Pending deliveries go to the new URL; pausing stops them (they are given up)."""
+    Pending deliveries go to the new URL. Pausing (`is_active` False) gives up every pending
+    delivery at once (failed, "Not sent: the subscription is paused."; replay them after
+    resuming), so the log never shows as pending what will not be sent."""
+    subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+    pausing = subscription.is_active and changes.get("is_active") is False
     fields = []
     if "url" in changes:
         subscription.url = _url_clean(changes["url"])
@@ -125,6 +135,15 @@ def subscription_update(*, subscription: WebhookSubscription, **changes) -> Webh
         fields.append("is_active")
     if fields:
         subscription.save(update_fields=[*fields, "updated_at"])
+    if pausing:
+        WebhookDelivery.objects.filter(
+            subscription=subscription, status=DeliveryStatus.PENDING
+        ).update(
+            status=DeliveryStatus.FAILED,
+            next_attempt_at=None,
+            last_error=PAUSED_ERROR,
+            updated_at=timezone.now(),
+        )
     return subscription
 
 

@@ -42,7 +42,16 @@ def incident_url(clinic: Clinic, incident: Incident) -> str:
 
 
 def incident_payload(incident: Incident, clinic: Clinic) -> dict:
-    """The incident as webhooks see it (no review text)."""
+    """The incident as webhooks see it (no review text), with the names of the API's incident:
+    `trigger` (`kind`, `explanation`, `numbers`) and `mention_count`. The top-level
+    `explanation`, `numbers` and `mentions` (a count) are still sent, deprecated, until the
+    release after 2026-12-03 (CHANGELOG.md)."""
+    trigger = {
+        "kind": incident.trigger.get("kind", incident.kind),
+        "explanation": incident.trigger.get("explanation", ""),
+        "numbers": incident.trigger.get("numbers", {}),
+    }
+    mention_count = IncidentMention.objects.filter(incident=incident).count()
     return {
         "clinic": clinic.slug,
         "incident": {
@@ -52,15 +61,17 @@ def incident_payload(incident: Incident, clinic: Clinic) -> dict:
             "title": incident.title,
             "severity": incident.severity,
             "status": incident.status,
-            "explanation": incident.trigger.get("explanation", ""),
-            "numbers": incident.trigger.get("numbers", {}),
+            "trigger": trigger,
             "opened_at": incident.opened_at.isoformat(),
             "acknowledged_at": incident.acknowledged_at.isoformat()
             if incident.acknowledged_at
             else None,
             "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
-            "mentions": IncidentMention.objects.filter(incident=incident).count(),
+            "mention_count": mention_count,
             "url": incident_url(clinic, incident),
+            "explanation": trigger["explanation"],  # deprecated: trigger.explanation
+            "numbers": trigger["numbers"],  # deprecated: trigger.numbers
+            "mentions": mention_count,  # deprecated: mention_count
         },
     }
 

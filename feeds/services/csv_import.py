@@ -48,8 +48,9 @@ class ImportResult:
             if row["status"] == REJECTED:
                 self.error_count += 1
                 if len(self.errors) < 1000:
-                    reason = "; ".join(f"{k}: {' '.join(v)}" for k, v in row["errors"].items())
-                    self.errors.append({"line": row["line"], "error": reason})
+                    fields = row["fields"]
+                    reason = "; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items())
+                    self.errors.append({"line": row["line"], "error": reason, "fields": fields})
 
 
 def _csv_parse(raw, *, now):
@@ -97,7 +98,7 @@ def csv_import(
         except csv.Error as exc:
             line = reader.line_num
             result.error_count += 1
-            result.errors.append({"line": line, "error": f"Malformed CSV: {exc}."})
+            result.errors.append({"line": line, "error": f"Malformed CSV: {exc}.", "fields": {}})
             continue
         bad = next(
             (
@@ -110,8 +111,13 @@ def csv_import(
         )
         if bad is not None:
             result.error_count += 1
+            column = printable(str(bad[0]))
             result.errors.append(
-                {"line": reader.line_num, "error": f"{printable(str(bad[0]))}: {bad[1]}"}
+                {
+                    "line": reader.line_num,
+                    "error": f"{column}: {bad[1]}",
+                    "fields": {column: [bad[1]]},
+                }
             )
             continue
         line = reader.line_num

@@ -315,22 +315,26 @@ def items_ingest(
                 external_id = raw.get("external_id") if isinstance(raw, dict) else None
                 if not isinstance(external_id, str):
                     external_id = None  # echoed only when it is one; the errors say why
+                fields = {field: [message] for field, message in exc.errors.items()}
                 report.results[i] = {
                     **label(i),
                     "external_id": external_id,
                     "status": REJECTED,
-                    "errors": {field: [message] for field, message in exc.errors.items()},
+                    "fields": fields,
+                    "errors": fields,  # deprecated name of `fields`, sent for one release
                 }
                 continue
             key = (resolved.pk, item.external_id)
             if key in last_index:  # the later one wins; the earlier one says so
                 j = last_index[key]
                 grouped[resolved.pk] = [(k, it) for k, it in grouped[resolved.pk] if k != j]
+                fields = {"external_id": [f"Repeated later in this batch ({label(i)})."]}
                 report.results[j] = {
                     **label(j),
                     "external_id": item.external_id,
                     "status": REJECTED,
-                    "errors": {"external_id": [f"Repeated later in this batch ({label(i)})."]},
+                    "fields": fields,
+                    "errors": fields,  # deprecated name of `fields`, sent for one release
                 }
             last_index[key] = i
             source_of[resolved.pk] = resolved

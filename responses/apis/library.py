@@ -74,8 +74,8 @@ class TemplateListApi(ClinicAPIView):
     )
     def get(self, request):
         category = request.query_params.get("category") or None
-        return Response(
-            TemplateOutputSerializer(templates_available(category=category), many=True).data
+        return paginated_response(
+            self, templates_available(category=category), TemplateOutputSerializer
         )
 
     @extend_schema(request=TemplateInputSerializer, responses={201: TemplateOutputSerializer})

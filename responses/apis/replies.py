@@ -171,7 +171,7 @@ class DraftAuditApi(_DraftApi):
     def get(self, request, draft_id: int):
         if draft_get(draft_id) is None:
             raise NotFound()
-        return Response(AuditEntrySerializer(audit_for("reply", draft_id), many=True).data)
+        return paginated_response(self, audit_for("reply", draft_id), AuditEntrySerializer)
 
 
 class ReviewPrivateConversationApi(ClinicAPIView):
@@ -180,10 +180,8 @@ class ReviewPrivateConversationApi(ClinicAPIView):
 
     @extend_schema(responses=PrivateConversationSerializer(many=True))
     def get(self, request, review_id: int):
-        return Response(
-            PrivateConversationSerializer(
-                private_conversations_list(review_id=review_id), many=True
-            ).data
+        return paginated_response(
+            self, private_conversations_list(review_id=review_id), PrivateConversationSerializer
         )
 
     @extend_schema(

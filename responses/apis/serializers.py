@@ -25,6 +25,7 @@ from responses.models import (
     Verdict,
 )
 from responses.selectors import sla_for
+from scoring.apis import ScoreFlagOutputSerializer, ScoreTopicOutputSerializer
 
 
 class FindingSerializer(serializers.Serializer):
@@ -164,8 +165,12 @@ class SuggestionSerializer(serializers.Serializer):
     unresolved = serializers.ListField(child=serializers.CharField())
     facts = serializers.ListField(child=serializers.CharField())
     sentiment = serializers.CharField(allow_null=True)
-    topics = serializers.ListField(child=serializers.CharField())
-    flags = serializers.ListField(child=serializers.CharField())
+    topics = ScoreTopicOutputSerializer(
+        many=True, help_text="The review's care topics, as in its score."
+    )
+    flags = ScoreFlagOutputSerializer(
+        many=True, help_text="The review's risk flags, as in its score."
+    )
     alternatives = serializers.ListField(child=serializers.CharField())
 
 

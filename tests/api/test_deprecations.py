@@ -3,7 +3,10 @@ say so with a `Deprecation` header (CHANGELOG.md)."""
 
 from __future__ import annotations
 
+from django_tenants.utils import schema_context
+
 from core.api import DEPRECATED_SINCE
+from scoring.models import ReviewScore
 
 CLINIC = "/clinics/clinic-a/api/v1"
 ITEM = {"source": "google", "text": "Kind staff.", "published_at": "2026-11-28T09:00:00Z"}
@@ -43,3 +46,39 @@ def test_per_item_errors_have_the_shape_of_every_other_field_error(api):
     answer = _ingest(api("key_a"), external_id="dep-3", rating=9).json()
 
     assert answer["results"][0]["errors"] == {"rating": ["Must be between 1 and 5."]}
+
+
+def test_per_item_errors_are_named_fields_as_in_every_error(api):
+    answer = _ingest(api("key_a"), external_id="dep-4", rating=9).json()
+    [result] = answer["results"]
+
+    assert result["fields"] == {"rating": ["Must be between 1 and 5."]}
+    assert result["errors"] == result["fields"]  # the deprecated name, for one release
+
+
+def test_score_topics_name_their_words_evidence_as_flags_do(api, clinic_a):
+    key = api("key_a")
+    [review_id] = [r["id"] for r in _ingest(key, external_id="dep-5").json()["results"]]
+    with schema_context(clinic_a.schema_name):
+        ReviewScore.objects.create(
+            review_id=review_id, model_version="m-names", label="negative", score=-0.5,
+            confidence=0.9, topics=[{"name": "wait_time", "triggers": ["waited"]}],
+            flags=[{"name": "legal_threat", "evidence": ["lawyer"]}],
+        )  # fmt: skip
+
+    [score] = key.get(f"{CLINIC}/scores/", {"review_id": review_id}).json()["results"]
+    review = key.get(f"{CLINIC}/reviews/{review_id}/").json()
+    [listed] = [
+        r for r in key.get(f"{CLINIC}/reviews/", {"page_size": 1000}).json()["results"]
+        if r["id"] == review_id
+    ]  # fmt: skip
+    suggestion = key.get(f"{CLINIC}/reviews/{review_id}/suggestion/").json()
+
+    for topics in (score["topics"], review["sentiment"]["topics"], listed["sentiment"]["topics"]):
+        [topic] = topics
+        assert (topic["name"], topic["evidence"], topic["triggers"]) == (
+            "wait_time", ["waited"], ["waited"],
+        )  # fmt: skip
+    assert score["flags"] == [{"name": "legal_threat", "evidence": ["lawyer"]}]
+    assert [(t["name"], t["evidence"]) for t in suggestion["topics"]] == [("wait_time", ["waited"])]
+    assert suggestion["flags"] == [{"name": "legal_threat", "evidence": ["lawyer"]}]

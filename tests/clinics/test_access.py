@@ -57,7 +57,7 @@ def test_manager_creates_a_key_whose_secret_is_shown_once_and_stored_hashed(logi
     key = ApiKey.objects.get(pk=response.json()["id"])
     assert key.digest == hashlib.sha256(secret.encode()).hexdigest()
     assert secret not in (key.digest, key.prefix, key.name)
-    listed = client.get("/clinics/clinic-a/api/v1/api-keys/").json()
+    listed = client.get("/clinics/clinic-a/api/v1/api-keys/").json()["results"]
     assert all("secret" not in row for row in listed)
     assert any(row["id"] == key.id for row in listed)
     # and the key works on its clinic, and only there
@@ -171,6 +171,37 @@ def test_rotating_a_key_revokes_the_old_secret_and_shows_the_new_once(login, api
     new_client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {new['secret']}"
     assert old_client.get("/clinics/clinic-a/api/v1/me/").status_code == 401
     assert new_client.get("/clinics/clinic-a/api/v1/me/").status_code == 200
+    assert new["id"] != created["id"]
+    listed = {
+        k["id"]: k for k in client.get("/clinics/clinic-a/api/v1/api-keys/").json()["results"]
+    }
+    assert listed[created["id"]]["replaced_by_id"] == new["id"]
+    assert listed[new["id"]]["replaced_by_id"] is None
+
+
+def test_revoking_a_rotated_key_is_a_409_that_names_the_key_that_still_works(login, api):
+    client = login("alpha_manager")
+    url = "/clinics/clinic-a/api/v1/api-keys/"
+    created = client.post(url, {"name": "crm", "scopes": ["read"]}, "application/json").json()
+    new = client.post(f"{url}{created['id']}/rotate/").json()
+
+    again = client.post(f"{url}{created['id']}/revoke/")
+
+    assert again.status_code == 409
+    assert again.json()["code"] == "already_revoked"
+    assert (
+        f"key {new['id']} ({new['prefix']}…) replaced it and still works" in again.json()["detail"]
+    )
+    works = api(None)
+    works.defaults["HTTP_AUTHORIZATION"] = f"Bearer {new['secret']}"
+    assert works.get("/clinics/clinic-a/api/v1/me/").status_code == 200  # nothing changed
+    # revoking the successor stops access; revoking it again says so
+    assert client.post(f"{url}{new['id']}/revoke/").status_code == 200
+    assert works.get("/clinics/clinic-a/api/v1/me/").status_code == 401
+    twice = client.post(f"{url}{new['id']}/revoke/").json()
+    assert twice["code"] == "already_revoked" and "already revoked" in twice["detail"]
+    rotated_then = client.post(f"{url}{created['id']}/revoke/").json()["detail"]
+    assert "its successors are revoked too" in rotated_then
 
 
 def test_agency_keys_are_managed_by_owners_and_reach_every_clinic_of_the_agency(
@@ -182,7 +213,9 @@ def test_agency_keys_are_managed_by_owners_and_reach_every_clinic_of_the_agency(
     )
     assert created.status_code == 201
     secret = created.json()["secret"]
-    assert any(k["id"] == created.json()["id"] for k in owner.get("/api/v1/api-keys/").json())
+    assert any(
+        k["id"] == created.json()["id"] for k in owner.get("/api/v1/api-keys/").json()["results"]
+    )
     key_client = api(None)
     key_client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
     assert key_client.get("/clinics/clinic-a/api/v1/me/").status_code == 200

@@ -60,7 +60,21 @@ def test_the_crisis_team_is_emailed_and_the_webhook_emitted_at_once(
     assert crisis_webhook.queued == [delivery.pk]
     payload = delivery.payload
     assert payload["incident"]["id"] == incident.pk
-    assert payload["incident"]["numbers"]["word"] == "outbreak"
+    # the API's names: trigger {kind, explanation, numbers} and mention_count
+    assert payload["incident"]["trigger"] == {
+        "kind": incident.trigger["kind"],
+        "explanation": incident.trigger["explanation"],
+        "numbers": incident.trigger["numbers"],
+    }
+    assert payload["incident"]["trigger"]["numbers"]["word"] == "outbreak"
+    assert payload["incident"]["mention_count"] == incident.links.count()
+    # and, deprecated for one release, the old names with the same values
+    old = {k: payload["incident"][k] for k in ("explanation", "numbers", "mentions")}
+    assert old == {
+        "explanation": incident.trigger["explanation"],
+        "numbers": incident.trigger["numbers"],
+        "mentions": payload["incident"]["mention_count"],
+    }
     assert "Measles" not in str(payload)
     # and both are on the timeline
     messages = list(

@@ -91,7 +91,13 @@ def test_web_upload_queues_a_job_that_reports_progress_and_bad_lines(login, clin
         import_job_run(job_id=job.pk)  # what the worker runs
         job.refresh_from_db()
     assert (job.status, job.processed_rows, job.created_count, job.error_count) == ("done", 3, 2, 1)
-    assert job.errors == [{"line": 3, "error": "rating: Must be between 1 and 5."}]
+    assert job.errors == [
+        {
+            "line": 3,
+            "error": "rating: Must be between 1 and 5.",
+            "fields": {"rating": ["Must be between 1 and 5."]},
+        }
+    ]
     body = client.get(f"/clinics/clinic-a/api/v1/imports/{job.pk}/").json()
     assert body["status"] == "done" and body["errors"][0]["line"] == 3
     page = client.get("/clinics/clinic-a/imports/").content.decode()

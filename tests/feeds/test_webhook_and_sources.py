@@ -92,7 +92,7 @@ def test_credentials_are_encrypted_and_never_returned(login, clinic_a, caplog):
     assert body["has_credentials"] is True
     assert "SUPER-SECRET" not in json.dumps(body)
     listed = client.get("/clinics/clinic-a/api/v1/sources/").content.decode()
-    assert "SUPER-SECRET" not in listed and "credentials" not in json.loads(listed)[0]
+    assert "SUPER-SECRET" not in listed and "credentials" not in json.loads(listed)["results"][0]
     with schema_context(clinic_a.schema_name):
         stored = Source.objects.get(pk=body["id"]).credentials_encrypted
     assert stored and "SUPER-SECRET" not in stored

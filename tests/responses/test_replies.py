@@ -70,7 +70,7 @@ def test_unfilled_placeholders_cannot_be_submitted(clinic_b, as_user):
 
 def test_template_library_has_the_builtins_and_the_clinics_own(clinic_a, as_user):
     writer = as_user("alpha_writer", clinic_a)
-    keys = [t["key"] for t in writer.get("reply-templates/").json()]
+    keys = [t["key"] for t in writer.get("reply-templates/").json()["results"]]
     assert keys == ["acknowledge", "thank", "move-private", "factual-correction", "apology"]
     manager = as_user("alpha_manager", clinic_a)
     own = {
@@ -81,7 +81,7 @@ def test_template_library_has_the_builtins_and_the_clinics_own(clinic_a, as_user
     }
     assert writer.post("reply-templates/", own).status_code == 403
     assert manager.post("reply-templates/", own).status_code == 201
-    thanks = writer.get("reply-templates/", category="thank").json()
+    thanks = writer.get("reply-templates/", category="thank").json()["results"]
     assert [(t["key"], t["name"], t["builtin"]) for t in thanks] == [
         ("thank", "Thank (ours)", False)
     ]

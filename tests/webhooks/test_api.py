@@ -95,7 +95,13 @@ def test_patch_changes_events_state_and_url(login, clinic_a, receiver):
         ({"events": []}, {"events": ["Ensure this field has at least 1 elements."]}),
         (
             {"events": ["review.deleted"]},
-            {"events": {"0": ['"review.deleted" is not a valid choice.']}},
+            {
+                "events": [
+                    "'review.deleted' is not an event: choose from review.created, "
+                    "review.scored, incident.opened, incident.resolved, reply.approved, "
+                    "reply.published, statement.published."
+                ]
+            },
         ),
         ({"events": ["review.created"], "url": ""}, {"url": ["This field may not be blank."]}),
         ({"events": ["review.created"], "url": None}, {"url": ["This field may not be null."]}),
@@ -116,7 +122,7 @@ def test_rotate_secret_returns_a_new_one_once(login, clinic_a, receiver):
     manager = login("alpha_manager")
     created = create(manager, receiver).json()
     rotated = send(manager, "POST", f"{URL}{created['id']}/rotate-secret/")
-    assert rotated.status_code == 200
+    assert rotated.status_code == 201  # like every call that issues a secret
     assert rotated.json()["secret"].startswith("cwhs_")
     assert rotated.json()["secret"] != created["secret"]
     assert "secret" not in manager.get(f"{URL}{created['id']}/").json()
@@ -145,8 +151,17 @@ def test_the_delivery_log_is_paginated_newest_first_and_filters_by_status(
     log = manager.get(f"{URL}{subscription_id}/deliveries/?page_size=2")
     assert log.status_code == 200
     body = log.json()
-    assert body["count"] == 3 and body["next"] and len(body["results"]) == 2
-    assert [d["payload"]["review"]["id"] for d in body["results"]] == [2, 1]
+    assert body["next"] and len(body["results"]) == 2
+    assert [d["body"]["data"]["review"]["id"] for d in body["results"]] == [2, 1]
+    for d in body["results"]:  # the body as sent, in the envelope's names
+        assert set(d["body"]) == {"id", "event", "clinic", "created_at", "data"}
+        assert (d["body"]["id"], d["body"]["event"]) == (d["event_id"], d["event"])
+        assert d["body"]["clinic"] == "clinic-a"
+        # the deprecated names still carry the same, for one release
+        assert (d["payload"], d["occurred_at"]) == (d["body"]["data"], d["body"]["created_at"])
+    rest = manager.get(body["next"]).json()
+    assert [d["body"]["data"]["review"]["id"] for d in rest["results"]] == [0]
+    assert rest["next"] is None
     assert body["results"][0]["status"] == "pending"
     delivered = manager.get(f"{URL}{subscription_id}/deliveries/?status=delivered").json()
     assert [d["id"] for d in delivered["results"]] == [oldest.pk]
@@ -251,13 +266,13 @@ def test_clinic_b_cannot_reach_clinic_a_subscriptions_or_deliveries(
             assert client.get(f"{url}deliveries/").status_code == 404
         replay_in_a = send(client, "POST", f"{URL}deliveries/{delivery.pk}/replay/")
         assert replay_in_a.status_code == 404
-        assert client.get(b_url).json() == []
+        assert client.get(b_url).json()["results"] == []
     # and a manager of both sees clinic A's subscription in clinic A only
     manager = login("alpha_manager")
-    assert manager.get(b_url).json() == []
+    assert manager.get(b_url).json()["results"] == []
     assert send(manager, "DELETE", f"{b_url}{subscription.pk}/").status_code == 404
     assert send(manager, "POST", f"{b_url}deliveries/{delivery.pk}/replay/").status_code == 404
-    assert [s["id"] for s in manager.get(URL).json()] == [subscription.pk]
+    assert [s["id"] for s in manager.get(URL).json()["results"]] == [subscription.pk]
     # and an event in clinic B is not sent to clinic A's subscribers
     assert emit_review(clinic_b) == 0
     with schema_context(clinic_a.schema_name):

@@ -211,6 +211,23 @@ def test_a_paused_subscription_gets_nothing(clinic_a, receiver):
     assert receiver.requests == []
 
 
+def test_pausing_gives_up_pending_deliveries_at_once_and_leaves_the_others(clinic_a, receiver):
+    with schema_context(clinic_a.schema_name):
+        subscription, _, sent = subscribe_and_emit(receiver)
+        assert delivery_attempt(delivery_id=sent.pk).status == "delivered"
+        assert webhook_event_emit(event="review.created", payload=REVIEW) == 1
+        waiting = WebhookDelivery.objects.exclude(pk=sent.pk).get(subscription=subscription)
+        assert waiting.status == "pending"
+
+        subscription_update(subscription=subscription, is_active=False)  # no attempt made
+
+        waiting.refresh_from_db()
+        sent.refresh_from_db()
+    assert (waiting.status, waiting.next_attempt_at, waiting.attempts) == ("failed", None, 0)
+    assert waiting.last_error == "Not sent: the subscription is paused."
+    assert sent.status == "delivered"
+
+
 def test_after_rotation_both_secrets_sign_for_a_day(clinic_a, receiver):
     with schema_context(clinic_a.schema_name):
         subscription, old, delivery = subscribe_and_emit(receiver)
