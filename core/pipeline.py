@@ -42,3 +42,14 @@ def reviews_scored(review_ids: list[int]) -> int:
     """Crisis detection runs after each scored batch, on the `default` queue (the ml worker stays
     on the model). Beat runs the detectors too, so a lost message only delays them."""
     return tasks_enqueue(DETECT_TASK, [(review_ids,)])
+
+
+FOLLOWUP_EVENTS_TASK = "crisis.tasks.incident_followup_events"
+
+
+def followup_changed(conversation_id: int) -> None:
+    """responses tells crisis that a private follow-up changed (started, sent, answered,
+    resolved): after commit, crisis copies its new steps onto the timeline of each incident
+    that holds the review. crisis's beat sweep (`incident_followup_events_sweep`) catches up
+    on a lost message."""
+    enqueue_on_commit(FOLLOWUP_EVENTS_TASK, [(conversation_id,)])

@@ -35,7 +35,8 @@ What is listed, and the cursor - {"r": watermark on ratings' created_time,
 
 Writes: reply POST /{object}/comments message=...; private reply POST /{page}/messages
 {"recipient": {"comment_id": ...}, "message": {"text": ...}} (one per comment: a second
-raises AlreadyReplied); hide POST /{comment} is_hidden=true|false; pin POST /{post}
+raises AlreadyReplied); an answer in the conversation POST /{page}/messages
+{"recipient": {"id": <page-scoped id>}, "messaging_type": "RESPONSE", ...}; hide POST /{comment} is_hidden=true|false; pin POST /{post}
 is_pinned=true|false (page posts only: Facebook refuses it for comments and says so);
 publish POST /{page}/feed message=...; delete DELETE /{comment}.
 """
@@ -430,6 +431,28 @@ class FacebookConnector(Connector):
         posted = PostedReply(external_reply_id=str(data.get("message_id") or ""), raw=data)
         self._posted[idempotency_key] = posted
         log.info("facebook: private reply to %s (key %s)", external_id, idempotency_key)
+        return posted
+
+    def send_message(self, recipient_id: str, text: str, *, idempotency_key: str) -> PostedReply:
+        """A Messenger message to a person who wrote to the page (`recipient_id`: their
+        page-scoped id), as an answer within Messenger's 24-hour window (messaging_type
+        RESPONSE)."""
+        self._check_text(text, 2000)
+        if idempotency_key in self._posted:
+            return self._posted[idempotency_key]
+        data = self.http.request(
+            "POST",
+            self._path(self.page_id, "messages"),
+            params=self._auth(),
+            json_body={
+                "recipient": {"id": recipient_id},
+                "messaging_type": "RESPONSE",
+                "message": {"text": text},
+            },
+        )
+        posted = PostedReply(external_reply_id=str(data.get("message_id") or ""), raw=data)
+        self._posted[idempotency_key] = posted
+        log.info("facebook: message to a person (key %s)", idempotency_key)
         return posted
 
     def hide(self, external_id: str, *, hidden: bool = True) -> None:
