@@ -214,12 +214,12 @@ CHAT_WEBHOOK_TEST_HOSTS = [
 # /hooks/<clinic>/sms/, signed by Twilio with the auth token. A follow-up e-mail carries a
 # signed Reply-To at FOLLOWUP_REPLY_DOMAIN; the inbound-mail provider posts answers to
 # /hooks/<clinic>/email/, signed with FOLLOWUP_EMAIL_INBOUND_SECRET.
-TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
-TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
-TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
-TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE", "https://api.twilio.com")
-FOLLOWUP_REPLY_DOMAIN = os.environ.get("FOLLOWUP_REPLY_DOMAIN", "reply.carewatch.local")
-FOLLOWUP_EMAIL_INBOUND_SECRET = os.environ.get("FOLLOWUP_EMAIL_INBOUND_SECRET", "")
+TWILIO_ACCOUNT_SID = ENV.twilio_account_sid
+TWILIO_AUTH_TOKEN = ENV.twilio_auth_token
+TWILIO_FROM_NUMBER = ENV.twilio_from_number
+TWILIO_API_BASE = ENV.twilio_api_base
+FOLLOWUP_REPLY_DOMAIN = ENV.followup_reply_domain
+FOLLOWUP_EMAIL_INBOUND_SECRET = ENV.followup_email_inbound_secret
 FOLLOWUP_DEFAULT_DUE_HOURS = 48
 
 CREDENTIALS_KEYS = [key.strip() for key in ENV.credentials_key.split(",") if key.strip()]

@@ -42,6 +42,7 @@ from responses.services.private import (
     followup_start,
     followup_update,
     invitation_text,
+    messenger_window_open,
 )
 
 DUE_FORMAT = "%Y-%m-%dT%H:%M"
@@ -249,9 +250,9 @@ class FollowUpDetailView(TemplateResponseMixin, ClinicView):
                 "can_send": can_write
                 and conversation.channel in SENDING_CHANNELS
                 and conversation.status in OPEN_STATUSES
-                and (conversation.channel != PrivateChannel.FACEBOOK or bool(conversation.recipient_id)),
+                and (conversation.channel != PrivateChannel.FACEBOOK or messenger_window_open(conversation)),
                 "awaiting_facebook": conversation.channel == PrivateChannel.FACEBOOK
-                and not conversation.recipient_id,
+                and not messenger_window_open(conversation),
                 "owners": followup_owners(self.clinic) if can_write else [],
                 "statuses": ConversationStatus.choices,
                 "outcomes": [(v, label) for v, label in FollowUpOutcome.choices if v],

@@ -603,6 +603,20 @@ def followup_message_retry(
     return message
 
 
+MESSENGER_WINDOW = timedelta(hours=24)
+
+
+def messenger_window_open(conversation: PrivateConversation, now: datetime | None = None) -> bool:
+    """Messenger's standard window: the page may answer a person within 24 hours of their
+    last message."""
+    now = now or timezone.now()
+    return bool(
+        conversation.recipient_id
+        and conversation.last_inbound_at
+        and conversation.last_inbound_at > now - MESSENGER_WINDOW
+    )
+
+
 def followup_message_add(
     *, conversation_id: int, access: ClinicAccess, text: str
 ) -> FollowUpMessage:
@@ -620,9 +634,10 @@ def followup_message_add(
             )
         if not conversation.is_open:
             raise Conflict("This follow-up is closed; reopen it to write.", code="closed")
-        if conversation.channel == CH.FACEBOOK and not conversation.recipient_id:
+        if conversation.channel == CH.FACEBOOK and not messenger_window_open(conversation):
             raise Conflict(
-                "Facebook allows one private reply per comment: wait for the person to answer.",
+                "Facebook lets the page write again only within 24 hours of the person's last "
+                "message (one private reply per comment before that): wait for them to answer.",
                 code="awaiting_answer",
             )
         checked = _checked_text(
@@ -965,16 +980,6 @@ def followup_update(
                 conversation, clinic, kind="follow_up", title="A private follow-up is now yours"
             )
     return conversation
-
-
-# the previous names (the API and pages of the internal-note version called these)
-def private_conversation_open(
-    *, review_id: int, access: ClinicAccess, channel: str | None = None, notes: str = "", **kw
-) -> PrivateConversation:
-    return followup_start(review_id=review_id, access=access, channel=channel, notes=notes, **kw)
-
-
-private_conversation_update = followup_update
 
 
 # --- consent -----------------------------------------------------------------------------

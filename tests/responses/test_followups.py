@@ -103,6 +103,10 @@ def test_facebook_follow_up_is_sent_answered_and_resolved(
         assert Review.objects.get(pk=review.pk).status == ReviewStatus.IN_FOLLOW_UP
         assert PrivateConversation.objects.get().recipient_id == psid
 
+    # the page cannot write again before the person answers (Messenger's rules)
+    early = writer.post(f"private-conversations/{body['id']}/messages/", {"text": "Hello?"})
+    assert early.status_code == 409 and early.json()["code"] == "awaiting_answer"
+
     # when the person answers on Messenger (the fake's signed webhook)
     payload, headers = platforms.facebook_person_writes(psid, "Thanks. Call me after 5 please.")
     path = f"{source.pk}/messenger/"
