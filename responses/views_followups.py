@@ -218,6 +218,7 @@ class FollowUpListView(TemplateResponseMixin, ClinicView):
                 "show": show,
                 "counts": followup_counts(),
                 "now": timezone.now(),
+                "tz": _zone(self.clinic),
             }
         )
 
@@ -258,6 +259,7 @@ class FollowUpDetailView(TemplateResponseMixin, ClinicView):
                 "outcomes": [(v, label) for v, label in FollowUpOutcome.choices if v],
                 "due": due_value(conversation.due_at, self.clinic),
                 "failed": MessageStatus.FAILED,
+                "tz": _zone(self.clinic),
             }
         )  # fmt: skip
 

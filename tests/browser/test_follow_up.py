@@ -7,7 +7,7 @@ is resolved. axe: no serious or critical violation on the follow-up page.
 The labels this test clicks are the staff UI's stable names (tests/browser/test_close_loop.py
 uses them too): on the reply editor's "Private follow-up" card, "Channel", "Message to the
 person", "Owner", "Due", "Start follow-up", "Propose the public reply"; on the follow-up page,
-"Send message", "Add note", "Status", "Outcome", "Outcome note", "Save follow-up", and the
+"Send message", "Add note", "Status", "Outcome", "Closing note", "Save follow-up", and the
 status in `data-testid="follow-up-status"`."""
 
 from __future__ import annotations
@@ -65,6 +65,8 @@ def test_a_private_follow_up_is_sent_answered_and_resolved(
     assert card.get_by_text("Facebook private message").first.is_visible()
     card.get_by_label("Channel").select_option(label="Facebook private message")
     assert card.get_by_label("Owner").input_value() == str(writer.pk)
+    screenshot(page, "follow-up-start")
+    assert serious_violations(page) == []
     card.get_by_role("button", name="Start follow-up").click()
     page.wait_for_url(f"**/clinics/{slug}/follow-ups/*/", timeout=SLOW)
 
@@ -102,8 +104,8 @@ def test_a_private_follow_up_is_sent_answered_and_resolved(
     assert fake.requests_for("facebook", "POST", path="/messages")[-1].json["recipient"] == {
         "id": psid
     }
-    page.get_by_label("Outcome", exact=True).select_option(label="Problem solved")
-    page.get_by_label("Outcome note").fill("Called back; the wait is explained.")
+    page.get_by_label("Outcome").select_option(label="Problem solved")
+    page.get_by_label("Closing note").fill("Called back; the wait is explained.")
     page.get_by_role("button", name="Save follow-up").click()
     page.wait_for_load_state()
 
