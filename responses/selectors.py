@@ -298,12 +298,13 @@ def private_conversations_list(
 
 
 def followup_get(conversation_id: int) -> PrivateConversation | None:
-    """One follow-up with its thread (oldest message first) and its consent."""
+    """One follow-up with its thread, in the order Carewatch recorded it (platform times have
+    only seconds), and its consent."""
     return (
         PrivateConversation.objects.select_related(
             "review", "review__source", "consent", "reply_draft"
         )
-        .prefetch_related(Prefetch("messages", queryset=FollowUpMessage.objects.order_by("created_at", "id")))
+        .prefetch_related(Prefetch("messages", queryset=FollowUpMessage.objects.order_by("id")))
         .filter(pk=conversation_id)
         .first()
     )  # fmt: skip

@@ -168,7 +168,7 @@ class PrivateConversationListApi(ClinicAPIView):
                 fields={"status": [f"Choose {', '.join(ConversationStatus.values)}."]},
             )
         owner = params.get("owner_id") or None
-        if owner is not None and not owner.isdigit():
+        if owner is not None and not (owner.isdigit() and len(owner) <= 18):
             raise ValidationFailed("Invalid input.", fields={"owner_id": ["A number."]})
         overdue = params.get("overdue", "").lower()
         if overdue not in ("", "true", "false"):

@@ -24,6 +24,7 @@ from django.core.mail import EmailMessage, get_connection
 from clinics.models import Clinic
 from core.errors import ValidationFailed
 from feeds.connectors import make_connector
+from feeds.connectors.base import parse_time
 from feeds.connectors.errors import AlreadyReplied, ConnectorError
 from feeds.models import Source
 from feeds.services import source_credentials
@@ -88,6 +89,24 @@ def facebook_message(*, source: Source, recipient_id: str, text: str, key: str) 
     except ConnectorError as exc:
         raise SendFailed(_connector_reason(exc)) from exc
     return Sent(external_id=posted.external_reply_id, recipient_id=recipient_id)
+
+
+def facebook_person_messages(*, source: Source, recipient_id: str) -> list[dict]:
+    """The person's own Messenger messages to the page, oldest first: {"id", "text", "at"}."""
+    try:
+        rows = _facebook(source).person_messages(recipient_id)
+    except ConnectorError as exc:
+        raise SendFailed(_connector_reason(exc)) from exc
+    own = [
+        {
+            "id": str(r.get("id") or ""),
+            "text": str(r.get("message") or ""),
+            "at": parse_time(r["created_time"]) if r.get("created_time") else None,
+        }
+        for r in rows
+        if str((r.get("from") or {}).get("id") or "") == recipient_id and r.get("id")
+    ]
+    return list(reversed(own))
 
 
 def messenger_signature_ok(*, source: Source, header: str, body: bytes) -> bool:

@@ -808,6 +808,40 @@ def followup_inbound_messenger(*, source: Source, payload: dict) -> dict:
     return {"threaded": threaded, "ignored": ignored}
 
 
+def followup_poll_messenger(*, conversation: PrivateConversation) -> int:
+    """Read the person's Messenger messages through the Graph API and thread the new ones:
+    answers arrive even where Meta's webhooks are not set up or a delivery was lost. Returns
+    how many were new."""
+    if conversation.channel != CH.FACEBOOK or not conversation.recipient_id:
+        return 0
+    try:
+        found = messaging.facebook_person_messages(
+            source=conversation.review.source, recipient_id=conversation.recipient_id
+        )
+    except messaging.SendFailed as exc:
+        logger.warning("messenger poll of follow-up %s failed: %s", conversation.pk, exc)
+        return 0
+    known = set(
+        FollowUpMessage.objects.filter(
+            channel=CH.FACEBOOK, direction=MessageDirection.IN, external_id__in=[m["id"] for m in found]
+        ).values_list("external_id", flat=True)
+    )  # fmt: skip
+    threaded = 0
+    since = (conversation.invited_at or conversation.created_at) - timedelta(minutes=1)
+    for message in found:
+        if message["id"] in known or (message["at"] is not None and message["at"] < since):
+            continue
+        recorded = followup_inbound_record(
+            conversation=conversation,
+            text=message["text"],
+            external_id=message["id"],
+            sender="Facebook user",
+            at=message["at"],
+        )
+        threaded += recorded is not None
+    return threaded
+
+
 def followup_inbound_email(*, conversation_id: int, sender: str, text: str, message_id: str):
     """An e-mail answer to a follow-up's reply address. Only from the consented address."""
     conversation = (
@@ -1070,7 +1104,8 @@ def contact_consent_revoke(*, consent_id: int, access: ClinicAccess) -> ContactC
 
 def followups_sweep(*, now: datetime | None = None) -> dict:
     """In the current clinic: send what a stopped process left pending, give up on sends
-    that hang, and tell each owner once when their follow-up passes its due date."""
+    that hang, read Messenger answers the webhook did not bring, and tell each owner once
+    when their follow-up passes its due date."""
     now = now or timezone.now()
     clinic = current_clinic()
     stale = FollowUpMessage.objects.filter(
@@ -1084,6 +1119,13 @@ def followups_sweep(*, now: datetime | None = None) -> dict:
         ).values_list("pk", flat=True)
     )
     sent = sum(followup_message_send(message_id=pk) == "sent" for pk in pending)
+    answers = 0
+    for conversation in (
+        PrivateConversation.objects.select_related("review__source")
+        .filter(channel=CH.FACEBOOK, status__in=OPEN_STATUSES)
+        .exclude(recipient_id="")
+    ):
+        answers += followup_poll_messenger(conversation=conversation)
     overdue = 0
     due = PrivateConversation.objects.filter(
         status__in=OPEN_STATUSES, due_at__lt=now, overdue_notified_at=None
@@ -1103,7 +1145,7 @@ def followups_sweep(*, now: datetime | None = None) -> dict:
                 title=f"A private follow-up is overdue (due {_when(conversation.due_at, clinic)})",
             )
             overdue += 1
-    return {"stale": stale, "sent": sent, "overdue": overdue}
+    return {"stale": stale, "sent": sent, "answers": answers, "overdue": overdue}
 
 
 def followup_approval_state(conversation: PrivateConversation) -> str:

@@ -643,6 +643,29 @@ class FakePlatforms:
                 reverse=params.get("order") == "reverse_chronological",
             )
             return self._fb_paged(req, version, [self._fb_comment_json(c) for c in rows], params)
+        if parts == [FACEBOOK_PAGE, "conversations"]:
+            psid = params.get("user_id") or ""
+            if params.get("platform") != "messenger" or psid not in self.fb_conversations:
+                return _Reply(200, {"data": []})
+            last = self.fb_conversations[psid][-1]["at"]
+            row = {"id": f"t_{psid}", "updated_time": _fb_time(datetime.fromtimestamp(last, UTC))}
+            return _Reply(200, {"data": [row]})
+        if len(parts) == 2 and parts[1] == "messages" and parts[0].startswith("t_"):
+            psid = parts[0][2:]
+            if psid not in self.fb_conversations:
+                return _fb_missing(parts[0])
+            rows = [
+                {
+                    "id": m["mid"],
+                    "message": m["text"],
+                    "from": {"id": psid, "name": "Messenger user"}
+                    if m["from"] == "person"
+                    else {"id": FACEBOOK_PAGE, "name": FACEBOOK_PAGE_NAME},
+                    "created_time": _fb_time(datetime.fromtimestamp(m["at"], UTC)),
+                }
+                for m in reversed(self.fb_conversations[psid])
+            ]
+            return self._fb_paged(req, version, rows, params)
         if len(parts) == 1:
             obj = self.fb_posts.get(parts[0]) or self.fb_comments.get(parts[0])
             if obj is None:
@@ -1210,6 +1233,21 @@ def main(argv: list[str] | None = None) -> None:
             ),
             flush=True,
         )
+    print(
+        json.dumps(
+            {
+                "sms": "twilio",
+                "env": {
+                    "TWILIO_API_BASE": fake.base_url,
+                    "TWILIO_ACCOUNT_SID": TWILIO_ACCOUNT_SID,
+                    "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+                    "TWILIO_FROM_NUMBER": TWILIO_NUMBER,
+                },
+                "facebook_app_secret": FACEBOOK_APP_SECRET,
+            }
+        ),
+        flush=True,
+    )
     try:
         while True:
             time.sleep(3600)

@@ -436,3 +436,26 @@ def test_phone_follow_up_is_noted_and_needs_an_outcome_to_resolve(clinic_a, as_u
     with schema_context(clinic_a.schema_name):
         assert Review.objects.get(pk=review.pk).status == ReviewStatus.NEEDS_REPLY
         assert ContactConsent.objects.count() == 0
+
+
+def test_answers_are_read_from_messenger_when_no_webhook_came(clinic_a, as_user, platforms):
+    # given an invited Facebook follow-up and Meta's webhooks not set up
+    review, _source, psid = facebook_comment(clinic_a, platforms)
+    writer = as_user("alpha_writer", clinic_a)
+    started = writer.post(f"reviews/{review.pk}/private-conversations/", {}).json()
+    platforms.facebook_person_writes(psid, "Happy to talk tomorrow.")  # nobody receives it
+
+    # when the sweep runs (beat), it reads the conversation through the Graph API
+    with schema_context(clinic_a.schema_name):
+        assert followups_sweep()["answers"] == 1
+        assert followups_sweep()["answers"] == 0  # once
+
+    # then the answer is threaded
+    detail = writer.get(f"private-conversations/{started['id']}/").json()
+    assert detail["status"] == "replied"
+    assert [(m["direction"], m["text"]) for m in detail["messages"]] == [
+        ("out", detail["messages"][0]["text"]),
+        ("in", "Happy to talk tomorrow."),
+    ]
+    [conversations] = platforms.requests_for("facebook", "GET", path="/conversations")[:1]
+    assert conversations.params["user_id"] == psid
