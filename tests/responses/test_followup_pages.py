@@ -96,3 +96,33 @@ def test_the_portal_shows_the_clinics_follow_ups_read_only(clinic_a, login, plat
     # clinic people read; they do not write in the agency's pages
     page = f"/clinics/{clinic_a.slug}/follow-ups/{conversation.pk}/"
     assert approver.post(page, {"action": "note", "text": "x"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "value", ["x" * 70_000, str(10**40), "0000-01", "9999-12-31T23:59", "-1"], ids=str.__len__
+)
+def test_hostile_form_values_never_answer_500_nor_store_anything(clinic_a, login, value):
+    review = review_in(clinic_a)
+    writer = login("alpha_writer")
+    editor = f"/clinics/{clinic_a.slug}/replies/review/{review.pk}/"
+    fields = ["channel", "text", "owner_id", "due_at", "notes"]
+    for action, names in [
+        (f"{editor}private/", fields),
+        (f"{editor}consent/", ["channel", "address", "basis", "revoke"]),
+    ]:
+        answer = writer.post(action, dict.fromkeys(names, value))
+        assert answer.status_code == 302, (action, answer.status_code)
+    with schema_context(clinic_a.schema_name):
+        assert not PrivateConversation.objects.exists()
+    started = writer.post(f"{editor}private/", {"channel": "phone", "owner_id": ""})
+    page = started["Location"]
+    for action in ("update", "send", "note", "retry", "bogus"):
+        data = dict.fromkeys(
+            ["owner_id", "due_at", "status", "outcome", "outcome_note", "text", "message_id"],
+            value,
+        )
+        answer = writer.post(page, {**data, "action": action})
+        assert answer.status_code == 302, (action, answer.status_code)
+    with schema_context(clinic_a.schema_name):
+        conversation = PrivateConversation.objects.get()
+        assert (conversation.status, conversation.outcome) == ("open", "")
