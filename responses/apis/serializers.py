@@ -577,7 +577,9 @@ class ContactConsentOutputSerializer(serializers.ModelSerializer):
 
 
 class ContactConsentInputSerializer(serializers.Serializer):
-    channel = serializers.ChoiceField(choices=[("email", "E-mail"), ("sms", "Text message (SMS)")])
+    channel = serializers.ChoiceField(
+        choices=PrivateChannel.choices, help_text="`email` or `sms` (the others take no consent)."
+    )
     address = serializers.CharField(
         max_length=254, help_text="An e-mail address, or a mobile number (+15550100123)."
     )

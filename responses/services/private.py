@@ -395,7 +395,18 @@ def followup_start(
         )
     option = options.get(channel)
     if option is not None and not option.available:
-        raise _no_channel(review, list(options.values()), clinic)
+        others = [
+            o.label for o in options.values()
+            if o.available and o.channel in SENDING_CHANNELS and o.channel != channel
+        ]  # fmt: skip
+        if not others:
+            raise _no_channel(review, list(options.values()), clinic)
+        raise ValidationFailed(
+            f"{option.label} cannot reach this person: {option.detail} "
+            f"Use {' or '.join(others)} instead.",
+            code="channel_unavailable",
+            fields={"channel": [option.detail]},
+        )
     checked = None
     if channel in SENDING_CHANNELS:
         checked = _checked_text(

@@ -81,6 +81,9 @@ def test_facebook_follow_up_is_sent_answered_and_resolved(
     # given a Facebook comment and a writer
     review, source, psid = facebook_comment(clinic_a, platforms)
     writer = as_user("alpha_writer", clinic_a)
+    wrong = writer.post(f"reviews/{review.pk}/private-conversations/", {"channel": "email"})
+    assert wrong.status_code == 400 and wrong.json()["code"] == "channel_unavailable"
+    assert wrong.json()["detail"].endswith("Use Facebook private message instead.")
     channels = writer.get(f"reviews/{review.pk}/follow-up-channels/").json()
     assert [(c["channel"], c["available"]) for c in channels] == [
         ("facebook", True), ("email", False), ("sms", False), ("public_reply", True),
