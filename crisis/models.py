@@ -220,6 +220,7 @@ class EventKind(models.TextChoices):
     PLAN_UPDATED = "plan_updated", "Response plan updated"
     STATEMENT_DRAFTED = "statement", "Statement drafted"
     REVIEW_SENT = "review_sent", "Review sent to the clinic"
+    FOLLOW_UP = "follow_up", "Private follow-up"
 
 
 class AppendOnlyQuerySet(models.QuerySet):

@@ -45,6 +45,7 @@ from crisis.services import (
     review_update,
 )
 from crisis.services.reviews import portal_review_url
+from responses.selectors import private_conversations_list
 
 SEVERITY_PILL = {"low": "positive", "medium": "neutral", "high": "negative", "critical": "negative"}
 
@@ -91,6 +92,13 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
             raise Http404("Not found.")
         assignments = {a.role: a for a in incident.assignments.all()}
         mentions = mentions_ranked(list(incident.mentions.all()[:200]))
+        followups: dict = {}
+        for conversation in private_conversations_list(
+            review_ids=[row["review"].pk for row in mentions]
+        ):
+            followups.setdefault(conversation.review_id, conversation)  # the newest
+        for row in mentions:
+            row["followup"] = followups.get(row["review"].pk)
         plan = response_plan_current()
         room = control_room(incident, self.clinic, plan_text=plan.text if plan else None)
         return self.render_to_response(

@@ -27,6 +27,7 @@ page_patterns: list = [
         views.PortalIncidentReviewPdfView.as_view(),
         name="portal-incident-review-pdf",
     ),
+    path("portal/follow-ups/", views.PortalFollowUpsView.as_view(), name="portal-follow-ups"),
     path("portal/report/", views.PortalReportView.as_view(), name="portal-report"),
     path("portal/brand.css", views.PortalBrandCssView.as_view(), name="portal-brand-css"),
 ]

@@ -40,6 +40,7 @@ from portal.selectors import (
     statements_waiting_for_clinic,
 )
 from reports.selectors import month_parse, monthly_report
+from responses.selectors import followup_counts, followup_get, private_conversations_list
 from responses.services import replies as reply_services
 from responses.services import statements as statement_services
 
@@ -318,6 +319,29 @@ class PortalIncidentReviewPdfView(ClinicView):
             f'attachment; filename="incident-{incident_id}-review.pdf"'
         )
         return response
+
+
+class PortalFollowUpsView(PortalPage):
+    """The clinic's private follow-ups: who owns each, until when, where it stands, how it
+    ended, and the conversation with the person (read only: the agency writes)."""
+
+    template_name = "portal/follow_ups.html"
+    section = "follow-ups"
+
+    def get(self, request, *args, **kwargs):
+        show_all = request.GET.get("show") == "all"
+        conversations = list(private_conversations_list(open_only=not show_all)[:100])
+        opened = _int(request.GET.get("open"))
+        thread = followup_get(opened) if opened else None
+        return self.render_to_response(
+            self.context(
+                conversations=conversations,
+                show_all=show_all,
+                thread=thread,
+                messages_shown=list(thread.messages.all()) if thread else [],
+                counts_fu=followup_counts(),
+            )
+        )
 
 
 class PortalReportView(PortalPage):

@@ -26,3 +26,15 @@ def outbox_sweep_task() -> int:
         if due:
             queued += outbox_queue(item_ids=due, schema_name=schema)
     return queued
+
+
+@shared_task(name="responses.tasks.followups_sweep")
+def followups_sweep_task() -> int:
+    """Beat: in every clinic, send follow-up messages a stopped process left pending and tell
+    owners once when their follow-up passes its due date."""
+    from responses.services.private import followups_sweep
+
+    overdue = 0
+    for _schema in clinic_schemas_each():
+        overdue += followups_sweep()["overdue"]
+    return overdue
