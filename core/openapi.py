@@ -252,7 +252,7 @@ _RENAMED = {
         "Start a private follow-up with a reviewer",
     ),
     "review_follow_up_channels": (
-        "review_follow_up_channels",
+        "review_follow_up_channel_list",
         "List the private channels that reach a reviewer",
     ),
     "review_contact_consent_list": (
