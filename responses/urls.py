@@ -24,8 +24,6 @@ api_patterns: list = [
         library.TemplateDetailApi.as_view(),
         name="reply-template-detail",
     ),
-    path("facts/", library.FactListApi.as_view(), name="fact-list"),
-    path("facts/<int:fact_id>/", library.FactDetailApi.as_view(), name="fact-detail"),
     path("reply-settings/", library.ResponseSettingsApi.as_view(), name="reply-settings"),
     path("audit/", library.AuditListApi.as_view(), name="audit-list"),
     path(

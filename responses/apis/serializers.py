@@ -5,7 +5,6 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from core.tenancy import current_clinic
-from facts.models import Fact
 from responses.models import (
     ApprovalStatus,
     AuditEntry,
@@ -75,54 +74,6 @@ class TemplateUpdateSerializer(serializers.Serializer):
     is_active = serializers.BooleanField(required=False)
 
 
-class FactOutputSerializer(serializers.ModelSerializer):
-    placeholder = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Fact
-        fields = [
-            "id",
-            "slug",
-            "title",
-            "statement",
-            "source",
-            "source_url",
-            "verified_on",
-            "topics",
-            "is_active",
-            "updated_by",
-            "placeholder",
-            "created_at",
-            "updated_at",
-        ]
-
-    def get_placeholder(self, fact) -> str:
-        return "{fact:" + fact.slug + "}"
-
-
-class FactInputSerializer(serializers.Serializer):
-    slug = serializers.SlugField(max_length=80, required=False, allow_blank=True, default="")
-    title = serializers.CharField(max_length=200)
-    statement = serializers.CharField(max_length=2000)
-    source = serializers.CharField(max_length=300)
-    source_url = serializers.URLField(max_length=1000, required=False, allow_blank=True)
-    verified_on = serializers.DateField()
-    topics = serializers.ListField(
-        child=serializers.CharField(max_length=64), required=False, default=list
-    )
-    is_active = serializers.BooleanField(default=True)
-
-
-class FactUpdateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200, required=False)
-    statement = serializers.CharField(max_length=2000, required=False)
-    source = serializers.CharField(max_length=300, required=False)
-    source_url = serializers.URLField(max_length=1000, required=False, allow_blank=True)
-    verified_on = serializers.DateField(required=False)
-    topics = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
-    is_active = serializers.BooleanField(required=False)
-
-
 class SettingsSerializer(serializers.ModelSerializer):
     class Meta:
         model = ResponseSettings
@@ -162,6 +113,10 @@ class SuggestionSerializer(serializers.Serializer):
     body = serializers.CharField()
     text = serializers.CharField()
     unresolved = serializers.ListField(child=serializers.CharField())
+    unresolved_messages = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Why each unresolved variable has no value; a draft holding one is refused.",
+    )
     facts = serializers.ListField(child=serializers.CharField())
     sentiment = serializers.CharField(allow_null=True)
     topics = serializers.ListField(child=serializers.CharField())

@@ -38,7 +38,9 @@ def test_facts_are_managed_by_managers_and_quoted_with_source_and_date(clinic_a,
     future = manager.post("facts/", {**FACT, "slug": "x", "verified_on": "2999-01-01"})
     assert future.status_code == 400
     assert "verified_on" in future.json()["fields"]
-    assert [f["slug"] for f in writer.get("facts/").json()["results"]] == ["vaccine-storage"]
+    listed = {f["slug"]: f["citable"] for f in writer.get("facts/").json()["results"]}
+    assert listed["vaccine-storage"] is True
+    assert listed["needles-single-use"] is False  # a default, to be confirmed
 
     # a draft quoting it gets the verified wording and its source
     review = review_in(clinic_a)
@@ -55,17 +57,23 @@ def test_facts_are_managed_by_managers_and_quoted_with_source_and_date(clinic_a,
     assert manager.client.delete(manager.url(f"facts/{fact_id}/")).status_code == 204
 
 
-def test_unfilled_placeholders_cannot_be_submitted(clinic_b, as_user):
-    # clinic B has no phone, e-mail nor contact page: {contact_line} stays as it is
+def test_unfilled_variables_are_refused_before_saving(clinic_b, as_user):
+    # clinic B has no phone, e-mail nor contact page: {contact_line} has no value
     review = review_in(clinic_b)
     writer = as_user("alpha_writer", clinic_b)
-    draft = writer.post(
+    refused = writer.post(
         "drafts/", {"review_id": review.pk, "text": "Please contact us at {contact_line}."}
-    ).json()
-    assert draft["text"] == "Please contact us at {contact_line}."
-    refused = writer.post(f"drafts/{draft['id']}/submit/")
+    )
     assert refused.status_code == 400
-    assert refused.json()["fields"]["text"] == ["{contact_line} has no value in this clinic."]
+    assert refused.json()["code"] == "unfilled_variables"
+    assert refused.json()["fields"]["text"] == [
+        "{contact_line}: this clinic has no phone, e-mail or contact page (Settings → General)."
+    ]
+    # the factual correction with no confirmed fact to cite names {relevant_facts}
+    refused = writer.post("drafts/", {"review_id": review.pk, "template_key": "factual-correction"})
+    assert refused.status_code == 400
+    assert any(m.startswith("{relevant_facts}: ") for m in refused.json()["fields"]["text"])
+    assert writer.get("drafts/", review_id=review.pk).json()["results"] == []
 
 
 def test_template_library_has_the_builtins_and_the_clinics_own(clinic_a, as_user):
