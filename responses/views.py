@@ -453,7 +453,7 @@ class StatementEditorView(TemplateResponseMixin, ClinicView):
         s = statement_services
         try:
             if action == "check":
-                check = guard_check(f"{title}\n\n{body}", clinic=self.clinic)
+                check = guard_check(f"{title}\n\n{body}", clinic=self.clinic, purpose="statement")
                 return self.render_to_response(
                     self._context(statement, title=title, body=body, check=check)
                 )

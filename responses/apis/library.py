@@ -49,7 +49,12 @@ class ComplianceCheckApi(ClinicAPIView):
             review = Review.objects.filter(pk=data.validated_data["review_id"]).first()
             if review is None:
                 raise NotFound("No such review.")
-        result = guard_check(data.validated_data["text"], clinic=self.clinic, review=review)
+        result = guard_check(
+            data.validated_data["text"],
+            clinic=self.clinic,
+            review=review,
+            purpose=data.validated_data["purpose"],
+        )
         return Response(result)
 
 

@@ -45,6 +45,12 @@ class GuardResultSerializer(serializers.Serializer):
 class ComplianceCheckInputSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=20_000, allow_blank=True, trim_whitespace=False)
     review_id = serializers.IntegerField(required=False, min_value=1)
+    purpose = serializers.ChoiceField(
+        choices=["reply", "statement"],
+        default="reply",
+        help_text="`statement`: a public statement, where a plain factual denial is not "
+        "defensive tone. A reply that quotes a confirmed fact is treated as a correction.",
+    )
 
 
 # --- library -------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ class StatementFlow(workflow.Flow):
         return f"{version.title}\n\n{version.body}"
 
     def guard(self, obj, version) -> dict:
-        return guard_check(self.text_of(version), clinic=current_clinic())
+        return guard_check(self.text_of(version), clinic=current_clinic(), purpose="statement")
 
 
 FLOW = StatementFlow(
@@ -86,7 +86,7 @@ def _version_add(statement: Statement, *, title: str, body: str, who: Actor) -> 
     if rendered.unresolved:
         raise unresolved_error(rendered, field_name="body")
     body = rendered.text
-    result = guard_check(f"{title}\n\n{body}", clinic=clinic)
+    result = guard_check(f"{title}\n\n{body}", clinic=clinic, purpose="statement")
     return StatementVersion.objects.create(
         statement=statement,
         number=statement.version + 1,
