@@ -18,6 +18,7 @@ from responses.views import (
 
 api_patterns: list = [
     path("compliance/check/", library.ComplianceCheckApi.as_view(), name="compliance-check"),
+    path("compliance/fix/", library.ComplianceFixApi.as_view(), name="compliance-fix"),
     path("reply-templates/", library.TemplateListApi.as_view(), name="reply-template-list"),
     path(
         "reply-templates/<int:template_id>/",

@@ -16,6 +16,8 @@ from responses.apis.serializers import (
     AuditEntrySerializer,
     AuditFilterSerializer,
     ComplianceCheckInputSerializer,
+    ComplianceFixInputSerializer,
+    ComplianceFixOutputSerializer,
     GuardResultSerializer,
     SettingsSerializer,
     SuggestionSerializer,
@@ -25,7 +27,7 @@ from responses.apis.serializers import (
 )
 from responses.models import TemplateCategory
 from responses.selectors import audit_list, reply_suggest, templates_available
-from responses.services.guarding import guard_check, response_settings_get
+from responses.services.guarding import guard_check, guard_fix, response_settings_get
 from responses.services.library import (
     response_settings_update,
     template_create,
@@ -56,6 +58,36 @@ class ComplianceCheckApi(ClinicAPIView):
             purpose=data.validated_data["purpose"],
         )
         return Response(result)
+
+
+class ComplianceFixApi(ClinicAPIView):
+    """A draft text with the guard's suggested fixes applied, checked again: flagged sentences
+    rewritten or taken out whole, a greeting by name dropped, one invitation to contact the
+    clinic added, so the result reads as written and (for all findings) passes the guard. With
+    `start`/`end`, only the findings overlapping that span. Stores nothing."""
+
+    write_permission = Permission.VIEW
+
+    @extend_schema(request=ComplianceFixInputSerializer, responses=ComplianceFixOutputSerializer)
+    def post(self, request):
+        data = ComplianceFixInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        review = None
+        if values.get("review_id"):
+            review = Review.objects.filter(pk=values["review_id"]).first()
+            if review is None:
+                raise NotFound("No such review.")
+        only = (values["start"], values["end"]) if "start" in values else None
+        return Response(
+            guard_fix(
+                values["text"],
+                clinic=self.clinic,
+                review=review,
+                purpose=values["purpose"],
+                only=only,
+            )
+        )
 
 
 class TemplateListApi(ClinicAPIView):

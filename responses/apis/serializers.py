@@ -53,6 +53,29 @@ class ComplianceCheckInputSerializer(serializers.Serializer):
     )
 
 
+class ComplianceFixInputSerializer(ComplianceCheckInputSerializer):
+    start = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        help_text="With `end`: fix only the findings overlapping this span (one round).",
+    )
+    end = serializers.IntegerField(required=False, min_value=0)
+
+    def validate(self, data):
+        if ("start" in data) != ("end" in data):
+            raise serializers.ValidationError({"end": ["Give both start and end, or neither."]})
+        if "start" in data and data["end"] <= data["start"]:
+            raise serializers.ValidationError({"end": ["end must be after start."]})
+        return data
+
+
+class ComplianceFixOutputSerializer(GuardResultSerializer):
+    text = serializers.CharField(help_text="The text with the fixes applied.")
+    changes = serializers.ListField(
+        child=serializers.CharField(), help_text="What was changed, one line each."
+    )
+
+
 # --- library -------------------------------------------------------------------------------
 
 

@@ -66,6 +66,25 @@ def guard_check(
     return check_reply(text, review_text=review_text or None, context=context).as_dict()
 
 
+def guard_fix(
+    text: str,
+    *,
+    clinic: Clinic,
+    review=None,
+    purpose: str = "reply",
+    only: tuple[int, int] | None = None,
+) -> dict:
+    """`text` with the guard's fixes applied (`responses.guard.fixes`): whole sentences, no
+    repeated phrase, one contact invitation; for all findings it passes the guard. Returns the
+    text, the guard's result on it and what changed. Stores nothing."""
+    from responses.guard.fixes import apply_fixes
+
+    context = guard_context(clinic=clinic, review=review, purpose=purpose)
+    review_text = review.text if review is not None else None
+    fixed = apply_fixes(text, review_text=review_text or None, context=context, only=only)
+    return {"text": fixed.text, **fixed.result.as_dict(), "changes": fixed.changes}
+
+
 def guard_refusal(result: dict) -> GuardBlocked:
     messages = [f"“{f['text']}”: {f['message']}" for f in result["findings"]]
     blocking = [
