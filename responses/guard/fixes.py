@@ -220,6 +220,7 @@ def apply_fixes(
     one round) and check the result again. The result reads as whole sentences, repeats no
     phrase it did not have, and — for apply-all — passes the guard."""
     context = context or GuardContext()
+    original = text
     changes: list[str] = []
     result = check_reply(text, review_text=review_text, context=context)
     swapped: set[str] = set()
@@ -246,4 +247,13 @@ def apply_fixes(
             text = f"{FALLBACK_OPENING} {contact_sentence(context)}"
             changes.append("nothing safe was left: a short thank-you with the invitation")
             result = check_reply(text, review_text=review_text, context=context)
-    return Fixed(text=text, result=result, changes=changes)
+    return Fixed(text=text, result=result, changes=_net_changes(original, text) if changes else [])
+
+
+def _net_changes(before: str, after: str) -> list[str]:
+    """What changed, sentence by sentence: taken out, then added (a rewrite is both)."""
+    old = [before[a:b].strip() for a, b in split_sentences(before) if before[a:b].strip()]
+    new = [after[a:b].strip() for a, b in split_sentences(after) if after[a:b].strip()]
+    return [f"took out “{s}”" for s in old if s not in new] + [
+        f"added “{s}”" for s in new if s not in old
+    ]
