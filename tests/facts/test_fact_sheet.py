@@ -176,3 +176,17 @@ def test_fact_sheet_page_lists_drafts_and_refuses_an_empty_statement(clinic_a, l
     assert refused.status_code == 400
     assert "State the fact: a statement cannot be empty." in refused.content.decode()
     assert _counts(clinic_a) == before
+
+
+def test_facts_defaults_command_adds_only_the_missing_defaults(clinic_a, capsys):
+    from django.core.management import call_command
+
+    with schema_context(clinic_a.schema_name):
+        Fact.objects.filter(slug="licences").delete()
+        Fact.objects.filter(slug="opening-hours").update(statement="Open 9 to 5.")
+    call_command("facts_defaults", "--clinic", clinic_a.slug)
+    assert capsys.readouterr().out == f"{clinic_a.slug}: 1 added (licences)\n"
+    with schema_context(clinic_a.schema_name):
+        assert Fact.objects.get(slug="licences").status == "draft"
+        assert Fact.objects.get(slug="opening-hours").statement == "Open 9 to 5."
+        assert FactVersion.objects.filter(fact__slug="licences").count() == 1

@@ -284,3 +284,50 @@ def test_approval_queue_shows_the_diff_and_approves_from_a_phone(clinic_a, as_us
     )
     assert response.status_code == 302
     assert writer.get(f"drafts/{draft_id}/").json()["last_comment"] == "Please add our e-mail."
+
+
+def test_a_false_claim_gets_the_factual_correction_citing_the_contradicted_fact(clinic_a, as_user):
+    manager = as_user("alpha_manager", clinic_a)
+    needles = next(
+        f
+        for f in manager.get("facts/", page_size=100).json()["results"]
+        if f["slug"] == "needles-single-use"
+    )
+    review = review_in(clinic_a, text="Riverside reuses needles!! Do not go there.")
+    with schema_context(clinic_a.schema_name):
+        ReviewScore.objects.create(
+            review=review,
+            model_version="test",
+            label="negative",
+            score=-0.8,
+            topics=[],
+            flags=[
+                {
+                    "name": "misinformation",
+                    "evidence": ["reuses needles"],
+                    "claim": "Riverside reuses needles",
+                    "contradicts": {
+                        "kind": "fact",
+                        "slug": "needles-single-use",
+                        "statement": needles["statement"],
+                        "similarity": 0.81,
+                    },
+                }
+            ],
+        )
+    # while the fact is a draft, the correction cannot cite it and says so
+    waiting = manager.get(f"reviews/{review.pk}/suggestion/").json()
+    assert (waiting["template_key"], waiting["unresolved"]) == (
+        "factual-correction",
+        ["{relevant_facts}"],
+    )
+    assert "not confirmed" in waiting["reason"]
+    # confirmed, the correction cites it (not "Apology without admission")
+    manager.post(f"facts/{needles['id']}/confirm/")
+    suggestion = manager.get(f"reviews/{review.pk}/suggestion/").json()
+    assert suggestion["template_key"] == "factual-correction"
+    assert suggestion["facts"] == ["needles-single-use"]
+    assert needles["statement"].rstrip(".") in suggestion["text"]
+    assert "{" not in suggestion["text"]
+    draft = as_user("alpha_writer", clinic_a).post("drafts/", {"review_id": review.pk}).json()
+    assert draft["text"] == suggestion["text"]
