@@ -78,3 +78,33 @@ def test_corrections_still_block_patient_details_and_confirmations(text):
 def test_a_fact_must_be_quoted_whole_to_make_a_correction():
     short = GuardContext(clinic_phones=("+1 212 555 0142",), cited_facts=("Open daily.",))
     assert check_reply("This is false. Open daily.", context=short).verdict == NEEDS_REVIEW
+
+
+@pytest.mark.parametrize("purpose", ["statement", "correction"])
+def test_every_unsafe_example_of_the_tuning_sets_stays_flagged_in_a_correction(purpose):
+    import dataclasses
+
+    from tests.responses.test_guard_fixes import TUNING_SETS, _bench_examples
+
+    bench = {"replies", "probe", "probe2", "probe3"}  # the labelled sets (train_extra: backstop)
+    missed = []
+    for name in (s for s in TUNING_SETS if s in bench):
+        labels = _labels(name)
+        for ident, text, review, context in _bench_examples(name):
+            if labels[ident] != "unsafe":
+                continue
+            if check_reply(text, review_text=review, context=context).verdict == OK:
+                continue  # missed as a reply too (probe3 s014, see bench/compliance/README.md)
+            as_correction = dataclasses.replace(context, purpose=purpose)
+            if check_reply(text, review_text=review, context=as_correction).verdict == OK:
+                missed.append(ident)
+    assert missed == []
+
+
+def _labels(name: str) -> dict[str, str]:
+    import json
+
+    from tests.responses.test_guard_fixes import BENCH
+
+    rows = (json.loads(line) for line in (BENCH / f"{name}.jsonl").read_text().splitlines() if line)
+    return {row["id"]: row["label"] for row in rows}
