@@ -65,6 +65,11 @@ DETECTORS = (SURGE, RATING_DROP, VIRAL, MISINFORMATION, WATCH_WORD)
 HOURLY = [0.15] * 6 + [0.4, 0.7, 1.0, 1.1, 1.1, 1.1, 1.2, 1.2, 1.1, 1.1, 1.2, 1.4, 1.5, 1.5]
 HOURLY += [1.3, 1.0, 0.6, 0.3]
 WEEKDAY = [1.25, 1.2, 1.15, 1.1, 1.0, 0.6, 0.45]
+# The share of calm negative items flagged as misinformation. bench/misinformation/run.py
+# measures the flag rate of the shipped model on real held-out reviews (set (d)); almost all of
+# its flags fall on negative reviews, about 15 % of the texts here, hence rate / 0.15.
+MISINFO_FLAG_RATE_NEGATIVES = 0.01
+
 CLAIMS = (
     "the clinic reuses needles on kids, spread the word",
     "they give expired vaccines at this office, tell everyone",
@@ -84,6 +89,7 @@ SCENARIOS = (
     Scenario("viral_false_claim", VIRAL, timedelta(hours=3)),
     Scenario("rating_collapse", RATING_DROP, timedelta(hours=24)),
     Scenario("misinformation", MISINFORMATION, timedelta(hours=24)),
+    Scenario("false_claim_reach", MISINFORMATION, timedelta(hours=6)),
     Scenario("watch_word", WATCH_WORD, timedelta(hours=1)),
 )
 
@@ -222,7 +228,11 @@ def _calm_item(s: Stream, at: datetime, negative_share: float, campaign: bool = 
     label = bucket
     if bucket == "positive" and rng.random() < 0.05:
         label = "negative"  # the scorer's error on review-site praise ("worth the long wait")
-    flags = ("misinformation",) if bucket == "negative" and rng.random() < 0.01 else ()
+    flags = (
+        ("misinformation",)
+        if bucket == "negative" and rng.random() < MISINFO_FLAG_RATE_NEGATIVES
+        else ()
+    )
     if not campaign and rng.random() < 0.2:
         final = int(rng.lognormvariate(1.5, 1.3))
         samples = [
@@ -283,6 +293,21 @@ def inject(s: Stream, name: str, t0: datetime) -> None:
                 label=rng.choice(("neutral", "negative")),
                 rating=rng.choice((1, 1, 2)),
             )
+    elif name == "false_claim_reach":  # one false claim, 400 engagements over a day: no surge
+        claim = rng.choice(CLAIMS)
+        curve = [(60, 60), (180, 150), (360, 260), (720, 340), (1440, 400)]
+        samples = [(t0 + timedelta(minutes=m), v) for m, v in curve]
+        s.add(
+            t0,
+            label="negative",
+            kind="mention",
+            text=claim,
+            flags=("misinformation",),
+            rating=None,
+            engagement=400,
+            updated_at=t0 + timedelta(minutes=1440),
+            samples=samples,
+        )
     elif name == "misinformation":  # the same false claim posted four times in a day
         claim = rng.choice(CLAIMS)
         for n in range(4):
