@@ -11,7 +11,8 @@ RateMDs and Healthgrades texts with their stars; arrival has a weekday and hour-
 a volume drawn per clinic (1-20 a day, log-uniform), one or two campaign bursts of positive
 reviews (3-6x the rate for 2-4 days), a slow month (40 % of the rate) and ~15 % negatives.
 The label is the star bucket, except that 5 % of 4-5 star reviews are labelled negative (the
-scorer's known error on review-site text) and 1 % of negatives are flagged as misinformation.
+scorer's known error on review-site text) and 1 % of negatives are flagged as misinformation
+(MISINFO_FLAG_RATE_NEGATIVES, above the shipped model's measured rate).
 A fifth of the items are social mentions with engagement that grows over two days.
 
 Alarms: a detector *opens* when it fires and has not fired in the previous 24 hours (the
@@ -66,8 +67,8 @@ HOURLY = [0.15] * 6 + [0.4, 0.7, 1.0, 1.1, 1.1, 1.1, 1.2, 1.2, 1.1, 1.1, 1.2, 1.
 HOURLY += [1.3, 1.0, 0.6, 0.3]
 WEEKDAY = [1.25, 1.2, 1.15, 1.1, 1.0, 0.6, 0.45]
 # The share of calm negative items flagged as misinformation. bench/misinformation/run.py
-# measures the flag rate of the shipped model on real held-out reviews (set (d)); almost all of
-# its flags fall on negative reviews, about 15 % of the texts here, hence rate / 0.15.
+# measures the shipped model's flag rate on real held-out reviews (set (d): 0.1 %); if all its
+# flags fell on the ~15 % negatives, that is 0.67 % of negatives: 1 % keeps a margin.
 MISINFO_FLAG_RATE_NEGATIVES = 0.01
 
 CLAIMS = (

@@ -30,7 +30,7 @@ The flag::
     {"name": "misinformation", "evidence": [<claim span>], "probability": p, "claim": <span>,
      "contradicts": {"kind": "fact" | "myth", "slug", "statement", "similarity", ...} | None}
 
-``contradicts`` is the reference the claim contradicts when one matches well enough
+``contradicts`` is the nearest reference (fact or myth) when it is near enough
 (``min_similarity``), otherwise None (a false claim that no fact or myth covers).
 """
 
@@ -339,12 +339,10 @@ class ClaimModel:
             )
             contra = self.contradiction_probability(feats)
             # the signal: the strongest contradiction among the nearest, weighed by how near
-            # it is; the reference cited: the nearest one judged contradicted (the nearest
-            # when none is)
+            # it is; the reference cited as evidence: the nearest
             best = int(np.argmax(contra * match[i, idx]))
             p = float(self.stack(claim[i], false[i], contra[best], match[i, idx[best]]))
-            judged = [k for k in range(len(idx)) if contra[k] >= 0.5]
-            cited = judged[0] if judged else 0
+            cited = 0
             ref = int(idx[cited])
             out.append(
                 Assessment(
