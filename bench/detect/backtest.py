@@ -296,7 +296,7 @@ def inject(s: Stream, name: str, t0: datetime) -> None:
             )
     elif name == "false_claim_reach":  # one false claim, 400 engagements over a day: no surge
         claim = rng.choice(CLAIMS)
-        curve = [(60, 60), (180, 150), (360, 260), (720, 340), (1440, 400)]
+        curve = [(60, 90), (180, 270), (360, 340), (720, 380), (1440, 400)]
         samples = [(t0 + timedelta(minutes=m), v) for m, v in curve]
         s.add(
             t0,
