@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crisis', '0005_incident_targets'),
+        ('crisis', '0007_incident_event_follow_up'),
     ]
 
     operations = [
