@@ -11,7 +11,7 @@ from django.utils import timezone
 from core.pipeline import reviews_scored
 from core.rollup import figures_changed
 from core.tenancy import current_clinic
-from facts.selectors import facts_list
+from facts.selectors import facts_citable
 from feeds.models import Review
 from scoring.ml.claims import FactRef
 from scoring.models import ReviewScore, ScoringFailure
@@ -125,14 +125,14 @@ def scoring_error_record(*, review_id: int, error: str) -> None:
 def scoring_context() -> dict:
     """What the model is told about the clinic whose schema the connection is in, as keyword
     arguments of `Scorer.score`: its name (which topics and claims ignore) and its active fact
-    sheet (which claims are checked against). Empty outside a clinic."""
+    sheet's confirmed facts (which claims are checked against; a draft fact is never cited). Empty outside a clinic."""
     try:
         clinic = current_clinic()
     except RuntimeError:
         return {}
     facts = [
         FactRef(slug=slug, statement=statement, title=title)
-        for slug, statement, title in facts_list(active_only=True)
+        for slug, statement, title in facts_citable()
         .order_by("slug")
         .values_list("slug", "statement", "title")
     ]
