@@ -41,6 +41,9 @@ from crisis.services import (
     review_apply_to_plan,
     review_update,
 )
+from facts.selectors import facts_list
+from responses.selectors import reply_batches_for_clusters
+from scoring.claims.selectors import clusters_list
 
 SEVERITY_PILL = {"low": "positive", "medium": "neutral", "high": "negative", "critical": "negative"}
 
@@ -87,6 +90,10 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
             raise Http404("Not found.")
         assignments = {a.role: a for a in incident.assignments.all()}
         mentions = mentions_ranked(list(incident.mentions.all()[:200]))
+        claims = list(
+            clusters_list(review_ids=list(incident.links.values_list("review_id", flat=True)))[:10]
+        )
+        answered = reply_batches_for_clusters([c.pk for c in claims])
         plan = response_plan_current()
         room = control_room(incident, self.clinic, plan_text=plan.text if plan else None)
         return self.render_to_response(
@@ -112,6 +119,9 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 "has_review": PostCrisisReview.objects.filter(incident=incident).exists(),
                 "statements": incident_statements(incident),
                 "pill": SEVERITY_PILL.get(incident.severity, "neutral"),
+                "claims": [(c, answered.get(c.pk, [])) for c in claims],
+                "facts": facts_list(active_only=True),
+                "answer_url": f"/clinics/{self.clinic.slug}/replies/batches/new/",
             }
         )
 

@@ -453,3 +453,17 @@ def reply_batch_tally(rows: list[dict]) -> dict[str, int]:
 
 def reply_batches_waiting_count() -> int:
     return ReplyBatch.objects.filter(status__in=PENDING).count()
+
+
+def reply_batches_for_clusters(cluster_ids) -> dict[int, list[dict]]:
+    """cluster id -> its batches that were not discarded, each with its per-mention tally."""
+    out: dict[int, list[dict]] = {}
+    batches = ReplyBatch.objects.filter(cluster_id__in=list(cluster_ids)).exclude(
+        status=ApprovalStatus.DISCARDED
+    )
+    for batch in batches.order_by("-created_at", "-id"):
+        rows = reply_batch_items(batch)
+        out.setdefault(batch.cluster_id, []).append(
+            {"batch": batch, "tally": reply_batch_tally(rows), "mentions": len(rows)}
+        )
+    return out

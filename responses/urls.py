@@ -15,6 +15,7 @@ from responses.views import (
     StatementEditorView,
     StatementListView,
 )
+from responses.views_batches import BatchCreateView, BatchView
 
 api_patterns: list = [
     path("compliance/check/", library.ComplianceCheckApi.as_view(), name="compliance-check"),
@@ -122,6 +123,8 @@ page_patterns: list = [
         PrivateConversationView.as_view(),
         name="reply-private",
     ),
+    path("replies/batches/new/", BatchCreateView.as_view(), name="reply-batch-new"),
+    path("replies/batches/<int:batch_id>/", BatchView.as_view(), name="reply-batch"),
     path("statements/", StatementListView.as_view(), name="statements"),
     path("statements/<int:statement_id>/", StatementEditorView.as_view(), name="statement-editor"),
     path("outbox/", OutboxView.as_view(), name="outbox"),

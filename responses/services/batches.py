@@ -524,26 +524,43 @@ def reply_batch_submit(*, batch_id: int, access: ClinicAccess, expected_version:
 
 
 def reply_batch_approve(
-    *, batch_id: int, access: ClinicAccess, expected_version: int, comment: str = ""
+    *,
+    batch_id: int,
+    access: ClinicAccess,
+    expected_version: int | None,
+    expected_status: str | None = None,
+    comment: str = "",
 ):
     """One step for every mention of the version the approver saw (`expected_version`:
-    409 and nothing approved when the text or the list changed since)."""
+    409 and nothing approved when the text or the list of mentions changed since)."""
+    if expected_version is None:
+        raise ValidationFailed(
+            "Say which version you approve.",
+            fields={"expected_version": ["The batch version you read is required."]},
+        )
     with transaction.atomic():
         batch = workflow.approve(
-            FLOW, pk=batch_id, access=access, expected_version=expected_version, comment=comment
-        )
+            FLOW, pk=batch_id, access=access, expected_status=expected_status,
+            expected_version=expected_version, comment=comment,
+        )  # fmt: skip
         if batch.status != S.APPROVED:  # on the last step, on_approved moved each draft
             _members_follow(batch, access.actor, "approved")
     return batch
 
 
 def reply_batch_reject(
-    *, batch_id: int, access: ClinicAccess, comment: str, expected_version: int | None = None
+    *,
+    batch_id: int,
+    access: ClinicAccess,
+    comment: str,
+    expected_version: int | None = None,
+    expected_status: str | None = None,
 ):
     with transaction.atomic():
         batch = workflow.reject(
-            FLOW, pk=batch_id, access=access, comment=comment, expected_version=expected_version
-        )
+            FLOW, pk=batch_id, access=access, comment=comment,
+            expected_status=expected_status, expected_version=expected_version,
+        )  # fmt: skip
         _members_follow(batch, access.actor, "rejected")
     return batch
 

@@ -53,6 +53,16 @@ def clusters_list(
     return qs.order_by(*SORTS.get(sort, SORTS["reach"]))
 
 
+def claims_to_answer(*, limit: int = 8) -> list[ClaimCluster]:
+    """The claims worth one answer: repeated (two mentions or more) or flagged as
+    misinformation, most reach first."""
+    return list(
+        clusters_annotated()
+        .filter(Q(mention_count__gte=2) | Q(misinformation=True, mention_count__gte=1))
+        .order_by(*SORTS["reach"])[:limit]
+    )
+
+
 def cluster_get(cluster_id: int) -> ClaimCluster | None:
     return clusters_annotated().filter(pk=cluster_id).first()
 

@@ -40,7 +40,9 @@ def _flag():
     }  # fmt: skip
 
 
-def _claim(clinic, n: int = 3, *, kind: str = "google", fake=None) -> tuple[int, list[int]]:
+def _claim(
+    clinic, n: int = 3, *, kind: str = "google", fake=None, text: str = CLAIM
+) -> tuple[int, list[int]]:
     """n mentions of the false claim, scored and clustered: (cluster id, review ids)."""
     with schema_context(clinic.schema_name):
         Fact.objects.get_or_create(
@@ -48,7 +50,7 @@ def _claim(clinic, n: int = 3, *, kind: str = "google", fake=None) -> tuple[int,
             defaults={"title": "Needles", "statement": "Every needle we use is single-use and sealed.",
                       "source": "Sterilisation log", "verified_on": timezone.now().date()},
         )  # fmt: skip
-    reviews = [review_in(clinic, kind, fake=fake, text=CLAIM) for _ in range(n)]
+    reviews = [review_in(clinic, kind, fake=fake, text=text) for _ in range(n)]
     with schema_context(clinic.schema_name):
         for review in reviews:
             ReviewScore.objects.create(
