@@ -259,6 +259,7 @@ SPECTACULAR_SETTINGS = {
         "IncidentKindEnum": "crisis.models.IncidentKind",
         "IncidentEventKindEnum": "crisis.models.EventKind",
         "IncidentSeverityEnum": "crisis.models.Severity",
+        "ReplyBatchKindEnum": "responses.models.BatchKind",
     },
 }
 

@@ -173,7 +173,7 @@ class BatchMentionApi(_BatchApi):
     answered on its own)."""
 
     @extend_schema(
-        parameters=[BatchExpectSerializer], request=None, responses=BatchDetailSerializer
+        parameters=[BatchExpectSerializer], request=None, responses={200: BatchDetailSerializer}
     )
     def delete(self, request, batch_id: int, review_id: int):
         filters = query_params_validated(
