@@ -105,8 +105,12 @@ def _vector(raw) -> np.ndarray | None:
 
 def _same_claim(state: _Open, *, words, norm, vector, contradicts) -> float | None:
     """How well a claim fits an open cluster (higher is better), or None if it does not."""
-    slug = (state.cluster.contradicts or {}).get("slug")
-    if slug and contradicts.get("slug") and slug != contradicts["slug"]:
+    theirs = state.cluster.contradicts or {}
+    if (  # two claims that contradict two different facts of the sheet are two claims
+        theirs.get("kind") == "fact"
+        and contradicts.get("kind") == "fact"
+        and theirs.get("slug") != contradicts.get("slug")
+    ):
         return None
     if norm and norm == state.normalised:
         return 3.0
