@@ -175,10 +175,14 @@ def test_claims_that_contradict_different_facts_never_join(clinic_a, scorer):
     with schema_context(clinic_a.schema_name):
         a = _mention("Riverside reuses needles", flags=[_misinfo("single-use-needles")])
         b = _mention("Riverside reuses needles", flags=[_misinfo("vaccine-storage")], minutes=1)
-        claims_cluster(review_ids=[a.pk, b.pk], embed=scorer.embed)
-        assert (
-            ClaimMention.objects.get(review=a).cluster != ClaimMention.objects.get(review=b).cluster
-        )
+        myth = {**_misinfo(), "contradicts": {**_misinfo()["contradicts"], "kind": "myth",
+                                             "slug": "needle-reuse"}}  # fmt: skip
+        c = _mention("Riverside reuses needles", flags=[myth], minutes=2)
+        claims_cluster(review_ids=[a.pk, b.pk, c.pk], embed=scorer.embed)
+        cluster = {r: ClaimMention.objects.get(review=r).cluster_id for r in (a, b, c)}
+        assert cluster[a] != cluster[b]
+        # a known myth and a fact of the sheet can be the same claim
+        assert cluster[c] in (cluster[a], cluster[b])
 
 
 def test_without_an_encoder_only_near_identical_claims_are_grouped(clinic_a):
