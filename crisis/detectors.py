@@ -55,6 +55,9 @@ class Item:
     updated_at: datetime
     flags: tuple[str, ...] = ()
     text: str = ""
+    # the misinformation flag's claim span and the slug of the fact or myth it contradicts
+    claim: str = ""
+    contradicts: str = ""
 
     @property
     def negative(self) -> bool:
@@ -87,6 +90,7 @@ class Thresholds:
     misinformation_window_hours: int = 48
     misinformation_min_mentions: int = 3
     misinformation_similarity: float = 0.25
+    misinformation_min_reach: int = 250
     watch_words: tuple[str, ...] = ()
     watch_window_hours: int = 24
     watch_min_mentions: int = 1
@@ -528,6 +532,9 @@ def clusters(items: list[Item], history: History, threshold: float) -> list[list
 def misinformation(
     history: History, now: datetime, t: Thresholds, not_before: datetime | None
 ) -> Finding:
+    """Fires on one claim repeated by at least `misinformation_min_mentions` flagged mentions,
+    or on a single flagged false claim whose reach (likes + shares + replies, as known at
+    `now`) is at least `misinformation_min_reach`, however small the surge."""
     window = timedelta(hours=t.misinformation_window_hours)
     flagged = [
         i
@@ -535,39 +542,74 @@ def misinformation(
         if "misinformation" in i.flags and history.is_new(i, not_before)
     ]
     finding = Finding(MISINFORMATION, "", False)
-    if len(flagged) < 2:
+    if not flagged:
         return finding
+    reach = {}
+    for item in flagged:
+        known = _engagement_now(history, item, now)
+        if known is not None and known[1] >= t.misinformation_min_reach:
+            reach[item.id] = known[1]
     groups = [g for g in clusters(flagged, history, t.misinformation_similarity) if len(g) >= 2]
     finding.review_ids = [i.id for g in groups for i in g]
-    if not groups or len(groups[0]) < t.misinformation_min_mentions:
+    finding.review_ids += [rid for rid in reach if rid not in finding.review_ids]
+    repeated = bool(groups) and len(groups[0]) >= t.misinformation_min_mentions
+    if not repeated and not reach:
         return finding
-    claim = groups[0]
-    common = Counter(w for i in claim for w in history.tokens(i))
-    shared = [w for w, n in common.most_common(6) if n >= max(2, len(claim) // 2)]
-    sources = sorted({i.source for i in claim})
-    span = claim[-1].published_at - claim[0].published_at
     finding.fired = True
-    finding.severity = _risk_bump(
-        HIGH if len(claim) >= 2 * t.misinformation_min_mentions else MEDIUM, claim
-    )
-    words = ", ".join(f"“{w}”" for w in shared[:5])
-    finding.title = f"Misinformation: {len(claim)} mentions repeat one claim"
-    finding.explanation = (
-        f"{len(claim)} mentions flagged as misinformation repeat one claim ({words}) within "
-        f"{duration(span) if span else 'minutes'} on {', '.join(sources)}; "
-        f"{len(flagged)} flagged in the last {duration(window)} "
-        f"(alerts at ≥ {t.misinformation_min_mentions} similar mentions)."
-    )
-    finding.numbers = {
-        "cluster_size": len(claim),
-        "clusters": len(groups),
+    window_text = duration(window)
+    numbers = {
         "flagged": len(flagged),
-        "shared_words": shared,
-        "sources": sources,
+        "clusters": len(groups),
         "window_hours": t.misinformation_window_hours,
         "min_mentions": t.misinformation_min_mentions,
+        "min_reach": t.misinformation_min_reach,
         "similarity": t.misinformation_similarity,
     }
+    parts = []
+    severity = LOW
+    if repeated:
+        claim = groups[0]
+        common = Counter(w for i in claim for w in history.tokens(i))
+        shared = [w for w, n in common.most_common(6) if n >= max(2, len(claim) // 2)]
+        sources = sorted({i.source for i in claim})
+        span = claim[-1].published_at - claim[0].published_at
+        severity = HIGH if len(claim) >= 2 * t.misinformation_min_mentions else MEDIUM
+        words = ", ".join(f"“{w}”" for w in shared[:5])
+        finding.title = f"Misinformation: {len(claim)} mentions repeat one claim"
+        parts.append(
+            f"{len(claim)} mentions flagged as misinformation repeat one claim ({words}) within "
+            f"{duration(span) if span else 'minutes'} on {', '.join(sources)}; "
+            f"{len(flagged)} flagged in the last {window_text} "
+            f"(alerts at ≥ {t.misinformation_min_mentions} similar mentions)."
+        )
+        numbers.update(cluster_size=len(claim), shared_words=shared, sources=sources)
+    if reach:
+        top = max((i for i in flagged if i.id in reach), key=lambda i: (reach[i.id], i.id))
+        engagement = reach[top.id]
+        severity = _raise(
+            severity, CRITICAL if engagement >= 4 * t.misinformation_min_reach else HIGH
+        )
+        noun = "review" if top.kind == "review" else top.kind
+        if not repeated:
+            finding.title = f"False claim with high reach on {top.source}: {engagement} engagements"
+        against = f", contradicting “{top.contradicts}”" if top.contradicts else ""
+        said = f" “{top.claim[:160]}”" if top.claim else ""
+        parts.append(
+            f"A {noun} on {top.source} flagged as a false claim{said}{against} has {engagement} "
+            f"likes, shares and replies (alerts at ≥ {t.misinformation_min_reach} for a single "
+            f"false claim); {len(reach)} flagged mention(s) at that reach in the last "
+            f"{window_text}."
+        )
+        numbers.update(
+            review_id=top.id,
+            engagement=engagement,
+            high_reach=len(reach),
+            claim=top.claim,
+            contradicts=top.contradicts,
+        )
+    finding.severity = _risk_bump(severity, [i for i in flagged if i.id in finding.review_ids])
+    finding.explanation = " ".join(parts)
+    finding.numbers = numbers
     return finding
 
 
@@ -657,10 +699,12 @@ def evaluate(
         findings.append(surge(history, now, t, not_before.get((SURGE, ""))))
     if t.rating_enabled:
         findings.append(rating_drop(history, now, t, not_before.get((RATING_DROP, ""))))
-    if t.viral_enabled:
-        findings.append(viral(history, now, t, not_before.get((VIRAL, ""))))
+    # misinformation before viral: a viral false claim is a misinformation incident, and the
+    # viral finding joins it (merge_target) rather than the other way round
     if t.misinformation_enabled:
         findings.append(misinformation(history, now, t, not_before.get((MISINFORMATION, ""))))
+    if t.viral_enabled:
+        findings.append(viral(history, now, t, not_before.get((VIRAL, ""))))
     for word in t.watch_words:
         key = word.strip().lower()
         findings.append(watch_word(history, now, t, word, not_before.get((WATCH_WORD, key))))

@@ -50,6 +50,7 @@ class ThresholdsForm(forms.ModelForm):
             "misinformation_window_hours",
             "misinformation_min_mentions",
             "misinformation_similarity",
+            "misinformation_min_reach",
             "watch_words",
             "watch_window_hours",
             "watch_min_mentions",

@@ -110,6 +110,12 @@ class DetectorSettings(models.Model):
         default=3, validators=[MinValueValidator(2)]
     )
     misinformation_similarity = models.FloatField(default=0.25, validators=_pct(0.05, 1.0))
+    misinformation_min_reach = models.PositiveIntegerField(
+        default=250,
+        validators=[MinValueValidator(10)],
+        help_text="A single false claim with at least this many likes, shares and replies opens "
+        "an incident, however few mentions repeat it.",
+    )
     # watch words
     watch_words = ArrayField(models.CharField(max_length=100), default=list, blank=True)
     watch_window_hours = models.PositiveIntegerField(

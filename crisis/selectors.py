@@ -33,6 +33,16 @@ def detector_settings_get() -> DetectorSettings:
     return DetectorSettings.objects.filter(pk=1).first() or DetectorSettings(pk=1)
 
 
+def _claim(flags) -> tuple[str, str]:
+    """The misinformation flag's claim span and the slug of what it contradicts."""
+    for flag in flags or ():
+        if isinstance(flag, dict) and flag.get("name") == "misinformation":
+            contradicts = flag.get("contradicts")
+            slug = contradicts.get("slug", "") if isinstance(contradicts, dict) else ""
+            return str(flag.get("claim") or ""), str(slug or "")
+    return "", ""
+
+
 def _flag_names(flags) -> tuple[str, ...]:
     names = []
     for flag in flags or ():
@@ -90,6 +100,7 @@ def history_load(
     ):
         if isinstance(flags, str):
             flags = json.loads(flags)
+        claim, contradicts = _claim(flags)
         items.append(
             Item(
                 pk,
@@ -102,6 +113,8 @@ def history_load(
                 at(updated),
                 flags=_flag_names(flags),
                 text=text,
+                claim=claim,
+                contradicts=contradicts,
             )
         )
     samples: dict[int, list[tuple[datetime, int]]] = {}

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import logging
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core.pipeline import reviews_scored
 from core.rollup import figures_changed
+from core.tenancy import current_clinic
+from facts.selectors import facts_list
 from feeds.models import Review
+from scoring.ml.claims import FactRef
 from scoring.models import ReviewScore, ScoringFailure
 from webhooks.services import webhook_events_emit
 
@@ -118,6 +121,23 @@ def scoring_error_record(*, review_id: int, error: str) -> None:
 # --- scoring a batch, with retries and parking ---------------------------------------
 
 
+def scoring_context() -> dict:
+    """What the model is told about the clinic whose schema the connection is in, as keyword
+    arguments of `Scorer.score`: its name (which topics and claims ignore) and its active fact
+    sheet (which claims are checked against). Empty outside a clinic."""
+    try:
+        clinic = current_clinic()
+    except RuntimeError:
+        return {}
+    facts = [
+        FactRef(slug=slug, statement=statement, title=title)
+        for slug, statement, title in facts_list(active_only=True)
+        .order_by("slug")
+        .values_list("slug", "statement", "title")
+    ]
+    return {"clinic_name": clinic.name, "facts": facts, "clinic_key": connection.schema_name}
+
+
 def _pending(review_ids: list[int], version: str) -> list[Review]:
     return list(
         Review.objects.filter(pk__in=review_ids, is_deleted=False)
@@ -148,10 +168,11 @@ def reviews_score(*, review_ids: list[int], scorer) -> int:
     fresh = [r for r in pending if _attempts(r) == 0]
     suspect = [r for r in pending if _attempts(r) > 0]  # in a batch that did not finish before
     written = 0
+    context = scoring_context()
     if fresh:
         scoring_attempt_mark(review_ids=[r.pk for r in fresh])
         try:
-            results = scorer.score([r.text for r in fresh])
+            results = scorer.score([r.text for r in fresh], **context)
             written += scores_write(
                 results=[(r.pk, res) for r, res in zip(fresh, results, strict=True)]
             )
@@ -159,13 +180,13 @@ def reviews_score(*, review_ids: list[int], scorer) -> int:
             logger.exception("batch scoring failed; scoring %d reviews one at a time", len(fresh))
             suspect = fresh + suspect
     for review in suspect:
-        written += _score_alone(scorer, review)
+        written += _score_alone(scorer, review, context)
     if written:
         reviews_scored([r.pk for r in pending])
     return written
 
 
-def _score_alone(scorer, review: Review) -> int:
+def _score_alone(scorer, review: Review, context: dict) -> int:
     attempts = scoring_attempt_mark(review_ids=[review.pk])[review.pk]
     if attempts > MAX_ATTEMPTS:
         # no recorded error: each attempt took the worker process down with it
@@ -178,7 +199,7 @@ def _score_alone(scorer, review: Review) -> int:
         scoring_park(review_id=review.pk, error=f"gave up after {MAX_ATTEMPTS} attempts: {last}")
         return 0
     try:
-        result = scorer.score([review.text])[0]
+        result = scorer.score([review.text], **context)[0]
     except Exception as exc:  # noqa: BLE001 - recorded, retried by the sweeper, then parked
         scoring_error_record(review_id=review.pk, error=f"{exc.__class__.__name__}: {exc}")
         if attempts >= MAX_ATTEMPTS:

@@ -1,5 +1,5 @@
 """The current model's version string, known without loading the model (the sweeper and the
-web process need it)."""
+web process need it): the sentiment model's, then the misinformation heads' after a slash."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from django.conf import settings
 
 @cache
 def current_model_version() -> str:
-    if settings.SENTIMENT_MODEL in ("", "default"):
-        from scoring.ml.engine import default_model_version
+    from scoring.ml.engine import default_model_version
 
-        return default_model_version()
-    return f"byo:{settings.SENTIMENT_MODEL}"
+    version = default_model_version()
+    if settings.SENTIMENT_MODEL in ("", "default"):
+        return version
+    misinformation = version.partition("/")[2]
+    return f"byo:{settings.SENTIMENT_MODEL}" + (f"/{misinformation}" if misinformation else "")

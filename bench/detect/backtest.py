@@ -11,7 +11,8 @@ RateMDs and Healthgrades texts with their stars; arrival has a weekday and hour-
 a volume drawn per clinic (1-20 a day, log-uniform), one or two campaign bursts of positive
 reviews (3-6x the rate for 2-4 days), a slow month (40 % of the rate) and ~15 % negatives.
 The label is the star bucket, except that 5 % of 4-5 star reviews are labelled negative (the
-scorer's known error on review-site text) and 1 % of negatives are flagged as misinformation.
+scorer's known error on review-site text) and 1 % of negatives are flagged as misinformation
+(MISINFO_FLAG_RATE_NEGATIVES, above the shipped model's measured rate).
 A fifth of the items are social mentions with engagement that grows over two days.
 
 Alarms: a detector *opens* when it fires and has not fired in the previous 24 hours (the
@@ -65,6 +66,11 @@ DETECTORS = (SURGE, RATING_DROP, VIRAL, MISINFORMATION, WATCH_WORD)
 HOURLY = [0.15] * 6 + [0.4, 0.7, 1.0, 1.1, 1.1, 1.1, 1.2, 1.2, 1.1, 1.1, 1.2, 1.4, 1.5, 1.5]
 HOURLY += [1.3, 1.0, 0.6, 0.3]
 WEEKDAY = [1.25, 1.2, 1.15, 1.1, 1.0, 0.6, 0.45]
+# The share of calm negative items flagged as misinformation. bench/misinformation/run.py
+# measures the shipped model's flag rate on real held-out reviews (set (d): 0.1 %); if all its
+# flags fell on the ~15 % negatives, that is 0.67 % of negatives: 1 % keeps a margin.
+MISINFO_FLAG_RATE_NEGATIVES = 0.01
+
 CLAIMS = (
     "the clinic reuses needles on kids, spread the word",
     "they give expired vaccines at this office, tell everyone",
@@ -84,6 +90,7 @@ SCENARIOS = (
     Scenario("viral_false_claim", VIRAL, timedelta(hours=3)),
     Scenario("rating_collapse", RATING_DROP, timedelta(hours=24)),
     Scenario("misinformation", MISINFORMATION, timedelta(hours=24)),
+    Scenario("false_claim_reach", MISINFORMATION, timedelta(hours=6)),
     Scenario("watch_word", WATCH_WORD, timedelta(hours=1)),
 )
 
@@ -222,7 +229,11 @@ def _calm_item(s: Stream, at: datetime, negative_share: float, campaign: bool = 
     label = bucket
     if bucket == "positive" and rng.random() < 0.05:
         label = "negative"  # the scorer's error on review-site praise ("worth the long wait")
-    flags = ("misinformation",) if bucket == "negative" and rng.random() < 0.01 else ()
+    flags = (
+        ("misinformation",)
+        if bucket == "negative" and rng.random() < MISINFO_FLAG_RATE_NEGATIVES
+        else ()
+    )
     if not campaign and rng.random() < 0.2:
         final = int(rng.lognormvariate(1.5, 1.3))
         samples = [
@@ -283,6 +294,21 @@ def inject(s: Stream, name: str, t0: datetime) -> None:
                 label=rng.choice(("neutral", "negative")),
                 rating=rng.choice((1, 1, 2)),
             )
+    elif name == "false_claim_reach":  # one false claim, 400 engagements over a day: no surge
+        claim = rng.choice(CLAIMS)
+        curve = [(60, 60), (180, 150), (360, 260), (720, 340), (1440, 400)]
+        samples = [(t0 + timedelta(minutes=m), v) for m, v in curve]
+        s.add(
+            t0,
+            label="negative",
+            kind="mention",
+            text=claim,
+            flags=("misinformation",),
+            rating=None,
+            engagement=400,
+            updated_at=t0 + timedelta(minutes=1440),
+            samples=samples,
+        )
     elif name == "misinformation":  # the same false claim posted four times in a day
         claim = rng.choice(CLAIMS)
         for n in range(4):

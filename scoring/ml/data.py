@@ -472,6 +472,56 @@ def load_constraint(data_dir: str | Path, split: str, remove_urls: bool = True) 
     return out
 
 
+COVID_RUMOR_HELDOUT_PERCENT = 25
+_KEYBOARD_NOISE = re.compile(r"\b(?:qwert\w*|asdf\w*|zxcv\w*)\b", re.IGNORECASE)
+
+
+def covid_rumor_side(text: str) -> str:
+    """'heldout' for a fixed 25 % of the rumour texts (salted hash of the normalised text, so a
+    rumour repeated in both files, or twice in one, lands on one side)."""
+    bucket = hash_bucket(text, "covid-rumor")
+    return "heldout" if bucket < COVID_RUMOR_HELDOUT_PERCENT else "train"
+
+
+def load_covid_rumor(data_dir: str | Path, split: str) -> list[Example]:
+    """COVID-19 rumours (Cheng et al. 2021, MIT): Twitter.csv (header) and news.csv (no header:
+    id, label, content, sentiment), T (true) / F (false) only; U (unverified) dropped. Label:
+    "fake" for F, "real" for T. Keyboard noise ("qwertyu") removed, URLs removed, repeated texts
+    kept once (Twitter first), a text with both labels dropped. Split: 75 / 25 by a salted hash
+    of the normalised text (``covid_rumor_side``)."""
+    _check_split(split, {"train", "heldout", "all"})
+    folder = Path(data_dir) / "misinformation" / "covid_rumor"
+    rows: list[tuple[str, str, str]] = []
+    with (folder / "Twitter.csv").open(encoding="utf-8-sig", newline="") as fh:
+        for row in csv.DictReader(fh):
+            rows.append((row.get("label", ""), row.get("content", ""), "twitter"))
+    with (folder / "news.csv").open(encoding="utf-8-sig", newline="") as fh:
+        for row in csv.reader(fh):
+            if len(row) >= 3:
+                rows.append((row[1], row[2], "news"))
+    labels: dict[str, set[str]] = {}
+    first: dict[str, tuple[str, str]] = {}
+    for raw_label, raw_text, origin in rows:
+        label = raw_label.strip().upper()
+        if label not in ("T", "F"):
+            continue
+        text = strip_urls(_WS.sub(" ", _KEYBOARD_NOISE.sub(" ", clean_text(raw_text))).strip())
+        if len(text) < 12:
+            continue
+        key = normalise_for_hash(text)
+        labels.setdefault(key, set()).add(label)
+        first.setdefault(key, (text, origin))
+    out = []
+    for key, (text, origin) in first.items():
+        if len(labels[key]) != 1:
+            continue  # the same text labelled both true and false
+        if split != "all" and covid_rumor_side(text) != split:
+            continue
+        label = "fake" if labels[key] == {"F"} else "real"
+        out.append(Example(text, label, "covid_rumor", {"origin": origin}))
+    return out
+
+
 # ---------------------------------------------------------------- bundles
 
 SENTIMENT_TRAIN_SOURCES = (

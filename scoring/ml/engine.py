@@ -49,6 +49,7 @@ from pathlib import Path
 
 import numpy as np
 
+from scoring.ml.claims import FactRef, mask_name, name_pattern, name_words
 from scoring.ml.data import LABELS
 from scoring.ml.flags import find_flags
 from scoring.ml.topics import find_topics
@@ -99,10 +100,33 @@ class Scorer:
     def __init__(self, config: ScorerConfig, misinformation_model=None):
         self.config = config
         self.misinformation = misinformation_model
+        self._claim_encoder = None
 
     def sentiment(self, texts: Sequence[str]) -> np.ndarray:
         """[n, 3] probabilities in LABELS order (negative, neutral, positive); argmax = label."""
         raise NotImplementedError
+
+    def sentiment_and_embeddings(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Sentiment probabilities and the shipped encoder's embedding of each text, which the
+        misinformation heads read. The default model computes both from one encoding; a
+        bring-your-own model's texts are encoded a second time by the shipped encoder."""
+        return self.sentiment(texts), self.claim_embeddings(texts)
+
+    def claim_embeddings(self, texts: Sequence[str]) -> np.ndarray:
+        if self._claim_encoder is None:
+            from scoring.ml.encoder import OnnxEncoder
+
+            artifacts = Path(self.config.artifacts_dir) if self.config.artifacts_dir else ARTIFACTS
+            card = json.loads((artifacts / "model_card.json").read_text(encoding="utf-8"))
+            budget = card.get("inference_tokens") or {}
+            self._claim_encoder = OnnxEncoder(
+                artifacts / "encoder_int8.onnx",
+                artifacts / "tokenizer.json",
+                max_tokens=budget.get("max_tokens", 128),
+                tail_tokens=budget.get("tail_tokens", 0),
+                threads=self.config.threads,
+            )
+        return self._claim_encoder.encode(texts)
 
     def sentence_sentiment(self, sentences: Sequence[str]) -> np.ndarray:
         """Like `sentiment`, for the short sentences of per-topic sentiment."""
@@ -149,15 +173,39 @@ class Scorer:
                 if rows:
                     t["sentiment"] = LABELS[int(sent_probs[rows].mean(axis=0).argmax())]
 
-    def score(self, texts: list[str]) -> list[ScoreResult]:
+    def score(
+        self,
+        texts: list[str],
+        *,
+        clinic_name: str = "",
+        facts: Sequence[FactRef] = (),
+        clinic_key: str = "",
+    ) -> list[ScoreResult]:
+        """Score `texts`. `clinic_name`: the clinic the texts are about (its name is ignored by
+        topics and claims: "Riverside Family Dental" is not about family carers); `facts`: the
+        clinic's active fact sheet, which claims are checked against besides the myth library;
+        `clinic_key` identifies the clinic for the cache of its facts' embeddings."""
         texts = [t if isinstance(t, str) else "" for t in texts]
         live = [i for i, t in enumerate(texts) if t.strip()]
         probs = np.zeros((len(texts), 3), dtype=np.float64)
+        emb = None
         if live:
-            probs[live] = self.sentiment([texts[i] for i in live])
-        all_topics = [find_topics(t[:MAX_SCAN_CHARS]) for t in texts]
+            live_texts = [texts[i] for i in live]
+            if self.misinformation is not None:
+                live_probs, emb = self.sentiment_and_embeddings(live_texts)
+            else:
+                live_probs = self.sentiment(live_texts)
+            probs[live] = live_probs
+        pattern = name_pattern(clinic_name)
+        masked = [mask_name(t[:MAX_SCAN_CHARS], pattern) for t in texts]
+        all_topics = [find_topics(t) for t in masked]
         if getattr(self.config, "topic_sentiment", True):
-            self.topic_sentiments(texts, all_topics, probs)
+            self.topic_sentiments(masked, all_topics, probs)
+        claims: dict[int, dict] = {}
+        if emb is not None:
+            claims = self.claim_flags(
+                [texts[i] for i in live], emb, live, clinic_name, facts, clinic_key
+            )
         results = []
         live_set = set(live)
         for i, text in enumerate(texts):
@@ -169,20 +217,9 @@ class Scorer:
                 label, score, conf = LABELS[k], float(p[2] - p[0]), float(p[k])
             else:
                 label, score, conf = "neutral", 0.0, 0.0
-            mis_terms = next(
-                (t["triggers"] for t in topics if t["name"] == "vaccines_misinformation"), None
-            )
-            mis_p = None
-            if mis_terms and self.misinformation is not None:
-                mis_p = self.misinformation.probability(scan)
-            flags = find_flags(
-                scan,
-                misinformation_probability=mis_p,
-                misinformation_threshold=self.misinformation.threshold
-                if self.misinformation
-                else 1.0,
-                misinformation_terms=mis_terms,
-            )
+            flags = find_flags(scan)
+            if i in claims:
+                flags.append(claims[i])
             results.append(
                 ScoreResult(
                     label=label,
@@ -194,6 +231,28 @@ class Scorer:
                 )
             )
         return results
+
+    def claim_flags(
+        self,
+        texts: list[str],
+        emb: np.ndarray,
+        positions: list[int],
+        clinic_name: str,
+        facts: Sequence[FactRef],
+        clinic_key: str,
+    ) -> dict[int, dict]:
+        """position -> the misinformation flag, for the texts that carry one."""
+        model = self.misinformation
+        refs = model.references(facts, self.claim_embeddings, key=clinic_key or clinic_name)
+        exclude = name_words(clinic_name)
+        out = {}
+        for pos, text, a in zip(
+            positions, texts, model.assess(texts, emb, refs, exclude), strict=True
+        ):
+            flag = model.flag(text[:MAX_SCAN_CHARS], a, refs, exclude)
+            if flag is not None:
+                out[pos] = flag
+        return out
 
 
 # ------------------------------------------------------------------ default model
@@ -242,8 +301,15 @@ class DefaultScorer(Scorer):
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         return self.encoder.encode(texts)
 
+    def claim_embeddings(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encoder.encode(texts)
+
     def sentiment(self, texts: Sequence[str]) -> np.ndarray:
         return self.head.probabilities(self.encoder.encode(texts)).astype(np.float64)
+
+    def sentiment_and_embeddings(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        emb = self.encoder.encode(texts)
+        return self.head.probabilities(emb).astype(np.float64), emb
 
     def sentence_sentiment(self, sentences: Sequence[str]) -> np.ndarray:
         emb = self.encoder.encode(sentences, max_tokens=SENTENCE_MAX_TOKENS)
@@ -416,18 +482,29 @@ def _load_byo(model: str):
 # ------------------------------------------------------------------ factory
 
 
-def _misinformation(artifacts_dir: Path, enabled: bool):
+def _misinformation(artifacts_dir: Path, enabled: bool, encoder_version: str | None):
     if not enabled:
         return None
-    from scoring.ml.misinfo import MisinformationModel
+    from scoring.ml.claims import HEADS_FILE, ClaimModel
 
-    path = artifacts_dir / "misinformation.json"
+    path = artifacts_dir / HEADS_FILE
+    fix = (
+        "Fix: restore scoring/ml/artifacts from git, retrain the heads with "
+        "`python -m scoring.ml.misinfo_train`, or set ScorerConfig.misinformation=False."
+    )
     if not path.is_file():
+        raise ModelLoadError(f"the misinformation heads {path} are missing. {fix}")
+    try:
+        model = ClaimModel.load(artifacts_dir)
+    except (OSError, KeyError, ValueError) as exc:
+        raise ModelLoadError(f"the misinformation heads could not be loaded: {exc}. {fix}") from exc
+    trained_on = model.meta.get("encoder")
+    if encoder_version is not None and trained_on != encoder_version:
         raise ModelLoadError(
-            f"misinformation classifier {path} is missing. Fix: restore scoring/ml/artifacts from git, "
-            "rebuild with `python -m scoring.ml.train`, or set ScorerConfig.misinformation=False."
+            f"the misinformation heads were trained on the embeddings of {trained_on}, but the "
+            f"shipped encoder is {encoder_version}. {fix}"
         )
-    return MisinformationModel.load(path)
+    return model
 
 
 def load_scorer(config: ScorerConfig | None = None) -> Scorer:
@@ -437,15 +514,31 @@ def load_scorer(config: ScorerConfig | None = None) -> Scorer:
     model = (config.model or "").strip()
     if model in ("", "default"):
         scorer: Scorer = DefaultScorer(config, artifacts_dir)
+        encoder_version = scorer.version
     else:
         config.model = model
         scorer = TransformersScorer(config)
-    scorer.misinformation = _misinformation(artifacts_dir, config.misinformation)
+        encoder_version = default_sentiment_version(artifacts_dir)
+    scorer.misinformation = _misinformation(artifacts_dir, config.misinformation, encoder_version)
+    if scorer.misinformation is not None:
+        scorer.version = f"{scorer.version}/{scorer.misinformation.version}"
     scorer.score(["warm up"])  # first-call costs (ORT/torch allocations) happen at load time
     return scorer
 
 
-def default_model_version(artifacts_dir: str | Path | None = None) -> str:
-    """The shipped model's version, without loading it."""
+def default_sentiment_version(artifacts_dir: str | Path | None = None) -> str:
     path = Path(artifacts_dir or ARTIFACTS) / "model_card.json"
     return json.loads(path.read_text(encoding="utf-8"))["version"]
+
+
+def default_model_version(
+    artifacts_dir: str | Path | None = None, misinformation: bool = True
+) -> str:
+    """The shipped model's version, without loading it: the sentiment model's, and the
+    misinformation heads' after a slash (misinformation_card.json)."""
+    folder = Path(artifacts_dir or ARTIFACTS)
+    version = default_sentiment_version(folder)
+    card = folder / "misinformation_card.json"
+    if misinformation and card.is_file():
+        version += "/" + json.loads(card.read_text(encoding="utf-8"))["version"]
+    return version

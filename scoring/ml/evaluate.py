@@ -103,7 +103,9 @@ def evaluate_all(
 
     artifacts_dir = Path(artifacts_dir or ARTIFACTS)
     if scorer is None:
-        scorer = load_scorer(ScorerConfig(model="default", artifacts_dir=str(artifacts_dir)))
+        scorer = load_scorer(
+            ScorerConfig(model="default", artifacts_dir=str(artifacts_dir), misinformation=False)
+        )
     head = SentimentHead.load(artifacts_dir / "head.npz") if extra_encoders else None
     rows: list[dict] = []
     for name, examples in D.sentiment_heldout(data_dir).items():

@@ -16,15 +16,8 @@ self_disclosed_health
     (a relative's condition is not a self-disclosure). Evidence: the phrase from the marker to
     the term.
 misinformation
-    Three conditions: the review mentions vaccines / COVID / a misinformation theme (the
-    vaccines_misinformation topic), it contains a claim cue (``MISINFO_CLAIMS``: microchips,
-    5G, "causes autism", "cures covid", poison, hoax, depopulation, bioweapon...), and the
-    CONSTRAINT-trained classifier gives it a probability of being fake >= its threshold (chosen
-    on the CONSTRAINT validation split). The classifier learned COVID social-media posts, where
-    "real" posts are agency bulletins: on review-style text it calls most informal first-person
-    texts fake (69 % of benign NHS / drug reviews mentioning COVID or vaccines pass its
-    threshold), hence the two lexicon gates. Evidence: the theme words and the claim cues;
-    ``probability``: the classifier's probability.
+    Not here: a trained claim detector matched against the clinic's fact sheet and the myth
+    library (claims.py), run by the engine on every text.
 threat_abuse
     Threatening or abusive language from the reviewer: threats of violence or revenge
     ("I'll kill you", "watch your back", "burn the place down", "you'll regret it") and slurs
@@ -141,51 +134,6 @@ SELF_HEALTH = re.compile(
 _SENTENCE_END = re.compile(r"[.!?\n;]")
 _RELATIVE_AFTER_MY = re.compile(r"^[ ,\-]+" + _RELATIVES + r"(?:'s|s'|s)?\b", re.IGNORECASE)
 
-# Claim cues: wording typical of health misinformation. On review text the CONSTRAINT
-# classifier alone is useless (it learned that informal first-person text is "fake": 69 % of
-# the benign NHS / drug reviews that mention COVID or vaccines score above its threshold), so
-# a cue is required as well.
-MISINFO_CLAIMS = _rx(
-    r"micro-?chip(?:s|ped)?",
-    r"nano-?bots?",
-    r"graphene",
-    r"5g (?:masts?|towers?|networks?|radiation|signals?|rollout)",  # not a 5g dose
-    r"plandemic",
-    r"scamdemic",
-    r"hoax",
-    r"big pharma",
-    r"depopulat(?:e|ion|ing)",
-    r"population control",
-    r"mind control",
-    r"bill gates",
-    r"bio-?weapons?",
-    r"(?:man-?made|lab-?made|made in a lab)",
-    r"gene therapy",
-    r"(?:alters?|altered|changes?|changed|modif(?:y|ies|ied)) (?:your |our |my |their |the )?dna",
-    r"magneti[sz]ed|magnetic",
-    r"shedding",
-    r"sterili[sz](?:e|es|ed|ation)",
-    r"(?:cause|causes|caused|causing|gives?|gave) (?:kids |children |my (?:son|daughter) )?autism",
-    r"poison(?:s|ous|ed)?",
-    r"toxins?|toxic",
-    r"(?:cure|cures|cured|kills?|prevents?) (?:covid(?:-?19)?|corona ?virus|the virus|cancer)",
-    r"ivermectin",
-    r"hydroxychloroquine",
-    r"bleach",
-    r"colloidal silver",
-    r"(?:fake|made[- ]up) (?:virus|pandemic|vaccines?|disease)",
-    r"(?:covid|the virus|corona ?virus|the pandemic) (?:is|was) (?:fake|a lie|not real|made up)",
-    r"does ?n[o']t (?:even )?exist",
-    r"death (?:jab|shot)s?",
-    r"clot shots?",
-    r"kill(?:s|ing)? (?:more )?people",
-    r"experimental (?:jab|vaccine|gene)s?",
-    r"cover(?:ing|ed)?[- ]up",
-    r"they don'?t want you to know",
-    r"wake up,? (?:people|sheeple)",
-    r"sheeple",
-)
-
 THREAT_ABUSE = _rx(
     r"(?:i'?ll|i will|we'?ll|we will|i'm going to|im going to|i am going to|gonna|i'd like to|i want to) "
     r"(?:kill|hurt|stab|shoot|punch|smash|batter|beat|strangle|slap|thump) "
@@ -228,24 +176,6 @@ def _evidence(pattern: re.Pattern, text: str) -> list[str]:
     return out
 
 
-_NEGATED = re.compile(
-    r"\b(?:not|no|never|nor|isn't|aren't|wasn't|weren't|don't|doesn't|without)\W+(?:\w+\W+){0,2}$",
-    re.IGNORECASE,
-)
-
-
-def _claim_evidence(text: str) -> list[str]:
-    """Claim cues, skipping negated ones ("the vaccine is not toxic")."""
-    out: list[str] = []
-    for match in MISINFO_CLAIMS.finditer(text):
-        if _NEGATED.search(text[max(0, match.start() - 40) : match.start()]):
-            continue
-        phrase = re.sub(r"\s+", " ", match.group(0)).strip()
-        if phrase.lower() not in (e.lower() for e in out):
-            out.append(phrase)
-    return out
-
-
 def self_disclosure_evidence(text: str) -> list[str]:
     text = _normalise(text)
     out: list[str] = []
@@ -270,17 +200,9 @@ def self_disclosure_evidence(text: str) -> list[str]:
     return out
 
 
-def find_flags(
-    text: str,
-    misinformation_probability: float | None = None,
-    misinformation_threshold: float = 0.5,
-    misinformation_terms: list[str] | None = None,
-) -> list[dict]:
-    """[{"name", "evidence": [...]} (+ "probability" for misinformation)] for every flag raised.
-
-    ``misinformation_terms`` are the vaccines_misinformation topic triggers of this text
-    (the gate); ``misinformation_probability`` the classifier's P(fake) for it.
-    """
+def find_flags(text: str) -> list[dict]:
+    """[{"name", "evidence": [...]}] for every lexicon flag raised (the misinformation flag
+    comes from claims.py)."""
     norm = _normalise(text)
     flags: list[dict] = []
     for name, pattern in (("patient_safety", PATIENT_SAFETY), ("legal_threat", LEGAL_THREAT)):
@@ -290,25 +212,6 @@ def find_flags(
     ev = self_disclosure_evidence(norm)
     if ev:
         flags.append({"name": "self_disclosed_health", "evidence": ev})
-    # The subject must be vaccines / COVID themselves, not a claim-like theme word alone
-    # ("big pharma" in a hair-loss review).
-    subjects = [t for t in misinformation_terms or [] if not MISINFO_CLAIMS.fullmatch(t)]
-    claims = _claim_evidence(norm) if subjects else []
-    if (
-        subjects
-        and claims
-        and misinformation_probability is not None
-        and misinformation_probability >= misinformation_threshold
-    ):
-        evidence = list(misinformation_terms)
-        evidence += [c for c in claims if c.lower() not in evidence]
-        flags.append(
-            {
-                "name": "misinformation",
-                "evidence": evidence,
-                "probability": round(float(misinformation_probability), 4),
-            }
-        )
     ev = _evidence(THREAT_ABUSE, norm)
     if ev:
         flags.append({"name": "threat_abuse", "evidence": ev})

@@ -23,11 +23,12 @@ Steps (seeded; torch on TRAIN_THREADS threads, default 1):
    (tune_offsets: max review-site negative F1 with review-site negative recall >= 0.92, 5-star
    rows labelled negative <= 1.5 % and NHS negative recall >= 0.85). Ship the smallest budget
    within BUDGET_TOLERANCE of the best. Never on a held-out split.
-5. Misinformation: TF-IDF + logistic regression on CONSTRAINT train, threshold on val
-   (see misinfo.py).
-6. Write encoder_int8.onnx, tokenizer files, head.npz, misinformation.json, model_card.json,
-   and report per-source held-out metrics (int8 and fp32 ONNX, and VADER) and the scoring
-   speed on one thread in the card.
+5. Write encoder_int8.onnx, tokenizer files, head.npz, model_card.json, and report
+   per-source held-out metrics (int8 and fp32 ONNX, and VADER) and the scoring speed on one
+   thread in the card.
+6. Misinformation: the claim, false-claim and contradiction heads read this encoder's
+   embeddings, so they are retrained on it (misinfo_train.py: misinformation.npz and
+   misinformation_card.json).
 """
 
 from __future__ import annotations
@@ -449,7 +450,12 @@ def heldout_by_budget(data_dir: Path, out_dir: Path, version: str) -> list[dict]
     rows = []
     for max_t, tail_t in BUDGETS:
         scorer = load_scorer(
-            ScorerConfig(artifacts_dir=str(out_dir), max_tokens=max_t, tail_tokens=tail_t)
+            ScorerConfig(
+                artifacts_dir=str(out_dir),
+                max_tokens=max_t,
+                tail_tokens=tail_t,
+                misinformation=False,
+            )
         )
         for row in evaluate_all(data_dir, scorer=scorer, include_vader=False):
             rows.append({**row, "model": f"{version} @ {max_t}/{tail_t} tokens"})
@@ -462,7 +468,7 @@ def measure_speed(data_dir: Path, out_dir: Path) -> dict:
     recorded with it; bench/sentiment/raw.py is the benchmark."""
     from scoring.ml.engine import ScorerConfig, load_scorer
 
-    scorer = load_scorer(ScorerConfig(artifacts_dir=str(out_dir), threads=1))
+    scorer = load_scorer(ScorerConfig(artifacts_dir=str(out_dir), threads=1, misinformation=False))
     held = D.sentiment_heldout(data_dir)
     sets = {
         "nhs_heldout": [e.text for k, v in held.items() if k.startswith("NHS") for e in v],
@@ -491,7 +497,7 @@ def artifact_digest(out_dir: Path) -> str:
     import hashlib
 
     h = hashlib.sha256()
-    for name in ("encoder_int8.onnx", "tokenizer.json", "misinformation.json"):
+    for name in ("encoder_int8.onnx", "tokenizer.json"):
         h.update(name.encode())
         h.update((out_dir / name).read_bytes())
     with np.load(out_dir / "head.npz") as z:  # array bytes: the zip's timestamps vary
@@ -517,7 +523,6 @@ def train_all(
     import torch
 
     from scoring.ml.encoder import OnnxEncoder
-    from scoring.ml.misinfo import train_misinformation
 
     progress = progress or _print
     torch.set_num_threads(int(os.environ.get("TRAIN_THREADS", "1")))
@@ -559,12 +564,6 @@ def train_all(
         np.savez(out_dir / "head.npz", W=ft["W"], b=ft["b"], offsets=offsets)
         progress(
             f"budget {chosen['max_tokens']}/{chosen['tail_tokens']}, offsets {offsets.tolist()}: {val_metrics}"
-        )
-
-        progress("misinformation classifier")
-        mis_model, mis_metrics = train_misinformation(data_dir, seed=SEED)
-        (out_dir / "misinformation.json").write_text(
-            json.dumps(mis_model, separators=(",", ":")), encoding="utf-8"
         )
 
         version = f"carewatch-sentiment-{VERSION}+{artifact_digest(out_dir)}"
@@ -689,12 +688,7 @@ def train_all(
             "validation": budgets,
         },
         "speed_measured_at_training": speed,
-        "misinformation": {
-            "file": "misinformation.json",
-            "flag_rule": "vaccines/COVID subject + claim cue (flags.MISINFO_CLAIMS) + P(fake) >= threshold",
-            "data": "CONSTRAINT 2021 (Patwa et al., arXiv 2011.03327); no licence stated (shared-task data)",
-            **mis_metrics,
-        },
+        "misinformation": "misinformation_card.json (scoring/ml/misinfo_train.py)",
         "held_out_metrics": rows,
         "artifacts": {
             p.name: p.stat().st_size
@@ -704,6 +698,10 @@ def train_all(
         "train_seconds": round(time.time() - t0, 1),
     }
     (out_dir / "model_card.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    from scoring.ml.misinfo_train import train as train_misinformation
+
+    progress("misinformation heads (on the new encoder's embeddings)")
+    train_misinformation(data_dir, out_dir, progress=progress)
     progress(f"done in {card['train_seconds']}s")
     return card
 

@@ -108,7 +108,8 @@ def tiny_model_dir(tmp_path_factory):
 
 def test_tiny_local_model_scores(tiny_model_dir):
     scorer = load_scorer(ScorerConfig(model=str(tiny_model_dir), max_tokens=32))
-    assert scorer.version == f"byo:{tiny_model_dir}"
+    # misinformation reads the shipped encoder's embeddings, whatever the sentiment model
+    assert scorer.version == f"byo:{tiny_model_dir}/{scorer.misinformation.version}"
     texts = ["the nurse was very kind", "awful long wait and rude staff " * 20, ""]
     results = scorer.score(texts)
     assert len(results) == 3

@@ -97,25 +97,11 @@ def test_topics_and_flags_come_through(scorer):
     assert result.label == "negative"
 
 
-def test_misinformation_flag_has_probability(scorer):
-    results = scorer.score(
-        [
-            "Don't let them vaccinate your kids here, the covid vaccine contains a microchip and "
-            "Bill Gates created the virus to depopulate the world.",
-            "Had my flu jab here, quick and painless, lovely nurse.",
-        ]
-    )
-    flags = {f["name"]: f for f in results[0].flags}
-    assert "misinformation" in flags
-    mis = flags["misinformation"]
-    assert 0.5 <= mis["probability"] <= 1.0
-    assert "microchip" in mis["evidence"]
-    assert not any(f["name"] == "misinformation" for f in results[1].flags)
-
-
 def test_version_matches_model_card(scorer):
     card = json.loads((ARTIFACTS / "model_card.json").read_text())
-    assert scorer.version == card["version"] == default_model_version()
+    heads = json.loads((ARTIFACTS / "misinformation_card.json").read_text())
+    assert scorer.version == f"{card['version']}/{heads['version']}" == default_model_version()
+    assert heads["encoder"] == card["version"]
 
 
 def test_artifacts_are_small_enough():

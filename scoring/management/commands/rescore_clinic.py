@@ -5,7 +5,7 @@ from tqdm import tqdm
 from clinics.models import Clinic
 from core.management.base import ServiceCommand
 from feeds.models import Review
-from scoring.services import scores_write
+from scoring.services import scores_write, scoring_context
 
 BATCH = 256
 
@@ -35,6 +35,7 @@ class Command(ServiceCommand):
                 .order_by("pk")
             )
             total = pending.count()
+            context = scoring_context()
             with tqdm(
                 total=total, unit="review", disable=options["no_progress"], file=self.stderr
             ) as bar:
@@ -43,7 +44,7 @@ class Command(ServiceCommand):
                     rows = list(pending.filter(pk__gt=last).values_list("pk", "text")[:BATCH])
                     if not rows:
                         break
-                    results = scorer.score([text for _, text in rows])
+                    results = scorer.score([text for _, text in rows], **context)
                     written += scores_write(
                         results=list(zip([pk for pk, _ in rows], results, strict=True))
                     )

@@ -1,0 +1,189 @@
+"""Misinformation on every text: claims checked against the clinic's fact sheet and the myth
+library, with their evidence; the clinic's own name ignored by topics and claims."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from scoring.ml.claims import (
+    MYTHS_FILE,
+    FactRef,
+    claim_span,
+    content_words,
+    mask_name,
+    name_pattern,
+)
+from scoring.ml.engine import ScorerConfig, load_scorer
+
+RIVERSIDE = "Riverside Family Dental"
+FACTS = [
+    FactRef(
+        "single-use-needles",
+        "Every needle and syringe we use is single-use: it is opened from a sealed pack in front "
+        "of the patient and goes straight into a sharps container afterwards.",
+        "Single-use needles",
+    ),
+    FactRef(
+        "vaccine-storage",
+        "Vaccines are kept in monitored medical refrigerators at 2-8 °C, the expiry date of every "
+        "dose is checked before it is given, and expired stock is destroyed.",
+        "Vaccine storage and expiry",
+    ),
+    FactRef("parking", "Free parking is available behind the building.", "Parking"),
+]
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    return load_scorer(ScorerConfig(model="default"))
+
+
+def _mis(result):
+    return next((f for f in result.flags if f["name"] == "misinformation"), None)
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "Riverside Family Dental",
+        "riverside family dental",
+        "RIVERSIDE FAMILY",
+        "Riverside Dental",
+        "Riverside's",
+        "Riverside  Family   Dental",
+    ],
+)
+def test_the_clinic_name_is_found_as_people_write_it(written):
+    assert mask_name(f"I went to {written} today.", name_pattern(RIVERSIDE)) == (
+        "I went to the clinic today."
+    )
+
+
+def test_other_words_are_not_the_clinic_name():
+    pattern = name_pattern(RIVERSIDE)
+    assert mask_name("My family was with me at the dental visit.", pattern) == (
+        "My family was with me at the dental visit."
+    )
+    assert name_pattern("") is None
+
+
+def test_family_carers_no_longer_fires_on_the_clinic_name(scorer):
+    text = "Riverside Family Dental cleaned my teeth quickly and the hygienist was gentle."
+    without = scorer.score([text])[0]
+    with_name = scorer.score([text], clinic_name=RIVERSIDE)[0]
+    assert "family_carers" in {t["name"] for t in without.topics}  # the old behaviour
+    assert "family_carers" not in {t["name"] for t in with_name.topics}
+    # a real mention of family still counts
+    text = "Riverside Family Dental let my family stay with me during the procedure."
+    assert "family_carers" in {
+        t["name"] for t in scorer.score([text], clinic_name=RIVERSIDE)[0].topics
+    }
+
+
+def test_a_false_claim_about_the_clinic_is_flagged_with_its_evidence(scorer):
+    text = (
+        "PSA: Riverside Family Dental gives kids expired vaccines. They keep the shots in a "
+        "broken fridge. Share this!"
+    )
+    result = scorer.score([text], clinic_name=RIVERSIDE, facts=FACTS, clinic_key="riverside")[0]
+    flag = _mis(result)
+    assert flag is not None
+    assert set(flag) == {"name", "evidence", "probability", "claim", "contradicts"}
+    assert flag["probability"] >= 0.5
+    assert flag["evidence"] == [flag["claim"]]
+    assert "expired vaccines" in flag["claim"]
+    contradicts = flag["contradicts"]
+    assert set(contradicts) >= {"kind", "slug", "statement", "similarity"}
+    assert contradicts["similarity"] >= scorer.misinformation.min_similarity
+    if contradicts["kind"] == "fact":
+        [fact] = [f for f in FACTS if f.slug == contradicts["slug"]]
+        assert contradicts["statement"] == fact.statement
+    else:
+        [myth] = [m for m in scorer.misinformation.myths if m["slug"] == contradicts["slug"]]
+        assert contradicts["statement"] == myth["correction"]
+        assert contradicts["myth"] == myth["myth"] and contradicts["source"] == myth["source"]
+    json.dumps(result.to_dict())
+
+
+def test_a_health_myth_is_flagged_against_the_myth_library_without_a_fact_sheet(scorer):
+    result = scorer.score(["The MMR vaccine causes autism, everyone knows it."])[0]
+    flag = _mis(result)
+    assert flag is not None
+    assert flag["contradicts"]["kind"] == "myth"
+    assert flag["contradicts"]["slug"] == "vaccines-autism"
+    assert flag["contradicts"]["source"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dr Patel was lovely and explained everything, five stars.",
+        "Waited 40 minutes past my appointment, the receptionist was rude.",
+        "Parking was a nightmare but the cleaning was great.",
+        "My son was nervous about his shots but the nurse was so patient with him.",
+        "",
+    ],
+)
+def test_ordinary_reviews_are_not_flagged(scorer, text):
+    result = scorer.score([text], clinic_name=RIVERSIDE, facts=FACTS, clinic_key="riverside")[0]
+    assert _mis(result) is None
+
+
+def test_flags_run_on_every_text_without_a_topic_word(scorer):
+    # no vaccine / COVID word at all: the old gate would never have looked at it
+    text = "Riverside Family Dental reuses needles"
+    result = scorer.score([text], clinic_name=RIVERSIDE, facts=FACTS, clinic_key="riverside")[0]
+    assert not any(t["name"] == "vaccines_misinformation" for t in result.topics)
+    flag = _mis(result)
+    assert flag is not None
+    assert flag["contradicts"]["slug"] in ("single-use-needles", "needles-reused")
+
+
+def test_fact_embeddings_are_cached_per_clinic_and_refreshed_when_the_sheet_changes(scorer):
+    model = scorer.misinformation
+    calls = []
+
+    def encode(texts):
+        calls.append(list(texts))
+        return scorer.encoder.encode(texts)
+
+    first = model.references(FACTS, encode, key="clinic_cache_test")
+    again = model.references(list(FACTS), encode, key="clinic_cache_test")
+    assert again is first and len(calls) == 1
+    # another clinic with the same sheet has its own entry
+    other = model.references(FACTS, encode, key="clinic_cache_other")
+    assert other is not first and len(calls) == 2
+    # an edited statement is re-encoded
+    edited = [FACTS[0], FactRef("parking", "Parking is free on Sundays only.", "Parking")]
+    changed = model.references(edited, encode, key="clinic_cache_test")
+    assert changed is not first and len(calls) == 3
+    assert changed.slugs[:2] == ["single-use-needles", "parking"]
+    # the same statement, encoded in another batch (int8 activations are quantised per batch)
+    assert float(changed.match_vecs[0] @ first.match_vecs[0]) > 0.95
+    # a fact without a statement is no reference
+    blank = model.references([FactRef("empty", "  ", "Empty")], encode, key="clinic_cache_test")
+    assert blank.kinds.count("fact") == 0
+
+
+def test_claim_span_is_the_sentence_nearest_the_contradicted_fact():
+    text = "Went there last week. They reuse needles on kids! Parking was fine."
+    words = content_words("Every needle is single-use and sealed")
+    assert claim_span(text, words) == "They reuse needles on kids!"
+    assert claim_span(text) == "Went there last week."
+    assert claim_span("x " * 400).endswith("…")
+
+
+def test_the_myth_library_is_complete():
+    myths = json.loads(MYTHS_FILE.read_text(encoding="utf-8"))
+    assert 60 <= len(myths) <= 150
+    assert len({m["slug"] for m in myths}) == len(myths)
+    for m in myths:
+        assert m["myth"].strip() and m["correction"].strip() and m["source"].strip()
+        assert m["source_url"].startswith("https://")
+    topics = {m["topic"] for m in myths}
+    assert {
+        "vaccines", "sterilisation", "expired_drugs", "fluoride", "antibiotics", "dental",
+        "medical", "licences",
+    } <= topics  # fmt: skip
