@@ -15,6 +15,7 @@ from clinics.views import (
 from crisis import urls as crisis_urls
 from crisis.views import ClinicThresholdsView
 from dashboard import urls as dashboard_urls
+from facts import urls as facts_urls
 from feeds.apis import (
     ImportDetailApi,
     ImportListApi,
@@ -45,6 +46,7 @@ api_v1 = [
     path("api-keys/<int:key_id>/rotate/", ApiKeyRotateApi.as_view(), name="api-key-rotate"),
     *crisis_urls.api_patterns,
     *webhooks_urls.api_patterns,
+    *facts_urls.api_patterns,
     *responses_urls.api_patterns,
     *reports_urls.api_patterns,
 ]
@@ -63,6 +65,7 @@ urlpatterns = [
     path("settings/thresholds/", ClinicThresholdsView.as_view(), name="clinic-settings-thresholds"),
     *crisis_urls.page_patterns,
     *webhooks_urls.page_patterns,
+    *facts_urls.page_patterns,
     *responses_urls.page_patterns,
     *portal_urls.page_patterns,
     path("api/v1/", include((api_v1, "clinic_api"), namespace="clinic_api")),

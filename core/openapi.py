@@ -91,7 +91,7 @@ ERROR_RESPONSES = {
     429: "Over the rate limit: retry after `Retry-After` seconds.",
 }
 _WRITES = {"POST", "PUT", "PATCH", "DELETE"}
-_CONFLICT_APPS = {"responses", "webhooks", "feeds", "crisis", "clinics"}
+_CONFLICT_APPS = {"responses", "webhooks", "feeds", "crisis", "clinics", "facts"}
 
 
 def _own_doc(obj) -> str:

@@ -169,7 +169,12 @@ class PortalOverrideView(PortalPage):
             response = self.response_class(
                 request=request,
                 template="portal/review.html",
-                context=self.context(error=_error_text(exc), **review_cards(self.access)),
+                context=self.context(
+                    error=_error_text(exc),
+                    # the reason typed stays in its box, to be corrected rather than retyped
+                    kept_reason={"kind": kind, "id": pk, "text": request.POST.get("reason", "")},
+                    **review_cards(self.access),
+                ),
             )
             response.status_code = exc.status_code
             return response

@@ -27,7 +27,7 @@ from responses.models import (
     StatementVersion,
     TemplateCategory,
 )
-from responses.services.templating import text_render
+from responses.services.templating import citations_of_flags, text_render
 from responses.services.workflow import PENDING, approval_refusal, step_of
 from responses.templates_library import BUILTIN_TEMPLATES
 from scoring.selectors import latest_score, latest_score_lateral_sql
@@ -118,10 +118,22 @@ def reply_suggest(*, review: Review, clinic: Clinic) -> dict:
     label = score.label if score else None
     topics = {t.get("name", "") for t in (score.topics if score else [])}
     flags = {f.get("name", "") for f in (score.flags if score else [])}
+    cite = citations_of_flags(score.flags if score else [])
     category, reason = _suggested_category(label, topics, flags)
     candidates = templates_available(category=category)
     template = candidates[0]
-    rendered = text_render(template["body"], clinic=clinic, review_topics=topics)
+    rendered = text_render(template["body"], clinic=clinic, review_topics=topics, cite=cite)
+    if category == TemplateCategory.FACTUAL_CORRECTION and cite:
+        if cite[0] in rendered.facts:
+            reason = (
+                f"It contradicts the fact sheet ({{fact:{cite[0]}}}): correct it with that "
+                "fact, calmly, not with opinions."
+            )
+        else:
+            reason = (
+                f"It contradicts {{fact:{cite[0]}}}, which is not confirmed on the fact sheet: "
+                "confirm it there, or cite another fact."
+            )
     return {
         "template_key": template["key"],
         "template_name": template["name"],
@@ -130,6 +142,7 @@ def reply_suggest(*, review: Review, clinic: Clinic) -> dict:
         "body": template["body"],
         "text": rendered.text,
         "unresolved": rendered.unresolved,
+        "unresolved_messages": rendered.messages(),
         "facts": rendered.facts,
         "sentiment": label,
         "topics": sorted(topics),

@@ -19,14 +19,13 @@ from responses.views_batches import BatchCreateView, BatchView
 
 api_patterns: list = [
     path("compliance/check/", library.ComplianceCheckApi.as_view(), name="compliance-check"),
+    path("compliance/fix/", library.ComplianceFixApi.as_view(), name="compliance-fix"),
     path("reply-templates/", library.TemplateListApi.as_view(), name="reply-template-list"),
     path(
         "reply-templates/<int:template_id>/",
         library.TemplateDetailApi.as_view(),
         name="reply-template-detail",
     ),
-    path("facts/", library.FactListApi.as_view(), name="fact-list"),
-    path("facts/<int:fact_id>/", library.FactDetailApi.as_view(), name="fact-detail"),
     path("reply-settings/", library.ResponseSettingsApi.as_view(), name="reply-settings"),
     path("audit/", library.AuditListApi.as_view(), name="audit-list"),
     path(

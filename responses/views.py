@@ -17,7 +17,7 @@ from clinics.views import SettingsView
 from core.errors import DomainError
 from core.permissions import Permission
 from core.views import ClinicView
-from facts.selectors import facts_list
+from facts.selectors import facts_list, facts_to_confirm
 from inbox.selectors import reviews_filtered
 from responses.forms import TemplateCreateForm, TemplateEditForm
 from responses.models import (
@@ -57,7 +57,7 @@ from responses.services.guarding import guard_check
 from responses.services.library import template_create, template_update
 from responses.services.outbox import outbox_mark_posted, outbox_retry
 from responses.services.private import private_conversation_open, private_conversation_update
-from responses.services.templating import fact_sentence, text_render
+from responses.services.templating import citations_of_flags, fact_sentence, text_render
 from responses.services.workflow import PENDING, STEP_FOR_STATUS
 
 SEVERITY_ORDER = {"needs_review": 1, "block": 2}
@@ -84,11 +84,19 @@ def highlight(text: str, findings: list[dict]) -> list[dict]:
 
 
 def _error(request, exc: DomainError) -> None:
-    details = [exc.detail]
-    for field, errors in (exc.fields or {}).items():
-        for error in errors if isinstance(errors, list | tuple) else [errors]:
-            details.append(f"{field}: {error}")
-    messages.error(request, " ".join(str(d) for d in details))
+    """One line: what went wrong and the first thing to fix (the page shows the rest where it
+    belongs, e.g. the guard's findings next to the text)."""
+    details = [
+        str(error)
+        for errors in (exc.fields or {}).values()
+        for error in (errors if isinstance(errors, list | tuple) else [errors])
+    ]
+    line = str(exc.detail)
+    if details and details[0] not in line:
+        line = f"{line} {details[0]}"
+        if len(details) > 1:
+            line += f" (and {len(details) - 1} more)"
+    messages.error(request, line)
 
 
 def _int(value) -> int | None:
@@ -268,6 +276,7 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
         return review
 
     def _context(self, review, *, text: str | None = None, check: dict | None = None) -> dict:
+        typed = text
         draft = draft_open_for_review(review.pk)
         last = None
         if draft is None:
@@ -280,14 +289,34 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
         shown = draft or last
         version = current_version(shown) if shown else None
         suggestion = reply_suggest(review=review, clinic=self.clinic)
-        template_key = self.request.GET.get("template") or ""
+        requested = self.request.GET.get("template") or ""
         topics = suggestion["topics"]
-        if text is None and template_key:
-            template = template_get(template_key)
+        unresolved: list[str] = []
+        loaded_key, loaded_note = "", ""
+        if text is None and requested:
+            template = template_get(requested)
             if template is not None:
-                text = text_render(template["body"], clinic=self.clinic, review_topics=topics).text
+                score = review.score_list[0] if review.score_list else None
+                rendered = text_render(
+                    template["body"],
+                    clinic=self.clinic,
+                    review_topics=topics,
+                    cite=citations_of_flags(score.flags if score else []),
+                )
+                text, unresolved = rendered.text, rendered.messages()
+                loaded_key, loaded_note = template["key"], "loaded from the menu"
         if text is None:
-            text = version.text if (draft and version) else suggestion["text"]
+            if draft and version:
+                text = version.text
+                loaded_key = version.template_key
+                loaded_note = f"your draft, version {version.number}"
+            else:
+                text = suggestion["text"]
+                unresolved = suggestion["unresolved_messages"]
+                loaded_key, loaded_note = suggestion["template_key"], "suggested"
+        elif not loaded_key:
+            loaded_note = "your unsaved text"
+        template_key = loaded_key
         findings = (
             check["findings"] if check else (version.guard_findings if (draft and version) else [])
         )
@@ -317,6 +346,16 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
             "suggestion": suggestion,
             "templates": templates_available(),
             "template_key": template_key,
+            "loaded_name": next(
+                (t["name"] for t in templates_available() if t["key"] == loaded_key), ""
+            ),
+            "loaded_note": loaded_note,
+            "unresolved": unresolved,
+            "overridden": bool(draft and draft.is_overridden),
+            # the page came back with text that is not (yet) a saved version
+            "unsaved": typed is not None and not (draft and version and typed == version.text),
+            "fix_url": f"/clinics/{self.clinic.slug}/api/v1/compliance/fix/",
+            "facts_to_confirm": facts_to_confirm().count(),
             "facts": facts,
             "sla": sla,
             "sla_words": _sla_words(sla) if sla else "",
@@ -335,39 +374,30 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
         return self.render_to_response(self._context(self._review(review_id)))
 
     def post(self, request, review_id: int, *args, **kwargs):
+        """Save, check, submit or discard. Submit saves the text in the editor first (so what
+        was typed is what goes for approval); when saving or submitting is refused, the page
+        comes back with the typed text in the editor and one line saying why."""
         review = self._review(review_id)
         action = request.POST.get("action", "save")
         text = request.POST.get("text", "")
         draft_id = _int(request.POST.get("draft_id"))
-        here = request.path
+        expected = _int(request.POST.get("expected_version"))
+        template_key = request.POST.get("template_key", "")
+        if action == "check":
+            check = guard_check(text, clinic=self.clinic, review=review)
+            return self.render_to_response(self._context(review, text=text, check=check))
         try:
-            if action == "check":
-                check = guard_check(text, clinic=self.clinic, review=review)
-                return self.render_to_response(self._context(review, text=text, check=check))
-            if action == "save":
-                if draft_id:
-                    reply_services.reply_draft_update(
-                        draft_id=draft_id,
-                        access=self.access,
-                        text=text,
-                        expected_version=_int(request.POST.get("expected_version")),
-                        template_key=request.POST.get("template_key", ""),
+            if action in ("save", "submit"):
+                draft = self._save(review, draft_id, text, expected, template_key)
+                if action == "submit":
+                    draft = reply_services.reply_submit(
+                        draft_id=draft.pk, access=self.access, expected_version=draft.version
+                    )
+                    messages.success(
+                        request, f"Saved and submitted: “{draft.get_status_display()}”."
                     )
                 else:
-                    reply_services.reply_draft_create(
-                        review_id=review.pk,
-                        access=self.access,
-                        text=text,
-                        template_key=request.POST.get("template_key") or None,
-                    )
-                messages.success(request, "Saved as a new version; the guard checked it.")
-            elif action == "submit" and draft_id:
-                draft = reply_services.reply_submit(
-                    draft_id=draft_id,
-                    access=self.access,
-                    expected_version=_int(request.POST.get("expected_version")),
-                )
-                messages.success(request, f"Submitted: “{draft.get_status_display()}”.")
+                    messages.success(request, "Saved as a new version; the guard checked it.")
             elif action == "discard" and draft_id:
                 reply_services.reply_discard(draft_id=draft_id, access=self.access)
                 messages.success(request, "Draft discarded.")
@@ -375,9 +405,24 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
                 messages.error(request, "Unknown action.")
         except DomainError as exc:
             _error(request, exc)
-            if action == "save":
-                return self.render_to_response(self._context(review, text=text))
-        return HttpResponseRedirect(here)
+            if action in ("save", "submit"):
+                return self.render_to_response(self._context(review, text=text), status=400)
+        return HttpResponseRedirect(request.path)
+
+    def _save(self, review, draft_id, text, expected, template_key) -> ReplyDraft:
+        """The draft with `text` as its current version (a new version only when it changed)."""
+        if draft_id:
+            reply_services.reply_draft_update(
+                draft_id=draft_id,
+                access=self.access,
+                text=text,
+                expected_version=expected,
+                template_key=template_key,
+            )
+            return ReplyDraft.objects.get(pk=draft_id)
+        return reply_services.reply_draft_create(
+            review_id=review.pk, access=self.access, text=text, template_key=template_key or None
+        )
 
 
 class PrivateConversationView(ClinicView):
@@ -467,6 +512,8 @@ class StatementEditorView(TemplateResponseMixin, ClinicView):
             else "",
             "public_url": f"/statements/{self.clinic.slug}/",
             "check_url": f"/clinics/{self.clinic.slug}/api/v1/compliance/check/",
+            "fix_url": f"/clinics/{self.clinic.slug}/api/v1/compliance/fix/",
+            "facts_to_confirm": facts_to_confirm().count(),
         }
 
     def _statement(self, statement_id: int):
@@ -486,7 +533,7 @@ class StatementEditorView(TemplateResponseMixin, ClinicView):
         s = statement_services
         try:
             if action == "check":
-                check = guard_check(f"{title}\n\n{body}", clinic=self.clinic)
+                check = guard_check(f"{title}\n\n{body}", clinic=self.clinic, purpose="statement")
                 return self.render_to_response(
                     self._context(statement, title=title, body=body, check=check)
                 )
@@ -500,10 +547,21 @@ class StatementEditorView(TemplateResponseMixin, ClinicView):
                 )
                 messages.success(request, "Saved as a new version; the guard checked it.")
             elif action == "submit":
-                s.statement_submit(
-                    statement_id=statement.pk, access=self.access, expected_version=expected
+                # what is in the editor is what goes for approval: save it first
+                s.statement_update(
+                    statement_id=statement.pk,
+                    access=self.access,
+                    title=title,
+                    body=body,
+                    expected_version=expected,
                 )
-                messages.success(request, "Submitted for approval.")
+                statement.refresh_from_db()
+                s.statement_submit(
+                    statement_id=statement.pk,
+                    access=self.access,
+                    expected_version=statement.version,
+                )
+                messages.success(request, "Saved and submitted for approval.")
             elif action == "publish":
                 s.statement_publish(
                     statement_id=statement.pk, access=self.access, expected_version=expected
@@ -519,8 +577,11 @@ class StatementEditorView(TemplateResponseMixin, ClinicView):
                 messages.error(request, "Unknown action.")
         except DomainError as exc:
             _error(request, exc)
-            if action == "save":
-                return self.render_to_response(self._context(statement, title=title, body=body))
+            if action in ("save", "submit"):
+                statement.refresh_from_db()
+                return self.render_to_response(
+                    self._context(statement, title=title, body=body), status=400
+                )
         return HttpResponseRedirect(request.path)
 
 

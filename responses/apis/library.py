@@ -1,4 +1,4 @@
-"""The guard check, the template library, the fact sheet, reply settings, suggestions and the
+"""The guard check, the template library, reply settings, suggestions and the
 audit trail."""
 
 from __future__ import annotations
@@ -11,16 +11,13 @@ from rest_framework.response import Response
 
 from core.api import ClinicAPIView, Pagination, paginated_response
 from core.permissions import Permission
-from facts.models import Fact
-from facts.selectors import facts_list
 from feeds.models import Review
 from responses.apis.serializers import (
     AuditEntrySerializer,
     AuditFilterSerializer,
     ComplianceCheckInputSerializer,
-    FactInputSerializer,
-    FactOutputSerializer,
-    FactUpdateSerializer,
+    ComplianceFixInputSerializer,
+    ComplianceFixOutputSerializer,
     GuardResultSerializer,
     SettingsSerializer,
     SuggestionSerializer,
@@ -30,11 +27,8 @@ from responses.apis.serializers import (
 )
 from responses.models import TemplateCategory
 from responses.selectors import audit_list, reply_suggest, templates_available
-from responses.services.guarding import guard_check, response_settings_get
+from responses.services.guarding import guard_check, guard_fix, response_settings_get
 from responses.services.library import (
-    fact_create,
-    fact_delete,
-    fact_update,
     response_settings_update,
     template_create,
     template_update,
@@ -57,8 +51,43 @@ class ComplianceCheckApi(ClinicAPIView):
             review = Review.objects.filter(pk=data.validated_data["review_id"]).first()
             if review is None:
                 raise NotFound("No such review.")
-        result = guard_check(data.validated_data["text"], clinic=self.clinic, review=review)
+        result = guard_check(
+            data.validated_data["text"],
+            clinic=self.clinic,
+            review=review,
+            purpose=data.validated_data["purpose"],
+        )
         return Response(result)
+
+
+class ComplianceFixApi(ClinicAPIView):
+    """A draft text with the guard's suggested fixes applied, checked again: flagged sentences
+    rewritten or taken out whole, a greeting by name dropped, one invitation to contact the
+    clinic added, so the result reads as written and (for all findings) passes the guard. With
+    `start`/`end`, only the findings overlapping that span. Stores nothing."""
+
+    write_permission = Permission.VIEW
+
+    @extend_schema(request=ComplianceFixInputSerializer, responses=ComplianceFixOutputSerializer)
+    def post(self, request):
+        data = ComplianceFixInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        review = None
+        if values.get("review_id"):
+            review = Review.objects.filter(pk=values["review_id"]).first()
+            if review is None:
+                raise NotFound("No such review.")
+        only = (values["start"], values["end"]) if "start" in values else None
+        return Response(
+            guard_fix(
+                values["text"],
+                clinic=self.clinic,
+                review=review,
+                purpose=values["purpose"],
+                only=only,
+            )
+        )
 
 
 class TemplateListApi(ClinicAPIView):
@@ -110,52 +139,6 @@ class TemplateDetailApi(ClinicAPIView):
         return Response(_template_out(template))
 
 
-class FactListApi(ClinicAPIView):
-    """The clinic's fact sheet: verified facts, each with its source and the date it was
-    verified. Replies and statements quote one as {fact:<slug>}."""
-
-    pagination_class = Pagination
-
-    write_permission = Permission.MANAGE
-
-    @extend_schema(responses=FactOutputSerializer(many=True))
-    def get(self, request):
-        return paginated_response(self, facts_list().order_by("title"), FactOutputSerializer)
-
-    @extend_schema(request=FactInputSerializer, responses={201: FactOutputSerializer})
-    def post(self, request):
-        data = FactInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fact = fact_create(access=self.access, **data.validated_data)
-        return Response(FactOutputSerializer(fact).data, status=status.HTTP_201_CREATED)
-
-
-class FactDetailApi(ClinicAPIView):
-    write_permission = Permission.MANAGE
-
-    def _get(self, fact_id):
-        fact = Fact.objects.filter(pk=fact_id).first()
-        if fact is None:
-            raise NotFound()
-        return fact
-
-    @extend_schema(responses=FactOutputSerializer)
-    def get(self, request, fact_id: int):
-        return Response(FactOutputSerializer(self._get(fact_id)).data)
-
-    @extend_schema(request=FactUpdateSerializer, responses=FactOutputSerializer)
-    def patch(self, request, fact_id: int):
-        data = FactUpdateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fact = fact_update(fact_id=fact_id, access=self.access, **data.validated_data)
-        return Response(FactOutputSerializer(fact).data)
-
-    @extend_schema(responses={204: None})
-    def delete(self, request, fact_id: int):
-        fact_delete(fact_id=fact_id, access=self.access)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
 class ResponseSettingsApi(ClinicAPIView):
     """The clinic's approval workflow (which steps apply) and what the guard may allow (staff
     names, the clinic's address, greeting the reviewer by name)."""
@@ -187,8 +170,8 @@ class ReviewSuggestionApi(ClinicAPIView):
 
 
 class AuditListApi(ClinicAPIView):
-    """The append-only audit trail of replies, statements, the outbox and the fact sheet,
-    newest first."""
+    """The append-only audit trail of replies, statements, the outbox, templates and reply
+    settings, newest first (the fact sheet's history is facts/<id>/versions/)."""
 
     pagination_class = Pagination
 

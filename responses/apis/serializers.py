@@ -6,7 +6,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.tenancy import current_clinic
-from facts.models import Fact
 from responses.models import (
     ApprovalStatus,
     AuditEntry,
@@ -49,6 +48,35 @@ class GuardResultSerializer(serializers.Serializer):
 class ComplianceCheckInputSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=20_000, allow_blank=True, trim_whitespace=False)
     review_id = serializers.IntegerField(required=False, min_value=1)
+    purpose = serializers.ChoiceField(
+        choices=["reply", "statement"],
+        default="reply",
+        help_text="`statement`: a public statement, where a plain factual denial is not "
+        "defensive tone. A reply that quotes a confirmed fact is treated as a correction.",
+    )
+
+
+class ComplianceFixInputSerializer(ComplianceCheckInputSerializer):
+    start = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        help_text="With `end`: fix only the findings overlapping this span (one round).",
+    )
+    end = serializers.IntegerField(required=False, min_value=0)
+
+    def validate(self, data):
+        if ("start" in data) != ("end" in data):
+            raise serializers.ValidationError({"end": ["Give both start and end, or neither."]})
+        if "start" in data and data["end"] <= data["start"]:
+            raise serializers.ValidationError({"end": ["end must be after start."]})
+        return data
+
+
+class ComplianceFixOutputSerializer(GuardResultSerializer):
+    text = serializers.CharField(help_text="The text with the fixes applied.")
+    changes = serializers.ListField(
+        child=serializers.CharField(), help_text="What was changed, one line each."
+    )
 
 
 # --- library -------------------------------------------------------------------------------
@@ -75,54 +103,6 @@ class TemplateUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     category = serializers.ChoiceField(choices=TemplateCategory.choices, required=False)
     body = serializers.CharField(max_length=4000, required=False)
-    is_active = serializers.BooleanField(required=False)
-
-
-class FactOutputSerializer(serializers.ModelSerializer):
-    placeholder = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Fact
-        fields = [
-            "id",
-            "slug",
-            "title",
-            "statement",
-            "source",
-            "source_url",
-            "verified_on",
-            "topics",
-            "is_active",
-            "updated_by",
-            "placeholder",
-            "created_at",
-            "updated_at",
-        ]
-
-    def get_placeholder(self, fact) -> str:
-        return "{fact:" + fact.slug + "}"
-
-
-class FactInputSerializer(serializers.Serializer):
-    slug = serializers.SlugField(max_length=80, required=False, allow_blank=True, default="")
-    title = serializers.CharField(max_length=200)
-    statement = serializers.CharField(max_length=2000)
-    source = serializers.CharField(max_length=300)
-    source_url = serializers.URLField(max_length=1000, required=False, allow_blank=True)
-    verified_on = serializers.DateField()
-    topics = serializers.ListField(
-        child=serializers.CharField(max_length=64), required=False, default=list
-    )
-    is_active = serializers.BooleanField(default=True)
-
-
-class FactUpdateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200, required=False)
-    statement = serializers.CharField(max_length=2000, required=False)
-    source = serializers.CharField(max_length=300, required=False)
-    source_url = serializers.URLField(max_length=1000, required=False, allow_blank=True)
-    verified_on = serializers.DateField(required=False)
-    topics = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
     is_active = serializers.BooleanField(required=False)
 
 
@@ -165,6 +145,10 @@ class SuggestionSerializer(serializers.Serializer):
     body = serializers.CharField()
     text = serializers.CharField()
     unresolved = serializers.ListField(child=serializers.CharField())
+    unresolved_messages = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Why each unresolved variable has no value; a draft holding one is refused.",
+    )
     facts = serializers.ListField(child=serializers.CharField())
     sentiment = serializers.CharField(allow_null=True)
     topics = serializers.ListField(child=serializers.CharField())

@@ -307,11 +307,22 @@ def check_reply(
     findings += _identifier_findings(text, results, ctx, sentences, confirm_sentences, eng, tokens)
     findings = _dedupe(findings)
     findings = _apply_backstop(text, sentences, findings, ctx)
+    if tone.is_correction(text, ctx.purpose, ctx.cited_facts):
+        findings = [f for f in findings if not _plain_denial(f, text, sentences)]
     return GuardResult(
         verdict=decide_verdict(findings),
         findings=findings,
         elapsed_ms=(time.perf_counter() - t0) * 1000.0,
     )
+
+
+def _plain_denial(f: Finding, text: str, sentences) -> bool:
+    """A "this is false" in a correction: a disputes-review tone finding whose sentence says
+    plainly that a claim is false, with nothing loaded in it."""
+    if f.kind != TONE or f.subtype != "disputes_review":
+        return False
+    s0, s1 = sentences[_sentence_of(sentences, f.start)]
+    return tone.is_plain_denial(text[s0:s1], f.text)
 
 
 def _finding(text, start, end, kind, subtype, severity, message, suggestion) -> Finding:

@@ -50,10 +50,16 @@ class GuardContext:
     staff_names: tuple[str, ...] = ()
     allow_reviewer_name: bool = False
     reviewer_name: str | None = None
+    # "reply" (default), "statement" (a public statement) or "correction" (a reply correcting
+    # a false claim). In a statement, and in a reply that quotes one of ``cited_facts`` (the
+    # clinic's confirmed fact statements), a plain factual denial ("This is false.") is not
+    # defensive tone; everything else is checked the same.
+    purpose: str = "reply"
+    cited_facts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # accept lists from callers (JSON, ORM values) and keep the dataclass hashable
-        for name in ("clinic_phones", "clinic_emails", "clinic_urls", "staff_names"):
+        for name in ("clinic_phones", "clinic_emails", "clinic_urls", "staff_names", "cited_facts"):
             value = getattr(self, name)
             if isinstance(value, str):
                 value = (value,) if value else ()

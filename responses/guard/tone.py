@@ -481,3 +481,43 @@ def shouting_spans(text: str, sentences: list[tuple[int, int]]) -> list[tuple[in
             i = text.index("!")
             out.append((i, i + 1, "exclamation"))
     return out
+
+
+# --- corrections -------------------------------------------------------------------------
+# In a public statement, or a reply that corrects a false claim by quoting a fact of the fact
+# sheet, saying plainly that a claim is false is the point, not defensiveness. Only the plain
+# forms are let through: nothing loaded ("lies", "fabricated", "completely false"), nothing
+# aimed at the reader ("your claim is false"), and every other tone rule still applies.
+PLAIN_DENIAL = re.compile(
+    r"\b(?:false|untrue|not\s+true|inaccurate|incorrect|misleading|wrong|misinformation)\b",
+    re.IGNORECASE,
+)
+LOADED_DENIAL = re.compile(
+    r"\b(?:lie|lies|lying|liars?|fake|fabricat\w*|made\s+up|fiction\w*|fantasy|defamatory|"
+    r"dishonest|bogus|malicious|slander\w*|libel\w*|exaggerat\w*|twist\w*|ridiculous|absurd|"
+    r"nonsense|real\s+story|truth\s+is|version|never\s+happened|simply|completely|totally|"
+    r"absolutely|utterly|outright|blatant\w*|you|your|you're|you’re)\b",
+    re.IGNORECASE,
+)
+_WORDS = re.compile(r"[a-z0-9]+")
+
+
+def _words(text: str) -> str:
+    return " ".join(_WORDS.findall(text.lower()))
+
+
+def is_correction(text: str, purpose: str, cited_facts: tuple[str, ...]) -> bool:
+    """A statement, a reply marked as a correction, or a reply that quotes a confirmed fact
+    (its statement, word for word, at least four words long)."""
+    if purpose in ("statement", "correction"):
+        return True
+    words = f" {_words(text)} "
+    for fact in cited_facts:
+        quoted = _words(fact)
+        if len(quoted.split()) >= 4 and f" {quoted} " in words:
+            return True
+    return False
+
+
+def is_plain_denial(sentence: str, matched: str) -> bool:
+    return bool(PLAIN_DENIAL.search(matched)) and not LOADED_DENIAL.search(sentence)

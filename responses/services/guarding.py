@@ -7,6 +7,7 @@ that never check a reply never pay for it."""
 from __future__ import annotations
 
 from clinics.models import Clinic
+from facts.selectors import facts_citable
 from responses.models import ResponseSettings
 from responses.services.common import GuardBlocked
 
@@ -17,7 +18,15 @@ def response_settings_get() -> ResponseSettings:
     return settings_row
 
 
-def guard_context(*, clinic: Clinic, review=None, settings_row: ResponseSettings | None = None):
+def guard_context(
+    *,
+    clinic: Clinic,
+    review=None,
+    settings_row: ResponseSettings | None = None,
+    purpose: str = "reply",
+):
+    """The guard's context: what this clinic may say about itself, and its confirmed facts (a
+    reply quoting one is a correction, where a plain "this is false" is not defensive)."""
     from responses.guard import GuardContext
 
     settings_row = settings_row or response_settings_get()
@@ -30,6 +39,8 @@ def guard_context(*, clinic: Clinic, review=None, settings_row: ResponseSettings
         staff_names=tuple(settings_row.staff_names),
         allow_reviewer_name=settings_row.allow_reviewer_name,
         reviewer_name=(review.author_name or None) if review is not None else None,
+        purpose=purpose,
+        cited_facts=tuple(facts_citable().values_list("statement", flat=True)),
     )
 
 
@@ -40,15 +51,38 @@ def guard_check(
     review=None,
     review_text: str | None = None,
     settings_row: ResponseSettings | None = None,
+    purpose: str = "reply",
 ) -> dict:
     """{"verdict": "block" | "needs_review" | "ok", "findings": [...]} for `text` as a reply
-    to `review` (or to `review_text`), in this clinic's context."""
+    to `review` (or to `review_text`), or as a public statement (`purpose="statement"`), in
+    this clinic's context."""
     from responses.guard import check_reply
 
-    context = guard_context(clinic=clinic, review=review, settings_row=settings_row)
+    context = guard_context(
+        clinic=clinic, review=review, settings_row=settings_row, purpose=purpose
+    )
     if review_text is None and review is not None:
         review_text = review.text
     return check_reply(text, review_text=review_text or None, context=context).as_dict()
+
+
+def guard_fix(
+    text: str,
+    *,
+    clinic: Clinic,
+    review=None,
+    purpose: str = "reply",
+    only: tuple[int, int] | None = None,
+) -> dict:
+    """`text` with the guard's fixes applied (`responses.guard.fixes`): whole sentences, no
+    repeated phrase, one contact invitation; for all findings it passes the guard. Returns the
+    text, the guard's result on it and what changed. Stores nothing."""
+    from responses.guard.fixes import apply_fixes
+
+    context = guard_context(clinic=clinic, review=review, purpose=purpose)
+    review_text = review.text if review is not None else None
+    fixed = apply_fixes(text, review_text=review_text or None, context=context, only=only)
+    return {"text": fixed.text, **fixed.result.as_dict(), "changes": fixed.changes}
 
 
 def guard_refusal(result: dict) -> GuardBlocked:

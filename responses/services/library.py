@@ -1,9 +1,7 @@
-"""The clinic's fact sheet, its own reply templates and its reply settings. Changing any of
-them takes the MANAGE permission (agency owners and managers) and is audited."""
+"""The clinic's own reply templates and its reply settings (the fact sheet lives in `facts`).
+Changing either takes the MANAGE permission (agency owners and managers) and is audited."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -15,12 +13,10 @@ from clinics.access import ClinicAccess
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.permissions import Permission
 from core.text import reason_problem
-from facts.models import Fact
 from responses.models import ReplyTemplate, ResponseSettings, TemplateCategory
 from responses.services.common import audit_record, require
 from responses.services.guarding import response_settings_get
 
-FACT_FIELDS = ("title", "statement", "source", "source_url", "verified_on", "topics", "is_active")
 TEMPLATE_FIELDS = ("name", "category", "body", "is_active")
 SETTINGS_FIELDS = (
     "require_agency_approval",
@@ -35,69 +31,6 @@ SETTINGS_FIELDS = (
 
 def _audit(object_type: str, pk: int, action: str, who: Actor, **detail) -> None:
     audit_record(object_type=object_type, object_id=pk, action=action, who=who, detail=detail)
-
-
-def _fact_check(fact: Fact) -> None:
-    errors = {}
-    for name in ("title", "statement", "source"):
-        if not str(getattr(fact, name) or "").strip():
-            errors[name] = ["This field is required."]
-    if isinstance(fact.verified_on, dt.date) and fact.verified_on > timezone.localdate():
-        errors["verified_on"] = ["A fact cannot be verified in the future."]
-    if fact.source_url and not fact.source_url.startswith(("https://", "http://")):
-        errors["source_url"] = ["Give a web address."]
-    if errors:
-        raise ValidationFailed("Invalid fact.", fields=errors)
-
-
-@transaction.atomic
-def fact_create(*, access: ClinicAccess, slug: str = "", **data) -> Fact:
-    require(access, Permission.MANAGE)
-    who = access.actor
-    fact = Fact(
-        slug=slugify(slug or data.get("title", ""))[:80],
-        updated_by=who.name[:200],
-        **{k: v for k, v in data.items() if k in FACT_FIELDS},
-    )
-    if not fact.slug:
-        raise ValidationFailed("Invalid fact.", fields={"slug": ["Give the fact a slug."]})
-    _fact_check(fact)
-    try:
-        with transaction.atomic():
-            fact.save()
-    except IntegrityError:
-        raise Conflict("A fact with this slug exists.", fields={"slug": ["Taken."]}) from None
-    _audit("fact", fact.pk, "created", who, slug=fact.slug)
-    return fact
-
-
-@transaction.atomic
-def fact_update(*, fact_id: int, access: ClinicAccess, **changes) -> Fact:
-    require(access, Permission.MANAGE)
-    who = access.actor
-    fact = Fact.objects.select_for_update().filter(pk=fact_id).first()
-    if fact is None:
-        raise NotFound("Not found.")
-    changed = [k for k in changes if k in FACT_FIELDS]
-    for name in changed:
-        setattr(fact, name, changes[name])
-    fact.updated_by = who.name[:200]
-    _fact_check(fact)
-    fact.save()
-    _audit("fact", fact.pk, "updated", who, slug=fact.slug, fields=changed)
-    return fact
-
-
-@transaction.atomic
-def fact_delete(*, fact_id: int, access: ClinicAccess) -> None:
-    """Replies and statements already written keep the fact's words (they store their text)."""
-    require(access, Permission.MANAGE)
-    who = access.actor
-    fact = Fact.objects.filter(pk=fact_id).first()
-    if fact is None:
-        raise NotFound("Not found.")
-    _audit("fact", fact.pk, "deleted", who, slug=fact.slug, statement=fact.statement)
-    fact.delete()
 
 
 def _template_check(template: ReplyTemplate) -> None:

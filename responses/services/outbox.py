@@ -298,7 +298,8 @@ def _guard_stop(item: OutboxItem) -> str | None:
         owner, review = item.statement, None
     else:
         return None
-    result = guard_check(item.text, clinic=current_clinic(), review=review)
+    purpose = "statement" if item.kind == OutboxKind.STATEMENT_POST else "reply"
+    result = guard_check(item.text, clinic=current_clinic(), review=review, purpose=purpose)
     if result["verdict"] == Verdict.BLOCK and owner.override_version != item.version:
         found = "; ".join(f"“{f['text']}”: {f['message']}" for f in result["findings"])
         return f"The guard blocks this text ({found}). A legal override is needed, then retry."

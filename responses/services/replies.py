@@ -16,7 +16,7 @@ from responses.models import ApprovalStatus, ReplyDraft, ReplyVersion
 from responses.services import workflow
 from responses.services.common import audit_record, require, webhook_emit
 from responses.services.guarding import guard_check
-from responses.services.templating import text_render
+from responses.services.templating import citations_of_flags, text_render, unresolved_error
 from scoring.selectors import latest_score
 
 MAX_REPLY_CHARS = 4000
@@ -95,11 +95,23 @@ def _review_topics(review: Review) -> list[str]:
     return [t.get("name", "") for t in (score.topics if score else [])]
 
 
+def _review_citations(review: Review) -> list[str]:
+    score = latest_score(review)
+    return citations_of_flags(score.flags if score else [])
+
+
 def _version_add(
     draft: ReplyDraft, *, text: str, who: Actor, template_key: str = ""
 ) -> ReplyVersion:
     clinic = current_clinic()
-    rendered = text_render(text, clinic=clinic, review_topics=_review_topics(draft.review))
+    rendered = text_render(
+        text,
+        clinic=clinic,
+        review_topics=_review_topics(draft.review),
+        cite=_review_citations(draft.review),
+    )
+    if rendered.unresolved:
+        raise unresolved_error(rendered)
     text = _clean_text(rendered.text)
     result = guard_check(text, clinic=clinic, review=draft.review)
     return ReplyVersion.objects.create(

@@ -18,7 +18,7 @@ from responses.models import ApprovalStatus, Statement, StatementVersion, Verdic
 from responses.services import workflow
 from responses.services.common import audit_record, require, webhook_emit
 from responses.services.guarding import guard_check, guard_refusal
-from responses.services.templating import text_render
+from responses.services.templating import text_render, unresolved_error
 
 MAX_TITLE = 200
 MAX_BODY = 20_000
@@ -33,7 +33,7 @@ class StatementFlow(workflow.Flow):
         return f"{version.title}\n\n{version.body}"
 
     def guard(self, obj, version) -> dict:
-        return guard_check(self.text_of(version), clinic=current_clinic())
+        return guard_check(self.text_of(version), clinic=current_clinic(), purpose="statement")
 
 
 FLOW = StatementFlow(
@@ -82,8 +82,11 @@ def _clean(title: str, body: str) -> tuple[str, str]:
 def _version_add(statement: Statement, *, title: str, body: str, who: Actor) -> StatementVersion:
     clinic = current_clinic()
     title, body = _clean(title, body)
-    body = text_render(body, clinic=clinic).text
-    result = guard_check(f"{title}\n\n{body}", clinic=clinic)
+    rendered = text_render(body, clinic=clinic)
+    if rendered.unresolved:
+        raise unresolved_error(rendered, field_name="body")
+    body = rendered.text
+    result = guard_check(f"{title}\n\n{body}", clinic=clinic, purpose="statement")
     return StatementVersion.objects.create(
         statement=statement,
         number=statement.version + 1,

@@ -1,7 +1,9 @@
 """Reply text variables: {clinic_name}, {clinic_phone}, {clinic_email}, {contact_url},
-{contact_line}, {fact:<slug>} and {relevant_facts}. A variable with nothing to put in (the
-clinic has no e-mail, the fact does not exist) is left as it is: a text that still holds one
-cannot be submitted."""
+{contact_line}, {fact:<slug>} and {relevant_facts}. Only confirmed, active facts are cited
+(`facts.selectors`). A variable with nothing to put in (the clinic has no e-mail, the fact does
+not exist or is not confirmed, no fact matches) is *unresolved*: saving a text that holds one
+is refused with the variable named and why (`unresolved_error`), so no reply or statement ever
+carries a literal `{variable}`."""
 
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from clinics.models import Clinic
+from core.errors import ValidationFailed
 from facts.models import Fact
+from facts.selectors import facts_citable_by_slugs, facts_for_topics
 
 VARIABLE_RE = re.compile(r"\{(fact:[a-z0-9][a-z0-9_-]*|[a-z][a-z_]*)\}")
 VARIABLES = (
@@ -21,6 +25,13 @@ VARIABLES = (
     "contact_line",
     "relevant_facts",
 )
+_MISSING_CLINIC_VALUE = {
+    "clinic_name": "this clinic has no name",
+    "clinic_phone": "this clinic has no phone number (Settings → General)",
+    "clinic_email": "this clinic has no e-mail address (Settings → General)",
+    "contact_url": "this clinic has no contact page (Settings → General)",
+    "contact_line": "this clinic has no phone, e-mail or contact page (Settings → General)",
+}
 
 
 @dataclass
@@ -28,6 +39,11 @@ class Rendered:
     text: str
     unresolved: list[str] = field(default_factory=list)
     facts: list[str] = field(default_factory=list)
+    # placeholder -> why it has no value
+    problems: dict[str, str] = field(default_factory=dict)
+
+    def messages(self) -> list[str]:
+        return [f"{p}: {self.problems.get(p, 'it has no value')}." for p in self.unresolved]
 
 
 def contact_line(clinic: Clinic) -> str:
@@ -38,21 +54,24 @@ def contact_line(clinic: Clinic) -> str:
 
 
 def fact_sentence(fact: Fact) -> str:
-    """How a reply quotes a fact: its wording and its source. The date it was verified stays on
-    the fact sheet: a date next to a mention of care reads like the date of someone's visit
-    (the guard rightly questions it)."""
-    return f"{fact.statement.strip().rstrip('.')} (source: {fact.source})."
+    """How a reply quotes a fact: its wording and, when given, its source. The date it was
+    verified stays on the fact sheet: a date next to a mention of care reads like the date of
+    someone's visit (the guard rightly questions it)."""
+    statement = fact.statement.strip().rstrip(".")
+    source = (fact.source or "").strip()
+    return f"{statement} (source: {source})." if source else f"{statement}."
 
 
-def facts_for_topics(topics: Iterable[str]) -> list[Fact]:
-    topics = [t for t in topics if t]
-    if not topics:
-        return []
-    return list(Fact.objects.filter(is_active=True, topics__overlap=topics).order_by("title"))
-
-
-def text_render(text: str, *, clinic: Clinic, review_topics: Iterable[str] = ()) -> Rendered:
-    """`text` with every variable that has a value filled in."""
+def text_render(
+    text: str,
+    *,
+    clinic: Clinic,
+    review_topics: Iterable[str] = (),
+    cite: Iterable[str] = (),
+) -> Rendered:
+    """`text` with every variable that has a value filled in. {relevant_facts} is the facts in
+    `cite` (e.g. the fact a false claim contradicts) when any is citable, else the facts whose
+    topics match `review_topics`."""
     values = {
         "clinic_name": clinic.name,
         "clinic_phone": clinic.phone,
@@ -61,35 +80,77 @@ def text_render(text: str, *, clinic: Clinic, review_topics: Iterable[str] = ())
         "contact_line": contact_line(clinic),
     }
     wanted = {m.group(1)[5:] for m in VARIABLE_RE.finditer(text) if m.group(1).startswith("fact:")}
-    facts = (
-        {f.slug: f for f in Fact.objects.filter(slug__in=wanted, is_active=True)} if wanted else {}
-    )
+    facts = facts_citable_by_slugs(wanted)
+    cite = [s for s in cite if s]
+    review_topics = [t for t in review_topics if t]
     rendered = Rendered(text="")
     relevant: list[Fact] | None = None
 
     def fill(match: re.Match) -> str:
         nonlocal relevant
         name = match.group(1)
-        value = ""
+        placeholder = match.group(0)
+        value, why = "", ""
         if name.startswith("fact:"):
             fact = facts.get(name[5:])
             if fact is not None:
                 value = fact_sentence(fact)
                 rendered.facts.append(fact.slug)
+            else:
+                why = "no confirmed fact on the fact sheet has this slug"
         elif name == "relevant_facts":
             if relevant is None:
-                relevant = facts_for_topics(review_topics)
+                chosen = facts_citable_by_slugs(cite)
+                relevant = [chosen[s] for s in cite if s in chosen] or facts_for_topics(
+                    review_topics
+                )
             value = " ".join(fact_sentence(f) for f in relevant)
             rendered.facts.extend(f.slug for f in relevant)
+            why = (
+                "no confirmed fact on the fact sheet answers this; insert one from the fact "
+                "sheet or confirm the one it needs"
+            )
+        elif name in values:
+            value = values[name]
+            why = _MISSING_CLINIC_VALUE.get(name, "it has no value")
         else:
-            value = values.get(name, "")
+            why = "not a variable (known: " + ", ".join("{" + v + "}" for v in VARIABLES)
+            why += ", {fact:<slug>})"
         if not value:
-            rendered.unresolved.append(match.group(0))
-            return match.group(0)
+            if placeholder not in rendered.unresolved:
+                rendered.unresolved.append(placeholder)
+            rendered.problems[placeholder] = why
+            return placeholder
         return value
 
     rendered.text = VARIABLE_RE.sub(fill, text)
     return rendered
+
+
+def unresolved_error(rendered: Rendered, *, field_name: str = "text") -> ValidationFailed:
+    """The 400 for a text that still holds variables with no value, each named with why."""
+    names = ", ".join(rendered.unresolved)
+    return ValidationFailed(
+        f"Fill in or remove {names} first: nothing was saved.",
+        code="unfilled_variables",
+        fields={field_name: rendered.messages()},
+    )
+
+
+def citations_of_flags(flags: Iterable[dict]) -> list[str]:
+    """The fact slugs a score's flags ask a reply to cite: the fact each misinformation flag
+    says the text contradicts."""
+    slugs: list[str] = []
+    for flag in flags or ():
+        contradicts = flag.get("contradicts") if isinstance(flag, dict) else None
+        if (
+            isinstance(contradicts, dict)
+            and contradicts.get("kind") == "fact"
+            and contradicts.get("slug")
+            and contradicts["slug"] not in slugs
+        ):
+            slugs.append(str(contradicts["slug"]))
+    return slugs
 
 
 def placeholders_left(text: str) -> list[str]:

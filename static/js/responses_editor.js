@@ -1,7 +1,11 @@
 // The reply and statement editors: as one types, the text goes to the clinic's compliance
 // check endpoint and the guard's findings are shown, with the flagged spans marked. "Insert"
-// buttons put a fact of the fact sheet at the cursor. Without JavaScript the page still works:
-// "Check with the guard" and "Save" do the same on the server.
+// buttons put a fact of the fact sheet at the cursor. "Fix" and "Apply all fixes" ask the
+// server for the fixed text (whole sentences, never pasted phrases). Submit is off while the
+// guard blocks the text, with one line saying why; typed text is never thrown away: Submit
+// saves it first, loading a template or leaving the page asks before replacing unsaved text.
+// Without JavaScript the page still works: "Check with the guard" and "Save" do the same on
+// the server.
 (function () {
   "use strict";
 
@@ -78,14 +82,38 @@
     return p;
   }
 
-  function useSuggestion(finding, offset) {
-    const start = finding.start - offset;
-    const end = finding.end - offset;
-    if (start < 0 || area.value.slice(start, end) !== finding.text) return;
-    area.value = area.value.slice(0, start) + finding.suggestion + area.value.slice(end);
-    area.focus();
-    area.setSelectionRange(start + finding.suggestion.length, start + finding.suggestion.length);
-    area.dispatchEvent(new Event("input", { bubbles: true }));
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "Content-Type": "application/json",
+        Accept: "application/json",
+        "X-CSRFToken": cookie("csrftoken"),
+      },
+      body: JSON.stringify(body),
+    }).then(function (response) { return response.ok ? response.json() : null; });
+  }
+
+  const fixNote = el("p", { id: "fix-note", class: "muted", role: "status" });
+  live.parentNode.insertBefore(fixNote, live.nextSibling);
+
+  // Ask the server to fix the findings (all of them, or those over one span of the text) and
+  // put the result in the editor; the live check then runs on it.
+  function applyFixes(span) {
+    if (!area.dataset.fixUrl) return;
+    const body = { text: area.value, purpose: area.dataset.purpose || "reply" };
+    if (area.dataset.reviewId) body.review_id = Number(area.dataset.reviewId);
+    if (span) { body.start = span[0]; body.end = span[1]; }
+    const sent = area.value;
+    post(area.dataset.fixUrl, body).then(function (result) {
+      if (!result || area.value !== sent) return;
+      area.value = result.text;
+      area.focus();
+      area.dispatchEvent(new Event("input", { bubbles: true }));
+      const n = result.changes.length;
+      fixNote.textContent = n ? (n === 1 ? "1 change: " : n + " changes: ") + result.changes.join("; ") + "." : "Nothing to fix.";
+    }).catch(function () { /* offline: nothing changes */ });
   }
 
   const mirror = area.dataset.mirror ? document.getElementById(area.dataset.mirror) : null;
@@ -151,6 +179,8 @@
     const offset = title ? title.value.length + 2 : 0;
     lastFindings = result.findings;
     lastOffset = offset;
+    lastVerdict = result.verdict;
+    submitState();
     paintMirror(result.findings, offset);
     announce(result);
     live.replaceChildren();
@@ -160,15 +190,20 @@
     line.appendChild(el("span", { class: verdict[0] }, verdict[1]));
     live.appendChild(line);
     if (!result.findings.length) return;
+    if (area.dataset.fixUrl && result.findings.some(function (f) { return f.end > offset; })) {
+      const all = el("button", { type: "button", id: "apply-all-fixes" }, "Apply all fixes");
+      all.addEventListener("click", function () { applyFixes(null); });
+      live.appendChild(all);
+    }
     const list = el("ul", { class: "findings" });
     result.findings.forEach(function (f) {
       const item = el("li");
       item.appendChild(el("strong", {}, f.severity === "block" ? "Blocks" : "Needs review"));
       item.appendChild(document.createTextNode(
         " — “" + f.text + "” (" + f.kind.replace(/_/g, " ") + "): " + f.message + " "));
-      if (f.suggestion && f.start >= offset) {
-        const button = el("button", { type: "button", class: "link" }, "Replace with “" + f.suggestion + "”");
-        button.addEventListener("click", function () { useSuggestion(f, offset); });
+      if (area.dataset.fixUrl && f.start >= offset && f.end - f.start < text.length - offset) {
+        const button = el("button", { type: "button", class: "link fix-one" }, "Fix this");
+        button.addEventListener("click", function () { applyFixes([f.start - offset, f.end - offset]); });
         item.appendChild(button);
       }
       list.appendChild(item);
@@ -176,22 +211,66 @@
     live.appendChild(list);
   }
 
+  // --- Submit: off while the guard blocks the text (or a variable has no value) ------------
+  const submit = area.dataset.submit ? document.getElementById(area.dataset.submit) : null;
+  const reason = area.dataset.reason ? document.getElementById(area.dataset.reason) : null;
+  const initial = checkedText();
+  const overridden = area.dataset.overridden === "1";
+  const unresolved = (area.dataset.unresolved || "").split("|")
+    .map(function (m) { const found = m.match(/^\{[^}]+\}/); return found ? found[0] : ""; })
+    .filter(Boolean);
+  let lastVerdict = area.dataset.verdict || "";
+
+  function submitState() {
+    if (!submit) return;
+    let why = "";
+    const left = unresolved.filter(function (p) { return area.value.indexOf(p) !== -1; });
+    if (lastVerdict === "block" && !(overridden && checkedText() === initial)) {
+      const blocks = lastFindings.filter(function (f) { return f.severity === "block"; }).length;
+      why = "Submit is off: the guard blocks this text" +
+        (blocks ? " (" + blocks + (blocks === 1 ? " finding" : " findings") + ")" : "") +
+        ". Apply the fixes or change the marked words.";
+    } else if (left.length) {
+      why = "Submit is off: " + left.join(", ") + (left.length === 1 ? " has" : " have") +
+        " no value. Insert a fact or remove " + (left.length === 1 ? "it" : "them") + ".";
+    }
+    submit.disabled = Boolean(why);
+    if (reason) reason.textContent = why;
+  }
+
+  // --- unsaved text is never thrown away ----------------------------------------------------
+  const form = area.form;
+  const edited = document.getElementById("loaded-edited");
+  let leaving = false;
+  const unsavedAtLoad = area.dataset.unsaved === "1";
+  function dirty() { return unsavedAtLoad || checkedText() !== initial; }
+  function markDirty() { if (edited) edited.hidden = !dirty(); submitState(); }
+  if (form) form.addEventListener("submit", function () { leaving = true; });
+  window.addEventListener("beforeunload", function (event) {
+    if (!leaving && dirty()) { event.preventDefault(); event.returnValue = ""; }
+  });
+  const templateForm = document.getElementById("template-form");
+  if (templateForm) {
+    templateForm.addEventListener("submit", function (event) {
+      if (!dirty()) { leaving = true; return; }
+      const choice = templateForm.querySelector("select");
+      const name = choice && choice.selectedOptions[0] ? choice.selectedOptions[0].textContent : "the template";
+      if (window.confirm("Replace your unsaved text with “" + name.trim() + "”? Your text has not been saved.")) {
+        leaving = true;
+      } else {
+        event.preventDefault();
+      }
+    });
+  }
+  area.addEventListener("input", markDirty);
+  if (title) title.addEventListener("input", markDirty);
+
   function check() {
     const mine = ++sequence;
     const text = checkedText();
-    const body = { text: text };
+    const body = { text: text, purpose: area.dataset.purpose || "reply" };
     if (area.dataset.reviewId) body.review_id = Number(area.dataset.reviewId);
-    fetch(area.dataset.checkUrl, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: {
-        "Content-Type": "application/json",
-        Accept: "application/json",
-        "X-CSRFToken": cookie("csrftoken"),
-      },
-      body: JSON.stringify(body),
-    })
-      .then(function (response) { return response.ok ? response.json() : null; })
+    post(area.dataset.checkUrl, body)
       .then(function (result) {
         if (result && mine === sequence) render(result, text);
       })

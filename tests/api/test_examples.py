@@ -431,6 +431,28 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         status=201,
     )
     rec.call(manager, "delete", f"{CLINIC}/facts/{spare['id']}/", status=204)
+    rec.call(key_a, "get", f"{CLINIC}/facts/{fact['id']}/versions/", status=200)
+    rec.call(
+        manager, "post", f"{CLINIC}/facts/{fact['id']}/versions/1/restore/",
+        {"expected_version": 0}, status=400,
+    )  # fmt: skip
+    rec.call(
+        manager, "post", f"{CLINIC}/facts/{fact['id']}/versions/1/restore/",
+        {"expected_version": 2}, status=200,
+    )  # fmt: skip
+    needles = rec.call(
+        manager, "post", f"{CLINIC}/facts/",
+        {"slug": "needles-policy", "title": "Needles", "status": "draft",
+         "statement": "Every needle we use is single-use and sealed until it is opened."},
+        status=201,
+    )  # fmt: skip
+    rec.call(
+        manager, "post", f"{CLINIC}/facts/{needles['id']}/confirm/", {"statement": ""}, status=400
+    )
+    rec.call(
+        manager, "post", f"{CLINIC}/facts/{needles['id']}/confirm/",
+        {"source": "Infection-control policy, section 2", "expected_version": 1}, status=200,
+    )  # fmt: skip
     rec.call(key_a, "get", f"{CLINIC}/reply-templates/?category=thank", status=200)
     rec.call(manager, "post", f"{CLINIC}/reply-templates/", {"key": "has spaces"}, status=400)
     template = rec.call(
@@ -477,6 +499,14 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         status=200,
     )
     rec.call(key_a, "post", f"{CLINIC}/compliance/check/", {"review_id": 0}, status=400)
+    rec.call(key_a, "post", f"{CLINIC}/compliance/fix/", {"text": "x", "start": 3}, status=400)
+    rec.call(
+        key_a,
+        "post",
+        f"{CLINIC}/compliance/fix/",
+        {"text": f"Hi Sam, we are sorry. {BLOCK_TEXT}", "review_id": late},
+        status=200,
+    )
     rec.call(
         key_a,
         "post",

@@ -263,7 +263,7 @@ def _scenario(server, new_page, tenant, chat, celery_worker_process, workdir):
     writer.get_by_role("button", name="Save as a new version").click()
     clicks["writer"] += 1
     writer.wait_for_load_state()
-    writer.get_by_role("button", name="Submit for approval").click()
+    writer.get_by_role("button", name="Save and submit for approval").click()
     clicks["writer"] += 1
     writer.wait_for_load_state()
     screenshot(writer, "crisis-day-reply-submitted")

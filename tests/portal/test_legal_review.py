@@ -39,6 +39,8 @@ def test_legal_overrides_in_the_portal_and_the_approver_sees_the_reason(clinic_a
     # a short reason is refused with 400 and changes nothing
     bad = legal.post(_url(clinic_a, "override/"), {"kind": "reply", "id": draft.pk, "reason": "ok"})
     assert bad.status_code == 400 and "10 characters or more" in bad.content.decode()
+    # what legal typed stays in the box, to be corrected rather than retyped
+    assert f'aria-describedby="reason-help-reply-{draft.pk}">ok</textarea>' in bad.content.decode()
     assert legal.post(_url(clinic_a, "override/"), {"kind": "x", "id": "a"}).status_code == 400
     with schema_context(clinic_a.schema_name):
         assert not ReplyDraft.objects.get(pk=draft.pk).is_overridden

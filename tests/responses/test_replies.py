@@ -38,7 +38,9 @@ def test_facts_are_managed_by_managers_and_quoted_with_source_and_date(clinic_a,
     future = manager.post("facts/", {**FACT, "slug": "x", "verified_on": "2999-01-01"})
     assert future.status_code == 400
     assert "verified_on" in future.json()["fields"]
-    assert [f["slug"] for f in writer.get("facts/").json()["results"]] == ["vaccine-storage"]
+    listed = {f["slug"]: f["citable"] for f in writer.get("facts/").json()["results"]}
+    assert listed["vaccine-storage"] is True
+    assert listed["needles-single-use"] is False  # a default, to be confirmed
 
     # a draft quoting it gets the verified wording and its source
     review = review_in(clinic_a)
@@ -55,17 +57,23 @@ def test_facts_are_managed_by_managers_and_quoted_with_source_and_date(clinic_a,
     assert manager.client.delete(manager.url(f"facts/{fact_id}/")).status_code == 204
 
 
-def test_unfilled_placeholders_cannot_be_submitted(clinic_b, as_user):
-    # clinic B has no phone, e-mail nor contact page: {contact_line} stays as it is
+def test_unfilled_variables_are_refused_before_saving(clinic_b, as_user):
+    # clinic B has no phone, e-mail nor contact page: {contact_line} has no value
     review = review_in(clinic_b)
     writer = as_user("alpha_writer", clinic_b)
-    draft = writer.post(
+    refused = writer.post(
         "drafts/", {"review_id": review.pk, "text": "Please contact us at {contact_line}."}
-    ).json()
-    assert draft["text"] == "Please contact us at {contact_line}."
-    refused = writer.post(f"drafts/{draft['id']}/submit/")
+    )
     assert refused.status_code == 400
-    assert refused.json()["fields"]["text"] == ["{contact_line} has no value in this clinic."]
+    assert refused.json()["code"] == "unfilled_variables"
+    assert refused.json()["fields"]["text"] == [
+        "{contact_line}: this clinic has no phone, e-mail or contact page (Settings → General)."
+    ]
+    # the factual correction with no confirmed fact to cite names {relevant_facts}
+    refused = writer.post("drafts/", {"review_id": review.pk, "template_key": "factual-correction"})
+    assert refused.status_code == 400
+    assert any(m.startswith("{relevant_facts}: ") for m in refused.json()["fields"]["text"])
+    assert writer.get("drafts/", review_id=review.pk).json()["results"] == []
 
 
 def test_template_library_has_the_builtins_and_the_clinics_own(clinic_a, as_user):
@@ -276,3 +284,50 @@ def test_approval_queue_shows_the_diff_and_approves_from_a_phone(clinic_a, as_us
     )
     assert response.status_code == 302
     assert writer.get(f"drafts/{draft_id}/").json()["last_comment"] == "Please add our e-mail."
+
+
+def test_a_false_claim_gets_the_factual_correction_citing_the_contradicted_fact(clinic_a, as_user):
+    manager = as_user("alpha_manager", clinic_a)
+    needles = next(
+        f
+        for f in manager.get("facts/", page_size=100).json()["results"]
+        if f["slug"] == "needles-single-use"
+    )
+    review = review_in(clinic_a, text="Riverside reuses needles!! Do not go there.")
+    with schema_context(clinic_a.schema_name):
+        ReviewScore.objects.create(
+            review=review,
+            model_version="test",
+            label="negative",
+            score=-0.8,
+            topics=[],
+            flags=[
+                {
+                    "name": "misinformation",
+                    "evidence": ["reuses needles"],
+                    "claim": "Riverside reuses needles",
+                    "contradicts": {
+                        "kind": "fact",
+                        "slug": "needles-single-use",
+                        "statement": needles["statement"],
+                        "similarity": 0.81,
+                    },
+                }
+            ],
+        )
+    # while the fact is a draft, the correction cannot cite it and says so
+    waiting = manager.get(f"reviews/{review.pk}/suggestion/").json()
+    assert (waiting["template_key"], waiting["unresolved"]) == (
+        "factual-correction",
+        ["{relevant_facts}"],
+    )
+    assert "not confirmed" in waiting["reason"]
+    # confirmed, the correction cites it (not "Apology without admission")
+    manager.post(f"facts/{needles['id']}/confirm/")
+    suggestion = manager.get(f"reviews/{review.pk}/suggestion/").json()
+    assert suggestion["template_key"] == "factual-correction"
+    assert suggestion["facts"] == ["needles-single-use"]
+    assert needles["statement"].rstrip(".") in suggestion["text"]
+    assert "{" not in suggestion["text"]
+    draft = as_user("alpha_writer", clinic_a).post("drafts/", {"review_id": review.pk}).json()
+    assert draft["text"] == suggestion["text"]

@@ -1,0 +1,137 @@
+"""The fact sheet page of a clinic's staff: the facts to confirm first, the confirmed ones, the
+deactivated ones; add a fact; edit one, confirm it, deactivate or reactivate it, and read and
+restore its history."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpResponseRedirect
+from django.views.generic.base import TemplateResponseMixin
+
+from agency.forms import apply_domain_errors
+from core.errors import DomainError
+from core.permissions import Permission
+from core.views import ClinicView
+from facts.forms import FactCreateForm, FactForm
+from facts.models import FactStatus
+from facts.selectors import fact_get, fact_versions, facts_list
+from facts.services import fact_confirm, fact_create, fact_restore, fact_update
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class FactSheetView(TemplateResponseMixin, ClinicView):
+    template_name = "facts/fact_sheet.html"
+    write_permission = Permission.MANAGE
+
+    def _render(self, status: int = 200, create: FactCreateForm | None = None):
+        facts = list(facts_list().order_by("title"))
+        return self.render_to_response(
+            {
+                "clinic": self.clinic,
+                "to_confirm": [f for f in facts if f.is_active and f.status == FactStatus.DRAFT],
+                "confirmed": [f for f in facts if f.is_citable],
+                "inactive": [f for f in facts if not f.is_active],
+                "create": create or FactCreateForm(),
+                "can_manage": self.access.can(Permission.MANAGE),
+            },
+            status=status,
+        )
+
+    def get(self, request, *args, **kwargs):
+        return self._render()
+
+    def post(self, request, *args, **kwargs):
+        form = FactCreateForm(request.POST)
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            confirm = data.pop("confirm")
+            try:
+                fact = fact_create(
+                    access=self.access,
+                    status=FactStatus.CONFIRMED if confirm else FactStatus.DRAFT,
+                    **data,
+                )
+            except DomainError as exc:
+                apply_domain_errors(form, exc)
+            else:
+                state = "confirmed" if confirm else "saved as a draft to be confirmed"
+                messages.success(request, f"Fact “{fact.title}” added and {state}.")
+                return HttpResponseRedirect(request.path)
+        return self._render(400, create=form)
+
+
+class FactDetailView(TemplateResponseMixin, ClinicView):
+    template_name = "facts/fact_detail.html"
+    write_permission = Permission.MANAGE
+
+    def _fact(self, fact_id: int):
+        fact = fact_get(fact_id)
+        if fact is None:
+            raise Http404("Not found.")
+        return fact
+
+    def _render(self, fact, status: int = 200, form: FactForm | None = None):
+        form = form or FactForm(
+            initial={
+                "title": fact.title,
+                "statement": fact.statement,
+                "source": fact.source,
+                "source_url": fact.source_url,
+                "topics": ", ".join(fact.topics),
+            }
+        )
+        return self.render_to_response(
+            {
+                "clinic": self.clinic,
+                "fact": fact,
+                "form": form,
+                "versions": list(fact_versions(fact.pk)),
+                "can_manage": self.access.can(Permission.MANAGE),
+            },
+            status=status,
+        )
+
+    def get(self, request, fact_id: int, *args, **kwargs):
+        return self._render(self._fact(fact_id))
+
+    def post(self, request, fact_id: int, *args, **kwargs):
+        fact = self._fact(fact_id)
+        action = request.POST.get("action", "save")
+        expected = _int(request.POST.get("expected_version"))
+        common = {"fact_id": fact.pk, "access": self.access, "expected_version": expected}
+        try:
+            if action == "deactivate":
+                fact_update(**common, is_active=False)
+                messages.success(request, f"“{fact.title}” deactivated: it is no longer cited.")
+            elif action == "reactivate":
+                fact_update(**common, is_active=True)
+                messages.success(request, f"“{fact.title}” is active again.")
+            elif action == "restore":
+                number = _int(request.POST.get("number")) or 0
+                fact_restore(**common, number=number)
+                messages.success(request, f"Version {number} restored as a new version.")
+            elif action in ("save", "confirm"):
+                form = FactForm(request.POST)
+                if not form.is_valid():
+                    return self._render(fact, 400, form)
+                try:
+                    if action == "confirm":
+                        fact_confirm(**common, **form.cleaned_data)
+                        messages.success(request, f"“{form.cleaned_data['title']}” confirmed.")
+                    else:
+                        fact_update(**common, **form.cleaned_data)
+                        messages.success(request, "Saved as a new version.")
+                except DomainError as exc:
+                    apply_domain_errors(form, exc)
+                    return self._render(self._fact(fact_id), 400, form)
+            else:
+                messages.error(request, "Unknown action.")
+        except DomainError as exc:
+            messages.error(request, exc.detail)
+        return HttpResponseRedirect(request.path)

@@ -1,0 +1,259 @@
+"""Applying the guard's fixes to a text, so that the result still reads as written and passes
+the guard (pure Python, no Django).
+
+    fixed = apply_fixes(text, review_text=..., context=GuardContext(...))
+    fixed.text, fixed.result.verdict, fixed.changes
+
+A finding's ``suggestion`` is advice for a person ("a calm sentence without exclamation
+marks"), not always words that fit where the finding was: pasting each one over its span is
+what turned a reply into "from your please contact us directly at … your concerns with please
+contact us…". Fixes here work on whole sentences instead:
+
+* a reference to the reader's care ("your visit") becomes "your experience" when that is all
+  the sentence has against it (and the swap repeats nothing);
+* a greeting by a name the reply may not use loses the name and the greeting;
+* any other flagged sentence is taken out, whole;
+* a sign-off ("— The team at …") stays at the end; an invitation to contact the clinic (its
+  phone, else its e-mail, else "our office") is added once, when the text lost something and
+  has none;
+* the result is checked again, until the guard finds nothing (at most a few rounds); a text
+  with nothing safe left becomes a short thank-you with the invitation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .engine import check_reply, split_sentences
+from .result import PATIENT_CONFIRMATION, GuardContext, GuardResult
+
+MAX_ROUNDS = 5
+_SIGN_OFF = re.compile(r"(?:\s+|^)(?:—|–|--)\s*[^\n.!?—–]{1,80}\s*$")
+_GREETING = re.compile(
+    r"^\s*(?:(?:hi|hello|hey|dear|good\s+(?:morning|afternoon|evening))\b[\s,]*)?"
+    r"(?:(?:mr|mrs|ms|mx|miss|dr)\.?\s+)?$",
+    re.IGNORECASE,
+)
+_AFTER_NAME = re.compile(r"^[^\S\n]*[,!:—–-]+[^\S\n]*")
+_INVITE = re.compile(
+    r"\b(?:contact|call|phone|e-?mail|reach|get\s+in\s+touch|speak\s+(?:with|to)|"
+    r"talk\s+(?:with|to)|write\s+to)\b",
+    re.IGNORECASE,
+)
+_YOUR_PHRASE = re.compile(r"^your(?:\s+[\w'’-]+){1,3}$", re.IGNORECASE)
+_WORD = re.compile(r"[\w'’]+")
+# "sorry about your visit" reads as well with "your experience"; "your visit was moved" does not
+_PREPOSITION_BEFORE = re.compile(
+    r"\b(?:about|with|during|of|for|after|regarding|from|throughout|hear\s+that)\s+$", re.I
+)
+_KEEP_SHORT = re.compile(
+    r"^(?:hi|hello|dear|thanks?|thank\s+you|welcome|sincerely|best|regards|warmly)\b", re.I
+)
+FALLBACK_OPENING = "Thank you for your feedback."
+_NAME_SUBTYPES = frozenset({"person", "reviewer_name", "greeting_name"})
+
+
+@dataclass
+class Fixed:
+    text: str
+    result: GuardResult
+    changes: list[str] = field(default_factory=list)
+
+
+def contact_sentence(context: GuardContext) -> str:
+    if context.clinic_phones:
+        return f"Please contact us directly at {context.clinic_phones[0]} so we can help."
+    if context.clinic_emails:
+        return f"Please contact us directly at {context.clinic_emails[0]} so we can help."
+    return "Please contact our office directly so we can help."
+
+
+def _split_sign_off(text: str) -> tuple[str, str]:
+    m = _SIGN_OFF.search(text)
+    if not m or not text[: m.start()].strip():
+        return text, ""
+    return text[: m.start()], text[m.start() :].strip()
+
+
+def _capitalise(sentence: str) -> str:
+    for i, ch in enumerate(sentence):
+        if ch.isalpha():
+            return sentence[:i] + ch.upper() + sentence[i + 1 :]
+        if not (ch.isspace() or ch in "\"'“‘(—–-,;:"):
+            return sentence
+    return sentence
+
+
+def _tidy_sentence(sentence: str) -> str:
+    sentence = re.sub(r"[ \t]+", " ", sentence).strip()
+    sentence = re.sub(r"^[,;:—–-]+\s*", "", sentence)
+    sentence = re.sub(r"\s+([,.!?;:])", r"\1", sentence)
+    sentence = re.sub(r",\s*([.!?])", r"\1", sentence)
+    return _capitalise(sentence)
+
+
+def _join(sentences: list[str]) -> str:
+    out = ""
+    for sentence in sentences:
+        sentence = sentence.strip("\n")
+        if not sentence.strip():
+            continue
+        if not out:
+            out = sentence.strip()
+        elif sentence.startswith("\n") or out.endswith("\n"):
+            out = out.rstrip() + "\n\n" + sentence.strip()
+        else:
+            out = out + " " + sentence.strip()
+    return out
+
+
+def _fragment(sentence: str) -> bool:
+    """Fewer than three words and not a greeting or thanks: an exclamation that leaned on the
+    sentences around it."""
+    return len(_WORD.findall(sentence)) < 3 and not _KEEP_SHORT.match(sentence.strip())
+
+
+def _repeats(sentence: str) -> bool:
+    """True when a run of two or more words occurs twice in the sentence."""
+    words = [w.lower() for w in _WORD.findall(sentence)]
+    pairs = list(zip(words, words[1:], strict=False))
+    return len(pairs) != len(set(pairs))
+
+
+def _name_greeting_removed(sentence: str, start: int, end: int) -> str | None:
+    """The sentence without its greeting when the finding at [start, end) is the name greeted
+    at its start ("Hi Jessica, we're sorry…" -> "We're sorry…"); None when it is not one."""
+    if not _GREETING.match(sentence[:start]):
+        return None
+    after = _AFTER_NAME.match(sentence[end:])
+    if after is None:
+        return None
+    return _capitalise(sentence[end + after.end() :])
+
+
+def _fix_sentence(sentence: str, findings: list, offset: int, swapped: set[str]) -> str:
+    """The sentence with its findings fixed, or "" to take it out."""
+    if sentence.strip() in swapped:
+        return ""
+    local = [(f, f.start - offset, f.end - offset) for f in findings]
+    for f, s, e in local:
+        # the greeting goes first; what else the sentence holds is checked again next round
+        if f.kind == "identifier" and f.subtype in _NAME_SUBTYPES:
+            greeted = _name_greeting_removed(sentence, s, e)
+            if greeted is not None:
+                return greeted
+    if all(
+        f.kind == PATIENT_CONFIRMATION
+        and f.subtype == "care_reference"
+        and f.suggestion == "your experience"
+        and _YOUR_PHRASE.match(f.text)
+        and _PREPOSITION_BEFORE.search(sentence[:s])
+        for f, s, _ in local
+    ):
+        out = sentence
+        for _f, s, e in sorted(local, key=lambda x: -x[1]):
+            out = out[:s] + "your experience" + out[e:]
+        if not _repeats(out):
+            swapped.add(_tidy_sentence(out))
+            return out
+    return ""
+
+
+def _round(
+    text: str, findings: list, context: GuardContext, changes: list[str], swapped: set[str]
+) -> str:
+    body, sign_off = _split_sign_off(text)
+    if sign_off and any(f.end > len(body) for f in findings):
+        changes.append(f"took out the sign-off “{sign_off}”")
+        sign_off = ""
+    spans = split_sentences(body)
+    by_sentence: dict[int, list] = {}
+    for f in findings:
+        for i, (s0, s1) in enumerate(spans):
+            if f.start < s1 and f.end > s0 and f.start < len(body):
+                by_sentence.setdefault(i, []).append(f)
+    kept: list[str] = []
+    lost = False
+    for i, (s0, s1) in enumerate(spans):
+        sentence = body[s0:s1]
+        if i not in by_sentence:
+            kept.append(sentence)
+            continue
+        fixed = _fix_sentence(sentence, by_sentence[i], s0, swapped)
+        if fixed.strip():
+            changes.append(f"rewrote “{sentence.strip()}” as “{_tidy_sentence(fixed)}”")
+            lead = "\n" if sentence.startswith("\n") else ""
+            kept.append(lead + _tidy_sentence(fixed))
+        else:
+            changes.append(f"took out “{sentence.strip()}”")
+            lost = True
+    kept = [("\n" if k.startswith("\n") else "") + _tidy_sentence(k) for k in kept]
+    if lost:
+        # what the taken-out sentences leave behind on its own ("Wow.", "EVER.") goes too
+        for k in [k for k in kept if _fragment(k)]:
+            changes.append(f"took out “{k.strip()}”, left on its own")
+            kept.remove(k)
+    body = _join([k for k in kept if _WORD.search(k)])
+    if lost and not _INVITE.search(body):
+        invite = contact_sentence(context)
+        body = f"{body} {invite}".strip()
+        changes.append(f"added “{invite}”")
+    if body and body[-1] not in ".!?…\"”')":
+        body += "."
+    first = body[slice(*split_sentences(body)[0])] if body else ""
+    if not body or (lost and _INVITE.search(first)):
+        # nothing left but the invitation: open with a thank-you
+        body = f"{FALLBACK_OPENING} {body or contact_sentence(context)}"
+        changes.append("opened with a short thank-you")
+    return f"{body} {sign_off}".strip() if sign_off else body
+
+
+def apply_fixes(
+    text: str,
+    *,
+    review_text: str | None = None,
+    context: GuardContext | None = None,
+    only: tuple[int, int] | None = None,
+) -> Fixed:
+    """Fix what the guard finds in `text` (or, with `only`, the findings overlapping that span,
+    one round) and check the result again. The result reads as whole sentences, repeats no
+    phrase it did not have, and — for apply-all — passes the guard."""
+    context = context or GuardContext()
+    original = text
+    changes: list[str] = []
+    result = check_reply(text, review_text=review_text, context=context)
+    swapped: set[str] = set()
+    for number in range(MAX_ROUNDS):
+        findings = list(result.findings)
+        if only is not None and number == 0:
+            findings = [f for f in findings if f.start < only[1] and f.end > only[0]]
+        if not findings:
+            break
+        whole = [f for f in findings if f.start == 0 and f.end >= len(text.rstrip())]
+        located = [f for f in findings if f not in whole]
+        if located:
+            text = _round(text, located, context, changes, swapped)
+        elif whole:
+            body, sign_off = _split_sign_off(text)
+            text = f"{FALLBACK_OPENING} {contact_sentence(context)}"
+            text = f"{text} {sign_off}".strip() if sign_off else text
+            changes.append("the guard reads the whole text as unsafe: a short thank-you")
+        result = check_reply(text, review_text=review_text, context=context)
+        if only is not None:
+            break
+    else:
+        if result.findings:
+            text = f"{FALLBACK_OPENING} {contact_sentence(context)}"
+            changes.append("nothing safe was left: a short thank-you with the invitation")
+            result = check_reply(text, review_text=review_text, context=context)
+    return Fixed(text=text, result=result, changes=_net_changes(original, text) if changes else [])
+
+
+def _net_changes(before: str, after: str) -> list[str]:
+    """What changed, sentence by sentence: taken out, then added (a rewrite is both)."""
+    old = [before[a:b].strip() for a, b in split_sentences(before) if before[a:b].strip()]
+    new = [after[a:b].strip() for a, b in split_sentences(after) if after[a:b].strip()]
+    return [f"took out “{s}”" for s in old if s not in new] + [
+        f"added “{s}”" for s in new if s not in old
+    ]

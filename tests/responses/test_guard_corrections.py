@@ -1,0 +1,80 @@
+"""The guard on corrections: in a statement, or in a reply that quotes one of the clinic's
+confirmed facts, a plain factual denial is not defensive tone; everything else is checked as
+in any reply (no database)."""
+
+from __future__ import annotations
+
+import pytest
+
+from responses.guard import BLOCK, NEEDS_REVIEW, OK, GuardContext, check_reply, warm_up
+
+FACT = "Every needle we use is single-use and sealed."
+REPLY = GuardContext(clinic_name="Riverside Family Dental", clinic_phones=("+1 212 555 0142",))
+CITING = GuardContext(
+    clinic_name="Riverside Family Dental", clinic_phones=("+1 212 555 0142",), cited_facts=(FACT,)
+)
+STATEMENT = GuardContext(
+    clinic_name="Riverside Family Dental", clinic_phones=("+1 212 555 0142",), purpose="statement"
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def engine():
+    warm_up()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"This is false. {FACT}",
+        f"That is not true. {FACT} Questions: +1 212 555 0142.",
+        f"The claim that we reuse needles is false. {FACT}",
+    ],
+    ids=["this-is-false", "not-true", "the-claim-is-false"],
+)
+def test_plain_denial_with_a_cited_fact_or_in_a_statement_is_ok(text):
+    assert check_reply(text, context=CITING).verdict == OK
+    assert check_reply(text, context=STATEMENT).verdict == OK
+
+
+def test_plain_denial_without_a_cited_fact_still_reads_as_defensive():
+    result = check_reply("This is false. We are careful.", context=REPLY)
+    assert result.verdict == NEEDS_REVIEW
+    assert [(f.kind, f.subtype) for f in result.findings] == [("tone", "disputes_review")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"This is a lie. {FACT}",
+        f"This is completely false. {FACT}",
+        f"You are lying. {FACT}",
+        f"Ridiculous. {FACT}",
+    ],
+    ids=["a-lie", "completely-false", "lying", "emotional"],
+)
+def test_loaded_or_aimed_denials_are_still_tone(text):
+    for context in (CITING, STATEMENT):
+        result = check_reply(text, context=context)
+        assert result.verdict == NEEDS_REVIEW, (text, context.purpose)
+        assert {f.kind for f in result.findings} == {"tone"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"This is false. We reviewed your chart and {FACT.lower()}",
+        f"This is false. Maria Lopez was seen on 10/14. {FACT}",
+        f"This is false: your visit went fine. {FACT}",
+        f"This is false. Call her at 512-778-3310. {FACT}",
+    ],
+    ids=["records", "name-and-date", "your-visit", "other-phone"],
+)
+def test_corrections_still_block_patient_details_and_confirmations(text):
+    assert check_reply(text, context=CITING).verdict == BLOCK
+    assert check_reply(text, context=STATEMENT).verdict == BLOCK
+
+
+def test_a_fact_must_be_quoted_whole_to_make_a_correction():
+    short = GuardContext(clinic_phones=("+1 212 555 0142",), cited_facts=("Open daily.",))
+    assert check_reply("This is false. Open daily.", context=short).verdict == NEEDS_REVIEW

@@ -1,0 +1,196 @@
+"""Applying all the guard's fixes (responses.guard.fixes): on every example of the guard's test
+sets and of the bench/compliance tuning sets (never independent.jsonl), the result passes the
+guard, repeats no phrase the text did not repeat, and leaves no fragment behind."""
+
+from __future__ import annotations
+
+import ast
+import collections
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from responses.guard import OK, GuardContext, check_reply, split_sentences, warm_up
+from responses.guard.fixes import apply_fixes
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH = ROOT / "bench" / "compliance"
+TUNING_SETS = ("replies", "probe", "probe2", "probe3", "train_extra")
+GUARD_TESTS = ("test_guard.py", "test_guard_backstop.py")
+BENCH_CONTEXT = {
+    "clinic_name": "Riverbend Family Health",
+    "clinic_phones": ["(512) 555-0142", "512-555-0199"],
+    "clinic_emails": ["care@riverbendhealth.com"],
+    "clinic_urls": ["https://riverbendhealth.com", "riverbendhealth.com/feedback"],
+    "clinic_address": "4100 Riverbend Blvd, Suite 200, Austin, TX 78731",
+    "staff_names": ["Sarah Mitchell", "Dr. Anita Rao", "Dr. Marcus Webb", "Jenna Torres"],
+}
+TEST_CONTEXT = GuardContext(
+    clinic_name="Riverbend Family Health",
+    clinic_phones=("(512) 555-0142", "512-555-0199"),
+    clinic_emails=("care@riverbendhealth.com",),
+    clinic_urls=("https://riverbendhealth.com",),
+    clinic_address="4100 Riverbend Blvd, Suite 200, Austin, TX 78731",
+    staff_names=("Sarah Mitchell", "Dr. Anita Rao", "Jenna Torres"),
+)
+_WORD = re.compile(r"[\w'’]+")
+_DANGLING = re.compile(
+    r"\b(?:to|the|a|an|at|and|or|with|of|for|your|our|from|in|on|but|that|is|are|was)\s*[.!?]$",
+    re.IGNORECASE,
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def engine():
+    warm_up()
+
+
+def _bench_examples(name: str) -> list[tuple[str, str, str | None, GuardContext]]:
+    out = []
+    for line in (BENCH / f"{name}.jsonl").read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        context = GuardContext.from_dict({**BENCH_CONTEXT, **(row.get("context") or {})})
+        out.append((row["id"], row["text"], row.get("review"), context))
+    return out
+
+
+def _strings(node) -> list[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.Tuple) and node.elts:
+        return _strings(node.elts[0])
+    return []
+
+
+def _test_examples(name: str) -> list[tuple[str, str, str | None, GuardContext]]:
+    """Every text the guard's own tests check: the texts of their parametrize lists and the
+    first argument of each check()/check_reply() call (with its review, when literal)."""
+    tree = ast.parse((Path(__file__).parent / name).read_text(encoding="utf-8"))
+    found: dict[str, str | None] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if called == "parametrize" and len(node.args) > 1 and isinstance(node.args[1], ast.List):
+            for element in node.args[1].elts:
+                for text in _strings(element):
+                    found.setdefault(text, None)
+        elif called in ("check", "check_reply") and node.args:
+            review = next(
+                (
+                    k.value.value
+                    for k in node.keywords
+                    if k.arg in ("review", "review_text") and isinstance(k.value, ast.Constant)
+                ),
+                None,
+            )
+            for text in _strings(node.args[0]):
+                found[text] = review
+    texts = [(t, r) for t, r in found.items() if len(_WORD.findall(t)) >= 3]
+    return [(f"{name}:{i}", t, r, TEST_CONTEXT) for i, (t, r) in enumerate(texts)]
+
+
+def _ngrams(text: str, n: int = 3) -> collections.Counter:
+    words = [w.lower() for w in _WORD.findall(text)]
+    return collections.Counter(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
+
+
+def _sentences(text: str) -> list[str]:
+    return [text[a:b].strip() for a, b in split_sentences(text) if text[a:b].strip()]
+
+
+def defects(original: str, fixed: str) -> list[str]:
+    """What reads wrong in `fixed` that did not in `original`."""
+    found = []
+    before = _ngrams(original)
+    for gram, count in _ngrams(fixed).items():
+        if count > 1 and count > before.get(gram, 0):
+            found.append(f"repeats “{' '.join(gram)}”")
+    for mark in ("  ", " ,", " .", ",.", "()", "{", "}"):
+        if mark in fixed and mark not in original:
+            found.append(f"stray {mark!r}")
+    old = set(_sentences(original))
+    for sentence in _sentences(fixed):
+        if sentence in old or sentence.startswith(("—", "–", "--")):
+            continue
+        if sentence[0].islower():
+            found.append(f"starts in lower case: “{sentence}”")
+        if _DANGLING.search(sentence):
+            found.append(f"ends in mid-phrase: “{sentence}”")
+        if sentence[-1] not in ".!?”\"')":
+            found.append(f"unfinished: “{sentence}”")
+    if not fixed.strip():
+        found.append("empty")
+    return found
+
+
+@pytest.mark.parametrize("source", [*TUNING_SETS, *GUARD_TESTS])
+def test_apply_all_gives_clean_text_that_passes_the_guard(source):
+    examples = _test_examples(source) if source.endswith(".py") else _bench_examples(source)
+    assert len(examples) >= 10
+    failures = []
+    for ident, text, review, context in examples:
+        fixed = apply_fixes(text, review_text=review, context=context)
+        problems = defects(text, fixed.text)
+        if fixed.result.verdict != OK:  # the check of fixed.text, as apply_fixes returns it
+            problems.append(f"guard says {fixed.result.verdict}: {fixed.result.findings}")
+        if problems:
+            failures.append((ident, text, fixed.text, problems))
+    assert failures == []
+
+
+def test_the_issues_eight_fixes_read_as_one_clean_reply():
+    text = (
+        "Hi Jessica, we reviewed your chart from your visit on 10/14. "
+        "Dr. Hanley says your root canal went fine and you are wrong about the pain! "
+        "This never happened. Call me at 512-778-3310 or jess.h@gmail.com. "
+        "We appreciate your concerns with the billing. — The team at Riverbend Family Health"
+    )
+    result = check_reply(text, review_text="My root canal hurt for a week.", context=TEST_CONTEXT)
+    assert len(result.findings) >= 6
+    fixed = apply_fixes(text, review_text="My root canal hurt for a week.", context=TEST_CONTEXT)
+    assert fixed.result.verdict == OK
+    assert fixed.text == (
+        "We appreciate your concerns with the billing. Please contact us directly at "
+        "(512) 555-0142 so we can help. — The team at Riverbend Family Health"
+    )
+    assert defects(text, fixed.text) == []
+
+
+def test_greeting_by_name_loses_the_greeting_and_keeps_the_sentence():
+    context = GuardContext(clinic_phones=("(512) 555-0142",), reviewer_name="Jessica M.")
+    fixed = apply_fixes(
+        "Hi Jessica, we're sorry to hear about the wait. Please give us a call.", context=context
+    )
+    assert fixed.text == "We're sorry to hear about the wait. Please give us a call."
+    assert fixed.result.verdict == OK
+
+
+def test_a_care_reference_after_a_preposition_becomes_your_experience():
+    fixed = apply_fixes(
+        "We're sorry to hear about your visit. Please call us at (512) 555-0142.",
+        context=TEST_CONTEXT,
+    )
+    assert fixed.text == (
+        "We're sorry to hear about your experience. Please call us at (512) 555-0142."
+    )
+
+
+def test_fixing_one_finding_touches_only_its_sentence():
+    text = "Thank you for writing. You are lying. We reviewed your chart."
+    result = check_reply(text, context=TEST_CONTEXT)
+    lying = next(f for f in result.findings if "lying" in f.text)
+    fixed = apply_fixes(text, context=TEST_CONTEXT, only=(lying.start, lying.end))
+    assert fixed.text.startswith("Thank you for writing. We reviewed your chart.")
+    assert fixed.result.verdict == "block"  # the chart is still there: one fix at a time
+
+
+def test_nothing_to_fix_changes_nothing():
+    text = "Thank you for your kind words! — The team at Riverbend Family Health"
+    fixed = apply_fixes(text, context=TEST_CONTEXT)
+    assert (fixed.text, fixed.changes, fixed.result.verdict) == (text, [], OK)
