@@ -41,7 +41,7 @@ from crisis.services import (
     review_apply_to_plan,
     review_update,
 )
-from facts.selectors import facts_list
+from facts.selectors import facts_citable
 from responses.selectors import reply_batches_for_clusters
 from scoring.claims.selectors import clusters_list
 
@@ -120,7 +120,7 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 "statements": incident_statements(incident),
                 "pill": SEVERITY_PILL.get(incident.severity, "neutral"),
                 "claims": [(c, answered.get(c.pk, [])) for c in claims],
-                "facts": facts_list(active_only=True),
+                "facts": facts_citable(),
                 "answer_url": f"/clinics/{self.clinic.slug}/replies/batches/new/",
             }
         )

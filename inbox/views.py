@@ -8,7 +8,7 @@ from django.views.generic.base import TemplateResponseMixin
 
 from core.permissions import Permission
 from core.views import ClinicView
-from facts.selectors import facts_list
+from facts.selectors import facts_citable
 from feeds.models import ReviewStatus, SourceKind
 from feeds.services import reviews_status_set
 from inbox.apis import ReviewFilterSerializer
@@ -46,7 +46,7 @@ class InboxView(TemplateResponseMixin, ClinicView):
                 "flags": [(f, f.replace("_", " ")) for f in FLAG_NAMES],
                 "claims": claims_to_answer(),
                 "claim": cluster_get(chosen["cluster"]) if chosen.get("cluster") else None,
-                "facts": facts_list(active_only=True),
+                "facts": facts_citable(),
                 "answer_url": f"/clinics/{self.clinic.slug}/replies/batches/new/",
             }
         )

@@ -26,7 +26,7 @@ from clinics.access import ClinicAccess
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.permissions import Permission
 from core.tenancy import current_clinic
-from facts.models import Fact
+from facts.selectors import fact_citable_by_slug
 from feeds.models import Review
 from responses.models import (
     ApprovalStatus,
@@ -44,7 +44,7 @@ from responses.services.guarding import guard_check, response_settings_get
 from responses.services.replies import FLOW as REPLY_FLOW
 from responses.services.replies import MAX_REPLY_CHARS, reply_payload
 from responses.services.statements import public_page_url
-from responses.services.templating import text_render
+from responses.services.templating import citations_of_flags, text_render
 from scoring.claims.selectors import cluster_review_ids
 from scoring.models import ClaimCluster
 from scoring.selectors import latest_scores_prefetch
@@ -96,9 +96,16 @@ def render_for(
         "statement_url": _statement_url(statement, clinic),
     }
     text = _BATCH_VARIABLE.sub(lambda m: values[m.group(1)] or m.group(0), text)
-    topics = [t.get("name", "") for t in (review.score_list[0].topics if review.score_list else [])]
-    rendered = text_render(text, clinic=clinic, review_topics=topics)
-    left = sorted(set(rendered.unresolved) | set(_BATCH_VARIABLE.findall(rendered.text)))
+    score = review.score_list[0] if review.score_list else None
+    rendered = text_render(
+        text,
+        clinic=clinic,
+        review_topics=[t.get("name", "") for t in (score.topics if score else [])],
+        cite=citations_of_flags(score.flags if score else []),
+    )
+    left = rendered.messages()
+    if "{statement_url}" in rendered.text:
+        left.append("{statement_url}: no statement is published and pinned.")
     return rendered.text.strip(), left
 
 
@@ -276,8 +283,9 @@ def _rendered_all(text: str, reviews: list[Review], statement) -> dict[int, str]
         raise ValidationFailed("The reply is empty.", fields={"text": ["Write the reply."]})
     if left:
         raise ValidationFailed(
-            "Fill in or remove the placeholders first.",
-            fields={"text": [f"{p} has no value in this clinic." for p in sorted(left)]},
+            "Fill in or remove the variables that have no value: nothing was saved.",
+            code="unfilled_variables",
+            fields={"text": sorted(left)},
         )
     if long:
         raise ValidationFailed("The reply is too long for some platforms.", fields={"text": long})
@@ -396,9 +404,10 @@ def reply_batch_create(
             )
         if review_ids is None:
             review_ids = cluster_review_ids(cluster.pk)
-    if fact_slug and not Fact.objects.filter(slug=fact_slug, is_active=True).exists():
+    if fact_slug and fact_citable_by_slug(fact_slug) is None:
         raise ValidationFailed(
-            "No such fact.", fields={"fact_slug": ["No such fact on this clinic's fact sheet."]}
+            "No such fact.",
+            fields={"fact_slug": ["No confirmed fact on this clinic's fact sheet has this slug."]},
         )
     reviews = _mentions(review_ids or [], cluster)
     text = (text or "").strip()

@@ -127,6 +127,14 @@ def _same_claim(state: _Open, *, words, norm, vector, contradicts) -> float | No
     return cosine + phrases.overlap(words, state.words)
 
 
+def _rank(contradicts: dict) -> tuple[bool, float]:
+    """A fact of the clinic's own sheet (what a correction cites) before a known myth, then
+    the closer match."""
+    if not contradicts:
+        return (False, -1.0)
+    return (contradicts.get("kind") == "fact", float(contradicts.get("similarity", 0.0)))
+
+
 def _join(state: _Open, review: Review, score, claim: str, vector, fit: float, now) -> None:
     cluster = state.cluster
     flags = [f for f in score.flags or [] if isinstance(f, dict)]
@@ -135,7 +143,7 @@ def _join(state: _Open, review: Review, score, claim: str, vector, fit: float, n
     if "misinformation" in names:
         cluster.misinformation = True
     found = _contradicts(flags)
-    if found and found["similarity"] >= float((cluster.contradicts or {}).get("similarity", -1)):
+    if found and _rank(found) >= _rank(cluster.contradicts or {}):
         cluster.contradicts = found
         cluster.fact = (
             Fact.objects.filter(slug=found["slug"]).first() if found["kind"] == "fact" else None

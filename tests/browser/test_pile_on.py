@@ -16,11 +16,14 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from accounts.actors import Actor
+from clinics.access import clinic_access
 from clinics.models import Clinic
 from clinics.services import clinic_member_add
 from crisis.models import Incident
 from crisis.services import detector_settings_update
 from facts.models import Fact
+from facts.services import fact_confirm
 from feeds.models import Review
 from feeds.services.ingest import items_ingest
 from responses.models import AuditEntry, OutboxItem, ReplyBatch, ReplyDraft
@@ -36,7 +39,10 @@ pytestmark = pytest.mark.browser
 SLOW = 90_000  # ms: the first guard check in a fresh server loads the privacy guard
 CLAIM = "Riverside Family Dental reuses needles"
 VIRAL = "Riverside Family Dental reuses needles on patients. Share before they delete this!"
-FACT = "Every needle we use is single-use, sealed, and disposed of after one use."
+FACT = (
+    "We never reuse needles: every needle and syringe we use is single-use, sealed, and used "
+    "for one patient only."
+)
 
 
 @pytest.fixture
@@ -86,10 +92,11 @@ def test_sixteen_copies_and_a_viral_post_get_one_correction_approved_once_per_st
         role="viewer", crisis_roles=["legal"], password=PASSWORD,
     ).user  # fmt: skip
     with tenant.schema():
-        Fact.objects.create(
-            slug="single-use-needles", title="Single-use needles", statement=FACT,
-            source="Sterilisation and infection-control log", verified_on=timezone.now().date(),
-            topics=["cleanliness"],
+        # the clinic confirms the default fact its fact sheet asked it to fill in
+        needles = Fact.objects.get(slug="needles-single-use", status="draft")
+        fact_confirm(
+            fact_id=needles.pk, access=clinic_access(Actor(user=users["owner"]), clinic),
+            statement=FACT, source="Sterilisation and infection-control log",
         )  # fmt: skip
         detector_settings_update(actor=acting("test"), watch_words=["needles"])
     celery_worker_process(
@@ -117,8 +124,8 @@ def test_sixteen_copies_and_a_viral_post_get_one_correction_approved_once_per_st
         assert ClaimCluster.objects.count() == 1
         assert cluster.misinformation and "misinformation" in cluster.flags
         assert cluster.contradicts["kind"] == "fact"
-        assert cluster.contradicts["slug"] == "single-use-needles"
-        assert cluster.fact.slug == "single-use-needles"
+        assert cluster.contradicts["slug"] == "needles-single-use"
+        assert cluster.fact.slug == "needles-single-use"
         incident = wait_for(lambda: Incident.objects.first(), timeout=60)
     assert incident, "no incident was opened"
 
@@ -130,7 +137,7 @@ def test_sixteen_copies_and_a_viral_post_get_one_correction_approved_once_per_st
     cells = row.locator("td").all_inner_texts()
     assert cells[0] == CLAIM
     assert cells[1:3] == ["17", str(8 + 1590)]
-    assert "misinformation" in cells[4] and "fact: single-use-needles" in cells[5]
+    assert "misinformation" in cells[4] and "fact: needles-single-use" in cells[5]
     assert writer.locator("#claims tbody tr").count() == 1
     assert serious_violations(writer) == []
     screenshot(writer, "pile-on-inbox-claims")
@@ -143,7 +150,7 @@ def test_sixteen_copies_and_a_viral_post_get_one_correction_approved_once_per_st
 
     # when the writer answers all 17 with the fact the claim contradicts
     writer.goto(browser_server.url(f"/clinics/{clinic.slug}/inbox/"))
-    assert row.get_by_label("Answer with").input_value() == "fact:single-use-needles"
+    assert row.get_by_label("Answer with").input_value() == "fact:needles-single-use"
     row.get_by_role("button", name="Answer all 17").click()
     writer.get_by_role("heading", name="One reply to 17 mentions").wait_for(timeout=SLOW)
     assert writer.locator("#batch-items tbody tr").count() == 17

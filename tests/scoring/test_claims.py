@@ -181,8 +181,10 @@ def test_claims_that_contradict_different_facts_never_join(clinic_a, scorer):
         claims_cluster(review_ids=[a.pk, b.pk, c.pk], embed=scorer.embed)
         cluster = {r: ClaimMention.objects.get(review=r).cluster_id for r in (a, b, c)}
         assert cluster[a] != cluster[b]
-        # a known myth and a fact of the sheet can be the same claim
+        # a known myth and a fact of the sheet can be the same claim; the fact is what it shows
         assert cluster[c] in (cluster[a], cluster[b])
+        joined = ClaimMention.objects.get(review=c).cluster
+        assert (joined.contradicts["kind"], joined.fact is not None) == ("fact", False)
 
 
 def test_without_an_encoder_only_near_identical_claims_are_grouped(clinic_a):
