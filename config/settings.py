@@ -260,6 +260,7 @@ SPECTACULAR_SETTINGS = {
         "IncidentEventKindEnum": "crisis.models.EventKind",
         "IncidentSeverityEnum": "crisis.models.Severity",
         "ReplyBatchKindEnum": "responses.models.BatchKind",
+        "FactStatusEnum": "facts.models.FactStatus",
     },
 }
 
