@@ -287,6 +287,8 @@ SPECTACULAR_SETTINGS = {
         "IncidentKindEnum": "crisis.models.IncidentKind",
         "IncidentEventKindEnum": "crisis.models.EventKind",
         "IncidentSeverityEnum": "crisis.models.Severity",
+        "ReplyBatchKindEnum": "responses.models.BatchKind",
+        "FactStatusEnum": "facts.models.FactStatus",
     },
 }
 

@@ -748,11 +748,15 @@ class FeedPagination(CursorPagination):
     def _encode_key(item: RawItem) -> str:
         return "|".join(str(value) for value in item.key)
 
-    def _decode_key(self, position: str | None) -> tuple[datetime, int]:
-        """(published_at, id) from a cursor; anything else is an invalid cursor (400)."""
+    key_parsers = (datetime.fromisoformat, int)  # how each part of the key is read back
+
+    def _decode_key(self, position: str | None) -> tuple:
+        """The key (published_at, id) from a cursor; anything else is an invalid cursor (400)."""
         try:
-            at, pk = (position or "").split("|")
-            return datetime.fromisoformat(at), int(pk)
+            parts = (position or "").split("|")
+            if len(parts) != len(self.key_parsers):
+                raise ValueError(position)
+            return tuple(parse(part) for parse, part in zip(self.key_parsers, parts, strict=True))
         except ValueError:
             raise _invalid_cursor() from None
 

@@ -41,6 +41,8 @@ _TAG_OF_SEGMENT = {
     "incidents": "incidents",
     "outbox": "outbox",
     "private-conversations": "conversations",
+    "reply-batches": "replies",
+    "claims": "reviews",
     "reply-settings": "replies",
     "reply-templates": "templates",
     "reports": "reports",

@@ -45,7 +45,9 @@ from crisis.services import (
     review_update,
 )
 from crisis.services.reviews import portal_review_url
-from responses.selectors import private_conversations_list
+from facts.selectors import facts_citable
+from responses.selectors import private_conversations_list, reply_batches_for_clusters
+from scoring.claims.selectors import clusters_list
 
 SEVERITY_PILL = {"low": "positive", "medium": "neutral", "high": "negative", "critical": "negative"}
 
@@ -99,6 +101,10 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
             followups.setdefault(conversation.review_id, conversation)  # the newest
         for row in mentions:
             row["followup"] = followups.get(row["review"].pk)
+        claims = list(
+            clusters_list(review_ids=list(incident.links.values_list("review_id", flat=True)))[:10]
+        )
+        answered = reply_batches_for_clusters([c.pk for c in claims])
         plan = response_plan_current()
         room = control_room(incident, self.clinic, plan_text=plan.text if plan else None)
         return self.render_to_response(
@@ -124,6 +130,9 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 "has_review": PostCrisisReview.objects.filter(incident=incident).exists(),
                 "statements": incident_statements(incident),
                 "pill": SEVERITY_PILL.get(incident.severity, "neutral"),
+                "claims": [(c, answered.get(c.pk, [])) for c in claims],
+                "facts": facts_citable(),
+                "answer_url": f"/clinics/{self.clinic.slug}/replies/batches/new/",
             }
         )
 

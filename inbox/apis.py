@@ -9,11 +9,20 @@ from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
 
-from core.api import ClinicAPIView, FeedPagination, query_params_validated
+from core.api import (
+    ClinicAPIView,
+    FeedPagination,
+    Pagination,
+    paginated_response,
+    query_params_validated,
+)
 from feeds.models import Review, ReviewRevision, ReviewStatus, SourceKind
 from inbox.selectors import review_detail_json, reviews_page_json, score_rounded
 from scoring.apis import ScoreFlagOutputSerializer, ScoreTopicOutputSerializer
+from scoring.claims.selectors import SORTS, cluster_get, cluster_reviews, clusters_list
+from scoring.ml.flags import FLAG_NAMES
 from scoring.models import SentimentLabel
 from scoring.selectors import topics_public
 
@@ -115,6 +124,25 @@ class ReviewFilterSerializer(serializers.Serializer):
     include_deleted = serializers.BooleanField(
         required=False, default=False, help_text="Include items deleted on the platform."
     )
+    flag = serializers.ChoiceField(
+        choices=FLAG_NAMES, required=False, help_text="The latest score carries this risk flag."
+    )
+    cluster = serializers.IntegerField(
+        required=False, min_value=1, help_text="Mentions of this claim (`claims/`)."
+    )
+    order = serializers.ChoiceField(
+        choices=["newest", "reach"],
+        required=False,
+        default="newest",
+        help_text="`newest` first (default) or most `reach` (likes + shares + replies) first.",
+    )
+
+
+class ReachPagination(FeedPagination):
+    """The reviews most reach first: the cursor holds (reach, id)."""
+
+    ordering = ("-reach", "-id")
+    key_parsers = (int, int)
 
 
 class ReviewListApi(ClinicAPIView):
@@ -126,7 +154,8 @@ class ReviewListApi(ClinicAPIView):
     @extend_schema(parameters=[ReviewFilterSerializer], responses=ReviewOutputSerializer(many=True))
     def get(self, request):
         filters = query_params_validated(ReviewFilterSerializer, request.query_params)
-        paginator = self.pagination_class()
+        by_reach = filters.get("order") == "reach"
+        paginator = (ReachPagination if by_reach else self.pagination_class)()
         page = paginator.paginate(request, partial(reviews_page_json, filters))
         return paginator.get_raw_response(page)
 
@@ -138,3 +167,81 @@ class ReviewDetailApi(ClinicAPIView):
         if found is None:
             raise NotFound()
         return HttpResponse(found.encode(), content_type="application/json")
+
+
+# --- claims: mentions that make the same claim ------------------------------------------------
+
+
+class ContradictsOutputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["fact", "myth"])
+    slug = serializers.CharField()
+    statement = serializers.CharField()
+    similarity = serializers.FloatField()
+
+
+class ClaimOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField(help_text="The claim as its first mention put it.")
+    key_phrases = serializers.ListField(child=serializers.CharField())
+    mentions = serializers.IntegerField(source="mention_count")
+    reach = serializers.IntegerField(help_text="Likes + shares + replies of its mentions.")
+    first_seen_at = serializers.DateTimeField(allow_null=True)
+    last_seen_at = serializers.DateTimeField(allow_null=True)
+    flags = serializers.ListField(child=serializers.CharField())
+    misinformation = serializers.BooleanField()
+    contradicts = serializers.SerializerMethodField()
+    fact_id = serializers.IntegerField(allow_null=True)
+
+    @extend_schema_field(ContradictsOutputSerializer(allow_null=True))
+    def get_contradicts(self, cluster) -> dict | None:
+        """The fact of the clinic's fact sheet (or the common myth) the claim contradicts."""
+        return cluster.contradicts or None
+
+
+class ClaimDetailOutputSerializer(ClaimOutputSerializer):
+    reviews = serializers.SerializerMethodField()
+
+    @extend_schema_field(ReviewOutputSerializer(many=True))
+    def get_reviews(self, cluster) -> list[dict]:
+        """Its mentions, most reach first, each with its latest score."""
+        return ReviewOutputSerializer(cluster_reviews(cluster.pk), many=True).data
+
+
+class ClaimFilterSerializer(serializers.Serializer):
+    flag = serializers.ChoiceField(
+        choices=FLAG_NAMES, required=False, help_text="A mention of it carries this flag."
+    )
+    misinformation = serializers.BooleanField(
+        required=False, allow_null=True, default=None, help_text="Flagged as misinformation."
+    )
+    min_mentions = serializers.IntegerField(
+        required=False, min_value=1, max_value=10_000, default=2,
+        help_text="At least this many mentions (default 2; 1 includes single mentions).",
+    )  # fmt: skip
+    sort = serializers.ChoiceField(
+        choices=list(SORTS), required=False, default="reach", help_text="Most reach first."
+    )
+
+
+class ClaimListApi(ClinicAPIView):
+    """Claims: near-duplicate and paraphrased mentions grouped as they are scored, each with
+    its number of mentions, total reach, first and last seen, the flags of its mentions and
+    the fact it contradicts. Most reach first."""
+
+    pagination_class = Pagination
+
+    @extend_schema(parameters=[ClaimFilterSerializer], responses=ClaimOutputSerializer(many=True))
+    def get(self, request):
+        filters = query_params_validated(ClaimFilterSerializer, request.query_params)
+        return paginated_response(self, clusters_list(**filters), ClaimOutputSerializer)
+
+
+class ClaimDetailApi(ClinicAPIView):
+    """One claim with its mentions (most reach first)."""
+
+    @extend_schema(responses=ClaimDetailOutputSerializer)
+    def get(self, request, claim_id: int):
+        cluster = cluster_get(claim_id)
+        if cluster is None:
+            raise NotFound()
+        return Response(ClaimDetailOutputSerializer(cluster).data)

@@ -8,10 +8,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from core.api import RawItem
 from feeds.models import Review, ReviewRevision, Source
+from scoring.claims.selectors import reach_expression
+from scoring.models import ClaimMention
 from scoring.selectors import (
     TOPICS_PUBLIC_SQL,
     latest_score_lateral_sql,
@@ -33,6 +35,9 @@ def reviews_matching(
     published_to: datetime | None = None,
     q: str | None = None,
     include_deleted: bool = False,
+    flag: str | None = None,
+    cluster: int | None = None,
+    order: str = "newest",
 ) -> QuerySet[Review]:
     qs = Review.objects.all()
     if not include_deleted:
@@ -59,6 +64,13 @@ def reviews_matching(
             qs = qs.filter(~Exists(scored))
         else:
             qs = qs.filter(Exists(scored.filter(label=sentiment)))
+    if flag:
+        latest = scores_newest_first().filter(review=OuterRef("pk")).values("flags")[:1]
+        qs = qs.annotate(_flags=Subquery(latest)).filter(_flags__contains=[{"name": flag}])
+    if cluster:
+        qs = qs.filter(claim_mention__cluster_id=cluster)
+    if order == "reach":
+        return qs.annotate(reach=reach_expression()).order_by("-reach", "-id")
     return qs.order_by("-published_at", "-id")
 
 
@@ -109,6 +121,9 @@ def _review_where(
     published_to: datetime | None = None,
     q: str | None = None,
     include_deleted: bool = False,
+    flag: str | None = None,
+    cluster: int | None = None,
+    order: str = "newest",
 ) -> tuple[list[str], list]:
     """`reviews_matching`'s filters as SQL conditions on `r` (feeds_review) and their
     parameters. tests/inbox/test_reviews_api.py runs every filter through both and compares."""
@@ -140,7 +155,20 @@ def _review_where(
         else:
             where.append(f"{scored} AND x.label = %s)")
             params.append(sentiment)
+    if flag:  # the latest score's flags hold one of that name
+        latest = latest_score_lateral_sql("flags")
+        where.append(f"({latest}) @> jsonb_build_array(jsonb_build_object('name', %s::text))")
+        params.append(flag)
+    if cluster:
+        where.append(
+            f"EXISTS (SELECT 1 FROM {ClaimMention._meta.db_table} cm "  # noqa: S608 - constants
+            "WHERE cm.review_id = r.id AND cm.cluster_id = %s)"
+        )
+        params.append(cluster)
     return where, params
+
+
+REACH_SQL = "(r.likes + r.shares + r.replies)"
 
 
 @cache
@@ -177,20 +205,24 @@ def _review_object_sql(*, detail: bool) -> str:
     return f"json_build_object({pairs})"
 
 
-def _review_json_sql(where: list[str], *, detail: bool, order: str, limit: bool) -> str:
+def _review_json_sql(
+    where: list[str], *, detail: bool, order: str, limit: bool, by_reach: bool = False
+) -> str:
+    key = REACH_SQL if by_reach else "r.published_at"
     page = (
         f"SELECT * FROM {Review._meta.db_table} r"  # noqa: S608 - constants; values are parameters
         + (f" WHERE {' AND '.join(where)}" if where else "")
-        + f" ORDER BY r.published_at {order}, r.id {order}"
+        + f" ORDER BY {key} {order}, r.id {order}"
         + (" LIMIT %s" if limit else "")
     )
+    shown = REACH_SQL if by_reach else _iso_sql("r.published_at")
     return (
-        f"SELECT {_iso_sql('r.published_at')}, r.id, {_review_object_sql(detail=detail)}::text "  # noqa: S608
+        f"SELECT {shown}, r.id, {_review_object_sql(detail=detail)}::text "  # noqa: S608
         f"FROM ({page}) r JOIN {Source._meta.db_table} src ON src.id = r.source_id "
         "LEFT JOIN LATERAL ("
         + latest_score_lateral_sql("label, score, model_version, topics, flags")
         + ") s ON true "
-        "ORDER BY r.published_at DESC, r.id DESC"
+        f"ORDER BY {key} DESC, r.id DESC"
     )
 
 
@@ -213,10 +245,14 @@ def reviews_page_json(
     request, and turning rows into Python objects and back into JSON was most of its time. The
     serializers stay the documented schema; tests compare both outputs field for field."""
     where, params = _review_where(**filters)
+    by_reach = filters.get("order") == "reach"
     if after is not None:
-        where.append(f"(r.published_at, r.id) {'>' if newer else '<'} (%s, %s)")
+        key = REACH_SQL if by_reach else "r.published_at"
+        where.append(f"({key}, r.id) {'>' if newer else '<'} (%s, %s)")
         params += list(after)
-    sql = _review_json_sql(where, detail=False, order="ASC" if newer else "DESC", limit=True)
+    sql = _review_json_sql(
+        where, detail=False, order="ASC" if newer else "DESC", limit=True, by_reach=by_reach
+    )
     return _reviews_json(sql, [*params, limit])
 
 

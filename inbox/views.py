@@ -8,10 +8,13 @@ from django.views.generic.base import TemplateResponseMixin
 
 from core.permissions import Permission
 from core.views import ClinicView
+from facts.selectors import facts_citable
 from feeds.models import ReviewStatus, SourceKind
 from feeds.services import reviews_status_set
 from inbox.apis import ReviewFilterSerializer
 from inbox.selectors import reviews_filtered
+from scoring.claims.selectors import claims_to_answer, cluster_get
+from scoring.ml.flags import FLAG_NAMES
 
 
 class InboxView(TemplateResponseMixin, ClinicView):
@@ -24,7 +27,8 @@ class InboxView(TemplateResponseMixin, ClinicView):
             data={k: v for k, v in request.GET.items() if v not in ("", None)}
         )
         valid = filters.is_valid()
-        qs = reviews_filtered(**(filters.validated_data if valid else {}))
+        chosen = filters.validated_data if valid else {}
+        qs = reviews_filtered(**chosen)
         page = Paginator(qs, 50).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
@@ -39,6 +43,11 @@ class InboxView(TemplateResponseMixin, ClinicView):
                 "sources": SourceKind.choices,
                 "statuses": ReviewStatus.choices,
                 "can_write": self.access.can(Permission.WRITE),
+                "flags": [(f, f.replace("_", " ")) for f in FLAG_NAMES],
+                "claims": claims_to_answer(),
+                "claim": cluster_get(chosen["cluster"]) if chosen.get("cluster") else None,
+                "facts": facts_citable(),
+                "answer_url": f"/clinics/{self.clinic.slug}/replies/batches/new/",
             }
         )
 

@@ -11,12 +11,13 @@ from clinics.access import ClinicAccess
 from clinics.models import ClinicMembership, CrisisRole
 from core.permissions import Permission
 from crisis.models import ACTIVE_STATUSES, Incident, IncidentEvent, PostCrisisReview
-from responses.models import ApprovalStatus, ReplyDraft, Statement, Step
+from responses.models import ApprovalStatus, ReplyBatch, ReplyDraft, Statement, Step
 from responses.selectors import (
     can_act_now,
     current_version,
     duration_words,
     previous_version,
+    reply_batch_items,
     sla_for,
     statements_public,
     word_diff,
@@ -29,7 +30,9 @@ CLIENT_STEP = ApprovalStatus.PENDING_CLIENT
 def _text(kind: str, version) -> str:
     if version is None:
         return ""
-    return version.text if kind == "reply" else f"{version.title}\n\n{version.body}"
+    if kind in ("reply", "batch"):
+        return version.text
+    return f"{version.title}\n\n{version.body}"
 
 
 def approval_card(access: ClinicAccess, obj, kind: str) -> dict:
@@ -57,6 +60,12 @@ def approval_card(access: ClinicAccess, obj, kind: str) -> dict:
         "overridden": obj.is_overridden,
         "sla": None,
     }
+    if kind == "batch":
+        # every mention with the reply it gets: what this approval covers
+        card["mentions"] = [r for r in reply_batch_items(obj) if r["state"] != "removed"]
+        card["text"] = card["mentions"][0]["text"] if card["mentions"] else text
+        card["diff"] = None
+        card["template"] = text
     if kind == "reply":
         sla = sla_for(obj, access.clinic)
         card["sla"] = sla
@@ -78,19 +87,39 @@ def reply_card_get(access: ClinicAccess, draft_id: int) -> dict | None:
     return approval_card(access, draft, "reply") if draft else None
 
 
+def batch_card_get(access: ClinicAccess, batch_id: int) -> dict | None:
+    batch = (
+        ReplyBatch.objects.select_related("cluster")
+        .prefetch_related("versions")
+        .filter(pk=batch_id)
+        .first()
+    )
+    return approval_card(access, batch, "batch") if batch else None
+
+
 def statement_card_get(access: ClinicAccess, statement_id: int) -> dict | None:
     statement = Statement.objects.prefetch_related("versions").filter(pk=statement_id).first()
     return approval_card(access, statement, "statement") if statement else None
 
 
 def replies_waiting_for_clinic(access: ClinicAccess) -> list[dict]:
+    """Replies at the clinic's step: one card per batch (one approval for all its mentions),
+    then one per reply of its own."""
+    batches = (
+        ReplyBatch.objects.filter(status=CLIENT_STEP)
+        .select_related("cluster")
+        .prefetch_related("versions")
+        .order_by("submitted_at", "pk")
+    )
     drafts = (
-        ReplyDraft.objects.filter(status=CLIENT_STEP)
+        ReplyDraft.objects.filter(status=CLIENT_STEP, batch__isnull=True)
         .select_related("review__source")
         .prefetch_related("versions")
         .order_by("review__published_at", "pk")
     )
-    return [approval_card(access, draft, "reply") for draft in drafts]
+    return [approval_card(access, batch, "batch") for batch in batches] + [
+        approval_card(access, draft, "reply") for draft in drafts
+    ]
 
 
 def statements_waiting_for_clinic(access: ClinicAccess) -> list[dict]:
@@ -125,7 +154,8 @@ def in_progress_counts(access: ClinicAccess) -> dict:
     step: what this person cannot act on now."""
     earlier = [s for s in PENDING if s != CLIENT_STEP and s not in _mine(access)]
     return {
-        "replies": ReplyDraft.objects.filter(status__in=earlier).count(),
+        "replies": ReplyDraft.objects.filter(status__in=earlier, batch__isnull=True).count()
+        + ReplyBatch.objects.filter(status__in=earlier).count(),
         "statements": Statement.objects.filter(status__in=earlier).count(),
     }
 
@@ -147,13 +177,13 @@ def review_cards(access: ClinicAccess) -> dict:
         if s in (ApprovalStatus.PENDING_LEGAL, ApprovalStatus.PENDING_CLINICIAN)
     ]
     cards = []
-    for kind, model in (("reply", ReplyDraft), ("statement", Statement)):
+    for kind, model in (("batch", ReplyBatch), ("reply", ReplyDraft), ("statement", Statement)):
         q = Q(status__in=statuses)
         if access.can(Permission.LEGAL_OVERRIDE):
             q |= Q(pk__in=_blocked(model).values("pk"))
         qs = model.objects.filter(q).prefetch_related("versions").order_by("updated_at", "pk")
         if kind == "reply":
-            qs = qs.select_related("review__source")
+            qs = qs.select_related("review__source").filter(batch__isnull=True)
         cards += [approval_card(access, obj, kind) for obj in qs]
     return {"cards": cards, "mine": sum(1 for c in cards if c["can_act"] or c["may_override"])}
 
@@ -162,15 +192,17 @@ def portal_counts(access: ClinicAccess | None = None) -> dict:
     """The badges of the portal's navigation: only what this person can act on."""
     client = access is None or access.can(Permission.APPROVE_CLIENT)
     own = access.actor.label if access is not None else None
-    replies = ReplyDraft.objects.filter(status=CLIENT_STEP)
+    replies = ReplyDraft.objects.filter(status=CLIENT_STEP, batch__isnull=True)
+    batches = ReplyBatch.objects.filter(status=CLIENT_STEP)
     statements = Statement.objects.filter(status=CLIENT_STEP)
     if own:
-        replies, statements = (
+        replies, batches, statements = (
             replies.exclude(author_label=own),
+            batches.exclude(author_label=own),
             statements.exclude(author_label=own),
         )
     counts = {
-        "replies": replies.count() if client else 0,
+        "replies": replies.count() + batches.count() if client else 0,
         "statements": statements.count() if client else 0,
         "incidents": Incident.objects.filter(status__in=ACTIVE_STATUSES).count(),
         "review": 0,

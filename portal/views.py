@@ -25,6 +25,7 @@ from crisis.export import review_context, review_pdf
 from crisis.services import incident_acknowledge
 from portal.branding import brand_palette
 from portal.selectors import (
+    batch_card_get,
     in_progress_counts,
     incident_for_portal,
     incidents_open,
@@ -41,8 +42,16 @@ from portal.selectors import (
 )
 from reports.selectors import month_parse, monthly_report
 from responses.selectors import followup_counts, followup_get, private_conversations_list
+from responses.services import batches as batch_services
 from responses.services import replies as reply_services
 from responses.services import statements as statement_services
+
+# kind of a card -> (services, id keyword, service name prefix)
+ACTS = {
+    "reply": (reply_services, "draft_id", "reply"),
+    "batch": (batch_services, "batch_id", "reply_batch"),
+    "statement": (statement_services, "statement_id", "statement"),
+}
 
 
 def _int(value) -> int | None:
@@ -145,9 +154,13 @@ class PortalOverrideView(PortalPage):
         pk = _int(request.POST.get("id"))
         back = self.context()["portal"] + "review/"
         try:
-            if kind not in ("reply", "statement") or pk is None:
+            if kind not in ACTS or pk is None:
                 raise ValidationFailed("Unknown item.", fields={"id": ["Reload the page."]})
-            if kind == "reply":
+            if kind == "batch":
+                batch_services.reply_batch_override(
+                    batch_id=pk, access=self.access, reason=request.POST.get("reason", "")
+                )
+            elif kind == "reply":
                 reply_services.reply_override(
                     draft_id=pk, access=self.access, reason=request.POST.get("reason", "")
                 )
@@ -202,16 +215,12 @@ class PortalActView(PortalPage):
         htmx = request.headers.get("HX-Request") == "true"
         outcome, error = None, None
         try:
-            if kind not in ("reply", "statement") or pk is None:
+            if kind not in ACTS or pk is None:
                 raise ValidationFailed("Unknown item.", fields={"id": ["Reload the page."]})
             if action not in ("approve", "reject"):
                 raise ValidationFailed("Unknown action.", fields={"action": ["Reload the page."]})
-            services, key = (
-                (reply_services, "draft_id")
-                if kind == "reply"
-                else (statement_services, "statement_id")
-            )
-            act = getattr(services, f"{'reply' if kind == 'reply' else 'statement'}_{action}")
+            services, key, name = ACTS[kind]
+            act = getattr(services, f"{name}_{action}")
             act(
                 **{key: pk},
                 access=self.access,
@@ -223,6 +232,8 @@ class PortalActView(PortalPage):
                 outcome = "Sent back to the agency with your comment."
             elif kind == "reply":
                 outcome = "Approved. It will be published shortly."
+            elif kind == "batch":
+                outcome = "Approved. Each reply will be published shortly."
             else:
                 outcome = "Approved. The agency will publish and pin it."
         except DomainError as exc:
@@ -235,7 +246,11 @@ class PortalActView(PortalPage):
             return HttpResponseRedirect(back)
         card = None
         if pk is not None:
-            card = (reply_card_get if kind == "reply" else statement_card_get)(self.access, pk)
+            card = {
+                "reply": reply_card_get,
+                "batch": batch_card_get,
+                "statement": statement_card_get,
+            }.get(kind, statement_card_get)(self.access, pk)
         # htmx swaps the card; a refused action shows the card again with the reason.
         return self.render_to_response(
             self.context(

@@ -140,6 +140,10 @@ class ReplyDraft(Approvable):
     review = models.ForeignKey(
         "feeds.Review", on_delete=models.PROTECT, related_name="reply_drafts"
     )
+    # One answer for many: a draft made by a batch is approved through the batch only.
+    batch = models.ForeignKey(
+        "ReplyBatch", null=True, blank=True, on_delete=models.PROTECT, related_name="drafts"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -180,6 +184,51 @@ class ReplyVersion(VersionBase):
 
     def __str__(self) -> str:
         return f"reply {self.draft_id} v{self.number}"
+
+
+class BatchKind(models.TextChoices):
+    CORRECTION = "correction", "Factual correction"
+    STATEMENT = "statement", "Pointer to the official statement"
+    REPLY = "reply", "Reply"
+
+
+class ReplyBatch(Approvable):
+    """One answer for many mentions: one text, rendered per mention into one `ReplyDraft`
+    each (per-platform variables, length limits), approved once per step for all of them;
+    each draft is then published on its own. Its `version` changes whenever the text or the
+    list of mentions changes: an approval names the version it saw."""
+
+    kind = models.CharField(max_length=16, choices=BatchKind.choices, default=BatchKind.REPLY)
+    cluster = models.ForeignKey(
+        "scoring.ClaimCluster", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    statement = models.ForeignKey(
+        "Statement", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"batch {self.pk} v{self.version} ({self.status})"
+
+
+class ReplyBatchVersion(VersionBase):
+    """The batch's text and its mentions as one version: what each approval step saw."""
+
+    batch = models.ForeignKey(ReplyBatch, on_delete=models.CASCADE, related_name="versions")
+    text = models.TextField()
+    template_key = models.CharField(max_length=80, blank=True, default="")
+    review_ids = ArrayField(models.BigIntegerField(), default=list)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "number"], name="reply_batch_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"batch {self.batch_id} v{self.number}"
 
 
 class Statement(Approvable):

@@ -21,6 +21,8 @@ from responses.models import (
     FollowUpMessage,
     OutboxItem,
     PrivateConversation,
+    ReplyBatch,
+    ReplyBatchVersion,
     ReplyDraft,
     ReplyTemplate,
     ReplyVersion,
@@ -209,7 +211,13 @@ def can_act_now(access: ClinicAccess, obj) -> bool:
     """Whether this caller may approve or reject `obj` at its current step."""
     if not step_of(obj):
         return False
-    object_type = "reply" if isinstance(obj, ReplyDraft) else "statement"
+    object_type = (
+        "reply"
+        if isinstance(obj, ReplyDraft)
+        else "reply_batch"
+        if isinstance(obj, ReplyBatch)
+        else "statement"
+    )
     return approval_refusal(access, obj, object_type=object_type) is None
 
 
@@ -532,3 +540,102 @@ def statement_public_versions(statement_ids) -> dict[int, list[dict]]:
             {"number": v.number, "title": v.title, "body": v.body, "published_at": at}
         )
     return versions
+
+
+# --- reply batches (one answer for many) ------------------------------------------------------
+
+
+def reply_batches_list(*, status: str | None = None, pending: bool = False) -> QuerySet[ReplyBatch]:
+    qs = ReplyBatch.objects.select_related("cluster", "statement").order_by("-updated_at", "-id")
+    if status:
+        qs = qs.filter(status=status)
+    if pending:
+        qs = qs.filter(status__in=PENDING)
+    return qs
+
+
+def reply_batch_get(batch_id: int) -> ReplyBatch | None:
+    return (
+        ReplyBatch.objects.select_related("cluster", "cluster__fact", "statement")
+        .prefetch_related("versions")
+        .filter(pk=batch_id)
+        .first()
+    )
+
+
+def reply_batch_version(batch: ReplyBatch) -> ReplyBatchVersion | None:
+    return current_version(batch)
+
+
+ITEM_STATES = ("waiting", "sending", "published", "failed", "by_hand", "removed")
+
+
+def _item_state(draft: ReplyDraft, item: OutboxItem | None) -> str:
+    if draft.status == ApprovalStatus.DISCARDED:
+        return "removed"
+    if draft.status == ApprovalStatus.PUBLISHED:
+        return "published"
+    if item is None:
+        return "waiting"
+    return {
+        "pending": "sending", "sending": "sending", "sent": "published", "failed": "failed",
+        "manual": "by_hand", "posted_by_hand": "published", "cancelled": "removed",
+    }.get(item.status, "waiting")  # fmt: skip
+
+
+def reply_batch_items(batch: ReplyBatch) -> list[dict]:
+    """Each mention of the batch with its reply and where its publishing stands, most reach
+    first: review, draft, text, the latest outbox item, and `state` (waiting, sending,
+    published, failed, by_hand, removed)."""
+    drafts = list(
+        ReplyDraft.objects.filter(batch=batch)
+        .select_related("review", "review__source")
+        .prefetch_related("versions")
+        .order_by("pk")
+    )
+    items: dict[int, OutboxItem] = {}
+    for item in OutboxItem.objects.filter(draft__in=drafts).order_by("created_at", "id"):
+        items[item.draft_id] = item
+    rows = []
+    for draft in drafts:
+        review = draft.review
+        version = current_version(draft)
+        item = items.get(draft.pk)
+        rows.append(
+            {
+                "review": review,
+                "draft": draft,
+                "text": version.text if version else "",
+                "guard_verdict": version.guard_verdict if version else draft.guard_verdict,
+                "reach": (review.likes or 0) + (review.shares or 0) + (review.replies or 0),
+                "item": item,
+                "state": _item_state(draft, item),
+            }
+        )
+    rows.sort(key=lambda r: (r["state"] == "removed", -r["reach"], r["review"].pk))
+    return rows
+
+
+def reply_batch_tally(rows: list[dict]) -> dict[str, int]:
+    tally = dict.fromkeys(ITEM_STATES, 0)
+    for row in rows:
+        tally[row["state"]] += 1
+    return tally
+
+
+def reply_batches_waiting_count() -> int:
+    return ReplyBatch.objects.filter(status__in=PENDING).count()
+
+
+def reply_batches_for_clusters(cluster_ids) -> dict[int, list[dict]]:
+    """cluster id -> its batches that were not discarded, each with its per-mention tally."""
+    out: dict[int, list[dict]] = {}
+    batches = ReplyBatch.objects.filter(cluster_id__in=list(cluster_ids)).exclude(
+        status=ApprovalStatus.DISCARDED
+    )
+    for batch in batches.order_by("-created_at", "-id"):
+        rows = reply_batch_items(batch)
+        out.setdefault(batch.cluster_id, []).append(
+            {"batch": batch, "tally": reply_batch_tally(rows), "mentions": len(rows)}
+        )
+    return out

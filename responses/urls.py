@@ -4,7 +4,7 @@ mounted at the site root (no sign-in): the public statement pages."""
 
 from django.urls import path
 
-from responses.apis import followups, library, outbox, replies, statements
+from responses.apis import batches, followups, library, outbox, replies, statements
 from responses.views import (
     ApprovalActionView,
     OutboxView,
@@ -15,6 +15,7 @@ from responses.views import (
     StatementEditorView,
     StatementListView,
 )
+from responses.views_batches import BatchCreateView, BatchView
 from responses.views_followups import (
     ContactConsentView,
     FollowUpDetailView,
@@ -117,6 +118,27 @@ api_patterns: list = [
             ("unpin", statements.StatementUnpinApi),
         )
     ],
+    path("reply-batches/", batches.BatchListApi.as_view(), name="reply-batch-list"),
+    path(
+        "reply-batches/<int:batch_id>/", batches.BatchDetailApi.as_view(), name="reply-batch-detail"
+    ),
+    *[
+        path(
+            f"reply-batches/<int:batch_id>/{action}/", view.as_view(), name=f"reply-batch-{action}"
+        )
+        for action, view in (
+            ("submit", batches.BatchSubmitApi),
+            ("approve", batches.BatchApproveApi),
+            ("reject", batches.BatchRejectApi),
+            ("override", batches.BatchOverrideApi),
+            ("discard", batches.BatchDiscardApi),
+        )
+    ],
+    path(
+        "reply-batches/<int:batch_id>/mentions/<int:review_id>/",
+        batches.BatchMentionApi.as_view(),
+        name="reply-batch-mention",
+    ),
     path("outbox/", outbox.OutboxListApi.as_view(), name="outbox-list"),
     path("outbox/<int:item_id>/", outbox.OutboxDetailApi.as_view(), name="outbox-detail"),
     path(
@@ -147,6 +169,8 @@ page_patterns: list = [
         FollowUpDetailView.as_view(),
         name="follow-up",
     ),
+    path("replies/batches/new/", BatchCreateView.as_view(), name="reply-batch-new"),
+    path("replies/batches/<int:batch_id>/", BatchView.as_view(), name="reply-batch"),
     path("statements/", StatementListView.as_view(), name="statements"),
     path("statements/<int:statement_id>/", StatementEditorView.as_view(), name="statement-editor"),
     path("outbox/", OutboxView.as_view(), name="outbox"),

@@ -41,6 +41,9 @@ from responses.selectors import (
     duration_words,
     outbox_list,
     previous_version,
+    reply_batch_items,
+    reply_batch_tally,
+    reply_batches_list,
     reply_suggest,
     sla_for,
     statement_get,
@@ -51,6 +54,7 @@ from responses.selectors import (
     templates_available,
     word_diff,
 )
+from responses.services import batches as batch_services
 from responses.services import replies as reply_services
 from responses.services import statements as statement_services
 from responses.services.guarding import guard_check
@@ -146,6 +150,23 @@ def _card(access, obj, kind: str) -> dict:
     }
 
 
+FINISHED_OR_DRAFT = [ApprovalStatus.DRAFT, ApprovalStatus.DISCARDED, ApprovalStatus.PUBLISHED]
+
+
+def _batch_card(access, batch) -> dict:
+    version = current_version(batch)
+    rows = [r for r in reply_batch_items(batch) if r["state"] != "removed"]
+    step = STEP_FOR_STATUS.get(batch.status)
+    return {
+        "obj": batch,
+        "version": version,
+        "rows": rows,
+        "tally": reply_batch_tally(rows),
+        "step": Step(step).label if step else "",
+        "can_act": can_act_now(access, batch),
+    }
+
+
 class ReplyQueueView(TemplateResponseMixin, ClinicView):
     """What waits for approval (replies and statements), with what changed since the last
     version, the guard's verdict and the SLA clock; approve, or reject with a comment."""
@@ -154,7 +175,7 @@ class ReplyQueueView(TemplateResponseMixin, ClinicView):
 
     def get(self, request, *args, **kwargs):
         drafts = (
-            ReplyDraft.objects.filter(status__in=PENDING)
+            ReplyDraft.objects.filter(status__in=PENDING, batch__isnull=True)
             .select_related("review__source")
             .prefetch_related("versions")
             .order_by("review__published_at", "pk")
@@ -171,14 +192,19 @@ class ReplyQueueView(TemplateResponseMixin, ClinicView):
             .order_by("submitted_at", "pk")
         )
         returned = ReplyDraft.objects.filter(
-            status=ApprovalStatus.CHANGES_REQUESTED
+            status=ApprovalStatus.CHANGES_REQUESTED, batch__isnull=True
         ).select_related("review")
+        batches = [
+            {**_batch_card(self.access, batch)}
+            for batch in reply_batches_list().exclude(status__in=FINISHED_OR_DRAFT)
+        ]
         return self.render_to_response(
             {
                 "clinic": self.clinic,
                 "cards": cards,
                 "statement_cards": [_card(self.access, s, "statement") for s in statements],
                 "returned": returned,
+                "batch_cards": batches,
                 "can_write": self.access.can(Permission.WRITE),
             }
         )
@@ -194,7 +220,11 @@ class ApprovalActionView(ClinicView):
         pk = _int(request.POST.get("id"))
         action = request.POST.get("action")
         default = f"/clinics/{self.clinic.slug}/replies/"
-        services = {"reply": reply_services, "statement": statement_services}.get(kind)
+        services = {
+            "reply": reply_services,
+            "statement": statement_services,
+            "batch": batch_services,
+        }.get(kind)
         if services is None or pk is None or action not in ("approve", "reject", "override"):
             messages.error(request, "Unknown action.")
             return HttpResponseRedirect(default)
@@ -202,8 +232,11 @@ class ApprovalActionView(ClinicView):
             "expected_status": request.POST.get("expected_status") or None,
             "expected_version": _int(request.POST.get("expected_version")),
         }
-        key = "draft_id" if kind == "reply" else "statement_id"
-        name = "reply" if kind == "reply" else "statement"
+        key, name = {
+            "reply": ("draft_id", "reply"),
+            "statement": ("statement_id", "statement"),
+            "batch": ("batch_id", "reply_batch"),
+        }[kind]
         try:
             if action == "approve":
                 obj = getattr(services, f"{name}_approve")(

@@ -1,6 +1,7 @@
 """Per-clinic scores. One score per review and model version (a database constraint), so a
 task that runs twice cannot score twice."""
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 
@@ -49,3 +50,51 @@ class ScoringFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.review_id}: {self.attempts} attempts"
+
+
+class ClaimCluster(models.Model):
+    """One claim made by many mentions: near-duplicates and paraphrases grouped as they are
+    scored (`scoring.claims.services.claims_cluster`). Count, reach and first seen are read
+    live from the member reviews (`scoring.claims.selectors`), so an edited or deleted mention
+    never leaves a stale figure; what comes from the text (title, key phrases, flags, the fact
+    contradicted, the centroid) is kept here."""
+
+    title = models.CharField(max_length=300, help_text="The claim as its first mention put it.")
+    key_phrases = ArrayField(models.CharField(max_length=80), default=list, blank=True)
+    # Sum of the member embeddings (float32 bytes); its direction is the cluster's centroid.
+    centroid = models.BinaryField(null=True, blank=True, editable=False)
+    flags = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    misinformation = models.BooleanField(default=False, db_index=True)
+    # The best evidence from the members' misinformation flags:
+    # {"kind": "fact"|"myth", "slug", "statement", "similarity"}.
+    contradicts = models.JSONField(default=dict, blank=True)
+    fact = models.ForeignKey(
+        "facts.Fact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_joined_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-last_joined_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"claim {self.pk}: {self.title[:60]}"
+
+
+class ClaimMention(models.Model):
+    """A review or mention's place in a claim cluster: one per review."""
+
+    review = models.OneToOneField(
+        "feeds.Review", on_delete=models.CASCADE, related_name="claim_mention"
+    )
+    cluster = models.ForeignKey(ClaimCluster, on_delete=models.CASCADE, related_name="mentions")
+    claim = models.CharField(max_length=500, blank=True, default="")
+    similarity = models.FloatField(help_text="Encoder cosine to the cluster when it joined.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["cluster", "review"])]
+
+    def __str__(self) -> str:
+        return f"review {self.review_id} in claim {self.cluster_id}"

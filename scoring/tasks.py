@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from clinics.schemas import clinic_schemas_each
 from core.pipeline import reviews_score_request
+from scoring.claims.selectors import claims_unclustered_ids
+from scoring.claims.services import claims_cluster
 from scoring.selectors import reviews_unscored_ids
 from scoring.services import reviews_score
 from scoring.versions import current_model_version
@@ -34,7 +36,10 @@ def _load_model_in_child(**kwargs) -> None:
 def reviews_score_task(review_ids: list[int]) -> int:
     from scoring.engine import get_scorer  # the model: only in ml worker children
 
-    return reviews_score(review_ids=review_ids, scorer=get_scorer())
+    scorer = get_scorer()
+    written = reviews_score(review_ids=review_ids, scorer=scorer)
+    claims_cluster(review_ids=review_ids, embed=getattr(scorer, "embed", None))
+    return written
 
 
 @shared_task(name="scoring.tasks.scoring_sweep")
@@ -47,6 +52,7 @@ def scoring_sweep_task(min_age_seconds: int = 60) -> int:
     queued = 0
     for schema in clinic_schemas_each():
         ids = reviews_unscored_ids(version=version, changed_before=cutoff)
+        ids += claims_unclustered_ids(version=version, changed_before=cutoff)
         if ids:
             queued += reviews_score_request(review_ids=ids, schema_name=schema)
     return queued

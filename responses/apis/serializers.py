@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.tenancy import current_clinic
 from responses.models import (
     ApprovalStatus,
     AuditEntry,
+    BatchKind,
     ContactConsent,
     ConversationStatus,
     FollowUpMessage,
@@ -19,6 +21,7 @@ from responses.models import (
     OutboxStatus,
     PrivateChannel,
     PrivateConversation,
+    ReplyBatch,
     ReplyDraft,
     ReplyVersion,
     ResponseSettings,
@@ -28,7 +31,7 @@ from responses.models import (
     TemplateCategory,
     Verdict,
 )
-from responses.selectors import sla_for
+from responses.selectors import audit_for, reply_batch_items, reply_batch_tally, sla_for
 from scoring.apis import ScoreFlagOutputSerializer, ScoreTopicOutputSerializer
 
 
@@ -684,3 +687,148 @@ class AuditFilterSerializer(serializers.Serializer):
     )
     object_id = serializers.IntegerField(required=False, min_value=1)
     review_id = serializers.IntegerField(required=False, min_value=1)
+
+
+# --- reply batches (one answer for many) ------------------------------------------------------
+
+
+class BatchCreateSerializer(serializers.Serializer):
+    cluster_id = serializers.IntegerField(
+        required=False, min_value=1, help_text="Answer the mentions of this claim."
+    )
+    review_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=500,
+        help_text="The mentions to answer (with `cluster_id`: some of the claim's mentions).",
+    )
+    kind = serializers.ChoiceField(choices=BatchKind.choices, required=False)
+    text = serializers.CharField(
+        max_length=20_000, required=False, allow_blank=True, trim_whitespace=False,
+        help_text="The reply; {greeting}, {reviewer_name}, {statement_url}, {fact:<slug>} and "
+        "the clinic's variables are filled per mention. Empty: the suggested correction.",
+    )  # fmt: skip
+    fact_slug = serializers.SlugField(max_length=80, required=False, allow_blank=True, default="")
+    statement_id = serializers.IntegerField(required=False, min_value=1)
+
+    def validate(self, attrs):
+        if "cluster_id" not in attrs and "review_ids" not in attrs:
+            raise serializers.ValidationError(
+                {"review_ids": ["Choose the mentions to answer, or a claim (cluster_id)."]}
+            )
+        return attrs
+
+
+class BatchUpdateSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=20_000, trim_whitespace=False)
+    expected_version = serializers.IntegerField(required=False, min_value=1)
+
+
+class BatchApproveSerializer(serializers.Serializer):
+    expected_version = serializers.IntegerField(
+        min_value=1, help_text="The batch version you read (its text and its mentions)."
+    )
+    comment = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+
+
+class BatchExpectSerializer(serializers.Serializer):
+    expected_version = serializers.IntegerField(required=False, min_value=1)
+
+
+class BatchRejectSerializer(BatchExpectSerializer):
+    comment = serializers.CharField(max_length=4000)
+
+
+class BatchFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ApprovalStatus.choices, required=False)
+    pending = serializers.BooleanField(required=False, default=False)
+
+
+class BatchItemOutputSerializer(serializers.Serializer):
+    review_id = serializers.IntegerField(source="review.pk")
+    source = serializers.CharField(source="review.source.kind")
+    author_name = serializers.CharField(source="review.author_name")
+    review_text = serializers.CharField(source="review.text")
+    url = serializers.CharField(source="review.url")
+    reach = serializers.IntegerField()
+    draft_id = serializers.IntegerField(source="draft.pk")
+    draft_status = serializers.CharField(source="draft.status")
+    text = serializers.CharField()
+    guard_verdict = serializers.CharField()
+    state = serializers.ChoiceField(
+        choices=["waiting", "sending", "published", "failed", "by_hand", "removed"],
+        help_text="Where this mention's reply stands.",
+    )
+    outbox_item_id = serializers.IntegerField(source="item.pk", allow_null=True, default=None)
+    external_url = serializers.CharField(source="item.external_url", default="")
+    last_error = serializers.CharField(source="item.last_error", default="")
+
+
+class BatchOutputSerializer(_OverrideMixin, serializers.ModelSerializer):
+    status = serializers.ChoiceField(choices=ApprovalStatus.choices, read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    route = serializers.ListField(
+        child=serializers.ChoiceField(choices=Step.choices), read_only=True
+    )
+    etag = serializers.SerializerMethodField()
+    text = serializers.SerializerMethodField()
+    review_ids = serializers.SerializerMethodField()
+    guard = serializers.SerializerMethodField()
+    override = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReplyBatch
+        fields = [
+            "id", "kind", "cluster_id", "statement_id", "status", "status_label", "version",
+            "etag", "text", "review_ids", "guard", "route", "author_label", "author_name",
+            "override", "last_comment", "submitted_at", "approved_at", "created_at",
+            "updated_at",
+        ]  # fmt: skip
+
+    def get_etag(self, batch) -> str:
+        return batch_etag(batch)
+
+    def get_text(self, batch) -> str:
+        version = _current_version(batch)
+        return version.text if version else ""
+
+    def get_review_ids(self, batch) -> list[int]:
+        version = _current_version(batch)
+        return list(version.review_ids) if version else []
+
+    def get_guard(self, batch) -> dict:
+        version = _current_version(batch)
+        return {
+            "verdict": batch.guard_verdict,
+            "findings": version.guard_findings if version else [],
+            "blocked": batch.is_blocked,
+        }
+
+
+class BatchDetailSerializer(BatchOutputSerializer):
+    items = serializers.SerializerMethodField()
+    tally = serializers.SerializerMethodField()
+    audit = serializers.SerializerMethodField()
+
+    class Meta(BatchOutputSerializer.Meta):
+        fields = [*BatchOutputSerializer.Meta.fields, "tally", "items", "audit"]
+
+    def _rows(self, batch):
+        if not hasattr(batch, "_rows"):
+            batch._rows = reply_batch_items(batch)
+        return batch._rows
+
+    @extend_schema_field(BatchItemOutputSerializer(many=True))
+    def get_items(self, batch) -> list[dict]:
+        return BatchItemOutputSerializer(self._rows(batch), many=True).data
+
+    def get_tally(self, batch) -> dict[str, int]:
+        return reply_batch_tally(self._rows(batch))
+
+    def get_audit(self, batch) -> list[dict]:
+        return AuditEntrySerializer(audit_for("reply_batch", batch.pk), many=True).data
+
+
+def batch_etag(batch) -> str:
+    """What an approver saw: the batch and its version (text and mentions)."""
+    return f'"batch-{batch.pk}-v{batch.version}"'

@@ -24,6 +24,17 @@ EDITABLE = frozenset({*workflow.SUBMITTABLE, *workflow.PENDING})
 
 
 class ReplyFlow(workflow.Flow):
+    def lock(self, pk: int):
+        """A draft of an open batch is acted on through its batch (one approval for all)."""
+        draft = super().lock(pk)
+        if draft.batch_id and draft.status not in workflow.FINISHED:
+            raise Conflict(
+                f"This reply is part of the batch {draft.batch_id}: act on the batch, or take "
+                "this mention out of it to answer it on its own.",
+                code="in_batch",
+            )
+        return draft
+
     def text_of(self, version) -> str:
         return version.text
 

@@ -56,6 +56,7 @@ STEP_FOR_STATUS = {status.value: step for step, status in PENDING_FOR_STEP.items
 PENDING = frozenset(STEP_FOR_STATUS)
 SUBMITTABLE = frozenset({S.DRAFT, S.CHANGES_REQUESTED})
 FINISHED = frozenset({S.PUBLISHED, S.DISCARDED, S.UNPINNED})
+KIND_WORDS = {"reply": "reply", "statement": "statement", "reply_batch": "batch of replies"}
 
 
 def route_for(*, guard: dict, overridden: bool, settings_row=None) -> list[str]:
@@ -185,7 +186,8 @@ def _url_for(flow: Flow, clinic, step: str) -> str:
         return f"{base}replies/"
     if step in (Step.LEGAL, Step.CLINICIAN, "guard"):
         return f"{base}portal/review/"
-    return f"{base}portal/{'approvals' if flow.object_type == 'reply' else 'statements'}/"
+    page = "statements" if flow.object_type == "statement" else "approvals"
+    return f"{base}portal/{page}/"
 
 
 def _ref(flow: Flow, obj) -> str:
@@ -208,7 +210,7 @@ def tell_who_acts(flow: Flow, obj) -> dict[int, list[str]]:
     people = _who_acts(clinic, Step.LEGAL if step == "guard" else step)
     authors = _authors(flow, obj)
     people = [u for u in people if f"user:{u.pk}" not in authors]
-    kind_word = "reply" if flow.object_type == "reply" else "statement"
+    kind_word = KIND_WORDS.get(flow.object_type, flow.object_type)
     if step == "guard":
         title = f"A {kind_word} is blocked by the privacy check: legal review needed"
         kind = "legal"

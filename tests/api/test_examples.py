@@ -31,6 +31,7 @@ from crisis.services import detectors_run
 from feeds.models import Review
 from responses.models import OutboxItem
 from responses.tasks import outbox_deliver_task
+from scoring.claims.services import claims_cluster
 from scoring.ml.engine import default_model_version
 from scoring.services import scores_write
 from tests.fixtures.browser import totp_now
@@ -625,6 +626,121 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
     )
     rec.call(key_a, "get", f"{CLINIC}/drafts/?status=sent", status=400)
     rec.call(key_a, "get", f"{CLINIC}/drafts/?pending=false", status=200)
+
+    # --- claims and one answer for many -------------------------------------------------
+    claim = "Riverside Family Practice gives out expired flu shots"
+    pile = rec.call(
+        key_a,
+        "post",
+        f"{CLINIC}/reviews/ingest/",
+        {
+            "items": [
+                {
+                    "source": "facebook",
+                    "external_id": f"1029384756_77{i}",
+                    "author_name": name,
+                    "text": claim if i else f"{claim}, my neighbour says!!",
+                    "published_at": iso(timedelta(minutes=15 - i)),
+                    "likes": likes,
+                    "shares": likes // 4,
+                    "kind": "mention",
+                }
+                for i, (name, likes) in enumerate((("Sam P.", 812), ("Ari L.", 3), ("Kim O.", 1)))
+            ]
+        },
+        status=200,
+    )
+    pile_ids = [r["id"] for r in pile["results"]]
+
+    def claim_scored():
+        contradicts = {
+            "kind": "fact",
+            "slug": "flu-shots",
+            "statement": fact["statement"],
+            "similarity": 0.81,
+        }
+
+        class Claimed:
+            model_version, label, score, confidence, topics = MODEL, "negative", -0.7, 0.9, []
+            flags = [
+                {"name": "misinformation", "evidence": ["expired flu shots"], "probability": 0.94,
+                 "claim": {"text": claim, "start": 0, "end": len(claim)},
+                 "contradicts": contradicts}
+            ]  # fmt: skip
+
+        scores_write(results=[(pk, Claimed()) for pk in pile_ids])
+        claims_cluster(review_ids=pile_ids, embed=None)
+
+    _in_clinic(clinic, claim_scored)
+    rec.call(key_a, "get", f"{CLINIC}/claims/?sort=loudest", status=400)
+    claims = rec.call(key_a, "get", f"{CLINIC}/claims/?misinformation=true", status=200)
+    claim_id = claims["results"][0]["id"]
+    rec.call(key_a, "get", f"{CLINIC}/claims/{claim_id}/", status=200)
+    rec.call(key_a, "get", f"{CLINIC}/reviews/?flag=rumour", status=400)
+    rec.call(
+        key_a, "get", f"{CLINIC}/reviews/?cluster={claim_id}&order=reach&page_size=2", status=200
+    )
+    rec.call(writer, "post", f"{CLINIC}/reply-batches/", {"review_ids": []}, status=400)
+    batch = rec.call(
+        writer, "post", f"{CLINIC}/reply-batches/", {"cluster_id": claim_id}, status=201
+    )
+    rec.call(key_a, "get", f"{CLINIC}/reply-batches/?pending=maybe", status=400)
+    rec.call(key_a, "get", f"{CLINIC}/reply-batches/", status=200)
+    rec.call(key_a, "get", f"{CLINIC}/reply-batches/{batch['id']}/", status=200)
+    rec.call(writer, "patch", f"{CLINIC}/reply-batches/{batch['id']}/", {"text": ""}, status=400)
+    rec.call(
+        writer,
+        "patch",
+        f"{CLINIC}/reply-batches/{batch['id']}/",
+        {
+            "text": "{greeting} thank you for asking. Every vaccine we give is checked for its "
+            "expiry date before use. Questions? Call us at {contact_line}.",
+            "expected_version": 1,
+        },
+        status=200,
+    )
+    rec.call(
+        writer,
+        "delete",
+        f"{CLINIC}/reply-batches/{batch['id']}/mentions/{pile_ids[2]}/?expected_version=2",
+        status=200,
+    )
+    rec.call(
+        writer, "post", f"{CLINIC}/reply-batches/{batch['id']}/submit/",
+        {"expected_version": "three"}, status=400,
+    )  # fmt: skip
+    rec.call(
+        writer, "post", f"{CLINIC}/reply-batches/{batch['id']}/submit/", {"expected_version": 3},
+        status=200,
+    )  # fmt: skip
+    rec.call(manager, "post", f"{CLINIC}/reply-batches/{batch['id']}/approve/", {}, status=400)
+    rec.call(
+        manager, "post", f"{CLINIC}/reply-batches/{batch['id']}/approve/",
+        {"expected_version": 2}, status=409,
+    )  # fmt: skip
+    rec.call(
+        manager, "post", f"{CLINIC}/reply-batches/{batch['id']}/approve/",
+        {"expected_version": 3, "comment": "Factual, cites the sheet."}, status=200,
+    )  # fmt: skip
+    rec.call(
+        approver, "post", f"{CLINIC}/reply-batches/{batch['id']}/reject/", {"expected_version": 3},
+        status=400,
+    )  # fmt: skip
+    rec.call(
+        approver, "post", f"{CLINIC}/reply-batches/{batch['id']}/reject/",
+        {"expected_version": 3, "comment": "Please add that walk-ins are welcome."}, status=200,
+    )  # fmt: skip
+    rec.call(writer, "post", f"{CLINIC}/reply-batches/{batch['id']}/discard/", status=200)
+    risky = rec.call(
+        writer, "post", f"{CLINIC}/reply-batches/",
+        {"review_ids": pile_ids[2:], "text": BLOCK_TEXT}, status=201,
+    )  # fmt: skip
+    rec.call(legal, "post", f"{CLINIC}/reply-batches/{risky['id']}/override/", {}, status=400)
+    rec.call(
+        legal, "post", f"{CLINIC}/reply-batches/{risky['id']}/override/",
+        {"reason": "The reviewer published these details themselves; counsel agreed."},
+        status=200,
+    )  # fmt: skip
 
     yelp_draft = rec.call(
         writer,

@@ -1,0 +1,592 @@
+"""One answer for many: a reply batch. One text (a factual correction citing the fact sheet,
+a pointer to the pinned statement, or any reply) becomes one `ReplyDraft` per mention, each
+with its per-platform variables filled and checked by the guard on its own. The batch goes
+through the approval workflow once (`workflow`, with `approval_refusal` and every rule of
+separation of duties); each step's approval covers every draft of the version it saw. On the
+last approval every draft is queued in the outbox and published on its own, with its own
+status. A draft of a batch is acted on through its batch only; taking a mention out of the
+batch frees it for a reply of its own.
+
+Per-mention variables, filled before the clinic's (`templating`):
+    {greeting}       "Hi Sam," when the clinic allows the reviewer's name, else "Hello,"
+    {reviewer_name}  the reviewer's first name where allowed, else "there"
+    {statement_url}  the public page of the pinned statement
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.actors import Actor
+from clinics.access import ClinicAccess
+from core.errors import Conflict, NotFound, ValidationFailed
+from core.permissions import Permission
+from core.tenancy import current_clinic
+from facts.selectors import fact_citable_by_slug
+from feeds.models import Review
+from responses.models import (
+    ApprovalStatus,
+    BatchKind,
+    ReplyBatch,
+    ReplyBatchVersion,
+    ReplyDraft,
+    ReplyVersion,
+    Statement,
+    Verdict,
+)
+from responses.services import workflow
+from responses.services.common import audit_record, require, webhook_emit
+from responses.services.guarding import guard_check, response_settings_get
+from responses.services.replies import FLOW as REPLY_FLOW
+from responses.services.replies import MAX_REPLY_CHARS, reply_payload
+from responses.services.statements import public_page_url
+from responses.services.templating import citations_of_flags, text_render
+from scoring.claims.selectors import cluster_review_ids
+from scoring.models import ClaimCluster
+from scoring.selectors import latest_scores_prefetch
+
+S = ApprovalStatus
+MAX_MENTIONS = 500
+# The most characters a reply may have on each platform (their documented limits); others:
+# MAX_REPLY_CHARS.
+PLATFORM_LIMITS = {"google": 4096, "facebook": 8000, "instagram": 2200, "x": 280}
+_SEVERITY = {Verdict.OK: 0, Verdict.NEEDS_REVIEW: 1, Verdict.BLOCK: 2}
+_BATCH_VARIABLE = re.compile(r"\{(greeting|reviewer_name|statement_url)\}")
+LIVE = frozenset({*workflow.SUBMITTABLE, *workflow.PENDING, S.APPROVED})
+
+DEFAULT_TEXTS = {
+    BatchKind.CORRECTION: (
+        "{greeting} thank you for raising this. To set the record straight: {fact:%s} "
+        "If you have any questions, please contact us at {contact_line}."
+    ),
+    BatchKind.STATEMENT: (
+        "{greeting} thank you for raising this. We have published a statement with the facts: "
+        "{statement_url} If you have any questions, please contact us at {contact_line}."
+    ),
+}
+
+
+def platform_limit(kind: str) -> int:
+    return min(PLATFORM_LIMITS.get(kind, MAX_REPLY_CHARS), MAX_REPLY_CHARS)
+
+
+def _first_name(name: str) -> str:
+    first = (name or "").strip().split()
+    return first[0].strip(",.") if first else ""
+
+
+def _statement_url(statement: Statement | None, clinic) -> str:
+    if statement is None:
+        return ""
+    return f"{public_page_url(clinic)}#statement-{statement.pk}"
+
+
+def render_for(
+    text: str, review: Review, *, clinic, settings_row, statement=None
+) -> tuple[str, list[str]]:
+    """The batch text as the reply to one mention, and the variables left without a value."""
+    name = _first_name(review.author_name) if settings_row.allow_reviewer_name else ""
+    values = {
+        "greeting": f"Hi {name}," if name else "Hello,",
+        "reviewer_name": name or "there",
+        "statement_url": _statement_url(statement, clinic),
+    }
+    text = _BATCH_VARIABLE.sub(lambda m: values[m.group(1)] or m.group(0), text)
+    score = review.score_list[0] if review.score_list else None
+    rendered = text_render(
+        text,
+        clinic=clinic,
+        review_topics=[t.get("name", "") for t in (score.topics if score else [])],
+        cite=citations_of_flags(score.flags if score else []),
+    )
+    left = rendered.messages()
+    if "{statement_url}" in rendered.text:
+        left.append("{statement_url}: no statement is published and pinned.")
+    return rendered.text.strip(), left
+
+
+class BatchFlow(workflow.Flow):
+    """The workflow's view of a batch: its text is every member's text, its guard verdict the
+    worst of its members'."""
+
+    def members(self, obj) -> list[ReplyDraft]:
+        return list(
+            ReplyDraft.objects.filter(batch=obj, status__in=LIVE)
+            .select_related("review", "review__source")
+            .order_by("pk")
+        )
+
+    def text_of(self, version) -> str:
+        drafts = self.members(version.batch)
+        texts = {
+            v.draft_id: v.text
+            for v in ReplyVersion.objects.filter(draft__in=drafts).order_by("number")
+        }
+        return "\n".join(texts.get(d.pk, "") for d in drafts)
+
+    def guard(self, obj, version) -> dict:
+        clinic = current_clinic()
+        worst, findings = Verdict.OK, []
+        for draft in self.members(obj):
+            text = REPLY_FLOW.current_version(draft).text
+            result = guard_check(text, clinic=clinic, review=draft.review)
+            if _SEVERITY[result["verdict"]] > _SEVERITY[worst]:
+                worst = result["verdict"]
+            findings += [{**f, "review_id": draft.review_id} for f in result["findings"]]
+        return {"verdict": worst, "findings": findings}
+
+    def on_approved(self, obj, who: Actor) -> None:
+        from responses.services.outbox import outbox_reply_enqueue
+
+        now = timezone.now()
+        for draft in self.members(obj):
+            before = draft.status
+            draft.status = S.APPROVED
+            draft.approved_at = now
+            draft.save(update_fields=["status", "approved_at", "updated_at"])
+            _member_audit(draft, "approved", who, obj, before=before)
+            item = outbox_reply_enqueue(draft=draft, who=who)
+            webhook_emit("reply.approved", reply_payload(draft, item=item))
+
+
+FLOW = BatchFlow(
+    object_type="reply_batch",
+    model=ReplyBatch,
+    version_model=ReplyBatchVersion,
+    version_fk="batch",
+)
+
+
+def _member_audit(draft: ReplyDraft, action: str, who: Actor, batch: ReplyBatch, *, before: str):
+    audit_record(
+        object_type="reply",
+        object_id=draft.pk,
+        review_id=draft.review_id,
+        action=f"batch_{action}",
+        who=who,
+        version=draft.version,
+        from_status=before,
+        to_status=draft.status,
+        detail={"batch_id": batch.pk, "batch_version": batch.version},
+    )
+
+
+def _members_follow(batch: ReplyBatch, who: Actor, action: str) -> None:
+    """Every open draft of the batch takes the batch's state (the list and pages show each
+    mention's reply where it stands)."""
+    for draft in FLOW.members(batch):
+        if draft.status == batch.status and action not in ("overridden",):
+            continue
+        before = draft.status
+        draft.status = batch.status
+        draft.route = list(batch.route)
+        draft.submitted_at = batch.submitted_at
+        draft.last_comment = batch.last_comment
+        fields = ["status", "route", "submitted_at", "last_comment", "updated_at"]
+        if action == "overridden":
+            draft.override_version = draft.version
+            draft.override_reason = batch.override_reason
+            draft.override_by_label = batch.override_by_label
+            draft.override_by_name = batch.override_by_name
+            draft.override_at = batch.override_at
+            fields += [
+                "override_version", "override_reason", "override_by_label",
+                "override_by_name", "override_at",
+            ]  # fmt: skip
+        draft.save(update_fields=fields)
+        _member_audit(draft, action, who, batch, before=before)
+
+
+# --------------------------------------------------------------------- choosing the mentions
+
+
+def _mentions(review_ids: Sequence[int], cluster: ClaimCluster | None) -> list[Review]:
+    ids = sorted({int(i) for i in review_ids})
+    if not ids:
+        raise ValidationFailed(
+            "Choose the mentions to answer.",
+            fields={"review_ids": ["Choose at least one mention."]},
+        )
+    if len(ids) > MAX_MENTIONS:
+        raise ValidationFailed(
+            "Too many mentions for one answer.",
+            fields={"review_ids": [f"At most {MAX_MENTIONS} mentions in one batch."]},
+        )
+    if cluster is not None:
+        outside = sorted(set(ids) - set(cluster_review_ids(cluster.pk)))
+        if outside:
+            raise ValidationFailed(
+                "Some mentions are not part of this claim.",
+                fields={
+                    "review_ids": [
+                        "Not mentions of this claim in this clinic: " + ", ".join(map(str, outside))
+                    ]
+                },
+            )
+    reviews = list(
+        Review.objects.filter(pk__in=ids, is_deleted=False)
+        .select_related("source")
+        .prefetch_related(latest_scores_prefetch())
+        .order_by("pk")
+    )
+    missing = sorted(set(ids) - {r.pk for r in reviews})
+    if missing:
+        raise ValidationFailed(
+            "Some mentions are not in this clinic.",
+            fields={
+                "review_ids": [
+                    "No such mention in this clinic: " + ", ".join(map(str, missing[:20]))
+                ]
+            },
+        )
+    busy = dict(
+        ReplyDraft.objects.filter(review_id__in=ids)
+        .exclude(status__in=[S.PUBLISHED, S.DISCARDED])
+        .values_list("review_id", "pk")
+    )
+    if busy:
+        raise Conflict(
+            "Some mentions already have an open reply draft: finish or discard it first.",
+            code="draft_exists",
+            fields={
+                "review_ids": [
+                    f"Mention {rid} has the open draft {pk}." for rid, pk in sorted(busy.items())
+                ]
+            },
+        )
+    return reviews
+
+
+def _rendered_all(text: str, reviews: list[Review], statement) -> dict[int, str]:
+    """Each mention's reply, or 400 naming every variable without a value and every mention
+    whose reply is too long for its platform."""
+    clinic = current_clinic()
+    settings_row = response_settings_get()
+    out, left, long = {}, set(), []
+    for review in reviews:
+        rendered, missing = render_for(
+            text, review, clinic=clinic, settings_row=settings_row, statement=statement
+        )
+        left |= set(missing)
+        limit = platform_limit(review.source.kind)
+        if len(rendered) > limit:
+            long.append(
+                f"Mention {review.pk} ({review.source.get_kind_display()}): {len(rendered)} "
+                f"characters, at most {limit} there."
+            )
+        out[review.pk] = rendered
+    if not (text or "").strip():
+        raise ValidationFailed("The reply is empty.", fields={"text": ["Write the reply."]})
+    if left:
+        raise ValidationFailed(
+            "Fill in or remove the variables that have no value: nothing was saved.",
+            code="unfilled_variables",
+            fields={"text": sorted(left)},
+        )
+    if long:
+        raise ValidationFailed("The reply is too long for some platforms.", fields={"text": long})
+    return out
+
+
+def _default_text(kind: str, *, cluster, fact_slug: str, statement) -> tuple[str, str]:
+    """The suggested text of a batch and its template key."""
+    if kind == BatchKind.STATEMENT:
+        if statement is None:
+            raise ValidationFailed(
+                "There is no pinned statement to point to.",
+                fields={"statement_id": ["Publish and pin a statement first, or choose one."]},
+            )
+        return DEFAULT_TEXTS[BatchKind.STATEMENT], "batch_statement_pointer"
+    slug = fact_slug or (cluster.fact.slug if cluster is not None and cluster.fact else "")
+    if not slug:
+        raise ValidationFailed(
+            "Which fact corrects the claim?",
+            fields={"fact_slug": ["Choose the fact of the fact sheet that this corrects."]},
+        )
+    return DEFAULT_TEXTS[BatchKind.CORRECTION] % slug, "batch_factual_correction"
+
+
+def _pinned_statement(statement_id: int | None) -> Statement | None:
+    qs = Statement.objects.filter(is_pinned=True, published_version__isnull=False)
+    if statement_id is None:
+        return qs.order_by("-published_at", "-id").first()
+    found = qs.filter(pk=statement_id).first()
+    if found is None:
+        raise ValidationFailed(
+            "No such pinned statement.",
+            fields={"statement_id": ["Choose a published, pinned statement of this clinic."]},
+        )
+    return found
+
+
+# --------------------------------------------------------------------- writing
+
+
+def _version_add(batch: ReplyBatch, *, text: str, reviews: list[Review], template_key: str,
+                 who: Actor, rendered: dict[int, str]) -> ReplyBatchVersion:  # fmt: skip
+    """The batch's next version and every member's next version (checked by the guard)."""
+    clinic = current_clinic()
+    worst, findings = Verdict.OK, []
+    drafts = {d.review_id: d for d in FLOW.members(batch)} if batch.version else {}
+    for review in reviews:
+        draft = drafts.get(review.pk)
+        if draft is None:
+            try:
+                with transaction.atomic():
+                    draft = ReplyDraft.objects.create(
+                        review=review, batch=batch, author_label=who.label,
+                        author_name=who.name[:200], status=batch.status,
+                    )  # fmt: skip
+            except IntegrityError:
+                raise Conflict(
+                    f"Mention {review.pk} got a reply draft meanwhile. Reload and try again.",
+                    code="draft_exists",
+                ) from None
+        text_i = rendered[review.pk]
+        if draft.version and REPLY_FLOW.current_version(draft).text == text_i:
+            continue
+        result = guard_check(text_i, clinic=clinic, review=review)
+        version = ReplyVersion.objects.create(
+            draft=draft, number=draft.version + 1, text=text_i, template_key=template_key,
+            guard_verdict=result["verdict"], guard_findings=result["findings"],
+            author_label=who.label, author_name=who.name[:200],
+        )  # fmt: skip
+        before = draft.status
+        draft.version = version.number
+        draft.guard_verdict = version.guard_verdict
+        draft.save(update_fields=["version", "guard_verdict", "updated_at"])
+        audit_record(
+            object_type="reply", object_id=draft.pk, review_id=review.pk,
+            action="created" if version.number == 1 else "edited", who=who,
+            version=version.number, from_status=before, to_status=draft.status,
+            detail={"verdict": version.guard_verdict, "batch_id": batch.pk},
+        )  # fmt: skip
+    for draft in FLOW.members(batch):
+        version = REPLY_FLOW.current_version(draft)
+        if _SEVERITY[version.guard_verdict] > _SEVERITY[worst]:
+            worst = version.guard_verdict
+        findings += [{**f, "review_id": draft.review_id} for f in version.guard_findings]
+    return ReplyBatchVersion.objects.create(
+        batch=batch, number=batch.version + 1, text=text.strip(), template_key=template_key,
+        review_ids=[r.pk for r in reviews], guard_verdict=worst, guard_findings=findings,
+        author_label=who.label, author_name=who.name[:200],
+    )  # fmt: skip
+
+
+def reply_batch_create(
+    *,
+    access: ClinicAccess,
+    review_ids: Sequence[int] | None = None,
+    cluster_id: int | None = None,
+    kind: str = "",
+    text: str | None = None,
+    fact_slug: str = "",
+    statement_id: int | None = None,
+) -> ReplyBatch:
+    """One reply for many mentions: the mentions of claim `cluster_id` (all of them, or the
+    chosen `review_ids` among them) or a selection `review_ids`. Without `text`, the suggested
+    correction citing `fact_slug` (default: the fact the claim contradicts) or the pointer to
+    the pinned statement. 400 and nothing created when a mention is not this clinic's (or not
+    the claim's), the selection is empty, or a variable has no value; 409 when a mention
+    already has an open draft."""
+    require(access, Permission.WRITE)
+    who = access.actor
+    cluster = None
+    if cluster_id is not None:
+        cluster = ClaimCluster.objects.select_related("fact").filter(pk=cluster_id).first()
+        if cluster is None:
+            raise ValidationFailed(
+                "No such claim.", fields={"cluster_id": ["No such claim in this clinic."]}
+            )
+        if review_ids is None:
+            review_ids = cluster_review_ids(cluster.pk)
+    if fact_slug and fact_citable_by_slug(fact_slug) is None:
+        raise ValidationFailed(
+            "No such fact.",
+            fields={"fact_slug": ["No confirmed fact on this clinic's fact sheet has this slug."]},
+        )
+    reviews = _mentions(review_ids or [], cluster)
+    text = (text or "").strip()
+    kind = kind or (BatchKind.REPLY if text else BatchKind.CORRECTION)
+    if kind not in BatchKind.values:
+        raise ValidationFailed("Unknown kind.", fields={"kind": [f"One of {BatchKind.values}."]})
+    statement = (
+        _pinned_statement(statement_id)
+        if kind == BatchKind.STATEMENT or statement_id is not None or "{statement_url}" in text
+        else None
+    )
+    template_key = ""
+    if not text:
+        text, template_key = _default_text(
+            kind, cluster=cluster, fact_slug=fact_slug, statement=statement
+        )
+    with transaction.atomic():
+        rendered = _rendered_all(text, reviews, statement)
+        batch = ReplyBatch.objects.create(
+            kind=kind, cluster=cluster, statement=statement,
+            author_label=who.label, author_name=who.name[:200],
+        )  # fmt: skip
+        version = _version_add(
+            batch, text=text, reviews=reviews, template_key=template_key, who=who,
+            rendered=rendered,
+        )  # fmt: skip
+        batch.version = version.number
+        batch.guard_verdict = version.guard_verdict
+        batch.save(update_fields=["version", "guard_verdict", "updated_at"])
+        audit_record(
+            object_type=FLOW.object_type, object_id=batch.pk, action="created", who=who,
+            version=1, to_status=batch.status,
+            detail={"verdict": batch.guard_verdict, "mentions": len(reviews),
+                    "cluster_id": cluster_id, "kind": kind},
+        )  # fmt: skip
+        workflow.tell_who_acts(FLOW, batch)
+    return batch
+
+
+def _lock_open(batch_id: int, expected_version: int | None) -> ReplyBatch:
+    batch = FLOW.lock(batch_id)
+    if expected_version is not None and batch.version != expected_version:
+        raise Conflict(
+            f"The batch changed since you read it (now version {batch.version}). Reload it.",
+            code="stale",
+        )
+    if batch.status not in workflow.SUBMITTABLE | workflow.PENDING:
+        raise Conflict(f"It cannot be changed now (it is “{batch.get_status_display()}”).")
+    return batch
+
+
+@transaction.atomic
+def reply_batch_update(
+    *, batch_id: int, access: ClinicAccess, text: str, expected_version: int | None = None
+) -> ReplyBatch:
+    """A new text for every mention of the batch (a new version; under review, it goes back
+    to draft: the approvals given were for the old text)."""
+    require(access, Permission.WRITE)
+    who = access.actor
+    batch = _lock_open(batch_id, expected_version)
+    current = FLOW.current_version(batch)
+    text = (text or "").strip()
+    if text == current.text:
+        return batch
+    reviews = list(
+        Review.objects.filter(pk__in=current.review_ids)
+        .select_related("source")
+        .prefetch_related(latest_scores_prefetch())
+        .order_by("pk")
+    )
+    rendered = _rendered_all(text, reviews, batch.statement)
+    version = _version_add(
+        batch, text=text, reviews=reviews, template_key="", who=who, rendered=rendered
+    )
+    workflow.after_new_version(FLOW, batch, version, who)
+    _members_follow(batch, who, "edited")
+    return batch
+
+
+@transaction.atomic
+def reply_batch_mention_remove(
+    *, batch_id: int, review_id: int, access: ClinicAccess, expected_version: int | None = None
+) -> ReplyBatch:
+    """Take one mention out of the batch (its draft is discarded, so it can have a reply of
+    its own). A new version: what was approved was the list with it."""
+    require(access, Permission.WRITE)
+    who = access.actor
+    batch = _lock_open(batch_id, expected_version)
+    current = FLOW.current_version(batch)
+    if review_id not in current.review_ids:
+        raise NotFound("That mention is not in this batch.")
+    if len(current.review_ids) == 1:
+        raise ValidationFailed(
+            "A batch needs at least one mention.",
+            fields={"review_id": ["It is the last mention: discard the batch instead."]},
+        )
+    draft = ReplyDraft.objects.select_for_update().get(
+        batch=batch, review_id=review_id, status__in=LIVE
+    )
+    before = draft.status
+    draft.status = S.DISCARDED
+    draft.save(update_fields=["status", "updated_at"])
+    _member_audit(draft, "removed", who, batch, before=before)
+    remaining = [rid for rid in current.review_ids if rid != review_id]
+    drafts = FLOW.members(batch)
+    worst = max((d.guard_verdict for d in drafts), key=lambda v: _SEVERITY[v], default=Verdict.OK)
+    version = ReplyBatchVersion.objects.create(
+        batch=batch, number=batch.version + 1, text=current.text,
+        template_key=current.template_key, review_ids=remaining, guard_verdict=worst,
+        guard_findings=[f for f in current.guard_findings if f.get("review_id") != review_id],
+        author_label=who.label, author_name=who.name[:200],
+    )  # fmt: skip
+    workflow.after_new_version(FLOW, batch, version, who, action="mention_removed")
+    _members_follow(batch, who, "edited")
+    return batch
+
+
+def reply_batch_submit(*, batch_id: int, access: ClinicAccess, expected_version: int | None = None):
+    with transaction.atomic():
+        batch = workflow.submit(FLOW, pk=batch_id, access=access, expected_version=expected_version)
+        _members_follow(batch, access.actor, "submitted")
+    return batch
+
+
+def reply_batch_approve(
+    *,
+    batch_id: int,
+    access: ClinicAccess,
+    expected_version: int | None,
+    expected_status: str | None = None,
+    comment: str = "",
+):
+    """One step for every mention of the version the approver saw (`expected_version`:
+    409 and nothing approved when the text or the list of mentions changed since)."""
+    if expected_version is None:
+        raise ValidationFailed(
+            "Say which version you approve.",
+            fields={"expected_version": ["The batch version you read is required."]},
+        )
+    with transaction.atomic():
+        batch = workflow.approve(
+            FLOW, pk=batch_id, access=access, expected_status=expected_status,
+            expected_version=expected_version, comment=comment,
+        )  # fmt: skip
+        if batch.status != S.APPROVED:  # on the last step, on_approved moved each draft
+            _members_follow(batch, access.actor, "approved")
+    return batch
+
+
+def reply_batch_reject(
+    *,
+    batch_id: int,
+    access: ClinicAccess,
+    comment: str,
+    expected_version: int | None = None,
+    expected_status: str | None = None,
+):
+    with transaction.atomic():
+        batch = workflow.reject(
+            FLOW, pk=batch_id, access=access, comment=comment,
+            expected_status=expected_status, expected_version=expected_version,
+        )  # fmt: skip
+        _members_follow(batch, access.actor, "rejected")
+    return batch
+
+
+def reply_batch_override(*, batch_id: int, access: ClinicAccess, reason: str):
+    with transaction.atomic():
+        batch = workflow.override(FLOW, pk=batch_id, access=access, reason=reason)
+        _members_follow(batch, access.actor, "overridden")
+    return batch
+
+
+def reply_batch_discard(*, batch_id: int, access: ClinicAccess):
+    with transaction.atomic():
+        batch = workflow.discard(FLOW, pk=batch_id, access=access)
+        for draft in FLOW.members(batch):
+            before = draft.status
+            draft.status = S.DISCARDED
+            draft.save(update_fields=["status", "updated_at"])
+            _member_audit(draft, "discarded", access.actor, batch, before=before)
+    return batch

@@ -1,0 +1,154 @@
+"""Pages of one answer for many: start a reply batch (from a claim in the inbox or the
+incident room, or from a selection of mentions), and the batch page: its text, its mentions
+with each one's reply and publishing status, and its approval steps."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpResponseRedirect
+from django.views.generic.base import TemplateResponseMixin
+
+from core.errors import DomainError
+from core.permissions import Permission
+from core.views import ClinicView
+from responses.models import BatchKind, Step
+from responses.selectors import (
+    audit_for,
+    can_act_now,
+    reply_batch_get,
+    reply_batch_items,
+    reply_batch_tally,
+    reply_batch_version,
+)
+from responses.services import batches as batch_services
+from responses.services.workflow import STEP_FOR_STATUS, SUBMITTABLE
+from responses.views import _error, _int, _next
+
+STATE_LABELS = {
+    "waiting": "Waiting for approval",
+    "sending": "Sending",
+    "published": "Published",
+    "failed": "Failed",
+    "by_hand": "To post by hand",
+    "removed": "Taken out",
+}
+
+
+def batch_url(clinic, batch_id: int) -> str:
+    return f"/clinics/{clinic.slug}/replies/batches/{batch_id}/"
+
+
+class BatchCreateView(ClinicView):
+    """POST: a batch from a claim (`cluster_id`) or the mentions ticked (`review`), then its
+    page; a refusal goes back where it came from with the reason, nothing created."""
+
+    def post(self, request, *args, **kwargs):
+        ids = [int(i) for i in request.POST.getlist("review") if i.isdigit()]
+        cluster_id = _int(request.POST.get("cluster_id"))
+        back = _next(request, f"/clinics/{self.clinic.slug}/inbox/")
+        kind, fact_slug = request.POST.get("kind", ""), request.POST.get("fact_slug", "")
+        answer = request.POST.get("answer", "")  # the pages' one menu: "fact:<slug>" | "statement"
+        if answer == "statement":
+            kind = BatchKind.STATEMENT
+        elif answer.startswith("fact:"):
+            kind, fact_slug = BatchKind.CORRECTION, answer[5:]
+        try:
+            batch = batch_services.reply_batch_create(
+                access=self.access,
+                review_ids=ids or None,
+                cluster_id=cluster_id,
+                kind=kind,
+                text=request.POST.get("text", ""),
+                fact_slug=fact_slug,
+                statement_id=_int(request.POST.get("statement_id")),
+            )
+        except DomainError as exc:
+            _error(request, exc)
+            return HttpResponseRedirect(back)
+        count = len(reply_batch_version(batch).review_ids)
+        messages.success(
+            request, f"One reply drafted for {count} mention{'s' if count != 1 else ''}."
+        )
+        return HttpResponseRedirect(batch_url(self.clinic, batch.pk))
+
+
+class BatchView(TemplateResponseMixin, ClinicView):
+    """One batch: edit its text (a new version for every mention), submit it, take a mention
+    out; the approval forms for whoever gives the current step; each mention's status."""
+
+    template_name = "responses/batch.html"
+
+    def _batch(self, batch_id: int):
+        batch = reply_batch_get(batch_id)
+        if batch is None:
+            raise Http404("Not found.")
+        return batch
+
+    def get(self, request, batch_id: int, *args, **kwargs):
+        batch = self._batch(batch_id)
+        rows = reply_batch_items(batch)
+        for row in rows:
+            row["label"] = STATE_LABELS[row["state"]]
+        tally = [
+            {"state": state, "label": STATE_LABELS[state], "count": n}
+            for state, n in reply_batch_tally(rows).items()
+            if n
+        ]
+        step = STEP_FOR_STATUS.get(batch.status)
+        return self.render_to_response(
+            {
+                "clinic": self.clinic,
+                "batch": batch,
+                "version": reply_batch_version(batch),
+                "rows": rows,
+                "tally": tally,
+                "live": [r for r in rows if r["state"] != "removed"],
+                "step": Step(step).label if step else "",
+                "can_act": can_act_now(self.access, batch),
+                "can_write": self.access.can(Permission.WRITE),
+                "editable": batch.status in SUBMITTABLE or batch.status in STEP_FOR_STATUS,
+                "submittable": batch.status in SUBMITTABLE,
+                "may_override": self.access.can(Permission.LEGAL_OVERRIDE)
+                and batch.is_blocked
+                and batch.author_label != self.access.actor.label,
+                "audit": audit_for("reply_batch", batch.pk),
+                "kinds": BatchKind,
+            }
+        )
+
+    def post(self, request, batch_id: int, *args, **kwargs):
+        batch = self._batch(batch_id)
+        action = request.POST.get("action")
+        expected = _int(request.POST.get("expected_version"))
+        try:
+            if action == "save":
+                batch_services.reply_batch_update(
+                    batch_id=batch.pk, access=self.access, text=request.POST.get("text", ""),
+                    expected_version=expected,
+                )  # fmt: skip
+                messages.success(request, "Saved: every mention's reply has the new text.")
+            elif action == "submit":
+                if request.POST.get("text", "").strip():
+                    batch_services.reply_batch_update(
+                        batch_id=batch.pk, access=self.access, text=request.POST["text"],
+                        expected_version=expected,
+                    )  # fmt: skip
+                    expected = None
+                batch = batch_services.reply_batch_submit(
+                    batch_id=batch.pk, access=self.access, expected_version=expected
+                )
+                messages.success(request, f"Submitted: now “{batch.get_status_display()}”.")
+            elif action == "remove":
+                batch_services.reply_batch_mention_remove(
+                    batch_id=batch.pk, review_id=_int(request.POST.get("review_id")) or 0,
+                    access=self.access, expected_version=expected,
+                )  # fmt: skip
+                messages.success(request, "Taken out of the batch: it can be answered on its own.")
+            elif action == "discard":
+                batch_services.reply_batch_discard(batch_id=batch.pk, access=self.access)
+                messages.success(request, "Discarded, with every reply it drafted.")
+            else:
+                messages.error(request, "Unknown action.")
+        except DomainError as exc:
+            _error(request, exc)
+        return HttpResponseRedirect(batch_url(self.clinic, batch.pk))

@@ -1,0 +1,1 @@
+"""Claim clusters: mentions that make the same claim, grouped as they are scored."""

@@ -1,0 +1,119 @@
+"""Reading claim clusters. Count, reach (likes + shares + replies, as the platforms last
+showed them) and first seen are computed from the member reviews that are still up."""
+
+from __future__ import annotations
+
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+
+from feeds.models import Review
+from scoring.models import ClaimCluster, ReviewScore
+from scoring.selectors import latest_scores_prefetch
+
+SORTS = {
+    "reach": ("-reach", "-mention_count", "-id"),
+    "mentions": ("-mention_count", "-reach", "-id"),
+    "first_seen": ("first_seen_at", "id"),
+    "last_seen": ("-last_seen_at", "-id"),
+}
+_LIVE = Q(mentions__review__is_deleted=False)
+
+
+def reach_expression(prefix: str = ""):
+    return F(f"{prefix}likes") + F(f"{prefix}shares") + F(f"{prefix}replies")
+
+
+def clusters_annotated() -> QuerySet[ClaimCluster]:
+    return ClaimCluster.objects.select_related("fact").annotate(
+        mention_count=Count("mentions", filter=_LIVE),
+        reach=Coalesce(Sum(reach_expression("mentions__review__"), filter=_LIVE), Value(0)),
+        first_seen_at=Min("mentions__review__published_at", filter=_LIVE),
+        last_seen_at=Max("mentions__review__published_at", filter=_LIVE),
+    )
+
+
+def clusters_list(
+    *,
+    flag: str | None = None,
+    misinformation: bool | None = None,
+    min_mentions: int = 1,
+    review_ids: list[int] | None = None,
+    sort: str = "reach",
+) -> QuerySet[ClaimCluster]:
+    """Claim clusters of the current clinic with at least `min_mentions` live mentions, most
+    reach first (or `sort`: mentions, first_seen, last_seen); `flag`: a member carries it;
+    `review_ids`: clusters that hold one of these reviews (an incident's mentions)."""
+    qs = clusters_annotated().filter(mention_count__gte=max(1, min_mentions))
+    if flag:
+        qs = qs.filter(flags__contains=[flag])
+    if misinformation is not None:
+        qs = qs.filter(misinformation=misinformation)
+    if review_ids is not None:
+        qs = qs.filter(pk__in=ClaimCluster.objects.filter(mentions__review_id__in=review_ids))
+    return qs.order_by(*SORTS.get(sort, SORTS["reach"]))
+
+
+def claims_to_answer(*, limit: int = 8) -> list[ClaimCluster]:
+    """The claims worth one answer: repeated (two mentions or more) or flagged as
+    misinformation, most reach first."""
+    return list(
+        clusters_annotated()
+        .filter(Q(mention_count__gte=2) | Q(misinformation=True, mention_count__gte=1))
+        .order_by(*SORTS["reach"])[:limit]
+    )
+
+
+def cluster_get(cluster_id: int) -> ClaimCluster | None:
+    return clusters_annotated().filter(pk=cluster_id).first()
+
+
+def cluster_reviews(cluster_id: int) -> list[Review]:
+    """The cluster's live mentions, most reach first, each with its latest score
+    (`review.score_list`) and `review.reach`."""
+    return list(
+        Review.objects.filter(claim_mention__cluster_id=cluster_id, is_deleted=False)
+        .select_related("source", "claim_mention")
+        .prefetch_related(latest_scores_prefetch())
+        .annotate(reach=reach_expression())
+        .order_by("-reach", "published_at", "pk")
+    )
+
+
+def cluster_review_ids(cluster_id: int) -> list[int]:
+    return list(
+        Review.objects.filter(claim_mention__cluster_id=cluster_id, is_deleted=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def clusters_of_reviews(review_ids: list[int]) -> dict[int, ClaimCluster]:
+    """review id -> its cluster (with the annotated figures), for the reviews in one."""
+    pairs = list(
+        Review.objects.filter(pk__in=review_ids, claim_mention__isnull=False).values_list(
+            "pk", "claim_mention__cluster_id"
+        )
+    )
+    clusters = {c.pk: c for c in clusters_annotated().filter(pk__in={c for _, c in pairs})}
+    return {rid: clusters[cid] for rid, cid in pairs if cid in clusters}
+
+
+def claims_unclustered_ids(*, version: str, changed_before, limit: int = 20_000) -> list[int]:
+    """Reviews scored by `version` that are claim candidates (a risk flag or negative) but in
+    no cluster, last changed before `changed_before`: clustering that a lost or failed task
+    left undone (the scoring sweeper queues them again; scoring skips them, clustering not)."""
+    scored = ReviewScore.objects.filter(model_version=version).filter(
+        Q(label="negative")
+        | Q(flags__contains=[{"name": "misinformation"}])
+        | Q(flags__contains=[{"name": "patient_safety"}])
+        | Q(flags__contains=[{"name": "legal_threat"}])
+        | Q(flags__contains=[{"name": "threat_abuse"}])
+    )
+    return list(
+        Review.objects.filter(
+            is_deleted=False,
+            updated_at__lt=changed_before,
+            claim_mention=None,
+            pk__in=scored.values("review_id"),
+        ).values_list("pk", flat=True)[:limit]
+    )

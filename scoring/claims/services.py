@@ -1,0 +1,256 @@
+"""Keeping claim clusters as items are scored. Runs in the `ml` worker right after a batch is
+scored (`scoring.tasks.reviews_score`), with the scorer's encoder; never in the web process.
+
+A scored item is a claim candidate when its latest score carries a misinformation flag (its
+`claim` span is the claim), another risk flag, or negative sentiment: praise is not a claim to
+answer. Each candidate joins the most similar recent cluster whose claim it shares
+(`phrases.match`: most key words in common and the encoder agreeing; two claims that
+contradict different facts never join), or starts a cluster of its own, so a claim that
+spreads later finds its first mention. Clusters are kept per clinic schema; one transaction
+with an advisory lock per clinic, so two ml workers never start two clusters for one claim."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import numpy as np
+from django.db import connection, transaction
+from django.utils import timezone
+
+from core.tenancy import current_clinic
+from facts.models import Fact
+from feeds.models import Review
+from scoring.claims import phrases
+from scoring.models import ClaimCluster, ClaimMention
+from scoring.selectors import latest_scores_prefetch
+
+logger = logging.getLogger(__name__)
+
+RECENT_DAYS = 30  # a claim quiet for a month starts a new cluster when it comes back
+MAX_OPEN_CLUSTERS = 2000  # the most recent clusters a new mention is compared with
+MAX_CLAIM_CHARS = 500
+RISK_FLAGS = frozenset({"misinformation", "patient_safety", "legal_threat", "threat_abuse"})
+_LOCK_KEY = -7301  # pg_advisory_xact_lock(hashtext(schema), key): claim clustering
+
+Embed = Callable[[Sequence[str]], np.ndarray]
+
+
+def misinformation_flag(flags: list) -> dict | None:
+    for flag in flags or []:
+        if isinstance(flag, dict) and flag.get("name") == "misinformation":
+            return flag
+    return None
+
+
+def span_text(span) -> str:
+    """A claim span as text: the detectors write {"text", "start", "end"} or a string."""
+    if isinstance(span, dict):
+        return str(span.get("text") or "")
+    if isinstance(span, str):
+        return span
+    return ""
+
+
+def claim_of(text: str, flags: list) -> str:
+    """The claim a mention makes: the misinformation flag's claim span, else its text."""
+    flag = misinformation_flag(flags)
+    claim = span_text(flag.get("claim")) if flag else ""
+    return (claim or text or "").strip()[:MAX_CLAIM_CHARS]
+
+
+def is_candidate(score) -> bool:
+    if score is None:
+        return False
+    names = {f.get("name") for f in score.flags or [] if isinstance(f, dict)}
+    return bool(names & RISK_FLAGS) or score.label == "negative"
+
+
+def _contradicts(flags: list) -> dict:
+    flag = misinformation_flag(flags)
+    found = (flag or {}).get("contradicts")
+    if not isinstance(found, dict) or not found.get("slug"):
+        return {}
+    return {
+        "kind": str(found.get("kind") or "fact"),
+        "slug": str(found["slug"]),
+        "statement": str(found.get("statement") or ""),
+        "similarity": float(found.get("similarity") or 0.0),
+    }
+
+
+@dataclass
+class _Open:
+    cluster: ClaimCluster
+    words: frozenset[str]
+    normalised: str
+    vector: np.ndarray | None  # the sum of member embeddings
+    changed: bool = False
+    mentions: list[ClaimMention] = field(default_factory=list)
+
+    def cosine(self, v: np.ndarray | None) -> float | None:
+        if v is None or self.vector is None:
+            return None
+        norm = float(np.linalg.norm(self.vector))
+        return float(self.vector @ v) / norm if norm else 0.0
+
+
+def _vector(raw) -> np.ndarray | None:
+    if not raw:
+        return None
+    return np.frombuffer(bytes(raw), dtype=np.float32).copy()
+
+
+def _same_claim(state: _Open, *, words, norm, vector, contradicts) -> float | None:
+    """How well a claim fits an open cluster (higher is better), or None if it does not."""
+    theirs = state.cluster.contradicts or {}
+    if (  # two claims that contradict two different facts of the sheet are two claims
+        theirs.get("kind") == "fact"
+        and contradicts.get("kind") == "fact"
+        and theirs.get("slug") != contradicts.get("slug")
+    ):
+        return None
+    if norm and norm == state.normalised:
+        return 3.0
+    cosine = state.cosine(vector)
+    if cosine is None:  # no encoder (a bring-your-own model): key words alone, strictly
+        if (
+            phrases.overlap(words, state.words) >= 0.9
+            and phrases.jaccard(words, state.words) >= 0.6
+        ):
+            return 1.0 + phrases.overlap(words, state.words)
+        return None
+    if not phrases.match(cosine=cosine, words_a=words, words_b=state.words):
+        return None
+    return cosine + phrases.overlap(words, state.words)
+
+
+def _rank(contradicts: dict) -> tuple[bool, float]:
+    """A fact of the clinic's own sheet (what a correction cites) before a known myth, then
+    the closer match."""
+    if not contradicts:
+        return (False, -1.0)
+    return (contradicts.get("kind") == "fact", float(contradicts.get("similarity", 0.0)))
+
+
+def _join(state: _Open, review: Review, score, claim: str, vector, fit: float, now) -> None:
+    cluster = state.cluster
+    flags = [f for f in score.flags or [] if isinstance(f, dict)]
+    names = {f.get("name") for f in flags if f.get("name")}
+    cluster.flags = sorted(set(cluster.flags) | names)
+    if "misinformation" in names:
+        cluster.misinformation = True
+    found = _contradicts(flags)
+    if found and _rank(found) >= _rank(cluster.contradicts or {}):
+        cluster.contradicts = found
+        cluster.fact = (
+            Fact.objects.filter(slug=found["slug"]).first() if found["kind"] == "fact" else None
+        )
+    if vector is not None:
+        state.vector = vector.copy() if state.vector is None else state.vector + vector
+        cluster.centroid = state.vector.astype(np.float32).tobytes()
+    cluster.last_joined_at = now
+    state.changed = True
+    state.mentions.append(
+        ClaimMention(
+            review=review, cluster=cluster, claim=claim, similarity=round(min(fit, 1.0), 4)
+        )
+    )
+
+
+def _open_clusters(since, ignore) -> list[_Open]:
+    rows = ClaimCluster.objects.filter(last_joined_at__gte=since).order_by("-last_joined_at")[
+        :MAX_OPEN_CLUSTERS
+    ]
+    return [
+        _Open(
+            cluster=c,
+            words=phrases.key_phrases(c.title, ignore=ignore).words,
+            normalised=phrases.normalised(c.title),
+            vector=_vector(c.centroid),
+        )
+        for c in rows
+    ]
+
+
+def claims_cluster(*, review_ids: Sequence[int], embed: Embed | None) -> int:
+    """Put the scored claim candidates among `review_ids` (of the current clinic) into claim
+    clusters; items already in one are left where they are (a task that runs twice changes
+    nothing). `embed` is the scorer's encoder (texts -> L2-normalised rows); without one, only
+    mentions that share nearly all their key words are grouped. Returns how many joined."""
+    reviews = list(
+        Review.objects.filter(pk__in=list(review_ids), is_deleted=False, claim_mention=None)
+        .prefetch_related(latest_scores_prefetch())
+        .order_by("published_at", "pk")
+    )
+    chosen = [
+        (r, r.score_list[0]) for r in reviews if r.score_list and is_candidate(r.score_list[0])
+    ]
+    if not chosen:
+        return 0
+    claims = [claim_of(r.text, s.flags) for r, s in chosen]
+    vectors = np.asarray(embed(claims), dtype=np.float32) if embed is not None else None
+    try:
+        ignore = phrases.name_words(current_clinic().name)
+    except RuntimeError:
+        ignore = frozenset()
+    now = timezone.now()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(current_schema()), %s)", [_LOCK_KEY]
+            )
+        done = set(
+            ClaimMention.objects.filter(review_id__in=[r.pk for r, _ in chosen]).values_list(
+                "review_id", flat=True
+            )
+        )
+        states = _open_clusters(now - timedelta(days=RECENT_DAYS), ignore)
+        created: list[_Open] = []
+        for i, (review, score) in enumerate(chosen):
+            if review.pk in done:
+                continue
+            claim = claims[i]
+            vector = vectors[i] if vectors is not None else None
+            words = phrases.key_phrases(claim, ignore=ignore)
+            norm = phrases.normalised(claim)
+            contradicts = _contradicts(score.flags)
+            best, best_fit = None, None
+            for state in states:
+                fit = _same_claim(
+                    state, words=words.words, norm=norm, vector=vector, contradicts=contradicts
+                )
+                if fit is not None and (best_fit is None or fit > best_fit):
+                    best, best_fit = state, fit
+            if best is None:
+                best = _Open(
+                    cluster=ClaimCluster(
+                        title=claim[:300], key_phrases=words.as_list(), last_joined_at=now
+                    ),
+                    words=words.words,
+                    normalised=norm,
+                    vector=None,
+                )
+                states.insert(0, best)
+                created.append(best)
+                best_fit = 1.0
+            _join(best, review, score, claim, vector, best_fit, now)
+        for state in created:
+            state.cluster.save()
+        changed = [s for s in states if s.changed]
+        for state in changed:
+            if state not in created:
+                state.cluster.save(
+                    update_fields=[
+                        "flags", "misinformation", "contradicts", "fact", "centroid",
+                        "last_joined_at", "updated_at",
+                    ]
+                )  # fmt: skip
+        mentions = [m for s in changed for m in s.mentions]
+        for mention in mentions:
+            mention.cluster_id = mention.cluster.pk
+        ClaimMention.objects.bulk_create(mentions, ignore_conflicts=True)
+    logger.info("claims: %d mentions clustered (%d new clusters)", len(mentions), len(created))
+    return len(mentions)

@@ -1,0 +1,142 @@
+"""One answer for many in the pages: the inbox shows the claims (count, reach, the fact they
+contradict) and answers one or a selection with one reply; the batch page shows each mention's
+status; the agency approves the batch in its queue and the clinic in the portal, once each;
+the incident room lists the claims, most reach first."""
+
+from __future__ import annotations
+
+import re
+
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from crisis.models import Incident, IncidentMention
+from feeds.models import Review
+from responses.models import ReplyBatch, ReplyDraft
+from tests.responses.test_batches import CLAIM, FACT_SENTENCE, _claim
+
+BASE = "/clinics/clinic-a"
+
+
+def _batch_id(response) -> int:
+    assert response.status_code == 302, response.content[:500]
+    found = re.search(r"/replies/batches/(\d+)/$", response["Location"])
+    assert found, response["Location"]
+    return int(found.group(1))
+
+
+def test_the_inbox_shows_claims_and_answers_one_with_one_reply(clinic_a, login):
+    cluster_id, review_ids = _claim(clinic_a, 3)
+    with schema_context(clinic_a.schema_name):
+        Review.objects.filter(pk=review_ids[1]).update(likes=40, shares=2)
+    writer = login("alpha_writer")
+
+    page = writer.get(f"{BASE}/inbox/").content.decode()
+    row = page[page.index(f'id="claim-{cluster_id}"') :]
+    row = row[: row.index("</tr>")]
+    assert CLAIM in row and "<td>3</td>" in row and "<td>42</td>" in row
+    assert "fact: single-use-needles" in row and "Answer all 3" in row
+
+    # the claim's mentions, most reach first; filters by flag
+    listed = writer.get(f"{BASE}/inbox/?cluster={cluster_id}&order=reach").content.decode()
+    assert "Mentions of the claim" in listed
+    positions = [listed.index(f'id="r{pk}"') for pk in (review_ids[1], review_ids[0])]
+    assert positions == sorted(positions)
+    assert (
+        f'id="r{review_ids[0]}"'
+        in writer.get(f"{BASE}/inbox/?flag=misinformation").content.decode()
+    )
+    assert (
+        f'id="r{review_ids[0]}"'
+        not in writer.get(f"{BASE}/inbox/?flag=legal_threat").content.decode()
+    )
+
+    # when the writer answers all of it with the fact it contradicts
+    bid = _batch_id(
+        writer.post(
+            f"{BASE}/replies/batches/new/",
+            {"cluster_id": cluster_id, "answer": "fact:single-use-needles"},
+        )  # fmt: skip
+    )
+    batch_page = writer.get(f"{BASE}/replies/batches/{bid}/").content.decode()
+    assert "One reply to 3 mentions" in batch_page
+    assert batch_page.count('data-state="waiting"') == 3 + 1  # the rows and the tally
+    assert FACT_SENTENCE in batch_page
+
+
+def test_a_selection_is_answered_and_bad_choices_come_back_with_the_reason(clinic_a, login):
+    _, review_ids = _claim(clinic_a, 2)
+    writer = login("alpha_writer")
+    empty = writer.post(f"{BASE}/replies/batches/new/", {"answer": "fact:single-use-needles",
+                                                         "next": f"{BASE}/inbox/"})  # fmt: skip
+    assert empty.status_code == 302 and empty["Location"] == f"{BASE}/inbox/"
+    with schema_context(clinic_a.schema_name):
+        assert ReplyBatch.objects.count() == 0
+    messages = writer.get(f"{BASE}/inbox/").content.decode()
+    assert "Choose at least one mention." in messages
+
+    bid = _batch_id(writer.post(f"{BASE}/replies/batches/new/",
+                                {"review": review_ids, "answer": "fact:single-use-needles"}))  # fmt: skip
+    with schema_context(clinic_a.schema_name):
+        assert ReplyDraft.objects.filter(batch_id=bid).count() == 2
+
+
+def test_one_approval_per_step_in_the_queue_and_the_portal(clinic_a, login):
+    cluster_id, review_ids = _claim(clinic_a, 3)
+    writer, manager, approver = (
+        login("alpha_writer"),
+        login("alpha_manager"),
+        login("a_approver", otp=False),
+    )
+    bid = _batch_id(writer.post(f"{BASE}/replies/batches/new/", {"cluster_id": cluster_id}))
+    writer.post(f"{BASE}/replies/batches/{bid}/", {"action": "submit", "expected_version": 1})
+
+    # the agency's queue shows one card for the batch, not one per mention
+    queue = manager.get(f"{BASE}/replies/").content.decode()
+    assert f'id="batch-card-{bid}"' in queue and "Correction to 3 mentions" not in queue
+    assert "Factual correction to 3 mentions" in queue
+    assert "Replies waiting (0)" in queue
+    done = manager.post(f"{BASE}/replies/act/", {"kind": "batch", "id": bid, "action": "approve",
+                                                  "expected_status": "pending_agency",
+                                                  "expected_version": 1})  # fmt: skip
+    assert done.status_code == 302
+    with schema_context(clinic_a.schema_name):
+        assert ReplyBatch.objects.get(pk=bid).status == "pending_client"
+
+    # the clinic sees one card with the mentions it covers and approves once
+    portal = approver.get(f"{BASE}/portal/approvals/").content.decode()
+    assert "1 reply waits for your approval." in portal
+    assert f'id="card-batch-{bid}"' in portal and "One reply to 3 mentions" in portal
+    assert portal.count("card-reply-") == 0
+    answer = approver.post(f"{BASE}/portal/act/", {"kind": "batch", "id": bid, "action": "approve",
+                                                   "expected_status": "pending_client",
+                                                   "expected_version": 1},
+                           HTTP_HX_REQUEST="true").content.decode()  # fmt: skip
+    assert "Approved. Each reply will be published shortly." in answer
+    with schema_context(clinic_a.schema_name):
+        assert set(ReplyDraft.objects.filter(batch_id=bid).values_list("status", flat=True)) == {
+            "approved"
+        }
+    page = writer.get(f"{BASE}/replies/batches/{bid}/").content.decode()
+    assert page.count('data-state="sending"') == 3 + 1
+
+
+def test_the_incident_room_lists_the_claims_with_the_most_reach_first(clinic_a, login):
+    cluster_id, review_ids = _claim(clinic_a, 2)
+    small_id, small_ids = _claim(clinic_a, 1, text="Riverside Family Dental sells patient data")
+    with schema_context(clinic_a.schema_name):
+        Review.objects.filter(pk=review_ids[0]).update(likes=1200, shares=300, replies=90)
+        now = timezone.now()
+        incident = Incident.objects.create(
+            kind="misinformation", key="t-needles", title="False claims spread", opened_at=now,
+            last_detected_at=now, severity="high", trigger={},
+        )  # fmt: skip
+        for pk in [*review_ids, *small_ids]:
+            IncidentMention.objects.create(incident=incident, review_id=pk, added_at=now)
+    page = login("alpha_writer").get(f"{BASE}/incidents/{incident.pk}/").content.decode()
+    claims = page[page.index('id="room-claims"') :]
+    assert small_id != cluster_id
+    assert claims.index(f'id="room-claim-{cluster_id}"') < claims.index(
+        f'id="room-claim-{small_id}"'
+    )
+    assert "<td>1590</td>" in claims and "Answer all 2" in claims

@@ -1,0 +1,321 @@
+"""One answer for many: a reply batch from a claim or a selection becomes one draft per
+mention (variables per platform, each checked by the guard), is approved once per step with
+separation of duties, refuses a stale approval, and is published per mention with each one's
+status. Bad input answers 400/409 with nothing created or approved."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from facts.models import Fact
+from feeds.models import Review
+from responses.models import (
+    AuditEntry,
+    OutboxItem,
+    ReplyBatch,
+    ReplyDraft,
+    ResponseSettings,
+)
+from responses.services.outbox import outbox_deliver
+from scoring.claims.services import claims_cluster
+from scoring.models import ClaimMention, ReviewScore
+from tests.responses.conftest import review_in, source_of
+
+CLAIM = "Riverside Family Dental reuses needles"
+FACT_SENTENCE = "Every needle we use is single-use and sealed (source: Sterilisation log)."
+
+
+def _flag():
+    return {
+        "name": "misinformation",
+        "evidence": ["reuses needles"],
+        "probability": 0.95,
+        "contradicts": {"kind": "fact", "slug": "single-use-needles",
+                        "statement": "Every needle we use is single-use and sealed.",
+                        "similarity": 0.8},
+    }  # fmt: skip
+
+
+def _claim(
+    clinic, n: int = 3, *, kind: str = "google", fake=None, text: str = CLAIM
+) -> tuple[int, list[int]]:
+    """n mentions of the false claim, scored and clustered: (cluster id, review ids)."""
+    with schema_context(clinic.schema_name):
+        Fact.objects.get_or_create(
+            slug="single-use-needles",
+            defaults={"title": "Needles", "statement": "Every needle we use is single-use and sealed.",
+                      "source": "Sterilisation log", "verified_on": timezone.now().date()},
+        )  # fmt: skip
+    reviews = [review_in(clinic, kind, fake=fake, text=text) for _ in range(n)]
+    with schema_context(clinic.schema_name):
+        for review in reviews:
+            ReviewScore.objects.create(
+                review=review, model_version="t1", label="negative", score=-0.6, flags=[_flag()]
+            )
+        claims_cluster(review_ids=[r.pk for r in reviews], embed=None)
+        cluster_id = ClaimMention.objects.get(review=reviews[0]).cluster_id
+    return cluster_id, [r.pk for r in reviews]
+
+
+def _counts(clinic) -> tuple[int, int, int]:
+    with schema_context(clinic.schema_name):
+        return (
+            ReplyBatch.objects.count(),
+            ReplyDraft.objects.count(),
+            OutboxItem.objects.count(),
+        )
+
+
+def test_a_claim_gets_one_correction_drafted_per_mention(clinic_a, as_user):
+    # given three mentions of one false claim
+    cluster_id, review_ids = _claim(clinic_a)
+    writer = as_user("alpha_writer", clinic_a)
+
+    # when the writer drafts one correction for the claim
+    response = writer.post("reply-batches/", {"cluster_id": cluster_id})
+
+    # then one draft per mention, citing the fact it contradicts, each checked by the guard
+    assert response.status_code == 201, response.json()
+    batch = response.json()
+    assert response["ETag"] == f'"batch-{batch["id"]}-v1"' == batch["etag"]
+    assert (batch["kind"], batch["status"], batch["version"]) == ("correction", "draft", 1)
+    assert batch["review_ids"] == review_ids
+    assert "{fact:single-use-needles}" in batch["text"]
+    assert [i["review_id"] for i in batch["items"]] == review_ids
+    expected = (
+        f"Hello, thank you for raising this. To set the record straight: {FACT_SENTENCE} If you "
+        "have any questions, please contact us at +1 555 0100."
+    )
+    assert {i["text"] for i in batch["items"]} == {expected}
+    assert {i["state"] for i in batch["items"]} == {"waiting"}
+    assert batch["tally"]["waiting"] == 3
+    assert {i["guard_verdict"] for i in batch["items"]} == {batch["guard"]["verdict"]}
+    with schema_context(clinic_a.schema_name):
+        assert ReplyDraft.objects.filter(batch_id=batch["id"]).count() == 3
+
+
+def test_the_reviewers_name_is_used_only_where_the_clinic_allows_it(clinic_a, as_user):
+    _, review_ids = _claim(clinic_a, 2)
+    with schema_context(clinic_a.schema_name):
+        ResponseSettings.objects.update_or_create(pk=1, defaults={"allow_reviewer_name": True})
+    try:
+        batch = (
+            as_user("alpha_writer", clinic_a)
+            .post(
+                "reply-batches/",
+                {"review_ids": review_ids, "text": "{greeting} thanks. {fact:single-use-needles}"},
+            )
+            .json()
+        )
+    finally:
+        with schema_context(clinic_a.schema_name):
+            ResponseSettings.objects.filter(pk=1).update(allow_reviewer_name=False)
+    assert batch["kind"] == "reply"
+    assert {i["text"] for i in batch["items"]} == {f"Hi Sam, thanks. {FACT_SENTENCE}"}
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"review_ids": []}, "review_ids"),
+        ({}, "review_ids"),
+        ({"review_ids": [1], "text": "Thanks. {fact:no-such-fact}"}, "text"),
+        ({"review_ids": [1], "fact_slug": "no-such-fact"}, "fact_slug"),
+        ({"review_ids": [1], "kind": "statement"}, "statement_id"),
+        ({"cluster_id": 999999}, "cluster_id"),
+    ],
+    ids=["empty", "nothing-chosen", "unfilled-variable", "unknown-fact", "no-statement",
+         "unknown-claim"],
+)  # fmt: skip
+def test_bad_input_is_400_and_creates_nothing(clinic_a, as_user, body, field):
+    _, review_ids = _claim(clinic_a, 1)
+    if body.get("review_ids") == [1]:
+        body = {**body, "review_ids": review_ids}
+    before = _counts(clinic_a)
+    response = as_user("alpha_writer", clinic_a).post("reply-batches/", body)
+    assert response.status_code == 400, response.json()
+    assert field in response.json()["fields"]
+    assert _counts(clinic_a) == before
+
+
+def test_mentions_of_another_clinic_are_refused_and_nothing_is_created(clinic_a, clinic_b, as_user):
+    cluster_id, review_ids = _claim(clinic_a, 2)
+    with schema_context(clinic_a.schema_name):
+        highest = Review.objects.order_by("-pk").values_list("pk", flat=True).first()
+    other = review_in(clinic_b, text=CLAIM)
+    while other.pk <= highest:  # an id that clinic A does not have
+        other = review_in(clinic_b, text=CLAIM)
+    writer = as_user("alpha_writer", clinic_a)
+    before = _counts(clinic_a)
+
+    # with the claim: a mention that is not the claim's
+    response = writer.post("reply-batches/", {"cluster_id": cluster_id,
+                                              "review_ids": [*review_ids, other.pk]})  # fmt: skip
+    assert response.status_code == 400
+    assert response.json()["fields"]["review_ids"] == [
+        f"Not mentions of this claim in this clinic: {other.pk}"
+    ]
+    # as a selection: a mention this clinic does not have
+    response = writer.post("reply-batches/", {"review_ids": [review_ids[0], other.pk],
+                                              "fact_slug": "single-use-needles"})  # fmt: skip
+    assert response.status_code == 400
+    assert response.json()["fields"]["review_ids"] == [
+        f"No such mention in this clinic: {other.pk}"
+    ]
+    assert _counts(clinic_a) == before
+    with schema_context(clinic_b.schema_name):
+        assert not ReplyDraft.objects.filter(review_id=other.pk).exists()
+
+
+def test_a_mention_with_an_open_draft_is_409_and_nothing_is_created(clinic_a, as_user):
+    _, review_ids = _claim(clinic_a, 2)
+    writer = as_user("alpha_writer", clinic_a)
+    single = writer.post("drafts/", {"review_id": review_ids[1], "text": "Thank you."}).json()
+    before = _counts(clinic_a)
+    response = writer.post("reply-batches/", {"review_ids": review_ids,
+                                              "fact_slug": "single-use-needles"})  # fmt: skip
+    assert response.status_code == 409
+    assert response.json()["fields"]["review_ids"] == [
+        f"Mention {review_ids[1]} has the open draft {single['id']}."
+    ]
+    assert _counts(clinic_a) == before
+
+
+def test_a_reply_too_long_for_its_platform_is_refused(clinic_a, as_user):
+    with schema_context(clinic_a.schema_name):
+        x = Review.objects.create(source=source_of("x"), external_id="x-long", text=CLAIM,
+                                  published_at=timezone.now() - timedelta(hours=1))  # fmt: skip
+    response = as_user("alpha_writer", clinic_a).post(
+        "reply-batches/", {"review_ids": [x.pk], "text": "Thank you for raising this. " * 12}
+    )
+    assert response.status_code == 400
+    assert response.json()["fields"]["text"] == [
+        f"Mention {x.pk} (X): 335 characters, at most 280 there."
+    ]
+
+
+def test_the_batch_is_approved_once_per_step_and_each_mention_is_queued(clinic_a, as_user):
+    cluster_id, review_ids = _claim(clinic_a, 3)
+    writer = as_user("alpha_writer", clinic_a)
+    manager = as_user("alpha_manager", clinic_a)
+    approver = as_user("a_approver", clinic_a)
+    batch = writer.post("reply-batches/", {"cluster_id": cluster_id}).json()
+    bid = batch["id"]
+
+    submitted = writer.post(f"reply-batches/{bid}/submit/", {"expected_version": 1}).json()
+    assert submitted["status"] == "pending_agency"
+    assert submitted["route"] == ["agency", "client"]
+    assert {i["draft_status"] for i in submitted["items"]} == {"pending_agency"}
+
+    # a draft of the batch is not approved on its own
+    draft_id = submitted["items"][0]["draft_id"]
+    single = manager.post(f"drafts/{draft_id}/approve/")
+    assert (single.status_code, single.json()["code"]) == (409, "in_batch")
+
+    # the approval names the version the approver saw
+    missing = manager.post(f"reply-batches/{bid}/approve/", {})
+    assert missing.status_code == 400 and "expected_version" in missing.json()["fields"]
+    agency = manager.post(f"reply-batches/{bid}/approve/", {"expected_version": 1}).json()
+    assert agency["status"] == "pending_client"
+    assert {i["draft_status"] for i in agency["items"]} == {"pending_client"}
+
+    # the agency cannot give the clinic's step, nor the writer
+    refused = manager.post(f"reply-batches/{bid}/approve/", {"expected_version": 1})
+    assert refused.status_code == 403
+    assert _counts(clinic_a)[2] == 0
+
+    # when the clinic approves the version it saw (If-Match works as well)
+    done = approver.client.post(
+        approver.url(f"reply-batches/{bid}/approve/"), {}, content_type="application/json",
+        HTTP_IF_MATCH=f'"batch-{bid}-v1"',
+    )  # fmt: skip
+    assert done.status_code == 200, done.json()
+    done = done.json()
+    assert done["status"] == "approved"
+    assert {i["draft_status"] for i in done["items"]} == {"approved"}
+    assert {i["state"] for i in done["items"]} == {"sending"}
+    with schema_context(clinic_a.schema_name):
+        items = OutboxItem.objects.filter(draft__batch_id=bid)
+        assert sorted(items.values_list("review_id", flat=True)) == review_ids
+        steps = list(
+            AuditEntry.objects.filter(
+                object_type="reply_batch", object_id=bid, action="approved"
+            ).values_list("detail__step", flat=True)
+        )
+        assert steps == ["agency", "client"]
+        assert AuditEntry.objects.filter(
+            object_type="reply", action="batch_approved", object_id=draft_id
+        ).count() == 2  # one per step, both through the batch  # fmt: skip
+
+
+def test_an_approval_of_a_batch_that_changed_since_is_409_and_approves_nothing(clinic_a, as_user):
+    cluster_id, review_ids = _claim(clinic_a, 3)
+    writer = as_user("alpha_writer", clinic_a)
+    manager = as_user("alpha_manager", clinic_a)
+    bid = writer.post("reply-batches/", {"cluster_id": cluster_id}).json()["id"]
+    writer.post(f"reply-batches/{bid}/submit/")
+
+    # the writer takes one mention out while the manager has version 1 open
+    removed = writer.client.delete(
+        writer.url(f"reply-batches/{bid}/mentions/{review_ids[2]}/?expected_version=1")
+    )
+    assert removed.status_code == 200, removed.json()
+    assert (removed.json()["version"], removed.json()["status"]) == (2, "draft")
+    assert removed.json()["review_ids"] == review_ids[:2]
+    assert removed.json()["tally"]["removed"] == 1
+    writer.post(f"reply-batches/{bid}/submit/", {"expected_version": 2})
+
+    stale = manager.post(f"reply-batches/{bid}/approve/", {"expected_version": 1})
+    assert (stale.status_code, stale.json()["code"]) == (409, "stale")
+    with schema_context(clinic_a.schema_name):
+        assert ReplyBatch.objects.get(pk=bid).status == "pending_agency"
+        assert not AuditEntry.objects.filter(
+            object_type="reply_batch", object_id=bid, action="approved"
+        ).exists()
+    # the mention taken out can be answered on its own
+    own = writer.post("drafts/", {"review_id": review_ids[2], "text": "Thank you."})
+    assert own.status_code == 201
+
+    # a new text sends it back to draft: approvals were for the old text
+    ok = manager.post(f"reply-batches/{bid}/approve/", {"expected_version": 2}).json()
+    assert ok["status"] == "pending_client"
+    edited = writer.patch(f"reply-batches/{bid}/", {"text": "Hello, thanks. {fact:single-use-needles}",
+                                                    "expected_version": 2}).json()  # fmt: skip
+    assert (edited["version"], edited["status"]) == (3, "draft")
+    assert {i["text"] for i in edited["items"] if i["state"] != "removed"} == {
+        f"Hello, thanks. {FACT_SENTENCE}"
+    }
+
+
+def test_each_mention_is_published_on_its_own_with_its_status(platforms, clinic_a, as_user):
+    cluster_id, review_ids = _claim(clinic_a, 3, fake=platforms)
+    writer = as_user("alpha_writer", clinic_a)
+    bid = writer.post("reply-batches/", {"cluster_id": cluster_id}).json()["id"]
+    writer.post(f"reply-batches/{bid}/submit/")
+    as_user("alpha_manager", clinic_a).post(
+        f"reply-batches/{bid}/approve/", {"expected_version": 1}
+    )
+    as_user("a_approver", clinic_a).post(f"reply-batches/{bid}/approve/", {"expected_version": 1})
+    with schema_context(clinic_a.schema_name):
+        ids = list(
+            OutboxItem.objects.filter(draft__batch_id=bid)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    platforms.fail(1, status=400, platform="google", method="PUT", message="Reply too long")
+    with schema_context(clinic_a.schema_name):
+        outcomes = [outbox_deliver(item_id=i) for i in ids]
+    assert sorted(outcomes) == ["failed", "sent", "sent"]
+
+    detail = writer.get(f"reply-batches/{bid}/").json()
+    assert detail["tally"]["published"] == 2 and detail["tally"]["failed"] == 1
+    failed = [i for i in detail["items"] if i["state"] == "failed"]
+    assert failed[0]["last_error"] == "Reply too long"
+    assert {i["draft_status"] for i in detail["items"] if i["state"] == "published"} == {
+        "published"
+    }
+    assert len(platforms.requests_for("google", method="PUT")) == 3

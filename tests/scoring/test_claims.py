@@ -1,0 +1,210 @@
+"""Claim clusters: the same claim in many mentions is one cluster (near-duplicates and
+paraphrases), different claims about the same clinic are not; count, reach and first seen come
+from the live mentions; clustering twice changes nothing; the sweeper finds what was missed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from facts.models import Fact
+from feeds.models import Review
+from scoring.claims import phrases
+from scoring.claims.selectors import claims_unclustered_ids, cluster_reviews, clusters_list
+from scoring.claims.services import claim_of, claims_cluster
+from scoring.ml.engine import ScorerConfig, load_scorer
+from scoring.models import ClaimCluster, ClaimMention, ReviewScore
+from tests.responses.conftest import source_of
+
+CLINIC = "Riverside Family Dental"
+# Each group: mentions of one claim, as people write it. Different groups: different claims.
+GROUPS = {
+    "needles": [
+        "Riverside Family Dental reuses needles",
+        "Riverside Family Dental reuses needles!!",
+        "RIVERSIDE FAMILY DENTAL REUSES NEEDLES",
+        "They re-use needles at Riverside dental. Stay away.",
+        "I heard Riverside Family Dental reuses needles on patients, disgusting",
+        "Riverside Family Dental is reusing needles, beware",
+    ],
+    "vaccines": [
+        "Riverside Family Dental gives kids expired vaccines",
+        "The vaccines at Riverside are expired, my friend said",
+        "Expired vaccines given to children at Riverside Family Dental",
+    ],
+    "licence": [
+        "Dr Patel at Riverside Family Dental has no licence",
+        "Riverside's Dr Patel is practising without a licence",
+    ],
+    "receptionist": [
+        "The receptionist at Riverside Family Dental was so rude to me",
+        "Rude receptionist at Riverside, never again",
+    ],
+    "fees": ["Riverside Family Dental charges hidden fees on every bill"],
+    "parking": ["Parking at Riverside Family Dental is terrible"],
+}
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    return load_scorer(ScorerConfig(model="default", misinformation=False))
+
+
+def _same(scorer, a: str, b: str) -> bool:
+    ignore = phrases.name_words(CLINIC)
+    va, vb = scorer.embed([a, b])
+    return phrases.match(
+        cosine=float(va @ vb),
+        words_a=phrases.key_phrases(a, ignore=ignore).words,
+        words_b=phrases.key_phrases(b, ignore=ignore).words,
+    ) or phrases.normalised(a) == phrases.normalised(b)
+
+
+def test_mentions_of_one_claim_match_and_different_claims_do_not(scorer):
+    names = list(GROUPS)
+    for texts in GROUPS.values():
+        for other in texts[1:]:
+            assert _same(scorer, texts[0], other), (texts[0], other)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            for x in GROUPS[a]:
+                for y in GROUPS[b]:
+                    assert not _same(scorer, x, y), (x, y)
+
+
+def test_key_phrases_leave_out_the_clinics_name_and_fold_spelling():
+    ignore = phrases.name_words(CLINIC)
+    found = phrases.key_phrases("They re-use needles at Riverside Family Dental!", ignore=ignore)
+    assert found.words == {"reus", "needl"}
+    assert found.as_list() == ["reus needl", "needl", "reus"]
+
+
+def test_the_claim_is_the_misinformation_flags_span_when_there_is_one():
+    flags = [{"name": "misinformation", "claim": {"text": "reuses needles", "start": 4, "end": 18}}]
+    assert claim_of("Omg reuses needles, so gross", flags) == "reuses needles"
+    assert claim_of("Omg reuses needles", [{"name": "misinformation", "claim": "x y"}]) == "x y"
+    assert claim_of("Just text", []) == "Just text"
+
+
+def _mention(text, *, label="negative", flags=(), likes=0, shares=0, replies=0, minutes=0):
+    review = Review.objects.create(
+        source=source_of("facebook"),
+        external_id=f"fb-{Review.objects.count()}-{text[:8]}-{minutes}",
+        author_name="Pat",
+        text=text,
+        likes=likes,
+        shares=shares,
+        replies=replies,
+        published_at=timezone.now() - timedelta(hours=5) + timedelta(minutes=minutes),
+    )
+    ReviewScore.objects.create(
+        review=review, model_version="t1", label=label, score=-0.5, flags=list(flags)
+    )
+    return review
+
+
+def _misinfo(slug="single-use-needles", similarity=0.8):
+    return {
+        "name": "misinformation",
+        "evidence": ["reuses needles"],
+        "probability": 0.97,
+        "contradicts": {
+            "kind": "fact",
+            "slug": slug,
+            "statement": "Every needle is single-use and sealed.",
+            "similarity": similarity,
+        },
+    }
+
+
+def test_sixteen_copies_and_a_viral_post_are_one_claim_with_its_reach_and_fact(clinic_a, scorer):
+    with schema_context(clinic_a.schema_name):
+        fact = Fact.objects.create(
+            slug="single-use-needles", title="Needles", statement="Every needle is single-use.",
+            source="Sterilisation log", verified_on=timezone.now().date(),
+        )  # fmt: skip
+        copies = [
+            _mention("Riverside Family Dental reuses needles", flags=[_misinfo()], likes=1,
+                     minutes=i)
+            for i in range(16)
+        ]  # fmt: skip
+        viral = _mention(
+            "WARNING: Riverside Family Dental reuses needles on kids!!",
+            flags=[_misinfo(similarity=0.9)], likes=1200, shares=300, replies=90, minutes=30,
+        )  # fmt: skip
+        other = _mention("The receptionist at Riverside was so rude to me", minutes=31)
+        praise = _mention("Lovely staff, thank you", label="positive", minutes=32)
+        ids = [r.pk for r in [*copies, viral, other, praise]]
+
+        joined = claims_cluster(review_ids=ids, embed=scorer.embed)
+
+        assert joined == 18  # the praise is no claim
+        assert not ClaimMention.objects.filter(review=praise).exists()
+        needles = ClaimMention.objects.get(review=viral).cluster
+        assert set(needles.mentions.values_list("review_id", flat=True)) == {
+            *(r.pk for r in copies),
+            viral.pk,
+        }
+        assert needles.misinformation and needles.flags == ["misinformation"]
+        assert needles.fact == fact and needles.contradicts["similarity"] == 0.9
+        assert ClaimMention.objects.get(review=other).cluster != needles
+
+        listed = list(clusters_list())
+        assert [c.pk for c in listed][0] == needles.pk
+        assert (listed[0].mention_count, listed[0].reach) == (17, 16 + 1590)
+        assert listed[0].first_seen_at == copies[0].published_at
+        assert [c.pk for c in clusters_list(misinformation=True)] == [needles.pk]
+        assert [r.pk for r in cluster_reviews(needles.pk)][0] == viral.pk
+
+        # clustering the same reviews again changes nothing
+        assert claims_cluster(review_ids=ids, embed=scorer.embed) == 0
+        assert ClaimCluster.objects.count() == 2
+
+        # a later paraphrase joins the claim; a deleted mention no longer counts
+        later = _mention("They re-use needles at Riverside dental", flags=[_misinfo()], minutes=60)
+        assert claims_cluster(review_ids=[later.pk], embed=scorer.embed) == 1
+        assert ClaimMention.objects.get(review=later).cluster == needles
+        Review.objects.filter(pk=copies[0].pk).update(is_deleted=True)
+        assert clusters_list().get(pk=needles.pk).mention_count == 17
+
+
+def test_claims_that_contradict_different_facts_never_join(clinic_a, scorer):
+    with schema_context(clinic_a.schema_name):
+        a = _mention("Riverside reuses needles", flags=[_misinfo("single-use-needles")])
+        b = _mention("Riverside reuses needles", flags=[_misinfo("vaccine-storage")], minutes=1)
+        myth = {**_misinfo(), "contradicts": {**_misinfo()["contradicts"], "kind": "myth",
+                                             "slug": "needle-reuse"}}  # fmt: skip
+        c = _mention("Riverside reuses needles", flags=[myth], minutes=2)
+        claims_cluster(review_ids=[a.pk, b.pk, c.pk], embed=scorer.embed)
+        cluster = {r: ClaimMention.objects.get(review=r).cluster_id for r in (a, b, c)}
+        assert cluster[a] != cluster[b]
+        # a known myth and a fact of the sheet can be the same claim; the fact is what it shows
+        assert cluster[c] in (cluster[a], cluster[b])
+        joined = ClaimMention.objects.get(review=c).cluster
+        assert (joined.contradicts["kind"], joined.fact is not None) == ("fact", False)
+
+
+def test_without_an_encoder_only_near_identical_claims_are_grouped(clinic_a):
+    with schema_context(clinic_a.schema_name):
+        a = _mention("Riverside Family Dental reuses needles")
+        b = _mention("riverside family dental REUSES needles!", minutes=1)
+        c = _mention("Riverside Family Dental uses dirty needles", minutes=2)
+        claims_cluster(review_ids=[a.pk, b.pk, c.pk], embed=None)
+        clusters = {r: ClaimMention.objects.get(review=r).cluster_id for r in (a, b, c)}
+        assert clusters[a] == clusters[b] != clusters[c]
+
+
+def test_the_sweeper_lists_scored_claims_that_were_never_clustered(clinic_a):
+    with schema_context(clinic_a.schema_name):
+        claim = _mention("Riverside reuses needles", flags=[_misinfo()])
+        negative = _mention("Waited two hours", minutes=1)
+        _mention("Great visit", label="positive", minutes=2)
+        later = timezone.now() + timedelta(minutes=5)
+        assert sorted(claims_unclustered_ids(version="t1", changed_before=later)) == [
+            claim.pk, negative.pk
+        ]  # fmt: skip
+        claims_cluster(review_ids=[claim.pk, negative.pk], embed=None)
+        assert claims_unclustered_ids(version="t1", changed_before=later) == []
