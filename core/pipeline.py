@@ -13,6 +13,7 @@ from core.queueing import enqueue_on_commit, tasks_enqueue
 
 SCORE_TASK = "scoring.tasks.reviews_score"  # routed to the `ml` queue (CELERY_TASK_ROUTES)
 DETECT_TASK = "crisis.tasks.detectors_run_clinic"
+RECONNECTED_TASK = "responses.tasks.outbox_retry_for_source"
 SCORE_BATCH = 256  # review ids per scoring task: fewer round trips, better length sorting
 
 
@@ -42,3 +43,10 @@ def reviews_scored(review_ids: list[int]) -> int:
     """Crisis detection runs after each scored batch, on the `default` queue (the ml worker stays
     on the model). Beat runs the detectors too, so a lost message only delays them."""
     return tasks_enqueue(DETECT_TASK, [(review_ids,)])
+
+
+def source_credentials_changed(source_id: int) -> None:
+    """feeds tells responses that a source's credentials changed (pasted, connected through
+    OAuth, renewed): after commit, the outbox sends again what failed waiting for that
+    channel. A lost message only delays it: the failed items stay listed with "retry"."""
+    enqueue_on_commit(RECONNECTED_TASK, [(source_id,)], schema_name=connection.schema_name)

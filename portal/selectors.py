@@ -14,8 +14,11 @@ from crisis.models import ACTIVE_STATUSES, Incident, IncidentEvent
 from responses.models import ApprovalStatus, ReplyDraft, Statement, Step
 from responses.selectors import (
     can_act_now,
+    channel_plan_reply,
+    channel_plan_statement,
     current_version,
     duration_words,
+    is_final_step,
     previous_version,
     sla_for,
     statements_public,
@@ -56,7 +59,12 @@ def approval_card(access: ClinicAccess, obj, kind: str) -> dict:
         ),
         "overridden": obj.is_overridden,
         "sla": None,
+        "plan": None,
     }
+    if card["can_act"] and is_final_step(obj):
+        card["plan"] = (
+            channel_plan_reply(obj.review) if kind == "reply" else channel_plan_statement()
+        )
     if kind == "reply":
         sla = sla_for(obj, access.clinic)
         card["sla"] = sla

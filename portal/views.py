@@ -37,6 +37,12 @@ from portal.selectors import (
     statements_waiting_for_clinic,
 )
 from reports.selectors import month_parse, monthly_report
+from responses.selectors import (
+    approval_outcome,
+    delivery_rows,
+    delivery_words,
+    replies_delivered_recently,
+)
 from responses.services import replies as reply_services
 from responses.services import statements as statement_services
 
@@ -116,6 +122,7 @@ class PortalApprovalsView(PortalPage):
             self.context(
                 cards=replies_waiting_for_clinic(self.access),
                 in_progress=in_progress_counts(self.access),
+                delivered=replies_delivered_recently(),
             )
         )
 
@@ -172,7 +179,17 @@ class PortalStatementsView(PortalPage):
         return self.render_to_response(
             self.context(
                 cards=statements_waiting_for_clinic(self.access),
-                published=statements_published(),
+                published=[
+                    (
+                        s,
+                        rows,
+                        delivery_words(rows).replace(
+                            "No channel will receive it.", "No channel pins it."
+                        ),
+                    )
+                    for s in statements_published()
+                    for rows in [delivery_rows(s.outbox_items.select_related("source"))]
+                ],
                 in_progress=in_progress_counts(self.access),
             )
         )
@@ -203,7 +220,7 @@ class PortalActView(PortalPage):
                 else (statement_services, "statement_id")
             )
             act = getattr(services, f"{'reply' if kind == 'reply' else 'statement'}_{action}")
-            act(
+            acted = act(
                 **{key: pk},
                 access=self.access,
                 comment=request.POST.get("comment", ""),
@@ -212,10 +229,8 @@ class PortalActView(PortalPage):
             )
             if action == "reject":
                 outcome = "Sent back to the agency with your comment."
-            elif kind == "reply":
-                outcome = "Approved. It will be published shortly."
             else:
-                outcome = "Approved. The agency will publish and pin it."
+                outcome = approval_outcome(acted, kind=kind)
         except DomainError as exc:
             error = _error_text(exc)
         if not htmx:

@@ -6,6 +6,7 @@ from accounts.models import SecurityEventCode
 from accounts.services import security_event_record
 from core.crypto import decrypt_json, encrypt_json
 from core.errors import ValidationFailed
+from core.pipeline import source_credentials_changed
 from feeds.models import (
     Source,
     SourceKind,
@@ -54,6 +55,7 @@ def source_update(*, source: Source, **changes) -> Source:
     source.save(update_fields=[*fields, "updated_at"])
     if "credentials" in changes:
         security_event_record(event=SOURCE_SECRET, detail={"source_id": source.pk})
+        source_credentials_changed(source.pk)
     return source
 
 

@@ -9,7 +9,7 @@ from django_tenants.utils import schema_context
 
 from crisis.models import Incident
 from crisis.services import detector_settings_update, detectors_run, incident_status_set
-from tests.crisis.conftest import NOW, acting
+from tests.crisis.conftest import ANYWAY, NOW, acting
 
 MIN = timedelta(minutes=1)
 
@@ -77,7 +77,9 @@ def test_the_review_page_draws_charts_from_data_and_saves_lessons(incident, logi
     url = f"/clinics/clinic-a/incidents/{incident.pk}/review/"
     assert client.get(url).status_code == 404  # not resolved yet
     with schema_context("clinic_clinic_a"):
-        incident_status_set(incident_id=incident.pk, status="resolved", actor=acting("Sam"))
+        incident_status_set(
+            incident_id=incident.pk, status="resolved", override_reason=ANYWAY, actor=acting("Sam")
+        )
     html = client.get(url).content.decode()
     assert '<script id="review-chart-data" type="application/json">' in html
     assert 'src="/static/vendor/chart.umd.min.js"' in html
