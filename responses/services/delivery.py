@@ -62,7 +62,7 @@ def outbox_failure_notify(*, item_id: int) -> str:
     clinic = current_clinic()
     with transaction.atomic():
         item = (
-            OutboxItem.objects.select_for_update()
+            OutboxItem.objects.select_for_update(of=("self",))
             .select_related("source", "review", "statement")
             .filter(pk=item_id)
             .first()
