@@ -824,6 +824,7 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         status=200,
     )
     rec.call(writer, "get", f"{base}/resolve/", status=200)
+    rec.call(writer, "post", f"{base}/resolve/", {"override_reason": "ok"}, status=400)
     rec.call(writer, "post", f"{base}/resolve/", {}, status=409)
     rec.call(
         writer,
