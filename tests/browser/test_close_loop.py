@@ -1,0 +1,275 @@
+"""Crisis day, part 3 — closing the loop, in a real Chromium with a real Celery worker and the
+fake Facebook (tests/feeds/fake_platforms.py) and Slack (tests/crisis/fake_chat.py) on local
+ports:
+
+approved replies to a Facebook page that is not connected → each fails, visibly (the
+incident room's red count and its deliveries, the dashboard row's red count, the outbox with
+what to do) and the people who approved them and the agency's owner are told (in-app, e-mail,
+Slack) → the page is connected → the worker sends again what waited for it, and each reply
+shows as posted with Facebook's id → resolving is refused while items are open (the room lists
+them), then resolved anyway with a written reason, kept on the timeline."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.actors import Actor
+from clinics.access import clinic_access
+from core.queueing import tasks_enqueue
+from crisis.models import EventKind, Incident, IncidentEvent
+from crisis.services import detector_settings_update, detectors_run
+from crisis.services.alerting import chat_webhook_set
+from feeds.models import Review, Source
+from feeds.services import source_create, source_update
+from responses.models import OutboxItem, ReplyDraft
+from responses.services import replies as reply_services
+from tests.crisis.fake_chat import FakeChat
+from tests.feeds.fake_platforms import FakePlatforms
+from tests.fixtures.browser import screenshot, serious_violations, sign_in
+from tests.fixtures.workers import wait_for
+from tests.portal.helpers import reply_waiting_for_clinic
+
+pytestmark = pytest.mark.browser
+PAGE_NAME = "Lakeside Facebook page"
+CLAIMS = [
+    ("They reuse needles at this clinic, I saw it myself.", 150),  # high reach
+    ("Heard they reuse needles here!! Stay away.", 3),
+    ("My cousin says the nurses reuse needles. How is this allowed?", 2),
+    ("Reuse needles?? Reporting them to the health department.", 0),
+]
+REPLIES = [
+    "Thank you for raising this. Every needle here is used once and then thrown away safely.",
+    "Thank you for asking. We never reuse needles: each one is used once, then discarded.",
+    "Thanks for your message. Needles are single-use here, always. Call +1 555 0100 to talk.",
+]
+REASON = "Surge over since the replies went out; the statement is being approved separately."
+
+
+def _as(user, clinic):
+    return clinic_access(Actor(user=user), clinic)
+
+
+def _setup(tenant, fake: FakePlatforms) -> tuple[Incident, list[ReplyDraft]]:
+    """The clinic's Facebook page without its token, four comments repeating the claim (the
+    fake knows them), the incident the watch word opens, and three replies approved by the
+    agency and waiting for the clinic."""
+    clinic, users = tenant.clinic, tenant.users
+    with tenant.schema():
+        source = source_create(
+            kind="facebook", name=PAGE_NAME, settings=fake.settings("facebook"), credentials={}
+        )
+        post = fake.add_facebook_post("Our flu clinic opens on Monday.")
+        now = timezone.now()
+        reviews = []
+        for i, (text, likes) in enumerate(CLAIMS):
+            [comment] = fake.add_facebook_comments(post, text=text)
+            reviews.append(
+                Review.objects.create(
+                    source=source,
+                    external_id=comment,
+                    kind="comment",
+                    author_name=f"Commenter {i}",
+                    text=text,
+                    likes=likes,
+                    published_at=now - timedelta(minutes=40 - 5 * i),
+                )  # fmt: skip
+            )
+        detector_settings_update(actor=Actor.of_system("test", "Setup"), watch_words=["needles"])
+        [incident] = detectors_run(notify=False)
+    drafts = [
+        reply_waiting_for_clinic(
+            clinic=clinic,
+            review=review,
+            writer=users["writer"],
+            manager=users["owner"],
+            text=text,
+        )  # fmt: skip
+        for review, text in zip(reviews, REPLIES, strict=False)
+    ]
+    return incident, drafts
+
+
+def _beat(task: str) -> None:
+    """What beat does every 30 s in production (the tests run no beat)."""
+    assert tasks_enqueue(task, [()]) == 1
+
+
+def test_failed_deliveries_are_seen_told_retried_once_connected_and_resolve_waits_for_them(
+    browser_server, new_page, committed_tenant, celery_worker_process
+):
+    tenant = committed_tenant()
+    server = browser_server
+    fake = FakePlatforms().start()
+    chat = FakeChat().start()
+    try:
+        chat_webhook_set(
+            agency_id=tenant.agency.pk, clinic=None, kind="slack", url=f"{chat.base_url}/slack"
+        )
+        incident, drafts = _setup(tenant, fake)
+        celery_worker_process(
+            queues="default",
+            concurrency=1,
+            extra_env={
+                "CONNECTOR_BASE_URLS": json.dumps(dict.fromkeys(("google", "facebook"), fake.base_url)),
+                "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                "EMAIL_FILE_PATH": str(server.mail_dir),
+                "PUBLIC_BASE_URL": server.base_url,
+            },
+        )  # fmt: skip
+        _scenario(server, new_page, tenant, fake, chat, incident, drafts)
+    finally:
+        chat.stop()
+        fake.stop()
+
+
+def _scenario(server, new_page, tenant, fake, chat, incident, drafts):
+    clinic, users = tenant.clinic, tenant.users
+    slug = clinic.slug
+    room_url = server.url(f"/clinics/{slug}/incidents/{incident.pk}/")
+
+    # --- the last approval names the channel and warns that it is not connected -----------
+    phone = new_page((390, 844))
+    sign_in(phone, server, users["approver"])
+    phone.goto(server.url(f"/clinics/{slug}/portal/approvals/"))
+    first = phone.locator(f"#card-reply-{drafts[0].pk}")
+    plan = first.get_by_test_id("channel-plan")
+    assert "Your approval is the last one; it then goes to:" in plan.inner_text()
+    assert "not connected" in plan.inner_text()
+    assert "Warning: Facebook: the page token is missing." in plan.inner_text()
+    screenshot(phone, "close-loop-approval-warns-not-connected")
+    first.get_by_role("button", name="Approve").click()
+    outcome = phone.locator(f"#card-reply-{drafts[0].pk}").get_by_role("status")
+    outcome.wait_for(timeout=15_000)
+    assert outcome.inner_text().startswith(
+        f"Approved, but {PAGE_NAME} is not connected (Facebook: the page token is missing.)"
+    )
+    assert "published" not in outcome.inner_text()
+    # the other two are approved by the clinic too (the same service the button calls)
+    with tenant.schema():
+        for draft in drafts[1:]:
+            reply_services.reply_approve(draft_id=draft.pk, access=_as(users["approver"], clinic))
+
+    # --- each fails, visibly ---------------------------------------------------------------
+    def items():
+        with tenant.schema():
+            return list(OutboxItem.objects.order_by("pk").values_list("status", "failure_kind"))
+
+    assert wait_for(lambda: items() == [("failed", "not_connected")] * 3, timeout=60), items()
+    assert fake.writes("facebook") == []
+
+    owner = new_page("desktop")
+    sign_in(owner, server, users["owner"], totp=tenant.devices["owner"])
+    owner.goto(room_url)
+    red = owner.get_by_test_id("room-failed-deliveries")
+    assert red.inner_text() == "3 failed deliveries"
+    deliveries = owner.locator("#deliveries-h + p + ul")
+    assert deliveries.locator('[data-state="failed"]').count() == 3
+    text = deliveries.inner_text()
+    assert "Facebook page said: Facebook: the page token is missing." in text
+    assert f"What to do: Connect {PAGE_NAME} (Sources); it is then sent again by itself." in text
+    screenshot(owner, "close-loop-room-failed")
+    assert serious_violations(owner) == []
+
+    # the dashboard row's red count (the refresh each failure queued, or beat's sweep)
+    def dashboard_count() -> str:
+        owner.goto(server.url("/agency/"))
+        cell = owner.locator(f'tr[data-clinic="{slug}"] [data-testid="failed-deliveries"]')
+        return cell.inner_text() if cell.count() else ""
+
+    if not wait_for(lambda: dashboard_count() == "3", timeout=20, interval=2):
+        _beat("dashboard.tasks.clinic_snapshots_sweep")
+    assert wait_for(lambda: dashboard_count() == "3", timeout=30, interval=2), dashboard_count()
+    screenshot(owner, "close-loop-dashboard-red-count")
+
+    # --- the approvers and the agency's owner are told: e-mail, in-app, Slack ----------------
+    def told(user) -> list:
+        return [m for m in server.mails(to=user.email) if "Not posted on" in m["Subject"]]
+
+    assert wait_for(lambda: len(told(users["owner"])) == 3, timeout=30)
+    assert len(told(users["approver"])) == 3
+    assert told(users["writer"]) == []  # wrote them, approved none
+    mail = told(users["owner"])[0]
+    assert f"/clinics/{slug}/outbox/#item-" in mail.get_payload()
+    assert all(claim not in mail.get_payload() for claim, _ in CLAIMS)  # no review text
+    assert wait_for(lambda: len(chat.to("/slack")) == 3, timeout=20)
+    slack = chat.to("/slack")[0]["json"]
+    assert slack["blocks"][1]["elements"][0]["text"]["text"] == "Open the outbox"
+    owner.goto(room_url)
+    waiting = owner.locator(".waiting-note")
+    assert f"Not posted on {PAGE_NAME}" in waiting.inner_text()
+
+    # the outbox says the same, with the form to post by hand
+    owner.goto(server.url(f"/clinics/{slug}/outbox/"))
+    assert owner.get_by_test_id("failure-reason").count() == 3
+    assert owner.get_by_role("button", name="I posted it by hand").count() == 3
+
+    # --- resolving is refused while items are open ------------------------------------------
+    owner.goto(room_url)
+    checklist = owner.get_by_test_id("resolve-checklist")
+    assert checklist.locator('[data-key="deliveries"][data-open="1"]').count() == 1
+    assert "3 failed, 0 not confirmed yet" in checklist.inner_text()
+    owner.get_by_role("button", name="Resolve anyway").click()
+    owner.wait_for_load_state()
+    refused = owner.locator("p.flash.error").inner_text()
+    assert "Not all clear: resolve anyway with a reason" in refused
+    assert "3 failed, 0 not confirmed yet" in refused
+    with tenant.schema():
+        assert Incident.objects.get(pk=incident.pk).status == "open"
+
+    # --- the page is connected: what waited for it is sent again, once -----------------------
+    with tenant.schema():
+        source_update(
+            source=Source.objects.get(kind="facebook"), credentials=fake.credentials("facebook")
+        )
+
+    def posted() -> bool:
+        with tenant.schema():
+            return ReplyDraft.objects.filter(status="published").count() == 3
+
+    assert wait_for(posted, timeout=60), items()
+    writes = fake.writes("facebook")
+    assert len(writes) == 3
+    with tenant.schema():
+        sent = list(OutboxItem.objects.order_by("pk"))
+    assert [i.status for i in sent] == ["sent"] * 3
+    for item, reply in zip(sent, REPLIES, strict=True):
+        assert fake.fb_comments[item.external_id]["message"] == reply
+    owner.goto(room_url)
+    assert owner.get_by_test_id("room-failed-deliveries").count() == 0
+    deliveries = owner.locator("#deliveries-h + p + ul")
+    assert deliveries.locator('[data-state="posted"]').count() == 3
+    assert sent[0].external_id in deliveries.inner_text()
+    screenshot(owner, "close-loop-room-posted")
+    # and the notices left everyone's banner
+    assert owner.locator(".waiting-note").count() == 0 or (
+        f"Not posted on {PAGE_NAME}" not in owner.locator(".waiting-note").inner_text()
+    )
+    # the dashboard's count goes back to 0
+    if not wait_for(lambda: dashboard_count() == "", timeout=20, interval=2):
+        _beat("dashboard.tasks.clinic_snapshots_sweep")
+    assert wait_for(lambda: dashboard_count() == "", timeout=30, interval=2)
+
+    # --- still not all clear (no statement, the detector fires): resolve anyway -----------
+    owner.goto(room_url)
+    checklist = owner.get_by_test_id("resolve-checklist")
+    assert checklist.locator('[data-key="deliveries"][data-open="0"]').count() == 1
+    assert checklist.locator('[data-key="statement"][data-open="1"]').count() == 1
+    assert checklist.locator('[data-key="detector"][data-open="1"]').count() == 1
+    owner.get_by_label(re.compile("^Resolve anyway: why")).fill(REASON)
+    owner.get_by_role("button", name="Resolve anyway").click()
+    owner.wait_for_load_state()
+    assert owner.get_by_test_id("status").inner_text() == "Resolved"
+    assert REASON in owner.get_by_test_id("resolved-anyway").inner_text()
+    screenshot(owner, "close-loop-resolved-anyway")
+    with tenant.schema():
+        event = IncidentEvent.objects.get(
+            incident_id=incident.pk, kind=EventKind.STATUS_CHANGED, data__to="resolved"
+        )
+    assert event.data["override_reason"] == REASON
+    assert len(event.data["open_items"]) == 2
+    assert event.actor == "Agency Owner"
