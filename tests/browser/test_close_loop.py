@@ -22,12 +22,13 @@ from accounts.actors import Actor
 from clinics.access import clinic_access
 from core.queueing import tasks_enqueue
 from crisis.models import EventKind, Incident, IncidentEvent
-from crisis.services import detector_settings_update, detectors_run
+from crisis.services import detector_settings_update, detectors_run, incident_statement_draft
 from crisis.services.alerting import chat_webhook_set
 from feeds.models import Review, Source
 from feeds.services import source_create, source_update
 from responses.models import OutboxItem, ReplyDraft
 from responses.services import replies as reply_services
+from responses.services import statements as statement_services
 from tests.crisis.fake_chat import FakeChat
 from tests.feeds.fake_platforms import FakePlatforms
 from tests.fixtures.browser import screenshot, serious_violations, sign_in
@@ -47,7 +48,11 @@ REPLIES = [
     "Thank you for asking. We never reuse needles: each one is used once, then discarded.",
     "Thanks for your message. Needles are single-use here, always. Call +1 555 0100 to talk.",
 ]
-REASON = "Surge over since the replies went out; the statement is being approved separately."
+REASON = "Surge over since the replies went out and the statement is pinned; closing now."
+STATEMENT = (
+    "Every needle at Lakeside Clinic is used once and then thrown away safely. We are glad to "
+    "explain our safety rules to anyone who asks: call +1 555 0100."
+)
 
 
 def _as(user, clinic):
@@ -221,6 +226,27 @@ def _scenario(server, new_page, tenant, fake, chat, incident, drafts):
     with tenant.schema():
         assert Incident.objects.get(pk=incident.pk).status == "open"
 
+    # --- a statement from the room: the pin form warns that the page is not connected ------
+    with tenant.schema():
+        statement = incident_statement_draft(
+            incident_id=incident.pk, access=_as(users["writer"], clinic),
+            title="About needles at Lakeside", body=STATEMENT,
+        )  # fmt: skip
+        statement_services.statement_submit(
+            statement_id=statement.pk, access=_as(users["writer"], clinic)
+        )
+        for approver in ("owner", "approver"):
+            statement_services.statement_approve(
+                statement_id=statement.pk, access=_as(users[approver], clinic)
+            )
+    statement_url = server.url(f"/clinics/{slug}/statements/{statement.pk}/")
+    owner.goto(statement_url)
+    plan = owner.get_by_test_id("channel-plan")
+    assert "posts and pins it on:" in plan.inner_text()
+    assert "not connected" in plan.inner_text()
+    assert "Warning: Facebook: the page token is missing." in plan.inner_text()
+    screenshot(owner, "close-loop-statement-warns-not-connected")
+
     # --- the page is connected: what waited for it is sent again, once -----------------------
     with tenant.schema():
         source_update(
@@ -232,7 +258,7 @@ def _scenario(server, new_page, tenant, fake, chat, incident, drafts):
             return ReplyDraft.objects.filter(status="published").count() == 3
 
     assert wait_for(posted, timeout=60), items()
-    writes = fake.writes("facebook")
+    writes = [w for w in fake.writes("facebook") if w.path.endswith("/comments")]
     assert len(writes) == 3
     with tenant.schema():
         sent = list(OutboxItem.objects.order_by("pk"))
@@ -254,11 +280,38 @@ def _scenario(server, new_page, tenant, fake, chat, incident, drafts):
         _beat("dashboard.tasks.clinic_snapshots_sweep")
     assert wait_for(lambda: dashboard_count() == "", timeout=30, interval=2)
 
-    # --- still not all clear (no statement, the detector fires): resolve anyway -----------
+    # --- the statement is published: it says "queued", and "posted" once Facebook confirms --
+    owner.goto(statement_url)
+    plan = owner.get_by_test_id("channel-plan")
+    assert f"{PAGE_NAME}: connected" in plan.inner_text()
+    owner.get_by_role("button", name="Publish and pin").click()
+    owner.wait_for_load_state()
+    said = owner.locator("p.flash").inner_text()
+    assert said in (
+        f"Published on the public statement page. Queued for {PAGE_NAME}: it shows as posted "
+        "once the platform confirms.",
+        f"Published on the public statement page. Posted on {PAGE_NAME}.",
+    ), said
+    assert "being pinned" not in said
+
+    def pinned() -> list[str]:
+        with tenant.schema():
+            return list(
+                OutboxItem.objects.filter(statement_id=statement.pk, status="sent").values_list(
+                    "external_id", flat=True
+                )
+            )
+
+    assert wait_for(pinned, timeout=30)
+    assert pinned()[0] in fake.fb_pinned
     owner.goto(room_url)
+    assert f"Posted on {PAGE_NAME}." in owner.locator("#statement-h + p + ul").inner_text()
+
+    # --- still not all clear (the detector fires): resolve anyway, with a reason -------------
     checklist = owner.get_by_test_id("resolve-checklist")
+    assert checklist.locator('[data-key="mentions"][data-open="0"]').count() == 1
     assert checklist.locator('[data-key="deliveries"][data-open="0"]').count() == 1
-    assert checklist.locator('[data-key="statement"][data-open="1"]').count() == 1
+    assert checklist.locator('[data-key="statement"][data-open="0"]').count() == 1
     assert checklist.locator('[data-key="detector"][data-open="1"]').count() == 1
     owner.get_by_label(re.compile("^Resolve anyway: why")).fill(REASON)
     owner.get_by_role("button", name="Resolve anyway").click()
@@ -271,5 +324,6 @@ def _scenario(server, new_page, tenant, fake, chat, incident, drafts):
             incident_id=incident.pk, kind=EventKind.STATUS_CHANGED, data__to="resolved"
         )
     assert event.data["override_reason"] == REASON
-    assert len(event.data["open_items"]) == 2
+    assert len(event.data["open_items"]) == 1
+    assert event.data["open_items"][0].startswith("The detector still fires")
     assert event.actor == "Agency Owner"
