@@ -87,6 +87,7 @@ class Env:
     connector_base_urls: dict
     api_rate_limit: str
     data_dir: str
+    oauth: dict
 
 
 def load() -> Env:
@@ -128,4 +129,35 @@ def load() -> Env:
         connector_base_urls=_json("CONNECTOR_BASE_URLS", {}),
         api_rate_limit=_str("API_RATE_LIMIT", "1200/min"),
         data_dir=os.environ.get("CAREWATCH_DATA_DIR", ""),
+        oauth=_oauth(),
     )
+
+
+# The agency's own OAuth apps for "Connect Google Business Profile" / "Connect Facebook /
+# Instagram" (empty id: that button explains it is not set up). The addresses are the real
+# ones; the tests and the demo point them at the local fake platforms.
+OAUTH_DEFAULTS = {
+    "GOOGLE_OAUTH_CLIENT_ID": "",
+    "GOOGLE_OAUTH_CLIENT_SECRET": "",
+    "GOOGLE_OAUTH_AUTHORIZE_URL": "https://accounts.google.com/o/oauth2/v2/auth",
+    "GOOGLE_OAUTH_TOKEN_URL": "https://oauth2.googleapis.com/token",
+    "GOOGLE_OAUTH_REVOKE_URL": "https://oauth2.googleapis.com/revoke",
+    "GOOGLE_ACCOUNTS_URL": "https://mybusinessaccountmanagement.googleapis.com/v1/accounts",
+    "GOOGLE_LOCATIONS_URL": "https://mybusinessbusinessinformation.googleapis.com/v1",
+    "FACEBOOK_APP_ID": "",
+    "FACEBOOK_APP_SECRET": "",
+    "FACEBOOK_OAUTH_AUTHORIZE_URL": "https://www.facebook.com/v21.0/dialog/oauth",
+    "FACEBOOK_OAUTH_TOKEN_URL": "https://graph.facebook.com/v21.0/oauth/access_token",
+    "FACEBOOK_GRAPH_URL": "https://graph.facebook.com/v21.0",
+}
+
+
+def _oauth() -> dict:
+    out = {
+        name: os.environ.get(name, "").strip() or default
+        for name, default in OAUTH_DEFAULTS.items()
+    }
+    for name, value in out.items():
+        if name.endswith("_URL") and not value.startswith(("https://", "http://")):
+            raise ImproperlyConfigured(f"{name} must be an http(s) URL, not {value!r}.")
+    return out

@@ -210,6 +210,20 @@ CHAT_WEBHOOK_TEST_HOSTS = [
 ]
 
 CREDENTIALS_KEYS = [key.strip() for key in ENV.credentials_key.split(",") if key.strip()]
+# OAuth apps and addresses of "Connect Google Business Profile" / "Connect Facebook /
+# Instagram" (defaults and meaning: config/env.py OAUTH_DEFAULTS).
+GOOGLE_OAUTH_CLIENT_ID = ENV.oauth["GOOGLE_OAUTH_CLIENT_ID"]
+GOOGLE_OAUTH_CLIENT_SECRET = ENV.oauth["GOOGLE_OAUTH_CLIENT_SECRET"]
+GOOGLE_OAUTH_AUTHORIZE_URL = ENV.oauth["GOOGLE_OAUTH_AUTHORIZE_URL"]
+GOOGLE_OAUTH_TOKEN_URL = ENV.oauth["GOOGLE_OAUTH_TOKEN_URL"]
+GOOGLE_OAUTH_REVOKE_URL = ENV.oauth["GOOGLE_OAUTH_REVOKE_URL"]
+GOOGLE_ACCOUNTS_URL = ENV.oauth["GOOGLE_ACCOUNTS_URL"]
+GOOGLE_LOCATIONS_URL = ENV.oauth["GOOGLE_LOCATIONS_URL"]
+FACEBOOK_APP_ID = ENV.oauth["FACEBOOK_APP_ID"]
+FACEBOOK_APP_SECRET = ENV.oauth["FACEBOOK_APP_SECRET"]
+FACEBOOK_OAUTH_AUTHORIZE_URL = ENV.oauth["FACEBOOK_OAUTH_AUTHORIZE_URL"]
+FACEBOOK_OAUTH_TOKEN_URL = ENV.oauth["FACEBOOK_OAUTH_TOKEN_URL"]
+FACEBOOK_GRAPH_URL = ENV.oauth["FACEBOOK_GRAPH_URL"]
 
 # --- API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -292,6 +306,11 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "poll-sources": {"task": "feeds.tasks.sources_poll_dispatch", "schedule": 60.0},
+    # OAuth connections: renew tokens before they expire, warn before one dies.
+    "refresh-source-connections": {
+        "task": "feeds.tasks.connections_refresh_dispatch",
+        "schedule": 300.0,
+    },
     "sweep-imports": {"task": "feeds.tasks.imports_sweep", "schedule": 120.0},
     # Reviews stored while Redis was down are queued again within 90 s of its return.
     "sweep-unscored": {

@@ -14,6 +14,7 @@ from core.views import health
 from crisis.views_alerts import AckLinkView, AlertBannerView
 from dashboard.urls import staff_patterns as dashboard_staff_patterns
 from feeds.apis import WebhookReceiveApi
+from feeds.views import OAuthCallbackView
 from portal.views import HomeView, LandingView
 from responses import urls as responses_urls
 
@@ -55,6 +56,8 @@ urlpatterns = [
         WebhookReceiveApi.as_view(),
         name="source-webhook",
     ),
+    # The redirect URI of the agency's Google and Facebook apps ("Connect ..." on a source page).
+    path("oauth/<str:platform>/callback/", OAuthCallbackView.as_view(), name="oauth-callback"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", ApiSchemaView.as_view(urlconf="config.urls_openapi"), name="schema"),
     path("api/docs/", ApiDocsSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -22,7 +22,15 @@ from feeds.apis import (
     SourceDetailApi,
     SourceListApi,
 )
-from feeds.views import ImportsView, ImportUploadView, SourcesView
+from feeds.views import (
+    ConnectChooseView,
+    ConnectReturnView,
+    ConnectStartView,
+    ImportsView,
+    ImportUploadView,
+    SourceDisconnectView,
+    SourcesView,
+)
 from inbox import urls as inbox_urls
 from portal import urls as portal_urls
 from reports import urls as reports_urls
@@ -53,6 +61,22 @@ urlpatterns = [
     *dashboard_urls.page_patterns,
     *inbox_urls.page_patterns,
     path("sources/", SourcesView.as_view(), name="sources"),
+    path(
+        "sources/connect/<int:attempt_id>/",
+        ConnectChooseView.as_view(),
+        name="source-connect-choose",
+    ),
+    path("sources/connect/<str:platform>/", ConnectStartView.as_view(), name="source-connect"),
+    path(
+        "sources/connect/<str:platform>/return/",
+        ConnectReturnView.as_view(),
+        name="source-connect-return",
+    ),
+    path(
+        "sources/<int:source_id>/disconnect/",
+        SourceDisconnectView.as_view(),
+        name="source-disconnect",
+    ),
     path("imports/", ImportsView.as_view(), name="imports"),
     path("imports/upload/", ImportUploadView.as_view(), name="imports-upload"),
     path("settings/", ClinicSettingsView.as_view(), name="clinic-settings"),

@@ -29,3 +29,14 @@ def decrypt_json(token: str) -> dict:
         return json.loads(_fernet().decrypt(token.encode()))
     except InvalidToken:
         raise ValueError("Stored credentials cannot be decrypted with CREDENTIALS_KEY.") from None
+
+
+def reencrypt(token: str) -> str:
+    """`token` encrypted again with the newest key (the first of CREDENTIALS_KEY), so that an
+    older key can be dropped; "" stays "". ValueError when no configured key can read it."""
+    if not token:
+        return ""
+    try:
+        return _fernet().rotate(token.encode()).decode()
+    except InvalidToken:
+        raise ValueError("Stored credentials cannot be decrypted with CREDENTIALS_KEY.") from None

@@ -1,5 +1,5 @@
 """The pipeline's hand-offs between layers, by task name: feeds asks for scores, scoring asks
-for crisis detection. The lower app calls one of these; the task it names lives in the higher
+for crisis detection, feeds tells the outbox a source's credentials changed. The lower app calls one of these; the task it names lives in the higher
 app, which the lower one never imports. Queuing never fails the caller: each stage has a
 sweeper (scoring's and the detectors' beat runs) that finds what a lost message left behind."""
 
@@ -13,7 +13,8 @@ from core.queueing import enqueue_on_commit, tasks_enqueue
 
 SCORE_TASK = "scoring.tasks.reviews_score"  # routed to the `ml` queue (CELERY_TASK_ROUTES)
 DETECT_TASK = "crisis.tasks.detectors_run_clinic"
-RECONNECTED_TASK = "responses.tasks.outbox_retry_for_source"
+# responses: retry the outbox items of a source that failed for lack of credentials.
+OUTBOX_RETRY_TASK = "responses.tasks.outbox_retry_for_source"
 SCORE_BATCH = 256  # review ids per scoring task: fewer round trips, better length sorting
 
 
@@ -46,7 +47,8 @@ def reviews_scored(review_ids: list[int]) -> int:
 
 
 def source_credentials_changed(source_id: int) -> None:
-    """feeds tells responses that a source's credentials changed (pasted, connected through
-    OAuth, renewed): after commit, the outbox sends again what failed waiting for that
-    channel. A lost message only delays it: the failed items stay listed with "retry"."""
-    enqueue_on_commit(RECONNECTED_TASK, [(source_id,)], schema_name=connection.schema_name)
+    """A source of the current clinic got new credentials (connected, reconnected, a token
+    renewed, credentials entered by hand): after the caller's transaction commits, the outbox
+    retries what failed for lack of them (`responses.tasks.outbox_retry_for_source`). Never
+    fails the caller: with the broker down it is logged and skipped."""
+    enqueue_on_commit(OUTBOX_RETRY_TASK, [(source_id,)], schema_name=connection.schema_name)

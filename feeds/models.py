@@ -41,6 +41,85 @@ class Source(BaseModel):
         return f"{self.name} ({self.kind})"
 
 
+class Platform(models.TextChoices):
+    """Who a source is connected through with OAuth (the Instagram business account of a
+    Facebook page is reached with that page's token)."""
+
+    GOOGLE = "google", "Google Business Profile"
+    FACEBOOK = "facebook", "Facebook / Instagram"
+
+
+class SourceConnection(BaseModel):
+    """How a source's credentials were obtained with OAuth ("Connect ..."), what they reach and
+    when they must be renewed. The tokens themselves are in `Source.credentials_encrypted`; a
+    source without this row has no credentials or had them entered by hand."""
+
+    source = models.OneToOneField(Source, on_delete=models.CASCADE, related_name="connection")
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    account_ref = models.CharField(max_length=200)  # "accounts/1/locations/2", a page id, an IG id
+    account_name = models.CharField(max_length=300)  # shown: location title and address, page name
+    grantee = models.CharField(max_length=300, blank=True, default="")  # who signed in, shown
+    # sha256 of "<platform>:<platform user id>": other sources on the same grant (a revoke at the
+    # platform ends the grant for all of them, so it is revoked only with the last one).
+    grant_ref = models.CharField(max_length=64, db_index=True)
+    # An Instagram source connected through its Facebook page's source: renewed, warned about and
+    # disconnected with it.
+    via = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    connected_at = models.DateTimeField()
+    connected_by_label = models.CharField(max_length=64, blank=True, default="")
+    connected_by_name = models.CharField(max_length=200, blank=True, default="")
+    token_expires_at = models.DateTimeField(null=True, blank=True)  # renewed before then
+    # After this the platform needs a person to sign in again (Facebook's data access expiry).
+    reconnect_by = models.DateTimeField(null=True, blank=True)
+    next_refresh_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    refresh_failures = models.PositiveIntegerField(default=0)
+    refresh_error = models.TextField(blank=True, default="")
+    lost_at = models.DateTimeField(null=True, blank=True)  # the platform refused to renew
+    warned = models.CharField(max_length=16, blank=True, default="")  # "7d", "1d": warnings sent
+
+    def __str__(self) -> str:
+        return f"{self.source_id} → {self.account_name}"
+
+
+class AttemptStatus(models.TextChoices):
+    STARTED = "started", "Waiting for the platform"
+    CHOOSING = "choosing", "Choosing a location or page"
+    CONNECTED = "connected", "Connected"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class ConnectAttempt(BaseModel):
+    """One run of the OAuth authorization-code flow. Its `state` (only the hash is kept) is
+    bound to the clinic (this schema), the person and their session; it is used once and
+    expires. Between the platform's answer and the choice of a location or page, the tokens
+    wait here encrypted; they are erased when the attempt ends."""
+
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )  # reconnect this source (None: the choice decides)
+    state_hash = models.CharField(max_length=64, unique=True)
+    user_id = models.BigIntegerField()
+    session_hash = models.CharField(max_length=64)
+    redirect_uri = models.CharField(max_length=500)
+    status = models.CharField(
+        max_length=16, choices=AttemptStatus.choices, default=AttemptStatus.STARTED
+    )
+    expires_at = models.DateTimeField()
+    secrets_encrypted = models.TextField(blank=True, default="")  # PKCE verifier, then tokens
+    choices = models.JSONField(default=list, blank=True)  # [{"id", "name", "detail", ...}]
+    grantee = models.CharField(max_length=300, blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.platform} {self.status}"
+
+
 class ItemKind(models.TextChoices):
     REVIEW = "review", "Review"
     COMMENT = "comment", "Comment"

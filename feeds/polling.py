@@ -11,7 +11,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from core.crypto import encrypt_json
 from core.pipeline import reviews_score_after_commit
 from feeds.models import Source, SourceKind
 from feeds.services import (
@@ -19,6 +18,7 @@ from feeds.services import (
     reviews_created_emit,
     reviews_upsert,
     source_credentials,
+    source_credentials_renewed,
 )
 
 logger = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ def sources_claim_due(now=None) -> list[int]:
         due = list(
             Source.objects.select_for_update(skip_locked=True)
             .filter(enabled=True, is_healthy=True, kind__in=POLLABLE)
+            .exclude(credentials_encrypted="")  # not connected: nothing to poll with
             .filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
             .values_list("pk", flat=True)
         )
@@ -107,8 +108,8 @@ def source_poll(*, source_id: int) -> dict:
                 if page.next_cursor:
                     Source.objects.filter(pk=source.pk).update(cursor=page.next_cursor)
         if getattr(connector, "updated_credentials", None):  # e.g. Google renewed its token
-            Source.objects.filter(pk=source.pk).update(
-                credentials_encrypted=encrypt_json(connector.updated_credentials)
+            source_credentials_renewed(
+                source_id=source.pk, credentials=connector.updated_credentials
             )
     except RateLimited as exc:
         _failed(

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Avg, Count
 
-from feeds.models import Review, ReviewStatus
+from feeds.models import Review, ReviewStatus, Source, SourceConnection
 
 
 def review_status_counts() -> dict[str, int]:
@@ -20,3 +20,15 @@ def review_figures(*, now: datetime, rating_days: int) -> dict:
         is_deleted=False, rating__isnull=False, published_at__gte=now - timedelta(rating_days)
     ).aggregate(avg=Avg("rating"), n=Count("id"))
     return {"new_reviews": new_reviews, "rating_mean": rating["avg"], "rating_count": rating["n"]}
+
+
+def sources_with_connections() -> list[Source]:
+    """The clinic's sources for the sources page, each with its OAuth connection as `conn`
+    (None: not connected with OAuth)."""
+    sources = list(Source.objects.select_related("connection").order_by("name", "pk"))
+    for source in sources:
+        try:
+            source.conn = source.connection
+        except SourceConnection.DoesNotExist:
+            source.conn = None
+    return sources

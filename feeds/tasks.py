@@ -46,3 +46,29 @@ def imports_sweep_task() -> int:
                 import_job_run_task, [(pk,) for pk in stalled], schema_name=schema
             )
     return queued
+
+
+@shared_task(name="feeds.tasks.source_connection_refresh", soft_time_limit=60, time_limit=90)
+def source_connection_refresh_task(source_id: int) -> str:
+    from feeds.services.connections import connection_refresh
+
+    return connection_refresh(source_id=source_id)
+
+
+@shared_task(name="feeds.tasks.connections_refresh_dispatch")
+def connections_refresh_dispatch_task() -> int:
+    """Beat, every 5 minutes: in every clinic, one renewal task per OAuth connection whose
+    token expires soon, the warnings of connections that end soon, and old attempts pruned."""
+    from feeds.services.connections import (
+        attempts_prune,
+        connections_claim_due,
+        connections_warn,
+    )
+
+    queued = 0
+    for schema in clinic_schemas_each():
+        due = [(source_id,) for source_id in connections_claim_due()]
+        queued += tasks_enqueue(source_connection_refresh_task, due, schema_name=schema)
+        connections_warn()
+        attempts_prune()
+    return queued

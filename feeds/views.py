@@ -1,22 +1,229 @@
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.views import View
 from django.views.generic.base import TemplateResponseMixin
 
+from accounts.actors import Actor
+from clinics.selectors import clinic_for_actor
 from core.errors import ValidationFailed
 from core.permissions import Permission
 from core.views import ClinicView
-from feeds.models import ImportJob, Source
+from feeds.models import ImportJob, Platform, Source
+from feeds.selectors import sources_with_connections
+from feeds.services.connections import (
+    ConnectFailed,
+    attempt_for,
+    choice_suggested,
+    connect_cancel,
+    connect_choose,
+    connect_return,
+    connect_start,
+    oauth_app,
+    source_disconnect,
+    state_clinic_slug,
+)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 class SourcesView(TemplateResponseMixin, ClinicView):
-    """Each source's health: last success, last error, failures in a row."""
+    """Each source's health (last success, last error, failures in a row) and connection, with
+    the "Connect Google Business Profile" and "Connect Facebook / Instagram" buttons."""
 
     template_name = "feeds/sources.html"
 
     def get(self, request, *args, **kwargs):
-        return self.render_to_response(
-            {"clinic": self.clinic, "sources": Source.objects.order_by("name", "pk")}
+        can_manage = self.access.can(Permission.MANAGE)
+        response = self.render_to_response(
+            {
+                "clinic": self.clinic,
+                "sources": sources_with_connections(),
+                "can_manage": can_manage,
+                "google_ready": oauth_app(Platform.GOOGLE).configured,
+                "facebook_ready": oauth_app(Platform.FACEBOOK).configured,
+            }
         )
+        # The Connect forms post here and are redirected to the platform's consent page:
+        # Chromium applies form-action to that redirect too, so the page allows those origins.
+        origins = " ".join(
+            sorted(
+                {
+                    _origin(settings.GOOGLE_OAUTH_AUTHORIZE_URL),
+                    _origin(settings.FACEBOOK_OAUTH_AUTHORIZE_URL),
+                }
+            )
+        )
+        if settings.CSP_POLICY and can_manage:
+            response["Content-Security-Policy"] = settings.CSP_POLICY.replace(
+                "form-action 'self'", f"form-action 'self' {origins}"
+            )
+        return response
+
+
+def _sources_url(clinic) -> str:
+    return f"/clinics/{clinic.slug}/sources/"
+
+
+class ConnectStartView(ClinicView):
+    """A Connect (or Reconnect) button: starts the OAuth flow, on to the platform's consent."""
+
+    write_permission = Permission.MANAGE
+
+    def post(self, request, platform: str, *args, **kwargs):
+        raw = request.POST.get("source", "")
+        try:
+            url = connect_start(
+                clinic=self.clinic,
+                platform=platform,
+                user=request.user,
+                session_key=request.session.session_key or "",
+                source_id=int(raw) if raw.isdigit() else None,
+            )
+        except ConnectFailed as exc:
+            messages.error(request, exc.detail)
+            return HttpResponseRedirect(_sources_url(self.clinic))
+        return HttpResponseRedirect(url)
+
+
+class ConnectReturnView(ClinicView):
+    """Where the public callback hands the platform's answer: consume the state, exchange the
+    code, list the locations or pages; then to the choice (or back with the reason)."""
+
+    permission = Permission.MANAGE
+
+    def get(self, request, platform: str, *args, **kwargs):
+        try:
+            attempt = connect_return(
+                platform=platform,
+                params=request.GET.dict(),
+                user=request.user,
+                session_key=request.session.session_key or "",
+            )
+        except ConnectFailed as exc:
+            messages.error(request, exc.detail)
+            return HttpResponseRedirect(_sources_url(self.clinic))
+        return HttpResponseRedirect(f"{_sources_url(self.clinic)}connect/{attempt.pk}/")
+
+
+class ConnectChooseView(TemplateResponseMixin, ClinicView):
+    """Pick the Google location or the Facebook page to connect."""
+
+    permission = Permission.MANAGE
+    write_permission = Permission.MANAGE
+    template_name = "feeds/connect_choose.html"
+
+    def _attempt(self, request, attempt_id: int):
+        return attempt_for(
+            attempt_id=attempt_id,
+            user=request.user,
+            session_key=request.session.session_key or "",
+        )
+
+    def _render(self, attempt, status: int = 200, error: str = ""):
+        return self.render_to_response(
+            {
+                "clinic": self.clinic,
+                "attempt": attempt,
+                "google": attempt.platform == Platform.GOOGLE,
+                "error": error,
+                "reconnecting": attempt.source,
+                "suggested": choice_suggested(attempt),
+            },
+            status=status,
+        )
+
+    def get(self, request, attempt_id: int, *args, **kwargs):
+        try:
+            attempt = self._attempt(request, attempt_id)
+        except ConnectFailed as exc:
+            messages.error(request, exc.detail)
+            return HttpResponseRedirect(_sources_url(self.clinic))
+        return self._render(attempt)
+
+    def post(self, request, attempt_id: int, *args, **kwargs):
+        session_key = request.session.session_key or ""
+        try:
+            if request.POST.get("action") == "cancel":
+                connect_cancel(attempt_id=attempt_id, user=request.user, session_key=session_key)
+                messages.success(request, "Connecting was cancelled. Nothing was changed.")
+                return HttpResponseRedirect(_sources_url(self.clinic))
+            choice = request.POST.get("choice", "")
+            if not choice:
+                attempt = self._attempt(request, attempt_id)
+                what = "location" if attempt.platform == Platform.GOOGLE else "page"
+                return self._render(attempt, 400, f"Choose a {what} to connect.")
+            done = connect_choose(
+                attempt_id=attempt_id,
+                choice_id=choice,
+                user=request.user,
+                session_key=session_key,
+                actor=Actor(user=request.user, via_session=True),
+            )
+        except ConnectFailed as exc:
+            messages.error(request, exc.detail)
+            return HttpResponseRedirect(_sources_url(self.clinic))
+        names = " and ".join(s.name for s in done.sources)
+        where = "" if done.sources[0].name == done.choice_name else f" ({done.choice_name})"
+        messages.success(request, f"Connected: {names}{where}.")
+        return HttpResponseRedirect(_sources_url(self.clinic))
+
+
+class SourceDisconnectView(ClinicView):
+    """Disconnect: revoke at the platform where it can be, delete the tokens."""
+
+    write_permission = Permission.MANAGE
+
+    def post(self, request, source_id: int, *args, **kwargs):
+        source = Source.objects.filter(pk=source_id).first()
+        if source is None:
+            messages.error(request, "That source does not exist. Nothing was changed.")
+            return HttpResponseRedirect(_sources_url(self.clinic))
+        try:
+            message = source_disconnect(
+                source=source, actor=Actor(user=request.user, via_session=True)
+            )
+        except ConnectFailed as exc:
+            messages.error(request, exc.detail)
+        else:
+            messages.success(request, message)
+        return HttpResponseRedirect(_sources_url(self.clinic))
+
+
+class OAuthCallbackView(View):
+    """The one redirect URI per platform (`/oauth/<platform>/callback/`, registered in the
+    agency's app). The state names the clinic; the answer goes on to that clinic's return page,
+    where the access gate and the state checks apply."""
+
+    def get(self, request, platform: str):
+        if platform not in Platform.values:
+            return self._refuse(
+                request, "This address is not a Carewatch connection callback.", 404
+            )
+        if not request.user.is_authenticated:
+            return HttpResponseRedirect("/login/?" + urlencode({"next": request.get_full_path()}))
+        slug = state_clinic_slug(request.GET.get("state", ""))
+        clinic = clinic_for_actor(Actor(user=request.user, via_session=True), slug=slug)
+        if not slug or clinic is None:
+            return self._refuse(
+                request,
+                "This answer does not belong to a connection you started in one of your "
+                "clinics. Nothing was changed.",
+            )
+        query = request.META.get("QUERY_STRING", "")
+        return HttpResponseRedirect(
+            f"/clinics/{clinic.slug}/sources/connect/{platform}/return/?{query}"
+        )
+
+    @staticmethod
+    def _refuse(request, message: str, status: int = 400) -> HttpResponse:
+        return render(request, "feeds/connect_refused.html", {"message": message}, status=status)
 
 
 class ImportsView(TemplateResponseMixin, ClinicView):

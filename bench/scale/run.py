@@ -137,6 +137,7 @@ from agency.models import Agency
 from agency.services import agency_create
 from clinics.services import clinic_create
 from feeds.models import Review, Source
+from core.crypto import encrypt_json
 agency = Agency.objects.filter(slug="bench").first() or agency_create(
     name="Bench", slug="bench", support_email="bench@example.com")
 from clinics.schemas import spares_refill
@@ -150,7 +151,8 @@ for i in range(start, stop):
     clinic = clinic_create(agency=agency, name=f"Bench {i}", slug=f"bench-{i:04d}")
     times.append(time.perf_counter() - t)
     with schema_context(clinic.schema_name):
-        source = Source.objects.create(kind="google", name="Google", settings={})
+        source = Source.objects.create(kind="google", name="Google", settings={},
+                                       credentials_encrypted=encrypt_json({"access_token": "b"}))
         Review.objects.bulk_create([
             Review(source=source, external_id=f"r{j}", rating=1 + j % 5,
                    text="Waited an hour; the nurse was kind.",
@@ -171,6 +173,7 @@ from clinics.models import Clinic, Domain
 from clinics.schemas import TEMPLATE_SCHEMA
 from clinics.services import schema_name_for
 from feeds.models import Review, Source
+from core.crypto import encrypt_json
 start, stop = int(sys.argv[1]), int(sys.argv[2])
 agency = Agency.objects.get(slug="bench")
 dump = subprocess.run(
@@ -202,7 +205,8 @@ for i in range(start, stop):
                     f'INSERT INTO "{schema}"."{table}" SELECT * FROM "{TEMPLATE_SCHEMA}"."{table}"')
         Domain.objects.create(domain=slug, tenant=clinic, is_primary=True)
     with schema_context(schema):
-        source = Source.objects.create(kind="google", name="Google", settings={})
+        source = Source.objects.create(kind="google", name="Google", settings={},
+                                       credentials_encrypted=encrypt_json({"access_token": "b"}))
         Review.objects.bulk_create([
             Review(source=source, external_id=f"r{j}", rating=1 + j % 5,
                    text="Waited an hour; the nurse was kind.",

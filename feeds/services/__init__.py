@@ -44,6 +44,7 @@ from feeds.services.ingest import (
 from feeds.services.sources import (
     source_create,
     source_credentials,
+    source_credentials_renewed,
     source_update,
 )
 
@@ -78,6 +79,7 @@ __all__ = [
     "reviews_upsert",
     "source_create",
     "source_credentials",
+    "source_credentials_renewed",
     "source_update",
     "webhook_receive",
     "webhook_secret_ensure",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings as django_settings
+
 from accounts.models import SecurityEventCode
 from accounts.services import security_event_record
 from core.crypto import decrypt_json, encrypt_json
@@ -9,6 +11,7 @@ from core.errors import ValidationFailed
 from core.pipeline import source_credentials_changed
 from feeds.models import (
     Source,
+    SourceConnection,
     SourceKind,
 )
 
@@ -37,6 +40,7 @@ def source_create(
     )
     if credentials:
         security_event_record(event=SOURCE_SECRET, detail={"source_id": source.pk, "kind": kind})
+        source_credentials_changed(source.pk)
     return source
 
 
@@ -54,10 +58,51 @@ def source_update(*, source: Source, **changes) -> Source:
         fields += ["is_healthy", "consecutive_failures", "next_poll_at"]
     source.save(update_fields=[*fields, "updated_at"])
     if "credentials" in changes:
+        # Entered by hand: whatever an OAuth connection said about the tokens is void now.
+        SourceConnection.objects.filter(source=source).delete()
         security_event_record(event=SOURCE_SECRET, detail={"source_id": source.pk})
-        source_credentials_changed(source.pk)
+        if changes["credentials"]:
+            source_credentials_changed(source.pk)
     return source
 
 
 def source_credentials(source: Source) -> dict:
-    return decrypt_json(source.credentials_encrypted)
+    """The source's credentials, decrypted; for a source connected with OAuth, with what the
+    connector needs from the agency's app (client id and secret, token address) added from
+    the server's settings."""
+    return app_credentials(source, decrypt_json(source.credentials_encrypted))
+
+
+# What the connectors need besides the stored tokens comes from the server's settings, so a
+# rotated app secret applies to every source at once and is never copied into a clinic.
+def app_credentials(source: Source, stored: dict) -> dict:
+    """`stored` plus what the connector needs from the agency's app (OAuth-connected sources)."""
+    if not stored or source.kind not in (SourceKind.GOOGLE, SourceKind.FACEBOOK):
+        return stored
+    if source.kind == SourceKind.GOOGLE and stored.get("refresh_token") and stored.get("oauth"):
+        return {
+            **stored,
+            "client_id": django_settings.GOOGLE_OAUTH_CLIENT_ID,
+            "client_secret": django_settings.GOOGLE_OAUTH_CLIENT_SECRET,
+            "token_uri": django_settings.GOOGLE_OAUTH_TOKEN_URL,
+        }
+    if (
+        source.kind == SourceKind.FACEBOOK
+        and stored.get("oauth")
+        and django_settings.FACEBOOK_APP_SECRET
+    ):
+        return {**stored, "app_secret": django_settings.FACEBOOK_APP_SECRET}
+    return stored
+
+
+APP_FIELDS = ("client_id", "client_secret", "token_uri", "app_secret")
+
+
+def source_credentials_renewed(*, source_id: int, credentials: dict) -> None:
+    """A connector renewed the source's token on its own (Google, on a 401): store it,
+    without the app's fields that `source_credentials` added."""
+    kept = dict(credentials)
+    if kept.get("oauth"):  # the app's fields come from the settings; only the tokens are kept
+        kept = {k: v for k, v in kept.items() if k not in APP_FIELDS}
+    Source.objects.filter(pk=source_id).update(credentials_encrypted=encrypt_json(kept))
+    source_credentials_changed(source_id)

@@ -9,6 +9,7 @@ from django_tenants.utils import schema_context
 
 from clinics.models import Clinic
 from clinics.schemas import clinic_schemas_each
+from core.crypto import encrypt_json
 from crisis.tasks import detectors_run_all_task, detectors_run_clinic_task
 from feeds.models import Source
 from feeds.tasks import source_poll_task, sources_poll_dispatch_task
@@ -31,15 +32,19 @@ def test_detectors_fan_out_one_task_per_clinic_in_its_schema(world, db, monkeypa
     assert connection.schema_name == "public"
 
 
+CONNECTED = {"credentials_encrypted": encrypt_json({"access_token": "t"})}
+
+
 def test_dispatcher_queues_one_poll_per_due_source_in_its_clinic(world, db, monkeypatch):
     a, c = world.clinics["a"], world.clinics["c"]
     with schema_context(a.schema_name):
         Source.objects.update(enabled=False)
-        due_a = Source.objects.create(kind="google", name="due A", settings={})
+        due_a = Source.objects.create(kind="google", name="due A", settings={}, **CONNECTED)
         Source.objects.create(kind="api", name="never polled", settings={})
+        Source.objects.create(kind="google", name="not connected: nothing to poll with")
     with schema_context(c.schema_name):
         Source.objects.update(enabled=False)
-        due_c = Source.objects.create(kind="yelp", name="due C", settings={})
+        due_c = Source.objects.create(kind="yelp", name="due C", settings={}, **CONNECTED)
     with schema_context(world.clinics["b"].schema_name):
         Source.objects.update(enabled=False)
     sent = _record(monkeypatch, source_poll_task)

@@ -21,6 +21,22 @@ prints the settings and credentials to give each kind of source.
 
 Routes: /v4/... Google (and POST /token, Google's OAuth token endpoint), /v3/businesses/...
 Yelp, /vNN.N/... Facebook Graph.
+
+OAuth ("Connect ..." buttons), with the documented request and answer shapes:
+
+- Google: the consent page GET /o/oauth2/v2/auth (HTML: "Allow" / "Cancel", which redirect to
+  the redirect_uri with `code` and `state`, or `error=access_denied`); POST /token with
+  grant_type=authorization_code (client id and secret, redirect_uri and PKCE verifier checked;
+  answers access_token, refresh_token, expires_in, id_token) and refresh_token; POST /revoke
+  (ends the grant); GET /v1/accounts (Account Management) and
+  GET /v1/accounts/{id}/locations?readMask=... (Business Information).
+- Facebook: the dialog GET /vNN.N/dialog/oauth (HTML, same buttons; a refusal answers
+  error=access_denied&error_reason=user_denied); GET /vNN.N/oauth/access_token (code, then
+  grant_type=fb_exchange_token); GET /vNN.N/me, /vNN.N/me/accounts (pages with page tokens and
+  instagram_business_account), /vNN.N/{page}?fields=access_token, /vNN.N/debug_token;
+  DELETE /vNN.N/me/permissions (ends the app's authorization by that person).
+
+`fake.oauth_settings()` gives the Django settings that point the Connect buttons here.
 """
 
 from __future__ import annotations
@@ -28,6 +44,8 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import hashlib
+import html
 import itertools
 import json
 import re
@@ -50,6 +68,14 @@ FACEBOOK_PAGE = "100200300400500"
 FACEBOOK_PAGE_NAME = "Sunrise Family Clinic"
 FACEBOOK_TOKEN = "EAAfakefacebookpagetokenWv44"
 FACEBOOK_APP_SECRET = "fake-facebook-app-secret-Uu55"
+FACEBOOK_APP_ID = "4455667788990011"
+FACEBOOK_USER = "10150000000000042"
+FACEBOOK_USER_NAME = "Dana Agency"
+INSTAGRAM_ACCOUNT = "17841400000000077"
+INSTAGRAM_USERNAME = "sunrisefamilyclinic"
+GOOGLE_USER = "110248495921238986420"
+GOOGLE_USER_EMAIL = "dana@agency.example"
+GOOGLE_LOCATION_2 = "5555666677"
 YELP_BUSINESS = "sunrise-family-clinic-san-francisco"
 YELP_KEY = "fake-yelp-api-key-Tt66"
 PLATFORMS = ("google", "facebook", "yelp")
@@ -116,6 +142,7 @@ class _Reply:
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
     raw: bytes | None = None  # sent as is instead of body's JSON (a malformed answer)
+    content_type: str = "application/json; charset=UTF-8"
 
 
 _DROP = object()
@@ -146,6 +173,65 @@ class FakePlatforms:
         self.fb_pinned: set[str] = set()
         self.yelp_reviews: dict[str, dict] = {}
         self.yelp_max_reviews: int | None = None  # e.g. 3, as Yelp's standard plans
+        # OAuth: codes handed out by the consent pages, grants and what the listings show.
+        self.oauth_codes: dict[str, dict] = {}
+        self.google_grants: dict[str, set[str]] = {}  # refresh token -> its access tokens
+        self.google_refresh_tokens: set[str] = {GOOGLE_REFRESH_TOKEN}
+        self.google_revoked: list[str] = []
+        self.google_accounts: list[dict] = [
+            {
+                "name": f"accounts/{GOOGLE_ACCOUNT}",
+                "accountName": "Sunrise Health Group",
+                "type": "LOCATION_GROUP",
+                "role": "OWNER",
+                "verificationState": "VERIFIED",
+            }
+        ]
+        self.google_locations: dict[str, list[dict]] = {
+            GOOGLE_ACCOUNT: [
+                {
+                    "name": f"locations/{GOOGLE_LOCATION}",
+                    "title": "Sunrise Family Clinic",
+                    "storefrontAddress": {
+                        "regionCode": "US",
+                        "postalCode": "94110",
+                        "administrativeArea": "CA",
+                        "locality": "San Francisco",
+                        "addressLines": ["1200 Valencia St"],
+                    },
+                    "metadata": {
+                        "mapsUri": "https://maps.google.com/maps?cid=1234567890123456789",
+                        "newReviewUri": "https://search.google.com/local/writereview?placeid=X",
+                    },
+                },
+                {
+                    "name": f"locations/{GOOGLE_LOCATION_2}",
+                    "title": "Sunrise Family Clinic Eastside",
+                    "storefrontAddress": {
+                        "regionCode": "US",
+                        "locality": "Oakland",
+                        "addressLines": ["88 Grand Ave"],
+                    },
+                    "metadata": {},
+                },
+            ]
+        }
+        self.fb_user_tokens: dict[str, str] = {}  # user token -> "short" | "long"
+        self.fb_page_tokens: set[str] = set()  # page tokens handed out through /me/accounts
+        self.fb_pages: list[dict] = [
+            {
+                "id": FACEBOOK_PAGE,
+                "name": FACEBOOK_PAGE_NAME,
+                "category": "Medical & health",
+                "tasks": ["ANALYZE", "ADVERTISE", "MODERATE", "CREATE_CONTENT", "MANAGE"],
+                "instagram_business_account": {
+                    "id": INSTAGRAM_ACCOUNT,
+                    "username": INSTAGRAM_USERNAME,
+                },
+            }
+        ]
+        self.fb_revoked: list[str] = []
+        self.token_lifetime = 3599  # seconds, Google access tokens
         self.server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -203,6 +289,34 @@ class FakePlatforms:
             "client_secret": GOOGLE_CLIENT_SECRET,
             "token_uri": f"{self.base_url}/token",
         }
+
+    def oauth_settings(self) -> dict:
+        """Django settings that point the Connect buttons (and the connectors) here."""
+        base = self.base_url
+        return {
+            "GOOGLE_OAUTH_CLIENT_ID": GOOGLE_CLIENT_ID,
+            "GOOGLE_OAUTH_CLIENT_SECRET": GOOGLE_CLIENT_SECRET,
+            "GOOGLE_OAUTH_AUTHORIZE_URL": f"{base}/o/oauth2/v2/auth",
+            "GOOGLE_OAUTH_TOKEN_URL": f"{base}/token",
+            "GOOGLE_OAUTH_REVOKE_URL": f"{base}/revoke",
+            "GOOGLE_ACCOUNTS_URL": f"{base}/v1/accounts",
+            "GOOGLE_LOCATIONS_URL": f"{base}/v1",
+            "FACEBOOK_APP_ID": FACEBOOK_APP_ID,
+            "FACEBOOK_APP_SECRET": FACEBOOK_APP_SECRET,
+            "FACEBOOK_OAUTH_AUTHORIZE_URL": f"{base}/v21.0/dialog/oauth",
+            "FACEBOOK_OAUTH_TOKEN_URL": f"{base}/v21.0/oauth/access_token",
+            "FACEBOOK_GRAPH_URL": f"{base}/v21.0",
+        }
+
+    def consent(self, authorize_url: str, *, allow: bool = True) -> str:
+        """What a person's click on the consent page does: the URL the platform sends the
+        browser back to (with a code and the state, or the refusal)."""
+        query = {k: v[-1] for k, v in parse_qs(urlsplit(authorize_url).query).items()}
+        return self._consent_redirect(query, allow=allow, platform=self._consent_of(authorize_url))
+
+    @staticmethod
+    def _consent_of(url: str) -> str:
+        return "facebook" if "/dialog/oauth" in url else "google"
 
     # ------------------------------------------------------------ scenario controls
     def throttle(
@@ -437,19 +551,24 @@ class FakePlatforms:
 
     def _google_token(self, req: RecordedRequest) -> _Reply:
         form = req.form
+        if req.path == "/revoke":
+            return self._google_revoke(req)
+        if form.get("grant_type") == "authorization_code":
+            return self._google_token_code(form)
         if (
             form.get("grant_type") == "refresh_token"
-            and form.get("refresh_token") == GOOGLE_REFRESH_TOKEN
+            and form.get("refresh_token") in self.google_refresh_tokens
             and form.get("client_id") == GOOGLE_CLIENT_ID
             and form.get("client_secret") == GOOGLE_CLIENT_SECRET
         ):
             token = f"ya29.fake-renewed-{self._id()}-Rr77"
             self.valid_tokens["google"].add(token)
+            self.google_grants.setdefault(form["refresh_token"], set()).add(token)
             return _Reply(
                 200,
                 {
                     "access_token": token,
-                    "expires_in": 3599,
+                    "expires_in": self.token_lifetime,
                     "scope": "https://www.googleapis.com/auth/business.manage",
                     "token_type": "Bearer",
                 },
@@ -563,6 +682,14 @@ class FakePlatforms:
 
     def _facebook(self, req: RecordedRequest, version: str, rest: str) -> _Reply:
         params = req.params
+        if rest == "dialog/oauth":
+            return self._consent_page(req, "facebook")
+        if rest == "dialog/oauth/decide":
+            return self._consent_decide(req, "facebook")
+        if rest == "oauth/access_token":
+            return self._fb_access_token(req)
+        if rest == "debug_token":
+            return self._fb_debug(req)
         token = params.get("access_token") or _bearer(req.headers)
         if not token:
             return _fb_error(400, "An access token is required to request this resource.", 104)
@@ -577,6 +704,9 @@ class FakePlatforms:
         if token not in self.valid_tokens["facebook"]:
             return _fb_error(400, "Invalid OAuth access token - Cannot parse access token", 190)
         parts = [p for p in rest.split("/") if p]
+        user_reply = self._fb_user(req, parts, token)
+        if user_reply is not None:
+            return user_reply
         if req.method == "GET":
             return self._fb_get(req, version, parts, params)
         if req.method == "POST":
@@ -705,6 +835,228 @@ class FakePlatforms:
                 return _Reply(200, {"success": True})
         return _fb_error(400, "(#100) Unsupported post request", 100)
 
+    # ---------------------------------------------------------------------- OAuth
+    def _consent_page(self, req: RecordedRequest, platform: str) -> _Reply:
+        q = req.params
+        if platform == "google":
+            if q.get("client_id") != GOOGLE_CLIENT_ID:
+                return _html(400, "Error 401: invalid_client", "The OAuth client was not found.")
+            if q.get("response_type") != "code" or not q.get("redirect_uri"):
+                return _html(400, "Error 400: invalid_request", "Required parameter is missing.")
+            title = "Sign in with Google"
+            asks = f"Carewatch wants to manage your Business Profile ({GOOGLE_USER_EMAIL})."
+        else:
+            if q.get("client_id") != FACEBOOK_APP_ID:
+                return _html(400, "Invalid App ID", "The provided app ID does not look valid.")
+            title = "Log in with Facebook"
+            asks = f"Carewatch wants to manage your Pages ({FACEBOOK_USER_NAME})."
+        allow = f"{req.path}/decide?{urlencode({**q, 'decision': 'allow'})}"
+        deny = f"{req.path}/decide?{urlencode({**q, 'decision': 'deny'})}"
+        body = (
+            f"<!doctype html><html lang=en><title>{title}</title><main><h1>{title}</h1>"
+            f"<p>{_escape(asks)}</p><p><a href='{_escape(allow)}' role=button>Allow</a> "
+            f"<a href='{_escape(deny)}' role=button>Cancel</a></p></main></html>"
+        )
+        return _Reply(200, None, raw=body.encode(), content_type="text/html; charset=utf-8")
+
+    def _consent_decide(self, req: RecordedRequest, platform: str) -> _Reply:
+        q = req.params
+        location = self._consent_redirect(q, allow=q.get("decision") == "allow", platform=platform)
+        return _Reply(302, {}, headers={"Location": location})
+
+    def _consent_redirect(self, q: dict, *, allow: bool, platform: str) -> str:
+        redirect = q.get("redirect_uri", "")
+        back: dict[str, str] = {"state": q.get("state", "")}
+        if allow:
+            code = f"4/0fake-{platform}-code-{self._id()}"
+            with self.lock:
+                self.oauth_codes[code] = {
+                    "platform": platform,
+                    "redirect_uri": redirect,
+                    "challenge": q.get("code_challenge", ""),
+                    "used": False,
+                }
+            back["code"] = code
+            if platform == "google":
+                back["scope"] = q.get("scope", "")
+        elif platform == "google":
+            back["error"] = "access_denied"
+        else:
+            back.update(
+                error="access_denied",
+                error_code="200",
+                error_description="Permissions error",
+                error_reason="user_denied",
+            )
+        return f"{redirect}{'&' if '?' in redirect else '?'}{urlencode(back)}"
+
+    def _take_code(self, code: str, platform: str, redirect_uri: str) -> dict | None:
+        grant = self.oauth_codes.get(code)
+        if not grant or grant["used"] or grant["platform"] != platform:
+            return None
+        if grant["redirect_uri"] != redirect_uri:
+            return None
+        grant["used"] = True
+        return grant
+
+    def _google_token_code(self, form: dict) -> _Reply:
+        if form.get("client_id") != GOOGLE_CLIENT_ID or form.get("client_secret") != (
+            GOOGLE_CLIENT_SECRET
+        ):
+            return _Reply(401, {"error": "invalid_client", "error_description": "Unauthorized"})
+        grant = self._take_code(form.get("code", ""), "google", form.get("redirect_uri", ""))
+        if grant is None:
+            return _Reply(400, {"error": "invalid_grant", "error_description": "Bad Request"})
+        verifier = form.get("code_verifier", "")
+        if grant["challenge"]:
+            digest = hashlib.sha256(verifier.encode()).digest()
+            if base64.urlsafe_b64encode(digest).decode().rstrip("=") != grant["challenge"]:
+                return _Reply(
+                    400, {"error": "invalid_grant", "error_description": "Invalid code verifier."}
+                )
+        number = self._id()
+        access = f"ya29.fake-granted-{number}-Gg11"
+        refresh = f"1//fake-granted-refresh-{number}-Hh22"
+        self.valid_tokens["google"].add(access)
+        self.google_refresh_tokens.add(refresh)
+        self.google_grants[refresh] = {access}
+        claims = {
+            "iss": "https://accounts.google.com",
+            "sub": GOOGLE_USER,
+            "email": GOOGLE_USER_EMAIL,
+        }
+        id_token = ".".join(
+            base64.urlsafe_b64encode(json.dumps(part).encode()).decode().rstrip("=")
+            for part in ({"alg": "RS256", "typ": "JWT"}, claims, {"sig": "fake"})
+        )
+        return _Reply(
+            200,
+            {
+                "access_token": access,
+                "expires_in": self.token_lifetime,
+                "refresh_token": refresh,
+                "scope": "openid https://www.googleapis.com/auth/business.manage "
+                "https://www.googleapis.com/auth/userinfo.email",
+                "token_type": "Bearer",
+                "id_token": id_token,
+            },
+        )
+
+    def _google_revoke(self, req: RecordedRequest) -> _Reply:
+        token = req.params.get("token", "")
+        with self.lock:
+            for refresh, accesses in list(self.google_grants.items()):
+                if token == refresh or token in accesses:
+                    self.google_refresh_tokens.discard(refresh)
+                    self.valid_tokens["google"] -= accesses
+                    del self.google_grants[refresh]
+                    self.google_revoked.append(refresh)
+                    return _Reply(200, {})
+            if token in self.google_refresh_tokens:
+                self.google_refresh_tokens.discard(token)
+                self.google_revoked.append(token)
+                return _Reply(200, {})
+        return _Reply(
+            400, {"error": "invalid_token", "error_description": "Token expired or revoked"}
+        )
+
+    def _google_listing(self, req: RecordedRequest) -> _Reply:
+        if _bearer(req.headers) not in self.valid_tokens["google"]:
+            return _google_error(
+                401, "UNAUTHENTICATED", "Request had invalid authentication credentials."
+            )
+        if req.path == "/v1/accounts":
+            return _Reply(
+                200, {"accounts": list(self.google_accounts)} if self.google_accounts else {}
+            )
+        match = re.fullmatch(r"/v1/accounts/([^/]+)/locations", req.path)
+        if not match:
+            return _google_error(404, "NOT_FOUND", "Requested entity was not found.")
+        if not req.params.get("readMask"):
+            return _google_error(400, "INVALID_ARGUMENT", "Request contains an invalid argument.")
+        rows = self.google_locations.get(match.group(1))
+        if rows is None:
+            return _google_error(403, "PERMISSION_DENIED", "The caller does not have permission")
+        return _Reply(200, {"locations": rows, "totalSize": len(rows)} if rows else {})
+
+    def _fb_access_token(self, req: RecordedRequest) -> _Reply:
+        q = req.params
+        if q.get("client_id") != FACEBOOK_APP_ID or q.get("client_secret") != FACEBOOK_APP_SECRET:
+            return _fb_error(400, "Error validating client secret.", 1)
+        if q.get("grant_type") == "fb_exchange_token":
+            old = q.get("fb_exchange_token", "")
+            if old not in self.fb_user_tokens:
+                return _fb_error(400, "Invalid OAuth access token - Cannot parse access token", 190)
+            token = f"EAAfake-long-user-{self._id()}-Ll33"
+            self.fb_user_tokens[token] = "long"
+            self.valid_tokens["facebook"].add(token)
+            return _Reply(
+                200, {"access_token": token, "token_type": "bearer", "expires_in": 5183944}
+            )
+        grant = self._take_code(q.get("code", ""), "facebook", q.get("redirect_uri", ""))
+        if grant is None:
+            return _fb_error(400, "This authorization code has been used.", 100, subcode=36009)
+        token = f"EAAfake-short-user-{self._id()}-Ss44"
+        self.fb_user_tokens[token] = "short"
+        self.valid_tokens["facebook"].add(token)
+        return _Reply(200, {"access_token": token, "token_type": "bearer", "expires_in": 5400})
+
+    def _fb_debug(self, req: RecordedRequest) -> _Reply:
+        if req.params.get("access_token") != f"{FACEBOOK_APP_ID}|{FACEBOOK_APP_SECRET}":
+            return _fb_error(400, "Invalid OAuth access token signature.", 190)
+        token = req.params.get("input_token", "")
+        now = int(time.time())
+        kind = self.fb_user_tokens.get(token)
+        valid = token in self.valid_tokens["facebook"]
+        data: dict[str, Any] = {
+            "app_id": FACEBOOK_APP_ID,
+            "type": "USER" if kind else "PAGE",
+            "application": "Carewatch",
+            "is_valid": valid,
+            "scopes": ["pages_show_list", "pages_manage_engagement"],
+            "user_id": FACEBOOK_USER,
+        }
+        if valid:
+            data["data_access_expires_at"] = now + 90 * 86400
+            data["expires_at"] = now + (5183944 if kind == "long" else 5400 if kind else 0)
+        return _Reply(200, {"data": data})
+
+    def _fb_user(self, req: RecordedRequest, parts: list[str], token: str) -> _Reply | None:
+        """/me, /me/accounts, DELETE /me/permissions and a page read with a user token."""
+        is_user = token in self.fb_user_tokens
+        if parts == ["me"] and req.method == "GET":
+            if not is_user:
+                return _Reply(200, {"id": FACEBOOK_PAGE, "name": FACEBOOK_PAGE_NAME})
+            return _Reply(200, {"id": FACEBOOK_USER, "name": FACEBOOK_USER_NAME})
+        if parts == ["me", "accounts"] and req.method == "GET":
+            if not is_user:
+                return _fb_error(400, "(#100) Tried accessing nonexisting field (accounts)", 100)
+            rows = [self._fb_page_for_user(p) for p in self.fb_pages]
+            return self._fb_paged(req, "v21.0", rows, req.params)
+        if parts == ["me", "permissions"] and req.method == "DELETE":
+            if not is_user:
+                return _fb_error(400, "(#100) Only a user token can remove permissions", 100)
+            with self.lock:
+                self.fb_revoked.append(token)
+                for user_token in list(self.fb_user_tokens):
+                    self.valid_tokens["facebook"].discard(user_token)
+                    self.fb_user_tokens.pop(user_token, None)
+                self.valid_tokens["facebook"] -= self.fb_page_tokens
+                self.fb_page_tokens.clear()
+            return _Reply(200, {"success": True})
+        if is_user and len(parts) == 1 and req.method == "GET":
+            page = next((p for p in self.fb_pages if p["id"] == parts[0]), None)
+            if page is None:
+                return _fb_missing(parts[0])
+            return _Reply(200, self._fb_page_for_user(page))
+        return None
+
+    def _fb_page_for_user(self, page: dict) -> dict:
+        token = f"EAAfake-page-{page['id']}-{self._id()}-Pp55"
+        self.fb_page_tokens.add(token)
+        self.valid_tokens["facebook"].add(token)
+        return {**page, "access_token": token}
+
     # ------------------------------------------------------------------------ Yelp
     def add_yelp_reviews(
         self, n: int = 1, *, rating: int | None = None, text: str | None = None
@@ -809,6 +1161,14 @@ class FakePlatforms:
                 reply = self._scenario_reply(platform, scenario)
             elif platform == "google-oauth":
                 reply = self._google_token(req)
+            elif platform == "google-consent":
+                reply = (
+                    self._consent_decide(req, "google")
+                    if req.path.endswith("/decide")
+                    else self._consent_page(req, "google")
+                )
+            elif platform == "google-accounts":
+                reply = self._google_listing(req)
             elif platform == "google":
                 reply = self._google(req)
             elif platform == "yelp":
@@ -823,8 +1183,12 @@ class FakePlatforms:
 
     @staticmethod
     def _platform(path: str) -> tuple[str, tuple[str, str] | None]:
-        if path == "/token":
+        if path in ("/token", "/revoke"):
             return "google-oauth", None
+        if path.startswith("/o/oauth2/"):
+            return "google-consent", None
+        if path.startswith("/v1/accounts"):
+            return "google-accounts", None
         if path.startswith("/v4/"):
             return "google", None
         if path.startswith("/v3/businesses/"):
@@ -915,7 +1279,7 @@ class _Handler(BaseHTTPRequestHandler):
         assert isinstance(reply, _Reply)
         data = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
         self.send_response(reply.status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(data)))
         for name, value in reply.headers.items():
             self.send_header(name, value)
@@ -930,6 +1294,15 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 # ---------------------------------------------------------------------------- helpers
+def _escape(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _html(status: int, title: str, message: str) -> _Reply:
+    body = f"<!doctype html><html lang=en><title>{_escape(title)}</title><h1>{_escape(title)}</h1><p>{_escape(message)}</p></html>"
+    return _Reply(status, None, raw=body.encode(), content_type="text/html; charset=utf-8")
+
+
 def _google_error(code: int, status: str, message: str) -> _Reply:
     return _Reply(code, {"error": {"code": code, "message": message, "status": status}})
 
@@ -1032,6 +1405,9 @@ def main(argv: list[str] | None = None) -> None:
             ),
             flush=True,
         )
+    print("# the Connect buttons, as environment variables:", flush=True)
+    for name, value in fake.oauth_settings().items():
+        print(f"export {name}={value}", flush=True)
     try:
         while True:
             time.sleep(3600)
