@@ -88,6 +88,12 @@ class Env:
     api_rate_limit: str
     data_dir: str
     oauth: dict
+    twilio_account_sid: str
+    twilio_auth_token: str
+    twilio_from_number: str
+    twilio_api_base: str
+    followup_reply_domain: str
+    followup_email_inbound_secret: str
 
 
 def load() -> Env:
@@ -130,6 +136,14 @@ def load() -> Env:
         api_rate_limit=_str("API_RATE_LIMIT", "1200/min"),
         data_dir=os.environ.get("CAREWATCH_DATA_DIR", ""),
         oauth=_oauth(),
+        # Private follow-up: texts through Twilio, answers to e-mails through the inbound-mail
+        # provider (README, "Private follow-up that reaches the person").
+        twilio_account_sid=_str("TWILIO_ACCOUNT_SID", ""),
+        twilio_auth_token=_str("TWILIO_AUTH_TOKEN", ""),
+        twilio_from_number=_str("TWILIO_FROM_NUMBER", ""),
+        twilio_api_base=_str("TWILIO_API_BASE", "https://api.twilio.com"),
+        followup_reply_domain=_str("FOLLOWUP_REPLY_DOMAIN", "reply.carewatch.local"),
+        followup_email_inbound_secret=_str("FOLLOWUP_EMAIL_INBOUND_SECRET", ""),
     )
 
 

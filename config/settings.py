@@ -209,6 +209,19 @@ CHAT_WEBHOOK_TEST_HOSTS = [
     if h.strip()
 ]
 
+# Private follow-up (responses.services.private). Texts go through Twilio's Messages API
+# (TWILIO_API_BASE: a local fake in tests and the demo); answers come to
+# /hooks/<clinic>/sms/, signed by Twilio with the auth token. A follow-up e-mail carries a
+# signed Reply-To at FOLLOWUP_REPLY_DOMAIN; the inbound-mail provider posts answers to
+# /hooks/<clinic>/email/, signed with FOLLOWUP_EMAIL_INBOUND_SECRET.
+TWILIO_ACCOUNT_SID = ENV.twilio_account_sid
+TWILIO_AUTH_TOKEN = ENV.twilio_auth_token
+TWILIO_FROM_NUMBER = ENV.twilio_from_number
+TWILIO_API_BASE = ENV.twilio_api_base
+FOLLOWUP_REPLY_DOMAIN = ENV.followup_reply_domain
+FOLLOWUP_EMAIL_INBOUND_SECRET = ENV.followup_email_inbound_secret
+FOLLOWUP_DEFAULT_DUE_HOURS = 48
+
 CREDENTIALS_KEYS = [key.strip() for key in ENV.credentials_key.split(",") if key.strip()]
 # OAuth apps and addresses of "Connect Google Business Profile" / "Connect Facebook /
 # Instagram" (defaults and meaning: config/env.py OAUTH_DEFAULTS).
@@ -323,6 +336,12 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-webhook-deliveries": {"task": "webhooks.tasks.deliveries_sweep", "schedule": 60.0},
     "run-crisis-detectors": {"task": "crisis.tasks.detectors_run_all", "schedule": 300.0},
     "sweep-outbox": {"task": "responses.tasks.outbox_sweep", "schedule": 60.0},
+    # Private follow-ups: pending sends, and owners told once when one passes its due date.
+    "sweep-follow-ups": {"task": "responses.tasks.followups_sweep", "schedule": 300.0},
+    "sweep-follow-up-timeline": {
+        "task": "crisis.tasks.incident_followup_events_sweep",
+        "schedule": 600.0,
+    },
     "escalate-unacknowledged-incidents": {
         "task": "crisis.tasks.escalations_check",
         "schedule": 60.0,

@@ -33,6 +33,7 @@ _TAG_OF_SEGMENT = {
     "me": "clinics",
     "audit": "audit",
     "compliance": "compliance",
+    "contact-consents": "conversations",
     "crisis": "crisis-settings",
     "drafts": "replies",
     "facts": "facts",
@@ -119,7 +120,11 @@ class ApiAutoSchema(AutoSchema):
             return ["approvals"]
         if segments[0] == "incidents" and "statements" in segments:
             return ["statements"]
-        if segments[0] == "reviews" and segments[-1] == "private-conversations":
+        if segments[0] == "reviews" and segments[-1] in (
+            "private-conversations",
+            "follow-up-channels",
+            "contact-consents",
+        ):
             return ["conversations"]
         if segments[0] == "reviews" and segments[-1] == "suggestion":
             return ["replies"]
@@ -238,12 +243,35 @@ _RENAMED = {
     ),
     "review_private_conversation_retrieve": (
         "review_private_conversation_retrieve",
-        "Get a review's private conversation",
+        "List a review's private follow-ups",
     ),
     "review_private_conversation_post": (
         "review_private_conversation_create",
-        "Start a private conversation with a reviewer",
+        "Start a private follow-up with a reviewer",
     ),
+    "review_follow_up_channels": (
+        "review_follow_up_channels",
+        "List the private channels that reach a reviewer",
+    ),
+    "review_contact_consent_list": (
+        "review_contact_consent_list",
+        "List a reviewer's consents to be contacted",
+    ),
+    "review_contact_consent_create": (
+        "review_contact_consent_create",
+        "Record a reviewer's consent to be contacted",
+    ),
+    "contact_consent_revoke": ("contact_consent_revoke", "Withdraw a consent to be contacted"),
+    "follow_up_message_list": (
+        "follow_up_message_create",
+        "Send a message in a private follow-up",
+    ),
+    "follow_up_message_create": (
+        "follow_up_message_create",
+        "Send a message in a private follow-up",
+    ),
+    "follow_up_message_retry": ("follow_up_message_retry", "Retry a failed follow-up message"),
+    "follow_up_note": ("follow_up_note_create", "Note a follow-up conversation held elsewhere"),
     "review_suggestion": ("review_suggestion", "Suggest a reply to a review"),
     "outbox_list": ("outbox_list", "List outbox items"),
     "outbox_retrieve": ("outbox_retrieve", "Get an outbox item"),

@@ -52,3 +52,14 @@ def source_credentials_changed(source_id: int) -> None:
     retries what failed for lack of them (`responses.tasks.outbox_retry_for_source`). Never
     fails the caller: with the broker down it is logged and skipped."""
     enqueue_on_commit(OUTBOX_RETRY_TASK, [(source_id,)], schema_name=connection.schema_name)
+
+
+FOLLOWUP_EVENTS_TASK = "crisis.tasks.incident_followup_events"
+
+
+def followup_changed(conversation_id: int) -> None:
+    """responses tells crisis that a private follow-up changed (started, sent, answered,
+    resolved): after commit, crisis copies its new steps onto the timeline of each incident
+    that holds the review. crisis's beat sweep (`incident_followup_events_sweep`) catches up
+    on a lost message."""
+    enqueue_on_commit(FOLLOWUP_EVENTS_TASK, [(conversation_id,)])

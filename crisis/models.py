@@ -219,6 +219,7 @@ class EventKind(models.TextChoices):
     REVIEW_EDITED = "review_edited", "Review edited"
     PLAN_UPDATED = "plan_updated", "Response plan updated"
     STATEMENT_DRAFTED = "statement", "Statement drafted"
+    FOLLOW_UP = "follow_up", "Private follow-up"
 
 
 class AppendOnlyQuerySet(models.QuerySet):

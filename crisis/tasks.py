@@ -39,3 +39,23 @@ def escalations_check_task() -> int:
     for _schema in clinic_schemas_each():
         escalated += len(incidents_escalate_due())
     return escalated
+
+
+@shared_task(name="crisis.tasks.incident_followup_events", acks_late=True)
+def incident_followup_events_task(conversation_id: int) -> int:
+    """A private follow-up changed (`core.pipeline.followup_changed`): its new steps onto the
+    timeline of each incident holding its review, in the clinic the task carries."""
+    from crisis.services.followups import incident_followup_events
+
+    return incident_followup_events(conversation_id=conversation_id)
+
+
+@shared_task(name="crisis.tasks.incident_followup_events_sweep")
+def incident_followup_events_sweep_task() -> int:
+    """Beat: catch up on follow-up steps a lost message left off incident timelines."""
+    from crisis.services.followups import incident_followup_events_sweep
+
+    added = 0
+    for _schema in clinic_schemas_each():
+        added += incident_followup_events_sweep()
+    return added

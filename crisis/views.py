@@ -46,7 +46,12 @@ from crisis.services import (
     review_apply_to_plan,
     review_update,
 )
-from responses.selectors import deliveries_of, delivery_rows, delivery_words
+from responses.selectors import (
+    deliveries_of,
+    delivery_rows,
+    delivery_words,
+    private_conversations_list,
+)
 
 SEVERITY_PILL = {"low": "positive", "medium": "neutral", "high": "negative", "critical": "negative"}
 
@@ -93,6 +98,13 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
             raise Http404("Not found.")
         assignments = {a.role: a for a in incident.assignments.all()}
         mentions = mentions_ranked(list(incident.mentions.all()[:200]))
+        followups: dict = {}
+        for conversation in private_conversations_list(
+            review_ids=[row["review"].pk for row in mentions]
+        ):
+            followups.setdefault(conversation.review_id, conversation)  # the newest
+        for row in mentions:
+            row["followup"] = followups.get(row["review"].pk)
         plan = response_plan_current()
         room = control_room(incident, self.clinic, plan_text=plan.text if plan else None)
         checklist = resolve_checklist(incident)

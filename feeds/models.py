@@ -131,6 +131,8 @@ class ReviewStatus(models.TextChoices):
     NEEDS_REPLY = "needs_reply", "Needs reply"
     REPLIED = "replied", "Replied"
     IGNORED = "ignored", "Ignored"
+    IN_FOLLOW_UP = "in_follow_up", "In private follow-up"
+    RESOLVED = "resolved", "Resolved"
 
 
 class Review(BaseModel):

@@ -17,6 +17,7 @@ page_patterns: list = [
         views.PortalIncidentView.as_view(),
         name="portal-incident",
     ),
+    path("portal/follow-ups/", views.PortalFollowUpsView.as_view(), name="portal-follow-ups"),
     path("portal/report/", views.PortalReportView.as_view(), name="portal-report"),
     path("portal/brand.css", views.PortalBrandCssView.as_view(), name="portal-brand-css"),
 ]

@@ -41,6 +41,9 @@ from responses.selectors import (
     approval_outcome,
     delivery_rows,
     delivery_words,
+    followup_counts,
+    followup_get,
+    private_conversations_list,
     replies_delivered_recently,
 )
 from responses.services import replies as reply_services
@@ -294,6 +297,29 @@ class PortalIncidentView(PortalPage):
         except DomainError as exc:
             messages.error(request, _error_text(exc))
         return HttpResponseRedirect(request.path)
+
+
+class PortalFollowUpsView(PortalPage):
+    """The clinic's private follow-ups: who owns each, until when, where it stands, how it
+    ended, and the conversation with the person (read only: the agency writes)."""
+
+    template_name = "portal/follow_ups.html"
+    section = "follow-ups"
+
+    def get(self, request, *args, **kwargs):
+        show_all = request.GET.get("show") == "all"
+        conversations = list(private_conversations_list(open_only=not show_all)[:100])
+        opened = _int(request.GET.get("open"))
+        thread = followup_get(opened) if opened else None
+        return self.render_to_response(
+            self.context(
+                conversations=conversations,
+                show_all=show_all,
+                thread=thread,
+                messages_shown=list(thread.messages.all()) if thread else [],
+                counts_fu=followup_counts(),
+            )
+        )
 
 
 class PortalReportView(PortalPage):

@@ -240,38 +240,186 @@ class StatementVersion(VersionBase):
 
 
 class PrivateChannel(models.TextChoices):
-    PHONE = "phone", "Phone"
+    """How a follow-up reaches the person. The first four send an invitation from Carewatch;
+    the public reply is a "please contact us" reply draft through the normal approval chain;
+    phone and other are conversations staff hold themselves and note here."""
+
+    FACEBOOK = "facebook", "Facebook private message"
     EMAIL = "email", "E-mail"
+    SMS = "sms", "Text message (SMS)"
+    PUBLIC_REPLY = "public_reply", "Public reply inviting contact"
+    PHONE = "phone", "Phone"
     MESSAGE = "message", "Private message"
     OTHER = "other", "Other"
 
 
+SENDING_CHANNELS = frozenset({PrivateChannel.FACEBOOK, PrivateChannel.EMAIL, PrivateChannel.SMS})
+
+
 class ConversationStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    CLOSED = "closed", "Closed"
+    OPEN = "open", "Started"
+    INVITED = "invited", "Invited"
+    REPLIED = "replied", "Replied"
+    RESOLVED = "resolved", "Resolved"
+    NO_RESPONSE = "no_response", "No response"
+
+
+OPEN_STATUSES = (ConversationStatus.OPEN, ConversationStatus.INVITED, ConversationStatus.REPLIED)
+CLOSED_STATUSES = (ConversationStatus.RESOLVED, ConversationStatus.NO_RESPONSE)
+
+
+class FollowUpOutcome(models.TextChoices):
+    NONE = "", "Not yet"
+    SOLVED = "solved", "Problem solved"
+    REVIEW_UPDATED = "review_updated", "Reviewer updated or removed the review"
+    EXPLAINED = "explained", "Explained; nothing more to do"
+    NOT_SOLVED = "not_solved", "Could not solve it"
+    NO_ANSWER = "no_answer", "No answer"
+
+
+class ContactConsent(BaseModel):
+    """The reviewer's own permission for the clinic to contact them on one channel at one
+    address: who recorded it, when, and how it was given. A revoked consent stays as a
+    record; only an active one lets Carewatch send an e-mail or a text."""
+
+    review = models.ForeignKey(
+        "feeds.Review", on_delete=models.PROTECT, related_name="contact_consents"
+    )
+    channel = models.CharField(max_length=16, choices=PrivateChannel.choices)
+    address = models.CharField(max_length=254)
+    basis = models.TextField()
+    recorded_by_label = models.CharField(max_length=100)
+    recorded_by_name = models.CharField(max_length=200, blank=True, default="")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by_name = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(channel__in=["email", "sms"]), name="contact_consent_channel"
+            ),
+            models.UniqueConstraint(
+                fields=["review", "channel"],
+                condition=Q(revoked_at__isnull=True),
+                name="contact_consent_one_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"consent {self.pk} ({self.channel})"
 
 
 class PrivateConversation(BaseModel):
-    """A complaint taken off the public page. Internal only: its notes never reach a reply,
-    a webhook or a public page."""
+    """A private follow-up of a review: the invitation sent to the person on a private
+    channel (or the public "please contact us" reply), their answers threaded in, and who
+    owns it until when. Its notes and messages never reach a public reply, a webhook or a
+    public page."""
 
     review = models.ForeignKey(
         "feeds.Review", on_delete=models.PROTECT, related_name="private_conversations"
     )
     channel = models.CharField(max_length=16, choices=PrivateChannel.choices)
     status = models.CharField(
-        max_length=8, choices=ConversationStatus.choices, default=ConversationStatus.OPEN
+        max_length=12,
+        choices=ConversationStatus.choices,
+        default=ConversationStatus.OPEN,
+        db_index=True,
     )
     notes = models.TextField(blank=True, default="")
     opened_by_label = models.CharField(max_length=100)
     opened_by_name = models.CharField(max_length=200, blank=True, default="")
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The person who owns it (a user of the public schema, by id) and until when.
+    owner_id = models.BigIntegerField(null=True, blank=True)
+    owner_name = models.CharField(max_length=200, blank=True, default="")
+    due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    outcome = models.CharField(
+        max_length=16, choices=FollowUpOutcome.choices, blank=True, default=""
+    )
+    outcome_note = models.TextField(blank=True, default="")
+    consent = models.ForeignKey(
+        ContactConsent, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reply_draft = models.ForeignKey(
+        "ReplyDraft", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Who the platform says the person is (a Messenger page-scoped id), once known.
+    recipient_id = models.CharField(max_length=255, blank=True, default="", db_index=True)
+    invited_at = models.DateTimeField(null=True, blank=True)
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    overdue_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review"],
+                condition=Q(status__in=["open", "invited", "replied"]),
+                name="private_conversation_one_open_per_review",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"private {self.pk} ({self.channel}, {self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def is_overdue(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.is_open and self.due_at is not None and self.due_at < now
+
+
+class MessageDirection(models.TextChoices):
+    OUT = "out", "Sent to the person"
+    IN = "in", "From the person"
+
+
+class MessageStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    RECEIVED = "received", "Received"
+    LOGGED = "logged", "Noted by staff"
+
+
+class FollowUpMessage(models.Model):
+    """One message of a follow-up's thread, either way. An outbound one is checked by the
+    guard before it is stored and sent; an inbound one is stored once per platform id."""
+
+    conversation = models.ForeignKey(
+        PrivateConversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    direction = models.CharField(max_length=4, choices=MessageDirection.choices)
+    channel = models.CharField(max_length=16, choices=PrivateChannel.choices)
+    status = models.CharField(max_length=12, choices=MessageStatus.choices)
+    text = models.TextField()
+    guard_verdict = models.CharField(max_length=16, choices=Verdict.choices, blank=True, default="")
+    guard_findings = models.JSONField(default=list, blank=True)
+    author_label = models.CharField(max_length=100, blank=True, default="")
+    author_name = models.CharField(max_length=200, blank=True, default="")
+    external_id = models.CharField(max_length=255, blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "direction", "external_id"],
+                condition=~Q(external_id=""),
+                name="followup_message_external_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.channel} ({self.status})"
 
 
 class OutboxKind(models.TextChoices):

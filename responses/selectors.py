@@ -14,11 +14,14 @@ from clinics.access import ClinicAccess
 from clinics.models import Clinic
 from feeds.models import Review
 from responses.models import (
+    OPEN_STATUSES,
     WAITING_FOR_SOURCE,
     ApprovalStatus,
     AuditEntry,
+    ContactConsent,
     Fact,
     FailureKind,
+    FollowUpMessage,
     OutboxItem,
     OutboxKind,
     OutboxStatus,
@@ -279,11 +282,79 @@ def audit_list(
     return qs.order_by("-created_at", "-id")
 
 
-def private_conversations_list(*, review_id: int | None = None) -> QuerySet[PrivateConversation]:
-    qs = PrivateConversation.objects.select_related("review")
+def private_conversations_list(
+    *,
+    review_id: int | None = None,
+    review_ids: list[int] | None = None,
+    status: str | None = None,
+    owner_id: int | None = None,
+    open_only: bool = False,
+    overdue: bool = False,
+) -> QuerySet[PrivateConversation]:
+    """Follow-ups, newest first, with their review and source (and the reply draft of a
+    public-reply one)."""
+    qs = PrivateConversation.objects.select_related("review", "review__source", "reply_draft")
     if review_id:
         qs = qs.filter(review_id=review_id)
+    if review_ids is not None:
+        qs = qs.filter(review_id__in=review_ids)
+    if status:
+        qs = qs.filter(status=status)
+    if owner_id:
+        qs = qs.filter(owner_id=owner_id)
+    if open_only or overdue:
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    if overdue:
+        qs = qs.filter(due_at__lt=timezone.now())
     return qs.order_by("-created_at", "-id")
+
+
+def followup_get(conversation_id: int) -> PrivateConversation | None:
+    """One follow-up with its thread, in the order Carewatch recorded it (platform times have
+    only seconds), and its consent."""
+    return (
+        PrivateConversation.objects.select_related(
+            "review", "review__source", "consent", "reply_draft"
+        )
+        .prefetch_related(Prefetch("messages", queryset=FollowUpMessage.objects.order_by("id")))
+        .filter(pk=conversation_id)
+        .first()
+    )  # fmt: skip
+
+
+def followup_open_for_review(review_id: int) -> PrivateConversation | None:
+    return private_conversations_list(review_id=review_id, open_only=True).first()
+
+
+def followup_counts() -> dict[str, int]:
+    """Open and overdue follow-ups of the clinic (for the pages' counts)."""
+    open_qs = PrivateConversation.objects.filter(status__in=OPEN_STATUSES)
+    return {
+        "open": open_qs.count(),
+        "overdue": open_qs.filter(due_at__lt=timezone.now()).count(),
+    }
+
+
+def followup_steps(conversation_id: int) -> list[AuditEntry]:
+    """The follow-up's steps as the audit trail has them, oldest first: what crisis copies
+    onto an incident's timeline. They hold no message text."""
+    return list(
+        AuditEntry.objects.filter(
+            object_type="private_conversation", object_id=conversation_id
+        ).order_by("created_at", "id")
+    )
+
+
+def followup_ids_for_reviews(review_ids: list[int]) -> list[int]:
+    return list(
+        PrivateConversation.objects.filter(review_id__in=review_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def contact_consents_for(review_id: int) -> QuerySet[ContactConsent]:
+    return ContactConsent.objects.filter(review_id=review_id).order_by("-recorded_at", "-id")
 
 
 # --- statements and outbox ---------------------------------------------------------------

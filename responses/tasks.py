@@ -46,3 +46,15 @@ def outbox_failure_notify_task(item_id: int) -> str:
     from responses.services.delivery import outbox_failure_notify
 
     return outbox_failure_notify(item_id=item_id)
+
+
+@shared_task(name="responses.tasks.followups_sweep")
+def followups_sweep_task() -> int:
+    """Beat: in every clinic, send follow-up messages a stopped process left pending and tell
+    owners once when their follow-up passes its due date."""
+    from responses.services.private import followups_sweep
+
+    overdue = 0
+    for _schema in clinic_schemas_each():
+        overdue += followups_sweep()["overdue"]
+    return overdue

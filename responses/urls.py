@@ -4,16 +4,21 @@ mounted at the site root (no sign-in): the public statement pages."""
 
 from django.urls import path
 
-from responses.apis import library, outbox, replies, statements
+from responses.apis import followups, library, outbox, replies, statements
 from responses.views import (
     ApprovalActionView,
     OutboxView,
-    PrivateConversationView,
     PublicStatementsView,
     ReplyEditorView,
     ReplyQueueView,
     StatementEditorView,
     StatementListView,
+)
+from responses.views_followups import (
+    ContactConsentView,
+    FollowUpDetailView,
+    FollowUpListView,
+    FollowUpStartView,
 )
 
 api_patterns: list = [
@@ -35,18 +40,48 @@ api_patterns: list = [
     ),
     path(
         "reviews/<int:review_id>/private-conversations/",
-        replies.ReviewPrivateConversationApi.as_view(),
+        followups.ReviewPrivateConversationApi.as_view(),
         name="review-private-conversations",
     ),
     path(
+        "reviews/<int:review_id>/follow-up-channels/",
+        followups.ReviewFollowUpChannelsApi.as_view(),
+        name="review-follow-up-channels",
+    ),
+    path(
+        "reviews/<int:review_id>/contact-consents/",
+        followups.ReviewContactConsentListApi.as_view(),
+        name="review-contact-consents",
+    ),
+    path(
+        "contact-consents/<int:consent_id>/revoke/",
+        followups.ContactConsentRevokeApi.as_view(),
+        name="contact-consent-revoke",
+    ),
+    path(
         "private-conversations/",
-        replies.PrivateConversationListApi.as_view(),
+        followups.PrivateConversationListApi.as_view(),
         name="private-conversation-list",
     ),
     path(
         "private-conversations/<int:conversation_id>/",
-        replies.PrivateConversationDetailApi.as_view(),
+        followups.PrivateConversationDetailApi.as_view(),
         name="private-conversation-detail",
+    ),
+    path(
+        "private-conversations/<int:conversation_id>/messages/",
+        followups.FollowUpMessageListApi.as_view(),
+        name="private-conversation-messages",
+    ),
+    path(
+        "private-conversations/<int:conversation_id>/messages/<int:message_id>/retry/",
+        followups.FollowUpMessageRetryApi.as_view(),
+        name="private-conversation-message-retry",
+    ),
+    path(
+        "private-conversations/<int:conversation_id>/notes/",
+        followups.FollowUpNoteApi.as_view(),
+        name="private-conversation-notes",
     ),
     path("drafts/", replies.DraftListApi.as_view(), name="draft-list"),
     path("drafts/<int:draft_id>/", replies.DraftDetailApi.as_view(), name="draft-detail"),
@@ -98,8 +133,19 @@ page_patterns: list = [
     path("replies/review/<int:review_id>/", ReplyEditorView.as_view(), name="reply-editor"),
     path(
         "replies/review/<int:review_id>/private/",
-        PrivateConversationView.as_view(),
+        FollowUpStartView.as_view(),
         name="reply-private",
+    ),
+    path(
+        "replies/review/<int:review_id>/consent/",
+        ContactConsentView.as_view(),
+        name="reply-consent",
+    ),
+    path("follow-ups/", FollowUpListView.as_view(), name="follow-ups"),
+    path(
+        "follow-ups/<int:conversation_id>/",
+        FollowUpDetailView.as_view(),
+        name="follow-up",
     ),
     path("statements/", StatementListView.as_view(), name="statements"),
     path("statements/<int:statement_id>/", StatementEditorView.as_view(), name="statement-editor"),
@@ -107,6 +153,22 @@ page_patterns: list = [
 ]
 
 public_patterns: list = [
+    # The person's answers to private follow-ups (signed by each platform; no sign-in).
+    path(
+        "hooks/<slug:clinic_slug>/<int:source_id>/messenger/",
+        followups.MessengerHookApi.as_view(),
+        name="follow-up-hook-messenger",
+    ),
+    path(
+        "hooks/<slug:clinic_slug>/sms/",
+        followups.SmsHookApi.as_view(),
+        name="follow-up-hook-sms",
+    ),
+    path(
+        "hooks/<slug:clinic_slug>/email/",
+        followups.EmailHookApi.as_view(),
+        name="follow-up-hook-email",
+    ),
     path(
         "statements/<slug:clinic_slug>/",
         PublicStatementsView.as_view(),

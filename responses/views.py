@@ -22,7 +22,6 @@ from responses.forms import TemplateCreateForm, TemplateEditForm
 from responses.models import (
     ApprovalStatus,
     OutboxStatus,
-    PrivateChannel,
     ReplyDraft,
     ReplyTemplate,
     Statement,
@@ -44,7 +43,6 @@ from responses.selectors import (
     is_final_step,
     outbox_list,
     previous_version,
-    private_conversations_list,
     reply_suggest,
     sla_for,
     statement_get,
@@ -59,9 +57,9 @@ from responses.services import statements as statement_services
 from responses.services.guarding import guard_check
 from responses.services.library import template_create, template_update
 from responses.services.outbox import outbox_mark_posted, outbox_retry
-from responses.services.private import private_conversation_open, private_conversation_update
 from responses.services.templating import fact_sentence, text_render
 from responses.services.workflow import PENDING, STEP_FOR_STATUS
+from responses.views_followups import followup_section
 
 SEVERITY_ORDER = {"needs_review": 1, "block": 2}
 
@@ -298,8 +296,7 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
             "facts": facts,
             "sla": sla,
             "sla_words": _sla_words(sla) if sla else "",
-            "conversations": private_conversations_list(review_id=review.pk),
-            "channels": PrivateChannel.choices,
+            **followup_section(review=review, clinic=self.clinic, access=self.access),
             "can_write": self.access.can(Permission.WRITE),
             "can_override": self.access.can(Permission.LEGAL_OVERRIDE),
             "can_act": bool(draft) and can_act_now(self.access, draft),
@@ -356,34 +353,6 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
             if action == "save":
                 return self.render_to_response(self._context(review, text=text))
         return HttpResponseRedirect(here)
-
-
-class PrivateConversationView(ClinicView):
-    """Open or update a private follow-up of a review (the editor's form)."""
-
-    def post(self, request, review_id: int, *args, **kwargs):
-        back = f"/clinics/{self.clinic.slug}/replies/review/{review_id}/"
-        conversation_id = _int(request.POST.get("conversation_id"))
-        try:
-            if conversation_id:
-                private_conversation_update(
-                    conversation_id=conversation_id,
-                    access=self.access,
-                    status=request.POST.get("status") or None,
-                    notes=request.POST.get("notes"),
-                )
-                messages.success(request, "Private conversation updated.")
-            else:
-                private_conversation_open(
-                    review_id=review_id,
-                    access=self.access,
-                    channel=request.POST.get("channel", ""),
-                    notes=request.POST.get("notes", ""),
-                )
-                messages.success(request, "Private conversation opened.")
-        except DomainError as exc:
-            _error(request, exc)
-        return HttpResponseRedirect(back)
 
 
 class StatementListView(TemplateResponseMixin, ClinicView):

@@ -9,6 +9,7 @@ pytest_plugins = [
     "tests.fixtures.tenants",
     "tests.fixtures.workers",
     "tests.fixtures.browser",
+    "tests.fixtures.platforms",
     "tests.fixtures.rows",
 ]
 

@@ -35,7 +35,10 @@ What is listed, and the cursor - {"r": watermark on ratings' created_time,
 
 Writes: reply POST /{object}/comments message=...; private reply POST /{page}/messages
 {"recipient": {"comment_id": ...}, "message": {"text": ...}} (one per comment: a second
-raises AlreadyReplied); hide POST /{comment} is_hidden=true|false; pin POST /{post}
+raises AlreadyReplied); an answer in the conversation POST /{page}/messages
+{"recipient": {"id": <page-scoped id>}, "messaging_type": "RESPONSE", ...}; the person's
+messages GET /{page}/conversations?platform=messenger&user_id=... then
+/{conversation}/messages; hide POST /{comment} is_hidden=true|false; pin POST /{post}
 is_pinned=true|false (page posts only: Facebook refuses it for comments and says so);
 publish POST /{page}/feed message=...; delete DELETE /{comment}.
 """
@@ -431,6 +434,48 @@ class FacebookConnector(Connector):
         self._posted[idempotency_key] = posted
         log.info("facebook: private reply to %s (key %s)", external_id, idempotency_key)
         return posted
+
+    def send_message(self, recipient_id: str, text: str, *, idempotency_key: str) -> PostedReply:
+        """A Messenger message to a person who wrote to the page (`recipient_id`: their
+        page-scoped id), as an answer within Messenger's 24-hour window (messaging_type
+        RESPONSE)."""
+        self._check_text(text, 2000)
+        if idempotency_key in self._posted:
+            return self._posted[idempotency_key]
+        data = self.http.request(
+            "POST",
+            self._path(self.page_id, "messages"),
+            params=self._auth(),
+            json_body={
+                "recipient": {"id": recipient_id},
+                "messaging_type": "RESPONSE",
+                "message": {"text": text},
+            },
+        )
+        posted = PostedReply(external_reply_id=str(data.get("message_id") or ""), raw=data)
+        self._posted[idempotency_key] = posted
+        log.info("facebook: message to a person (key %s)", idempotency_key)
+        return posted
+
+    def person_messages(self, recipient_id: str) -> list[dict]:
+        """The Messenger messages between the page and one person (page-scoped id), newest
+        first, as {"id", "message", "from": {"id", ...}, "created_time"}: GET
+        /{page}/conversations?platform=messenger&user_id=..., then /{conversation}/messages.
+        For reading answers when webhooks are not set up (or a delivery was lost)."""
+        found = self._get(
+            self.page_id,
+            "conversations",
+            params={"platform": "messenger", "user_id": recipient_id, "fields": "id"},
+        )
+        rows: list[dict] = []
+        for conversation in (found.get("data") or [])[:1]:
+            data = self._get(
+                str(conversation["id"]),
+                "messages",
+                params={"fields": "id,message,from,created_time", "limit": 25},
+            )
+            rows.extend(r for r in data.get("data") or [] if isinstance(r, dict))
+        return rows
 
     def hide(self, external_id: str, *, hidden: bool = True) -> None:
         self._post(external_id, form={"is_hidden": hidden})

@@ -1,5 +1,5 @@
-"""Reply drafts (versions, guard findings, approvals, audit trail, SLA) and private
-follow-up conversations."""
+"""Reply drafts (versions, guard findings, approvals, audit trail, SLA). Private follow-ups
+are in `followups.py`."""
 
 from __future__ import annotations
 
@@ -21,14 +21,10 @@ from responses.apis.serializers import (
     DraftUpdateSerializer,
     ExpectSerializer,
     OverrideSerializer,
-    PrivateConversationInputSerializer,
-    PrivateConversationSerializer,
-    PrivateConversationUpdateSerializer,
     RejectSerializer,
 )
-from responses.models import ApprovalStatus, PrivateConversation
-from responses.selectors import audit_for, draft_get, drafts_list, private_conversations_list
-from responses.services.private import private_conversation_open, private_conversation_update
+from responses.models import ApprovalStatus
+from responses.selectors import audit_for, draft_get, drafts_list
 from responses.services.replies import (
     reply_approve,
     reply_discard,
@@ -172,58 +168,3 @@ class DraftAuditApi(_DraftApi):
         if draft_get(draft_id) is None:
             raise NotFound()
         return Response(AuditEntrySerializer(audit_for("reply", draft_id), many=True).data)
-
-
-class ReviewPrivateConversationApi(ClinicAPIView):
-    """Private follow-up of a review (phone, e-mail, private message, other). Internal: the
-    notes never reach a public reply, a webhook or a public page."""
-
-    @extend_schema(responses=PrivateConversationSerializer(many=True))
-    def get(self, request, review_id: int):
-        return Response(
-            PrivateConversationSerializer(
-                private_conversations_list(review_id=review_id), many=True
-            ).data
-        )
-
-    @extend_schema(
-        request=PrivateConversationInputSerializer,
-        responses={201: PrivateConversationSerializer},
-    )
-    def post(self, request, review_id: int):
-        data = PrivateConversationInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        conversation = private_conversation_open(
-            review_id=review_id, access=self.access, **data.validated_data
-        )
-        return Response(
-            PrivateConversationSerializer(conversation).data, status=status.HTTP_201_CREATED
-        )
-
-
-class PrivateConversationListApi(ClinicAPIView):
-    pagination_class = Pagination
-
-    @extend_schema(responses=PrivateConversationSerializer(many=True))
-    def get(self, request):
-        return paginated_response(self, private_conversations_list(), PrivateConversationSerializer)
-
-
-class PrivateConversationDetailApi(ClinicAPIView):
-    @extend_schema(responses=PrivateConversationSerializer)
-    def get(self, request, conversation_id: int):
-        conversation = PrivateConversation.objects.filter(pk=conversation_id).first()
-        if conversation is None:
-            raise NotFound()
-        return Response(PrivateConversationSerializer(conversation).data)
-
-    @extend_schema(
-        request=PrivateConversationUpdateSerializer, responses=PrivateConversationSerializer
-    )
-    def patch(self, request, conversation_id: int):
-        data = PrivateConversationUpdateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        conversation = private_conversation_update(
-            conversation_id=conversation_id, access=self.access, **data.validated_data
-        )
-        return Response(PrivateConversationSerializer(conversation).data)

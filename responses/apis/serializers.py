@@ -9,8 +9,13 @@ from core.tenancy import current_clinic
 from responses.models import (
     ApprovalStatus,
     AuditEntry,
+    ContactConsent,
     ConversationStatus,
     Fact,
+    FollowUpMessage,
+    FollowUpOutcome,
+    MessageDirection,
+    MessageStatus,
     OutboxItem,
     OutboxKind,
     OutboxStatus,
@@ -450,12 +455,40 @@ class DraftFilterSerializer(serializers.Serializer):
     pending = serializers.BooleanField(required=False, default=False)
 
 
-# --- private conversations -----------------------------------------------------------------
+# --- private follow-ups ---------------------------------------------------------------------
+
+
+class FollowUpMessageOutputSerializer(serializers.ModelSerializer):
+    direction = serializers.ChoiceField(choices=MessageDirection.choices, read_only=True)
+    channel = serializers.ChoiceField(choices=PrivateChannel.choices, read_only=True)
+    status = serializers.ChoiceField(choices=MessageStatus.choices, read_only=True)
+
+    class Meta:
+        model = FollowUpMessage
+        fields = [
+            "id",
+            "direction",
+            "channel",
+            "status",
+            "text",
+            "guard_verdict",
+            "guard_findings",
+            "author_name",
+            "error",
+            "created_at",
+            "sent_at",
+        ]
 
 
 class PrivateConversationSerializer(serializers.ModelSerializer):
     channel = serializers.ChoiceField(choices=PrivateChannel.choices, read_only=True)
     status = serializers.ChoiceField(choices=ConversationStatus.choices, read_only=True)
+    outcome = serializers.ChoiceField(choices=FollowUpOutcome.choices, read_only=True)
+    overdue = serializers.SerializerMethodField(
+        help_text="Open and past its due date (its owner has been told)."
+    )
+    reply_draft_id = serializers.IntegerField(read_only=True, allow_null=True)
+    consent_id = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = PrivateConversation
@@ -464,7 +497,17 @@ class PrivateConversationSerializer(serializers.ModelSerializer):
             "review_id",
             "channel",
             "status",
+            "owner_id",
+            "owner_name",
+            "due_at",
+            "overdue",
+            "outcome",
+            "outcome_note",
             "notes",
+            "reply_draft_id",
+            "consent_id",
+            "invited_at",
+            "last_inbound_at",
             "opened_by_label",
             "opened_by_name",
             "closed_at",
@@ -472,9 +515,40 @@ class PrivateConversationSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
 
+    def get_overdue(self, obj) -> bool:
+        return obj.is_overdue()
+
+
+class PrivateConversationDetailSerializer(PrivateConversationSerializer):
+    messages = FollowUpMessageOutputSerializer(many=True, read_only=True)
+
+    class Meta(PrivateConversationSerializer.Meta):
+        fields = [*PrivateConversationSerializer.Meta.fields, "messages"]
+
 
 class PrivateConversationInputSerializer(serializers.Serializer):
-    channel = serializers.ChoiceField(choices=PrivateChannel.choices)
+    channel = serializers.ChoiceField(
+        choices=PrivateChannel.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Blank: the first private channel that reaches the person (Facebook, a "
+        "consented e-mail, a consented mobile number); none → 400 `no_private_channel` with "
+        "the public reply in `fields.proposal`. `public_reply` drafts that reply for approval.",
+    )
+    text = serializers.CharField(
+        max_length=10_000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The invitation; blank: the channel's template. The guard checks it.",
+    )
+    owner_id = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="Default: you."
+    )
+    due_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="Default: in 48 hours."
+    )
     notes = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="")
 
 
@@ -482,6 +556,69 @@ class PrivateConversationUpdateSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=PrivateChannel.choices, required=False)
     status = serializers.ChoiceField(choices=ConversationStatus.choices, required=False)
     notes = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
+    owner_id = serializers.IntegerField(required=False, allow_null=True)
+    due_at = serializers.DateTimeField(required=False, allow_null=True)
+    outcome = serializers.ChoiceField(
+        choices=FollowUpOutcome.choices,
+        required=False,
+        allow_blank=True,
+        help_text="How it ended; it closes the follow-up unless `status` says otherwise.",
+    )
+    outcome_note = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
+
+
+class FollowUpMessageInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=10_000)
+
+
+class FollowUpNoteInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=10_000)
+    from_person = serializers.BooleanField(
+        required=False, default=False, help_text="The person's answer (by phone, in person)."
+    )
+
+
+class FollowUpChannelOutputSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=PrivateChannel.choices)
+    label = serializers.CharField()
+    available = serializers.BooleanField()
+    detail = serializers.CharField(help_text="Where it goes, or why it cannot be used.")
+
+
+class ContactConsentOutputSerializer(serializers.ModelSerializer):
+    channel = serializers.ChoiceField(choices=PrivateChannel.choices, read_only=True)
+    active = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ContactConsent
+        fields = [
+            "id",
+            "review_id",
+            "channel",
+            "address",
+            "basis",
+            "recorded_by_label",
+            "recorded_by_name",
+            "recorded_at",
+            "revoked_at",
+            "revoked_by_name",
+            "active",
+        ]
+
+    def get_active(self, obj) -> bool:
+        return obj.revoked_at is None
+
+
+class ContactConsentInputSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(
+        choices=PrivateChannel.choices, help_text="`email` or `sms` (the others take no consent)."
+    )
+    address = serializers.CharField(
+        max_length=254, help_text="An e-mail address, or a mobile number (+15550100123)."
+    )
+    basis = serializers.CharField(
+        max_length=2000, help_text="How and when the person agreed to be contacted there."
+    )
 
 
 # --- statements ----------------------------------------------------------------------------

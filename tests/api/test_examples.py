@@ -640,6 +640,7 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
     rec.call(writer, "post", f"{CLINIC}/outbox/{outbox['google']}/retry/", status=200)
 
     # --- private follow-up ------------------------------------------------------------------
+    rec.call(key_a, "get", f"{CLINIC}/reviews/{rude}/follow-up-channels/", status=200)
     rec.call(
         key_a,
         "post",
@@ -647,16 +648,93 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         {"channel": "fax"},
         status=400,
     )
-    conversation = rec.call(
-        key_a,
+    rec.call(key_a, "post", f"{CLINIC}/reviews/{rude}/private-conversations/", {}, status=400)
+    rec.call(
+        writer,
         "post",
-        f"{CLINIC}/reviews/{rude}/private-conversations/",
-        {"channel": "phone", "notes": "Left a voicemail about the corrected bill."},
+        f"{CLINIC}/reviews/{rude}/contact-consents/",
+        {"channel": "sms", "address": "555-0100", "basis": "asked"},
+        status=400,
+    )
+    consent = rec.call(
+        writer,
+        "post",
+        f"{CLINIC}/reviews/{rude}/contact-consents/",
+        {
+            "channel": "email",
+            "address": "sam.r@example.org",
+            "basis": "Called the front desk on 3 Dec and asked us to e-mail her",
+        },
         status=201,
     )
+    rec.call(writer, "get", f"{CLINIC}/reviews/{rude}/contact-consents/", status=200)
+    conversation = rec.call(
+        writer,
+        "post",
+        f"{CLINIC}/reviews/{rude}/private-conversations/",
+        {"channel": "email", "due_at": (timezone.now() + timedelta(days=2)).isoformat()},
+        status=201,
+    )
+    rec.call(
+        writer,
+        "post",
+        f"{CLINIC}/reviews/{rude}/private-conversations/",
+        {"channel": "phone"},
+        status=409,
+    )
     rec.call(key_a, "get", f"{CLINIC}/reviews/{rude}/private-conversations/", status=200)
-    rec.call(key_a, "get", f"{CLINIC}/private-conversations/", status=200)
+    rec.call(key_a, "get", f"{CLINIC}/private-conversations/?status=invited", status=200)
     rec.call(key_a, "get", f"{CLINIC}/private-conversations/{conversation['id']}/", status=200)
+    rec.call(
+        writer,
+        "post",
+        f"{CLINIC}/private-conversations/{conversation['id']}/messages/",
+        {"text": ""},
+        status=400,
+    )
+    rec.call(
+        writer,
+        "post",
+        f"{CLINIC}/private-conversations/{conversation['id']}/messages/",
+        {"text": "Thank you for your answer. Would Tuesday at 10 suit you for a call?"},
+        status=201,
+    )
+    rec.call(
+        writer,
+        "post",
+        f"{CLINIC}/private-conversations/{conversation['id']}/notes/",
+        {"text": "", "from_person": True},
+        status=400,
+    )
+    rec.call(
+        writer,
+        "post",
+        f"{CLINIC}/private-conversations/{conversation['id']}/notes/",
+        {"text": "She called back: the bill is corrected.", "from_person": True},
+        status=201,
+    )
+    rec.call(writer, "post", f"{CLINIC}/contact-consents/{consent['id']}/revoke/", status=200)
+    rec.call(writer, "post", f"{CLINIC}/contact-consents/{consent['id']}/revoke/", status=409)
+    rec.call(
+        writer,
+        "post",
+        f"{CLINIC}/private-conversations/{conversation['id']}/messages/",
+        {"text": "One more thing: your refund is on its way."},
+        status=422,
+    )
+    failed = rec.call(
+        writer,
+        "post",
+        f"{CLINIC}/private-conversations/{conversation['id']}/messages/",
+        {"text": "Thank you again; we will call on Tuesday as agreed."},
+        status=201,
+    )
+    rec.call(
+        writer,
+        "post",
+        f"{CLINIC}/private-conversations/{conversation['id']}/messages/{failed['id']}/retry/",
+        status=200,
+    )
     rec.call(
         key_a,
         "patch",
@@ -668,7 +746,7 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         key_a,
         "patch",
         f"{CLINIC}/private-conversations/{conversation['id']}/",
-        {"status": "closed", "notes": "Called back; refund of $40 issued."},
+        {"outcome": "solved", "outcome_note": "Bill corrected; she thanked the team."},
         status=200,
     )
 

@@ -1,4 +1,5 @@
-"""Fake Google Business Profile, Facebook Graph and Yelp Fusion APIs on one local port.
+"""Fake Google Business Profile, Facebook Graph (with Messenger), Yelp Fusion and Twilio
+(SMS) APIs on one local port.
 
 It speaks the JSON shapes the connectors are written against (each platform's documented
 request and response bodies and its own error JSON) from in-memory state, so the connectors
@@ -20,7 +21,7 @@ Standalone, for the demo (sources pointed at it with base_url)::
 prints the settings and credentials to give each kind of source.
 
 Routes: /v4/... Google (and POST /token, Google's OAuth token endpoint), /v3/businesses/...
-Yelp, /vNN.N/... Facebook Graph.
+Yelp, /vNN.N/... Facebook Graph, /2010-04-01/Accounts/{sid}/Messages.json Twilio.
 
 OAuth ("Connect ..." buttons), with the documented request and answer shapes:
 
@@ -37,6 +38,17 @@ OAuth ("Connect ..." buttons), with the documented request and answer shapes:
   DELETE /vNN.N/me/permissions (ends the app's authorization by that person).
 
 `fake.oauth_settings()` gives the Django settings that point the Connect buttons here.
+
+The people on the other side (private follow-up)::
+
+    fake.messenger_webhook_url = "http://127.0.0.1:8000/hooks/<clinic>/<source>/messenger/"
+    fake.facebook_person_writes(psid, "Thanks, call me at 5")   # Messenger's signed webhook
+    fake.twilio_webhook_url = "http://127.0.0.1:8000/hooks/<clinic>/sms/"
+    fake.twilio_person_texts("+15550100123", "Yes please")      # Twilio's signed form post
+
+Each builds the platform's own delivery (signed with the app secret / the auth token), POSTs it
+to the URL when one is set, and returns (the body, the headers) for tests that post it
+themselves.
 """
 
 from __future__ import annotations
@@ -45,12 +57,15 @@ import argparse
 import base64
 import contextlib
 import hashlib
+import hmac
 import html
 import itertools
 import json
 import re
 import threading
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -76,6 +91,10 @@ INSTAGRAM_USERNAME = "sunrisefamilyclinic"
 GOOGLE_USER = "110248495921238986420"
 GOOGLE_USER_EMAIL = "dana@agency.example"
 GOOGLE_LOCATION_2 = "5555666677"
+
+TWILIO_ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef"
+TWILIO_AUTH_TOKEN = "fake-twilio-auth-token-Ss77"
+TWILIO_NUMBER = "+15005550006"
 YELP_BUSINESS = "sunrise-family-clinic-san-francisco"
 YELP_KEY = "fake-yelp-api-key-Tt66"
 PLATFORMS = ("google", "facebook", "yelp")
@@ -169,6 +188,11 @@ class FakePlatforms:
         self.fb_posts: dict[str, dict] = {}
         self.fb_comments: dict[str, dict] = {}
         self.fb_private_replies: dict[str, dict] = {}
+        # Messenger: page-scoped id -> the conversation's messages, oldest first
+        self.fb_conversations: dict[str, list[dict]] = {}
+        self.messenger_webhook_url: str | None = None
+        self.sms_sent: list[dict] = []
+        self.twilio_webhook_url: str | None = None
         self.fb_hidden: set[str] = set()
         self.fb_pinned: set[str] = set()
         self.yelp_reviews: dict[str, dict] = {}
@@ -749,6 +773,29 @@ class FakePlatforms:
                 reverse=params.get("order") == "reverse_chronological",
             )
             return self._fb_paged(req, version, [self._fb_comment_json(c) for c in rows], params)
+        if parts == [FACEBOOK_PAGE, "conversations"]:
+            psid = params.get("user_id") or ""
+            if params.get("platform") != "messenger" or psid not in self.fb_conversations:
+                return _Reply(200, {"data": []})
+            last = self.fb_conversations[psid][-1]["at"]
+            row = {"id": f"t_{psid}", "updated_time": _fb_time(datetime.fromtimestamp(last, UTC))}
+            return _Reply(200, {"data": [row]})
+        if len(parts) == 2 and parts[1] == "messages" and parts[0].startswith("t_"):
+            psid = parts[0][2:]
+            if psid not in self.fb_conversations:
+                return _fb_missing(parts[0])
+            rows = [
+                {
+                    "id": m["mid"],
+                    "message": m["text"],
+                    "from": {"id": psid, "name": "Messenger user"}
+                    if m["from"] == "person"
+                    else {"id": FACEBOOK_PAGE, "name": FACEBOOK_PAGE_NAME},
+                    "created_time": _fb_time(datetime.fromtimestamp(m["at"], UTC)),
+                }
+                for m in reversed(self.fb_conversations[psid])
+            ]
+            return self._fb_paged(req, version, rows, params)
         if len(parts) == 1:
             obj = self.fb_posts.get(parts[0]) or self.fb_comments.get(parts[0])
             if obj is None:
@@ -780,6 +827,9 @@ class FakePlatforms:
             body = req.json if isinstance(req.json, dict) else {}
             comment_id = (body.get("recipient") or {}).get("comment_id")
             text = (body.get("message") or {}).get("text")
+            psid = (body.get("recipient") or {}).get("id")
+            if psid and text:
+                return self._fb_send_to_person(str(psid), text, body)
             if not comment_id or not text:
                 return _fb_error(400, "(#100) The parameter recipient is required", 100)
             if comment_id not in self.fb_comments:
@@ -791,6 +841,9 @@ class FakePlatforms:
                 "message_id": f"m_fake{self._id()}",
             }
             self.fb_private_replies[comment_id] = {"text": text, **reply}
+            self.fb_conversations.setdefault(reply["recipient_id"], []).append(
+                {"mid": reply["message_id"], "from": "page", "text": text, "at": time.time()}
+            )
             return _Reply(200, reply)
         if parts == [FACEBOOK_PAGE, "feed"]:
             if not params.get("message"):
@@ -1057,6 +1110,125 @@ class FakePlatforms:
         self.valid_tokens["facebook"].add(token)
         return {**page, "access_token": token}
 
+    def _fb_send_to_person(self, psid: str, text: str, body: dict) -> _Reply:
+        """Send API with recipient.id: allowed within 24 hours of the person's last message
+        (messaging_type RESPONSE), as Messenger's standard messaging window."""
+        thread = self.fb_conversations.get(psid)
+        last_in = max((m["at"] for m in thread or [] if m["from"] == "person"), default=None)
+        if last_in is None or time.time() - last_in > 24 * 3600:
+            return _fb_error(
+                400,
+                "(#10) This message is sent outside of allowed window.",
+                10,
+                subcode=2018278,
+            )
+        if body.get("messaging_type") not in ("RESPONSE", "UPDATE", "MESSAGE_TAG"):
+            return _fb_error(400, "(#100) The parameter messaging_type is required", 100)
+        reply = {"recipient_id": psid, "message_id": f"m_fake{self._id()}"}
+        thread.append({"mid": reply["message_id"], "from": "page", "text": text, "at": time.time()})
+        return _Reply(200, reply)
+
+    def facebook_person_writes(self, psid: str, text: str) -> tuple[bytes, dict]:
+        """The person `psid` writes to the page on Messenger: Meta's webhook delivery
+        ({"object": "page", "entry": [{"id", "time", "messaging": [{"sender", "recipient",
+        "timestamp", "message": {"mid", "text"}}]}]}), signed X-Hub-Signature-256 with the app
+        secret, POSTed to `messenger_webhook_url` when set. Returns (body, headers)."""
+        now_ms = int(time.time() * 1000)
+        with self.lock:
+            mid = f"m_person{self._id()}"
+            self.fb_conversations.setdefault(psid, []).append(
+                {"mid": mid, "from": "person", "text": text, "at": time.time()}
+            )
+        payload = {
+            "object": "page",
+            "entry": [
+                {
+                    "id": FACEBOOK_PAGE,
+                    "time": now_ms,
+                    "messaging": [
+                        {
+                            "sender": {"id": psid},
+                            "recipient": {"id": FACEBOOK_PAGE},
+                            "timestamp": now_ms,
+                            "message": {"mid": mid, "text": text},
+                        }
+                    ],
+                }
+            ],
+        }
+        body = json.dumps(payload).encode()
+        digest = hmac.new(FACEBOOK_APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        headers = {"Content-Type": "application/json", "X-Hub-Signature-256": f"sha256={digest}"}
+        if self.messenger_webhook_url:
+            _deliver(self.messenger_webhook_url, body, headers)
+        return body, headers
+
+    # ------------------------------------------------------------------------ Twilio
+    def _twilio(self, req: RecordedRequest) -> _Reply:
+        match = re.fullmatch(r"/2010-04-01/Accounts/([^/]+)/Messages\.json", req.path)
+        auth = req.headers.get("authorization", "")
+        expected = (
+            "Basic "
+            + base64.b64encode(f"{TWILIO_ACCOUNT_SID}:{TWILIO_AUTH_TOKEN}".encode()).decode()
+        )
+        if auth != expected:
+            return _twilio_error(401, 20003, "Authenticate")
+        if not match or match.group(1) != TWILIO_ACCOUNT_SID or req.method != "POST":
+            return _twilio_error(404, 20404, f"The requested resource {req.path} was not found")
+        form = req.form
+        to, body, sender = form.get("To", ""), form.get("Body", ""), form.get("From", "")
+        if not re.fullmatch(r"\+[1-9]\d{6,14}", to):
+            return _twilio_error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
+        if sender != TWILIO_NUMBER:
+            return _twilio_error(
+                400, 21606, f"The 'From' phone number provided ({sender}) is not a valid message-"
+                "capable Twilio phone number for this destination/account.",
+            )  # fmt: skip
+        if not body:
+            return _twilio_error(400, 21602, "Message body is required.")
+        sid = f"SM{self._id():032x}"
+        message = {
+            "sid": sid,
+            "account_sid": TWILIO_ACCOUNT_SID,
+            "to": to,
+            "from": sender,
+            "body": body,
+            "status": "queued",
+            "direction": "outbound-api",
+            "num_segments": "1",
+            "date_created": datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000"),
+            "uri": f"/2010-04-01/Accounts/{TWILIO_ACCOUNT_SID}/Messages/{sid}.json",
+        }
+        self.sms_sent.append(message)
+        return _Reply(201, message)
+
+    def twilio_person_texts(self, sender: str, text: str) -> tuple[bytes, dict]:
+        """A text from `sender` to the clinic's Twilio number: Twilio's incoming-message
+        webhook (a form post of From, To, Body, MessageSid, AccountSid, ...), signed
+        X-Twilio-Signature over `twilio_webhook_url` and the sorted parameters, POSTed there
+        when it is set. Returns (body, headers)."""
+        params = {
+            "MessageSid": f"SM{self._id():032x}",
+            "AccountSid": TWILIO_ACCOUNT_SID,
+            "From": sender,
+            "To": TWILIO_NUMBER,
+            "Body": text,
+            "NumMedia": "0",
+        }
+        url = self.twilio_webhook_url or ""
+        payload = url + "".join(f"{k}{params[k]}" for k in sorted(params))
+        signature = base64.b64encode(
+            hmac.new(TWILIO_AUTH_TOKEN.encode(), payload.encode(), hashlib.sha1).digest()
+        ).decode()
+        body = urlencode(params).encode()
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": signature,
+        }
+        if self.twilio_webhook_url:
+            _deliver(self.twilio_webhook_url, body, headers)
+        return body, headers
+
     # ------------------------------------------------------------------------ Yelp
     def add_yelp_reviews(
         self, n: int = 1, *, rating: int | None = None, text: str | None = None
@@ -1175,6 +1347,8 @@ class FakePlatforms:
                 reply = self._yelp(req)
             elif platform == "facebook" and fb:
                 reply = self._facebook(req, *fb)
+            elif platform == "twilio":
+                reply = self._twilio(req)
             else:
                 reply = _Reply(404, {"error": "no such fake endpoint"})
             req.status = reply.status
@@ -1193,6 +1367,8 @@ class FakePlatforms:
             return "google", None
         if path.startswith("/v3/businesses/"):
             return "yelp", None
+        if path.startswith("/2010-04-01/"):
+            return "twilio", None
         match = re.fullmatch(r"/(v\d+\.\d+)/(.*)", path)
         if match:
             return "facebook", (match.group(1), match.group(2))
@@ -1338,6 +1514,31 @@ def _fb_missing(object_id: str) -> _Reply:
     )
 
 
+def _twilio_error(status: int, code: int, message: str) -> _Reply:
+    """Twilio's error JSON: {"code", "message", "more_info", "status"}."""
+    return _Reply(
+        status,
+        {
+            "code": code,
+            "message": message,
+            "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status,
+        },
+    )
+
+
+def _deliver(url: str, body: bytes, headers: dict) -> int:
+    """POST a platform's webhook delivery to Carewatch; the answer's status (or 0)."""
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return 0
+
+
 def _yelp_error(status: int, code: str, description: str) -> _Reply:
     return _Reply(status, {"error": {"code": code, "description": description}})
 
@@ -1408,6 +1609,22 @@ def main(argv: list[str] | None = None) -> None:
     print("# the Connect buttons, as environment variables:", flush=True)
     for name, value in fake.oauth_settings().items():
         print(f"export {name}={value}", flush=True)
+
+    print(
+        json.dumps(
+            {
+                "sms": "twilio",
+                "env": {
+                    "TWILIO_API_BASE": fake.base_url,
+                    "TWILIO_ACCOUNT_SID": TWILIO_ACCOUNT_SID,
+                    "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+                    "TWILIO_FROM_NUMBER": TWILIO_NUMBER,
+                },
+                "facebook_app_secret": FACEBOOK_APP_SECRET,
+            }
+        ),
+        flush=True,
+    )
     try:
         while True:
             time.sleep(3600)

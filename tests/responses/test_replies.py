@@ -12,7 +12,7 @@ from django.db import DatabaseError, connection, transaction
 from django_tenants.utils import schema_context
 
 from accounts.actors import Actor
-from responses.models import AuditEntry, PrivateConversation
+from responses.models import AuditEntry
 from responses.services.common import audit_record
 from scoring.models import ReviewScore
 from tests.responses.conftest import BLOCK_TEXT, OK_TEXT, review_in
@@ -194,31 +194,6 @@ def test_audit_trail_cannot_be_updated_or_deleted(change, clinic_a, clinic_b):
             with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
                 change(entry.pk)
             assert AuditEntry.objects.get(pk=entry.pk).comment == ""
-
-
-def test_private_conversation_is_internal(clinic_a, as_user):
-    review = review_in(clinic_a)
-    writer = as_user("alpha_writer", clinic_a)
-    assert (
-        as_user("a_viewer", clinic_a)
-        .post(f"reviews/{review.pk}/private-conversations/", {"channel": "phone"})
-        .status_code
-        == 403
-    )
-    opened = writer.post(
-        f"reviews/{review.pk}/private-conversations/",
-        {"channel": "phone", "notes": "Called back; billing fixed."},
-    )
-    assert opened.status_code == 201
-    conversation = opened.json()
-    assert (conversation["status"], conversation["channel"]) == ("open", "phone")
-    closed = writer.patch(f"private-conversations/{conversation['id']}/", {"status": "closed"})
-    assert closed.json()["status"] == "closed" and closed.json()["closed_at"]
-    audit = writer.get("audit/", object_type="private_conversation").json()["results"]
-    assert [a["action"] for a in audit] == ["closed", "opened"]
-    assert all("billing" not in json.dumps(a) for a in audit)
-    with schema_context(clinic_a.schema_name):
-        assert PrivateConversation.objects.get().notes == "Called back; billing fixed."
 
 
 def test_editor_page_lists_findings_and_loads_the_live_check_script(clinic_a, as_user):

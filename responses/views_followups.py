@@ -1,0 +1,323 @@
+"""Pages of private follow-ups: starting one from a review (the reply editor's section and
+the incident room link to it), recording the person's consent to be contacted, the clinic's
+list of follow-ups, and one follow-up's page (its thread; write again, note a call, set the
+owner, due date, status and outcome)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.http import Http404, HttpResponseRedirect
+from django.utils import timezone
+from django.views.generic.base import TemplateResponseMixin
+
+from core.errors import DomainError, ValidationFailed
+from core.permissions import Permission
+from core.views import ClinicView
+from responses.models import (
+    OPEN_STATUSES,
+    SENDING_CHANNELS,
+    ConversationStatus,
+    FollowUpOutcome,
+    MessageStatus,
+    PrivateChannel,
+)
+from responses.selectors import (
+    contact_consents_for,
+    followup_counts,
+    followup_get,
+    private_conversations_list,
+)
+from responses.services.private import (
+    UNSET,
+    contact_consent_record,
+    contact_consent_revoke,
+    followup_channels,
+    followup_message_add,
+    followup_message_retry,
+    followup_note_add,
+    followup_owners,
+    followup_start,
+    followup_update,
+    invitation_text,
+    messenger_window_open,
+)
+
+DUE_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def _zone(clinic) -> ZoneInfo:
+    try:
+        return ZoneInfo(clinic.timezone or "UTC")
+    except Exception:  # noqa: BLE001 - a bad stored zone reads as UTC
+        return ZoneInfo("UTC")
+
+
+def _error(request, exc: DomainError) -> None:
+    details = [exc.detail]
+    for field, errors in (exc.fields or {}).items():
+        if field == "proposal":
+            continue
+        for error in errors if isinstance(errors, list | tuple) else [errors]:
+            details.append(f"{field}: {error}")
+    messages.error(request, " ".join(str(d) for d in details))
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def due_parse(value: str, clinic) -> datetime | None:
+    """A `datetime-local` field's value, in the clinic's time zone; blank → None."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        naive = datetime.strptime(value[:16], DUE_FORMAT)
+    except ValueError:
+        raise ValidationFailed(
+            "Invalid due date.", fields={"due_at": ["A date and time, e.g. 2026-12-04 17:00."]}
+        ) from None
+    return timezone.make_aware(naive, _zone(clinic))
+
+
+def due_value(at: datetime | None, clinic) -> str:
+    return timezone.localtime(at, _zone(clinic)).strftime(DUE_FORMAT) if at else ""
+
+
+def _owner_id(request, access) -> object:
+    raw = request.POST.get("owner_id", "")
+    if raw == "":
+        return None
+    owner = _int(raw)
+    if owner is None:
+        raise ValidationFailed("Invalid owner.", fields={"owner_id": ["Choose a person."]})
+    return owner
+
+
+def followup_section(*, review, clinic, access) -> dict:
+    """What the reply editor shows of a review's follow-ups (its "Private follow-up" card)."""
+    options = followup_channels(review)
+    can_write = access.can(Permission.WRITE)
+    me = access.actor.user.pk if access.actor.user is not None else None
+    default_due = timezone.now() + timedelta(hours=48)
+    return {
+        "conversations": list(private_conversations_list(review_id=review.pk)),
+        "open_followup": next(
+            (c for c in private_conversations_list(review_id=review.pk, open_only=True)), None
+        ),
+        "channel_options": options,
+        "any_private": any(o.available and o.channel in SENDING_CHANNELS for o in options),
+        "invitations": [
+            {
+                "channel": o.channel,
+                "label": o.label,
+                "text": invitation_text(channel=o.channel, clinic=clinic),
+            }
+            for o in options
+            if o.available
+        ],  # fmt: skip
+        "owners": followup_owners(clinic) if can_write else [],
+        "me": me,
+        "default_due": due_value(default_due, clinic),
+        "consents": list(contact_consents_for(review.pk)),
+        "manual_channels": [
+            (c.value, c.label)
+            for c in (PrivateChannel.PHONE, PrivateChannel.MESSAGE, PrivateChannel.OTHER)
+        ],
+    }
+
+
+class FollowUpStartView(ClinicView):
+    """POST from the reply editor: start a follow-up of the review (send the invitation)."""
+
+    def post(self, request, review_id: int, *args, **kwargs):
+        back = f"/clinics/{self.clinic.slug}/replies/review/{review_id}/#follow-up"
+        try:
+            conversation = followup_start(
+                review_id=review_id,
+                access=self.access,
+                channel=request.POST.get("channel") or None,
+                text=request.POST.get("text") or None,
+                owner_id=_owner_id(request, self.access),
+                due_at=due_parse(request.POST.get("due_at", ""), self.clinic),
+                notes=request.POST.get("notes", ""),
+            )
+        except DomainError as exc:
+            _error(request, exc)
+            return HttpResponseRedirect(back)
+        sent = conversation.status == ConversationStatus.INVITED
+        if conversation.channel == PrivateChannel.PUBLIC_REPLY:
+            messages.success(
+                request,
+                "Follow-up started. The public reply inviting contact is a draft: submit it "
+                "for approval in the reply editor.",
+            )
+        elif conversation.channel in SENDING_CHANNELS:
+            if sent:
+                messages.success(
+                    request, f"Invitation sent ({conversation.get_channel_display()})."
+                )
+            else:
+                messages.error(
+                    request, "The invitation could not be sent; the reason is in the thread."
+                )
+        else:
+            messages.success(request, "Follow-up started.")
+        return HttpResponseRedirect(f"/clinics/{self.clinic.slug}/follow-ups/{conversation.pk}/")
+
+
+class ContactConsentView(ClinicView):
+    """POST from the reply editor: record (or withdraw) the person's consent to be contacted."""
+
+    def post(self, request, review_id: int, *args, **kwargs):
+        back = f"/clinics/{self.clinic.slug}/replies/review/{review_id}/#follow-up"
+        try:
+            revoke = _int(request.POST.get("revoke"))
+            if revoke:
+                contact_consent_revoke(consent_id=revoke, access=self.access)
+                messages.success(request, "Consent withdrawn.")
+            else:
+                contact_consent_record(
+                    review_id=review_id,
+                    access=self.access,
+                    channel=request.POST.get("channel", ""),
+                    address=request.POST.get("address", ""),
+                    basis=request.POST.get("basis", ""),
+                )
+                messages.success(request, "Consent recorded.")
+        except DomainError as exc:
+            _error(request, exc)
+        return HttpResponseRedirect(back)
+
+
+class FollowUpListView(TemplateResponseMixin, ClinicView):
+    """The clinic's follow-ups: open ones first (overdue marked), then closed ones."""
+
+    template_name = "responses/followups.html"
+
+    def get(self, request, *args, **kwargs):
+        show = request.GET.get("show", "open")
+        if show not in ("open", "overdue", "mine", "all"):
+            show = "open"
+        me = self.access.actor.user.pk if self.access.actor.user is not None else None
+        qs = private_conversations_list(
+            open_only=show in ("open", "mine"),
+            overdue=show == "overdue",
+            owner_id=me if show == "mine" else None,
+        )
+        return self.render_to_response(
+            {
+                "clinic": self.clinic,
+                "conversations": list(qs[:300]),
+                "show": show,
+                "counts": followup_counts(),
+                "now": timezone.now(),
+                "tz": _zone(self.clinic),
+            }
+        )
+
+
+class FollowUpDetailView(TemplateResponseMixin, ClinicView):
+    """One follow-up: the thread, and (for those who write) write again, note a call, set the
+    owner, due date, status and outcome, retry a failed send."""
+
+    template_name = "responses/followup.html"
+
+    def _conversation(self, conversation_id: int):
+        conversation = followup_get(conversation_id)
+        if conversation is None:
+            raise Http404("No such follow-up.")
+        return conversation
+
+    def get(self, request, conversation_id: int, *args, **kwargs):
+        conversation = self._conversation(conversation_id)
+        can_write = self.access.can(Permission.WRITE)
+        thread = list(conversation.messages.all())
+        return self.render_to_response(
+            {
+                "clinic": self.clinic,
+                "c": conversation,
+                "thread": thread,
+                "review": conversation.review,
+                "is_open": conversation.status in OPEN_STATUSES,
+                "overdue": conversation.is_overdue(),
+                "can_write": can_write,
+                "can_send": can_write
+                and conversation.channel in SENDING_CHANNELS
+                and conversation.status in OPEN_STATUSES
+                and (conversation.channel != PrivateChannel.FACEBOOK or messenger_window_open(conversation)),
+                "awaiting_facebook": conversation.channel == PrivateChannel.FACEBOOK
+                and not messenger_window_open(conversation),
+                "owners": followup_owners(self.clinic) if can_write else [],
+                "statuses": ConversationStatus.choices,
+                "outcomes": [(v, label) for v, label in FollowUpOutcome.choices if v],
+                "due": due_value(conversation.due_at, self.clinic),
+                "failed": MessageStatus.FAILED,
+                "tz": _zone(self.clinic),
+            }
+        )  # fmt: skip
+
+    def post(self, request, conversation_id: int, *args, **kwargs):
+        conversation = self._conversation(conversation_id)
+        here = f"/clinics/{self.clinic.slug}/follow-ups/{conversation.pk}/"
+        action = request.POST.get("action", "")
+        try:
+            if action == "send":
+                message = followup_message_add(
+                    conversation_id=conversation.pk,
+                    access=self.access,
+                    text=request.POST.get("text", ""),
+                )
+                if message.status == MessageStatus.SENT:
+                    messages.success(request, "Message sent.")
+                else:
+                    messages.error(request, f"Not sent: {message.error}")
+            elif action == "note":
+                followup_note_add(
+                    conversation_id=conversation.pk,
+                    access=self.access,
+                    text=request.POST.get("text", ""),
+                    from_person=request.POST.get("from_person") == "on",
+                )
+                messages.success(request, "Note added.")
+            elif action == "retry":
+                message = followup_message_retry(
+                    conversation_id=conversation.pk,
+                    message_id=_int(request.POST.get("message_id")) or 0,
+                    access=self.access,
+                )
+                if message.status == MessageStatus.SENT:
+                    messages.success(request, "Sent.")
+                else:
+                    messages.error(request, f"Not sent: {message.error}")
+            elif action == "update":
+                outcome = request.POST.get("outcome", "")
+                status = request.POST.get("status") or None
+                if status == conversation.status:
+                    status = None
+                owner = _owner_id(request, self.access)
+                followup_update(
+                    conversation_id=conversation.pk,
+                    access=self.access,
+                    owner_id=owner if owner != conversation.owner_id else UNSET,
+                    due_at=(
+                        due_parse(request.POST.get("due_at", ""), self.clinic)
+                        if request.POST.get("due_at", "") != due_value(conversation.due_at, self.clinic)
+                        else UNSET
+                    ),
+                    status=status,
+                    outcome=outcome if outcome != conversation.outcome else None,
+                    outcome_note=request.POST.get("outcome_note"),
+                )  # fmt: skip
+                messages.success(request, "Follow-up saved.")
+            else:
+                messages.error(request, "Unknown action.")
+        except DomainError as exc:
+            _error(request, exc)
+        return HttpResponseRedirect(here)
