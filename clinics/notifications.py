@@ -124,6 +124,15 @@ def notifications_close(*, clinic: Clinic, ref: str) -> int:
     )
 
 
+def notification_read(*, user: User, clinic: Clinic, ref: str) -> int:
+    """The person opened what it was about (a post-crisis review sent to them): their message
+    leaves their banner; everyone else's stays."""
+    now = timezone.now()
+    return Notification.objects.filter(user=user, clinic=clinic, ref=ref, open=True).update(
+        open=False, read_at=now, updated_at=now
+    )
+
+
 def notification_digests_send(*, now: datetime | None = None) -> int:
     """The hourly digest: one e-mail per person listing what waited for them since the last
     one. Returns the number of e-mails sent."""

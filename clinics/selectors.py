@@ -1,7 +1,7 @@
 from django.db.models import Q, QuerySet
 
 from accounts.actors import Actor
-from clinics.models import Clinic
+from clinics.models import Clinic, ClinicMembership, Notification
 
 
 def clinics_for_actor(actor: Actor) -> QuerySet[Clinic]:
@@ -24,3 +24,23 @@ def clinics_for_actor(actor: Actor) -> QuerySet[Clinic]:
 
 def clinic_for_actor(actor: Actor, *, slug: str) -> Clinic | None:
     return clinics_for_actor(actor).filter(slug=slug).first()
+
+
+def notifications_about(clinic: Clinic, refs) -> QuerySet[Notification]:
+    """The in-app notifications sent about these things (`ref`s such as "reply:12"), oldest
+    first, with their person."""
+    return (
+        Notification.objects.filter(clinic=clinic, ref__in=list(refs))
+        .select_related("user")
+        .order_by("created_at", "pk")
+    )
+
+
+def clinic_people(clinic: Clinic) -> list:
+    """The clinic's own active people (approvers and viewers, crisis roles or not)."""
+    return [
+        m.user
+        for m in ClinicMembership.objects.filter(clinic=clinic, user__is_active=True)
+        .select_related("user")
+        .order_by("user__full_name", "pk")
+    ]

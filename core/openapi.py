@@ -185,7 +185,9 @@ class ApiAutoSchema(AutoSchema):
             found.add(403)
         if "{" in self.path:
             found.add(404)
-        if method in _WRITES and app in _CONFLICT_APPS:
+        if (method in _WRITES and app in _CONFLICT_APPS) or getattr(
+            self.view, "may_conflict", False
+        ):
             found.add(409)
         if has_body:
             found |= {413, 415}

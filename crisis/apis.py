@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from clinics.models import CrisisRole
 from core.api import ClinicAPIView, Pagination, paginated_response
 from core.permissions import Permission
+from core.tenancy import current_clinic
 from crisis.models import (
     DetectorSettings,
     Incident,
@@ -49,9 +50,12 @@ from crisis.services import (
     incident_status_set,
     response_plan_save,
     review_apply_to_plan,
+    review_for_incident,
     review_metrics_current,
+    review_send,
     review_update,
 )
+from crisis.timeline import CATEGORIES, review_timeline
 from responses.apis.serializers import (
     StatementDetailSerializer,
     StatementInputSerializer,
@@ -198,6 +202,18 @@ class IncidentCountsSerializer(serializers.Serializer):
     active = serializers.IntegerField()
 
 
+class ReviewTimelineLineSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    category = serializers.ChoiceField(choices=list(CATEGORIES.items()))
+    category_label = serializers.CharField()
+    what = serializers.CharField()
+    who = serializers.CharField()
+    details = serializers.CharField()
+    source = serializers.ChoiceField(
+        choices=["incident", "audit", "statement_version", "notification"]
+    )
+
+
 class PostCrisisReviewSerializer(serializers.ModelSerializer):
     incident = serializers.SerializerMethodField()
     metrics = serializers.SerializerMethodField()
@@ -214,6 +230,8 @@ class PostCrisisReviewSerializer(serializers.ModelSerializer):
             "timeline",
             "edited_by",
             "plan_version",
+            "sent_at",
+            "sent_by",
             "created_at",
             "updated_at",
         ]
@@ -229,9 +247,9 @@ class PostCrisisReviewSerializer(serializers.ModelSerializer):
     def get_metrics(self, review):
         return review_metrics_current(review)
 
-    @extend_schema_field(IncidentEventSerializer(many=True))
+    @extend_schema_field(ReviewTimelineLineSerializer(many=True))
     def get_timeline(self, review):
-        return IncidentEventSerializer(review.incident.events.all(), many=True).data
+        return review_timeline(review.incident, self.context.get("clinic") or current_clinic())
 
 
 class PostCrisisReviewInputSerializer(serializers.Serializer):
@@ -428,23 +446,27 @@ class IncidentAssignApi(ClinicAPIView):
 
 
 def _review(incident_id: int) -> PostCrisisReview:
-    review = (
-        PostCrisisReview.objects.select_related("incident").filter(incident_id=incident_id).first()
-    )
-    if review is None:
-        raise NotFound("No review yet: it is drafted when the incident is resolved.")
-    return review
+    """404 for an unknown incident, 409 `not_resolved` while it runs (JSON, like every error)."""
+    return review_for_incident(incident_id)
 
 
 class IncidentReviewApi(ClinicAPIView):
     """The post-crisis review (drafted on resolve): trigger, timeline, metrics, and the
-    lessons and prevention steps the team writes. Time to first reply is measured to the first
-    published reply to one of the incident's mentions; `metrics.statements` lists the official
-    statements drafted from the incident."""
+    lessons and prevention steps the team writes. Windows run from the crisis onset (the first
+    linked mention or the detector's window start, whichever is earlier): `before` an equally
+    long baseline, `during` onset → resolution, `after` from the resolution (`state`
+    `complete`, `in_progress` or `not_yet`). Response times are measured from detection;
+    `metrics.statements` lists the official statements drafted from the incident and
+    `timeline` every event of the incident and of its replies, deliveries, follow-ups and
+    statements. 409 `not_resolved` while the incident is still running."""
+
+    may_conflict = True
 
     @extend_schema(responses=PostCrisisReviewSerializer)
     def get(self, request, incident_id: int):
-        return Response(PostCrisisReviewSerializer(_review(incident_id)).data)
+        return Response(
+            PostCrisisReviewSerializer(_review(incident_id), context={"clinic": self.clinic}).data
+        )
 
     @extend_schema(request=PostCrisisReviewInputSerializer, responses=PostCrisisReviewSerializer)
     def patch(self, request, incident_id: int):
@@ -452,7 +474,7 @@ class IncidentReviewApi(ClinicAPIView):
         data = PostCrisisReviewInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         review = review_update(incident_id=incident_id, actor=self.actor, **data.validated_data)
-        return Response(PostCrisisReviewSerializer(review).data)
+        return Response(PostCrisisReviewSerializer(review, context={"clinic": self.clinic}).data)
 
 
 class _JsonOnlyNegotiation(DefaultContentNegotiation):
@@ -463,7 +485,11 @@ class _JsonOnlyNegotiation(DefaultContentNegotiation):
 
 
 class IncidentReviewExportApi(ClinicAPIView):
-    """The review as a file: `?format=html` (default) or `?format=pdf`."""
+    """The review as a file, branded with the agency's name, logo and colour: `?format=html`
+    (default, self-contained) or `?format=pdf` (tagged PDF/UA-1, the same charts). 409
+    `not_resolved` while the incident is still running."""
+
+    may_conflict = True
 
     content_negotiation_class = _JsonOnlyNegotiation
 
@@ -490,6 +516,17 @@ class IncidentReviewExportApi(ClinicAPIView):
             )
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
+
+
+class ReviewSendApi(ClinicAPIView):
+    """Send the review to the clinic: its people are told (in-app and e-mail, as each chose)
+    and read it, with its PDF, in the client portal. Sending again tells them again. 400
+    `no_recipients` when the clinic has no people; 409 `not_resolved` while it runs."""
+
+    @extend_schema(request=None, responses=PostCrisisReviewSerializer)
+    def post(self, request, incident_id: int):
+        review = review_send(incident_id=incident_id, clinic=self.clinic, actor=self.actor)
+        return Response(PostCrisisReviewSerializer(review, context={"clinic": self.clinic}).data)
 
 
 class ReviewApplyToPlanApi(ClinicAPIView):

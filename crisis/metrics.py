@@ -1,5 +1,20 @@
-"""The numbers of a post-crisis review: response times, coverage, and volume and sentiment
-before, during and after the incident (three windows of equal length)."""
+"""The numbers of a post-crisis review, measured from the onset of the crisis.
+
+Windows (all of the same length, the length of the crisis):
+
+- **onset**: the earlier of the first linked mention and, for the detectors that fire on a
+  count inside a window (negative surge, rating drop), the start of the window the detector
+  counted when it fired (its trigger numbers: `window_minutes` or `window_hours`). The
+  detectors that fire on matching mentions (watch word, misinformation, viral post) link
+  exactly those mentions, and their look-back (24–48 h) says nothing about when it began;
+  for them the first linked mention is the onset;
+- **during**: onset → resolution (onset → now, "in progress", while it is not resolved);
+- **before**: an equally long baseline ending at the onset;
+- **after**: resolution → resolution + the same length; "not yet" while the incident is not
+  resolved, "so far" until it has fully passed. No bucket lies in the future.
+
+Response times are measured from detection (`opened_at`: nobody could answer before the alert),
+and the time to detect from the onset."""
 
 from __future__ import annotations
 
@@ -10,15 +25,27 @@ from django.utils import timezone
 from crisis.models import Incident, IncidentEvent, IncidentMention
 from crisis.selectors import incident_statements
 from feeds.models import Review, ReviewStatus
-from responses.selectors import first_reply_published_at
+from responses.selectors import (
+    first_reply_published_at,
+    private_conversation_counts,
+    replies_published_by_review,
+)
 from scoring.selectors import latest_score_subquery
 
 BUCKETS_PER_WINDOW = 6
 LABELS = ("negative", "neutral", "positive", "unscored")
+WINDOW_NAMES = ("before", "during", "after")
+MIN_SPAN = timedelta(minutes=1)
+
+# Window states (`windows[name]["state"]`).
+COMPLETE, IN_PROGRESS, NOT_YET = "complete", "in_progress", "not_yet"
+
+# Keys under which a "resolve anyway" reason may be stored on the resolving event's data.
+RESOLVE_REASON_KEYS = ("resolve_anyway_reason", "override_reason", "anyway_reason", "reason")
 
 
-def _seconds(later: datetime | None, earlier: datetime) -> int | None:
-    if later is None:
+def _seconds(later: datetime | None, earlier: datetime | None) -> int | None:
+    if later is None or earlier is None:
         return None
     return max(0, round((later - earlier).total_seconds()))
 
@@ -29,7 +56,82 @@ def _is_negative(label: str | None, rating: int | None) -> bool:
     return rating is not None and rating <= 2
 
 
-def _summary(rows: list[tuple], start: datetime, end: datetime, now: datetime) -> dict:
+def _is_false_claim(flags) -> bool:
+    for flag in flags or ():
+        if not isinstance(flag, dict):
+            continue
+        name = str(flag.get("name", ""))
+        probability = flag.get("probability")
+        if "misinfo" in name and (probability is None or probability >= 0.5):
+            return True
+    return False
+
+
+# Detectors whose finding is a count inside a window: the window's start is the onset's bound.
+WINDOWED_KINDS = ("surge", "rating_drop")
+
+
+def detector_window(incident: Incident) -> timedelta | None:
+    """The window a counting detector (surge, rating drop) counted when it fired, from its
+    trigger numbers; None for the detectors that fire on matching mentions."""
+    if incident.kind not in WINDOWED_KINDS:
+        return None
+    numbers = (incident.trigger or {}).get("numbers") or {}
+    for key, unit in (("window_minutes", 60), ("window_hours", 3600)):
+        value = numbers.get(key)
+        if isinstance(value, int | float) and value > 0:
+            return timedelta(seconds=float(value) * unit)
+    return None
+
+
+def crisis_onset(incident: Incident, first_mention_at: datetime | None) -> tuple[datetime, str]:
+    """(onset, how it was found): the earliest of the first linked mention, the counting
+    detector's window start and the opening itself."""
+    candidates = []
+    if first_mention_at is not None:
+        candidates.append((first_mention_at, "first linked mention"))
+    window = detector_window(incident)
+    if window is not None:
+        candidates.append((incident.opened_at - window, "start of the detector's window"))
+    # a crisis cannot begin after it was detected (mentions linked later, published after the
+    # opening, do not move the onset past it)
+    candidates.append((incident.opened_at, "detection"))
+    return min(candidates, key=lambda c: c[0])
+
+
+def review_windows(
+    *, onset: datetime, resolved_at: datetime | None, now: datetime
+) -> dict[str, dict]:
+    """{"before"|"during"|"after": {"start", "end", "state"}}; `end` of a window in progress is
+    now; the "after" window of an unresolved incident has no start or end."""
+    end = resolved_at or now
+    span = max(end - onset, MIN_SPAN)
+    during_end = onset + span
+    windows = {
+        "before": {"start": onset - span, "end": onset, "state": COMPLETE},
+        "during": {
+            "start": onset,
+            "end": during_end,
+            "state": COMPLETE if resolved_at else IN_PROGRESS,
+        },
+    }
+    if resolved_at is None:
+        windows["after"] = {"start": None, "end": None, "state": NOT_YET}
+    else:
+        after_end = resolved_at + span
+        windows["after"] = {
+            "start": resolved_at,
+            "end": min(after_end, now),
+            "full_end": after_end,
+            "state": COMPLETE if after_end <= now else IN_PROGRESS,
+        }
+        if resolved_at >= now:
+            windows["after"]["state"] = NOT_YET
+    windows["span"] = span
+    return windows
+
+
+def _summary(rows: list[tuple], start: datetime | None, end: datetime | None, state: str) -> dict:
     counts = dict.fromkeys(LABELS, 0)
     scores, ratings = [], []
     for _, _, rating, label, score in rows:
@@ -40,13 +142,15 @@ def _summary(rows: list[tuple], start: datetime, end: datetime, now: datetime) -
             ratings.append(rating)
     volume = len(rows)
     negative = sum(1 for _, _, rating, label, _ in rows if _is_negative(label, rating))
+    not_yet = state == NOT_YET
     return {
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "complete": end <= now,
-        "volume": volume,
-        **counts,
-        "negative_all": negative,
+        "start": start.isoformat() if start else None,
+        "end": end.isoformat() if end else None,
+        "state": state,
+        "complete": state == COMPLETE,
+        "volume": None if not_yet else volume,
+        **{k: None if not_yet else v for k, v in counts.items()},
+        "negative_all": None if not_yet else negative,
         "negative_share": round(negative / volume, 3) if volume else None,
         "mean_score": round(sum(scores) / len(scores), 3) if scores else None,
         "mean_rating": round(sum(ratings) / len(ratings), 2) if ratings else None,
@@ -54,71 +158,130 @@ def _summary(rows: list[tuple], start: datetime, end: datetime, now: datetime) -
 
 
 def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
-    """Computed from the incident, its timeline, its linked mentions and the clinic's items
-    around it. The "after" window is marked incomplete until it has fully passed."""
+    """Computed from the incident, its linked mentions and statements, the replies and the
+    clinic's items around it. Safe on an incident that is not resolved yet ("after" is
+    "not yet")."""
     now = now or timezone.now()
     opened = incident.opened_at
-    end = incident.resolved_at or now
-    span = max(end - opened, timedelta(hours=1))
-    bounds = {
-        "before": (opened - span, opened),
-        "during": (opened, opened + span),
-        "after": (opened + span, opened + 2 * span),
-    }
+    resolved = (
+        incident.resolved_at if incident.resolved_at and incident.resolved_at <= now else None
+    )
+    linked = list(
+        Review.objects.filter(incidents=incident)
+        .annotate(label=latest_score_subquery("label"), flags=latest_score_subquery("flags"))
+        .values_list("id", "published_at", "rating", "label", "status", "flags")
+        .order_by("published_at", "id")
+    )
+    linked_ids = [row[0] for row in linked]
+    first_mention = linked[0][1] if linked else None
+    onset, onset_from = crisis_onset(incident, first_mention)
+    bounds = review_windows(onset=onset, resolved_at=resolved, now=now)
+    span = bounds.pop("span")
+
+    lo = bounds["before"]["start"]
+    hi = bounds["after"]["end"] or bounds["during"]["end"]
     rows = list(
-        Review.objects.filter(
-            is_deleted=False, published_at__gte=opened - span, published_at__lt=opened + 2 * span
-        )
+        Review.objects.filter(is_deleted=False, published_at__gte=lo, published_at__lt=hi)
         .annotate(label=latest_score_subquery("label"), score=latest_score_subquery("score"))
         .values_list("id", "published_at", "rating", "label", "score")
         .order_by("published_at")
     )
-    windows = {
-        name: _summary([r for r in rows if a <= r[1] < b], a, b, now)
-        for name, (a, b) in bounds.items()
-    }
+
+    def inside(a, b):
+        return [r for r in rows if a <= r[1] < b]
+
+    windows = {}
     series = []
     step = span / BUCKETS_PER_WINDOW
-    for name, (a, _) in bounds.items():
+    for name in WINDOW_NAMES:
+        w = bounds[name]
+        if w["state"] == NOT_YET:
+            windows[name] = _summary([], None, None, NOT_YET)
+            continue
+        windows[name] = _summary(inside(w["start"], w["end"]), w["start"], w["end"], w["state"])
         for n in range(BUCKETS_PER_WINDOW):
-            start = a + n * step
-            inside = [r for r in rows if start <= r[1] < start + step]
-            bucket = _summary(inside, start, start + step, now)
+            start = w["start"] + n * step
+            if start >= now:
+                break  # no future buckets
+            end = min(start + step, now)
+            bucket = _summary(inside(start, end), start, end, COMPLETE)
             series.append(
                 {
                     "window": name,
                     "start": bucket["start"],
+                    "end": bucket["end"],
+                    "partial": end < start + step,
+                    "volume": bucket["volume"],
                     **{label: bucket[label] for label in LABELS},
                     "mean_score": bucket["mean_score"],
                 }
             )
 
-    linked = list(
-        Review.objects.filter(incidents=incident)
-        .annotate(label=latest_score_subquery("label"))
-        .values_list("rating", "label", "status", "updated_at")
+    # coverage: a mention is answered when a public reply to it was published (or it was
+    # marked replied, e.g. answered on the platform by hand)
+    published = replies_published_by_review(linked_ids)
+    answered = [r for r in linked if r[0] in published or r[4] == ReviewStatus.REPLIED]
+    negative = [r for r in linked if _is_negative(r[3], r[2])]
+    negative_answered = [r for r in negative if r[0] in published or r[4] == ReviewStatus.REPLIED]
+
+    # reach (likes + shares + replies) of the false claims against that of the threads where
+    # the correction was published
+    engagement = {
+        pk: likes + shares + replies
+        for pk, likes, shares, replies in Review.objects.filter(pk__in=linked_ids)
+        .values_list("pk", "likes", "shares", "replies")
+        .order_by()
+    }
+    misinformation = incident.kind == "misinformation"
+    claims = [r for r in linked if misinformation or _is_false_claim(r[5])]
+    corrected = [r for r in claims if r[0] in published]
+    claims_reach = sum(engagement.get(r[0], 0) for r in claims)
+    correction_reach = sum(engagement.get(r[0], 0) for r in corrected)
+
+    statements = incident_statements(incident)
+    published_statements = sorted(
+        (st.published_at for st in statements if st.published_at), key=lambda t: t
     )
-    negative = [row for row in linked if _is_negative(row[1], row[0])]
-    answered = [row for row in negative if row[2] == ReviewStatus.REPLIED]
+    first_statement = published_statements[0] if published_statements else None
     first_reply = first_reply_published_at(
         IncidentMention.objects.filter(incident=incident).values_list("review_id", flat=True)
     )
+    first_public = min([t for t in (first_reply, first_statement) if t], default=None)
     return {
         "computed_at": now.isoformat(),
+        "onset_at": onset.isoformat(),
+        "onset_from": onset_from,
+        "first_mention_at": first_mention.isoformat() if first_mention else None,
         "opened_at": opened.isoformat(),
         "acknowledged_at": incident.acknowledged_at.isoformat()
         if incident.acknowledged_at
         else None,
-        "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
+        "resolved_at": resolved.isoformat() if resolved else None,
+        "resolved": resolved is not None,
+        "resolve_reason": resolve_reason(incident),
+        "time_to_detect_seconds": _seconds(opened, onset),
         "time_to_acknowledge_seconds": _seconds(incident.acknowledged_at, opened),
         "time_to_first_reply_seconds": _seconds(first_reply, opened),
-        "time_to_resolve_seconds": _seconds(incident.resolved_at, opened),
+        "time_to_first_public_response_seconds": _seconds(first_public, opened),
+        "time_to_statement_seconds": _seconds(first_statement, opened),
+        "time_to_resolve_seconds": _seconds(resolved, opened),
         "escalated": incident.escalated_at is not None,
         "escalated_after_seconds": _seconds(incident.escalated_at, opened),
         "mentions_linked": len(linked),
+        "mentions_answered": len(answered),
+        "mentions_answered_share": round(len(answered) / len(linked), 3) if linked else None,
         "negative_linked": len(negative),
-        "negative_answered": len(answered),
-        "answered_share": round(len(answered) / len(negative), 3) if negative else None,
+        "negative_answered": len(negative_answered),
+        "answered_share": round(len(negative_answered) / len(negative), 3) if negative else None,
+        "false_claims": len(claims),
+        "false_claims_reach": claims_reach,
+        "false_claims_corrected": len(corrected),
+        "correction_reach": correction_reach,
+        "correction_reach_share": round(correction_reach / claims_reach, 3)
+        if claims_reach
+        else None,
+        "private_follow_ups": private_conversation_counts(linked_ids),
+        "statements_published": len(published_statements),
         "window_seconds": round(span.total_seconds()),
         "windows": windows,
         "series": series,
@@ -131,6 +294,25 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
                 "published_at": st.published_at.isoformat() if st.published_at else None,
                 "pinned": st.is_pinned,
             }
-            for st in incident_statements(incident)
+            for st in statements
         ],
     }
+
+
+def resolve_reason(incident: Incident) -> str:
+    """The reason given for resolving while items were still open ("resolve anyway"), from the
+    resolving event (or the incident, where a field holds it); empty when there is none."""
+    for name in ("resolve_reason", "resolved_anyway_reason", "resolve_override_reason"):
+        value = getattr(incident, name, "")
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    events = IncidentEvent.objects.filter(incident=incident).order_by("-at", "-id")
+    for event in events:
+        data = event.data or {}
+        if data.get("to") != "resolved" and "resolve" not in event.kind:
+            continue
+        for key in RESOLVE_REASON_KEYS:
+            value = data.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+    return ""

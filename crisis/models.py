@@ -220,6 +220,7 @@ class EventKind(models.TextChoices):
     PLAN_UPDATED = "plan_updated", "Response plan updated"
     STATEMENT_DRAFTED = "statement", "Statement drafted"
     FOLLOW_UP = "follow_up", "Private follow-up"
+    REVIEW_SENT = "review_sent", "Review sent to the clinic"
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -299,6 +300,9 @@ class PostCrisisReview(BaseModel):
     metrics_frozen_at = models.DateTimeField(null=True, blank=True)
     edited_by = models.CharField(max_length=200, blank=True, default="")
     plan_version = models.PositiveIntegerField(null=True, blank=True)
+    # Sent to the clinic: from then on its people read it in the portal.
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_by = models.CharField(max_length=200, blank=True, default="")
 
     def __str__(self) -> str:
         return f"Review of incident #{self.incident_id}"

@@ -19,6 +19,7 @@ from crisis.apis import (
     ResponsePlanApi,
     ResponsePlanVersionApi,
     ReviewApplyToPlanApi,
+    ReviewSendApi,
 )
 from crisis.views import (
     IncidentListView,
@@ -60,6 +61,11 @@ api_patterns: list = [
         "incidents/<int:incident_id>/review/export/",
         IncidentReviewExportApi.as_view(),
         name="incident-review-export",
+    ),
+    path(
+        "incidents/<int:incident_id>/review/send/",
+        ReviewSendApi.as_view(),
+        name="incident-review-send",
     ),
     path(
         "incidents/<int:incident_id>/review/apply-to-plan/",

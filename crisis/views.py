@@ -7,18 +7,19 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.views.generic.base import TemplateResponseMixin
 
 from agency.forms import apply_domain_errors
 from clinics.models import CrisisRole
 from clinics.views import SettingsView
-from core.errors import DomainError
+from core.errors import Conflict, DomainError, NotFound
 from core.permissions import Permission
 from core.views import ClinicView
 from crisis.export import review_context
 from crisis.forms import ThresholdsForm
 from crisis.models import IncidentKind, IncidentStatus, PostCrisisReview, ResponsePlanVersion
-from crisis.room import control_room, local, mentions_ranked
+from crisis.room import control_room, local, mentions_ranked, zone_of
 from crisis.selectors import (
     crisis_team,
     detector_settings_get,
@@ -44,8 +45,11 @@ from crisis.services import (
     incident_team_set,
     response_plan_save,
     review_apply_to_plan,
+    review_for_incident,
+    review_send,
     review_update,
 )
+from crisis.services.reviews import portal_review_url
 from responses.selectors import (
     deliveries_of,
     delivery_rows,
@@ -227,47 +231,52 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
 
 
 class IncidentReviewView(TemplateResponseMixin, ClinicView):
-    """The post-crisis review with its charts; lessons and prevention steps are edited here."""
+    """The post-crisis review as the client will read it (the same report as the exports);
+    lessons and prevention steps are edited here, and the review is sent to the clinic."""
 
     template_name = "crisis/review.html"
 
     def _review(self, incident_id: int) -> PostCrisisReview:
-        review = (
-            PostCrisisReview.objects.select_related("incident")
-            .filter(incident_id=incident_id)
-            .first()
-        )
-        if review is None:
-            raise Http404("No review yet.")
-        return review
+        try:
+            return review_for_incident(incident_id)
+        except NotFound:
+            raise Http404("No such incident.") from None
 
     def get(self, request, incident_id: int, *args, **kwargs):
-        review = self._review(incident_id)
-        context = review_context(review, self.clinic)
-        chart = {
-            "labels": [row["start_text"][5:16] for row in context["series"]],
-            "windows": [row["window"] for row in context["series"]],
-            "series": {
-                label: [row[label] for row in context["series"]] for label in context["labels"]
-            },
-            "mean_score": [row["mean_score"] for row in context["series"]],
-        }
+        try:
+            review = self._review(incident_id)
+        except Conflict as exc:
+            response = TemplateResponse(
+                request,
+                "crisis/review_not_yet.html",
+                {"clinic": self.clinic, "incident_id": incident_id, "message": exc.detail},
+                status=409,
+            )
+            return response
         return self.render_to_response(
             {
-                **context,
-                "chart": chart,
+                **review_context(review, self.clinic),
                 "can_write": self.access.can(Permission.WRITE),
                 "api": f"/clinics/{self.clinic.slug}/api/v1/incidents/{incident_id}/review/",
+                "portal_url": portal_review_url(self.clinic, incident_id),
             }
         )
 
     def post(self, request, incident_id: int, *args, **kwargs):
-        self._review(incident_id)
         actor = request.actor
         try:
-            if request.POST.get("action") == "apply_plan":
+            self._review(incident_id)
+            action = request.POST.get("action")
+            if action == "apply_plan":
                 version = review_apply_to_plan(incident_id=incident_id, actor=actor)
                 messages.success(request, f"Response plan updated to version {version.version}.")
+            elif action == "send":
+                review = review_send(incident_id=incident_id, clinic=self.clinic, actor=actor)
+                messages.success(
+                    request,
+                    "Sent to the clinic: its people are told and read it in their portal "
+                    f"(sent {local(review.sent_at, zone_of(self.clinic))}).",
+                )
             else:
                 review_update(
                     incident_id=incident_id,

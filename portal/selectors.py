@@ -4,13 +4,13 @@ counts of the portal's navigation. The workflow itself is `responses.services`."
 
 from __future__ import annotations
 
-from django.db.models import F, Prefetch, Q
+from django.db.models import Exists, F, OuterRef, Prefetch, Q
 
 from accounts.selectors import user_is_agency_staff
 from clinics.access import ClinicAccess
 from clinics.models import ClinicMembership, CrisisRole
 from core.permissions import Permission
-from crisis.models import ACTIVE_STATUSES, Incident, IncidentEvent
+from crisis.models import ACTIVE_STATUSES, Incident, IncidentEvent, PostCrisisReview
 from responses.models import ApprovalStatus, ReplyDraft, Statement, Step
 from responses.selectors import (
     can_act_now,
@@ -195,8 +195,26 @@ def incidents_open() -> list[Incident]:
 
 
 def incidents_recently_closed(limit: int = 5) -> list[Incident]:
+    """Resolved incidents, newest first; `review_sent` says whether the agency sent the
+    clinic its post-crisis review."""
     return list(
-        Incident.objects.exclude(status__in=ACTIVE_STATUSES).order_by("-resolved_at", "-id")[:limit]
+        Incident.objects.exclude(status__in=ACTIVE_STATUSES)
+        .annotate(
+            review_sent=Exists(
+                PostCrisisReview.objects.filter(incident=OuterRef("pk"), sent_at__isnull=False)
+            )
+        )
+        .order_by("-resolved_at", "-id")[:limit]
+    )
+
+
+def review_sent_to_clinic(incident_id: int) -> PostCrisisReview | None:
+    """The incident's post-crisis review once the agency sent it to the clinic (the portal
+    shows nothing before)."""
+    return (
+        PostCrisisReview.objects.select_related("incident")
+        .filter(incident_id=incident_id, sent_at__isnull=False)
+        .first()
     )
 
 

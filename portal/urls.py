@@ -18,6 +18,16 @@ page_patterns: list = [
         name="portal-incident",
     ),
     path("portal/follow-ups/", views.PortalFollowUpsView.as_view(), name="portal-follow-ups"),
+    path(
+        "portal/incidents/<int:incident_id>/review/",
+        views.PortalIncidentReviewView.as_view(),
+        name="portal-incident-review",
+    ),
+    path(
+        "portal/incidents/<int:incident_id>/review.pdf",
+        views.PortalIncidentReviewPdfView.as_view(),
+        name="portal-incident-review-pdf",
+    ),
     path("portal/report/", views.PortalReportView.as_view(), name="portal-report"),
     path("portal/brand.css", views.PortalBrandCssView.as_view(), name="portal-brand-css"),
 ]

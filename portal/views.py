@@ -16,10 +16,12 @@ from django.views.generic import TemplateView
 from django.views.generic.base import TemplateResponseMixin
 
 from accounts.selectors import user_is_agency_staff
+from clinics.notifications import notification_read
 from clinics.selectors import clinics_for_actor
 from core.errors import DomainError, ValidationFailed
 from core.permissions import Permission
 from core.views import ClinicView
+from crisis.export import review_context, review_pdf
 from crisis.services import incident_acknowledge
 from portal.branding import brand_palette
 from portal.selectors import (
@@ -32,6 +34,7 @@ from portal.selectors import (
     replies_waiting_for_clinic,
     reply_card_get,
     review_cards,
+    review_sent_to_clinic,
     statement_card_get,
     statements_published,
     statements_waiting_for_clinic,
@@ -283,7 +286,11 @@ class PortalIncidentView(PortalPage):
         if incident is None:
             raise Http404("Not found.")
         return self.render_to_response(
-            self.context(incident=incident, may_acknowledge=self._may_acknowledge())
+            self.context(
+                incident=incident,
+                may_acknowledge=self._may_acknowledge(),
+                review=review_sent_to_clinic(incident_id),
+            )
         )
 
     def post(self, request, incident_id: int, *args, **kwargs):
@@ -320,6 +327,38 @@ class PortalFollowUpsView(PortalPage):
                 counts_fu=followup_counts(),
             )
         )
+
+
+class PortalIncidentReviewView(PortalPage):
+    """The post-crisis review the agency sent the clinic: the same report as the agency's
+    page and its exports, with the PDF to download. Nothing before it is sent (404)."""
+
+    template_name = "portal/incident_review.html"
+    section = "incidents"
+
+    def get(self, request, incident_id: int, *args, **kwargs):
+        review = review_sent_to_clinic(incident_id)
+        if review is None:
+            raise Http404("Not found.")
+        if request.user.is_authenticated:
+            notification_read(
+                user=request.user, clinic=self.clinic, ref=f"postcrisis:{incident_id}"
+            )
+        return self.render_to_response(self.context(**review_context(review, self.clinic)))
+
+
+class PortalIncidentReviewPdfView(ClinicView):
+    """The sent review as its tagged PDF."""
+
+    def get(self, request, incident_id: int, *args, **kwargs):
+        review = review_sent_to_clinic(incident_id)
+        if review is None:
+            raise Http404("Not found.")
+        response = HttpResponse(review_pdf(review, self.clinic), content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'attachment; filename="incident-{incident_id}-review.pdf"'
+        )
+        return response
 
 
 class PortalReportView(PortalPage):

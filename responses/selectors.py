@@ -706,3 +706,89 @@ def first_reply_published_at(review_ids) -> datetime | None:
         .values_list("published_at", flat=True)
         .first()
     )
+
+
+def replies_published_by_review(review_ids) -> dict[int, datetime]:
+    """review id → when the first public reply to it was published, for those answered."""
+    out: dict[int, datetime] = {}
+    for review_id, at in (
+        ReplyDraft.objects.filter(review_id__in=list(review_ids), published_at__isnull=False)
+        .order_by("published_at")
+        .values_list("review_id", "published_at")
+    ):
+        out.setdefault(review_id, at)
+    return out
+
+
+def private_conversation_counts(review_ids) -> dict[str, int]:
+    """How many private follow-ups of these reviews are in each status (by status label, so
+    that statuses added later are counted without a change here), plus "total"."""
+    counts: dict[str, int] = {"total": 0}
+    for conversation in PrivateConversation.objects.filter(review_id__in=list(review_ids)):
+        label = str(conversation.get_status_display())
+        counts[label] = counts.get(label, 0) + 1
+        counts["total"] += 1
+    return counts
+
+
+def audit_for_texts(*, review_ids, statement_ids) -> list[AuditEntry]:
+    """Every audit entry about these reviews (their replies, outbox items, private
+    follow-ups, whatever else records a `review_id`) and these statements (with their outbox
+    items), oldest first."""
+    review_ids, statement_ids = list(review_ids), list(statement_ids)
+    outbox_ids = list(
+        OutboxItem.objects.filter(statement_id__in=statement_ids).values_list("pk", flat=True)
+    )
+    return list(
+        AuditEntry.objects.filter(
+            Q(review_id__in=review_ids)
+            | Q(object_type="statement", object_id__in=statement_ids)
+            | Q(object_type="outbox", object_id__in=outbox_ids)
+        ).order_by("created_at", "id")
+    )
+
+
+def reply_ids_for_reviews(review_ids) -> list[int]:
+    return list(
+        ReplyDraft.objects.filter(review_id__in=list(review_ids)).values_list("pk", flat=True)
+    )
+
+
+def statement_versions_of(statement_ids) -> list[StatementVersion]:
+    return list(
+        StatementVersion.objects.filter(statement_id__in=list(statement_ids)).order_by(
+            "created_at", "id"
+        )
+    )
+
+
+def statements_ever_public() -> list[Statement]:
+    """Every statement that was ever published, for the public page: the pinned ones first,
+    newest first (the first of them is the current statement), then the ones taken down."""
+    return list(
+        Statement.objects.select_related("published_version")
+        .filter(published_version__isnull=False)
+        .order_by("-is_pinned", "-published_at", "-id")
+    )
+
+
+def statement_public_versions(statement_ids) -> dict[int, list[dict]]:
+    """statement id → the versions that were published, newest first, each as {"number",
+    "title", "body", "published_at"} (drafts that were never published are not public)."""
+    statement_ids = list(statement_ids)
+    published: dict[tuple[int, int], datetime] = {}
+    for object_id, version, at in AuditEntry.objects.filter(
+        object_type="statement", action="published", object_id__in=statement_ids
+    ).values_list("object_id", "version", "created_at"):
+        if version is not None:
+            key = (object_id, version)
+            published[key] = min(at, published.get(key, at))
+    versions: dict[int, list[dict]] = {pk: [] for pk in statement_ids}
+    for v in StatementVersion.objects.filter(statement_id__in=statement_ids).order_by("-number"):
+        at = published.get((v.statement_id, v.number))
+        if at is None:
+            continue
+        versions[v.statement_id].append(
+            {"number": v.number, "title": v.title, "body": v.body, "published_at": at}
+        )
+    return versions

@@ -8,6 +8,7 @@ from responses.apis import followups, library, outbox, replies, statements
 from responses.views import (
     ApprovalActionView,
     OutboxView,
+    PublicStatementsBrandCssView,
     PublicStatementsView,
     ReplyEditorView,
     ReplyQueueView,
@@ -173,5 +174,15 @@ public_patterns: list = [
         "statements/<slug:clinic_slug>/",
         PublicStatementsView.as_view(),
         name="public-statements",
+    ),
+    path(
+        "statements/<slug:clinic_slug>/<int:statement_id>/",
+        PublicStatementsView.as_view(),
+        name="public-statement",
+    ),
+    path(
+        "statements/<slug:clinic_slug>/brand.css",
+        PublicStatementsBrandCssView.as_view(),
+        name="public-statements-brand-css",
     ),
 ]

@@ -3,14 +3,19 @@ public statement page of a clinic (no sign-in)."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic.base import TemplateResponseMixin
 from django_tenants.utils import schema_context
 
+from agency.branding import brand_palette, logo_data_uri
 from agency.forms import apply_domain_errors
 from clinics.models import Clinic
 from clinics.views import SettingsView
@@ -46,8 +51,9 @@ from responses.selectors import (
     reply_suggest,
     sla_for,
     statement_get,
+    statement_public_versions,
+    statements_ever_public,
     statements_list,
-    statements_public,
     template_get,
     templates_available,
     word_diff,
@@ -419,6 +425,7 @@ class StatementEditorView(TemplateResponseMixin, ClinicView):
             if statement.status in STEP_FOR_STATUS
             else "",
             "public_url": f"/statements/{self.clinic.slug}/",
+            "permalink": f"/statements/{self.clinic.slug}/{statement.pk}/",
             "check_url": f"/clinics/{self.clinic.slug}/api/v1/compliance/check/",
         }
 
@@ -544,29 +551,112 @@ class OutboxView(TemplateResponseMixin, ClinicView):
         return HttpResponseRedirect(request.path)
 
 
+def _zone(clinic: Clinic) -> ZoneInfo:
+    try:
+        return ZoneInfo(clinic.timezone or "UTC")
+    except (ValueError, ZoneInfoNotFoundError):
+        return ZoneInfo("UTC")
+
+
+def _public_entry(statement, versions: list[dict], *, current_id, clinic: Clinic, tz) -> dict:
+    shown = statement.published_version
+    earlier = [v for v in versions if v["number"] != shown.number]
+    first = min([v["published_at"] for v in versions] or [statement.published_at])
+    if statement.pk == current_id:
+        state = "current"
+    elif statement.is_pinned:
+        state = "superseded"
+    else:
+        state = "withdrawn"
+    return {
+        "statement": statement,
+        "version": shown,
+        "state": state,
+        "published": timezone.localtime(statement.published_at, tz),
+        "first_published": timezone.localtime(first, tz),
+        "withdrawn": timezone.localtime(statement.unpinned_at, tz)
+        if statement.unpinned_at
+        else None,
+        "earlier": [
+            {**v, "published_at": timezone.localtime(v["published_at"], tz)} for v in earlier
+        ],
+        "permalink": f"/statements/{clinic.slug}/{statement.pk}/",
+        "permalink_full": f"{settings.PUBLIC_BASE_URL}/statements/{clinic.slug}/{statement.pk}/",
+    }
+
+
 class PublicStatementsView(View):
-    """/statements/<clinic-slug>/: the clinic's pinned statements, for anyone, without
-    signing in. Plain HTML, no scripts. Outside any clinic URL, so it switches to the
-    clinic's schema itself. An unknown clinic and a clinic with nothing pinned answer the same
-    404, so that the page tells nobody which clinics exist."""
+    """/statements/<clinic-slug>/ (every statement) and /statements/<clinic-slug>/<id>/ (one
+    statement's own page, a stable address to link from replies): for anyone, without signing
+    in. The current statement (the newest pinned) comes first with its earlier versions folded;
+    older ones are marked superseded (or withdrawn, when taken down). Branded with the agency's
+    name, logo and colour; times in the clinic's own time zone. A statement taken down
+    (unpinned) leaves the page, and its own address then says only that it was withdrawn, with
+    a link to the current one. Plain HTML, no scripts. Outside any clinic URL, so it switches
+    to the clinic's schema itself. An unknown clinic, a clinic with nothing pinned and a
+    statement never published answer the same 404, so that the page tells nobody which
+    clinics or drafts exist."""
+
+    http_method_names = ["get", "head"]
+
+    def get(self, request, clinic_slug: str, statement_id: int | None = None):
+        clinic = Clinic.objects.select_related("agency").filter(slug=clinic_slug).first()
+        if clinic is None:
+            raise Http404("No such clinic.")
+        tz = _zone(clinic)
+        with schema_context(clinic.schema_name):
+            statements = statements_ever_public()
+            versions = statement_public_versions([s.pk for s in statements])
+        pinned = [s for s in statements if s.is_pinned]
+        current_id = pinned[0].pk if pinned else None
+        entries = [
+            _public_entry(s, versions.get(s.pk, []), current_id=current_id, clinic=clinic, tz=tz)
+            for s in statements
+        ]
+        current = next((e for e in entries if e["state"] == "current"), None)
+        if statement_id is None:
+            # withdrawn statements are off the page; their own address still answers
+            entries = [e for e in entries if e["state"] != "withdrawn"]
+        else:
+            entries = [e for e in entries if e["statement"].pk == statement_id]
+        if not entries:
+            raise Http404("No such clinic.")
+        agency = clinic.agency
+        html = render_to_string(
+            "responses/public_statements.html",
+            {
+                "clinic": clinic,
+                "agency": agency,
+                "agency_name": agency.display_name or agency.name,
+                "logo_uri": logo_data_uri(agency),
+                "entries": entries,
+                "current": current,
+                "single": statement_id is not None,
+                "page_url": f"/statements/{clinic.slug}/",
+                "zone_name": str(tz),
+            },
+            request=None,
+        )
+        response = HttpResponse(html)
+        response["Cache-Control"] = "public, max-age=60"
+        return response
+
+
+class PublicStatementsBrandCssView(View):
+    """The agency's colours for the public statement page (no inline style: the CSP)."""
 
     http_method_names = ["get", "head"]
 
     def get(self, request, clinic_slug: str):
-        clinic = Clinic.objects.filter(slug=clinic_slug).first()
-        if clinic is None:
-            raise Http404("No such clinic.")
-        with schema_context(clinic.schema_name):
-            statements = list(statements_public())
-            if not statements:
-                raise Http404("No such clinic.")
-            html = render_to_string(
-                "responses/public_statements.html",
-                {"clinic": clinic, "statements": statements},
-                request=None,
-            )
-        response = HttpResponse(html)
-        response["Cache-Control"] = "public, max-age=60"
+        clinic = Clinic.objects.select_related("agency").filter(slug=clinic_slug).first()
+        colour = clinic.agency.primary_colour if clinic else "#1F6FEB"
+        palette = brand_palette(colour)
+        css = (
+            f":root{{--brand:{palette['brand']};--on-brand:{palette['on_brand']};"
+            f"--brand-text:{palette['brand_text']}}}\n"
+        )
+        response = HttpResponse(css, content_type="text/css")
+        response["Cache-Control"] = "public, max-age=300"
         return response
 
 

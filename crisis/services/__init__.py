@@ -17,7 +17,9 @@ from crisis.services.reviews import (
     response_plan_save,
     review_apply_to_plan,
     review_draft,
+    review_for_incident,
     review_metrics_current,
+    review_send,
     review_update,
 )
 
@@ -37,6 +39,8 @@ __all__ = [
     "response_plan_save",
     "review_apply_to_plan",
     "review_draft",
+    "review_for_incident",
     "review_metrics_current",
+    "review_send",
     "review_update",
 ]

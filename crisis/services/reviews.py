@@ -10,9 +10,13 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.actors import Actor
-from core.errors import NotFound, ValidationFailed
+from clinics.models import Clinic
+from clinics.notifications import notifications_close, people_notify
+from clinics.selectors import clinic_people
+from core.errors import Conflict, NotFound, ValidationFailed
 from crisis.metrics import review_metrics
 from crisis.models import (
+    ACTIVE_STATUSES,
     DetectorSettings,
     EventKind,
     Incident,
@@ -75,7 +79,10 @@ def review_metrics_current(review: PostCrisisReview) -> dict:
     """Frozen metrics once the incident is reviewed; until then, as of now (the "after"
     window fills in as time passes)."""
     if review.metrics_frozen_at is not None:
-        return review.metrics
+        if "onset_at" in (review.metrics or {}):
+            return review.metrics
+        # frozen before reviews were measured from the onset: as they stood at freezing
+        return review_metrics(review.incident, now=review.metrics_frozen_at)
     return review_metrics(review.incident)
 
 
@@ -86,6 +93,79 @@ def _review_of(incident_id: int, *, lock: bool = False) -> PostCrisisReview:
     review = qs.filter(incident_id=incident_id).first()
     if review is None:
         raise NotFound("This incident has no review yet: it is drafted when it is resolved.")
+    return review
+
+
+def review_for_incident(incident_id: int) -> PostCrisisReview:
+    """The review of an incident: `NotFound` for an unknown incident, `Conflict`
+    (`not_resolved`) while it is still running. A resolved incident without one (resolved
+    before reviews were drafted) gets it drafted now."""
+    incident = Incident.objects.filter(pk=incident_id).first()
+    if incident is None:
+        raise NotFound("No such incident.")
+    if incident.status in ACTIVE_STATUSES or incident.resolved_at is None:
+        raise Conflict(
+            f"Incident #{incident.pk} is not resolved yet ({incident.get_status_display()}): its "
+            "post-crisis review is drafted when it is resolved.",
+            code="not_resolved",
+        )
+    review = PostCrisisReview.objects.select_related("incident").filter(incident=incident).first()
+    if review is None:
+        with transaction.atomic():
+            review = review_draft(incident=incident)
+    return review
+
+
+def portal_review_url(clinic: Clinic, incident_id: int) -> str:
+    return f"/clinics/{clinic.slug}/portal/incidents/{incident_id}/review/"
+
+
+def review_send(*, incident_id: int, clinic: Clinic, actor: Actor) -> PostCrisisReview:
+    """Send the review to the clinic: from now on the clinic's people read it (and download
+    its PDF) in the portal, and each is told in-app and by e-mail, as they chose. Sending
+    again (after an edit) tells them again. Refused (400 `no_recipients`) when the clinic has
+    nobody to tell."""
+    people = clinic_people(clinic)
+    if not people:
+        raise ValidationFailed(
+            "The clinic has nobody to send it to: add its people first.",
+            code="no_recipients",
+            fields={"recipients": ["No active clinic people."]},
+        )
+    with transaction.atomic():
+        review = review_for_incident(incident_id)
+        review = (
+            PostCrisisReview.objects.select_for_update()
+            .select_related("incident")
+            .get(pk=review.pk)
+        )
+        now = timezone.now()
+        again = review.sent_at is not None
+        review.sent_at, review.sent_by = now, actor.name[:200]
+        review.save(update_fields=["sent_at", "sent_by", "updated_at"])
+        incident = review.incident
+        ref = f"postcrisis:{incident.pk}"
+        notifications_close(clinic=clinic, ref=ref)
+        told = people_notify(
+            users=people,
+            clinic=clinic,
+            kind="review",
+            ref=ref,
+            title=f"The post-crisis review of incident #{incident.pk} is ready: {incident.title}"[
+                :300
+            ],
+            url=portal_review_url(clinic, incident.pk),
+        )
+        names = ", ".join(u.full_name or u.email for u in people if u.pk in told)
+        event_add(
+            incident=incident,
+            kind=EventKind.REVIEW_SENT,
+            message=f"Review {'sent again' if again else 'sent'} to the clinic: "
+            f"{len(told)} people told ({names or 'nobody new'}).",
+            actor=actor,
+            data={"people": sorted(told), "again": again},
+            at=now,
+        )
     return review
 
 

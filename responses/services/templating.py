@@ -1,5 +1,6 @@
 """Reply text variables: {clinic_name}, {clinic_phone}, {clinic_email}, {contact_url},
-{contact_line}, {fact:<slug>} and {relevant_facts}. A variable with nothing to put in (the
+{contact_line}, {statement_url} (the current statement's own public address), {fact:<slug>}
+and {relevant_facts}. A variable with nothing to put in (the
 clinic has no e-mail, the fact does not exist) is left as it is: a text that still holds one
 cannot be submitted."""
 
@@ -9,8 +10,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 from clinics.models import Clinic
-from responses.models import Fact
+from responses.models import Fact, Statement
 
 VARIABLE_RE = re.compile(r"\{(fact:[a-z0-9][a-z0-9_-]*|[a-z][a-z_]*)\}")
 VARIABLES = (
@@ -19,6 +22,7 @@ VARIABLES = (
     "clinic_email",
     "contact_url",
     "contact_line",
+    "statement_url",
     "relevant_facts",
 )
 
@@ -51,6 +55,19 @@ def facts_for_topics(topics: Iterable[str]) -> list[Fact]:
     return list(Fact.objects.filter(is_active=True, topics__overlap=topics).order_by("title"))
 
 
+def current_statement_url(clinic: Clinic) -> str:
+    """The permalink of the clinic's current statement (the newest pinned one), or ""."""
+    current = (
+        Statement.objects.filter(is_pinned=True, published_version__isnull=False)
+        .order_by("-published_at", "-id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if current is None:
+        return ""
+    return f"{settings.PUBLIC_BASE_URL}/statements/{clinic.slug}/{current}/"
+
+
 def text_render(text: str, *, clinic: Clinic, review_topics: Iterable[str] = ()) -> Rendered:
     """`text` with every variable that has a value filled in."""
     values = {
@@ -60,6 +77,8 @@ def text_render(text: str, *, clinic: Clinic, review_topics: Iterable[str] = ())
         "contact_url": clinic.contact_url,
         "contact_line": contact_line(clinic),
     }
+    if "{statement_url}" in text:
+        values["statement_url"] = current_statement_url(clinic)
     wanted = {m.group(1)[5:] for m in VARIABLE_RE.finditer(text) if m.group(1).startswith("fact:")}
     facts = (
         {f.slug: f for f in Fact.objects.filter(slug__in=wanted, is_active=True)} if wanted else {}

@@ -901,6 +901,8 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         {"status": "responding", "message": "Statement published, replying to comments."},
         status=200,
     )
+    rec.call(key_a, "get", f"{base}/review/", status=409)  # not resolved yet
+    rec.call(key_a, "get", f"{CLINIC}/incidents/999999/review/", status=404)
     rec.call(writer, "get", f"{base}/resolve/", status=200)
     rec.call(writer, "post", f"{base}/resolve/", {"override_reason": "ok"}, status=400)
     rec.call(writer, "post", f"{base}/resolve/", {}, status=409)
@@ -924,6 +926,7 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         },
         status=200,
     )
+    rec.call(writer, "post", f"{base}/review/send/", status=200)
     rec.call(key_a, "get", f"{base}/review/export/?format=docx", status=400)
     rec.call(key_a, "get", f"{base}/review/export/?format=html", status=200)
     rec.call(key_a, "get", f"{CLINIC}/crisis/response-plan/", status=200)

@@ -15,7 +15,10 @@ from django.db.models import F
 from django_tenants.utils import schema_context
 
 from accounts.actors import Actor
+from crisis.models import Incident, IncidentMention, IncidentStatement
+from crisis.services import incident_acknowledge
 from feeds.models import Review, Source
+from responses.models import ReplyDraft, Statement
 from scoring.models import ReviewScore
 from webhooks.models import WebhookDelivery, WebhookSubscription
 from webhooks.services import subscription_create
@@ -202,3 +205,76 @@ def crisis_webhook(in_clinic_a, settings, monkeypatch) -> CrisisWebhook:
 def acting(name: str) -> Actor:
     """A test stand-in for the person or part of Carewatch that acts (shown as `name`)."""
     return Actor.of_system("test", name)
+
+
+MIN, HOUR = timedelta(minutes=1), timedelta(hours=1)
+MISINFO = [{"name": "misinformation", "probability": 0.9}]
+
+
+@pytest.fixture
+def surge(stream, world, clinic_a):
+    """A negative surge detected at NOW (15:00 UTC) over a 120-minute window (from 13:00); its
+    first mention at 13:30; resolved at 19:00. So: onset 13:00, six-hour windows."""
+    # before [07:00, 13:00): two happy reviews and one unhappy one
+    stream.add(NOW - 7 * HOUR, label="positive", rating=5)
+    stream.add(NOW - 5 * HOUR, label="positive", rating=4)
+    stream.add(NOW - 3 * HOUR, label="negative", rating=2)
+    # during [13:00, 19:00): four linked negative mentions, two of them false claims
+    linked = [
+        stream.add(NOW - 90 * MIN, label="negative", kind="mention", engagement=(3, 0, 1)),
+        stream.add(
+            NOW - 60 * MIN,
+            label="negative",
+            kind="mention",
+            engagement=(100, 20, 30),
+            flags=MISINFO,
+        ),
+        stream.add(
+            NOW - 30 * MIN, label="negative", kind="mention", engagement=(40, 5, 5), flags=MISINFO
+        ),
+        stream.add(NOW + 30 * MIN, label="negative", kind="mention"),
+    ]
+    stream.add(NOW + 2 * HOUR, label="positive", rating=5)  # unlinked, during
+    # after [19:00, 01:00)
+    stream.add(NOW + 5 * HOUR, label="positive", rating=5)
+    stream.add(NOW + 7 * HOUR, label="neutral", rating=3)
+    stream.add(NOW + 11 * HOUR, label="negative", rating=1)  # after the after window
+    incident = Incident.objects.create(
+        kind="surge",
+        title="Negative surge: 4 in 2 hours",
+        severity="high",
+        trigger={
+            "kind": "surge",
+            "explanation": "4 negative mentions in 2 hours against 0.3 expected.",
+            "numbers": {"count": 4, "window_minutes": 120},
+        },
+        opened_at=NOW,
+        last_detected_at=NOW,
+    )
+    IncidentMention.objects.bulk_create(
+        [IncidentMention(incident=incident, review=r, added_at=NOW) for r in linked]
+    )
+    incident_acknowledge(incident_id=incident.pk, actor=acting("Sam"), now=NOW + 12 * MIN)
+    # public replies: to the big false claim at 15:40, to the last mention at 16:30
+    for review, at in ((linked[1], NOW + 40 * MIN), (linked[3], NOW + 90 * MIN)):
+        ReplyDraft.objects.create(
+            review=review, status="published", published_at=at, author_label="user:1", version=1
+        )
+    # a statement from the incident published at 17:00; one drafted and never published; one
+    # published that is not the incident's
+    for title, at, mine in (
+        ("About the rumour", NOW + 2 * HOUR, True),
+        ("Draft only", None, True),
+        ("Holiday hours", NOW + HOUR, False),
+    ):
+        statement = Statement.objects.create(
+            title=title,
+            status="published" if at else "draft",
+            published_at=at,
+            is_pinned=bool(at),
+            author_label="user:1",
+            version=1,
+        )
+        if mine:
+            IncidentStatement.objects.create(incident=incident, statement=statement, added_at=NOW)
+    return incident, linked

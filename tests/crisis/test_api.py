@@ -249,7 +249,12 @@ def test_the_review_is_edited_exported_and_feeds_the_plan(incidents, login, api)
     incident = incidents["outbreak"]
     writer = login("alpha_writer")
     url = f"{BASE}/incidents/{incident.pk}"
-    assert writer.get(f"{url}/review/").status_code == 404  # drafted on resolve
+    running = writer.get(f"{url}/review/")  # drafted on resolve: not yet
+    assert running.status_code == 409 and running.json()["code"] == "not_resolved"
+    refused = writer.get(f"{url}/review/export/?format=pdf")
+    assert refused.status_code == 409 and refused.json()["code"] == "not_resolved"
+    unknown = writer.get(f"{BASE}/incidents/999999/review/")
+    assert unknown.status_code == 404 and unknown.json()["code"] == "not_found"
     writer.post(f"{url}/status/", {"status": "resolved", "override_reason": ANYWAY})
     review = writer.get(f"{url}/review/").json()
     assert review["metrics"]["mentions_linked"] == 1

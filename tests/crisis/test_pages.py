@@ -75,17 +75,23 @@ def test_a_viewer_cannot_act_in_the_room(incident, login):
 def test_the_review_page_draws_charts_from_data_and_saves_lessons(incident, login):
     client = login("alpha_writer")
     url = f"/clinics/clinic-a/incidents/{incident.pk}/review/"
-    assert client.get(url).status_code == 404  # not resolved yet
+    running = client.get(url)
+    assert running.status_code == 409  # not resolved yet
+    assert "is not resolved yet" in running.content.decode()
+    assert client.get("/clinics/clinic-a/incidents/999999/review/").status_code == 404
     with schema_context("clinic_clinic_a"):
         incident_status_set(
             incident_id=incident.pk, status="resolved", override_reason=ANYWAY, actor=acting("Sam")
         )
     html = client.get(url).content.decode()
-    assert '<script id="review-chart-data" type="application/json">' in html
-    assert 'src="/static/vendor/chart.umd.min.js"' in html
-    assert 'src="/static/js/crisis_review.js"' in html
-    assert "<script>" not in html  # nothing inline: the CSP forbids it
-    assert 'role="img"' in html and '<label for="lessons">Lessons</label>' in html
+    # the same server-drawn SVG charts as the exports, as images with alt text
+    assert html.count('src="data:image/svg+xml;base64,') == 2
+    assert 'alt="Volume per period. Items per period, stacked by sentiment.' in html
+    assert 'alt="Sentiment curve. Mean sentiment score per period' in html
+    assert "<script>" not in html and "style=" not in html  # nothing inline: the CSP
+    assert (
+        '<h2 id="summary-h">Summary</h2>' in html and '<label for="lessons">Lessons</label>' in html
+    )
     client.post(url, {"lessons": "Too slow.", "prevention": "Rota."})
     client.post(url, {"action": "apply_plan"})
     plan = client.get("/clinics/clinic-a/response-plan/").content.decode()

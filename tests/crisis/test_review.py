@@ -89,15 +89,18 @@ def test_resolving_drafts_a_review_with_the_response_metrics(
     assert (metrics["mentions_linked"], metrics["negative_linked"]) == (4, 4)
     assert (metrics["negative_answered"], metrics["answered_share"]) == (2, 0.5)
     assert metrics["escalated"] is False
-    assert metrics["window_seconds"] == 2 * 3600
+    # the crisis began with the first outbreak mention (a watch word links exactly its
+    # matches), ten minutes before the detector opened the incident: 130-minute windows
+    assert metrics["onset_at"] == (NOW - 10 * MIN).isoformat()
+    assert metrics["window_seconds"] == 130 * 60
     windows = metrics["windows"]
     assert {name: w["volume"] for name, w in windows.items()} == {
-        "before": 3,
-        "during": 4,
+        "before": 2,
+        "during": 5,
         "after": 2,
     }
-    assert [windows[n]["negative"] for n in ("before", "during", "after")] == [1, 3, 0]
-    assert windows["during"]["mean_score"] == -0.4
+    assert [windows[n]["negative"] for n in ("before", "during", "after")] == [0, 4, 0]
+    assert windows["during"]["mean_score"] == -0.48
     assert windows["before"]["mean_rating"] == 4.5
     assert windows["after"]["complete"] is True
     assert len(metrics["series"]) == 18

@@ -1,0 +1,83 @@
+"""The agency's colour, made safe to read: the text colour to put on it, and a shade of it dark
+enough for links and outlines on white (WCAG 2 contrast of at least 4.5:1); its logo as a data
+URI for files that must carry it inside (the review's PDF and HTML export)."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+
+def _channel(value: int) -> float:
+    c = value / 255
+    return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+
+def _luminance(rgb: tuple[int, int, int]) -> float:
+    r, g, b = (_channel(v) for v in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    h = (hex_colour or "#1F6FEB").lstrip("#")
+    if len(h) != 6:
+        h = "1F6FEB"
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def _hex(rgb: tuple[int, int, int]) -> str:
+    return "#" + "".join(f"{v:02x}" for v in rgb)
+
+
+WHITE, INK = (255, 255, 255), (27, 31, 36)
+
+
+def brand_palette(hex_colour: str) -> dict[str, str]:
+    """{"brand", "on_brand", "brand_text"}: the colour, the text colour for it (white or
+    ink, whichever contrasts more) and the colour darkened until it reads on white."""
+    rgb = _rgb(hex_colour)
+    on_brand = WHITE if contrast(rgb, WHITE) >= contrast(rgb, INK) else INK
+    text = rgb
+    while contrast(text, WHITE) < 4.5:
+        text = tuple(max(0, int(v * 0.9)) for v in text)
+    # the bar colour itself: darken until white (or ink) text on it reads at 4.5:1
+    bar = rgb
+    if on_brand == WHITE:
+        while contrast(bar, WHITE) < 4.5:
+            bar = tuple(max(0, int(v * 0.9)) for v in bar)
+    return {"brand": _hex(bar), "on_brand": _hex(on_brand), "brand_text": _hex(text)}
+
+
+LOGO_MAX_BYTES = 512 * 1024
+_LOGO_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".svg": "image/svg+xml",
+    ".webp": "image/webp",
+}
+
+
+def logo_data_uri(agency) -> str:
+    """The agency's logo as a `data:` URI (empty when it has none, it is missing from storage,
+    too large or of an unknown type): a file sent to a client must not fetch anything."""
+    logo = getattr(agency, "logo", None)
+    if not logo or not logo.name:
+        return ""
+    kind = _LOGO_TYPES.get(Path(logo.name).suffix.lower())
+    if kind is None:
+        return ""
+    try:
+        with logo.storage.open(logo.name, "rb") as handle:
+            data = handle.read(LOGO_MAX_BYTES + 1)
+    except OSError:
+        return ""
+    if len(data) > LOGO_MAX_BYTES:
+        return ""
+    return f"data:{kind};base64,{base64.b64encode(data).decode()}"

@@ -1,0 +1,165 @@
+"""The post-crisis review's PDF as the client receives it: rendered to PNG pages with poppler's
+pdftoppm (the pages go to the screenshot gallery), the agency's name, logo and colour and the
+charts on pages 1–2, a tagged structure (PDF/UA-1) with alt text on the charts."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+from pathlib import Path
+
+import pypdf
+import pytest
+from django.core.files.base import ContentFile
+from PIL import Image
+
+from agency.branding import brand_palette
+from clinics.models import Clinic
+from crisis.export import review_html, review_pdf
+from crisis.services import incident_status_set
+from tests.crisis.conftest import ANYWAY, HOUR, NOW, acting
+from tests.fixtures.browser import SCREENSHOTS
+
+POPPLER = shutil.which("pdftoppm") and shutil.which("pdftotext") and shutil.which("pdfinfo")
+pytestmark = pytest.mark.skipif(
+    not POPPLER, reason="poppler-utils missing (bash scripts/system_packages.sh installs it)"
+)
+AGENCY_NAME = "Harbour Health Marketing"
+BRAND = "#0B6E4F"
+LOGO_RGB = (230, 120, 20)  # an orange square: easy to find on page 1
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    h = hex_colour.lstrip("#")
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def _count(image: Image.Image, rgb: tuple[int, int, int], tolerance: int = 24) -> int:
+    pixels = image.convert("RGB").get_flattened_data()
+    return sum(
+        1 for p in pixels if all(abs(a - b) <= tolerance for a, b in zip(p, rgb, strict=True))
+    )
+
+
+def _text(pdf: Path, page: int) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", "-f", str(page), "-l", str(page), str(pdf), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+@pytest.fixture
+def branded(clinic_a, settings, tmp_path):
+    """Clinic A's agency with a display name, a colour and a PNG logo."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    agency = Clinic.objects.get(pk=clinic_a.pk).agency
+    agency.display_name, agency.primary_colour = AGENCY_NAME, BRAND
+    logo = io.BytesIO()
+    Image.new("RGB", (64, 64), LOGO_RGB).save(logo, "PNG")
+    agency.logo.save("harbour.png", ContentFile(logo.getvalue()), save=False)
+    agency.save()
+    return Clinic.objects.select_related("agency").get(pk=clinic_a.pk)
+
+
+@pytest.fixture
+def resolved_review(surge, django_capture_on_commit_callbacks):
+    incident, _ = surge
+    with django_capture_on_commit_callbacks(execute=False):
+        incident_status_set(
+            incident_id=incident.pk,
+            status="resolved",
+            override_reason=ANYWAY,
+            actor=acting("Sam"),
+            now=NOW + 4 * HOUR,
+        )
+    incident.refresh_from_db()
+    return incident.review
+
+
+def test_the_pdf_carries_the_brand_and_the_charts_on_its_first_pages(
+    branded, resolved_review, tmp_path
+):
+    # given the review of a resolved surge, for a branded agency
+    pdf = tmp_path / "review.pdf"
+
+    # when it is exported as PDF and rendered to PNG pages
+    pdf.write_bytes(review_pdf(resolved_review, branded))
+    subprocess.run(
+        ["pdftoppm", "-r", "60", "-png", str(pdf), str(tmp_path / "page")],
+        check=True,
+        capture_output=True,
+    )
+    pages = sorted(tmp_path.glob("page-*.png"))
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for n, page in enumerate(pages, start=1):
+        target = SCREENSHOTS / f"review-pdf-page-{n}.png"
+        shutil.copyfile(page, target)
+        print(f"screenshot: {target}")
+
+    # then page 1 is the one-page summary with the agency's name, logo and colour
+    assert len(pages) >= 2
+    first, second = _text(pdf, 1), _text(pdf, 2)
+    assert AGENCY_NAME in first
+    assert "Post-crisis review — incident #" in first
+    for label in ("Summary", "Crisis onset", "Time to acknowledge", "Mentions answered"):
+        assert label in first, label
+    assert "Reach of the false claims" in first and "200 across 2 false claims" in first
+    page1 = Image.open(pages[0])
+    assert _count(page1, LOGO_RGB) > 50  # the logo
+    assert _count(page1, _rgb(brand_palette(BRAND)["brand"])) > 500  # the brand bar
+    # and page 2 holds both charts, drawn (not blank)
+    assert "Volume per period, by sentiment" in second
+    assert "Sentiment curve: mean score per period" in second
+    page2 = Image.open(pages[1])
+    assert _count(page2, (207, 34, 46)) > 200  # negative bars
+    assert _count(page2, (45, 164, 78)) > 200  # positive bars
+    assert _count(page2, _rgb(brand_palette(BRAND)["brand_text"])) > 100  # the curve
+    assert "Timeline" in "".join(_text(pdf, n) for n in range(2, len(pages) + 1))
+
+
+def test_the_pdf_is_tagged_with_alt_text_on_its_charts(branded, resolved_review, tmp_path):
+    pdf = tmp_path / "review.pdf"
+    pdf.write_bytes(review_pdf(resolved_review, branded))
+
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True)
+    assert "Tagged:          yes" in info.stdout
+    assert f"Title:           Post-crisis review — incident #{resolved_review.incident_id}" in (
+        info.stdout
+    )
+    root = pypdf.PdfReader(pdf).trailer["/Root"]
+    assert bool(root["/MarkInfo"]["/Marked"])
+    assert root["/Lang"] == "en"
+    figures, headings = [], []
+
+    def walk(node):
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if isinstance(node, list):
+            for child in node:
+                walk(child)
+        elif isinstance(node, dict):
+            kind = node.get("/S")
+            if kind == "/Figure":
+                figures.append(str(node.get("/Alt", "")))
+            elif kind in ("/H1", "/H2"):
+                headings.append(kind)
+            if node.get("/K") is not None:
+                walk(node["/K"])
+
+    walk(root["/StructTreeRoot"])
+    assert headings.count("/H1") == 1 and headings.count("/H2") >= 5
+    charts = [alt for alt in figures if alt.startswith(("Volume per period", "Sentiment curve"))]
+    assert len(charts) == 2
+    assert "Totals: before 3; during 5; after 2." in charts[0]
+    assert any(alt == f"{AGENCY_NAME} logo" for alt in figures)
+
+
+def test_the_html_export_is_self_contained_and_branded(branded, resolved_review):
+    html = review_html(resolved_review, branded)
+    assert AGENCY_NAME in html
+    assert html.count('src="data:image/svg+xml;base64,') == 2
+    assert 'src="data:image/png;base64,' in html  # the logo, inside the file
+    assert "http://" not in html and "https://" not in html  # fetches nothing
+    assert brand_palette(BRAND)["brand"] in html
