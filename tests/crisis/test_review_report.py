@@ -23,7 +23,7 @@ from crisis.models import (
 from crisis.services import incident_status_set, review_metrics_current
 from crisis.timeline import review_timeline
 from responses.services.common import audit_record
-from responses.services.private import private_conversation_open
+from responses.services.private import followup_start
 from tests.crisis.conftest import ANYWAY, HOUR, MIN, NOW, acting
 from tests.responses.conftest import as_user, platforms, review_in  # noqa: F401, F811 - fixtures
 from tests.responses.test_publish import _approved, _deliver
@@ -205,7 +205,7 @@ def test_the_timeline_holds_every_event_from_the_sources_of_truth(
     incident, linked = surge
     writer = clinic_access(Actor(user=world.users["alpha_writer"]), clinic_a)
     # a private follow-up, and a status a later part of Carewatch might record
-    private_conversation_open(review_id=linked[0].pk, access=writer, channel="phone")
+    followup_start(review_id=linked[0].pk, access=writer, channel="phone")
     audit_record(
         object_type="followup",
         object_id=7,
