@@ -5,13 +5,14 @@ ports:
 approved replies to a Facebook page that is not connected → each fails, visibly (the
 incident room's red count and its deliveries, the dashboard row's red count, the outbox with
 what to do) and the people who approved them and the agency's owner are told (in-app, e-mail,
-Slack) → the page is connected → the worker sends again what waited for it, and each reply
-shows as posted with Facebook's id → resolving is refused while items are open (the room lists
-them), then resolved anyway with a written reason, kept on the timeline."""
+Slack) → the page is connected with the "Connect Facebook / Instagram" button (OAuth against
+the fake Facebook) → the worker sends again what waited for it, and each reply shows as posted
+with Facebook's id → a private follow-up is sent on Messenger and answered → resolving is
+refused while items are open (the room lists them), then resolved anyway with a written
+reason → the post-crisis review's windows, figures and timeline match the scenario's times."""
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import timedelta
 
@@ -21,12 +22,14 @@ from django.utils import timezone
 from accounts.actors import Actor
 from clinics.access import clinic_access
 from core.queueing import tasks_enqueue
+from crisis.metrics import review_metrics
 from crisis.models import EventKind, Incident, IncidentEvent
 from crisis.services import detector_settings_update, detectors_run, incident_statement_draft
 from crisis.services.alerting import chat_webhook_set
+from crisis.timeline import review_timeline
 from feeds.models import Review, Source
-from feeds.services import source_create, source_update
-from responses.models import OutboxItem, ReplyDraft
+from feeds.services import source_create
+from responses.models import OutboxItem, ReplyDraft, Statement
 from responses.services import replies as reply_services
 from responses.services import statements as statement_services
 from tests.crisis.fake_chat import FakeChat
@@ -105,11 +108,11 @@ def _beat(task: str) -> None:
 
 
 def test_failed_deliveries_are_seen_told_retried_once_connected_and_resolve_waits_for_them(
-    browser_server, new_page, committed_tenant, celery_worker_process
+    browser_server, browser_platforms, new_page, committed_tenant, celery_worker_process
 ):
     tenant = committed_tenant()
     server = browser_server
-    fake = FakePlatforms().start()
+    fake = browser_platforms  # the server's fake: its Connect buttons and connectors use it
     chat = FakeChat().start()
     try:
         chat_webhook_set(
@@ -120,7 +123,7 @@ def test_failed_deliveries_are_seen_told_retried_once_connected_and_resolve_wait
             queues="default",
             concurrency=1,
             extra_env={
-                "CONNECTOR_BASE_URLS": json.dumps(dict.fromkeys(("google", "facebook"), fake.base_url)),
+                **fake.env,
                 "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
                 "EMAIL_FILE_PATH": str(server.mail_dir),
                 "PUBLIC_BASE_URL": server.base_url,
@@ -129,7 +132,6 @@ def test_failed_deliveries_are_seen_told_retried_once_connected_and_resolve_wait
         _scenario(server, new_page, tenant, fake, chat, incident, drafts)
     finally:
         chat.stop()
-        fake.stop()
 
 
 def _scenario(server, new_page, tenant, fake, chat, incident, drafts):
@@ -165,7 +167,18 @@ def _scenario(server, new_page, tenant, fake, chat, incident, drafts):
             return list(OutboxItem.objects.order_by("pk").values_list("status", "failure_kind"))
 
     assert wait_for(lambda: items() == [("failed", "not_connected")] * 3, timeout=60), items()
-    assert fake.writes("facebook") == []
+    with tenant.schema():
+        ours = set(Review.objects.values_list("external_id", flat=True))
+
+    def replies_written() -> list:
+        """What reached the fake Facebook for this clinic's comments (the fake is shared by the
+        session's browser tests)."""
+        return [
+            w for w in fake.writes("facebook")
+            if w.path.endswith("/comments") and w.path.split("/")[-2] in ours
+        ]  # fmt: skip
+
+    assert replies_written() == []
 
     owner = new_page("desktop")
     sign_in(owner, server, users["owner"], totp=tenant.devices["owner"])
@@ -247,19 +260,30 @@ def _scenario(server, new_page, tenant, fake, chat, incident, drafts):
     assert "Warning: Facebook: the page token is missing." in plan.inner_text()
     screenshot(owner, "close-loop-statement-warns-not-connected")
 
-    # --- the page is connected: what waited for it is sent again, once -----------------------
+    # --- the page is connected with the Connect button: what waited is sent again, once -----
+    sources = server.url(f"/clinics/{slug}/sources/")
+    owner.goto(sources)
+    owner.get_by_role("button", name="Connect Facebook / Instagram", exact=True).click()
+    owner.wait_for_load_state()
+    assert owner.url.startswith(fake.base_url + "/v21.0/dialog/oauth?"), owner.url
+    owner.get_by_role("button", name="Allow").click()
+    owner.wait_for_load_state()
+    assert re.search(r"/sources/connect/\d+/$", owner.url), owner.url
+    # the clinic's page (the one its source already names) is preselected
+    owner.get_by_role("button", name="Connect this page").click()
+    owner.wait_for_load_state()
+    assert owner.url == sources
+    screenshot(owner, "close-loop-page-connected")
     with tenant.schema():
-        source_update(
-            source=Source.objects.get(kind="facebook"), credentials=fake.credentials("facebook")
-        )
+        source = Source.objects.get(kind="facebook", name=PAGE_NAME)
+        assert source.credentials_encrypted != ""
 
     def posted() -> bool:
         with tenant.schema():
             return ReplyDraft.objects.filter(status="published").count() == 3
 
     assert wait_for(posted, timeout=60), items()
-    writes = [w for w in fake.writes("facebook") if w.path.endswith("/comments")]
-    assert len(writes) == 3
+    assert len(replies_written()) == 3
     with tenant.schema():
         sent = list(OutboxItem.objects.order_by("pk"))
     assert [i.status for i in sent] == ["sent"] * 3
@@ -279,6 +303,35 @@ def _scenario(server, new_page, tenant, fake, chat, incident, drafts):
     if not wait_for(lambda: dashboard_count() == "", timeout=20, interval=2):
         _beat("dashboard.tasks.clinic_snapshots_sweep")
     assert wait_for(lambda: dashboard_count() == "", timeout=30, interval=2)
+
+    # --- a private follow-up to the unanswered mention: sent on Messenger, answered --------
+    with tenant.schema():
+        quiet = Review.objects.get(text=CLAIMS[3][0])
+    psid = fake.fb_comments[quiet.external_id]["from"]["id"] + "99"
+    fake.messenger_webhook_url = server.url(f"/hooks/{slug}/{source.pk}/messenger/")
+    writer = new_page("desktop")
+    sign_in(writer, server, users["writer"], totp=tenant.devices["writer"])
+    writer.goto(server.url(f"/clinics/{slug}/replies/review/{quiet.pk}/"))
+    card = writer.locator("#follow-up")
+    card.get_by_label("Channel").select_option(label="Facebook private message")
+    card.get_by_role("button", name="Start follow-up").click()
+    writer.wait_for_url(f"**/clinics/{slug}/follow-ups/*/", timeout=60_000)
+    assert writer.get_by_test_id("follow-up-status").inner_text() == "Invited"
+    invitations = [
+        r for r in fake.requests_for("facebook", "POST", path="/messages")
+        if (r.json or {}).get("recipient") == {"comment_id": quiet.external_id}
+    ]  # fmt: skip
+    assert len(invitations) == 1
+    fake.facebook_person_writes(psid, "Thanks for writing. Yes, please call me after 5 pm.")
+    assert wait_for(
+        lambda: (
+            writer.reload() or writer.get_by_test_id("follow-up-status").inner_text() == "Replied"
+        ),
+        timeout=20,
+        interval=1,
+    )
+    assert "please call me after 5 pm" in writer.get_by_test_id("message-in").inner_text()
+    screenshot(writer, "close-loop-follow-up-answered")
 
     # --- the statement is published: it says "queued", and "posted" once Facebook confirms --
     owner.goto(statement_url)
@@ -327,3 +380,43 @@ def _scenario(server, new_page, tenant, fake, chat, incident, drafts):
     assert len(event.data["open_items"]) == 1
     assert event.data["open_items"][0].startswith("The detector still fires")
     assert event.actor == "Agency Owner"
+
+    # --- the post-crisis review: its windows, figures and timeline, as the scenario went ----
+    with tenant.schema():
+        incident = Incident.objects.get(pk=incident.pk)
+        first_mention = Review.objects.order_by("published_at").first().published_at
+        first_reply = ReplyDraft.objects.order_by("published_at").first().published_at
+        published = Statement.objects.get(pk=statement.pk).published_at
+        metrics = review_metrics(incident)
+        lines = review_timeline(incident, clinic)
+    resolved, opened = incident.resolved_at, incident.opened_at
+    span = resolved - first_mention
+    assert metrics["onset_at"] == first_mention.isoformat()
+    assert metrics["onset_from"] == "first linked mention"
+    windows = metrics["windows"]
+    assert (windows["before"]["start"], windows["before"]["end"]) == (
+        (first_mention - span).isoformat(), first_mention.isoformat(),
+    )  # fmt: skip
+    assert (windows["during"]["start"], windows["during"]["end"], windows["during"]["state"]) == (
+        first_mention.isoformat(), resolved.isoformat(), "complete",
+    )  # fmt: skip
+    assert windows["after"]["start"] == resolved.isoformat()
+    assert windows["after"]["state"] == "in_progress"  # it has not fully passed yet
+    assert windows["during"]["volume"] == 4 and windows["before"]["volume"] == 0
+    assert metrics["window_seconds"] == round(span.total_seconds())
+    assert metrics["time_to_first_reply_seconds"] == round((first_reply - opened).total_seconds())
+    assert metrics["time_to_statement_seconds"] == round((published - opened).total_seconds())
+    assert metrics["time_to_resolve_seconds"] == round((resolved - opened).total_seconds())
+    assert (metrics["mentions_answered"], metrics["mentions_linked"]) == (3, 4)
+    assert metrics["statements_published"] == 1
+    assert metrics["resolve_reason"] == REASON
+    categories = {line["category"] for line in lines}
+    assert {
+        "detection", "approval", "failure", "publication", "follow_up", "resolution",
+    } <= categories  # fmt: skip
+    failures = [line for line in lines if line["category"] == "failure"]
+    assert len(failures) >= 3  # the three replies that did not reach the page
+    # and the review page says it was resolved anyway, with the reason
+    owner.goto(server.url(f"/clinics/{slug}/incidents/{incident.pk}/review/"))
+    assert REASON in owner.content()
+    screenshot(owner, "close-loop-review")
