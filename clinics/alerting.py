@@ -6,16 +6,19 @@ first and changes nothing when one is wrong (`ValidationFailed` with field messa
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Sequence
 
 import httpx
 from django.conf import settings
 from django.db import transaction
+from slack_sdk.webhook import WebhookClient
 
 from accounts.models import User
 from agency.models import AgencyMembership
 from clinics.models import ChatKind, ChatWebhook, Clinic, Digest, NotificationPreference, OnCall
-from core.crypto import encrypt_json
+from core.crypto import decrypt_json, encrypt_json
 from core.errors import ValidationFailed
 
 # The hosts Slack and Microsoft Teams (incoming webhooks, Workflows / Power Automate) post from.
@@ -30,6 +33,8 @@ CHAT_HOSTS: dict[str, tuple[str, ...]] = {
     ),
 }
 ON_CALL_MAX = 6
+CHAT_TIMEOUT = 5.0
+logger = logging.getLogger(__name__)
 
 
 def _host_matches(host: str, allowed: Sequence[str]) -> bool:
@@ -94,6 +99,75 @@ def chat_webhooks_of(*, agency_id: int, clinic: Clinic | None) -> dict[str, Chat
     """The webhooks of one scope by kind (never the URL: pages show `url_hint`)."""
     rows = ChatWebhook.objects.filter(agency_id=agency_id, clinic=clinic).defer("url_encrypted")
     return {row.kind: row for row in rows}
+
+
+def chat_webhooks_for(clinic: Clinic) -> list[ChatWebhook]:
+    """Where a clinic's alerts go in chat: the agency's channels and the clinic's own."""
+    return list(
+        ChatWebhook.objects.filter(agency_id=clinic.agency_id, clinic__isnull=True)
+        | ChatWebhook.objects.filter(clinic=clinic)
+    )
+
+
+def chat_post(hook: ChatWebhook, message: dict) -> str:
+    """Post to one channel; "posted" or why not. Slack through slack-sdk's WebhookClient (it
+    knows Slack's answers and retries), Teams as a plain JSON POST."""
+    url = decrypt_json(hook.url_encrypted).get("url", "")
+    try:
+        if hook.kind == ChatKind.SLACK:
+            response = WebhookClient(url, timeout=int(CHAT_TIMEOUT)).send_dict(message)
+            ok, status = response.status_code == 200, response.status_code
+        else:
+            answer = httpx.post(
+                url, content=json.dumps(message), timeout=CHAT_TIMEOUT,
+                headers={"Content-Type": "application/json"},
+            )  # fmt: skip
+            ok, status = 200 <= answer.status_code < 300, answer.status_code
+    except Exception as exc:  # noqa: BLE001 - the caller records the outcome
+        logger.warning("chat %s post failed: %s", hook.kind, exc)
+        return f"failed ({exc.__class__.__name__})"
+    return "posted" if ok else f"failed (HTTP {status})"
+
+
+def chat_notice(kind: str, *, title: str, text: str, button: str, url: str) -> dict:
+    """A short notice with one link button, as Slack (Block Kit) or Teams (Adaptive Card)
+    takes it: what alerts other than an incident's opening send."""
+    if kind == ChatKind.SLACK:
+        return {
+            "text": title,
+            "blocks": [
+                {"type": "section", "text": {"type": "mrkdwn", "text": f"*{title}*\n{text}"}},
+                {
+                    "type": "actions",
+                    "elements": [
+                        {
+                            "type": "button",
+                            "text": {"type": "plain_text", "text": button},
+                            "url": url,
+                            "action_id": "open",
+                        }
+                    ],
+                },
+            ],
+        }
+    return {
+        "type": "message",
+        "attachments": [
+            {
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "content": {
+                    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                    "type": "AdaptiveCard",
+                    "version": "1.4",
+                    "body": [
+                        {"type": "TextBlock", "text": title, "weight": "Bolder", "wrap": True},
+                        {"type": "TextBlock", "text": text, "wrap": True},
+                    ],
+                    "actions": [{"type": "Action.OpenUrl", "title": button, "url": url}],
+                },
+            }
+        ],
+    }
 
 
 def on_call_candidates(clinic: Clinic) -> list[User]:

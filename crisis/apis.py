@@ -37,6 +37,7 @@ from crisis.selectors import (
     incident_get,
     incident_statements,
     incidents_filtered,
+    resolve_checklist,
     response_plan_current,
 )
 from crisis.services import (
@@ -44,6 +45,7 @@ from crisis.services import (
     incident_acknowledge,
     incident_assign,
     incident_note_add,
+    incident_resolve,
     incident_statement_draft,
     incident_status_set,
     response_plan_save,
@@ -175,6 +177,31 @@ class IncidentFilterSerializer(serializers.Serializer):
 class IncidentStatusInputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=IncidentStatus.choices)
     message = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    override_reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=5000, default="",
+        help_text="Resolving only: why to resolve although the checklist is not all clear.",
+    )  # fmt: skip
+
+
+class IncidentResolveInputSerializer(serializers.Serializer):
+    override_reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=5000, default="",
+        help_text="Needed when the checklist is not all clear: why to resolve anyway.",
+    )  # fmt: skip
+
+
+class ResolveChecklistItemSerializer(serializers.Serializer):
+    key = serializers.ChoiceField(choices=["mentions", "deliveries", "statement", "detector"])
+    label = serializers.CharField()
+    open = serializers.BooleanField()
+    detail = serializers.CharField()
+
+
+class ResolveChecklistSerializer(serializers.Serializer):
+    clear = serializers.BooleanField()
+    items = ResolveChecklistItemSerializer(many=True)
+    open = serializers.ListField(child=serializers.CharField())
+    failed_deliveries = serializers.IntegerField()
 
 
 class IncidentNoteInputSerializer(serializers.Serializer):
@@ -345,13 +372,34 @@ class IncidentAcknowledgeApi(ClinicAPIView):
 
 class IncidentStatusApi(ClinicAPIView):
     """Change the status: open → acknowledged → responding → resolved → reviewed (forward
-    only; 400 `invalid_transition` otherwise). Resolving drafts the post-crisis review."""
+    only; 400 `invalid_transition` otherwise). Resolving drafts the post-crisis review and
+    follows the resolve checklist's rule (see `incidents/<id>/resolve/`)."""
 
     @extend_schema(request=IncidentStatusInputSerializer, responses=IncidentDetailSerializer)
     def post(self, request, incident_id: int):
         data = IncidentStatusInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         incident_status_set(incident_id=incident_id, actor=self.actor, **data.validated_data)
+        return _detail(incident_id)
+
+
+class IncidentResolveApi(ClinicAPIView):
+    """GET: what is still open before resolving (unanswered high-reach mentions, failed or
+    unconfirmed deliveries, no published statement, the detector still firing). POST: resolve
+    when all clear, or anyway with `override_reason` (kept on the timeline event's `data`).
+    409 `checklist_open` (with `fields.open_items`) when not all clear and no reason; 409
+    `already_resolved` when it is resolved already; nothing changes either way."""
+
+    @extend_schema(responses=ResolveChecklistSerializer)
+    def get(self, request, incident_id: int):
+        return Response(ResolveChecklistSerializer(resolve_checklist(_incident(incident_id))).data)
+
+    @extend_schema(request=IncidentResolveInputSerializer, responses=IncidentDetailSerializer)
+    def post(self, request, incident_id: int):
+        _incident(incident_id)
+        data = IncidentResolveInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        incident_resolve(incident_id=incident_id, actor=self.actor, **data.validated_data)
         return _detail(incident_id)
 
 

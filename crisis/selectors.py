@@ -17,14 +17,17 @@ from crisis.models import (
     ACTIVE_STATUSES,
     DetectorSettings,
     EngagementSample,
+    EventKind,
     Incident,
+    IncidentEvent,
     IncidentMention,
     IncidentStatement,
     IncidentStatus,
     ResponsePlanVersion,
 )
 from feeds.models import Review
-from responses.selectors import statements_by_ids
+from responses.models import ApprovalStatus, ReplyDraft, Statement
+from responses.selectors import deliveries_of, statements_by_ids
 from scoring.selectors import latest_scores_prefetch
 
 
@@ -271,3 +274,130 @@ def incident_statements(incident: Incident) -> list:
     """The official statements drafted from this incident, newest first."""
     ids = IncidentStatement.objects.filter(incident=incident).values_list("statement_id", flat=True)
     return statements_by_ids(ids)
+
+
+# --- resolving: what is still open ----------------------------------------------------------
+
+HIGH_REACH = 100  # likes + shares + replies from which an unanswered mention blocks resolving
+
+
+def _evaluation(incident: Incident) -> tuple[bool, str, str]:
+    """(still firing, explanation, when) from the detector's last evaluation of the incident
+    (the beat evaluates it every few minutes; an evaluation from before "fired" was recorded
+    is one that fired)."""
+    last = incident.last_evaluation or incident.trigger or {}
+    fired = bool(last.get("fired", True))
+    return fired, last.get("explanation", ""), last.get("evaluated_at", "")
+
+
+def resolve_checklist(incident: Incident) -> dict:
+    """What is still open before the incident can be resolved: unanswered high-reach mentions,
+    failed or unconfirmed deliveries, no published statement, the detector still firing.
+    `clear` when nothing is; each item has `key`, `label`, `open`, `detail` and, where it
+    helps, `rows` (the mentions or deliveries)."""
+    review_ids = list(IncidentMention.objects.filter(incident=incident).values_list(
+        "review_id", flat=True))  # fmt: skip
+    answered = set(
+        ReplyDraft.objects.filter(
+            review_id__in=review_ids, status=ApprovalStatus.PUBLISHED
+        ).values_list("review_id", flat=True)
+    ) | set(Review.objects.filter(pk__in=review_ids, status="replied").values_list("pk", flat=True))
+    mentions = list(
+        Review.objects.filter(pk__in=review_ids, is_deleted=False)
+        .exclude(pk__in=answered)
+        .select_related("source")
+    )
+    for review in mentions:
+        review.reach = (review.likes or 0) + (review.shares or 0) + (review.replies or 0)
+    loud = sorted((r for r in mentions if r.reach >= HIGH_REACH), key=lambda r: -r.reach)
+    statement_ids = list(
+        IncidentStatement.objects.filter(incident=incident).values_list("statement_id", flat=True)
+    )
+    owed = [
+        d
+        for d in deliveries_of(review_ids=review_ids, statement_ids=statement_ids)
+        if d["state"] in ("failed", "queued", "by_hand")
+    ]
+    failed = [d for d in owed if d["state"] == "failed"]
+    published = Statement.objects.filter(
+        pk__in=statement_ids, status=ApprovalStatus.PUBLISHED
+    ).exists()
+    firing, explanation, evaluated_at = _evaluation(incident)
+    items = [
+        {
+            "key": "mentions",
+            "label": "High-reach mentions answered",
+            "open": bool(loud),
+            "detail": (
+                f"{len(loud)} mention{'s' if len(loud) != 1 else ''} with {HIGH_REACH}+ "
+                f"engagements unanswered; {len(mentions)} of {len(review_ids)} mentions in all "
+                "have no posted reply."
+                if loud
+                else f"Every mention with {HIGH_REACH}+ engagements has a posted reply "
+                f"({len(review_ids) - len(mentions)} of {len(review_ids)} mentions answered)."
+            ),
+            "rows": loud[:10],
+        },
+        {
+            "key": "deliveries",
+            "label": "Deliveries confirmed",
+            "open": bool(owed),
+            "detail": (
+                f"{len(failed)} failed, {len(owed) - len(failed)} not confirmed yet "
+                "(queued or to post by hand)."
+                if owed
+                else "Every approved reply and statement is posted."
+            ),
+            "rows": owed[:20],
+        },
+        {
+            "key": "statement",
+            "label": "Official statement published",
+            "open": not published,
+            "detail": "A statement is published."
+            if published
+            else "No statement of this incident is published.",
+            "rows": [],
+        },
+        {
+            "key": "detector",
+            "label": "Detector quiet",
+            "open": firing,
+            "detail": (
+                f"The detector still fires at its last evaluation: {explanation}"
+                if firing
+                else "At its last evaluation the detector no longer fires."
+            ),
+            "evaluated_at": evaluated_at,
+            "rows": [],
+        },
+    ]
+    open_items = [i for i in items if i["open"]]
+    return {
+        "clear": not open_items,
+        "items": items,
+        "open": [i["detail"] for i in open_items],
+        "failed_deliveries": len(failed),
+    }
+
+
+def resolve_override_of(incident: Incident) -> dict | None:
+    """Why the incident was resolved anyway (the status-change event's `override_reason`),
+    with the items open then, who and when; None when it was resolved all clear or is not
+    resolved. The post-crisis review and the room show it."""
+    event = (
+        IncidentEvent.objects.filter(
+            incident=incident, kind=EventKind.STATUS_CHANGED, data__to=IncidentStatus.RESOLVED
+        )
+        .filter(data__has_key="override_reason")
+        .order_by("-at", "-id")
+        .first()
+    )
+    if event is None:
+        return None
+    return {
+        "reason": event.data["override_reason"],
+        "open_items": event.data.get("open_items", []),
+        "by": event.actor,
+        "at": event.at,
+    }

@@ -11,6 +11,7 @@ from crisis.apis import (
     IncidentDetailApi,
     IncidentListApi,
     IncidentNoteApi,
+    IncidentResolveApi,
     IncidentReviewApi,
     IncidentReviewExportApi,
     IncidentStatementListApi,
@@ -40,6 +41,11 @@ api_patterns: list = [
         "incidents/<int:incident_id>/status/", IncidentStatusApi.as_view(), name="incident-status"
     ),
     path("incidents/<int:incident_id>/notes/", IncidentNoteApi.as_view(), name="incident-notes"),
+    path(
+        "incidents/<int:incident_id>/resolve/",
+        IncidentResolveApi.as_view(),
+        name="incident-resolve",
+    ),
     path(
         "incidents/<int:incident_id>/statements/",
         IncidentStatementListApi.as_view(),

@@ -3,6 +3,8 @@ plan. Forms post back to the page; the services decide."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -27,6 +29,8 @@ from crisis.selectors import (
     incidents_filtered,
     people_assignable,
     people_eligible,
+    resolve_checklist,
+    resolve_override_of,
     response_plan_current,
 )
 from crisis.services import (
@@ -35,6 +39,7 @@ from crisis.services import (
     incident_acknowledge,
     incident_assign,
     incident_note_add,
+    incident_resolve,
     incident_statement_draft,
     incident_status_set,
     incident_team_set,
@@ -46,7 +51,13 @@ from crisis.services import (
 )
 from crisis.services.reviews import portal_review_url
 from facts.selectors import facts_citable
-from responses.selectors import private_conversations_list, reply_batches_for_clusters
+from responses.selectors import (
+    deliveries_of,
+    delivery_rows,
+    delivery_words,
+    private_conversations_list,
+    reply_batches_for_clusters,
+)
 from scoring.claims.selectors import clusters_list
 
 SEVERITY_PILL = {"low": "positive", "medium": "neutral", "high": "negative", "critical": "negative"}
@@ -107,6 +118,12 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
         answered = reply_batches_for_clusters([c.pk for c in claims])
         plan = response_plan_current()
         room = control_room(incident, self.clinic, plan_text=plan.text if plan else None)
+        checklist = resolve_checklist(incident)
+        for item in checklist["items"]:
+            if item.get("evaluated_at"):
+                item["evaluated_local"] = local(
+                    datetime.fromisoformat(item["evaluated_at"]), room["tz"]
+                )
         return self.render_to_response(
             {
                 "room": room,
@@ -126,13 +143,30 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 "next_statuses": [
                     (s, IncidentStatus(s).label) for s in TRANSITIONS[incident.status]
                 ],
+                "status_options": [
+                    (s, IncidentStatus(s).label)
+                    for s in TRANSITIONS[incident.status]
+                    if s != IncidentStatus.RESOLVED  # resolving has its own form: the checklist
+                ],
                 "can_write": self.access.can(Permission.WRITE),
                 "has_review": PostCrisisReview.objects.filter(incident=incident).exists(),
-                "statements": incident_statements(incident),
+                "statements": [
+                    (s, delivery_words(delivery_rows(s.outbox_items.all())))
+                    for s in incident_statements(incident)
+                ],
                 "pill": SEVERITY_PILL.get(incident.severity, "neutral"),
                 "claims": [(c, answered.get(c.pk, [])) for c in claims],
                 "facts": facts_citable(),
                 "answer_url": f"/clinics/{self.clinic.slug}/replies/batches/new/",
+                "checklist": checklist,
+                "deliveries": deliveries_of(
+                    review_ids=list(incident.links.values_list("review_id", flat=True)),
+                    statement_ids=list(
+                        incident.statement_links.values_list("statement_id", flat=True)
+                    ),
+                ),
+                "resolved_anyway": resolve_override_of(incident),
+                "outbox_url": f"/clinics/{self.clinic.slug}/outbox/",
             }
         )
 
@@ -153,6 +187,13 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                     actor=actor,
                 )
                 messages.success(request, "Status changed.")
+            elif action == "resolve":
+                incident_resolve(
+                    incident_id=incident_id,
+                    actor=actor,
+                    override_reason=request.POST.get("override_reason", ""),
+                )
+                messages.success(request, "Resolved. The post-crisis review is drafted.")
             elif action == "note":
                 incident_note_add(
                     incident_id=incident_id, message=request.POST.get("message", ""), actor=actor

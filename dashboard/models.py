@@ -30,6 +30,7 @@ class ClinicSnapshot(models.Model):
     oldest_unacknowledged_at = models.DateTimeField(null=True, blank=True)
     escalated = models.BooleanField(default=False)
     awaiting_approval = models.PositiveIntegerField(default=0)
+    failed_deliveries = models.PositiveIntegerField(default=0)  # outbox items that failed
     sla_breaches = models.PositiveIntegerField(default=0)
     # The next moment an unanswered negative review passes its reply target: the sweeper
     # refreshes the row then, so breaches appear without any write in the clinic.

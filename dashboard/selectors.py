@@ -18,6 +18,7 @@ DASHBOARD_SORTS: dict[str, str] = {
     "trend": "snapshot__sentiment_trend",
     "incidents": "snapshot__open_incidents",
     "approvals": "snapshot__awaiting_approval",
+    "failed": "snapshot__failed_deliveries",
     "sla": "snapshot__sla_breaches",
 }
 DASHBOARD_DEFAULT_SORT = "-severity"
@@ -52,6 +53,7 @@ def dashboard_totals(*, agency: Agency) -> dict:
         incidents=Sum("open_incidents"),
         unacknowledged=Sum("unacknowledged_incidents"),
         approvals=Sum("awaiting_approval"),
+        failed=Sum("failed_deliveries"),
         sla=Sum("sla_breaches"),
     )
     return {k: v or 0 for k, v in totals.items()}

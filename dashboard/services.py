@@ -16,7 +16,11 @@ from clinics.models import Clinic
 from crisis.selectors import incident_figures
 from dashboard.models import ClinicSnapshot
 from feeds.selectors import review_figures
-from responses.selectors import approvals_waiting_count, reply_target_breaches
+from responses.selectors import (
+    approvals_waiting_count,
+    delivery_failures_count,
+    reply_target_breaches,
+)
 from scoring.selectors import sentiment_by_day
 
 SPARK_DAYS = 14
@@ -36,6 +40,7 @@ def _figures(clinic: Clinic, now: datetime) -> dict:
         by_day = sentiment_by_day(start=start, tz=tz_name)
         incidents = incident_figures()
         awaiting = approvals_waiting_count()
+        failed = delivery_failures_count()
         breaches, next_due = reply_target_breaches(
             target_minutes=clinic.reply_target_minutes,
             now=now,
@@ -63,6 +68,7 @@ def _figures(clinic: Clinic, now: datetime) -> dict:
         "oldest_unacknowledged_at": incidents["oldest_unacknowledged_at"],
         "escalated": incidents["escalated"],
         "awaiting_approval": awaiting,
+        "failed_deliveries": failed,
         "sla_breaches": breaches,
         "next_sla_due_at": next_due,
     }

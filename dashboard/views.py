@@ -51,6 +51,7 @@ class DashboardView(StaffView):
                     ("trend", "Sentiment (14 d)"),
                     ("incidents", "Open incidents"),
                     ("approvals", "Awaiting approval"),
+                    ("failed", "Failed deliveries"),
                     ("sla", "SLA breaches"),
                 ],
             )

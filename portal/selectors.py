@@ -14,8 +14,11 @@ from crisis.models import ACTIVE_STATUSES, Incident, IncidentEvent, PostCrisisRe
 from responses.models import ApprovalStatus, ReplyBatch, ReplyDraft, Statement, Step
 from responses.selectors import (
     can_act_now,
+    channel_plan_reply,
+    channel_plan_statement,
     current_version,
     duration_words,
+    is_final_step,
     previous_version,
     reply_batch_items,
     sla_for,
@@ -59,6 +62,7 @@ def approval_card(access: ClinicAccess, obj, kind: str) -> dict:
         ),
         "overridden": obj.is_overridden,
         "sla": None,
+        "plan": None,
     }
     if kind == "batch":
         # every mention with the reply it gets: what this approval covers
@@ -66,6 +70,10 @@ def approval_card(access: ClinicAccess, obj, kind: str) -> dict:
         card["text"] = card["mentions"][0]["text"] if card["mentions"] else text
         card["diff"] = None
         card["template"] = text
+    if kind in ("reply", "statement") and card["can_act"] and is_final_step(obj):
+        card["plan"] = (
+            channel_plan_reply(obj.review) if kind == "reply" else channel_plan_statement()
+        )
     if kind == "reply":
         sla = sla_for(obj, access.clinic)
         card["sla"] = sla

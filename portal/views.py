@@ -41,7 +41,15 @@ from portal.selectors import (
     statements_waiting_for_clinic,
 )
 from reports.selectors import month_parse, monthly_report
-from responses.selectors import followup_counts, followup_get, private_conversations_list
+from responses.selectors import (
+    approval_outcome,
+    delivery_rows,
+    delivery_words,
+    followup_counts,
+    followup_get,
+    private_conversations_list,
+    replies_delivered_recently,
+)
 from responses.services import batches as batch_services
 from responses.services import replies as reply_services
 from responses.services import statements as statement_services
@@ -129,6 +137,7 @@ class PortalApprovalsView(PortalPage):
             self.context(
                 cards=replies_waiting_for_clinic(self.access),
                 in_progress=in_progress_counts(self.access),
+                delivered=replies_delivered_recently(),
             )
         )
 
@@ -194,7 +203,17 @@ class PortalStatementsView(PortalPage):
         return self.render_to_response(
             self.context(
                 cards=statements_waiting_for_clinic(self.access),
-                published=statements_published(),
+                published=[
+                    (
+                        s,
+                        rows,
+                        delivery_words(rows).replace(
+                            "No channel will receive it.", "No channel pins it."
+                        ),
+                    )
+                    for s in statements_published()
+                    for rows in [delivery_rows(s.outbox_items.select_related("source"))]
+                ],
                 in_progress=in_progress_counts(self.access),
             )
         )
@@ -221,7 +240,7 @@ class PortalActView(PortalPage):
                 raise ValidationFailed("Unknown action.", fields={"action": ["Reload the page."]})
             services, key, name = ACTS[kind]
             act = getattr(services, f"{name}_{action}")
-            act(
+            acted = act(
                 **{key: pk},
                 access=self.access,
                 comment=request.POST.get("comment", ""),
@@ -230,12 +249,8 @@ class PortalActView(PortalPage):
             )
             if action == "reject":
                 outcome = "Sent back to the agency with your comment."
-            elif kind == "reply":
-                outcome = "Approved. It will be published shortly."
-            elif kind == "batch":
-                outcome = "Approved. Each reply will be published shortly."
             else:
-                outcome = "Approved. The agency will publish and pin it."
+                outcome = approval_outcome(acted, kind=kind)
         except DomainError as exc:
             error = _error_text(exc)
         if not htmx:
@@ -309,6 +324,29 @@ class PortalIncidentView(PortalPage):
         return HttpResponseRedirect(request.path)
 
 
+class PortalFollowUpsView(PortalPage):
+    """The clinic's private follow-ups: who owns each, until when, where it stands, how it
+    ended, and the conversation with the person (read only: the agency writes)."""
+
+    template_name = "portal/follow_ups.html"
+    section = "follow-ups"
+
+    def get(self, request, *args, **kwargs):
+        show_all = request.GET.get("show") == "all"
+        conversations = list(private_conversations_list(open_only=not show_all)[:100])
+        opened = _int(request.GET.get("open"))
+        thread = followup_get(opened) if opened else None
+        return self.render_to_response(
+            self.context(
+                conversations=conversations,
+                show_all=show_all,
+                thread=thread,
+                messages_shown=list(thread.messages.all()) if thread else [],
+                counts_fu=followup_counts(),
+            )
+        )
+
+
 class PortalIncidentReviewView(PortalPage):
     """The post-crisis review the agency sent the clinic: the same report as the agency's
     page and its exports, with the PDF to download. Nothing before it is sent (404)."""
@@ -339,29 +377,6 @@ class PortalIncidentReviewPdfView(ClinicView):
             f'attachment; filename="incident-{incident_id}-review.pdf"'
         )
         return response
-
-
-class PortalFollowUpsView(PortalPage):
-    """The clinic's private follow-ups: who owns each, until when, where it stands, how it
-    ended, and the conversation with the person (read only: the agency writes)."""
-
-    template_name = "portal/follow_ups.html"
-    section = "follow-ups"
-
-    def get(self, request, *args, **kwargs):
-        show_all = request.GET.get("show") == "all"
-        conversations = list(private_conversations_list(open_only=not show_all)[:100])
-        opened = _int(request.GET.get("open"))
-        thread = followup_get(opened) if opened else None
-        return self.render_to_response(
-            self.context(
-                conversations=conversations,
-                show_all=show_all,
-                thread=thread,
-                messages_shown=list(thread.messages.all()) if thread else [],
-                counts_fu=followup_counts(),
-            )
-        )
 
 
 class PortalReportView(PortalPage):

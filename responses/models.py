@@ -465,6 +465,21 @@ class OutboxStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class FailureKind(models.TextChoices):
+    """Why a delivery failed, in the terms of what a person does about it."""
+
+    NOT_CONNECTED = "not_connected", "Channel not connected"
+    AUTH = "auth", "Connection expired"
+    PERMISSION = "permission", "No permission to post"
+    TRANSIENT = "transient", "Platform unavailable"
+    GUARD = "guard", "Stopped by the guard"
+    REFUSED = "refused", "Refused by the platform"
+
+
+# Failures that wait for the source to be (re)connected: retried when its credentials change.
+WAITING_FOR_SOURCE = (FailureKind.NOT_CONNECTED, FailureKind.AUTH, FailureKind.PERMISSION)
+
+
 class OutboxItem(BaseModel):
     """One write to a platform. `idempotency_key` is unique, so an approval queues it once;
     delivery claims it under a row lock, so two workers never send it twice."""
@@ -494,6 +509,10 @@ class OutboxItem(BaseModel):
     lease_until = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
     last_error_at = models.DateTimeField(null=True, blank=True)
+    failure_kind = models.CharField(
+        max_length=16, choices=FailureKind.choices, blank=True, default=""
+    )
+    failure_notified_at = models.DateTimeField(null=True, blank=True)
     manual_reason = models.TextField(blank=True, default="")
     external_id = models.CharField(max_length=255, blank=True, default="")
     external_url = models.URLField(max_length=1000, blank=True, default="")

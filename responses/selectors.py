@@ -15,11 +15,15 @@ from clinics.models import Clinic
 from feeds.models import Review
 from responses.models import (
     OPEN_STATUSES,
+    WAITING_FOR_SOURCE,
     ApprovalStatus,
     AuditEntry,
     ContactConsent,
+    FailureKind,
     FollowUpMessage,
     OutboxItem,
+    OutboxKind,
+    OutboxStatus,
     PrivateConversation,
     ReplyBatch,
     ReplyBatchVersion,
@@ -29,6 +33,11 @@ from responses.models import (
     Statement,
     StatementVersion,
     TemplateCategory,
+)
+from responses.services.outbox import (
+    manual_reason_for_reply,
+    pinning_sources,
+    source_connection,
 )
 from responses.services.templating import citations_of_flags, text_render
 from responses.services.workflow import PENDING, approval_refusal, step_of
@@ -163,7 +172,10 @@ def drafts_list(
     *, status: str | None = None, review_id: int | None = None, pending: bool = False
 ) -> QuerySet[ReplyDraft]:
     qs = ReplyDraft.objects.select_related("review__source").prefetch_related(
-        Prefetch("outbox_items", queryset=OutboxItem.objects.order_by("-created_at")),
+        Prefetch(
+            "outbox_items",
+            queryset=OutboxItem.objects.select_related("source").order_by("-created_at"),
+        ),
         Prefetch(
             "versions",
             queryset=ReplyVersion.objects.filter(number=F("draft__version")),
@@ -373,7 +385,11 @@ def statements_list() -> QuerySet[Statement]:
                 "versions",
                 queryset=StatementVersion.objects.filter(number=F("statement__version")),
                 to_attr="current_versions",
-            )
+            ),
+            Prefetch(
+                "outbox_items",
+                queryset=OutboxItem.objects.select_related("source").order_by("-created_at"),
+            ),
         )
         .order_by("-updated_at", "-id")
     )
@@ -384,7 +400,6 @@ def statement_get(statement_id: int) -> Statement | None:
         statements_list()
         .prefetch_related(
             Prefetch("versions", queryset=StatementVersion.objects.order_by("-number")),
-            Prefetch("outbox_items", queryset=OutboxItem.objects.order_by("-created_at")),
         )
         .filter(pk=statement_id)
         .first()
@@ -405,6 +420,266 @@ def outbox_list(*, status: str | None = None) -> QuerySet[OutboxItem]:
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-created_at", "-id")
+
+
+# --- delivery: what each channel did with an approved reply or statement ----------------
+
+DELIVERY_STATES = {
+    OutboxStatus.PENDING: ("queued", "Queued"),
+    OutboxStatus.SENDING: ("queued", "Sending"),
+    OutboxStatus.SENT: ("posted", "Posted"),
+    OutboxStatus.POSTED_BY_HAND: ("posted", "Posted by hand"),
+    OutboxStatus.FAILED: ("failed", "Failed"),
+    OutboxStatus.MANUAL: ("by_hand", "To post by hand"),
+    OutboxStatus.CANCELLED: ("cancelled", "Cancelled"),
+}
+# Delivery still owed: failed, waiting to be posted by hand, or not yet confirmed.
+UNCONFIRMED = (
+    OutboxStatus.PENDING,
+    OutboxStatus.SENDING,
+    OutboxStatus.FAILED,
+    OutboxStatus.MANUAL,
+)
+_BY_HAND = "Or post it by hand and mark it posted."
+
+
+def failure_advice(item: OutboxItem) -> dict:
+    """The failure in plain words: `reason` (the platform's own message, for the page),
+    `summary` (safe for e-mail and chat: never the text of the reply) and `action`."""
+    name = item.source.name
+    platform = item.source.get_kind_display()
+    kind = item.failure_kind
+    if kind == FailureKind.NOT_CONNECTED:
+        summary = f"{name} is not connected to {platform}."
+        action = f"Connect {name} (Sources); it is then sent again by itself. {_BY_HAND}"
+    elif kind == FailureKind.AUTH:
+        summary = f"The connection of {name} to {platform} expired or was revoked."
+        action = f"Renew the token: reconnect {name}; it is then sent again by itself. {_BY_HAND}"
+    elif kind == FailureKind.PERMISSION:
+        summary = f"The account connected to {name} may not post there."
+        action = (
+            f"Reconnect {name} with an account that manages the page; it is then sent again by "
+            f"itself. {_BY_HAND}"
+        )
+    elif kind == FailureKind.GUARD:
+        summary = "The guard stopped it before sending."
+        action = "A legal override is needed, then retry."
+    elif kind == FailureKind.TRANSIENT:
+        summary = f"{platform} kept failing."
+        action = f"Retry later. {_BY_HAND}"
+    else:
+        summary = f"{platform} refused it."
+        action = f"Fix what {platform} names, then retry. {_BY_HAND}"
+    reason = (
+        item.last_error
+        if kind == FailureKind.GUARD
+        else f"{platform} said: {item.last_error}"
+        if item.last_error
+        else summary
+    )
+    return {
+        "reason": reason,
+        "summary": summary,
+        "action": action,
+        "waits_for_connection": kind in WAITING_FOR_SOURCE,
+    }
+
+
+def delivery_row(item: OutboxItem) -> dict:
+    """One channel's delivery of one item, as pages and the API show it."""
+    state, label = DELIVERY_STATES[item.status]
+    row = {
+        "outbox_id": item.pk,
+        "kind": item.kind,
+        "source_id": item.source_id,
+        "source_kind": item.source.kind,
+        "source_name": item.source.name,
+        "state": state,
+        "state_label": label,
+        "external_id": item.external_id,
+        "external_url": item.external_url,
+        "reason": "",
+        "what_to_do": "",
+        "failure_kind": item.failure_kind,
+        "attempts": item.attempts,
+        "next_attempt_at": item.next_attempt_at,
+        "sent_at": item.sent_at,
+        "version": item.version,
+    }
+    if item.status == OutboxStatus.FAILED:
+        advice = failure_advice(item)
+        row["reason"], row["what_to_do"] = advice["reason"], advice["action"]
+    elif item.status == OutboxStatus.MANUAL:
+        row["reason"] = item.manual_reason
+        row["what_to_do"] = "Copy the text, post it by hand, then mark it posted."
+    elif item.status == OutboxStatus.PENDING and item.last_error:
+        row["reason"] = f"{item.source.get_kind_display()} said: {item.last_error}"
+        row["what_to_do"] = "Nothing: it is retried by itself."
+    return row
+
+
+def delivery_rows(items, *, version: int | None = None) -> list[dict]:
+    """Per channel, the latest write of `version` (default: the newest version among the
+    items); statement unpins are left out."""
+    items = [i for i in items if i.kind != OutboxKind.STATEMENT_UNPIN]
+    if version is None and items:
+        version = max(i.version for i in items)
+    latest: dict[int, OutboxItem] = {}
+    for item in sorted(items, key=lambda i: (i.created_at, i.pk)):
+        if item.version == version:
+            latest[item.source_id] = item
+    return [delivery_row(i) for i in latest.values()]
+
+
+def deliveries_of(*, review_ids=(), statement_ids=()) -> list[dict]:
+    """The deliveries of the current versions of the replies to these reviews and of these
+    statements (the incident room's list), failed ones first."""
+    items = (
+        OutboxItem.objects.select_related("source", "review", "draft", "statement")
+        .exclude(kind=OutboxKind.STATEMENT_UNPIN)
+        .filter(
+            Q(draft__review_id__in=list(review_ids), version=F("draft__version"))
+            | Q(statement_id__in=list(statement_ids), version=F("statement__version"))
+        )
+        .order_by("created_at", "id")
+    )
+    order = {"failed": 0, "by_hand": 1, "queued": 2, "posted": 3, "cancelled": 4}
+    rows = [delivery_row(i) | {"item": i} for i in items]
+    rows.sort(key=lambda r: (order[r["state"]], r["outbox_id"]))
+    return rows
+
+
+def delivery_failures_count() -> int:
+    """Failed deliveries of the current clinic that nobody has fixed yet (the dashboard's red
+    count)."""
+    return OutboxItem.objects.filter(status=OutboxStatus.FAILED).count()
+
+
+def channel_plan_reply(review: Review) -> list[dict]:
+    """Before the last approval: the channel that will receive the reply and whether
+    Carewatch can post there now (`problem` says why not)."""
+    source = review.source
+    manual = manual_reason_for_reply(source.kind)
+    problem = "" if manual else source_connection(source)
+    return [
+        {
+            "source_id": source.pk,
+            "source_name": source.name,
+            "source_kind": source.kind,
+            "by_hand": bool(manual),
+            "connected": not manual and not problem,
+            "problem": manual or problem,
+        }
+    ]
+
+
+def channel_plan_statement() -> list[dict]:
+    """Before publishing a statement: each channel that can pin it, and whether it is
+    connected. Empty: no channel will receive it (only the public page)."""
+    return [
+        {
+            "source_id": s.pk,
+            "source_name": s.name,
+            "source_kind": s.kind,
+            "by_hand": False,
+            "connected": not (problem := source_connection(s)),
+            "problem": problem,
+        }
+        for s in pinning_sources()
+    ]
+
+
+def _names(rows: list[dict]) -> str:
+    names = [r["source_name"] for r in rows]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def delivery_words(rows: list[dict]) -> str:
+    """One sentence on where an approved reply or published statement stands, true to what
+    the platforms confirmed: nothing says "posted" or "pinned" before a channel does."""
+    if not rows:
+        return "No channel will receive it."
+    by_state: dict[str, list[dict]] = {}
+    for row in rows:
+        by_state.setdefault(row["state"], []).append(row)
+    parts = []
+    if by_state.get("posted"):
+        parts.append(f"Posted on {_names(by_state['posted'])}.")
+    if by_state.get("queued"):
+        parts.append(
+            f"Queued for {_names(by_state['queued'])}: it shows as posted once the platform "
+            "confirms."
+        )
+    if by_state.get("failed"):
+        parts.append(
+            f"Not posted on {_names(by_state['failed'])}: {by_state['failed'][0]['reason']} "
+            f"{by_state['failed'][0]['what_to_do']}"
+        )
+    if by_state.get("by_hand"):
+        parts.append(f"To post by hand on {_names(by_state['by_hand'])}.")
+    return " ".join(parts)
+
+
+def approval_outcome(obj, *, kind: str) -> str:
+    """What the approver is told after approving: the next step, or where the reply stands
+    per channel (a channel that is not connected is named, with what happens next)."""
+    if obj.status not in (ApprovalStatus.APPROVED, ApprovalStatus.PUBLISHED):
+        return f"Approved. Next: {obj.get_status_display().lower()}."
+    if kind == "batch":
+        tally = reply_batch_tally(reply_batch_items(obj))
+        return (
+            f"Approved. {tally['sending'] + tally['waiting']} replies are queued, each for its own "
+            "channel; the batch page shows where each one stands."
+        )
+    if kind == "statement":
+        plan = channel_plan_statement()
+        off = [c for c in plan if not c["connected"]]
+        text = "Approved. The agency publishes it next"
+        if not plan:
+            return text + ": no connected channel can pin it, only the public page will show it."
+        if off:
+            return text + (
+                f"; {_names(off)} {'is' if len(off) == 1 else 'are'} not connected, so it will not "
+                "be pinned there until connected."
+            )
+        return text + f" and pins it on {_names(plan)}."
+    rows = delivery_rows(obj.outbox_items.all())
+    [plan] = channel_plan_reply(obj.review)
+    posted = any(r["state"] == "posted" for r in rows)
+    if not plan["connected"] and not plan["by_hand"] and not posted:
+        return (
+            f"Approved, but {plan['source_name']} is not connected ({plan['problem']}): it will "
+            "not be posted until the channel is connected (then it is sent by itself) or "
+            "someone posts it by hand."
+        )
+    return "Approved. " + delivery_words(rows)
+
+
+def is_final_step(obj) -> bool:
+    """Is the step `obj` waits for the last of its route (approving it publishes)?"""
+    step = step_of(obj)
+    return bool(step and obj.route and step == obj.route[-1])
+
+
+def replies_delivered_recently(*, days: int = 14) -> list[dict]:
+    """Replies approved in the last `days` days with their delivery per channel, newest
+    first (the portal shows the clinic where its approved replies stand)."""
+    since = timezone.now() - timedelta(days=days)
+    drafts = (
+        ReplyDraft.objects.filter(
+            status__in=(ApprovalStatus.APPROVED, ApprovalStatus.PUBLISHED), approved_at__gte=since
+        )
+        .select_related("review__source")
+        .prefetch_related(
+            Prefetch("outbox_items", queryset=OutboxItem.objects.select_related("source"))
+        )
+        .order_by("-approved_at", "-pk")[:50]
+    )
+    return [
+        {"draft": d, "deliveries": (rows := delivery_rows(d.outbox_items.all())),
+         "words": delivery_words(rows)}
+        for d in drafts
+    ]  # fmt: skip
 
 
 def approvals_waiting_count() -> int:

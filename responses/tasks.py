@@ -1,12 +1,14 @@
 """Publishing tasks. `outbox_deliver` sends one outbox item (safe to run twice: the item is
 claimed under a row lock); `outbox_sweep` (beat) queues every due item of every clinic, so
-nothing waits forever when the broker was down or a worker died mid-send."""
+nothing waits forever when the broker was down or a worker died mid-send; it also tells of
+failures whose notice was lost."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
 from clinics.schemas import clinic_schemas_each
+from core.queueing import tasks_enqueue
 
 
 @shared_task(name="responses.tasks.outbox_deliver")
@@ -18,14 +20,32 @@ def outbox_deliver_task(item_id: int) -> str:
 
 @shared_task(name="responses.tasks.outbox_sweep")
 def outbox_sweep_task() -> int:
-    from responses.services.outbox import outbox_due, outbox_queue
+    from responses.services.outbox import outbox_due, outbox_failures_untold, outbox_queue
 
     queued = 0
     for schema in clinic_schemas_each():
         due = outbox_due()
         if due:
             queued += outbox_queue(item_ids=due, schema_name=schema)
+        untold = outbox_failures_untold()
+        if untold:
+            tasks_enqueue(outbox_failure_notify_task, [(i,) for i in untold], schema_name=schema)
     return queued
+
+
+@shared_task(name="responses.tasks.outbox_retry_for_source")
+def outbox_retry_for_source_task(source_id: int) -> int:
+    """A source's credentials changed: send again what failed waiting for it."""
+    from responses.services.outbox import outbox_retry_for_source
+
+    return len(outbox_retry_for_source(source_id=source_id))
+
+
+@shared_task(name="responses.tasks.outbox_failure_notify")
+def outbox_failure_notify_task(item_id: int) -> str:
+    from responses.services.delivery import outbox_failure_notify
+
+    return outbox_failure_notify(item_id=item_id)
 
 
 @shared_task(name="responses.tasks.followups_sweep")

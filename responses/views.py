@@ -34,11 +34,18 @@ from responses.models import (
     Step,
 )
 from responses.selectors import (
+    approval_outcome,
     audit_for,
     can_act_now,
+    channel_plan_reply,
+    channel_plan_statement,
     current_version,
+    delivery_row,
+    delivery_rows,
+    delivery_words,
     draft_open_for_review,
     duration_words,
+    is_final_step,
     outbox_list,
     previous_version,
     reply_batch_items,
@@ -185,6 +192,7 @@ class ReplyQueueView(TemplateResponseMixin, ClinicView):
             card = _card(self.access, draft, "reply")
             card["sla"] = sla_for(draft, self.clinic)
             card["sla_words"] = _sla_words(card["sla"])
+            card["plan"] = channel_plan_reply(draft.review) if is_final_step(draft) else None
             cards.append(card)
         statements = (
             Statement.objects.filter(status__in=PENDING)
@@ -245,7 +253,7 @@ class ApprovalActionView(ClinicView):
                     comment=request.POST.get("comment", ""),
                     **expected,
                 )
-                messages.success(request, f"Approved: now “{obj.get_status_display()}”.")
+                messages.success(request, approval_outcome(obj, kind=name))
             elif action == "reject":
                 getattr(services, f"{name}_reject")(
                     **{key: pk},
@@ -342,6 +350,9 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
             "versions": list(shown.versions.all()) if shown else [],
             "audit": list(audit_for("reply", shown.pk)) if shown else [],
             "outbox": list(shown.outbox_items.all()) if shown else [],
+            "deliveries": delivery_rows(shown.outbox_items.all()) if shown else [],
+            "plan": channel_plan_reply(review) if draft else [],
+            "outbox_url": f"/clinics/{self.clinic.slug}/outbox/",
             "text": text,
             "findings": findings,
             "verdict": verdict,
@@ -479,6 +490,12 @@ class StatementEditorView(TemplateResponseMixin, ClinicView):
             ],
             "audit": list(audit_for("statement", statement.pk)),
             "outbox": list(statement.outbox_items.all()),
+            "deliveries": (deliveries := delivery_rows(statement.outbox_items.all())),
+            "delivery_sentence": delivery_words(deliveries).replace(
+                "No channel will receive it.", "No channel pins it."
+            ),
+            "plan": channel_plan_statement() if statement.status == "approved" else [],
+            "outbox_url": f"/clinics/{self.clinic.slug}/outbox/",
             "can_write": self.access.can(Permission.WRITE),
             "can_override": self.access.can(Permission.LEGAL_OVERRIDE),
             "can_act": can_act_now(self.access, statement),
@@ -542,7 +559,14 @@ class StatementEditorView(TemplateResponseMixin, ClinicView):
                 s.statement_publish(
                     statement_id=statement.pk, access=self.access, expected_version=expected
                 )
-                messages.success(request, "Published: on the public page and being pinned.")
+                published = statement_get(statement.pk)
+                messages.success(
+                    request,
+                    "Published on the public statement page. "
+                    + delivery_words(delivery_rows(published.outbox_items.all())).replace(
+                        "No channel will receive it.", "No channel will pin it."
+                    ),
+                )
             elif action == "unpin":
                 s.statement_unpin(statement_id=statement.pk, access=self.access)
                 messages.success(request, "Unpinned: taken off the public page and the channels.")
@@ -569,6 +593,8 @@ class OutboxView(TemplateResponseMixin, ClinicView):
 
     def get(self, request, *args, **kwargs):
         items = list(outbox_list()[:200])
+        for item in items:
+            item.delivery = delivery_row(item)
         groups = [
             ("manual", "To post by hand", [i for i in items if i.status == OutboxStatus.MANUAL]),
             ("failed", "Failed", [i for i in items if i.status == OutboxStatus.FAILED]),
@@ -606,6 +632,7 @@ class OutboxView(TemplateResponseMixin, ClinicView):
                     access=self.access,
                     url=request.POST.get("url", ""),
                     note=request.POST.get("note", ""),
+                    external_id=request.POST.get("external_id", ""),
                 )
                 messages.success(request, "Marked as posted by hand.")
             elif item_id and action == "retry":

@@ -13,26 +13,22 @@ scanner or Slack's link preview fetching the URL acknowledges nothing."""
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import httpx
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
-from slack_sdk.webhook import WebhookClient
 
 from accounts.actors import Actor
 from accounts.models import User
 from agency.models import AgencyMembership, AgencyRole
 from clinics.alerting import chat_webhooks_set
-from clinics.models import ChatKind, ChatWebhook, Clinic, CrisisRole, OnCall
-from core.crypto import decrypt_json
+from clinics.models import Clinic, CrisisRole, OnCall
 from crisis.models import AckChannel, AckTokenUse, Incident, IncidentStatus
 from crisis.selectors import crisis_team
 
@@ -40,7 +36,6 @@ logger = logging.getLogger(__name__)
 
 ACK_SALT = "crisis.incident-ack"
 ACK_MAX_AGE = timedelta(hours=24)
-CHAT_TIMEOUT = 5.0
 _ROLE_LABELS = dict(CrisisRole.choices)
 
 
@@ -93,13 +88,6 @@ def chat_webhook_set(*, agency_id: int, clinic: Clinic | None, kind: str, url: s
     webhook, encrypted (checked by clinics.alerting: https and the chat's own host)."""
     url = (url or "").strip()
     chat_webhooks_set(agency_id=agency_id, clinic=clinic, changes={kind: url or None})
-
-
-def chat_webhooks_for(clinic: Clinic) -> list[ChatWebhook]:
-    return list(
-        ChatWebhook.objects.filter(agency_id=clinic.agency_id, clinic__isnull=True)
-        | ChatWebhook.objects.filter(clinic=clinic)
-    )
 
 
 def first_sentence(text: str) -> str:
@@ -182,26 +170,6 @@ def teams_message(*, clinic: Clinic, incident: Incident, ack: str, room: str) ->
             }
         ],
     }
-
-
-def chat_post(hook: ChatWebhook, message: dict) -> str:
-    """Post to one channel; "posted" or why not. Slack through slack-sdk's WebhookClient (it
-    knows Slack's answers and retries), Teams as a plain JSON POST."""
-    url = decrypt_json(hook.url_encrypted).get("url", "")
-    try:
-        if hook.kind == ChatKind.SLACK:
-            response = WebhookClient(url, timeout=int(CHAT_TIMEOUT)).send_dict(message)
-            ok, status = response.status_code == 200, response.status_code
-        else:
-            answer = httpx.post(
-                url, content=json.dumps(message), timeout=CHAT_TIMEOUT,
-                headers={"Content-Type": "application/json"},
-            )  # fmt: skip
-            ok, status = 200 <= answer.status_code < 300, answer.status_code
-    except Exception as exc:  # noqa: BLE001 - recorded on the timeline by the caller
-        logger.warning("chat %s post failed: %s", hook.kind, exc)
-        return f"failed ({exc.__class__.__name__})"
-    return "posted" if ok else f"failed (HTTP {status})"
 
 
 # --- one-click acknowledge -----------------------------------------------------------------

@@ -80,19 +80,31 @@ def detectors_run(
             tz=clinic.timezone,
         )
         history.handled = mentions_handled(since=now - thresholds.lookback)
+        before = dict(active)
+        firing: dict[tuple[str, str], Finding] = {}
         for finding in evaluate(history, now, thresholds, incidents_resolved_since()):
             key = (finding.kind, finding.key)
             if key in active:
                 _incident_update(active[key], finding, now)
+                if finding.fired:
+                    firing[key] = finding
             elif not finding.fired:
                 continue
             elif (target := merge_target(finding, linked)) is not None:
                 _incident_merge(active[target], finding, now)
                 key = target
+                firing.setdefault(target, finding)  # another detector fires on the same crisis
             else:
                 active[key] = _incident_open(finding, now)
                 opened.append(active[key])
             linked.setdefault(key, set()).update(finding.review_ids)
+        for key, incident in before.items():
+            # the resolve checklist reads whether the crisis is still detected
+            if key not in firing:
+                _quiet(incident, now)
+            elif firing[key].kind != incident.kind:
+                incident.last_evaluation = _evaluation(firing[key], now)
+                incident.save(update_fields=["last_evaluation", "updated_at"])
         if thresholds.viral_enabled:
             _engagement_sample(history, now, thresholds, prune=review_ids is None)
         if notify and opened:
@@ -138,7 +150,7 @@ def _incident_open(finding: Finding, now: datetime) -> Incident:
         title=finding.title[:300],
         severity=finding.severity,
         trigger=finding.trigger(),
-        last_evaluation=finding.trigger(),
+        last_evaluation=_evaluation(finding, now),
         opened_at=now,
         last_detected_at=now,
     )
@@ -153,6 +165,17 @@ def _incident_open(finding: Finding, now: datetime) -> Incident:
     )
     figures_changed()
     return incident
+
+
+def _evaluation(finding: Finding, now: datetime) -> dict:
+    """The detector's last word on an incident: its trigger, whether it fired, and when."""
+    return {**finding.trigger(), "fired": finding.fired, "evaluated_at": now.isoformat()}
+
+
+def _quiet(incident: Incident, now: datetime) -> None:
+    last = incident.last_evaluation or incident.trigger or {}
+    incident.last_evaluation = {**last, "fired": False, "evaluated_at": now.isoformat()}
+    incident.save(update_fields=["last_evaluation", "updated_at"])
 
 
 def _incident_update(incident: Incident, finding: Finding, now: datetime) -> None:
@@ -171,7 +194,7 @@ def _incident_update(incident: Incident, finding: Finding, now: datetime) -> Non
         return
     fields = ["last_detected_at", "last_evaluation", "updated_at"]
     incident.last_detected_at = now
-    incident.last_evaluation = finding.trigger()
+    incident.last_evaluation = _evaluation(finding, now)
     if SEVERITY_RANK[finding.severity] > SEVERITY_RANK[incident.severity]:
         event_add(
             incident=incident,

@@ -13,9 +13,10 @@ from accounts.models import User
 from clinics.access import ClinicAccess
 from clinics.models import Clinic, CrisisRole
 from clinics.notifications import notifications_close, people_notify
-from core.errors import NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed
 from core.rollup import figures_changed
 from core.tenancy import current_clinic
+from core.text import reason_problem
 from crisis.models import (
     AckChannel,
     EventKind,
@@ -24,6 +25,7 @@ from crisis.models import (
     IncidentStatement,
     IncidentStatus,
 )
+from crisis.selectors import resolve_checklist
 from crisis.services.common import event_add
 from responses.models import Statement
 from responses.services.statements import statement_create
@@ -55,6 +57,7 @@ def incident_status_set(
     actor: Actor,
     message: str = "",
     channel: str = "web",
+    override_reason: str = "",
     now: datetime | None = None,
 ) -> Incident:
     """Move an incident along open → acknowledged → responding → resolved → reviewed (steps
@@ -63,7 +66,13 @@ def incident_status_set(
     resolving drafts the post-crisis review and emits `incident.resolved` after commit;
     marking reviewed freezes the review's metrics. The first step past `open` is the
     acknowledgement: the timeline names who and through which `channel` (an AckChannel), and
-    the incident leaves everyone's banner."""
+    the incident leaves everyone's banner.
+
+    Resolving needs the resolve checklist (`crisis.selectors.resolve_checklist`) all clear, or
+    an `override_reason` ("resolve anyway"): otherwise 409 `checklist_open` with the open
+    items, and nothing changes. The reason and the items open at that moment are kept on the
+    status-change event's `data` (`override_reason`, `open_items`), which the post-crisis
+    review shows. Resolving an incident already resolved (or reviewed) is a 409."""
     from crisis.services.reviews import review_draft, review_freeze
 
     now = now or timezone.now()
@@ -72,8 +81,25 @@ def incident_status_set(
             "Unknown status.", code="invalid", fields={"status": [f"Choose {S.values}."]}
         )
     message = (message or "").strip()[:MAX_NOTE]
+    override_reason = (override_reason or "").strip()
+    if override_reason and status != S.RESOLVED:
+        raise ValidationFailed(
+            "Only resolving takes a reason to go ahead.",
+            fields={"override_reason": ["Leave it empty unless you resolve."]},
+        )
+    if override_reason and (problem := reason_problem(override_reason)):
+        raise ValidationFailed("Say why you resolve anyway.", fields={"override_reason": [problem]})
+    if len(override_reason) > MAX_NOTE:
+        raise ValidationFailed(
+            "Reason too long.", fields={"override_reason": [f"At most {MAX_NOTE} characters."]}
+        )
     with transaction.atomic():
         incident = _locked(incident_id)
+        if status == S.RESOLVED and incident.status in (S.RESOLVED, S.REVIEWED):
+            raise Conflict(
+                f"The incident is already {incident.status}: nothing changed.",
+                code="already_resolved",
+            )
         allowed = TRANSITIONS[incident.status]
         if status not in allowed:
             raise ValidationFailed(
@@ -81,6 +107,23 @@ def incident_status_set(
                 code="invalid_transition",
                 fields={"status": [f"Allowed now: {', '.join(allowed) or 'nothing'}."]},
             )
+        resolve_data = {}
+        if status == S.RESOLVED:
+            checklist = resolve_checklist(incident)
+            if not checklist["clear"] and not override_reason:
+                raise Conflict(
+                    "Not all clear: resolve anyway with a reason, or finish these first.",
+                    code="checklist_open",
+                    fields={
+                        "open_items": checklist["open"],
+                        "override_reason": ["Give a reason to resolve anyway."],
+                    },
+                )
+            if not checklist["clear"]:
+                resolve_data = {
+                    "override_reason": override_reason,
+                    "open_items": checklist["open"],
+                }
         previous = incident.status
         incident.status = status
         fields = ["status", "updated_at"]
@@ -103,12 +146,17 @@ def incident_status_set(
             if status == S.ACKNOWLEDGED
             else f"Status {S(previous).label.lower()} → {S(status).label.lower()}."
         )
+        if resolve_data:
+            text += (
+                f" Resolved anyway, with {len(resolve_data['open_items'])} item(s) open; "
+                f"reason: {override_reason}"
+            )
         event_add(
             incident=incident,
             kind=EventKind.ACKNOWLEDGED if status == S.ACKNOWLEDGED else EventKind.STATUS_CHANGED,
             message=f"{text} {message}".strip(),
             actor=actor,
-            data={"from": previous, "to": status, "channel": channel},
+            data={"from": previous, "to": status, "channel": channel, **resolve_data},
             at=now,
         )
         if first_ack:
@@ -141,6 +189,20 @@ def _resolved_webhook(schema: str, incident_id: int) -> None:
             message=f"Webhook incident.resolved: {outcome}.",
             data={"webhook": "incident.resolved", "outcome": outcome},
         )
+
+
+def incident_resolve(
+    *, incident_id: int, actor: Actor, override_reason: str = "", now: datetime | None = None
+) -> Incident:
+    """Resolve: all clear on the checklist, or anyway with a written reason (see
+    `incident_status_set`)."""
+    return incident_status_set(
+        incident_id=incident_id,
+        status=S.RESOLVED,
+        actor=actor,
+        override_reason=override_reason,
+        now=now,
+    )
 
 
 def incident_acknowledge(

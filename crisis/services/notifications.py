@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from agency.models import AgencyMembership, AgencyRole
+from clinics.alerting import chat_post, chat_webhooks_for
 from clinics.models import Clinic
 from clinics.notifications import people_notify, preferences_for
 from core.tenancy import current_clinic
@@ -24,8 +25,6 @@ from crisis.selectors import detector_settings_get
 from crisis.services.alerting import (
     ack_token_make,
     ack_url,
-    chat_post,
-    chat_webhooks_for,
     first_sentence,
     incident_recipients,
     slack_message,

@@ -31,7 +31,13 @@ from responses.models import (
     TemplateCategory,
     Verdict,
 )
-from responses.selectors import audit_for, reply_batch_items, reply_batch_tally, sla_for
+from responses.selectors import (
+    audit_for,
+    delivery_rows,
+    reply_batch_items,
+    reply_batch_tally,
+    sla_for,
+)
 from scoring.apis import ScoreFlagOutputSerializer, ScoreTopicOutputSerializer
 
 
@@ -189,6 +195,27 @@ class AuditEntrySerializer(serializers.ModelSerializer):
         ]
 
 
+class DeliverySerializer(serializers.Serializer):
+    """One channel's delivery of a reply or statement: queued, posted (with the platform's id
+    and link), failed (the platform's reason and what to do), to post by hand, cancelled."""
+
+    outbox_id = serializers.IntegerField()
+    source_id = serializers.IntegerField()
+    source_kind = serializers.CharField()
+    source_name = serializers.CharField()
+    state = serializers.ChoiceField(choices=["queued", "posted", "failed", "by_hand", "cancelled"])
+    state_label = serializers.CharField()
+    external_id = serializers.CharField(allow_blank=True)
+    external_url = serializers.CharField(allow_blank=True)
+    reason = serializers.CharField(allow_blank=True)
+    what_to_do = serializers.CharField(allow_blank=True)
+    failure_kind = serializers.CharField(allow_blank=True)
+    attempts = serializers.IntegerField()
+    next_attempt_at = serializers.DateTimeField(allow_null=True)
+    sent_at = serializers.DateTimeField(allow_null=True)
+    version = serializers.IntegerField()
+
+
 class OutboxItemSerializer(serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=OutboxKind.choices, read_only=True)
     status = serializers.ChoiceField(choices=OutboxStatus.choices, read_only=True)
@@ -216,6 +243,7 @@ class OutboxItemSerializer(serializers.ModelSerializer):
             "next_attempt_at",
             "last_error",
             "last_error_at",
+            "failure_kind",
             "manual_reason",
             "external_id",
             "external_url",
@@ -233,6 +261,10 @@ class OutboxItemSerializer(serializers.ModelSerializer):
 class MarkPostedInputSerializer(serializers.Serializer):
     url = serializers.URLField(max_length=1000, required=False, allow_blank=True, default="")
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    external_id = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, default="",
+        help_text="The platform's id of the post, as the person found it.",
+    )  # fmt: skip
 
 
 # --- replies -------------------------------------------------------------------------------
@@ -294,6 +326,7 @@ class DraftOutputSerializer(_OverrideMixin, serializers.ModelSerializer):
     override = serializers.SerializerMethodField()
     sla = serializers.SerializerMethodField()
     outbox = serializers.SerializerMethodField()
+    delivery = serializers.SerializerMethodField()
 
     class Meta:
         model = ReplyDraft
@@ -313,6 +346,7 @@ class DraftOutputSerializer(_OverrideMixin, serializers.ModelSerializer):
             "last_comment",
             "sla",
             "outbox",
+            "delivery",
             "submitted_at",
             "approved_at",
             "published_at",
@@ -357,6 +391,10 @@ class DraftOutputSerializer(_OverrideMixin, serializers.ModelSerializer):
             {"id": i.pk, "status": i.status, "last_error": i.last_error, "attempts": i.attempts}
             for i in draft.outbox_items.all()
         ]
+
+    @extend_schema_field(DeliverySerializer(many=True))
+    def get_delivery(self, draft) -> list[dict]:
+        return DeliverySerializer(delivery_rows(draft.outbox_items.all()), many=True).data
 
 
 class DraftDetailSerializer(DraftOutputSerializer):
@@ -610,6 +648,7 @@ class StatementOutputSerializer(_OverrideMixin, serializers.ModelSerializer):
     current = serializers.SerializerMethodField()
     published = serializers.SerializerMethodField()
     override = serializers.SerializerMethodField()
+    delivery = serializers.SerializerMethodField()
 
     class Meta:
         model = Statement
@@ -632,6 +671,7 @@ class StatementOutputSerializer(_OverrideMixin, serializers.ModelSerializer):
             "approved_at",
             "published_at",
             "unpinned_at",
+            "delivery",
             "created_at",
             "updated_at",
         ]
@@ -643,6 +683,10 @@ class StatementOutputSerializer(_OverrideMixin, serializers.ModelSerializer):
     def get_published(self, statement) -> dict | None:
         version = statement.published_version
         return StatementVersionSerializer(version).data if version else None
+
+    @extend_schema_field(DeliverySerializer(many=True))
+    def get_delivery(self, statement) -> list[dict]:
+        return DeliverySerializer(delivery_rows(statement.outbox_items.all()), many=True).data
 
 
 class StatementDetailSerializer(StatementOutputSerializer):

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from accounts.actors import Actor
 from clinics.access import ClinicAccess
+from clinics.notifications import notifications_close
 from core.crypto import encrypt_json
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.permissions import Permission
@@ -34,14 +35,23 @@ from core.queueing import enqueue_on_commit, tasks_enqueue
 from core.rollup import figures_changed
 from core.tenancy import current_clinic
 from feeds.connectors import make_connector
-from feeds.connectors.errors import ConnectorError, NotSupported, RateLimited, TransientError
+from feeds.connectors.errors import (
+    AuthExpired,
+    ConfigurationError,
+    ConnectorError,
+    NotSupported,
+    RateLimited,
+    TransientError,
+)
 from feeds.connectors.facebook import FacebookConnector
 from feeds.connectors.google import GoogleConnector
 from feeds.connectors.yelp import YelpConnector
 from feeds.models import Review, ReviewStatus, Source, SourceKind
 from feeds.services import source_credentials
 from responses.models import (
+    WAITING_FOR_SOURCE,
     ApprovalStatus,
+    FailureKind,
     OutboxItem,
     OutboxKind,
     OutboxStatus,
@@ -64,6 +74,11 @@ MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
 ST = OutboxStatus
+FK = FailureKind
+NOTIFY_TASK = "responses.tasks.outbox_failure_notify"
+# Platform codes that mean "the connected account may not do this" (Facebook: 10 and 200-299
+# are permission errors; Google answers PERMISSION_DENIED).
+PERMISSION_CODES = frozenset({10, "10", "PERMISSION_DENIED"})
 HANDS_ON = frozenset({ST.MANUAL, ST.FAILED})  # what a person may mark posted by hand
 
 
@@ -95,6 +110,20 @@ def manual_reason_for_reply(kind: str) -> str | None:
             ". Copy the reply, post it by hand, then mark it posted."
         )
     return None
+
+
+def source_connection(source: Source) -> str:
+    """Why Carewatch cannot post on this source now ("" when it can): not connected (no
+    credentials, or settings missing), disabled, or no publishing connector."""
+    if _capabilities(source.kind) is None:
+        return f"{_label(source.kind)} has no publishing connector: replies are posted by hand."
+    if not source.enabled:
+        return "The source is disabled."
+    try:
+        _connector(source)
+    except ConnectorError as exc:
+        return str(exc) or exc.__class__.__name__
+    return ""
 
 
 def pinning_sources() -> list[Source]:
@@ -247,6 +276,19 @@ def outbox_due(*, now: datetime | None = None) -> list[int]:
     return list(OutboxItem.objects.filter(_claimable(now)).values_list("pk", flat=True))
 
 
+def outbox_failures_untold(*, now: datetime | None = None) -> list[int]:
+    """Failed items nobody was told of a minute after they failed (the notice's message was
+    lost): the sweeper queues their notice again."""
+    now = now or timezone.now()
+    return list(
+        OutboxItem.objects.filter(
+            status=ST.FAILED,
+            failure_notified_at__isnull=True,
+            last_error_at__lt=now - timedelta(minutes=1),
+        ).values_list("pk", flat=True)
+    )
+
+
 def _claim(item_id: int, now: datetime) -> OutboxItem | None:
     with transaction.atomic():
         item = (
@@ -347,7 +389,7 @@ def outbox_deliver(*, item_id: int, now: datetime | None = None) -> str:
         return _to_manual(item, manual_reason_for_reply(item.source.kind))
     stop = _guard_stop(item)
     if stop:
-        return _failed(item, stop)
+        return _failed(item, stop, FK.GUARD)
     try:
         sent = _send(item)
     except NotSupported as exc:
@@ -360,15 +402,33 @@ def outbox_deliver(*, item_id: int, now: datetime | None = None) -> str:
                 item,
                 f"{exc} The post may have gone through: check the page, then retry or mark it "
                 "posted by hand.",
+                FK.TRANSIENT,
             )
         return _retry_later(item, str(exc), now, wait=exc.retry_after_seconds or 0)
     except _Retry as exc:
         return _retry_later(item, str(exc), now, wait=exc.wait)
     except ConnectorError as exc:  # expired credentials, refusals, missing settings
-        return _failed(item, str(exc) or exc.__class__.__name__)
+        return _failed(item, str(exc) or exc.__class__.__name__, failure_kind_of(exc))
     except ValueError as exc:  # e.g. the text is longer than the platform takes
-        return _failed(item, str(exc))
+        return _failed(item, str(exc), FK.REFUSED)
     return _sent(item, sent)
+
+
+def failure_kind_of(exc: ConnectorError) -> str:
+    """What a person does about a platform's refusal, as a FailureKind: connect the channel,
+    renew its connection, get the right permission, or fix the cause."""
+    if isinstance(exc, ConfigurationError):
+        return FK.NOT_CONNECTED
+    if isinstance(exc, AuthExpired):
+        return FK.AUTH
+    code = exc.platform_code
+    if (
+        exc.status == 403
+        or code in PERMISSION_CODES
+        or (isinstance(code, int) and 200 <= code <= 299)
+    ):
+        return FK.PERMISSION
+    return FK.REFUSED
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -383,7 +443,9 @@ def _locked(item: OutboxItem) -> OutboxItem:
 def _retry_later(item: OutboxItem, message: str, now: datetime, *, wait: float) -> str:
     item = _locked(item)
     if item.attempts >= MAX_ATTEMPTS:
-        return _failed(item, f"Gave up after {item.attempts} attempts. Last error: {message}")
+        return _failed(
+            item, f"Gave up after {item.attempts} attempts. Last error: {message}", FK.TRANSIENT
+        )
     delay = max(_backoff(item.attempts), timedelta(seconds=wait or 0))
     item.status = ST.PENDING
     item.next_attempt_at = now + delay
@@ -406,13 +468,17 @@ def _retry_later(item: OutboxItem, message: str, now: datetime, *, wait: float) 
 
 
 @transaction.atomic
-def _failed(item: OutboxItem, message: str) -> str:
+def _failed(item: OutboxItem, message: str, failure_kind: str) -> str:
+    """The item failed for good (until someone acts): the people who approved it and the
+    agency's owners are told after commit (`outbox_failure_notify`), and the dashboard row
+    and the incident room count it."""
     item = _locked(item)
     item.status = ST.FAILED
     item.lease_until = None
     item.next_attempt_at = None
     item.last_error = message[:2000]
     item.last_error_at = timezone.now()
+    item.failure_kind = failure_kind
     item.save(
         update_fields=[
             "status",
@@ -420,12 +486,23 @@ def _failed(item: OutboxItem, message: str) -> str:
             "next_attempt_at",
             "last_error",
             "last_error_at",
+            "failure_kind",
             "updated_at",
         ]
     )
-    _audit(item, "send_failed", SYSTEM, before=ST.SENDING, comment=item.last_error, retry=False)
+    _audit(
+        item,
+        "send_failed",
+        SYSTEM,
+        before=ST.SENDING,
+        comment=item.last_error,
+        retry=False,
+        failure_kind=failure_kind,
+    )
     # The reason stays on the item: it may quote the reply (a name the guard caught).
-    logger.warning("outbox item %s failed; the reason is on the item", item.pk)
+    logger.warning("outbox item %s failed (%s); the reason is on the item", item.pk, failure_kind)
+    figures_changed()
+    enqueue_on_commit(NOTIFY_TASK, [(item.pk,)])
     return "failed"
 
 
@@ -450,6 +527,7 @@ def _sent(item: OutboxItem, sent: _Sent) -> str:
     item.external_url = (sent.url or "")[:1000]
     item.lease_until = None
     item.last_error = ""
+    item.failure_kind = ""
     item.save()
     _audit(item, "sent", SYSTEM, before=before, external_id=item.external_id)
     _complete(item, SYSTEM)
@@ -457,8 +535,11 @@ def _sent(item: OutboxItem, sent: _Sent) -> str:
 
 
 def _complete(item: OutboxItem, who: Actor) -> None:
-    """The write is on the platform (sent, or posted by hand): finish what it was for."""
+    """The write is on the platform (sent, or posted by hand): finish what it was for, and a
+    failure notice about it leaves everyone's banner."""
     now = timezone.now()
+    notifications_close(clinic=current_clinic(), ref=failure_ref(item.pk))
+    figures_changed()
     if item.kind == OutboxKind.REPLY:
         from responses.services.replies import reply_payload
 
@@ -508,26 +589,44 @@ def _complete(item: OutboxItem, who: Actor) -> None:
 
 @transaction.atomic
 def outbox_mark_posted(
-    *, item_id: int, access: ClinicAccess, url: str = "", note: str = ""
+    *, item_id: int, access: ClinicAccess, url: str = "", note: str = "", external_id: str = ""
 ) -> OutboxItem:
-    """A person posted the text by hand (a platform without replies, or after a failure)."""
+    """A person posted the text by hand (a platform without replies, or after a failure):
+    the link and/or the platform's id they pasted are kept. An item already posted (sent, or
+    marked before) is refused with 409 and nothing changes."""
     require(access, Permission.WRITE)
     who = access.actor
     item = OutboxItem.objects.select_for_update().filter(pk=item_id).first()
     if item is None:
         raise NotFound("Not found.")
+    if item.status in (ST.SENT, ST.POSTED_BY_HAND):
+        raise Conflict(
+            f"It is already posted ({item.get_status_display().lower()}"
+            + (
+                f", {item.external_url or item.external_id}"
+                if item.external_url or item.external_id
+                else ""
+            )
+            + "): nothing changed.",
+            code="already_posted",
+        )
     if item.status not in HANDS_ON:
         raise Conflict(
             f"Only items to post by hand, or failed ones, can be marked posted (this one is "
             f"“{item.get_status_display()}”)."
         )
     url = (url or "").strip()
+    external_id = (external_id or "").strip()
     if url and not url.startswith(("https://", "http://")):
         raise ValidationFailed("Invalid link.", fields={"url": ["Give the post's web address."]})
+    if len(external_id) > 255:
+        raise ValidationFailed("Invalid id.", fields={"external_id": ["At most 255 characters."]})
     before = item.status
     item.status = ST.POSTED_BY_HAND
     item.sent_at = timezone.now()
     item.external_url = url[:1000]
+    item.external_id = external_id or item.external_id
+    item.failure_kind = ""
     item.done_by_label = who.label
     item.done_by_name = who.name[:200]
     item.done_note = (note or "").strip()
@@ -548,10 +647,50 @@ def outbox_retry(*, item_id: int, access: ClinicAccess) -> OutboxItem:
         raise NotFound("Not found.")
     if item.status != ST.FAILED:
         raise Conflict(f"Only failed items can be retried (this one is “{item.status}”).")
-    item.status = ST.PENDING
-    item.attempts = 0
-    item.next_attempt_at = None
-    item.save(update_fields=["status", "attempts", "next_attempt_at", "updated_at"])
+    _requeue(item)
     _audit(item, "retry_requested", who, before=ST.FAILED)
     _queue_on_commit([item.pk])
     return item
+
+
+def _requeue(item: OutboxItem) -> None:
+    item.status = ST.PENDING
+    item.attempts = 0
+    item.next_attempt_at = None
+    item.failure_kind = ""
+    item.failure_notified_at = None
+    item.save(
+        update_fields=[
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "failure_kind",
+            "failure_notified_at",
+            "updated_at",
+        ]
+    )
+    figures_changed()
+
+
+@transaction.atomic
+def outbox_retry_for_source(*, source_id: int) -> list[int]:
+    """The source's credentials changed (connected, reconnected, token renewed): send again
+    every item that failed waiting for it (not connected, connection expired, no permission).
+    Other failures stay for a person. Call it in the clinic's schema; the OAuth flow and the
+    source settings page do (through `core.pipeline.source_credentials_changed`). Returns the
+    ids queued."""
+    items = list(
+        OutboxItem.objects.select_for_update(skip_locked=True).filter(
+            source_id=source_id, status=ST.FAILED, failure_kind__in=WAITING_FOR_SOURCE
+        )
+    )
+    for item in items:
+        _requeue(item)
+        _audit(item, "retry_requested", SYSTEM, before=ST.FAILED, comment="Channel reconnected.")
+    _queue_on_commit([i.pk for i in items])
+    return [i.pk for i in items]
+
+
+def failure_ref(item_id: int) -> str:
+    """The notification reference of an item's failure (closed once it is posted)."""
+    return f"outbox:{item_id}"

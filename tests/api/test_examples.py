@@ -1049,7 +1049,16 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
     )
     rec.call(key_a, "get", f"{base}/review/", status=409)  # not resolved yet
     rec.call(key_a, "get", f"{CLINIC}/incidents/999999/review/", status=404)
-    writer.post(f"{base}/status/", {"status": "resolved"}, "application/json")
+    rec.call(writer, "get", f"{base}/resolve/", status=200)
+    rec.call(writer, "post", f"{base}/resolve/", {"override_reason": "ok"}, status=400)
+    rec.call(writer, "post", f"{base}/resolve/", {}, status=409)
+    rec.call(
+        writer,
+        "post",
+        f"{base}/resolve/",
+        {"override_reason": "The surge is over; the last replies are posted by hand today."},
+        status=200,
+    )
     rec.call(key_a, "get", f"{base}/review/", status=200)
     rec.call(writer, "patch", f"{base}/review/", {"lessons": None}, status=400)
     rec.call(

@@ -177,6 +177,7 @@ def test_main_staff_pages_render_accessibly(browser_server, new_page, committed_
         incident_status_set(
             incident_id=incident.pk,
             status="resolved",
+            override_reason="The surge is over; the review is what this test reads.",
             actor=Actor.of_system("test", "Agency Owner"),
             now=timezone.now() - timedelta(hours=1),
         )

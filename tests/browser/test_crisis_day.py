@@ -298,7 +298,12 @@ def _scenario(server, new_page, tenant, chat, celery_worker_process, workdir):
     clicks["approver"] += 1
     outcome = phone.locator(f"#card-reply-{draft.pk}").get_by_role("status")
     outcome.wait_for(timeout=15_000)
-    assert outcome.inner_text() == "Approved. It will be published shortly."
+    # the CSV's Facebook source has no page connected: the approver is told, not "published"
+    assert outcome.inner_text() == (
+        "Approved, but Facebook page is not connected (Facebook: the page id is missing.): it "
+        "will not be posted until the channel is connected (then it is sent by itself) or "
+        "someone posts it by hand."
+    )
     _no_horizontal_scroll(phone)
     screenshot(phone, "crisis-day-client-approval-phone")
     with schema_context(clinic.schema_name):

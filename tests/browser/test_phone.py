@@ -83,7 +83,8 @@ def test_legal_override_and_client_approval_work_on_a_phone(
     button.click()
     outcome = approver.locator(f"#card-reply-{draft.pk}").get_by_role("status")
     outcome.wait_for(timeout=SLOW)
-    assert outcome.inner_text() == "Approved. It will be published shortly."
+    # a CSV-imported review: nothing claims it is published, it is to post by hand
+    assert outcome.inner_text() == "Approved. To post by hand on csv source."
     _fits(approver)
     # then the reply is approved, by the clinic
     with tenant.schema():

@@ -110,7 +110,12 @@ def test_a_client_approves_two_replies_and_rejects_one_on_a_phone_and_each_is_pu
         cards[draft.pk].get_by_role("button", name="Approve").click()
         outcome = page.locator(f"#card-reply-{draft.pk}").get_by_role("status")
         outcome.wait_for(timeout=SLOW)
-        assert outcome.inner_text() == "Approved. It will be published shortly."
+        # queued, not "published": it says posted only once Google confirms (the worker may
+        # have confirmed it already by the time the answer is rendered)
+        assert outcome.inner_text() in (
+            "Approved. Queued for google source: it shows as posted once the platform confirms.",
+            "Approved. Posted on google source.",
+        )
     cards[third.pk].get_by_label("What should change?").fill(
         "Please do not mention the front desk."
     )

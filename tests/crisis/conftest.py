@@ -24,6 +24,8 @@ from webhooks.models import WebhookDelivery, WebhookSubscription
 from webhooks.services import subscription_create
 from webhooks.tasks import delivery_attempt_task
 
+# Resolving needs the checklist all clear or a reason; tests about something else give one.
+ANYWAY = "Resolved anyway in this test: the checklist is not what it checks."
 NOW = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
 SCORE_OF = {"negative": -0.8, "neutral": 0.0, "positive": 0.8}
 POSITIVE_TEXTS = ["Friendly staff and quick visit", "Great care, thank you", "On time, kind nurse"]

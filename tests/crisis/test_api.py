@@ -9,7 +9,7 @@ from django_tenants.utils import schema_context
 
 from crisis.models import EventKind, Incident, IncidentEvent, ResponsePlanVersion
 from crisis.services import detector_settings_update, detectors_run
-from tests.crisis.conftest import NOW, acting
+from tests.crisis.conftest import ANYWAY, NOW, acting
 
 MIN = timedelta(minutes=1)
 BASE = "/clinics/clinic-a/api/v1"
@@ -68,7 +68,10 @@ def test_the_incident_runs_its_course(incidents, login):
     assert acknowledged.status_code == 200
     assert acknowledged.json()["acknowledged_by"] == "Alpha Writer"
     for status in ("responding", "resolved", "reviewed"):
-        response = client.post(f"{url}/status/", {"status": status, "message": "ok"})
+        body = {"status": status, "message": "ok"}
+        if status == "resolved":
+            body["override_reason"] = ANYWAY
+        response = client.post(f"{url}/status/", body)
         assert response.status_code == 200, response.content
         assert response.json()["status"] == status
     body = client.get(f"{url}/").json()
@@ -99,7 +102,10 @@ def test_disallowed_transitions_are_400_and_change_nothing(incidents, login, pat
     client = login("alpha_writer")
     url = f"{BASE}/incidents/{incident.pk}/status/"
     for step in path[:-1] if target == path[-1] else path:
-        assert client.post(url, {"status": step}).status_code == 200
+        body = (
+            {"status": step, "override_reason": ANYWAY} if step == "resolved" else {"status": step}
+        )
+        assert client.post(url, body).status_code == 200
     before = (_status(incident), _events(incident))
     response = client.post(url, {"status": target})
     assert response.status_code == 400
@@ -122,7 +128,7 @@ def test_people_without_write_cannot_change_an_incident(incidents, login, api, w
     before = _events(incident)
     for path, data in [
         ("acknowledge/", {}),
-        ("status/", {"status": "resolved"}),
+        ("status/", {"status": "resolved", "override_reason": ANYWAY}),
         ("notes/", {"message": "hi"}),
         ("assign/", {"role": "legal", "user_id": 1}),
     ]:
@@ -250,7 +256,7 @@ def test_the_review_is_edited_exported_and_feeds_the_plan(incidents, login, api)
     assert refused.status_code == 409 and refused.json()["code"] == "not_resolved"
     unknown = writer.get(f"{BASE}/incidents/999999/review/")
     assert unknown.status_code == 404 and unknown.json()["code"] == "not_found"
-    writer.post(f"{url}/status/", {"status": "resolved"})
+    writer.post(f"{url}/status/", {"status": "resolved", "override_reason": ANYWAY})
     review = writer.get(f"{url}/review/").json()
     assert review["metrics"]["mentions_linked"] == 1
     assert review["metrics"]["statements"] == []  # none drafted from this incident
@@ -282,7 +288,9 @@ def test_the_review_is_edited_exported_and_feeds_the_plan(incidents, login, api)
 
 def test_a_clinic_b_key_cannot_export_clinic_as_review(incidents, api, login, clinic_b):
     incident = incidents["outbreak"]
-    login("alpha_writer").post(f"{BASE}/incidents/{incident.pk}/status/", {"status": "resolved"})
+    login("alpha_writer").post(
+        f"{BASE}/incidents/{incident.pk}/status/", {"status": "resolved", "override_reason": ANYWAY}
+    )
     assert (
         api("key_b").get(f"{BASE}/incidents/{incident.pk}/review/export/?format=pdf").status_code
         == 404
@@ -296,7 +304,7 @@ def test_the_review_shows_its_incident_as_documented_with_the_mention_count(inci
     incident = incidents["lawsuit"]
     writer = login("alpha_writer")
     url = f"{BASE}/incidents/{incident.pk}"
-    writer.post(f"{url}/status/", {"status": "resolved"})
+    writer.post(f"{url}/status/", {"status": "resolved", "override_reason": ANYWAY})
 
     # when its review is read and edited
     read = writer.get(f"{url}/review/").json()
@@ -340,7 +348,9 @@ def test_a_statement_drafted_from_an_incident_belongs_to_it(incidents, login, ap
     assert f"/statements/{statement['id']}/" in room
     assert f"/statements/{unrelated.json()['id']}/" not in room
     # and the post-crisis review reports it
-    writer.post(f"{BASE}/incidents/{incident.pk}/status/", {"status": "resolved"})
+    writer.post(
+        f"{BASE}/incidents/{incident.pk}/status/", {"status": "resolved", "override_reason": ANYWAY}
+    )
     metrics = writer.get(f"{BASE}/incidents/{incident.pk}/review/").json()["metrics"]
     assert [s["id"] for s in metrics["statements"]] == [statement["id"]]
 

@@ -95,8 +95,10 @@ def test_the_room_leads_with_the_plain_line_clocks_and_the_top_mention(incident,
     assert "clock-late" in html  # opened at NOW, long ago: every clock is breached
     assert " EST" in html
     # the viral, flagged mention is on top and highlighted
-    top = html.index('data-testid="top-mention"')
-    assert html.index("They reuse needles! Share this") > top
-    assert html.index("They reuse needles! Share this") < html.index("Reuse needles? asking")
-    assert "misinformation" in html[top : top + 1500]
+    # (the resolve checklist above names the unanswered high-reach one too: read the table)
+    table = html[html.index('id="mentions-h"') :]
+    top = table.index('data-testid="top-mention"')
+    assert table.index("They reuse needles! Share this") > top
+    assert table.index("They reuse needles! Share this") < table.index("Reuse needles? asking")
+    assert "misinformation" in table[top : top + 1500]
     assert html.count('data-step="') == len(DEFAULT_PLAYBOOK)

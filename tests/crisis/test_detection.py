@@ -9,7 +9,7 @@ import pytest
 
 from crisis.models import EventKind, Incident, IncidentMention
 from crisis.services import detector_settings_update, detectors_run, incident_status_set
-from tests.crisis.conftest import NOW, acting, calm_baseline
+from tests.crisis.conftest import ANYWAY, NOW, acting, calm_baseline
 
 MIN = timedelta(minutes=1)
 
@@ -101,7 +101,11 @@ def test_a_second_detector_seeing_the_same_crisis_joins_its_incident(stream):
     assert incident.events.filter(kind=EventKind.ALSO_DETECTED).count() == 1
     # once it is resolved, its mentions open nothing of any kind again
     incident_status_set(
-        incident_id=incident.pk, status="resolved", actor=acting("t"), now=NOW + 2 * MIN
+        incident_id=incident.pk,
+        status="resolved",
+        override_reason=ANYWAY,
+        actor=acting("t"),
+        now=NOW + 2 * MIN,
     )
     assert _run(now=NOW + 30 * MIN) == []
 
@@ -229,7 +233,11 @@ def test_after_an_incident_is_resolved_its_mentions_do_not_reopen_it(stream):
     stream.add(NOW - 30 * MIN, label="negative", text="There is an outbreak at the clinic")
     [incident] = _run()
     incident_status_set(
-        incident_id=incident.pk, status="resolved", actor=acting("test"), now=NOW + MIN
+        incident_id=incident.pk,
+        status="resolved",
+        override_reason=ANYWAY,
+        actor=acting("test"),
+        now=NOW + MIN,
     )
     assert _run(now=NOW + 10 * MIN) == []
     stream.add(NOW + 20 * MIN, label="negative", text="outbreak confirmed?")

@@ -18,7 +18,7 @@ from crisis.services import (
 from feeds.models import Review
 from responses.models import ReplyDraft
 from responses.services.statements import statement_create
-from tests.crisis.conftest import NOW, acting
+from tests.crisis.conftest import ANYWAY, NOW, acting
 
 MIN = timedelta(minutes=1)
 
@@ -69,7 +69,11 @@ def test_resolving_drafts_a_review_with_the_response_metrics(
     # when it is resolved two hours after it opened
     with django_capture_on_commit_callbacks(execute=True):
         incident_status_set(
-            incident_id=incident.pk, status="resolved", actor=acting("Sam"), now=NOW + 120 * MIN
+            incident_id=incident.pk,
+            status="resolved",
+            override_reason=ANYWAY,
+            actor=acting("Sam"),
+            now=NOW + 120 * MIN,
         )
     # then a review is drafted, and says so on the timeline
     review = PostCrisisReview.objects.get(incident=incident)

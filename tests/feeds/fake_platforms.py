@@ -91,6 +91,7 @@ INSTAGRAM_USERNAME = "sunrisefamilyclinic"
 GOOGLE_USER = "110248495921238986420"
 GOOGLE_USER_EMAIL = "dana@agency.example"
 GOOGLE_LOCATION_2 = "5555666677"
+
 TWILIO_ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef"
 TWILIO_AUTH_TOKEN = "fake-twilio-auth-token-Ss77"
 TWILIO_NUMBER = "+15005550006"
@@ -1608,6 +1609,7 @@ def main(argv: list[str] | None = None) -> None:
     print("# the Connect buttons, as environment variables:", flush=True)
     for name, value in fake.oauth_settings().items():
         print(f"export {name}={value}", flush=True)
+
     print(
         json.dumps(
             {

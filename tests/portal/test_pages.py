@@ -75,7 +75,8 @@ def test_approve_and_reject_with_a_comment_go_through_the_workflow(waiting, worl
     response = act(second, "approve", HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     fragment = response.content.decode()
-    assert "Approved. It will be published shortly." in fragment
+    # (its source is a CSV import: the approver is told it is to post by hand, not "published")
+    assert "Approved. To post by hand on csv source." in fragment
     assert f'id="card-reply-{second.pk}"' in fragment and "data-focus-after-swap" in fragment
     # a rejection without a comment is refused and changes nothing
     response = act(third, "reject", "   ", HTTP_HX_REQUEST="true")
@@ -152,7 +153,11 @@ def test_statements_waiting_and_their_approval(world, clinic_a, login):
         {"kind": "statement", "id": statement.pk, "action": "approve"},
         HTTP_HX_REQUEST="true",
     )
-    assert "Approved. The agency will publish and pin it." in response.content.decode()
+    # no channel of the clinic can pin it: the approver is told so, not "pinned"
+    assert (
+        "Approved. The agency publishes it next: no connected channel can pin it, only the "
+        "public page will show it." in response.content.decode()
+    )
     with schema_context(clinic_a.schema_name):
         statement.refresh_from_db()
         assert statement.status == "approved"

@@ -79,7 +79,8 @@ def test_a_refusal_fails_at_once_and_a_person_retries(platforms, clinic_a, as_us
     ]
     # the outbox page shows it too
     page = writer.client.get(f"/clinics/{clinic_a.slug}/outbox/").content.decode()
-    assert "The platform said: Request contains an invalid argument." in page
+    assert "Google Business Profile said: Request contains an invalid argument." in page
+    assert "Fix what Google Business Profile names, then retry." in page
     # a viewer may not retry; the writer may
     assert as_user("a_viewer", clinic_a).post(f"outbox/{item_id}/retry/").status_code == 403
     assert writer.post(f"outbox/{item_id}/retry/").json()["status"] == "pending"

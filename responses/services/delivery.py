@@ -1,0 +1,99 @@
+"""Telling people that a delivery failed: the people who approved the reply or statement and
+the agency's owners, in-app and by e-mail (`clinics.notifications.people_notify`, as they
+chose) and in the agency's and the clinic's Slack/Teams channels (`clinics.alerting`, the
+channels incident alerts go to). Once per failure: `failure_notified_at` is set in the same
+transaction, and a retry clears it."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from agency.models import AgencyMembership, AgencyRole
+from clinics.alerting import chat_notice, chat_post, chat_webhooks_for
+from clinics.models import Clinic
+from clinics.notifications import people_notify
+from core.tenancy import current_clinic
+from responses.models import AuditEntry, OutboxItem, OutboxKind, OutboxStatus
+from responses.selectors import failure_advice
+from responses.services.outbox import failure_ref
+
+logger = logging.getLogger(__name__)
+
+
+def _approvers(item: OutboxItem) -> list[int]:
+    """The people who approved the version the item carries (any step)."""
+    object_type, object_id = (
+        ("reply", item.draft_id)
+        if item.kind == OutboxKind.REPLY
+        else ("statement", item.statement_id)
+    )
+    labels = AuditEntry.objects.filter(
+        object_type=object_type, object_id=object_id, version=item.version, action="approved"
+    ).values_list("actor_label", flat=True)
+    return [int(label.split(":", 1)[1]) for label in labels if label.startswith("user:")]
+
+
+def failure_recipients(item: OutboxItem, clinic: Clinic) -> list[User]:
+    """Who hears of a failed delivery: its approvers, then the agency's owners; each once."""
+    owners = AgencyMembership.objects.filter(
+        agency_id=clinic.agency_id, role=AgencyRole.OWNER, user__is_active=True
+    ).values_list("user_id", flat=True)
+    ids = list(dict.fromkeys([*_approvers(item), *owners]))
+    users = {u.pk: u for u in User.objects.filter(pk__in=ids, is_active=True)}
+    return [users[i] for i in ids if i in users]
+
+
+def _what(item: OutboxItem) -> str:
+    if item.kind == OutboxKind.REPLY:
+        return f"a reply (review #{item.review_id})"
+    if item.kind == OutboxKind.STATEMENT_POST:
+        return f"the statement “{item.statement.title}”"
+    return f"unpinning the statement “{item.statement.title}”"
+
+
+def outbox_failure_notify(*, item_id: int) -> str:
+    """Tell the approvers and the agency's owners that the item failed, with what to do.
+    Returns what happened (for the task's log)."""
+    clinic = current_clinic()
+    with transaction.atomic():
+        item = (
+            OutboxItem.objects.select_for_update(of=("self",))
+            .select_related("source", "review", "statement")
+            .filter(pk=item_id)
+            .first()
+        )
+        if item is None or item.status != OutboxStatus.FAILED:
+            return "not failed"
+        if item.failure_notified_at is not None:
+            return "already told"
+        item.failure_notified_at = timezone.now()
+        item.save(update_fields=["failure_notified_at", "updated_at"])
+        advice = failure_advice(item)
+        title = f"Not posted on {item.source.name}: {_what(item)}"
+        page = f"/clinics/{clinic.slug}/outbox/#item-{item.pk}"
+        told = people_notify(
+            users=failure_recipients(item, clinic),
+            clinic=clinic,
+            kind="delivery_failed",
+            ref=failure_ref(item.pk),
+            title=f"{title}. {advice['summary']} {advice['action']}",
+            url=page,
+            severity="high",
+        )
+    outcomes = []
+    for hook in chat_webhooks_for(clinic):
+        message = chat_notice(
+            hook.kind,
+            title=f"{clinic.name}: {title}",
+            text=f"{advice['summary']} {advice['action']}",
+            button="Open the outbox",
+            url=f"{settings.PUBLIC_BASE_URL}{page}",
+        )
+        outcomes.append(f"{hook.kind}: {chat_post(hook, message)}")
+    logger.info("delivery failure %s told %s people; chat %s", item.pk, len(told), outcomes)
+    return f"told {len(told)}; " + ", ".join(outcomes)

@@ -1,0 +1,452 @@
+"""Delivery you can see: each approved reply and statement says, per channel, queued / posted
+(with the platform's id and link) / failed (the platform's reason in plain words and what to
+do). A failure tells the people who approved it and the agency's owners (in-app, e-mail and
+the chat channels incident alerts use), counts on the dashboard, and waits for the channel to
+be connected when that is what it lacks; the fake Facebook and Google answer over real HTTP."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from clinics.models import Notification
+from crisis.services.alerting import chat_webhook_set
+from dashboard.models import ClinicSnapshot
+from dashboard.services import clinic_snapshot_refresh
+from feeds.models import Review, Source
+from feeds.services import source_create, source_update
+from responses.models import AuditEntry, OutboxItem, ReplyDraft
+from responses.services.delivery import outbox_failure_notify
+from responses.services.outbox import (
+    outbox_deliver,
+    outbox_failures_untold,
+    outbox_retry_for_source,
+)
+from tests.crisis.fake_chat import FakeChat
+from tests.feeds.fake_platforms import FakePlatforms
+from tests.responses.conftest import OK_TEXT, review_in
+
+FB_TEXT = "They reuse needles at this clinic!"
+
+
+@pytest.fixture
+def chat():
+    fake = FakeChat().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Tasks queued by name (the ports in core) are recorded here instead of the broker."""
+    sent: list[tuple[str, tuple]] = []
+
+    def send_task(name, args=(), **options):
+        sent.append((name, tuple(args)))
+
+    monkeypatch.setattr("core.queueing.current_app", SimpleNamespace(send_task=send_task))
+    return sent
+
+
+def _facebook_review(clinic, fake: FakePlatforms, *, connected: bool) -> Review:
+    """A comment on the clinic's Facebook page that the fake knows; the source has the page's
+    settings, and its token only when `connected`."""
+    with schema_context(clinic.schema_name):
+        source = Source.objects.filter(kind="facebook").first() or source_create(
+            kind="facebook",
+            name="Sunrise Facebook page",
+            settings=fake.settings("facebook"),
+            credentials=fake.credentials("facebook") if connected else {},
+        )
+        post = fake.add_facebook_post("Clinic news")
+        [comment] = fake.add_facebook_comments(post, text=FB_TEXT)
+        return Review.objects.create(
+            source=source,
+            external_id=comment,
+            kind="comment",
+            author_name="Commenter",
+            text=FB_TEXT,
+            published_at=timezone.now() - timedelta(hours=1),
+        )
+
+
+def _approved(clinic, as_user, review) -> dict:
+    writer = as_user("alpha_writer", clinic)
+    draft = writer.post("drafts/", {"review_id": review.pk, "text": OK_TEXT}).json()
+    writer.post(f"drafts/{draft['id']}/submit/")
+    as_user("alpha_manager", clinic).post(f"drafts/{draft['id']}/approve/")
+    approved = as_user("a_approver", clinic).post(f"drafts/{draft['id']}/approve/").json()
+    assert approved["status"] == "approved", approved
+    return approved
+
+
+def _deliver(clinic, item_id: int, **kw) -> str:
+    with schema_context(clinic.schema_name):
+        return outbox_deliver(item_id=item_id, **kw)
+
+
+def _item(clinic, item_id: int) -> OutboxItem:
+    with schema_context(clinic.schema_name):
+        return OutboxItem.objects.get(pk=item_id)
+
+
+def test_a_reply_to_a_disconnected_channel_fails_with_what_to_do_and_waits_for_it(
+    platforms, clinic_a, as_user, queued
+):
+    # given an approved reply to a comment on a Facebook page that is not connected
+    review = _facebook_review(clinic_a, platforms, connected=False)
+    draft = _approved(clinic_a, as_user, review)
+    [delivery] = draft["delivery"]
+    assert (delivery["state"], delivery["source_name"]) == ("queued", "Sunrise Facebook page")
+
+    # when the worker delivers it
+    assert _deliver(clinic_a, delivery["outbox_id"]) == "failed"
+
+    # then the reply says, for that channel, that it failed, why, and what to do
+    writer = as_user("alpha_writer", clinic_a)
+    [failed] = writer.get(f"drafts/{draft['id']}/").json()["delivery"]
+    assert failed["state"] == "failed"
+    assert failed["failure_kind"] == "not_connected"
+    assert failed["reason"] == "Facebook page said: Facebook: the page token is missing."
+    assert failed["what_to_do"] == (
+        "Connect Sunrise Facebook page (Sources); it is then sent again by itself. "
+        "Or post it by hand and mark it posted."
+    )
+    assert platforms.writes("facebook") == []
+    # and it is not retried on its own: it waits for the channel
+    assert _deliver(clinic_a, delivery["outbox_id"], now=timezone.now() + timedelta(hours=2)) == (
+        "skipped"
+    )
+
+    # when the page is connected (the credentials saved where they are saved today)
+    with schema_context(clinic_a.schema_name):
+        source_update(
+            source=Source.objects.get(kind="facebook"),
+            credentials=platforms.credentials("facebook"),
+        )
+    # then the outbox sends again what waited for that channel (the task the port queues)
+    source_id = failed["source_id"]
+    with schema_context(clinic_a.schema_name):
+        assert outbox_retry_for_source(source_id=source_id) == [delivery["outbox_id"]]
+    assert _deliver(clinic_a, delivery["outbox_id"]) == "sent"
+
+    # and it shows as posted, with the platform's id and link
+    [posted] = writer.get(f"drafts/{draft['id']}/").json()["delivery"]
+    [write] = platforms.writes("facebook")
+    assert write.path.endswith(f"/{review.external_id}/comments")
+    assert posted["state"] == "posted"
+    assert platforms.fb_comments[posted["external_id"]]["message"] == OK_TEXT
+    assert posted["reason"] == "" and posted["failure_kind"] == ""
+    assert writer.get(f"drafts/{draft['id']}/").json()["status"] == "published"
+
+
+def test_saving_a_sources_credentials_queues_the_retry_for_that_source(
+    platforms, clinic_a, queued, django_capture_on_commit_callbacks
+):
+    review = _facebook_review(clinic_a, platforms, connected=False)
+    with django_capture_on_commit_callbacks(execute=True), schema_context(clinic_a.schema_name):
+        source_update(source=review.source, credentials=platforms.credentials("facebook"))
+    assert ("responses.tasks.outbox_retry_for_source", (review.source_id,)) in queued
+    # a change of name alone queues nothing
+    queued.clear()
+    with django_capture_on_commit_callbacks(execute=True), schema_context(clinic_a.schema_name):
+        source_update(source=review.source, name="Renamed page")
+    assert queued == []
+
+
+@pytest.mark.parametrize(
+    ("scenario", "kind", "waits"),
+    [
+        pytest.param("expired", "auth", True, id="expired-token"),
+        pytest.param("forbidden", "permission", True, id="no-permission"),
+        pytest.param("refused", "refused", False, id="other-refusal"),
+    ],
+)
+def test_refusals_are_classified_and_only_connection_problems_wait_for_the_channel(
+    platforms, clinic_a, as_user, scenario, kind, waits
+):
+    review = review_in(clinic_a, fake=platforms)  # Google, connected
+    item_id = _approved(clinic_a, as_user, review)["delivery"][0]["outbox_id"]
+    if scenario == "expired":
+        platforms.expire_token("google")
+    elif scenario == "forbidden":
+        platforms.fail(
+            1, status=403, platform="google", message="The caller does not have permission"
+        )
+    else:
+        platforms.fail(
+            1, status=400, platform="google", message="Request contains an invalid argument."
+        )
+
+    assert _deliver(clinic_a, item_id) == "failed"
+
+    item = _item(clinic_a, item_id)
+    assert item.failure_kind == kind
+    with schema_context(clinic_a.schema_name):
+        retried = outbox_retry_for_source(source_id=item.source_id)
+    assert retried == ([item_id] if waits else [])
+    assert _item(clinic_a, item_id).status == ("pending" if waits else "failed")
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome"),
+    [pytest.param(503, "retry", id="5xx"), pytest.param(429, "retry", id="429")],
+)
+def test_transient_errors_are_retried_with_backoff_not_failed(
+    platforms, clinic_a, as_user, status, outcome
+):
+    review = review_in(clinic_a, fake=platforms)
+    item_id = _approved(clinic_a, as_user, review)["delivery"][0]["outbox_id"]
+    platforms.fail(1, status=status, platform="google", method="PUT", message="Try later")
+    assert _deliver(clinic_a, item_id) == outcome
+    item = _item(clinic_a, item_id)
+    assert (item.status, item.failure_kind) == ("pending", "")
+    assert item.next_attempt_at > timezone.now() + timedelta(seconds=20)
+    [row] = (
+        as_user("alpha_writer", clinic_a)
+        .get("drafts/", review_id=review.pk)
+        .json()["results"][0]["delivery"]
+    )
+    assert (row["state"], row["reason"], row["what_to_do"]) == (
+        "queued", "Google Business Profile said: Try later",
+        "Nothing: it is retried by itself.",
+    )  # fmt: skip
+
+
+def test_a_failure_tells_the_approvers_and_the_agency_owner_once_in_app_mail_and_chat(
+    platforms, clinic_a, as_user, world, chat, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given the agency's Slack channel and the clinic's Teams channel
+    chat_webhook_set(
+        agency_id=world.agencies["alpha"].pk,
+        clinic=None,
+        kind="slack",
+        url=f"{chat.base_url}/slack",
+    )
+    chat_webhook_set(
+        agency_id=world.agencies["alpha"].pk, clinic=clinic_a, kind="teams",
+        url=f"{chat.base_url}/teams",
+    )  # fmt: skip
+    review = _facebook_review(clinic_a, platforms, connected=False)
+    item_id = _approved(clinic_a, as_user, review)["delivery"][0]["outbox_id"]
+    assert _deliver(clinic_a, item_id) == "failed"
+
+    # when the notice runs (the task queued after the failure)
+    with django_capture_on_commit_callbacks(execute=True), schema_context(clinic_a.schema_name):
+        outcome = outbox_failure_notify(item_id=item_id)
+
+    # then the manager and the clinic's approver (who approved it) and the agency's owner are
+    # told in-app and by e-mail; the writer (who did not approve) is not
+    users = world.users
+    told = {
+        n.user_id: n for n in Notification.objects.filter(clinic=clinic_a, ref=f"outbox:{item_id}")
+    }
+    assert set(told) == {users["alpha_manager"].pk, users["a_approver"].pk, users["alpha_owner"].pk}
+    note = told[users["alpha_owner"].pk]
+    assert note.kind == "delivery_failed" and note.open
+    assert note.title.startswith(
+        f"Not posted on Sunrise Facebook page: a reply (review #{review.pk})."
+    )
+    assert "Sunrise Facebook page is not connected to Facebook page." in note.title
+    assert note.url == f"/clinics/{clinic_a.slug}/outbox/#item-{item_id}"
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(
+        u.email for u in (users["alpha_manager"], users["a_approver"], users["alpha_owner"])
+    )
+    # never the text of the review or the reply in a notice
+    for mail in mailoutbox:
+        assert FB_TEXT not in mail.body and OK_TEXT not in mail.body
+    # and both chat channels get a notice with a button to the outbox
+    slack = chat.to("/slack")[0]["json"]
+    assert slack["blocks"][1]["elements"][0]["url"].endswith(f"/outbox/#item-{item_id}")
+    teams = chat.to("/teams")[0]["json"]["attachments"][0]["content"]
+    assert teams["actions"][0]["title"] == "Open the outbox"
+    assert outcome == "told 3; slack: posted, teams: posted"
+
+    # and a second run (a duplicate task) tells nobody again
+    with schema_context(clinic_a.schema_name):
+        assert outbox_failure_notify(item_id=item_id) == "already told"
+    assert len(chat.posts) == 2
+
+    # when it is posted by hand, the notices leave everyone's banner
+    writer = as_user("alpha_writer", clinic_a)
+    done = writer.post(
+        f"outbox/{item_id}/mark-posted/",
+        {"url": "https://www.facebook.com/100200300400500/posts/1", "external_id": "1_2"},
+    )
+    assert done.status_code == 200
+    assert not Notification.objects.filter(ref=f"outbox:{item_id}", open=True).exists()
+
+
+def test_a_lost_notice_is_sent_by_the_sweeper(platforms, clinic_a, as_user):
+    review = _facebook_review(clinic_a, platforms, connected=False)
+    item_id = _approved(clinic_a, as_user, review)["delivery"][0]["outbox_id"]
+    assert _deliver(clinic_a, item_id) == "failed"
+    with schema_context(clinic_a.schema_name):
+        assert outbox_failures_untold() == []  # a minute's grace for the queued notice
+        assert outbox_failures_untold(now=timezone.now() + timedelta(minutes=2)) == [item_id]
+        outbox_failure_notify(item_id=item_id)
+        assert outbox_failures_untold(now=timezone.now() + timedelta(minutes=2)) == []
+
+
+def test_marking_posted_keeps_the_link_and_id_and_an_already_posted_item_is_409(
+    platforms, clinic_a, as_user
+):
+    # given a failed reply
+    review = _facebook_review(clinic_a, platforms, connected=False)
+    draft = _approved(clinic_a, as_user, review)
+    item_id = draft["delivery"][0]["outbox_id"]
+    assert _deliver(clinic_a, item_id) == "failed"
+    writer = as_user("alpha_writer", clinic_a)
+
+    # a bad link is a 400 with the field, and changes nothing
+    bad = writer.post(f"outbox/{item_id}/mark-posted/", {"url": "not a link"})
+    assert bad.status_code == 400 and "url" in bad.json()["fields"]
+    assert _item(clinic_a, item_id).status == "failed"
+
+    # when a person posted it by hand and pastes the link and the id
+    url = "https://www.facebook.com/100200300400500/posts/77?comment_id=88"
+    done = writer.post(f"outbox/{item_id}/mark-posted/", {"url": url, "external_id": "77_88"})
+    assert done.status_code == 200
+    [row] = writer.get(f"drafts/{draft['id']}/").json()["delivery"]
+    assert (row["state"], row["state_label"], row["external_id"], row["external_url"]) == (
+        "posted", "Posted by hand", "77_88", url,
+    )  # fmt: skip
+    with schema_context(clinic_a.schema_name):
+        before = (
+            OutboxItem.objects.values().get(pk=item_id),
+            AuditEntry.objects.count(),
+            ReplyDraft.objects.get(pk=draft["id"]).status,
+        )
+
+    # then marking it posted again is a conflict, and nothing changes
+    again = writer.post(f"outbox/{item_id}/mark-posted/", {"url": "https://example.org/x"})
+    assert again.status_code == 409
+    assert again.json()["code"] == "already_posted"
+    with schema_context(clinic_a.schema_name):
+        after = (
+            OutboxItem.objects.values().get(pk=item_id),
+            AuditEntry.objects.count(),
+            ReplyDraft.objects.get(pk=draft["id"]).status,
+        )
+    assert after == before
+
+
+def test_an_item_sent_by_carewatch_cannot_be_marked_posted(platforms, clinic_a, as_user):
+    review = review_in(clinic_a, fake=platforms)
+    item_id = _approved(clinic_a, as_user, review)["delivery"][0]["outbox_id"]
+    assert _deliver(clinic_a, item_id) == "sent"
+    before = _item(clinic_a, item_id)
+    answer = as_user("alpha_writer", clinic_a).post(f"outbox/{item_id}/mark-posted/", {})
+    assert answer.status_code == 409 and answer.json()["code"] == "already_posted"
+    after = _item(clinic_a, item_id)
+    assert (after.status, after.external_id, after.updated_at) == (
+        "sent", before.external_id, before.updated_at,
+    )  # fmt: skip
+
+
+def test_the_dashboard_row_counts_failed_deliveries(platforms, clinic_a, as_user):
+    review = _facebook_review(clinic_a, platforms, connected=False)
+    item_id = _approved(clinic_a, as_user, review)["delivery"][0]["outbox_id"]
+    clinic_snapshot_refresh(clinic=clinic_a)
+    assert ClinicSnapshot.objects.get(clinic=clinic_a).failed_deliveries == 0
+    assert _deliver(clinic_a, item_id) == "failed"
+    clinic_snapshot_refresh(clinic=clinic_a)
+    assert ClinicSnapshot.objects.get(clinic=clinic_a).failed_deliveries == 1
+    page = as_user("alpha_owner", clinic_a).client.get("/agency/").content.decode()
+    assert 'data-testid="failed-deliveries">1</span>' in page
+    assert '1</strong> <a href="#dashboard">failed delivery</a>' in page
+    # fixed by hand: the count goes back to 0
+    as_user("alpha_writer", clinic_a).post(f"outbox/{item_id}/mark-posted/", {})
+    clinic_snapshot_refresh(clinic=clinic_a)
+    assert ClinicSnapshot.objects.get(clinic=clinic_a).failed_deliveries == 0
+
+
+def test_before_the_last_approval_the_page_names_the_channel_and_warns_it_is_not_connected(
+    platforms, clinic_a, as_user, login
+):
+    review = _facebook_review(clinic_a, platforms, connected=False)
+    writer = as_user("alpha_writer", clinic_a)
+    draft = writer.post("drafts/", {"review_id": review.pk, "text": OK_TEXT}).json()
+    writer.post(f"drafts/{draft['id']}/submit/")
+    as_user("alpha_manager", clinic_a).post(f"drafts/{draft['id']}/approve/")
+    # the clinic's approver gives the last approval in the portal
+    page = login("a_approver").get(f"/clinics/{clinic_a.slug}/portal/approvals/").content.decode()
+    assert "Your approval is the last one; it then goes to:" in page
+    assert 'Sunrise Facebook page: <span class="pill negative">not connected</span>' in page
+    assert "Warning: Facebook: the page token is missing." in page
+    # and after approving it, nothing says it is published
+    answer = (
+        login("a_approver")
+        .post(
+            f"/clinics/{clinic_a.slug}/portal/act/",
+            {"kind": "reply", "id": draft["id"], "action": "approve"},
+            HTTP_HX_REQUEST="true",
+        )
+        .content.decode()
+    )
+    assert (
+        "Approved, but Sunrise Facebook page is not connected (Facebook: the page token is "
+        "missing.): it will not be posted until the channel is connected" in answer
+    )
+    assert "published" not in answer.lower().replace("“approved”", "")
+    # the approver sees where it stands among the replies approved lately
+    page = login("a_approver").get(f"/clinics/{clinic_a.slug}/portal/approvals/").content.decode()
+    assert f'id="delivered-{draft["id"]}"' in page
+    assert 'data-state="queued"' in page
+
+
+def test_a_statement_says_where_it_is_pinned_only_once_the_channel_confirms(
+    platforms, clinic_a, as_user, login
+):
+    # given a connected Facebook page and an approved statement
+    _facebook_review(clinic_a, platforms, connected=True)
+    writer = as_user("alpha_writer", clinic_a)
+    statement = writer.post(
+        "statements/", {"title": "About our safety rules", "body": "Every needle is used once."}
+    ).json()
+    writer.post(f"statements/{statement['id']}/submit/")
+    as_user("alpha_manager", clinic_a).post(f"statements/{statement['id']}/approve/")
+    as_user("a_approver", clinic_a).post(f"statements/{statement['id']}/approve/")
+    page_url = f"/clinics/{clinic_a.slug}/statements/{statement['id']}/"
+    # the pin form names the channel, connected
+    form = login("alpha_writer").get(page_url).content.decode()
+    assert "posts and pins it on:" in form
+    assert 'Sunrise Facebook page: <span class="pill positive">connected</span>' in form
+
+    # when it is published, the message says it is queued, not pinned
+    client = login("alpha_writer")
+    answer = client.post(page_url, {"action": "publish"}, follow=True).content.decode()
+    assert (
+        "Published on the public statement page. Queued for Sunrise Facebook page: it shows as "
+        "posted once the platform confirms." in answer
+    )
+    assert "being pinned" not in answer
+    [row] = writer.get(f"statements/{statement['id']}/").json()["delivery"]
+    assert row["state"] == "queued"
+
+    # then once Facebook confirms, it is posted with the post's id
+    assert _deliver(clinic_a, row["outbox_id"]) == "sent"
+    [row] = writer.get(f"statements/{statement['id']}/").json()["delivery"]
+    assert row["state"] == "posted" and row["external_id"] in platforms.fb_pinned
+    page = client.get(page_url).content.decode()
+    assert "Posted on Sunrise Facebook page." in page
+
+
+def test_a_statement_with_no_connected_channel_warns_before_publishing(clinic_a, as_user, login):
+    writer = as_user("alpha_writer", clinic_a)
+    statement = writer.post(
+        "statements/", {"title": "About our hours", "body": "We open at eight."}
+    ).json()
+    writer.post(f"statements/{statement['id']}/submit/")
+    as_user("alpha_manager", clinic_a).post(f"statements/{statement['id']}/approve/")
+    as_user("a_approver", clinic_a).post(f"statements/{statement['id']}/approve/")
+    form = (
+        login("alpha_writer")
+        .get(f"/clinics/{clinic_a.slug}/statements/{statement['id']}/")
+        .content.decode()
+    )
+    assert "Warning: no connected channel can pin it; only the public statement page" in form
