@@ -73,10 +73,8 @@ class ReviewPrivateConversationApi(ClinicAPIView):
 
     @extend_schema(responses=PrivateConversationSerializer(many=True))
     def get(self, request, review_id: int):
-        return Response(
-            PrivateConversationSerializer(
-                private_conversations_list(review_id=review_id), many=True
-            ).data
+        return paginated_response(
+            self, private_conversations_list(review_id=review_id), PrivateConversationSerializer
         )
 
     @extend_schema(
@@ -108,8 +106,9 @@ class ReviewFollowUpChannelsApi(ClinicAPIView):
         review = Review.objects.select_related("source").filter(pk=review_id).first()
         if review is None:
             raise NotFound()
-        options = followup_channels(review)
-        return Response(FollowUpChannelOutputSerializer(options, many=True).data)
+        return paginated_response(
+            self, list(followup_channels(review)), FollowUpChannelOutputSerializer
+        )
 
 
 class ReviewContactConsentListApi(ClinicAPIView):
@@ -119,8 +118,8 @@ class ReviewContactConsentListApi(ClinicAPIView):
 
     @extend_schema(responses=ContactConsentOutputSerializer(many=True))
     def get(self, request, review_id: int):
-        return Response(
-            ContactConsentOutputSerializer(contact_consents_for(review_id), many=True).data
+        return paginated_response(
+            self, contact_consents_for(review_id), ContactConsentOutputSerializer
         )
 
     @extend_schema(
