@@ -627,9 +627,9 @@ def approval_outcome(obj, *, kind: str) -> str:
         return f"Approved. Next: {obj.get_status_display().lower()}."
     if kind == "batch":
         tally = reply_batch_tally(reply_batch_items(obj))
+        queued = tally["sending"] + tally["waiting"]
         return (
-            f"Approved. {tally['sending'] + tally['waiting']} replies are queued, each for its own "
-            "channel; the batch page shows where each one stands."
+            f"Approved. {queued} replies are queued for their channels; each is posted on its own."
         )
     if kind == "statement":
         plan = channel_plan_statement()

@@ -59,7 +59,7 @@ def test_editor_has_the_live_guard_markup(login, clinic_a, rows):
     html = client.get(url).content.decode()
     assert 'id="reply-mirror" aria-hidden="true"' in html
     assert 'id="guard-status" class="sr-only" role="status" aria-live="polite"' in html
-    assert 'aria-describedby="guard-status guard-live"' in html
+    assert 'aria-describedby="guard-status guard-live submit-reason"' in html
     checked = client.post(
         url, {"action": "check", "text": "Thank you. We reviewed your chart and all was fine."}
     ).content.decode()

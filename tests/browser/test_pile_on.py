@@ -200,7 +200,9 @@ def test_sixteen_copies_and_a_viral_post_get_one_correction_approved_once_per_st
     client_card.get_by_role("button", name="Approve").click()
     outcome = phone.locator(f"#card-batch-{batch.pk}").get_by_role("status")
     outcome.wait_for(timeout=SLOW)
-    assert outcome.inner_text() == "Approved. Each reply will be published shortly."
+    assert outcome.inner_text() == (
+        "Approved. 17 replies are queued for their channels; each is posted on its own."
+    )
 
     # then one approval per step is recorded, by three different people
     with tenant.schema():

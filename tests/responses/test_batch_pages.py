@@ -112,7 +112,7 @@ def test_one_approval_per_step_in_the_queue_and_the_portal(clinic_a, login):
                                                    "expected_status": "pending_client",
                                                    "expected_version": 1},
                            HTTP_HX_REQUEST="true").content.decode()  # fmt: skip
-    assert "Approved. Each reply will be published shortly." in answer
+    assert "replies are queued for their channels; each is posted on its own." in answer
     with schema_context(clinic_a.schema_name):
         assert set(ReplyDraft.objects.filter(batch_id=bid).values_list("status", flat=True)) == {
             "approved"

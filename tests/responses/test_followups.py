@@ -84,7 +84,7 @@ def test_facebook_follow_up_is_sent_answered_and_resolved(
     wrong = writer.post(f"reviews/{review.pk}/private-conversations/", {"channel": "email"})
     assert wrong.status_code == 400 and wrong.json()["code"] == "channel_unavailable"
     assert wrong.json()["detail"].endswith("Use Facebook private message instead.")
-    channels = writer.get(f"reviews/{review.pk}/follow-up-channels/").json()
+    channels = writer.get(f"reviews/{review.pk}/follow-up-channels/").json()["results"]
     assert [(c["channel"], c["available"]) for c in channels] == [
         ("facebook", True), ("email", False), ("sms", False), ("public_reply", True),
     ]  # fmt: skip
