@@ -289,6 +289,7 @@ SPECTACULAR_SETTINGS = {
         "IncidentSeverityEnum": "crisis.models.Severity",
         "ReplyBatchKindEnum": "responses.models.BatchKind",
         "FactStatusEnum": "facts.models.FactStatus",
+        "TemplateCategoryEnum": "responses.models.TemplateCategory",
     },
 }
 
