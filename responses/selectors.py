@@ -845,6 +845,18 @@ def reply_batch_version(batch: ReplyBatch) -> ReplyBatchVersion | None:
 ITEM_STATES = ("waiting", "sending", "published", "failed", "by_hand", "removed")
 
 
+# A batch mention's state from its outbox item's status (the batch's own words for them).
+BATCH_ITEM_STATES = {
+    OutboxStatus.PENDING: "sending",
+    OutboxStatus.SENDING: "sending",
+    OutboxStatus.SENT: "published",
+    OutboxStatus.FAILED: "failed",
+    OutboxStatus.MANUAL: "by_hand",
+    OutboxStatus.POSTED_BY_HAND: "published",
+    OutboxStatus.CANCELLED: "removed",
+}
+
+
 def _item_state(draft: ReplyDraft, item: OutboxItem | None) -> str:
     if draft.status == ApprovalStatus.DISCARDED:
         return "removed"
@@ -852,10 +864,7 @@ def _item_state(draft: ReplyDraft, item: OutboxItem | None) -> str:
         return "published"
     if item is None:
         return "waiting"
-    return {
-        "pending": "sending", "sending": "sending", "sent": "published", "failed": "failed",
-        "manual": "by_hand", "posted_by_hand": "published", "cancelled": "removed",
-    }.get(item.status, "waiting")  # fmt: skip
+    return BATCH_ITEM_STATES.get(item.status, "waiting")
 
 
 def reply_batch_items(batch: ReplyBatch) -> list[dict]:
