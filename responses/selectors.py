@@ -878,7 +878,11 @@ def reply_batch_items(batch: ReplyBatch) -> list[dict]:
         .order_by("pk")
     )
     items: dict[int, OutboxItem] = {}
-    for item in OutboxItem.objects.filter(draft__in=drafts).order_by("created_at", "id"):
+    for item in (
+        OutboxItem.objects.filter(draft__in=drafts)
+        .select_related("source")
+        .order_by("created_at", "id")
+    ):
         items[item.draft_id] = item
     rows = []
     for draft in drafts:
@@ -894,6 +898,10 @@ def reply_batch_items(batch: ReplyBatch) -> list[dict]:
                 "reach": (review.likes or 0) + (review.shares or 0) + (review.replies or 0),
                 "item": item,
                 "state": _item_state(draft, item),
+                # a failure in plain words and what to do (failure_advice), as on the outbox
+                "advice": failure_advice(item)
+                if item is not None and item.status == OutboxStatus.FAILED
+                else None,
             }
         )
     rows.sort(key=lambda r: (r["state"] == "removed", -r["reach"], r["review"].pk))

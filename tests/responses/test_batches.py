@@ -291,7 +291,7 @@ def test_an_approval_of_a_batch_that_changed_since_is_409_and_approves_nothing(c
     }
 
 
-def test_each_mention_is_published_on_its_own_with_its_status(platforms, clinic_a, as_user):
+def test_each_mention_is_published_on_its_own_with_its_status(platforms, clinic_a, as_user, login):
     cluster_id, review_ids = _claim(clinic_a, 3, fake=platforms)
     writer = as_user("alpha_writer", clinic_a)
     bid = writer.post("reply-batches/", {"cluster_id": cluster_id}).json()["id"]
@@ -315,6 +315,10 @@ def test_each_mention_is_published_on_its_own_with_its_status(platforms, clinic_
     assert detail["tally"]["published"] == 2 and detail["tally"]["failed"] == 1
     failed = [i for i in detail["items"] if i["state"] == "failed"]
     assert failed[0]["last_error"] == "Reply too long"
+    # the batch page says it in plain words, with what to do, not the bare platform message
+    page = login("alpha_writer").get(f"/clinics/clinic-a/replies/batches/{bid}/").content.decode()
+    assert "Google Business Profile said: Reply too long" in page
+    assert "then retry. Or post it by hand and mark it posted." in page
     assert {i["draft_status"] for i in detail["items"] if i["state"] == "published"} == {
         "published"
     }
