@@ -92,12 +92,14 @@ def metrics(rows: list[dict]) -> dict:
 def main() -> int:
     verbose = "--verbose" in sys.argv
     set_name = sys.argv[sys.argv.index("--set") + 1] if "--set" in sys.argv else "replies"
-    if set_name not in ("replies", "probe", "probe2", "probe3", "independent", "train_extra"):
+    if set_name not in (
+        "replies", "probe", "probe2", "probe3", "independent", "train_extra", "train_extra2"
+    ):
         raise SystemExit(f"unknown set {set_name!r}")
     independent = set_name == "independent"
     # train_extra is checked like the independent set (each line in its own context only) but
     # is a training set: its misses are listed
-    own_context = independent or set_name == "train_extra"
+    own_context = independent or set_name in ("train_extra", "train_extra2")
     items = load(HERE / f"{set_name}.jsonl")
     t0 = time.perf_counter()
     warm = warm_up()

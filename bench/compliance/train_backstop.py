@@ -3,13 +3,14 @@
     .venv/bin/python bench/compliance/train_backstop.py          # CV report + writes the weights
     .venv/bin/python bench/compliance/train_backstop.py --cv     # CV report only
 
-Data: the tuning sets (replies, probe, probe2, probe3) and train_extra.jsonl. Never
+Data: the tuning sets (replies, probe, probe2, probe3), train_extra.jsonl and train_extra2.jsonl
+(400 more lines by a second helper who never read the rules or any other set). Never
 independent.jsonl. Features: the shipped MiniLM encoder's reply embedding (int8 ONNX, the
 encoder the guard uses at run time). One L2-regularised logistic regression per head:
 
 * tone / patient_confirmation / health_detail: unsafe lines of that category vs all others;
 * unsafe: unsafe vs safe;
-* invitation / public_statement: train_extra's safe lines of that kind vs train_extra's other
+* invitation / public_statement: train_extra(2)'s safe lines of that kind vs their other
   safe lines and every unsafe line (the tuning sets' safe lines carry no kind and are left out).
 
 Thresholds come from 5-fold out-of-fold probabilities: a raise threshold per head lets at most
@@ -41,7 +42,9 @@ from sklearn.model_selection import StratifiedKFold  # noqa: E402
 from responses.guard import GuardContext, check_reply  # noqa: E402
 from responses.guard import backstop as bs  # noqa: E402
 
-SETS = ("replies", "probe", "probe2", "probe3", "train_extra")
+SETS = ("replies", "probe", "probe2", "probe3", "train_extra", "train_extra2")
+# written with their own clinic context (each line checked in exactly its context)
+OWN_CONTEXT = ("train_extra", "train_extra2")
 HEADS = (
     "tone",
     "patient_confirmation",
@@ -76,7 +79,7 @@ def labels(rows: list[dict], head: str) -> tuple[np.ndarray, np.ndarray]:
     if head == "unsafe":
         return unsafe.astype(int), np.ones(len(rows), bool)
     if head in SAFE_KINDS:
-        known = np.array([r["set"] == "train_extra" or r["label"] == "unsafe" for r in rows])
+        known = np.array([r["set"] in OWN_CONTEXT or r["label"] == "unsafe" for r in rows])
         return ((cat == head) & ~unsafe).astype(int), known
     return ((cat == head) & unsafe).astype(int), np.ones(len(rows), bool)
 
@@ -90,7 +93,7 @@ def rule_flags(rows: list[dict]) -> np.ndarray:
     os.environ["CAREWATCH_GUARD_BACKSTOP"] = "0"
     out = []
     for r in rows:
-        if r["set"] == "train_extra":
+        if r["set"] in OWN_CONTEXT:
             ctx = GuardContext.from_dict(r.get("context"))
         else:
             ctx = GuardContext.from_dict({**DEFAULT_CONTEXT, **(r.get("context") or {})})

@@ -15,7 +15,7 @@ contact us…". Fixes here work on whole sentences instead:
 * any other flagged sentence is taken out, whole;
 * a sign-off ("— The team at …") stays at the end; an invitation to contact the clinic (its
   phone, else its e-mail, else "our office") is added once, when the text lost something and
-  has none;
+  has none (a sentence that already gives one of the clinic's phones or e-mails counts);
 * the result is checked again, until the guard finds nothing (at most a few rounds); a text
   with nothing safe left becomes a short thank-you with the invitation.
 """
@@ -67,6 +67,17 @@ def contact_sentence(context: GuardContext) -> str:
     if context.clinic_emails:
         return f"Please contact us directly at {context.clinic_emails[0]} so we can help."
     return "Please contact our office directly so we can help."
+
+
+def _offers_contact(text: str, context: GuardContext) -> bool:
+    """The text already gives one of the clinic's own phones (any format) or e-mails."""
+    digits = re.sub(r"\D", "", text)
+    for phone in context.clinic_phones:
+        own = re.sub(r"\D", "", phone)[-10:]
+        if len(own) >= 7 and own in digits:
+            return True
+    lowered = text.lower()
+    return any(e and e.lower() in lowered for e in context.clinic_emails)
 
 
 def _split_sign_off(text: str) -> tuple[str, str]:
@@ -195,7 +206,7 @@ def _round(
             changes.append(f"took out “{k.strip()}”, left on its own")
             kept.remove(k)
     body = _join([k for k in kept if _WORD.search(k)])
-    if lost and not _INVITE.search(body):
+    if lost and not _INVITE.search(body) and not _offers_contact(body, context):
         invite = contact_sentence(context)
         body = f"{body} {invite}".strip()
         changes.append(f"added “{invite}”")
