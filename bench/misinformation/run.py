@@ -10,6 +10,9 @@ Sets (none of them trained on, calibrated on, or read while writing a rule):
 (b) the COVID rumour set's held-out side (25 %, T / F only; see data.load_covid_rumor);
 (c) the held-out groups of bench/misinformation/clinic_claims.jsonl, each clinic scored with
     its fact sheet (fact_sheets.json) and its name; opinions reported apart;
+(c2) clinic_claims_extra.jsonl: 720 mentions of eight other clinics (fact_sheets_extra.json),
+    written by a second helper who never saw clinic_claims.jsonl; never trained on (a model
+    trained with it, misinfo 2.1.0, did no better on (c) and lost (a), and was not shipped);
 (d) real reviews: 2,000 review-site texts of the held-out doctors / providers (RateMDs,
     Healthgrades), none a claim of the kinds above: how often ordinary reviews are flagged.
 
@@ -132,51 +135,64 @@ def main() -> int:
     texts = [e.text for e in rumor]
     add("(b) COVID rumours held-out (T/F)", texts, [e.y == 1 for e in rumor], flagged(texts))
 
-    # (c) clinic claims, held-out groups, with each clinic's fact sheet
-    rows = [
-        json.loads(line)
-        for line in (HERE / "clinic_claims.jsonl").read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
-    rows = [r for r in rows if r["split"] == "heldout"]
-    sheets = json.loads((HERE / "fact_sheets.json").read_text(encoding="utf-8"))
-    flags_by_row: dict[int, dict | None] = {}
-    for slug, sheet in sheets.items():
-        idx = [i for i, r in enumerate(rows) if r["clinic"] == slug]
-        facts = [FactRef(f["slug"], f["statement"], f["title"]) for f in sheet["facts"]]
-        got = flagged(
-            [rows[i]["text"] for i in idx],
-            clinic_name=sheet["name"],
-            facts=facts,
-            clinic_key=slug,
-        )
-        flags_by_row.update(zip(idx, got, strict=True))
-    claims = [i for i, r in enumerate(rows) if r["label"] != "opinion"]
-    opinions = [i for i, r in enumerate(rows) if r["label"] == "opinion"]
-    false_rows = [i for i in claims if rows[i]["label"] == "false_claim"]
-    caught = [i for i in false_rows if flags_by_row[i] is not None]
-    right_fact = [
-        i
-        for i in caught
-        if (flags_by_row[i].get("contradicts") or {}).get("slug") == rows[i]["fact"]
-    ]
-    opinion_flags = sum(1 for i in opinions if flags_by_row[i] is not None)
-    opinion_kw = sum(1 for i in opinions if KEYWORDS.search(rows[i]["text"]))
-    add(
-        "(c) clinic claims held-out",
-        [rows[i]["text"] for i in claims],
-        [rows[i]["label"] == "false_claim" for i in claims],
-        [flags_by_row[i] for i in claims],
-        {
-            "opinions": len(opinions),
-            "opinions_flagged": {"model": opinion_flags, "keyword_baseline": opinion_kw},
-            "flagged_false_claims_citing_their_fact": {
-                "count": len(right_fact),
-                "of": len(caught),
-                "share": round(len(right_fact) / len(caught), 4) if caught else None,
+    def clinic_set(name, rows, sheets):
+        """Each clinic's rows scored with its fact sheet and its name; opinions apart."""
+        flags_by_row: dict[int, dict | None] = {}
+        for slug, sheet in sheets.items():
+            idx = [i for i, r in enumerate(rows) if r["clinic"] == slug]
+            if not idx:
+                continue
+            facts = [FactRef(f["slug"], f["statement"], f["title"]) for f in sheet["facts"]]
+            got = flagged(
+                [rows[i]["text"] for i in idx],
+                clinic_name=sheet["name"],
+                facts=facts,
+                clinic_key=slug,
+            )
+            flags_by_row.update(zip(idx, got, strict=True))
+        claims = [i for i, r in enumerate(rows) if r["label"] != "opinion"]
+        opinions = [i for i, r in enumerate(rows) if r["label"] == "opinion"]
+        false_rows = [i for i in claims if rows[i]["label"] == "false_claim"]
+        caught = [i for i in false_rows if flags_by_row[i] is not None]
+        right_fact = [
+            i
+            for i in caught
+            if (flags_by_row[i].get("contradicts") or {}).get("slug") == rows[i]["fact"]
+        ]
+        opinion_flags = sum(1 for i in opinions if flags_by_row[i] is not None)
+        opinion_kw = sum(1 for i in opinions if KEYWORDS.search(rows[i]["text"]))
+        add(
+            name,
+            [rows[i]["text"] for i in claims],
+            [rows[i]["label"] == "false_claim" for i in claims],
+            [flags_by_row[i] for i in claims],
+            {
+                "opinions": len(opinions),
+                "opinions_flagged": {"model": opinion_flags, "keyword_baseline": opinion_kw},
+                "flagged_false_claims_citing_their_fact": {
+                    "count": len(right_fact),
+                    "of": len(caught),
+                    "share": round(len(right_fact) / len(caught), 4) if caught else None,
+                },
+                "groups": sorted({r["group"] for r in rows}),
             },
-            "groups": sorted({r["group"] for r in rows}),
-        },
+        )
+
+    def jsonl(name):
+        text = (HERE / name).read_text(encoding="utf-8")
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+    # (c) clinic claims, held-out groups, with each clinic's fact sheet
+    clinic_set(
+        "(c) clinic claims held-out",
+        [r for r in jsonl("clinic_claims.jsonl") if r["split"] == "heldout"],
+        json.loads((HERE / "fact_sheets.json").read_text(encoding="utf-8")),
+    )
+    # (c2) eight more clinics, written by a second hand; never trained on (clinic rows only)
+    clinic_set(
+        "(c2) clinic claims, second writer",
+        [r for r in jsonl("clinic_claims_extra.jsonl") if r["clinic"] is not None],
+        json.loads((HERE / "fact_sheets_extra.json").read_text(encoding="utf-8")),
     )
 
     # (d) real reviews of held-out doctors / providers
@@ -234,15 +250,16 @@ def main() -> int:
             f"{name:<38} {m['false_claims']:>5} {m['true_claims']:>5} {m['recall']:>7.3f} "
             f"{m['false_flag_rate']:>11.3f} {b['recall']:>9.3f} {b['false_flag_rate']:>6.3f}"
         )
-    c = results["sets"]["(c) clinic claims held-out"]
     d = results["sets"]["(d) real reviews held-out (no claims expected)"]
     print()
-    print(
-        f"(c) opinions flagged: {c['opinions_flagged']['model']} of {c['opinions']} "
-        f"(keywords {c['opinions_flagged']['keyword_baseline']}); flagged false claims citing "
-        f"their own fact: {c['flagged_false_claims_citing_their_fact']['count']} of "
-        f"{c['flagged_false_claims_citing_their_fact']['of']}"
-    )
+    for key in ("(c) clinic claims held-out", "(c2) clinic claims, second writer"):
+        c = results["sets"][key]
+        print(
+            f"{key[:4]} opinions flagged: {c['opinions_flagged']['model']} of {c['opinions']} "
+            f"(keywords {c['opinions_flagged']['keyword_baseline']}); flagged false claims "
+            f"citing their own fact: {c['flagged_false_claims_citing_their_fact']['count']} of "
+            f"{c['flagged_false_claims_citing_their_fact']['of']}"
+        )
     print(
         f"(d) real reviews flagged: {d['flag_rate']['model']:.3%} of {d['texts']} "
         f"(keywords {d['flag_rate']['keyword_baseline']:.3%})"
