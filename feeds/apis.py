@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ParseError, ValidationError
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -21,6 +21,7 @@ from core.api import (
 from core.errors import DomainError, ValidationFailed
 from core.permissions import Permission
 from feeds.models import ImportJob, ItemKind, Source, SourceKind
+from feeds.selectors import connection_state
 from feeds.services import (
     MAX_BATCH,
     csv_text,
@@ -170,8 +171,30 @@ class ReviewIngestApi(ClinicAPIView):
         return answer
 
 
+class SourceConnectionSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(
+        choices=["connected", "lost", "by_hand", "not_connected", "not_applicable"],
+        help_text="connected: signed in with OAuth; lost: the platform refused to renew "
+        "(reconnect on the sources page); by_hand: credentials entered through the API; "
+        "not_connected: replies cannot be posted until someone connects it; not_applicable: "
+        "CSV, webhook and other kinds that need no account.",
+    )
+    account_name = serializers.CharField(help_text="The location or page it posts to.")
+    grantee = serializers.CharField(help_text="Who signed in at the platform.")
+    connected_at = serializers.DateTimeField(allow_null=True)
+    connected_by = serializers.CharField(help_text="Who connected it in Carewatch.")
+    access_ends_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When access ends unless someone reconnects (Facebook); null when it renews "
+        "by itself.",
+    )
+    renewal_failures = serializers.IntegerField()
+    error = serializers.CharField(help_text="The platform's answer when renewing failed.")
+
+
 class SourceOutputSerializer(serializers.ModelSerializer):
     has_credentials = serializers.SerializerMethodField()
+    connection = serializers.SerializerMethodField()
 
     class Meta:
         model = Source
@@ -183,6 +206,7 @@ class SourceOutputSerializer(serializers.ModelSerializer):
             "enabled",
             "poll_interval_minutes",
             "has_credentials",
+            "connection",
             "next_poll_at",
             "last_success_at",
             "last_error_at",
@@ -194,6 +218,10 @@ class SourceOutputSerializer(serializers.ModelSerializer):
 
     def get_has_credentials(self, source) -> bool:
         return bool(source.credentials_encrypted)
+
+    @extend_schema_field(SourceConnectionSerializer)
+    def get_connection(self, source) -> dict:
+        return SourceConnectionSerializer(connection_state(source)).data
 
 
 class SourceInputSerializer(serializers.Serializer):
@@ -221,7 +249,9 @@ class SourceListApi(ClinicAPIView):
     @extend_schema(responses=SourceOutputSerializer(many=True))
     def get(self, request):
         return paginated_response(
-            self, Source.objects.order_by("name", "pk"), SourceOutputSerializer
+            self,
+            Source.objects.select_related("connection").order_by("name", "pk"),
+            SourceOutputSerializer,
         )
 
     @extend_schema(request=SourceInputSerializer, responses={201: SourceOutputSerializer})

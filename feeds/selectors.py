@@ -24,11 +24,51 @@ def review_figures(*, now: datetime, rating_days: int) -> dict:
 
 def sources_with_connections() -> list[Source]:
     """The clinic's sources for the sources page, each with its OAuth connection as `conn`
-    (None: not connected with OAuth)."""
+    (None: not connected with OAuth) and `link` (connection_state: what the API says)."""
     sources = list(Source.objects.select_related("connection").order_by("name", "pk"))
     for source in sources:
         try:
             source.conn = source.connection
         except SourceConnection.DoesNotExist:
             source.conn = None
+        source.link = connection_state(source)
     return sources
+
+
+# Kinds that post through a platform account (OAuth, or Yelp's API key entered by hand).
+CONNECTABLE_KINDS = frozenset({"google", "facebook", "instagram", "yelp"})
+
+
+def connection_state(source: Source) -> dict:
+    """Whether `source` can read and post through its platform, as the sources page and the API
+    show it. `state`: connected (OAuth), lost (the platform refused to renew: reconnect),
+    by_hand (credentials entered through the API, no OAuth connection), not_connected, or
+    not_applicable (CSV, webhook and other kinds that need no account)."""
+    try:
+        conn = source.connection
+    except SourceConnection.DoesNotExist:
+        conn = None
+    out = {
+        "state": "not_applicable",
+        "account_name": "",
+        "grantee": "",
+        "connected_at": None,
+        "connected_by": "",
+        "access_ends_at": None,
+        "renewal_failures": 0,
+        "error": "",
+    }
+    if conn is not None:
+        out.update(
+            state="lost" if conn.lost_at else "connected",
+            account_name=conn.account_name,
+            grantee=conn.grantee,
+            connected_at=conn.connected_at,
+            connected_by=conn.connected_by_name,
+            access_ends_at=None if conn.lost_at else conn.reconnect_by,
+            renewal_failures=conn.refresh_failures,
+            error=conn.refresh_error if (conn.lost_at or conn.refresh_failures) else "",
+        )
+    elif source.kind in CONNECTABLE_KINDS:
+        out["state"] = "by_hand" if source.credentials_encrypted else "not_connected"
+    return out

@@ -93,7 +93,13 @@ def main() -> int:
     verbose = "--verbose" in sys.argv
     set_name = sys.argv[sys.argv.index("--set") + 1] if "--set" in sys.argv else "replies"
     if set_name not in (
-        "replies", "probe", "probe2", "probe3", "independent", "train_extra", "train_extra2"
+        "replies",
+        "probe",
+        "probe2",
+        "probe3",
+        "independent",
+        "train_extra",
+        "train_extra2",
     ):
         raise SystemExit(f"unknown set {set_name!r}")
     independent = set_name == "independent"

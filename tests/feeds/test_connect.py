@@ -129,6 +129,11 @@ def test_google_connect_stores_encrypted_tokens_that_poll(login, clinic_a, fake)
         assert source_poll(source_id=source.pk)["created"] == 3
     page = client.get(BASE).content.decode()
     assert "Connected to Sunrise Family Clinic" in page
+    # the API says the same: who connected what, and that it renews by itself
+    link = client.get(f"/clinics/clinic-a/api/v1/sources/{source.pk}/").json()["connection"]
+    assert link["state"] == "connected" and link["grantee"] == GOOGLE_USER_EMAIL
+    assert link["account_name"].startswith("Sunrise Family Clinic — 1200 Valencia St")
+    assert link["connected_at"] and link["access_ends_at"] is None and link["error"] == ""
 
 
 def test_reconnecting_updates_the_same_source_and_tells_the_outbox(
@@ -371,6 +376,8 @@ def test_renewal_before_expiry_and_loss_is_told(
         "owner@alpha.test",
     ]
     assert "connection lost" in client.get(BASE).content.decode()
+    link = client.get(f"/clinics/clinic-a/api/v1/sources/{source.pk}/").json()["connection"]
+    assert link["state"] == "lost" and link["error"]
     # reconnecting closes the warning
     connect_google(client, fake, source=source.pk)
     assert not Notification.objects.filter(

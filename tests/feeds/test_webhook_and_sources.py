@@ -91,6 +91,9 @@ def test_credentials_are_encrypted_and_never_returned(login, clinic_a, caplog):
     body = response.json()
     assert body["has_credentials"] is True
     assert "SUPER-SECRET" not in json.dumps(body)
+    # credentials entered through the API: "by hand", no OAuth account behind it
+    assert body["connection"]["state"] == "by_hand"
+    assert body["connection"]["account_name"] == "" and body["connection"]["connected_at"] is None
     listed = client.get("/clinics/clinic-a/api/v1/sources/").content.decode()
     assert "SUPER-SECRET" not in listed and "credentials" not in json.loads(listed)["results"][0]
     with schema_context(clinic_a.schema_name):
@@ -98,7 +101,29 @@ def test_credentials_are_encrypted_and_never_returned(login, clinic_a, caplog):
     assert stored and "SUPER-SECRET" not in stored
     page = client.get("/clinics/clinic-a/sources/").content.decode()
     assert "SUPER-SECRET" not in page and "GBP" in page
+    assert "credentials entered by hand" in page
     assert "SUPER-SECRET" not in caplog.text
+
+
+def test_the_api_says_which_sources_can_post(login, clinic_a):
+    client = login("alpha_manager")
+    made = {
+        kind: client.post(
+            "/clinics/clinic-a/api/v1/sources/",
+            {"kind": kind, "name": f"{kind} source"},
+            content_type="application/json",
+        ).json()
+        for kind in ("facebook", "webhook")
+    }
+    assert made["facebook"]["connection"]["state"] == "not_connected"
+    assert made["webhook"]["connection"]["state"] == "not_applicable"
+    listed = client.get("/clinics/clinic-a/api/v1/sources/").json()["results"]
+    assert {s["name"]: s["connection"]["state"] for s in listed} == {
+        "facebook source": "not_connected",
+        "webhook source": "not_applicable",
+    }
+    page = client.get("/clinics/clinic-a/sources/").content.decode()
+    assert "not connected" in page
 
 
 def test_only_managers_change_sources(login, clinic_a):

@@ -230,8 +230,15 @@ def test_general_health_facts_about_the_clinic_are_ok():
         "We offer flu vaccines for all ages throughout the fall season.",
         "We follow CDC sterilization guidance for every instrument.",
         "Our dermatology team offers skin cancer screenings every Saturday.",
+        # a rule for every item of a kind, the statement a misinformation answer cites
+        "Thank you for asking. Every vaccine we give is checked for its expiry date before use.",
+        "We store vaccines in monitored refrigerators.",
     ):
         assert check(text).verdict == OK, text
+    # and still: the same words about the reader are theirs
+    assert (
+        check("Every vaccine we gave you was checked, so your fever is not from us.").verdict != OK
+    )
 
 
 def test_reply_that_avoids_the_reviews_health_details_is_ok():
