@@ -58,6 +58,7 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 MAX_SCAN_CHARS = 20_000
 MAX_TOPIC_SENTENCES = 4
 SENTENCE_MAX_TOKENS = 48  # token budget of one topic sentence (head + tail beyond it)
+TOPIC_OVERRIDE_MIN = 0.8
 # Sentence ends: . ! ? (and runs of them) before whitespace, or a line break.
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\s*\n+\s*")
 
@@ -77,6 +78,10 @@ class ScorerConfig:
     label_map: dict[str, str] | None = None
     misinformation: bool = True
     topic_sentiment: bool = True  # a sentiment label per topic (Scorer.topic_sentiments)
+    # a topic's sentences overrule the review's overall label only when their own label is at
+    # least this probable (chosen on the RateMDs training doctors' aspect ratings:
+    # bench/sentiment/topics.py --choose)
+    topic_override_min: float = TOPIC_OVERRIDE_MIN
 
 
 @dataclass
@@ -167,11 +172,15 @@ class Scorer:
         if not sentences:
             return
         sent_probs = self.sentence_sentiment(sentences)
+        floor = getattr(self.config, "topic_override_min", TOPIC_OVERRIDE_MIN)
         for i, members in jobs:
             for t in topics[i]:
                 rows = members.get(t["name"])
                 if rows:
-                    t["sentiment"] = LABELS[int(sent_probs[rows].mean(axis=0).argmax())]
+                    p = sent_probs[rows].mean(axis=0)
+                    k = int(p.argmax())
+                    if p[k] >= floor:  # else the review's overall label stands
+                        t["sentiment"] = LABELS[k]
 
     def score(
         self,

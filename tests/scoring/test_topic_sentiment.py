@@ -1,5 +1,6 @@
 """Per-topic sentiment: each topic gets the label of the sentences that mention it, so a
-complaint inside a five-star review is counted where it belongs."""
+complaint inside a five-star review is counted where it belongs — when those sentences are
+sure of it (ScorerConfig.topic_override_min); otherwise the review's overall label stands."""
 
 from __future__ import annotations
 
@@ -61,6 +62,20 @@ def test_topic_sentiment_can_be_switched_off():
     assert result.topics and all("sentiment" not in t for t in result.topics)
 
 
+def test_an_unsure_topic_sentence_keeps_the_reviews_label():
+    class _Unsure(_Stub):
+        def sentiment(self, texts):
+            probs = super().sentiment(texts)
+            if len(self.calls) == 2:  # the topic sentences: as sure as the shipped model often is
+                probs = np.where(probs > 0.5, 0.72, 0.14)
+            return probs
+
+    [result] = _Unsure().score([MIXED])
+    assert {t["name"]: t["sentiment"] for t in result.topics}["wait_time"] == "positive"
+    [result] = _Unsure(topic_override_min=0.7).score([MIXED])
+    assert {t["name"]: t["sentiment"] for t in result.topics}["wait_time"] == "negative"
+
+
 def test_topic_sentences_are_capped_per_review():
     from scoring.ml.engine import MAX_TOPIC_SENTENCES
 
@@ -74,15 +89,18 @@ def scorer():
     return load_scorer(ScorerConfig(model="default"))
 
 
-def test_the_shipped_model_finds_the_complaint_in_a_five_star_review(scorer):
-    [result] = scorer.score(
-        [
-            "Dr. Patel is wonderful, thorough and kind, and I would recommend her to anyone. "
-            "The wait was over two hours and nobody told us why. "
-            "Her nurse was friendly and helpful."
-        ]
-    )
-    assert result.label == "positive"
-    topics = {t["name"]: t["sentiment"] for t in result.topics}
-    assert topics["wait_time"] == "negative"
-    assert set(topics.values()) <= {"negative", "neutral", "positive"}
+def test_the_shipped_model_does_not_read_a_kind_wait_as_a_complaint(scorer):
+    """RateMDs reviewers who write "no wait at all" or "worth the wait" rate punctuality high;
+    sentence by sentence the model calls such a sentence negative (it learned "wait" from
+    complaints), and is not sure of it, so the topic keeps the review's label
+    (bench/sentiment/topics.py: with the sentences always deciding, the wait_time topic agreed
+    with the punctuality rating 70 % of the time on the training doctors; with the floor, 93 %)."""
+    for text in (
+        "Dr. Patel is wonderful and thorough. It is worth the long wait to see her.",
+        "No wait at all. Everyone at the front desk was lovely and Dr. Kim listened.",
+    ):
+        [result] = scorer.score([text])
+        assert result.label == "positive", text
+        topics = {t["name"]: t["sentiment"] for t in result.topics}
+        assert topics["wait_time"] == "positive", text
+        assert set(topics.values()) <= {"negative", "neutral", "positive"}
