@@ -3,9 +3,9 @@
     .venv/bin/python bench/compliance/train_backstop.py          # CV report + writes the weights
     .venv/bin/python bench/compliance/train_backstop.py --cv     # CV report only
 
-Data: the tuning sets (replies, probe, probe2, probe3), train_extra.jsonl and train_extra2.jsonl
-(400 more lines by a second helper who never read the rules or any other set). Never
-independent.jsonl. Features: the shipped MiniLM encoder's reply embedding (int8 ONNX, the
+Data: the tuning sets (replies, probe, probe2, probe3) and train_extra.jsonl. Never
+independent.jsonl. train_extra2.jsonl (a second rule-blind set) was tried as training data and
+left out: see README.md. Features: the shipped MiniLM encoder's reply embedding (int8 ONNX, the
 encoder the guard uses at run time). One L2-regularised logistic regression per head:
 
 * tone / patient_confirmation / health_detail: unsafe lines of that category vs all others;
@@ -42,7 +42,7 @@ from sklearn.model_selection import StratifiedKFold  # noqa: E402
 from responses.guard import GuardContext, check_reply  # noqa: E402
 from responses.guard import backstop as bs  # noqa: E402
 
-SETS = ("replies", "probe", "probe2", "probe3", "train_extra", "train_extra2")
+SETS = ("replies", "probe", "probe2", "probe3", "train_extra")
 # written with their own clinic context (each line checked in exactly its context)
 OWN_CONTEXT = ("train_extra", "train_extra2")
 HEADS = (
