@@ -7,7 +7,9 @@ RateMDs rates every review on four aspects besides its text; two of them name a 
 reviews in which the scorer finds the topic, the topic's own sentiment is compared with the
 aspect rating (1-2 negative, 4-5 positive; 3 left out), beside the baseline of giving the topic
 the review's overall label — what a product without per-topic sentiment would say. Nothing was
-tuned on these rows. The point is the mixed review: "Dr Lee is wonderful. The wait was over two
+tuned on these rows. The shipped topic head (scoring/ml/topic_train.py) was trained and its
+floor chosen on the training doctors; `--choose` shows how the review head alone, read sentence
+by sentence, fares there at each floor (TOPIC_OVERRIDE_MIN, used when no topic head is shipped). The point is the mixed review: "Dr Lee is wonderful. The wait was over two
 hours." rated 5 for helpfulness and 1 for punctuality. Prints a table, writes
 bench/sentiment/topics.json.
 """
@@ -152,6 +154,7 @@ def choose(args) -> int:
     rows = random.Random(6).sample(rows, min(args.n, len(rows)))
     texts = [r["text"] for r in rows]
     scorer = load_scorer(ScorerConfig(model="default"))
+    scorer.topic_head = None  # this chooses the floor of the review head read sentence by sentence
     cache: dict = {}
 
     def cached(name, fn):

@@ -59,6 +59,7 @@ MAX_SCAN_CHARS = 20_000
 MAX_TOPIC_SENTENCES = 4
 SENTENCE_MAX_TOKENS = 48  # token budget of one topic sentence (head + tail beyond it)
 TOPIC_OVERRIDE_MIN = 0.8
+TOPIC_HEAD_FILE = "topic_head.npz"
 # Sentence ends: . ! ? (and runs of them) before whitespace, or a line break.
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\s*\n+\s*")
 
@@ -79,9 +80,9 @@ class ScorerConfig:
     misinformation: bool = True
     topic_sentiment: bool = True  # a sentiment label per topic (Scorer.topic_sentiments)
     # a topic's sentences overrule the review's overall label only when their own label is at
-    # least this probable (chosen on the RateMDs training doctors' aspect ratings:
-    # bench/sentiment/topics.py --choose)
-    topic_override_min: float = TOPIC_OVERRIDE_MIN
+    # least this probable; None: the topic head's own floor (topic_head.npz), or
+    # TOPIC_OVERRIDE_MIN when the review head reads the sentences (bench/sentiment/topics.py)
+    topic_override_min: float | None = None
 
 
 @dataclass
@@ -137,6 +138,14 @@ class Scorer:
         """Like `sentiment`, for the short sentences of per-topic sentiment."""
         return self.sentiment(sentences)
 
+    def topic_sentence_probs(self, sentences: Sequence[str], overall: np.ndarray) -> np.ndarray:
+        """[n, 3] probabilities of topic sentences; `overall`: their reviews' probabilities."""
+        return self.sentence_sentiment(sentences)
+
+    def topic_floor(self) -> float:
+        floor = getattr(self.config, "topic_override_min", None)
+        return TOPIC_OVERRIDE_MIN if floor is None else float(floor)
+
     def topic_sentiments(
         self, texts: Sequence[str], topics: Sequence[list[dict]], probs: np.ndarray
     ) -> None:
@@ -147,6 +156,7 @@ class Scorer:
         model call). At most MAX_TOPIC_SENTENCES sentences per text are scored."""
         jobs: list[tuple[int, dict[str, list[int]]]] = []
         sentences: list[str] = []
+        owners: list[int] = []
         for i, (text, found) in enumerate(zip(texts, topics, strict=True)):
             if not found:
                 continue
@@ -163,6 +173,7 @@ class Scorer:
                     continue
                 index = len(sentences)
                 sentences.append(part)
+                owners.append(i)
                 for name in names:
                     members.setdefault(name, []).append(index)
                 if len({i for v in members.values() for i in v}) >= MAX_TOPIC_SENTENCES:
@@ -171,8 +182,8 @@ class Scorer:
                 jobs.append((i, members))
         if not sentences:
             return
-        sent_probs = self.sentence_sentiment(sentences)
-        floor = getattr(self.config, "topic_override_min", TOPIC_OVERRIDE_MIN)
+        sent_probs = self.topic_sentence_probs(sentences, probs[owners])
+        floor = self.topic_floor()
         for i, members in jobs:
             for t in topics[i]:
                 rows = members.get(t["name"])
@@ -306,6 +317,28 @@ class DefaultScorer(Scorer):
         except (EncoderLoadError, OSError, RuntimeError) as exc:
             raise ModelLoadError(f"the default ONNX encoder could not be loaded: {exc}") from exc
         self.head = SentimentHead.load(artifacts_dir / "head.npz")
+        self.topic_head = None
+        if config.topic_sentiment and (artifacts_dir / TOPIC_HEAD_FILE).is_file():
+            from scoring.ml.head import TopicHead
+
+            self.topic_head = TopicHead.load(artifacts_dir / TOPIC_HEAD_FILE)
+            if self.topic_head.meta.get("encoder") != self.version:
+                raise ModelLoadError(
+                    f"the topic head was trained on {self.topic_head.meta.get('encoder')}, but "
+                    f"the shipped encoder is {self.version}. Fix: restore scoring/ml/artifacts "
+                    "from git or retrain it with `python -m scoring.ml.topic_train`."
+                )
+
+    def topic_sentence_probs(self, sentences: Sequence[str], overall: np.ndarray) -> np.ndarray:
+        if self.topic_head is None:
+            return self.sentence_sentiment(sentences)
+        emb = self.encoder.encode(sentences, max_tokens=SENTENCE_MAX_TOKENS)
+        return self.topic_head.probabilities(emb, overall)
+
+    def topic_floor(self) -> float:
+        if self.topic_head is not None and getattr(self.config, "topic_override_min", None) is None:
+            return self.topic_head.floor
+        return super().topic_floor()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         return self.encoder.encode(texts)
@@ -531,6 +564,8 @@ def load_scorer(config: ScorerConfig | None = None) -> Scorer:
     scorer.misinformation = _misinformation(artifacts_dir, config.misinformation, encoder_version)
     if scorer.misinformation is not None:
         scorer.version = f"{scorer.version}/{scorer.misinformation.version}"
+    if getattr(scorer, "topic_head", None) is not None:
+        scorer.version = f"{scorer.version}/{scorer.topic_head.version}"
     scorer.score(["warm up"])  # first-call costs (ORT/torch allocations) happen at load time
     return scorer
 
@@ -550,4 +585,7 @@ def default_model_version(
     card = folder / "misinformation_card.json"
     if misinformation and card.is_file():
         version += "/" + json.loads(card.read_text(encoding="utf-8"))["version"]
+    topics = folder / "topic_card.json"
+    if topics.is_file():
+        version += "/" + json.loads(topics.read_text(encoding="utf-8"))["version"]
     return version

@@ -31,3 +31,31 @@ class SentimentHead:
         z = z - z.max(axis=1, keepdims=True)
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)
+
+
+class TopicHead:
+    """The topic-sentence head (topic_head.npz, scoring/ml/topic_train.py): a linear layer on a
+    sentence's embedding and its review's overall log-probabilities; `floor`: below it the
+    review's overall label stands."""
+
+    def __init__(self, W: np.ndarray, b: np.ndarray, floor: float, meta: dict):
+        self.W = np.asarray(W, dtype=np.float32)
+        self.b = np.asarray(b, dtype=np.float32)
+        self.floor = float(floor)
+        self.meta = meta
+        self.version = str(meta.get("version", ""))
+
+    @classmethod
+    def load(cls, path: str | Path) -> TopicHead:
+        import json
+
+        with np.load(Path(path)) as z:
+            meta = json.loads(bytes(z["meta"]).decode("utf-8"))
+            return cls(z["W"], z["b"], float(z["floor"]), meta)
+
+    def probabilities(self, embeddings: np.ndarray, overall: np.ndarray) -> np.ndarray:
+        features = np.hstack([embeddings, np.log(np.asarray(overall) + 1e-6)])
+        z = features @ self.W.T + self.b
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return (e / e.sum(axis=1, keepdims=True)).astype(np.float64)

@@ -28,7 +28,8 @@ Steps (seeded; torch on TRAIN_THREADS threads, default 1):
    thread in the card.
 6. Misinformation: the claim, false-claim and contradiction heads read this encoder's
    embeddings, so they are retrained on it (misinfo_train.py: misinformation.npz and
-   misinformation_card.json).
+   misinformation_card.json); so is the topic-sentence head (topic_train.py: topic_head.npz and
+   topic_card.json).
 """
 
 from __future__ import annotations
@@ -520,6 +521,9 @@ def train_all(
     work_dir: keep intermediate files there (fine-tuned encoder, fp32 ONNX) instead of a
     temporary folder; a fine-tuned encoder already there is reused (resume after a failure)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    # the topic head reads the old encoder's embeddings: it goes now, and is retrained at the end
+    for stale in ("topic_head.npz", "topic_card.json"):
+        (Path(out_dir) / stale).unlink(missing_ok=True)
     import torch
 
     from scoring.ml.encoder import OnnxEncoder
@@ -702,6 +706,10 @@ def train_all(
 
     progress("misinformation heads (on the new encoder's embeddings)")
     train_misinformation(data_dir, out_dir, progress=progress)
+    from scoring.ml.topic_train import train as train_topic_head
+
+    progress("topic-sentence head (on the new encoder's embeddings)")
+    train_topic_head(data_dir, out_dir, progress=progress)
     progress(f"done in {card['train_seconds']}s")
     return card
 

@@ -100,8 +100,13 @@ def test_topics_and_flags_come_through(scorer):
 def test_version_matches_model_card(scorer):
     card = json.loads((ARTIFACTS / "model_card.json").read_text())
     heads = json.loads((ARTIFACTS / "misinformation_card.json").read_text())
-    assert scorer.version == f"{card['version']}/{heads['version']}" == default_model_version()
-    assert heads["encoder"] == card["version"]
+    topics = json.loads((ARTIFACTS / "topic_card.json").read_text())
+    assert (
+        scorer.version
+        == f"{card['version']}/{heads['version']}/{topics['version']}"
+        == default_model_version()
+    )
+    assert heads["encoder"] == card["version"] == topics["encoder"]
 
 
 def test_artifacts_are_small_enough():

@@ -104,3 +104,31 @@ def test_the_shipped_model_does_not_read_a_kind_wait_as_a_complaint(scorer):
         topics = {t["name"]: t["sentiment"] for t in result.topics}
         assert topics["wait_time"] == "positive", text
         assert set(topics.values()) <= {"negative", "neutral", "positive"}
+
+
+def test_the_shipped_topic_head_is_part_of_the_model_version(scorer):
+    from scoring.ml.engine import default_model_version
+
+    assert scorer.topic_head is not None
+    assert scorer.version.endswith("/" + scorer.topic_head.version)
+    assert scorer.version == default_model_version()
+    assert scorer.topic_head.version.startswith("topics-")
+
+
+def test_a_topic_head_trained_on_another_encoder_is_refused(tmp_path):
+    import json
+    import shutil
+
+    from scoring.ml.engine import ARTIFACTS, ModelLoadError
+
+    for f in ARTIFACTS.iterdir():
+        if f.is_file():
+            shutil.copy(f, tmp_path / f.name)
+    with np.load(tmp_path / "topic_head.npz") as z:
+        arrays = dict(z)
+    meta = json.loads(bytes(arrays["meta"]).decode())
+    meta["encoder"] = "carewatch-sentiment-0.9.0+feedbeef"
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    np.savez(tmp_path / "topic_head.npz", **arrays)
+    with pytest.raises(ModelLoadError, match="topic head was trained on"):
+        load_scorer(ScorerConfig(model="default", artifacts_dir=str(tmp_path)))
