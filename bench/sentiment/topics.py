@@ -23,7 +23,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("CAREWATCH_ORT_THREADS", "1")
 
 import argparse  # noqa: E402
-import csv  # noqa: E402
 import json  # noqa: E402
 import random  # noqa: E402
 import sys  # noqa: E402
@@ -33,8 +32,8 @@ from pathlib import Path  # noqa: E402
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
-from scoring.ml import data as D  # noqa: E402
 from scoring.ml.engine import ScorerConfig, load_scorer  # noqa: E402
+from scoring.ml.topic_train import aspect_reviews  # noqa: E402
 
 ASPECTS = {"wait_time": "punctuality", "staff_attitude": "staff"}
 
@@ -45,21 +44,6 @@ def aspect_label(value: str) -> str | None:
     except (TypeError, ValueError):
         return None
     return "negative" if v <= 2 else "positive" if v >= 4 else None
-
-
-def rows_with_aspects(data_dir: str, split: str = "heldout") -> list[dict]:
-    """RateMDs reviews of `split` (the loader's rules: English, de-duplicated, doctors on one
-    side only) with their aspect ratings."""
-    held = {e.text for e in D.load_ratemds(data_dir, split)}
-    path = Path(data_dir) / "reviews" / "ratemds" / "ratemds_reviews.csv"
-    out = []
-    with path.open(encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
-            text = D.clean_text(row.get("comment", ""))
-            if text in held:
-                out.append({"text": text, **{a: row.get(a) for a in ASPECTS.values()}})
-                held.discard(text)
-    return out
 
 
 def figures(pairs: list[tuple[str, str]]) -> dict:
@@ -93,7 +77,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.choose:
         return choose(args)
-    rows = rows_with_aspects(args.data)
+    rows = aspect_reviews(args.data, "heldout")
     rows = random.Random(5).sample(rows, min(args.n, len(rows)))
     scorer = load_scorer(ScorerConfig(model="default", topic_sentiment=True))
     started = time.process_time()
@@ -150,7 +134,7 @@ def choose(args) -> int:
     whose mean accuracy over the two topics (against their aspect ratings) is within 0.01 of the
     best floor's. Floors of 1 or more (the topic never differs from the review) are printed for
     comparison, never chosen. The encoder runs once; every floor re-reads its cached outputs."""
-    rows = rows_with_aspects(args.data, "train")
+    rows = aspect_reviews(args.data, "train")
     rows = random.Random(6).sample(rows, min(args.n, len(rows)))
     texts = [r["text"] for r in rows]
     scorer = load_scorer(ScorerConfig(model="default"))

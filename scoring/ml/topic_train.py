@@ -45,9 +45,10 @@ def aspect_index(value) -> int | None:
     return 0 if v <= 2 else 1 if v < 4 else 2
 
 
-def training_reviews(data_dir: str | Path) -> list[dict]:
-    """RateMDs reviews of the training doctors (the loader's rules) with their aspect ratings."""
-    wanted = {e.text for e in D.load_ratemds(data_dir, "train")}
+def aspect_reviews(data_dir: str | Path, split: str = "train") -> list[dict]:
+    """RateMDs reviews of `split`'s doctors (the loader's rules: English, de-duplicated, doctors
+    on one side only) with their aspect ratings (bench/sentiment/topics.py reads the held-out)."""
+    wanted = {e.text for e in D.load_ratemds(data_dir, split)}
     path = Path(data_dir) / "reviews" / "ratemds" / "ratemds_reviews.csv"
     out = []
     with path.open(encoding="utf-8", newline="") as fh:
@@ -83,7 +84,7 @@ def train(data_dir: str | Path, out_dir: str | Path, progress=print) -> dict:
     from scoring.ml.engine import SENTENCE_MAX_TOKENS, ScorerConfig, load_scorer
 
     started = time.perf_counter()
-    reviews = training_reviews(data_dir)
+    reviews = aspect_reviews(data_dir, "train")
     rows = topic_sentences(reviews)
     cal = np.array([D.hash_bucket(reviews[i]["text"], "topic-cal") < CAL_PERCENT for i, *_ in rows])
     progress(
