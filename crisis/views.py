@@ -50,6 +50,7 @@ from crisis.services import (
     review_update,
 )
 from crisis.services.reviews import portal_review_url
+from crisis.timeline import review_timeline
 from facts.selectors import facts_citable
 from responses.selectors import (
     deliveries_of,
@@ -129,7 +130,12 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 "room": room,
                 "clinic": self.clinic,
                 "incident": incident,
-                "events": list(incident.events.all()),
+                # one timeline: the incident's events and what was done for it (replies, approvals,
+                # statements, the guard, who was told), as the post-crisis review has it
+                "timeline": [
+                    {**line, "when": local(datetime.fromisoformat(line["at"]), room["tz"])}
+                    for line in review_timeline(incident, self.clinic)
+                ],
                 "mentions": mentions,
                 "mention_count": incident.links.count(),
                 "team": crisis_team(self.clinic),

@@ -64,6 +64,22 @@ def test_acknowledging_and_noting_from_the_room(incident, login):
     assert _status(incident) == "acknowledged"
 
 
+def test_the_room_timeline_has_what_was_done_for_the_incident(incident, login):
+    client = login("alpha_writer")
+    url = f"/clinics/clinic-a/incidents/{incident.pk}/"
+    drafted = client.post(
+        url,
+        {"action": "statement", "title": "About the waiting room", "body": "We are open."},
+    )
+    assert drafted.status_code == 302
+    page = client.get(url).content.decode()
+    timeline = page[page.index('id="timeline-h"') : page.index('id="statement-h"')]
+    # the incident's own event and the statement drafted for it, in one table
+    assert "Opened" in timeline
+    assert "version 1: About the waiting room" in timeline
+    assert "Privacy check" in timeline
+
+
 def test_a_viewer_cannot_act_in_the_room(incident, login):
     response = login("a_viewer").post(
         f"/clinics/clinic-a/incidents/{incident.pk}/", {"action": "acknowledge"}
