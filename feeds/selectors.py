@@ -27,12 +27,16 @@ def sources_with_connections() -> list[Source]:
     (None: not connected with OAuth) and `link` (connection_state: what the API says)."""
     sources = list(Source.objects.select_related("connection").order_by("name", "pk"))
     for source in sources:
-        try:
-            source.conn = source.connection
-        except SourceConnection.DoesNotExist:
-            source.conn = None
+        source.conn = _connection_of(source)
         source.link = connection_state(source)
     return sources
+
+
+def _connection_of(source: Source) -> SourceConnection | None:
+    try:
+        return source.connection
+    except SourceConnection.DoesNotExist:
+        return None
 
 
 # Kinds that post through a platform account (OAuth, or Yelp's API key entered by hand).
@@ -44,10 +48,7 @@ def connection_state(source: Source) -> dict:
     show it. `state`: connected (OAuth), lost (the platform refused to renew: reconnect),
     by_hand (credentials entered through the API, no OAuth connection), not_connected, or
     not_applicable (CSV, webhook and other kinds that need no account)."""
-    try:
-        conn = source.connection
-    except SourceConnection.DoesNotExist:
-        conn = None
+    conn = _connection_of(source)
     out = {
         "state": "not_applicable",
         "account_name": "",

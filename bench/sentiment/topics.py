@@ -33,17 +33,15 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
 from scoring.ml.engine import ScorerConfig, load_scorer  # noqa: E402
-from scoring.ml.topic_train import aspect_reviews  # noqa: E402
+from scoring.ml.topic_train import aspect_index, aspect_reviews  # noqa: E402
 
 ASPECTS = {"wait_time": "punctuality", "staff_attitude": "staff"}
 
 
-def aspect_label(value: str) -> str | None:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return None
-    return "negative" if v <= 2 else "positive" if v >= 4 else None
+def aspect_label(value) -> str | None:
+    """The aspect rating as a label (topic_train's thresholds); 3 stars left out."""
+    k = aspect_index(value)
+    return None if k in (None, 1) else ("negative", "neutral", "positive")[k]
 
 
 def figures(pairs: list[tuple[str, str]]) -> dict:

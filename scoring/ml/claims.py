@@ -46,6 +46,8 @@ from pathlib import Path
 
 import numpy as np
 
+from scoring.ml.head import softmax
+
 MYTHS_FILE = Path(__file__).resolve().parent / "myths.json"
 HEADS_FILE = "misinformation.npz"
 TOP_K = 3  # references judged for contradiction per text
@@ -118,12 +120,6 @@ def _sigmoid(z):
 def _logit(p):
     p = np.clip(p, 1e-6, 1 - 1e-6)
     return np.log(p / (1 - p))
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -313,7 +309,7 @@ class ClaimModel:
         claim = self.claim_probability(emb)
         false = self.false_probability(emb)
         if sentiment is None:
-            sentiment = _softmax(emb @ self.a["sentiment_w"].T + self.a["sentiment_b"])
+            sentiment = softmax(emb @ self.a["sentiment_w"].T + self.a["sentiment_b"])
         sentiment = np.asarray(sentiment, np.float32)
         proj = self.project(emb)
         sem_statement = proj @ refs.statement_vecs.T  # [n, r]

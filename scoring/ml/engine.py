@@ -331,7 +331,7 @@ class DefaultScorer(Scorer):
 
     def topic_sentence_probs(self, sentences: Sequence[str], overall: np.ndarray) -> np.ndarray:
         if self.topic_head is None:
-            return self.sentence_sentiment(sentences)
+            return super().topic_sentence_probs(sentences, overall)
         emb = self.encoder.encode(sentences, max_tokens=SENTENCE_MAX_TOKENS)
         return self.topic_head.probabilities(emb, overall)
 

@@ -9,6 +9,13 @@ from pathlib import Path
 import numpy as np
 
 
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Over the last axis (classes), stable."""
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
 class SentimentHead:
     def __init__(self, W: np.ndarray, b: np.ndarray, offsets: np.ndarray | None = None):
         self.W = np.asarray(W, dtype=np.float32)
@@ -27,10 +34,7 @@ class SentimentHead:
     def probabilities(self, embeddings: np.ndarray) -> np.ndarray:
         """[n, 3] probabilities (negative, neutral, positive), decision offsets included, so
         argmax is the label."""
-        z = embeddings @ self.W.T + self.b + self.offsets
-        z = z - z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        return softmax(embeddings @ self.W.T + self.b + self.offsets)
 
 
 class TopicHead:
@@ -53,9 +57,12 @@ class TopicHead:
             meta = json.loads(bytes(z["meta"]).decode("utf-8"))
             return cls(z["W"], z["b"], float(z["floor"]), meta)
 
+    @staticmethod
+    def features(embeddings: np.ndarray, overall: np.ndarray) -> np.ndarray:
+        """What the head reads (training and scoring alike): the sentence's embedding and its
+        review's overall log-probabilities."""
+        return np.hstack([embeddings, np.log(np.asarray(overall) + 1e-6)])
+
     def probabilities(self, embeddings: np.ndarray, overall: np.ndarray) -> np.ndarray:
-        features = np.hstack([embeddings, np.log(np.asarray(overall) + 1e-6)])
-        z = features @ self.W.T + self.b
-        z = z - z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return (e / e.sum(axis=1, keepdims=True)).astype(np.float64)
+        z = self.features(embeddings, overall) @ self.W.T + self.b
+        return softmax(z).astype(np.float64)

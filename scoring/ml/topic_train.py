@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from scoring.ml import data as D
+from scoring.ml.head import TopicHead
 
 ASPECTS = {"wait_time": "punctuality", "staff_attitude": "staff"}
 CAL_PERCENT = 15
@@ -98,7 +99,7 @@ def train(data_dir: str | Path, out_dir: str | Path, progress=print) -> dict:
     progress(f"encoded in {time.perf_counter() - started:.0f} s")
     # features: the sentence's embedding and its review's overall log-probabilities, so the head
     # learns when a sentence departs from its review
-    F = np.hstack([X, np.log(overall[[r[0] for r in rows]] + 1e-6)])
+    F = TopicHead.features(X, overall[[r[0] for r in rows]])
     clf = LogisticRegression(C=1.0, max_iter=3000)
     clf.fit(F[~cal], y[~cal])
     probs = clf.predict_proba(F)

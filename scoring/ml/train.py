@@ -327,12 +327,6 @@ def build_onnx(encoder_dir: Path, work_dir: Path, out_dir: Path) -> dict:
 # ------------------------------------------------------------------ thresholds
 
 
-def softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def _neg_stats(y: np.ndarray, pred: np.ndarray) -> tuple[float, float, float]:
     """(negative recall, negative F1, macro-F1 over the classes present), numpy only."""
     f1s = []
