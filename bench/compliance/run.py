@@ -98,14 +98,17 @@ def main() -> int:
         "probe2",
         "probe3",
         "independent",
+        "fresh_eval",
         "train_extra",
         "train_extra2",
+        "train_extra3",
     ):
         raise SystemExit(f"unknown set {set_name!r}")
-    independent = set_name == "independent"
+    # independent and fresh_eval were never tuned on: aggregates only, like each other
+    independent = set_name in ("independent", "fresh_eval")
     # train_extra is checked like the independent set (each line in its own context only) but
     # is a training set: its misses are listed
-    own_context = independent or set_name in ("train_extra", "train_extra2")
+    own_context = independent or set_name in ("train_extra", "train_extra2", "train_extra3")
     items = load(HERE / f"{set_name}.jsonl")
     t0 = time.perf_counter()
     warm = warm_up()
@@ -208,7 +211,7 @@ def main() -> int:
         report["missed_unsafe"] = len(report["missed_unsafe"])
         report["false_positives"] = len(report["false_positives"])
         report.pop("rows")
-        out = HERE / "results_independent.json"
+        out = HERE / f"results_{set_name}.json"
         out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         print(f"\nwrote {out} in {time.perf_counter() - t0:.1f} s")
         return 0

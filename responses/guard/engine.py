@@ -342,12 +342,25 @@ def _sentence_ok(ph, text: str, sentences, pos: int) -> bool:
     return ph.sentence_excludes is None or not ph.sentence_excludes.search(sent)
 
 
+# "We can neither confirm nor deny whether someone is a patient of ours": the refusal to say
+_NEITHER_CONFIRM = re.compile(
+    r"\bneither\s+confirm\s+nor\s+deny\b|\b(?:cannot|can't|can’t|can\s+not|unable\s+to|won't|"
+    r"won’t|will\s+not|do\s+not|don't|don’t)\s+(?:publicly\s+)?(?:confirm\s+or\s+deny|"
+    r"confirm\s+(?:or\s+discuss\s+)?whether|discuss\s+whether)\b",
+    re.IGNORECASE,
+)
+
+
 def _confirmation_findings(text: str, sentences) -> list[Finding]:
     out = []
     for ph in patterns.CONFIRMATION_PHRASES:
         for m in ph.regex.finditer(text):
             if not _sentence_ok(ph, text, sentences, m.start()):
                 continue
+            if ph.subtype == "patient_status":
+                s0, s1 = sentences[_sentence_of(sentences, m.start())]
+                if _NEITHER_CONFIRM.search(text[s0:s1]):
+                    continue
             s, e = m.span()
             while e > s and text[e - 1] in " \t\n,":
                 e -= 1
@@ -673,6 +686,30 @@ _NON_NAMES = frozenset(
         "instagram",
         "medicare",
         "medicaid",
+        "advantage",
+        "anthem",
+        "unitedhealthcare",
+        "bcbs",
+        "molina",
+        "ambetter",
+        "wellcare",
+        "medi-cal",
+        # vaccines and programmes a small tagger takes for people
+        "tdap",
+        "dtap",
+        "mmr",
+        "hpv",
+        "shingrix",
+        "gardasil",
+        "prevnar",
+        "flumist",
+        "pfizer",
+        "moderna",
+        "novavax",
+        "ncqa",
+        "cdc",
+        "osha",
+        "fda",
         "aetna",
         "cigna",
         "humana",
@@ -748,9 +785,12 @@ _CARE_WORDS = re.compile(
     r"treated|checked\s+in|went\s+as\s+planned|came\s+in)\b",
     re.IGNORECASE,
 )
+_WEEKDAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
 _GENERAL_DATE = re.compile(
     r"\b(?:starting|beginning|from|opens?|opening|closed|hours|holidays?|will\s+(?:offer|be|open)|"
-    r"every|each|since)\b",
+    r"every|each|since|available)\b|"
+    # office hours: a weekday range ("Monday through Thursday", "Mon-Fri") or a plural weekday
+    rf"\b{_WEEKDAY}s?\s*(?:through|thru|to|until|-|–|—)\s*{_WEEKDAY}s?\b|\b{_WEEKDAY}s\b",
     re.IGNORECASE,
 )
 _GREETING_BEFORE = re.compile(
@@ -825,6 +865,16 @@ _INVITE_BEFORE = re.compile(
     r"(?:(?!\b(?:you|your|yours|her|his|him|them|their)\b)[^.!?\n]){0,60}"
     r"|\b(?:us|our\s+" + _ROLE + r")\s*)"
     r"(?:\bat|\bon|\bvia|\bby|:|\bis|\bnumber\s+is|-|–|—|\()?\s*$",
+    re.IGNORECASE,
+)
+# the practice's own (new) address: "our office is relocating to", "we're now at", "our new
+# location:"; without a configured address it passes, with another one configured it needs review
+_PRACTICE_ADDRESS = re.compile(
+    r"\b(?:(?:our|the)\s+(?:new\s+|main\s+)?(?:office|practice|clinic|location|address|building)"
+    r"(?:\s+(?:is|will\s+be|has))?(?:\s+(?:now|still))?\s+(?:relocating|moving|moved|located|"
+    r"relocated|at|is)|we(?:'re|’re|\s+are|\s+have|'ve|’ve|\s+will\s+be)?\s+(?:now\s+|still\s+)?"
+    r"(?:located|moving|moved|relocating|relocated|at|open\s+at)|(?:relocat\w+|mov(?:e|ed|ing))\s+"
+    r"(?:our\s+\w+\s+)?to|new\s+(?:location|address|office))\b[^.!?\n]{0,40}$",
     re.IGNORECASE,
 )
 _PRACTICE_REF = re.compile(
@@ -1008,8 +1058,12 @@ def _identifier_findings(
                 or any(k.endswith(d[-7:]) for k in clinic_phone_keys if len(d) == 7)
             ):
                 f = None
-            elif _practice_contact(text, sentences, s) == "strong":
-                f = _practice_contact_finding(text, s, e, "phone", has_context, contact)
+            elif (offered := _practice_contact(text, sentences, s)) is not None:
+                # "call our office at" passes without clinic context; "please call 555-..."
+                # (whose number is not said) is a contact point for a person to check
+                f = _practice_contact_finding(
+                    text, s, e, "phone", has_context or offered == "weak", contact
+                )
             else:
                 f = _finding(
                     text,
@@ -1025,10 +1079,12 @@ def _identifier_findings(
         elif etype == "EMAIL_ADDRESS":
             if span.lower() in clinic_emails or _domain(span) in clinic_domains:
                 f = None
-            elif _practice_contact(text, sentences, s) == "strong":
+            elif (offered := _practice_contact(text, sentences, s)) is not None:
                 # a free-mail address offered as the practice's is unusual enough for a look
                 free = _domain(span) in _FREE_MAIL
-                f = _practice_contact_finding(text, s, e, "email", has_context or free, contact)
+                f = _practice_contact_finding(
+                    text, s, e, "email", has_context or free or offered == "weak", contact
+                )
             else:
                 f = _finding(
                     text,
@@ -1045,9 +1101,23 @@ def _identifier_findings(
             own = len(toks) >= 2 and any(
                 addr_tokens[i : i + 2] == toks[:2] for i in range(len(addr_tokens) - 1)
             )
+            s0, _ = sentences[_sentence_of(sentences, s)]
+            moved = _PRACTICE_ADDRESS.search(text[max(s0, s - 90) : s])
             f = (
                 None
-                if own
+                if own or (moved and not addr_tokens)
+                else _finding(
+                    text,
+                    s,
+                    e,
+                    IDENTIFIER,
+                    "address",
+                    NEEDS_REVIEW,
+                    "Postal address given as the practice's that is not the one in the clinic's "
+                    "settings; check it.",
+                    contact,
+                )
+                if moved
                 else _finding(
                     text,
                     s,
@@ -1094,9 +1164,10 @@ def _identifier_findings(
 
 
 def _practice_contact_finding(text, s, e, subtype, review, contact):
-    """A phone or e-mail offered as the practice's contact point ("call our office at", "email
-    us at") is never a block: without clinic context it passes; with context (where it is not
-    one of the configured contacts) it needs review."""
+    """A phone or e-mail offered as a contact point is never a block. "Call our office at" /
+    "email us at" passes without clinic context; with context (where it is not one of the
+    configured contacts), or when the reply does not say whose it is ("please call 555-..."),
+    it needs review (``review``)."""
     if not review:
         return None
     return _finding(
@@ -1107,7 +1178,8 @@ def _practice_contact_finding(text, s, e, subtype, review, contact):
         f"{subtype}_contact",
         NEEDS_REVIEW,
         f"A {'phone number' if subtype == 'phone' else 'e-mail address'} offered as a contact "
-        "point that is not in the clinic's settings; check it is the practice's.",
+        "point that is not in the clinic's settings or not said to be the practice's; check it "
+        "is the practice's.",
         contact,
     )
 
@@ -1259,10 +1331,9 @@ _INVITE_SENTENCE = re.compile(
 # mentions and wording rules in a public statement, and (without clinic context) the contact
 # points and office hours offered in an invitation
 _LOWERABLE_TONE = frozenset(["defensive", "disputes_review"])
-_LOWERABLE_IDENTIFIER = frozenset(["phone", "email", "person", "date", "phone_contact"])
-
-
-RAISE_AGREE_AT = 0.5
+_LOWERABLE_IDENTIFIER = frozenset(
+    ["phone", "email", "person", "date", "phone_contact", "email_contact"]
+)
 
 
 def _apply_backstop(text: str, sentences, findings: list[Finding], ctx: GuardContext):
@@ -1275,7 +1346,11 @@ def _apply_backstop(text: str, sentences, findings: list[Finding], ctx: GuardCon
     for head in backstop.RAISE_HEADS:
         # a category head alone is not enough: the "unsafe overall" head must agree (a warm
         # invitation to say more reads a little like tone, never like an unsafe reply)
-        if head not in kinds and p[head] >= bs.raise_at[head] and p["unsafe"] >= RAISE_AGREE_AT:
+        if (
+            head not in kinds
+            and p[head] >= bs.raise_at[head]
+            and p["unsafe"] >= bs.raise_agree_at[head]
+        ):
             out.append(
                 _finding(
                     text,
@@ -1302,6 +1377,9 @@ def _lowerable(f: Finding, text: str, sentences, no_context: bool) -> bool:
     if f.kind == HEALTH_DETAIL:
         return f.severity == NEEDS_REVIEW
     if f.kind == TONE:
+        # a loaded denial ("This is a lie", "completely false") stays: only a plain one goes
+        if f.subtype == "disputes_review" and not _plain_denial(f, text, sentences):
+            return False
         return f.severity == NEEDS_REVIEW and f.subtype in _LOWERABLE_TONE
     if f.kind != IDENTIFIER or not no_context or f.subtype not in _LOWERABLE_IDENTIFIER:
         return False

@@ -196,7 +196,9 @@ CONFIRMATION_PHRASES: tuple[Phrase, ...] = (
         "you",
     ),
     _p(
-        r"\b(?:thank(?:s|\s+you)\s+for\s+being|as)\s+(?:a|our|such\s+a)\s+(?:\w+\s+)?patient\b",
+        # not "recognized as a Patient-Centered Medical Home"
+        r"\b(?:thank(?:s|\s+you)\s+for\s+being|as)\s+(?:a|our|such\s+a)\s+(?:\w+\s+)?patient\b"
+        r"(?![-‐])",
         "patient_status",
         BLOCK,
         "States that the reviewer is a patient.",

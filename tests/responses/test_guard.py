@@ -311,9 +311,14 @@ def test_empty_and_blank_text_are_ok():
 
 
 def test_no_context_and_no_review_work():
+    # a number the reader is asked to call, without saying whose: never a block (issue 19), but
+    # a person checks it is the practice's
     r = check_reply("Call 737-201-5566.")
-    assert r.verdict == BLOCK
-    assert r.findings[0].suggestion == "please contact our office directly"
+    assert r.verdict == NEEDS_REVIEW
+    assert [(f.subtype, f.suggestion) for f in r.findings] == [
+        ("phone_contact", "please contact our office directly")
+    ]
+    assert check_reply("We called 737-201-5566 twice.").verdict == BLOCK
 
 
 def test_as_dict_is_json_ready():
