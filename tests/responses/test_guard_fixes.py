@@ -1,6 +1,7 @@
 """Applying all the guard's fixes (responses.guard.fixes): on every example of the guard's test
-sets and of the bench/compliance tuning sets (never independent.jsonl), the result passes the
-guard, repeats no phrase the text did not repeat, and leaves no fragment behind."""
+sets and of the bench/compliance tuning sets (never independent.jsonl or fresh_eval.jsonl), the
+result passes the guard, repeats no phrase the text did not repeat, and leaves no fragment
+behind."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from responses.guard.fixes import apply_fixes
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "bench" / "compliance"
-TUNING_SETS = ("replies", "probe", "probe2", "probe3", "train_extra", "train_extra2")
+TUNING_SETS = ("replies", "probe", "probe2", "probe3", "train_extra", "train_extra2", "train_extra3")
 GUARD_TESTS = ("test_guard.py", "test_guard_backstop.py")
 BENCH_CONTEXT = {
     "clinic_name": "Riverbend Family Health",
