@@ -102,13 +102,19 @@ def main() -> int:
         "train_extra",
         "train_extra2",
         "train_extra3",
+        "train_extra4",
     ):
         raise SystemExit(f"unknown set {set_name!r}")
     # independent and fresh_eval were never tuned on: aggregates only, like each other
     independent = set_name in ("independent", "fresh_eval")
     # train_extra is checked like the independent set (each line in its own context only) but
     # is a training set: its misses are listed
-    own_context = independent or set_name in ("train_extra", "train_extra2", "train_extra3")
+    own_context = independent or set_name in (
+        "train_extra",
+        "train_extra2",
+        "train_extra3",
+        "train_extra4",
+    )
     items = load(HERE / f"{set_name}.jsonl")
     t0 = time.perf_counter()
     warm = warm_up()

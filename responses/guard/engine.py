@@ -351,6 +351,19 @@ _NEITHER_CONFIRM = re.compile(
 )
 
 
+# "Talk to your provider about it": advice to anyone, not a reference to the reader's care here
+_PROVIDER_OF_READER = re.compile(
+    r"your\s+(?:own\s+|regular\s+|family\s+|primary\s+(?:care\s+)?)?(?:doctor|provider|physician|"
+    r"dentist|pediatrician|clinician|pharmacist|health\s*care\s+provider|care\s+team|gp)\b",
+    re.IGNORECASE,
+)
+_ADVICE_BEFORE = re.compile(
+    r"\b(?:ask|talk\s+(?:to|with)|speak\s+(?:to|with)|check\s+with|consult(?:\s+with)?|"
+    r"see|call|contact|let)\s+$",
+    re.IGNORECASE,
+)
+
+
 def _confirmation_findings(text: str, sentences) -> list[Finding]:
     out = []
     for ph in patterns.CONFIRMATION_PHRASES:
@@ -361,6 +374,12 @@ def _confirmation_findings(text: str, sentences) -> list[Finding]:
                 s0, s1 = sentences[_sentence_of(sentences, m.start())]
                 if _NEITHER_CONFIRM.search(text[s0:s1]):
                     continue
+            if (
+                ph.subtype == "care_reference"
+                and _PROVIDER_OF_READER.match(m.group(0))
+                and _ADVICE_BEFORE.search(text[max(0, m.start() - 30) : m.start()])
+            ):
+                continue  # general advice: "ask your doctor whether it's right for you"
             s, e = m.span()
             while e > s and text[e - 1] in " \t\n,":
                 e -= 1
@@ -687,6 +706,7 @@ _NON_NAMES = frozenset(
         "medicare",
         "medicaid",
         "advantage",
+        "suite",
         "anthem",
         "unitedhealthcare",
         "bcbs",
@@ -851,10 +871,14 @@ def _in_signoff(text: str, start: int) -> bool:
 
 _ROLE = (
     r"(?:(?:office|practice|clinic|patient|billing|business|front[\s-]desk|care|client|treatment|"
-    r"insurance|scheduling|operations|nurse|medical|clinical|dental|senior|lead|head)\s+){0,2}"
+    r"insurance|scheduling|operations|nurse|medical|clinical|dental|senior|lead|head|relations|"
+    r"experience|services|support|team|member|quality|compliance)\s+){0,2}"
     r"(?:manager|liaison|coordinator|director|administrator|advocate|supervisor|receptionist|"
     r"representative|rep|concierge|lead|owner|founder|navigator|specialist|team|department|"
     r"desk|staff|line|number|partner|contact)s?"
+    # "our director of patient experience"
+    r"(?:\s+of\s+(?:patient\s+|client\s+|member\s+)?(?:experience|relations|care|services|"
+    r"operations|nursing|quality|compliance))?"
 )
 # "call our office at", "email us at", "reach our billing team on", "our patient liaison can be
 # reached at": the number or address that follows belongs to the practice, not to a patient
@@ -892,7 +916,10 @@ _RECIPIENT = re.compile(
 _ROLE_RX = re.compile(r"\b(?:our|the|your)\s+" + _ROLE + r"\b", re.IGNORECASE)
 _YOU_MAY = re.compile(
     r"\b(?:you|your)\s+(?:can|could|may|might|are\s+(?:welcome|free)\s+to|'re\s+welcome\s+to|"
-    r"are\s+always\s+welcome\s+to)\b|\b(?:if|when|whenever)\s+you\b|\bfor\s+you\b",
+    r"are\s+always\s+welcome\s+to)\b|\b(?:if|when|whenever)\s+you\b|\bfor\s+you\b|"
+    # "Dr. Osei invites you to call", "we'd welcome your call at", "we encourage you to email"
+    r"\b(?:invites?|inviting|encourages?|encouraging|urges?|asks?|welcomes?|welcome)\s+"
+    r"(?:you|your\s+(?:call|email|e-mail|message|note))\b",
     re.IGNORECASE,
 )
 _FREE_MAIL = frozenset(

@@ -18,7 +18,16 @@ from responses.guard.fixes import apply_fixes
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "bench" / "compliance"
-TUNING_SETS = ("replies", "probe", "probe2", "probe3", "train_extra", "train_extra2", "train_extra3")
+TUNING_SETS = (
+    "replies",
+    "probe",
+    "probe2",
+    "probe3",
+    "train_extra",
+    "train_extra2",
+    "train_extra3",
+    "train_extra4",
+)
 GUARD_TESTS = ("test_guard.py", "test_guard_backstop.py")
 BENCH_CONTEXT = {
     "clinic_name": "Riverbend Family Health",
