@@ -78,11 +78,14 @@ class Backstop:
 
 
 _WS = re.compile(r"\s+")
+# a template variable not filled in yet ("{clinic_phone}", "{fact:needles}"): not the reply's words
+_PLACEHOLDER = re.compile(r"\{[A-Za-z_][\w-]*(?::[\w-]+)?\}")
 
 
 def prepare(text: str) -> str:
-    """The text the heads read: whitespace folded (training uses the same function)."""
-    return _WS.sub(" ", text or "").strip()
+    """The text the heads read: template variables dropped, whitespace folded (training uses
+    the same function)."""
+    return _WS.sub(" ", _PLACEHOLDER.sub(" ", text or "")).strip()
 
 
 def features(encoders, texts: list[str]) -> np.ndarray:

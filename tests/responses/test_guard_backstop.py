@@ -149,3 +149,13 @@ def test_five_low_ratings_against_a_good_baseline_do_not_open_a_rating_drop():
         assert f.numbers["count"] == 5 and f.numbers["mean"] == pytest.approx(1.6)
         assert f.numbers["baseline_mean"] > 3.9
         assert not f.fired
+
+
+def test_template_variables_are_not_read_as_the_replys_words():
+    # "{fact:...}" and "{clinic_phone}" are filled in later; an unfilled one must not tip a head
+    assert bs.prepare("Thank you. {fact:no-such-fact} Please call {clinic_phone}.") == (
+        "Thank you. Please call ."
+    )
+    ctx = GuardContext(clinic_phones=("+1 555 0100",))
+    text = "Thank you. {fact:no-such-fact} Please call +1 555 0100."
+    assert check_reply(text, context=ctx).verdict == "ok"
