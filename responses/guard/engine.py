@@ -802,13 +802,13 @@ _SPECIFIC_DATE = re.compile(
 _CARE_WORDS = re.compile(
     r"\b(?:appointments?|appts?|visits?|procedures?|surgery|exams?|cleaning|treatment|check-?ups?|"
     r"consult\w*|labs?|results?|referrals?|prescriptions?|voicemails?|messages?|slots?|seen|"
-    r"treated|checked\s+in|went\s+as\s+planned|came\s+in)\b",
+    r"treated|checked\s+in|went\s+as\s+planned|came\s+in|sessions?|wait|delay|stay)\b",
     re.IGNORECASE,
 )
 _WEEKDAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
 _GENERAL_DATE = re.compile(
     r"\b(?:starting|beginning|from|opens?|opening|closed|hours|holidays?|will\s+(?:offer|be|open)|"
-    r"every|each|since|available)\b|"
+    r"every|each|since|available|usually|typically|generally|often|tends?\s+to)\b|"
     # office hours: a weekday range ("Monday through Thursday", "Mon-Fri") or a plural weekday
     rf"\b{_WEEKDAY}s?\s*(?:through|thru|to|until|-|–|—)\s*{_WEEKDAY}s?\b|\b{_WEEKDAY}s\b",
     re.IGNORECASE,

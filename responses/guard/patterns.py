@@ -181,7 +181,7 @@ CONFIRMATION_PHRASES: tuple[Phrase, ...] = (
     _p(
         r"\b(?:a|our|one\s+of\s+our|such\s+a|being\s+a|being\s+our)\s+(?:\w+\s+)?(?:loyal\s+|"
         r"valued\s+|long-?time\s+|longtime\s+|regular\s+|new\s+|former\s+|current\s+)?"
-        r"patients?\s+of\s+ours\b",
+        r"(?:patients?|famil(?:y|ies))\s+of\s+ours\b",
         "patient_status",
         BLOCK,
         "States that the reviewer is a patient.",
@@ -216,7 +216,8 @@ CONFIRMATION_PHRASES: tuple[Phrase, ...] = (
     ),
     _p(
         r"\b(?:no|any|a)\s+records?\s+of\s+(?:you|your|this\s+(?:person|patient|individual|"
-        r"reviewer|visit)|a\s+visit|an\s+appointment|the\s+reviewer|them|him|her)\b",
+        r"reviewer|visit)|a\s+visit|an\s+appointment|the\s+reviewer|them|him|her|anyone|anybody|"
+        r"someone|a\s+patient)\b",
         "patient_status",
         BLOCK,
         "Denying that someone is a patient also discloses patient status.",
@@ -243,7 +244,8 @@ CONFIRMATION_PHRASES: tuple[Phrase, ...] = (
     _p(
         r"\byour\s+(?:\w+\s+)?(?:mom|mother|dad|father|son|daughter|child|children|kids?|husband|"
         r"wife|partner|baby|grandmother|grandfather|parents?|little\s+one)(?:'s|’s)?\s+(?:was|were|"
-        r"is|are|had|has)\s+(?:\w+\s+)?(?:seen|treated|examined|here|in|a\s+patient|brave|a\s+trooper|"
+        r"is|are|had|has)\s+(?:\w+\s+){0,2}?(?:seen|treated|examined|here|in|a\s+patient|brave|"
+        r"a\s+trooper|"
         r"scheduled|booked|vaccinated|diagnosed|prescribed|doing|wait|waited|to\s+wait|been)\b",
         "relative",
         BLOCK,

@@ -98,7 +98,8 @@ def record_number_recognizer() -> RegexRecognizer:
         r"claim(?:\s+(?:number|no\.?|#|id))?|patient\s+(?:id|number|no\.?|#|account)|"
         r"member\s+(?:id|number|no\.?|#)|subscriber\s+(?:id|number)|policy\s+(?:number|no\.?|#)|"
         r"group\s+(?:number|no\.?|#)|invoice(?:\s+(?:number|no\.?|#))?|statement\s+(?:number|#)|"
-        r"reference\s+(?:number|no\.?|#|code)|ref\.?\s+(?:no\.?|#)|case\s+(?:number|no\.?|#|id)|"
+        r"reference\s+(?:number|no\.?|#|code)|ref\.?\s+(?:no\.?|#)|"
+        r"case(?:\s+file)?\s+(?:number|no\.?|#|id)|case\s+file|file\s+(?:number|no\.?|#)|"
         r"confirmation\s+(?:number|code|#)|ticket\s+(?:number|#)|insurance\s+id|id\s+(?:number|#)|"
         r"prescription\s+(?:number|#)|rx\s*#?|order\s+(?:number|#))"
     )

@@ -85,3 +85,32 @@ def test_an_address_and_a_weekday_aimed_at_the_patient_still_count():
 def test_denying_that_someone_is_a_patient_still_blocks():
     assert check_reply("We have no record of you as a patient.").verdict == BLOCK
     assert check_reply("Thank you for being a patient of ours for so long.").verdict == BLOCK
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("We're sorry about the wait on Wednesday, March 4th.", "identifier"),
+        ("We're sorry about the parking during your 7:45 a.m. session on Wednesday.", "identifier"),
+        ("Thanks for the update. Case file 17-0342 is now closed.", "identifier"),
+        ("Thanks for the five stars! Your daughter was such a brave little patient.",
+         "patient_confirmation"),
+        ("It's great to hear from a longtime family of ours.", "patient_confirmation"),
+        ("We have no record of anyone by that name visiting our clinic.", "patient_confirmation"),
+    ],
+)  # fmt: skip
+def test_patient_details_said_in_passing_are_caught(text, kind):
+    assert check_reply(text, context=NO_CONTEXT).verdict != OK
+    assert kind in {f[0] for f in findings(text)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wait times are usually shortest on Tuesday mornings.",
+        "Our office will be closed Thursday, November 26 for Thanksgiving.",
+        "Our case file review process takes about a week.",
+    ],
+)
+def test_general_dates_and_words_stay_general(text):
+    assert check_reply(text, context=NO_CONTEXT).verdict == OK, findings(text)
