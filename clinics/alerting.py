@@ -150,6 +150,18 @@ def chat_notice(kind: str, *, title: str, text: str, button: str, url: str) -> d
                 },
             ],
         }
+    return teams_card(
+        body=[
+            {"type": "TextBlock", "text": title, "weight": "Bolder", "wrap": True},
+            {"type": "TextBlock", "text": text, "wrap": True},
+        ],
+        links=[(button, url)],
+    )
+
+
+def teams_card(*, body: list[dict], links: Sequence[tuple[str, str]]) -> dict:
+    """The message Teams incoming webhooks (and Workflows) take: one Adaptive Card 1.4 with
+    the given body blocks and one Action.OpenUrl per (title, url) link."""
     return {
         "type": "message",
         "attachments": [
@@ -159,11 +171,11 @@ def chat_notice(kind: str, *, title: str, text: str, button: str, url: str) -> d
                     "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
                     "type": "AdaptiveCard",
                     "version": "1.4",
-                    "body": [
-                        {"type": "TextBlock", "text": title, "weight": "Bolder", "wrap": True},
-                        {"type": "TextBlock", "text": text, "wrap": True},
+                    "body": body,
+                    "actions": [
+                        {"type": "Action.OpenUrl", "title": title, "url": url}
+                        for title, url in links
                     ],
-                    "actions": [{"type": "Action.OpenUrl", "title": button, "url": url}],
                 },
             }
         ],

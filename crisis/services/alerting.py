@@ -27,7 +27,7 @@ from django_tenants.utils import schema_context
 from accounts.actors import Actor
 from accounts.models import User
 from agency.models import AgencyMembership, AgencyRole
-from clinics.alerting import chat_webhooks_set
+from clinics.alerting import chat_webhooks_set, teams_card
 from clinics.models import Clinic, CrisisRole, OnCall
 from crisis.models import AckChannel, AckTokenUse, Incident, IncidentStatus
 from crisis.selectors import crisis_team
@@ -138,38 +138,24 @@ def slack_message(*, clinic: Clinic, incident: Incident, ack: str, room: str) ->
 def teams_message(*, clinic: Clinic, incident: Incident, ack: str, room: str) -> dict:
     """An Adaptive Card as Teams incoming webhooks (and Workflows) take it."""
     severity = incident.get_severity_display()
-    return {
-        "type": "message",
-        "attachments": [
+    return teams_card(
+        body=[
             {
-                "contentType": "application/vnd.microsoft.card.adaptive",
-                "content": {
-                    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-                    "type": "AdaptiveCard",
-                    "version": "1.4",
-                    "body": [
-                        {
-                            "type": "TextBlock",
-                            "text": f"{severity} · {clinic.name}",
-                            "weight": "Bolder",
-                            "size": "Large",
-                            "color": "Attention",
-                        },
-                        {"type": "TextBlock", "text": incident.title, "wrap": True},
-                        {
-                            "type": "TextBlock",
-                            "text": first_sentence(incident.trigger.get("explanation", "")),
-                            "wrap": True,
-                        },
-                    ],
-                    "actions": [
-                        {"type": "Action.OpenUrl", "title": "Acknowledge", "url": ack},
-                        {"type": "Action.OpenUrl", "title": "Open incident room", "url": room},
-                    ],
-                },
-            }
+                "type": "TextBlock",
+                "text": f"{severity} · {clinic.name}",
+                "weight": "Bolder",
+                "size": "Large",
+                "color": "Attention",
+            },
+            {"type": "TextBlock", "text": incident.title, "wrap": True},
+            {
+                "type": "TextBlock",
+                "text": first_sentence(incident.trigger.get("explanation", "")),
+                "wrap": True,
+            },
         ],
-    }
+        links=[("Acknowledge", ack), ("Open incident room", room)],
+    )
 
 
 # --- one-click acknowledge -----------------------------------------------------------------
