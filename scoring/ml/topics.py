@@ -84,6 +84,21 @@ TOPIC_LEXICON: dict[str, tuple[str, list[str]]] = {
             r"abrupt",
             r"sympathetic",
             r"reassur(?:ing|ed|ance)",
+            r"sweet(?:est)?",
+            r"pleasant",
+            r"welcoming",
+            r"grump(?:y|iness)",
+            r"snapp(?:ed|ing|y)",
+            r"yell(?:ed|ing|s)?(?: at)?",
+            r"rolled (?:her|his|their) eyes",
+            r"angels?",
+            r"(?:im)?patient(?:ly)? with (?:me|us|my|our|him|her|them)",
+            r"treat(?:s|ed)? (?:you|us|me|everyone) like family",
+            # who the staff are, and what they were like: "the hygienist was nice enough"
+            r"(?:front desk|reception(?:ist)?s?|nurses?|hygienists?|(?:medical )?assistants?|"
+            r"techs?|technicians?|staff|team|office manager|billing (?:lady|staff|office)) "
+            r"(?:was|were|is|are|has been|have been) (?:\w+ ){0,2}?(?:nice|great|amazing|"
+            r"wonderful|awesome|fantastic|terrible|awful|horrible|warm|cold|fine|excellent|the best)",
         ],
     ),
     "communication": (
@@ -106,6 +121,18 @@ TOPIC_LEXICON: dict[str, tuple[str, list[str]]] = {
             r"(?:never|didn'?t|did not) (?:tell|told)",
             r"no one told",
             r"nobody told",
+            r"questions?",
+            r"(?:un)?answered",
+            r"return(?:s|ed|ing)? (?:my |our |any |their |the )?(?:phone )?(?:calls?|messages?)",
+            r"follow(?:ed|s|ing)?[- ]?up",
+            r"talk(?:s|ed)? (?:me |us )?through",
+            r"interrupt(?:s|ed|ing)?",
+            r"talks? over",
+            r"went over",
+            r"let (?:me|us|anyone) know",
+            r"(?:say|tell|told) (?:us |me )?why",
+            r"(?:kept|keep|keeps) (?:me|us) (?:posted|updated|in the loop)",
+            r"reminders?",
         ],
     ),
     "clinical_outcome": (
