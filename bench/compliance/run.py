@@ -55,6 +55,12 @@ DEFAULT_CONTEXT = {
     "reviewer_name": None,
 }
 CATEGORIES = ("identifier", "patient_confirmation", "health_detail", "tone")
+# the sets, by how they are written and used
+TUNING_SETS = ("replies", "probe", "probe2", "probe3")  # checked in DEFAULT_CONTEXT
+# rule-blind training sets: each line checked in its own context only, misses listed
+OWN_CONTEXT_SETS = ("train_extra", "train_extra2", "train_extra3", "train_extra4")
+# never tuned on: each line in its own context, aggregates only
+MEASURING_SETS = ("independent", "fresh_eval")
 
 
 def load(path: Path) -> list[dict]:
@@ -92,29 +98,10 @@ def metrics(rows: list[dict]) -> dict:
 def main() -> int:
     verbose = "--verbose" in sys.argv
     set_name = sys.argv[sys.argv.index("--set") + 1] if "--set" in sys.argv else "replies"
-    if set_name not in (
-        "replies",
-        "probe",
-        "probe2",
-        "probe3",
-        "independent",
-        "fresh_eval",
-        "train_extra",
-        "train_extra2",
-        "train_extra3",
-        "train_extra4",
-    ):
+    if set_name not in (*TUNING_SETS, *OWN_CONTEXT_SETS, *MEASURING_SETS):
         raise SystemExit(f"unknown set {set_name!r}")
-    # independent and fresh_eval were never tuned on: aggregates only, like each other
-    independent = set_name in ("independent", "fresh_eval")
-    # train_extra is checked like the independent set (each line in its own context only) but
-    # is a training set: its misses are listed
-    own_context = independent or set_name in (
-        "train_extra",
-        "train_extra2",
-        "train_extra3",
-        "train_extra4",
-    )
+    independent = set_name in MEASURING_SETS
+    own_context = independent or set_name in OWN_CONTEXT_SETS
     items = load(HERE / f"{set_name}.jsonl")
     t0 = time.perf_counter()
     warm = warm_up()

@@ -40,26 +40,16 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
-from run import DEFAULT_CONTEXT, load  # noqa: E402
+from run import DEFAULT_CONTEXT, OWN_CONTEXT_SETS, TUNING_SETS, load  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
 
 from responses.guard import GuardContext, check_reply  # noqa: E402
 from responses.guard import backstop as bs  # noqa: E402
 
-SETS = (
-    "replies",
-    "probe",
-    "probe2",
-    "probe3",
-    "train_extra",
-    "train_extra2",
-    "train_extra3",
-)
 # train_extra4 (a fourth rule-blind set) was tried as training data and left out: both measuring
 # sets came out lower with it (README.md, "Backstop 2")
-# written with their own clinic context (each line checked in exactly its context)
-OWN_CONTEXT = ("train_extra", "train_extra2", "train_extra3", "train_extra4")
+SETS = (*TUNING_SETS, *(name for name in OWN_CONTEXT_SETS if name != "train_extra4"))
 HEADS = (
     "tone",
     "patient_confirmation",
@@ -97,7 +87,7 @@ def labels(rows: list[dict], head: str) -> tuple[np.ndarray, np.ndarray]:
     if head == "unsafe":
         return unsafe.astype(int), np.ones(len(rows), bool)
     if head in SAFE_KINDS:
-        known = np.array([r["set"] in OWN_CONTEXT or r["label"] == "unsafe" for r in rows])
+        known = np.array([r["set"] in OWN_CONTEXT_SETS or r["label"] == "unsafe" for r in rows])
         return ((cat == head) & ~unsafe).astype(int), known
     return ((cat == head) & unsafe).astype(int), np.ones(len(rows), bool)
 
@@ -111,7 +101,7 @@ def rule_flags(rows: list[dict]) -> np.ndarray:
     os.environ["CAREWATCH_GUARD_BACKSTOP"] = "0"
     out = []
     for r in rows:
-        if r["set"] in OWN_CONTEXT:
+        if r["set"] in OWN_CONTEXT_SETS:
             ctx = GuardContext.from_dict(r.get("context"))
         else:
             ctx = GuardContext.from_dict({**DEFAULT_CONTEXT, **(r.get("context") or {})})

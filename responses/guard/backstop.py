@@ -135,20 +135,18 @@ def load(
                 "run bench/compliance/train_backstop.py"
             )
     heads = tuple(str(h) for h in data["heads"])
-    raise_at = {
-        str(h): float(t) for h, t in zip(data["raise_heads"], data["raise_at"], strict=True)
-    }
+
+    def per_raise_head(key: str) -> dict[str, float]:
+        return {str(h): float(t) for h, t in zip(data["raise_heads"], data[key], strict=True)}
+
     return Backstop(
         encoders=open_encoders(encoder_dir, guard_encoder_dir, int(data["max_tokens"])),
         heads=heads,
         weights=np.asarray(data["weights"], dtype=np.float32),
         bias=np.asarray(data["bias"], dtype=np.float32),
-        raise_at=raise_at,
+        raise_at=per_raise_head("raise_at"),
         clear_below=float(data["clear_below"]),
-        raise_agree_at={
-            str(h): float(t)
-            for h, t in zip(data["raise_heads"], data["raise_agree_at"], strict=True)
-        },
+        raise_agree_at=per_raise_head("raise_agree_at"),
         safe_class_at=float(data["safe_class_at"]),
     )
 

@@ -342,15 +342,6 @@ def _sentence_ok(ph, text: str, sentences, pos: int) -> bool:
     return ph.sentence_excludes is None or not ph.sentence_excludes.search(sent)
 
 
-# "We can neither confirm nor deny whether someone is a patient of ours": the refusal to say
-_NEITHER_CONFIRM = re.compile(
-    r"\bneither\s+confirm\s+nor\s+deny\b|\b(?:cannot|can't|can’t|can\s+not|unable\s+to|won't|"
-    r"won’t|will\s+not|do\s+not|don't|don’t)\s+(?:publicly\s+)?(?:confirm\s+or\s+deny|"
-    r"confirm\s+(?:or\s+discuss\s+)?whether|discuss\s+whether)\b",
-    re.IGNORECASE,
-)
-
-
 # "Talk to your provider about it": advice to anyone, not a reference to the reader's care here
 _PROVIDER_OF_READER = re.compile(
     r"your\s+(?:own\s+|regular\s+|family\s+|primary\s+(?:care\s+)?)?(?:doctor|provider|physician|"
@@ -370,10 +361,6 @@ def _confirmation_findings(text: str, sentences) -> list[Finding]:
         for m in ph.regex.finditer(text):
             if not _sentence_ok(ph, text, sentences, m.start()):
                 continue
-            if ph.subtype == "patient_status":
-                s0, s1 = sentences[_sentence_of(sentences, m.start())]
-                if _NEITHER_CONFIRM.search(text[s0:s1]):
-                    continue
             if (
                 ph.subtype == "care_reference"
                 and _PROVIDER_OF_READER.match(m.group(0))
@@ -1130,10 +1117,10 @@ def _identifier_findings(
             )
             s0, _ = sentences[_sentence_of(sentences, s)]
             moved = _PRACTICE_ADDRESS.search(text[max(s0, s - 90) : s])
-            f = (
-                None
-                if own or (moved and not addr_tokens)
-                else _finding(
+            if own or (moved and not addr_tokens):
+                f = None
+            elif moved:  # given as the practice's, but not the configured address
+                f = _finding(
                     text,
                     s,
                     e,
@@ -1144,8 +1131,8 @@ def _identifier_findings(
                     "settings; check it.",
                     contact,
                 )
-                if moved
-                else _finding(
+            else:
+                f = _finding(
                     text,
                     s,
                     e,
@@ -1155,7 +1142,6 @@ def _identifier_findings(
                     "Postal address that is not the clinic's; it may be the patient's.",
                     contact,
                 )
-            )
         elif etype in (recognizers.RECORD_NUMBER,):
             f = _finding(
                 text,

@@ -104,6 +104,14 @@ _SUGGEST_PRIVATE = (
     "we'd welcome the chance to look into this with you privately — please contact our office"
 )
 
+# "We can neither confirm nor deny whether someone is a patient of ours": a sentence that refuses
+# to say is not a statement of anyone's patient status
+_REFUSES_TO_SAY = (
+    r"\bneither\s+confirm\s+nor\s+deny\b|\b(?:cannot|can't|can’t|can\s+not|unable\s+to|won't|"
+    r"won’t|will\s+not|do\s+not|don't|don’t)\s+(?:publicly\s+)?(?:confirm\s+or\s+deny|"
+    r"confirm\s+(?:or\s+discuss\s+)?whether|discuss\s+whether)\b"
+)
+
 CONFIRMATION_PHRASES: tuple[Phrase, ...] = (
     # --- "your <care noun>" ---------------------------------------------------------------
     _p(
@@ -186,6 +194,7 @@ CONFIRMATION_PHRASES: tuple[Phrase, ...] = (
         BLOCK,
         "States that the reviewer is a patient.",
         "a member of our community",
+        excludes=_REFUSES_TO_SAY,
     ),
     _p(
         r"\byou(?:'re|’re|\s+are|\s+were|\s+have\s+been|'ve\s+been|’ve\s+been)\s+(?:\w+\s+)?"
@@ -194,6 +203,7 @@ CONFIRMATION_PHRASES: tuple[Phrase, ...] = (
         BLOCK,
         "States that the reviewer is a patient.",
         "you",
+        excludes=_REFUSES_TO_SAY,
     ),
     _p(
         # not "recognized as a Patient-Centered Medical Home"
@@ -203,6 +213,7 @@ CONFIRMATION_PHRASES: tuple[Phrase, ...] = (
         BLOCK,
         "States that the reviewer is a patient.",
         "thank you for your feedback",
+        excludes=_REFUSES_TO_SAY,
     ),
     _p(
         r"\b(?:you|your\s+(?:\w+\s+)?(?:mom|mother|dad|father|son|daughter|child|children|kids?|"
@@ -213,6 +224,7 @@ CONFIRMATION_PHRASES: tuple[Phrase, ...] = (
         BLOCK,
         "States how long the reviewer has been a patient.",
         "you",
+        excludes=_REFUSES_TO_SAY,
     ),
     _p(
         r"\b(?:no|any|a)\s+records?\s+of\s+(?:you|your|this\s+(?:person|patient|individual|"
@@ -222,6 +234,7 @@ CONFIRMATION_PHRASES: tuple[Phrase, ...] = (
         BLOCK,
         "Denying that someone is a patient also discloses patient status.",
         "we're unable to discuss any individual's status publicly",
+        excludes=_REFUSES_TO_SAY,
     ),
     _p(
         r"\b(?:never|not)\s+(?:been\s+)?(?:a\s+patient|seen|treated|examined)\s+(?:here|at\s+our|"
@@ -231,6 +244,7 @@ CONFIRMATION_PHRASES: tuple[Phrase, ...] = (
         BLOCK,
         "Denying that someone is a patient also discloses patient status.",
         "we're unable to discuss any individual's status publicly",
+        excludes=_REFUSES_TO_SAY,
     ),
     _p(
         r"\b(?:this|that|the)\s+(?:patient|individual|person|reviewer)\s+(?:was|is|has|had|came|"
@@ -268,6 +282,7 @@ CONFIRMATION_PHRASES: tuple[Phrase, ...] = (
         BLOCK,
         "Calls the reviewer part of the practice, which confirms they are a patient.",
         "thank you for your feedback",
+        excludes=_REFUSES_TO_SAY,
     ),
     _p(
         r"\byou\s+(?:were|are)\s+(?:such\s+)?(?:a|an)\s+(?:absolute\s+|real\s+)?(?:pleasure|joy|"
