@@ -17,12 +17,14 @@ scorer finds (a topic the reader names but the scorer does not find is counted a
 "not found"):
 
 * overall label: every topic gets the review's label (a product without per-topic sentiment);
-* shipped: the topic head (scoring/ml/topic_train.py), what score_text returns;
-* review head per sentence: the review model read on the topic's sentences alone;
-* blend (tried, not shipped): the two pooled log-linearly, p ∝ head^0.5 · sentence^0.5 — the
-  weight chosen on the dev half and the training doctors' aspect ratings. On the test half it
-  gained 0.02 accuracy over the topic head (0.700 against 0.680), and on the held-out doctors'
-  punctuality ratings (bench/sentiment/topics.py) it lost 0.034 (0.949 -> 0.915), so it was not shipped.
+* shipped: the topic head (scoring/ml/topic_train.py), what score_text returns; since topics
+  2.0.0 it reads the topic sentence's tokens in the review's own encoding (one model pass);
+* review head per sentence: the review model read on the topic's sentences alone.
+
+History (test half, accuracy): topics 1.0.0, the same head on each sentence encoded alone,
+0.680; a blend of it with the review head per sentence (p ∝ head^0.5 · sentence^0.5, the weight
+chosen on the dev half) 0.700, not shipped because it lost 0.034 on the held-out doctors'
+punctuality ratings (bench/sentiment/topics.py, 0.949 -> 0.915).
 
 The reader and the reviewers disagree: read by the text, the review head on the sentence alone
 is right more often than the topic head; against the reviewers' own aspect ratings it is the
@@ -44,18 +46,14 @@ import json  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import numpy as np  # noqa: E402
-
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
 from scoring.ml.data import LABELS  # noqa: E402
-from scoring.ml.engine import SENTENCE_MAX_TOKENS, ScorerConfig, load_scorer  # noqa: E402
-from scoring.ml.head import softmax  # noqa: E402
+from scoring.ml.engine import ScorerConfig, load_scorer  # noqa: E402
 
 DATA = HERE / "topic_text_labels.jsonl"
-METHODS = ("overall label", "shipped", "review head per sentence", "blend (tried)")
-BLEND_WEIGHT = 0.5
+METHODS = ("overall label", "shipped", "review head per sentence")
 
 
 def half_of(row_id: str) -> str:
@@ -86,22 +84,11 @@ def main() -> int:
     head = scorer.topic_head
     results = scorer.score([r["text"] for r in rows])
 
-    # the same sentences the scorer read, each method's label for each found topic
-    saved = scorer.topic_sentence_probs
-    captured: dict[str, list] = {}
-
-    def blend(sentences, overall):
-        emb = scorer.encoder.encode(sentences, max_tokens=SENTENCE_MAX_TOKENS)
-        z = (1 - BLEND_WEIGHT) * np.log(head.probabilities(emb, overall) + 1e-9)
-        return softmax(z + BLEND_WEIGHT * np.log(scorer.head.probabilities(emb) + 1e-9))
-
-    for name, fn in (
-        ("blend (tried)", blend),
-        ("review head per sentence", lambda s, o: scorer.sentence_sentiment(s)),
-    ):
-        scorer.topic_sentence_probs = fn
-        captured[name] = scorer.score([r["text"] for r in rows])
-    scorer.topic_sentence_probs = saved
+    # the same sentences the scorer read, each read alone by the review head (without a topic
+    # head the engine falls back to it), at the topic head's floor
+    scorer.topic_head, scorer.config.topic_override_min = None, head.floor
+    captured = {"review head per sentence": scorer.score([r["text"] for r in rows])}
+    scorer.topic_head, scorer.config.topic_override_min = head, None
 
     out: dict = {"model": scorer.version, "rows": len(rows), "halves": {}}
     print(f"{'half':5} {'method':26} {'n':>4} {'acc':>6} {'neg F1':>7} {'differs':>8} {'acc':>6}")
@@ -141,7 +128,6 @@ def main() -> int:
         print(f"{half:5} topics the reader names that the scorer does not find: {not_found}")
         print(f"{half:5} found / named per topic: {entry['found_of_named_per_topic']}")
     out["labels"] = list(LABELS)
-    out["blend_weight_tried"] = BLEND_WEIGHT
     (HERE / "topics_text.json").write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
     return 0
 

@@ -36,6 +36,7 @@ The flag::
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -79,6 +80,7 @@ _SPELLING = {
 }
 
 
+@functools.lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
     """A light stemmer: one suffix off, then a final "e" ("needles", "needle" -> "needl";
     "expired", "expire" -> "expir")."""
@@ -111,6 +113,27 @@ def word_overlap(a: frozenset[str], b: frozenset[str]) -> float:
     if not a or not b:
         return 0.0
     return len(a & b) / float(np.sqrt(len(a) * len(b)))
+
+
+def overlap_matrix(texts: Sequence[frozenset[str]], refs: Sequence[frozenset[str]]) -> np.ndarray:
+    """[len(texts), len(refs)] float32 word_overlap of every pair, through an index of the
+    references' words: a text costs its own words, not one set intersection per reference."""
+    index: dict[str, list[int]] = {}
+    for j, words in enumerate(refs):
+        for w in words:
+            index.setdefault(w, []).append(j)
+    sizes = np.array([len(w) for w in refs], dtype=np.float64)
+    out = np.zeros((len(texts), len(refs)), dtype=np.float32)
+    for i, words in enumerate(texts):
+        if not words:
+            continue
+        shared = np.zeros(len(refs), dtype=np.float64)
+        for w in words:
+            for j in index.get(w, ()):
+                shared[j] += 1
+        hit = shared > 0
+        out[i, hit] = shared[hit] / np.sqrt(len(words) * sizes[hit])
+    return out
 
 
 def _sigmoid(z):
@@ -316,9 +339,7 @@ class ClaimModel:
         sem_match = proj @ refs.match_vecs.T
         sem = np.maximum(sem_match, sem_statement)
         text_words = [content_words(t, exclude) for t in texts]
-        lex = np.array(
-            [[word_overlap(w, rw) for rw in refs.words] for w in text_words], dtype=np.float32
-        ).reshape(n, len(refs.words))
+        lex = overlap_matrix(text_words, refs.words)
         match = sem + self.lexical_weight * lex
         top = np.argsort(-match, axis=1)[:, :TOP_K]
         is_myth = np.array([k == "myth" for k in refs.kinds], dtype=np.float32)

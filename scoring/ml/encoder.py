@@ -48,6 +48,33 @@ def tokenize(tokenizer, texts: Sequence[str], max_tokens: int, tail_tokens: int 
     return [head_tail(enc.ids, max_tokens, tail_tokens) for enc in encs]
 
 
+def tokenize_with_offsets(tokenizer, texts: Sequence[str], max_tokens: int, tail_tokens: int = 0):
+    """(ids, offsets, total) of each text: the ids as `tokenize` cuts them, the character span
+    of each kept token in the text ((0, 0) for [CLS]/[SEP], and for the tail of a text longer
+    than MAX_CHARS, whose characters moved when it was clipped) and the untruncated encoding's
+    offsets (to tell how much of a span the cut kept)."""
+    out = []
+    for text, enc in zip(
+        texts, tokenizer.encode_batch([clip_chars(t) for t in texts]), strict=True
+    ):
+        offsets = list(enc.offsets)
+        if len(text) > MAX_CHARS:  # only the head's offsets still point into `text`
+            offsets = [o if o[1] <= MAX_CHARS // 2 else (0, 0) for o in offsets]
+        offsets[0] = offsets[-1] = (0, 0)
+        kept = head_tail(list(range(len(enc.ids))), max_tokens, tail_tokens)
+        out.append(([enc.ids[k] for k in kept], [offsets[k] for k in kept], offsets))
+    return out
+
+
+SPAN_MIN_KEPT = 0.5  # a span is read in context when the cut kept at least half of its tokens
+
+
+def span_tokens(offsets, span: tuple[int, int]) -> list[int]:
+    """Positions of the tokens (not [CLS]/[SEP]) that start inside the character span."""
+    start, end = span
+    return [k for k, (a, b) in enumerate(offsets) if b > a and start <= a < end]
+
+
 PADDING_SLACK = 0.15  # padding may add 15 % to a batch's real tokens ...
 PADDING_PER_ROW = 2  # ... or 2 tokens a row, whichever is more
 
@@ -79,6 +106,46 @@ class EncoderLoadError(RuntimeError):
     pass
 
 
+TOKENS_OUTPUT = "tokens"
+# `embedding` = Div(pooled, its norm); pooled = Div(ReduceSum(Mul(states, mask)), count)
+_POOLING_PATH = ("Div", "Div", "ReduceSum", "Mul")
+
+
+def pooled_states(graph) -> str | None:
+    """The name of the token-states tensor the graph mean-pools into `embedding` (export.py's
+    recipe), found by walking back from the output; None for another graph."""
+    producer = {out: node for node in graph.node for out in node.output}
+    name = "embedding"
+    for op in _POOLING_PATH:
+        node = producer.get(name)
+        if node is None or node.op_type != op or not node.input:
+            return None
+        name = node.input[0]
+    return name if name in producer else None
+
+
+def with_token_output(onnx_path: Path) -> bytes | None:
+    """The graph with the token states it pools as a second output, `tokens` ([batch, seq,
+    dim]), for pooling a span of the text (OnnxEncoder.encode_spans). The file is not changed
+    (its sha256 pins the guard's backstop) and `embedding` is computed exactly as before. None
+    when the graph does not pool that way (another export)."""
+    import onnx
+
+    model = onnx.load(str(onnx_path))
+    graph = model.graph
+    states = pooled_states(graph)
+    if states is None:
+        return None
+    dim = graph.output[0].type.tensor_type.shape.dim[-1].dim_value or 384
+    graph.node.append(onnx.helper.make_node("Identity", [states], [TOKENS_OUTPUT]))
+    graph.output.append(
+        onnx.helper.make_tensor_value_info(
+            TOKENS_OUTPUT, onnx.TensorProto.FLOAT, ["batch", "seq", dim]
+        )
+    )
+    return model.SerializeToString()
+
+
 def _session_options(threads: int):
     import onnxruntime as ort
 
@@ -105,7 +172,9 @@ class OnnxEncoder:
         batch_size: int = DEFAULT_BATCH_SIZE,
         threads: int = 1,
         tail_tokens: int = DEFAULT_TAIL_TOKENS,
+        token_states: bool = False,
     ):
+        """token_states: also expose the last layer's token states, for `encode_spans`."""
         # one thread per worker process: no Rayon pool for encode_batch either
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         import onnxruntime as ort
@@ -125,8 +194,10 @@ class OnnxEncoder:
         self.tokenizer.no_padding()
         self.tokenizer.no_truncation()
         threads = int(os.environ.get("CAREWATCH_ORT_THREADS", threads))
+        graph = with_token_output(onnx_path) if token_states else None
+        self.token_states = graph is not None
         self.session = ort.InferenceSession(
-            str(onnx_path),
+            graph if graph is not None else str(onnx_path),
             sess_options=_session_options(threads),
             providers=["CPUExecutionProvider"],
         )
@@ -138,6 +209,21 @@ class OnnxEncoder:
             return tokenize(self.tokenizer, texts, self.max_tokens, self.tail_tokens)
         tail = min(self.tail_tokens, max_tokens // 4)
         return tokenize(self.tokenizer, texts, max_tokens, tail)
+
+    def _batches(self, ids: list[list[int]], batch_size: int | None):
+        """(rows, input_ids, attention_mask) per length batch, rows in `ids` order."""
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        size = max(1, int(batch_size or self.batch_size))
+        for chunk in length_batches([len(ids[i]) for i in order], size):
+            rows = [order[k] for k in chunk]
+            width = len(ids[rows[-1]])
+            input_ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for row, i in enumerate(rows):
+                seq = ids[i]
+                input_ids[row, : len(seq)] = seq
+                mask[row, : len(seq)] = 1
+            yield rows, input_ids, mask
 
     def encode(
         self,
@@ -152,17 +238,46 @@ class OnnxEncoder:
         if not texts:
             return out
         ids = self.token_ids(texts, max_tokens)
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        size = max(1, int(batch_size or self.batch_size))
-        for chunk in length_batches([len(ids[i]) for i in order], size):
-            rows = [order[k] for k in chunk]
-            width = len(ids[rows[-1]])
-            input_ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            for row, i in enumerate(rows):
-                seq = ids[i]
-                input_ids[row, : len(seq)] = seq
-                mask[row, : len(seq)] = 1
+        for rows, input_ids, mask in self._batches(ids, batch_size):
             emb = self.session.run(["embedding"], {"input_ids": input_ids, "attention_mask": mask})
             out[rows] = emb[0]
         return out
+
+    def encode_spans(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        batch_size: int | None = None,
+        max_tokens: int | None = None,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """`encode`'s embeddings, and for every text one row per character span of it: the
+        L2-normalised mean of the last layer's states of the span's tokens, read in the context
+        of the whole text (one model pass for both). A span the truncation cut (less than
+        SPAN_MIN_KEPT of its tokens kept) or without tokens gives a row of zeros."""
+        if not self.token_states:
+            raise EncoderLoadError("this encoder was opened without token_states=True")
+        texts = [t if isinstance(t, str) else "" for t in texts]
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        pooled = [np.zeros((len(s), self.dim), dtype=np.float32) for s in spans]
+        if not texts:
+            return out, pooled
+        budget = self.max_tokens if max_tokens is None else max_tokens
+        tail = self.tail_tokens if max_tokens is None else min(self.tail_tokens, max_tokens // 4)
+        encoded = tokenize_with_offsets(self.tokenizer, texts, budget, tail)
+        ids = [e[0] for e in encoded]
+        for rows, input_ids, mask in self._batches(ids, batch_size):
+            emb, states = self.session.run(
+                ["embedding", TOKENS_OUTPUT], {"input_ids": input_ids, "attention_mask": mask}
+            )
+            out[rows] = emb
+            for row, i in enumerate(rows):
+                _, kept, full = encoded[i]
+                for j, span in enumerate(spans[i]):
+                    positions = span_tokens(kept, span)
+                    if not positions or len(positions) < SPAN_MIN_KEPT * len(
+                        span_tokens(full, span)
+                    ):
+                        continue
+                    v = states[row, positions].mean(axis=0)
+                    pooled[i][j] = v / max(float(np.linalg.norm(v)), 1e-9)
+        return out, pooled

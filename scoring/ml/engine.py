@@ -26,9 +26,12 @@ Label mapping for bring-your-own models (id2label names, case-insensitive, first
     probabilities of labels mapped to the same class are summed.
 
 Per-topic sentiment (ScorerConfig.topic_sentiment, on by default): every topic dict also gets
-"sentiment", the label of the mean probabilities of the sentences that mention the topic,
-scored by the same model in one batch per call (at most MAX_TOPIC_SENTENCES sentences a review,
-SENTENCE_MAX_TOKENS tokens a sentence); a one-sentence review's topics take its overall label.
+"sentiment", the label of the mean probabilities of the sentences that mention the topic (at
+most MAX_TOPIC_SENTENCES sentences a review); a one-sentence review's topics take its overall
+label. The default model reads a topic sentence in the review's own encoding: its tokens' last
+layer states, pooled (encoder.encode_spans), go to the topic head (topic_head.npz) — no second
+model pass, except for a sentence the review's token budget cut, which is encoded alone
+(SENTENCE_MAX_TOKENS). Bring-your-own models score the sentences alone, in one batch per call.
 Only the overall label counts as the review's sentiment (surge detector, SLA counts).
 
 Score = P(positive) - P(negative); confidence = the probability of the chosen label. An empty
@@ -62,6 +65,104 @@ TOPIC_OVERRIDE_MIN = 0.8
 TOPIC_HEAD_FILE = "topic_head.npz"
 # Sentence ends: . ! ? (and runs of them) before whitespace, or a line break.
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\s*\n+\s*")
+# What the topic head reads (topic_head.npz meta "features"): a topic sentence's tokens pooled
+# from the review's own encoding (OnnxEncoder.encode_spans), the review's log-probabilities
+TOPIC_FEATURES = "sentence tokens in the review's context + overall log-probabilities"
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each non-blank sentence of `text` (_SENTENCE_SPLIT's parts)."""
+    out, pos = [], 0
+    for m in _SENTENCE_SPLIT.finditer(text):
+        if text[pos : m.start()].strip():
+            out.append((pos, m.start()))
+        pos = m.end()
+    if text[pos:].strip():
+        out.append((pos, len(text)))
+    return out
+
+
+@dataclass
+class TopicSentences:
+    """The sentences per-topic sentiment reads (topic_sentences())."""
+
+    sentences: list[str] = field(default_factory=list)  # as topics read them (name masked)
+    owners: list[int] = field(default_factory=list)  # the text each belongs to
+    # its characters in the text as the model reads it; None where masking the clinic's name
+    # moved the sentence bounds (then it is read on its own)
+    spans: list[tuple[int, int] | None] = field(default_factory=list)
+    # (text, {topic: [sentence rows]}) for the texts with two or more sentences
+    jobs: list[tuple[int, dict[str, list[int]]]] = field(default_factory=list)
+
+    def spans_of(self, texts: Sequence[int]) -> list[list[tuple[int, int]]]:
+        """The located spans of each of `texts` (indices), in sentence-row order."""
+        wanted = {i: [] for i in texts}
+        for owner, span in zip(self.owners, self.spans, strict=True):
+            if span is not None and owner in wanted:
+                wanted[owner].append(span)
+        return [wanted[i] for i in texts]
+
+
+def topic_sentences(
+    texts: Sequence[str], masked: Sequence[str], topics: Sequence[list[dict]]
+) -> TopicSentences:
+    """The sentences of each text that mention one of its topics (at most MAX_TOPIC_SENTENCES a
+    text; none for a text of one sentence), found in the masked text and located in the text."""
+    plan = TopicSentences()
+    for i, (text, scan, found) in enumerate(zip(texts, masked, topics, strict=True)):
+        if not found:
+            continue
+        bounds = sentence_spans(scan)
+        if len(bounds) < 2:
+            continue
+        located = sentence_spans(text[:MAX_SCAN_CHARS]) if scan != text[:MAX_SCAN_CHARS] else bounds
+        same_shape = len(located) == len(bounds)
+        members: dict[str, list[int]] = {}
+        for k, (a, b) in enumerate(bounds):
+            part = scan[a:b]
+            names = [t["name"] for t in find_topics(part)]
+            if not names:
+                continue
+            index = len(plan.sentences)
+            plan.sentences.append(part)
+            plan.owners.append(i)
+            plan.spans.append(located[k] if same_shape else None)
+            for name in names:
+                members.setdefault(name, []).append(index)
+            if len({r for v in members.values() for r in v}) >= MAX_TOPIC_SENTENCES:
+                break
+        if members:
+            plan.jobs.append((i, members))
+    return plan
+
+
+def topic_embeddings(encoder, plan: TopicSentences, in_context: list[np.ndarray]) -> np.ndarray:
+    """[len(plan.sentences), dim]: each topic sentence's tokens pooled in its review's encoding;
+    a sentence the review's token budget cut (or that could not be located) is encoded alone
+    (its own tokens pooled, at most SENTENCE_MAX_TOKENS). Training (topic_train.py) and scoring
+    both build the head's input here."""
+    out = np.zeros((len(plan.sentences), encoder.dim), dtype=np.float32)
+    taken: dict[int, int] = {}
+    alone: list[int] = []
+    for row, (owner, span) in enumerate(zip(plan.owners, plan.spans, strict=True)):
+        if span is None:
+            alone.append(row)
+            continue
+        k = taken.get(owner, 0)
+        taken[owner] = k + 1
+        vec = in_context[owner][k]
+        if vec.any():
+            out[row] = vec
+        else:
+            alone.append(row)
+    if alone:
+        sentences = [plan.sentences[r] for r in alone]
+        _, pooled = encoder.encode_spans(
+            sentences, [[(0, len(s))] for s in sentences], max_tokens=SENTENCE_MAX_TOKENS
+        )
+        for r, rows in zip(alone, pooled, strict=True):
+            out[r] = rows[0]
+    return out
 
 
 class ModelLoadError(RuntimeError):
@@ -139,52 +240,52 @@ class Scorer:
         return self.sentiment(sentences)
 
     def topic_sentence_probs(self, sentences: Sequence[str], overall: np.ndarray) -> np.ndarray:
-        """[n, 3] probabilities of topic sentences; `overall`: their reviews' probabilities."""
+        """[n, 3] probabilities of topic sentences read on their own; `overall`: their reviews'
+        probabilities."""
         return self.sentence_sentiment(sentences)
+
+    def read_reviews(
+        self, texts: Sequence[str], spans: Sequence[list[tuple[int, int]]]
+    ) -> tuple[np.ndarray, np.ndarray | None, list[np.ndarray] | None]:
+        """One model pass over the texts: (sentiment probabilities, the shipped encoder's
+        embeddings for the misinformation heads or None, each text's topic-sentence spans read
+        in context or None when this model reads topic sentences on their own)."""
+        if self.misinformation is not None:
+            probs, emb = self.sentiment_and_embeddings(texts)
+            return probs, emb, None
+        return self.sentiment(texts), None, None
+
+    def topic_probs(
+        self, plan: TopicSentences, probs: np.ndarray, in_context: list[np.ndarray] | None
+    ) -> np.ndarray:
+        """[len(plan.sentences), 3] probabilities of the topic sentences; `probs`: every
+        text's overall probabilities; `in_context`: what read_reviews returned for the spans."""
+        return self.topic_sentence_probs(plan.sentences, probs[plan.owners])
 
     def topic_floor(self) -> float:
         floor = getattr(self.config, "topic_override_min", None)
         return TOPIC_OVERRIDE_MIN if floor is None else float(floor)
 
     def topic_sentiments(
-        self, texts: Sequence[str], topics: Sequence[list[dict]], probs: np.ndarray
+        self,
+        plan: TopicSentences,
+        topics: Sequence[list[dict]],
+        probs: np.ndarray,
+        in_context: list[np.ndarray] | None = None,
     ) -> None:
         """Add "sentiment" (negative / neutral / positive) to every topic dict, in place: the
-        label of the mean probabilities of the text's sentences that mention the topic (the
-        same model, one batch for all those sentences). A text of one sentence, or whose topic
-        sentences cannot be told apart, gives its topics the overall label (probs, no extra
-        model call). At most MAX_TOPIC_SENTENCES sentences per text are scored."""
-        jobs: list[tuple[int, dict[str, list[int]]]] = []
-        sentences: list[str] = []
-        owners: list[int] = []
-        for i, (text, found) in enumerate(zip(texts, topics, strict=True)):
-            if not found:
-                continue
+        label of the mean probabilities of the text's sentences that mention the topic
+        (`plan`, topic_sentences()), where at least topic_floor() probable; else, and for a text
+        of one sentence or whose topic sentences cannot be told apart, the overall label."""
+        for i, found in enumerate(topics):
             overall = LABELS[int(probs[i].argmax())] if probs[i].any() else "neutral"
             for t in found:
                 t["sentiment"] = overall
-            parts = [p for p in _SENTENCE_SPLIT.split(text[:MAX_SCAN_CHARS]) if p.strip()]
-            if len(parts) < 2:
-                continue
-            members: dict[str, list[int]] = {}
-            for part in parts:
-                names = [t["name"] for t in find_topics(part)]
-                if not names:
-                    continue
-                index = len(sentences)
-                sentences.append(part)
-                owners.append(i)
-                for name in names:
-                    members.setdefault(name, []).append(index)
-                if len({i for v in members.values() for i in v}) >= MAX_TOPIC_SENTENCES:
-                    break
-            if members:
-                jobs.append((i, members))
-        if not sentences:
+        if not plan.sentences:
             return
-        sent_probs = self.topic_sentence_probs(sentences, probs[owners])
+        sent_probs = self.topic_probs(plan, probs, in_context)
         floor = self.topic_floor()
-        for i, members in jobs:
+        for i, members in plan.jobs:
             for t in topics[i]:
                 rows = members.get(t["name"])
                 if rows:
@@ -207,20 +308,24 @@ class Scorer:
         `clinic_key` identifies the clinic for the cache of its facts' embeddings."""
         texts = [t if isinstance(t, str) else "" for t in texts]
         live = [i for i, t in enumerate(texts) if t.strip()]
-        probs = np.zeros((len(texts), 3), dtype=np.float64)
-        emb = None
-        if live:
-            live_texts = [texts[i] for i in live]
-            if self.misinformation is not None:
-                live_probs, emb = self.sentiment_and_embeddings(live_texts)
-            else:
-                live_probs = self.sentiment(live_texts)
-            probs[live] = live_probs
         pattern = name_pattern(clinic_name)
         masked = [mask_name(t[:MAX_SCAN_CHARS], pattern) for t in texts]
         all_topics = [find_topics(t) for t in masked]
-        if getattr(self.config, "topic_sentiment", True):
-            self.topic_sentiments(masked, all_topics, probs)
+        per_topic = getattr(self.config, "topic_sentiment", True)
+        plan = topic_sentences(texts, masked, all_topics) if per_topic else TopicSentences()
+        probs = np.zeros((len(texts), 3), dtype=np.float64)
+        emb, in_context = None, None
+        if live:
+            live_texts = [texts[i] for i in live]
+            spans = plan.spans_of(live)
+            live_probs, emb, live_context = self.read_reviews(live_texts, spans)
+            probs[live] = live_probs
+            if live_context is not None:
+                in_context = [np.zeros((0, 1), dtype=np.float32)] * len(texts)
+                for i, rows in zip(live, live_context, strict=True):
+                    in_context[i] = rows
+        if per_topic:
+            self.topic_sentiments(plan, all_topics, probs, in_context)
         claims: dict[int, dict] = {}
         if emb is not None:
             claims = self.claim_flags(
@@ -313,6 +418,7 @@ class DefaultScorer(Scorer):
                 batch_size=config.batch_size,
                 threads=config.threads,
                 tail_tokens=tail_tokens,
+                token_states=True,  # topic sentences read in context (encode_spans)
             )
         except (EncoderLoadError, OSError, RuntimeError) as exc:
             raise ModelLoadError(f"the default ONNX encoder could not be loaded: {exc}") from exc
@@ -322,6 +428,17 @@ class DefaultScorer(Scorer):
             from scoring.ml.head import TopicHead
 
             self.topic_head = TopicHead.load(artifacts_dir / TOPIC_HEAD_FILE)
+            if self.topic_head.meta.get("features") != TOPIC_FEATURES:
+                raise ModelLoadError(
+                    f"the topic head reads {self.topic_head.meta.get('features')!r}, this engine "
+                    f"gives it {TOPIC_FEATURES!r}. Fix: restore scoring/ml/artifacts from git or "
+                    "retrain it with `python -m scoring.ml.topic_train`."
+                )
+            if not self.encoder.token_states:
+                raise ModelLoadError(
+                    "the topic head reads token states the shipped encoder graph does not "
+                    "pool (encoder.pooled_states). Fix: restore scoring/ml/artifacts from git."
+                )
             if self.topic_head.meta.get("encoder") != self.version:
                 raise ModelLoadError(
                     f"the topic head was trained on {self.topic_head.meta.get('encoder')}, but "
@@ -329,11 +446,24 @@ class DefaultScorer(Scorer):
                     "from git or retrain it with `python -m scoring.ml.topic_train`."
                 )
 
-    def topic_sentence_probs(self, sentences: Sequence[str], overall: np.ndarray) -> np.ndarray:
+    def read_reviews(
+        self, texts: Sequence[str], spans: Sequence[list[tuple[int, int]]]
+    ) -> tuple[np.ndarray, np.ndarray | None, list[np.ndarray] | None]:
         if self.topic_head is None:
-            return super().topic_sentence_probs(sentences, overall)
-        emb = self.encoder.encode(sentences, max_tokens=SENTENCE_MAX_TOKENS)
-        return self.topic_head.probabilities(emb, overall)
+            return super().read_reviews(texts, spans)
+        emb, in_context = self.encoder.encode_spans(texts, spans)
+        probs = self.head.probabilities(emb).astype(np.float64)
+        return probs, (emb if self.misinformation is not None else None), in_context
+
+    def topic_probs(
+        self, plan: TopicSentences, probs: np.ndarray, in_context: list[np.ndarray] | None
+    ) -> np.ndarray:
+        if self.topic_head is None or in_context is None:
+            return super().topic_probs(plan, probs, in_context)
+        vectors = topic_embeddings(self.encoder, plan, in_context)
+        return self.topic_head.probabilities(
+            vectors, probs[plan.owners], self.head.probabilities(vectors)
+        )
 
     def topic_floor(self) -> float:
         if self.topic_head is not None and getattr(self.config, "topic_override_min", None) is None:

@@ -41,7 +41,7 @@ from scoring.ml.claims import (
     ClaimModel,
     _unit,
     content_words,
-    word_overlap,
+    overlap_matrix,
 )
 from scoring.ml.head import SentimentHead
 from scoring.ml.misinfo_embed import CACHE_DIR, embed_cached, load_encoder, texts_digest
@@ -194,8 +194,7 @@ class Refs:
     def match_scores(self, emb, words, M):
         proj = _unit(emb @ M)
         sem_s, sem_m = proj @ self.statement.T, proj @ self.match.T
-        lex = np.array([[word_overlap(w, rw) for rw in self.words] for w in words], np.float32)
-        lex = lex.reshape(len(emb), len(self.words))
+        lex = overlap_matrix(words, self.words)
         return sem_s, sem_m, lex, np.maximum(sem_s, sem_m) + LEXICAL_WEIGHT * lex
 
 

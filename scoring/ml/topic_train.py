@@ -13,6 +13,13 @@ punctuality rating as its label, one that mentions the staff (`staff_attitude`) 
 of their reviews (salted hash) are the calibration split on which the decision floor is chosen
 (the lowest whose mean topic accuracy is within 0.01 of the best); the held-out doctors are
 reported by bench/sentiment/topics.py and never read here. Training time only (scikit-learn).
+
+The head reads what the scorer gives it (engine.topic_embeddings): the topic sentence's tokens
+pooled from the review's own encoding (one model pass per review; a sentence the review's token
+budget cut is encoded alone) and the review's overall log-probabilities. Its probabilities are
+blended log-linearly with the review head's reading of the same vector (TopicHead.blend), with
+the largest weight in WEIGHTS whose calibration accuracy is within WEIGHT_LOSS of the unblended
+head's; then the floor is chosen.
 """
 
 from __future__ import annotations
@@ -32,7 +39,9 @@ from scoring.ml.head import TopicHead
 ASPECTS = {"wait_time": "punctuality", "staff_attitude": "staff"}
 CAL_PERCENT = 15
 FLOORS = (0.0, 0.4, 0.5, 0.6, 0.7, 0.8)
-VERSION = "1.0.0"
+WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+WEIGHT_LOSS = 0.005  # the most calibration accuracy the review head's reading may cost
+VERSION = "2.0.0"
 HEAD_FILE = "topic_head.npz"
 
 
@@ -61,57 +70,64 @@ def aspect_reviews(data_dir: str | Path, split: str = "train") -> list[dict]:
     return out
 
 
-def topic_sentences(reviews: list[dict]) -> list[tuple[int, str, str, int]]:
-    """(review index, topic, sentence, label) for every sentence of a review that mentions one of
-    ASPECTS' topics, as the scorer splits and finds them."""
-    from scoring.ml.engine import _SENTENCE_SPLIT, MAX_SCAN_CHARS
+def topic_rows(reviews: list[dict]):
+    """The scorer's own topic sentences of the reviews (engine.topic_sentences: the same split,
+    cap and topics) and (sentence row, topic, label) for each that mentions one of ASPECTS'
+    topics and whose review rates that aspect."""
+    from scoring.ml.engine import topic_sentences
     from scoring.ml.topics import find_topics
 
-    out = []
-    for i, review in enumerate(reviews):
-        parts = [p for p in _SENTENCE_SPLIT.split(review["text"][:MAX_SCAN_CHARS]) if p.strip()]
-        for part in parts:
-            names = {t["name"] for t in find_topics(part)}
-            for topic, aspect in ASPECTS.items():
-                label = aspect_index(review[aspect])
-                if topic in names and label is not None:
-                    out.append((i, topic, part, label))
-    return out
+    texts = [r["text"] for r in reviews]
+    plan = topic_sentences(texts, texts, [find_topics(t) for t in texts])
+    rows = []
+    for i, members in plan.jobs:
+        for topic, aspect in ASPECTS.items():
+            label = aspect_index(reviews[i][aspect])
+            if label is None:
+                continue
+            rows += [(k, topic, label) for k in members.get(topic, [])]
+    return plan, rows
 
 
 def train(data_dir: str | Path, out_dir: str | Path, progress=print) -> dict:
     from sklearn.linear_model import LogisticRegression
 
-    from scoring.ml.engine import SENTENCE_MAX_TOKENS, ScorerConfig, load_scorer
+    from scoring.ml.engine import TOPIC_FEATURES, ScorerConfig, load_scorer, topic_embeddings
 
     started = time.perf_counter()
     reviews = aspect_reviews(data_dir, "train")
-    rows = topic_sentences(reviews)
-    cal = np.array([D.hash_bucket(reviews[i]["text"], "topic-cal") < CAL_PERCENT for i, *_ in rows])
+    plan, rows = topic_rows(reviews)
+    owner = np.array([plan.owners[k] for k, *_ in rows])
+    cal = np.array([D.hash_bucket(reviews[i]["text"], "topic-cal") < CAL_PERCENT for i in owner])
     progress(
         f"{len(reviews)} training reviews, {len(rows)} topic sentences ({cal.sum()} calibration)"
     )
-    # the review head reads the sentences here: the head being trained is not loaded
+    # the review head reads the reviews here (the head being trained is not loaded), in the one
+    # pass that also gives each topic sentence's tokens in context, exactly as scoring does
     scorer = load_scorer(ScorerConfig(model="default", misinformation=False, topic_sentiment=False))
-    X = scorer.encoder.encode([r[2] for r in rows], max_tokens=SENTENCE_MAX_TOKENS)
-    overall = scorer.sentiment([r["text"] for r in reviews])
-    y = np.array([r[3] for r in rows])
+    texts = [r["text"] for r in reviews]
+    emb, in_context = scorer.encoder.encode_spans(texts, plan.spans_of(range(len(texts))))
+    overall = scorer.head.probabilities(emb).astype(np.float64)
+    X = topic_embeddings(scorer.encoder, plan, in_context)[[k for k, *_ in rows]]
+    y = np.array([label for *_, label in rows])
     progress(f"encoded in {time.perf_counter() - started:.0f} s")
-    # features: the sentence's embedding and its review's overall log-probabilities, so the head
-    # learns when a sentence departs from its review
-    F = TopicHead.features(X, overall[[r[0] for r in rows]])
+    # features: the sentence's tokens in context and its review's overall log-probabilities,
+    # so the head learns when a sentence departs from its review
+    F = TopicHead.features(X, overall[owner])
     clf = LogisticRegression(C=1.0, max_iter=3000)
     clf.fit(F[~cal], y[~cal])
-    probs = clf.predict_proba(F)
+    head_probs = clf.predict_proba(F)
+    sentence_probs = scorer.head.probabilities(X)  # the review head on the same vectors
     groups: dict[tuple[int, str], list[int]] = {}
-    for k, (i, topic, _, _) in enumerate(rows):
+    for k, (_, topic, _) in enumerate(rows):
         if cal[k]:
-            groups.setdefault((i, topic), []).append(k)
+            groups.setdefault((int(owner[k]), topic), []).append(k)
 
-    def accuracy(floor: float) -> float:
+    def accuracy(weight: float, floor: float) -> float:
+        probs = TopicHead.blend(head_probs, sentence_probs, weight)
         per_topic = {t: [] for t in ASPECTS}
         for (i, topic), ks in groups.items():
-            truth = rows[ks[0]][3]
+            truth = rows[ks[0]][2]
             if truth == 1:
                 continue  # 3-star aspect ratings are left out, as in the bench
             p = probs[ks].mean(axis=0)
@@ -119,16 +135,25 @@ def train(data_dir: str | Path, out_dir: str | Path, progress=print) -> dict:
             per_topic[topic].append(said == truth)
         return float(np.mean([np.mean(v) for v in per_topic.values() if v]))
 
-    table = {floor: round(accuracy(floor), 4) for floor in FLOORS}
-    never = round(accuracy(1.01), 4)
+    # The reviewers' aspect ratings follow their overall rating more than a reader of the text
+    # does ("a long wait, but worth it" is rated 5 for punctuality): the review head's reading of
+    # the sentence is blended in as far as the ratings allow (WEIGHT_LOSS)
+    weights = {w: round(accuracy(w, 0.0), 4) for w in WEIGHTS}
+    weight = max(w for w, a in weights.items() if a >= weights[0.0] - WEIGHT_LOSS)
+    progress(f"calibration mean accuracy by review-head weight {weights}; chosen {weight}")
+    table = {floor: round(accuracy(weight, floor), 4) for floor in FLOORS}
+    never = round(accuracy(weight, 1.01), 4)
     best = max(table.values())
     floor = min(f for f, a in table.items() if a >= best - 0.01)
     progress(f"calibration mean accuracy by floor {table}; never override {never}; chosen {floor}")
     W = clf.coef_.astype(np.float32)
     b = clf.intercept_.astype(np.float32)
-    digest = hashlib.sha256(W.tobytes() + b.tobytes()).hexdigest()[:8]
+    digest = hashlib.sha256(W.tobytes() + b.tobytes() + np.float32(weight).tobytes()).hexdigest()
     meta = {
-        "version": f"topics-{VERSION}+{digest}",
+        "version": f"topics-{VERSION}+{digest[:8]}",
+        "features": TOPIC_FEATURES,
+        "review_head_weight": weight,
+        "calibration_accuracy_by_review_head_weight": weights,
         "floor": floor,
         "calibration_accuracy_by_floor": table,
         "calibration_accuracy_never_override": never,
@@ -148,6 +173,7 @@ def train(data_dir: str | Path, out_dir: str | Path, progress=print) -> dict:
         W=W,
         b=b,
         floor=np.float32(floor),
+        review_head_weight=np.float32(weight),
         meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
     )
     (Path(out_dir) / "topic_card.json").write_text(json.dumps(meta, indent=2) + "\n", "utf-8")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from scoring.ml.claims import (
@@ -187,3 +188,25 @@ def test_the_myth_library_is_complete():
         "vaccines", "sterilisation", "expired_drugs", "fluoride", "antibiotics", "dental",
         "medical", "licences",
     } <= topics  # fmt: skip
+
+
+def test_the_indexed_word_overlap_is_exactly_the_pairwise_one():
+    from scoring.ml.claims import content_words, overlap_matrix, word_overlap
+
+    texts = [
+        "They reuse needles at Riverside, my cousin saw it",
+        "Expired vaccines given to children!!",
+        "",
+        "needles needle needled sterilised sterilized autoclave",
+    ]
+    refs = [
+        "Every needle we use is single-use and sealed.",
+        "Vaccines are checked for expiry every morning.",
+        "",
+        "Instruments are sterilized in an autoclave after each patient.",
+    ]
+    tw, rw = [content_words(t) for t in texts], [content_words(r) for r in refs]
+    expected = np.array([[word_overlap(a, b) for b in rw] for a in tw], dtype=np.float32)
+    got = overlap_matrix(tw, rw)
+    assert got.dtype == np.float32 and np.array_equal(got, expected)
+    assert got[0, 0] > 0 and got[1, 1] > 0 and not got[2].any() and not got[:, 2].any()

@@ -73,3 +73,44 @@ def test_encoder_rows_come_back_in_input_order_whatever_the_batch_size():
         # int8 activations are quantised per batch, so a text's embedding moves a little with
         # its batch; each row must still be nearest to its own text's
         assert (batched @ alone.T).argmax(axis=1).tolist() == list(range(len(texts)))
+
+
+@pytest.fixture(scope="module")
+def spans_encoder():
+    return OnnxEncoder(
+        ARTIFACTS / "encoder_int8.onnx",
+        ARTIFACTS / "tokenizer.json",
+        max_tokens=32,
+        tail_tokens=8,
+        token_states=True,
+    )
+
+
+def test_encode_spans_gives_encodes_embeddings_and_one_unit_row_per_span(spans_encoder):
+    texts = ["The wait was over two hours. Dr Lee is wonderful.", "Thanks!"]
+    emb, pooled = spans_encoder.encode_spans(texts, [[(0, 28), (29, 50)], []])
+    # the same pass: the review's embedding is exactly what encode() gives
+    assert np.array_equal(emb, spans_encoder.encode(texts))
+    assert [p.shape for p in pooled] == [(2, spans_encoder.dim), (0, spans_encoder.dim)]
+    assert np.allclose(np.linalg.norm(pooled[0], axis=1), 1.0, atol=1e-5)
+    # each sentence is read in context: nearer its own sentence read alone than the other's
+    alone = spans_encoder.encode(["The wait was over two hours.", "Dr Lee is wonderful."])
+    assert (pooled[0] @ alone.T).argmax(axis=1).tolist() == [0, 1]
+
+
+def test_a_span_the_token_budget_cut_comes_back_as_zeros(spans_encoder):
+    middle = "The parking attendant was extremely helpful and polite today."
+    text = " ".join(["Filler words about nothing in particular."] * 6 + [middle] + ["End."] * 6)
+    start = text.index(middle)
+    first = (0, len("Filler words about nothing in particular."))
+    _, [rows] = spans_encoder.encode_spans([text], [[first, (start, start + len(middle))]])
+    assert rows[0].any()  # the head is kept
+    assert not rows[1].any()  # the middle is cut: the caller reads it alone
+
+
+def test_encode_spans_needs_the_token_states():
+    from scoring.ml.encoder import EncoderLoadError
+
+    enc = OnnxEncoder(ARTIFACTS / "encoder_int8.onnx", ARTIFACTS / "tokenizer.json")
+    with pytest.raises(EncoderLoadError, match="token_states"):
+        enc.encode_spans(["text"], [[(0, 4)]])

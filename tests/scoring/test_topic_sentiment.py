@@ -132,3 +132,87 @@ def test_a_topic_head_trained_on_another_encoder_is_refused(tmp_path):
     np.savez(tmp_path / "topic_head.npz", **arrays)
     with pytest.raises(ModelLoadError, match="topic head was trained on"):
         load_scorer(ScorerConfig(model="default", artifacts_dir=str(tmp_path)))
+
+
+def test_topic_sentences_are_found_in_the_masked_text_and_located_in_the_text():
+    from scoring.ml.claims import mask_name, name_pattern
+    from scoring.ml.engine import sentence_spans, topic_sentences
+    from scoring.ml.topics import find_topics
+
+    text = "Riverside Family Dental made us wait two hours! The hygienist was rude.\nNever again"
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        "Riverside Family Dental made us wait two hours!",
+        "The hygienist was rude.",
+        "Never again",
+    ]
+    masked = mask_name(text, name_pattern("Riverside Family Dental"))
+    plan = topic_sentences([text], [masked], [find_topics(masked)])
+    assert plan.sentences[0] == "the clinic made us wait two hours!"
+    assert [text[a:b] for a, b in plan.spans] == [
+        "Riverside Family Dental made us wait two hours!",
+        "The hygienist was rude.",
+    ]
+    assert plan.spans_of([0]) == [plan.spans]
+    # a masked text whose sentences no longer line up is read sentence by sentence, alone
+    plan = topic_sentences(
+        ["Dr. Who made us wait. Rude staff."],
+        ["the clinic made us wait. Rude staff."],
+        [find_topics("made us wait. rude staff.")],
+    )
+    assert plan.spans == [None, None]
+
+
+def test_the_shipped_model_reads_topic_sentences_in_the_reviews_own_pass(scorer):
+    """One encoder pass gives the review's label and its topic sentences' vectors; only a
+    sentence the review's token budget cut is encoded again."""
+    calls = []
+    encode, encode_spans = scorer.encoder.encode, scorer.encoder.encode_spans
+    scorer.encoder.encode = lambda *a, **k: calls.append("encode") or encode(*a, **k)
+    scorer.encoder.encode_spans = lambda *a, **k: calls.append("spans") or encode_spans(*a, **k)
+    mixed = (
+        "Great doctor, very thorough. The wait was ridiculous, almost 3 hours in the waiting room."
+    )
+    try:
+        [result] = scorer.score([mixed])
+    finally:
+        del scorer.encoder.encode, scorer.encoder.encode_spans
+    assert calls == ["spans"]
+    topics = {t["name"]: t["sentiment"] for t in result.topics}
+    assert result.label == "positive" and topics["wait_time"] == "negative"
+
+
+def test_a_topic_head_for_other_features_is_refused(tmp_path):
+    import json
+    import shutil
+
+    from scoring.ml.engine import ARTIFACTS, ModelLoadError
+
+    for f in ARTIFACTS.iterdir():
+        if f.is_file():
+            shutil.copy(f, tmp_path / f.name)
+    with np.load(tmp_path / "topic_head.npz") as z:
+        arrays = dict(z)
+    meta = json.loads(bytes(arrays["meta"]).decode())
+    meta.pop("features")  # topics 1.0.0 read each sentence encoded alone
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    np.savez(tmp_path / "topic_head.npz", **arrays)
+    with pytest.raises(ModelLoadError, match="topic head reads"):
+        load_scorer(ScorerConfig(model="default", artifacts_dir=str(tmp_path)))
+
+
+def test_a_topic_sentence_the_token_budget_cut_is_read_on_its_own(scorer):
+    calls = []
+    encode_spans = scorer.encoder.encode_spans
+    scorer.encoder.encode_spans = lambda *a, **k: calls.append(k) or encode_spans(*a, **k)
+    filler = " ".join(["The clinic is on the high street next to the library."] * 12)
+    text = (
+        f"Great doctor. {filler} The wait was three hours and the receptionist was rude. {filler}"
+    )
+    try:
+        [result] = scorer.score([text])
+    finally:
+        del scorer.encoder.encode_spans
+    # the review's pass, then the cut sentence alone on the sentence budget
+    assert len(calls) == 2 and calls[1] == {"max_tokens": 48}
+    assert {t["name"] for t in result.topics} >= {"wait_time", "staff_attitude"}
+    assert all(t["sentiment"] in ("negative", "neutral", "positive") for t in result.topics)
