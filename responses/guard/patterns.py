@@ -293,6 +293,28 @@ CONFIRMATION_PHRASES: tuple[Phrase, ...] = (
         "Says the reviewer was pleasant to treat, which confirms they are a patient.",
         "thank you for your kind words",
     ),
+    _p(
+        r"\b(?:you|your\s+family)\s+(?:staying|sticking)\s+with\s+(?:our\s+(?:practice|clinic|"
+        r"office|team|providers?)|us)\b|\bfor\s+(?:staying|sticking)\s+with\s+(?:us|our\s+"
+        r"(?:practice|clinic|office))\b|\bremembers?\s+(?:you\b|your\s+(?:visit|appointment|"
+        r"family|son|daughter|child|husband|wife)|(?:speaking|talking)\s+(?:to|with)\s+you|"
+        r"(?:meeting|seeing|treating)\s+you)\b",
+        "relationship",
+        BLOCK,
+        "Speaks of the reviewer as a known patient, which confirms they are one.",
+        "thank you for your feedback",
+        excludes=_REFUSES_TO_SAY,
+    ),
+    _p(
+        r"\b(?:person|staff\s+member|team\s+member|nurse|receptionist|doctor|provider|hygienist|"
+        r"technician|assistant)\s+(?:who\s+|that\s+)?you\s+(?:spoke|talked|met|dealt|checked\s+in)"
+        r"\s+(?:to\s+|with\s+)?(?:at|during|in)\s+(?:the\s+|your\s+|our\s+)?(?:check-?\s?in|"
+        r"check-?\s?out|front\s+desk|appointment|visit|office|clinic|lobby|exam)\b",
+        "care_event",
+        BLOCK,
+        "Describes the reviewer's time at the clinic.",
+        "we'd welcome the chance to hear about your experience",
+    ),
     # --- past events involving "you" -----------------------------------------------------
     _p(
         r"\byou\s+(?:were|got|have\s+been|'ve\s+been|’ve\s+been|had\s+been)\s+(?:\w+\s+)?"
@@ -352,7 +374,7 @@ CONFIRMATION_PHRASES: tuple[Phrase, ...] = (
     _p(
         r"\b(?:we|i)(?:'ve|’ve|\s+have|\s+had)\s+(?:already\s+|also\s+)?(?:seen|treated|examined|"
         r"called|contacted|texted|e-?mailed|reminded|told|informed|advised|billed|charged|"
-        r"tried\s+to\s+(?:call|reach|contact))\s+you\b",
+        r"mailed|refunded|credited|reimbursed|tried\s+to\s+(?:call|reach|contact))\s+you\b",
         "care_event",
         BLOCK,
         "Says the clinic has treated or contacted the reviewer.",
@@ -380,6 +402,7 @@ CONFIRMATION_PHRASES: tuple[Phrase, ...] = (
         "the care we provide",
     ),
     _p(
+        r"\b(?:is|are|will\s+be)\s+(?:\w+\s+)?(?:booked|scheduled)\s+(?:to|with|for)\s+you\b|"
         r"\b(?:was|were|has\s+been|had\s+been)\s+(?:\w+\s+)?(?:explained|given|shown|described|"
         r"sent|mailed|faxed|e-?mailed|provided|offered|prescribed|recommended|discussed|reviewed|"
         r"booked|scheduled|released|forwarded)\s+(?:to|with|for)\s+you\b",

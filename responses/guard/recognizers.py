@@ -127,6 +127,15 @@ def payment_digits_recognizer() -> RegexRecognizer:
                 0.9,
             ),
             (r"\b(\d{3}-\d{2}-\d{4})\b", 1, 0.6),
+            # the last digits of any ID, licence, policy or card: "Medicaid ID ending in 4471",
+            # "driver's license (ending 8832)"
+            (
+                r"\b(?i:id|i\.d\.|licen[cs]e|policy|member|medicaid|medicare|number|card|account|"
+                r"passport|permit)\b[^.\n\d]{0,20}?(?i:ending|ends|that\s+ends)(?:\s+(?i:in|with))?"
+                r"\s+(\d{3,4})\b",
+                1,
+                0.9,
+            ),
         ],
     )
 
@@ -148,6 +157,17 @@ def street_address_recognizer() -> RegexRecognizer:
                 0.85,
             ),
             (rf"\b((?i:p\.?\s?o\.?\s+box)\s+\d+{city})", 1, 0.85),
+            (
+                rf"\b((?:[A-Z][a-zA-Z'-]+\s+){{1,3}}{suffix})\.?\s+(?i:address|home)\s+(?i:you\s+"
+                rf"(?:gave|provided|listed|left|shared)|(?:we\s+have\s+)?on\s+file)",
+                1,
+                0.8,
+            ),
+            (
+                rf"\b(?i:your)\s+((?:[A-Z][a-zA-Z'-]+\s+){{1,3}}{suffix})\.?\s+(?i:address|home)\b",
+                1,
+                0.8,
+            ),
             (
                 rf"\b(?i:you|they|he|she|your\s+\w+)\s+(?i:live|lives|living|reside|resides|stay|stays)"
                 rf"\s+(?i:on|at|off)\s+((?:[A-Z][a-zA-Z'-]+\s+){{1,3}}{suffix}\b)",
@@ -178,7 +198,7 @@ def us_phone_recognizer() -> RegexRecognizer:
             ),
             # 7-digit local numbers only next to a phone word
             (
-                r"(?i:call|phone|text|texted|cell|mobile|number|reach\s+you\s+at|dial)\D{0,12}?"
+                r"(?i:call|phone|text|texted|cell|mobile|number|reach\s+you\s+at|dial)\D{0,20}?"
                 r"(?<![\d-])(\d{3}-\d{4})(?![\d-])",
                 1,
                 0.6,
@@ -243,7 +263,7 @@ def birth_date_recognizer() -> RegexRecognizer:
         BIRTH_DATE,
         [
             (
-                rf"\b(?i:date\s+of\s+birth|dob|birth\s*date|birthday|born\s+on)\b[^.\n]{{0,30}}?"
+                rf"\b(?i:date\s+of\s+birth|dob|birth\s*date|birthday|born(?:\s+on)?)\b[^.\n]{{0,30}}?"
                 rf"({_NUMERIC_DATE}|{_MONTH_DATE})",
                 1,
                 0.95,

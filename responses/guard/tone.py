@@ -359,6 +359,39 @@ TONE_PHRASES += (
     ),
 )
 
+TONE_PHRASES += (
+    # sarcasm and put-downs that read as polite on their own words
+    _p(
+        r"\bsorry,?\s+not\s+sorry\b|\bthanks?(?:\s+you)?\s+(?:so\s+much\s+)?for\s+the\s+"
+        r"(?:lecture|lesson|free\s+(?:advertising|publicity|advice)|(?:one|1)[\s-]star|"
+        r"(?:career|medical|business)\s+advice)\b|\bwe(?:'ll|’ll|\s+will)\s+(?:treasure|cherish|"
+        r"frame)\s+(?:it|that|this)\b",
+        "sarcasm",
+        R,
+        "Sarcastic toward the reviewer.",
+        "thank you for your feedback",
+    ),
+    _p(
+        r"\b(?:is|are)\s+not\s+optional\b|\bfull\s+stop\b|\bhow\s+anyone\s+could\s+(?:miss|"
+        r"forget|not\s+(?:know|see|notice)|misunderstand|misread)\b|\bwhich\s+you\s+(?:agreed|"
+        r"signed|consented)\s+to\b|\bmore\s+than\s+can\s+be\s+said\s+for\b|\ba\s+little\s+"
+        r"(?:grace|patience|kindness|understanding|courtesy|respect)\s+would\s+go\s+a\s+long\s+way\b",
+        "condescending",
+        R,
+        "Lectures or talks down to the reviewer.",
+        _CALM,
+    ),
+    _p(
+        r"\b(?:we|i)\s+(?:will\s+never|won't\s+ever|refuse\s+to|do\s+not|don't)\s+apologi[sz]e\s+"
+        r"for\b|\b(?:we|i)\s+expect\s+an\s+apology\b|\b(?:we|i)\s+(?:are|am)\s+done\s+"
+        r"(?:accommodating|dealing\s+with|tolerating|putting\s+up\s+with)\b",
+        "hostile",
+        R,
+        "Confrontational wording.",
+        _CALM,
+    ),
+)
+
 # Acronyms that are not shouting.
 ACRONYMS = frozenset(
     [

@@ -406,3 +406,62 @@ def test_engine_builds_and_checks_e_mail_without_network(monkeypatch):
         text="Write to someone@example.co.uk please.", language="en", entities=["EMAIL_ADDRESS"]
     )
     assert [r.entity_type for r in results] == ["EMAIL_ADDRESS"]
+
+
+# --- rules found on the rule-blind training sets' misses (bench/compliance OWN_CONTEXT_SETS) ---
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("The chart for the woman born 4/9/1961 has been corrected.", "identifier"),
+        ("We verified the Medicare ID ending in 2290 and the claim is resubmitted.", "identifier"),
+        ("The insurance card (ending 5518) on file was out of date.", "identifier"),
+        ("We tried the number you left with us, 555-0187, twice.", "identifier"),
+        ("A letter went to the Birch Road address you gave the front desk.", "identifier"),
+        ("We have refunded you the full amount.", "patient_confirmation"),
+        ("A follow-up is booked for you with the same provider.", "patient_confirmation"),
+        ("Thank you for sticking with our practice all these years.", "patient_confirmation"),
+        ("Dr. Rao remembers meeting you and would like to talk.", "patient_confirmation"),
+        ("The receptionist you spoke with at check-out has been coached.", "patient_confirmation"),
+    ],
+)
+def test_rules_from_the_training_sets_misses_flag(text, kind):
+    r = check(text)
+    assert only(r, kind), r.as_dict()
+    assert r.verdict in (NEEDS_REVIEW, BLOCK)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("Sorry, not sorry: emergencies come first.", "Sorry, not sorry"),
+        ("Thanks for the free advertising.", "Thanks for the free advertising"),
+        ("Arriving on time is not optional.", "not optional"),
+        ("Our staff were professional, full stop.", "full stop"),
+        ("The fee, which you agreed to, stands.", "which you agreed to"),
+        ("We will never apologize for following safety rules.", "never apologize for"),
+        ("A little patience would go a long way.", "A little patience would go a long way"),
+    ],
+)
+def test_sarcasm_and_put_downs_need_review(text, fragment):
+    tone = only(check(text), "tone")
+    assert any(
+        fragment.lower() in f.text.lower() or f.text.lower() in fragment.lower() for f in tone
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Masks are optional in our waiting room.",
+        "Please bring an insurance card with the member ID to every visit.",
+        "Our new office on Birch Road opens in March.",
+        "We hope every family in town can stay with our practice for years.",
+        "We apologize for the wait and are adding staff on Mondays.",
+        "Thank you for the lovely five-star review!",
+    ],
+)
+def test_their_safe_neighbours_are_ok(text):
+    r = check(text, ctx=CTX)
+    assert r.verdict == OK, r.as_dict()
