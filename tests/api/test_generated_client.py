@@ -58,6 +58,7 @@ def client_module(tmp_path_factory):
         strict_nullable=True,  # honour `nullable: true` on required fields
         type_mappings=["email=string"],  # EmailStr needs email-validator, which we do not ship
         formatters=[Formatter.BUILTIN],  # fast, and needs no formatter installed
+        set_default_enum_member=True,  # a default of an enum field is the enum member
     )
     spec = importlib.util.spec_from_file_location("carewatch_models", where / "carewatch_models.py")
     module = importlib.util.module_from_spec(spec)
