@@ -98,14 +98,25 @@ def test_a_false_claim_about_the_clinic_is_flagged_with_its_evidence(scorer):
     contradicts = flag["contradicts"]
     assert set(contradicts) >= {"kind", "slug", "statement", "similarity"}
     assert contradicts["similarity"] >= scorer.misinformation.min_similarity
-    if contradicts["kind"] == "fact":
-        [fact] = [f for f in FACTS if f.slug == contradicts["slug"]]
-        assert contradicts["statement"] == fact.statement
-    else:
-        [myth] = [m for m in scorer.misinformation.myths if m["slug"] == contradicts["slug"]]
-        assert contradicts["statement"] == myth["correction"]
-        assert contradicts["myth"] == myth["myth"] and contradicts["source"] == myth["source"]
+    # the clinic's own fact is cited, not a myth about vaccines in general
+    assert (contradicts["kind"], contradicts["slug"]) == ("fact", "vaccine-storage")
+    [fact] = [f for f in FACTS if f.slug == contradicts["slug"]]
+    assert contradicts["statement"] == fact.statement
     json.dumps(result.to_dict())
+
+
+def test_a_flag_cites_the_clinics_own_fact_before_a_nearer_myth(scorer):
+    model = scorer.misinformation
+    floor = model.min_similarity
+    facts = np.array([0, 1])  # references 0 and 1 are facts, 2 and 3 myths
+    # a fact past min_similarity wins over a nearer myth
+    assert model.cited(np.array([floor + 0.01, 0.1, floor + 0.3, 0.2]), facts) == 0
+    # the nearest of the facts
+    assert model.cited(np.array([floor + 0.01, floor + 0.05, 0.9, 0.2]), facts) == 1
+    # no fact near enough: the nearest reference of any kind
+    assert model.cited(np.array([floor - 0.01, 0.1, 0.2, floor + 0.2]), facts) == 3
+    # no facts at all (no fact sheet)
+    assert model.cited(np.array([0.3, 0.8]), np.array([], dtype=int)) == 1
 
 
 def test_a_health_myth_is_flagged_against_the_myth_library_without_a_fact_sheet(scorer):
