@@ -48,31 +48,42 @@ def tokenize(tokenizer, texts: Sequence[str], max_tokens: int, tail_tokens: int 
     return [head_tail(enc.ids, max_tokens, tail_tokens) for enc in encs]
 
 
+def _cut_rows(rows: np.ndarray, max_tokens: int, tail_tokens: int = 0) -> np.ndarray:
+    """`head_tail` for the rows of an array (one row per token)."""
+    n = len(rows)
+    if n <= max_tokens:
+        return rows
+    tail_tokens = max(0, min(int(tail_tokens), max_tokens - 3))
+    head = max_tokens - tail_tokens - 1
+    return np.concatenate([rows[:head], rows[n - tail_tokens - 1 :]])
+
+
 def tokenize_with_offsets(tokenizer, texts: Sequence[str], max_tokens: int, tail_tokens: int = 0):
     """(ids, offsets, total) of each text: the ids as `tokenize` cuts them, the character span
-    of each kept token in the text ((0, 0) for [CLS]/[SEP], and for the tail of a text longer
-    than MAX_CHARS, whose characters moved when it was clipped) and the untruncated encoding's
-    offsets (to tell how much of a span the cut kept)."""
+    of each kept token in the text ([n, 2]; (0, 0) for [CLS]/[SEP], and for the tail of a text
+    longer than MAX_CHARS, whose characters moved when it was clipped) and the untruncated
+    encoding's offsets (to tell how much of a span the cut kept)."""
     out = []
     for text, enc in zip(
         texts, tokenizer.encode_batch([clip_chars(t) for t in texts]), strict=True
     ):
-        offsets = list(enc.offsets)
+        offsets = np.asarray(enc.offsets, dtype=np.int64).reshape(-1, 2)
         if len(text) > MAX_CHARS:  # only the head's offsets still point into `text`
-            offsets = [o if o[1] <= MAX_CHARS // 2 else (0, 0) for o in offsets]
-        offsets[0] = offsets[-1] = (0, 0)
-        kept = head_tail(list(range(len(enc.ids))), max_tokens, tail_tokens)
-        out.append(([enc.ids[k] for k in kept], [offsets[k] for k in kept], offsets))
+            offsets[offsets[:, 1] > MAX_CHARS // 2] = 0
+        offsets[0] = offsets[-1] = 0
+        ids = head_tail(enc.ids, max_tokens, tail_tokens)
+        out.append((ids, _cut_rows(offsets, max_tokens, tail_tokens), offsets))
     return out
 
 
 SPAN_MIN_KEPT = 0.5  # a span is read in context when the cut kept at least half of its tokens
 
 
-def span_tokens(offsets, span: tuple[int, int]) -> list[int]:
+def span_tokens(offsets: np.ndarray, span: tuple[int, int]) -> np.ndarray:
     """Positions of the tokens (not [CLS]/[SEP]) that start inside the character span."""
     start, end = span
-    return [k for k, (a, b) in enumerate(offsets) if b > a and start <= a < end]
+    a, b = offsets[:, 0], offsets[:, 1]
+    return np.flatnonzero((b > a) & (a >= start) & (a < end))
 
 
 PADDING_SLACK = 0.15  # padding may add 15 % to a batch's real tokens ...
@@ -274,8 +285,8 @@ class OnnxEncoder:
                 _, kept, full = encoded[i]
                 for j, span in enumerate(spans[i]):
                     positions = span_tokens(kept, span)
-                    if not positions or len(positions) < SPAN_MIN_KEPT * len(
-                        span_tokens(full, span)
+                    if not positions.size or positions.size < SPAN_MIN_KEPT * (
+                        span_tokens(full, span).size
                     ):
                         continue
                     v = states[row, positions].mean(axis=0)

@@ -55,7 +55,7 @@ import numpy as np
 from scoring.ml.claims import FactRef, mask_name, name_pattern, name_words
 from scoring.ml.data import LABELS
 from scoring.ml.flags import find_flags
-from scoring.ml.topics import find_topics
+from scoring.ml.topics import TopicMatch, find_topics, topic_matches, topics_of
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 MAX_SCAN_CHARS = 20_000
@@ -104,10 +104,15 @@ class TopicSentences:
 
 
 def topic_sentences(
-    texts: Sequence[str], masked: Sequence[str], topics: Sequence[list[dict]]
+    texts: Sequence[str],
+    masked: Sequence[str],
+    topics: Sequence[list[dict]],
+    matches: Sequence[list[TopicMatch] | None] | None = None,
 ) -> TopicSentences:
     """The sentences of each text that mention one of its topics (at most MAX_TOPIC_SENTENCES a
-    text; none for a text of one sentence), found in the masked text and located in the text."""
+    text; none for a text of one sentence), found in the masked text and located in the text.
+    `matches`: topics.topic_matches of each masked text, when the caller has them (a sentence's
+    topics are then read off them instead of scanning it again)."""
     plan = TopicSentences()
     for i, (text, scan, found) in enumerate(zip(texts, masked, topics, strict=True)):
         if not found:
@@ -117,10 +122,16 @@ def topic_sentences(
             continue
         located = sentence_spans(text[:MAX_SCAN_CHARS]) if scan != text[:MAX_SCAN_CHARS] else bounds
         same_shape = len(located) == len(bounds)
+        known = matches[i] if matches is not None else None
+        if known is not None and any(
+            a < b0 < b or a < a0 < b for _, a, b, _ in known for a0, b0 in bounds
+        ):
+            known = None  # a trigger across a sentence break: scan sentence by sentence
         members: dict[str, list[int]] = {}
         for k, (a, b) in enumerate(bounds):
             part = scan[a:b]
-            names = [t["name"] for t in find_topics(part)]
+            in_part = find_topics(part) if known is None else topics_of(known, a, b)
+            names = [t["name"] for t in in_part]
             if not names:
                 continue
             index = len(plan.sentences)
@@ -310,9 +321,15 @@ class Scorer:
         live = [i for i, t in enumerate(texts) if t.strip()]
         pattern = name_pattern(clinic_name)
         masked = [mask_name(t[:MAX_SCAN_CHARS], pattern) for t in texts]
-        all_topics = [find_topics(t) for t in masked]
+        matches = [topic_matches(t) for t in masked]
+        all_topics = [
+            find_topics(t) if m is None else topics_of(m)
+            for t, m in zip(masked, matches, strict=True)
+        ]
         per_topic = getattr(self.config, "topic_sentiment", True)
-        plan = topic_sentences(texts, masked, all_topics) if per_topic else TopicSentences()
+        plan = (
+            topic_sentences(texts, masked, all_topics, matches) if per_topic else TopicSentences()
+        )
         probs = np.zeros((len(texts), 3), dtype=np.float64)
         emb, in_context = None, None
         if live:

@@ -155,6 +155,30 @@ TOPIC_LEXICON: dict[str, tuple[str, list[str]]] = {
             r"(?:got|getting|made it|feel|felt) worse",
             r"effective(?:ness)?",
             r"ineffective",
+            # the quality of the clinical care itself, as readers of reviews name it
+            r"thorough(?:ly|ness)?",
+            r"knowledgeable",
+            r"(?:in)?competen(?:t|ce)",
+            r"skill(?:ed|ful|s)?",
+            r"(?:the |my |our |his |her )?care (?:is|was|here is|here was|has been)",
+            r"(?:quality|level|standard) of care",
+            r"under control",
+            r"clear(?:ed)? up",
+            r"(?:did|does|do) (?:absolutely )?nothing",
+            r"(?:didn't|did not|doesn't|does not|never) (?:help|work)(?:ed)?",
+            r"did an? (?:\w+ )?job",
+            r"figured out",
+            r"caught (?:it|my|the|his|her)",
+            r"fillings?",
+            r"crowns?",
+            r"root canals?",
+            r"extractions?",
+            r"implants?",
+            r"stitches",
+            r"scars?",
+            r"(?:lab|blood) ?work",
+            r"tests? (?:ordered|results?)",
+            r"(?:ran|run|running|order|ordered|ordering) (?:any |some |more )?tests?",
         ],
     ),
     "billing_insurance": (
@@ -421,16 +445,43 @@ def _normalise(text: str) -> str:
     return text.replace("\u2019", "'").replace("\u2018", "'").replace("\xa0", " ")
 
 
-def find_topics(text: str) -> list[dict]:
-    """[{"name": ..., "triggers": [...]}] for every topic the text mentions, in TOPICS order."""
-    text = _normalise(text or "").lower()
-    found = []
-    for topic in TOPICS:
-        triggers: list[str] = []
-        for match in topic.pattern.finditer(text):
-            word = re.sub(r"\s+", " ", match.group(0))
+TopicMatch = tuple[int, int, int, str]  # (index in TOPICS, start, end, trigger)
+
+
+def topic_matches(text: str) -> list[TopicMatch] | None:
+    """Every trigger the text holds, with its position in `text`, in TOPICS order; None when
+    lower-casing changed the text's length (rare letters such as "İ"), so that positions would
+    not point into it."""
+    low = _normalise(text or "").lower()
+    if len(low) != len(text or ""):
+        return None
+    return [
+        (k, m.start(), m.end(), m.group(0))
+        for k, topic in enumerate(TOPICS)
+        for m in topic.pattern.finditer(low)
+    ]
+
+
+def topics_of(matches: list[TopicMatch], start: int = 0, end: int | None = None) -> list[dict]:
+    """find_topics' answer from matches (those inside [start, end) only)."""
+    found: dict[int, list[str]] = {}
+    for k, a, b, trigger in matches:
+        if a >= start and (end is None or b <= end):
+            word = re.sub(r"\s+", " ", trigger)
+            triggers = found.setdefault(k, [])
             if word not in triggers:
                 triggers.append(word)
-        if triggers:
-            found.append({"name": topic.name, "triggers": triggers})
-    return found
+    return [{"name": TOPICS[k].name, "triggers": found[k]} for k in sorted(found)]
+
+
+def find_topics(text: str) -> list[dict]:
+    """[{"name": ..., "triggers": [...]}] for every topic the text mentions, in TOPICS order."""
+    matches = topic_matches(text)
+    if matches is None:
+        low = _normalise(text or "").lower()
+        matches = [
+            (k, m.start(), m.end(), m.group(0))
+            for k, topic in enumerate(TOPICS)
+            for m in topic.pattern.finditer(low)
+        ]
+    return topics_of(matches)

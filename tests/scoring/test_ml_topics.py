@@ -63,6 +63,15 @@ def test_several_topics_with_their_triggers():
         ("I was treated with dignity and my privacy respected", "privacy", "dignity"),
         ("Still in pain after the operation", "pain_safety", "pain"),
         ("The treatment worked and I recovered quickly", "clinical_outcome", "recovered"),
+        ("Dr. Wu finally got my asthma under control.", "clinical_outcome", "under control"),
+        (
+            "The steroid shot did absolutely nothing for my knee",
+            "clinical_outcome",
+            "did absolutely nothing",
+        ),
+        ("She is thorough and knowledgeable", "clinical_outcome", "thorough"),
+        ("He left without any tests ordered", "clinical_outcome", "tests ordered"),
+        ("The care here is top notch", "clinical_outcome", "the care here is"),
         ("Great aftercare once I was discharged", "discharge_follow_up", "discharged"),
         ("They were short-staffed all night", "staffing_continuity", "short-staffed"),
     ],
@@ -93,3 +102,19 @@ def test_curly_apostrophes_and_case():
     found = topics_of("They NEVER TOLD me, and I couldn\u2019t get through on the PHONE LINE")
     assert "never told" in found["communication"]
     assert "phone line" in found["scheduling_access"]
+
+
+def test_topic_matches_give_find_topics_answer_and_positions():
+    from scoring.ml.topics import find_topics, topic_matches
+    from scoring.ml.topics import topics_of as from_matches
+
+    text = "The wait was long.\nThe receptionist was rude, the wait endless."
+    matches = topic_matches(text)
+    assert from_matches(matches) == find_topics(text)
+    for _, a, b, trigger in matches:
+        assert text[a:b].lower() == trigger
+    # the topics of one sentence only
+    assert [t["name"] for t in from_matches(matches, 0, 18)] == ["wait_time"]
+    # a letter whose lower case is longer: no positions, find_topics still answers
+    assert topic_matches("İ waited two hours") is None
+    assert find_topics("İ waited two hours")[0]["name"] == "wait_time"
