@@ -43,6 +43,7 @@ tail_tokens; ScorerConfig overrides them), for bring-your-own models the first m
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import re
@@ -123,9 +124,7 @@ def topic_sentences(
         located = sentence_spans(text[:MAX_SCAN_CHARS]) if scan != text[:MAX_SCAN_CHARS] else bounds
         same_shape = len(located) == len(bounds)
         known = matches[i] if matches is not None else None
-        if known is not None and any(
-            a < b0 < b or a < a0 < b for _, a, b, _ in known for a0, b0 in bounds
-        ):
+        if known is not None and not _inside_sentences(known, bounds):
             known = None  # a trigger across a sentence break: scan sentence by sentence
         members: dict[str, list[int]] = {}
         for k, (a, b) in enumerate(bounds):
@@ -145,6 +144,16 @@ def topic_sentences(
         if members:
             plan.jobs.append((i, members))
     return plan
+
+
+def _inside_sentences(matches: list[TopicMatch], bounds: list[tuple[int, int]]) -> bool:
+    """Whether every match lies inside one sentence (bounds: sorted, apart)."""
+    starts = [a for a, _ in bounds]
+    for _, a, b, _ in matches:
+        k = bisect.bisect_right(starts, a) - 1
+        if k < 0 or b > bounds[k][1]:
+            return False
+    return True
 
 
 def topic_embeddings(encoder, plan: TopicSentences, in_context: list[np.ndarray]) -> np.ndarray:

@@ -216,3 +216,12 @@ def test_a_topic_sentence_the_token_budget_cut_is_read_on_its_own(scorer):
     assert len(calls) == 2 and calls[1] == {"max_tokens": 48}
     assert {t["name"] for t in result.topics} >= {"wait_time", "staff_attitude"}
     assert all(t["sentiment"] in ("negative", "neutral", "positive") for t in result.topics)
+
+
+def test_a_match_across_a_sentence_break_is_not_read_off_the_reviews_matches():
+    from scoring.ml.engine import _inside_sentences
+
+    bounds = [(0, 10), (11, 30)]
+    assert _inside_sentences([(0, 2, 6, "wait"), (3, 12, 20, "rude")], bounds)
+    assert not _inside_sentences([(0, 8, 14, "wait. rude")], bounds)  # crosses the break
+    assert not _inside_sentences([(0, 25, 34, "tail")], bounds)  # runs past the last
