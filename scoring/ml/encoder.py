@@ -26,14 +26,20 @@ DEFAULT_BATCH_SIZE = 8  # small batches beat large ones on one CPU thread (bench
 MAX_CHARS = 20_000
 
 
+def _cut(n: int, max_tokens: int, tail_tokens: int) -> tuple[int, int] | None:
+    """(end of the head, start of the tail) when n tokens exceed max_tokens, else None."""
+    if n <= max_tokens:
+        return None
+    tail_tokens = max(0, min(int(tail_tokens), max_tokens - 3))
+    head = max_tokens - tail_tokens - 1  # [CLS] + head tokens
+    return head, n - tail_tokens - 1
+
+
 def head_tail(ids: list[int], max_tokens: int, tail_tokens: int = 0) -> list[int]:
     """Cut one encoding ([CLS] ... [SEP]) to max_tokens: [CLS] + the first tokens + the last
     tail_tokens + [SEP]. tail_tokens=0 is the usual first-max_tokens truncation."""
-    if len(ids) <= max_tokens:
-        return ids
-    tail_tokens = max(0, min(int(tail_tokens), max_tokens - 3))
-    head = max_tokens - tail_tokens - 1  # [CLS] + head tokens
-    return ids[:head] + ids[len(ids) - tail_tokens - 1 :]
+    cut = _cut(len(ids), max_tokens, tail_tokens)
+    return ids if cut is None else ids[: cut[0]] + ids[cut[1] :]
 
 
 def clip_chars(text: str) -> str:
@@ -50,12 +56,8 @@ def tokenize(tokenizer, texts: Sequence[str], max_tokens: int, tail_tokens: int 
 
 def _cut_rows(rows: np.ndarray, max_tokens: int, tail_tokens: int = 0) -> np.ndarray:
     """`head_tail` for the rows of an array (one row per token)."""
-    n = len(rows)
-    if n <= max_tokens:
-        return rows
-    tail_tokens = max(0, min(int(tail_tokens), max_tokens - 3))
-    head = max_tokens - tail_tokens - 1
-    return np.concatenate([rows[:head], rows[n - tail_tokens - 1 :]])
+    cut = _cut(len(rows), max_tokens, tail_tokens)
+    return rows if cut is None else np.concatenate([rows[: cut[0]], rows[cut[1] :]])
 
 
 def tokenize_with_offsets(tokenizer, texts: Sequence[str], max_tokens: int, tail_tokens: int = 0):
@@ -215,11 +217,15 @@ class OnnxEncoder:
         self.dim = int(self.session.get_outputs()[0].shape[-1] or 384)
         self.pad_id = self.tokenizer.token_to_id("[PAD]") or 0
 
-    def token_ids(self, texts: Sequence[str], max_tokens: int | None = None) -> list[list[int]]:
+    def budget(self, max_tokens: int | None = None) -> tuple[int, int]:
+        """(max_tokens, tail_tokens) of a call: the encoder's own, or a smaller budget with the
+        tail kept in proportion."""
         if max_tokens is None:
-            return tokenize(self.tokenizer, texts, self.max_tokens, self.tail_tokens)
-        tail = min(self.tail_tokens, max_tokens // 4)
-        return tokenize(self.tokenizer, texts, max_tokens, tail)
+            return self.max_tokens, self.tail_tokens
+        return max_tokens, min(self.tail_tokens, max_tokens // 4)
+
+    def token_ids(self, texts: Sequence[str], max_tokens: int | None = None) -> list[list[int]]:
+        return tokenize(self.tokenizer, texts, *self.budget(max_tokens))
 
     def _batches(self, ids: list[list[int]], batch_size: int | None):
         """(rows, input_ids, attention_mask) per length batch, rows in `ids` order."""
@@ -272,9 +278,7 @@ class OnnxEncoder:
         pooled = [np.zeros((len(s), self.dim), dtype=np.float32) for s in spans]
         if not texts:
             return out, pooled
-        budget = self.max_tokens if max_tokens is None else max_tokens
-        tail = self.tail_tokens if max_tokens is None else min(self.tail_tokens, max_tokens // 4)
-        encoded = tokenize_with_offsets(self.tokenizer, texts, budget, tail)
+        encoded = tokenize_with_offsets(self.tokenizer, texts, *self.budget(max_tokens))
         ids = [e[0] for e in encoded]
         for rows, input_ids, mask in self._batches(ids, batch_size):
             emb, states = self.session.run(

@@ -448,18 +448,21 @@ def _normalise(text: str) -> str:
 TopicMatch = tuple[int, int, int, str]  # (index in TOPICS, start, end, trigger)
 
 
-def topic_matches(text: str) -> list[TopicMatch] | None:
-    """Every trigger the text holds, with its position in `text`, in TOPICS order; None when
-    lower-casing changed the text's length (rare letters such as "İ"), so that positions would
-    not point into it."""
-    low = _normalise(text or "").lower()
-    if len(low) != len(text or ""):
-        return None
+def _scan(low: str) -> list[TopicMatch]:
+    """Every trigger in the normalised, lower-cased text, in TOPICS order."""
     return [
         (k, m.start(), m.end(), m.group(0))
         for k, topic in enumerate(TOPICS)
         for m in topic.pattern.finditer(low)
     ]
+
+
+def topic_matches(text: str) -> list[TopicMatch] | None:
+    """Every trigger the text holds, with its position in `text`, in TOPICS order; None when
+    lower-casing changed the text's length (rare letters such as "İ"), so that positions would
+    not point into it."""
+    low = _normalise(text or "").lower()
+    return _scan(low) if len(low) == len(text or "") else None
 
 
 def topics_of(matches: list[TopicMatch], start: int = 0, end: int | None = None) -> list[dict]:
@@ -476,12 +479,4 @@ def topics_of(matches: list[TopicMatch], start: int = 0, end: int | None = None)
 
 def find_topics(text: str) -> list[dict]:
     """[{"name": ..., "triggers": [...]}] for every topic the text mentions, in TOPICS order."""
-    matches = topic_matches(text)
-    if matches is None:
-        low = _normalise(text or "").lower()
-        matches = [
-            (k, m.start(), m.end(), m.group(0))
-            for k, topic in enumerate(TOPICS)
-            for m in topic.pattern.finditer(low)
-        ]
-    return topics_of(matches)
+    return topics_of(_scan(_normalise(text or "").lower()))

@@ -115,23 +115,33 @@ def test_the_shipped_topic_head_is_part_of_the_model_version(scorer):
     assert scorer.topic_head.version.startswith("topics-")
 
 
-def test_a_topic_head_trained_on_another_encoder_is_refused(tmp_path):
+def _artifacts_with_topic_meta(folder, change) -> str:
+    """A copy of the shipped artifacts in `folder` whose topic head's meta `change` altered."""
     import json
     import shutil
 
-    from scoring.ml.engine import ARTIFACTS, ModelLoadError
+    from scoring.ml.engine import ARTIFACTS
 
     for f in ARTIFACTS.iterdir():
         if f.is_file():
-            shutil.copy(f, tmp_path / f.name)
-    with np.load(tmp_path / "topic_head.npz") as z:
+            shutil.copy(f, folder / f.name)
+    with np.load(folder / "topic_head.npz") as z:
         arrays = dict(z)
     meta = json.loads(bytes(arrays["meta"]).decode())
-    meta["encoder"] = "carewatch-sentiment-0.9.0+feedbeef"
+    change(meta)
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    np.savez(tmp_path / "topic_head.npz", **arrays)
+    np.savez(folder / "topic_head.npz", **arrays)
+    return str(folder)
+
+
+def test_a_topic_head_trained_on_another_encoder_is_refused(tmp_path):
+    from scoring.ml.engine import ModelLoadError
+
+    folder = _artifacts_with_topic_meta(
+        tmp_path, lambda meta: meta.update(encoder="carewatch-sentiment-0.9.0+feedbeef")
+    )
     with pytest.raises(ModelLoadError, match="topic head was trained on"):
-        load_scorer(ScorerConfig(model="default", artifacts_dir=str(tmp_path)))
+        load_scorer(ScorerConfig(model="default", artifacts_dir=folder))
 
 
 def test_topic_sentences_are_found_in_the_masked_text_and_located_in_the_text():
@@ -182,22 +192,12 @@ def test_the_shipped_model_reads_topic_sentences_in_the_reviews_own_pass(scorer)
 
 
 def test_a_topic_head_for_other_features_is_refused(tmp_path):
-    import json
-    import shutil
+    from scoring.ml.engine import ModelLoadError
 
-    from scoring.ml.engine import ARTIFACTS, ModelLoadError
-
-    for f in ARTIFACTS.iterdir():
-        if f.is_file():
-            shutil.copy(f, tmp_path / f.name)
-    with np.load(tmp_path / "topic_head.npz") as z:
-        arrays = dict(z)
-    meta = json.loads(bytes(arrays["meta"]).decode())
-    meta.pop("features")  # topics 1.0.0 read each sentence encoded alone
-    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    np.savez(tmp_path / "topic_head.npz", **arrays)
+    # topics 1.0.0 read each sentence encoded alone and named no features
+    folder = _artifacts_with_topic_meta(tmp_path, lambda meta: meta.pop("features"))
     with pytest.raises(ModelLoadError, match="topic head reads"):
-        load_scorer(ScorerConfig(model="default", artifacts_dir=str(tmp_path)))
+        load_scorer(ScorerConfig(model="default", artifacts_dir=folder))
 
 
 def test_a_topic_sentence_the_token_budget_cut_is_read_on_its_own(scorer):
