@@ -10,10 +10,12 @@ Models
     "default" (or ""): the shipped model in artifacts/ — the fine-tuned all-MiniLM-L6-v2
         encoder as an int8 ONNX file (ONNX Runtime, one thread) + a linear head (head.npz).
         Imports onnxruntime, tokenizers and numpy only; never torch or transformers.
-        Version: model_card.json's "version".
+        Version: model_card.json's "version", then the misinformation heads', the topic head's
+        and the hand-written rules' (default_model_version).
     anything else: bring your own — a local folder or a Hugging Face model id of a
         sequence-classification model, loaded offline through transformers
-        (AutoModelForSequenceClassification, needs torch). Version: "byo:<model>".
+        (AutoModelForSequenceClassification, needs torch). Version: "byo:<model>", then the
+        misinformation heads' and the rules'.
         If it cannot be loaded, ModelLoadError says what failed and how to fix it.
 
 Label mapping for bring-your-own models (id2label names, case-insensitive, first rule wins):
@@ -32,7 +34,9 @@ label. The default model reads a topic sentence in the review's own encoding: it
 layer states, pooled (encoder.encode_spans), go to the topic head (topic_head.npz) — no second
 model pass, except for a sentence the review's token budget cut, which is encoded alone
 (SENTENCE_MAX_TOKENS). Bring-your-own models score the sentences alone, in one batch per call.
-Only the overall label counts as the review's sentiment (surge detector, SLA counts).
+A wait the text states plainly ("over two hours", "no wait at all", "about 20 minutes") decides
+wait_time over any model (waits.py): reviewers' punctuality ratings forgive long waits, readers
+do not. Only the overall label counts as the review's sentiment (surge detector, SLA counts).
 
 Score = P(positive) - P(negative); confidence = the probability of the chosen label. An empty
 or blank text is neutral with score 0 and confidence 0. Sentiment reads a token budget: for the
@@ -56,7 +60,8 @@ import numpy as np
 from scoring.ml.claims import FactRef, mask_name, name_pattern, name_words
 from scoring.ml.data import LABELS
 from scoring.ml.flags import find_flags
-from scoring.ml.topics import TopicMatch, find_topics, topic_matches, topics_of
+from scoring.ml.topics import TopicMatch, find_topics, rules_version, topic_matches, topics_of
+from scoring.ml.waits import stated_wait
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 MAX_SCAN_CHARS = 20_000
@@ -292,27 +297,51 @@ class Scorer:
         topics: Sequence[list[dict]],
         probs: np.ndarray,
         in_context: list[np.ndarray] | None = None,
+        texts: Sequence[str] | None = None,
     ) -> None:
         """Add "sentiment" (negative / neutral / positive) to every topic dict, in place: the
         label of the mean probabilities of the text's sentences that mention the topic
         (`plan`, topic_sentences()), where at least topic_floor() probable; else, and for a text
-        of one sentence or whose topic sentences cannot be told apart, the overall label."""
+        of one sentence or whose topic sentences cannot be told apart, the overall label.
+        `texts` (as the topics read them): where given, a plainly stated wait decides wait_time
+        (stated_waits)."""
         for i, found in enumerate(topics):
             overall = LABELS[int(probs[i].argmax())] if probs[i].any() else "neutral"
             for t in found:
                 t["sentiment"] = overall
-        if not plan.sentences:
-            return
-        sent_probs = self.topic_probs(plan, probs, in_context)
-        floor = self.topic_floor()
-        for i, members in plan.jobs:
-            for t in topics[i]:
-                rows = members.get(t["name"])
-                if rows:
-                    p = sent_probs[rows].mean(axis=0)
-                    k = int(p.argmax())
-                    if p[k] >= floor:  # else the review's overall label stands
-                        t["sentiment"] = LABELS[k]
+        if plan.sentences:
+            sent_probs = self.topic_probs(plan, probs, in_context)
+            floor = self.topic_floor()
+            for i, members in plan.jobs:
+                for t in topics[i]:
+                    rows = members.get(t["name"])
+                    if rows:
+                        p = sent_probs[rows].mean(axis=0)
+                        k = int(p.argmax())
+                        if p[k] >= floor:  # else the review's overall label stands
+                            t["sentiment"] = LABELS[k]
+        if texts is not None:
+            self.stated_waits(plan, topics, texts)
+
+    @staticmethod
+    def stated_waits(plan: TopicSentences, topics: Sequence[list[dict]], texts: Sequence[str]):
+        """A wait the text states plainly ("over two hours", "no wait at all") decides the
+        wait_time label over the model (waits.stated_wait): read on the topic's sentences, or
+        on the whole text when it has one sentence. A long wait anywhere makes it negative."""
+        rows_of = {i: members.get("wait_time") for i, members in plan.jobs}
+        for i, found in enumerate(topics):
+            for t in found:
+                if t["name"] != "wait_time":
+                    continue
+                rows = rows_of.get(i)
+                parts = [plan.sentences[r] for r in rows] if rows else [texts[i]]
+                said = {stated_wait(part) for part in parts} - {None}
+                if said:
+                    t["sentiment"] = (
+                        "negative" if "negative" in said
+                        else "positive" if said == {"positive"}
+                        else "neutral"
+                    )  # fmt: skip
 
     def score(
         self,
@@ -351,7 +380,7 @@ class Scorer:
                 for i, rows in zip(live, live_context, strict=True):
                     in_context[i] = rows
         if per_topic:
-            self.topic_sentiments(plan, all_topics, probs, in_context)
+            self.topic_sentiments(plan, all_topics, probs, in_context, masked)
         claims: dict[int, dict] = {}
         if emb is not None:
             claims = self.claim_flags(
@@ -722,6 +751,7 @@ def load_scorer(config: ScorerConfig | None = None) -> Scorer:
         scorer.version = f"{scorer.version}/{scorer.misinformation.version}"
     if getattr(scorer, "topic_head", None) is not None:
         scorer.version = f"{scorer.version}/{scorer.topic_head.version}"
+    scorer.version = f"{scorer.version}/{rules_version()}"
     scorer.score(["warm up"])  # first-call costs (ORT/torch allocations) happen at load time
     return scorer
 
@@ -734,8 +764,9 @@ def default_sentiment_version(artifacts_dir: str | Path | None = None) -> str:
 def default_model_version(
     artifacts_dir: str | Path | None = None, misinformation: bool = True
 ) -> str:
-    """The shipped model's version, without loading it: the sentiment model's, and the
-    misinformation heads' after a slash (misinformation_card.json)."""
+    """The shipped model's version, without loading it: the sentiment model's, then after
+    slashes the misinformation heads' (misinformation_card.json), the topic head's
+    (topic_card.json) and the hand-written rules' (topics.rules_version)."""
     folder = Path(artifacts_dir or ARTIFACTS)
     version = default_sentiment_version(folder)
     card = folder / "misinformation_card.json"
@@ -744,4 +775,4 @@ def default_model_version(
     topics = folder / "topic_card.json"
     if topics.is_file():
         version += "/" + json.loads(topics.read_text(encoding="utf-8"))["version"]
-    return version
+    return f"{version}/{rules_version()}"

@@ -9,8 +9,12 @@ Matching is case-insensitive and word-bounded (``\\b...\\b``), so "parking" matc
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
+
+from scoring.ml import waits
 
 # name -> (label, patterns). Patterns are regex fragments without the surrounding \b.
 TOPIC_LEXICON: dict[str, tuple[str, list[str]]] = {
@@ -480,3 +484,11 @@ def topics_of(matches: list[TopicMatch], start: int = 0, end: int | None = None)
 def find_topics(text: str) -> list[dict]:
     """[{"name": ..., "triggers": [...]}] for every topic the text mentions, in TOPICS order."""
     return topics_of(_scan(_normalise(text or "").lower()))
+
+
+def rules_version() -> str:
+    """The hand-written rules' share of the model version: the topic lexicon and the wait rules
+    (waits.py). Stored scores carry it, so a changed rule is a new model version and the sweeper
+    rescores, as for a retrained head."""
+    blob = json.dumps([TOPIC_LEXICON, waits.PATTERNS], sort_keys=True).encode()
+    return "rules-" + hashlib.sha256(blob).hexdigest()[:8]

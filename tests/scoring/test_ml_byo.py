@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scoring.ml.engine import ModelLoadError, ScorerConfig, load_scorer, map_labels
+from scoring.ml.topics import rules_version
 
 
 def test_missing_folder_gives_clear_error(tmp_path):
@@ -109,7 +110,9 @@ def tiny_model_dir(tmp_path_factory):
 def test_tiny_local_model_scores(tiny_model_dir):
     scorer = load_scorer(ScorerConfig(model=str(tiny_model_dir), max_tokens=32))
     # misinformation reads the shipped encoder's embeddings, whatever the sentiment model
-    assert scorer.version == f"byo:{tiny_model_dir}/{scorer.misinformation.version}"
+    assert scorer.version == (
+        f"byo:{tiny_model_dir}/{scorer.misinformation.version}/{rules_version()}"
+    )
     texts = ["the nurse was very kind", "awful long wait and rude staff " * 20, ""]
     results = scorer.score(texts)
     assert len(results) == 3

@@ -17,6 +17,7 @@ from scoring.ml.engine import (
     default_model_version,
     load_scorer,
 )
+from scoring.ml.topics import rules_version
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -103,7 +104,7 @@ def test_version_matches_model_card(scorer):
     topics = json.loads((ARTIFACTS / "topic_card.json").read_text())
     assert (
         scorer.version
-        == f"{card['version']}/{heads['version']}/{topics['version']}"
+        == f"{card['version']}/{heads['version']}/{topics['version']}/{rules_version()}"
         == default_model_version()
     )
     assert heads["encoder"] == card["version"] == topics["encoder"]

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from scoring.ml.engine import Scorer, ScorerConfig, load_scorer
+from scoring.ml.topics import TOPIC_LEXICON, rules_version
 
 
 class _Stub(Scorer):
@@ -70,9 +71,11 @@ def test_an_unsure_topic_sentence_keeps_the_reviews_label():
                 probs = np.where(probs > 0.5, 0.72, 0.14)
             return probs
 
-    [result] = _Unsure().score([MIXED])
+    # a wait said without its length: the model judges it (a stated length would decide)
+    text = "The wait felt like hours. Dr Lee is wonderful and her nurse was friendly."
+    [result] = _Unsure().score([text])
     assert {t["name"]: t["sentiment"] for t in result.topics}["wait_time"] == "positive"
-    [result] = _Unsure(topic_override_min=0.7).score([MIXED])
+    [result] = _Unsure(topic_override_min=0.7).score([text])
     assert {t["name"]: t["sentiment"] for t in result.topics}["wait_time"] == "negative"
 
 
@@ -96,8 +99,9 @@ def test_the_shipped_model_does_not_read_a_kind_wait_as_a_complaint(scorer):
     (bench/sentiment/topics.py: with the sentences always deciding, the wait_time topic agreed
     with the punctuality rating 70 % of the time on the training doctors; with the floor, 93 %)."""
     for text in (
-        "Dr. Patel is wonderful and thorough. It is worth the long wait to see her.",
+        "Dr. Patel is wonderful and thorough. It is worth the wait to see her.",
         "No wait at all. Everyone at the front desk was lovely and Dr. Kim listened.",
+        "Love this clinic. I waited maybe five minutes and the nurse was lovely.",
     ):
         [result] = scorer.score([text])
         assert result.label == "positive", text
@@ -106,13 +110,44 @@ def test_the_shipped_model_does_not_read_a_kind_wait_as_a_complaint(scorer):
         assert set(topics.values()) <= {"negative", "neutral", "positive"}
 
 
+def test_a_long_wait_in_a_glowing_review_is_counted_against_the_wait(scorer):
+    """The issue's own example. Reviewers rate punctuality 4-5 after such a wait, so the topic
+    head alone said positive; a reader does not (bench/sentiment/topics_text.py), and a stated
+    long wait decides the topic (scoring/ml/waits.py), forgiven or not."""
+    for text in (
+        "Dr Lee is wonderful. The wait was over two hours.",
+        "Dr Lee is wonderful. We waited two hours past our appointment time.",
+        "Dr. Patel is wonderful and thorough. It is worth the long wait to see her.",
+        "Best pediatrician in town, we sat 50 minutes in the waiting room but she is worth it.",
+    ):
+        [result] = scorer.score([text])
+        assert result.label == "positive", text
+        assert {t["name"]: t["sentiment"] for t in result.topics}["wait_time"] == "negative", text
+    [result] = scorer.score(["Dr Lee is wonderful. The wait was about 20 minutes, as expected."])
+    assert {t["name"]: t["sentiment"] for t in result.topics}["wait_time"] == "neutral"
+
+
 def test_the_shipped_topic_head_is_part_of_the_model_version(scorer):
     from scoring.ml.engine import default_model_version
 
     assert scorer.topic_head is not None
-    assert scorer.version.endswith("/" + scorer.topic_head.version)
+    assert scorer.version.endswith(f"/{scorer.topic_head.version}/{rules_version()}")
     assert scorer.version == default_model_version()
     assert scorer.topic_head.version.startswith("topics-")
+
+
+def test_a_changed_rule_is_a_new_model_version(monkeypatch):
+    """Stored scores carry the version; a new one makes the sweeper rescore. A hand-written
+    rule (the topic lexicon, the wait rules) changes labels as much as a retrained head."""
+    from scoring.ml import waits
+    from scoring.ml.engine import default_model_version
+
+    before, rules = default_model_version(), rules_version()
+    monkeypatch.setattr(waits, "PATTERNS", (*waits.PATTERNS, r"\bqueue(?:d)? for ages\b"))
+    assert rules_version() != rules
+    assert default_model_version() == before.replace(rules, rules_version())
+    monkeypatch.setitem(TOPIC_LEXICON, "parking", ("Parking", ["parking", "car park"]))
+    assert default_model_version() != before
 
 
 def _artifacts_with_topic_meta(folder, change) -> str:
