@@ -1,7 +1,42 @@
 """The test suite's settings (pytest, the workers and the web server it starts): the real
 settings, plus what only tests need. Production settings never ask whether pytest is running."""
 
-from config.settings import *  # noqa: F403
+import os
+import re
+
+
+def _own_redis_databases() -> None:
+    """Under pytest-xdist (`make test` runs the suite in two processes, gw0 and gw1) each
+    process gets its own Redis databases: the broker's and the cache's number minus the
+    process's index, so a Celery worker started by one never takes the other's tasks and a
+    test that clears a cache key clears only its own. (The test database already has its own
+    name per process, from pytest-django.) The workers and web servers a test starts inherit
+    the shifted URLs and CAREWATCH_REDIS_SHARD, so they do not shift again."""
+    shard = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not shard.startswith("gw") or os.environ.get("CAREWATCH_REDIS_SHARD") == shard:
+        return
+    index, count = int(shard[2:]), int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    parts = {}
+    for name, default in (("REDIS_URL", "/0"), ("CACHE_URL", "/1")):
+        url = os.environ.get(name, "redis://127.0.0.1:6379" + default)
+        m = re.fullmatch(r"(redis://[^/]+/)(\d+)", url)
+        if m is None:
+            raise RuntimeError(f"{name}={url}: the suite needs a URL ending in a database number")
+        parts[name] = (m.group(1), int(m.group(2)))
+    broker, cache = parts["REDIS_URL"][1], parts["CACHE_URL"][1]
+    if abs(broker - cache) < count or min(broker, cache) < count - 1:
+        raise RuntimeError(
+            f"{count} test processes need {count} Redis databases each below REDIS_URL's "
+            f"({broker}) and CACHE_URL's ({cache}), apart and not below 0; e.g. 15 and 9"
+        )
+    for name, (prefix, number) in parts.items():
+        os.environ[name] = f"{prefix}{number - index}"
+    os.environ["CAREWATCH_REDIS_SHARD"] = shard
+
+
+_own_redis_databases()
+
+from config.settings import *  # noqa: E402, F403
 
 # Real hashing would dominate the suite's run time.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

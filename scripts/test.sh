@@ -16,4 +16,8 @@ $PY scripts/services.py
 $PY manage.py makemigrations --check --dry-run >/dev/null || {
   echo "Model changes without a migration: run 'python manage.py makemigrations'." >&2; exit 1; }
 # pytest exits non-zero (5) when it collects no test: that fails the run too.
-exec $PY -m pytest "$@"
+# Two processes (pytest-xdist), a test file each at a time: much of the suite waits on workers,
+# browsers and servers it started, so two halve the wall time on two cores. Each process has its
+# own test database (pytest-django) and Redis databases (config/settings_test.py).
+# PYTEST_WORKERS=0 runs in one process.
+exec $PY -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile "$@"
