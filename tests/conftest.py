@@ -14,17 +14,6 @@ pytest_plugins = [
 ]
 
 
-# The files that wait longest on processes they start (fault injection, real browsers).
-SLOWEST_FIRST = ("tests/faults/", "tests/browser/")
-
-
-def pytest_collection_modifyitems(config, items):
-    """The slowest directories run first: `make test` hands files to its two processes in this
-    order (pytest-xdist --dist loadfile), so they finish together instead of one process
-    running the fault tests alone at the end. The sort is stable: files stay whole."""
-    items.sort(key=lambda item: 0 if item.nodeid.startswith(SLOWEST_FIRST) else 1)
-
-
 @pytest.fixture(autouse=True)
 def _fresh_rate_budgets():
     """Each test starts with full per-key rate budgets: the suite sends far more requests a

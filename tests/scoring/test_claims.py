@@ -53,6 +53,18 @@ def scorer():
     return load_scorer(ScorerConfig(model="default", misinformation=False))
 
 
+@pytest.fixture(autouse=True)
+def _no_earlier_claims(request):
+    """Each test starts from a clinic without claims: the shared world's clinic A also holds
+    what a real worker's scoring committed for another test. Inside the test's transaction, so
+    the rows come back afterwards."""
+    if "clinic_a" in request.fixturenames:
+        clinic = request.getfixturevalue("clinic_a")
+        with schema_context(clinic.schema_name):
+            ClaimMention.objects.all().delete()
+            ClaimCluster.objects.all().delete()
+
+
 def _same(scorer, a: str, b: str) -> bool:
     ignore = phrases.name_words(CLINIC)
     va, vb = scorer.embed([a, b])
