@@ -16,9 +16,10 @@ def _own_redis_databases() -> None:
     if not shard.startswith("gw") or os.environ.get("CAREWATCH_REDIS_SHARD") == shard:
         return
     index, count = int(shard[2:]), int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    parts = {}
-    for name, default in (("REDIS_URL", "/0"), ("CACHE_URL", "/1")):
-        url = os.environ.get(name, "redis://127.0.0.1:6379" + default)
+    from config.env import load  # the variables' defaults, read as the settings read them
+
+    env, parts = load(), {}
+    for name, url in (("REDIS_URL", env.redis_url), ("CACHE_URL", env.cache_url)):
         m = re.fullmatch(r"(redis://[^/]+/)(\d+)", url)
         if m is None:
             raise RuntimeError(f"{name}={url}: the suite needs a URL ending in a database number")
