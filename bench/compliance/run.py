@@ -14,12 +14,17 @@ after the guard's first, second and third versions, to measure how the rules gen
 phrasing their author had not tuned on; see README.md for their first-run figures); writes
 results_<set>.json.
 
-``--set independent`` runs independent.jsonl (written by someone who never saw the rules; never
-tuned on). Each line is checked in its own context only: a line without ``context`` gets an
-empty GuardContext (the guard knows nothing about the clinic) and is reported under
-"without clinic context"; a line with ``context`` gets exactly that context and is reported
-under "with clinic context". No dev/held-out split; no per-item lists are printed (run with
-``--verbose`` only after the rules are frozen). Writes results_independent.json.
+``--set fresh_eval`` / ``--set fresh_eval2`` run the measuring sets (written by helpers who
+never saw the rules or any other set; never tuned on). Each line is checked in its own context
+only: a line without ``context`` gets an empty GuardContext (the guard knows nothing about the
+clinic) and is reported under "without clinic context"; a line with ``context`` gets exactly
+that context and is reported under "with clinic context". No dev/held-out split; no per-item
+lists are printed (run with ``--verbose`` only once the set is retired to training). Writes
+results_<set>.json.
+
+``--set independent`` runs independent.jsonl, the first such set: a measuring set until
+2026-12-04, when its misses were read to write rules and fresh_eval2 replaced it; since then a
+rule-blind training set like train_extra*, its misses listed.
 """
 
 from __future__ import annotations
@@ -58,9 +63,9 @@ CATEGORIES = ("identifier", "patient_confirmation", "health_detail", "tone")
 # the sets, by how they are written and used
 TUNING_SETS = ("replies", "probe", "probe2", "probe3")  # checked in DEFAULT_CONTEXT
 # rule-blind training sets: each line checked in its own context only, misses listed
-OWN_CONTEXT_SETS = ("train_extra", "train_extra2", "train_extra3", "train_extra4")
+OWN_CONTEXT_SETS = ("train_extra", "train_extra2", "train_extra3", "train_extra4", "independent")
 # never tuned on: each line in its own context, aggregates only
-MEASURING_SETS = ("independent", "fresh_eval")
+MEASURING_SETS = ("fresh_eval", "fresh_eval2")
 
 
 def load(path: Path) -> list[dict]:

@@ -13,7 +13,7 @@ encoders run by ONNX Runtime on one thread (nothing is downloaded):
 
 The two L2-normalised embeddings are concatenated, and a few linear heads stored in
 ``backstop.npz`` (trained by ``bench/compliance/train_backstop.py`` on the tuning sets and the
-rule-blind training sets; never on ``independent.jsonl`` or ``fresh_eval.jsonl``) read them:
+rule-blind training sets; never on the measuring sets) read them:
 
 * ``tone``, ``patient_confirmation``, ``health_detail``: the probability that the reply has that
   problem. Above the head's ``raise`` threshold, a reply the rules found nothing of that kind in

@@ -297,7 +297,7 @@ def check_reply(
 
     artifacts = eng.nlp_engine.process_text(text, "en")
     tokens = [t for t in artifacts.tokens if not t.is_space]
-    findings += _health_findings(eng, text, tokens, sentences, review_text)
+    findings += _health_findings(eng, text, tokens, sentences, review_text, ctx.clinic_name)
 
     results = eng.analyzer.analyze(
         text=text,
@@ -532,9 +532,24 @@ def _review_terms(eng: _Engine, review_text: str) -> set[tuple[str, ...]]:
     return terms
 
 
-def _health_findings(eng, text, tokens, sentences, review_text) -> list[Finding]:
+def _health_findings(
+    eng, text, tokens, sentences, review_text, clinic_name: str = ""
+) -> list[Finding]:
     out: list[Finding] = []
     echoed_spans: list[tuple[int, int]] = []
+    # the practice's own service as its name states it ("Harbor Physical Therapy"); the name
+    # itself, where the text writes it, is never a health detail
+    in_name = " ".join(re.findall(r"[a-z]+", (clinic_name or "").lower()))
+    name_spans = (
+        [
+            m.span()
+            for m in re.finditer(
+                r"\b" + r"\W+".join(map(re.escape, in_name.split())) + r"\b", text, re.IGNORECASE
+            )
+        ]
+        if in_name
+        else []
+    )
     if review_text and review_text.strip():
         review_terms = _review_terms(eng, review_text)
         if review_terms:
@@ -559,6 +574,9 @@ def _health_findings(eng, text, tokens, sentences, review_text) -> list[Finding]
                 if best:
                     s = tokens[i].idx
                     e = tokens[i + best - 1].idx + len(tokens[i + best - 1].text)
+                    if any(ns < e and s < ne for ns, ne in name_spans):
+                        i += best
+                        continue
                     out.append(
                         _finding(
                             text,
@@ -599,7 +617,7 @@ def _health_findings(eng, text, tokens, sentences, review_text) -> list[Finding]
                     )
                 )
             continue
-        if any(s < hit.end and hit.start < e for s, e in echoed_spans):
+        if any(s < hit.end and hit.start < e for s, e in (*echoed_spans, *name_spans)):
             continue
         si = _sentence_of(sentences, hit.start)
         s0, s1 = sentences[si]
@@ -610,6 +628,9 @@ def _health_findings(eng, text, tokens, sentences, review_text) -> list[Finding]
         drug = hit.category == "medication" and not generic_med
         if not personal and generic_med:
             continue  # "we can fill prescriptions the same day"
+        term = " ".join(re.findall(r"[a-z]+", text[hit.start : hit.end].lower()))
+        if not personal and in_name and re.search(rf"\b{re.escape(term)}\b", in_name):
+            continue  # "our team at Harbor Physical Therapy", "physical therapy evaluations"
         if not personal and not drug and _GENERAL.search(sent):
             continue  # a general statement about the clinic's services
         out.append(
@@ -888,10 +909,21 @@ _PRACTICE_ADDRESS = re.compile(
     r"(?:our\s+\w+\s+)?to|new\s+(?:location|address|office))\b[^.!?\n]{0,40}$",
     re.IGNORECASE,
 )
+# "our patient relations office", "the patient experience team": a unit of the practice named
+# after its patients, not a patient
+_PATIENT_UNIT = (
+    r"(?:patient|client|member)s?\s+(?:relations|experience|services|advocacy|support|"
+    r"affairs|accounts|liaison|advocate|feedback)(?:\s+(?:office|team|department|desk|line|"
+    r"center|centre|group|unit))?"
+)
 _PRACTICE_REF = re.compile(
     r"\b(?:us|our\s+(?:(?!\b(?:patient|patients)\b)[\w-]+\s+){0,2}?"
     r"(?:office|practice|clinic|team|desk|staff|line|number|" + _ROLE + r")|me|we|"
-    r"the\s+(?:office|practice|clinic|front\s+desk|" + _ROLE + r"))\b",
+    r"the\s+(?:office|practice|clinic|front\s+desk|"
+    + _ROLE
+    + r")|(?:our|the)\s+"
+    + _PATIENT_UNIT
+    + r")\b",
     re.IGNORECASE,
 )
 _RECIPIENT = re.compile(
@@ -900,7 +932,9 @@ _RECIPIENT = re.compile(
     r"voicemail)|sent|mailed|emailed|texted|called|forwarded)\b",
     re.IGNORECASE,
 )
-_ROLE_RX = re.compile(r"\b(?:our|the|your)\s+" + _ROLE + r"\b", re.IGNORECASE)
+_ROLE_RX = re.compile(
+    r"\b(?:our|the|your)\s+(?:" + _PATIENT_UNIT + "|" + _ROLE + r")\b", re.IGNORECASE
+)
 _YOU_MAY = re.compile(
     r"\b(?:you|your)\s+(?:can|could|may|might|are\s+(?:welcome|free)\s+to|'re\s+welcome\s+to|"
     r"are\s+always\s+welcome\s+to)\b|\b(?:if|when|whenever)\s+you\b|\bfor\s+you\b|"
@@ -1204,7 +1238,9 @@ def _person(text, s, e, span, ctx, staff_words, clinic_words, reviewer_words, en
         e -= len(m.group(0))
         span = text[s:e]
     words = _name_words(span)
-    if not words or not any(c.isupper() for c in span):
+    # a name is capitalised, unless a title says it is one ("mr lopez")
+    titled = re.match(r"(?i:mr|mrs|mister)\.?\s", span)
+    if not words or not (titled or any(c.isupper() for c in span)):
         return None
     if all(w in _NON_NAMES or w in clinic_words for w in words):
         return None

@@ -247,6 +247,18 @@ CONFIRMATION_PHRASES: tuple[Phrase, ...] = (
         excludes=_REFUSES_TO_SAY,
     ),
     _p(
+        # the reviewer's visit history: "you haven't been in since 2019" (not "if you haven't
+        # visited since 2020, come and see our new office")
+        r"\byou\s+(?:haven't|haven’t|have\s+not|hadn't|hadn’t|had\s+not)\s+(?:been\s+(?:in|here|back|"
+        r"seen|by|treated)|visited|come\s+(?:in|back|by))\s+(?:\w+\s+){0,2}?(?:since|in\s+(?:over|"
+        r"more\s+than|years|months)|for\s+(?:over|more\s+than|\w+\s+(?:years|months)))\b",
+        "patient_status",
+        BLOCK,
+        "States when the reviewer last visited, which confirms they are a patient.",
+        "we're unable to discuss any individual's status publicly",
+        excludes=_REFUSES_TO_SAY + r"|\b(?:if|when|whenever|whether)\s+you\b",
+    ),
+    _p(
         r"\b(?:this|that|the)\s+(?:patient|individual|person|reviewer)\s+(?:was|is|has|had|came|"
         r"arrived|received|did|never|missed|declined|refused|called|presented|left)\b|"
         r"\b(?:this|that)\s+patient\b",

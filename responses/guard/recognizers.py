@@ -108,6 +108,14 @@ def record_number_recognizer() -> RegexRecognizer:
         RECORD_NUMBER,
         [
             (rf"\b{label}(?:\s+(?i:is|was|of|ending\s+in))?\s*[:#,]?\s*{value}", 0, 0.85),
+            # a few words between the label and a long value: "the member ID we have for you,
+            # W293847561", "account number on file is 00481-22" (5+ digits, so a year is not one)
+            (
+                rf"\b{label}(?:\s+[A-Za-z'’]+){{1,5}}?(?:\s+(?i:is|was))?\s*[:,]?\s+"
+                r"(#?(?=[A-Za-z0-9-]*\d{5})[A-Za-z0-9][A-Za-z0-9-]{4,}[A-Za-z0-9])\b",
+                1,
+                0.8,
+            ),
             # bare "#12345" style references of five or more digits
             (r"(?<![\w/])(#\d{5,})\b", 1, 0.5),
         ],
@@ -214,7 +222,17 @@ _NAME_WORD = r"[A-Z][a-z]+(?:['’-][A-Za-z]+)?"
 def titled_person_recognizer() -> RegexRecognizer:
     return RegexRecognizer(
         TITLED_PERSON,
-        [(rf"\b({_TITLE}\.?\s+{_NAME_WORD}(?:\s+{_NAME_WORD})?)", 1, 0.85)],
+        [
+            (rf"\b({_TITLE}\.?\s+{_NAME_WORD}(?:\s+{_NAME_WORD})?)", 1, 0.85),
+            # written in lower case: "sorry for the trouble, mr lopez" ("ms" alone is also
+            # multiple sclerosis and "miss" a verb, so only these titles)
+            (
+                r"\b((?:mr|mrs|mister)\.?\s+(?!(?:and|or|the|for|with|was|you|your|our|who|"
+                r"has|had|are|were|will|would|can|could|not)\b)[a-z][a-z'’-]{2,})\b",
+                1,
+                0.8,
+            ),
+        ],
     )
 
 

@@ -112,6 +112,18 @@ TONE_PHRASES: tuple[Phrase, ...] = (
         _OWN,
     ),
     _p(
+        # the reviewer went ahead after being told: "you chose to go ahead anyway", "you
+        # decided to leave against medical advice"
+        r"\byou\s+(?:still\s+|nevertheless\s+)?(?:chose|decided|opted|elected|insisted|went\s+ahead)\b"
+        r"[^.!?\n]{0,50}?\b(?:anyway|anyhow|regardless|against\s+(?:our|medical|the\s+doctor's|"
+        r"(?:dr\.?|doctor)\s+\w+'s)\s+advice)\b",
+        "blame",
+        R,
+        "Says the reviewer chose against advice; that reads as blaming.",
+        _OWN,
+        excludes=r"\b(?:if|whether|whatever)\s+you\b",
+    ),
+    _p(
         r"\b(?:your\s+own\s+(?:fault|doing|choice|responsibility)|your\s+fault|(?:only\s+)?have\s+"
         r"yourself\s+to\s+blame|blame\s+yourself|take\s+(?:some\s+)?responsibility|your\s+"
         r"responsibility|the\s+problem\s+(?:clearly\s+|obviously\s+)?(?:isn't|is\s+not|wasn't|"

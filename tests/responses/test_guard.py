@@ -465,3 +465,65 @@ def test_sarcasm_and_put_downs_need_review(text, fragment):
 def test_their_safe_neighbours_are_ok(text):
     r = check(text, ctx=CTX)
     assert r.verdict == OK, r.as_dict()
+
+
+# --- rules found on independent.jsonl's misses, once fresh_eval2 replaced it as a measuring set ---
+
+PT_CTX = GuardContext(
+    clinic_name="Harbor Physical Therapy",
+    clinic_phones=("(617) 555-0183",),
+    clinic_emails=("info@harborpt.com",),
+    staff_names=("Jessica Moore", "Dr. Alan Pierce"),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "subtype"),
+    [
+        ("The subscriber ID we have on file, QX40021877, was accepted.", "identifier", None),
+        ("The account number on your statement is 0048122.", "identifier", None),
+        ("So sorry, mrs delgado, we will look into it.", "identifier", "person"),
+        ("We looked, and you haven't been seen here since 2021.", "patient_confirmation", None),
+        ("You have not come in for more than two years.", "patient_confirmation", None),
+        ("The risks were explained and you decided to proceed anyway.", "tone", "blame"),
+        ("You chose to leave against medical advice.", "tone", "blame"),
+    ],
+)
+def test_rules_from_the_retired_measuring_sets_misses_flag(text, kind, subtype):
+    r = check(text, ctx=GuardContext())
+    assert only(r, kind, subtype), r.as_dict()
+    assert r.verdict in (NEEDS_REVIEW, BLOCK)
+
+
+@pytest.mark.parametrize(
+    ("text", "ctx"),
+    [
+        ("Please reach our patient relations office at privacy@summitvalley.org.", GuardContext()),
+        ("Our patient experience team can be reached at hello@brightsmile.net.", GuardContext()),
+        ("The reference number for the 2023 survey is on our website.", GuardContext()),
+        ("Thanks to Mr. and Mrs. everyone who came to the open day!", GuardContext()),
+        ("If you haven't been in for a while, our new hours start Monday.", GuardContext()),
+        ("If you have not visited since 2020, come and see the new office.", GuardContext()),
+        ("If you decided to switch providers anyway, we understand.", GuardContext()),
+        ("Our whole team at Harbor Physical Therapy thanks you for the support.", PT_CTX),
+        ("Physical therapy evaluations do not need a referral in our state.", PT_CTX),
+    ],
+)
+def test_their_safe_neighbours_pass(text, ctx):
+    r = check(text, ctx=ctx)
+    assert r.verdict == OK, r.as_dict()
+
+
+def test_the_clinics_service_is_still_a_health_detail_when_it_is_the_readers():
+    r = check("We hope your physical therapy for the knee is going well.", ctx=PT_CTX)
+    assert r.verdict == BLOCK
+
+
+def test_the_clinics_name_is_not_an_echo_of_the_review():
+    r = check(
+        "Harbor Physical Therapy thanks you for the kind words!",
+        review="Harbor Physical Therapy is the best physical therapy in town.",
+        ctx=PT_CTX,
+    )
+    assert not [f for f in r.findings if f.subtype != "backstop"], r.as_dict()
+    assert r.verdict != BLOCK

