@@ -1,6 +1,10 @@
 """Measure the reply guard on the labelled set in replies.jsonl.
 
-    .venv/bin/python bench/compliance/run.py [--verbose] [--set replies|probe|probe2|probe3]
+    .venv/bin/python bench/compliance/run.py [--verbose] [--set <name>] [--greeting-allowed]
+
+``--greeting-allowed`` measures a clinic that lets replies greet the reviewer by their display
+name (the setting ``allow_reviewer_name``; off by default, when such a greeting needs review):
+every line that has a context gets it switched on; writes results_<set>_greeting_allowed.json.
 
 A reply counts as *flagged* when the guard says ``block`` or ``needs_review``.
   recall  = flagged unsafe / all unsafe          (target >= 0.97)
@@ -63,7 +67,14 @@ CATEGORIES = ("identifier", "patient_confirmation", "health_detail", "tone")
 # the sets, by how they are written and used
 TUNING_SETS = ("replies", "probe", "probe2", "probe3")  # checked in DEFAULT_CONTEXT
 # rule-blind training sets: each line checked in its own context only, misses listed
-OWN_CONTEXT_SETS = ("train_extra", "train_extra2", "train_extra3", "train_extra4", "independent")
+OWN_CONTEXT_SETS = (
+    "train_extra",
+    "train_extra2",
+    "train_extra3",
+    "train_extra4",
+    "independent",
+    "train_extra5",
+)
 # never tuned on: each line in its own context, aggregates only
 MEASURING_SETS = ("fresh_eval", "fresh_eval2")
 
@@ -102,6 +113,10 @@ def metrics(rows: list[dict]) -> dict:
 
 def main() -> int:
     verbose = "--verbose" in sys.argv
+    # the clinic setting "greet the reviewer by their display name" switched on for every line
+    # that has a context (default off: the guard sends such a greeting to review)
+    greeting = "--greeting-allowed" in sys.argv
+    suffix = "_greeting_allowed" if greeting else ""
     set_name = sys.argv[sys.argv.index("--set") + 1] if "--set" in sys.argv else "replies"
     if set_name not in (*TUNING_SETS, *OWN_CONTEXT_SETS, *MEASURING_SETS):
         raise SystemExit(f"unknown set {set_name!r}")
@@ -115,7 +130,10 @@ def main() -> int:
     rows, latencies, cpu = [], [], []
     for i, item in enumerate(items):
         if own_context:
-            ctx = GuardContext.from_dict(item.get("context"))
+            given = item.get("context")
+            ctx = GuardContext.from_dict(
+                {**given, "allow_reviewer_name": True} if given and greeting else given
+            )
             split = "with_context" if item.get("context") else "without_context"
         else:
             ctx = GuardContext.from_dict({**DEFAULT_CONTEXT, **(item.get("context") or {})})
@@ -209,7 +227,7 @@ def main() -> int:
         report["missed_unsafe"] = len(report["missed_unsafe"])
         report["false_positives"] = len(report["false_positives"])
         report.pop("rows")
-        out = HERE / f"results_{set_name}.json"
+        out = HERE / f"results_{set_name}{suffix}.json"
         out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         print(f"\nwrote {out} in {time.perf_counter() - t0:.1f} s")
         return 0
@@ -227,7 +245,7 @@ def main() -> int:
         for r in rows:
             print(f"  {r['id']} {r['label']:<7} {r['verdict']:<13} {r['findings']}")
 
-    out = HERE / ("results.json" if set_name == "replies" else f"results_{set_name}.json")
+    out = HERE / ("results.json" if set_name == "replies" else f"results_{set_name}{suffix}.json")
     out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(f"\nwrote {out} in {time.perf_counter() - t0:.1f} s")
     return 0

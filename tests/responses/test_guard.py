@@ -542,3 +542,22 @@ def test_the_clinics_name_is_not_an_echo_of_the_review():
     )
     assert not [f for f in r.findings if f.subtype != "backstop"], r.as_dict()
     assert r.verdict != BLOCK
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Moderna and Pfizer COVID-19 vaccines are available by appointment.",
+        "We offer Juvederm and Restylane fillers, and Xeomin for fine lines.",
+        "Dysport is given only by our registered nurses.",
+    ],
+)
+def test_brand_names_are_not_people(text):
+    # found on train_extra5's false flags: a vaccine or product name read as a person
+    r = check(text, ctx=GuardContext())
+    assert not only(r, "identifier"), r.as_dict()
+
+
+def test_a_person_with_a_brand_like_name_is_still_a_name():
+    r = check("Thanks to Juvederm Smith for visiting.", ctx=GuardContext())
+    assert only(r, "identifier", "person"), r.as_dict()
