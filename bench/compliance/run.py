@@ -134,7 +134,7 @@ def main() -> int:
             ctx = GuardContext.from_dict(
                 {**given, "allow_reviewer_name": True} if given and greeting else given
             )
-            split = "with_context" if item.get("context") else "without_context"
+            split = "with_context" if given else "without_context"
         else:
             ctx = GuardContext.from_dict({**DEFAULT_CONTEXT, **(item.get("context") or {})})
             split = split_of(i)

@@ -319,7 +319,7 @@ def main() -> int:
             export_encoder(Path(work))
         print(f"fine-tuned and exported in {time.perf_counter() - started:.0f} s")
     # probabilities of the calibration lines through the shipped int8 encoder
-    (encoder,) = bs.open_encoders()
+    encoder = bs.open_encoder()
     emb = encoder.encode([bs.prepare(r["text"], clinic_name_of(r)) for r in cal_rows])
     prob = 1.0 / (1.0 + np.exp(-(emb @ np.asarray(weights).T + np.asarray(bias))))
     rules = rule_flags(cal_rows)

@@ -47,7 +47,7 @@ RAISE_HEADS = ("tone", "patient_confirmation", "health_detail")
 
 @dataclass
 class Backstop:
-    encoders: tuple  # (the guard's scoring.ml.encoder.OnnxEncoder,)
+    encoder: object  # scoring.ml.encoder.OnnxEncoder: the guard's fine-tuned encoder
     heads: tuple[str, ...]
     weights: np.ndarray  # [n_heads, dim]
     bias: np.ndarray  # [n_heads]
@@ -56,16 +56,17 @@ class Backstop:
     raise_agree_at: dict[str, float]  # "unsafe" probability a raise head needs beside it
     safe_class_at: float  # invitation / public_statement probability needed to lower
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        return features(self.encoders, texts)
+    def embed(self, texts: list[str], clinic_name: str = "") -> np.ndarray:
+        """[n, dim] embeddings of the prepared texts (training prepares them the same way)."""
+        return self.encoder.encode([prepare(t, clinic_name) for t in texts])
 
     def probabilities(self, emb: np.ndarray) -> np.ndarray:
         """[n, n_heads] probabilities for embeddings [n, dim]."""
         z = emb @ self.weights.T + self.bias
         return 1.0 / (1.0 + np.exp(-z))
 
-    def scores(self, text: str) -> dict[str, float]:
-        p = self.probabilities(self.embed([text]))[0]
+    def scores(self, text: str, clinic_name: str = "") -> dict[str, float]:
+        p = self.probabilities(self.embed([text], clinic_name))[0]
         return {h: float(v) for h, v in zip(self.heads, p, strict=True)}
 
 
@@ -86,30 +87,21 @@ def prepare(text: str, clinic_name: str = "") -> str:
     return _WS.sub(" ", text).strip()
 
 
-def features(encoders, texts: list[str]) -> np.ndarray:
-    """[n, sum of dims]: each encoder's embedding of the prepared texts, side by side (training
-    uses the same function)."""
-    prepared = [prepare(t) for t in texts]
-    return np.concatenate([enc.encode(prepared) for enc in encoders], axis=1)
-
-
 def encoder_fingerprint(encoder_dir: Path = GUARD_ENCODER_DIR) -> str:
     """sha256 of an encoder file: the heads were fitted on its embeddings and on no other."""
     return hashlib.sha256((encoder_dir / "encoder_int8.onnx").read_bytes()).hexdigest()
 
 
-def open_encoders(guard_encoder_dir: Path = GUARD_ENCODER_DIR, max_tokens=None) -> tuple:
-    """(the guard's encoder,), on one thread."""
+def open_encoder(guard_encoder_dir: Path = GUARD_ENCODER_DIR, max_tokens=None):
+    """The guard's encoder, on one thread."""
     from scoring.ml.encoder import OnnxEncoder  # onnxruntime: loaded only when the guard warms
 
-    return (
-        OnnxEncoder(
-            guard_encoder_dir / "encoder_int8.onnx",
-            guard_encoder_dir / "tokenizer.json",
-            max_tokens=int(max_tokens or MAX_TOKENS),
-            batch_size=8,
-            threads=1,
-        ),
+    return OnnxEncoder(
+        guard_encoder_dir / "encoder_int8.onnx",
+        guard_encoder_dir / "tokenizer.json",
+        max_tokens=int(max_tokens or MAX_TOKENS),
+        batch_size=8,
+        threads=1,
     )
 
 
@@ -129,7 +121,7 @@ def load(path: Path = WEIGHTS, guard_encoder_dir: Path = GUARD_ENCODER_DIR) -> B
         return {str(h): float(t) for h, t in zip(data["raise_heads"], data[key], strict=True)}
 
     return Backstop(
-        encoders=open_encoders(guard_encoder_dir, int(data["max_tokens"])),
+        encoder=open_encoder(guard_encoder_dir, int(data["max_tokens"])),
         heads=heads,
         weights=np.asarray(data["weights"], dtype=np.float32),
         bias=np.asarray(data["bias"], dtype=np.float32),

@@ -1414,7 +1414,7 @@ def _apply_backstop(text: str, sentences, findings: list[Finding], ctx: GuardCon
     bs = backstop.get_backstop()
     if bs is None:
         return findings
-    p = bs.scores(backstop.prepare(text, ctx.clinic_name))
+    p = bs.scores(text, ctx.clinic_name)
     kinds = {f.kind for f in findings}
     out = list(findings)
     for head in backstop.RAISE_HEADS:
