@@ -13,7 +13,7 @@ class SentimentLabel(models.TextChoices):
 
 class ReviewScore(models.Model):
     review = models.ForeignKey("feeds.Review", on_delete=models.CASCADE, related_name="scores")
-    model_version = models.CharField(max_length=100)
+    model_version = models.CharField(max_length=200)
     label = models.CharField(max_length=8, choices=SentimentLabel.choices)
     score = models.FloatField(help_text="-1 (very negative) … 1 (very positive)")
     confidence = models.FloatField(default=0)

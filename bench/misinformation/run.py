@@ -12,7 +12,20 @@ Sets (none of them trained on, calibrated on, or read while writing a rule):
     its fact sheet (fact_sheets.json) and its name; opinions reported apart;
 (c2) clinic_claims_extra.jsonl: 720 mentions of eight other clinics (fact_sheets_extra.json),
     written by a second helper who never saw clinic_claims.jsonl; never trained on (a model
-    trained with it, misinfo 2.1.0, did no better on (c) and lost (a), and was not shipped);
+    trained with it, misinfo 2.1.0, did no better on (c) and lost (a), and was not shipped),
+    nor read by the claim judge's training or calibration (those use claims_train_a / _b, 20
+    clinics of other specialties, and the clinic claims' train split);
+(c3) clinic_claims_third.jsonl: 838 mentions of ten clinics of other specialties and countries
+    (GP surgery, dental implants, hearing, weight loss, hair transplant, veins, speech therapy,
+    addiction, urology, blood tests; fact_sheets_third.json) written by a third helper who read
+    nothing else, asked for hard cases (wrong details only, quoted-and-refuted rumours,
+    negations both ways); never trained or calibrated on;
+(c4) clinic_claims_fourth.jsonl: 818 mentions of ten more US clinics (family medicine,
+    paediatric dentistry, orthopaedics, dermatology, a community health centre, OB-GYN, eye
+    surgery, urgent care, physiotherapy, a grocery-store vaccine clinic; fact_sheets_fourth.json)
+    by a fourth helper, asked for the same hard cases; written as training data for the claim
+    judge, but the judge trained with it did worse on its calibration clinics and was not
+    shipped, so it was never trained or calibrated on;
 (d) real reviews: 2,000 review-site texts of the held-out doctors / providers (RateMDs,
     Healthgrades), none a claim of the kinds above: how often ordinary reviews are flagged.
 
@@ -101,11 +114,18 @@ def main() -> int:
     parser.add_argument("--data", default="/work/shared/data")
     parser.add_argument("--reviews", type=int, default=2000)
     parser.add_argument("--out", default=str(HERE / "results.json"))
+    parser.add_argument(
+        "--no-judge",
+        action="store_true",
+        help="the heads alone, without the claim judge (for comparison; not the product)",
+    )
     args = parser.parse_args()
 
     from scoring.ml.engine import ScorerConfig, load_scorer
 
     scorer = load_scorer(ScorerConfig(model="default", threads=1, topic_sentiment=False))
+    if args.no_judge:
+        scorer.misinformation.judge = None
 
     def flagged(texts, **context):
         out = []
@@ -116,7 +136,11 @@ def main() -> int:
         return out
 
     started = time.perf_counter()
-    results: dict = {"model_version": scorer.version, "sets": {}}
+    results: dict = {
+        "model_version": scorer.version,
+        "claim_judge": "off (--no-judge)" if args.no_judge else "on",
+        "sets": {},
+    }
     table = []
 
     def add(name, texts, is_false, flags, extra=None):
@@ -195,6 +219,22 @@ def main() -> int:
         json.loads((HERE / "fact_sheets_extra.json").read_text(encoding="utf-8")),
     )
 
+    # (c3) ten more clinics (UK, Irish, Australian, Canadian and US), a third writer; never
+    # trained or calibrated on
+    clinic_set(
+        "(c3) clinic claims, third writer",
+        jsonl("clinic_claims_third.jsonl"),
+        json.loads((HERE / "fact_sheets_third.json").read_text(encoding="utf-8")),
+    )
+
+    # (c4) ten more US clinics, a fourth writer asked for the same hard cases; never trained or
+    # calibrated on
+    clinic_set(
+        "(c4) clinic claims, fourth writer",
+        jsonl("clinic_claims_fourth.jsonl"),
+        json.loads((HERE / "fact_sheets_fourth.json").read_text(encoding="utf-8")),
+    )
+
     # (d) real reviews of held-out doctors / providers
     rnd = random.Random(11)
     reviews = D.load_ratemds(args.data, "heldout") + D.load_healthgrades(args.data, "heldout")
@@ -240,7 +280,10 @@ def main() -> int:
         results["targets"][label] = [value, met]
     results["seconds"] = round(time.perf_counter() - started, 1)
 
-    print(f"model {scorer.version}; every set held out (never trained, calibrated or tuned on)")
+    print(
+        f"model {scorer.version}{' WITHOUT the claim judge' if args.no_judge else ''}; every "
+        "set held out (never trained, calibrated or tuned on)"
+    )
     print()
     header = f"{'set':<38} {'false':>5} {'true':>5} {'recall':>7} {'false flags':>11} {'kw recall':>9} {'kw ff':>6}"
     print(header)
@@ -252,7 +295,12 @@ def main() -> int:
         )
     d = results["sets"]["(d) real reviews held-out (no claims expected)"]
     print()
-    for key in ("(c) clinic claims held-out", "(c2) clinic claims, second writer"):
+    for key in (
+        "(c) clinic claims held-out",
+        "(c2) clinic claims, second writer",
+        "(c3) clinic claims, third writer",
+        "(c4) clinic claims, fourth writer",
+    ):
         c = results["sets"][key]
         print(
             f"{key[:4]} opinions flagged: {c['opinions_flagged']['model']} of {c['opinions']} "

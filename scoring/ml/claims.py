@@ -198,6 +198,9 @@ class ClaimModel:
         self.lexical_weight = float(meta.get("lexical_weight", 1.0))
         self.version = str(meta.get("version", ""))
         self._cache: OrderedDict[str, References] = OrderedDict()
+        # the claim judge (scoring.ml.judge.ClaimJudge) when loaded: the last word on texts it
+        # is asked about
+        self.judge = None
         myth_words = [
             content_words(f"{m['myth']} {m['correction']} {m.get('title', '')}") for m in myths
         ]
@@ -345,6 +348,7 @@ class ClaimModel:
         top = np.argsort(-match, axis=1)[:, :TOP_K]
         is_myth = np.array([k == "myth" for k in refs.kinds], dtype=np.float32)
         facts = np.flatnonzero(is_myth == 0)
+        judged = self.judge_pairs(texts, claim, match, is_myth, refs)
         out = []
         for i in range(n):
             idx = top[i]
@@ -378,6 +382,32 @@ class ClaimModel:
                         )
                     )[0]
                 )
+            parts = {"semantic": float(sem[i, ref]), "words": float(lex[i, ref]), "stack": p}
+            flagged = p >= self.threshold
+            if i in judged:
+                refs_i, probs = judged[i]
+                k_contra = int(np.argmax(probs[:, 0]))
+                contradicts, agrees = float(probs[k_contra, 0]), float(probs[:, 1].max())
+                parts.update(
+                    judge_contradicts=contradicts,
+                    judge_agrees=agrees,
+                    judge_about=float(1.0 - probs[:, 2].min()),
+                )
+                judge = self.judge
+                if contradicts >= judge.contradicts_at:
+                    # the judge read the text against this reference and found it denied: the
+                    # flag cites it
+                    flagged, p = True, max(p, contradicts)
+                    ref = int(refs_i[k_contra])
+                    contra_ref = contradicts
+                    parts["judge"] = "contradicts"
+                elif agrees >= judge.agrees_at:
+                    flagged, p = False, min(p, 1.0 - agrees)
+                    parts["judge"] = "agrees"
+                else:
+                    # neither: the heads decide, more strictly than on a text never judged
+                    flagged = p >= max(self.threshold, judge.stack_at)
+                    parts["judge"] = "undecided"
             out.append(
                 Assessment(
                     probability=p,
@@ -386,10 +416,37 @@ class ClaimModel:
                     contradiction_probability=contra_ref,
                     reference=ref,
                     similarity=float(match[i, ref]),
-                    flagged=p >= self.threshold,
-                    parts={"semantic": float(sem[i, ref]), "words": float(lex[i, ref])},
+                    flagged=flagged,
+                    parts=parts,
                 )
             )
+        return out
+
+    def judge_pairs(self, texts, claim, match, is_myth, refs) -> dict:
+        """text position -> (the references judged, [k, 3] judge probabilities), for the texts
+        the claim head reads as a possible claim (the judge's gate), each against its
+        JUDGED_FACTS nearest facts and JUDGED_MYTHS nearest myths, all pairs in one batch."""
+        judge = self.judge
+        if judge is None:
+            return {}
+        from scoring.ml.judge import JUDGED_FACTS, JUDGED_MYTHS
+
+        facts, myths = np.flatnonzero(is_myth == 0), np.flatnonzero(is_myth == 1)
+        chosen = {}
+        for i in np.flatnonzero(claim >= judge.gate):
+            near_facts = facts[np.argsort(-match[i, facts], kind="stable")[:JUDGED_FACTS]]
+            near_myths = myths[np.argsort(-match[i, myths], kind="stable")[:JUDGED_MYTHS]]
+            if len(near_facts) + len(near_myths):
+                chosen[int(i)] = np.concatenate([near_facts, near_myths])
+        if not chosen:
+            return {}
+        statements = [refs.statements[j] for i in chosen for j in chosen[i]]
+        pair_texts = [texts[i] for i in chosen for _ in chosen[i]]
+        probs = judge.probabilities(statements, pair_texts)
+        out, at = {}, 0
+        for i, idx in chosen.items():
+            out[i] = (idx, probs[at : at + len(idx)])
+            at += len(idx)
         return out
 
     def cited(self, match: np.ndarray, facts: np.ndarray) -> int:
@@ -410,7 +467,9 @@ class ClaimModel:
             return None
         contradicts = None
         ref_words: frozenset[str] = frozenset()
-        if a.reference is not None and a.similarity >= self.min_similarity:
+        if a.reference is not None and (
+            a.similarity >= self.min_similarity or a.parts.get("judge") == "contradicts"
+        ):
             r = a.reference
             ref_words = refs.words[r]
             contradicts = {

@@ -709,9 +709,12 @@ def _load_byo(model: str):
 # ------------------------------------------------------------------ factory
 
 
-def _misinformation(artifacts_dir: Path, enabled: bool, encoder_version: str | None):
+def _misinformation(
+    artifacts_dir: Path, enabled: bool, encoder_version: str | None, threads: int = 1
+):
     if not enabled:
         return None
+    from scoring.ml import judge
     from scoring.ml.claims import HEADS_FILE, ClaimModel
 
     path = artifacts_dir / HEADS_FILE
@@ -731,6 +734,10 @@ def _misinformation(artifacts_dir: Path, enabled: bool, encoder_version: str | N
             f"the misinformation heads were trained on the embeddings of {trained_on}, but the "
             f"shipped encoder is {encoder_version}. {fix}"
         )
+    try:
+        model.judge = judge.load(artifacts_dir / "judge", threads=threads)
+    except judge.JudgeLoadError as exc:
+        raise ModelLoadError(f"{exc} (or set ScorerConfig.misinformation=False)") from exc
     return model
 
 
@@ -746,9 +753,14 @@ def load_scorer(config: ScorerConfig | None = None) -> Scorer:
         config.model = model
         scorer = TransformersScorer(config)
         encoder_version = default_sentiment_version(artifacts_dir)
-    scorer.misinformation = _misinformation(artifacts_dir, config.misinformation, encoder_version)
+    scorer.misinformation = _misinformation(
+        artifacts_dir, config.misinformation, encoder_version, config.threads
+    )
     if scorer.misinformation is not None:
-        scorer.version = f"{scorer.version}/{scorer.misinformation.version}"
+        scorer.version = (
+            f"{scorer.version}/{scorer.misinformation.version}"
+            f"/{scorer.misinformation.judge.version}"
+        )
     if getattr(scorer, "topic_head", None) is not None:
         scorer.version = f"{scorer.version}/{scorer.topic_head.version}"
     scorer.version = f"{scorer.version}/{rules_version()}"
@@ -772,6 +784,9 @@ def default_model_version(
     card = folder / "misinformation_card.json"
     if misinformation and card.is_file():
         version += "/" + json.loads(card.read_text(encoding="utf-8"))["version"]
+        judge_card = folder / "judge" / "card.json"
+        if judge_card.is_file():
+            version += "/" + json.loads(judge_card.read_text(encoding="utf-8"))["version"]
     topics = folder / "topic_card.json"
     if topics.is_file():
         version += "/" + json.loads(topics.read_text(encoding="utf-8"))["version"]

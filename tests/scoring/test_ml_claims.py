@@ -221,3 +221,83 @@ def test_the_indexed_word_overlap_is_exactly_the_pairwise_one():
     got = overlap_matrix(tw, rw)
     assert got.dtype == np.float32 and np.array_equal(got, expected)
     assert got[0, 0] > 0 and got[1, 1] > 0 and not got[2].any() and not got[:, 2].any()
+
+
+# ---------------------------------------------------------------- the claim judge
+
+
+def _judge_calls(scorer, monkeypatch):
+    judge = scorer.misinformation.judge
+    calls = []
+    probabilities = judge.probabilities
+
+    def spy(statements, texts):
+        calls.append((list(statements), list(texts)))
+        return probabilities(statements, texts)
+
+    monkeypatch.setattr(judge, "probabilities", spy)
+    return calls
+
+
+def test_a_true_claim_defending_the_clinic_is_not_flagged(scorer):
+    """The same subject and words as the rumour, but it agrees with the fact sheet."""
+    text = (
+        "People saying Riverside Family Dental reuses needles are wrong. The hygienist opened "
+        "a brand new sealed syringe right in front of me and binned it after."
+    )
+    rumour = "Riverside Family Dental reuses needles on patients, a friend who works there said"
+    defended, denied = scorer.score(
+        [text, rumour], clinic_name=RIVERSIDE, facts=FACTS, clinic_key="riverside"
+    )
+    assert _mis(defended) is None
+    flag = _mis(denied)
+    assert flag is not None and flag["contradicts"]["slug"] == "single-use-needles"
+
+
+def test_the_judge_reads_a_claim_against_its_nearest_facts_and_myth(scorer, monkeypatch):
+    from scoring.ml.judge import JUDGED_FACTS, JUDGED_MYTHS
+
+    calls = _judge_calls(scorer, monkeypatch)
+    text = "Riverside Family Dental keeps its vaccines in a broken fridge and gives expired shots"
+    scorer.score([text], clinic_name=RIVERSIDE, facts=FACTS, clinic_key="riverside")
+    [(statements, texts)] = calls
+    assert texts == [text] * len(statements)
+    fact_statements = {f.statement for f in FACTS}
+    judged_facts = [s for s in statements if s in fact_statements]
+    assert len(judged_facts) == min(JUDGED_FACTS, len(FACTS))
+    assert len(statements) - len(judged_facts) == JUDGED_MYTHS
+    assert judged_facts[0] == FACTS[1].statement  # the nearest fact first
+
+
+def test_the_judge_is_not_asked_about_texts_that_state_no_claim(scorer, monkeypatch):
+    calls = _judge_calls(scorer, monkeypatch)
+    scorer.score(
+        ["Dr Patel was lovely and explained everything, five stars.", "Rude receptionist."],
+        clinic_name=RIVERSIDE,
+        facts=FACTS,
+        clinic_key="riverside",
+    )
+    assert calls == []
+
+
+def test_a_judge_fitted_on_another_encoder_or_missing_is_refused(tmp_path):
+    import shutil
+
+    from scoring.ml import judge
+    from scoring.ml.engine import ARTIFACTS, ModelLoadError
+
+    folder = tmp_path / "artifacts"
+    shutil.copytree(ARTIFACTS, folder)
+    onnx = folder / "judge" / "encoder_int8.onnx"
+    onnx.write_bytes(onnx.read_bytes() + b"\0")
+    with pytest.raises(judge.JudgeLoadError, match="fitted on another encoder"):
+        judge.load(folder / "judge")
+    with pytest.raises(ModelLoadError, match="fitted on another encoder"):
+        load_scorer(ScorerConfig(model="default", artifacts_dir=str(folder)))
+    shutil.rmtree(folder / "judge")
+    with pytest.raises(ModelLoadError, match="judge_train"):
+        load_scorer(ScorerConfig(model="default", artifacts_dir=str(folder)))
+    # without misinformation the judge is not needed
+    assert load_scorer(
+        ScorerConfig(model="default", artifacts_dir=str(folder), misinformation=False)
+    ).score(["fine"])
