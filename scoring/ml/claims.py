@@ -1,6 +1,7 @@
 """Misinformation: false factual claims about a clinic or about health, with their evidence.
 numpy only; it reads the embedding the scoring worker already computed for each text (the
-sentiment encoder's), so a text is never encoded twice.
+sentiment encoder's), so a text is never encoded twice for the heads (the claim judge, step 6,
+reads the few texts past its gate again, with their facts).
 
 For every text:
 
@@ -24,6 +25,11 @@ For every text:
    the myth library), for false claims no reference covers.
 5. A logistic **stacker** over the four signals gives the probability; the flag is raised at the
    threshold chosen on out-of-fold predictions of the training data (never on a held-out split).
+6. **The claim judge** (``scoring.ml.judge``, ``ClaimModel.judge``): a text whose claim
+   probability passes the judge's gate is read together with each of its nearest facts by a
+   cross-encoder; a contradiction flags it (citing that fact), an agreement clears it, and
+   otherwise the stacker decides at the judge's stricter ``stack_at``. This is the one step that
+   encodes again (one pass per pair), so it is gated.
 
 The flag::
 

@@ -35,8 +35,11 @@ LABELS = ("contradicts", "agrees", "unrelated")
 MAX_TOKENS = 160
 # references each judged text is read against: its nearest facts (the fact a training clinic
 # claim is about is the nearest for 90 % of them and among the nearest 3 for 98 %: 1,339 claims
-# of clinic_claims' train split and claims_train_a / _b) and its nearest myth
+# of clinic_claims' train split and claims_train_a / _b)
 JUDGED_FACTS = 3
+# myths are not judged: read against myth corrections, the judge flagged up to half of the true
+# COVID posts of its calibration (judge_train.general_rows); texts without a fact sheet keep the
+# heads' decision
 JUDGED_MYTHS = 0
 SEPARATOR = " [SEP] "
 
