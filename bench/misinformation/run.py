@@ -95,6 +95,30 @@ KEYWORDS = re.compile(
     re.IGNORECASE,
 )
 
+# name -> (rows file, which rows, fact sheets file)
+CLINIC_SETS = {
+    "(c) clinic claims held-out": (
+        "clinic_claims.jsonl",
+        lambda r: r["split"] == "heldout",
+        "fact_sheets.json",
+    ),
+    "(c2) clinic claims, second writer": (
+        "clinic_claims_extra.jsonl",
+        lambda r: r["clinic"] is not None,
+        "fact_sheets_extra.json",
+    ),
+    "(c3) clinic claims, third writer": (
+        "clinic_claims_third.jsonl",
+        lambda r: True,
+        "fact_sheets_third.json",
+    ),
+    "(c4) clinic claims, fourth writer": (
+        "clinic_claims_fourth.jsonl",
+        lambda r: True,
+        "fact_sheets_fourth.json",
+    ),
+}
+
 
 def rates(flags: list[bool], false: list[bool]) -> dict:
     tp = sum(1 for f, y in zip(flags, false, strict=True) if f and y)
@@ -206,34 +230,16 @@ def main() -> int:
         text = (HERE / name).read_text(encoding="utf-8")
         return [json.loads(line) for line in text.splitlines() if line.strip()]
 
-    # (c) clinic claims, held-out groups, with each clinic's fact sheet
-    clinic_set(
-        "(c) clinic claims held-out",
-        [r for r in jsonl("clinic_claims.jsonl") if r["split"] == "heldout"],
-        json.loads((HERE / "fact_sheets.json").read_text(encoding="utf-8")),
-    )
-    # (c2) eight more clinics, written by a second hand; never trained on (clinic rows only)
-    clinic_set(
-        "(c2) clinic claims, second writer",
-        [r for r in jsonl("clinic_claims_extra.jsonl") if r["clinic"] is not None],
-        json.loads((HERE / "fact_sheets_extra.json").read_text(encoding="utf-8")),
-    )
-
-    # (c3) ten more clinics (UK, Irish, Australian, Canadian and US), a third writer; never
-    # trained or calibrated on
-    clinic_set(
-        "(c3) clinic claims, third writer",
-        jsonl("clinic_claims_third.jsonl"),
-        json.loads((HERE / "fact_sheets_third.json").read_text(encoding="utf-8")),
-    )
-
-    # (c4) ten more US clinics, a fourth writer asked for the same hard cases; never trained or
-    # calibrated on
-    clinic_set(
-        "(c4) clinic claims, fourth writer",
-        jsonl("clinic_claims_fourth.jsonl"),
-        json.loads((HERE / "fact_sheets_fourth.json").read_text(encoding="utf-8")),
-    )
+    # the clinic sets, each clinic with its fact sheet: (c) the held-out groups; (c2) eight more
+    # clinics by a second hand (clinic rows only); (c3) ten UK, Irish, Australian, Canadian and
+    # US clinics by a third; (c4) ten US clinics by a fourth (both asked for hard cases). None
+    # trained or calibrated on.
+    for name, (rows_file, keep, sheets_file) in CLINIC_SETS.items():
+        clinic_set(
+            name,
+            [r for r in jsonl(rows_file) if keep(r)],
+            json.loads((HERE / sheets_file).read_text(encoding="utf-8")),
+        )
 
     # (d) real reviews of held-out doctors / providers
     rnd = random.Random(11)
@@ -295,12 +301,7 @@ def main() -> int:
         )
     d = results["sets"]["(d) real reviews held-out (no claims expected)"]
     print()
-    for key in (
-        "(c) clinic claims held-out",
-        "(c2) clinic claims, second writer",
-        "(c3) clinic claims, third writer",
-        "(c4) clinic claims, fourth writer",
-    ):
+    for key in CLINIC_SETS:
         c = results["sets"][key]
         print(
             f"{key[:4]} opinions flagged: {c['opinions_flagged']['model']} of {c['opinions']} "

@@ -26,7 +26,6 @@ runs on its rules alone.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -88,8 +87,11 @@ def prepare(text: str, clinic_name: str = "") -> str:
 
 
 def encoder_fingerprint(encoder_dir: Path = GUARD_ENCODER_DIR) -> str:
-    """sha256 of an encoder file: the heads were fitted on its embeddings and on no other."""
-    return hashlib.sha256((encoder_dir / "encoder_int8.onnx").read_bytes()).hexdigest()
+    """sha256 of the guard's encoder file: the heads were fitted on its embeddings and on no
+    other."""
+    from scoring.ml.encoder import fingerprint
+
+    return fingerprint(encoder_dir)
 
 
 def open_encoder(guard_encoder_dir: Path = GUARD_ENCODER_DIR, max_tokens=None):

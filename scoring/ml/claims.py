@@ -55,6 +55,7 @@ from pathlib import Path
 import numpy as np
 
 from scoring.ml.head import softmax
+from scoring.ml.judge import JUDGED_FACTS, JUDGED_MYTHS
 
 MYTHS_FILE = Path(__file__).resolve().parent / "myths.json"
 HEADS_FILE = "misinformation.npz"
@@ -394,11 +395,7 @@ class ClaimModel:
                 refs_i, probs = judged[i]
                 k_contra = int(np.argmax(probs[:, 0]))
                 contradicts, agrees = float(probs[k_contra, 0]), float(probs[:, 1].max())
-                parts.update(
-                    judge_contradicts=contradicts,
-                    judge_agrees=agrees,
-                    judge_about=float(1.0 - probs[:, 2].min()),
-                )
+                parts.update(judge_contradicts=contradicts, judge_agrees=agrees)
                 judge = self.judge
                 if contradicts >= judge.contradicts_at:
                     # the judge read the text against this reference and found it denied: the
@@ -433,19 +430,26 @@ class ClaimModel:
         the claim head reads as a possible claim (the judge's gate), each against its
         JUDGED_FACTS nearest facts and JUDGED_MYTHS nearest myths, all pairs in one batch."""
         judge = self.judge
-        if judge is None:
+        rows = np.flatnonzero(claim >= judge.gate) if judge is not None else []
+        if not len(rows):
             return {}
-        from scoring.ml.judge import JUDGED_FACTS, JUDGED_MYTHS
 
-        facts, myths = np.flatnonzero(is_myth == 0), np.flatnonzero(is_myth == 1)
-        chosen = {}
-        for i in np.flatnonzero(claim >= judge.gate):
-            near_facts = facts[np.argsort(-match[i, facts], kind="stable")[:JUDGED_FACTS]]
-            near_myths = myths[np.argsort(-match[i, myths], kind="stable")[:JUDGED_MYTHS]]
-            if len(near_facts) + len(near_myths):
-                chosen[int(i)] = np.concatenate([near_facts, near_myths])
-        if not chosen:
+        def nearest(kind: np.ndarray, k: int) -> np.ndarray:
+            """[len(rows), <= k] the k references of `kind` nearest each gated text."""
+            if not k or not len(kind):
+                return np.zeros((len(rows), 0), dtype=np.int64)
+            order = np.argsort(-match[np.ix_(rows, kind)], axis=1, kind="stable")[:, :k]
+            return kind[order]
+
+        near = np.hstack(
+            [
+                nearest(np.flatnonzero(is_myth == 0), JUDGED_FACTS),
+                nearest(np.flatnonzero(is_myth == 1), JUDGED_MYTHS),
+            ]
+        )
+        if not near.shape[1]:
             return {}
+        chosen = {int(i): idx for i, idx in zip(rows, near, strict=True)}
         statements = [refs.statements[j] for i in chosen for j in chosen[i]]
         pair_texts = [texts[i] for i in chosen for _ in chosen[i]]
         probs = judge.probabilities(statements, pair_texts)

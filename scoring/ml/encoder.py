@@ -12,6 +12,7 @@ long review often ends with its verdict. Training (train.py) uses the same funct
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -113,6 +114,12 @@ def length_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
     if current:
         batches.append(current)
     return batches
+
+
+def fingerprint(folder: str | Path) -> str:
+    """sha256 of an exported encoder folder's ``encoder_int8.onnx``: heads fitted on its
+    embeddings (the guard's backstop, the claim judge) store it and refuse another file."""
+    return hashlib.sha256((Path(folder) / "encoder_int8.onnx").read_bytes()).hexdigest()
 
 
 class EncoderLoadError(RuntimeError):

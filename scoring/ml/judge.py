@@ -20,7 +20,6 @@ nearest references (``JUDGED_FACTS``, ``JUDGED_MYTHS``).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +49,9 @@ def pair_text(statement: str, text: str) -> str:
 
 
 def fingerprint(folder: Path = JUDGE_DIR) -> str:
-    return hashlib.sha256((Path(folder) / "encoder_int8.onnx").read_bytes()).hexdigest()
+    from scoring.ml.encoder import fingerprint
+
+    return fingerprint(folder)
 
 
 class JudgeLoadError(RuntimeError):

@@ -121,9 +121,11 @@ def pairs_of(rows: list[dict], sheets: dict, myths: list[dict], rnd: random.Rand
                 others,
                 key=lambda f: -word_overlap(words, content_words(f"{f['title']} {f['statement']}")),
             )
-            picked = {ranked[0]["slug"]: ranked[0], rnd.choice(others)["slug"]: None}
-            for slug in picked:
-                f = next(x for x in others if x["slug"] == slug)
+            # the closest other fact, then one at random (once, when it is the same)
+            picked = {ranked[0]["slug"]: ranked[0]}
+            random_fact = rnd.choice(others)
+            picked.setdefault(random_fact["slug"], random_fact)
+            for f in picked.values():
                 out.append((f["statement"], r["text"], J.LABELS.index("unrelated")))
     for m in myths:
         out.append((m["correction"], m["myth"], J.LABELS.index("contradicts")))
@@ -237,11 +239,11 @@ def choose(rows: list[dict], found: list, model) -> dict:
     gate = float(np.quantile(claim[false], 1 - GATE_KEEPS))
     stack = np.array([a.parts["stack"] for a in found])
     judged_any = np.array(["judge_contradicts" in a.parts for a in found])
+    judged = judged_any & (claim >= gate)
     best = None
     for c_at in np.round(np.arange(0.30, 0.96, 0.01), 2):
         for a_at in np.round(np.arange(0.30, 0.96, 0.05), 2):
             for s_at in np.round(np.arange(0.50, 1.0, 0.05), 2):
-                judged = judged_any & (claim >= gate)
                 flag = np.where(
                     judged & (contra >= c_at),
                     True,
