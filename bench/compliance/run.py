@@ -18,7 +18,7 @@ after the guard's first, second and third versions, to measure how the rules gen
 phrasing their author had not tuned on; see README.md for their first-run figures); writes
 results_<set>.json.
 
-``--set fresh_eval`` / ``--set fresh_eval2`` run the measuring sets (written by helpers who
+``--set fresh_eval`` / ``--set fresh_eval2`` / ``--set fresh_eval3`` run the measuring sets (written by helpers who
 never saw the rules or any other set; never tuned on). Each line is checked in its own context
 only: a line without ``context`` gets an empty GuardContext (the guard knows nothing about the
 clinic) and is reported under "without clinic context"; a line with ``context`` gets exactly
@@ -74,9 +74,10 @@ OWN_CONTEXT_SETS = (
     "train_extra4",
     "independent",
     "train_extra5",
+    "train_extra6",
 )
 # never tuned on: each line in its own context, aggregates only
-MEASURING_SETS = ("fresh_eval", "fresh_eval2")
+MEASURING_SETS = ("fresh_eval", "fresh_eval2", "fresh_eval3")
 
 
 def load(path: Path) -> list[dict]:

