@@ -172,11 +172,24 @@ class ReviewDetailApi(ClinicAPIView):
 # --- claims: mentions that make the same claim ------------------------------------------------
 
 
+class WrongDetailOutputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["price", "time", "day"])
+    post = serializers.CharField(
+        help_text="What the mention says, e.g. `$350`, `4`, `open on Sunday`."
+    )
+    fact = serializers.CharField(help_text="What the fact says instead.")
+
+
 class ContradictsOutputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["fact", "myth"])
     slug = serializers.CharField()
     statement = serializers.CharField()
     similarity = serializers.FloatField()
+    detail = WrongDetailOutputSerializer(
+        required=False,
+        help_text="Present when the mention states a price, opening time or opening day the "
+        "fact says otherwise.",
+    )
 
 
 class ClaimOutputSerializer(serializers.Serializer):

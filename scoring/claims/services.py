@@ -73,12 +73,16 @@ def _contradicts(flags: list) -> dict:
     found = (flag or {}).get("contradicts")
     if not isinstance(found, dict) or not found.get("slug"):
         return {}
-    return {
+    out = {
         "kind": str(found.get("kind") or "fact"),
         "slug": str(found["slug"]),
         "statement": str(found.get("statement") or ""),
         "similarity": float(found.get("similarity") or 0.0),
     }
+    detail = found.get("detail")
+    if isinstance(detail, dict) and {"kind", "post", "fact"} <= set(detail):
+        out["detail"] = {k: str(detail[k]) for k in ("kind", "post", "fact")}
+    return out
 
 
 @dataclass

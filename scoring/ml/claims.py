@@ -54,12 +54,18 @@ from pathlib import Path
 
 import numpy as np
 
+from scoring.ml import details
 from scoring.ml.head import softmax
 from scoring.ml.judge import JUDGED_FACTS, JUDGED_MYTHS
 
 MYTHS_FILE = Path(__file__).resolve().parent / "myths.json"
 HEADS_FILE = "misinformation.npz"
 TOP_K = 3  # references judged for contradiction per text
+# a wrong detail counts against the judged fact the text is most about, when the judge puts
+# "unrelated" below this (set a priori, not tuned: the judge thinks it more likely about the fact
+# than not)
+DETAIL_UNRELATED_BELOW = 0.5
+CLEAR_ON_RIGHT_DETAILS = True
 MAX_SPAN_CHARS = 280
 
 _STOP = frozenset(
@@ -397,7 +403,22 @@ class ClaimModel:
                 contradicts, agrees = float(probs[k_contra, 0]), float(probs[:, 1].max())
                 parts.update(judge_contradicts=contradicts, judge_agrees=agrees)
                 judge = self.judge
-                if contradicts >= judge.contradicts_at:
+                k, detail, right = self.details(texts[i], refs_i, probs, refs)
+                if detail is not None:
+                    # a price, time or day the fact says otherwise: flagged whatever the judge
+                    # made of the rest ("closes at 4" reads to it as agreeing with "8am-6pm")
+                    about = 1.0 - float(probs[k, 2])
+                    flagged, p = True, max(p, about)
+                    ref = int(refs_i[k])
+                    contra_ref = max(float(probs[k, 0]), about)
+                    parts.update(judge="wrong_detail", detail=detail.as_dict())
+                elif right and (contradicts < judge.contradicts_at or k_contra == k):
+                    # it states the fact's own price, times or days, and gets none wrong: a true
+                    # claim ("open till 6 Mon-Thu"), whatever the judge, which reads numbers
+                    # poorly, makes of that same fact ("they don't close at 5, it's 6")
+                    flagged, p = False, min(p, 1.0 - float(probs[k, 1:].max()))
+                    parts["judge"] = "right_detail"
+                elif contradicts >= judge.contradicts_at:
                     # the judge read the text against this reference and found it denied: the
                     # flag cites it
                     flagged, p = True, max(p, contradicts)
@@ -459,6 +480,22 @@ class ClaimModel:
             at += len(idx)
         return out
 
+    def details(self, text: str, judged: np.ndarray, probs: np.ndarray, refs: References):
+        """(position among `judged`, the wrong Detail or None, whether the text gets the fact's
+        details right) for the judged fact the text is most about, when the judge reads it as
+        about that fact (not "unrelated"): the text states a price, opening time or opening day
+        the fact says otherwise, or states the fact's own and nothing else (details.py). (0,
+        None, False) when no judged fact qualifies."""
+        facts = [k for k, j in enumerate(judged) if refs.kinds[j] == "fact"]
+        if not facts:
+            return 0, None, False
+        k = min(facts, key=lambda k: float(probs[k, 2]))
+        if float(probs[k, 2]) >= DETAIL_UNRELATED_BELOW:
+            return k, None, False
+        sheet = [refs.statements[j] for j, kind in enumerate(refs.kinds) if kind == "fact"]
+        wrong, right = details.check(text, refs.statements[int(judged[k])], sheet)
+        return k, wrong, right and CLEAR_ON_RIGHT_DETAILS
+
     def cited(self, match: np.ndarray, facts: np.ndarray) -> int:
         """The reference a flag cites as evidence: the clinic's own nearest fact when it is at
         least min_similarity near (the fact sheet is the clinic's word; on the training clinic
@@ -478,7 +515,8 @@ class ClaimModel:
         contradicts = None
         ref_words: frozenset[str] = frozenset()
         if a.reference is not None and (
-            a.similarity >= self.min_similarity or a.parts.get("judge") == "contradicts"
+            a.similarity >= self.min_similarity
+            or a.parts.get("judge") in ("contradicts", "wrong_detail")
         ):
             r = a.reference
             ref_words = refs.words[r]
@@ -489,6 +527,8 @@ class ClaimModel:
                 "similarity": round(a.similarity, 4),
                 **{k: v for k, v in refs.extra[r].items() if v},
             }
+            if a.parts.get("detail"):
+                contradicts["detail"] = a.parts["detail"]
         span = claim_span(text, ref_words, exclude)
         return {
             "name": "misinformation",

@@ -140,3 +140,29 @@ def test_the_incident_room_lists_the_claims_with_the_most_reach_first(clinic_a, 
         f'id="room-claim-{small_id}"'
     )
     assert "<td>1590</td>" in claims and "Answer all 2" in claims
+
+
+def test_a_claims_wrong_detail_is_shown_in_the_inbox_and_the_room(clinic_a, login):
+    from scoring.models import ClaimCluster
+
+    cluster_id, review_ids = _claim(clinic_a, 2)
+    detail = {"kind": "time", "post": "closes at 4", "fact": "Mon-Thu 8am-6pm, Fri 8am-2pm."}
+    with schema_context(clinic_a.schema_name):
+        cluster = ClaimCluster.objects.get(pk=cluster_id)
+        cluster.contradicts = {**cluster.contradicts, "detail": detail}
+        cluster.save(update_fields=["contradicts"])
+        now = timezone.now()
+        incident = Incident.objects.create(
+            kind="misinformation", key="t-hours", title="Wrong hours spread", opened_at=now,
+            last_detected_at=now, severity="medium", trigger={},
+        )  # fmt: skip
+        for pk in review_ids:
+            IncidentMention.objects.create(incident=incident, review_id=pk, added_at=now)
+    writer = login("alpha_writer")
+    inbox = writer.get(f"{BASE}/inbox/").content.decode()
+    row = inbox[inbox.index(f'id="claim-{cluster_id}"') :]
+    assert "the post says “closes at 4”" in row[: row.index("</tr>")]
+    room = writer.get(f"{BASE}/incidents/{incident.pk}/").content.decode()
+    row = room[room.index(f'id="room-claim-{cluster_id}"') :]
+    row = row[: row.index("</tr>")]
+    assert "The post says “closes at 4” (time); the fact says: Mon-Thu 8am-6pm" in row

@@ -199,6 +199,25 @@ def test_claims_that_contradict_different_facts_never_join(clinic_a, scorer):
         assert (joined.contradicts["kind"], joined.fact is not None) == ("fact", False)
 
 
+def test_a_claims_wrong_detail_is_kept_with_the_fact_it_contradicts(clinic_a, scorer):
+    with schema_context(clinic_a.schema_name):
+        hours = {**_misinfo("hours"), "contradicts": {
+            **_misinfo("hours")["contradicts"],
+            "detail": {"kind": "time", "post": "closes at 4", "fact": "Mon-Thu 8am-6pm"},
+        }}  # fmt: skip
+        bad = {**_misinfo("prices"), "contradicts": {
+            **_misinfo("prices")["contradicts"], "detail": {"kind": "price"},
+        }}  # fmt: skip
+        a = _mention("Riverside closes at 4 every weekday now", flags=[hours])
+        b = _mention("Riverside charges $350 for a cleaning", flags=[bad], minutes=1)
+        claims_cluster(review_ids=[a.pk, b.pk], embed=scorer.embed)
+        shown = ClaimMention.objects.get(review=a).cluster.contradicts
+        assert shown["detail"] == {"kind": "time", "post": "closes at 4", "fact": "Mon-Thu 8am-6pm"}
+        # a malformed detail is dropped, the fact kept
+        kept = ClaimMention.objects.get(review=b).cluster.contradicts
+        assert kept["slug"] == "prices" and "detail" not in kept
+
+
 def test_without_an_encoder_only_near_identical_claims_are_grouped(clinic_a):
     with schema_context(clinic_a.schema_name):
         a = _mention("Riverside Family Dental reuses needles")

@@ -301,3 +301,50 @@ def test_a_judge_fitted_on_another_encoder_or_missing_is_refused(tmp_path):
     assert load_scorer(
         ScorerConfig(model="default", artifacts_dir=str(folder), misinformation=False)
     ).score(["fine"])
+
+
+# ---------------------------------------------------------------- a wrong detail (details.py)
+
+HOURS_FACTS = [
+    *FACTS,
+    FactRef(
+        "hours",
+        "We are open Monday to Thursday 8am-6pm, Friday 8am-2pm and Saturday 9am-1pm. "
+        "We are closed on Sundays.",
+        "Opening hours",
+    ),
+    FactRef(
+        "prices",
+        "A new-patient exam with X-rays and cleaning costs $189 without insurance.",
+        "Self-pay prices",
+    ),
+]
+
+
+def test_a_wrong_price_or_hour_is_flagged_with_what_the_post_and_the_fact_say(scorer):
+    texts = [
+        "Riverside Family Dental closes at 4 every weekday now, ridiculous for people who work",
+        "Riverside Dental charges $350 for a new patient cleaning and x-rays if you're uninsured",
+    ]
+    results = scorer.score(texts, clinic_name=RIVERSIDE, facts=HOURS_FACTS, clinic_key="rfd-h")
+    for result, slug, kind, post in zip(
+        results, ("hours", "prices"), ("time", "price"), ("closes at 4", "$350"), strict=True
+    ):
+        flag = _mis(result)
+        assert flag is not None, result.text
+        contradicts = flag["contradicts"]
+        assert (contradicts["kind"], contradicts["slug"]) == ("fact", slug)
+        assert contradicts["detail"]["kind"] == kind
+        assert contradicts["detail"]["post"] == post
+        assert contradicts["detail"]["fact"]
+        json.dumps(result.to_dict())
+
+
+def test_the_facts_own_hours_and_prices_are_not_flagged(scorer):
+    texts = [
+        "Riverside Family Dental is open till 6 Mon-Thu and Saturday mornings 9-1, so handy",
+        "They don't close at 5 on weekdays, it's 6 Monday to Thursday. Friday is the short day.",
+        "Paid $189 for the new patient exam and cleaning at Riverside, no insurance. Fair.",
+    ]
+    results = scorer.score(texts, clinic_name=RIVERSIDE, facts=HOURS_FACTS, clinic_key="rfd-h")
+    assert [_mis(r) for r in results] == [None, None, None]
