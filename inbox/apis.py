@@ -173,7 +173,7 @@ class ReviewDetailApi(ClinicAPIView):
 
 
 class WrongDetailOutputSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["price", "time", "day"])
+    kind = serializers.ChoiceField(choices=["price", "time", "day", "duration"])
     post = serializers.CharField(
         help_text="What the mention says, e.g. `$350`, `4`, `open on Sunday`."
     )

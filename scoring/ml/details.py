@@ -15,7 +15,12 @@ and they can be checked exactly:
 * **time** — a time bound to opening or closing ("closes at 4", "doesn't open until 9", "open
   9-1") that is none of the fact's times, on a 12-hour clock, and when the post names days,
   not those days' own hours ("open til 6 on Fridays" against "Friday 8am-2pm");
-* **day** — open on a day the fact's hours leave closed, or closed on a day they open.
+* **day** — open on a day the fact's hours leave closed, or closed on a day they open;
+* **duration** — a span of time for what the fact times ("the trial is only 14 days" against
+  "a 45-day trial", "3 weeks for results" against "within 10 business days") outside what the
+  fact allows: within X, at least X, about X (half to twice), a range, or X (a tenth either way).
+  The reader's own history ("shots for four years"), other places' waits and "24 hours a day"
+  are not read, and a span the fact allows does not clear a post (it says too little).
 
 Only what the post says in its own words counts: a wish or a question ("I wish they were open on
 Saturdays", "are they open Sundays?") states nothing, a denial ("they don't close at 4") states
@@ -38,6 +43,7 @@ from dataclasses import dataclass
 __all__ = ["Detail", "check", "conflict", "PATTERNS", "RULES_VERSION"]
 
 RULES_VERSION = "details-1.0.0"
+MAX_CHARS = 2000
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAY = r"(?:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?)s?"
@@ -117,7 +123,7 @@ _SENTENCE_RE = re.compile(r"(?<=[.!?;])\s+|\n+")
 class Detail:
     """What the post says and what the fact says, about one kind of detail."""
 
-    kind: str  # "price" | "time" | "day"
+    kind: str  # "price" | "time" | "day" | "duration"
     post: str
     fact: str
 
@@ -134,14 +140,18 @@ def conflict(text: str, statement: str, sheet: Sequence[str] = ()) -> Detail | N
 
 def check(text: str, statement: str, sheet: Sequence[str] = ()) -> tuple[Detail | None, bool]:
     """(the first wrong detail or None, whether the text states one of the fact's own details,
-    right, and gets none wrong)."""
+    right, and gets none wrong). Reads the first MAX_CHARS of the text: a claim about a price or
+    the hours is a sentence or two, and the work stays bounded whatever arrives."""
+    text = text[:MAX_CHARS]
     agrees = False
-    for kind in (_price, _time, _day):
+    for kind in (_price, _time, _day, _duration):
         found, kind_agrees = kind(text, statement, sheet)
         wrong = _decide(text, found, kind_agrees)
         if wrong is not None:
             return wrong, False
-        agrees = agrees or kind_agrees
+        # a span of time within what the fact allows ("within 10 days") says too little to
+        # clear a post; a right price, time or day does
+        agrees = agrees or (kind_agrees and kind is not _duration)
     return None, agrees
 
 
@@ -210,7 +220,8 @@ _GENERIC_WORDS = frozenset(
         have had not per each any all only just also plus includes including include included
         costs cost price prices priced fee fees charge charges charged pay paid pays paying
         self cash insurance insured uninsured most many some other new after before then than
-        about who what when which while will can may out pocket total whole full""",
+        about who what when which while will can may out pocket total whole full appointment
+        appointments patient patients clinic office time get got took take takes""",
     )
 )
 _PRICE_CLAUSE_RE = re.compile(r"[.;:!?]\s+|,\s+|\s+(?:and|but|while)\s+", re.I)
@@ -223,9 +234,8 @@ def _service_words(text: str) -> frozenset[str]:
     )
 
 
-def _clause_at(text: str, at: int) -> str:
-    """The clause of `text` around position `at`."""
-    cuts = list(_PRICE_CLAUSE_RE.finditer(text))
+def _clause_at(text: str, at: int, cuts: list[re.Match]) -> str:
+    """The clause of `text` around position `at`; `cuts`: _PRICE_CLAUSE_RE's matches in it."""
     start = max([0, *(m.end() for m in cuts if m.end() <= at)])
     end = min([len(text), *(m.start() for m in cuts if m.start() >= at)])
     return text[start:end]
@@ -265,31 +275,34 @@ def _price(text: str, statement: str, sheet: Sequence[str] = ()) -> tuple[list[D
     agrees = any(v in values for s in sentences for v, _, _ in _amounts(s))
     found = []
     for sentence in sentences:
+        priced = _amounts(sentence)
+        if not priced:
+            continue
+        # the fact's prices of the service the post names; if it names none of them, the
+        # fact's one price when the post speaks of a price
         words = _service_words(sentence)
-        for value, said, at in _amounts(sentence):
-            clause = _clause_at(sentence, at)
-            if _NOT_A_PRICE_RE.search(clause) or value == 0 or value in elsewhere:
+        named = [item for item in items if item[0] & words]
+        if not named:
+            if len(stated) > 1 or not _PRICE_WORD_RE.search(sentence):
                 continue
-            # the fact's prices of the service the post names; if it names none of them, the
-            # fact's one price when the post speaks of a price
-            named = [item for item in items if item[0] & words]
-            if not named:
-                if len(stated) > 1 or not _PRICE_WORD_RE.search(sentence):
-                    continue
-                named = items
-            amounts = {v for _, vs, _ in named for v in vs}
-            amounts |= {a + b for a in amounts for b in values if a != b}
-            if value in amounts or any(lo <= value <= hi for *_, rs in named for lo, hi in rs):
+            named = items
+        amounts = {v for _, vs, _ in named for v in vs}
+        amounts |= {a + b for a in amounts for b in values if a != b}
+        ranges = [r for *_, rs in named for r in rs]
+        counted = per_unit and bool(_COUNT_RE.search(sentence))
+        cuts = list(_PRICE_CLAUSE_RE.finditer(sentence))
+        for value, said, at in priced:
+            if value == 0 or value in elsewhere or value in amounts:
+                continue
+            if any(lo <= value <= hi for lo, hi in ranges):
                 continue
             # "20 units at $13" = $260: a whole multiple of a price per unit, with the count
-            if (
-                per_unit
-                and _COUNT_RE.search(sentence)
-                and any(
-                    v and v < value <= 100 * v and abs(value / v - round(value / v)) < 1e-9
-                    for v in amounts
-                )
+            if counted and any(
+                v and v < value <= 100 * v and abs(value / v - round(value / v)) < 1e-9
+                for v in amounts
             ):
+                continue
+            if _NOT_A_PRICE_RE.search(_clause_at(sentence, at, cuts)):
                 continue
             found.append(Detail("price", said, ", ".join(s for _, s, _ in stated)))
     return found, agrees
@@ -483,6 +496,144 @@ def _hours_summary(statement: str) -> str:
     return " ".join(parts) or statement
 
 
+# --- how long something takes -----------------------------------------------------------------
+
+_NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
+    "thirty": 30, "forty": 40, "forty-five": 45, "sixty": 60, "ninety": 90,
+}  # fmt: skip
+_MINUTES = {"minute": 1, "min": 1, "hour": 60, "hr": 60, "day": 1440, "week": 10080,
+            "month": 43200, "year": 525600, "yr": 525600}  # fmt: skip
+_DURATION_RE = re.compile(
+    r"\b(\d+(?:\.\d+)?|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")"
+    r"(?:\s*-\s*|\s+)(?:business\s+|working\s+|calendar\s+|full\s+)?"
+    r"(minute|min|hour|hr|day|week|month|year|yr)s?\b",
+    re.I,
+)
+# "24 hours a day, 7 days a week", "3 years ago", "5 years old": not how long something takes
+_NOT_A_DURATION_RE = re.compile(
+    r"\s*(?:a|per|each|every)\s+(?:day|week|month|year)\b|\s*/\s*7|\s+(?:ago|old|before|"
+    r"earlier|later|running|straight|in a row)\b",
+    re.I,
+)
+_AT_MOST_RE = re.compile(r"\b(?:within|up to|no more than|at most|under|less than|by)\s*$", re.I)
+_AT_LEAST_RE = re.compile(r"\b(?:at least|minimum of|no less than|over|more than)\s*$", re.I)
+_ABOUT_RE = re.compile(
+    r"\b(?:about|around|approximately|roughly|usually|typically|normally|~)\s*$", re.I
+)
+_DURATION_UNIT_WORDS = frozenset(
+    [
+        "minute",
+        "minutes",
+        "min",
+        "mins",
+        "hour",
+        "hours",
+        "hr",
+        "hrs",
+        "day",
+        "days",
+        "week",
+        "weeks",
+        "month",
+        "months",
+        "year",
+        "years",
+        "yr",
+        "yrs",
+        "business",
+        "working",
+        "calendar",
+        "full",
+    ]
+)
+
+
+_DURATION_RANGE_RE = re.compile(r"\b(\d+(?:\.\d+)?)\s*(?:-|–|—|to)\s*$", re.I)
+# "I've been getting shots for four years", "3 month waitlists everywhere else": the reader's
+# own history, or another place's
+_HISTORY_BEFORE_RE = re.compile(r"\b(?:for|been|past|last)\s+(?:the\s+)?$", re.I)
+_ELSEWHERE_DURATION_RE = re.compile(
+    r"\b(?:everywhere else|elsewhere|other (?:clinics?|places?|offices?|practices?)|"
+    r"anywhere else)\b",
+    re.I,
+)
+
+
+def _durations(text: str) -> list[tuple[float, str, int, int]]:
+    """(minutes, as written, start, end) of each span of time `text` states."""
+    out = []
+    for m in _DURATION_RE.finditer(text):
+        if _NOT_A_DURATION_RE.match(text, m.end()):
+            continue
+        if m.group(2).lower() in ("year", "yr", "month") and _HISTORY_BEFORE_RE.search(
+            text, max(0, m.start() - 12), m.start()
+        ):
+            continue
+        number = m.group(1).lower()
+        value = _NUMBER_WORDS[number] if number in _NUMBER_WORDS else float(number)
+        out.append((value * _MINUTES[m.group(2).lower()], m.group(0), m.start(), m.end()))
+    return out
+
+
+def _duration(text: str, statement: str, sheet: Sequence[str] = ()) -> tuple[list[Detail], bool]:
+    """A span of time the post gives for what the fact times ("the trial is only 14 days"
+    against "a 45-day trial"), out of what the fact allows: within X, at least X, about X
+    (half to twice), or X (a tenth either way)."""
+    items = []  # (service words, minutes, bound) per duration the fact states
+    for clause in re.split(r"[.;]\s+|,\s+", statement):
+        for minutes, said, start, _ in _durations(clause):
+            before = clause[max(0, start - 24) : start]
+            words = _service_words(clause) - _DURATION_UNIT_WORDS
+            low = _DURATION_RANGE_RE.search(before)
+            if low:  # "7-10 business days", "every 15-30 minutes": from low to this
+                number = _DURATION_RE.match(said).group(1).lower()
+                per_unit = minutes / (_NUMBER_WORDS.get(number) or float(number))
+                items.append((words, (float(low.group(1)) * per_unit, minutes), "range"))
+                continue
+            bound = (
+                "at_most"
+                if _AT_MOST_RE.search(before)
+                else "at_least"
+                if _AT_LEAST_RE.search(before)
+                else "about"
+                if _ABOUT_RE.search(before)
+                else "exact"
+            )
+            items.append((words, minutes, bound))
+    if not items:
+        return [], False
+    found, agrees = [], False
+    for sentence in _stated(text):
+        if _ELSEWHERE_DURATION_RE.search(sentence):
+            continue
+        words = _service_words(sentence) - _DURATION_UNIT_WORDS
+        named = [item for item in items if item[0] & words]
+        if not named:
+            continue
+        for minutes, said, _, _ in _durations(sentence):
+            if any(_within(minutes, fact, bound) for _, fact, bound in named):
+                agrees = True
+            else:
+                stated = "; ".join(s for s in re.split(r"(?<=[.;])\s+", statement) if _durations(s))
+                found.append(Detail("duration", said, stated or statement))
+    return found, agrees
+
+
+def _within(minutes: float, fact, bound: str) -> bool:
+    if bound == "range":
+        low, high = fact
+        return low * 0.9 <= minutes <= high * 1.1
+    if bound == "at_most":
+        return minutes <= fact * 1.1
+    if bound == "at_least":
+        return minutes >= fact * 0.9
+    if bound == "about":
+        return fact / 2 <= minutes <= fact * 2
+    return fact * 0.9 <= minutes <= fact * 1.1
+
+
 # --- opening days ---------------------------------------------------------------------------
 
 
@@ -581,4 +732,4 @@ _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"
 # changed rule is a new model version, and the sweeper rescores.
 PATTERNS: tuple[str, ...] = tuple(
     v.pattern for k, v in sorted(globals().items()) if isinstance(v, re.Pattern)
-) + (RULES_VERSION,)
+) + (RULES_VERSION, f"max_chars={MAX_CHARS}")

@@ -22,6 +22,11 @@ PRICE = (
 PER_UNIT = "Botox is $13 per unit and Juvederm Ultra is $700 per syringe."
 SLIDING = "Uninsured clients pay on a sliding scale from $25 to $120 per session."
 TRIAL_FEE = "You get a full refund within 45 days, minus a $150 fitting fee."
+TRIAL = "All hearing aids come with a 45-day trial period."
+OBSERVE = "Every patient is observed in our office for 30 minutes after each allergy shot."
+INTAKE = "New clients are offered an intake appointment within 10 business days of their call."
+RESULTS = "Glasses orders are ready in 7-10 business days; rapid strep results in about 15 minutes."
+ON_CALL = "A cardiologist is on call 24 hours a day, 7 days a week through our answering service."
 
 
 @pytest.mark.parametrize(
@@ -38,6 +43,10 @@ TRIAL_FEE = "You get a full refund within 45 days, minus a $150 fitting fee."
         ("they don't open until 10 on saturdays", HOURS, "time", "open until 10"),
         ("heard they're not open on Fridays anymore", HOURS, "day", None),
         ("Juvederm there is $1,100 a syringe", PER_UNIT, "price", "$1,100"),
+        ("Valley ENT hearing aid trial is only 14 days.", TRIAL, "duration", "14 days"),
+        ("they only make you wait 5 min after allergy shots", OBSERVE, "duration", "5 min"),
+        ("harbor makes new people wait 8 weeks for an intake", INTAKE, "duration", "8 weeks"),
+        ("my glasses took three weeks to be ready", RESULTS, "duration", "three weeks"),
     ],
 )
 def test_a_detail_the_fact_says_otherwise_is_a_conflict(text, fact, kind, post):
@@ -86,14 +95,30 @@ def test_a_day_conflict_names_the_day_and_quotes_the_hours():
         ("People keep saying they close at 4. Not true, open till 6 most days", HOURS),
         ("Bright Smile is not closed on Saturdays, I go at 9", HOURS),
         ("Rumour says Sunday hours. Wrong, they're closed Sundays, open Saturday 9-1", HOURS),
+        # spans of time the fact allows, or that are not what it times
+        ("Returned them on day 40 of my 45-day trial, full refund", TRIAL),
+        ("Intake was 8 business days after I called", INTAKE),
+        ("glasses were ready in 8 business days, right in the 7-10 they quoted", RESULTS),
+        ("on-call cardiologist called back in 15 minutes", ON_CALL),
+        ("I've been getting allergy shots for four years", OBSERVE),
+        ("intake in 8 days, which beats the 3 month waitlists everywhere else", INTAKE),
+        ("waited 20 minutes in the lobby, the front desk was lovely", OBSERVE),
         # no detail of the kind in the fact
         ("Bright Smile charges $350 for whitening", HOURS),
         ("they close at 4 now", PRICE),
     ],
 )
 def test_the_facts_own_details_questions_and_other_numbers_are_no_conflict(text, fact):
-    sheet = [PRICE, HOURS, PER_UNIT, SLIDING, TRIAL_FEE]
+    sheet = [PRICE, HOURS, PER_UNIT, SLIDING, TRIAL_FEE, TRIAL, OBSERVE, INTAKE, RESULTS, ON_CALL]
     assert conflict(text, fact, sheet) is None, conflict(text, fact, sheet)
+
+
+def test_a_right_span_of_time_does_not_clear_a_post():
+    """A span "within 10 days" allows says too little to clear a post; a right time does."""
+    from scoring.ml.details import check
+
+    assert check("Intake was 8 business days after I called", INTAKE) == (None, False)
+    assert check("they're open till 6 Mon-Thu", HOURS) == (None, True)
 
 
 def test_a_price_another_fact_states_is_no_conflict_only_with_the_sheet():
@@ -105,3 +130,14 @@ def test_a_price_another_fact_states_is_no_conflict_only_with_the_sheet():
 def test_an_open_day_of_a_service_that_is_not_the_clinic_is_not_its_opening_day():
     fact = "X-rays are done on site on weekdays, with results in about 15 minutes."
     assert conflict("They're open weekends 9 to 5, saved me an ER trip", fact) is None
+
+
+def test_the_work_is_bounded_whatever_arrives():
+    from scoring.ml.details import MAX_CHARS, check
+
+    flood = "$1 cleaning open mondays until 9 " * 3000
+    assert check(flood, PRICE + " " + HOURS, [PRICE, HOURS] * 20)[0] is not None
+    # only the first MAX_CHARS are read: a detail past them is not
+    late = "Lovely team. " * (MAX_CHARS // 13 + 1) + "They charge $350 for the new patient exam."
+    assert conflict(late, PRICE) is None
+    assert conflict(late[-60:], PRICE) is not None
