@@ -175,7 +175,7 @@ class ReviewDetailApi(ClinicAPIView):
 class WrongDetailOutputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["price", "time", "day", "duration"])
     post = serializers.CharField(
-        help_text="What the mention says, e.g. `$350`, `4`, `open on Sunday`."
+        help_text="What the mention says, e.g. `$350`, `closes at 4`, `open on Sunday`, `14 days`."
     )
     fact = serializers.CharField(help_text="What the fact says instead.")
 
@@ -187,8 +187,8 @@ class ContradictsOutputSerializer(serializers.Serializer):
     similarity = serializers.FloatField()
     detail = WrongDetailOutputSerializer(
         required=False,
-        help_text="Present when the mention states a price, opening time or opening day the "
-        "fact says otherwise.",
+        help_text="Present when the mention states a price, opening time, opening day or span of "
+        "time the fact says otherwise.",
     )
 
 

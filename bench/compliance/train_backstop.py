@@ -68,16 +68,9 @@ from responses.guard import GuardContext, check_reply  # noqa: E402
 from responses.guard import backstop as bs  # noqa: E402
 from scoring.ml.export import FineTune  # noqa: E402
 
-FIT_SETS = (
-    *TUNING_SETS,
-    "train_extra",
-    "train_extra2",
-    "train_extra3",
-    "train_extra4",
-    "independent",
-    "train_extra5",
-)
 CAL_SETS = ("train_extra6",)
+# every other labelled set: the tuning sets and the rule-blind training sets (run.py)
+FIT_SETS = (*TUNING_SETS, *(name for name in OWN_CONTEXT_SETS if name not in CAL_SETS))
 # a line whose writer says it is unsafe because it echoes the review ("echoes COVID")
 ECHO_WHY = re.compile(r"\becho", re.I)
 # independent.jsonl's writer named the safe kinds differently

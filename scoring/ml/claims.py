@@ -65,7 +65,6 @@ TOP_K = 3  # references judged for contradiction per text
 # "unrelated" below this (set a priori, not tuned: the judge thinks it more likely about the fact
 # than not)
 DETAIL_UNRELATED_BELOW = 0.5
-CLEAR_ON_RIGHT_DETAILS = True
 MAX_SPAN_CHARS = 280
 
 _STOP = frozenset(
@@ -405,8 +404,8 @@ class ClaimModel:
                 judge = self.judge
                 k, detail, right = self.details(texts[i], refs_i, probs, refs)
                 if detail is not None:
-                    # a price, time or day the fact says otherwise: flagged whatever the judge
-                    # made of the rest ("closes at 4" reads to it as agreeing with "8am-6pm")
+                    # a price, time, day or span the fact says otherwise: flagged whatever the
+                    # judge made of the rest ("closes at 4" reads to it as agreeing with "8am-6pm")
                     about = 1.0 - float(probs[k, 2])
                     flagged, p = True, max(p, about)
                     ref = int(refs_i[k])
@@ -483,9 +482,9 @@ class ClaimModel:
     def details(self, text: str, judged: np.ndarray, probs: np.ndarray, refs: References):
         """(position among `judged`, the wrong Detail or None, whether the text gets the fact's
         details right) for the judged fact the text is most about, when the judge reads it as
-        about that fact (not "unrelated"): the text states a price, opening time or opening day
-        the fact says otherwise, or states the fact's own and nothing else (details.py). (0,
-        None, False) when no judged fact qualifies."""
+        about that fact (not "unrelated"): the text states a price, opening time, opening day or
+        span of time the fact says otherwise, or states its price, times or days and nothing
+        wrong (details.check). (0, None, False) when no judged fact qualifies."""
         facts = [k for k, j in enumerate(judged) if refs.kinds[j] == "fact"]
         if not facts:
             return 0, None, False
@@ -494,7 +493,7 @@ class ClaimModel:
             return k, None, False
         sheet = [refs.statements[j] for j, kind in enumerate(refs.kinds) if kind == "fact"]
         wrong, right = details.check(text, refs.statements[int(judged[k])], sheet)
-        return k, wrong, right and CLEAR_ON_RIGHT_DETAILS
+        return k, wrong, right
 
     def cited(self, match: np.ndarray, facts: np.ndarray) -> int:
         """The reference a flag cites as evidence: the clinic's own nearest fact when it is at

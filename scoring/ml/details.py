@@ -562,7 +562,7 @@ _ELSEWHERE_DURATION_RE = re.compile(
 
 
 def _durations(text: str) -> list[tuple[float, str, int, int]]:
-    """(minutes, as written, start, end) of each span of time `text` states."""
+    """(minutes, as written, start, minutes in its unit) of each span of time `text` states."""
     out = []
     for m in _DURATION_RE.finditer(text):
         if _NOT_A_DURATION_RE.match(text, m.end()):
@@ -573,24 +573,23 @@ def _durations(text: str) -> list[tuple[float, str, int, int]]:
             continue
         number = m.group(1).lower()
         value = _NUMBER_WORDS[number] if number in _NUMBER_WORDS else float(number)
-        out.append((value * _MINUTES[m.group(2).lower()], m.group(0), m.start(), m.end()))
+        unit = _MINUTES[m.group(2).lower()]
+        out.append((value * unit, m.group(0), m.start(), unit))
     return out
 
 
 def _duration(text: str, statement: str, sheet: Sequence[str] = ()) -> tuple[list[Detail], bool]:
     """A span of time the post gives for what the fact times ("the trial is only 14 days"
     against "a 45-day trial"), out of what the fact allows: within X, at least X, about X
-    (half to twice), or X (a tenth either way)."""
+    (half to twice), a range ("7-10 business days"), or X (a tenth either way)."""
     items = []  # (service words, minutes, bound) per duration the fact states
     for clause in re.split(r"[.;]\s+|,\s+", statement):
-        for minutes, said, start, _ in _durations(clause):
+        for minutes, _, start, unit in _durations(clause):
             before = clause[max(0, start - 24) : start]
             words = _service_words(clause) - _DURATION_UNIT_WORDS
             low = _DURATION_RANGE_RE.search(before)
             if low:  # "7-10 business days", "every 15-30 minutes": from low to this
-                number = _DURATION_RE.match(said).group(1).lower()
-                per_unit = minutes / (_NUMBER_WORDS.get(number) or float(number))
-                items.append((words, (float(low.group(1)) * per_unit, minutes), "range"))
+                items.append((words, (float(low.group(1)) * unit, minutes), "range"))
                 continue
             bound = (
                 "at_most"
