@@ -246,3 +246,69 @@ def test_sixteen_copies_and_a_viral_post_get_one_correction_approved_once_per_st
     assert writer.console_errors == [] and phone.console_errors == []
     with schema_context(clinic.schema_name):
         assert ReplyDraft.objects.filter(batch=batch, status="published").count() == 17
+
+
+def test_a_wrong_detail_is_shown_beside_the_claim_on_desktop_and_phone(
+    browser_server, new_page, committed_tenant
+):
+    """A claim that gets the opening hours wrong shows what the post says and what the fact
+    says, in the inbox and the incident room, readable at phone width."""
+    from scoring.claims.services import claims_cluster
+
+    tenant = committed_tenant()
+    clinic = tenant.clinic
+    hours = "We are open Monday to Thursday 8am-6pm, Friday 8am-2pm and Saturday 9am-1pm."
+    statement = f"{hours} We are closed on Sundays and public holidays."
+    flag = {
+        "name": "misinformation", "evidence": ["closes at 4 every weekday"], "probability": 0.93,
+        "claim": "Riverside closes at 4 every weekday now",
+        "contradicts": {"kind": "fact", "slug": "opening-hours", "statement": statement,
+                        "similarity": 0.86, "detail": {"kind": "time", "post": "closes at 4",
+                                                       "fact": hours}},
+    }  # fmt: skip
+    now = timezone.now()
+    with tenant.schema():
+        source = source_of("google")
+        reviews = [
+            Review.objects.create(
+                source=source,
+                external_id=f"hours-{i}",
+                author_name=f"Reviewer {i}",
+                rating=2,
+                text="Riverside closes at 4 every weekday now, useless if you work",
+                published_at=now - timedelta(minutes=30 - i),
+                likes=i,
+            )  # fmt: skip
+            for i in range(3)
+        ]
+        for review in reviews:
+            ReviewScore.objects.create(
+                review=review, model_version="browser", label="negative", score=-0.6,
+                flags=[flag],
+            )  # fmt: skip
+        claims_cluster(review_ids=[r.pk for r in reviews], embed=None)
+        cluster = ClaimCluster.objects.get()
+        incident = Incident.objects.create(
+            kind="misinformation", key="hours", title="Wrong opening hours spread",
+            severity="medium", trigger={}, opened_at=now, last_detected_at=now,
+        )  # fmt: skip
+        for review in reviews:
+            incident.mentions.through.objects.create(incident=incident, review=review, added_at=now)
+    said = "The post says “closes at 4” (time); the fact says: We are open Monday to Thursday"
+    for viewport in ("desktop", "phone"):
+        page = new_page(viewport)
+        sign_in(page, browser_server, tenant.users["writer"], totp=tenant.devices["writer"])
+        page.goto(browser_server.url(f"/clinics/{clinic.slug}/inbox/"))
+        row = page.locator(f"#claim-{cluster.pk}")
+        assert "the post says “closes at 4”" in row.inner_text()
+        assert serious_violations(page) == []
+        # nothing wider than the screen: the bulk actions and the answer form wrap on a phone
+        assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+        screenshot(page, f"pile-on-wrong-detail-inbox-{viewport}")
+        page.goto(browser_server.url(f"/clinics/{clinic.slug}/incidents/{incident.pk}/"))
+        detail = page.locator(f"#room-claim-{cluster.pk} .wrong-detail")
+        assert detail.is_visible() and said in detail.inner_text()
+        assert serious_violations(page) == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+        screenshot(page, f"pile-on-wrong-detail-room-{viewport}")
+        assert page.console_errors == []
