@@ -77,7 +77,7 @@ OWN_CONTEXT_SETS = (
     "train_extra6",
 )
 # never tuned on: each line in its own context, aggregates only
-MEASURING_SETS = ("fresh_eval", "fresh_eval2", "fresh_eval3")
+MEASURING_SETS = ("fresh_eval", "fresh_eval2", "fresh_eval3", "fresh_eval4")
 
 
 def load(path: Path) -> list[dict]:
