@@ -16,7 +16,7 @@ Data, three roles, never mixed:
 * CAL_SETS (thresholds and the report): train_extra6, a rule-blind set the fine-tuning never
   sees (400 lines, written for this role), so the thresholds are set on probabilities of unseen
   text;
-* never: the measuring sets fresh_eval, fresh_eval2 and fresh_eval3.
+* never: the measuring sets fresh_eval, fresh_eval2, fresh_eval3 and fresh_eval4.
 
 Backstop 3 (guard encoder 3.x) fine-tuned on the first seven of those sets and set its
 thresholds on train_extra4 + independent; Backstop 4 moved those two and train_extra5 into

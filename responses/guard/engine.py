@@ -211,7 +211,7 @@ def _scan_lexicon(tokens: list, lexicon: dict, *, longest_only: bool) -> list[_T
 # --------------------------------------------------------------------------------------------
 
 _ABBREV = re.compile(
-    r"(?:\b(?:dr|mr|mrs|ms|mx|st|ave|blvd|rd|jr|sr|no|vs|etc|approx|apt|ste|dept|inc|co|"
+    r"(?:\b(?:dr|mr|mrs|ms|mx|st|ave|blvd|rd|jr|sr|no|vs|etc|approx|apt|ste|dept|inc|co|ext|"
     r"[a-z])\.|\b(?:a\.m|p\.m|e\.g|i\.e)\.)$",
     re.IGNORECASE,
 )
@@ -875,6 +875,16 @@ def _digits(s: str) -> str:
     return re.sub(r"\D", "", s)
 
 
+# "(303) 555-0117 ext. 12", "x12", ", extension 12": the line's own number is the part before
+_PHONE_EXTENSION = re.compile(r"(?i)[\s,;]*(?:ext\.?|extension|x)\s*\d{1,5}\s*$")
+
+
+def phone_digits(s: str) -> str:
+    """The digits of a phone number without its extension, so the clinic's own line matches
+    however an extension is written after it (in the reply or in the clinic's settings)."""
+    return _digits(_PHONE_EXTENSION.sub("", s))
+
+
 def _domain(value: str) -> str:
     v = value.lower().strip()
     v = v.split("@", 1)[1] if "@" in v else re.sub(r"^[a-z]+://", "", v)
@@ -1065,7 +1075,9 @@ def _identifier_findings(
     staff_words = {w for name in ctx.staff_names for w in _name_words(name)}
     clinic_words = set(_name_words(ctx.clinic_name))
     reviewer_words = {w for w in _name_words(ctx.reviewer_name or "") if len(w) > 1}
-    clinic_phone_keys = {_digits(p)[-10:] for p in ctx.clinic_phones if len(_digits(p)) >= 7}
+    clinic_phone_keys = {
+        phone_digits(p)[-10:] for p in ctx.clinic_phones if len(phone_digits(p)) >= 7
+    }
     clinic_emails = {e.lower().strip() for e in ctx.clinic_emails}
     clinic_domains = {_domain(v) for v in (*ctx.clinic_emails, *ctx.clinic_urls) if v}
     addr_norm = re.sub(r"[^a-z0-9 ]", " ", ctx.clinic_address.lower())
@@ -1123,7 +1135,7 @@ def _identifier_findings(
                 contact,
             )
         elif etype in PHONE_ENTITIES:
-            d = _digits(span)
+            d = phone_digits(span)
             if (
                 len(d) < 7
                 or d in {"911"}

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .engine import check_reply, split_sentences
+from .engine import check_reply, phone_digits, split_sentences
 from .result import PATIENT_CONFIRMATION, GuardContext, GuardResult
 
 MAX_ROUNDS = 5
@@ -73,7 +73,7 @@ def _offers_contact(text: str, context: GuardContext) -> bool:
     """The text already gives one of the clinic's own phones (any format) or e-mails."""
     digits = re.sub(r"\D", "", text)
     for phone in context.clinic_phones:
-        own = re.sub(r"\D", "", phone)[-10:]
+        own = phone_digits(phone)[-10:]
         if len(own) >= 7 and own in digits:
             return True
     lowered = text.lower()

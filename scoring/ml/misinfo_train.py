@@ -396,7 +396,7 @@ def train(data_dir: str | Path, out_dir: str | Path, progress=print) -> dict:
         if k == 0:
             public = [
                 (X_cv, y_cv, "covid"),
-                (X_ru[ru_cal], y_ru[ru_cal], "covid"),
+                (X_ru[ru_cal], y_ru[ru_cal], "rumor"),
                 (X_rv[rv_cal], np.zeros(rv_cal.sum(), int), "reviews"),
             ]
             c0 = next(iter(refs))
@@ -408,7 +408,7 @@ def train(data_dir: str | Path, out_dir: str | Path, progress=print) -> dict:
                 cal["match"] += list(m)
                 cal["y"] += list(y)
                 cal["kind"] += [
-                    ("covid_real" if v == 0 else "covid_fake") if kind == "covid" else "reviews"
+                    f"{kind}_{'real' if v == 0 else 'fake'}" if kind != "reviews" else "reviews"
                     for v in y
                 ]
         progress(f"fold {k + 1}/5 done")
@@ -434,8 +434,10 @@ def train(data_dir: str | Path, out_dir: str | Path, progress=print) -> dict:
             "clinic_recall": float((p[kinds == "clinic_false"] >= t).mean()),
             "clinic_true": float((p[kinds == "clinic_true"] >= t).mean()),
             "clinic_opinion": float((p[kinds == "clinic_opinion"] >= t).mean()),
-            "covid_recall": float((p[kinds == "covid_fake"] >= t).mean()),
-            "covid_real": float((p[kinds == "covid_real"] >= t).mean()),
+            "covid_recall": float((p[np.isin(kinds, ["covid_fake", "rumor_fake"])] >= t).mean()),
+            "covid_real": float((p[np.isin(kinds, ["covid_real", "rumor_real"])] >= t).mean()),
+            "rumor_recall": float((p[kinds == "rumor_fake"] >= t).mean()),
+            "rumor_real": float((p[kinds == "rumor_real"] >= t).mean()),
             "reviews": float((p[kinds == "reviews"] >= t).mean()),
         }
 

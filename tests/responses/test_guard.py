@@ -73,6 +73,24 @@ def test_clinic_phone_in_another_format_is_not_a_finding():
     assert check("You can reach our after-hours line at 512.555.0199.").verdict == OK
 
 
+@pytest.mark.parametrize(
+    "written", ["(512) 555-0142 ext. 12", "(512) 555-0142 x12", "512-555-0142, extension 12"]
+)
+def test_clinic_phone_with_an_extension_is_the_clinics_own(written):
+    # the extension's digits made the number look like a stranger's: sent to review with clinic
+    # context, while the same line passed without it
+    assert check(f"Please call our office at {written} and ask for Sarah Mitchell.").verdict == OK
+
+
+def test_an_extension_in_the_clinics_settings_still_matches_the_number():
+    ctx = GuardContext(clinic_name="Lakeview Physio", clinic_phones=("(303) 555-0117 ext. 12",))
+    assert check("Please call our office at 303-555-0117.", ctx=ctx).verdict == OK
+    assert check("Please call our office at (303) 555-0117 ext. 12.", ctx=ctx).verdict == OK
+    # another number with the same extension is still a stranger's
+    r = check("We called you at (303) 555-0199 ext. 12 but got no answer.", ctx=ctx)
+    assert only(r, "identifier", "phone") and r.verdict == BLOCK
+
+
 def test_patient_email_is_found_clinic_email_and_domain_are_not():
     r = check("We sent it to tom.becker82@gmail.com on Friday.")
     emails = only(r, "identifier", "email")

@@ -205,3 +205,24 @@ def test_nothing_to_fix_changes_nothing():
     text = "Thank you for your kind words! — The team at Riverbend Family Health"
     fixed = apply_fixes(text, context=TEST_CONTEXT)
     assert (fixed.text, fixed.changes, fixed.result.verdict) == (text, [], OK)
+
+
+@pytest.mark.parametrize(
+    ("text", "fixed_text"),
+    [
+        # "ext." did not end the sentence: "12." was taken out as a fragment, "ext." left dangling
+        (
+            "Your MRI results were normal. The front desk is at 303-555-0117 ext. 12.",
+            "The front desk is at 303-555-0117 ext. 12.",
+        ),
+        # the clinic's number, configured with its extension, is already offered: no second one
+        (
+            "Your MRI results were normal. The front desk is at 303-555-0117.",
+            "The front desk is at 303-555-0117.",
+        ),
+    ],
+)
+def test_a_phone_extension_survives_the_fixes(text, fixed_text):
+    context = GuardContext(clinic_name="Lakeview Physio", clinic_phones=("(303) 555-0117 ext. 12",))
+    fixed = apply_fixes(text, context=context)
+    assert (fixed.text, fixed.result.verdict) == (fixed_text, OK)
