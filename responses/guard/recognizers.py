@@ -101,7 +101,8 @@ def record_number_recognizer() -> RegexRecognizer:
         r"reference\s+(?:number|no\.?|#|code)|ref\.?\s+(?:no\.?|#)|"
         r"case(?:\s+file)?\s+(?:number|no\.?|#|id)|case\s+file|file\s+(?:number|no\.?|#)|"
         r"confirmation\s+(?:number|code|#)|ticket\s+(?:number|#)|insurance\s+id|id\s+(?:number|#)|"
-        r"prescription\s+(?:number|#)|rx\s*#?|order\s+(?:number|#))"
+        r"prescription\s+(?:number|#)|rx\s*#?|order\s+(?:number|#)|"
+        r"(?:booking|reservation|appointment)\s+(?:reference|ref\.?|number|no\.?|#|code|id))"
     )
     value = r"(#?(?=[A-Za-z0-9-]*\d{3})[A-Za-z0-9][A-Za-z0-9-]{2,}[A-Za-z0-9])"
     return RegexRecognizer(
@@ -152,7 +153,7 @@ def street_address_recognizer() -> RegexRecognizer:
     suffix = (
         r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|"
         r"Circle|Cir|Parkway|Pkwy|Trail|Trl|Terrace|Ter|Highway|Hwy|Loop|Run|Cove|Cv|Pass|Path|"
-        r"Square|Sq|Crossing|Xing|Row|Alley|Hollow)"
+        r"Square|Sq|Crossing|Xing|Row|Alley|Hollow|Crescent|Cres|Close|Grove|Gardens|Heights|Mews)"
     )
     unit = r"(?:,?\s*(?:Apt|Apartment|Suite|Ste|Unit|Bldg|Building|#)\.?\s*#?\w+)?"
     city = r"(?:,?\s+(?:[A-Z][a-z]+\s?){1,3},?\s+(?:[A-Z]{2}|Texas|California)(?:\s+\d{5}(?:-\d{4})?)?)?"

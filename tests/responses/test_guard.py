@@ -118,11 +118,40 @@ def test_record_numbers():
     assert only(check("Member ID W2284-1190 was verified."), "identifier", "record_number")
 
 
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        (
+            "Your booking reference 88213 has been cancelled as requested.",
+            "booking reference 88213",
+        ),
+        ("The reservation number HV-44120 was moved to Friday.", "reservation number HV-44120"),
+        ("Appointment ID 7734521 shows the change.", "Appointment ID 7734521"),
+    ],
+)
+def test_a_booking_or_appointment_reference_is_a_record_number(text, span):
+    r = check(text)
+    assert [f.text for f in only(r, "identifier", "record_number")] == [span]
+    assert r.verdict == BLOCK
+
+
+def test_a_booking_reference_without_a_number_is_not_one():
+    r = check("Appointment reference numbers start with HV and are never given out by phone.")
+    assert not only(r, "identifier", "record_number")
+
+
 def test_postal_address_other_than_the_clinics():
     r = check("We mailed the statement to 88 Oak Hollow Lane in Round Rock.")
     addr = only(r, "identifier", "address")
     assert [(f.start, f.end, f.text) for f in addr] == [(27, 45, "88 Oak Hollow Lane")]
     assert check("We're located at 4100 Riverbend Blvd, Suite 200.").verdict == OK
+
+
+@pytest.mark.parametrize("street", ["14 Birch Crescent", "9 Alder Close", "301 Cedar Heights"])
+def test_a_crescent_close_or_heights_is_a_street_address(street):
+    r = check(f"We have updated the address we had for you at {street}.")
+    assert [f.text.rstrip(".") for f in only(r, "identifier", "address")] == [street]
+    assert r.verdict == BLOCK
 
 
 def test_date_tied_to_care_is_found_general_dates_are_not():
