@@ -885,6 +885,12 @@ def phone_digits(s: str) -> str:
     return _digits(_PHONE_EXTENSION.sub("", s))
 
 
+def clinic_phone_keys(ctx: GuardContext) -> set[str]:
+    """The last ten digits of each of the clinic's configured phones (seven or more digits),
+    extensions dropped: what a number in a reply is matched against."""
+    return {d[-10:] for d in map(phone_digits, ctx.clinic_phones) if len(d) >= 7}
+
+
 def _domain(value: str) -> str:
     v = value.lower().strip()
     v = v.split("@", 1)[1] if "@" in v else re.sub(r"^[a-z]+://", "", v)
@@ -1075,9 +1081,7 @@ def _identifier_findings(
     staff_words = {w for name in ctx.staff_names for w in _name_words(name)}
     clinic_words = set(_name_words(ctx.clinic_name))
     reviewer_words = {w for w in _name_words(ctx.reviewer_name or "") if len(w) > 1}
-    clinic_phone_keys = {
-        phone_digits(p)[-10:] for p in ctx.clinic_phones if len(phone_digits(p)) >= 7
-    }
+    own_phones = clinic_phone_keys(ctx)
     clinic_emails = {e.lower().strip() for e in ctx.clinic_emails}
     clinic_domains = {_domain(v) for v in (*ctx.clinic_emails, *ctx.clinic_urls) if v}
     addr_norm = re.sub(r"[^a-z0-9 ]", " ", ctx.clinic_address.lower())
@@ -1139,8 +1143,8 @@ def _identifier_findings(
             if (
                 len(d) < 7
                 or d in {"911"}
-                or d[-10:] in clinic_phone_keys
-                or any(k.endswith(d[-7:]) for k in clinic_phone_keys if len(d) == 7)
+                or d[-10:] in own_phones
+                or any(k.endswith(d[-7:]) for k in own_phones if len(d) == 7)
             ):
                 f = None
             elif (offered := _practice_contact(text, sentences, s)) is not None:

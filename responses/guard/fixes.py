@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .engine import check_reply, phone_digits, split_sentences
+from .engine import check_reply, clinic_phone_keys, split_sentences
 from .result import PATIENT_CONFIRMATION, GuardContext, GuardResult
 
 MAX_ROUNDS = 5
@@ -72,10 +72,8 @@ def contact_sentence(context: GuardContext) -> str:
 def _offers_contact(text: str, context: GuardContext) -> bool:
     """The text already gives one of the clinic's own phones (any format) or e-mails."""
     digits = re.sub(r"\D", "", text)
-    for phone in context.clinic_phones:
-        own = phone_digits(phone)[-10:]
-        if len(own) >= 7 and own in digits:
-            return True
+    if any(own in digits for own in clinic_phone_keys(context)):
+        return True
     lowered = text.lower()
     return any(e and e.lower() in lowered for e in context.clinic_emails)
 
