@@ -143,11 +143,20 @@ def main() -> int:
         action="store_true",
         help="the heads alone, without the claim judge (for comparison; not the product)",
     )
+    parser.add_argument(
+        "--no-veracity",
+        action="store_true",
+        help="without the veracity model (misinformation as before veracity-1.0.0; for comparison)",
+    )
     args = parser.parse_args()
 
     from scoring.ml.engine import ScorerConfig, load_scorer
 
-    scorer = load_scorer(ScorerConfig(model="default", threads=1, topic_sentiment=False))
+    scorer = load_scorer(
+        ScorerConfig(
+            model="default", threads=1, topic_sentiment=False, veracity=not args.no_veracity
+        )
+    )
     if args.no_judge:
         scorer.misinformation.judge = None
 
@@ -163,6 +172,7 @@ def main() -> int:
     results: dict = {
         "model_version": scorer.version,
         "claim_judge": "off (--no-judge)" if args.no_judge else "on",
+        "veracity": "off (--no-veracity)" if args.no_veracity else "on",
         "sets": {},
     }
     table = []
@@ -287,7 +297,8 @@ def main() -> int:
     results["seconds"] = round(time.perf_counter() - started, 1)
 
     print(
-        f"model {scorer.version}{' WITHOUT the claim judge' if args.no_judge else ''}; every "
+        f"model {scorer.version}{' WITHOUT the claim judge' if args.no_judge else ''}"
+        f"{' WITHOUT the veracity model' if args.no_veracity else ''}; every "
         "set held out (never trained, calibrated or tuned on)"
     )
     print()

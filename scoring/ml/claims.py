@@ -1,7 +1,8 @@
 """Misinformation: false factual claims about a clinic or about health, with their evidence.
 numpy only; it reads the embedding the scoring worker already computed for each text (the
 sentiment encoder's), so a text is never encoded twice for the heads (the claim judge, step 6,
-reads the few texts past its gate again, with their facts).
+reads the few texts past its gate again, with their facts, and the veracity model, step 7, once
+on their own).
 
 For every text:
 
@@ -28,8 +29,14 @@ For every text:
 6. **The claim judge** (``scoring.ml.judge``, ``ClaimModel.judge``): a text whose claim
    probability passes the judge's gate is read together with each of its nearest facts by a
    cross-encoder; a contradiction flags it (citing that fact), an agreement clears it, and
-   otherwise the stacker decides at the judge's stricter ``stack_at``. This is the one step that
-   encodes again (one pass per pair), so it is gated.
+   otherwise the stacker decides at the judge's stricter ``stack_at``. This step encodes again
+   (one pass per pair), so it is gated.
+7. **The veracity model** (``scoring.ml.veracity``, ``ClaimModel.veracity``): a text past the
+   same gate that the judge did not decide (no fact contradicted or confirmed; every text past
+   the gate when the clinic has no fact sheet) is read on its own by an encoder fine-tuned to
+   tell false health claims from true ones; its P(false) and the stacker's probability, mixed
+   in log-odds (``Veracity.decision``), decide it instead of the stacker alone. One more pass
+   per gated text.
 
 The flag::
 
@@ -213,6 +220,9 @@ class ClaimModel:
         # the claim judge (scoring.ml.judge.ClaimJudge) when loaded: the last word on texts it
         # is asked about
         self.judge = None
+        # the veracity model (scoring.ml.veracity.Veracity) when loaded: the word on texts past
+        # the judge's gate that the judge did not decide
+        self.veracity = None
         myth_words = [
             content_words(f"{m['myth']} {m['correction']} {m.get('title', '')}") for m in myths
         ]
@@ -361,6 +371,7 @@ class ClaimModel:
         is_myth = np.array([k == "myth" for k in refs.kinds], dtype=np.float32)
         facts = np.flatnonzero(is_myth == 0)
         judged = self.judge_pairs(texts, claim, match, is_myth, refs)
+        veracity = self.veracity_of(texts, claim)
         out = []
         for i in range(n):
             idx = top[i]
@@ -396,6 +407,14 @@ class ClaimModel:
                 )
             parts = {"semantic": float(sem[i, ref]), "words": float(lex[i, ref]), "stack": p}
             flagged = p >= self.threshold
+            if i in veracity:
+                parts["veracity"] = veracity[i]
+            if i in veracity and (i not in judged or self.veracity.undecided):
+                # a possible claim the judge may leave undecided: the veracity model and the
+                # heads together (decided below when the judge does decide)
+                heads = p
+                p = self.veracity.decision(veracity[i], heads)
+                flagged = p >= 0.5
             if i in judged:
                 refs_i, probs = judged[i]
                 k_contra = int(np.argmax(probs[:, 0]))
@@ -427,6 +446,9 @@ class ClaimModel:
                 elif agrees >= judge.agrees_at:
                     flagged, p = False, min(p, 1.0 - agrees)
                     parts["judge"] = "agrees"
+                elif i in veracity and self.veracity.undecided:
+                    # neither: the veracity model and the heads (above) decide
+                    parts["judge"] = "undecided"
                 else:
                     # neither: the heads decide, more strictly than on a text never judged
                     flagged = p >= max(self.threshold, judge.stack_at)
@@ -478,6 +500,18 @@ class ClaimModel:
             out[i] = (idx, probs[at : at + len(idx)])
             at += len(idx)
         return out
+
+    def veracity_of(self, texts, claim) -> dict[int, float]:
+        """text position -> the veracity model's P(false claim), for the texts past the judge's
+        gate (the veracity model's own when no judge is loaded), in one batch."""
+        model = self.veracity
+        if model is None:
+            return {}
+        gate = self.judge.gate if self.judge is not None else model.gate
+        rows = [int(i) for i in np.flatnonzero(claim >= gate)]
+        return dict(
+            zip(rows, map(float, model.probabilities([texts[i] for i in rows])), strict=True)
+        )
 
     def details(self, text: str, judged: np.ndarray, probs: np.ndarray, refs: References):
         """(position among `judged`, the wrong Detail or None, whether the text gets the fact's

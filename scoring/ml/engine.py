@@ -204,6 +204,9 @@ class ScorerConfig:
     threads: int = 1
     label_map: dict[str, str] | None = None
     misinformation: bool = True
+    # the veracity model's word on possible claims the judge leaves undecided (off: the heads'
+    # alone, as before veracity-1.0.0; for its own calibration and comparisons)
+    veracity: bool = True
     topic_sentiment: bool = True  # a sentiment label per topic (Scorer.topic_sentiments)
     # a topic's sentences overrule the review's overall label only when their own label is at
     # least this probable; None: the topic head's own floor (topic_head.npz), or
@@ -710,11 +713,15 @@ def _load_byo(model: str):
 
 
 def _misinformation(
-    artifacts_dir: Path, enabled: bool, encoder_version: str | None, threads: int = 1
+    artifacts_dir: Path,
+    enabled: bool,
+    encoder_version: str | None,
+    threads: int = 1,
+    with_veracity: bool = True,
 ):
     if not enabled:
         return None
-    from scoring.ml import judge
+    from scoring.ml import judge, veracity
     from scoring.ml.claims import HEADS_FILE, ClaimModel
 
     path = artifacts_dir / HEADS_FILE
@@ -738,6 +745,11 @@ def _misinformation(
         model.judge = judge.load(artifacts_dir / "judge", threads=threads)
     except judge.JudgeLoadError as exc:
         raise ModelLoadError(f"{exc} (or set ScorerConfig.misinformation=False)") from exc
+    if with_veracity:
+        try:
+            model.veracity = veracity.load(artifacts_dir / "veracity", threads=threads)
+        except veracity.VeracityLoadError as exc:
+            raise ModelLoadError(f"{exc} (or set ScorerConfig.misinformation=False)") from exc
     return model
 
 
@@ -754,13 +766,15 @@ def load_scorer(config: ScorerConfig | None = None) -> Scorer:
         scorer = TransformersScorer(config)
         encoder_version = default_sentiment_version(artifacts_dir)
     scorer.misinformation = _misinformation(
-        artifacts_dir, config.misinformation, encoder_version, config.threads
+        artifacts_dir, config.misinformation, encoder_version, config.threads, config.veracity
     )
     if scorer.misinformation is not None:
         scorer.version = (
             f"{scorer.version}/{scorer.misinformation.version}"
             f"/{scorer.misinformation.judge.version}"
         )
+        if scorer.misinformation.veracity is not None:
+            scorer.version += f"/{scorer.misinformation.veracity.version}"
     if getattr(scorer, "topic_head", None) is not None:
         scorer.version = f"{scorer.version}/{scorer.topic_head.version}"
     scorer.version = f"{scorer.version}/{rules_version()}"
@@ -777,7 +791,8 @@ def default_model_version(
     artifacts_dir: str | Path | None = None, misinformation: bool = True
 ) -> str:
     """The shipped model's version, without loading it: the sentiment model's, then after
-    slashes the misinformation heads' (misinformation_card.json), the topic head's
+    slashes the misinformation heads' (misinformation_card.json), the claim judge's
+    (judge/card.json), the veracity model's (veracity/card.json), the topic head's
     (topic_card.json) and the hand-written rules' (topics.rules_version)."""
     folder = Path(artifacts_dir or ARTIFACTS)
     version = default_sentiment_version(folder)
@@ -787,6 +802,9 @@ def default_model_version(
         judge_card = folder / "judge" / "card.json"
         if judge_card.is_file():
             version += "/" + json.loads(judge_card.read_text(encoding="utf-8"))["version"]
+        veracity_card = folder / "veracity" / "card.json"
+        if veracity_card.is_file():
+            version += "/" + json.loads(veracity_card.read_text(encoding="utf-8"))["version"]
     topics = folder / "topic_card.json"
     if topics.is_file():
         version += "/" + json.loads(topics.read_text(encoding="utf-8"))["version"]

@@ -84,6 +84,8 @@ def fine_tune_with_head(
     training: FineTune,
     max_length: int,
     progress=print,
+    device: str = "cpu",
+    base: str | Path | None = None,
 ):
     """Fine-tune the packaged all-MiniLM-L6-v2 end to end with one linear layer of `n_out`
     outputs on its mean-pooled, L2-normalised embedding x `scale` (the graph every encoder here
@@ -92,7 +94,9 @@ def fine_tune_with_head(
     `out_dir` (Hugging Face format) and returns the layer as numpy (weights [n_out, 384] already
     multiplied by `scale`, bias [n_out]), to apply to the exported unit embedding. The guard's
     backstop (bench/compliance/train_backstop.py) and the claim judge (scoring.ml.judge_train)
-    are trained with it; the same seed gives the same files."""
+    are trained with it; the same seed gives the same files (on one device). `device` is a
+    torch device ("cuda" on a machine with a GPU); `base` another copy of the packaged weights
+    (a machine without the package)."""
     import random
     import time
 
@@ -110,14 +114,14 @@ def fine_tune_with_head(
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     torch.manual_seed(seed)
     rnd = random.Random(seed)
-    folder = str(base_model_dir())
+    folder = str(base or base_model_dir())
     tokenizer = AutoTokenizer.from_pretrained(folder)
-    encoder = AutoModel.from_pretrained(folder)
-    head = torch.nn.Linear(encoder.config.hidden_size, n_out)
+    encoder = AutoModel.from_pretrained(folder).to(device)
+    head = torch.nn.Linear(encoder.config.hidden_size, n_out).to(device)
     dropout = torch.nn.Dropout(0.1)
 
     def logits(batch):
-        ids, mask = batch["input_ids"], batch["attention_mask"]
+        ids, mask = batch["input_ids"].to(device), batch["attention_mask"].to(device)
         hidden = encoder(
             input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids)
         ).last_hidden_state
@@ -163,7 +167,7 @@ def fine_tune_with_head(
             f"({time.perf_counter() - started:.0f} s)"
         )
     encoder.eval()
-    encoder.save_pretrained(str(out_dir))
+    encoder.to("cpu").save_pretrained(str(out_dir))
     tokenizer.save_pretrained(str(out_dir))
-    weights = head.weight.detach().numpy().astype(np.float32) * scale
-    return weights, head.bias.detach().numpy().astype(np.float32)
+    weights = head.weight.detach().cpu().numpy().astype(np.float32) * scale
+    return weights, head.bias.detach().cpu().numpy().astype(np.float32)

@@ -447,7 +447,7 @@ def train(data_dir: str | Path, out_dir: str | Path, progress=print) -> dict:
         if all(r[k] <= v for k, v in THRESHOLD_RULE.items()):
             threshold = float(t)
             break
-    np.savez(CACHE_DIR / "calibration.npz", p=p, kinds=kinds.astype(str), **{
+    np.savez(CACHE_DIR / "calibration.npz", p=p, kinds=kinds.astype(str), threshold=threshold, **{
         k: np.asarray(v) for k, v in cal.items() if k != "kind"})  # fmt: skip
     ok = [m for good, m in ref_ok if good]
     min_similarity = float(np.percentile(ok, 10)) if ok else 0.5

@@ -109,11 +109,12 @@ def tiny_model_dir(tmp_path_factory):
 
 def test_tiny_local_model_scores(tiny_model_dir):
     scorer = load_scorer(ScorerConfig(model=str(tiny_model_dir), max_tokens=32))
-    # misinformation reads the shipped encoder's embeddings (and its judge), whatever the
-    # sentiment model
+    # misinformation reads the shipped encoder's embeddings (and its judge and veracity
+    # model), whatever the sentiment model
     assert scorer.version == (
         f"byo:{tiny_model_dir}/{scorer.misinformation.version}/"
-        f"{scorer.misinformation.judge.version}/{rules_version()}"
+        f"{scorer.misinformation.judge.version}/{scorer.misinformation.veracity.version}/"
+        f"{rules_version()}"
     )
     texts = ["the nurse was very kind", "awful long wait and rude staff " * 20, ""]
     results = scorer.score(texts)

@@ -348,3 +348,100 @@ def test_the_facts_own_hours_and_prices_are_not_flagged(scorer):
     ]
     results = scorer.score(texts, clinic_name=RIVERSIDE, facts=HOURS_FACTS, clinic_key="rfd-h")
     assert [_mis(r) for r in results] == [None, None, None]
+
+
+# ---------------------------------------------------------------- the veracity model
+
+
+def _veracity_calls(scorer, monkeypatch):
+    model = scorer.misinformation.veracity
+    calls = []
+    probabilities = model.probabilities
+
+    def spy(texts):
+        calls.append(list(texts))
+        return probabilities(texts)
+
+    monkeypatch.setattr(model, "probabilities", spy)
+    return calls
+
+
+def test_the_veracity_model_reads_only_possible_claims_in_one_batch(scorer, monkeypatch):
+    calls = _veracity_calls(scorer, monkeypatch)
+    claim = "Drinking hot water every 15 minutes kills the coronavirus in your throat."
+    scorer.score(["Dr Patel was lovely and explained everything, five stars.", claim, "Rude."])
+    assert calls == [[claim]]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Drinking hot water every 15 minutes kills the coronavirus in your throat.",
+        "The flu shot gives you the flu, that's why so many people get sick right after it.",
+    ],
+)
+def test_a_public_health_falsehood_without_a_fact_sheet_is_flagged(scorer, text):
+    flag = _mis(scorer.score([text])[0])
+    assert flag is not None and flag["probability"] >= 0.5
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The CDC recommends that everyone 6 months and older get a flu vaccine every season.",
+        "Measles is highly contagious and the MMR vaccine is about 97% effective after two doses.",
+    ],
+)
+def test_a_true_public_health_statement_is_not_flagged(scorer, text):
+    assert _mis(scorer.score([text])[0]) is None
+
+
+def test_the_veracity_model_decides_what_the_judge_leaves_undecided(scorer):
+    """A possible claim about a clinic with a fact sheet that no fact settles: the veracity model
+    and the heads decide, and the assessment says so."""
+    model = scorer.misinformation
+    text = "Riverside Family Dental told me antibiotics cure the common cold, so I took them."
+    refs = model.references(FACTS, scorer.claim_embeddings, key="riverside")
+    [a] = model.assess([text], scorer.claim_embeddings([text]), refs)
+    assert "veracity" in a.parts
+    if a.parts.get("judge") == "undecided":
+        expected = model.veracity.decision(a.parts["veracity"], a.parts["stack"])
+        assert a.probability == pytest.approx(expected)
+        assert a.flagged == (expected >= 0.5)
+
+
+def test_the_decision_reads_one_half_at_the_operating_point(scorer):
+    v = scorer.misinformation.veracity
+    # at the offset the mixed log-odds read exactly 0.5: flagged from there on
+    p = 1 / (1 + np.exp(-v.offset))
+    assert v.decision(p, p) == pytest.approx(0.5, abs=1e-6)
+    assert v.decision(min(p * 1.5, 0.999), p) > 0.5 > v.decision(p / 2, p)
+
+
+def test_a_veracity_model_fitted_on_another_encoder_or_missing_is_refused(tmp_path):
+    import shutil
+
+    from scoring.ml import veracity
+    from scoring.ml.engine import ARTIFACTS, ModelLoadError
+
+    folder = tmp_path / "artifacts"
+    shutil.copytree(ARTIFACTS, folder)
+    onnx = folder / "veracity" / "encoder_int8.onnx"
+    onnx.write_bytes(onnx.read_bytes() + b"\0")
+    with pytest.raises(veracity.VeracityLoadError, match="fitted on another encoder"):
+        veracity.load(folder / "veracity")
+    with pytest.raises(ModelLoadError, match="fitted on another encoder"):
+        load_scorer(ScorerConfig(model="default", artifacts_dir=str(folder)))
+    shutil.rmtree(folder / "veracity")
+    with pytest.raises(ModelLoadError, match="veracity_train"):
+        load_scorer(ScorerConfig(model="default", artifacts_dir=str(folder)))
+    # switched off it is not needed, and the version says it is not there
+    off = load_scorer(ScorerConfig(model="default", artifacts_dir=str(folder), veracity=False))
+    assert off.misinformation.veracity is None and "veracity" not in off.version
+
+
+def test_the_scorer_version_names_the_veracity_model(scorer):
+    from scoring.ml.engine import default_model_version
+
+    assert scorer.misinformation.veracity.version in scorer.version
+    assert scorer.version == default_model_version()

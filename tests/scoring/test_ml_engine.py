@@ -103,10 +103,11 @@ def test_version_matches_model_card(scorer):
     heads = json.loads((ARTIFACTS / "misinformation_card.json").read_text())
     topics = json.loads((ARTIFACTS / "topic_card.json").read_text())
     judge = json.loads((ARTIFACTS / "judge" / "card.json").read_text())
+    veracity = json.loads((ARTIFACTS / "veracity" / "card.json").read_text())
     assert (
         scorer.version
-        == f"{card['version']}/{heads['version']}/{judge['version']}/{topics['version']}/"
-        f"{rules_version()}" == default_model_version()
+        == f"{card['version']}/{heads['version']}/{judge['version']}/{veracity['version']}/"
+        f"{topics['version']}/{rules_version()}" == default_model_version()
     )
     assert heads["encoder"] == card["version"] == topics["encoder"]
 
