@@ -71,19 +71,22 @@ def test_an_api_key_request_is_counted_once_with_its_lookup(api, world, tight_li
     redis = fastcache.client()
     client = api("key_a")
     assert client.get("/clinics/clinic-a/api/v1/me/").status_code == 200  # caches the key
-    before = _commands(redis)
-    assert client.get("/clinics/clinic-a/api/v1/me/").status_code == 200
-    after = _commands(redis)
-    assert {k: after[k] - before[k] for k in after} == {
-        "get": 1,
-        "eval": 1,
-        "incr": 1,  # inside the script
-        "multi": 0,
-        "exec": 0,
-    }
+    # Redis counts commands for the whole server, so another client's command in the same
+    # moment (a page still open from a browser test) adds to a request's count; it can only add,
+    # so the second request, within the limit, is measured again when the first read more
+    expected = {"get": 1, "eval": 1, "incr": 1, "multi": 0, "exec": 0}  # incr: in the script
+    seen = []
+    for _ in range(2):
+        before = _commands(redis)
+        assert client.get("/clinics/clinic-a/api/v1/me/").status_code == 200
+        after = _commands(redis)
+        seen.append({k: after[k] - before[k] for k in after})
+        if seen[-1] == expected:
+            break
+    assert seen[-1] == expected, seen
     prefix = world.keys["key_a"].split("_")[1]
     (counter,) = [v for k, v in _counters(redis).items() if f"api-key:{prefix}:" in k]
-    assert counter == "2"
+    assert counter == str(1 + len(seen))
     assert redis.ttl(next(k for k in _counters(redis) if f"api-key:{prefix}:" in k)) > 0
 
 
