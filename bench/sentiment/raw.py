@@ -61,6 +61,18 @@ ROUNDS = 3  # interleaved rounds of the claim checks' cost
 REVIEW_SITES = "RateMDs held-out doctors (3,000 reviews)"
 
 
+def count_texts(model, calls: list) -> None:
+    """Wrap `model.probabilities` (the judge's, the veracity model's) so that each call appends
+    how many texts it read (its last argument) to `calls`."""
+    probabilities = model.probabilities
+
+    def counted(*args):
+        calls.append(len(args[-1]))
+        return probabilities(*args)
+
+    model.probabilities = counted
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", default="/work/shared/data")
@@ -155,17 +167,13 @@ def main() -> int:
             f"tasks_of_{TASK}_random_order_per_cpu_s": round(len(texts) / plain_cpu, 1),
         }
     )
-    # what the claim judge (scoring/ml/judge.py) costs on real reviews: the same tasks with the
-    # judge off, then on, back to back (issue 17: no more than 15 % slower)
-    judge = plain.misinformation.judge
-    pairs = []
-    judge_probabilities = judge.probabilities
-
-    def counted(statements, texts):
-        pairs.append(len(texts))
-        return judge_probabilities(statements, texts)
-
-    judge.probabilities = counted
+    # what the claim judge (scoring/ml/judge.py) and the veracity model (scoring/ml/veracity.py,
+    # the same texts past the judge's gate) cost on real reviews: the same tasks with them off and
+    # on (issue 17: no more than 15 % slower)
+    judge, veracity = plain.misinformation.judge, plain.misinformation.veracity
+    pairs, read = [], []
+    count_texts(judge, pairs)
+    count_texts(veracity, read)
     from facts.defaults import DEFAULT_FACTS
     from scoring.ml.claims import FactRef
 
@@ -181,16 +189,6 @@ def main() -> int:
                 clinic_key="bench",
             )
 
-    # the veracity model (scoring/ml/veracity.py) reads the same texts past the judge's gate
-    veracity = plain.misinformation.veracity
-    read = []
-    veracity_probabilities = veracity.probabilities
-
-    def counted_veracity(texts):
-        read.append(len(texts))
-        return veracity_probabilities(texts)
-
-    veracity.probabilities = counted_veracity
     # three rounds of off / judge / both, each mode's least disturbed run kept: this host's
     # speed drifts by a fifth within minutes, which one back-to-back run per mode read as cost
     modes = {"off": (None, None), "judge": (judge, None), "both": (judge, veracity)}

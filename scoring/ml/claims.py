@@ -412,8 +412,7 @@ class ClaimModel:
             if i in veracity and (i not in judged or self.veracity.undecided):
                 # a possible claim the judge may leave undecided: the veracity model and the
                 # heads together (decided below when the judge does decide)
-                heads = p
-                p = self.veracity.decision(veracity[i], heads)
+                p = self.veracity.decision(veracity[i], p)
                 flagged = p >= 0.5
             if i in judged:
                 refs_i, probs = judged[i]

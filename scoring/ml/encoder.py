@@ -309,3 +309,40 @@ class OnnxEncoder:
                     v = states[row, positions].mean(axis=0)
                     pooled[i][j] = v / max(float(np.linalg.norm(v)), 1e-9)
         return out, pooled
+
+
+def load_fitted(
+    folder: str | Path,
+    weights_file: str,
+    *,
+    max_tokens: int,
+    threads: int,
+    error: type[Exception],
+    what: str,
+    fitted: str,
+    fix: str,
+) -> tuple[OnnxEncoder, dict, dict]:
+    """(encoder, arrays, meta) of a fine-tuned encoder's folder with a layer fitted on its
+    embeddings (the claim judge, the veracity model): ``encoder_int8.onnx``, ``tokenizer.json``
+    and `weights_file` (arrays + ``meta`` JSON holding the ONNX file's ``encoder_sha256``). Raises
+    `error`, naming `fix`, when a file is missing or the layer was fitted on another encoder
+    ("<what>'s <fitted> fitted on another encoder")."""
+    import json
+
+    folder = Path(folder)
+    for name in ("encoder_int8.onnx", "tokenizer.json", weights_file):
+        if not (folder / name).is_file():
+            raise error(f"{what}'s {folder / name} is missing: {fix}")
+    with np.load(folder / weights_file, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files if k != "meta"}
+        meta = json.loads(bytes(z["meta"]).decode("utf-8"))
+    if meta.get("encoder_sha256") != fingerprint(folder):
+        raise error(f"{what}'s {fitted} fitted on another encoder: {fix}")
+    encoder = OnnxEncoder(
+        folder / "encoder_int8.onnx",
+        folder / "tokenizer.json",
+        max_tokens=int(meta.get("max_tokens", max_tokens)),
+        batch_size=8,
+        threads=threads,
+    )
+    return encoder, arrays, meta

@@ -20,7 +20,6 @@ nearest references (``JUDGED_FACTS``, ``JUDGED_MYTHS``).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,26 +79,20 @@ class ClaimJudge:
 def load(folder: str | Path = JUDGE_DIR, threads: int = 1) -> ClaimJudge:
     """The judge in `folder`; JudgeLoadError names the fix when a file is missing or the heads
     were fitted on another encoder."""
-    from scoring.ml.encoder import OnnxEncoder
+    from scoring.ml.encoder import load_fitted
 
-    folder = Path(folder)
-    fix = "restore scoring/ml/artifacts/judge from git or run `python -m scoring.ml.judge_train`"
-    for name in ("encoder_int8.onnx", "tokenizer.json", WEIGHTS_FILE):
-        if not (folder / name).is_file():
-            raise JudgeLoadError(f"the claim judge's {folder / name} is missing: {fix}")
-    with np.load(folder / WEIGHTS_FILE, allow_pickle=False) as z:
-        data = {k: z[k] for k in z.files}
-    meta = json.loads(bytes(data["meta"]).decode("utf-8"))
-    if meta.get("encoder_sha256") != fingerprint(folder):
-        raise JudgeLoadError(f"the claim judge's heads were fitted on another encoder: {fix}")
+    encoder, data, meta = load_fitted(
+        folder,
+        WEIGHTS_FILE,
+        max_tokens=MAX_TOKENS,
+        threads=threads,
+        error=JudgeLoadError,
+        what="the claim judge",
+        fitted="heads were",
+        fix="restore scoring/ml/artifacts/judge from git or run `python -m scoring.ml.judge_train`",
+    )
     return ClaimJudge(
-        encoder=OnnxEncoder(
-            folder / "encoder_int8.onnx",
-            folder / "tokenizer.json",
-            max_tokens=int(meta.get("max_tokens", MAX_TOKENS)),
-            batch_size=8,
-            threads=threads,
-        ),
+        encoder=encoder,
         weights=np.asarray(data["weights"], dtype=np.float32),
         bias=np.asarray(data["bias"], dtype=np.float32),
         gate=float(meta["gate"]),

@@ -177,18 +177,23 @@ def write_weights(folder: Path, weights, bias, meta: dict) -> None:
     )
 
 
-def assessments(rows: list[dict], sheets: dict) -> list:
-    """The product's assessment of every row (judge on every text: gate 0), each clinic with
-    its fact sheet and name."""
+def assessments(rows: list[dict], sheets: dict, judge_every_text: bool = True) -> list:
+    """The product's assessment of every row, without the veracity model (what the judge and
+    the veracity model are calibrated against), each clinic with its fact sheet and name; a row
+    without a clinic with none. `judge_every_text`: the judge reads every text (gate 0), not
+    only those past its gate."""
     from scoring.ml.claims import FactRef, name_words
     from scoring.ml.engine import ScorerConfig, load_scorer
 
-    scorer = load_scorer(ScorerConfig(model="default", threads=1, topic_sentiment=False))
+    scorer = load_scorer(
+        ScorerConfig(model="default", threads=1, topic_sentiment=False, veracity=False)
+    )
     model = scorer.misinformation
-    model.judge.gate = 0.0
+    if judge_every_text:
+        model.judge.gate = 0.0
     out = [None] * len(rows)
     for slug, sheet in [*sheets.items(), (None, {"name": "", "facts": []})]:
-        idx = [i for i, r in enumerate(rows) if r["clinic"] == slug]
+        idx = [i for i, r in enumerate(rows) if r.get("clinic") == slug]
         if not idx:
             continue
         facts = [FactRef(f["slug"], f["statement"], f["title"]) for f in sheet["facts"]]

@@ -18,7 +18,6 @@ saw, the encoder's sha256) and ``card.json`` (data, method, figures).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,26 +74,21 @@ def fingerprint(folder: Path = VERACITY_DIR) -> str:
 def load(folder: str | Path = VERACITY_DIR, threads: int = 1) -> Veracity:
     """The model in `folder`; VeracityLoadError names the fix when a file is missing or the layer
     was fitted on another encoder."""
-    from scoring.ml.encoder import OnnxEncoder
+    from scoring.ml.encoder import load_fitted
 
-    folder = Path(folder)
-    fix = "restore scoring/ml/artifacts/veracity from git or run `python -m scoring.ml.veracity_train`"
-    for name in ("encoder_int8.onnx", "tokenizer.json", WEIGHTS_FILE):
-        if not (folder / name).is_file():
-            raise VeracityLoadError(f"the veracity model's {folder / name} is missing: {fix}")
-    with np.load(folder / WEIGHTS_FILE, allow_pickle=False) as z:
-        data = {k: z[k] for k in z.files}
-    meta = json.loads(bytes(data["meta"]).decode("utf-8"))
-    if meta.get("encoder_sha256") != fingerprint(folder):
-        raise VeracityLoadError(f"the veracity model's layer was fitted on another encoder: {fix}")
+    encoder, data, meta = load_fitted(
+        folder,
+        WEIGHTS_FILE,
+        max_tokens=MAX_TOKENS,
+        threads=threads,
+        error=VeracityLoadError,
+        what="the veracity model",
+        fitted="layer was",
+        fix="restore scoring/ml/artifacts/veracity from git or run "
+        "`python -m scoring.ml.veracity_train`",
+    )
     return Veracity(
-        encoder=OnnxEncoder(
-            folder / "encoder_int8.onnx",
-            folder / "tokenizer.json",
-            max_tokens=int(meta.get("max_tokens", MAX_TOKENS)),
-            batch_size=8,
-            threads=threads,
-        ),
+        encoder=encoder,
         weights=np.asarray(data["weights"], dtype=np.float32),
         bias=np.asarray(data["bias"], dtype=np.float32),
         weight=float(meta["weight"]),

@@ -171,30 +171,33 @@ def unpack(packed: Path, base: Path, into: Path | None = None, fill_from=None) -
 # ------------------------------------------------------------------------------ fine-tuning
 
 
+def rates(flagged: np.ndarray, y: np.ndarray, kinds: np.ndarray) -> dict:
+    """Share of each kind of calibration row flagged: recall of the false claims, false flags
+    of the true ones, reviews and the clinics' opinions flagged."""
+
+    def share(mask):
+        return float(flagged[mask].mean()) if mask.any() else 0.0
+
+    return {
+        "covid_recall": share((kinds == "covid") & (y == 1)),
+        "covid_real": share((kinds == "covid") & (y == 0)),
+        "rumor_recall": share((kinds == "rumor") & (y == 1)),
+        "rumor_real": share((kinds == "rumor") & (y == 0)),
+        "reviews": share(kinds == "review"),
+        "clinic_recall": share(kinds == "clinic_false"),
+        "clinic_true": share(kinds == "clinic_true"),
+        "clinic_opinion": share(kinds == "clinic_opinion"),
+    }
+
+
 def operating_point(p: np.ndarray, y: np.ndarray, kinds: np.ndarray) -> dict:
     """The lowest threshold at which every BUDGETS rate holds on the calibration rows, and the
     rates there."""
-
-    def rates(t):
-        def share(mask):
-            return float((p[mask] >= t).mean()) if mask.any() else 0.0
-
-        return {
-            "covid_recall": share((kinds == "covid") & (y == 1)),
-            "covid_real": share((kinds == "covid") & (y == 0)),
-            "rumor_recall": share((kinds == "rumor") & (y == 1)),
-            "rumor_real": share((kinds == "rumor") & (y == 0)),
-            "reviews": share(kinds == "review"),
-            "clinic_recall": share(kinds == "clinic_false"),
-            "clinic_true": share(kinds == "clinic_true"),
-            "clinic_opinion": share(kinds == "clinic_opinion"),
-        }
-
     for t in np.round(np.arange(0.05, 0.996, 0.005), 3):
-        r = rates(t)
+        r = rates(p >= t, y, kinds)
         if all(r[k] <= v for k, v in BUDGETS.items()):
             return {"threshold": float(t), **{k: round(v, 4) for k, v in r.items()}}
-    return {"threshold": 1.0, **{k: round(v, 4) for k, v in rates(1.0).items()}}
+    return {"threshold": 1.0, **{k: round(v, 4) for k, v in rates(p >= 1.0, y, kinds).items()}}
 
 
 def auc(p: np.ndarray, y: np.ndarray) -> float:
@@ -358,10 +361,8 @@ def calibration_signals(prepared: Path, folder: Path, weights, bias, heads_cache
     rows their probability is the out-of-fold one misinfo_train's calibration left in
     `heads_cache` (calibration.npz, moved by that run's threshold as the shipped stacker is)."""
     from scoring.ml import judge_train
-    from scoring.ml.claims import FactRef, name_words
+    from scoring.ml import veracity as V
     from scoring.ml.encoder import OnnxEncoder
-    from scoring.ml.engine import ScorerConfig, load_scorer
-    from scoring.ml.head import softmax
 
     sets = json.loads((prepared / "sets.json").read_text(encoding="utf-8"))
     _, _, jcal, cal_sheets = judge_train.datasets()
@@ -369,29 +370,38 @@ def calibration_signals(prepared: Path, folder: Path, weights, bias, heads_cache
         {**r, "kind": "clinic_" + r["label"].split("_")[0], "y": int(r["label"] == "false_claim")}
         for r in jcal
     ]
-    scorer = load_scorer(ScorerConfig(model="default", threads=1, topic_sentiment=False,
-                                      veracity=False))  # fmt: skip
-    model = scorer.misinformation
-    enc = OnnxEncoder(folder / "encoder_int8.onnx", folder / "tokenizer.json",
-                      max_tokens=MAX_TOKENS, batch_size=8, threads=1)  # fmt: skip
-    n = len(rows)
-    out = {k: np.zeros(n) for k in ("claim", "heads", "flag", "decided", "v")}
+    found, model = judge_train.assessments(rows, cal_sheets, judge_every_text=False)
+    out = {
+        "claim": np.array([a.claim_probability for a in found]),
+        "heads": np.array([a.parts["stack"] for a in found]),
+        "flag": np.array([a.flagged for a in found], dtype=float),
+        "decided": np.array(
+            [a.parts.get("judge", "undecided") != "undecided" for a in found], dtype=float
+        ),  # fmt: skip
+        "v": np.zeros(len(rows)),
+    }
+    # this model as the scorer runs it, a clinic's texts in one call as the worker's tasks do
+    reader = V.Veracity(
+        encoder=OnnxEncoder(
+            folder / "encoder_int8.onnx",
+            folder / "tokenizer.json",
+            max_tokens=MAX_TOKENS,
+            batch_size=8,
+            threads=1,
+        ),  # fmt: skip
+        weights=np.asarray(weights, dtype=np.float32),
+        bias=np.asarray(bias, dtype=np.float32),
+        weight=1.0,
+        offset=0.0,
+        gate=0.0,
+        undecided=True,
+        version="",
+    )
     by_clinic: dict = {}
     for i, r in enumerate(rows):
         by_clinic.setdefault(r.get("clinic"), []).append(i)
-    for slug, idx in by_clinic.items():
-        sheet = cal_sheets[slug] if slug else {"name": "", "facts": []}
-        facts = [FactRef(f["slug"], f["statement"], f["title"]) for f in sheet["facts"]]
-        texts = [rows[i]["text"] for i in idx]
-        refs = model.references(facts, scorer.claim_embeddings, key=slug or "")
-        found = model.assess(texts, scorer.claim_embeddings(texts), refs, name_words(sheet["name"]))
-        for i, a in zip(idx, found, strict=True):
-            out["claim"][i] = a.claim_probability
-            out["heads"][i] = a.parts["stack"]
-            out["flag"][i] = a.flagged
-            out["decided"][i] = a.parts.get("judge", "undecided") != "undecided"
-        emb = enc.encode(texts)
-        out["v"][idx] = softmax(emb @ np.asarray(weights).T + np.asarray(bias))[:, 1]
+    for idx in by_clinic.values():
+        out["v"][idx] = reader.probabilities([rows[i]["text"] for i in idx])
     kinds = np.array([r["kind"] for r in rows])
     with np.load(heads_cache / "calibration.npz") as z:
         oof_kinds, oof_p, shift = z["kinds"].astype(str), z["p"], float(z["threshold"])
@@ -423,20 +433,8 @@ def choose(sig: dict) -> dict:
         p = np.clip(p, 1e-6, 1 - 1e-6)
         return np.log(p / (1 - p))
 
-    def rates(flag):
-        def share(mask):
-            return round(float(flag[mask].mean()), 4) if mask.any() else 0.0
-
-        return {
-            "covid_recall": share((kinds == "covid") & (y == 1)),
-            "covid_real": share((kinds == "covid") & (y == 0)),
-            "rumor_recall": share((kinds == "rumor") & (y == 1)),
-            "rumor_real": share((kinds == "rumor") & (y == 0)),
-            "reviews": share(kinds == "review"),
-            "clinic_recall": share(kinds == "clinic_false"),
-            "clinic_true": share(kinds == "clinic_true"),
-            "clinic_opinion": share(kinds == "clinic_opinion"),
-        }
+    def rounded(flag):
+        return {k: round(v, 4) for k, v in rates(flag, y, kinds).items()}
 
     tried, best = {}, None
     for w in MIX_WEIGHTS:
@@ -444,14 +442,14 @@ def choose(sig: dict) -> dict:
         for offset in np.round(np.arange(-3.0, 6.0, 0.02), 2):
             flag = sig["flag"].astype(bool).copy()
             flag[mine] = mix[mine] >= offset
-            r = rates(flag)
+            r = rounded(flag)
             if all(r[k] <= v for k, v in BUDGETS.items()):
                 worst = min(r["covid_recall"], r["rumor_recall"], r["clinic_recall"])
                 tried[str(w)] = {"offset": float(offset), "worst_recall": worst, **r}
                 if best is None or worst > best["worst_recall"]:
                     best = {"weight": float(w), **tried[str(w)]}
                 break
-    return {"chosen": best, "tried": tried, "shipped_heads": rates(sig["flag"].astype(bool))}
+    return {"chosen": best, "tried": tried, "shipped_heads": rounded(sig["flag"].astype(bool))}
 
 
 def finish(trained: Path, prepared: Path, heads_cache: Path, out_dir: Path = None) -> dict:

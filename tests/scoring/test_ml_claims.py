@@ -280,26 +280,35 @@ def test_the_judge_is_not_asked_about_texts_that_state_no_claim(scorer, monkeypa
     assert calls == []
 
 
-def test_a_judge_fitted_on_another_encoder_or_missing_is_refused(tmp_path):
+def _refused_refitted_then_missing(tmp_path, part: str, module, error) -> str:
+    """A copy of the shipped artifacts whose `part` (a fine-tuned encoder's folder) holds another
+    encoder, then none: its own loader and the scorer refuse both, naming the fix. Returns the
+    copy's folder, `part` removed."""
     import shutil
 
-    from scoring.ml import judge
     from scoring.ml.engine import ARTIFACTS, ModelLoadError
 
     folder = tmp_path / "artifacts"
     shutil.copytree(ARTIFACTS, folder)
-    onnx = folder / "judge" / "encoder_int8.onnx"
+    onnx = folder / part / "encoder_int8.onnx"
     onnx.write_bytes(onnx.read_bytes() + b"\0")
-    with pytest.raises(judge.JudgeLoadError, match="fitted on another encoder"):
-        judge.load(folder / "judge")
+    with pytest.raises(error, match="fitted on another encoder"):
+        module.load(folder / part)
     with pytest.raises(ModelLoadError, match="fitted on another encoder"):
         load_scorer(ScorerConfig(model="default", artifacts_dir=str(folder)))
-    shutil.rmtree(folder / "judge")
-    with pytest.raises(ModelLoadError, match="judge_train"):
+    shutil.rmtree(folder / part)
+    with pytest.raises(ModelLoadError, match=f"{part}_train"):
         load_scorer(ScorerConfig(model="default", artifacts_dir=str(folder)))
+    return str(folder)
+
+
+def test_a_judge_fitted_on_another_encoder_or_missing_is_refused(tmp_path):
+    from scoring.ml import judge
+
+    folder = _refused_refitted_then_missing(tmp_path, "judge", judge, judge.JudgeLoadError)
     # without misinformation the judge is not needed
     assert load_scorer(
-        ScorerConfig(model="default", artifacts_dir=str(folder), misinformation=False)
+        ScorerConfig(model="default", artifacts_dir=folder, misinformation=False)
     ).score(["fine"])
 
 
@@ -419,24 +428,13 @@ def test_the_decision_reads_one_half_at_the_operating_point(scorer):
 
 
 def test_a_veracity_model_fitted_on_another_encoder_or_missing_is_refused(tmp_path):
-    import shutil
-
     from scoring.ml import veracity
-    from scoring.ml.engine import ARTIFACTS, ModelLoadError
 
-    folder = tmp_path / "artifacts"
-    shutil.copytree(ARTIFACTS, folder)
-    onnx = folder / "veracity" / "encoder_int8.onnx"
-    onnx.write_bytes(onnx.read_bytes() + b"\0")
-    with pytest.raises(veracity.VeracityLoadError, match="fitted on another encoder"):
-        veracity.load(folder / "veracity")
-    with pytest.raises(ModelLoadError, match="fitted on another encoder"):
-        load_scorer(ScorerConfig(model="default", artifacts_dir=str(folder)))
-    shutil.rmtree(folder / "veracity")
-    with pytest.raises(ModelLoadError, match="veracity_train"):
-        load_scorer(ScorerConfig(model="default", artifacts_dir=str(folder)))
+    folder = _refused_refitted_then_missing(
+        tmp_path, "veracity", veracity, veracity.VeracityLoadError
+    )
     # switched off it is not needed, and the version says it is not there
-    off = load_scorer(ScorerConfig(model="default", artifacts_dir=str(folder), veracity=False))
+    off = load_scorer(ScorerConfig(model="default", artifacts_dir=folder, veracity=False))
     assert off.misinformation.veracity is None and "veracity" not in off.version
 
 
