@@ -23,12 +23,18 @@ threat_abuse
     ("I'll kill you", "watch your back", "burn the place down", "you'll regret it") and slurs
     or insults aimed at people. Evidence: the matching phrases.
 
-Matching is case-insensitive and word-bounded; curly apostrophes are normalised first.
+Matching is case-insensitive and word-bounded; curly apostrophes are normalised first. The
+patterns are written in lower case and run on the lower-cased text (about three times faster
+than re.IGNORECASE on every review; the evidence is cut from the text as written); a text whose
+length lower-casing changes (rare letters such as "İ") is read with re.IGNORECASE instead.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+
+from scoring.ml.fastre import ascii_twin
 
 _APOS = "'"
 
@@ -38,7 +44,32 @@ def _normalise(text: str) -> str:
 
 
 def _rx(*parts: str) -> re.Pattern:
-    return re.compile(r"\b(?:" + "|".join(parts) + r")\b", re.IGNORECASE)
+    return re.compile(r"\b(?:" + "|".join(parts) + r")\b")
+
+
+@functools.cache
+def _folded(pattern: re.Pattern) -> re.Pattern:
+    """`pattern` with re.IGNORECASE, for a text whose length lower-casing changes."""
+    return re.compile(pattern.pattern, pattern.flags | re.IGNORECASE)
+
+
+@functools.cache
+def _twin(pattern: re.Pattern):
+    return ascii_twin(pattern)
+
+
+def _cased(text: str) -> tuple[str, bool]:
+    """(the text to match, whether the patterns run as written): the lower-cased text where
+    lower-casing keeps every position, else the text itself (read with _folded patterns)."""
+    low = text.lower()
+    return (low, True) if len(low) == len(text) else (text, False)
+
+
+def _for(pattern: re.Pattern, scan: str, as_written: bool):
+    """The pattern to run over `scan` (_cased's answer): its RE2 twin for an ASCII text."""
+    if not as_written:
+        return _folded(pattern)
+    return _twin(pattern) if scan.isascii() else pattern
 
 
 _PRONOUN_OBJ = r"(?:me|him|her|them|us|my (?:\w+ ){0,2}?\w+|my)"
@@ -129,10 +160,10 @@ SELF_HEALTH = re.compile(
     r"\b(?P<marker>i|i'm|i am|i've|i have|i had|i was|my|me)\b"
     r"(?P<gap>(?:[ ,\-]+[\w'\-]+){0,6}?)[ ,\-]+"
     r"(?P<term>" + _HEALTH_TERMS + r")\b",
-    re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"[.!?\n;]")
 _RELATIVE_AFTER_MY = re.compile(r"^[ ,\-]+" + _RELATIVES + r"(?:'s|s'|s)?\b", re.IGNORECASE)
+_RELATIVE = re.compile(r"\b" + _RELATIVES + r"\b", re.IGNORECASE)
 
 THREAT_ABUSE = _rx(
     r"(?:i'?ll|i will|we'?ll|we will|i'm going to|im going to|i am going to|gonna|i'd like to|i want to) "
@@ -167,32 +198,44 @@ THREAT_ABUSE = _rx(
 )
 
 
-def _evidence(pattern: re.Pattern, text: str) -> list[str]:
+def _evidence(pattern: re.Pattern, text: str, scan: str | None = None) -> list[str]:
+    """The distinct phrases of `text` that `pattern` matches. `scan`: the text to match when
+    it is not `text` itself (its lower-cased twin, position for position)."""
+    if scan is None:
+        scan, as_written = _cased(text)
+        pattern = _for(pattern, scan, as_written)
     out: list[str] = []
-    for match in pattern.finditer(text):
-        phrase = re.sub(r"\s+", " ", match.group(0)).strip()
+    for match in pattern.finditer(scan):
+        phrase = re.sub(r"\s+", " ", text[match.start() : match.end()]).strip()
         if phrase.lower() not in (e.lower() for e in out):
             out.append(phrase)
     return out
 
 
-def self_disclosure_evidence(text: str) -> list[str]:
-    text = _normalise(text)
+def self_disclosure_evidence(text: str, scan: str | None = None) -> list[str]:
+    """`scan`: as in _evidence (lower-cased, position for position), for a `text` already
+    normalised."""
+    if scan is None:
+        text = _normalise(text)
+        scan, as_written = _cased(text)
+    else:
+        as_written = True
+    pattern = _for(SELF_HEALTH, scan, as_written)
     out: list[str] = []
     pos = 0
     while True:
-        match = SELF_HEALTH.search(text, pos)
+        match = pattern.search(scan, pos)
         if not match:
             break
         pos = match.start() + 1  # overlapping: a later marker may be closer to the term
-        span = match.group(0)
+        span = text[match.start() : match.end()]
         if _SENTENCE_END.search(span):
             continue
         marker = match.group("marker").lower()
         gap = match.group("gap") or ""
         if marker == "my" and _RELATIVE_AFTER_MY.match(gap + " " + match.group("term")):
             continue
-        if re.search(r"\b" + _RELATIVES + r"\b", gap, re.IGNORECASE):
+        if _RELATIVE.search(gap):
             continue  # "my other children were diagnosed with ...": not the reviewer's own
         phrase = re.sub(r"\s+", " ", span).strip()
         if not any(phrase.lower() in e.lower() or e.lower() in phrase.lower() for e in out):
@@ -204,15 +247,20 @@ def find_flags(text: str) -> list[dict]:
     """[{"name", "evidence": [...]}] for every lexicon flag raised (the misinformation flag
     comes from claims.py)."""
     norm = _normalise(text)
+    scan, as_written = _cased(norm)
+
+    def pattern(p: re.Pattern):
+        return _for(p, scan, as_written)
+
     flags: list[dict] = []
-    for name, pattern in (("patient_safety", PATIENT_SAFETY), ("legal_threat", LEGAL_THREAT)):
-        ev = _evidence(pattern, norm)
+    for name, rx in (("patient_safety", PATIENT_SAFETY), ("legal_threat", LEGAL_THREAT)):
+        ev = _evidence(pattern(rx), norm, scan)
         if ev:
             flags.append({"name": name, "evidence": ev})
-    ev = self_disclosure_evidence(norm)
+    ev = self_disclosure_evidence(norm, scan) if as_written else self_disclosure_evidence(norm)
     if ev:
         flags.append({"name": "self_disclosed_health", "evidence": ev})
-    ev = _evidence(THREAT_ABUSE, norm)
+    ev = _evidence(pattern(THREAT_ABUSE), norm, scan)
     if ev:
         flags.append({"name": "threat_abuse", "evidence": ev})
     return flags

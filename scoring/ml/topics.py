@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from scoring.ml import details, waits
+from scoring.ml.fastre import ascii_twin
 
 # name -> (label, patterns). Patterns are regex fragments without the surrounding \b.
 TOPIC_LEXICON: dict[str, tuple[str, list[str]]] = {
@@ -426,6 +427,7 @@ class Topic:
     name: str
     label: str
     pattern: re.Pattern
+    ascii_pattern: object  # its RE2 twin, for ASCII texts (fastre.py)
 
 
 def _compile(patterns: list[str]) -> re.Pattern:
@@ -439,7 +441,9 @@ def _compile(patterns: list[str]) -> re.Pattern:
 
 
 TOPICS: tuple[Topic, ...] = tuple(
-    Topic(name, label, _compile(patterns)) for name, (label, patterns) in TOPIC_LEXICON.items()
+    Topic(name, label, rx, ascii_twin(rx))
+    for name, (label, patterns) in TOPIC_LEXICON.items()
+    for rx in (_compile(patterns),)
 )
 TOPIC_NAMES: tuple[str, ...] = tuple(t.name for t in TOPICS)
 
@@ -454,10 +458,11 @@ TopicMatch = tuple[int, int, int, str]  # (index in TOPICS, start, end, trigger)
 
 def _scan(low: str) -> list[TopicMatch]:
     """Every trigger in the normalised, lower-cased text, in TOPICS order."""
+    fast = low.isascii()
     return [
         (k, m.start(), m.end(), m.group(0))
         for k, topic in enumerate(TOPICS)
-        for m in topic.pattern.finditer(low)
+        for m in (topic.ascii_pattern if fast else topic.pattern).finditer(low)
     ]
 
 

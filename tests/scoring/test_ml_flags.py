@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from scoring.ml import flags
 from scoring.ml.flags import find_flags
 
 
@@ -101,3 +104,41 @@ BENIGN = [
 @pytest.mark.parametrize("text", BENIGN)
 def test_no_flags_on_benign_reviews(text):
     assert find_flags(text) == []
+
+
+# ---------------------------------------------------------------- RE2 twins (fastre.py)
+
+SHARED_DATA = Path("/work/shared/data")
+LEXICON = (flags.PATIENT_SAFETY, flags.LEGAL_THREAT, flags.THREAT_ABUSE, flags.SELF_HEALTH)
+
+
+def test_every_flag_pattern_has_an_re2_twin():
+    assert [p.pattern[:40] for p in LEXICON if flags._twin(p) is p] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "evidence"),
+    [
+        ("My LAWYER will SUE you", "legal_threat", "LAWYER"),
+        ("İ am reporting you to the MEDICAL BOARD", "legal_threat", "MEDICAL BOARD"),
+        ("I HAVE DIABETES and they ignored it", "self_disclosed_health", "I HAVE DIABETES"),
+    ],
+)
+def test_evidence_is_cut_from_the_text_as_written(text, name, evidence):
+    """The patterns run on the lower-cased text (or with re.IGNORECASE where lower-casing
+    changes the length, as "İ" does); the evidence keeps the reviewer's own letters."""
+    found = flag(text, name)
+    assert found is not None and evidence in found["evidence"][0]
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "reviews").is_dir(), reason="needs /work/shared/data")
+def test_re2_and_re_agree_on_every_held_out_review_site_text():
+    from scoring.ml import data as D
+
+    texts = [e.text for e in D.load_ratemds(SHARED_DATA, "heldout")]
+    lows = [low for low in (flags._normalise(t).lower() for t in texts) if low.isascii()]
+    assert len(lows) > 5000
+    for pattern in LEXICON:
+        twin = flags._twin(pattern)
+        assert [low for low in lows if [m.span() for m in twin.finditer(low)]
+                != [m.span() for m in pattern.finditer(low)]] == []  # fmt: skip

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from scoring.ml.topics import TOPIC_NAMES, find_topics
+from scoring.ml.topics import TOPIC_NAMES, TOPICS, _scan, find_topics
 
 
 def topics_of(text: str) -> dict[str, list[str]]:
@@ -118,3 +120,57 @@ def test_topic_matches_give_find_topics_answer_and_positions():
     # a letter whose lower case is longer: no positions, find_topics still answers
     assert topic_matches("İ waited two hours") is None
     assert find_topics("İ waited two hours")[0]["name"] == "wait_time"
+
+
+# ---------------------------------------------------------------- RE2 and re agree
+
+SHARED_DATA = Path("/work/shared/data")
+
+
+def python_scan(low: str) -> list[tuple]:
+    return [
+        (k, m.start(), m.end(), m.group(0))
+        for k, topic in enumerate(TOPICS)
+        for m in topic.pattern.finditer(low)
+    ]
+
+
+def test_every_topic_pattern_runs_on_re2():
+    """A lexicon change RE2 cannot compile falls back to `re` silently (still correct, three
+    times slower): this names the topic that did."""
+    assert [t.name for t in TOPICS if t.ascii_pattern is t.pattern] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The front desk staff were rude and we waited 2 hours in the waiting room.",
+        "Overstaffed? Understaffed! The receptionist-nurse was great; parking was a nightmare.",
+        "Billing charged my insurance twice (co-pay $40) and nobody called back re: my refund.",
+        "dr. smith's bedside manner: 10/10. no wait at all; clean, friendly, on time",
+        "waitwait staffstaff re-scheduled rescheduled vaccine-hesitant anti-vax",
+        "",
+    ],
+)
+def test_re2_finds_what_re_finds(text):
+    low = text.lower()
+    assert _scan(low) == python_scan(low)
+
+
+def test_a_text_with_other_letters_is_read_by_re():
+    """RE2's \\b is ASCII-only: inside "élovely" it sees a word start that `re` does not."""
+    low = "the nurse was élovely and rude"
+    staff = TOPIC_NAMES.index("staff_attitude")
+    assert [m.group(0) for m in TOPICS[staff].ascii_pattern.finditer(low)] == ["lovely", "rude"]
+    assert _scan(low) == python_scan(low) == [(staff, 26, 30, "rude")]
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "reviews").is_dir(), reason="needs /work/shared/data")
+def test_re2_and_re_agree_on_every_held_out_review_site_text():
+    from scoring.ml import data as D
+    from scoring.ml.topics import _normalise
+
+    texts = [e.text for e in D.load_ratemds(SHARED_DATA, "heldout")]
+    lows = [low for low in (_normalise(t).lower() for t in texts) if low.isascii()]
+    assert len(lows) > 5000
+    assert [low for low in lows if _scan(low) != python_scan(low)] == []
