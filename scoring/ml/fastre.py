@@ -5,8 +5,8 @@ and the risk flags run three to six times faster than with `re`, which tries eve
 at every position (together they were a tenth of the scoring time on RateMDs reviews). On ASCII
 text the twin finds exactly the matches `re` finds for these patterns (no backreferences or
 look-arounds, leftmost-first alternation as in `re`); RE2's \\b and \\w are ASCII-only, so any
-other text is read by the `re` pattern itself (tests/scoring/test_ml_topics.py compares both on
-every held-out RateMDs review).
+other text is read by the `re` pattern itself (tests/scoring/test_ml_topics.py and
+test_ml_flags.py compare both on every held-out RateMDs review).
 """
 
 from __future__ import annotations
@@ -28,8 +28,3 @@ def ascii_twin(pattern: re.Pattern):
         return re2.compile(pattern.pattern, options)
     except re2.error:
         return pattern
-
-
-def for_text(pattern: re.Pattern, twin, text: str):
-    """The pattern to run over `text`: the RE2 twin when the text is ASCII."""
-    return twin if text.isascii() else pattern

@@ -198,12 +198,9 @@ THREAT_ABUSE = _rx(
 )
 
 
-def _evidence(pattern: re.Pattern, text: str, scan: str | None = None) -> list[str]:
-    """The distinct phrases of `text` that `pattern` matches. `scan`: the text to match when
-    it is not `text` itself (its lower-cased twin, position for position)."""
-    if scan is None:
-        scan, as_written = _cased(text)
-        pattern = _for(pattern, scan, as_written)
+def _evidence(pattern, text: str, scan: str) -> list[str]:
+    """The distinct phrases of `text` that `pattern` matches over `scan` (_cased's text:
+    `text` lower-cased, position for position, or `text` itself)."""
     out: list[str] = []
     for match in pattern.finditer(scan):
         phrase = re.sub(r"\s+", " ", text[match.start() : match.end()]).strip()
@@ -212,15 +209,8 @@ def _evidence(pattern: re.Pattern, text: str, scan: str | None = None) -> list[s
     return out
 
 
-def self_disclosure_evidence(text: str, scan: str | None = None) -> list[str]:
-    """`scan`: as in _evidence (lower-cased, position for position), for a `text` already
-    normalised."""
-    if scan is None:
-        text = _normalise(text)
-        scan, as_written = _cased(text)
-    else:
-        as_written = True
-    pattern = _for(SELF_HEALTH, scan, as_written)
+def _self_disclosure_evidence(pattern, text: str, scan: str) -> list[str]:
+    """SELF_HEALTH's phrases (`pattern`: it as _for picked it), as in _evidence."""
     out: list[str] = []
     pos = 0
     while True:
@@ -248,21 +238,17 @@ def find_flags(text: str) -> list[dict]:
     comes from claims.py)."""
     norm = _normalise(text)
     scan, as_written = _cased(norm)
-
-    def pattern(p: re.Pattern):
-        return _for(p, scan, as_written)
-
     flags: list[dict] = []
-    for name, rx in (("patient_safety", PATIENT_SAFETY), ("legal_threat", LEGAL_THREAT)):
-        ev = _evidence(pattern(rx), norm, scan)
+    for name, rx in (
+        ("patient_safety", PATIENT_SAFETY),
+        ("legal_threat", LEGAL_THREAT),
+        ("self_disclosed_health", SELF_HEALTH),
+        ("threat_abuse", THREAT_ABUSE),
+    ):
+        find = _self_disclosure_evidence if rx is SELF_HEALTH else _evidence
+        ev = find(_for(rx, scan, as_written), norm, scan)
         if ev:
             flags.append({"name": name, "evidence": ev})
-    ev = self_disclosure_evidence(norm, scan) if as_written else self_disclosure_evidence(norm)
-    if ev:
-        flags.append({"name": "self_disclosed_health", "evidence": ev})
-    ev = _evidence(pattern(THREAT_ABUSE), norm, scan)
-    if ev:
-        flags.append({"name": "threat_abuse", "evidence": ev})
     return flags
 
 
