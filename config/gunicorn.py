@@ -6,6 +6,7 @@ import logging
 import multiprocessing
 import os
 import re
+import sys
 import time
 
 from gunicorn.glogging import Logger
@@ -22,6 +23,11 @@ graceful_timeout = 20
 accesslog = "-"
 max_requests = 2000  # recycle workers now and then: bounded memory and catalogue caches
 max_requests_jitter = 200
+# gunicorn 25+ opens a control socket (gunicornc: resize, reload) at one path per user,
+# ~/.gunicorn/gunicorn.ctl, which a second server on the machine (the tests' own, a second
+# `make run`) takes over; nothing here uses it, and it is one more thread in the master that
+# every worker is forked from.
+control_socket_disable = True
 
 
 # Workers fork from a master that has imported the project and built the reply guard (spaCy +
@@ -51,6 +57,31 @@ def when_ready(server):
     # sight, or each full collection in a worker walks it again (~110 ms, stalling a request).
     gc.collect()
     gc.freeze()
+
+
+def worker_exit(server, worker):
+    """In the worker, as it leaves (a restart, max_requests, the master's timeout): close its
+    database connections, flush the logs and end the process here, with the exit code it was
+    leaving with. The interpreter's own exit would run onnxruntime's static destructors, which
+    the master imported before the fork (the guard's backstop, when_ready): in a forked child
+    they wait forever on a condition variable whose waiter, a thread of the master, does not
+    exist there. Every worker that left hung until the master killed it: at max_requests a
+    CRITICAL "WORKER TIMEOUT" after 30 s, with one worker fewer meanwhile (a request waited
+    30.7 s with one worker), and every stop took graceful_timeout (20 s)."""
+    leaving = sys.exc_info()[1]
+    if not isinstance(leaving, SystemExit):
+        return  # gunicorn ends every worker with SystemExit; anything else exits as it would
+    code = leaving.code if isinstance(leaving.code, int) else (0 if leaving.code is None else 1)
+    try:
+        from django.db import connections
+
+        connections.close_all()
+    except Exception:  # noqa: BLE001 - leaving anyway: the server notices a closed socket
+        server.log.warning("closing the database connections of an exiting worker failed")
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code & 0xFF)
 
 
 _CLINIC_PATH = re.compile(r"^/clinics/([a-z0-9-]+)/")
