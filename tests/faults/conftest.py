@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -188,7 +189,8 @@ class WebServer:
             try:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                # its own session (start_new_session): the master and any worker it left
+                os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(5)
 
 
