@@ -62,7 +62,7 @@ from pathlib import Path
 import numpy as np
 
 from scoring.ml import details
-from scoring.ml.head import softmax
+from scoring.ml.head import logit, sigmoid, softmax
 from scoring.ml.judge import JUDGED_FACTS, JUDGED_MYTHS
 
 MYTHS_FILE = Path(__file__).resolve().parent / "myths.json"
@@ -156,15 +156,6 @@ def overlap_matrix(texts: Sequence[frozenset[str]], refs: Sequence[frozenset[str
     return out
 
 
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
-
-
-def _logit(p):
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
-
-
 def _unit(x: np.ndarray) -> np.ndarray:
     n = np.linalg.norm(x, axis=-1, keepdims=True)
     return x / np.maximum(n, 1e-9)
@@ -248,11 +239,11 @@ class ClaimModel:
         return _unit(emb @ self.a["map"])
 
     def claim_probability(self, emb: np.ndarray) -> np.ndarray:
-        return _sigmoid(emb @ self.a["claim_w"] + self.a["claim_b"])
+        return sigmoid(emb @ self.a["claim_w"] + self.a["claim_b"])
 
     def false_probability(self, emb: np.ndarray) -> np.ndarray:
         h = np.maximum(emb @ self.a["false_w1"] + self.a["false_b1"], 0.0)
-        return _sigmoid(h @ self.a["false_w2"] + self.a["false_b2"])
+        return sigmoid(h @ self.a["false_w2"] + self.a["false_b2"])
 
     @staticmethod
     def pair_features(sem_statement, sem_match, lex, is_myth, negative, positive) -> np.ndarray:
@@ -284,11 +275,11 @@ class ClaimModel:
         )
 
     def contradiction_probability(self, features: np.ndarray) -> np.ndarray:
-        return _sigmoid(features @ self.a["contra_w"] + self.a["contra_b"])
+        return sigmoid(features @ self.a["contra_w"] + self.a["contra_b"])
 
     def stack(self, claim, false, contra, match) -> np.ndarray:
-        x = np.stack([_logit(claim), _logit(false), contra, match, contra * match], axis=-1)
-        return _sigmoid(x @ self.a["stack_w"] + self.a["stack_b"])
+        x = np.stack([logit(claim), logit(false), contra, match, contra * match], axis=-1)
+        return sigmoid(x @ self.a["stack_w"] + self.a["stack_b"])
 
     # ---------------------------------------------------------------- references
 

@@ -16,6 +16,17 @@ def softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def sigmoid(z):
+    """Elementwise; z clipped to [-40, 40] so exp never overflows."""
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+
+
+def logit(p):
+    """Elementwise log-odds; p clipped to [1e-6, 1 - 1e-6]."""
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
 class SentimentHead:
     def __init__(self, W: np.ndarray, b: np.ndarray, offsets: np.ndarray | None = None):
         self.W = np.asarray(W, dtype=np.float32)

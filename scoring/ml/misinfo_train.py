@@ -43,7 +43,7 @@ from scoring.ml.claims import (
     content_words,
     overlap_matrix,
 )
-from scoring.ml.head import SentimentHead
+from scoring.ml.head import SentimentHead, logit, sigmoid
 from scoring.ml.misinfo_embed import CACHE_DIR, embed_cached, load_encoder, texts_digest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -168,13 +168,9 @@ def fit_mlp(X, y, w, hidden=128, epochs=30, seed=SEED):
     }
 
 
-def _sig(z):
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
-
-
 def mlp_predict(p, X):
     h = np.maximum(X @ p["false_w1"] + p["false_b1"], 0)
-    return _sig(h @ p["false_w2"] + p["false_b2"])
+    return sigmoid(h @ p["false_w2"] + p["false_b2"])
 
 
 pair_feats = ClaimModel.pair_features
@@ -352,7 +348,7 @@ def train(data_dir: str | Path, out_dir: str | Path, progress=print) -> dict:
 
     def signals(h, X, words, clinic):
         """claim, false, contradiction, match and the reference chosen, per text."""
-        claim = _sig(X @ h["claim_w"] + h["claim_b"])
+        claim = sigmoid(X @ h["claim_w"] + h["claim_b"])
         false = mlp_predict(h, X)
         R = refs[clinic]
         sem_s, sem_m, lex, match = R.match_scores(X, words, M)
@@ -362,7 +358,7 @@ def train(data_dir: str | Path, out_dir: str | Path, progress=print) -> dict:
             idx = np.argsort(-match[k])[:TOP_K]
             f = pair_feats(sem_s[k, idx], sem_m[k, idx], lex[k, idx], R.is_myth[idx],
                            sp[k, 0], sp[k, 2])  # fmt: skip
-            contra = _sig(f @ h["contra_w"] + h["contra_b"])
+            contra = sigmoid(f @ h["contra_w"] + h["contra_b"])
             best = int(np.argmax(contra * match[k, idx]))
             out_c.append(contra[best])
             out_m.append(match[k, idx[best]])
@@ -417,17 +413,13 @@ def train(data_dir: str | Path, out_dir: str | Path, progress=print) -> dict:
     kinds = np.array(cal["kind"])
 
     # ---- stacker on the out-of-fold signals
-    def logit(p):
-        p = np.clip(p, 1e-6, 1 - 1e-6)
-        return np.log(p / (1 - p))
-
     Z = np.stack(
         [logit(cal["claim"]), logit(cal["false"]), cal["contra"], cal["match"],
          cal["contra"] * cal["match"]], axis=1,
     )  # fmt: skip
     wz = np.where(np.char.startswith(kinds.astype(str), "clinic"), 4.0, 1.0)
     stack_w, stack_b = fit_logistic(Z, cal["y"].astype(int), wz, C=1.0)
-    p = _sig(Z @ stack_w + stack_b)
+    p = sigmoid(Z @ stack_w + stack_b)
 
     def rates(t):
         return {

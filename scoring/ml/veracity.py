@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scoring.ml.head import softmax
+from scoring.ml.head import logit, sigmoid, softmax
 
 VERACITY_DIR = Path(__file__).resolve().parent / "artifacts" / "veracity"
 WEIGHTS_FILE = "veracity.npz"
@@ -56,13 +56,8 @@ class Veracity:
         """The flag's probability for a text this model decides: its P(false claim) and the heads'
         stacked probability (which reads 0.5 at the heads' own threshold) mixed in log-odds,
         moved so that 0.5 is the operating point (>= 0.5 exactly when the text is flagged)."""
-        z = self.weight * _logit(p_false) + (1.0 - self.weight) * _logit(heads) - self.offset
-        return float(1.0 / (1.0 + np.exp(-z)))
-
-
-def _logit(p: float) -> float:
-    p = min(max(float(p), 1e-6), 1 - 1e-6)
-    return float(np.log(p / (1 - p)))
+        z = self.weight * logit(p_false) + (1.0 - self.weight) * logit(heads) - self.offset
+        return float(sigmoid(z))
 
 
 def fingerprint(folder: Path = VERACITY_DIR) -> str:

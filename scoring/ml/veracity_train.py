@@ -45,6 +45,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 
+from scoring.ml.head import logit, sigmoid  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 VERSION = "veracity-1.0.0"
 MAX_TOKENS = 128
@@ -413,9 +415,7 @@ def calibration_signals(prepared: Path, folder: Path, weights, bias, heads_cache
                 f"{heads_cache}/calibration.npz holds {len(theirs)} {kind} rows, "
                 f"not {len(mine)}: run `python -m scoring.ml.misinfo_train` first"
             )
-        p = np.clip(oof_p[theirs], 1e-6, 1 - 1e-6)
-        z = np.log(p / (1 - p)) - np.log(shift / (1 - shift))
-        out["heads"][mine] = 1 / (1 + np.exp(-z))
+        out["heads"][mine] = sigmoid(logit(oof_p[theirs]) - logit(shift))
         out["flag"][mine] = out["heads"][mine] >= 0.5
     return {**out, "kinds": kinds, "y": np.array([r["y"] for r in rows]),
             "gate": float(model.judge.gate)}  # fmt: skip
@@ -428,10 +428,6 @@ def choose(sig: dict) -> dict:
     kinds, y = sig["kinds"], sig["y"]
     gated = sig["claim"] >= sig["gate"]
     mine = gated & (sig["decided"] == 0)
-
-    def logit(p):
-        p = np.clip(p, 1e-6, 1 - 1e-6)
-        return np.log(p / (1 - p))
 
     def rounded(flag):
         return {k: round(v, 4) for k, v in rates(flag, y, kinds).items()}
