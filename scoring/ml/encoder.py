@@ -13,6 +13,7 @@ long review often ends with its verdict. Training (train.py) uses the same funct
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -327,8 +328,6 @@ def load_fitted(
     and `weights_file` (arrays + ``meta`` JSON holding the ONNX file's ``encoder_sha256``). Raises
     `error`, naming `fix`, when a file is missing or the layer was fitted on another encoder
     ("<what>'s <fitted> fitted on another encoder")."""
-    import json
-
     folder = Path(folder)
     for name in ("encoder_int8.onnx", "tokenizer.json", weights_file):
         if not (folder / name).is_file():

@@ -34,6 +34,7 @@ Data, two roles, never mixed (nothing of a held-out split is read here):
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import random
@@ -115,6 +116,21 @@ def datasets(data_dir: str | Path) -> dict[str, list[dict]]:
 # ------------------------------------------------------- a packed copy of the packaged weights
 
 
+def _packed(model, ids) -> dict:
+    """What pack() and pack_trained() save: the model's weights in float16, of its word
+    embedding only the rows `ids` (a torch tensor), with the ids and the vocabulary size that
+    unpack() needs to rebuild it."""
+    import torch
+
+    state = {}
+    for k, v in model.state_dict().items():
+        v = v.detach().cpu()
+        if k == "embeddings.word_embeddings.weight":
+            v = v[ids]
+        state[k] = v.to(torch.float16)
+    return {"ids": ids, "vocab": model.config.vocab_size, "state": state}
+
+
 def pack(model_dir: Path, texts: list[str], out: Path) -> None:
     """The weights of `model_dir` in float16, with only the rows of the word embedding that
     `texts` use (the rest never reach the model while it trains on them): small enough to travel
@@ -130,16 +146,9 @@ def pack(model_dir: Path, texts: list[str], out: Path) -> None:
             "input_ids"
         ]:
             used.update(ids)
-    ids = np.array(sorted(used), dtype=np.int64)
-    state = {}
-    for k, v in model.state_dict().items():
-        v = v.detach().cpu()
-        if k == "embeddings.word_embeddings.weight":
-            v = v[torch.from_numpy(ids)]
-        state[k] = v.to(torch.float16)
+    ids = torch.from_numpy(np.array(sorted(used), dtype=np.int64))
     out.mkdir(parents=True, exist_ok=True)
-    torch.save({"ids": torch.from_numpy(ids), "vocab": model.config.vocab_size, "state": state},
-               out / "packed.pt")  # fmt: skip
+    torch.save(_packed(model, ids), out / "packed.pt")
     model.config.save_pretrained(str(out / "base"))
     tok.save_pretrained(str(out / "base"))
 
@@ -300,17 +309,8 @@ def pack_trained(folder: Path, packed_base: Path, path: Path) -> None:
     from transformers import AutoModel
 
     ids = torch.load(packed_base, map_location="cpu")["ids"]
-    model = AutoModel.from_pretrained(str(folder))
-    state = {}
-    for k, v in model.state_dict().items():
-        v = v.detach()
-        if k == "embeddings.word_embeddings.weight":
-            v = v[ids]
-        state[k] = v.to(torch.float16)
-    import io
-
     buffer = io.BytesIO()
-    torch.save({"ids": ids, "vocab": model.config.vocab_size, "state": state}, buffer)
+    torch.save(_packed(AutoModel.from_pretrained(str(folder)), ids), buffer)
     blob = buffer.getvalue()
     for old in path.parent.glob(path.name + ".*"):
         old.unlink()
