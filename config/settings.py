@@ -10,6 +10,7 @@ import dj_database_url
 from kombu import Queue
 
 from config import env as env_module
+from scoring.ml.data import default_data_dir
 
 ENV = env_module.load()
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -367,7 +368,7 @@ SENTIMENT_MODEL = ENV.sentiment_model
 # Dotted paths of callables that wrap the loaded scorer (scoring.engine); none in production.
 SCORER_WRAPPERS: list[str] = []
 # The labelled data the models are trained and evaluated on (train_sentiment, evaluate_sentiment).
-DATA_DIR = Path(ENV.data_dir or BASE_DIR.parent / "shared" / "data")
+DATA_DIR = Path(ENV.data_dir) if ENV.data_dir else default_data_dir()
 
 # --- logging ----------------------------------------------------------------------------
 LOGGING = {

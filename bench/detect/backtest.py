@@ -53,8 +53,9 @@ from crisis.detectors import (  # noqa: E402
     Thresholds,
     evaluate,
 )
+from scoring.ml import data as D  # noqa: E402
 
-DATA = Path("/work/shared/data/reviews")
+DATA = D.default_data_dir() / "reviews"
 TZ = ZoneInfo("America/Chicago")
 BASELINE_DAYS = 28
 MEASURED_DAYS = 91

@@ -135,7 +135,7 @@ def rates(flags: list[bool], false: list[bool]) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--data", default="/work/shared/data")
+    parser.add_argument("--data", default=str(D.default_data_dir()))
     parser.add_argument("--reviews", type=int, default=2000)
     parser.add_argument("--out", default=str(HERE / "results.json"))
     parser.add_argument(

@@ -75,7 +75,7 @@ def count_texts(model, calls: list) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--data", default="/work/shared/data")
+    parser.add_argument("--data", default=str(D.default_data_dir()))
     parser.add_argument(
         "--single", type=int, default=300, help="texts per set scored one at a time"
     )

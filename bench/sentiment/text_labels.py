@@ -56,7 +56,7 @@ def negative_figures(truth: list[str], pred: list[str], weight: list[float]) -> 
 
 def main() -> int:
     rows = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
-    held = D.load_ratemds("/work/shared/data", "heldout")
+    held = D.load_ratemds(D.default_data_dir(), "heldout")
     sizes = {k: sum(1 for e in held if test(e.meta["stars"])) for k, test in STRATA.items()}
     taken = collections.Counter(r["stratum"] for r in rows)
     weight = [sizes[r["stratum"]] / taken[r["stratum"]] for r in rows]

@@ -32,6 +32,7 @@ from pathlib import Path  # noqa: E402
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
+from scoring.ml import data as D  # noqa: E402
 from scoring.ml.engine import ScorerConfig, load_scorer  # noqa: E402
 from scoring.ml.topic_train import aspect_index, aspect_reviews  # noqa: E402
 
@@ -65,7 +66,7 @@ def figures(pairs: list[tuple[str, str]]) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--data", default="/work/shared/data")
+    parser.add_argument("--data", default=str(D.default_data_dir()))
     parser.add_argument("--n", type=int, default=3000, help="held-out reviews scored")
     parser.add_argument(
         "--choose",

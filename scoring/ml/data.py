@@ -69,6 +69,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import html
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -76,6 +77,22 @@ from pathlib import Path
 
 LABELS: tuple[str, str, str] = ("negative", "neutral", "positive")
 LABEL_INDEX = {name: i for i, name in enumerate(LABELS)}
+
+# Where the labelled data lives: $CAREWATCH_DATA_DIR, else ``shared/data`` beside the checkout,
+# else /work/shared/data (the project machines' copy, so a clone elsewhere still finds it). Every
+# trainer, bench, test and manage.py command takes its default from here.
+DATA_DIR_ENV = "CAREWATCH_DATA_DIR"
+MACHINE_DATA_DIR = Path("/work/shared/data")
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get(DATA_DIR_ENV, "").strip()
+    if env:
+        return Path(env)
+    beside = Path(__file__).resolve().parents[3] / "shared" / "data"
+    return beside if beside.is_dir() else MACHINE_DATA_DIR
+
+
 NHS_HELDOUT_PERCENT = 20
 
 csv.field_size_limit(10**8)

@@ -85,7 +85,7 @@ def vader_predict(texts: Sequence[str]) -> np.ndarray:
 
 
 def evaluate_all(
-    data_dir: str | Path = "/work/shared/data",
+    data_dir: str | Path | None = None,
     artifacts_dir: str | Path | None = None,
     scorer=None,
     extra_encoders: dict | None = None,
@@ -108,7 +108,7 @@ def evaluate_all(
         )
     head = SentimentHead.load(artifacts_dir / "head.npz") if extra_encoders else None
     rows: list[dict] = []
-    for name, examples in D.sentiment_heldout(data_dir).items():
+    for name, examples in D.sentiment_heldout(data_dir or D.default_data_dir()).items():
         texts = [e.text for e in examples]
         y = [e.y for e in examples]
         stars = [e.meta.get("stars") for e in examples] if name in REVIEW_SITE_SETS else None
@@ -202,12 +202,13 @@ def check_targets(rows: list[dict], speed: dict | None, model: str) -> list[dict
     return out
 
 
-def report(data_dir: str | Path = "/work/shared/data", scorer=None, progress=None) -> dict:
+def report(data_dir: str | Path | None = None, scorer=None, progress=None) -> dict:
     """Per-source held-out rows (the model, VADER), throughput on one thread, targets."""
     from scoring.ml.engine import ScorerConfig, load_scorer
 
     if scorer is None:
         scorer = load_scorer(ScorerConfig(model="default", threads=1))
+    data_dir = data_dir or D.default_data_dir()
     rows = evaluate_all(data_dir, scorer=scorer, progress=progress)
     speed = throughput(scorer, data_dir)
     return {
@@ -239,7 +240,7 @@ def format_report(rep: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="held-out quality next to VADER")
-    parser.add_argument("--data", default="/work/shared/data")
+    parser.add_argument("--data", default=str(D.default_data_dir()))
     parser.add_argument("--artifacts", default=str(ARTIFACTS))
     parser.add_argument(
         "--model", default="default", help="'default' or a BYO model folder / HF id"

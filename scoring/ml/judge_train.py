@@ -45,6 +45,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 
+from scoring.ml import data as D  # noqa: E402
 from scoring.ml import judge as J  # noqa: E402
 from scoring.ml.claims import MYTHS_FILE, content_words, word_overlap  # noqa: E402
 from scoring.ml.export import FineTune  # noqa: E402
@@ -211,8 +212,6 @@ def general_rows(data_dir: str | Path) -> list[dict]:
     """Health posts with no clinic (no fact sheet; the judge reads them against a myth): the
     CONSTRAINT validation split and a sample of the COVID rumours' training side, both read by
     the heads' training, never by the judge's."""
-    from scoring.ml import data as D
-
     rnd = random.Random(SEED)
     rumours = D.load_covid_rumor(data_dir, "train")
     examples = D.load_constraint(data_dir, "val") + rnd.sample(rumours, min(1000, len(rumours)))
@@ -298,7 +297,7 @@ def main() -> int:
     import argparse
 
     parser = argparse.ArgumentParser(description="train the claim judge")
-    parser.add_argument("--data", default="/work/shared/data")
+    parser.add_argument("--data", default=str(D.default_data_dir()))
     parser.add_argument("--calibrate", action="store_true", help="thresholds only")
     args = parser.parse_args()
     data_dir = args.data

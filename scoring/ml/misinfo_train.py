@@ -507,7 +507,7 @@ def train(data_dir: str | Path, out_dir: str | Path, progress=print) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", default="/work/shared/data")
+    parser.add_argument("--data", default=str(D.default_data_dir()))
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "artifacts"))
     args = parser.parse_args()
     meta = train(args.data, args.out, progress=lambda m: print(m, flush=True))

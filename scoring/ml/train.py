@@ -710,7 +710,7 @@ def train_all(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", default="/work/shared/data")
+    parser.add_argument("--data", default=str(D.default_data_dir()))
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "artifacts"))
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--work", default=None, help="keep intermediate files here (and resume)")

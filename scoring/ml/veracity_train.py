@@ -46,6 +46,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 
+from scoring.ml import data as D  # noqa: E402
 from scoring.ml.head import logit, sigmoid  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,7 +78,6 @@ MIX_WEIGHTS = (1.0, 0.8, 0.7, 0.6, 0.5)
 
 def datasets(data_dir: str | Path) -> dict[str, list[dict]]:
     """{"fit": rows, "cal": rows}; a row is {text, y (1 = false claim), kind, w}."""
-    from scoring.ml import data as D
     from scoring.ml import judge_train
     from scoring.ml.claims import MYTHS_FILE
     from scoring.ml.misinfo_train import _side, clinic_rows, fact_sheets, review_samples
@@ -212,13 +212,12 @@ def operating_point(p: np.ndarray, y: np.ndarray, kinds: np.ndarray) -> dict:
 
 
 def auc(p: np.ndarray, y: np.ndarray) -> float:
-    pos, neg = p[y == 1], p[y == 0]
-    if not len(pos) or not len(neg):
+    """ROC AUC (ties count a half, scikit-learn's); NaN when one class is missing."""
+    from sklearn.metrics import roc_auc_score
+
+    if len(np.unique(y)) < 2:
         return float("nan")
-    order = np.argsort(np.r_[pos, neg], kind="mergesort")
-    ranks = np.empty(len(order))
-    ranks[order] = np.arange(1, len(order) + 1)
-    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+    return float(roc_auc_score(y, p))
 
 
 def fit(
@@ -527,9 +526,7 @@ def prepare(data_dir: str | Path, folder: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument(
-        "--data", default=os.environ.get("CAREWATCH_DATA", str(ROOT.parent / "shared" / "data"))
-    )
+    ap.add_argument("--data", default=str(D.default_data_dir()))
     ap.add_argument("--prepare", type=Path)
     ap.add_argument("--fit", type=Path)
     ap.add_argument("--device", default="cpu")

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from scoring.ml import data as D
 
-DATA = Path("/work/shared/data")
+DATA = D.default_data_dir()
 pytestmark = pytest.mark.skipif(
     not (DATA / "reviews").is_dir(), reason="labelled data not on this machine"
 )

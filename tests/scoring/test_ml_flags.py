@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from scoring.ml import data as D
 from scoring.ml import flags
 from scoring.ml.flags import find_flags
 
@@ -108,7 +107,7 @@ def test_no_flags_on_benign_reviews(text):
 
 # ---------------------------------------------------------------- RE2 twins (fastre.py)
 
-SHARED_DATA = Path("/work/shared/data")
+SHARED_DATA = D.default_data_dir()
 LEXICON = (flags.PATIENT_SAFETY, flags.LEGAL_THREAT, flags.THREAT_ABUSE, flags.SELF_HEALTH)
 
 
@@ -131,9 +130,11 @@ def test_evidence_is_cut_from_the_text_as_written(text, name, evidence):
     assert found is not None and evidence in found["evidence"][0]
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "reviews").is_dir(), reason="needs /work/shared/data")
+@pytest.mark.skipif(
+    not (SHARED_DATA / "reviews").is_dir(),
+    reason="needs the labelled data (scoring.ml.data.default_data_dir)",
+)
 def test_re2_and_re_agree_on_every_held_out_review_site_text():
-    from scoring.ml import data as D
 
     texts = [e.text for e in D.load_ratemds(SHARED_DATA, "heldout")]
     lows = [low for low in (flags._normalise(t).lower() for t in texts) if low.isascii()]

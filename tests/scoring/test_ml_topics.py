@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from scoring.ml import data as D
 from scoring.ml.topics import TOPIC_NAMES, TOPICS, _scan, find_topics
 
 
@@ -124,7 +123,7 @@ def test_topic_matches_give_find_topics_answer_and_positions():
 
 # ---------------------------------------------------------------- RE2 and re agree
 
-SHARED_DATA = Path("/work/shared/data")
+SHARED_DATA = D.default_data_dir()
 
 
 def python_scan(low: str) -> list[tuple]:
@@ -165,9 +164,11 @@ def test_a_text_with_other_letters_is_read_by_re():
     assert _scan(low) == python_scan(low) == [(staff, 26, 30, "rude")]
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "reviews").is_dir(), reason="needs /work/shared/data")
+@pytest.mark.skipif(
+    not (SHARED_DATA / "reviews").is_dir(),
+    reason="needs the labelled data (scoring.ml.data.default_data_dir)",
+)
 def test_re2_and_re_agree_on_every_held_out_review_site_text():
-    from scoring.ml import data as D
     from scoring.ml.topics import _normalise
 
     texts = [e.text for e in D.load_ratemds(SHARED_DATA, "heldout")]

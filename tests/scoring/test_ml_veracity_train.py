@@ -101,3 +101,12 @@ def test_texts_the_judge_decided_keep_its_decision():
     assert {t["covid_recall"] for t in decision["tried"].values()} == {
         decision["shipped_heads"]["covid_recall"]
     }
+
+
+def test_auc_counts_ties_as_half_and_is_nan_without_both_classes():
+    y = np.array([1, 0, 1, 0])
+    assert VT.auc(np.array([0.9, 0.1, 0.8, 0.2]), y) == 1.0
+    # every score tied: no ordering information, 0.5 (not 0 or 1 by sort order)
+    assert VT.auc(np.full(4, 0.5), y) == 0.5
+    assert VT.auc(np.array([0.9, 0.4, 0.4, 0.1]), np.array([1, 1, 0, 0])) == 0.875
+    assert np.isnan(VT.auc(np.array([0.3, 0.7]), np.array([1, 1])))
