@@ -22,7 +22,7 @@ Data (bench/misinformation/), three roles, never mixed:
 Tried and not shipped: fine-tuning with a third training set added (818 lines by a third
 helper, now the measuring set (c4)); on the calibration clinics it caught 0.663 of the false
 claims at the same budgets, against 0.728 without it (the rule set beforehand: ship it only if
-higher).
+higher). The same with the second writer's clinic mentions ((c2)) added, 2026-12-04: 0.649.
 
 Pairs: a claim with its fact gives (statement, text) -> contradicts (false claim) or agrees (true
 claim); every text also gives "unrelated" pairs with two other references of its clinic (the
