@@ -350,17 +350,26 @@ class ClinicThresholdsView(SettingsView):
     def render(self, status: int = 200, **context):
         form = context["form"]
         groups = [
-            ("All detectors", "enabled", ("enabled", "baseline_days", "escalation_minutes")),
+            ("All detectors", "", ("enabled", "baseline_days", "escalation_minutes")),
+            (
+                "Response targets",
+                "",
+                tuple(f for f in form.fields if f.endswith("_target_minutes")),
+            ),
             ("Surge of negative mentions", "surge_", ()),
             ("Rating drop", "rating_", ()),
             ("Viral post", "viral_", ()),
             ("Misinformation", "misinformation_", ()),
             ("Watch words", "watch_", ()),
         ]
-        context["groups"] = [
-            (title, [form[n] for n in (names or [f for f in form.fields if f.startswith(prefix)])])
-            for title, prefix, names in groups
-        ]
+        placed, context["groups"] = set(), []
+        for title, prefix, names in groups:
+            names = names or [f for f in form.fields if f.startswith(prefix)]
+            placed.update(names)
+            context["groups"].append((title, [form[n] for n in names]))
+        # every field is on the page: one left out would post empty and fail as required
+        if left := [form[n] for n in form.fields if n not in placed]:
+            context["groups"].append(("Other", left))
         return super().render(status, **context)
 
     def post(self, request, *args, **kwargs):

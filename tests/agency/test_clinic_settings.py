@@ -9,6 +9,7 @@ from accounts.models import ApiKey
 from clinics.models import Clinic, ClinicMembership
 from crisis.models import DetectorSettings
 from responses.models import ReplyTemplate
+from tests.fixtures.forms import rendered_form_data
 
 BASE = "/clinics/clinic-a/settings/"
 PAGES = ["", "people/", "templates/", "thresholds/", "api-keys/"]
@@ -226,6 +227,29 @@ def test_thresholds_saved(login, clinic_a):
         row = DetectorSettings.objects.get(pk=1)
         assert row.surge_min_count == 9
         assert row.watch_words == ["lawsuit", "licence revoked"]
+
+
+def test_thresholds_page_saves_what_it_shows(login, clinic_a):
+    """The page posts back every field it shows, unchanged, and that saves: a form field left off
+    the page (the response targets were) posts empty and fails as required, with no field to
+    correct."""
+    client = login("alpha_owner")
+    data = rendered_form_data(client.get(BASE + "thresholds/").content.decode(), "surge_min_count")
+    assert {"ack_target_minutes", "response_target_minutes", "statement_target_minutes"} <= set(
+        data
+    )
+    data["watch_words"] = "outbreak\nsick"
+    response = client.post(BASE + "thresholds/", data)
+    assert response.status_code == 302, response.context["form"].errors
+    with schema_context(clinic_a.schema_name):
+        assert DetectorSettings.objects.get(pk=1).watch_words == ["outbreak", "sick"]
+
+
+def test_general_settings_page_saves_what_it_shows(login, clinic_a):
+    client = login("alpha_owner")
+    html = client.get(BASE).content.decode()
+    response = client.post(BASE, rendered_form_data(html, "timezone"))
+    assert response.status_code == 302, response.context["form"].errors
 
 
 def test_bad_thresholds_change_nothing(login, clinic_a):
