@@ -25,7 +25,7 @@ class TokenObtainApi(AnonymousAPIView):
     throttle_classes = []
 
     class TokenObtainInputSerializer(serializers.Serializer):
-        email = serializers.EmailField()
+        email = serializers.EmailField(max_length=254)
         password = serializers.CharField(trim_whitespace=False, max_length=1024)
         otp = serializers.CharField(required=False, allow_blank=True, max_length=16)
         name = serializers.CharField(required=False, default="API token", max_length=100)

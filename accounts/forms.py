@@ -7,7 +7,9 @@ from accounts.services import SIGN_IN_FAILED, SignInThrottled, user_password_cha
 
 class LoginForm(AuthenticationForm):
     username = forms.EmailField(
-        label="E-mail", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+        max_length=254,
+        label="E-mail",
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
     error_messages = {
         **AuthenticationForm.error_messages,

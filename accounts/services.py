@@ -30,16 +30,24 @@ def user_get_or_create(*, email: str, full_name: str, password: str | None = Non
     """The user with this e-mail (case-insensitive), created if missing. An existing user's
     password is never changed here."""
     email = (email or "").strip().lower()
+    full_name = (full_name or "").strip()
     try:
         validate_email(email)
     except ValidationError:
         raise ValidationFailed(
             "Invalid e-mail.", fields={"email": ["Enter a valid e-mail."]}
         ) from None
+    problems = {}
+    for field, value in (("email", email), ("full_name", full_name)):
+        limit = User._meta.get_field(field).max_length
+        if len(value) > limit:
+            problems[field] = [f"At most {limit} characters (this is {len(value)})."]
+    if problems:
+        raise ValidationFailed("Too long.", fields=problems)
     user = User.objects.filter(email__iexact=email).first()
     if user is not None:
         return user
-    return User.objects.create_user(email, password, full_name=(full_name or "").strip())
+    return User.objects.create_user(email, password, full_name=full_name)
 
 
 # --- sign-in: lockout, per-address limit --------------------------------------------------------

@@ -7,7 +7,7 @@ from agency.models import AgencyRole
 
 
 class StaffAddForm(forms.Form):
-    email = forms.EmailField(label="E-mail")
+    email = forms.EmailField(max_length=254, label="E-mail")
     full_name = forms.CharField(label="Full name", max_length=200)
     role = forms.ChoiceField(label="Role", choices=AgencyRole.choices, initial=AgencyRole.WRITER)
 

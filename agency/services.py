@@ -3,6 +3,7 @@ import logging
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounts.models import User
 from accounts.services import user_get_or_create, user_membership_changed, user_membership_removed
 from agency.models import Agency, AgencyMembership, AgencyRole
 from core.errors import Conflict, PermissionDenied, ValidationFailed
@@ -41,6 +42,26 @@ def agency_member_add(
 ) -> AgencyMembership:
     if role not in AgencyRole.values:
         raise ValidationFailed("Invalid role.", fields={"role": [f"Choose {AgencyRole.values}."]})
+    # the mirror of clinic_member_add's rule: one of a client clinic's people made staff would
+    # lose their clinic and crisis roles without a word (staff hold none), and the clinic its
+    # approver
+    clinics = list(
+        User.objects.filter(
+            email__iexact=(email or "").strip(), clinic_memberships__clinic__agency=agency
+        ).values_list("clinic_memberships__clinic__name", flat=True)
+    )
+    if clinics:
+        raise ValidationFailed(
+            "Clinic people cannot be agency staff.",
+            fields={
+                "email": [
+                    f"This person is one of {', '.join(sorted(set(clinics)))}'s people: agency "
+                    "staff hold no clinic or crisis roles, so the clinic would lose them "
+                    "(separation of duties). Remove them from the clinic first, or use another "
+                    "e-mail."
+                ]
+            },
+        )
     user = user_get_or_create(email=email, full_name=full_name, password=password)
     before = AgencyMembership.objects.filter(agency=agency, user=user).values("role").first()
     membership, _ = AgencyMembership.objects.update_or_create(

@@ -53,7 +53,7 @@ class ClinicListApi(PublicAPIView):
             child=serializers.CharField(max_length=64), default=list
         )
         phone = serializers.CharField(max_length=32, required=False, default="", allow_blank=True)
-        email = serializers.EmailField(required=False, default="", allow_blank=True)
+        email = serializers.EmailField(max_length=254, required=False, default="", allow_blank=True)
         contact_url = serializers.URLField(required=False, default="", allow_blank=True)
         reply_target_minutes = serializers.IntegerField(min_value=5, default=24 * 60)
 

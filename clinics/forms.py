@@ -15,7 +15,7 @@ class ClinicCreateForm(forms.Form):
     )
     timezone = forms.CharField(label="Time zone", max_length=64, initial="UTC")
     phone = forms.CharField(label="Public phone", max_length=32, required=False)
-    email = forms.EmailField(label="Public e-mail", required=False)
+    email = forms.EmailField(max_length=254, label="Public e-mail", required=False)
     reply_target_minutes = forms.IntegerField(
         label="Reply target (minutes)", min_value=5, max_value=60 * 24 * 30, initial=24 * 60
     )
@@ -25,7 +25,7 @@ class ClinicEditForm(forms.Form):
     name = forms.CharField(label="Clinic name", max_length=200)
     timezone = forms.CharField(label="Time zone", max_length=64)
     phone = forms.CharField(label="Public phone", max_length=32, required=False)
-    email = forms.EmailField(label="Public e-mail", required=False)
+    email = forms.EmailField(max_length=254, label="Public e-mail", required=False)
     contact_url = forms.URLField(label="Contact page", required=False, assume_scheme="https")
     reply_target_minutes = forms.IntegerField(
         label="Reply target (minutes)",
@@ -36,7 +36,7 @@ class ClinicEditForm(forms.Form):
 
 
 class ClinicPersonForm(forms.Form):
-    email = forms.EmailField(label="E-mail")
+    email = forms.EmailField(max_length=254, label="E-mail")
     full_name = forms.CharField(label="Full name", max_length=200)
     role = forms.ChoiceField(label="Portal role", choices=ClinicRole.choices)
     crisis_roles = forms.MultipleChoiceField(

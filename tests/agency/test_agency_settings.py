@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.models import ApiKey
+from accounts.models import ApiKey, User
 from agency.models import AgencyMembership
-from clinics.models import Clinic
+from clinics.models import Clinic, ClinicMembership
 
 # --- clinics ---------------------------------------------------------------------------
 
@@ -140,6 +140,33 @@ def test_adding_someone_already_on_staff_is_refused(login, world):
     )
     assert response.status_code == 400
     assert AgencyMembership.objects.get(user=world.users["alpha_writer"]).role == "writer"
+
+
+LONG_EMAIL = "x" * 250 + "@example.com"  # a valid address, past the 254 characters stored
+
+
+def test_an_email_too_long_to_store_is_400_with_its_field(login):
+    users = User.objects.count()
+    response = login("alpha_owner").post(
+        "/agency/settings/people/",
+        {"action": "add", "email": LONG_EMAIL, "full_name": "Yan", "role": "writer"},
+    )
+    assert response.status_code == 400 and "email" in response.context["form"].errors
+    assert User.objects.count() == users
+
+
+def test_one_of_a_clinics_people_is_not_made_staff(login, world):
+    """Staff hold no clinic or crisis roles: making a clinic's approver staff would take the
+    clinic's client step away without a word, so it is refused and nothing changes."""
+    approver = world.users["a_approver"]
+    response = login("alpha_owner").post(
+        "/agency/settings/people/",
+        {"action": "add", "email": approver.email.upper(), "full_name": "A", "role": "writer"},
+    )
+    assert response.status_code == 400
+    assert "people" in " ".join(response.context["form"].errors["email"])
+    assert not AgencyMembership.objects.filter(user=approver).exists()
+    assert ClinicMembership.objects.filter(user=approver, role="approver").exists()
 
 
 def test_bad_email_is_400(login):

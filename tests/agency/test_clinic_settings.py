@@ -199,6 +199,18 @@ def test_bad_template_is_400(login, clinic_a):
         assert not ReplyTemplate.objects.filter(key="x").exists()
 
 
+def test_an_email_too_long_to_store_is_400_with_its_field(login, clinic_a):
+    data = {
+        "action": "save",
+        "email": "x" * 250 + "@example.com",
+        "full_name": "Zed",
+        "role": "viewer",
+    }
+    response = login("alpha_owner").post(BASE + "people/", data)
+    assert response.status_code == 400 and "email" in response.context["form"].errors
+    assert not ClinicMembership.objects.filter(clinic=clinic_a, user__full_name="Zed").exists()
+
+
 def _threshold_data(client) -> dict:
     form = client.get(BASE + "thresholds/").context["form"]
     data = {}
