@@ -40,7 +40,7 @@ class FactCreateForm(FactForm):
         label="Slug (optional)",
         max_length=80,
         required=False,
-        help_text="How replies cite it: {fact:<slug>}. Made from the title when left empty.",
+        help_text="How replies cite it: {fact:the-slug}. Made from the title when left empty.",
     )
     confirm = forms.BooleanField(
         label="Confirmed: replies may cite it from now on",

@@ -16,6 +16,7 @@ from core.text import reason_problem
 from responses.models import ReplyTemplate, ResponseSettings, TemplateCategory
 from responses.services.common import audit_record, require
 from responses.services.guarding import response_settings_get
+from responses.services.templating import known_variables_help, unknown_variables
 
 TEMPLATE_FIELDS = ("name", "category", "body", "is_active")
 SETTINGS_FIELDS = (
@@ -39,6 +40,11 @@ def _template_check(template: ReplyTemplate) -> None:
         errors["name"] = ["This field is required."]
     if not template.body.strip():
         errors["body"] = ["This field is required."]
+    elif unknown := unknown_variables(template.body):
+        # refused here, not when a writer loads it mid-crisis
+        errors["body"] = [
+            f"{', '.join(unknown)}: not a variable (known: {known_variables_help()})."
+        ]
     if template.category not in TemplateCategory.values:
         errors["category"] = [f"Choose {', '.join(TemplateCategory.values)}."]
     if errors:

@@ -30,6 +30,22 @@ VARIABLES = (
     "statement_url",
     "relevant_facts",
 )
+
+
+def known_variables_help() -> str:
+    return ", ".join("{" + v + "}" for v in VARIABLES) + ", {fact:<slug>}"
+
+
+def unknown_variables(text: str) -> list[str]:
+    """The `{name}` placeholders in `text` that no template variable answers, in order."""
+    out: list[str] = []
+    for m in VARIABLE_RE.finditer(text or ""):
+        name = m.group(1)
+        if not name.startswith("fact:") and name not in VARIABLES and m.group(0) not in out:
+            out.append(m.group(0))
+    return out
+
+
 _MISSING_CLINIC_VALUE = {
     "clinic_name": "this clinic has no name",
     "clinic_phone": "this clinic has no phone number (Settings → General)",
@@ -134,8 +150,7 @@ def text_render(
             value = values[name]
             why = _MISSING_CLINIC_VALUE.get(name, "it has no value")
         else:
-            why = "not a variable (known: " + ", ".join("{" + v + "}" for v in VARIABLES)
-            why += ", {fact:<slug>})"
+            why = f"not a variable (known: {known_variables_help()})"
         if not value:
             if placeholder not in rendered.unresolved:
                 rendered.unresolved.append(placeholder)

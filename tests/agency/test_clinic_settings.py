@@ -199,6 +199,23 @@ def test_bad_template_is_400(login, clinic_a):
         assert not ReplyTemplate.objects.filter(key="x").exists()
 
 
+def test_a_template_with_an_unknown_variable_is_refused_when_saved(login, clinic_a):
+    """Not later, when a writer loads it into a reply mid-crisis."""
+    client = login("alpha_manager")
+    data = {"key": "mine", "name": "Mine", "category": "thank", "body": "Thanks {nope}."}
+    response = client.post(BASE + "templates/", data)
+    assert response.status_code == 400
+    assert "{nope}: not a variable" in response.context["create"].errors["body"][0]
+    ok = {**data, "body": "Thanks, {clinic_name}. {fact:parking}"}
+    assert client.post(BASE + "templates/", ok).status_code == 302
+    with schema_context(clinic_a.schema_name):
+        t = ReplyTemplate.objects.get(key="mine")
+    edit = {f"t{t.pk}-name": "Mine", f"t{t.pk}-category": "thank", "template": t.pk}
+    assert client.post(BASE + "templates/", {**edit, f"t{t.pk}-body": "{nope}"}).status_code == 400
+    with schema_context(clinic_a.schema_name):
+        assert ReplyTemplate.objects.get(key="mine").body == ok["body"]
+
+
 def test_an_email_too_long_to_store_is_400_with_its_field(login, clinic_a):
     data = {
         "action": "save",
