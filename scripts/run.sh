@@ -10,11 +10,13 @@ export HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1
 export WEBHOOKS_PRIVATE_HOSTS_ALLOWED=${WEBHOOKS_PRIVATE_HOSTS_ALLOWED:-127.0.0.1:9000,localhost:9000}
 bash scripts/bootstrap_venv.sh
 PY=.venv/bin/python
+PORT=${PORT:-8000}
+# links in e-mails, alerts and statements point at this server unless told otherwise
+export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://localhost:${PORT}}
 $PY scripts/services.py --create-db
 $PY manage.py migrate_all
 $PY manage.py seed_demo
 $PY manage.py collectstatic --noinput -v 0
-PORT=${PORT:-8000}
 cat <<MSG
 
   Carewatch is starting.

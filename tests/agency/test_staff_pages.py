@@ -28,7 +28,9 @@ def test_incident_room_drafts_a_statement(login, clinic_a, rows):
     url = f"/clinics/clinic-a/incidents/{incident.pk}/"
     html = login("alpha_writer").get(url).content.decode()
     assert "Official statement" in html and "Draft the statement" in html
-    assert 'value="Our response: Viral post about a misdiagnosis"' in html
+    # the public headline: not the detector's name for the incident
+    assert 'value="A statement from Clinic A"' in html
+    assert "Viral post about a misdiagnosis</" in html and 'value="Our response' not in html
     assert "Draft the statement" not in login("alpha_analyst").get(url).content.decode()
     # a statement drafted elsewhere is not this incident's
     login("alpha_writer").post(
