@@ -104,6 +104,7 @@ SPECIALTY = {
         ],
     },
 }
+SURGE_MINUTES = 100
 SURGE = [
     "Heard from three parents that kids got sick after visiting this week. What is going on?",
     "Is it true there was an outbreak at this clinic? Nobody is telling us anything.",
@@ -129,7 +130,8 @@ def demo_reviews(
     *, seed: int, specialty: str, count: int, now: datetime, days: int = 90, surge: int = 0
 ) -> list[dict]:
     """`count` reviews over the last `days` days, plus `surge` negative mentions in the last
-    six hours (a crisis to find)."""
+    SURGE_MINUTES (a crisis to find: inside the surge detector's default two-hour window, so
+    scoring them opens the incident; spread over six hours, they never reached its minimum)."""
     rng = random.Random(seed)
     out = []
     for i in range(count):
@@ -153,7 +155,7 @@ def demo_reviews(
                 "rating": None,
                 "kind": "mention",
                 "text": rng.choice(SURGE),
-                "published_at": now - timedelta(minutes=rng.randint(5, 360)),
+                "published_at": now - timedelta(minutes=rng.randint(5, SURGE_MINUTES)),
                 "likes": rng.randint(5, 80),
                 "shares": rng.randint(0, 30),
             }

@@ -53,3 +53,23 @@ def test_demo_logins_show_exactly_their_clinics(db):
     assert approver.get("/clinics/riverside-dental/").status_code == 404
     page = approver.get("/clinics/lakeview-peds/").content.decode()
     assert "Latest reviews" in page and "Clinic people" not in page
+
+
+def test_the_demo_crisis_is_found_once_its_mentions_are_scored(db):
+    """seed_demo promises a crisis to find: scoring Lakeview's reviews (the worker's service,
+    the shipped model) and running the detectors opens a negative-surge incident."""
+    from crisis.models import Incident
+    from crisis.services.detection import detectors_run
+    from scoring.engine import get_scorer
+    from scoring.services import reviews_score
+
+    call_command("seed_demo")
+    spec = next(s for s in CLINICS if s["surge"])
+    clinic = Clinic.objects.get(slug=spec["slug"])
+    with schema_context(clinic.schema_name):
+        reviews_score(
+            review_ids=list(Review.objects.values_list("pk", flat=True)), scorer=get_scorer()
+        )
+        opened = detectors_run(notify=False)
+        assert [i.kind for i in opened] == ["surge"]
+        assert Incident.objects.filter(kind="surge", resolved_at__isnull=True).count() == 1
