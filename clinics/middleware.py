@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pickle
 import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
@@ -19,6 +20,7 @@ from django.db import connection
 from django.db.models.signals import post_delete, post_save
 from django.http import Http404, JsonResponse
 from django.urls import set_urlconf
+from django.utils import timezone
 
 from accounts.actors import ANONYMOUS, Actor
 from accounts.credentials import api_key_prefix, credential_authenticate
@@ -34,6 +36,13 @@ from core.http import bearer, clinic_segment, clinic_urlconf, is_api_path
 # the TTL; an unknown slug is never cached, so a new clinic is reachable at once everywhere.
 ROUTE_CACHE_SECONDS = 30.0
 _routes: dict[str, tuple[float, bytes]] = {}
+
+
+def clinic_zone(clinic: Clinic) -> ZoneInfo:
+    try:
+        return ZoneInfo(clinic.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
 
 
 def clinic_for_segment(segment: str) -> Clinic | None:
@@ -81,12 +90,16 @@ class ClinicRoutingMiddleware:
                 request.clinic = clinic
                 request.tenant = clinic
                 connection.set_tenant(clinic)
+                if not is_api_path(request):
+                    # a clinic's pages and portal show its own clock (the API keeps UTC)
+                    timezone.activate(clinic_zone(clinic))
             else:
                 request.tenant = connection.tenant
         set_urlconf(request.urlconf)
         try:
             return self.get_response(request)
         finally:
+            timezone.deactivate()
             connection.set_schema_to_public()
 
 
