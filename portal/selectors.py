@@ -18,6 +18,7 @@ from responses.selectors import (
     channel_plan_statement,
     current_version,
     duration_words,
+    findings_once,
     is_final_step,
     previous_version,
     reply_batch_items,
@@ -67,6 +68,7 @@ def approval_card(access: ClinicAccess, obj, kind: str) -> dict:
     if kind == "batch":
         # every mention with the reply it gets: what this approval covers
         card["mentions"] = [r for r in reply_batch_items(obj) if r["state"] != "removed"]
+        card["findings"] = findings_once(card["findings"])
         card["text"] = card["mentions"][0]["text"] if card["mentions"] else text
         card["diff"] = None
         card["template"] = text

@@ -908,6 +908,20 @@ def reply_batch_items(batch: ReplyBatch) -> list[dict]:
     return rows
 
 
+def findings_once(findings: list[dict]) -> list[dict]:
+    """A batch's guard findings, each said once: the same passage with the same finding in
+    several mentions' replies (a fact's own wording, say) becomes one, with `replies`: in how
+    many."""
+    out: dict[tuple, dict] = {}
+    for f in findings or []:
+        key = (f.get("severity"), f.get("kind"), f.get("text"), f.get("message"))
+        if key in out:
+            out[key]["replies"] += 1
+        else:
+            out[key] = {**f, "replies": 1}
+    return list(out.values())
+
+
 def reply_batch_tally(rows: list[dict]) -> dict[str, int]:
     tally = dict.fromkeys(ITEM_STATES, 0)
     for row in rows:

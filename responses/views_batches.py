@@ -11,10 +11,11 @@ from django.views.generic.base import TemplateResponseMixin
 from core.errors import DomainError
 from core.permissions import Permission
 from core.views import ClinicView
-from responses.models import BatchKind, Step
+from responses.models import ApprovalStatus, BatchKind, Step
 from responses.selectors import (
     audit_for,
     can_act_now,
+    findings_once,
     reply_batch_get,
     reply_batch_items,
     reply_batch_tally,
@@ -32,6 +33,16 @@ STATE_LABELS = {
     "by_hand": "To post by hand",
     "removed": "Taken out",
 }
+
+
+def state_label(state: str, batch) -> str:
+    """A mention's state in words; one not yet queued reads as where its batch stands."""
+    if state == "waiting":
+        if batch.status in (ApprovalStatus.DRAFT, ApprovalStatus.CHANGES_REQUESTED):
+            return "Not submitted yet"
+        if batch.status == ApprovalStatus.APPROVED:
+            return "Approved, to be queued"
+    return STATE_LABELS[state]
 
 
 def batch_url(clinic, batch_id: int) -> str:
@@ -88,18 +99,20 @@ class BatchView(TemplateResponseMixin, ClinicView):
         batch = self._batch(batch_id)
         rows = reply_batch_items(batch)
         for row in rows:
-            row["label"] = STATE_LABELS[row["state"]]
+            row["label"] = state_label(row["state"], batch)
         tally = [
-            {"state": state, "label": STATE_LABELS[state], "count": n}
+            {"state": state, "label": state_label(state, batch), "count": n}
             for state, n in reply_batch_tally(rows).items()
             if n
         ]
         step = STEP_FOR_STATUS.get(batch.status)
+        version = reply_batch_version(batch)
         return self.render_to_response(
             {
                 "clinic": self.clinic,
                 "batch": batch,
-                "version": reply_batch_version(batch),
+                "version": version,
+                "findings": findings_once(version.guard_findings if version else []),
                 "rows": rows,
                 "tally": tally,
                 "live": [r for r in rows if r["state"] != "removed"],

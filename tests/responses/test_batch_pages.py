@@ -62,6 +62,17 @@ def test_the_inbox_shows_claims_and_answers_one_with_one_reply(clinic_a, login):
     assert "One reply to 3 mentions" in batch_page
     assert batch_page.count('data-state="waiting"') == 3 + 1  # the rows and the tally
     assert FACT_SENTENCE in batch_page
+    # a draft nobody has submitted is not "waiting for approval"
+    assert "3 not submitted yet" in batch_page and "aiting for approval" not in batch_page
+
+
+def test_a_finding_in_every_mentions_reply_is_listed_once(clinic_a, login):
+    from responses.selectors import findings_once
+
+    same = {"severity": "review", "kind": "health_detail", "text": "infection", "message": "m"}
+    other = {**same, "text": "vaccine"}
+    once = findings_once([{**same, "review_id": n} for n in (1, 2, 3)] + [other])
+    assert [(f["text"], f["replies"]) for f in once] == [("infection", 3), ("vaccine", 1)]
 
 
 def test_a_selection_is_answered_and_bad_choices_come_back_with_the_reason(clinic_a, login):
