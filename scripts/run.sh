@@ -13,6 +13,9 @@ PY=.venv/bin/python
 PORT=${PORT:-8000}
 # links in e-mails, alerts and statements point at this server unless told otherwise
 export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://localhost:${PORT}}
+# gunicorn "as in production": no debug pages (tracebacks, URL lists) unless asked for;
+# `make dev` (runserver) keeps them
+if [ -z "${CAREWATCH_PROCFILE:-}" ]; then export DEBUG=${DEBUG:-false}; fi
 $PY scripts/services.py --create-db
 $PY manage.py migrate_all
 $PY manage.py seed_demo

@@ -141,7 +141,12 @@ def test_drafts_unknown_statements_and_clinics_answer_the_same_404(world, clinic
         "/statements/no-such-clinic/1/",
         "/statements/clinic-b/",
     ):
-        assert client.get(path).status_code == 404, path
+        answer = client.get(path)
+        assert answer.status_code == 404, path
+        # the product's page, naming no view, model or clinic (DEBUG is off, as in make run)
+        html = answer.content.decode()
+        assert "This page does not exist" in html and "Raised by" not in html
+        assert "No such clinic" not in html and "clinic-b" not in html
 
 
 def test_a_reply_links_to_the_current_statement_with_a_variable(world, clinic_a, settings):
