@@ -243,22 +243,37 @@ def _mentions(review_ids: Sequence[int], cluster: ClaimCluster | None) -> list[R
                 ]
             },
         )
-    busy = dict(
-        ReplyDraft.objects.filter(review_id__in=ids)
+    busy = {
+        rid: (pk, status)
+        for rid, pk, status in ReplyDraft.objects.filter(review_id__in=ids)
         .exclude(status__in=[S.PUBLISHED, S.DISCARDED])
-        .values_list("review_id", "pk")
-    )
+        .values_list("review_id", "pk", "status")
+    }
     if busy:
         raise Conflict(
-            "Some mentions already have an open reply draft: finish or discard it first.",
+            "Some mentions already have a reply of their own in progress: leave them out of "
+            "this answer, or finish or discard those drafts first.",
             code="draft_exists",
-            fields={
-                "review_ids": [
-                    f"Mention {rid} has the open draft {pk}." for rid, pk in sorted(busy.items())
-                ]
-            },
+            fields={"review_ids": [_busy_words(rid, *busy[rid]) for rid in sorted(busy)]},
         )
     return reviews
+
+
+def _busy_words(review_id: int, draft_id: int, status: str) -> str:
+    """Why a mention cannot join a batch, and what to do, by where its own reply stands."""
+    if status == S.APPROVED:
+        # approved replies are only waiting for their channel (or failed on it): discarding
+        # is not offered for them
+        return (
+            f"Mention {review_id} has the approved reply {draft_id}, on its way to its "
+            "channel: if its delivery failed, retry it from the outbox; leave the mention out."
+        )
+    if status in (S.DRAFT, S.CHANGES_REQUESTED):
+        return f"Mention {review_id} has the open draft {draft_id}: finish or discard it."
+    return (
+        f"Mention {review_id} has the reply {draft_id} waiting for approval: leave the mention "
+        "out, or discard that draft."
+    )
 
 
 def _rendered_all(text: str, reviews: list[Review], statement) -> dict[int, str]:

@@ -180,9 +180,25 @@ def test_a_mention_with_an_open_draft_is_409_and_nothing_is_created(clinic_a, as
                                               "fact_slug": "single-use-needles"})  # fmt: skip
     assert response.status_code == 409
     assert response.json()["fields"]["review_ids"] == [
-        f"Mention {review_ids[1]} has the open draft {single['id']}."
+        f"Mention {review_ids[1]} has the open draft {single['id']}: finish or discard it."
     ]
     assert _counts(clinic_a) == before
+
+
+def test_a_mention_whose_approved_reply_failed_is_named_with_what_to_do(clinic_a, as_user):
+    """An approved reply cannot be finished or discarded: the refusal says to retry it from the
+    outbox or leave the mention out, not "finish or discard it"."""
+    _, review_ids = _claim(clinic_a, 2)
+    writer = as_user("alpha_writer", clinic_a)
+    single = writer.post("drafts/", {"review_id": review_ids[0], "text": "Thank you."}).json()
+    with schema_context(clinic_a.schema_name):
+        ReplyDraft.objects.filter(pk=single["id"]).update(status="approved")
+    response = writer.post("reply-batches/", {"review_ids": review_ids,
+                                              "fact_slug": "single-use-needles"})  # fmt: skip
+    assert response.status_code == 409
+    (why,) = response.json()["fields"]["review_ids"]
+    assert why.startswith(f"Mention {review_ids[0]} has the approved reply {single['id']}")
+    assert "retry it from the outbox" in why and "discard" not in why
 
 
 def test_a_reply_too_long_for_its_platform_is_refused(clinic_a, as_user):
