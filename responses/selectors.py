@@ -136,7 +136,9 @@ def reply_suggest(*, review: Review, clinic: Clinic) -> dict:
     category, reason = _suggested_category(label, topics, flags)
     candidates = templates_available(category=category)
     template = candidates[0]
-    rendered = text_render(template["body"], clinic=clinic, review_topics=topics, cite=cite)
+    rendered = text_render(
+        template["body"], clinic=clinic, review_topics=topics, cite=cite, about=review.text
+    )
     if category == TemplateCategory.FACTUAL_CORRECTION and cite:
         if cite[0] in rendered.facts:
             reason = (

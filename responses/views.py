@@ -314,6 +314,7 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
                     clinic=self.clinic,
                     review_topics=topics,
                     cite=citations_of_flags(score.flags if score else []),
+                    about=review.text,
                 )
                 text, unresolved = rendered.text, rendered.messages()
                 loaded_key, loaded_note = template["key"], "loaded from the menu"

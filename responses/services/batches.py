@@ -102,6 +102,7 @@ def render_for(
         clinic=clinic,
         review_topics=[t.get("name", "") for t in (score.topics if score else [])],
         cite=citations_of_flags(score.flags if score else []),
+        about=review.text,
     )
     left = rendered.messages()
     if "{statement_url}" in rendered.text:

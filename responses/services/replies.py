@@ -109,6 +109,7 @@ def _version_add(
         clinic=clinic,
         review_topics=_review_topics(draft.review),
         cite=_review_citations(draft.review),
+        about=draft.review.text,
     )
     if rendered.unresolved:
         raise unresolved_error(rendered)

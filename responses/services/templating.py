@@ -17,7 +17,7 @@ from django.conf import settings
 from clinics.models import Clinic
 from core.errors import ValidationFailed
 from facts.models import Fact
-from facts.selectors import facts_citable_by_slugs, facts_for_topics
+from facts.selectors import facts_citable, facts_citable_by_slugs, facts_for_topics
 from responses.models import Statement
 
 VARIABLE_RE = re.compile(r"\{(fact:[a-z0-9][a-z0-9_-]*|[a-z][a-z_]*)\}")
@@ -30,6 +30,28 @@ VARIABLES = (
     "statement_url",
     "relevant_facts",
 )
+
+
+# the least word overlap (scoring.ml.claims.word_overlap) at which a fact is taken to answer a
+# text: one shared content word between a short post and a two-sentence fact is about 0.14
+FACT_WORDS_MIN_OVERLAP = 0.1
+
+
+def facts_sharing_words(text: str, clinic: Clinic) -> list[Fact]:
+    """The citable fact sharing most content words with `text` (the clinic's own name left
+    out), if any shares enough; [] otherwise."""
+    if not (text or "").strip():
+        return []
+    from scoring.ml.claims import content_words, word_overlap
+
+    exclude = content_words(clinic.name)
+    words = content_words(text, exclude)
+    best, best_overlap = None, FACT_WORDS_MIN_OVERLAP
+    for fact in facts_citable():
+        overlap = word_overlap(words, content_words(f"{fact.title} {fact.statement}", exclude))
+        if overlap >= best_overlap and (best is None or overlap > best_overlap):
+            best, best_overlap = fact, overlap
+    return [best] if best is not None else []
 
 
 def known_variables_help() -> str:
@@ -102,10 +124,13 @@ def text_render(
     clinic: Clinic,
     review_topics: Iterable[str] = (),
     cite: Iterable[str] = (),
+    about: str = "",
 ) -> Rendered:
     """`text` with every variable that has a value filled in. {relevant_facts} is the facts in
     `cite` (e.g. the fact a false claim contradicts) when any is citable, else the facts whose
-    topics match `review_topics`."""
+    topics match `review_topics`, else the one citable fact sharing most words with `about`
+    (the review's text: "they reuse needles" finds "Single-use needles" when the flag cited a
+    myth and no topic matched)."""
     values = {
         "clinic_name": clinic.name,
         "clinic_phone": clinic.phone,
@@ -137,8 +162,10 @@ def text_render(
         elif name == "relevant_facts":
             if relevant is None:
                 chosen = facts_citable_by_slugs(cite)
-                relevant = [chosen[s] for s in cite if s in chosen] or facts_for_topics(
-                    review_topics
+                relevant = (
+                    [chosen[s] for s in cite if s in chosen]
+                    or facts_for_topics(review_topics)
+                    or facts_sharing_words(about, clinic)
                 )
             value = " ".join(fact_sentence(f) for f in relevant)
             rendered.facts.extend(f.slug for f in relevant)

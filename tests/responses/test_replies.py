@@ -142,6 +142,37 @@ def test_suggestion_follows_sentiment_topics_and_flags(
     assert draft["guard"]["verdict"] == "ok"
 
 
+def test_a_claim_flagged_against_a_myth_still_gets_the_fact_that_answers_it(clinic_a, as_user):
+    """The flag cited the shipped myth, not the clinic's fact, and no topic matched: the
+    correction cites the confirmed fact sharing the claim's words ("needles"), instead of
+    leaving {relevant_facts} for the writer to fill by hand."""
+    manager = as_user("alpha_manager", clinic_a)
+    needles = next(
+        f
+        for f in manager.get("facts/", page_size=100).json()["results"]
+        if f["slug"] == "needles-single-use"
+    )
+    manager.post(f"facts/{needles['id']}/confirm/")
+    review = review_in(clinic_a, text="They reuse needles at Clinic A and nobody answers.")
+    myth = {"kind": "myth", "slug": "needles-reused", "statement": "Needles are single-use."}
+    with schema_context(clinic_a.schema_name):
+        ReviewScore.objects.create(
+            review=review, model_version="test", label="negative", score=-0.8, topics=[],
+            flags=[{"name": "misinformation", "evidence": ["reuse needles"], "contradicts": myth}],
+        )  # fmt: skip
+    suggestion = manager.get(f"reviews/{review.pk}/suggestion/").json()
+    assert suggestion["template_key"] == "factual-correction"
+    assert suggestion["unresolved"] == [] and suggestion["facts"] == ["needles-single-use"]
+    assert needles["statement"].rstrip(".") in suggestion["text"]
+    # a text that shares no word with any confirmed fact still names the missing fact
+    other = review_in(clinic_a, text="Terrible parking and rude receptionists.")
+    from responses.services.templating import text_render
+
+    with schema_context(clinic_a.schema_name):
+        rendered = text_render("{relevant_facts}", clinic=clinic_a, about=other.text)
+    assert rendered.unresolved == ["{relevant_facts}"]
+
+
 def test_compliance_check_endpoint(clinic_a, as_user, api):
     review = review_in(clinic_a, text="My root canal hurt for a week.")
     viewer = as_user("a_viewer", clinic_a)
