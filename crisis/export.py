@@ -8,6 +8,7 @@ document language and title, alt text on the charts), so the file and the page c
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -46,12 +47,20 @@ def _share(value: float | None) -> str:
     return "" if value is None else f" ({value:.0%})"
 
 
+def signed_2(value: float) -> str:
+    """+0.27 / -0.60: rounded half up from the value's decimal form, as the windows table's
+    `floatformat:2` rounds it (an f-string rounds -0.595 to -0.59 through its binary form, so
+    the summary and the table disagreed)."""
+    quantised = Decimal(repr(float(value))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{quantised:+.2f}"
+
+
 def _sentiment_text(window: dict) -> str:
     if window["state"] == NOT_YET:
         return "not yet"
     if not window["volume"]:
         return "no items"
-    score = "no score" if window["mean_score"] is None else f"{window['mean_score']:+.2f}"
+    score = "no score" if window["mean_score"] is None else signed_2(window["mean_score"])
     negative = "" if window["negative_share"] is None else f", {window['negative_share']:.0%}"
     so_far = " so far" if window["state"] == "in_progress" else ""
     return f"{score} ({window['volume']} items{negative} negative{so_far})"

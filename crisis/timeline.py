@@ -75,7 +75,10 @@ _ANY_STATUS = {
     **dict(ApprovalStatus.choices),
 }
 _PUBLISH_WORDS = ("publish", "pinned", "posted", "sent", "queued", "cancelled", "by_hand")
-_DRAFT_ACTIONS = ("created", "edited", "submitted", "discarded", "restored", "reopened")
+_DRAFT_ACTIONS = (
+    "created", "edited", "submitted", "discarded", "restored", "reopened", "removed",
+    "mention_removed",
+)  # fmt: skip
 
 
 @dataclass
@@ -138,9 +141,10 @@ def _event_category(event: IncidentEvent) -> str:
 
 
 def _audit_category(entry) -> str:
-    action = entry.action or ""
+    # a batch's step on each of its mentions' replies is that step ("batch_submitted")
+    action = (entry.action or "").removeprefix("batch_")
     object_type = entry.object_type or ""
-    if "override" in action:
+    if "overrid" in action:  # override, overridden, guard_overridden
         return "override"
     if "fail" in action or entry.to_status == OutboxStatus.FAILED:
         return "failure"
