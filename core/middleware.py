@@ -2,6 +2,7 @@ import json
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
 
 from core.http import is_api_path
@@ -33,7 +34,8 @@ class InputTextMiddleware:
     value is text PostgreSQL can store (no NUL, no lone surrogate), and a JSON body is nested
     at most MAX_JSON_DEPTH levels (checked on the raw text, before a recursive decoder sees
     it). Otherwise 400 naming the field, `{"detail", "code", "fields"}` for the API and the
-    signed webhooks, a short page for the rest; nothing is changed."""
+    signed webhooks, a page for the rest that says the typed text is still in the form behind
+    the Back button; nothing is changed."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -88,8 +90,9 @@ class InputTextMiddleware:
                 {"detail": "Invalid input.", "code": "invalid", "fields": {field: [message]}},
                 status=400,
             )
+        # a page a person can act on (the form they came from keeps what they typed)
         return HttpResponse(
-            f"Invalid input: {field}: {message}", status=400, content_type="text/plain"
+            render_to_string("400_input.html", {"field": field, "message": message}), status=400
         )
 
 

@@ -71,6 +71,17 @@ def test_the_findings_requests_answer_400_naming_the_field(world, login, api, cl
             assert field in response.json()["fields"], response.json()
 
 
+def test_a_page_form_with_unstorable_text_gets_a_page_that_says_what_to_do(login):
+    """Not a bare text/plain line: a page naming the field (escaped) and saying the typed text
+    is still in the form behind the Back button."""
+    response = login("alpha_writer").post("/clinics/clinic-a/inbox/", {"<b>q": "a\x00b"})
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    html = response.content.decode()
+    assert "Nothing was sent or saved" in html and "Back button" in html
+    assert "&lt;b&gt;q" in html and "<b>q" not in html
+
+
 def test_rules():
     assert text_problem("fine") is None and text_problem("a\x00") and text_problem("\ud800")
     assert json_problem({"a": [{"b": "\x00"}]})[0] == "a[0].b"
