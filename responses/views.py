@@ -709,6 +709,8 @@ class PublicStatementsView(View):
             for s in statements
         ]
         current = next((e for e in entries if e["state"] == "current"), None)
+        # the list page answers only while it has a statement that was not withdrawn
+        listed = any(e["state"] != "withdrawn" for e in entries)
         if statement_id is None:
             # withdrawn statements are off the page; their own address still answers
             entries = [e for e in entries if e["state"] != "withdrawn"]
@@ -727,7 +729,7 @@ class PublicStatementsView(View):
                 "entries": entries,
                 "current": current,
                 "single": statement_id is not None,
-                "page_url": f"/statements/{clinic.slug}/",
+                "page_url": f"/statements/{clinic.slug}/" if listed else "",
                 "zone_name": str(tz),
             },
             request=None,

@@ -128,6 +128,22 @@ def test_each_statement_has_a_stable_address_that_says_when_it_is_superseded(
     text = withdrawn.content.decode()
     assert "This statement was withdrawn by Clinic A on" in text
     assert "Closed today." not in text
+    assert 'href="/statements/clinic-a/"' in text  # the list still has statements
+
+
+def test_a_withdrawn_statement_links_to_no_list_that_would_answer_404(world, clinic_a, client):
+    """With every statement withdrawn, the list page answers 404 (it tells nobody the clinic
+    exists), so a withdrawn statement's own page does not link to it."""
+    users = world.users
+    only = publish_statement(clinic_a, users["alpha_writer"], users["alpha_manager"],
+                             users["a_approver"], title="Closed", body="Closed today.")  # fmt: skip
+    with schema_context(clinic_a.schema_name):
+        svc.statement_unpin(
+            statement_id=only, access=clinic_access(Actor(user=users["alpha_writer"]), clinic_a)
+        )
+    page = client.get(f"/statements/clinic-a/{only}/").content.decode()
+    assert "has no current statement" in page and 'href="/statements/clinic-a/"' not in page
+    assert client.get("/statements/clinic-a/").status_code == 404
 
 
 def test_drafts_unknown_statements_and_clinics_answer_the_same_404(world, clinic_a, client):
