@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import pickle
 import time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
@@ -26,7 +25,7 @@ from accounts.actors import ANONYMOUS, Actor
 from accounts.credentials import api_key_prefix, credential_authenticate
 from agency.models import Agency
 from clinics.access import clinic_access
-from clinics.models import Clinic, Domain
+from clinics.models import Clinic, Domain, clinic_zone
 from core.api import ActorRateThrottle
 from core.http import bearer, clinic_segment, clinic_urlconf, is_api_path
 
@@ -36,13 +35,6 @@ from core.http import bearer, clinic_segment, clinic_urlconf, is_api_path
 # the TTL; an unknown slug is never cached, so a new clinic is reachable at once everywhere.
 ROUTE_CACHE_SECONDS = 30.0
 _routes: dict[str, tuple[float, bytes]] = {}
-
-
-def clinic_zone(clinic: Clinic) -> ZoneInfo:
-    try:
-        return ZoneInfo(clinic.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def clinic_for_segment(segment: str) -> Clinic | None:

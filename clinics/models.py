@@ -20,6 +20,15 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"{value!r} is not a time zone name (for example Europe/London).")
 
 
+def clinic_zone(clinic) -> zoneinfo.ZoneInfo:
+    """The clinic's time zone (anything with a `timezone` name); a zone that cannot be loaded
+    (a bad stored value) reads as UTC rather than failing the page."""
+    try:
+        return zoneinfo.ZoneInfo(clinic.timezone or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
 class Clinic(TenantMixin, BaseModel):
     """A clinic: the tenant. Its reviews, replies and incidents live in its own schema
     (`schema_name`); this row, in the public schema, is the registry entry."""

@@ -15,11 +15,11 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from agency.branding import brand_palette, logo_data_uri
-from clinics.models import Clinic
+from clinics.models import Clinic, clinic_zone
 from crisis.charts import as_data_uri, chart_alt, sentiment_chart, volume_chart
 from crisis.metrics import LABELS, NOT_YET, WINDOW_NAMES
 from crisis.models import PostCrisisReview
-from crisis.room import local, zone_of
+from crisis.room import local
 from crisis.services import review_metrics_current
 from crisis.timeline import review_timeline
 
@@ -159,7 +159,7 @@ def review_context(
     """Everything the review page, the portal page, the HTML export and the PDF show."""
     incident = review.incident
     metrics = review_metrics_current(review)
-    tz = zone_of(clinic)
+    tz = clinic_zone(clinic)
     agency = clinic.agency
     palette = brand_palette(agency.primary_colour)
     brand_colour = palette["brand_text"]

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from clinics.models import clinic_zone
 from crisis.models import DetectorSettings, Incident, PostCrisisReview
 from responses.models import ApprovalStatus, PrivateConversation, ReplyDraft, Statement
 
@@ -34,13 +35,6 @@ _KEYWORDS = [
 ]
 DAYPARTS = [(5, "morning"), (12, "afternoon"), (17, "evening"), (22, "night")]
 RISK_FLAG_WEIGHT = 500  # a misinformation or safety flag counts like 500 engagements
-
-
-def zone_of(clinic) -> ZoneInfo:
-    try:
-        return ZoneInfo(clinic.timezone or "UTC")
-    except Exception:  # noqa: BLE001 - a bad stored zone shows UTC rather than failing
-        return ZoneInfo("UTC")
 
 
 def local(dt: datetime | None, tz: ZoneInfo) -> str:
@@ -145,7 +139,7 @@ def playbook_steps(plan_text: str | None) -> list[tuple[str, str]]:
 
 def control_room(incident: Incident, clinic, *, plan_text: str | None = None, now=None) -> dict:
     now = now or timezone.now()
-    tz = zone_of(clinic)
+    tz = clinic_zone(clinic)
     s = _settings()
     facts = _facts(incident)
     clocks = [

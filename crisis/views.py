@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.views.generic.base import TemplateResponseMixin
 
 from agency.forms import apply_domain_errors
-from clinics.models import CrisisRole
+from clinics.models import CrisisRole, clinic_zone
 from clinics.views import SettingsView
 from core.errors import Conflict, DomainError, NotFound
 from core.permissions import Permission
@@ -19,7 +19,7 @@ from core.views import ClinicView
 from crisis.export import review_context
 from crisis.forms import ThresholdsForm
 from crisis.models import IncidentKind, IncidentStatus, PostCrisisReview, ResponsePlanVersion
-from crisis.room import control_room, local, mentions_ranked, zone_of
+from crisis.room import control_room, local, mentions_ranked
 from crisis.selectors import (
     crisis_team,
     detector_settings_get,
@@ -291,7 +291,7 @@ class IncidentReviewView(TemplateResponseMixin, ClinicView):
                 messages.success(
                     request,
                     "Sent to the clinic: its people are told and read it in their portal "
-                    f"(sent {local(review.sent_at, zone_of(self.clinic))}).",
+                    f"(sent {local(review.sent_at, clinic_zone(self.clinic))}).",
                 )
             else:
                 review_update(

@@ -21,7 +21,7 @@ from django.db.models import Avg, Count, F, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from clinics.models import Clinic
+from clinics.models import Clinic, clinic_zone
 from core.errors import ValidationFailed
 from feeds.models import Review
 from responses.models import ReplyDraft
@@ -128,7 +128,7 @@ def _change(now, before, digits: int = 2):
 def monthly_report(*, clinic: Clinic, month: date) -> dict:
     """The report of `month` (its first day) for `clinic` (the connection must be in its
     schema). Plain JSON-ready data: the API returns it as it is, the portal charts it."""
-    tz = ZoneInfo(clinic.timezone or "UTC")
+    tz = clinic_zone(clinic)
     start, end = _bounds(month, tz)
     totals = _totals(start, end)
     target = clinic.reply_target_minutes

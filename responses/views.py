@@ -3,8 +3,6 @@ public statement page of a clinic (no sign-in)."""
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -17,7 +15,7 @@ from django_tenants.utils import schema_context
 
 from agency.branding import brand_palette, logo_data_uri
 from agency.forms import apply_domain_errors
-from clinics.models import Clinic
+from clinics.models import Clinic, clinic_zone
 from clinics.views import SettingsView
 from core.errors import DomainError
 from core.permissions import Permission
@@ -646,13 +644,6 @@ class OutboxView(TemplateResponseMixin, ClinicView):
         return HttpResponseRedirect(request.path)
 
 
-def _zone(clinic: Clinic) -> ZoneInfo:
-    try:
-        return ZoneInfo(clinic.timezone or "UTC")
-    except (ValueError, ZoneInfoNotFoundError):
-        return ZoneInfo("UTC")
-
-
 def _public_entry(statement, versions: list[dict], *, current_id, clinic: Clinic, tz) -> dict:
     shown = statement.published_version
     earlier = [v for v in versions if v["number"] != shown.number]
@@ -698,7 +689,7 @@ class PublicStatementsView(View):
         clinic = Clinic.objects.select_related("agency").filter(slug=clinic_slug).first()
         if clinic is None:
             raise Http404("No such clinic.")
-        tz = _zone(clinic)
+        tz = clinic_zone(clinic)
         with schema_context(clinic.schema_name):
             statements = statements_ever_public()
             versions = statement_public_versions([s.pk for s in statements])

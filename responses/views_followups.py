@@ -6,13 +6,13 @@ owner, due date, status and outcome)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect
 from django.utils import timezone
 from django.views.generic.base import TemplateResponseMixin
 
+from clinics.models import clinic_zone
 from core.errors import DomainError, ValidationFailed
 from core.permissions import Permission
 from core.views import ClinicView
@@ -48,13 +48,6 @@ from responses.services.private import (
 DUE_FORMAT = "%Y-%m-%dT%H:%M"
 
 
-def _zone(clinic) -> ZoneInfo:
-    try:
-        return ZoneInfo(clinic.timezone or "UTC")
-    except Exception:  # noqa: BLE001 - a bad stored zone reads as UTC
-        return ZoneInfo("UTC")
-
-
 def _error(request, exc: DomainError) -> None:
     details = [exc.detail]
     for field, errors in (exc.fields or {}).items():
@@ -83,11 +76,11 @@ def due_parse(value: str, clinic) -> datetime | None:
         raise ValidationFailed(
             "Invalid due date.", fields={"due_at": ["A date and time, e.g. 2026-12-04 17:00."]}
         ) from None
-    return timezone.make_aware(naive, _zone(clinic))
+    return timezone.make_aware(naive, clinic_zone(clinic))
 
 
 def due_value(at: datetime | None, clinic) -> str:
-    return timezone.localtime(at, _zone(clinic)).strftime(DUE_FORMAT) if at else ""
+    return timezone.localtime(at, clinic_zone(clinic)).strftime(DUE_FORMAT) if at else ""
 
 
 def _owner_id(request, access) -> object:
@@ -218,7 +211,7 @@ class FollowUpListView(TemplateResponseMixin, ClinicView):
                 "show": show,
                 "counts": followup_counts(),
                 "now": timezone.now(),
-                "tz": _zone(self.clinic),
+                "tz": clinic_zone(self.clinic),
             }
         )
 
@@ -259,7 +252,7 @@ class FollowUpDetailView(TemplateResponseMixin, ClinicView):
                 "outcomes": [(v, label) for v, label in FollowUpOutcome.choices if v],
                 "due": due_value(conversation.due_at, self.clinic),
                 "failed": MessageStatus.FAILED,
-                "tz": _zone(self.clinic),
+                "tz": clinic_zone(self.clinic),
             }
         )  # fmt: skip
 

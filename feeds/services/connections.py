@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -36,7 +35,7 @@ from accounts.actors import Actor
 from accounts.models import User
 from accounts.services import security_event_record
 from clinics.access import people_who_can
-from clinics.models import Clinic
+from clinics.models import Clinic, clinic_zone
 from clinics.notifications import notifications_close, people_notify
 from core.crypto import decrypt_json, encrypt_json
 from core.errors import DomainError
@@ -770,7 +769,7 @@ def connections_warn(now: datetime | None = None) -> int:
             continue
         clinic = clinic or _clinic()
         words = _platform_words(conn.platform)
-        local = timezone.localtime(conn.reconnect_by, _zone(clinic))
+        local = timezone.localtime(conn.reconnect_by, clinic_zone(clinic))
         ended = conn.reconnect_by <= now
         title = (
             f"{conn.source.name}: the {words} access has ended. Reconnect it."
@@ -799,13 +798,6 @@ def attempts_prune(now: datetime | None = None) -> int:
     )
     deleted, _ = ConnectAttempt.objects.filter(created_at__lt=now - ATTEMPT_KEEP).delete()
     return deleted
-
-
-def _zone(clinic: Clinic):
-    try:
-        return zoneinfo.ZoneInfo(clinic.timezone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
 
 
 def _clinic() -> Clinic:

@@ -32,7 +32,7 @@ from django.utils import timezone
 from accounts.actors import Actor
 from accounts.models import User
 from clinics.access import ClinicAccess, people_who_can
-from clinics.models import Clinic, ClinicMembership
+from clinics.models import Clinic, ClinicMembership, clinic_zone
 from clinics.notifications import notifications_close, people_notify
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.permissions import Permission
@@ -484,13 +484,7 @@ def _public_reply_draft(
 
 
 def _when(at: datetime, clinic: Clinic) -> str:
-    from zoneinfo import ZoneInfo
-
-    try:
-        zone = ZoneInfo(clinic.timezone or "UTC")
-    except Exception:  # noqa: BLE001 - a bad stored zone shows UTC
-        zone = ZoneInfo("UTC")
-    return timezone.localtime(at, zone).strftime("%Y-%m-%d %H:%M %Z")
+    return timezone.localtime(at, clinic_zone(clinic)).strftime("%Y-%m-%d %H:%M %Z")
 
 
 # --- sending ---------------------------------------------------------------------------------

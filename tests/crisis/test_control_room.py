@@ -11,8 +11,9 @@ from types import SimpleNamespace
 import pytest
 from django_tenants.utils import schema_context
 
+from clinics.models import clinic_zone
 from crisis.models import DetectorSettings, Incident
-from crisis.room import DEFAULT_PLAYBOOK, control_room, plain_line, playbook_steps, zone_of
+from crisis.room import DEFAULT_PLAYBOOK, control_room, plain_line, playbook_steps
 from crisis.services import detector_settings_update, detectors_run, incident_acknowledge
 from tests.crisis.conftest import NOW, acting
 
@@ -44,7 +45,7 @@ def test_the_plain_first_line_for_a_surge_names_the_weekday_and_time_of_day():
         opened_at=NOW,  # Wednesday 15:00 UTC = 10:00 in New York
         trigger={"numbers": {"count": 38, "window_minutes": 120, "ratio": 301.4}},
     )
-    line = plain_line(incident, zone_of(SimpleNamespace(timezone="America/New_York")))
+    line = plain_line(incident, clinic_zone(SimpleNamespace(timezone="America/New_York")))
     assert (
         line
         == "38 negative mentions in 2 hours — about 301 times the usual for a Wednesday morning"
