@@ -86,7 +86,6 @@ class Env:
     public_base_url: str
     connector_base_urls: dict
     api_rate_limit: str
-    data_dir: str
     oauth: dict
     twilio_account_sid: str
     twilio_auth_token: str
@@ -134,7 +133,6 @@ def load() -> Env:
         public_base_url=_str("PUBLIC_BASE_URL", "http://localhost:8000"),
         connector_base_urls=_json("CONNECTOR_BASE_URLS", {}),
         api_rate_limit=_str("API_RATE_LIMIT", "1200/min"),
-        data_dir=os.environ.get("CAREWATCH_DATA_DIR", ""),
         oauth=_oauth(),
         # Private follow-up: texts through Twilio, answers to e-mails through the inbound-mail
         # provider (README, "Private follow-up that reaches the person").

@@ -368,7 +368,8 @@ SENTIMENT_MODEL = ENV.sentiment_model
 # Dotted paths of callables that wrap the loaded scorer (scoring.engine); none in production.
 SCORER_WRAPPERS: list[str] = []
 # The labelled data the models are trained and evaluated on (train_sentiment, evaluate_sentiment).
-DATA_DIR = Path(ENV.data_dir) if ENV.data_dir else default_data_dir()
+# ($CAREWATCH_DATA_DIR, else shared/data beside the checkout: scoring.ml.data.default_data_dir)
+DATA_DIR = default_data_dir()
 
 # --- logging ----------------------------------------------------------------------------
 LOGGING = {
