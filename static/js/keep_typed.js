@@ -32,8 +32,8 @@
     });
   }
   function refused() {
-    // the banner of a refused post (messages.error), not any alert the page shows anyway
-    return !!document.querySelector("main .flash.error, main .flash-error");
+    // the banner of a refused post (messages.error in base.html), not any alert the page shows
+    return !!document.querySelector("main .flash.error");
   }
 
   document.addEventListener("submit", function (event) {
@@ -53,7 +53,7 @@
       var values = JSON.parse(raw);
       fields(form).forEach(function (el) {
         if (!(el.name in values)) return;
-        var untouched = el.tagName === "SELECT" ? el.selectedIndex <= 0 || el.value === el.defaultValue
+        var untouched = el.tagName === "SELECT" ? el.selectedIndex <= 0
           : el.value === "" || el.value === el.defaultValue;
         if (untouched) el.value = values[el.name];
       });
