@@ -46,12 +46,12 @@ def facts_sharing_words(text: str, clinic: Clinic) -> list[Fact]:
 
     exclude = content_words(clinic.name)
     words = content_words(text, exclude)
-    best, best_overlap = None, FACT_WORDS_MIN_OVERLAP
+    best, best_overlap = None, 0.0
     for fact in facts_citable():
         overlap = word_overlap(words, content_words(f"{fact.title} {fact.statement}", exclude))
-        if overlap >= best_overlap and (best is None or overlap > best_overlap):
+        if overlap > best_overlap:
             best, best_overlap = fact, overlap
-    return [best] if best is not None else []
+    return [best] if best_overlap >= FACT_WORDS_MIN_OVERLAP else []
 
 
 def known_variables_help() -> str:
