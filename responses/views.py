@@ -483,6 +483,7 @@ class StatementEditorView(TemplateResponseMixin, ClinicView):
             "findings": findings,
             "verdict": check["verdict"] if check else version.guard_verdict,
             "checked": check is not None,
+            "unsaved": (title, body) != (version.title, version.body),
             "facts": [
                 {"fact": f, "sentence": fact_sentence(f), "placeholder": "{fact:" + f.slug + "}"}
                 for f in facts_list(active_only=True)
@@ -581,6 +582,14 @@ class StatementEditorView(TemplateResponseMixin, ClinicView):
                 return self.render_to_response(
                     self._context(statement, title=title, body=body), status=400
                 )
+        if action in ("publish", "unpin") and {"title", "body"} <= request.POST.keys():
+            # publishing and unpinning act on the stored version; text typed beside them
+            # is not theirs to throw away, so the editor comes back with it
+            statement.refresh_from_db()
+            stored = current_version(statement)
+            if (title, body) != (stored.title, stored.body):
+                messages.info(request, "Your edits are not saved yet: they are still below.")
+                return self.render_to_response(self._context(statement, title=title, body=body))
         return HttpResponseRedirect(request.path)
 
 

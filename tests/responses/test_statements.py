@@ -175,3 +175,30 @@ def test_statement_editor_page_saves_and_checks(clinic_a, as_user):
     assert viewer.get(url).status_code == 200
     viewer.post(url, {"action": "save", "title": "X", "body": "Y"})
     assert writer.get(f"statements/{sid}/").json()["version"] == 2
+
+
+def test_unpinning_from_the_editor_keeps_the_text_typed_beside_it(clinic_a, as_user, client):
+    writer = as_user("alpha_writer", clinic_a)
+    sid = writer.post("statements/", {"title": "Hours", "body": "Open 8 to 6."}).json()["id"]
+    writer.post(f"statements/{sid}/submit/")
+    as_user("alpha_manager", clinic_a).post(f"statements/{sid}/approve/")
+    as_user("a_approver", clinic_a).post(f"statements/{sid}/approve/")
+    url = f"/clinics/{clinic_a.slug}/statements/{sid}/"
+    published = writer.client.post(
+        url, {"action": "publish", "title": "Hours", "body": "Open 8 to 6.", "expected_version": 1}
+    )
+    assert published.status_code == 302  # nothing typed: straight back to the editor
+
+    # when the writer has started a new version and presses Unpin before saving it
+    typed = "Open 8 to 8 from Monday."
+    page = writer.client.post(
+        url, {"action": "unpin", "title": "Hours", "body": typed, "expected_version": 1}
+    )
+
+    # then it is unpinned, and the editor comes back holding the unsaved text, marked unsaved
+    assert writer.get(f"statements/{sid}/").json()["is_pinned"] is False
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f">{typed}</textarea>" in html and 'data-unsaved="1"' in html
+    assert "Your edits are not saved yet" in html
+    assert writer.get(f"statements/{sid}/").json()["version"] == 1  # and nothing was saved
