@@ -212,7 +212,9 @@ class PortalStatementsView(PortalPage):
                         ),
                     )
                     for s in statements_published()
-                    for rows in [delivery_rows(s.outbox_items.select_related("source"))]
+                    for rows in [
+                        delivery_rows(s.outbox_items.select_related("source"), for_clinic=True)
+                    ]
                 ],
                 in_progress=in_progress_counts(self.access),
             )

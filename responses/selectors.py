@@ -445,17 +445,24 @@ UNCONFIRMED = (
 _BY_HAND = "Or post it by hand and mark it posted."
 
 
+CLINIC_FAILURE_WORDS = (
+    "Your agency has been told and will see that it is posted; nothing is needed from you."
+)
+
+
 def failure_advice(item: OutboxItem) -> dict:
     """The failure in plain words: `reason` (the platform's own message, for the page),
     `summary` (safe for e-mail and chat: never the text of the reply) and `action`."""
     name = item.source.name
     platform = item.source.get_kind_display()
+    # "Facebook page is not connected to Facebook page" says nothing twice
+    to_platform = "" if platform.lower() in name.lower() else f" to {platform}"
     kind = item.failure_kind
     if kind == FailureKind.NOT_CONNECTED:
-        summary = f"{name} is not connected to {platform}."
+        summary = f"{name} is not connected{to_platform}."
         action = f"Connect {name} (Sources); it is then sent again by itself. {_BY_HAND}"
     elif kind == FailureKind.AUTH:
-        summary = f"The connection of {name} to {platform} expired or was revoked."
+        summary = f"The connection of {name}{to_platform} expired or was revoked."
         action = f"Renew the token: reconnect {name}; it is then sent again by itself. {_BY_HAND}"
     elif kind == FailureKind.PERMISSION:
         summary = f"The account connected to {name} may not post there."
@@ -483,12 +490,15 @@ def failure_advice(item: OutboxItem) -> dict:
         "reason": reason,
         "summary": summary,
         "action": action,
+        # what the clinic's own people read: the actions above are the agency's to take
+        "clinic_action": CLINIC_FAILURE_WORDS,
         "waits_for_connection": kind in WAITING_FOR_SOURCE,
     }
 
 
-def delivery_row(item: OutboxItem) -> dict:
-    """One channel's delivery of one item, as pages and the API show it."""
+def delivery_row(item: OutboxItem, *, for_clinic: bool = False) -> dict:
+    """One channel's delivery of one item, as pages and the API show it. `for_clinic`: as
+    the clinic's own people read it in the portal, where fixing a failure is not theirs."""
     state, label = DELIVERY_STATES[item.status]
     row = {
         "outbox_id": item.pk,
@@ -517,10 +527,13 @@ def delivery_row(item: OutboxItem) -> dict:
     elif item.status == OutboxStatus.PENDING and item.last_error:
         row["reason"] = f"{item.source.get_kind_display()} said: {item.last_error}"
         row["what_to_do"] = "Nothing: it is retried by itself."
+    row["for_clinic"] = for_clinic
+    if for_clinic and state in ("failed", "by_hand"):
+        row["what_to_do"] = CLINIC_FAILURE_WORDS
     return row
 
 
-def delivery_rows(items, *, version: int | None = None) -> list[dict]:
+def delivery_rows(items, *, version: int | None = None, for_clinic: bool = False) -> list[dict]:
     """Per channel, the latest write of `version` (default: the newest version among the
     items); statement unpins are left out."""
     items = [i for i in items if i.kind != OutboxKind.STATEMENT_UNPIN]
@@ -530,7 +543,7 @@ def delivery_rows(items, *, version: int | None = None) -> list[dict]:
     for item in sorted(items, key=lambda i: (i.created_at, i.pk)):
         if item.version == version:
             latest[item.source_id] = item
-    return [delivery_row(i) for i in latest.values()]
+    return [delivery_row(i, for_clinic=for_clinic) for i in latest.values()]
 
 
 def deliveries_of(*, review_ids=(), statement_ids=()) -> list[dict]:
@@ -664,8 +677,9 @@ def is_final_step(obj) -> bool:
 
 
 def replies_delivered_recently(*, days: int = 14) -> list[dict]:
-    """Replies approved in the last `days` days with their delivery per channel, newest
-    first (the portal shows the clinic where its approved replies stand)."""
+    """Replies approved in the last `days` days with their delivery per channel as the
+    clinic reads it, newest first (the portal shows the clinic where its approved replies
+    stand)."""
     since = timezone.now() - timedelta(days=days)
     drafts = (
         ReplyDraft.objects.filter(
@@ -678,7 +692,7 @@ def replies_delivered_recently(*, days: int = 14) -> list[dict]:
         .order_by("-approved_at", "-pk")[:50]
     )
     return [
-        {"draft": d, "deliveries": (rows := delivery_rows(d.outbox_items.all())),
+        {"draft": d, "deliveries": (rows := delivery_rows(d.outbox_items.all(), for_clinic=True)),
          "words": delivery_words(rows)}
         for d in drafts
     ]  # fmt: skip

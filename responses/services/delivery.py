@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.selectors import user_is_agency_staff
 from agency.models import AgencyMembership, AgencyRole
 from clinics.alerting import chat_notice, chat_post, chat_webhooks_for
 from clinics.models import Clinic
@@ -56,6 +57,12 @@ def _what(item: OutboxItem) -> str:
     return f"unpinning the statement “{item.statement.title}”"
 
 
+def _portal_page(clinic: Clinic, item: OutboxItem) -> str:
+    if item.kind == OutboxKind.REPLY:
+        return f"/clinics/{clinic.slug}/portal/approvals/#delivered-{item.draft_id}"
+    return f"/clinics/{clinic.slug}/portal/statements/"
+
+
 def outbox_failure_notify(*, item_id: int) -> str:
     """Tell the approvers and the agency's owners that the item failed, with what to do.
     Returns what happened (for the task's log)."""
@@ -76,13 +83,27 @@ def outbox_failure_notify(*, item_id: int) -> str:
         advice = failure_advice(item)
         title = f"Not posted on {item.source.name}: {_what(item)}"
         page = f"/clinics/{clinic.slug}/outbox/#item-{item.pk}"
+        recipients = failure_recipients(item, clinic)
+        staff = [u for u in recipients if user_is_agency_staff(u)]
+        clinic_people = [u for u in recipients if u not in staff]
         told = people_notify(
-            users=failure_recipients(item, clinic),
+            users=staff,
             clinic=clinic,
             kind="delivery_failed",
             ref=failure_ref(item.pk),
             title=f"{title}. {advice['summary']} {advice['action']}",
             url=page,
+            severity="high",
+        )
+        # the clinic's approver cannot reconnect a channel or open the outbox: they are told
+        # where it stands in the portal, and that the agency acts
+        told |= people_notify(
+            users=clinic_people,
+            clinic=clinic,
+            kind="delivery_failed",
+            ref=failure_ref(item.pk),
+            title=f"{title}. {advice['summary']} {advice['clinic_action']}",
+            url=_portal_page(clinic, item),
             severity="high",
         )
     outcomes = []

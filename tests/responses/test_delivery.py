@@ -251,8 +251,19 @@ def test_a_failure_tells_the_approvers_and_the_agency_owner_once_in_app_mail_and
     assert note.title.startswith(
         f"Not posted on Sunrise Facebook page: a reply (review #{review.pk})."
     )
-    assert "Sunrise Facebook page is not connected to Facebook page." in note.title
+    # the platform is not named twice ("Sunrise Facebook page ... to Facebook page")
+    assert "Sunrise Facebook page is not connected. Connect Sunrise Facebook page" in note.title
     assert note.url == f"/clinics/{clinic_a.slug}/outbox/#item-{item_id}"
+    # the clinic's approver cannot reconnect a channel or open the outbox: told that the
+    # agency acts, with a link to where the reply stands in the portal
+    clinic_note = told[users["a_approver"].pk]
+    assert "Connect" not in clinic_note.title and "Sources" not in clinic_note.title
+    assert clinic_note.title.endswith(
+        "is not connected. Your agency has been told and will see that it is posted; nothing "
+        "is needed from you."
+    )
+    draft_id = _item(clinic_a, item_id).draft_id
+    assert clinic_note.url == f"/clinics/{clinic_a.slug}/portal/approvals/#delivered-{draft_id}"
     assert sorted(m.to[0] for m in mailoutbox) == sorted(
         u.email for u in (users["alpha_manager"], users["a_approver"], users["alpha_owner"])
     )
@@ -309,8 +320,16 @@ def test_marking_posted_keeps_the_link_and_id_and_an_already_posted_item_is_409(
 
     # when a person posted it by hand and pastes the link and the id
     url = "https://www.facebook.com/100200300400500/posts/77?comment_id=88"
-    done = writer.post(f"outbox/{item_id}/mark-posted/", {"url": url, "external_id": "77_88"})
+    done = writer.post(
+        f"outbox/{item_id}/mark-posted/",
+        {"url": url, "external_id": "77_88", "note": "Posted from the practice's own account"},
+    )
     assert done.status_code == 200
+    # the outbox shows it done with the note, no longer the platform's old refusal
+    outbox = writer.client.get(f"/clinics/{clinic_a.slug}/outbox/").content.decode()
+    card = outbox.split(f'id="item-{item_id}"', 1)[1].split("</article>", 1)[0]
+    assert "Posted by hand" in card and "Note: Posted from the practice" in card
+    assert "The platform said" not in card and "page token is missing" not in card
     [row] = writer.get(f"drafts/{draft['id']}/").json()["delivery"]
     assert (row["state"], row["state_label"], row["external_id"], row["external_url"]) == (
         "posted", "Posted by hand", "77_88", url,
@@ -397,6 +416,18 @@ def test_before_the_last_approval_the_page_names_the_channel_and_warns_it_is_not
     page = login("a_approver").get(f"/clinics/{clinic_a.slug}/portal/approvals/").content.decode()
     assert f'id="delivered-{draft["id"]}"' in page
     assert 'data-state="queued"' in page
+
+    # once the delivery fails, the approver reads the platform's reason and that the agency
+    # acts; never the agency's own steps (connect the source, the outbox)
+    [item_id] = [r["outbox_id"] for r in writer.get(f"drafts/{draft['id']}/").json()["delivery"]]
+    assert _deliver(clinic_a, item_id) == "failed"
+    page = login("a_approver").get(f"/clinics/{clinic_a.slug}/portal/approvals/").content.decode()
+    assert 'data-state="failed"' in page
+    assert "Your agency has been told and will see that it is posted" in page
+    assert "What to do" not in page and "(Sources)" not in page and "/outbox/" not in page
+    # while the agency's own page for the reply still says what to do
+    staff = writer.client.get(f"/clinics/{clinic_a.slug}/outbox/").content.decode()
+    assert "<strong>What to do:</strong> Connect Sunrise Facebook page (Sources)" in staff
 
 
 def test_a_statement_says_where_it_is_pinned_only_once_the_channel_confirms(
