@@ -5,6 +5,7 @@ place, without it the form posts and the page reloads."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -268,7 +269,10 @@ class PortalActView(PortalPage):
                 "batch": batch_card_get,
                 "statement": statement_card_get,
             }.get(kind, statement_card_get)(self.access, pk)
-        # htmx swaps the card; a refused action shows the card again with the reason.
+        # htmx swaps the card; a refused action shows the card again with the reason. The
+        # navigation's badges and the page's "what waits" line come along (out of band), so
+        # no count on the page is left behind by the approval.
+        section = _section_of(request.headers.get("HX-Current-URL", ""))
         return self.render_to_response(
             self.context(
                 card=card,
@@ -276,8 +280,33 @@ class PortalActView(PortalPage):
                 error=error,
                 action=action,
                 comment=request.POST.get("comment", "") if error else "",
+                oob=True,
+                **{"section": section, **self._lead(section)},
             )
         )
+
+    def _lead(self, section: str) -> dict:
+        if section == "approvals":
+            return {
+                "cards": replies_waiting_for_clinic(self.access),
+                "in_progress": in_progress_counts(self.access),
+            }
+        if section == "statements":
+            return {
+                "cards": statements_waiting_for_clinic(self.access),
+                "in_progress": in_progress_counts(self.access),
+            }
+        if section == "review":
+            return {"mine": review_cards(self.access)["mine"]}
+        return {}
+
+
+def _section_of(url: str) -> str:
+    """Which portal page an htmx request came from (its HX-Current-URL): one of the pages
+    that show approval cards, else ""."""
+    path = urlsplit(url).path.rstrip("/")
+    last = path.rsplit("/", 1)[-1]
+    return last if last in ("approvals", "statements", "review") and "/portal/" in path else ""
 
 
 class PortalIncidentsView(PortalPage):

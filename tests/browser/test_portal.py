@@ -116,6 +116,11 @@ def test_a_client_approves_two_replies_and_rejects_one_on_a_phone_and_each_is_pu
             "Approved. Queued for google source: it shows as posted once the platform confirms.",
             "Approved. Posted on google source.",
         )
+    # and the page's counts follow without a reload: the line under the heading and the badge
+    assert page.get_by_text("1 reply waits for your approval.").is_visible()
+    nav = page.get_by_role("navigation", name="Portal")
+    replies_link = nav.locator('a[aria-current="page"]')  # still marked as the page shown
+    assert " ".join(replies_link.text_content().split()) == "Replies (1 waiting)"
     cards[third.pk].get_by_label("What should change?").fill(
         "Please do not mention the front desk."
     )
@@ -123,6 +128,8 @@ def test_a_client_approves_two_replies_and_rejects_one_on_a_phone_and_each_is_pu
     rejected = page.locator(f"#card-reply-{third.pk}").get_by_role("status")
     rejected.wait_for(timeout=SLOW)
     assert rejected.inner_text() == "Sent back to the agency with your comment."
+    assert page.get_by_text("Nothing waits for your approval.").is_visible()
+    assert replies_link.text_content().strip() == "Replies"  # no badge left
     screenshot(page, "portal-approvals-done-phone")
     assert page.console_errors == []
 

@@ -147,7 +147,7 @@ def test_statements_waiting_and_their_approval(world, clinic_a, login):
     )  # fmt: skip
     client = login("a_approver")
     html = client.get(_url(clinic_a, "statements/")).content.decode()
-    assert "Waiting for your approval (1)" in html and "About the delays" in html
+    assert "1 statement waits for your approval." in html and "About the delays" in html
     response = client.post(
         _url(clinic_a, "act/"),
         {"kind": "statement", "id": statement.pk, "action": "approve"},
