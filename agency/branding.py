@@ -64,6 +64,11 @@ _LOGO_TYPES = {
 }
 
 
+def logo_content_type(name: str) -> str:
+    """The content type of a logo file by its name ("" for a type a logo may not have)."""
+    return _LOGO_TYPES.get(Path(name or "").suffix.lower(), "")
+
+
 def logo_data_uri(agency) -> str:
     """The agency's logo as a `data:` URI (empty when it has none, it is missing from storage,
     too large or of an unknown type): a file sent to a client must not fetch anything."""

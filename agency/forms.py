@@ -12,6 +12,37 @@ class StaffAddForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=AgencyRole.choices, initial=AgencyRole.WRITER)
 
 
+class BrandingForm(forms.Form):
+    display_name = forms.CharField(
+        label="Name clients see",
+        max_length=200,
+        help_text="On the client portal, the public statement page and the post-crisis review.",
+        error_messages={"required": "Give the name clients see."},
+    )
+    support_email = forms.EmailField(
+        label="Support e-mail",
+        max_length=254,
+        help_text="The portal's footer tells clients to write here.",
+        error_messages={
+            "required": "Give an e-mail address clients can write to.",
+            "invalid": "Give an e-mail address clients can write to.",
+        },
+    )
+    primary_colour = forms.CharField(
+        label="Colour",
+        max_length=7,
+        widget=forms.TextInput(attrs={"type": "color"}),
+        help_text="The portal's bar and buttons; text on it is made readable by itself.",
+    )
+    logo = forms.FileField(
+        label="New logo (optional)",
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+        help_text="PNG, JPEG or WebP, at most 512 KB and 2000 pixels a side; square reads best.",
+    )
+    remove_logo = forms.BooleanField(label="Remove the logo", required=False)
+
+
 class ApiKeyForm(forms.Form):
     name = forms.CharField(label="Key name", max_length=100)
     scopes = forms.MultipleChoiceField(

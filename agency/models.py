@@ -22,6 +22,14 @@ class Agency(BaseModel):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def logo_url(self) -> str:
+        """Where pages load the logo from (agency.views.brand_logo); the file's name changes
+        with its content, so a new logo is never hidden by a cached old one."""
+        if not self.logo or not self.logo.name:
+            return ""
+        return f"/brand/{self.slug}/logo?v={self.logo.name.rsplit('/', 1)[-1]}"
+
 
 class AgencyRole(models.TextChoices):
     OWNER = "owner", "Owner"

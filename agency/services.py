@@ -1,11 +1,17 @@
+import hashlib
+import io
 import logging
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.validators import validate_email
 from django.db import transaction
+from PIL import Image, UnidentifiedImageError
 
 from accounts.models import User
 from accounts.services import user_get_or_create, user_membership_changed, user_membership_removed
-from agency.models import Agency, AgencyMembership, AgencyRole
+from agency.branding import LOGO_MAX_BYTES
+from agency.models import Agency, AgencyMembership, AgencyRole, hex_colour
 from core.errors import Conflict, PermissionDenied, ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -161,3 +167,92 @@ def user_invite_send(*, user, place: str, invited_by: str) -> bool:
         logger.warning("invite mail to user %s failed", user.pk, exc_info=True)
         return False
     return True
+
+
+# The formats a logo may have: raster images a browser and the PDF renderer both show. SVG is
+# refused: it can carry scripts, and the logo is served to the public statement page.
+LOGO_FORMATS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp"}
+LOGO_MAX_SIDE = 2000
+
+
+def _logo_checked(data: bytes) -> str:
+    """The file extension of an acceptable logo; ValidationFailed (field "logo") otherwise."""
+
+    def refuse(message: str):
+        raise ValidationFailed("The logo was not accepted.", fields={"logo": [message]})
+
+    if not data:
+        refuse("The file is empty.")
+    if len(data) > LOGO_MAX_BYTES:
+        refuse(f"The file is {len(data) // 1024} KB; a logo may be at most 512 KB.")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            fmt, (width, height) = image.format, image.size
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        refuse("This is not an image this page can read: upload a PNG, JPEG or WebP file.")
+    if fmt not in LOGO_FORMATS:
+        refuse(f"A {fmt} image is not accepted: upload a PNG, JPEG or WebP file.")
+    if max(width, height) > LOGO_MAX_SIDE or min(width, height) < 16:
+        refuse(
+            f"The image is {width}×{height} pixels; a logo must be 16 to {LOGO_MAX_SIDE} pixels "
+            "on each side."
+        )
+    return LOGO_FORMATS[fmt]
+
+
+def agency_branding_update(
+    *,
+    agency: Agency,
+    display_name: str,
+    support_email: str,
+    primary_colour: str,
+    logo: bytes | None = None,
+    remove_logo: bool = False,
+) -> Agency:
+    """What the client portal, the public statement page and the post-crisis review carry:
+    the name, the support address, the colour and the logo. Every field is checked before
+    anything is stored; a refused change leaves the agency (and its logo file) as it was."""
+    errors: dict[str, list[str]] = {}
+    display_name = (display_name or "").strip()
+    support_email = (support_email or "").strip()
+    primary_colour = (primary_colour or "").strip()
+    if not display_name:
+        errors["display_name"] = ["Give the name clients see."]
+    elif len(display_name) > 200:
+        errors["display_name"] = ["At most 200 characters."]
+    try:
+        validate_email(support_email)
+        if len(support_email) > 254:
+            raise ValidationError("too long")
+    except ValidationError:
+        errors["support_email"] = ["Give an e-mail address clients can write to."]
+    try:
+        hex_colour(primary_colour)
+    except ValidationError:
+        errors["primary_colour"] = ["Use a colour like #1F6FEB."]
+    extension = ""
+    if logo is not None and not remove_logo:
+        try:
+            extension = _logo_checked(logo)
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
+    if errors:
+        raise ValidationFailed("Nothing was changed: correct the fields marked.", fields=errors)
+
+    old_name = agency.logo.name if agency.logo else ""
+    agency.display_name, agency.support_email = display_name, support_email
+    agency.primary_colour = primary_colour.upper()
+    if remove_logo:
+        agency.logo = ""
+    elif extension:
+        digest = hashlib.sha256(logo).hexdigest()[:16]
+        agency.logo.save(f"{agency.slug}-{digest}{extension}", ContentFile(logo), save=False)
+    agency.save(
+        update_fields=["display_name", "support_email", "primary_colour", "logo", "updated_at"]
+    )
+    new_name = agency.logo.name if agency.logo else ""
+    if old_name and old_name != new_name:
+        storage = Agency._meta.get_field("logo").storage
+        transaction.on_commit(lambda: storage.delete(old_name))
+    return agency

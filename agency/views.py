@@ -10,14 +10,21 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.views import View
 from django.views.decorators.cache import cache_control
 from django.views.generic.base import TemplateResponseMixin
 
 from accounts.credentials import api_key_create, api_key_revoke, api_key_rotate
 from accounts.models import ApiKey, SecurityEventCode
-from agency.forms import ApiKeyForm, StaffAddForm, apply_domain_errors
+from agency.branding import LOGO_MAX_BYTES, logo_content_type
+from agency.forms import ApiKeyForm, BrandingForm, StaffAddForm, apply_domain_errors
 from agency.models import Agency, AgencyMembership, AgencyRole
 from agency.selectors import (
     agency_for_staff,
@@ -25,6 +32,7 @@ from agency.selectors import (
     security_events_for_agency,
 )
 from agency.services import (
+    agency_branding_update,
     agency_member_add,
     agency_member_remove,
     agency_member_role_set,
@@ -43,6 +51,24 @@ def brand_css(request, slug: str):
     if agency is None:
         raise Http404("Not found.")
     return HttpResponse(f":root{{--brand:{agency.primary_colour}}}\n", content_type="text/css")
+
+
+@cache_control(max_age=300, public=True)
+def brand_logo(request, slug: str):
+    """The agency's logo, for the portal, the staff pages and the public statement page. Only
+    the raster types an upload may have are served, as what they are (nosniff, sandboxed)."""
+    agency = Agency.objects.filter(slug=slug).only("slug", "logo").first()
+    kind = logo_content_type(agency.logo.name) if agency is not None and agency.logo else ""
+    if not kind or kind == "image/svg+xml":
+        raise Http404("Not found.")
+    try:
+        handle = agency.logo.storage.open(agency.logo.name, "rb")
+    except OSError:
+        raise Http404("Not found.") from None
+    response = FileResponse(handle, content_type=kind)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 def invite_and_say(request, user, place: str) -> None:
@@ -167,6 +193,51 @@ class SettingsPeopleView(StaffView):
             )
             return self._render(StaffAddForm(), 400, {membership.pk: detail})
         return HttpResponseRedirect(request.path)
+
+
+class SettingsBrandingView(StaffView):
+    """How the agency shows itself to its clients: name, support e-mail, colour, logo."""
+
+    template_name = "agency/settings_branding.html"
+
+    def _initial(self) -> dict:
+        a = self.agency
+        return {
+            "display_name": a.display_name,
+            "support_email": a.support_email,
+            "primary_colour": a.primary_colour,
+        }
+
+    def _render(self, form, status=200):
+        return self.render_to_response(self.context(form=form, section="branding"), status=status)
+
+    def get(self, request):
+        return self._render(BrandingForm(initial=self._initial()))
+
+    def post(self, request):
+        form = BrandingForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["logo"]
+            data = None
+            if upload:
+                # never more than the limit (and one byte to tell) is read into memory
+                data = upload.read(LOGO_MAX_BYTES + 1)
+            try:
+                agency_branding_update(
+                    agency=self.agency,
+                    display_name=form.cleaned_data["display_name"],
+                    support_email=form.cleaned_data["support_email"],
+                    primary_colour=form.cleaned_data["primary_colour"],
+                    logo=data,
+                    remove_logo=form.cleaned_data["remove_logo"],
+                )
+            except DomainError as exc:
+                self.agency.refresh_from_db()
+                apply_domain_errors(form, exc)
+            else:
+                messages.success(request, "Saved: the portal and the public pages show it now.")
+                return HttpResponseRedirect(request.path)
+        return self._render(form, status=400)
 
 
 class SettingsApiKeysView(StaffView):

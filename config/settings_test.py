@@ -46,3 +46,6 @@ CLINIC_SPARE_SCHEMAS = 0
 # Fault injection for the fault tests (tests/fixtures/faults.py): a worker started with
 # CAREWATCH_FAULT_KILL_ON dies when it scores a text that contains the marker.
 SCORER_WRAPPERS = ["tests.fixtures.faults.kill_on_marker"]
+
+# Files the tests upload stay out of the checkout's media folder.
+MEDIA_ROOT = str(BASE_DIR / "test-artifacts" / "media")  # noqa: F405

@@ -5,7 +5,7 @@ from django.urls import include, path
 
 from accounts.apis import TokenListApi, TokenObtainApi, TokenRevokeApi
 from agency import urls as agency_urls
-from agency.views import brand_css
+from agency.views import brand_css, brand_logo
 from clinics.apis import AgencyApiKeyListApi, AgencyApiKeyRevokeApi, ClinicListApi
 from clinics.urls import account_patterns as clinic_account_patterns
 from clinics.urls import staff_patterns as clinic_staff_patterns
@@ -40,6 +40,7 @@ urlpatterns = [
     path("alerts/banner/", AlertBannerView.as_view(), name="alert-banner"),
     path("alerts/ack/<str:token>/", AckLinkView.as_view(), name="alert-ack"),
     path("brand/<slug:slug>.css", brand_css, name="brand-css"),
+    path("brand/<slug:slug>/logo", brand_logo, name="brand-logo"),
     # The agency staff area: the dashboard, the agency's clinics, its people and keys.
     path(
         "agency/",
