@@ -11,7 +11,8 @@ RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 # Static files are served by whitenoise from STATIC_ROOT: collect them into the image.
 RUN python manage.py collectstatic --noinput -v 0
-RUN useradd --create-home carewatch && chown -R carewatch /app
+# /app/media: uploaded logos (a named volume in docker-compose.yml, shared by web and workers)
+RUN useradd --create-home carewatch && mkdir -p /app/media && chown -R carewatch /app
 USER carewatch
 EXPOSE 8000
 CMD ["gunicorn", "config.wsgi", "-c", "config/gunicorn.py"]
