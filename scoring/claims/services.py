@@ -5,8 +5,10 @@ A scored item is a claim candidate when its latest score carries a misinformatio
 `claim` span is the claim), another risk flag, or negative sentiment: praise is not a claim to
 answer. Each candidate joins the most similar recent cluster whose claim it shares
 (`phrases.match`: most key words in common and the encoder agreeing; two claims that
-contradict different facts never join), or starts a cluster of its own, so a claim that
-spreads later finds its first mention. Clusters are kept per clinic schema; one transaction
+contradict the same fact of the sheet join however worded, two that contradict different facts
+never do), or starts a cluster of its own, so a claim that spreads later finds its first
+mention. A cluster started by a mention that made no flagged claim takes its name from the
+first false claim that joins it. Clusters are kept per clinic schema; one transaction
 with an advisory lock per clinic, so two ml workers never start two clusters for one claim."""
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ RECENT_DAYS = 30  # a claim quiet for a month starts a new cluster when it comes
 MAX_OPEN_CLUSTERS = 2000  # the most recent clusters a new mention is compared with
 MAX_CLAIM_CHARS = 500
 RISK_FLAGS = frozenset({"misinformation", "patient_safety", "legal_threat", "threat_abuse"})
+# Two mentions whose claims contradict the same fact of the clinic's sheet are one claim (one
+# correction answers both) when the encoder does not find them unrelated: "reuses needles",
+# "their needles aren't single use" and "a used needle on my kid" share few words.
+SAME_FACT_MIN_COSINE = 0.3
 _LOCK_KEY = -7301  # pg_advisory_xact_lock(hashtext(schema), key): claim clustering
 
 Embed = Callable[[Sequence[str]], np.ndarray]
@@ -92,6 +98,7 @@ class _Open:
     normalised: str
     vector: np.ndarray | None  # the sum of member embeddings
     changed: bool = False
+    retitled: bool = False
     mentions: list[ClaimMention] = field(default_factory=list)
 
     def cosine(self, v: np.ndarray | None) -> float | None:
@@ -119,6 +126,13 @@ def _same_claim(state: _Open, *, words, norm, vector, contradicts) -> float | No
     if norm and norm == state.normalised:
         return 3.0
     cosine = state.cosine(vector)
+    if (  # two claims the same fact of the sheet answers are one claim, however worded
+        theirs.get("kind") == "fact"
+        and contradicts.get("kind") == "fact"
+        and theirs.get("slug") == contradicts.get("slug")
+        and (cosine is None or cosine >= SAME_FACT_MIN_COSINE)
+    ):
+        return 2.0 + (cosine or 0.0)
     if cosine is None:  # no encoder (a bring-your-own model): key words alone, strictly
         if (
             phrases.overlap(words, state.words) >= 0.9
@@ -139,13 +153,21 @@ def _rank(contradicts: dict) -> tuple[bool, float]:
     return (contradicts.get("kind") == "fact", float(contradicts.get("similarity", 0.0)))
 
 
-def _join(state: _Open, review: Review, score, claim: str, vector, fit: float, now) -> None:
+def _join(state: _Open, review: Review, score, claim: str, vector, fit: float, now, ignore) -> None:
     cluster = state.cluster
     flags = [f for f in score.flags or [] if isinstance(f, dict)]
     names = {f.get("name") for f in flags if f.get("name")}
     cluster.flags = sorted(set(cluster.flags) | names)
-    if "misinformation" in names:
+    if "misinformation" in names and not cluster.misinformation:
+        # the cluster was headed by a mention that made no flagged claim (a complaint that
+        # mentions needles): the first false claim names it from now on
         cluster.misinformation = True
+        if state.mentions or cluster.pk:
+            cluster.title = claim[:300]
+            cluster.key_phrases = phrases.key_phrases(claim, ignore=ignore).as_list()
+            state.words = phrases.key_phrases(claim, ignore=ignore).words
+            state.normalised = phrases.normalised(claim)
+            state.retitled = True
     found = _contradicts(flags)
     if found and _rank(found) >= _rank(cluster.contradicts or {}):
         cluster.contradicts = found
@@ -240,7 +262,7 @@ def claims_cluster(*, review_ids: Sequence[int], embed: Embed | None) -> int:
                 states.insert(0, best)
                 created.append(best)
                 best_fit = 1.0
-            _join(best, review, score, claim, vector, best_fit, now)
+            _join(best, review, score, claim, vector, best_fit, now, ignore)
         for state in created:
             state.cluster.save()
         changed = [s for s in states if s.changed]
@@ -250,6 +272,7 @@ def claims_cluster(*, review_ids: Sequence[int], embed: Embed | None) -> int:
                     update_fields=[
                         "flags", "misinformation", "contradicts", "fact", "centroid",
                         "last_joined_at", "updated_at",
+                        *(["title", "key_phrases"] if state.retitled else []),
                     ]
                 )  # fmt: skip
         mentions = [m for s in changed for m in s.mentions]

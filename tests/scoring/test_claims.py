@@ -239,3 +239,64 @@ def test_the_sweeper_lists_scored_claims_that_were_never_clustered(clinic_a):
         ]  # fmt: skip
         claims_cluster(review_ids=[claim.pk, negative.pk], embed=None)
         assert claims_unclustered_ids(version="t1", changed_before=later) == []
+
+
+def test_claims_worded_apart_that_the_same_fact_answers_are_one_claim_named_by_a_false_one(
+    clinic_a, scorer
+):
+    # given a complaint that mentions a needle but makes no flagged claim, then four false
+    # claims worded apart that each contradict the sheet's needles fact (as a walk-through
+    # found them: they had been split into three clusters, headed by the complaint)
+    with schema_context(clinic_a.schema_name):
+        complaint = _mention(
+            "Went to Riverside Family Dental last week and the hygienist was rough, and I saw "
+            "her take a needle out of a drawer. Never going back."
+        )
+        claims = [
+            _mention(text, flags=[_misinfo()], minutes=i + 1)
+            for i, text in enumerate(
+                [
+                    "Riverside Family Dental recycles needles between patients - report them",
+                    "They don't throw away their needles at Riverside, they use them again on "
+                    "the next patient",
+                    "Heard the needles at Riverside Family Dental aren't single use. Gross.",
+                    "My kid got an injection with a used needle at Riverside Family Dental",
+                ]
+            )
+        ]
+        other_fact = _mention(
+            "Riverside Family Dental gives kids expired vaccines",
+            flags=[_misinfo("vaccine-storage")],
+            minutes=9,
+        )
+        claims_cluster(review_ids=[complaint.pk, *(c.pk for c in claims), other_fact.pk],
+                       embed=scorer.embed)  # fmt: skip
+
+        # then the four are one cluster, and a claim against another fact is not in it
+        clusters = {c.pk: ClaimMention.objects.get(review=c).cluster for c in claims}
+        [needles] = {c.pk: c for c in clusters.values()}.values()
+        assert ClaimMention.objects.get(review=other_fact).cluster_id != needles.pk
+        assert needles.misinformation and needles.contradicts["slug"] == "single-use-needles"
+        # and a cluster the complaint started, once a false claim joins it, is named by the claim
+        start = ClaimMention.objects.get(review=complaint).cluster
+        if start.pk == needles.pk:
+            assert needles.title.startswith("Riverside Family Dental recycles needles")
+        for cluster in ClaimCluster.objects.filter(misinformation=True):
+            assert "hygienist was rough" not in cluster.title
+
+
+def test_a_false_claim_joining_a_cluster_from_an_earlier_batch_names_it(clinic_a, scorer):
+    with schema_context(clinic_a.schema_name):
+        first = _mention("Riverside Family Dental reuses needles?? my cousin says so")
+        claims_cluster(review_ids=[first.pk], embed=scorer.embed)
+        cluster = ClaimMention.objects.get(review=first).cluster
+        assert not cluster.misinformation
+
+        later = _mention("Riverside Family Dental reuses needles", flags=[_misinfo()], minutes=5)
+        claims_cluster(review_ids=[later.pk], embed=scorer.embed)
+
+        cluster.refresh_from_db()
+        assert ClaimMention.objects.get(review=later).cluster_id == cluster.pk
+        assert cluster.misinformation
+        assert cluster.title == "Riverside Family Dental reuses needles"
+        assert "reus" in cluster.key_phrases and "cousin" not in cluster.key_phrases
