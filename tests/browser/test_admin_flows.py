@@ -194,6 +194,7 @@ def test_main_staff_pages_render_accessibly(browser_server, new_page, committed_
         ("admin-approvals", f"/clinics/{slug}/replies/"),
         ("admin-settings-agency-clinics", "/agency/settings/"),
         ("admin-settings-agency-staff", "/agency/settings/people/"),
+        ("admin-settings-agency-branding", "/agency/settings/branding/"),
         ("admin-settings-agency-api-keys", "/agency/settings/api-keys/"),
         ("admin-settings-clinic-general", f"/clinics/{slug}/settings/"),
         ("admin-settings-clinic-people", f"/clinics/{slug}/settings/people/"),
@@ -257,3 +258,35 @@ def test_main_staff_pages_render_accessibly(browser_server, new_page, committed_
     page.wait_for_load_state()
     assert "sort=-sla" in page.url
     _check_page(page, "admin-dashboard-phone")
+
+
+def test_an_uploaded_logo_shows_in_the_client_portal(browser_server, new_page, committed_tenant):
+    import io
+
+    from PIL import Image
+
+    tenant = committed_tenant()
+    logo = io.BytesIO()
+    Image.new("RGB", (96, 96), (11, 110, 79)).save(logo, "PNG")
+
+    # the owner uploads a logo on Agency settings → Branding
+    page = new_page("desktop")
+    sign_in(page, browser_server, tenant.users["owner"], totp=tenant.devices["owner"])
+    page.goto(browser_server.url("/agency/settings/branding/"))
+    page.get_by_label("Name clients see").fill("Brightside Care Reviews")
+    page.get_by_label("New logo (optional)").set_input_files(
+        files=[{"name": "logo.png", "mimeType": "image/png", "buffer": logo.getvalue()}]
+    )
+    page.get_by_role("button", name="Save the branding").click()
+    page.wait_for_load_state()
+    assert "Saved: the portal and the public pages show it now." in page.inner_text("main")
+    assert page.get_by_test_id("current-logo").evaluate("img => img.naturalWidth") == 96
+
+    # and the clinic's approver sees it, loaded (the CSP lets it in), beside the new name
+    phone = new_page("phone")
+    sign_in(phone, browser_server, tenant.users["approver"])
+    phone.goto(browser_server.url(f"/clinics/{tenant.clinic.slug}/portal/"))
+    brand = phone.locator(".portal-brand")
+    assert brand.inner_text().strip() == "Brightside Care Reviews"
+    assert brand.locator("img").evaluate("img => img.complete && img.naturalWidth") == 96
+    assert phone.console_errors == []
