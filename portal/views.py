@@ -42,6 +42,7 @@ from portal.selectors import (
     statements_waiting_for_clinic,
 )
 from reports.selectors import month_parse, monthly_report
+from responses.models import FollowUpOutcome
 from responses.selectors import (
     approval_outcome,
     delivery_rows,
@@ -52,6 +53,7 @@ from responses.selectors import (
     replies_delivered_recently,
 )
 from responses.services import batches as batch_services
+from responses.services import private as followup_services
 from responses.services import replies as reply_services
 from responses.services import statements as statement_services
 
@@ -357,25 +359,71 @@ class PortalIncidentView(PortalPage):
 
 class PortalFollowUpsView(PortalPage):
     """The clinic's private follow-ups: who owns each, until when, where it stands, how it
-    ended, and the conversation with the person (read only: the agency writes)."""
+    ended, and the conversation with the person. The agency writes to the person; one of the
+    clinic's own people who owns a follow-up (they call the person back) notes what was said
+    and closes it with how it ended, here (the services decide who may)."""
 
     template_name = "portal/follow_ups.html"
     section = "follow-ups"
+    write_permission = Permission.VIEW
 
-    def get(self, request, *args, **kwargs):
+    def _page(self, request, *, opened: int | None, status: int = 200, **extra):
         show_all = request.GET.get("show") == "all"
         conversations = list(private_conversations_list(open_only=not show_all)[:100])
-        opened = _int(request.GET.get("open"))
         thread = followup_get(opened) if opened else None
         return self.render_to_response(
             self.context(
                 conversations=conversations,
                 show_all=show_all,
                 thread=thread,
+                mine=thread is not None and followup_services.is_owner(self.access, thread),
+                outcomes=[(v, label) for v, label in FollowUpOutcome.choices if v],
                 messages_shown=list(thread.messages.all()) if thread else [],
                 counts_fu=followup_counts(),
-            )
+                **extra,
+            ),
+            status=status,
         )
+
+    def get(self, request, *args, **kwargs):
+        return self._page(request, opened=_int(request.GET.get("open")))
+
+    def post(self, request, *args, **kwargs):
+        pk = _int(request.POST.get("conversation"))
+        action = request.POST.get("action")
+        try:
+            if pk is None or action not in ("note", "close"):
+                raise ValidationFailed("Unknown action.", fields={"action": ["Reload the page."]})
+            if action == "note":
+                followup_services.followup_note_add(
+                    conversation_id=pk,
+                    access=self.access,
+                    text=request.POST.get("text", ""),
+                    from_person=bool(request.POST.get("from_person")),
+                )
+                messages.success(request, "Noted. The agency sees it in the follow-up.")
+            else:
+                if not request.POST.get("outcome"):
+                    raise ValidationFailed(
+                        "Say how it ended.", fields={"outcome": ["Choose an outcome to close it."]}
+                    )
+                followup_services.followup_update(
+                    conversation_id=pk,
+                    access=self.access,
+                    outcome=request.POST.get("outcome", ""),
+                    outcome_note=request.POST.get("outcome_note", ""),
+                )
+                messages.success(request, "Closed. The agency sees how it ended.")
+        except DomainError as exc:
+            # the page again, with why and what was typed, and nothing changed
+            return self._page(
+                request,
+                opened=pk,
+                status=exc.status_code,
+                error=_error_text(exc),
+                kept=request.POST,
+            )
+        return HttpResponseRedirect(f"{request.path}?open={pk}")
 
 
 class PortalIncidentReviewView(PortalPage):

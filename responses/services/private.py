@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.models import User
+from accounts.selectors import user_is_agency_staff
 from clinics.access import ClinicAccess, people_who_can
 from clinics.models import Clinic, ClinicMembership, clinic_zone
 from clinics.notifications import notifications_close, people_notify
@@ -664,20 +665,37 @@ def followup_message_add(
     return message
 
 
+def is_owner(access: ClinicAccess, conversation: PrivateConversation) -> bool:
+    user = access.actor.user
+    return user is not None and conversation.owner_id == user.pk
+
+
+def _require_writer_or_owner(access: ClinicAccess, conversation: PrivateConversation) -> None:
+    """Writers act on every follow-up. Its owner acts on their own even without writing: one of
+    the clinic's crisis team who calls the person back notes the call and closes it with how
+    it ended (they do not reassign it, move its due date or change its channel)."""
+    if access.can(Permission.WRITE) or (
+        access.can(Permission.VIEW) and is_owner(access, conversation)
+    ):
+        return
+    require(access, Permission.WRITE)
+
+
 def followup_note_add(
     *, conversation_id: int, access: ClinicAccess, text: str, from_person: bool = False
 ) -> FollowUpMessage:
     """Note what was said outside Carewatch (a phone call, the person calling in after the
-    public reply). `from_person` notes it as their answer (the follow-up becomes replied)."""
-    require(access, Permission.WRITE)
+    public reply). `from_person` notes it as their answer (the follow-up becomes replied).
+    A writer, or the follow-up's owner."""
     who = access.actor
     text = (text or "").strip()
-    if not text:
-        raise ValidationFailed("Write the note.", fields={"text": ["Required."]})
-    if len(text) > MAX_NOTES:
-        raise ValidationFailed("Note too long.", fields={"text": [f"At most {MAX_NOTES}."]})
     with transaction.atomic():
         conversation = _locked(conversation_id)
+        _require_writer_or_owner(access, conversation)
+        if not text:
+            raise ValidationFailed("Write the note.", fields={"text": ["Required."]})
+        if len(text) > MAX_NOTES:
+            raise ValidationFailed("Note too long.", fields={"text": [f"At most {MAX_NOTES}."]})
         message = FollowUpMessage.objects.create(
             conversation=conversation,
             direction=MessageDirection.IN if from_person else MessageDirection.OUT,
@@ -714,7 +732,10 @@ def _tell_owner(conversation: PrivateConversation, clinic: Clinic, *, kind: str,
         kind=kind,
         ref=f"followup:{conversation.pk}:{kind}",
         title=title,
-        url=_conversation_url(clinic, conversation),
+        # one of the clinic's own people acts on it in the portal
+        url=_conversation_url(clinic, conversation)
+        if user_is_agency_staff(user)
+        else f"/clinics/{clinic.slug}/portal/follow-ups/?open={conversation.pk}",
     )
 
 
@@ -926,13 +947,18 @@ def followup_update(
 ) -> PrivateConversation:
     """Change the owner, the due date, the status or the outcome. An outcome closes the
     follow-up (resolved; no response for "No answer") unless a status is given; closing it
-    marks the review resolved, reopening it puts the review back in follow-up."""
-    require(access, Permission.WRITE)
+    marks the review resolved, reopening it puts the review back in follow-up. A writer; or
+    the follow-up's owner, for its status, notes and outcome only."""
     who = access.actor
     now = now or timezone.now()
     clinic = current_clinic()
     with transaction.atomic():
         conversation = _locked(conversation_id)
+        _require_writer_or_owner(access, conversation)
+        if not access.can(Permission.WRITE) and (
+            owner_id is not UNSET or due_at is not UNSET or channel is not None
+        ):
+            require(access, Permission.WRITE)  # the owner closes it; a writer reassigns it
         before = conversation.status
         changes: dict = {}
         if owner_id is not UNSET:

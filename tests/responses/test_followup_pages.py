@@ -1,6 +1,7 @@
 """The follow-up pages: the reply editor's "Private follow-up" card (channels, start, consent,
 the public reply when nothing private reaches the person), one follow-up's page (thread,
-owner, due date, outcome), the clinic's list, and the portal's read-only view."""
+owner, due date, outcome), the clinic's list, and the portal's view (read only, but for
+the follow-ups a clinic person owns: they note the call and close them)."""
 
 from __future__ import annotations
 
@@ -126,3 +127,111 @@ def test_hostile_form_values_never_answer_500_nor_store_anything(clinic_a, login
     with schema_context(clinic_a.schema_name):
         conversation = PrivateConversation.objects.get()
         assert (conversation.status, conversation.outcome) == ("open", "")
+
+
+def test_a_clinic_owner_notes_the_call_and_closes_their_follow_up_in_the_portal(
+    clinic_a, login, platforms, world
+):
+    from clinics.models import Notification
+
+    review, _source, _psid = facebook_comment(clinic_a, platforms)
+    writer = login("alpha_writer")
+    writer.post(f"/clinics/{clinic_a.slug}/replies/review/{review.pk}/private/", {})
+    with schema_context(clinic_a.schema_name):
+        conversation = PrivateConversation.objects.get()
+    staff_page = f"/clinics/{clinic_a.slug}/follow-ups/{conversation.pk}/"
+    approver_id = world.users["a_approver"].pk
+
+    # when a writer makes the clinic's comms person (crisis team, no writing) its owner
+    writer.post(
+        staff_page,
+        {"action": "update", "owner_id": str(approver_id), "due_at": "", "status": "invited",
+         "outcome": "", "outcome_note": ""},
+    )  # fmt: skip
+
+    # then they are told, with a link to the portal, where the follow-up offers them its forms
+    note = Notification.objects.get(user_id=approver_id, kind="follow_up")
+    portal = f"/clinics/{clinic_a.slug}/portal/follow-ups/"
+    assert note.url == f"{portal}?open={conversation.pk}"
+    owner = login("a_approver", otp=False)
+    html = owner.get(note.url).content.decode()
+    assert "This follow-up is yours" in html and "Close the follow-up" in html
+
+    # closing without saying how it ended is refused, the typed note kept, nothing changed
+    refused = owner.post(
+        portal,
+        {"conversation": conversation.pk, "action": "close", "outcome": "",
+         "outcome_note": "Called her back at 3"},
+    )  # fmt: skip
+    assert refused.status_code == 400
+    html = refused.content.decode()
+    assert "Choose an outcome to close it." in html and ">Called her back at 3</textarea>" in html
+    with schema_context(clinic_a.schema_name):
+        conversation.refresh_from_db()
+        assert conversation.status == "invited"
+
+    # when they note the call and close it
+    noted = owner.post(
+        portal,
+        {"conversation": conversation.pk, "action": "note", "from_person": "on",
+         "text": "She says the bill is sorted now."},
+    )  # fmt: skip
+    assert noted.status_code == 302 and noted["Location"] == f"{portal}?open={conversation.pk}"
+    closed = owner.post(
+        portal,
+        {"conversation": conversation.pk, "action": "close", "outcome": "solved",
+         "outcome_note": "Sorted by phone"},
+    )  # fmt: skip
+    assert closed.status_code == 302
+
+    # then the agency's page shows the note and the outcome, the review is resolved
+    with schema_context(clinic_a.schema_name):
+        conversation.refresh_from_db()
+        assert (conversation.status, conversation.outcome) == ("resolved", "solved")
+        assert Review.objects.get(pk=review.pk).status == ReviewStatus.RESOLVED
+    html = writer.get(staff_page).content.decode()
+    assert "She says the bill is sorted now." in html and "Sorted by phone" in html
+    assert "Close the follow-up" not in owner.get(note.url).content.decode()  # closed now
+
+
+def test_only_the_owner_of_a_follow_up_acts_on_it_from_the_clinic_and_never_reassigns_it(
+    clinic_a, login, platforms, world
+):
+    from accounts.actors import Actor
+    from clinics.access import clinic_access
+    from core.errors import PermissionDenied
+    from responses.services.private import followup_update
+
+    review, _source, _psid = facebook_comment(clinic_a, platforms)
+    login("alpha_writer").post(f"/clinics/{clinic_a.slug}/replies/review/{review.pk}/private/", {})
+    with schema_context(clinic_a.schema_name):
+        conversation = PrivateConversation.objects.get()
+    portal = f"/clinics/{clinic_a.slug}/portal/follow-ups/"
+
+    # a clinic person who does not own it sees no forms, and a post is refused
+    viewer = login("a_viewer", otp=False)
+    assert (
+        "Close the follow-up" not in viewer.get(f"{portal}?open={conversation.pk}").content.decode()
+    )
+    refused = viewer.post(
+        portal, {"conversation": conversation.pk, "action": "note", "text": "I called her"}
+    )
+    assert refused.status_code == 403
+    with schema_context(clinic_a.schema_name):
+        assert not conversation.messages.filter(text="I called her").exists()
+
+    # the owner may close it, but not hand it on, move its due date or change its channel
+    with schema_context(clinic_a.schema_name):
+        PrivateConversation.objects.filter(pk=conversation.pk).update(
+            owner_id=world.users["a_approver"].pk, owner_name="A Approver"
+        )
+        access = clinic_access(Actor(user=world.users["a_approver"]), clinic_a)
+        for change in (
+            {"owner_id": world.users["alpha_writer"].pk},
+            {"due_at": None},
+            {"channel": "email"},
+        ):
+            with pytest.raises(PermissionDenied):
+                followup_update(conversation_id=conversation.pk, access=access, **change)
+        conversation.refresh_from_db()
+        assert conversation.owner_id == world.users["a_approver"].pk
