@@ -36,6 +36,10 @@ ITEM_FIELDS = {
 }
 
 
+# A sent field's name as ItemIn calls it (`given`: what an update changes).
+GIVEN_AS = {"author": "author_name"}
+
+
 class ItemInvalid(Exception):
     def __init__(self, errors: dict[str, str]):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
@@ -173,6 +177,7 @@ def parse_item(raw, *, now: datetime | None = None, strict_fields: bool = True) 
         )
         or None,
         deleted=_bool(raw.get("deleted"), "deleted", errors),
+        given=frozenset(GIVEN_AS.get(k, k) for k in raw if k in ITEM_FIELDS),
     )
     if errors:
         raise ItemInvalid(errors)

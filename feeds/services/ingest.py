@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
@@ -46,6 +46,25 @@ class ItemIn:
     replies: int = 0
     parent_external_id: str | None = None
     deleted: bool = False
+    # The fields the caller sent (None: all of them, as connectors and CSV columns give them).
+    # A field left out of an update keeps the stored value: re-pushing a mention to update its
+    # likes does not erase its text.
+    given: frozenset[str] | None = None
+
+    def completed_from(self, review: Review) -> ItemIn:
+        """This item with every field it did not send taken from the stored `review`."""
+        if self.given is None:
+            return self
+        kept = {name: getattr(review, name) for name in _COPIED if name not in self.given}
+        if "parent_external_id" not in self.given and review.parent_id is not None:
+            kept["parent_external_id"] = (
+                Review.objects.filter(pk=review.parent_id)
+                .values_list("external_id", flat=True)
+                .first()
+            )
+        if "deleted" not in self.given:
+            kept["deleted"] = review.is_deleted
+        return replace(self, **kept, given=None)
 
     def content_hash(self) -> str:
         body = [
@@ -110,8 +129,12 @@ def reviews_upsert(*, source: Source, items: Sequence[ItemIn]) -> list[Upserted]
             [source.pk, list(by_id)],
         )
         known = {external_id: (pk, digest) for external_id, pk, digest in cursor.fetchall()}
+    partial = [known[e][0] for e, item in by_id.items() if e in known and item.given is not None]
+    if partial:
+        for review in Review.objects.filter(pk__in=partial):
+            by_id[review.external_id] = by_id[review.external_id].completed_from(review)
     now = timezone.now()
-    new_rows, changed, outcome = [], {}, {}
+    new_rows, changed, outcome, retext = [], {}, {}, []
     for external_id, item in by_id.items():
         digest = item.content_hash()
         if external_id not in known:
@@ -124,6 +147,8 @@ def reviews_upsert(*, source: Source, items: Sequence[ItemIn]) -> list[Upserted]
     for review in Review.objects.filter(pk__in=list(changed)) if changed else ():
         item, digest = changed[review.pk]
         external_id = review.external_id
+        if review.text != item.text:
+            retext.append(review.pk)
         if (
             review.text != item.text
             or review.rating != item.rating
@@ -159,10 +184,24 @@ def reviews_upsert(*, source: Source, items: Sequence[ItemIn]) -> list[Upserted]
             batch_size=500,
         )
     ReviewRevision.objects.bulk_create(revisions, batch_size=1000)
+    _forget_scoring(retext)
     _link_parents(source, by_id)
     if any(u.status != "unchanged" for u in outcome.values()):
         figures_changed()
     return [outcome[item.external_id] for item in items]
+
+
+def _forget_scoring(review_ids: list[int]) -> None:
+    """What scoring said about the old text of these reviews (their scores, their place in a
+    claim cluster, a scoring failure) is deleted with the edit, in its transaction: the new
+    text is then scored like a new review, by the task queued after commit or, if the queue
+    was down, by the sweeper. Reached through Review's reverse relations: scoring sits above
+    feeds (docs/architecture.md)."""
+    if not review_ids:
+        return
+    for name in ("scores", "claim_mention", "scoring_failure"):
+        model = Review._meta.get_field(name).related_model
+        model.objects.filter(review_id__in=review_ids).delete()
 
 
 _COPY_COLUMNS = (
