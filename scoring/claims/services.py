@@ -130,7 +130,8 @@ def _same_claim(state: _Open, *, words, norm, vector, contradicts) -> float | No
         theirs.get("kind") == "fact"
         and contradicts.get("kind") == "fact"
         and theirs.get("slug") == contradicts.get("slug")
-        and (cosine is None or cosine >= SAME_FACT_MIN_COSINE)
+        and cosine is not None  # without an encoder, key words alone decide (below)
+        and cosine >= SAME_FACT_MIN_COSINE
     ):
         return 2.0 + (cosine or 0.0)
     if cosine is None:  # no encoder (a bring-your-own model): key words alone, strictly
