@@ -54,10 +54,13 @@ def people_notify(
     url: str,
     severity: str = "",
     email: bool = True,
+    detail: str = "",
 ) -> dict[int, list[str]]:
     """Tell each person (once per person and `ref`: a repeat while the earlier one is still
     open is skipped): in-app if they want it, and by e-mail now or in their hourly digest.
-    The e-mail goes after commit and never fails the caller. Returns user id → channels."""
+    The e-mail goes after commit and never fails the caller. `title` is the e-mail's subject
+    and the in-app line; `detail`, what the e-mail adds below it (what to do, who wrote it).
+    Returns user id → channels."""
     users = {u.pk: u for u in users if u is not None and u.is_active}
     if not users:
         return {}
@@ -98,7 +101,13 @@ def people_notify(
                 subject=subject[:250],
                 body=render_to_string(
                     "clinics/email/notification.txt",
-                    {"name": u.full_name or u.email, "clinic": clinic, "title": title, "url": link},
+                    {
+                        "name": u.full_name or u.email,
+                        "clinic": clinic,
+                        "title": title,
+                        "detail": detail,
+                        "url": link,
+                    },  # fmt: skip
                 ),
                 from_email=settings.DEFAULT_FROM_EMAIL,
                 to=[u.email],

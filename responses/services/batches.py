@@ -121,6 +121,13 @@ class BatchFlow(workflow.Flow):
             .order_by("pk")
         )
 
+    def describe(self, obj) -> str:
+        n = ReplyDraft.objects.filter(batch=obj, status__in=LIVE).count()
+        return f"one reply to {n} mention{'s' if n != 1 else ''} of a claim"
+
+    def page(self, obj, clinic) -> str:
+        return f"/clinics/{clinic.slug}/replies/batches/{obj.pk}/"
+
     def text_of(self, version) -> str:
         drafts = self.members(version.batch)
         texts = {

@@ -91,7 +91,8 @@ def outbox_failure_notify(*, item_id: int) -> str:
             clinic=clinic,
             kind="delivery_failed",
             ref=failure_ref(item.pk),
-            title=f"{title}. {advice['summary']} {advice['action']}",
+            title=title,
+            detail=f"{advice['summary']} {advice['action']}",
             url=page,
             severity="high",
         )
@@ -102,7 +103,8 @@ def outbox_failure_notify(*, item_id: int) -> str:
             clinic=clinic,
             kind="delivery_failed",
             ref=failure_ref(item.pk),
-            title=f"{title}. {advice['summary']} {advice['clinic_action']}",
+            title=title,
+            detail=f"{advice['summary']} {advice['clinic_action']}",
             url=_portal_page(clinic, item),
             severity="high",
         )

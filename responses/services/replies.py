@@ -44,6 +44,16 @@ class ReplyFlow(workflow.Flow):
     def review_id(self, obj) -> int | None:
         return obj.review_id
 
+    def describe(self, obj) -> str:
+        review = obj.review
+        platform = review.source.get_kind_display()
+        if review.rating:
+            return f"a reply to a {review.rating}★ {platform} review"
+        return f"a reply to a {platform} {review.get_kind_display().lower()}"
+
+    def page(self, obj, clinic) -> str:
+        return f"/clinics/{clinic.slug}/replies/review/{obj.review_id}/"
+
     def on_approved(self, obj, who: Actor) -> None:
         from responses.services.outbox import outbox_reply_enqueue
 

@@ -35,6 +35,12 @@ class StatementFlow(workflow.Flow):
     def guard(self, obj, version) -> dict:
         return guard_check(self.text_of(version), clinic=current_clinic(), purpose="statement")
 
+    def describe(self, obj) -> str:
+        return f"the statement “{obj.title}”"
+
+    def page(self, obj, clinic) -> str:
+        return f"/clinics/{clinic.slug}/statements/{obj.pk}/"
+
 
 FLOW = StatementFlow(
     object_type="statement",

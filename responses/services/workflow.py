@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.actors import Actor
+from accounts.models import User
 from clinics.access import ClinicAccess, people_who_can
 from clinics.models import CrisisRole
 from clinics.notifications import notifications_close, people_notify
@@ -169,6 +170,15 @@ class Flow:
     def on_approved(self, obj, who: Actor) -> None:
         """The last step approved (inside the transaction)."""
 
+    def describe(self, obj) -> str:
+        """The text in a few words for a notice ("a reply to a 1★ Google review"): never the
+        words of the review or the reply, which stay behind the sign-in."""
+        return f"a {KIND_WORDS.get(self.object_type, self.object_type)}"
+
+    def page(self, obj, clinic) -> str:
+        """The agency's page of this text (its editor, where each step acts too)."""
+        raise NotImplementedError
+
 
 def _who_acts(clinic, step: str) -> list:
     if step == Step.AGENCY:
@@ -180,14 +190,26 @@ def _who_acts(clinic, step: str) -> list:
     return people_who_can(clinic, permission=Permission.APPROVE_CLIENT)
 
 
-def _url_for(flow: Flow, clinic, step: str) -> str:
+CARD_KINDS = {"reply": "reply", "statement": "statement", "reply_batch": "batch"}
+
+
+def _url_for(flow: Flow, clinic, step: str, obj) -> str:
+    """Where the people of `step` act on `obj`: the agency's page of the text, or its card in
+    the portal."""
     base = f"/clinics/{clinic.slug}/"
     if step == Step.AGENCY:
-        return f"{base}replies/"
+        return flow.page(obj, clinic)
+    card = f"#card-{CARD_KINDS.get(flow.object_type, flow.object_type)}-{obj.pk}"
     if step in (Step.LEGAL, Step.CLINICIAN, "guard"):
-        return f"{base}portal/review/"
+        return f"{base}portal/review/{card}"
     page = "statements" if flow.object_type == "statement" else "approvals"
-    return f"{base}portal/{page}/"
+    return f"{base}portal/{page}/{card}"
+
+
+def _people_names(flow: Flow, obj) -> str:
+    version = flow.current_version(obj) if obj.version else None
+    name = getattr(version, "author_name", "") or getattr(obj, "author_name", "")
+    return f"Written by {name}." if name else ""
 
 
 def _ref(flow: Flow, obj) -> str:
@@ -200,6 +222,7 @@ def tell_who_acts(flow: Flow, obj) -> dict[int, list[str]]:
     their digest). The author of the text is not told about their own text."""
     clinic = current_clinic()
     notifications_close(clinic=clinic, ref=_ref(flow, obj))
+    notifications_close(clinic=clinic, ref=f"{_ref(flow, obj)}:sent_back")
     step = step_of(obj)
     if step is None and obj.guard_verdict == Verdict.BLOCK and not obj.is_overridden:
         if obj.status in FINISHED or obj.status == S.APPROVED:
@@ -210,12 +233,13 @@ def tell_who_acts(flow: Flow, obj) -> dict[int, list[str]]:
     people = _who_acts(clinic, Step.LEGAL if step == "guard" else step)
     authors = _authors(flow, obj)
     people = [u for u in people if f"user:{u.pk}" not in authors]
-    kind_word = KIND_WORDS.get(flow.object_type, flow.object_type)
+    what = flow.describe(obj)
+    what = what[:1].upper() + what[1:]
     if step == "guard":
-        title = f"A {kind_word} is blocked by the privacy check: legal review needed"
+        title = f"{what} is blocked by the privacy check: legal review needed"
         kind = "legal"
     else:
-        title = f"A {kind_word} waits for your {Step(step).label.lower()}"
+        title = f"{what} waits for your {Step(step).label.lower()}"
         kind = "legal" if step == Step.LEGAL else "approval"
     return people_notify(
         users=people,
@@ -223,7 +247,27 @@ def tell_who_acts(flow: Flow, obj) -> dict[int, list[str]]:
         kind=kind,
         ref=_ref(flow, obj),
         title=title,
-        url=_url_for(flow, clinic, step),
+        detail=_people_names(flow, obj),
+        url=_url_for(flow, clinic, step, obj),
+    )
+
+
+def tell_authors_sent_back(flow: Flow, obj, who: Actor, *, step: str, comment: str) -> dict:
+    """A text sent back waits for its writer: they are told who sent it back, at which step,
+    and why, with a link to its page."""
+    clinic = current_clinic()
+    ids = [int(a.split(":", 1)[1]) for a in _authors(flow, obj) if a.startswith("user:")]
+    ids = [i for i in ids if f"user:{i}" != who.label]
+    users = list(User.objects.filter(pk__in=ids, is_active=True))
+    return people_notify(
+        users=users,
+        clinic=clinic,
+        kind="sent_back",
+        ref=f"{_ref(flow, obj)}:sent_back",
+        title=f"{flow.describe(obj)[:1].upper()}{flow.describe(obj)[1:]} was sent back "
+        f"at the {Step(step).label.lower()}",
+        detail=f"{who.name or 'Someone'} asks: “{comment}”",
+        url=flow.page(obj, clinic),
     )
 
 
@@ -433,6 +477,7 @@ def reject(
         detail={"step": step},
     )
     tell_who_acts(flow, obj)
+    tell_authors_sent_back(flow, obj, who, step=step, comment=comment)
     return obj
 
 

@@ -248,25 +248,31 @@ def test_a_failure_tells_the_approvers_and_the_agency_owner_once_in_app_mail_and
     assert set(told) == {users["alpha_manager"].pk, users["a_approver"].pk, users["alpha_owner"].pk}
     note = told[users["alpha_owner"].pk]
     assert note.kind == "delivery_failed" and note.open
-    assert note.title.startswith(
-        f"Not posted on Sunrise Facebook page: a reply (review #{review.pk})."
-    )
-    # the platform is not named twice ("Sunrise Facebook page ... to Facebook page")
-    assert "Sunrise Facebook page is not connected. Connect Sunrise Facebook page" in note.title
+    assert note.title == f"Not posted on Sunrise Facebook page: a reply (review #{review.pk})"
     assert note.url == f"/clinics/{clinic_a.slug}/outbox/#item-{item_id}"
-    # the clinic's approver cannot reconnect a channel or open the outbox: told that the
-    # agency acts, with a link to where the reply stands in the portal
-    clinic_note = told[users["a_approver"].pk]
-    assert "Connect" not in clinic_note.title and "Sources" not in clinic_note.title
-    assert clinic_note.title.endswith(
-        "is not connected. Your agency has been told and will see that it is posted; nothing "
-        "is needed from you."
-    )
-    draft_id = _item(clinic_a, item_id).draft_id
-    assert clinic_note.url == f"/clinics/{clinic_a.slug}/portal/approvals/#delivered-{draft_id}"
     assert sorted(m.to[0] for m in mailoutbox) == sorted(
         u.email for u in (users["alpha_manager"], users["a_approver"], users["alpha_owner"])
     )
+    mail = {m.to[0]: m for m in mailoutbox}
+    # the subject is the short line; the body says what happened and what to do, without
+    # naming the platform twice ("Sunrise Facebook page ... to Facebook page")
+    owner_mail = mail[users["alpha_owner"].email]
+    assert owner_mail.subject == f"[Clinic A] {note.title}"
+    assert "Sunrise Facebook page is not connected. Connect Sunrise Facebook page" in (
+        owner_mail.body
+    )
+    # the clinic's approver cannot reconnect a channel or open the outbox: told that the
+    # agency acts, with a link to where the reply stands in the portal
+    clinic_note = told[users["a_approver"].pk]
+    clinic_mail = mail[users["a_approver"].email]
+    assert "Connect" not in clinic_mail.body and "Sources" not in clinic_mail.body
+    assert (
+        "is not connected. Your agency has been told and will see that it is posted; nothing "
+        "is needed from you." in clinic_mail.body
+    )
+    draft_id = _item(clinic_a, item_id).draft_id
+    assert clinic_note.url == f"/clinics/{clinic_a.slug}/portal/approvals/#delivered-{draft_id}"
+    assert clinic_note.url in clinic_mail.body
     # never the text of the review or the reply in a notice
     for mail in mailoutbox:
         assert FB_TEXT not in mail.body and OK_TEXT not in mail.body

@@ -30,7 +30,14 @@ def test_each_step_tells_its_people_and_closes_the_previous_one(
     assert set(told) == {"owner@alpha.test", "manager@alpha.test"}
     assert set(told.values()) == {"approval"}
     assert {m.to[0] for m in mailoutbox} == set(told)
-    assert all(f"/clinics/{clinic_a.slug}/replies/" in m.body for m in mailoutbox)
+    # each e-mail says what waits (never the review's words), who wrote it, and links to it
+    for m in mailoutbox:
+        assert m.subject == (
+            "[Clinic A] A reply to a 2★ Google Business Profile review waits for your agency "
+            "approval"
+        )
+        assert "Written by Alpha Writer." in m.body and review.text not in m.body
+        assert f"/clinics/{clinic_a.slug}/replies/review/{review.pk}/" in m.body
     mailoutbox.clear()
     # the agency approves: now the clinic's approver, and the agency's messages are done
     with django_capture_on_commit_callbacks(execute=True):
@@ -38,7 +45,7 @@ def test_each_step_tells_its_people_and_closes_the_previous_one(
     assert _open(ref) == {"a_approver@clinics.test": "approval"}
     [mail] = mailoutbox
     assert mail.to == ["a_approver@clinics.test"]
-    assert f"/clinics/{clinic_a.slug}/portal/approvals/" in mail.body
+    assert f"/clinics/{clinic_a.slug}/portal/approvals/#card-reply-{draft['id']}" in mail.body
     # approved: nothing is left open
     as_user("a_approver", clinic_a).post(f"drafts/{draft['id']}/approve/")
     assert _open(ref) == {}
@@ -54,10 +61,41 @@ def test_a_guard_block_tells_legal_until_legal_overrides(
     assert _open(f"reply:{draft['id']}") == {"a_legal@clinics.test": "legal"}
     [mail] = mailoutbox
     assert "legal review needed" in mail.subject
-    assert f"/clinics/{clinic_a.slug}/portal/review/" in mail.body
+    assert f"/clinics/{clinic_a.slug}/portal/review/#card-reply-{draft['id']}" in mail.body
     reason = "The reviewer published their own chart details; approved by counsel."
     as_user("a_legal", clinic_a).post(f"drafts/{draft['id']}/override/", {"reason": reason})
     assert _open(f"reply:{draft['id']}") == {}
+
+
+def test_a_text_sent_back_tells_its_writer_who_sent_it_back_and_why(
+    clinic_a, as_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    review = review_in(clinic_a)
+    writer = as_user("alpha_writer", clinic_a)
+    draft = writer.post("drafts/", {"review_id": review.pk, "text": OK_TEXT}).json()
+    writer.post(f"drafts/{draft['id']}/submit/")
+    mailoutbox.clear()
+
+    # when the manager sends it back with a comment
+    with django_capture_on_commit_callbacks(execute=True):
+        as_user("alpha_manager", clinic_a).post(
+            f"drafts/{draft['id']}/reject/", {"comment": "Please do not name the front desk."}
+        )
+
+    # then the writer is told in-app and by e-mail, with the comment and a link to the editor
+    assert _open(f"reply:{draft['id']}:sent_back") == {"writer@alpha.test": "sent_back"}
+    [mail] = [m for m in mailoutbox if m.to == ["writer@alpha.test"]]
+    assert mail.subject == (
+        "[Clinic A] A reply to a 2★ Google Business Profile review was sent back at the agency "
+        "approval"
+    )
+    assert "Alpha Manager asks: “Please do not name the front desk.”" in mail.body
+    assert f"/clinics/{clinic_a.slug}/replies/review/{review.pk}/" in mail.body
+
+    # and once the writer submits a new version, the notice leaves their banner
+    writer.patch(f"drafts/{draft['id']}/", {"text": OK_TEXT + " Thank you."})
+    writer.post(f"drafts/{draft['id']}/submit/")
+    assert _open(f"reply:{draft['id']}:sent_back") == {}
 
 
 def test_the_hourly_digest_collects_and_is_scheduled_on_beat(
