@@ -479,13 +479,13 @@ def failure_advice(item: OutboxItem) -> dict:
     else:
         summary = f"{platform} refused it."
         action = f"Fix what {platform} names, then retry. {_BY_HAND}"
-    reason = (
-        item.last_error
-        if kind == FailureKind.GUARD
-        else f"{platform} said: {item.last_error}"
-        if item.last_error
-        else summary
-    )
+    if kind == FailureKind.GUARD:
+        reason = item.last_error
+    elif kind == FailureKind.NOT_CONNECTED:
+        # Carewatch's own check, before anything was sent: not the platform's words
+        reason = f"Not sent: {item.last_error}" if item.last_error else summary
+    else:
+        reason = f"{platform} said: {item.last_error}" if item.last_error else summary
     return {
         "reason": reason,
         "summary": summary,

@@ -27,14 +27,17 @@ logger = logging.getLogger(__name__)
 
 
 def _approvers(item: OutboxItem) -> list[int]:
-    """The people who approved the version the item carries (any step)."""
-    object_type, object_id = (
-        ("reply", item.draft_id)
-        if item.kind == OutboxKind.REPLY
-        else ("statement", item.statement_id)
-    )
+    """The people who approved the version the item carries (any step); for a reply of a
+    batch, the people who approved the batch (its steps are given once, for all its replies)."""
+    batch = item.draft.batch if item.kind == OutboxKind.REPLY and item.draft.batch_id else None
+    if batch is not None:
+        object_type, object_id, version = "reply_batch", batch.pk, batch.version
+    elif item.kind == OutboxKind.REPLY:
+        object_type, object_id, version = "reply", item.draft_id, item.version
+    else:
+        object_type, object_id, version = "statement", item.statement_id, item.version
     labels = AuditEntry.objects.filter(
-        object_type=object_type, object_id=object_id, version=item.version, action="approved"
+        object_type=object_type, object_id=object_id, version=version, action="approved"
     ).values_list("actor_label", flat=True)
     return [int(label.split(":", 1)[1]) for label in labels if label.startswith("user:")]
 
@@ -49,7 +52,13 @@ def failure_recipients(item: OutboxItem, clinic: Clinic) -> list[User]:
     return [users[i] for i in ids if i in users]
 
 
+def _batch_id(item: OutboxItem) -> int | None:
+    return item.draft.batch_id if item.kind == OutboxKind.REPLY else None
+
+
 def _what(item: OutboxItem) -> str:
+    if _batch_id(item):
+        return f"replies of the batch #{_batch_id(item)} (one reply to many mentions)"
     if item.kind == OutboxKind.REPLY:
         return f"a reply (review #{item.review_id})"
     if item.kind == OutboxKind.STATEMENT_POST:
@@ -70,7 +79,7 @@ def outbox_failure_notify(*, item_id: int) -> str:
     with transaction.atomic():
         item = (
             OutboxItem.objects.select_for_update(of=("self",))
-            .select_related("source", "review", "statement")
+            .select_related("source", "review", "statement", "draft")
             .filter(pk=item_id)
             .first()
         )
@@ -82,7 +91,11 @@ def outbox_failure_notify(*, item_id: int) -> str:
         item.save(update_fields=["failure_notified_at", "updated_at"])
         advice = failure_advice(item)
         title = f"Not posted on {item.source.name}: {_what(item)}"
-        page = f"/clinics/{clinic.slug}/outbox/#item-{item.pk}"
+        page = (
+            f"/clinics/{clinic.slug}/replies/batches/{_batch_id(item)}/"
+            if _batch_id(item)
+            else f"/clinics/{clinic.slug}/outbox/#item-{item.pk}"
+        )
         recipients = failure_recipients(item, clinic)
         staff = [u for u in recipients if user_is_agency_staff(u)]
         clinic_people = [u for u in recipients if u not in staff]
@@ -90,7 +103,7 @@ def outbox_failure_notify(*, item_id: int) -> str:
             users=staff,
             clinic=clinic,
             kind="delivery_failed",
-            ref=failure_ref(item.pk),
+            ref=failure_ref(item.pk, batch_id=_batch_id(item)),
             title=title,
             detail=f"{advice['summary']} {advice['action']}",
             url=page,
@@ -102,7 +115,7 @@ def outbox_failure_notify(*, item_id: int) -> str:
             users=clinic_people,
             clinic=clinic,
             kind="delivery_failed",
-            ref=failure_ref(item.pk),
+            ref=failure_ref(item.pk, batch_id=_batch_id(item)),
             title=title,
             detail=f"{advice['summary']} {advice['clinic_action']}",
             url=_portal_page(clinic, item),

@@ -539,6 +539,14 @@ def _complete(item: OutboxItem, who: Actor) -> None:
     failure notice about it leaves everyone's banner."""
     now = timezone.now()
     notifications_close(clinic=current_clinic(), ref=failure_ref(item.pk))
+    batch_id = item.draft.batch_id if item.kind == OutboxKind.REPLY else None
+    if (
+        batch_id
+        and not OutboxItem.objects.filter(draft__batch_id=batch_id, status=OutboxStatus.FAILED)
+        .exclude(pk=item.pk)
+        .exists()
+    ):
+        notifications_close(clinic=current_clinic(), ref=failure_ref(item.pk, batch_id=batch_id))
     figures_changed()
     if item.kind == OutboxKind.REPLY:
         from responses.services.replies import reply_payload
@@ -691,6 +699,8 @@ def outbox_retry_for_source(*, source_id: int) -> list[int]:
     return [i.pk for i in items]
 
 
-def failure_ref(item_id: int) -> str:
-    """The notification reference of an item's failure (closed once it is posted)."""
-    return f"outbox:{item_id}"
+def failure_ref(item_id: int, *, batch_id: int | None = None) -> str:
+    """The notification reference of an item's failure (closed once it is posted). The
+    replies of one batch share one: a person hears once that the batch's replies fail, not
+    once per mention."""
+    return f"outbox-batch:{batch_id}" if batch_id else f"outbox:{item_id}"

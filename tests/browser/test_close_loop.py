@@ -188,7 +188,7 @@ def _scenario(server, new_page, tenant, fake, chat, incident, drafts):
     deliveries = owner.locator("#deliveries-h + p + ul")
     assert deliveries.locator('[data-state="failed"]').count() == 3
     text = deliveries.inner_text()
-    assert "Facebook page said: Facebook: the page token is missing." in text
+    assert "Not sent: Facebook: the page token is missing." in text
     assert f"What to do: Connect {PAGE_NAME} (Sources); it is then sent again by itself." in text
     screenshot(owner, "close-loop-room-failed")
     assert serious_violations(owner) == []

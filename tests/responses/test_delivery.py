@@ -111,7 +111,7 @@ def test_a_reply_to_a_disconnected_channel_fails_with_what_to_do_and_waits_for_i
     [failed] = writer.get(f"drafts/{draft['id']}/").json()["delivery"]
     assert failed["state"] == "failed"
     assert failed["failure_kind"] == "not_connected"
-    assert failed["reason"] == "Facebook page said: Facebook: the page token is missing."
+    assert failed["reason"] == "Not sent: Facebook: the page token is missing."
     assert failed["what_to_do"] == (
         "Connect Sunrise Facebook page (Sources); it is then sent again by itself. "
         "Or post it by hand and mark it posted."
@@ -487,3 +487,48 @@ def test_a_statement_with_no_connected_channel_warns_before_publishing(clinic_a,
         .content.decode()
     )
     assert "Warning: no connected channel can pin it; only the public statement page" in form
+
+
+def test_a_failing_batch_tells_its_approvers_once_not_once_per_mention(
+    platforms, clinic_a, as_user, world, mailoutbox, django_capture_on_commit_callbacks
+):
+    from responses.services.outbox import outbox_retry
+    from tests.responses.test_batches import _claim
+
+    # given one correction for three mentions on a Facebook page that is not connected
+    _facebook_review(clinic_a, platforms, connected=False)
+    _cluster, _reviews = _claim(clinic_a, 3, kind="facebook")
+    writer = as_user("alpha_writer", clinic_a)
+    bid = writer.post("reply-batches/", {"cluster_id": _cluster}).json()["id"]
+    writer.post(f"reply-batches/{bid}/submit/")
+    as_user("alpha_manager", clinic_a).post(
+        f"reply-batches/{bid}/approve/", {"expected_version": 1}
+    )
+    as_user("a_approver", clinic_a).post(f"reply-batches/{bid}/approve/", {"expected_version": 1})
+    with schema_context(clinic_a.schema_name):
+        ids = list(OutboxItem.objects.filter(draft__batch_id=bid).values_list("pk", flat=True))
+
+    # when all three fail and their notices run
+    assert [_deliver(clinic_a, i) for i in ids] == ["failed"] * 3
+    with django_capture_on_commit_callbacks(execute=True), schema_context(clinic_a.schema_name):
+        for i in ids:
+            outbox_failure_notify(item_id=i)
+
+    # then the batch's approvers and the owner hear once each, with a link to the batch
+    users = world.users
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(
+        u.email for u in (users["alpha_manager"], users["a_approver"], users["alpha_owner"])
+    )
+    staff = next(m for m in mailoutbox if m.to == [users["alpha_owner"].email])
+    assert f"replies of the batch #{bid}" in staff.subject
+    assert f"/clinics/{clinic_a.slug}/replies/batches/{bid}/" in staff.body
+    ref = f"outbox-batch:{bid}"
+    assert Notification.objects.filter(ref=ref, open=True).count() == 3
+
+    # and the notice stays until the last failed reply of the batch is posted
+    for i in ids[:2]:
+        writer.post(f"outbox/{i}/mark-posted/", {})
+    assert Notification.objects.filter(ref=ref, open=True).count() == 3
+    writer.post(f"outbox/{ids[2]}/mark-posted/", {})
+    assert not Notification.objects.filter(ref=ref, open=True).exists()
+    assert outbox_retry  # the retry path shares the reference (imported to keep it honest)
