@@ -31,3 +31,10 @@ class Conflict(DomainError):
 class PermissionDenied(DomainError):
     status_code = 403
     code = "permission_denied"
+
+
+class TooLarge(ValidationFailed):
+    """A body, a file or a batch over its documented size."""
+
+    status_code = 413
+    code = "too_large"

@@ -29,23 +29,61 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
+MB = 1024 * 1024
+
+
+def _wants_json(request) -> bool:
+    """The API and the signed webhooks answer errors in JSON; so does any caller that asks."""
+    return (
+        "/api/" in request.path
+        or request.path.startswith("/hooks/")
+        or ("json" in request.headers.get("Accept", ""))
+    )
+
+
 class InputTextMiddleware:
-    """The one input check before any view: every query parameter, form field and JSON body
-    value is text PostgreSQL can store (no NUL, no lone surrogate), and a JSON body is nested
-    at most MAX_JSON_DEPTH levels (checked on the raw text, before a recursive decoder sees
-    it). Otherwise 400 naming the field, `{"detail", "code", "fields"}` for the API and the
-    signed webhooks, a page for the rest that says the typed text is still in the form behind
-    the Back button; nothing is changed."""
+    """The one input check before any view. A body over DATA_UPLOAD_MAX_MEMORY_SIZE (25 MB,
+    uploads included) is 413, answered from its Content-Length before anything reads it:
+    Django would refuse it only when read, with a bare 400 and an error logged with its
+    traceback. Every query parameter, form field and JSON body value is text PostgreSQL can
+    store (no NUL, no lone surrogate), and a JSON body is nested at most MAX_JSON_DEPTH levels
+    (checked on the raw text, before a recursive decoder sees it); otherwise 400 naming the
+    field. Refusals are `{"detail", "code", "fields"}` for the API and the signed webhooks, a
+    page for the rest (a 400's says the typed text is still in the form behind the Back
+    button); nothing is changed."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if (too_large := self._too_large(request)) is not None:
+            return too_large
         problem = self._problem(request)
         if problem is not None:
             field, message = problem
             return self._refuse(request, field, message)
         return self.get_response(request)
+
+    @staticmethod
+    def _too_large(request) -> HttpResponse | None:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return None  # the server refuses such a request before Django sees it
+        if limit is None or length <= limit:
+            return None
+        shown = f"{limit / MB:g} MB"
+        if _wants_json(request):
+            return JsonResponse(
+                {
+                    "detail": f"The request body is larger than {shown}.",
+                    "code": "too_large",
+                    "fields": {"body": [f"At most {shown} (got {length / MB:.1f} MB)."]},
+                },
+                status=413,
+            )
+        return HttpResponse(render_to_string("413.html", {"limit": shown}), status=413)
 
     @staticmethod
     def _problem(request) -> tuple[str, str] | None:
@@ -81,11 +119,7 @@ class InputTextMiddleware:
     @staticmethod
     def _refuse(request, field: str, message: str):
         field = printable(field)
-        if (
-            "/api/" in request.path
-            or request.path.startswith("/hooks/")
-            or ("json" in request.headers.get("Accept", ""))
-        ):
+        if _wants_json(request):
             return JsonResponse(
                 {"detail": "Invalid input.", "code": "invalid", "fields": {field: [message]}},
                 status=400,

@@ -18,13 +18,12 @@ from core.api import (
     deprecation_mark,
     paginated_response,
 )
-from core.errors import DomainError, ValidationFailed
+from core.errors import TooLarge
 from core.permissions import Permission
 from feeds.models import ImportJob, ItemKind, Source, SourceKind
 from feeds.selectors import connection_state
 from feeds.services import (
     MAX_BATCH,
-    csv_text,
     import_job_create,
     items_ingest_idempotent,
     request_hash,
@@ -33,7 +32,7 @@ from feeds.services import (
     webhook_receive,
     webhook_secret_ensure,
 )
-from feeds.validation import MAX_COUNT, MAX_TEXT
+from feeds.validation import ITEM_FIELDS, MAX_COUNT, MAX_TEXT
 
 
 class ReviewIngestItemInputSerializer(serializers.Serializer):
@@ -74,7 +73,8 @@ class ReviewIngestBatchInputSerializer(serializers.Serializer):
 
 
 class ReviewIngestInputSerializer(serializers.Serializer):
-    """The ingest body: one item, a list of items, or `{"items": [...]}`."""
+    """The ingest body: one item, a list of items, or `{"items": [...]}`. An object without
+    any field of an item is read as a batch, whose `items` is then missing."""
 
 
 class ReviewIngestInputSchema(OpenApiSerializerExtension):
@@ -114,19 +114,33 @@ class IngestResultSerializer(serializers.Serializer):
     )
 
 
+TOO_LARGE = "Request body too large."
+
+
 def _json_body(request):
     try:
         return request.data
     except RequestDataTooBig:
-        raise _TooLarge() from None
+        raise TooLarge(TOO_LARGE) from None
 
 
-class _TooLarge(DomainError):
-    status_code = 413
-    code = "too_large"
-
-    def __init__(self, detail: str = "Request body too large."):
-        super().__init__(detail)
+def _batch_items(body) -> list:
+    """The items of an ingest body; 400 naming `items` (or `body`) for any other shape."""
+    if isinstance(body, list):
+        items = body
+    elif isinstance(body, dict) and ("items" in body or not body.keys() & ITEM_FIELDS):
+        if "items" not in body:
+            raise ValidationError({"items": ["This field is required."]})
+        items = body["items"]
+        if not isinstance(items, list):
+            raise ValidationError({"items": ["Expected a list of items."]})
+    elif isinstance(body, dict):
+        items = [body]
+    else:
+        raise ValidationError({"body": ['Send {"items": [...]}, a list of items or one item.']})
+    if not items:
+        raise ValidationError({"items": ["The batch is empty."]})
+    return items
 
 
 class ReviewIngestApi(ClinicAPIView):
@@ -145,21 +159,14 @@ class ReviewIngestApi(ClinicAPIView):
     def post(self, request):
         length = int(request.META.get("CONTENT_LENGTH") or 0)
         if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-            raise _TooLarge()
+            raise TooLarge(TOO_LARGE)
         try:
             body_hash = request_hash(request.body)  # read first: the parser then reads a copy
         except RequestDataTooBig:
-            raise _TooLarge() from None
-        body = _json_body(request)
-        items = body.get("items") if isinstance(body, dict) and "items" in body else body
-        if isinstance(items, dict):
-            items = [items]
-        if not isinstance(items, list):
-            raise ValidationFailed('Send an item, a list of items, or {"items": [...]}.')
+            raise TooLarge(TOO_LARGE) from None
+        items = _batch_items(_json_body(request))
         if len(items) > MAX_BATCH:
-            raise _TooLarge(f"A batch holds at most {MAX_BATCH} items (got {len(items)}).")
-        if not items:
-            raise ValidationFailed("The batch is empty.")
+            raise TooLarge(f"A batch holds at most {MAX_BATCH} items (got {len(items)}).")
         response = items_ingest_idempotent(
             raw_items=items,
             idempotency_key=request.headers.get("Idempotency-Key", "").strip() or None,
@@ -347,12 +354,12 @@ class ImportListApi(ClinicAPIView):
         try:
             upload = request.FILES.get("file")
         except RequestDataTooBig:
-            raise _TooLarge() from None
+            raise TooLarge(TOO_LARGE) from None
         if upload is None:
             raise ValidationError({"file": ["Choose a CSV file."]})
         job = import_job_create(
             filename=upload.name,
-            text=csv_text(upload.read()),
+            data=upload.read(),
             created_by_id=getattr(self.actor.user, "pk", None),
         )
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
@@ -383,7 +390,7 @@ class WebhookReceiveApi(AnonymousAPIView):
         if clinic is None:
             raise NotFound()
         if len(request.body) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-            raise _TooLarge()
+            raise TooLarge(TOO_LARGE)
         connection.set_tenant(clinic)
         try:
             source = Source.objects.filter(

@@ -153,6 +153,7 @@ def parse_item(raw, *, now: datetime | None = None, strict_fields: bool = True) 
         unknown = sorted(set(raw) - ITEM_FIELDS)
         if unknown:
             errors["item"] = f"Unknown field(s): {', '.join(unknown[:5])}."
+    author = "author" if "author" in raw else "author_name"  # the deprecated name wins
     rating = _int(raw.get("rating"), "rating", errors, low=1, high=5, allow_none=True)
     kind = _str(raw.get("kind"), "kind", errors, max_len=16) or (
         ItemKind.REVIEW if rating is not None else ItemKind.MENTION
@@ -162,7 +163,7 @@ def parse_item(raw, *, now: datetime | None = None, strict_fields: bool = True) 
     item = ItemIn(
         external_id=_str(raw.get("external_id"), "external_id", errors, max_len=255, required=True),
         kind=kind,
-        author_name=_str(raw.get("author", raw.get("author_name")), "author", errors, max_len=200),
+        author_name=_str(raw.get(author), author, errors, max_len=200),
         rating=rating,
         text=_str(raw.get("text"), "text", errors, max_len=MAX_TEXT),
         language=_str(raw.get("language"), "language", errors, max_len=16),

@@ -245,7 +245,7 @@ class ImportUploadView(ClinicView):
     """The upload form's target: stores the file, queues the import, back to the list."""
 
     def post(self, request, *args, **kwargs):
-        from feeds.services import csv_text, import_job_create
+        from feeds.services import import_job_create
 
         upload = request.FILES.get("file")
         if upload is None:
@@ -254,7 +254,7 @@ class ImportUploadView(ClinicView):
             try:
                 job = import_job_create(
                     filename=upload.name,
-                    text=csv_text(upload.read()),
+                    data=upload.read(),
                     created_by_id=request.user.pk,
                 )
                 messages.success(request, f"{job.filename}: import queued ({job.total_rows} rows).")

@@ -30,6 +30,9 @@ CSV_REQUIRED = ("source", "external_id", "published_at")
 CSV_CHUNK = 2000
 
 
+MAX_REPORTED = 1000  # rejected lines kept with their reasons; the rest are counted
+
+
 @dataclass
 class ImportResult:
     total: int = 0
@@ -39,24 +42,44 @@ class ImportResult:
     errors: list[dict] = field(default_factory=list)
     error_count: int = 0
 
-    def add(self, report: IngestReport) -> None:
+    def add(self, report: IngestReport, unreadable: Iterable[dict] = ()) -> None:
+        """Count one chunk: its upserted rows and, in line order, its rejected rows together
+        with the lines of the same stretch of the file that could not be read (`unreadable`)."""
         counts = report.counts
         self.created += counts[CREATED]
         self.updated += counts[UPDATED]
         self.unchanged += counts[UNCHANGED]
-        for row in report.results:
-            if row["status"] == REJECTED:
-                self.error_count += 1
-                if len(self.errors) < 1000:
-                    fields = row["fields"]
-                    reason = "; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items())
-                    self.errors.append({"line": row["line"], "error": reason, "fields": fields})
+        rejected = [
+            {"line": row["line"], "error": _reason(row["fields"]), "fields": row["fields"]}
+            for row in report.results
+            if row["status"] == REJECTED
+        ]
+        for error in sorted([*rejected, *unreadable], key=lambda e: e["line"]):
+            self.error_count += 1
+            if len(self.errors) < MAX_REPORTED:
+                self.errors.append(error)
+
+
+def _reason(fields: dict[str, list[str]]) -> str:
+    return "; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items())
 
 
 def _csv_parse(raw, *, now):
     from feeds.validation import parse_item
 
     return parse_item(raw, now=now, strict_fields=False)
+
+
+def csv_header(cells: list[str]) -> list[str]:
+    """The column names of a header row (trimmed, lower case); `ValidationFailed` when one of
+    `CSV_REQUIRED` is missing."""
+    header = [name.strip().lower() for name in cells]
+    missing = [name for name in CSV_REQUIRED if name not in header]
+    if missing:
+        raise ValidationFailed(
+            f"Line 1: missing column(s) {', '.join(missing)}; expected {', '.join(CSV_COLUMNS)}."
+        )
+    return header
 
 
 def csv_import(
@@ -66,69 +89,56 @@ def csv_import(
     total_hint: int | None = None,
 ) -> ImportResult:
     """Import a CSV (header + rows, columns in `CSV_COLUMNS`; others are ignored). Good rows
-    are stored chunk by chunk; bad rows are reported by line number (the header is line 1)."""
-    reader = csv.DictReader(stream, strict=True)
+    are stored chunk by chunk; bad rows are reported in file order by the line of the file on
+    which they start (the header is line 1; a quoted value may span lines)."""
+    reader = csv.reader(stream, strict=True)
     try:
-        header = [name.strip().lower() for name in (reader.fieldnames or [])]
+        header = csv_header(next((cells for cells in reader if cells), []))
     except csv.Error as exc:
         raise ValidationFailed(f"Line 1: not a CSV header ({exc}).") from None
-    missing = [name for name in CSV_REQUIRED if name not in header]
-    if missing:
-        raise ValidationFailed(
-            f"Line 1: missing column(s) {', '.join(missing)}; expected {', '.join(CSV_COLUMNS)}."
-        )
-    reader.fieldnames = header
     result = ImportResult(total=total_hint or 0)
-    rows, lines = [], []
+    rows: list[dict] = []
+    lines: list[int] = []
+    unreadable: list[dict] = []
 
     def flush() -> None:
+        report = IngestReport()
         if rows:
-            result.add(items_ingest(raw_items=rows, line_numbers=lines, parse=_csv_parse))
-            if progress:
-                progress(len(rows))
-            rows.clear()
-            lines.clear()
+            report = items_ingest(raw_items=rows, line_numbers=lines, parse=_csv_parse)
+        result.add(report, unreadable)
+        if progress and rows:
+            progress(len(rows))
+        rows.clear()
+        lines.clear()
+        unreadable.clear()
 
-    line = 1
     while True:
+        line = reader.line_num + 1  # the line this row starts on; blank lines are rows of none
         try:
-            row = next(reader)
+            cells = next(reader)
         except StopIteration:
             break
-        except csv.Error as exc:
-            line = reader.line_num
-            result.error_count += 1
-            result.errors.append({"line": line, "error": f"Malformed CSV: {exc}.", "fields": {}})
+        except csv.Error as exc:  # the reader goes on at the next line
+            unreadable.append({"line": line, "error": f"Malformed CSV: {exc}.", "fields": {}})
             continue
+        if not cells:
+            continue
+        row = dict(zip(header, cells, strict=False))  # more cells than columns: ignored
         bad = next(
-            (
-                (name, problem)
-                for name, value in row.items()
-                for problem in [text_problem(value) if isinstance(value, str) else None]
-                if problem
-            ),
+            ((name, problem) for name, value in row.items() if (problem := text_problem(value))),
             None,
         )
         if bad is not None:
-            result.error_count += 1
-            column = printable(str(bad[0]))
-            result.errors.append(
-                {
-                    "line": reader.line_num,
-                    "error": f"{column}: {bad[1]}",
-                    "fields": {column: [bad[1]]},
-                }
+            column = printable(bad[0])
+            unreadable.append(
+                {"line": line, "error": f"{column}: {bad[1]}", "fields": {column: [bad[1]]}}
             )
             continue
-        line = reader.line_num
-        if None in row:  # more cells than header columns
-            row.pop(None)
-        rows.append({k: row.get(k) for k in CSV_COLUMNS if k in row})
+        rows.append({k: row.get(k) for k in CSV_COLUMNS if k in header})
         lines.append(line)
         if len(rows) >= CSV_CHUNK:
             flush()
     flush()
-    result.errors.sort(key=lambda e: e["line"])
     if result.created:
         stale_tables_analyze(schema=connection.schema_name)
     return result

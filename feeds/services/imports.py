@@ -9,27 +9,71 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from core.errors import ValidationFailed
+from core.errors import TooLarge, ValidationFailed
 from core.queueing import enqueue_on_commit
 from feeds.models import (
     ImportJob,
     ImportStatus,
 )
-from feeds.services.csv_import import csv_import, csv_open
+from feeds.services.csv_import import csv_header, csv_import, csv_open, csv_text
+
+MB = 1024 * 1024
+IMPORT_MAX_BYTES = 25 * MB  # README, "CSV import"
 
 
-def import_job_create(*, filename: str, text: str, created_by_id: int | None) -> ImportJob:
-    """Store the upload and queue its import after commit."""
-    try:
-        total = max(sum(1 for _ in csv.reader(csv_open(text))) - 1, 0)
-    except csv.Error:
-        total = 0  # the import reports the malformed lines
+def import_job_create(*, filename: str, data: bytes, created_by_id: int | None) -> ImportJob:
+    """Store an uploaded CSV and queue its import after commit. A file that cannot be imported
+    at all is refused whole, its reason under `file`, and nothing is stored: larger than
+    IMPORT_MAX_BYTES (`TooLarge`), empty, not UTF-8, a header without the required columns,
+    or a header and no rows. Bad rows do not refuse a file: the import reports them."""
+    text = _import_text(data)
     job = ImportJob.objects.create(
-        filename=filename[:255], content=text, total_rows=total, created_by_id=created_by_id
+        filename=filename[:255],
+        content=text,
+        total_rows=_rows_counted(text),
+        created_by_id=created_by_id,
     )
     # feeds.tasks.imports_sweep catches up if the broker is down
     enqueue_on_commit(IMPORT_TASK, [(job.pk,)])
     return job
+
+
+def _refused(message: str) -> ValidationFailed:
+    return ValidationFailed(message, fields={"file": [message]})
+
+
+def _import_text(data: bytes) -> str:
+    if len(data) > IMPORT_MAX_BYTES:
+        message = f"At most {IMPORT_MAX_BYTES / MB:g} MB (got {len(data) / MB:.1f} MB)."
+        raise TooLarge(message, fields={"file": [message]})
+    try:
+        text = csv_text(data)
+    except ValidationFailed as exc:
+        raise _refused(exc.detail) from None
+    if not text.strip():
+        raise _refused("The file is empty.")
+    return text
+
+
+def _rows_counted(text: str) -> int:
+    """The rows after the header (0 when a malformed line makes it unknown: the import
+    reports that line)."""
+    reader = csv.reader(csv_open(text), strict=True)
+    try:
+        csv_header(next(cells for cells in reader if cells))
+    except csv.Error as exc:
+        raise _refused(f"Line 1: not a CSV header ({exc}).") from None
+    except ValidationFailed as exc:
+        raise _refused(exc.detail) from None
+    total = 0
+    try:
+        for cells in reader:
+            total += bool(cells)
+    except csv.Error:
+        return 0
+    if not total:
+        raise _refused("The file has a header row but no rows to import.")
+    return total
 
 
 IMPORT_TASK = "feeds.tasks.import_job_run"

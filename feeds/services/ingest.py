@@ -345,11 +345,17 @@ def items_ingest(
             try:
                 item = parse(raw, now=now)
                 kind, source_id, ref_error = (None, None, None) if source else parse_source_ref(raw)
+                # a source given by id is named by the field the caller sent
+                ref_field = (
+                    "source_id"
+                    if isinstance(raw, dict) and raw.get("source_id") not in (None, "")
+                    else "source"
+                )
                 if ref_error:
-                    raise ItemInvalid({"source": ref_error})
+                    raise ItemInvalid({ref_field: ref_error})
                 resolved = sources.resolve(kind, source_id)
                 if isinstance(resolved, str):
-                    raise ItemInvalid({"source": resolved})
+                    raise ItemInvalid({ref_field: resolved})
             except ItemInvalid as exc:
                 external_id = raw.get("external_id") if isinstance(raw, dict) else None
                 if not isinstance(external_id, str):
@@ -367,7 +373,8 @@ def items_ingest(
             if key in last_index:  # the later one wins; the earlier one says so
                 j = last_index[key]
                 grouped[resolved.pk] = [(k, it) for k, it in grouped[resolved.pk] if k != j]
-                fields = {"external_id": [f"Repeated later in this batch ({label(i)})."]}
+                [(where, at)] = label(i).items()
+                fields = {"external_id": [f"Repeated in this batch at {where} {at}."]}
                 report.results[j] = {
                     **label(j),
                     "external_id": item.external_id,

@@ -290,8 +290,12 @@ def test_compose_runs_each_process_separately_and_the_scale_profile_two_ml_worke
     assert "-Q default" in _command(plain["worker"])
     assert plain["worker"]["environment"]["CAREWATCH_WORKER_QUEUES"] == "default"
     assert " beat " in f" {_command(plain['beat'])} "
-    # only PostgreSQL keeps anything on disk: the app processes share no volume
-    assert [name for name, spec in scale.items() if spec.get("volumes")] == ["postgres"]
+    # only PostgreSQL keeps data on disk; the app processes share one volume, the uploaded
+    # logos (the web process stores them, workers put them in the review's PDF)
+    volumes = {name: spec.get("volumes") for name, spec in scale.items() if spec.get("volumes")}
+    assert volumes.pop("postgres") == ["pgdata:/var/lib/postgresql/data"]
+    assert set(volumes) == {"migrate", "web", "worker", "worker-ml", "worker-ml-2", "beat"}
+    assert all(v == ["media:/app/media"] for v in volumes.values())
 
 
 def test_procfile_runs_web_default_worker_ml_worker_and_beat_separately():

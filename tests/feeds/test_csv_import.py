@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django_tenants.utils import schema_context
 
@@ -143,3 +144,95 @@ def test_an_import_whose_task_was_never_queued_is_found_by_the_sweeper(login, cl
         assert import_jobs_stalled() == [job.pk]
         import_job_run(job_id=job.pk)
         assert import_jobs_stalled() == []
+
+
+def test_bad_lines_are_named_by_their_line_in_the_file_in_file_order(clinic_a):
+    from feeds.services import csv_import, csv_open
+
+    text = "".join(
+        [
+            HEADER,
+            GOOD[0],
+            "google,m-3,Ann,9,too many stars,2026-10-01T09:00:00Z,,0,0,0\n",
+            "myspace,m-4,Bo,3,unknown source,2026-10-01T09:00:00Z,,0,0,0\n",
+            'google,m-5,Cy,3,"no closing quote,2026-10-01T09:00:00Z,,0,0,0\n',
+        ]
+    )
+
+    with schema_context(clinic_a.schema_name):
+        result = csv_import(stream=csv_open(text))
+
+    assert [(e["line"], e["error"].split(":")[0]) for e in result.errors] == [
+        (3, "rating"),
+        (4, "source"),
+        (5, "Malformed CSV"),
+    ]
+    assert result.errors[2]["error"] == "Malformed CSV: unexpected end of data."
+
+
+def test_a_bad_row_is_named_by_the_line_it_starts_on(clinic_a):
+    from feeds.services import csv_import, csv_open
+
+    text = "".join(
+        [
+            HEADER,
+            "\n",
+            'google,n-3,Ann,9,"two\nlines",2026-10-01T09:00:00Z,,0,0,0\n',
+            'google,n-5,Bo,3,"bad"quote,2026-10-01T09:00:00Z,,0,0,0\n',
+            GOOD[0],
+            "google,n-7,Cy,3,bad time,next tuesday,,0,0,0\n",
+        ]
+    )
+
+    with schema_context(clinic_a.schema_name):
+        result = csv_import(stream=csv_open(text))
+
+    assert [e["line"] for e in result.errors] == [3, 5, 7]
+    assert result.errors[1]["error"] == "Malformed CSV: ',' expected after '\"'."
+    assert result.created == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "status", "message"),
+    [
+        (b"", 400, "The file is empty."),
+        (b"\n\n", 400, "The file is empty."),
+        (HEADER.encode(), 400, "The file has a header row but no rows to import."),
+        (
+            b"external_id,text\nx,y\n",
+            400,
+            "Line 1: missing column(s) source, published_at; expected "
+            "source, external_id, author, rating, text, published_at, url, likes, shares, replies.",
+        ),
+        (
+            HEADER.encode() + b"google,z-1,A,5,caf\xe9,2026-10-01T09:00:00Z,,0,0,0\n",
+            400,
+            "Line 2: not valid UTF-8 (byte 94). Save the file as UTF-8.",
+        ),
+        ((HEADER + GOOD[0] * 13_000).encode(), 413, "At most 1 MB (got 1.1 MB)."),
+    ],
+    ids=["empty", "blank-lines", "header-only", "missing-columns", "latin-1", "too-large"],
+)
+def test_api_upload_refuses_a_file_it_cannot_import_and_queues_nothing(
+    api, clinic_a, monkeypatch, content, status, message
+):
+    monkeypatch.setattr("feeds.services.imports.IMPORT_MAX_BYTES", 1024 * 1024)
+    upload = SimpleUploadedFile("reviews.csv", content, content_type="text/csv")
+
+    response = api("key_a").post("/clinics/clinic-a/api/v1/imports/", {"file": upload})
+
+    assert response.status_code == status
+    assert response.json()["fields"] == {"file": [message]}
+    with schema_context(clinic_a.schema_name):
+        assert ImportJob.objects.count() == 0
+
+
+def test_the_upload_page_refuses_an_empty_file_and_queues_nothing(login, clinic_a):
+    client = login("alpha_writer")
+    upload = SimpleUploadedFile("reviews.csv", b"", content_type="text/csv")
+
+    response = client.post("/clinics/clinic-a/imports/upload/", {"file": upload}, follow=True)
+
+    assert "reviews.csv: The file is empty." in response.content.decode()
+    with schema_context(clinic_a.schema_name):
+        assert ImportJob.objects.count() == 0

@@ -103,7 +103,7 @@ def test_a_repeated_external_id_in_one_batch_keeps_the_last(api, clinic_a):
     results = post(api("key_a"), [item(1, text="first"), item(1, text="second")]).json()["results"]
     assert (
         results[0]["status"] == "rejected"
-        and "Repeated later" in results[0]["errors"]["external_id"][0]
+        and results[0]["errors"]["external_id"] == ["Repeated in this batch at index 1."]
     )
     assert results[1]["status"] == "created"
     with schema_context(clinic_a.schema_name):
@@ -196,7 +196,7 @@ def test_source_id_routes_to_a_named_source(api, clinic_a):
     missing = post(api("key_a"), {**item(9), "source": None, "source_id": 99999}).json()["results"][
         0
     ]
-    assert missing["errors"] == {"source": ["No source with id 99999 in this clinic."]}
+    assert missing["errors"] == {"source_id": ["No source with id 99999 in this clinic."]}
 
 
 def test_new_reviews_emit_review_created_webhooks(api, clinic_a, settings):
@@ -220,3 +220,68 @@ def test_a_form_body_is_415_and_stores_nothing(api, clinic_a):
     assert response.status_code == 415
     assert response.json()["code"] == "unsupported_media_type"
     assert count(clinic_a) == before
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({}, {"items": ["This field is required."]}),
+        ({"data": [item()]}, {"items": ["This field is required."]}),
+        ({"items": item()}, {"items": ["Expected a list of items."]}),
+        ({"items": "g-1"}, {"items": ["Expected a list of items."]}),
+        ({"items": None}, {"items": ["Expected a list of items."]}),
+        ({"items": []}, {"items": ["The batch is empty."]}),
+        ([], {"items": ["The batch is empty."]}),
+        ("just a string", {"body": ['Send {"items": [...]}, a list of items or one item.']}),
+    ],
+    ids=[
+        "empty-object",
+        "no-items-key",
+        "items-object",
+        "items-string",
+        "items-null",
+        "items-empty",
+        "bare-empty-list",
+        "string",
+    ],
+)
+def test_a_body_not_shaped_as_a_batch_is_400_naming_items_and_stores_nothing(
+    api, clinic_a, body, fields
+):
+    before = count(clinic_a)
+
+    response = post(api("key_a"), json.dumps(body), HTTP_IDEMPOTENCY_KEY="shape-1")
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Invalid input.", "code": "invalid", "fields": fields}
+    assert count(clinic_a) == before
+    with schema_context(clinic_a.schema_name):
+        assert not IngestRequest.objects.filter(key="shape-1").exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [({"items": [item(1)]}, "created"), ([item(1)], "created"), (item(1), "created")],
+    ids=["batch", "bare-list", "one-item"],
+)
+def test_the_documented_body_shapes_are_read(api, clinic_a, body, status):
+    response = post(api("key_a"), body)
+
+    assert response.status_code == 200
+    assert [r["status"] for r in response.json()["results"]] == [status]
+
+
+@pytest.mark.parametrize("name", ["author_name", "author"])
+def test_a_field_message_is_keyed_by_the_name_sent(api, clinic_a, name):
+    sent = {k: v for k, v in item(1).items() if k != "author"}
+
+    result = post(api("key_a"), {"items": [{**sent, name: "P" * 201}]}).json()["results"][0]
+
+    assert result["status"] == "rejected"
+    assert result["fields"] == {name: ["At most 200 characters (got 201)."]}
+
+
+def test_a_repeated_external_id_names_the_index_that_wins_in_words(api, clinic_a):
+    results = post(api("key_a"), {"items": [item(1), item(1, text="again")]}).json()["results"]
+
+    assert results[0]["fields"] == {"external_id": ["Repeated in this batch at index 1."]}
