@@ -10,6 +10,7 @@ from accounts.credentials import api_key_create, api_key_revoke, api_key_rotate
 from accounts.models import ApiKey
 from agency.forms import ApiKeyForm, apply_domain_errors
 from agency.views import StaffView, invite_again, invite_and_say
+from clinics.access import ClinicAccess
 from clinics.alerting import (
     ON_CALL_MAX,
     chat_webhooks_of,
@@ -48,6 +49,11 @@ class SettingsView(TemplateResponseMixin, ClinicView):
 
     write_permission = Permission.MANAGE
     section = ""
+
+    @classmethod
+    def opens_for(cls, access: ClinicAccess) -> bool:
+        """Whether `access` may open (GET) this page: what the clinic's tabs offer."""
+        return access.is_agency_staff and access.can(cls.permission)
 
     def staff_only(self) -> None:
         if not self.access.is_agency_staff:

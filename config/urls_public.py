@@ -67,4 +67,5 @@ urlpatterns = [
     *responses_urls.public_patterns,
 ]
 
+handler403 = "core.views.permission_denied"
 handler500 = "core.views.server_error"

@@ -95,4 +95,5 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "clinic_api"), namespace="clinic_api")),
 ]
 
+handler403 = "core.views.permission_denied"
 handler500 = "core.views.server_error"

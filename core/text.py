@@ -7,6 +7,10 @@ services: one place, so that every field answers the same way.
   it recursively.
 - `reason_problem`: a reason that must explain something (a legal override, switching an
   approval step off) says something: three words or more, not one word or character repeated.
+
+And one rule for text we write about people and clinics:
+
+- `possessive`: "Clinic A’s", but "Lakeview Pediatrics’" for a name that ends in s.
 """
 
 from __future__ import annotations
@@ -106,3 +110,12 @@ def reason_problem(reason: str) -> str | None:
     if len(set(words)) < 2 or len(set(reason.replace(" ", ""))) < 3:
         return "Say why in words: a repeated word or character is not a reason."
     return None
+
+
+def possessive(name: str) -> str:
+    """`name` with the possessive ending, in the typographic apostrophe the pages use:
+    "Clinic A’s", "Lakeview Pediatrics’" (a name ending in s takes the apostrophe alone)."""
+    name = str(name).rstrip()
+    if not name:
+        return name
+    return f"{name}’" if name[-1] in "sS" else f"{name}’s"

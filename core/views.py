@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import Http404, JsonResponse
+from django.shortcuts import render
 from django.views import View
 
 from core.http import is_api_path
@@ -80,6 +81,21 @@ def health(request):
         response["Retry-After"] = "5"
     response["Cache-Control"] = "no-store"
     return response
+
+
+def permission_denied(request, exception):
+    """403 for a PermissionDenied raised outside the APIs' own handling: JSON on API paths,
+    elsewhere the product's page (templates/403.html), which names no rule, view or object:
+    the exception's message is not shown."""
+    if is_api_path(request):
+        return JsonResponse(
+            {
+                "detail": "You do not have permission to perform this action.",
+                "code": "permission_denied",
+            },
+            status=403,
+        )
+    return render(request, "403.html", status=403)
 
 
 def server_error(request):

@@ -24,6 +24,21 @@ LEFT, RIGHT, TOP, BOTTOM = 48, 12, 28, 40
 PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 SLOTS = BUCKETS_PER_WINDOW * len(WINDOW_NAMES)
 WINDOW_TITLES = {"before": "Before", "during": "During", "after": "After"}
+MAX_COUNT_INTERVALS = 5
+
+
+def count_ticks(peak: int) -> list[int]:
+    """The gridlines of a count axis: whole numbers from 0 in a step of 1, 2 or 5 times a power
+    of ten, at most MAX_COUNT_INTERVALS of them; the last is the top of the axis (>= peak)."""
+    peak = max(int(peak), 1)
+    magnitude = 1
+    while True:
+        for factor in (1, 2, 5):
+            step = factor * magnitude
+            intervals = -(-peak // step)
+            if intervals <= MAX_COUNT_INTERVALS:
+                return [n * step for n in range(intervals + 1)]
+        magnitude *= 10
 
 
 def _svg(key: str, title: str, desc: str, body: list[str], brand: str) -> str:
@@ -93,14 +108,17 @@ def _by_slot(series: list[dict]) -> dict[tuple[str, int], dict]:
 
 def volume_chart(metrics: dict, brand: str = "#1f6feb") -> str:
     series, windows = metrics["series"], metrics["windows"]
-    peak = max([sum(row[label] or 0 for label in LABELS) for row in series] + [1])
+    ticks = count_ticks(
+        max((sum(row[label] or 0 for label in LABELS) for row in series), default=0)
+    )
+    peak = ticks[-1]
     body = _frame(windows)
-    for tick in (0, peak / 2, peak):
+    for tick in ticks:
         y = TOP + PLOT_H - PLOT_H * tick / peak
         body.append(
             f'<line x1="{LEFT}" y1="{y:.1f}" x2="{LEFT + PLOT_W}" y2="{y:.1f}" stroke="{GRID}" '
             f'stroke-width="0.5"/><text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" '
-            f'fill="{MUTED}">{tick:.0f}</text>'
+            f'fill="{MUTED}">{tick}</text>'
         )
     width = PLOT_W / SLOTS * 0.8
     for (window, index), row in _by_slot(series).items():

@@ -408,13 +408,22 @@ def statement_get(statement_id: int) -> Statement | None:
     )
 
 
+ON_PUBLIC_PAGE = Q(is_pinned=True, published_version__isnull=False)
+
+
 def statements_public() -> list[Statement]:
     """What the public statement page shows: the pinned statements, newest first."""
     return list(
         Statement.objects.select_related("published_version")
-        .filter(is_pinned=True, published_version__isnull=False)
+        .filter(ON_PUBLIC_PAGE)
         .order_by("-published_at", "-id")
     )
+
+
+def statement_public_page_exists() -> bool:
+    """Whether the clinic's public statement page answers (it is a 404 until a statement is
+    published, and again once every published one is taken down)."""
+    return Statement.objects.filter(ON_PUBLIC_PAGE).exists()
 
 
 def outbox_list(*, status: str | None = None) -> QuerySet[OutboxItem]:

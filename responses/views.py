@@ -52,6 +52,7 @@ from responses.selectors import (
     reply_suggest,
     sla_for,
     statement_get,
+    statement_public_page_exists,
     statement_public_versions,
     statements_ever_public,
     statements_list,
@@ -448,6 +449,7 @@ class StatementListView(TemplateResponseMixin, ClinicView):
                 "statements": statements_list(),
                 "can_write": self.access.can(Permission.WRITE),
                 "public_url": f"/statements/{self.clinic.slug}/",
+                "public_page_exists": statement_public_page_exists(),
             }
         )
 

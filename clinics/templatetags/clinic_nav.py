@@ -1,4 +1,5 @@
-"""The staff layout's navigation: who is staff, and the clinics of the switcher."""
+"""The staff layout's navigation: who is staff, the clinics of the switcher, and which of a
+clinic's tabs the caller may open."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from accounts.actors import Actor
 from accounts.selectors import user_needs_otp
 from agency.selectors import agency_memberships_for_user
 from clinics.selectors import clinics_for_actor
+from clinics.views import ClinicApiKeysView, SettingsView
 
 register = template.Library()
 
@@ -39,4 +41,18 @@ def staff_nav(context) -> dict:
         "manages": membership is not None and membership.role in ("owner", "manager"),
         "clinics": clinics,
         "current": current,
+    }
+
+
+@register.simple_tag(takes_context=True)
+def clinic_tabs(context) -> dict:
+    """Which of a clinic's tabs lead somewhere the caller may go, as the pages decide it:
+    "settings" (General, People, Alerts, Reply templates, Detector thresholds: agency staff)
+    and "api_keys" (staff who manage). Sources and Webhooks need only VIEW, like the rest."""
+    access = getattr(context.get("request"), "clinic_access", None)
+    if access is None:
+        return {"settings": False, "api_keys": False}
+    return {
+        "settings": SettingsView.opens_for(access),
+        "api_keys": ClinicApiKeysView.opens_for(access),
     }

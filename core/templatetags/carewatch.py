@@ -3,6 +3,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from core.http import clinic_urlconf
+from core.text import possessive as _possessive
 
 register = template.Library()
 
@@ -17,3 +18,9 @@ def public_url(name, *args):
 def clinic_url(clinic, name, *args):
     """A URL inside `clinic`, from any page."""
     return reverse(name, urlconf=clinic_urlconf(clinic.slug), args=args)
+
+
+@register.filter(is_safe=True)
+def possessive(name):
+    """{{ clinic.name|possessive }}: "Clinic A’s", "Lakeview Pediatrics’" (core.text)."""
+    return _possessive(name)

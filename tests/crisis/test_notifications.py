@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django_tenants.utils import schema_context
 
+from clinics.models import Clinic
 from crisis import tasks
 from crisis.models import EventKind, Incident
 from crisis.services import (
@@ -122,6 +123,26 @@ def test_an_unacknowledged_incident_escalates_once_to_the_agencys_owners_and_man
     assert event.message.startswith("Nobody acknowledged within 15 min: escalated to the agency")
     outbreak.refresh_from_db()
     assert outbreak.escalated_at == NOW + 15 * MIN
+
+
+@pytest.mark.parametrize(
+    ("name", "team"),
+    [
+        ("Lakeview Pediatrics", "Nobody on Lakeview Pediatrics’ crisis team"),
+        ("Clinic A", "Nobody on Clinic A’s crisis team"),
+    ],
+    ids=["ends-in-s", "other"],
+)
+def test_the_escalation_e_mail_writes_the_clinics_possessive(
+    name, team, outbreak, clinic_a, mailoutbox, django_capture_on_commit_callbacks
+):
+    Clinic.objects.filter(pk=clinic_a.pk).update(name=name)
+    # when the incident escalates
+    with django_capture_on_commit_callbacks(execute=True):
+        incidents_escalate_due(now=NOW + 15 * MIN)
+    # then
+    assert len(mailoutbox) == 2
+    assert f"{team} has acknowledged" in mailoutbox[0].body
 
 
 def test_the_escalation_delay_is_a_clinic_setting(outbreak):

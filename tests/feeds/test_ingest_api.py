@@ -101,10 +101,9 @@ def test_a_mixed_batch_stores_the_good_items_and_explains_each_bad_one(api, clin
 
 def test_a_repeated_external_id_in_one_batch_keeps_the_last(api, clinic_a):
     results = post(api("key_a"), [item(1, text="first"), item(1, text="second")]).json()["results"]
-    assert (
-        results[0]["status"] == "rejected"
-        and results[0]["errors"]["external_id"] == ["Repeated in this batch at index 1."]
-    )
+    assert results[0]["status"] == "rejected" and results[0]["errors"]["external_id"] == [
+        "Repeated in this batch at index 1."
+    ]
     assert results[1]["status"] == "created"
     with schema_context(clinic_a.schema_name):
         assert Review.objects.get(external_id="g-1").text == "second"

@@ -105,7 +105,7 @@ def test_the_page_shows_the_current_statement_first_with_its_history_folded(
     assert "Version 1: Opening hours" in article and "<p>Walk-ins welcome.</p>" in article
     # times in the clinic's zone, with its abbreviation
     local = timezone.localtime(timezone.now(), timezone.get_fixed_timezone(0))
-    assert "Times are Clinic A's local time (America/New_York)." in html
+    assert "Times are Clinic A’s local time (America/New_York)." in html
     assert (" EST</time>" in html) or (" EDT</time>" in html)
     assert local.strftime(" %H:%M UTC") not in html
     # each statement links to its own address
@@ -144,6 +144,52 @@ def test_a_withdrawn_statement_links_to_no_list_that_would_answer_404(world, cli
     page = client.get(f"/statements/clinic-a/{only}/").content.decode()
     assert "has no current statement" in page and 'href="/statements/clinic-a/"' not in page
     assert client.get("/statements/clinic-a/").status_code == 404
+
+
+def test_the_staff_and_portal_pages_link_to_the_public_page_only_once_it_answers(
+    world, clinic_a, client, login
+):
+    users = world.users
+    link = 'href="/statements/clinic-a/"'
+    staff, portal = login("alpha_writer"), login("a_approver")
+    # given no statement published yet: the public page answers 404, so no page links to it
+    assert client.get("/statements/clinic-a/").status_code == 404
+    page = staff.get("/clinics/clinic-a/statements/").content.decode()
+    assert link not in page
+    assert "The public page appears once a statement is published." in page
+    page = portal.get("/clinics/clinic-a/portal/statements/").content.decode()
+    assert link not in page
+    assert "The public statement page appears once one is." in page
+    # when one is published
+    only = publish_statement(clinic_a, users["alpha_writer"], users["alpha_manager"],
+                             users["a_approver"], title="Open", body="Open as usual.")  # fmt: skip
+    # then the page answers and both pages link to it
+    assert client.get("/statements/clinic-a/").status_code == 200
+    page = staff.get("/clinics/clinic-a/statements/").content.decode()
+    assert f"{link}>/statements/clinic-a/</a>" in page
+    assert "appears once a statement is published" not in page
+    page = portal.get("/clinics/clinic-a/portal/statements/").content.decode()
+    assert f"{link}>The public statement page</a>" in page
+    # and once it is taken down the page is a 404 again, and the links go
+    with schema_context(clinic_a.schema_name):
+        svc.statement_unpin(
+            statement_id=only, access=clinic_access(Actor(user=users["alpha_writer"]), clinic_a)
+        )
+    assert client.get("/statements/clinic-a/").status_code == 404
+    assert link not in staff.get("/clinics/clinic-a/statements/").content.decode()
+    assert link not in portal.get("/clinics/clinic-a/portal/statements/").content.decode()
+
+
+def test_the_page_writes_the_possessive_of_a_name_ending_in_s(world, clinic_a, client):
+    users = world.users
+    publish_statement(clinic_a, users["alpha_writer"], users["alpha_manager"],
+                      users["a_approver"], title="Open", body="Open as usual.")  # fmt: skip
+    Clinic.objects.filter(pk=clinic_a.pk).update(
+        name="Lakeview Pediatrics", timezone="America/Chicago"
+    )
+    html = client.get("/statements/clinic-a/").content.decode()
+    assert "Times are Lakeview Pediatrics’ local time (America/Chicago)." in html
+    assert "Pediatrics’s" not in html and "Pediatrics's" not in html
 
 
 def test_drafts_unknown_statements_and_clinics_answer_the_same_404(world, clinic_a, client):
