@@ -26,7 +26,12 @@ from responses.selectors import (
     statements_public,
     word_diff,
 )
-from responses.services.workflow import FINISHED, PENDING, STEP_FOR_STATUS
+from responses.services.workflow import (
+    FINISHED,
+    PENDING,
+    STEP_FOR_STATUS,
+    principals_who_acted,
+)
 
 CLIENT_STEP = ApprovalStatus.PENDING_CLIENT
 
@@ -211,9 +216,22 @@ def portal_counts(access: ClinicAccess | None = None) -> dict:
             batches.exclude(author_label=own),
             statements.exclude(author_label=own),
         )
+    if access is not None:
+        # what the separation of duties would refuse this person does not wait for them
+        def _open_to(qs, object_type: str) -> int:
+            return sum(
+                1
+                for obj in qs
+                if not access.principals & principals_who_acted(object_type=object_type, obj=obj)
+            )
+
+        n_replies = _open_to(replies, "reply") + _open_to(batches, "reply_batch")
+        n_statements = _open_to(statements, "statement")
+    else:
+        n_replies, n_statements = replies.count() + batches.count(), statements.count()
     counts = {
-        "replies": replies.count() + batches.count() if client else 0,
-        "statements": statements.count() if client else 0,
+        "replies": n_replies if client else 0,
+        "statements": n_statements if client else 0,
         "incidents": Incident.objects.filter(status__in=ACTIVE_STATUSES).count(),
         "review": 0,
     }

@@ -223,6 +223,7 @@ def tell_who_acts(flow: Flow, obj) -> dict[int, list[str]]:
     clinic = current_clinic()
     notifications_close(clinic=clinic, ref=_ref(flow, obj))
     notifications_close(clinic=clinic, ref=f"{_ref(flow, obj)}:sent_back")
+    notifications_close(clinic=clinic, ref=f"{_ref(flow, obj)}:stuck")
     step = step_of(obj)
     if step is None and obj.guard_verdict == Verdict.BLOCK and not obj.is_overridden:
         if obj.status in FINISHED or obj.status == S.APPROVED:
@@ -231,8 +232,13 @@ def tell_who_acts(flow: Flow, obj) -> dict[int, list[str]]:
     if step is None:
         return {}
     people = _who_acts(clinic, Step.LEGAL if step == "guard" else step)
-    authors = _authors(flow, obj)
-    people = [u for u in people if f"user:{u.pk}" not in authors]
+    # nobody is told a text waits for them that the separation of duties would refuse them:
+    # its writer, and whoever gave a step of this version already
+    barred = _authors(flow, obj) | principals_who_acted(object_type=flow.object_type, obj=obj)
+    everyone = people
+    people = [u for u in people if f"user:{u.pk}" not in barred]
+    if everyone and not people and step != "guard":
+        return _tell_stuck(flow, obj, clinic, step, everyone)
     what = flow.describe(obj)
     what = what[:1].upper() + what[1:]
     if step == "guard":
@@ -249,6 +255,27 @@ def tell_who_acts(flow: Flow, obj) -> dict[int, list[str]]:
         title=title,
         detail=_people_names(flow, obj),
         url=_url_for(flow, clinic, step, obj),
+    )
+
+
+def _tell_stuck(flow: Flow, obj, clinic, step: str, barred: list) -> dict:
+    """Everyone who may give `step` already wrote or approved this version: nobody can give it.
+    The agency's owners and managers are told why and what to do (another person for the step,
+    in the clinic's people), instead of telling the barred people it waits for them."""
+    what = flow.describe(obj)
+    names = ", ".join(u.full_name or u.email for u in barred)
+    return people_notify(
+        users=people_who_can(clinic, permission=Permission.MANAGE),
+        clinic=clinic,
+        kind="stuck",
+        ref=f"{_ref(flow, obj)}:stuck",
+        title=f"{what[:1].upper()}{what[1:]} is stuck: nobody else can give the "
+        f"{Step(step).label.lower()}",
+        detail=f"Everyone who may give it ({names}) wrote or already approved this version, and "
+        "nobody gives two steps of one text. Add another person for this step in the clinic's "
+        "people settings: the text then waits on their approvals page.",
+        url=f"/clinics/{clinic.slug}/settings/people/",
+        severity="high",
     )
 
 

@@ -121,3 +121,39 @@ def test_the_hourly_digest_collects_and_is_scheduled_on_beat(
     from clinics.tasks import notification_digests_send_task
 
     assert notification_digests_send_task.name == entry["task"]
+
+
+def test_a_text_nobody_else_can_approve_is_told_to_the_managers_not_to_the_barred_approver(
+    clinic_a, world, as_user, login, mailoutbox, django_capture_on_commit_callbacks
+):
+    from clinics.models import ClinicMembership
+    from tests.responses.conftest import BLOCK_TEXT
+
+    # given the clinic's only approver also holds the legal role, and overrides a block
+    ClinicMembership.objects.filter(user=world.users["a_approver"], clinic=clinic_a).update(
+        crisis_roles=["comms", "legal"]
+    )
+    review = review_in(clinic_a)
+    writer = as_user("alpha_writer", clinic_a)
+    draft = writer.post("drafts/", {"review_id": review.pk, "text": BLOCK_TEXT}).json()
+    reason = "The reviewer published their own chart details; approved by counsel."
+    as_user("a_approver", clinic_a).post(f"drafts/{draft['id']}/override/", {"reason": reason})
+    writer.post(f"drafts/{draft['id']}/submit/")
+    mailoutbox.clear()
+
+    # when the agency approves, and the clinic's step is next
+    with django_capture_on_commit_callbacks(execute=True):
+        as_user("alpha_manager", clinic_a).post(f"drafts/{draft['id']}/approve/")
+
+    # then the approver, whom the separation of duties would refuse, is not told it waits
+    assert "a_approver@clinics.test" not in _open(f"reply:{draft['id']}")
+    assert not any(m.to == ["a_approver@clinics.test"] for m in mailoutbox)
+    portal = login("a_approver", otp=False).get(f"/clinics/{clinic_a.slug}/portal/approvals/")
+    html = portal.content.decode()
+    assert "waits for your approval" not in html, html[html.index("portal-lead") :][:300]
+    # and the agency's owner and manager hear it is stuck, why, and what to do
+    stuck = _open(f"reply:{draft['id']}:stuck")
+    assert stuck == {"owner@alpha.test": "stuck", "manager@alpha.test": "stuck"}
+    mail = next(m for m in mailoutbox if m.to == ["manager@alpha.test"])
+    assert "is stuck: nobody else can give the clinic approval" in mail.subject
+    assert "A Approver" in mail.body and f"/clinics/{clinic_a.slug}/settings/people/" in mail.body
