@@ -61,7 +61,7 @@ def agency_member_add(
             "Clinic people cannot be agency staff.",
             fields={
                 "email": [
-                    f"This person is one of {', '.join(sorted(set(clinics)))}'s people: agency "
+                    f"This person is one of the people of {', '.join(sorted(set(clinics)))}: agency "
                     "staff hold no clinic or crisis roles, so the clinic would lose them "
                     "(separation of duties). Remove them from the clinic first, or use another "
                     "e-mail."

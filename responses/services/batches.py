@@ -43,7 +43,7 @@ from responses.services.common import audit_record, require, webhook_emit
 from responses.services.guarding import guard_check, response_settings_get
 from responses.services.replies import FLOW as REPLY_FLOW
 from responses.services.replies import MAX_REPLY_CHARS, reply_payload
-from responses.services.statements import public_page_url
+from responses.services.statements import statement_permalink
 from responses.services.templating import citations_of_flags, text_render
 from scoring.claims.selectors import cluster_review_ids
 from scoring.models import ClaimCluster
@@ -82,7 +82,8 @@ def _first_name(name: str) -> str:
 def _statement_url(statement: Statement | None, clinic) -> str:
     if statement is None:
         return ""
-    return f"{public_page_url(clinic)}#statement-{statement.pk}"
+    # its own address, which still answers once a newer statement replaces it
+    return statement_permalink(clinic, statement.pk)
 
 
 def render_for(

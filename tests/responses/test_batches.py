@@ -339,3 +339,22 @@ def test_each_mention_is_published_on_its_own_with_its_status(platforms, clinic_
         "published"
     }
     assert len(platforms.requests_for("google", method="PUT")) == 3
+
+
+def test_the_statement_variable_links_the_statements_own_address(clinic_a, settings):
+    from responses.models import Statement
+    from responses.services.batches import render_for
+    from responses.services.guarding import response_settings_get
+    from scoring.selectors import latest_scores_prefetch
+
+    cluster_id, review_ids = _claim(clinic_a, 1)
+    with schema_context(clinic_a.schema_name):
+        statement = Statement.objects.create(title="About needles", author_label="user:1")
+        review = Review.objects.prefetch_related(latest_scores_prefetch()).get(pk=review_ids[0])
+        text, left = render_for(
+            "{greeting} our statement: {statement_url}", review, clinic=clinic_a,
+            settings_row=response_settings_get(), statement=statement,
+        )  # fmt: skip
+    # the permalink, which still answers once a newer statement replaces it; not an anchor
+    assert text.endswith(f"{settings.PUBLIC_BASE_URL}/statements/clinic-a/{statement.pk}/")
+    assert left == []
