@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -10,10 +11,11 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.actors import Actor
-from clinics.models import Clinic
+from clinics.models import Clinic, clinic_zone
 from clinics.notifications import notifications_close, people_notify
 from clinics.selectors import clinic_people
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.tenancy import current_clinic
 from crisis.metrics import review_metrics
 from crisis.models import (
     ACTIVE_STATUSES,
@@ -227,6 +229,22 @@ def response_plan_save(
         )
 
 
+def default_plan_text() -> str:
+    """The default playbook as a response plan's text (a list the playbook reads)."""
+    from crisis.room import DEFAULT_PLAYBOOK
+
+    return "## Response steps\n\n" + "\n".join(f"- {text}" for _key, text in DEFAULT_PLAYBOOK)
+
+
+def _as_steps(text: str) -> str:
+    """Prevention steps as list items, one per line (the playbook reads list items): a line
+    already numbered or bulleted is kept as it is."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return "\n".join(
+        line if re.match(r"(?:[-*•]|\d+[.)])\s+", line) else f"- {line}" for line in lines
+    )
+
+
 def review_apply_to_plan(*, incident_id: int, actor: Actor) -> ResponsePlanVersion:
     """Append the review's prevention steps to the response plan as a new version."""
     with transaction.atomic():
@@ -239,11 +257,16 @@ def review_apply_to_plan(*, incident_id: int, actor: Actor) -> ResponsePlanVersi
             )
         current = ResponsePlanVersion.objects.order_by("-version").first()
         incident = review.incident
+        opened = timezone.localtime(incident.opened_at, clinic_zone(current_clinic()))
         section = (
             f"## Prevention steps from incident #{incident.pk} "
-            f"({incident.get_kind_display().lower()}, {incident.opened_at:%Y-%m-%d})\n\n{steps}"
+            f"({incident.get_kind_display().lower()}, {opened:%Y-%m-%d})\n\n"
+            f"{_as_steps(steps)}"
         )
-        text = f"{current.text.rstrip()}\n\n{section}" if current else section
+        # a clinic without a plan followed the default playbook: the new plan starts from it,
+        # so the next incident's playbook has those steps and these
+        base = current.text.rstrip() if current else default_plan_text()
+        text = f"{base}\n\n{section}"
         version = response_plan_save(
             text=text,
             actor=actor,

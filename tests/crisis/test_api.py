@@ -190,6 +190,39 @@ def test_notes_and_assignments_go_on_the_timeline(incidents, login, world):
     ]
 
 
+@pytest.mark.parametrize(
+    ("who", "role", "message"),
+    [
+        (
+            "alpha_analyst", "comms",
+            "Alpha Analyst cannot act on incidents in this clinic (analyst).",
+        ),
+        ("a_viewer", "comms", "A Viewer cannot act on incidents in this clinic (viewer)."),
+        ("a_legal", "comms", "A Legal does not hold the Comms / PR crisis role in this clinic."),
+        ("b_approver", "legal", "Unknown person."),
+    ],
+    ids=["analyst", "viewer-without-crisis-role", "other-crisis-role", "other-clinic"],
+)  # fmt: skip
+def test_assigning_someone_who_cannot_take_the_role_says_why_and_changes_nothing(
+    incidents, login, world, who, role, message
+):
+    # given an incident and its timeline
+    incident = incidents["outbreak"]
+    before = _events(incident)
+    # when a manager gives the role to someone who cannot take it
+    answer = login("alpha_manager").post(
+        f"{BASE}/incidents/{incident.pk}/assign/",
+        {"role": role, "user_id": world.users[who].pk},
+        content_type="application/json",
+    )
+    # then a 400 that says why, and nothing changed
+    assert answer.status_code == 400
+    assert answer.json()["fields"]["user_id"] == [message]
+    assert _events(incident) == before
+    with schema_context("clinic_clinic_a"):
+        assert not Incident.objects.get(pk=incident.pk).assignments.exists()
+
+
 def test_the_timeline_is_append_only(incidents):
     event = IncidentEvent.objects.first()
     event.message = "rewritten"
@@ -281,8 +314,17 @@ def test_the_review_is_edited_exported_and_feeds_the_plan(incidents, login, api)
     assert writer.get(f"{url}/review/export/?format=doc").status_code == 400
     plan = writer.post(f"{url}/review/apply-to-plan/")
     assert plan.status_code == 201
-    assert plan.json()["text"].endswith("Add 'measles' as a watch word.")
-    assert f"incident #{incident.pk}" in plan.json()["text"]
+    # a clinic without a plan starts from the default steps; the prevention steps are items
+    text = plan.json()["text"]
+    assert text.startswith("## Response steps\n\n- Acknowledge the alert: someone owns it")
+    assert text.endswith("- Add 'measles' as a watch word.")
+    assert f"incident #{incident.pk}" in text
+    # and the next incident's playbook carries both
+    from crisis.room import playbook_steps
+
+    steps = [t for _k, t in playbook_steps(text)]
+    assert steps[0] == "Acknowledge the alert: someone owns it"
+    assert steps[-1] == "Add 'measles' as a watch word."
     assert _events(incident)[-2:] == [EventKind.REVIEW_EDITED, EventKind.PLAN_UPDATED]
 
 
