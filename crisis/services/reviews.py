@@ -67,10 +67,14 @@ def review_draft(*, incident: Incident, now: datetime | None = None) -> PostCris
 
 
 def review_freeze(*, incident: Incident, now: datetime | None = None) -> PostCrisisReview:
+    """The figures as they stand now, kept from here on (the incident is marked reviewed). A
+    review already sent keeps the figures the clinic received."""
     now = now or timezone.now()
     review = PostCrisisReview.objects.filter(incident=incident).first() or review_draft(
         incident=incident, now=now
     )
+    if review.sent_at is not None and review.metrics_frozen_at is not None:
+        return review
     review.metrics = review_metrics(incident, now=now)
     review.metrics_frozen_at = now
     review.save(update_fields=["metrics", "metrics_frozen_at", "updated_at"])
@@ -124,7 +128,8 @@ def portal_review_url(clinic: Clinic, incident_id: int) -> str:
 
 def review_send(*, incident_id: int, clinic: Clinic, actor: Actor) -> PostCrisisReview:
     """Send the review to the clinic: from now on the clinic's people read it (and download
-    its PDF) in the portal, and each is told in-app and by e-mail, as they chose. Sending
+    its PDF) in the portal, and each is told in-app and by e-mail, as they chose. Its figures
+    are frozen at the first sending (unless the incident was marked reviewed before). Sending
     again (after an edit) tells them again. Refused (400 `no_recipients`) when the clinic has
     nobody to tell."""
     people = clinic_people(clinic)
@@ -144,7 +149,14 @@ def review_send(*, incident_id: int, clinic: Clinic, actor: Actor) -> PostCrisis
         now = timezone.now()
         again = review.sent_at is not None
         review.sent_at, review.sent_by = now, actor.name[:200]
-        review.save(update_fields=["sent_at", "sent_by", "updated_at"])
+        fields = ["sent_at", "sent_by", "updated_at"]
+        if review.metrics_frozen_at is None:
+            # what the clinic receives does not change under them: its figures are those of
+            # the moment it was sent (the lessons may still be edited and sent again)
+            review.metrics = review_metrics(review.incident, now=now)
+            review.metrics_frozen_at = now
+            fields += ["metrics", "metrics_frozen_at"]
+        review.save(update_fields=fields)
         incident = review.incident
         ref = f"postcrisis:{incident.pk}"
         notifications_close(clinic=clinic, ref=ref)

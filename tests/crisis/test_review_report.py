@@ -384,6 +384,16 @@ def test_the_agency_sends_the_review_and_the_clinic_reads_it_in_its_portal(
         review = PostCrisisReview.objects.get(incident=incident)
         sent = incident.events.get(kind=EventKind.REVIEW_SENT)
     assert review.sent_by == "Alpha Writer" and review.sent_at is not None
+    # what the clinic received keeps its figures: frozen when sent, and kept when the
+    # incident is marked reviewed later
+    assert review.metrics_frozen_at == review.sent_at and review.metrics
+    sent_figures = review.metrics
+    with django_capture_on_commit_callbacks(execute=False), schema_context(clinic_a.schema_name):
+        incident_status_set(
+            incident_id=incident.pk, status="reviewed", actor=acting("Sam"), now=NOW + 30 * HOUR
+        )
+        kept = PostCrisisReview.objects.get(incident=incident)
+    assert (kept.metrics, kept.metrics_frozen_at) == (sent_figures, review.sent_at)
     people = {world.users[n].pk for n in ("a_approver", "a_viewer", "a_legal")}
     assert people <= set(sent.data["people"])
     assert {m.to[0] for m in mailoutbox} >= {world.users["a_approver"].email}
