@@ -31,6 +31,7 @@ from feeds.services import (
     source_update,
     webhook_receive,
     webhook_secret_ensure,
+    webhook_url,
 )
 from feeds.validation import ITEM_FIELDS, MAX_COUNT, MAX_TEXT
 
@@ -265,11 +266,11 @@ class SourceListApi(ClinicAPIView):
     def post(self, request):
         data = SourceInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        source = source_create(**data.validated_data)
+        source = source_create(**data.validated_data, readable=True)
         body = SourceOutputSerializer(source).data
         if source.kind == SourceKind.WEBHOOK:
             body["webhook_secret"] = webhook_secret_ensure(source=source)
-            body["webhook_url"] = f"/hooks/{self.clinic.slug}/{source.pk}/"
+            body["webhook_url"] = webhook_url(self.clinic, source)
         return Response(body, status=status.HTTP_201_CREATED)
 
 

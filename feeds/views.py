@@ -12,8 +12,9 @@ from clinics.selectors import clinic_for_actor
 from core.errors import ValidationFailed
 from core.permissions import Permission
 from core.views import ClinicView
-from feeds.models import ImportJob, Platform, Source
+from feeds.models import ImportJob, Platform, Source, SourceKind
 from feeds.selectors import sources_with_connections
+from feeds.services import source_create, webhook_secret_ensure, webhook_url
 from feeds.services.connections import (
     ConnectFailed,
     attempt_for,
@@ -38,8 +39,41 @@ class SourcesView(TemplateResponseMixin, ClinicView):
     the "Connect Google Business Profile" and "Connect Facebook / Instagram" buttons."""
 
     template_name = "feeds/sources.html"
+    write_permission = Permission.MANAGE
 
     def get(self, request, *args, **kwargs):
+        return self._page()
+
+    def post(self, request, *args, **kwargs):
+        """Add a source no sign-in connects: Yelp (its business id and API key) or an inbound
+        webhook (its signing secret is shown once, on the answer to this post)."""
+        action = request.POST.get("action")
+        name = request.POST.get("name", "")
+        try:
+            if action == "add_yelp":
+                source = source_create(
+                    kind=SourceKind.YELP,
+                    name=name,
+                    settings={"business_id": request.POST.get("business_id", "").strip()},
+                    credentials={"api_key": request.POST.get("api_key", "").strip()},
+                    readable=True,
+                )
+                messages.success(request, f"{source.name} added: it is read every 15 minutes.")
+                return HttpResponseRedirect(request.path)
+            if action == "add_webhook":
+                source = source_create(kind=SourceKind.WEBHOOK, name=name)
+                return self._page(
+                    created={
+                        "source": source,
+                        "secret": webhook_secret_ensure(source=source),
+                        "url": webhook_url(self.clinic, source),
+                    }
+                )
+            raise ValidationFailed("Unknown action.", fields={"action": ["Reload the page."]})
+        except ValidationFailed as exc:
+            return self._page(error=exc, kept=request.POST, status=400)
+
+    def _page(self, status: int = 200, **extra):
         can_manage = self.access.can(Permission.MANAGE)
         response = self.render_to_response(
             {
@@ -48,7 +82,9 @@ class SourcesView(TemplateResponseMixin, ClinicView):
                 "can_manage": can_manage,
                 "google_ready": oauth_app(Platform.GOOGLE).configured,
                 "facebook_ready": oauth_app(Platform.FACEBOOK).configured,
-            }
+                **extra,
+            },
+            status=status,
         )
         # The Connect forms post here and are redirected to the platform's consent page:
         # Chromium applies form-action to that redirect too, so the page allows those origins.

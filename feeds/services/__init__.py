@@ -46,6 +46,7 @@ from feeds.services.sources import (
     source_credentials,
     source_credentials_renewed,
     source_update,
+    webhook_url,
 )
 
 __all__ = [
@@ -78,6 +79,7 @@ __all__ = [
     "reviews_status_set",
     "reviews_upsert",
     "source_create",
+    "webhook_url",
     "source_credentials",
     "source_credentials_renewed",
     "source_update",

@@ -25,12 +25,18 @@ def source_create(
     settings: dict | None = None,
     credentials: dict | None = None,
     poll_interval_minutes: int = 15,
+    readable: bool = False,
 ) -> Source:
+    """A new source. `readable`: a person adds it for Carewatch to read (the API, the Sources
+    page), so it must have what reading needs (a Yelp business id and API key); a source
+    created by its first pushed item, or a placeholder connected later, is not checked."""
     if kind not in SourceKind.values:
         raise ValidationFailed(
             "Unknown source kind.", fields={"kind": [f"Choose {SourceKind.values}."]}
         )
     name = (name or "").strip() or SourceKind(kind).label
+    if kind == SourceKind.YELP and readable:
+        _check_yelp(settings or {}, credentials or {})
     source = Source.objects.create(
         kind=kind,
         name=name[:200],
@@ -44,7 +50,32 @@ def source_create(
     return source
 
 
+def _check_yelp(settings: dict, credentials: dict) -> None:
+    """A Yelp source is read with a business id and an API key and nothing else (no sign-in
+    connects it): without them it could never work, so it is refused rather than stored."""
+    from feeds.connectors.base import make_connector
+    from feeds.connectors.errors import ConfigurationError
+
+    try:
+        make_connector("yelp", settings, credentials)
+    except ConfigurationError as exc:
+        field = "settings" if "business" in str(exc) or "limit" in str(exc) else "credentials"
+        raise ValidationFailed(
+            "This Yelp source could not read anything.", fields={field: [str(exc)]}
+        ) from None
+
+
+def webhook_url(clinic, source: Source) -> str:
+    """The address an inbound webhook source receives at, absolute (PUBLIC_BASE_URL)."""
+    return f"{django_settings.PUBLIC_BASE_URL}/hooks/{clinic.slug}/{source.pk}/"
+
+
 def source_update(*, source: Source, **changes) -> Source:
+    if source.kind == SourceKind.YELP and ({"settings", "credentials"} & changes.keys()):
+        _check_yelp(
+            changes.get("settings", source.settings) or {},
+            changes["credentials"] if "credentials" in changes else source_credentials(source),
+        )
     fields = []
     for name in ("name", "settings", "enabled", "poll_interval_minutes"):
         if name in changes:

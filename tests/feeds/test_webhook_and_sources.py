@@ -137,3 +137,74 @@ def test_only_managers_change_sources(login, clinic_a):
     assert bad.status_code == 400 and "kind" in bad.json()["fields"]
     with schema_context(clinic_a.schema_name):
         assert Source.objects.count() == 0
+
+
+def test_the_webhook_address_is_absolute(login, clinic_a, settings):
+    source = make_webhook_source(login)
+    assert source["webhook_url"] == (f"{settings.PUBLIC_BASE_URL}/hooks/clinic-a/{source['id']}/")
+
+
+def test_a_yelp_source_needs_its_business_id_and_api_key(login, clinic_a):
+    manager = login("alpha_manager")
+    url = "/clinics/clinic-a/api/v1/sources/"
+    with schema_context(clinic_a.schema_name):
+        before = Source.objects.count()
+    for body, field in [
+        ({"kind": "yelp", "settings": {}, "credentials": {"api_key": "k"}}, "settings"),
+        ({"kind": "yelp", "settings": {"business_id": "b"}, "credentials": {}}, "credentials"),
+    ]:
+        refused = manager.post(url, body, content_type="application/json")
+        assert refused.status_code == 400 and field in refused.json()["fields"], refused.json()
+    with schema_context(clinic_a.schema_name):
+        assert Source.objects.count() == before
+    made = manager.post(
+        url,
+        {"kind": "yelp", "settings": {"business_id": "riverside-dental-sf"},
+         "credentials": {"api_key": "k-123"}},
+        content_type="application/json",
+    )  # fmt: skip
+    assert made.status_code == 201
+    # and an update cannot take its key away
+    emptied = manager.patch(
+        f"{url}{made.json()['id']}/", {"credentials": {}}, content_type="application/json"
+    )
+    assert emptied.status_code == 400 and "credentials" in emptied.json()["fields"]
+
+
+def test_a_manager_adds_yelp_and_a_webhook_source_on_the_sources_page(login, clinic_a, settings):
+    manager = login("alpha_manager")
+    page = "/clinics/clinic-a/sources/"
+    assert "Add a source without signing in" in manager.get(page).content.decode()
+
+    # a Yelp source without its key is refused, with the name kept and nothing added
+    refused = manager.post(
+        page,
+        {"action": "add_yelp", "name": "Yelp SF", "business_id": "riverside-sf", "api_key": ""},
+    )
+    assert refused.status_code == 400
+    html = refused.content.decode()
+    assert "Nothing was added." in html and 'value="riverside-sf"' in html
+    with schema_context(clinic_a.schema_name):
+        assert not Source.objects.filter(name="Yelp SF").exists()
+    added = manager.post(
+        page, {"action": "add_yelp", "name": "Yelp SF", "business_id": "riverside-sf",
+               "api_key": "k-1"},
+    )  # fmt: skip
+    assert added.status_code == 302
+    with schema_context(clinic_a.schema_name):
+        yelp = Source.objects.get(name="Yelp SF")
+        assert (yelp.kind, yelp.settings["business_id"]) == ("yelp", "riverside-sf")
+
+    # a webhook source shows its absolute address and its secret, once
+    made = manager.post(page, {"action": "add_webhook", "name": "Listening tool"})
+    html = made.content.decode()
+    with schema_context(clinic_a.schema_name):
+        hook = Source.objects.get(name="Listening tool")
+    assert f"{settings.PUBLIC_BASE_URL}/hooks/clinic-a/{hook.pk}/" in html
+    assert 'id="created-secret"' in html
+    assert 'id="created-secret"' not in manager.get(page).content.decode()
+
+    # a writer may look, not add
+    writer = login("alpha_writer")
+    assert "Add a source without signing in" not in writer.get(page).content.decode()
+    assert writer.post(page, {"action": "add_webhook", "name": "x"}).status_code == 403
