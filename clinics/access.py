@@ -56,6 +56,24 @@ class ClinicAccess:
         return permission in self.permissions
 
     @property
+    def acts_on_incidents(self) -> bool:
+        """Whether the actor may act on the clinic's incidents (acknowledge one, take one of
+        its roles, run it) rather than only read them: the `write` permission, or a crisis role
+        in the clinic (the clinic's crisis team acknowledges in the portal). Every way of
+        acknowledging (API, pages, one-click links) and every list of people who act on
+        incidents (the on-call list, the incident's roles) follows this rule."""
+        return self.can(Permission.WRITE) or bool(self.crisis_roles)
+
+    @property
+    def role_label(self) -> str:
+        """The actor's role in the clinic, in words: "analyst", "viewer", "API key"."""
+        if self.agency_role is not None:
+            return AgencyRole(self.agency_role).label.lower()
+        if self.clinic_role is not None:
+            return ClinicRole(self.clinic_role).label.lower()
+        return "API key" if self.actor.api_key is not None else "no role"
+
+    @property
     def is_agency_staff(self) -> bool:
         return self.agency_role is not None
 
@@ -149,6 +167,17 @@ def clinic_access(actor: Actor, clinic: Clinic | None) -> ClinicAccess | None:
     )
 
 
+def user_access(user, clinic: Clinic) -> ClinicAccess | None:
+    """`clinic_access` for a person who is not the one making the request (whom to alert, who
+    may be put on a list), by the same rule."""
+    return clinic_access(Actor(user=user), clinic)
+
+
+def agency_roles_granting(permission: Permission) -> list[str]:
+    """The agency roles whose grants include `permission`."""
+    return [role for role, grants in AGENCY_ROLE_GRANTS.items() if permission in grants]
+
+
 def people_who_can(
     clinic: Clinic, *, permission: Permission | None = None, crisis_role: str | None = None
 ) -> list:
@@ -160,7 +189,7 @@ def people_who_can(
         q = ClinicMembership.objects.filter(clinic=clinic, crisis_roles__contains=[crisis_role])
         ids = set(q.values_list("user_id", flat=True))
     else:
-        agency_roles = [r for r, grants in AGENCY_ROLE_GRANTS.items() if permission in grants]
+        agency_roles = agency_roles_granting(permission)
         clinic_roles = [r for r, grants in CLINIC_ROLE_GRANTS.items() if permission in grants]
         crisis = [r for r, grants in CRISIS_ROLE_GRANTS.items() if permission in grants]
         ids = set(

@@ -17,6 +17,7 @@ from slack_sdk.webhook import WebhookClient
 
 from accounts.models import User
 from agency.models import AgencyMembership
+from clinics.access import user_access
 from clinics.models import ChatKind, ChatWebhook, Clinic, Digest, NotificationPreference, OnCall
 from core.crypto import decrypt_json, encrypt_json
 from core.errors import ValidationFailed
@@ -182,8 +183,7 @@ def teams_card(*, body: list[dict], links: Sequence[tuple[str, str]]) -> dict:
     }
 
 
-def on_call_candidates(clinic: Clinic) -> list[User]:
-    """Who may be on a clinic's on-call list: the active staff of its agency."""
+def _agency_staff(clinic: Clinic) -> list[User]:
     memberships = (
         AgencyMembership.objects.filter(agency_id=clinic.agency_id, user__is_active=True)
         .select_related("user")
@@ -192,10 +192,28 @@ def on_call_candidates(clinic: Clinic) -> list[User]:
     return [m.user for m in memberships]
 
 
+def _cannot_act(user: User, clinic: Clinic) -> str:
+    """Why `user` cannot act on the clinic's incidents ("" when they can), by the rule of
+    `ClinicAccess.acts_on_incidents`."""
+    access = user_access(user, clinic)
+    if access is not None and access.acts_on_incidents:
+        return ""
+    role = access.role_label if access is not None else "no access"
+    return f"{user.full_name or user.email} cannot act on incidents in this clinic ({role})"
+
+
+def on_call_candidates(clinic: Clinic) -> list[User]:
+    """Who may be on a clinic's on-call list: the active staff of its agency who may act on
+    its incidents (an analyst only reads: they could not acknowledge what they are called
+    for)."""
+    return [u for u in _agency_staff(clinic) if not _cannot_act(u, clinic)]
+
+
 def on_call_set(*, clinic: Clinic, entries: Sequence[str]) -> list[User]:
     """Replace the clinic's on-call list with `entries` (user ids, first = first called).
-    Empty positions at the end are ignored; a gap, a repeat or someone not on the agency's
-    staff refuses the whole list. An empty list means: the agency's owners and managers."""
+    Empty positions at the end are ignored; a gap, a repeat, someone not on the agency's
+    staff or someone who may not act on incidents (`ClinicAccess.acts_on_incidents`) refuses
+    the whole list. An empty list means: the agency's owners and managers."""
     entries = [str(e or "").strip() for e in entries]
     while entries and not entries[-1]:
         entries.pop()
@@ -203,7 +221,7 @@ def on_call_set(*, clinic: Clinic, entries: Sequence[str]) -> list[User]:
         raise ValidationFailed(
             "Too many people.", fields={"on_call": [f"At most {ON_CALL_MAX} people."]}
         )
-    staff = {str(u.pk): u for u in on_call_candidates(clinic)}
+    staff = {str(u.pk): u for u in _agency_staff(clinic)}
     problems: list[str] = []
     seen: set[str] = set()
     for position, raw in enumerate(entries, start=1):
@@ -213,6 +231,8 @@ def on_call_set(*, clinic: Clinic, entries: Sequence[str]) -> list[User]:
             problems.append(f"Position {position}: this person is not on the agency's staff.")
         elif raw in seen:
             problems.append(f"Position {position}: {staff[raw].email} is already on the list.")
+        elif why := _cannot_act(staff[raw], clinic):
+            problems.append(f"Position {position}: {why}, so they cannot be on call.")
         seen.add(raw)
     if problems:
         raise ValidationFailed("The on-call list cannot be saved.", fields={"on_call": problems})

@@ -11,7 +11,9 @@ from django.db import connection
 from django.db.models import Case, Count, IntegerField, Max, Min, Prefetch, Q, QuerySet, Value, When
 
 from agency.models import AgencyMembership
+from clinics.access import agency_roles_granting
 from clinics.models import Clinic, ClinicMembership
+from core.permissions import Permission
 from crisis.detectors import History, Item
 from crisis.models import (
     ACTIVE_STATUSES,
@@ -248,20 +250,22 @@ def people_assignable(clinic: Clinic) -> list[tuple[int, str]]:
     return sorted(people.items(), key=lambda p: p[1].lower())
 
 
-STAFF_WHO_ACT = ("owner", "manager", "writer")
-
-
 def people_eligible(clinic: Clinic, role: str) -> list[tuple[int, str]]:
-    """(user id, label) of the people who may take one crisis role: the agency's owners,
-    managers and writers (analysts only read) and the clinic's people who hold that role."""
+    """(user id, label) of the people who may take one crisis role, by the rule of
+    `ClinicAccess.acts_on_incidents`: the agency's staff whose role may write (owners,
+    managers, writers; analysts only read) and the clinic's people who hold that crisis role
+    (not its agency's staff: their clinic roles grant nothing)."""
+    staff = AgencyMembership.objects.filter(agency_id=clinic.agency_id, user__is_active=True)
     people: dict[int, str] = {}
-    for m in ClinicMembership.objects.filter(
-        clinic=clinic, user__is_active=True, crisis_roles__contains=[role]
-    ).select_related("user"):
+    for m in (
+        ClinicMembership.objects.filter(
+            clinic=clinic, user__is_active=True, crisis_roles__contains=[role]
+        )
+        .exclude(user_id__in=staff.values("user_id"))
+        .select_related("user")
+    ):
         people[m.user_id] = m.user.full_name or m.user.email
-    for m in AgencyMembership.objects.filter(
-        agency_id=clinic.agency_id, user__is_active=True, role__in=STAFF_WHO_ACT
-    ).select_related("user"):
+    for m in staff.filter(role__in=agency_roles_granting(Permission.WRITE)).select_related("user"):
         people.setdefault(m.user_id, m.user.full_name or m.user.email)
     return sorted(people.items(), key=lambda p: p[1].lower())
 

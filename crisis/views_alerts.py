@@ -13,7 +13,9 @@ from django.shortcuts import render
 from django.views import View
 
 from accounts.selectors import user_is_agency_staff
+from clinics.models import clinic_zone
 from clinics.notifications import notifications_open_for
+from crisis.room import local
 from crisis.services.alerting import AckLinkRefused, ack_link_read, incident_acknowledge_by_link
 
 REFUSALS = {
@@ -31,6 +33,12 @@ REFUSALS = {
         "Each link acknowledges once. The incident's timeline shows who acknowledged it.",
     ),
     "gone": ("This incident no longer exists", "Nothing was changed."),
+    "not_allowed": (
+        "You cannot acknowledge this incident",
+        "Acknowledging is for the people who act on the clinic's incidents (the agency's "
+        "owners, managers and writers, and the clinic's crisis team); you can read it only. "
+        "Tell someone on the on-call list or the crisis team.",
+    ),
 }
 
 
@@ -72,7 +80,7 @@ class AckLinkView(View):
 
     def _refused(self, request, exc: AckLinkRefused):
         title, text = REFUSALS.get(exc.reason, REFUSALS["unknown"])
-        status = {"expired": 410, "used": 410, "gone": 404}.get(exc.reason, 400)
+        status = {"expired": 410, "used": 410, "gone": 404, "not_allowed": 403}.get(exc.reason, 400)
         return render(
             request, self.template_name, {"refused": True, "title": title, "text": text},
             status=status,
@@ -80,7 +88,7 @@ class AckLinkView(View):
 
     def get(self, request, token: str):
         try:
-            link = ack_link_read(token)
+            link = ack_link_read(token, signed_in=_signed_in(request))
         except AckLinkRefused as exc:
             return self._refused(request, exc)
         return render(request, self.template_name, {"link": link, "token": token})
@@ -88,11 +96,19 @@ class AckLinkView(View):
     def post(self, request, token: str):
         try:
             link, acknowledged = incident_acknowledge_by_link(
-                token=token, signed_in=request.user if request.user.is_authenticated else None
+                token=token, signed_in=_signed_in(request)
             )
         except AckLinkRefused as exc:
             return self._refused(request, exc)
+        escalated = link.incident.escalated_at
         return render(
             request, self.template_name,
-            {"link": link, "done": True, "acknowledged": acknowledged},
+            {
+                "link": link, "done": True, "acknowledged": acknowledged,
+                "escalated": local(escalated, clinic_zone(link.clinic)) if escalated else "",
+            },
         )  # fmt: skip
+
+
+def _signed_in(request):
+    return request.user if request.user.is_authenticated else None

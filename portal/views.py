@@ -330,7 +330,7 @@ class PortalIncidentView(PortalPage):
     write_permission = Permission.VIEW  # acknowledging is decided by `_may_acknowledge`
 
     def _may_acknowledge(self) -> bool:
-        return bool(self.access.crisis_roles) or self.access.can(Permission.WRITE)
+        return self.access.acts_on_incidents
 
     def get(self, request, incident_id: int, *args, **kwargs):
         incident = incident_for_portal(incident_id)

@@ -27,6 +27,7 @@ from django_tenants.utils import schema_context
 from accounts.actors import Actor
 from accounts.models import User
 from agency.models import AgencyMembership, AgencyRole
+from clinics.access import user_access
 from clinics.alerting import chat_webhooks_set, teams_card
 from clinics.models import Clinic, CrisisRole, OnCall
 from crisis.models import AckChannel, AckTokenUse, Incident, IncidentStatus
@@ -44,6 +45,7 @@ class Recipient:
     user: User
     side: str  # "agency" or "clinic"
     why: list[str] = field(default_factory=list)
+    may_act: bool = True  # `ClinicAccess.acts_on_incidents`: only then an acknowledge link
 
 
 def agency_responsible(clinic: Clinic) -> tuple[list[User], str]:
@@ -54,16 +56,7 @@ def agency_responsible(clinic: Clinic) -> tuple[list[User], str]:
     ]
     if rota:
         return rota, "on call"
-    fallback = (
-        AgencyMembership.objects.filter(
-            agency_id=clinic.agency_id,
-            role__in=[AgencyRole.OWNER, AgencyRole.MANAGER],
-            user__is_active=True,
-        )
-        .select_related("user")
-        .order_by("user__full_name", "pk")
-    )
-    return [m.user for m in fallback], "agency owner/manager"
+    return [m.user for m in escalation_contacts(clinic)], "agency owner/manager"
 
 
 def incident_recipients(clinic: Clinic) -> list[Recipient]:
@@ -77,7 +70,42 @@ def incident_recipients(clinic: Clinic) -> list[Recipient]:
         people.setdefault(m.user_id, Recipient(m.user, "clinic")).why.append(
             f"crisis team: {roles}"
         )
+    for r in people.values():
+        r.may_act = may_act(r.user, clinic)
     return list(people.values())
+
+
+def escalation_recipients(clinic: Clinic) -> list[Recipient]:
+    """Whom an escalation tells: everyone the incident's first alert goes to (the agency
+    people responsible and the crisis team, `incident_recipients`) and the agency's owners
+    and managers, each once."""
+    people = {r.user.pk: r for r in incident_recipients(clinic)}
+    for m in escalation_contacts(clinic):
+        r = people.setdefault(m.user_id, Recipient(m.user, "agency"))
+        if "agency owner/manager" not in r.why:
+            r.why.append("agency owner/manager")
+    for r in people.values():
+        r.may_act = may_act(r.user, clinic)
+    return list(people.values())
+
+
+def escalation_contacts(clinic: Clinic) -> list[AgencyMembership]:
+    """The agency's active owners and managers: whom an unacknowledged incident escalates to."""
+    return list(
+        AgencyMembership.objects.filter(
+            agency_id=clinic.agency_id,
+            role__in=[AgencyRole.OWNER, AgencyRole.MANAGER],
+            user__is_active=True,
+        )
+        .select_related("user")
+        .order_by("user__full_name", "pk")
+    )
+
+
+def may_act(user: User | None, clinic: Clinic) -> bool:
+    """Whether `user` may act on the clinic's incidents (`ClinicAccess.acts_on_incidents`)."""
+    access = user_access(user, clinic) if user is not None else None
+    return access is not None and access.acts_on_incidents
 
 
 # --- chat ----------------------------------------------------------------------------------
@@ -179,7 +207,8 @@ def ack_url(token: str) -> str:
 
 
 class AckLinkRefused(Exception):
-    """`reason`: unknown (tampered or not ours), expired, used, gone (no such incident)."""
+    """`reason`: unknown (tampered or not ours), expired, used, gone (no such incident),
+    not_allowed (the person may not act on the clinic's incidents)."""
 
     def __init__(self, reason: str, *, clinic: Clinic | None = None, detail: str = ""):
         super().__init__(reason)
@@ -191,12 +220,20 @@ class AckLink:
     clinic: Clinic
     incident: Incident
     channel: str
-    user: User | None
+    user: User | None  # the person an e-mail link was sent to; None for a chat link
     nonce: str
+    who: User | None = None  # who acknowledges: `user`, else the signed-in person, else unknown
 
 
-def ack_link_read(token: str, *, now: datetime | None = None) -> AckLink:
-    """What a link names, or AckLinkRefused. Reads only; the caller is in no schema."""
+def ack_link_read(
+    token: str, *, signed_in: User | None = None, now: datetime | None = None
+) -> AckLink:
+    """What a link names, or AckLinkRefused. Reads only; the caller is in no schema.
+
+    The link acknowledges as its person (e-mail), else as `signed_in` (chat), else as
+    "someone"; a person who may not act on the clinic's incidents
+    (`ClinicAccess.acts_on_incidents`, the rule of the API and the pages), or is no longer
+    active, is refused with reason `not_allowed`."""
     now = now or timezone.now()
     try:
         data = signing.loads(token, salt=ACK_SALT, max_age=ACK_MAX_AGE)
@@ -215,8 +252,14 @@ def ack_link_read(token: str, *, now: datetime | None = None) -> AckLink:
             raise AckLinkRefused("gone", clinic=clinic)
         if AckTokenUse.objects.filter(nonce=str(data["n"])).exists():
             raise AckLinkRefused("used", clinic=clinic)
-    user = User.objects.filter(pk=data.get("u"), is_active=True).first() if data.get("u") else None
-    return AckLink(clinic, incident, data["ch"], user, str(data["n"]))
+    user = User.objects.filter(pk=data["u"]).first() if data.get("u") else None
+    if data.get("u") and user is None:
+        raise AckLinkRefused("not_allowed", clinic=clinic)
+    signed_in = signed_in if signed_in is not None and signed_in.is_authenticated else None
+    who = user or signed_in
+    if who is not None and not may_act(who, clinic):
+        raise AckLinkRefused("not_allowed", clinic=clinic)
+    return AckLink(clinic, incident, data["ch"], user, str(data["n"]), who)
 
 
 def incident_acknowledge_by_link(
@@ -224,12 +267,13 @@ def incident_acknowledge_by_link(
 ) -> tuple[AckLink, bool]:
     """Use a one-click link: (the link, True) when it acknowledged the incident, (the link,
     False) when somebody had already acknowledged it (the link stays unused). Refused links
-    (unknown, tampered, expired, already used) raise AckLinkRefused and change nothing."""
+    (unknown, tampered, expired, already used, or for a person who may not act on the
+    clinic's incidents) raise AckLinkRefused and change nothing."""
     from crisis.services.incidents import incident_status_set
 
     now = now or timezone.now()
-    link = ack_link_read(token, now=now)
-    who = link.user or (signed_in if signed_in is not None and signed_in.is_authenticated else None)
+    link = ack_link_read(token, signed_in=signed_in, now=now)
+    who = link.who
     label = AckChannel(link.channel).label
     actor = (
         Actor(user=who) if who is not None else Actor.of_system("ack-link", f"Someone via {label}")

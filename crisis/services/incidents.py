@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.models import User
-from clinics.access import ClinicAccess
+from clinics.access import ClinicAccess, user_access
 from clinics.models import Clinic, CrisisRole
 from clinics.notifications import notifications_close, people_notify
 from core.errors import Conflict, NotFound, ValidationFailed
@@ -259,14 +259,11 @@ def incident_assign(
         raise ValidationFailed("Unknown role.", fields={"role": [f"Choose {CrisisRole.values}."]})
     label = None
     if user_id is not None:
-        label = (
-            dict(people_eligible(clinic, role)).get(user_id) if role in CrisisRole.values else None
-        )
+        label = dict(people_eligible(clinic, role)).get(user_id)
         if label is None:
             raise ValidationFailed(
-                "This person cannot take this role (not on the clinic's or the agency's team, "
-                "or an analyst).",
-                fields={"user_id": ["Unknown person."]},
+                "This person cannot take this role.",
+                fields={"user_id": [_not_eligible_why(clinic=clinic, role=role, user_id=user_id)]},
             )
     role_label = CrisisRole(role).label
     previous = IncidentAssignment.objects.filter(incident_id=incident_id, role=role).first()
@@ -297,6 +294,19 @@ def incident_assign(
                 url=f"/clinics/{clinic.slug}/incidents/{incident.pk}/",
             )
     return incident
+
+
+def _not_eligible_why(*, clinic: Clinic, role: str, user_id: int) -> str:
+    """Why a person cannot take `role` (see `people_eligible`); "Unknown person." for someone
+    who cannot reach the clinic at all, so that nobody learns who exists elsewhere."""
+    user = User.objects.filter(pk=user_id).first()
+    access = user_access(user, clinic) if user is not None else None
+    if access is None:
+        return "Unknown person."
+    name = user.full_name or user.email
+    if not access.acts_on_incidents:
+        return f"{name} cannot act on incidents in this clinic ({access.role_label})."
+    return f"{name} does not hold the {CrisisRole(role).label} crisis role in this clinic."
 
 
 def incident_team_set(

@@ -1,5 +1,6 @@
-"""Telling people: the agency people responsible and the crisis team when an incident opens, the agency's owners and managers
-when nobody acknowledges it in time, integrators through outbound webhooks.
+"""Telling people: the agency people responsible and the crisis team when an incident opens;
+the same people and the agency's owners and managers when nobody acknowledges it in time;
+integrators through outbound webhooks.
 
 E-mails carry the clinic, the detector's numbers and a link; never the text of a review (it
 may hold a patient's health details)."""
@@ -15,7 +16,6 @@ from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from agency.models import AgencyMembership, AgencyRole
 from clinics.alerting import chat_post, chat_webhooks_for
 from clinics.models import Clinic
 from clinics.notifications import people_notify, preferences_for
@@ -25,6 +25,8 @@ from crisis.selectors import detector_settings_get
 from crisis.services.alerting import (
     ack_token_make,
     ack_url,
+    escalation_contacts,
+    escalation_recipients,
     first_sentence,
     incident_recipients,
     slack_message,
@@ -85,22 +87,6 @@ def webhook_emit(*, event: str, incident: Incident, clinic: Clinic) -> str:
     return "emitted"
 
 
-def _send(recipients: list[tuple[str, str]], subject: str, template: str, context: dict) -> int:
-    """One message per recipient ((e-mail, name) pairs). Returns how many were sent."""
-    messages = [
-        EmailMessage(
-            subject=subject,
-            body=render_to_string(template, {**context, "name": name}),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[email],
-        )
-        for email, name in recipients
-    ]
-    if not messages:
-        return 0
-    return get_connection(fail_silently=False).send_messages(messages) or 0
-
-
 def incident_notify_opened(*, incident_id: int) -> None:
     """Route the alert (see `crisis.services.alerting`): the agency people responsible for the
     clinic and its crisis team by e-mail (each with a personal one-click acknowledge link) and
@@ -136,15 +122,19 @@ def incident_notify_opened(*, incident_id: int) -> None:
     for r in recipients:
         if not prefs[r.user.pk].email:
             continue
-        token = ack_token_make(
-            clinic=clinic, incident=incident, channel=AckChannel.EMAIL, user_id=r.user.pk
+        token = (
+            ack_token_make(
+                clinic=clinic, incident=incident, channel=AckChannel.EMAIL, user_id=r.user.pk
+            )
+            if r.may_act
+            else None
         )
         context = {
             "clinic": clinic,
             "incident": incident,
             "url": room if r.side == "agency" else portal_incident_url(clinic, incident),
             "room": room,
-            "ack_url": ack_url(token),
+            "ack_url": ack_url(token) if token else "",
             "escalation_minutes": escalation_minutes,
             "why": "; ".join(r.why),
             "name": r.user.full_name or r.user.email,
@@ -212,22 +202,11 @@ def portal_incident_url(clinic: Clinic, incident: Incident) -> str:
     return f"{settings.PUBLIC_BASE_URL}/clinics/{clinic.slug}/portal/incidents/{incident.pk}/"
 
 
-def escalation_contacts(clinic: Clinic) -> list[AgencyMembership]:
-    return list(
-        AgencyMembership.objects.filter(
-            agency_id=clinic.agency_id,
-            role__in=[AgencyRole.OWNER, AgencyRole.MANAGER],
-            user__is_active=True,
-        )
-        .select_related("user")
-        .order_by("user__full_name", "pk")
-    )
-
-
 def incidents_escalate_due(*, now: datetime | None = None) -> list[Incident]:
     """Escalate the clinic's incidents still unacknowledged `escalation_minutes` after they
-    opened: each at most once (recorded on the timeline), e-mailing the agency's owners and
-    managers after commit."""
+    opened: each at most once (recorded on the timeline), e-mailing after commit the agency's
+    owners and managers and everyone the first alert went to (`escalation_recipients`), each
+    once, with a personal one-click acknowledge link for those who may act."""
     now = now or timezone.now()
     if not Incident.objects.filter(
         status=IncidentStatus.OPEN, escalated_at__isnull=True, opened_at__lte=now
@@ -246,7 +225,9 @@ def incidents_escalate_due(*, now: datetime | None = None) -> list[Incident]:
             return []
         clinic = current_clinic()
         contacts = escalation_contacts(clinic)
+        recipients = escalation_recipients(clinic)
         names = ", ".join(f"{m.user.full_name or m.user.email} ({m.role})" for m in contacts)
+        told = ", ".join(r.user.full_name or r.user.email for r in recipients)
         for incident in due:
             incident.escalated_at = now
             incident.save(update_fields=["escalated_at", "updated_at"])
@@ -254,8 +235,13 @@ def incidents_escalate_due(*, now: datetime | None = None) -> list[Incident]:
                 incident=incident,
                 kind=EventKind.ESCALATED,
                 message=f"Nobody acknowledged within {minutes} min: escalated to the agency's "
-                f"owners and managers ({names or 'none found'}).",
-                data={"minutes": minutes, "recipients": len(contacts)},
+                f"owners and managers ({names or 'none found'}). E-mailing them and the people "
+                f"first alerted: {told or 'nobody'}.",
+                data={
+                    "minutes": minutes,
+                    "recipients": len(recipients),
+                    "people": [r.user.pk for r in recipients],
+                },
                 at=now,
             )
         schema = connection.schema_name
@@ -269,25 +255,45 @@ def _escalation_send(schema: str, incident_ids: list[int], minutes: int) -> None
 
     with schema_context(schema):
         clinic = current_clinic()
-        recipients = [
-            (m.user.email, m.user.full_name or m.user.email) for m in escalation_contacts(clinic)
-        ]
+        recipients = escalation_recipients(clinic)
+        owners = ", ".join(m.user.full_name or m.user.email for m in escalation_contacts(clinic))
         for incident in Incident.objects.filter(pk__in=incident_ids):
             subject = (
                 f"[{clinic.name}] Unacknowledged {incident.severity} incident: {incident.title}"
             )
-            try:
-                _send(
-                    recipients,
-                    subject,
-                    "crisis/email/incident_escalated.txt",
-                    {
-                        "clinic": clinic,
-                        "incident": incident,
-                        "url": incident_url(clinic, incident),
-                        "minutes": minutes,
-                    },
+            room = incident_url(clinic, incident)
+            messages = []
+            for r in recipients:
+                token = (
+                    ack_token_make(
+                        clinic=clinic, incident=incident, channel=AckChannel.EMAIL,
+                        user_id=r.user.pk,
+                    )
+                    if r.may_act
+                    else None
+                )  # fmt: skip
+                context = {
+                    "clinic": clinic,
+                    "incident": incident,
+                    "url": room if r.side == "agency" else portal_incident_url(clinic, incident),
+                    "ack_url": ack_url(token) if token else "",
+                    "minutes": minutes,
+                    "owners": owners,
+                    "why": "; ".join(r.why),
+                    "name": r.user.full_name or r.user.email,
+                }
+                messages.append(
+                    EmailMessage(
+                        subject=subject,
+                        body=render_to_string("crisis/email/incident_escalated.txt", context),
+                        from_email=settings.DEFAULT_FROM_EMAIL,
+                        to=[r.user.email],
+                    )
                 )
+            if not messages:
+                continue
+            try:
+                get_connection(fail_silently=False).send_messages(messages)
             except Exception as exc:  # noqa: BLE001 - recorded on the timeline
                 logger.exception("escalation e-mail for incident %s failed", incident.pk)
                 event_add(

@@ -123,6 +123,10 @@ def test_on_call_list_saved_in_order(login, world, clinic_a):
         (["writer", "a_approver"], "not on the agency"),
         (["writer", "beta_owner"], "not on the agency"),
         (["writer", "999999"], "not on the agency"),
+        (
+            ["analyst", "writer"],
+            "Position 1: Alpha Analyst cannot act on incidents in this clinic (analyst)",
+        ),
     ],
 )
 def test_on_call_bad_list_is_400_and_changes_nothing(login, world, clinic_a, entries, message):
@@ -143,6 +147,33 @@ def test_on_call_bad_list_is_400_and_changes_nothing(login, world, clinic_a, ent
     assert response.status_code == 400
     assert message in response.content.decode()
     assert _on_call(clinic_a) == [owner.email]
+
+
+def test_an_analyst_is_neither_offered_nor_accepted_on_call(login, world, clinic_a):
+    # given the agency's analyst, who only reads incidents
+    client = login("alpha_owner")
+    analyst = world.users["alpha_analyst"]
+    # then the list does not offer them
+    html = client.get(CLINIC_ALERTS).content.decode()
+    assert f'<option value="{world.users["alpha_writer"].pk}"' in html
+    assert f'<option value="{analyst.pk}"' not in html
+    # and putting them first anyway is a 400 naming them, with nothing saved
+    response = client.post(CLINIC_ALERTS, {"action": "on_call", "on_call": [analyst.pk]})
+    assert response.status_code == 400
+    assert "Alpha Analyst cannot act on incidents in this clinic (analyst)" in (
+        response.content.decode()
+    )
+    assert _on_call(clinic_a) == []
+
+
+def test_someone_on_call_who_can_no_longer_act_is_flagged(login, world, clinic_a):
+    # given an analyst left on the list from before the rule
+    OnCall.objects.create(clinic=clinic_a, user=world.users["alpha_analyst"], position=0)
+    # then the page says they cannot act
+    html = login("alpha_owner").get(CLINIC_ALERTS).content.decode()
+    start = html.index("<ol>", html.index("oncall-h"))
+    shown = html[start : html.index("</ol>", start)]
+    assert "Alpha Analyst <span" in shown and "cannot act on incidents" in shown
 
 
 PREFS = "/account/notifications/"

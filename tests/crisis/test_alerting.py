@@ -213,3 +213,55 @@ def test_a_viewer_without_a_crisis_role_cannot_acknowledge_in_the_portal(clinic_
     answer = login("a_viewer", otp=False).post(f"/clinics/clinic-a/portal/incidents/{incident.pk}/")
     assert answer.status_code == 403
     assert _fresh(incident, clinic_a).status == "open"
+
+
+def test_someone_on_call_who_may_not_act_gets_the_alert_without_an_acknowledge_link(
+    clinic_a, world, incident, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given the analyst left first on the on-call list (from before the list refused them)
+    OnCall.objects.create(clinic=clinic_a, user=world.users["alpha_analyst"], position=0)
+    OnCall.objects.create(clinic=clinic_a, user=world.users["alpha_writer"], position=1)
+    # when the alert goes out
+    with django_capture_on_commit_callbacks(execute=True):
+        incident_notify_opened(incident_id=incident.pk)
+    # then the analyst is told, without a link; everyone else gets their own
+    mails = {m.to[0]: m.body for m in mailoutbox}
+    assert sorted(mails) == [
+        "a_approver@clinics.test",
+        "a_legal@clinics.test",
+        "analyst@alpha.test",
+        "writer@alpha.test",
+    ]
+    assert "/alerts/ack/" not in mails["analyst@alpha.test"]
+    assert "not acknowledge it: your role only reads" in mails["analyst@alpha.test"]
+    assert all("/alerts/ack/" in body for to, body in mails.items() if to != "analyst@alpha.test")
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_an_ack_link_for_someone_who_may_not_act_acknowledges_nothing(
+    clinic_a, world, incident, method
+):
+    # given a personal link made out to the analyst (or a clinic viewer without a crisis role)
+    for name in ("alpha_analyst", "a_viewer"):
+        token = ack_token_make(
+            clinic=clinic_a, incident=incident, channel="email", user_id=world.users[name].pk
+        )
+        # when it is opened or used
+        page = getattr(Client(), method)(f"/alerts/ack/{token}/")
+        # then the same answer as the API's: refused, and nothing changed
+        assert page.status_code == 403, name
+        assert b"You cannot acknowledge this incident" in page.content
+        assert b"Nothing was changed." in page.content
+        assert b"Acknowledge as" not in page.content
+    incident = _fresh(incident, clinic_a)
+    assert (incident.status, incident.acknowledged_by) == ("open", "")
+    assert _in(clinic_a, AckTokenUse.objects.count) == 0
+    assert not _in(clinic_a, incident.events.filter(kind=EventKind.ACKNOWLEDGED).exists)
+
+
+def test_a_chat_link_used_by_a_signed_in_analyst_acknowledges_nothing(clinic_a, incident, login):
+    token = ack_token_make(clinic=clinic_a, incident=incident, channel="slack")
+    answer = login("alpha_analyst").post(f"/alerts/ack/{token}/")
+    assert answer.status_code == 403
+    assert _fresh(incident, clinic_a).status == "open"
+    assert _in(clinic_a, AckTokenUse.objects.count) == 0

@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django_tenants.utils import schema_context
 
-from clinics.models import Clinic
+from clinics.models import Clinic, OnCall
 from crisis import tasks
 from crisis.models import EventKind, Incident
 from crisis.services import (
@@ -17,6 +18,7 @@ from crisis.services import (
     incident_acknowledge,
     incidents_escalate_due,
 )
+from crisis.services.alerting import ack_token_make
 from tests.crisis.conftest import NOW, acting
 
 MIN = timedelta(minutes=1)
@@ -110,15 +112,21 @@ def test_an_unacknowledged_incident_escalates_once_to_the_agencys_owners_and_man
     with django_capture_on_commit_callbacks(execute=True):
         assert incidents_escalate_due(now=NOW + 14 * MIN) == []
     assert mailoutbox == []
-    # at 15 minutes: the agency's owner and manager are e-mailed
+    # at 15 minutes: the agency's owner and manager (also the first alert's fallback) and the
+    # crisis team first alerted are e-mailed, each once
     with django_capture_on_commit_callbacks(execute=True):
         assert [i.pk for i in incidents_escalate_due(now=NOW + 15 * MIN)] == [outbreak.pk]
-    assert sorted(m.to[0] for m in mailoutbox) == ["manager@alpha.test", "owner@alpha.test"]
+    assert sorted(m.to[0] for m in mailoutbox) == [
+        "a_approver@clinics.test",
+        "a_legal@clinics.test",
+        "manager@alpha.test",
+        "owner@alpha.test",
+    ]
     assert "within 15 minutes" in mailoutbox[0].body
     # and never again
     with django_capture_on_commit_callbacks(execute=True):
         assert incidents_escalate_due(now=NOW + 60 * MIN) == []
-    assert len(mailoutbox) == 2
+    assert len(mailoutbox) == 4
     [event] = outbreak.events.filter(kind=EventKind.ESCALATED)
     assert event.message.startswith("Nobody acknowledged within 15 min: escalated to the agency")
     outbreak.refresh_from_db()
@@ -141,8 +149,63 @@ def test_the_escalation_e_mail_writes_the_clinics_possessive(
     with django_capture_on_commit_callbacks(execute=True):
         incidents_escalate_due(now=NOW + 15 * MIN)
     # then
-    assert len(mailoutbox) == 2
+    assert len(mailoutbox) == 4
     assert f"{team} has acknowledged" in mailoutbox[0].body
+
+
+def _ack_path(mail) -> str:
+    line = next(x for x in mail.body.splitlines() if "/alerts/ack/" in x)
+    return "/alerts/ack/" + line.split("/alerts/ack/", 1)[1].strip()
+
+
+def test_the_escalation_tells_the_people_first_alerted_and_the_owners_each_with_a_link(
+    outbreak, clinic_a, world, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given the writer on call (so the first alert went to the writer and the crisis team)
+    OnCall.objects.create(clinic=clinic_a, user=world.users["alpha_writer"])
+    # when nobody acknowledges in time
+    with django_capture_on_commit_callbacks(execute=True):
+        incidents_escalate_due(now=NOW + 15 * MIN)
+    # then everyone first alerted and the owner and manager get one e-mail each
+    mails = {m.to[0]: m for m in mailoutbox}
+    assert len(mailoutbox) == 5
+    assert sorted(mails) == [
+        "a_approver@clinics.test",
+        "a_legal@clinics.test",
+        "manager@alpha.test",
+        "owner@alpha.test",
+        "writer@alpha.test",
+    ]
+    # each with its own one-click acknowledge link
+    paths = {to: _ack_path(m) for to, m in mails.items()}
+    assert len(set(paths.values())) == 5
+    assert "escalated to the agency's owners and managers" in mails["writer@alpha.test"].body
+    assert "because you are crisis team: Legal / compliance" in mails["a_legal@clinics.test"].body
+    [event] = outbreak.events.filter(kind=EventKind.ESCALATED)
+    assert event.data["people"] == [
+        world.users[n].pk
+        for n in ("alpha_writer", "a_approver", "a_legal", "alpha_manager", "alpha_owner")
+    ]
+    # when the writer acknowledges with the escalation's link
+    page = Client().post(paths["writer@alpha.test"])
+    # then the page says it was escalated and is now acknowledged, not that escalation stopped
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "It was escalated at 2026-03-04 15:15 UTC to the agency's owners and managers" in html
+    assert "escalation is stopped" not in html
+    with schema_context(clinic_a.schema_name):
+        outbreak.refresh_from_db()
+        assert (outbreak.status, outbreak.acknowledged_by) == ("acknowledged", "Alpha Writer")
+
+
+def test_acknowledging_before_the_escalation_says_it_is_stopped(
+    outbreak, clinic_a, world, django_capture_on_commit_callbacks
+):
+    token = ack_token_make(
+        clinic=clinic_a, incident=outbreak, channel="email", user_id=world.users["a_legal"].pk
+    )
+    html = Client().post(f"/alerts/ack/{token}/").content.decode()
+    assert "escalation is stopped" in html and "It was escalated" not in html
 
 
 def test_the_escalation_delay_is_a_clinic_setting(outbreak):
