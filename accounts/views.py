@@ -268,6 +268,25 @@ class ResetRequestView(auth_views.PasswordResetView):
 
 
 class ResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The page a password link opens. The same link serves a reset and an invitation: a
+    person reaches it without a usable password only from an invitation (the reset form skips
+    such accounts), so the page and its answer speak of choosing a first password then."""
+
     form_class = ResetSetPasswordForm
     template_name = "registration/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def _first_password(self) -> bool:
+        user = getattr(self, "user", None)
+        return user is not None and not user.has_usable_password()
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "first_password": self._first_password()}
+
+    def form_valid(self, form):
+        self.first_password = self._first_password()  # before the form sets the password
+        return super().form_valid(form)
+
+    def get_success_url(self) -> str:
+        url = super().get_success_url()
+        return f"{url}?first=1" if getattr(self, "first_password", False) else url

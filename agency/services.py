@@ -1,11 +1,19 @@
 import hashlib
 import io
 import logging
+from email.utils import formataddr, parseaddr
+from enum import StrEnum
+from typing import NamedTuple
 
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from PIL import Image, UnidentifiedImageError
 
 from accounts.models import User
@@ -134,39 +142,145 @@ def agency_member_remove(*, membership: AgencyMembership, acting_role: str) -> N
     )
 
 
-# --- Inviting people added without a password ------------------------------------------------
+# --- Telling people they were added, or that their role changed ------------------------------
+
+AGENCY_ROLE_DUTIES = {
+    AgencyRole.OWNER: "Owner: you run the agency's work for every clinic it looks after "
+    "(replies, approvals, settings, people and API keys); only owners grant the owner role or "
+    "switch an approval step off.",
+    AgencyRole.MANAGER: "Manager: you write replies and give the agency's approval, and manage "
+    "the settings, people and API keys of every clinic the agency looks after.",
+    AgencyRole.WRITER: "Writer: you draft replies to reviews and sort the incoming reviews of "
+    "every clinic the agency looks after.",
+    AgencyRole.ANALYST: "Analyst: you see the reviews, incidents and reports of every clinic "
+    "the agency looks after, without changing them.",
+}
 
 
-def user_invite_send(*, user, place: str, invited_by: str) -> bool:
-    """E-mail a person who has no password yet a link to choose one (the password-reset
-    confirmation page: it works once, for PASSWORD_RESET_TIMEOUT). "Forgot your password?"
-    cannot help them, since Django's reset form skips accounts without a usable password.
-    Returns False (and logs) when the mail could not be sent; the caller says so."""
-    from django.conf import settings
-    from django.contrib.auth.tokens import default_token_generator
-    from django.core.mail import send_mail
-    from django.utils.encoding import force_bytes
-    from django.utils.http import urlsafe_base64_encode
+class MemberChange(StrEnum):
+    ADDED = "added"
+    CHANGED = "changed"  # their role (or crisis roles) changed
+    UNCHANGED = "unchanged"
 
+
+class Told(NamedTuple):
+    """What a person was e-mailed about a change at a place: `mail` is "invitation" (with a
+    link to choose a password), "notice" (no link) or "" (nothing changed: no mail); `sent`
+    is False when the mail server refused it."""
+
+    mail: str
+    sent: bool
+
+
+def _sender(agency: Agency) -> str:
+    """The agency's brand as the sender's name, at the platform's sending address."""
+    _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return formataddr((agency.display_name or agency.name, address))
+
+
+def _mail(*, user, agency: Agency, subject: str, lines: list[str]) -> bool:
+    signature = [agency.display_name or agency.name, agency.support_email]
+    body = "\n".join([f"Hello {user.full_name or user.email},", "", *lines, "", *signature])
+    message = EmailMessage(
+        subject=subject,
+        body=body + "\n",
+        from_email=_sender(agency),
+        to=[user.email],
+        reply_to=[agency.support_email] if agency.support_email else None,
+    )
+    try:
+        message.send()
+    except Exception:  # noqa: BLE001 - reported to the person who made the change
+        logger.warning("membership mail to user %s failed", user.pk, exc_info=True)
+        return False
+    return True
+
+
+def _duties(duties: list[str]) -> list[str]:
+    return [f"- {duty}" for duty in duties]
+
+
+def _link_lifetime() -> str:
+    hours, seconds = divmod(settings.PASSWORD_RESET_TIMEOUT, 3600)
+    if hours and not seconds:
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{settings.PASSWORD_RESET_TIMEOUT // 60} minutes"
+
+
+def user_invite_send(
+    *, user, agency: Agency, place: str, duties: list[str], invited_by: str
+) -> bool:
+    """E-mail a person who has no password yet what they were added to `place` as (`duties`:
+    each role in plain words) and a link to choose a password (the password-reset
+    confirmation page, which words it as a first password for them: it works once, for
+    PASSWORD_RESET_TIMEOUT). "Forgot your password?" cannot help them, since Django's reset
+    form skips accounts without a usable password. Sent in the agency's name. Returns False
+    (and logs) when they have a password or the mail could not be sent; the caller says so."""
     if user.has_usable_password():
         return False
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     link = f"{settings.PUBLIC_BASE_URL}/password-reset/{uid}/{default_token_generator.make_token(user)}/"
-    try:
-        send_mail(
-            subject=f"You have been added to {place} on Carewatch",
-            message=(
-                f"Hello {user.full_name or user.email},\n\n{invited_by} added you to {place} on "
-                f"Carewatch. Choose your password here (the link works once):\n\n{link}\n\n"
-                "If you did not expect this, you can ignore this message.\n"
-            ),
-            from_email=None,
-            recipient_list=[user.email],
+    return _mail(
+        user=user,
+        agency=agency,
+        subject=f"You are invited to {place}",
+        lines=[
+            f"{invited_by} added you to {place}. Your role:",
+            "",
+            *_duties(duties),
+            "",
+            f"Choose your password here (the link works once, for {_link_lifetime()}):",
+            "",
+            link,
+            "",
+            f"If the link has expired, ask {invited_by} to send the invitation again. If you "
+            "did not expect this, you can ignore this message.",
+        ],
+    )
+
+
+def member_notice_send(
+    *, user, agency: Agency, place: str, duties: list[str], by: str, change: MemberChange
+) -> bool:
+    """E-mail a person that they were added to `place` (they have a password already) or that
+    their role there changed, with the role in plain words; no password link. Returns False
+    (and logs) when the mail could not be sent."""
+    if change == MemberChange.ADDED:
+        subject = f"You were added to {place}"
+        opening = f"{by} added you to {place}. You sign in as before. Your role:"
+    else:
+        subject = f"Your role at {place} changed"
+        opening = f"{by} changed your role at {place}. It is now:"
+    lines = [opening, "", *_duties(duties)]
+    if not user.has_usable_password():
+        lines += [
+            "",
+            "You have not chosen a password yet: use the link in your invitation, or ask "
+            f"{by} to send the invitation again.",
+        ]
+    lines += ["", f"Sign in: {settings.PUBLIC_BASE_URL}/login/"]
+    return _mail(user=user, agency=agency, subject=subject, lines=lines)
+
+
+def member_tell(
+    *, user, agency: Agency, place: str, duties: list[str], by: str, change: MemberChange
+) -> Told:
+    """Tell a person what changed for them at `place`, once per change: someone newly added
+    who has no password gets the one invitation (with the link to choose one); someone newly
+    added who has one, or whose role changed, gets a short notice without a link; a save that
+    changed nothing sends nothing. (Sending the invitation again is `user_invite_send`,
+    asked for by hand.)"""
+    if change == MemberChange.UNCHANGED:
+        return Told("", sent=False)
+    if change == MemberChange.ADDED and not user.has_usable_password():
+        invited = user_invite_send(
+            user=user, agency=agency, place=place, duties=duties, invited_by=by
         )
-    except Exception:  # noqa: BLE001 - reported to the person who added them
-        logger.warning("invite mail to user %s failed", user.pk, exc_info=True)
-        return False
-    return True
+        return Told("invitation", sent=invited)
+    sent = member_notice_send(
+        user=user, agency=agency, place=place, duties=duties, by=by, change=change
+    )
+    return Told("notice", sent=sent)
 
 
 # The formats a logo may have: raster images a browser and the PDF renderer both show. SVG is

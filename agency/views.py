@@ -32,10 +32,14 @@ from agency.selectors import (
     security_events_for_agency,
 )
 from agency.services import (
+    AGENCY_ROLE_DUTIES,
+    MemberChange,
+    Told,
     agency_branding_update,
     agency_member_add,
     agency_member_remove,
     agency_member_role_set,
+    member_tell,
     user_invite_send,
 )
 from core.errors import DomainError
@@ -71,26 +75,31 @@ def brand_logo(request, slug: str):
     return response
 
 
-def invite_and_say(request, user, place: str) -> None:
-    """After adding someone: e-mail a password link to a person without a password."""
-    if user.has_usable_password():
-        messages.success(request, f"{user.email} added.")
-    elif user_invite_send(user=user, place=place, invited_by=request.user.full_name or "Someone"):
-        messages.success(
-            request, f"{user.email} added; an e-mail invites them to choose a password."
-        )
-    else:
+def say_told(request, email: str, change: MemberChange, told: Told) -> None:
+    """After adding someone or changing their role: what was saved, and whether the e-mail
+    that tells them went out (`agency.services.member_tell`)."""
+    done = f"{email} added" if change == MemberChange.ADDED else f"{email}: role saved"
+    if change == MemberChange.UNCHANGED:
+        messages.info(request, f"Nothing changed for {email}.")
+    elif told.mail == "invitation" and told.sent:
+        messages.success(request, f"{done}; an e-mail invites them to choose a password.")
+    elif told.mail == "invitation":
         messages.warning(
             request,
-            f"{user.email} added, but the invitation e-mail could not be sent: use "
+            f"{done}, but the invitation e-mail could not be sent: use "
             "“Send the invitation again” in the list.",
         )
+    elif told.sent:
+        messages.success(request, f"{done}; an e-mail tells them.")
+    else:
+        messages.warning(request, f"{done}, but the e-mail telling them could not be sent.")
 
 
-def invite_again(request, user, place: str) -> None:
+def invite_again(request, user, *, agency, place: str, duties: list[str]) -> None:
+    by = request.user.full_name or "Someone"
     if user.has_usable_password():
         messages.error(request, f"{user.email} has already chosen a password.")
-    elif user_invite_send(user=user, place=place, invited_by=request.user.full_name or "Someone"):
+    elif user_invite_send(user=user, agency=agency, place=place, duties=duties, invited_by=by):
         messages.success(request, f"Invitation sent again to {user.email}.")
     else:
         messages.error(request, f"The invitation to {user.email} could not be sent; try later.")
@@ -163,7 +172,15 @@ class SettingsPeopleView(StaffView):
                 except DomainError as exc:
                     apply_domain_errors(form, exc)
                 else:
-                    invite_and_say(request, membership.user, self.agency.name)
+                    told = member_tell(
+                        user=membership.user,
+                        agency=self.agency,
+                        place=self.agency.name,
+                        duties=[AGENCY_ROLE_DUTIES[AgencyRole(membership.role)]],
+                        by=request.user.full_name or "Someone",
+                        change=MemberChange.ADDED,
+                    )
+                    say_told(request, membership.user.email, MemberChange.ADDED, told)
                     return HttpResponseRedirect(request.path)
             return self._render(form, status=400)
         raw = str(request.POST.get("membership", ""))
@@ -184,7 +201,13 @@ class SettingsPeopleView(StaffView):
                 agency_member_remove(membership=membership, acting_role=self.role)
                 messages.success(request, f"{membership.user.email} removed from the staff.")
             elif action == "invite":
-                invite_again(request, membership.user, self.agency.name)
+                invite_again(
+                    request,
+                    membership.user,
+                    agency=self.agency,
+                    place=self.agency.name,
+                    duties=[AGENCY_ROLE_DUTIES[AgencyRole(membership.role)]],
+                )
             else:
                 return self._render(StaffAddForm(), 400, {"form": "Unknown action."})
         except DomainError as exc:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -10,6 +11,7 @@ from django_tenants.utils import schema_exists
 from accounts.models import User
 from accounts.services import user_get_or_create, user_membership_changed, user_membership_removed
 from agency.models import Agency, AgencyMembership
+from agency.services import MemberChange, Told, member_tell
 from clinics.models import Clinic, ClinicMembership, ClinicRole, CrisisRole, Domain
 from clinics.schemas import TEMPLATE_SCHEMA, schema_clone_from_template, template_schema_ensure
 from core.errors import Conflict, ValidationFailed
@@ -143,6 +145,80 @@ def clinic_member_add(
         after={"role": role, "crisis_roles": crisis},
     )
     return membership
+
+
+CLINIC_ROLE_DUTIES = {
+    ClinicRole.APPROVER: "Approver: you approve replies and public statements in the client "
+    "portal before they are published (the clinic's own approval step).",
+    ClinicRole.VIEWER: "Viewer: you see the clinic's reviews, replies and incidents in the "
+    "client portal.",
+}
+CRISIS_ROLE_DUTIES = {
+    CrisisRole.COMMS: "you help prepare the clinic's public statements during a crisis.",
+    CrisisRole.LEGAL: "you check replies the compliance guard flags, and may publish past a "
+    "block with a written reason.",
+    CrisisRole.CLINICIAN: "you check replies that touch on medical facts before they are "
+    "published.",
+    CrisisRole.SOCIAL: "you follow the clinic's social media while a crisis lasts.",
+}
+
+
+def clinic_member_duties(*, role: str, crisis_roles: Iterable[str] = ()) -> list[str]:
+    """A clinic person's roles in plain words, one line each: what they will be asked to do."""
+    duties = [CLINIC_ROLE_DUTIES[ClinicRole(role)]]
+    for crisis in sorted(crisis_roles):
+        label = CrisisRole(crisis).label
+        duties.append(
+            f"Crisis team, {label}: you are alerted by e-mail as soon as a crisis incident "
+            f"opens, and {CRISIS_ROLE_DUTIES[CrisisRole(crisis)]}"
+        )
+    return duties
+
+
+class MemberSaved(NamedTuple):
+    membership: ClinicMembership
+    change: MemberChange
+    told: Told
+
+
+def clinic_member_save(
+    *,
+    clinic: Clinic,
+    by: str,
+    email: str,
+    full_name: str,
+    role: str,
+    crisis_roles: Iterable[str] = (),
+) -> MemberSaved:
+    """The people page's add or change (`clinic_member_add`), then the person is told, once
+    per change and in the agency's name (`agency.services.member_tell`): a new person without
+    a password gets the one invitation, a new person who has one is told they were added, a
+    role change is a short notice without a password link, and a save that changes nothing
+    sends nothing. The mail is sent once `clinic_member_add` has stored the change."""
+    before = (
+        ClinicMembership.objects.filter(clinic=clinic, user__email__iexact=(email or "").strip())
+        .values("role", "crisis_roles")
+        .first()
+    )
+    membership = clinic_member_add(
+        clinic=clinic, email=email, full_name=full_name, role=role, crisis_roles=crisis_roles
+    )
+    after = {"role": membership.role, "crisis_roles": list(membership.crisis_roles)}
+    if before is None:
+        change = MemberChange.ADDED
+    elif {**before, "crisis_roles": sorted(before["crisis_roles"])} != after:
+        change = MemberChange.CHANGED
+    else:
+        change = MemberChange.UNCHANGED
+    told = member_tell(
+        user=membership.user,
+        agency=clinic.agency,
+        place=clinic.name,
+        duties=clinic_member_duties(role=membership.role, crisis_roles=membership.crisis_roles),
+        by=by,
+        change=change,
+    )
+    return MemberSaved(membership, change, told)
 
 
 CLINIC_EDITABLE = ("name", "timezone", "phone", "email", "contact_url", "reply_target_minutes")

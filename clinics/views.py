@@ -9,7 +9,7 @@ from accounts.actors import Actor
 from accounts.credentials import api_key_create, api_key_revoke, api_key_rotate
 from accounts.models import ApiKey
 from agency.forms import ApiKeyForm, apply_domain_errors
-from agency.views import StaffView, invite_again, invite_and_say
+from agency.views import StaffView, invite_again, say_told
 from clinics.access import ClinicAccess
 from clinics.alerting import (
     ON_CALL_MAX,
@@ -33,8 +33,9 @@ from clinics.selectors import clinic_for_actor
 from clinics.services import (
     CLINIC_EDITABLE,
     clinic_create,
-    clinic_member_add,
+    clinic_member_duties,
     clinic_member_remove,
+    clinic_member_save,
     clinic_update,
 )
 from core.errors import DomainError
@@ -134,16 +135,26 @@ class ClinicPeopleView(SettingsView):
             return HttpResponseRedirect(request.path)
         if request.POST.get("action") == "invite":
             membership = self._membership(request.POST.get("membership", ""))
-            invite_again(request, membership.user, self.clinic.name)
+            invite_again(
+                request,
+                membership.user,
+                agency=self.clinic.agency,
+                place=self.clinic.name,
+                duties=clinic_member_duties(
+                    role=membership.role, crisis_roles=membership.crisis_roles
+                ),
+            )
             return HttpResponseRedirect(request.path)
         form = ClinicPersonForm(request.POST)
         if form.is_valid():
             try:
-                membership = clinic_member_add(clinic=self.clinic, **form.cleaned_data)
+                saved = clinic_member_save(
+                    clinic=self.clinic, by=request.user.full_name or "Someone", **form.cleaned_data
+                )
             except DomainError as exc:
                 apply_domain_errors(form, exc)
             else:
-                invite_and_say(request, membership.user, self.clinic.name)
+                say_told(request, saved.membership.user.email, saved.change, saved.told)
                 return HttpResponseRedirect(request.path)
         return self.render(400, form=form, people=self._people(), crisis=CrisisRole)
 

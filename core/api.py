@@ -18,13 +18,14 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import OrderBy
 from django.http import Http404, HttpResponse
+from drf_spectacular.utils import OpenApiRequest
 from rest_framework import exceptions, status
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.fields import SkipField
 from rest_framework.pagination import BasePagination, Cursor, CursorPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer
+from rest_framework.serializers import BaseSerializer, ListSerializer, Serializer
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -179,12 +180,75 @@ class _DefaultPagination:
         return api_settings.DEFAULT_PAGINATION_CLASS
 
 
+UNKNOWN_FIELD = "Unknown field."
+_BODY_METHODS = ("POST", "PUT", "PATCH")
+_NOT_DECLARED = object()
+_body_fields_known: dict[tuple[type, str], frozenset[str] | None] = {}
+
+
+def _declared_request(view, method: str):
+    """What the operation documents as its body (`@extend_schema(request=...)`), or
+    `_NOT_DECLARED` when it declares nothing."""
+    schema_class = getattr(getattr(view, method.lower(), None), "kwargs", {}).get("schema")
+    if schema_class is None:
+        return _NOT_DECLARED
+
+    class _Probe(schema_class):
+        def _get_serializer(self):  # reached only when nothing is declared: no guessing
+            return _NOT_DECLARED
+
+    probe = _Probe()
+    probe.view, probe.method = view, method
+    return probe.get_request_serializer()
+
+
+def body_fields(view, method: str) -> frozenset[str] | None:
+    """The names a write's JSON (or form) body may hold: the fields of the serializer the
+    operation documents as its request, read-only ones included (a body read with GET may be
+    sent back). None where the body is not an object of named fields: no body declared, a
+    file, a free-form object (an inbound webhook), a list, or a serializer without fields
+    whose shape is written by hand (review ingest, which checks its items itself)."""
+    key = (type(view), method)
+    if key not in _body_fields_known:
+        declared = _declared_request(view, method)
+        if isinstance(declared, OpenApiRequest):
+            declared = declared.request
+        if isinstance(declared, type) and issubclass(declared, BaseSerializer):
+            declared = declared()
+        names = None
+        if isinstance(declared, Serializer) and not isinstance(declared, ListSerializer):
+            names = frozenset(declared.fields) or None
+        _body_fields_known[key] = names
+    return _body_fields_known[key]
+
+
+def unknown_body_fields_refused(view, request) -> None:
+    """A 400 naming each body field the operation does not document (`{"fields": {"nope":
+    ["Unknown field."]}}`), before the view runs: a misspelt or renamed field is never
+    ignored while the rest of the body is applied."""
+    if request.method not in _BODY_METHODS:
+        return
+    known = body_fields(view, request.method)
+    if known is None:
+        return
+    data = request.data  # a dict for JSON, a QueryDict (a dict too) for a form
+    if not isinstance(data, dict):
+        return  # not an object: the serializer says what it expects
+    unknown = sorted(str(name) for name in data if name not in known)
+    if unknown:
+        raise exceptions.ValidationError(dict.fromkeys(unknown, [UNKNOWN_FIELD]))
+
+
 class _SealedAPIView(APIView):
     authentication_classes = [ActorAuthentication]
     throttle_classes = [ActorRateThrottle]
     # A GET declared as a list (`responses=X(many=True)`) is documented in the one list
     # envelope, and `paginated_response` pages it (core.api.Pagination).
     pagination_class = _DefaultPagination()
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        unknown_body_fields_refused(self, request)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -5,6 +5,9 @@ services: one place, so that every field answers the same way.
   UTF-8; such input is refused with a 400 naming the field, never a 500.
 - `json_problem`: a JSON value nested or sized beyond reason is refused before anything walks
   it recursively.
+- `markup_problem`: text that is quoted into public replies as it is (a fact) holds no HTML or
+  XML markup: a tag (`<b>`, `<script>`, `</p>`) or a comment is refused, a lone `<` or `>` is
+  not.
 - `reason_problem`: a reason that must explain something (a legal override, switching an
   approval step off) says something: three words or more, not one word or character repeated.
 
@@ -24,6 +27,9 @@ MIN_REASON_WORDS = 3
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _WORD = re.compile(r"\w+", re.UNICODE)
+# An opening, closing or self-closing tag (`<b>`, `</p>`, `<img src=x/>`), a comment or a
+# declaration; "2 < 3", "<3" and "a -> b" are plain text.
+_MARKUP = re.compile(r"</?[A-Za-z][^<>]*>|<!")
 
 
 def text_problem(value: str) -> str | None:
@@ -32,6 +38,13 @@ def text_problem(value: str) -> str | None:
         return "Contains a NUL character (\\u0000), which cannot be stored."
     if _SURROGATE.search(value):
         return "Contains an unpaired surrogate (\\ud800-\\udfff), which is not valid text."
+    return None
+
+
+def markup_problem(value: str) -> str | None:
+    """Why `value` is not plain text (it holds markup), or None."""
+    if _MARKUP.search(value):
+        return "Write plain text: HTML tags such as <b> or <script> are not allowed."
     return None
 
 

@@ -15,7 +15,7 @@ from accounts.actors import Actor
 from clinics.access import ClinicAccess
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.permissions import Permission
-from core.text import text_problem
+from core.text import markup_problem, text_problem
 from facts.defaults import DEFAULT_FACTS
 from facts.models import Fact, FactAction, FactStatus, FactVersion
 
@@ -40,6 +40,8 @@ def fact_problems(fact: Fact) -> dict[str, list[str]]:
         value = str(getattr(fact, name) or "")
         if problem := text_problem(value):
             errors[name] = [problem]
+        elif name != "source_url" and (problem := markup_problem(value)):
+            errors[name] = [problem]  # a fact is quoted into public replies as it is
     if not (fact.title or "").strip():
         errors.setdefault("title", ["This field is required."])
     statement = (fact.statement or "").strip()

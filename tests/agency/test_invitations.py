@@ -1,14 +1,18 @@
-"""People added without a password get an e-mail with a link to choose one."""
+"""People added without a password get one e-mail, in the agency's name, with their role in
+plain words and a link to choose a first password; people who have one are told they were
+added; a role change is a short notice without a link; a save that changes nothing sends
+nothing."""
 
 from __future__ import annotations
 
 import re
 
+import pytest
 from django.core import mail
 from django.test import Client
 
 from accounts.models import User
-from agency.models import AgencyMembership
+from agency.models import Agency, AgencyMembership
 from clinics.models import ClinicMembership
 
 
@@ -50,20 +54,142 @@ def test_new_staff_member_is_invited_and_chooses_a_password(login, world, settin
     assert User.objects.get(email="fresh@alpha.test").check_password("a new long passphrase 42")
 
 
-def test_existing_users_get_no_invitation(login, world):
-    mail.outbox.clear()
-    response = login("alpha_owner").post(
-        "/clinics/clinic-a/settings/people/",
+PEOPLE = "/clinics/clinic-a/settings/people/"
+APPROVER = (
+    "- Approver: you approve replies and public statements in the client portal before they "
+    "are published (the clinic's own approval step)."
+)
+VIEWER = "- Viewer: you see the clinic's reviews, replies and incidents in the client portal."
+LEGAL = (
+    "- Crisis team, Legal / compliance: you are alerted by e-mail as soon as a crisis incident "
+    "opens, and you check replies the compliance guard flags, and may publish past a block "
+    "with a written reason."
+)
+
+
+def _save(client, email: str, role: str, crisis_roles=(), full_name="Sam Rivera"):
+    return client.post(
+        PEOPLE,
         {
             "action": "save",
-            "email": "a_viewer@clinics.test",
-            "full_name": "A Viewer",
-            "role": "approver",
+            "email": email,
+            "full_name": full_name,
+            "role": role,
+            "crisis_roles": list(crisis_roles),
         },
+        follow=True,
     )
-    assert response.status_code == 302
-    assert mail.outbox == []
+
+
+@pytest.fixture
+def branded(world, db):
+    # saved (not updated): a save clears the clinics' route cache, which holds the agency
+    agency = Agency.objects.get(pk=world.agencies["alpha"].pk)
+    before = agency.display_name
+    agency.display_name = "Alpha Reputation Care"
+    agency.save(update_fields=["display_name"])
+    yield
+    agency.display_name = before
+    agency.save(update_fields=["display_name"])
+
+
+def test_one_invitation_then_a_short_notice_per_role_change(
+    login, world, branded, clinic_a, settings
+):
+    settings.PUBLIC_BASE_URL = "http://carewatch.test"
+    mail.outbox.clear()
+    client = login("alpha_manager")
+
+    # given a new person: one invitation, in the agency's name, saying the role
+    added = _save(client, "sam@clinic-a.test", "approver")
+    assert "sam@clinic-a.test added; an e-mail invites them to choose a password." in (
+        added.content.decode()
+    )
+    [invitation] = mail.outbox
+    assert invitation.to == ["sam@clinic-a.test"]
+    assert invitation.from_email == "Alpha Reputation Care <no-reply@carewatch.local>"
+    assert invitation.reply_to == ["help@alpha.test"]
+    assert invitation.subject == "You are invited to Clinic A"
+    body = invitation.body
+    assert body.startswith("Hello Sam Rivera,\n\nAlpha Manager added you to Clinic A. Your role:")
+    assert APPROVER in body
+    assert "Choose your password here (the link works once, for 1 hour):" in body
+    assert _link(invitation).startswith("http://carewatch.test/password-reset/")
+    assert body.endswith("\nAlpha Reputation Care\nhelp@alpha.test\n")
+    assert "Carewatch" not in body
+
+    # when the role changes twice: two short notices, no password link
+    _save(client, "sam@clinic-a.test", "viewer")
+    changed = _save(client, "sam@clinic-a.test", "viewer", ["legal"])
+    assert "sam@clinic-a.test: role saved; an e-mail tells them." in changed.content.decode()
+    assert len(mail.outbox) == 3
+    for notice, roles in zip(mail.outbox[1:], ([VIEWER], [VIEWER, LEGAL]), strict=True):
+        assert notice.subject == "Your role at Clinic A changed"
+        assert notice.from_email == "Alpha Reputation Care <no-reply@carewatch.local>"
+        assert (
+            "Alpha Manager changed your role at Clinic A. It is now:\n\n" + "\n".join(roles) + "\n"
+            in notice.body
+        )
+        assert "/password-reset/" not in notice.body
+        assert "You have not chosen a password yet: use the link in your invitation" in (
+            notice.body
+        )
+
+    # then saving the same roles again sends nothing
+    same = _save(client, "sam@clinic-a.test", "viewer", ["legal"])
+    assert "Nothing changed for sam@clinic-a.test." in same.content.decode()
+    assert len(mail.outbox) == 3
+    assert ClinicMembership.objects.get(user__email="sam@clinic-a.test").crisis_roles == ["legal"]
+
+
+def test_an_existing_user_added_to_a_clinic_is_told_without_a_link(login, world, branded, clinic_a):
+    mail.outbox.clear()
+    response = _save(login("alpha_owner"), "b_approver@clinics.test", "viewer", ["legal"])
+    assert "b_approver@clinics.test added; an e-mail tells them." in response.content.decode()
+    [notice] = mail.outbox
+    assert notice.to == ["b_approver@clinics.test"]
+    assert notice.subject == "You were added to Clinic A"
+    assert notice.from_email == "Alpha Reputation Care <no-reply@carewatch.local>"
+    assert (
+        "Alpha Owner added you to Clinic A. You sign in as before. Your role:\n\n"
+        f"{VIEWER}\n{LEGAL}\n"
+    ) in notice.body
+    assert "/password-reset/" not in notice.body and "not chosen a password" not in notice.body
+
+
+def test_an_existing_member_whose_role_changes_is_told(login, world):
+    mail.outbox.clear()
+    response = _save(
+        login("alpha_owner"), "a_viewer@clinics.test", "approver", full_name="A Viewer"
+    )
+    assert response.status_code == 200
+    [notice] = mail.outbox
+    assert notice.subject == "Your role at Clinic A changed"
+    assert APPROVER in notice.body and "/password-reset/" not in notice.body
     assert ClinicMembership.objects.get(user=world.users["a_viewer"]).role == "approver"
+
+
+def test_the_invitation_link_asks_for_a_first_password_not_a_new_one(login, world, clinic_a):
+    mail.outbox.clear()
+    _save(login("alpha_manager"), "first@clinic-a.test", "viewer")
+    path = "/" + _link(mail.outbox[0]).split("/", 3)[3]
+    client = Client()
+    form_page = client.get(path, follow=True)
+    html = form_page.content.decode()
+    assert '<h1 id="newpw-h">Choose your password</h1>' in html
+    assert "Set a new password" not in html and "Set my password" in html
+    done = client.post(
+        form_page.redirect_chain[-1][0],
+        {
+            "new_password1": "a first long passphrase 7",
+            "new_password2": "a first long passphrase 7",
+        },
+        follow=True,
+    )
+    assert done.redirect_chain[-1][0] == "/password-reset/complete/?first=1"
+    page = done.content.decode()
+    assert "Your password is set" in page and "Your password is changed" not in page
+    assert User.objects.get(email="first@clinic-a.test").check_password("a first long passphrase 7")
 
 
 def test_clinic_person_invited_and_invited_again(login, world, clinic_a):

@@ -75,6 +75,10 @@ def test_every_clinic_starts_with_the_default_facts_as_drafts_never_cited(clinic
         ({"title": "P", "statement": "Free parking.", "slug": "has spaces"}, 400, "slug"),
         ({"title": "P", "statement": "Free parking.", "slug": "licences"}, 409, "slug"),
         ({"title": "Licences", "statement": "Free parking."}, 409, "slug"),
+        ({"title": "<script>x</script>", "statement": "We are open."}, 400, "title"),
+        ({"title": "Hours", "statement": "<b>We</b> are open."}, 400, "statement"),
+        ({"title": "Hours", "statement": "We are open.</p>"}, 400, "statement"),
+        ({"title": "Hours", "statement": "Open.", "source": "<a href=x>site</a>"}, 400, "source"),
     ],
     ids=[
         "empty-statement",
@@ -86,6 +90,10 @@ def test_every_clinic_starts_with_the_default_facts_as_drafts_never_cited(clinic
         "bad-slug",
         "duplicate-slug",
         "duplicate-slug-from-title",
+        "script-in-title",
+        "tag-in-statement",
+        "closing-tag-in-statement",
+        "link-in-source",
     ],
 )
 def test_bad_facts_are_refused_with_field_messages_and_nothing_stored(
@@ -97,6 +105,37 @@ def test_bad_facts_are_refused_with_field_messages_and_nothing_stored(
     assert answer.status_code == status, answer.json()
     assert field in answer.json()["fields"]
     assert _counts(clinic_a) == before
+
+
+MARKUP_REFUSED = "Write plain text: HTML tags such as <b> or <script> are not allowed."
+
+
+def test_markup_in_a_fact_is_refused_and_never_reaches_a_reply(clinic_a, as_user, login):
+    manager = as_user("alpha_manager", clinic_a)
+    before = _counts(clinic_a)
+    answer = manager.post(
+        "facts/", {"title": "<script>x</script>", "statement": "<b>We</b> are open."}
+    )
+    assert answer.status_code == 400
+    assert answer.json()["fields"] == {"title": [MARKUP_REFUSED], "statement": [MARKUP_REFUSED]}
+    # the page's form is refused the same way
+    page = login("alpha_manager").post(
+        f"/clinics/{clinic_a.slug}/facts/",
+        {"title": "Hours", "statement": "<b>We</b> are open.", "confirm": "on"},
+    )
+    assert page.status_code == 400
+    assert "Write plain text: HTML tags such as &lt;b&gt;" in page.content.decode()
+    assert _counts(clinic_a) == before
+    # an edit cannot add it either; plain text with < and > stays plain text
+    fid = manager.post("facts/", {"title": "Hours", "statement": "Open 8 to 6."}).json()["id"]
+    edited = manager.patch(f"facts/{fid}/", {"statement": "<i>Open</i> 8 to 6."})
+    assert edited.status_code == 400
+    assert edited.json()["fields"] == {"statement": [MARKUP_REFUSED]}
+    fine = manager.patch(f"facts/{fid}/", {"statement": "Waits < 10 min, ages 2 -> 12 <3."})
+    assert fine.status_code == 200, fine.json()
+    review = review_in(clinic_a)
+    draft = manager.post("drafts/", {"review_id": review.pk, "text": "{fact:hours}"})
+    assert draft.json()["text"] == "Waits < 10 min, ages 2 -> 12 <3."
 
 
 def test_edits_are_versions_that_can_be_restored(clinic_a, as_user):
