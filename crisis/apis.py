@@ -18,7 +18,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
 from clinics.models import CrisisRole
-from core.api import ClinicAPIView, Pagination, paginated_response
+from core.api import ClinicAPIView, Pagination, paginated_response, query_params_validated
 from core.permissions import Permission
 from core.tenancy import current_clinic
 from crisis.models import (
@@ -30,6 +30,7 @@ from crisis.models import (
     IncidentStatus,
     PostCrisisReview,
     ResponsePlanVersion,
+    Severity,
 )
 from crisis.selectors import (
     detector_settings_get,
@@ -172,6 +173,9 @@ class IncidentDetailSerializer(IncidentOutputSerializer):
 class IncidentFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=IncidentStatus.choices, required=False)
     kind = serializers.ChoiceField(choices=IncidentKind.choices, required=False)
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False)
+    opened_from = serializers.DateTimeField(required=False, help_text="ISO 8601, inclusive.")
+    opened_to = serializers.DateTimeField(required=False, help_text="ISO 8601, inclusive.")
 
 
 class IncidentStatusInputSerializer(serializers.Serializer):
@@ -330,18 +334,11 @@ class IncidentListApi(ClinicAPIView):
     pagination_class = Pagination
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("status", OpenApiTypes.STR, enum=IncidentStatus.values),
-            OpenApiParameter("kind", OpenApiTypes.STR, enum=IncidentKind.values),
-        ],
-        responses=IncidentOutputSerializer(many=True),
+        parameters=[IncidentFilterSerializer], responses=IncidentOutputSerializer(many=True)
     )
     def get(self, request):
-        filters = IncidentFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        return paginated_response(
-            self, incidents_filtered(**filters.validated_data), IncidentOutputSerializer
-        )
+        filters = query_params_validated(IncidentFilterSerializer, request.query_params)
+        return paginated_response(self, incidents_filtered(**filters), IncidentOutputSerializer)
 
 
 class IncidentCountsApi(ClinicAPIView):

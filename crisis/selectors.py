@@ -155,12 +155,25 @@ def mentions_handled(*, since: datetime) -> set[int]:
     )
 
 
-def incidents_filtered(*, status: str | None = None, kind: str | None = None) -> QuerySet:
+def incidents_filtered(
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    severity: str | None = None,
+    opened_from: datetime | None = None,
+    opened_to: datetime | None = None,
+) -> QuerySet:
     qs = Incident.objects.annotate(mention_count=Count("links"))
     if status:
         qs = qs.filter(status=status)
     if kind:
         qs = qs.filter(kind=kind)
+    if severity:
+        qs = qs.filter(severity=severity)
+    if opened_from is not None:
+        qs = qs.filter(opened_at__gte=opened_from)
+    if opened_to is not None:
+        qs = qs.filter(opened_at__lte=opened_to)
     return qs.order_by("-opened_at", "-id")
 
 

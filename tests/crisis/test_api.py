@@ -47,6 +47,18 @@ def test_list_filters_by_status_and_kind(incidents, api):
     assert client.get(f"{BASE}/incidents/?kind=surge").json()["results"] == []
     bad = client.get(f"{BASE}/incidents/?status=done")
     assert bad.status_code == 400 and "status" in bad.json()["fields"]
+    # severity and time filters; a value the list cannot read is a 400 naming it
+    severities = {r["severity"] for r in body["results"]}
+    one = sorted(severities)[0]
+    shown = client.get(f"{BASE}/incidents/?severity={one}").json()["results"]
+    assert shown and {r["severity"] for r in shown} == {one}
+    assert client.get(f"{BASE}/incidents/?opened_from=2999-01-01T00:00:00Z").json()["results"] == []
+    assert (
+        len(client.get(f"{BASE}/incidents/?opened_to=2999-01-01T00:00:00Z").json()["results"]) == 2
+    )
+    for query, field in [("severity=zzz", "severity"), ("opened_from=abc", "opened_from")]:
+        refused = client.get(f"{BASE}/incidents/?{query}")
+        assert refused.status_code == 400 and field in refused.json()["fields"], query
 
 
 def test_detail_has_the_trigger_timeline_and_linked_mentions(incidents, api):
