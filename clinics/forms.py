@@ -3,7 +3,9 @@ services decide)."""
 
 from django import forms
 
-from clinics.models import ClinicRole, CrisisRole
+from clinics.models import ClinicRole, CrisisRole, time_zone_choices, validate_phone
+
+TZ_UNKNOWN = "%(value)s is not a time zone name: choose one from the list."
 
 
 class ClinicCreateForm(forms.Form):
@@ -11,10 +13,17 @@ class ClinicCreateForm(forms.Form):
     slug = forms.SlugField(
         label="Address (slug)",
         max_length=50,
-        help_text="3-50 lowercase letters, digits and hyphens; used in /clinics/<slug>/.",
+        help_text="3-50 lowercase letters, digits and hyphens; the clinic's pages are at "
+        "/clinics/this-address/.",
     )
-    timezone = forms.CharField(label="Time zone", max_length=64, initial="UTC")
-    phone = forms.CharField(label="Public phone", max_length=32, required=False)
+    timezone = forms.ChoiceField(
+        label="Time zone", choices=time_zone_choices, initial="America/New_York",
+        help_text="Pages, the portal and reports show the clinic's times in it.",
+        error_messages={"invalid_choice": TZ_UNKNOWN},
+    )  # fmt: skip
+    phone = forms.CharField(
+        label="Public phone", max_length=32, required=False, validators=[validate_phone]
+    )
     email = forms.EmailField(max_length=254, label="Public e-mail", required=False)
     reply_target_minutes = forms.IntegerField(
         label="Reply target (minutes)", min_value=5, max_value=60 * 24 * 30, initial=24 * 60
@@ -23,8 +32,12 @@ class ClinicCreateForm(forms.Form):
 
 class ClinicEditForm(forms.Form):
     name = forms.CharField(label="Clinic name", max_length=200)
-    timezone = forms.CharField(label="Time zone", max_length=64)
-    phone = forms.CharField(label="Public phone", max_length=32, required=False)
+    timezone = forms.ChoiceField(
+        label="Time zone", choices=time_zone_choices, error_messages={"invalid_choice": TZ_UNKNOWN}
+    )
+    phone = forms.CharField(
+        label="Public phone", max_length=32, required=False, validators=[validate_phone]
+    )
     email = forms.EmailField(max_length=254, label="Public e-mail", required=False)
     contact_url = forms.URLField(label="Contact page", required=False, assume_scheme="https")
     reply_target_minutes = forms.IntegerField(

@@ -1,3 +1,4 @@
+import re
 import zoneinfo
 from functools import cache
 
@@ -13,6 +14,39 @@ from core.models import BaseModel
 @cache
 def _time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())  # walks the tz database: slow, so once
+
+
+# The zones most clinics are in, first in the pickers (US and Canada, then a few others).
+COMMON_TIME_ZONES = (
+    "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
+    "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu", "America/Toronto",
+    "America/Vancouver", "America/Edmonton", "America/Winnipeg", "America/Halifax",
+    "America/St_Johns", "Europe/London", "UTC",
+)  # fmt: skip
+
+
+def time_zone_choices() -> list:
+    """(group, [(zone, zone)]) for a select: the common zones, then every other one."""
+    common = [z for z in COMMON_TIME_ZONES if z in _time_zones()]
+    rest = sorted(_time_zones() - set(common))
+    return [
+        ("Common", [(z, z.replace("_", " ")) for z in common]),
+        ("All time zones", [(z, z.replace("_", " ")) for z in rest]),
+    ]
+
+
+PHONE_RE = re.compile(
+    r"^\+?[0-9][0-9 ().\-]{5,24}[0-9](?:\s*(?:ext\.?|x|extension)\s*[0-9]{1,6})?$", re.I
+)
+
+
+def validate_phone(value: str) -> None:
+    """A public phone number as people write it: digits with spaces, dots, dashes or brackets,
+    an optional leading +, an optional extension."""
+    if value and not PHONE_RE.match(value.strip()):
+        raise ValidationError(
+            "Write a phone number, e.g. +1 212 555 0142 or (303) 555-0117 ext. 12."
+        )
 
 
 def validate_timezone(value: str) -> None:

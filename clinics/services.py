@@ -12,7 +12,14 @@ from accounts.models import User
 from accounts.services import user_get_or_create, user_membership_changed, user_membership_removed
 from agency.models import Agency, AgencyMembership
 from agency.services import MemberChange, Told, member_tell
-from clinics.models import Clinic, ClinicMembership, ClinicRole, CrisisRole, Domain
+from clinics.models import (
+    Clinic,
+    ClinicMembership,
+    ClinicRole,
+    CrisisRole,
+    Domain,
+    validate_phone,
+)
 from clinics.schemas import TEMPLATE_SCHEMA, schema_clone_from_template, template_schema_ensure
 from core.errors import Conflict, ValidationFailed
 from core.rollup import figures_changed
@@ -26,10 +33,18 @@ def schema_name_for(slug: str) -> str:
 
 
 def _validate(clinic: Clinic) -> None:
+    """Every field's problem at once (the model's rules and the public phone's shape)."""
+    fields: dict[str, list[str]] = {}
     try:
         clinic.full_clean(exclude=["schema_name", "agency"])
     except ValidationError as exc:
-        raise ValidationFailed("Invalid clinic.", fields=exc.message_dict) from None
+        fields.update(exc.message_dict)
+    try:
+        validate_phone(clinic.phone)
+    except ValidationError as exc:
+        fields.setdefault("phone", []).extend(exc.messages)
+    if fields:
+        raise ValidationFailed("Invalid clinic.", fields=fields)
 
 
 def clinic_create(

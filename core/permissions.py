@@ -11,3 +11,14 @@ class Permission(StrEnum):
     APPROVE_CLIENT = "approve_client"  # the clinic client's approval step
     LEGAL_OVERRIDE = "legal_override"  # publish past a guard block, with a reason
     MANAGE = "manage"  # clinic settings, people, sources, API keys, webhooks
+
+
+# What each permission lets a person do, in words for pages (the codes are for the API).
+PERMISSION_WORDS = {
+    Permission.VIEW: "read",
+    Permission.WRITE: "triage, draft and run incidents",
+    Permission.APPROVE_AGENCY: "give the agency's approval",
+    Permission.APPROVE_CLIENT: "give the clinic's approval",
+    Permission.LEGAL_OVERRIDE: "lift a privacy block (legal)",
+    Permission.MANAGE: "manage settings and people",
+}

@@ -9,7 +9,7 @@ from django.views.generic.base import TemplateResponseMixin
 from agency.selectors import agencies_for_user
 from agency.views import StaffView
 from clinics.models import ClinicMembership
-from core.permissions import Permission
+from core.permissions import PERMISSION_WORDS, Permission
 from core.views import ClinicView
 from crisis.selectors import incident_figures
 from dashboard.selectors import dashboard_clinics, dashboard_sort_parse, dashboard_totals
@@ -65,7 +65,9 @@ class ClinicOverviewView(TemplateResponseMixin, ClinicView):
         context = {
             "clinic": self.clinic,
             "access": self.access,
-            "permissions": sorted(p.value for p in self.access.permissions),
+            "permissions": [
+                PERMISSION_WORDS[p] for p in Permission if p in self.access.permissions
+            ],
             "incidents": incident_figures(),
             "reviews": reviews_recent(limit=25),
             "status_counts": review_status_counts(),

@@ -65,8 +65,19 @@ def test_owner_creates_a_clinic(login, world):
             "name",
             "required",
         ),
+        (
+            {
+                "name": "X",
+                "slug": "clinic-x4",
+                "timezone": "UTC",
+                "reply_target_minutes": "60",
+                "phone": "abc",
+            },
+            "phone",
+            "write a phone number",
+        ),  # fmt: skip
     ],
-    ids=["bad-slug", "taken-slug", "bad-timezone", "short-target", "no-name"],
+    ids=["bad-slug", "taken-slug", "bad-timezone", "short-target", "no-name", "bad-phone"],
 )
 def test_bad_clinic_input_is_400_and_creates_nothing(login, data, field, message):
     before = Clinic.objects.count()
@@ -306,3 +317,25 @@ def test_clinic_keys_and_other_agencies_keys_are_not_agency_keys(login, world):
 @pytest.mark.parametrize("name", ["alpha_writer", "alpha_analyst"])
 def test_writers_and_analysts_cannot_see_agency_keys(login, name):
     assert login(name).get("/agency/settings/api-keys/").status_code == 403
+
+
+def test_a_new_clinics_errors_are_all_shown_at_once_with_a_time_zone_list(login, world):
+    client = login("alpha_owner")
+    page = client.get("/agency/settings/").content.decode()
+    assert '<optgroup label="Common">' in page and '<option value="America/Chicago">' in page
+    assert "/clinics/this-address/" in page and "/clinics//" not in page
+    answer = client.post(
+        "/agency/settings/",
+        {"name": "X", "slug": "clinic-x9", "timezone": "EST5", "phone": "abc",
+         "reply_target_minutes": "60"},
+    )  # fmt: skip
+    errors = answer.context["form"].errors
+    assert answer.status_code == 400 and {"timezone", "phone"} <= set(errors)
+    assert not Clinic.objects.filter(slug="clinic-x9").exists()
+
+
+def test_the_clinic_overview_says_what_the_person_may_do_in_words(login, clinic_a):
+    html = login("alpha_manager").get("/clinics/clinic-a/").content.decode()
+    shown = html.split('data-testid="permissions">', 1)[1].split("</span>", 1)[0]
+    assert "give the agency&#x27;s approval" in shown and "manage settings and people" in shown
+    assert "approve_agency" not in shown
