@@ -298,7 +298,10 @@ def _logo_checked(data: bytes) -> str:
     if not data:
         refuse("The file is empty.")
     if len(data) > LOGO_MAX_BYTES:
-        refuse(f"The file is {len(data) // 1024} KB; a logo may be at most 512 KB.")
+        refuse(
+            f"The file is {len(data) // 1024} KB; a logo may be at most "
+            f"{LOGO_MAX_BYTES // 1024} KB."
+        )
     try:
         with Image.open(io.BytesIO(data)) as image:
             fmt, (width, height) = image.format, image.size

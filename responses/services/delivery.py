@@ -21,7 +21,7 @@ from clinics.notifications import people_notify
 from core.tenancy import current_clinic
 from responses.models import AuditEntry, OutboxItem, OutboxKind, OutboxStatus
 from responses.selectors import failure_advice
-from responses.services.outbox import failure_ref
+from responses.services.outbox import failure_ref, item_batch_id
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 def _approvers(item: OutboxItem) -> list[int]:
     """The people who approved the version the item carries (any step); for a reply of a
     batch, the people who approved the batch (its steps are given once, for all its replies)."""
-    batch = item.draft.batch if item.kind == OutboxKind.REPLY and item.draft.batch_id else None
+    batch = item.draft.batch if item_batch_id(item) else None
     if batch is not None:
         object_type, object_id, version = "reply_batch", batch.pk, batch.version
     elif item.kind == OutboxKind.REPLY:
@@ -52,13 +52,9 @@ def failure_recipients(item: OutboxItem, clinic: Clinic) -> list[User]:
     return [users[i] for i in ids if i in users]
 
 
-def _batch_id(item: OutboxItem) -> int | None:
-    return item.draft.batch_id if item.kind == OutboxKind.REPLY else None
-
-
 def _what(item: OutboxItem) -> str:
-    if _batch_id(item):
-        return f"replies of the batch #{_batch_id(item)} (one reply to many mentions)"
+    if batch_id := item_batch_id(item):
+        return f"replies of the batch #{batch_id} (one reply to many mentions)"
     if item.kind == OutboxKind.REPLY:
         return f"a reply (review #{item.review_id})"
     if item.kind == OutboxKind.STATEMENT_POST:
@@ -91,36 +87,33 @@ def outbox_failure_notify(*, item_id: int) -> str:
         item.save(update_fields=["failure_notified_at", "updated_at"])
         advice = failure_advice(item)
         title = f"Not posted on {item.source.name}: {_what(item)}"
+        batch_id = item_batch_id(item)
         page = (
-            f"/clinics/{clinic.slug}/replies/batches/{_batch_id(item)}/"
-            if _batch_id(item)
+            f"/clinics/{clinic.slug}/replies/batches/{batch_id}/"
+            if batch_id
             else f"/clinics/{clinic.slug}/outbox/#item-{item.pk}"
         )
         recipients = failure_recipients(item, clinic)
         staff = [u for u in recipients if user_is_agency_staff(u)]
-        clinic_people = [u for u in recipients if u not in staff]
-        told = people_notify(
-            users=staff,
-            clinic=clinic,
-            kind="delivery_failed",
-            ref=failure_ref(item.pk, batch_id=_batch_id(item)),
-            title=title,
-            detail=f"{advice['summary']} {advice['action']}",
-            url=page,
-            severity="high",
-        )
         # the clinic's approver cannot reconnect a channel or open the outbox: they are told
         # where it stands in the portal, and that the agency acts
-        told |= people_notify(
-            users=clinic_people,
-            clinic=clinic,
-            kind="delivery_failed",
-            ref=failure_ref(item.pk, batch_id=_batch_id(item)),
-            title=title,
-            detail=f"{advice['summary']} {advice['clinic_action']}",
-            url=_portal_page(clinic, item),
-            severity="high",
-        )
+        audiences = (
+            (staff, advice["action"], page),
+            ([u for u in recipients if u not in staff], advice["clinic_action"],
+             _portal_page(clinic, item)),
+        )  # fmt: skip
+        told: dict[int, list[str]] = {}
+        for users, what_to_do, url in audiences:
+            told |= people_notify(
+                users=users,
+                clinic=clinic,
+                kind="delivery_failed",
+                ref=failure_ref(item),
+                title=title,
+                detail=f"{advice['summary']} {what_to_do}",
+                url=url,
+                severity="high",
+            )
     outcomes = []
     for hook in chat_webhooks_for(clinic):
         message = chat_notice(

@@ -538,15 +538,16 @@ def _complete(item: OutboxItem, who: Actor) -> None:
     """The write is on the platform (sent, or posted by hand): finish what it was for, and a
     failure notice about it leaves everyone's banner."""
     now = timezone.now()
-    notifications_close(clinic=current_clinic(), ref=failure_ref(item.pk))
-    batch_id = item.draft.batch_id if item.kind == OutboxKind.REPLY else None
+    clinic = current_clinic()
+    notifications_close(clinic=clinic, ref=f"outbox:{item.pk}")
+    batch_id = item_batch_id(item)
     if (
         batch_id
         and not OutboxItem.objects.filter(draft__batch_id=batch_id, status=OutboxStatus.FAILED)
         .exclude(pk=item.pk)
         .exists()
     ):
-        notifications_close(clinic=current_clinic(), ref=failure_ref(item.pk, batch_id=batch_id))
+        notifications_close(clinic=clinic, ref=failure_ref(item))
     figures_changed()
     if item.kind == OutboxKind.REPLY:
         from responses.services.replies import reply_payload
@@ -699,8 +700,14 @@ def outbox_retry_for_source(*, source_id: int) -> list[int]:
     return [i.pk for i in items]
 
 
-def failure_ref(item_id: int, *, batch_id: int | None = None) -> str:
+def item_batch_id(item: OutboxItem) -> int | None:
+    """The batch whose reply the item carries (None for a reply of its own or a statement)."""
+    return item.draft.batch_id if item.kind == OutboxKind.REPLY else None
+
+
+def failure_ref(item: OutboxItem) -> str:
     """The notification reference of an item's failure (closed once it is posted). The
     replies of one batch share one: a person hears once that the batch's replies fail, not
     once per mention."""
-    return f"outbox-batch:{batch_id}" if batch_id else f"outbox:{item_id}"
+    batch_id = item_batch_id(item)
+    return f"outbox-batch:{batch_id}" if batch_id else f"outbox:{item.pk}"

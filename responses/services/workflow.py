@@ -206,6 +206,12 @@ def _url_for(flow: Flow, clinic, step: str, obj) -> str:
     return f"{base}portal/{page}/{card}"
 
 
+def _described(flow: Flow, obj) -> str:
+    """`flow.describe(obj)` at the start of a sentence ("A reply to a 2★ … review")."""
+    what = flow.describe(obj)
+    return what[:1].upper() + what[1:]
+
+
 def _people_names(flow: Flow, obj) -> str:
     version = flow.current_version(obj) if obj.version else None
     name = getattr(version, "author_name", "") or getattr(obj, "author_name", "")
@@ -239,8 +245,7 @@ def tell_who_acts(flow: Flow, obj) -> dict[int, list[str]]:
     people = [u for u in people if f"user:{u.pk}" not in barred]
     if everyone and not people and step != "guard":
         return _tell_stuck(flow, obj, clinic, step, everyone)
-    what = flow.describe(obj)
-    what = what[:1].upper() + what[1:]
+    what = _described(flow, obj)
     if step == "guard":
         title = f"{what} is blocked by the privacy check: legal review needed"
         kind = "legal"
@@ -262,14 +267,13 @@ def _tell_stuck(flow: Flow, obj, clinic, step: str, barred: list) -> dict:
     """Everyone who may give `step` already wrote or approved this version: nobody can give it.
     The agency's owners and managers are told why and what to do (another person for the step,
     in the clinic's people), instead of telling the barred people it waits for them."""
-    what = flow.describe(obj)
     names = ", ".join(u.full_name or u.email for u in barred)
     return people_notify(
         users=people_who_can(clinic, permission=Permission.MANAGE),
         clinic=clinic,
         kind="stuck",
         ref=f"{_ref(flow, obj)}:stuck",
-        title=f"{what[:1].upper()}{what[1:]} is stuck: nobody else can give the "
+        title=f"{_described(flow, obj)} is stuck: nobody else can give the "
         f"{Step(step).label.lower()}",
         detail=f"Everyone who may give it ({names}) wrote or already approved this version, and "
         "nobody gives two steps of one text. Add another person for this step in the clinic's "
@@ -291,8 +295,7 @@ def tell_authors_sent_back(flow: Flow, obj, who: Actor, *, step: str, comment: s
         clinic=clinic,
         kind="sent_back",
         ref=f"{_ref(flow, obj)}:sent_back",
-        title=f"{flow.describe(obj)[:1].upper()}{flow.describe(obj)[1:]} was sent back "
-        f"at the {Step(step).label.lower()}",
+        title=f"{_described(flow, obj)} was sent back at the {Step(step).label.lower()}",
         detail=f"{who.name or 'Someone'} asks: “{comment}”",
         url=flow.page(obj, clinic),
     )
