@@ -307,21 +307,23 @@ def test_an_approval_of_a_batch_that_changed_since_is_409_and_approves_nothing(c
     }
 
 
+def approved_batch(clinic, as_user, cluster_id: int) -> tuple[int, list[int]]:
+    """The writer's correction for the claim, submitted and approved at both steps: (batch
+    id, its outbox items' ids in order)."""
+    writer = as_user("alpha_writer", clinic)
+    bid = writer.post("reply-batches/", {"cluster_id": cluster_id}).json()["id"]
+    writer.post(f"reply-batches/{bid}/submit/")
+    as_user("alpha_manager", clinic).post(f"reply-batches/{bid}/approve/", {"expected_version": 1})
+    as_user("a_approver", clinic).post(f"reply-batches/{bid}/approve/", {"expected_version": 1})
+    with schema_context(clinic.schema_name):
+        ids = OutboxItem.objects.filter(draft__batch_id=bid).order_by("pk")
+        return bid, list(ids.values_list("pk", flat=True))
+
+
 def test_each_mention_is_published_on_its_own_with_its_status(platforms, clinic_a, as_user, login):
     cluster_id, review_ids = _claim(clinic_a, 3, fake=platforms)
     writer = as_user("alpha_writer", clinic_a)
-    bid = writer.post("reply-batches/", {"cluster_id": cluster_id}).json()["id"]
-    writer.post(f"reply-batches/{bid}/submit/")
-    as_user("alpha_manager", clinic_a).post(
-        f"reply-batches/{bid}/approve/", {"expected_version": 1}
-    )
-    as_user("a_approver", clinic_a).post(f"reply-batches/{bid}/approve/", {"expected_version": 1})
-    with schema_context(clinic_a.schema_name):
-        ids = list(
-            OutboxItem.objects.filter(draft__batch_id=bid)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+    bid, ids = approved_batch(clinic_a, as_user, cluster_id)
     platforms.fail(1, status=400, platform="google", method="PUT", message="Reply too long")
     with schema_context(clinic_a.schema_name):
         outcomes = [outbox_deliver(item_id=i) for i in ids]

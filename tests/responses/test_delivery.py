@@ -492,21 +492,13 @@ def test_a_statement_with_no_connected_channel_warns_before_publishing(clinic_a,
 def test_a_failing_batch_tells_its_approvers_once_not_once_per_mention(
     platforms, clinic_a, as_user, world, mailoutbox, django_capture_on_commit_callbacks
 ):
-    from responses.services.outbox import outbox_retry
-    from tests.responses.test_batches import _claim
+    from tests.responses.test_batches import _claim, approved_batch
 
     # given one correction for three mentions on a Facebook page that is not connected
     _facebook_review(clinic_a, platforms, connected=False)
-    _cluster, _reviews = _claim(clinic_a, 3, kind="facebook")
+    cluster_id, _reviews = _claim(clinic_a, 3, kind="facebook")
     writer = as_user("alpha_writer", clinic_a)
-    bid = writer.post("reply-batches/", {"cluster_id": _cluster}).json()["id"]
-    writer.post(f"reply-batches/{bid}/submit/")
-    as_user("alpha_manager", clinic_a).post(
-        f"reply-batches/{bid}/approve/", {"expected_version": 1}
-    )
-    as_user("a_approver", clinic_a).post(f"reply-batches/{bid}/approve/", {"expected_version": 1})
-    with schema_context(clinic_a.schema_name):
-        ids = list(OutboxItem.objects.filter(draft__batch_id=bid).values_list("pk", flat=True))
+    bid, ids = approved_batch(clinic_a, as_user, cluster_id)
 
     # when all three fail and their notices run
     assert [_deliver(clinic_a, i) for i in ids] == ["failed"] * 3
@@ -531,4 +523,3 @@ def test_a_failing_batch_tells_its_approvers_once_not_once_per_mention(
     assert Notification.objects.filter(ref=ref, open=True).count() == 3
     writer.post(f"outbox/{ids[2]}/mark-posted/", {})
     assert not Notification.objects.filter(ref=ref, open=True).exists()
-    assert outbox_retry  # the retry path shares the reference (imported to keep it honest)
