@@ -275,7 +275,7 @@ class PortalActView(PortalPage):
         # navigation's badges and the page's "what waits" line come along (out of band), so
         # no count on the page is left behind by the approval.
         section = _section_of(request.headers.get("HX-Current-URL", ""))
-        return self.render_to_response(
+        response = self.render_to_response(
             self.context(
                 card=card,
                 outcome=outcome,
@@ -286,6 +286,9 @@ class PortalActView(PortalPage):
                 **{"section": section, **self._lead(section)},
             )
         )
+        # the "Waiting for you" banner reloads now (it also polls), as the act closed its items
+        response["HX-Trigger"] = "alerts-changed"
+        return response
 
     def _lead(self, section: str) -> dict:
         if section == "approvals":

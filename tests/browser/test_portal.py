@@ -130,6 +130,11 @@ def test_a_client_approves_two_replies_and_rejects_one_on_a_phone_and_each_is_pu
     assert rejected.inner_text() == "Sent back to the agency with your comment."
     assert page.get_by_text("Nothing waits for your approval.").is_visible()
     assert replies_link.text_content().strip() == "Replies"  # no badge left
+    # and the "Waiting for you" banner reloads at once, not at its next 5-second poll
+    page.wait_for_function(
+        "() => !document.querySelector('#alert-banner').textContent.includes('waits for your')",
+        timeout=2_000,
+    )
     screenshot(page, "portal-approvals-done-phone")
     assert page.console_errors == []
 
