@@ -307,6 +307,16 @@ def _evaluation(incident: Incident) -> tuple[bool, str, str]:
     return fired, last.get("explanation", ""), last.get("evaluated_at", "")
 
 
+def _quiet_mentions_detail(total: int, unanswered: int, high_reach_seen: bool) -> str:
+    """The checklist's words when no high-reach mention waits: whether there were any to answer
+    (a ✔ beside "0 of 14 answered" read as a contradiction), then how many are answered."""
+    answered = total - unanswered
+    tally = f"{answered} of {total} mention{'s' if total != 1 else ''} answered in all."
+    if high_reach_seen:
+        return f"Every mention with {HIGH_REACH}+ engagements has a posted reply; {tally}"
+    return f"No mention reached {HIGH_REACH} engagements, so none must be answered first; {tally}"
+
+
 def resolve_checklist(incident: Incident) -> dict:
     """What is still open before the incident can be resolved: unanswered high-reach mentions,
     failed or unconfirmed deliveries, no published statement, the detector still firing.
@@ -327,6 +337,10 @@ def resolve_checklist(incident: Incident) -> dict:
     for review in mentions:
         review.reach = (review.likes or 0) + (review.shares or 0) + (review.replies or 0)
     loud = sorted((r for r in mentions if r.reach >= HIGH_REACH), key=lambda r: -r.reach)
+    high_reach_seen = bool(loud) or any(
+        (r.likes or 0) + (r.shares or 0) + (r.replies or 0) >= HIGH_REACH
+        for r in Review.objects.filter(pk__in=answered).only("likes", "shares", "replies")
+    )
     statement_ids = list(
         IncidentStatement.objects.filter(incident=incident).values_list("statement_id", flat=True)
     )
@@ -350,8 +364,7 @@ def resolve_checklist(incident: Incident) -> dict:
                 f"engagements unanswered; {len(mentions)} of {len(review_ids)} mentions in all "
                 "have no posted reply."
                 if loud
-                else f"Every mention with {HIGH_REACH}+ engagements has a posted reply "
-                f"({len(review_ids) - len(mentions)} of {len(review_ids)} mentions answered)."
+                else _quiet_mentions_detail(len(review_ids), len(mentions), high_reach_seen)
             ),
             "rows": loud[:10],
         },

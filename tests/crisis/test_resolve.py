@@ -74,6 +74,25 @@ def test_the_checklist_lists_what_is_open(incident):
     assert checklist["open"] == [by_key[k]["detail"] for k in ("mentions", "statement", "detector")]
 
 
+def test_a_clear_mentions_item_says_whether_any_mention_was_loud(incident):
+    # given the loud mention answered: the ✔ says every loud one is answered, with the tally
+    loud = Review.objects.get(text__startswith="They reuse")
+    Review.objects.filter(pk=loud.pk).update(status="replied")
+    [mentions] = [i for i in resolve_checklist(incident)["items"] if i["key"] == "mentions"]
+    assert mentions["open"] is False
+    assert mentions["detail"] == (
+        "Every mention with 100+ engagements has a posted reply; 1 of 2 mentions answered in all."
+    )
+    # and when no mention was ever loud, a ✔ beside "0 of 2 answered" says why it is clear
+    Review.objects.filter(pk=loud.pk).update(status="new", likes=1, shares=0, replies=0)
+    [mentions] = [i for i in resolve_checklist(incident)["items"] if i["key"] == "mentions"]
+    assert mentions["open"] is False
+    assert mentions["detail"] == (
+        "No mention reached 100 engagements, so none must be answered first; "
+        "0 of 2 mentions answered in all."
+    )
+
+
 def test_failed_and_unconfirmed_deliveries_are_open_items(incident):
     # given an approved reply to the quiet mention that failed on its channel, and one queued
     quiet = Review.objects.get(text="needles again?")
