@@ -57,6 +57,13 @@ PLATFORM_LIMITS = {"google": 4096, "facebook": 8000, "instagram": 2200, "x": 280
 _SEVERITY = {Verdict.OK: 0, Verdict.NEEDS_REVIEW: 1, Verdict.BLOCK: 2}
 _BATCH_VARIABLE = re.compile(r"\{(greeting|reviewer_name|statement_url)\}")
 LIVE = frozenset({*workflow.SUBMITTABLE, *workflow.PENDING, S.APPROVED})
+# The greeting ends with a comma, so a sentence the writer starts after it goes on in lower case
+# ("Hello, we have…", not "Hello, We have…"); only words that are never names are lowered
+_AFTER_GREETING = re.compile(
+    r"(\{greeting\}\s+)(We|Our|Us|Thank|Thanks|Please|Sorry|It|Its|This|That|These|Those|"
+    r"You|Your|There|Here|As|At|In|On|If|When|Since|After|Before|To|For|With|Many|Some|"
+    r"All|Every|Any|Nothing|No)\b"
+)
 
 DEFAULT_TEXTS = {
     BatchKind.CORRECTION: (
@@ -96,6 +103,7 @@ def render_for(
         "reviewer_name": name or "there",
         "statement_url": _statement_url(statement, clinic),
     }
+    text = _AFTER_GREETING.sub(lambda m: m.group(1) + m.group(2).lower(), text)
     text = _BATCH_VARIABLE.sub(lambda m: values[m.group(1)] or m.group(0), text)
     score = review.score_list[0] if review.score_list else None
     rendered = text_render(

@@ -360,3 +360,28 @@ def test_the_statement_variable_links_the_statements_own_address(clinic_a, setti
     # the permalink, which still answers once a newer statement replaces it; not an anchor
     assert text.endswith(f"{settings.PUBLIC_BASE_URL}/statements/clinic-a/{statement.pk}/")
     assert left == []
+
+
+def test_a_sentence_after_the_greeting_goes_on_in_lower_case(clinic_a):
+    from responses.services.batches import render_for
+    from responses.services.guarding import response_settings_get
+    from scoring.selectors import latest_scores_prefetch
+
+    _cluster_id, review_ids = _claim(clinic_a, 1)
+    with schema_context(clinic_a.schema_name):
+        review = Review.objects.prefetch_related(latest_scores_prefetch()).get(pk=review_ids[0])
+
+        def rendered(text: str) -> str:
+            return render_for(text, review, clinic=clinic_a,
+                              settings_row=response_settings_get())[0]  # fmt: skip
+
+        # "Hello, We" read as a typo in every reply of the batch
+        assert rendered("{greeting} We use sealed needles.").startswith(
+            "Hello, we use sealed needles."
+        )
+        assert rendered("{greeting} Thank you.") == "Hello, thank you."
+        # a word that may be a name, and "I", keep their capital
+        assert rendered("{greeting} Dr Ortiz here.") == "Hello, Dr Ortiz here."
+        assert rendered("{greeting} I am sorry.") == "Hello, I am sorry."
+        # only right after the greeting
+        assert rendered("We care. {greeting}").startswith("We care.")
