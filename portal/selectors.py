@@ -10,7 +10,13 @@ from accounts.selectors import user_is_agency_staff
 from clinics.access import ClinicAccess
 from clinics.models import ClinicMembership, CrisisRole
 from core.permissions import Permission
-from crisis.models import ACTIVE_STATUSES, Incident, IncidentEvent, PostCrisisReview
+from crisis.models import (
+    ACTIVE_STATUSES,
+    EventKind,
+    Incident,
+    IncidentEvent,
+    PostCrisisReview,
+)
 from responses.models import ApprovalStatus, ReplyBatch, ReplyDraft, Statement, Step
 from responses.selectors import (
     can_act_now,
@@ -271,10 +277,19 @@ def review_sent_to_clinic(incident_id: int) -> PostCrisisReview | None:
 
 
 def incident_for_portal(incident_id: int) -> Incident | None:
-    """An incident with its timeline (oldest first)."""
+    """An incident with its timeline as the clinic reads it (oldest first): without the agency's
+    plumbing — webhook deliveries, chat-channel posts and notification failures, which the
+    client can neither read nor act on ("Webhook incident.opened: emitted.")."""
+    plumbing = (
+        Q(kind=EventKind.NOTIFY_FAILED)
+        | Q(kind=EventKind.NOTIFIED, data__has_key="webhook")
+        | Q(kind=EventKind.NOTIFIED, data__has_key="chat")
+    )
     return (
         Incident.objects.prefetch_related(
-            Prefetch("events", queryset=IncidentEvent.objects.order_by("at", "id"))
+            Prefetch(
+                "events", queryset=IncidentEvent.objects.exclude(plumbing).order_by("at", "id")
+            )
         )
         .filter(pk=incident_id)
         .first()

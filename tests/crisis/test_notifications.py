@@ -90,6 +90,24 @@ def test_the_crisis_team_is_emailed_and_the_webhook_emitted_at_once(
     assert messages[1:] == ["Webhook incident.opened: emitted."]
 
 
+def test_the_portal_timeline_leaves_out_the_agencys_plumbing(
+    clinic_a, stream, login, crisis_webhook, django_capture_on_commit_callbacks
+):
+    detector_settings_update(actor=acting("test"), watch_words=["outbreak"])
+    stream.add(NOW - 5 * MIN, label="negative", text="Measles outbreak at the clinic, my son")
+    with django_capture_on_commit_callbacks(execute=True):
+        [incident] = detectors_run(now=NOW)
+    url = f"/clinics/clinic-a/portal/incidents/{incident.pk}/"
+    page = login("a_approver", otp=False).get(url).content.decode()
+    # the client reads who was alerted, not the webhook's delivery (nor, on a failure, the
+    # agency's instruction to fix its settings)
+    assert "Alerted 4 people: " in page
+    assert "Webhook" not in page and "incident.opened" not in page
+    # the agency's room keeps the whole timeline
+    room = login("alpha_manager").get(f"/clinics/clinic-a/incidents/{incident.pk}/")
+    assert "Webhook incident.opened: emitted." in room.content.decode()
+
+
 def test_nothing_is_sent_when_notify_is_false(
     stream, mailoutbox, django_capture_on_commit_callbacks
 ):
