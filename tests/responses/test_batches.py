@@ -385,3 +385,33 @@ def test_a_sentence_after_the_greeting_goes_on_in_lower_case(clinic_a):
         assert rendered("{greeting} I am sorry.") == "Hello, I am sorry."
         # only right after the greeting
         assert rendered("We care. {greeting}").startswith("We care.")
+
+
+def test_a_pointer_to_the_statement_is_checked_as_a_correction(clinic_a, as_user):
+    from responses.models import Statement, StatementVersion
+
+    _, review_ids = _claim(clinic_a, 2)
+    with schema_context(clinic_a.schema_name):
+        statement = Statement.objects.create(title="About needles", author_label="user:1",
+                                             status="published", is_pinned=True)  # fmt: skip
+        version = StatementVersion.objects.create(
+            statement=statement, number=1, title="About needles", body="Single-use, sealed.",
+            guard_verdict="ok", author_label="user:1",
+        )  # fmt: skip
+        Statement.objects.filter(pk=statement.pk).update(published_version=version)
+    writer = as_user("alpha_writer", clinic_a)
+    # the batch's own text passes the guard on every mention
+    batch = writer.post("reply-batches/", {"review_ids": review_ids, "kind": "statement"}).json()
+    assert batch["kind"] == "statement"
+    assert {i["guard_verdict"] for i in batch["items"]} == {"ok"}, batch["guard"]
+    # a plain "this is false" in it is a correction, not a defensive reply
+    text = "{greeting} this is false. Our official statement is here: {statement_url}"
+    edited = writer.patch(f"reply-batches/{batch['id']}/", {"text": text, "expected_version": 1})
+    assert edited.status_code == 200, edited.json()
+    assert {i["guard_verdict"] for i in edited.json()["items"]} == {"ok"}
+    # the same words in a plain reply batch read as disputing the reviewer
+    plain = writer.post(
+        "reply-batches/", {"review_ids": [review_in(clinic_a, "google").pk], "text": text}
+    ).json()
+    assert plain["kind"] == "reply"
+    assert plain["guard"]["verdict"] == "needs_review"

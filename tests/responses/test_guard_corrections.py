@@ -13,6 +13,9 @@ REPLY = GuardContext(clinic_name="Riverside Family Dental", clinic_phones=("+1 2
 CITING = GuardContext(
     clinic_name="Riverside Family Dental", clinic_phones=("+1 212 555 0142",), cited_facts=(FACT,)
 )
+CORRECTING = GuardContext(
+    clinic_name="Riverside Family Dental", clinic_phones=("+1 212 555 0142",), purpose="correction"
+)
 STATEMENT = GuardContext(
     clinic_name="Riverside Family Dental", clinic_phones=("+1 212 555 0142",), purpose="statement"
 )
@@ -35,6 +38,29 @@ def engine():
 def test_plain_denial_with_a_cited_fact_or_in_a_statement_is_ok(text):
     assert check_reply(text, context=CITING).verdict == OK
     assert check_reply(text, context=STATEMENT).verdict == OK
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://localhost:8000/statements/riverside/3/",
+        "https://app.brightsmile-agency.com/statements/riverside-family-dental/12/",
+    ],
+)
+def test_the_statement_batchs_own_text_passes_the_guard(url):
+    # the text a pointer-to-the-statement batch starts from must not send every mention to
+    # review ("We have published a statement with the facts: <localhost link>" did)
+    from responses.services.batches import DEFAULT_TEXTS
+
+    text = (
+        DEFAULT_TEXTS["statement"]
+        .replace("{greeting}", "Hello,")
+        .replace("{statement_url}", url)
+        .replace("{contact_line}", "+1 212 555 0142")
+    )
+    for context in (REPLY, CORRECTING):
+        result = check_reply(text, context=context)
+        assert (result.verdict, result.findings) == (OK, []), context.purpose
 
 
 def test_plain_denial_without_a_cited_fact_still_reads_as_defensive():
