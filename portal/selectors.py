@@ -32,6 +32,7 @@ from responses.selectors import (
     statements_public,
     word_diff,
 )
+from responses.services.approvals import waiting_for
 from responses.services.workflow import (
     FINISHED,
     PENDING,
@@ -73,6 +74,7 @@ def approval_card(access: ClinicAccess, obj, kind: str) -> dict:
             and access.actor.label != obj.author_label
         ),
         "overridden": obj.is_overridden,
+        "waiting": waiting_for(kind, obj),
         "sla": None,
         "plan": None,
     }

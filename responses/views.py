@@ -63,6 +63,7 @@ from responses.selectors import (
 from responses.services import batches as batch_services
 from responses.services import replies as reply_services
 from responses.services import statements as statement_services
+from responses.services.approvals import approval_remind, waiting_for
 from responses.services.guarding import guard_check
 from responses.services.library import template_create, template_update
 from responses.services.outbox import outbox_mark_posted, outbox_retry
@@ -132,7 +133,7 @@ def _sla_words(sla: dict) -> str:
     return f"published {words} late" if sla["breached"] else f"published with {words} to spare"
 
 
-def _card(access, obj, kind: str) -> dict:
+def _card(access, obj, kind: str, *, cache: dict | None = None) -> dict:
     version = current_version(obj)
     previous = previous_version(obj)
     text = (
@@ -153,13 +154,14 @@ def _card(access, obj, kind: str) -> dict:
         "findings": version.guard_findings if version else [],
         "step": Step(step).label if step else "",
         "can_act": can_act_now(access, obj),
+        "waiting": waiting_for(kind, obj, cache=cache),
     }
 
 
 FINISHED_OR_DRAFT = [ApprovalStatus.DRAFT, ApprovalStatus.DISCARDED, ApprovalStatus.PUBLISHED]
 
 
-def _batch_card(access, batch) -> dict:
+def _batch_card(access, batch, *, cache: dict | None = None) -> dict:
     version = current_version(batch)
     rows = [r for r in reply_batch_items(batch) if r["state"] != "removed"]
     step = STEP_FOR_STATUS.get(batch.status)
@@ -170,6 +172,7 @@ def _batch_card(access, batch) -> dict:
         "tally": reply_batch_tally(rows),
         "step": Step(step).label if step else "",
         "can_act": can_act_now(access, batch),
+        "waiting": waiting_for("batch", batch, cache=cache),
     }
 
 
@@ -186,9 +189,9 @@ class ReplyQueueView(TemplateResponseMixin, ClinicView):
             .prefetch_related("versions")
             .order_by("review__published_at", "pk")
         )
-        cards = []
+        cards, people = [], {}  # people: each step's, read once for the page
         for draft in drafts:
-            card = _card(self.access, draft, "reply")
+            card = _card(self.access, draft, "reply", cache=people)
             card["sla"] = sla_for(draft, self.clinic)
             card["sla_words"] = _sla_words(card["sla"])
             card["plan"] = channel_plan_reply(draft.review) if is_final_step(draft) else None
@@ -202,14 +205,16 @@ class ReplyQueueView(TemplateResponseMixin, ClinicView):
             status=ApprovalStatus.CHANGES_REQUESTED, batch__isnull=True
         ).select_related("review")
         batches = [
-            {**_batch_card(self.access, batch)}
+            {**_batch_card(self.access, batch, cache=people)}
             for batch in reply_batches_list().exclude(status__in=FINISHED_OR_DRAFT)
         ]
         return self.render_to_response(
             {
                 "clinic": self.clinic,
                 "cards": cards,
-                "statement_cards": [_card(self.access, s, "statement") for s in statements],
+                "statement_cards": [
+                    _card(self.access, s, "statement", cache=people) for s in statements
+                ],
                 "returned": returned,
                 "batch_cards": batches,
                 "can_write": self.access.can(Permission.WRITE),
@@ -217,8 +222,12 @@ class ReplyQueueView(TemplateResponseMixin, ClinicView):
         )
 
 
+ACTIONS = ("approve", "reject", "override", "remind")
+
+
 class ApprovalActionView(ClinicView):
-    """The approve / reject / override forms of the queue and the editors."""
+    """The approve / reject / override forms of the queue and the editors, and the writers'
+    reminder to the people a text waits for."""
 
     write_permission = Permission.VIEW  # the step decides; the services check
 
@@ -232,9 +241,16 @@ class ApprovalActionView(ClinicView):
             "statement": statement_services,
             "batch": batch_services,
         }.get(kind)
-        if services is None or pk is None or action not in ("approve", "reject", "override"):
+        if services is None or pk is None or action not in ACTIONS:
             messages.error(request, "Unknown action.")
             return HttpResponseRedirect(default)
+        if action == "remind":
+            try:
+                waiting = approval_remind(kind=kind, pk=pk, access=self.access)
+                messages.success(request, f"Reminded {waiting.names}: the {waiting.label} waits.")
+            except DomainError as exc:
+                _error(request, exc)
+            return HttpResponseRedirect(_next(request, default))
         expected = {
             "expected_status": request.POST.get("expected_status") or None,
             "expected_version": _int(request.POST.get("expected_version")),
@@ -378,6 +394,7 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
             "can_write": self.access.can(Permission.WRITE),
             "can_override": self.access.can(Permission.LEGAL_OVERRIDE),
             "can_act": bool(draft) and can_act_now(self.access, draft),
+            "waiting": waiting_for("reply", draft) if draft else None,
             "step": Step(STEP_FOR_STATUS[draft.status]).label
             if draft and draft.status in STEP_FOR_STATUS
             else "",
@@ -501,6 +518,7 @@ class StatementEditorView(TemplateResponseMixin, ClinicView):
             "can_write": self.access.can(Permission.WRITE),
             "can_override": self.access.can(Permission.LEGAL_OVERRIDE),
             "can_act": can_act_now(self.access, statement),
+            "waiting": waiting_for("statement", statement),
             "step": Step(STEP_FOR_STATUS[statement.status]).label
             if statement.status in STEP_FOR_STATUS
             else "",

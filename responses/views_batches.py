@@ -22,6 +22,7 @@ from responses.selectors import (
     reply_batch_version,
 )
 from responses.services import batches as batch_services
+from responses.services.approvals import waiting_for
 from responses.services.workflow import STEP_FOR_STATUS, SUBMITTABLE
 from responses.views import _error, _int, _next
 
@@ -118,6 +119,7 @@ class BatchView(TemplateResponseMixin, ClinicView):
                 "live": [r for r in rows if r["state"] != "removed"],
                 "step": Step(step).label if step else "",
                 "can_act": can_act_now(self.access, batch),
+                "waiting": waiting_for("batch", batch),
                 "can_write": self.access.can(Permission.WRITE),
                 "editable": batch.status in SUBMITTABLE or batch.status in STEP_FOR_STATUS,
                 "submittable": batch.status in SUBMITTABLE,

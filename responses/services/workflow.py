@@ -22,6 +22,7 @@ reason, for that version. Every step is written to the audit trail.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -30,7 +31,7 @@ from django.utils import timezone
 from accounts.actors import Actor
 from accounts.models import User
 from clinics.access import ClinicAccess, people_who_can
-from clinics.models import CrisisRole
+from clinics.models import CrisisRole, Notification
 from clinics.notifications import notifications_close, people_notify
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.permissions import Permission
@@ -222,45 +223,172 @@ def _ref(flow: Flow, obj) -> str:
     return f"{flow.object_type}:{obj.pk}"
 
 
-def tell_who_acts(flow: Flow, obj) -> dict[int, list[str]]:
+# a reminder goes out at most this often for one version of a text
+REMIND_EVERY = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Whom a text waits for now: the step (or "guard": a block legal must lift), the people
+    who may give it, those of them the separation of duties bars from this version, when the
+    people were last told, and the last reminder of this version."""
+
+    step: str
+    people: list
+    barred: list
+    told_at: datetime | None
+    reminded_at: datetime | None
+    reminded_by: str
+
+    @property
+    def label(self) -> str:
+        if self.step == "guard":
+            return "legal review of the privacy block"
+        return Step(self.step).label.lower()
+
+    @property
+    def names(self) -> str:
+        """ "Ann Lee", "Ann Lee or Ben Ortiz", "Ann Lee, Ben Ortiz or Cy Wu"."""
+        names = [u.full_name or u.email for u in self.people]
+        return " or ".join(filter(None, [", ".join(names[:-1]), names[-1]])) if names else ""
+
+    @property
+    def barred_names(self) -> str:
+        return ", ".join(u.full_name or u.email for u in self.barred)
+
+    @property
+    def nobody(self) -> str:
+        """Why nobody can act, in words, or "" when someone can."""
+        if self.people:
+            return ""
+        if self.barred:
+            return (
+                f"Nobody else can give the {self.label}: {self.barred_names} wrote or already approved "
+                "this version. Add another person for this step in the clinic's people settings."
+            )
+        return (
+            f"Nobody can give the {self.label}: no person of this clinic has that role. Add one "
+            "in the clinic's people settings."
+        )
+
+    def remind_from(self) -> datetime | None:
+        return self.reminded_at + REMIND_EVERY if self.reminded_at else None
+
+    def can_remind_now(self) -> bool:
+        due = self.remind_from()
+        return bool(self.people) and (due is None or timezone.now() >= due)
+
+
+def waiting_on(flow: Flow, obj, *, cache: dict | None = None) -> Waiting | None:
+    """Whom `obj` waits for (None when it waits for nobody: a draft, approved, finished).
+    `cache`: a dict a page passes for all its texts, so each step's people are read once."""
+    step = step_of(obj)
+    if step is None and obj.guard_verdict == Verdict.BLOCK and not obj.is_overridden:
+        if obj.status in FINISHED or obj.status == S.APPROVED:
+            return None
+        step = "guard"
+    if step is None:
+        return None
+    clinic = current_clinic()
+    acting_step = Step.LEGAL if step == "guard" else step
+    cache = {} if cache is None else cache
+    if acting_step not in cache:
+        cache[acting_step] = _who_acts(clinic, acting_step)
+    everyone = cache[acting_step]
+    # nobody may give a step of a text they wrote or of a version they already gave a step of
+    barred = _authors(flow, obj) | principals_who_acted(object_type=flow.object_type, obj=obj)
+    people = [u for u in everyone if f"user:{u.pk}" not in barred]
+    told = (
+        Notification.objects.filter(clinic=clinic, ref=_ref(flow, obj), user__in=people)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    reminder = (
+        AuditEntry.objects.filter(
+            object_type=flow.object_type, object_id=obj.pk, version=obj.version, action="reminded"
+        )  # fmt: skip
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return Waiting(
+        step=step,
+        people=people,
+        barred=[u for u in everyone if f"user:{u.pk}" in barred],
+        told_at=told,
+        reminded_at=reminder.created_at if reminder else None,
+        reminded_by=(reminder.actor_name or reminder.actor_label) if reminder else "",
+    )
+
+
+def tell_who_acts(flow: Flow, obj, *, reminder: bool = False) -> dict[int, list[str]]:
     """Whatever was open about this text is done; the people of the step it now waits for
     (or legal, for a guard block nobody overrode) are told in-app and by e-mail (now or in
-    their digest). The author of the text is not told about their own text."""
+    their digest). The author of the text is not told about their own text. `reminder`: the
+    same, told again (see `remind`)."""
     clinic = current_clinic()
     notifications_close(clinic=clinic, ref=_ref(flow, obj))
     notifications_close(clinic=clinic, ref=f"{_ref(flow, obj)}:sent_back")
     notifications_close(clinic=clinic, ref=f"{_ref(flow, obj)}:stuck")
-    step = step_of(obj)
-    if step is None and obj.guard_verdict == Verdict.BLOCK and not obj.is_overridden:
-        if obj.status in FINISHED or obj.status == S.APPROVED:
-            return {}
-        step = "guard"
-    if step is None:
+    waiting = waiting_on(flow, obj)
+    if waiting is None:
         return {}
-    people = _who_acts(clinic, Step.LEGAL if step == "guard" else step)
-    # nobody is told a text waits for them that the separation of duties would refuse them:
-    # its writer, and whoever gave a step of this version already
-    barred = _authors(flow, obj) | principals_who_acted(object_type=flow.object_type, obj=obj)
-    everyone = people
-    people = [u for u in people if f"user:{u.pk}" not in barred]
-    if everyone and not people and step != "guard":
-        return _tell_stuck(flow, obj, clinic, step, everyone)
+    step = waiting.step
+    # nobody is told a text waits for them that the separation of duties would refuse them
+    if waiting.barred and not waiting.people and step != "guard":
+        return _tell_stuck(flow, obj, clinic, step, waiting.barred)
     what = _described(flow, obj)
     if step == "guard":
         title = f"{what} is blocked by the privacy check: legal review needed"
         kind = "legal"
     else:
-        title = f"{what} waits for your {Step(step).label.lower()}"
+        title = f"{what} waits for your {waiting.label}"
         kind = "legal" if step == Step.LEGAL else "approval"
     return people_notify(
-        users=people,
+        users=waiting.people,
         clinic=clinic,
         kind=kind,
         ref=_ref(flow, obj),
-        title=title,
+        title=f"Reminder: {title}" if reminder else title,
         detail=_people_names(flow, obj),
         url=_url_for(flow, clinic, step, obj),
     )
+
+
+@transaction.atomic
+def remind(flow: Flow, *, pk: int, access: ClinicAccess, now: datetime | None = None) -> Waiting:
+    """Tell the people a text waits for again (in-app and by e-mail), at most once per
+    `REMIND_EVERY` for one version; recorded in the audit trail. For the agency's people who
+    write (they chase approvals); 409 when nothing waits, nobody can give the step, or it was
+    reminded a moment ago."""
+    require(access, Permission.WRITE)
+    now = now or timezone.now()
+    obj = flow.lock(pk)
+    waiting = waiting_on(flow, obj)
+    if waiting is None:
+        raise Conflict(
+            f"It waits for nobody's approval (it is “{obj.get_status_display()}”).",
+            code="not_waiting",
+        )
+    if waiting.nobody:
+        raise Conflict(waiting.nobody, code="nobody_to_remind")
+    due = waiting.remind_from()
+    if due and now < due:
+        minutes = max(1, int((due - now).total_seconds() // 60) + 1)
+        raise Conflict(
+            f"{waiting.reminded_by} reminded {waiting.names} {_ago(now - waiting.reminded_at)}; "
+            f"you can remind them again in {minutes} minute{'s' if minutes != 1 else ''}.",
+            code="reminded_recently",
+        )
+    tell_who_acts(flow, obj, reminder=True)
+    _audit(flow, obj, "reminded", access.actor,
+           detail={"step": waiting.step, "people": [u.pk for u in waiting.people]})  # fmt: skip
+    return waiting_on(flow, obj)
+
+
+def _ago(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    return "just now" if minutes < 1 else f"{minutes} minute{'s' if minutes != 1 else ''} ago"
 
 
 def _tell_stuck(flow: Flow, obj, clinic, step: str, barred: list) -> dict:

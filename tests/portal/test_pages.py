@@ -110,7 +110,7 @@ def test_a_viewer_sees_the_queue_but_cannot_approve(waiting, clinic_a, login):
     client = login("a_viewer")
     html = client.get(_url(clinic_a, "approvals/")).content.decode()
     assert html.count(">Approve<span") == 0
-    assert "waiting for someone who can give the clinic approval." in html
+    assert "waiting for the clinic approval from A Approver." in html
     response = client.post(
         _url(clinic_a, "act/"),
         {"kind": "reply", "id": waiting[0].pk, "action": "approve"},

@@ -1,0 +1,25 @@
+"""The three kinds of text that go through the approval workflow (a reply, a statement, one
+reply to many mentions), by the names pages and forms use for them."""
+
+from __future__ import annotations
+
+from clinics.access import ClinicAccess
+from core.errors import ValidationFailed
+from responses.services import batches, replies, statements
+from responses.services.workflow import Flow, Waiting, remind, waiting_on
+
+FLOWS: dict[str, Flow] = {"reply": replies.FLOW, "statement": statements.FLOW,
+                          "batch": batches.FLOW}  # fmt: skip
+
+
+def waiting_for(kind: str, obj, *, cache: dict | None = None) -> Waiting | None:
+    """Whom the text waits for now, with when they were told (see `workflow.waiting_on`)."""
+    return waiting_on(FLOWS[kind], obj, cache=cache)
+
+
+def approval_remind(*, kind: str, pk: int, access: ClinicAccess) -> Waiting:
+    """Tell the people the text waits for again (see `workflow.remind`)."""
+    flow = FLOWS.get(kind)
+    if flow is None:
+        raise ValidationFailed("Unknown kind of text.", fields={"kind": ["Unknown kind."]})
+    return remind(flow, pk=pk, access=access)
