@@ -160,6 +160,7 @@ AGENCY_ROLE_DUTIES = {
 class MemberChange(StrEnum):
     ADDED = "added"
     CHANGED = "changed"  # their role (or crisis roles) changed
+    REMOVED = "removed"
     UNCHANGED = "unchanged"
 
 
@@ -242,9 +243,20 @@ def user_invite_send(
 def member_notice_send(
     *, user, agency: Agency, place: str, duties: list[str], by: str, change: MemberChange
 ) -> bool:
-    """E-mail a person that they were added to `place` (they have a password already) or that
-    their role there changed, with the role in plain words; no password link. Returns False
-    (and logs) when the mail could not be sent."""
+    """E-mail a person that they were added to `place` (they have a password already), that
+    their role there changed, with the role in plain words (no password link), or that they
+    were removed from it. Returns False (and logs) when the mail could not be sent."""
+    if change == MemberChange.REMOVED:
+        contact = f" at {agency.support_email}" if agency.support_email else ""
+        lines = [
+            f"{by} removed you from {place}. You no longer see or act on its work in Carewatch, "
+            "and nothing waits for you there any more.",
+            "",
+            f"If you think this is a mistake, write to {agency.display_name or agency.name}"
+            f"{contact}.",
+        ]
+        return _mail(user=user, agency=agency, subject=f"You no longer have access to {place}",
+                     lines=lines)  # fmt: skip
     if change == MemberChange.ADDED:
         subject = f"You were added to {place}"
         opening = f"{by} added you to {place}. You sign in as before. Your role:"
@@ -267,8 +279,8 @@ def member_tell(
 ) -> Told:
     """Tell a person what changed for them at `place`, once per change: someone newly added
     who has no password gets the one invitation (with the link to choose one); someone newly
-    added who has one, or whose role changed, gets a short notice without a link; a save that
-    changed nothing sends nothing. (Sending the invitation again is `user_invite_send`,
+    added who has one, or whose role changed, gets a short notice without a link, and so does
+    someone removed; a save that changed nothing sends nothing. (Sending the invitation again is `user_invite_send`,
     asked for by hand.)"""
     if change == MemberChange.UNCHANGED:
         return Told("", sent=False)

@@ -78,7 +78,10 @@ def brand_logo(request, slug: str):
 def say_told(request, email: str, change: MemberChange, told: Told) -> None:
     """After adding someone or changing their role: what was saved, and whether the e-mail
     that tells them went out (`agency.services.member_tell`)."""
-    done = f"{email} added" if change == MemberChange.ADDED else f"{email}: role saved"
+    done = {
+        MemberChange.ADDED: f"{email} added",
+        MemberChange.REMOVED: f"{email} removed",
+    }.get(change, f"{email}: role saved")
     if change == MemberChange.UNCHANGED:
         messages.info(request, f"Nothing changed for {email}.")
     elif told.mail == "invitation" and told.sent:
@@ -193,13 +196,33 @@ class SettingsPeopleView(StaffView):
             raise Http404("No such person.")
         try:
             if action == "role":
+                before = membership.role
                 agency_member_role_set(
                     membership=membership, role=request.POST.get("role", ""), acting_role=self.role
                 )
-                messages.success(request, f"{membership.user.email} is now {membership.role}.")
+                change = (
+                    MemberChange.CHANGED if membership.role != before else MemberChange.UNCHANGED
+                )
+                told = member_tell(
+                    user=membership.user,
+                    agency=self.agency,
+                    place=self.agency.name,
+                    duties=[AGENCY_ROLE_DUTIES[AgencyRole(membership.role)]],
+                    by=request.user.full_name or "Someone",
+                    change=change,
+                )
+                say_told(request, membership.user.email, change, told)
             elif action == "remove":
                 agency_member_remove(membership=membership, acting_role=self.role)
-                messages.success(request, f"{membership.user.email} removed from the staff.")
+                told = member_tell(
+                    user=membership.user,
+                    agency=self.agency,
+                    place=self.agency.name,
+                    duties=[],
+                    by=request.user.full_name or "Someone",
+                    change=MemberChange.REMOVED,
+                )
+                say_told(request, membership.user.email, MemberChange.REMOVED, told)
             elif action == "invite":
                 invite_again(
                     request,

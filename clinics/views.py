@@ -9,6 +9,7 @@ from accounts.actors import Actor
 from accounts.credentials import api_key_create, api_key_revoke, api_key_rotate
 from accounts.models import ApiKey
 from agency.forms import ApiKeyForm, apply_domain_errors
+from agency.services import MemberChange, member_tell
 from agency.views import StaffView, invite_again, say_told
 from clinics.access import ClinicAccess
 from clinics.alerting import (
@@ -131,7 +132,15 @@ class ClinicPeopleView(SettingsView):
         if request.POST.get("action") == "remove":
             membership = self._membership(request.POST.get("membership", ""))
             clinic_member_remove(membership=membership)
-            messages.success(request, f"{membership.user.email} removed from {self.clinic.name}.")
+            told = member_tell(
+                user=membership.user,
+                agency=self.clinic.agency,
+                place=self.clinic.name,
+                duties=[],
+                by=request.user.full_name or "Someone",
+                change=MemberChange.REMOVED,
+            )
+            say_told(request, membership.user.email, MemberChange.REMOVED, told)
             return HttpResponseRedirect(request.path)
         if request.POST.get("action") == "invite":
             membership = self._membership(request.POST.get("membership", ""))

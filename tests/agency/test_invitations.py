@@ -245,3 +245,47 @@ class BrokenBackend:
 
     def send_messages(self, messages):
         raise ConnectionRefusedError("SMTP down")
+
+
+def test_a_staff_members_role_change_and_removal_are_told(login, world, branded):
+    mail.outbox.clear()
+    client = login("alpha_owner")
+    analyst = AgencyMembership.objects.get(user=world.users["alpha_analyst"])
+    staff = "/agency/settings/people/"
+    # a role change: a short notice with the new role in plain words, no password link
+    page = client.post(
+        staff, {"action": "role", "membership": analyst.pk, "role": "writer"}, follow=True
+    ).content.decode()
+    assert "analyst@alpha.test: role saved; an e-mail tells them." in page
+    [notice] = mail.outbox
+    assert notice.to == ["analyst@alpha.test"]
+    assert notice.subject == "Your role at Alpha Agency changed"
+    assert "Alpha Owner changed your role at Alpha Agency. It is now:\n\n- Writer: " in notice.body
+    assert "/password-reset/" not in notice.body
+    # the same role again: nothing sent
+    page = client.post(
+        staff, {"action": "role", "membership": analyst.pk, "role": "writer"}, follow=True
+    ).content.decode()
+    assert "Nothing changed for analyst@alpha.test." in page and len(mail.outbox) == 1
+    # a removal: told they no longer have access, and whom to ask
+    page = client.post(staff, {"action": "remove", "membership": analyst.pk}, follow=True)
+    assert "analyst@alpha.test removed; an e-mail tells them." in page.content.decode()
+    removed = mail.outbox[-1]
+    assert removed.subject == "You no longer have access to Alpha Agency"
+    assert removed.from_email == "Alpha Reputation Care <no-reply@carewatch.local>"
+    assert "Alpha Owner removed you from Alpha Agency." in removed.body
+    assert "write to Alpha Reputation Care at help@alpha.test." in removed.body
+
+
+def test_a_clinic_person_removed_is_told(login, world, branded, clinic_a):
+    mail.outbox.clear()
+    viewer = ClinicMembership.objects.get(user=world.users["a_viewer"], clinic=clinic_a)
+    page = login("alpha_manager").post(
+        PEOPLE, {"action": "remove", "membership": viewer.pk}, follow=True
+    )
+    assert "a_viewer@clinics.test removed; an e-mail tells them." in page.content.decode()
+    [removed] = mail.outbox
+    assert removed.to == ["a_viewer@clinics.test"]
+    assert removed.subject == "You no longer have access to Clinic A"
+    assert "Alpha Manager removed you from Clinic A." in removed.body
+    assert not ClinicMembership.objects.filter(pk=viewer.pk).exists()
