@@ -295,6 +295,7 @@ class PortalActView(PortalPage):
             return {
                 "cards": replies_waiting_for_clinic(self.access),
                 "in_progress": in_progress_counts(self.access),
+                "delivered": replies_delivered_recently(),
             }
         if section == "statements":
             return {

@@ -121,6 +121,11 @@ def test_a_client_approves_two_replies_and_rejects_one_on_a_phone_and_each_is_pu
     nav = page.get_by_role("navigation", name="Portal")
     replies_link = nav.locator('a[aria-current="page"]')  # still marked as the page shown
     assert " ".join(replies_link.text_content().split()) == "Replies (1 waiting)"
+    # and the two approved replies are listed under "Approved in the last 14 days" at once
+    delivered = page.locator("#portal-delivered")
+    for draft in (first, second):
+        assert delivered.locator(f"#delivered-{draft.pk}").is_visible()
+    assert delivered.get_by_text("No reply was approved in the last 14 days.").count() == 0
     cards[third.pk].get_by_label("What should change?").fill(
         "Please do not mention the front desk."
     )
