@@ -51,6 +51,19 @@ def _text(kind: str, version) -> str:
     return f"{version.title}\n\n{version.body}"
 
 
+def checks_tab_label(access: ClinicAccess) -> str:
+    """The portal tab of legal's and the clinician's checks, named for what the person does
+    there ("Review" was read as the clinic's reviews); "" when they have no such step (the tab
+    then shows only while something waits there)."""
+    legal = CrisisRole.LEGAL in access.crisis_roles or access.can(Permission.LEGAL_OVERRIDE)
+    clinician = CrisisRole.CLINICIAN in access.crisis_roles
+    if legal and clinician:
+        return "Legal & clinical checks"
+    if legal:
+        return "Legal check"
+    return "Clinical check" if clinician else ""
+
+
 def approval_card(access: ClinicAccess, obj, kind: str) -> dict:
     """One item waiting for approval as the portal shows it."""
     version = current_version(obj)

@@ -27,6 +27,7 @@ from crisis.services import incident_acknowledge
 from portal.branding import brand_palette
 from portal.selectors import (
     batch_card_get,
+    checks_tab_label,
     in_progress_counts,
     incident_for_portal,
     incidents_open,
@@ -110,6 +111,7 @@ class PortalPage(TemplateResponseMixin, ClinicView):
             "agency": self.clinic.agency,
             "access": self.access,
             "counts": portal_counts(self.access),
+            "checks_tab": checks_tab_label(self.access),
             "section": self.section,
             "portal": f"/clinics/{self.clinic.slug}/portal/",
             **extra,

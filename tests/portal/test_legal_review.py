@@ -33,6 +33,8 @@ def test_legal_overrides_in_the_portal_and_the_approver_sees_the_reason(clinic_a
     assert "1 item waits for you." in html
     assert f'id="reason-reply-{draft.pk}"' in html and "Blocked" in html
     assert f'href="/clinics/{clinic_a.slug}/portal/review/"' in html
+    # its tab says what legal does there ("Review" read as the clinic's reviews)
+    assert f'href="/clinics/{clinic_a.slug}/portal/review/" aria-current="page">Legal check' in html
     # legal is not told that replies wait for an approval they cannot give
     approvals = legal.get(_url(clinic_a, "approvals/")).content.decode()
     assert "wait for your approval" not in approvals
@@ -73,3 +75,20 @@ def test_only_legal_may_override_in_the_portal(clinic_a, world, login):
     assert refused.status_code == 403
     with schema_context(clinic_a.schema_name):
         assert not ReplyDraft.objects.get(pk=draft.pk).is_overridden
+
+
+def test_the_checks_tab_shows_for_the_people_who_check(clinic_a, world, login):
+    from clinics.models import ClinicMembership
+
+    tab = f'href="/clinics/{clinic_a.slug}/portal/review/"'
+    # a viewer without a crisis role, and the comms person: nothing to check, no tab
+    for who in ("a_viewer", "a_approver"):
+        assert tab not in login(who, otp=False).get(_url(clinic_a, "approvals/")).content.decode()
+    # a clinician's tab, and both roles'
+    membership = ClinicMembership.objects.filter(user=world.users["a_viewer"], clinic=clinic_a)
+    membership.update(crisis_roles=["clinician"])
+    html = login("a_viewer", otp=False).get(_url(clinic_a, "approvals/")).content.decode()
+    assert f"{tab}>Clinical check</a>" in html
+    membership.update(crisis_roles=["clinician", "legal"])
+    html = login("a_viewer", otp=False).get(_url(clinic_a, "approvals/")).content.decode()
+    assert f"{tab}>Legal &amp; clinical checks</a>" in html
