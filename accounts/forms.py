@@ -10,6 +10,16 @@ class LoginForm(AuthenticationForm):
         max_length=254,
         label="E-mail",
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+        error_messages={
+            "required": "Enter your e-mail address.",
+            "invalid": "Enter an e-mail address, such as name@clinic.com.",
+        },
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Enter your password."},
     )
     error_messages = {
         **AuthenticationForm.error_messages,

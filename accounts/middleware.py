@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 
 from accounts.selectors import user_has_confirmed_device, user_needs_otp
 from accounts.services import security_request_bind, security_request_unbind
@@ -43,6 +43,10 @@ class StaffTwoFactorMiddleware:
             or not user_needs_otp(user)
         ):
             return self.get_response(request)
+        if request.headers.get("HX-Request") == "true":
+            # a background request (the banner's poll): nothing to swap in. A redirect would
+            # be followed and the whole code page pasted into the banner region
+            return HttpResponse(status=204)
         if is_api_path(request):
             return JsonResponse(
                 {

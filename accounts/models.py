@@ -113,6 +113,7 @@ class PersonalToken(BaseModel):
 
 class SecurityEventCode(models.TextChoices):
     LOGIN_SUCCEEDED = "login.succeeded", "Signed in"
+    LOGIN_PASSWORD_OK = "login.password", "Password accepted, two-factor code to follow"
     LOGIN_FAILED = "login.failed", "Sign-in failed"
     LOGIN_LOCKED = "login.locked", "Account locked"
     LOGIN_THROTTLED = "login.throttled", "Too many sign-ins from one address"

@@ -24,6 +24,16 @@ def user_needs_otp(user: User) -> bool:
     return user_has_confirmed_device(user) or user_is_agency_staff(user)
 
 
+def user_half_signed_in(user) -> bool:
+    """Signed in with the password, the second factor still owed in this session: such a
+    person reaches only the code step (accounts.middleware) and is shown nothing of the
+    agency's work — no clinics, no incident banner, no counts."""
+    if user is None or not user.is_authenticated:
+        return False
+    verified = getattr(user, "is_verified", None)
+    return verified is not None and not verified() and user_needs_otp(user)
+
+
 def user_tokens_active(*, user: User, now) -> QuerySet[PersonalToken]:
     """`user`'s personal tokens that still work, newest first."""
     return PersonalToken.objects.filter(

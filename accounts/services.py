@@ -57,7 +57,8 @@ LOCKOUT = timedelta(minutes=15)
 SIGNIN_PER_IP = 20
 SIGNIN_IP_WINDOW_SECONDS = 15 * 60
 SIGN_IN_FAILED = (
-    "E-mail or password is wrong, or the account is locked for 15 minutes after repeated failures."
+    "E-mail or password is wrong, or the account is locked for 15 minutes after repeated failures "
+    "(resetting the password unlocks it at once)."
 )
 
 
@@ -246,14 +247,21 @@ def user_authenticate(
                 fields={"otp": ["That code is not right. Enter the current code."]},
             )
         raise SignInFailed(SIGN_IN_FAILED)
-    if otp_now or not user_needs_otp(user):
-        # (otherwise the code step that follows clears the count: a password alone must not
-        # reset the count of wrong codes)
+    code_to_follow = not otp_now and user_needs_otp(user)
+    if code_to_follow:
+        # a right password is not a guess: its own count goes, but it does not clear the
+        # count of wrong codes (the code step that follows does). Five sign-ins left at the
+        # code step locked the account although nothing wrong was typed
+        _attempt_release(attempt)
+    else:
         _attempt_succeeded(attempt)
     fastcache.uncount(_ip_counter(ip))  # a successful sign-in does not use up the budget
     security_event_record(
-        event=SecurityEventCode.LOGIN_SUCCEEDED, actor=user, detail={"channel": channel}
-    )
+        event=SecurityEventCode.LOGIN_PASSWORD_OK if code_to_follow
+        else SecurityEventCode.LOGIN_SUCCEEDED,
+        actor=user,
+        detail={"channel": channel},
+    )  # fmt: skip
     return user
 
 
@@ -423,6 +431,9 @@ def totp_device_confirm(*, user: User, token: str, current_token: str | None = N
     if replacing:
         two_factor_reauthenticate(user=user, token=current_token)
     device = _totp_device_confirm(user=user, token=token)
+    if not replacing:
+        # a first enrolment proves the person holds the app: earlier counts are not guesses
+        User.objects.filter(pk=user.pk, locked_until__isnull=True).update(failed_login_count=0)
     security_event_record(
         event=SecurityEventCode.OTP_RESET if replacing else SecurityEventCode.OTP_ENROLLED,
         actor=user,
@@ -489,6 +500,18 @@ def otp_check(*, user: User, token: str):
         return None
     _attempt_succeeded(attempt)
     return device
+
+
+def sign_in_completed(*, user: User, device) -> None:
+    """The code step of a sign-in passed: the security log says "Signed in", and with what."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    kind = "backup_code" if isinstance(device, StaticDevice) else "authenticator"
+    security_event_record(
+        event=SecurityEventCode.LOGIN_SUCCEEDED,
+        actor=user,
+        detail={"channel": "web", "second_factor": kind},
+    )
 
 
 def backup_codes_create(*, user: User, otp_token: str | None) -> list[str]:

@@ -33,6 +33,7 @@ from accounts.services import (
     client_ip,
     otp_check,
     password_reset_throttle,
+    sign_in_completed,
     totp_device_confirm,
     totp_device_pending,
     two_factor_disable,
@@ -93,6 +94,7 @@ class TwoFactorVerifyView(LoginRequiredMixin, View):
             device = otp_check(user=request.user, token=form.cleaned_data["otp_token"])
             if device is not None:
                 otp_login(request, device)
+                sign_in_completed(user=request.user, device=device)
                 request.session.cycle_key()
                 return HttpResponseRedirect(_safe_next(request, request.POST.get("next")))
             form.add_error(

@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views import View
 
-from accounts.selectors import user_is_agency_staff
+from accounts.selectors import user_half_signed_in, user_is_agency_staff
 from clinics.models import clinic_zone
 from clinics.notifications import notifications_open_for
 from crisis.room import local
@@ -65,7 +65,7 @@ class AlertBannerView(View):
     waits)."""
 
     def get(self, request):
-        if not request.user.is_authenticated:
+        if not request.user.is_authenticated or user_half_signed_in(request.user):
             return HttpResponse("", status=204)
         response = render(request, "crisis/_alert_banner.html", banner_context(request.user))
         response["Cache-Control"] = "no-store"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import template
 
 from accounts.actors import Actor
-from accounts.selectors import user_needs_otp
+from accounts.selectors import user_half_signed_in
 from agency.selectors import agency_memberships_for_user
 from clinics.selectors import clinics_for_actor
 from clinics.views import ClinicApiKeysView, SettingsView
@@ -22,8 +22,7 @@ def staff_nav(context) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"staff": False, "clinics": []}
-    verified = getattr(user, "is_verified", None)
-    if verified is not None and not verified() and user_needs_otp(user):
+    if user_half_signed_in(user):
         # half signed in: only the two-factor step is open
         return {"staff": False, "clinics": [], "pending": True}
     actor = getattr(request, "actor", None) or Actor(user=user, via_session=True)

@@ -4,6 +4,7 @@ polls /alerts/banner/."""
 
 from django import template
 
+from accounts.selectors import user_half_signed_in
 from crisis.views_alerts import banner_context
 
 register = template.Library()
@@ -13,6 +14,7 @@ register = template.Library()
 def alert_state(context) -> dict:
     request = context.get("request")
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    if user is None or not user.is_authenticated or user_half_signed_in(user):
+        # nothing of the agency's work before the second factor (not even the count)
         return {"alert_items": [], "alert_incidents": [], "alert_count": 0}
     return banner_context(user)

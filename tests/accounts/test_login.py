@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+import pytest
 from django.test import Client
 from django.utils import timezone
 
@@ -99,3 +100,21 @@ def test_garbage_credentials_are_401_not_500(world, db):
     ]:
         response = Client(HTTP_AUTHORIZATION=header).get("/api/v1/clinics/")
         assert response.status_code == 401, header
+
+
+@pytest.mark.parametrize(
+    "username, password, messages",
+    [
+        ("writer@alpha.test", "", {"password": "Enter your password."}),
+        ("", "", {"username": "Enter your e-mail address.", "password": "Enter your password."}),
+        ("not-an-email", "x", {"username": "Enter an e-mail address, such as name@clinic.com."}),
+    ],
+    ids=["no-password", "nothing", "malformed-email"],
+)
+def test_an_incomplete_sign_in_form_says_what_is_missing(username, password, messages, db):
+    response = Client().post("/login/", {"username": username, "password": password})
+    html = response.content.decode()
+    assert response.status_code == 200
+    for field, message in messages.items():
+        assert f'<p class="error" id="{field}-error" role="alert">{message}</p>' in html
+        assert f'aria-describedby="{field}-error"' in html

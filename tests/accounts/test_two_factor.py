@@ -192,3 +192,73 @@ def test_unverified_staff_reach_only_health_brand_css_the_code_step_and_sign_out
         assert client.get(path)["Location"].startswith("/account/two-factor/verify/"), path
     assert client.post("/logout/")["Location"] == "/login/"
     assert "_auth_user_id" not in client.session
+
+
+def test_nothing_of_the_agencys_work_shows_before_the_second_factor(world, clinic_a, db):
+    from clinics.models import Notification
+
+    # given an open incident alert for the writer
+    Notification.objects.create(
+        user=world.users["alpha_writer"], clinic=clinic_a, kind="incident", ref="incident:999",
+        title="Critical incident: Negative surge at Clinic A", url="/clinics/clinic-a/incidents/999/",
+    )  # fmt: skip
+    client, _ = _sign_in("writer@alpha.test")
+    # the code page shows no banner, no poller and no count in its title
+    page = client.get("/account/two-factor/verify/?next=/").content.decode()
+    assert "Negative surge" not in page and "Clinic A" not in page
+    assert 'id="alert-banner"' not in page and "<title>(1)" not in page
+    # the banner's poll answers nothing to swap in (it was redirected to the code page, which
+    # htmx then pasted into the banner region: two code forms on one page)
+    poll = client.get("/alerts/banner/", HTTP_HX_REQUEST="true")
+    assert (poll.status_code, poll.content) == (204, b"")
+    # any background (htmx) request is the same; a plain one still goes to the code step
+    assert client.get("/clinics/clinic-a/inbox/", HTTP_HX_REQUEST="true").status_code == 204
+    assert client.get("/alerts/banner/")["Location"].startswith("/account/two-factor/verify/")
+    # once the code is given, the banner is there
+    device = TOTPDevice.objects.get(user=world.users["alpha_writer"])
+    client.post("/account/two-factor/verify/", {"otp_token": totp_now(device), "next": "/"})
+    assert "Negative surge" in client.get("/alerts/banner/").content.decode()
+
+
+def test_a_right_password_left_at_the_code_step_is_not_counted_as_a_failure(world, db):
+    from accounts.models import SecurityEvent, User
+    from accounts.services import MAX_FAILED_LOGINS
+
+    writer = world.users["alpha_writer"]
+    # given more sign-ins than the lockout allows, each left at the code step
+    for _ in range(MAX_FAILED_LOGINS + 2):
+        _, response = _sign_in("writer@alpha.test")
+        assert response["Location"].startswith("/account/two-factor/verify/")
+    # then nothing was counted and the account is not locked
+    row = User.objects.get(pk=writer.pk)
+    assert (row.failed_login_count, row.locked_until) == (0, None)
+    # and the log says the password was accepted, not "signed in"
+    events = list(SecurityEvent.objects.filter(actor_id=writer.pk).values_list("event", flat=True))
+    assert set(events) == {"login.password"}
+    # wrong codes still count, and a right password does not clear them
+    client, _ = _sign_in("writer@alpha.test")
+    client.post("/account/two-factor/verify/", {"otp_token": "000000"})
+    client.post("/account/two-factor/verify/", {"otp_token": "000001"})
+    _sign_in("writer@alpha.test")
+    assert User.objects.get(pk=writer.pk).failed_login_count == 2
+    # the right code clears them and is what the log calls "Signed in"
+    device = TOTPDevice.objects.get(user=writer)
+    TOTPDevice.objects.filter(pk=device.pk).update(
+        throttling_failure_timestamp=None, throttling_failure_count=0
+    )
+    client.post("/account/two-factor/verify/", {"otp_token": totp_now(device), "next": "/"})
+    assert User.objects.get(pk=writer.pk).failed_login_count == 0
+    signed_in = SecurityEvent.objects.filter(actor_id=writer.pk, event="login.succeeded").get()
+    assert signed_in.detail == {"channel": "web", "second_factor": "authenticator"}
+
+
+def test_a_first_enrolment_clears_the_count(world, db):
+    from accounts.models import User
+
+    TOTPDevice.objects.filter(user=world.users["alpha_analyst"]).delete()
+    User.objects.filter(pk=world.users["alpha_analyst"].pk).update(failed_login_count=3)
+    client, _ = _sign_in("analyst@alpha.test")
+    html = client.get("/account/two-factor/setup/?next=/").content.decode()
+    key = base64.b32decode(re.search(r"data-totp-secret>([A-Z2-7=]+)<", html).group(1))
+    client.post("/account/two-factor/setup/", {"otp_token": totp_now(key), "next": "/"})
+    assert User.objects.get(pk=world.users["alpha_analyst"].pk).failed_login_count == 0
