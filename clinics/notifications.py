@@ -125,11 +125,14 @@ def _send_quietly(messages: list[EmailMessage]) -> None:
         logger.exception("sending %s notification e-mail(s) failed", len(messages))
 
 
-def notifications_close(*, clinic: Clinic, ref: str) -> int:
+def notifications_close(*, clinic: Clinic, ref: str, keep: Iterable[User] = ()) -> int:
     """The thing is done (the incident acknowledged, the approval given): its messages leave
-    the banner and the badge."""
-    return Notification.objects.filter(clinic=clinic, ref=ref, open=True).update(
-        open=False, updated_at=timezone.now()
+    the banner and the badge — except those of the people in `keep`, for whom it is still the
+    same thing to do."""
+    return (
+        Notification.objects.filter(clinic=clinic, ref=ref, open=True)
+        .exclude(user__in=[u.pk for u in keep])
+        .update(open=False, updated_at=timezone.now())
     )
 
 

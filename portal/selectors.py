@@ -19,6 +19,7 @@ from crisis.models import (
 )
 from responses.models import ApprovalStatus, ReplyBatch, ReplyDraft, Statement, Step
 from responses.selectors import (
+    approval_history,
     can_act_now,
     channel_plan_reply,
     channel_plan_statement,
@@ -49,6 +50,9 @@ def _text(kind: str, version) -> str:
     if kind in ("reply", "batch"):
         return version.text
     return f"{version.title}\n\n{version.body}"
+
+
+OBJECT_TYPES = {"reply": "reply", "statement": "statement", "batch": "reply_batch"}
 
 
 def checks_tab_label(access: ClinicAccess) -> str:
@@ -88,6 +92,7 @@ def approval_card(access: ClinicAccess, obj, kind: str) -> dict:
         ),
         "overridden": obj.is_overridden,
         "waiting": waiting_for(kind, obj),
+        "history": approval_history(OBJECT_TYPES[kind], obj),
         "sla": None,
         "plan": None,
     }

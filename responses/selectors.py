@@ -288,6 +288,46 @@ def audit_for(object_type: str, object_id: int) -> QuerySet[AuditEntry]:
     )
 
 
+_STEP_WORDS = {
+    "agency": "Agency approval",
+    "legal": "Legal",
+    "clinician": "Clinician",
+    "client": "Clinic approval",
+}
+
+
+def approval_history(object_type: str, obj) -> list[dict]:
+    """The current version's way so far, for someone deciding on it: who wrote it and when,
+    then each step given (or a block lifted) since it was last submitted — `{"what", "who",
+    "at", "comment"}`, oldest first."""
+    entries = list(
+        audit_for(object_type, obj.pk)
+        .filter(version=obj.version)
+        .exclude(action__in=("reminded", "discarded"))
+    )
+    if not entries:
+        return []
+    written = next((e for e in reversed(entries) if e.action in ("created", "edited")), entries[0])
+    rows = [{"what": "Written", "who": written.actor_name or "someone", "at": written.created_at,
+             "comment": ""}]  # fmt: skip
+    submitted = [i for i, e in enumerate(entries) if e.action == "submitted"]
+    for entry in entries[submitted[-1] + 1 if submitted else 0 :]:
+        if entry.action == "approved":
+            what = _STEP_WORDS.get(entry.detail.get("step", ""), "Approved")
+        elif entry.action == "guard_overridden":
+            what = "Privacy block lifted"
+        else:
+            continue
+        rows.append({"what": what, "who": entry.actor_name or "someone", "at": entry.created_at,
+                     "comment": entry.comment})  # fmt: skip
+    overrides = [e for e in entries[: submitted[-1] if submitted else 0]
+                 if e.action == "guard_overridden"]  # fmt: skip
+    for entry in overrides:  # a block lifted before the text was submitted still counts
+        rows.insert(1, {"what": "Privacy block lifted", "who": entry.actor_name or "someone",
+                        "at": entry.created_at, "comment": entry.comment})  # fmt: skip
+    return rows
+
+
 def audit_list(
     *, object_type: str | None = None, object_id: int | None = None, review_id: int | None = None
 ) -> QuerySet[AuditEntry]:

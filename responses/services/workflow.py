@@ -327,10 +327,15 @@ def tell_who_acts(flow: Flow, obj, *, reminder: bool = False) -> dict[int, list[
     their digest). The author of the text is not told about their own text. `reminder`: the
     same, told again (see `remind`)."""
     clinic = current_clinic()
-    notifications_close(clinic=clinic, ref=_ref(flow, obj))
+    waiting = waiting_on(flow, obj)
+    # a text still blocked keeps legal's open notice (each saved version of a blocked draft
+    # e-mailed legal again about the same card); a reminder tells them again on purpose
+    still_blocked = waiting is not None and waiting.step == "guard" and not reminder
+    notifications_close(
+        clinic=clinic, ref=_ref(flow, obj), keep=waiting.people if still_blocked else ()
+    )
     notifications_close(clinic=clinic, ref=f"{_ref(flow, obj)}:sent_back")
     notifications_close(clinic=clinic, ref=f"{_ref(flow, obj)}:stuck")
-    waiting = waiting_on(flow, obj)
     if waiting is None:
         return {}
     step = waiting.step

@@ -32,6 +32,8 @@ def test_legal_overrides_in_the_portal_and_the_approver_sees_the_reason(clinic_a
     html = legal.get(_url(clinic_a, "review/")).content.decode()
     assert "1 item waits for you." in html
     assert f'id="reason-reply-{draft.pk}"' in html and "Blocked" in html
+    assert "the writer can submit it once you lift the block with a reason" in html
+    assert "nothing to do here" not in html
     assert f'href="/clinics/{clinic_a.slug}/portal/review/"' in html
     # its tab says what legal does there ("Review" read as the clinic's reviews)
     assert f'href="/clinics/{clinic_a.slug}/portal/review/" aria-current="page">Legal check' in html
@@ -62,6 +64,16 @@ def test_legal_overrides_in_the_portal_and_the_approver_sees_the_reason(clinic_a
     assert "1 reply waits for your approval." in page
     assert "Overridden by legal" in page and REASON in page
     assert "unless legal overrides it" not in page
+    # and the card's way so far names legal's lifting of the block, before the agency step
+    steps = page[
+        page.index('<ol class="steps-done"') : page.index("</ol>", page.index("steps-done"))
+    ]
+    assert (
+        steps.index("Written")
+        < steps.index("Privacy block lifted")
+        < steps.index("Agency approval")
+    )
+    assert "<strong>Privacy block lifted</strong>: A Legal, " in steps and REASON in steps
 
 
 def test_only_legal_may_override_in_the_portal(clinic_a, world, login):

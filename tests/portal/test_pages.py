@@ -216,3 +216,13 @@ def test_portal_forms_need_the_csrf_token(waiting, world, clinic_a):
     assert response.status_code == 403
     with schema_context(clinic_a.schema_name):
         assert ReplyDraft.objects.get(pk=waiting[0].pk).status == "pending_client"
+
+
+def test_a_card_shows_how_its_version_got_here(waiting, clinic_a, login):
+    # the approver deciding on a phone sees who wrote it and who gave the agency's approval
+    html = login("a_approver").get(_url(clinic_a, "approvals/")).content.decode()
+    card = html[html.index(f'id="card-reply-{waiting[1].pk}"') :]
+    steps = card[card.index('<ol class="steps-done"') : card.index("</ol>")]
+    assert "<strong>Written</strong>: Alpha Writer, " in steps
+    assert "<strong>Agency approval</strong>: Alpha Manager, " in steps
+    assert steps.index("Written") < steps.index("Agency approval")

@@ -67,6 +67,26 @@ def test_a_guard_block_tells_legal_until_legal_overrides(
     assert _open(f"reply:{draft['id']}") == {}
 
 
+def test_legal_is_told_once_while_a_draft_stays_blocked_however_often_it_is_saved(
+    clinic_a, as_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    review = review_in(clinic_a)
+    writer = as_user("alpha_writer", clinic_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = writer.post("drafts/", {"review_id": review.pk, "text": BLOCK_TEXT}).json()
+        for n in range(2):  # saved twice more, still blocked
+            answer = writer.patch(f"drafts/{draft['id']}/", {"text": f"{BLOCK_TEXT} ({n})"})
+            assert answer.status_code == 200, answer.json()
+    # one e-mail and one open notice, not one per saved version
+    assert [m.to for m in mailoutbox] == [["a_legal@clinics.test"]]
+    assert _open(f"reply:{draft['id']}") == {"a_legal@clinics.test": "legal"}
+    assert Notification.objects.filter(ref=f"reply:{draft['id']}").count() == 1
+    # changed to a text the guard passes: legal's notice is done
+    with django_capture_on_commit_callbacks(execute=True):
+        writer.patch(f"drafts/{draft['id']}/", {"text": OK_TEXT})
+    assert _open(f"reply:{draft['id']}") == {}
+
+
 def test_a_text_sent_back_tells_its_writer_who_sent_it_back_and_why(
     clinic_a, as_user, mailoutbox, django_capture_on_commit_callbacks
 ):
