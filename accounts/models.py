@@ -121,6 +121,7 @@ class SecurityEventCode(models.TextChoices):
     OTP_ENROLLED = "otp.enrolled", "Two-factor turned on"
     OTP_RESET = "otp.reset", "Two-factor moved to another app"
     OTP_DISABLED = "otp.disabled", "Two-factor turned off"
+    OTP_RESET_FOR = "otp.reset_for", "Two-factor reset for someone (to set up again)"
     BACKUP_CODES_CREATED = "otp.backup_codes", "Backup codes created"
     PASSWORD_RESET = "password.reset", "Password reset"
     TOKEN_ISSUED = "token.issued", "Personal token issued"

@@ -523,6 +523,21 @@ def backup_codes_create(*, user: User, otp_token: str | None) -> list[str]:
     return codes
 
 
+def backup_codes_on_enrolment(*, user: User, device) -> list[str]:
+    """The first backup codes, in the request that just confirmed `device` (the person proved
+    they hold the app a moment ago, so no second code is asked for). Refused once the person
+    has backup codes (returns []: new ones then need `backup_codes_create`'s fresh code)."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    if device.user_id != user.pk or not device.confirmed:
+        raise ValidationFailed("Confirm the app first.", fields={"otp_token": ["Confirm first."]})
+    if StaticDevice.objects.filter(user=user).exists():
+        return []
+    codes = _backup_codes_create(user=user)
+    security_event_record(event=SecurityEventCode.BACKUP_CODES_CREATED, actor=user)
+    return codes
+
+
 @transaction.atomic
 def _backup_codes_create(*, user: User) -> list[str]:
     from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -547,6 +562,32 @@ def two_factor_disable(*, user: User, otp_token: str | None) -> None:
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
     security_event_record(event=SecurityEventCode.OTP_DISABLED, actor=user)
+
+
+def two_factor_reset_for(*, user: User, by: User, agency_id: int | None = None) -> None:
+    """Someone who may (an agency owner, see `agency.services`) removes `user`'s authenticator
+    app and backup codes after a lost phone: at their next page they set up an app again
+    (their sessions lose the second factor with the device). Not for oneself: with the
+    phone at hand, one moves two-factor on the account page."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if user.pk == by.pk:
+        raise ValidationFailed(
+            "Not for your own account.",
+            fields={
+                "membership": [
+                    "Move two-factor to another app on your account page, or "
+                    "sign in with a backup code."
+                ]
+            },  # fmt: skip
+        )
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()
+    security_event_record(
+        event=SecurityEventCode.OTP_RESET_FOR, actor=by, target=user, agency_id=agency_id
+    )
 
 
 # --- password reset --------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from accounts.middleware import SETUP_URL, VERIFY_URL
 from accounts.selectors import user_has_confirmed_device, user_is_agency_staff, user_needs_otp
 from accounts.services import (
     backup_codes_create,
+    backup_codes_on_enrolment,
     client_ip,
     otp_check,
     password_reset_throttle,
@@ -165,8 +166,21 @@ class TwoFactorSetupView(LoginRequiredMixin, View):
             else:
                 otp_login(request, device)
                 request.session.cycle_key()
-                messages.success(request, "Two-factor sign-in is on.")
-                return HttpResponseRedirect(_safe_next(request, request.POST.get("next")))
+                next_url = _safe_next(request, request.POST.get("next"))
+                if replacing:
+                    messages.success(request, "Two-factor sign-in moved to the new app.")
+                    return HttpResponseRedirect(next_url)
+                # a first enrolment: the backup codes at once (a lost phone without them
+                # left only a superuser to help)
+                codes = backup_codes_on_enrolment(user=request.user, device=device)
+                if not codes:  # they kept backup codes from before
+                    messages.success(request, "Two-factor sign-in is on.")
+                    return HttpResponseRedirect(next_url)
+                return render(
+                    request,
+                    "accounts/backup_codes.html",
+                    {"codes": codes, "enrolled": True, "next": next_url},
+                )
         return self._render(request, form, status=400)
 
 

@@ -17,7 +17,12 @@ from django.utils.http import urlsafe_base64_encode
 from PIL import Image, UnidentifiedImageError
 
 from accounts.models import User
-from accounts.services import user_get_or_create, user_membership_changed, user_membership_removed
+from accounts.services import (
+    two_factor_reset_for,
+    user_get_or_create,
+    user_membership_changed,
+    user_membership_removed,
+)
 from agency.branding import LOGO_MAX_BYTES
 from agency.models import Agency, AgencyMembership, AgencyRole, hex_colour
 from core.errors import Conflict, PermissionDenied, ValidationFailed
@@ -139,6 +144,36 @@ def agency_member_remove(*, membership: AgencyMembership, acting_role: str) -> N
     membership.delete()
     user_membership_removed(
         user=membership.user, agency_id=membership.agency_id, role=membership.role
+    )
+
+
+def agency_member_two_factor_reset(
+    *, membership: AgencyMembership, acting_role: str, by: User
+) -> bool:
+    """An owner resets a staff member's two-factor sign-in (a lost phone and no backup codes):
+    their app and backup codes go, they set up an app again at their next sign-in, and they
+    are e-mailed that it happened (so a reset they did not ask for is noticed). Returns
+    whether the e-mail went out."""
+    if acting_role != AgencyRole.OWNER:
+        raise PermissionDenied("Only an owner resets someone's two-factor sign-in.")
+    two_factor_reset_for(user=membership.user, by=by, agency_id=membership.agency_id)
+    agency = membership.agency
+    contact = f" at {agency.support_email}" if agency.support_email else ""
+    return _mail(
+        user=membership.user,
+        agency=agency,
+        subject="Your two-factor sign-in was reset",
+        lines=[
+            f"{by.full_name or by.email} reset your two-factor sign-in at {agency.name}: the "
+            "authenticator app and backup codes you had no longer work.",
+            "",
+            "At your next sign-in, set up your authenticator app again; you get new backup "
+            "codes with it.",
+            "",
+            f"If you did not ask for this, tell {by.full_name or by.email}{contact} at once.",
+            "",
+            f"Sign in: {settings.PUBLIC_BASE_URL}/login/",
+        ],
     )
 
 

@@ -72,9 +72,18 @@ def test_staff_without_a_device_must_enrol_with_a_qr_code(world, db):
     assert bad.status_code == 400
     assert TOTPDevice.objects.get(pk=pending.pk).confirmed is False
     good = client.post("/account/two-factor/setup/", {"otp_token": totp_now(key), "next": "/"})
-    assert good.status_code == 302 and good["Location"] == "/"
     assert TOTPDevice.objects.get(pk=pending.pk).confirmed is True
+    # the backup codes come at once (a lost phone without them had no way back in), with the
+    # way on to where they were going
+    page = good.content.decode()
+    assert good.status_code == 200 and "Two-factor sign-in is on." in page
+    codes = re.findall(r"<li><code>(\w+)</code></li>", page)
+    assert len(codes) == 10
+    assert '<a class="button" href="/">I have stored them: continue</a>' in page
     assert client.get("/").status_code == 200
+    # each works once in place of the app's code
+    device = StaticDevice.objects.get(user=world.users["alpha_analyst"])
+    assert sorted(t.token for t in device.token_set.all()) == sorted(codes)
 
 
 def test_clients_may_skip_two_factor_and_may_turn_it_on(world, db):

@@ -1,0 +1,64 @@
+"""A lost phone without backup codes: an agency owner resets a staff member's two-factor
+sign-in (their app and backup codes go, they set it up again at their next sign-in and are
+e-mailed that it happened); nobody else may, and not for oneself."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import SecurityEvent
+from agency.models import AgencyMembership
+from agency.services import agency_member_two_factor_reset
+from core.errors import PermissionDenied, ValidationFailed
+from tests.fixtures.tenants import PASSWORD
+
+
+def _membership(world, who: str) -> AgencyMembership:
+    return AgencyMembership.objects.select_related("agency", "user").get(user=world.users[who])
+
+
+def test_an_owner_resets_a_writers_two_factor_and_the_writer_sets_it_up_again(world, db):
+    mail.outbox.clear()
+    writer, owner = world.users["alpha_writer"], world.users["alpha_owner"]
+    sent = agency_member_two_factor_reset(
+        membership=_membership(world, "alpha_writer"), acting_role="owner", by=owner
+    )
+    assert sent is True
+    assert not TOTPDevice.objects.filter(user=writer).exists()
+    # the writer is told, with what to do and whom to tell if it was not asked for
+    [notice] = mail.outbox
+    assert notice.to == ["writer@alpha.test"]
+    assert notice.subject == "Your two-factor sign-in was reset"
+    assert "Alpha Owner reset your two-factor sign-in at Alpha Agency" in notice.body
+    assert "If you did not ask for this, tell Alpha Owner at help@alpha.test at once." in (
+        notice.body
+    )
+    # the security log has it, by the owner, about the writer
+    event = SecurityEvent.objects.get(event="otp.reset_for")
+    assert (event.actor_id, event.target_user_id) == (owner.pk, writer.pk)
+    # the writer's next sign-in goes to setting up an app, not to a code they cannot give
+    client = Client()
+    answer = client.post("/login/", {"username": "writer@alpha.test", "password": PASSWORD})
+    assert answer["Location"].startswith("/account/two-factor/setup/")
+
+
+@pytest.mark.parametrize("role", ["manager", "writer", "analyst"])
+def test_only_an_owner_resets_two_factor(world, db, role):
+    with pytest.raises(PermissionDenied):
+        agency_member_two_factor_reset(
+            membership=_membership(world, "alpha_writer"), acting_role=role,
+            by=world.users[f"alpha_{role}"],
+        )  # fmt: skip
+    assert TOTPDevice.objects.filter(user=world.users["alpha_writer"]).exists()
+
+
+def test_not_for_ones_own_account(world, db):
+    with pytest.raises(ValidationFailed):
+        agency_member_two_factor_reset(
+            membership=_membership(world, "alpha_owner"), acting_role="owner",
+            by=world.users["alpha_owner"],
+        )  # fmt: skip
+    assert TOTPDevice.objects.filter(user=world.users["alpha_owner"]).exists()
