@@ -302,6 +302,9 @@ def test_every_portal_page_is_accessible_and_screenshotted(
                 " && window.Chart && Object.keys(window.Chart.instances).length === 4"
             )
         assert serious_violations(page) == [], name
+        # and no text outside the landmarks (the clinic line was: axe "region")
+        moderate = serious_violations(page, impacts=("moderate",))
+        assert [v for v in moderate if v["id"] == "region"] == [], name
         assert page.console_errors == [], (name, page.console_errors)
         if viewport == "phone":
             _no_horizontal_scroll(page)
