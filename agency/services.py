@@ -250,10 +250,15 @@ def user_invite_send(
     each role in plain words) and a link to choose a password (the password-reset
     confirmation page, which words it as a first password for them: it works once, for
     PASSWORD_RESET_TIMEOUT). "Forgot your password?" cannot help them, since Django's reset
-    form skips accounts without a usable password. Sent in the agency's name. Returns False
+    form skips accounts without a usable password. Earlier links of this person stop working.
+    Sent in the agency's name. Returns False
     (and logs) when they have a password or the mail could not be sent; the caller says so."""
     if user.has_usable_password():
         return False
+    # a new unusable password (a new random marker) makes every earlier invitation link stop
+    # working: an invitation is sent again because the first went somewhere wrong
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     link = f"{settings.PUBLIC_BASE_URL}/password-reset/{uid}/{default_token_generator.make_token(user)}/"
     return _mail(
