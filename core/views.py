@@ -95,7 +95,22 @@ def permission_denied(request, exception):
             },
             status=403,
         )
-    return render(request, "403.html", status=403)
+    return render(request, "403.html", {"typed": _typed_text(request)}, status=403)
+
+
+# the form fields whose words a person typed and would lose with a refused post (a role taken
+# away while the editor was open): shown back on the 403 page to copy, never stored
+_TYPED_FIELDS = ("text", "body", "title", "comment", "reason", "note")
+
+
+def _typed_text(request) -> list[tuple[str, str]]:
+    if request.method != "POST":
+        return []
+    try:
+        data = request.POST
+    except Exception:  # noqa: BLE001 - an unreadable body: nothing to show back
+        return []
+    return [(name, data[name][:20_000]) for name in _TYPED_FIELDS if data.get(name, "").strip()]
 
 
 def server_error(request):

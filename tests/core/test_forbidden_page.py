@@ -100,3 +100,22 @@ def test_the_page_offers_no_sign_out_to_nobody(db):
     assert "This page is not open to your account" in html
     assert "/logout/" not in html and "Signed in as" not in html
     assert "Internal rule 7" not in html
+
+
+def test_text_typed_into_a_refused_form_is_shown_back_to_copy(login, world, clinic_a):
+    from agency.models import AgencyMembership
+    from tests.responses.conftest import review_in
+
+    # a writer demoted to analyst while the reply editor was open presses Save
+    review = review_in(clinic_a)
+    client = login("alpha_writer")
+    AgencyMembership.objects.filter(user=world.users["alpha_writer"]).update(role="analyst")
+    typed = "Thank you, Sam. We are sorry about the wait & will call you today."
+    answer = client.post(f"/clinics/clinic-a/replies/review/{review.pk}/",
+                         {"action": "save", "text": typed})  # fmt: skip
+    assert answer.status_code == 403
+    html = answer.content.decode()
+    assert "What you typed was not saved" in html
+    assert "We are sorry about the wait &amp; will call you today.</textarea>" in html
+    # a refused page that was only read shows nothing of the kind
+    assert "What you typed" not in client.get("/agency/settings/api-keys/").content.decode()
