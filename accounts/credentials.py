@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
@@ -25,6 +25,7 @@ from core.errors import Conflict, ValidationFailed
 API_KEY_KIND = "cwk"
 TOKEN_KIND = "cwt"  # noqa: S105 - a prefix, not a secret
 _LAST_USED_RESOLUTION = timedelta(minutes=1)
+_NAME_LOCK = -7420  # pg_advisory_xact_lock(key, place): creating a key in one place
 
 
 @dataclass(frozen=True)
@@ -67,17 +68,32 @@ def api_key_create(
     *, agency, clinic=None, name: str, scopes: list[str], created_by: User | None = None
 ) -> tuple[ApiKey, IssuedSecret]:
     """Create a key for `clinic` (or, without one, for the whole `agency`). The returned
-    secret is the only copy: it cannot be read back later."""
+    secret is the only copy: it cannot be read back later. A second working key with the same
+    name (case aside) in the same place (the clinic, or the agency itself) is refused: a
+    reloaded form or a double click must not leave two keys nobody can tell apart."""
     if clinic is not None and clinic.agency_id != agency.id:
         raise ValidationFailed("The clinic belongs to another agency.")
-    name = (name or "").strip()
+    name = (name or "").strip()[:100]
     if not name:
         raise ValidationFailed("A name is required.", fields={"name": ["This field is required."]})
+    with connection.cursor() as cursor:
+        # one creation at a time per place, so two at once cannot both pass the check below
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s::int, %s::int)",
+            [_NAME_LOCK, clinic.pk if clinic is not None else -agency.pk],
+        )
+    if ApiKey.objects.filter(
+        agency=agency, clinic=clinic, revoked_at__isnull=True, name__iexact=name
+    ).exists():
+        raise ValidationFailed(
+            "A working key has this name already.",
+            fields={"name": [f"A working key is named “{name}” already: choose another name."]},
+        )
     issued = _new_secret(API_KEY_KIND)
     key = ApiKey.objects.create(
         agency=agency,
         clinic=clinic,
-        name=name[:100],
+        name=name,
         prefix=issued.prefix,
         digest=_digest(issued.secret),
         scopes=_validate_scopes(scopes),
@@ -93,7 +109,6 @@ def api_key_create(
     return key, issued
 
 
-@transaction.atomic
 @transaction.atomic
 def api_key_rotate(*, api_key: ApiKey) -> tuple[ApiKey, IssuedSecret]:
     """Revoke `api_key` and issue its successor: a new key (new id and secret) with the same

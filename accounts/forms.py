@@ -73,8 +73,14 @@ class ResetSetPasswordForm(SetPasswordForm):
     """Setting a new password through a reset link also lifts a login lockout and revokes
     the person's personal tokens."""
 
+    def validate_password_for_user(self, user, *_args, **_kwargs):
+        # Django puts "This password is too common." on the confirmation field; it is about
+        # the password chosen in the first one (a mismatch stays on the second)
+        super().validate_password_for_user(user, "new_password1")
+
     def save(self, commit=True):
+        first = not self.user.has_usable_password()  # an invitation's first password
         user = super().save(commit=commit)
         if commit:
-            user_password_changed(user=user)
+            user_password_changed(user=user, first=first)
         return user

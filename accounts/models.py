@@ -40,12 +40,29 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
     failed_login_count = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
+    # raised by "sign out everywhere else": part of the session hash, so every other session
+    # of this person stops at its next request (as a changed password does)
+    session_epoch = models.PositiveIntegerField(default=0)
 
     objects = UserManager()
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS = ["full_name"]
+
+    def _get_session_auth_hash(self, secret=None) -> str:
+        """Django's hash of the password (for the current and the fallback secret keys), with
+        the session epoch mixed in once raised (see `session_epoch`): the same value as
+        Django's while the epoch is 0."""
+        base = super()._get_session_auth_hash(secret=secret)
+        if not self.session_epoch:
+            return base
+        from django.utils.crypto import salted_hmac
+
+        return salted_hmac(
+            "accounts.User.session_epoch", f"{base}:{self.session_epoch}", secret=secret,
+            algorithm="sha256",
+        ).hexdigest()  # fmt: skip
 
     class Meta:
         constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
@@ -124,6 +141,8 @@ class SecurityEventCode(models.TextChoices):
     OTP_RESET_FOR = "otp.reset_for", "Two-factor reset for someone (to set up again)"
     BACKUP_CODES_CREATED = "otp.backup_codes", "Backup codes created"
     PASSWORD_RESET = "password.reset", "Password reset"
+    PASSWORD_CHANGED = "password.changed", "Password changed"
+    SESSIONS_ENDED = "sessions.ended", "Signed out everywhere else"
     TOKEN_ISSUED = "token.issued", "Personal token issued"
     TOKEN_REVOKED = "token.revoked", "Personal token revoked"
     API_KEY_ISSUED = "api_key.issued", "API key issued"

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
+from django.conf import settings
 from django.contrib.auth.hashers import check_password, get_hasher, make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -24,6 +26,8 @@ from accounts.models import PersonalToken, SecurityEventCode, User
 from accounts.selectors import user_has_confirmed_device, user_is_agency_staff, user_needs_otp
 from core import fastcache
 from core.errors import DomainError, ValidationFailed
+
+logger = logging.getLogger(__name__)
 
 
 def user_get_or_create(*, email: str, full_name: str, password: str | None = None) -> User:
@@ -374,11 +378,66 @@ def user_deactivate(*, user: User) -> None:
     user_tokens_revoke(user=user, reason="deactivated")
 
 
-def user_password_changed(*, user: User) -> None:
-    """After a password change or reset: lift the lockout, end every personal token."""
+def user_password_changed(*, user: User, first: bool = False) -> None:
+    """After a password reset by link: lift the lockout, end every personal token, and tell
+    the person (not for the first password an invitation lets them choose)."""
     user_unlock(user=user)
     security_event_record(event=SecurityEventCode.PASSWORD_RESET, target=user)
     user_tokens_revoke(user=user, reason="password_changed")
+    if first:
+        return
+    security_change_notice(
+        user=user,
+        subject="Your Carewatch password was reset",
+        what="Your password was reset by e-mail link, and every other signed-in browser was "
+        "signed out",
+    )
+
+
+def sessions_end_elsewhere(*, user: User) -> None:
+    """Every other signed-in session of `user` ends at its next request (the caller keeps
+    its own with `update_session_auth_hash`); personal tokens are separate and stay."""
+    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    user.refresh_from_db(fields=["session_epoch"])
+    security_event_record(event=SecurityEventCode.SESSIONS_ENDED, actor=user)
+
+
+def password_change(*, user: User, new_password: str) -> None:
+    """The signed-in person chose a new password (the form checked the old one and the rules):
+    every other session ends (the session hash follows the password), personal tokens are
+    revoked, the lockout is lifted, and they are e-mailed that it changed."""
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    user_unlock(user=user)
+    user_tokens_revoke(user=user, reason="password_changed")
+    security_event_record(event=SecurityEventCode.PASSWORD_CHANGED, actor=user)
+    security_change_notice(
+        user=user,
+        subject="Your Carewatch password was changed",
+        what="Your password was changed, and every other signed-in browser was signed out",
+    )
+
+
+def security_change_notice(*, user: User, subject: str, what: str) -> None:
+    """Tell the person a security setting of theirs changed, so a change they did not make is
+    noticed (after commit; a mail failure is logged, never raised)."""
+    from django.core.mail import EmailMessage
+
+    body = "\n".join([
+        f"Hello {user.full_name or user.email},", "",
+        f"{what} ({timezone.now():%Y-%m-%d %H:%M} UTC).", "",
+        "If this was not you, reset your password now and tell your agency's owner: "
+        f"{settings.PUBLIC_BASE_URL}/password-reset/",
+    ])  # fmt: skip
+    message = EmailMessage(subject=subject, body=body + "\n", to=[user.email])
+
+    def send() -> None:
+        try:
+            message.send()
+        except Exception:  # noqa: BLE001 - the change stands; the log has it
+            logger.warning("security notice to user %s failed", user.pk, exc_info=True)
+
+    transaction.on_commit(send)
 
 
 # --- two-factor sign-in (django-otp) ---------------------------------------------------------
@@ -438,6 +497,13 @@ def totp_device_confirm(*, user: User, token: str, current_token: str | None = N
         event=SecurityEventCode.OTP_RESET if replacing else SecurityEventCode.OTP_ENROLLED,
         actor=user,
     )
+    if replacing:
+        security_change_notice(
+            user=user,
+            subject="Your two-factor sign-in moved to another app",
+            what="Your two-factor sign-in was moved to another authenticator app; the codes of "
+            "the app you used before no longer work",
+        )
     return device
 
 
@@ -520,6 +586,12 @@ def backup_codes_create(*, user: User, otp_token: str | None) -> list[str]:
     two_factor_reauthenticate(user=user, token=otp_token)
     codes = _backup_codes_create(user=user)
     security_event_record(event=SecurityEventCode.BACKUP_CODES_CREATED, actor=user)
+    security_change_notice(
+        user=user,
+        subject="New backup codes for your Carewatch sign-in",
+        what="New backup codes were created for your two-factor sign-in; the earlier ones no "
+        "longer work",
+    )
     return codes
 
 

@@ -16,6 +16,13 @@ urlpatterns = [
         name="otp-backup-codes",
     ),
     path("account/two-factor/disable/", views.TwoFactorDisableView.as_view(), name="otp-disable"),
+    path("account/password/", views.PasswordChangeView.as_view(), name="password-change"),
+    path("account/sessions/end/", views.SessionsEndView.as_view(), name="sessions-end"),
+    path(
+        "account/tokens/<int:token_id>/revoke/",
+        views.TokenRevokeView.as_view(),
+        name="token-revoke",
+    ),
     path(
         "password-reset/",
         views.ResetRequestView.as_view(),
@@ -35,9 +42,7 @@ urlpatterns = [
     ),
     path(
         "password-reset/complete/",
-        auth_views.PasswordResetCompleteView.as_view(
-            template_name="registration/password_reset_complete.html"
-        ),
+        views.ResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
 ]

@@ -9,11 +9,14 @@ import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django_otp import devices_for_user
@@ -27,17 +30,25 @@ from accounts.forms import (
     ResetSetPasswordForm,
 )
 from accounts.middleware import SETUP_URL, VERIFY_URL
-from accounts.selectors import user_has_confirmed_device, user_is_agency_staff, user_needs_otp
+from accounts.selectors import (
+    user_has_confirmed_device,
+    user_is_agency_staff,
+    user_needs_otp,
+    user_tokens_active,
+)
 from accounts.services import (
     backup_codes_create,
     backup_codes_on_enrolment,
     client_ip,
     otp_check,
+    password_change,
     password_reset_throttle,
+    sessions_end_elsewhere,
     sign_in_completed,
     totp_device_confirm,
     totp_device_pending,
     two_factor_disable,
+    user_token_revoke,
 )
 from core.errors import ValidationFailed
 
@@ -209,9 +220,62 @@ class AccountView(LoginRequiredMixin, View):
                 "idle_minutes": settings.SESSION_COOKIE_AGE // 60,
                 "backup_form": form if failed == "backup" else OtpTokenForm(auto_id="backup_%s"),
                 "disable_form": form if failed == "disable" else OtpTokenForm(auto_id="off_%s"),
+                "password_form": form
+                if failed == "password"
+                else AccountPasswordForm(request.user, auto_id="pw_%s"),
+                "tokens": list(user_tokens_active(user=request.user, now=timezone.now())),
             },
             status=status,
         )
+
+
+class AccountPasswordForm(PasswordChangeForm):
+    """The account page's password change: the current one, then the new one twice; a rule's
+    refusal ("too common") is shown on the new password, where it belongs."""
+
+    def validate_password_for_user(self, user, *_args, **_kwargs):
+        super().validate_password_for_user(user, "new_password1")
+
+
+class PasswordChangeView(LoginRequiredMixin, View):
+    """Change one's password while signed in: this session stays, every other ends, personal
+    tokens are revoked, and an e-mail says it changed."""
+
+    def post(self, request):
+        form = AccountPasswordForm(request.user, request.POST, auto_id="pw_%s")
+        if not form.is_valid():
+            return AccountView.render_page(request, failed="password", form=form, status=400)
+        password_change(user=request.user, new_password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(request, request.user)
+        messages.success(
+            request,
+            "Password changed. Other browsers where you were signed in are signed out, and your "
+            "personal tokens are revoked.",
+        )
+        return HttpResponseRedirect("/account/")
+
+
+class SessionsEndView(LoginRequiredMixin, View):
+    """Sign out everywhere else (a lost laptop, a shared computer): this session stays."""
+
+    def post(self, request):
+        sessions_end_elsewhere(user=request.user)
+        update_session_auth_hash(request, request.user)
+        messages.success(request, "Signed out everywhere else. This browser stays signed in.")
+        return HttpResponseRedirect("/account/")
+
+
+class TokenRevokeView(LoginRequiredMixin, View):
+    """Revoke one of one's own personal tokens from the account page (the API does the same)."""
+
+    def post(self, request, token_id: int):
+        token = user_tokens_active(user=request.user, now=timezone.now()).filter(pk=token_id)
+        token = token.first()
+        if token is None:
+            raise Http404("No such token.")
+        user_token_revoke(token=token)
+        messages.success(request, f"Token “{token.name}” revoked: it no longer works.")
+        return HttpResponseRedirect("/account/")
 
 
 class _ReauthenticatedView(LoginRequiredMixin, View):
@@ -283,6 +347,9 @@ class ResetRequestView(auth_views.PasswordResetView):
         return super().form_valid(form)
 
 
+PASSWORD_SET_FOR = "password-set-for"  # noqa: S105 - session key: whose password a link set
+
+
 class ResetConfirmView(auth_views.PasswordResetConfirmView):
     """The page a password link opens. The same link serves a reset and an invitation: a
     person reaches it without a usable password only from an invitation (the reset form skips
@@ -296,13 +363,54 @@ class ResetConfirmView(auth_views.PasswordResetConfirmView):
         user = getattr(self, "user", None)
         return user is not None and not user.has_usable_password()
 
+    def _someone_else(self):
+        """The person signed in in this browser when it is not the link's (else None): the
+        page says so, and refuses until they sign out (`form_valid`)."""
+        signed_in = self.request.user
+        if self.validlink and signed_in.is_authenticated and signed_in.pk != self.user.pk:
+            return signed_in
+        return None
+
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "first_password": self._first_password()}
+        context = {**super().get_context_data(**kwargs), "first_password": self._first_password()}
+        if self.validlink:
+            context["account"] = self.user
+            context["someone_else"] = self._someone_else()
+            token = self.request.session.get(auth_views.INTERNAL_RESET_SESSION_TOKEN, "")
+            # signing out flushes the session (and the token in it): come back by the link
+            context["continue_url"] = reverse(
+                "accounts:password_reset_confirm",
+                kwargs={"uidb64": self.kwargs["uidb64"], "token": token},
+            )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        if self._someone_else() is not None:
+            # A shared phone: refused rather than set and then signed out, because by then
+            # the wrong person has chosen (and knows) the other person's password.
+            context = self.get_context_data(form=self.get_form())
+            return self.render_to_response(context, status=409)
+        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         self.first_password = self._first_password()  # before the form sets the password
-        return super().form_valid(form)
+        response = super().form_valid(form)
+        self.request.session[PASSWORD_SET_FOR] = {
+            "email": self.user.email,
+            "full_name": self.user.full_name,
+        }
+        return response
 
     def get_success_url(self) -> str:
         url = super().get_success_url()
         return f"{url}?first=1" if getattr(self, "first_password", False) else url
+
+
+class ResetCompleteView(auth_views.PasswordResetCompleteView):
+    """After a reset or an invitation: names the account whose password was set (once)."""
+
+    template_name = "registration/password_reset_complete.html"
+
+    def get_context_data(self, **kwargs):
+        account = self.request.session.pop(PASSWORD_SET_FOR, None)
+        return {**super().get_context_data(**kwargs), "account": account}

@@ -35,15 +35,24 @@ def _hex(rgb: tuple[int, int, int]) -> str:
 
 
 WHITE, INK = (255, 255, 255), (27, 31, 36)
+# Every light background the portal, the public statement page and the review's export put
+# brand-coloured text on (links, the current tab, headings): white, the page grey and the
+# tints of notes, pills and messages (static/portal/portal.css, static/css/public_statements.css;
+# tests/portal/test_brand_contrast.py reads them there). The yellow "waiting for you" note is
+# the one a light brand colour failed on: readable on white is not readable on all of them.
+TEXT_BACKGROUNDS = tuple(
+    _rgb(c) for c in ("#ffffff", "#f6f8fa", "#eaeef2", "#fff8c5", "#dafbe1", "#f0fff4", "#ffebe9")
+)
 
 
 def brand_palette(hex_colour: str) -> dict[str, str]:
     """{"brand", "on_brand", "brand_text"}: the colour, the text colour for it (white or
-    ink, whichever contrasts more) and the colour darkened until it reads on white."""
+    ink, whichever contrasts more) and the colour darkened until it reads (4.5:1) on every
+    light background brand-coloured text is put on (`TEXT_BACKGROUNDS`), not only on white."""
     rgb = _rgb(hex_colour)
     on_brand = WHITE if contrast(rgb, WHITE) >= contrast(rgb, INK) else INK
     text = rgb
-    while contrast(text, WHITE) < 4.5:
+    while min(contrast(text, background) for background in TEXT_BACKGROUNDS) < 4.5:
         text = tuple(max(0, int(v * 0.9)) for v in text)
     # the bar colour itself: darken until white (or ink) text on it reads at 4.5:1
     bar = rgb

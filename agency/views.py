@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -17,6 +18,8 @@ from django.http import (
     HttpResponseRedirect,
     StreamingHttpResponse,
 )
+from django.template.response import TemplateResponse
+from django.utils.cache import patch_cache_control
 from django.views import View
 from django.views.decorators.cache import cache_control
 from django.views.generic.base import TemplateResponseMixin
@@ -26,6 +29,7 @@ from accounts.models import ApiKey, SecurityEventCode
 from agency.branding import LOGO_MAX_BYTES, logo_content_type
 from agency.forms import ApiKeyForm, BrandingForm, StaffAddForm, apply_domain_errors
 from agency.models import Agency, AgencyMembership, AgencyRole
+from agency.security_words import detail_words
 from agency.selectors import (
     agency_for_staff,
     agency_people,
@@ -39,6 +43,7 @@ from agency.services import (
     agency_member_add,
     agency_member_remove,
     agency_member_role_set,
+    agency_member_two_factor_reset,
     member_tell,
     user_invite_send,
 )
@@ -108,6 +113,53 @@ def invite_again(request, user, *, agency, place: str, duties: list[str]) -> Non
         messages.error(request, f"The invitation to {user.email} could not be sent; try later.")
 
 
+NEW_SECRET_SESSION_KEY = "api-key-new-secret"  # noqa: S105 - a session key, not a secret
+
+
+def secret_keep(request, key: ApiKey, secret: str) -> HttpResponseRedirect:
+    """After a key page created or rotated a key: the secret waits in the session (stored on
+    the server) for the next GET of the same page, which shows it once (`secret_take`), and
+    the answer is a redirect, so reloading the page creates nothing. Never in the URL."""
+    request.session[NEW_SECRET_SESSION_KEY] = {
+        "path": request.path,
+        "key": key.pk,
+        "secret": secret,
+    }
+    return HttpResponseRedirect(request.path)
+
+
+def secret_take(request, keys) -> dict:
+    """{"created": key, "secret": ...} once, on the GET after `secret_keep`, else {}."""
+    kept = request.session.get(NEW_SECRET_SESSION_KEY)
+    if not isinstance(kept, dict) or kept.get("path") != request.path:
+        return {}
+    del request.session[NEW_SECRET_SESSION_KEY]
+    key = keys.filter(pk=kept.get("key"), revoked_at__isnull=True).first()
+    return {"created": key, "secret": kept.get("secret")} if key is not None else {}
+
+
+def no_store(response):
+    """A page showing a secret is kept by no cache, nor by the browser's back button."""
+    patch_cache_control(response, no_store=True, private=True)
+    return response
+
+
+@dataclass(frozen=True)
+class Confirm:
+    """The page a destructive button leads to first: it asks, and only its button (which
+    posts the same fields with `confirm=yes`) acts; Cancel goes back. Plain HTML forms."""
+
+    question: str
+    consequence: str
+    button: str
+    fields: dict
+    cancel: str
+
+    @staticmethod
+    def given(request) -> bool:
+        return request.POST.get("confirm") == "yes"
+
+
 class StaffView(LoginRequiredMixin, TemplateResponseMixin, View):
     """A page for the agency's staff. GET needs any staff role; POST needs owner or manager
     (`manage_get` makes GET need it too). People without a staff role get 403."""
@@ -134,6 +186,11 @@ class StaffView(LoginRequiredMixin, TemplateResponseMixin, View):
             **extra,
         }
 
+    def confirm_page(self, confirm: Confirm, section: str):
+        return TemplateResponse(
+            self.request, "agency/confirm.html", self.context(confirm=confirm, section=section)
+        )
+
 
 class SettingsPeopleView(StaffView):
     """The agency's staff: add (or re-role) by e-mail, change a role, remove."""
@@ -148,6 +205,7 @@ class SettingsPeopleView(StaffView):
                 roles=AgencyRole.choices,
                 row_errors=errors or {},
                 section="people",
+                is_owner=self.role == AgencyRole.OWNER,
             ),
             status=status,
         )
@@ -213,6 +271,24 @@ class SettingsPeopleView(StaffView):
                 )
                 say_told(request, membership.user.email, change, told)
             elif action == "remove":
+                if not Confirm.given(request):
+                    person = membership.user
+                    who = (
+                        f"{person.email} ({person.full_name})" if person.full_name else person.email
+                    )
+                    return self.confirm_page(
+                        Confirm(
+                            question=f"Remove {who} from the staff of {self.agency.name}?",
+                            consequence=(
+                                f"They lose access to {self.agency.name} and every one of its "
+                                "clinics at once; an e-mail tells them."
+                            ),
+                            button=f"Remove {person.email}",
+                            fields={"action": "remove", "membership": membership.pk},
+                            cancel=request.path,
+                        ),
+                        section="people",
+                    )
                 agency_member_remove(membership=membership, acting_role=self.role)
                 told = member_tell(
                     user=membership.user,
@@ -223,6 +299,34 @@ class SettingsPeopleView(StaffView):
                     change=MemberChange.REMOVED,
                 )
                 say_told(request, membership.user.email, MemberChange.REMOVED, told)
+            elif action == "reset_two_factor":
+                person = membership.user
+                if not Confirm.given(request):
+                    return self.confirm_page(
+                        Confirm(
+                            question=f"Reset the two-factor sign-in of {person.email}?",
+                            consequence=(
+                                "Their authenticator app and backup codes stop working at once; "
+                                "at their next sign-in they set up an app again. Do this when "
+                                "they lost their phone and have no backup codes, after checking "
+                                "it is really them who asks. An e-mail tells them."
+                            ),
+                            button=f"Reset two-factor of {person.email}",
+                            fields={"action": "reset_two_factor", "membership": membership.pk},
+                            cancel=request.path,
+                        ),
+                        section="people",
+                    )
+                sent = agency_member_two_factor_reset(
+                    membership=membership, acting_role=self.role, by=request.user
+                )
+                done = f"Two-factor sign-in of {person.email} reset: they set it up again at "
+                if sent:
+                    messages.success(request, done + "their next sign-in; an e-mail tells them.")
+                else:
+                    messages.warning(
+                        request, done + "their next sign-in, but the e-mail could not be sent."
+                    )
             elif action == "invite":
                 invite_again(
                     request,
@@ -288,21 +392,22 @@ class SettingsBrandingView(StaffView):
 
 class SettingsApiKeysView(StaffView):
     """Agency-wide API keys (they reach every clinic): create, rotate, revoke. A new secret is
-    rendered once in the answer, never stored or redirected through a cookie."""
+    shown once, on the page the creation redirects to (`secret_keep`)."""
 
     template_name = "agency/settings_api_keys.html"
     manage_get = True
 
+    def _keys(self):
+        return ApiKey.objects.filter(agency=self.agency, clinic__isnull=True)
+
     def _render(self, form, status=200, **extra):
-        keys = ApiKey.objects.filter(agency=self.agency, clinic__isnull=True).order_by(
-            "revoked_at", "-created_at"
-        )
+        keys = self._keys().order_by("revoked_at", "-created_at")
         return self.render_to_response(
             self.context(form=form, keys=keys, section="api-keys", **extra), status=status
         )
 
     def get(self, request):
-        return self._render(ApiKeyForm())
+        return no_store(self._render(ApiKeyForm(), **secret_take(request, self._keys())))
 
     def post(self, request):
         action = request.POST.get("action", "create")
@@ -310,19 +415,21 @@ class SettingsApiKeysView(StaffView):
             form = ApiKeyForm(request.POST)
             if not form.is_valid():
                 return self._render(form, status=400)
-            key, issued = api_key_create(
-                agency=self.agency, created_by=request.user, **form.cleaned_data
-            )
-            return self._render(ApiKeyForm(), status=201, created=key, secret=issued.secret)
+            try:
+                key, issued = api_key_create(
+                    agency=self.agency, created_by=request.user, **form.cleaned_data
+                )
+            except DomainError as exc:
+                apply_domain_errors(form, exc)
+                return self._render(form, status=400)
+            return secret_keep(request, key, issued.secret)
         raw = request.POST.get("key", "")
-        key = (
-            ApiKey.objects.filter(agency=self.agency, clinic__isnull=True, pk=raw).first()
-            if raw.isdigit()
-            else None
-        )
+        key = self._keys().filter(pk=raw).first() if raw.isdigit() else None
         if key is None:
             raise Http404("No such key.")
         if action == "revoke":
+            if key.revoked_at is None and not Confirm.given(request):
+                return self.confirm_page(revoke_confirm(key, request.path), section="api-keys")
             if key.revoked_at is None:  # a second click (or a rotated key) changes nothing
                 api_key_revoke(api_key=key)
             messages.success(request, f"Key “{key.name}” revoked.")
@@ -333,8 +440,22 @@ class SettingsApiKeysView(StaffView):
                     ApiKeyForm(), status=400, key_error="A revoked key cannot be rotated."
                 )
             new_key, issued = api_key_rotate(api_key=key)
-            return self._render(ApiKeyForm(), status=201, created=new_key, secret=issued.secret)
+            return secret_keep(request, new_key, issued.secret)
         return self._render(ApiKeyForm(), status=400, key_error="Unknown action.")
+
+
+def revoke_confirm(key: ApiKey, page: str) -> Confirm:
+    """What the agency's and a clinic's key pages ask before revoking `key`."""
+    return Confirm(
+        question=f"Revoke the key “{key.name}” (cwk_{key.prefix}_…)?",
+        consequence=(
+            "It stops working at once: whatever uses it gets “401 Invalid or revoked "
+            "credential” until it is given a new key. This cannot be undone."
+        ),
+        button=f"Revoke {key.name}",
+        fields={"action": "revoke", "key": key.pk},
+        cancel=page,
+    )
 
 
 class SecurityLogView(StaffView):
@@ -368,6 +489,9 @@ class SecurityLogView(StaffView):
         if request.GET.get("format") == "csv":
             return self._csv(events)
         page = Paginator(events, self.PAGE).get_page(request.GET.get("page"))
+        page.object_list = list(page.object_list)
+        for row in page.object_list:
+            row.detail_words = detail_words(row.event, row.detail)
         return self.render_to_response(
             self.context(
                 section="security-log",

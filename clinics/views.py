@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.views import View
 from django.views.generic.base import TemplateResponseMixin
 
@@ -10,7 +11,16 @@ from accounts.credentials import api_key_create, api_key_revoke, api_key_rotate
 from accounts.models import ApiKey
 from agency.forms import ApiKeyForm, apply_domain_errors
 from agency.services import MemberChange, member_tell
-from agency.views import StaffView, invite_again, say_told
+from agency.views import (
+    Confirm,
+    StaffView,
+    invite_again,
+    no_store,
+    revoke_confirm,
+    say_told,
+    secret_keep,
+    secret_take,
+)
 from clinics.access import ClinicAccess
 from clinics.alerting import (
     ON_CALL_MAX,
@@ -74,6 +84,13 @@ class SettingsView(TemplateResponseMixin, ClinicView):
             status=status,
         )
 
+    def confirm_page(self, confirm: Confirm):
+        self.staff_only()
+        context = {"clinic": self.clinic, "access": self.access, "section": self.section}
+        return TemplateResponse(
+            self.request, "agency/confirm.html", {**context, "confirm": confirm}
+        )
+
 
 class ClinicSettingsView(SettingsView):
     """General: name, contact channels, time zone, reply target."""
@@ -131,6 +148,21 @@ class ClinicPeopleView(SettingsView):
         self.staff_only()
         if request.POST.get("action") == "remove":
             membership = self._membership(request.POST.get("membership", ""))
+            if not Confirm.given(request):
+                person = membership.user
+                who = f"{person.email} ({person.full_name})" if person.full_name else person.email
+                return self.confirm_page(
+                    Confirm(
+                        question=f"Remove {who} from {self.clinic.name}?",
+                        consequence=(
+                            f"They lose access to {self.clinic.name} at once (its portal, its "
+                            "approvals and its crisis alerts); an e-mail tells them."
+                        ),
+                        button=f"Remove {person.email}",
+                        fields={"action": "remove", "membership": membership.pk},
+                        cancel=request.path,
+                    )
+                )
             clinic_member_remove(membership=membership)
             told = member_tell(
                 user=membership.user,
@@ -169,18 +201,22 @@ class ClinicPeopleView(SettingsView):
 
 
 class ClinicApiKeysView(SettingsView):
-    """This clinic's API keys: create, rotate, revoke; a secret is rendered once."""
+    """This clinic's API keys: create, rotate, revoke; a new secret is shown once, on the page
+    the creation redirects to (`agency.views.secret_keep`)."""
 
     template_name = "clinics/settings_api_keys.html"
     permission = Permission.MANAGE
     section = "api-keys"
 
+    def _keys(self):
+        return ApiKey.objects.filter(clinic=self.clinic)
+
     def _render(self, status=200, form=None, **extra):
-        keys = ApiKey.objects.filter(clinic=self.clinic).order_by("revoked_at", "-created_at")
+        keys = self._keys().order_by("revoked_at", "-created_at")
         return self.render(status, form=form or ApiKeyForm(), keys=keys, **extra)
 
     def get(self, request, *args, **kwargs):
-        return self._render()
+        return no_store(self._render(**secret_take(request, self._keys())))
 
     def post(self, request, *args, **kwargs):
         self.staff_only()
@@ -189,17 +225,23 @@ class ClinicApiKeysView(SettingsView):
             form = ApiKeyForm(request.POST)
             if not form.is_valid():
                 return self._render(400, form)
-            key, issued = api_key_create(
-                agency=self.clinic.agency,
-                clinic=self.clinic,
-                created_by=request.user,
-                **form.cleaned_data,
-            )
-            return self._render(201, created=key, secret=issued.secret)
+            try:
+                key, issued = api_key_create(
+                    agency=self.clinic.agency,
+                    clinic=self.clinic,
+                    created_by=request.user,
+                    **form.cleaned_data,
+                )
+            except DomainError as exc:
+                apply_domain_errors(form, exc)
+                return self._render(400, form)
+            return secret_keep(request, key, issued.secret)
         raw = request.POST.get("key", "")
-        key = ApiKey.objects.filter(clinic=self.clinic, pk=raw).first() if raw.isdigit() else None
+        key = self._keys().filter(pk=raw).first() if raw.isdigit() else None
         if key is None:
             raise Http404("No such key.")
+        if action == "revoke" and key.revoked_at is None and not Confirm.given(request):
+            return self.confirm_page(revoke_confirm(key, request.path))
         if action == "revoke":
             if key.revoked_at is None:  # a second click (or a rotated key) changes nothing
                 api_key_revoke(api_key=key)
@@ -207,7 +249,7 @@ class ClinicApiKeysView(SettingsView):
             return HttpResponseRedirect(request.path)
         if action == "rotate" and key.revoked_at is None:
             new_key, issued = api_key_rotate(api_key=key)
-            return self._render(201, created=new_key, secret=issued.secret)
+            return secret_keep(request, new_key, issued.secret)
         return self._render(
             400, key_error="This key cannot be rotated (revoked, or unknown action)."
         )

@@ -201,7 +201,8 @@ def test_role_change_and_removal(login, world):
     assert m.role == "writer"
     assert (
         client.post(
-            "/agency/settings/people/", {"action": "remove", "membership": m.pk}
+            "/agency/settings/people/",
+            {"action": "remove", "membership": m.pk, "confirm": "yes"},
         ).status_code
         == 302
     )
@@ -216,7 +217,9 @@ def test_the_last_owner_stays(login, world):
     )
     assert response.status_code == 400
     assert "last owner" in response.content.decode()
-    response = client.post("/agency/settings/people/", {"action": "remove", "membership": m.pk})
+    response = client.post(
+        "/agency/settings/people/", {"action": "remove", "membership": m.pk, "confirm": "yes"}
+    )
     assert response.status_code == 400
     m.refresh_from_db()
     assert m.role == "owner"
@@ -259,9 +262,11 @@ def test_agency_key_secret_is_shown_once(login, world):
         "/agency/settings/api-keys/",
         {"action": "create", "name": "CRM sync", "scopes": ["read", "write"]},
     )
-    assert response.status_code == 201
-    secret = response.context["secret"]
-    assert secret.startswith("cwk_") and secret in response.content.decode()
+    assert response.status_code == 302 and response["Location"] == "/agency/settings/api-keys/"
+    shown = client.get("/agency/settings/api-keys/")
+    secret = shown.context["secret"]
+    assert secret.startswith("cwk_") and secret in shown.content.decode()
+    assert secret not in response["Location"]
     key = ApiKey.objects.get(agency=world.agencies["alpha"], name="CRM sync")
     assert key.clinic_id is None and key.scopes == ["read", "write"]
     assert secret not in client.get("/agency/settings/api-keys/").content.decode()
@@ -276,13 +281,15 @@ def test_rotate_and_revoke_agency_key(login, world):
     client = login("alpha_manager")
     key = ApiKey.objects.get(agency=world.agencies["alpha"], name="key_alpha")
     response = client.post("/agency/settings/api-keys/", {"action": "rotate", "key": key.pk})
-    assert response.status_code == 201
+    assert response.status_code == 302
     key.refresh_from_db()
     assert key.revoked_at is not None
-    new = response.context["created"]
+    new = client.get("/agency/settings/api-keys/").context["created"]
     assert new.name == "key_alpha" and new.revoked_at is None and new.pk != key.pk
     assert (
-        client.post("/agency/settings/api-keys/", {"action": "revoke", "key": new.pk}).status_code
+        client.post(
+            "/agency/settings/api-keys/", {"action": "revoke", "key": new.pk, "confirm": "yes"}
+        ).status_code
         == 302
     )
     new.refresh_from_db()

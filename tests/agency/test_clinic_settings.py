@@ -101,7 +101,10 @@ def test_people_added_changed_and_removed(login, clinic_a):
     m.refresh_from_db()
     assert (m.role, m.crisis_roles) == ("approver", ["legal"])
     assert (
-        client.post(BASE + "people/", {"action": "remove", "membership": m.pk}).status_code == 302
+        client.post(
+            BASE + "people/", {"action": "remove", "membership": m.pk, "confirm": "yes"}
+        ).status_code
+        == 302
     )
     assert not ClinicMembership.objects.filter(pk=m.pk).exists()
 
@@ -137,19 +140,23 @@ def test_clinic_key_created_once_rotated_revoked(login, clinic_a):
     response = client.post(
         BASE + "api-keys/", {"action": "create", "name": "Website widget", "scopes": ["read"]}
     )
-    assert response.status_code == 201
-    secret = response.context["secret"]
-    assert secret in response.content.decode()
+    assert response.status_code == 302 and response["Location"] == BASE + "api-keys/"
+    shown = client.get(BASE + "api-keys/")
+    secret = shown.context["secret"]
+    assert secret in shown.content.decode()
     key = ApiKey.objects.get(clinic=clinic_a, name="Website widget")
     assert secret not in client.get(BASE + "api-keys/").content.decode()
     response = client.post(BASE + "api-keys/", {"action": "rotate", "key": key.pk})
-    assert response.status_code == 201 and response.context["secret"] != secret
+    assert response.status_code == 302
+    shown = client.get(BASE + "api-keys/")
+    assert shown.context["secret"] != secret
     key.refresh_from_db()
     assert key.revoked_at is not None
     # a revoked key cannot be rotated again
     assert client.post(BASE + "api-keys/", {"action": "rotate", "key": key.pk}).status_code == 400
-    new = response.context["created"]
-    assert client.post(BASE + "api-keys/", {"action": "revoke", "key": new.pk}).status_code == 302
+    new = shown.context["created"]
+    revoke = {"action": "revoke", "key": new.pk, "confirm": "yes"}
+    assert client.post(BASE + "api-keys/", revoke).status_code == 302
     new.refresh_from_db()
     assert new.revoked_at is not None
 

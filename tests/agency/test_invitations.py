@@ -176,7 +176,7 @@ def test_the_invitation_link_asks_for_a_first_password_not_a_new_one(login, worl
     client = Client()
     form_page = client.get(path, follow=True)
     html = form_page.content.decode()
-    assert '<h1 id="newpw-h">Choose your password</h1>' in html
+    assert '<h1 id="newpw-h">Choose the password for first@clinic-a.test (Sam Rivera)</h1>' in html
     assert "Set a new password" not in html and "Set my password" in html
     done = client.post(
         form_page.redirect_chain[-1][0],
@@ -268,7 +268,9 @@ def test_a_staff_members_role_change_and_removal_are_told(login, world, branded)
     ).content.decode()
     assert "Nothing changed for analyst@alpha.test." in page and len(mail.outbox) == 1
     # a removal: told they no longer have access, and whom to ask
-    page = client.post(staff, {"action": "remove", "membership": analyst.pk}, follow=True)
+    page = client.post(
+        staff, {"action": "remove", "membership": analyst.pk, "confirm": "yes"}, follow=True
+    )
     assert "analyst@alpha.test removed; an e-mail tells them." in page.content.decode()
     removed = mail.outbox[-1]
     assert removed.subject == "You no longer have access to Alpha Agency"
@@ -281,7 +283,7 @@ def test_a_clinic_person_removed_is_told(login, world, branded, clinic_a):
     mail.outbox.clear()
     viewer = ClinicMembership.objects.get(user=world.users["a_viewer"], clinic=clinic_a)
     page = login("alpha_manager").post(
-        PEOPLE, {"action": "remove", "membership": viewer.pk}, follow=True
+        PEOPLE, {"action": "remove", "membership": viewer.pk, "confirm": "yes"}, follow=True
     )
     assert "a_viewer@clinics.test removed; an e-mail tells them." in page.content.decode()
     [removed] = mail.outbox

@@ -62,3 +62,31 @@ def test_not_for_ones_own_account(world, db):
             by=world.users["alpha_owner"],
         )  # fmt: skip
     assert TOTPDevice.objects.filter(user=world.users["alpha_owner"]).exists()
+
+
+def test_the_owner_resets_it_from_the_staff_page_after_a_confirmation(login, world, db):
+    mail.outbox.clear()
+    writer = _membership(world, "alpha_writer")
+    owner = login("alpha_owner")
+    page = owner.get("/agency/settings/people/").content.decode()
+    assert 'aria-label="Reset two-factor of writer@alpha.test">Reset two-factor</button>' in page
+    assert 'aria-label="Reset two-factor of owner@alpha.test"' not in page  # not one's own
+    # the first post asks; nothing changes yet
+    asked = owner.post("/agency/settings/people/",
+                       {"action": "reset_two_factor", "membership": writer.pk})  # fmt: skip
+    assert "Reset the two-factor sign-in of writer@alpha.test?" in asked.content.decode()
+    assert TOTPDevice.objects.filter(user=world.users["alpha_writer"]).exists()
+    done = owner.post("/agency/settings/people/", {"action": "reset_two_factor",
+                      "membership": writer.pk, "confirm": "yes"}, follow=True)  # fmt: skip
+    assert "Two-factor sign-in of writer@alpha.test reset" in done.content.decode()
+    assert not TOTPDevice.objects.filter(user=world.users["alpha_writer"]).exists()
+    assert [m.to for m in mail.outbox] == [["writer@alpha.test"]]
+    # a manager sees no such button, and a post of theirs changes nothing
+    manager = login("alpha_manager")
+    assert "Reset two-factor" not in manager.get("/agency/settings/people/").content.decode()
+    analyst = _membership(world, "alpha_analyst")
+    refused = manager.post("/agency/settings/people/", {"action": "reset_two_factor",
+                           "membership": analyst.pk, "confirm": "yes"})  # fmt: skip
+    assert refused.status_code == 400
+    assert "Only an owner resets" in refused.content.decode()
+    assert TOTPDevice.objects.filter(user=world.users["alpha_analyst"]).exists()

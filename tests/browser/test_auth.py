@@ -61,6 +61,12 @@ def test_staff_enrol_totp_then_need_a_code_at_each_sign_in(
     page.console_errors.clear()
     page.get_by_label("Code from your authenticator app").fill(totp_now(key))
     page.get_by_role("button", name="Turn on two-factor sign-in").click()
+    # then the backup codes, shown once, and the way on to where they were going
+    page.get_by_role("heading", name="Your backup codes").wait_for()
+    assert page.locator("ul.codes li").count() == 10
+    assert serious_violations(page) == []
+    screenshot(page, "two-factor-backup-codes")
+    page.get_by_role("link", name="I have stored them: continue").click()
     page.wait_for_url(clinic_page)
     assert TOTPDevice.objects.get(user=owner).confirmed is True
 

@@ -235,3 +235,30 @@ def test_agency_keys_are_managed_by_owners_and_reach_every_clinic_of_the_agency(
     )
     assert owner.post(f"/api/v1/api-keys/{created.json()['id']}/revoke/").status_code == 200
     assert key_client.get("/clinics/clinic-a/api/v1/me/").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "url", ["/clinics/clinic-a/api/v1/api-keys/", "/api/v1/api-keys/"], ids=["clinic", "agency"]
+)
+def test_the_api_refuses_a_second_working_key_with_the_same_name(login, url):
+    """The same rule as the key pages (one place: `api_key_create`)."""
+    client = login("alpha_owner")
+    body = {"name": "CRM sync", "scopes": ["read"]}
+    first = client.post(url, body, content_type="application/json")
+    assert first.status_code == 201
+    before = ApiKey.objects.count()
+    # when
+    again = client.post(url, {**body, "name": "crm sync"}, content_type="application/json")
+    # then
+    assert again.status_code == 400
+    assert again.json()["code"] == "invalid"
+    assert again.json()["fields"] == {
+        "name": ["A working key is named “crm sync” already: choose another name."]
+    }
+    assert ApiKey.objects.count() == before
+    # rotating keeps the name (the old key stops), and a revoked key's name is free again
+    rotated = client.post(f"{url}{first.json()['id']}/rotate/") if "clinics" in url else None
+    assert rotated is None or rotated.status_code == 201
+    live = ApiKey.objects.get(name="CRM sync", revoked_at__isnull=True)
+    assert client.post(f"{url}{live.pk}/revoke/").status_code == 200
+    assert client.post(url, body, content_type="application/json").status_code == 201

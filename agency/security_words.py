@@ -1,0 +1,112 @@
+"""The security log's details in words, for the owners' page (`/agency/security-log/`). The log
+keeps them as data (`SecurityEvent.detail`, exported as JSON in the CSV); the page says them:
+`{"reason": "locked", "channel": "web"}` reads "refused: the account is locked · via the web".
+"""
+
+from __future__ import annotations
+
+from accounts.models import SecurityEventCode as Code
+from accounts.services import SIGNIN_IP_WINDOW_SECONDS
+
+CHANNELS = {"web": "via the web", "api": "via the API"}
+REFUSALS = {
+    "wrong_password": "refused: wrong password",
+    "wrong_otp": "refused: wrong two-factor code",
+    "locked": "refused: the account is locked",
+    "inactive": "refused: the account is switched off",
+    "unknown_account": "refused: no account has this e-mail",
+}
+TOKEN_REVOKED_BECAUSE = {
+    "revoked": "revoked by its holder",
+    "revoked_by_owner": "revoked by its holder",
+    "membership_removed": "because the person lost their access",
+    "deactivated": "because the account was switched off",
+    "password_changed": "because the password was changed",
+}
+SECOND_FACTORS = {
+    "authenticator": "with the authenticator app",
+    "backup_code": "with a backup code",
+}
+
+
+def _roles(value) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or "none"
+    return str(value) if value else "none"
+
+
+def _plural(count: int, one: str) -> str:
+    return f"{count} {one}{'' if count == 1 else 's'}"
+
+
+def detail_words(event: str, detail: dict | None) -> str:
+    """`detail` of an event `event` as one short line of words ("" when there is none). Keys
+    this does not know are said as "key: value", never as Python or JSON text."""
+    detail = dict(detail or {})
+    words: list[str] = []
+
+    def take(key: str, default=None):
+        return detail.pop(key, default)
+
+    reason = take("reason")
+    if reason is not None:
+        if event == Code.TOKEN_REVOKED:
+            words.append(TOKEN_REVOKED_BECAUSE.get(reason, f"reason: {reason}"))
+        else:
+            words.append(REFUSALS.get(reason, f"refused: {str(reason).replace('_', ' ')}"))
+    channel = take("channel")
+    if channel is not None:
+        words.append(CHANNELS.get(channel, f"via {channel}"))
+    second = take("second_factor")
+    if second is not None:
+        words.append(SECOND_FACTORS.get(second, f"with {second}"))
+    limit = take("limit")
+    if limit is not None:
+        window = _plural(SIGNIN_IP_WINDOW_SECONDS // 60, "minute")
+        words.append(f"more than {limit} sign-ins from this address within {window}")
+    minutes = take("minutes")
+    if minutes is not None:
+        words.append(f"for {_plural(int(minutes), 'minute')}")
+
+    name, prefix = take("name"), take("prefix")
+    key_id, token_id = take("key_id"), take("token_id")
+    if key_id is not None:
+        words.insert(0, f"key “{name}” (cwk_{prefix}_…)" if name else f"key cwk_{prefix}_…")
+    elif token_id is not None:
+        words.insert(0, f"token “{name}” (cwt_{prefix}_…)" if name else f"token cwt_{prefix}_…")
+    scopes = take("scopes")
+    if scopes is not None:
+        words.append(f"scopes: {_roles(scopes)}")
+    token_ids = take("token_ids")
+    if token_ids is not None:
+        words.insert(0, _plural(len(token_ids), "token"))
+
+    if event in (Code.MEMBER_ROLE_CHANGED, Code.CRISIS_ROLES_CHANGED):
+        before, after = take("from"), take("to")
+        what = "crisis roles" if event == Code.CRISIS_ROLES_CHANGED else "role"
+        words.append(f"{what} from {_roles(before)} to {_roles(after)}")
+    role = take("role")
+    crisis = take("crisis_roles")
+    if role is not None:
+        words.append(f"was {role}" if event == Code.MEMBER_REMOVED else f"as {role}")
+    if crisis is not None:
+        words.append(f"crisis roles: {_roles(crisis)}")
+
+    source = take("source_id")
+    if source is not None:
+        kind = take("kind")
+        words.insert(0, f"{kind} source {source}" if kind else f"source {source}")
+    if take("via") == "oauth":
+        words.append("connected by signing in to the platform")
+    if take("disconnected"):
+        words.append("disconnected")
+    subscription = take("subscription_id")
+    if subscription is not None:
+        words.insert(0, f"webhook subscription {subscription}")
+    if take("rotated"):
+        words.append("secret rotated")
+
+    for key, value in detail.items():
+        shown = _roles(value) if isinstance(value, list | tuple) else value
+        words.append(f"{str(key).replace('_', ' ')}: {shown}")
+    return " · ".join(words)
