@@ -26,7 +26,7 @@ from django.views.generic.base import TemplateResponseMixin
 
 from accounts.credentials import api_key_create, api_key_revoke, api_key_rotate
 from accounts.models import ApiKey, SecurityEventCode
-from agency.branding import LOGO_MAX_BYTES, logo_content_type
+from agency.branding import LOGO_MAX_BYTES, brand_palette, logo_content_type
 from agency.forms import ApiKeyForm, BrandingForm, StaffAddForm, apply_domain_errors
 from agency.models import Agency, AgencyMembership, AgencyRole
 from agency.security_words import detail_words
@@ -59,7 +59,13 @@ def brand_css(request, slug: str):
     agency = Agency.objects.filter(slug=slug).only("primary_colour").first()
     if agency is None:
         raise Http404("Not found.")
-    return HttpResponse(f":root{{--brand:{agency.primary_colour}}}\n", content_type="text/css")
+    # the bar and buttons in a shade their text reads on (white, or ink on a light colour), as
+    # in the portal: a light brand colour left white text unreadable on the staff pages
+    palette = brand_palette(agency.primary_colour)
+    return HttpResponse(
+        f":root{{--brand:{palette['brand']};--on-brand:{palette['on_brand']}}}\n",
+        content_type="text/css",
+    )
 
 
 @cache_control(max_age=300, public=True)

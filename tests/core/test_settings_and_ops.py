@@ -109,8 +109,21 @@ def test_pages_carry_security_headers(world, db):
 def test_brand_stylesheet_carries_the_agency_colour(world, db):
     response = Client().get("/brand/beta.css")
     assert response.status_code == 200
-    assert response.content.decode().strip() == ":root{--brand:#7A1FA2}"
+    assert response.content.decode().strip() == ":root{--brand:#7a1fa2;--on-brand:#ffffff}"
     assert Client().get("/brand/nobody.css").status_code == 404
+
+
+def test_a_light_brand_colour_gets_dark_text_on_the_staff_pages(world, db):
+    from agency.branding import contrast
+    from agency.models import Agency
+
+    Agency.objects.filter(slug="beta").update(primary_colour="#FFD700")
+    css = Client().get("/brand/beta.css").content.decode()
+    brand, on_brand = (css.split(f"--{name}:")[1][:7] for name in ("brand", "on-brand"))
+    # white on gold read 1.4:1: the text of the bar and buttons is ink, and reads
+    assert on_brand != "#ffffff"
+    rgb = [tuple(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in (brand, on_brand)]
+    assert contrast(*rgb) >= 4.5
 
 
 def test_openapi_document_is_generated(world, db):
