@@ -318,13 +318,15 @@ def approval_history(object_type: str, obj) -> list[dict]:
             what = "Privacy block lifted"
         else:
             continue
+        # (legal's reason is shown with the privacy check's verdict, not a second time here)
+        comment = "" if entry.action == "guard_overridden" else entry.comment
         rows.append({"what": what, "who": entry.actor_name or "someone", "at": entry.created_at,
-                     "comment": entry.comment})  # fmt: skip
+                     "comment": comment})  # fmt: skip
     overrides = [e for e in entries[: submitted[-1] if submitted else 0]
                  if e.action == "guard_overridden"]  # fmt: skip
     for entry in overrides:  # a block lifted before the text was submitted still counts
         rows.insert(1, {"what": "Privacy block lifted", "who": entry.actor_name or "someone",
-                        "at": entry.created_at, "comment": entry.comment})  # fmt: skip
+                        "at": entry.created_at, "comment": ""})  # fmt: skip
     return rows
 
 
