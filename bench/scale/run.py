@@ -36,6 +36,9 @@ from pathlib import Path
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+from bench import benchdb  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 DB = "carewatch_scale_bench"
 BASE = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
@@ -99,14 +102,11 @@ class ConnectionSampler:
 
 
 def reset_db() -> None:
-    with psycopg.connect(f"{BASE}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB}")
+    benchdb.reset_db(BASE, DB)
 
 
 def drop_db() -> None:
-    with psycopg.connect(f"{BASE}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+    benchdb.drop_db(BASE, DB)
 
 
 def manage(env: dict, *args: str) -> float:
