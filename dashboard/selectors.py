@@ -5,8 +5,12 @@ from __future__ import annotations
 from django.db.models import F, Sum
 
 from agency.models import Agency
-from clinics.models import Clinic
+from clinics.access import people_who_can
+from clinics.models import Clinic, ClinicMembership, CrisisRole, OnCall
+from core.permissions import Permission
 from dashboard.models import ClinicSnapshot
+from facts.selectors import facts_list, facts_to_confirm
+from feeds.models import Source
 
 # Sortable columns: query value -> the ORM field(s) it orders by (clinics without a snapshot
 # yet sort last).
@@ -57,3 +61,48 @@ def dashboard_totals(*, agency: Agency) -> dict:
         sla=Sum("sla_breaches"),
     )
     return {k: v or 0 for k, v in totals.items()}
+
+
+def clinic_setup_steps(clinic: Clinic) -> list[dict]:
+    """What a newly added clinic still needs before a crisis day can work, for its overview
+    (in the clinic's schema): each step `{"key", "label", "done", "detail", "url"}`. Reviews
+    arrive only from a source; the guard knows the clinic's own contact points only once they
+    are set; the clinic's step needs an approver; legal review needs a legal person; facts
+    are cited only once confirmed; alerts go to the on-call list (else to owners/managers)."""
+    base = f"/clinics/{clinic.slug}/"
+    sources = Source.objects.filter(enabled=True).count()
+    approvers = len(people_who_can(clinic, permission=Permission.APPROVE_CLIENT))
+    legal = ClinicMembership.objects.filter(
+        clinic=clinic, crisis_roles__contains=[CrisisRole.LEGAL]
+    ).exists()
+    unconfirmed = facts_to_confirm().count()
+    confirmed = facts_list(active_only=True).count()
+    on_call = OnCall.objects.filter(clinic=clinic).count()
+    return [
+        {"key": "sources", "label": "Connect where reviews and mentions come from",
+         "done": sources > 0, "url": f"{base}sources/",
+         "detail": f"{sources} source{'s' if sources != 1 else ''} on" if sources
+         else "No source yet: nothing arrives, so nothing is scored or detected."},
+        {"key": "contact", "label": "The clinic's public phone and e-mail",
+         "done": bool(clinic.phone and clinic.email), "url": f"{base}settings/",
+         "detail": "Set: replies may invite people to them." if clinic.phone and clinic.email
+         else "Missing: the privacy check cannot tell the clinic's own number or address "
+         "from a patient's, and replies cannot invite people to get in touch."},
+        {"key": "approver", "label": "Someone of the clinic approves replies",
+         "done": approvers > 0, "url": f"{base}settings/people/",
+         "detail": f"{approvers} approver{'s' if approvers != 1 else ''}" if approvers
+         else "Nobody: every reply would wait at the clinic's step."},
+        {"key": "legal", "label": "A legal / compliance person in the crisis team",
+         "done": legal, "url": f"{base}settings/people/",
+         "detail": "Set." if legal
+         else "Nobody: a reply the privacy check flags or blocks has no one to review it."},
+        {"key": "facts", "label": "The fact sheet confirmed",
+         "done": confirmed > 0 and unconfirmed == 0, "url": f"{base}facts/",
+         "detail": f"{unconfirmed} fact{'s' if unconfirmed != 1 else ''} to confirm"
+         if unconfirmed else (f"{confirmed} confirmed" if confirmed
+                              else "No fact yet: false claims cannot be answered with one.")},
+        {"key": "on_call", "label": "Who is alerted first (on-call)",
+         "done": on_call > 0, "url": f"{base}settings/alerts/",
+         "detail": f"{on_call} on the list" if on_call
+         else "Nobody named: alerts go to the agency's owners and managers."},
+    ]  # fmt: skip

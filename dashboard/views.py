@@ -12,7 +12,12 @@ from clinics.models import ClinicMembership
 from core.permissions import PERMISSION_WORDS, Permission
 from core.views import ClinicView
 from crisis.selectors import incident_figures
-from dashboard.selectors import dashboard_clinics, dashboard_sort_parse, dashboard_totals
+from dashboard.selectors import (
+    clinic_setup_steps,
+    dashboard_clinics,
+    dashboard_sort_parse,
+    dashboard_totals,
+)
 from feeds.selectors import review_status_counts
 from inbox.selectors import reviews_recent
 
@@ -71,6 +76,9 @@ class ClinicOverviewView(TemplateResponseMixin, ClinicView):
             "incidents": incident_figures(),
             "reviews": reviews_recent(limit=25),
             "status_counts": review_status_counts(),
+            "setup": clinic_setup_steps(self.clinic)
+            if self.access.can(Permission.MANAGE)
+            else None,
             "people": ClinicMembership.objects.filter(clinic=self.clinic)
             .select_related("user")
             .order_by("user__full_name")

@@ -1,0 +1,41 @@
+"""A clinic's overview tells its managers what the clinic still needs before a crisis day works
+(sources, its own contact points, an approver, a legal person, a confirmed fact sheet, the
+on-call list), each with a link to where it is done; the list goes once every step is done."""
+
+from __future__ import annotations
+
+from django_tenants.utils import schema_context
+
+from clinics.models import OnCall
+from clinics.services import clinic_member_add, clinic_update
+from dashboard.selectors import clinic_setup_steps
+
+
+def _steps(clinic) -> dict[str, dict]:
+    with schema_context(clinic.schema_name):
+        return {s["key"]: s for s in clinic_setup_steps(clinic)}
+
+
+def test_a_new_clinic_lists_what_it_still_needs_and_ticks_each_step(login, world):
+    clinic = world.clinics["b"]  # one approver, no phone or e-mail, no legal person, no on-call
+    steps = _steps(clinic)
+    assert steps["approver"]["done"] is True and steps["approver"]["detail"] == "1 approver"
+    assert steps["legal"]["done"] is False
+    assert steps["contact"]["done"] is False and steps["on_call"]["done"] is False
+    assert steps["legal"]["url"] == "/clinics/clinic-b/settings/people/"
+    page = login("alpha_manager").get("/clinics/clinic-b/").content.decode()
+    assert "Setting up Clinic B" in page
+    assert '<a href="/clinics/clinic-b/settings/alerts/">Who is alerted first (on-call)</a>' in page
+    # each step ticks when it is done
+    clinic_member_add(clinic=clinic, email="legal@clinic-b.test", full_name="B Legal",
+                      role="viewer", crisis_roles=["legal"])  # fmt: skip
+    clinic_update(clinic=clinic, phone="+1 555 0199", email="hello@clinic-b.test")
+    OnCall.objects.create(clinic=clinic, user=world.users["alpha_manager"], position=0)
+    steps = _steps(clinic)
+    assert all(steps[k]["done"] for k in ("approver", "legal", "contact", "on_call"))
+    assert steps["on_call"]["detail"] == "1 on the list"
+
+
+def test_only_people_who_manage_see_the_steps(login, world):
+    html = login("alpha_writer").get("/clinics/clinic-b/").content.decode()
+    assert "Setting up Clinic B" not in html
