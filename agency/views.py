@@ -109,6 +109,20 @@ def say_told(request, email: str, change: MemberChange, told: Told) -> None:
         messages.warning(request, f"{done}, but the e-mail telling them could not be sent.")
 
 
+def tell_member(request, user, *, agency, place: str, duties: list[str], change) -> None:
+    """A change the signed-in person made on a people page: the person is told
+    (`member_tell`, in the acting person's name) and the page says whether the e-mail went."""
+    told = member_tell(user=user, agency=agency, place=place, duties=duties,
+                       by=request.user.full_name or "Someone", change=change)  # fmt: skip
+    say_told(request, user.email, change, told)
+
+
+def person_words(user) -> str:
+    """ "ann@x.test (Ann Lee)", or the e-mail alone when there is no name: whom a confirmation
+    is about."""
+    return f"{user.email} ({user.full_name})" if user.full_name else user.email
+
+
 def invite_again(request, user, *, agency, place: str, duties: list[str]) -> None:
     by = request.user.full_name or "Someone"
     if user.has_usable_password():
@@ -239,15 +253,14 @@ class SettingsPeopleView(StaffView):
                 except DomainError as exc:
                     apply_domain_errors(form, exc)
                 else:
-                    told = member_tell(
-                        user=membership.user,
+                    tell_member(
+                        request,
+                        membership.user,
                         agency=self.agency,
                         place=self.agency.name,
                         duties=[AGENCY_ROLE_DUTIES[AgencyRole(membership.role)]],
-                        by=request.user.full_name or "Someone",
                         change=MemberChange.ADDED,
                     )
-                    say_told(request, membership.user.email, MemberChange.ADDED, told)
                     return HttpResponseRedirect(request.path)
             return self._render(form, status=400)
         raw = str(request.POST.get("membership", ""))
@@ -267,24 +280,21 @@ class SettingsPeopleView(StaffView):
                 change = (
                     MemberChange.CHANGED if membership.role != before else MemberChange.UNCHANGED
                 )
-                told = member_tell(
-                    user=membership.user,
+                tell_member(
+                    request,
+                    membership.user,
                     agency=self.agency,
                     place=self.agency.name,
                     duties=[AGENCY_ROLE_DUTIES[AgencyRole(membership.role)]],
-                    by=request.user.full_name or "Someone",
                     change=change,
                 )
-                say_told(request, membership.user.email, change, told)
             elif action == "remove":
                 if not Confirm.given(request):
                     person = membership.user
-                    who = (
-                        f"{person.email} ({person.full_name})" if person.full_name else person.email
-                    )
                     return self.confirm_page(
                         Confirm(
-                            question=f"Remove {who} from the staff of {self.agency.name}?",
+                            question=f"Remove {person_words(person)} from the staff of "
+                            f"{self.agency.name}?",
                             consequence=(
                                 f"They lose access to {self.agency.name} and every one of its "
                                 "clinics at once; an e-mail tells them."
@@ -296,15 +306,14 @@ class SettingsPeopleView(StaffView):
                         section="people",
                     )
                 agency_member_remove(membership=membership, acting_role=self.role)
-                told = member_tell(
-                    user=membership.user,
+                tell_member(
+                    request,
+                    membership.user,
                     agency=self.agency,
                     place=self.agency.name,
                     duties=[],
-                    by=request.user.full_name or "Someone",
                     change=MemberChange.REMOVED,
                 )
-                say_told(request, membership.user.email, MemberChange.REMOVED, told)
             elif action == "reset_two_factor":
                 person = membership.user
                 if not Confirm.given(request):

@@ -10,16 +10,18 @@ from accounts.actors import Actor
 from accounts.credentials import api_key_create, api_key_revoke, api_key_rotate
 from accounts.models import ApiKey
 from agency.forms import ApiKeyForm, apply_domain_errors
-from agency.services import MemberChange, member_tell
+from agency.services import MemberChange
 from agency.views import (
     Confirm,
     StaffView,
     invite_again,
     no_store,
+    person_words,
     revoke_confirm,
     say_told,
     secret_keep,
     secret_take,
+    tell_member,
 )
 from clinics.access import ClinicAccess
 from clinics.alerting import (
@@ -150,10 +152,9 @@ class ClinicPeopleView(SettingsView):
             membership = self._membership(request.POST.get("membership", ""))
             if not Confirm.given(request):
                 person = membership.user
-                who = f"{person.email} ({person.full_name})" if person.full_name else person.email
                 return self.confirm_page(
                     Confirm(
-                        question=f"Remove {who} from {self.clinic.name}?",
+                        question=f"Remove {person_words(person)} from {self.clinic.name}?",
                         consequence=(
                             f"They lose access to {self.clinic.name} at once (its portal, its "
                             "approvals and its crisis alerts); an e-mail tells them."
@@ -164,15 +165,14 @@ class ClinicPeopleView(SettingsView):
                     )
                 )
             clinic_member_remove(membership=membership)
-            told = member_tell(
-                user=membership.user,
+            tell_member(
+                request,
+                membership.user,
                 agency=self.clinic.agency,
                 place=self.clinic.name,
                 duties=[],
-                by=request.user.full_name or "Someone",
                 change=MemberChange.REMOVED,
             )
-            say_told(request, membership.user.email, MemberChange.REMOVED, told)
             return HttpResponseRedirect(request.path)
         if request.POST.get("action") == "invite":
             membership = self._membership(request.POST.get("membership", ""))

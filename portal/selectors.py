@@ -33,7 +33,7 @@ from responses.selectors import (
     statements_public,
     word_diff,
 )
-from responses.services.approvals import waiting_for
+from responses.services.approvals import FLOWS, waiting_for
 from responses.services.workflow import (
     FINISHED,
     PENDING,
@@ -50,9 +50,6 @@ def _text(kind: str, version) -> str:
     if kind in ("reply", "batch"):
         return version.text
     return f"{version.title}\n\n{version.body}"
-
-
-OBJECT_TYPES = {"reply": "reply", "statement": "statement", "batch": "reply_batch"}
 
 
 def checks_tab_label(access: ClinicAccess) -> str:
@@ -92,7 +89,7 @@ def approval_card(access: ClinicAccess, obj, kind: str) -> dict:
         ),
         "overridden": obj.is_overridden,
         "waiting": waiting_for(kind, obj),
-        "history": approval_history(OBJECT_TYPES[kind], obj),
+        "history": approval_history(FLOWS[kind].object_type, obj),
         "sla": None,
         "plan": None,
     }

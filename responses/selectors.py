@@ -310,23 +310,20 @@ def approval_history(object_type: str, obj) -> list[dict]:
     written = next((e for e in reversed(entries) if e.action in ("created", "edited")), entries[0])
     rows = [{"what": "Written", "who": written.actor_name or "someone", "at": written.created_at,
              "comment": ""}]  # fmt: skip
-    submitted = [i for i, e in enumerate(entries) if e.action == "submitted"]
-    for entry in entries[submitted[-1] + 1 if submitted else 0 :]:
-        if entry.action == "approved":
+    submitted = [e.pk for e in entries if e.action == "submitted"]
+    since = submitted[-1] if submitted else 0
+    for entry in entries:
+        # a block lifted counts whenever it was (before the text was submitted, too); legal's
+        # reason is shown with the privacy check's verdict, not a second time here
+        if entry.action == "guard_overridden":
+            what, comment = "Privacy block lifted", ""
+        elif entry.action == "approved" and entry.pk > since:
             what = _STEP_WORDS.get(entry.detail.get("step", ""), "Approved")
-        elif entry.action == "guard_overridden":
-            what = "Privacy block lifted"
+            comment = entry.comment
         else:
             continue
-        # (legal's reason is shown with the privacy check's verdict, not a second time here)
-        comment = "" if entry.action == "guard_overridden" else entry.comment
         rows.append({"what": what, "who": entry.actor_name or "someone", "at": entry.created_at,
                      "comment": comment})  # fmt: skip
-    overrides = [e for e in entries[: submitted[-1] if submitted else 0]
-                 if e.action == "guard_overridden"]  # fmt: skip
-    for entry in overrides:  # a block lifted before the text was submitted still counts
-        rows.insert(1, {"what": "Privacy block lifted", "who": entry.actor_name or "someone",
-                        "at": entry.created_at, "comment": ""})  # fmt: skip
     return rows
 
 
