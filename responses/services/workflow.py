@@ -21,7 +21,7 @@ reason, for that version. Every step is written to the audit trail.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -388,7 +388,9 @@ def remind(flow: Flow, *, pk: int, access: ClinicAccess, now: datetime | None = 
     tell_who_acts(flow, obj, reminder=True)
     _audit(flow, obj, "reminded", access.actor,
            detail={"step": waiting.step, "people": [u.pk for u in waiting.people]})  # fmt: skip
-    return waiting_on(flow, obj)
+    # as waiting_on would now read it back, without reading the people and the audit again
+    who, at = access.actor, timezone.now()
+    return replace(waiting, told_at=at, reminded_at=at, reminded_by=who.name[:200] or who.label)
 
 
 def _ago(delta: timedelta) -> str:
