@@ -65,6 +65,26 @@ def test_celery_is_configured_for_at_least_once_delivery():
     assert type(app).__module__ == "tenant_schemas_celery.app"
 
 
+def test_a_celery_pool_child_is_forked_from_a_frozen_heap():
+    """The parent freezes its heap right before each fork (config/celery.py), so a child's
+    first full collection copies nothing of it (bench/soak/gc_fork.py measures the pages)."""
+    code = (
+        "import gc, django; django.setup()\n"
+        "from celery.signals import worker_before_create_process\n"
+        "import config.celery\n"
+        "assert gc.get_freeze_count() == 0\n"
+        "kept = [object() for _ in range(3)]\n"
+        "worker_before_create_process.send(sender=None)\n"
+        "print(gc.get_freeze_count(), len(gc.get_objects()))\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                         text=True, check=True)  # fmt: skip
+    frozen, tracked = map(int, out.stdout.split())
+    assert frozen > 100_000  # Django, Celery and the project's modules
+    assert tracked < 1_000  # nothing left for a child's collector to walk
+
+
 def test_cache_keys_are_tenant_aware():
     assert settings.CACHES["default"]["KEY_FUNCTION"] == "django_tenants.cache.make_key"
 
