@@ -34,9 +34,9 @@ For every text:
 7. **The veracity model** (``scoring.ml.veracity``, ``ClaimModel.veracity``): a text past the
    same gate that the judge did not decide (no fact contradicted or confirmed; every text past
    the gate when the clinic has no fact sheet) is read on its own by an encoder fine-tuned to
-   tell false health claims from true ones; its P(false) and the stacker's probability, mixed
-   in log-odds (``Veracity.decision``), decide it instead of the stacker alone. One more pass
-   per gated text.
+   tell false health claims from true ones, and by its wording model (words and word pairs);
+   their P(false) and the stacker's probability, mixed in log-odds (``Veracity.decision``),
+   decide it instead of the stacker alone. One more pass per gated text.
 
 The flag::
 
@@ -399,11 +399,14 @@ class ClaimModel:
             parts = {"semantic": float(sem[i, ref]), "words": float(lex[i, ref]), "stack": p}
             flagged = p >= self.threshold
             if i in veracity:
-                parts["veracity"] = veracity[i]
+                parts["veracity"], wording = veracity[i]
+                if wording is not None:
+                    parts["wording"] = wording
             if i in veracity and (i not in judged or self.veracity.undecided):
                 # a possible claim the judge may leave undecided: the veracity model and the
                 # heads together (decided below when the judge does decide)
-                p = self.veracity.decision(veracity[i], p)
+                p_false, wording = veracity[i]
+                p = self.veracity.decision(p_false, p, wording=wording)
                 flagged = p >= 0.5
             if i in judged:
                 refs_i, probs = judged[i]
@@ -491,17 +494,22 @@ class ClaimModel:
             at += len(idx)
         return out
 
-    def veracity_of(self, texts, claim) -> dict[int, float]:
-        """text position -> the veracity model's P(false claim), for the texts past the judge's
-        gate (the veracity model's own when no judge is loaded), in one batch."""
+    def veracity_of(self, texts, claim) -> dict[int, tuple[float, float | None]]:
+        """text position -> (the veracity model's P(false claim), its wording model's or None),
+        for the texts past the judge's gate (the veracity model's own when no judge is loaded),
+        in one batch."""
         model = self.veracity
         if model is None:
             return {}
         gate = self.judge.gate if self.judge is not None else model.gate
         rows = [int(i) for i in np.flatnonzero(claim >= gate)]
-        return dict(
-            zip(rows, map(float, model.probabilities([texts[i] for i in rows])), strict=True)
-        )
+        chosen = [texts[i] for i in rows]
+        encoder = model.probabilities(chosen)
+        wording = model.wording_probabilities(chosen)
+        return {
+            i: (float(encoder[k]), None if wording is None else float(wording[k]))
+            for k, i in enumerate(rows)
+        }
 
     def details(self, text: str, judged: np.ndarray, probs: np.ndarray, refs: References):
         """(position among `judged`, the wrong Detail or None, whether the text gets the fact's

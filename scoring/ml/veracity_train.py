@@ -5,6 +5,7 @@ scoring/ml/artifacts/veracity/.
     python -m scoring.ml.veracity_train --prepare var/veracity        # sets.json + the packed base
     python -m scoring.ml.veracity_train --fit var/veracity --device cuda --out OUT   # fine-tune
     python -m scoring.ml.veracity_train --finish OUT                   # export, calibrate, write
+    python -m scoring.ml.veracity_train --wording                      # + the wording model
 
 Training time only (torch, transformers). The fine-tuning step runs wherever torch does: on two
 CPUs each configuration takes about an hour; on a GPU about a minute, which is how 1.0.0 was
@@ -50,7 +51,7 @@ from scoring.ml import data as D  # noqa: E402
 from scoring.ml.head import logit, sigmoid  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-VERSION = "veracity-1.0.0"
+VERSION = "veracity-1.1.0"
 MAX_TOKENS = 128
 CHUNK = 15_000_000
 # weights per source in the loss (as the false-claim head's in misinfo_train)
@@ -71,6 +72,13 @@ BUDGETS = {"covid_real": 0.10, "rumor_real": 0.10, "reviews": 0.01, "clinic_true
            "clinic_opinion": 0.02}  # fmt: skip
 # the veracity model's share of the decision's log-odds (the heads' stacker has the rest)
 MIX_WEIGHTS = (1.0, 0.8, 0.7, 0.6, 0.5)
+# the wording model's share (scoring/ml/wording.py; 0: without it), tried with each of those
+WORDING_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4)
+# the wording model: words and word pairs seen in two texts or more, tf-idf, a logistic
+# regression with little regularisation (C 16 read CAL best of 1, 4 and 16 on 2026-12-05,
+# beside character n-grams and rumours weighed 3x)
+WORDING = {"ngram_range": (1, 2), "min_df": 2, "sublinear_tf": True}
+WORDING_C = 16.0
 
 
 # ------------------------------------------------------------------------------------ data
@@ -417,34 +425,116 @@ def calibration_signals(prepared: Path, folder: Path, weights, bias, heads_cache
         out["heads"][mine] = sigmoid(logit(oof_p[theirs]) - logit(shift))
         out["flag"][mine] = out["heads"][mine] >= 0.5
     return {**out, "kinds": kinds, "y": np.array([r["y"] for r in rows]),
-            "gate": float(model.judge.gate)}  # fmt: skip
+            "gate": float(model.judge.gate), "texts": [r["text"] for r in rows]}  # fmt: skip
 
 
 def choose(sig: dict) -> dict:
-    """The weight and offset: for each weight of MIX_WEIGHTS, the lowest offset at which every
-    BUDGETS rate holds on CAL through the product's path; kept, the weight whose worst recall
-    (CONSTRAINT val, rumours, calibration clinics) is highest."""
+    """The shares and the offset: for each weight of MIX_WEIGHTS and, when `sig` holds the
+    wording model's probabilities (`wording`), each share of WORDING_WEIGHTS, the lowest offset
+    at which every BUDGETS rate holds on CAL through the product's path; kept, the pair whose
+    worst recall (CONSTRAINT val, rumours, calibration clinics) is highest, then whose clinics'
+    recall is."""
     kinds, y = sig["kinds"], sig["y"]
     gated = sig["claim"] >= sig["gate"]
     mine = gated & (sig["decided"] == 0)
+    shares = WORDING_WEIGHTS if sig.get("wording") is not None else (0.0,)
 
     def rounded(flag):
         return {k: round(v, 4) for k, v in rates(flag, y, kinds).items()}
 
     tried, best = {}, None
     for w in MIX_WEIGHTS:
-        mix = w * logit(sig["v"]) + (1 - w) * logit(sig["heads"])
-        for offset in np.round(np.arange(-3.0, 6.0, 0.02), 2):
-            flag = sig["flag"].astype(bool).copy()
-            flag[mine] = mix[mine] >= offset
-            r = rounded(flag)
-            if all(r[k] <= v for k, v in BUDGETS.items()):
-                worst = min(r["covid_recall"], r["rumor_recall"], r["clinic_recall"])
-                tried[str(w)] = {"offset": float(offset), "worst_recall": worst, **r}
-                if best is None or worst > best["worst_recall"]:
-                    best = {"weight": float(w), **tried[str(w)]}
-                break
+        for share in shares:
+            if w + share > 1.0 + 1e-9:
+                continue
+            mix = w * logit(sig["v"]) + (1 - w - share) * logit(sig["heads"])
+            if share:
+                mix = mix + share * logit(sig["wording"])
+            key = str(w) if len(shares) == 1 else f"{w}/{share}"
+            for offset in np.round(np.arange(-3.0, 6.0, 0.02), 2):
+                flag = sig["flag"].astype(bool).copy()
+                flag[mine] = mix[mine] >= offset
+                r = rounded(flag)
+                if all(r[k] <= v for k, v in BUDGETS.items()):
+                    worst = min(r["covid_recall"], r["rumor_recall"], r["clinic_recall"])
+                    tried[key] = {"offset": float(offset), "worst_recall": worst, **r}
+                    rank = (worst, r["clinic_recall"])
+                    if best is None or rank > (best["worst_recall"], best["clinic_recall"]):
+                        best = {"weight": float(w), "wording_weight": float(share), **tried[key]}
+                    break
     return {"chosen": best, "tried": tried, "shipped_heads": rounded(sig["flag"].astype(bool))}
+
+
+def fit_wording(rows: list[dict]) -> dict:
+    """The wording model fitted on FIT rows (their loss weights): terms in column order, idf,
+    coefficients, intercept, and the fitted scikit-learn pair (`pipeline`) to read CAL with."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vec = TfidfVectorizer(**WORDING)
+    X = vec.fit_transform([r["text"] for r in rows])
+    lr = LogisticRegression(C=WORDING_C, max_iter=3000)
+    lr.fit(X, np.array([r["y"] for r in rows]), sample_weight=np.array([r["w"] for r in rows]))
+    terms = [t for t, _ in sorted(vec.vocabulary_.items(), key=lambda kv: kv[1])]
+    return {"terms": terms, "idf": vec.idf_, "coef": lr.coef_[0], "intercept": float(lr.intercept_[0]),
+            "pipeline": (vec, lr)}  # fmt: skip
+
+
+def add_wording(prepared: Path, heads_cache: Path, out_dir: Path | None = None) -> dict:
+    """Fit the wording model on FIT, read CAL with it (as the scorer runs it), choose the shares
+    and the offset again with it, and write wording.npz, the layer's meta and the card."""
+    from scoring.ml import veracity as V
+    from scoring.ml.wording import WORDING_FILE, WordingModel
+
+    out_dir = out_dir or V.VERACITY_DIR
+    with np.load(out_dir / V.WEIGHTS_FILE, allow_pickle=False) as z:
+        weights, bias = z["weights"], z["bias"]
+        meta = json.loads(bytes(z["meta"]).decode("utf-8"))
+    sets = json.loads((prepared / "sets.json").read_text(encoding="utf-8"))
+    fitted = fit_wording(sets["fit"])
+    sha = WordingModel.save(out_dir / WORDING_FILE, fitted["terms"], fitted["idf"],
+                            fitted["coef"], fitted["intercept"])  # fmt: skip
+    sig = calibration_signals(prepared, out_dir, weights, bias, heads_cache)
+    sig["wording"] = WordingModel.load(out_dir / WORDING_FILE).probabilities(sig["texts"])
+    decision = choose(sig)
+    if decision["chosen"] is None:
+        raise RuntimeError("no weight meets the budgets on the calibration rows")
+    meta.update(
+        version=f"{VERSION}+{meta['encoder_sha256'][:8]}",
+        weight=decision["chosen"]["weight"],
+        wording_weight=decision["chosen"]["wording_weight"],
+        offset=decision["chosen"]["offset"],
+        wording_sha256=sha,
+        gate=sig["gate"],
+    )
+    np.savez_compressed(
+        out_dir / V.WEIGHTS_FILE,
+        weights=np.asarray(weights, dtype=np.float32),
+        bias=np.asarray(bias, dtype=np.float32),
+        meta=np.frombuffer(json.dumps(meta, sort_keys=True).encode("utf-8"), dtype=np.uint8),
+    )
+    kinds, y = sig["kinds"], sig["y"]
+    card = json.loads((out_dir / "card.json").read_text(encoding="utf-8"))
+    card.update(
+        {k: meta[k] for k in ("version", "weight", "offset", "wording_weight", "wording_sha256")},
+        wording={
+            "model": "tf-idf over words and word pairs + logistic regression (scoring/ml/wording.py)",
+            "vectorizer": {**WORDING, "ngram_range": list(WORDING["ngram_range"])},
+            "C": WORDING_C,
+            "terms": len(fitted["terms"]),
+            "fit_rows": len(sets["fit"]),
+            "cal_auc": {
+                k: {
+                    "wording": round(auc(sig["wording"][kinds == k], y[kinds == k]), 4),
+                    "encoder": round(auc(sig["v"][kinds == k], y[kinds == k]), 4),
+                }
+                for k in ("covid", "rumor")
+            },
+        },
+        calibration=decision,
+    )
+    (out_dir / "card.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    return card
 
 
 def finish(trained: Path, prepared: Path, heads_cache: Path, out_dir: Path = None) -> dict:
@@ -533,6 +623,7 @@ def main() -> None:
     ap.add_argument("--configs", default=",".join(CONFIGS))
     ap.add_argument("--out", type=Path)
     ap.add_argument("--finish", type=Path, help="the folder --fit wrote")
+    ap.add_argument("--wording", action="store_true", help="fit the wording model, decide again")
     ap.add_argument("--prepared", type=Path, default=ROOT / "var" / "veracity")
     ap.add_argument("--heads-cache", type=Path, default=ROOT / "var" / "cache" / "misinfo")
     ap.add_argument("--limit", type=int, default=0, help="a sample of this many rows (a check)")
@@ -545,8 +636,12 @@ def main() -> None:
     elif args.finish:
         card = finish(args.finish, args.prepared, args.heads_cache)
         print(json.dumps(card["calibration"], indent=1))
+    elif args.wording:
+        card = add_wording(args.prepared, args.heads_cache)
+        print(json.dumps({"wording": card["wording"], "chosen": card["calibration"]["chosen"]},
+                         indent=1))  # fmt: skip
     else:
-        ap.error("one of --prepare, --fit or --finish")
+        ap.error("one of --prepare, --fit, --finish or --wording")
 
 
 if __name__ == "__main__":

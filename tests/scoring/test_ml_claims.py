@@ -414,7 +414,9 @@ def test_the_veracity_model_decides_what_the_judge_leaves_undecided(scorer):
     [a] = model.assess([text], scorer.claim_embeddings([text]), refs)
     assert "veracity" in a.parts
     if a.parts.get("judge") == "undecided":
-        expected = model.veracity.decision(a.parts["veracity"], a.parts["stack"])
+        expected = model.veracity.decision(
+            a.parts["veracity"], a.parts["stack"], wording=a.parts["wording"]
+        )
         assert a.probability == pytest.approx(expected)
         assert a.flagged == (expected >= 0.5)
 
@@ -436,6 +438,42 @@ def test_a_veracity_model_fitted_on_another_encoder_or_missing_is_refused(tmp_pa
     # switched off it is not needed, and the version says it is not there
     off = load_scorer(ScorerConfig(model="default", artifacts_dir=folder, veracity=False))
     assert off.misinformation.veracity is None and "veracity" not in off.version
+
+
+def test_the_decision_mixes_the_wording_model_at_its_share(scorer):
+    v = scorer.misinformation.veracity
+    assert v.wording is not None and 0 < v.wording_weight < 1 - v.weight + 1e-9
+    logit = lambda p: np.log(p / (1 - p))  # noqa: E731
+    got = v.decision(0.7, 0.4, wording=0.9)
+    z = v.weight * logit(0.7) + v.wording_weight * logit(0.9)
+    z += (1 - v.weight - v.wording_weight) * logit(0.4) - v.offset
+    assert got == pytest.approx(1 / (1 + np.exp(-z)))
+    # the wording's reading moves the decision, whatever the rest says
+    assert v.decision(0.7, 0.4, wording=0.99) > got > v.decision(0.7, 0.4, wording=0.01)
+    text = "Drinking hot water every 15 minutes kills the coronavirus in your throat."
+    [a] = scorer.misinformation.assess(
+        [text], scorer.claim_embeddings([text]), scorer.misinformation.references([], None, "")
+    )
+    assert a.parts["wording"] == pytest.approx(float(v.wording.probabilities([text])[0]))
+
+
+def test_a_wording_file_missing_or_not_the_one_calibrated_is_refused(tmp_path):
+    import shutil
+
+    from scoring.ml import veracity
+    from scoring.ml.engine import ARTIFACTS, ModelLoadError
+
+    folder = tmp_path / "artifacts"
+    shutil.copytree(ARTIFACTS, folder)
+    wording = folder / "veracity" / "wording.npz"
+    wording.write_bytes(wording.read_bytes() + b"\0")
+    with pytest.raises(veracity.VeracityLoadError, match="calibrated with another"):
+        veracity.load(folder / "veracity")
+    with pytest.raises(ModelLoadError, match="veracity_train --wording"):
+        load_scorer(ScorerConfig(model="default", artifacts_dir=str(folder)))
+    wording.unlink()
+    with pytest.raises(veracity.VeracityLoadError, match="wording.npz is missing"):
+        veracity.load(folder / "veracity")
 
 
 def test_the_scorer_version_names_the_veracity_model(scorer):

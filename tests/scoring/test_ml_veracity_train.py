@@ -91,6 +91,32 @@ def test_the_operating_point_holds_every_budget_and_keeps_the_best_worst_recall(
     assert round(float(flagged[rumours].mean()), 4) == chosen["rumor_real"]
 
 
+def test_with_the_wording_model_each_pair_of_shares_is_tried_and_the_rates_are_its_own():
+    sig = _signals()
+    rnd = np.random.default_rng(5)
+    # a reading that tells false from true better than the other two: it earns a share
+    sig["wording"] = np.clip(rnd.normal(0.2 + 0.6 * sig["y"], 0.1), 0.001, 0.999)
+    decision = VT.choose(sig)
+    chosen = decision["chosen"]
+    assert chosen["wording_weight"] > 0
+    assert len(decision["tried"]) == sum(
+        1 for w in VT.MIX_WEIGHTS for s in VT.WORDING_WEIGHTS if w + s <= 1 + 1e-9
+    )
+    for rate, budget in VT.BUDGETS.items():
+        assert chosen[rate] <= budget
+    best = max((t["worst_recall"], t["clinic_recall"]) for t in decision["tried"].values())
+    assert (chosen["worst_recall"], chosen["clinic_recall"]) == best
+    logit = lambda p: np.log(p / (1 - p))  # noqa: E731
+    w, s = chosen["weight"], chosen["wording_weight"]
+    mix = w * logit(sig["v"]) + s * logit(sig["wording"]) + (1 - w - s) * logit(sig["heads"])
+    flagged = mix >= chosen["offset"]
+    rumours = (sig["kinds"] == "rumor") & (sig["y"] == 0)
+    assert round(float(flagged[rumours].mean()), 4) == chosen["rumor_real"]
+    # without it only the encoder's weight is chosen, as before
+    del sig["wording"]
+    assert VT.choose(sig)["chosen"]["wording_weight"] == 0.0
+
+
 def test_texts_the_judge_decided_keep_its_decision():
     sig = _signals()
     sig["decided"][:] = 1
