@@ -52,7 +52,7 @@ _TAG_OF_SEGMENT = {
     "statements": "statements",
     "webhooks": "webhooks",
 }
-_APPROVAL_ACTIONS = {"submit", "approve", "reject", "override"}
+_APPROVAL_ACTIONS = {"submit", "approve", "reject", "override", "remind"}
 
 TAGS = [
     {"name": "tokens", "description": "Personal tokens: obtain, list and revoke your own."},
@@ -67,7 +67,8 @@ TAGS = [
     {"name": "statements", "description": "Public statements, mostly drafted for incidents."},
     {
         "name": "approvals",
-        "description": "Submit, approve, reject or override a draft or a statement.",
+        "description": "Submit, approve, reject or override a draft or a statement; remind "
+        "whom it waits for.",
     },  # fmt: skip
     {"name": "compliance", "description": "The HIPAA guard's verdict on a text."},
     {"name": "outbox", "description": "Approved replies and statements on their way out."},

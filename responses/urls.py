@@ -94,6 +94,7 @@ api_patterns: list = [
         replies.DraftOverrideApi.as_view(),
         name="draft-override",
     ),
+    path("drafts/<int:draft_id>/remind/", replies.DraftRemindApi.as_view(), name="draft-remind"),
     path("drafts/<int:draft_id>/discard/", replies.DraftDiscardApi.as_view(), name="draft-discard"),
     path("drafts/<int:draft_id>/audit/", replies.DraftAuditApi.as_view(), name="draft-audit"),
     path("statements/", statements.StatementListApi.as_view(), name="statement-list"),
@@ -113,6 +114,7 @@ api_patterns: list = [
             ("approve", statements.StatementApproveApi),
             ("reject", statements.StatementRejectApi),
             ("override", statements.StatementOverrideApi),
+            ("remind", statements.StatementRemindApi),
             ("discard", statements.StatementDiscardApi),
             ("publish", statements.StatementPublishApi),
             ("unpin", statements.StatementUnpinApi),
@@ -131,6 +133,7 @@ api_patterns: list = [
             ("approve", batches.BatchApproveApi),
             ("reject", batches.BatchRejectApi),
             ("override", batches.BatchOverrideApi),
+            ("remind", batches.BatchRemindApi),
             ("discard", batches.BatchDiscardApi),
         )
     ],

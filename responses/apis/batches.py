@@ -21,9 +21,11 @@ from responses.apis.serializers import (
     BatchRejectSerializer,
     BatchUpdateSerializer,
     OverrideSerializer,
+    WaitingOutputSerializer,
     batch_etag,
 )
 from responses.selectors import reply_batch_get, reply_batches_list
+from responses.services.approvals import approval_remind
 from responses.services.batches import (
     reply_batch_approve,
     reply_batch_create,
@@ -157,6 +159,25 @@ class BatchOverrideApi(_BatchApi):
         data.is_valid(raise_exception=True)
         reply_batch_override(batch_id=batch_id, access=self.access, **data.validated_data)
         return self.detail(batch_id)
+
+
+class BatchRemindApi(_BatchApi):
+    """Remind the people the batch waits for.
+
+    As for a single reply: told again in-app and by e-mail, at most once each 30 minutes for
+    one batch version, audited (`reminded`); for those who write. No body is needed
+    (`expected_version` or `If-Match` with the ETag: 409 `stale` when the batch changed since
+    you read it). Answers whom it waits for; 409 `reminded_recently`, `not_waiting` or
+    `nobody_to_remind`."""
+
+    @extend_schema(request=BatchExpectSerializer, responses=WaitingOutputSerializer)
+    def post(self, request, batch_id: int):
+        data = BatchExpectSerializer(data=_with_if_match(request, request.data))
+        data.is_valid(raise_exception=True)
+        waiting = approval_remind(
+            kind="batch", pk=batch_id, access=self.access, **data.validated_data
+        )
+        return Response(WaitingOutputSerializer(waiting, context={"clinic": self.clinic}).data)
 
 
 class BatchDiscardApi(_BatchApi):

@@ -22,9 +22,11 @@ from responses.apis.serializers import (
     ExpectSerializer,
     OverrideSerializer,
     RejectSerializer,
+    WaitingOutputSerializer,
 )
 from responses.models import ApprovalStatus
 from responses.selectors import audit_for, draft_get, drafts_list
+from responses.services.approvals import approval_remind
 from responses.services.replies import (
     reply_approve,
     reply_discard,
@@ -158,6 +160,28 @@ class DraftDiscardApi(_DraftApi):
     def post(self, request, draft_id: int):
         reply_discard(draft_id=draft_id, access=self.access)
         return self.detail(draft_id)
+
+
+class DraftRemindApi(_DraftApi):
+    """Remind the people the draft waits for.
+
+    They are told again, in-app and by e-mail, as the "Remind them" button of the approval
+    pages does: for those who write (`write`), at most once each 30 minutes for one version,
+    and recorded in the audit trail (`reminded`). No body is needed; `expected_status` /
+    `expected_version` as you read the draft make it 409 `stale` when it changed since.
+    Answers whom it waits for, with the reminder. 409 `reminded_recently` (who reminded them
+    and when you may again), `not_waiting` (a draft not submitted, sent back, approved or
+    finished waits for nobody) or `nobody_to_remind` (everyone who may give the step wrote or
+    already approved this version)."""
+
+    @extend_schema(request=ExpectSerializer, responses=WaitingOutputSerializer)
+    def post(self, request, draft_id: int):
+        data = ExpectSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        waiting = approval_remind(
+            kind="reply", pk=draft_id, access=self.access, **data.validated_data
+        )
+        return Response(WaitingOutputSerializer(waiting, context={"clinic": self.clinic}).data)
 
 
 class DraftAuditApi(_DraftApi):

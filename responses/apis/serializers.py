@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from clinics.access import people_roles
 from core.tenancy import current_clinic
 from responses.models import (
     ApprovalStatus,
@@ -38,6 +39,7 @@ from responses.selectors import (
     reply_batch_tally,
     sla_for,
 )
+from responses.services.approvals import waiting_for
 from scoring.apis import ScoreFlagOutputSerializer, ScoreTopicOutputSerializer
 
 
@@ -314,6 +316,80 @@ class _OverrideMixin:
         }
 
 
+# --- whom a text waits for (the approval workflow) -------------------------------------------
+
+
+class WaitingPersonOutputSerializer(serializers.Serializer):
+    label = serializers.CharField(
+        help_text='The person as the audit trail names them: "user:<id>".'
+    )
+    name = serializers.CharField(help_text="Their name (never their e-mail address).")
+    role = serializers.CharField(
+        help_text='Their role in this clinic, in words: "owner", "manager", "approver", "viewer".'
+    )
+
+
+def _people(users, clinic) -> list[dict]:
+    if not users:
+        return []
+    roles = people_roles(clinic, users)
+    return [{"label": f"user:{u.pk}", "name": u.full_name, "role": roles[u.pk]} for u in users]
+
+
+class WaitingOutputSerializer(serializers.Serializer):
+    """Whom a reply, statement or batch waits for now, as the approval pages say it."""
+
+    step = serializers.ChoiceField(
+        choices=[*Step.choices, ("guard", "Legal review of the privacy block")],
+        help_text="The step it waits for; `guard`: the privacy check blocks it and a person with "
+        "the legal role must lift the block.",
+    )
+    label = serializers.CharField(help_text='The step in words ("clinic approval").')
+    people = serializers.SerializerMethodField(
+        help_text="The people who may give the step now, who are told (and reminded). Empty: "
+        "nobody can (see `barred`), and nobody can be reminded."
+    )
+    barred = serializers.SerializerMethodField(
+        help_text="The people who could give the step but wrote or already approved this "
+        "version: nobody gives two steps of one version."
+    )
+    told_at = serializers.DateTimeField(
+        allow_null=True, help_text="When they were last told (in-app and by e-mail)."
+    )
+    reminded_at = serializers.DateTimeField(
+        allow_null=True, help_text="The last reminder about this version (null: none yet)."
+    )
+    reminded_by = serializers.CharField(help_text="Who sent the last reminder (empty: none yet).")
+    remind_from = serializers.DateTimeField(
+        allow_null=True,
+        help_text="From when one may remind them again (one reminder each 30 minutes for one "
+        "version); null: not reminded yet, so now.",
+    )
+
+    def _clinic(self):
+        return self.context.get("clinic") or current_clinic()
+
+    @extend_schema_field(WaitingPersonOutputSerializer(many=True))
+    def get_people(self, waiting) -> list[dict]:
+        return _people(waiting.people, self._clinic())
+
+    @extend_schema_field(WaitingPersonOutputSerializer(many=True))
+    def get_barred(self, waiting) -> list[dict]:
+        return _people(waiting.barred, self._clinic())
+
+
+WAITING_HELP = (
+    "Whom it waits for now, as the approval pages say it; null when it waits for nobody: a "
+    "draft or one sent back (unless the privacy check blocks it: then legal), approved, "
+    "finished. `POST …/remind/` reminds them."
+)
+
+
+def _waiting(kind: str, obj, context) -> dict | None:
+    waiting = waiting_for(kind, obj)
+    return WaitingOutputSerializer(waiting, context=context).data if waiting else None
+
+
 class DraftOutputSerializer(_OverrideMixin, serializers.ModelSerializer):
     status = serializers.ChoiceField(choices=ApprovalStatus.choices, read_only=True)
     route = serializers.ListField(
@@ -398,11 +474,16 @@ class DraftOutputSerializer(_OverrideMixin, serializers.ModelSerializer):
 
 
 class DraftDetailSerializer(DraftOutputSerializer):
+    waiting = serializers.SerializerMethodField(help_text=WAITING_HELP)
     versions = serializers.SerializerMethodField()
     audit = serializers.SerializerMethodField()
 
     class Meta(DraftOutputSerializer.Meta):
-        fields = [*DraftOutputSerializer.Meta.fields, "versions", "audit"]
+        fields = [*DraftOutputSerializer.Meta.fields, "waiting", "versions", "audit"]
+
+    @extend_schema_field(WaitingOutputSerializer(allow_null=True))
+    def get_waiting(self, draft) -> dict | None:
+        return _waiting("reply", draft, self.context)
 
     def get_versions(self, draft) -> list[dict]:
         return ReplyVersionSerializer(draft.versions.order_by("-number"), many=True).data
@@ -690,12 +771,23 @@ class StatementOutputSerializer(_OverrideMixin, serializers.ModelSerializer):
 
 
 class StatementDetailSerializer(StatementOutputSerializer):
+    waiting = serializers.SerializerMethodField(help_text=WAITING_HELP)
     versions = StatementVersionSerializer(many=True, read_only=True)
     outbox = OutboxItemSerializer(source="outbox_items", many=True, read_only=True)
     audit = serializers.SerializerMethodField()
 
     class Meta(StatementOutputSerializer.Meta):
-        fields = [*StatementOutputSerializer.Meta.fields, "versions", "outbox", "audit"]
+        fields = [
+            *StatementOutputSerializer.Meta.fields,
+            "waiting",
+            "versions",
+            "outbox",
+            "audit",
+        ]
+
+    @extend_schema_field(WaitingOutputSerializer(allow_null=True))
+    def get_waiting(self, statement) -> dict | None:
+        return _waiting("statement", statement, self.context)
 
     def get_audit(self, statement) -> list[dict]:
         from responses.selectors import audit_for
@@ -850,12 +942,17 @@ class BatchOutputSerializer(_OverrideMixin, serializers.ModelSerializer):
 
 
 class BatchDetailSerializer(BatchOutputSerializer):
+    waiting = serializers.SerializerMethodField(help_text=WAITING_HELP)
     items = serializers.SerializerMethodField()
     tally = serializers.SerializerMethodField()
     audit = serializers.SerializerMethodField()
 
     class Meta(BatchOutputSerializer.Meta):
-        fields = [*BatchOutputSerializer.Meta.fields, "tally", "items", "audit"]
+        fields = [*BatchOutputSerializer.Meta.fields, "waiting", "tally", "items", "audit"]
+
+    @extend_schema_field(WaitingOutputSerializer(allow_null=True))
+    def get_waiting(self, batch) -> dict | None:
+        return _waiting("batch", batch, self.context)
 
     def _rows(self, batch):
         if not hasattr(batch, "_rows"):

@@ -20,8 +20,10 @@ from responses.apis.serializers import (
     StatementInputSerializer,
     StatementOutputSerializer,
     StatementUpdateSerializer,
+    WaitingOutputSerializer,
 )
 from responses.selectors import statement_get, statements_list
+from responses.services.approvals import approval_remind
 from responses.services.statements import (
     statement_approve,
     statement_create,
@@ -122,6 +124,24 @@ class StatementOverrideApi(_StatementApi):
         data.is_valid(raise_exception=True)
         statement_override(statement_id=statement_id, access=self.access, **data.validated_data)
         return self.detail(statement_id)
+
+
+class StatementRemindApi(_StatementApi):
+    """Remind the people the statement waits for.
+
+    As for replies: told again in-app and by e-mail, at most once each 30 minutes for one
+    version, audited (`reminded`); for those who write. No body is needed (`expected_status`
+    / `expected_version`: 409 `stale` when it changed since you read it). Answers whom it
+    waits for; 409 `reminded_recently`, `not_waiting` or `nobody_to_remind`."""
+
+    @extend_schema(request=ExpectSerializer, responses=WaitingOutputSerializer)
+    def post(self, request, statement_id: int):
+        data = ExpectSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        waiting = approval_remind(
+            kind="statement", pk=statement_id, access=self.access, **data.validated_data
+        )
+        return Response(WaitingOutputSerializer(waiting, context={"clinic": self.clinic}).data)
 
 
 class StatementDiscardApi(_StatementApi):

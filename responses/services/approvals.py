@@ -17,9 +17,23 @@ def waiting_for(kind: str, obj, *, cache: dict | None = None) -> Waiting | None:
     return waiting_on(FLOWS[kind], obj, cache=cache)
 
 
-def approval_remind(*, kind: str, pk: int, access: ClinicAccess) -> Waiting:
-    """Tell the people the text waits for again (see `workflow.remind`)."""
+def approval_remind(
+    *,
+    kind: str,
+    pk: int,
+    access: ClinicAccess,
+    expected_status: str | None = None,
+    expected_version: int | None = None,
+) -> Waiting:
+    """Tell the people the text waits for again (see `workflow.remind`); `expected_*`: the
+    status and version the caller read (409 `stale` when the text changed since)."""
     flow = FLOWS.get(kind)
     if flow is None:
         raise ValidationFailed("Unknown kind of text.", fields={"kind": ["Unknown kind."]})
-    return remind(flow, pk=pk, access=access)
+    return remind(
+        flow,
+        pk=pk,
+        access=access,
+        expected_status=expected_status,
+        expected_version=expected_version,
+    )

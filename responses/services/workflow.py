@@ -361,14 +361,24 @@ def tell_who_acts(flow: Flow, obj, *, reminder: bool = False) -> dict[int, list[
 
 
 @transaction.atomic
-def remind(flow: Flow, *, pk: int, access: ClinicAccess, now: datetime | None = None) -> Waiting:
+def remind(
+    flow: Flow,
+    *,
+    pk: int,
+    access: ClinicAccess,
+    now: datetime | None = None,
+    expected_status: str | None = None,
+    expected_version: int | None = None,
+) -> Waiting:
     """Tell the people a text waits for again (in-app and by e-mail), at most once per
     `REMIND_EVERY` for one version; recorded in the audit trail. For the agency's people who
     write (they chase approvals); 409 when nothing waits, nobody can give the step, or it was
-    reminded a moment ago."""
+    reminded a moment ago, and (`expected_*`, as the caller read the text) 409 `stale` when
+    it changed since."""
     require(access, Permission.WRITE)
     now = now or timezone.now()
     obj = flow.lock(pk)
+    _expect(obj, expected_status=expected_status, expected_version=expected_version)
     waiting = waiting_on(flow, obj)
     if waiting is None:
         raise Conflict(

@@ -582,6 +582,19 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         {"expected_status": "pending_agency", "expected_version": 2, "comment": "Good tone."},
         status=200,
     )
+    # the clinic's approver has not looked yet: the writer reminds them, once per half hour
+    rec.call(
+        writer, "post", f"{CLINIC}/drafts/{draft['id']}/remind/", {"note": "Today, please"},
+        status=400,
+    )  # fmt: skip
+    rec.call(
+        writer,
+        "post",
+        f"{CLINIC}/drafts/{draft['id']}/remind/",
+        {"expected_status": "pending_client", "expected_version": 2},
+        status=200,
+    )
+    rec.call(writer, "post", f"{CLINIC}/drafts/{draft['id']}/remind/", status=409)
     rec.call(
         approver,
         "post",
@@ -721,6 +734,14 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
     rec.call(
         manager, "post", f"{CLINIC}/reply-batches/{batch['id']}/approve/",
         {"expected_version": 3, "comment": "Factual, cites the sheet."}, status=200,
+    )  # fmt: skip
+    rec.call(
+        writer, "post", f"{CLINIC}/reply-batches/{batch['id']}/remind/",
+        {"expected_version": "three"}, status=400,
+    )  # fmt: skip
+    rec.call(
+        writer, "post", f"{CLINIC}/reply-batches/{batch['id']}/remind/", {"expected_version": 3},
+        status=200,
     )  # fmt: skip
     rec.call(
         approver, "post", f"{CLINIC}/reply-batches/{batch['id']}/reject/", {"expected_version": 3},
@@ -943,6 +964,12 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         f"{CLINIC}/statements/{sid}/approve/",
         {"expected_status": "pending_agency", "expected_version": 2},
         status=200,
+    )
+    rec.call(
+        writer, "post", f"{CLINIC}/statements/{sid}/remind/", {"expected_version": 0}, status=400
+    )
+    rec.call(
+        writer, "post", f"{CLINIC}/statements/{sid}/remind/", {"expected_version": 2}, status=200
     )
     # a statement of public-health facts: the guard reads it as one (no legal step), so the
     # clinic's approver is next
