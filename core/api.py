@@ -205,9 +205,11 @@ def _declared_request(view, method: str):
 def body_fields(view, method: str) -> frozenset[str] | None:
     """The names a write's JSON (or form) body may hold: the fields of the serializer the
     operation documents as its request, read-only ones included (a body read with GET may be
-    sent back). None where the body is not an object of named fields: no body declared, a
-    file, a free-form object (an inbound webhook), a list, or a serializer without fields
-    whose shape is written by hand (review ingest, which checks its items itself)."""
+    sent back); none at all for an operation that documents that it takes no body
+    (`request=None`: a discard, a revoke; an empty object is fine). None where the body is not
+    an object of named fields: no body declared, a file, a free-form object (an inbound
+    webhook), a list, or a serializer without fields whose shape is written by hand (review
+    ingest, which checks its items itself)."""
     key = (type(view), method)
     if key not in _body_fields_known:
         declared = _declared_request(view, method)
@@ -216,7 +218,9 @@ def body_fields(view, method: str) -> frozenset[str] | None:
         if isinstance(declared, type) and issubclass(declared, BaseSerializer):
             declared = declared()
         names = None
-        if isinstance(declared, Serializer) and not isinstance(declared, ListSerializer):
+        if declared is None:
+            names = frozenset()
+        elif isinstance(declared, Serializer) and not isinstance(declared, ListSerializer):
             names = frozenset(declared.fields) or None
         _body_fields_known[key] = names
     return _body_fields_known[key]

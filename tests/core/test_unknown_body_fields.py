@@ -58,6 +58,27 @@ def test_a_create_with_an_unknown_field_stores_nothing(manager, clinic_a):
         assert Fact.objects.count() == before
 
 
+def test_an_operation_that_takes_no_body_refuses_any_field_and_takes_an_empty_one(
+    manager, clinic_a
+):
+    from responses.models import ReplyDraft
+    from tests.responses.conftest import review_in
+
+    created = manager.post(
+        "drafts/", {"review_id": review_in(clinic_a, "csv").pk, "text": "Thank you, we will call."}
+    )
+    assert created.status_code == 201, created.json()
+    path = f"drafts/{created.json()['id']}/discard/"  # documented as taking no body
+    answer = manager.post(path, {"reason": "duplicate"})
+    assert answer.status_code == 400
+    assert answer.json()["fields"] == {"reason": UNKNOWN}
+    with schema_context(clinic_a.schema_name):
+        assert ReplyDraft.objects.get(pk=created.json()["id"]).status == "draft"
+    assert manager.post(path, {}).status_code == 200
+    with schema_context(clinic_a.schema_name):
+        assert ReplyDraft.objects.get(pk=created.json()["id"]).status == "discarded"
+
+
 def test_documented_fields_work_and_a_read_body_can_be_sent_back(manager):
     changed = manager.patch("reply-settings/", {"allow_reviewer_name": True})
     assert changed.status_code == 200, changed.json()
