@@ -103,6 +103,7 @@ def people_notify(
                     "clinics/email/notification.txt",
                     {
                         "name": u.full_name or u.email,
+                        "user": u,
                         "clinic": clinic,
                         "title": title,
                         "detail": detail,
@@ -169,6 +170,7 @@ def notification_digests_send(*, now: datetime | None = None) -> int:
                         "clinics/email/digest.txt",
                         {
                             "name": user.full_name or user.email,
+                            "user": user,
                             "items": [(n, _absolute(n.url)) for n in items],
                         },
                     ),

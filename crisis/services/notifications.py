@@ -138,6 +138,7 @@ def incident_notify_opened(*, incident_id: int) -> None:
             "escalation_minutes": escalation_minutes,
             "why": "; ".join(r.why),
             "name": r.user.full_name or r.user.email,
+            "user": r.user,
             "summary": first_sentence(incident.trigger.get("explanation", "")),
         }
         messages.append(
@@ -281,6 +282,7 @@ def _escalation_send(schema: str, incident_ids: list[int], minutes: int) -> None
                     "owners": owners,
                     "why": "; ".join(r.why),
                     "name": r.user.full_name or r.user.email,
+                    "user": r.user,
                 }
                 messages.append(
                     EmailMessage(

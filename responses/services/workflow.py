@@ -253,6 +253,12 @@ class Waiting:
         return " or ".join(filter(None, [", ".join(names[:-1]), names[-1]])) if names else ""
 
     @property
+    def not_signed_in(self) -> str:
+        """Those of the people who have not chosen a password yet (their invitation is open):
+        they are told by e-mail, but cannot open the text until they do."""
+        return ", ".join(u.full_name or u.email for u in self.people if not u.has_usable_password())
+
+    @property
     def barred_names(self) -> str:
         return ", ".join(u.full_name or u.email for u in self.barred)
 

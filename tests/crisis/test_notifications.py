@@ -90,6 +90,27 @@ def test_the_crisis_team_is_emailed_and_the_webhook_emitted_at_once(
     assert messages[1:] == ["Webhook incident.opened: emitted."]
 
 
+def test_a_person_who_has_not_chosen_a_password_is_told_the_acknowledge_link_works_anyway(
+    world, stream, mailoutbox, django_capture_on_commit_callbacks
+):
+    from accounts.models import User
+
+    invited = User.objects.get(pk=world.users["a_legal"].pk)  # not the shared copy
+    invited.set_unusable_password()
+    invited.save(update_fields=["password"])
+    detector_settings_update(actor=acting("test"), watch_words=["outbreak"])
+    stream.add(NOW - 5 * MIN, label="negative", text="Measles outbreak at the clinic, my son")
+    with django_capture_on_commit_callbacks(execute=True):
+        detectors_run(now=NOW)
+    mails = {m.to[0]: m.body for m in mailoutbox}
+    assert "/alerts/ack/" in mails["a_legal@clinics.test"]
+    assert (
+        "You have not chosen your Carewatch password yet, so opening the incident asks you to "
+        "sign in first (the acknowledge link works without it)"
+    ) in " ".join(mails["a_legal@clinics.test"].split())
+    assert "password" not in mails["a_approver@clinics.test"]
+
+
 def test_the_portal_timeline_leaves_out_the_agencys_plumbing(
     clinic_a, stream, login, crisis_webhook, django_capture_on_commit_callbacks
 ):

@@ -134,6 +134,7 @@ def test_the_hourly_digest_collects_and_is_scheduled_on_beat(
         assert notification_digests_send() == 1
     [digest] = mailoutbox
     assert digest.to == ["manager@alpha.test"] and "waits for your" in digest.body
+    assert "password" not in digest.body  # the manager has one
     with django_capture_on_commit_callbacks(execute=True):
         assert notification_digests_send() == 0  # sent once
     entry = settings.CELERY_BEAT_SCHEDULE["send-notification-digests"]

@@ -174,3 +174,47 @@ def test_the_pages_name_the_people_and_offer_the_reminder_to_writers(draft, clin
     # the portal names the approver too
     portal = login("a_viewer", otp=False).get("/clinics/clinic-a/portal/approvals/")
     assert "waiting for the clinic approval from A Approver." in portal.content.decode()
+
+
+def test_an_approver_who_has_not_chosen_a_password_is_marked_and_told_how_to_get_in(
+    draft, clinic_a, world, mailoutbox, django_capture_on_commit_callbacks, login
+):
+    """An approver added by invitation who never chose a password: the pages say so (with where
+    to send the invitation again), and the reminder e-mail says how to get in; a person who has
+    one is not told that."""
+    from accounts.models import User
+
+    approver = User.objects.get(pk=world.users["a_approver"].pk)  # not the shared copy
+    approver.set_unusable_password()
+    approver.save(update_fields=["password"])
+    with schema_context(clinic_a.schema_name):
+        waiting = waiting_for("reply", draft)
+    assert waiting.not_signed_in == "A Approver"
+    page = login("alpha_writer").get(f"/clinics/{clinic_a.slug}/replies/")
+    html = page.content.decode()
+    assert 'data-testid="waiting-invited"' in html
+    assert "Not signed in yet: A Approver" in html
+    assert f'href="/clinics/{clinic_a.slug}/settings/people/">the people page</a>' in html
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        _remind(world, clinic_a, "alpha_writer", draft)
+    [mail] = mailoutbox
+    assert "You have not chosen your Carewatch password yet" in mail.body
+    assert "ask the person who added you to send the invitation again" in mail.body
+    # with a password: no such line, and no mark on the page
+    approver.set_password("a long and fine password 42")
+    approver.save(update_fields=["password"])
+    with schema_context(clinic_a.schema_name):
+        assert waiting_for("reply", draft).not_signed_in == ""
+    assert (
+        "waiting-invited"
+        not in login("alpha_writer").get(f"/clinics/{clinic_a.slug}/replies/").content.decode()
+    )
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        later = timezone.now() + REMIND_EVERY + timedelta(seconds=1)
+        with schema_context(clinic_a.schema_name):
+            remind(reply_services.FLOW, pk=draft.pk,
+                   access=access_for(world.users["alpha_manager"], clinic_a), now=later)  # fmt: skip
+    [mail] = mailoutbox
+    assert "password" not in mail.body
