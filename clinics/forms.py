@@ -47,6 +47,11 @@ class ClinicEditForm(forms.Form):
         help_text="Negative reviews without a published reply after this count as SLA breaches.",
     )
 
+    def __init__(self, *args, current_zone: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # a clinic saved under an older zone name keeps it on its list (time_zone_choices)
+        self.fields["timezone"].choices = time_zone_choices(current_zone)
+
 
 class ClinicPersonForm(forms.Form):
     email = forms.EmailField(max_length=254, label="E-mail")
@@ -91,10 +96,17 @@ class ChatWebhooksForm(forms.Form):
 
 class NotificationPreferenceForm(forms.Form):
     email = forms.BooleanField(label="E-mail me", required=False)
-    in_app = forms.BooleanField(label="Show me in Carewatch (banner and badge)", required=False)
+    in_app = forms.BooleanField(label="Show me on these pages (banner and badge)", required=False)
     digest = forms.ChoiceField(
         label="E-mails about work that waits for me",
         choices=[("immediate", "Immediately"), ("hourly", "Hourly digest")],
         widget=forms.RadioSelect,
         help_text="Incident alerts are always sent at once.",
     )
+
+    def __init__(self, *args, product: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        # the name the person knows the pages by: the agency's brand for a clinic's people
+        # (white label), never the vendor's product name
+        if product:
+            self.fields["in_app"].label = f"Show me in {product} (banner and badge)"

@@ -1,6 +1,7 @@
 import re
 import zoneinfo
 from functools import cache
+from importlib.resources import files
 
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
@@ -25,14 +26,34 @@ COMMON_TIME_ZONES = (
 )  # fmt: skip
 
 
-def time_zone_choices() -> list:
-    """(group, [(zone, zone)]) for a select: the common zones, then every other one."""
-    common = [z for z in COMMON_TIME_ZONES if z in _time_zones()]
-    rest = sorted(_time_zones() - set(common))
-    return [
+@cache
+def _canonical_time_zones() -> tuple[str, ...]:
+    """The tz database's Area/Location zones as its own zone.tab lists them for pickers (one
+    name per place: no "US/Pacific", "Etc/GMT+0", "Factory", "localtime", "Zulu" or other
+    backward-compatible links), plus UTC."""
+    table = files("tzdata.zoneinfo").joinpath("zone.tab").read_text(encoding="utf-8")
+    names = {
+        line.split("\t")[2].strip()
+        for line in table.splitlines()
+        if line and not line.startswith("#")
+    }
+    return tuple(sorted((names & _time_zones()) | {"UTC"}))
+
+
+def time_zone_choices(current: str | None = None) -> list:
+    """(group, [(zone, zone)]) for a select: the common zones, then every other canonical one.
+    `current`, a clinic's stored zone under an older name (e.g. "US/Pacific"), stays on the
+    list for that clinic, so its settings still show and save it."""
+    canonical = _canonical_time_zones()
+    common = [z for z in COMMON_TIME_ZONES if z in canonical]
+    rest = [z for z in canonical if z not in common]
+    groups = [
         ("Common", [(z, z.replace("_", " ")) for z in common]),
         ("All time zones", [(z, z.replace("_", " ")) for z in rest]),
     ]
+    if current and current not in canonical and current in _time_zones():
+        groups.insert(0, ("Saved", [(current, f"{current.replace('_', ' ')} (older name)")]))
+    return groups
 
 
 PHONE_RE = re.compile(

@@ -55,11 +55,15 @@ def people_notify(
     severity: str = "",
     email: bool = True,
     detail: str = "",
+    waits: bool = True,
 ) -> dict[int, list[str]]:
     """Tell each person (once per person and `ref`: a repeat while the earlier one is still
     open is skipped): in-app if they want it, and by e-mail now or in their hourly digest.
     The e-mail goes after commit and never fails the caller. `title` is the e-mail's subject
     and the in-app line; `detail`, what the e-mail adds below it (what to do, who wrote it).
+    `waits=False`: for their information only, nothing for them to do: no in-app message (the
+    banner and badge are what waits for the person) and no digest line ("these wait for
+    you"), only the e-mail now to those who take e-mails as they come.
     Returns user id → channels."""
     users = {u.pk: u for u in users if u is not None and u.is_active}
     if not users:
@@ -79,6 +83,12 @@ def people_notify(
         channels: list[str] = []
         digest = email and pref.email and pref.digest == Digest.HOURLY
         row = None
+        if not waits:
+            if email and pref.email and not digest:
+                channels.append("email")
+                now_mail.append((user, None))
+                told[uid] = channels
+            continue
         if pref.in_app or digest:
             row = Notification.objects.create(
                 user=user, clinic=clinic, kind=kind, ref=ref, title=title[:300],

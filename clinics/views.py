@@ -10,6 +10,7 @@ from accounts.actors import Actor
 from accounts.credentials import api_key_create, api_key_revoke, api_key_rotate
 from accounts.models import ApiKey
 from agency.forms import ApiKeyForm, apply_domain_errors
+from agency.selectors import agency_for_branding, agency_memberships_for_user
 from agency.services import MemberChange
 from agency.views import (
     Confirm,
@@ -102,11 +103,11 @@ class ClinicSettingsView(SettingsView):
 
     def get(self, request, *args, **kwargs):
         initial = {name: getattr(self.clinic, name) for name in CLINIC_EDITABLE}
-        return self.render(form=ClinicEditForm(initial=initial))
+        return self.render(form=ClinicEditForm(initial=initial, current_zone=self.clinic.timezone))
 
     def post(self, request, *args, **kwargs):
         self.staff_only()
-        form = ClinicEditForm(request.POST)
+        form = ClinicEditForm(request.POST, current_zone=self.clinic.timezone)
         if form.is_valid():
             try:
                 clinic_update(clinic=self.clinic, **form.cleaned_data)
@@ -394,16 +395,25 @@ class NotificationPreferenceView(LoginRequiredMixin, TemplateResponseMixin, View
 
     template_name = "clinics/notification_preferences.html"
 
+    def _product(self) -> str:
+        """What the pages are called for this person: the agency's name for its staff (as the
+        top bar says), its brand for a clinic's people."""
+        agency = agency_for_branding(self.request)
+        if agency is None:
+            return ""
+        staff = agency_memberships_for_user(self.request.user).exists()  # as the top bar
+        return agency.name if staff else agency.display_name
+
     def _render(self, form, status=200):
         return self.render_to_response({"form": form}, status=status)
 
     def get(self, request):
         pref = preferences_for([request.user])[request.user.pk]
         initial = {"email": pref.email, "in_app": pref.in_app, "digest": pref.digest}
-        return self._render(NotificationPreferenceForm(initial=initial))
+        return self._render(NotificationPreferenceForm(initial=initial, product=self._product()))
 
     def post(self, request):
-        form = NotificationPreferenceForm(request.POST)
+        form = NotificationPreferenceForm(request.POST, product=self._product())
         if form.is_valid():
             try:
                 preference_update(user=request.user, **form.cleaned_data)

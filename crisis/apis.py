@@ -466,9 +466,12 @@ def _review(incident_id: int) -> PostCrisisReview:
 class IncidentReviewApi(ClinicAPIView):
     """The post-crisis review (drafted on resolve): trigger, timeline, metrics, and the
     lessons and prevention steps the team writes. Windows run from the crisis onset (the first
-    linked mention or the detector's window start, whichever is earlier): `before` an equally
-    long baseline, `during` onset → resolution, `after` from the resolution (`state`
-    `complete`, `in_progress` or `not_yet`). Response times are measured from detection;
+    mention the alert counted, never after the detection): `before` the week before it (or the
+    crisis's length if longer), `during` onset → resolution, `after` a day from the resolution
+    (or the crisis's length if longer; `state` `complete`, `in_progress` or `not_yet`), each
+    with `days` and `per_day` since their lengths differ. Response times are measured from
+    detection; `metrics.first_public_response` says what counted (the first published
+    statement or the first reply to a mention, whichever came first);
     `metrics.statements` lists the official statements drafted from the incident and
     `timeline` every event of the incident and of its replies, deliveries, follow-ups and
     statements. 409 `not_resolved` while the incident is still running."""

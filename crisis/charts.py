@@ -7,6 +7,7 @@ CSP to refuse); each chart carries a title and a description for screen readers.
 from __future__ import annotations
 
 import base64
+import math
 import re
 from html import escape, unescape
 
@@ -106,11 +107,20 @@ def _by_slot(series: list[dict]) -> dict[tuple[str, int], dict]:
     return slots
 
 
+def _rates(row: dict, per_day: bool) -> dict[str, float]:
+    """Each label's items in the period, or per day of it when the windows differ in length
+    (a week before, hours during: counts per period would not compare)."""
+    if not per_day:
+        return {label: row[label] or 0 for label in LABELS}
+    days = row.get("days") or 0
+    return {label: (row[label] or 0) / days if days else 0 for label in LABELS}
+
+
 def volume_chart(metrics: dict, brand: str = "#1f6feb") -> str:
     series, windows = metrics["series"], metrics["windows"]
-    ticks = count_ticks(
-        max((sum(row[label] or 0 for label in LABELS) for row in series), default=0)
-    )
+    per_day = all("days" in row for row in series) and bool(series)
+    rates = [_rates(row, per_day) for row in series]
+    ticks = count_ticks(math.ceil(max((sum(r.values()) for r in rates), default=0)))
     peak = ticks[-1]
     body = _frame(windows)
     for tick in ticks:
@@ -124,16 +134,29 @@ def volume_chart(metrics: dict, brand: str = "#1f6feb") -> str:
     for (window, index), row in _by_slot(series).items():
         x = _slot_x(window, index) + PLOT_W / SLOTS * 0.1
         y = TOP + PLOT_H
+        rate = _rates(row, per_day)
         for label in LABELS:
-            h = PLOT_H * (row[label] or 0) / peak
+            h = PLOT_H * rate[label] / peak
             if h <= 0:
                 continue
             y -= h
+            said = f"{row[label]} ({rate[label]:.1f} a day)" if per_day else f"{row[label]}"
             body.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{h:.1f}" '
-                f'fill="{COLOURS[label]}"><title>{escape(label)}: {row[label]}</title></rect>'
+                f'fill="{COLOURS[label]}"><title>{escape(label)}: {said}</title></rect>'
             )
     body += _legend([(label, COLOURS[label]) for label in LABELS])
+    if per_day:
+        desc = "Items per day in each period, stacked by sentiment. Per day: " + "; ".join(
+            f"{WINDOW_TITLES[n].lower()} "
+            + (
+                "not yet"
+                if windows[n].get("per_day") is None
+                else f"{windows[n]['per_day']:g} ({windows[n]['volume']} items)"
+            )
+            for n in WINDOW_NAMES
+        )
+        return _svg("volume-chart", "Items per day", desc + ".", body, brand)
     total = {n: windows[n].get("volume") for n in WINDOW_NAMES}
     desc = "Items per period, stacked by sentiment. Totals: " + "; ".join(
         f"{WINDOW_TITLES[n].lower()} {'not yet' if total[n] is None else total[n]}"

@@ -19,7 +19,7 @@ from clinics.models import Clinic, clinic_zone
 from crisis.charts import as_data_uri, chart_alt, sentiment_chart, volume_chart
 from crisis.metrics import LABELS, NOT_YET, WINDOW_NAMES
 from crisis.models import PostCrisisReview
-from crisis.room import local
+from crisis.room import local, plain_line
 from crisis.services import review_metrics_current
 from crisis.timeline import review_timeline
 
@@ -59,11 +59,45 @@ def _sentiment_text(window: dict) -> str:
     if window["state"] == NOT_YET:
         return "not yet"
     if not window["volume"]:
-        return "no items"
+        days = _days_text(window.get("days"))
+        return f"no items in {days}" if days else "no items"
     score = "no score" if window["mean_score"] is None else signed_2(window["mean_score"])
     negative = "" if window["negative_share"] is None else f", {window['negative_share']:.0%}"
     so_far = " so far" if window["state"] == "in_progress" else ""
-    return f"{score} ({window['volume']} items{negative} negative{so_far})"
+    per_day = (
+        f" in {_days_text(window['days'])}, {window['per_day']:g} a day"
+        if window.get("per_day") is not None
+        else ""
+    )
+    return f"{score} ({window['volume']} items{per_day}{negative} negative{so_far})"
+
+
+def _after_alert(seconds: int | None) -> str:
+    return f"{duration_text(seconds)} after the alert"
+
+
+def first_response_text(m: dict, tz) -> str:
+    """What counted as the first public response, and when: "4 min after the alert: the
+    statement “…”, published 2026-12-04 23:12 PST"."""
+    first = m.get("first_public_response")
+    seconds = m["time_to_first_public_response_seconds"]
+    if seconds is None:
+        return "none: no statement was published and no mention was replied to in public"
+    if not first:  # figures frozen before the review said what counted
+        return _after_alert(seconds)
+    when = local(_dt(first["at"]), tz)
+    what = (
+        f"the statement “{first['title']}”"
+        if first["kind"] == "statement"
+        else "a public reply to a mention"
+    )
+    return f"{_after_alert(seconds)}: {what}, published {when}"
+
+
+def _days_text(days: float | None) -> str:
+    if days is None:
+        return ""
+    return duration_text(round(days * 86400))
 
 
 def review_figures(metrics: dict, tz) -> list[tuple[str, str, str]]:
@@ -81,29 +115,40 @@ def review_figures(metrics: dict, tz) -> list[tuple[str, str, str]]:
         else "none"
     )
     figures = [
-        ("onset", "Crisis onset", f"{local(_dt(m['onset_at']), tz)} ({m['onset_from']})"),
-        ("detected", "Detected", local(_dt(m["opened_at"]), tz)),
+        ("onset", "Crisis began", f"{local(_dt(m['onset_at']), tz)} ({m['onset_from']})"),
+        ("detected", "Alert raised", local(_dt(m["opened_at"]), tz)),
         ("resolved", "Resolved", local(_dt(m["resolved_at"]), tz) if resolved else "not yet"),
-        ("time_to_detect", "Time to detect", duration_text(m["time_to_detect_seconds"])),
+        (
+            "time_to_detect",
+            "Time to detect",
+            f"{duration_text(m['time_to_detect_seconds'])}, from when the crisis began "
+            "to the alert",
+        ),
         (
             "time_to_acknowledge",
             "Time to acknowledge",
-            duration_text(m["time_to_acknowledge_seconds"], missing="not acknowledged"),
+            _after_alert(m["time_to_acknowledge_seconds"])
+            if m["time_to_acknowledge_seconds"] is not None
+            else "not acknowledged",
         ),
         (
             "time_to_first_public_response",
-            "Time to first public response",
-            duration_text(m["time_to_first_public_response_seconds"], missing="none yet"),
-        ),
-        (
-            "time_to_first_reply",
-            "Time to first reply",
-            duration_text(m["time_to_first_reply_seconds"], missing="none yet"),
+            "First public response (statement or reply, whichever came first)",
+            first_response_text(m, tz),
         ),
         (
             "time_to_statement",
-            "Time to statement",
-            duration_text(m["time_to_statement_seconds"], missing="no statement published"),
+            "First statement published",
+            _after_alert(m["time_to_statement_seconds"])
+            if m["time_to_statement_seconds"] is not None
+            else "no statement published",
+        ),
+        (
+            "time_to_first_reply",
+            "First public reply to a mention",
+            _after_alert(m["time_to_first_reply_seconds"])
+            if m["time_to_first_reply_seconds"] is not None
+            else "none: no mention was replied to in public",
         ),
         (
             "time_to_resolve",
@@ -112,13 +157,13 @@ def review_figures(metrics: dict, tz) -> list[tuple[str, str, str]]:
         ),
         (
             "mentions_answered",
-            "Mentions answered",
+            "Mentions replied to one by one",
             f"{m['mentions_answered']} of {m['mentions_linked']}"
             + _share(m["mentions_answered_share"]),
         ),
         (
             "negative_answered",
-            "Negative mentions answered",
+            "Negative mentions replied to",
             f"{m['negative_answered']} of {m['negative_linked']}" + _share(m["answered_share"]),
         ),
         *[
@@ -153,6 +198,83 @@ def review_figures(metrics: dict, tz) -> list[tuple[str, str, str]]:
     return figures
 
 
+def trigger_text(incident, tz) -> str:
+    """What set the alert off, in words a clinic owner reads (the statistics stay in the
+    agency's room): from the numbers the detector stored."""
+    n = (incident.trigger or {}).get("numbers") or {}
+    kind = incident.kind
+
+    def hours(value) -> str:
+        return duration_text(round(float(value) * 3600))
+
+    if kind == "surge" and n.get("count"):
+        return plain_line(incident, tz) + "."
+    if kind == "rating_drop" and n.get("count"):
+        return (
+            f"The average rating fell to {n['mean']:.1f}★ over {hours(n['window_hours'])} "
+            f"({n['count']} ratings, {n['low_count']} of them 1–2★), against the usual "
+            f"{n['baseline_mean']:.1f}★."
+        )
+    if kind == "watch_word" and n.get("count"):
+        return (
+            f"{n['count']} mention{'s' if n['count'] != 1 else ''} in {hours(n['window_hours'])} "
+            f"used the watch word “{n['word']}” ({n.get('negative', 0)} of them negative)."
+        )
+    if kind == "viral" and n.get("engagement"):
+        return (
+            f"A post gained {n['gained']:,} likes, shares and replies in "
+            f"{hours(n['hours'])} ({n['engagement']:,} in all), about "
+            f"{n['times_usual']:.0f} times faster than the clinic's busiest posts."
+        )
+    if kind == "misinformation":
+        if n.get("cluster_size"):
+            return (
+                f"{n['cluster_size']} mentions repeated one false claim within "
+                f"{hours(n['window_hours'])}."
+            )
+        if n.get("engagement"):
+            claim = f": “{n['claim'][:160]}”" if n.get("claim") else ""
+            return f"A false claim reached {n['engagement']:,} likes, shares and replies{claim}."
+    return incident.title
+
+
+def after_note(metrics: dict, review: PostCrisisReview, tz) -> str:
+    """Said plainly when the "after" period had not ended when these figures were taken."""
+    after = metrics["windows"]["after"]
+    if after.get("state") != "in_progress" or not after.get("full_end"):
+        return ""
+    ends = local(_dt(after["full_end"]), tz)
+    held = _days_text(after.get("days"))
+    if review.metrics_frozen_at is not None:
+        return (
+            f"The “after” period runs until {ends}. These figures were taken on "
+            f"{local(review.metrics_frozen_at, tz)}, when the review was sent, so they hold "
+            f"only its first {held}."
+        )
+    return f"The “after” period runs until {ends}: so far it holds its first {held}."
+
+
+def send_advice(metrics: dict, review: PostCrisisReview, tz, *, now=None) -> str:
+    """For the agency, beside "Send to the clinic": when the "after" period ends, and what
+    sending before then means."""
+    after = metrics["windows"]["after"]
+    if after.get("state") != "in_progress" or not after.get("full_end"):
+        return ""
+    ends = local(_dt(after["full_end"]), tz)
+    if review.metrics_frozen_at is None:
+        return (
+            f"The “after” period ends {ends}. Sent now, the review holds only its first "
+            f"{_days_text(after.get('days'))} and says so; sent after {ends}, it holds the "
+            "whole period. Sending again once it has ended takes the figures anew."
+        )
+    if _dt(after["full_end"]) <= (now or timezone.now()):
+        return f"The “after” period ended {ends}: send again to give the clinic its whole figures."
+    return (
+        f"The figures were taken before the “after” period ended; send again after {ends} "
+        "to give the clinic the whole period."
+    )
+
+
 def review_context(
     review: PostCrisisReview, clinic: Clinic, *, now: datetime | None = None
 ) -> dict:
@@ -172,6 +294,7 @@ def review_context(
                 "title": WINDOW_TITLES[name],
                 "state_text": STATE_WORDS.get(w.get("state"), ""),
                 "start_text": local(_dt(w["start"]), tz) or "—",
+                "length_text": _days_text(w.get("days")) or "—",
                 "end_text": local(_dt(w["end"]), tz) or "—",
                 **w,
             }
@@ -182,7 +305,7 @@ def review_context(
     ]
     timeline = [
         {**line, "at_text": local(_dt(line["at"]), tz)}
-        for line in review_timeline(incident, clinic)
+        for line in review_timeline(incident, clinic, for_client=True)
     ]
     figures = review_figures(metrics, tz)
     volume_svg = volume_chart(metrics, brand_colour)
@@ -203,6 +326,12 @@ def review_context(
         "series": series,
         "labels": LABELS,
         "window_text": duration_text(metrics["window_seconds"]),
+        "before_text": duration_text(metrics.get("before_seconds", metrics["window_seconds"])),
+        "after_text": duration_text(metrics.get("after_seconds") or metrics["window_seconds"]),
+        "per_day_windows": "before_seconds" in metrics,
+        "after_note": after_note(metrics, review, tz),
+        "send_advice": send_advice(metrics, review, tz, now=now),
+        "trigger_text": trigger_text(incident, tz),
         "timeline": timeline,
         "statement_lines": [statement_line(st, tz) for st in metrics.get("statements", [])],
         "volume_svg": volume_svg,

@@ -1,20 +1,26 @@
 """The numbers of a post-crisis review, measured from the onset of the crisis.
 
-Windows (all of the same length, the length of the crisis):
-
-- **onset**: the earlier of the first linked mention and, for the detectors that fire on a
-  count inside a window (negative surge, rating drop), the start of the window the detector
-  counted when it fired (its trigger numbers: `window_minutes` or `window_hours`). The
-  detectors that fire on matching mentions (watch word, misinformation, viral post) link
-  exactly those mentions, and their look-back (24–48 h) says nothing about when it began;
-  for them the first linked mention is the onset;
+- **onset**: the first mention the alert counted. Every detector links exactly the mentions it
+  fired on (a surge the negative mentions it counted, a rating drop the 1–2★ ratings, a watch
+  word or a false claim the mentions that matched, a viral alert the posts that grew), so the
+  first of them is when the crisis showed; never after the detection itself, which is the onset
+  when nothing is linked. The start of a counting detector's window is not evidence of anything
+  (a 2-hour window that fired 20 minutes after the first mention made up a 2-hour lag);
 - **during**: onset → resolution (onset → now, "in progress", while it is not resolved);
-- **before**: an equally long baseline ending at the onset;
-- **after**: resolution → resolution + the same length; "not yet" while the incident is not
-  resolved, "so far" until it has fully passed. No bucket lies in the future.
+- **before**: the clinic's usual traffic ending at the onset: a week (every weekday and time
+  of day), or the length of the crisis if that is longer. It ends where the crisis begins, so
+  no mention of the crisis is ever counted as "before";
+- **after**: from the resolution, a day or the length of the crisis if that is longer; "not
+  yet" while the incident is not resolved, "in progress" until it has fully passed (a review
+  frozen before then says how much of it it holds). No bucket lies in the future.
+
+The windows differ in length, so they are compared by their rates per day (`per_day`), and the
+volume chart draws items per day.
 
 Response times are measured from detection (`opened_at`: nobody could answer before the alert),
-and the time to detect from the onset."""
+and the time to detect from the onset. The first public response is the earlier of the first
+published statement and the first reply published to a mention
+(`crisis.selectors.first_public_response`, which the room's clock reads too)."""
 
 from __future__ import annotations
 
@@ -23,7 +29,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from crisis.models import Incident, IncidentEvent, IncidentMention
-from crisis.selectors import incident_statements
+from crisis.selectors import first_public_response, incident_statements
 from feeds.models import Review, ReviewStatus
 from responses.selectors import (
     first_reply_published_at,
@@ -36,6 +42,9 @@ BUCKETS_PER_WINDOW = 6
 LABELS = ("negative", "neutral", "positive", "unscored")
 WINDOW_NAMES = ("before", "during", "after")
 MIN_SPAN = timedelta(minutes=1)
+BEFORE_MIN = timedelta(days=7)  # a week of the clinic's usual traffic, every weekday and hour
+AFTER_MIN = timedelta(days=1)  # a whole day after the resolution
+DAY = 86400
 
 # Window states (`windows[name]["state"]`).
 COMPLETE, IN_PROGRESS, NOT_YET = "complete", "in_progress", "not_yet"
@@ -67,48 +76,33 @@ def _is_false_claim(flags) -> bool:
     return False
 
 
-# Detectors whose finding is a count inside a window: the window's start is the onset's bound.
-WINDOWED_KINDS = ("surge", "rating_drop")
-
-
-def detector_window(incident: Incident) -> timedelta | None:
-    """The window a counting detector (surge, rating drop) counted when it fired, from its
-    trigger numbers; None for the detectors that fire on matching mentions."""
-    if incident.kind not in WINDOWED_KINDS:
-        return None
-    numbers = (incident.trigger or {}).get("numbers") or {}
-    for key, unit in (("window_minutes", 60), ("window_hours", 3600)):
-        value = numbers.get(key)
-        if isinstance(value, int | float) and value > 0:
-            return timedelta(seconds=float(value) * unit)
-    return None
+ONSET_FIRST_MENTION = "the first mention the alert counted"
+ONSET_DETECTION = "the alert itself: no mention was linked before it"
 
 
 def crisis_onset(incident: Incident, first_mention_at: datetime | None) -> tuple[datetime, str]:
-    """(onset, how it was found): the earliest of the first linked mention, the counting
-    detector's window start and the opening itself."""
-    candidates = []
-    if first_mention_at is not None:
-        candidates.append((first_mention_at, "first linked mention"))
-    window = detector_window(incident)
-    if window is not None:
-        candidates.append((incident.opened_at - window, "start of the detector's window"))
-    # a crisis cannot begin after it was detected (mentions linked later, published after the
-    # opening, do not move the onset past it)
-    candidates.append((incident.opened_at, "detection"))
-    return min(candidates, key=lambda c: c[0])
+    """(onset, what it is): the first mention the alert counted, never after the detection;
+    the detection when no mention is linked (or the first was published after it)."""
+    if first_mention_at is not None and first_mention_at <= incident.opened_at:
+        return first_mention_at, ONSET_FIRST_MENTION
+    return incident.opened_at, ONSET_DETECTION
 
 
 def review_windows(
     *, onset: datetime, resolved_at: datetime | None, now: datetime
 ) -> dict[str, dict]:
     """{"before"|"during"|"after": {"start", "end", "state"}}; `end` of a window in progress is
-    now; the "after" window of an unresolved incident has no start or end."""
+    now (the "after" window's `full_end` is when it will have passed); the "after" window of
+    an unresolved incident has no start or end."""
     end = resolved_at or now
     span = max(end - onset, MIN_SPAN)
     during_end = onset + span
     windows = {
-        "before": {"start": onset - span, "end": onset, "state": COMPLETE},
+        "before": {
+            "start": onset - max(span, BEFORE_MIN),
+            "end": onset,
+            "state": COMPLETE,
+        },
         "during": {
             "start": onset,
             "end": during_end,
@@ -118,7 +112,7 @@ def review_windows(
     if resolved_at is None:
         windows["after"] = {"start": None, "end": None, "state": NOT_YET}
     else:
-        after_end = resolved_at + span
+        after_end = resolved_at + max(span, AFTER_MIN)
         windows["after"] = {
             "start": resolved_at,
             "end": min(after_end, now),
@@ -143,11 +137,14 @@ def _summary(rows: list[tuple], start: datetime | None, end: datetime | None, st
     volume = len(rows)
     negative = sum(1 for _, _, rating, label, _ in rows if _is_negative(label, rating))
     not_yet = state == NOT_YET
+    days = (end - start).total_seconds() / DAY if start and end and end > start else None
     return {
         "start": start.isoformat() if start else None,
         "end": end.isoformat() if end else None,
         "state": state,
         "complete": state == COMPLETE,
+        "days": None if days is None else round(days, 4),
+        "per_day": None if not_yet or not days else round(volume / days, 2),
         "volume": None if not_yet else volume,
         **{k: None if not_yet else v for k, v in counts.items()},
         "negative_all": None if not_yet else negative,
@@ -192,13 +189,16 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
 
     windows = {}
     series = []
-    step = span / BUCKETS_PER_WINDOW
     for name in WINDOW_NAMES:
         w = bounds[name]
         if w["state"] == NOT_YET:
             windows[name] = _summary([], None, None, NOT_YET)
             continue
         windows[name] = _summary(inside(w["start"], w["end"]), w["start"], w["end"], w["state"])
+        full_end = w.get("full_end", w["end"])
+        if "full_end" in w:
+            windows[name]["full_end"] = full_end.isoformat()
+        step = (full_end - w["start"]) / BUCKETS_PER_WINDOW
         for n in range(BUCKETS_PER_WINDOW):
             start = w["start"] + n * step
             if start >= now:
@@ -211,6 +211,8 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
                     "start": bucket["start"],
                     "end": bucket["end"],
                     "partial": end < start + step,
+                    "days": bucket["days"],
+                    "per_day": bucket["per_day"],
                     "volume": bucket["volume"],
                     **{label: bucket[label] for label in LABELS},
                     "mean_score": bucket["mean_score"],
@@ -246,7 +248,7 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
     first_reply = first_reply_published_at(
         IncidentMention.objects.filter(incident=incident).values_list("review_id", flat=True)
     )
-    first_public = min([t for t in (first_reply, first_statement) if t], default=None)
+    first_public = first_public_response(incident)
     return {
         "computed_at": now.isoformat(),
         "onset_at": onset.isoformat(),
@@ -262,7 +264,16 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
         "time_to_detect_seconds": _seconds(opened, onset),
         "time_to_acknowledge_seconds": _seconds(incident.acknowledged_at, opened),
         "time_to_first_reply_seconds": _seconds(first_reply, opened),
-        "time_to_first_public_response_seconds": _seconds(first_public, opened),
+        "time_to_first_public_response_seconds": _seconds(
+            first_public["at"] if first_public else None, opened
+        ),
+        "first_public_response": {
+            "at": first_public["at"].isoformat(),
+            "kind": first_public["kind"],
+            "title": first_public["title"],
+        }
+        if first_public
+        else None,
         "time_to_statement_seconds": _seconds(first_statement, opened),
         "time_to_resolve_seconds": _seconds(resolved, opened),
         "escalated": incident.escalated_at is not None,
@@ -283,6 +294,14 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
         "private_follow_ups": private_conversation_counts(linked_ids),
         "statements_published": len(published_statements),
         "window_seconds": round(span.total_seconds()),
+        "before_seconds": round(
+            (bounds["before"]["end"] - bounds["before"]["start"]).total_seconds()
+        ),
+        "after_seconds": round(
+            (bounds["after"]["full_end"] - bounds["after"]["start"]).total_seconds()
+        )
+        if "full_end" in bounds["after"]
+        else None,
         "windows": windows,
         "series": series,
         "events": IncidentEvent.objects.filter(incident=incident).count(),

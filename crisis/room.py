@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from clinics.models import clinic_zone
-from crisis.models import DetectorSettings, Incident, PostCrisisReview
+from clinics.models import CrisisRole, clinic_zone
+from crisis.models import ACTIVE_STATUSES, DetectorSettings, Incident, PostCrisisReview
+from crisis.selectors import crisis_team, first_public_response
 from responses.models import ApprovalStatus, PrivateConversation, ReplyDraft, Statement
 
 # The seed's playbook: each step with the key Carewatch ticks it by.
@@ -76,13 +77,31 @@ def plain_line(incident: Incident, tz: ZoneInfo) -> str:
     return incident.title
 
 
-def _clock(label: str, start: datetime, minutes: int, done: datetime | None, now, tz) -> dict:
+def _clock(
+    label: str, start: datetime, minutes: int, done: datetime | None, now, tz, *, ended=None
+) -> dict:
+    """A clock to a target. Once the incident has ended (`ended`: resolved or closed) a clock
+    that is not done stops: missed when it was due before the end, not needed when the
+    incident ended before it was due; it never counts down after the end."""
     due = start + timedelta(minutes=minutes)
-    at = done or now
+    at = done or (min(ended, now) if ended else now)
     left = (due - at).total_seconds()
     breached = left < 0
+    state = "running"
     if done:
-        words = "done, " + _words(abs(left) / 60) + (" late" if breached else " early")
+        state = "missed" if breached else "met"
+        words = (
+            ("missed: done " + _words(abs(left) / 60) + " late")
+            if breached
+            else ("met: done " + _words(left / 60) + " early")
+        )
+    elif ended:
+        state = "missed" if breached else "not_needed"
+        words = (
+            "missed: not done before the incident was resolved"
+            if breached
+            else "not needed: the incident was resolved before it was due"
+        )
     else:
         words = f"overdue by {_words(-left / 60)}" if breached else f"{_words(left / 60)} left"
     return {
@@ -92,12 +111,51 @@ def _clock(label: str, start: datetime, minutes: int, done: datetime | None, now
         "due_iso": due.isoformat(),
         "done": local(done, tz) if done else "",
         "breached": breached,
+        "state": state,
+        "running": state == "running",
         "words": words,
     }
 
 
 def _settings() -> DetectorSettings:
     return DetectorSettings.objects.filter(pk=1).first() or DetectorSettings()
+
+
+def team_roles(incident: Incident, clinic) -> list[dict]:
+    """Who holds each crisis role for this incident: the person assigned to the incident, or,
+    where nobody is, the clinic's own crisis team for that role (its settings' people page).
+    The playbook's team step and the team panel both read it, so they say the same."""
+    assigned = {a.role: a for a in incident.assignments.all()}
+    members = crisis_team(clinic)
+    rows = []
+    for value, label in CrisisRole.choices:
+        assignment = assigned.get(value)
+        clinic_people = [
+            m.user.full_name or m.user.email for m in members if value in m.crisis_roles
+        ]
+        rows.append(
+            {
+                "value": value,
+                "label": label,
+                "assignment": assignment,
+                "clinic_people": clinic_people,
+                "who": assignment.user_label if assignment else ", ".join(clinic_people),
+            }
+        )
+    return rows
+
+
+def _team_detail(roles: list[dict]) -> str:
+    covered = [r for r in roles if r["who"]]
+    if not covered:
+        return f"none of the {len(roles)} roles has anyone: assign them below"
+    assigned = sum(1 for r in covered if r["assignment"])
+    words = f"{len(covered)} of {len(roles)} roles covered"
+    if assigned == len(covered):
+        return f"{words}, assigned for this incident"
+    if assigned == 0:
+        return f"{words} by the clinic's crisis team"
+    return f"{words}: {assigned} assigned for this incident, the rest by the clinic's crisis team"
 
 
 def _facts(incident: Incident) -> dict:
@@ -116,7 +174,6 @@ def _facts(incident: Incident) -> dict:
         "first_reply_at": first_reply.published_at if first_reply else None,
         "statement_drafted": bool(statement_ids),
         "statement_published_at": first_statement.published_at if first_statement else None,
-        "team": incident.assignments.exclude(user_id=None).count(),
         "review": bool(review and (review.lessons or review.prevention)),
         "private": private,
     }
@@ -142,17 +199,20 @@ def control_room(incident: Incident, clinic, *, plan_text: str | None = None, no
     tz = clinic_zone(clinic)
     s = _settings()
     facts = _facts(incident)
+    roles = team_roles(incident, clinic)
+    ended = None if incident.status in ACTIVE_STATUSES else incident.resolved_at or now
+    first = first_public_response(incident)  # the statement or a reply, as the review counts
     clocks = [
         _clock("Acknowledge", incident.opened_at, s.ack_target_minutes,
-               incident.acknowledged_at, now, tz),
-        _clock("First public response", incident.opened_at, s.response_target_minutes,
-               facts["first_reply_at"], now, tz),
+               incident.acknowledged_at, now, tz, ended=ended),
+        _clock("First public response (statement or reply)", incident.opened_at,
+               s.response_target_minutes, first["at"] if first else None, now, tz, ended=ended),
         _clock("Official statement", incident.opened_at, s.statement_target_minutes,
-               facts["statement_published_at"], now, tz),
+               facts["statement_published_at"], now, tz, ended=ended),
     ]  # fmt: skip
     done = {
         "acknowledged": incident.acknowledged_at is not None,
-        "team": facts["team"] > 0,
+        "team": all(r["who"] for r in roles),
         "answered": facts["answered"] > 0,
         "private": facts["private"] > 0,
         "statement_drafted": facts["statement_drafted"],
@@ -161,7 +221,7 @@ def control_room(incident: Incident, clinic, *, plan_text: str | None = None, no
     }
     detail = {
         "answered": f"{facts['answered']} of {facts['mentions']} mentions answered",
-        "team": f"{facts['team']} role(s) assigned",
+        "team": _team_detail(roles),
         "private": f"{facts['private']} taken private",
     }
     playbook = [
@@ -174,6 +234,7 @@ def control_room(incident: Incident, clinic, *, plan_text: str | None = None, no
         "plain": plain_line(incident, tz),
         "clocks": clocks,
         "playbook": playbook,
+        "team": roles,
         "opened": local(incident.opened_at, tz),
         "acknowledged": local(incident.acknowledged_at, tz),
         "escalated": local(incident.escalated_at, tz),

@@ -29,7 +29,7 @@ from crisis.models import (
 )
 from feeds.models import Review
 from responses.models import ApprovalStatus, ReplyDraft, Statement
-from responses.selectors import deliveries_of, statements_by_ids
+from responses.selectors import deliveries_of, first_reply_published_at, statements_by_ids
 from scoring.selectors import latest_scores_prefetch
 
 
@@ -291,6 +291,41 @@ def incident_statements(incident: Incident) -> list:
     """The official statements drafted from this incident, newest first."""
     ids = IncidentStatement.objects.filter(incident=incident).values_list("statement_id", flat=True)
     return statements_by_ids(ids)
+
+
+def incident_events_for_client(incident: Incident | None = None) -> QuerySet[IncidentEvent]:
+    """An incident's timeline as the clinic reads it (oldest first), in its portal and in the
+    post-crisis review sent to it: without the agency's plumbing — webhook deliveries,
+    chat-channel posts and notification failures, which the client can neither read nor act on
+    ("Webhook incident.opened: emitted."). The agency's room keeps them."""
+    plumbing = (
+        Q(kind=EventKind.NOTIFY_FAILED)
+        | Q(kind=EventKind.NOTIFIED, data__has_key="webhook")
+        | Q(kind=EventKind.NOTIFIED, data__has_key="chat")
+    )
+    events = IncidentEvent.objects.exclude(plumbing)
+    if incident is not None:
+        events = events.filter(incident=incident)
+    return events.order_by("at", "id")
+
+
+def first_public_response(incident: Incident) -> dict | None:
+    """The incident's first public response, as the room's clock and the post-crisis review
+    both count it: the earlier of its first published statement and the first public reply
+    published to one of its mentions. {"at", "kind" ("statement" | "reply"), "title" (the
+    statement's)}; None while there is neither."""
+    statements = [st for st in incident_statements(incident) if st.published_at]
+    statement = min(statements, key=lambda st: st.published_at, default=None)
+    reply_at = first_reply_published_at(
+        IncidentMention.objects.filter(incident=incident).values_list("review_id", flat=True)
+    )
+    found = []
+    if statement is not None:
+        found.append({"at": statement.published_at, "kind": "statement", "title": statement.title})
+    if reply_at is not None:
+        found.append({"at": reply_at, "kind": "reply", "title": ""})
+    # a reply and a statement at the same instant: the statement is the response
+    return min(found, key=lambda f: (f["at"], f["kind"] != "statement"), default=None)
 
 
 # --- resolving: what is still open ----------------------------------------------------------

@@ -16,6 +16,7 @@ from datetime import datetime
 from clinics.models import Clinic
 from clinics.selectors import notifications_about
 from crisis.models import EventKind, Incident, IncidentEvent, IncidentStatement
+from crisis.selectors import incident_events_for_client
 from responses.models import ApprovalStatus, ConversationStatus, OutboxStatus, Verdict
 from responses.selectors import audit_for_texts, reply_ids_for_reviews, statement_versions_of
 
@@ -202,9 +203,59 @@ def _audit_line(entry) -> list[Line]:
     return lines
 
 
-def review_timeline(incident: Incident, clinic: Clinic) -> list[dict]:
-    """Every event of the incident and of what was done for it, oldest first."""
+# What the clinic reads of the replies' and statements' audit in the review sent to it: the
+# decisions people took and what went out in public, not the drafts, deliveries and notices
+# that got them there ("Reply #1 v1: created", "Delivery #1 v1: queued", "Told 1 person").
+CLIENT_CATEGORIES = ("approval", "publication", "failure")
+CLIENT_OBJECTS = ("reply", "statement")
+_CLIENT_OBJECT_WORDS = {"reply": "Reply to a mention", "statement": "Statement"}
+
+
+def _client_audit_line(entry) -> Line | None:
+    category = _audit_category(entry)
+    if entry.object_type not in CLIENT_OBJECTS or category not in CLIENT_CATEGORIES:
+        return None
+    action = (entry.action or "").removeprefix("batch_")
+    words = _CLIENT_OBJECT_WORDS[entry.object_type]
+    return Line(
+        at=entry.created_at,
+        category=category,
+        what=f"{words}: {_words(action)}",
+        who=entry.actor_name or entry.actor_label,
+        details=(entry.comment or "")[:300],
+        source="audit",
+    )
+
+
+def review_timeline(incident: Incident, clinic: Clinic, *, for_client: bool = False) -> list[dict]:
+    """Every event of the incident and of what was done for it, oldest first. `for_client`:
+    the timeline of the review the clinic receives — the incident's events without the
+    agency's plumbing (the portal's rule, `incident_events_for_client`), and of the replies and
+    statements only the decisions and what went out in public."""
     lines: list[Line] = []
+    if for_client:
+        for event in incident_events_for_client(incident):
+            lines.append(
+                Line(
+                    at=event.at,
+                    category=_event_category(event),
+                    what=str(event.get_kind_display()),
+                    who=event.actor,
+                    details=event.message,
+                )
+            )
+        review_ids = list(incident.links.values_list("review_id", flat=True))
+        statement_ids = list(
+            IncidentStatement.objects.filter(incident=incident).values_list(
+                "statement_id", flat=True
+            )
+        )
+        for entry in audit_for_texts(review_ids=review_ids, statement_ids=statement_ids):
+            line = _client_audit_line(entry)
+            if line is not None:
+                lines.append(line)
+        lines.sort(key=lambda line: line.at)
+        return [line.as_dict() for line in lines]
     for event in IncidentEvent.objects.filter(incident=incident).order_by("at", "id"):
         lines.append(
             Line(

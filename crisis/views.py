@@ -104,7 +104,6 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
         incident = incident_get(incident_id)
         if incident is None:
             raise Http404("Not found.")
-        assignments = {a.role: a for a in incident.assignments.all()}
         mentions = mentions_ranked(list(incident.mentions.all()[:200]))
         followups: dict = {}
         for conversation in private_conversations_list(
@@ -140,8 +139,8 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 "mention_count": incident.links.count(),
                 "team": crisis_team(self.clinic),
                 "roles": [
-                    (value, label, assignments.get(value), people_eligible(self.clinic, value))
-                    for value, label in CrisisRole.choices
+                    {**role, "eligible": people_eligible(self.clinic, role["value"])}
+                    for role in room["team"]
                 ],
                 "people": people_assignable(self.clinic)
                 if self.access.can(Permission.WRITE)

@@ -18,7 +18,7 @@ class ClinicSnapshot(models.Model):
     rating_count = models.PositiveIntegerField(default=0)
     # Mean sentiment (-1..1) per day, oldest first, the last SPARK_DAYS days; null = no reviews.
     sentiment_daily = models.JSONField(default=list)
-    sentiment_trend = models.FloatField(null=True, blank=True)  # last 7 days minus the 7 before
+    sentiment_trend = models.FloatField(null=True, blank=True)  # the line's last minus first
     open_incidents = models.PositiveIntegerField(default=0)
     unacknowledged_incidents = models.PositiveIntegerField(default=0)
     top_incident_id = models.BigIntegerField(null=True, blank=True)
@@ -29,7 +29,11 @@ class ClinicSnapshot(models.Model):
     top_severity_label = models.CharField(max_length=8, blank=True, default="")
     oldest_unacknowledged_at = models.DateTimeField(null=True, blank=True)
     escalated = models.BooleanField(default=False)
+    # Texts waiting at any approval step: the total (sorted by) and each kind.
     awaiting_approval = models.PositiveIntegerField(default=0)
+    awaiting_replies = models.PositiveIntegerField(default=0)
+    awaiting_batches = models.PositiveIntegerField(default=0)
+    awaiting_statements = models.PositiveIntegerField(default=0)
     failed_deliveries = models.PositiveIntegerField(default=0)  # outbox items that failed
     sla_breaches = models.PositiveIntegerField(default=0)
     # The next moment an unanswered negative review passes its reply target: the sweeper

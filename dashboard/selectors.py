@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import F, Sum
+from django.db.models import Count, F, Q, Sum
 
 from agency.models import Agency
 from clinics.access import people_who_can
@@ -11,6 +11,7 @@ from core.permissions import Permission
 from dashboard.models import ClinicSnapshot
 from facts.selectors import facts_list, facts_to_confirm
 from feeds.models import Source
+from responses.services.outbox import manual_reason_for_reply, source_connection
 
 # Sortable columns: query value -> the ORM field(s) it orders by (clinics without a snapshot
 # yet sort last).
@@ -57,20 +58,81 @@ def dashboard_totals(*, agency: Agency) -> dict:
         incidents=Sum("open_incidents"),
         unacknowledged=Sum("unacknowledged_incidents"),
         approvals=Sum("awaiting_approval"),
+        approval_replies=Sum("awaiting_replies"),
+        approval_batches=Sum("awaiting_batches"),
+        approval_statements=Sum("awaiting_statements"),
         failed=Sum("failed_deliveries"),
         sla=Sum("sla_breaches"),
     )
     return {k: v or 0 for k, v in totals.items()}
 
 
+def _sources_step(base: str) -> dict:
+    """Done once a source exists that delivers: it is on, or reviews came from it (a
+    history imported or seeded before polling was switched on)."""
+    sources = list(
+        Source.objects.annotate(
+            items=Count("reviews", filter=Q(reviews__is_deleted=False))
+        ).order_by("name", "pk")
+    )
+    delivering = [s for s in sources if s.enabled or s.items]
+    if not sources:
+        detail = "No source yet: nothing arrives, so nothing is scored or detected."
+    elif not delivering:
+        detail = (
+            f"{_names(sources)}: off and nothing received yet, so nothing is scored or detected."
+        )
+    else:
+        parts = [
+            f"{s.name} ({s.items} item{'s' if s.items != 1 else ''}"
+            + ("" if s.enabled else ", off: nothing new arrives")
+            + ")"
+            for s in sources
+        ]
+        detail = "; ".join(parts) + "."
+    return {"key": "sources", "label": "Connect where reviews and mentions come from",
+            "done": bool(delivering), "url": f"{base}sources/", "detail": detail}  # fmt: skip
+
+
+def _replies_step(base: str) -> dict:
+    """Each source replies are posted to is connected for replying (a Facebook page needs
+    its page id and credentials); a platform without replying is answered by hand."""
+    blocked, by_hand = [], []
+    for source in Source.objects.order_by("name", "pk"):
+        if manual_reason_for_reply(source.kind):
+            by_hand.append(source.name)
+        elif problem := source_connection(source):
+            blocked.append(
+                f"{source.name}: not connected — replies cannot be posted "
+                f"({problem[:1].lower()}{problem[1:].rstrip('.')})"
+            )
+    if blocked:
+        them = "it" if len(blocked) == 1 else "them"
+        detail = "; ".join(blocked) + f". Connect {them} on the sources page."
+    elif by_hand:
+        detail = f"Connected; replies on {_names(by_hand)} are posted by hand."
+    else:
+        detail = "Connected." if Source.objects.exists() else "No source yet."
+    return {"key": "replies", "label": "Connect the sources for posting replies",
+            "done": not blocked and Source.objects.exists(), "url": f"{base}sources/",
+            "detail": detail}  # fmt: skip
+
+
+def _names(items) -> str:
+    names = [getattr(i, "name", i) for i in items]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def clinic_setup_steps(clinic: Clinic) -> list[dict]:
     """What a newly added clinic still needs before a crisis day can work, for its overview
     (in the clinic's schema): each step `{"key", "label", "done", "detail", "url"}`. Reviews
-    arrive only from a source; the guard knows the clinic's own contact points only once they
-    are set; the clinic's step needs an approver; legal review needs a legal person; facts
-    are cited only once confirmed; alerts go to the on-call list (else to owners/managers)."""
+    arrive only from a source, and replies are posted only on a connected one; the guard
+    knows the clinic's own contact points only once they are set; the clinic's step needs an
+    approver; legal review needs a legal person; facts are cited only once confirmed; alerts
+    go to the on-call list (else to owners/managers)."""
     base = f"/clinics/{clinic.slug}/"
-    sources = Source.objects.filter(enabled=True).count()
+    sources = _sources_step(base)
+    replies = _replies_step(base)
     approvers = len(people_who_can(clinic, permission=Permission.APPROVE_CLIENT))
     legal = ClinicMembership.objects.filter(
         clinic=clinic, crisis_roles__contains=[CrisisRole.LEGAL]
@@ -79,10 +141,8 @@ def clinic_setup_steps(clinic: Clinic) -> list[dict]:
     confirmed = facts_list(active_only=True).count()
     on_call = OnCall.objects.filter(clinic=clinic).count()
     return [
-        {"key": "sources", "label": "Connect where reviews and mentions come from",
-         "done": sources > 0, "url": f"{base}sources/",
-         "detail": f"{sources} source{'s' if sources != 1 else ''} on" if sources
-         else "No source yet: nothing arrives, so nothing is scored or detected."},
+        sources,
+        replies,
         {"key": "contact", "label": "The clinic's public phone and e-mail",
          "done": bool(clinic.phone and clinic.email), "url": f"{base}settings/",
          "detail": "Set: replies may invite people to them." if clinic.phone and clinic.email

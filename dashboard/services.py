@@ -16,16 +16,15 @@ from clinics.models import Clinic
 from crisis.selectors import incident_figures
 from dashboard.models import ClinicSnapshot
 from feeds.selectors import review_figures
+from inbox.selectors import reply_target_figures
 from responses.selectors import (
-    approvals_waiting_count,
+    approvals_waiting_counts,
     delivery_failures_count,
-    reply_target_breaches,
 )
 from scoring.selectors import sentiment_by_day
 
 SPARK_DAYS = 14
 RATING_DAYS = 90
-SLA_LOOKBACK_DAYS = 30  # older unanswered reviews (an imported history) are not "breaches"
 SNAPSHOT_MAX_AGE = timedelta(minutes=15)
 
 
@@ -39,12 +38,10 @@ def _figures(clinic: Clinic, now: datetime) -> dict:
         reviews = review_figures(now=now, rating_days=RATING_DAYS)
         by_day = sentiment_by_day(start=start, tz=tz_name)
         incidents = incident_figures()
-        awaiting = approvals_waiting_count()
+        awaiting = approvals_waiting_counts()
         failed = delivery_failures_count()
-        breaches, next_due = reply_target_breaches(
-            target_minutes=clinic.reply_target_minutes,
-            now=now,
-            since=now - timedelta(days=SLA_LOOKBACK_DAYS),
+        breaches, next_due = reply_target_figures(
+            target_minutes=clinic.reply_target_minutes, now=now
         )
     daily = [
         round(by_day[d], 3) if (d := first_day + timedelta(days=i)) in by_day else None
@@ -58,7 +55,7 @@ def _figures(clinic: Clinic, now: datetime) -> dict:
         else None,
         "rating_count": reviews["rating_count"],
         "sentiment_daily": daily,
-        "sentiment_trend": _trend(daily),
+        "sentiment_trend": sentiment_change(daily),
         "open_incidents": incidents["active"],
         "unacknowledged_incidents": incidents["unacknowledged"],
         "top_incident_id": top["id"] if top else None,
@@ -67,24 +64,40 @@ def _figures(clinic: Clinic, now: datetime) -> dict:
         "top_severity_label": top["severity"] if top else "",
         "oldest_unacknowledged_at": incidents["oldest_unacknowledged_at"],
         "escalated": incidents["escalated"],
-        "awaiting_approval": awaiting,
+        "awaiting_approval": sum(awaiting.values()),
+        "awaiting_replies": awaiting["replies"],
+        "awaiting_batches": awaiting["batches"],
+        "awaiting_statements": awaiting["statements"],
         "failed_deliveries": failed,
         "sla_breaches": breaches,
         "next_sla_due_at": next_due,
     }
 
 
-def _mean(values: list) -> float | None:
-    present = [v for v in values if v is not None]
-    return sum(present) / len(present) if present else None
+# A change of the line smaller than this reads "about the same": daily means move by a few
+# hundredths on a calm week.
+TREND_DEAD_BAND = 0.1
 
 
-def _trend(daily: list) -> float | None:
-    """Mean sentiment of the last 7 days minus that of the 7 days before (None without both)."""
-    recent, before = _mean(daily[-7:]), _mean(daily[-14:-7])
-    if recent is None or before is None:
+def sentiment_change(daily: list) -> float | None:
+    """How far the sparkline moved: the value its line ends on minus the one it starts from
+    (days without scored reviews are not drawn); None with fewer than two days drawn. The row's
+    arrow, its words, the line's colour and the "trend" sort all read this one figure."""
+    drawn = [v for v in daily or [] if v is not None]
+    if len(drawn) < 2:
         return None
-    return round(recent - before, 3)
+    return round(drawn[-1] - drawn[0], 3)
+
+
+def trend_direction(change: float | None) -> str | None:
+    """ "up", "down" or "flat" (within the dead band) for a `sentiment_change`."""
+    if change is None:
+        return None
+    if change > TREND_DEAD_BAND:
+        return "up"
+    if change < -TREND_DEAD_BAND:
+        return "down"
+    return "flat"
 
 
 def clinic_snapshot_refresh(*, clinic: Clinic, now: datetime | None = None) -> ClinicSnapshot:

@@ -138,6 +138,17 @@ class ReviewFilterSerializer(serializers.Serializer):
     )
 
 
+class InboxFilterSerializer(ReviewFilterSerializer):
+    """The staff inbox's filters: the API's, and the reviews past the clinic's reply target
+    (the dashboard's "SLA breaches")."""
+
+    sla = serializers.ChoiceField(
+        choices=[("breached", "Past the reply target")],
+        required=False,
+        help_text="`breached`: unanswered negative reviews past the clinic's reply target.",
+    )
+
+
 class ReachPagination(FeedPagination):
     """The reviews most reach first: the cursor holds (reach, id)."""
 

@@ -3,20 +3,21 @@ each review with its latest score (`scoring.selectors`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, Min, OuterRef, Q, QuerySet, Subquery
 
 from core.api import RawItem
-from feeds.models import Review, ReviewRevision, Source
+from feeds.models import Review, ReviewRevision, ReviewStatus, Source
 from scoring.claims.selectors import reach_expression
 from scoring.models import ClaimMention
 from scoring.selectors import (
     TOPICS_PUBLIC_SQL,
     latest_score_lateral_sql,
+    latest_score_subquery,
     latest_scores_prefetch,
     scored_exists_sql,
     scores_newest_first,
@@ -72,6 +73,50 @@ def reviews_matching(
     if order == "reach":
         return qs.annotate(reach=reach_expression()).order_by("-reach", "-id")
     return qs.order_by("-published_at", "-id")
+
+
+# Older unanswered reviews (an imported history) are not "breaches" of the reply target.
+SLA_LOOKBACK_DAYS = 30
+
+
+def reviews_awaiting_reply(*, since: datetime) -> QuerySet[Review]:
+    """Unanswered negative reviews published since `since`: the latest score negative or a
+    rating of 1-2, still new or needing a reply, and no reply published. The one definition
+    behind the dashboard's SLA breaches and the inbox's `?sla=breached`. "No reply
+    published" reads `responses.ReplyDraft` through the reverse relation it declares on
+    Review (`reply_drafts`), never by importing it (docs/architecture.md)."""
+    return (
+        Review.objects.filter(
+            is_deleted=False,
+            status__in=[ReviewStatus.NEW, ReviewStatus.NEEDS_REPLY],
+            published_at__gte=since,
+        )
+        .annotate(_latest_label=latest_score_subquery("label"))
+        .filter(Q(_latest_label="negative") | Q(rating__lte=2))
+        .exclude(reply_drafts__status="published")
+    )
+
+
+def reviews_past_reply_target(*, target_minutes: int, now: datetime) -> QuerySet[Review]:
+    """The SLA breaches of the current clinic: reviews awaiting a reply (the last
+    SLA_LOOKBACK_DAYS days) published more than `target_minutes` before `now`."""
+    since = now - timedelta(days=SLA_LOOKBACK_DAYS)
+    return reviews_awaiting_reply(since=since).filter(
+        published_at__lt=now - timedelta(minutes=target_minutes)
+    )
+
+
+def reply_target_figures(*, target_minutes: int, now: datetime) -> tuple[int, datetime | None]:
+    """(how many reviews are past the reply target now, the next moment another one passes
+    it or None): the dashboard's SLA figures, from `reviews_awaiting_reply`."""
+    target = timedelta(minutes=target_minutes)
+    breaches = reviews_past_reply_target(target_minutes=target_minutes, now=now).count()
+    first = (
+        reviews_awaiting_reply(since=now - timedelta(days=SLA_LOOKBACK_DAYS))
+        .filter(published_at__gte=now - target)
+        .aggregate(first=Min("published_at"))["first"]
+    )
+    return breaches, (first + target if first is not None else None)
 
 
 def reviews_filtered(**filters) -> QuerySet[Review]:

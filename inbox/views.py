@@ -4,17 +4,26 @@ review with its history."""
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
+from django.utils import timezone
 from django.views.generic.base import TemplateResponseMixin
 
 from core.permissions import Permission
 from core.views import ClinicView
 from facts.selectors import facts_citable
-from feeds.models import ReviewStatus, SourceKind
+from feeds.models import Review, ReviewStatus, SourceKind
 from feeds.services import reviews_status_set
-from inbox.apis import ReviewFilterSerializer
-from inbox.selectors import reviews_filtered
+from inbox.apis import InboxFilterSerializer
+from inbox.selectors import SLA_LOOKBACK_DAYS, reviews_filtered, reviews_past_reply_target
 from scoring.claims.selectors import claims_to_answer, cluster_get
 from scoring.ml.flags import FLAG_NAMES
+
+
+def _minutes_words(minutes: int) -> str:
+    """90 → "1.5 hours", 45 → "45 minutes", 1440 → "24 hours"."""
+    if minutes < 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = minutes / 60
+    return f"{hours:g} hour{'s' if hours != 1 else ''}"
 
 
 class InboxView(TemplateResponseMixin, ClinicView):
@@ -23,15 +32,27 @@ class InboxView(TemplateResponseMixin, ClinicView):
     template_name = "feeds/inbox.html"
 
     def get(self, request, *args, **kwargs):
-        filters = ReviewFilterSerializer(
+        filters = InboxFilterSerializer(
             data={k: v for k, v in request.GET.items() if v not in ("", None)}
         )
         valid = filters.is_valid()
-        chosen = filters.validated_data if valid else {}
-        qs = reviews_filtered(**chosen)
+        chosen = dict(filters.validated_data) if valid else {}
+        sla = chosen.pop("sla", None)
+        if not valid:  # a filter it cannot read lists nothing, not every review
+            qs = Review.objects.none()
+        else:
+            qs = reviews_filtered(**chosen)
+            if sla == "breached":
+                breached = reviews_past_reply_target(
+                    target_minutes=self.clinic.reply_target_minutes, now=timezone.now()
+                )
+                qs = qs.filter(pk__in=breached.values("pk"))
         page = Paginator(qs, 50).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
+        without_sla = request.GET.copy()
+        for key in ("sla", "page"):
+            without_sla.pop(key, None)
         return self.render_to_response(
             {
                 "clinic": self.clinic,
@@ -48,7 +69,12 @@ class InboxView(TemplateResponseMixin, ClinicView):
                 "claim": cluster_get(chosen["cluster"]) if chosen.get("cluster") else None,
                 "facts": facts_citable(),
                 "answer_url": f"/clinics/{self.clinic.slug}/replies/batches/new/",
-            }
+                "sla": sla,
+                "sla_lookback_days": SLA_LOOKBACK_DAYS,
+                "sla_target": _minutes_words(self.clinic.reply_target_minutes),
+                "without_sla": without_sla.urlencode(),
+            },
+            status=200 if valid else 400,
         )
 
     def post(self, request, *args, **kwargs):

@@ -10,13 +10,8 @@ from accounts.selectors import user_is_agency_staff
 from clinics.access import ClinicAccess
 from clinics.models import ClinicMembership, CrisisRole
 from core.permissions import Permission
-from crisis.models import (
-    ACTIVE_STATUSES,
-    EventKind,
-    Incident,
-    IncidentEvent,
-    PostCrisisReview,
-)
+from crisis.models import ACTIVE_STATUSES, Incident, PostCrisisReview
+from crisis.selectors import incident_events_for_client
 from responses.models import ApprovalStatus, ReplyBatch, ReplyDraft, Statement, Step
 from responses.selectors import (
     approval_history,
@@ -295,19 +290,10 @@ def review_sent_to_clinic(incident_id: int) -> PostCrisisReview | None:
 
 def incident_for_portal(incident_id: int) -> Incident | None:
     """An incident with its timeline as the clinic reads it (oldest first): without the agency's
-    plumbing — webhook deliveries, chat-channel posts and notification failures, which the
-    client can neither read nor act on ("Webhook incident.opened: emitted.")."""
-    plumbing = (
-        Q(kind=EventKind.NOTIFY_FAILED)
-        | Q(kind=EventKind.NOTIFIED, data__has_key="webhook")
-        | Q(kind=EventKind.NOTIFIED, data__has_key="chat")
-    )
+    plumbing (`crisis.selectors.incident_events_for_client`, which the post-crisis review sent
+    to the clinic reads too)."""
     return (
-        Incident.objects.prefetch_related(
-            Prefetch(
-                "events", queryset=IncidentEvent.objects.exclude(plumbing).order_by("at", "id")
-            )
-        )
+        Incident.objects.prefetch_related(Prefetch("events", queryset=incident_events_for_client()))
         .filter(pk=incident_id)
         .first()
     )

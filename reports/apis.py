@@ -48,6 +48,11 @@ class _Week(_Day):
 
 class _Previous(serializers.Serializer):
     month = serializers.CharField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField(
+        help_text="for a month in progress, the same days and time of day as this one has "
+        "so far (the whole month otherwise)"
+    )
     volume = serializers.IntegerField()
     average_rating = serializers.FloatField(allow_null=True)
     average_score = serializers.FloatField(allow_null=True)
@@ -70,7 +75,12 @@ class MonthlyReportOutputSerializer(serializers.Serializer):
     month = serializers.CharField(help_text="YYYY-MM")
     timezone = serializers.CharField(help_text="the clinic's: days and months are its own")
     start = serializers.DateTimeField()
-    end = serializers.DateTimeField()
+    end = serializers.DateTimeField(help_text="now, while the month is in progress")
+    in_progress = serializers.BooleanField(
+        help_text="the current month: month to date, its days and weeks up to today, compared "
+        "with the same days of the previous month"
+    )
+    compared = serializers.CharField(help_text="what is compared with what, in words")
     volume = serializers.IntegerField(help_text="reviews, comments and mentions published")
     rated = serializers.IntegerField()
     average_rating = serializers.FloatField(allow_null=True)
@@ -79,7 +89,7 @@ class MonthlyReportOutputSerializer(serializers.Serializer):
     daily = _Day(many=True)
     weekly = _Week(many=True)
     previous = _Previous()
-    change = _Change(help_text="this month minus the previous one")
+    change = _Change(help_text="this month minus the previous one (its same days, in progress)")
 
 
 EXAMPLE = {
@@ -88,6 +98,8 @@ EXAMPLE = {
     "timezone": "America/New_York",
     "start": "2026-10-01T00:00:00-04:00",
     "end": "2026-11-01T00:00:00-04:00",
+    "in_progress": False,
+    "compared": "October 2026 compared with September 2026",
     "volume": 412,
     "rated": 388,
     "average_rating": 4.21,
@@ -138,6 +150,8 @@ EXAMPLE = {
     ],
     "previous": {
         "month": "2026-09",
+        "start": "2026-09-01T00:00:00-04:00",
+        "end": "2026-10-01T00:00:00-04:00",
         "volume": 371,
         "average_rating": 4.3,
         "average_score": 0.47,
@@ -165,7 +179,9 @@ class _Error(serializers.Serializer):
 class ReportMonthlyApi(ClinicAPIView):
     """The clinic's monthly report: volume, average rating, sentiment mix and average score,
     reply response time (review published → reply published), per day and per ISO week, and
-    the previous month for comparison. Days and months are in the clinic's time zone."""
+    the previous month for comparison. Days and months are in the clinic's time zone. The
+    current month is month to date (no day or week after today) against the same days of the
+    previous month."""
 
     @extend_schema(
         parameters=[

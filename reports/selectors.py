@@ -8,6 +8,10 @@ months are the clinic's own (its time zone).
   and the average score (-1 … 1);
 - response time: replies PUBLISHED in the month, from the review's publication to the
   reply's (median, average, and how many within the clinic's reply target).
+
+A month in progress is month-to-date: its days and weeks stop at today (no week that has not
+started is listed), and it is compared with the same stretch of the previous month (its first
+days up to the same time of day), never with the whole of it.
 """
 
 from __future__ import annotations
@@ -125,11 +129,36 @@ def _change(now, before, digits: int = 2):
     return round(float(now) - float(before), digits)
 
 
-def monthly_report(*, clinic: Clinic, month: date) -> dict:
+def _same_stretch(first: date, start: datetime, through: datetime, tz: ZoneInfo) -> datetime:
+    """The end of the stretch of the month beginning on `first` that matches `start` →
+    `through` in days and time of day (1 Dec 00:00 → 5 Dec 07:43 matches 1 Nov 00:00 →
+    5 Nov 07:43), never past that month's end."""
+    local = through.astimezone(tz)
+    day = first + timedelta(days=(local.date() - start.astimezone(tz).date()).days)
+    cut = datetime.combine(day, local.time(), tzinfo=tz)
+    return min(cut, _bounds(first, tz)[1])
+
+
+def _day_words(start: datetime, through: datetime, tz: ZoneInfo) -> str:
+    """ "1–5 December 2026" for the days a stretch touches (its end excluded)."""
+    first = start.astimezone(tz).date()
+    last = max((through - timedelta(microseconds=1)).astimezone(tz).date(), first)
+    if last == first:
+        return f"{first.day} {first:%B %Y}"
+    return f"{first.day}–{last.day} {last:%B %Y}"
+
+
+def monthly_report(*, clinic: Clinic, month: date, now: datetime | None = None) -> dict:
     """The report of `month` (its first day) for `clinic` (the connection must be in its
-    schema). Plain JSON-ready data: the API returns it as it is, the portal charts it."""
+    schema). Plain JSON-ready data: the API returns it as it is, the portal charts it. A month
+    in progress covers its first days up to now and is compared with the same days of the
+    previous month."""
     tz = clinic_zone(clinic)
-    start, end = _bounds(month, tz)
+    now = now or timezone.now()
+    start, month_end = _bounds(month, tz)
+    in_progress = start <= now < month_end
+    end = now if in_progress else month_end
+    last_day = end.astimezone(tz).date() if in_progress else _next_month(month) - timedelta(days=1)
     totals = _totals(start, end)
     target = clinic.reply_target_minutes
 
@@ -154,7 +183,7 @@ def monthly_report(*, clinic: Clinic, month: date) -> dict:
 
     days = []
     day = month
-    while day < _next_month(month):
+    while day <= last_day:
         row = per_day.get(day, {})
         replies = response_by_day.get(day, [])
         days.append(
@@ -218,6 +247,8 @@ def monthly_report(*, clinic: Clinic, month: date) -> dict:
 
     previous_first = _previous_month(month)
     p_start, p_end = _bounds(previous_first, tz)
+    if in_progress:
+        p_end = _same_stretch(previous_first, start, end, tz)
     previous_totals = _totals(p_start, p_end)
     previous_minutes = [m for _, m in _response_minutes(p_start, p_end, tz)]
     response = _response_summary([m for _, m in responses], target)
@@ -229,6 +260,8 @@ def monthly_report(*, clinic: Clinic, month: date) -> dict:
 
     previous = {
         "month": previous_first.strftime("%Y-%m"),
+        "start": p_start.isoformat(),
+        "end": p_end.isoformat(),
         "volume": previous_totals["volume"],
         "average_rating": _round(previous_totals["average_rating"]),
         "average_score": _round(previous_totals["average_score"], 3),
@@ -247,6 +280,14 @@ def monthly_report(*, clinic: Clinic, month: date) -> dict:
         "timezone": str(tz),
         "start": start.isoformat(),
         "end": end.isoformat(),
+        "in_progress": in_progress,
+        "compared": (
+            f"Month to date, {_day_words(start, end, tz)} (to {end.astimezone(tz):%H:%M}), "
+            f"compared with the same days of {previous_first:%B}: "
+            f"{_day_words(p_start, p_end, tz)} to the same time"
+            if in_progress
+            else f"{month:%B %Y} compared with {previous_first:%B %Y}"
+        ),
         "volume": totals["volume"],
         "rated": totals["rated"],
         "average_rating": current["average_rating"],

@@ -6,7 +6,6 @@ import difflib
 import re
 from datetime import datetime, timedelta
 
-from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -42,7 +41,7 @@ from responses.services.outbox import (
 from responses.services.templating import citations_of_flags, text_render
 from responses.services.workflow import PENDING, approval_refusal, step_of
 from responses.templates_library import BUILTIN_TEMPLATES
-from scoring.selectors import latest_score, latest_score_lateral_sql, topics_public
+from scoring.selectors import latest_score, topics_public
 
 # --- the template library ----------------------------------------------------------------
 
@@ -496,6 +495,10 @@ _BY_HAND = "Or post it by hand and mark it posted."
 CLINIC_FAILURE_WORDS = (
     "Your agency has been told and will see that it is posted; nothing is needed from you."
 )
+CLINIC_WAITING_WORDS = (
+    "It waits for your agency to connect the channel, then it is sent by itself; nothing is "
+    "needed from you."
+)
 
 
 def failure_advice(item: OutboxItem) -> dict:
@@ -544,6 +547,34 @@ def failure_advice(item: OutboxItem) -> dict:
     }
 
 
+def _first_name_initial(name: str) -> str:
+    """ "Harper Morales" → "Harper M.": the reviewer as the clinic knows them, no more."""
+    words = [w.strip(",.") for w in (name or "").split() if w.strip(",.")]
+    if not words:
+        return ""
+    first = words[0][:1].upper() + words[0][1:]
+    return f"{first} {words[-1][:1].upper()}." if len(words) > 1 else first
+
+
+def review_named(review: Review, *, tz) -> str:
+    """A review as the clinic's people know it, for notices and e-mails: "Harper M.'s 1★
+    Facebook review of 4 Dec 2026" (the reviewer's first name and initial, the stars, the
+    platform, the day in the clinic's zone); never its words, an id or anything of a patient."""
+    platform = review.source.get_kind_display()
+    what = (
+        f"{review.rating}★ {platform} review"
+        if review.rating
+        else f"{platform} {review.get_kind_display().lower()}"
+    )
+    day = timezone.localtime(review.published_at, tz)
+    name = _first_name_initial(review.author_name)
+    return (
+        f"{name}’s {what} of {day.day} {day:%b %Y}"
+        if name
+        else f"a {what} of {day.day} {day:%b %Y}"
+    )
+
+
 def delivery_row(item: OutboxItem, *, for_clinic: bool = False) -> dict:
     """One channel's delivery of one item, as pages and the API show it. `for_clinic`: as
     the clinic's own people read it in the portal, where fixing a failure is not theirs."""
@@ -572,6 +603,15 @@ def delivery_row(item: OutboxItem, *, for_clinic: bool = False) -> dict:
     elif item.status == OutboxStatus.MANUAL:
         row["reason"] = item.manual_reason
         row["what_to_do"] = "Copy the text, post it by hand, then mark it posted."
+    elif item.status == OutboxStatus.PENDING and (problem := source_connection(item.source)):
+        # nothing can be sent before the channel is connected: not "queued" for the platform
+        row["state_label"] = "Waiting for the connection"
+        row["reason"] = f"{item.source.name} is not connected ({problem})"
+        row["what_to_do"] = (
+            CLINIC_WAITING_WORDS if for_clinic
+            else f"Connect {item.source.name} (Sources); it is then sent by itself. {_BY_HAND}"
+        )  # fmt: skip
+        row["waits_for_connection"] = True
     elif item.status == OutboxStatus.PENDING and item.last_error:
         row["reason"] = f"{item.source.get_kind_display()} said: {item.last_error}"
         row["what_to_do"] = "Nothing: it is retried by itself."
@@ -668,11 +708,12 @@ def delivery_words(rows: list[dict]) -> str:
     parts = []
     if by_state.get("posted"):
         parts.append(f"Posted on {_names(by_state['posted'])}.")
-    if by_state.get("queued"):
-        parts.append(
-            f"Queued for {_names(by_state['queued'])}: it shows as posted once the platform "
-            "confirms."
-        )
+    waiting = [r for r in by_state.get("queued", []) if r.get("waits_for_connection")]
+    queued = [r for r in by_state.get("queued", []) if not r.get("waits_for_connection")]
+    if queued:
+        parts.append(f"Queued for {_names(queued)}: it shows as posted once the platform confirms.")
+    if waiting:
+        parts.append(f"Not posted yet: {waiting[0]['reason']}. {waiting[0]['what_to_do']}")
     if by_state.get("failed"):
         parts.append(
             f"Not posted on {_names(by_state['failed'])}: {by_state['failed'][0]['reason']} "
@@ -746,38 +787,14 @@ def replies_delivered_recently(*, days: int = 14) -> list[dict]:
     ]  # fmt: skip
 
 
-def approvals_waiting_count() -> int:
-    """Replies of the current clinic waiting at any approval step."""
-    return ReplyDraft.objects.filter(status__in=PENDING).count()
-
-
-# Unanswered negative reviews: a latest score that is negative or a rating of 1-2, no
-# published reply, not marked replied or ignored.
-_SLA_SQL = """
-SELECT
-    count(*) FILTER (WHERE r.published_at + make_interval(mins => %(target)s) < %(now)s),
-    min(r.published_at + make_interval(mins => %(target)s))
-        FILTER (WHERE r.published_at + make_interval(mins => %(target)s) >= %(now)s)
-FROM feeds_review r
-LEFT JOIN LATERAL ({latest}) l ON true
-WHERE NOT r.is_deleted
-  AND r.status IN ('new', 'needs_reply')
-  AND r.published_at >= %(since)s
-  AND (l.label = 'negative' OR r.rating <= 2)
-  AND NOT EXISTS (
-      SELECT 1 FROM responses_replydraft d WHERE d.review_id = r.id AND d.status = 'published'
-  )
-"""
-
-
-def reply_target_breaches(*, target_minutes: int, now: datetime, since: datetime) -> tuple:
-    """(how many unanswered negative reviews published since `since` are past the reply
-    target now, the next moment another one passes it or None)."""
-    sql = _SLA_SQL.format(latest=latest_score_lateral_sql("label"))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"target": target_minutes, "now": now, "since": since})
-        breaches, next_due = cursor.fetchone()
-    return breaches or 0, next_due
+def approvals_waiting_counts() -> dict[str, int]:
+    """What of the current clinic waits at any approval step, by kind: replies on their own
+    (a batch's replies are approved through the batch), reply batches, statements."""
+    return {
+        "replies": ReplyDraft.objects.filter(status__in=PENDING, batch__isnull=True).count(),
+        "batches": ReplyBatch.objects.filter(status__in=PENDING).count(),
+        "statements": Statement.objects.filter(status__in=PENDING).count(),
+    }
 
 
 def statements_by_ids(statement_ids) -> list[Statement]:

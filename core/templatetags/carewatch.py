@@ -1,6 +1,8 @@
 from django import template
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from core.http import clinic_urlconf
 from core.text import possessive as _possessive
@@ -24,3 +26,13 @@ def clinic_url(clinic, name, *args):
 def possessive(name):
     """{{ clinic.name|possessive }}: "Clinic A’s", "Lakeview Pediatrics’" (core.text)."""
     return _possessive(name)
+
+
+@register.filter
+def ago(moment):
+    """{{ told_at|ago }}: "just now" under a minute, else "5 minutes ago" (timesince)."""
+    if not moment:
+        return ""
+    if (timezone.now() - moment).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(moment)} ago"

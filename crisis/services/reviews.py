@@ -49,12 +49,18 @@ def review_draft(*, incident: Incident, now: datetime | None = None) -> PostCris
         review.metrics = metrics
         review.save(update_fields=["metrics", "updated_at"])
     share = metrics["answered_share"]
+    first = metrics.get("first_public_response")
+    response = (
+        f"first public response {_minutes(metrics['time_to_first_public_response_seconds'])} "
+        f"after the alert ({'the statement' if first['kind'] == 'statement' else 'a reply'})"
+        if first
+        else "no public response"
+    )
     event_add(
         incident=incident,
         kind=EventKind.REVIEW_DRAFTED,
         message="Post-crisis review drafted: acknowledged in "
-        f"{_minutes(metrics['time_to_acknowledge_seconds'])}, first public reply "
-        f"{_minutes(metrics['time_to_first_reply_seconds'])}, "
+        f"{_minutes(metrics['time_to_acknowledge_seconds'])}, {response}, "
         + (
             f"{share:.0%} of {metrics['negative_linked']} negative mentions answered."
             if share is not None
@@ -79,6 +85,16 @@ def review_freeze(*, incident: Incident, now: datetime | None = None) -> PostCri
     review.metrics_frozen_at = now
     review.save(update_fields=["metrics", "metrics_frozen_at", "updated_at"])
     return review
+
+
+def after_period_unfinished(metrics: dict) -> bool:
+    """The figures were taken before the "after" period had passed."""
+    return (metrics or {}).get("windows", {}).get("after", {}).get("state") == "in_progress"
+
+
+def after_period_end(metrics: dict) -> datetime | None:
+    end = (metrics or {}).get("windows", {}).get("after", {}).get("full_end")
+    return datetime.fromisoformat(end) if end else None
 
 
 def review_metrics_current(review: PostCrisisReview) -> dict:
@@ -129,9 +145,11 @@ def portal_review_url(clinic: Clinic, incident_id: int) -> str:
 def review_send(*, incident_id: int, clinic: Clinic, actor: Actor) -> PostCrisisReview:
     """Send the review to the clinic: from now on the clinic's people read it (and download
     its PDF) in the portal, and each is told in-app and by e-mail, as they chose. Its figures
-    are frozen at the first sending (unless the incident was marked reviewed before). Sending
-    again (after an edit) tells them again. Refused (400 `no_recipients`) when the clinic has
-    nobody to tell."""
+    are frozen at the first sending (unless the incident was marked reviewed before), and the
+    document says so when its "after" period had not passed then. Sending again (after an
+    edit) tells them again; once that "after" period has passed, sending again takes the
+    figures anew with the whole of it (the clinic is told, so nothing changes under them).
+    Refused (400 `no_recipients`) when the clinic has nobody to tell."""
     people = clinic_people(clinic)
     if not people:
         raise ValidationFailed(
@@ -150,9 +168,17 @@ def review_send(*, incident_id: int, clinic: Clinic, actor: Actor) -> PostCrisis
         again = review.sent_at is not None
         review.sent_at, review.sent_by = now, actor.name[:200]
         fields = ["sent_at", "sent_by", "updated_at"]
-        if review.metrics_frozen_at is None:
+        after_end = after_period_end(review.metrics)
+        completed = (
+            review.metrics_frozen_at is not None
+            and after_period_unfinished(review.metrics)
+            and after_end is not None
+            and after_end <= now
+        )
+        if review.metrics_frozen_at is None or completed:
             # what the clinic receives does not change under them: its figures are those of
-            # the moment it was sent (the lessons may still be edited and sent again)
+            # the moment it was sent (the lessons may still be edited and sent again), taken
+            # anew only when sent again with the whole "after" period
             review.metrics = review_metrics(review.incident, now=now)
             review.metrics_frozen_at = now
             fields += ["metrics", "metrics_frozen_at"]
@@ -174,10 +200,11 @@ def review_send(*, incident_id: int, clinic: Clinic, actor: Actor) -> PostCrisis
         event_add(
             incident=incident,
             kind=EventKind.REVIEW_SENT,
-            message=f"Review {'sent again' if again else 'sent'} to the clinic: "
-            f"{len(told)} people told ({names or 'nobody new'}).",
+            message=f"Review {'sent again' if again else 'sent'} to the clinic"
+            + (" with the figures of the whole “after” period" if completed else "")
+            + f": {len(told)} people told ({names or 'nobody new'}).",
             actor=actor,
-            data={"people": sorted(told), "again": again},
+            data={"people": sorted(told), "again": again, "figures_renewed": completed},
             at=now,
         )
     return review

@@ -6,6 +6,8 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from dashboard.services import sentiment_change, trend_direction
+
 register = template.Library()
 
 SPARK_WIDTH, SPARK_HEIGHT = 112, 28
@@ -30,7 +32,7 @@ def sparkline(values) -> str:
         f"Sentiment over {len(values)} days, from {first:+.2f} to {last:+.2f} "
         f"({len(points)} days with scored reviews)"
     )
-    tone = "up" if last > first + 0.05 else "down" if last < first - 0.05 else "flat"
+    tone = trend_direction(sentiment_change(values)) or "flat"
     last_x, last_y = round(points[-1][0] * step, 1), y(last)
     return format_html(
         '<svg class="spark spark-{}" width="{}" height="{}" viewBox="0 0 {} {}" role="img" '
@@ -71,3 +73,43 @@ def spark_last(values):
     """The value the sparkline's line ends on (the last day with scored reviews)."""
     points = [v for v in (values or []) if v is not None]
     return points[-1] if points else None
+
+
+TREND_WORDS = {
+    "up": ("↑", "better: up from {first} where the line starts"),
+    "down": ("↓", "worse: down from {first} where the line starts"),
+    "flat": ("→", "about the same as {first} where the line starts"),
+}
+
+
+@register.filter
+def spark_trend(values) -> dict | None:
+    """Which way the sparkline went ("up", "down", "flat"), its arrow and its words: what the
+    row says beside the line, from the same figure as the line's colour."""
+    direction = trend_direction(sentiment_change(values))
+    if direction is None:
+        return None
+    first = next(v for v in values if v is not None)
+    arrow, words = TREND_WORDS[direction]
+    return {"direction": direction, "arrow": arrow, "words": words.format(first=f"{first:+.2f}")}
+
+
+@register.filter
+def awaiting_words(figures) -> str:
+    """ "1 reply, 1 statement, 2 batches of replies": what an approval count holds, for a
+    row's snapshot or the page's totals."""
+
+    def read(name: str) -> int:
+        if isinstance(figures, dict):
+            return figures.get(f"approval_{name}", 0)
+        return getattr(figures, f"awaiting_{name}")
+
+    parts = []
+    for name, one, many in (
+        ("replies", "reply", "replies"),
+        ("statements", "statement", "statements"),
+        ("batches", "batch of replies", "batches of replies"),
+    ):
+        if count := read(name):
+            parts.append(f"{count} {one if count == 1 else many}")
+    return ", ".join(parts)

@@ -5,7 +5,7 @@ register = template.Library()
 
 @register.filter
 def minutes_words(value):
-    """Minutes as "3 h 5 min" / "2 d 4 h"; "–" when there is none."""
+    """Minutes as "3 h 5 min" / "4 h" / "2 d 4 h"; "–" when there is none."""
     if value is None or value == "":
         return "–"
     minutes = int(round(float(value)))
@@ -14,7 +14,7 @@ def minutes_words(value):
     if days:
         return f"{days} d {hours} h"
     if hours:
-        return f"{hours} h {mins} min"
+        return f"{hours} h {mins} min" if mins else f"{hours} h"
     return f"{mins} min"
 
 

@@ -3,7 +3,9 @@
 patient_safety
     An allegation of harm, wrong or negligent treatment, or injury (wrong medication or dose,
     misdiagnosis, "nearly died", "left bleeding", a fall nobody helped with, assault by staff,
-    negligence, botched procedure...). Evidence: the matching phrases.
+    negligence, botched procedure...), and illness caught at the clinic ("got sick after
+    visiting", "caught something at the clinic", "an outbreak at the clinic"; not "I was sick
+    so I went", "sick note", "sick of waiting"). Evidence: the matching phrases.
 legal_threat
     The reviewer threatens or mentions legal or regulatory action (lawyer, solicitor, attorney,
     sue, lawsuit, legal action, court, compensation claim, reporting to the CQC / GMC / NMC /
@@ -73,6 +75,18 @@ def _for(pattern: re.Pattern, scan: str, as_written: bool):
 
 
 _PRONOUN_OBJ = r"(?:me|him|her|them|us|my (?:\w+ ){0,2}?\w+|my)"
+_PLACE = (
+    r"(?:the|this|that|your|their|our|my|his|her) (?:clinic|surgery|practice|hospital|office|"
+    r"waiting room|ward|centre|center|dentists?|doctors?)"
+)
+_VISIT = (
+    # "visiting" alone is also visiting a relative: only with the place or a when
+    r"(?:visiting (?:here|there|you|them|" + _PLACE + r"|(?:this|last) (?:week|weekend|month)|"
+    r"yesterday|today|recently|on \w+day|the other day)|going (?:there|in)|being (?:there|seen)|"
+    r"(?:coming|going) to " + _PLACE + "|"
+    r"(?:a|an|the|my|our|his|her|their|your|this|that) (?:visit|appointment|check-?up|jabs?|"
+    r"vaccinations?|injection|procedure|treatment|stay)|(?:being )?(?:at|in) " + _PLACE + ")"
+)
 
 PATIENT_SAFETY = _rx(
     r"mis-?diagnos(?:ed|is|es)",
@@ -101,6 +115,14 @@ PATIENT_SAFETY = _rx(
     r"allergic reaction (?:to|after) (?:the|a) (?:medication|medicine|drug|injection) (?:they|he|she|the doctor)",
     r"(?:fell|had a fall) (?:and|but) (?:no one|nobody|nobody)",
     r"(?:unsafe|dangerous) (?:care|practice|treatment|discharge|staff|doctor|nurse)",
+    # illness caught at the clinic: "got sick after visiting", "an outbreak at the clinic"
+    r"(?:got|get|gets|getting|fell|became|become|been|were|was|is|are) (?:really |very |so |all )?"
+    r"(?:sick|ill|poorly|infected) (?:\w+ ){0,2}?(?:after|from|following) " + _VISIT,
+    r"(?:caught|catch|picked up|pick up|contracted|got) (?:something|a bug|a virus|an infection|"
+    r"a stomach bug|a tummy bug|norovirus|covid|flu|the flu|measles|chickenpox|an illness) "
+    r"(?:at|from|in|during) (?:" + _PLACE + "|" + _VISIT + ")",
+    r"infect(?:ion|ions|ed) (?:after|from|following|at|during) " + _VISIT,
+    r"outbreaks? (?:of \w+ )?(?:at|in) " + _PLACE,
 )
 
 LEGAL_THREAT = _rx(
@@ -258,4 +280,10 @@ FLAG_NAMES = (
     "self_disclosed_health",
     "misinformation",
     "threat_abuse",
+)
+
+# Every pattern above, for the rules' share of the model version (topics.rules_version): a
+# changed flag rule is a new model version, and the sweeper rescores.
+PATTERNS: tuple[str, ...] = tuple(
+    v.pattern for k, v in sorted(globals().items()) if isinstance(v, re.Pattern)
 )

@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from scoring.ml import details, waits
+from scoring.ml import details, flags, waits
 from scoring.ml.fastre import ascii_twin
 
 # name -> (label, patterns). Patterns are regex fragments without the surrounding \b.
@@ -493,7 +493,9 @@ def find_topics(text: str) -> list[dict]:
 
 def rules_version() -> str:
     """The hand-written rules' share of the model version: the topic lexicon, the wait rules
-    (waits.py) and the wrong-detail rules (details.py). Stored scores carry it, so a changed
+    (waits.py), the wrong-detail rules (details.py) and the risk-flag lexicons (flags.py). Stored scores carry it, so a changed
     rule is a new model version and the sweeper rescores, as for a retrained head."""
-    blob = json.dumps([TOPIC_LEXICON, waits.PATTERNS, details.PATTERNS], sort_keys=True).encode()
+    blob = json.dumps(
+        [TOPIC_LEXICON, waits.PATTERNS, details.PATTERNS, flags.PATTERNS], sort_keys=True
+    ).encode()
     return "rules-" + hashlib.sha256(blob).hexdigest()[:8]

@@ -392,10 +392,11 @@ def _scenario(server, new_page, tenant, fake, chat, incident, drafts):
     resolved, opened = incident.resolved_at, incident.opened_at
     span = resolved - first_mention
     assert metrics["onset_at"] == first_mention.isoformat()
-    assert metrics["onset_from"] == "first linked mention"
+    assert metrics["onset_from"] == "the first mention the alert counted"
     windows = metrics["windows"]
+    # before: the week of usual traffic before the first mention
     assert (windows["before"]["start"], windows["before"]["end"]) == (
-        (first_mention - span).isoformat(), first_mention.isoformat(),
+        (first_mention - max(span, timedelta(days=7))).isoformat(), first_mention.isoformat(),
     )  # fmt: skip
     assert (windows["during"]["start"], windows["during"]["end"], windows["during"]["state"]) == (
         first_mention.isoformat(), resolved.isoformat(), "complete",

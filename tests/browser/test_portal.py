@@ -13,7 +13,9 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from crisis.models import Incident, IncidentEvent
+from accounts.actors import Actor
+from crisis.models import Incident, IncidentEvent, IncidentStatement
+from crisis.services import review_send
 from responses.models import AuditEntry, OutboxItem, ReplyDraft, Statement
 from responses.services.outbox import outbox_deliver
 from scoring.models import ReviewScore
@@ -334,3 +336,75 @@ def test_a_bad_report_month_says_why(browser_server, new_page, committed_tenant)
         "Invalid month. Use the form YYYY-MM, for example 2026-11."
     )
     assert serious_violations(page) == []
+
+
+def test_the_post_crisis_review_reads_on_a_phone_without_sideways_scrolling(
+    browser_server, new_page, committed_tenant
+):
+    # given a resolved surge with long mentions, a long timeline and a published statement,
+    # whose review the agency sent to the clinic
+    tenant = committed_tenant()
+    now = timezone.now()
+    opened = now - timedelta(hours=3)
+    long_text = (
+        "Heard from three parents that kids got sick after visiting this week, what is going "
+        "on at the clinic? https://example.test/a/very/long/link/that/does/not/break/anywhere"
+    )
+    with schema_context(tenant.clinic.schema_name):
+        incident = Incident.objects.create(
+            kind="surge", title="Negative surge: 14 in 2 h", severity="critical",
+            status="resolved", opened_at=opened, last_detected_at=opened,
+            resolved_at=now - timedelta(minutes=5),
+            trigger={"kind": "surge", "numbers": {"count": 14, "window_minutes": 120,
+                                                  "ratio": 672.0}},
+        )  # fmt: skip
+        for n in range(14):
+            review = review_in(
+                tenant.clinic, "csv", text=long_text,
+                published_at=opened - timedelta(minutes=20) + n * timedelta(minutes=5),
+            )  # fmt: skip
+            ReviewScore.objects.create(
+                review=review, model_version="demo", label="negative", score=-0.8
+            )
+            incident.mentions.through.objects.create(
+                incident=incident, review=review, added_at=opened
+            )
+            IncidentEvent.objects.create(
+                incident=incident, kind="mentions_added", at=opened + n * timedelta(minutes=3),
+                message=f"{n + 1} mentions linked: {long_text}",
+            )  # fmt: skip
+        IncidentEvent.objects.create(
+            incident=incident, kind="status_changed", at=now - timedelta(minutes=5),
+            message="Resolved anyway: " + long_text, data={"to": "resolved"},
+        )  # fmt: skip
+    statement = statement_waiting_for_clinic(
+        clinic=tenant.clinic, writer=tenant.users["writer"], manager=tenant.users["owner"],
+        title="About the rumour of children falling ill after a visit this week",
+        body="There is no outbreak at the clinic; our rooms are cleaned between every patient.",
+    )  # fmt: skip
+    with schema_context(tenant.clinic.schema_name):
+        Statement.objects.filter(pk=statement.pk).update(
+            status="published", published_at=opened + timedelta(minutes=4)
+        )
+        IncidentStatement.objects.create(incident=incident, statement=statement, added_at=opened)
+        review_send(
+            incident_id=incident.pk, clinic=tenant.clinic, actor=Actor.of_system("test", "Test")
+        )
+
+    # when the clinic's approver opens it on a 390 px phone
+    page = new_page((390, 844))
+    sign_in(page, browser_server, tenant.users["approver"])
+    page.goto(_portal(browser_server, tenant, f"incidents/{incident.pk}/review/"))
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Post-crisis review")
+
+    # then nothing is wider than the phone: values wrap, the timeline stacks, the tables of
+    # numbers scroll inside their own box
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    _no_horizontal_scroll(page)
+    box = page.locator("[data-windows]").locator("xpath=..").bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    first = page.locator("[data-figure='time_to_first_public_response'] td").inner_text()
+    assert first.startswith("4 min after the alert: the statement “About the rumour")
+    assert serious_violations(page) == []
+    assert page.console_errors == []
+    screenshot(page, "portal-post-crisis-review-phone")

@@ -90,3 +90,27 @@ def test_the_volume_chart_labels_each_gridline_with_its_whole_count(volumes, lab
 
 def test_an_empty_review_draws_a_zero_to_one_axis():
     assert [label for _, label in _axis(volume_chart(_metrics([])))] == ["0", "1"]
+
+
+def test_windows_of_different_lengths_are_drawn_per_day():
+    # given a week before with 7 negatives in one 28-hour bucket, and 2 negatives in one
+    # 10-minute bucket of the crisis
+    series = []
+    for window, days in (("before", 7 / 6), ("during", 1 / 144), ("after", 1 / 6)):
+        for n in range(BUCKETS_PER_WINDOW):
+            count = {("before", 0): 7, ("during", 0): 2}.get((window, n), 0)
+            series.append(
+                {"window": window, **dict.fromkeys(LABELS, 0), "negative": count, "days": days}
+            )
+    windows = {
+        "before": {"state": "complete", "volume": 7, "per_day": 1.0},
+        "during": {"state": "complete", "volume": 2, "per_day": 48.0},
+        "after": {"state": "complete", "volume": 0, "per_day": 0.0},
+    }
+    # when it is drawn
+    svg = volume_chart({"series": series, "windows": windows})
+    # then the bars are items per day: 6 a day before, 288 a day during, on one axis
+    assert [label for _, label in _axis(svg)] == ["0", "100", "200", "300"]
+    titles = re.findall(r'fill="#cf222e"><title>negative: ([^<]*)</title>', svg)
+    assert titles == ["7 (6.0 a day)", "2 (288.0 a day)"]
+    assert "Per day: before 1 (7 items); during 48 (2 items); after 0 (0 items)." in svg

@@ -12,10 +12,11 @@ import pytest
 from django_tenants.utils import schema_context
 
 from clinics.models import clinic_zone
-from crisis.models import DetectorSettings, Incident
+from crisis.models import DetectorSettings, Incident, IncidentStatement
 from crisis.room import DEFAULT_PLAYBOOK, control_room, plain_line, playbook_steps
 from crisis.services import detector_settings_update, detectors_run, incident_acknowledge
-from tests.crisis.conftest import NOW, acting
+from responses.models import Statement
+from tests.crisis.conftest import HOUR, NOW, acting
 
 MIN = timedelta(minutes=1)
 
@@ -103,3 +104,108 @@ def test_the_room_leads_with_the_plain_line_clocks_and_the_top_mention(incident,
     assert table.index("They reuse needles! Share this") < table.index("Reuse needles? asking")
     assert "misinformation" in table[top : top + 1500]
     assert html.count('data-step="') == len(DEFAULT_PLAYBOOK)
+
+
+def _team_step(room: dict) -> dict:
+    return next(s for s in room["playbook"] if s["key"] == "team")
+
+
+def test_the_playbook_and_the_team_panel_count_the_clinics_crisis_team(
+    incident, clinic_a, world, login
+):
+    # given the clinic's crisis team: A Approver (comms) and A Legal (legal), nobody assigned
+    # for the incident itself
+    with schema_context(clinic_a.schema_name):
+        room = control_room(Incident.objects.get(pk=incident.pk), clinic_a)
+    step = _team_step(room)
+    assert (step["done"], step["detail"]) == (
+        False, "2 of 4 roles covered by the clinic's crisis team"
+    )  # fmt: skip
+    assert [(r["value"], r["who"]) for r in room["team"]] == [
+        ("comms", "A Approver"), ("legal", "A Legal"), ("clinician", ""), ("social", ""),
+    ]  # fmt: skip
+    # the room's two panels say the same: the roles show the clinic's people, not "Nobody"
+    html = login("alpha_writer").get(f"/clinics/clinic-a/incidents/{incident.pk}/").content.decode()
+    assert "role(s) assigned" not in html
+    assert "(2 of 4 roles covered by the clinic&#x27;s crisis team)" in html
+    assert '<option value="">The clinic\'s crisis team: A Approver</option>' in html
+    assert '<option value="">The clinic\'s crisis team: A Legal</option>' in html
+    assert html.count('<option value="">Nobody</option>') == 2
+
+    # when the missing roles are assigned for the incident, the step is done
+    writer = login("alpha_writer")
+    writer.post(
+        f"/clinics/clinic-a/incidents/{incident.pk}/",
+        {"action": "assign_all", "role_clinician": world.users["alpha_writer"].pk,
+         "role_social": world.users["alpha_manager"].pk},
+    )  # fmt: skip
+    with schema_context(clinic_a.schema_name):
+        room = control_room(Incident.objects.get(pk=incident.pk), clinic_a)
+    step = _team_step(room)
+    assert (step["done"], step["detail"]) == (
+        True, "4 of 4 roles covered: 2 assigned for this incident, the rest by the clinic's "
+        "crisis team",
+    )  # fmt: skip
+    assert [r["who"] for r in room["team"]] == [
+        "A Approver", "A Legal", "Alpha Writer", "Alpha Manager",
+    ]  # fmt: skip
+
+
+def _clocks(room) -> dict[str, tuple[str, str]]:
+    return {c["label"]: (c["state"], c["words"]) for c in room["clocks"]}
+
+
+def test_the_first_public_response_counts_the_statement_and_clocks_stop_once_resolved(
+    incident, clinic_a
+):
+    # given a statement from the incident published 4 minutes after the alert, and no reply
+    with schema_context(clinic_a.schema_name):
+        DetectorSettings.objects.update_or_create(
+            pk=1,
+            defaults={
+                "ack_target_minutes": 15,
+                "response_target_minutes": 60,
+                "statement_target_minutes": 180,
+            },
+        )
+        fresh = Incident.objects.get(pk=incident.pk)
+        opened = fresh.opened_at
+        statement = Statement.objects.create(
+            title="About the needles",
+            status="published",
+            published_at=opened + 4 * MIN,
+            author_label="user:1",
+        )
+        IncidentStatement.objects.create(incident=fresh, statement=statement, added_at=opened)
+        # while it runs, the statement is the first public response (as the review counts it)
+        running = _clocks(control_room(fresh, clinic_a, now=opened + 10 * MIN))
+        assert running["First public response (statement or reply)"] == (
+            "met",
+            "met: done 56 minutes early",
+        )
+        assert running["Acknowledge"] == ("running", "5 minutes left")
+        # when it is resolved 10 minutes in, without an acknowledgement
+        Incident.objects.filter(pk=fresh.pk).update(
+            status="resolved", resolved_at=opened + 10 * MIN
+        )
+        fresh.refresh_from_db()
+        # then no clock counts down any more, however late it is read
+        done = _clocks(control_room(fresh, clinic_a, now=opened + 5 * HOUR))
+        assert done == {
+            "Acknowledge": (
+                "not_needed",
+                "not needed: the incident was resolved before it was due",
+            ),
+            "First public response (statement or reply)": ("met", "met: done 56 minutes early"),
+            "Official statement": ("met", "met: done 2.9 hours early"),
+        }
+        # resolved after a target passed with nothing done: missed
+        Statement.objects.filter(pk=statement.pk).update(status="draft", published_at=None)
+        Incident.objects.filter(pk=fresh.pk).update(resolved_at=opened + 90 * MIN)
+        fresh.refresh_from_db()
+        late = _clocks(control_room(fresh, clinic_a, now=opened + 5 * HOUR))
+        assert late["First public response (statement or reply)"] == (
+            "missed",
+            "missed: not done before the incident was resolved",
+        )
+        assert late["Official statement"][0] == "not_needed"

@@ -79,8 +79,8 @@ def test_resolving_drafts_a_review_with_the_response_metrics(
     review = PostCrisisReview.objects.get(incident=incident)
     drafted = incident.events.get(kind=EventKind.REVIEW_DRAFTED)
     assert drafted.message == (
-        "Post-crisis review drafted: acknowledged in 12 min, first public reply 40 min, "
-        "50% of 4 negative mentions answered."
+        "Post-crisis review drafted: acknowledged in 12 min, first public response 40 min "
+        "after the alert (a reply), 50% of 4 negative mentions answered."
     )
     metrics = review_metrics_current(review)
     assert metrics["time_to_acknowledge_seconds"] == 12 * 60
@@ -94,17 +94,20 @@ def test_resolving_drafts_a_review_with_the_response_metrics(
     assert metrics["onset_at"] == (NOW - 10 * MIN).isoformat()
     assert metrics["window_seconds"] == 130 * 60
     windows = metrics["windows"]
+    # before: the week before the onset, the clinic's usual traffic (the unhappy review of
+    # ten hours earlier included); after: the day after the resolution
+    assert (metrics["before_seconds"], metrics["after_seconds"]) == (7 * 86400, 86400)
     assert {name: w["volume"] for name, w in windows.items()} == {
-        "before": 2,
+        "before": 3,
         "during": 5,
         "after": 2,
     }
-    assert [windows[n]["negative"] for n in ("before", "during", "after")] == [0, 4, 0]
+    assert [windows[n]["negative"] for n in ("before", "during", "after")] == [1, 4, 0]
     assert windows["during"]["mean_score"] == -0.48
-    assert windows["before"]["mean_rating"] == 4.5
+    assert windows["before"]["mean_rating"] == 3.33
     assert windows["after"]["complete"] is True
     assert len(metrics["series"]) == 18
-    assert sum(b["negative"] for b in metrics["series"]) == 4
+    assert sum(b["negative"] for b in metrics["series"]) == 5
     assert metrics["statements"] == [
         {
             "id": statement.pk,

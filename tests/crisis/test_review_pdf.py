@@ -104,14 +104,14 @@ def test_the_pdf_carries_the_brand_and_the_charts_on_its_first_pages(
     first, second = _text(pdf, 1), _text(pdf, 2)
     assert AGENCY_NAME in first
     assert "Post-crisis review — incident #" in first
-    for label in ("Summary", "Crisis onset", "Time to acknowledge", "Mentions answered"):
+    for label in ("Summary", "Crisis began", "Time to acknowledge", "Mentions replied to"):
         assert label in first, label
     assert "Reach of the false claims" in first and "200 across 2 false claims" in first
     page1 = Image.open(pages[0])
     assert _count(page1, LOGO_RGB) > 50  # the logo
     assert _count(page1, _rgb(brand_palette(BRAND)["brand"])) > 500  # the brand bar
     # and page 2 holds both charts, drawn (not blank)
-    assert "Volume per period, by sentiment" in second
+    assert "Items per day in each period, by sentiment" in second
     assert "Sentiment curve: mean score per period" in second
     page2 = Image.open(pages[1])
     assert _count(page2, (207, 34, 46)) > 200  # negative bars
@@ -150,9 +150,10 @@ def test_the_pdf_is_tagged_with_alt_text_on_its_charts(branded, resolved_review,
 
     walk(root["/StructTreeRoot"])
     assert headings.count("/H1") == 1 and headings.count("/H2") >= 5
-    charts = [alt for alt in figures if alt.startswith(("Volume per period", "Sentiment curve"))]
+    charts = [alt for alt in figures if alt.startswith(("Items per day", "Sentiment curve"))]
     assert len(charts) == 2
-    assert "Totals: before 3; during 5; after 2." in charts[0]
+    per_day = "Per day: before 0.43 (3 items); during 21.82 (5 items); after 3 (3 items)."
+    assert per_day in charts[0]
     assert any(alt == f"{AGENCY_NAME} logo" for alt in figures)
 
 

@@ -12,7 +12,7 @@ from django_tenants.utils import schema_context
 from accounts.actors import Actor
 from clinics.access import clinic_access
 from clinics.models import Notification
-from crisis.export import review_context, review_figures
+from crisis.export import review_context, review_figures, review_html
 from crisis.metrics import crisis_onset, review_metrics, review_windows
 from crisis.models import (
     EventKind,
@@ -20,13 +20,28 @@ from crisis.models import (
     IncidentMention,
     PostCrisisReview,
 )
-from crisis.services import incident_status_set, review_metrics_current
+from crisis.services import incident_status_set, review_metrics_current, review_send
+from crisis.services.common import event_add
 from crisis.timeline import review_timeline
 from responses.services.common import audit_record
 from responses.services.private import followup_start
 from tests.crisis.conftest import ANYWAY, HOUR, MIN, NOW, acting
 from tests.responses.conftest import as_user, platforms, review_in  # noqa: F401, F811 - fixtures
 from tests.responses.test_publish import _approved, _deliver
+
+DAY = 24 * HOUR
+
+
+@pytest.fixture
+def in_utc(clinic_a):
+    """Clinic A on UTC whatever an earlier test left it on (times below are read in UTC)."""
+    before = clinic_a.timezone
+    clinic_a.timezone = "UTC"
+    clinic_a.save(update_fields=["timezone"])
+    yield clinic_a
+    clinic_a.timezone = before
+    clinic_a.save(update_fields=["timezone"])
+
 
 # --- windows, as a pure computation ---------------------------------------------------------
 
@@ -38,39 +53,44 @@ def _incident(kind="surge", numbers=None, opened=NOW) -> Incident:
 @pytest.mark.parametrize(
     ("kind", "numbers", "first_mention", "onset", "source"),
     [
-        ("surge", {"window_minutes": 120}, NOW - 90 * MIN, NOW - 120 * MIN, "detector"),
+        ("surge", {"window_minutes": 120}, NOW - 20 * MIN, NOW - 20 * MIN, "mention"),
         ("surge", {"window_minutes": 120}, NOW - 150 * MIN, NOW - 150 * MIN, "mention"),
-        ("rating_drop", {"window_hours": 24}, NOW - 2 * HOUR, NOW - 24 * HOUR, "detector"),
+        ("rating_drop", {"window_hours": 24}, NOW - 2 * HOUR, NOW - 2 * HOUR, "mention"),
         ("watch_word", {"window_hours": 24}, NOW - 10 * MIN, NOW - 10 * MIN, "mention"),
         ("misinformation", {"window_hours": 48}, NOW - 5 * HOUR, NOW - 5 * HOUR, "mention"),
         ("surge", {}, None, NOW, "detection"),
         ("watch_word", {}, NOW + 5 * MIN, NOW, "detection"),
     ],
     ids=[
-        "surge-window-earlier",
+        "surge-first-counted-mention-not-the-window-start",
         "surge-mention-earlier",
-        "rating-window",
+        "rating-first-low-rating",
         "watch-word-first-match",
         "misinformation-first-match",
         "nothing-known",
         "never-after-detection",
     ],
 )
-def test_the_onset_is_the_earliest_evidence_of_the_crisis(
+def test_the_onset_is_the_first_mention_the_alert_counted(
     kind, numbers, first_mention, onset, source
 ):
+    # a surge that fired 20 minutes after its first mention was detected in 20 minutes, not
+    # in the two hours of its window (walk 5, #16)
     found, how = crisis_onset(_incident(kind, numbers), first_mention)
     assert found == onset
-    assert {"detector": "start of the detector's window", "mention": "first linked mention"}.get(
-        source, source
-    ) == how
+    assert {
+        "mention": "the first mention the alert counted",
+        "detection": "the alert itself: no mention was linked before it",
+    }[source] == how
 
 
-def test_windows_of_a_resolved_crisis_are_of_equal_length_around_it():
+def test_the_before_window_holds_a_week_and_the_after_window_a_day_around_a_short_crisis():
+    # a six-hour crisis: before is the week before it (the clinic's usual traffic, never the
+    # crisis itself), after is the day after the resolution
     onset, resolved = NOW - 2 * HOUR, NOW + 4 * HOUR
     w = review_windows(onset=onset, resolved_at=resolved, now=NOW + 30 * HOUR)
     assert w["span"] == 6 * HOUR
-    assert (w["before"]["start"], w["before"]["end"]) == (NOW - 8 * HOUR, onset)
+    assert (w["before"]["start"], w["before"]["end"]) == (onset - 7 * DAY, onset)
     assert (w["during"]["start"], w["during"]["end"], w["during"]["state"]) == (
         onset,
         resolved,
@@ -78,9 +98,16 @@ def test_windows_of_a_resolved_crisis_are_of_equal_length_around_it():
     )
     assert (w["after"]["start"], w["after"]["end"], w["after"]["state"]) == (
         resolved,
-        NOW + 10 * HOUR,
+        resolved + DAY,
         "complete",
     )
+
+
+def test_a_crisis_longer_than_a_week_gets_windows_of_its_own_length():
+    onset, resolved = NOW - 9 * DAY, NOW
+    w = review_windows(onset=onset, resolved_at=resolved, now=NOW + 20 * DAY)
+    assert w["before"]["start"] == onset - 9 * DAY
+    assert w["after"]["end"] == resolved + 9 * DAY
 
 
 def test_the_after_window_is_so_far_until_it_has_passed_and_never_in_the_future():
@@ -90,12 +117,13 @@ def test_the_after_window_is_so_far_until_it_has_passed_and_never_in_the_future(
         NOW + 7 * HOUR,
         "in_progress",
     )
+    assert w["after"]["full_end"] == NOW + 30 * HOUR
 
 
 def test_an_unresolved_crisis_has_no_after_window_yet():
     w = review_windows(onset=NOW - 2 * HOUR, resolved_at=None, now=NOW + HOUR)
     assert (w["during"]["end"], w["during"]["state"]) == (NOW + HOUR, "in_progress")
-    assert w["before"]["start"] == NOW - 5 * HOUR
+    assert w["before"]["start"] == NOW - 2 * HOUR - 7 * DAY
     assert w["after"] == {"start": None, "end": None, "state": "not_yet"}
 
 
@@ -116,25 +144,36 @@ def test_the_review_figures_of_a_resolved_surge(surge, django_capture_on_commit_
 
     m = review_metrics(incident, now=NOW + 30 * HOUR)
 
-    assert m["onset_at"] == (NOW - 2 * HOUR).isoformat()
-    assert m["onset_from"] == "start of the detector's window"
+    # the crisis began with the first mention the surge counted (13:30), not at the start of
+    # its two-hour window (13:00)
+    assert m["onset_at"] == (NOW - 90 * MIN).isoformat()
+    assert m["onset_from"] == "the first mention the alert counted"
     assert m["first_mention_at"] == (NOW - 90 * MIN).isoformat()
-    assert m["window_seconds"] == 6 * 3600
+    assert m["window_seconds"] == 330 * 60
+    assert (m["before_seconds"], m["after_seconds"]) == (7 * 86400, 86400)
     w = m["windows"]
     assert [(w[n]["start"], w[n]["end"], w[n]["state"]) for n in ("before", "during", "after")] == [
-        ((NOW - 8 * HOUR).isoformat(), (NOW - 2 * HOUR).isoformat(), "complete"),
-        ((NOW - 2 * HOUR).isoformat(), (NOW + 4 * HOUR).isoformat(), "complete"),
-        ((NOW + 4 * HOUR).isoformat(), (NOW + 10 * HOUR).isoformat(), "complete"),
+        ((NOW - 90 * MIN - 7 * DAY).isoformat(), (NOW - 90 * MIN).isoformat(), "complete"),
+        ((NOW - 90 * MIN).isoformat(), (NOW + 4 * HOUR).isoformat(), "complete"),
+        ((NOW + 4 * HOUR).isoformat(), (NOW + 28 * HOUR).isoformat(), "complete"),
     ]
-    assert [w[n]["volume"] for n in ("before", "during", "after")] == [3, 5, 2]
-    assert [w[n]["negative"] for n in ("before", "during", "after")] == [1, 4, 0]
-    assert [w[n]["mean_score"] for n in ("before", "during", "after")] == [0.267, -0.48, 0.4]
-    assert len(m["series"]) == 18 and sum(b["volume"] for b in m["series"]) == 10
-    # response times from detection (15:00); detection two hours after the onset
-    assert m["time_to_detect_seconds"] == 2 * 3600
+    assert [w[n]["volume"] for n in ("before", "during", "after")] == [3, 5, 3]
+    # windows of different lengths compare per day
+    assert [w[n]["days"] for n in ("before", "during", "after")] == [7.0, 0.2292, 1.0]
+    assert [w[n]["per_day"] for n in ("before", "during", "after")] == [0.43, 21.82, 3.0]
+    assert [w[n]["negative"] for n in ("before", "during", "after")] == [1, 4, 1]
+    assert [w[n]["mean_score"] for n in ("before", "during", "after")] == [0.267, -0.48, 0.0]
+    assert len(m["series"]) == 18 and sum(b["volume"] for b in m["series"]) == 11
+    # response times from detection (15:00); detection 90 minutes after the onset
+    assert m["time_to_detect_seconds"] == 90 * 60
     assert m["time_to_acknowledge_seconds"] == 12 * 60
     assert m["time_to_first_reply_seconds"] == 40 * 60
     assert m["time_to_first_public_response_seconds"] == 40 * 60
+    assert m["first_public_response"] == {
+        "at": (NOW + 40 * MIN).isoformat(),
+        "kind": "reply",
+        "title": "",
+    }
     assert m["time_to_statement_seconds"] == 2 * 3600
     assert m["time_to_resolve_seconds"] == 4 * 3600
     # coverage and reach
@@ -149,14 +188,19 @@ def test_the_review_figures_of_a_resolved_surge(surge, django_capture_on_commit_
     assert m["statements_published"] == 1
     # the summary's words, in the clinic's time
     figures = {label: value for _, label, value in review_figures(m, UTC)}
-    assert figures["Crisis onset"] == "2026-03-04 13:00 UTC (start of the detector's window)"
-    assert figures["Time to acknowledge"] == "12 min"
-    assert figures["Time to first public response"] == "40 min"
-    assert figures["Time to statement"] == "2.0 h"
-    assert figures["Mentions answered"] == "2 of 4 (50%)"
-    assert figures["Sentiment before"] == "+0.27 (3 items, 33% negative)"
-    assert figures["Sentiment during"] == "-0.48 (5 items, 80% negative)"
-    assert figures["Sentiment after"] == "+0.40 (2 items, 0% negative)"
+    assert figures["Crisis began"] == "2026-03-04 13:30 UTC (the first mention the alert counted)"
+    assert figures["Time to detect"] == "1.5 h, from when the crisis began to the alert"
+    assert figures["Time to acknowledge"] == "12 min after the alert"
+    # one definition, and each figure says what it counts
+    assert figures["First public response (statement or reply, whichever came first)"] == (
+        "40 min after the alert: a public reply to a mention, published 2026-03-04 15:40 UTC"
+    )
+    assert figures["First statement published"] == "2.0 h after the alert"
+    assert figures["First public reply to a mention"] == "40 min after the alert"
+    assert figures["Mentions replied to one by one"] == "2 of 4 (50%)"
+    assert figures["Sentiment before"] == "+0.27 (3 items in 7.0 days, 0.43 a day, 33% negative)"
+    assert figures["Sentiment during"] == "-0.48 (5 items in 5.5 h, 21.82 a day, 80% negative)"
+    assert figures["Sentiment after"] == "+0.00 (3 items in 24.0 h, 3 a day, 33% negative)"
     assert figures["Reach of the false claims"] == "200 across 2 false claims"
     assert figures["Reach of the correction"] == "150 (75%): 1 of 2 answered in public"
     assert figures["Statements published"] == "1"
@@ -168,7 +212,7 @@ def test_an_unresolved_incident_has_no_after_window_yet(surge):
     incident, _ = surge
     m = review_metrics(incident, now=NOW + HOUR)
     assert m["resolved"] is False and m["resolved_at"] is None
-    assert m["window_seconds"] == 3 * 3600  # 13:00 → 16:00 so far
+    assert m["window_seconds"] == 150 * 60  # 13:30 → 16:00 so far
     assert m["windows"]["during"]["state"] == "in_progress"
     assert m["windows"]["after"] == {**m["windows"]["after"], "state": "not_yet", "volume": None}
     assert {b["window"] for b in m["series"]} == {"before", "during"}
@@ -189,11 +233,67 @@ def test_right_after_resolution_the_after_window_has_no_future_buckets(surge):
         (NOW + 330 * MIN).isoformat(),
         1,
     )
+    assert after["full_end"] == (NOW + 28 * HOUR).isoformat()
+    # the day after is cut in six four-hour buckets: only the first has begun
     buckets = [b for b in m["series"] if b["window"] == "after"]
     assert [(b["start"], b["end"], b["partial"]) for b in buckets] == [
-        ((NOW + 4 * HOUR).isoformat(), (NOW + 5 * HOUR).isoformat(), False),
-        ((NOW + 5 * HOUR).isoformat(), (NOW + 330 * MIN).isoformat(), True),
+        ((NOW + 4 * HOUR).isoformat(), (NOW + 330 * MIN).isoformat(), True),
     ]
+
+
+def test_a_review_sent_before_the_after_period_ended_says_so_and_is_renewed_once_it_has(
+    surge, world, in_utc, monkeypatch, django_capture_on_commit_callbacks
+):
+    clinic_a = in_utc
+    # given a surge resolved at 19:00, the "after" period runs to 19:00 the next day
+    incident, _ = surge
+    with django_capture_on_commit_callbacks(execute=False):
+        incident_status_set(
+            incident_id=incident.pk,
+            status="resolved",
+            override_reason=ANYWAY,
+            actor=acting("Sam"),
+            now=NOW + 4 * HOUR,
+        )
+    actor = acting("Alpha Writer")
+    # the agency is told before sending what sending now means
+    monkeypatch.setattr("django.utils.timezone.now", lambda: NOW + 330 * MIN)
+    draft = PostCrisisReview.objects.get(incident=incident)
+    assert review_context(draft, clinic_a)["send_advice"] == (
+        "The “after” period ends 2026-03-05 19:00 UTC. Sent now, the review holds only its "
+        "first 1.5 h and says so; sent after 2026-03-05 19:00 UTC, it holds the whole period. "
+        "Sending again once it has ended takes the figures anew."
+    )
+    # when it is sent an hour and a half after the resolution
+    with django_capture_on_commit_callbacks(execute=False):
+        review = review_send(incident_id=incident.pk, clinic=clinic_a, actor=actor)
+    # then the document says plainly that its "after" holds only that
+    context = review_context(review, clinic_a)
+    assert context["after_note"] == (
+        "The “after” period runs until 2026-03-05 19:00 UTC. These figures were taken on "
+        "2026-03-04 20:30 UTC, when the review was sent, so they hold only its first 1.5 h."
+    )
+    assert context["metrics"]["windows"]["after"]["volume"] == 1
+    html = review_html(review, clinic_a)
+    assert "so they hold only its first 1.5 h." in html
+    # sent again before the period ended, the figures stay as the clinic received them
+    monkeypatch.setattr("django.utils.timezone.now", lambda: NOW + 10 * HOUR)
+    with django_capture_on_commit_callbacks(execute=False):
+        review = review_send(incident_id=incident.pk, clinic=clinic_a, actor=actor)
+    assert review.metrics_frozen_at == NOW + 330 * MIN
+    # sent again once it has ended, the figures hold the whole day, and the note is gone
+    monkeypatch.setattr("django.utils.timezone.now", lambda: NOW + 30 * HOUR)
+    with django_capture_on_commit_callbacks(execute=False):
+        review = review_send(incident_id=incident.pk, clinic=clinic_a, actor=actor)
+    assert review.metrics_frozen_at == NOW + 30 * HOUR
+    assert review.metrics["windows"]["after"]["state"] == "complete"
+    assert review.metrics["windows"]["after"]["volume"] == 3
+    assert review_context(review, clinic_a)["after_note"] == ""
+    last = incident.events.filter(kind=EventKind.REVIEW_SENT).order_by("-at", "-id").first()
+    assert last.message.startswith(
+        "Review sent again to the clinic with the figures of the whole “after” period: "
+    )
+    assert last.data["figures_renewed"] is True
 
 
 # --- the timeline from every source ------------------------------------------------------------
@@ -326,6 +426,66 @@ def test_replies_approvals_and_deliveries_of_the_mentions_reach_the_timeline(
     told = [line for line in lines if line["category"] == "notification"]
     assert any("waits for your" in line["what"] for line in told)
 
+    # the review the clinic receives: what people decided and what went out in public, not
+    # the drafts, deliveries and notices that got it there
+    with schema_context(clinic_a.schema_name):
+        client = review_timeline(incident, clinic_a, for_client=True)
+    assert [(line["category"], line["what"]) for line in client] == [
+        ("approval", "Reply to a mention: approved"),
+        ("approval", "Reply to a mention: approved"),
+        ("publication", "Reply to a mention: published"),
+    ]
+
+
+def test_the_clinics_document_leaves_out_the_plumbing_and_says_the_trigger_in_words(
+    surge, in_utc, django_capture_on_commit_callbacks
+):
+    clinic_a = in_utc
+    # given a surge whose detector explained itself in statistics, a webhook emitted, a chat
+    # post and a failed notice on its timeline
+    incident, _ = surge
+    Incident.objects.filter(pk=incident.pk).update(
+        trigger={
+            "kind": "surge",
+            "explanation": "4 negative reviews and mentions in 2 h against a baseline of "
+            "0.0 ± 0.1 for this weekday and time of day; 672.0× the usual, p = 4.4e-31.",
+            "numbers": {"count": 4, "window_minutes": 120, "ratio": 672.0},
+        }
+    )
+    incident.refresh_from_db()
+    for kind, message, data in (
+        (EventKind.NOTIFIED, "Webhook incident.opened: emitted.", {"webhook": "incident.opened"}),
+        (EventKind.NOTIFIED, "Posted to the team's chat channel.", {"chat": "slack"}),
+        (EventKind.NOTIFY_FAILED, "E-mail to the on-call failed: fix the settings.", {}),
+        (EventKind.NOTIFIED, "Alerted 2 people: Sam, Alex.", {"people": [1, 2]}),
+    ):
+        event_add(incident=incident, kind=kind, message=message, data=data, at=NOW + MIN)
+    with django_capture_on_commit_callbacks(execute=False):
+        incident_status_set(
+            incident_id=incident.pk,
+            status="resolved",
+            override_reason=ANYWAY,
+            actor=acting("Sam"),
+            now=NOW + 4 * HOUR,
+        )
+    review = PostCrisisReview.objects.get(incident=incident)
+    # when the document is rendered (page, portal, HTML, PDF share it)
+    html = review_html(review, clinic_a)
+    # then the plumbing is out, the people alerted are in
+    assert "Webhook" not in html and "incident.opened" not in html
+    assert "chat channel" not in html and "fix the settings" not in html
+    assert "Alerted 2 people: Sam, Alex." in html
+    # and the trigger reads in words, without the statistics
+    assert (
+        "4 negative mentions in 2 hours — about 672 times the usual for a Wednesday afternoon."
+        in html
+    )
+    assert "p = " not in html and "±" not in html
+    # the agency's room keeps every row
+    with schema_context(clinic_a.schema_name):
+        staff = [line["details"] for line in review_timeline(incident, clinic_a)]
+    assert "Webhook incident.opened: emitted." in staff
+
 
 # --- refusals ---------------------------------------------------------------------------------
 
@@ -432,6 +592,6 @@ def test_a_review_frozen_before_onset_windows_is_shown_as_it_stood_when_frozen(s
         incident=incident, metrics={"windows": {}}, metrics_frozen_at=NOW + 6 * HOUR
     )
     metrics = review_metrics_current(review)
-    assert metrics["onset_at"] == (NOW - 2 * HOUR).isoformat()
+    assert metrics["onset_at"] == (NOW - 90 * MIN).isoformat()
     assert metrics["computed_at"] == (NOW + 6 * HOUR).isoformat()
     assert metrics["windows"]["after"]["state"] == "in_progress"

@@ -49,13 +49,13 @@ def test_the_page_shows_critical_unack_age_escalation_and_the_sparkline_end(logi
     assert 'class="pill sev-critical" data-testid="severity">Critical<' in html
     assert "unacknowledged 18\xa0minutes / escalated" in html
     assert 'data-testid="spark-last">-0.69<' in html
-    # the colour is the number's (a bad day is red even when the week's trend is up), and the
-    # trend is an arrow of its own
+    # the colour is the number's, and the trend is an arrow of its own that says which way
+    # the line went (tests/dashboard/test_sentiment_trend.py)
     end = html[
         html.index('data-testid="spark-last"') - 200 : html.index('data-testid="spark-last"')
     ]
     assert '<span class="trend down"' in end
-    assert "better than the week before" in html
+    assert "worse: down from +0.90 where the line starts" in html
 
 
 def test_the_sparkline_number_is_the_last_value_drawn():

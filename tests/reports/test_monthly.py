@@ -3,11 +3,12 @@ previous month, response times; the API and its errors."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django_tenants.utils import schema_context
 
+from reports.selectors import monthly_report
 from responses.models import ApprovalStatus, ReplyDraft
 from scoring.models import ReviewScore
 from tests.responses.conftest import review_in
@@ -99,14 +100,58 @@ def test_the_report_counts_exactly_what_happened_in_the_clinics_month(october, a
     assert weeks[0]["week_start"] == "2026-09-28" and weeks[0]["days"] == 4
     assert sum(w["volume"] for w in weeks) == 6 and sum(w["days"] for w in weeks) == 31
     assert weeks[0]["average_rating"] == round((5 + 1 + 4) / 3, 2)
+    assert report["in_progress"] is False
+    assert report["compared"] == "October 2026 compared with September 2026"
     assert report["previous"] == {
-        "month": "2026-09", "volume": 2, "average_rating": 3.0, "average_score": -0.2,
+        "month": "2026-09", "start": "2026-09-01T00:00:00-04:00",
+        "end": "2026-10-01T00:00:00-04:00", "volume": 2, "average_rating": 3.0, "average_score": -0.2,
         "negative_share": 0.5, "replies": 1, "median_response_minutes": 30.0,
     }  # fmt: skip
     assert report["change"] == {
         "volume": 4, "volume_pct": 200.0, "average_rating": 0.25, "average_score": 0.22,
         "negative_share": -0.1, "median_response_minutes": 150.0,
     }  # fmt: skip
+
+
+def test_a_month_in_progress_is_compared_with_the_same_days_of_the_previous_one(october):
+    # given: 5 November 2026, 07:43 UTC (02:43 in New York): five days of November so far
+    _review(october, datetime(2026, 11, 2, 12, tzinfo=UTC), rating=1, label="negative", score=-1)
+    _review(october, datetime(2026, 11, 5, 6, tzinfo=UTC), rating=5, label="positive", score=1)
+    now = datetime(2026, 11, 5, 7, 43, tzinfo=UTC)
+    # when
+    with schema_context(october.schema_name):
+        report = monthly_report(clinic=october, month=date(2026, 11, 1), now=now)
+    # then it is month to date, against 1 October 00:00 → 5 October 02:43 (New York),
+    # not against the whole of October (6 items)
+    assert report["in_progress"] is True
+    assert report["end"] == now.isoformat()
+    assert report["compared"] == (
+        "Month to date, 1–5 November 2026 (to 02:43), compared with the same days of October: "
+        "1–5 October 2026 to the same time"
+    )
+    assert (report["previous"]["start"], report["previous"]["end"]) == (
+        "2026-10-01T00:00:00-04:00",
+        "2026-10-05T02:43:00-04:00",
+    )
+    assert (report["volume"], report["previous"]["volume"]) == (2, 3)
+    assert (report["change"]["volume"], report["change"]["volume_pct"]) == (-1, -33.3)
+    assert report["previous"]["replies"] == 2  # the replies published 1 October
+    # no day after today, and no week that has not started
+    assert [d["date"] for d in report["daily"]] == [f"2026-11-0{n}" for n in range(1, 6)]
+    assert [(w["week_start"], w["days"]) for w in report["weekly"]] == [
+        ("2026-10-26", 1),
+        ("2026-11-02", 4),
+    ]
+
+
+def test_a_month_in_progress_never_reaches_past_the_previous_months_end(october):
+    # 31 March against February: the whole of February, not days of March
+    with schema_context(october.schema_name):
+        report = monthly_report(
+            clinic=october, month=date(2026, 3, 1), now=datetime(2026, 3, 31, 14, tzinfo=UTC)
+        )
+    assert report["previous"]["end"] == "2026-03-01T00:00:00-05:00"
+    assert len(report["daily"]) == 31
 
 
 def test_an_empty_month_has_zeros_and_no_averages(clinic_a, api):

@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from clinics.models import Notification
+from clinics.models import Notification, clinic_zone
 from crisis.services.alerting import chat_webhook_set
 from dashboard.models import ClinicSnapshot
 from dashboard.services import clinic_snapshot_refresh
@@ -217,8 +217,15 @@ def test_transient_errors_are_retried_with_backoff_not_failed(
     )  # fmt: skip
 
 
-def test_a_failure_tells_the_approvers_and_the_agency_owner_once_in_app_mail_and_chat(
-    platforms, clinic_a, as_user, world, chat, mailoutbox, django_capture_on_commit_callbacks
+def test_a_failure_tells_the_agency_in_app_mail_and_chat_and_the_clinic_only_for_information(
+    platforms,
+    clinic_a,
+    as_user,
+    world,
+    chat,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+    login,
 ):
     # given the agency's Slack channel and the clinic's Teams channel
     chat_webhook_set(
@@ -239,16 +246,22 @@ def test_a_failure_tells_the_approvers_and_the_agency_owner_once_in_app_mail_and
     with django_capture_on_commit_callbacks(execute=True), schema_context(clinic_a.schema_name):
         outcome = outbox_failure_notify(item_id=item_id)
 
-    # then the manager and the clinic's approver (who approved it) and the agency's owner are
-    # told in-app and by e-mail; the writer (who did not approve) is not
+    # then the manager (who approved it) and the agency's owner are told in-app and by
+    # e-mail; the clinic's approver (who approved it too, but cannot fix it) by e-mail only:
+    # nothing waits for them; the writer (who did not approve) is not told
     users = world.users
     told = {
         n.user_id: n for n in Notification.objects.filter(clinic=clinic_a, ref=f"outbox:{item_id}")
     }
-    assert set(told) == {users["alpha_manager"].pk, users["a_approver"].pk, users["alpha_owner"].pk}
+    assert set(told) == {users["alpha_manager"].pk, users["alpha_owner"].pk}
     note = told[users["alpha_owner"].pk]
     assert note.kind == "delivery_failed" and note.open
-    assert note.title == f"Not posted on Sunrise Facebook page: a reply (review #{review.pk})"
+    # the review as people know it: who, the platform and the day; never an id or its words
+    day = timezone.localtime(review.published_at, clinic_zone(clinic_a))
+    assert note.title == (
+        "Not posted on Sunrise Facebook page: the reply to Commenter’s Facebook page comment of "
+        f"{day.day} {day:%b %Y}"
+    )
     assert note.url == f"/clinics/{clinic_a.slug}/outbox/#item-{item_id}"
     assert sorted(m.to[0] for m in mailoutbox) == sorted(
         u.email for u in (users["alpha_manager"], users["a_approver"], users["alpha_owner"])
@@ -263,16 +276,22 @@ def test_a_failure_tells_the_approvers_and_the_agency_owner_once_in_app_mail_and
     )
     # the clinic's approver cannot reconnect a channel or open the outbox: told that the
     # agency acts, with a link to where the reply stands in the portal
-    clinic_note = told[users["a_approver"].pk]
     clinic_mail = mail[users["a_approver"].email]
+    assert clinic_mail.subject == f"[Clinic A] {note.title}"
     assert "Connect" not in clinic_mail.body and "Sources" not in clinic_mail.body
     assert (
         "is not connected. Your agency has been told and will see that it is posted; nothing "
         "is needed from you." in clinic_mail.body
     )
     draft_id = _item(clinic_a, item_id).draft_id
-    assert clinic_note.url == f"/clinics/{clinic_a.slug}/portal/approvals/#delivered-{draft_id}"
-    assert clinic_note.url in clinic_mail.body
+    assert f"/clinics/{clinic_a.slug}/portal/approvals/#delivered-{draft_id}" in clinic_mail.body
+    # and no page of the portal shows it as waiting for them: no banner line, no badge
+    portal = login("a_approver").get(f"/clinics/{clinic_a.slug}/portal/").content.decode()
+    assert "Not posted on" not in portal and "Waiting for you" not in portal
+    assert 'data-alert-count="0"' in portal
+    # while the agency's people who can fix it see it waiting for them
+    staff = login("alpha_owner").get(f"/clinics/{clinic_a.slug}/outbox/").content.decode()
+    assert "Waiting for you" in staff and note.title in staff
     # never the text of the review or the reply in a notice
     for mail in mailoutbox:
         assert FB_TEXT not in mail.body and OK_TEXT not in mail.body
@@ -418,10 +437,22 @@ def test_before_the_last_approval_the_page_names_the_channel_and_warns_it_is_not
         "missing.): it will not be posted until the channel is connected" in answer
     )
     assert "published" not in answer.lower().replace("“approved”", "")
-    # the approver sees where it stands among the replies approved lately
+    # the approver sees where it stands among the replies approved lately, as the message
+    # said: waiting for the agency to connect the channel, not queued for the platform
     page = login("a_approver").get(f"/clinics/{clinic_a.slug}/portal/approvals/").content.decode()
     assert f'id="delivered-{draft["id"]}"' in page
     assert 'data-state="queued"' in page
+    assert "once the platform confirms" not in page and "Queued" not in page
+    assert (
+        "Not posted yet: Sunrise Facebook page is not connected (Facebook: the page token is "
+        "missing.). It waits for your agency to connect the channel, then it is sent by itself; "
+        "nothing is needed from you." in page
+    )
+    assert '<span class="pill neutral">Waiting for the connection</span>' in page
+    # and the agency's own view says what to do
+    [row] = writer.get(f"drafts/{draft['id']}/").json()["delivery"]
+    assert (row["state"], row["state_label"]) == ("queued", "Waiting for the connection")
+    assert row["what_to_do"].startswith("Connect Sunrise Facebook page (Sources)")
 
     # once the delivery fails, the approver reads the platform's reason and that the agency
     # acts; never the agency's own steps (connect the source, the outbox)
@@ -515,11 +546,14 @@ def test_a_failing_batch_tells_its_approvers_once_not_once_per_mention(
     assert f"replies of the batch #{bid}" in staff.subject
     assert f"/clinics/{clinic_a.slug}/replies/batches/{bid}/" in staff.body
     ref = f"outbox-batch:{bid}"
-    assert Notification.objects.filter(ref=ref, open=True).count() == 3
+    # in-app, only the agency's people: nothing waits for the clinic's approver
+    assert sorted(
+        Notification.objects.filter(ref=ref, open=True).values_list("user_id", flat=True)
+    ) == sorted([users["alpha_manager"].pk, users["alpha_owner"].pk])
 
     # and the notice stays until the last failed reply of the batch is posted
     for i in ids[:2]:
         writer.post(f"outbox/{i}/mark-posted/", {})
-    assert Notification.objects.filter(ref=ref, open=True).count() == 3
+    assert Notification.objects.filter(ref=ref, open=True).count() == 2
     writer.post(f"outbox/{ids[2]}/mark-posted/", {})
     assert not Notification.objects.filter(ref=ref, open=True).exists()

@@ -7,6 +7,7 @@ import pytest
 from scoring.ml import data as D
 from scoring.ml import flags
 from scoring.ml.flags import find_flags
+from scoring.ml.topics import rules_version
 
 
 def flag(text: str, name: str) -> dict | None:
@@ -29,6 +30,26 @@ def flag(text: str, name: str) -> dict | None:
         (
             "They ignored my symptoms for weeks and it turned out to be sepsis.",
             "ignored my symptoms",
+        ),
+        pytest.param(
+            "Heard from three parents that kids got sick after visiting this week. What is going on?",
+            "got sick after visiting this week",
+            id="sick-after-visiting",
+        ),
+        pytest.param(
+            "My son caught something at the clinic, half the waiting room was coughing.",
+            "caught something at the clinic",
+            id="caught-at-the-clinic",
+        ),
+        pytest.param(
+            "I got an infection after my appointment and nobody called back.",
+            "infection after my appointment",
+            id="infection-after-appointment",
+        ),
+        pytest.param(
+            "Is it true there was an outbreak at this clinic? Nobody is telling us anything.",
+            "outbreak at this clinic",
+            id="outbreak-at-the-clinic",
         ),
     ],
 )
@@ -103,6 +124,25 @@ BENIGN = [
 @pytest.mark.parametrize("text", BENIGN)
 def test_no_flags_on_benign_reviews(text):
     assert find_flags(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("I was sick so I went in the same day and they saw me at once.", id="sick-so"),
+        pytest.param("Got a sick note in five minutes, very efficient.", id="sick-note"),
+        pytest.param("I am sick of waiting an hour past my appointment time.", id="sick-of"),
+        pytest.param("I was sick after visiting my gran, so I rebooked.", id="visiting-a-relative"),
+    ],
+)
+def test_ordinary_sickness_words_raise_no_patient_safety_flag(text):
+    assert flag(text, "patient_safety") is None
+
+
+def test_a_changed_flag_rule_is_a_new_rules_version(monkeypatch):
+    before = rules_version()
+    monkeypatch.setattr(flags, "PATTERNS", (*flags.PATTERNS, r"\bnew rule\b"))
+    assert rules_version() != before
 
 
 # ---------------------------------------------------------------- RE2 twins (fastre.py)

@@ -1,0 +1,61 @@
+"""The overview's setup checklist agrees with the data: a source that exists and delivers
+counts (even when switched off, with a history), and a source not connected for replying is
+named as exactly that, with where to fix it (commit 38cbe46 said "No source yet" in a clinic
+full of reviews)."""
+
+from __future__ import annotations
+
+from django_tenants.utils import schema_context
+
+from dashboard.selectors import clinic_setup_steps
+from feeds.models import Source
+
+
+def _steps(clinic) -> dict[str, dict]:
+    with schema_context(clinic.schema_name):
+        return {s["key"]: s for s in clinic_setup_steps(clinic)}
+
+
+def test_sources_that_delivered_count_and_unconnected_ones_are_named(login, clinic_a, rows):
+    # given: the demo's shape: sources switched off, each with reviews, none connected
+    r = rows(clinic_a)  # "Google test", off
+    for hours_ago in (1, 2):
+        r.review(hours_ago=hours_ago, label="negative")
+    with schema_context(clinic_a.schema_name):
+        Source.objects.create(kind="facebook", name="Facebook page", enabled=True)
+        Source.objects.create(kind="yelp", name="Yelp", enabled=False)
+
+    # when
+    steps = _steps(clinic_a)
+    html = login("alpha_manager").get("/clinics/clinic-a/").content.decode()
+
+    # then
+    assert steps["sources"]["done"] is True
+    assert steps["sources"]["detail"] == (
+        "Facebook page (0 items); Google test (2 items, off: nothing new arrives); "
+        "Yelp (0 items, off: nothing new arrives)."
+    )
+    replies = steps["replies"]
+    assert replies["done"] is False and replies["url"] == "/clinics/clinic-a/sources/"
+    assert replies["detail"].startswith("Facebook page: not connected — replies cannot be posted (")
+    assert (
+        "Google test: not connected — replies cannot be posted (the source is disabled)"
+        in (replies["detail"])
+    )
+    assert "Yelp" not in replies["detail"]  # Yelp takes no replies through an API
+    assert replies["detail"].endswith("). Connect them on the sources page.")
+    assert "No source yet" not in html
+    assert (
+        '<a href="/clinics/clinic-a/sources/">Connect the sources for posting replies</a>' in html
+    )
+
+
+def test_a_clinic_without_any_source_still_says_so(clinic_a):
+    with schema_context(clinic_a.schema_name):
+        Source.objects.all().delete()
+    steps = _steps(clinic_a)
+    assert steps["sources"]["done"] is False
+    assert steps["sources"]["detail"] == (
+        "No source yet: nothing arrives, so nothing is scored or detected."
+    )
+    assert steps["replies"]["done"] is False
