@@ -15,7 +15,7 @@ from feeds.services import reviews_status_set
 from inbox.apis import InboxFilterSerializer
 from inbox.selectors import SLA_LOOKBACK_DAYS, reviews_filtered, reviews_past_reply_target
 from scoring.claims.selectors import claims_to_answer, cluster_get
-from scoring.ml.flags import FLAG_NAMES
+from scoring.ml.flags import FLAG_LABELS, FLAG_NAMES
 
 
 def _minutes_words(minutes: int) -> str:
@@ -64,7 +64,7 @@ class InboxView(TemplateResponseMixin, ClinicView):
                 "sources": SourceKind.choices,
                 "statuses": ReviewStatus.choices,
                 "can_write": self.access.can(Permission.WRITE),
-                "flags": [(f, f.replace("_", " ")) for f in FLAG_NAMES],
+                "flags": [(f, FLAG_LABELS[f]) for f in FLAG_NAMES],
                 "claims": claims_to_answer(),
                 "claim": cluster_get(chosen["cluster"]) if chosen.get("cluster") else None,
                 "facts": facts_citable(),

@@ -281,6 +281,14 @@ FLAG_NAMES = (
     "misinformation",
     "threat_abuse",
 )
+# How pages name them (the API keeps the names above).
+FLAG_LABELS = {
+    "patient_safety": "Patient safety",
+    "legal_threat": "Legal threat",
+    "self_disclosed_health": "Health details shared by the writer",
+    "misinformation": "Misinformation",
+    "threat_abuse": "Threat or abuse",
+}
 
 # Every pattern above, for the rules' share of the model version (topics.rules_version): a
 # changed flag rule is a new model version, and the sweeper rescores.

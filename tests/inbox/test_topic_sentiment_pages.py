@@ -31,7 +31,9 @@ def test_the_review_page_shows_per_topic_sentiment(topics):
         "feeds/review_detail.html",
         {"clinic": SimpleNamespace(slug="c", name="C"), "review": _review(score), "score": score},
     )
-    assert "wait_time" in html and '<span class="pill negative"' in html
+    # the topic in words, not its API name
+    assert "Wait time" in html and "wait_time" not in html
+    assert '<span class="pill negative"' in html
     assert '<span class="pill positive"' in html
 
 
@@ -44,5 +46,20 @@ def test_a_topic_without_sentiment_renders_as_before():
         "feeds/review_detail.html",
         {"clinic": SimpleNamespace(slug="c", name="C"), "review": _review(score), "score": score},
     )
-    assert "wait_time" in html and "pill negative" in html  # the overall label only
+    assert "Wait time" in html and "pill negative" in html  # the overall label only
     assert html.count("pill negative") == 1
+
+
+def test_flags_are_named_in_words_on_the_review_page():
+    score = SimpleNamespace(
+        label="negative", score=-0.8, model_version="m", topics=[],
+        flags=[{"name": "self_disclosed_health", "evidence": ["my diabetes"]},
+               {"name": "patient_safety", "evidence": ["got sick after visiting"]}],
+    )  # fmt: skip
+    html = render_to_string(
+        "feeds/review_detail.html",
+        {"clinic": SimpleNamespace(slug="c", name="C"), "review": _review(score), "score": score},
+    )
+    assert "<strong>Health details shared by the writer</strong>" in html
+    assert "<strong>Patient safety</strong>" in html
+    assert "self_disclosed_health" not in html and "patient_safety" not in html
