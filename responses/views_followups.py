@@ -99,6 +99,7 @@ def followup_section(*, review, clinic, access) -> dict:
     can_write = access.can(Permission.WRITE)
     me = access.actor.user.pk if access.actor.user is not None else None
     default_due = timezone.now() + timedelta(hours=48)
+    owners = followup_owners(clinic) if can_write else []
     return {
         "conversations": list(private_conversations_list(review_id=review.pk)),
         "open_followup": next(
@@ -115,8 +116,10 @@ def followup_section(*, review, clinic, access) -> dict:
             for o in options
             if o.available
         ],  # fmt: skip
-        "owners": followup_owners(clinic) if can_write else [],
+        "owners": owners,
         "me": me,
+        # the person is on the list, selected and marked "(you)": no second "You" entry
+        "me_is_owner": any(pk == me for pk, _ in owners),
         "default_due": due_value(default_due, clinic),
         "consents": list(contact_consents_for(review.pk)),
         "manual_channels": [
