@@ -239,9 +239,11 @@ def test_only_the_owner_of_a_follow_up_acts_on_it_from_the_clinic_and_never_reas
 
 def test_the_owner_list_names_the_person_once_marked_you_and_chosen(clinic_a, login, world):
     review = review_in(clinic_a, "csv")
-    html = login("alpha_writer").get(
-        f"/clinics/{clinic_a.slug}/replies/review/{review.pk}/"
-    ).content.decode()
+    html = (
+        login("alpha_writer")
+        .get(f"/clinics/{clinic_a.slug}/replies/review/{review.pk}/")
+        .content.decode()
+    )
     me = world.users["alpha_writer"].pk
     assert f'<option value="{me}" selected>Alpha Writer (you)</option>' in html
     assert "You (default)" not in html  # the same person, not a second entry
