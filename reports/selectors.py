@@ -152,9 +152,10 @@ def monthly_report(*, clinic: Clinic, month: date, now: datetime | None = None) 
     """The report of `month` (its first day) for `clinic` (the connection must be in its
     schema). Plain JSON-ready data: the API returns it as it is, the portal charts it. A month
     in progress covers its first days up to now and is compared with the same days of the
-    previous month."""
+    previous month. It reads to the whole minute ("to 23:43"): the same report twice in a
+    minute is the same report."""
     tz = clinic_zone(clinic)
-    now = now or timezone.now()
+    now = (now or timezone.now()).replace(second=0, microsecond=0)
     start, month_end = _bounds(month, tz)
     in_progress = start <= now < month_end
     end = now if in_progress else month_end
