@@ -147,7 +147,10 @@ def _scenario(server, new_page, tenant, fake, chat, incident, drafts):
     plan = first.get_by_test_id("channel-plan")
     assert "Your approval is the last one; it then goes to:" in plan.inner_text()
     assert "not connected" in plan.inner_text()
-    assert "Warning: Facebook: the page token is missing." in plan.inner_text()
+    # in the client's words: nothing for them to do about it, and no connector jargon
+    assert "Your agency has not connected it yet." in plan.inner_text()
+    assert "nothing else is needed from you" in plan.inner_text()
+    assert "page token" not in plan.inner_text()
     screenshot(phone, "close-loop-approval-warns-not-connected")
     first.get_by_role("button", name="Approve").click()
     outcome = phone.locator(f"#card-reply-{drafts[0].pk}").get_by_role("status")
