@@ -421,7 +421,9 @@ def test_before_the_last_approval_the_page_names_the_channel_and_warns_it_is_not
     page = login("a_approver").get(f"/clinics/{clinic_a.slug}/portal/approvals/").content.decode()
     assert "Your approval is the last one; it then goes to:" in page
     assert 'Sunrise Facebook page: <span class="pill negative">not connected</span>' in page
-    assert "Warning: Facebook: the page token is missing." in page
+    # in the client's words: nothing for them to do, no connector jargon
+    assert "Your agency has not connected it yet." in page
+    assert "page token" not in page.split("Your approval is the last one")[1].split("Approve")[0]
     # and after approving it, nothing says it is published
     answer = (
         login("a_approver")
