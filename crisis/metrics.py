@@ -20,7 +20,8 @@ volume chart draws items per day.
 Response times are measured from detection (`opened_at`: nobody could answer before the alert),
 and the time to detect from the onset. The first public response is the earlier of the first
 published statement and the first reply published to a mention
-(`crisis.selectors.first_public_response`, which the room's clock reads too)."""
+(`crisis.selectors.first_public_response`, which the room's clock reads too; here from the
+statements and first reply read for the other figures)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from crisis.models import Incident, IncidentEvent, IncidentMention
-from crisis.selectors import first_public_response, incident_statements
+from crisis.selectors import earliest_public_response, incident_statements
 from feeds.models import Review, ReviewStatus
 from responses.selectors import (
     first_reply_published_at,
@@ -248,7 +249,7 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
     first_reply = first_reply_published_at(
         IncidentMention.objects.filter(incident=incident).values_list("review_id", flat=True)
     )
-    first_public = first_public_response(incident)
+    first_public = earliest_public_response(statements, first_reply)
     return {
         "computed_at": now.isoformat(),
         "onset_at": onset.isoformat(),

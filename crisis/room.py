@@ -165,13 +165,11 @@ def _facts(incident: Incident) -> dict:
     statement_ids = list(incident.statement_links.values_list("statement_id", flat=True))
     statements = Statement.objects.filter(pk__in=statement_ids)
     first_statement = statements.exclude(published_at=None).order_by("published_at").first()
-    first_reply = published.exclude(published_at=None).order_by("published_at").first()
     review = PostCrisisReview.objects.filter(incident=incident).first()
     private = PrivateConversation.objects.filter(review_id__in=review_ids).count()
     return {
         "mentions": len(review_ids),
         "answered": published.values("review_id").distinct().count(),
-        "first_reply_at": first_reply.published_at if first_reply else None,
         "statement_drafted": bool(statement_ids),
         "statement_published_at": first_statement.published_at if first_statement else None,
         "review": bool(review and (review.lessons or review.prevention)),

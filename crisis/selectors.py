@@ -314,11 +314,17 @@ def first_public_response(incident: Incident) -> dict | None:
     both count it: the earlier of its first published statement and the first public reply
     published to one of its mentions. {"at", "kind" ("statement" | "reply"), "title" (the
     statement's)}; None while there is neither."""
-    statements = [st for st in incident_statements(incident) if st.published_at]
-    statement = min(statements, key=lambda st: st.published_at, default=None)
     reply_at = first_reply_published_at(
         IncidentMention.objects.filter(incident=incident).values_list("review_id", flat=True)
     )
+    return earliest_public_response(incident_statements(incident), reply_at)
+
+
+def earliest_public_response(statements, reply_at) -> dict | None:
+    """`first_public_response` from the incident's statements and its first reply's time,
+    for a caller that has read them already (the review's figures)."""
+    published = [st for st in statements if st.published_at]
+    statement = min(published, key=lambda st: st.published_at, default=None)
     found = []
     if statement is not None:
         found.append({"at": statement.published_at, "kind": "statement", "title": statement.title})

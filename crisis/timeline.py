@@ -232,45 +232,31 @@ def review_timeline(incident: Incident, clinic: Clinic, *, for_client: bool = Fa
     the timeline of the review the clinic receives — the incident's events without the
     agency's plumbing (the portal's rule, `incident_events_for_client`), and of the replies and
     statements only the decisions and what went out in public."""
-    lines: list[Line] = []
-    if for_client:
-        for event in incident_events_for_client(incident):
-            lines.append(
-                Line(
-                    at=event.at,
-                    category=_event_category(event),
-                    what=str(event.get_kind_display()),
-                    who=event.actor,
-                    details=event.message,
-                )
-            )
-        review_ids = list(incident.links.values_list("review_id", flat=True))
-        statement_ids = list(
-            IncidentStatement.objects.filter(incident=incident).values_list(
-                "statement_id", flat=True
-            )
+    events = (
+        incident_events_for_client(incident)
+        if for_client
+        else IncidentEvent.objects.filter(incident=incident).order_by("at", "id")
+    )
+    lines: list[Line] = [
+        Line(
+            at=event.at,
+            category=_event_category(event),
+            what=str(event.get_kind_display()),
+            who=event.actor,
+            details=event.message,
         )
-        for entry in audit_for_texts(review_ids=review_ids, statement_ids=statement_ids):
-            line = _client_audit_line(entry)
-            if line is not None:
-                lines.append(line)
-        lines.sort(key=lambda line: line.at)
-        return [line.as_dict() for line in lines]
-    for event in IncidentEvent.objects.filter(incident=incident).order_by("at", "id"):
-        lines.append(
-            Line(
-                at=event.at,
-                category=_event_category(event),
-                what=str(event.get_kind_display()),
-                who=event.actor,
-                details=event.message,
-            )
-        )
+        for event in events
+    ]
     review_ids = list(incident.links.values_list("review_id", flat=True))
     statement_ids = list(
         IncidentStatement.objects.filter(incident=incident).values_list("statement_id", flat=True)
     )
-    for entry in audit_for_texts(review_ids=review_ids, statement_ids=statement_ids):
+    audit = audit_for_texts(review_ids=review_ids, statement_ids=statement_ids)
+    if for_client:
+        lines += [line for entry in audit if (line := _client_audit_line(entry)) is not None]
+        lines.sort(key=lambda line: line.at)
+        return [line.as_dict() for line in lines]
+    for entry in audit:
         if entry.object_type == "statement" and entry.action in ("created", "edited"):
             continue  # the statement's versions below say it, with their title
         lines.extend(_audit_line(entry))

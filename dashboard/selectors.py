@@ -98,7 +98,8 @@ def _replies_step(base: str) -> dict:
     """Each source replies are posted to is connected for replying (a Facebook page needs
     its page id and credentials); a platform without replying is answered by hand."""
     blocked, by_hand = [], []
-    for source in Source.objects.order_by("name", "pk"):
+    sources = list(Source.objects.order_by("name", "pk"))
+    for source in sources:
         if manual_reason_for_reply(source.kind):
             by_hand.append(source.name)
         elif problem := source_connection(source):
@@ -112,9 +113,9 @@ def _replies_step(base: str) -> dict:
     elif by_hand:
         detail = f"Connected; replies on {_names(by_hand)} are posted by hand."
     else:
-        detail = "Connected." if Source.objects.exists() else "No source yet."
+        detail = "Connected." if sources else "No source yet."
     return {"key": "replies", "label": "Connect the sources for posting replies",
-            "done": not blocked and Source.objects.exists(), "url": f"{base}sources/",
+            "done": not blocked and bool(sources), "url": f"{base}sources/",
             "detail": detail}  # fmt: skip
 
 
