@@ -13,6 +13,7 @@ from django.views.generic.base import TemplateResponseMixin
 from agency.forms import apply_domain_errors
 from clinics.models import CrisisRole, clinic_zone
 from clinics.views import SettingsView
+from core.answering import answer_chosen, pinned_statement
 from core.errors import Conflict, DomainError, NotFound
 from core.permissions import Permission
 from core.views import ClinicView
@@ -124,6 +125,10 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 item["evaluated_local"] = local(
                     datetime.fromisoformat(item["evaluated_at"]), room["tz"]
                 )
+        facts, pinned = facts_citable(), pinned_statement()
+        fact_slugs = {f.slug for f in facts}
+        for claim in claims:
+            claim.answer_chosen = answer_chosen(claim.contradicts, fact_slugs, pinned)
         return self.render_to_response(
             {
                 "room": room,
@@ -161,7 +166,8 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 ],
                 "pill": SEVERITY_PILL.get(incident.severity, "neutral"),
                 "claims": [(c, answered.get(c.pk, [])) for c in claims],
-                "facts": facts_citable(),
+                "facts": facts,
+                "pinned_statement": pinned,
                 "answer_url": f"/clinics/{self.clinic.slug}/replies/batches/new/",
                 "checklist": checklist,
                 "deliveries": deliveries_of(

@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.utils import timezone
 from django.views.generic.base import TemplateResponseMixin
 
+from core.answering import answer_chosen, pinned_statement
 from core.permissions import Permission
 from core.views import ClinicView
 from facts.selectors import facts_citable
@@ -48,6 +49,18 @@ class InboxView(TemplateResponseMixin, ClinicView):
                 )
                 qs = qs.filter(pk__in=breached.values("pk"))
         page = Paginator(qs, 50).get_page(request.GET.get("page"))
+        # the claims among the items listed (none when a filter cannot be read)
+        narrowed = (
+            not valid
+            or sla is not None
+            or any(v for k, v in chosen.items() if k not in ("order", "include_deleted"))
+        )
+        facts = facts_citable()
+        pinned = pinned_statement()
+        claims = claims_to_answer(within=qs if narrowed else None)
+        fact_slugs = {f.slug for f in facts}
+        for claim in claims:
+            claim.answer_chosen = answer_chosen(claim.contradicts, fact_slugs, pinned)
         query = request.GET.copy()
         query.pop("page", None)
         without_sla = request.GET.copy()
@@ -65,9 +78,12 @@ class InboxView(TemplateResponseMixin, ClinicView):
                 "statuses": ReviewStatus.choices,
                 "can_write": self.access.can(Permission.WRITE),
                 "flags": [(f, FLAG_LABELS[f]) for f in FLAG_NAMES],
-                "claims": claims_to_answer(),
+                "claims": claims,
+                "claims_narrowed": narrowed,
                 "claim": cluster_get(chosen["cluster"]) if chosen.get("cluster") else None,
-                "facts": facts_citable(),
+                "facts": facts,
+                "pinned_statement": pinned,
+                "bulk_chosen": answer_chosen(None, fact_slugs, pinned),
                 "answer_url": f"/clinics/{self.clinic.slug}/replies/batches/new/",
                 "sla": sla,
                 "sla_lookback_days": SLA_LOOKBACK_DAYS,

@@ -458,6 +458,17 @@ def statements_public() -> list[Statement]:
     )
 
 
+def statement_pinned_latest() -> Statement | None:
+    """The newest published, pinned statement: what "point to the pinned statement" points
+    to (one answer for many), or None."""
+    return (
+        Statement.objects.select_related("published_version")
+        .filter(ON_PUBLIC_PAGE)
+        .order_by("-published_at", "-id")
+        .first()
+    )
+
+
 def statement_public_page_exists() -> bool:
     """Whether the clinic's public statement page answers (it is a 404 until a statement is
     published, and again once every published one is taken down)."""

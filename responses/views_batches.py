@@ -59,9 +59,12 @@ class BatchCreateView(ClinicView):
         cluster_id = _int(request.POST.get("cluster_id"))
         back = _next(request, f"/clinics/{self.clinic.slug}/inbox/")
         kind, fact_slug = request.POST.get("kind", ""), request.POST.get("fact_slug", "")
-        answer = request.POST.get("answer", "")  # the pages' one menu: "fact:<slug>" | "statement"
+        # the pages' one menu (core.answering): "fact:<slug>" | "statement" | "reply"
+        answer = request.POST.get("answer", "")
         if answer == "statement":
             kind = BatchKind.STATEMENT
+        elif answer == "reply":
+            kind = BatchKind.REPLY
         elif answer.startswith("fact:"):
             kind, fact_slug = BatchKind.CORRECTION, answer[5:]
         try:

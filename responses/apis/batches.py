@@ -52,8 +52,8 @@ class BatchListApi(_BatchApi):
     """Reply batches, most recently changed first. POST drafts one reply for many mentions:
     a claim's (`cluster_id`, all its mentions or the chosen `review_ids` among them) or a
     selection (`review_ids`); without `text`, the suggested factual correction citing the fact
-    the claim contradicts (or `fact_slug`), or with `kind: statement` a pointer to the pinned
-    statement. One draft per mention, variables filled per platform, each checked by the guard.
+    the claim contradicts (or `fact_slug`), with `kind: statement` a pointer to the pinned
+    statement, or with `kind: reply` a plain starting text to edit. One draft per mention, variables filled per platform, each checked by the guard.
     400 and nothing created for an empty selection or a mention that is not this clinic's (or
     not the claim's); 409 `draft_exists` when a mention already has an open draft."""
 

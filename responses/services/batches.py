@@ -38,6 +38,7 @@ from responses.models import (
     Statement,
     Verdict,
 )
+from responses.selectors import ON_PUBLIC_PAGE, statement_pinned_latest
 from responses.services import workflow
 from responses.services.common import audit_record, require, webhook_emit
 from responses.services.guarding import guard_check, response_settings_get
@@ -69,6 +70,11 @@ DEFAULT_TEXTS = {
     BatchKind.CORRECTION: (
         "{greeting} thank you for raising this. To set the record straight: {fact:%s} "
         "If you have any questions, please contact us at {contact_line}."
+    ),
+    BatchKind.REPLY: (
+        # a starting point the writer makes their own on the batch page (no fact, no statement)
+        "{greeting} thank you for raising this. We take it seriously and would like to hear "
+        "more; please contact us at {contact_line}."
     ),
     BatchKind.STATEMENT: (
         # "We have published a statement with the facts" read as arguing with the reviewer to
@@ -342,6 +348,8 @@ def _default_text(kind: str, *, cluster, fact_slug: str, statement) -> tuple[str
                 fields={"statement_id": ["Publish and pin a statement first, or choose one."]},
             )
         return DEFAULT_TEXTS[BatchKind.STATEMENT], "batch_statement_pointer"
+    if kind == BatchKind.REPLY:
+        return DEFAULT_TEXTS[BatchKind.REPLY], "batch_reply"
     slug = fact_slug or (cluster.fact.slug if cluster is not None and cluster.fact else "")
     if not slug:
         raise ValidationFailed(
@@ -352,10 +360,9 @@ def _default_text(kind: str, *, cluster, fact_slug: str, statement) -> tuple[str
 
 
 def _pinned_statement(statement_id: int | None) -> Statement | None:
-    qs = Statement.objects.filter(is_pinned=True, published_version__isnull=False)
     if statement_id is None:
-        return qs.order_by("-published_at", "-id").first()
-    found = qs.filter(pk=statement_id).first()
+        return statement_pinned_latest()
+    found = Statement.objects.filter(ON_PUBLIC_PAGE, pk=statement_id).first()
     if found is None:
         raise ValidationFailed(
             "No such pinned statement.",
@@ -430,8 +437,8 @@ def reply_batch_create(
 ) -> ReplyBatch:
     """One reply for many mentions: the mentions of claim `cluster_id` (all of them, or the
     chosen `review_ids` among them) or a selection `review_ids`. Without `text`, the suggested
-    correction citing `fact_slug` (default: the fact the claim contradicts) or the pointer to
-    the pinned statement. 400 and nothing created when a mention is not this clinic's (or not
+    correction citing `fact_slug` (default: the fact the claim contradicts), the pointer to
+    the pinned statement, or (`kind` "reply") a plain starting text to edit. 400 and nothing created when a mention is not this clinic's (or not
     the claim's), the selection is empty, or a variable has no value; 409 when a mention
     already has an open draft."""
     require(access, Permission.WRITE)

@@ -7,7 +7,7 @@ from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from feeds.models import Review
-from scoring.models import ClaimCluster, ReviewScore
+from scoring.models import ClaimCluster, ClaimMention, ReviewScore
 from scoring.selectors import latest_scores_prefetch
 
 SORTS = {
@@ -53,14 +53,21 @@ def clusters_list(
     return qs.order_by(*SORTS.get(sort, SORTS["reach"]))
 
 
-def claims_to_answer(*, limit: int = 8) -> list[ClaimCluster]:
+def claims_to_answer(
+    *, within: QuerySet[Review] | None = None, limit: int = 8
+) -> list[ClaimCluster]:
     """The claims worth one answer: repeated (two mentions or more) or flagged as
-    misinformation, most reach first."""
-    return list(
-        clusters_annotated()
-        .filter(Q(mention_count__gte=2) | Q(misinformation=True, mention_count__gte=1))
-        .order_by(*SORTS["reach"])[:limit]
+    misinformation, most reach first. `within`: only claims with a mention among these
+    reviews (the inbox's filters); the figures stay the whole claim's, as its answer covers
+    every mention."""
+    qs = clusters_annotated().filter(
+        Q(mention_count__gte=2) | Q(misinformation=True, mention_count__gte=1)
     )
+    if within is not None:
+        qs = qs.filter(
+            pk__in=ClaimMention.objects.filter(review__in=within.values("pk")).values("cluster")
+        )
+    return list(qs.order_by(*SORTS["reach"])[:limit])
 
 
 def cluster_get(cluster_id: int) -> ClaimCluster | None:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from crisis.models import Incident, IncidentMention
+from facts.models import Fact
 from feeds.models import Review
 from responses.models import ReplyBatch, ReplyDraft
 from tests.responses.test_batches import CLAIM, FACT_SENTENCE, _claim
@@ -177,3 +178,106 @@ def test_a_claims_wrong_detail_is_shown_in_the_inbox_and_the_room(clinic_a, logi
     row = room[room.index(f'id="room-claim-{cluster_id}"') :]
     row = row[: row.index("</tr>")]
     assert "The post says “closes at 4” (time); the fact says: Mon-Thu 8am-6pm" in row
+
+
+def _answer_menu(page: str, select_id: str) -> str:
+    menu = page[page.index(f'id="{select_id}"') :]
+    return menu[: menu.index("</select>")]
+
+
+def test_with_no_fact_and_no_pinned_statement_the_claim_is_answered_with_a_reply(clinic_a, login):
+    # given a claim whose fact is not on the fact sheet (nothing citable) and no statement
+    cluster_id, review_ids = _claim(clinic_a, 2)
+    with schema_context(clinic_a.schema_name):
+        Fact.objects.filter(slug="single-use-needles").update(is_active=False)
+    writer = login("alpha_writer")
+
+    # then the menu offers only what works: a reply to edit, chosen, and says what is missing
+    page = writer.get(f"{BASE}/inbox/").content.decode()
+    menu = _answer_menu(page, f"answer-{cluster_id}")
+    assert 'value="statement"' not in menu and "fact:" not in menu
+    assert '<option value="reply" selected>Write one reply to edit' in menu
+    hint = page[page.index('data-testid="answer-hint"') :]
+    hint = hint[: hint.index("</p>")]
+    assert f'href="{BASE}/facts/"' in hint and f'href="{BASE}/statements/"' in hint
+    assert 'value="statement"' not in _answer_menu(page, "bulk-answer")
+
+    # when the writer answers with a reply, every mention gets a draft the guard lets through
+    bid = _batch_id(
+        writer.post(f"{BASE}/replies/batches/new/", {"cluster_id": cluster_id, "answer": "reply"})
+    )
+    with schema_context(clinic_a.schema_name):
+        batch = ReplyBatch.objects.get(pk=bid)
+        assert (batch.kind, batch.guard_verdict) == ("reply", "ok")
+        drafts = ReplyDraft.objects.filter(batch_id=bid)
+        assert sorted(d.review_id for d in drafts) == sorted(review_ids)
+    batch_page = writer.get(f"{BASE}/replies/batches/{bid}/").content.decode()
+    assert "thank you for raising this. We take it seriously" in batch_page
+
+
+def test_a_pinned_statement_is_offered_by_its_title_and_chosen_without_a_fact(clinic_a, login):
+    from responses.models import Statement, StatementVersion
+
+    cluster_id, _ = _claim(clinic_a, 2)
+    writer = login("alpha_writer")
+    menu = _answer_menu(writer.get(f"{BASE}/inbox/").content.decode(), f"answer-{cluster_id}")
+    # no statement pinned: not offered; the contradicted fact is chosen
+    assert 'value="statement"' not in menu
+    assert '<option value="fact:single-use-needles" selected>' in menu
+
+    with schema_context(clinic_a.schema_name):
+        statement = Statement.objects.create(title="Draft title", author_label="user:1",
+                                             status="published", is_pinned=True)  # fmt: skip
+        version = StatementVersion.objects.create(
+            statement=statement, number=1, title="About our needles", body="Single-use, sealed.",
+            guard_verdict="ok", author_label="user:1",
+        )  # fmt: skip
+        Statement.objects.filter(pk=statement.pk).update(published_version=version)
+    page = writer.get(f"{BASE}/inbox/").content.decode()
+    menu = _answer_menu(page, f"answer-{cluster_id}")
+    assert '<option value="statement">Point to the statement “About our needles”' in menu
+    assert '<option value="fact:single-use-needles" selected>' in menu
+    assert 'data-testid="answer-hint"' not in page
+
+    # without the fact on the sheet, the statement is where the menu starts
+    with schema_context(clinic_a.schema_name):
+        Fact.objects.filter(slug="single-use-needles").update(is_active=False)
+    page = writer.get(f"{BASE}/inbox/").content.decode()
+    menu = _answer_menu(page, f"answer-{cluster_id}")
+    assert '<option value="statement" selected>' in menu
+    assert "No statement is pinned" not in page and f'href="{BASE}/facts/"' in page
+
+
+def test_the_claims_to_answer_follow_the_inbox_filters(clinic_a, login):
+    # given a claim on Google and another on Facebook
+    google_claim, _ = _claim(clinic_a, 2)
+    facebook_claim, _ = _claim(
+        clinic_a, 2, kind="facebook", text="Riverside Family Dental gives children expired vaccines"
+    )
+    assert google_claim != facebook_claim
+    writer = login("alpha_writer")
+
+    everything = writer.get(f"{BASE}/inbox/").content.decode()
+    assert f'id="claim-{google_claim}"' in everything
+    assert f'id="claim-{facebook_claim}"' in everything
+    assert 'data-testid="claims-narrowed"' not in everything
+    assert (
+        'data-testid="claims-narrowed"'
+        not in writer.get(f"{BASE}/inbox/?order=reach").content.decode()
+    )
+
+    # the inbox filtered to Facebook lists Facebook's claim only; its figures are the claim's
+    facebook = writer.get(f"{BASE}/inbox/?source=facebook").content.decode()
+    assert f'id="claim-{facebook_claim}"' in facebook
+    assert f'id="claim-{google_claim}"' not in facebook
+    assert 'data-testid="claims-narrowed"' in facebook
+    # a text search, a rating, a date: the same rule
+    assert (
+        f'id="claim-{google_claim}"' not in writer.get(f"{BASE}/inbox/?q=vaccines").content.decode()
+    )
+    assert (
+        f'id="claim-{google_claim}"' not in writer.get(f"{BASE}/inbox/?rating=5").content.decode()
+    )
+    # a filter it cannot read lists no claim either
+    unread = writer.get(f"{BASE}/inbox/?rating=9")
+    assert unread.status_code == 400 and 'id="claims"' not in unread.content.decode()
