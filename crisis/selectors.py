@@ -293,6 +293,14 @@ def incident_statements(incident: Incident) -> list:
     return statements_by_ids(ids)
 
 
+def incident_of_statement(statement_id: int) -> Incident | None:
+    """The incident a statement was drafted from, if any (read by responses through
+    `core.incidents`)."""
+    link = IncidentStatement.objects.select_related("incident").filter(statement_id=statement_id)
+    found = link.first()
+    return found.incident if found else None
+
+
 def incident_events_for_client(incident: Incident | None = None) -> QuerySet[IncidentEvent]:
     """An incident's timeline as the clinic reads it (oldest first), in its portal and in the
     post-crisis review sent to it: without the agency's plumbing — webhook deliveries,

@@ -18,6 +18,7 @@ from agency.forms import apply_domain_errors
 from clinics.models import Clinic, clinic_zone
 from clinics.views import SettingsView
 from core.errors import DomainError
+from core.incidents import incident_of_statement
 from core.permissions import Permission
 from core.views import ClinicView
 from facts.selectors import facts_list, facts_to_confirm
@@ -527,6 +528,7 @@ class StatementEditorView(TemplateResponseMixin, ClinicView):
             "check_url": f"/clinics/{self.clinic.slug}/api/v1/compliance/check/",
             "fix_url": f"/clinics/{self.clinic.slug}/api/v1/compliance/fix/",
             "facts_to_confirm": facts_to_confirm().count(),
+            "incident": incident_of_statement(statement.pk),
         }
 
     def _statement(self, statement_id: int):

@@ -401,6 +401,14 @@ def test_a_statement_drafted_from_an_incident_belongs_to_it(incidents, login, ap
     room = writer.get(f"/clinics/clinic-a/incidents/{incident.pk}/").content.decode()
     assert f"/statements/{statement['id']}/" in room
     assert f"/statements/{unrelated.json()['id']}/" not in room
+    # and the statement's page links back to its incident room; the other one's does not
+    editor = writer.get(f"/clinics/clinic-a/statements/{statement['id']}/").content.decode()
+    back = editor[editor.index('data-testid="statement-incident"') :]
+    back = back[: back.index("</p>")]
+    assert f"“{incident.title}” (open)" in back
+    assert f'href="/clinics/clinic-a/incidents/{incident.pk}/"' in back
+    other = writer.get(f"/clinics/clinic-a/statements/{unrelated.json()['id']}/").content.decode()
+    assert "statement-incident" not in other
     # and the post-crisis review reports it
     writer.post(
         f"{BASE}/incidents/{incident.pk}/status/", {"status": "resolved", "override_reason": ANYWAY}
