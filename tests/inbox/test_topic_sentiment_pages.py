@@ -63,3 +63,35 @@ def test_flags_are_named_in_words_on_the_review_page():
     assert "<strong>Health details shared by the writer</strong>" in html
     assert "<strong>Patient safety</strong>" in html
     assert "self_disclosed_health" not in html and "patient_safety" not in html
+
+
+def test_a_false_claim_says_what_it_contradicts_and_the_model_version_is_tucked_away():
+    version = "carewatch-sentiment-1.2.0+c325275a/misinfo-2.0.0+ba154989"
+    fact = {"kind": "fact", "slug": "single-use-needles",
+            "statement": "Every needle we use is single-use and sealed."}  # fmt: skip
+    myth = {"kind": "myth", "slug": "vaccines-autism",
+            "statement": "Large studies found no link between vaccines and autism."}  # fmt: skip
+    score = SimpleNamespace(
+        label="negative", score=-0.7, model_version=version, topics=[],
+        created_at=datetime(2026, 10, 1, 9, 30, tzinfo=UTC),
+        flags=[{"name": "misinformation", "evidence": ["reuses needles"], "contradicts": fact},
+               {"name": "misinformation", "evidence": ["cause autism"], "contradicts": myth},
+               {"name": "legal_threat", "evidence": ["lawyer"]}],
+    )  # fmt: skip
+    html = render_to_string(
+        "feeds/review_detail.html",
+        {"clinic": SimpleNamespace(slug="c", name="C"), "review": _review(score), "score": score},
+    )
+    assert (
+        "It contradicts the clinic's fact sheet: “Every needle we use is single-use and sealed.”"
+        in html
+    )
+    assert "It repeats a known health myth; the facts: “Large studies found no link" in html
+    assert html.count('data-testid="contradicts"') == 2  # not under the legal threat
+    # the version string is there for whoever asks, not beside the label
+    assert "scored 2026-10-01 09:30" in html
+    assert (
+        f'<summary>Which models scored it</summary><code data-testid="model-version">{version}'
+        in html
+    )
+    assert f"model {version}" not in html
