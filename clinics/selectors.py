@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from accounts.actors import Actor
 from clinics.models import Clinic, ClinicMembership, Notification
@@ -44,3 +47,17 @@ def clinic_people(clinic: Clinic) -> list:
         .select_related("user")
         .order_by("user__full_name", "pk")
     ]
+
+
+NOTIFICATION_HISTORY_DAYS = 60
+
+
+def notifications_history(user, clinic: Clinic, *, now=None, limit: int = 100) -> list:
+    """What this person was told about this clinic in the last 60 days (in Carewatch or in
+    their hourly digest), newest first: the messages still waiting and those done."""
+    since = (now or timezone.now()) - timedelta(days=NOTIFICATION_HISTORY_DAYS)
+    return list(
+        Notification.objects.filter(user=user, clinic=clinic, created_at__gte=since).order_by(
+            "-created_at", "-pk"
+        )[:limit]
+    )

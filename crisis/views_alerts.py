@@ -42,16 +42,18 @@ REFUSALS = {
 }
 
 
+def notification_url(n, *, staff: bool) -> str:
+    """Where a message leads this person: an incident alert opens the room for the agency's
+    staff and the clinic's incident page in the portal for the clinic's people."""
+    if n.kind == "incident" and not staff:
+        return n.url.replace("/incidents/", "/portal/incidents/", 1)
+    return n.url
+
+
 def banner_items(user) -> list[dict]:
     rows = notifications_open_for(user)
     staff = any(n.kind == "incident" for n in rows) and user_is_agency_staff(user)
-    items = []
-    for n in rows:
-        url = n.url
-        if n.kind == "incident" and not staff:
-            url = url.replace("/incidents/", "/portal/incidents/", 1)
-        items.append({"n": n, "url": url})
-    return items
+    return [{"n": n, "url": notification_url(n, staff=staff)} for n in rows]
 
 
 def banner_context(user) -> dict:

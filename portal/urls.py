@@ -29,5 +29,10 @@ page_patterns: list = [
     ),
     path("portal/follow-ups/", views.PortalFollowUpsView.as_view(), name="portal-follow-ups"),
     path("portal/report/", views.PortalReportView.as_view(), name="portal-report"),
+    path(
+        "portal/notifications/",
+        views.PortalNotificationsView.as_view(),
+        name="portal-notifications",
+    ),
     path("portal/brand.css", views.PortalBrandCssView.as_view(), name="portal-brand-css"),
 ]

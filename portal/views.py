@@ -17,13 +17,14 @@ from django.views.generic import TemplateView
 from django.views.generic.base import TemplateResponseMixin
 
 from accounts.selectors import user_is_agency_staff
-from clinics.notifications import notification_read
-from clinics.selectors import clinics_for_actor
+from clinics.notifications import notification_read, preferences_for
+from clinics.selectors import NOTIFICATION_HISTORY_DAYS, clinics_for_actor, notifications_history
 from core.errors import DomainError, ValidationFailed
 from core.permissions import Permission
 from core.views import ClinicView
 from crisis.export import review_context, review_pdf
 from crisis.services import incident_acknowledge
+from crisis.views_alerts import notification_url
 from portal.branding import brand_palette
 from portal.selectors import (
     batch_card_get,
@@ -462,6 +463,32 @@ class PortalIncidentReviewPdfView(ClinicView):
             f'attachment; filename="incident-{incident_id}-review.pdf"'
         )
         return response
+
+
+class PortalNotificationsView(PortalPage):
+    """What this person was told about the clinic in the last 60 days: each message, when,
+    how (here, by e-mail in the hourly digest), and whether it still waits for them."""
+
+    template_name = "portal/notifications.html"
+    section = "notifications"
+    write_permission = Permission.VIEW
+
+    def get(self, request, *args, **kwargs):
+        user = request.user
+        staff = user_is_agency_staff(user)
+        rows = [
+            {"n": n, "url": notification_url(n, staff=staff)}
+            for n in notifications_history(user, self.clinic)
+        ]
+        pref = preferences_for([user])[user.pk]
+        return self.render_to_response(
+            self.context(
+                rows=rows,
+                days=NOTIFICATION_HISTORY_DAYS,
+                waiting=sum(1 for r in rows if r["n"].open),
+                pref=pref,
+            )
+        )
 
 
 class PortalReportView(PortalPage):

@@ -89,4 +89,13 @@ def test_legal_override_and_client_approval_work_on_a_phone(
     # then the reply is approved, by the clinic
     with tenant.schema():
         assert ReplyDraft.objects.get(pk=draft.pk).status in ("approved", "published")
+    # and the approver finds what they were told, done now, in their notifications
+    approver.get_by_role("link", name="Notifications").click()
+    approver.wait_for_load_state()
+    told = approver.locator("#notifications li").filter(has_text="approval")
+    assert told.count() >= 1 and told.first.locator(".meta").inner_text().endswith("· done")
+    assert approver.get_by_text("Nothing waits for you now.").is_visible()
+    _fits(approver)
+    assert serious_violations(approver) == []
+    screenshot(approver, "phone-client-notifications")
     assert approver.console_errors == [] and legal.console_errors == []

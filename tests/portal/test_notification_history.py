@@ -1,0 +1,70 @@
+"""The portal's notification history: what this person was told about this clinic in the last
+60 days, newest first, whether each still waits for them, and where it leads (an incident
+alert to the portal's incident page); nobody else's messages, no other clinic's."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from clinics.models import Notification, NotificationPreference
+
+URL = "/clinics/clinic-a/portal/notifications/"
+
+
+def _told(user, clinic, title, *, ago_hours=1, **fields):
+    row = Notification.objects.create(
+        user=user, clinic=clinic, kind=fields.pop("kind", "approval"),
+        ref=fields.pop("ref", f"reply:{title}"), title=title,
+        url=fields.pop("url", "/clinics/clinic-a/portal/approvals/"), **fields,
+    )  # fmt: skip
+    Notification.objects.filter(pk=row.pk).update(
+        created_at=timezone.now() - timedelta(hours=ago_hours)
+    )
+    return row
+
+
+def test_the_approver_reads_what_they_were_told_and_what_still_waits(world, login):
+    approver, clinic_a, clinic_b = world.users["a_approver"], world.clinics["a"], world.clinics["b"]
+    waiting = _told(approver, clinic_a, "A reply waits for your approval", ago_hours=1)
+    done = _told(approver, clinic_a, "A statement waits for your approval", ago_hours=5,
+                 open=False, emailed_at=timezone.now() - timedelta(hours=4))  # fmt: skip
+    alert = _told(approver, clinic_a, "Incident: negative surge", ago_hours=3, kind="incident",
+                  url="/clinics/clinic-a/incidents/7/", open=False)  # fmt: skip
+    old = _told(approver, clinic_a, "Long ago", ago_hours=24 * 61)
+    someone_else = _told(world.users["a_viewer"], clinic_a, "Not for the approver")
+    other_clinic = _told(approver, clinic_b, "About clinic B")
+
+    page = login("a_approver", otp=False).get(URL)
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    order = [html.index(f'id="notification-{n.pk}"') for n in (waiting, alert, done)]
+    assert order == sorted(order)  # newest first
+    for row in (old, someone_else, other_clinic):
+        assert f'id="notification-{row.pk}"' not in html
+    assert "1 still waits for you." in html
+    item = html[html.index(f'id="notification-{waiting.pk}"') :]
+    assert "<strong>waits for you</strong>" in item[: item.index("</li>")]
+    item = html[html.index(f'id="notification-{done.pk}"') :]
+    assert "done · also in your hourly e-mail of" in item[: item.index("</li>")]
+    # an incident alert opens the clinic's incident page in the portal, not the agency's room
+    assert 'href="/clinics/clinic-a/portal/incidents/7/"' in html
+    assert 'href="/clinics/clinic-a/incidents/7/"' not in html
+    assert f'href="{URL}" aria-current="page">Notifications' in html
+
+
+def test_someone_who_takes_only_emails_is_told_where_their_messages_are(world, login):
+    approver = world.users["a_approver"]
+    NotificationPreference.objects.update_or_create(user=approver, defaults={"in_app": False})
+    try:
+        html = login("a_approver", otp=False).get(URL).content.decode()
+    finally:
+        NotificationPreference.objects.filter(user=approver).delete()
+    assert "only e-mails: your mailbox holds what you were told" in html
+    assert "Nothing in the last 60 days." in html
+
+
+def test_another_clinics_person_cannot_read_this_clinics_history(world, login):
+    assert login("b_approver", otp=False).get(URL).status_code == 404
