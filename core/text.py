@@ -132,3 +132,27 @@ def possessive(name: str) -> str:
     if not name:
         return name
     return f"{name}’" if name[-1] in "sS" else f"{name}’s"
+
+
+def duration_words(minutes: float | None) -> str:
+    """A span of time, short: "5 min", "3 h 5 min", "4 h", "2 d 4 h"; "–" when there is none.
+    One form for every page (the portal's figures, the reply clocks)."""
+    if minutes is None or minutes == "":
+        return "–"
+    total = abs(int(round(float(minutes))))
+    days, rest = divmod(total, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {mins} min" if mins else f"{hours} h"
+    return f"{mins} min"
+
+
+def duration_prose(minutes: int) -> str:
+    """A span of time inside a sentence: 45 → "45 minutes", 90 → "1.5 hours", 1440 →
+    "24 hours"."""
+    if minutes < 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = minutes / 60
+    return f"{hours:g} hour{'s' if hours != 1 else ''}"

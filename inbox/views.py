@@ -9,6 +9,7 @@ from django.views.generic.base import TemplateResponseMixin
 
 from core.answering import answer_chosen, pinned_statement
 from core.permissions import Permission
+from core.text import duration_prose
 from core.views import ClinicView
 from facts.selectors import facts_citable
 from feeds.models import Review, ReviewStatus, SourceKind
@@ -17,14 +18,6 @@ from inbox.apis import InboxFilterSerializer
 from inbox.selectors import SLA_LOOKBACK_DAYS, reviews_filtered, reviews_past_reply_target
 from scoring.claims.selectors import claims_to_answer, cluster_get
 from scoring.ml.flags import FLAG_LABELS, FLAG_NAMES
-
-
-def _minutes_words(minutes: int) -> str:
-    """90 → "1.5 hours", 45 → "45 minutes", 1440 → "24 hours"."""
-    if minutes < 60:
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
-    hours = minutes / 60
-    return f"{hours:g} hour{'s' if hours != 1 else ''}"
 
 
 class InboxView(TemplateResponseMixin, ClinicView):
@@ -87,7 +80,7 @@ class InboxView(TemplateResponseMixin, ClinicView):
                 "answer_url": f"/clinics/{self.clinic.slug}/replies/batches/new/",
                 "sla": sla,
                 "sla_lookback_days": SLA_LOOKBACK_DAYS,
-                "sla_target": _minutes_words(self.clinic.reply_target_minutes),
+                "sla_target": duration_prose(self.clinic.reply_target_minutes),
                 "without_sla": without_sla.urlencode(),
             },
             status=200 if valid else 400,

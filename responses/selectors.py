@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from clinics.access import ClinicAccess
 from clinics.models import Clinic
+from core.text import duration_words as text_duration_words
 from feeds.models import Review
 from responses.models import (
     OPEN_STATUSES,
@@ -252,15 +253,8 @@ def sla_for(draft: ReplyDraft, clinic: Clinic, *, now: datetime | None = None) -
 
 
 def duration_words(seconds: int) -> str:
-    seconds = abs(int(seconds))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes} min"
-    return f"{minutes} min"
+    """A clock's seconds in words ("3 h 5 min", "2 d 4 h"), as every page says a span."""
+    return text_duration_words(abs(int(seconds)) // 60)
 
 
 _WORDS = re.compile(r"\s+|[^\s]+")

@@ -1,21 +1,14 @@
 from django import template
 
+from core.text import duration_words
+
 register = template.Library()
 
 
 @register.filter
 def minutes_words(value):
     """Minutes as "3 h 5 min" / "4 h" / "2 d 4 h"; "–" when there is none."""
-    if value is None or value == "":
-        return "–"
-    minutes = int(round(float(value)))
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {mins} min" if mins else f"{hours} h"
-    return f"{mins} min"
+    return duration_words(value)
 
 
 @register.filter
