@@ -62,6 +62,7 @@ api_v1 = [
 urlpatterns = [
     *dashboard_urls.page_patterns,
     *inbox_urls.page_patterns,
+    *reports_urls.page_patterns,
     path("sources/", SourcesView.as_view(), name="sources"),
     path(
         "sources/connect/<int:attempt_id>/",

@@ -13,6 +13,13 @@ class DomainError(Exception):
             self.code = code
         self.fields = fields or {}
 
+    def text(self) -> str:
+        """The detail and every field's message, in one line (for a page)."""
+        parts = [str(self.detail)]
+        for errors in self.fields.values():
+            parts.extend(str(e) for e in (errors if isinstance(errors, list | tuple) else [errors]))
+        return " ".join(parts)
+
 
 class ValidationFailed(DomainError):
     code = "invalid"

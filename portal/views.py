@@ -74,13 +74,6 @@ def _int(value) -> int | None:
         return None
 
 
-def _error_text(exc: DomainError) -> str:
-    parts = [str(exc.detail)]
-    for errors in (exc.fields or {}).values():
-        parts.extend(str(e) for e in (errors if isinstance(errors, list | tuple) else [errors]))
-    return " ".join(parts)
-
-
 class HomeView(LoginRequiredMixin, TemplateView):
     """ "Your clinics": every clinic the person may open."""
 
@@ -189,7 +182,7 @@ class PortalOverrideView(PortalPage):
                 request=request,
                 template="portal/review.html",
                 context=self.context(
-                    error=_error_text(exc),
+                    error=exc.text(),
                     # the reason typed stays in its box, to be corrected rather than retyped
                     kept_reason={"kind": kind, "id": pk, "text": request.POST.get("reason", "")},
                     **review_cards(self.access),
@@ -260,7 +253,7 @@ class PortalActView(PortalPage):
             else:
                 outcome = approval_outcome(acted, kind=kind)
         except DomainError as exc:
-            error = _error_text(exc)
+            error = exc.text()
         if not htmx:
             if error:
                 messages.error(request, error)
@@ -360,7 +353,7 @@ class PortalIncidentView(PortalPage):
             incident_acknowledge(incident_id=incident_id, actor=request.actor, channel="portal")
             messages.success(request, "Acknowledged. The agency sees it on the timeline.")
         except DomainError as exc:
-            messages.error(request, _error_text(exc))
+            messages.error(request, exc.text())
         return HttpResponseRedirect(request.path)
 
 
@@ -427,7 +420,7 @@ class PortalFollowUpsView(PortalPage):
                 request,
                 opened=pk,
                 status=exc.status_code,
-                error=_error_text(exc),
+                error=exc.text(),
                 kept=request.POST,
             )
         return HttpResponseRedirect(f"{request.path}?open={pk}")
@@ -504,7 +497,7 @@ class PortalReportView(PortalPage):
             month = month_parse(request.GET.get("month"), tz=tz)
         except ValidationFailed as exc:
             response = self.render_to_response(
-                self.context(month_error=_error_text(exc), month_value=request.GET.get("month"))
+                self.context(month_error=exc.text(), month_value=request.GET.get("month"))
             )
             response.status_code = 400
             return response

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 
 from core.http import clinic_urlconf
+from core.text import duration_words
 from core.text import possessive as _possessive
 
 register = template.Library()
@@ -36,3 +37,24 @@ def ago(moment):
     if (timezone.now() - moment).total_seconds() < 60:
         return "just now"
     return f"{timesince(moment)} ago"
+
+
+@register.filter
+def minutes_words(value):
+    """Minutes as "3 h 5 min" / "4 h" / "2 d 4 h"; "–" when there is none."""
+    return duration_words(value)
+
+
+@register.filter
+def signed(value, digits=0):
+    """+3 / -0.12 / "–"."""
+    if value is None:
+        return "–"
+    number = round(float(value), int(digits))
+    text = f"{number:.{int(digits)}f}"
+    return text if number < 0 else f"+{text}"
+
+
+@register.filter
+def percent(value):
+    return "–" if value is None else f"{round(float(value) * 100)} %"

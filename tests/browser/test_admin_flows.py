@@ -195,6 +195,7 @@ def test_main_staff_pages_render_accessibly(browser_server, new_page, committed_
         ("admin-incidents", f"/clinics/{slug}/incidents/"),
         ("admin-post-crisis-review", f"/clinics/{slug}/incidents/{incident.pk}/review/"),
         ("admin-approvals", f"/clinics/{slug}/replies/"),
+        ("admin-monthly-report", f"/clinics/{slug}/report/"),
         ("admin-settings-agency-clinics", "/agency/settings/"),
         ("admin-settings-agency-staff", "/agency/settings/people/"),
         ("admin-settings-agency-branding", "/agency/settings/branding/"),
@@ -215,6 +216,11 @@ def test_main_staff_pages_render_accessibly(browser_server, new_page, committed_
         if "post-crisis" in name:  # the server-drawn charts, as in the exports
             page.locator('figure[data-chart="volume"] img').wait_for(state="visible")
             page.locator('figure[data-chart="sentiment"] img').wait_for(state="visible")
+        if "monthly-report" in name:  # Chart.js drew the month (this month's reviews)
+            page.wait_for_function(
+                "() => document.getElementById('chart-volume').getBoundingClientRect().height > 100"
+                " && !!window.Chart && !!window.Chart.getChart('chart-volume')"
+            )
         screenshot(page, name)
         problems = serious_violations(page) + [{"console": e} for e in page.console_errors]
         if problems:

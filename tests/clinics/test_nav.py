@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-TABS = ["Overview", "Inbox", "Incidents", "Approvals", "Statements", "Fact sheet", "Outbox",
-        "Import CSV"]  # fmt: skip
+TABS = ["Overview", "Inbox", "Incidents", "Approvals", "Statements", "Fact sheet", "Report",
+        "Outbox", "Import CSV"]  # fmt: skip
 SETTINGS = ["General", "People", "Alerts", "Sources", "Reply templates", "Detector thresholds"]
 
 

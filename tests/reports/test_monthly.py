@@ -210,3 +210,26 @@ def test_the_openapi_document_describes_it_with_an_example(db):
     assert bad["ABadMonth"]["value"]["fields"] == {
         "month": ["Use the form YYYY-MM, for example 2026-11."]
     }
+
+
+def test_the_agency_reads_the_clients_report_under_the_clinics_report_tab(october, login):
+    manager = login("alpha_manager")
+    page = manager.get(f"/clinics/{october.slug}/report/", {"month": "2026-10"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'aria-current="page">Report</a>' in html
+    # the figures the client reads in its portal, from the one template
+    client = login("a_approver", otp=False).get(
+        f"/clinics/{october.slug}/portal/report/", {"month": "2026-10"}
+    )
+    kpis = html[html.index('<dl class="kpis">') : html.index("</dl>")]
+    portal = client.content.decode()
+    assert kpis == portal[portal.index('<dl class="kpis">') : portal.index("</dl>")]
+    assert "<dt>Reviews and mentions</dt><dd>6</dd>" in kpis
+    assert f'href="/clinics/{october.slug}/portal/report/?month=2026-10">open the client' in html
+    assert 'id="report-data"' in html and "chart-volume" in html
+    # a month it cannot read: 400 with the reason, the form kept
+    bad = manager.get(f"/clinics/{october.slug}/report/", {"month": "2026-13"})
+    assert bad.status_code == 400
+    assert "Use the form YYYY-MM" in bad.content.decode()
+    assert 'value="2026-13"' in bad.content.decode()
