@@ -415,3 +415,16 @@ def test_a_pointer_to_the_statement_is_checked_as_a_correction(clinic_a, as_user
     ).json()
     assert plain["kind"] == "reply"
     assert plain["guard"]["verdict"] == "needs_review"
+
+
+def test_a_reply_batch_without_text_starts_from_a_plain_reply(clinic_a, as_user):
+    _, review_ids = _claim(clinic_a, 2)
+    writer = as_user("alpha_writer", clinic_a)
+    response = writer.post("reply-batches/", {"review_ids": review_ids, "kind": "reply"})
+    assert response.status_code == 201, response.json()
+    batch = response.json()
+    assert (batch["kind"], batch["guard"]["verdict"]) == ("reply", "ok")
+    assert {i["text"] for i in batch["items"]} == {
+        "Hello, thank you for raising this. We take it seriously and would like to hear more; "
+        "please contact us at +1 555 0100."
+    }
