@@ -67,16 +67,19 @@ def test_an_api_key_request_is_counted_once_with_its_lookup(api, world, tight_li
     """The key's lookup and the rate count go to Redis together: one GET and one EVAL (no
     MULTI/INCR/EXPIRE/EXEC of its own), and the count is the throttle's."""
     from core import fastcache
+    from core.api import ActorRateThrottle
 
+    # room for the retries below (the fixture puts the limits back)
+    ActorRateThrottle.THROTTLE_RATES = {**ActorRateThrottle.THROTTLE_RATES, "actor": "10/min"}
     redis = fastcache.client()
     client = api("key_a")
     assert client.get("/clinics/clinic-a/api/v1/me/").status_code == 200  # caches the key
     # Redis counts commands for the whole server, so another client's command in the same
     # moment (a page still open from a browser test) adds to a request's count; it can only add,
-    # so the second request, within the limit, is measured again when the first read more
+    # so a request is measured again (up to five, within the limit) when one read more
     expected = {"get": 1, "eval": 1, "incr": 1, "multi": 0, "exec": 0}  # incr: in the script
     seen = []
-    for _ in range(2):
+    for _ in range(5):
         before = _commands(redis)
         assert client.get("/clinics/clinic-a/api/v1/me/").status_code == 200
         after = _commands(redis)
