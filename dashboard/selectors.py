@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from agency.models import Agency
 from clinics.access import people_who_can
@@ -11,7 +15,9 @@ from core.permissions import Permission
 from dashboard.models import ClinicSnapshot
 from facts.selectors import facts_list, facts_to_confirm
 from feeds.models import Source
+from inbox.selectors import SLA_LOOKBACK_DAYS, reviews_awaiting_reply
 from responses.services.outbox import manual_reason_for_reply, source_connection
+from scoring.selectors import latest_scores_prefetch
 
 # Sortable columns: query value -> the ORM field(s) it orders by (clinics without a snapshot
 # yet sort last).
@@ -167,3 +173,54 @@ def clinic_setup_steps(clinic: Clinic) -> list[dict]:
          "detail": f"{on_call} on the list" if on_call
          else "Nobody named: alerts go to the agency's owners and managers."},
     ]  # fmt: skip
+
+
+# The agency-wide "waiting for a reply": the clinics read, and the reviews listed per clinic.
+AWAITING_CLINICS = 25
+AWAITING_PER_CLINIC = 10
+
+
+def awaiting_reply_across(*, agency: Agency, now: datetime | None = None) -> dict:
+    """Every clinic's unanswered negative reviews of the last 30 days on one screen (the
+    definition behind the SLA breaches, `inbox.selectors.reviews_awaiting_reply`): those past
+    their clinic's reply target first, the longest waiting first. The snapshot rollup picks the
+    clinics to read (those with SLA breaches or new reviews, the most breaches first, at most
+    25), so the page reads a bounded number of schemas however many clinics the agency has;
+    each clinic gives its 10 longest waiting. Returns {"items", "clinics_read", "clinics_more",
+    "truncated": [{"clinic", "more"}] for clinics with more than their 10}."""
+    now = now or timezone.now()
+    candidates = (
+        Clinic.objects.filter(agency=agency)
+        .filter(Q(snapshot__sla_breaches__gt=0) | Q(snapshot__new_reviews__gt=0))
+        .order_by(F("snapshot__sla_breaches").desc(), F("snapshot__new_reviews").desc(), "name")
+    )
+    total = candidates.count()
+    items, truncated = [], []
+    since = now - timedelta(days=SLA_LOOKBACK_DAYS)
+    for clinic in candidates[:AWAITING_CLINICS]:
+        target = timedelta(minutes=clinic.reply_target_minutes)
+        with schema_context(clinic.schema_name):
+            waiting = reviews_awaiting_reply(since=since)
+            count = waiting.count()
+            rows = list(
+                waiting.select_related("source")
+                .prefetch_related(latest_scores_prefetch())
+                .order_by("published_at", "pk")[:AWAITING_PER_CLINIC]
+            )
+        if count > len(rows):
+            truncated.append({"clinic": clinic, "more": count - len(rows)})
+        for review in rows:
+            waited = now - review.published_at
+            items.append(
+                {
+                    "clinic": clinic,
+                    "review": review,
+                    "past_target": waited > target,
+                    "waited_minutes": int(waited.total_seconds() // 60),
+                    "target_minutes": clinic.reply_target_minutes,
+                }  # fmt: skip
+            )
+    items.sort(key=lambda i: (not i["past_target"], i["review"].published_at))
+    read = min(total, AWAITING_CLINICS)
+    return {"items": items, "clinics_read": read, "clinics_more": total - read,
+            "truncated": truncated}  # fmt: skip

@@ -1,8 +1,11 @@
 from django.urls import path
 
-from dashboard.views import ClinicOverviewView, DashboardView
+from dashboard.views import AwaitingReplyView, ClinicOverviewView, DashboardView
 
 # Mounted by config.urls_public under /agency/ (in the staff area's "agency" namespace).
-staff_patterns = [path("", DashboardView.as_view(), name="dashboard")]
+staff_patterns = [
+    path("", DashboardView.as_view(), name="dashboard"),
+    path("waiting/", AwaitingReplyView.as_view(), name="awaiting-reply"),
+]
 # Mounted by config.urls_tenant under /clinics/<slug>/.
 page_patterns = [path("", ClinicOverviewView.as_view(), name="clinic-overview")]

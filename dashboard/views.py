@@ -13,13 +13,14 @@ from core.permissions import PERMISSION_WORDS, Permission
 from core.views import ClinicView
 from crisis.selectors import incident_figures
 from dashboard.selectors import (
+    awaiting_reply_across,
     clinic_setup_steps,
     dashboard_clinics,
     dashboard_sort_parse,
     dashboard_totals,
 )
 from feeds.selectors import review_status_counts
-from inbox.selectors import reviews_recent
+from inbox.selectors import SLA_LOOKBACK_DAYS, reviews_recent
 
 DASHBOARD_PAGE = 100
 
@@ -59,6 +60,22 @@ class DashboardView(StaffView):
                     ("failed", "Failed deliveries"),
                     ("sla", "SLA breaches"),
                 ],
+            )
+        )
+
+
+class AwaitingReplyView(StaffView):
+    """Every clinic's unanswered negative reviews on one screen, past the reply target first:
+    where the agency's writers start their day (see `awaiting_reply_across`)."""
+
+    template_name = "dashboard/awaiting.html"
+
+    def get(self, request):
+        return self.render_to_response(
+            self.context(
+                waiting=awaiting_reply_across(agency=self.agency),
+                totals=dashboard_totals(agency=self.agency),
+                lookback_days=SLA_LOOKBACK_DAYS,
             )
         )
 
