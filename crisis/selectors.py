@@ -477,6 +477,10 @@ def resolve_override_of(incident: Incident) -> dict | None:
     return {
         "reason": event.data["override_reason"],
         "open_items": event.data.get("open_items", []),
+        # the items in one line: each a sentence with its full stop
+        "open_words": " ".join(
+            i if i.endswith(".") else f"{i}." for i in map(str, event.data.get("open_items", []))
+        ),
         "by": event.actor,
         "at": event.at,
     }

@@ -66,10 +66,9 @@ SEVERITY_PILL = {"low": "positive", "medium": "neutral", "high": "negative", "cr
 
 
 def _form_error(request, exc: DomainError) -> None:
-    details = " ".join(
-        f"{field}: {' '.join(str(m) for m in msgs)}" for field, msgs in exc.fields.items()
-    )
-    messages.error(request, f"{exc.detail} {details}".strip())
+    """The refusal in words: what went wrong and each field's message, without field names
+    ("override_reason: …" read as a code to the person)."""
+    messages.error(request, exc.text())
 
 
 class IncidentListView(TemplateResponseMixin, ClinicView):

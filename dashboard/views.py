@@ -19,6 +19,7 @@ from dashboard.selectors import (
     dashboard_sort_parse,
     dashboard_totals,
 )
+from feeds.models import ReviewStatus
 from feeds.selectors import review_status_counts
 from inbox.selectors import SLA_LOOKBACK_DAYS, reviews_recent
 
@@ -92,7 +93,9 @@ class ClinicOverviewView(TemplateResponseMixin, ClinicView):
             ],
             "incidents": incident_figures(),
             "reviews": reviews_recent(limit=25),
-            "status_counts": review_status_counts(),
+            "status_counts": {
+                ReviewStatus(status).label: n for status, n in review_status_counts().items()
+            },
             "setup": clinic_setup_steps(self.clinic)
             if self.access.can(Permission.MANAGE)
             else None,

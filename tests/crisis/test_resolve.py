@@ -245,11 +245,21 @@ def test_the_room_shows_the_checklist_and_resolves_anyway_with_a_reason(incident
     assert "Not all clear: resolve anyway with a reason" in refused
     assert "No statement of this incident is published." in refused
     assert _state(incident) == before
+    # a reason that is no reason: refused in words, without the field's name
+    weak = client.post(url, {"action": "resolve", "override_reason": "done done done done"},
+                       follow=True).content.decode()  # fmt: skip
+    assert "a repeated word or character is not a reason" in weak
+    assert "override_reason:" not in weak
+    assert _state(incident) == before
     # with a reason: resolved, and the room says so
     done = client.post(url, {"action": "resolve", "override_reason": REASON}, follow=True)
     page = done.content.decode()
     assert "Resolved. The post-crisis review is drafted." in page
     assert "Resolved anyway</strong> by Alpha Writer" in page and REASON in page
+    open_then = page[page.index("(open then: ") :]
+    open_then = open_then[: open_then.index("</span>")]
+    assert ".;" not in open_then, open_then
+    assert "posted reply. No statement of this incident is published. The detector" in open_then
     assert 'data-testid="resolve-checklist"' not in page
     assert _state(incident)[0] == "resolved"
     with schema_context("clinic_clinic_a"):

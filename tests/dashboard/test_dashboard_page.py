@@ -145,3 +145,14 @@ def test_the_search_keeps_the_column_sort(login, snapshots):
     html = login("alpha_owner").get("/agency/", {"sort": "-sla"}).content.decode()
     assert '<input type="hidden" name="sort" value="-sla">' in html
     assert html.count(" selected>") == 0
+
+
+def test_the_clinic_overview_names_review_statuses_in_words(clinic_a, rows, login):
+    a = rows(clinic_a)
+    a.review(status="needs_reply")
+    a.review(status="new")
+    html = login("alpha_writer").get("/clinics/clinic-a/").content.decode()
+    status = html[html.index('id="status-h"') :]
+    status = status[: status.index("</section>")]
+    assert "Needs reply: 1" in status and "New: 1" in status
+    assert "needs_reply" not in status
