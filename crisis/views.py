@@ -52,7 +52,7 @@ from crisis.services import (
 )
 from crisis.services.reviews import portal_review_url
 from crisis.timeline import review_timeline
-from facts.selectors import facts_citable
+from facts.selectors import facts_citable, facts_to_confirm
 from responses.selectors import (
     deliveries_of,
     delivery_rows,
@@ -167,6 +167,7 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 "claims": [(c, answered.get(c.pk, [])) for c in claims],
                 "facts": facts,
                 "pinned_statement": pinned,
+                "facts_waiting": 0 if facts else facts_to_confirm().count(),
                 "answer_url": f"/clinics/{self.clinic.slug}/replies/batches/new/",
                 "checklist": checklist,
                 "deliveries": deliveries_of(

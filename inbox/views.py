@@ -11,7 +11,7 @@ from core.answering import answer_chosen, pinned_statement
 from core.permissions import Permission
 from core.text import duration_prose
 from core.views import ClinicView
-from facts.selectors import facts_citable
+from facts.selectors import facts_citable, facts_to_confirm
 from feeds.models import Review, ReviewStatus, SourceKind
 from feeds.services import reviews_status_set
 from inbox.apis import InboxFilterSerializer
@@ -76,6 +76,7 @@ class InboxView(TemplateResponseMixin, ClinicView):
                 "claim": cluster_get(chosen["cluster"]) if chosen.get("cluster") else None,
                 "facts": facts,
                 "pinned_statement": pinned,
+                "facts_waiting": 0 if facts else facts_to_confirm().count(),
                 "bulk_chosen": answer_chosen(None, fact_slugs, pinned),
                 "answer_url": f"/clinics/{self.clinic.slug}/replies/batches/new/",
                 "sla": sla,

@@ -202,6 +202,15 @@ def test_with_no_fact_and_no_pinned_statement_the_claim_is_answered_with_a_reply
     assert f'href="{BASE}/facts/"' in hint and f'href="{BASE}/statements/"' in hint
     assert 'value="statement"' not in _answer_menu(page, "bulk-answer")
 
+    # a fact on the sheet that waits to be confirmed is named as such, not as missing
+    with schema_context(clinic_a.schema_name):
+        Fact.objects.filter(slug="single-use-needles").update(is_active=True, status="draft")
+    waiting = writer.get(f"{BASE}/inbox/").content.decode()
+    hint = waiting[waiting.index('data-testid="answer-hint"') :]
+    hint = hint[: hint.index("</p>")]
+    assert "on the fact sheet to be confirmed by a manager before a reply may cite" in hint
+    assert "No fact on the fact sheet" not in hint
+
     # when the writer answers with a reply, every mention gets a draft the guard lets through
     bid = _batch_id(
         writer.post(f"{BASE}/replies/batches/new/", {"cluster_id": cluster_id, "answer": "reply"})
