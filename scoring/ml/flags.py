@@ -123,6 +123,30 @@ PATIENT_SAFETY = _rx(
     r"(?:at|from|in|during) (?:" + _PLACE + "|" + _VISIT + ")",
     r"infect(?:ion|ions|ed) (?:after|from|following|at|during) " + _VISIT,
     r"outbreaks? (?:of \w+ )?(?:at|in) " + _PLACE,
+    # an infection the writer says they were given ("now I have hepatitis C", "gave me HIV")
+    r"now (?:i|he|she|we|they|my \w+) (?:have|has|had|got|am|is|are) (?:got )?"
+    r"(?:hepatitis|hep [abc]|hiv|sepsis|mrsa|tetanus|an infection|a blood infection|infected)",
+    r"(?:gave|given|infected) (?:me|him|her|them|us|my \w+) (?:with )?"
+    r"(?:hepatitis|hep [abc]|hiv|sepsis|mrsa|tetanus|an infection)",
+    # unsafe instruments: "reuses needles", "dirty needles", "the needles were reused"
+    r"(?:reus(?:e|es|ed|ing)|re-us(?:e|es|ed|ing)) (?:dirty |used |old |the same )?"
+    r"(?:needles?|syringes?|instruments?|drill bits?|scalpels?|gloves?)",
+    r"(?:dirty|used|unsterile|unsterili[sz]ed|non-sterile|contaminated) (?:needles?|syringes?|"
+    r"instruments?|equipment|scalpels?)",
+    r"(?:needles?|syringes?|instruments?|gloves?) (?:were|was|are|is|being|get|got) "
+    r"(?:reused|re-used|not sterili[sz]ed|dirty|contaminated)",
+)
+
+# A denial of the above ("they never reuse needles", "no dirty instruments"): the phrase it holds
+# is not evidence of an allegation.
+PATIENT_SAFETY_DENIED = _rx(
+    r"(?:never|not|don't|doesn't|didn't|do not|does not|did not|won't|wouldn't|no|nor) "
+    r"(?:\w+ )?(?:reus(?:e|es|ed|ing)|re-us(?:e|es|ed|ing)) (?:dirty |used |old |the same )?"
+    r"(?:needles?|syringes?|instruments?|drill bits?|scalpels?|gloves?)",
+    r"(?:no|never|not|nor|without) (?:any )?(?:dirty|used|unsterile|unsterili[sz]ed|non-sterile|"
+    r"contaminated) (?:needles?|syringes?|instruments?|equipment|scalpels?)",
+    r"(?:worry|worried|worrying|fear|afraid) (?:about|of) (?:reused|re-used|dirty|used|unsterile) "
+    r"(?:needles?|syringes?|instruments?|equipment|scalpels?|gloves?)",
 )
 
 LEGAL_THREAT = _rx(
@@ -269,6 +293,10 @@ def find_flags(text: str) -> list[dict]:
     ):
         find = _self_disclosure_evidence if rx is SELF_HEALTH else _evidence
         ev = find(_for(rx, scan, as_written), norm, scan)
+        if ev and rx is PATIENT_SAFETY:
+            denied = [d.lower() for d in _evidence(_for(PATIENT_SAFETY_DENIED, scan, as_written),
+                                                   norm, scan)]  # fmt: skip
+            ev = [e for e in ev if not any(e.lower() in d for d in denied)]
         if ev:
             flags.append({"name": name, "evidence": ev})
     return flags

@@ -51,6 +51,29 @@ def flag(text: str, name: str) -> dict | None:
             "outbreak at this clinic",
             id="outbreak-at-the-clinic",
         ),
+        pytest.param(
+            "I had a cleaning there last month and now I have hepatitis C.",
+            "now I have hepatitis",
+            id="infection-given",
+        ),
+        pytest.param(
+            "Riverside Family Dental reuses needles. Saw it myself.",
+            "reuses needles",
+            id="reuses-needles",
+        ),  # fmt: skip
+        pytest.param(
+            "Reused needles at this place. Unbelievable.", "Reused needles", id="reused-needles"
+        ),  # fmt: skip
+        pytest.param(
+            "The syringes were reused, I saw the nurse do it.",
+            "syringes were reused",
+            id="syringes-were-reused",
+        ),  # fmt: skip
+        pytest.param(
+            "Dirty instruments on the tray, never again.",
+            "Dirty instruments",
+            id="dirty-instruments",
+        ),  # fmt: skip
     ],
 )
 def test_patient_safety_fires(text, evidence):
@@ -136,6 +159,19 @@ def test_no_flags_on_benign_reviews(text):
     ],
 )
 def test_ordinary_sickness_words_raise_no_patient_safety_flag(text):
+    assert flag(text, "patient_safety") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "They never reuse needles, everything comes sealed.",
+        "No dirty instruments here, and they don't reuse gloves.",
+        "Immaculate rooms, you don't have to worry about reused needles in this office.",
+        "Great dentist, now I have a great smile.",
+    ],
+)
+def test_a_denied_or_harmless_instrument_mention_raises_no_patient_safety_flag(text):
     assert flag(text, "patient_safety") is None
 
 
