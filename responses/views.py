@@ -622,9 +622,16 @@ class OutboxView(TemplateResponseMixin, ClinicView):
     template_name = "responses/outbox.html"
 
     def get(self, request, *args, **kwargs):
+        return self._page()
+
+    def _page(self, *, card_error: dict | None = None, status: int = 200):
         items = list(outbox_list()[:200])
         for item in items:
             item.delivery = delivery_row(item)
+            review = item.review
+            item.reach = (review.likes + review.shares + review.replies) if review else 0
+        # what a person posts by hand or looks into: the mention with the most reach first
+        items.sort(key=lambda i: -i.reach if i.status in _BY_REACH else 0)
         groups = [
             ("manual", "To post by hand", [i for i in items if i.status == OutboxStatus.MANUAL]),
             ("failed", "Failed", [i for i in items if i.status == OutboxStatus.FAILED]),
@@ -649,7 +656,11 @@ class OutboxView(TemplateResponseMixin, ClinicView):
                 "clinic": self.clinic,
                 "groups": groups,
                 "can_write": self.access.can(Permission.WRITE),
-            }
+                # a refusal is shown on the card it is about, with what was typed kept
+                "card_error": card_error or {},
+                "typed": self.request.POST if card_error else {},
+            },
+            status=status,
         )
 
     def post(self, request, *args, **kwargs):
@@ -671,8 +682,14 @@ class OutboxView(TemplateResponseMixin, ClinicView):
             else:
                 messages.error(request, "Unknown action.")
         except DomainError as exc:
+            if item_id and exc.status_code != 404:
+                return self._page(card_error={"id": item_id, "text": exc.text()},
+                                  status=exc.status_code)  # fmt: skip
             _error(request, exc)
         return HttpResponseRedirect(request.path)
+
+
+_BY_REACH = (OutboxStatus.MANUAL, OutboxStatus.FAILED)
 
 
 def _public_entry(statement, versions: list[dict], *, current_id, clinic: Clinic, tz) -> dict:
