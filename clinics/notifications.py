@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
+from agency.models import AgencyMembership, AgencyRole
 from clinics.models import Clinic, Digest, Notification, NotificationPreference
 
 logger = logging.getLogger(__name__)
@@ -106,6 +107,11 @@ def people_notify(
     if now_mail:
         subject = f"[{clinic.name}] {title}"
         link = _absolute(url)
+        staff_roles = dict(
+            AgencyMembership.objects.filter(
+                agency_id=clinic.agency_id, user_id__in=[u.pk for u, _row in now_mail]
+            ).values_list("user_id", "role")
+        )
         messages = [
             EmailMessage(
                 subject=subject[:250],
@@ -118,6 +124,10 @@ def people_notify(
                         "title": title,
                         "detail": detail,
                         "url": link,
+                        "agency": clinic.agency,
+                        "staff_role": AgencyRole(staff_roles[u.pk]).label.lower()
+                        if u.pk in staff_roles
+                        else "",
                     },  # fmt: skip
                 ),
                 from_email=settings.DEFAULT_FROM_EMAIL,
