@@ -48,13 +48,22 @@ from responses.services.private import (
 DUE_FORMAT = "%Y-%m-%dT%H:%M"
 
 
+# The forms' fields as their labels say them (a field name such as "due_at" reads as a code).
+FIELD_WORDS = {
+    "due_at": "Due", "owner_id": "Owner", "channel": "Channel", "text": "Message",
+    "notes": "Notes", "status": "Status", "outcome": "Outcome", "outcome_note": "How it ended",
+    "consent": "Consent", "message_id": "Message",
+}  # fmt: skip
+
+
 def _error(request, exc: DomainError) -> None:
     details = [exc.detail]
     for field, errors in (exc.fields or {}).items():
         if field == "proposal":
             continue
+        label = FIELD_WORDS.get(field)
         for error in errors if isinstance(errors, list | tuple) else [errors]:
-            details.append(f"{field}: {error}")
+            details.append(f"{label}: {error}" if label else str(error))
     messages.error(request, " ".join(str(d) for d in details))
 
 

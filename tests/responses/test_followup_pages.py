@@ -31,7 +31,8 @@ def test_start_from_the_editor_then_set_the_outcome_on_the_follow_up_page(
     bad = writer.post(
         f"{editor}private/", {"channel": "", "due_at": "soon", "owner_id": ""}, follow=True
     )
-    assert "due_at: A date and time" in bad.content.decode()
+    assert "Due: A date and time" in bad.content.decode()
+    assert "due_at:" not in bad.content.decode()
     with schema_context(clinic_a.schema_name):
         assert not PrivateConversation.objects.exists()
 
@@ -58,6 +59,13 @@ def test_start_from_the_editor_then_set_the_outcome_on_the_follow_up_page(
         assert (conversation.status, conversation.outcome) == ("resolved", "solved")
         assert conversation.due_at is None
         assert Review.objects.get(pk=review.pk).status == ReviewStatus.RESOLVED
+
+    # the person's answer, noted by staff, reads as theirs, and who noted it
+    writer.post(page, {"action": "note", "text": "Called back, all fine.", "from_person": "on"})
+    thread = writer.get(page).content.decode()
+    note = thread[thread.index('data-testid="message-in"') :]
+    author = review.author_name or "the person"
+    assert f"From {author} (noted by Alpha Writer)" in note[: note.index("</li>")]
 
     listed = writer.get(f"/clinics/{clinic_a.slug}/follow-ups/?show=all").content.decode()
     assert f"Follow-up #{conversation.pk}" in listed and "Problem solved" in listed
