@@ -153,6 +153,9 @@ class History:
     tz: ZoneInfo
     samples: dict[int, list[tuple[datetime, int]]] = field(default_factory=dict)
     handled: set[int] = field(default_factory=set)
+    # the clinic's own name (`content_words` of it): nearly every mention names the clinic, so
+    # its words say nothing about what a claim is; they never describe one
+    name_words: frozenset[str] = frozenset()
 
     def __post_init__(self):
         self.items.sort(key=lambda i: (i.published_at, i.id))
@@ -275,11 +278,19 @@ def _risk_bump(severity: str, items: list[Item]) -> str:
 
 
 def duration(delta: timedelta) -> str:
+    """Short, for titles and the staff's explanation: "45 min", "70 min", "1.5 h", "2 h",
+    "3.2 h", "3 days" (never "1.16667 h")."""
     minutes = round(delta.total_seconds() / 60)
-    if minutes < 60:
+    if minutes < 60 or (minutes < 120 and minutes % 30):
         return f"{minutes} min"
     hours = minutes / 60
-    return f"{hours:g} h" if hours < 48 else f"{hours / 24:g} days"
+    if hours < 48:
+        return f"{_one_decimal(hours)} h"
+    return f"{_one_decimal(hours / 24)} days"
+
+
+def _one_decimal(value: float) -> str:
+    return f"{value:.1f}".removesuffix(".0")
 
 
 # --- the detectors ------------------------------------------------------------------------
@@ -569,7 +580,7 @@ def misinformation(
     severity = LOW
     if repeated:
         claim = groups[0]
-        common = Counter(w for i in claim for w in history.tokens(i))
+        common = Counter(w for i in claim for w in history.tokens(i) if w not in history.name_words)
         shared = [w for w, n in common.most_common(6) if n >= max(2, len(claim) // 2)]
         sources = sorted({i.source for i in claim})
         span = claim[-1].published_at - claim[0].published_at
@@ -582,7 +593,12 @@ def misinformation(
             f"{len(flagged)} flagged in the last {window_text} "
             f"(alerts at ≥ {t.misinformation_min_mentions} similar mentions)."
         )
-        numbers.update(cluster_size=len(claim), shared_words=shared, sources=sources)
+        numbers.update(
+            cluster_size=len(claim),
+            shared_words=shared,
+            sources=sources,
+            span_minutes=round(span.total_seconds() / 60),
+        )
     if reach:
         top = max((i for i in flagged if i.id in reach), key=lambda i: (reach[i.id], i.id))
         engagement = reach[top.id]

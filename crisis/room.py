@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from clinics.models import CrisisRole, clinic_zone
+from crisis.detectors import content_words
 from crisis.models import ACTIVE_STATUSES, DetectorSettings, Incident, PostCrisisReview
 from crisis.selectors import crisis_team, first_public_response
 from responses.models import ApprovalStatus, PrivateConversation, ReplyDraft, Statement
@@ -67,14 +68,127 @@ def plain_line(incident: Incident, tz: ZoneInfo) -> str:
     """What a marketer reads first; the statistics stay under "details"."""
     numbers = (incident.trigger or {}).get("numbers") or {}
     if incident.kind == "surge" and numbers.get("count"):
-        opened = timezone.localtime(incident.opened_at, tz)
-        ratio = numbers.get("ratio") or 0
-        about = f"{ratio:.0f}" if ratio >= 10 else f"{ratio:.1f}"
-        return (
-            f"{numbers['count']} negative mentions in {_words(numbers.get('window_minutes', 0))}"
-            f" — about {about} times the usual for a {opened:%A} {_daypart(opened)}"
-        )
+        return _surge_words(numbers, incident.opened_at, tz)
     return incident.title
+
+
+def _surge_words(numbers: dict, at: datetime, tz: ZoneInfo) -> str:
+    opened = timezone.localtime(at, tz)
+    ratio = numbers.get("ratio") or 0
+    about = f"{ratio:.0f}" if ratio >= 10 else f"{ratio:.1f}"
+    return (
+        f"{numbers['count']} negative mentions in "
+        f"{duration_said(numbers.get('window_minutes', 0))}"
+        f" — about {about} times the usual for a {opened:%A} {_daypart(opened)}"
+    )
+
+
+def duration_said(minutes: float) -> str:
+    """A span of time inside a sentence the clinic reads: "45 minutes", "70 minutes",
+    "2 hours", "about 2.5 hours", "2 days" (never "1.16667 h")."""
+    minutes = int(round(float(minutes)))
+    if minutes < 120 and minutes % 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    if minutes < 48 * 60:
+        return _about(minutes / 60, "hour")
+    return _about(minutes / (24 * 60), "day")
+
+
+def _about(value: float, unit: str) -> str:
+    if value == int(value):
+        return f"{int(value)} {unit}{'s' if value != 1 else ''}"
+    return f"about {round(value * 2) / 2:g} {unit}s"
+
+
+def _many(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
+def trigger_words(
+    kind: str, numbers: dict, *, at: datetime, tz: ZoneInfo, clinic_name: str = ""
+) -> str:
+    """What set an alert off, in sentences the clinic's people read (e-mails, chat, the
+    portal): counts, "about 496 times the usual", durations in words; never a p-value, a
+    baseline ± or a threshold, which stay in the detector's explanation for the agency's room.
+    Never the text of a mention. "" when the numbers do not say enough (the caller shows the
+    title). `at`: when it fired (the surge's "for a Saturday morning" is the clinic's local
+    time); `clinic_name`: its words are left out of a claim's key words."""
+    n = numbers or {}
+    try:
+        if kind == "surge" and n.get("count"):
+            window = duration_said(n["window_minutes"])
+            if n.get("ratio") is None:
+                return f"{_many(n['count'], 'negative mention')} in {window}."
+            return _surge_words(n, at, tz) + "."
+        if kind == "rating_drop" and n.get("count"):
+            return (
+                f"The average rating fell to {n['mean']:.1f}★ over "
+                f"{duration_said(n['window_hours'] * 60)} ({_many(n['count'], 'rating')}, "
+                f"{n['low_count']} of them 1–2★), against the usual {n['baseline_mean']:.1f}★."
+            )
+        if kind == "watch_word" and n.get("count"):
+            return (
+                f"{_many(n['count'], 'mention')} in {duration_said(n['window_hours'] * 60)} "
+                f"used the watch word “{n['word']}” ({n.get('negative', 0)} of them negative)."
+            )
+        if kind == "viral" and n.get("engagement"):
+            return (
+                f"A post gained {n['gained']:,} likes, shares and replies in "
+                f"{duration_said(n['hours'] * 60)} ({n['engagement']:,} in all), about "
+                f"{n['times_usual']:.0f} times faster than the clinic's busiest posts."
+            )
+        if kind == "misinformation":
+            return _misinformation_words(n, clinic_name)
+    except (KeyError, TypeError, ValueError):  # numbers stored by an older detector
+        return ""
+    return ""
+
+
+def _misinformation_words(n: dict, clinic_name: str) -> str:
+    parts = []
+    if n.get("cluster_size"):
+        name = content_words(clinic_name)
+        words = [w for w in n.get("shared_words") or [] if w not in name][:5]
+        about = f" (“{'”, “'.join(words)}”)" if words else ""
+        span = n.get("span_minutes")
+        if span is None:
+            when = f" in the last {duration_said(n['window_hours'] * 60)}"
+        else:
+            when = f" within {duration_said(span)}" if span else " within minutes"
+        parts.append(f"{n['cluster_size']} mentions repeated one false claim{about}{when}.")
+    if n.get("engagement"):
+        parts.append(f"A false claim reached {n['engagement']:,} likes, shares and replies.")
+    return " ".join(parts)
+
+
+def incident_words(incident: Incident, tz: ZoneInfo, *, clinic_name: str = "") -> str:
+    """The incident's trigger in words (`trigger_words`), or its title."""
+    trigger = incident.trigger or {}
+    said = trigger_words(
+        incident.kind,
+        trigger.get("numbers") or {},
+        at=incident.opened_at,
+        tz=tz,
+        clinic_name=clinic_name,
+    )
+    return said or incident.title
+
+
+def event_words(event, tz: ZoneInfo, *, clinic_name: str = "") -> str:
+    """A timeline line as the clinic reads it: where the line quotes a detector's explanation
+    (opened, severity raised, also detected), the trigger in words instead."""
+    data = event.data if isinstance(event.data, dict) else {}
+    explanation = data.get("explanation") or ""
+    if not explanation or explanation not in event.message:
+        return event.message
+    said = trigger_words(
+        data.get("kind", ""),
+        data.get("numbers") or {},
+        at=event.at,
+        tz=tz,
+        clinic_name=clinic_name,
+    )
+    return event.message.replace(explanation, said) if said else event.message
 
 
 def _clock(

@@ -12,9 +12,10 @@ from django.db.models import Case, Count, IntegerField, Max, Min, Prefetch, Q, Q
 
 from agency.models import AgencyMembership
 from clinics.access import agency_roles_granting
-from clinics.models import Clinic, ClinicMembership
+from clinics.models import Clinic, ClinicMembership, CrisisRole
 from core.permissions import Permission
-from crisis.detectors import History, Item
+from core.tenancy import current_clinic
+from crisis.detectors import History, Item, content_words
 from crisis.models import (
     ACTIVE_STATUSES,
     DetectorSettings,
@@ -27,9 +28,18 @@ from crisis.models import (
     IncidentStatus,
     ResponsePlanVersion,
 )
-from feeds.models import Review
-from responses.models import ApprovalStatus, ReplyDraft, Statement
+from feeds.models import Review, SourceKind
+from responses.models import (
+    ApprovalStatus,
+    OutboxItem,
+    PrivateConversation,
+    ReplyBatch,
+    ReplyBatchVersion,
+    ReplyDraft,
+    Statement,
+)
 from responses.selectors import deliveries_of, first_reply_published_at, statements_by_ids
+from scoring.models import ClaimCluster
 from scoring.selectors import latest_scores_prefetch
 
 
@@ -91,7 +101,8 @@ def history_load(
 ) -> History:
     """Items published in [start, end) with their latest score's label; text and flags only
     for those published since `text_since` (the detectors that read text look no further);
-    engagement samples of posts published since then."""
+    engagement samples of posts published since then; and the words of the current clinic's
+    name, which a claim's key words leave out."""
     split = min(max(text_since, start), end)
     at = partial(datetime.fromtimestamp, tz=UTC)
     items = [
@@ -129,7 +140,12 @@ def history_load(
         .values_list("review_id", "at", "engagement")
     ):
         samples.setdefault(review_id, []).append((at, engagement))
-    return History(items=items, tz=ZoneInfo(str(tz)), samples=samples)
+    return History(
+        items=items,
+        tz=ZoneInfo(str(tz)),
+        samples=samples,
+        name_words=content_words(current_clinic().name),
+    )
 
 
 def incidents_active() -> QuerySet[Incident]:
@@ -267,7 +283,11 @@ def people_eligible(clinic: Clinic, role: str) -> list[tuple[int, str]]:
     """(user id, label) of the people who may take one crisis role, by the rule of
     `ClinicAccess.acts_on_incidents`: the agency's staff whose role may write (owners,
     managers, writers; analysts only read) and the clinic's people who hold that crisis role
-    (not its agency's staff: their clinic roles grant nothing)."""
+    (not its agency's staff: their clinic roles grant nothing).
+
+    Legal / compliance is the clinic's own (HIPAA): only the clinic's people who hold the
+    legal crisis role, the people whose override of a guard block counts. Agency staff named
+    there would hold a title without the power, and be asked for what they cannot give."""
     staff = AgencyMembership.objects.filter(agency_id=clinic.agency_id, user__is_active=True)
     people: dict[int, str] = {}
     for m in (
@@ -278,6 +298,8 @@ def people_eligible(clinic: Clinic, role: str) -> list[tuple[int, str]]:
         .select_related("user")
     ):
         people[m.user_id] = m.user.full_name or m.user.email
+    if role == CrisisRole.LEGAL:
+        return sorted(people.items(), key=lambda p: p[1].lower())
     for m in staff.filter(role__in=agency_roles_granting(Permission.WRITE)).select_related("user"):
         people.setdefault(m.user_id, m.user.full_name or m.user.email)
     return sorted(people.items(), key=lambda p: p[1].lower())
@@ -484,3 +506,86 @@ def resolve_override_of(incident: Incident) -> dict | None:
         "by": event.actor,
         "at": event.at,
     }
+
+
+# --- the post-crisis review's reads ---------------------------------------------------------
+
+
+def false_claim_review_ids(review_ids) -> tuple[set[int], int]:
+    """(the live member mentions of every claim cluster flagged as misinformation that holds
+    one of these reviews, how many such clusters): the claim as the incident room shows it,
+    with every mention that repeats it, flagged one by one or not."""
+    clusters = list(
+        ClaimCluster.objects.filter(misinformation=True, mentions__review_id__in=list(review_ids))
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    members = set(
+        Review.objects.filter(claim_mention__cluster_id__in=clusters, is_deleted=False).values_list(
+            "pk", flat=True
+        )
+    )
+    return members, len(clusters)
+
+
+def reply_statuses_by_review(review_ids) -> dict[int, str]:
+    """review id -> the status of its newest reply that was not discarded, for those with one
+    (a published one wins: the mention is answered)."""
+    out: dict[int, str] = {}
+    for review_id, status in (
+        ReplyDraft.objects.filter(review_id__in=list(review_ids))
+        .exclude(status=ApprovalStatus.DISCARDED)
+        .order_by("-created_at", "-id")
+        .values_list("review_id", "status")
+    ):
+        out.setdefault(review_id, status)
+        if status == ApprovalStatus.PUBLISHED:
+            out[review_id] = status
+    return out
+
+
+def followups_started_between(start: datetime, end: datetime, *, exclude_review_ids) -> dict:
+    """Private follow-ups started in [start, end) with a review or mention published from
+    `start` on that is not one of `exclude_review_ids`: counts by status label, plus "total"."""
+    counts: dict[str, int] = {"total": 0}
+    for conversation in PrivateConversation.objects.filter(
+        created_at__gte=start,
+        created_at__lt=end,
+        review__published_at__gte=start,
+    ).exclude(review_id__in=list(exclude_review_ids)):
+        label = str(conversation.get_status_display())
+        counts[label] = counts.get(label, 0) + 1
+        counts["total"] += 1
+    return counts
+
+
+def reply_batches_of_reviews(review_ids) -> list[ReplyBatch]:
+    """The reply batches (one answer for many) holding a reply to one of these reviews, with
+    their versions (`batch.versions.all()`, newest first), oldest batch first."""
+    return list(
+        ReplyBatch.objects.filter(drafts__review_id__in=list(review_ids))
+        .distinct()
+        .prefetch_related(
+            Prefetch("versions", queryset=ReplyBatchVersion.objects.order_by("-number"))
+        )
+        .order_by("created_at", "id")
+    )
+
+
+def outbox_items_described(outbox_ids) -> dict[int, dict]:
+    """outbox id -> {"batch_id" (None for a reply or statement of its own), "platform"}."""
+    return {
+        pk: {"batch_id": batch_id, "platform": str(SourceKind(kind).label)}
+        for pk, batch_id, kind in OutboxItem.objects.filter(pk__in=list(outbox_ids)).values_list(
+            "pk", "draft__batch_id", "source__kind"
+        )
+    }
+
+
+def reply_batch_ids(reply_ids) -> dict[int, int]:
+    """reply (draft) id -> the batch it was approved through, for those made by a batch."""
+    return dict(
+        ReplyDraft.objects.filter(pk__in=list(reply_ids), batch__isnull=False).values_list(
+            "pk", "batch_id"
+        )
+    )

@@ -32,7 +32,9 @@ def detectors_run_all_task() -> int:
 
 @shared_task(name="crisis.tasks.escalations_check")
 def escalations_check_task() -> int:
-    """Beat, every minute: escalate incidents nobody acknowledged in time, in every clinic."""
+    """Beat, every minute, in every clinic: acknowledge the open incidents somebody acted on
+    (a reply drafted or posted, the team assigned, a note, a statement drafted), then escalate
+    those nobody acknowledged or acted on in time (`incidents_escalate_due`)."""
     from crisis.services import incidents_escalate_due
 
     escalated = 0

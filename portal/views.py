@@ -17,12 +17,14 @@ from django.views.generic import TemplateView
 from django.views.generic.base import TemplateResponseMixin
 
 from accounts.selectors import user_is_agency_staff
+from clinics.models import clinic_zone
 from clinics.notifications import notification_read, preferences_for
 from clinics.selectors import NOTIFICATION_HISTORY_DAYS, clinics_for_actor, notifications_history
 from core.errors import DomainError, ValidationFailed
 from core.permissions import Permission
 from core.views import ClinicView
 from crisis.export import review_context, review_pdf
+from crisis.room import event_words, incident_words, local
 from crisis.services import incident_acknowledge
 from crisis.views_alerts import notification_url
 from portal.branding import brand_palette
@@ -251,7 +253,7 @@ class PortalActView(PortalPage):
             if action == "reject":
                 outcome = "Sent back to the agency with your comment."
             else:
-                outcome = approval_outcome(acted, kind=kind)
+                outcome = approval_outcome(acted, kind=kind, for_clinic=True)
         except DomainError as exc:
             error = exc.text()
         if not htmx:
@@ -316,8 +318,12 @@ class PortalIncidentsView(PortalPage):
     section = "incidents"
 
     def get(self, request, *args, **kwargs):
+        incidents = list(incidents_open())
+        tz = clinic_zone(self.clinic)
+        for incident in incidents:  # the trigger in words, as the incident's own page says it
+            incident.words = incident_words(incident, tz, clinic_name=self.clinic.name)
         return self.render_to_response(
-            self.context(incidents=incidents_open(), closed=incidents_recently_closed())
+            self.context(incidents=incidents, closed=incidents_recently_closed())
         )
 
 
@@ -336,9 +342,22 @@ class PortalIncidentView(PortalPage):
         incident = incident_for_portal(incident_id)
         if incident is None:
             raise Http404("Not found.")
+        # the trigger and the timeline in words, times in the clinic's zone: the statistics
+        # stay in the agency's room
+        tz, name = clinic_zone(self.clinic), self.clinic.name
         return self.render_to_response(
             self.context(
                 incident=incident,
+                trigger_words=incident_words(incident, tz, clinic_name=name),
+                acknowledged=local(incident.acknowledged_at, tz),
+                events=[
+                    {
+                        "event": event,
+                        "when": local(event.at, tz),
+                        "text": event_words(event, tz, clinic_name=name),
+                    }
+                    for event in incident.events.all()
+                ],
                 may_acknowledge=self._may_acknowledge(),
                 review=review_sent_to_clinic(incident_id),
             )

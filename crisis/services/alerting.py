@@ -29,8 +29,9 @@ from accounts.models import User
 from agency.models import AgencyMembership, AgencyRole
 from clinics.access import user_access
 from clinics.alerting import chat_webhooks_set, teams_card
-from clinics.models import Clinic, CrisisRole, OnCall
+from clinics.models import Clinic, CrisisRole, OnCall, clinic_zone
 from crisis.models import AckChannel, AckTokenUse, Incident, IncidentStatus
+from crisis.room import incident_words
 from crisis.selectors import crisis_team
 
 logger = logging.getLogger(__name__)
@@ -118,17 +119,15 @@ def chat_webhook_set(*, agency_id: int, clinic: Clinic | None, kind: str, url: s
     chat_webhooks_set(agency_id=agency_id, clinic=clinic, changes={kind: url or None})
 
 
-def first_sentence(text: str) -> str:
-    text = (text or "").strip()
-    for stop in ("; ", ". "):
-        if stop in text:
-            text = text.split(stop, 1)[0]
-    return text.rstrip(".;") + "." if text else ""
+def trigger_said(clinic: Clinic, incident: Incident) -> str:
+    """The trigger in words, as the clinic's people read it in chat and e-mail
+    (`crisis.room.incident_words`: no statistics, no review text)."""
+    return incident_words(incident, clinic_zone(clinic), clinic_name=clinic.name)
 
 
 def slack_message(*, clinic: Clinic, incident: Incident, ack: str, room: str) -> dict:
     severity = incident.get_severity_display()
-    line = first_sentence(incident.trigger.get("explanation", ""))
+    line = trigger_said(clinic, incident)
     icon = ":rotating_light:" if incident.severity == "critical" else ":warning:"
     return {
         "text": f"{severity} incident at {clinic.name}: {incident.title}",
@@ -178,7 +177,7 @@ def teams_message(*, clinic: Clinic, incident: Incident, ack: str, room: str) ->
             {"type": "TextBlock", "text": incident.title, "wrap": True},
             {
                 "type": "TextBlock",
-                "text": first_sentence(incident.trigger.get("explanation", "")),
+                "text": trigger_said(clinic, incident),
                 "wrap": True,
             },
         ],

@@ -22,12 +22,14 @@ from crisis.models import (
     EventKind,
     Incident,
     IncidentAssignment,
+    IncidentEvent,
+    IncidentMention,
     IncidentStatement,
     IncidentStatus,
 )
 from crisis.selectors import resolve_checklist
-from crisis.services.common import event_add
-from responses.models import Statement
+from crisis.services.common import DETECTOR, SYSTEM, event_add
+from responses.models import ReplyDraft, Statement
 from responses.services.statements import statement_create
 
 logger = logging.getLogger(__name__)
@@ -58,6 +60,7 @@ def incident_status_set(
     message: str = "",
     channel: str = "web",
     override_reason: str = "",
+    responding: str = "",
     now: datetime | None = None,
 ) -> Incident:
     """Move an incident along open → acknowledged → responding → resolved → reviewed (steps
@@ -72,7 +75,11 @@ def incident_status_set(
     an `override_reason` ("resolve anyway"): otherwise 409 `checklist_open` with the open
     items, and nothing changes. The reason and the items open at that moment are kept on the
     status-change event's `data` (`override_reason`, `open_items`), which the post-crisis
-    review shows. Resolving an incident already resolved (or reviewed) is a 409."""
+    review shows. Resolving an incident already resolved (or reviewed) is a 409.
+
+    `responding` (with status acknowledged): what the actor did that acknowledges it (see
+    `incident_acknowledge_by_acting`); the timeline says "(by responding: ...)". Resolving
+    closes everyone's "You are <role> for the incident" message: nothing waits for them."""
     from crisis.services.reviews import review_draft, review_freeze
 
     now = now or timezone.now()
@@ -141,11 +148,12 @@ def incident_status_set(
             fields.append(stamps[status])
         incident.save(update_fields=fields)
         via = AckChannel(channel).label if channel in AckChannel.values else channel
-        text = (
-            f"Acknowledged by {actor.name} via {via}."
-            if status == S.ACKNOWLEDGED
-            else f"Status {S(previous).label.lower()} → {S(status).label.lower()}."
-        )
+        if status != S.ACKNOWLEDGED:
+            text = f"Status {S(previous).label.lower()} → {S(status).label.lower()}."
+        elif responding:
+            text = f"Acknowledged by {actor.name} (by responding: {responding})."
+        else:
+            text = f"Acknowledged by {actor.name} via {via}."
         if resolve_data:
             text += (
                 f" Resolved anyway, with {len(resolve_data['open_items'])} item(s) open; "
@@ -156,12 +164,20 @@ def incident_status_set(
             kind=EventKind.ACKNOWLEDGED if status == S.ACKNOWLEDGED else EventKind.STATUS_CHANGED,
             message=f"{text} {message}".strip(),
             actor=actor,
-            data={"from": previous, "to": status, "channel": channel, **resolve_data},
+            data={
+                "from": previous,
+                "to": status,
+                "channel": channel,
+                **({"responding": responding} if responding else {}),
+                **resolve_data,
+            },
             at=now,
         )
         if first_ack:
             notifications_close(clinic=current_clinic(), ref=f"incident:{incident.pk}")
         if status == S.RESOLVED:
+            for role in CrisisRole.values:
+                notifications_close(clinic=current_clinic(), ref=_assigned_ref(incident.pk, role))
             review_draft(incident=incident, now=now)
             schema = connection.schema_name
             transaction.on_commit(lambda: _resolved_webhook(schema, incident.pk))
@@ -224,6 +240,7 @@ def incident_note_add(*, incident_id: int, message: str, actor: Actor) -> Incide
     with transaction.atomic():
         incident = _locked(incident_id)
         event_add(incident=incident, kind=EventKind.NOTE, message=message, actor=actor)
+        incident = incident_acknowledge_by_acting(incident_id=incident.pk) or incident
     return incident
 
 
@@ -245,7 +262,97 @@ def incident_statement_draft(
             actor=access.actor,
             data={"statement_id": statement.pk},
         )
+        incident_acknowledge_by_acting(incident_id=incident.pk)
     return statement
+
+
+# --- acting on an incident acknowledges it ------------------------------------------------
+
+# What a person does on the incident's timeline that shows someone owns it.
+_ACTS = {
+    EventKind.ASSIGNED: "assigned the team",
+    EventKind.NOTE: "added a note",
+    EventKind.STATEMENT_DRAFTED: "drafted a statement",
+}
+_CARRYING = "responding"  # Actor.of_system part: the ack is carried for the person who acted
+
+
+def incident_first_act(incident: Incident, *, now: datetime | None = None) -> dict | None:
+    """The first thing a person (or an API key) did on the incident after it opened, up to
+    `now`: {"at", "who", "what"}, or None while nobody acted. Acting is assigning its team,
+    adding a note, drafting a statement from it (each on its timeline), or drafting or
+    publishing a reply to one of its mentions. Carewatch's own steps (detectors, alerts,
+    publishing) are not acts."""
+    now = now or timezone.now()
+    start = incident.opened_at
+    found = []
+    event = (
+        IncidentEvent.objects.filter(
+            incident=incident, kind__in=list(_ACTS), at__gte=start, at__lte=now
+        )
+        .exclude(actor__in=[SYSTEM.name, DETECTOR.name, "system"])
+        .order_by("at", "id")
+        .first()
+    )
+    if event is not None:
+        found.append({"at": event.at, "who": event.actor, "what": _ACTS[event.kind]})
+    mentions = IncidentMention.objects.filter(incident=incident).values("review_id")
+    replies = ReplyDraft.objects.filter(review_id__in=mentions).exclude(
+        author_label__startswith="system:"
+    )
+    drafted = replies.filter(created_at__gte=start, created_at__lte=now).order_by("created_at")
+    if (reply := drafted.first()) is not None:
+        found.append(
+            {
+                "at": reply.created_at,
+                "who": reply.author_name or "someone",
+                "what": "drafted a reply to one of its mentions",
+            }
+        )
+    posted = replies.filter(published_at__gte=start, published_at__lte=now)
+    if (reply := posted.order_by("published_at").first()) is not None:
+        found.append(
+            {
+                "at": reply.published_at,
+                "who": reply.author_name or "someone",
+                "what": "a reply to one of its mentions was published",
+            }
+        )
+    return min(found, key=lambda act: act["at"], default=None)
+
+
+def incident_acknowledge_by_acting(
+    *, incident_id: int, now: datetime | None = None
+) -> Incident | None:
+    """The one rule: acting on an open incident acknowledges it, as of when and by whom the
+    first act was (`incident_first_act`); the timeline says "Acknowledged by <who> (by
+    responding: <what>)", the alerts leave the banners, and it will not escalate. Returns the
+    incident when this acknowledged it; None when it was not open or nobody acted yet."""
+    with transaction.atomic():
+        incident = _locked(incident_id)
+        if incident.status != S.OPEN:
+            return None
+        act = incident_first_act(incident, now=now)
+        if act is None:
+            return None
+        return incident_status_set(
+            incident_id=incident.pk,
+            status=S.ACKNOWLEDGED,
+            actor=Actor.of_system(_CARRYING, act["who"]),
+            channel=_CARRYING,
+            responding=act["what"],
+            now=act["at"],
+        )
+
+
+def incidents_acknowledge_by_acting(*, now: datetime | None = None) -> list[Incident]:
+    """Every open incident of the current clinic that somebody acted on, acknowledged (the
+    escalation check runs it first: a team that is visibly responding is not escalated)."""
+    acknowledged = []
+    for pk in Incident.objects.filter(status=S.OPEN).values_list("pk", flat=True):
+        if (incident := incident_acknowledge_by_acting(incident_id=pk, now=now)) is not None:
+            acknowledged.append(incident)
+    return acknowledged
 
 
 def incident_assign(
@@ -289,11 +396,17 @@ def incident_assign(
                 users=User.objects.filter(pk=user_id),
                 clinic=clinic,
                 kind="assigned",
-                ref=f"incident:{incident.pk}:role:{role}",
+                ref=_assigned_ref(incident.pk, role),
                 title=f"You are {role_label} for the incident “{incident.title}”",
                 url=f"/clinics/{clinic.slug}/incidents/{incident.pk}/",
             )
+        incident = incident_acknowledge_by_acting(incident_id=incident.pk) or incident
     return incident
+
+
+def _assigned_ref(incident_id: int, role: str) -> str:
+    """The ref of the "You are <role> for the incident" message."""
+    return f"incident:{incident_id}:role:{role}"
 
 
 def _not_eligible_why(*, clinic: Clinic, role: str, user_id: int) -> str:
@@ -304,6 +417,11 @@ def _not_eligible_why(*, clinic: Clinic, role: str, user_id: int) -> str:
     if access is None:
         return "Unknown person."
     name = user.full_name or user.email
+    if role == CrisisRole.LEGAL and access.is_agency_staff:
+        return (
+            f"{name} is the agency's staff: Legal / compliance is the clinic's own role, for "
+            "its people who hold the legal crisis role."
+        )
     if not access.acts_on_incidents:
         return f"{name} cannot act on incidents in this clinic ({access.role_label})."
     return f"{name} does not hold the {CrisisRole(role).label} crisis role in this clinic."

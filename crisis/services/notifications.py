@@ -2,8 +2,9 @@
 the same people and the agency's owners and managers when nobody acknowledges it in time;
 integrators through outbound webhooks.
 
-E-mails carry the clinic, the detector's numbers and a link; never the text of a review (it
-may hold a patient's health details)."""
+E-mails carry the clinic, the trigger in words (`crisis.room.incident_words`: counts and
+"times the usual", no statistics), times in the clinic's zone and a link; never the text of a
+review (it may hold a patient's health details)."""
 
 from __future__ import annotations
 
@@ -17,22 +18,24 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from clinics.alerting import chat_post, chat_webhooks_for
-from clinics.models import Clinic
+from clinics.models import Clinic, clinic_zone
 from clinics.notifications import people_notify, preferences_for
 from core.tenancy import current_clinic
 from crisis.models import AckChannel, EventKind, Incident, IncidentMention, IncidentStatus
+from crisis.room import local
 from crisis.selectors import detector_settings_get
 from crisis.services.alerting import (
     ack_token_make,
     ack_url,
     escalation_contacts,
     escalation_recipients,
-    first_sentence,
     incident_recipients,
     slack_message,
     teams_message,
+    trigger_said,
 )
 from crisis.services.common import SYSTEM, event_add
+from crisis.services.incidents import incidents_acknowledge_by_acting
 from webhooks.services import webhook_event_emit
 
 logger = logging.getLogger(__name__)
@@ -100,6 +103,9 @@ def incident_notify_opened(*, incident_id: int) -> None:
     recipients = incident_recipients(clinic)
     subject = f"[{clinic.name}] {incident.get_severity_display()} incident: {incident.title}"
     escalation_minutes = detector_settings_get().escalation_minutes
+    tz = clinic_zone(clinic)
+    summary = trigger_said(clinic, incident)
+    opened = local(incident.opened_at, tz)
     if not recipients:
         event_add(
             incident=incident,
@@ -139,7 +145,8 @@ def incident_notify_opened(*, incident_id: int) -> None:
             "why": "; ".join(r.why),
             "name": r.user.full_name or r.user.email,
             "user": r.user,
-            "summary": first_sentence(incident.trigger.get("explanation", "")),
+            "summary": summary,
+            "opened": opened,
         }
         messages.append(
             EmailMessage(
@@ -205,14 +212,16 @@ def portal_incident_url(clinic: Clinic, incident: Incident) -> str:
 
 def incidents_escalate_due(*, now: datetime | None = None) -> list[Incident]:
     """Escalate the clinic's incidents still unacknowledged `escalation_minutes` after they
-    opened: each at most once (recorded on the timeline), e-mailing after commit the agency's
-    owners and managers and everyone the first alert went to (`escalation_recipients`), each
-    once, with a personal one-click acknowledge link for those who may act."""
+    opened (acting on one acknowledges it first: `incidents_acknowledge_by_acting`): each at
+    most once (recorded on the timeline), e-mailing after commit the agency's owners and
+    managers and everyone the first alert went to (`escalation_recipients`), each once, with
+    a personal one-click acknowledge link for those who may act."""
     now = now or timezone.now()
-    if not Incident.objects.filter(
-        status=IncidentStatus.OPEN, escalated_at__isnull=True, opened_at__lte=now
-    ).exists():
+    if not Incident.objects.filter(status=IncidentStatus.OPEN, opened_at__lte=now).exists():
         return []
+    # a team visibly responding (a reply drafted or posted, the team assigned, a statement
+    # drafted) has acknowledged it: one rule, `incident_acknowledge_by_acting`
+    incidents_acknowledge_by_acting(now=now)
     minutes = detector_settings_get().escalation_minutes
     with transaction.atomic():
         due = list(
@@ -258,7 +267,10 @@ def _escalation_send(schema: str, incident_ids: list[int], minutes: int) -> None
         clinic = current_clinic()
         recipients = escalation_recipients(clinic)
         owners = ", ".join(m.user.full_name or m.user.email for m in escalation_contacts(clinic))
+        tz = clinic_zone(clinic)
         for incident in Incident.objects.filter(pk__in=incident_ids):
+            summary = trigger_said(clinic, incident)
+            opened = local(incident.opened_at, tz)
             subject = (
                 f"[{clinic.name}] Unacknowledged {incident.severity} incident: {incident.title}"
             )
@@ -279,6 +291,8 @@ def _escalation_send(schema: str, incident_ids: list[int], minutes: int) -> None
                     "url": room if r.side == "agency" else portal_incident_url(clinic, incident),
                     "ack_url": ack_url(token) if token else "",
                     "minutes": minutes,
+                    "summary": summary,
+                    "opened": opened,
                     "owners": owners,
                     "why": "; ".join(r.why),
                     "name": r.user.full_name or r.user.email,

@@ -195,8 +195,14 @@ def test_notes_and_assignments_go_on_the_timeline(incidents, login, world):
     )
     assert cleared.json()["assignments"] == []
     timeline = [(e["kind"], e["message"], e["actor"]) for e in cleared.json()["timeline"][1:]]
+    # the note is acting on the incident: it acknowledges it (walk6 finding 16)
     assert timeline == [
         ("note", "Called the health department.", "Alpha Manager"),
+        (
+            "acknowledged",
+            "Acknowledged by Alpha Manager (by responding: added a note).",
+            "Alpha Manager",
+        ),
         ("assigned", "Legal / compliance: A Legal.", "Alpha Manager"),
         ("assigned", "Legal / compliance: unassigned.", "Alpha Manager"),
     ]
@@ -405,7 +411,8 @@ def test_a_statement_drafted_from_an_incident_belongs_to_it(incidents, login, ap
     editor = writer.get(f"/clinics/clinic-a/statements/{statement['id']}/").content.decode()
     back = editor[editor.index('data-testid="statement-incident"') :]
     back = back[: back.index("</p>")]
-    assert f"“{incident.title}” (open)" in back
+    # drafting the statement acted on the incident, so it is acknowledged (walk6 finding 16)
+    assert f"“{incident.title}” (acknowledged)" in back
     assert f'href="/clinics/clinic-a/incidents/{incident.pk}/"' in back
     other = writer.get(f"/clinics/clinic-a/statements/{unrelated.json()['id']}/").content.decode()
     assert "statement-incident" not in other
