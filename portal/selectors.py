@@ -17,6 +17,7 @@ from responses.selectors import (
     approval_history,
     can_act_now,
     channel_plan_reply,
+    channel_plan_reviews,
     channel_plan_statement,
     current_version,
     duration_words,
@@ -95,10 +96,14 @@ def approval_card(access: ClinicAccess, obj, kind: str) -> dict:
         card["text"] = card["mentions"][0]["text"] if card["mentions"] else text
         card["diff"] = None
         card["template"] = text
-    if kind in ("reply", "statement") and card["can_act"] and is_final_step(obj):
-        card["plan"] = (
-            channel_plan_reply(obj.review) if kind == "reply" else channel_plan_statement()
-        )
+    if card["can_act"] and is_final_step(obj):
+        # before the last approval: where it goes, and each channel that is not connected
+        if kind == "batch":
+            card["plan"] = channel_plan_reviews(m["review"] for m in card["mentions"])
+        elif kind == "reply":
+            card["plan"] = channel_plan_reply(obj.review)
+        else:
+            card["plan"] = channel_plan_statement()
     if kind == "reply":
         sla = sla_for(obj, access.clinic)
         card["sla"] = sla

@@ -32,6 +32,7 @@ from responses.models import (
     ReplyVersion,
     Statement,
     StatementVersion,
+    Step,
     TemplateCategory,
 )
 from responses.services.outbox import (
@@ -320,6 +321,43 @@ def approval_history(object_type: str, obj) -> list[dict]:
     return rows
 
 
+def approvals_lost_on_edit(obj, object_type: str = "statement") -> list[str]:
+    """The approvals of the current version that saving a change throws away (a new version
+    goes back to draft), oldest first: "the agency approval of Max Manager". Empty when it is
+    not approved nor under approval."""
+    if obj.status != ApprovalStatus.APPROVED and obj.status not in PENDING:
+        return []
+    entries = list(
+        audit_for(object_type, obj.pk).filter(
+            version=obj.version, action__in=("submitted", "approved")
+        )
+    )
+    submitted = [e.pk for e in entries if e.action == "submitted"]
+    since = submitted[-1] if submitted else 0
+    return [
+        f"the {Step(e.detail['step']).label.lower()} of {e.actor_name or 'someone'}"
+        for e in entries
+        if e.action == "approved" and e.pk > since and e.detail.get("step") in Step.values
+    ]
+
+
+def statement_save_warning(statement: Statement) -> str:
+    """What the editor says beside "Save" when saving a change would throw approvals away
+    ("" when it would not): an approved statement, or one under approval."""
+    if statement.status != ApprovalStatus.APPROVED and statement.status not in PENDING:
+        return ""
+    lost = approvals_lost_on_edit(statement)
+    state = "approved" if statement.status == ApprovalStatus.APPROVED else "under approval"
+    text = (
+        f"This version is {state}. Saving a change makes a new draft version and sends it back "
+        "through every approval"
+    )
+    if lost:
+        given = lost[0] if len(lost) == 1 else ", ".join(lost[:-1]) + " and " + lost[-1]
+        text += f": {given} {'is' if len(lost) == 1 else 'are'} lost"
+    return text + "."
+
+
 def audit_list(
     *, object_type: str | None = None, object_id: int | None = None, review_id: int | None = None
 ) -> QuerySet[AuditEntry]:
@@ -497,13 +535,55 @@ UNCONFIRMED = (
 _BY_HAND = "Or post it by hand and mark it posted."
 
 
+# What the clinic's own people read (the portal, their e-mails): one wording per state, the
+# same on every page and before and after a first attempt. Fixing a delivery is the agency's:
+# never a connector's reason ("the page id is missing", "the source is disabled"), never
+# "post it by hand" (the agency posts by hand), and nothing is asked of them.
 CLINIC_FAILURE_WORDS = (
     "Your agency has been told and will see that it is posted; nothing is needed from you."
 )
 CLINIC_WAITING_WORDS = (
-    "It waits for your agency to connect the channel, then it is sent by itself; nothing is "
-    "needed from you."
+    "Your agency connects it (it is then posted by itself) or posts it there by hand; nothing "
+    "is needed from you."
 )
+CLINIC_BY_HAND_WORDS = "Your agency posts it there by hand; nothing is needed from you."
+CLINIC_WAITING_LABEL = "Waiting for your agency"
+
+
+def clinic_delivery(item: OutboxItem) -> dict:
+    """One delivery as the clinic's own people read it: `label` (the state), `reason` (what
+    happened, in their words: a channel, never a connector's reason), `what_to_do` (the agency
+    acts; nothing for them) and `tone` (the label's pill). A channel that is not connected
+    reads the same before the first attempt and after it failed for that reason."""
+    name = item.source.name
+    status = item.status
+    waiting = (status == OutboxStatus.FAILED and item.failure_kind in WAITING_FOR_SOURCE) or (
+        status == OutboxStatus.PENDING and bool(source_connection(item.source))
+    )
+    label, reason, what, tone = DELIVERY_STATES[status][1], "", "", "neutral"
+    if waiting:
+        label, reason, what = (
+            CLINIC_WAITING_LABEL,
+            f"{name} is not connected.",
+            CLINIC_WAITING_WORDS,
+        )
+    elif status == OutboxStatus.FAILED:
+        label, what, tone = "Not posted yet", CLINIC_FAILURE_WORDS, "negative"
+        reason = (
+            "The privacy check stopped it before it was sent."
+            if item.failure_kind == FailureKind.GUARD
+            else f"{name} did not take it."
+        )
+    elif status == OutboxStatus.MANUAL:
+        label, reason = "Your agency posts it by hand", f"{name} cannot take it from Carewatch."
+        what = CLINIC_BY_HAND_WORDS
+    elif status == OutboxStatus.POSTED_BY_HAND:
+        label, tone = "Posted by your agency", "positive"
+    elif status == OutboxStatus.SENT:
+        tone = "positive"
+    elif status in (OutboxStatus.PENDING, OutboxStatus.SENDING):
+        label = "Queued"
+    return {"label": label, "reason": reason, "what_to_do": what, "tone": tone}
 
 
 def failure_advice(item: OutboxItem) -> dict:
@@ -547,7 +627,8 @@ def failure_advice(item: OutboxItem) -> dict:
         "summary": summary,
         "action": action,
         # what the clinic's own people read: the actions above are the agency's to take
-        "clinic_action": CLINIC_FAILURE_WORDS,
+        "clinic_summary": (clinic := clinic_delivery(item))["reason"],
+        "clinic_action": clinic["what_to_do"],
         "waits_for_connection": kind in WAITING_FOR_SOURCE,
     }
 
@@ -613,16 +694,19 @@ def delivery_row(item: OutboxItem, *, for_clinic: bool = False) -> dict:
         row["state_label"] = "Waiting for the connection"
         row["reason"] = f"{item.source.name} is not connected ({problem})"
         row["what_to_do"] = (
-            CLINIC_WAITING_WORDS if for_clinic
-            else f"Connect {item.source.name} (Sources); it is then sent by itself. {_BY_HAND}"
-        )  # fmt: skip
+            f"Connect {item.source.name} (Sources); it is then sent by itself. {_BY_HAND}"
+        )
         row["waits_for_connection"] = True
     elif item.status == OutboxStatus.PENDING and item.last_error:
         row["reason"] = f"{item.source.get_kind_display()} said: {item.last_error}"
         row["what_to_do"] = "Nothing: it is retried by itself."
     row["for_clinic"] = for_clinic
-    if for_clinic and state in ("failed", "by_hand"):
-        row["what_to_do"] = CLINIC_FAILURE_WORDS
+    if for_clinic:
+        # the clinic's words for the state (`clinic_delivery`), never the agency's steps
+        words = clinic_delivery(item)
+        row["state_label"], row["reason"], row["what_to_do"], row["tone"] = (
+            words["label"], words["reason"], words["what_to_do"], words["tone"],
+        )  # fmt: skip
     return row
 
 
@@ -663,22 +747,35 @@ def delivery_failures_count() -> int:
     return OutboxItem.objects.filter(status=OutboxStatus.FAILED).count()
 
 
+def _reply_channel(source) -> dict:
+    manual = manual_reason_for_reply(source.kind)
+    problem = "" if manual else source_connection(source)
+    return {
+        "source_id": source.pk,
+        "source_name": source.name,
+        "source_kind": source.kind,
+        "by_hand": bool(manual),
+        "connected": not manual and not problem,
+        "problem": manual or problem,
+    }
+
+
 def channel_plan_reply(review: Review) -> list[dict]:
     """Before the last approval: the channel that will receive the reply and whether
     Carewatch can post there now (`problem` says why not)."""
-    source = review.source
-    manual = manual_reason_for_reply(source.kind)
-    problem = "" if manual else source_connection(source)
-    return [
-        {
-            "source_id": source.pk,
-            "source_name": source.name,
-            "source_kind": source.kind,
-            "by_hand": bool(manual),
-            "connected": not manual and not problem,
-            "problem": manual or problem,
-        }
-    ]
+    return [_reply_channel(review.source)]
+
+
+def channel_plan_reviews(reviews) -> list[dict]:
+    """Before the last approval of one reply to many mentions: each channel its replies go
+    to, with `mentions` (how many go there), and whether Carewatch can post there now; the
+    channels with the most mentions first."""
+    plan: dict[int, dict] = {}
+    for review in reviews:
+        if review.source_id not in plan:
+            plan[review.source_id] = {**_reply_channel(review.source), "mentions": 0}
+        plan[review.source_id]["mentions"] += 1
+    return sorted(plan.values(), key=lambda c: (-c["mentions"], c["source_name"], c["source_id"]))
 
 
 def channel_plan_statement() -> list[dict]:
@@ -702,11 +799,29 @@ def _names(rows: list[dict]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def _clinic_delivery_words(rows: list[dict]) -> str:
+    """`delivery_words` for rows as the clinic reads them (`clinic_delivery`)."""
+    parts = []
+    if posted := [r for r in rows if r["state"] == "posted"]:
+        parts.append(f"Posted on {_names(posted)}.")
+    if queued := [r for r in rows if r["state_label"] == "Queued"]:
+        parts.append(f"Queued for {_names(queued)}: it shows as posted once the platform confirms.")
+    for row in rows:
+        if row["state"] in ("posted", "cancelled") or row["state_label"] == "Queued":
+            continue
+        prefix = "" if row["state"] == "by_hand" else "Not posted yet: "
+        parts.append(f"{prefix}{row['reason']} {row['what_to_do']}")
+    return " ".join(dict.fromkeys(parts))
+
+
 def delivery_words(rows: list[dict]) -> str:
     """One sentence on where an approved reply or published statement stands, true to what
-    the platforms confirmed: nothing says "posted" or "pinned" before a channel does."""
+    the platforms confirmed: nothing says "posted" or "pinned" before a channel does. Rows
+    `for_clinic` read in the clinic's words."""
     if not rows:
         return "No channel will receive it."
+    if rows[0].get("for_clinic"):
+        return _clinic_delivery_words(rows)
     by_state: dict[str, list[dict]] = {}
     for row in rows:
         by_state.setdefault(row["state"], []).append(row)
@@ -729,17 +844,88 @@ def delivery_words(rows: list[dict]) -> str:
     return " ".join(parts)
 
 
-def approval_outcome(obj, *, kind: str) -> str:
+def _are(n: int) -> str:
+    return "is" if n == 1 else "are"
+
+
+BATCH_BUCKETS = ("queued", "waiting", "by_hand", "failed", "posted")
+
+
+def batch_outcome(batch, *, for_clinic: bool = False) -> str:
+    """Where the replies of an approved batch stand, accounting for every mention: per
+    channel, queued, waiting for a channel to be connected, posted by hand (a platform with no
+    publishing connector), failed or posted. `for_clinic`: in the clinic's words (the agency
+    acts; nothing is needed from them)."""
+    rows = [r for r in reply_batch_items(batch) if r["state"] != "removed"]
+    if not rows:
+        return "Approved. It answers no mention any more."
+    plan: dict[int, dict] = {}
+    buckets: dict[str, list[dict]] = {k: [] for k in BATCH_BUCKETS}
+    for row in rows:
+        source = row["review"].source
+        channel = plan.setdefault(source.pk, _reply_channel(source))
+        state = row["state"]
+        if state == "published":
+            bucket = "posted"
+        elif state in ("failed", "by_hand"):
+            bucket = state
+        elif channel["by_hand"]:
+            bucket = "by_hand"
+        else:
+            bucket = "queued" if channel["connected"] else "waiting"
+        buckets[bucket].append(channel)
+    parts: list[str] = []
+    for bucket, group in buckets.items():
+        if not group:
+            continue
+        n, one = len(group), len(group) == 1
+        distinct = list({c["source_id"]: c for c in group}.values())
+        names = _names(distinct)
+        lead = ("1 reply" if one else f"{n} replies") if not parts else str(n)
+        if bucket == "queued":
+            parts.append(f"{lead} {_are(n)} queued for {names}")
+            continue
+        lead, them = f"{lead} on {names}", "it" if one else "them"
+        where = "the channel" if len(distinct) == 1 else "the channels"
+        if bucket == "waiting" and for_clinic:
+            parts.append(
+                f"{lead} wait{'s' if one else ''} for your agency to connect {where} (then "
+                f"{'it is' if one else 'they are'} posted by {'itself' if one else 'themselves'})"
+                f" or to post {them} by hand"
+            )
+        elif bucket == "waiting":
+            parts.append(
+                f"{lead} wait{'s' if one else ''} for {where} to be connected (Sources) or to be "
+                "posted by hand"
+            )
+        elif bucket == "by_hand":
+            parts.append(
+                f"{lead} {_are(n)} posted by your agency by hand"
+                if for_clinic
+                else f"{lead} {_are(n)} to be posted by hand (the outbox)"
+            )
+        elif bucket == "failed":
+            parts.append(
+                f"{lead} could not be posted yet: your agency has been told"
+                if for_clinic
+                else f"{lead} failed (the outbox says why)"
+            )
+        else:
+            parts.append(f"{lead} {_are(n)} already posted")
+    text = "Approved. " + "; ".join(parts) + "."
+    if for_clinic and any(buckets[b] for b in ("waiting", "by_hand", "failed")):
+        text += " Nothing is needed from you."
+    return text
+
+
+def approval_outcome(obj, *, kind: str, for_clinic: bool = False) -> str:
     """What the approver is told after approving: the next step, or where the reply stands
-    per channel (a channel that is not connected is named, with what happens next)."""
+    per channel (a channel that is not connected is named, with what happens next).
+    `for_clinic`: the clinic's approver (the portal), in their words."""
     if obj.status not in (ApprovalStatus.APPROVED, ApprovalStatus.PUBLISHED):
         return f"Approved. Next: {obj.get_status_display().lower()}."
-    if kind == "batch":
-        tally = reply_batch_tally(reply_batch_items(obj))
-        queued = tally["sending"] + tally["waiting"]
-        return (
-            f"Approved. {queued} replies are queued for their channels; each is posted on its own."
-        )
+    if kind in ("batch", "reply_batch"):
+        return batch_outcome(obj, for_clinic=for_clinic)
     if kind == "statement":
         plan = channel_plan_statement()
         off = [c for c in plan if not c["connected"]]
@@ -752,7 +938,9 @@ def approval_outcome(obj, *, kind: str) -> str:
                 "be pinned there until connected."
             )
         return text + f" and pins it on {_names(plan)}."
-    rows = delivery_rows(obj.outbox_items.all())
+    rows = delivery_rows(obj.outbox_items.all(), for_clinic=for_clinic)
+    if for_clinic:
+        return "Approved. " + delivery_words(rows)
     [plan] = channel_plan_reply(obj.review)
     posted = any(r["state"] == "posted" for r in rows)
     if not plan["connected"] and not plan["by_hand"] and not posted:
@@ -1031,3 +1219,17 @@ def reply_batches_for_clusters(cluster_ids) -> dict[int, list[dict]]:
             {"batch": batch, "tally": reply_batch_tally(rows), "mentions": len(rows)}
         )
     return out
+
+
+def statement_pinned_on(statement: Statement) -> list[str]:
+    """The channels that confirmed pinning the statement's published version (none before a
+    platform confirms: `is_pinned` means it is on the clinic's public page). Reads
+    `statement.outbox_items` (prefetched by `statements_list`)."""
+    if not statement.is_pinned or statement.published_version is None:
+        return []
+    items = [i for i in statement.outbox_items.all() if i.kind == OutboxKind.STATEMENT_POST]
+    return [
+        row["source_name"]
+        for row in delivery_rows(items, version=statement.published_version.number)
+        if row["state"] == "posted"
+    ]

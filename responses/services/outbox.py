@@ -543,7 +543,9 @@ def _complete(item: OutboxItem, who: Actor) -> None:
     batch_id = item_batch_id(item)
     if (
         batch_id
-        and not OutboxItem.objects.filter(draft__batch_id=batch_id, status=OutboxStatus.FAILED)
+        and not OutboxItem.objects.filter(
+            draft__batch_id=batch_id, source_id=item.source_id, status=OutboxStatus.FAILED
+        )
         .exclude(pk=item.pk)
         .exists()
     ):
@@ -707,7 +709,10 @@ def item_batch_id(item: OutboxItem) -> int | None:
 
 def failure_ref(item: OutboxItem) -> str:
     """The notification reference of an item's failure (closed once it is posted). The
-    replies of one batch share one: a person hears once that the batch's replies fail, not
-    once per mention."""
+    replies of one batch on one channel share one: a person hears once per channel that the
+    batch's replies fail there, not once per mention, and a second channel's failure is not
+    taken for the first's."""
     batch_id = item_batch_id(item)
-    return f"outbox-batch:{batch_id}" if batch_id else f"outbox:{item.pk}"
+    if batch_id:
+        return f"outbox-batch:{batch_id}:source:{item.source_id}"
+    return f"outbox:{item.pk}"

@@ -10,7 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.actors import Actor
-from clinics.access import ClinicAccess
+from accounts.models import User
+from clinics.access import ClinicAccess, people_who_can, user_access
+from clinics.alerting import on_call_of
+from clinics.notifications import notifications_close, people_notify
 from core.errors import Conflict, ValidationFailed
 from core.permissions import Permission
 from core.tenancy import current_clinic
@@ -41,6 +44,9 @@ class StatementFlow(workflow.Flow):
     def page(self, obj, clinic) -> str:
         return f"/clinics/{clinic.slug}/statements/{obj.pk}/"
 
+    def on_approved(self, obj, who: Actor) -> None:
+        tell_ready_to_publish(obj, who)
+
 
 FLOW = StatementFlow(
     object_type="statement",
@@ -48,6 +54,47 @@ FLOW = StatementFlow(
     version_model=StatementVersion,
     version_fk="statement",
 )
+
+
+def _publish_ref(statement: Statement) -> str:
+    return f"statement:{statement.pk}:publish"
+
+
+def tell_ready_to_publish(statement: Statement, who: Actor) -> dict[int, list[str]]:
+    """The last approval was given: the statement waits for the agency to publish and pin it.
+    Its writers, the agency's owners and managers and the clinic's on-call people, those of
+    them who may publish (not the person who just approved), are told in-app and by e-mail;
+    the notice closes when it is published, changed (a new version) or discarded."""
+    clinic = current_clinic()
+    writers = [
+        int(label.split(":", 1)[1])
+        for label in {statement.author_label, FLOW.current_version(statement).author_label}
+        if label.startswith("user:")
+    ]
+    people = [
+        *User.objects.filter(pk__in=writers, is_active=True).order_by("pk"),
+        *people_who_can(clinic, permission=Permission.MANAGE),
+        *on_call_of(clinic),
+    ]
+    users = {
+        u.pk: u
+        for u in people
+        if u.is_active
+        and f"user:{u.pk}" != who.label
+        and (access := user_access(u, clinic)) is not None
+        and access.can(Permission.WRITE)
+    }
+    return people_notify(
+        users=users.values(),
+        clinic=clinic,
+        kind="publish",
+        ref=_publish_ref(statement),
+        title=f"The statement “{statement.title}” is approved: publish and pin it",
+        detail=f"{who.name or 'The last approver'} gave the last approval. Open it and choose "
+        "“Publish and pin”: it then shows on the clinic's public statement page and is pinned "
+        "on every channel that can pin.",
+        url=FLOW.page(statement, clinic),
+    )
 
 
 def public_page_url(clinic) -> str:
@@ -166,6 +213,8 @@ def statement_update(
     statement.title = title
     statement.save(update_fields=["title", "updated_at"])
     workflow.after_new_version(FLOW, statement, version, who)
+    # the approved text it was to publish is no longer the current one
+    notifications_close(clinic=current_clinic(), ref=_publish_ref(statement))
     return statement
 
 
@@ -218,7 +267,9 @@ def statement_discard(*, statement_id: int, access: ClinicAccess):
     statement = FLOW.lock(statement_id)
     if statement.published_version_id is not None:
         raise Conflict("A published statement is unpinned, not discarded; its history stays.")
-    return workflow.discard(FLOW, pk=statement_id, access=access)
+    discarded = workflow.discard(FLOW, pk=statement_id, access=access)
+    notifications_close(clinic=current_clinic(), ref=_publish_ref(statement))
+    return discarded
 
 
 @transaction.atomic
@@ -262,6 +313,7 @@ def statement_publish(
     )
     outbox_statement_unpin(statement=statement, who=who, keep_version=version.number)
     outbox_statement_enqueue(statement=statement, who=who)
+    notifications_close(clinic=current_clinic(), ref=_publish_ref(statement))
     webhook_emit("statement.published", statement_payload(statement))
     return statement
 

@@ -155,8 +155,10 @@ def _scenario(server, new_page, tenant, fake, chat, incident, drafts):
     first.get_by_role("button", name="Approve").click()
     outcome = phone.locator(f"#card-reply-{drafts[0].pk}").get_by_role("status")
     outcome.wait_for(timeout=15_000)
-    assert outcome.inner_text().startswith(
-        f"Approved, but {PAGE_NAME} is not connected (Facebook: the page token is missing.)"
+    # in the client's words, without the connector's reason ("the page token is missing")
+    assert outcome.inner_text() == (
+        f"Approved. Not posted yet: {PAGE_NAME} is not connected. Your agency connects it (it "
+        "is then posted by itself) or posts it there by hand; nothing is needed from you."
     )
     assert "published" not in outcome.inner_text()
     # the other two are approved by the clinic too (the same service the button calls)

@@ -298,11 +298,11 @@ def _scenario(server, new_page, tenant, chat, celery_worker_process, workdir):
     clicks["approver"] += 1
     outcome = phone.locator(f"#card-reply-{draft.pk}").get_by_role("status")
     outcome.wait_for(timeout=15_000)
-    # the CSV's Facebook source has no page connected: the approver is told, not "published"
+    # the CSV's Facebook source has no page connected: the approver is told, not "published",
+    # in their words (not the connector's "the page id is missing")
     assert outcome.inner_text() == (
-        "Approved, but Facebook page is not connected (Facebook: the page id is missing.): it "
-        "will not be posted until the channel is connected (then it is sent by itself) or "
-        "someone posts it by hand."
+        "Approved. Not posted yet: Facebook page is not connected. Your agency connects it (it "
+        "is then posted by itself) or posts it there by hand; nothing is needed from you."
     )
     _no_horizontal_scroll(phone)
     screenshot(phone, "crisis-day-client-approval-phone")

@@ -83,8 +83,12 @@ def test_legal_override_and_client_approval_work_on_a_phone(
     button.click()
     outcome = approver.locator(f"#card-reply-{draft.pk}").get_by_role("status")
     outcome.wait_for(timeout=SLOW)
-    # a CSV-imported review: nothing claims it is published, it is to post by hand
-    assert outcome.inner_text() == "Approved. To post by hand on csv source."
+    # a CSV-imported review: nothing claims it is published; the agency posts it by hand (it
+    # said "To post by hand on csv source.", as if it were the client's to do)
+    assert outcome.inner_text() == (
+        "Approved. csv source cannot take it from Carewatch. Your agency posts it there by hand; "
+        "nothing is needed from you."
+    )
     _fits(approver)
     # then the reply is approved, by the clinic
     with tenant.schema():

@@ -75,8 +75,12 @@ def test_approve_and_reject_with_a_comment_go_through_the_workflow(waiting, worl
     response = act(second, "approve", HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     fragment = response.content.decode()
-    # (its source is a CSV import: the approver is told it is to post by hand, not "published")
-    assert "Approved. To post by hand on csv source." in fragment
+    # (its source is a CSV import: the approver is told the agency posts it by hand, not
+    # "published", and not "to post by hand" as if it were theirs to do)
+    assert (
+        "Approved. csv source cannot take it from Carewatch. Your agency posts it there by hand; "
+        "nothing is needed from you." in fragment
+    )
     assert f'id="card-reply-{second.pk}"' in fragment and "data-focus-after-swap" in fragment
     # a rejection without a comment is refused and changes nothing
     response = act(third, "reject", "   ", HTTP_HX_REQUEST="true")

@@ -279,10 +279,13 @@ def test_a_failure_tells_the_agency_in_app_mail_and_chat_and_the_clinic_only_for
     clinic_mail = mail[users["a_approver"].email]
     assert clinic_mail.subject == f"[Clinic A] {note.title}"
     assert "Connect" not in clinic_mail.body and "Sources" not in clinic_mail.body
+    # in the clinic's words for a channel that is not connected, the same sentence the portal
+    # shows (was "is not connected. Your agency has been told…": the portal said another)
     assert (
-        "is not connected. Your agency has been told and will see that it is posted; nothing "
-        "is needed from you." in clinic_mail.body
+        "Sunrise Facebook page is not connected. Your agency connects it (it is then posted by "
+        "itself) or posts it there by hand; nothing is needed from you." in clinic_mail.body
     )
+    assert "page token" not in clinic_mail.body and "copy the reply" not in clinic_mail.body
     draft_id = _item(clinic_a, item_id).draft_id
     assert f"/clinics/{clinic_a.slug}/portal/approvals/#delivered-{draft_id}" in clinic_mail.body
     # and no page of the portal shows it as waiting for them: no banner line, no badge
@@ -434,10 +437,14 @@ def test_before_the_last_approval_the_page_names_the_channel_and_warns_it_is_not
         )
         .content.decode()
     )
-    assert (
-        "Approved, but Sunrise Facebook page is not connected (Facebook: the page token is "
-        "missing.): it will not be posted until the channel is connected" in answer
+    # in the client's words: no connector reason (it was "(Facebook: the page token is
+    # missing.)"), nothing for them to do
+    waiting = (
+        "Not posted yet: Sunrise Facebook page is not connected. Your agency connects it (it is "
+        "then posted by itself) or posts it there by hand; nothing is needed from you."
     )
+    assert f"Approved. {waiting}</strong>" in answer
+    assert "page token" not in answer
     assert "published" not in answer.lower().replace("“approved”", "")
     # the approver sees where it stands among the replies approved lately, as the message
     # said: waiting for the agency to connect the channel, not queued for the platform
@@ -445,24 +452,22 @@ def test_before_the_last_approval_the_page_names_the_channel_and_warns_it_is_not
     assert f'id="delivered-{draft["id"]}"' in page
     assert 'data-state="queued"' in page
     assert "once the platform confirms" not in page and "Queued" not in page
-    assert (
-        "Not posted yet: Sunrise Facebook page is not connected (Facebook: the page token is "
-        "missing.). It waits for your agency to connect the channel, then it is sent by itself; "
-        "nothing is needed from you." in page
-    )
-    assert '<span class="pill neutral">Waiting for the connection</span>' in page
+    assert waiting in page and "page token" not in page
+    assert '<span class="pill neutral">Waiting for your agency</span>' in page
     # and the agency's own view says what to do
     [row] = writer.get(f"drafts/{draft['id']}/").json()["delivery"]
     assert (row["state"], row["state_label"]) == ("queued", "Waiting for the connection")
     assert row["what_to_do"].startswith("Connect Sunrise Facebook page (Sources)")
 
-    # once the delivery fails, the approver reads the platform's reason and that the agency
-    # acts; never the agency's own steps (connect the source, the outbox)
+    # once the delivery fails for the same reason, the approver reads the same words as
+    # before (it said "Failed — Not sent: …: the page token is missing." after "Waiting for
+    # the connection"); never the agency's own steps (connect the source, the outbox)
     [item_id] = [r["outbox_id"] for r in writer.get(f"drafts/{draft['id']}/").json()["delivery"]]
     assert _deliver(clinic_a, item_id) == "failed"
     page = login("a_approver").get(f"/clinics/{clinic_a.slug}/portal/approvals/").content.decode()
     assert 'data-state="failed"' in page
-    assert "Your agency has been told and will see that it is posted" in page
+    assert waiting in page and "page token" not in page and "Failed" not in page
+    assert '<span class="pill neutral">Waiting for your agency</span>' in page
     assert "What to do" not in page and "(Sources)" not in page and "/outbox/" not in page
     # while the agency's own page for the reply still says what to do
     staff = writer.client.get(f"/clinics/{clinic_a.slug}/outbox/").content.decode()
@@ -545,9 +550,14 @@ def test_a_failing_batch_tells_its_approvers_once_not_once_per_mention(
         u.email for u in (users["alpha_manager"], users["a_approver"], users["alpha_owner"])
     )
     staff = next(m for m in mailoutbox if m.to == [users["alpha_owner"].email])
-    assert f"replies of the batch #{bid}" in staff.subject
+    # how many and the claim's words (it said "replies of the batch #1", an internal number)
+    assert staff.subject == (
+        "[Clinic A] 3 replies to the claim “Riverside Family Dental reuses needles” were not "
+        "posted on Sunrise Facebook page"
+    )
     assert f"/clinics/{clinic_a.slug}/replies/batches/{bid}/" in staff.body
-    ref = f"outbox-batch:{bid}"
+    source_id = _item(clinic_a, ids[0]).source_id
+    ref = f"outbox-batch:{bid}:source:{source_id}"
     # in-app, only the agency's people: nothing waits for the clinic's approver
     assert sorted(
         Notification.objects.filter(ref=ref, open=True).values_list("user_id", flat=True)
