@@ -34,6 +34,7 @@ from responses.models import (
 )
 from responses.selectors import (
     approval_outcome,
+    approvals_lost_on_edit,
     audit_for,
     can_act_now,
     channel_plan_reply,
@@ -44,6 +45,7 @@ from responses.selectors import (
     delivery_words,
     draft_open_for_review,
     duration_words,
+    findings_once,
     is_final_step,
     outbox_list,
     previous_version,
@@ -53,8 +55,10 @@ from responses.selectors import (
     reply_suggest,
     sla_for,
     statement_get,
+    statement_pinned_on,
     statement_public_page_exists,
     statement_public_versions,
+    statement_save_warning,
     statements_ever_public,
     statements_list,
     template_get,
@@ -169,6 +173,8 @@ def _batch_card(access, batch, *, cache: dict | None = None) -> dict:
     return {
         "obj": batch,
         "version": version,
+        # the same finding in every mention's reply, said once ("in 14 replies")
+        "findings": findings_once(version.guard_findings if version else []),
         "rows": rows,
         "tally": reply_batch_tally(rows),
         "step": Step(step).label if step else "",
@@ -461,10 +467,14 @@ class StatementListView(TemplateResponseMixin, ClinicView):
     template_name = "responses/statements.html"
 
     def get(self, request, *args, **kwargs):
+        statements = list(statements_list())
+        for statement in statements:
+            # nothing says "pinned" before a channel confirms it
+            statement.pinned_on = statement_pinned_on(statement)
         return self.render_to_response(
             {
                 "clinic": self.clinic,
-                "statements": statements_list(),
+                "statements": statements,
                 "can_write": self.access.can(Permission.WRITE),
                 "public_url": f"/statements/{self.clinic.slug}/",
                 "public_page_exists": statement_public_page_exists(),
@@ -482,6 +492,21 @@ class StatementListView(TemplateResponseMixin, ClinicView):
             _error(request, exc)
             return HttpResponseRedirect(request.path)
         return HttpResponseRedirect(f"{request.path}{statement.pk}/")
+
+
+def _saved_words(before, saved, lost: list[str], was_approved: bool) -> str:
+    """The flash after saving a statement: and, when the change threw approvals away, which."""
+    if saved.version == before.version:
+        return f"Nothing changed: the text is the same as version {saved.version}."
+    text = f"Saved as version {saved.version}; the guard checked it."
+    if was_approved or lost:
+        given = (", ".join(lost[:-1]) + " and " + lost[-1]) if len(lost) > 1 else "".join(lost)
+        text += (
+            f" Version {before.version} was {'approved' if was_approved else 'under approval'}: "
+            + (f"{given} {'is' if len(lost) == 1 else 'are'} lost, and " if lost else "")
+            + "the new version is a draft that goes through every approval again once submitted."
+        )
+    return text
 
 
 class StatementEditorView(TemplateResponseMixin, ClinicView):
@@ -515,6 +540,8 @@ class StatementEditorView(TemplateResponseMixin, ClinicView):
                 "No channel will receive it.", "No channel pins it."
             ),
             "plan": channel_plan_statement() if statement.status == "approved" else [],
+            # beside "Save": a change throws the approvals of this version away
+            "save_warning": statement_save_warning(statement),
             "outbox_url": f"/clinics/{self.clinic.slug}/outbox/",
             "can_write": self.access.can(Permission.WRITE),
             "can_override": self.access.can(Permission.LEGAL_OVERRIDE),
@@ -553,14 +580,16 @@ class StatementEditorView(TemplateResponseMixin, ClinicView):
                     self._context(statement, title=title, body=body, check=check)
                 )
             if action == "save":
-                s.statement_update(
+                lost = approvals_lost_on_edit(statement)
+                was_approved = statement.status == ApprovalStatus.APPROVED
+                saved = s.statement_update(
                     statement_id=statement.pk,
                     access=self.access,
                     title=title,
                     body=body,
                     expected_version=expected,
                 )
-                messages.success(request, "Saved as a new version; the guard checked it.")
+                messages.success(request, _saved_words(statement, saved, lost, was_approved))
             elif action == "submit":
                 # what is in the editor is what goes for approval: save it first
                 s.statement_update(

@@ -4,8 +4,10 @@ with each one's reply and publishing status, and its approval steps."""
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.views.generic.base import TemplateResponseMixin
 
 from core.errors import DomainError
@@ -34,6 +36,9 @@ STATE_LABELS = {
     "by_hand": "To post by hand",
     "removed": "Taken out",
 }
+
+
+MAX_TEXT = 20_000  # as the API's batch text
 
 
 def state_label(state: str, batch) -> str:
@@ -80,11 +85,29 @@ class BatchCreateView(ClinicView):
         except DomainError as exc:
             _error(request, exc)
             return HttpResponseRedirect(back)
-        count = len(reply_batch_version(batch).review_ids)
-        messages.success(
-            request, f"One reply drafted for {count} mention{'s' if count != 1 else ''}."
-        )
+        messages.success(request, created_words(batch))
         return HttpResponseRedirect(batch_url(self.clinic, batch.pk))
+
+
+def created_words(batch) -> str:
+    """What a new batch answers, and which mentions of the claim it left out (they already
+    have a reply): "One reply drafted for 4 mentions; 14 already have a reply (in batch 1)
+    and were left out."."""
+    count = len(reply_batch_version(batch).review_ids)
+    line = f"One reply drafted for {count} mention{'s' if count != 1 else ''}"
+    left_out = getattr(batch, "left_out", [])
+    if not left_out:
+        return line + "."
+    n = len(left_out)
+    batches = sorted({m["batch_id"] for m in left_out if m["batch_id"]})
+    where = ""
+    if batches:
+        where = f" (in batch{'es' if len(batches) > 1 else ''} " + ", ".join(map(str, batches))
+        where += " and on their own)" if any(not m["batch_id"] for m in left_out) else ")"
+    return (
+        f"{line}; {n} already {'has' if n == 1 else 'have'} a reply{where} and "
+        f"{'was' if n == 1 else 'were'} left out."
+    )
 
 
 class BatchView(TemplateResponseMixin, ClinicView):
@@ -111,6 +134,11 @@ class BatchView(TemplateResponseMixin, ClinicView):
         ]
         step = STEP_FOR_STATUS.get(batch.status)
         version = reply_batch_version(batch)
+        editable = batch.status in SUBMITTABLE or batch.status in STEP_FOR_STATUS
+        too_long = batch_services.reply_batch_too_long(batch) if editable else []
+        over = {t["review"].pk: t for t in too_long}
+        for row in rows:
+            row["too_long"] = over.get(row["review"].pk) if row["state"] != "removed" else None
         return self.render_to_response(
             {
                 "clinic": self.clinic,
@@ -124,8 +152,11 @@ class BatchView(TemplateResponseMixin, ClinicView):
                 "can_act": can_act_now(self.access, batch),
                 "waiting": waiting_for("batch", batch),
                 "can_write": self.access.can(Permission.WRITE),
-                "editable": batch.status in SUBMITTABLE or batch.status in STEP_FOR_STATUS,
+                "editable": editable,
                 "submittable": batch.status in SUBMITTABLE,
+                "too_long": too_long,
+                "problems_json": json.dumps([t["words"] for t in too_long]),
+                "purpose": batch_services.purpose_of(batch),
                 "may_override": self.access.can(Permission.LEGAL_OVERRIDE)
                 and batch.is_blocked
                 and batch.author_label != self.access.actor.label,
@@ -136,6 +167,8 @@ class BatchView(TemplateResponseMixin, ClinicView):
 
     def post(self, request, batch_id: int, *args, **kwargs):
         batch = self._batch(batch_id)
+        if request.content_type == "application/json":
+            return self._check(request, batch)
         action = request.POST.get("action")
         expected = _int(request.POST.get("expected_version"))
         try:
@@ -170,3 +203,23 @@ class BatchView(TemplateResponseMixin, ClinicView):
         except DomainError as exc:
             _error(request, exc)
         return HttpResponseRedirect(batch_url(self.clinic, batch.pk))
+
+    def _check(self, request, batch) -> JsonResponse:
+        """The live guard of the batch page (`responses_editor.js` posts the typed text here
+        as JSON): what `reply_batch_check` says of it. Stores nothing."""
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            body = None
+        text = body.get("text") if isinstance(body, dict) else None
+        if not isinstance(text, str) or len(text) > MAX_TEXT:
+            why = (
+                f"The text, at most {MAX_TEXT} characters."
+                if isinstance(text, str)
+                else ("The text to check is required.")
+            )
+            return JsonResponse(
+                {"detail": "Send the text to check.", "code": "invalid", "fields": {"text": [why]}},
+                status=400,
+            )
+        return JsonResponse(batch_services.reply_batch_check(batch=batch, text=text))

@@ -13,6 +13,7 @@ from core.errors import Conflict
 from core.permissions import Permission
 from responses.apis.serializers import (
     BatchApproveSerializer,
+    BatchCreatedSerializer,
     BatchCreateSerializer,
     BatchDetailSerializer,
     BatchExpectSerializer,
@@ -39,11 +40,15 @@ from responses.services.batches import (
 
 
 class _BatchApi(ClinicAPIView):
-    def detail(self, batch_id: int, *, code=status.HTTP_200_OK) -> Response:
+    def detail(self, batch_id: int, *, code=status.HTTP_200_OK, left_out=None) -> Response:
         batch = reply_batch_get(batch_id)
         if batch is None:
             raise NotFound()
-        response = Response(BatchDetailSerializer(batch).data, status=code)
+        if left_out is not None:
+            data = BatchCreatedSerializer(batch, context={"left_out": left_out}).data
+        else:
+            data = BatchDetailSerializer(batch).data
+        response = Response(data, status=code)
         response["ETag"] = batch_etag(batch)
         return response
 
@@ -53,9 +58,19 @@ class BatchListApi(_BatchApi):
     a claim's (`cluster_id`, all its mentions or the chosen `review_ids` among them) or a
     selection (`review_ids`); without `text`, the suggested factual correction citing the fact
     the claim contradicts (or `fact_slug`), with `kind: statement` a pointer to the pinned
-    statement, or with `kind: reply` a plain starting text to edit. One draft per mention, variables filled per platform, each checked by the guard.
-    400 and nothing created for an empty selection or a mention that is not this clinic's (or
-    not the claim's); 409 `draft_exists` when a mention already has an open draft."""
+    statement, or with `kind: reply` a plain starting text to edit (of the suggested texts,
+    the longest whose every reply fits its platform). One draft per mention, variables filled
+    per platform, each checked by the guard.
+
+    A claim answered as a whole (`cluster_id` without `review_ids`) answers the mentions not
+    yet answered: those that already have a reply (in progress, approved or published) are
+    left out and listed in `left_out`; 409 `draft_exists` when none is left. A chosen
+    selection is strict: 409 `draft_exists` when a mention already has a reply in progress or
+    approved, each named by its author and the start of its text. A reply longer than its
+    platform allows (X: 280 characters) is created all the same and marked
+    (`items[].too_long_by`), so it can be shortened; submitting is refused until it fits. 400
+    and nothing created for an empty selection, a mention that is not this clinic's (or not
+    the claim's), or a variable without a value."""
 
     pagination_class = Pagination
 
@@ -64,12 +79,12 @@ class BatchListApi(_BatchApi):
         filters = query_params_validated(BatchFilterSerializer, request.query_params)
         return paginated_response(self, reply_batches_list(**filters), BatchOutputSerializer)
 
-    @extend_schema(request=BatchCreateSerializer, responses={201: BatchDetailSerializer})
+    @extend_schema(request=BatchCreateSerializer, responses={201: BatchCreatedSerializer})
     def post(self, request):
         data = BatchCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         batch = reply_batch_create(access=self.access, **data.validated_data)
-        return self.detail(batch.pk, code=status.HTTP_201_CREATED)
+        return self.detail(batch.pk, code=status.HTTP_201_CREATED, left_out=batch.left_out)
 
 
 class BatchDetailApi(_BatchApi):
@@ -108,7 +123,9 @@ def _with_if_match(request, data) -> dict:
 
 class BatchSubmitApi(_BatchApi):
     """Send the batch to its first approval step (one route for all its mentions, from the
-    worst guard verdict among them)."""
+    worst guard verdict among them). 400 `too_long` and nothing changes while a mention's
+    reply is longer than its platform allows (`items[].too_long_by`): each such mention is
+    named in `fields.text`; shorten the text (PATCH) or take the mention out."""
 
     @extend_schema(request=BatchExpectSerializer, responses=BatchDetailSerializer)
     def post(self, request, batch_id: int):

@@ -40,6 +40,7 @@ from responses.selectors import (
     sla_for,
 )
 from responses.services.approvals import waiting_for
+from responses.services.batches import over_limit, platform_limit
 from scoring.apis import ScoreFlagOutputSerializer, ScoreTopicOutputSerializer
 
 
@@ -898,6 +899,19 @@ class BatchItemOutputSerializer(serializers.Serializer):
     outbox_item_id = serializers.IntegerField(source="item.pk", allow_null=True, default=None)
     external_url = serializers.CharField(source="item.external_url", default="")
     last_error = serializers.CharField(source="item.last_error", default="")
+    limit = serializers.SerializerMethodField(
+        help_text="The most characters a reply may have on this mention's platform."
+    )
+    too_long_by = serializers.SerializerMethodField(
+        help_text="Characters over `limit` (0: it fits). While any mention's reply is over, "
+        "submitting the batch is refused (400 `too_long`)."
+    )
+
+    def get_limit(self, row) -> int:
+        return platform_limit(row["review"].source.kind)
+
+    def get_too_long_by(self, row) -> int:
+        return over_limit(row["text"], row["review"].source.kind)
 
 
 class BatchOutputSerializer(_OverrideMixin, serializers.ModelSerializer):
@@ -968,6 +982,31 @@ class BatchDetailSerializer(BatchOutputSerializer):
 
     def get_audit(self, batch) -> list[dict]:
         return AuditEntrySerializer(audit_for("reply_batch", batch.pk), many=True).data
+
+
+class BatchLeftOutSerializer(serializers.Serializer):
+    review_id = serializers.IntegerField()
+    draft_id = serializers.IntegerField(help_text="The reply the mention already has.")
+    batch_id = serializers.IntegerField(
+        allow_null=True, help_text="The batch that reply belongs to, if any."
+    )
+    status = serializers.ChoiceField(choices=ApprovalStatus.choices)
+    why = serializers.CharField(help_text="The mention and where its reply stands, in words.")
+
+
+class BatchCreatedSerializer(BatchDetailSerializer):
+    left_out = serializers.SerializerMethodField(
+        help_text="A claim answered as a whole (`cluster_id` without `review_ids`): its "
+        "mentions left out because they already have a reply (in progress, approved or "
+        "published). Empty otherwise."
+    )
+
+    class Meta(BatchDetailSerializer.Meta):
+        fields = [*BatchDetailSerializer.Meta.fields, "left_out"]
+
+    @extend_schema_field(BatchLeftOutSerializer(many=True))
+    def get_left_out(self, batch) -> list[dict]:
+        return BatchLeftOutSerializer(self.context.get("left_out", []), many=True).data
 
 
 def batch_etag(batch) -> str:

@@ -38,7 +38,7 @@ from responses.models import (
     Statement,
     Verdict,
 )
-from responses.selectors import ON_PUBLIC_PAGE, statement_pinned_latest
+from responses.selectors import ON_PUBLIC_PAGE, findings_once, statement_pinned_latest
 from responses.services import workflow
 from responses.services.common import audit_record, require, webhook_emit
 from responses.services.guarding import guard_check, response_settings_get
@@ -85,6 +85,23 @@ DEFAULT_TEXTS = {
 }
 
 
+# Shorter suggestions, tried in turn when the one above renders over a mention's platform
+# limit (X allows 280 characters): the product's own text is never too long where a shorter
+# one fits. The writer's own text is never shortened: its over-length mentions are marked.
+SHORTER_TEXTS = {
+    BatchKind.CORRECTION: (
+        "{greeting} to set the record straight: {fact:%s} Questions? Contact us at {contact_line}.",
+        "{greeting} to set the record straight: {fact:%s}",
+    ),
+    BatchKind.REPLY: (),
+    BatchKind.STATEMENT: (
+        "{greeting} our official statement is here: {statement_url} Questions? Contact us at "
+        "{contact_line}.",
+        "{greeting} our official statement is here: {statement_url}",
+    ),
+}
+
+
 def purpose_of(batch: ReplyBatch) -> str:
     """What the guard reads a batch's replies as: a factual correction or a pointer to the
     statement corrects a false claim (a plain "this is false", "we have published the facts"
@@ -94,6 +111,31 @@ def purpose_of(batch: ReplyBatch) -> str:
 
 def platform_limit(kind: str) -> int:
     return min(PLATFORM_LIMITS.get(kind, MAX_REPLY_CHARS), MAX_REPLY_CHARS)
+
+
+def over_limit(text: str, kind: str) -> int:
+    """How many characters `text` has over the limit of a platform of `kind` (0: it fits)."""
+    return max(0, len(text or "") - platform_limit(kind))
+
+
+def mention_words(review: Review) -> str:
+    """A mention as people know it: its author, platform and the start of its text
+    ("Emerson C. on X (“Reused needles at Riverside…”)"), never its database id."""
+    start = " ".join((review.text or "").split())
+    if len(start) > 30:
+        cut = start[:30]
+        start = (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,.;:") + "…"
+    where = review.source.get_kind_display() if review.source_id else "its platform"
+    said = f" (“{start}”)" if start else ""
+    return f"{(review.author_name or '').strip() or 'Someone'} on {where}{said}"
+
+
+def too_long_words(review: Review, length: int) -> str:
+    limit = platform_limit(review.source.kind)
+    return (
+        f"{mention_words(review)}: {length} characters, {length - limit} over the {limit} "
+        f"{review.source.get_kind_display()} allows."
+    )
 
 
 def _first_name(name: str) -> str:
@@ -236,7 +278,16 @@ def _members_follow(batch: ReplyBatch, who: Actor, action: str) -> None:
 # --------------------------------------------------------------------- choosing the mentions
 
 
-def _mentions(review_ids: Sequence[int], cluster: ClaimCluster | None) -> list[Review]:
+def _mentions(
+    review_ids: Sequence[int], cluster: ClaimCluster | None, *, answered_left_out: bool = False
+) -> tuple[list[Review], list[dict]]:
+    """The mentions to answer, and those left out because they already have a reply.
+
+    A chosen selection is strict: a mention with a reply of its own in progress (or approved,
+    on its way) is 409 `draft_exists` naming it and what to do. With `answered_left_out` (a
+    claim answered as a whole), mentions that already have a reply in progress, approved or
+    published are left out instead (each as {review_id, draft_id, batch_id, status, why});
+    409 when no mention is left."""
     ids = sorted({int(i) for i in review_ids})
     if not ids:
         raise ValidationFailed(
@@ -275,88 +326,153 @@ def _mentions(review_ids: Sequence[int], cluster: ClaimCluster | None) -> list[R
                 ]
             },
         )
-    busy = {
-        rid: (pk, status)
-        for rid, pk, status in ReplyDraft.objects.filter(review_id__in=ids)
-        .exclude(status__in=[S.PUBLISHED, S.DISCARDED])
-        .values_list("review_id", "pk", "status")
-    }
-    if busy:
-        raise Conflict(
-            "Some mentions already have a reply of their own in progress: leave them out of "
-            "this answer, or finish or discard those drafts first.",
-            code="draft_exists",
-            fields={"review_ids": [_busy_words(rid, *busy[rid]) for rid in sorted(busy)]},
+    done = [S.DISCARDED] if answered_left_out else [S.PUBLISHED, S.DISCARDED]
+    busy: dict[int, tuple[int, str, int | None]] = {}
+    for rid, pk, status, batch_id in (
+        ReplyDraft.objects.filter(review_id__in=ids)
+        .exclude(status__in=done)
+        .order_by("pk")
+        .values_list("review_id", "pk", "status", "batch_id")
+    ):
+        # a published reply says less than one still under way: the newest open one wins
+        if rid not in busy or busy[rid][1] == S.PUBLISHED:
+            busy[rid] = (pk, status, batch_id)
+    if not busy:
+        return reviews, []
+    by_id = {r.pk: r for r in reviews}
+    words = [_busy_words(by_id[rid], *busy[rid]) for rid in sorted(busy)]
+    if not answered_left_out or len(busy) == len(reviews):
+        detail = (
+            "Every mention of this claim already has a reply: nothing is left to answer."
+            if answered_left_out
+            else "Some mentions already have a reply of their own in progress: leave them out "
+            "of this answer, or finish or discard those drafts first."
         )
-    return reviews
+        raise Conflict(detail, code="draft_exists", fields={"review_ids": words})
+    left_out = [
+        {"review_id": rid, "draft_id": busy[rid][0], "status": busy[rid][1],
+         "batch_id": busy[rid][2], "why": why}
+        for rid, why in zip(sorted(busy), words, strict=True)
+    ]  # fmt: skip
+    return [r for r in reviews if r.pk not in busy], left_out
 
 
-def _busy_words(review_id: int, draft_id: int, status: str) -> str:
+def _busy_words(review: Review, draft_id: int, status: str, batch_id: int | None) -> str:
     """Why a mention cannot join a batch, and what to do, by where its own reply stands."""
+    who = mention_words(review)
+    where = f" in batch {batch_id}" if batch_id else ""
+    if status == S.PUBLISHED:
+        return f"{who} has a published reply{where}."
     if status == S.APPROVED:
         # approved replies are only waiting for their channel (or failed on it): discarding
         # is not offered for them
         return (
-            f"Mention {review_id} has the approved reply {draft_id}, on its way to its "
-            "channel: if its delivery failed, retry it from the outbox; leave the mention out."
+            f"{who} has an approved reply{where}, on its way to its channel: if its delivery "
+            "failed, retry it from the outbox; leave the mention out."
         )
     if status in (S.DRAFT, S.CHANGES_REQUESTED):
-        return f"Mention {review_id} has the open draft {draft_id}: finish or discard it."
+        if batch_id:
+            return (
+                f"{who} has an open draft{where}: take the mention out of that batch, or "
+                "finish or discard it."
+            )
+        return f"{who} has an open draft: finish or discard it."
     return (
-        f"Mention {review_id} has the reply {draft_id} waiting for approval: leave the mention "
-        "out, or discard that draft."
+        f"{who} has a reply{where} waiting for approval: leave the mention out, or discard "
+        "that draft."
     )
 
 
 def _rendered_all(text: str, reviews: list[Review], statement) -> dict[int, str]:
-    """Each mention's reply, or 400 naming every variable without a value and every mention
-    whose reply is too long for its platform."""
+    """Each mention's reply, or 400 naming every variable without a value. A reply too long
+    for its platform is kept: the batch page marks it and submitting is refused until the
+    text is shorter (`too_long_refusal`)."""
+    if not (text or "").strip():
+        raise ValidationFailed("The reply is empty.", fields={"text": ["Write the reply."]})
     clinic = current_clinic()
     settings_row = response_settings_get()
-    out, left, long = {}, set(), []
+    out, left = {}, set()
     for review in reviews:
         rendered, missing = render_for(
             text, review, clinic=clinic, settings_row=settings_row, statement=statement
         )
         left |= set(missing)
-        limit = platform_limit(review.source.kind)
-        if len(rendered) > limit:
-            long.append(
-                f"Mention {review.pk} ({review.source.get_kind_display()}): {len(rendered)} "
-                f"characters, at most {limit} there."
-            )
         out[review.pk] = rendered
-    if not (text or "").strip():
-        raise ValidationFailed("The reply is empty.", fields={"text": ["Write the reply."]})
     if left:
         raise ValidationFailed(
             "Fill in or remove the variables that have no value: nothing was saved.",
             code="unfilled_variables",
             fields={"text": sorted(left)},
         )
-    if long:
-        raise ValidationFailed("The reply is too long for some platforms.", fields={"text": long})
     return out
 
 
-def _default_text(kind: str, *, cluster, fact_slug: str, statement) -> tuple[str, str]:
-    """The suggested text of a batch and its template key."""
+def _too_long(reviews: list[Review], rendered: dict[int, str]) -> list[str]:
+    return [
+        too_long_words(r, len(rendered[r.pk]))
+        for r in reviews
+        if over_limit(rendered[r.pk], r.source.kind)
+    ]
+
+
+def reply_batch_too_long(batch: ReplyBatch) -> list[dict]:
+    """The mentions of the batch whose current reply is over its platform's limit, each as
+    {review, length, limit, over, words}."""
+    out = []
+    for draft in FLOW.members(batch):
+        text = REPLY_FLOW.current_version(draft).text
+        over = over_limit(text, draft.review.source.kind)
+        if over:
+            out.append(
+                {
+                    "review": draft.review,
+                    "length": len(text),
+                    "limit": platform_limit(draft.review.source.kind),
+                    "over": over,
+                    "words": too_long_words(draft.review, len(text)),
+                }
+            )
+    return out
+
+
+def too_long_refusal(too_long: list[dict] | list[str]) -> ValidationFailed:
+    return ValidationFailed(
+        "The reply is too long for some platforms: shorten the text, or take those mentions "
+        "out of the batch, then submit.",
+        code="too_long",
+        fields={"text": [t["words"] if isinstance(t, dict) else t for t in too_long]},
+    )
+
+
+def _default_texts(kind: str, *, cluster, fact_slug: str, statement) -> tuple[list[str], str]:
+    """The suggested texts of a batch, longest first (`SHORTER_TEXTS`), and its template key."""
     if kind == BatchKind.STATEMENT:
         if statement is None:
             raise ValidationFailed(
                 "There is no pinned statement to point to.",
                 fields={"statement_id": ["Publish and pin a statement first, or choose one."]},
             )
-        return DEFAULT_TEXTS[BatchKind.STATEMENT], "batch_statement_pointer"
+        return [DEFAULT_TEXTS[kind], *SHORTER_TEXTS[kind]], "batch_statement_pointer"
     if kind == BatchKind.REPLY:
-        return DEFAULT_TEXTS[BatchKind.REPLY], "batch_reply"
+        return [DEFAULT_TEXTS[kind], *SHORTER_TEXTS[kind]], "batch_reply"
     slug = fact_slug or (cluster.fact.slug if cluster is not None and cluster.fact else "")
     if not slug:
         raise ValidationFailed(
             "Which fact corrects the claim?",
             fields={"fact_slug": ["Choose the fact of the fact sheet that this corrects."]},
         )
-    return DEFAULT_TEXTS[BatchKind.CORRECTION] % slug, "batch_factual_correction"
+    texts = [t.replace("%s", slug) for t in (DEFAULT_TEXTS[kind], *SHORTER_TEXTS[kind])]
+    return texts, "batch_factual_correction"
+
+
+def _fitting(texts: list[str], reviews: list[Review], statement) -> tuple[str, dict[int, str]]:
+    """The first of the suggested texts whose every mention's reply fits its platform (else
+    the shortest), rendered."""
+    for text in texts:
+        rendered = _rendered_all(text, reviews, statement)
+        if not _too_long(reviews, rendered):
+            break
+    return text, rendered
 
 
 def _pinned_statement(statement_id: int | None) -> Statement | None:
@@ -369,6 +485,82 @@ def _pinned_statement(statement_id: int | None) -> Statement | None:
             fields={"statement_id": ["Choose a published, pinned statement of this clinic."]},
         )
     return found
+
+
+# --------------------------------------------------------------------- the live check
+
+
+LIVE_GUARD_MENTIONS = 40
+
+
+def _located(finding: dict, text: str) -> dict:
+    """A finding on a mention's reply placed on the text the writer typed (where its words
+    are there as typed; a finding inside a filled-in variable has no place: 0, 0)."""
+    words = finding.get("text") or ""
+    at = text.find(words) if words else -1
+    if at < 0 and words:
+        at = text.lower().find(words.lower())
+    start, end = (at, at + len(words)) if at >= 0 else (0, 0)
+    return {**finding, "start": start, "end": end}
+
+
+def reply_batch_check(*, batch: ReplyBatch, text: str) -> dict:
+    """The batch page's live guard: `text` as every mention's reply would be if saved now
+    (variables filled per mention, checked by the guard as a correction or a reply,
+    `purpose_of`). Stores nothing. Answers the worst `verdict`, the `findings` each once
+    (`replies`: in how many; `start`/`end` in `text`), and `problems`: what keeps the text
+    from being submitted other than the guard (a variable without a value, a reply over its
+    platform's limit, named by mention).
+
+    Every mention's length and variables are checked; the guard (about 15 ms a reply) reads
+    the replies of at most `LIVE_GUARD_MENTIONS` mentions, most reach first, each distinct
+    reply once (`guarded`: how many mentions it read); saving checks every one."""
+    if not (text or "").strip():
+        return {
+            "verdict": Verdict.OK,
+            "findings": [],
+            "problems": ["Write the reply."],
+            "guarded": 0,
+        }
+    clinic = current_clinic()
+    settings_row = response_settings_get()
+    current = FLOW.current_version(batch)
+    reviews = list(
+        Review.objects.filter(pk__in=current.review_ids)
+        .select_related("source")
+        .prefetch_related(latest_scores_prefetch())
+        .order_by("pk")
+    )
+    worst, findings, left, too_long = Verdict.OK, [], set(), []
+    checked: dict[tuple, dict] = {}
+    guarded = 0
+    for review in sorted(reviews, key=lambda r: -(r.likes + r.shares + r.replies)):
+        rendered, missing = render_for(
+            text, review, clinic=clinic, settings_row=settings_row, statement=batch.statement
+        )
+        left |= set(missing)
+        if over_limit(rendered, review.source.kind):
+            too_long.append(too_long_words(review, len(rendered)))
+        # copies of one post (a pile-on) read the same to the guard: checked once
+        key = (rendered, review.text, review.author_name)
+        if key not in checked:
+            if len(checked) >= LIVE_GUARD_MENTIONS:
+                continue
+            checked[key] = guard_check(
+                rendered, clinic=clinic, review=review, settings_row=settings_row,
+                purpose=purpose_of(batch),
+            )  # fmt: skip
+        guarded += 1
+        result = checked[key]
+        if _SEVERITY[result["verdict"]] > _SEVERITY[worst]:
+            worst = result["verdict"]
+        findings += [_located(f, text) for f in result["findings"]]
+    return {
+        "verdict": worst,
+        "findings": findings_once(findings),
+        "problems": [*sorted(left), *too_long],
+        "guarded": guarded,
+    }
 
 
 # --------------------------------------------------------------------- writing
@@ -391,7 +583,7 @@ def _version_add(batch: ReplyBatch, *, text: str, reviews: list[Review], templat
                     )  # fmt: skip
             except IntegrityError:
                 raise Conflict(
-                    f"Mention {review.pk} got a reply draft meanwhile. Reload and try again.",
+                    f"{mention_words(review)} got a reply draft meanwhile. Reload and try again.",
                     code="draft_exists",
                 ) from None
         text_i = rendered[review.pk]
@@ -438,9 +630,19 @@ def reply_batch_create(
     """One reply for many mentions: the mentions of claim `cluster_id` (all of them, or the
     chosen `review_ids` among them) or a selection `review_ids`. Without `text`, the suggested
     correction citing `fact_slug` (default: the fact the claim contradicts), the pointer to
-    the pinned statement, or (`kind` "reply") a plain starting text to edit. 400 and nothing created when a mention is not this clinic's (or not
-    the claim's), the selection is empty, or a variable has no value; 409 when a mention
-    already has an open draft."""
+    the pinned statement, or (`kind` "reply") a plain starting text to edit; of the suggested
+    texts, the longest whose every reply fits its platform (X: 280 characters).
+
+    A claim answered as a whole (`cluster_id` without `review_ids`) answers the mentions not
+    yet answered: those with a reply in progress, approved or published are left out and
+    listed on the returned batch as `left_out` ({review_id, draft_id, batch_id, status, why};
+    [] otherwise); 409 `draft_exists` when every mention has one. A chosen selection is
+    strict: 409 `draft_exists` naming each mention with a reply in progress or approved.
+
+    A reply longer than its platform allows is created all the same, so the writer can
+    shorten it on the batch page; submitting is refused until it fits
+    (`reply_batch_too_long`). 400 and nothing created when a mention is not this clinic's
+    (or not the claim's), the selection is empty, or a variable has no value."""
     require(access, Permission.WRITE)
     who = access.actor
     cluster = None
@@ -450,14 +652,15 @@ def reply_batch_create(
             raise ValidationFailed(
                 "No such claim.", fields={"cluster_id": ["No such claim in this clinic."]}
             )
-        if review_ids is None:
-            review_ids = cluster_review_ids(cluster.pk)
+    whole_claim = cluster is not None and review_ids is None
+    if whole_claim:
+        review_ids = cluster_review_ids(cluster.pk)
     if fact_slug and fact_citable_by_slug(fact_slug) is None:
         raise ValidationFailed(
             "No such fact.",
             fields={"fact_slug": ["No confirmed fact on this clinic's fact sheet has this slug."]},
         )
-    reviews = _mentions(review_ids or [], cluster)
+    reviews, left_out = _mentions(review_ids or [], cluster, answered_left_out=whole_claim)
     text = (text or "").strip()
     kind = kind or (BatchKind.REPLY if text else BatchKind.CORRECTION)
     if kind not in BatchKind.values:
@@ -468,12 +671,13 @@ def reply_batch_create(
         else None
     )
     template_key = ""
+    suggested = [text]
     if not text:
-        text, template_key = _default_text(
+        suggested, template_key = _default_texts(
             kind, cluster=cluster, fact_slug=fact_slug, statement=statement
         )
     with transaction.atomic():
-        rendered = _rendered_all(text, reviews, statement)
+        text, rendered = _fitting(suggested, reviews, statement)
         batch = ReplyBatch.objects.create(
             kind=kind, cluster=cluster, statement=statement,
             author_label=who.label, author_name=who.name[:200],
@@ -489,9 +693,11 @@ def reply_batch_create(
             object_type=FLOW.object_type, object_id=batch.pk, action="created", who=who,
             version=1, to_status=batch.status,
             detail={"verdict": batch.guard_verdict, "mentions": len(reviews),
-                    "cluster_id": cluster_id, "kind": kind},
+                    "cluster_id": cluster_id, "kind": kind,
+                    "left_out": [m["review_id"] for m in left_out]},
         )  # fmt: skip
         workflow.tell_who_acts(FLOW, batch)
+    batch.left_out = left_out
     return batch
 
 
@@ -574,7 +780,16 @@ def reply_batch_mention_remove(
 
 
 def reply_batch_submit(*, batch_id: int, access: ClinicAccess, expected_version: int | None = None):
+    """Send the batch to its first step. 400 `too_long` and nothing changes while a mention's
+    reply is longer than its platform allows (each named, with by how much)."""
     with transaction.atomic():
+        require(access, Permission.WRITE)
+        batch = FLOW.lock(batch_id)
+        fresh = expected_version is None or expected_version == batch.version
+        if fresh and batch.status in workflow.SUBMITTABLE:
+            too_long = reply_batch_too_long(batch)
+            if too_long:
+                raise too_long_refusal(too_long)
         batch = workflow.submit(FLOW, pk=batch_id, access=access, expected_version=expected_version)
         _members_follow(batch, access.actor, "submitted")
     return batch

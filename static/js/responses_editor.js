@@ -5,7 +5,9 @@
 // guard blocks the text, with one line saying why; typed text is never thrown away: Submit
 // saves it first, loading a template or leaving the page asks before replacing unsaved text.
 // Without JavaScript the page still works: "Check with the guard" and "Save" do the same on
-// the server.
+// the server. The batch page (one text for many mentions) uses it too: its check answers, besides
+// the guard's verdict, `problems` (a reply too long for its platform, a variable without a
+// value), which keep Submit off as well, and each finding once with `replies`: in how many.
 (function () {
   "use strict";
 
@@ -180,6 +182,7 @@
     lastFindings = result.findings;
     lastOffset = offset;
     lastVerdict = result.verdict;
+    lastProblems = result.problems || [];
     submitState();
     paintMirror(result.findings, offset);
     announce(result);
@@ -189,6 +192,11 @@
     const line = el("p", {}, "Guard verdict: ");
     line.appendChild(el("span", { class: verdict[0] }, verdict[1]));
     live.appendChild(line);
+    if (lastProblems.length) {
+      const problems = el("ul", { class: "error problems" });
+      lastProblems.forEach(function (p) { problems.appendChild(el("li", {}, p)); });
+      live.appendChild(problems);
+    }
     if (!result.findings.length) return;
     if (area.dataset.fixUrl && result.findings.some(function (f) { return f.end > offset; })) {
       const all = el("button", { type: "button", id: "apply-all-fixes" }, "Apply all fixes");
@@ -201,6 +209,7 @@
       item.appendChild(el("strong", {}, f.severity === "block" ? "Blocks" : "Needs review"));
       item.appendChild(document.createTextNode(
         " — “" + f.text + "” (" + f.kind.replace(/_/g, " ") + "): " + f.message + " "));
+      if (f.replies > 1) item.appendChild(el("span", { class: "muted" }, "(in " + f.replies + " replies) "));
       if (area.dataset.fixUrl && f.start >= offset && f.end - f.start < text.length - offset) {
         const button = el("button", { type: "button", class: "link fix-one" }, "Fix this");
         button.addEventListener("click", function () { applyFixes([f.start - offset, f.end - offset]); });
@@ -220,6 +229,8 @@
     .map(function (m) { const found = m.match(/^\{[^}]+\}/); return found ? found[0] : ""; })
     .filter(Boolean);
   let lastVerdict = area.dataset.verdict || "";
+  let lastProblems = [];
+  try { lastProblems = JSON.parse(area.dataset.problems || "[]"); } catch (e) { lastProblems = []; }
 
   function submitState() {
     if (!submit) return;
@@ -233,6 +244,9 @@
     } else if (left.length) {
       why = "Submit is off: " + left.join(", ") + (left.length === 1 ? " has" : " have") +
         " no value. Insert a fact or remove " + (left.length === 1 ? "it" : "them") + ".";
+    } else if (lastProblems.length) {
+      why = "Submit is off: " + lastProblems[0] +
+        (lastProblems.length > 1 ? " (and " + (lastProblems.length - 1) + " more)" : "");
     }
     submit.disabled = Boolean(why);
     if (reason) reason.textContent = why;

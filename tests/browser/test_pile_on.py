@@ -200,8 +200,9 @@ def test_sixteen_copies_and_a_viral_post_get_one_correction_approved_once_per_st
     client_card.get_by_role("button", name="Approve").click()
     outcome = phone.locator(f"#card-batch-{batch.pk}").get_by_role("status")
     outcome.wait_for(timeout=SLOW)
+    # every mention accounted for, by channel (it said "queued for their channels")
     assert outcome.inner_text() == (
-        "Approved. 17 replies are queued for their channels; each is posted on its own."
+        "Approved. 17 replies are queued for facebook source and google source."
     )
 
     # then one approval per step is recorded, by three different people
@@ -312,3 +313,65 @@ def test_a_wrong_detail_is_shown_beside_the_claim_on_desktop_and_phone(
         assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
         screenshot(page, f"pile-on-wrong-detail-room-{viewport}")
         assert page.console_errors == []
+
+
+def test_the_batch_page_guards_as_one_types_and_submit_follows_the_typed_text(
+    browser_server, new_page, committed_tenant
+):
+    """Walk-through 6 (#9, #1): the batch editor checks the typed text as the single-reply
+    editor does. A blocked text turns Submit off with the reason; a text too long for X too;
+    once the text is fixed Submit is on again without saving first, and submits that text."""
+    from responses.services.batches import reply_batch_create
+
+    tenant = committed_tenant()
+    clinic, users = tenant.clinic, tenant.users
+    now = timezone.now()
+    with tenant.schema():
+        reviews = [
+            Review.objects.create(
+                source=source_of(kind),
+                external_id=f"live-{i}",
+                author_name=f"Reviewer {i}",
+                text=CLAIM,
+                published_at=now - timedelta(minutes=10 + i),
+            )  # fmt: skip
+            for i, kind in enumerate(("google", "x"))
+        ]
+        batch = reply_batch_create(
+            access=clinic_access(Actor(user=users["writer"]), clinic),
+            review_ids=[r.pk for r in reviews], kind="reply",
+        )  # fmt: skip
+    page = new_page("desktop")
+    sign_in(page, browser_server, users["writer"], totp=tenant.devices["writer"])
+    page.goto(browser_server.url(f"/clinics/{clinic.slug}/replies/batches/{batch.pk}/"))
+    area, submit = page.locator("#batch-text-area"), page.locator("#submit-button")
+    reason, live = page.locator("#submit-reason"), page.locator("#guard-live")
+
+    # a defensive text: the guard asks for a review, as one types
+    area.fill("{greeting} this claim is completely false and frankly irresponsible.")
+    live.get_by_text("Needs review").first.wait_for(timeout=SLOW)
+
+    # a blocked text: Submit is off, and says why
+    area.fill("{greeting} we checked our records and your visit went fine.")
+    live.get_by_text("Blocked").first.wait_for(timeout=SLOW)
+    assert submit.is_disabled()
+    assert "the guard blocks this text" in reason.inner_text()
+
+    # a text too long for X: Submit is off, naming the mention
+    area.fill("{greeting} thank you for raising this. " * 10)
+    page.locator("#submit-reason", has_text="over the 280 X allows").wait_for(timeout=SLOW)
+    assert submit.is_disabled()
+    assert "Reviewer 1 on X" in live.inner_text()
+
+    # fixed: Submit is on again without saving, and submits the typed text
+    area.fill("{greeting} thank you for raising this. Please contact us so we can help.")
+    page.locator("#submit-button:not([disabled])").wait_for(timeout=SLOW)
+    assert reason.inner_text() == ""
+    submit.click()
+    page.locator("#batch-status").get_by_text("Waiting for the agency").wait_for(timeout=SLOW)
+    with tenant.schema():
+        batch.refresh_from_db()
+        assert batch.version == 2 and batch.status == "pending_agency"
+    assert serious_violations(page) == []
+    screenshot(page, "pile-on-batch-live-guard")
+    assert page.console_errors == []

@@ -124,7 +124,13 @@ def test_one_approval_per_step_in_the_queue_and_the_portal(clinic_a, login):
                                                    "expected_status": "pending_client",
                                                    "expected_version": 1},
                            HTTP_HX_REQUEST="true").content.decode()  # fmt: skip
-    assert "replies are queued for their channels; each is posted on its own." in answer
+    # every mention accounted for, by channel (it said "3 replies are queued for their
+    # channels" of a channel that is not connected)
+    assert (
+        "Approved. 3 replies on google source wait for your agency to connect the channel (then "
+        "they are posted by themselves) or to post them by hand. Nothing is needed from you."
+        in answer
+    )
     with schema_context(clinic_a.schema_name):
         assert set(ReplyDraft.objects.filter(batch_id=bid).values_list("status", flat=True)) == {
             "approved"

@@ -11,6 +11,8 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from clinics.models import Clinic
+from clinics.services import clinic_update
 from facts.models import Fact
 from feeds.models import Review
 from responses.models import (
@@ -179,9 +181,12 @@ def test_a_mention_with_an_open_draft_is_409_and_nothing_is_created(clinic_a, as
     response = writer.post("reply-batches/", {"review_ids": review_ids,
                                               "fact_slug": "single-use-needles"})  # fmt: skip
     assert response.status_code == 409
+    # the mention is named as people know it, never by its database id
     assert response.json()["fields"]["review_ids"] == [
-        f"Mention {review_ids[1]} has the open draft {single['id']}: finish or discard it."
+        "Sam R. on Google Business Profile (“Riverside Family Dental…”) has an open draft: "
+        "finish or discard it."
     ]
+    assert single["id"]
     assert _counts(clinic_a) == before
 
 
@@ -197,21 +202,100 @@ def test_a_mention_whose_approved_reply_failed_is_named_with_what_to_do(clinic_a
                                               "fact_slug": "single-use-needles"})  # fmt: skip
     assert response.status_code == 409
     (why,) = response.json()["fields"]["review_ids"]
-    assert why.startswith(f"Mention {review_ids[0]} has the approved reply {single['id']}")
+    assert why.startswith(
+        "Sam R. on Google Business Profile (“Riverside Family Dental…”) has an approved reply, "
+        "on its way to its channel"
+    )
     assert "retry it from the outbox" in why and "discard" not in why
 
 
-def test_a_reply_too_long_for_its_platform_is_refused(clinic_a, as_user):
-    with schema_context(clinic_a.schema_name):
-        x = Review.objects.create(source=source_of("x"), external_id="x-long", text=CLAIM,
-                                  published_at=timezone.now() - timedelta(hours=1))  # fmt: skip
-    response = as_user("alpha_writer", clinic_a).post(
+def _x_mention(clinic, author: str = "Emerson C.") -> Review:
+    with schema_context(clinic.schema_name):
+        return Review.objects.create(
+            source=source_of("x"), external_id=f"x-{author}-{Review.objects.count()}",
+            author_name=author, text="Reused needles at Riverside Family Dental. Unbelievable.",
+            published_at=timezone.now() - timedelta(hours=1),
+        )  # fmt: skip
+
+
+def test_a_reply_too_long_for_its_platform_is_created_marked_and_not_submitted(clinic_a, as_user):
+    # given an X mention and a text that renders to 335 characters (X allows 280)
+    x = _x_mention(clinic_a)
+    writer = as_user("alpha_writer", clinic_a)
+
+    # when the writer drafts it: the batch is created, the mention marked
+    response = writer.post(
         "reply-batches/", {"review_ids": [x.pk], "text": "Thank you for raising this. " * 12}
     )
-    assert response.status_code == 400
-    assert response.json()["fields"]["text"] == [
-        f"Mention {x.pk} (X): 335 characters, at most 280 there."
+    assert response.status_code == 201, response.json()
+    batch = response.json()
+    (item,) = batch["items"]
+    assert (item["limit"], item["too_long_by"], len(item["text"])) == (280, 55, 335)
+    assert batch["left_out"] == []
+
+    # then submitting is refused, naming the mention by its author and text; nothing changes
+    refused = writer.post(f"reply-batches/{batch['id']}/submit/", {"expected_version": 1})
+    assert (refused.status_code, refused.json()["code"]) == (400, "too_long")
+    assert refused.json()["fields"]["text"] == [
+        "Emerson C. on X (“Reused needles at Riverside…”): 335 characters, 55 over the 280 X "
+        "allows."
     ]
+    with schema_context(clinic_a.schema_name):
+        assert ReplyBatch.objects.get(pk=batch["id"]).status == "draft"
+        assert not AuditEntry.objects.filter(object_id=batch["id"], action="submitted").exists()
+
+    # a shorter text clears it, and it goes
+    shorter = writer.patch(
+        f"reply-batches/{batch['id']}/",
+        {"text": "Thank you for raising this.", "expected_version": 1},
+    ).json()
+    assert shorter["items"][0]["too_long_by"] == 0
+    done = writer.post(f"reply-batches/{batch['id']}/submit/", {"expected_version": 2})
+    assert done.status_code == 200, done.json()
+    assert done.json()["status"] == "pending_agency"
+
+
+def test_the_suggested_correction_fits_x(clinic_a, as_user):
+    """The default correction with the clinic's whole contact line runs past 280 characters
+    for a long fact: a batch with an X mention gets the shorter suggestion, which fits."""
+    _claim(clinic_a, 1)
+    with schema_context(clinic_a.schema_name):
+        Fact.objects.filter(slug="single-use-needles").update(
+            statement="Every needle and syringe we use is single-use, sealed until use and "
+            "discarded in a sharps container straight after."
+        )
+    x = _x_mention(clinic_a)
+    google = review_in(clinic_a, "google", text=CLAIM)
+    writer = as_user("alpha_writer", clinic_a)
+    row = Clinic.objects.get(pk=clinic_a.pk)
+    before = {"email": row.email, "contact_url": row.contact_url}
+    # (through the service: its save clears the web process's cached copy of the clinic)
+    clinic_update(
+        clinic=row, email="hello@clinic-a.example", contact_url="https://clinic-a.example/contact"
+    )
+    try:
+        response = writer.post(
+            "reply-batches/", {"review_ids": [x.pk, google.pk], "fact_slug": "single-use-needles"}
+        )
+    finally:
+        clinic_update(clinic=row, **before)
+
+    assert response.status_code == 201, response.json()
+    batch = response.json()
+    assert {i["too_long_by"] for i in batch["items"]} == {0}
+    assert max(len(i["text"]) for i in batch["items"]) <= 280
+    assert batch["guard"]["verdict"] == "ok", batch["guard"]
+    assert batch["text"] == (
+        "{greeting} to set the record straight: {fact:single-use-needles} Questions? Contact us "
+        "at {contact_line}."
+    )
+    # without an X mention, the full suggestion (it fits Google's 4096)
+    alone = writer.post(
+        "reply-batches/",
+        {"review_ids": [review_in(clinic_a, "google", text=CLAIM).pk],
+         "fact_slug": "single-use-needles"},
+    ).json()  # fmt: skip
+    assert alone["text"].startswith("{greeting} thank you for raising this.")
 
 
 def test_the_batch_is_approved_once_per_step_and_each_mention_is_queued(clinic_a, as_user):
