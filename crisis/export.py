@@ -100,20 +100,67 @@ def _days_text(days: float | None) -> str:
     return duration_text(round(days * 86400))
 
 
+def _mentions(n: int) -> str:
+    return f"{n:,} mention{'s' if n != 1 else ''}"
+
+
+def _by_status(counts: dict) -> str:
+    return ", ".join(f"{v} {k.lower()}" for k, v in counts.items() if k != "total" and v)
+
+
+def replies_waiting_text(m: dict) -> str:
+    """The linked mentions not answered in public, by where their reply stands."""
+    waiting = m.get("replies_waiting")
+    if waiting is None:  # figures frozen before they were counted
+        return "—"
+    parts = []
+    if waiting["approved"]:
+        parts.append(
+            f"{_mentions(waiting['approved'])} with an approved reply waiting to be posted (for "
+            "its channel to be connected, or to be posted by hand)"
+        )
+    if waiting["in_approval"]:
+        parts.append(f"{_mentions(waiting['in_approval'])} with a reply not approved yet")
+    if waiting["none"]:
+        parts.append(f"{_mentions(waiting['none'])} with no reply")
+    return "; ".join(parts) or "none: every mention was answered in public"
+
+
+def false_claims_text(m: dict) -> str:
+    claims = m["false_claims"]
+    if not claims:
+        return "no false claims flagged"
+    clusters = m.get("false_claim_clusters") or 0
+    what = (
+        f"{_mentions(claims)} repeating {clusters} false claim{'s' if clusters != 1 else ''}"
+        if clusters
+        else f"{_mentions(claims)} flagged as false claims"
+    )
+    return f"{m['false_claims_reach']:,} likes, shares and replies across {what}"
+
+
+def follow_ups_text(m: dict) -> str:
+    """The private follow-ups with the incident's mentions, and those started during the
+    crisis with a mention of that time that the alert did not link."""
+    linked, other = m["private_follow_ups"], m.get("private_follow_ups_other") or {}
+    parts = []
+    if linked.get("total"):
+        parts.append(f"{linked['total']} with the incident's mentions ({_by_status(linked)})")
+    if other.get("total"):
+        parts.append(
+            f"{other['total']} started during the crisis with "
+            f"{'a mention' if other['total'] == 1 else 'mentions'} of that time not linked to "
+            f"the incident ({_by_status(other)})"
+        )
+    return "; ".join(parts) or "none"
+
+
 def review_figures(metrics: dict, tz) -> list[tuple[str, str, str]]:
     """(key, label, value) of the figures a client asks for, in the order the summary shows
     them. Labels are stable: tests and readers find them by name."""
     m = metrics
     resolved = m.get("resolved", m.get("resolved_at") is not None)
     claims = m["false_claims"]
-    follow = m["private_follow_ups"]
-    follow_text = (
-        f"{follow['total']} ("
-        + ", ".join(f"{v} {k.lower()}" for k, v in follow.items() if k != "total")
-        + ")"
-        if follow.get("total")
-        else "none"
-    )
     figures = [
         ("onset", "Crisis began", f"{local(_dt(m['onset_at']), tz)} ({m['onset_from']})"),
         ("detected", "Alert raised", local(_dt(m["opened_at"]), tz)),
@@ -157,13 +204,14 @@ def review_figures(metrics: dict, tz) -> list[tuple[str, str, str]]:
         ),
         (
             "mentions_answered",
-            "Mentions replied to one by one",
+            "Mentions answered in public",
             f"{m['mentions_answered']} of {m['mentions_linked']}"
             + _share(m["mentions_answered_share"]),
         ),
+        ("replies_waiting", "Replies not posted yet", replies_waiting_text(m)),
         (
             "negative_answered",
-            "Negative mentions replied to",
+            "Negative mentions answered in public",
             f"{m['negative_answered']} of {m['negative_linked']}" + _share(m["answered_share"]),
         ),
         *[
@@ -173,20 +221,18 @@ def review_figures(metrics: dict, tz) -> list[tuple[str, str, str]]:
         (
             "false_claims_reach",
             "Reach of the false claims",
-            f"{m['false_claims_reach']:,} across {claims} false claim{'s' if claims != 1 else ''}"
-            if claims
-            else "no false claims flagged",
+            false_claims_text(m),
         ),
         (
             "correction_reach",
             "Reach of the correction",
             f"{m['correction_reach']:,}{_share(m['correction_reach_share'])}: "
-            f"{m['false_claims_corrected']} of {claims} answered in public"
+            f"{m['false_claims_corrected']} of {_mentions(claims)} answered in public"
             if claims
             else "—",
         ),
         ("statements_published", "Statements published", str(m["statements_published"])),
-        ("private_follow_ups", "Private follow-ups", follow_text),
+        ("private_follow_ups", "Private follow-ups", follow_ups_text(m)),
         (
             "escalated",
             "Escalated",
@@ -381,9 +427,24 @@ def css_string(value: str) -> str:
 
 
 def statement_line(statement: dict, tz=None) -> str:
-    """ "Title — published 2026-03-04 10:05 EST (pinned)" or "Title — draft"."""
+    """ "Title — published 2026-03-04 10:05 EST (on the public page; pinned on Facebook page)"
+    or "Title — draft". "Pinned" only for the channels that confirmed it."""
     if statement.get("published_at"):
-        pinned = " (pinned)" if statement.get("pinned") else ""
         when = local(_dt(statement["published_at"]), tz or UTC)
-        return f"{statement['title']} — published {when}{pinned}"
+        pinned_on = statement.get("pinned_on") or []
+        if "on_public_page" not in statement:  # figures frozen before channels were told apart
+            where = " (on the public page)" if statement.get("pinned") else ""
+        elif statement["on_public_page"]:
+            where = (
+                f" (on the public page; pinned on {_joined(pinned_on)})"
+                if pinned_on
+                else " (on the public page; no channel has pinned it)"
+            )
+        else:
+            where = " (taken down from the public page)"
+        return f"{statement['title']} — published {when}{where}"
     return f"{statement['title']} — {statement.get('status', '').replace('_', ' ')}"
+
+
+def _joined(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

@@ -30,12 +30,20 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from crisis.models import Incident, IncidentEvent, IncidentMention
-from crisis.selectors import earliest_public_response, incident_statements
+from crisis.selectors import (
+    earliest_public_response,
+    false_claim_review_ids,
+    followups_started_between,
+    incident_statements,
+    reply_statuses_by_review,
+)
 from feeds.models import Review, ReviewStatus
+from responses.models import ApprovalStatus
 from responses.selectors import (
     first_reply_published_at,
     private_conversation_counts,
     replies_published_by_review,
+    statement_pinned_on,
 )
 from scoring.selectors import latest_score_subquery
 
@@ -64,6 +72,18 @@ def _is_negative(label: str | None, rating: int | None) -> bool:
     if label is not None:
         return label == "negative"
     return rating is not None and rating <= 2
+
+
+# Where the reply of a mention not answered in public stands (`replies_waiting`).
+REPLY_PROGRESS = ("approved", "in_approval", "none")
+
+
+def _reply_progress(status: str | None) -> str:
+    if status == ApprovalStatus.APPROVED:
+        return "approved"  # approved, waiting for its channel or to be posted by hand
+    if status is None:
+        return "none"
+    return "in_approval"  # drafted, waiting for a step or for changes
 
 
 def _is_false_claim(flags) -> bool:
@@ -220,26 +240,43 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
                 }
             )
 
-    # coverage: a mention is answered when a public reply to it was published (or it was
-    # marked replied, e.g. answered on the platform by hand)
+    # coverage: a mention is answered in public when a reply to it was published (posted by
+    # a channel, or posted by hand and marked so) or it was marked replied (answered on the
+    # platform by hand); the rest are counted by where their reply stands
     published = replies_published_by_review(linked_ids)
     answered = [r for r in linked if r[0] in published or r[4] == ReviewStatus.REPLIED]
+    answered_ids = {r[0] for r in answered}
     negative = [r for r in linked if _is_negative(r[3], r[2])]
-    negative_answered = [r for r in negative if r[0] in published or r[4] == ReviewStatus.REPLIED]
+    negative_answered = [r for r in negative if r[0] in answered_ids]
+    reply_statuses = reply_statuses_by_review(linked_ids)
+    waiting = dict.fromkeys(REPLY_PROGRESS, 0)
+    for pk in linked_ids:
+        if pk not in answered_ids:
+            waiting[_reply_progress(reply_statuses.get(pk))] += 1
 
-    # reach (likes + shares + replies) of the false claims against that of the threads where
-    # the correction was published
-    engagement = {
-        pk: likes + shares + replies
-        for pk, likes, shares, replies in Review.objects.filter(pk__in=linked_ids)
-        .values_list("pk", "likes", "shares", "replies")
-        .order_by()
-    }
+    # reach (likes + shares + replies) of the false claims: every mention of the incident's
+    # claims flagged as misinformation (the claim as the room shows it, with the repeats the
+    # model did not flag one by one), the linked mentions flagged themselves, or every linked
+    # mention of a misinformation incident; against the reach of those answered in public
+    cluster_ids, clusters = false_claim_review_ids(linked_ids)
     misinformation = incident.kind == "misinformation"
-    claims = [r for r in linked if misinformation or _is_false_claim(r[5])]
-    corrected = [r for r in claims if r[0] in published]
-    claims_reach = sum(engagement.get(r[0], 0) for r in claims)
-    correction_reach = sum(engagement.get(r[0], 0) for r in corrected)
+    claim_ids = cluster_ids | {r[0] for r in linked if misinformation or _is_false_claim(r[5])}
+    claim_rows = list(
+        Review.objects.filter(pk__in=claim_ids)
+        .values_list("pk", "status", "likes", "shares", "replies")
+        .order_by()
+    )
+    claims_published = replies_published_by_review(claim_ids)
+    corrected = [
+        row for row in claim_rows if row[0] in claims_published or row[1] == ReviewStatus.REPLIED
+    ]
+    claims_reach = sum(likes + shares + replies for _, _, likes, shares, replies in claim_rows)
+    correction_reach = sum(likes + shares + replies for _, _, likes, shares, replies in corrected)
+
+    # private follow-ups: those of the incident's mentions, and those started during the
+    # crisis with a mention of that time the alert did not link (the model may have missed it)
+    during_end = bounds["during"]["end"]
+    follow_ups_other = followups_started_between(onset, during_end, exclude_review_ids=linked_ids)
 
     statements = incident_statements(incident)
     published_statements = sorted(
@@ -285,7 +322,9 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
         "negative_linked": len(negative),
         "negative_answered": len(negative_answered),
         "answered_share": round(len(negative_answered) / len(negative), 3) if negative else None,
-        "false_claims": len(claims),
+        "replies_waiting": waiting,
+        "false_claims": len(claim_rows),
+        "false_claim_clusters": clusters,
         "false_claims_reach": claims_reach,
         "false_claims_corrected": len(corrected),
         "correction_reach": correction_reach,
@@ -293,6 +332,7 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
         if claims_reach
         else None,
         "private_follow_ups": private_conversation_counts(linked_ids),
+        "private_follow_ups_other": follow_ups_other,
         "statements_published": len(published_statements),
         "window_seconds": round(span.total_seconds()),
         "before_seconds": round(
@@ -312,7 +352,10 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
                 "title": st.title,
                 "status": st.status,
                 "published_at": st.published_at.isoformat() if st.published_at else None,
-                "pinned": st.is_pinned,
+                # on the clinic's public page (what `is_pinned` means), and the channels that
+                # confirmed pinning it: nothing says "pinned" before a channel does
+                "on_public_page": st.is_pinned,
+                "pinned_on": statement_pinned_on(st),
             }
             for st in statements
         ],

@@ -11,14 +11,24 @@ its own words."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from clinics.models import Clinic
 from clinics.selectors import notifications_about
 from crisis.models import EventKind, Incident, IncidentEvent, IncidentStatement
-from crisis.selectors import incident_events_for_client
-from responses.models import ApprovalStatus, ConversationStatus, OutboxStatus, Verdict
-from responses.selectors import audit_for_texts, reply_ids_for_reviews, statement_versions_of
+from crisis.selectors import (
+    incident_events_for_client,
+    outbox_items_described,
+    reply_batch_ids,
+    reply_batches_of_reviews,
+)
+from responses.models import ApprovalStatus, ConversationStatus, OutboxKind, OutboxStatus, Verdict
+from responses.selectors import (
+    audit_for_texts,
+    findings_once,
+    reply_ids_for_reviews,
+    statement_versions_of,
+)
 
 # Stable category keys and the words shown for them (a browser test reads the words).
 CATEGORIES = {
@@ -204,14 +214,42 @@ def _audit_line(entry) -> list[Line]:
 
 
 # What the clinic reads of the replies' and statements' audit in the review sent to it: the
-# decisions people took and what went out in public, not the drafts, deliveries and notices
-# that got them there ("Reply #1 v1: created", "Delivery #1 v1: queued", "Told 1 person").
-CLIENT_CATEGORIES = ("approval", "publication", "failure")
+# decisions people took (approvals and guard overrides), what the privacy check found, what
+# went out in public and what could not go out (a failed delivery is a fact about the
+# response; the connector's reason is the agency's plumbing and stays out). Not the drafts,
+# deliveries in progress and notices that got them there ("Reply #1 v1: created", "Delivery #1
+# v1: queued", "Told 1 person").
+CLIENT_CATEGORIES = ("approval", "override", "publication", "failure", "guard")
 CLIENT_OBJECTS = ("reply", "statement")
 _CLIENT_OBJECT_WORDS = {"reply": "Reply to a mention", "statement": "Statement"}
+# A batch's step on each of its mentions' replies, or the deliveries of its replies to one
+# platform, become one line while they follow each other within this gap.
+GROUP_GAP = timedelta(minutes=15)
 
 
-def _client_audit_line(entry) -> Line | None:
+def _mentions_words(n: int) -> str:
+    return f"Reply to {n} mention{'s' if n != 1 else ''}"
+
+
+def _delivery_failed(entry) -> bool:
+    """A delivery that failed for good (until someone acts), not one retried by itself."""
+    return entry.object_type == "outbox" and entry.to_status == OutboxStatus.FAILED
+
+
+def _delivery_target(entry) -> str:
+    return "reply" if (entry.detail or {}).get("kind") == OutboxKind.REPLY else "statement"
+
+
+def _client_audit_line(entry, platform: str = "") -> Line | None:
+    if _delivery_failed(entry):
+        kind = (entry.detail or {}).get("kind")
+        if kind == OutboxKind.REPLY:
+            what = f"Reply to a mention: could not be posted on {platform}"
+        elif kind == OutboxKind.STATEMENT_POST:
+            what = f"Statement: could not be pinned on {platform}"
+        else:
+            return None
+        return Line(at=entry.created_at, category="failure", what=what, source="audit")
     category = _audit_category(entry)
     if entry.object_type not in CLIENT_OBJECTS or category not in CLIENT_CATEGORIES:
         return None
@@ -222,16 +260,203 @@ def _client_audit_line(entry) -> Line | None:
         category=category,
         what=f"{words}: {_words(action)}",
         who=entry.actor_name or entry.actor_label,
-        details=(entry.comment or "")[:300],
+        details="" if category == "override" else (entry.comment or "")[:300],
         source="audit",
     )
 
 
+def _client_guard_line(entry) -> Line | None:
+    """The privacy check's verdict on a reply's version, in the clinic's words (how many
+    findings, never what they quote)."""
+    detail = entry.detail or {}
+    verdict = detail.get("verdict")
+    if entry.object_type != "reply" or not verdict or verdict == Verdict.OK:
+        return None
+    return _guard_words(
+        at=entry.created_at,
+        what=_CLIENT_OBJECT_WORDS["reply"],
+        version=entry.version,
+        verdict=verdict,
+        findings=detail.get("findings"),
+    )
+
+
+def _guard_words(*, at, what: str, version, verdict: str, findings, batch_id=None) -> Line:
+    found = f"{findings} finding{'s' if findings != 1 else ''}" if isinstance(findings, int) else ""
+    said = "blocked it" if verdict == Verdict.BLOCK else f"says {_verdict(verdict)}"
+    return Line(
+        at=at,
+        category="guard",
+        what=f"{what}{_version_words(version, batch_id)}: the privacy check {said}",
+        who="Privacy guard",
+        details=found,
+        source="audit",
+    )
+
+
+def _version_words(version, batch_id) -> str:
+    words = [f"batch #{batch_id}"] if batch_id else []
+    words += [f"version {version}"] if version else []
+    return f" ({', '.join(words)})" if words else ""
+
+
+@dataclass
+class _Group:
+    key: tuple
+    entries: list = field(default_factory=list)
+
+
+def _grouped(entries, key_of) -> list[_Group]:
+    """Entries with the same key (None: on their own) that follow each other within
+    `GROUP_GAP` as one group each, in the order of their first entry."""
+    groups: list[_Group] = []
+    open_groups: dict[tuple, _Group] = {}
+    for entry in entries:
+        key = key_of(entry)
+        if key is None:
+            groups.append(_Group(key=(), entries=[entry]))
+            continue
+        group = open_groups.get(key)
+        if group is None or entry.created_at - group.entries[-1].created_at > GROUP_GAP:
+            group = open_groups[key] = _Group(key=key)
+            groups.append(group)
+        group.entries.append(entry)
+    return groups
+
+
+def _batch_line(group: _Group, *, for_client: bool) -> Line | None:
+    """One line for a batch's step on its replies, or for the deliveries of its replies to
+    one platform: "Reply to 14 mentions: approved", "3 replies failed on Google"."""
+    first = group.entries[0]
+    batch_id, platform = group.key[0], group.key[-1]
+    n = len({e.object_id for e in group.entries})
+    action = _words((first.action or "").removeprefix("batch_"))
+    who = first.actor_name or first.actor_label
+    if first.object_type == "outbox":
+        replies = f"{n} repl{'y' if n == 1 else 'ies'}"
+        if _delivery_failed(first):
+            what = f"{replies} could not be posted on {platform}"
+            if for_client:
+                return Line(at=first.created_at, category="failure", what=what, source="audit")
+            reasons = list(dict.fromkeys(e.comment for e in group.entries if e.comment))
+            return Line(
+                at=first.created_at,
+                category="failure",
+                what=f"{replies} of batch #{batch_id} failed on {platform}",
+                who=who,
+                details=" · ".join(r[:200] for r in reasons[:3]),
+                source="audit",
+            )
+        if for_client:
+            return None
+        return Line(
+            at=first.created_at,
+            category=_audit_category(first),
+            what=f"{replies} of batch #{batch_id} on {platform}: {action}",
+            who=who,
+            details=_status(first.object_type, first.to_status),
+            source="audit",
+        )
+    category = _audit_category(first)
+    if for_client:
+        if category not in CLIENT_CATEGORIES or category == "guard":
+            return None
+        return Line(
+            at=first.created_at,
+            category=category,
+            what=f"{_mentions_words(n)}: {action}",
+            who=who,
+            details="" if category == "override" else (first.comment or "")[:300],
+            source="audit",
+        )
+    parts = []
+    before, after = _status("reply", first.from_status), _status("reply", first.to_status)
+    if before and after and before != after:
+        parts.append(f"{before} → {after}")
+    elif after and not before:
+        parts.append(after)
+    if first.comment:
+        parts.append(first.comment[:300])
+    return Line(
+        at=first.created_at,
+        category=category,
+        what=f"{_mentions_words(n)} (batch #{batch_id}): {action}",
+        who=who,
+        details=" · ".join(parts),
+        source="audit",
+    )
+
+
+def _batch_guard_lines(review_ids, *, for_client: bool) -> list[Line]:
+    """The privacy check's verdict on each version of the batches answering these mentions
+    that it did not pass: one line per version, not one per mention."""
+    lines = []
+    for batch in reply_batches_of_reviews(review_ids):
+        for version in batch.versions.all():
+            if version.guard_verdict in (Verdict.OK, ""):
+                continue
+            findings = len(findings_once(version.guard_findings or []))
+            line = _guard_words(
+                at=version.created_at,
+                what=_mentions_words(len(version.review_ids)),
+                batch_id=None if for_client else batch.pk,
+                version=version.number,
+                verdict=version.guard_verdict,
+                findings=findings,
+            )
+            line.source = "batch_version"
+            lines.append(line)
+    return lines
+
+
+def _audit_lines(audit, review_ids, *, for_client: bool) -> list[Line]:
+    """The audit of the replies, deliveries and statements as timeline lines: a batch's step
+    on each of its mentions' replies, and the deliveries of its replies to one platform,
+    collapsed into one line."""
+    outbox = outbox_items_described(e.object_id for e in audit if e.object_type == "outbox")
+    batches = reply_batch_ids(e.object_id for e in audit if e.object_type == "reply")
+
+    def batch_of(entry) -> int | None:
+        if entry.object_type == "reply":
+            return batches.get(entry.object_id) or (entry.detail or {}).get("batch_id")
+        if entry.object_type == "outbox":
+            return (outbox.get(entry.object_id) or {}).get("batch_id")
+        return None
+
+    def key_of(entry) -> tuple | None:
+        batch_id = batch_of(entry)
+        if batch_id is None:
+            return None
+        platform = (outbox.get(entry.object_id) or {}).get("platform", "")
+        action = (entry.action or "").removeprefix("batch_")
+        return (batch_id, entry.object_type, action, entry.to_status, entry.actor_label, platform)
+
+    lines: list[Line] = []
+    for group in _grouped(audit, key_of):
+        if group.key:
+            if (line := _batch_line(group, for_client=for_client)) is not None:
+                lines.append(line)
+            continue
+        [entry] = group.entries
+        if for_client:
+            platform = (outbox.get(entry.object_id) or {}).get("platform", "")
+            found = [_client_audit_line(entry, platform), _client_guard_line(entry)]
+            lines += [line for line in found if line is not None]
+            continue
+        if entry.object_type == "statement" and entry.action in ("created", "edited"):
+            continue  # the statement's versions say it, with their title
+        lines.extend(_audit_line(entry))
+    return lines + _batch_guard_lines(review_ids, for_client=for_client)
+
+
 def review_timeline(incident: Incident, clinic: Clinic, *, for_client: bool = False) -> list[dict]:
-    """Every event of the incident and of what was done for it, oldest first. `for_client`:
-    the timeline of the review the clinic receives — the incident's events without the
-    agency's plumbing (the portal's rule, `incident_events_for_client`), and of the replies and
-    statements only the decisions and what went out in public."""
+    """Every event of the incident and of what was done for it, oldest first; a batch's step
+    on its many replies is one line ("Reply to 14 mentions: approved"), and so are the
+    failures of its deliveries to one platform. `for_client`: the timeline of the review the
+    clinic receives — the incident's events without the agency's plumbing (the portal's rule,
+    `incident_events_for_client`), and of the replies and statements the decisions, the
+    privacy check's verdicts, what went out in public and what could not (without the
+    connector's reasons)."""
     events = (
         incident_events_for_client(incident)
         if for_client
@@ -252,14 +477,21 @@ def review_timeline(incident: Incident, clinic: Clinic, *, for_client: bool = Fa
         IncidentStatement.objects.filter(incident=incident).values_list("statement_id", flat=True)
     )
     audit = audit_for_texts(review_ids=review_ids, statement_ids=statement_ids)
+    lines += _audit_lines(audit, review_ids, for_client=for_client)
     if for_client:
-        lines += [line for entry in audit if (line := _client_audit_line(entry)) is not None]
+        for version in statement_versions_of(statement_ids):
+            if version.guard_verdict not in (Verdict.OK, ""):
+                lines.append(
+                    _guard_words(
+                        at=version.created_at,
+                        what="Statement",
+                        version=version.number,
+                        verdict=version.guard_verdict,
+                        findings=len(version.guard_findings or []),
+                    )
+                )
         lines.sort(key=lambda line: line.at)
         return [line.as_dict() for line in lines]
-    for entry in audit:
-        if entry.object_type == "statement" and entry.action in ("created", "edited"):
-            continue  # the statement's versions below say it, with their title
-        lines.extend(_audit_line(entry))
     for version in statement_versions_of(statement_ids):
         lines.append(
             Line(

@@ -114,7 +114,8 @@ def test_resolving_drafts_a_review_with_the_response_metrics(
             "title": "About the outbreak rumour",
             "status": "draft",
             "published_at": None,
-            "pinned": False,
+            "on_public_page": False,
+            "pinned_on": [],
         }
     ]
     assert incident.events.filter(kind=EventKind.STATEMENT_DRAFTED).count() == 1

@@ -5,6 +5,7 @@ charts on pages 1–2, a tagged structure (PDF/UA-1) with alt text on the charts
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -104,9 +105,9 @@ def test_the_pdf_carries_the_brand_and_the_charts_on_its_first_pages(
     first, second = _text(pdf, 1), _text(pdf, 2)
     assert AGENCY_NAME in first
     assert "Post-crisis review — incident #" in first
-    for label in ("Summary", "Crisis began", "Time to acknowledge", "Mentions replied to"):
+    for label in ("Summary", "Crisis began", "Time to acknowledge", "Mentions answered in public"):
         assert label in first, label
-    assert "Reach of the false claims" in first and "200 across 2 false claims" in first
+    assert "Reach of the false claims" in first and "200 likes, shares and replies" in first
     page1 = Image.open(pages[0])
     assert _count(page1, LOGO_RGB) > 50  # the logo
     assert _count(page1, _rgb(brand_palette(BRAND)["brand"])) > 500  # the brand bar
@@ -164,3 +165,28 @@ def test_the_html_export_is_self_contained_and_branded(branded, resolved_review)
     assert 'src="data:image/png;base64,' in html  # the logo, inside the file
     assert "http://" not in html and "https://" not in html  # fetches nothing
     assert brand_palette(BRAND)["brand"] in html
+
+
+def test_the_pdfs_tables_keep_their_words_whole(branded, resolved_review, tmp_path):
+    # given the review's PDF (the windows table has eleven columns on an A4 page)
+    pdf = tmp_path / "review.pdf"
+    pdf.write_bytes(review_pdf(resolved_review, branded))
+    pages = int(
+        re.search(
+            r"Pages:\s+(\d+)",
+            subprocess.run(
+                ["pdfinfo", str(pdf)], check=True, capture_output=True, text=True
+            ).stdout,
+        ).group(1)
+    )
+    text = "\n".join(_text(pdf, n) for n in range(1, pages + 1))
+    # when its text is read back, then every header and state is one word, not broken inside
+    # it across lines ("Wind ow", "Befo re", "Duri ng")
+    words = set(re.findall(r"[\w†]+", text))
+    for word in (
+        "Window", "From", "Length", "State", "Items", "Negative†", "Before", "During",
+        "After", "complete", "Neutral", "Positive", "Unscored",
+    ):  # fmt: skip
+        assert word in words, word
+    for broken in ("Wind", "Befo", "Duri", "Leng", "Stat", "Ite", "Negat", "comp"):
+        assert broken not in words, broken

@@ -197,12 +197,18 @@ def test_the_review_figures_of_a_resolved_surge(surge, django_capture_on_commit_
     )
     assert figures["First statement published"] == "2.0 h after the alert"
     assert figures["First public reply to a mention"] == "40 min after the alert"
-    assert figures["Mentions replied to one by one"] == "2 of 4 (50%)"
+    # "answered in public" counts the replies posted; the rest say where their reply stands
+    # (it read "Mentions replied to one by one", which said nothing of how they were answered)
+    assert figures["Mentions answered in public"] == "2 of 4 (50%)"
+    assert figures["Replies not posted yet"] == "2 mentions with no reply"
+    assert figures["Negative mentions answered in public"] == "2 of 4 (50%)"
     assert figures["Sentiment before"] == "+0.27 (3 items in 7.0 days, 0.43 a day, 33% negative)"
     assert figures["Sentiment during"] == "-0.48 (5 items in 5.5 h, 21.82 a day, 80% negative)"
     assert figures["Sentiment after"] == "+0.00 (3 items in 24.0 h, 3 a day, 33% negative)"
-    assert figures["Reach of the false claims"] == "200 across 2 false claims"
-    assert figures["Reach of the correction"] == "150 (75%): 1 of 2 answered in public"
+    assert figures["Reach of the false claims"] == (
+        "200 likes, shares and replies across 2 mentions flagged as false claims"
+    )
+    assert figures["Reach of the correction"] == "150 (75%): 1 of 2 mentions answered in public"
     assert figures["Statements published"] == "1"
     # resolved with items open (the detector still fired): the reason is in the summary
     assert figures["Resolved anyway"] == ANYWAY
@@ -426,14 +432,16 @@ def test_replies_approvals_and_deliveries_of_the_mentions_reach_the_timeline(
     told = [line for line in lines if line["category"] == "notification"]
     assert any("waits for your" in line["what"] for line in told)
 
-    # the review the clinic receives: what people decided and what went out in public, not
-    # the drafts, deliveries and notices that got it there
+    # the review the clinic receives: what people decided, what went out in public and what
+    # could not (a fact about the response; the platform's reason is the agency's plumbing),
+    # not the drafts, deliveries in progress and notices that got it there
     with schema_context(clinic_a.schema_name):
         client = review_timeline(incident, clinic_a, for_client=True)
-    assert [(line["category"], line["what"]) for line in client] == [
-        ("approval", "Reply to a mention: approved"),
-        ("approval", "Reply to a mention: approved"),
-        ("publication", "Reply to a mention: published"),
+    assert [(line["category"], line["what"], line["details"]) for line in client] == [
+        ("approval", "Reply to a mention: approved", ""),
+        ("approval", "Reply to a mention: approved", ""),
+        ("failure", "Reply to a mention: could not be posted on Google Business Profile", ""),
+        ("publication", "Reply to a mention: published", ""),
     ]
 
 
