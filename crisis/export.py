@@ -19,7 +19,7 @@ from clinics.models import Clinic, clinic_zone
 from crisis.charts import as_data_uri, chart_alt, sentiment_chart, volume_chart
 from crisis.metrics import LABELS, NOT_YET, WINDOW_NAMES
 from crisis.models import PostCrisisReview
-from crisis.room import local, plain_line
+from crisis.room import duration_said, incident_words, local
 from crisis.services import review_metrics_current
 from crisis.timeline import review_timeline
 
@@ -28,13 +28,11 @@ STATE_WORDS = {"complete": "complete", "in_progress": "so far", "not_yet": "not 
 
 
 def duration_text(seconds: int | None, *, missing: str = "—") -> str:
+    """A span of time in the client's document, in words as the alerts say it ("70 minutes",
+    "about 5.5 hours", "7 days"; crisis.room.duration_said)."""
     if seconds is None:
         return missing
-    if seconds < 3600:
-        return f"{round(seconds / 60)} min"
-    if seconds < 48 * 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"
+    return duration_said(seconds / 60)
 
 
 def _dt(value: str | datetime | None) -> datetime | None:
@@ -244,44 +242,10 @@ def review_figures(metrics: dict, tz) -> list[tuple[str, str, str]]:
     return figures
 
 
-def trigger_text(incident, tz) -> str:
+def trigger_text(incident, tz, clinic: Clinic) -> str:
     """What set the alert off, in words a clinic owner reads (the statistics stay in the
-    agency's room): from the numbers the detector stored."""
-    n = (incident.trigger or {}).get("numbers") or {}
-    kind = incident.kind
-
-    def hours(value) -> str:
-        return duration_text(round(float(value) * 3600))
-
-    if kind == "surge" and n.get("count"):
-        return plain_line(incident, tz) + "."
-    if kind == "rating_drop" and n.get("count"):
-        return (
-            f"The average rating fell to {n['mean']:.1f}★ over {hours(n['window_hours'])} "
-            f"({n['count']} ratings, {n['low_count']} of them 1–2★), against the usual "
-            f"{n['baseline_mean']:.1f}★."
-        )
-    if kind == "watch_word" and n.get("count"):
-        return (
-            f"{n['count']} mention{'s' if n['count'] != 1 else ''} in {hours(n['window_hours'])} "
-            f"used the watch word “{n['word']}” ({n.get('negative', 0)} of them negative)."
-        )
-    if kind == "viral" and n.get("engagement"):
-        return (
-            f"A post gained {n['gained']:,} likes, shares and replies in "
-            f"{hours(n['hours'])} ({n['engagement']:,} in all), about "
-            f"{n['times_usual']:.0f} times faster than the clinic's busiest posts."
-        )
-    if kind == "misinformation":
-        if n.get("cluster_size"):
-            return (
-                f"{n['cluster_size']} mentions repeated one false claim within "
-                f"{hours(n['window_hours'])}."
-            )
-        if n.get("engagement"):
-            claim = f": “{n['claim'][:160]}”" if n.get("claim") else ""
-            return f"A false claim reached {n['engagement']:,} likes, shares and replies{claim}."
-    return incident.title
+    agency's room): the sentence the alerts and the portal say (crisis.room.incident_words)."""
+    return incident_words(incident, tz, clinic_name=clinic.name)
 
 
 def after_note(metrics: dict, review: PostCrisisReview, tz) -> str:
@@ -377,7 +341,7 @@ def review_context(
         "per_day_windows": "before_seconds" in metrics,
         "after_note": after_note(metrics, review, tz),
         "send_advice": send_advice(metrics, review, tz, now=now),
-        "trigger_text": trigger_text(incident, tz),
+        "trigger_text": trigger_text(incident, tz, clinic),
         "timeline": timeline,
         "statement_lines": [statement_line(st, tz) for st in metrics.get("statements", [])],
         "volume_svg": volume_svg,

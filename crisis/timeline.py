@@ -427,7 +427,12 @@ def _audit_lines(audit, review_ids, *, for_client: bool) -> list[Line]:
         batch_id = batch_of(entry)
         if batch_id is None:
             return None
-        platform = (outbox.get(entry.object_id) or {}).get("platform", "")
+        # a delivery's platform (only an outbox entry's object id is an outbox item's id)
+        platform = (
+            (outbox.get(entry.object_id) or {}).get("platform", "")
+            if entry.object_type == "outbox"
+            else ""
+        )
         action = (entry.action or "").removeprefix("batch_")
         return (batch_id, entry.object_type, action, entry.to_status, entry.actor_label, platform)
 
@@ -439,7 +444,11 @@ def _audit_lines(audit, review_ids, *, for_client: bool) -> list[Line]:
             continue
         [entry] = group.entries
         if for_client:
-            platform = (outbox.get(entry.object_id) or {}).get("platform", "")
+            platform = (
+                (outbox.get(entry.object_id) or {}).get("platform", "")
+                if entry.object_type == "outbox"
+                else ""
+            )
             found = [_client_audit_line(entry, platform), _client_guard_line(entry)]
             lines += [line for line in found if line is not None]
             continue

@@ -404,7 +404,7 @@ def test_the_post_crisis_review_reads_on_a_phone_without_sideways_scrolling(
     box = page.locator("[data-windows]").locator("xpath=..").bounding_box()
     assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390
     first = page.locator("[data-figure='time_to_first_public_response'] td").inner_text()
-    assert first.startswith("4 min after the alert: the statement “About the rumour")
+    assert first.startswith("4 minutes after the alert: the statement “About the rumour")
     assert serious_violations(page) == []
     assert page.console_errors == []
     screenshot(page, "portal-post-crisis-review-phone")

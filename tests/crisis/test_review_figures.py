@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
+from django.db import connection
 from django_tenants.utils import schema_context
 
 from accounts.actors import Actor
@@ -21,6 +22,7 @@ from responses.models import (
     OutboxItem,
     PrivateConversation,
     ReplyBatchVersion,
+    ReplyDraft,
     Statement,
     StatementVersion,
 )
@@ -111,8 +113,17 @@ def test_a_batch_step_is_one_line_with_its_failures_and_guard_findings(
 ):
     # given a correction for five mentions approved at two steps, whose version 1 the privacy
     # check found needing review (the same finding in every reply), and two of its five
-    # replies refused by Google
+    # replies refused by Google; the replies' ids are the deliveries' ids (a reply's line once
+    # took the platform of the delivery with its id, and split the step in two)
+    with schema_context(clinic_a.schema_name), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setval('responses_outboxitem_id_seq', "
+            "(SELECT last_value FROM responses_replydraft_id_seq))"
+        )
     incident, bid, item_ids, _, _ = _pile_on(clinic_a, platforms, as_user)
+    with schema_context(clinic_a.schema_name):
+        drafts = set(ReplyDraft.objects.filter(batch_id=bid).values_list("pk", flat=True))
+    assert drafts & set(item_ids), "the ids meant to collide do not"
     finding = {"kind": "health", "severity": "needs_review", "text": "needles", "message": "M"}
     platforms.fail(2, status=400, platform="google", method="PUT", message="Reply too long")
     with schema_context(clinic_a.schema_name):

@@ -189,22 +189,22 @@ def test_the_review_figures_of_a_resolved_surge(surge, django_capture_on_commit_
     # the summary's words, in the clinic's time
     figures = {label: value for _, label, value in review_figures(m, UTC)}
     assert figures["Crisis began"] == "2026-03-04 13:30 UTC (the first mention the alert counted)"
-    assert figures["Time to detect"] == "1.5 h, from when the crisis began to the alert"
-    assert figures["Time to acknowledge"] == "12 min after the alert"
+    assert figures["Time to detect"] == "90 minutes, from when the crisis began to the alert"
+    assert figures["Time to acknowledge"] == "12 minutes after the alert"
     # one definition, and each figure says what it counts
     assert figures["First public response (statement or reply, whichever came first)"] == (
-        "40 min after the alert: a public reply to a mention, published 2026-03-04 15:40 UTC"
+        "40 minutes after the alert: a public reply to a mention, published 2026-03-04 15:40 UTC"
     )
-    assert figures["First statement published"] == "2.0 h after the alert"
-    assert figures["First public reply to a mention"] == "40 min after the alert"
+    assert figures["First statement published"] == "2 hours after the alert"
+    assert figures["First public reply to a mention"] == "40 minutes after the alert"
     # "answered in public" counts the replies posted; the rest say where their reply stands
     # (it read "Mentions replied to one by one", which said nothing of how they were answered)
     assert figures["Mentions answered in public"] == "2 of 4 (50%)"
     assert figures["Replies not posted yet"] == "2 mentions with no reply"
     assert figures["Negative mentions answered in public"] == "2 of 4 (50%)"
-    assert figures["Sentiment before"] == "+0.27 (3 items in 7.0 days, 0.43 a day, 33% negative)"
-    assert figures["Sentiment during"] == "-0.48 (5 items in 5.5 h, 21.82 a day, 80% negative)"
-    assert figures["Sentiment after"] == "+0.00 (3 items in 24.0 h, 3 a day, 33% negative)"
+    assert figures["Sentiment before"] == "+0.27 (3 items in 7 days, 0.43 a day, 33% negative)"
+    assert figures["Sentiment during"] == "-0.48 (5 items in about 5.5 hours, 21.82 a day, 80% negative)"
+    assert figures["Sentiment after"] == "+0.00 (3 items in 24 hours, 3 a day, 33% negative)"
     assert figures["Reach of the false claims"] == (
         "200 likes, shares and replies across 2 mentions flagged as false claims"
     )
@@ -267,7 +267,7 @@ def test_a_review_sent_before_the_after_period_ended_says_so_and_is_renewed_once
     draft = PostCrisisReview.objects.get(incident=incident)
     assert review_context(draft, clinic_a)["send_advice"] == (
         "The “after” period ends 2026-03-05 19:00 UTC. Sent now, the review holds only its "
-        "first 1.5 h and says so; sent after 2026-03-05 19:00 UTC, it holds the whole period. "
+        "first 90 minutes and says so; sent after 2026-03-05 19:00 UTC, it holds the whole period. "
         "Sending again once it has ended takes the figures anew."
     )
     # when it is sent an hour and a half after the resolution
@@ -277,11 +277,11 @@ def test_a_review_sent_before_the_after_period_ended_says_so_and_is_renewed_once
     context = review_context(review, clinic_a)
     assert context["after_note"] == (
         "The “after” period runs until 2026-03-05 19:00 UTC. These figures were taken on "
-        "2026-03-04 20:30 UTC, when the review was sent, so they hold only its first 1.5 h."
+        "2026-03-04 20:30 UTC, when the review was sent, so they hold only its first 90 minutes."
     )
     assert context["metrics"]["windows"]["after"]["volume"] == 1
     html = review_html(review, clinic_a)
-    assert "so they hold only its first 1.5 h." in html
+    assert "so they hold only its first 90 minutes." in html
     # sent again before the period ended, the figures stay as the clinic received them
     monkeypatch.setattr("django.utils.timezone.now", lambda: NOW + 10 * HOUR)
     with django_capture_on_commit_callbacks(execute=False):
