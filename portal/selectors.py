@@ -80,6 +80,7 @@ def approval_card(access: ClinicAccess, obj, kind: str) -> dict:
         "may_override": (
             access.can(Permission.LEGAL_OVERRIDE)
             and obj.is_blocked
+            and not obj.is_override_refused
             and obj.status not in FINISHED
             and access.actor.label != obj.author_label
         ),
@@ -203,6 +204,7 @@ def _blocked(model):
         model.objects.filter(guard_verdict="block")
         .exclude(status__in=[*FINISHED, ApprovalStatus.APPROVED])
         .exclude(override_version=F("version"))
+        .exclude(override_refused_version=F("version"))  # sent back: waits for its writer
     )
 
 

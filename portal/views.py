@@ -154,19 +154,39 @@ class PortalReviewView(PortalPage):
         return self.render_to_response(self.context(**review_cards(self.access)))
 
 
-class PortalOverrideView(PortalPage):
-    """Legal lifts the privacy check's block for the current version, with a reason."""
+REFUSE_OVERRIDE = {
+    "batch": lambda pk, access, comment, version: batch_services.reply_batch_override_refuse(
+        batch_id=pk, access=access, comment=comment, expected_version=version
+    ),
+    "reply": lambda pk, access, comment, version: reply_services.reply_override_refuse(
+        draft_id=pk, access=access, comment=comment, expected_version=version
+    ),
+    "statement": lambda pk, access, comment, version: statement_services.statement_override_refuse(
+        statement_id=pk, access=access, comment=comment, expected_version=version
+    ),
+}
 
-    write_permission = Permission.VIEW  # the service requires LEGAL_OVERRIDE
+
+class PortalOverrideView(PortalPage):
+    """Legal lifts the privacy check's block for the current version, with a reason; or keeps
+    it and sends the text back to its writer with a comment (`action=send_back`)."""
+
+    write_permission = Permission.VIEW  # the services require LEGAL_OVERRIDE
 
     def post(self, request, *args, **kwargs):
         kind = request.POST.get("kind")
         pk = _int(request.POST.get("id"))
         back = self.context()["portal"] + "review/"
+        send_back = request.POST.get("action") == "send_back"
         try:
             if kind not in ACTS or pk is None:
                 raise ValidationFailed("Unknown item.", fields={"id": ["Reload the page."]})
-            if kind == "batch":
+            if send_back:
+                REFUSE_OVERRIDE[kind](
+                    pk, self.access, request.POST.get("comment", ""),
+                    _int(request.POST.get("expected_version")),
+                )  # fmt: skip
+            elif kind == "batch":
                 batch_services.reply_batch_override(
                     batch_id=pk, access=self.access, reason=request.POST.get("reason", "")
                 )
@@ -185,14 +205,20 @@ class PortalOverrideView(PortalPage):
                 template="portal/review.html",
                 context=self.context(
                     error=exc.text(),
-                    # the reason typed stays in its box, to be corrected rather than retyped
+                    # what was typed stays in its box, to be corrected rather than retyped
                     kept_reason={"kind": kind, "id": pk, "text": request.POST.get("reason", "")},
+                    kept_comment={"kind": kind, "id": pk, "text": request.POST.get("comment", "")}
+                    if send_back
+                    else {},
                     **review_cards(self.access),
                 ),
             )
             response.status_code = exc.status_code
             return response
-        messages.success(request, "Overridden. Your reason is shown to the approvers.")
+        if send_back:
+            messages.success(request, "Sent back to its writer with your comment; the block stays.")
+        else:
+            messages.success(request, "Overridden. Your reason is shown to the approvers.")
         return HttpResponseRedirect(back)
 
 

@@ -117,6 +117,9 @@ class Approvable(BaseModel):
     override_by_label = models.CharField(max_length=100, blank=True, default="")
     override_by_name = models.CharField(max_length=200, blank=True, default="")
     override_at = models.DateTimeField(null=True, blank=True)
+    # legal kept the guard's block of this version and sent it back to its writer: it no
+    # longer waits for legal (a new version is checked, and asks, anew)
+    override_refused_version = models.PositiveIntegerField(null=True, blank=True)
     last_comment = models.TextField(blank=True, default="")
     submitted_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
@@ -128,6 +131,13 @@ class Approvable(BaseModel):
     @property
     def is_overridden(self) -> bool:
         return self.override_version is not None and self.override_version == self.version
+
+    @property
+    def is_override_refused(self) -> bool:
+        return (
+            self.override_refused_version is not None
+            and self.override_refused_version == self.version
+        )
 
     @property
     def is_blocked(self) -> bool:

@@ -844,6 +844,19 @@ def reply_batch_override(*, batch_id: int, access: ClinicAccess, reason: str):
     return batch
 
 
+def reply_batch_override_refuse(
+    *, batch_id: int, access: ClinicAccess, comment: str, expected_version: int | None = None
+):
+    """Legal keeps the block and sends the batch back (`workflow.refuse_override`); its
+    mentions' replies follow it."""
+    with transaction.atomic():
+        batch = workflow.refuse_override(
+            FLOW, pk=batch_id, access=access, comment=comment, expected_version=expected_version
+        )
+        _members_follow(batch, access.actor, "override_refused")
+    return batch
+
+
 def reply_batch_discard(*, batch_id: int, access: ClinicAccess):
     with transaction.atomic():
         batch = workflow.discard(FLOW, pk=batch_id, access=access)

@@ -280,5 +280,14 @@ def reply_override(*, draft_id: int, access: ClinicAccess, reason: str):
     return workflow.override(FLOW, pk=draft_id, access=access, reason=reason)
 
 
+def reply_override_refuse(
+    *, draft_id: int, access: ClinicAccess, comment: str, expected_version: int | None = None
+):
+    """Legal keeps the block and sends the reply back to its writer (`workflow.refuse_override`)."""
+    return workflow.refuse_override(
+        FLOW, pk=draft_id, access=access, comment=comment, expected_version=expected_version
+    )
+
+
 def reply_discard(*, draft_id: int, access: ClinicAccess):
     return workflow.discard(FLOW, pk=draft_id, access=access)

@@ -262,6 +262,15 @@ def statement_override(*, statement_id: int, access: ClinicAccess, reason: str):
     return workflow.override(FLOW, pk=statement_id, access=access, reason=reason)
 
 
+def statement_override_refuse(
+    *, statement_id: int, access: ClinicAccess, comment: str, expected_version: int | None = None
+):
+    """Legal keeps the block and sends the statement back (`workflow.refuse_override`)."""
+    return workflow.refuse_override(
+        FLOW, pk=statement_id, access=access, comment=comment, expected_version=expected_version
+    )
+
+
 @transaction.atomic
 def statement_discard(*, statement_id: int, access: ClinicAccess):
     statement = FLOW.lock(statement_id)

@@ -290,8 +290,8 @@ def waiting_on(flow: Flow, obj, *, cache: dict | None = None) -> Waiting | None:
     `cache`: a dict a page passes for all its texts, so each step's people are read once."""
     step = step_of(obj)
     if step is None and obj.guard_verdict == Verdict.BLOCK and not obj.is_overridden:
-        if obj.status in FINISHED or obj.status == S.APPROVED:
-            return None
+        if obj.status in FINISHED or obj.status == S.APPROVED or obj.is_override_refused:
+            return None  # (legal sent this version back: it waits for its writer)
         step = "guard"
     if step is None:
         return None
@@ -699,6 +699,51 @@ def override(flow: Flow, *, pk: int, access: ClinicAccess, reason: str):
         detail={"findings": version.guard_findings, "principals": sorted(access.principals)},
     )
     tell_who_acts(flow, obj)
+    return obj
+
+
+@transaction.atomic
+def refuse_override(
+    flow: Flow,
+    *,
+    pk: int,
+    access: ClinicAccess,
+    comment: str,
+    expected_version: int | None = None,
+):
+    """Legal keeps the guard's block of the current version and sends it back to its writer
+    with a comment (what should change): it is "changes requested", leaves legal's list, and
+    its writer is told who sent it back and why. A new version is checked anew (and, still
+    blocked, asks legal again)."""
+    require(access, Permission.LEGAL_OVERRIDE)
+    who = access.actor
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationFailed(
+            "Say what should change.",
+            fields={"comment": ["Sending it back needs a comment for its writer."]},
+        )
+    obj = flow.lock(pk)
+    _expect(obj, expected_status=None, expected_version=expected_version)
+    if obj.status in FINISHED or obj.status == S.APPROVED:
+        raise Conflict(f"It is “{obj.get_status_display()}”: there is nothing to send back.")
+    if not obj.is_blocked:
+        raise Conflict("The guard does not block this version: there is nothing to send back.")
+    if obj.is_override_refused:
+        raise Conflict("This version was already sent back; it waits for its writer.")
+    _not_own(flow, obj, who, "send back the guard's block on")
+    before = obj.status
+    obj.status = S.CHANGES_REQUESTED
+    obj.last_comment = comment
+    obj.route = []
+    obj.override_refused_version = obj.version
+    obj.save(
+        update_fields=["status", "last_comment", "route", "override_refused_version", "updated_at"]
+    )
+    _audit(flow, obj, "override_refused", who, from_status=before, to_status=obj.status,
+           comment=comment, detail={"step": "guard"})  # fmt: skip
+    tell_who_acts(flow, obj)
+    tell_authors_sent_back(flow, obj, who, step=Step.LEGAL, comment=comment)
     return obj
 
 

@@ -106,3 +106,68 @@ def test_the_checks_tab_shows_for_the_people_who_check(clinic_a, world, login):
     membership.update(crisis_roles=["clinician", "legal"])
     html = login("a_viewer", otp=False).get(_url(clinic_a, "approvals/")).content.decode()
     assert f"{tab}>Legal &amp; clinical checks</a>" in html
+
+
+def test_legal_keeps_the_block_and_sends_the_text_back_to_its_writer(clinic_a, world, login):
+    from clinics.models import Notification
+    from responses.models import AuditEntry
+
+    draft = _blocked_draft(clinic_a, world)
+    legal = login("a_legal")
+    page = legal.get(_url(clinic_a, "review/")).content.decode()
+    assert f'id="send-back-reply-{draft.pk}"' in page
+    assert "Send version 1 back with this comment" in page
+
+    # without a comment: 400, what was typed kept, nothing changed
+    bad = legal.post(_url(clinic_a, "override/"), {"kind": "reply", "id": draft.pk,
+                                                    "action": "send_back", "comment": "  "})  # fmt: skip
+    assert bad.status_code == 400 and "Sending it back needs a comment" in bad.content.decode()
+    with schema_context(clinic_a.schema_name):
+        assert ReplyDraft.objects.get(pk=draft.pk).status == "draft"
+
+    # with one: sent back, the block kept, off legal's list, its writer told why
+    comment = "Do not mention the chart at all; invite them to call the office."
+    sent = legal.post(_url(clinic_a, "override/"), {"kind": "reply", "id": draft.pk,
+                                                     "action": "send_back", "comment": comment,
+                                                     "expected_version": 1})  # fmt: skip
+    assert sent.status_code == 302
+    with schema_context(clinic_a.schema_name):
+        kept = ReplyDraft.objects.get(pk=draft.pk)
+        assert (kept.status, kept.last_comment) == ("changes_requested", comment)
+        assert kept.is_blocked and not kept.is_overridden and kept.is_override_refused
+        entry = AuditEntry.objects.get(object_type="reply", object_id=draft.pk,
+                                       action="override_refused")  # fmt: skip
+        assert entry.comment == comment and entry.actor_name == "A Legal"
+    assert "Nothing waits for you." in legal.get(_url(clinic_a, "review/")).content.decode()
+    told = Notification.objects.get(user=world.users["alpha_writer"], kind="sent_back")
+    assert "was sent back at the legal review" in told.title
+    assert not Notification.objects.filter(
+        user=world.users["a_legal"], ref=f"reply:{draft.pk}", open=True
+    ).exists()
+    editor = (
+        login("alpha_writer")
+        .get(f"/clinics/{clinic_a.slug}/replies/review/{draft.review_id}/")
+        .content.decode()
+    )
+    assert f"Sent back: “{comment}”" in editor
+
+    # a second send-back of the same version is a 409
+    again = legal.post(_url(clinic_a, "override/"), {"kind": "reply", "id": draft.pk,
+                                                      "action": "send_back", "comment": comment})  # fmt: skip
+    assert again.status_code == 409
+
+    # a new version, still blocked, asks legal again
+    with schema_context(clinic_a.schema_name):
+        w = access_for(world.users["alpha_writer"], clinic_a)
+        reply_services.reply_draft_update(draft_id=draft.pk, access=w, text=BLOCK_TEXT + " Again.")
+    assert (
+        f'id="send-back-reply-{draft.pk}"' in legal.get(_url(clinic_a, "review/")).content.decode()
+    )
+
+
+def test_only_legal_may_send_a_block_back_and_not_on_their_own_text(clinic_a, world, login):
+    draft = _blocked_draft(clinic_a, world)
+    body = {"kind": "reply", "id": draft.pk, "action": "send_back", "comment": "Change it."}
+    assert login("a_approver").post(_url(clinic_a, "override/"), body).status_code == 403
+    with schema_context(clinic_a.schema_name):
+        assert ReplyDraft.objects.get(pk=draft.pk).status == "draft"
