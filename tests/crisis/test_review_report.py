@@ -203,7 +203,10 @@ def test_the_review_figures_of_a_resolved_surge(surge, django_capture_on_commit_
     assert figures["Replies not posted yet"] == "2 mentions with no reply"
     assert figures["Negative mentions answered in public"] == "2 of 4 (50%)"
     assert figures["Sentiment before"] == "+0.27 (3 items in 7 days, 0.43 a day, 33% negative)"
-    assert figures["Sentiment during"] == "-0.48 (5 items in about 5.5 hours, 21.82 a day, 80% negative)"
+    assert (
+        figures["Sentiment during"]
+        == "-0.48 (5 items in about 5.5 hours, 21.82 a day, 80% negative)"
+    )
     assert figures["Sentiment after"] == "+0.00 (3 items in 24 hours, 3 a day, 33% negative)"
     assert figures["Reach of the false claims"] == (
         "200 likes, shares and replies across 2 mentions flagged as false claims"
