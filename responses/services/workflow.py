@@ -134,11 +134,26 @@ def approval_refusal(access: ClinicAccess, obj, *, object_type: str) -> str | No
             "Only a person of the clinic who is not staff of its agency (or a key such a person "
             "created) gives the clinic's approval."
         )
-    if access.principals & {obj.author_label}:
+    if access.principals & _writers_of(obj):
         return "Nobody may approve a text they wrote."
     if access.principals & principals_who_acted(object_type=object_type, obj=obj):
         return "You already gave a step of this version: another person gives this one."
     return None
+
+
+def _writers_of(obj) -> set[str]:
+    """Who wrote it: its author, and the author of its current version (a manager who edited
+    a statement wrote that version; the approve services refuse them too, see `_not_own`)."""
+    writers = {obj.author_label}
+    if obj.version:
+        prefetched = getattr(obj, "_prefetched_objects_cache", {}).get("versions")
+        if prefetched is not None:
+            writers |= {v.author_label for v in prefetched if v.number == obj.version}
+        else:
+            writers |= set(
+                obj.versions.filter(number=obj.version).values_list("author_label", flat=True)
+            )
+    return writers
 
 
 @dataclass(frozen=True)

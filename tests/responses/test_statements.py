@@ -202,3 +202,24 @@ def test_unpinning_from_the_editor_keeps_the_text_typed_beside_it(clinic_a, as_u
     assert f">{typed}</textarea>" in html and 'data-unsaved="1"' in html
     assert "Your edits are not saved yet" in html
     assert writer.get(f"statements/{sid}/").json()["version"] == 1  # and nothing was saved
+
+
+def test_who_wrote_the_current_version_is_not_offered_its_approval(clinic_a, as_user):
+    # given a statement the writer created and the manager rewrote (version 2), submitted
+    writer, manager = as_user("alpha_writer", clinic_a), as_user("alpha_manager", clinic_a)
+    sid = writer.post("statements/", {"title": "Hours", "body": "Open 8 to 6."}).json()["id"]
+    manager.patch(f"statements/{sid}/", {"title": "Hours", "body": "Open 8 to 7."})
+    assert manager.post(f"statements/{sid}/submit/").json()["version"] == 2
+
+    # the manager's page offers no approval of the version they wrote, and says why
+    editor = manager.client.get(f"/clinics/{clinic_a.slug}/statements/{sid}/").content.decode()
+    assert "Approve version 2" not in editor
+    # the service refuses it, in the same words (the one rule)
+    refused = manager.post(f"statements/{sid}/approve/")
+    assert refused.status_code == 403
+    # another agency approver is offered it
+    owner = as_user("alpha_owner", clinic_a).client
+    assert (
+        "Approve version 2"
+        in owner.get(f"/clinics/{clinic_a.slug}/statements/{sid}/").content.decode()
+    )
