@@ -13,7 +13,7 @@ from django.views.generic.base import TemplateResponseMixin
 from core.errors import DomainError
 from core.permissions import Permission
 from core.views import ClinicView
-from responses.models import ApprovalStatus, BatchKind, Step
+from responses.models import ApprovalStatus, BatchKind, OutboxStatus, Step
 from responses.selectors import (
     audit_for,
     can_act_now,
@@ -25,6 +25,7 @@ from responses.selectors import (
 )
 from responses.services import batches as batch_services
 from responses.services.approvals import waiting_for
+from responses.services.outbox import source_connection
 from responses.services.workflow import STEP_FOR_STATUS, SUBMITTABLE
 from responses.views import _error, _int, _next
 
@@ -39,6 +40,9 @@ STATE_LABELS = {
 
 
 MAX_TEXT = 20_000  # as the API's batch text
+
+
+WAITING_FOR_CONNECTION = "Waiting for the connection"
 
 
 def state_label(state: str, batch) -> str:
@@ -127,11 +131,29 @@ class BatchView(TemplateResponseMixin, ClinicView):
         rows = reply_batch_items(batch)
         for row in rows:
             row["label"] = state_label(row["state"], batch)
+            item = row["item"]
+            if (
+                row["state"] == "sending"
+                and item is not None
+                and item.status == OutboxStatus.PENDING
+                and source_connection(item.source)
+            ):  # nothing is sent before the channel is connected (as the outbox says it)
+                row["label"] = WAITING_FOR_CONNECTION
         tally = [
             {"state": state, "label": state_label(state, batch), "count": n}
             for state, n in reply_batch_tally(rows).items()
             if n
         ]
+        waiting = sum(1 for r in rows if r["label"] == WAITING_FOR_CONNECTION)
+        for entry in tally:
+            if entry["state"] == "sending" and waiting:
+                entry["count"] -= waiting
+                tally.insert(
+                    tally.index(entry) + 1,
+                    {"state": "sending", "label": WAITING_FOR_CONNECTION, "count": waiting},
+                )
+                break
+        tally = [t for t in tally if t["count"]]
         step = STEP_FOR_STATUS.get(batch.status)
         version = reply_batch_version(batch)
         editable = batch.status in SUBMITTABLE or batch.status in STEP_FOR_STATUS

@@ -137,6 +137,9 @@ def test_one_approval_per_step_in_the_queue_and_the_portal(clinic_a, login):
         }
     page = writer.get(f"{BASE}/replies/batches/{bid}/").content.decode()
     assert page.count('data-state="sending"') == 3 + 1
+    # a channel not connected sends nothing: the page says so, as the outbox does
+    assert "3 waiting for the connection</span>" in page and " sending</span>" not in page
+    assert page.count(">Waiting for the connection</span>") == 3
 
 
 def test_the_incident_room_lists_the_claims_with_the_most_reach_first(clinic_a, login):
