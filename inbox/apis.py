@@ -19,7 +19,7 @@ from core.api import (
     query_params_validated,
 )
 from feeds.models import Review, ReviewRevision, ReviewStatus, SourceKind
-from inbox.selectors import review_detail_json, reviews_page_json, score_rounded
+from inbox.selectors import REPLY_STATES, review_detail_json, reviews_page_json, score_rounded
 from scoring.apis import ScoreFlagOutputSerializer, ScoreTopicOutputSerializer
 from scoring.claims.selectors import SORTS, cluster_get, cluster_reviews, clusters_list
 from scoring.ml.flags import FLAG_NAMES
@@ -146,6 +146,11 @@ class InboxFilterSerializer(ReviewFilterSerializer):
         choices=[("breached", "Past the reply target")],
         required=False,
         help_text="`breached`: unanswered negative reviews past the clinic's reply target.",
+    )
+    reply = serializers.ChoiceField(
+        choices=list(REPLY_STATES.items()),
+        required=False,
+        help_text="Where its reply stands: none, drafted (in progress), approved, published.",
     )
 
 

@@ -8,7 +8,18 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 
 from django.db import connection
-from django.db.models import Exists, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 
 from core.api import RawItem
 from feeds.models import Review, ReviewRevision, ReviewStatus, Source
@@ -94,6 +105,37 @@ def reviews_awaiting_reply(*, since: datetime) -> QuerySet[Review]:
         .annotate(_latest_label=latest_score_subquery("label"))
         .filter(Q(_latest_label="negative") | Q(rating__lte=2))
         .exclude(reply_drafts__status="published")
+    )
+
+
+# Where a review's reply stands, from responses.ReplyDraft's statuses read through the reverse
+# relation Review declares (`reply_drafts`; the inbox sits below responses and names them).
+REPLY_IN_PROGRESS = (
+    "draft", "changes_requested", "pending_agency", "pending_legal", "pending_clinician",
+    "pending_client",
+)  # fmt: skip
+REPLY_STATES = {
+    "none": "No reply yet",
+    "drafted": "Reply in progress",
+    "approved": "Reply approved, not posted yet",
+    "published": "Reply posted",
+}
+
+
+def with_reply_state(qs: QuerySet[Review]) -> QuerySet[Review]:
+    """`qs` with `reply_state`: the furthest any reply to it got (published > approved >
+    drafted > none)."""
+    drafts = Review._meta.get_field("reply_drafts").related_model.objects.filter(
+        review=OuterRef("pk")
+    )
+    return qs.annotate(
+        reply_state=Case(
+            When(Exists(drafts.filter(status="published")), then=Value("published")),
+            When(Exists(drafts.filter(status="approved")), then=Value("approved")),
+            When(Exists(drafts.filter(status__in=REPLY_IN_PROGRESS)), then=Value("drafted")),
+            default=Value("none"),
+            output_field=CharField(),
+        )
     )
 
 

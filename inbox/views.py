@@ -15,7 +15,13 @@ from facts.selectors import facts_citable, facts_to_confirm
 from feeds.models import Review, ReviewStatus, SourceKind
 from feeds.services import reviews_status_set
 from inbox.apis import InboxFilterSerializer
-from inbox.selectors import SLA_LOOKBACK_DAYS, reviews_filtered, reviews_past_reply_target
+from inbox.selectors import (
+    REPLY_STATES,
+    SLA_LOOKBACK_DAYS,
+    reviews_filtered,
+    reviews_past_reply_target,
+    with_reply_state,
+)
 from scoring.claims.selectors import claims_to_answer, cluster_get
 from scoring.ml.flags import FLAG_LABELS, FLAG_NAMES
 
@@ -32,10 +38,13 @@ class InboxView(TemplateResponseMixin, ClinicView):
         valid = filters.is_valid()
         chosen = dict(filters.validated_data) if valid else {}
         sla = chosen.pop("sla", None)
+        reply = chosen.pop("reply", None)
         if not valid:  # a filter it cannot read lists nothing, not every review
             qs = Review.objects.none()
         else:
-            qs = reviews_filtered(**chosen)
+            qs = with_reply_state(reviews_filtered(**chosen))
+            if reply:
+                qs = qs.filter(reply_state=reply)
             if sla == "breached":
                 breached = reviews_past_reply_target(
                     target_minutes=self.clinic.reply_target_minutes, now=timezone.now()
@@ -46,6 +55,7 @@ class InboxView(TemplateResponseMixin, ClinicView):
         narrowed = (
             not valid
             or sla is not None
+            or reply is not None
             or any(v for k, v in chosen.items() if k not in ("order", "include_deleted"))
         )
         facts = facts_citable()
@@ -80,6 +90,7 @@ class InboxView(TemplateResponseMixin, ClinicView):
                 "bulk_chosen": answer_chosen(None, fact_slugs, pinned),
                 "answer_url": f"/clinics/{self.clinic.slug}/replies/batches/new/",
                 "sla": sla,
+                "reply_states": list(REPLY_STATES.items()),
                 "sla_lookback_days": SLA_LOOKBACK_DAYS,
                 "sla_target": duration_prose(self.clinic.reply_target_minutes),
                 "without_sla": without_sla.urlencode(),

@@ -299,3 +299,30 @@ def test_the_claims_to_answer_follow_the_inbox_filters(clinic_a, login):
     # a filter it cannot read lists no claim either
     unread = writer.get(f"{BASE}/inbox/?rating=9")
     assert unread.status_code == 400 and 'id="claims"' not in unread.content.decode()
+
+
+def test_the_inbox_says_where_each_reply_stands_and_filters_by_it(clinic_a, login):
+    # given four mentions of a claim: one answered, one approved and waiting, one in progress,
+    # one not answered yet
+    _, (posted, approved, drafted, none) = _claim(clinic_a, 4)
+    with schema_context(clinic_a.schema_name):
+        for review_id, status in ((posted, "published"), (approved, "approved"),
+                                  (drafted, "pending_client")):  # fmt: skip
+            ReplyDraft.objects.create(review_id=review_id, status=status, author_label="user:1")
+    writer = login("alpha_writer")
+
+    page = writer.get(f"{BASE}/inbox/").content.decode()
+    for review_id, words in ((posted, "posted"), (approved, "approved, not posted yet"),
+                             (drafted, "in progress")):  # fmt: skip
+        row = page[page.index(f'id="r{review_id}"') :]
+        row = row[: row.index("</tr>")]
+        assert f"{words}</span>" in row, (review_id, row)
+
+    # the writer lists the mentions nobody has answered yet, to answer them
+    for state, expected in (("none", none), ("approved", approved), ("published", posted),
+                            ("drafted", drafted)):  # fmt: skip
+        listed = writer.get(f"{BASE}/inbox/?reply={state}").content.decode()
+        shown = [i for i in (posted, approved, drafted, none) if f'id="r{i}"' in listed]
+        assert shown == [expected], state
+    bad = writer.get(f"{BASE}/inbox/?reply=maybe")
+    assert bad.status_code == 400 and 'data-testid="filter-errors"' in bad.content.decode()
