@@ -53,6 +53,7 @@ from crisis.services import (
 from crisis.services.reviews import portal_review_url
 from crisis.timeline import review_timeline
 from facts.selectors import facts_citable, facts_to_confirm
+from inbox.selectors import claims_unanswered
 from responses.selectors import (
     deliveries_of,
     delivery_rows,
@@ -126,8 +127,10 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 )
         facts, pinned = facts_citable(), pinned_statement()
         fact_slugs = {f.slug for f in facts}
+        unanswered = claims_unanswered(c.pk for c in claims)
         for claim in claims:
             claim.answer_chosen = answer_chosen(claim.contradicts, fact_slugs, pinned)
+            claim.unanswered = unanswered[claim.pk]
         return self.render_to_response(
             {
                 "room": room,

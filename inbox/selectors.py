@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import (
     Case,
     CharField,
+    Count,
     Exists,
     Min,
     OuterRef,
@@ -137,6 +138,22 @@ def with_reply_state(qs: QuerySet[Review]) -> QuerySet[Review]:
             output_field=CharField(),
         )
     )
+
+
+def claims_unanswered(cluster_ids) -> dict[int, int]:
+    """claim id -> how many of its live mentions have no reply yet (none drafted, approved or
+    posted): what answering the claim as a whole answers."""
+    ids = list(cluster_ids)
+    if not ids:
+        return {}
+    rows = (
+        with_reply_state(Review.objects.filter(claim_mention__cluster_id__in=ids, is_deleted=False))
+        .filter(reply_state="none")
+        .values("claim_mention__cluster_id")
+        .annotate(n=Count("pk"))
+    )
+    found = {row["claim_mention__cluster_id"]: row["n"] for row in rows}
+    return {i: found.get(i, 0) for i in ids}
 
 
 def reviews_past_reply_target(*, target_minutes: int, now: datetime) -> QuerySet[Review]:

@@ -18,6 +18,7 @@ from inbox.apis import InboxFilterSerializer
 from inbox.selectors import (
     REPLY_STATES,
     SLA_LOOKBACK_DAYS,
+    claims_unanswered,
     reviews_filtered,
     reviews_past_reply_target,
     with_reply_state,
@@ -62,8 +63,10 @@ class InboxView(TemplateResponseMixin, ClinicView):
         pinned = pinned_statement()
         claims = claims_to_answer(within=qs if narrowed else None)
         fact_slugs = {f.slug for f in facts}
+        unanswered = claims_unanswered(c.pk for c in claims)
         for claim in claims:
             claim.answer_chosen = answer_chosen(claim.contradicts, fact_slugs, pinned)
+            claim.unanswered = unanswered[claim.pk]
         query = request.GET.copy()
         query.pop("page", None)
         without_sla = request.GET.copy()

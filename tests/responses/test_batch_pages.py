@@ -326,3 +326,21 @@ def test_the_inbox_says_where_each_reply_stands_and_filters_by_it(clinic_a, logi
         assert shown == [expected], state
     bad = writer.get(f"{BASE}/inbox/?reply=maybe")
     assert bad.status_code == 400 and 'data-testid="filter-errors"' in bad.content.decode()
+
+    # the claim's button says what answering it as a whole answers: the one not answered yet
+    cluster_id = _cluster_of(clinic_a, none)
+    claim = page[page.index(f'id="claim-{cluster_id}"') :]
+    assert "Answer the 1 not answered yet" in claim[: claim.index("</tr>")]
+    with schema_context(clinic_a.schema_name):
+        ReplyDraft.objects.create(review_id=none, status="draft", author_label="user:1")
+    page = writer.get(f"{BASE}/inbox/").content.decode()
+    claim = page[page.index(f'id="claim-{cluster_id}"') :]
+    claim = claim[: claim.index("</tr>")]
+    assert "Every mention has a reply." in claim and "<button" not in claim
+
+
+def _cluster_of(clinic, review_id: int) -> int:
+    from scoring.models import ClaimMention
+
+    with schema_context(clinic.schema_name):
+        return ClaimMention.objects.get(review_id=review_id).cluster_id
