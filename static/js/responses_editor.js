@@ -11,6 +11,14 @@
 (function () {
   "use strict";
 
+  // A button that throws work away asks first (data-confirm: the question).
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest ? event.target.closest("button[data-confirm]") : null;
+    if (button && !window.confirm(button.getAttribute("data-confirm"))) {
+      event.preventDefault();
+    }
+  });
+
   function cookie(name) {
     const parts = document.cookie ? document.cookie.split(";") : [];
     for (let i = 0; i < parts.length; i++) {

@@ -111,6 +111,38 @@ def test_submit_with_unsaved_edits_saves_the_typed_text_first(
 
 
 @pytest.mark.browser
+def test_discarding_a_draft_asks_first(browser_server, new_page, committed_tenant):
+    from responses.models import ReplyDraft
+
+    tenant = committed_tenant()
+    review = _review(tenant, text="Waited an hour past my appointment time.")
+    draft = _draft(tenant, review, OK_TEXT)
+    page = new_page("desktop")
+    _editor(page, browser_server, tenant, review)
+    asked = []
+
+    # when the writer says no, nothing is discarded
+    def no(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", no)
+    page.get_by_role("button", name="Discard this draft").click()
+    page.wait_for_timeout(300)
+    assert asked and asked[0].startswith("Discard this draft?")
+    with tenant.schema():
+        assert ReplyDraft.objects.get(pk=draft.pk).status == "draft"
+
+    # when they say yes, it is
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Discard this draft").click()
+    page.wait_for_load_state()
+    with tenant.schema():
+        assert ReplyDraft.objects.get(pk=draft.pk).status == "discarded"
+    assert page.console_errors == []
+
+
+@pytest.mark.browser
 def test_submit_is_off_with_one_line_while_blocked_and_a_refusal_keeps_the_text(
     browser_server, new_page, committed_tenant
 ):
