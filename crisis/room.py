@@ -176,8 +176,15 @@ def incident_words(incident: Incident, tz: ZoneInfo, *, clinic_name: str = "") -
 
 def event_words(event, tz: ZoneInfo, *, clinic_name: str = "") -> str:
     """A timeline line as the clinic reads it: where the line quotes a detector's explanation
-    (opened, severity raised, also detected), the trigger in words instead."""
+    (opened, severity raised, also detected), the trigger in words instead; who was alerted
+    by name, without the agency's routing (roles, channels)."""
     data = event.data if isinstance(event.data, dict) else {}
+    if event.kind == "notified" and event.message.startswith("Alerted ") and ": " in event.message:
+        # who was alerted, without the agency's routing (each person's roles and channels, the
+        # e-mail count): "Alerted 2 people: Max Manager, Lee Legal."
+        head, _, told = event.message.partition(": ")
+        names = re.sub(r"\s*\([^)]*\)", "", told.split(". E-mails sent")[0]).rstrip(". ")
+        return f"{head.removesuffix(' in-app')}: {names}."
     explanation = data.get("explanation") or ""
     if not explanation or explanation not in event.message:
         return event.message

@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from clinics.models import Clinic
+from clinics.models import Clinic, clinic_zone
 from clinics.selectors import notifications_about
 from crisis.models import EventKind, Incident, IncidentEvent, IncidentStatement
+from crisis.room import event_words
 from crisis.selectors import (
     incident_events_for_client,
     outbox_items_described,
@@ -471,13 +472,17 @@ def review_timeline(incident: Incident, clinic: Clinic, *, for_client: bool = Fa
         if for_client
         else IncidentEvent.objects.filter(incident=incident).order_by("at", "id")
     )
+    tz = clinic_zone(clinic)
     lines: list[Line] = [
         Line(
             at=event.at,
             category=_event_category(event),
             what=str(event.get_kind_display()),
             who=event.actor,
-            details=event.message,
+            # the clinic's copy says the trigger in words, as its portal does (crisis.room)
+            details=event_words(event, tz, clinic_name=clinic.name)
+            if for_client
+            else event.message,
         )
         for event in events
     ]
