@@ -406,6 +406,11 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
             if draft and draft.status in STEP_FOR_STATUS
             else "",
             "check_url": f"/clinics/{self.clinic.slug}/api/v1/compliance/check/",
+            # the reply must fit its platform (X: 280): the editor marks it as one types, and
+            # submitting refuses it (reply_submit)
+            "limit": reply_services.platform_limit(review.source.kind),
+            "platform": review.source.get_kind_display(),
+            "too_long": reply_services.reply_too_long(draft) if draft else "",
         }
 
     def get(self, request, review_id: int, *args, **kwargs):

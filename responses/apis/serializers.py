@@ -40,7 +40,7 @@ from responses.selectors import (
     sla_for,
 )
 from responses.services.approvals import waiting_for
-from responses.services.batches import over_limit, platform_limit
+from responses.services.replies import over_limit, platform_limit
 from scoring.apis import ScoreFlagOutputSerializer, ScoreTopicOutputSerializer
 
 

@@ -43,7 +43,11 @@ from responses.services import workflow
 from responses.services.common import audit_record, require, webhook_emit
 from responses.services.guarding import guard_check, response_settings_get
 from responses.services.replies import FLOW as REPLY_FLOW
-from responses.services.replies import MAX_REPLY_CHARS, reply_payload
+from responses.services.replies import (
+    over_limit,
+    platform_limit,
+    reply_payload,
+)
 from responses.services.statements import statement_permalink
 from responses.services.templating import citations_of_flags, text_render
 from scoring.claims.selectors import cluster_review_ids
@@ -52,9 +56,6 @@ from scoring.selectors import latest_scores_prefetch
 
 S = ApprovalStatus
 MAX_MENTIONS = 500
-# The most characters a reply may have on each platform (their documented limits); others:
-# MAX_REPLY_CHARS.
-PLATFORM_LIMITS = {"google": 4096, "facebook": 8000, "instagram": 2200, "x": 280}
 _SEVERITY = {Verdict.OK: 0, Verdict.NEEDS_REVIEW: 1, Verdict.BLOCK: 2}
 _BATCH_VARIABLE = re.compile(r"\{(greeting|reviewer_name|statement_url)\}")
 LIVE = frozenset({*workflow.SUBMITTABLE, *workflow.PENDING, S.APPROVED})
@@ -107,15 +108,6 @@ def purpose_of(batch: ReplyBatch) -> str:
     statement corrects a false claim (a plain "this is false", "we have published the facts"
     is not defensive there); a plain reply is a reply."""
     return "correction" if batch.kind in (BatchKind.CORRECTION, BatchKind.STATEMENT) else "reply"
-
-
-def platform_limit(kind: str) -> int:
-    return min(PLATFORM_LIMITS.get(kind, MAX_REPLY_CHARS), MAX_REPLY_CHARS)
-
-
-def over_limit(text: str, kind: str) -> int:
-    """How many characters `text` has over the limit of a platform of `kind` (0: it fits)."""
-    return max(0, len(text or "") - platform_limit(kind))
 
 
 def mention_words(review: Review) -> str:

@@ -20,6 +20,36 @@ from responses.services.templating import citations_of_flags, text_render, unres
 from scoring.selectors import latest_score
 
 MAX_REPLY_CHARS = 4000
+# The most characters a reply may have on each platform (their documented limits); others:
+# MAX_REPLY_CHARS.
+PLATFORM_LIMITS = {"google": 4096, "facebook": 8000, "instagram": 2200, "x": 280}
+
+
+def platform_limit(kind: str) -> int:
+    return min(PLATFORM_LIMITS.get(kind, MAX_REPLY_CHARS), MAX_REPLY_CHARS)
+
+
+def over_limit(text: str, kind: str) -> int:
+    """How many characters `text` has over the limit of a platform of `kind` (0: it fits)."""
+    return max(0, len(text or "") - platform_limit(kind))
+
+
+def reply_too_long(draft: ReplyDraft) -> str:
+    """Why the draft's current version cannot go to its platform ("" when it fits): a reply
+    to an X post over 280 characters is refused there, so it is not submitted."""
+    if not draft.version:
+        return ""
+    text = draft.versions.get(number=draft.version).text
+    source = draft.review.source
+    over = over_limit(text, source.kind)
+    if not over:
+        return ""
+    return (
+        f"The reply is too long for {source.get_kind_display()} by {over} characters "
+        f"({len(text)} of at most {platform_limit(source.kind)}). Shorten it to submit it."
+    )
+
+
 EDITABLE = frozenset({*workflow.SUBMITTABLE, *workflow.PENDING})
 
 
@@ -237,6 +267,11 @@ def reply_draft_update(
 
 
 def reply_submit(*, draft_id: int, access: ClinicAccess, expected_version: int | None = None):
+    """Submit the current version; 400 `too_long` (nothing changed) when it is longer than its
+    platform takes."""
+    draft = ReplyDraft.objects.select_related("review__source").filter(pk=draft_id).first()
+    if draft is not None and draft.batch_id is None and (why := reply_too_long(draft)):
+        raise ValidationFailed(why, code="too_long", fields={"text": [why]})
     return workflow.submit(FLOW, pk=draft_id, access=access, expected_version=expected_version)
 
 

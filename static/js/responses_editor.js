@@ -190,7 +190,7 @@
     lastFindings = result.findings;
     lastOffset = offset;
     lastVerdict = result.verdict;
-    lastProblems = result.problems || [];
+    lastProblems = (result.problems || []).concat(tooLong());
     submitState();
     paintMirror(result.findings, offset);
     announce(result);
@@ -239,6 +239,15 @@
   let lastVerdict = area.dataset.verdict || "";
   let lastProblems = [];
   try { lastProblems = JSON.parse(area.dataset.problems || "[]"); } catch (e) { lastProblems = []; }
+
+  // A reply must fit its platform (data-limit: X takes 280 characters).
+  function tooLong() {
+    const limit = parseInt(area.dataset.limit || "0", 10);
+    const length = area.value.length;
+    if (!limit || length <= limit) return [];
+    return ["The reply is too long for " + (area.dataset.platform || "its platform") + " by " +
+      (length - limit) + " characters (" + length + " of at most " + limit + ")."];
+  }
 
   function submitState() {
     if (!submit) return;

@@ -27,13 +27,14 @@ FIXED = (
 )
 
 
-def _review(tenant, *, text: str):
+def _review(tenant, *, text: str, kind: str = "google"):
     from feeds.models import Review, Source
     from scoring.models import ReviewScore
 
+    names = {"google": "Google Business Profile", "x": "X mentions"}
     with tenant.schema():
         source = Source.objects.get_or_create(
-            kind="google", name="Google Business Profile", defaults={"enabled": False}
+            kind=kind, name=names[kind], defaults={"enabled": False}
         )[0]
         review = Review.objects.create(
             source=source,
@@ -107,6 +108,26 @@ def test_submit_with_unsaved_edits_saves_the_typed_text_first(
         assert draft.version == 2
         assert draft.versions.get(number=2).text == TYPED
         assert draft.status != "draft"
+    assert page.console_errors == []
+
+
+@pytest.mark.browser
+def test_a_reply_too_long_for_x_turns_submit_off_as_one_types(
+    browser_server, new_page, committed_tenant
+):
+    tenant = committed_tenant()
+    review = _review(tenant, text="Reused needles at this clinic. Unbelievable.", kind="x")
+    page = new_page("desktop")
+    box = _editor(page, browser_server, tenant, review)
+    submit = page.get_by_role("button", name="Save and submit for approval")
+
+    box.fill(OK_TEXT + " " + "We take every concern about safety seriously. " * 6)
+    page.wait_for_function("() => document.getElementById('submit-button').disabled")
+    assert "too long for X by" in page.locator("#submit-reason").inner_text()
+
+    box.fill(OK_TEXT)
+    page.wait_for_function("() => !document.getElementById('submit-button').disabled")
+    assert submit.is_enabled()
     assert page.console_errors == []
 
 

@@ -337,3 +337,29 @@ def test_a_false_claim_gets_the_factual_correction_citing_the_contradicted_fact(
     assert "{" not in suggestion["text"]
     draft = as_user("alpha_writer", clinic_a).post("drafts/", {"review_id": review.pk}).json()
     assert draft["text"] == suggestion["text"]
+
+
+def test_a_reply_longer_than_its_platform_takes_is_not_submitted(clinic_a, as_user, login):
+    # given a reply to an X post over X's 280 characters
+    review = review_in(clinic_a, "x", text="Reused needles at this clinic. Unbelievable.")
+    writer = as_user("alpha_writer", clinic_a)
+    long_text = "Thank you for raising this. " + "We take safety seriously. " * 12
+    draft = writer.post("drafts/", {"review_id": review.pk, "text": long_text}).json()
+    assert len(long_text) > 280
+
+    # then submitting it is a 400 naming the platform and the overrun, and nothing changes
+    refused = writer.post(f"drafts/{draft['id']}/submit/")
+    assert refused.status_code == 400 and refused.json()["code"] == "too_long"
+    over = len(long_text.strip()) - 280
+    assert f"too long for X by {over} characters" in refused.json()["detail"]
+    assert writer.get(f"drafts/{draft['id']}/").json()["status"] == "draft"
+
+    # the editor says so beside a Submit that is off, and marks it as one types (data-limit)
+    page = login("alpha_writer").get(f"/clinics/clinic-a/replies/review/{review.pk}/").content
+    html = page.decode()
+    assert 'data-limit="280" data-platform="X"' in html
+    assert f"Submit is off: The reply is too long for X by {over} characters" in html
+
+    # a shorter text is submitted
+    writer.patch(f"drafts/{draft['id']}/", {"text": "Thank you for raising this; please call us."})
+    assert writer.post(f"drafts/{draft['id']}/submit/").status_code == 200
