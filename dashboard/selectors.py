@@ -15,7 +15,7 @@ from core.permissions import Permission
 from dashboard.models import ClinicSnapshot
 from facts.selectors import facts_list, facts_to_confirm
 from feeds.models import Source
-from inbox.selectors import SLA_LOOKBACK_DAYS, reviews_awaiting_reply
+from inbox.selectors import SLA_LOOKBACK_DAYS, reviews_awaiting_reply, with_reply_state
 from responses.services.outbox import manual_reason_for_reply, source_connection
 from scoring.selectors import latest_scores_prefetch
 
@@ -203,7 +203,8 @@ def awaiting_reply_across(*, agency: Agency, now: datetime | None = None) -> dic
             waiting = reviews_awaiting_reply(since=since)
             count = waiting.count()
             rows = list(
-                waiting.select_related("source")
+                with_reply_state(waiting)
+                .select_related("source")
                 .prefetch_related(latest_scores_prefetch())
                 .order_by("published_at", "pk")[:AWAITING_PER_CLINIC]
             )

@@ -32,6 +32,9 @@ def test_every_clinics_unanswered_reviews_past_the_target_first(
         ReplyDraft.objects.create(review=answered, status=ApprovalStatus.PUBLISHED,
                                   author_label="user:1")  # fmt: skip
     b_old = b.review(hours_ago=48, rating=2, text="Billing error, twice")  # not scored: 2★
+    with schema_context(clinic_b.schema_name):  # its reply approved, not posted yet
+        ReplyDraft.objects.create(review=b_old, status=ApprovalStatus.APPROVED,
+                                  author_label="user:1")  # fmt: skip
     c.review(hours_ago=80, rating=1, label="negative", text="Beta's clinic")
     for clinic in (clinic_a, clinic_b, clinic_c):
         clinic_snapshot_refresh(clinic=clinic)
@@ -50,6 +53,10 @@ def test_every_clinics_unanswered_reviews_past_the_target_first(
     row = html[html.index(f'id="awaiting-clinic-a-{a_new.pk}"') :]
     assert "past the" not in row[: row.index("</tr>")]
     assert "Beta's clinic" not in html and "clinic-c" not in html
+    # a review whose reply is approved says so, instead of inviting a second reply
+    row = html[html.index(f'id="awaiting-clinic-b-{b_old.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert 'data-testid="reply-approved"' in row and "/replies/review/" not in row
     assert 'aria-current="page">Waiting for a reply</a>' in html
     # and the dashboard links it from its SLA figure
     assert (
