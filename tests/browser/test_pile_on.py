@@ -137,7 +137,7 @@ def test_sixteen_copies_and_a_viral_post_get_one_correction_approved_once_per_st
     cells = row.locator("td").all_inner_texts()
     assert cells[0] == CLAIM
     assert cells[1:3] == ["17", str(8 + 1590)]
-    assert "misinformation" in cells[4] and "fact: needles-single-use" in cells[5]
+    assert "Misinformation" in cells[4] and "fact: needles-single-use" in cells[5]
     assert writer.locator("#claims tbody tr").count() == 1
     assert serious_violations(writer) == []
     screenshot(writer, "pile-on-inbox-claims")

@@ -102,7 +102,7 @@ def test_the_room_leads_with_the_plain_line_clocks_and_the_top_mention(incident,
     top = table.index('data-testid="top-mention"')
     assert table.index("They reuse needles! Share this") > top
     assert table.index("They reuse needles! Share this") < table.index("Reuse needles? asking")
-    assert "misinformation" in table[top : top + 1500]
+    assert ">Misinformation<" in table[top : top + 1500]  # the flag in words
     assert html.count('data-step="') == len(DEFAULT_PLAYBOOK)
 
 

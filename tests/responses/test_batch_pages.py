@@ -36,6 +36,7 @@ def test_the_inbox_shows_claims_and_answers_one_with_one_reply(clinic_a, login):
     row = page[page.index(f'id="claim-{cluster_id}"') :]
     row = row[: row.index("</tr>")]
     assert CLAIM in row and "<td>3</td>" in row and "<td>42</td>" in row
+    assert '<span class="pill negative">Misinformation</span>' in row  # in words
     assert "fact: single-use-needles" in row and "Answer all 3" in row
 
     # the claim's mentions, most reach first; filters by flag
