@@ -22,6 +22,7 @@ from core.incidents import incident_of_statement
 from core.permissions import Permission
 from core.views import ClinicView
 from facts.selectors import facts_list, facts_to_confirm
+from feeds.models import ReviewStatus
 from inbox.selectors import reviews_filtered
 from responses.forms import TemplateCreateForm, TemplateEditForm
 from responses.models import (
@@ -294,6 +295,10 @@ class ApprovalActionView(ClinicView):
         return HttpResponseRedirect(_next(request, default))
 
 
+# A review settled without a public reply: its reply clock stops.
+SETTLED = (ReviewStatus.RESOLVED, ReviewStatus.IGNORED)
+
+
 class ReplyEditorView(TemplateResponseMixin, ClinicView):
     """The reply to one review: suggestion and templates, the fact sheet, the draft with its
     guard findings (live as one types, with static/js/responses_editor.js), its versions,
@@ -363,6 +368,8 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
             for f in facts_list(active_only=True)
         ]
         sla = sla_for(shown, self.clinic) if shown else None
+        if sla and not shown.published_at and review.status in SETTLED:
+            sla = None  # resolved (e.g. in a private follow-up) or ignored: no clock runs
         return {
             "clinic": self.clinic,
             "review": review,

@@ -363,3 +363,23 @@ def test_a_reply_longer_than_its_platform_takes_is_not_submitted(clinic_a, as_us
     # a shorter text is submitted
     writer.patch(f"drafts/{draft['id']}/", {"text": "Thank you for raising this; please call us."})
     assert writer.post(f"drafts/{draft['id']}/submit/").status_code == 200
+
+
+def test_the_reply_clock_stops_once_the_review_is_resolved_without_a_reply(
+    clinic_a, as_user, login
+):
+    from feeds.models import Review
+
+    review = review_in(clinic_a, "csv", text="The wait was long.")
+    as_user("alpha_writer", clinic_a).post("drafts/", {"review_id": review.pk, "text": OK_TEXT})
+    url = f"/clinics/clinic-a/replies/review/{review.pk}/"
+    writer = login("alpha_writer")
+    before = writer.get(url).content.decode()
+    assert "Reply target: " in before and "(due <time" in before
+    assert 'data-testid="sla-stopped"' not in before
+    # when the review is settled in a private follow-up, no clock runs any more
+    with schema_context(clinic_a.schema_name):
+        Review.objects.filter(pk=review.pk).update(status="resolved")
+    html = writer.get(url).content.decode()
+    assert 'data-testid="sla-stopped">Reply target: no clock runs, the review is resolved.' in html
+    assert "(due <time" not in html
