@@ -156,3 +156,21 @@ def duration_prose(minutes: int) -> str:
         return f"{minutes} minute{'s' if minutes != 1 else ''}"
     hours = minutes / 60
     return f"{hours:g} hour{'s' if hours != 1 else ''}"
+
+
+def duration_said(minutes: float) -> str:
+    """A span of time inside a sentence the clinic reads (alerts, the portal, the post-crisis
+    review): "45 minutes", "70 minutes", "2 hours", "about 2.5 hours", "2 days" (never
+    "1.16667 h")."""
+    minutes = int(round(float(minutes)))
+    if minutes < 120 and minutes % 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    if minutes < 48 * 60:
+        return _about(minutes / 60, "hour")
+    return _about(minutes / (24 * 60), "day")
+
+
+def _about(value: float, unit: str) -> str:
+    if value == int(value):
+        return f"{int(value)} {unit}{'s' if value != 1 else ''}"
+    return f"about {round(value * 2) / 2:g} {unit}s"

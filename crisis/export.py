@@ -16,10 +16,11 @@ from django.utils.safestring import mark_safe
 
 from agency.branding import brand_palette, logo_data_uri
 from clinics.models import Clinic, clinic_zone
+from core.text import duration_said
 from crisis.charts import as_data_uri, chart_alt, sentiment_chart, volume_chart
 from crisis.metrics import LABELS, NOT_YET, WINDOW_NAMES
 from crisis.models import PostCrisisReview
-from crisis.room import duration_said, incident_words, local
+from crisis.room import incident_words, local
 from crisis.services import review_metrics_current
 from crisis.timeline import review_timeline
 
@@ -29,7 +30,7 @@ STATE_WORDS = {"complete": "complete", "in_progress": "so far", "not_yet": "not 
 
 def duration_text(seconds: int | None, *, missing: str = "—") -> str:
     """A span of time in the client's document, in words as the alerts say it ("70 minutes",
-    "about 5.5 hours", "7 days"; crisis.room.duration_said)."""
+    "about 5.5 hours", "7 days"; core.text.duration_said)."""
     if seconds is None:
         return missing
     return duration_said(seconds / 60)

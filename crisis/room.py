@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from clinics.models import CrisisRole, clinic_zone
+from core.text import duration_said
 from crisis.detectors import content_words
 from crisis.models import ACTIVE_STATUSES, DetectorSettings, Incident, PostCrisisReview
 from crisis.selectors import crisis_team, first_public_response
@@ -81,23 +82,6 @@ def _surge_words(numbers: dict, at: datetime, tz: ZoneInfo) -> str:
         f"{duration_said(numbers.get('window_minutes', 0))}"
         f" — about {about} times the usual for a {opened:%A} {_daypart(opened)}"
     )
-
-
-def duration_said(minutes: float) -> str:
-    """A span of time inside a sentence the clinic reads: "45 minutes", "70 minutes",
-    "2 hours", "about 2.5 hours", "2 days" (never "1.16667 h")."""
-    minutes = int(round(float(minutes)))
-    if minutes < 120 and minutes % 60:
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
-    if minutes < 48 * 60:
-        return _about(minutes / 60, "hour")
-    return _about(minutes / (24 * 60), "day")
-
-
-def _about(value: float, unit: str) -> str:
-    if value == int(value):
-        return f"{int(value)} {unit}{'s' if value != 1 else ''}"
-    return f"about {round(value * 2) / 2:g} {unit}s"
 
 
 def _many(count: int, noun: str) -> str:

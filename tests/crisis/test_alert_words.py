@@ -10,9 +10,10 @@ from types import SimpleNamespace
 import pytest
 
 from clinics.models import Clinic, clinic_zone
+from core.text import duration_said
 from crisis.detectors import duration
 from crisis.models import Incident
-from crisis.room import duration_said, trigger_words
+from crisis.room import trigger_words
 from crisis.services import detectors_run, incident_notify_opened, incidents_escalate_due
 from crisis.services.alerting import slack_message, teams_message
 from tests.crisis.conftest import NOW
