@@ -13,7 +13,6 @@ from django.views.generic.base import TemplateResponseMixin
 from agency.forms import apply_domain_errors
 from clinics.models import CrisisRole, clinic_zone
 from clinics.views import SettingsView
-from core.answering import answer_chosen, pinned_statement
 from core.errors import Conflict, DomainError, NotFound
 from core.permissions import Permission
 from core.views import ClinicView
@@ -52,8 +51,7 @@ from crisis.services import (
 )
 from crisis.services.reviews import portal_review_url
 from crisis.timeline import review_timeline
-from facts.selectors import facts_citable, facts_to_confirm
-from inbox.selectors import claims_unanswered
+from inbox.selectors import answer_menus
 from responses.selectors import (
     deliveries_of,
     delivery_rows,
@@ -125,12 +123,7 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 item["evaluated_local"] = local(
                     datetime.fromisoformat(item["evaluated_at"]), room["tz"]
                 )
-        facts, pinned = facts_citable(), pinned_statement()
-        fact_slugs = {f.slug for f in facts}
-        unanswered = claims_unanswered(c.pk for c in claims)
-        for claim in claims:
-            claim.answer_chosen = answer_chosen(claim.contradicts, fact_slugs, pinned)
-            claim.unanswered = unanswered[claim.pk]
+        menus = answer_menus(claims)
         return self.render_to_response(
             {
                 "room": room,
@@ -168,9 +161,7 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 ],
                 "pill": SEVERITY_PILL.get(incident.severity, "neutral"),
                 "claims": [(c, answered.get(c.pk, [])) for c in claims],
-                "facts": facts,
-                "pinned_statement": pinned,
-                "facts_waiting": 0 if facts else facts_to_confirm().count(),
+                **menus,
                 "answer_url": f"/clinics/{self.clinic.slug}/replies/batches/new/",
                 "checklist": checklist,
                 "deliveries": deliveries_of(

@@ -22,7 +22,9 @@ from django.db.models import (
     When,
 )
 
+from core.answering import answer_chosen, pinned_statement
 from core.api import RawItem
+from facts.selectors import facts_citable, facts_to_confirm
 from feeds.models import Review, ReviewRevision, ReviewStatus, Source
 from scoring.claims.selectors import reach_expression
 from scoring.models import ClaimMention
@@ -154,6 +156,26 @@ def claims_unanswered(cluster_ids) -> dict[int, int]:
     )
     found = {row["claim_mention__cluster_id"]: row["n"] for row in rows}
     return {i: found.get(i, 0) for i in ids}
+
+
+def answer_menus(claims) -> dict:
+    """What the claims tables' "one answer" menus need (the inbox and the incident room): each
+    claim gets `answer_chosen` (the answer its menu starts on) and `unanswered` (what answering
+    it as a whole answers); returns the page's `facts` (citable), `pinned_statement`,
+    `facts_waiting` (facts to confirm, counted when none is citable) and `bulk_chosen`."""
+    facts = list(facts_citable())
+    pinned = pinned_statement()
+    fact_slugs = {f.slug for f in facts}
+    unanswered = claims_unanswered(c.pk for c in claims)
+    for claim in claims:
+        claim.answer_chosen = answer_chosen(claim.contradicts, fact_slugs, pinned)
+        claim.unanswered = unanswered[claim.pk]
+    return {
+        "facts": facts,
+        "pinned_statement": pinned,
+        "facts_waiting": 0 if facts else facts_to_confirm().count(),
+        "bulk_chosen": answer_chosen(None, fact_slugs, pinned),
+    }
 
 
 def reviews_past_reply_target(*, target_minutes: int, now: datetime) -> QuerySet[Review]:

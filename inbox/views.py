@@ -7,18 +7,16 @@ from django.http import Http404, HttpResponseRedirect
 from django.utils import timezone
 from django.views.generic.base import TemplateResponseMixin
 
-from core.answering import answer_chosen, pinned_statement
 from core.permissions import Permission
 from core.text import duration_prose
 from core.views import ClinicView
-from facts.selectors import facts_citable, facts_to_confirm
 from feeds.models import Review, ReviewStatus, SourceKind
 from feeds.services import reviews_status_set
 from inbox.apis import InboxFilterSerializer
 from inbox.selectors import (
     REPLY_STATES,
     SLA_LOOKBACK_DAYS,
-    claims_unanswered,
+    answer_menus,
     reviews_filtered,
     reviews_past_reply_target,
     with_reply_state,
@@ -59,14 +57,8 @@ class InboxView(TemplateResponseMixin, ClinicView):
             or reply is not None
             or any(v for k, v in chosen.items() if k not in ("order", "include_deleted"))
         )
-        facts = facts_citable()
-        pinned = pinned_statement()
         claims = claims_to_answer(within=qs if narrowed else None)
-        fact_slugs = {f.slug for f in facts}
-        unanswered = claims_unanswered(c.pk for c in claims)
-        for claim in claims:
-            claim.answer_chosen = answer_chosen(claim.contradicts, fact_slugs, pinned)
-            claim.unanswered = unanswered[claim.pk]
+        menus = answer_menus(claims)
         query = request.GET.copy()
         query.pop("page", None)
         without_sla = request.GET.copy()
@@ -87,10 +79,7 @@ class InboxView(TemplateResponseMixin, ClinicView):
                 "claims": claims,
                 "claims_narrowed": narrowed,
                 "claim": cluster_get(chosen["cluster"]) if chosen.get("cluster") else None,
-                "facts": facts,
-                "pinned_statement": pinned,
-                "facts_waiting": 0 if facts else facts_to_confirm().count(),
-                "bulk_chosen": answer_chosen(None, fact_slugs, pinned),
+                **menus,
                 "answer_url": f"/clinics/{self.clinic.slug}/replies/batches/new/",
                 "sla": sla,
                 "reply_states": list(REPLY_STATES.items()),
