@@ -424,18 +424,21 @@ def _audit_lines(audit, review_ids, *, for_client: bool) -> list[Line]:
             return (outbox.get(entry.object_id) or {}).get("batch_id")
         return None
 
+    def platform_of(entry) -> str:
+        """A delivery's platform (only an outbox entry's object id is an outbox item's id)."""
+        if entry.object_type != "outbox":
+            return ""
+        return (outbox.get(entry.object_id) or {}).get("platform", "")
+
     def key_of(entry) -> tuple | None:
         batch_id = batch_of(entry)
         if batch_id is None:
             return None
-        # a delivery's platform (only an outbox entry's object id is an outbox item's id)
-        platform = (
-            (outbox.get(entry.object_id) or {}).get("platform", "")
-            if entry.object_type == "outbox"
-            else ""
-        )
         action = (entry.action or "").removeprefix("batch_")
-        return (batch_id, entry.object_type, action, entry.to_status, entry.actor_label, platform)
+        return (
+            batch_id, entry.object_type, action, entry.to_status, entry.actor_label,
+            platform_of(entry),
+        )  # fmt: skip
 
     lines: list[Line] = []
     for group in _grouped(audit, key_of):
@@ -445,12 +448,7 @@ def _audit_lines(audit, review_ids, *, for_client: bool) -> list[Line]:
             continue
         [entry] = group.entries
         if for_client:
-            platform = (
-                (outbox.get(entry.object_id) or {}).get("platform", "")
-                if entry.object_type == "outbox"
-                else ""
-            )
-            found = [_client_audit_line(entry, platform), _client_guard_line(entry)]
+            found = [_client_audit_line(entry, platform_of(entry)), _client_guard_line(entry)]
             lines += [line for line in found if line is not None]
             continue
         if entry.object_type == "statement" and entry.action in ("created", "edited"):
