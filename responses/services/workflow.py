@@ -317,7 +317,7 @@ def waiting_on(flow: Flow, obj, *, cache: dict | None = None) -> Waiting | None:
         cache[acting_step] = _who_acts(clinic, acting_step)
     everyone = cache[acting_step]
     # nobody may give a step of a text they wrote or of a version they already gave a step of
-    barred = _authors(flow, obj) | principals_who_acted(object_type=flow.object_type, obj=obj)
+    barred = _writers_of(obj) | principals_who_acted(object_type=flow.object_type, obj=obj)
     people = [u for u in everyone if f"user:{u.pk}" not in barred]
     told = (
         Notification.objects.filter(clinic=clinic, ref=_ref(flow, obj), user__in=people)
@@ -453,7 +453,7 @@ def tell_authors_sent_back(flow: Flow, obj, who: Actor, *, step: str, comment: s
     """A text sent back waits for its writer: they are told who sent it back, at which step,
     and why, with a link to its page."""
     clinic = current_clinic()
-    ids = [int(a.split(":", 1)[1]) for a in _authors(flow, obj) if a.startswith("user:")]
+    ids = [int(a.split(":", 1)[1]) for a in _writers_of(obj) if a.startswith("user:")]
     ids = [i for i in ids if f"user:{i}" != who.label]
     users = list(User.objects.filter(pk__in=ids, is_active=True))
     return people_notify(
@@ -493,15 +493,8 @@ def _expect(obj, *, expected_status: str | None, expected_version: int | None) -
         )
 
 
-def _authors(flow: Flow, obj) -> set[str]:
-    authors = {obj.author_label}
-    if obj.version:
-        authors.add(flow.current_version(obj).author_label)
-    return authors
-
-
 def _not_own(flow: Flow, obj, who: Actor, what: str) -> None:
-    if who.label in _authors(flow, obj):
+    if who.label in _writers_of(obj):
         raise PermissionDenied(f"Nobody may {what} a text they wrote.", code="own_draft")
 
 
