@@ -154,19 +154,6 @@ class PortalReviewView(PortalPage):
         return self.render_to_response(self.context(**review_cards(self.access)))
 
 
-REFUSE_OVERRIDE = {
-    "batch": lambda pk, access, comment, version: batch_services.reply_batch_override_refuse(
-        batch_id=pk, access=access, comment=comment, expected_version=version
-    ),
-    "reply": lambda pk, access, comment, version: reply_services.reply_override_refuse(
-        draft_id=pk, access=access, comment=comment, expected_version=version
-    ),
-    "statement": lambda pk, access, comment, version: statement_services.statement_override_refuse(
-        statement_id=pk, access=access, comment=comment, expected_version=version
-    ),
-}
-
-
 class PortalOverrideView(PortalPage):
     """Legal lifts the privacy check's block for the current version, with a reason; or keeps
     it and sends the text back to its writer with a comment (`action=send_back`)."""
@@ -181,22 +168,15 @@ class PortalOverrideView(PortalPage):
         try:
             if kind not in ACTS or pk is None:
                 raise ValidationFailed("Unknown item.", fields={"id": ["Reload the page."]})
+            services, key, name = ACTS[kind]  # reply_override, reply_batch_override_refuse...
             if send_back:
-                REFUSE_OVERRIDE[kind](
-                    pk, self.access, request.POST.get("comment", ""),
-                    _int(request.POST.get("expected_version")),
+                getattr(services, f"{name}_override_refuse")(
+                    **{key: pk}, access=self.access, comment=request.POST.get("comment", ""),
+                    expected_version=_int(request.POST.get("expected_version")),
                 )  # fmt: skip
-            elif kind == "batch":
-                batch_services.reply_batch_override(
-                    batch_id=pk, access=self.access, reason=request.POST.get("reason", "")
-                )
-            elif kind == "reply":
-                reply_services.reply_override(
-                    draft_id=pk, access=self.access, reason=request.POST.get("reason", "")
-                )
             else:
-                statement_services.statement_override(
-                    statement_id=pk, access=self.access, reason=request.POST.get("reason", "")
+                getattr(services, f"{name}_override")(
+                    **{key: pk}, access=self.access, reason=request.POST.get("reason", "")
                 )
         except DomainError as exc:
             # The page again with the reason it was refused, and nothing changed.
