@@ -16,7 +16,7 @@ from django_tenants.utils import schema_context
 
 from accounts.actors import Actor
 from crisis.models import Incident, IncidentMention, IncidentStatement
-from crisis.services import incident_acknowledge
+from crisis.services import incident_acknowledge, incident_status_set
 from feeds.models import Review, Source
 from responses.models import ReplyDraft, Statement
 from scoring.models import ReviewScore
@@ -278,3 +278,18 @@ def surge(stream, world, clinic_a):
         if mine:
             IncidentStatement.objects.create(incident=incident, statement=statement, added_at=NOW)
     return incident, linked
+
+
+def resolved_anyway(incident, capture, *, at=None):
+    """`incident` resolved anyway by Sam at `at` (default: four hours after NOW), with its
+    on-commit work captured, not run (`capture`: django_capture_on_commit_callbacks); re-read."""
+    with capture(execute=False):
+        incident_status_set(
+            incident_id=incident.pk,
+            status="resolved",
+            override_reason=ANYWAY,
+            actor=acting("Sam"),
+            now=at or NOW + 4 * HOUR,
+        )
+    incident.refresh_from_db()
+    return incident

@@ -15,7 +15,6 @@ from clinics.access import clinic_access
 from crisis.export import review_figures, statement_line
 from crisis.metrics import review_metrics
 from crisis.models import Incident, IncidentMention
-from crisis.services import incident_status_set
 from crisis.timeline import review_timeline
 from feeds.models import Review, Source
 from responses.models import (
@@ -29,7 +28,7 @@ from responses.models import (
 from responses.services.outbox import outbox_deliver, outbox_mark_posted
 from responses.services.private import followup_start
 from scoring.models import ClaimMention, ReviewScore
-from tests.crisis.conftest import ANYWAY, HOUR, MIN, NOW, acting
+from tests.crisis.conftest import HOUR, MIN, NOW, resolved_anyway
 from tests.responses.conftest import as_user, platforms, review_in  # noqa: F401 - fixtures
 from tests.responses.test_batches import CLAIM, _claim, approved_batch
 
@@ -169,19 +168,6 @@ def test_a_batch_step_is_one_line_with_its_failures_and_guard_findings(
     ]  # fmt: skip
 
 
-def _resolved(incident, capture):
-    with capture(execute=False):
-        incident_status_set(
-            incident_id=incident.pk,
-            status="resolved",
-            override_reason=ANYWAY,
-            actor=acting("Sam"),
-            now=NOW + 4 * HOUR,
-        )
-    incident.refresh_from_db()
-    return incident
-
-
 def test_a_follow_up_started_during_the_crisis_is_counted_even_with_a_mention_not_linked(
     surge, stream, world, clinic_a, django_capture_on_commit_callbacks
 ):
@@ -196,7 +182,7 @@ def test_a_follow_up_started_during_the_crisis_is_counted_even_with_a_mention_no
         followup_start(review_id=review.pk, access=writer, channel="phone")
     PrivateConversation.objects.update(created_at=NOW + 20 * MIN)
     PrivateConversation.objects.filter(review=upset).update(status="resolved")
-    _resolved(incident, django_capture_on_commit_callbacks)
+    resolved_anyway(incident, django_capture_on_commit_callbacks)
     m = review_metrics(incident, now=NOW + 30 * HOUR)
 
     # then the review counts it, apart from those of the incident's mentions (none here); the
@@ -226,7 +212,7 @@ def test_a_published_statement_is_pinned_only_where_a_channel_confirmed_it(
         kind="statement_post", idempotency_key="pin-1", source=facebook, statement=statement,
         version=1, status="pending",
     )  # fmt: skip
-    _resolved(incident, django_capture_on_commit_callbacks)
+    resolved_anyway(incident, django_capture_on_commit_callbacks)
 
     def said() -> tuple[str, str]:
         with schema_context(clinic_a.schema_name):

@@ -18,8 +18,7 @@ from PIL import Image
 from agency.branding import brand_palette
 from clinics.models import Clinic
 from crisis.export import review_html, review_pdf
-from crisis.services import incident_status_set
-from tests.crisis.conftest import ANYWAY, HOUR, NOW, acting
+from tests.crisis.conftest import resolved_anyway
 from tests.fixtures.browser import SCREENSHOTS
 
 POPPLER = shutil.which("pdftoppm") and shutil.which("pdftotext") and shutil.which("pdfinfo")
@@ -68,15 +67,7 @@ def branded(clinic_a, settings, tmp_path):
 @pytest.fixture
 def resolved_review(surge, django_capture_on_commit_callbacks):
     incident, _ = surge
-    with django_capture_on_commit_callbacks(execute=False):
-        incident_status_set(
-            incident_id=incident.pk,
-            status="resolved",
-            override_reason=ANYWAY,
-            actor=acting("Sam"),
-            now=NOW + 4 * HOUR,
-        )
-    incident.refresh_from_db()
+    resolved_anyway(incident, django_capture_on_commit_callbacks)
     return incident.review
 
 

@@ -25,7 +25,7 @@ from crisis.services.common import event_add
 from crisis.timeline import review_timeline
 from responses.services.common import audit_record
 from responses.services.private import followup_start
-from tests.crisis.conftest import ANYWAY, HOUR, MIN, NOW, acting
+from tests.crisis.conftest import ANYWAY, HOUR, MIN, NOW, acting, resolved_anyway
 from tests.responses.conftest import as_user, platforms, review_in  # noqa: F401, F811 - fixtures
 from tests.responses.test_publish import _approved, _deliver
 
@@ -132,15 +132,7 @@ def test_an_unresolved_crisis_has_no_after_window_yet():
 
 def test_the_review_figures_of_a_resolved_surge(surge, django_capture_on_commit_callbacks):
     incident, _ = surge
-    with django_capture_on_commit_callbacks(execute=False):
-        incident_status_set(
-            incident_id=incident.pk,
-            status="resolved",
-            override_reason=ANYWAY,
-            actor=acting("Sam"),
-            now=NOW + 4 * HOUR,
-        )
-    incident.refresh_from_db()
+    resolved_anyway(incident, django_capture_on_commit_callbacks)
 
     m = review_metrics(incident, now=NOW + 30 * HOUR)
 
@@ -256,14 +248,7 @@ def test_a_review_sent_before_the_after_period_ended_says_so_and_is_renewed_once
     clinic_a = in_utc
     # given a surge resolved at 19:00, the "after" period runs to 19:00 the next day
     incident, _ = surge
-    with django_capture_on_commit_callbacks(execute=False):
-        incident_status_set(
-            incident_id=incident.pk,
-            status="resolved",
-            override_reason=ANYWAY,
-            actor=acting("Sam"),
-            now=NOW + 4 * HOUR,
-        )
+    resolved_anyway(incident, django_capture_on_commit_callbacks)
     actor = acting("Alpha Writer")
     # the agency is told before sending what sending now means
     monkeypatch.setattr("django.utils.timezone.now", lambda: NOW + 330 * MIN)
@@ -471,14 +456,7 @@ def test_the_clinics_document_leaves_out_the_plumbing_and_says_the_trigger_in_wo
         (EventKind.NOTIFIED, "Alerted 2 people: Sam, Alex.", {"people": [1, 2]}),
     ):
         event_add(incident=incident, kind=kind, message=message, data=data, at=NOW + MIN)
-    with django_capture_on_commit_callbacks(execute=False):
-        incident_status_set(
-            incident_id=incident.pk,
-            status="resolved",
-            override_reason=ANYWAY,
-            actor=acting("Sam"),
-            now=NOW + 4 * HOUR,
-        )
+    resolved_anyway(incident, django_capture_on_commit_callbacks)
     review = PostCrisisReview.objects.get(incident=incident)
     # when the document is rendered (page, portal, HTML, PDF share it)
     html = review_html(review, clinic_a)
@@ -528,14 +506,7 @@ def test_the_agency_sends_the_review_and_the_clinic_reads_it_in_its_portal(
     surge, login, clinic_a, world, mailoutbox, django_capture_on_commit_callbacks
 ):
     incident, _ = surge
-    with django_capture_on_commit_callbacks(execute=False):
-        incident_status_set(
-            incident_id=incident.pk,
-            status="resolved",
-            override_reason=ANYWAY,
-            actor=acting("Sam"),
-            now=NOW + 4 * HOUR,
-        )
+    resolved_anyway(incident, django_capture_on_commit_callbacks)
     approver = login("a_approver")
     portal = f"/clinics/clinic-a/portal/incidents/{incident.pk}"
     # before it is sent, the portal shows nothing of it
