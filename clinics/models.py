@@ -228,6 +228,9 @@ class Notification(BaseModel):
     title = models.CharField(max_length=300)
     url = models.CharField(max_length=500)
     open = models.BooleanField(default=True)
+    # False: for the person's information only (a failure notice to a clinic's approver):
+    # never open, never in the banner or the digest; kept so their history lists it
+    waits = models.BooleanField(default=True)
     read_at = models.DateTimeField(null=True, blank=True)
     # E-mail owed to a person on the hourly digest; set when the digest went out.
     email_pending = models.BooleanField(default=False)

@@ -62,9 +62,10 @@ def people_notify(
     open is skipped): in-app if they want it, and by e-mail now or in their hourly digest.
     The e-mail goes after commit and never fails the caller. `title` is the e-mail's subject
     and the in-app line; `detail`, what the e-mail adds below it (what to do, who wrote it).
-    `waits=False`: for their information only, nothing for them to do: no in-app message (the
-    banner and badge are what waits for the person) and no digest line ("these wait for
-    you"), only the e-mail now to those who take e-mails as they come.
+    `waits=False`: for their information only, nothing for them to do: no open in-app message
+    (the banner and badge are what waits for the person) and no digest line ("these wait for
+    you"), only the e-mail now to those who take e-mails as they come; a closed row
+    (`waits=False`) keeps it in the person's notification history, whoever they are.
     Returns user id → channels."""
     users = {u.pk: u for u in users if u is not None and u.is_active}
     if not users:
@@ -85,7 +86,13 @@ def people_notify(
         digest = email and pref.email and pref.digest == Digest.HOURLY
         row = None
         if not waits:
-            if email and pref.email and not digest:
+            mailed = email and pref.email and not digest
+            Notification.objects.create(
+                user=user, clinic=clinic, kind=kind, ref=ref, title=title[:300], url=url[:500],
+                severity=severity, open=False, waits=False,
+                emailed_at=timezone.now() if mailed else None,
+            )  # fmt: skip
+            if mailed:
                 channels.append("email")
                 now_mail.append((user, None))
                 told[uid] = channels

@@ -68,3 +68,41 @@ def test_someone_who_takes_only_emails_is_told_where_their_messages_are(world, l
 
 def test_another_clinics_person_cannot_read_this_clinics_history(world, login):
     assert login("b_approver", otp=False).get(URL).status_code == 404
+
+
+def test_a_notice_for_information_is_listed_without_waiting(world, login):
+    # a failure notice to the clinic's approver: nothing for them to do, e-mailed at once
+    from clinics.notifications import people_notify
+
+    approver, clinic_a = world.users["a_approver"], world.clinics["a"]
+    told = people_notify(
+        users=[approver], clinic=clinic_a, kind="delivery_failed", ref="outbox:991",
+        title="Not posted on Sunrise Facebook page: the reply to Ann’s review",
+        url="/clinics/clinic-a/portal/approvals/", waits=False,
+    )  # fmt: skip
+    assert told == {approver.pk: ["email"]}
+    # hourly-digest people get no e-mail for it, but their history still lists it
+    NotificationPreference.objects.update_or_create(user=approver, defaults={"digest": "hourly"})
+    try:
+        assert people_notify(
+            users=[approver], clinic=clinic_a, kind="delivery_failed", ref="outbox:992",
+            title="Not posted on Sunrise Google profile", url="/clinics/clinic-a/portal/",
+            waits=False,
+        ) == {}  # fmt: skip
+    finally:
+        NotificationPreference.objects.filter(user=approver).delete()
+
+    html = login("a_approver", otp=False).get(URL).content.decode()
+
+    first = Notification.objects.get(ref="outbox:991")
+    second = Notification.objects.get(ref="outbox:992")
+    item = html[html.index(f'id="notification-{first.pk}"') :]
+    assert "for your information, e-mailed to you" in item[: item.index("</li>")]
+    item = html[html.index(f'id="notification-{second.pk}"') :]
+    item = item[: item.index("</li>")]
+    assert "for your information" in item and "e-mailed" not in item
+    assert "Nothing waits for you now." in html
+    # never in the banner or the badge
+    from clinics.notifications import notifications_open_for
+
+    assert notifications_open_for(approver, clinic=clinic_a) == []

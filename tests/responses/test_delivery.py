@@ -250,10 +250,13 @@ def test_a_failure_tells_the_agency_in_app_mail_and_chat_and_the_clinic_only_for
     # e-mail; the clinic's approver (who approved it too, but cannot fix it) by e-mail only:
     # nothing waits for them; the writer (who did not approve) is not told
     users = world.users
-    told = {
-        n.user_id: n for n in Notification.objects.filter(clinic=clinic_a, ref=f"outbox:{item_id}")
-    }
+    rows = Notification.objects.filter(clinic=clinic_a, ref=f"outbox:{item_id}")
+    told = {n.user_id: n for n in rows.filter(waits=True)}
     assert set(told) == {users["alpha_manager"].pk, users["alpha_owner"].pk}
+    # the approver's notice is kept for their history only: never open, e-mailed now
+    info = rows.get(waits=False)
+    assert info.user_id == users["a_approver"].pk
+    assert not info.open and info.emailed_at is not None and not info.email_pending
     note = told[users["alpha_owner"].pk]
     assert note.kind == "delivery_failed" and note.open
     # the review as people know it: who, the platform and the day; never an id or its words
