@@ -171,6 +171,17 @@ def mentions_handled(*, since: datetime) -> set[int]:
     )
 
 
+def mentions_held_by_resolved(review_ids) -> set[int]:
+    """Those of these reviews that are linked to an incident already resolved (or reviewed):
+    they belong to that crisis's record."""
+    return set(
+        IncidentMention.objects.filter(
+            review_id__in=review_ids,
+            incident__status__in=[IncidentStatus.RESOLVED, IncidentStatus.REVIEWED],
+        ).values_list("review_id", flat=True)
+    )
+
+
 def incidents_filtered(
     *,
     status: str | None = None,
@@ -511,21 +522,32 @@ def resolve_override_of(incident: Incident) -> dict | None:
 # --- the post-crisis review's reads ---------------------------------------------------------
 
 
-def false_claim_review_ids(review_ids) -> tuple[set[int], int]:
-    """(the live member mentions of every claim cluster flagged as misinformation that holds
-    one of these reviews, how many such clusters): the claim as the incident room shows it,
-    with every mention that repeats it, flagged one by one or not."""
-    clusters = list(
-        ClaimCluster.objects.filter(misinformation=True, mentions__review_id__in=list(review_ids))
+def false_claims_of(review_ids) -> dict[int, set[int]]:
+    """claim cluster id -> its live member mentions, for every claim cluster flagged as
+    misinformation that holds one of these reviews (ids, or a values queryset of them): an
+    incident's false claims, each with every mention that repeats it, flagged one by one or
+    not; the claim as the incident room shows it. The detectors link these members to the
+    incident (`crisis.services.detection`) and the post-crisis review counts them."""
+    clusters = {
+        pk: set()
+        for pk in ClaimCluster.objects.filter(
+            misinformation=True, mentions__review_id__in=review_ids
+        )
         .values_list("pk", flat=True)
         .distinct()
-    )
-    members = set(
-        Review.objects.filter(claim_mention__cluster_id__in=clusters, is_deleted=False).values_list(
-            "pk", flat=True
-        )
-    )
-    return members, len(clusters)
+    }
+    for review_id, cluster_id in Review.objects.filter(
+        claim_mention__cluster_id__in=list(clusters), is_deleted=False
+    ).values_list("pk", "claim_mention__cluster_id"):
+        clusters[cluster_id].add(review_id)
+    return clusters
+
+
+def false_claim_review_ids(review_ids) -> tuple[set[int], int]:
+    """(the live member mentions of every claim cluster flagged as misinformation that holds
+    one of these reviews, how many such clusters): see `false_claims_of`."""
+    clusters = false_claims_of(review_ids)
+    return set().union(*clusters.values()), len(clusters)
 
 
 def reply_statuses_by_review(review_ids) -> dict[int, str]:

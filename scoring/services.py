@@ -157,12 +157,13 @@ def _attempts(review: Review) -> int:
         return 0
 
 
-def reviews_score(*, review_ids: list[int], scorer) -> int:
+def reviews_score(*, review_ids: list[int], scorer, detect: bool = True) -> int:
     """Score these reviews of the current clinic with `scorer` (at least once, idempotent): the
     ones not yet tried in a batch, then one at a time the ones that were in a batch that did not
     finish (or that failed); a review is retried at most MAX_ATTEMPTS times, then parked with its
-    error. Asks for crisis detection when something was written. Returns how many scores were
-    written."""
+    error. Asks for crisis detection when something was written (`detect=False`: the caller
+    asks, once it has done what the detectors must see, as the scoring task does after
+    clustering the claims). Returns how many scores were written."""
     pending = _pending(review_ids, scorer.version)
     if not pending:
         return 0
@@ -182,7 +183,7 @@ def reviews_score(*, review_ids: list[int], scorer) -> int:
             suspect = fresh + suspect
     for review in suspect:
         written += _score_alone(scorer, review, context)
-    if written:
+    if written and detect:
         reviews_scored([r.pk for r in pending])
     return written
 

@@ -12,7 +12,7 @@ from celery.signals import worker_process_init
 from django.utils import timezone
 
 from clinics.schemas import clinic_schemas_each
-from core.pipeline import reviews_score_request
+from core.pipeline import reviews_score_request, reviews_scored
 from scoring.claims.selectors import claims_unclustered_ids
 from scoring.claims.services import claims_cluster
 from scoring.selectors import reviews_unscored_ids
@@ -37,8 +37,12 @@ def reviews_score_task(review_ids: list[int]) -> int:
     from scoring.engine import get_scorer  # the model: only in ml worker children
 
     scorer = get_scorer()
-    written = reviews_score(review_ids=review_ids, scorer=scorer)
-    claims_cluster(review_ids=review_ids, embed=getattr(scorer, "embed", None))
+    written = reviews_score(review_ids=review_ids, scorer=scorer, detect=False)
+    joined = claims_cluster(review_ids=review_ids, embed=getattr(scorer, "embed", None))
+    if written or joined:
+        # after clustering, so the detectors see each mention's claim: a mention of a false
+        # claim joins the incident that holds the claim (crisis.services.detection)
+        reviews_scored(review_ids)
     return written
 
 

@@ -1,5 +1,6 @@
 """Running the detectors in a clinic's schema: findings open incidents or attach to the active
-one of the same kind, and the crisis team is told."""
+one of the same kind, and the crisis team is told. An active incident about a false claim also
+takes in every mention of that claim (its claim cluster), however it was scored."""
 
 from __future__ import annotations
 
@@ -11,7 +12,15 @@ from django.utils import timezone
 
 from core.rollup import figures_changed
 from core.tenancy import current_clinic
-from crisis.detectors import Finding, History, Thresholds, evaluate, merge_target
+from crisis.detectors import (
+    MISINFORMATION,
+    VIRAL,
+    Finding,
+    History,
+    Thresholds,
+    evaluate,
+    merge_target,
+)
 from crisis.models import (
     SEVERITY_RANK,
     EngagementSample,
@@ -21,16 +30,20 @@ from crisis.models import (
 )
 from crisis.selectors import (
     detector_settings_get,
+    false_claims_of,
     history_load,
     incidents_active,
     incidents_resolved_since,
     mentions_handled,
+    mentions_held_by_resolved,
 )
 from crisis.services.common import DETECTOR, LOCK_DETECTORS, event_add, schema_lock
 from feeds.models import Review
 
 logger = logging.getLogger(__name__)
 SAMPLE_KEEP = timedelta(days=8)
+# Incidents about a claim: theirs, or one of these findings joined them (ALSO_DETECTED).
+CLAIM_KINDS = (MISINFORMATION, VIRAL)
 
 
 def detectors_run(
@@ -42,8 +55,9 @@ def detectors_run(
     """Run every enabled detector for the clinic whose schema the connection is in, as of
     `now` (default: the current time). A finding opens an incident — and, after commit, the
     crisis team is e-mailed and the `incident.opened` webhook emitted (`notify=False` skips
-    both) — or links its mentions to the active incident of the same kind and key. Returns the
-    incidents this run opened.
+    both) — or links its mentions to the active incident of the same kind and key. Each active
+    incident about a false claim takes in the claim's other mentions (`_claims_link`), before
+    the detectors are evaluated and after. Returns the incidents this run opened.
 
     `review_ids`, when given, are the reviews that changed (a scoring batch): if none of them
     was published recently enough to matter, nothing runs; an empty list runs nothing.
@@ -80,9 +94,13 @@ def detectors_run(
             tz=clinic.timezone,
         )
         history.handled = mentions_handled(since=now - thresholds.lookback)
+        resolved_since = incidents_resolved_since()
+        # first, so that a detector that sees the claim's mentions joins the incident holding
+        # the claim (merge_target) rather than opening a second one for the same crisis
+        _claims_link_all(active, linked, resolved_since, now)
         before = dict(active)
         firing: dict[tuple[str, str], Finding] = {}
-        for finding in evaluate(history, now, thresholds, incidents_resolved_since()):
+        for finding in evaluate(history, now, thresholds, resolved_since):
             key = (finding.kind, finding.key)
             if key in active:
                 _incident_update(active[key], finding, now)
@@ -98,6 +116,8 @@ def detectors_run(
                 active[key] = _incident_open(finding, now)
                 opened.append(active[key])
             linked.setdefault(key, set()).update(finding.review_ids)
+        # again: the claims of the incidents just opened, or of the mentions just linked
+        _claims_link_all(active, linked, resolved_since, now)
         for key, incident in before.items():
             # the resolve checklist reads whether the crisis is still detected
             if key not in firing:
@@ -141,6 +161,64 @@ def _link(incident: Incident, review_ids: list[int], now: datetime) -> int:
         ignore_conflicts=True,
     )
     return len(new)
+
+
+def _claims_link_all(
+    active: dict[tuple[str, str], Incident],
+    linked: dict[tuple[str, str], set[int]],
+    resolved_since: dict[tuple[str, str], datetime],
+    now: datetime,
+) -> None:
+    for key, incident in active.items():
+        linked[key] |= _claims_link(incident, linked[key], resolved_since.get(key), now)
+
+
+def _holds_claims(incident: Incident) -> bool:
+    if incident.kind in CLAIM_KINDS:
+        return True
+    return incident.events.filter(
+        kind=EventKind.ALSO_DETECTED, data__kind__in=list(CLAIM_KINDS)
+    ).exists()
+
+
+def _claims_link(
+    incident: Incident, linked: set[int], not_before: datetime | None, now: datetime
+) -> set[int]:
+    """The incident's false claims are the misinformation claim clusters that hold one of its
+    mentions (`false_claims_of`, as the room and the post-crisis review read them); every
+    live mention of them is linked to it too (`linked`: those it holds): those published after
+    it opened, those that joined the claim later, those in the claim that were not flagged
+    themselves. One "Mentions linked" line on the timeline when any is. Left out, as the
+    detectors leave them out (`History.is_new`): mentions held by a resolved incident, and
+    those published before the last incident of this kind and key was resolved
+    (`not_before`). For misinformation and viral incidents, and any incident one of those
+    findings joined; nothing is ever unlinked. Returns the review ids linked."""
+    if not linked or not _holds_claims(incident):
+        return set()
+    claims = false_claims_of(IncidentMention.objects.filter(incident=incident).values("review_id"))
+    members = set().union(*claims.values()) - linked
+    members -= mentions_held_by_resolved(members)
+    if not_before is not None and members:
+        members = set(
+            Review.objects.filter(pk__in=members, published_at__gte=not_before).values_list(
+                "pk", flat=True
+            )
+        )
+    ids = sorted(members)
+    added = _link(incident, ids, now)
+    if added:
+        total = IncidentMention.objects.filter(incident=incident).count()
+        held = sorted(pk for pk, claim in claims.items() if claim & members)
+        event_add(
+            incident=incident,
+            kind=EventKind.MENTIONS_ADDED,
+            message=f"{added} more mention(s) of its false claim"
+            f"{'s' if len(held) > 1 else ''} linked ({total} in all).",
+            actor=DETECTOR,
+            data={"review_ids": ids[-200:], "added": added, "claim_ids": held},
+            at=now,
+        )
+    return members
 
 
 def _incident_open(finding: Finding, now: datetime) -> Incident:
