@@ -1,4 +1,4 @@
-"""docs/integrate.md and docs/webhooks.md, whole: every shell block that talks to `$BASE` runs as
+"""docs/integrate.md, docs/webhooks.md and docs/inbound-webhooks.md, whole: every shell block that talks to `$BASE` runs as
 written, in order, in one shell, against a live server holding the guide's demo world
 (riverside-dental, Max the manager, Avery the clinic's approver, an open incident), with the
 work `make run`'s worker does done by a thread here (scoring with a fixed scorer, sending
@@ -50,7 +50,8 @@ from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent
 from webhooks.services import subscription_create
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-GUIDES = [DOCS / "integrate.md", DOCS / "webhooks.md"]  # in this order: the second uses $TOKEN
+# in this order: the later ones use $TOKEN
+GUIDES = [DOCS / "integrate.md", DOCS / "webhooks.md", DOCS / "inbound-webhooks.md"]
 MARK = "@@guide-block-{}@@"
 MODEL = default_model_version()  # the shipped model's version, as the examples show it
 _FENCE = re.compile(r"```(\w*)\n(.*?)```", re.S)
