@@ -1,5 +1,6 @@
-"""The fact sheet over HTTP: list, add, read, edit, confirm, deactivate, and each fact's
-history with restore. Serializers live here (STYLE: one placement)."""
+"""The fact sheet over HTTP: list, add, read, edit, confirm, deactivate, ask the clinic to
+confirm drafts, and each fact's history with restore. Serializers live here (STYLE: one
+placement)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,15 @@ from core.api import ClinicAPIView, Pagination, paginated_response
 from core.permissions import Permission
 from facts.models import Fact, FactStatus, FactVersion
 from facts.selectors import fact_get, fact_versions, facts_list
-from facts.services import fact_confirm, fact_create, fact_delete, fact_restore, fact_update
+from facts.services import (
+    ASK_MAX,
+    fact_confirm,
+    fact_create,
+    fact_delete,
+    fact_restore,
+    fact_update,
+    facts_ask_clinic,
+)
 
 STATEMENT_HELP = "One or two short sentences, plain text (no {variables}), 500 characters at most."
 
@@ -20,6 +29,8 @@ STATEMENT_HELP = "One or two short sentences, plain text (no {variables}), 500 c
 class FactOutputSerializer(serializers.ModelSerializer):
     placeholder = serializers.SerializerMethodField()
     citable = serializers.SerializerMethodField()
+    confirmed_as = serializers.SerializerMethodField()
+    clinic_review = serializers.SerializerMethodField()
 
     class Meta:
         model = Fact
@@ -40,10 +51,30 @@ class FactOutputSerializer(serializers.ModelSerializer):
             "updated_by",
             "confirmed_by",
             "confirmed_at",
+            "confirmed_as",
+            "clinic_review",
+            "clinic_asked_at",
+            "clinic_asked_by",
+            "clinic_comment",
+            "clinic_comment_by",
+            "clinic_comment_at",
             "placeholder",
             "created_at",
             "updated_at",
         ]
+
+    def get_confirmed_as(self, fact) -> str | None:
+        """Who confirmed it: `clinic` (one of the clinic's own approvers, in the portal),
+        `agency` (the agency's staff, for the clinic); null while it is a draft."""
+        if fact.status != FactStatus.CONFIRMED:
+            return None
+        return fact.confirmed_as or None
+
+    def get_clinic_review(self, fact) -> str | None:
+        """`waiting`: the clinic was asked to confirm it (`clinic_asked_at`, `clinic_asked_by`)
+        and has not answered; `change_requested`: the clinic answered that it needs a change
+        (`clinic_comment`); null when the clinic was not asked or it is confirmed."""
+        return fact.clinic_review or None
 
     def get_placeholder(self, fact) -> str:
         return fact.placeholder
@@ -107,12 +138,28 @@ class FactVersionOutputSerializer(serializers.ModelSerializer):
             "status",
             "actor_label",
             "actor_name",
+            "by_clinic",
+            "comment",
             "created_at",
         ]
 
 
 class FactVersionActionSerializer(serializers.Serializer):
     expected_version = serializers.IntegerField(required=False, min_value=1)
+
+
+class FactAskClinicInputSerializer(serializers.Serializer):
+    fact_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        allow_empty=False,
+        max_length=ASK_MAX,
+        help_text="Drafts of this clinic with a statement, not confirmed, not already waiting.",
+    )
+
+
+class FactAskClinicOutputSerializer(serializers.Serializer):
+    facts = FactOutputSerializer(many=True)
+    told = serializers.IntegerField(help_text="How many of the clinic's people were told.")
 
 
 def _fact_or_404(fact_id: int) -> Fact:
@@ -178,6 +225,28 @@ class FactConfirmApi(ClinicAPIView):
         data.is_valid(raise_exception=True)
         fact = fact_confirm(fact_id=fact_id, access=self.access, **data.validated_data)
         return Response(FactOutputSerializer(fact).data)
+
+
+class FactAskClinicApi(ClinicAPIView):
+    """Ask the clinic to confirm drafts of its fact sheet: each records who asked and when
+    (`clinic_review: "waiting"`, a version `asked_clinic`), and the clinic's approvers (its
+    people who give its approval, not the agency's staff) are told once for the request,
+    in-app and by e-mail. They confirm each fact in the portal (`confirmed_as: "clinic"`) or
+    say what needs a change (`clinic_review: "change_requested"`, `clinic_comment`). An id
+    that is not an active draft with a statement of this clinic, or that already waits, is a
+    400 naming it, and nothing is changed; 409 `nobody_to_ask` when the clinic has no
+    approver."""
+
+    write_permission = Permission.MANAGE
+
+    @extend_schema(
+        request=FactAskClinicInputSerializer, responses={200: FactAskClinicOutputSerializer}
+    )
+    def post(self, request):
+        data = FactAskClinicInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        facts, told = facts_ask_clinic(fact_ids=data.validated_data["fact_ids"], access=self.access)
+        return Response({"facts": FactOutputSerializer(facts, many=True).data, "told": len(told)})
 
 
 class FactVersionListApi(ClinicAPIView):

@@ -7,7 +7,12 @@ shows the fact a false claim contradicts.
 A fact is versioned: every change (created, edited, confirmed, deactivated, reactivated,
 restored) writes a `FactVersion` with who, when, what changed and the fact as it then read.
 A fact starts as a *draft* ("to be confirmed", the default clinic-safety facts every new
-clinic gets) or *confirmed*; only active, confirmed facts are ever cited or matched."""
+clinic gets) or *confirmed*; only active, confirmed facts are ever cited or matched.
+
+The clinic attests its own facts: staff ask it to confirm drafts (`clinic_review` "waiting",
+with who asked and when); the clinic's approvers confirm each in the portal or say it needs a
+change (with a comment). A fact records whether the clinic confirmed it itself or the agency
+did for the clinic (`confirmed_as`)."""
 
 from __future__ import annotations
 
@@ -20,6 +25,17 @@ from core.models import BaseModel
 class FactStatus(models.TextChoices):
     DRAFT = "draft", "To be confirmed"
     CONFIRMED = "confirmed", "Confirmed"
+
+
+class ClinicReview(models.TextChoices):
+    NONE = "", "Not asked"
+    WAITING = "waiting", "Waiting for the clinic"
+    CHANGE_REQUESTED = "change_requested", "The clinic asks for a change"
+
+
+class ConfirmedAs(models.TextChoices):
+    CLINIC = "clinic", "By the clinic"
+    AGENCY = "agency", "By the agency for the clinic"
 
 
 class Fact(BaseModel):
@@ -44,6 +60,22 @@ class Fact(BaseModel):
     updated_by = models.CharField(max_length=200, blank=True, default="")
     confirmed_by = models.CharField(max_length=200, blank=True, default="")
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # who confirmed it: the clinic itself (one of its approvers, in the portal) or the agency's
+    # staff for the clinic (they may hold its written attestation); "" before it is confirmed
+    confirmed_as = models.CharField(
+        max_length=8, choices=ConfirmedAs.choices, blank=True, default=""
+    )
+    # asking the clinic to confirm it: whether it waits for the clinic (or the clinic answered
+    # that it needs a change), who asked and when, and the clinic's last comment
+    clinic_review = models.CharField(
+        max_length=16, choices=ClinicReview.choices, blank=True, default=""
+    )
+    clinic_asked_at = models.DateTimeField(null=True, blank=True)
+    clinic_asked_by = models.CharField(max_length=200, blank=True, default="")
+    clinic_asked_by_label = models.CharField(max_length=120, blank=True, default="")
+    clinic_comment = models.TextField(blank=True, default="")
+    clinic_comment_by = models.CharField(max_length=200, blank=True, default="")
+    clinic_comment_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["title"]
@@ -56,6 +88,25 @@ class Fact(BaseModel):
 
     def __str__(self) -> str:
         return self.slug
+
+    @property
+    def waits_for_clinic(self) -> bool:
+        return (
+            self.is_active
+            and self.status == FactStatus.DRAFT
+            and self.clinic_review == ClinicReview.WAITING
+        )
+
+    @property
+    def confirmed_words(self) -> str:
+        """ "Confirmed by Dr. Ada Lee (clinic)", "Confirmed by Max Manager for the clinic", or ""."""
+        if self.status != FactStatus.CONFIRMED or not self.confirmed_by:
+            return ""
+        if self.confirmed_as == ConfirmedAs.CLINIC:
+            return f"Confirmed by {self.confirmed_by} (clinic)"
+        if self.confirmed_as == ConfirmedAs.AGENCY:
+            return f"Confirmed by {self.confirmed_by} for the clinic"
+        return f"Confirmed by {self.confirmed_by}"
 
     @property
     def is_citable(self) -> bool:
@@ -73,6 +124,8 @@ class FactAction(models.TextChoices):
     DEACTIVATED = "deactivated", "Deactivated"
     REACTIVATED = "reactivated", "Reactivated"
     RESTORED = "restored", "Restored"
+    ASKED = "asked_clinic", "Sent to the clinic to confirm"
+    CHANGE_REQUESTED = "change_requested", "Sent back by the clinic"
 
 
 class FactVersion(models.Model):
@@ -94,6 +147,9 @@ class FactVersion(models.Model):
     status = models.CharField(max_length=16, choices=FactStatus.choices)
     actor_label = models.CharField(max_length=120)
     actor_name = models.CharField(max_length=200)
+    # the clinic's own person made this change (a confirmation or a "needs a change")
+    by_clinic = models.BooleanField(default=False)
+    comment = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
 
-from facts.models import Fact, FactStatus, FactVersion
+from facts.models import ClinicReview, Fact, FactStatus, FactVersion
 
 CITABLE = Q(is_active=True, status=FactStatus.CONFIRMED)
 
@@ -26,6 +26,19 @@ def facts_citable() -> QuerySet[Fact]:
 def facts_to_confirm() -> QuerySet[Fact]:
     """Active facts still waiting for someone to fill them in and confirm them."""
     return Fact.objects.filter(is_active=True, status=FactStatus.DRAFT).order_by("title")
+
+
+def facts_waiting_for_clinic() -> QuerySet[Fact]:
+    """Active drafts the agency asked the clinic to confirm, oldest request first."""
+    return Fact.objects.filter(
+        is_active=True, status=FactStatus.DRAFT, clinic_review=ClinicReview.WAITING
+    ).order_by("clinic_asked_at", "title", "pk")
+
+
+def facts_askable() -> QuerySet[Fact]:
+    """Drafts the agency may ask the clinic to confirm: active, filled in with a statement,
+    not already waiting for the clinic."""
+    return facts_to_confirm().exclude(statement="").exclude(clinic_review=ClinicReview.WAITING)
 
 
 def fact_get(fact_id: int) -> Fact | None:

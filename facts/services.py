@@ -1,6 +1,14 @@
 """Changing the fact sheet. Every change takes the MANAGE permission (agency owners and
 managers), is checked before anything is stored, and writes a `FactVersion` (who, when, what
-changed, the fact as it then read): the fact sheet's history, viewable and restorable."""
+changed, the fact as it then read): the fact sheet's history, viewable and restorable.
+
+The clinic's say on its facts: staff ask the clinic to confirm drafts (`facts_ask_clinic`);
+the clinic's people who give its approval at the client step (`clinic_attest_refusal`: the
+rule of `clinics.access`, an approver of the clinic who is not staff of its agency) are told
+once per request, in-app and by e-mail, and confirm each fact in the portal
+(`fact_confirm_by_clinic`) or say what needs a change (`fact_change_request`: the agency is
+told). Staff confirming a fact themselves stays possible; the fact then says it was the
+agency, for the clinic (`Fact.confirmed_as`)."""
 
 from __future__ import annotations
 
@@ -12,12 +20,15 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.actors import Actor
-from clinics.access import ClinicAccess
+from accounts.models import User
+from clinics.access import ClinicAccess, people_who_can, user_access
+from clinics.notifications import notifications_close, people_notify
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.permissions import Permission
+from core.tenancy import current_clinic
 from core.text import markup_problem, text_problem
 from facts.defaults import DEFAULT_FACTS
-from facts.models import Fact, FactAction, FactStatus, FactVersion
+from facts.models import ClinicReview, ConfirmedAs, Fact, FactAction, FactStatus, FactVersion
 
 FACT_FIELDS = ("title", "statement", "source", "source_url", "verified_on", "topics", "is_active")
 SNAPSHOT_FIELDS = (*FACT_FIELDS, "status")
@@ -73,6 +84,8 @@ def _version(
     *,
     changed: list[str] | None = None,
     restored_from: int | None = None,
+    by_clinic: bool = False,
+    comment: str = "",
 ) -> FactVersion:
     return FactVersion.objects.create(
         fact=fact,
@@ -82,6 +95,8 @@ def _version(
         restored_from=restored_from,
         actor_label=who.label,
         actor_name=who.name[:200],
+        by_clinic=by_clinic,
+        comment=comment,
         **{name: getattr(fact, name) for name in SNAPSHOT_FIELDS},
     )
 
@@ -100,10 +115,12 @@ def _locked(fact_id: int, expected_version: int | None) -> Fact:
     return fact
 
 
-def _stamp_confirmed(fact: Fact, who: Actor) -> None:
+def _stamp_confirmed(fact: Fact, who: Actor, *, by_clinic: bool = False) -> None:
     fact.status = FactStatus.CONFIRMED
     fact.confirmed_by = who.name[:200]
     fact.confirmed_at = timezone.now()
+    fact.confirmed_as = ConfirmedAs.CLINIC if by_clinic else ConfirmedAs.AGENCY
+    fact.clinic_review = ClinicReview.NONE
     if fact.verified_on is None:
         fact.verified_on = timezone.localdate()
 
@@ -170,6 +187,8 @@ def fact_update(
     if changed == ["is_active"]:
         action = FactAction.REACTIVATED if fact.is_active else FactAction.DEACTIVATED
     _version(fact, action, who, changed=changed)
+    if "is_active" in changed:
+        _clinic_told_sync()  # a deactivated fact no longer waits for the clinic
     return fact
 
 
@@ -192,6 +211,7 @@ def fact_confirm(
     fact.version += 1
     fact.save()
     _version(fact, FactAction.CONFIRMED, who, changed=changed)
+    _answered(fact)
     return fact
 
 
@@ -225,6 +245,7 @@ def fact_restore(
     fact.version += 1
     fact.save()
     _version(fact, FactAction.RESTORED, who, changed=changed, restored_from=number)
+    _clinic_told_sync()
     return fact
 
 
@@ -244,3 +265,224 @@ def fact_defaults_ensure(*, who: Actor | None = None) -> list[Fact]:
             _version(fact, FactAction.CREATED, who, changed=["title", "statement", "topics"])
         added.append(fact)
     return added
+
+
+# --- the clinic's say on its facts --------------------------------------------------------
+
+CLINIC_REF = "facts:confirm"  # the clinic's one notification: facts wait for its confirmation
+ASK_MAX = 200
+
+
+def _change_ref(fact: Fact) -> str:
+    return f"fact:{fact.pk}:change_requested"
+
+
+def clinic_attest_refusal(access: ClinicAccess) -> str | None:
+    """Why `access` may not confirm facts for the clinic, or None: the rule of the clinic's
+    approval step (`ClinicAccess.speaks_for_the_clinic` with the client-step permission): one
+    of the clinic's approvers who is not staff of its agency. The agency confirms on the fact
+    sheet instead, where the fact then says it was the agency."""
+    if access.can(Permission.APPROVE_CLIENT) and access.speaks_for_the_clinic:
+        return None
+    return (
+        "Only the clinic's own approvers (not its agency's staff) confirm its facts here; "
+        "the agency confirms them on the fact sheet."
+    )
+
+
+def clinic_attesters(clinic) -> list[User]:
+    """The people who may confirm the clinic's facts (whom to ask): those who give its
+    approval at the client step, by the same rule."""
+    return [
+        user
+        for user in people_who_can(clinic, permission=Permission.APPROVE_CLIENT)
+        if (found := user_access(user, clinic)) is not None and clinic_attest_refusal(found) is None
+    ]
+
+
+def _waiting_count() -> int:
+    return Fact.objects.filter(
+        is_active=True, status=FactStatus.DRAFT, clinic_review=ClinicReview.WAITING
+    ).count()
+
+
+def _clinic_told_sync() -> None:
+    """Nothing waits for the clinic any more: its notification closes."""
+    if _waiting_count() == 0:
+        notifications_close(clinic=current_clinic(), ref=CLINIC_REF)
+
+
+def _answered(fact: Fact) -> None:
+    """`fact` no longer waits for the clinic (confirmed, or the clinic asked for a change):
+    the agency's "needs a change" notice of it closes once it is confirmed, and the clinic's
+    notification once nothing waits."""
+    if fact.status == FactStatus.CONFIRMED:
+        notifications_close(clinic=current_clinic(), ref=_change_ref(fact))
+    _clinic_told_sync()
+
+
+def _ask_problems(facts: dict[int, Fact], ids: list[int]) -> list[str]:
+    problems = []
+    for fid in ids:
+        fact = facts.get(fid)
+        if fact is None:
+            problems.append(f"Fact {fid}: there is no such fact on this clinic's fact sheet.")
+            continue
+        name = f"Fact {fid} (“{fact.title}”)"
+        if not fact.is_active:
+            problems.append(f"{name} is deactivated: reactivate it first.")
+        elif fact.status == FactStatus.CONFIRMED:
+            problems.append(f"{name} is already confirmed.")
+        elif not (fact.statement or "").strip():
+            problems.append(f"{name} has no statement yet: fill it in before asking the clinic.")
+        elif fact_problems(fact):
+            problems.append(f"{name} cannot be confirmed as it reads: correct it first.")
+        elif fact.clinic_review == ClinicReview.WAITING:
+            since = timezone.localtime(fact.clinic_asked_at).strftime("%Y-%m-%d %H:%M")
+            problems.append(f"{name} already waits for the clinic (since {since}).")
+    return problems
+
+
+@transaction.atomic
+def facts_ask_clinic(*, fact_ids: list[int], access: ClinicAccess) -> tuple[list[Fact], dict]:
+    """Ask the clinic to confirm these drafts: each records who asked and when (a version
+    "sent to the clinic to confirm"), and the clinic's approvers are told once for the whole
+    request, in-app and by e-mail (`CLINIC_REF`, with the number of facts that wait). Every id
+    must be an active draft with a statement that does not already wait: otherwise a 400
+    naming each, and nothing is stored or sent; 409 `nobody_to_ask` when the clinic has no
+    approver. Returns the facts and whom it told (user id -> channels)."""
+    who = _require(access)
+    ids = list(dict.fromkeys(int(i) for i in fact_ids))
+    if not ids:
+        raise ValidationFailed(
+            "Choose the facts to ask about.", fields={"fact_ids": ["Give at least one fact id."]}
+        )
+    if len(ids) > ASK_MAX:
+        raise ValidationFailed(
+            "Too many facts at once.", fields={"fact_ids": [f"At most {ASK_MAX} at once."]}
+        )
+    facts = {f.pk: f for f in Fact.objects.select_for_update().filter(pk__in=ids)}
+    if problems := _ask_problems(facts, ids):
+        raise ValidationFailed(
+            "The clinic was not asked: nothing was changed.", fields={"fact_ids": problems}
+        )
+    clinic = current_clinic()
+    people = clinic_attesters(clinic)
+    if not people:
+        raise Conflict(
+            "No person of the clinic may confirm its facts: add an approver of the clinic in "
+            "its people settings (agency staff confirm on the fact sheet).",
+            code="nobody_to_ask",
+        )
+    now = timezone.now()
+    asked = []
+    for fid in ids:
+        fact = facts[fid]
+        fact.clinic_review = ClinicReview.WAITING
+        fact.clinic_asked_at = now
+        fact.clinic_asked_by = who.name[:200]
+        fact.clinic_asked_by_label = who.label[:120]
+        fact.updated_by = who.name[:200]
+        fact.version += 1
+        fact.save()
+        _version(fact, FactAction.ASKED, who)
+        notifications_close(clinic=clinic, ref=_change_ref(fact))
+        asked.append(fact)
+    waiting = _waiting_count()
+    # one message per request: the earlier one (if still open) gives way to this one
+    notifications_close(clinic=clinic, ref=CLINIC_REF)
+    told = people_notify(
+        users=people,
+        clinic=clinic,
+        kind="facts",
+        ref=CLINIC_REF,
+        title=f"{waiting} fact{'s' if waiting != 1 else ''} of your fact sheet "
+        f"wait{'' if waiting != 1 else 's'} for your confirmation",
+        detail=f"{who.name or 'Your agency'} asks you to confirm what the clinic states as true "
+        "before replies cite it. Confirm each fact, or say what needs a change.",
+        url=f"/clinics/{clinic.slug}/portal/facts/",
+    )
+    return asked, told
+
+
+def _locked_waiting(fact_id: int, expected_version: int | None) -> Fact:
+    fact = _locked(fact_id, expected_version)
+    if not fact.waits_for_clinic:
+        raise Conflict(
+            f"“{fact.title}” no longer waits for the clinic's confirmation.", code="not_waiting"
+        )
+    return fact
+
+
+def _require_clinic(access: ClinicAccess) -> Actor:
+    if refusal := clinic_attest_refusal(access):
+        raise PermissionDenied(refusal)
+    return access.actor
+
+
+@transaction.atomic
+def fact_confirm_by_clinic(
+    *, fact_id: int, access: ClinicAccess, expected_version: int | None = None
+) -> Fact:
+    """The clinic confirms a fact that waits for it, as it reads (`expected_version`: the
+    version the person read; 409 when it changed since): cited from now on, "Confirmed by
+    <name> (clinic)"."""
+    who = _require_clinic(access)
+    fact = _locked_waiting(fact_id, expected_version)
+    _check(fact)
+    _stamp_confirmed(fact, who, by_clinic=True)
+    fact.updated_by = who.name[:200]
+    fact.version += 1
+    fact.save()
+    _version(fact, FactAction.CONFIRMED, who, by_clinic=True)
+    _answered(fact)
+    return fact
+
+
+@transaction.atomic
+def fact_change_request(
+    *, fact_id: int, access: ClinicAccess, comment: str, expected_version: int | None = None
+) -> tuple[Fact, dict]:
+    """The clinic says a fact that waits for it needs a change (`comment`, required): it stays
+    a draft, never cited, and the agency is told (the person who asked and the clinic's
+    managers, with a link to the fact). Returns the fact and whom it told."""
+    who = _require_clinic(access)
+    comment = (comment or "").strip()
+    problem = (
+        "Say what needs to change." if not comment else text_problem(comment)
+    ) or markup_problem(comment)
+    if not problem and len(comment) > 2000:
+        problem = "Keep it under 2,000 characters."
+    if problem:
+        raise ValidationFailed("Say what needs a change.", fields={"comment": [problem]})
+    fact = _locked_waiting(fact_id, expected_version)
+    fact.clinic_review = ClinicReview.CHANGE_REQUESTED
+    fact.clinic_comment = comment
+    fact.clinic_comment_by = who.name[:200]
+    fact.clinic_comment_at = timezone.now()
+    fact.updated_by = who.name[:200]
+    fact.version += 1
+    fact.save()
+    _version(fact, FactAction.CHANGE_REQUESTED, who, by_clinic=True, comment=comment)
+    _answered(fact)
+    clinic = current_clinic()
+    users = {u.pk: u for u in people_who_can(clinic, permission=Permission.MANAGE)}
+    label = fact.clinic_asked_by_label
+    if label.startswith("user:") and label[5:].isdigit():
+        asker = User.objects.filter(pk=int(label[5:]), is_active=True).first()
+        if (
+            asker is not None
+            and (found := user_access(asker, clinic))
+            and found.can(Permission.MANAGE)
+        ):
+            users[asker.pk] = asker
+    told = people_notify(
+        users=users.values(),
+        clinic=clinic,
+        kind="fact_change",
+        ref=_change_ref(fact),
+        title=f"The clinic asks for a change to the fact “{fact.title}”",
+        detail=f"{who.name or 'The clinic'} says: “{comment}”",
+        url=f"/clinics/{clinic.slug}/facts/{fact.pk}/",
+    )
+    return fact, told

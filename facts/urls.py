@@ -8,6 +8,7 @@ from facts.views import FactDetailView, FactSheetView
 
 api_patterns: list = [
     path("facts/", apis.FactListApi.as_view(), name="fact-list"),
+    path("facts/ask-clinic/", apis.FactAskClinicApi.as_view(), name="fact-ask-clinic"),
     path("facts/<int:fact_id>/", apis.FactDetailApi.as_view(), name="fact-detail"),
     path("facts/<int:fact_id>/confirm/", apis.FactConfirmApi.as_view(), name="fact-confirm"),
     path(

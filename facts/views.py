@@ -1,6 +1,6 @@
 """The fact sheet page of a clinic's staff: the facts to confirm first, the confirmed ones, the
-deactivated ones; add a fact; edit one, confirm it, deactivate or reactivate it, and read and
-restore its history."""
+deactivated ones; add a fact; ask the clinic to confirm one draft or all of them; edit one,
+confirm it, deactivate or reactivate it, and read and restore its history."""
 
 from __future__ import annotations
 
@@ -14,8 +14,14 @@ from core.permissions import Permission
 from core.views import ClinicView
 from facts.forms import FactCreateForm, FactForm
 from facts.models import FactStatus
-from facts.selectors import fact_get, fact_versions, facts_list
-from facts.services import fact_confirm, fact_create, fact_restore, fact_update
+from facts.selectors import fact_get, fact_versions, facts_askable, facts_list
+from facts.services import (
+    fact_confirm,
+    fact_create,
+    fact_restore,
+    fact_update,
+    facts_ask_clinic,
+)
 
 
 def _int(value) -> int | None:
@@ -25,20 +31,36 @@ def _int(value) -> int | None:
         return None
 
 
+def _asked(request, facts, told: dict) -> None:
+    n = len(facts)
+    what = f"“{facts[0].title}”" if n == 1 else f"{n} facts"
+    people = len(told)
+    messages.success(
+        request,
+        f"The clinic was asked to confirm {what}; {people} "
+        f"{'person was' if people == 1 else 'people were'} told.",
+    )
+
+
 class FactSheetView(TemplateResponseMixin, ClinicView):
     template_name = "facts/fact_sheet.html"
     write_permission = Permission.MANAGE
 
     def _render(self, status: int = 200, create: FactCreateForm | None = None):
         facts = list(facts_list().order_by("title"))
+        can_manage = self.access.can(Permission.MANAGE)
+        askable = {f.pk for f in facts_askable()} if can_manage else set()
+        for fact in facts:
+            fact.askable = fact.pk in askable
         return self.render_to_response(
             {
                 "clinic": self.clinic,
                 "to_confirm": [f for f in facts if f.is_active and f.status == FactStatus.DRAFT],
                 "confirmed": [f for f in facts if f.is_citable],
                 "inactive": [f for f in facts if not f.is_active],
+                "askable": len(askable),
                 "create": create or FactCreateForm(),
-                "can_manage": self.access.can(Permission.MANAGE),
+                "can_manage": can_manage,
             },
             status=status,
         )
@@ -47,6 +69,19 @@ class FactSheetView(TemplateResponseMixin, ClinicView):
         return self._render()
 
     def post(self, request, *args, **kwargs):
+        action = request.POST.get("action")
+        if action in ("ask", "ask_all"):
+            if action == "ask":
+                ids = [i for i in [_int(request.POST.get("fact_id"))] if i is not None]
+            else:
+                ids = list(facts_askable().values_list("pk", flat=True))
+            try:
+                facts, told = facts_ask_clinic(fact_ids=ids, access=self.access)
+            except DomainError as exc:
+                messages.error(request, exc.text())
+                return self._render(exc.status_code)
+            _asked(request, facts, told)
+            return HttpResponseRedirect(request.path)
         form = FactCreateForm(request.POST)
         if form.is_valid():
             data = dict(form.cleaned_data)
@@ -93,6 +128,7 @@ class FactDetailView(TemplateResponseMixin, ClinicView):
                 "form": form,
                 "versions": list(fact_versions(fact.pk)),
                 "can_manage": self.access.can(Permission.MANAGE),
+                "askable": facts_askable().filter(pk=fact.pk).exists(),
             },
             status=status,
         )
@@ -112,6 +148,13 @@ class FactDetailView(TemplateResponseMixin, ClinicView):
             elif action == "reactivate":
                 fact_update(**common, is_active=True)
                 messages.success(request, f"“{fact.title}” is active again.")
+            elif action == "ask":
+                try:
+                    facts, told = facts_ask_clinic(fact_ids=[fact.pk], access=self.access)
+                except DomainError as exc:
+                    messages.error(request, exc.text())  # with why (the field's message)
+                else:
+                    _asked(request, facts, told)
             elif action == "restore":
                 number = _int(request.POST.get("number")) or 0
                 fact_restore(**common, number=number)

@@ -12,6 +12,8 @@ from clinics.models import ClinicMembership, CrisisRole
 from core.permissions import Permission
 from crisis.models import ACTIVE_STATUSES, Incident, PostCrisisReview
 from crisis.selectors import incident_events_for_client
+from facts.selectors import facts_waiting_for_clinic
+from facts.services import clinic_attest_refusal
 from responses.models import ApprovalStatus, ReplyBatch, ReplyDraft, Statement, Step
 from responses.selectors import (
     approval_history,
@@ -259,6 +261,10 @@ def portal_counts(access: ClinicAccess | None = None) -> dict:
         "statements": n_statements if client else 0,
         "incidents": Incident.objects.filter(status__in=ACTIVE_STATUSES).count(),
         "review": 0,
+        # facts the agency asked the clinic to confirm: only for those who may confirm them
+        "facts": facts_waiting_for_clinic().count()
+        if access is not None and clinic_attest_refusal(access) is None
+        else 0,
     }
     if access is not None and (
         access.can(Permission.LEGAL_OVERRIDE) or CrisisRole.CLINICIAN in access.crisis_roles

@@ -28,6 +28,7 @@ page_patterns: list = [
         name="portal-incident-review-pdf",
     ),
     path("portal/follow-ups/", views.PortalFollowUpsView.as_view(), name="portal-follow-ups"),
+    path("portal/facts/", views.PortalFactsView.as_view(), name="portal-facts"),
     path("portal/report/", views.PortalReportView.as_view(), name="portal-report"),
     path(
         "portal/notifications/",

@@ -27,6 +27,8 @@ from crisis.export import review_context, review_pdf
 from crisis.room import event_words, incident_words, local
 from crisis.services import incident_acknowledge
 from crisis.views_alerts import notification_url
+from facts.selectors import facts_waiting_for_clinic
+from facts.services import clinic_attest_refusal, fact_change_request, fact_confirm_by_clinic
 from portal.branding import brand_palette
 from portal.selectors import (
     batch_card_get,
@@ -449,6 +451,66 @@ class PortalFollowUpsView(PortalPage):
                 kept=request.POST,
             )
         return HttpResponseRedirect(f"{request.path}?open={pk}")
+
+
+class PortalFactsView(PortalPage):
+    """The facts the agency asked the clinic to confirm: each statement with its source link;
+    the clinic's approvers confirm each one as it reads or say what needs a change (a comment
+    is required; the agency is told). The services decide who may (`facts.services.
+    clinic_attest_refusal`: the clinic's own approvers, never the agency's staff)."""
+
+    template_name = "portal/facts.html"
+    section = "facts"
+    write_permission = Permission.VIEW
+
+    def _page(self, *, status: int = 200, **extra):
+        facts = list(facts_waiting_for_clinic())
+        if error := extra.get("error"):  # shown on its card, or above them all
+            error["on_card"] = error["fact"] in {f.pk for f in facts}
+        return self.render_to_response(
+            self.context(
+                facts=facts,
+                may_confirm=clinic_attest_refusal(self.access) is None,
+                **extra,
+            ),
+            status=status,
+        )
+
+    def get(self, request, *args, **kwargs):
+        return self._page()
+
+    def post(self, request, *args, **kwargs):
+        pk = _int(request.POST.get("fact"))
+        action = request.POST.get("action")
+        expected = _int(request.POST.get("expected_version"))
+        try:
+            if pk is None or action not in ("confirm", "change"):
+                raise ValidationFailed("Unknown action.", fields={"action": ["Reload the page."]})
+            if action == "confirm":
+                fact = fact_confirm_by_clinic(
+                    fact_id=pk, access=self.access, expected_version=expected
+                )
+                messages.success(
+                    request, f"“{fact.title}” confirmed: replies may cite it from now on."
+                )
+            else:
+                fact, _told = fact_change_request(
+                    fact_id=pk,
+                    access=self.access,
+                    comment=request.POST.get("comment", ""),
+                    expected_version=expected,
+                )
+                messages.success(
+                    request, f"“{fact.title}” sent back to the agency with your comment."
+                )
+        except DomainError as exc:
+            # the page again with why, what was typed kept, and nothing changed
+            return self._page(
+                status=exc.status_code,
+                error={"fact": pk, "text": exc.text()},
+                kept={"fact": pk, "comment": request.POST.get("comment", "")},
+            )
+        return HttpResponseRedirect(request.path)
 
 
 class PortalIncidentReviewView(PortalPage):

@@ -28,6 +28,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from core.schema import EXAMPLES_FILE, shape_of
 from crisis.services import detectors_run
+from facts.models import Fact
 from feeds.models import Review
 from responses.models import OutboxItem
 from responses.tasks import outbox_deliver_task
@@ -453,6 +454,14 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         manager, "post", f"{CLINIC}/facts/{needles['id']}/confirm/",
         {"source": "Infection-control policy, section 2", "expected_version": 1}, status=200,
     )  # fmt: skip
+    # the clinic attests its own facts: ask its approvers to confirm drafts
+    with schema_context(world.clinics["a"].schema_name):
+        licences = Fact.objects.get(slug="licences").pk
+    rec.call(
+        manager, "post", f"{CLINIC}/facts/ask-clinic/", {"fact_ids": [licences, needles["id"]]},
+        status=400,
+    )  # fmt: skip
+    rec.call(manager, "post", f"{CLINIC}/facts/ask-clinic/", {"fact_ids": [licences]}, status=200)
     rec.call(key_a, "get", f"{CLINIC}/reply-templates/?category=thank", status=200)
     rec.call(manager, "post", f"{CLINIC}/reply-templates/", {"key": "has spaces"}, status=400)
     template = rec.call(

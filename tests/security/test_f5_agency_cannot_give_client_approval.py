@@ -124,3 +124,44 @@ def test_the_portal_offers_the_client_step_only_to_the_clinic(actors, world, cli
         owner = clinic_access(Actor(user=world.users["alpha_owner"]), clinic_a)
         approver = clinic_access(Actor(user=world.users["a_approver"]), clinic_a)
         assert (can_act_now(owner, draft), can_act_now(approver, draft)) == (False, True)
+
+
+# The clinic attests its own facts by the same rule: in the portal, only the clinic's own
+# approver confirms a fact the agency asked it to confirm. Keys and tokens are no credential
+# on a page (the login page); everyone else who reaches the clinic is refused (403).
+FACT_MATRIX = dict.fromkeys(MATRIX, 403) | {
+    "clinic approver": 302,
+    "agency key (approve)": 302,
+    "clinic key (approve) by agency staff": 302,
+    "clinic key (approve) by a clinic approver": 302,
+    "personal token of the clinic approver": 302,
+    "personal token of the agency owner": 302,
+}
+
+
+def test_only_the_clinic_confirms_its_facts_in_the_portal(actors, world, clinic_a):
+    from facts.models import Fact
+    from facts.services import facts_ask_clinic
+
+    with schema_context(clinic_a.schema_name):
+        ids = list(Fact.objects.filter(status="draft").values_list("pk", flat=True))
+        facts_ask_clinic(
+            fact_ids=ids, access=clinic_access(Actor(user=world.users["alpha_manager"]), clinic_a)
+        )
+    fact_id = ids[0]
+    confirmed_by = None
+    for kind, client in sorted(actors.items(), key=lambda kv: kv[0] == "clinic approver"):
+        response = client.post(
+            "/clinics/clinic-a/portal/facts/", {"fact": fact_id, "action": "confirm"}
+        )
+        with schema_context(clinic_a.schema_name):
+            fact = Fact.objects.get(pk=fact_id)
+        assert response.status_code == FACT_MATRIX[kind], (kind, response.status_code)
+        if kind == "clinic approver":
+            assert response["Location"] == "/clinics/clinic-a/portal/facts/"
+            confirmed_by = (fact.status, fact.confirmed_as, fact.confirmed_by)
+        else:
+            assert fact.status == "draft", kind  # nothing changed
+            if response.status_code == 302:
+                assert response["Location"].startswith("/login/"), kind
+    assert confirmed_by == ("confirmed", "clinic", "A Approver")
