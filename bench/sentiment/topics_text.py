@@ -27,6 +27,14 @@ chosen on the dev half) 0.700, not shipped because it lost 0.034 on the held-out
 punctuality ratings (bench/sentiment/topics.py, 0.949 -> 0.915). The wait rule
 (scoring/ml/waits.py: a plainly stated wait decides wait_time), written from the dev half and
 the training doctors: shipped 0.664 -> 0.691 on the test half (wait_time 27 -> 31 of 42).
+Contrasting clauses (scoring/ml/clauses.py: "Great therapists, but the wait was long." — a
+topic reads the clause that mentions it; one not about the wait is encoded alone against its
+own reading) and three borrowed trigger words (topics.BORROWED: "billing was a mess" is not
+cleanliness, "the waiting room wait" not facilities, "past my appointment" not scheduling),
+rules chosen on the dev half with the shipped head unretrained: dev 0.772 -> 0.804, then the
+test half once, 0.686 -> 0.709 (the same topics found; the held-out punctuality ratings 0.912 ->
+0.906). Clauses read in the review's encoding alone gave dev 0.786 and left "Super friendly
+team but parking is impossible." positive: the praise colours the clause's tokens.
 
 The reader and the reviewers disagree: read by the text, the review head on the sentence alone
 is right more often than the topic head; against the reviewers' own aspect ratings it is the

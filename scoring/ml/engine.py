@@ -29,11 +29,15 @@ Label mapping for bring-your-own models (id2label names, case-insensitive, first
 
 Per-topic sentiment (ScorerConfig.topic_sentiment, on by default): every topic dict also gets
 "sentiment", the label of the mean probabilities of the sentences that mention the topic (at
-most MAX_TOPIC_SENTENCES sentences a review); a one-sentence review's topics take its overall
-label. The default model reads a topic sentence in the review's own encoding: its tokens' last
-layer states, pooled (encoder.encode_spans), go to the topic head (topic_head.npz) — no second
-model pass, except for a sentence the review's token budget cut, which is encoded alone
-(SENTENCE_MAX_TOKENS). Bring-your-own models score the sentences alone, in one batch per call.
+most MAX_TOPIC_SENTENCES sentences a review); where a sentence joins contrasting clauses ("Great
+therapists, but the wait was long."), of the clause that mentions it (clauses.py, topic_spans).
+A one-sentence review without such clauses gives its topics its overall label. The default
+model reads a topic sentence in the review's own encoding: its tokens' last layer states,
+pooled (encoder.encode_spans), go to the topic head (topic_head.npz) — no second model pass,
+except for a sentence the review's token budget cut, which is encoded alone
+(SENTENCE_MAX_TOKENS), and a contrasting clause not about the wait, which is encoded alone and
+read against its own overall reading (topic_inputs). Bring-your-own models score the
+sentences alone, in one batch per call.
 A wait the text states plainly ("over two hours", "no wait at all", "about 20 minutes") decides
 wait_time over any model (waits.py): reviewers' punctuality ratings forgive long waits, readers
 do not. Only the overall label counts as the review's sentiment (surge detector, SLA counts).
@@ -58,6 +62,7 @@ from pathlib import Path
 import numpy as np
 
 from scoring.ml.claims import FactRef, mask_name, name_pattern, name_words
+from scoring.ml.clauses import clause_spans
 from scoring.ml.data import LABELS
 from scoring.ml.flags import find_flags
 from scoring.ml.topics import TopicMatch, find_topics, rules_version, topic_matches, topics_of
@@ -88,6 +93,13 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return out
 
 
+def topic_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each part of `text` a topic's sentiment reads: its sentences, each cut
+    into its contrasting clauses where it has them (clauses.py: "Great therapists, but the wait
+    was long." is two parts)."""
+    return [part for a, b in sentence_spans(text) for part in clause_spans(text, a, b)]
+
+
 @dataclass
 class TopicSentences:
     """The sentences per-topic sentiment reads (topic_sentences())."""
@@ -97,8 +109,10 @@ class TopicSentences:
     # its characters in the text as the model reads it; None where masking the clinic's name
     # moved the sentence bounds (then it is read on its own)
     spans: list[tuple[int, int] | None] = field(default_factory=list)
-    # (text, {topic: [sentence rows]}) for the texts with two or more sentences
+    # (text, {topic: [sentence rows]}) for the texts with two or more sentences or clauses
     jobs: list[tuple[int, dict[str, list[int]]]] = field(default_factory=list)
+    # whether the row is a contrasting clause of a longer sentence (clauses.py)
+    clauses: list[bool] = field(default_factory=list)
 
     def spans_of(self, texts: Sequence[int]) -> list[list[tuple[int, int]]]:
         """The located spans of each of `texts` (indices), in sentence-row order."""
@@ -115,18 +129,21 @@ def topic_sentences(
     topics: Sequence[list[dict]],
     matches: Sequence[list[TopicMatch] | None] | None = None,
 ) -> TopicSentences:
-    """The sentences of each text that mention one of its topics (at most MAX_TOPIC_SENTENCES a
-    text; none for a text of one sentence), found in the masked text and located in the text.
+    """The sentences of each text that mention one of its topics, or of a sentence that joins
+    contrasting clauses the clauses that do (topic_spans; at most MAX_TOPIC_SENTENCES a text;
+    none for a text of one sentence without such clauses), found in the masked text and located
+    in the text.
     `matches`: topics.topic_matches of each masked text, when the caller has them (a sentence's
     topics are then read off them instead of scanning it again)."""
     plan = TopicSentences()
     for i, (text, scan, found) in enumerate(zip(texts, masked, topics, strict=True)):
         if not found:
             continue
-        bounds = sentence_spans(scan)
+        bounds = topic_spans(scan)
         if len(bounds) < 2:
             continue
-        located = sentence_spans(text[:MAX_SCAN_CHARS]) if scan != text[:MAX_SCAN_CHARS] else bounds
+        whole = set(sentence_spans(scan))
+        located = topic_spans(text[:MAX_SCAN_CHARS]) if scan != text[:MAX_SCAN_CHARS] else bounds
         same_shape = len(located) == len(bounds)
         known = matches[i] if matches is not None else None
         if known is not None and not _inside_sentences(known, bounds):
@@ -142,6 +159,7 @@ def topic_sentences(
             plan.sentences.append(part)
             plan.owners.append(i)
             plan.spans.append(located[k] if same_shape else None)
+            plan.clauses.append((a, b) not in whole)
             for name in names:
                 members.setdefault(name, []).append(index)
             if len({r for v in members.values() for r in v}) >= MAX_TOPIC_SENTENCES:
@@ -188,6 +206,32 @@ def topic_embeddings(encoder, plan: TopicSentences, in_context: list[np.ndarray]
         for r, rows in zip(alone, pooled, strict=True):
             out[r] = rows[0]
     return out
+
+
+def topic_inputs(
+    encoder, head, plan: TopicSentences, in_context: list[np.ndarray], overall: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """What the topic head reads for each of plan's rows: (vectors, the overall probabilities
+    it weighs them against). A sentence, and a clause about the wait, is read in its review's
+    encoding against the review's overall probabilities (topic_embeddings); any other
+    contrasting clause ("Super friendly team | but parking is impossible.") is a verdict of its
+    own: it is encoded alone and weighed against the review head's reading of it, not against
+    the review's — in the review's encoding the praise beside it colours its tokens, and the
+    review's label is the praise's. The wait is the exception: the review head learned "wait"
+    from complaints and reads a wait clause alone as one ("I was laughing while I was
+    waiting"), and the wait's own rule (waits.py) decides plainly stated waits anyway.
+    `overall`: each text's overall probabilities. Training (topic_train.py) and scoring both
+    build the head's input here."""
+    vectors = topic_embeddings(encoder, plan, in_context)
+    priors = overall[plan.owners].astype(np.float64)
+    waits = {r for _, members in plan.jobs for r in members.get("wait_time", ())}
+    alone = [r for r, clause in enumerate(plan.clauses) if clause and r not in waits]
+    if alone:
+        vectors[alone] = encoder.encode(
+            [plan.sentences[r] for r in alone], max_tokens=SENTENCE_MAX_TOKENS
+        )
+        priors[alone] = head.probabilities(vectors[alone])
+    return vectors, priors
 
 
 class ModelLoadError(RuntimeError):
@@ -518,10 +562,8 @@ class DefaultScorer(Scorer):
     ) -> np.ndarray:
         if self.topic_head is None or in_context is None:
             return super().topic_probs(plan, probs, in_context)
-        vectors = topic_embeddings(self.encoder, plan, in_context)
-        return self.topic_head.probabilities(
-            vectors, probs[plan.owners], self.head.probabilities(vectors)
-        )
+        vectors, priors = topic_inputs(self.encoder, self.head, plan, in_context, probs)
+        return self.topic_head.probabilities(vectors, priors, self.head.probabilities(vectors))
 
     def topic_floor(self) -> float:
         if self.topic_head is not None and getattr(self.config, "topic_override_min", None) is None:

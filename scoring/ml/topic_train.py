@@ -14,9 +14,12 @@ of their reviews (salted hash) are the calibration split on which the decision f
 (the lowest whose mean topic accuracy is within 0.01 of the best); the held-out doctors are
 reported by bench/sentiment/topics.py and never read here. Training time only (scikit-learn).
 
-The head reads what the scorer gives it (engine.topic_embeddings): the topic sentence's tokens
+The head reads what the scorer gives it (engine.topic_inputs): the topic sentence's tokens
 pooled from the review's own encoding (one model pass per review; a sentence the review's token
-budget cut is encoded alone) and the review's overall log-probabilities. Its probabilities are
+budget cut is encoded alone) and the review's overall log-probabilities; a contrasting clause
+(engine.topic_spans) not about the wait is encoded alone, with its own reading in place of the
+review's. topics-2.0.0 was trained on whole sentences, before clauses; the scorer reads clauses
+with it unretrained (bench/sentiment/topics_text.py, topics.py measure it). Its probabilities are
 blended log-linearly with the review head's reading of the same vector (TopicHead.blend), with
 the largest weight in WEIGHTS whose calibration accuracy is within WEIGHT_LOSS of the unblended
 head's; then the floor is chosen.
@@ -92,7 +95,7 @@ def topic_rows(reviews: list[dict]):
 def train(data_dir: str | Path, out_dir: str | Path, progress=print) -> dict:
     from sklearn.linear_model import LogisticRegression
 
-    from scoring.ml.engine import TOPIC_FEATURES, ScorerConfig, load_scorer, topic_embeddings
+    from scoring.ml.engine import TOPIC_FEATURES, ScorerConfig, load_scorer, topic_inputs
 
     started = time.perf_counter()
     reviews = aspect_reviews(data_dir, "train")
@@ -108,12 +111,14 @@ def train(data_dir: str | Path, out_dir: str | Path, progress=print) -> dict:
     texts = [r["text"] for r in reviews]
     emb, in_context = scorer.encoder.encode_spans(texts, plan.spans_of(range(len(texts))))
     overall = scorer.head.probabilities(emb).astype(np.float64)
-    X = topic_embeddings(scorer.encoder, plan, in_context)[[k for k, *_ in rows]]
+    vectors, priors = topic_inputs(scorer.encoder, scorer.head, plan, in_context, overall)
+    X = vectors[[k for k, *_ in rows]]
     y = np.array([label for *_, label in rows])
     progress(f"encoded in {time.perf_counter() - started:.0f} s")
-    # features: the sentence's tokens in context and its review's overall log-probabilities,
-    # so the head learns when a sentence departs from its review
-    F = TopicHead.features(X, overall[owner])
+    # features: the sentence's tokens in context and its review's overall log-probabilities
+    # (a contrasting clause: its own tokens and their reading, engine.topic_inputs), so the
+    # head learns when a sentence departs from its review
+    F = TopicHead.features(X, priors[[k for k, *_ in rows]])
     clf = LogisticRegression(C=1.0, max_iter=3000)
     clf.fit(F[~cal], y[~cal])
     head_probs = clf.predict_proba(F)

@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from scoring.ml import details, flags, waits
+from scoring.ml import clauses, details, flags, waits
 from scoring.ml.fastre import ascii_twin
 
 # name -> (label, patterns). Patterns are regex fragments without the surrounding \b.
@@ -446,6 +446,7 @@ TOPICS: tuple[Topic, ...] = tuple(
     for rx in (_compile(patterns),)
 )
 TOPIC_NAMES: tuple[str, ...] = tuple(t.name for t in TOPICS)
+_WAIT = TOPIC_NAMES.index("wait_time")
 
 
 def _normalise(text: str) -> str:
@@ -457,13 +458,63 @@ TopicMatch = tuple[int, int, int, str]  # (index in TOPICS, start, end, trigger)
 
 
 def _scan(low: str) -> list[TopicMatch]:
-    """Every trigger in the normalised, lower-cased text, in TOPICS order."""
+    """Every trigger in the normalised, lower-cased text, in TOPICS order, but those another
+    topic's words borrow (_borrowed)."""
     fast = low.isascii()
-    return [
+    found = [
         (k, m.start(), m.end(), m.group(0))
         for k, topic in enumerate(TOPICS)
         for m in (topic.ascii_pattern if fast else topic.pattern).finditer(low)
     ]
+    return [m for m in found if not _borrowed(low, m, found)]
+
+
+# A trigger word that says something of another topic, not its own (BORROWED: topic -> its
+# trigger words this applies to; the text around them in the regexes below):
+# - "billing was a mess", "made a mess of my appointments": a mess said of another topic (a
+#   place excepted: "the waiting room was a mess") is not cleanliness;
+# - "the waiting room wait is ridiculous", "waited two hours in the waiting room": the place of
+#   a wait is not facilities and parking;
+# - "I wait 30 minutes past my appointment": the appointment time a wait is counted from is
+#   not scheduling and access.
+BORROWED: dict[str, tuple[str, ...]] = {
+    "cleanliness": ("mess",),
+    "facilities_parking": ("waiting room", "waiting rooms", "waiting area", "waiting areas"),
+    "scheduling_access": ("appointment", "appointments", "appt", "appts"),
+}
+_MESS_SAID_OF = re.compile(  # between another topic's word and "mess"
+    r" (?:[\w'-]+ ){0,3}?(?:is|was|are|were|been|became|becomes|seems|seemed|looks|looked) "
+    r"(?:[\w'-]+ ){0,3}$"
+)
+_MESS_OF = re.compile(r"^ of (?:(?:my|our|the|his|her|their|your|an?) )?$")
+_NEAR_WAIT = re.compile(r"^[^.,;:!?()]{0,20}$")
+_TIME_BEFORE = re.compile(
+    r"\b(?P<word>past|behind|beyond|after) (?:(?:my|our|the|his|her|their|your|an?) )?"
+    r"(?:scheduled )?$"
+)
+_TIME_AFTER = re.compile(r"s? time\b")  # "after my appointment time" (not "after my appointment")
+_NOT_A_PLACE = ("cleanliness", "facilities_parking")
+
+
+def _borrowed(low: str, match: TopicMatch, found: list[TopicMatch]) -> bool:
+    k, a, b, trigger = match
+    name = TOPICS[k].name
+    if trigger not in BORROWED.get(name, ()):
+        return False
+    if name == "cleanliness":
+        return any(
+            _MESS_SAID_OF.match(low[e:a]) if e <= a else _MESS_OF.match(low[b:s])
+            for j, s, e, _ in found
+            if TOPICS[j].name not in _NOT_A_PLACE and (e <= a or s >= b)
+        )
+    if name == "facilities_parking":
+        return any(
+            _NEAR_WAIT.match(low[e:a] if e <= a else low[b:s])
+            for j, s, e, _ in found
+            if j == _WAIT and (e <= a or s >= b)
+        )
+    m = _TIME_BEFORE.search(low[max(0, a - 40) : a])
+    return m is not None and (m.group("word") != "after" or bool(_TIME_AFTER.match(low, b)))
 
 
 def topic_matches(text: str) -> list[TopicMatch] | None:
@@ -492,10 +543,20 @@ def find_topics(text: str) -> list[dict]:
 
 
 def rules_version() -> str:
-    """The hand-written rules' share of the model version: the topic lexicon, the wait rules
-    (waits.py), the wrong-detail rules (details.py) and the risk-flag lexicons (flags.py). Stored scores carry it, so a changed
+    """The hand-written rules' share of the model version: the topic lexicon and its borrowed
+    words, the clause cuts (clauses.py), the wait rules (waits.py), the wrong-detail rules
+    (details.py) and the risk-flag lexicons (flags.py). Stored scores carry it, so a changed
     rule is a new model version and the sweeper rescores, as for a retrained head."""
+    borrowed = (_MESS_SAID_OF, _MESS_OF, _NEAR_WAIT, _TIME_BEFORE, _TIME_AFTER)
     blob = json.dumps(
-        [TOPIC_LEXICON, waits.PATTERNS, details.PATTERNS, flags.PATTERNS], sort_keys=True
+        [
+            TOPIC_LEXICON,
+            [BORROWED, *(rx.pattern for rx in borrowed)],
+            clauses.PATTERNS,
+            waits.PATTERNS,
+            details.PATTERNS,
+            flags.PATTERNS,
+        ],
+        sort_keys=True,
     ).encode()
     return "rules-" + hashlib.sha256(blob).hexdigest()[:8]

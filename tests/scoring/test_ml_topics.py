@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scoring.ml import data as D
-from scoring.ml.topics import TOPIC_NAMES, TOPICS, _scan, find_topics
+from scoring.ml.topics import TOPIC_NAMES, TOPICS, _borrowed, _scan, find_topics
 
 
 def topics_of(text: str) -> dict[str, list[str]]:
@@ -37,7 +37,7 @@ def test_several_topics_with_their_triggers():
         "and the toilets were filthy. Then they overcharged my insurance."
     )
     assert "two hours" in found["wait_time"] and "waited" in found["wait_time"]
-    assert found["scheduling_access"] == ["appointment"]
+    assert "scheduling_access" not in found  # the time the wait counts from, not scheduling
     assert found["staff_attitude"] == ["rude"]
     assert "car park" in found["facilities_parking"] and "toilets" in found["facilities_parking"]
     assert found["cleanliness"] == ["filthy"]
@@ -127,11 +127,12 @@ SHARED_DATA = D.default_data_dir()
 
 
 def python_scan(low: str) -> list[tuple]:
-    return [
+    found = [
         (k, m.start(), m.end(), m.group(0))
         for k, topic in enumerate(TOPICS)
         for m in topic.pattern.finditer(low)
     ]
+    return [m for m in found if not _borrowed(low, m, found)]
 
 
 def test_every_topic_pattern_runs_on_re2():
@@ -175,3 +176,74 @@ def test_re2_and_re_agree_on_every_held_out_review_site_text():
     lows = [low for low in (_normalise(t).lower() for t in texts) if low.isascii()]
     assert len(lows) > 5000
     assert [low for low in lows if _scan(low) != python_scan(low)] == []
+
+
+# ---------------------------------------------------------------- borrowed trigger words
+
+
+@pytest.mark.parametrize(
+    ("text", "topic", "absent"),
+    [
+        ("Wonderful results, billing was a mess though.", "billing_insurance", "cleanliness"),
+        ("The scheduling people are a complete mess.", "scheduling_access", "cleanliness"),
+        ("They made a mess of my insurance claim.", "billing_insurance", "cleanliness"),
+        (
+            "Five stars for the therapy itself; the waiting room wait is ridiculous.",
+            "wait_time",
+            "facilities_parking",
+        ),
+        ("We waited two hours in the waiting room.", "wait_time", "facilities_parking"),
+        ("I always wait 30 minutes past my appointment.", "wait_time", "scheduling_access"),
+        ("Seen 10 minutes after my appointment time.", None, "scheduling_access"),
+    ],
+    ids=["billing-mess", "scheduling-mess", "mess-of", "waiting-room-wait", "wait-in-room",
+         "past-appointment", "after-appointment-time"],
+)  # fmt: skip
+def test_a_word_said_of_another_topic_is_not_its_own_topic(text, topic, absent):
+    found = topics_of(text)
+    assert absent not in found
+    if topic:
+        assert topic in found
+
+
+@pytest.mark.parametrize(
+    ("text", "topic", "trigger"),
+    [
+        ("The bathroom was a mess.", "cleanliness", "mess"),
+        ("The waiting room was lovely.", "facilities_parking", "waiting room"),
+        ("After my appointment was cancelled twice I gave up.", "scheduling_access", "appointment"),
+        ("Easy to get an appointment.", "scheduling_access", "appointment"),
+    ],
+)
+def test_the_same_words_keep_their_topic_elsewhere(text, topic, trigger):
+    assert trigger in topics_of(text)[topic]
+
+
+@pytest.mark.parametrize(
+    ("text", "clauses"),
+    [
+        ("Great therapists, but the wait was long.", ["Great therapists,", "but the wait was long."]),
+        ("Super friendly team but parking is impossible.",
+         ["Super friendly team", "but parking is impossible."]),
+        ("Wonderful results, billing was a mess though.",
+         ["Wonderful results,", "billing was a mess though."]),
+        ("Five stars for the therapy; the wait is ridiculous.",
+         ["Five stars for the therapy;", "the wait is ridiculous."]),
+        ("Even though the wait was long, the doctor was great.",
+         ["Even though the wait was long,", "the doctor was great."]),
+        ("Staff were great, however, the wait was long.",
+         ["Staff were great,", "however, the wait was long."]),
+        ("Everything was great except the parking.", ["Everything was great", "except the parking."]),
+        ("The wait, though, was 2 hours.", ["The wait, though, was 2 hours."]),
+        ("The wait, however, was long.", ["The wait, however, was long."]),
+        ("The staff were anything but friendly.", ["The staff were anything but friendly."]),
+        ("Friendly staff and great results, parking was easy.",
+         ["Friendly staff and great results, parking was easy."]),
+    ],
+    ids=["comma-but", "but", "closing-though", "semicolon", "opening-though", "however",
+         "except", "parenthetical-though", "parenthetical-however", "anything-but", "no-contrast"],
+)  # fmt: skip
+def test_a_sentence_is_cut_into_its_contrasting_clauses(text, clauses):
+    from scoring.ml.clauses import clause_spans
+
+    assert [text[a:b] for a, b in clause_spans(text, 0, len(text))] == clauses

@@ -260,3 +260,76 @@ def test_a_match_across_a_sentence_break_is_not_read_off_the_reviews_matches():
     assert _inside_sentences([(0, 2, 6, "wait"), (3, 12, 20, "rude")], bounds)
     assert not _inside_sentences([(0, 8, 14, "wait. rude")], bounds)  # crosses the break
     assert not _inside_sentences([(0, 25, 34, "tail")], bounds)  # runs past the last
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Great therapists, but the wait at check-in was long.", {"wait_time": "negative"}),
+        (
+            "Super friendly team but parking is impossible.",
+            {"staff_attitude": "positive", "facilities_parking": "negative"},
+        ),
+        (
+            "Wonderful results, billing was a mess though.",
+            {"clinical_outcome": "positive", "billing_insurance": "negative"},
+        ),
+        (
+            "Five stars for the therapy itself; the waiting room wait is ridiculous.",
+            {"wait_time": "negative"},
+        ),
+        (
+            "Good results, parking is a nightmare though.",
+            {"clinical_outcome": "positive", "facilities_parking": "negative"},
+        ),
+        (
+            "Lovely therapists, but I always wait 30 minutes past my appointment.",
+            {"staff_attitude": "positive", "wait_time": "negative"},
+        ),
+        ("Loved the staff. The wait was long though.", {"wait_time": "negative"}),
+    ],
+    ids=["check-in-wait", "parking", "billing-mess", "waiting-room", "parking-though",
+         "past-appointment", "own-sentence"],
+)  # fmt: skip
+def test_a_complaint_in_a_contrasting_clause_is_counted_where_it_belongs(scorer, text, expected):
+    """The usual mixed review: praise and complaint in one sentence. Each topic reads the clause
+    that mentions it (clauses.py), not the sentence, so it no longer takes the praise's label;
+    and a word said of another topic ("billing was a mess", "the waiting room wait", "past my
+    appointment") does not add a topic of its own."""
+    [result] = scorer.score([text])
+    assert {t["name"]: t["sentiment"] for t in result.topics} == expected
+
+
+def test_a_consistent_one_sentence_review_keeps_its_overall_label(scorer):
+    text = "Friendly staff and great results, parking was easy."
+    [result] = scorer.score([text])
+    assert result.label == "positive"
+    assert {t["name"]: t["sentiment"] for t in result.topics} == {
+        "staff_attitude": "positive",
+        "clinical_outcome": "positive",
+        "facilities_parking": "positive",
+    }
+
+
+def test_a_contrasting_clause_other_than_the_wait_is_read_on_its_own(scorer):
+    """The review's pass, then the non-wait clauses alone on the sentence budget; a wait clause
+    is read in the review's pass (the review head takes "wait" alone for a complaint)."""
+    from scoring.ml.engine import topic_sentences
+    from scoring.ml.topics import find_topics
+
+    text = "Great therapists, but the wait was long. Super friendly team but parking is impossible."
+    plan = topic_sentences([text], [text], [find_topics(text)])
+    assert plan.sentences == [
+        "but the wait was long.",
+        "Super friendly team",
+        "but parking is impossible.",
+    ]
+    assert plan.clauses == [True, True, True]
+    calls = []
+    encode = scorer.encoder.encode
+    scorer.encoder.encode = lambda texts, **k: calls.append(list(texts)) or encode(texts, **k)
+    try:
+        scorer.score([text])
+    finally:
+        del scorer.encoder.encode
+    assert calls == [["Super friendly team", "but parking is impossible."]]
