@@ -171,11 +171,24 @@ def _audit_category(entry) -> str:
     return "other"
 
 
+def _statement_step(entry, action: str) -> str:
+    """A decision on a statement names the version it was taken on ("approved version 2"):
+    a statement is rewritten and approved again, and the review must say which text the
+    approvers passed. Empty for anything else."""
+    if entry.object_type != "statement" or not entry.version:
+        return ""
+    if _audit_category(entry) != "approval":
+        return ""
+    return f"{_words(action)} version {entry.version}"
+
+
 def _audit_line(entry) -> list[Line]:
     object_type = entry.object_type or ""
     label = _OBJECT_LABEL.get(object_type, _words(object_type).capitalize())
     version = f" v{entry.version}" if entry.version else ""
     what = f"{label} #{entry.object_id}{version}: {_words(entry.action)}"
+    if step := _statement_step(entry, entry.action or ""):
+        what = f"{label} #{entry.object_id}: {step}"
     parts = []
     before, after = _status(object_type, entry.from_status), _status(object_type, entry.to_status)
     if before and after and before != after:
@@ -259,7 +272,7 @@ def _client_audit_line(entry, platform: str = "") -> Line | None:
     return Line(
         at=entry.created_at,
         category=category,
-        what=f"{words}: {_words(action)}",
+        what=f"{words}: {_statement_step(entry, action) or _words(action)}",
         who=entry.actor_name or entry.actor_label,
         details="" if category == "override" else (entry.comment or "")[:300],
         source="audit",

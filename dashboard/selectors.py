@@ -15,6 +15,7 @@ from core.permissions import Permission
 from dashboard.models import ClinicSnapshot
 from facts.selectors import facts_list, facts_to_confirm
 from feeds.models import Source
+from feeds.selectors import source_delivery_problem
 from inbox.selectors import SLA_LOOKBACK_DAYS, reviews_awaiting_reply, with_reply_state
 from responses.services.outbox import manual_reason_for_reply, source_connection
 from scoring.selectors import latest_scores_prefetch
@@ -74,30 +75,34 @@ def dashboard_totals(*, agency: Agency) -> dict:
 
 
 def _sources_step(base: str) -> dict:
-    """Done once a source exists that delivers: it is on, or reviews came from it (a
-    history imported or seeded before polling was switched on)."""
+    """Done while a source delivers now: it is on and healthy (`source_delivery_problem`); one
+    that delivered once and is now off or lost its credentials does not count, and is named
+    with what is wrong."""
     sources = list(
-        Source.objects.annotate(
-            items=Count("reviews", filter=Q(reviews__is_deleted=False))
-        ).order_by("name", "pk")
+        Source.objects.select_related("connection")
+        .annotate(items=Count("reviews", filter=Q(reviews__is_deleted=False)))
+        .order_by("name", "pk")
     )
-    delivering = [s for s in sources if s.enabled or s.items]
     if not sources:
-        detail = "No source yet: nothing arrives, so nothing is scored or detected."
-    elif not delivering:
-        detail = (
-            f"{_names(sources)}: off and nothing received yet, so nothing is scored or detected."
-        )
-    else:
-        parts = [
-            f"{s.name} ({s.items} item{'s' if s.items != 1 else ''}"
-            + ("" if s.enabled else ", off: nothing new arrives")
-            + ")"
-            for s in sources
-        ]
-        detail = "; ".join(parts) + "."
+        return {"key": "sources", "label": "Connect where reviews and mentions come from",
+                "done": False, "url": f"{base}sources/", "fix": "",
+                "detail": "No source yet: nothing arrives, so nothing is scored or detected."}  # fmt: skip
+    parts, broken, working = [], [], []
+    for source in sources:
+        items = f"{source.items} item{'s' if source.items != 1 else ''}"
+        if problem := source_delivery_problem(source):
+            broken.append(source)
+            parts.append(f"{source.name} ({items}): {problem}, so nothing new arrives")
+        else:
+            working.append(source)
+            parts.append(f"{source.name} ({items})")
+    detail = "; ".join(parts) + "."
+    if not working:
+        detail += " Nothing new is scored or detected."
     return {"key": "sources", "label": "Connect where reviews and mentions come from",
-            "done": bool(delivering), "url": f"{base}sources/", "detail": detail}  # fmt: skip
+            "done": bool(working), "url": f"{base}sources/", "detail": detail,
+            "fix": f"Fix {'it' if len(broken) == 1 else 'them'} on the sources page"
+            if broken else ""}  # fmt: skip
 
 
 def _replies_step(base: str) -> dict:

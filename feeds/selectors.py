@@ -73,3 +73,20 @@ def connection_state(source: Source) -> dict:
     elif source.kind in CONNECTABLE_KINDS:
         out["state"] = "by_hand" if source.credentials_encrypted else "not_connected"
     return out
+
+
+def source_delivery_problem(source: Source) -> str:
+    """Why reviews and mentions do not arrive from `source` now, in plain words ("" when
+    they do): it is turned off, its platform account is not connected (no credentials) or the
+    platform ended the connection, or its last fetches failed and polling stopped. Having
+    delivered once says nothing about now."""
+    if not source.enabled:
+        return "turned off"
+    state = connection_state(source)["state"]
+    if state == "not_connected":
+        return "not connected to its account"
+    if state == "lost":
+        return "its connection was lost: reconnect it"
+    if not source.is_healthy:
+        return "its last fetches failed"
+    return ""

@@ -13,6 +13,7 @@ from clinics.access import ClinicAccess
 from clinics.models import Clinic
 from core.text import duration_words as text_duration_words
 from feeds.models import Review
+from inbox.selectors import reply_clock
 from responses.models import (
     OPEN_STATUSES,
     WAITING_FOR_SOURCE,
@@ -40,7 +41,8 @@ from responses.services.outbox import (
     pinning_sources,
     source_connection,
 )
-from responses.services.templating import citations_of_flags, text_render
+from responses.services.replies import over_limit
+from responses.services.templating import citations_of_flags, text_render, wording_that_fits
 from responses.services.workflow import PENDING, approval_refusal, step_of
 from responses.templates_library import BUILTIN_TEMPLATES
 from scoring.selectors import latest_score, topics_public
@@ -62,6 +64,7 @@ def templates_available(*, category: str | None = None) -> list[dict]:
                 "name": builtin.name,
                 "category": builtin.category,
                 "body": builtin.body,
+                "shorter": list(builtin.shorter),
                 "builtin": True,
                 "id": None,
             }
@@ -75,6 +78,7 @@ def templates_available(*, category: str | None = None) -> list[dict]:
                 "name": template.name,
                 "category": template.category,
                 "body": template.body,
+                "shorter": [],
                 "builtin": False,
                 "id": template.pk,
             }
@@ -88,6 +92,18 @@ def templates_available(*, category: str | None = None) -> list[dict]:
 
 def template_get(key: str) -> dict | None:
     return next((t for t in templates_available() if t["key"] == key), None)
+
+
+def template_fitting(template: dict, *, review: Review, clinic: Clinic, **render) -> tuple:
+    """The wording of `template` to offer for a reply to `review`: its body, or the first of
+    its shorter wordings that fits the review's platform (`wording_that_fits`), with its
+    rendering (`text_render` with `render`'s arguments)."""
+    kind = review.source.kind
+    return wording_that_fits(
+        [template["body"], *template.get("shorter", ())],
+        lambda body: text_render(body, clinic=clinic, **render),
+        lambda rendered: over_limit(rendered.text, kind) > 0,
+    )
 
 
 # --- suggestion --------------------------------------------------------------------------
@@ -137,8 +153,8 @@ def reply_suggest(*, review: Review, clinic: Clinic) -> dict:
     category, reason = _suggested_category(label, topics, flags)
     candidates = templates_available(category=category)
     template = candidates[0]
-    rendered = text_render(
-        template["body"], clinic=clinic, review_topics=topics, cite=cite, about=review.text
+    body, rendered = template_fitting(
+        template, review=review, clinic=clinic, review_topics=topics, cite=cite, about=review.text
     )
     if category == TemplateCategory.FACTUAL_CORRECTION and cite:
         if cite[0] in rendered.facts:
@@ -156,7 +172,7 @@ def reply_suggest(*, review: Review, clinic: Clinic) -> dict:
         "template_name": template["name"],
         "category": category,
         "reason": reason,
-        "body": template["body"],
+        "body": body,
         "text": rendered.text,
         "unresolved": rendered.unresolved,
         "unresolved_messages": rendered.messages(),
@@ -236,21 +252,16 @@ def can_act_now(access: ClinicAccess, obj) -> bool:
     return approval_refusal(access, obj, object_type=object_type) is None
 
 
-def sla_for(draft: ReplyDraft, clinic: Clinic, *, now: datetime | None = None) -> dict:
-    """The reply's clock: due = the review's publication + the clinic's reply target. Until
-    published it runs against now; then it is frozen at the publication time."""
-    now = now or timezone.now()
-    due = draft.review.published_at + timedelta(minutes=clinic.reply_target_minutes)
-    at = draft.published_at or now
-    remaining = (due - at).total_seconds()
-    return {
-        "target_minutes": clinic.reply_target_minutes,
-        "due_at": due,
-        "remaining_seconds": int(remaining),
-        "breached": remaining < 0,
-        "met": draft.published_at is not None and remaining >= 0,
-        "running": draft.published_at is None,
-    }
+def sla_for(draft: ReplyDraft, clinic: Clinic, *, now: datetime | None = None) -> dict | None:
+    """The reply's clock (`inbox.selectors.reply_clock`, the one rule): due = the review's
+    publication + the clinic's reply target. Until published it runs against now; then it is
+    frozen at the publication time. None for a past review (imported as history): no clock."""
+    return reply_clock(
+        draft.review,
+        target_minutes=clinic.reply_target_minutes,
+        now=now or timezone.now(),
+        answered_at=draft.published_at,
+    )
 
 
 def duration_words(seconds: int) -> str:
@@ -615,15 +626,19 @@ def failure_advice(item: OutboxItem) -> dict:
     else:
         summary = f"{platform} refused it."
         action = f"Fix what {platform} names, then retry. {_BY_HAND}"
+    detail = ""
     if kind == FailureKind.GUARD:
         reason = item.last_error
     elif kind == FailureKind.NOT_CONNECTED:
-        # Carewatch's own check, before anything was sent: not the platform's words
-        reason = f"Not sent: {item.last_error}" if item.last_error else summary
+        # what is wrong in the staff's words; Carewatch's own check (a connector's internals:
+        # "the page id is missing") stays available as the detail line
+        reason = f"Not sent — {name} is not connected{to_platform}: connect it on the Sources page."
+        detail = item.last_error
     else:
         reason = f"{platform} said: {item.last_error}" if item.last_error else summary
     return {
         "reason": reason,
+        "detail": detail,
         "summary": summary,
         "action": action,
         # what the clinic's own people read: the actions above are the agency's to take
@@ -686,6 +701,9 @@ def delivery_row(item: OutboxItem, *, for_clinic: bool = False) -> dict:
     if item.status == OutboxStatus.FAILED:
         advice = failure_advice(item)
         row["reason"], row["what_to_do"] = advice["reason"], advice["action"]
+        row["detail"] = advice["detail"]
+        if item.failure_kind == FailureKind.NOT_CONNECTED:
+            row["state_label"], row["fix_on_sources"] = "Not sent", True
     elif item.status == OutboxStatus.MANUAL:
         row["reason"] = item.manual_reason
         row["what_to_do"] = "Copy the text, post it by hand, then mark it posted."
@@ -1233,3 +1251,34 @@ def statement_pinned_on(statement: Statement) -> list[str]:
         for row in delivery_rows(items, version=statement.published_version.number)
         if row["state"] == "posted"
     ]
+
+
+def statement_unpin_words(statement: Statement) -> dict[str, str]:
+    """What "unpin" does to this published statement, for its button, its confirmation and
+    the message after it: it always takes the statement off the clinic's public page; a
+    channel's post is unpinned only where one was posted (or is being posted), and a post not
+    sent yet is cancelled. Nothing names a channel that never pinned it."""
+    if statement.published_version is None:
+        return {}
+    posts = [i for i in statement.outbox_items.all() if i.kind == OutboxKind.STATEMENT_POST]
+    rows = delivery_rows(posts, version=statement.published_version.number)
+    pinned = [r for r in rows if r["state"] == "posted" and r["state_label"] == "Posted"]
+    sending = [r for r in rows if r["state_label"] == "Sending"]
+    unsent = [r for r in rows if r["state"] in ("queued", "failed", "by_hand") and r not in sending]
+    by_hand = [r for r in rows if r["state_label"] == "Posted by hand"]
+    to_unpin = pinned + sending
+    if to_unpin:
+        label = "Unpin everywhere"
+        confirm = f"Take it off the public page and unpin it on {_names(to_unpin)}?"
+        done = f"Taken off the public page; unpinning it on {_names(to_unpin)}."
+    else:
+        label = "Take it off the public page"
+        confirm = "Take it off the clinic's public page? No channel has pinned it."
+        done = "Taken off the public page. No channel had pinned it."
+    if unsent:
+        confirm += f" Its post for {_names(unsent)}, not sent yet, is cancelled."
+        done += f" Its post for {_names(unsent)} was cancelled before it was sent."
+    if by_hand:
+        confirm += f" What was posted by hand on {_names(by_hand)} stays: take it down there."
+        done += f" Take down what was posted by hand on {_names(by_hand)} yourself."
+    return {"label": label, "confirm": confirm, "done": done}

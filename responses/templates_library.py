@@ -23,6 +23,9 @@ class BuiltinTemplate:
     name: str
     category: str
     body: str
+    # Shorter wordings, longest first, offered instead of `body` where it renders over the
+    # platform's limit (X allows 280 characters; `templating.wording_that_fits`).
+    shorter: tuple[str, ...] = ()
 
 
 BUILTIN_TEMPLATES: tuple[BuiltinTemplate, ...] = (
@@ -53,6 +56,11 @@ BUILTIN_TEMPLATES: tuple[BuiltinTemplate, ...] = (
             "Thank you for sharing this. We want to understand your concerns and help, and to "
             "protect everyone's privacy we cannot discuss details here. Please contact our team "
             "directly at {contact_line} so we can follow up. — {clinic_name}"
+        ),
+        shorter=(
+            "Thank you for sharing this. To protect your privacy we cannot discuss details "
+            "here: please contact our team at {contact_line} so we can help. — {clinic_name}",
+            "To protect your privacy, please contact us at {contact_line}. — {clinic_name}",
         ),
     ),
     BuiltinTemplate(

@@ -23,7 +23,7 @@ from core.permissions import Permission
 from core.views import ClinicView
 from facts.selectors import facts_list, facts_to_confirm
 from feeds.models import ReviewStatus
-from inbox.selectors import reviews_filtered
+from inbox.selectors import NO_CLOCK_WORDS, reviews_filtered
 from responses.forms import TemplateCreateForm, TemplateEditForm
 from responses.models import (
     ApprovalStatus,
@@ -60,8 +60,10 @@ from responses.selectors import (
     statement_public_page_exists,
     statement_public_versions,
     statement_save_warning,
+    statement_unpin_words,
     statements_ever_public,
     statements_list,
+    template_fitting,
     template_get,
     templates_available,
     word_diff,
@@ -73,7 +75,7 @@ from responses.services.approvals import approval_remind, waiting_for
 from responses.services.guarding import guard_check
 from responses.services.library import template_create, template_update
 from responses.services.outbox import outbox_mark_posted, outbox_retry
-from responses.services.templating import citations_of_flags, fact_sentence, text_render
+from responses.services.templating import citations_of_flags, fact_sentence
 from responses.services.workflow import PENDING, STEP_FOR_STATUS
 from responses.views_followups import followup_section
 
@@ -132,7 +134,9 @@ def _next(request, default: str) -> str:
     return default
 
 
-def _sla_words(sla: dict) -> str:
+def _sla_words(sla: dict | None) -> str:
+    if sla is None:
+        return NO_CLOCK_WORDS
     words = duration_words(sla["remaining_seconds"])
     if sla["running"]:
         return f"overdue by {words}" if sla["breached"] else f"{words} left"
@@ -336,8 +340,10 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
             template = template_get(requested)
             if template is not None:
                 score = review.score_list[0] if review.score_list else None
-                rendered = text_render(
-                    template["body"],
+                # the wording that fits the review's platform (X: 280), as the suggestion's
+                _, rendered = template_fitting(
+                    template,
+                    review=review,
                     clinic=self.clinic,
                     review_topics=topics,
                     cite=citations_of_flags(score.flags if score else []),
@@ -552,6 +558,7 @@ class StatementEditorView(TemplateResponseMixin, ClinicView):
                 "No channel will receive it.", "No channel pins it."
             ),
             "plan": channel_plan_statement() if statement.status == "approved" else [],
+            "unpin": statement_unpin_words(statement) if statement.is_pinned else {},
             # beside "Save": a change throws the approvals of this version away
             "save_warning": statement_save_warning(statement),
             "outbox_url": f"/clinics/{self.clinic.slug}/outbox/",
@@ -631,8 +638,10 @@ class StatementEditorView(TemplateResponseMixin, ClinicView):
                     ),
                 )
             elif action == "unpin":
+                # the words of what it was about to do, read before it does it
+                words = statement_unpin_words(statement)
                 s.statement_unpin(statement_id=statement.pk, access=self.access)
-                messages.success(request, "Unpinned: taken off the public page and the channels.")
+                messages.success(request, words["done"])
             elif action == "discard":
                 s.statement_discard(statement_id=statement.pk, access=self.access)
                 messages.success(request, "Statement discarded.")

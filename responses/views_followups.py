@@ -120,7 +120,7 @@ def followup_section(*, review, clinic, access) -> dict:
             {
                 "channel": o.channel,
                 "label": o.label,
-                "text": invitation_text(channel=o.channel, clinic=clinic),
+                "text": invitation_text(channel=o.channel, clinic=clinic, review=review),
             }
             for o in options
             if o.available

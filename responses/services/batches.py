@@ -49,7 +49,7 @@ from responses.services.replies import (
     reply_payload,
 )
 from responses.services.statements import statement_permalink
-from responses.services.templating import citations_of_flags, text_render
+from responses.services.templating import citations_of_flags, text_render, wording_that_fits
 from scoring.claims.selectors import cluster_review_ids
 from scoring.models import ClaimCluster
 from scoring.selectors import latest_scores_prefetch
@@ -459,12 +459,12 @@ def _default_texts(kind: str, *, cluster, fact_slug: str, statement) -> tuple[li
 
 def _fitting(texts: list[str], reviews: list[Review], statement) -> tuple[str, dict[int, str]]:
     """The first of the suggested texts whose every mention's reply fits its platform (else
-    the shortest), rendered."""
-    for text in texts:
-        rendered = _rendered_all(text, reviews, statement)
-        if not _too_long(reviews, rendered):
-            break
-    return text, rendered
+    the shortest), rendered (`wording_that_fits`)."""
+    return wording_that_fits(
+        texts,
+        lambda text: _rendered_all(text, reviews, statement),
+        lambda rendered: _too_long(reviews, rendered),
+    )
 
 
 def _pinned_statement(statement_id: int | None) -> Statement | None:

@@ -66,6 +66,7 @@ from responses.services.common import (
     webhook_emit,
 )
 from responses.services.guarding import guard_check
+from responses.services.workflow import sent_back_close_settled
 
 logger = logging.getLogger("responses.outbox")
 
@@ -563,6 +564,7 @@ def _complete(item: OutboxItem, who: Actor) -> None:
         draft.save(update_fields=["status", "published_at", "updated_at"])
         Review.objects.filter(pk=item.review_id).update(status=ReviewStatus.REPLIED, updated_at=now)
         figures_changed()
+        sent_back_close_settled(review_ids=[item.review_id])
         audit_record(
             object_type="reply",
             object_id=draft.pk,

@@ -61,6 +61,7 @@ from responses.services import messaging
 from responses.services.common import SYSTEM, audit_record, require
 from responses.services.guarding import guard_check, guard_refusal
 from responses.services.templating import placeholders_left, text_render
+from responses.services.workflow import sent_back_close_settled
 
 logger = logging.getLogger("responses.followup")
 
@@ -200,13 +201,15 @@ def followup_channels(review: Review, *, now: datetime | None = None) -> list[Ch
     ]
 
 
-def invitation_text(*, channel: str, clinic: Clinic) -> str:
+def invitation_text(*, channel: str, clinic: Clinic, review: Review | None = None) -> str:
     """The invitation of `channel` with the clinic's details filled in (the public reply's is
-    the "move to private" template)."""
+    the "move to private" template, in the wording that fits `review`'s platform)."""
     if channel == CH.PUBLIC_REPLY:
-        from responses.selectors import template_get
+        from responses.selectors import template_fitting, template_get
 
         template = template_get(PUBLIC_REPLY_TEMPLATE)
+        if template and review is not None:
+            return template_fitting(template, review=review, clinic=clinic)[1].text
         body = template["body"] if template else INVITATIONS[CH.FACEBOOK]
     else:
         body = INVITATIONS.get(channel, "")
@@ -336,7 +339,7 @@ def _no_channel(review: Review, options: list[ChannelOption], clinic: Clinic) ->
         code="no_private_channel",
         fields={
             "channel": reasons,
-            "proposal": [invitation_text(channel=CH.PUBLIC_REPLY, clinic=clinic)],
+            "proposal": [invitation_text(channel=CH.PUBLIC_REPLY, clinic=clinic, review=review)],
         },
     )
 
@@ -411,7 +414,7 @@ def followup_start(
     checked = None
     if channel in SENDING_CHANNELS:
         checked = _checked_text(
-            text or invitation_text(channel=channel, clinic=clinic),
+            text or invitation_text(channel=channel, clinic=clinic, review=review),
             channel=channel,
             clinic=clinic,
             review=review,
@@ -1034,6 +1037,8 @@ def followup_update(
             )  # fmt: skip
             notifications_close(clinic=clinic, ref=f"followup:{conversation.pk}:follow_up_overdue")
             notifications_close(clinic=clinic, ref=f"followup:{conversation.pk}:follow_up_answer")
+            # its public reply, if one was sent back to its writer, is not theirs to do now
+            sent_back_close_settled(review_ids=[conversation.review_id])
         else:
             _review_status(conversation.review_id, ReviewStatus.IN_FOLLOW_UP)
         if (

@@ -184,7 +184,7 @@ def reply_draft_create(
     """Start the reply to a review: from `text`, else from the template `template_key`, else
     from the suggested template. Variables are filled in and the guard checks it (version 1).
     A review has at most one open draft (409 with its id otherwise)."""
-    from responses.selectors import reply_suggest, template_get
+    from responses.selectors import reply_suggest, template_fitting, template_get
 
     require(access, Permission.WRITE)
     who = access.actor
@@ -197,7 +197,14 @@ def reply_draft_create(
                 raise ValidationFailed(
                     "Unknown template.", fields={"template_key": ["No such template."]}
                 )
-            text = template["body"]
+            text, _ = template_fitting(
+                template,
+                review=review,
+                clinic=current_clinic(),
+                review_topics=_review_topics(review),
+                cite=_review_citations(review),
+                about=review.text,
+            )
         else:
             suggestion = reply_suggest(review=review, clinic=current_clinic())
             text, key = suggestion["body"], suggestion["template_key"]

@@ -189,6 +189,20 @@ def text_render(
     return rendered
 
 
+def wording_that_fits(wordings, render, too_long):
+    """The first of `wordings` (longest first) whose rendering (`render(wording)`) is not
+    `too_long`, else the last, the shortest; with its rendering. The product's own text is
+    never too long where a shorter wording of it fits (X allows 280 characters): a batch tries
+    its `SHORTER_TEXTS`, a single reply its template's `shorter` wordings. The writer's own
+    text is never shortened."""
+    rendered = None
+    for wording in wordings:
+        rendered = render(wording)
+        if not too_long(rendered):
+            break
+    return wording, rendered
+
+
 def unresolved_error(rendered: Rendered, *, field_name: str = "text") -> ValidationFailed:
     """The 400 for a text that still holds variables with no value, each named with why."""
     names = ", ".join(rendered.unresolved)

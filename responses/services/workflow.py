@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.actors import Actor
@@ -38,7 +39,7 @@ from core.permissions import Permission
 from core.rollup import figures_changed
 from core.tenancy import current_clinic
 from core.text import reason_problem
-from responses.models import ApprovalStatus, AuditEntry, Step, Verdict
+from responses.models import ApprovalStatus, AuditEntry, ReplyDraft, Step, Verdict
 from responses.services.common import audit_record, require
 from responses.services.guarding import (
     guard_refusal,
@@ -464,6 +465,26 @@ def tell_authors_sent_back(flow: Flow, obj, who: Actor, *, step: str, comment: s
         title=f"{_described(flow, obj)} was sent back at the {Step(step).label.lower()}",
         detail=f"{who.name or 'Someone'} asks: “{comment}”",
         url=flow.page(obj, clinic),
+    )
+
+
+# A review in one of these needs no reply from the writer any more: it was answered (another
+# reply went out), resolved (its private follow-up too) or set aside.
+SETTLED_REVIEW = ("replied", "resolved", "ignored")
+
+
+def sent_back_close_settled(*, review_ids) -> int:
+    """The "sent back to you" notices about the replies to these reviews whose work is over
+    close: the reply is published or discarded, or its review was answered, resolved, set
+    aside or taken down. A reply still sent back on a review that waits for it keeps its
+    notice. Returns how many notices closed."""
+    drafts = ReplyDraft.objects.filter(review_id__in=list(review_ids)).filter(
+        Q(status__in=FINISHED) | Q(review__status__in=SETTLED_REVIEW) | Q(review__is_deleted=True)
+    )
+    clinic = current_clinic()
+    return sum(
+        notifications_close(clinic=clinic, ref=f"reply:{pk}:sent_back")
+        for pk in drafts.values_list("pk", flat=True)
     )
 
 

@@ -193,7 +193,8 @@ def _scenario(server, new_page, tenant, fake, chat, incident, drafts):
     deliveries = owner.locator("#deliveries-h + p + ul")
     assert deliveries.locator('[data-state="failed"]').count() == 3
     text = deliveries.inner_text()
-    assert "Not sent: Facebook: the page token is missing." in text
+    assert f"Not sent — {PAGE_NAME} is not connected: connect it on the Sources page." in text
+    assert "Technical detail: Facebook: the page token is missing." in text
     assert f"What to do: Connect {PAGE_NAME} (Sources); it is then sent again by itself." in text
     screenshot(owner, "close-loop-room-failed")
     assert serious_violations(owner) == []

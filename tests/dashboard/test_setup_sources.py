@@ -1,7 +1,8 @@
-"""The overview's setup checklist agrees with the data: a source that exists and delivers
-counts (even when switched off, with a history), and a source not connected for replying is
-named as exactly that, with where to fix it (commit 38cbe46 said "No source yet" in a clinic
-full of reviews)."""
+"""The overview's setup checklist agrees with the data: a source counts while it delivers now
+(on, connected, its fetches working), not because it delivered once; one that is off or lost
+its credentials is named with what is wrong and a link to the sources page; and a source not
+connected for replying is named as exactly that, with where to fix it (commit 38cbe46 said "No
+source yet" in a clinic full of reviews)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ def _steps(clinic) -> dict[str, dict]:
         return {s["key"]: s for s in clinic_setup_steps(clinic)}
 
 
-def test_sources_that_delivered_count_and_unconnected_ones_are_named(login, clinic_a, rows):
-    # given: the demo's shape: sources switched off, each with reviews, none connected
+def test_sources_that_delivered_once_but_are_off_now_do_not_count_and_are_named(
+    login, clinic_a, rows
+):
+    # given: the demo's shape: sources with a history but switched off, or not connected
     r = rows(clinic_a)  # "Google test", off
     for hours_ago in (1, 2):
         r.review(hours_ago=hours_ago, label="negative")
@@ -29,12 +32,19 @@ def test_sources_that_delivered_count_and_unconnected_ones_are_named(login, clin
     steps = _steps(clinic_a)
     html = login("alpha_manager").get("/clinics/clinic-a/").content.decode()
 
-    # then
-    assert steps["sources"]["done"] is True
+    # then nothing delivers now, and each source says why
+    assert steps["sources"]["done"] is False
     assert steps["sources"]["detail"] == (
-        "Facebook page (0 items); Google test (2 items, off: nothing new arrives); "
-        "Yelp (0 items, off: nothing new arrives)."
+        "Facebook page (0 items): not connected to its account, so nothing new arrives; "
+        "Google test (2 items): turned off, so nothing new arrives; "
+        "Yelp (0 items): turned off, so nothing new arrives. "
+        "Nothing new is scored or detected."
     )
+    assert (
+        "Google test (2 items): turned off, so nothing new arrives; Yelp (0 items): turned off, "
+        "so nothing new arrives. Nothing new is scored or detected. "
+        '<a href="/clinics/clinic-a/sources/">Fix them on the sources page</a>.'
+    ) in html
     replies = steps["replies"]
     assert replies["done"] is False and replies["url"] == "/clinics/clinic-a/sources/"
     assert replies["detail"].startswith("Facebook page: not connected — replies cannot be posted (")
@@ -48,6 +58,23 @@ def test_sources_that_delivered_count_and_unconnected_ones_are_named(login, clin
     assert (
         '<a href="/clinics/clinic-a/sources/">Connect the sources for posting replies</a>' in html
     )
+
+
+def test_a_source_on_and_healthy_counts_and_one_that_failed_is_named(clinic_a, rows):
+    # given a source that is on and delivers, and one whose fetches failed
+    rows(clinic_a)  # "Google test", off
+    with schema_context(clinic_a.schema_name):
+        Source.objects.create(kind="api", name="Booking system", enabled=True)
+        Source.objects.create(kind="webhook", name="Survey tool", enabled=True, is_healthy=False)
+
+    # then the step is done by the source delivering now; the others say what is wrong
+    steps = _steps(clinic_a)
+    assert steps["sources"]["done"] is True
+    assert steps["sources"]["detail"] == (
+        "Booking system (0 items); Google test (0 items): turned off, so nothing new arrives; "
+        "Survey tool (0 items): its last fetches failed, so nothing new arrives."
+    )
+    assert steps["sources"]["fix"] == "Fix them on the sources page"
 
 
 def test_a_clinic_without_any_source_still_says_so(clinic_a):

@@ -111,7 +111,30 @@ def test_a_reply_to_a_disconnected_channel_fails_with_what_to_do_and_waits_for_i
     [failed] = writer.get(f"drafts/{draft['id']}/").json()["delivery"]
     assert failed["state"] == "failed"
     assert failed["failure_kind"] == "not_connected"
-    assert failed["reason"] == "Not sent: Facebook: the page token is missing."
+    # in plain words: what is wrong, and where to fix it; the connector's own check (a
+    # token or page id missing) only as the detail line
+    assert failed["reason"] == (
+        "Not sent — Sunrise Facebook page is not connected: connect it on the Sources page."
+    )
+    assert failed["state_label"] == "Not sent"
+    page = writer.client.get(f"/clinics/{clinic_a.slug}/replies/review/{review.pk}/")
+    html = page.content.decode()
+    assert (
+        '<span class="pill negative">Not sent</span> <span class="error">Not sent — Sunrise '
+        "Facebook page is not connected: connect it on the Sources page.</span>"
+    ) in html
+    assert f'<a href="/clinics/{clinic_a.slug}/sources/">Open the Sources page</a>' in html
+    assert (
+        '<small class="muted" data-testid="delivery-detail">Technical detail: Facebook: the '
+        "page token is missing.</small>"
+    ) in html
+    assert "Failed" not in html.split('data-testid="deliveries"', 1)[1].split("</ul>", 1)[0]
+    outbox = writer.client.get(f"/clinics/{clinic_a.slug}/outbox/").content.decode()
+    assert (
+        '<p class="error" data-testid="failure-reason">Not sent — Sunrise Facebook page is not '
+        "connected: connect it on the Sources page.</p>"
+    ) in outbox
+    assert "Technical detail: Facebook: the page token is missing." in outbox
     assert failed["what_to_do"] == (
         "Connect Sunrise Facebook page (Sources); it is then sent again by itself. "
         "Or post it by hand and mark it posted."

@@ -178,3 +178,30 @@ def test_a_text_nobody_else_can_approve_is_told_to_the_managers_not_to_the_barre
     mail = next(m for m in mailoutbox if m.to == ["manager@alpha.test"])
     assert "is stuck: nobody else can give the clinic approval" in mail.subject
     assert "A Approver" in mail.body and f"/clinics/{clinic_a.slug}/settings/people/" in mail.body
+
+
+def test_a_sent_back_notice_closes_once_the_follow_up_resolves_its_review_and_no_other(
+    clinic_a, as_user
+):
+    # given two replies sent back to their writer, each on its own review
+    writer, manager = as_user("alpha_writer", clinic_a), as_user("alpha_manager", clinic_a)
+    settled, waiting = review_in(clinic_a), review_in(clinic_a)
+    drafts = {}
+    for review in (settled, waiting):
+        draft = writer.post("drafts/", {"review_id": review.pk, "text": OK_TEXT}).json()
+        writer.post(f"drafts/{draft['id']}/submit/")
+        manager.post(f"drafts/{draft['id']}/reject/", {"comment": "Shorter, please."})
+        drafts[review.pk] = draft["id"]
+    assert _open(f"reply:{drafts[settled.pk]}:sent_back") == {"writer@alpha.test": "sent_back"}
+
+    # when the first review's private follow-up (by phone) is resolved
+    started = writer.post(f"reviews/{settled.pk}/private-conversations/", {"channel": "phone"})
+    assert started.status_code == 201, started.json()
+    done = writer.patch(f"private-conversations/{started.json()['id']}/", {"outcome": "solved"})
+    assert done.json()["status"] == "resolved"
+
+    # then its reply's "sent back to you" notice is closed: nothing is left to do there
+    assert _open(f"reply:{drafts[settled.pk]}:sent_back") == {}
+    # and the other review, which still waits for its reply, keeps its notice
+    assert _open(f"reply:{drafts[waiting.pk]}:sent_back") == {"writer@alpha.test": "sent_back"}
+    assert writer.get(f"drafts/{drafts[waiting.pk]}/").json()["status"] == "changes_requested"

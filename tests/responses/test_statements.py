@@ -223,3 +223,81 @@ def test_who_wrote_the_current_version_is_not_offered_its_approval(clinic_a, as_
         "Approve version 2"
         in owner.get(f"/clinics/{clinic_a.slug}/statements/{sid}/").content.decode()
     )
+
+
+def _published_statement(clinic, as_user) -> tuple[object, int, str]:
+    writer = as_user("alpha_writer", clinic)
+    sid = writer.post("statements/", {"title": "Hours", "body": "Open 8 to 6."}).json()["id"]
+    writer.post(f"statements/{sid}/submit/")
+    as_user("alpha_manager", clinic).post(f"statements/{sid}/approve/")
+    as_user("a_approver", clinic).post(f"statements/{sid}/approve/")
+    assert writer.post(f"statements/{sid}/publish/").json()["status"] == "published"
+    return writer, sid, f"/clinics/{clinic.slug}/statements/{sid}/"
+
+
+def test_a_statement_no_channel_pinned_is_offered_off_the_public_page_not_unpin(clinic_a, as_user):
+    # given a published statement on a clinic with no channel that can pin
+    writer, sid, url = _published_statement(clinic_a, as_user)
+
+    # then the editor's button says what it does: only the public page holds it
+    html = writer.client.get(url).content.decode()
+    assert (
+        '<button type="submit" name="action" value="unpin" data-confirm="Take it off the '
+        'clinic&#x27;s public page? No channel has pinned it." '
+        'data-testid="unpin">Take it off the public page</button>'
+    ) in html
+    assert "Unpin everywhere" not in html
+
+    # when it is pressed, the message says what happened
+    page = writer.client.post(url, {"action": "unpin"}, follow=True)
+    assert writer.get(f"statements/{sid}/").json()["is_pinned"] is False
+    assert [str(m) for m in page.context["messages"]] == [
+        "Taken off the public page. No channel had pinned it."
+    ]
+
+
+def test_a_statement_a_channel_pinned_is_offered_unpin_everywhere_naming_it(
+    platforms, clinic_a, as_user
+):
+    # given a published statement that the clinic's Facebook page pinned
+    with schema_context(clinic_a.schema_name):
+        source_of("facebook", platforms)
+    writer, sid, url = _published_statement(clinic_a, as_user)
+    assert _deliver_all(clinic_a) == ["sent"]
+
+    # then the button unpins everywhere and its confirmation names the channel
+    html = writer.client.get(url).content.decode()
+    assert (
+        'data-confirm="Take it off the public page and unpin it on facebook source?" '
+        'data-testid="unpin">Unpin everywhere</button>'
+    ) in html
+
+    # when it is pressed, the message says the same
+    page = writer.client.post(url, {"action": "unpin"}, follow=True)
+    assert [str(m) for m in page.context["messages"]] == [
+        "Taken off the public page; unpinning it on facebook source."
+    ]
+
+
+def test_a_statement_whose_post_is_still_queued_says_the_post_is_cancelled(
+    platforms, clinic_a, as_user
+):
+    # given a published statement whose Facebook post is not sent yet
+    with schema_context(clinic_a.schema_name):
+        source_of("facebook", platforms)
+    writer, sid, url = _published_statement(clinic_a, as_user)
+
+    # then nothing claims it is pinned on Facebook: the post waiting is cancelled
+    html = writer.client.get(url).content.decode()
+    assert (
+        'data-confirm="Take it off the clinic&#x27;s public page? No channel has pinned it. '
+        'Its post for facebook source, not sent yet, is cancelled." '
+        'data-testid="unpin">Take it off the public page</button>'
+    ) in html
+    page = writer.client.post(url, {"action": "unpin"}, follow=True)
+    assert [str(m) for m in page.context["messages"]] == [
+        "Taken off the public page. No channel had pinned it. Its post for facebook source was "
+        "cancelled before it was sent."
+    ]
+    with schema_context(clinic_a.schema_name):
+        assert list(OutboxItem.objects.values_list("status", flat=True)) == ["cancelled"]
