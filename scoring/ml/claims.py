@@ -37,6 +37,11 @@ For every text:
    tell false health claims from true ones, and by its wording model (words and word pairs);
    their P(false) and the stacker's probability, mixed in log-odds (``Veracity.decision``),
    decide it instead of the stacker alone. One more pass per gated text.
+8. **The evidence gate** (``scoring.ml.claim_gate``): a flag that no fact decided (not the
+   judge's contradiction, not a wrong detail) is dropped when the claim probability is under the
+   judge's gate, or when the text is a service complaint or an opinion (phones, front desk,
+   waiting, parking, scheduling, billing mistakes) naming no health, safety, treatment, licence,
+   price or public-health matter, and its reference does not support it (``parts["gate"]``).
 
 The flag::
 
@@ -61,7 +66,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scoring.ml import details
+from scoring.ml import claim_gate, details
 from scoring.ml.head import logit, sigmoid, softmax
 from scoring.ml.judge import JUDGED_FACTS, JUDGED_MYTHS
 
@@ -73,6 +78,9 @@ TOP_K = 3  # references judged for contradiction per text
 # than not)
 DETAIL_UNRELATED_BELOW = 0.5
 MAX_SPAN_CHARS = 280
+# the probability of a flag the evidence gate dropped (claim_gate): under 0.5, as every unflagged
+# text's is; the heads' own reading stays in the assessment's parts ("gated_probability")
+GATED_BELOW = 0.4999
 
 _STOP = frozenset(
     " ".join(
@@ -206,7 +214,8 @@ class ClaimModel:
         self.threshold = float(meta["threshold"])
         self.min_similarity = float(meta["min_similarity"])
         self.lexical_weight = float(meta.get("lexical_weight", 1.0))
-        self.version = str(meta.get("version", ""))
+        # the heads' version, then the evidence gate's (claim_gate.version)
+        self.version = versioned(str(meta.get("version", "")))
         self._cache: OrderedDict[str, References] = OrderedDict()
         # the claim judge (scoring.ml.judge.ClaimJudge) when loaded: the last word on texts it
         # is asked about
@@ -446,6 +455,20 @@ class ClaimModel:
                     # neither: the heads decide, more strictly than on a text never judged
                     flagged = p >= max(self.threshold, judge.stack_at)
                     parts["judge"] = "undecided"
+            if flagged:
+                # a flag no fact decided must be about a matter (claim_gate): not a service
+                # complaint read as a false claim, nor a text the claim head barely reads as one
+                why = claim_gate.blocks(
+                    texts[i],
+                    float(claim[i]),
+                    parts.get("judge"),
+                    text_words[i],
+                    refs.words[ref],
+                    float(match[i, ref]) >= self.min_similarity,
+                )
+                if why is not None:
+                    parts.update(gate=why, gated_probability=p)
+                    flagged, p = False, min(p, GATED_BELOW)
             out.append(
                 Assessment(
                     probability=p,
@@ -568,6 +591,12 @@ class ClaimModel:
             "claim": span,
             "contradicts": contradicts,
         }
+
+
+def versioned(heads_version: str) -> str:
+    """The misinformation heads' version as scores carry it: the trained heads'
+    (misinformation_card.json) and the evidence gate's."""
+    return f"{heads_version}+{claim_gate.version()}"
 
 
 def claim_span(text: str, ref_words: frozenset[str] = frozenset(), exclude=frozenset()) -> str:

@@ -840,7 +840,9 @@ def default_model_version(
     version = default_sentiment_version(folder)
     card = folder / "misinformation_card.json"
     if misinformation and card.is_file():
-        version += "/" + json.loads(card.read_text(encoding="utf-8"))["version"]
+        from scoring.ml.claims import versioned  # the heads' version and the evidence gate's
+
+        version += "/" + versioned(json.loads(card.read_text(encoding="utf-8"))["version"])
         judge_card = folder / "judge" / "card.json"
         if judge_card.is_file():
             version += "/" + json.loads(judge_card.read_text(encoding="utf-8"))["version"]

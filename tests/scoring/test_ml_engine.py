@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from scoring.ml import claim_gate
 from scoring.ml.data import LABELS
 from scoring.ml.engine import (
     ARTIFACTS,
@@ -106,8 +107,8 @@ def test_version_matches_model_card(scorer):
     veracity = json.loads((ARTIFACTS / "veracity" / "card.json").read_text())
     assert (
         scorer.version
-        == f"{card['version']}/{heads['version']}/{judge['version']}/{veracity['version']}/"
-        f"{topics['version']}/{rules_version()}" == default_model_version()
+        == f"{card['version']}/{heads['version']}+{claim_gate.version()}/{judge['version']}/"
+        f"{veracity['version']}/{topics['version']}/{rules_version()}" == default_model_version()
     )
     assert heads["encoder"] == card["version"] == topics["encoder"]
 
