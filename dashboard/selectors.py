@@ -130,6 +130,31 @@ def _replies_step(base: str) -> dict:
             "detail": detail}  # fmt: skip
 
 
+def _ready(users) -> tuple[list, list]:
+    """(those who can act, those invited who have not chosen a password yet): an invitation
+    nobody answered does not make a step done."""
+    ready, invited = [], []
+    for user in users:
+        (ready if user.has_usable_password() else invited).append(user)
+    return ready, invited
+
+
+def _people_words(ready: list, invited: list, noun: str, nobody: str) -> str:
+    plural = {"person on the list": "people on the list", "legal person": "legal people"}
+    words = (
+        [f"{len(ready)} {noun if len(ready) == 1 else plural.get(noun, noun + 's')}"]
+        if ready
+        else []
+    )
+    if invited:
+        names = _names([u.full_name or u.email for u in invited])
+        words.append(f"{names} invited, not signed in yet (the invitation is unanswered)")
+    if not words:
+        return nobody
+    text = "; ".join(words)
+    return text if ready else f"{text}: done once they sign in."
+
+
 def _names(items) -> str:
     names = [getattr(i, "name", i) for i in items]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
@@ -145,13 +170,20 @@ def clinic_setup_steps(clinic: Clinic) -> list[dict]:
     base = f"/clinics/{clinic.slug}/"
     sources = _sources_step(base)
     replies = _replies_step(base)
-    approvers = len(people_who_can(clinic, permission=Permission.APPROVE_CLIENT))
-    legal = ClinicMembership.objects.filter(
-        clinic=clinic, crisis_roles__contains=[CrisisRole.LEGAL]
-    ).exists()
+    approvers, approvers_invited = _ready(
+        people_who_can(clinic, permission=Permission.APPROVE_CLIENT)
+    )
+    legal, legal_invited = _ready(
+        m.user
+        for m in ClinicMembership.objects.filter(
+            clinic=clinic, crisis_roles__contains=[CrisisRole.LEGAL], user__is_active=True
+        ).select_related("user")
+    )
     unconfirmed = facts_to_confirm().count()
     confirmed = facts_list(active_only=True).count()
-    on_call = OnCall.objects.filter(clinic=clinic).count()
+    on_call, on_call_invited = _ready(
+        o.user for o in OnCall.objects.filter(clinic=clinic).select_related("user")
+    )
     return [
         sources,
         replies,
@@ -161,22 +193,26 @@ def clinic_setup_steps(clinic: Clinic) -> list[dict]:
          else "Missing: the privacy check cannot tell the clinic's own number or address "
          "from a patient's, and replies cannot invite people to get in touch."},
         {"key": "approver", "label": "Someone of the clinic approves replies",
-         "done": approvers > 0, "url": f"{base}settings/people/",
-         "detail": f"{approvers} approver{'s' if approvers != 1 else ''}" if approvers
-         else "Nobody: every reply would wait at the clinic's step."},
+         "done": bool(approvers), "url": f"{base}settings/people/",
+         "detail": _people_words(
+             approvers, approvers_invited, "approver",
+             "Nobody: every reply would wait at the clinic's step.")},
         {"key": "legal", "label": "A legal / compliance person in the crisis team",
-         "done": legal, "url": f"{base}settings/people/",
-         "detail": "Set." if legal
-         else "Nobody: a reply the privacy check flags or blocks has no one to review it."},
+         "done": bool(legal), "url": f"{base}settings/people/",
+         "detail": _people_words(
+             legal, legal_invited, "legal person",
+             "Nobody: a reply the privacy check flags or blocks has no one to review it.")},
         {"key": "facts", "label": "The fact sheet confirmed",
          "done": confirmed > 0 and unconfirmed == 0, "url": f"{base}facts/",
          "detail": f"{unconfirmed} fact{'s' if unconfirmed != 1 else ''} to confirm"
          if unconfirmed else (f"{confirmed} confirmed" if confirmed
                               else "No fact yet: false claims cannot be answered with one.")},
         {"key": "on_call", "label": "Who is alerted first (on-call)",
-         "done": on_call > 0, "url": f"{base}settings/alerts/",
-         "detail": f"{on_call} on the list" if on_call
-         else "Nobody named: alerts go to the agency's owners and managers."},
+         "done": bool(on_call), "url": f"{base}settings/alerts/",
+         "detail": (f"{len(on_call)} on the list" if on_call and not on_call_invited
+                    else _people_words(
+                        on_call, on_call_invited, "person on the list",
+                        "Nobody named: alerts go to the agency's owners and managers."))},
     ]  # fmt: skip
 
 
