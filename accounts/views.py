@@ -30,6 +30,7 @@ from accounts.forms import (
     ResetSetPasswordForm,
 )
 from accounts.middleware import SETUP_URL, VERIFY_URL
+from accounts.models import User
 from accounts.selectors import (
     user_has_confirmed_device,
     user_is_agency_staff,
@@ -50,7 +51,9 @@ from accounts.services import (
     two_factor_disable,
     user_token_revoke,
 )
+from accounts.tokens import invitation_lifetime, password_link_generator, reset_lifetime
 from core.errors import ValidationFailed
+from core.http import branded_for_set
 
 
 def _safe_next(request, value: str | None, default: str = "/") -> str:
@@ -359,6 +362,18 @@ class ResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "registration/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
 
+    @property
+    def token_generator(self):
+        # dispatch() finds the link's person before it checks the token: an invitation's
+        # link lasts days, a reset's an hour (accounts.tokens)
+        return password_link_generator(getattr(self, "user", None))
+
+    def get_user(self, uidb64):
+        user = super().get_user(uidb64)
+        if user is not None:
+            branded_for_set(self.request, user)  # the page carries their agency's brand
+        return user
+
     def _first_password(self) -> bool:
         user = getattr(self, "user", None)
         return user is not None and not user.has_usable_password()
@@ -372,7 +387,12 @@ class ResetConfirmView(auth_views.PasswordResetConfirmView):
         return None
 
     def get_context_data(self, **kwargs):
-        context = {**super().get_context_data(**kwargs), "first_password": self._first_password()}
+        first = self._first_password()
+        context = {
+            **super().get_context_data(**kwargs),
+            "first_password": first,
+            "link_lifetime": invitation_lifetime() if first else reset_lifetime(),
+        }
         if self.validlink:
             context["account"] = self.user
             context["someone_else"] = self._someone_else()
@@ -396,6 +416,7 @@ class ResetConfirmView(auth_views.PasswordResetConfirmView):
         self.first_password = self._first_password()  # before the form sets the password
         response = super().form_valid(form)
         self.request.session[PASSWORD_SET_FOR] = {
+            "id": self.user.pk,
             "email": self.user.email,
             "full_name": self.user.full_name,
         }
@@ -413,4 +434,8 @@ class ResetCompleteView(auth_views.PasswordResetCompleteView):
 
     def get_context_data(self, **kwargs):
         account = self.request.session.pop(PASSWORD_SET_FOR, None)
+        if account and not self.request.user.is_authenticated:
+            person = User.objects.filter(pk=account.get("id")).first()
+            if person is not None:
+                branded_for_set(self.request, person)  # their agency's brand
         return {**super().get_context_data(**kwargs), "account": account}

@@ -1,11 +1,23 @@
-"""The agency's colour, made safe to read: the text colour to put on it, and a shade of it dark
+"""The agency's brand: the sender name of its e-mails; its colour, made safe to read: the text colour to put on it, and a shade of it dark
 enough for links and outlines on white (WCAG 2 contrast of at least 4.5:1); its logo as a data
 URI for files that must carry it inside (the review's PDF and HTML export)."""
 
 from __future__ import annotations
 
 import base64
+from email.utils import formataddr, parseaddr
 from pathlib import Path
+
+from django.conf import settings
+
+
+def brand_sender(agency) -> str:
+    """The From of every e-mail sent about an agency's work (invitations, notices, approval
+    requests, digests, incident alerts): its brand (`display_name`, the name clinics know it
+    by) at the platform's one sending address (DEFAULT_FROM_EMAIL's), so a person's mails
+    come from one sender and never from "Carewatch"."""
+    _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return formataddr((agency.display_name or agency.name, address))
 
 
 def _channel(value: int) -> float:

@@ -2,6 +2,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import SecurityEvent, User
 from agency.models import Agency, AgencyMembership, AgencyRole
+from core.http import branded_for
 
 
 def agencies_for_user(user) -> QuerySet[Agency]:
@@ -24,13 +25,14 @@ def agency_memberships_managing(user) -> QuerySet[AgencyMembership]:
 
 
 def agency_for_branding(request) -> Agency | None:
-    """The clinic's agency inside a clinic; otherwise the caller's (first) agency, reached
+    """The clinic's agency inside a clinic; otherwise the (first) agency of the caller, or of
+    the person a public page is about (a password link's: `core.http.branded_for`), reached
     as staff or through a clinic membership."""
     clinic = getattr(request, "clinic", None)
     if clinic is not None:
         return clinic.agency
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    user = branded_for(request)
+    if user is None:
         return None
     agency = agencies_for_user(user).order_by("pk").first()
     if agency is not None:

@@ -1,12 +1,10 @@
 import hashlib
 import io
 import logging
-from email.utils import formataddr, parseaddr
 from enum import StrEnum
 from typing import NamedTuple
 
 from django.conf import settings
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
@@ -23,7 +21,8 @@ from accounts.services import (
     user_membership_changed,
     user_membership_removed,
 )
-from agency.branding import LOGO_MAX_BYTES
+from accounts.tokens import invitation_lifetime, invitation_token_generator
+from agency.branding import LOGO_MAX_BYTES, brand_sender
 from agency.models import Agency, AgencyMembership, AgencyRole, hex_colour
 from core.errors import Conflict, PermissionDenied, ValidationFailed
 
@@ -208,19 +207,13 @@ class Told(NamedTuple):
     sent: bool
 
 
-def _sender(agency: Agency) -> str:
-    """The agency's brand as the sender's name, at the platform's sending address."""
-    _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    return formataddr((agency.display_name or agency.name, address))
-
-
 def _mail(*, user, agency: Agency, subject: str, lines: list[str]) -> bool:
     signature = [agency.display_name or agency.name, agency.support_email]
     body = "\n".join([f"Hello {user.full_name or user.email},", "", *lines, "", *signature])
     message = EmailMessage(
         subject=subject,
         body=body + "\n",
-        from_email=_sender(agency),
+        from_email=brand_sender(agency),
         to=[user.email],
         reply_to=[agency.support_email] if agency.support_email else None,
     )
@@ -236,20 +229,14 @@ def _duties(duties: list[str]) -> list[str]:
     return [f"- {duty}" for duty in duties]
 
 
-def _link_lifetime() -> str:
-    hours, seconds = divmod(settings.PASSWORD_RESET_TIMEOUT, 3600)
-    if hours and not seconds:
-        return f"{hours} hour{'s' if hours != 1 else ''}"
-    return f"{settings.PASSWORD_RESET_TIMEOUT // 60} minutes"
-
-
 def user_invite_send(
     *, user, agency: Agency, place: str, duties: list[str], invited_by: str
 ) -> bool:
     """E-mail a person who has no password yet what they were added to `place` as (`duties`:
     each role in plain words) and a link to choose a password (the password-reset
     confirmation page, which words it as a first password for them: it works once, for
-    PASSWORD_RESET_TIMEOUT). "Forgot your password?" cannot help them, since Django's reset
+    INVITATION_TIMEOUT, days rather than a reset's hour: accounts.tokens). "Forgot your
+    password?" cannot help them, since Django's reset
     form skips accounts without a usable password. Earlier links of this person stop working.
     Sent in the agency's name. Returns False
     (and logs) when they have a password or the mail could not be sent; the caller says so."""
@@ -260,7 +247,8 @@ def user_invite_send(
     user.set_unusable_password()
     user.save(update_fields=["password"])
     uid = urlsafe_base64_encode(force_bytes(user.pk))
-    link = f"{settings.PUBLIC_BASE_URL}/password-reset/{uid}/{default_token_generator.make_token(user)}/"
+    token = invitation_token_generator.make_token(user)
+    link = f"{settings.PUBLIC_BASE_URL}/password-reset/{uid}/{token}/"
     return _mail(
         user=user,
         agency=agency,
@@ -270,7 +258,7 @@ def user_invite_send(
             "",
             *_duties(duties),
             "",
-            f"Choose your password here (the link works once, for {_link_lifetime()}):",
+            f"Choose your password here (the link works once, for {invitation_lifetime()}):",
             "",
             link,
             "",

@@ -11,6 +11,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -19,6 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
+from agency.branding import brand_sender
 from agency.models import AgencyMembership, AgencyRole
 from clinics.models import Clinic, Digest, Notification, NotificationPreference
 
@@ -137,7 +139,7 @@ def people_notify(
                         else "",
                     },  # fmt: skip
                 ),
-                from_email=settings.DEFAULT_FROM_EMAIL,
+                from_email=brand_sender(clinic.agency),
                 to=[u.email],
             )
             for u, _row in now_mail
@@ -190,9 +192,17 @@ def notification_digests_send(*, now: datetime | None = None) -> int:
         messages = []
         for items in by_user.values():
             user = items[0].user
+            agencies = {n.clinic.agency_id for n in items}
+            # one agency's clinics (the usual case): from its brand, like its other mails;
+            # clinics of several agencies: the bare address, no one brand and no vendor name
+            sender = (
+                brand_sender(items[0].clinic.agency)
+                if len(agencies) == 1
+                else parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+            )
             messages.append(
                 EmailMessage(
-                    subject=f"Carewatch: {len(items)} thing(s) wait for you",
+                    subject=f"{len(items)} thing(s) wait for you",
                     body=render_to_string(
                         "clinics/email/digest.txt",
                         {
@@ -201,7 +211,7 @@ def notification_digests_send(*, now: datetime | None = None) -> int:
                             "items": [(n, _absolute(n.url)) for n in items],
                         },
                     ),
-                    from_email=settings.DEFAULT_FROM_EMAIL,
+                    from_email=sender,
                     to=[user.email],
                 )
             )

@@ -79,6 +79,7 @@ class Env:
     default_from_email: str
     email_file_path: str
     session_idle_minutes: int
+    invitation_days: int
     credentials_key: str
     log_json: bool
     log_level: str
@@ -122,6 +123,8 @@ def load() -> Env:
         email_file_path=_str("EMAIL_FILE_PATH", ""),
         # A signed-in session ends after this many minutes without a request.
         session_idle_minutes=_int("SESSION_IDLE_MINUTES", 30),
+        # An invitation's link (a new person's first password) works once, for this many days.
+        invitation_days=_int("INVITATION_DAYS", 7),
         # Fernet key(s) for source credentials, comma separated, newest first (rotation).
         credentials_key=_str(
             "CREDENTIALS_KEY",

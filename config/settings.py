@@ -153,6 +153,8 @@ SESSION_COOKIE_AGE = ENV.session_idle_minutes * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 PASSWORD_RESET_TIMEOUT = 60 * 60  # a reset link works for an hour, once
+# An invitation's link (the first password) works once, for days: accounts.tokens.
+INVITATION_TIMEOUT = max(1, ENV.invitation_days) * 24 * 60 * 60
 OTP_TOTP_ISSUER = "Carewatch"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -40,3 +40,18 @@ def bearer(request) -> str | None:
     if scheme.lower() in {"bearer", "api-key", "token"} and value.strip():
         return value.strip()
     return None
+
+
+def branded_for_set(request, user) -> None:
+    """A page nobody is signed in on that is about one person (the page a password link
+    opens, the "password set" page after it): it carries that person's agency brand."""
+    request._branded_for = user
+
+
+def branded_for(request):
+    """The person whose agency's brand a page carries: the signed-in person, else the person
+    the page is about (`branded_for_set`), else None."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return user
+    return getattr(request, "_branded_for", None)

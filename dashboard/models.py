@@ -18,7 +18,11 @@ class ClinicSnapshot(models.Model):
     rating_count = models.PositiveIntegerField(default=0)
     # Mean sentiment (-1..1) per day, oldest first, the last SPARK_DAYS days; null = no reviews.
     sentiment_daily = models.JSONField(default=list)
-    sentiment_trend = models.FloatField(null=True, blank=True)  # the line's last minus first
+    # How many scored reviews each day's mean is of (same length; [] on rows from before).
+    sentiment_counts = models.JSONField(default=list)
+    # The last days' mean minus the first days', each weighted by reviews
+    # (`dashboard.services.sentiment_trend`); null with too few reviews at either end.
+    sentiment_trend = models.FloatField(null=True, blank=True)
     open_incidents = models.PositiveIntegerField(default=0)
     unacknowledged_incidents = models.PositiveIntegerField(default=0)
     top_incident_id = models.BigIntegerField(null=True, blank=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import datetime, time, timedelta
+from typing import NamedTuple
 
 from django.db.models import F, Q
 from django.utils import timezone
@@ -21,7 +22,7 @@ from responses.selectors import (
     approvals_waiting_counts,
     delivery_failures_count,
 )
-from scoring.selectors import sentiment_by_day
+from scoring.selectors import sentiment_by_day_counted
 
 SPARK_DAYS = 14
 RATING_DAYS = 90
@@ -36,17 +37,17 @@ def _figures(clinic: Clinic, now: datetime) -> dict:
     start = datetime.combine(first_day, time.min, tzinfo=zoneinfo.ZoneInfo(tz_name))
     with schema_context(clinic.schema_name):
         reviews = review_figures(now=now, rating_days=RATING_DAYS)
-        by_day = sentiment_by_day(start=start, tz=tz_name)
+        by_day = sentiment_by_day_counted(start=start, tz=tz_name)
         incidents = incident_figures()
         awaiting = approvals_waiting_counts()
         failed = delivery_failures_count()
         breaches, next_due = reply_target_figures(
             target_minutes=clinic.reply_target_minutes, now=now
         )
-    daily = [
-        round(by_day[d], 3) if (d := first_day + timedelta(days=i)) in by_day else None
-        for i in range(SPARK_DAYS)
-    ]
+    days = [by_day.get(first_day + timedelta(days=i)) for i in range(SPARK_DAYS)]
+    daily = [round(day[0], 3) if day else None for day in days]
+    counts = [day[1] if day else 0 for day in days]
+    trend = sentiment_trend(daily, counts)
     top = incidents["top"]
     return {
         "new_reviews": reviews["new_reviews"],
@@ -55,7 +56,8 @@ def _figures(clinic: Clinic, now: datetime) -> dict:
         else None,
         "rating_count": reviews["rating_count"],
         "sentiment_daily": daily,
-        "sentiment_trend": sentiment_change(daily),
+        "sentiment_counts": counts,
+        "sentiment_trend": trend.change if trend else None,
         "open_incidents": incidents["active"],
         "unacknowledged_incidents": incidents["unacknowledged"],
         "top_incident_id": top["id"] if top else None,
@@ -74,30 +76,65 @@ def _figures(clinic: Clinic, now: datetime) -> dict:
     }
 
 
-# A change of the line smaller than this reads "about the same": daily means move by a few
-# hundredths on a calm week.
-TREND_DEAD_BAND = 0.1
+# The trend compares like with like: the weighted mean of the first TREND_WINDOW_DAYS days of
+# the line against that of the last ones (today's part-day included, weighed by its reviews),
+# never one day's mean against another's: one 2-star review on a quiet morning is not a fall.
+TREND_WINDOW_DAYS = 7
+# Fewer scored reviews than this at either end: "too few reviews to tell".
+TREND_MIN_REVIEWS = 3
+# A change smaller than this reads "about the same": with a few reviews a day, one unhappy
+# review moves a week's mean by about a tenth.
+TREND_DEAD_BAND = 0.15
 
 
-def sentiment_change(daily: list) -> float | None:
-    """How far the sparkline moved: the value its line ends on minus the one it starts from
-    (days without scored reviews are not drawn); None with fewer than two days drawn. The row's
-    arrow, its words, the line's colour and the "trend" sort all read this one figure."""
-    drawn = [v for v in daily or [] if v is not None]
-    if len(drawn) < 2:
+class SentimentTrend(NamedTuple):
+    """Which way a clinic's sentiment went over the sparkline's days. `direction`: "up",
+    "down", "flat" (within the dead band) or "few" (too few reviews at an end to tell, and
+    then `change` is None); `start`/`end`: the mean at each end, of `start_n`/`end_n`
+    reviews over `days` days each."""
+
+    direction: str
+    change: float | None
+    start: float | None
+    start_n: int
+    end: float | None
+    end_n: int
+    days: int
+
+
+def _window_mean(daily: list, counts: list) -> tuple[float | None, int]:
+    n = sum(c for v, c in zip(daily, counts, strict=True) if v is not None)
+    if not n:
+        return None, 0
+    total = sum(v * c for v, c in zip(daily, counts, strict=True) if v is not None)
+    return round(total / n, 3), n
+
+
+def sentiment_trend(daily: list, counts: list | None = None) -> SentimentTrend | None:
+    """The trend of a sparkline (`daily`: a mean per day, None for a day without scored
+    reviews; `counts`: how many reviews each is of): the first days' mean against the last
+    days', each weighted by reviews. None when no day has scored reviews. A row stored before
+    counts were (`counts` missing) counts each drawn day as one review. The row's arrow, its
+    words, the line's colour and the "trend" sort all read this."""
+    daily = list(daily or [])
+    if all(v is None for v in daily):
         return None
-    return round(drawn[-1] - drawn[0], 3)
-
-
-def trend_direction(change: float | None) -> str | None:
-    """ "up", "down" or "flat" (within the dead band) for a `sentiment_change`."""
-    if change is None:
-        return None
+    counts = list(counts or [])
+    if len(counts) != len(daily):
+        counts = [1 if v is not None else 0 for v in daily]
+    days = min(TREND_WINDOW_DAYS, len(daily) // 2)
+    start, start_n = _window_mean(daily[:days], counts[:days]) if days else (None, 0)
+    end, end_n = _window_mean(daily[-days:], counts[-days:]) if days else (None, 0)
+    if start is None or end is None or min(start_n, end_n) < TREND_MIN_REVIEWS:
+        return SentimentTrend("few", None, start, start_n, end, end_n, days)
+    change = round(end - start, 3)
     if change > TREND_DEAD_BAND:
-        return "up"
-    if change < -TREND_DEAD_BAND:
-        return "down"
-    return "flat"
+        direction = "up"
+    elif change < -TREND_DEAD_BAND:
+        direction = "down"
+    else:
+        direction = "flat"
+    return SentimentTrend(direction, change, start, start_n, end, end_n, days)
 
 
 def clinic_snapshot_refresh(*, clinic: Clinic, now: datetime | None = None) -> ClinicSnapshot:

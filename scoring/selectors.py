@@ -76,7 +76,7 @@ WITH latest AS (
     WHERE r.published_at >= %(start)s AND NOT r.is_deleted
     ORDER BY s.review_id, s.created_at DESC, s.id DESC
 )
-SELECT (r.published_at AT TIME ZONE %(tz)s)::date AS day, avg(l.score)
+SELECT (r.published_at AT TIME ZONE %(tz)s)::date AS day, avg(l.score), count(*)
 FROM latest l JOIN feeds_review r ON r.id = l.review_id
 GROUP BY 1
 """
@@ -85,9 +85,17 @@ GROUP BY 1
 def sentiment_by_day(*, start, tz: str) -> dict:
     """Mean latest score per local day (in `tz`) of the current clinic's reviews published
     since `start`: {date: mean}. Days without a scored review are absent."""
+    return {
+        day: mean for day, (mean, _count) in sentiment_by_day_counted(start=start, tz=tz).items()
+    }
+
+
+def sentiment_by_day_counted(*, start, tz: str) -> dict:
+    """As `sentiment_by_day`, with how many scored reviews each mean is of: {date: (mean, n)}
+    (a trend weighs each day by it)."""
     with connection.cursor() as cursor:
         cursor.execute(_SENTIMENT_BY_DAY_SQL, {"start": start, "tz": tz})
-        return {day: float(mean) for day, mean in cursor.fetchall()}
+        return {day: (float(mean), int(n)) for day, mean, n in cursor.fetchall()}
 
 
 def reviews_unscored_ids(*, version: str, changed_before, limit: int = 20_000) -> list[int]:

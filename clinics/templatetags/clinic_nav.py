@@ -22,11 +22,12 @@ def staff_nav(context) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"staff": False, "clinics": []}
-    if user_half_signed_in(user):
-        # half signed in: only the two-factor step is open
-        return {"staff": False, "clinics": [], "pending": True}
-    actor = getattr(request, "actor", None) or Actor(user=user, via_session=True)
     membership = agency_memberships_for_user(user).order_by("agency__name", "pk").first()
+    if user_half_signed_in(user):
+        # half signed in: only the two-factor step is open; the bar still names the agency
+        # as every staff page does (its name, not the clients' brand)
+        return {"staff": membership is not None, "clinics": [], "pending": True}
+    actor = getattr(request, "actor", None) or Actor(user=user, via_session=True)
     clinics = [
         {"pk": pk, "slug": slug, "name": name}
         for pk, slug, name in clinics_for_actor(actor)

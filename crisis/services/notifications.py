@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from agency.branding import brand_sender
 from clinics.alerting import chat_post, chat_webhooks_for
 from clinics.models import Clinic, clinic_zone
 from clinics.notifications import people_notify, preferences_for
@@ -152,7 +153,7 @@ def incident_notify_opened(*, incident_id: int) -> None:
             EmailMessage(
                 subject=subject,
                 body=render_to_string("crisis/email/incident_opened.txt", context),
-                from_email=settings.DEFAULT_FROM_EMAIL,
+                from_email=brand_sender(clinic.agency),
                 to=[r.user.email],
             )
         )
@@ -302,7 +303,7 @@ def _escalation_send(schema: str, incident_ids: list[int], minutes: int) -> None
                     EmailMessage(
                         subject=subject,
                         body=render_to_string("crisis/email/incident_escalated.txt", context),
-                        from_email=settings.DEFAULT_FROM_EMAIL,
+                        from_email=brand_sender(clinic.agency),
                         to=[r.user.email],
                     )
                 )

@@ -6,7 +6,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from dashboard.services import sentiment_change, trend_direction
+from dashboard.services import TREND_MIN_REVIEWS, sentiment_trend
 
 register = template.Library()
 
@@ -14,9 +14,10 @@ SPARK_WIDTH, SPARK_HEIGHT = 112, 28
 
 
 @register.simple_tag
-def sparkline(values) -> str:
-    """Daily mean sentiment (-1..1, None for a day without scored reviews) as an SVG polyline
-    with a text alternative. Presentation attributes only: the CSP forbids inline styles."""
+def sparkline(values, counts=None) -> str:
+    """Daily mean sentiment (-1..1, None for a day without scored reviews; `counts`: how many
+    reviews each day's mean is of) as an SVG polyline with a text alternative, coloured by
+    the trend (`spark_trend`). Presentation attributes only: the CSP forbids inline styles."""
     values = list(values or [])
     points = [(i, v) for i, v in enumerate(values) if v is not None]
     if not points:
@@ -32,7 +33,8 @@ def sparkline(values) -> str:
         f"Sentiment over {len(values)} days, from {first:+.2f} to {last:+.2f} "
         f"({len(points)} days with scored reviews)"
     )
-    tone = trend_direction(sentiment_change(values)) or "flat"
+    trend = sentiment_trend(values, counts)
+    tone = trend.direction if trend and trend.direction != "few" else "flat"
     last_x, last_y = round(points[-1][0] * step, 1), y(last)
     return format_html(
         '<svg class="spark spark-{}" width="{}" height="{}" viewBox="0 0 {} {}" role="img" '
@@ -76,22 +78,36 @@ def spark_last(values):
 
 
 TREND_WORDS = {
-    "up": ("↑", "better: up from {first} where the line starts"),
-    "down": ("↓", "worse: down from {first} where the line starts"),
-    "flat": ("→", "about the same as {first} where the line starts"),
-}
+    "up": ("↑", "better: {end} over the last {days} ({end_n}), up from {start} over the first {days} ({start_n})"),
+    "down": ("↓", "worse: {end} over the last {days} ({end_n}), down from {start} over the first {days} ({start_n})"),
+    "flat": ("→", "about the same: {end} over the last {days} ({end_n}), against {start} over the first {days} ({start_n})"),
+    "few": ("?", "too few reviews to tell: {start_n} in the first {days} and {end_n} in the last {days}, at least {least} at each end needed"),
+}  # fmt: skip
+
+
+def _reviews(n: int) -> str:
+    return f"{n} review{'' if n == 1 else 's'}"
 
 
 @register.filter
-def spark_trend(values) -> dict | None:
-    """Which way the sparkline went ("up", "down", "flat"), its arrow and its words: what the
-    row says beside the line, from the same figure as the line's colour."""
-    direction = trend_direction(sentiment_change(values))
-    if direction is None:
+def spark_trend(values, counts=None) -> dict | None:
+    """Which way the sparkline went ("up", "down", "flat", or "few": too few reviews to tell),
+    its arrow and its words: what the row says beside the line, from the same figure as the
+    line's colour: the first days' mean against the last days', weighted by reviews
+    (`dashboard.services.sentiment_trend`), never one day's mean against another's."""
+    trend = sentiment_trend(values, counts)
+    if trend is None:
         return None
-    first = next(v for v in values if v is not None)
-    arrow, words = TREND_WORDS[direction]
-    return {"direction": direction, "arrow": arrow, "words": words.format(first=f"{first:+.2f}")}
+    arrow, words = TREND_WORDS[trend.direction]
+    text = words.format(
+        days=f"{trend.days} day{'' if trend.days == 1 else 's'}",
+        start=f"{trend.start:+.2f}" if trend.start is not None else "",
+        end=f"{trend.end:+.2f}" if trend.end is not None else "",
+        start_n=_reviews(trend.start_n),
+        end_n=_reviews(trend.end_n),
+        least=TREND_MIN_REVIEWS,
+    )
+    return {"direction": trend.direction, "arrow": arrow, "words": text}
 
 
 @register.filter

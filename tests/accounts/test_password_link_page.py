@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import re
 
-from django.contrib.auth.tokens import default_token_generator
 from django.test import Client
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import User
+from accounts.tokens import password_link_generator
 from tests.fixtures.tenants import PASSWORD, otp_verify_session
 
 NEW = "a long new passphrase 93"
@@ -26,7 +26,8 @@ def _invited(email="larry.legal2@clinics.test", full_name="Larry Legal") -> User
 
 def _link(user: User) -> str:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
-    return f"/password-reset/{uid}/{default_token_generator.make_token(user)}/"
+    token = password_link_generator(user).make_token(user)  # an invitation's or a reset's
+    return f"/password-reset/{uid}/{token}/"
 
 
 def _open(client: Client, user: User):

@@ -113,7 +113,7 @@ def test_one_invitation_then_a_short_notice_per_role_change(
     body = invitation.body
     assert body.startswith("Hello Sam Rivera,\n\nAlpha Manager added you to Clinic A. Your role:")
     assert APPROVER in body
-    assert "Choose your password here (the link works once, for 1 hour):" in body
+    assert "Choose your password here (the link works once, for 7 days):" in body
     assert _link(invitation).startswith("http://carewatch.test/password-reset/")
     assert body.endswith("\nAlpha Reputation Care\nhelp@alpha.test\n")
     assert "Carewatch" not in body

@@ -5,6 +5,7 @@ agency's client portal (not "one of the people of" a clinic they do not belong t
 from __future__ import annotations
 
 from clinics.notifications import people_notify
+from core.text import possessive
 
 
 def test_a_notice_says_in_which_capacity_each_person_receives_it(
@@ -25,6 +26,6 @@ def test_a_notice_says_in_which_capacity_each_person_receives_it(
     assert "one of the people of" not in bodies[writer.email]
     portal = agency.display_name or agency.name
     assert (
-        f"You receive this as one of the people of {clinic_a.name} on {portal}'s client portal."
-        in bodies[approver.email]
+        f"You receive this as one of the people of {clinic_a.name} on {possessive(portal)} client "
+        "portal." in bodies[approver.email]
     )

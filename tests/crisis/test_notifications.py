@@ -105,7 +105,7 @@ def test_a_person_who_has_not_chosen_a_password_is_told_the_acknowledge_link_wor
     mails = {m.to[0]: m.body for m in mailoutbox}
     assert "/alerts/ack/" in mails["a_legal@clinics.test"]
     assert (
-        "You have not chosen your Carewatch password yet, so opening the incident asks you to "
+        "You have not chosen your password yet, so opening the incident asks you to "
         "sign in first (the acknowledge link works without it)"
     ) in " ".join(mails["a_legal@clinics.test"].split())
     assert "password" not in mails["a_approver@clinics.test"]

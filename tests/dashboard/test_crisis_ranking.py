@@ -44,7 +44,8 @@ def test_the_page_shows_critical_unack_age_escalation_and_the_sparkline_end(logi
     now = timezone.now()
     _snap(clinic_a, top_severity=4, top_severity_label="critical", top_incident_id=1,
           top_incident_title="Negative surge", oldest_unacknowledged_at=now - timedelta(minutes=18),
-          escalated=True, sentiment_daily=[0.9, 0.27, -0.69], sentiment_trend=0.27)  # fmt: skip
+          escalated=True, sentiment_daily=[0.9, 0.27, -0.69], sentiment_counts=[5, 3, 6],
+          sentiment_trend=0.27)  # fmt: skip
     html = login("alpha_manager").get("/agency/").content.decode()
     assert 'class="pill sev-critical" data-testid="severity">Critical<' in html
     assert "unacknowledged 18\xa0minutes / escalated" in html
@@ -55,7 +56,7 @@ def test_the_page_shows_critical_unack_age_escalation_and_the_sparkline_end(logi
         html.index('data-testid="spark-last"') - 200 : html.index('data-testid="spark-last"')
     ]
     assert '<span class="trend down"' in end
-    assert "worse: down from +0.90 where the line starts" in html
+    assert "worse: -0.69 over the last 1 day (6 reviews), down from +0.90 over the first" in html
 
 
 def test_the_sparkline_number_is_the_last_value_drawn():

@@ -69,10 +69,21 @@ def test_reply_target_decides_the_breach(clinic_a, rows):
 
 def test_sentiment_trend_compares_two_weeks(clinic_a, rows):
     r = rows(clinic_a)
+    for hours_ago in (24 * 10, 24 * 10 + 1, 24 * 11):
+        r.review(hours_ago=hours_ago, label="positive", score=0.6)
+    for hours_ago in (24 * 2, 24 * 2 + 1, 24 * 3):
+        r.review(hours_ago=hours_ago, label="negative", score=-0.4)
+    snap = clinic_snapshot_refresh(clinic=clinic_a)
+    assert snap.sentiment_trend == -1.0  # the last week's mean minus the first week's
+    assert sum(snap.sentiment_counts) == 6
+
+
+def test_one_review_at_each_end_is_too_few_for_a_trend(clinic_a, rows):
+    r = rows(clinic_a)
     r.review(hours_ago=24 * 10, label="positive", score=0.6)
     r.review(hours_ago=24 * 2, label="negative", score=-0.4)
     snap = clinic_snapshot_refresh(clinic=clinic_a)
-    assert snap.sentiment_trend == -1.0
+    assert snap.sentiment_trend is None
     assert [v for v in snap.sentiment_daily if v is not None] == [0.6, -0.4]
 
 

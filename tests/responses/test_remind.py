@@ -199,7 +199,7 @@ def test_an_approver_who_has_not_chosen_a_password_is_marked_and_told_how_to_get
     with django_capture_on_commit_callbacks(execute=True):
         _remind(world, clinic_a, "alpha_writer", draft)
     [mail] = mailoutbox
-    assert "You have not chosen your Carewatch password yet" in mail.body
+    assert "You have not chosen your password yet" in mail.body
     assert "ask the person who added you to send the invitation again" in mail.body
     # with a password: no such line, and no mark on the page
     approver.set_password("a long and fine password 42")
