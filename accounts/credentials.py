@@ -65,7 +65,13 @@ def _validate_scopes(scopes: list[str]) -> list[str]:
 
 @transaction.atomic
 def api_key_create(
-    *, agency, clinic=None, name: str, scopes: list[str], created_by: User | None = None
+    *,
+    agency,
+    clinic=None,
+    name: str,
+    scopes: list[str],
+    created_by: User | None = None,
+    rotated_from: ApiKey | None = None,
 ) -> tuple[ApiKey, IssuedSecret]:
     """Create a key for `clinic` (or, without one, for the whole `agency`). The returned
     secret is the only copy: it cannot be read back later. A second working key with the same
@@ -104,29 +110,38 @@ def api_key_create(
         actor=created_by,
         agency_id=agency.pk,
         clinic_id=clinic.pk if clinic is not None else None,
-        detail={"key_id": key.pk, "prefix": key.prefix, "name": key.name, "scopes": key.scopes},
+        detail={
+            "key_id": key.pk,
+            "prefix": key.prefix,
+            "name": key.name,
+            "scopes": key.scopes,
+            **({"rotated_from": rotated_from.prefix} if rotated_from is not None else {}),
+        },
     )
     return key, issued
 
 
 @transaction.atomic
-def api_key_rotate(*, api_key: ApiKey) -> tuple[ApiKey, IssuedSecret]:
+def api_key_rotate(*, api_key: ApiKey, by: User | None) -> tuple[ApiKey, IssuedSecret]:
     """Revoke `api_key` and issue its successor: a new key (new id and secret) with the same
-    binding, name and scopes, recorded as `api_key.replaced_by`."""
+    binding, name and scopes, recorded as `api_key.replaced_by`. The new secret is issued to
+    `by`, who rotated it: they are its creator and the security log's issuer (a key first
+    created by someone who has left is not re-issued in their name)."""
     api_key_revoke(api_key=api_key)
     new_key, issued = api_key_create(
         agency=api_key.agency,
         clinic=api_key.clinic,
         name=api_key.name,
         scopes=list(api_key.scopes),
-        created_by=api_key.created_by,
+        created_by=by,
+        rotated_from=api_key,
     )
     api_key.replaced_by = new_key
     api_key.save(update_fields=["replaced_by", "updated_at"])
     return new_key, issued
 
 
-def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+def api_key_revoke(*, api_key: ApiKey, reason: str = "") -> ApiKey:
     """Revoke a working key. A key revoked before (by hand or by a rotation) is a 409
     `already_revoked` that names its successor, if rotation made one: revoking the old id
     never stops the key that replaced it, and the caller must learn that."""
@@ -151,7 +166,12 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
         event=SecurityEventCode.API_KEY_REVOKED,
         agency_id=api_key.agency_id,
         clinic_id=api_key.clinic_id,
-        detail={"key_id": api_key.pk, "prefix": api_key.prefix, "name": api_key.name},
+        detail={
+            "key_id": api_key.pk,
+            "prefix": api_key.prefix,
+            "name": api_key.name,
+            **({"reason": reason} if reason else {}),
+        },
     )
     return api_key
 

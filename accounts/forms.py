@@ -61,6 +61,19 @@ class ReplaceDeviceForm(OtpTokenForm):
     )
 
 
+class EnrolAfterResetForm(OtpTokenForm):
+    """A first enrolment after an owner reset the person's two-factor sign-in, in a session
+    whose password is not fresh (`accounts.services.enrolment_needs_password`): the password
+    again, with the new app's code."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        max_length=1024,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
 class ResetRequestForm(PasswordResetForm):
     email = forms.EmailField(
         label="E-mail",

@@ -134,6 +134,7 @@ class SecurityEventCode(models.TextChoices):
     LOGIN_FAILED = "login.failed", "Sign-in failed"
     LOGIN_LOCKED = "login.locked", "Account locked"
     LOGIN_THROTTLED = "login.throttled", "Too many sign-ins from one address"
+    LOGIN_UNLOCKED = "login.unlocked", "Account unlocked by an owner"
     OTP_FAILED = "otp.failed", "Wrong two-factor code"
     OTP_ENROLLED = "otp.enrolled", "Two-factor turned on"
     OTP_RESET = "otp.reset", "Two-factor moved to another app"
@@ -154,6 +155,11 @@ class SecurityEventCode(models.TextChoices):
     USER_DEACTIVATED = "user.deactivated", "Account deactivated"
     WEBHOOK_SECRET_CHANGED = "webhook.secret", "Webhook secret issued"
     SOURCE_SECRET_CHANGED = "source.secret", "Source secret or credentials changed"
+    CLINIC_DEACTIVATED = "clinic.deactivated", "Clinic deactivated"
+    CLINIC_REACTIVATED = "clinic.reactivated", "Clinic reactivated"
+    CLINIC_DELETED = "clinic.deleted", "Clinic deleted permanently"
+    CLINIC_EXPORT_REQUESTED = "clinic.export", "Clinic data export requested"
+    CLINIC_EXPORT_DOWNLOADED = "clinic.export_download", "Clinic data export downloaded"
 
 
 class AppendOnlyError(Exception):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django_otp import devices_for_user
 
-from accounts.models import PersonalToken, User
+from accounts.models import PersonalToken, SecurityEvent, SecurityEventCode, User
 
 
 def user_is_agency_staff(user: User) -> bool:
@@ -39,3 +39,22 @@ def user_tokens_active(*, user: User, now) -> QuerySet[PersonalToken]:
     return PersonalToken.objects.filter(
         user=user, revoked_at__isnull=True, expires_at__gt=now
     ).order_by("-created_at", "-pk")
+
+
+def two_factor_reset_pending_since(user: User):
+    """When an owner last reset `user`'s two-factor sign-in, while they have not set up an
+    app since (None otherwise). Read from the security log, which records both."""
+    reset_at = (
+        SecurityEvent.objects.filter(event=SecurityEventCode.OTP_RESET_FOR, target_user_id=user.pk)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if reset_at is None:
+        return None
+    enrolled_since = SecurityEvent.objects.filter(
+        event__in=[SecurityEventCode.OTP_ENROLLED, SecurityEventCode.OTP_RESET],
+        actor_id=user.pk,
+        created_at__gt=reset_at,
+    ).exists()
+    return None if enrolled_since else reset_at

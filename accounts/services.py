@@ -3,7 +3,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from django.conf import settings
@@ -23,7 +23,12 @@ from accounts.audit import (  # noqa: F401 - security_event_record is this modul
 )
 from accounts.credentials import token_create
 from accounts.models import PersonalToken, SecurityEventCode, User
-from accounts.selectors import user_has_confirmed_device, user_is_agency_staff, user_needs_otp
+from accounts.selectors import (
+    two_factor_reset_pending_since,
+    user_has_confirmed_device,
+    user_is_agency_staff,
+    user_needs_otp,
+)
 from core import fastcache
 from core.errors import DomainError, ValidationFailed
 
@@ -175,7 +180,25 @@ def _lock(user: User, now) -> bool:
             actor=user,
             detail={"minutes": int(LOCKOUT.total_seconds() // 60)},
         )
+        lockout_notice(user=user, until=now + LOCKOUT)
     return bool(locked)
+
+
+def lockout_notice(*, user: User, until) -> None:
+    """Tell the person, once per lockout (`_lock` locks once a period), that their account was
+    locked: what happened, when it unlocks, the reset link that unlocks it at once, and what
+    to do when it was not them (someone is guessing their password)."""
+    minutes = int(LOCKOUT.total_seconds() // 60)
+    security_change_notice(
+        user=user,
+        subject="Your Carewatch account is locked for 15 minutes",
+        what=f"Your account was locked after {MAX_FAILED_LOGINS} wrong passwords or codes in a "
+        f"row. It unlocks by itself at {until:%Y-%m-%d %H:%M} UTC ({minutes} minutes); "
+        "resetting your password unlocks it at once",
+        not_you="If this was not you, someone is trying to guess your password: reset it now "
+        "(the link above) and tell your agency's owner. Nobody signed in: a locked account "
+        "accepts no password.",
+    )
 
 
 def _attempt_failed(attempt: _Attempt) -> None:
@@ -278,6 +301,19 @@ def user_unlock(*, user: User) -> None:
     User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
 
 
+def user_unlock_by(*, user: User, by: User, agency_id: int | None = None) -> bool:
+    """Someone who may (an agency owner, see `agency.services`) lifts `user`'s lockout at once
+    (the person asked, and it was them). Audited; returns False when nothing was locked."""
+    if not user_is_locked(user):
+        return False
+    user_unlock(user=user)
+    user.failed_login_count, user.locked_until = 0, None
+    security_event_record(
+        event=SecurityEventCode.LOGIN_UNLOCKED, actor=by, target=user, agency_id=agency_id
+    )
+    return True
+
+
 # --- personal tokens ---------------------------------------------------------------------------
 
 TOKEN_TTL = timedelta(days=30)
@@ -345,6 +381,7 @@ def user_membership_removed(
     )
     if last:
         user_tokens_revoke(user=user, reason="membership_removed")
+        user_sessions_end(user=user, reason="membership_removed")
 
 
 def user_membership_changed(
@@ -394,6 +431,17 @@ def user_password_changed(*, user: User, first: bool = False) -> None:
     )
 
 
+def user_sessions_end(*, user: User, reason: str) -> None:
+    """End every signed-in session of `user` at its next request (a removal, a two-factor
+    reset): the session epoch is part of the session hash, as in "sign out everywhere else",
+    and nobody's session is kept. Logged with the reason."""
+    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    user.refresh_from_db(fields=["session_epoch"])
+    security_event_record(
+        event=SecurityEventCode.SESSIONS_ENDED, target=user, detail={"reason": reason}
+    )
+
+
 def sessions_end_elsewhere(*, user: User) -> None:
     """Every other signed-in session of `user` ends at its next request (the caller keeps
     its own with `update_session_auth_hash`); personal tokens are separate and stay."""
@@ -418,16 +466,22 @@ def password_change(*, user: User, new_password: str) -> None:
     )
 
 
-def security_change_notice(*, user: User, subject: str, what: str) -> None:
+def security_change_notice(*, user: User, subject: str, what: str, not_you: str = "") -> None:
     """Tell the person a security setting of theirs changed, so a change they did not make is
-    noticed (after commit; a mail failure is logged, never raised)."""
+    noticed (after commit; a mail failure is logged, never raised). `not_you` replaces the
+    closing "if this was not you" advice (the reset link always comes with it)."""
     from django.core.mail import EmailMessage
 
+    reset = f"{settings.PUBLIC_BASE_URL}/password-reset/"
+    closing = (
+        [f"Reset your password: {reset}", "", not_you]
+        if not_you
+        else [f"If this was not you, reset your password now and tell your agency's owner: {reset}"]
+    )
     body = "\n".join([
         f"Hello {user.full_name or user.email},", "",
         f"{what} ({timezone.now():%Y-%m-%d %H:%M} UTC).", "",
-        "If this was not you, reset your password now and tell your agency's owner: "
-        f"{settings.PUBLIC_BASE_URL}/password-reset/",
+        *closing,
     ])  # fmt: skip
     message = EmailMessage(subject=subject, body=body + "\n", to=[user.email])
 
@@ -482,13 +536,68 @@ def two_factor_reauthenticate(*, user: User, token: str | None) -> None:
         )
 
 
-def totp_device_confirm(*, user: User, token: str, current_token: str | None = None):
+REAUTH_WINDOW = timedelta(minutes=15)
+PASSWORD_FIELD = "password"  # noqa: S105 - a form field name
+
+
+def enrolment_needs_password(*, user: User, password_at: datetime | None, now=None) -> bool:
+    """Whether setting up an authenticator app must ask for the password again: after an
+    owner reset the person's two-factor sign-in (`two_factor_reset_for`), the first enrolment
+    needs the password typed in this session after the reset and within REAUTH_WINDOW
+    (`password_at`, which the sign-in page keeps in the session). A session that just signed
+    in with the password enrols at once; any other is asked for it."""
+    since = two_factor_reset_pending_since(user)
+    if since is None:
+        return False
+    now = now or timezone.now()
+    return password_at is None or password_at < since or now - password_at > REAUTH_WINDOW
+
+
+def password_reauthenticate(*, user: User, password: str | None) -> None:
+    """The person's password, entered again in this request. ValidationFailed (field
+    `password`) when it is missing or wrong; a wrong one counts towards the lockout, and a
+    locked account passes no password."""
+    if not (password or ""):
+        raise ValidationFailed(
+            "Your password is required.",
+            code="password_required",
+            fields={PASSWORD_FIELD: ["Enter your password to set up the new app."]},
+        )
+    attempt = _attempt_reserve(user)
+    if not (attempt.may_evaluate and user.check_password(password)):
+        _attempt_failed(attempt)
+        security_event_record(
+            event=SecurityEventCode.LOGIN_FAILED,
+            actor=user,
+            detail={"channel": "web", "reason": "wrong_password" if attempt.may_evaluate
+                    else "locked"},
+        )  # fmt: skip
+        raise ValidationFailed(
+            "Wrong password.",
+            code="password_invalid",
+            fields={PASSWORD_FIELD: [SIGN_IN_FAILED]},
+        )
+    _attempt_release(attempt)
+
+
+def totp_device_confirm(
+    *,
+    user: User,
+    token: str,
+    current_token: str | None = None,
+    password_needed: bool = False,
+    password: str | None = None,
+):
     """Confirm the pending device with a code from the app; replaces any earlier device,
-    which needs `current_token`, a code of the device in use (re-authentication). Returns the
-    device, or raises ValidationFailed (nothing changes)."""
+    which needs `current_token`, a code of the device in use (re-authentication). A first
+    enrolment after an owner's reset may need the password again (`password_needed`, from
+    `enrolment_needs_password`). Returns the device, or raises ValidationFailed (nothing
+    changes)."""
     replacing = user_has_confirmed_device(user)
     if replacing:
         two_factor_reauthenticate(user=user, token=current_token)
+    elif password_needed:
+        password_reauthenticate(user=user, password=password)
     device = _totp_device_confirm(user=user, token=token)
     if not replacing:
         # a first enrolment proves the person holds the app: earlier counts are not guesses
@@ -638,9 +747,11 @@ def two_factor_disable(*, user: User, otp_token: str | None) -> None:
 
 def two_factor_reset_for(*, user: User, by: User, agency_id: int | None = None) -> None:
     """Someone who may (an agency owner, see `agency.services`) removes `user`'s authenticator
-    app and backup codes after a lost phone: at their next page they set up an app again
-    (their sessions lose the second factor with the device). Not for oneself: with the
-    phone at hand, one moves two-factor on the account page."""
+    app and backup codes after a lost phone. Every session of theirs ends and every personal
+    token is revoked (as a password change does); they sign in again with their password and
+    set up an app, and an enrolment that follows a reset needs the password typed in that
+    session after the reset (`enrolment_needs_password`). Not for oneself: with the phone at
+    hand, one moves two-factor on the account page."""
     from django_otp.plugins.otp_static.models import StaticDevice
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -657,9 +768,13 @@ def two_factor_reset_for(*, user: User, by: User, agency_id: int | None = None) 
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
-    security_event_record(
-        event=SecurityEventCode.OTP_RESET_FOR, actor=by, target=user, agency_id=agency_id
-    )
+        security_event_record(
+            event=SecurityEventCode.OTP_RESET_FOR, actor=by, target=user, agency_id=agency_id
+        )
+        # the reset is done because a device (and maybe the laptop beside it) is lost: no
+        # session or token of theirs may go on, or enrol a new app without the password
+        user_sessions_end(user=user, reason="two_factor_reset")
+        user_tokens_revoke(user=user, reason="two_factor_reset")
 
 
 # --- password reset --------------------------------------------------------------------------

@@ -3,6 +3,7 @@ account page, and password reset by e-mail."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import qrcode
@@ -23,6 +24,7 @@ from django_otp import devices_for_user
 from django_otp import login as otp_login
 
 from accounts.forms import (
+    EnrolAfterResetForm,
     LoginForm,
     OtpTokenForm,
     ReplaceDeviceForm,
@@ -41,6 +43,7 @@ from accounts.services import (
     backup_codes_create,
     backup_codes_on_enrolment,
     client_ip,
+    enrolment_needs_password,
     otp_check,
     password_change,
     password_reset_throttle,
@@ -78,6 +81,12 @@ class SignInView(auth_views.LoginView):
             response["Retry-After"] = str(form.throttled.retry_after)
         return response
 
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # when the password was typed: an enrolment after a two-factor reset needs it fresh
+        self.request.session[PASSWORD_AT_SESSION_KEY] = timezone.now().timestamp()
+        return response
+
     def get_success_url(self):
         url = super().get_success_url()
         user = self.request.user
@@ -85,6 +94,16 @@ class SignInView(auth_views.LoginView):
             target = VERIFY_URL if user_has_confirmed_device(user) else SETUP_URL
             return f"{target}?{urlencode({'next': url})}"
         return url
+
+
+PASSWORD_AT_SESSION_KEY = "password-at"  # noqa: S105 - a session key: when the password was typed
+
+
+def _password_at(request) -> datetime | None:
+    value = request.session.get(PASSWORD_AT_SESSION_KEY)
+    if not isinstance(value, int | float):
+        return None
+    return datetime.fromtimestamp(value, tz=UTC)
 
 
 class TwoFactorVerifyView(LoginRequiredMixin, View):
@@ -134,6 +153,16 @@ class TwoFactorSetupView(LoginRequiredMixin, View):
 
     template_name = "accounts/two_factor_setup.html"
 
+    def _password_needed(self, request) -> bool:
+        return not user_has_confirmed_device(request.user) and enrolment_needs_password(
+            user=request.user, password_at=_password_at(request)
+        )
+
+    def _form_class(self, request):
+        if user_has_confirmed_device(request.user):
+            return ReplaceDeviceForm
+        return EnrolAfterResetForm if self._password_needed(request) else OtpTokenForm
+
     def _render(self, request, form, status=200):
         import base64
 
@@ -148,6 +177,7 @@ class TwoFactorSetupView(LoginRequiredMixin, View):
                 "next": _safe_next(request, request.GET.get("next") or request.POST.get("next")),
                 "required": user_is_agency_staff(request.user),
                 "replacing": user_has_confirmed_device(request.user),
+                "password_needed": "password" in form.fields,
             },
             status=status,
         )
@@ -157,22 +187,26 @@ class TwoFactorSetupView(LoginRequiredMixin, View):
         if replacing and not request.user.is_verified():
             # Replacing a device needs the old one first.
             return HttpResponseRedirect(f"{VERIFY_URL}?{request.GET.urlencode()}")
-        return self._render(request, ReplaceDeviceForm() if replacing else OtpTokenForm())
+        return self._render(request, self._form_class(request)())
 
     def post(self, request):
         replacing = user_has_confirmed_device(request.user)
         if replacing and not request.user.is_verified():
             return HttpResponseRedirect(VERIFY_URL)
-        form = (ReplaceDeviceForm if replacing else OtpTokenForm)(request.POST)
+        form = self._form_class(request)(request.POST)
         if form.is_valid():
             try:
                 device = totp_device_confirm(
                     user=request.user,
                     token=form.cleaned_data["otp_token"],
                     current_token=form.cleaned_data.get("current_otp_token"),
+                    password_needed="password" in form.fields,
+                    password=form.cleaned_data.get("password"),
                 )
             except ValidationFailed as exc:
-                if exc.code in ("otp_required", "otp_invalid"):  # the current code
+                if exc.code in ("password_required", "password_invalid"):
+                    form.add_error("password", exc.fields["password"])
+                elif exc.code in ("otp_required", "otp_invalid"):  # the current code
                     form.add_error("current_otp_token", exc.fields["otp_token"])
                 else:
                     for error in exc.fields.get("otp_token", [exc.detail]):

@@ -57,6 +57,25 @@ TEXT_BACKGROUNDS = tuple(
 )
 
 
+# The page the portal's bar and buttons stand on, and the least contrast against it with which
+# a coloured area still shows as one (WCAG 2.1, 1.4.11 non-text contrast).
+PAGE_BACKGROUND = WHITE
+MIN_AREA_CONTRAST = 3.0
+
+
+def colour_warning(hex_colour: str) -> str:
+    """Why `hex_colour` will hardly show as the portal's bar and buttons on the white page
+    ("" when it shows): its contrast ratio against the page, said as a number."""
+    ratio = contrast(_rgb(hex_colour), PAGE_BACKGROUND)
+    if ratio >= MIN_AREA_CONTRAST:
+        return ""
+    return (
+        f"The colour {hex_colour.upper()} has a contrast of {ratio:.1f}:1 against the page's "
+        f"white background (at least {MIN_AREA_CONTRAST:.0f}:1 is needed to show): the "
+        "portal's bar and buttons will hardly stand out. Choose a darker or stronger colour."
+    )
+
+
 def brand_palette(hex_colour: str) -> dict[str, str]:
     """{"brand", "on_brand", "brand_text"}: the colour, the text colour for it (white or
     ink, whichever contrasts more) and the colour darkened until it reads (4.5:1) on every

@@ -49,6 +49,15 @@ class ApiKeyForm(forms.Form):
         label="Scopes", choices=Scope.choices, widget=forms.CheckboxSelectMultiple
     )
 
+    def __init__(self, *args, offered=None, scopes_help: str = "", **kwargs):
+        """`offered`: the scopes this page may give (default all); `scopes_help` says why
+        one is missing."""
+        super().__init__(*args, **kwargs)
+        if offered is not None:
+            self.fields["scopes"].choices = [c for c in Scope.choices if c[0] in offered]
+        if scopes_help:
+            self.fields["scopes"].help_text = scopes_help
+
 
 def apply_domain_errors(form: forms.Form, exc) -> None:
     """Put a service's field errors on the form (unknown fields go to the form itself)."""

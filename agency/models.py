@@ -1,5 +1,6 @@
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 
 from core.models import BaseModel
 
@@ -52,3 +53,49 @@ class AgencyMembership(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.agency} · {self.role}"
+
+
+class PrivacyAction(models.TextChoices):
+    REDACT = "redact", "Redacted"
+    DELETE = "delete", "Deleted"
+
+
+class PrivacyRequest(models.Model):
+    """One privacy request carried out (a person asked the agency to remove what they wrote):
+    who did it, when, why (the request's reference) and which items of which clinics were
+    redacted or deleted, with the receipt given to the staff. Append-only (a database trigger
+    refuses UPDATE and DELETE; migration 0004). Agency, people and clinics are kept as plain ids
+    and names, as in the security log: removing a clinic or a person rewrites nothing here.
+    Holds no text of the items: only their sources, external ids and dates. Written only by
+    `agency.services.privacy_request_record`."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    agency_id = models.BigIntegerField(db_index=True)
+    action = models.CharField(max_length=8, choices=PrivacyAction.choices)
+    # The name or handle the items were found by, as the request gave it (what the receipt
+    # names; the items themselves no longer hold it).
+    author = models.CharField(max_length=200)
+    reason = models.TextField()  # the request's reference and why, as staff wrote it
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor_email = models.CharField(max_length=254, blank=True)
+    actor_name = models.CharField(max_length=200, blank=True)
+    # [{"clinic_id", "clinic_slug", "clinic_name", "review_id", "source", "external_id",
+    #   "published_at"}]
+    items = models.JSONField(default=list)
+    # What a person should still look at: replies already posted that named the author, ...
+    to_check = models.JSONField(default=list, blank=True)
+    receipt = models.TextField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {len(self.items)} item(s)"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("The privacy requests log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("The privacy requests log is append-only.")

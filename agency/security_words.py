@@ -22,6 +22,8 @@ TOKEN_REVOKED_BECAUSE = {
     "membership_removed": "because the person lost their access",
     "deactivated": "because the account was switched off",
     "password_changed": "because the password was changed",
+    "two_factor_reset": "because their two-factor sign-in was reset",
+    "creator_removed": "because the person who created it was removed",
 }
 SECOND_FACTORS = {
     "authenticator": "with the authenticator app",
@@ -50,7 +52,7 @@ def detail_words(event: str, detail: dict | None) -> str:
 
     reason = take("reason")
     if reason is not None:
-        if event == Code.TOKEN_REVOKED:
+        if event in (Code.TOKEN_REVOKED, Code.SESSIONS_ENDED, Code.API_KEY_REVOKED):
             words.append(TOKEN_REVOKED_BECAUSE.get(reason, f"reason: {reason}"))
         else:
             words.append(REFUSALS.get(reason, f"refused: {str(reason).replace('_', ' ')}"))
@@ -103,6 +105,9 @@ def detail_words(event: str, detail: dict | None) -> str:
     subscription = take("subscription_id")
     if subscription is not None:
         words.insert(0, f"webhook subscription {subscription}")
+    rotated_from = take("rotated_from")
+    if rotated_from is not None:
+        words.append(f"rotated from cwk_{rotated_from}_…")
     if take("rotated"):
         words.append("secret rotated")
 

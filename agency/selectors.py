@@ -1,7 +1,8 @@
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import SecurityEvent, User
-from agency.models import Agency, AgencyMembership, AgencyRole
+from accounts.models import ApiKey, SecurityEvent, User
+from agency.models import Agency, AgencyMembership, AgencyRole, PrivacyRequest
 from core.http import branded_for
 
 
@@ -52,10 +53,38 @@ def agency_for_staff(user, slug: str | None = None) -> tuple[Agency | None, str 
 
 
 def agency_people(*, agency: Agency):
+    """The agency's staff with what the people page shows of each: `two_factor_on` (a
+    confirmed authenticator app), and on the user their lockout (`locked_until`) and last
+    sign-in (`last_login`)."""
     return (
         AgencyMembership.objects.filter(agency=agency)
         .select_related("user")
+        .annotate(
+            two_factor_on=Exists(
+                TOTPDevice.objects.filter(user_id=OuterRef("user_id"), confirmed=True)
+            )
+        )
         .order_by("user__full_name", "user__email")
+    )
+
+
+def api_keys_listed(keys: QuerySet[ApiKey], *, agency_id: int, staying=None) -> QuerySet[ApiKey]:
+    """Key lists with their creator: `created_by` (select_related) and `creator_left`, True
+    when the key's creator is gone or no longer on the agency's staff (nor in `staying`, an
+    Exists() over the creator that a higher app adds: the people of the key's clinic).
+    Rotating a key makes the rotating person its creator."""
+    stays = Exists(
+        AgencyMembership.objects.filter(agency_id=agency_id, user_id=OuterRef("created_by_id"))
+    )
+    if staying is not None:
+        stays = stays | staying
+    return keys.select_related("created_by").annotate(
+        creator_left=Case(
+            When(created_by__isnull=True, then=Value(True)),
+            When(stays, then=Value(False)),
+            default=Value(True),
+            output_field=BooleanField(),
+        )
     )
 
 
@@ -75,3 +104,8 @@ def security_events_for_agency(*, agency: Agency, event: str = "") -> QuerySet[S
     if event:
         events = events.filter(event=event)
     return events.order_by("-created_at", "-id")
+
+
+def privacy_requests_for_agency(*, agency: Agency) -> QuerySet[PrivacyRequest]:
+    """The agency's privacy requests log, newest first."""
+    return PrivacyRequest.objects.filter(agency_id=agency.pk).order_by("-created_at", "-id")

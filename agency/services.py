@@ -14,17 +14,27 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from PIL import Image, UnidentifiedImageError
 
-from accounts.models import User
+from accounts.credentials import api_key_revoke
+from accounts.models import ApiKey, User
 from accounts.services import (
     two_factor_reset_for,
     user_get_or_create,
     user_membership_changed,
     user_membership_removed,
+    user_unlock_by,
 )
 from accounts.tokens import invitation_lifetime, invitation_token_generator
 from agency.branding import LOGO_MAX_BYTES, brand_sender
-from agency.models import Agency, AgencyMembership, AgencyRole, hex_colour
+from agency.models import (
+    Agency,
+    AgencyMembership,
+    AgencyRole,
+    PrivacyAction,
+    PrivacyRequest,
+    hex_colour,
+)
 from core.errors import Conflict, PermissionDenied, ValidationFailed
+from core.leavers import Departure, Left, leave
 
 logger = logging.getLogger(__name__)
 
@@ -132,18 +142,79 @@ def agency_member_role_set(
     return membership
 
 
+def staff_departure(membership: AgencyMembership) -> Departure:
+    """A staff member leaving the agency (every clinic of it), for `core.leavers`."""
+    user = membership.user
+    return Departure(
+        user_id=user.pk, agency_id=membership.agency_id, name=user.full_name or user.email
+    )
+
+
+def api_keys_created_by(*, agency: Agency, user, clinic_id: int | None = None):
+    """The working API keys of `agency` (agency-wide and its clinics'; or one clinic's) that
+    `user` created: what a removal offers to revoke."""
+    keys = ApiKey.objects.filter(agency=agency, created_by=user, revoked_at__isnull=True)
+    if clinic_id is not None:
+        keys = keys.filter(clinic_id=clinic_id)
+    return keys.select_related("clinic").order_by("clinic__name", "name", "pk")
+
+
+class Removal(NamedTuple):
+    """What a removal ended (`core.leavers.leave`: on-call slots, incident roles) and the
+    keys it revoked."""
+
+    ended: list[Left]
+    keys_revoked: list[ApiKey]
+
+
+def departure_complete(
+    *, departure: Departure, user, agency: Agency, by, revoke_keys: bool
+) -> Removal:
+    """What every removal does once the membership is gone (in the caller's transaction):
+    end what must not outlive the person's access (`core.leavers.leave`), and revoke the keys
+    they created there when asked (`revoke_keys`)."""
+    ended = leave(departure, by=by)
+    revoked = []
+    if revoke_keys:
+        for key in api_keys_created_by(agency=agency, user=user, clinic_id=departure.clinic_id):
+            revoked.append(api_key_revoke(api_key=key, reason="creator_removed"))
+    return Removal(ended=ended, keys_revoked=revoked)
+
+
 @transaction.atomic
-def agency_member_remove(*, membership: AgencyMembership, acting_role: str) -> None:
-    """Remove a person from the agency's staff (their user and clinic memberships stay)."""
+def agency_member_remove(
+    *, membership: AgencyMembership, acting_role: str, by=None, revoke_keys: bool = False
+) -> Removal:
+    """Remove a person from the agency's staff (their user stays). In the same transaction:
+    their personal tokens are revoked and their sessions end (`user_membership_removed`),
+    they leave every on-call list of the agency's clinics and their roles in running
+    incidents end (`core.leavers`), and with `revoke_keys` the API keys they created in the
+    agency are revoked. Their unpublished replies and statements stay (see `left_behind`)."""
     _may_touch(acting_role=acting_role, target_role=membership.role)
     if membership.role == AgencyRole.OWNER and not _owners_left_after(membership):
         raise ValidationFailed(
             "The agency needs an owner.", fields={"membership": ["This is the last owner."]}
         )
+    departure = staff_departure(membership)
     membership.delete()
     user_membership_removed(
         user=membership.user, agency_id=membership.agency_id, role=membership.role
     )
+    return departure_complete(
+        departure=departure,
+        user=membership.user,
+        agency=membership.agency,
+        by=by,
+        revoke_keys=revoke_keys,
+    )
+
+
+def agency_member_unlock(*, membership: AgencyMembership, acting_role: str, by: User) -> bool:
+    """An owner lifts a staff member's sign-in lockout at once (audited); False when they
+    were not locked."""
+    if acting_role != AgencyRole.OWNER:
+        raise PermissionDenied("Only an owner unlocks someone's account.")
+    return user_unlock_by(user=membership.user, by=by, agency_id=membership.agency_id)
 
 
 def agency_member_two_factor_reset(
@@ -164,10 +235,11 @@ def agency_member_two_factor_reset(
         subject="Your two-factor sign-in was reset",
         lines=[
             f"{by.full_name or by.email} reset your two-factor sign-in at {agency.name}: the "
-            "authenticator app and backup codes you had no longer work.",
+            "authenticator app and backup codes you had no longer work, every browser where "
+            "you were signed in is signed out, and your personal tokens are revoked.",
             "",
-            "At your next sign-in, set up your authenticator app again; you get new backup "
-            "codes with it.",
+            "Sign in again with your password and set up your authenticator app again; you get "
+            "new backup codes with it.",
             "",
             f"If you did not ask for this, tell {by.full_name or by.email}{contact} at once.",
             "",
@@ -329,18 +401,33 @@ LOGO_FORMATS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp"}
 LOGO_MAX_SIDE = 2000
 
 
-def _logo_checked(data: bytes) -> str:
-    """The file extension of an acceptable logo; ValidationFailed (field "logo") otherwise."""
+def _kilobytes(size: int) -> str:
+    return f"{max(1, round(size / 1024))} KB"
+
+
+def _looks_like_svg(data: bytes) -> bool:
+    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<svg", b"<?xml", b"<!doctype svg")) or b"<svg" in head
+
+
+def _logo_checked(data: bytes, size: int | None = None) -> str:
+    """The file extension of an acceptable logo; ValidationFailed (field "logo") otherwise.
+    `size`: the upload's real size when only its first bytes were read."""
 
     def refuse(message: str):
         raise ValidationFailed("The logo was not accepted.", fields={"logo": [message]})
 
     if not data:
         refuse("The file is empty.")
-    if len(data) > LOGO_MAX_BYTES:
+    size = max(size or 0, len(data))
+    if size > LOGO_MAX_BYTES:
         refuse(
-            f"The file is {len(data) // 1024} KB; a logo may be at most "
-            f"{LOGO_MAX_BYTES // 1024} KB."
+            f"The file is {_kilobytes(size)}; a logo may be at most {LOGO_MAX_BYTES // 1024} KB."
+        )
+    if _looks_like_svg(data):
+        refuse(
+            "SVG logos are refused for safety: an SVG file can carry script that would run in "
+            "the pages showing it. Upload a PNG, JPEG or WebP file."
         )
     try:
         with Image.open(io.BytesIO(data)) as image:
@@ -365,6 +452,7 @@ def agency_branding_update(
     support_email: str,
     primary_colour: str,
     logo: bytes | None = None,
+    logo_size: int | None = None,
     remove_logo: bool = False,
 ) -> Agency:
     """What the client portal, the public statement page and the post-crisis review carry:
@@ -391,7 +479,7 @@ def agency_branding_update(
     extension = ""
     if logo is not None and not remove_logo:
         try:
-            extension = _logo_checked(logo)
+            extension = _logo_checked(logo, logo_size)
         except ValidationFailed as exc:
             errors.update(exc.fields)
     if errors:
@@ -413,3 +501,32 @@ def agency_branding_update(
         storage = Agency._meta.get_field("logo").storage
         transaction.on_commit(lambda: storage.delete(old_name))
     return agency
+
+
+def privacy_request_record(
+    *,
+    agency: Agency,
+    user,
+    action: str,
+    author: str,
+    reason: str,
+    items: list[dict],
+    to_check: list[str],
+    receipt: str,
+) -> PrivacyRequest:
+    """Append one carried-out privacy request to the agency's privacy requests log (written
+    by `feeds.services.privacy`, in the transaction that removed the items)."""
+    if action not in PrivacyAction.values:
+        raise ValueError(f"unknown privacy action {action!r}")
+    return PrivacyRequest.objects.create(
+        agency_id=agency.pk,
+        action=action,
+        author=author[:200],
+        reason=reason,
+        actor_id=getattr(user, "pk", None),
+        actor_email=getattr(user, "email", "") or "",
+        actor_name=(getattr(user, "full_name", "") or "")[:200],
+        items=items,
+        to_check=to_check,
+        receipt=receipt,
+    )

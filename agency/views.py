@@ -19,6 +19,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.views import View
 from django.views.decorators.cache import cache_control
@@ -26,13 +27,14 @@ from django.views.generic.base import TemplateResponseMixin
 
 from accounts.credentials import api_key_create, api_key_revoke, api_key_rotate
 from accounts.models import ApiKey, SecurityEventCode
-from agency.branding import LOGO_MAX_BYTES, brand_palette, logo_content_type
+from agency.branding import LOGO_MAX_BYTES, brand_palette, colour_warning, logo_content_type
 from agency.forms import ApiKeyForm, BrandingForm, StaffAddForm, apply_domain_errors
 from agency.models import Agency, AgencyMembership, AgencyRole
 from agency.security_words import detail_words
 from agency.selectors import (
     agency_for_staff,
     agency_people,
+    api_keys_listed,
     security_events_for_agency,
 )
 from agency.services import (
@@ -44,10 +46,14 @@ from agency.services import (
     agency_member_remove,
     agency_member_role_set,
     agency_member_two_factor_reset,
+    agency_member_unlock,
+    api_keys_created_by,
     member_tell,
+    staff_departure,
     user_invite_send,
 )
 from core.errors import DomainError
+from core.leavers import left_behind
 
 MANAGING = (AgencyRole.OWNER, AgencyRole.MANAGER)
 DASHBOARD_PAGE = 100
@@ -174,10 +180,70 @@ class Confirm:
     button: str
     fields: dict
     cancel: str
+    # a removal: what the person leaves behind (`core.leavers.Left`) and the working keys
+    # they created, which the page offers to revoke (ticked)
+    left: tuple = ()
+    keys: tuple = ()
 
     @staticmethod
     def given(request) -> bool:
         return request.POST.get("confirm") == "yes"
+
+    @staticmethod
+    def revoke_keys(request) -> bool:
+        return request.POST.get("revoke_keys") == "yes"
+
+    @property
+    def gaps(self) -> list:
+        return [item for item in self.left if item.gap]
+
+
+def removal_confirm(
+    *, person, place: str, consequence: str, fields: dict, cancel: str, left, keys
+) -> Confirm:
+    """What a people page asks before removing `person` from `place`: what they lose, and
+    what they leave behind (on-call slots, incident roles, unpublished work, what only they
+    could approve) with the keys they created."""
+    return Confirm(
+        question=f"Remove {person_words(person)} from {place}?",
+        consequence=consequence,
+        button=f"Remove {person.email}",
+        fields=fields,
+        cancel=cancel,
+        left=tuple(left),
+        keys=tuple(keys),
+    )
+
+
+def _clinics_words(items) -> str:
+    return "; ".join(f"{item.clinic_name} ({item.then.rstrip('.')})" for item in items)
+
+
+def say_removed(request, person, removal) -> None:
+    """After a removal: what it ended (on-call slots, with the clinics left with a gap, and
+    incident roles) and which keys it revoked."""
+    name = person.full_name or person.email
+    on_call = [i for i in removal.ended if i.kind == "on_call"]
+    roles = [i for i in removal.ended if i.kind == "incident_role"]
+    if on_call:
+        gaps = [i.clinic_name for i in on_call if i.gap]
+        text = f"{name} was taken off the on-call list of {_clinics_words(on_call)}."
+        if gaps:
+            text += f" Nobody is on call now for {', '.join(gaps)}: choose someone there."
+        messages.warning(request, text)
+    if roles:
+        total = sum(i.count for i in roles)
+        where = ", ".join(i.clinic_name for i in roles)
+        messages.warning(
+            request,
+            f"{name}'s {total} incident team role{'s' if total != 1 else ''} ended ({where}): "
+            "the roles fall back to the clinic's crisis team; assign someone in the incident "
+            "room.",
+        )
+    if removal.keys_revoked:
+        keys = ", ".join(f"“{k.name}”" for k in removal.keys_revoked)
+        count = len(removal.keys_revoked)
+        messages.success(request, f"{count} API key{'s' if count != 1 else ''} revoked: {keys}.")
 
 
 class StaffView(LoginRequiredMixin, TemplateResponseMixin, View):
@@ -226,6 +292,7 @@ class SettingsPeopleView(StaffView):
                 row_errors=errors or {},
                 section="people",
                 is_owner=self.role == AgencyRole.OWNER,
+                now=timezone.now(),
             ),
             status=status,
         )
@@ -289,23 +356,31 @@ class SettingsPeopleView(StaffView):
                     change=change,
                 )
             elif action == "remove":
+                person = membership.user
                 if not Confirm.given(request):
-                    person = membership.user
                     return self.confirm_page(
-                        Confirm(
-                            question=f"Remove {person_words(person)} from the staff of "
-                            f"{self.agency.name}?",
+                        removal_confirm(
+                            person=person,
+                            place=f"the staff of {self.agency.name}",
                             consequence=(
                                 f"They lose access to {self.agency.name} and every one of its "
-                                "clinics at once; an e-mail tells them."
+                                "clinics at once: their open browser sessions are signed out, "
+                                "their personal tokens stop working, and they are taken off "
+                                "every on-call list; an e-mail tells them."
                             ),
-                            button=f"Remove {person.email}",
                             fields={"action": "remove", "membership": membership.pk},
                             cancel=request.path,
+                            left=left_behind(staff_departure(membership)),
+                            keys=api_keys_created_by(agency=self.agency, user=person),
                         ),
                         section="people",
                     )
-                agency_member_remove(membership=membership, acting_role=self.role)
+                removal = agency_member_remove(
+                    membership=membership,
+                    acting_role=self.role,
+                    by=request.user,
+                    revoke_keys=Confirm.revoke_keys(request),
+                )
                 tell_member(
                     request,
                     membership.user,
@@ -314,6 +389,15 @@ class SettingsPeopleView(StaffView):
                     duties=[],
                     change=MemberChange.REMOVED,
                 )
+                say_removed(request, person, removal)
+            elif action == "unlock":
+                if agency_member_unlock(
+                    membership=membership, acting_role=self.role, by=request.user
+                ):
+                    messages.success(request, f"{membership.user.email} unlocked: they can "
+                                     "sign in again now.")  # fmt: skip
+                else:
+                    messages.info(request, f"{membership.user.email} was not locked.")
             elif action == "reset_two_factor":
                 person = membership.user
                 if not Confirm.given(request):
@@ -321,10 +405,12 @@ class SettingsPeopleView(StaffView):
                         Confirm(
                             question=f"Reset the two-factor sign-in of {person.email}?",
                             consequence=(
-                                "Their authenticator app and backup codes stop working at once; "
-                                "at their next sign-in they set up an app again. Do this when "
-                                "they lost their phone and have no backup codes, after checking "
-                                "it is really them who asks. An e-mail tells them."
+                                "Their authenticator app and backup codes stop working at once, "
+                                "every browser where they are signed in is signed out and their "
+                                "personal tokens are revoked; they sign in again with their "
+                                "password and set up an app. Do this when they lost their phone "
+                                "and have no backup codes, after checking it is really them who "
+                                "asks. An e-mail tells them."
                             ),
                             button=f"Reset two-factor of {person.email}",
                             fields={"action": "reset_two_factor", "membership": membership.pk},
@@ -335,13 +421,14 @@ class SettingsPeopleView(StaffView):
                 sent = agency_member_two_factor_reset(
                     membership=membership, acting_role=self.role, by=request.user
                 )
-                done = f"Two-factor sign-in of {person.email} reset: they set it up again at "
+                done = (
+                    f"Two-factor sign-in of {person.email} reset: their sessions are signed out "
+                    "and their tokens revoked; they set it up again at their next sign-in"
+                )
                 if sent:
-                    messages.success(request, done + "their next sign-in; an e-mail tells them.")
+                    messages.success(request, done + "; an e-mail tells them.")
                 else:
-                    messages.warning(
-                        request, done + "their next sign-in, but the e-mail could not be sent."
-                    )
+                    messages.warning(request, done + ", but the e-mail could not be sent.")
             elif action == "invite":
                 invite_again(
                     request,
@@ -394,6 +481,7 @@ class SettingsBrandingView(StaffView):
                     support_email=form.cleaned_data["support_email"],
                     primary_colour=form.cleaned_data["primary_colour"],
                     logo=data,
+                    logo_size=upload.size if upload else None,
                     remove_logo=form.cleaned_data["remove_logo"],
                 )
             except DomainError as exc:
@@ -401,6 +489,8 @@ class SettingsBrandingView(StaffView):
                 apply_domain_errors(form, exc)
             else:
                 messages.success(request, "Saved: the portal and the public pages show it now.")
+                if warning := colour_warning(self.agency.primary_colour):
+                    messages.warning(request, warning)
                 return HttpResponseRedirect(request.path)
         return self._render(form, status=400)
 
@@ -416,7 +506,9 @@ class SettingsApiKeysView(StaffView):
         return ApiKey.objects.filter(agency=self.agency, clinic__isnull=True)
 
     def _render(self, form, status=200, **extra):
-        keys = self._keys().order_by("revoked_at", "-created_at")
+        keys = api_keys_listed(self._keys(), agency_id=self.agency.pk).order_by(
+            "revoked_at", "-created_at"
+        )
         return self.render_to_response(
             self.context(form=form, keys=keys, section="api-keys", **extra), status=status
         )
@@ -454,7 +546,7 @@ class SettingsApiKeysView(StaffView):
                 return self._render(
                     ApiKeyForm(), status=400, key_error="A revoked key cannot be rotated."
                 )
-            new_key, issued = api_key_rotate(api_key=key)
+            new_key, issued = api_key_rotate(api_key=key, by=request.user)
             return secret_keep(request, new_key, issued.secret)
         return self._render(ApiKeyForm(), status=400, key_error="Unknown action.")
 

@@ -75,6 +75,27 @@ class ClinicAccess:
         return self.agency_role is not None
 
     @property
+    def reaches_staff_pages(self) -> bool:
+        """Whether the actor may open the agency's staff pages of the clinic (the incident room,
+        approvals, inbox, settings: `core.views.ClinicView` with `staff_page`): agency staff
+        only. The clinic's own people read the clinic in its portal."""
+        return self.is_agency_staff
+
+    @property
+    def is_clinic_side(self) -> bool:
+        """Whether the actor is the clinic rather than its agency: one of the clinic's people who
+        is not staff of its agency (in person or with a personal token), or a key of this
+        clinic that such a person created. Agency staff, agency keys and clinic keys the agency
+        created (or of no known creator) are the agency's. The clinic side sees the agency's
+        work only once it reaches the clinic (`responses.selectors.visible_to`)."""
+        key = self.actor.api_key
+        if key is None:
+            return not self.is_agency_staff
+        if key.clinic_id != self.clinic.id or key.created_by_id is None:
+            return False
+        return _clinic_person(user_id=key.created_by_id, clinic=self.clinic)
+
+    @property
     def principals(self) -> frozenset[str]:
         """The people behind the actor, as audit labels: a person is themself; an API key is
         itself and the person who created it (a key acts for its creator)."""
@@ -111,6 +132,15 @@ def _independent_approver(*, user_id: int, clinic: Clinic) -> bool:
         ClinicMembership.objects.filter(
             user_id=user_id, clinic=clinic, role=ClinicRole.APPROVER, user__is_active=True
         ).exists()
+        and not AgencyMembership.objects.filter(
+            user_id=user_id, agency_id=clinic.agency_id
+        ).exists()
+    )
+
+
+def _clinic_person(*, user_id: int, clinic: Clinic) -> bool:
+    return (
+        ClinicMembership.objects.filter(user_id=user_id, clinic=clinic).exists()
         and not AgencyMembership.objects.filter(
             user_id=user_id, agency_id=clinic.agency_id
         ).exists()

@@ -5,9 +5,9 @@ from rest_framework.response import Response
 
 from accounts.credentials import api_key_create, api_key_revoke, api_key_rotate
 from accounts.models import ApiKey, Scope
-from agency.selectors import agency_memberships_managing
+from agency.selectors import agency_memberships_managing, api_keys_listed
 from clinics.models import Clinic
-from clinics.selectors import clinics_for_actor
+from clinics.selectors import clinic_api_keys_listed, clinics_for_actor
 from clinics.services import clinic_create
 from core.api import ClinicAPIView, Pagination, PublicAPIView, paginated_response
 from core.permissions import Permission
@@ -123,11 +123,39 @@ class ApiKeyOutputSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="The key that rotating this one issued (null unless it was rotated).",
     )
+    created_by_id = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="The person who created the key, or rotated it last (rotating makes them its "
+        "creator); null when unknown.",
+    )
+    created_by_name = serializers.SerializerMethodField(
+        help_text="That person's name (or e-mail); null when unknown."
+    )
+    created_by_has_left = serializers.SerializerMethodField(
+        help_text="True when the creator is unknown or holds no place in the agency any more "
+        "(not its staff, nor one of the people of the key's clinic): the key still works "
+        "until it is revoked."
+    )
 
     class Meta:
         model = ApiKey
         fields = ["id", "name", "prefix", "scopes", "created_at", "last_used_at", "revoked_at",
-                  "replaced_by_id"]  # fmt: skip
+                  "replaced_by_id", "created_by_id", "created_by_name",
+                  "created_by_has_left"]  # fmt: skip
+
+    def get_created_by_name(self, key) -> str | None:
+        user = key.created_by
+        return (user.full_name or user.email) if user is not None else None
+
+    def get_created_by_has_left(self, key) -> bool:
+        left = getattr(key, "creator_left", None)
+        if left is None:  # a key not read through the listing selectors (create, rotate)
+            listed = clinic_api_keys_listed(
+                ApiKey.objects.filter(pk=key.pk), agency_id=key.agency_id
+            )
+            left = listed.values_list("creator_left", flat=True).first() is not False
+        return bool(left)
 
 
 class ApiKeyCreatedSerializer(ApiKeyOutputSerializer):
@@ -151,7 +179,9 @@ class ApiKeyListApi(ClinicAPIView):
 
     @extend_schema(responses=ApiKeyOutputSerializer(many=True))
     def get(self, request):
-        keys = ApiKey.objects.filter(clinic=self.clinic).order_by("-created_at")
+        keys = clinic_api_keys_listed(
+            ApiKey.objects.filter(clinic=self.clinic), agency_id=self.clinic.agency_id
+        ).order_by("-created_at")
         return paginated_response(self, keys, ApiKeyOutputSerializer)
 
     @extend_schema(request=ApiKeyCreateInputSerializer, responses={201: ApiKeyCreatedSerializer})
@@ -202,7 +232,7 @@ class ApiKeyRotateApi(ClinicAPIView):
         key = ApiKey.objects.filter(clinic=self.clinic, pk=key_id, revoked_at__isnull=True).first()
         if key is None:
             raise NotFound()
-        new_key, issued = api_key_rotate(api_key=key)
+        new_key, issued = api_key_rotate(api_key=key, by=self.actor.user)
         new_key.secret = issued.secret
         return Response(ApiKeyCreatedSerializer(new_key).data, status=status.HTTP_201_CREATED)
 
@@ -222,9 +252,10 @@ class AgencyApiKeyListApi(_AgencyKeysMixin, PublicAPIView):
 
     @extend_schema(responses=ApiKeyOutputSerializer(many=True))
     def get(self, request):
-        keys = ApiKey.objects.filter(agency=self._agency(), clinic__isnull=True).order_by(
-            "-created_at"
-        )
+        agency = self._agency()
+        keys = api_keys_listed(
+            ApiKey.objects.filter(agency=agency, clinic__isnull=True), agency_id=agency.pk
+        ).order_by("-created_at")
         return paginated_response(self, keys, ApiKeyOutputSerializer)
 
     @extend_schema(
@@ -254,3 +285,21 @@ class AgencyApiKeyRevokeApi(_AgencyKeysMixin, PublicAPIView):
         if key is None:
             raise NotFound()
         return Response(ApiKeyOutputSerializer(api_key_revoke(api_key=key)).data)
+
+
+class AgencyApiKeyRotateApi(_AgencyKeysMixin, PublicAPIView):
+    """Revoke an agency key and issue its successor, as a clinic key's `rotate/`: a new key
+    with a new `id` and secret (shown in this answer only), the same name and scopes, issued
+    to (and created by) the person rotating it. The old key stops working at once and points
+    to the new one (`replaced_by_id`)."""
+
+    @extend_schema(request=None, responses={201: ApiKeyCreatedSerializer})
+    def post(self, request, key_id: int):
+        key = ApiKey.objects.filter(
+            agency=self._agency(), clinic__isnull=True, pk=key_id, revoked_at__isnull=True
+        ).first()
+        if key is None:
+            raise NotFound()
+        new_key, issued = api_key_rotate(api_key=key, by=self.actor.user)
+        new_key.secret = issued.secret
+        return Response(ApiKeyCreatedSerializer(new_key).data, status=status.HTTP_201_CREATED)

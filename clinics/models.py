@@ -97,6 +97,15 @@ def clinic_zone(clinic) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo("UTC")
 
 
+class ClinicQuerySet(models.QuerySet):
+    def active(self):
+        """Clinics the agency serves now: not deactivated (`clinics.lifecycle`)."""
+        return self.filter(deactivated_at__isnull=True)
+
+    def deactivated(self):
+        return self.filter(deactivated_at__isnull=False)
+
+
 class Clinic(TenantMixin, BaseModel):
     """A clinic: the tenant. Its reviews, replies and incidents live in its own schema
     (`schema_name`); this row, in the public schema, is the registry entry."""
@@ -114,6 +123,14 @@ class Clinic(TenantMixin, BaseModel):
         default=24 * 60, validators=[MinValueValidator(5)]
     )
 
+    # Set by `clinics.lifecycle.clinic_deactivate` (a client that left): read-only for staff,
+    # closed to its people and keys, skipped by every sweep over clinics; cleared on reactivation.
+    deactivated_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    deactivated_by_label = models.CharField(max_length=100, blank=True, default="")
+    deactivated_by_name = models.CharField(max_length=200, blank=True, default="")
+
+    objects = ClinicQuerySet.as_manager()
+
     # The row, its schema and its domain are created in one transaction by
     # `clinics.services.clinic_create`, never as a save() side effect.
     auto_create_schema = False
@@ -124,6 +141,10 @@ class Clinic(TenantMixin, BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_deactivated(self) -> bool:
+        return self.deactivated_at is not None
 
 
 class Domain(DomainMixin):

@@ -232,12 +232,15 @@ def clinic_schemas_each(schemas: list[str] | None = None) -> Iterator[str]:
     while the caller works. Afterwards the connection is back on public and, outside a
     transaction, closed: a backend that visited every clinic caches the catalogue entries of
     thousands of tables, and PostgreSQL gives that memory back only when the connection ends.
-    Every beat sweep over clinics goes through here."""
+    Every beat sweep over clinics goes through here, so a deactivated clinic (a client that
+    left, `clinics.lifecycle`) is skipped by all of them: not polled, not detected, nothing sent.
+    An explicit `schemas` list is visited as given."""
     from clinics.models import Clinic
 
     if schemas is None:
         schemas = list(
-            Clinic.objects.exclude(schema_name=get_public_schema_name())
+            Clinic.objects.active()
+            .exclude(schema_name=get_public_schema_name())
             .order_by("pk")
             .values_list("schema_name", flat=True)
         )

@@ -1,9 +1,10 @@
 from datetime import timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.actors import Actor
+from agency.selectors import api_keys_listed
 from clinics.models import Clinic, ClinicMembership, Notification
 
 
@@ -61,3 +62,13 @@ def notifications_history(user, clinic: Clinic, *, now=None, limit: int = 100) -
             "-created_at", "-pk"
         )[:limit]
     )
+
+
+def clinic_api_keys_listed(keys, *, agency_id: int):
+    """A clinic's keys with their creator and `creator_left` (`agency.selectors.
+    api_keys_listed`): a creator stays while on the agency's staff or one of the people of
+    the key's clinic."""
+    person = ClinicMembership.objects.filter(
+        clinic_id=OuterRef("clinic_id"), user_id=OuterRef("created_by_id")
+    )
+    return api_keys_listed(keys, agency_id=agency_id, staying=Exists(person))

@@ -11,7 +11,7 @@ from django_tenants.utils import schema_exists
 from accounts.models import User
 from accounts.services import user_get_or_create, user_membership_changed, user_membership_removed
 from agency.models import Agency, AgencyMembership
-from agency.services import MemberChange, Told, member_tell
+from agency.services import MemberChange, Removal, Told, departure_complete, member_tell
 from clinics.models import (
     Clinic,
     ClinicMembership,
@@ -22,6 +22,7 @@ from clinics.models import (
 )
 from clinics.schemas import TEMPLATE_SCHEMA, schema_clone_from_template, template_schema_ensure
 from core.errors import Conflict, ValidationFailed
+from core.leavers import Departure
 from core.rollup import figures_changed
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,48}[a-z0-9])$")
@@ -260,10 +261,26 @@ def clinic_update(*, clinic: Clinic, **changes) -> Clinic:
     return row
 
 
+def clinic_departure(membership: ClinicMembership) -> Departure:
+    """A person leaving one clinic, for `core.leavers`."""
+    user = membership.user
+    return Departure(
+        user_id=user.pk,
+        agency_id=membership.clinic.agency_id,
+        clinic_id=membership.clinic_id,
+        name=user.full_name or user.email,
+    )
+
+
 @transaction.atomic
-def clinic_member_remove(*, membership: ClinicMembership) -> None:
+def clinic_member_remove(
+    *, membership: ClinicMembership, by=None, revoke_keys: bool = False
+) -> Removal:
     """Remove a person from a clinic (the user stays; other memberships are untouched). Losing
-    their last clinic revokes their personal tokens."""
+    their last clinic revokes their personal tokens and ends their sessions. Their roles in
+    the clinic's running incidents end (`core.leavers`); with `revoke_keys` the clinic's keys
+    they created are revoked."""
+    departure = clinic_departure(membership)
     membership.delete()
     user_membership_removed(
         user=membership.user,
@@ -271,4 +288,11 @@ def clinic_member_remove(*, membership: ClinicMembership) -> None:
         clinic_id=membership.clinic_id,
         role=membership.role,
         last=not ClinicMembership.objects.filter(user_id=membership.user_id).exists(),
+    )
+    return departure_complete(
+        departure=departure,
+        user=membership.user,
+        agency=membership.clinic.agency,
+        by=by,
+        revoke_keys=revoke_keys,
     )

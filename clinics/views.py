@@ -8,17 +8,18 @@ from django.views.generic.base import TemplateResponseMixin
 
 from accounts.actors import Actor
 from accounts.credentials import api_key_create, api_key_revoke, api_key_rotate
-from accounts.models import ApiKey
+from accounts.models import ApiKey, Scope
 from agency.forms import ApiKeyForm, apply_domain_errors
 from agency.selectors import agency_for_branding, agency_memberships_for_user
-from agency.services import MemberChange
+from agency.services import MemberChange, api_keys_created_by
 from agency.views import (
     Confirm,
     StaffView,
     invite_again,
     no_store,
-    person_words,
+    removal_confirm,
     revoke_confirm,
+    say_removed,
     say_told,
     secret_keep,
     secret_take,
@@ -43,16 +44,18 @@ from clinics.forms import (
 )
 from clinics.models import Clinic, ClinicMembership, CrisisRole
 from clinics.notifications import preferences_for
-from clinics.selectors import clinic_for_actor
+from clinics.selectors import clinic_api_keys_listed, clinic_for_actor
 from clinics.services import (
     CLINIC_EDITABLE,
     clinic_create,
+    clinic_departure,
     clinic_member_duties,
     clinic_member_remove,
     clinic_member_save,
     clinic_update,
 )
 from core.errors import DomainError
+from core.leavers import left_behind
 from core.permissions import Permission
 from core.rollup import figures_changed
 from core.views import ClinicView
@@ -151,21 +154,27 @@ class ClinicPeopleView(SettingsView):
         self.staff_only()
         if request.POST.get("action") == "remove":
             membership = self._membership(request.POST.get("membership", ""))
+            person = membership.user
             if not Confirm.given(request):
-                person = membership.user
                 return self.confirm_page(
-                    Confirm(
-                        question=f"Remove {person_words(person)} from {self.clinic.name}?",
+                    removal_confirm(
+                        person=person,
+                        place=self.clinic.name,
                         consequence=(
                             f"They lose access to {self.clinic.name} at once (its portal, its "
                             "approvals and its crisis alerts); an e-mail tells them."
                         ),
-                        button=f"Remove {person.email}",
                         fields={"action": "remove", "membership": membership.pk},
                         cancel=request.path,
+                        left=left_behind(clinic_departure(membership)),
+                        keys=api_keys_created_by(
+                            agency=self.clinic.agency, user=person, clinic_id=self.clinic.pk
+                        ),
                     )
                 )
-            clinic_member_remove(membership=membership)
+            removal = clinic_member_remove(
+                membership=membership, by=request.user, revoke_keys=Confirm.revoke_keys(request)
+            )
             tell_member(
                 request,
                 membership.user,
@@ -174,6 +183,7 @@ class ClinicPeopleView(SettingsView):
                 duties=[],
                 change=MemberChange.REMOVED,
             )
+            say_removed(request, person, removal)
             return HttpResponseRedirect(request.path)
         if request.POST.get("action") == "invite":
             membership = self._membership(request.POST.get("membership", ""))
@@ -209,12 +219,28 @@ class ClinicApiKeysView(SettingsView):
     permission = Permission.MANAGE
     section = "api-keys"
 
+    # A clinic key's approve scope gives the clinic's own approval step, which a key created
+    # by the agency's staff never gives (separation of duties): the staff's page does not
+    # offer it (walk 9 #30)
+    SCOPES_OFFERED = (Scope.READ, Scope.WRITE)
+    SCOPES_HELP = (
+        "Read: pull reviews, scores and incidents; write: push reviews and draft replies. "
+        "There is no approve scope here: a clinic key's approval is the clinic's own step, "
+        "which a key created by the agency's staff never gives. The agency's approval step "
+        "is given by people (or an agency key with the approve scope)."
+    )
+
+    def _form(self, data=None):
+        return ApiKeyForm(data, offered=self.SCOPES_OFFERED, scopes_help=self.SCOPES_HELP)
+
     def _keys(self):
         return ApiKey.objects.filter(clinic=self.clinic)
 
     def _render(self, status=200, form=None, **extra):
-        keys = self._keys().order_by("revoked_at", "-created_at")
-        return self.render(status, form=form or ApiKeyForm(), keys=keys, **extra)
+        keys = clinic_api_keys_listed(self._keys(), agency_id=self.clinic.agency_id).order_by(
+            "revoked_at", "-created_at"
+        )
+        return self.render(status, form=form or self._form(), keys=keys, **extra)
 
     def get(self, request, *args, **kwargs):
         return no_store(self._render(**secret_take(request, self._keys())))
@@ -223,7 +249,7 @@ class ClinicApiKeysView(SettingsView):
         self.staff_only()
         action = request.POST.get("action", "create")
         if action == "create":
-            form = ApiKeyForm(request.POST)
+            form = self._form(request.POST)
             if not form.is_valid():
                 return self._render(400, form)
             try:
@@ -249,7 +275,7 @@ class ClinicApiKeysView(SettingsView):
             messages.success(request, f"Key “{key.name}” revoked.")
             return HttpResponseRedirect(request.path)
         if action == "rotate" and key.revoked_at is None:
-            new_key, issued = api_key_rotate(api_key=key)
+            new_key, issued = api_key_rotate(api_key=key, by=request.user)
             return secret_keep(request, new_key, issued.secret)
         return self._render(
             400, key_error="This key cannot be rotated (revoked, or unknown action)."
@@ -340,7 +366,7 @@ class ClinicAlertsView(SettingsView):
                 )
             messages.success(
                 request,
-                f"On-call list saved ({len(people)} people)."
+                f"On-call list saved: {len(people)} {'person' if len(people) == 1 else 'people'}."
                 if people
                 else "On-call list emptied: alerts go to the agency's owners and managers.",
             )

@@ -12,7 +12,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from celery.signals import setup_logging, worker_before_create_process  # noqa: E402
 from tenant_schemas_celery.app import CeleryApp  # noqa: E402
 
-app = CeleryApp("carewatch")
+# ClinicTask: a task queued for a clinic that was deactivated since does nothing.
+app = CeleryApp("carewatch", task_cls="clinics.paused:ClinicTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

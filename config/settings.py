@@ -43,6 +43,7 @@ SHARED_APPS = [
     "agency",
     "clinics",
     "reports",
+    "offboarding",
     "dashboard",
     "portal",
     "demo",
@@ -113,6 +114,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.StaffTwoFactorMiddleware",  # agency staff must pass TOTP first
     "clinics.middleware.ClinicAccessMiddleware",
+    "clinics.paused.ClinicPausedMiddleware",  # a deactivated clinic: read-only, closed to clients
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -335,6 +337,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
     },
     "sweep-imports": {"task": "feeds.tasks.imports_sweep", "schedule": 120.0},
+    # Export files older than 7 days deleted; stalled exports queued again.
+    "sweep-exports": {"task": "offboarding.tasks.exports_sweep", "schedule": 3600.0},
     # Reviews stored while Redis was down are queued again within 90 s of its return.
     "sweep-unscored": {
         "task": "scoring.tasks.scoring_sweep",
@@ -360,6 +364,12 @@ CELERY_BEAT_SCHEDULE = {
     "send-notification-digests": {
         "task": "clinics.tasks.notification_digests_send",
         "schedule": 3600.0,
+    },
+    # The 1st at 08:00 in each clinic's time zone: last month's report to the clinics that
+    # chose "send the monthly report automatically" (every 15 min: zones off by :30 and :45).
+    "send-monthly-reports": {
+        "task": "reports.tasks.monthly_reports_dispatch",
+        "schedule": 900.0,
     },
     "refresh-dashboard-snapshots": {
         "task": "dashboard.tasks.clinic_snapshots_sweep",

@@ -6,7 +6,12 @@ from django.urls import include, path
 from accounts.apis import TokenListApi, TokenObtainApi, TokenRevokeApi
 from agency import urls as agency_urls
 from agency.views import brand_css, brand_logo
-from clinics.apis import AgencyApiKeyListApi, AgencyApiKeyRevokeApi, ClinicListApi
+from clinics.apis import (
+    AgencyApiKeyListApi,
+    AgencyApiKeyRevokeApi,
+    AgencyApiKeyRotateApi,
+    ClinicListApi,
+)
 from clinics.urls import account_patterns as clinic_account_patterns
 from clinics.urls import staff_patterns as clinic_staff_patterns
 from core.schema import ApiDocsRedocView, ApiDocsSwaggerView, ApiSchemaView
@@ -14,6 +19,7 @@ from core.views import health
 from crisis.views_alerts import AckLinkView, AlertBannerView
 from dashboard.urls import staff_patterns as dashboard_staff_patterns
 from feeds.apis import WebhookReceiveApi
+from feeds.urls import staff_patterns as feeds_staff_patterns
 from feeds.views import OAuthCallbackView
 from portal.views import HomeView, LandingView
 from responses import urls as responses_urls
@@ -28,6 +34,11 @@ api_v1 = [
         "api-keys/<int:key_id>/revoke/",
         AgencyApiKeyRevokeApi.as_view(),
         name="agency-api-key-revoke",
+    ),
+    path(
+        "api-keys/<int:key_id>/rotate/",
+        AgencyApiKeyRotateApi.as_view(),
+        name="agency-api-key-rotate",
     ),
 ]
 
@@ -46,7 +57,12 @@ urlpatterns = [
         "agency/",
         include(
             (
-                [*dashboard_staff_patterns, *clinic_staff_patterns, *agency_urls.urlpatterns],
+                [
+                    *dashboard_staff_patterns,
+                    *clinic_staff_patterns,
+                    *agency_urls.urlpatterns,
+                    *feeds_staff_patterns,
+                ],
                 "agency",
             ),
             namespace="agency",

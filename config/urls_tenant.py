@@ -33,6 +33,7 @@ from feeds.views import (
     SourcesView,
 )
 from inbox import urls as inbox_urls
+from offboarding import urls as offboarding_urls
 from portal import urls as portal_urls
 from reports import urls as reports_urls
 from responses import urls as responses_urls
@@ -57,12 +58,14 @@ api_v1 = [
     *facts_urls.api_patterns,
     *responses_urls.api_patterns,
     *reports_urls.api_patterns,
+    *offboarding_urls.api_patterns,
 ]
 
 urlpatterns = [
     *dashboard_urls.page_patterns,
     *inbox_urls.page_patterns,
     *reports_urls.page_patterns,
+    *offboarding_urls.page_patterns,
     path("sources/", SourcesView.as_view(), name="sources"),
     path(
         "sources/connect/<int:attempt_id>/",

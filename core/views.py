@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.views import View
 
@@ -12,10 +12,18 @@ from core.permissions import Permission
 
 class ClinicView(View):
     """Base of every page under /clinics/<slug>/. The access gate already refused callers who
-    cannot reach the clinic; this checks the permission the page needs."""
+    cannot reach the clinic; this checks the permission the page needs, and keeps the agency's
+    staff pages for its staff.
+
+    Every page is a staff page unless it says otherwise (`staff_page = False`: the client
+    portal). One of the clinic's own people who opens a staff page is sent to the matching
+    portal page (`portal_path`, formatted with the URL's arguments; the portal's home by
+    default) when reading, and gets the 403 page when posting."""
 
     permission = Permission.VIEW  # to read (GET, HEAD)
     write_permission = Permission.WRITE  # to change (POST, ...)
+    staff_page = True
+    portal_path = "portal/"
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -26,6 +34,11 @@ class ClinicView(View):
         access = getattr(request, "clinic_access", None)
         if access is None:
             raise Http404("Not found.")
+        if self.staff_page and not access.reaches_staff_pages:
+            if request.method in ("GET", "HEAD"):
+                path = self.portal_path.format(**kwargs)
+                return HttpResponseRedirect(f"/clinics/{request.clinic.slug}/{path}")
+            raise PermissionDenied("The agency's pages are for its staff.")
         needed = (
             self.permission
             if request.method in ("GET", "HEAD", "OPTIONS")

@@ -114,7 +114,7 @@ class IncidentOutputSerializer(serializers.ModelSerializer):
 class IncidentEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = IncidentEvent
-        fields = ["id", "kind", "message", "actor", "data", "at"]
+        fields = ["id", "kind", "message", "actor", "data", "at", "shared_with_clinic"]
 
 
 class IncidentAssignmentSerializer(serializers.ModelSerializer):
@@ -210,6 +210,11 @@ class ResolveChecklistSerializer(serializers.Serializer):
 
 class IncidentNoteInputSerializer(serializers.Serializer):
     message = serializers.CharField(max_length=5000)
+    shared_with_clinic = serializers.BooleanField(
+        default=False,
+        help_text="The clinic reads a shared note in its portal and in the post-crisis review "
+        "sent to it; by default a note is the agency's own.",
+    )
 
 
 class IncidentAssignInputSerializer(serializers.Serializer):
@@ -269,7 +274,11 @@ class PostCrisisReviewSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ReviewTimelineLineSerializer(many=True))
     def get_timeline(self, review):
-        return review_timeline(review.incident, self.context.get("clinic") or current_clinic())
+        return review_timeline(
+            review.incident,
+            self.context.get("clinic") or current_clinic(),
+            for_client=self.context.get("for_client", False),
+        )
 
 
 class PostCrisisReviewInputSerializer(serializers.Serializer):
@@ -315,15 +324,18 @@ class DetectorSettingsSerializer(serializers.ModelSerializer):
 # --- APIs ---------------------------------------------------------------------------------
 
 
-def _incident(incident_id: int) -> Incident:
-    incident = incident_get(incident_id)
+def _incident(incident_id: int, *, for_client: bool = False) -> Incident:
+    incident = incident_get(incident_id, for_client=for_client)
     if incident is None:
         raise NotFound()
     return incident
 
 
-def _detail(incident_id: int) -> Response:
-    incident = _incident(incident_id)
+def _detail(incident_id: int, access) -> Response:
+    """The incident as the caller may read it: the clinic's own people and keys read its
+    timeline as the portal shows it (`incident_events_for_client`: no internal notes, no
+    plumbing)."""
+    incident = _incident(incident_id, for_client=access.is_clinic_side)
     incident.mention_count = incident.links.count()
     return Response(IncidentDetailSerializer(incident).data)
 
@@ -354,7 +366,7 @@ class IncidentDetailApi(ClinicAPIView):
 
     @extend_schema(responses=IncidentDetailSerializer)
     def get(self, request, incident_id: int):
-        return _detail(incident_id)
+        return _detail(incident_id, self.access)
 
 
 class IncidentAcknowledgeApi(ClinicAPIView):
@@ -364,7 +376,7 @@ class IncidentAcknowledgeApi(ClinicAPIView):
     def post(self, request, incident_id: int):
         _incident(incident_id)
         incident_acknowledge(incident_id=incident_id, actor=self.actor, channel="api")
-        return _detail(incident_id)
+        return _detail(incident_id, self.access)
 
 
 class IncidentStatusApi(ClinicAPIView):
@@ -377,7 +389,7 @@ class IncidentStatusApi(ClinicAPIView):
         data = IncidentStatusInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         incident_status_set(incident_id=incident_id, actor=self.actor, **data.validated_data)
-        return _detail(incident_id)
+        return _detail(incident_id, self.access)
 
 
 class IncidentResolveApi(ClinicAPIView):
@@ -397,11 +409,13 @@ class IncidentResolveApi(ClinicAPIView):
         data = IncidentResolveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         incident_resolve(incident_id=incident_id, actor=self.actor, **data.validated_data)
-        return _detail(incident_id)
+        return _detail(incident_id, self.access)
 
 
 class IncidentNoteApi(ClinicAPIView):
-    """Add a note to the timeline."""
+    """Add a note to the timeline. A note is internal to the agency (its room and this API)
+    unless `shared_with_clinic` is true: the clinic then reads it in its portal and in the
+    post-crisis review sent to it."""
 
     @extend_schema(request=IncidentNoteInputSerializer, responses={201: IncidentDetailSerializer})
     def post(self, request, incident_id: int):
@@ -410,9 +424,10 @@ class IncidentNoteApi(ClinicAPIView):
         incident_note_add(
             incident_id=incident_id,
             message=data.validated_data["message"],
+            shared_with_clinic=data.validated_data["shared_with_clinic"],
             actor=self.actor,
         )
-        response = _detail(incident_id)
+        response = _detail(incident_id, self.access)
         response.status_code = 201
         return response
 
@@ -455,7 +470,13 @@ class IncidentAssignApi(ClinicAPIView):
             actor=self.actor,
             **data.validated_data,
         )
-        return _detail(incident_id)
+        return _detail(incident_id, self.access)
+
+
+def _review_context(view) -> dict:
+    """The clinic's own people and keys read the review's timeline as the clinic's copy has it
+    (`review_timeline(for_client=True)`)."""
+    return {"clinic": view.clinic, "for_client": view.access.is_clinic_side}
 
 
 def _review(incident_id: int) -> PostCrisisReview:
@@ -481,7 +502,7 @@ class IncidentReviewApi(ClinicAPIView):
     @extend_schema(responses=PostCrisisReviewSerializer)
     def get(self, request, incident_id: int):
         return Response(
-            PostCrisisReviewSerializer(_review(incident_id), context={"clinic": self.clinic}).data
+            PostCrisisReviewSerializer(_review(incident_id), context=_review_context(self)).data
         )
 
     @extend_schema(request=PostCrisisReviewInputSerializer, responses=PostCrisisReviewSerializer)
@@ -490,7 +511,7 @@ class IncidentReviewApi(ClinicAPIView):
         data = PostCrisisReviewInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         review = review_update(incident_id=incident_id, actor=self.actor, **data.validated_data)
-        return Response(PostCrisisReviewSerializer(review, context={"clinic": self.clinic}).data)
+        return Response(PostCrisisReviewSerializer(review, context=_review_context(self)).data)
 
 
 class _JsonOnlyNegotiation(DefaultContentNegotiation):
@@ -542,7 +563,7 @@ class ReviewSendApi(ClinicAPIView):
     @extend_schema(request=None, responses=PostCrisisReviewSerializer)
     def post(self, request, incident_id: int):
         review = review_send(incident_id=incident_id, clinic=self.clinic, actor=self.actor)
-        return Response(PostCrisisReviewSerializer(review, context={"clinic": self.clinic}).data)
+        return Response(PostCrisisReviewSerializer(review, context=_review_context(self)).data)
 
 
 class ReviewApplyToPlanApi(ClinicAPIView):

@@ -247,6 +247,10 @@ class IncidentEvent(models.Model):
     actor = models.CharField(max_length=200, default="system")
     data = models.JSONField(default=dict, blank=True)
     at = models.DateTimeField(db_index=True)
+    # A note is the agency's own unless its writer shares it: only shared notes reach the
+    # clinic (its portal, the review sent to it). Other kinds follow the client's rule in
+    # `crisis.selectors.incident_events_for_client`.
+    shared_with_clinic = models.BooleanField(default=False)
 
     objects = AppendOnlyQuerySet.as_manager()
 

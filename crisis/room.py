@@ -158,17 +158,23 @@ def incident_words(incident: Incident, tz: ZoneInfo, *, clinic_name: str = "") -
     return said or incident.title
 
 
-def event_words(event, tz: ZoneInfo, *, clinic_name: str = "") -> str:
+def event_words(
+    event, tz: ZoneInfo, *, clinic_name: str = "", clinic_people: frozenset[int] = frozenset()
+) -> str:
     """A timeline line as the clinic reads it: where the line quotes a detector's explanation
     (opened, severity raised, also detected), the trigger in words instead; who was alerted
-    by name, without the agency's routing (roles, channels)."""
+    or escalated to without naming the agency's people, as the portal says "your agency"
+    elsewhere (nor its routing: roles, channels, e-mail counts). `clinic_people`: the ids of
+    the clinic's own people (`crisis.selectors.clinic_own_people_ids`), counted as "your
+    team" among those alerted."""
     data = event.data if isinstance(event.data, dict) else {}
     if event.kind == "notified" and event.message.startswith("Alerted ") and ": " in event.message:
-        # who was alerted, without the agency's routing (each person's roles and channels, the
-        # e-mail count): "Alerted 2 people: Max Manager, Lee Legal."
-        head, _, told = event.message.partition(": ")
-        names = re.sub(r"\s*\([^)]*\)", "", told.split(". E-mails sent")[0]).rstrip(". ")
-        return f"{head.removesuffix(' in-app')}: {names}."
+        return _alerted_words(data, clinic_people)
+    if event.kind == "escalated":
+        return (
+            "Nobody acknowledged in time: the incident was escalated to your agency's owners "
+            "and managers, and the people first alerted were told again."
+        )
     explanation = data.get("explanation") or ""
     if not explanation or explanation not in event.message:
         return event.message
@@ -180,6 +186,21 @@ def event_words(event, tz: ZoneInfo, *, clinic_name: str = "") -> str:
         clinic_name=clinic_name,
     )
     return event.message.replace(explanation, said) if said else event.message
+
+
+def _alerted_words(data: dict, clinic_people: frozenset[int]) -> str:
+    """ "Your agency's on-call people and 2 of your team were alerted." from the people the
+    alert went to (`data["people"]`, user ids)."""
+    people = set(data.get("people") or [])
+    if not people:
+        return "Your agency's on-call people and your crisis team were alerted."
+    ours = len(people & clinic_people)
+    team = f"{ours} of your team"
+    if ours == len(people):
+        return f"{team[0].upper()}{team[1:]} {'was' if ours == 1 else 'were'} alerted."
+    if not ours:
+        return "Your agency's on-call people were alerted."
+    return f"Your agency's on-call people and {team} were alerted."
 
 
 def _clock(

@@ -246,11 +246,14 @@ def incident_figures() -> dict:
     }
 
 
-def incident_get(incident_id: int) -> Incident | None:
+def incident_get(incident_id: int, *, for_client: bool = False) -> Incident | None:
+    """An incident with its timeline (`for_client`: as the clinic reads it,
+    `incident_events_for_client`), assignments and linked mentions."""
     scores = latest_scores_prefetch()
+    events = incident_events_for_client() if for_client else IncidentEvent.objects.all()
     return (
         Incident.objects.prefetch_related(
-            "events",
+            Prefetch("events", queryset=events),
             "assignments",
             Prefetch(
                 "mentions",
@@ -334,15 +337,28 @@ def incident_of_statement(statement_id: int) -> Incident | None:
     return found.incident if found else None
 
 
+def clinic_own_people_ids(clinic: Clinic) -> frozenset[int]:
+    """The ids of the clinic's own people (its members who are not staff of its agency): whom
+    the clinic's copy of a timeline counts as "your team" among the people alerted."""
+    staff = AgencyMembership.objects.filter(agency_id=clinic.agency_id).values("user_id")
+    return frozenset(
+        ClinicMembership.objects.filter(clinic=clinic)
+        .exclude(user_id__in=staff)
+        .values_list("user_id", flat=True)
+    )
+
+
 def incident_events_for_client(incident: Incident | None = None) -> QuerySet[IncidentEvent]:
     """An incident's timeline as the clinic reads it (oldest first), in its portal and in the
     post-crisis review sent to it: without the agency's plumbing — webhook deliveries,
     chat-channel posts and notification failures, which the client can neither read nor act on
-    ("Webhook incident.opened: emitted."). The agency's room keeps them."""
+    ("Webhook incident.opened: emitted.") — and without the agency's internal notes (only
+    the notes shared with the clinic). The agency's room keeps them."""
     plumbing = (
         Q(kind=EventKind.NOTIFY_FAILED)
         | Q(kind=EventKind.NOTIFIED, data__has_key="webhook")
         | Q(kind=EventKind.NOTIFIED, data__has_key="chat")
+        | Q(kind=EventKind.NOTE, shared_with_clinic=False)
     )
     events = IncidentEvent.objects.exclude(plumbing)
     if incident is not None:

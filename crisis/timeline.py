@@ -18,6 +18,7 @@ from clinics.selectors import notifications_about
 from crisis.models import EventKind, Incident, IncidentEvent, IncidentStatement
 from crisis.room import event_words
 from crisis.selectors import (
+    clinic_own_people_ids,
     incident_events_for_client,
     outbox_items_described,
     reply_batch_ids,
@@ -102,6 +103,9 @@ class Line:
     details: str = ""
     source: str = "incident"
     data: dict = field(default_factory=dict)
+    # a note's readers, in the agency's copy: "internal" (the agency only) or "shared" (the
+    # clinic reads it too); "" for every other line
+    visibility: str = ""
 
     def as_dict(self) -> dict:
         return {
@@ -112,6 +116,7 @@ class Line:
             "who": self.who,
             "details": self.details,
             "source": self.source,
+            "visibility": self.visibility,
         }
 
 
@@ -470,6 +475,12 @@ def _audit_lines(audit, review_ids, *, for_client: bool) -> list[Line]:
     return lines + _batch_guard_lines(review_ids, for_client=for_client)
 
 
+def _note_visibility(event: IncidentEvent) -> str:
+    if event.kind != EventKind.NOTE:
+        return ""
+    return "shared" if event.shared_with_clinic else "internal"
+
+
 def review_timeline(incident: Incident, clinic: Clinic, *, for_client: bool = False) -> list[dict]:
     """Every event of the incident and of what was done for it, oldest first; a batch's step
     on its many replies is one line ("Reply to 14 mentions: approved"), and so are the
@@ -484,6 +495,7 @@ def review_timeline(incident: Incident, clinic: Clinic, *, for_client: bool = Fa
         else IncidentEvent.objects.filter(incident=incident).order_by("at", "id")
     )
     tz = clinic_zone(clinic)
+    clinic_people = clinic_own_people_ids(clinic) if for_client else frozenset()
     lines: list[Line] = [
         Line(
             at=event.at,
@@ -491,9 +503,10 @@ def review_timeline(incident: Incident, clinic: Clinic, *, for_client: bool = Fa
             what=str(event.get_kind_display()),
             who=event.actor,
             # the clinic's copy says the trigger in words, as its portal does (crisis.room)
-            details=event_words(event, tz, clinic_name=clinic.name)
+            details=event_words(event, tz, clinic_name=clinic.name, clinic_people=clinic_people)
             if for_client
             else event.message,
+            visibility=_note_visibility(event) if not for_client else "",
         )
         for event in events
     ]

@@ -72,6 +72,7 @@ def _form_error(request, exc: DomainError) -> None:
 
 class IncidentListView(TemplateResponseMixin, ClinicView):
     template_name = "crisis/incidents.html"
+    portal_path = "portal/incidents/"
 
     def get(self, request, *args, **kwargs):
         status = request.GET.get("status", "")
@@ -98,6 +99,7 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
     acknowledge button, status changes, notes and assignees."""
 
     template_name = "crisis/incident_room.html"
+    portal_path = "portal/incidents/{incident_id}/"
 
     def get(self, request, incident_id: int, *args, **kwargs):
         incident = incident_get(incident_id)
@@ -200,10 +202,19 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 )
                 messages.success(request, "Resolved. The post-crisis review is drafted.")
             elif action == "note":
+                shared = request.POST.get("shared_with_clinic") == "on"
                 incident_note_add(
-                    incident_id=incident_id, message=request.POST.get("message", ""), actor=actor
+                    incident_id=incident_id,
+                    message=request.POST.get("message", ""),
+                    shared_with_clinic=shared,
+                    actor=actor,
                 )
-                messages.success(request, "Note added.")
+                messages.success(
+                    request,
+                    "Note added and shared with the clinic: it reads it in its portal."
+                    if shared
+                    else "Note added, for the agency only.",
+                )
             elif action == "statement":
                 statement = incident_statement_draft(
                     incident_id=incident_id,
@@ -250,6 +261,7 @@ class IncidentReviewView(TemplateResponseMixin, ClinicView):
     lessons and prevention steps are edited here, and the review is sent to the clinic."""
 
     template_name = "crisis/review.html"
+    portal_path = "portal/incidents/{incident_id}/review/"
 
     def _review(self, incident_id: int) -> PostCrisisReview:
         try:

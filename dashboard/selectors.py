@@ -14,9 +14,15 @@ from clinics.models import Clinic, ClinicMembership, CrisisRole, OnCall
 from core.permissions import Permission
 from dashboard.models import ClinicSnapshot
 from facts.selectors import facts_list, facts_to_confirm
-from feeds.models import Source
+from feeds.models import Source, platform_name
 from feeds.selectors import source_delivery_problem
-from inbox.selectors import SLA_LOOKBACK_DAYS, reviews_awaiting_reply, with_reply_state
+from feeds.services.connections import connecting_set_up
+from inbox.selectors import (
+    SLA_LOOKBACK_DAYS,
+    reply_clock,
+    reviews_awaiting_reply,
+    with_reply_state,
+)
 from responses.services.outbox import manual_reason_for_reply, source_connection
 from scoring.selectors import latest_scores_prefetch
 
@@ -50,7 +56,7 @@ def dashboard_clinics(*, agency: Agency, sort: str, descending: bool, q: str = "
     """The agency's clinics with their snapshot, in one query (LEFT JOIN)."""
     field = F(DASHBOARD_SORTS[sort])
     order = field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
-    qs = Clinic.objects.filter(agency=agency).select_related("snapshot")
+    qs = Clinic.objects.active().filter(agency=agency).select_related("snapshot")
     if q:
         qs = qs.filter(name__icontains=q)
     # Among equals the oldest unacknowledged incident first, then the SLA breaches.
@@ -59,8 +65,16 @@ def dashboard_clinics(*, agency: Agency, sort: str, descending: bool, q: str = "
     return qs.order_by(order, *tiebreak)
 
 
+def dashboard_clinics_deactivated(*, agency: Agency) -> list[Clinic]:
+    """The agency's deactivated clinics, most recent first: listed apart on the dashboard."""
+    return list(Clinic.objects.deactivated().filter(agency=agency).order_by("-deactivated_at"))
+
+
 def dashboard_totals(*, agency: Agency) -> dict:
-    totals = ClinicSnapshot.objects.filter(agency=agency).aggregate(
+    # a deactivated clinic (a client that left) counts in no total
+    totals = ClinicSnapshot.objects.filter(
+        agency=agency, clinic__deactivated_at__isnull=True
+    ).aggregate(
         new=Sum("new_reviews"),
         incidents=Sum("open_incidents"),
         unacknowledged=Sum("unacknowledged_incidents"),
@@ -106,28 +120,53 @@ def _sources_step(base: str) -> dict:
 
 
 def _replies_step(base: str) -> dict:
-    """Each source replies are posted to is connected for replying (a Facebook page needs
-    its page id and credentials); a platform without replying is answered by hand."""
-    blocked, by_hand = [], []
+    """Each channel Carewatch can post replies on is connected or marked "We post replies on
+    this channel by hand" (the sources page); a platform that takes no replies from Carewatch
+    is answered by hand anyway. Where connecting a platform is not set up on this server, it
+    says so and offers the by-hand choice. Sources by their name, platforms by theirs."""
+    connected, by_hand, off, unconnected, cannot_connect = [], [], [], [], []
     sources = list(Source.objects.order_by("name", "pk"))
     for source in sources:
-        if manual_reason_for_reply(source.kind):
-            by_hand.append(source.name)
-        elif problem := source_connection(source):
-            blocked.append(
-                f"{source.name}: not connected — replies cannot be posted "
-                f"({problem[:1].lower()}{problem[1:].rstrip('.')})"
-            )
-    if blocked:
+        named = _channel_named(source)
+        if manual_reason_for_reply(source.kind) or source.replies_by_hand:
+            by_hand.append(named)
+        elif not source.enabled:
+            off.append(named)
+        elif not source_connection(source):
+            connected.append(named)
+        elif connecting_set_up(source.kind):
+            unconnected.append(named)
+        else:
+            cannot_connect.append((named, platform_name(source.kind)))
+    parts = []
+    if off or unconnected:
+        blocked = [f"{n} is not connected" for n in unconnected] + [
+            f"{n} is turned off" for n in off
+        ]
         them = "it" if len(blocked) == 1 else "them"
-        detail = "; ".join(blocked) + f". Connect {them} on the sources page."
-    elif by_hand:
-        detail = f"Connected; replies on {_names(by_hand)} are posted by hand."
-    else:
-        detail = "Connected." if sources else "No source yet."
+        parts.append(
+            "; ".join(blocked) + ": replies cannot be posted there. "
+            f"Connect {them}, or choose “We post replies on this channel by hand”, on the "
+            "sources page."
+        )
+    if cannot_connect:
+        platforms = list(dict.fromkeys(p for _n, p in cannot_connect))
+        names = [n for n, _p in cannot_connect]
+        parts.append(
+            f"Connecting {_names(platforms)} is not set up on this server, so Carewatch cannot "
+            f"post replies on {_names(names)}: choose “We post replies on this channel by "
+            "hand” on the sources page."
+        )
+    if not parts:
+        if connected and by_hand:
+            parts.append(f"Connected; replies on {_names(by_hand)} are posted by hand.")
+        elif by_hand:
+            parts.append(f"Replies on {_names(by_hand)} are posted by hand.")
+        else:
+            parts.append("Connected." if sources else "No source yet.")
+    done = bool(sources) and not (off or unconnected or cannot_connect)
     return {"key": "replies", "label": "Connect the sources for posting replies",
-            "done": not blocked and bool(sources), "url": f"{base}sources/",
-            "detail": detail}  # fmt: skip
+            "done": done, "url": f"{base}sources/", "detail": " ".join(parts)}  # fmt: skip
 
 
 def _ready(users) -> tuple[list, list]:
@@ -153,6 +192,12 @@ def _people_words(ready: list, invited: list, noun: str, nobody: str) -> str:
         return nobody
     text = "; ".join(words)
     return text if ready else f"{text}: done once they sign in."
+
+
+def _channel_named(source: Source) -> str:
+    """ "Harbor reviews (Google Business Profile)"; a source named after its platform alone."""
+    platform = platform_name(source.kind)
+    return source.name if platform.lower() in source.name.lower() else f"{source.name} ({platform})"
 
 
 def _names(items) -> str:
@@ -231,7 +276,8 @@ def awaiting_reply_across(*, agency: Agency, now: datetime | None = None) -> dic
     "truncated": [{"clinic", "more"}] for clinics with more than their 10}."""
     now = now or timezone.now()
     candidates = (
-        Clinic.objects.filter(agency=agency)
+        Clinic.objects.active()
+        .filter(agency=agency)
         .filter(Q(snapshot__sla_breaches__gt=0) | Q(snapshot__new_reviews__gt=0))
         .order_by(F("snapshot__sla_breaches").desc(), F("snapshot__new_reviews").desc(), "name")
     )
@@ -239,7 +285,7 @@ def awaiting_reply_across(*, agency: Agency, now: datetime | None = None) -> dic
     items, truncated = [], []
     since = now - timedelta(days=SLA_LOOKBACK_DAYS)
     for clinic in candidates[:AWAITING_CLINICS]:
-        target = timedelta(minutes=clinic.reply_target_minutes)
+        target = clinic.reply_target_minutes
         with schema_context(clinic.schema_name):
             waiting = reviews_awaiting_reply(since=since)
             count = waiting.count()
@@ -252,14 +298,17 @@ def awaiting_reply_across(*, agency: Agency, now: datetime | None = None) -> dic
         if count > len(rows):
             truncated.append({"clinic": clinic, "more": count - len(rows)})
         for review in rows:
-            waited = now - review.published_at
+            # the approvals page's and the portal's clock (`reply_clock`): past the target by
+            # the time since it was due, not the time since it was published
+            clock = reply_clock(review, target_minutes=target, now=now)
             items.append(
                 {
                     "clinic": clinic,
                     "review": review,
-                    "past_target": waited > target,
-                    "waited_minutes": int(waited.total_seconds() // 60),
-                    "target_minutes": clinic.reply_target_minutes,
+                    "past_target": clock["breached"],
+                    "waited_minutes": int((now - review.published_at).total_seconds() // 60),
+                    "clock_minutes": abs(clock["remaining_seconds"]) // 60,
+                    "target_minutes": target,
                 }  # fmt: skip
             )
     items.sort(key=lambda i: (not i["past_target"], i["review"].published_at))

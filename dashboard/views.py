@@ -16,6 +16,7 @@ from dashboard.selectors import (
     awaiting_reply_across,
     clinic_setup_steps,
     dashboard_clinics,
+    dashboard_clinics_deactivated,
     dashboard_sort_parse,
     dashboard_totals,
 )
@@ -43,6 +44,7 @@ class DashboardView(StaffView):
             self.context(
                 page=page,
                 totals=dashboard_totals(agency=self.agency),
+                deactivated=dashboard_clinics_deactivated(agency=self.agency),
                 clinic_count=page.paginator.count,
                 agencies=list(agencies_for_user(request.user).order_by("name")),
                 sort=sort,

@@ -44,6 +44,7 @@ def _asked(request, facts, told: dict) -> None:
 
 class FactSheetView(TemplateResponseMixin, ClinicView):
     template_name = "facts/fact_sheet.html"
+    portal_path = "portal/facts/"
     write_permission = Permission.MANAGE
 
     def _render(self, status: int = 200, create: FactCreateForm | None = None):
@@ -103,6 +104,7 @@ class FactSheetView(TemplateResponseMixin, ClinicView):
 
 class FactDetailView(TemplateResponseMixin, ClinicView):
     template_name = "facts/fact_detail.html"
+    portal_path = "portal/facts/"
     write_permission = Permission.MANAGE
 
     def _fact(self, fact_id: int):

@@ -325,9 +325,16 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "error_count",
             "errors",
             "failure",
+            "past_reviews",
             "created_at",
             "finished_at",
         ]
+        extra_kwargs = {  # noqa: RUF012 - DRF reads it as a class attribute
+            "past_reviews": {
+                "help_text": "The reviews it created are past reviews: no reply clock runs for "
+                "them, and they never count against the reply target."
+            }
+        }
 
 
 class ImportListApi(ClinicAPIView):
@@ -346,7 +353,16 @@ class ImportListApi(ClinicAPIView):
         request={
             "multipart/form-data": {
                 "type": "object",
-                "properties": {"file": {"type": "string", "format": "binary"}},
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "past_reviews": {
+                        "type": "boolean",
+                        "default": False,
+                        "description": "`true`: these are the clinic's past reviews (a back-fill "
+                        "of its history); the reviews created get no reply clock and never "
+                        "count against the reply target.",
+                    },
+                },
             }
         },
         responses={202: ImportJobSerializer},
@@ -358,10 +374,14 @@ class ImportListApi(ClinicAPIView):
             raise TooLarge(TOO_LARGE) from None
         if upload is None:
             raise ValidationError({"file": ["Choose a CSV file."]})
+        past = request.data.get("past_reviews", "false")
+        if str(past).lower() not in ("true", "false"):
+            raise ValidationError({"past_reviews": ["Must be true or false."]})
         job = import_job_create(
             filename=upload.name,
             data=upload.read(),
             created_by_id=getattr(self.actor.user, "pk", None),
+            past_reviews=str(past).lower() == "true",
         )
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
@@ -387,7 +407,7 @@ class WebhookReceiveApi(AnonymousAPIView):
     def post(self, request, clinic_slug: str, source_id: int):
         from django.db import connection
 
-        clinic = Clinic.objects.filter(slug=clinic_slug).first()
+        clinic = Clinic.objects.active().filter(slug=clinic_slug).first()
         if clinic is None:
             raise NotFound()
         if len(request.body) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:

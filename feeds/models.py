@@ -18,6 +18,14 @@ class SourceKind(models.TextChoices):
     API = "api", "API push"
 
 
+def platform_name(kind: str) -> str:
+    """A source kind as people name its platform: "Google Business Profile", "Facebook",
+    "Yelp" (never a kind's code, never lowercased)."""
+    if kind == SourceKind.FACEBOOK:
+        return "Facebook"
+    return SourceKind(kind).label if kind in SourceKind.values else kind
+
+
 class Source(BaseModel):
     kind = models.CharField(max_length=16, choices=SourceKind.choices)
     name = models.CharField(max_length=200)
@@ -33,6 +41,9 @@ class Source(BaseModel):
     last_error = models.TextField(blank=True, default="")
     consecutive_failures = models.PositiveIntegerField(default=0)
     is_healthy = models.BooleanField(default=True)
+    # "We post replies on this channel by hand" (the Sources page): Carewatch never posts a
+    # reply here, even when connected; approved replies go to the outbox's "To post by hand".
+    replies_by_hand = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["name"]
@@ -165,6 +176,14 @@ class Review(BaseModel):
     is_deleted = models.BooleanField(default=False)
     deleted_at = models.DateTimeField(null=True, blank=True)
     content_hash = models.CharField(max_length=64, default="")
+    # Imported as a past review (a CSV import marked "these are past reviews"): written before
+    # the agency answered for the clinic, so no reply clock runs for it and it is never an SLA
+    # breach (`inbox.selectors.reviews_awaiting_reply`, `inbox.selectors.reply_clock`).
+    imported_as_past = models.BooleanField(default=False, db_default=False)
+    # Redacted at the author's request (a privacy request, `feeds.services.privacy`): the
+    # author, text, URL and history are gone, the external id stays so that no later sync
+    # brings them back (`reviews_upsert` leaves a redacted review as it is).
+    redacted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-published_at", "-id"]
@@ -259,6 +278,8 @@ class ImportJob(BaseModel):
     failure = models.TextField(blank=True, default="")
     created_by_id = models.BigIntegerField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # "These are past reviews": the reviews this import creates are `Review.imported_as_past`.
+    past_reviews = models.BooleanField(default=False, db_default=False)
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.status})"

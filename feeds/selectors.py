@@ -2,9 +2,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Avg, Count
+from django.db.models import Avg, Count, Q, QuerySet
+from django_tenants.utils import schema_context
 
-from feeds.models import Review, ReviewStatus, Source, SourceConnection
+from agency.models import Agency
+from clinics.models import Clinic
+from feeds.connectors.facebook import FacebookConnector
+from feeds.connectors.google import GoogleConnector
+from feeds.models import Review, ReviewStatus, Source, SourceConnection, platform_name
 
 
 def review_status_counts() -> dict[str, int]:
@@ -24,12 +29,23 @@ def review_figures(*, now: datetime, rating_days: int) -> dict:
 
 def sources_with_connections() -> list[Source]:
     """The clinic's sources for the sources page, each with its OAuth connection as `conn`
-    (None: not connected with OAuth) and `link` (connection_state: what the API says)."""
+    (None: not connected with OAuth), `link` (connection_state: what the API says),
+    `takes_replies` (Carewatch can post replies there) and `platform` (its plain name)."""
     sources = list(Source.objects.select_related("connection").order_by("name", "pk"))
     for source in sources:
         source.conn = _connection_of(source)
         source.link = connection_state(source)
+        source.takes_replies = replies_postable(source.kind)
+        source.platform = platform_name(source.kind)
     return sources
+
+
+def replies_postable(kind: str) -> bool:
+    """Whether Carewatch can post replies on a source of this kind (its connector takes
+    replies): only there is "we post replies on this channel by hand" a choice; elsewhere
+    replies are always posted by hand."""
+    connector = {"google": GoogleConnector, "facebook": FacebookConnector}.get(kind)
+    return connector is not None and connector.capabilities.can_reply
 
 
 def _connection_of(source: Source) -> SourceConnection | None:
@@ -90,3 +106,56 @@ def source_delivery_problem(source: Source) -> str:
     if not source.is_healthy:
         return "its last fetches failed"
     return ""
+
+
+# --- privacy requests: a person's items, across the agency's clinics ------------------------
+
+AUTHOR_MIN_CHARS = 2
+PRIVACY_PER_CLINIC = 50  # items listed per clinic; more is said, and narrowed by a longer name
+PRIVACY_CLINICS_MAX = 200  # clinics read by one search; more is said, and narrowed by clinic
+
+
+def author_term(author: str | None) -> str:
+    """An author search as typed: trimmed, a handle's leading "@" dropped ("@reese_b" finds
+    "reese_b" and "@reese_b")."""
+    return " ".join((author or "").split()).lstrip("@").strip()
+
+
+def reviews_by_author(author: str, *, with_text: bool = False) -> QuerySet[Review]:
+    """The current clinic's items whose author name or handle contains `author` (any case;
+    with `with_text`, also those whose text names it), deleted ones included: the one
+    definition behind the inbox's `author=` filter and the privacy requests search."""
+    term = author_term(author)
+    match = Q(author_name__icontains=term)
+    if with_text:
+        match |= Q(text__icontains=term)
+    return Review.objects.filter(match)
+
+
+def reviews_by_author_across(
+    *, agency: Agency, author: str, with_text: bool = False, clinic_slug: str = ""
+) -> dict:
+    """The privacy requests search: the items of `author` in every clinic of `agency` (or in
+    its clinic `clinic_slug`), read clinic by clinic in its schema, newest first, at most
+    PRIVACY_PER_CLINIC per clinic and PRIVACY_CLINICS_MAX clinics. Returns {"groups": [{"clinic",
+    "reviews", "capped"}] (clinics with items, by name), "clinics_read", "clinics_more",
+    "found"}."""
+    clinics = Clinic.objects.filter(agency=agency).order_by("name", "pk")
+    if clinic_slug:
+        clinics = clinics.filter(slug=clinic_slug)
+    total = clinics.count()
+    groups, found = [], 0
+    for clinic in clinics[:PRIVACY_CLINICS_MAX]:
+        with schema_context(clinic.schema_name):
+            rows = list(
+                reviews_by_author(author, with_text=with_text)
+                .select_related("source")
+                .order_by("-published_at", "-pk")[: PRIVACY_PER_CLINIC + 1]
+            )
+        if rows:
+            capped = len(rows) > PRIVACY_PER_CLINIC
+            rows = rows[:PRIVACY_PER_CLINIC]
+            found += len(rows)
+            groups.append({"clinic": clinic, "reviews": rows, "capped": capped})
+    read = min(total, PRIVACY_CLINICS_MAX)
+    return {"groups": groups, "clinics_read": read, "clinics_more": total - read, "found": found}

@@ -14,7 +14,12 @@ from core.permissions import Permission
 from core.views import ClinicView
 from feeds.models import ImportJob, Platform, Source, SourceKind
 from feeds.selectors import sources_with_connections
-from feeds.services import source_create, webhook_secret_ensure, webhook_url
+from feeds.services import (
+    source_create,
+    source_replies_by_hand_set,
+    webhook_secret_ensure,
+    webhook_url,
+)
 from feeds.services.connections import (
     ConnectFailed,
     attempt_for,
@@ -23,7 +28,7 @@ from feeds.services.connections import (
     connect_choose,
     connect_return,
     connect_start,
-    oauth_app,
+    connecting_set_up,
     source_disconnect,
     state_clinic_slug,
 )
@@ -46,7 +51,8 @@ class SourcesView(TemplateResponseMixin, ClinicView):
 
     def post(self, request, *args, **kwargs):
         """Add a source no sign-in connects: Yelp (its business id and API key) or an inbound
-        webhook (its signing secret is shown once, on the answer to this post)."""
+        webhook (its signing secret is shown once, on the answer to this post); or choose
+        whether the agency posts a channel's replies by hand."""
         action = request.POST.get("action")
         name = request.POST.get("name", "")
         try:
@@ -69,19 +75,38 @@ class SourcesView(TemplateResponseMixin, ClinicView):
                         "url": webhook_url(self.clinic, source),
                     }
                 )
+            if action == "replies_by_hand":
+                raw = request.POST.get("source", "")
+                source = Source.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+                if source is None:
+                    raise ValidationFailed(
+                        "That source does not exist.", fields={"source": ["Reload the page."]}
+                    )
+                by_hand = request.POST.get("by_hand") == "on"
+                source_replies_by_hand_set(source=source, by_hand=by_hand)
+                messages.success(
+                    request,
+                    f"{source.name}: replies are posted by hand."
+                    if by_hand
+                    else f"{source.name}: Carewatch posts the replies once it is connected.",
+                )
+                return HttpResponseRedirect(request.path)
             raise ValidationFailed("Unknown action.", fields={"action": ["Reload the page."]})
         except ValidationFailed as exc:
             return self._page(error=exc, kept=request.POST, status=400)
 
     def _page(self, status: int = 200, **extra):
         can_manage = self.access.can(Permission.MANAGE)
+        sources = sources_with_connections()
+        for source in sources:
+            source.can_connect = connecting_set_up(source.kind)
         response = self.render_to_response(
             {
                 "clinic": self.clinic,
-                "sources": sources_with_connections(),
+                "sources": sources,
                 "can_manage": can_manage,
-                "google_ready": oauth_app(Platform.GOOGLE).configured,
-                "facebook_ready": oauth_app(Platform.FACEBOOK).configured,
+                "google_ready": connecting_set_up(SourceKind.GOOGLE),
+                "facebook_ready": connecting_set_up(SourceKind.FACEBOOK),
                 **extra,
             },
             status=status,
@@ -292,6 +317,7 @@ class ImportUploadView(ClinicView):
                     filename=upload.name,
                     data=upload.read(),
                     created_by_id=request.user.pk,
+                    past_reviews=request.POST.get("past_reviews") == "on",
                 )
                 messages.success(request, f"{job.filename}: import queued ({job.total_rows} rows).")
             except ValidationFailed as exc:

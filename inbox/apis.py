@@ -3,6 +3,7 @@ the edit history), each review with its latest score."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
 
 from django.http import HttpResponse
@@ -19,10 +20,17 @@ from core.api import (
     query_params_validated,
 )
 from feeds.models import Review, ReviewRevision, ReviewStatus, SourceKind
-from inbox.selectors import REPLY_STATES, review_detail_json, reviews_page_json, score_rounded
+from inbox.selectors import (
+    ORDERS,
+    REPLY_STATES,
+    review_detail_json,
+    reviews_page_json,
+    score_rounded,
+)
 from scoring.apis import ScoreFlagOutputSerializer, ScoreTopicOutputSerializer
 from scoring.claims.selectors import SORTS, cluster_get, cluster_reviews, clusters_list
 from scoring.ml.flags import FLAG_NAMES
+from scoring.ml.topics import TOPIC_LEXICON
 from scoring.models import SentimentLabel
 from scoring.selectors import topics_public
 
@@ -121,32 +129,56 @@ class ReviewFilterSerializer(serializers.Serializer):
     published_from = serializers.DateTimeField(required=False, help_text="ISO 8601, inclusive.")
     published_to = serializers.DateTimeField(required=False, help_text="ISO 8601, inclusive.")
     q = serializers.CharField(required=False, max_length=200, help_text="Text search.")
+    author = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="The author's name or handle contains this, in any case (`author=reese` finds "
+        "“Reese B.”; a handle's leading `@` is optional).",
+    )
     include_deleted = serializers.BooleanField(
         required=False, default=False, help_text="Include items deleted on the platform."
     )
     flag = serializers.ChoiceField(
         choices=FLAG_NAMES, required=False, help_text="The latest score carries this risk flag."
     )
+    topic = serializers.ChoiceField(
+        choices=[(name, label) for name, (label, _) in TOPIC_LEXICON.items()],
+        required=False,
+        help_text="The latest score names this care topic (e.g. `wait_time`).",
+    )
+    topic_sentiment = serializers.ChoiceField(
+        choices=["negative", "neutral", "positive"],
+        required=False,
+        help_text="The topic's own sentiment in the latest score (with `topic`: that topic, "
+        "e.g. `topic=wait_time&topic_sentiment=negative`; alone: any topic).",
+    )
+    sla = serializers.ChoiceField(
+        choices=[("breached", "Past the reply target")],
+        required=False,
+        help_text="`breached`: unanswered negative reviews past the clinic's reply target now "
+        "(the dashboard's SLA breaches).",
+    )
     cluster = serializers.IntegerField(
         required=False, min_value=1, help_text="Mentions of this claim (`claims/`)."
     )
     order = serializers.ChoiceField(
-        choices=["newest", "reach"],
+        choices=list(ORDERS.items()),
         required=False,
         default="newest",
-        help_text="`newest` first (default) or most `reach` (likes + shares + replies) first.",
+        help_text="`newest` first (default), `oldest` first (the longest waiting), `rating` "
+        "(the lowest first, unrated mentions last, then the newest) or most `reach` (likes + "
+        "shares + replies) first.",
     )
+
+
+# What a list request may carry besides its filters: paging (`cursor`, `page_size`, the
+# deprecated `page`) and DRF's `format`.
+REVIEW_LIST_PARAMS_OTHER = ("cursor", "page_size", "page", "format")
 
 
 class InboxFilterSerializer(ReviewFilterSerializer):
-    """The staff inbox's filters: the API's, and the reviews past the clinic's reply target
-    (the dashboard's "SLA breaches")."""
+    """The staff inbox's filters: the API's, and where a review's reply stands."""
 
-    sla = serializers.ChoiceField(
-        choices=[("breached", "Past the reply target")],
-        required=False,
-        help_text="`breached`: unanswered negative reviews past the clinic's reply target.",
-    )
     reply = serializers.ChoiceField(
         choices=list(REPLY_STATES.items()),
         required=False,
@@ -161,17 +193,42 @@ class ReachPagination(FeedPagination):
     key_parsers = (int, int)
 
 
+class OldestPagination(FeedPagination):
+    """The reviews oldest first: the cursor holds (published_at, id)."""
+
+    ordering = ("published_at", "id")
+
+
+class RatingPagination(FeedPagination):
+    """The reviews lowest rating first, then newest: the cursor holds (-rating, published_at,
+    id), unrated as 6."""
+
+    ordering = ("rating", "-published_at", "-id")
+    key_parsers = (int, datetime.fromisoformat, int)
+
+
+PAGINATIONS = {
+    "newest": FeedPagination,
+    "oldest": OldestPagination,
+    "rating": RatingPagination,
+    "reach": ReachPagination,
+}
+
+
 class ReviewListApi(ClinicAPIView):
-    """Reviews and mentions of this clinic, newest first, with filters. Cursor-paginated:
-    follow `next` (no total count: a clinic's history can be large)."""
+    """Reviews and mentions of this clinic, newest first (or in `order`), with filters.
+    Cursor-paginated: follow `next` (no total count: a clinic's history can be large). A
+    parameter it does not know is a 400 naming it, as an unknown body field is for writes:
+    a misspelt filter never answers the whole list."""
 
     pagination_class = FeedPagination
 
     @extend_schema(parameters=[ReviewFilterSerializer], responses=ReviewOutputSerializer(many=True))
     def get(self, request):
-        filters = query_params_validated(ReviewFilterSerializer, request.query_params)
-        by_reach = filters.get("order") == "reach"
-        paginator = (ReachPagination if by_reach else self.pagination_class)()
+        filters = query_params_validated(
+            ReviewFilterSerializer, request.query_params, also=REVIEW_LIST_PARAMS_OTHER
+        )
+        paginator = PAGINATIONS[filters.get("order") or "newest"]()
         page = paginator.paginate(request, partial(reviews_page_json, filters))
         return paginator.get_raw_response(page)
 

@@ -3,6 +3,7 @@ each review with its latest score (`scoring.selectors`)."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
@@ -13,6 +14,7 @@ from django.db.models import (
     CharField,
     Count,
     Exists,
+    F,
     Min,
     OuterRef,
     Q,
@@ -21,11 +23,14 @@ from django.db.models import (
     Value,
     When,
 )
+from django.utils import timezone
 
 from core.answering import answer_chosen, pinned_statement
 from core.api import RawItem
+from core.tenancy import current_clinic
 from facts.selectors import facts_citable, facts_to_confirm
 from feeds.models import Review, ReviewRevision, ReviewStatus, Source
+from feeds.selectors import author_term, reviews_by_author
 from scoring.claims.selectors import reach_expression
 from scoring.models import ClaimMention
 from scoring.selectors import (
@@ -36,6 +41,25 @@ from scoring.selectors import (
     scored_exists_sql,
     scores_newest_first,
 )
+
+# The orders of a list of reviews (the inbox and `GET reviews/`): value -> words.
+ORDERS = {
+    "newest": "Newest first",
+    "oldest": "Oldest first (longest waiting)",
+    "rating": "Lowest rating first",
+    "reach": "Most reach first",
+}
+
+
+def _topic_wanted(topic: str | None, topic_sentiment: str | None) -> dict:
+    """What the latest score's topics list must hold one of: a topic of that name and/or of
+    that sentiment (`topic_sentiment` alone: any topic said with that sentiment)."""
+    wanted = {}
+    if topic:
+        wanted["name"] = topic
+    if topic_sentiment:
+        wanted["sentiment"] = topic_sentiment
+    return wanted
 
 
 def reviews_matching(
@@ -49,11 +73,18 @@ def reviews_matching(
     published_from: datetime | None = None,
     published_to: datetime | None = None,
     q: str | None = None,
+    author: str | None = None,
     include_deleted: bool = False,
     flag: str | None = None,
+    topic: str | None = None,
+    topic_sentiment: str | None = None,
+    sla: str | None = None,
     cluster: int | None = None,
     order: str = "newest",
 ) -> QuerySet[Review]:
+    """The reviews of the current clinic matching every filter given (a falsy one filters
+    nothing), in `order` (`ORDERS`). `sla="breached"`: past the clinic's reply target now
+    (`reviews_past_reply_target`)."""
     qs = Review.objects.all()
     if not include_deleted:
         qs = qs.filter(is_deleted=False)
@@ -73,6 +104,8 @@ def reviews_matching(
         qs = qs.filter(published_at__lt=published_to)
     if q:
         qs = qs.filter(text__icontains=q.strip())
+    if author and author_term(author):
+        qs = qs & reviews_by_author(author)
     if sentiment:
         scored = scores_newest_first().filter(review=OuterRef("pk"))
         if sentiment == "unscored":
@@ -82,11 +115,26 @@ def reviews_matching(
     if flag:
         latest = scores_newest_first().filter(review=OuterRef("pk")).values("flags")[:1]
         qs = qs.annotate(_flags=Subquery(latest)).filter(_flags__contains=[{"name": flag}])
+    if wanted := _topic_wanted(topic, topic_sentiment):
+        latest = scores_newest_first().filter(review=OuterRef("pk")).values("topics")[:1]
+        qs = qs.annotate(_topics=Subquery(latest)).filter(_topics__contains=[wanted])
+    if sla:
+        qs = qs.filter(pk__in=_breached_now().values("pk"))
     if cluster:
         qs = qs.filter(claim_mention__cluster_id=cluster)
     if order == "reach":
         return qs.annotate(reach=reach_expression()).order_by("-reach", "-id")
+    if order == "oldest":
+        return qs.order_by("published_at", "id")
+    if order == "rating":  # the lowest first, unrated mentions last; then newest first
+        return qs.order_by(F("rating").asc(nulls_last=True), "-published_at", "-id")
     return qs.order_by("-published_at", "-id")
+
+
+def _breached_now() -> QuerySet[Review]:
+    return reviews_past_reply_target(
+        target_minutes=current_clinic().reply_target_minutes, now=timezone.now()
+    )
 
 
 # Older unanswered reviews (an imported history) are not "breaches" of the reply target.
@@ -95,13 +143,16 @@ SLA_LOOKBACK_DAYS = 30
 
 def reviews_awaiting_reply(*, since: datetime) -> QuerySet[Review]:
     """Unanswered negative reviews published since `since`: the latest score negative or a
-    rating of 1-2, still new or needing a reply, and no reply published. The one definition
-    behind the dashboard's SLA breaches and the inbox's `?sla=breached`. "No reply
-    published" reads `responses.ReplyDraft` through the reverse relation it declares on
-    Review (`reply_drafts`), never by importing it (docs/architecture.md)."""
+    rating of 1-2, still new or needing a reply, and no reply published; past reviews
+    (`imported_as_past`: a history back-filled by CSV) have no reply clock and are not here.
+    The one definition behind the dashboard's SLA breaches, the inbox's `?sla=breached` and
+    the agency's "Waiting for a reply". "No reply published" reads `responses.ReplyDraft`
+    through the reverse relation it declares on Review (`reply_drafts`), never by importing
+    it (docs/architecture.md)."""
     return (
         Review.objects.filter(
             is_deleted=False,
+            imported_as_past=False,
             status__in=[ReviewStatus.NEW, ReviewStatus.NEEDS_REPLY],
             published_at__gte=since,
         )
@@ -109,6 +160,17 @@ def reviews_awaiting_reply(*, since: datetime) -> QuerySet[Review]:
         .filter(Q(_latest_label="negative") | Q(rating__lte=2))
         .exclude(reply_drafts__status="published")
     )
+
+
+def review_counts_for_reply_target(review: Review, *, label: str | None = None) -> bool:
+    """Whether the reply target (the SLA) counts `review`: rated 1-2, or negative by its latest
+    score (`label`, read when not given): the kinds `reviews_awaiting_reply` selects. Pages
+    show a reply clock only for these; a 5-star thank-you has none."""
+    if review.rating is not None and review.rating <= 2:
+        return True
+    if label is None:
+        label = scores_newest_first().filter(review=review).values_list("label", flat=True).first()
+    return label == "negative"
 
 
 # Where a review's reply stands, from responses.ReplyDraft's statuses read through the reverse
@@ -175,6 +237,32 @@ def answer_menus(claims) -> dict:
         "pinned_statement": pinned,
         "facts_waiting": 0 if facts else facts_to_confirm().count(),
         "bulk_chosen": answer_chosen(None, fact_slugs, pinned),
+    }
+
+
+# What a page says of a past review's reply clock (there is none).
+NO_CLOCK_WORDS = "no reply target (a past review, imported as history)"
+
+
+def reply_clock(
+    review: Review, *, target_minutes: int, now: datetime, answered_at: datetime | None = None
+) -> dict | None:
+    """The reply clock of `review`, the one rule behind every "overdue by" and "past the
+    target": due at its publication + the clinic's reply target; until `answered_at` (the
+    reply's publication) it runs against `now`, then it stops there. `remaining_seconds` is
+    negative once due (its absolute value is the time past the target, never the time
+    waited). None for a past review (`imported_as_past`): no clock runs for it."""
+    if review.imported_as_past:
+        return None
+    due = review.published_at + timedelta(minutes=target_minutes)
+    remaining = (due - (answered_at or now)).total_seconds()
+    return {
+        "target_minutes": target_minutes,
+        "due_at": due,
+        "remaining_seconds": int(remaining),
+        "breached": remaining < 0,
+        "met": answered_at is not None and remaining >= 0,
+        "running": answered_at is None,
     }
 
 
@@ -246,8 +334,12 @@ def _review_where(
     published_from: datetime | None = None,
     published_to: datetime | None = None,
     q: str | None = None,
+    author: str | None = None,
     include_deleted: bool = False,
     flag: str | None = None,
+    topic: str | None = None,
+    topic_sentiment: str | None = None,
+    sla: str | None = None,
     cluster: int | None = None,
     order: str = "newest",
 ) -> tuple[list[str], list]:
@@ -274,6 +366,9 @@ def _review_where(
     if q:  # Django's icontains on PostgreSQL, exactly
         where.append("UPPER(r.text::text) LIKE UPPER(%s)")
         params.append(f"%{connection.ops.prep_for_like_query(q.strip())}%")
+    if author and author_term(author):  # feeds.selectors.reviews_by_author, exactly
+        where.append("UPPER(r.author_name::text) LIKE UPPER(%s)")
+        params.append(f"%{connection.ops.prep_for_like_query(author_term(author))}%")
     if sentiment:
         scored = scored_exists_sql(review_ref="r.id", alias="x")
         if sentiment == "unscored":
@@ -285,6 +380,14 @@ def _review_where(
         latest = latest_score_lateral_sql("flags")
         where.append(f"({latest}) @> jsonb_build_array(jsonb_build_object('name', %s::text))")
         params.append(flag)
+    if wanted := _topic_wanted(topic, topic_sentiment):  # the latest score names such a topic
+        latest = latest_score_lateral_sql("topics")
+        where.append(f"({latest}) @> jsonb_build_array(%s::jsonb)")
+        params.append(json.dumps(wanted))
+    if sla:  # the ORM's definition, compiled: one rule for the page, the API and the dashboard
+        breached, breached_params = _breached_now().values("pk").query.sql_with_params()
+        where.append(f"r.id IN ({breached})")
+        params += list(breached_params)
     if cluster:
         where.append(
             f"EXISTS (SELECT 1 FROM {ClaimMention._meta.db_table} cm "  # noqa: S608 - constants
@@ -295,6 +398,21 @@ def _review_where(
 
 
 REACH_SQL = "(r.likes + r.shares + r.replies)"
+_PUBLISHED_SQL = _iso_sql("r.published_at")
+
+# Each order as its keyset: (the key's expressions before `r.id`, what the page writes of each
+# (the cursor's key), ascending?). Every part runs the same way, so a row comparison seeks the
+# page: "rating" (the lowest first, then the newest) sorts the negated rating descending.
+ORDER_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]] = {
+    "newest": (("r.published_at",), (_PUBLISHED_SQL,), False),
+    "oldest": (("r.published_at",), (_PUBLISHED_SQL,), True),
+    "reach": ((REACH_SQL,), (REACH_SQL,), False),
+    "rating": (
+        ("(-coalesce(r.rating, 6))", "r.published_at"),
+        ("(-coalesce(r.rating, 6))", _PUBLISHED_SQL),
+        False,
+    ),
+}
 
 
 @cache
@@ -332,59 +450,63 @@ def _review_object_sql(*, detail: bool) -> str:
 
 
 def _review_json_sql(
-    where: list[str], *, detail: bool, order: str, limit: bool, by_reach: bool = False
+    where: list[str], *, detail: bool, limit: bool, order: str = "newest", reverse: bool = False
 ) -> str:
-    key = REACH_SQL if by_reach else "r.published_at"
+    """The reviews matching `where` in `order` (`ORDER_KEYS`), each as its key parts and its
+    JSON; `reverse` reads the page the other way (the rows before a cursor), written back in
+    `order`."""
+    keys, shown, ascending = ORDER_KEYS[order]
+    read = "ASC" if ascending != reverse else "DESC"
+    written = "ASC" if ascending else "DESC"
     page = (
         f"SELECT * FROM {Review._meta.db_table} r"  # noqa: S608 - constants; values are parameters
         + (f" WHERE {' AND '.join(where)}" if where else "")
-        + f" ORDER BY {key} {order}, r.id {order}"
+        + f" ORDER BY {', '.join(f'{k} {read}' for k in keys)}, r.id {read}"
         + (" LIMIT %s" if limit else "")
     )
-    shown = REACH_SQL if by_reach else _iso_sql("r.published_at")
     return (
-        f"SELECT {shown}, r.id, {_review_object_sql(detail=detail)}::text "  # noqa: S608
+        f"SELECT {', '.join(shown)}, r.id, {_review_object_sql(detail=detail)}::text "  # noqa: S608
         f"FROM ({page}) r JOIN {Source._meta.db_table} src ON src.id = r.source_id "
         "LEFT JOIN LATERAL ("
         + latest_score_lateral_sql("label, score, model_version, topics, flags")
         + ") s ON true "
-        f"ORDER BY {key} DESC, r.id DESC"
+        f"ORDER BY {', '.join(f'{k} {written}' for k in keys)}, r.id {written}"
     )
 
 
 def _reviews_json(sql: str, params: list) -> list[RawItem]:
     with connection.prepared_cursor() as cursor:  # planned once per connection and shape
         cursor.execute(sql, params)
-        return [RawItem(key=(at, pk), json=text) for at, pk, text in cursor.fetchall()]
+        return [RawItem(key=tuple(row[:-1]), json=row[-1]) for row in cursor.fetchall()]
 
 
 def reviews_page_json(
     filters: dict, *, after: tuple[datetime, int] | None, newer: bool, limit: int
 ) -> list[RawItem]:
-    """Up to `limit` reviews matching `filters` (`reviews_matching`'s), newest first, each as the
-    JSON text the API writes for it (`ReviewOutputSerializer`, with its latest score) and its
-    ordering key (published_at as written, id). With `after` (a key), only the reviews older
-    than it, or with `newer` the `limit` nearest reviews newer than it: a keyset page, one
-    index range scan however deep.
+    """Up to `limit` reviews matching `filters` (`reviews_matching`'s), in the order they name
+    (`ORDER_KEYS`; newest first by default), each as the JSON text the API writes for it
+    (`ReviewOutputSerializer`, with its latest score) and its ordering key (e.g. published_at
+    as written, id). With `after` (a key), only the reviews after it in that order, or with
+    `newer` the `limit` nearest reviews before it: a keyset page, one index range scan
+    however deep.
 
     PostgreSQL writes the JSON, in one round trip: the list endpoint serves 50-500 reviews per
     request, and turning rows into Python objects and back into JSON was most of its time. The
     serializers stay the documented schema; tests compare both outputs field for field."""
     where, params = _review_where(**filters)
-    by_reach = filters.get("order") == "reach"
+    order = filters.get("order") or "newest"
+    keys, _, ascending = ORDER_KEYS[order]
     if after is not None:
-        key = REACH_SQL if by_reach else "r.published_at"
-        where.append(f"({key}, r.id) {'>' if newer else '<'} (%s, %s)")
+        onward = "<" if ascending == newer else ">"  # "after" in the order's own direction
+        where.append(f"({', '.join(keys)}, r.id) {onward} ({', '.join(['%s'] * len(after))})")
         params += list(after)
-    sql = _review_json_sql(
-        where, detail=False, order="ASC" if newer else "DESC", limit=True, by_reach=by_reach
-    )
+    sql = _review_json_sql(where, detail=False, order=order, reverse=newer, limit=True)
     return _reviews_json(sql, [*params, limit])
 
 
 def review_detail_json(review_id: int) -> str | None:
     """One review (deleted ones too) as the JSON text of `ReviewDetailSerializer`, or None."""
-    sql = _review_json_sql(["r.id = %s"], detail=True, order="DESC", limit=False)
+    sql = _review_json_sql(["r.id = %s"], detail=True, limit=False)
     found = _reviews_json(sql, [review_id])
     return found[0].json if found else None
 

@@ -4,9 +4,9 @@ review with its history."""
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
-from django.utils import timezone
 from django.views.generic.base import TemplateResponseMixin
 
+from agency.models import AgencyRole
 from core.permissions import Permission
 from core.text import duration_prose
 from core.views import ClinicView
@@ -14,15 +14,20 @@ from feeds.models import Review, ReviewStatus, SourceKind
 from feeds.services import reviews_status_set
 from inbox.apis import InboxFilterSerializer
 from inbox.selectors import (
+    ORDERS,
     REPLY_STATES,
     SLA_LOOKBACK_DAYS,
     answer_menus,
     reviews_filtered,
-    reviews_past_reply_target,
     with_reply_state,
 )
 from scoring.claims.selectors import claims_to_answer, cluster_get
 from scoring.ml.flags import FLAG_LABELS, FLAG_NAMES
+from scoring.ml.topics import TOPIC_LEXICON
+
+# What the inbox's address may carry besides its filters.
+INBOX_PARAMS_OTHER = ("page",)
+UNKNOWN_FILTER = "Unknown filter: the inbox has no such filter."
 
 
 class InboxView(TemplateResponseMixin, ClinicView):
@@ -35,8 +40,13 @@ class InboxView(TemplateResponseMixin, ClinicView):
             data={k: v for k, v in request.GET.items() if v not in ("", None)}
         )
         valid = filters.is_valid()
+        errors = {} if valid else dict(filters.errors)
+        # a misspelt or unknown filter is named, never dropped while the rest is listed
+        known = {*filters.fields, *INBOX_PARAMS_OTHER}
+        errors.update({name: [UNKNOWN_FILTER] for name in request.GET if name not in known})
+        valid = not errors
         chosen = dict(filters.validated_data) if valid else {}
-        sla = chosen.pop("sla", None)
+        sla = chosen.get("sla")
         reply = chosen.pop("reply", None)
         if not valid:  # a filter it cannot read lists nothing, not every review
             qs = Review.objects.none()
@@ -44,16 +54,10 @@ class InboxView(TemplateResponseMixin, ClinicView):
             qs = with_reply_state(reviews_filtered(**chosen))
             if reply:
                 qs = qs.filter(reply_state=reply)
-            if sla == "breached":
-                breached = reviews_past_reply_target(
-                    target_minutes=self.clinic.reply_target_minutes, now=timezone.now()
-                )
-                qs = qs.filter(pk__in=breached.values("pk"))
         page = Paginator(qs, 50).get_page(request.GET.get("page"))
         # the claims among the items listed (none when a filter cannot be read)
         narrowed = (
             not valid
-            or sla is not None
             or reply is not None
             or any(v for k, v in chosen.items() if k not in ("order", "include_deleted"))
         )
@@ -70,12 +74,19 @@ class InboxView(TemplateResponseMixin, ClinicView):
                 "access": self.access,
                 "page": page,
                 "filters": request.GET,
-                "filter_errors": {} if valid else filters.errors,
+                "filter_errors": errors,
                 "query": query.urlencode(),
                 "sources": SourceKind.choices,
                 "statuses": ReviewStatus.choices,
                 "can_write": self.access.can(Permission.WRITE),
                 "flags": [(f, FLAG_LABELS[f]) for f in FLAG_NAMES],
+                "topics": [(name, label) for name, (label, _) in TOPIC_LEXICON.items()],
+                "topic_sentiments": [
+                    ("negative", "Negative"),
+                    ("neutral", "Neutral"),
+                    ("positive", "Positive"),
+                ],  # fmt: skip
+                "orders": list(ORDERS.items()),
                 "claims": claims,
                 "claims_narrowed": narrowed,
                 "claim": cluster_get(chosen["cluster"]) if chosen.get("cluster") else None,
@@ -114,4 +125,12 @@ class ReviewDetailView(TemplateResponseMixin, ClinicView):
         if review is None:
             raise Http404("Not found.")
         score = review.score_list[0] if review.score_list else None
-        return self.render_to_response({"clinic": self.clinic, "review": review, "score": score})
+        return self.render_to_response(
+            {
+                "clinic": self.clinic,
+                "review": review,
+                "score": score,
+                # privacy requests (/agency/privacy/) are the agency's owners' and managers'
+                "can_remove": self.access.agency_role in (AgencyRole.OWNER, AgencyRole.MANAGER),
+            }
+        )

@@ -14,6 +14,7 @@ from crisis.models import ACTIVE_STATUSES, Incident, PostCrisisReview
 from crisis.selectors import incident_events_for_client
 from facts.selectors import facts_waiting_for_clinic
 from facts.services import clinic_attest_refusal
+from inbox.selectors import NO_CLOCK_WORDS
 from responses.models import ApprovalStatus, ReplyBatch, ReplyDraft, Statement, Step
 from responses.selectors import (
     approval_history,
@@ -111,7 +112,11 @@ def approval_card(access: ClinicAccess, obj, kind: str) -> dict:
         sla = sla_for(obj, access.clinic)
         card["sla"] = sla
         card["sla_words"] = (
-            f"overdue by {duration_words(sla['remaining_seconds'])}"
+            # no clock: a past review says so; one the reply target does not count (a 5-star
+            # thank-you) shows none
+            (NO_CLOCK_WORDS if obj.review.imported_as_past else "")
+            if sla is None
+            else f"overdue by {duration_words(sla['remaining_seconds'])}"
             if sla["breached"]
             else f"{duration_words(sla['remaining_seconds'])} left"
         )

@@ -25,6 +25,7 @@ from core.permissions import Permission
 from core.views import ClinicView
 from crisis.export import review_context, review_pdf
 from crisis.room import event_words, incident_words, local
+from crisis.selectors import clinic_own_people_ids
 from crisis.services import incident_acknowledge
 from crisis.views_alerts import notification_url
 from facts.selectors import facts_waiting_for_clinic
@@ -48,6 +49,7 @@ from portal.selectors import (
     statements_waiting_for_clinic,
 )
 from reports.selectors import month_parse, monthly_report
+from reports.services import report_ref
 from responses.models import FollowUpOutcome
 from responses.selectors import (
     approval_outcome,
@@ -101,6 +103,7 @@ class LandingView(LoginRequiredMixin, View):
 
 
 class PortalPage(TemplateResponseMixin, ClinicView):
+    staff_page = False  # the clinic's own pages (agency staff read them too)
     section = ""
 
     def context(self, **extra) -> dict:
@@ -353,6 +356,7 @@ class PortalIncidentView(PortalPage):
         # the trigger and the timeline in words, times in the clinic's zone: the statistics
         # stay in the agency's room
         tz, name = clinic_zone(self.clinic), self.clinic.name
+        ours = clinic_own_people_ids(self.clinic)
         return self.render_to_response(
             self.context(
                 incident=incident,
@@ -362,7 +366,7 @@ class PortalIncidentView(PortalPage):
                     {
                         "event": event,
                         "when": local(event.at, tz),
-                        "text": event_words(event, tz, clinic_name=name),
+                        "text": event_words(event, tz, clinic_name=name, clinic_people=ours),
                     }
                     for event in incident.events.all()
                 ],
@@ -534,6 +538,8 @@ class PortalIncidentReviewView(PortalPage):
 class PortalIncidentReviewPdfView(ClinicView):
     """The sent review as its tagged PDF."""
 
+    staff_page = False
+
     def get(self, request, incident_id: int, *args, **kwargs):
         review = review_sent_to_clinic(incident_id)
         if review is None:
@@ -589,11 +595,22 @@ class PortalReportView(PortalPage):
             response.status_code = 400
             return response
         report = monthly_report(clinic=self.clinic, month=month)
-        return self.render_to_response(self.context(report=report, month_value=report["month"]))
+        if request.user.is_authenticated:
+            # "Your report for November 2026 is ready" leaves the person's banner
+            notification_read(user=request.user, clinic=self.clinic, ref=report_ref(month))
+        return self.render_to_response(
+            self.context(
+                report=report,
+                month_value=report["month"],
+                pdf_url=f"/clinics/{self.clinic.slug}/portal/report.pdf?month={report['month']}",
+            )
+        )
 
 
 class PortalBrandCssView(ClinicView):
     """The agency's colours for the portal, contrast-checked (see `portal.branding`)."""
+
+    staff_page = False
 
     def get(self, request, *args, **kwargs):
         palette = brand_palette(self.clinic.agency.primary_colour)

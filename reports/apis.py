@@ -18,8 +18,38 @@ class _Sentiment(serializers.Serializer):
     negative_share = serializers.FloatField(allow_null=True, help_text="of the scored items")
 
 
+class _Answered(serializers.Serializer):
+    reviews = serializers.IntegerField(
+        help_text="items received in the month that are answered (by now), any way: a reply "
+        "published through Carewatch or the status `replied` (answered on the platform "
+        "directly, or before Carewatch)"
+    )
+    share = serializers.FloatField(allow_null=True, help_text="of the items received")
+    through_carewatch = serializers.IntegerField(
+        help_text="with a reply published through Carewatch"
+    )
+    posted_by_hand = serializers.IntegerField(
+        help_text="of those, the replies marked posted by hand from the outbox"
+    )
+    elsewhere = serializers.IntegerField(
+        help_text="answered on the platform directly or before Carewatch (no reply time known)"
+    )
+    past_imported = serializers.IntegerField(
+        help_text="items received in the month that were imported as past reviews (history): "
+        "counted as received, left out of the response time"
+    )
+
+
 class _ResponseTime(serializers.Serializer):
-    replies = serializers.IntegerField(help_text="replies published in the month")
+    replies = serializers.IntegerField(
+        help_text="replies published through Carewatch in the month whose time is known (past "
+        "reviews imported as history left out)"
+    )
+    past_left_out = serializers.IntegerField(
+        help_text="replies of the month to past reviews imported as history: not measured, "
+        "never late"
+    )
+    basis = serializers.CharField(help_text="what the response time is measured on, in words")
     median_minutes = serializers.FloatField(allow_null=True)
     average_minutes = serializers.FloatField(allow_null=True)
     within_target = serializers.IntegerField()
@@ -36,7 +66,8 @@ class _Day(serializers.Serializer):
     positive = serializers.IntegerField()
     neutral = serializers.IntegerField()
     negative = serializers.IntegerField()
-    replies = serializers.IntegerField()
+    answered = serializers.IntegerField(help_text="of the items received that day (week)")
+    replies = serializers.IntegerField(help_text="replies published through Carewatch")
     median_response_minutes = serializers.FloatField(allow_null=True)
 
 
@@ -57,6 +88,8 @@ class _Previous(serializers.Serializer):
     average_rating = serializers.FloatField(allow_null=True)
     average_score = serializers.FloatField(allow_null=True)
     negative_share = serializers.FloatField(allow_null=True)
+    answered = serializers.IntegerField()
+    answered_share = serializers.FloatField(allow_null=True)
     replies = serializers.IntegerField()
     median_response_minutes = serializers.FloatField(allow_null=True)
 
@@ -67,6 +100,7 @@ class _Change(serializers.Serializer):
     average_rating = serializers.FloatField(allow_null=True)
     average_score = serializers.FloatField(allow_null=True)
     negative_share = serializers.FloatField(allow_null=True)
+    answered_share = serializers.FloatField(allow_null=True)
     median_response_minutes = serializers.FloatField(allow_null=True)
 
 
@@ -85,6 +119,7 @@ class MonthlyReportOutputSerializer(serializers.Serializer):
     rated = serializers.IntegerField()
     average_rating = serializers.FloatField(allow_null=True)
     sentiment = _Sentiment()
+    answered = _Answered()
     response_time = _ResponseTime()
     daily = _Day(many=True)
     weekly = _Week(many=True)
@@ -111,8 +146,21 @@ EXAMPLE = {
         "average_score": 0.412,
         "negative_share": 0.162,
     },
+    "answered": {
+        "reviews": 318,
+        "share": 0.772,
+        "through_carewatch": 97,
+        "posted_by_hand": 12,
+        "elsewhere": 221,
+        "past_imported": 0,
+    },
     "response_time": {
         "replies": 97,
+        "past_left_out": 0,
+        "basis": "Response time is measured only where the reply time is known: 97 replies "
+        "published through Carewatch in this period, from the review's publication to the "
+        "reply's. Reviews answered on the platform directly, or before Carewatch, count as "
+        "answered but have no known reply time.",
         "median_minutes": 312.0,
         "average_minutes": 488.6,
         "within_target": 88,
@@ -129,6 +177,7 @@ EXAMPLE = {
             "positive": 10,
             "neutral": 2,
             "negative": 2,
+            "answered": 11,
             "replies": 3,
             "median_response_minutes": 240.0,
         }
@@ -144,6 +193,7 @@ EXAMPLE = {
             "positive": 38,
             "neutral": 8,
             "negative": 9,
+            "answered": 41,
             "replies": 12,
             "median_response_minutes": 290.5,
         }
@@ -156,6 +206,8 @@ EXAMPLE = {
         "average_rating": 4.3,
         "average_score": 0.47,
         "negative_share": 0.131,
+        "answered": 280,
+        "answered_share": 0.755,
         "replies": 90,
         "median_response_minutes": 355.0,
     },
@@ -165,6 +217,7 @@ EXAMPLE = {
         "average_rating": -0.09,
         "average_score": -0.058,
         "negative_share": 0.031,
+        "answered_share": 0.017,
         "median_response_minutes": -43.0,
     },
 }
@@ -178,7 +231,9 @@ class _Error(serializers.Serializer):
 
 class ReportMonthlyApi(ClinicAPIView):
     """The clinic's monthly report: volume, average rating, sentiment mix and average score,
-    reply response time (review published → reply published), per day and per ISO week, and
+    how many items were answered (any way, and how many through Carewatch), reply response
+    time where it is known (review published → reply published through Carewatch; past
+    reviews imported as history left out), per day and per ISO week, and
     the previous month for comparison. Days and months are in the clinic's time zone. The
     current month is month to date (no day or week after today) against the same days of the
     previous month."""

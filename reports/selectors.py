@@ -6,8 +6,16 @@ months are the clinic's own (its time zone).
 - average rating: over the rated ones;
 - sentiment: the latest score of each item (positive / neutral / negative / not scored yet)
   and the average score (-1 … 1);
-- response time: replies PUBLISHED in the month, from the review's publication to the
-  reply's (median, average, and how many within the clinic's reply target).
+- answered: of the items received in the month, those answered by now, any way: a reply
+  published through Carewatch (by the platform's API or marked "posted by hand" from the
+  outbox) or the status "replied" (answered on the platform directly, or before Carewatch);
+  how many of them through Carewatch, and how many of those were posted by hand;
+- response time: only where Carewatch knows when the reply went out: the replies published
+  through Carewatch in the month, from the review's publication to the reply's (median,
+  average, and how many within the clinic's reply target). Reviews answered elsewhere have no
+  known reply time and are left out; so are the replies to past reviews imported as history
+  (`Review.imported_as_past`): they were written before the agency answered for the clinic,
+  no reply clock ran for them, and they are never "late". They count as received.
 
 A month in progress is month-to-date: its days and weeks stop at today (no week that has not
 started is listed), and it is compared with the same stretch of the previous month (its first
@@ -21,14 +29,15 @@ import statistics
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Avg, Count, F, Q
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from clinics.models import Clinic, clinic_zone
 from core.errors import ValidationFailed
-from feeds.models import Review
-from responses.models import ReplyDraft
+from feeds.models import Review, ReviewStatus
+from reports.models import ReportSending, ReportSettings
+from responses.models import ApprovalStatus, OutboxItem, OutboxKind, OutboxStatus, ReplyDraft
 from scoring.selectors import latest_score_subquery
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
@@ -58,18 +67,28 @@ def month_parse(value: str | None, *, tz: ZoneInfo, today: date | None = None) -
     return first
 
 
-def _next_month(first: date) -> date:
+def next_month(first: date) -> date:
     return (first.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def _previous_month(first: date) -> date:
+def previous_month(first: date) -> date:
     return (first - timedelta(days=1)).replace(day=1)
+
+
+def report_settings_get(clinic: Clinic) -> ReportSettings:
+    """The clinic's report settings (unsaved defaults when it has none: nothing automatic)."""
+    return ReportSettings.objects.filter(clinic=clinic).first() or ReportSettings(clinic=clinic)
+
+
+def report_sendings(clinic: Clinic, month: date) -> list[ReportSending]:
+    """When and to whom `month`'s report went to the clinic, newest first."""
+    return list(ReportSending.objects.filter(clinic=clinic, month=month))
 
 
 def _bounds(first: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return (
         datetime.combine(first, time.min, tzinfo=tz),
-        datetime.combine(_next_month(first), time.min, tzinfo=tz),
+        datetime.combine(next_month(first), time.min, tzinfo=tz),
     )
 
 
@@ -78,12 +97,29 @@ def _round(value, digits: int = 2):
 
 
 def _items(start: datetime, end: datetime):
+    published = ReplyDraft.objects.filter(review=OuterRef("pk"), status=ApprovalStatus.PUBLISHED)
+    by_hand = OutboxItem.objects.filter(
+        review=OuterRef("pk"), kind=OutboxKind.REPLY, status=OutboxStatus.POSTED_BY_HAND
+    )
     return Review.objects.filter(
         is_deleted=False, published_at__gte=start, published_at__lt=end
     ).annotate(
         latest_label=latest_score_subquery("label"),
         latest_score=latest_score_subquery("score"),
+        via_carewatch=Exists(published),
+        via_hand=Exists(by_hand),
     )
+
+
+# Answered, any way: a reply published through Carewatch, or the status "replied" (answered on
+# the platform directly, or before Carewatch: the overview's "Replied" counts the same).
+ANSWERED = Q(via_carewatch=True) | Q(status=ReviewStatus.REPLIED)
+ANSWERED_FIGURES = {
+    "answered": Count("id", filter=ANSWERED),
+    "answered_carewatch": Count("id", filter=Q(via_carewatch=True)),
+    "answered_by_hand": Count("id", filter=Q(via_carewatch=True, via_hand=True)),
+    "past_imported": Count("id", filter=Q(imported_as_past=True)),
+}
 
 
 def _totals(start: datetime, end: datetime) -> dict:
@@ -94,14 +130,35 @@ def _totals(start: datetime, end: datetime) -> dict:
         average_score=Avg("latest_score"),
         **{label: Count("id", filter=Q(latest_label=label)) for label in LABELS},
         unscored=Count("id", filter=Q(latest_label__isnull=True)),
+        **ANSWERED_FIGURES,
     )
     return row
 
 
+def _answered(row: dict) -> dict:
+    answered, carewatch = row["answered"], row["answered_carewatch"]
+    return {
+        "reviews": answered,
+        "share": _round(answered / row["volume"], 3) if row["volume"] else None,
+        "through_carewatch": carewatch,
+        "posted_by_hand": row["answered_by_hand"],
+        "elsewhere": answered - carewatch,
+        "past_imported": row["past_imported"],
+    }
+
+
+def _replies(start: datetime, end: datetime):
+    """The replies published through Carewatch in the period."""
+    return ReplyDraft.objects.filter(published_at__gte=start, published_at__lt=end)
+
+
 def _response_minutes(start: datetime, end: datetime, tz: ZoneInfo) -> list[tuple[date, float]]:
-    """(day the reply was published, minutes from review to reply) per reply of the period."""
+    """(day the reply was published, minutes from review to reply) per reply of the period
+    whose reply time is known: published through Carewatch, to a review that is not a past
+    one imported as history (no reply clock runs for those: never late, never counted)."""
     rows = (
-        ReplyDraft.objects.filter(published_at__gte=start, published_at__lt=end)
+        _replies(start, end)
+        .filter(review__imported_as_past=False)
         .annotate(review_at=F("review__published_at"))
         .values_list("published_at", "review_at")
     )
@@ -111,10 +168,33 @@ def _response_minutes(start: datetime, end: datetime, tz: ZoneInfo) -> list[tupl
     ]
 
 
-def _response_summary(minutes: list[float], target: int) -> dict:
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def response_basis(*, replies: int, past: int, past_received: int) -> str:
+    """What the response time is measured on, in words the clinic reads."""
+    words = (
+        "Response time is measured only where the reply time is known: "
+        f"{_plural(replies, 'reply', 'replies')} published through Carewatch in this period, "
+        "from the review's publication to the reply's. Reviews answered on the platform "
+        "directly, or before Carewatch, count as answered but have no known reply time."
+    )
+    if past or past_received:
+        words += (
+            " Past reviews imported as history count as received but are left out of the "
+            "response time and never count as late: they were written before the agency "
+            "answered for the clinic"
+            + (f" ({_plural(past, 'reply', 'replies')} to them left out)." if past else ".")
+        )
+    return words
+
+
+def _response_summary(minutes: list[float], target: int, *, past: int = 0) -> dict:
     within = sum(1 for m in minutes if m <= target)
     return {
         "replies": len(minutes),
+        "past_left_out": past,
         "median_minutes": _round(statistics.median(minutes), 1) if minutes else None,
         "average_minutes": _round(statistics.fmean(minutes), 1) if minutes else None,
         "within_target": within,
@@ -159,7 +239,7 @@ def monthly_report(*, clinic: Clinic, month: date, now: datetime | None = None) 
     start, month_end = _bounds(month, tz)
     in_progress = start <= now < month_end
     end = now if in_progress else month_end
-    last_day = end.astimezone(tz).date() if in_progress else _next_month(month) - timedelta(days=1)
+    last_day = end.astimezone(tz).date() if in_progress else next_month(month) - timedelta(days=1)
     totals = _totals(start, end)
     target = clinic.reply_target_minutes
 
@@ -174,6 +254,7 @@ def monthly_report(*, clinic: Clinic, month: date, now: datetime | None = None) 
             average_rating=Avg("rating"),
             average_score=Avg("latest_score"),
             **{label: Count("id", filter=Q(latest_label=label)) for label in LABELS},
+            answered=Count("id", filter=ANSWERED),
         )
         .order_by("day")
     }
@@ -195,6 +276,7 @@ def monthly_report(*, clinic: Clinic, month: date, now: datetime | None = None) 
                 "average_rating": _round(row.get("average_rating")),
                 "average_score": _round(row.get("average_score"), 3),
                 **{label: row.get(label, 0) for label in LABELS},
+                "answered": row.get("answered", 0),
                 "replies": len(replies),
                 "median_response_minutes": _round(statistics.median(replies), 1)
                 if replies
@@ -239,6 +321,7 @@ def monthly_report(*, clinic: Clinic, month: date, now: datetime | None = None) 
                     3,
                 ),
                 **{label: sum(e[label] for e in entries) for label in LABELS},
+                "answered": sum(e["answered"] for e in entries),
                 "replies": len(minutes),
                 "median_response_minutes": _round(statistics.median(minutes), 1)
                 if minutes
@@ -246,14 +329,20 @@ def monthly_report(*, clinic: Clinic, month: date, now: datetime | None = None) 
             }
         )
 
-    previous_first = _previous_month(month)
+    previous_first = previous_month(month)
     p_start, p_end = _bounds(previous_first, tz)
     if in_progress:
         p_end = _same_stretch(previous_first, start, end, tz)
     previous_totals = _totals(p_start, p_end)
     previous_minutes = [m for _, m in _response_minutes(p_start, p_end, tz)]
-    response = _response_summary([m for _, m in responses], target)
+    past = _replies(start, end).filter(review__imported_as_past=True).count()
+    response = _response_summary([m for _, m in responses], target, past=past)
     previous_response = _response_summary(previous_minutes, target)
+    answered = _answered(totals)
+    previous_answered = _answered(previous_totals)
+    response["basis"] = response_basis(
+        replies=response["replies"], past=past, past_received=answered["past_imported"]
+    )
 
     def negative_share(row):
         scored = sum(row[label] for label in LABELS)
@@ -267,6 +356,8 @@ def monthly_report(*, clinic: Clinic, month: date, now: datetime | None = None) 
         "average_rating": _round(previous_totals["average_rating"]),
         "average_score": _round(previous_totals["average_score"], 3),
         "negative_share": negative_share(previous_totals),
+        "answered": previous_answered["reviews"],
+        "answered_share": previous_answered["share"],
         "replies": previous_response["replies"],
         "median_response_minutes": previous_response["median_minutes"],
     }
@@ -298,6 +389,7 @@ def monthly_report(*, clinic: Clinic, month: date, now: datetime | None = None) 
             "average_score": current["average_score"],
             "negative_share": current["negative_share"],
         },
+        "answered": answered,
         "response_time": response,
         "daily": days,
         "weekly": weekly,
@@ -312,6 +404,7 @@ def monthly_report(*, clinic: Clinic, month: date, now: datetime | None = None) 
             "average_rating": _change(current["average_rating"], previous["average_rating"]),
             "average_score": _change(current["average_score"], previous["average_score"], 3),
             "negative_share": _change(current["negative_share"], previous["negative_share"], 3),
+            "answered_share": _change(answered["share"], previous["answered_share"], 3),
             "median_response_minutes": _change(
                 response["median_minutes"], previous["median_response_minutes"], 1
             ),

@@ -1,32 +1,153 @@
 """The monthly report as the agency reads it: under the clinic's Report tab, the same report the
-clinic reads in its portal (one template, `reports/_monthly.html`)."""
+clinic reads in its portal (one template, `reports/_monthly.html`), its PDF, "Send to the
+clinic", and the clinic's report settings page."""
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
+from datetime import date
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.utils import timezone
 from django.views.generic.base import TemplateResponseMixin
 
-from core.errors import ValidationFailed
+from agency.forms import apply_domain_errors
+from clinics.models import clinic_zone
+from clinics.views import SettingsView
+from core.errors import DomainError, ValidationFailed
+from core.permissions import Permission
 from core.views import ClinicView
-from reports.selectors import month_parse, monthly_report
+from reports.export import month_words, report_filename, report_pdf
+from reports.forms import ReportSettingsForm
+from reports.selectors import (
+    month_parse,
+    monthly_report,
+    report_sendings,
+    report_settings_get,
+)
+from reports.services import (
+    month_finished,
+    portal_report_path,
+    report_recipients,
+    report_send,
+    report_settings_update,
+)
 
 
 class MonthlyReportView(TemplateResponseMixin, ClinicView):
-    """One month of the clinic: volume, rating, sentiment, replies and response times against
-    the month before, per week and per day; a month it cannot read is a 400 with the reason."""
+    """One month of the clinic: volume, rating, sentiment, answers and response times against
+    the month before, per week and per day; a month it cannot read is a 400 with the reason.
+    Owners and managers send a finished month to the clinic from here."""
 
     template_name = "reports/monthly.html"
+    portal_path = "portal/report/"
 
     def get(self, request, *args, **kwargs):
-        tz = ZoneInfo(self.clinic.timezone or "UTC")
-        context = {"clinic": self.clinic, "portal": f"/clinics/{self.clinic.slug}/portal/"}
+        base = f"/clinics/{self.clinic.slug}/"
+        context = {"clinic": self.clinic, "portal": f"{base}portal/"}
         try:
-            month = month_parse(request.GET.get("month"), tz=tz)
+            month = month_parse(request.GET.get("month"), tz=clinic_zone(self.clinic))
         except ValidationFailed as exc:
             context.update(month_error=exc.text(), month_value=request.GET.get("month"))
             return self.render_to_response(context, status=400)
         report = monthly_report(clinic=self.clinic, month=month)
+        can_send = self.access.is_agency_staff and self.access.can(Permission.MANAGE)
+        recipients = report_recipients(self.clinic) if can_send else None
         return self.render_to_response(
-            {**context, "report": report, "month_value": report["month"]}
+            {
+                **context,
+                "report": report,
+                "month_value": report["month"],
+                "month_text": month_words(month),
+                "pdf_url": f"{base}report.pdf?month={report['month']}",
+                "can_send": can_send,
+                "recipients": recipients,
+                "finished": month_finished(self.clinic, month, timezone.now()),
+                "sendings": report_sendings(self.clinic, month),
+                "report_settings": report_settings_get(self.clinic),
+                "settings_url": f"{base}settings/report/",
+            }
         )
+
+
+class MonthlyReportPdfView(ClinicView):
+    """The month's report as its branded, tagged PDF (`?month=YYYY-MM`, default this month),
+    from the agency's Report tab; `PortalMonthlyReportPdfView` serves it in the portal."""
+
+    portal_path = "portal/report/"
+
+    def get(self, request, *args, **kwargs):
+        try:
+            month = month_parse(request.GET.get("month"), tz=clinic_zone(self.clinic))
+        except ValidationFailed as exc:
+            return HttpResponseBadRequest(exc.text(), content_type="text/plain; charset=utf-8")
+        report = monthly_report(clinic=self.clinic, month=month)
+        portal_url = request.build_absolute_uri(portal_report_path(self.clinic, month))
+        pdf = report_pdf(clinic=self.clinic, report=report, portal_url=portal_url)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{report_filename(self.clinic, report["month"])}"'
+        )
+        return response
+
+
+class PortalMonthlyReportPdfView(MonthlyReportPdfView):
+    """The same PDF under the portal's path, where the clinic's people download it."""
+
+    staff_page = False
+
+
+class MonthlyReportSendView(ClinicView):
+    """POST `month`: "Send to the clinic", for the agency's owners and managers."""
+
+    write_permission = Permission.MANAGE
+
+    def post(self, request, *args, **kwargs):
+        if not self.access.is_agency_staff:
+            raise PermissionDenied("Reports are sent by the agency.")
+        tz = clinic_zone(self.clinic)
+        raw = request.POST.get("month", "")
+        back = f"/clinics/{self.clinic.slug}/report/?month={raw}"
+        try:
+            month: date = month_parse(raw, tz=tz)
+            sending = report_send(clinic=self.clinic, month=month, actor=request.actor)
+        except DomainError as exc:
+            messages.error(request, exc.text())
+            return HttpResponseRedirect(back)
+        emailed = len(sending.emailed_to)
+        messages.success(
+            request,
+            f"The report for {month_words(month)} was sent: {emailed} e-mail"
+            f"{'' if emailed == 1 else 's'} with the PDF, {sending.told_in_app} "
+            f"{'person' if sending.told_in_app == 1 else 'people'} told in the portal.",
+        )
+        return HttpResponseRedirect(back)
+
+
+class ReportSettingsView(SettingsView):
+    """The clinic's monthly report: sent automatically or not, and to which other addresses."""
+
+    template_name = "reports/settings_report.html"
+    section = "report"
+
+    def get(self, request, *args, **kwargs):
+        row = report_settings_get(self.clinic)
+        initial = {
+            "send_monthly": row.send_monthly,
+            "extra_recipients": "\n".join(row.extra_recipients),
+        }
+        return self.render(form=ReportSettingsForm(initial=initial))
+
+    def post(self, request, *args, **kwargs):
+        self.staff_only()
+        form = ReportSettingsForm(request.POST)
+        if form.is_valid():
+            try:
+                report_settings_update(clinic=self.clinic, **form.cleaned_data)
+            except DomainError as exc:
+                apply_domain_errors(form, exc)
+            else:
+                messages.success(request, "Report settings saved.")
+                return HttpResponseRedirect(request.path)
+        return self.render(400, form=form)

@@ -10,10 +10,11 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from clinics.access import ClinicAccess
-from clinics.models import Clinic
+from clinics.models import Clinic, CrisisRole
+from core.permissions import Permission
 from core.text import duration_words as text_duration_words
 from feeds.models import Review
-from inbox.selectors import reply_clock
+from inbox.selectors import reply_clock, review_counts_for_reply_target
 from responses.models import (
     OPEN_STATUSES,
     WAITING_FOR_SOURCE,
@@ -37,12 +38,18 @@ from responses.models import (
     TemplateCategory,
 )
 from responses.services.outbox import (
-    manual_reason_for_reply,
     pinning_sources,
+    reply_by_hand_reason,
     source_connection,
 )
 from responses.services.replies import over_limit
-from responses.services.templating import citations_of_flags, text_render, wording_that_fits
+from responses.services.templating import (
+    citations_of_flags,
+    concern_words,
+    concerns_of,
+    text_render,
+    wording_that_fits,
+)
 from responses.services.workflow import PENDING, approval_refusal, step_of
 from responses.templates_library import BUILTIN_TEMPLATES
 from scoring.selectors import latest_score, topics_public
@@ -112,6 +119,7 @@ PRIVATE_FLAGS = frozenset(
     {"patient_safety", "legal_threat", "self_disclosed_health", "threat_abuse"}
 )
 PRIVATE_TOPICS = frozenset({"privacy"})
+THANK_AND_ACKNOWLEDGE = "thank-acknowledge"
 MISINFORMATION_TOPICS = frozenset({"vaccines_misinformation"})
 
 
@@ -150,11 +158,32 @@ def reply_suggest(*, review: Review, clinic: Clinic) -> dict:
     topics = {t.get("name", "") for t in scored_topics}
     flags = {f.get("name", "") for f in scored_flags}
     cite = citations_of_flags(scored_flags)
+    concerns = concerns_of(scored_topics)
     category, reason = _suggested_category(label, topics, flags)
     candidates = templates_available(category=category)
     template = candidates[0]
+    # a positive review unhappy about something ("loved my therapist, but I waited 40
+    # minutes"): thank them and say the issue was heard, not a thank-you silent on it
+    positive = label == "positive" or (label == "neutral" and (review.rating or 0) >= 4)
+    if concerns and positive and category in (TemplateCategory.THANK, TemplateCategory.ACKNOWLEDGE):
+        acknowledging = template_get(THANK_AND_ACKNOWLEDGE)
+        if acknowledging is not None:
+            category = acknowledging["category"]
+            others = templates_available(category=category)
+            candidates = [acknowledging, *[t for t in others if t["key"] != acknowledging["key"]]]
+            template = acknowledging
+            reason = (
+                f"A positive review, unhappy about {concern_words(concerns)}: thank them and "
+                "acknowledge it."
+            )
     body, rendered = template_fitting(
-        template, review=review, clinic=clinic, review_topics=topics, cite=cite, about=review.text
+        template,
+        review=review,
+        clinic=clinic,
+        review_topics=topics,
+        cite=cite,
+        about=review.text,
+        concerns=concerns,
     )
     if category == TemplateCategory.FACTUAL_CORRECTION and cite:
         if cite[0] in rendered.facts:
@@ -210,6 +239,63 @@ def drafts_list(
     return qs.order_by("-updated_at", "-id")
 
 
+# what of the agency's texts reaches the clinic: the client step and what was approved since
+_REACHED_THE_CLINIC = frozenset(
+    {
+        ApprovalStatus.PENDING_CLIENT,
+        ApprovalStatus.APPROVED,
+        ApprovalStatus.PUBLISHED,
+        ApprovalStatus.UNPINNED,
+    }
+)
+_AUDITED_TEXTS = {"reply": ReplyDraft, "statement": Statement, "reply_batch": ReplyBatch}
+
+
+def statuses_visible_to(access: ClinicAccess) -> frozenset[str] | None:
+    """The statuses of replies, statements and reply batches the caller may read; None: all.
+
+    The agency (its staff, its keys, clinic keys it created) reads everything. The clinic side
+    (`ClinicAccess.is_clinic_side`: the clinic's people, their tokens and keys) reads what
+    reached the clinic, as its portal shows it: at its step (the client step; the legal or
+    clinician step for the holders of those crisis roles) or approved and after. Drafts, texts
+    waiting for the agency and texts sent back for changes stay the agency's."""
+    if not access.is_clinic_side:
+        return None
+    statuses = set(_REACHED_THE_CLINIC)
+    if access.can(Permission.LEGAL_OVERRIDE):
+        statuses.add(ApprovalStatus.PENDING_LEGAL)
+    if CrisisRole.CLINICIAN in access.crisis_roles:
+        statuses.add(ApprovalStatus.PENDING_CLINICIAN)
+    return frozenset(statuses)
+
+
+def visible_to(access: ClinicAccess, qs: QuerySet) -> QuerySet:
+    """`qs` (replies, statements or reply batches) narrowed to what `access` may read
+    (`statuses_visible_to`)."""
+    statuses = statuses_visible_to(access)
+    return qs if statuses is None else qs.filter(status__in=statuses)
+
+
+def text_visible_to(access: ClinicAccess, object_type: str, pk: int) -> bool:
+    """Whether `access` may read the reply ("reply"), statement or reply batch `pk`
+    (`visible_to`); False for one that does not exist."""
+    return visible_to(access, _AUDITED_TEXTS[object_type].objects.filter(pk=pk)).exists()
+
+
+def audit_visible_to(access: ClinicAccess, qs: QuerySet[AuditEntry]) -> QuerySet[AuditEntry]:
+    """Audit entries narrowed to what `access` may read: the clinic side reads the trail of the
+    replies, statements and batches it may read (`visible_to`), nothing of the agency's other
+    work (the outbox's retries, templates, settings, follow-ups)."""
+    statuses = statuses_visible_to(access)
+    if statuses is None:
+        return qs
+    allowed = Q(pk__in=[])
+    for object_type, model in _AUDITED_TEXTS.items():
+        ids = model.objects.filter(status__in=statuses).values("pk")
+        allowed |= Q(object_type=object_type, object_id__in=ids)
+    return qs.filter(allowed)
+
+
 def draft_get(draft_id: int) -> ReplyDraft | None:
     return (
         drafts_list()
@@ -255,7 +341,11 @@ def can_act_now(access: ClinicAccess, obj) -> bool:
 def sla_for(draft: ReplyDraft, clinic: Clinic, *, now: datetime | None = None) -> dict | None:
     """The reply's clock (`inbox.selectors.reply_clock`, the one rule): due = the review's
     publication + the clinic's reply target. Until published it runs against now; then it is
-    frozen at the publication time. None for a past review (imported as history): no clock."""
+    frozen at the publication time. None for a past review (imported as history), and for a
+    review the reply target does not count (`inbox.selectors.review_counts_for_reply_target`:
+    only negative or 1-2 star reviews, as the dashboard's and the inbox's SLA): no clock."""
+    if not review_counts_for_reply_target(draft.review):
+        return None
     return reply_clock(
         draft.review,
         target_minutes=clinic.reply_target_minutes,
@@ -766,7 +856,7 @@ def delivery_failures_count() -> int:
 
 
 def _reply_channel(source) -> dict:
-    manual = manual_reason_for_reply(source.kind)
+    manual = reply_by_hand_reason(source)
     problem = "" if manual else source_connection(source)
     return {
         "source_id": source.pk,

@@ -1,7 +1,7 @@
 """Publishing tasks. `outbox_deliver` sends one outbox item (safe to run twice: the item is
 claimed under a row lock); `outbox_sweep` (beat) queues every due item of every clinic, so
 nothing waits forever when the broker was down or a worker died mid-send; it also tells of
-failures whose notice was lost."""
+failures, and of replies to post by hand, whose notice was lost."""
 
 from __future__ import annotations
 
@@ -20,7 +20,12 @@ def outbox_deliver_task(item_id: int) -> str:
 
 @shared_task(name="responses.tasks.outbox_sweep")
 def outbox_sweep_task() -> int:
-    from responses.services.outbox import outbox_due, outbox_failures_untold, outbox_queue
+    from responses.services.outbox import (
+        outbox_by_hand_untold,
+        outbox_due,
+        outbox_failures_untold,
+        outbox_queue,
+    )
 
     queued = 0
     for schema in clinic_schemas_each():
@@ -30,6 +35,9 @@ def outbox_sweep_task() -> int:
         untold = outbox_failures_untold()
         if untold:
             tasks_enqueue(outbox_failure_notify_task, [(i,) for i in untold], schema_name=schema)
+        by_hand = outbox_by_hand_untold()
+        if by_hand:
+            tasks_enqueue(outbox_by_hand_notify_task, [(i,) for i in by_hand], schema_name=schema)
     return queued
 
 
@@ -46,6 +54,20 @@ def outbox_failure_notify_task(item_id: int) -> str:
     from responses.services.delivery import outbox_failure_notify
 
     return outbox_failure_notify(item_id=item_id)
+
+
+@shared_task(name="responses.tasks.outbox_by_hand_notify")
+def outbox_by_hand_notify_task(item_id: int) -> str:
+    from responses.services.delivery import outbox_by_hand_notify
+
+    return outbox_by_hand_notify(item_id=item_id)
+
+
+@shared_task(name="responses.tasks.reply_outcome_tell")
+def reply_outcome_tell_task(item_id: int, outcome: str) -> str:
+    from responses.services.delivery import reply_outcome_tell
+
+    return reply_outcome_tell(item_id=item_id, outcome=outcome)
 
 
 @shared_task(name="responses.tasks.followups_sweep")

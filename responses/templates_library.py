@@ -2,8 +2,9 @@
 
 Variables: {clinic_name}, {clinic_phone}, {clinic_email}, {contact_url}, {contact_line} (the
 clinic's phone, e-mail and contact page that are set, as one phrase), {fact:<slug>} (a
-verified fact of the clinic's fact sheet, with its source) and {relevant_facts}
-(the facts whose topics match the review's). None of them ever names the reviewer or repeats
+verified fact of the clinic's fact sheet, with its source), {relevant_facts}
+(the facts whose topics match the review's) and {concerns} (the topics the review was unhappy
+about, in words that name no health detail: "the wait"). None of them ever names the reviewer or repeats
 the review: the guard would block it.
 
 A clinic adds its own templates (`responses.models.ReplyTemplate`, in its schema); one with a
@@ -46,6 +47,22 @@ BUILTIN_TEMPLATES: tuple[BuiltinTemplate, ...] = (
         body=(
             "Thank you for your kind words! We are glad to hear it and will share your "
             "feedback with our team. — The team at {clinic_name}"
+        ),
+    ),
+    BuiltinTemplate(
+        # a positive review that is unhappy about something ("loved my therapist, but I waited
+        # 40 minutes"): thank them and say the issue was heard
+        key="thank-acknowledge",
+        name="Thank and acknowledge",
+        category="thank",
+        body=(
+            "Thank you for your kind words! We are glad to hear it and will share your "
+            "feedback with our team. We are sorry about {concerns} and are working to do "
+            "better. — The team at {clinic_name}"
+        ),
+        shorter=(
+            "Thank you for your kind words! We are sorry about {concerns} and are working on "
+            "it. — {clinic_name}",
         ),
     ),
     BuiltinTemplate(

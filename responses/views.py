@@ -72,10 +72,15 @@ from responses.services import batches as batch_services
 from responses.services import replies as reply_services
 from responses.services import statements as statement_services
 from responses.services.approvals import approval_remind, waiting_for
-from responses.services.guarding import guard_check
-from responses.services.library import template_create, template_update
+from responses.services.guarding import guard_check, response_settings_get
+from responses.services.library import (
+    staff_name_add,
+    staff_names_set,
+    template_create,
+    template_update,
+)
 from responses.services.outbox import outbox_mark_posted, outbox_retry
-from responses.services.templating import citations_of_flags, fact_sentence
+from responses.services.templating import citations_of_flags, concerns_of, fact_sentence
 from responses.services.workflow import PENDING, STEP_FOR_STATUS
 from responses.views_followups import followup_section
 
@@ -134,9 +139,11 @@ def _next(request, default: str) -> str:
     return default
 
 
-def _sla_words(sla: dict | None) -> str:
+def _sla_words(sla: dict | None, review) -> str:
+    """A reply clock in words; without one, why for a past review, nothing for a review the
+    reply target does not count (`sla_for`)."""
     if sla is None:
-        return NO_CLOCK_WORDS
+        return NO_CLOCK_WORDS if review.imported_as_past else ""
     words = duration_words(sla["remaining_seconds"])
     if sla["running"]:
         return f"overdue by {words}" if sla["breached"] else f"{words} left"
@@ -193,6 +200,7 @@ class ReplyQueueView(TemplateResponseMixin, ClinicView):
     version, the guard's verdict and the SLA clock; approve, or reject with a comment."""
 
     template_name = "responses/queue.html"
+    portal_path = "portal/approvals/"
 
     def get(self, request, *args, **kwargs):
         drafts = (
@@ -205,7 +213,7 @@ class ReplyQueueView(TemplateResponseMixin, ClinicView):
         for draft in drafts:
             card = _card(self.access, draft, "reply", cache=people)
             card["sla"] = sla_for(draft, self.clinic)
-            card["sla_words"] = _sla_words(card["sla"])
+            card["sla_words"] = _sla_words(card["sla"], draft.review)
             card["plan"] = channel_plan_reply(draft.review) if is_final_step(draft) else None
             cards.append(card)
         statements = (
@@ -299,6 +307,11 @@ class ApprovalActionView(ClinicView):
         return HttpResponseRedirect(_next(request, default))
 
 
+def _same_text(a: str, b: str) -> bool:
+    """The same text, whatever the line ends (a browser posts a textarea's as CRLF)."""
+    return a.replace("\r\n", "\n").strip() == b.replace("\r\n", "\n").strip()
+
+
 # A review settled without a public reply: its reply clock stops.
 SETTLED = (ReviewStatus.RESOLVED, ReviewStatus.IGNORED)
 
@@ -309,6 +322,7 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
     audit trail, SLA clock and private follow-up."""
 
     template_name = "responses/editor.html"
+    portal_path = "portal/approvals/"
     permission = Permission.VIEW
     write_permission = Permission.WRITE
 
@@ -318,7 +332,38 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
             raise Http404("Not found.")
         return review
 
-    def _context(self, review, *, text: str | None = None, check: dict | None = None) -> dict:
+    def _loaded(self, review, key: str, suggestion: dict) -> tuple[str, list[str]] | None:
+        """The text that loading the template `key` puts in the editor (the suggestion's own,
+        or the template's wording that fits the review's platform, X: 280) with what it leaves
+        unresolved; None for no such template."""
+        if key and key == suggestion["template_key"]:
+            return suggestion["text"], suggestion["unresolved_messages"]
+        template = template_get(key) if key else None
+        if template is None:
+            return None
+        score = review.score_list[0] if review.score_list else None
+        _, rendered = template_fitting(
+            template,
+            review=review,
+            clinic=self.clinic,
+            review_topics=[topic["name"] for topic in suggestion["topics"]],
+            cite=citations_of_flags(score.flags if score else []),
+            about=review.text,
+            concerns=concerns_of(score.topics if score else []),
+        )
+        return rendered.text, rendered.messages()
+
+    def _context(
+        self,
+        review,
+        *,
+        text: str | None = None,
+        check: dict | None = None,
+        template_key: str = "",
+    ) -> dict:
+        """The editor's page. `text` (and `template_key`, the template it was loaded from) come
+        back from a post (a check, a refused save); without it the editor holds the template
+        asked for (?template=), the open draft's text or the suggestion."""
         typed = text
         draft = draft_open_for_review(review.pk)
         last = None
@@ -333,24 +378,16 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
         version = current_version(shown) if shown else None
         suggestion = reply_suggest(review=review, clinic=self.clinic)
         requested = self.request.GET.get("template") or ""
-        topics = [topic["name"] for topic in suggestion["topics"]]
         unresolved: list[str] = []
         loaded_key, loaded_note = "", ""
         if text is None and requested:
-            template = template_get(requested)
-            if template is not None:
-                score = review.score_list[0] if review.score_list else None
-                # the wording that fits the review's platform (X: 280), as the suggestion's
-                _, rendered = template_fitting(
-                    template,
-                    review=review,
-                    clinic=self.clinic,
-                    review_topics=topics,
-                    cite=citations_of_flags(score.flags if score else []),
-                    about=review.text,
-                )
-                text, unresolved = rendered.text, rendered.messages()
-                loaded_key, loaded_note = template["key"], "loaded from the menu"
+            loaded = self._loaded(review, requested, suggestion)
+            if loaded is not None:
+                text, unresolved = loaded
+                loaded_key, loaded_note = requested, "loaded from the menu"
+        # what the editor's text is compared with to say "edited, not saved yet": the saved
+        # version, else what was loaded (the suggestion or a template: not an edit)
+        baseline: str | None = version.text if (draft and version) else None
         if text is None:
             if draft and version:
                 text = version.text
@@ -360,8 +397,24 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
                 text = suggestion["text"]
                 unresolved = suggestion["unresolved_messages"]
                 loaded_key, loaded_note = suggestion["template_key"], "suggested"
-        elif not loaded_key:
-            loaded_note = "your unsaved text"
+            baseline = text
+        elif typed is not None:
+            if baseline is None and (loaded := self._loaded(review, template_key, suggestion)):
+                baseline = loaded[0]
+            if baseline is not None and _same_text(typed, baseline):
+                # posted back unchanged (e.g. "Check with the guard" on the suggestion)
+                if draft and version:
+                    loaded_key = version.template_key
+                    loaded_note = f"your draft, version {version.number}"
+                else:
+                    loaded_key = template_key
+                    loaded_note = (
+                        "suggested"
+                        if template_key == suggestion["template_key"]
+                        else "loaded from the menu"
+                    )
+            else:
+                loaded_note = "your unsaved text"
         template_key = loaded_key
         findings = (
             check["findings"] if check else (version.guard_findings if (draft and version) else [])
@@ -404,12 +457,14 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
             "unresolved": unresolved,
             "overridden": bool(draft and draft.is_overridden),
             # the page came back with text that is not (yet) a saved version
-            "unsaved": typed is not None and not (draft and version and typed == version.text),
+            "unsaved": typed is not None
+            and not (baseline is not None and _same_text(typed, baseline)),
+            "baseline": baseline,
             "fix_url": f"/clinics/{self.clinic.slug}/api/v1/compliance/fix/",
             "facts_to_confirm": facts_to_confirm().count(),
             "facts": facts,
             "sla": sla,
-            "sla_words": _sla_words(sla) if sla else "",
+            "sla_words": _sla_words(sla, review) if sla else "",
             **followup_section(review=review, clinic=self.clinic, access=self.access),
             "can_write": self.access.can(Permission.WRITE),
             "can_override": self.access.can(Permission.LEGAL_OVERRIDE),
@@ -419,6 +474,12 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
             if draft and draft.status in STEP_FOR_STATUS
             else "",
             "check_url": f"/clinics/{self.clinic.slug}/api/v1/compliance/check/",
+            # a finding naming someone not on the staff list says where the list is; owners
+            # and managers get a link to it and "Add “…” to the staff names"
+            "staff_help": {
+                "can_manage": self.access.is_agency_staff and self.access.can(Permission.MANAGE),
+                "url": staff_names_url(self.clinic),
+            },
             # the reply must fit its platform (X: 280): the editor marks it as one types, and
             # submitting refuses it (reply_submit)
             "limit": reply_services.platform_limit(review.source.kind),
@@ -439,9 +500,31 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
         draft_id = _int(request.POST.get("draft_id"))
         expected = _int(request.POST.get("expected_version"))
         template_key = request.POST.get("template_key", "")
+        if "add_staff_name" in request.POST:
+            # "Add “Jenna” to the staff names" on a finding: the name goes on the clinic's list
+            # (owners and managers), and the text in the editor is checked again with it
+            name = request.POST.get("add_staff_name", "")
+            status = 200
+            try:
+                staff_name_add(access=self.access, name=name, review=review)
+            except DomainError as exc:
+                _error(request, exc)
+                status = exc.status_code
+            else:
+                messages.success(
+                    request,
+                    f"“{name.strip()}” is on the staff names; the guard checked the text again.",
+                )
+            check = guard_check(text, clinic=self.clinic, review=review)
+            return self.render_to_response(
+                self._context(review, text=text, check=check, template_key=template_key),
+                status=status,
+            )
         if action == "check":
             check = guard_check(text, clinic=self.clinic, review=review)
-            return self.render_to_response(self._context(review, text=text, check=check))
+            return self.render_to_response(
+                self._context(review, text=text, check=check, template_key=template_key)
+            )
         try:
             if action in ("save", "submit"):
                 draft = self._save(review, draft_id, text, expected, template_key)
@@ -462,7 +545,9 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
         except DomainError as exc:
             _error(request, exc)
             if action in ("save", "submit"):
-                return self.render_to_response(self._context(review, text=text), status=400)
+                return self.render_to_response(
+                    self._context(review, text=text, template_key=template_key), status=400
+                )
         return HttpResponseRedirect(request.path)
 
     def _save(self, review, draft_id, text, expected, template_key) -> ReplyDraft:
@@ -483,6 +568,7 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
 
 class StatementListView(TemplateResponseMixin, ClinicView):
     template_name = "responses/statements.html"
+    portal_path = "portal/statements/"
 
     def get(self, request, *args, **kwargs):
         statements = list(statements_list())
@@ -529,6 +615,7 @@ def _saved_words(before, saved, lost: list[str], was_approved: bool) -> str:
 
 class StatementEditorView(TemplateResponseMixin, ClinicView):
     template_name = "responses/statement_editor.html"
+    portal_path = "portal/statements/"
     write_permission = Permission.VIEW  # approvals come here too; the services check
 
     def _context(self, statement, *, title=None, body=None, check=None) -> dict:
@@ -846,8 +933,14 @@ class PublicStatementsBrandCssView(View):
         return response
 
 
+def staff_names_url(clinic: Clinic) -> str:
+    """Where the clinic's staff names are listed and changed (the guard allows them)."""
+    return f"/clinics/{clinic.slug}/settings/templates/#staff-names"
+
+
 class ClinicTemplatesView(SettingsView):
-    """Reply templates: the built-in library and this clinic's own (which may replace one)."""
+    """Reply templates: the staff names the guard allows in a reply, the built-in library and
+    this clinic's own templates (which may replace one)."""
 
     template_name = "responses/settings_templates.html"
     section = "templates"
@@ -870,6 +963,7 @@ class ClinicTemplatesView(SettingsView):
             )
             for t in own
         ]
+        extra.setdefault("staff_names_text", "\n".join(response_settings_get().staff_names))
         return self.render(
             status,
             builtins=[t for t in templates_available() if t["builtin"]],
@@ -883,6 +977,15 @@ class ClinicTemplatesView(SettingsView):
 
     def post(self, request, *args, **kwargs):
         self.staff_only()
+        if "staff_names" in request.POST:
+            typed = request.POST.get("staff_names", "")
+            try:
+                staff_names_set(access=self.access, names=typed.splitlines())
+            except DomainError as exc:
+                _error(request, exc)
+                return self._render(exc.status_code, staff_names_text=typed)
+            messages.success(request, "Staff names saved; the guard allows them in replies.")
+            return HttpResponseRedirect(f"{request.path}#staff-names")
         raw = request.POST.get("template", "")
         if raw:
             template = ReplyTemplate.objects.filter(pk=raw).first() if raw.isdigit() else None

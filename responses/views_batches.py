@@ -119,6 +119,7 @@ class BatchView(TemplateResponseMixin, ClinicView):
     out; the approval forms for whoever gives the current step; each mention's status."""
 
     template_name = "responses/batch.html"
+    portal_path = "portal/approvals/"
 
     def _batch(self, batch_id: int):
         batch = reply_batch_get(batch_id)

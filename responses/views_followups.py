@@ -205,6 +205,7 @@ class FollowUpListView(TemplateResponseMixin, ClinicView):
     """The clinic's follow-ups: open ones first (overdue marked), then closed ones."""
 
     template_name = "responses/followups.html"
+    portal_path = "portal/follow-ups/"
 
     def get(self, request, *args, **kwargs):
         show = request.GET.get("show", "open")
@@ -233,6 +234,7 @@ class FollowUpDetailView(TemplateResponseMixin, ClinicView):
     owner, due date, status and outcome, retry a failed send."""
 
     template_name = "responses/followup.html"
+    portal_path = "portal/follow-ups/"
 
     def _conversation(self, conversation_id: int):
         conversation = followup_get(conversation_id)

@@ -100,9 +100,12 @@ def sentiment_by_day_counted(*, start, tz: str) -> dict:
 
 def reviews_unscored_ids(*, version: str, changed_before, limit: int = 20_000) -> list[int]:
     """Reviews of the current clinic with no score of `version`, last changed before
-    `changed_before` (older than any task still in flight), not parked: the sweeper's list."""
+    `changed_before` (older than any task still in flight), not parked, not redacted (no text
+    left to score: `Review.redacted_at`): the sweeper's list."""
     return list(
-        Review.objects.filter(is_deleted=False, updated_at__lt=changed_before)
+        Review.objects.filter(
+            is_deleted=False, redacted_at__isnull=True, updated_at__lt=changed_before
+        )
         .exclude(scores__model_version=version)
         .exclude(scoring_failure__parked_at__isnull=False)
         .values_list("pk", flat=True)[:limit]

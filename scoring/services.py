@@ -9,10 +9,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.pipeline import reviews_scored
+from core.privacy import Redacted
 from core.rollup import figures_changed
 from core.tenancy import current_clinic
 from facts.selectors import facts_citable
 from feeds.models import Review
+from scoring.claims.services import claims_redact
 from scoring.ml.claims import FactRef
 from scoring.models import ReviewScore, ScoringFailure
 from scoring.selectors import topics_public
@@ -119,6 +121,48 @@ def scoring_error_record(*, review_id: int, error: str) -> None:
     ScoringFailure.objects.filter(review_id=review_id).update(last_error=error[:2000])
 
 
+# --- privacy requests ------------------------------------------------------------------
+
+# The keys of a stored topic or flag that hold words of the review itself.
+_SPAN_KEYS = ("triggers", "evidence")
+
+
+def _spans_cleared(items: list) -> list:
+    cleared = []
+    for item in items or []:
+        if isinstance(item, dict):
+            item = {**item, **{k: [] for k in _SPAN_KEYS if k in item}}
+            if "claim" in item:
+                item["claim"] = ""
+        cleared.append(item)
+    return cleared
+
+
+@transaction.atomic
+def scores_redact(*, review_ids: list[int], author_names: list[str]) -> Redacted:
+    """What scoring keeps of reviews redacted at their author's request (`core.privacy`):
+    the words of each score's topics and flags (their evidence, triggers and claim spans)
+    are cleared, and the reviews' claim texts (`claims_redact`). The labels, scores, topic
+    and flag names stay: the review was still positive or negative, and figures hold.
+    A parked scoring failure's error text goes too."""
+    scores = list(ReviewScore.objects.filter(review_id__in=review_ids))
+    for score in scores:
+        score.topics = _spans_cleared(score.topics)
+        score.flags = _spans_cleared(score.flags)
+    ReviewScore.objects.bulk_update(scores, ["topics", "flags"])
+    ScoringFailure.objects.filter(review_id__in=review_ids).update(last_error="")
+    mentions, clusters = claims_redact(review_ids=review_ids)
+    cleared = []
+    if scores:
+        cleared.append(f"the evidence of {len(scores)} score(s)")
+    if mentions:
+        cleared.append(
+            f"the claim text of {mentions} mention(s)"
+            + (f" and the title of {clusters} claim(s)" if clusters else "")
+        )
+    return Redacted(cleared=cleared)
+
+
 # --- scoring a batch, with retries and parking ---------------------------------------
 
 
@@ -140,8 +184,9 @@ def scoring_context() -> dict:
 
 
 def _pending(review_ids: list[int], version: str) -> list[Review]:
+    # a redacted review has no text left to score (`Review.redacted_at`)
     return list(
-        Review.objects.filter(pk__in=review_ids, is_deleted=False)
+        Review.objects.filter(pk__in=review_ids, is_deleted=False, redacted_at__isnull=True)
         .exclude(scores__model_version=version)
         .exclude(scoring_failure__parked_at__isnull=False)
         .select_related("scoring_failure")

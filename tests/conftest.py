@@ -29,6 +29,18 @@ def _fresh_rate_budgets():
         pass
 
 
+@pytest.fixture(autouse=True)
+def _connecting_set_up(settings):
+    """The suite's server is one where connecting Google and Facebook is set up (the agency's
+    OAuth apps configured), as in production: a channel that is not connected waits to be
+    connected. A test of a server where it is not (replies there are posted by hand) clears
+    these; the tests that sign in at the fake platforms set the fake's own."""
+    settings.GOOGLE_OAUTH_CLIENT_ID = "suite-google-client"
+    settings.GOOGLE_OAUTH_CLIENT_SECRET = "suite-google-secret"  # noqa: S105 - not a secret
+    settings.FACEBOOK_APP_ID = "suite-facebook-app"
+    settings.FACEBOOK_APP_SECRET = "suite-facebook-secret"  # noqa: S105 - not a secret
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(
     request,

@@ -242,7 +242,7 @@ def ack_link_read(
         raise AckLinkRefused("unknown") from None
     if not isinstance(data, dict) or not {"c", "i", "ch", "n"} <= data.keys():
         raise AckLinkRefused("unknown")
-    clinic = Clinic.objects.select_related("agency").filter(pk=data["c"]).first()
+    clinic = Clinic.objects.active().select_related("agency").filter(pk=data["c"]).first()
     if clinic is None or data["ch"] not in AckChannel.values:
         raise AckLinkRefused("unknown")
     with schema_context(clinic.schema_name):

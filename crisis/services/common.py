@@ -30,6 +30,7 @@ def event_add(
     actor: Actor = SYSTEM,
     data: dict | None = None,
     at: datetime | None = None,
+    shared_with_clinic: bool = False,
 ) -> IncidentEvent:
     return IncidentEvent.objects.create(
         incident=incident,
@@ -38,4 +39,5 @@ def event_add(
         actor=actor.name[:200],
         data=data or {},
         at=at or timezone.now(),
+        shared_with_clinic=shared_with_clinic,
     )

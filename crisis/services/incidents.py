@@ -229,7 +229,12 @@ def incident_acknowledge(
     )
 
 
-def incident_note_add(*, incident_id: int, message: str, actor: Actor) -> Incident:
+def incident_note_add(
+    *, incident_id: int, message: str, actor: Actor, shared_with_clinic: bool = False
+) -> Incident:
+    """Add a note to the timeline. A note is the agency's own (its room only) unless
+    `shared_with_clinic`: then the clinic reads it too, in its portal and in the post-crisis
+    review sent to it."""
     message = (message or "").strip()
     if not message:
         raise ValidationFailed("Write a note.", fields={"message": ["This field is required."]})
@@ -239,7 +244,13 @@ def incident_note_add(*, incident_id: int, message: str, actor: Actor) -> Incide
         )
     with transaction.atomic():
         incident = _locked(incident_id)
-        event_add(incident=incident, kind=EventKind.NOTE, message=message, actor=actor)
+        event_add(
+            incident=incident,
+            kind=EventKind.NOTE,
+            message=message,
+            actor=actor,
+            shared_with_clinic=shared_with_clinic,
+        )
         incident = incident_acknowledge_by_acting(incident_id=incident.pk) or incident
     return incident
 

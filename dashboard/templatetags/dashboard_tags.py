@@ -71,10 +71,24 @@ def sort_query(context, key: str) -> str:
 
 
 @register.filter
-def spark_last(values):
-    """The value the sparkline's line ends on (the last day with scored reviews)."""
-    points = [v for v in (values or []) if v is not None]
-    return points[-1] if points else None
+def spark_mean(values, counts=None) -> dict | None:
+    """The number the row shows beside its sparkline: the mean sentiment of the last days
+    (`TREND_WINDOW_DAYS`, weighted by reviews), the very figure the trend arrow compares with
+    the first days' (`dashboard.services.sentiment_trend`'s `end`), never one day's value.
+    `{"mean", "n", "days", "words"}`; `mean` is None when those days hold no scored review.
+    None when no day of the line has one."""
+    trend = sentiment_trend(values, counts)
+    if trend is None:
+        return None
+    days = f"{trend.days} day{'' if trend.days == 1 else 's'}"
+    if trend.end is None:
+        words = f"no scored reviews in the last {days}"
+    else:
+        words = (
+            f"mean sentiment of the last {days}: {trend.end:+.2f} from {_reviews(trend.end_n)} "
+            "(the figure the arrow compares with the first days)"
+        )
+    return {"mean": trend.end, "n": trend.end_n, "days": trend.days, "words": words}
 
 
 TREND_WORDS = {

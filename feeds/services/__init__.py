@@ -41,10 +41,16 @@ from feeds.services.ingest import (
     reviews_status_set,
     reviews_upsert,
 )
+from feeds.services.privacy import (
+    privacy_request_carry_out,
+    privacy_request_check,
+    reviews_redact,
+)
 from feeds.services.sources import (
     source_create,
     source_credentials,
     source_credentials_renewed,
+    source_replies_by_hand_set,
     source_update,
     webhook_url,
 )
@@ -73,15 +79,19 @@ __all__ = [
     "import_jobs_stalled",
     "items_ingest",
     "items_ingest_idempotent",
+    "privacy_request_carry_out",
+    "privacy_request_check",
     "request_hash",
     "review_payload",
     "reviews_created_emit",
+    "reviews_redact",
     "reviews_status_set",
     "reviews_upsert",
     "source_create",
     "webhook_url",
     "source_credentials",
     "source_credentials_renewed",
+    "source_replies_by_hand_set",
     "source_update",
     "webhook_receive",
     "webhook_secret_ensure",

@@ -113,6 +113,15 @@ def oauth_app(platform: str) -> OAuthApp:
     )
 
 
+def connecting_set_up(kind: str) -> bool:
+    """Whether a person can connect a source of this kind on this server by signing in (its
+    platform's OAuth app is configured: the Sources page's "Connect ..." button). False: the
+    page says "connecting is not set up on this server", and so does every place that asks
+    whether a channel could be connected here (a kind no sign-in connects: False too)."""
+    platform = next((p for p, kinds in KINDS.items() if kind in kinds), None)
+    return platform is not None and oauth_app(platform).configured
+
+
 def oauth_client(platform: str) -> OAuthClient:
     options = {"timeout": 10.0, "max_retries": 1, **settings.CONNECTOR_HTTP_OPTIONS}
     return OAuthClient(oauth_app(platform), options=HttpOptions(**options))

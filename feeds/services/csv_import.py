@@ -87,10 +87,12 @@ def csv_import(
     stream: Iterable[str],
     progress: Callable[[int], None] | None = None,
     total_hint: int | None = None,
+    as_past: bool = False,
 ) -> ImportResult:
     """Import a CSV (header + rows, columns in `CSV_COLUMNS`; others are ignored). Good rows
     are stored chunk by chunk; bad rows are reported in file order by the line of the file on
-    which they start (the header is line 1; a quoted value may span lines)."""
+    which they start (the header is line 1; a quoted value may span lines). `as_past`: the
+    reviews it creates are past reviews, with no reply clock (`Review.imported_as_past`)."""
     reader = csv.reader(stream, strict=True)
     try:
         header = csv_header(next((cells for cells in reader if cells), []))
@@ -104,7 +106,9 @@ def csv_import(
     def flush() -> None:
         report = IngestReport()
         if rows:
-            report = items_ingest(raw_items=rows, line_numbers=lines, parse=_csv_parse)
+            report = items_ingest(
+                raw_items=rows, line_numbers=lines, parse=_csv_parse, as_past=as_past
+            )
         result.add(report, unreadable)
         if progress and rows:
             progress(len(rows))

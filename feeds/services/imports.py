@@ -21,17 +21,22 @@ MB = 1024 * 1024
 IMPORT_MAX_BYTES = 25 * MB  # README, "CSV import"
 
 
-def import_job_create(*, filename: str, data: bytes, created_by_id: int | None) -> ImportJob:
+def import_job_create(
+    *, filename: str, data: bytes, created_by_id: int | None, past_reviews: bool = False
+) -> ImportJob:
     """Store an uploaded CSV and queue its import after commit. A file that cannot be imported
     at all is refused whole, its reason under `file`, and nothing is stored: larger than
     IMPORT_MAX_BYTES (`TooLarge`), empty, not UTF-8, a header without the required columns,
-    or a header and no rows. Bad rows do not refuse a file: the import reports them."""
+    or a header and no rows. Bad rows do not refuse a file: the import reports them.
+    `past_reviews`: the reviews it creates are history, with no reply clock (the clinic's
+    reviews from before the agency answered for it)."""
     text = _import_text(data)
     job = ImportJob.objects.create(
         filename=filename[:255],
         content=text,
         total_rows=_rows_counted(text),
         created_by_id=created_by_id,
+        past_reviews=past_reviews,
     )
     # feeds.tasks.imports_sweep catches up if the broker is down
     enqueue_on_commit(IMPORT_TASK, [(job.pk,)])
@@ -109,7 +114,9 @@ def import_job_run(*, job_id: int) -> ImportJob:
         )
 
     try:
-        result = csv_import(stream=csv_open(job.content), progress=progress)
+        result = csv_import(
+            stream=csv_open(job.content), progress=progress, as_past=job.past_reviews
+        )
     except ValidationFailed as exc:
         ImportJob.objects.filter(pk=job_id).update(
             status=ImportStatus.FAILED, failure=exc.detail, finished_at=timezone.now()

@@ -114,22 +114,35 @@ class Upserted:
 
 
 @transaction.atomic
-def reviews_upsert(*, source: Source, items: Sequence[ItemIn]) -> list[Upserted]:
+def reviews_upsert(
+    *, source: Source, items: Sequence[ItemIn], as_past: bool = False
+) -> list[Upserted]:
     """Insert new items, update changed ones (the previous text and rating are kept as a
-    revision), leave unchanged ones alone. Returns one `Upserted` per item in input order;
-    external ids must be unique within one call. Batches for one source run one at a time."""
+    revision), leave unchanged ones alone, and redacted ones too (`Review.redacted_at`: a
+    privacy request removed them; a re-poll answers "unchanged" and restores nothing). Returns one `Upserted` per item in input order;
+    external ids must be unique within one call. Batches for one source run one at a time.
+    `as_past`: the items it creates are past reviews (`Review.imported_as_past`: no reply
+    clock); the ones it updates keep what they were."""
     _lock_source(source)
     by_id = {item.external_id: item for item in items}
     if len(by_id) != len(items):
         raise ValueError("external_id must be unique within one upsert call")
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT external_id, id, content_hash FROM feeds_review"
+            "SELECT external_id, id, content_hash, redacted_at IS NOT NULL FROM feeds_review"
             " WHERE source_id = %s AND external_id = ANY(%s)",
             [source.pk, list(by_id)],
         )
-        known = {external_id: (pk, digest) for external_id, pk, digest in cursor.fetchall()}
-    partial = [known[e][0] for e, item in by_id.items() if e in known and item.given is not None]
+        rows = cursor.fetchall()
+    known = {external_id: (pk, digest) for external_id, pk, digest, _ in rows}
+    # Redacted at the author's request (`feeds.services.privacy`): whatever the platform still
+    # shows, nothing of it comes back here (author, text, URL, a new revision or a re-score).
+    redacted = {external_id for external_id, _, _, gone in rows if gone}
+    partial = [
+        known[e][0]
+        for e, item in by_id.items()
+        if e in known and e not in redacted and item.given is not None
+    ]
     if partial:
         for review in Review.objects.filter(pk__in=partial):
             by_id[review.external_id] = by_id[review.external_id].completed_from(review)
@@ -139,7 +152,7 @@ def reviews_upsert(*, source: Source, items: Sequence[ItemIn]) -> list[Upserted]
         digest = item.content_hash()
         if external_id not in known:
             new_rows.append((item, digest))
-        elif known[external_id][1] == digest:
+        elif external_id in redacted or known[external_id][1] == digest:
             outcome[external_id] = Upserted(UNCHANGED, known[external_id][0])
         else:
             changed[known[external_id][0]] = (item, digest)
@@ -175,7 +188,7 @@ def reviews_upsert(*, source: Source, items: Sequence[ItemIn]) -> list[Upserted]
         review.updated_at = now
         to_update.append(review)
         outcome[external_id] = Upserted(UPDATED, review.pk)
-    for external_id, pk in _copy_insert(source, new_rows, now):
+    for external_id, pk in _copy_insert(source, new_rows, now, as_past=as_past):
         outcome[external_id] = Upserted(CREATED, pk)
     if to_update:
         Review.objects.bulk_update(
@@ -213,13 +226,14 @@ _COPY_COLUMNS = (
     "is_deleted",
     "deleted_at",
     "status",
+    "imported_as_past",
     "created_at",
     "updated_at",
 )
 
 
 def _copy_insert(
-    source: Source, rows: list[tuple[ItemIn, str]], now: datetime
+    source: Source, rows: list[tuple[ItemIn, str]], now: datetime, *, as_past: bool = False
 ) -> list[tuple[str, int]]:
     """Insert new reviews with COPY (several times faster than INSERT ... VALUES built by the
     ORM), with ids drawn from the table's sequence first. Safe: the source's lock keeps others
@@ -257,6 +271,7 @@ def _copy_insert(
                         item.deleted,
                         now if item.deleted else None,
                         ReviewStatus.NEW,
+                        as_past,
                         now,
                         now,
                     )
@@ -326,10 +341,12 @@ def items_ingest(
     source: Source | None = None,
     line_numbers: Sequence[int] | None = None,
     parse=None,
+    as_past: bool = False,
 ) -> IngestReport:
     """Validate and upsert many items (API push, one CSV chunk, a webhook). Bad items are
     rejected with their reasons and change nothing; good ones are stored in one transaction.
-    New and changed reviews are queued for scoring after commit."""
+    New and changed reviews are queued for scoring after commit. `as_past`: see
+    `reviews_upsert`."""
     from feeds.validation import ItemInvalid, parse_item, parse_source_ref
 
     parse = parse or parse_item
@@ -389,7 +406,7 @@ def items_ingest(
         created: list[tuple[Source, ItemIn, int]] = []
         for source_pk, pairs in grouped.items():
             outcomes = reviews_upsert(
-                source=source_of[source_pk], items=[item for _, item in pairs]
+                source=source_of[source_pk], items=[item for _, item in pairs], as_past=as_past
             )
             for (i, item), done in zip(pairs, outcomes, strict=True):
                 if done.status == CREATED:

@@ -97,6 +97,21 @@ def source_update(*, source: Source, **changes) -> Source:
     return source
 
 
+def source_replies_by_hand_set(*, source: Source, by_hand: bool) -> Source:
+    """The agency posts replies on this channel by hand (or no longer does). Turned on, the
+    outbox is told as for new credentials (`core.pipeline.source_credentials_changed`): what
+    failed waiting for the channel to be connected is sent again and, this channel being
+    posted by hand now, goes to "To post by hand". Turned off, replies approved from then on
+    are posted by Carewatch; those already to post by hand stay there."""
+    if source.replies_by_hand == by_hand:
+        return source
+    source.replies_by_hand = by_hand
+    source.save(update_fields=["replies_by_hand", "updated_at"])
+    if by_hand:
+        source_credentials_changed(source.pk)
+    return source
+
+
 def source_credentials(source: Source) -> dict:
     """The source's credentials, decrypted; for a source connected with OAuth, with what the
     connector needs from the agency's app (client id and secret, token address) added from

@@ -25,7 +25,12 @@ from responses.apis.serializers import (
     WaitingOutputSerializer,
     batch_etag,
 )
-from responses.selectors import reply_batch_get, reply_batches_list
+from responses.selectors import (
+    reply_batch_get,
+    reply_batches_list,
+    text_visible_to,
+    visible_to,
+)
 from responses.services.approvals import approval_remind
 from responses.services.batches import (
     reply_batch_approve,
@@ -77,7 +82,8 @@ class BatchListApi(_BatchApi):
     @extend_schema(parameters=[BatchFilterSerializer], responses=BatchOutputSerializer(many=True))
     def get(self, request):
         filters = query_params_validated(BatchFilterSerializer, request.query_params)
-        return paginated_response(self, reply_batches_list(**filters), BatchOutputSerializer)
+        batches = visible_to(self.access, reply_batches_list(**filters))
+        return paginated_response(self, batches, BatchOutputSerializer)
 
     @extend_schema(request=BatchCreateSerializer, responses={201: BatchCreatedSerializer})
     def post(self, request):
@@ -95,6 +101,8 @@ class BatchDetailApi(_BatchApi):
 
     @extend_schema(responses=BatchDetailSerializer)
     def get(self, request, batch_id: int):
+        if not text_visible_to(self.access, "reply_batch", batch_id):
+            raise NotFound()
         return self.detail(batch_id)
 
     @extend_schema(request=BatchUpdateSerializer, responses=BatchDetailSerializer)

@@ -258,7 +258,7 @@ class _ClinicHook(AnonymousAPIView):
     throttle_classes = [HookRateThrottle]
 
     def _enter(self, clinic_slug: str) -> Clinic:
-        clinic = Clinic.objects.filter(slug=clinic_slug).first()
+        clinic = Clinic.objects.active().filter(slug=clinic_slug).first()
         if clinic is None:
             raise NotFound()
         if len(self.request.body) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:

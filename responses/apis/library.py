@@ -26,7 +26,12 @@ from responses.apis.serializers import (
     TemplateUpdateSerializer,
 )
 from responses.models import TemplateCategory
-from responses.selectors import audit_list, reply_suggest, templates_available
+from responses.selectors import (
+    audit_list,
+    audit_visible_to,
+    reply_suggest,
+    templates_available,
+)
 from responses.services.guarding import guard_check, guard_fix, response_settings_get
 from responses.services.library import (
     response_settings_update,
@@ -186,4 +191,5 @@ class AuditListApi(ClinicAPIView):
     def get(self, request):
         filters = AuditFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        return paginated_response(self, audit_list(**filters.validated_data), AuditEntrySerializer)
+        entries = audit_visible_to(self.access, audit_list(**filters.validated_data))
+        return paginated_response(self, entries, AuditEntrySerializer)

@@ -25,7 +25,7 @@ from responses.apis.serializers import (
     WaitingOutputSerializer,
 )
 from responses.models import ApprovalStatus
-from responses.selectors import audit_for, draft_get, drafts_list
+from responses.selectors import audit_for, draft_get, drafts_list, text_visible_to, visible_to
 from responses.services.approvals import approval_remind
 from responses.services.replies import (
     reply_approve,
@@ -65,9 +65,8 @@ class DraftListApi(_DraftApi):
     def get(self, request):
         filters = DraftFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        return paginated_response(
-            self, drafts_list(**filters.validated_data), DraftOutputSerializer
-        )
+        drafts = visible_to(self.access, drafts_list(**filters.validated_data))
+        return paginated_response(self, drafts, DraftOutputSerializer)
 
     @extend_schema(request=DraftCreateSerializer, responses={201: DraftDetailSerializer})
     def post(self, request):
@@ -84,6 +83,8 @@ class DraftDetailApi(_DraftApi):
 
     @extend_schema(responses=DraftDetailSerializer)
     def get(self, request, draft_id: int):
+        if not text_visible_to(self.access, "reply", draft_id):
+            raise NotFound()
         return self.detail(draft_id)
 
     @extend_schema(request=DraftUpdateSerializer, responses=DraftDetailSerializer)
@@ -189,6 +190,6 @@ class DraftAuditApi(_DraftApi):
 
     @extend_schema(responses=AuditEntrySerializer(many=True))
     def get(self, request, draft_id: int):
-        if draft_get(draft_id) is None:
+        if not text_visible_to(self.access, "reply", draft_id):
             raise NotFound()
         return paginated_response(self, audit_for("reply", draft_id), AuditEntrySerializer)

@@ -460,7 +460,7 @@ class DraftOutputSerializer(_OverrideMixin, serializers.ModelSerializer):
             "blocked": draft.is_blocked,
         }
 
-    def get_sla(self, draft) -> dict:
+    def get_sla(self, draft) -> dict | None:
         return sla_for(draft, self.context.get("clinic") or current_clinic())
 
     def get_outbox(self, draft) -> list[dict]:

@@ -22,7 +22,7 @@ from responses.apis.serializers import (
     StatementUpdateSerializer,
     WaitingOutputSerializer,
 )
-from responses.selectors import statement_get, statements_list
+from responses.selectors import statement_get, statements_list, text_visible_to, visible_to
 from responses.services.approvals import approval_remind
 from responses.services.statements import (
     statement_approve,
@@ -52,7 +52,8 @@ class StatementListApi(_StatementApi):
 
     @extend_schema(responses=StatementOutputSerializer(many=True))
     def get(self, request):
-        return paginated_response(self, statements_list(), StatementOutputSerializer)
+        statements = visible_to(self.access, statements_list())
+        return paginated_response(self, statements, StatementOutputSerializer)
 
     @extend_schema(request=StatementInputSerializer, responses={201: StatementDetailSerializer})
     def post(self, request):
@@ -68,6 +69,8 @@ class StatementDetailApi(_StatementApi):
 
     @extend_schema(responses=StatementDetailSerializer)
     def get(self, request, statement_id: int):
+        if not text_visible_to(self.access, "statement", statement_id):
+            raise NotFound()
         return self.detail(statement_id)
 
     @extend_schema(request=StatementUpdateSerializer, responses=StatementDetailSerializer)

@@ -1118,8 +1118,8 @@ def _identifier_findings(
                         IDENTIFIER,
                         "staff_contact",
                         NEEDS_REVIEW,
-                        "Names a contact person who is not on the clinic's staff list; check it "
-                        "is a member of staff.",
+                        "Names a contact person who is not on the clinic's staff list "
+                        f"({STAFF_NAMES_PLACE}); check it is a member of staff.",
                         contact,
                     )
                     if ctx.staff_names
@@ -1272,6 +1272,11 @@ def _practice_contact_finding(text, s, e, subtype, review, contact):
     )
 
 
+# Where a clinic lists its staff (the reply settings' `staff_names`): the page and its section,
+# as the staff pages name them (responses.views.ClinicTemplatesView).
+STAFF_NAMES_PLACE = "Settings → Reply templates → Staff names"
+
+
 def _person(text, s, e, span, ctx, staff_words, clinic_words, reviewer_words, eng, contact):
     # trim a possessive and trailing punctuation
     m = re.search(r"['’]s?$", span)
@@ -1332,7 +1337,8 @@ def _person(text, s, e, span, ctx, staff_words, clinic_words, reviewer_words, en
         IDENTIFIER,
         "person",
         BLOCK,
-        "Names a person who is not listed as staff; it may identify a patient or a relative.",
+        f"Names a person who is not on the clinic's staff list ({STAFF_NAMES_PLACE}); it may "
+        "identify a patient or a relative.",
         contact,
     )
 

@@ -18,6 +18,11 @@ contact us…". Fixes here work on whole sentences instead:
   has none (a sentence that already gives one of the clinic's phones or e-mails counts);
 * the result is checked again, until the guard finds nothing (at most a few rounds); a text
   with nothing safe left becomes a short thank-you with the invitation.
+
+A reply to a positive review (``positive``: rated 4 or 5, or read as positive) stays a
+thank-you: no invitation to contact the clinic "so we can help" is added; a text that lost a
+sentence ends with a warm line instead ("We will share your kind words with our team."), and
+one with nothing safe left becomes a short thank-you.
 """
 
 from __future__ import annotations
@@ -51,6 +56,11 @@ _KEEP_SHORT = re.compile(
     r"^(?:hi|hello|dear|thanks?|thank\s+you|welcome|sincerely|best|regards|warmly)\b", re.I
 )
 FALLBACK_OPENING = "Thank you for your feedback."
+# a reply to a positive review: thanks, never "contact us so we can help"
+POSITIVE_OPENING = "Thank you for your lovely review!"
+WARM_CLOSING = "We will share your kind words with our team."
+WARM_CLOSINGS = (WARM_CLOSING, "We will share this with our team.")
+_SHARED = re.compile(r"\b(?:our|the)\s+(?:whole\s+)?team\b", re.IGNORECASE)
 _NAME_SUBTYPES = frozenset({"person", "reviewer_name", "greeting_name"})
 
 
@@ -67,6 +77,14 @@ def contact_sentence(context: GuardContext) -> str:
     if context.clinic_emails:
         return f"Please contact us directly at {context.clinic_emails[0]} so we can help."
     return "Please contact our office directly so we can help."
+
+
+def _fallback(context: GuardContext, positive: bool) -> str:
+    """The short text left when nothing safe is: a thank-you (and, unless the review is
+    positive, the invitation to contact the clinic)."""
+    if positive:
+        return f"{POSITIVE_OPENING} {WARM_CLOSING}"
+    return f"{FALLBACK_OPENING} {contact_sentence(context)}"
 
 
 def _offers_contact(text: str, context: GuardContext) -> bool:
@@ -123,6 +141,11 @@ def _fragment(sentence: str) -> bool:
     return len(_WORD.findall(sentence)) < 3 and not _KEEP_SHORT.match(sentence.strip())
 
 
+def _trigrams(text: str) -> set[tuple[str, ...]]:
+    words = [w.lower() for w in _WORD.findall(text)]
+    return {tuple(words[i : i + 3]) for i in range(len(words) - 2)}
+
+
 def _repeats(sentence: str) -> bool:
     """True when a run of two or more words occurs twice in the sentence."""
     words = [w.lower() for w in _WORD.findall(sentence)]
@@ -170,7 +193,12 @@ def _fix_sentence(sentence: str, findings: list, offset: int, swapped: set[str])
 
 
 def _round(
-    text: str, findings: list, context: GuardContext, changes: list[str], swapped: set[str]
+    text: str,
+    findings: list,
+    context: GuardContext,
+    changes: list[str],
+    swapped: set[str],
+    positive: bool = False,
 ) -> str:
     body, sign_off = _split_sign_off(text)
     if sign_off and any(f.end > len(body) for f in findings):
@@ -204,6 +232,20 @@ def _round(
             changes.append(f"took out “{k.strip()}”, left on its own")
             kept.remove(k)
     body = _join([k for k in kept if _WORD.search(k)])
+    if positive:
+        if not body:
+            body = _fallback(context, positive)
+            changes.append("opened with a short thank-you")
+        elif lost and not _SHARED.search(body):
+            if body[-1] not in ".!?…\"”')":
+                body += "."
+            closing = next((c for c in WARM_CLOSINGS if not _trigrams(c) & _trigrams(body)), "")
+            if closing:
+                body = f"{body} {closing}"
+                changes.append(f"added “{closing}”")
+        elif body[-1] not in ".!?…\"”')":
+            body += "."
+        return f"{body} {sign_off}".strip() if sign_off else body
     if lost and not _INVITE.search(body) and not _offers_contact(body, context):
         invite = contact_sentence(context)
         body = f"{body} {invite}".strip()
@@ -224,10 +266,12 @@ def apply_fixes(
     review_text: str | None = None,
     context: GuardContext | None = None,
     only: tuple[int, int] | None = None,
+    positive: bool = False,
 ) -> Fixed:
     """Fix what the guard finds in `text` (or, with `only`, the findings overlapping that span,
     one round) and check the result again. The result reads as whole sentences, repeats no
-    phrase it did not have, and — for apply-all — passes the guard."""
+    phrase it did not have, and — for apply-all — passes the guard. `positive`: the review is
+    positive, and the reply stays a thank-you (no invitation to contact the clinic)."""
     context = context or GuardContext()
     original = text
     changes: list[str] = []
@@ -242,10 +286,10 @@ def apply_fixes(
         whole = [f for f in findings if f.start == 0 and f.end >= len(text.rstrip())]
         located = [f for f in findings if f not in whole]
         if located:
-            text = _round(text, located, context, changes, swapped)
+            text = _round(text, located, context, changes, swapped, positive)
         elif whole:
             body, sign_off = _split_sign_off(text)
-            text = f"{FALLBACK_OPENING} {contact_sentence(context)}"
+            text = _fallback(context, positive)
             text = f"{text} {sign_off}".strip() if sign_off else text
             changes.append("the guard reads the whole text as unsafe: a short thank-you")
         result = check_reply(text, review_text=review_text, context=context)
@@ -253,7 +297,7 @@ def apply_fixes(
             break
     else:
         if result.findings:
-            text = f"{FALLBACK_OPENING} {contact_sentence(context)}"
+            text = _fallback(context, positive)
             changes.append("nothing safe was left: a short thank-you with the invitation")
             result = check_reply(text, review_text=review_text, context=context)
     return Fixed(text=text, result=result, changes=_net_changes(original, text) if changes else [])

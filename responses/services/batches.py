@@ -49,7 +49,12 @@ from responses.services.replies import (
     reply_payload,
 )
 from responses.services.statements import statement_permalink
-from responses.services.templating import citations_of_flags, text_render, wording_that_fits
+from responses.services.templating import (
+    citations_of_flags,
+    concerns_of,
+    text_render,
+    wording_that_fits,
+)
 from scoring.claims.selectors import cluster_review_ids
 from scoring.models import ClaimCluster
 from scoring.selectors import latest_scores_prefetch
@@ -161,6 +166,7 @@ def render_for(
         review_topics=[t.get("name", "") for t in (score.topics if score else [])],
         cite=citations_of_flags(score.flags if score else []),
         about=review.text,
+        concerns=concerns_of(score.topics if score else []),
     )
     left = rendered.messages()
     if "{statement_url}" in rendered.text:

@@ -5,12 +5,23 @@ the channels incident alerts go to). The clinic's own approvers cannot fix a del
 learn of it by e-mail, for their information, never as something waiting for them. Once per
 failure: `failure_notified_at` is set in the same transaction, and a retry clears it.
 
+What waits for its channel to be connected (not connected, its connection expired, a
+permission missing) is told once per channel while the channel stays so (`source_failure_ref`):
+a second failure there while the first is told adds to the notice ("Not posted on …: 4
+replies wait until it is connected") instead of telling everyone again.
+
 The replies of one batch are told per channel, once, with how many failed there and the
 claim's words ("3 replies to the claim “…” were not posted on Google Business Profile"): each
 channel has its own notice (`failure_ref`), so a second channel's failure is never taken for
 the first's. While other replies of the batch are still on their first attempt on that
 channel, the notice waits for them (at most `BATCH_WAIT`; the sweeper sends it again), so the
-count is the channel's, not the first reply's."""
+count is the channel's, not the first reply's.
+
+Replies to post by hand are not failures: the agency's people who post by hand are told once
+per channel (`outbox_by_hand_notify`, an open notice that counts what waits and leaves when
+nothing does); the clinic is not told. The writer of a reply hears, for information, when it
+is published and when it is not posted or goes to be posted by hand (`reply_outcome_tell`):
+once per reply and outcome, once per batch and outcome for one answer to many mentions."""
 
 from __future__ import annotations
 
@@ -18,19 +29,29 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import user_is_agency_staff
 from agency.models import AgencyMembership, AgencyRole
+from clinics.access import people_who_can
 from clinics.alerting import chat_notice, chat_post, chat_webhooks_for
-from clinics.models import Clinic, clinic_zone
-from clinics.notifications import people_notify
+from clinics.models import Clinic, Notification, clinic_zone
+from clinics.notifications import notifications_close, people_notify
+from core.permissions import Permission
 from core.tenancy import current_clinic
-from responses.models import AuditEntry, OutboxItem, OutboxKind, OutboxStatus, ReplyBatch
+from responses.models import (
+    WAITING_FOR_SOURCE,
+    AuditEntry,
+    FailureKind,
+    OutboxItem,
+    OutboxKind,
+    OutboxStatus,
+    ReplyBatch,
+)
 from responses.selectors import failure_advice, review_named
-from responses.services.outbox import failure_ref, item_batch_id
+from responses.services.outbox import by_hand_ref, failure_ref, item_batch_id
 
 logger = logging.getLogger(__name__)
 # how long a batch's notice waits for its other replies' first attempt on the same channel
@@ -72,15 +93,62 @@ def _what(item: OutboxItem, clinic: Clinic) -> str:
     return f"unpinning the statement “{item.statement.title}”"
 
 
+def _batch_to(batch: ReplyBatch) -> str:
+    """ "to the claim “… reuses needles”": the claim as people know it (never a number)."""
+    claim = batch.cluster.title.strip() if batch.cluster_id and batch.cluster else ""
+    if len(claim) > CLAIM_WORDS:
+        claim = "…" + claim[-(CLAIM_WORDS - 1) :].lstrip()
+    return f"to the claim “{claim}”" if claim else "of one answer to many mentions"
+
+
 def _batch_title(batch: ReplyBatch, source_name: str, failed: int) -> str:
     """ "3 replies to the claim “… reuses needles” were not posted on Google Business
     Profile": how many, and the claim as people know it (never a batch number)."""
     replies = "1 reply" if failed == 1 else f"{failed} replies"
-    claim = batch.cluster.title.strip() if batch.cluster_id and batch.cluster else ""
-    if len(claim) > CLAIM_WORDS:
-        claim = "…" + claim[-(CLAIM_WORDS - 1) :].lstrip()
-    to = f"to the claim “{claim}”" if claim else "of one answer to many mentions"
-    return f"{replies} {to} {'was' if failed == 1 else 'were'} not posted on {source_name}"
+    return (
+        f"{replies} {_batch_to(batch)} {'was' if failed == 1 else 'were'} not posted on "
+        f"{source_name}"
+    )
+
+
+# what a channel that is not connected (or lost its connection) waits for, per FailureKind
+UNTIL = {
+    FailureKind.NOT_CONNECTED: "until it is connected",
+    FailureKind.AUTH: "until it is reconnected",
+    FailureKind.PERMISSION: "until it is reconnected with an account that may post there",
+}
+
+
+def _counted(items: list[OutboxItem]) -> str:
+    """ "3 replies", "1 statement", "2 replies and 1 statement"."""
+    replies = sum(1 for i in items if i.kind == OutboxKind.REPLY)
+    others = len(items) - replies
+    parts = []
+    if replies:
+        parts.append("1 reply" if replies == 1 else f"{replies} replies")
+    if others:
+        parts.append("1 statement" if others == 1 else f"{others} statements")
+    return " and ".join(parts)
+
+
+def _channel_title(item: OutboxItem, group: list[OutboxItem], clinic: Clinic) -> str:
+    """The channel's notice: the one item it is about while it is alone, then how many wait
+    ("Not posted on Sunrise Facebook page: 4 replies wait until it is connected")."""
+    if len(group) == 1:
+        return f"Not posted on {item.source.name}: {_what(item, clinic)}"
+    return (
+        f"Not posted on {item.source.name}: {_counted(group)} wait "
+        f"{UNTIL.get(item.failure_kind, 'for it')}"
+    )
+
+
+def one_at_a_time(ref: str) -> None:
+    """Until the caller's transaction ends, nobody else tells of `ref` in this clinic: two
+    workers that settle two replies of one channel at once tell once, with both counted."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(current_schema()), hashtext(%s))", [ref]
+        )
 
 
 def _portal_page(clinic: Clinic, item: OutboxItem) -> str:
@@ -106,6 +174,8 @@ def outbox_failure_notify(*, item_id: int) -> str:
     clinic = current_clinic()
     with transaction.atomic():
         found = OutboxItem.objects.select_related("draft").filter(pk=item_id).first()
+        if found is not None and found.failure_kind in WAITING_FOR_SOURCE:
+            one_at_a_time(failure_ref(found))
         batch_id = item_batch_id(found) if found is not None else None
         # one notice of a batch at a time (each counts the batch's replies on its channel):
         # the batch's row first, then the item
@@ -139,17 +209,59 @@ def outbox_failure_notify(*, item_id: int) -> str:
             ):
                 # the last of them to fail tells of all (or the sweeper, a minute on)
                 return "waiting for the batch's other replies on this channel"
+        if item.failure_kind in WAITING_FOR_SOURCE:
+            # the channel is told once while it stays so: the count grows on the same notice
+            group = list(
+                OutboxItem.objects.select_related("source", "review__source", "statement", "draft")
+                .filter(
+                    source_id=item.source_id,
+                    status=OutboxStatus.FAILED,
+                    failure_kind__in=WAITING_FOR_SOURCE,
+                )
+                .order_by("pk")
+            )
+            untold = [i for i in group if i.failure_notified_at is None]
+            told_before = len(untold) < len(group)
+            OutboxItem.objects.filter(pk__in=[i.pk for i in untold]).update(
+                failure_notified_at=now, updated_at=now
+            )
+            if batch is not None and all(item_batch_id(i) == batch.pk for i in group):
+                # all of one answer to many: the claim's words say which
+                title = _batch_title(batch, item.source.name, len(group))
+                page = f"/clinics/{clinic.slug}/replies/batches/{batch.pk}/"
+            else:
+                title = _channel_title(item, group, clinic)
+                page = (
+                    f"/clinics/{clinic.slug}/outbox/#item-{item.pk}"
+                    if len(group) == 1
+                    else f"/clinics/{clinic.slug}/outbox/#group-failed"
+                )
+            newly_failed = untold
+            if told_before:
+                Notification.objects.filter(clinic=clinic, ref=failure_ref(item), open=True).update(
+                    title=title[:300], url=page, updated_at=now
+                )
+        elif batch is not None:
             failed = [i for i in group if i.status == OutboxStatus.FAILED]
             untold = [i.pk for i in failed if i.failure_notified_at is None]
             told_before = len(untold) < len(failed)
             OutboxItem.objects.filter(pk__in=untold).update(failure_notified_at=now, updated_at=now)
             title = _batch_title(batch, item.source.name, len(failed))
             page = f"/clinics/{clinic.slug}/replies/batches/{batch.pk}/"
+            newly_failed = [i for i in failed if i.pk in untold]
         else:
             item.failure_notified_at = now
             item.save(update_fields=["failure_notified_at", "updated_at"])
             title = f"Not posted on {item.source.name}: {_what(item, clinic)}"
             page = f"/clinics/{clinic.slug}/outbox/#item-{item.pk}"
+            newly_failed = [item]
+        for failed_item in newly_failed:
+            if failed_item.kind == OutboxKind.REPLY:
+                _writer_tell(failed_item, "failed", clinic)
+        if item.failure_kind in WAITING_FOR_SOURCE and told_before:
+            # the channel's notice is out and still open: it now counts this one too
+            logger.info("delivery failure %s added to its channel's notice", item.pk)
+            return f"added to the channel's notice ({len(group)} waiting)"
         recipients = failure_recipients(item, clinic)
         staff = [u for u in recipients if user_is_agency_staff(u)]
         # the e-mail has no open notice to stop a repeat: a batch's channel they were told of
@@ -188,3 +300,159 @@ def outbox_failure_notify(*, item_id: int) -> str:
         outcomes.append(f"{hook.kind}: {chat_post(hook, message)}")
     logger.info("delivery failure %s told %s people; chat %s", item.pk, len(told), outcomes)
     return f"told {len(told)}; " + ", ".join(outcomes)
+
+
+# --- replies to post by hand --------------------------------------------------------------
+
+
+def by_hand_posters(clinic: Clinic) -> list[User]:
+    """Who posts replies by hand: the agency's people who may write in the clinic (they mark
+    them posted in the outbox); never the clinic's own people."""
+    return [
+        u for u in people_who_can(clinic, permission=Permission.WRITE) if user_is_agency_staff(u)
+    ]
+
+
+def _by_hand_title(source_name: str, waiting: int) -> str:
+    replies = "1 reply waits" if waiting == 1 else f"{waiting} replies wait"
+    return f"{replies} to be posted by hand on {source_name}"
+
+
+def outbox_by_hand_notify(*, item_id: int) -> str:
+    """Replies wait to be posted by hand on the item's channel: the agency's people who post
+    by hand are told once per channel (in-app and by e-mail, as each chose), with how many
+    wait; the notice's count follows what waits and it leaves when nothing does. The writer
+    of each reply newly there hears it for information (`reply_outcome_tell`). Run after
+    the item went to "To post by hand" or was posted by hand. Returns what happened."""
+    clinic = current_clinic()
+    with transaction.atomic():
+        item = OutboxItem.objects.select_related("source").filter(pk=item_id).first()
+        if item is None or item.kind != OutboxKind.REPLY:
+            return "not a reply"
+        ref = by_hand_ref(item.source_id)
+        one_at_a_time(ref)
+        waiting = list(
+            OutboxItem.objects.select_related("draft", "review__source", "source")
+            .filter(source_id=item.source_id, kind=OutboxKind.REPLY, status=OutboxStatus.MANUAL)
+            .order_by("pk")
+        )
+        if not waiting:
+            closed = notifications_close(clinic=clinic, ref=ref)
+            return f"nothing waits; {closed} notice(s) closed"
+        now = timezone.now()
+        untold = [i for i in waiting if i.failure_notified_at is None]
+        OutboxItem.objects.filter(pk__in=[i.pk for i in untold]).update(
+            failure_notified_at=now, updated_at=now
+        )
+        title = _by_hand_title(item.source.name, len(waiting))
+        posters = by_hand_posters(clinic)
+        told: dict[int, list[str]] = {}
+        if len(untold) < len(waiting):
+            # the channel's notice is out: it counts what waits now
+            Notification.objects.filter(clinic=clinic, ref=ref, open=True).update(
+                title=title[:300], updated_at=now
+            )
+        elif untold:
+            told = people_notify(
+                users=posters,
+                clinic=clinic,
+                kind="post_by_hand",
+                ref=ref,
+                title=title,
+                detail=f"{untold[0].manual_reason} In the outbox, under “To post by hand”, "
+                "each waits with its text.",
+                url=f"/clinics/{clinic.slug}/outbox/#group-manual",
+            )
+        poster_ids = {u.pk for u in posters}
+        for waiting_item in untold:
+            # a writer who posts by hand herself was just told of the channel: her reply's
+            # notice is kept in her history, not mailed again
+            _writer_tell(waiting_item, "by_hand", clinic, quiet_for=poster_ids)
+    logger.info("to post by hand on source %s: %s waiting, told %s", item.source_id,
+                len(waiting), len(told))  # fmt: skip
+    return f"{len(waiting)} waiting; told {len(told)}"
+
+
+# --- the writer: what became of her reply --------------------------------------------------
+
+OUTCOMES = ("published", "failed", "by_hand")
+
+
+def reply_outcome_tell(*, item_id: int, outcome: str) -> str:
+    """Tell the reply's writer, for information, what became of it: `published` (posted, or
+    marked posted by hand), `failed` or `by_hand` (it waits to be posted by hand). Once per
+    reply and outcome; for one answer to many mentions, once per batch and outcome."""
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome!r}")
+    clinic = current_clinic()
+    with transaction.atomic():
+        item = (
+            OutboxItem.objects.select_related("draft", "review__source", "source")
+            .filter(pk=item_id, kind=OutboxKind.REPLY)
+            .first()
+        )
+        if item is None:
+            return "not a reply"
+        return _writer_tell(item, outcome, clinic)
+
+
+def _writer_tell(
+    item: OutboxItem, outcome: str, clinic: Clinic, *, quiet_for: set[int] = frozenset()
+) -> str:
+    batch = (
+        ReplyBatch.objects.select_related("cluster").filter(pk=item.draft.batch_id).first()
+        if item.draft.batch_id
+        else None
+    )
+    label = (batch or item.draft).author_label
+    if not label.startswith("user:"):
+        return "no writer to tell"
+    writer = User.objects.filter(pk=int(label.split(":", 1)[1]), is_active=True).first()
+    if writer is None:
+        return "no writer to tell"
+    ref = f"reply-batch:{batch.pk}:{outcome}" if batch else f"reply:{item.draft_id}:{outcome}"
+    one_at_a_time(ref)
+    if Notification.objects.filter(clinic=clinic, user=writer, ref=ref).exists():
+        return "already told"
+    where = item.source.name
+    if batch is not None:
+        to = _batch_to(batch)
+        title, detail = {
+            "published": (f"Your replies {to} are being published",
+                          "The batch's page shows where each stands."),
+            "failed": (f"Some of your replies {to} were not posted",
+                       "The batch's page shows which, and why; the agency's owners were told."),
+            "by_hand": (f"Some of your replies {to} are to be posted by hand",
+                        "The batch's page shows which; the outbox has their texts."),
+        }[outcome]  # fmt: skip
+        url = f"/clinics/{clinic.slug}/replies/batches/{batch.pk}/"
+    else:
+        what = f"Your reply to {review_named(item.review, tz=clinic_zone(clinic))}"
+        if outcome == "published":
+            how = (
+                "marked posted by hand"
+                if item.status == OutboxStatus.POSTED_BY_HAND
+                else "published"
+            )
+            title, detail = f"{what} was {how} on {where}", ""
+        elif outcome == "failed":
+            advice = failure_advice(item)
+            title = f"{what} was not posted on {where}"
+            detail = (
+                f"{advice['summary']} The people who approved it and the agency's owners were told."
+            )
+        else:
+            title, detail = f"{what} is to be posted by hand on {where}", item.manual_reason
+        url = f"/clinics/{clinic.slug}/replies/review/{item.review_id}/"
+    told = people_notify(
+        users=[writer],
+        clinic=clinic,
+        kind=f"reply_{outcome}",
+        ref=ref,
+        title=title,
+        detail=detail,
+        url=url,
+        waits=False,
+        email=writer.pk not in quiet_for,
+    )
+    return f"told the writer: {told.get(writer.pk, [])}"

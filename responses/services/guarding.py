@@ -10,6 +10,7 @@ from clinics.models import Clinic
 from facts.selectors import facts_citable
 from responses.models import ResponseSettings
 from responses.services.common import GuardBlocked
+from scoring.selectors import latest_score
 
 
 def response_settings_get() -> ResponseSettings:
@@ -75,14 +76,29 @@ def guard_fix(
     only: tuple[int, int] | None = None,
 ) -> dict:
     """`text` with the guard's fixes applied (`responses.guard.fixes`): whole sentences, no
-    repeated phrase, one contact invitation; for all findings it passes the guard. Returns the
+    repeated phrase, one contact invitation (none in a reply to a positive review, which stays
+    a thank-you: `review_is_positive`); for all findings it passes the guard. Returns the
     text, the guard's result on it and what changed. Stores nothing."""
     from responses.guard.fixes import apply_fixes
 
     context = guard_context(clinic=clinic, review=review, purpose=purpose)
     review_text = review.text if review is not None else None
-    fixed = apply_fixes(text, review_text=review_text or None, context=context, only=only)
+    fixed = apply_fixes(
+        text,
+        review_text=review_text or None,
+        context=context,
+        only=only,
+        positive=purpose == "reply" and review is not None and review_is_positive(review),
+    )
     return {"text": fixed.text, **fixed.result.as_dict(), "changes": fixed.changes}
+
+
+def review_is_positive(review) -> bool:
+    """Rated 4 or 5, or read as positive by its latest score: a reply to it is a thank-you."""
+    if review.rating is not None and review.rating >= 4:
+        return True
+    score = latest_score(review)
+    return score is not None and score.label == "positive"
 
 
 def guard_refusal(result: dict) -> GuardBlocked:

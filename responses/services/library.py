@@ -3,6 +3,8 @@ Changing either takes the MANAGE permission (agency owners and managers) and is 
 
 from __future__ import annotations
 
+import re
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -19,6 +21,7 @@ from responses.services.guarding import response_settings_get
 from responses.services.templating import known_variables_help, unknown_variables
 
 TEMPLATE_FIELDS = ("name", "category", "body", "is_active")
+STAFF_NAME_MAX = 200  # ResponseSettings.staff_names' items
 SETTINGS_FIELDS = (
     "require_agency_approval",
     "legal_review_on_needs_review",
@@ -129,3 +132,51 @@ def response_settings_update(
         detail["reason"] = reason
     _audit("settings", row.pk, "updated", who, **detail)
     return row
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _staff_name_problem(name: str) -> str:
+    if len(name) > STAFF_NAME_MAX:
+        return f"“{name[:40]}…”: at most {STAFF_NAME_MAX} characters."
+    if _CONTROL.search(name):
+        return "A name holds a character that is not text."
+    return ""
+
+
+def staff_names_set(*, access: ClinicAccess, names: list[str]) -> ResponseSettings:
+    """Replace the clinic's staff names with `names` (blank ones dropped), each checked, through
+    `response_settings_update` (MANAGE, audited). Nothing changes when one is refused."""
+    require(access, Permission.MANAGE)
+    names = [" ".join(n.split()) for n in names if n and n.strip()]
+    if problems := [p for n in names if (p := _staff_name_problem(n))]:
+        raise ValidationFailed("Staff names not saved.", fields={"staff_names": problems})
+    return response_settings_update(access=access, staff_names=names)
+
+
+def _name_words(name: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]+", name.lower()) if len(w) > 1}
+
+
+@transaction.atomic
+def staff_name_add(*, access: ClinicAccess, name: str, review=None) -> ResponseSettings:
+    """Add `name` to the clinic's staff names (the guard allows them in a reply), through
+    `response_settings_update` (MANAGE, audited). A name already listed changes nothing. The
+    name of `review`'s author is refused: a reply may never name the reviewer as staff."""
+    require(access, Permission.MANAGE)
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationFailed("Give the name.", fields={"name": ["Give the name."]})
+    if problem := _staff_name_problem(name):
+        raise ValidationFailed("The name is not added.", fields={"name": [problem]})
+    author = _name_words(getattr(review, "author_name", "") or "")
+    if author and (words := _name_words(name)) and words <= author:
+        raise ValidationFailed(
+            f"“{name}” is the reviewer's name; it is not added to the staff names.",
+            fields={"name": ["The reviewer's name cannot be a staff name."]},
+        )
+    row = response_settings_get()
+    if name.lower() in {n.lower() for n in row.staff_names}:
+        return row
+    return response_settings_update(access=access, staff_names=[*row.staff_names, name])

@@ -11,7 +11,10 @@
   any other refusal fails at once with the platform's own message, for a person to retry.
 - A platform that cannot take the write (Yelp; sources without a connector such as CSV, API
   push, webhooks, Healthgrades) gets a "post by hand" item: a person copies the text, posts
-  it, and marks it posted.
+  it, and marks it posted. So does a reply on a channel the agency posts on by hand
+  (`Source.replies_by_hand`), or on one that is not connected where connecting its platform
+  is not set up on this server (nobody could connect it here): not a failure, nothing to
+  retry. The people who post by hand are told once per channel (`responses.services.delivery`).
 """
 
 from __future__ import annotations
@@ -46,8 +49,9 @@ from feeds.connectors.errors import (
 from feeds.connectors.facebook import FacebookConnector
 from feeds.connectors.google import GoogleConnector
 from feeds.connectors.yelp import YelpConnector
-from feeds.models import Review, ReviewStatus, Source, SourceKind
+from feeds.models import Review, ReviewStatus, Source, SourceKind, platform_name
 from feeds.services import source_credentials
+from feeds.services.connections import connecting_set_up
 from responses.models import (
     WAITING_FOR_SOURCE,
     ApprovalStatus,
@@ -77,6 +81,8 @@ BACKOFF_MAX = timedelta(hours=1)
 ST = OutboxStatus
 FK = FailureKind
 NOTIFY_TASK = "responses.tasks.outbox_failure_notify"
+BY_HAND_TASK = "responses.tasks.outbox_by_hand_notify"
+WRITER_TASK = "responses.tasks.reply_outcome_tell"
 # Platform codes that mean "the connected account may not do this" (Facebook: 10 and 200-299
 # are permission errors; Google answers PERMISSION_DENIED).
 PERMISSION_CODES = frozenset({10, "10", "PERMISSION_DENIED"})
@@ -111,6 +117,33 @@ def manual_reason_for_reply(kind: str) -> str | None:
             ". Copy the reply, post it by hand, then mark it posted."
         )
     return None
+
+
+def reply_by_hand_reason(source: Source) -> str | None:
+    """Why a reply on this source goes to "To post by hand" (None: Carewatch posts it, or it
+    waits for the channel to be connected): the platform takes no replies from Carewatch, the
+    agency posts on this channel by hand, or the channel is not connected and connecting its
+    platform is not set up on this server (`feeds.services.connections.connecting_set_up`),
+    so nobody could connect it here."""
+    if reason := manual_reason_for_reply(source.kind):
+        return reason
+    if source.replies_by_hand or (not connecting_set_up(source.kind) and _not_connected(source)):
+        return (
+            f"{platform_name(source.kind)} replies are posted by hand here: copy the reply, "
+            "post it, then mark it posted."
+        )
+    return None
+
+
+def _not_connected(source: Source) -> bool:
+    """Carewatch lacks what it needs to post on the source (its account, its token)."""
+    try:
+        _connector(source)
+    except ConfigurationError:
+        return True
+    except ConnectorError:
+        return False
+    return False
 
 
 def source_connection(source: Source) -> str:
@@ -185,7 +218,7 @@ def outbox_reply_enqueue(*, draft: ReplyDraft, who: Actor) -> OutboxItem:
     from responses.services.replies import FLOW
 
     version = FLOW.current_version(draft)
-    manual = manual_reason_for_reply(review.source.kind)
+    manual = reply_by_hand_reason(review.source)
     item, created = OutboxItem.objects.get_or_create(
         idempotency_key=f"reply:{draft.pk}:v{draft.version}",
         defaults={
@@ -203,6 +236,8 @@ def outbox_reply_enqueue(*, draft: ReplyDraft, who: Actor) -> OutboxItem:
         _audit(item, "queued", who, before="")
         if item.status == ST.PENDING:
             _queue_on_commit([item.pk])
+        else:
+            enqueue_on_commit(BY_HAND_TASK, [(item.pk,)])
     return item
 
 
@@ -275,6 +310,20 @@ def outbox_due(*, now: datetime | None = None) -> list[int]:
     """Items of this clinic that are due for delivery (pending and due, or abandoned)."""
     now = now or timezone.now()
     return list(OutboxItem.objects.filter(_claimable(now)).values_list("pk", flat=True))
+
+
+def outbox_by_hand_untold(*, now: datetime | None = None) -> list[int]:
+    """Replies to post by hand that nobody was told of a minute after (the notice's message
+    was lost): the sweeper queues their notice again."""
+    now = now or timezone.now()
+    return list(
+        OutboxItem.objects.filter(
+            status=ST.MANUAL,
+            kind=OutboxKind.REPLY,
+            failure_notified_at__isnull=True,
+            updated_at__lt=now - timedelta(minutes=1),
+        ).values_list("pk", flat=True)
+    )
 
 
 def outbox_failures_untold(*, now: datetime | None = None) -> list[int]:
@@ -386,8 +435,8 @@ def outbox_deliver(*, item_id: int, now: datetime | None = None) -> str:
     item = _claim(item_id, now)
     if item is None:
         return "skipped"
-    if item.kind == OutboxKind.REPLY and _capabilities(item.source.kind) is None:
-        return _to_manual(item, manual_reason_for_reply(item.source.kind))
+    if item.kind == OutboxKind.REPLY and (by_hand := reply_by_hand_reason(item.source)):
+        return _to_manual(item, by_hand)
     stop = _guard_stop(item)
     if stop:
         return _failed(item, stop, FK.GUARD)
@@ -509,12 +558,29 @@ def _failed(item: OutboxItem, message: str, failure_kind: str) -> str:
 
 @transaction.atomic
 def _to_manual(item: OutboxItem, reason: str) -> str:
+    """A person posts it by hand: not a failure. The people who post by hand are told after
+    commit, once per channel (`outbox_by_hand_notify`); a failure notice it had leaves."""
     item = _locked(item)
     item.status = ST.MANUAL
     item.manual_reason = reason
     item.lease_until = None
-    item.save(update_fields=["status", "manual_reason", "lease_until", "updated_at"])
+    item.failure_kind = ""
+    item.failure_notified_at = None
+    item.save(
+        update_fields=[
+            "status",
+            "manual_reason",
+            "lease_until",
+            "failure_kind",
+            "failure_notified_at",
+            "updated_at",
+        ]
+    )
     _audit(item, "to_post_by_hand", SYSTEM, before=ST.SENDING, comment=reason)
+    _failure_notices_settle(item)
+    figures_changed()
+    if item.kind == OutboxKind.REPLY:
+        enqueue_on_commit(BY_HAND_TASK, [(item.pk,)])
     return "manual"
 
 
@@ -539,20 +605,13 @@ def _complete(item: OutboxItem, who: Actor) -> None:
     """The write is on the platform (sent, or posted by hand): finish what it was for, and a
     failure notice about it leaves everyone's banner."""
     now = timezone.now()
-    clinic = current_clinic()
-    notifications_close(clinic=clinic, ref=f"outbox:{item.pk}")
-    batch_id = item_batch_id(item)
-    if (
-        batch_id
-        and not OutboxItem.objects.filter(
-            draft__batch_id=batch_id, source_id=item.source_id, status=OutboxStatus.FAILED
-        )
-        .exclude(pk=item.pk)
-        .exists()
-    ):
-        notifications_close(clinic=clinic, ref=failure_ref(item))
+    _failure_notices_settle(item)
     figures_changed()
     if item.kind == OutboxKind.REPLY:
+        # the writer hears it went out; a channel's "to post by hand" notice counts again
+        enqueue_on_commit(WRITER_TASK, [(item.pk, "published")])
+        if item.status == ST.POSTED_BY_HAND:
+            enqueue_on_commit(BY_HAND_TASK, [(item.pk,)])
         from responses.services.replies import reply_payload
 
         draft = ReplyDraft.objects.select_for_update().get(pk=item.draft_id)
@@ -704,16 +763,47 @@ def outbox_retry_for_source(*, source_id: int) -> list[int]:
     return [i.pk for i in items]
 
 
+def _failure_notices_settle(item: OutboxItem) -> None:
+    """The item no longer fails (posted, or to post by hand): its failure notice leaves
+    everyone's banner, and so do its batch's notice on its channel and its channel's "not
+    connected" notice once nothing else fails there for that reason."""
+    clinic = current_clinic()
+    notifications_close(clinic=clinic, ref=f"outbox:{item.pk}")
+    failed = OutboxItem.objects.filter(source_id=item.source_id, status=ST.FAILED).exclude(
+        pk=item.pk
+    )
+    batch_id = item_batch_id(item)
+    if batch_id and not failed.filter(draft__batch_id=batch_id).exists():
+        notifications_close(clinic=clinic, ref=f"outbox-batch:{batch_id}:source:{item.source_id}")
+    if not failed.filter(failure_kind__in=WAITING_FOR_SOURCE).exists():
+        notifications_close(clinic=clinic, ref=source_failure_ref(item.source_id))
+
+
 def item_batch_id(item: OutboxItem) -> int | None:
     """The batch whose reply the item carries (None for a reply of its own or a statement)."""
     return item.draft.batch_id if item.kind == OutboxKind.REPLY else None
 
 
+def source_failure_ref(source_id: int) -> str:
+    """The notice that a channel is not connected (or its connection expired, or lacks a
+    permission) and what was approved for it waits: one per channel while it stays so."""
+    return f"outbox-source:{source_id}:waiting"
+
+
+def by_hand_ref(source_id: int) -> str:
+    """The notice that replies wait to be posted by hand on a channel: open while any waits."""
+    return f"outbox-source:{source_id}:by-hand"
+
+
 def failure_ref(item: OutboxItem) -> str:
-    """The notification reference of an item's failure (closed once it is posted). The
-    replies of one batch on one channel share one: a person hears once per channel that the
-    batch's replies fail there, not once per mention, and a second channel's failure is not
-    taken for the first's."""
+    """The notification reference of an item's failure (closed once it is posted). What
+    waits for its channel to be connected (or reconnected) shares the channel's: a person
+    hears once while the channel stays so, not once per reply. The replies of one batch on
+    one channel share one: a person hears once per channel that the batch's replies fail
+    there, not once per mention, and a second channel's failure is not taken for the
+    first's."""
+    if item.failure_kind in WAITING_FOR_SOURCE:
+        return source_failure_ref(item.source_id)
     batch_id = item_batch_id(item)
     if batch_id:
         return f"outbox-batch:{batch_id}:source:{item.source_id}"

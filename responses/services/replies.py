@@ -16,7 +16,12 @@ from responses.models import ApprovalStatus, ReplyDraft, ReplyVersion
 from responses.services import workflow
 from responses.services.common import audit_record, require, webhook_emit
 from responses.services.guarding import guard_check
-from responses.services.templating import citations_of_flags, text_render, unresolved_error
+from responses.services.templating import (
+    citations_of_flags,
+    concerns_of,
+    text_render,
+    unresolved_error,
+)
 from scoring.selectors import latest_score
 
 MAX_REPLY_CHARS = 4000
@@ -135,6 +140,11 @@ def _review_topics(review: Review) -> list[str]:
     return [t.get("name", "") for t in (score.topics if score else [])]
 
 
+def _review_concerns(review: Review) -> list[str]:
+    score = latest_score(review)
+    return concerns_of(score.topics if score else [])
+
+
 def _review_citations(review: Review) -> list[str]:
     score = latest_score(review)
     return citations_of_flags(score.flags if score else [])
@@ -150,6 +160,7 @@ def _version_add(
         review_topics=_review_topics(draft.review),
         cite=_review_citations(draft.review),
         about=draft.review.text,
+        concerns=_review_concerns(draft.review),
     )
     if rendered.unresolved:
         raise unresolved_error(rendered)
@@ -204,6 +215,7 @@ def reply_draft_create(
                 review_topics=_review_topics(review),
                 cite=_review_citations(review),
                 about=review.text,
+                concerns=_review_concerns(review),
             )
         else:
             suggestion = reply_suggest(review=review, clinic=current_clinic())

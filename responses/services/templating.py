@@ -1,6 +1,7 @@
 """Reply text variables: {clinic_name}, {clinic_phone}, {clinic_email}, {contact_url},
 {contact_line}, {statement_url} (the current statement's own public address),
-{fact:<slug>} and {relevant_facts}. Only confirmed, active facts are cited
+{fact:<slug>}, {relevant_facts} and {concerns} (what the review found wanting, in words: "the
+wait", from the topics its score reads as negative). Only confirmed, active facts are cited
 (`facts.selectors`). A variable with nothing to put in (the clinic has no e-mail, the fact does
 not exist or is not confirmed, no fact matches) is *unresolved*: saving a text that holds one
 is refused with the variable named and why (`unresolved_error`), so no reply or statement ever
@@ -29,6 +30,7 @@ VARIABLES = (
     "contact_line",
     "statement_url",
     "relevant_facts",
+    "concerns",
 )
 
 
@@ -74,7 +76,47 @@ _MISSING_CLINIC_VALUE = {
     "clinic_email": "this clinic has no e-mail address (Settings → General)",
     "contact_url": "this clinic has no contact page (Settings → General)",
     "contact_line": "this clinic has no phone, e-mail or contact page (Settings → General)",
+    "concerns": "the review's score reads no topic as negative: there is no issue to name",
 }
+
+
+# How a reply names a topic the review was unhappy about ({concerns}). Topics of care itself
+# (outcome, pain, medication, discharge, privacy, vaccines) are never named: "we are sorry
+# about the pain" echoes a health detail of the review, which the guard blocks.
+CONCERN_WORDS = {
+    "wait_time": "the wait",
+    "scheduling_access": "the trouble getting an appointment",
+    "staff_attitude": "how our team came across",
+    "communication": "the communication",
+    "billing_insurance": "the billing",
+    "cleanliness": "the cleanliness",
+    "facilities_parking": "the parking and facilities",
+    "staffing_continuity": "the changes in our team",
+    "accessibility_language": "the difficulties with access",
+    "family_carers": "the arrangements for family and carers",
+    "food_drink": "the food and drink",
+}
+CONCERN_OTHER = "what fell short"
+
+
+def concerns_of(topics: Iterable[dict]) -> list[str]:
+    """The names of the topics a score reads as negative (`{name, sentiment?}`), in order."""
+    return [t.get("name", "") for t in topics if t.get("sentiment") == "negative" and t.get("name")]
+
+
+def concern_words(concerns: Iterable[str]) -> str:
+    """Topic names in words for a reply ("the wait and the billing"); a topic without safe words
+    is "what fell short", said once; "" for none."""
+    words: list[str] = []
+    for name in concerns:
+        said = CONCERN_WORDS.get(name, CONCERN_OTHER)
+        if said not in words:
+            words.append(said)
+    if CONCERN_OTHER in words and len(words) > 1:
+        words.remove(CONCERN_OTHER)  # the named issues say it; "what fell short" adds nothing
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
 
 
 @dataclass
@@ -125,18 +167,21 @@ def text_render(
     review_topics: Iterable[str] = (),
     cite: Iterable[str] = (),
     about: str = "",
+    concerns: Iterable[str] = (),
 ) -> Rendered:
     """`text` with every variable that has a value filled in. {relevant_facts} is the facts in
     `cite` (e.g. the fact a false claim contradicts) when any is citable, else the facts whose
     topics match `review_topics`, else the one citable fact sharing most words with `about`
     (the review's text: "they reuse needles" finds "Single-use needles" when the flag cited a
-    myth and no topic matched)."""
+    myth and no topic matched). {concerns} names `concerns` (`concerns_of` the review's topics)
+    in words (`concern_words`)."""
     values = {
         "clinic_name": clinic.name,
         "clinic_phone": clinic.phone,
         "clinic_email": clinic.email,
         "contact_url": clinic.contact_url,
         "contact_line": contact_line(clinic),
+        "concerns": concern_words(concerns),
     }
     if "{statement_url}" in text:
         values["statement_url"] = current_statement_url(clinic)

@@ -22,6 +22,7 @@ import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.privacy import REDACTED_TEXT
 from core.tenancy import current_clinic
 from facts.models import Fact
 from feeds.models import Review
@@ -282,3 +283,44 @@ def claims_cluster(*, review_ids: Sequence[int], embed: Embed | None) -> int:
         ClaimMention.objects.bulk_create(mentions, ignore_conflicts=True)
     logger.info("claims: %d mentions clustered (%d new clusters)", len(mentions), len(created))
     return len(mentions)
+
+
+def claims_redact(*, review_ids: Sequence[int]) -> tuple[int, int]:
+    """The claim texts of reviews redacted at their author's request (`core.privacy`): each
+    mention's claim is emptied, and a cluster titled by one of them (a cluster takes its
+    title and key phrases from its first or first false claim) is renamed after another
+    member's claim, or "removed" when none is left. The mentions stay in their cluster (the
+    claim was still made; its count and reach stay true). Returns (mentions, clusters)."""
+    mentions = list(
+        ClaimMention.objects.filter(review_id__in=list(review_ids)).select_related("review")
+    )
+    if not mentions:
+        return 0, 0
+    gone: dict[int, set[str]] = {}
+    for mention in mentions:
+        said = {mention.claim.strip()[:300], (mention.review.text or "").strip()[:300]}
+        gone.setdefault(mention.cluster_id, set()).update(s for s in said if s)
+    ClaimMention.objects.filter(pk__in=[m.pk for m in mentions]).update(claim="")
+    try:
+        ignore = phrases.name_words(current_clinic().name)
+    except RuntimeError:
+        ignore = frozenset()
+    renamed = 0
+    for cluster in ClaimCluster.objects.filter(pk__in=list(gone)).select_for_update():
+        if cluster.title.strip() not in gone[cluster.pk] and not any(
+            cluster.title.strip() in said for said in gone[cluster.pk]
+        ):
+            continue
+        other = (
+            ClaimMention.objects.filter(cluster=cluster, review__redacted_at__isnull=True)
+            .exclude(review_id__in=list(review_ids))
+            .exclude(claim="")
+            .order_by("created_at", "pk")
+            .values_list("claim", flat=True)
+            .first()
+        )
+        cluster.title = other[:300] if other else REDACTED_TEXT
+        cluster.key_phrases = phrases.key_phrases(other, ignore=ignore).as_list() if other else []
+        cluster.save(update_fields=["title", "key_phrases", "updated_at"])
+        renamed += 1
+    return len(mentions), renamed

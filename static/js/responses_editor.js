@@ -185,6 +185,27 @@
     });
   }
 
+  // A name the clinic's staff list does not hold (data-staff-names: the list's page for those
+  // who may change it, "ask" for the others): a link there and "Add “…” to the staff names",
+  // which posts the editor's form (the name is added, the text checked again).
+  function staffHelp(item, f) {
+    const where = area.dataset.staffNames;
+    if (!where || f.kind !== "identifier" || (f.subtype !== "person" && f.subtype !== "staff_contact")) return;
+    if (where === "ask") {
+      item.appendChild(el("span", { class: "muted" }, "If “" + f.text + "” is on the clinic's staff, " +
+        "ask an agency owner or manager to add the name there. "));
+      return;
+    }
+    item.appendChild(el("a", { href: where }, "Staff names"));
+    item.appendChild(document.createTextNode(" "));
+    item.appendChild(el("button", {
+      type: "submit", name: "add_staff_name", value: f.text, class: "link add-staff-name",
+      "data-confirm": "Add “" + f.text + "” to the clinic's staff names? Only a member of the " +
+        "clinic's staff belongs there: the guard then allows the name in every reply.",
+    }, "Add “" + f.text + "” to the staff names"));
+    item.appendChild(document.createTextNode(" "));
+  }
+
   function render(result, text) {
     const offset = title ? title.value.length + 2 : 0;
     lastFindings = result.findings;
@@ -218,6 +239,7 @@
       item.appendChild(document.createTextNode(
         " — “" + f.text + "” (" + f.kind.replace(/_/g, " ") + "): " + f.message + " "));
       if (f.replies > 1) item.appendChild(el("span", { class: "muted" }, "(in " + f.replies + " replies) "));
+      staffHelp(item, f);
       if (area.dataset.fixUrl && f.start >= offset && f.end - f.start < text.length - offset) {
         const button = el("button", { type: "button", class: "link fix-one" }, "Fix this");
         button.addEventListener("click", function () { applyFixes([f.start - offset, f.end - offset]); });
@@ -274,8 +296,20 @@
   const edited = document.getElementById("loaded-edited");
   let leaving = false;
   const unsavedAtLoad = area.dataset.unsaved === "1";
-  function dirty() { return unsavedAtLoad || checkedText() !== initial; }
+  // data-baseline: the text the editor's is compared with (the saved version, else what was
+  // loaded: a suggestion or a template is not an edit); without it, the text at load
+  const hasBaseline = area.hasAttribute("data-baseline");
+  const baseline = hasBaseline ? area.dataset.baseline.replace(/\r\n/g, "\n").trim() : "";
+  function dirty() {
+    if (hasBaseline) return area.value.replace(/\r\n/g, "\n").trim() !== baseline;
+    return unsavedAtLoad || checkedText() !== initial;
+  }
   function markDirty() { if (edited) edited.hidden = !dirty(); submitState(); }
+  // a page shown again from the browser's cache (Back) or with text the browser put back
+  // says what holds now
+  function showMarker() { if (edited) edited.hidden = !dirty(); }
+  showMarker();
+  window.addEventListener("pageshow", function () { leaving = false; showMarker(); });
   if (form) form.addEventListener("submit", function () { leaving = true; });
   window.addEventListener("beforeunload", function (event) {
     if (!leaving && dirty()) { event.preventDefault(); event.returnValue = ""; }

@@ -85,7 +85,7 @@ def _file(data: bytes, name: str) -> io.BytesIO:
 @pytest.mark.parametrize(
     ("extra", "field", "message"),
     [
-        ({"logo": lambda: _file(SVG, "logo.svg")}, "logo", "not an image this page can read"),
+        ({"logo": lambda: _file(SVG, "logo.svg")}, "logo", "SVG logos are refused for safety"),
         ({"logo": lambda: _file(b"GIF89a" + b"\0" * 20, "l.gif")}, "logo", "not an image"),
         ({"logo": lambda: _png(fmt="GIF")}, "logo", "A GIF image is not accepted"),
         ({"logo": lambda: _file(b"", "empty.png")}, "logo", "empty"),
@@ -132,3 +132,38 @@ def test_an_unknown_agency_or_a_missing_file_answers_404(client, world, db):
     assert client.get("/brand/alpha/logo").status_code == 404  # no logo yet
     Agency.objects.filter(slug="alpha").update(logo="agency-logos/gone.png")
     assert client.get("/brand/alpha/logo").status_code == 404
+
+
+def test_the_logo_size_error_says_the_real_size(login, world):
+    # a 700,000-byte file: only the first 512 KB + 1 byte are read, the message says 684 KB
+    data = {**_form(), "logo": _file(b"\x89PNG" + b"x" * (700_000 - 4), "big.jpg")}
+    html = login("alpha_manager").post(URL, data).content.decode()
+    assert "The file is 684 KB; a logo may be at most 512 KB." in html
+
+
+def test_an_svg_under_another_name_is_refused_for_safety(login, world):
+    before = _stored()
+    data = {**_form(), "logo": _file(b"\n  " + SVG, "logo.png")}
+    answer = login("alpha_manager").post(URL, data)
+    assert answer.status_code == 400
+    assert "SVG logos are refused for safety" in answer.content.decode()
+    assert _stored() == before
+
+
+@pytest.mark.parametrize(
+    ("colour", "warned"),
+    [("#FFFFFF", "1.0:1"), ("#FFF8C5", "1.1:1"), ("#1F6FEB", ""), ("#0B6E4F", "")],
+)
+def test_a_colour_too_light_to_show_is_saved_with_its_contrast_ratio(login, world, colour, warned):
+    client = login("alpha_manager")
+    answer = client.post(URL, {**_form(), "primary_colour": colour}, follow=True)
+    html = answer.content.decode()
+    assert "Saved: the portal and the public pages show it now." in html
+    assert Agency.objects.get(slug="alpha").primary_colour == colour
+    if warned:
+        assert (
+            f"The colour {colour} has a contrast of {warned} against the page&#x27;s white "
+            "background (at least 3:1 is needed to show)"
+        ) in html
+    else:
+        assert "has a contrast of" not in html

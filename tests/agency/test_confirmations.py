@@ -46,8 +46,9 @@ def test_removing_a_staff_member_asks_first_and_then_removes_and_tells_them(logi
     _asks(
         asked,
         "Remove analyst@alpha.test (Alpha Analyst) from the staff of Alpha Agency?",
-        "They lose access to Alpha Agency and every one of its clinics at once; an e-mail "
-        "tells them.",
+        "They lose access to Alpha Agency and every one of its clinics at once: their open "
+        "browser sessions are signed out, their personal tokens stop working, and they are "
+        "taken off every on-call list; an e-mail tells them.",
         fields,
         "Remove analyst@alpha.test",
         STAFF,

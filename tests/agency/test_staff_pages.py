@@ -72,5 +72,5 @@ def test_editor_has_the_live_guard_markup(login, clinic_a, rows):
 def test_the_brand_leads_staff_to_the_dashboard_and_clients_home(login):
     staff = login("alpha_analyst").get("/clinics/clinic-a/inbox/").content.decode()
     assert '<a class="brand" href="/agency/">' in staff
-    client = login("a_viewer").get("/clinics/clinic-a/").content.decode()
+    client = login("a_viewer").get("/account/").content.decode()
     assert '<a class="brand" href="/">' in client and 'href="/agency/"' not in client

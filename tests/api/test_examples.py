@@ -1182,7 +1182,11 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         status=201,
     )
     rec.call(owner, "get", f"{PUBLIC}/api-keys/", status=200)
+    agency_key = rec.call(
+        owner, "post", f"{PUBLIC}/api-keys/{agency_key['id']}/rotate/", status=201
+    )
     rec.call(owner, "post", f"{PUBLIC}/api-keys/{agency_key['id']}/revoke/", status=200)
+
     return rec.operations
 
 

@@ -85,7 +85,9 @@ def test_clinic_chat_saved_masked_and_bad_input_400(login, clinic_a):
 
 
 def test_clinic_alerts_refused_to_clients_and_writers_cannot_change(login, clinic_a):
-    assert login("a_approver").get(CLINIC_ALERTS).status_code == 403
+    client = login("a_approver")  # the clinic's people: to their portal, refused a change
+    assert client.get(CLINIC_ALERTS)["Location"] == "/clinics/clinic-a/portal/"
+    assert client.post(CLINIC_ALERTS, {"action": "chat", "slack": SLACK}).status_code == 403
     assert login("beta_owner").get(CLINIC_ALERTS).status_code == 404
     writer = login("alpha_writer")
     assert writer.get(CLINIC_ALERTS).status_code == 200

@@ -109,8 +109,9 @@ def test_clinic_person_gets_404_on_another_clinics_page_and_api(clinic_b, login)
     client = login("a_approver")
     assert client.get(f"/clinics/{clinic_b.slug}/").status_code == 404
     assert client.get(f"/clinics/{clinic_b.slug}/api/v1/reviews/").status_code == 404
-    # and reaches their own
-    assert client.get("/clinics/clinic-a/").status_code == 200
+    # and reaches their own (the clinic's page sends them to its portal)
+    assert client.get("/clinics/clinic-a/")["Location"] == "/clinics/clinic-a/portal/"
+    assert client.get("/clinics/clinic-a/portal/").status_code == 200
     assert client.get("/clinics/clinic-a/api/v1/reviews/").status_code == 200
 
 
@@ -220,6 +221,9 @@ PUBLIC_API_EXPECTED = {
         "user:a_approver": 403, None: 401,
     },
     "api/v1/api-keys/1/revoke/": {
+        "key_alpha": 403, "user:beta_owner": 404, "user:a_approver": 403, None: 401,
+    },
+    "api/v1/api-keys/1/rotate/": {
         "key_alpha": 403, "user:beta_owner": 404, "user:a_approver": 403, None: 401,
     },
 }  # fmt: skip

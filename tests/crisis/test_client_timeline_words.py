@@ -1,6 +1,6 @@
-"""The clinic's copy of the post-crisis review says the trigger in words and who was alerted as
-their names, as its portal does: no p-value, baseline or threshold, no agency routing; the agency's
-copy keeps them."""
+"""The clinic's copy of the post-crisis review says the trigger in words and who was alerted
+without naming the agency's people, as its portal does: no p-value, baseline or threshold, no
+agency routing; the agency's copy keeps them."""
 
 from __future__ import annotations
 
@@ -38,7 +38,10 @@ def test_the_clinics_timeline_says_the_trigger_in_words_and_no_routing(clinic_a)
 
     said = " ".join(line["details"] for line in client)
     assert "13 negative mentions in 2 hours — about 482 times the usual" in said
-    assert "Alerted 2 people: Max Manager, Lee Legal." in said
+    # who was alerted without the agency's people's names (walk 9 #21): this older line has no
+    # ids of the people alerted
+    assert "Your agency's on-call people and your crisis team were alerted." in said
+    assert "Max Manager" not in said
     for plumbing in ("p = ", "±", "alerts at", "baseline", "e-mail + in-app", "E-mails sent"):
         assert plumbing not in said, plumbing
     kept = " ".join(line["details"] for line in staff)

@@ -28,13 +28,13 @@ def _status(incident) -> str:
 
 
 def test_the_list_shows_the_unacknowledged_count(incident, login):
-    page = login("a_viewer").get("/clinics/clinic-a/incidents/")
+    page = login("alpha_analyst").get("/clinics/clinic-a/incidents/")
     assert page.status_code == 200
     html = page.content.decode()
     assert "1 unacknowledged incident" in html
     assert f'href="/clinics/clinic-a/incidents/{incident.pk}/"' in html
     assert '<th scope="col">Severity</th>' in html
-    filtered = login("a_viewer").get("/clinics/clinic-a/incidents/?status=resolved")
+    filtered = login("alpha_analyst").get("/clinics/clinic-a/incidents/?status=resolved")
     assert "No incidents match these filters." in filtered.content.decode()
 
 
@@ -45,10 +45,13 @@ def test_the_room_shows_the_trigger_timeline_team_and_mentions(incident, login):
     assert 'value="acknowledge"' in html
     assert '<label for="note">Add a note</label>' in html
     assert "A Legal — legal" in html  # the crisis team
-    # a viewer sees it all but no buttons
-    viewer = login("a_viewer").get(f"/clinics/clinic-a/incidents/{incident.pk}/").content.decode()
-    assert "An outbreak in the waiting room" in viewer
-    assert 'value="acknowledge"' not in viewer
+    # an analyst sees it all but no buttons
+    analyst = login("alpha_analyst").get(f"/clinics/clinic-a/incidents/{incident.pk}/")
+    assert "An outbreak in the waiting room" in analyst.content.decode()
+    assert 'value="acknowledge"' not in analyst.content.decode()
+    # the clinic's viewer reads the incident in the portal (walk 9 #31)
+    viewer = login("a_viewer").get(f"/clinics/clinic-a/incidents/{incident.pk}/")
+    assert viewer["Location"] == f"/clinics/clinic-a/portal/incidents/{incident.pk}/"
 
 
 def test_acknowledging_and_noting_from_the_room(incident, login):

@@ -1,6 +1,6 @@
 """The dashboard in a crisis: staff land on it, rows ranked by severity then the age of the
 oldest unacknowledged incident, Critical unlike High, "unacknowledged … / escalated", and the
-sparkline's number is the value its line ends on."""
+sparkline's number is the last days' mean that its arrow compares (tests/dashboard/test_sentiment_cell.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from dashboard.models import ClinicSnapshot
-from dashboard.templatetags.dashboard_tags import spark_last
+from dashboard.templatetags.dashboard_tags import spark_mean
 
 
 def _snap(clinic, **kw):
@@ -49,16 +49,17 @@ def test_the_page_shows_critical_unack_age_escalation_and_the_sparkline_end(logi
     html = login("alpha_manager").get("/agency/").content.decode()
     assert 'class="pill sev-critical" data-testid="severity">Critical<' in html
     assert "unacknowledged 18\xa0minutes / escalated" in html
-    assert 'data-testid="spark-last">-0.69<' in html
+    assert 'data-testid="spark-mean" data-reviews="6">-0.69<' in html
     # the colour is the number's, and the trend is an arrow of its own that says which way
     # the line went (tests/dashboard/test_sentiment_trend.py)
     end = html[
-        html.index('data-testid="spark-last"') - 200 : html.index('data-testid="spark-last"')
+        html.index('data-testid="spark-mean"') - 200 : html.index('data-testid="spark-mean"')
     ]
     assert '<span class="trend down"' in end
     assert "worse: -0.69 over the last 1 day (6 reviews), down from +0.90 over the first" in html
 
 
-def test_the_sparkline_number_is_the_last_value_drawn():
-    assert spark_last([0.1, -0.69, None]) == -0.69
-    assert spark_last([None, None]) is None
+def test_the_sparkline_number_is_the_mean_of_the_last_days():
+    assert spark_mean([0.1, -0.69])["mean"] == -0.69  # one day at each end of two
+    assert spark_mean([0.1, -0.69, None])["mean"] is None  # the last day: none scored
+    assert spark_mean([None, None]) is None

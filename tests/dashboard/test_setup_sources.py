@@ -47,13 +47,14 @@ def test_sources_that_delivered_once_but_are_off_now_do_not_count_and_are_named(
     ) in html
     replies = steps["replies"]
     assert replies["done"] is False and replies["url"] == "/clinics/clinic-a/sources/"
-    assert replies["detail"].startswith("Facebook page: not connected — replies cannot be posted (")
-    assert (
-        "Google test: not connected — replies cannot be posted (the source is disabled)"
-        in (replies["detail"])
+    # in plain words, each source by its name and platform (it quoted the connector's check:
+    # "(google Business Profile: the account id is missing)")
+    assert replies["detail"] == (
+        "Facebook page is not connected; Google test (Google Business Profile) is turned off: "
+        "replies cannot be posted there. Connect them, or choose “We post replies on this "
+        "channel by hand”, on the sources page."
     )
     assert "Yelp" not in replies["detail"]  # Yelp takes no replies through an API
-    assert replies["detail"].endswith("). Connect them on the sources page.")
     assert "No source yet" not in html
     assert (
         '<a href="/clinics/clinic-a/sources/">Connect the sources for posting replies</a>' in html

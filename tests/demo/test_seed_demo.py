@@ -51,8 +51,10 @@ def test_demo_logins_show_exactly_their_clinics(db):
     home = approver.get("/").content.decode()
     assert "Lakeview Pediatrics" in home and "Riverside Family Dental" not in home
     assert approver.get("/clinics/riverside-dental/").status_code == 404
-    page = approver.get("/clinics/lakeview-peds/").content.decode()
-    assert "Latest reviews" in page and "Clinic people" not in page
+    # the clinic's people read their clinic in its portal, never the agency's pages
+    assert approver.get("/clinics/lakeview-peds/")["Location"] == "/clinics/lakeview-peds/portal/"
+    page = approver.get("/clinics/lakeview-peds/portal/").content.decode()
+    assert "Lakeview Pediatrics" in page and "Clinic people" not in page
 
 
 def test_the_demo_crisis_is_found_once_its_mentions_are_scored(db):

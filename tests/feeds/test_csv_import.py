@@ -236,3 +236,41 @@ def test_the_upload_page_refuses_an_empty_file_and_queues_nothing(login, clinic_
     assert "reviews.csv: The file is empty." in response.content.decode()
     with schema_context(clinic_a.schema_name):
         assert ImportJob.objects.count() == 0
+
+
+def test_past_reviews_are_marked_as_created_and_an_update_keeps_the_clock(api, clinic_a, login):
+    # given a review already in Carewatch with its reply clock
+    client = api("key_a")
+    live = SimpleUploadedFile("live.csv", (HEADER + GOOD[0]).encode())
+    job = client.post("/clinics/clinic-a/api/v1/imports/", {"file": live}).json()
+    with schema_context(clinic_a.schema_name):
+        import_job_run(job_id=job["id"])
+
+    # when the clinic's history is imported as past reviews, the live one with it
+    history = SimpleUploadedFile("history.csv", (HEADER + GOOD[0] + GOOD[2]).encode())
+    response = client.post(
+        "/clinics/clinic-a/api/v1/imports/", {"file": history, "past_reviews": "true"}
+    )
+    assert response.status_code == 202 and response.json()["past_reviews"] is True
+    with schema_context(clinic_a.schema_name):
+        done = import_job_run(job_id=response.json()["id"])
+
+    # then only the review it created is a past review
+    assert (done.created_count, done.unchanged_count) == (1, 1)
+    assert {e: r.imported_as_past for e, r in reviews(clinic_a).items()} == {
+        "c-1": False, "c-3": True,
+    }  # fmt: skip
+    page = login("alpha_manager").get("/clinics/clinic-a/imports/").content.decode()
+    assert "These are past reviews (do not count them against the reply target)" in page
+    assert page.count('data-testid="past-reviews"') == 1
+
+
+def test_a_past_reviews_value_it_cannot_read_is_a_400_and_nothing_is_queued(api, clinic_a):
+    upload = SimpleUploadedFile("history.csv", (HEADER + GOOD[0]).encode())
+    response = api("key_a").post(
+        "/clinics/clinic-a/api/v1/imports/", {"file": upload, "past_reviews": "maybe"}
+    )
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"past_reviews": ["Must be true or false."]}
+    with schema_context(clinic_a.schema_name):
+        assert not ImportJob.objects.exists()

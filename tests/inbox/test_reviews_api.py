@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from feeds.models import Review, Source
@@ -104,7 +105,7 @@ def test_staff_inbox_filters_and_bulk_status(inbox, login, clinic_a):
 
 
 def test_viewers_see_the_inbox_but_cannot_change_it(inbox, login, clinic_a):
-    client = login("a_viewer")
+    client = login("alpha_analyst")  # the clinic's viewer reads the portal (walk 9 #31)
     assert "Parking was awful" in client.get("/clinics/clinic-a/inbox/").content.decode()
     assert (
         client.post(
@@ -268,6 +269,14 @@ def test_a_tampered_cursor_is_400(crowd, api, cursor):
         {"include_deleted": True},
         {"include_deleted": True, "source": "google", "status": "new"},
         {"rating": 0, "q": ""},  # falsy filters filter nothing, in both
+        {"topic": "wait_time"},
+        {"topic": "wait_time", "topic_sentiment": "negative"},
+        {"topic_sentiment": "negative"},
+        {"sla": "breached"},
+        {"order": "oldest"},
+        {"order": "rating"},
+        {"order": "rating", "rating_max": 2, "include_deleted": True},
+        {"order": "reach", "source": "google"},
     ],
 )
 def test_the_api_query_matches_the_inbox_query_for_every_filter(inbox, clinic_a, filters):
@@ -282,7 +291,15 @@ def test_the_api_query_matches_the_inbox_query_for_every_filter(inbox, clinic_a,
         Review.objects.create(
             source=inbox["a"].source, external_id="odd", text="100%_off\\ today", published_at=T0
         )
+        wait = {"name": "wait_time", "triggers": ["wait"], "sentiment": "negative"}
+        ReviewScore.objects.create(
+            review=inbox["c"], model_version="t", label="neutral", score=0.0, topics=[wait]
+        )
+        Review.objects.create(  # past the reply target now
+            source=inbox["a"].source, external_id="late", rating=1, text="Still no answer",
+            published_at=timezone.now() - timedelta(days=2),
+        )  # fmt: skip
         expected = list(reviews_matching(**filters).values_list("id", flat=True))
         got = reviews_page_json(filters, after=None, newer=False, limit=100)
     assert [json.loads(item.json)["id"] for item in got] == expected
-    assert [item.key[1] for item in got] == expected
+    assert [item.key[-1] for item in got] == expected

@@ -82,15 +82,22 @@ def test_the_report_counts_exactly_what_happened_in_the_clinics_month(october, a
         "average_score": 0.02,  # (0.8 - 0.6 + 0.1 - 0.4 + 0.2) / 5
         "negative_share": 0.4,
     }  # fmt: skip
+    basis = report["response_time"].pop("basis")
     assert report["response_time"] == {
-        "replies": 3, "median_minutes": 180.0, "average_minutes": 680.0,
+        "replies": 3, "past_left_out": 0, "median_minutes": 180.0, "average_minutes": 680.0,
         "within_target": 2, "within_target_share": 0.667, "target_minutes": 1440,
+    }  # fmt: skip
+    assert basis.startswith("Response time is measured only where the reply time is known: 3 ")
+    # the three replied items were replied through Carewatch (tests/reports/test_answered.py)
+    assert report["answered"] == {
+        "reviews": 3, "share": 0.5, "through_carewatch": 3, "posted_by_hand": 0,
+        "elsewhere": 0, "past_imported": 0,
     }  # fmt: skip
     days = {d["date"]: d for d in report["daily"]}
     assert len(report["daily"]) == 31
     assert days["2026-10-01"] | {} == {
         "date": "2026-10-01", "volume": 2, "rated": 2, "average_rating": 3.0,
-        "average_score": 0.1, "positive": 1, "neutral": 0, "negative": 1,
+        "average_score": 0.1, "positive": 1, "neutral": 0, "negative": 1, "answered": 2,
         "replies": 2, "median_response_minutes": 120.0,
     }  # fmt: skip
     assert days["2026-10-31"]["volume"] == 1 and days["2026-10-05"]["volume"] == 0
@@ -105,11 +112,12 @@ def test_the_report_counts_exactly_what_happened_in_the_clinics_month(october, a
     assert report["previous"] == {
         "month": "2026-09", "start": "2026-09-01T00:00:00-04:00",
         "end": "2026-10-01T00:00:00-04:00", "volume": 2, "average_rating": 3.0, "average_score": -0.2,
-        "negative_share": 0.5, "replies": 1, "median_response_minutes": 30.0,
+        "negative_share": 0.5, "answered": 1, "answered_share": 0.5, "replies": 1,
+        "median_response_minutes": 30.0,
     }  # fmt: skip
     assert report["change"] == {
         "volume": 4, "volume_pct": 200.0, "average_rating": 0.25, "average_score": 0.22,
-        "negative_share": -0.1, "median_response_minutes": 150.0,
+        "negative_share": -0.1, "answered_share": 0.0, "median_response_minutes": 150.0,
     }  # fmt: skip
 
 

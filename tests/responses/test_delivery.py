@@ -271,9 +271,13 @@ def test_a_failure_tells_the_agency_in_app_mail_and_chat_and_the_clinic_only_for
 
     # then the manager (who approved it) and the agency's owner are told in-app and by
     # e-mail; the clinic's approver (who approved it too, but cannot fix it) by e-mail only:
-    # nothing waits for them; the writer (who did not approve) is not told
+    # nothing waits for them; the writer (who did not approve) hears of her reply only for
+    # information. The notice is the channel's (it waits for the channel to be connected):
+    # was `outbox:<item>`, one per reply, so every reply on the channel told everyone again
     users = world.users
-    rows = Notification.objects.filter(clinic=clinic_a, ref=f"outbox:{item_id}")
+    source_id = _item(clinic_a, item_id).source_id
+    channel_ref = f"outbox-source:{source_id}:waiting"
+    rows = Notification.objects.filter(clinic=clinic_a, ref=channel_ref)
     told = {n.user_id: n for n in rows.filter(waits=True)}
     assert set(told) == {users["alpha_manager"].pk, users["alpha_owner"].pk}
     # the approver's notice is kept for their history only: never open, e-mailed now
@@ -289,10 +293,20 @@ def test_a_failure_tells_the_agency_in_app_mail_and_chat_and_the_clinic_only_for
         f"{day.day} {day:%b %Y}"
     )
     assert note.url == f"/clinics/{clinic_a.slug}/outbox/#item-{item_id}"
-    assert sorted(m.to[0] for m in mailoutbox) == sorted(
+    failure_mails = [m for m in mailoutbox if "Not posted on" in m.subject]
+    assert sorted(m.to[0] for m in failure_mails) == sorted(
         u.email for u in (users["alpha_manager"], users["a_approver"], users["alpha_owner"])
     )
-    mail = {m.to[0]: m for m in mailoutbox}
+    # the writer: information only, in her history, never waiting for her
+    [writer_mail] = [m for m in mailoutbox if m not in failure_mails]
+    assert writer_mail.to == [users["alpha_writer"].email]
+    assert writer_mail.subject == (
+        "[Clinic A] Your reply to Commenter’s Facebook page comment of "
+        f"{day.day} {day:%b %Y} was not posted on Sunrise Facebook page"
+    )
+    writer_note = Notification.objects.get(user=users["alpha_writer"], clinic=clinic_a)
+    assert (writer_note.kind, writer_note.open, writer_note.waits) == ("reply_failed", False, False)
+    mail = {m.to[0]: m for m in failure_mails}
     # the subject is the short line; the body says what happened and what to do, without
     # naming the platform twice ("Sunrise Facebook page ... to Facebook page")
     owner_mail = mail[users["alpha_owner"].email]
@@ -343,7 +357,7 @@ def test_a_failure_tells_the_agency_in_app_mail_and_chat_and_the_clinic_only_for
         {"url": "https://www.facebook.com/100200300400500/posts/1", "external_id": "1_2"},
     )
     assert done.status_code == 200
-    assert not Notification.objects.filter(ref=f"outbox:{item_id}", open=True).exists()
+    assert not Notification.objects.filter(ref=channel_ref, open=True).exists()
 
 
 def test_a_lost_notice_is_sent_by_the_sweeper(platforms, clinic_a, as_user):
@@ -570,11 +584,16 @@ def test_a_failing_batch_tells_its_approvers_once_not_once_per_mention(
         for i in ids:
             outbox_failure_notify(item_id=i)
 
-    # then the batch's approvers and the owner hear once each, with a link to the batch
+    # then the batch's approvers and the owner hear once each, with a link to the batch; the
+    # batch's writer once, for information, for the whole batch
     users = world.users
     assert sorted(m.to[0] for m in mailoutbox) == sorted(
-        u.email for u in (users["alpha_manager"], users["a_approver"], users["alpha_owner"])
-    )
+        u.email
+        for u in (
+            users["alpha_manager"], users["a_approver"], users["alpha_owner"],
+            users["alpha_writer"],
+        )
+    )  # fmt: skip
     staff = next(m for m in mailoutbox if m.to == [users["alpha_owner"].email])
     # how many and the claim's words (it said "replies of the batch #1", an internal number)
     assert staff.subject == (
@@ -583,7 +602,8 @@ def test_a_failing_batch_tells_its_approvers_once_not_once_per_mention(
     )
     assert f"/clinics/{clinic_a.slug}/replies/batches/{bid}/" in staff.body
     source_id = _item(clinic_a, ids[0]).source_id
-    ref = f"outbox-batch:{bid}:source:{source_id}"
+    # the channel's notice (it waits for the channel to be connected)
+    ref = f"outbox-source:{source_id}:waiting"
     # in-app, only the agency's people: nothing waits for the clinic's approver
     assert sorted(
         Notification.objects.filter(ref=ref, open=True).values_list("user_id", flat=True)

@@ -25,6 +25,11 @@ from tests.responses.test_batches import CLAIM, _flag
 from tests.responses.test_delivery import _approved
 
 BASE = "/clinics/clinic-a"
+# the batch's writer hears once per batch and outcome, for information
+WRITER_SUBJECT = (
+    "[Clinic A] Some of your replies to the claim “Riverside Family Dental reuses needles” were "
+    "not posted"
+)
 
 
 def _mixed_claim(clinic, kinds: dict[str, int], fake=None) -> tuple[int, dict[str, list[int]]]:
@@ -191,6 +196,13 @@ def test_every_failed_channel_of_a_batch_is_told_once_with_counts_and_the_claims
     # then each channel is told once (Google was never told: the batch shared one notice)
     assert sum(o.startswith("told") for o in outcomes) == 2
     users = world.users
+    # the batch's writer hears once, for information, whatever the channels
+    [writer_mail] = [m for m in mailoutbox if m.to == [users["alpha_writer"].email]]
+    assert writer_mail.subject == (
+        "[Clinic A] Some of your replies to the claim “Riverside Family Dental reuses needles” "
+        "were not posted"
+    )
+    mailoutbox = [m for m in mailoutbox if m is not writer_mail]
     subjects = sorted({m.subject for m in mailoutbox})
     assert subjects == [
         "[Clinic A] 2 replies to the claim “Riverside Family Dental reuses needles” were not "
@@ -207,9 +219,10 @@ def test_every_failed_channel_of_a_batch_is_told_once_with_counts_and_the_claims
     for mail in clinic_mails:
         assert "is not connected. Your agency connects it" in mail.body
         assert "missing" not in mail.body and "Sources" not in mail.body
-    # each channel waits on the agency's people's banner on its own
+    # each channel waits on the agency's people's banner on its own (the channel's notice:
+    # both wait for their channel to be connected)
     refs = {
-        kind: f"outbox-batch:{bid}:source:{_source_id(clinic_a, ids[0])}"
+        kind: f"outbox-source:{_source_id(clinic_a, ids[0])}:waiting"
         for kind, ids in by_source.items()
     }
     for ref in refs.values():
@@ -257,7 +270,8 @@ def test_a_batch_notice_waits_for_the_channels_first_attempts_then_counts_them(
         assert outbox_failure_notify(item_id=first.pk) == "already told"
     assert {m.subject for m in mailoutbox} == {
         "[Clinic A] 3 replies to the claim “Riverside Family Dental reuses needles” were not "
-        "posted on google source"
+        "posted on google source",
+        WRITER_SUBJECT,
     }
 
 
@@ -280,7 +294,8 @@ def test_a_batch_notice_does_not_wait_for_ever(
         assert outbox_failure_notify(item_id=first.pk).startswith("told 3")
     assert {m.subject for m in mailoutbox} == {
         "[Clinic A] 1 reply to the claim “Riverside Family Dental reuses needles” was not "
-        "posted on google source"
+        "posted on google source",
+        WRITER_SUBJECT,
     }
 
 

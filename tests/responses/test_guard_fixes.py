@@ -226,3 +226,58 @@ def test_a_phone_extension_survives_the_fixes(text, fixed_text):
     context = GuardContext(clinic_name="Lakeview Physio", clinic_phones=("(303) 555-0117 ext. 12",))
     fixed = apply_fixes(text, context=context)
     assert (fixed.text, fixed.result.verdict) == (fixed_text, OK)
+
+
+@pytest.mark.parametrize("source", [*TUNING_SETS, *GUARD_TESTS])
+def test_apply_all_on_a_positive_review_keeps_a_thank_you_a_thank_you(source):
+    """A reply to a positive review (rated 4-5 or read as positive) is fixed without asking the
+    reviewer to contact the clinic "so we can help": clean, and it passes the guard."""
+    examples = _test_examples(source) if source.endswith(".py") else _bench_examples(source)
+    failures = []
+    for ident, text, review, context in examples:
+        fixed = apply_fixes(text, review_text=review, context=context, positive=True)
+        problems = defects(text, fixed.text)
+        if fixed.result.verdict != OK:
+            problems.append(f"guard says {fixed.result.verdict}: {fixed.result.findings}")
+        if "so we can help" in fixed.text and "so we can help" not in text:
+            problems.append("asks a happy reviewer to contact the clinic for help")
+        if problems:
+            failures.append((ident, text, fixed.text, problems))
+    assert failures == []
+
+
+TESTERS_REVIEW = "Loved my therapist Jenna and my knee is so much better, but I waited 40 minutes"
+PHYSIO = GuardContext(clinic_name="Summit Physio", clinic_phones=("+1 303 555 0142",))
+
+
+@pytest.mark.parametrize(
+    ("text", "fixed_text"),
+    [
+        (
+            "Thank you so much for the lovely review! We will pass your kind words on to Jenna.",
+            "Thank you so much for the lovely review! We will share your kind words with our team.",
+        ),
+        (
+            "We will pass your kind words on to Jenna. — The team at Summit Physio",
+            "Thank you for your lovely review! We will share your kind words with our team. "
+            "— The team at Summit Physio",
+        ),
+        (
+            "Thank you! We will pass your kind words on to Jenna. Our whole team is "
+            "delighted to hear it.",
+            "Thank you! Our whole team is delighted to hear it.",
+        ),
+    ],
+    ids=["thanks-kept", "nothing-left", "team-already-named"],
+)
+def test_the_testers_thank_you_stays_a_thank_you(text, fixed_text):
+    # given: Jenna is not on the staff list, so the guard blocks her name
+    assert check_reply(text, review_text=TESTERS_REVIEW, context=PHYSIO).verdict == "block"
+    # when: all fixes are applied to the reply to a 5-star review
+    fixed = apply_fixes(text, review_text=TESTERS_REVIEW, context=PHYSIO, positive=True)
+    # then: a thank-you without "contact us so we can help"
+    assert (fixed.text, fixed.result.verdict) == (fixed_text, OK)
+    assert "contact" not in fixed.text and "303" not in fixed.text
+    # and a reply to a negative review still gets the invitation
+    negative = apply_fixes(text, review_text=TESTERS_REVIEW, context=PHYSIO)
+    assert "Please contact us directly at +1 303 555 0142 so we can help." in negative.text

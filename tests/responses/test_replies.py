@@ -79,7 +79,10 @@ def test_unfilled_variables_are_refused_before_saving(clinic_b, as_user):
 def test_template_library_has_the_builtins_and_the_clinics_own(clinic_a, as_user):
     writer = as_user("alpha_writer", clinic_a)
     keys = [t["key"] for t in writer.get("reply-templates/").json()["results"]]
-    assert keys == ["acknowledge", "thank", "move-private", "factual-correction", "apology"]
+    assert keys == [
+        "acknowledge", "thank", "thank-acknowledge", "move-private", "factual-correction",
+        "apology",
+    ]  # fmt: skip
     manager = as_user("alpha_manager", clinic_a)
     own = {
         "key": "thank",
@@ -91,7 +94,8 @@ def test_template_library_has_the_builtins_and_the_clinics_own(clinic_a, as_user
     assert manager.post("reply-templates/", own).status_code == 201
     thanks = writer.get("reply-templates/", category="thank").json()["results"]
     assert [(t["key"], t["name"], t["builtin"]) for t in thanks] == [
-        ("thank", "Thank (ours)", False)
+        ("thank", "Thank (ours)", False),
+        ("thank-acknowledge", "Thank and acknowledge", True),
     ]
     # a draft from a template has the clinic's details filled in
     review = review_in(clinic_a)
@@ -257,9 +261,9 @@ def test_editor_page_lists_findings_and_loads_the_live_check_script(clinic_a, as
     checked = writer.client.post(page_url, {"action": "check", "text": OK_TEXT})
     assert checked.status_code == 200
     assert 'pill positive">OK' in checked.content.decode()
-    # a viewer sees the page but no form
-    viewer_html = as_user("a_viewer", clinic_a).client.get(page_url).content.decode()
-    assert 'id="reply-text"' not in viewer_html
+    # an analyst sees the page but no form
+    analyst_html = as_user("alpha_analyst", clinic_a).client.get(page_url).content.decode()
+    assert 'id="reply-text"' not in analyst_html
 
 
 def test_approval_queue_shows_the_diff_and_approves_from_a_phone(clinic_a, as_user):
@@ -270,15 +274,18 @@ def test_approval_queue_shows_the_diff_and_approves_from_a_phone(clinic_a, as_us
     writer.post(f"drafts/{draft_id}/submit/")
     as_user("alpha_manager", clinic_a).post(f"drafts/{draft_id}/approve/")
     approver = as_user("a_approver", clinic_a).client
-    html = approver.get(f"/clinics/{clinic_a.slug}/replies/").content.decode()
+    # the clinic's approver opening the agency's approvals lands on the portal's (walk 9 #31)
+    page = approver.get(f"/clinics/{clinic_a.slug}/replies/", follow=True)
+    assert page.redirect_chain == [(f"/clinics/{clinic_a.slug}/portal/approvals/", 302)]
+    html = page.content.decode()
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
     assert '<ins><span class="sr-only">added: </span>make it right.</ins>' in html
     assert '<del><span class="sr-only">removed: </span>help.</del>' in html
-    assert "Approve version 2" in html and "Reject with this comment" in html
+    assert "Approve<span" in html and "Reject with this comment" in html
     assert "<table" not in html  # cards, not wide tables: readable at 375 px
     # reject from the page, with a comment
     response = approver.post(
-        f"/clinics/{clinic_a.slug}/replies/act/",
+        f"/clinics/{clinic_a.slug}/portal/act/",
         {
             "kind": "reply",
             "id": draft_id,

@@ -170,10 +170,10 @@ def test_statement_editor_page_saves_and_checks(clinic_a, as_user):
     )
     assert saved.status_code == 302
     assert writer.get(f"statements/{sid}/").json()["current"]["body"] == "Open 8 to 7."
-    # a viewer may look but not change it
-    viewer = as_user("a_viewer", clinic_a).client
-    assert viewer.get(url).status_code == 200
-    viewer.post(url, {"action": "save", "title": "X", "body": "Y"})
+    # an analyst may look but not change it
+    analyst = as_user("alpha_analyst", clinic_a).client
+    assert analyst.get(url).status_code == 200
+    analyst.post(url, {"action": "save", "title": "X", "body": "Y"})
     assert writer.get(f"statements/{sid}/").json()["version"] == 2
 
 

@@ -19,14 +19,14 @@ def test_the_page_lists_subscriptions_and_delivery_status(login, clinic_a, recei
         )
         webhook_event_emit(event="incident.opened", payload={"incident": {"id": 1}})
         delivery_attempt(delivery_id=WebhookDelivery.objects.get().pk)
-    page = login("a_viewer").get(PAGE)
+    page = login("alpha_analyst").get(PAGE)
     assert page.status_code == 200
     html = page.content.decode()
     assert receiver.url in html
     assert "&lt;b&gt;Crisis&lt;/b&gt; team" in html
     assert '<th scope="col">Status</th>' in html
     assert "pending" in html and "HTTP 502" in html
-    # a viewer sees no form and no replay button
+    # an analyst sees no form and no replay button
     assert 'name="url"' not in html and "Send again" not in html
 
 

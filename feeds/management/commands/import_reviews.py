@@ -21,6 +21,12 @@ class Command(ServiceCommand):
         parser.add_argument("--clinic", required=True, help="Clinic slug.")
         parser.add_argument("file", help="Path to a UTF-8 CSV file.")
         parser.add_argument("--no-progress", action="store_true")
+        parser.add_argument(
+            "--past-reviews",
+            action="store_true",
+            help="These are past reviews (the clinic's history): no reply clock runs for the "
+            "reviews created, so they never count against the reply target.",
+        )
 
     def handle(self, *args, **options):
         clinic = Clinic.objects.filter(slug=options["clinic"]).first()
@@ -35,7 +41,9 @@ class Command(ServiceCommand):
             schema_context(clinic.schema_name),
             tqdm(total=total, unit="row", disable=options["no_progress"], file=self.stderr) as bar,
         ):
-            result = csv_import(stream=csv_open(text), progress=bar.update)
+            result = csv_import(
+                stream=csv_open(text), progress=bar.update, as_past=options["past_reviews"]
+            )
         for error in result.errors:
             self.stderr.write(f"{path.name}:{error['line']}: {error['error']}")
         if result.error_count > len(result.errors):

@@ -1,0 +1,111 @@
+"""What a deactivated clinic (`clinics.lifecycle`) refuses, in two places: the requests
+(`ClinicPausedMiddleware`, after the access gate) and the tasks (`ClinicTask`, the Celery app's
+task class). Both read `Clinic.deactivated_at`, so reactivating undoes them at once."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import connection
+from django.http import JsonResponse
+from django.template.response import TemplateResponse
+from tenant_schemas_celery.task import TenantTask
+
+from core.http import is_api_path
+
+logger = logging.getLogger(__name__)
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def _deactivated_words(clinic) -> str:
+    by = clinic.deactivated_by_name or "the agency"
+    return f"Deactivated on {clinic.deactivated_at:%Y-%m-%d} by {by}"
+
+
+def _refused(request, *, status: int, code: str, detail: str, template: str):
+    if is_api_path(request):
+        return JsonResponse({"detail": detail, "code": code}, status=status)
+    context = {"clinic": request.clinic, "detail": detail, "code": code}
+    response = TemplateResponse(request, template, context, status=status)
+    return response.render()
+
+
+class ClinicPausedMiddleware:
+    """For a deactivated clinic: its API keys get 403 `clinic_deactivated`; its own people (and
+    their personal tokens) get 403 "Your agency has paused this portal"; the agency's staff
+    read as before, and every write answers 409 `clinic_deactivated` except on the views that
+    say `allowed_when_deactivated` (export, reactivate, delete)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        clinic = getattr(request, "clinic", None)
+        access = getattr(request, "clinic_access", None)
+        if clinic is None or access is None or clinic.deactivated_at is None:
+            return self.get_response(request)
+        if access.actor.api_key is not None:
+            return _refused(
+                request,
+                status=403,
+                code="clinic_deactivated",
+                detail=(
+                    f"{clinic.name} was deactivated by its agency on "
+                    f"{clinic.deactivated_at:%Y-%m-%d}: its API keys are refused until it "
+                    "is reactivated."
+                ),
+                template="clinics/paused.html",
+            )
+        if not access.is_agency_staff:
+            return _refused(
+                request,
+                status=403,
+                code="clinic_paused",
+                detail="Your agency has paused this portal.",
+                template="clinics/paused.html",
+            )
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        clinic = getattr(request, "clinic", None)
+        if clinic is None or clinic.deactivated_at is None or request.method in SAFE_METHODS:
+            return None
+        if getattr(request, "clinic_access", None) is None:
+            return None
+        view_class = getattr(view_func, "view_class", None) or getattr(view_func, "cls", None)
+        if getattr(view_class, "allowed_when_deactivated", False):
+            return None
+        return _refused(
+            request,
+            status=409,
+            code="clinic_deactivated",
+            detail=(
+                f"{_deactivated_words(clinic)}: the clinic is read-only. An owner can "
+                "reactivate it from its settings (Leaving: export, deactivate, delete)."
+            ),
+            template="clinics/read_only.html",
+        )
+
+
+def clinic_task_paused() -> bool:
+    """Whether the task being run is in the schema of a deactivated clinic (the tenant the
+    task's headers named, read fresh for each task)."""
+    tenant = getattr(connection, "tenant", None)
+    return getattr(tenant, "deactivated_at", None) is not None
+
+
+class ClinicTask(TenantTask):
+    """The Celery app's task class (config/celery.py): a task queued for a clinic that has
+    since been deactivated does nothing (a delivery, a webhook retry, a detector run, an
+    alert), unless the task says `runs_when_deactivated` (the data export). Beat's sweeps
+    skip such clinics already (`clinics.schemas.clinic_schemas_each`); this stops what was
+    queued before."""
+
+    abstract = True
+    runs_when_deactivated = False
+
+    def __call__(self, *args, **kwargs):
+        if not self.runs_when_deactivated and clinic_task_paused():
+            logger.info("%s skipped: the clinic is deactivated", self.name)
+            return None
+        return super().__call__(*args, **kwargs)

@@ -1,0 +1,71 @@
+"""The port through which `agency` and `clinics` (low floors) ask the apps above them what a
+person leaves behind when they are removed, and end what must end with their access.
+
+Removing someone from the agency's staff (or a person from a clinic) happens on a low floor,
+but what they hold lives higher up: their on-call slots (`clinics`), the replies and
+statements they wrote (`responses`, in each clinic's schema) and their incident roles
+(`crisis`). The confirmation page lists it all before anything changes (`left_behind`); the
+removal ends, in its own transaction, what must not outlive their access (`leave`). The
+selectors and services are named, not imported: each app owns its part."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.utils.module_loading import import_string
+
+# What each app says a person leaves behind (`f(departure) -> list[Left]`).
+LEFT_BEHIND_SELECTORS = (
+    "clinics.leavers.on_call_left_behind",
+    "crisis.leavers.roles_left_behind",
+    "responses.leavers.work_left_behind",
+)
+# What each app ends when they go (`f(departure, by=user) -> list[Left]`, what it ended).
+LEAVE_SERVICES = (
+    "clinics.leavers.on_call_leave",
+    "crisis.leavers.roles_leave",
+)
+
+
+@dataclass(frozen=True)
+class Departure:
+    """Who leaves, and from where: the agency's staff (`clinic_id` None: every clinic of the
+    agency) or one clinic's people."""
+
+    user_id: int
+    agency_id: int
+    clinic_id: int | None = None
+    name: str = ""  # the person, as pages and timelines name them
+
+
+@dataclass(frozen=True)
+class Left:
+    """One thing a person leaves behind in one clinic, in words: `what` it is, `then` what the
+    removal does to it; `gap` when the clinic is left without someone who acts (an emptied
+    on-call list, replies nobody else may approve); `links` (label, url) to act on it."""
+
+    kind: str  # on_call | incident_role | work | waiting_client
+    clinic_name: str
+    clinic_slug: str
+    count: int
+    what: str
+    then: str
+    gap: bool = False
+    links: tuple[tuple[str, str], ...] = field(default=())
+
+
+def left_behind(departure: Departure) -> list[Left]:
+    """Everything `departure`'s person leaves behind, by app, then by clinic name."""
+    items: list[Left] = []
+    for name in LEFT_BEHIND_SELECTORS:
+        items.extend(import_string(name)(departure))
+    return items
+
+
+def leave(departure: Departure, *, by) -> list[Left]:
+    """End what must not outlive the person's access (their on-call slots, their roles in
+    running incidents), in the caller's transaction; returns what was ended."""
+    ended: list[Left] = []
+    for name in LEAVE_SERVICES:
+        ended.extend(import_string(name)(departure, by=by))
+    return ended

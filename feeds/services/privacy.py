@@ -1,0 +1,237 @@
+"""Privacy requests: a person asks the agency to remove what they wrote. Their items, found
+across the agency's clinics (`feeds.selectors.reviews_by_author_across`), are redacted (or
+deleted) in each clinic's schema; every app above feeds clears what it keeps of them through
+`core.privacy.reviews_redacted`; the request is appended to the agency's privacy requests log
+with a receipt for the person.
+
+Redacting keeps that the item happened: its source, external id, date, rating, counts and
+scores' labels stay, so figures and ratings hold, and the external id keeps the next sync
+from bringing anything back (`reviews_upsert` leaves a redacted review as it is). Deleting also
+marks it deleted: it leaves the lists and every figure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from agency.models import Agency, AgencyRole, PrivacyAction, PrivacyRequest
+from agency.services import privacy_request_record
+from clinics.models import Clinic
+from core.errors import PermissionDenied, ValidationFailed
+from core.privacy import REDACTED_TEXT, Redacted, reviews_redacted
+from core.rollup import figures_changed
+from core.text import reason_problem
+from feeds.models import Review, ReviewRevision, platform_name
+from feeds.selectors import AUTHOR_MIN_CHARS, author_term
+
+MAX_ITEMS = 500  # items one request may name (the search lists at most 50 per clinic)
+MAX_REASON = 1000
+REDACTED_FIELDS = {"author_name": "", "text": REDACTED_TEXT, "url": "", "language": ""}
+
+
+@dataclass
+class ClinicDone:
+    clinic: Clinic
+    items: list[dict]
+    redacted: Redacted = field(default_factory=Redacted)
+
+
+@transaction.atomic
+def reviews_redact(*, review_ids: list[int], delete: bool = False) -> tuple[list[dict], Redacted]:
+    """Redact reviews of the current clinic at their author's request: the author's name or
+    handle, the text, the link and the language are replaced (`REDACTED_TEXT`), the edit
+    history is deleted, and the apps above clear their copies (`core.privacy`). With `delete`,
+    the items are also marked deleted (out of every list and figure). Already redacted items
+    are redacted again (nothing left to find). Returns each item as the log keeps it (no
+    text: its source, external id and date) and what the apps cleared."""
+    reviews = list(
+        Review.objects.select_for_update(of=("self",))
+        .select_related("source")
+        .filter(pk__in=review_ids)
+        .order_by("published_at", "pk")
+    )
+    now = timezone.now()
+    names = sorted({r.author_name for r in reviews if r.author_name.strip()})
+    items = [
+        {
+            "review_id": r.pk,
+            "kind": r.kind,
+            "source": r.source.kind,
+            "source_name": platform_name(r.source.kind),
+            "external_id": r.external_id,
+            "published_at": r.published_at.isoformat(),
+            "rating": r.rating,
+        }
+        for r in reviews
+    ]
+    for review in reviews:
+        for name, value in REDACTED_FIELDS.items():
+            setattr(review, name, value)
+        review.redacted_at = review.redacted_at or now
+        if delete and not review.is_deleted:
+            review.is_deleted, review.deleted_at = True, now
+        review.updated_at = now
+    Review.objects.bulk_update(
+        reviews, [*REDACTED_FIELDS, "redacted_at", "is_deleted", "deleted_at", "updated_at"]
+    )
+    ReviewRevision.objects.filter(review_id__in=[r.pk for r in reviews]).delete()
+    done = reviews_redacted(review_ids=[r.pk for r in reviews], author_names=names)
+    if reviews:
+        figures_changed()
+    return items, done
+
+
+def _names_said(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _receipt(
+    *, action: str, author: str, reason: str, done: list[ClinicDone], now, to_check: list[str]
+) -> str:
+    n = sum(len(d.items) for d in done)
+    verb = "deleted" if action == PrivacyAction.DELETE else "removed"
+    lines = [
+        f"On {now.date().isoformat()} we {verb} {n} item{'s' if n != 1 else ''} by “{author}” "
+        f"from {_names_said([d.clinic.name for d in done])}:"
+    ]
+    for d in done:
+        for item in d.items:
+            what = "review" if item["kind"] == "review" else item["kind"]
+            lines.append(
+                f"- {d.clinic.name}: {item['source_name']} {what} of "
+                f"{item['published_at'][:10]} (id {item['external_id']})"
+            )
+    lines.append(
+        "Removed: the author's name or handle, the text, the link and every earlier version"
+        "; what our analysis kept of the words; private follow-up messages and contact "
+        "details; the author's name in our replies."
+    )
+    if action == PrivacyAction.DELETE:
+        lines.append("The items are deleted: they no longer count in any figure.")
+    else:
+        lines.append(
+            "That the items were posted stays (their date and star rating count in the "
+            "clinics' figures), without anything that names the author."
+        )
+    lines.append(
+        "What the platforms show is the platforms': we no longer store it, and a later "
+        "sync does not bring it back."
+    )
+    if to_check:
+        lines.append("Still to do by us:")
+        lines += [f"- {line}" for line in to_check]
+    lines.append(f"Reference: {reason}")
+    return "\n".join(lines)
+
+
+def _selection_parsed(agency: Agency, selected: list[str], errors: dict) -> dict[Clinic, list[int]]:
+    """`["<clinic slug>:<review id>", ...]` as {clinic of `agency`: [ids]}; a clinic of another
+    agency reads as unknown (never "not yours")."""
+    wanted: dict[str, list[int]] = {}
+    for raw in selected:
+        slug, _, pk = str(raw).partition(":")
+        if not slug or not pk.isdigit():
+            errors.setdefault("items", []).append(f"Not an item: “{str(raw)[:60]}”.")
+            continue
+        wanted.setdefault(slug, []).append(int(pk))
+    clinics = {c.slug: c for c in Clinic.objects.filter(agency=agency, slug__in=list(wanted))}
+    for slug in wanted:
+        if slug not in clinics:
+            errors.setdefault("items", []).append(f"No clinic “{slug[:60]}” in this agency.")
+    return {clinics[slug]: sorted(set(ids)) for slug, ids in wanted.items() if slug in clinics}
+
+
+def privacy_request_check(
+    *, agency: Agency, role: str, author: str, reason: str, action: str, selected: list[str]
+) -> dict[Clinic, list[int]]:
+    """Everything `privacy_request_carry_out` checks before it changes anything, for the
+    page's confirmation step too: owners and managers only (else PermissionDenied); a name
+    or handle (`author`), a reason in words, `redact` or `delete`, at least one item, every
+    clinic one of `agency`'s (another agency's reads as unknown) and every item in its clinic
+    (else ValidationFailed with a message per field). Returns {clinic: [review ids]}."""
+    if role not in (AgencyRole.OWNER, AgencyRole.MANAGER):
+        raise PermissionDenied("Only an agency owner or manager carries out privacy requests.")
+    errors: dict[str, list[str]] = {}
+    if len(author_term(author)) < AUTHOR_MIN_CHARS:
+        errors["author"] = [
+            f"Give the author's name or handle ({AUTHOR_MIN_CHARS} characters or more)."
+        ]
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = ["Give the request's reference and why (e.g. “Erasure request …”)."]
+    elif problem := reason_problem(reason):
+        errors["reason"] = [problem]
+    elif len(reason) > MAX_REASON:
+        errors["reason"] = [f"At most {MAX_REASON} characters."]
+    if action not in PrivacyAction.values:
+        errors["action"] = ["Choose redact or delete."]
+    if not selected:
+        errors["items"] = ["Choose the items to remove."]
+    elif len(selected) > MAX_ITEMS:
+        errors["items"] = [f"At most {MAX_ITEMS} items at once."]
+    wanted = (
+        _selection_parsed(agency, selected, errors) if selected and "items" not in errors else {}
+    )
+    for clinic, ids in wanted.items():
+        with schema_context(clinic.schema_name):
+            found = set(Review.objects.filter(pk__in=ids).values_list("pk", flat=True))
+        for pk in ids:
+            if pk not in found:
+                errors.setdefault("items", []).append(f"No item #{pk} at {clinic.name}.")
+    if errors:
+        raise ValidationFailed("Nothing was removed: correct the fields marked.", fields=errors)
+    return wanted
+
+
+def privacy_request_carry_out(
+    *,
+    agency: Agency,
+    user,
+    role: str,
+    author: str,
+    reason: str,
+    action: str,
+    selected: list[str],
+) -> PrivacyRequest:
+    """Carry out a privacy request: redact (or, with `action="delete"`, also delete) the
+    `selected` items (`"<clinic slug>:<review id>"`) of `agency`'s clinics, found by
+    `author`, for `reason` (the request's reference and why, in words). Checked first by
+    `privacy_request_check` (nothing changes when it refuses); then every clinic's items are
+    redacted and the request appended to the log, in one transaction. Returns the log row
+    (with its receipt)."""
+    author = " ".join((author or "").split())
+    reason = (reason or "").strip()
+    wanted = privacy_request_check(
+        agency=agency, role=role, author=author, reason=reason, action=action, selected=selected
+    )
+    now = timezone.now()
+    with transaction.atomic():
+        done = []
+        for clinic in sorted(wanted, key=lambda c: (c.name, c.pk)):
+            with schema_context(clinic.schema_name):
+                items, redacted = reviews_redact(
+                    review_ids=wanted[clinic], delete=action == PrivacyAction.DELETE
+                )
+            done.append(ClinicDone(clinic=clinic, items=items, redacted=redacted))
+        to_check = [f"{d.clinic.name}: {line}" for d in done for line in d.redacted.to_check]
+        logged = [
+            {"clinic_id": d.clinic.pk, "clinic_slug": d.clinic.slug, "clinic_name": d.clinic.name,
+             **item}
+            for d in done
+            for item in d.items
+        ]  # fmt: skip
+        return privacy_request_record(
+            agency=agency,
+            user=user,
+            action=action,
+            author=author,
+            reason=reason,
+            items=logged,
+            to_check=to_check,
+            receipt=_receipt(
+                action=action, author=author, reason=reason, done=done, now=now, to_check=to_check
+            ),
+        )

@@ -1,0 +1,173 @@
+"""Privacy requests, for the agency's owners and managers (mounted under /agency/ by
+config.urls_public): find a person's items across the agency's clinics, redact or delete
+them with a reason, and the log of what was done with a receipt for each."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
+
+from agency.models import PrivacyAction
+from agency.selectors import privacy_requests_for_agency
+from agency.views import StaffView
+from clinics.models import Clinic
+from core.errors import ValidationFailed
+from feeds.selectors import (
+    AUTHOR_MIN_CHARS,
+    PRIVACY_PER_CLINIC,
+    author_term,
+    reviews_by_author_across,
+)
+from feeds.services.privacy import privacy_request_carry_out, privacy_request_check
+
+
+class PrivacyRequestsView(StaffView):
+    """Find: `?author=` (name or handle contains; `text=1` also searches the text, `clinic=`
+    one clinic). Act: POST the chosen items with a reason and `redact` or `delete`; a
+    confirmation lists them first, and only its button (`confirm=yes`) removes anything."""
+
+    template_name = "feeds/privacy.html"
+    manage_get = True
+
+    def _clinics(self):
+        return Clinic.objects.filter(agency=self.agency).order_by("name")
+
+    def _render(self, *, status=200, errors=None, **extra):
+        return self.render_to_response(
+            self.context(
+                section="privacy",
+                errors=errors or {},
+                # (field, message) pairs: a template reads `errors.items` as the "items" field
+                error_lines=[(f, m) for f, ms in (errors or {}).items() for m in ms],
+                clinics=self._clinics(),
+                per_clinic=PRIVACY_PER_CLINIC,
+                actions=PrivacyAction.choices,
+                **extra,
+            ),
+            status=status,
+        )
+
+    def get(self, request):
+        author = " ".join(request.GET.get("author", "").split())[:200]
+        with_text = request.GET.get("text") == "1"
+        clinic_slug = request.GET.get("clinic", "")
+        form = {"author": author, "text": with_text, "clinic": clinic_slug}
+        if "author" not in request.GET:
+            return self._render(form=form)
+        errors = {}
+        if len(author_term(author)) < AUTHOR_MIN_CHARS:
+            errors["author"] = [
+                f"Give the author's name or handle ({AUTHOR_MIN_CHARS} characters or more)."
+            ]
+        if clinic_slug and not self._clinics().filter(slug=clinic_slug).exists():
+            errors["clinic"] = ["No such clinic in this agency."]
+        if errors:
+            return self._render(form=form, errors=errors, status=400)
+        found = reviews_by_author_across(
+            agency=self.agency, author=author, with_text=with_text, clinic_slug=clinic_slug
+        )
+        return self._render(form=form, found=found)
+
+    def post(self, request):
+        author = " ".join(request.POST.get("author", "").split())[:200]
+        reason = request.POST.get("reason", "").strip()
+        action = request.POST.get("action", "")
+        selected = request.POST.getlist("item")
+        form = {"author": author, "reason": reason, "action": action, "selected": selected}
+        try:
+            if request.POST.get("confirm") != "yes":
+                wanted = privacy_request_check(
+                    agency=self.agency,
+                    role=self.role,
+                    author=author,
+                    reason=reason,
+                    action=action,
+                    selected=selected,
+                )
+                return self._render(form=form, confirm=self._confirm(wanted, action))
+            done = privacy_request_carry_out(
+                agency=self.agency,
+                user=request.user,
+                role=self.role,
+                author=author,
+                reason=reason,
+                action=action,
+                selected=selected,
+            )
+        except ValidationFailed as exc:
+            return self._render(form=form, errors=exc.fields, status=400)
+        return HttpResponseRedirect(f"/agency/privacy/requests/{done.pk}/")
+
+    def _confirm(self, wanted: dict, action: str) -> dict:
+        n = sum(len(ids) for ids in wanted.values())
+        names = [c.name for c in sorted(wanted, key=lambda c: c.name)]
+        verb = "Delete" if action == PrivacyAction.DELETE else "Redact"
+        return {
+            "button": f"{verb} {n} item{'s' if n != 1 else ''}",
+            "clinics": names,
+            "count": n,
+            "delete": action == PrivacyAction.DELETE,
+        }
+
+
+class PrivacyLogView(StaffView):
+    """The agency's privacy requests log, newest first (owners and managers; `?format=csv`
+    exports it). It cannot be changed or deleted."""
+
+    template_name = "feeds/privacy_log.html"
+    manage_get = True
+    PAGE = 100
+    CSV_COLUMNS = (
+        "created_at", "action", "author", "reason", "actor_email", "actor_name", "items",
+        "to_check",
+    )  # fmt: skip
+
+    def get(self, request):
+        rows = privacy_requests_for_agency(agency=self.agency)
+        if request.GET.get("format") == "csv":
+            return self._csv(rows)
+        page = Paginator(rows, self.PAGE).get_page(request.GET.get("page"))
+        return self.render_to_response(self.context(section="privacy", page=page))
+
+    def _csv(self, rows):
+        class _Echo:
+            def write(self, value):
+                return value
+
+        writer = csv.writer(_Echo())
+
+        def lines():
+            yield writer.writerow(self.CSV_COLUMNS)
+            for row in rows.values_list(*self.CSV_COLUMNS).iterator(chunk_size=500):
+                cells = [
+                    json.dumps(c, ensure_ascii=False) if isinstance(c, list | dict) else c
+                    for c in row
+                ]
+                # a spreadsheet must not run a cell that starts like a formula
+                yield writer.writerow(
+                    f"'{c}" if isinstance(c, str) and c[:1] in ("=", "+", "-", "@") else c
+                    for c in cells
+                )
+
+        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="privacy-requests-{self.agency.slug}.csv"'
+        )
+        return response
+
+
+class PrivacyReceiptView(StaffView):
+    """One privacy request carried out: what was removed, where, by whom, and the receipt to
+    copy for the person. Another agency's request is 404."""
+
+    template_name = "feeds/privacy_receipt.html"
+    manage_get = True
+
+    def get(self, request, request_id: int):
+        done = privacy_requests_for_agency(agency=self.agency).filter(pk=request_id).first()
+        if done is None:
+            raise Http404("Not found.")
+        return self.render_to_response(self.context(section="privacy", done=done))

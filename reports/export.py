@@ -1,0 +1,223 @@
+"""The monthly report as the agency sends it: a branded, tagged PDF (PDF/UA-1) and the headline
+figures its e-mail states. It reuses the post-crisis review's machinery (`crisis.export`:
+WeasyPrint, the agency's name, logo and contrast-checked colour, the DejaVu fonts, data-URI
+images only) so both documents a clinic receives look and print alike; the figures are those
+of `reports.selectors.monthly_report`, the same the staff tab, the portal and the API show."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from html import escape
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+
+from agency.branding import brand_palette, logo_data_uri
+from clinics.models import Clinic, clinic_zone
+from core.text import duration_words
+from crisis.charts import COLOURS, GRID, INK, MUTED, as_data_uri, chart_alt, count_ticks
+from crisis.export import css_string
+from reports.selectors import LABELS
+
+WIDTH, HEIGHT = 720, 220
+LEFT, RIGHT, TOP, BOTTOM = 44, 12, 16, 44
+
+
+def month_words(month: str | date) -> str:
+    """ "2026-11" (or its first day) -> "November 2026"."""
+    first = date.fromisoformat(f"{month}-01") if isinstance(month, str) else month
+    return f"{first:%B %Y}"
+
+
+def _signed(value, digits: int) -> str:
+    return f"{float(value):+.{digits}f}".replace("-", "−")
+
+
+def _share(value) -> str:
+    return "" if value is None else f"{value:.0%}".replace("%", " %")
+
+
+def _n(count: int, one: str, many: str) -> str:
+    return f"{count:,} {one if count == 1 else many}"
+
+
+def answered_words(report: dict) -> str:
+    """ "41 of 52 (79 %): 12 through Carewatch (3 of them posted by hand), 29 on the platform
+    directly or before Carewatch"."""
+    a = report["answered"]
+    if not report["volume"]:
+        return "nothing received in this period"
+    text = f"{a['reviews']:,} of {report['volume']:,}"
+    if a["share"] is not None:
+        text += f" ({_share(a['share'])})"
+    if not a["reviews"]:
+        return text
+    parts = [f"{a['through_carewatch']:,} through Carewatch"]
+    if a["posted_by_hand"]:
+        parts[0] += f" ({a['posted_by_hand']:,} of them posted by hand)"
+    if a["elsewhere"]:
+        parts.append(f"{a['elsewhere']:,} on the platform directly or before Carewatch")
+    return f"{text}: " + ", ".join(parts)
+
+
+def response_words(report: dict) -> str:
+    rt = report["response_time"]
+    if not rt["replies"]:
+        return "no reply with a known reply time in this period"
+    return (
+        f"median {duration_words(rt['median_minutes'])} over "
+        f"{_n(rt['replies'], 'reply', 'replies')}; {rt['within_target']:,} "
+        f"({_share(rt['within_target_share'])}) within the "
+        f"{duration_words(rt['target_minutes'])} reply target"
+    )
+
+
+def report_headlines(report: dict) -> list[tuple[str, str, str]]:
+    """(key, label, value) of the month's headline figures, in the order the e-mail and the
+    PDF's first page state them."""
+    previous, change = report["previous"], report["change"]
+    before = month_words(previous["month"])
+    volume = f"{report['volume']:,}"
+    if previous["volume"] or report["volume"]:
+        volume += f" ({_signed(change['volume'], 0)} on {before}"
+        volume += f", {_signed(change['volume_pct'], 1)} %)" if change["volume_pct"] else ")"
+    rating = "no ratings"
+    if report["average_rating"] is not None:
+        rating = (
+            f"{report['average_rating']:.2f} of 5 from {_n(report['rated'], 'rating', 'ratings')}"
+        )
+        if change["average_rating"] is not None:
+            rating += f" ({_signed(change['average_rating'], 2)} on {before})"
+    sentiment = report["sentiment"]
+    mood = "nothing scored yet"
+    if sentiment["average_score"] is not None:
+        mood = f"{_signed(sentiment['average_score'], 2)} on a scale of −1 to +1"
+        if sentiment["negative_share"] is not None:
+            mood += f", {_share(sentiment['negative_share'])} negative"
+    return [
+        ("volume", "Reviews and mentions received", volume),
+        ("average_rating", "Average rating", rating),
+        ("sentiment", "Average sentiment", mood),
+        ("answered", "Answered", answered_words(report)),
+        ("response_time", "Response time", response_words(report)),
+    ]
+
+
+def weekly_chart(report: dict, brand: str) -> str:
+    """Items per week, stacked by sentiment, as SVG (presentation attributes only)."""
+    weeks = report["weekly"]
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    totals = [sum(w[label] for label in LABELS) + _unscored(w) for w in weeks]
+    ticks = count_ticks(max(totals, default=0))
+    peak = ticks[-1]
+    body = []
+    for tick in ticks:
+        y = TOP + plot_h - plot_h * tick / peak
+        body.append(
+            f'<line x1="{LEFT}" y1="{y:.1f}" x2="{LEFT + plot_w}" y2="{y:.1f}" stroke="{GRID}" '
+            f'stroke-width="0.5"/><text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" '
+            f'fill="{MUTED}">{tick}</text>'
+        )
+    slot = plot_w / max(len(weeks), 1)
+    bar = min(60.0, slot * 0.6)
+    for i, week in enumerate(weeks):
+        x = LEFT + i * slot + (slot - bar) / 2
+        y = TOP + plot_h
+        for label in ("negative", "neutral", "positive", "unscored"):
+            count = _unscored(week) if label == "unscored" else week[label]
+            if not count:
+                continue
+            h = plot_h * count / peak
+            y -= h
+            body.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+                f'fill="{COLOURS[label]}"/>'
+            )
+        body.append(
+            f'<text x="{x + bar / 2:.1f}" y="{TOP + plot_h + 14}" text-anchor="middle" '
+            f'fill="{INK}">{escape(_week_label(week))}</text>'
+        )
+    body.append(
+        f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{LEFT + plot_w}" y2="{TOP + plot_h}" '
+        f'stroke="{INK}"/>'
+    )
+    x = LEFT
+    for label in ("positive", "neutral", "negative", "unscored"):
+        name = "not scored yet" if label == "unscored" else label
+        body.append(
+            f'<rect x="{x}" y="{HEIGHT - 19}" width="10" height="10" fill="{COLOURS[label]}"/>'
+            f'<text x="{x + 14}" y="{HEIGHT - 10}" fill="{INK}">{name}</text>'
+        )
+        x += 24 + 7 * len(name)
+    desc = "; ".join(
+        f"week of {_week_label(w)}: {total} items ({w['positive']} positive, {w['neutral']} "
+        f"neutral, {w['negative']} negative)"
+        for w, total in zip(weeks, totals, strict=True)
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
+        f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="weekly-t weekly-d" '
+        f'font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif" font-size="11">'
+        f'<title id="weekly-t">Items per week, by sentiment</title>'
+        f'<desc id="weekly-d">{escape(desc or "no items")}</desc>'
+        f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>'
+        f'<rect x="0" y="0" width="{WIDTH}" height="3" fill="{brand}"/>' + "".join(body) + "</svg>"
+    )
+
+
+def _unscored(week: dict) -> int:
+    return max(0, week["volume"] - sum(week[label] for label in LABELS))
+
+
+def _week_label(week: dict) -> str:
+    first = date.fromisoformat(week["week_start"])
+    return f"{first.day} {first:%b}"
+
+
+def report_context(
+    *, clinic: Clinic, report: dict, portal_url: str, now: datetime | None = None
+) -> dict:
+    """Everything the PDF shows."""
+    agency = clinic.agency
+    palette = brand_palette(agency.primary_colour)
+    chart = weekly_chart(report, palette["brand_text"])
+    generated = timezone.localtime(now or timezone.now(), clinic_zone(clinic))
+    return {
+        "clinic": clinic,
+        "agency": agency,
+        "agency_name": agency.display_name or agency.name,
+        "logo_uri": logo_data_uri(agency),
+        "palette": palette,
+        "report": report,
+        "month_text": month_words(report["month"]),
+        "previous_text": month_words(report["previous"]["month"]),
+        "headlines": report_headlines(report),
+        "chart_uri": as_data_uri(chart),
+        "chart_alt": chart_alt(chart),
+        "portal_url": portal_url,
+        "generated_text": generated.strftime("%Y-%m-%d %H:%M %Z"),
+    }
+
+
+def report_filename(clinic: Clinic, month: str) -> str:
+    return f"{clinic.slug}-report-{month}.pdf"
+
+
+def report_pdf(*, clinic: Clinic, report: dict, portal_url: str) -> bytes:
+    """The month's report rendered by WeasyPrint as PDF/UA-1 (tagged), as the post-crisis
+    review's PDF is (`crisis.export.review_pdf`): everything it shows is inside the HTML (the
+    chart and the logo as data URIs), and only `data:` URLs are fetched."""
+    # Imported here, as crisis.export does: only the PDF needs WeasyPrint and its Pango
+    # bindings (~0.3 s to load), and the web process should not pay for it at start-up.
+    import weasyprint
+    from weasyprint.urls import URLFetcher
+
+    context = report_context(clinic=clinic, report=report, portal_url=portal_url)
+    footer = f"{context['agency_name']} · {clinic.name} · {context['month_text']}"
+    html = render_to_string(
+        "reports/monthly_export.html",
+        {**context, "footer_css": mark_safe(css_string(footer))},  # noqa: S308 - escaped
+    )
+    document = weasyprint.HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=["data"]))
+    return document.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True)
