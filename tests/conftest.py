@@ -30,6 +30,18 @@ def _fresh_rate_budgets():
 
 
 @pytest.fixture(autouse=True)
+def _routes_fresh():
+    """Each web process keeps a pickled copy of a clinic for 30 s (clinics.middleware); a
+    save clears it, but a test's rollback sends no post_save, so a clinic a test changed
+    (its reply target, its deactivation) would outlive the test in the next one's pages."""
+    from clinics.middleware import _routes
+
+    _routes.clear()
+    yield
+    _routes.clear()
+
+
+@pytest.fixture(autouse=True)
 def _connecting_set_up(settings):
     """The suite's server is one where connecting Google and Facebook is set up (the agency's
     OAuth apps configured), as in production: a channel that is not connected waits to be
