@@ -99,6 +99,19 @@ def _record(event: str, *, clinic: Clinic, actor: Actor, request=None, **detail)
     )
 
 
+def _deactivated_set(row: Clinic, at, label: str, name: str) -> None:
+    """Record (or, with None and blanks, clear) when and by whom the clinic was deactivated."""
+    row.deactivated_at, row.deactivated_by_label, row.deactivated_by_name = at, label, name
+    row.save(
+        update_fields=[
+            "deactivated_at",
+            "deactivated_by_label",
+            "deactivated_by_name",
+            "updated_at",
+        ]
+    )
+
+
 def clinic_deactivate(
     *, clinic: Clinic, actor: Actor, confirm_name: str, request=None, now=None
 ) -> Clinic:
@@ -115,17 +128,7 @@ def clinic_deactivate(
                 code="already_deactivated",
             )
         _name_check(row, confirm_name)
-        row.deactivated_at = now
-        row.deactivated_by_label = actor.label
-        row.deactivated_by_name = actor.name
-        row.save(
-            update_fields=[
-                "deactivated_at",
-                "deactivated_by_label",
-                "deactivated_by_name",
-                "updated_at",
-            ]
-        )
+        _deactivated_set(row, now, actor.label, actor.name)
         _record(SecurityEventCode.CLINIC_DEACTIVATED, clinic=row, actor=actor, request=request)
         people_notify(
             users=_people(row),
@@ -162,17 +165,7 @@ def clinic_reactivate(*, clinic: Clinic, actor: Actor, request=None, now=None) -
                 code="reactivation_expired",
             )
         since = row.deactivated_at
-        row.deactivated_at = None
-        row.deactivated_by_label = ""
-        row.deactivated_by_name = ""
-        row.save(
-            update_fields=[
-                "deactivated_at",
-                "deactivated_by_label",
-                "deactivated_by_name",
-                "updated_at",
-            ]
-        )
+        _deactivated_set(row, None, "", "")
         _record(
             SecurityEventCode.CLINIC_REACTIVATED,
             clinic=row,
