@@ -29,6 +29,21 @@ def _fresh_rate_budgets():
         pass
 
 
+@pytest.fixture
+def queued(monkeypatch):
+    """Tasks queued by name (the ports in core, `core.queueing`) are recorded here, (name,
+    args), instead of going to the broker. tests/webhooks has its own: deliveries queued."""
+    from types import SimpleNamespace
+
+    sent: list[tuple[str, tuple]] = []
+
+    def send_task(name, args=(), **options):
+        sent.append((name, tuple(args)))
+
+    monkeypatch.setattr("core.queueing.current_app", SimpleNamespace(send_task=send_task))
+    return sent
+
+
 @pytest.fixture(autouse=True)
 def _routes_fresh():
     """Each web process keeps a pickled copy of a clinic for 30 s (clinics.middleware); a

@@ -18,16 +18,6 @@ BASE = "/clinics/clinic-a/sources/"
 
 
 @pytest.fixture
-def queued(monkeypatch):
-    sent: list[tuple[str, tuple]] = []
-    monkeypatch.setattr(
-        "core.queueing.current_app",
-        SimpleNamespace(send_task=lambda name, args=(), **_o: sent.append((name, tuple(args)))),
-    )
-    return sent
-
-
-@pytest.fixture
 def sources(clinic_a):
     with schema_context(clinic_a.schema_name):
         return SimpleNamespace(

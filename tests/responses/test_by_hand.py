@@ -9,7 +9,6 @@ for information what became of her reply: once per reply and outcome, once per b
 from __future__ import annotations
 
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
@@ -46,18 +45,6 @@ BY_HAND = (
     "Google Business Profile replies are posted by hand here: copy the reply, post it, then "
     "mark it posted."
 )
-
-
-@pytest.fixture
-def queued(monkeypatch):
-    """Tasks queued by name (the ports in core) are recorded here instead of the broker."""
-    sent: list[tuple[str, tuple]] = []
-
-    def send_task(name, args=(), **options):
-        sent.append((name, tuple(args)))
-
-    monkeypatch.setattr("core.queueing.current_app", SimpleNamespace(send_task=send_task))
-    return sent
 
 
 @pytest.fixture

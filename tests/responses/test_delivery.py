@@ -7,7 +7,6 @@ be connected when that is what it lacks; the fake Facebook and Google answer ove
 from __future__ import annotations
 
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
@@ -38,18 +37,6 @@ def chat():
     fake = FakeChat().start()
     yield fake
     fake.stop()
-
-
-@pytest.fixture
-def queued(monkeypatch):
-    """Tasks queued by name (the ports in core) are recorded here instead of the broker."""
-    sent: list[tuple[str, tuple]] = []
-
-    def send_task(name, args=(), **options):
-        sent.append((name, tuple(args)))
-
-    monkeypatch.setattr("core.queueing.current_app", SimpleNamespace(send_task=send_task))
-    return sent
 
 
 def _facebook_review(clinic, fake: FakePlatforms, *, connected: bool) -> Review:
