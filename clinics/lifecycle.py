@@ -36,6 +36,7 @@ from clinics.models import (
     OnCall,
 )
 from clinics.notifications import people_notify
+from clinics.selectors import clinic_people
 from core.errors import Conflict, PermissionDenied, ValidationFailed
 from core.rollup import figures_changed
 
@@ -79,16 +80,9 @@ def reactivate_until(clinic: Clinic):
     return clinic.deactivated_at + timedelta(days=REACTIVATE_DAYS)
 
 
-def _people(clinic: Clinic) -> list:
-    return [
-        m.user
-        for m in ClinicMembership.objects.filter(clinic=clinic, user__is_active=True)
-        .select_related("user")
-        .order_by("pk")
-    ]
-
-
-def _record(event: str, *, clinic: Clinic, actor: Actor, request=None, **detail) -> None:
+def clinic_event_record(event: str, *, clinic: Clinic, actor: Actor, request=None, **detail):
+    """The security log's line about this clinic's life (deactivated, exported, deleted): its
+    name and slug by value, so the line outlives the clinic."""
     security_event_record(
         event=event,
         actor=actor.user,
@@ -129,9 +123,11 @@ def clinic_deactivate(
             )
         _name_check(row, confirm_name)
         _deactivated_set(row, now, actor.label, actor.name)
-        _record(SecurityEventCode.CLINIC_DEACTIVATED, clinic=row, actor=actor, request=request)
+        clinic_event_record(
+            SecurityEventCode.CLINIC_DEACTIVATED, clinic=row, actor=actor, request=request
+        )
         people_notify(
-            users=_people(row),
+            users=clinic_people(row),
             clinic=row,
             kind="clinic",
             ref=f"clinic-paused:{now:%Y%m%d%H%M%S}",
@@ -166,7 +162,7 @@ def clinic_reactivate(*, clinic: Clinic, actor: Actor, request=None, now=None) -
             )
         since = row.deactivated_at
         _deactivated_set(row, None, "", "")
-        _record(
+        clinic_event_record(
             SecurityEventCode.CLINIC_REACTIVATED,
             clinic=row,
             actor=actor,
@@ -174,7 +170,7 @@ def clinic_reactivate(*, clinic: Clinic, actor: Actor, request=None, now=None) -
             deactivated_at=since.isoformat(),
         )
         people_notify(
-            users=_people(row),
+            users=clinic_people(row),
             clinic=row,
             kind="clinic",
             ref=f"clinic-resumed:{now:%Y%m%d%H%M%S}",
@@ -219,7 +215,7 @@ def clinic_delete(
             "api_keys": ApiKey.objects.filter(clinic=row).count(),
             "notifications": Notification.objects.filter(clinic=row).count(),
         }
-        _record(
+        clinic_event_record(
             SecurityEventCode.CLINIC_DELETED,
             clinic=row,
             actor=actor,

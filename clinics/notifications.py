@@ -43,7 +43,8 @@ def preference_set(*, user: User, email: bool, in_app: bool, digest: str) -> Non
     )
 
 
-def _absolute(url: str) -> str:
+def absolute_url(url: str) -> str:
+    """A link for an e-mail: a path on this server becomes an address at PUBLIC_BASE_URL."""
     return url if url.startswith("http") else f"{settings.PUBLIC_BASE_URL}{url}"
 
 
@@ -115,7 +116,7 @@ def people_notify(
         told[uid] = channels
     if now_mail:
         subject = f"[{clinic.name}] {title}"
-        link = _absolute(url)
+        link = absolute_url(url)
         staff_roles = dict(
             AgencyMembership.objects.filter(
                 agency_id=clinic.agency_id, user_id__in=[u.pk for u, _row in now_mail]
@@ -144,15 +145,17 @@ def people_notify(
             )
             for u, _row in now_mail
         ]
-        transaction.on_commit(lambda: _send_quietly(messages))
+        transaction.on_commit(lambda: mails_send_quietly(messages))
     return told
 
 
-def _send_quietly(messages: list[EmailMessage]) -> None:
+def mails_send_quietly(messages: list[EmailMessage], *, what: str = "notification") -> None:
+    """Send these e-mails (after commit, where callers queue it); a failure is logged, never
+    raised: what was told in-app, or recorded, stays."""
     try:
         get_connection(fail_silently=False).send_messages(messages)
     except Exception:  # noqa: BLE001 - the in-app message is there; the next digest retries nothing
-        logger.exception("sending %s notification e-mail(s) failed", len(messages))
+        logger.exception("sending %s %s e-mail(s) failed", len(messages), what)
 
 
 def notifications_close(*, clinic: Clinic, ref: str, keep: Iterable[User] = ()) -> int:
@@ -208,7 +211,7 @@ def notification_digests_send(*, now: datetime | None = None) -> int:
                         {
                             "name": user.full_name or user.email,
                             "user": user,
-                            "items": [(n, _absolute(n.url)) for n in items],
+                            "items": [(n, absolute_url(n.url)) for n in items],
                         },
                     ),
                     from_email=sender,
@@ -219,7 +222,7 @@ def notification_digests_send(*, now: datetime | None = None) -> int:
             email_pending=False, emailed_at=now
         )
         if messages:
-            transaction.on_commit(lambda: _send_quietly(messages))
+            transaction.on_commit(lambda: mails_send_quietly(messages))
     return len(messages)
 
 

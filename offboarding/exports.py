@@ -28,9 +28,8 @@ from django.utils.crypto import get_random_string
 from django_tenants.utils import schema_context
 
 from accounts.actors import Actor
-from accounts.audit import security_event_record
 from accounts.models import SecurityEventCode
-from clinics.lifecycle import clinic_delete
+from clinics.lifecycle import clinic_delete, clinic_event_record
 from clinics.models import Clinic, clinic_zone
 from clinics.notifications import people_notify
 from core.errors import PermissionDenied
@@ -425,14 +424,10 @@ def export_request(*, clinic: Clinic, actor: Actor, request=None) -> ClinicExpor
         job = ClinicExport.objects.create(
             clinic=clinic, requested_by=actor.user, requested_by_name=actor.name
         )
-        security_event_record(
-            event=SecurityEventCode.CLINIC_EXPORT_REQUESTED,
-            actor=actor.user,
-            agency_id=clinic.agency_id,
-            clinic_id=clinic.pk,
-            detail={"clinic_name": clinic.name, "clinic_slug": clinic.slug, "export": job.pk},
-            request=request,
-        )
+        clinic_event_record(
+            SecurityEventCode.CLINIC_EXPORT_REQUESTED, clinic=clinic, actor=actor,
+            request=request, export=job.pk,
+        )  # fmt: skip
         enqueue_on_commit(EXPORT_TASK, [(job.pk,)], schema_name=clinic.schema_name)
     return job
 
@@ -517,14 +512,10 @@ def export_file_open(job: ClinicExport):
 
 
 def export_downloaded(*, job: ClinicExport, actor: Actor, request=None) -> None:
-    security_event_record(
-        event=SecurityEventCode.CLINIC_EXPORT_DOWNLOADED,
-        actor=actor.user,
-        agency_id=job.clinic.agency_id,
-        clinic_id=job.clinic_id,
-        detail={"clinic_name": job.clinic.name, "clinic_slug": job.clinic.slug, "export": job.pk},
-        request=request,
-    )
+    clinic_event_record(
+        SecurityEventCode.CLINIC_EXPORT_DOWNLOADED, clinic=job.clinic, actor=actor,
+        request=request, export=job.pk,
+    )  # fmt: skip
 
 
 def exports_sweep(*, now=None) -> dict:

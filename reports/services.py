@@ -16,9 +16,8 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -29,7 +28,13 @@ from accounts.actors import Actor
 from accounts.models import User
 from agency.branding import brand_palette, brand_sender
 from clinics.models import Clinic, ClinicMembership, ClinicRole, clinic_zone
-from clinics.notifications import notifications_close, people_notify, preferences_for
+from clinics.notifications import (
+    absolute_url,
+    mails_send_quietly,
+    notifications_close,
+    people_notify,
+    preferences_for,
+)
 from clinics.selectors import clinic_people
 from core.errors import ValidationFailed
 from reports.export import month_words, report_filename, report_headlines, report_pdf
@@ -52,10 +57,6 @@ def report_ref(month: date) -> str:
 
 def portal_report_path(clinic: Clinic, month: date) -> str:
     return f"/clinics/{clinic.slug}/portal/report/?month={month:%Y-%m}"
-
-
-def _absolute(path: str) -> str:
-    return f"{settings.PUBLIC_BASE_URL}{path}"
 
 
 def extra_recipients_clean(raw: str | list[str]) -> list[str]:
@@ -161,7 +162,7 @@ def report_send(
         return None
     report = monthly_report(clinic=clinic, month=month, now=now)
     path = portal_report_path(clinic, month)
-    pdf = report_pdf(clinic=clinic, report=report, portal_url=_absolute(path))
+    pdf = report_pdf(clinic=clinic, report=report, portal_url=absolute_url(path))
     headlines = report_headlines(report)
     title = f"Your report for {month_words(month)} is ready"
     with transaction.atomic():
@@ -196,7 +197,7 @@ def report_send(
         sending.save(update_fields=["told_in_app", "updated_at"])
         messages = _messages(clinic, month, recipients, headlines, path, pdf, report)
         if messages:
-            transaction.on_commit(lambda: _send_quietly(messages))
+            transaction.on_commit(lambda: mails_send_quietly(messages, what="monthly report"))
     return sending
 
 
@@ -215,7 +216,7 @@ def _messages(clinic, month, recipients, headlines, path, pdf, report) -> list:
         "month_text": month_words(month),
         "headlines": headlines,
         "basis": report["response_time"]["basis"],
-        "url": _absolute(path),
+        "url": absolute_url(path),
         "palette": palette,
         "filename": report_filename(clinic, f"{month:%Y-%m}"),
     }
@@ -238,13 +239,6 @@ def _messages(clinic, month, recipients, headlines, path, pdf, report) -> list:
     return messages
 
 
-def _send_quietly(messages: list) -> None:
-    try:
-        get_connection(fail_silently=False).send_messages(messages)
-    except Exception:  # noqa: BLE001 - recorded and told in-app; a person may send it again
-        logger.exception("sending %s monthly report e-mail(s) failed", len(messages))
-
-
 # --- the schedule -------------------------------------------------------------------------
 
 
@@ -259,21 +253,14 @@ def schedule_month_due(clinic: Clinic, now: datetime) -> date | None:
     return previous_month(first)
 
 
-def _deactivated(clinic: Clinic) -> bool:
-    """A clinic that left (`clinics.lifecycle`: nothing is sent to it). Read with getattr:
-    offboarding lands `Clinic.deactivated_at` beside this feature."""
-    return getattr(clinic, "deactivated_at", None) is not None
-
-
 def monthly_reports_due(*, now: datetime | None = None) -> list[tuple[int, str, date]]:
     """(clinic id, schema, month) of every clinic with "send the monthly report automatically"
     on whose last month's report is due at `now` and was not sent yet. Reads the public schema
     only: the clinics that chose it, not every clinic."""
     now = now or timezone.now()
     due = []
-    for row in ReportSettings.objects.filter(send_monthly=True).select_related("clinic"):
-        if _deactivated(row.clinic):
-            continue
+    rows = ReportSettings.objects.filter(send_monthly=True, clinic__deactivated_at__isnull=True)
+    for row in rows.select_related("clinic"):
         month = schedule_month_due(row.clinic, now)
         if month is not None and not _sent_before(row.clinic, month):
             due.append((row.clinic_id, row.clinic.schema_name, month))
@@ -286,7 +273,7 @@ def monthly_report_send_scheduled(*, clinic_id: int, now: datetime | None = None
     Returns whether it sent."""
     now = now or timezone.now()
     clinic = Clinic.objects.select_related("agency").filter(pk=clinic_id).first()
-    if clinic is None or _deactivated(clinic) or not report_settings_get(clinic).send_monthly:
+    if clinic is None or clinic.is_deactivated or not report_settings_get(clinic).send_monthly:
         return False
     month = schedule_month_due(clinic, now)
     if month is None:
