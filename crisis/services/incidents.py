@@ -302,6 +302,9 @@ def incident_first_act(incident: Incident, *, now: datetime | None = None) -> di
             incident=incident, kind__in=list(_ACTS), at__gte=start, at__lte=now
         )
         .exclude(actor__in=[SYSTEM.name, DETECTOR.name, "system"])
+        # a person's incident role ended because they left the agency (crisis.leavers) is
+        # bookkeeping of the removal, not somebody responding
+        .exclude(kind=EventKind.ASSIGNED, data__has_key="left")
         .order_by("at", "id")
         .first()
     )

@@ -14,6 +14,7 @@ from accounts.models import ApiKey, SecurityEvent
 from agency.models import AgencyMembership
 from clinics.models import ClinicMembership, OnCall
 from crisis.models import IncidentAssignment, IncidentEvent
+from crisis.services.incidents import incidents_acknowledge_by_acting
 from responses.models import ReplyDraft
 
 STAFF = "/agency/settings/people/"
@@ -107,6 +108,12 @@ def test_removal_takes_them_off_call_ends_roles_sessions_and_revokes_keys(login,
         event = IncidentEvent.objects.filter(incident=running).latest("pk")
         assert event.message == "Comms / PR: unassigned (Alpha Writer no longer has access)."
         assert event.actor == "Alpha Owner"
+        # ending a leaver's role is not somebody responding: the minute's sweep leaves the
+        # incident open (it read "Acknowledged by Alpha Owner (by responding: assigned the
+        # team)")
+        assert incidents_acknowledge_by_acting() == []
+        running.refresh_from_db()
+        assert running.status == "open"
     api = owner.get(f"/clinics/clinic-a/api/v1/incidents/{running.pk}/").json()
     assert api["assignments"] == []
     assert "1 incident team role ended (Clinic A)" in html
