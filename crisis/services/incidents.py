@@ -363,9 +363,13 @@ def incidents_acknowledge_by_acting(*, now: datetime | None = None) -> list[Inci
     """Every open incident of the current clinic that somebody acted on, acknowledged (the
     escalation check runs it first: a team that is visibly responding is not escalated)."""
     acknowledged = []
-    for pk in Incident.objects.filter(status=S.OPEN).values_list("pk", flat=True):
-        if (incident := incident_acknowledge_by_acting(incident_id=pk, now=now)) is not None:
-            acknowledged.append(incident)
+    for incident in Incident.objects.filter(status=S.OPEN):
+        # read without a lock first: the sweep runs every minute over every open incident,
+        # and the locked rule (which reads again) only where somebody did act
+        if incident_first_act(incident, now=now) is None:
+            continue
+        if (done := incident_acknowledge_by_acting(incident_id=incident.pk, now=now)) is not None:
+            acknowledged.append(done)
     return acknowledged
 
 
