@@ -29,6 +29,7 @@ from core.tenancy import current_clinic
 from core.text import markup_problem, text_problem
 from facts.defaults import DEFAULT_FACTS
 from facts.models import ClinicReview, ConfirmedAs, Fact, FactAction, FactStatus, FactVersion
+from facts.selectors import facts_waiting_for_clinic
 
 FACT_FIELDS = ("title", "statement", "source", "source_url", "verified_on", "topics", "is_active")
 SNAPSHOT_FIELDS = (*FACT_FIELDS, "status")
@@ -300,15 +301,9 @@ def clinic_attesters(clinic) -> list[User]:
     ]
 
 
-def _waiting_count() -> int:
-    return Fact.objects.filter(
-        is_active=True, status=FactStatus.DRAFT, clinic_review=ClinicReview.WAITING
-    ).count()
-
-
 def _clinic_told_sync() -> None:
     """Nothing waits for the clinic any more: its notification closes."""
-    if _waiting_count() == 0:
+    if facts_waiting_for_clinic().count() == 0:
         notifications_close(clinic=current_clinic(), ref=CLINIC_REF)
 
 
@@ -388,7 +383,7 @@ def facts_ask_clinic(*, fact_ids: list[int], access: ClinicAccess) -> tuple[list
         _version(fact, FactAction.ASKED, who)
         notifications_close(clinic=clinic, ref=_change_ref(fact))
         asked.append(fact)
-    waiting = _waiting_count()
+    waiting = facts_waiting_for_clinic().count()
     # one message per request: the earlier one (if still open) gives way to this one
     notifications_close(clinic=clinic, ref=CLINIC_REF)
     told = people_notify(
