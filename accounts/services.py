@@ -431,12 +431,18 @@ def user_password_changed(*, user: User, first: bool = False) -> None:
     )
 
 
-def user_sessions_end(*, user: User, reason: str) -> None:
-    """End every signed-in session of `user` at its next request (a removal, a two-factor
-    reset): the session epoch is part of the session hash, as in "sign out everywhere else",
-    and nobody's session is kept. Logged with the reason."""
+def _session_epoch_bump(user: User) -> None:
+    """Every signed-in session of `user` ends at its next request: the session epoch is part
+    of the session hash."""
     User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
     user.refresh_from_db(fields=["session_epoch"])
+
+
+def user_sessions_end(*, user: User, reason: str) -> None:
+    """End every signed-in session of `user` at its next request (a removal, a two-factor
+    reset), as "sign out everywhere else" does, and nobody's session is kept. Logged with
+    the reason."""
+    _session_epoch_bump(user)
     security_event_record(
         event=SecurityEventCode.SESSIONS_ENDED, target=user, detail={"reason": reason}
     )
@@ -445,8 +451,7 @@ def user_sessions_end(*, user: User, reason: str) -> None:
 def sessions_end_elsewhere(*, user: User) -> None:
     """Every other signed-in session of `user` ends at its next request (the caller keeps
     its own with `update_session_auth_hash`); personal tokens are separate and stay."""
-    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
-    user.refresh_from_db(fields=["session_epoch"])
+    _session_epoch_bump(user)
     security_event_record(event=SecurityEventCode.SESSIONS_ENDED, actor=user)
 
 
