@@ -169,6 +169,16 @@ def notifications_close(*, clinic: Clinic, ref: str, keep: Iterable[User] = ()) 
     )
 
 
+def notifications_retitle(*, clinic: Clinic, ref: str, title: str, url: str = "") -> int:
+    """The thing changed while its messages are still open (a channel's count of waiting
+    replies): they say so now, without telling anyone again. `url`: where they lead now, when
+    that changed too."""
+    fields = {"title": title[:300], "updated_at": timezone.now()}
+    if url:
+        fields["url"] = url[:500]
+    return Notification.objects.filter(clinic=clinic, ref=ref, open=True).update(**fields)
+
+
 def notification_read(*, user: User, clinic: Clinic, ref: str) -> int:
     """The person opened what it was about (a post-crisis review sent to them): their message
     leaves their banner; everyone else's stays."""

@@ -38,7 +38,7 @@ from agency.models import AgencyMembership, AgencyRole
 from clinics.access import people_who_can
 from clinics.alerting import chat_notice, chat_post, chat_webhooks_for
 from clinics.models import Clinic, Notification, clinic_zone
-from clinics.notifications import notifications_close, people_notify
+from clinics.notifications import notifications_close, notifications_retitle, people_notify
 from core.permissions import Permission
 from core.tenancy import current_clinic
 from responses.models import (
@@ -238,9 +238,7 @@ def outbox_failure_notify(*, item_id: int) -> str:
                 )
             newly_failed = untold
             if told_before:
-                Notification.objects.filter(clinic=clinic, ref=failure_ref(item), open=True).update(
-                    title=title[:300], url=page, updated_at=now
-                )
+                notifications_retitle(clinic=clinic, ref=failure_ref(item), title=title, url=page)
         elif batch is not None:
             failed = [i for i in group if i.status == OutboxStatus.FAILED]
             untold = [i.pk for i in failed if i.failure_notified_at is None]
@@ -349,9 +347,7 @@ def outbox_by_hand_notify(*, item_id: int) -> str:
         told: dict[int, list[str]] = {}
         if len(untold) < len(waiting):
             # the channel's notice is out: it counts what waits now
-            Notification.objects.filter(clinic=clinic, ref=ref, open=True).update(
-                title=title[:300], updated_at=now
-            )
+            notifications_retitle(clinic=clinic, ref=ref, title=title)
         elif untold:
             told = people_notify(
                 users=posters,
