@@ -100,6 +100,7 @@ def detectors_run(
         _claims_link_all(active, linked, resolved_since, now)
         before = dict(active)
         firing: dict[tuple[str, str], Finding] = {}
+        touched: set[tuple[str, str]] = set()  # incidents a finding opened, updated or joined
         for finding in evaluate(history, now, thresholds, resolved_since):
             key = (finding.kind, finding.key)
             if key in active:
@@ -116,8 +117,10 @@ def detectors_run(
                 active[key] = _incident_open(finding, now)
                 opened.append(active[key])
             linked.setdefault(key, set()).update(finding.review_ids)
-        # again: the claims of the incidents just opened, or of the mentions just linked
-        _claims_link_all(active, linked, resolved_since, now)
+            touched.add(key)
+        # again, for the incidents a finding changed: the claims of those just opened, or of
+        # the mentions just linked (the others hold what the first pass left them)
+        _claims_link_all(active, linked, resolved_since, now, keys=touched)
         for key, incident in before.items():
             # the resolve checklist reads whether the crisis is still detected
             if key not in firing:
@@ -168,9 +171,11 @@ def _claims_link_all(
     linked: dict[tuple[str, str], set[int]],
     resolved_since: dict[tuple[str, str], datetime],
     now: datetime,
+    keys: set[tuple[str, str]] | None = None,
 ) -> None:
     for key, incident in active.items():
-        linked[key] |= _claims_link(incident, linked[key], resolved_since.get(key), now)
+        if keys is None or key in keys:
+            linked[key] |= _claims_link(incident, linked[key], resolved_since.get(key), now)
 
 
 def _holds_claims(incident: Incident) -> bool:
