@@ -165,11 +165,18 @@ def reviews_awaiting_reply(*, since: datetime) -> QuerySet[Review]:
 def review_counts_for_reply_target(review: Review, *, label: str | None = None) -> bool:
     """Whether the reply target (the SLA) counts `review`: rated 1-2, or negative by its latest
     score (`label`, read when not given): the kinds `reviews_awaiting_reply` selects. Pages
-    show a reply clock only for these; a 5-star thank-you has none."""
+    show a reply clock only for these; a 5-star thank-you has none. Lists prefetch the scores
+    (`latest_scores_prefetch(through="review")`) so this reads no row per review."""
     if review.rating is not None and review.rating <= 2:
         return True
     if label is None:
-        label = scores_newest_first().filter(review=review).values_list("label", flat=True).first()
+        prefetched = getattr(review, "score_list", None)  # scoring.selectors.latest_scores_prefetch
+        if prefetched is not None:
+            label = prefetched[0].label if prefetched else None
+        else:
+            label = (
+                scores_newest_first().filter(review=review).values_list("label", flat=True).first()
+            )
     return label == "negative"
 
 

@@ -39,6 +39,7 @@ from responses.services.workflow import (
     STEP_FOR_STATUS,
     principals_who_acted,
 )
+from scoring.selectors import latest_scores_prefetch
 
 CLIENT_STEP = ApprovalStatus.PENDING_CLIENT
 
@@ -160,7 +161,7 @@ def replies_waiting_for_clinic(access: ClinicAccess) -> list[dict]:
     drafts = (
         ReplyDraft.objects.filter(status=CLIENT_STEP, batch__isnull=True)
         .select_related("review__source")
-        .prefetch_related("versions")
+        .prefetch_related("versions", latest_scores_prefetch(through="review"))
         .order_by("review__published_at", "pk")
     )
     return [approval_card(access, batch, "batch") for batch in batches] + [

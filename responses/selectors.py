@@ -52,7 +52,7 @@ from responses.services.templating import (
 )
 from responses.services.workflow import PENDING, approval_refusal, step_of
 from responses.templates_library import BUILTIN_TEMPLATES
-from scoring.selectors import latest_score, topics_public
+from scoring.selectors import latest_score, latest_scores_prefetch, topics_public
 
 # --- the template library ----------------------------------------------------------------
 
@@ -220,6 +220,7 @@ def drafts_list(
     *, status: str | None = None, review_id: int | None = None, pending: bool = False
 ) -> QuerySet[ReplyDraft]:
     qs = ReplyDraft.objects.select_related("review__source").prefetch_related(
+        latest_scores_prefetch(through="review"),  # the reply clock's "does it count"
         Prefetch(
             "outbox_items",
             queryset=OutboxItem.objects.select_related("source").order_by("-created_at"),

@@ -83,6 +83,7 @@ from responses.services.outbox import outbox_mark_posted, outbox_retry
 from responses.services.templating import citations_of_flags, concerns_of, fact_sentence
 from responses.services.workflow import PENDING, STEP_FOR_STATUS
 from responses.views_followups import followup_section
+from scoring.selectors import latest_scores_prefetch
 
 SEVERITY_ORDER = {"needs_review": 1, "block": 2}
 
@@ -206,7 +207,7 @@ class ReplyQueueView(TemplateResponseMixin, ClinicView):
         drafts = (
             ReplyDraft.objects.filter(status__in=PENDING, batch__isnull=True)
             .select_related("review__source")
-            .prefetch_related("versions")
+            .prefetch_related("versions", latest_scores_prefetch(through="review"))
             .order_by("review__published_at", "pk")
         )
         cards, people = [], {}  # people: each step's, read once for the page

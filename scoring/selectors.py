@@ -47,9 +47,11 @@ def latest_score_subquery(field: str, *, review_ref: str = "pk") -> Subquery:
     return Subquery(scores_newest_first().filter(review=OuterRef(review_ref)).values(field)[:1])
 
 
-def latest_scores_prefetch(*, to_attr: str = "score_list") -> Prefetch:
-    """Prefetch each review's scores newest first: `review.<to_attr>[0]` is the latest."""
-    return Prefetch("scores", queryset=scores_newest_first(), to_attr=to_attr)
+def latest_scores_prefetch(*, to_attr: str = "score_list", through: str = "") -> Prefetch:
+    """Prefetch each review's scores newest first: `review.<to_attr>[0]` is the latest.
+    `through`: the path to the review from the queryset's model ("review" for drafts)."""
+    lookup = f"{through}__scores" if through else "scores"
+    return Prefetch(lookup, queryset=scores_newest_first(), to_attr=to_attr)
 
 
 def scored_exists_sql(*, review_ref: str = "r.id", alias: str = "x") -> str:

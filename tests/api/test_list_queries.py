@@ -52,13 +52,13 @@ class World:
         assert response.status_code == status, (url, response.status_code, response.content)
         return response.json() if response.content else {}
 
-    def reviews(self, n: int) -> list[int]:
+    def reviews(self, n: int, *, rating: int = 2) -> list[int]:
         items = [
             {
                 "source": "google",
                 "external_id": f"q-{next(_numbers)}",
                 "author": "Sam R.",
-                "rating": 2,
+                "rating": rating,
                 "text": "Waited over an hour and nobody told us why.",
                 "published_at": (timezone.now() - timedelta(hours=2)).isoformat(),
             }
@@ -173,6 +173,11 @@ def _facts(w: World, n: int) -> None:
         w.post("alpha_manager", "facts/", body)
 
 
+def _thank_you_drafts(w: World, n: int) -> None:
+    for review in w.reviews(n, rating=5):
+        w.post("alpha_writer", "drafts/", {"review_id": review, "text": OK_TEXT})
+
+
 def _drafts(w: World, n: int) -> None:
     for review in w.reviews(n):
         w.post("alpha_writer", "drafts/", {"review_id": review, "text": OK_TEXT})
@@ -247,6 +252,8 @@ CASES = {
     "reply-templates": ListCase("reply-templates/", "key_a", _templates),
     "facts": ListCase("facts/", "key_a", _facts),
     "drafts": ListCase("drafts/", "key_a", _drafts),
+    # a 5-star review's reply has a clock only if its score is negative: read with the list
+    "drafts-of-thank-yous": ListCase("drafts/", "key_a", _thank_you_drafts),
     "draft-audit": ListCase(lambda w: f"drafts/{w.draft()}/audit/", "key_a", _draft_edits),
     "audit": ListCase("audit/?object_type=reply", "key_a", _drafts),
     "statements": ListCase("statements/", "key_a", _statements),
