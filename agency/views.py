@@ -3,7 +3,6 @@ agency and the agency-wide settings (clinics, staff, agency API keys)."""
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass
 
@@ -16,7 +15,6 @@ from django.http import (
     Http404,
     HttpResponse,
     HttpResponseRedirect,
-    StreamingHttpResponse,
 )
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -52,6 +50,7 @@ from agency.services import (
     staff_departure,
     user_invite_send,
 )
+from core.csv_download import csv_download
 from core.errors import DomainError
 from core.leavers import left_behind
 
@@ -609,27 +608,8 @@ class SecurityLogView(StaffView):
         )
 
     def _csv(self, events):
-        class _Echo:
-            def write(self, value):
-                return value
-
-        writer = csv.writer(_Echo())
-
-        def rows():
-            yield writer.writerow(self.CSV_COLUMNS)
-            for row in events.values_list(*self.CSV_COLUMNS).iterator(chunk_size=2000):
-                cells = [
-                    json.dumps(cell, sort_keys=True) if isinstance(cell, dict) else cell
-                    for cell in row
-                ]
-                # a spreadsheet must not run a cell that starts like a formula
-                yield writer.writerow(
-                    f"'{c}" if isinstance(c, str) and c[:1] in ("=", "+", "-", "@") else c
-                    for c in cells
-                )
-
-        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = (
-            f'attachment; filename="security-log-{self.agency.slug}.csv"'
+        rows = (
+            [json.dumps(cell, sort_keys=True) if isinstance(cell, dict) else cell for cell in row]
+            for row in events.values_list(*self.CSV_COLUMNS).iterator(chunk_size=2000)
         )
-        return response
+        return csv_download(self.CSV_COLUMNS, rows, filename=f"security-log-{self.agency.slug}.csv")

@@ -4,16 +4,16 @@ them with a reason, and the log of what was done with a receipt for each."""
 
 from __future__ import annotations
 
-import csv
 import json
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
+from django.http import Http404, HttpResponseRedirect
 
 from agency.models import PrivacyAction
 from agency.selectors import privacy_requests_for_agency
 from agency.views import StaffView
 from clinics.models import Clinic
+from core.csv_download import csv_download
 from core.errors import ValidationFailed
 from feeds.selectors import (
     AUTHOR_MIN_CHARS,
@@ -133,30 +133,13 @@ class PrivacyLogView(StaffView):
         return self.render_to_response(self.context(section="privacy", page=page))
 
     def _csv(self, rows):
-        class _Echo:
-            def write(self, value):
-                return value
-
-        writer = csv.writer(_Echo())
-
-        def lines():
-            yield writer.writerow(self.CSV_COLUMNS)
-            for row in rows.values_list(*self.CSV_COLUMNS).iterator(chunk_size=500):
-                cells = [
-                    json.dumps(c, ensure_ascii=False) if isinstance(c, list | dict) else c
-                    for c in row
-                ]
-                # a spreadsheet must not run a cell that starts like a formula
-                yield writer.writerow(
-                    f"'{c}" if isinstance(c, str) and c[:1] in ("=", "+", "-", "@") else c
-                    for c in cells
-                )
-
-        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = (
-            f'attachment; filename="privacy-requests-{self.agency.slug}.csv"'
+        cells = (
+            [json.dumps(c, ensure_ascii=False) if isinstance(c, list | dict) else c for c in row]
+            for row in rows.values_list(*self.CSV_COLUMNS).iterator(chunk_size=500)
         )
-        return response
+        return csv_download(
+            self.CSV_COLUMNS, cells, filename=f"privacy-requests-{self.agency.slug}.csv"
+        )
 
 
 class PrivacyReceiptView(StaffView):
