@@ -40,7 +40,9 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ["name", "prefix", "agency", "clinic", "scopes", "last_used_at", "revoked_at"]
+    list_display = [
+        "name", "prefix", "agency", "clinic", "scopes", "last_used_at", "revoked_at", "expires_at",
+    ]  # fmt: skip
     readonly_fields = ["prefix", "digest", "last_used_at"]
 
 

@@ -27,6 +27,12 @@ def security_request_unbind(token) -> None:
     _current_request.reset(token)
 
 
+def request_being_served():
+    """The request being served (bound by `SecurityContextMiddleware`), or None outside one
+    (a Celery task, a command)."""
+    return _current_request.get()
+
+
 def client_ip(request) -> str:
     """The caller's address as the web server saw it (gunicorn sets REMOTE_ADDR)."""
     return (request.META.get("REMOTE_ADDR") or "").strip() if request is not None else ""

@@ -11,14 +11,14 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from accounts.audit import security_event_record
-from accounts.models import ApiKey, PersonalToken, Scope, SecurityEventCode, User
+from accounts.models import ApiKey, PersonalToken, RotationGrace, Scope, SecurityEventCode, User
 from core import fastcache
 from core.errors import Conflict, ValidationFailed
 
@@ -26,6 +26,16 @@ API_KEY_KIND = "cwk"
 TOKEN_KIND = "cwt"  # noqa: S105 - a prefix, not a secret
 _LAST_USED_RESOLUTION = timedelta(minutes=1)
 _NAME_LOCK = -7420  # pg_advisory_xact_lock(key, place): creating a key in one place
+# How long the old secret of a rotated key keeps working (`RotationGrace`)
+ROTATION_GRACE_SPANS = {
+    RotationGrace.NONE: timedelta(0),
+    RotationGrace.HOUR: timedelta(hours=1),
+    RotationGrace.DAY: timedelta(hours=24),
+    RotationGrace.WEEK: timedelta(days=7),
+}
+ROTATION_GRACE_HELP = (
+    "Choose how long the old secret keeps working: none, 1h, 24h or 7d (the default is 24h)."
+)
 
 
 @dataclass(frozen=True)
@@ -88,9 +98,13 @@ def api_key_create(
             "SELECT pg_advisory_xact_lock(%s::int, %s::int)",
             [_NAME_LOCK, clinic.pk if clinic is not None else -agency.pk],
         )
-    if ApiKey.objects.filter(
-        agency=agency, clinic=clinic, revoked_at__isnull=True, name__iexact=name
-    ).exists():
+    # the old keys of rotations (still working in their grace period) carry the name too
+    same_name = ApiKey.objects.working().filter(
+        agency=agency, clinic=clinic, name__iexact=name, replaced_by__isnull=True
+    )
+    if rotated_from is not None:
+        same_name = same_name.exclude(pk=rotated_from.pk)
+    if same_name.exists():
         raise ValidationFailed(
             "A working key has this name already.",
             fields={"name": [f"A working key is named “{name}” already: choose another name."]},
@@ -121,13 +135,58 @@ def api_key_create(
     return key, issued
 
 
+def _utc(moment) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _locked(api_key: ApiKey) -> ApiKey:
+    """`api_key` with its state re-read under a row lock (two people, or a rotation and a
+    revocation, acting on the same key at once)."""
+    ApiKey.objects.select_for_update().filter(pk=api_key.pk).first()
+    api_key.refresh_from_db(fields=["revoked_at", "expires_at", "replaced_by"])
+    return api_key
+
+
+def _successor_working(api_key: ApiKey, now) -> ApiKey | None:
+    """The newest key of `api_key`'s rotations, when it still works."""
+    successor = api_key.replaced_by
+    while successor is not None and successor.replaced_by_id is not None:
+        successor = successor.replaced_by
+    return successor if successor is not None and successor.works(now) else None
+
+
 @transaction.atomic
-def api_key_rotate(*, api_key: ApiKey, by: User | None) -> tuple[ApiKey, IssuedSecret]:
-    """Revoke `api_key` and issue its successor: a new key (new id and secret) with the same
-    binding, name and scopes, recorded as `api_key.replaced_by`. The new secret is issued to
-    `by`, who rotated it: they are its creator and the security log's issuer (a key first
-    created by someone who has left is not re-issued in their name)."""
-    api_key_revoke(api_key=api_key)
+def api_key_rotate(
+    *, api_key: ApiKey, by: User | None, grace: str = RotationGrace.DAY
+) -> tuple[ApiKey, IssuedSecret]:
+    """Issue `api_key`'s successor: a new key (new id and secret) with the same binding, name
+    and scopes, recorded as `api_key.replaced_by`. The old secret keeps working for `grace`
+    (`RotationGrace`: none, 1h, 24h, 7d), until `api_key.expires_at`, which authentication
+    checks (nothing needs to run when it passes); with none it is revoked at once. The new
+    secret is issued to `by`, who rotated it: they are its creator and the security log's
+    issuer (a key first created by someone who has left is not re-issued in their name). A
+    bad `grace` (400 `grace`) or a key revoked or rotated already (409) changes nothing."""
+    if not isinstance(grace, str) or grace not in ROTATION_GRACE_SPANS:
+        raise ValidationFailed("Unknown grace period.", fields={"grace": [ROTATION_GRACE_HELP]})
+    now = timezone.now()
+    api_key = _locked(api_key)
+    if not api_key.works(now):
+        raise Conflict(
+            "This key no longer works (revoked, or its old secret's time is over): it cannot be "
+            "rotated.",
+            code="already_revoked",
+        )
+    if api_key.replaced_by_id is not None:
+        successor = _successor_working(api_key, now)
+        detail = (
+            f"This key was rotated already: its old secret works until {_utc(api_key.expires_at)}"
+        )
+        if successor is not None:
+            detail += f"; rotate key {successor.pk} ({successor.prefix}…), which replaced it"
+        raise Conflict(detail + ".", code="already_rotated")
+    span = ROTATION_GRACE_SPANS[RotationGrace(grace)]
+    if not span:
+        api_key_revoke(api_key=api_key)
     new_key, issued = api_key_create(
         agency=api_key.agency,
         clinic=api_key.clinic,
@@ -137,43 +196,77 @@ def api_key_rotate(*, api_key: ApiKey, by: User | None) -> tuple[ApiKey, IssuedS
         rotated_from=api_key,
     )
     api_key.replaced_by = new_key
-    api_key.save(update_fields=["replaced_by", "updated_at"])
-    return new_key, issued
-
-
-def api_key_revoke(*, api_key: ApiKey, reason: str = "") -> ApiKey:
-    """Revoke a working key. A key revoked before (by hand or by a rotation) is a 409
-    `already_revoked` that names its successor, if rotation made one: revoking the old id
-    never stops the key that replaced it, and the caller must learn that."""
-    if api_key.revoked_at is not None:
-        successor = api_key.replaced_by
-        while successor is not None and successor.revoked_at is not None:
-            successor = successor.replaced_by
-        when = api_key.revoked_at.strftime("%Y-%m-%d %H:%M UTC")
-        if api_key.replaced_by_id is None:
-            detail = f"This key was already revoked ({when})."
-        elif successor is None:
-            detail = f"This key was rotated ({when}) and its successors are revoked too."
-        else:
-            detail = (
-                f"This key was rotated ({when}): key {successor.pk} ({successor.prefix}…) "
-                "replaced it and still works. Revoke that one to stop access."
-            )
-        raise Conflict(detail, code="already_revoked")
-    api_key.revoked_at = timezone.now()
-    api_key.save(update_fields=["revoked_at", "updated_at"])
+    fields = ["replaced_by", "updated_at"]
+    if span:
+        api_key.expires_at = now + span
+        fields.append("expires_at")
+    api_key.save(update_fields=fields)
+    ends = api_key.expires_at or api_key.revoked_at
     security_event_record(
-        event=SecurityEventCode.API_KEY_REVOKED,
+        event=SecurityEventCode.API_KEY_ROTATED,
+        actor=by,
         agency_id=api_key.agency_id,
         clinic_id=api_key.clinic_id,
         detail={
             "key_id": api_key.pk,
             "prefix": api_key.prefix,
             "name": api_key.name,
-            **({"reason": reason} if reason else {}),
+            "new_prefix": new_key.prefix,
+            "grace": str(grace),
+            "old_secret_ends_at": ends.isoformat(),
         },
     )
+    return new_key, issued
+
+
+def api_key_revoke(*, api_key: ApiKey, reason: str = "") -> ApiKey:
+    """Revoke a working key, and with it the old secrets of its rotations still in their grace
+    period (revoking a key ends every secret of it at once). On the old key of a rotation
+    (still in its grace period) this stops the old secret now: the key that replaced it keeps
+    working (the security log says "old secret stopped early"). A key that no longer works
+    (revoked, rotated without grace, or past its grace period) is a 409 `already_revoked` that
+    names its successor, if rotation made one: revoking the old id never stops the key that
+    replaced it, and the caller must learn that."""
+    now = timezone.now()
+    with transaction.atomic():
+        api_key = _locked(api_key)
+        if not api_key.works(now):
+            raise Conflict(_ended_words(api_key, now), code="already_revoked")
+        api_key.revoked_at = now
+        api_key.save(update_fields=["revoked_at", "updated_at"])
+        early = api_key.replaced_by_id is not None
+        security_event_record(
+            event=SecurityEventCode.API_KEY_OLD_ENDED
+            if early
+            else SecurityEventCode.API_KEY_REVOKED,
+            agency_id=api_key.agency_id,
+            clinic_id=api_key.clinic_id,
+            detail={
+                "key_id": api_key.pk,
+                "prefix": api_key.prefix,
+                "name": api_key.name,
+                **({"new_prefix": api_key.replaced_by.prefix} if early else {}),
+                **({"reason": reason} if reason else {}),
+            },
+        )
+        for older in ApiKey.objects.working(now).filter(replaced_by=api_key):
+            api_key_revoke(api_key=older, reason="successor_revoked")
     return api_key
+
+
+def _ended_words(api_key: ApiKey, now) -> str:
+    """Why a key that no longer works cannot be revoked, naming the key that still works."""
+    if api_key.replaced_by_id is None:
+        return f"This key was already revoked ({_utc(api_key.revoked_at)})."
+    when = _utc(api_key.replaced_by.created_at)
+    successor = _successor_working(api_key, now)
+    if successor is None:
+        return f"This key was rotated ({when}) and its successors are revoked too."
+    return (
+        f"This key was rotated ({when}) and its old secret stopped working "
+        f"({_utc(api_key.ended_at)}): key {successor.pk} ({successor.prefix}…) replaced it and "
+        "still works. Revoke that one to stop access."
+    )
 
 
 def token_create(*, user: User, name: str, ttl: timedelta) -> tuple[PersonalToken, IssuedSecret]:
@@ -265,6 +358,8 @@ def credential_authenticate(
     count = None
     if kind == API_KEY_KIND:
         obj, count = _api_key_active(prefix, counter)
+        if obj is not None and obj.expires_at is not None and obj.expires_at <= now:
+            obj = None  # the old secret of a rotation, past its grace period: as revoked
     else:
         obj = (
             PersonalToken.objects.select_related("user")

@@ -83,6 +83,25 @@ class Scope(models.TextChoices):
     APPROVE = "approve", "Approve"
 
 
+class RotationGrace(models.TextChoices):
+    """How long the old secret of a rotated API key keeps working (`api_key_rotate`)."""
+
+    NONE = "none", "no time: it stops now"
+    HOUR = "1h", "1 hour"
+    DAY = "24h", "24 hours"
+    WEEK = "7d", "7 days"
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def working(self, now=None):
+        """Keys whose secret works now: not revoked, and not past `expires_at` (the end of a
+        rotation's grace period, checked at every authentication; no job ends it)."""
+        now = now or timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
+
+
 class ApiKey(BaseModel):
     """A credential for integrators: bound to one clinic, or to a whole agency (clinic empty).
     Only a SHA-256 digest of the secret is stored; the secret is shown once, at creation."""
@@ -100,17 +119,38 @@ class ApiKey(BaseModel):
     )
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
-    # The key that rotating this one issued (rotation revokes this one at once).
+    # The key that rotating this one issued. The rotation revokes this one at once, or lets
+    # its (old) secret work until `expires_at`, the grace period chosen (`RotationGrace`).
     replaced_by = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaces"
     )
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiKeyQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
+    def works(self, now=None) -> bool:
+        """Whether the secret works now (`ApiKeyQuerySet.working`, for one key)."""
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.works()
+
+    @property
+    def retiring(self) -> bool:
+        """The old secret of a rotation, still working in its grace period."""
+        return self.replaced_by_id is not None and self.works()
+
+    @property
+    def ended_at(self):
+        """When the secret stopped working (revoked, or its grace period over), else None."""
+        if self.works():
+            return None
+        return self.revoked_at if self.revoked_at is not None else self.expires_at
 
 
 class PersonalToken(BaseModel):
@@ -126,6 +166,29 @@ class PersonalToken(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class NotificationEmailChoice(BaseModel):
+    """One person's choice for one group of notices that may come without an e-mail (the
+    groups and what they hold: `clinics.preferences.OPTIONAL_EMAILS`). What waits for a person
+    and incident alerts have no such choice: they are always e-mailed, whatever rows say. Kept
+    here, with the person, so it goes with them."""
+
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.CASCADE, related_name="notification_email_choices"
+    )
+    group = models.CharField(max_length=32)
+    email = models.BooleanField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "group"], name="notification_email_choice_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.group}: {'e-mail' if self.email else 'no e-mail'}"
 
 
 class SecurityEventCode(models.TextChoices):
@@ -148,6 +211,8 @@ class SecurityEventCode(models.TextChoices):
     TOKEN_REVOKED = "token.revoked", "Personal token revoked"
     API_KEY_ISSUED = "api_key.issued", "API key issued"
     API_KEY_REVOKED = "api_key.revoked", "API key revoked"
+    API_KEY_ROTATED = "api_key.rotated", "API key rotated"
+    API_KEY_OLD_ENDED = "api_key.old_ended", "Old secret of a rotated API key stopped early"
     MEMBER_ADDED = "member.added", "Person added"
     MEMBER_ROLE_CHANGED = "member.role_changed", "Role changed"
     MEMBER_REMOVED = "member.removed", "Person removed"

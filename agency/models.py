@@ -39,12 +39,24 @@ class AgencyRole(models.TextChoices):
     ANALYST = "analyst", "Analyst"
 
 
+# The roles whose clinics may be chosen (`AgencyMembership.all_clinics`). Owners and managers
+# always reach every clinic of the agency: they manage its people (their own clinics too, so a
+# limit would hold nobody), create its clinics, manage every clinic's settings, people and keys,
+# give the agency's approval and are whom an incident escalates to when nobody acknowledges it.
+CLINIC_SCOPED_ROLES = (AgencyRole.WRITER, AgencyRole.ANALYST)
+
+
 class AgencyMembership(BaseModel):
     agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
         "accounts.User", on_delete=models.CASCADE, related_name="agency_memberships"
     )
     role = models.CharField(max_length=16, choices=AgencyRole.choices)
+    # True: every clinic of the agency, today's and those added later. False (writers and
+    # analysts only): only the clinics of its `StaffClinic` rows, none once they are all gone
+    # (a deleted clinic never widens a limit). `clinics.access.clinic_access` decides by it;
+    # written only by `agency.services.agency_member_clinics_set`.
+    all_clinics = models.BooleanField(default=True)
 
     class Meta:
         constraints = [
@@ -53,6 +65,29 @@ class AgencyMembership(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.agency} · {self.role}"
+
+    @property
+    def clinics_limited(self) -> bool:
+        """Whether this staff member reaches only the clinics chosen for them."""
+        return not self.all_clinics and self.role in CLINIC_SCOPED_ROLES
+
+
+class StaffClinic(BaseModel):
+    """One clinic chosen for a staff member who reaches only chosen clinics
+    (`AgencyMembership.all_clinics` False): always a clinic of the membership's agency."""
+
+    membership = models.ForeignKey(
+        AgencyMembership, on_delete=models.CASCADE, related_name="chosen_clinics"
+    )
+    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["membership", "clinic"], name="staff_clinic_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id} · clinic {self.clinic_id}"
 
 
 class PrivacyAction(models.TextChoices):

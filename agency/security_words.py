@@ -5,6 +5,8 @@ keeps them as data (`SecurityEvent.detail`, exported as JSON in the CSV); the pa
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from accounts.models import SecurityEventCode as Code
 from accounts.services import SIGNIN_IP_WINDOW_SECONDS
 
@@ -24,11 +26,27 @@ TOKEN_REVOKED_BECAUSE = {
     "password_changed": "because the password was changed",
     "two_factor_reset": "because their two-factor sign-in was reset",
     "creator_removed": "because the person who created it was removed",
+    "successor_revoked": "because the key that replaced it was revoked",
+}
+# How long the old secret of a rotated key kept working (`accounts.models.RotationGrace`)
+GRACES = {
+    "none": "the old secret stopped at once",
+    "1h": "the old secret works 1 more hour",
+    "24h": "the old secret works 24 more hours",
+    "7d": "the old secret works 7 more days",
 }
 SECOND_FACTORS = {
     "authenticator": "with the authenticator app",
     "backup_code": "with a backup code",
 }
+
+
+def _utc_words(value) -> str:
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _roles(value) -> str:
@@ -52,7 +70,12 @@ def detail_words(event: str, detail: dict | None) -> str:
 
     reason = take("reason")
     if reason is not None:
-        if event in (Code.TOKEN_REVOKED, Code.SESSIONS_ENDED, Code.API_KEY_REVOKED):
+        if event in (
+            Code.TOKEN_REVOKED,
+            Code.SESSIONS_ENDED,
+            Code.API_KEY_REVOKED,
+            Code.API_KEY_OLD_ENDED,
+        ):
             words.append(TOKEN_REVOKED_BECAUSE.get(reason, f"reason: {reason}"))
         else:
             words.append(REFUSALS.get(reason, f"refused: {str(reason).replace('_', ' ')}"))
@@ -83,10 +106,16 @@ def detail_words(event: str, detail: dict | None) -> str:
     if token_ids is not None:
         words.insert(0, _plural(len(token_ids), "token"))
 
-    if event in (Code.MEMBER_ROLE_CHANGED, Code.CRISIS_ROLES_CHANGED):
+    if event in (Code.MEMBER_ROLE_CHANGED, Code.CRISIS_ROLES_CHANGED) and (
+        "from" in detail or "to" in detail
+    ):
         before, after = take("from"), take("to")
         what = "crisis roles" if event == Code.CRISIS_ROLES_CHANGED else "role"
         words.append(f"{what} from {_roles(before)} to {_roles(after)}")
+    clinics_from, clinics_to = take("clinics_from"), take("clinics_to")
+    take("clinic_ids")  # the CSV keeps them; the page names the clinics
+    if clinics_from is not None or clinics_to is not None:
+        words.append(f"clinics from {clinics_from or 'none'} to {clinics_to or 'none'}")
     role = take("role")
     crisis = take("crisis_roles")
     if role is not None:
@@ -108,6 +137,14 @@ def detail_words(event: str, detail: dict | None) -> str:
     rotated_from = take("rotated_from")
     if rotated_from is not None:
         words.append(f"rotated from cwk_{rotated_from}_…")
+    new_prefix = take("new_prefix")
+    if new_prefix is not None:
+        words.append(f"new key cwk_{new_prefix}_…")
+    grace, ends = take("grace"), take("old_secret_ends_at")
+    if grace is not None:
+        words.append(GRACES.get(grace, f"grace: {grace}"))
+    if ends is not None and grace != "none":
+        words.append(f"until {_utc_words(ends)}")
     if take("rotated"):
         words.append("secret rotated")
 

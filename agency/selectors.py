@@ -1,8 +1,26 @@
-from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import ApiKey, SecurityEvent, User
-from agency.models import Agency, AgencyMembership, AgencyRole, PrivacyRequest
+from agency.models import (
+    CLINIC_SCOPED_ROLES,
+    Agency,
+    AgencyMembership,
+    AgencyRole,
+    PrivacyRequest,
+    StaffClinic,
+)
 from core.http import branded_for
 
 
@@ -54,11 +72,20 @@ def agency_for_staff(user, slug: str | None = None) -> tuple[Agency | None, str 
 
 def agency_people(*, agency: Agency):
     """The agency's staff with what the people page shows of each: `two_factor_on` (a
-    confirmed authenticator app), and on the user their lockout (`locked_until`) and last
-    sign-in (`last_login`)."""
+    confirmed authenticator app), on the user their lockout (`locked_until`) and last
+    sign-in (`last_login`), and the clinics chosen for them (`chosen_clinics`, by name, with
+    their clinic)."""
     return (
         AgencyMembership.objects.filter(agency=agency)
         .select_related("user")
+        .prefetch_related(
+            Prefetch(
+                "chosen_clinics",
+                queryset=StaffClinic.objects.select_related("clinic").order_by(
+                    "clinic__name", "clinic_id"
+                ),
+            )
+        )
         .annotate(
             two_factor_on=Exists(
                 TOTPDevice.objects.filter(user_id=OuterRef("user_id"), confirmed=True)
@@ -66,6 +93,51 @@ def agency_people(*, agency: Agency):
         )
         .order_by("user__full_name", "user__email")
     )
+
+
+# --- Which clinics a staff member reaches ---------------------------------------------------
+# Owners and managers, and writers and analysts with "All clinics", reach every clinic of their
+# agency; a writer or analyst limited to chosen clinics reaches those only. `clinics.access.
+# clinic_access` applies it to every request; these say the same rule for the lists that do not
+# ask it person by person (the clinic list and switcher, the dashboard, whom to alert).
+
+
+def _limited(staff: QuerySet[AgencyMembership]) -> QuerySet[AgencyMembership]:
+    return staff.filter(all_clinics=False, role__in=CLINIC_SCOPED_ROLES)
+
+
+def membership_reaches(clinic_id) -> Q:
+    """A filter of `AgencyMembership` rows: the staff member reaches the clinic `clinic_id` of
+    their agency (an id, or an expression such as `OuterRef("pk")`)."""
+    chosen = StaffClinic.objects.filter(membership_id=OuterRef("pk"), clinic_id=clinic_id)
+    return ~Q(all_clinics=False, role__in=CLINIC_SCOPED_ROLES) | Q(Exists(chosen))
+
+
+def staff_reaching(clinic) -> QuerySet[AgencyMembership]:
+    """The staff of `clinic`'s agency who reach it (`membership_reaches`): the agency people
+    any list of the clinic draws from (whom to tell, the on-call list, incident roles)."""
+    return AgencyMembership.objects.filter(agency_id=clinic.agency_id).filter(
+        membership_reaches(clinic.pk)
+    )
+
+
+def clinics_reached(user, *, prefix: str = "") -> Q:
+    """A filter of clinics (or of rows that point to a clinic through `prefix`, such as
+    "clinic__"): the clinics `user` reaches as agency staff."""
+    staff = AgencyMembership.objects.filter(user=user)
+    every = staff.exclude(all_clinics=False, role__in=CLINIC_SCOPED_ROLES).values("agency_id")
+    chosen = StaffClinic.objects.filter(
+        membership__in=_limited(staff), clinic__agency_id=F("membership__agency_id")
+    ).values("clinic_id")
+    return Q(**{f"{prefix}agency_id__in": every}) | Q(**{f"{prefix}pk__in": chosen})
+
+
+def clinics_out_of_reach(user, *, prefix: str = "") -> Q:
+    """A filter of clinics (or, through `prefix`, of rows that point to one): the clinics of an
+    agency `user` is staff of that they do not reach (they were limited to others). Whatever
+    is about such a clinic is not for them, even if it was meant for them before."""
+    agencies = AgencyMembership.objects.filter(user=user).values("agency_id")
+    return Q(**{f"{prefix}agency_id__in": agencies}) & ~clinics_reached(user, prefix=prefix)
 
 
 def api_keys_listed(keys: QuerySet[ApiKey], *, agency_id: int, staying=None) -> QuerySet[ApiKey]:
@@ -78,7 +150,7 @@ def api_keys_listed(keys: QuerySet[ApiKey], *, agency_id: int, staying=None) -> 
     )
     if staying is not None:
         stays = stays | staying
-    return keys.select_related("created_by").annotate(
+    return keys.select_related("created_by", "replaced_by").annotate(
         creator_left=Case(
             When(created_by__isnull=True, then=Value(True)),
             When(stays, then=Value(False)),
@@ -106,6 +178,27 @@ def security_events_for_agency(*, agency: Agency, event: str = "") -> QuerySet[S
     return events.order_by("-created_at", "-id")
 
 
-def privacy_requests_for_agency(*, agency: Agency) -> QuerySet[PrivacyRequest]:
-    """The agency's privacy requests log, newest first."""
-    return PrivacyRequest.objects.filter(agency_id=agency.pk).order_by("-created_at", "-id")
+def privacy_requests_for_agency(
+    *,
+    agency: Agency,
+    action: str = "",
+    clinic: str = "",
+    author: str = "",
+    created_from=None,
+    created_to=None,
+) -> QuerySet[PrivacyRequest]:
+    """The agency's privacy requests log, newest first; narrowed to one `action`, to those
+    that removed items of the clinic with slug `clinic`, to an `author` containing the given
+    words (any case), and to `created_from` <= created_at < `created_to`."""
+    rows = PrivacyRequest.objects.filter(agency_id=agency.pk)
+    if action:
+        rows = rows.filter(action=action)
+    if clinic:
+        rows = rows.filter(items__contains=[{"clinic_slug": clinic}])
+    if author:
+        rows = rows.filter(author__icontains=" ".join(author.split()))
+    if created_from is not None:
+        rows = rows.filter(created_at__gte=created_from)
+    if created_to is not None:
+        rows = rows.filter(created_at__lt=created_to)
+    return rows.order_by("-created_at", "-id")

@@ -14,9 +14,11 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from PIL import Image, UnidentifiedImageError
 
+from accounts.actors import Actor
 from accounts.credentials import api_key_revoke
-from accounts.models import ApiKey, User
+from accounts.models import ApiKey, SecurityEventCode, User
 from accounts.services import (
+    security_event_record,
     two_factor_reset_for,
     user_get_or_create,
     user_membership_changed,
@@ -26,15 +28,18 @@ from accounts.services import (
 from accounts.tokens import invitation_lifetime, invitation_token_generator
 from agency.branding import LOGO_MAX_BYTES, brand_sender
 from agency.models import (
+    CLINIC_SCOPED_ROLES,
     Agency,
     AgencyMembership,
     AgencyRole,
     PrivacyAction,
     PrivacyRequest,
+    StaffClinic,
     hex_colour,
 )
 from core.errors import Conflict, PermissionDenied, ValidationFailed
 from core.leavers import Departure, Left, leave
+from core.settings_history import Setting, SettingArea, settings_changed
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +144,164 @@ def agency_member_role_set(
             before=before,
             after={"role": role},
         )
+        if role not in CLINIC_SCOPED_ROLES and not membership.all_clinics:
+            # an owner or manager reaches every clinic: the clinics chosen for the writer or
+            # analyst they were go, so that a later change back does not bring them back
+            _clinics_store(membership, every=True, chosen=set())
     return membership
+
+
+# --- Which clinics a staff member reaches ----------------------------------------------------
+
+ALL_CLINICS_WORDS = "all clinics"
+
+
+class ClinicsChange(NamedTuple):
+    """What `agency_member_clinics_set` did: whether anything changed, the clinics reached
+    before and after in words ("all clinics", or their names), and what the person left
+    behind in the clinics they no longer reach (`core.leavers.leave`: on-call slots, roles in
+    running incidents)."""
+
+    changed: bool
+    before: str
+    after: str
+    ended: list[Left]
+
+
+def _clinic_names(clinics) -> str:
+    names = sorted((c.name for c in clinics), key=str.lower)
+    return ", ".join(names) if names else "no clinic"
+
+
+def member_clinics_words(membership: AgencyMembership) -> str:
+    """The clinics a staff member reaches, in words: "all clinics", or the names of those
+    chosen for them ("no clinic" once every chosen clinic was deleted)."""
+    if not membership.clinics_limited:
+        return ALL_CLINICS_WORDS
+    return _clinic_names(sc.clinic for sc in membership.chosen_clinics.all())
+
+
+def _clinics_store(membership: AgencyMembership, *, every: bool, chosen: set[int]) -> None:
+    membership.all_clinics = every
+    membership.save(update_fields=["all_clinics", "updated_at"])
+    StaffClinic.objects.filter(membership=membership).exclude(clinic_id__in=chosen).delete()
+    have = set(
+        StaffClinic.objects.filter(membership=membership).values_list("clinic_id", flat=True)
+    )
+    StaffClinic.objects.bulk_create(
+        [StaffClinic(membership=membership, clinic_id=pk) for pk in sorted(chosen - have)]
+    )
+
+
+def _clinic_ids_read(agency: Agency, raw_ids) -> tuple[set[int], list[str]]:
+    """The ids of the agency's clinics among `raw_ids` (as a form posts them), and what is not
+    one: a clinic of another agency and an unknown id read alike, so that a refusal says
+    nothing of other agencies' clinics."""
+    wanted: set[int] = set()
+    bad: list[str] = []
+    for raw in raw_ids:
+        text = str(raw).strip()
+        if text.isascii() and text.isdigit() and len(text) < 18:
+            wanted.add(int(text))
+        else:
+            bad.append(text[:40] or "(empty)")
+    known = set(agency.clinics.filter(pk__in=wanted).values_list("pk", flat=True))
+    bad += [str(pk) for pk in sorted(wanted - known)]
+    return known, bad
+
+
+@transaction.atomic
+def agency_member_clinics_set(
+    *,
+    membership: AgencyMembership,
+    all_clinics: bool,
+    clinic_ids=(),
+    acting_role: str,
+    by: User | None = None,
+) -> ClinicsChange:
+    """Choose the clinics a writer or analyst reaches: every clinic of the agency (today's and
+    those added later), or only the clinics `clinic_ids` (ids of the agency's clinics; at
+    least one). Owners and managers always reach every clinic; only they choose. Every input
+    is checked before anything is stored (`ValidationFailed` on "clinics").
+
+    It takes effect at the person's next request (`clinics.access.clinic_access` reads it
+    every time). The change is in the security log (a role change of the person, with the
+    clinics before and after), and in each clinic they no longer reach they are taken off the
+    on-call list and their roles in running incidents end, as when someone leaves a clinic
+    (`core.leavers.leave`)."""
+    if acting_role not in (AgencyRole.OWNER, AgencyRole.MANAGER):
+        raise PermissionDenied("Only an agency owner or manager chooses someone's clinics.")
+    given = membership
+    membership = (
+        AgencyMembership.objects.select_for_update()
+        .select_related("agency", "user")
+        .get(pk=given.pk)
+    )
+    agency = membership.agency
+    chosen: set[int] = set()
+    if not all_clinics:
+        if membership.role not in CLINIC_SCOPED_ROLES:
+            raise ValidationFailed(
+                "Nothing was changed: owners and managers reach every clinic.",
+                fields={
+                    "clinics": [
+                        f"{AgencyRole(membership.role).label}s always reach every clinic of "
+                        f"{agency.name}: clinics are chosen for writers and analysts."
+                    ]
+                },
+            )
+        chosen, bad = _clinic_ids_read(agency, clinic_ids)
+        if bad:
+            raise ValidationFailed(
+                "Nothing was changed: a clinic chosen is not one of the agency's.",
+                fields={"clinics": [f"{agency.name} has no clinic with the id {', '.join(bad)}."]},
+            )
+        if not chosen:
+            raise ValidationFailed(
+                "Nothing was changed: no clinic was chosen.",
+                fields={"clinics": ["Tick at least one clinic, or choose “All clinics”."]},
+            )
+    before_words = member_clinics_words(membership)
+    clinics = agency.clinics.order_by("name", "pk")
+    before = (
+        set(clinics.values_list("pk", flat=True))
+        if not membership.clinics_limited
+        else set(membership.chosen_clinics.values_list("clinic_id", flat=True))
+    )
+    after = set(clinics.values_list("pk", flat=True)) if all_clinics else chosen
+    was_limited = membership.clinics_limited
+    if was_limited == (not all_clinics) and (all_clinics or before == chosen):
+        return ClinicsChange(False, before_words, before_words, [])
+    _clinics_store(membership, every=all_clinics, chosen=chosen)
+    given.all_clinics = membership.all_clinics
+    after_words = ALL_CLINICS_WORDS if all_clinics else _clinic_names(clinics.filter(pk__in=chosen))
+    detail = {"role": membership.role, "clinics_from": before_words, "clinics_to": after_words}
+    if not all_clinics:
+        detail["clinic_ids"] = sorted(chosen)
+    security_event_record(
+        event=SecurityEventCode.MEMBER_ROLE_CHANGED,
+        target=membership.user,
+        agency_id=agency.pk,
+        detail=detail,
+    )
+    ended: list[Left] = []
+    name = membership.user.full_name or membership.user.email
+    for clinic_id in sorted(before - after):
+        departure = Departure(
+            user_id=membership.user_id, agency_id=agency.pk, clinic_id=clinic_id, name=name
+        )
+        ended += leave(departure, by=by)
+    return ClinicsChange(True, before_words, after_words, ended)
+
+
+def staff_duties(membership: AgencyMembership) -> str:
+    """The staff member's role in plain words (`AGENCY_ROLE_DUTIES`), naming the clinics
+    chosen for them when they reach only those: what the e-mails about their role say."""
+    duty = AGENCY_ROLE_DUTIES[AgencyRole(membership.role)]
+    if not membership.clinics_limited:
+        return duty
+    names = member_clinics_words(membership)
+    return duty.replace(EVERY_CLINIC, f"these clinics of the agency: {names}")
 
 
 def staff_departure(membership: AgencyMembership) -> Departure:
@@ -153,7 +315,7 @@ def staff_departure(membership: AgencyMembership) -> Departure:
 def api_keys_created_by(*, agency: Agency, user, clinic_id: int | None = None):
     """The working API keys of `agency` (agency-wide and its clinics'; or one clinic's) that
     `user` created: what a removal offers to revoke."""
-    keys = ApiKey.objects.filter(agency=agency, created_by=user, revoked_at__isnull=True)
+    keys = ApiKey.objects.working().filter(agency=agency, created_by=user)
     if clinic_id is not None:
         keys = keys.filter(clinic_id=clinic_id)
     return keys.select_related("clinic").order_by("clinic__name", "name", "pk")
@@ -177,7 +339,10 @@ def departure_complete(
     revoked = []
     if revoke_keys:
         for key in api_keys_created_by(agency=agency, user=user, clinic_id=departure.clinic_id):
-            revoked.append(api_key_revoke(api_key=key, reason="creator_removed"))
+            # an old secret of a rotation ends with the key that replaced it (already revoked)
+            key.refresh_from_db(fields=["revoked_at", "expires_at"])
+            if key.works():
+                revoked.append(api_key_revoke(api_key=key, reason="creator_removed"))
     return Removal(ended=ended, keys_revoked=revoked)
 
 
@@ -250,6 +415,7 @@ def agency_member_two_factor_reset(
 
 # --- Telling people they were added, or that their role changed ------------------------------
 
+EVERY_CLINIC = "every clinic the agency looks after"
 AGENCY_ROLE_DUTIES = {
     AgencyRole.OWNER: "Owner: you run the agency's work for every clinic it looks after "
     "(replies, approvals, settings, people and API keys); only owners grant the owner role or "
@@ -445,9 +611,18 @@ def _logo_checked(data: bytes, size: int | None = None) -> str:
     return LOGO_FORMATS[fmt]
 
 
+BRANDING_SETTINGS = {
+    "display_name": Setting(SettingArea.BRANDING, "Name clients see"),
+    "support_email": Setting(SettingArea.BRANDING, "Support e-mail"),
+    "primary_colour": Setting(SettingArea.BRANDING, "Colour"),
+    "logo": Setting(SettingArea.BRANDING, "Logo"),
+}
+
+
 def agency_branding_update(
     *,
     agency: Agency,
+    actor: Actor,
     display_name: str,
     support_email: str,
     primary_colour: str,
@@ -457,7 +632,9 @@ def agency_branding_update(
 ) -> Agency:
     """What the client portal, the public statement page and the post-crisis review carry:
     the name, the support address, the colour and the logo. Every field is checked before
-    anything is stored; a refused change leaves the agency (and its logo file) as it was."""
+    anything is stored; a refused change leaves the agency (and its logo file) as it was.
+    Each change is recorded in the settings history (agency-wide) as `actor`'s, through
+    `core.settings_history`."""
     errors: dict[str, list[str]] = {}
     display_name = (display_name or "").strip()
     support_email = (support_email or "").strip()
@@ -486,6 +663,12 @@ def agency_branding_update(
         raise ValidationFailed("Nothing was changed: correct the fields marked.", fields=errors)
 
     old_name = agency.logo.name if agency.logo else ""
+    before = {
+        "display_name": agency.display_name,
+        "support_email": agency.support_email,
+        "primary_colour": agency.primary_colour,
+        "logo": "a logo" if old_name else None,
+    }
     agency.display_name, agency.support_email = display_name, support_email
     agency.primary_colour = primary_colour.upper()
     if remove_logo:
@@ -493,20 +676,32 @@ def agency_branding_update(
     elif extension:
         digest = hashlib.sha256(logo).hexdigest()[:16]
         agency.logo.save(f"{agency.slug}-{digest}{extension}", ContentFile(logo), save=False)
-    agency.save(
-        update_fields=["display_name", "support_email", "primary_colour", "logo", "updated_at"]
-    )
     new_name = agency.logo.name if agency.logo else ""
-    if old_name and old_name != new_name:
-        storage = Agency._meta.get_field("logo").storage
-        transaction.on_commit(lambda: storage.delete(old_name))
+    after = {name: getattr(agency, name) for name in ("display_name", "support_email")}
+    after["primary_colour"] = agency.primary_colour
+    if new_name != old_name:
+        after["logo"] = "a new logo" if new_name else None
+    with transaction.atomic():
+        agency.save(
+            update_fields=["display_name", "support_email", "primary_colour", "logo", "updated_at"]
+        )
+        settings_changed(
+            actor=actor,
+            settings=BRANDING_SETTINGS,
+            before=before,
+            after=after,
+            agency_id=agency.pk,
+        )
+        if old_name and old_name != new_name:
+            storage = Agency._meta.get_field("logo").storage
+            transaction.on_commit(lambda: storage.delete(old_name))
     return agency
 
 
 def privacy_request_record(
     *,
     agency: Agency,
-    user,
+    actor: Actor,
     action: str,
     author: str,
     reason: str,
@@ -515,17 +710,20 @@ def privacy_request_record(
     receipt: str,
 ) -> PrivacyRequest:
     """Append one carried-out privacy request to the agency's privacy requests log (written
-    by `feeds.services.privacy`, in the transaction that removed the items)."""
+    by `feeds.services.privacy`, in the transaction that removed the items). A person is kept
+    by id, e-mail and name; an agency key by its name and prefix ("API key CRM (cwk_ab12…)")."""
     if action not in PrivacyAction.values:
         raise ValueError(f"unknown privacy action {action!r}")
+    user, key = actor.user, actor.api_key
+    name = f"{actor.name} ({key.prefix}…)" if key is not None else (user.full_name or "")
     return PrivacyRequest.objects.create(
         agency_id=agency.pk,
         action=action,
         author=author[:200],
         reason=reason,
-        actor_id=getattr(user, "pk", None),
-        actor_email=getattr(user, "email", "") or "",
-        actor_name=(getattr(user, "full_name", "") or "")[:200],
+        actor_id=user.pk if user is not None else None,
+        actor_email=(user.email or "") if user is not None else "",
+        actor_name=name[:200],
         items=items,
         to_check=to_check,
         receipt=receipt,

@@ -4,12 +4,14 @@ agency and the agency-wide settings (clinics, staff, agency API keys)."""
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import (
     FileResponse,
     Http404,
@@ -17,17 +19,17 @@ from django.http import (
     HttpResponseRedirect,
 )
 from django.template.response import TemplateResponse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.cache import patch_cache_control
 from django.views import View
 from django.views.decorators.cache import cache_control
 from django.views.generic.base import TemplateResponseMixin
 
 from accounts.credentials import api_key_create, api_key_revoke, api_key_rotate
-from accounts.models import ApiKey, SecurityEventCode
+from accounts.models import ApiKey, RotationGrace, SecurityEventCode
 from agency.branding import LOGO_MAX_BYTES, brand_palette, colour_warning, logo_content_type
 from agency.forms import ApiKeyForm, BrandingForm, StaffAddForm, apply_domain_errors
-from agency.models import Agency, AgencyMembership, AgencyRole
+from agency.models import CLINIC_SCOPED_ROLES, Agency, AgencyMembership, AgencyRole
 from agency.security_words import detail_words
 from agency.selectors import (
     agency_for_staff,
@@ -36,22 +38,26 @@ from agency.selectors import (
     security_events_for_agency,
 )
 from agency.services import (
-    AGENCY_ROLE_DUTIES,
+    ALL_CLINICS_WORDS,
     MemberChange,
+    Removal,
     Told,
     agency_branding_update,
     agency_member_add,
+    agency_member_clinics_set,
     agency_member_remove,
     agency_member_role_set,
     agency_member_two_factor_reset,
     agency_member_unlock,
     api_keys_created_by,
+    member_clinics_words,
     member_tell,
     staff_departure,
+    staff_duties,
     user_invite_send,
 )
 from core.csv_download import csv_download
-from core.errors import DomainError
+from core.errors import Conflict, DomainError
 from core.leavers import left_behind
 
 MANAGING = (AgencyRole.OWNER, AgencyRole.MANAGER)
@@ -261,6 +267,13 @@ class StaffView(LoginRequiredMixin, TemplateResponseMixin, View):
         if needs_manage and role not in MANAGING:
             raise PermissionDenied("Only an agency owner or manager may do this.")
         self.agency, self.role = agency, role
+        # a writer or analyst limited to chosen clinics: the agency's pages list those only
+        self.clinics_limited = (
+            role in CLINIC_SCOPED_ROLES
+            and AgencyMembership.objects.filter(
+                agency=agency, user=request.user, all_clinics=False
+            ).exists()
+        )
         return super().dispatch(request, *args, **kwargs)
 
     def context(self, **extra) -> dict:
@@ -268,6 +281,7 @@ class StaffView(LoginRequiredMixin, TemplateResponseMixin, View):
             "agency": self.agency,
             "role": self.role,
             "can_manage": self.role in MANAGING,
+            "clinics_limited": self.clinics_limited,
             **extra,
         }
 
@@ -277,16 +291,34 @@ class StaffView(LoginRequiredMixin, TemplateResponseMixin, View):
         )
 
 
+def clinics_posted(request) -> tuple[bool, list[str]]:
+    """The clinics a people form chose: (True, []) for "All clinics" (the default), else
+    (False, the clinic ids ticked, as posted: the service checks them)."""
+    if request.POST.get("reach", "all") != "chosen":
+        return True, []
+    return False, request.POST.getlist("clinics")[:1000]
+
+
 class SettingsPeopleView(StaffView):
-    """The agency's staff: add (or re-role) by e-mail, change a role, remove."""
+    """The agency's staff: add (or re-role) by e-mail, change a role, choose the clinics a
+    writer or analyst reaches (all, or some), remove."""
 
     template_name = "agency/settings_people.html"
 
-    def _render(self, form, status=200, errors=None):
+    def _render(self, form, status=200, errors=None, posted=None):
+        people = list(agency_people(agency=self.agency))
+        for m in people:
+            m.clinics_words = member_clinics_words(m)
+            m.chosen_ids = {sc.clinic_id for sc in m.chosen_clinics.all()}
+        every, chosen = posted if posted is not None else (True, [])
         return self.render_to_response(
             self.context(
                 form=form,
-                people=agency_people(agency=self.agency),
+                people=people,
+                clinics=list(self.agency.clinics.order_by("name", "pk")),
+                scoped_roles=list(CLINIC_SCOPED_ROLES),
+                add_every=every,
+                add_chosen={str(pk) for pk in chosen},
                 roles=AgencyRole.choices,
                 row_errors=errors or {},
                 section="people",
@@ -303,6 +335,7 @@ class SettingsPeopleView(StaffView):
         action = request.POST.get("action", "add")
         if action == "add":
             form = StaffAddForm(request.POST)
+            every, chosen = clinics_posted(request)
             if form.is_valid():
                 try:
                     if form.cleaned_data["role"] == AgencyRole.OWNER and self.role != "owner":
@@ -312,8 +345,18 @@ class SettingsPeopleView(StaffView):
                     ).first()
                     if existing is not None:
                         form.add_error("email", "Already on the staff: change the role below.")
-                        return self._render(form, status=400)
-                    membership = agency_member_add(agency=self.agency, **form.cleaned_data)
+                        return self._render(form, status=400, posted=(every, chosen))
+                    # the person and the clinics they reach are saved together or not at all
+                    with transaction.atomic():
+                        membership = agency_member_add(agency=self.agency, **form.cleaned_data)
+                        if not every:
+                            agency_member_clinics_set(
+                                membership=membership,
+                                all_clinics=False,
+                                clinic_ids=chosen,
+                                acting_role=self.role,
+                                by=request.user,
+                            )
                 except PermissionDenied:
                     form.add_error("role", "Only an owner adds another owner.")
                 except DomainError as exc:
@@ -324,11 +367,11 @@ class SettingsPeopleView(StaffView):
                         membership.user,
                         agency=self.agency,
                         place=self.agency.name,
-                        duties=[AGENCY_ROLE_DUTIES[AgencyRole(membership.role)]],
+                        duties=[staff_duties(membership)],
                         change=MemberChange.ADDED,
                     )
                     return HttpResponseRedirect(request.path)
-            return self._render(form, status=400)
+            return self._render(form, status=400, posted=(every, chosen))
         raw = str(request.POST.get("membership", ""))
         membership = (
             AgencyMembership.objects.filter(agency=self.agency, pk=int(raw)).first()
@@ -351,9 +394,19 @@ class SettingsPeopleView(StaffView):
                     membership.user,
                     agency=self.agency,
                     place=self.agency.name,
-                    duties=[AGENCY_ROLE_DUTIES[AgencyRole(membership.role)]],
+                    duties=[staff_duties(membership)],
                     change=change,
                 )
+            elif action == "clinics":
+                every, chosen = clinics_posted(request)
+                change = agency_member_clinics_set(
+                    membership=membership,
+                    all_clinics=every,
+                    clinic_ids=chosen,
+                    acting_role=self.role,
+                    by=request.user,
+                )
+                say_clinics(request, membership, change, agency=self.agency)
             elif action == "remove":
                 person = membership.user
                 if not Confirm.given(request):
@@ -434,7 +487,7 @@ class SettingsPeopleView(StaffView):
                     membership.user,
                     agency=self.agency,
                     place=self.agency.name,
-                    duties=[AGENCY_ROLE_DUTIES[AgencyRole(membership.role)]],
+                    duties=[staff_duties(membership)],
                 )
             else:
                 return self._render(StaffAddForm(), 400, {"form": "Unknown action."})
@@ -444,6 +497,31 @@ class SettingsPeopleView(StaffView):
             )
             return self._render(StaffAddForm(), 400, {membership.pk: detail})
         return HttpResponseRedirect(request.path)
+
+
+def say_clinics(request, membership, change, *, agency) -> None:
+    """After choosing someone's clinics: what they reach now, whether the e-mail telling them
+    went out, and what ended in the clinics they no longer reach (on-call slots, incident
+    roles)."""
+    person = membership.user
+    if not change.changed:
+        messages.info(request, f"Nothing changed for {person.email}.")
+        return
+    membership.refresh_from_db()
+    told = member_tell(user=person, agency=agency, place=agency.name,
+                       duties=[staff_duties(membership)],
+                       by=request.user.full_name or "Someone", change=MemberChange.CHANGED)  # fmt: skip
+    reach = (
+        f"every clinic of {agency.name}, and those added later"
+        if change.after == ALL_CLINICS_WORDS
+        else f"only {change.after}"
+    )
+    done = f"{person.email} now reaches {reach}"
+    if told.sent:
+        messages.success(request, f"{done}; an e-mail tells them.")
+    else:
+        messages.warning(request, f"{done}, but the e-mail telling them could not be sent.")
+    say_removed(request, person, Removal(ended=change.ended, keys_revoked=[]))
 
 
 class SettingsBrandingView(StaffView):
@@ -476,6 +554,7 @@ class SettingsBrandingView(StaffView):
             try:
                 agency_branding_update(
                     agency=self.agency,
+                    actor=request.actor,
                     display_name=form.cleaned_data["display_name"],
                     support_email=form.cleaned_data["support_email"],
                     primary_colour=form.cleaned_data["primary_colour"],
@@ -509,7 +588,10 @@ class SettingsApiKeysView(StaffView):
             "revoked_at", "-created_at"
         )
         return self.render_to_response(
-            self.context(form=form, keys=keys, section="api-keys", **extra), status=status
+            self.context(
+                form=form, keys=keys, graces=RotationGrace.choices, section="api-keys", **extra
+            ),
+            status=status,
         )
 
     def get(self, request):
@@ -534,33 +616,104 @@ class SettingsApiKeysView(StaffView):
         if key is None:
             raise Http404("No such key.")
         if action == "revoke":
-            if key.revoked_at is None and not Confirm.given(request):
+            if key.works() and not Confirm.given(request):
                 return self.confirm_page(revoke_confirm(key, request.path), section="api-keys")
-            if key.revoked_at is None:  # a second click (or a rotated key) changes nothing
-                api_key_revoke(api_key=key)
+            if key.works():  # a second click (or a rotated key) changes nothing
+                with suppress(Conflict):
+                    api_key_revoke(api_key=key)
             messages.success(request, f"Key “{key.name}” revoked.")
             return HttpResponseRedirect(request.path)
         if action == "rotate":
-            if key.revoked_at is not None:
-                return self._render(
-                    ApiKeyForm(), status=400, key_error="A revoked key cannot be rotated."
-                )
-            new_key, issued = api_key_rotate(api_key=key, by=request.user)
+            try:
+                new_key, issued = key_rotate(request, key)
+            except DomainError as exc:
+                return self._render(ApiKeyForm(), status=400, key_error=exc.text())
             return secret_keep(request, new_key, issued.secret)
+        if action == "end_old":
+            if not key.retiring:
+                return self._render(ApiKeyForm(), status=400, key_error=NOTHING_TO_STOP)
+            if not Confirm.given(request):
+                return self.confirm_page(end_old_confirm(key, request.path), section="api-keys")
+            try:
+                key_old_secret_end(request, key)
+            except DomainError as exc:
+                return self._render(ApiKeyForm(), status=400, key_error=exc.text())
+            return HttpResponseRedirect(request.path)
         return self._render(ApiKeyForm(), status=400, key_error="Unknown action.")
 
 
 def revoke_confirm(key: ApiKey, page: str) -> Confirm:
-    """What the agency's and a clinic's key pages ask before revoking `key`."""
+    """What the agency's and a clinic's key pages ask before revoking `key` (and with it the
+    old secret of its rotation, when that still works)."""
+    old = ApiKey.objects.working().filter(replaced_by=key).first()
+    also = (
+        f" The old secret it replaced (cwk_{old.prefix}_…), which works until "
+        f"{when_words(old.expires_at)}, stops too."
+        if old is not None
+        else ""
+    )
     return Confirm(
         question=f"Revoke the key “{key.name}” (cwk_{key.prefix}_…)?",
         consequence=(
             "It stops working at once: whatever uses it gets “401 Invalid or revoked "
-            "credential” until it is given a new key. This cannot be undone."
+            f"credential” until it is given a new key.{also} This cannot be undone."
         ),
         button=f"Revoke {key.name}",
         fields={"action": "revoke", "key": key.pk},
         cancel=page,
+    )
+
+
+NOTHING_TO_STOP = "This key has no old secret that still works: nothing to stop."
+
+
+def when_words(moment) -> str:
+    """A time as the key pages say it, in the page's zone with its abbreviation."""
+    return dateformat.format(timezone.localtime(moment), "Y-m-d H:i T")
+
+
+def key_rotate(request, key: ApiKey):
+    """The key pages' "Rotate": the grace period chosen for the old secret (`grace`, 24 hours
+    when the form sends none), and the page's message saying until when it works."""
+    new_key, issued = api_key_rotate(
+        api_key=key, by=request.user, grace=request.POST.get("grace", RotationGrace.DAY)
+    )
+    key.refresh_from_db(fields=["revoked_at", "expires_at"])
+    if key.works():
+        messages.info(
+            request,
+            f"“{key.name}” rotated. The old secret (cwk_{key.prefix}_…) keeps working until "
+            f"{when_words(key.expires_at)}: give the new one to whatever uses the key before "
+            "then, or stop the old secret now in the list.",
+        )
+    else:
+        messages.info(
+            request, f"“{key.name}” rotated. The old secret (cwk_{key.prefix}_…) stopped working."
+        )
+    return new_key, issued
+
+
+def end_old_confirm(key: ApiKey, page: str) -> Confirm:
+    """What the key pages ask before stopping the old secret of a rotation early."""
+    return Confirm(
+        question=f"Stop the old secret of “{key.name}” (cwk_{key.prefix}_…) now?",
+        consequence=(
+            f"It would keep working until {when_words(key.expires_at)}. Whatever still uses it "
+            "gets “401 Invalid or revoked credential” at once; the new secret "
+            f"(cwk_{key.replaced_by.prefix}_…) keeps working. This cannot be undone."
+        ),
+        button="Stop the old secret now",
+        fields={"action": "end_old", "key": key.pk},
+        cancel=page,
+    )
+
+
+def key_old_secret_end(request, key: ApiKey) -> None:
+    api_key_revoke(api_key=key)
+    messages.success(
+        request,
+        f"The old secret of “{key.name}” (cwk_{key.prefix}_…) stopped working; the new one "
+        "keeps working.",
     )
 
 

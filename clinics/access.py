@@ -4,42 +4,51 @@ Every request routed to a clinic passes `ClinicAccessMiddleware`, which calls
 `clinic_access()`; every clinic API and page inherits a base class that checks the
 permission it needs against the result. A user reaches a clinic through an agency
 membership of the clinic's agency or a membership of the clinic itself; an API key through
-its clinic, or through its agency for an agency-wide key.
+its clinic, or through its agency for an agency-wide key. A writer or analyst whose clinics
+were chosen (`agency.AgencyMembership.all_clinics`) reaches those only: any other clinic of the
+agency answers as if it did not exist.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db.models import BooleanField, ExpressionWrapper
+
 from accounts.actors import Actor
 from accounts.models import Scope
-from agency.models import AgencyMembership, AgencyRole
+from agency.models import Agency, AgencyMembership, AgencyRole
+from agency.selectors import membership_reaches
 from clinics.models import Clinic, ClinicMembership, ClinicRole, CrisisRole
 from core.permissions import Permission
 
 P = Permission
+# The approvals log (who approved what, at which step, what was overridden) is read by those
+# who give a step of the approval chain and by the agency's owners and managers: not by writers
+# (whose texts it judges), analysts, clinic viewers, nor keys without the `approve` scope.
 AGENCY_ROLE_GRANTS: dict[str, frozenset[Permission]] = {
-    AgencyRole.OWNER: frozenset({P.VIEW, P.WRITE, P.APPROVE_AGENCY, P.MANAGE}),
-    AgencyRole.MANAGER: frozenset({P.VIEW, P.WRITE, P.APPROVE_AGENCY, P.MANAGE}),
+    AgencyRole.OWNER: frozenset({P.VIEW, P.WRITE, P.APPROVE_AGENCY, P.MANAGE, P.APPROVALS_LOG}),
+    AgencyRole.MANAGER: frozenset({P.VIEW, P.WRITE, P.APPROVE_AGENCY, P.MANAGE, P.APPROVALS_LOG}),
     AgencyRole.WRITER: frozenset({P.VIEW, P.WRITE}),
     AgencyRole.ANALYST: frozenset({P.VIEW}),
 }
 CLINIC_ROLE_GRANTS: dict[str, frozenset[Permission]] = {
-    ClinicRole.APPROVER: frozenset({P.VIEW, P.APPROVE_CLIENT}),
+    ClinicRole.APPROVER: frozenset({P.VIEW, P.APPROVE_CLIENT, P.APPROVALS_LOG}),
     ClinicRole.VIEWER: frozenset({P.VIEW}),
 }
 CRISIS_ROLE_GRANTS: dict[str, frozenset[Permission]] = {
-    CrisisRole.LEGAL: frozenset({P.LEGAL_OVERRIDE}),
+    CrisisRole.LEGAL: frozenset({P.LEGAL_OVERRIDE, P.APPROVALS_LOG}),
+    CrisisRole.CLINICIAN: frozenset({P.APPROVALS_LOG}),  # gives the clinician step
 }
 AGENCY_KEY_SCOPE_GRANTS: dict[str, frozenset[Permission]] = {
     Scope.READ: frozenset({P.VIEW}),
     Scope.WRITE: frozenset({P.VIEW, P.WRITE}),
-    Scope.APPROVE: frozenset({P.VIEW, P.APPROVE_AGENCY}),
+    Scope.APPROVE: frozenset({P.VIEW, P.APPROVE_AGENCY, P.APPROVALS_LOG}),
 }
 CLINIC_KEY_SCOPE_GRANTS: dict[str, frozenset[Permission]] = {
     Scope.READ: frozenset({P.VIEW}),
     Scope.WRITE: frozenset({P.VIEW, P.WRITE}),
-    Scope.APPROVE: frozenset({P.VIEW, P.APPROVE_CLIENT}),
+    Scope.APPROVE: frozenset({P.VIEW, P.APPROVE_CLIENT, P.APPROVALS_LOG}),
 }
 
 
@@ -69,6 +78,13 @@ class ClinicAccess:
         """The actor's role in the clinic, in words: "analyst", "viewer", "API key"."""
         words = _role_words(agency_role=self.agency_role, clinic_role=self.clinic_role)
         return words or ("API key" if self.actor.api_key is not None else "no role")
+
+    @property
+    def role_words(self) -> str:
+        """The role in words with the crisis roles it holds: "manager", "approver (Comms /
+        PR)", "viewer (Legal / compliance)", "API key" (as the approvals log shows who
+        decided)."""
+        return _with_crisis_words(self.role_label, self.crisis_roles)
 
     @property
     def is_agency_staff(self) -> bool:
@@ -127,6 +143,11 @@ def _role_words(*, agency_role: str | None, clinic_role: str | None) -> str:
     return ""
 
 
+def _with_crisis_words(words: str, crisis_roles) -> str:
+    labels = [CrisisRole(r).label for r in CrisisRole.values if r in set(crisis_roles or ())]
+    return f"{words} ({', '.join(labels)})" if labels else words
+
+
 def _independent_approver(*, user_id: int, clinic: Clinic) -> bool:
     return (
         ClinicMembership.objects.filter(
@@ -147,6 +168,14 @@ def _clinic_person(*, user_id: int, clinic: Clinic) -> bool:
     )
 
 
+def _staff_of(clinic: Clinic):
+    """The staff of the clinic's agency, each with `reaches`: whether they reach this clinic
+    (all clinics, or this one among those chosen for them)."""
+    return AgencyMembership.objects.filter(agency_id=clinic.agency_id).annotate(
+        reaches=ExpressionWrapper(membership_reaches(clinic.pk), output_field=BooleanField())
+    )
+
+
 def _grants(table: dict[str, frozenset[Permission]], keys) -> frozenset[Permission]:
     out: frozenset[Permission] = frozenset()
     for key in keys:
@@ -161,7 +190,7 @@ def clinic_access(actor: Actor, clinic: Clinic | None) -> ClinicAccess | None:
         return None
     if actor.api_key is not None:
         key = actor.api_key
-        if key.revoked_at is not None or key.agency_id != clinic.agency_id:
+        if not key.works() or key.agency_id != clinic.agency_id:
             return None
         if key.clinic_id is not None:
             if key.clinic_id != clinic.id:
@@ -174,11 +203,12 @@ def clinic_access(actor: Actor, clinic: Clinic | None) -> ClinicAccess | None:
     user = actor.user
     if not user.is_active:
         return None
-    agency_role = (
-        AgencyMembership.objects.filter(user=user, agency_id=clinic.agency_id)
-        .values_list("role", flat=True)
-        .first()
-    )
+    staff = _staff_of(clinic).filter(user=user).values_list("role", "reaches").first()
+    if staff is not None and not staff[1]:
+        # staff limited to other clinics of the agency; a clinic membership grants staff
+        # nothing (below), so none lets them in here either
+        return None
+    agency_role = staff[0] if staff is not None else None
     membership = ClinicMembership.objects.filter(user=user, clinic=clinic).first()
     if agency_role is None and membership is None:
         return None
@@ -211,23 +241,56 @@ def user_access(user, clinic: Clinic) -> ClinicAccess | None:
 def people_roles(clinic: Clinic, users) -> dict[int, str]:
     """Each person's role in `clinic` in words, as `ClinicAccess.role_label` says it
     ("manager", "approver"; "no role" for one who has none there), read in two queries for a
-    whole list of people (whom a text waits for). Agency staff are their agency role: a
-    clinic membership grants them nothing (see `clinic_access`)."""
+    whole list of people (whom a text waits for). Agency staff are their agency role, or
+    "no role" in a clinic they do not reach: a clinic membership grants them nothing (see
+    `clinic_access`)."""
     ids = [user.pk for user in users]
-    agency = dict(
-        AgencyMembership.objects.filter(agency_id=clinic.agency_id, user_id__in=ids).values_list(
-            "user_id", "role"
-        )
-    )
+    staff = {
+        pk: (role if reaches else None)
+        for pk, role, reaches in _staff_of(clinic)
+        .filter(user_id__in=ids)
+        .values_list("user_id", "role", "reaches")
+    }
     members = dict(
-        ClinicMembership.objects.filter(clinic=clinic, user_id__in=ids).values_list(
-            "user_id", "role"
-        )
+        ClinicMembership.objects.filter(clinic=clinic, user_id__in=ids)
+        .exclude(user_id__in=list(staff))
+        .values_list("user_id", "role")
     )
     return {
-        pk: _role_words(agency_role=agency.get(pk), clinic_role=members.get(pk)) or "no role"
+        pk: _role_words(agency_role=staff.get(pk), clinic_role=members.get(pk)) or "no role"
         for pk in ids
     }
+
+
+def people_role_words(clinic: Clinic, user_ids) -> dict[int, str]:
+    """Each person's role in `clinic` in words with their crisis roles, as
+    `ClinicAccess.role_words` says it, read in two queries for a whole list of people; "no
+    role here now" for one who has none (left the clinic or the agency). Agency staff are their
+    agency role, or "no role here now" in a clinic they no longer reach: a clinic membership
+    grants them nothing (see `clinic_access`)."""
+    ids = list(user_ids)
+    agency = {
+        pk: (role if reaches else None)
+        for pk, role, reaches in _staff_of(clinic)
+        .filter(user_id__in=ids)
+        .values_list("user_id", "role", "reaches")
+    }
+    members = {
+        user_id: (role, crisis)
+        for user_id, role, crisis in ClinicMembership.objects.filter(
+            clinic=clinic, user_id__in=ids
+        ).values_list("user_id", "role", "crisis_roles")
+    }
+    words = {}
+    for pk in ids:
+        if pk in agency:
+            words[pk] = _role_words(agency_role=agency[pk], clinic_role=None) or "no role here now"
+        elif pk in members:
+            role, crisis = members[pk]
+            words[pk] = _with_crisis_words(_role_words(agency_role=None, clinic_role=role), crisis)
+        else:
+            words[pk] = "no role here now"
+    return words
 
 
 def agency_roles_granting(permission: Permission) -> list[str]:
@@ -239,25 +302,90 @@ def people_who_can(
     clinic: Clinic, *, permission: Permission | None = None, crisis_role: str | None = None
 ) -> list:
     """The active people whose role in `clinic` grants `permission` (or who hold the crisis
-    role `crisis_role`): whom to tell that a step waits for them."""
+    role `crisis_role`): whom to tell that a step waits for them. By the rule of
+    `clinic_access`: staff limited to other clinics are not among them, and a clinic
+    membership of the agency's staff grants nothing."""
     from accounts.models import User
 
+    staff = AgencyMembership.objects.filter(agency_id=clinic.agency_id).values("user_id")
+    members = ClinicMembership.objects.filter(clinic=clinic).exclude(user_id__in=staff)
     if crisis_role is not None:
-        q = ClinicMembership.objects.filter(clinic=clinic, crisis_roles__contains=[crisis_role])
+        q = members.filter(crisis_roles__contains=[crisis_role])
         ids = set(q.values_list("user_id", flat=True))
     else:
         agency_roles = agency_roles_granting(permission)
         clinic_roles = [r for r, grants in CLINIC_ROLE_GRANTS.items() if permission in grants]
         crisis = [r for r, grants in CRISIS_ROLE_GRANTS.items() if permission in grants]
         ids = set(
-            AgencyMembership.objects.filter(
-                agency_id=clinic.agency_id, role__in=agency_roles
-            ).values_list("user_id", flat=True)
+            _staff_of(clinic)
+            .filter(role__in=agency_roles, reaches=True)
+            .values_list("user_id", flat=True)
         )
-        members = ClinicMembership.objects.filter(clinic=clinic)
         ids |= set(members.filter(role__in=clinic_roles).values_list("user_id", flat=True))
         for role in crisis:
             ids |= set(
                 members.filter(crisis_roles__contains=[role]).values_list("user_id", flat=True)
             )
     return list(User.objects.filter(pk__in=ids, is_active=True).order_by("pk"))
+
+
+# --- privacy requests: the agency's, across its clinics ---------------------------------------
+# A privacy request (`feeds.services.privacy`) removes a person's items from every clinic of the
+# agency, and its log names that person. It is carried out and read by those who manage the
+# agency (the roles granted `manage`: owners and managers, in person or with a personal token)
+# and by the agency's own agency-wide keys with one of these scopes (its CRM or ticketing tool):
+# `write`, because it changes the clinics' reviews. Never a clinic key, whatever its scopes: a
+# credential of one clinic neither acts on nor reads about the agency's other clinics.
+PRIVACY_REQUEST_KEY_SCOPES = frozenset({Scope.WRITE})
+PRIVACY_REQUEST_REFUSED = (
+    "Privacy requests are carried out and read by the agency's owners and managers, or with an "
+    "agency key that has the `write` scope."
+)
+
+
+@dataclass(frozen=True)
+class PrivacyRequestsAccess:
+    """Whose privacy requests an actor may carry out and read: `agency`, or None with the
+    reason (`refusal`)."""
+
+    agency: Agency | None = None
+    refusal: str = ""
+
+
+def privacy_requests_access(actor: Actor, *, agency_slug: str = "") -> PrivacyRequestsAccess:
+    """Whether `actor` may carry out and read privacy requests, and of which agency: an agency
+    key's own agency (with a scope of `PRIVACY_REQUEST_KEY_SCOPES`; `agency_slug`, when given,
+    must name it); for a person, the agency they manage (named by `agency_slug` when they
+    manage several). The one rule behind the privacy requests page, its service and its API."""
+    key = actor.api_key
+    if key is not None:
+        if key.revoked_at is not None or key.clinic_id is not None:
+            return PrivacyRequestsAccess(refusal=PRIVACY_REQUEST_REFUSED)
+        if not PRIVACY_REQUEST_KEY_SCOPES & set(key.scopes):
+            return PrivacyRequestsAccess(refusal=PRIVACY_REQUEST_REFUSED)
+        agency = Agency.objects.filter(pk=key.agency_id).first()
+        if agency is None or (agency_slug and agency.slug != agency_slug):
+            return PrivacyRequestsAccess(refusal="This key belongs to another agency.")
+        return PrivacyRequestsAccess(agency=agency)
+    user = actor.user
+    if user is None or not user.is_active:
+        return PrivacyRequestsAccess(refusal=PRIVACY_REQUEST_REFUSED)
+    managing = AgencyMembership.objects.filter(
+        user=user, role__in=agency_roles_granting(Permission.MANAGE)
+    ).select_related("agency")
+    if agency_slug:
+        managing = managing.filter(agency__slug=agency_slug)
+    found = list(managing.order_by("pk")[:2])
+    if not found:
+        return PrivacyRequestsAccess(refusal=PRIVACY_REQUEST_REFUSED)
+    if len(found) > 1:
+        return PrivacyRequestsAccess(refusal="You manage several agencies: name one in `agency`.")
+    return PrivacyRequestsAccess(agency=found[0].agency)
+
+
+def privacy_requests_refusal(actor: Actor, agency: Agency) -> str:
+    """Why `actor` may not carry out or read `agency`'s privacy requests ("" when it may)."""
+    access = privacy_requests_access(actor, agency_slug=agency.slug)
+    if access.agency is not None and access.agency.pk == agency.pk:
+        return ""
+    return access.refusal or PRIVACY_REQUEST_REFUSED

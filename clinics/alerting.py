@@ -8,19 +8,35 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.error import URLError
 
 import httpx
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 from slack_sdk.webhook import WebhookClient
 
+from accounts.actors import Actor
 from accounts.models import User
-from agency.models import AgencyMembership
+from agency.models import Agency, AgencyMembership
+from agency.selectors import staff_reaching
 from clinics.access import user_access
-from clinics.models import ChatKind, ChatWebhook, Clinic, Digest, NotificationPreference, OnCall
+from clinics.history import settings_changed
+from clinics.models import (
+    ChatKind,
+    ChatWebhook,
+    Clinic,
+    OnCall,
+    clinic_zone,
+)
 from core.crypto import decrypt_json, encrypt_json
-from core.errors import ValidationFailed
+from core.errors import Conflict, DomainError, ValidationFailed
+from core.settings_history import Setting, SettingArea
 
 # The hosts Slack and Microsoft Teams (incoming webhooks, Workflows / Power Automate) post from.
 CHAT_HOSTS: dict[str, tuple[str, ...]] = {
@@ -34,6 +50,7 @@ CHAT_HOSTS: dict[str, tuple[str, ...]] = {
     ),
 }
 ON_CALL_MAX = 6
+EMPTY_ON_CALL = "nobody: the agency's owners and managers"
 CHAT_TIMEOUT = 5.0
 logger = logging.getLogger(__name__)
 
@@ -68,10 +85,20 @@ def chat_hint(url: str) -> str:
     return f"{httpx.URL(url).host} …{url[-4:]}"
 
 
-def chat_webhooks_set(*, agency_id: int, clinic: Clinic | None, changes: dict[str, str | None]):
+# How the settings history names each channel's webhook (never its URL).
+CHAT_SETTINGS = {
+    ChatKind.SLACK: Setting(SettingArea.CHAT, "Slack webhook"),
+    ChatKind.TEAMS: Setting(SettingArea.CHAT, "Microsoft Teams webhook"),
+}
+
+
+def chat_webhooks_set(
+    *, agency_id: int, clinic: Clinic | None, changes: dict[str, str | None], actor: Actor
+):
     """Apply {kind: url} for the agency (clinic None) or one clinic: a URL stores (replaces)
     that channel's webhook, encrypted; None removes it; a kind left out stays as it is. All
-    URLs are checked before anything is stored."""
+    URLs are checked before anything is stored. The settings history records each webhook
+    added, replaced or removed as `actor`'s, never its URL."""
     errors: dict[str, list[str]] = {}
     for kind, url in changes.items():
         if kind not in ChatKind.values:
@@ -84,16 +111,40 @@ def chat_webhooks_set(*, agency_id: int, clinic: Clinic | None, changes: dict[st
     if errors:
         raise ValidationFailed("Some webhook URLs cannot be used.", fields=errors)
     with transaction.atomic():
+        stored = set(
+            ChatWebhook.objects.select_for_update()
+            .filter(agency_id=agency_id, clinic=clinic)
+            .values_list("kind", flat=True)
+        )
+        done: dict[str, bool] = {}  # kind: a new URL stored (True) or removed (False)
         for kind, url in changes.items():
             scope = {"agency_id": agency_id, "clinic": clinic, "kind": kind}
             if url is None:
                 ChatWebhook.objects.filter(**scope).delete()
+                done[kind] = False
                 continue
             url = url.strip()
+            saved = ChatWebhook.objects.filter(**scope).only("url_encrypted").first()
+            if saved is not None and decrypt_json(saved.url_encrypted).get("url") == url:
+                continue  # the same address again: nothing changes, its last test still holds
             ChatWebhook.objects.update_or_create(
                 **scope,
-                defaults={"url_encrypted": encrypt_json({"url": url}), "url_hint": chat_hint(url)},
+                defaults={
+                    "url_encrypted": encrypt_json({"url": url}),
+                    "url_hint": chat_hint(url),
+                    **CHAT_TEST_CLEARED,
+                },
             )
+            done[kind] = True
+        settings_changed(
+            actor=actor,
+            settings=CHAT_SETTINGS,
+            before={kind: kind in stored for kind in ChatKind.values},
+            after=done,
+            clinic=clinic,
+            agency_id=agency_id,
+            hidden=ChatKind.values,
+        )
 
 
 def chat_webhooks_of(*, agency_id: int, clinic: Clinic | None) -> dict[str, ChatWebhook]:
@@ -110,24 +161,58 @@ def chat_webhooks_for(clinic: Clinic) -> list[ChatWebhook]:
     )
 
 
-def chat_post(hook: ChatWebhook, message: dict) -> str:
-    """Post to one channel; "posted" or why not. Slack through slack-sdk's WebhookClient (it
+@dataclass(frozen=True)
+class ChatSent:
+    """What one post to a channel came to: `ok`, else the platform's HTTP `status` and what it
+    answered (`body`, on one line, trimmed), or, when it did not answer, the `error` (the
+    exception's class name) and whether that was a timeout."""
+
+    ok: bool
+    status: int | None = None
+    body: str = ""
+    error: str = ""
+    timed_out: bool = False
+
+    @property
+    def outcome(self) -> str:
+        """ "posted" or why not, in a few words (incident timelines, outbox notices)."""
+        if self.ok:
+            return "posted"
+        return f"failed ({self.error})" if self.error else f"failed (HTTP {self.status})"
+
+
+def _timed_out(exc: Exception) -> bool:
+    reason = exc.reason if isinstance(exc, URLError) else None
+    return isinstance(exc, TimeoutError | httpx.TimeoutException) or isinstance(
+        reason, TimeoutError
+    )
+
+
+def chat_send(hook: ChatWebhook, message: dict) -> ChatSent:
+    """Post to one channel and say how it went. Slack through slack-sdk's WebhookClient (it
     knows Slack's answers and retries), Teams as a plain JSON POST."""
     url = decrypt_json(hook.url_encrypted).get("url", "")
     try:
         if hook.kind == ChatKind.SLACK:
             response = WebhookClient(url, timeout=int(CHAT_TIMEOUT)).send_dict(message)
-            ok, status = response.status_code == 200, response.status_code
+            status, body = response.status_code, str(response.body or "")
+            ok = status == 200
         else:
             answer = httpx.post(
                 url, content=json.dumps(message), timeout=CHAT_TIMEOUT,
                 headers={"Content-Type": "application/json"},
             )  # fmt: skip
-            ok, status = 200 <= answer.status_code < 300, answer.status_code
+            status, body = answer.status_code, answer.text
+            ok = 200 <= status < 300
     except Exception as exc:  # noqa: BLE001 - the caller records the outcome
         logger.warning("chat %s post failed: %s", hook.kind, exc)
-        return f"failed ({exc.__class__.__name__})"
-    return "posted" if ok else f"failed (HTTP {status})"
+        return ChatSent(ok=False, error=exc.__class__.__name__, timed_out=_timed_out(exc))
+    return ChatSent(ok=ok, status=status, body=" ".join(body.split())[:300])
+
+
+def chat_post(hook: ChatWebhook, message: dict) -> str:
+    """Post to one channel; "posted" or why not (`chat_send`)."""
+    return chat_send(hook, message).outcome
 
 
 def chat_notice(kind: str, *, title: str, text: str, button: str, url: str) -> dict:
@@ -183,6 +268,199 @@ def teams_card(*, body: list[dict], links: Sequence[tuple[str, str]]) -> dict:
     }
 
 
+# --- "Send test message" ------------------------------------------------------------------
+
+CHAT_TEST_EVERY = timedelta(seconds=10)  # per webhook
+CHAT_TEST_CLEARED = {
+    "last_test_at": None,
+    "last_test_by_name": "",
+    "last_test_ok": None,
+    "last_test_result": "",
+}
+# Slack's answer codes (incoming webhooks, https://api.slack.com/messaging/webhooks) in words
+SLACK_GONE = frozenset({"no_service", "no_service_id", "no_team", "team_disabled", "invalid_token"})
+SLACK_CHANNEL_GONE = frozenset({"channel_not_found", "channel_is_archived"})
+SLACK_PROHIBITED = frozenset({"action_prohibited", "posting_to_general_channel_denied"})
+_CODE = re.compile(r"^[a-z][a-z_]{1,60}$")
+
+
+class ChatTestTooSoon(DomainError):
+    """A test of the same webhook less than `CHAT_TEST_EVERY` ago."""
+
+    status_code = 429
+    code = "too_soon"
+
+
+@dataclass(frozen=True)
+class ChatTested:
+    """A test message's result: whether it arrived, and the words the page shows."""
+
+    ok: bool
+    words: str
+    at: datetime
+
+
+def _answer_detail(body: str) -> str:
+    """What the platform said, as short plain text: a Workflow's JSON `error.message` (or
+    `message`), else its text, trimmed."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        error = data.get("error")
+        found = error.get("message") if isinstance(error, dict) else data.get("message", error)
+        body = str(found or "")
+    body = " ".join(body.split())
+    return body if len(body) <= 200 else body[:199] + "…"
+
+
+def _test_failure_words(kind: str, sent: ChatSent) -> str:
+    """Why a test did not arrive, and what to do, in words for the person who manages it."""
+    label = ChatKind(kind).label
+    short = "Teams" if kind == ChatKind.TEAMS else label
+    if sent.timed_out:
+        seconds = f"{CHAT_TIMEOUT:g} second{'' if CHAT_TIMEOUT == 1 else 's'}"
+        return (
+            f"{label} did not answer within {seconds}: it may be slow or down right now. Send "
+            f"the test again in a few minutes; if it keeps failing, check the {short} status "
+            "page."
+        )
+    if sent.status is None:
+        return (
+            f"{label} could not be reached ({sent.error}): the address may be wrong, or "
+            f"{short} or the network is down. Check the URL you pasted, or send the test again "
+            "in a few minutes."
+        )
+    status, detail = sent.status, _answer_detail(sent.body)
+    said = f"HTTP {status}" + (f", “{detail}”" if detail else "")
+    if status == 429:
+        return (
+            f"{label} is limiting posts to this channel right now ({said}): wait a minute and "
+            "send the test again."
+        )
+    if status >= 500:
+        return (
+            f"{label} had a problem on its side ({said}): send the test again in a few minutes; "
+            f"if it keeps failing, check the {short} status page."
+        )
+    if kind == ChatKind.SLACK:
+        code = detail if _CODE.match(detail) else ""
+        if code in SLACK_GONE or (not code and status in (401, 403, 404, 410)):
+            return (
+                f"Slack says this webhook no longer exists ({said}): it was deleted, or the Slack "
+                "app that made it was removed. Create a new incoming webhook in Slack, paste its "
+                "URL here and save."
+            )
+        if code in SLACK_CHANNEL_GONE:
+            return (
+                f"Slack says the webhook's channel is gone or archived ({said}): unarchive the "
+                "channel, or create a webhook for another channel and paste its URL here."
+            )
+        if code in SLACK_PROHIBITED:
+            return (
+                f"Slack's workspace settings stop this webhook from posting to its channel "
+                f"({said}): ask your Slack admin to allow it, or use a webhook for another channel."
+            )
+        return (
+            f"Slack refused the test message ({said}). Check that the URL is an incoming-webhook "
+            "address Slack gave you; if it is, contact support with this message."
+        )
+    if status in (404, 410):
+        return (
+            f"Teams says this webhook no longer exists ({said}): it was removed, or it was an "
+            "Office 365 connector, which Microsoft has retired. Create a Workflow in Teams "
+            "(“Post to a channel when a webhook request is received”), paste its URL here and save."
+        )
+    if status in (401, 403):
+        return (
+            f"Teams refused access ({said}): the webhook or its Workflow was turned off, or the "
+            "URL is no longer valid. Turn it back on, or create a new one in Teams and paste its "
+            "URL here."
+        )
+    return (
+        f"Teams refused the test message ({said}): the address may belong to a Workflow that "
+        "expects a different message. Use the Workflow template “Post to a channel when a "
+        "webhook request is received” and paste its URL here."
+    )
+
+
+def _at(moment: datetime, zone) -> str:
+    local = moment.astimezone(zone)
+    return f"{local:%H:%M} ({local.tzname()})"
+
+
+def chat_webhook_of(*, agency_id: int, clinic: Clinic | None, kind: str) -> ChatWebhook | None:
+    """The agency's (clinic None) or a clinic's webhook of one kind, or None."""
+    return ChatWebhook.objects.filter(agency_id=agency_id, clinic=clinic, kind=kind).first()
+
+
+def chat_webhook_test(*, hook: ChatWebhook, by: User) -> ChatTested:
+    """Post a short, clearly labelled test notice to `hook`'s channel, through the same path
+    as real alerts (`chat_notice`, `chat_send`: Slack's blocks, Teams' Adaptive Card), and
+    remember it on the row: when, by whom, whether it arrived and why not, in words. At most
+    one test per webhook every `CHAT_TEST_EVERY` (`ChatTestTooSoon`, nothing sent). A result
+    is dropped when the URL was replaced while the test ran (it was not this URL's)."""
+    now = timezone.now()
+    who = by.full_name or by.email
+    claimed = (
+        ChatWebhook.objects.filter(pk=hook.pk, url_encrypted=hook.url_encrypted)
+        .filter(Q(last_test_at__isnull=True) | Q(last_test_at__lte=now - CHAT_TEST_EVERY))
+        .update(
+            last_test_at=now, last_test_by_name=who[:200], last_test_ok=None,
+            last_test_result="Sending…",
+        )
+    )  # fmt: skip
+    label = ChatKind(hook.kind).label
+    if not claimed:
+        row = ChatWebhook.objects.filter(pk=hook.pk).only("url_encrypted", "last_test_at").first()
+        if row is None or row.url_encrypted != hook.url_encrypted:
+            raise Conflict(
+                f"This {label} webhook was changed or removed meanwhile: reload the page and "
+                "send the test again.",
+                code="changed",
+            )
+        last = row.last_test_at or now
+        wait = max(1, int((last + CHAT_TEST_EVERY - now).total_seconds() + 0.999))
+        raise ChatTestTooSoon(
+            f"A test message was just sent to this {label} webhook: wait {wait} second"
+            f"{'' if wait == 1 else 's'} before sending another."
+        )
+    if hook.clinic_id is not None:
+        clinic = Clinic.objects.only("name", "slug", "timezone").get(pk=hook.clinic_id)
+        zone, place = clinic_zone(clinic), clinic.name
+        what = f"{clinic.name}'s incident alerts"
+        page = f"/clinics/{clinic.slug}/settings/alerts/"
+    else:
+        zone, place = UTC, Agency.objects.only("name").get(pk=hook.agency_id).name
+        what = f"incident alerts of every clinic of {place}"
+        page = "/agency/settings/chat/"
+    message = chat_notice(
+        hook.kind,
+        title=f"Test message · {place}: no incident",
+        text=(
+            f"{who} sent this test from the alert settings at {_at(now, zone)}, to check "
+            f"that {what} reach this channel. They do: no action is needed."
+        ),
+        button="Open the alert settings",
+        url=f"{settings.PUBLIC_BASE_URL}{page}",
+    )
+    sent = chat_send(hook, message)
+    if sent.ok:
+        result = words = (
+            f"Test message posted to {label} at {_at(now, zone)}: check the channel this "
+            "webhook posts to."
+        )
+    else:
+        result = _test_failure_words(hook.kind, sent)
+        words = f"The test message to {label} failed: {result}"
+    ChatWebhook.objects.filter(pk=hook.pk, url_encrypted=hook.url_encrypted).update(
+        last_test_ok=sent.ok, last_test_result=result[:600]
+    )
+    logger.info("chat %s webhook %s tested by %s: %s", hook.kind, hook.pk, by.pk, sent.outcome)
+    return ChatTested(ok=sent.ok, words=words, at=now)
+
+
 def _agency_staff(clinic: Clinic) -> list[User]:
     memberships = (
         AgencyMembership.objects.filter(agency_id=clinic.agency_id, user__is_active=True)
@@ -198,7 +476,12 @@ def _cannot_act(user: User, clinic: Clinic) -> str:
     access = user_access(user, clinic)
     if access is not None and access.acts_on_incidents:
         return ""
-    role = access.role_label if access is not None else "no access"
+    if access is None:
+        return (
+            f"{user.full_name or user.email} does not reach this clinic (the agency's people "
+            "page limits them to other clinics)"
+        )
+    role = access.role_label
     return f"{user.full_name or user.email} cannot act on incidents in this clinic ({role})"
 
 
@@ -209,11 +492,19 @@ def on_call_candidates(clinic: Clinic) -> list[User]:
     return [u for u in _agency_staff(clinic) if not _cannot_act(u, clinic)]
 
 
-def on_call_set(*, clinic: Clinic, entries: Sequence[str]) -> list[User]:
+ON_CALL_SETTINGS = {"on_call": Setting(SettingArea.ALERTS, "On-call list (first called first)")}
+
+
+def _people_words(people: Sequence[User]) -> list[str]:
+    return [u.full_name or u.email for u in people]
+
+
+def on_call_set(*, clinic: Clinic, entries: Sequence[str], actor: Actor) -> list[User]:
     """Replace the clinic's on-call list with `entries` (user ids, first = first called).
     Empty positions at the end are ignored; a gap, a repeat, someone not on the agency's
     staff or someone who may not act on incidents (`ClinicAccess.acts_on_incidents`) refuses
-    the whole list. An empty list means: the agency's owners and managers."""
+    the whole list. An empty list means: the agency's owners and managers. A list that
+    changes is recorded in the settings history as `actor`'s."""
     entries = [str(e or "").strip() for e in entries]
     while entries and not entries[-1]:
         entries.pop()
@@ -238,9 +529,17 @@ def on_call_set(*, clinic: Clinic, entries: Sequence[str]) -> list[User]:
         raise ValidationFailed("The on-call list cannot be saved.", fields={"on_call": problems})
     people = [staff[raw] for raw in entries]
     with transaction.atomic():
+        before = [o.user for o in OnCall.objects.filter(clinic=clinic).select_related("user")]
         OnCall.objects.filter(clinic=clinic).delete()
         OnCall.objects.bulk_create(
             [OnCall(clinic=clinic, user=u, position=i) for i, u in enumerate(people)]
+        )
+        settings_changed(
+            actor=actor,
+            settings=ON_CALL_SETTINGS,
+            before={"on_call": _people_words(before) or EMPTY_ON_CALL},
+            after={"on_call": _people_words(people) or EMPTY_ON_CALL},
+            clinic=clinic,
         )
     return people
 
@@ -249,12 +548,14 @@ def on_call_of(clinic: Clinic) -> list[User]:
     return [o.user for o in OnCall.objects.filter(clinic=clinic).select_related("user")]
 
 
-def preference_update(*, user: User, email: bool, in_app: bool, digest: str) -> None:
-    if digest not in Digest.values:
-        raise ValidationFailed(
-            "Unknown digest.",
-            fields={"digest": [f"Choose one of {', '.join(Digest.values)}."]},
-        )
-    NotificationPreference.objects.update_or_create(
-        user=user, defaults={"email": email, "in_app": in_app, "digest": digest}
-    )
+def on_call_out_of_reach(clinic: Clinic) -> list[User]:
+    """The people on the clinic's on-call list who no longer reach it (limited to other
+    clinics on the agency's people page): its alerts skip them (`crisis.services.alerting`),
+    and the alerts page says so."""
+    reaching = staff_reaching(clinic).values("user_id")
+    return [
+        o.user
+        for o in OnCall.objects.filter(clinic=clinic)
+        .exclude(user_id__in=reaching)
+        .select_related("user")
+    ]

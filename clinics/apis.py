@@ -1,16 +1,24 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from accounts.credentials import api_key_create, api_key_revoke, api_key_rotate
-from accounts.models import ApiKey, Scope
+from accounts.credentials import ROTATION_GRACE_HELP, api_key_create, api_key_revoke, api_key_rotate
+from accounts.models import ApiKey, RotationGrace, Scope
 from agency.selectors import agency_memberships_managing, api_keys_listed
-from clinics.models import Clinic
-from clinics.selectors import clinic_api_keys_listed, clinics_for_actor
+from clinics.forms import DATE_HELP
+from clinics.models import Clinic, SettingChange, clinic_zone
+from clinics.selectors import clinic_api_keys_listed, clinics_for_actor, settings_history
 from clinics.services import clinic_create
-from core.api import ClinicAPIView, Pagination, PublicAPIView, paginated_response
+from core.api import (
+    ClinicAPIView,
+    Pagination,
+    PublicAPIView,
+    paginated_response,
+    query_params_validated,
+)
 from core.permissions import Permission
+from core.settings_history import AREA_WORDS
 
 
 class ClinicOutputSerializer(serializers.ModelSerializer):
@@ -137,12 +145,24 @@ class ApiKeyOutputSerializer(serializers.ModelSerializer):
         "(not its staff, nor one of the people of the key's clinic): the key still works "
         "until it is revoked."
     )
+    expires_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When the key stops working by itself: set on the old key of a rotation "
+        "with a grace period (its old secret works until then); null otherwise.",
+    )
+    is_active = serializers.SerializerMethodField(
+        help_text="Whether the secret works now: not revoked and not past `expires_at`."
+    )
 
     class Meta:
         model = ApiKey
         fields = ["id", "name", "prefix", "scopes", "created_at", "last_used_at", "revoked_at",
-                  "replaced_by_id", "created_by_id", "created_by_name",
-                  "created_by_has_left"]  # fmt: skip
+                  "expires_at", "is_active", "replaced_by_id", "created_by_id",
+                  "created_by_name", "created_by_has_left"]  # fmt: skip
+
+    def get_is_active(self, key) -> bool:
+        return key.works()
 
     def get_created_by_name(self, key) -> str | None:
         user = key.created_by
@@ -163,6 +183,40 @@ class ApiKeyCreatedSerializer(ApiKeyOutputSerializer):
 
     class Meta(ApiKeyOutputSerializer.Meta):
         fields = [*ApiKeyOutputSerializer.Meta.fields, "secret"]
+
+
+class ApiKeyRotatedSerializer(ApiKeyCreatedSerializer):
+    replaces_id = serializers.IntegerField(read_only=True, help_text="The key rotated.")
+    old_secret_expires_at = serializers.DateTimeField(
+        read_only=True,
+        help_text="When the old secret stops working: the end of the grace period chosen, or "
+        "the moment of the rotation with `grace` none.",
+    )
+
+    class Meta(ApiKeyCreatedSerializer.Meta):
+        fields = [*ApiKeyCreatedSerializer.Meta.fields, "replaces_id", "old_secret_expires_at"]
+
+
+class ApiKeyRotateInputSerializer(serializers.Serializer):
+    grace = serializers.ChoiceField(
+        choices=RotationGrace.choices,
+        default=RotationGrace.NONE,
+        help_text="How long the old secret keeps working: none (it stops at once), 1h, 24h or "
+        "7d. Default none, as before grace periods existed (the pages offer 24h first).",
+        error_messages={"invalid_choice": ROTATION_GRACE_HELP},
+    )
+
+
+def rotated(request, key: ApiKey, by) -> Response:
+    """Rotate `key` with the body's grace period; 201 with the new key, its secret once, and
+    when the old secret stops working."""
+    data = ApiKeyRotateInputSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    new_key, issued = api_key_rotate(api_key=key, by=by, grace=data.validated_data["grace"])
+    new_key.secret = issued.secret
+    new_key.replaces_id = key.pk
+    new_key.old_secret_expires_at = key.expires_at or key.revoked_at
+    return Response(ApiKeyRotatedSerializer(new_key).data, status=status.HTTP_201_CREATED)
 
 
 class ApiKeyListApi(ClinicAPIView):
@@ -202,9 +256,11 @@ class ApiKeyListApi(ClinicAPIView):
 
 
 class ApiKeyRevokeApi(ClinicAPIView):
-    """Revoke a key: it stops working at once. A key already revoked is a 409
-    `already_revoked`; a rotated one is revoked already, and the message names the key that
-    replaced it (revoke that one to stop access)."""
+    """Revoke a key: it stops working at once, and so does the old secret of its rotation
+    if that still works. On the old key of a rotation still in its grace period, this stops
+    the old secret now (the new key keeps working). A key that no longer works is a 409
+    `already_revoked`; for a rotated one the message names the key that replaced it (revoke
+    that one to stop access)."""
 
     read_permission = Permission.MANAGE
     write_permission = Permission.MANAGE
@@ -218,23 +274,24 @@ class ApiKeyRevokeApi(ClinicAPIView):
 
 
 class ApiKeyRotateApi(ClinicAPIView):
-    """Revoke a key and issue its successor: a new key, with a new `id` and secret (shown in
-    this answer only), the same name and scopes. The old key stops working at once and
-    points to the new one (`replaced_by_id`)."""
+    """Issue a key's successor: a new key, with a new `id` and secret (shown in this answer
+    only), the same name and scopes. The old secret keeps working for the grace period chosen
+    (`grace`: none, 1h, 24h, 7d; default 24h), so the integration can switch without a gap;
+    then it is refused (401, as a revoked key). The old key points to the new one
+    (`replaced_by_id`) and says when it stops (`expires_at`). A key rotated already is a 409
+    `already_rotated`; a revoked one, 404."""
 
     read_permission = Permission.MANAGE
     write_permission = Permission.MANAGE
 
-    @extend_schema(request=None, responses={201: ApiKeyCreatedSerializer})
+    @extend_schema(request=ApiKeyRotateInputSerializer, responses={201: ApiKeyRotatedSerializer})
     def post(self, request, key_id: int):
         if self.actor.api_key is not None:
             raise PermissionDenied("API keys cannot rotate API keys.")
-        key = ApiKey.objects.filter(clinic=self.clinic, pk=key_id, revoked_at__isnull=True).first()
+        key = ApiKey.objects.working().filter(clinic=self.clinic, pk=key_id).first()
         if key is None:
             raise NotFound()
-        new_key, issued = api_key_rotate(api_key=key, by=self.actor.user)
-        new_key.secret = issued.secret
-        return Response(ApiKeyCreatedSerializer(new_key).data, status=status.HTTP_201_CREATED)
+        return rotated(request, key, self.actor.user)
 
 
 class _AgencyKeysMixin:
@@ -276,8 +333,9 @@ class AgencyApiKeyListApi(_AgencyKeysMixin, PublicAPIView):
 
 
 class AgencyApiKeyRevokeApi(_AgencyKeysMixin, PublicAPIView):
-    """Revoke an agency key: it stops working at once (a key already revoked is a 409
-    `already_revoked`)."""
+    """Revoke an agency key: it stops working at once, with the old secret of its rotation if
+    that still works (on the old key of a rotation: stops the old secret now). A key that no
+    longer works is a 409 `already_revoked`."""
 
     @extend_schema(request=None, responses=ApiKeyOutputSerializer)
     def post(self, request, key_id: int):
@@ -288,18 +346,106 @@ class AgencyApiKeyRevokeApi(_AgencyKeysMixin, PublicAPIView):
 
 
 class AgencyApiKeyRotateApi(_AgencyKeysMixin, PublicAPIView):
-    """Revoke an agency key and issue its successor, as a clinic key's `rotate/`: a new key
-    with a new `id` and secret (shown in this answer only), the same name and scopes, issued
-    to (and created by) the person rotating it. The old key stops working at once and points
-    to the new one (`replaced_by_id`)."""
+    """Issue an agency key's successor, as a clinic key's `rotate/`: a new key with a new `id`
+    and secret (shown in this answer only), the same name and scopes, issued to (and created
+    by) the person rotating it. The old secret keeps working for the grace period chosen
+    (`grace`: none, 1h, 24h, 7d; default 24h), then is refused; the old key points to the new
+    one (`replaced_by_id`)."""
 
-    @extend_schema(request=None, responses={201: ApiKeyCreatedSerializer})
+    @extend_schema(request=ApiKeyRotateInputSerializer, responses={201: ApiKeyRotatedSerializer})
     def post(self, request, key_id: int):
-        key = ApiKey.objects.filter(
-            agency=self._agency(), clinic__isnull=True, pk=key_id, revoked_at__isnull=True
-        ).first()
+        key = (
+            ApiKey.objects.working()
+            .filter(agency=self._agency(), clinic__isnull=True, pk=key_id)
+            .first()
+        )
         if key is None:
             raise NotFound()
-        new_key, issued = api_key_rotate(api_key=key, by=self.actor.user)
-        new_key.secret = issued.secret
-        return Response(ApiKeyCreatedSerializer(new_key).data, status=status.HTTP_201_CREATED)
+        return rotated(request, key, self.actor.user)
+
+
+class SettingChangeOutputSerializer(serializers.ModelSerializer):
+    changed_at = serializers.DateTimeField(source="created_at")
+    where = serializers.SerializerMethodField(
+        help_text="`clinic`: this clinic's setting; `agency`: the agency's own (its chat "
+        "channels, its brand), which reaches every clinic."
+    )
+    area_words = serializers.CharField(source="get_area_display", help_text="`area` in words.")
+    by = serializers.CharField(
+        source="actor_label",
+        help_text="Who changed it, stable: `user:<id>`, `api-key:<prefix>`, or `system:<part>` "
+        "for Carewatch itself (the `person` filter takes it).",
+    )
+    by_name = serializers.CharField(source="actor_name", help_text="Who changed it, in words.")
+
+    class Meta:
+        model = SettingChange
+        fields = ["id", "changed_at", "where", "area", "area_words", "setting", "old_value",
+                  "new_value", "by", "by_name", "via"]  # fmt: skip
+        extra_kwargs = {
+            "setting": {"help_text": "The setting, in words (“Reply target for reviews "
+                        "(minutes)”)."},
+            "old_value": {"help_text": "Its value before, in words; a secret is never shown "
+                          "(“set (hidden)”)."},
+            "new_value": {"help_text": "Its value after, in words (“replaced (hidden)” for a "
+                          "secret given anew)."},
+            "via": {"help_text": "Where it was changed: `page` (a settings page), `api`, or "
+                    "`other` (Carewatch itself)."},
+        }  # fmt: skip
+
+    def get_where(self, change) -> str:
+        return "clinic" if change.clinic_id else "agency"
+
+
+class SettingsHistoryFilterSerializer(serializers.Serializer):
+    person = serializers.CharField(
+        required=False, max_length=100, help_text="Only this person's or key's changes (`by`)."
+    )
+    area = serializers.ChoiceField(
+        choices=[(a.value, words) for a, words in AREA_WORDS.items()],
+        required=False,
+        help_text="Only this kind of setting.",
+    )
+    changed_from = serializers.DateField(
+        required=False,
+        help_text="From this day (YYYY-MM-DD, the clinic's time zone), inclusive.",
+        error_messages={"invalid": DATE_HELP},
+    )
+    changed_to = serializers.DateField(
+        required=False,
+        help_text="To this day (YYYY-MM-DD, the clinic's time zone), inclusive.",
+        error_messages={"invalid": DATE_HELP},
+    )
+
+
+HISTORY_PARAMS_OTHER = ("cursor", "page_size", "page", "format")
+
+
+class SettingsHistoryApi(ClinicAPIView):
+    """Who changed which setting, when: this clinic's settings (general, reply target, alert
+    routing, chat webhooks, detector thresholds, reply settings and templates, monthly report,
+    sources) and the agency's own (chat webhooks, branding), newest first, each with its old
+    and new value in words (secrets never: only whether one was set, replaced or removed) and
+    whether it was changed on a page or through the API. Owners and managers (`manage`). An
+    unknown parameter, a bad value or `changed_to` before `changed_from` is a 400 naming it."""
+
+    read_permission = Permission.MANAGE
+
+    @extend_schema(
+        parameters=[SettingsHistoryFilterSerializer],
+        responses=SettingChangeOutputSerializer(many=True),
+    )
+    def get(self, request):
+        filters = query_params_validated(
+            SettingsHistoryFilterSerializer, request.query_params, also=HISTORY_PARAMS_OTHER
+        )
+        start, end = filters.get("changed_from"), filters.get("changed_to")
+        if start and end and start > end:
+            raise ValidationError({"changed_to": ["Must be on or after `changed_from`."]})
+        rows = settings_history(
+            agency_id=self.clinic.agency_id,
+            clinic=self.clinic,
+            zone=clinic_zone(self.clinic),
+            **filters,
+        )
+        return paginated_response(self, rows, SettingChangeOutputSerializer)

@@ -3,7 +3,9 @@ services decide)."""
 
 from django import forms
 
-from clinics.models import ClinicRole, CrisisRole, time_zone_choices, validate_phone
+from clinics.models import ClinicRole, CrisisRole, Digest, time_zone_choices, validate_phone
+from clinics.preferences import ALWAYS_WORDS, EMAIL_OFF, EMAIL_ON, OPTIONAL_EMAILS, Preferences
+from core.settings_history import AREA_WORDS
 
 TZ_UNKNOWN = "%(value)s is not a time zone name: choose one from the list."
 
@@ -95,18 +97,116 @@ class ChatWebhooksForm(forms.Form):
 
 
 class NotificationPreferenceForm(forms.Form):
-    email = forms.BooleanField(label="E-mail me", required=False)
-    in_app = forms.BooleanField(label="Show me on these pages (banner and badge)", required=False)
+    """One person's notification choices (`clinics.preferences`): what waits for them at once
+    or in an hourly digest, the banner and badge, and by e-mail or not each group of notices
+    for their information that is offered to them (`groups`). Nothing here turns off what
+    waits for them or an incident alert: a post that tries, with a field of its own making,
+    is refused and nothing is saved."""
+
     digest = forms.ChoiceField(
-        label="E-mails about work that waits for me",
-        choices=[("immediate", "Immediately"), ("hourly", "Hourly digest")],
+        label="E-mails about what waits for you",
+        choices=[(Digest.IMMEDIATE, "Each one at once"), (Digest.HOURLY, "One hourly digest")],
         widget=forms.RadioSelect,
-        help_text="Incident alerts are always sent at once.",
+        help_text="Approvals, legal checks, texts sent back to you, facts to confirm and the "
+        "like. Incident alerts always come at once.",
+        error_messages={
+            "required": "Choose “Each one at once” or “One hourly digest”.",
+            "invalid_choice": "Choose “Each one at once” or “One hourly digest”.",
+        },
+    )
+    in_app = forms.BooleanField(
+        label="Show what waits for me on these pages (banner and badge)", required=False
     )
 
-    def __init__(self, *args, product: str = "", **kwargs):
+    def __init__(self, *args, product: str = "", groups: list[str] | tuple = (), **kwargs):
         super().__init__(*args, **kwargs)
         # the name the person knows the pages by: the agency's brand for a clinic's people
         # (white label), never the vendor's product name
         if product:
-            self.fields["in_app"].label = f"Show me in {product} (banner and badge)"
+            self.fields["in_app"].label = f"Show what waits for me in {product} (banner and badge)"
+        self.groups = list(groups)
+        for group in self.groups:
+            spec = OPTIONAL_EMAILS[group]
+            words = f"Choose “E-mail me” or “{spec.off_words}”."
+            self.fields[f"email_{group}"] = forms.ChoiceField(
+                label=spec.label,
+                help_text=spec.help,
+                choices=[(EMAIL_ON, "E-mail me"), (EMAIL_OFF, spec.off_words)],
+                widget=forms.RadioSelect,
+                error_messages={"required": words, "invalid_choice": words},
+            )
+
+    def clean(self):
+        data = super().clean()
+        for name in self.data:
+            if name == "email":
+                self.add_error(None, f"E-mails {ALWAYS_WORDS}")
+            elif name.startswith("email_") and name not in self.fields:
+                group = name.removeprefix("email_")
+                spec = OPTIONAL_EMAILS.get(group)
+                self.add_error(
+                    None,
+                    f"“{spec.label}” is not among your choices: you get no such notice."
+                    if spec is not None
+                    else f"E-mails about “{group}” {ALWAYS_WORDS}",
+                )
+        return data
+
+    def choices(self) -> dict:
+        """What `notification_preferences_save` takes."""
+        return {
+            "in_app": self.cleaned_data["in_app"],
+            "digest": self.cleaned_data["digest"],
+            "emails": {g: self.cleaned_data[f"email_{g}"] == EMAIL_ON for g in self.groups},
+        }
+
+    @classmethod
+    def initial_for(cls, pref: Preferences, groups: list[str]) -> dict:
+        return {
+            "in_app": pref.in_app,
+            "digest": pref.digest,
+            **{f"email_{g}": EMAIL_ON if pref.emails[g] else EMAIL_OFF for g in groups},
+        }
+
+
+DATE_HELP = "Write a date like 2026-03-01."
+
+
+class SettingsHistoryFilterForm(forms.Form):
+    """The settings history's filters (a GET form): who, which area, which days and, on the
+    agency's page, where. Every field may stay empty; a value that is not one offered, a date
+    that is not one, or a start after the end is refused with a message."""
+
+    person = forms.ChoiceField(
+        label="Who", required=False,
+        error_messages={"invalid_choice": "Choose a person from the list."},
+    )  # fmt: skip
+    area = forms.ChoiceField(
+        label="Setting", required=False,
+        choices=[("", "Every setting"), *((a.value, w) for a, w in AREA_WORDS.items())],
+        error_messages={"invalid_choice": "Choose a kind of setting from the list."},
+    )  # fmt: skip
+    changed_from = forms.DateField(
+        label="From", required=False, input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}), error_messages={"invalid": DATE_HELP},
+    )  # fmt: skip
+    changed_to = forms.DateField(
+        label="To", required=False, input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}), error_messages={"invalid": DATE_HELP},
+    )  # fmt: skip
+
+    def __init__(self, data, *, people, places=None):
+        super().__init__(data)
+        self.fields["person"].choices = [("", "Everyone"), *people]
+        if places is not None:
+            self.fields["place"] = forms.ChoiceField(
+                label="Where", required=False, choices=[("", "Everywhere"), *places],
+                error_messages={"invalid_choice": "Choose a clinic from the list."},
+            )  # fmt: skip
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("changed_from"), data.get("changed_to")
+        if start and end and start > end:
+            self.add_error("changed_to", "The end is before the start: choose a later day.")
+        return data

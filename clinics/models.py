@@ -7,9 +7,11 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django_tenants.models import DomainMixin, TenantMixin
 
 from core.models import BaseModel
+from core.settings_history import AREA_WORDS
 
 
 @cache
@@ -203,6 +205,12 @@ class ChatWebhook(BaseModel):
     kind = models.CharField(max_length=8, choices=ChatKind.choices)
     url_encrypted = models.TextField()
     url_hint = models.CharField(max_length=80, blank=True, default="")  # host + last characters
+    # The last "Send test message" (`clinics.alerting.chat_webhook_test`): when, by whom, whether
+    # it arrived (None while it is being sent) and the result in words. Cleared with a new URL.
+    last_test_at = models.DateTimeField(null=True, blank=True)
+    last_test_by_name = models.CharField(max_length=200, blank=True, default="")
+    last_test_ok = models.BooleanField(null=True, blank=True)
+    last_test_result = models.CharField(max_length=600, blank=True, default="")
 
     class Meta:
         constraints = [
@@ -239,11 +247,15 @@ class Digest(models.TextChoices):
 
 class NotificationPreference(BaseModel):
     """How one person wants to be told. Incident alerts are always sent at once; the digest
-    setting batches the e-mails about work that waits for them (approvals, legal, assignments)."""
+    setting batches the e-mails about work that waits for them (approvals, legal, assignments).
+    Their choices per group of notices for information: `accounts.NotificationEmailChoice`;
+    the rule that reads both: `clinics.preferences.email_when`."""
 
     user = models.OneToOneField(
         "accounts.User", on_delete=models.CASCADE, related_name="notification_preference"
     )
+    # The old "e-mail me" switch: read only as the default of the groups of notices the person
+    # has not chosen since (`clinics.preferences`); what waits for them is e-mailed anyway.
     email = models.BooleanField(default=True)
     in_app = models.BooleanField(default=True)
     digest = models.CharField(max_length=12, choices=Digest.choices, default=Digest.IMMEDIATE)
@@ -266,7 +278,8 @@ class Notification(BaseModel):
     # never open, never in the banner or the digest; kept so their history lists it
     waits = models.BooleanField(default=True)
     read_at = models.DateTimeField(null=True, blank=True)
-    # E-mail owed to a person on the hourly digest; set when the digest went out.
+    # E-mail owed to a person: on the hourly digest (`waits`), or (not `waits`) in one e-mail
+    # with the others of a burst (`notifications_owed_send`); `emailed_at` is set when it went.
     email_pending = models.BooleanField(default=False)
     emailed_at = models.DateTimeField(null=True, blank=True)
 
@@ -280,3 +293,45 @@ class Notification(BaseModel):
                 name="notification_email_pending",
             ),
         ]
+
+
+class SettingVia(models.TextChoices):
+    PAGE = "page", "Settings page"
+    API = "api", "API"
+    OTHER = "other", "Carewatch (no page or API)"
+
+
+class SettingChange(models.Model):
+    """One setting changed: when, by whom (an `Actor`'s stable label and shown name), where (a
+    clinic, or agency-wide with `clinic` empty), what in plain words, its old and new value in
+    words (a secret is never stored: only whether it was set, replaced or removed), and whether
+    on a page or through the API. Written only by `clinics.history.settings_changed`, in the
+    transaction of the change; never changed afterwards. A clinic's lines go with the clinic."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    agency = models.ForeignKey("agency.Agency", on_delete=models.CASCADE, related_name="+")
+    clinic = models.ForeignKey(
+        Clinic, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    area = models.CharField(max_length=16, choices=[(a.value, w) for a, w in AREA_WORDS.items()])
+    setting = models.CharField(max_length=200)
+    old_value = models.TextField(blank=True, default="")
+    new_value = models.TextField(blank=True, default="")
+    actor_label = models.CharField(max_length=100)
+    actor_name = models.CharField(max_length=200, blank=True, default="")
+    via = models.CharField(max_length=8, choices=SettingVia.choices)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["agency", "-created_at", "-id"], name="setting_change_agency"),
+            models.Index(fields=["clinic", "-created_at", "-id"], name="setting_change_clinic"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.setting}: {self.old_value} → {self.new_value}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("The settings history is append-only.")
+        super().save(*args, **kwargs)

@@ -1,5 +1,6 @@
 """Telling a person that something needs them: an in-app message (the banner, the nav badge)
-and an e-mail, now or in the hourly digest, as the person chose (`NotificationPreference`).
+and an e-mail, now or in the hourly digest, as the person chose; whether and when a notice is
+e-mailed is decided in one place, `clinics.preferences.email_when`.
 
 Any app at or above clinics calls `people_notify`; incident alerts (crisis) send their own
 e-mails, because each carries a personal one-click acknowledge link, and use this for the
@@ -9,33 +10,31 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
+from django.db.models import Max, Min
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
 from agency.branding import brand_sender
-from agency.models import AgencyMembership, AgencyRole
+from agency.models import CLINIC_SCOPED_ROLES, AgencyMembership, AgencyRole
+from agency.selectors import clinics_out_of_reach, staff_reaching
 from clinics.models import Clinic, Digest, Notification, NotificationPreference
+from clinics.preferences import DIGEST, NOW, email_when, preferences_for
 
 logger = logging.getLogger(__name__)
-_DEFAULT = NotificationPreference(email=True, in_app=True, digest=Digest.IMMEDIATE)
-
-
-def preferences_for(users: Iterable[User]) -> dict[int, NotificationPreference]:
-    """Each person's preference (the defaults for those who never chose)."""
-    ids = [u.pk for u in users]
-    found = {p.user_id: p for p in NotificationPreference.objects.filter(user_id__in=ids)}
-    return {i: found.get(i, _DEFAULT) for i in ids}
 
 
 def preference_set(*, user: User, email: bool, in_app: bool, digest: str) -> None:
+    """The choices as they were before the groups of `clinics.preferences`: `email` False is
+    "no e-mail" for every optional group the person has not chosen since (what waits for them
+    is e-mailed anyway). The pages save through `notification_preferences_save`."""
     if digest not in Digest.values:
         digest = Digest.IMMEDIATE
     NotificationPreference.objects.update_or_create(
@@ -60,17 +59,30 @@ def people_notify(
     email: bool = True,
     detail: str = "",
     waits: bool = True,
+    email_later: bool = False,
 ) -> dict[int, list[str]]:
     """Tell each person (once per person and `ref`: a repeat while the earlier one is still
-    open is skipped): in-app if they want it, and by e-mail now or in their hourly digest.
-    The e-mail goes after commit and never fails the caller. `title` is the e-mail's subject
+    open is skipped): in-app if they want it, and by e-mail now or in their hourly digest, as
+    `clinics.preferences.email_when` decides (`email=False`: the caller sends its own, or
+    none). The e-mail goes after commit and never fails the caller. `title` is the e-mail's subject
     and the in-app line; `detail`, what the e-mail adds below it (what to do, who wrote it).
     `waits=False`: for their information only, nothing for them to do: no open in-app message
     (the banner and badge are what waits for the person) and no digest line ("these wait for
-    you"), only the e-mail now to those who take e-mails as they come; a closed row
+    you"), only the e-mail now to those who take these by e-mail (its group); a closed row
     (`waits=False`) keeps it in the person's notification history, whoever they are.
-    Returns user id → channels."""
+    `email_later` (with `waits=False`): the e-mail is owed, not sent now (`email_pending` on
+    the closed row): the caller sends it with the others of a burst, one e-mail for many
+    (`notifications_owed_send`).
+    Staff of the clinic's agency who do not reach the clinic (limited to other clinics) are
+    never told, whoever asked. Returns user id → channels."""
     users = {u.pk: u for u in users if u is not None and u.is_active}
+    if users:
+        elsewhere = set(
+            AgencyMembership.objects.filter(agency_id=clinic.agency_id, user_id__in=users)
+            .exclude(pk__in=staff_reaching(clinic).values("pk"))
+            .values_list("user_id", flat=True)
+        )
+        users = {pk: u for pk, u in users.items() if pk not in elsewhere}
     if not users:
         return {}
     already = set(
@@ -86,16 +98,20 @@ def people_notify(
             continue
         pref = prefs[uid]
         channels: list[str] = []
-        digest = email and pref.email and pref.digest == Digest.HOURLY
+        when = email_when(pref, kind=kind, waits=waits) if email else None
+        digest = when == DIGEST
         row = None
         if not waits:
-            mailed = email and pref.email and not digest
+            mailed = when == NOW
+            owed = mailed and email_later
             Notification.objects.create(
                 user=user, clinic=clinic, kind=kind, ref=ref, title=title[:300], url=url[:500],
-                severity=severity, open=False, waits=False,
-                emailed_at=timezone.now() if mailed else None,
+                severity=severity, open=False, waits=False, email_pending=owed,
+                emailed_at=timezone.now() if mailed and not owed else None,
             )  # fmt: skip
-            if mailed:
+            if owed:
+                told[uid] = ["email_later"]
+            elif mailed:
                 channels.append("email")
                 now_mail.append((user, None))
                 told[uid] = channels
@@ -107,7 +123,7 @@ def people_notify(
             )  # fmt: skip
             if pref.in_app:
                 channels.append("in_app")
-        if email and pref.email:
+        if when is not None:
             if digest:
                 channels.append("email_digest")
             else:
@@ -117,11 +133,7 @@ def people_notify(
     if now_mail:
         subject = f"[{clinic.name}] {title}"
         link = absolute_url(url)
-        staff_roles = dict(
-            AgencyMembership.objects.filter(
-                agency_id=clinic.agency_id, user_id__in=[u.pk for u, _row in now_mail]
-            ).values_list("user_id", "role")
-        )
+        staff_roles = _staff_roles(clinic, [u for u, _row in now_mail])
         messages = [
             EmailMessage(
                 subject=subject[:250],
@@ -135,10 +147,8 @@ def people_notify(
                         "detail": detail,
                         "url": link,
                         "agency": clinic.agency,
-                        "staff_role": AgencyRole(staff_roles[u.pk]).label.lower()
-                        if u.pk in staff_roles
-                        else "",
-                    },  # fmt: skip
+                        "staff_role": staff_roles.get(u.pk, ""),
+                    },
                 ),
                 from_email=brand_sender(clinic.agency),
                 to=[u.email],
@@ -147,6 +157,94 @@ def people_notify(
         ]
         transaction.on_commit(lambda: mails_send_quietly(messages))
     return told
+
+
+def _staff_roles(clinic: Clinic, users: Iterable[User]) -> dict[int, str]:
+    """user id → their agency role in words ("writer"), for the agency's staff among them."""
+    return {
+        user_id: AgencyRole(role).label.lower()
+        for user_id, role in AgencyMembership.objects.filter(
+            agency_id=clinic.agency_id, user_id__in=[u.pk for u in users]
+        ).values_list("user_id", "role")
+    }
+
+
+def notifications_owed_due(
+    *, clinic: Clinic, kind: str, quiet: timedelta, longest: timedelta, now: datetime | None = None
+) -> list[int]:
+    """The people of `clinic` whose owed e-mails about `kind` (`people_notify(email_later=True)`)
+    are due: nothing new for `quiet`, or the first waited `longest`. For a sweeper, which sends
+    what a lost task left behind."""
+    now = now or timezone.now()
+    rows = (
+        Notification.objects.filter(clinic=clinic, kind=kind, waits=False, email_pending=True)
+        .values("user_id")
+        .annotate(first=Min("created_at"), last=Max("created_at"))
+        .order_by("user_id")
+    )
+    return [r["user_id"] for r in rows if now - r["last"] >= quiet or now - r["first"] >= longest]
+
+
+def notifications_owed_send(
+    *,
+    clinic: Clinic,
+    user_id: int,
+    kind: str,
+    quiet: timedelta,
+    longest: timedelta,
+    title_many: Callable[[int], str],
+    details: Callable[[list[Notification]], dict[int, str]] | None = None,
+    now: datetime | None = None,
+) -> int:
+    """The e-mails owed to one person about `kind` in `clinic`
+    (`people_notify(email_later=True)`) go as one, once their burst is over: nothing new came
+    for `quiet`, or the first has waited `longest` (a burst that goes on is told in parts).
+    One owed: the e-mail it would have been (its title as the subject, its detail, its link).
+    Several: one e-mail, `title_many(n)` its subject, listing each with its detail and link;
+    none is left out. `details(rows)`: row id → what the e-mail says below its title. Sent
+    after commit, never failing the caller. Returns the e-mails sent (0 or 1)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        rows = list(
+            Notification.objects.select_for_update(of=("self",), skip_locked=True)
+            .filter(clinic=clinic, user_id=user_id, kind=kind, waits=False, email_pending=True)
+            .select_related("user", "clinic__agency")
+            .order_by("created_at", "pk")
+        )
+        if not rows:
+            return 0
+        if now - rows[-1].created_at < quiet and now - rows[0].created_at < longest:
+            return 0  # the burst goes on: its last task (or the sweeper) sends it
+        user = rows[0].user
+        Notification.objects.filter(pk__in=[r.pk for r in rows]).update(
+            email_pending=False, emailed_at=now if user.is_active else None, updated_at=now
+        )
+        if not user.is_active:
+            return 0
+        said = details(rows) if details else {}
+        context = {
+            "name": user.full_name or user.email,
+            "user": user,
+            "clinic": clinic,
+            "agency": clinic.agency,
+            "staff_role": _staff_roles(clinic, [user]).get(user.pk, ""),
+        }
+        if len(rows) == 1:
+            title = rows[0].title
+            context |= {"detail": said.get(rows[0].pk, ""), "url": absolute_url(rows[0].url)}
+            template = "clinics/email/notification.txt"
+        else:
+            title = title_many(len(rows))
+            context["items"] = [(r, said.get(r.pk, ""), absolute_url(r.url)) for r in rows]
+            template = "clinics/email/grouped.txt"
+        message = EmailMessage(
+            subject=f"[{clinic.name}] {title}"[:250],
+            body=render_to_string(template, {**context, "title": title}),
+            from_email=brand_sender(clinic.agency),
+            to=[user.email],
+        )
+        transaction.on_commit(lambda: mails_send_quietly([message]))
+    return 1
 
 
 def mails_send_quietly(messages: list[EmailMessage], *, what: str = "notification") -> None:
@@ -195,13 +293,27 @@ def notification_digests_send(*, now: datetime | None = None) -> int:
     with transaction.atomic():
         rows = list(
             Notification.objects.select_for_update(skip_locked=True)
-            .filter(email_pending=True)
+            .filter(email_pending=True, waits=True)
             .select_related("user", "clinic")
             .order_by("user_id", "created_at")
         )
         by_user: dict[int, list[Notification]] = defaultdict(list)
         for row in rows:
             by_user[row.user_id].append(row)
+        limited = AgencyMembership.objects.filter(
+            user_id__in=list(by_user), all_clinics=False, role__in=CLINIC_SCOPED_ROLES
+        )
+        for user_id in set(limited.values_list("user_id", flat=True)):
+            # what waited about a clinic the person no longer reaches is not mailed to them
+            elsewhere = set(
+                Clinic.objects.filter(
+                    clinics_out_of_reach(by_user[user_id][0].user),
+                    pk__in={n.clinic_id for n in by_user[user_id]},
+                ).values_list("pk", flat=True)
+            )
+            by_user[user_id] = [n for n in by_user[user_id] if n.clinic_id not in elsewhere]
+            if not by_user[user_id]:
+                del by_user[user_id]
         messages = []
         for items in by_user.values():
             user = items[0].user
@@ -237,10 +349,15 @@ def notification_digests_send(*, now: datetime | None = None) -> int:
 
 
 def notifications_open_for(user: User, *, clinic: Clinic | None = None) -> list[Notification]:
-    """What the banner and badge show: the person's open messages, incidents first."""
+    """What the banner and badge show: the person's open messages, incidents first (none
+    about a clinic they no longer reach)."""
     if not user.is_authenticated:
         return []
-    qs = Notification.objects.filter(user=user, open=True).select_related("clinic")
+    qs = (
+        Notification.objects.filter(user=user, open=True)
+        .exclude(clinics_out_of_reach(user, prefix="clinic__"))
+        .select_related("clinic")
+    )
     if clinic is not None:
         qs = qs.filter(clinic=clinic)
     rows = list(qs[:50])

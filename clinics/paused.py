@@ -1,11 +1,13 @@
 """What a deactivated clinic (`clinics.lifecycle`) refuses, in two places: the requests
 (`ClinicPausedMiddleware`, after the access gate) and the tasks (`ClinicTask`, the Celery app's
-task class). Both read `Clinic.deactivated_at`, so reactivating undoes them at once."""
+task class). Both read `Clinic.deactivated_at`, so reactivating undoes them at once. A task
+queued for a clinic that was deleted since ends as quietly (`ClinicGone`)."""
 
 from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
 from django.http import JsonResponse
 from django.template.response import TemplateResponse
@@ -87,6 +89,31 @@ class ClinicPausedMiddleware:
         )
 
 
+class ClinicGone:
+    """The tenant of a task queued for a clinic that was deleted since (its row and its schema
+    are gone, `clinics.lifecycle.clinic_delete`). tenant-schemas-celery selects it before the
+    task runs, as it selects a clinic, without a query (the connection sets its search path
+    at its next query, and there is none); `ClinicTask` then ends the task with one line in
+    the log. Without it the schema switch raised `DoesNotExist` in the worker's signal handler
+    (a traceback) and the task ran on in the public schema, failing on its first query."""
+
+    pk = None
+    deactivated_at = None
+
+    def __init__(self, schema_name: str):
+        self.schema_name = schema_name
+
+    def __repr__(self) -> str:
+        return f"<ClinicGone {self.schema_name}>"
+
+
+def clinic_task_gone() -> ClinicGone | None:
+    """The deleted clinic the task being run was queued for (None: it exists, or the task
+    runs in the public schema)."""
+    tenant = getattr(connection, "tenant", None)
+    return tenant if isinstance(tenant, ClinicGone) else None
+
+
 def clinic_task_paused() -> bool:
     """Whether the task being run is in the schema of a deactivated clinic (the tenant the
     task's headers named, read fresh for each task)."""
@@ -97,14 +124,29 @@ def clinic_task_paused() -> bool:
 class ClinicTask(TenantTask):
     """The Celery app's task class (config/celery.py): a task queued for a clinic that has
     since been deactivated does nothing (a delivery, a webhook retry, a detector run, an
-    alert), unless the task says `runs_when_deactivated` (the data export). Beat's sweeps
-    skip such clinics already (`clinics.schemas.clinic_schemas_each`); this stops what was
-    queued before."""
+    alert), unless the task says `runs_when_deactivated` (the data export); one queued for a
+    clinic deleted since does nothing either, whatever it says (there is nothing left to run
+    on). Each ends with one info line, never an error. Beat's sweeps skip such clinics
+    already (`clinics.schemas.clinic_schemas_each`); this stops what was queued before."""
 
     abstract = True
     runs_when_deactivated = False
 
+    @classmethod
+    def get_tenant_for_schema(cls, schema_name):
+        """The clinic whose schema the task's headers name, read fresh; `ClinicGone` for one
+        that no longer exists."""
+        try:
+            return super().get_tenant_for_schema(schema_name)
+        except ObjectDoesNotExist:
+            return ClinicGone(schema_name)
+
     def __call__(self, *args, **kwargs):
+        if gone := clinic_task_gone():
+            logger.info(
+                "%s skipped: its clinic no longer exists (schema %s)", self.name, gone.schema_name
+            )
+            return None
         if not self.runs_when_deactivated and clinic_task_paused():
             logger.info("%s skipped: the clinic is deactivated", self.name)
             return None

@@ -1,29 +1,35 @@
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.actors import Actor
-from agency.selectors import api_keys_listed
-from clinics.models import Clinic, ClinicMembership, Notification
+from agency.models import AgencyMembership
+from agency.selectors import api_keys_listed, clinics_reached
+from clinics.models import Clinic, ClinicMembership, Notification, SettingChange
+
+AGENCY_WIDE = "_agency"  # `settings_history`'s place: the agency's own settings (never a slug)
 
 
 def clinics_for_actor(actor: Actor) -> QuerySet[Clinic]:
-    """Every clinic `actor` may reach: through an agency membership, a clinic membership, or
-    the binding of its API key. The only way public code lists clinics."""
+    """Every clinic `actor` may reach: through an agency membership (every clinic of the
+    agency, or those chosen for the person), a clinic membership, or the binding of its API
+    key. The only way public code lists clinics; it agrees with `clinics.access.
+    clinic_access` (a clinic membership of the agency's own staff grants nothing)."""
     qs = Clinic.objects.select_related("agency")
     if actor.api_key is not None:
         key = actor.api_key
-        if key.revoked_at is not None:
+        if not key.works():
             return qs.none()
         if key.clinic_id is not None:
             return qs.filter(pk=key.clinic_id, agency_id=key.agency_id)
         return qs.filter(agency_id=key.agency_id)
     if actor.user is None or not actor.user.is_active:
         return qs.none()
-    return qs.filter(
-        Q(agency__memberships__user=actor.user) | Q(memberships__user=actor.user)
-    ).distinct()
+    user = actor.user
+    staff_of = AgencyMembership.objects.filter(user=user).values("agency_id")
+    as_person = Q(memberships__user=user) & ~Q(agency_id__in=staff_of)
+    return qs.filter(clinics_reached(user) | as_person).distinct()
 
 
 def clinic_for_actor(actor: Actor, *, slug: str) -> Clinic | None:
@@ -72,3 +78,51 @@ def clinic_api_keys_listed(keys, *, agency_id: int):
         clinic_id=OuterRef("clinic_id"), user_id=OuterRef("created_by_id")
     )
     return api_keys_listed(keys, agency_id=agency_id, staying=Exists(person))
+
+
+def settings_history(
+    *,
+    agency_id: int,
+    clinic: Clinic | None = None,
+    place: str = "",
+    person: str = "",
+    area: str = "",
+    changed_from: date | None = None,
+    changed_to: date | None = None,
+    zone: tzinfo = UTC,
+) -> QuerySet[SettingChange]:
+    """The settings changes of an agency, newest first, with their clinic: with `clinic`,
+    that clinic's and the agency-wide ones (which reach every clinic: its chat channels, its
+    brand); else every clinic's and the agency-wide ones, or only the agency-wide ones
+    (`place` "agency") or one clinic's (`place` its slug). `person` is an actor's label,
+    `area` a `SettingArea`; the days `changed_from` to `changed_to` (inclusive) are days in
+    `zone`."""
+    rows = SettingChange.objects.filter(agency_id=agency_id).select_related("clinic")
+    if clinic is not None:
+        rows = rows.filter(Q(clinic=clinic) | Q(clinic__isnull=True))
+    elif place == AGENCY_WIDE:
+        rows = rows.filter(clinic__isnull=True)
+    elif place:
+        rows = rows.filter(clinic__slug=place)
+    if person:
+        rows = rows.filter(actor_label=person)
+    if area:
+        rows = rows.filter(area=area)
+    if changed_from is not None:
+        rows = rows.filter(created_at__gte=datetime.combine(changed_from, time.min, tzinfo=zone))
+    if changed_to is not None:
+        after = changed_to + timedelta(days=1)
+        rows = rows.filter(created_at__lt=datetime.combine(after, time.min, tzinfo=zone))
+    return rows.order_by("-created_at", "-id")
+
+
+def settings_history_people(*, agency_id: int, clinic: Clinic | None = None) -> list[tuple]:
+    """(label, name) of everyone who changed a setting in `settings_history`'s scope, by
+    name; the name each label was last recorded under."""
+    rows = settings_history(agency_id=agency_id, clinic=clinic).values_list(
+        "actor_label", "actor_name"
+    )
+    names: dict[str, str] = {}
+    for label, name in rows.order_by("actor_label", "-created_at", "-id").distinct("actor_label"):
+        names[label] = name or label
+    return sorted(names.items(), key=lambda item: (item[1].lower(), item[0]))

@@ -8,10 +8,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import schema_exists
 
+from accounts.actors import Actor
 from accounts.models import User
 from accounts.services import user_get_or_create, user_membership_changed, user_membership_removed
 from agency.models import Agency, AgencyMembership
 from agency.services import MemberChange, Removal, Told, departure_complete, member_tell
+from clinics.history import settings_changed
 from clinics.models import (
     Clinic,
     ClinicMembership,
@@ -24,6 +26,7 @@ from clinics.schemas import TEMPLATE_SCHEMA, schema_clone_from_template, templat
 from core.errors import Conflict, ValidationFailed
 from core.leavers import Departure
 from core.rollup import figures_changed
+from core.settings_history import Setting, SettingArea
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,48}[a-z0-9])$")
 RESERVED_SLUGS = {"public", "api", "static", "admin", "template", TEMPLATE_SCHEMA}
@@ -238,22 +241,40 @@ def clinic_member_save(
 
 
 CLINIC_EDITABLE = ("name", "timezone", "phone", "email", "contact_url", "reply_target_minutes")
+# How the settings history names each of them.
+CLINIC_SETTINGS = {
+    "name": Setting(SettingArea.GENERAL, "Clinic name"),
+    "timezone": Setting(SettingArea.GENERAL, "Time zone"),
+    "phone": Setting(SettingArea.GENERAL, "Public phone"),
+    "email": Setting(SettingArea.GENERAL, "Public e-mail"),
+    "contact_url": Setting(SettingArea.GENERAL, "Contact page"),
+    "reply_target_minutes": Setting(SettingArea.SLA, "Reply target for reviews (minutes)"),
+}
 
 
 @transaction.atomic
-def clinic_update(*, clinic: Clinic, **changes) -> Clinic:
-    """Change a clinic's name, contact channels, time zone or reply target. All-or-nothing:
-    an invalid value changes nothing."""
+def clinic_update(*, clinic: Clinic, actor: Actor, **changes) -> Clinic:
+    """Change a clinic's name, contact channels, time zone or reply target; each value that
+    changes is recorded in the settings history as `actor`'s. All-or-nothing: an invalid
+    value changes (and records) nothing."""
     unknown = sorted(set(changes) - set(CLINIC_EDITABLE))
     if unknown:
         raise ValidationFailed(
             "Unknown field.", fields={name: ["Cannot be changed here."] for name in unknown}
         )
     row = Clinic.objects.select_for_update().get(pk=clinic.pk)
+    before = {name: getattr(row, name) for name in changes}
     for name, value in changes.items():
         setattr(row, name, value.strip() if isinstance(value, str) else value)
     _validate(row)
     row.save(update_fields=[*changes, "updated_at"])
+    settings_changed(
+        actor=actor,
+        settings=CLINIC_SETTINGS,
+        before=before,
+        after={name: getattr(row, name) for name in changes},
+        clinic=row,
+    )
     for name in changes:
         setattr(clinic, name, getattr(row, name))
     if "reply_target_minutes" in changes:

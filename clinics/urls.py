@@ -2,6 +2,7 @@ from django.urls import path
 
 from clinics.views import (
     AgencyChatView,
+    AgencySettingsHistoryView,
     ClinicGoView,
     NotificationPreferenceView,
     SettingsClinicsView,
@@ -12,6 +13,7 @@ staff_patterns = [
     path("go/", ClinicGoView.as_view(), name="clinic-go"),
     path("settings/", SettingsClinicsView.as_view(), name="settings-clinics"),
     path("settings/chat/", AgencyChatView.as_view(), name="settings-chat"),
+    path("settings/history/", AgencySettingsHistoryView.as_view(), name="settings-history"),
 ]
 
 # Mounted at the site root by config.urls_public, next to the account page.

@@ -1,21 +1,29 @@
+from contextlib import suppress
+from datetime import UTC
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.views import View
 from django.views.generic.base import TemplateResponseMixin
 
 from accounts.actors import Actor
-from accounts.credentials import api_key_create, api_key_revoke, api_key_rotate
-from accounts.models import ApiKey, Scope
+from accounts.credentials import api_key_create, api_key_revoke
+from accounts.models import ApiKey, RotationGrace, Scope
 from agency.forms import ApiKeyForm, apply_domain_errors
-from agency.selectors import agency_for_branding, agency_memberships_for_user
+from agency.selectors import agency_for_branding, agency_memberships_for_user, clinics_reached
 from agency.services import MemberChange, api_keys_created_by
 from agency.views import (
+    NOTHING_TO_STOP,
     Confirm,
     StaffView,
+    end_old_confirm,
     invite_again,
+    key_old_secret_end,
+    key_rotate,
     no_store,
     removal_confirm,
     revoke_confirm,
@@ -28,12 +36,14 @@ from agency.views import (
 from clinics.access import ClinicAccess
 from clinics.alerting import (
     ON_CALL_MAX,
+    chat_webhook_of,
+    chat_webhook_test,
     chat_webhooks_of,
     chat_webhooks_set,
     on_call_candidates,
     on_call_of,
+    on_call_out_of_reach,
     on_call_set,
-    preference_update,
 )
 from clinics.forms import (
     ChatWebhooksForm,
@@ -41,10 +51,21 @@ from clinics.forms import (
     ClinicEditForm,
     ClinicPersonForm,
     NotificationPreferenceForm,
+    SettingsHistoryFilterForm,
 )
-from clinics.models import Clinic, ClinicMembership, CrisisRole
-from clinics.notifications import preferences_for
-from clinics.selectors import clinic_api_keys_listed, clinic_for_actor
+from clinics.models import ChatKind, Clinic, ClinicMembership, CrisisRole, clinic_zone
+from clinics.preferences import (
+    email_groups_offered,
+    notification_preferences_save,
+    preferences_for,
+)
+from clinics.selectors import (
+    AGENCY_WIDE,
+    clinic_api_keys_listed,
+    clinic_for_actor,
+    settings_history,
+    settings_history_people,
+)
 from clinics.services import (
     CLINIC_EDITABLE,
     clinic_create,
@@ -54,7 +75,8 @@ from clinics.services import (
     clinic_member_save,
     clinic_update,
 )
-from core.errors import DomainError
+from core.csv_download import csv_download
+from core.errors import Conflict, DomainError
 from core.leavers import left_behind
 from core.permissions import Permission
 from core.rollup import figures_changed
@@ -113,7 +135,7 @@ class ClinicSettingsView(SettingsView):
         form = ClinicEditForm(request.POST, current_zone=self.clinic.timezone)
         if form.is_valid():
             try:
-                clinic_update(clinic=self.clinic, **form.cleaned_data)
+                clinic_update(clinic=self.clinic, actor=request.actor, **form.cleaned_data)
             except DomainError as exc:
                 apply_domain_errors(form, exc)
             else:
@@ -240,7 +262,9 @@ class ClinicApiKeysView(SettingsView):
         keys = clinic_api_keys_listed(self._keys(), agency_id=self.clinic.agency_id).order_by(
             "revoked_at", "-created_at"
         )
-        return self.render(status, form=form or self._form(), keys=keys, **extra)
+        return self.render(
+            status, form=form or self._form(), keys=keys, graces=RotationGrace.choices, **extra
+        )
 
     def get(self, request, *args, **kwargs):
         return no_store(self._render(**secret_take(request, self._keys())))
@@ -267,19 +291,31 @@ class ClinicApiKeysView(SettingsView):
         key = self._keys().filter(pk=raw).first() if raw.isdigit() else None
         if key is None:
             raise Http404("No such key.")
-        if action == "revoke" and key.revoked_at is None and not Confirm.given(request):
+        if action == "revoke" and key.works() and not Confirm.given(request):
             return self.confirm_page(revoke_confirm(key, request.path))
         if action == "revoke":
-            if key.revoked_at is None:  # a second click (or a rotated key) changes nothing
-                api_key_revoke(api_key=key)
+            if key.works():  # a second click (or a rotated key) changes nothing
+                with suppress(Conflict):
+                    api_key_revoke(api_key=key)
             messages.success(request, f"Key “{key.name}” revoked.")
             return HttpResponseRedirect(request.path)
-        if action == "rotate" and key.revoked_at is None:
-            new_key, issued = api_key_rotate(api_key=key, by=request.user)
+        if action == "rotate":
+            try:
+                new_key, issued = key_rotate(request, key)
+            except DomainError as exc:
+                return self._render(400, key_error=exc.text())
             return secret_keep(request, new_key, issued.secret)
-        return self._render(
-            400, key_error="This key cannot be rotated (revoked, or unknown action)."
-        )
+        if action == "end_old" and key.retiring and not Confirm.given(request):
+            return self.confirm_page(end_old_confirm(key, request.path))
+        if action == "end_old" and key.retiring:
+            try:
+                key_old_secret_end(request, key)
+            except DomainError as exc:
+                return self._render(400, key_error=exc.text())
+            return HttpResponseRedirect(request.path)
+        if action == "end_old":
+            return self._render(400, key_error=NOTHING_TO_STOP)
+        return self._render(400, key_error="Unknown action.")
 
 
 class ClinicGoView(LoginRequiredMixin, View):
@@ -298,12 +334,14 @@ class ClinicGoView(LoginRequiredMixin, View):
 
 
 class SettingsClinicsView(StaffView):
-    """The agency's clinics; owners and managers create one here (clinics.services)."""
+    """The agency's clinics (a writer or analyst limited to chosen clinics sees those); owners
+    and managers create one here (clinics.services)."""
 
     template_name = "agency/settings_clinics.html"
 
     def _render(self, form, status=200):
-        clinics = self.agency.clinics.order_by("name").only(
+        reached = self.agency.clinics.filter(clinics_reached(self.request.user))
+        clinics = reached.order_by("name").only(
             "slug", "name", "timezone", "reply_target_minutes", "created_at", "agency"
         )
         return self.render_to_response(
@@ -329,6 +367,30 @@ class SettingsClinicsView(StaffView):
         return self._render(form, status=400)
 
 
+def chat_test_send(request, *, agency_id: int, clinic: Clinic | None) -> bool:
+    """A chat webhook's "Send test message" button (`chat_webhook_test`), on the agency's or a
+    clinic's alert settings: the result, or "wait", in the page's messages after the redirect.
+    False, with the message, when no webhook of the posted kind is saved there (a 400 page)."""
+    kind = request.POST.get("kind", "")
+    hook = chat_webhook_of(agency_id=agency_id, clinic=clinic, kind=kind)
+    if hook is None:
+        label = dict(ChatKind.choices).get(kind)
+        messages.error(
+            request,
+            f"No {label} webhook is saved here: paste its URL, save, then send a test."
+            if label
+            else "Choose Slack or Microsoft Teams to send a test message to.",
+        )
+        return False
+    try:
+        tested = chat_webhook_test(hook=hook, by=request.user)
+    except DomainError as exc:  # too soon (ChatTestTooSoon), or changed meanwhile
+        messages.warning(request, exc.detail)
+    else:
+        (messages.success if tested.ok else messages.error)(request, tested.words)
+    return True
+
+
 class ClinicAlertsView(SettingsView):
     """Where this clinic's incident alerts go: its Slack / Teams webhooks (on top of the
     agency's) and its on-call list (agency staff, in order; empty: owners and managers)."""
@@ -348,6 +410,7 @@ class ClinicAlertsView(SettingsView):
             on_call=current,
             slots=list(enumerate(chosen[:ON_CALL_MAX], start=1)),
             candidates=on_call_candidates(self.clinic),
+            out_of_reach=on_call_out_of_reach(self.clinic),
             on_call_errors=on_call_errors or [],
         )
 
@@ -356,10 +419,14 @@ class ClinicAlertsView(SettingsView):
 
     def post(self, request, *args, **kwargs):
         self.staff_only()
+        if request.POST.get("action") == "test":
+            if chat_test_send(request, agency_id=self.clinic.agency_id, clinic=self.clinic):
+                return HttpResponseRedirect(request.path)
+            return self._render(400)
         if request.POST.get("action") == "on_call":
             entries = request.POST.getlist("on_call")
             try:
-                people = on_call_set(clinic=self.clinic, entries=entries)
+                people = on_call_set(clinic=self.clinic, entries=entries, actor=request.actor)
             except DomainError as exc:
                 return self._render(
                     400, on_call_errors=exc.fields.get("on_call", []), on_call_posted=entries
@@ -375,7 +442,10 @@ class ClinicAlertsView(SettingsView):
         if form.is_valid():
             try:
                 chat_webhooks_set(
-                    agency_id=self.clinic.agency_id, clinic=self.clinic, changes=form.changes()
+                    agency_id=self.clinic.agency_id,
+                    clinic=self.clinic,
+                    changes=form.changes(),
+                    actor=request.actor,
                 )
             except DomainError as exc:
                 apply_domain_errors(form, exc)
@@ -404,10 +474,19 @@ class AgencyChatView(StaffView):
         return self._render()
 
     def post(self, request):
+        if request.POST.get("action") == "test":
+            if chat_test_send(request, agency_id=self.agency.pk, clinic=None):
+                return HttpResponseRedirect(request.path)
+            return self._render(status=400)
         form = ChatWebhooksForm(request.POST)
         if form.is_valid():
             try:
-                chat_webhooks_set(agency_id=self.agency.pk, clinic=None, changes=form.changes())
+                chat_webhooks_set(
+                    agency_id=self.agency.pk,
+                    clinic=None,
+                    changes=form.changes(),
+                    actor=request.actor,
+                )
             except DomainError as exc:
                 apply_domain_errors(form, exc)
             else:
@@ -417,7 +496,8 @@ class AgencyChatView(StaffView):
 
 
 class NotificationPreferenceView(LoginRequiredMixin, TemplateResponseMixin, View):
-    """The signed-in person's own notification settings (linked from their account page)."""
+    """The signed-in person's own notification settings (linked from their account page; the
+    portal shows the same form, `portal.views.PortalNotificationSettingsView`)."""
 
     template_name = "clinics/notification_preferences.html"
 
@@ -430,22 +510,118 @@ class NotificationPreferenceView(LoginRequiredMixin, TemplateResponseMixin, View
         staff = agency_memberships_for_user(self.request.user).exists()  # as the top bar
         return agency.name if staff else agency.display_name
 
+    def _form(self, data=None):
+        user = self.request.user
+        groups = email_groups_offered(user)
+        initial = NotificationPreferenceForm.initial_for(preferences_for([user])[user.pk], groups)
+        return NotificationPreferenceForm(
+            data, initial=initial, product=self._product(), groups=groups
+        )
+
     def _render(self, form, status=200):
         return self.render_to_response({"form": form}, status=status)
 
     def get(self, request):
-        pref = preferences_for([request.user])[request.user.pk]
-        initial = {"email": pref.email, "in_app": pref.in_app, "digest": pref.digest}
-        return self._render(NotificationPreferenceForm(initial=initial, product=self._product()))
+        return self._render(self._form())
 
     def post(self, request):
-        form = NotificationPreferenceForm(request.POST, product=self._product())
+        form = self._form(request.POST)
         if form.is_valid():
             try:
-                preference_update(user=request.user, **form.cleaned_data)
+                notification_preferences_save(user=request.user, **form.choices())
             except DomainError as exc:
                 apply_domain_errors(form, exc)
             else:
                 messages.success(request, "Notification settings saved.")
                 return HttpResponseRedirect(request.path)
         return self._render(form, status=400)
+
+
+HISTORY_PAGE = 50
+HISTORY_CSV_HEADER = (
+    "changed_at", "where", "area", "setting", "old_value", "new_value", "by", "by_label", "via",
+)  # fmt: skip
+AGENCY_WIDE_WORDS = "Agency-wide"
+
+
+def _history_csv(rows, *, filename: str, zone):
+    """The filtered history as CSV, every line (times in the page's zone, with its offset)."""
+    lines = (
+        (
+            row.created_at.astimezone(zone).isoformat(),
+            row.clinic.name if row.clinic_id else AGENCY_WIDE_WORDS,
+            row.get_area_display(),
+            row.setting,
+            row.old_value,
+            row.new_value,
+            row.actor_name,
+            row.actor_label,
+            row.get_via_display(),
+        )
+        for row in rows.iterator(chunk_size=500)
+    )
+    return csv_download(HISTORY_CSV_HEADER, lines, filename=filename)
+
+
+def _history_page(request, rows) -> dict:
+    """One page of the history and the filters' query string (to keep across pages)."""
+    page = Paginator(rows, HISTORY_PAGE).get_page(request.GET.get("page"))
+    kept = request.GET.copy()
+    kept.pop("page", None)
+    kept.pop("format", None)
+    return {"page": page, "query": kept.urlencode()}
+
+
+class ClinicSettingsHistoryView(SettingsView):
+    """Settings history: who changed which of this clinic's settings (and of the agency's,
+    which reach it: its chat channels and brand), when, from what to what, on a page or
+    through the API; newest first, filtered, `?format=csv` to download. For the staff who
+    manage the clinic (owners and managers)."""
+
+    template_name = "clinics/settings_history.html"
+    section = "history"
+    permission = Permission.MANAGE
+
+    def get(self, request, *args, **kwargs):
+        self.staff_only()
+        agency_id = self.clinic.agency_id
+        form = SettingsHistoryFilterForm(
+            request.GET, people=settings_history_people(agency_id=agency_id, clinic=self.clinic)
+        )
+        zone = clinic_zone(self.clinic)
+        if not form.is_valid():
+            return self.render(400, form=form, zone=zone)
+        rows = settings_history(
+            agency_id=agency_id, clinic=self.clinic, zone=zone, **form.cleaned_data
+        )
+        if request.GET.get("format") == "csv":
+            return _history_csv(
+                rows, filename=f"settings-history-{self.clinic.slug}.csv", zone=zone
+            )
+        return self.render(form=form, zone=zone, **_history_page(request, rows))
+
+
+class AgencySettingsHistoryView(StaffView):
+    """Settings history of the whole agency: its own settings (branding, chat channels) and
+    every clinic's, newest first, filtered (also by clinic), `?format=csv` to download. For
+    owners and managers."""
+
+    template_name = "agency/settings_history.html"
+    manage_get = True
+
+    def get(self, request):
+        agency_id = self.agency.pk
+        places = [
+            (AGENCY_WIDE, "The agency's own settings"),
+            *self.agency.clinics.order_by("name").values_list("slug", "name"),
+        ]
+        form = SettingsHistoryFilterForm(
+            request.GET, people=settings_history_people(agency_id=agency_id), places=places
+        )
+        context = {"section": "history", "form": form, "zone": "UTC"}
+        if not form.is_valid():
+            return self.render_to_response(self.context(**context), status=400)
+        rows = settings_history(agency_id=agency_id, zone=UTC, **form.cleaned_data)
+        if request.GET.get("format") == "csv":
+            return _history_csv(rows, filename=f"settings-history-{self.agency.slug}.csv", zone=UTC)
+        return self.render_to_response(self.context(**context, **_history_page(request, rows)))

@@ -271,6 +271,9 @@ SPECTACULAR_SETTINGS = {
     # The enum hook is drf-spectacular's default; ours adds the examples recorded by
     # tests/api/test_examples.py (docs/api-examples.json).
     "SWAGGER_UI_DIST": "SIDECAR",
+    # Swagger UI renders a document this large as a virtualized list (what is on screen), so the
+    # browser's find-in-page misses operations further down: the filter box finds them by tag.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "filter": True},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
@@ -297,6 +300,12 @@ SPECTACULAR_SETTINGS = {
         "ReplyBatchKindEnum": "responses.models.BatchKind",
         "FactStatusEnum": "facts.models.FactStatus",
         "TemplateCategoryEnum": "responses.models.TemplateCategory",
+        "ExportStatusEnum": "offboarding.models.ExportStatus",
+        "PrivacyActionEnum": "agency.models.PrivacyAction",
+        "PrivacyRequestStatusEnum": "feeds.apis_privacy.PRIVACY_REQUEST_STATUSES",
+        "ApprovalsLogStepEnum": "responses.selectors.LOG_STEP_CHOICES",
+        "ApprovalsLogDecisionEnum": "responses.selectors.LOG_DECISION_CHOICES",
+        "ApprovalsLogKindEnum": "responses.selectors.LOG_KIND_CHOICES",
     },
 }
 

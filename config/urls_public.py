@@ -19,6 +19,7 @@ from core.views import health
 from crisis.views_alerts import AckLinkView, AlertBannerView
 from dashboard.urls import staff_patterns as dashboard_staff_patterns
 from feeds.apis import WebhookReceiveApi
+from feeds.urls import api_patterns as feeds_api_patterns
 from feeds.urls import staff_patterns as feeds_staff_patterns
 from feeds.views import OAuthCallbackView
 from portal.views import HomeView, LandingView
@@ -40,6 +41,7 @@ api_v1 = [
         AgencyApiKeyRotateApi.as_view(),
         name="agency-api-key-rotate",
     ),
+    *feeds_api_patterns,
 ]
 
 urlpatterns = [

@@ -5,11 +5,18 @@ Every view here inherits `core.api.ClinicAPIView` or `core.views.ClinicView`
 
 from django.urls import include, path
 
-from clinics.apis import ApiKeyListApi, ApiKeyRevokeApi, ApiKeyRotateApi, MeApi
+from clinics.apis import (
+    ApiKeyListApi,
+    ApiKeyRevokeApi,
+    ApiKeyRotateApi,
+    MeApi,
+    SettingsHistoryApi,
+)
 from clinics.views import (
     ClinicAlertsView,
     ClinicApiKeysView,
     ClinicPeopleView,
+    ClinicSettingsHistoryView,
     ClinicSettingsView,
 )
 from crisis import urls as crisis_urls
@@ -53,6 +60,7 @@ api_v1 = [
     path("api-keys/", ApiKeyListApi.as_view(), name="api-key-list"),
     path("api-keys/<int:key_id>/revoke/", ApiKeyRevokeApi.as_view(), name="api-key-revoke"),
     path("api-keys/<int:key_id>/rotate/", ApiKeyRotateApi.as_view(), name="api-key-rotate"),
+    path("settings-history/", SettingsHistoryApi.as_view(), name="settings-history"),
     *crisis_urls.api_patterns,
     *webhooks_urls.api_patterns,
     *facts_urls.api_patterns,
@@ -91,6 +99,7 @@ urlpatterns = [
     path("settings/alerts/", ClinicAlertsView.as_view(), name="clinic-settings-alerts"),
     path("settings/templates/", ClinicTemplatesView.as_view(), name="clinic-settings-templates"),
     path("settings/thresholds/", ClinicThresholdsView.as_view(), name="clinic-settings-thresholds"),
+    path("settings/history/", ClinicSettingsHistoryView.as_view(), name="clinic-settings-history"),
     *crisis_urls.page_patterns,
     *webhooks_urls.page_patterns,
     *facts_urls.page_patterns,

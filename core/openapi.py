@@ -32,15 +32,21 @@ _TAG_OF_SEGMENT = {
     "clinics": "clinics",
     "me": "clinics",
     "audit": "audit",
+    "approvals-log": "audit",
     "compliance": "compliance",
     "contact-consents": "conversations",
     "crisis": "crisis-settings",
+    "deactivate": "leaving",
+    "delete": "leaving",
+    "exports": "leaving",
     "drafts": "replies",
     "facts": "facts",
     "imports": "imports",
     "incidents": "incidents",
     "outbox": "outbox",
+    "privacy-requests": "privacy-requests",
     "private-conversations": "conversations",
+    "reactivate": "leaving",
     "reply-batches": "replies",
     "claims": "reviews",
     "reply-settings": "replies",
@@ -48,6 +54,7 @@ _TAG_OF_SEGMENT = {
     "reports": "reports",
     "reviews": "reviews",
     "scores": "scores",
+    "settings-history": "settings-history",
     "sources": "sources",
     "statements": "statements",
     "webhooks": "webhooks",
@@ -75,10 +82,25 @@ TAGS = [
     {"name": "conversations", "description": "Private follow-ups with a reviewer."},
     {"name": "facts", "description": "The fact sheet replies may quote."},
     {"name": "templates", "description": "Reply templates."},
-    {"name": "audit", "description": "The append-only audit trail."},
+    {"name": "audit", "description": "The append-only audit trail and the approvals log."},
     {"name": "crisis-settings", "description": "Detector settings and the response plan."},
+    {
+        "name": "settings-history",
+        "description": "Who changed which setting, when, from what to what.",
+    },
     {"name": "webhooks", "description": "Outbound webhook subscriptions and their deliveries."},
     {"name": "reports", "description": "Monthly reports."},
+    {
+        "name": "privacy-requests",
+        "description": "A person asks the agency to remove what they wrote: find their items "
+        "in every clinic, redact or delete them, read the log (agency-wide: owners and "
+        "managers, or an agency key with `write`).",
+    },
+    {
+        "name": "leaving",
+        "description": "When a client leaves: export the clinic's data, deactivate, reactivate "
+        "or delete the clinic (the agency's owners; exports also its managers).",
+    },
 ]
 
 ERROR_RESPONSES = {
@@ -298,6 +320,15 @@ _RENAMED = {
     "incident_review_export": ("incident_review_export", "Export an incident's review"),
     "webhook_rotate_secret": ("webhook_rotate_secret", "Rotate a webhook's signing secret"),
     "me": ("me", "What the caller may do in this clinic"),
+    "export_list": ("export_list", "List the clinic's data exports"),
+    "export_create": ("export_create", "Export the clinic's data (a ZIP of CSV files)"),
+    "export_retrieve": ("export_retrieve", "Get a data export's progress"),
+    "export_download": ("export_download", "Download a data export's ZIP"),
+    "privacy_request_create": ("privacy_request_create", "Carry out a privacy request"),
+    "privacy_request_list": ("privacy_request_list", "List the agency's privacy requests"),
+    "privacy_request_retrieve": ("privacy_request_retrieve", "Get a privacy request"),
+    "privacy_matches": ("privacy_matches_find", "Find a person's items in every clinic"),
+    "settings_history": ("settings_history_list", "List the changes of settings"),
 }
 
 

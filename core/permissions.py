@@ -11,6 +11,7 @@ class Permission(StrEnum):
     APPROVE_CLIENT = "approve_client"  # the clinic client's approval step
     LEGAL_OVERRIDE = "legal_override"  # publish past a guard block, with a reason
     MANAGE = "manage"  # clinic settings, people, sources, API keys, webhooks
+    APPROVALS_LOG = "approvals_log"  # read who approved what, when, at which step (and export it)
 
 
 # What each permission lets a person do, in words for pages (the codes are for the API).
@@ -21,4 +22,5 @@ PERMISSION_WORDS = {
     Permission.APPROVE_CLIENT: "give the clinic's approval",
     Permission.LEGAL_OVERRIDE: "lift a privacy block (legal)",
     Permission.MANAGE: "manage settings and people",
+    Permission.APPROVALS_LOG: "read the approvals log",
 }

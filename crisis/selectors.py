@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Case, Count, IntegerField, Max, Min, Prefetch, Q, QuerySet, Value, When
 
 from agency.models import AgencyMembership
+from agency.selectors import staff_reaching
 from clinics.access import agency_roles_granting
 from clinics.models import Clinic, ClinicMembership, CrisisRole
 from core.permissions import Permission
@@ -279,16 +280,14 @@ def crisis_team(clinic: Clinic) -> list[ClinicMembership]:
 
 def people_assignable(clinic: Clinic) -> list[tuple[int, str]]:
     """(user id, label) of everyone who may be assigned: the clinic's people and the staff of
-    its agency."""
+    its agency who reach the clinic."""
 
     people: dict[int, str] = {}
     for m in ClinicMembership.objects.filter(clinic=clinic, user__is_active=True).select_related(
         "user"
     ):
         people[m.user_id] = m.user.full_name or m.user.email
-    for m in AgencyMembership.objects.filter(
-        agency_id=clinic.agency_id, user__is_active=True
-    ).select_related("user"):
+    for m in staff_reaching(clinic).filter(user__is_active=True).select_related("user"):
         people.setdefault(m.user_id, m.user.full_name or m.user.email)
     return sorted(people.items(), key=lambda p: p[1].lower())
 
@@ -296,8 +295,8 @@ def people_assignable(clinic: Clinic) -> list[tuple[int, str]]:
 def people_eligible(clinic: Clinic, role: str) -> list[tuple[int, str]]:
     """(user id, label) of the people who may take one crisis role, by the rule of
     `ClinicAccess.acts_on_incidents`: the agency's staff whose role may write (owners,
-    managers, writers; analysts only read) and the clinic's people who hold that crisis role
-    (not its agency's staff: their clinic roles grant nothing).
+    managers, writers; analysts only read) who reach the clinic, and the clinic's people who
+    hold that crisis role (not its agency's staff: their clinic roles grant nothing).
 
     Legal / compliance is the clinic's own (HIPAA): only the clinic's people who hold the
     legal crisis role, the people whose override of a guard block counts. Agency staff named
@@ -314,7 +313,10 @@ def people_eligible(clinic: Clinic, role: str) -> list[tuple[int, str]]:
         people[m.user_id] = m.user.full_name or m.user.email
     if role == CrisisRole.LEGAL:
         return sorted(people.items(), key=lambda p: p[1].lower())
-    for m in staff.filter(role__in=agency_roles_granting(Permission.WRITE)).select_related("user"):
+    writers = staff_reaching(clinic).filter(
+        user__is_active=True, role__in=agency_roles_granting(Permission.WRITE)
+    )
+    for m in writers.select_related("user"):
         people.setdefault(m.user_id, m.user.full_name or m.user.email)
     return sorted(people.items(), key=lambda p: p[1].lower())
 

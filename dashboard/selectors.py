@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from agency.models import Agency
+from agency.selectors import clinics_reached, staff_reaching
 from clinics.access import people_who_can
 from clinics.models import Clinic, ClinicMembership, CrisisRole, OnCall
 from core.permissions import Permission
@@ -26,8 +27,8 @@ from inbox.selectors import (
 from responses.services.outbox import manual_reason_for_reply, source_connection
 from scoring.selectors import latest_scores_prefetch
 
-# Sortable columns: query value -> the ORM field(s) it orders by (clinics without a snapshot
-# yet sort last).
+# Sortable columns: query value -> the ORM field it orders by (clinics without a snapshot
+# yet sort last). Each sorts descending with a "-" before it ("-sla": the most breaches first).
 DASHBOARD_SORTS: dict[str, str] = {
     "severity": "snapshot__top_severity",
     "name": "name",
@@ -39,51 +40,123 @@ DASHBOARD_SORTS: dict[str, str] = {
     "failed": "snapshot__failed_deliveries",
     "sla": "snapshot__sla_breaches",
 }
-DASHBOARD_DEFAULT_SORT = "-severity"
+# The default order, "most urgent first": the clinic with the most severe open incident first
+# (critical, high, medium, low, then none); among equals, the one whose incident has waited
+# longest without an acknowledgement; then the most SLA breaches (negative reviews past the
+# reply target), then the most texts waiting for approval, then the most failed deliveries;
+# then by name. Every column sort breaks its ties the same way.
+DASHBOARD_URGENCY = "urgency"
+DASHBOARD_DEFAULT_SORT = DASHBOARD_URGENCY
+URGENCY_ORDER = (
+    F("snapshot__top_severity").desc(nulls_last=True),
+    F("snapshot__oldest_unacknowledged_at").asc(nulls_last=True),
+    F("snapshot__sla_breaches").desc(nulls_last=True),
+    F("snapshot__awaiting_approval").desc(nulls_last=True),
+    F("snapshot__failed_deliveries").desc(nulls_last=True),
+)
+URGENCY_WORDS = (
+    "the most severe open incident first (the one unacknowledged longest first among equals), "
+    "then the most SLA breaches, then the most waiting for approval, then the most failed "
+    "deliveries"
+)
+
+# What the "Show" filter narrows the list to: value -> (words, condition on the snapshot).
+# "calm" and the figures' statuses need a snapshot (a clinic whose figures are still being
+# computed is listed under "every clinic" only); "paused" lists the deactivated clinics (their
+# portal paused, not watched) instead of the active ones.
+_INCIDENT = Q(snapshot__open_incidents__gt=0)
+_SLA = Q(snapshot__sla_breaches__gt=0)
+_APPROVALS = Q(snapshot__awaiting_approval__gt=0)
+_FAILED = Q(snapshot__failed_deliveries__gt=0)
+DASHBOARD_STATUSES: dict[str, tuple[str, Q | None]] = {
+    "attention": (
+        "Needs attention (any of the next four)",
+        _INCIDENT | _SLA | _APPROVALS | _FAILED,
+    ),
+    "incident": ("Open incident", _INCIDENT),
+    "sla": ("SLA breaches", _SLA),
+    "approvals": ("Replies or statements waiting for approval", _APPROVALS),
+    "failed": ("Failed deliveries", _FAILED),
+    "calm": (
+        "Calm (no incident, breach, approval or failure)",
+        Q(snapshot__isnull=False) & ~(_INCIDENT | _SLA | _APPROVALS | _FAILED),
+    ),
+    "paused": ("Paused or deactivated", None),
+}
+DASHBOARD_PAUSED = "paused"
 
 
 def dashboard_sort_parse(raw: str | None) -> tuple[str, bool]:
-    """("incidents", True) for "-incidents"; the default for anything unknown."""
-    raw = (raw or "").strip()
-    key = raw.lstrip("-")
-    if key not in DASHBOARD_SORTS:
-        raw = DASHBOARD_DEFAULT_SORT
-        key = raw.lstrip("-")
-    return key, raw.startswith("-")
+    """("incidents", True) for "-incidents", ("urgency", False) for "urgency"; None-safe: an
+    empty value is the default. Unknown values are refused before this (`DashboardFilterForm`)."""
+    raw = (raw or "").strip() or DASHBOARD_DEFAULT_SORT
+    return raw.lstrip("-"), raw.startswith("-")
 
 
-def dashboard_clinics(*, agency: Agency, sort: str, descending: bool, q: str = ""):
-    """The agency's clinics with their snapshot, in one query (LEFT JOIN)."""
-    field = F(DASHBOARD_SORTS[sort])
-    order = field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
-    qs = Clinic.objects.active().filter(agency=agency).select_related("snapshot")
+def dashboard_sort_values() -> list[str]:
+    """Every value `sort` takes: "urgency", and each column ascending and descending."""
+    return [DASHBOARD_URGENCY, *(v for key in DASHBOARD_SORTS for v in (key, f"-{key}"))]
+
+
+def seen_by(viewer, *, prefix: str = "") -> Q:
+    """A filter of clinics (through `prefix`, of rows pointing to one) to those `viewer`, one
+    of the agency's staff, reaches: every clinic, or the clinics chosen for a writer or analyst
+    limited to some (`agency.selectors.clinics_reached`). No viewer: no limit."""
+    return Q() if viewer is None else clinics_reached(viewer, prefix=prefix)
+
+
+def dashboard_clinics(
+    *, agency: Agency, sort: str, descending: bool, q: str = "", status: str = "", viewer=None
+):
+    """The agency's clinics with their snapshot, in one query (LEFT JOIN), whatever the number
+    of clinics: named like `q` (any part of the name, any case), in `status`
+    (`DASHBOARD_STATUSES`; "" every active clinic), sorted by a column of `DASHBOARD_SORTS` or
+    by urgency (`URGENCY_ORDER`), whose order also breaks every column's ties. With `viewer`,
+    only the clinics that person reaches (`seen_by`)."""
+    qs = Clinic.objects.filter(agency=agency).filter(seen_by(viewer)).select_related("snapshot")
+    if status == DASHBOARD_PAUSED:
+        qs = qs.filter(deactivated_at__isnull=False)
+    else:
+        qs = qs.filter(deactivated_at__isnull=True)
+        condition = DASHBOARD_STATUSES[status][1] if status else None
+        if condition is not None:
+            qs = qs.filter(condition)
     if q:
         qs = qs.filter(name__icontains=q)
-    # Among equals the oldest unacknowledged incident first, then the SLA breaches.
-    oldest = F("snapshot__oldest_unacknowledged_at").asc(nulls_last=True)
-    tiebreak = [oldest, "-snapshot__sla_breaches", "name", "pk"] if sort != "name" else ["pk"]
+    if sort == DASHBOARD_URGENCY:
+        return qs.order_by(*URGENCY_ORDER, "name", "pk")
+    field = F(DASHBOARD_SORTS[sort])
+    order = field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
+    tiebreak = [*URGENCY_ORDER, "name", "pk"] if sort != "name" else ["pk"]
     return qs.order_by(order, *tiebreak)
 
 
-def dashboard_clinics_deactivated(*, agency: Agency) -> list[Clinic]:
-    """The agency's deactivated clinics, most recent first: listed apart on the dashboard."""
-    return list(Clinic.objects.deactivated().filter(agency=agency).order_by("-deactivated_at"))
+def dashboard_clinics_deactivated(*, agency: Agency, q: str = "", viewer=None) -> list[Clinic]:
+    """The agency's deactivated clinics (named like `q`; with `viewer`, those they reach), most
+    recent first: listed apart on the dashboard."""
+    qs = Clinic.objects.deactivated().filter(agency=agency).filter(seen_by(viewer))
+    if q:
+        qs = qs.filter(name__icontains=q)
+    return list(qs.order_by("-deactivated_at"))
 
 
-def dashboard_totals(*, agency: Agency) -> dict:
-    # a deactivated clinic (a client that left) counts in no total
-    totals = ClinicSnapshot.objects.filter(
-        agency=agency, clinic__deactivated_at__isnull=True
-    ).aggregate(
-        new=Sum("new_reviews"),
-        incidents=Sum("open_incidents"),
-        unacknowledged=Sum("unacknowledged_incidents"),
-        approvals=Sum("awaiting_approval"),
-        approval_replies=Sum("awaiting_replies"),
-        approval_batches=Sum("awaiting_batches"),
-        approval_statements=Sum("awaiting_statements"),
-        failed=Sum("failed_deliveries"),
-        sla=Sum("sla_breaches"),
+def dashboard_totals(*, agency: Agency, viewer=None) -> dict:
+    # a deactivated clinic (a client that left) counts in no total; with `viewer`, only the
+    # clinics that person reaches do
+    totals = (
+        ClinicSnapshot.objects.filter(agency=agency, clinic__deactivated_at__isnull=True)
+        .filter(seen_by(viewer, prefix="clinic__"))
+        .aggregate(
+            new=Sum("new_reviews"),
+            incidents=Sum("open_incidents"),
+            unacknowledged=Sum("unacknowledged_incidents"),
+            approvals=Sum("awaiting_approval"),
+            approval_replies=Sum("awaiting_replies"),
+            approval_batches=Sum("awaiting_batches"),
+            approval_statements=Sum("awaiting_statements"),
+            failed=Sum("failed_deliveries"),
+            sla=Sum("sla_breaches"),
+        )
     )
     return {k: v or 0 for k, v in totals.items()}
 
@@ -227,7 +300,10 @@ def clinic_setup_steps(clinic: Clinic) -> list[dict]:
     unconfirmed = facts_to_confirm().count()
     confirmed = facts_list(active_only=True).count()
     on_call, on_call_invited = _ready(
-        o.user for o in OnCall.objects.filter(clinic=clinic).select_related("user")
+        o.user
+        for o in OnCall.objects.filter(
+            clinic=clinic, user_id__in=staff_reaching(clinic).values("user_id")
+        ).select_related("user")
     )
     return [
         sources,
@@ -266,18 +342,20 @@ AWAITING_CLINICS = 25
 AWAITING_PER_CLINIC = 10
 
 
-def awaiting_reply_across(*, agency: Agency, now: datetime | None = None) -> dict:
+def awaiting_reply_across(*, agency: Agency, now: datetime | None = None, viewer=None) -> dict:
     """Every clinic's unanswered negative reviews of the last 30 days on one screen (the
     definition behind the SLA breaches, `inbox.selectors.reviews_awaiting_reply`): those past
     their clinic's reply target first, the longest waiting first. The snapshot rollup picks the
     clinics to read (those with SLA breaches or new reviews, the most breaches first, at most
     25), so the page reads a bounded number of schemas however many clinics the agency has;
     each clinic gives its 10 longest waiting. Returns {"items", "clinics_read", "clinics_more",
-    "truncated": [{"clinic", "more"}] for clinics with more than their 10}."""
+    "truncated": [{"clinic", "more"}] for clinics with more than their 10}. With `viewer`,
+    only the clinics that person reaches are read."""
     now = now or timezone.now()
     candidates = (
         Clinic.objects.active()
         .filter(agency=agency)
+        .filter(seen_by(viewer))
         .filter(Q(snapshot__sla_breaches__gt=0) | Q(snapshot__new_reviews__gt=0))
         .order_by(F("snapshot__sla_breaches").desc(), F("snapshot__new_reviews").desc(), "name")
     )

@@ -4,15 +4,22 @@ overview (/clinics/<slug>/)."""
 from __future__ import annotations
 
 from django.core.paginator import Paginator
+from django.http import QueryDict
 from django.views.generic.base import TemplateResponseMixin
 
 from agency.selectors import agencies_for_user
 from agency.views import StaffView
-from clinics.models import ClinicMembership
+from clinics.models import Clinic, ClinicMembership
 from core.permissions import PERMISSION_WORDS, Permission
 from core.views import ClinicView
 from crisis.selectors import incident_figures
+from dashboard.filters import DashboardFilterForm
 from dashboard.selectors import (
+    DASHBOARD_DEFAULT_SORT,
+    DASHBOARD_PAUSED,
+    DASHBOARD_STATUSES,
+    DASHBOARD_URGENCY,
+    URGENCY_WORDS,
     awaiting_reply_across,
     clinic_setup_steps,
     dashboard_clinics,
@@ -29,29 +36,77 @@ DASHBOARD_PAGE = 100
 
 class DashboardView(StaffView):
     """Every clinic of the agency on one screen, read from the snapshot rollup (one query for
-    the rows, one for the totals), sortable by any column."""
+    the rows, one for the totals): found by name, narrowed by status, most urgent first or
+    sorted by any column. The choice lives in the address (a link to share, the back button);
+    a parameter it cannot read is named on the page (400) and nothing is listed."""
 
     template_name = "dashboard/dashboard.html"
 
     def get(self, request):
-        sort, descending = dashboard_sort_parse(request.GET.get("sort"))
-        q = request.GET.get("q", "").strip()[:100]
-        clinics = dashboard_clinics(agency=self.agency, sort=sort, descending=descending, q=q)
-        page = Paginator(clinics, DASHBOARD_PAGE).get_page(request.GET.get("page"))
+        form = DashboardFilterForm(request.GET)
+        problems = form.problems()
+        chosen = form.cleaned_data if not problems else {}
+        sort, descending = dashboard_sort_parse(chosen.get("sort"))
+        q = chosen.get("q", "")
+        status = chosen.get("status", "")
+        if problems:  # a filter it cannot read lists nothing, not every clinic
+            clinics = Clinic.objects.none()
+        else:
+            clinics = dashboard_clinics(
+                agency=self.agency,
+                sort=sort,
+                descending=descending,
+                q=q,
+                status=status,
+                viewer=request.user,
+            )
+        page = Paginator(clinics, DASHBOARD_PAGE).get_page(chosen.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
+        agencies = list(agencies_for_user(request.user).order_by("name"))
+        # "clear filters" keeps the agency chosen (staff of several agencies); the sort links
+        # keep the filters the page could read, nothing else
+        clear = f"?agency={self.agency.slug}" if len(agencies) > 1 else ""
+        kept = QueryDict(mutable=True)
+        if len(agencies) > 1:
+            kept["agency"] = self.agency.slug
+        for name in ("q", "status"):
+            readable = name not in form.errors and len(request.GET.getlist(name)) == 1
+            if readable and form.cleaned_data.get(name):
+                kept[name] = form.cleaned_data[name]
+        deactivated = (
+            dashboard_clinics_deactivated(agency=self.agency, q=q, viewer=request.user)
+            if status != DASHBOARD_PAUSED and not problems
+            else []
+        )
         return self.render_to_response(
             self.context(
                 page=page,
-                totals=dashboard_totals(agency=self.agency),
-                deactivated=dashboard_clinics_deactivated(agency=self.agency),
+                totals=dashboard_totals(agency=self.agency, viewer=request.user),
+                deactivated=deactivated,
                 clinic_count=page.paginator.count,
-                agencies=list(agencies_for_user(request.user).order_by("name")),
+                agencies=agencies,
                 sort=sort,
-                descending=descending,
                 sort_raw=("-" if descending else "") + sort,
+                # the column whose heading says how the rows are sorted: most urgent first is
+                # the most severe incident first
+                sort_column="severity" if sort == DASHBOARD_URGENCY else sort,
+                descending=descending or sort == DASHBOARD_URGENCY,
+                default_sort=DASHBOARD_DEFAULT_SORT,
+                urgency_words=URGENCY_WORDS,
                 q=q,
+                status=status,
+                status_label=DASHBOARD_STATUSES[status][0] if status else "",
+                statuses=[(k, v[0]) for k, v in DASHBOARD_STATUSES.items()],
+                paused=status == DASHBOARD_PAUSED,
+                filtered=bool(q or status),
+                problems=problems,
+                # what the form shows: the values it could read, the name search as typed
+                shown_q=form.cleaned_data.get("q", request.GET.get("q", "")[:200]),
+                shown_status=form.cleaned_data.get("status", ""),
+                clear_url=f"/agency/{clear}",
                 query=query.urlencode(),
+                filter_query=kept,
                 columns=[
                     ("name", "Clinic"),
                     ("severity", "Severity"),
@@ -63,7 +118,8 @@ class DashboardView(StaffView):
                     ("failed", "Failed deliveries"),
                     ("sla", "SLA breaches"),
                 ],
-            )
+            ),
+            status=400 if problems else 200,
         )
 
 
@@ -76,8 +132,8 @@ class AwaitingReplyView(StaffView):
     def get(self, request):
         return self.render_to_response(
             self.context(
-                waiting=awaiting_reply_across(agency=self.agency),
-                totals=dashboard_totals(agency=self.agency),
+                waiting=awaiting_reply_across(agency=self.agency, viewer=request.user),
+                totals=dashboard_totals(agency=self.agency, viewer=request.user),
                 lookback_days=SLA_LOOKBACK_DAYS,
             )
         )

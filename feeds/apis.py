@@ -215,6 +215,7 @@ class SourceOutputSerializer(serializers.ModelSerializer):
             "poll_interval_minutes",
             "has_credentials",
             "connection",
+            "replies_by_hand",
             "next_poll_at",
             "last_success_at",
             "last_error_at",
@@ -223,6 +224,14 @@ class SourceOutputSerializer(serializers.ModelSerializer):
             "is_healthy",
             "created_at",
         ]
+        read_only_fields = ["replies_by_hand"]
+        extra_kwargs = {
+            "replies_by_hand": {
+                "help_text": "The agency posts replies on this channel by hand (set on the "
+                "Sources page): an approved reply goes to “To post by hand” (`delivery` state "
+                "`by_hand`) instead of being sent."
+            }
+        }
 
     def get_has_credentials(self, source) -> bool:
         return bool(source.credentials_encrypted)
@@ -266,7 +275,7 @@ class SourceListApi(ClinicAPIView):
     def post(self, request):
         data = SourceInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        source = source_create(**data.validated_data, readable=True)
+        source = source_create(**data.validated_data, readable=True, actor=self.actor)
         body = SourceOutputSerializer(source).data
         if source.kind == SourceKind.WEBHOOK:
             body["webhook_secret"] = webhook_secret_ensure(source=source)
@@ -293,7 +302,9 @@ class SourceDetailApi(ClinicAPIView):
         data = SourceUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         return Response(
-            SourceOutputSerializer(source_update(source=source, **data.validated_data)).data
+            SourceOutputSerializer(
+                source_update(source=source, actor=self.actor, **data.validated_data)
+            ).data
         )
 
 

@@ -63,11 +63,12 @@ class SourcesView(TemplateResponseMixin, ClinicView):
                     settings={"business_id": request.POST.get("business_id", "").strip()},
                     credentials={"api_key": request.POST.get("api_key", "").strip()},
                     readable=True,
+                    actor=request.actor,
                 )
                 messages.success(request, f"{source.name} added: it is read every 15 minutes.")
                 return HttpResponseRedirect(request.path)
             if action == "add_webhook":
-                source = source_create(kind=SourceKind.WEBHOOK, name=name)
+                source = source_create(kind=SourceKind.WEBHOOK, name=name, actor=request.actor)
                 return self._page(
                     created={
                         "source": source,
@@ -83,7 +84,7 @@ class SourcesView(TemplateResponseMixin, ClinicView):
                         "That source does not exist.", fields={"source": ["Reload the page."]}
                     )
                 by_hand = request.POST.get("by_hand") == "on"
-                source_replies_by_hand_set(source=source, by_hand=by_hand)
+                source_replies_by_hand_set(source=source, by_hand=by_hand, actor=request.actor)
                 messages.success(
                     request,
                     f"{source.name}: replies are posted by hand."

@@ -9,6 +9,7 @@ import json
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 
+from accounts.actors import Actor
 from agency.models import PrivacyAction
 from agency.selectors import privacy_requests_for_agency
 from agency.views import StaffView
@@ -16,12 +17,14 @@ from clinics.models import Clinic
 from core.csv_download import csv_download
 from core.errors import ValidationFailed
 from feeds.selectors import (
-    AUTHOR_MIN_CHARS,
     PRIVACY_PER_CLINIC,
-    author_term,
     reviews_by_author_across,
 )
-from feeds.services.privacy import privacy_request_carry_out, privacy_request_check
+from feeds.services.privacy import (
+    privacy_request_carry_out,
+    privacy_request_check,
+    privacy_search_problems,
+)
 
 
 class PrivacyRequestsView(StaffView):
@@ -57,13 +60,7 @@ class PrivacyRequestsView(StaffView):
         form = {"author": author, "text": with_text, "clinic": clinic_slug}
         if "author" not in request.GET:
             return self._render(form=form)
-        errors = {}
-        if len(author_term(author)) < AUTHOR_MIN_CHARS:
-            errors["author"] = [
-                f"Give the author's name or handle ({AUTHOR_MIN_CHARS} characters or more)."
-            ]
-        if clinic_slug and not self._clinics().filter(slug=clinic_slug).exists():
-            errors["clinic"] = ["No such clinic in this agency."]
+        errors = privacy_search_problems(agency=self.agency, author=author, clinic_slug=clinic_slug)
         if errors:
             return self._render(form=form, errors=errors, status=400)
         found = reviews_by_author_across(
@@ -81,7 +78,7 @@ class PrivacyRequestsView(StaffView):
             if request.POST.get("confirm") != "yes":
                 wanted = privacy_request_check(
                     agency=self.agency,
-                    role=self.role,
+                    actor=Actor(user=request.user, via_session=True),
                     author=author,
                     reason=reason,
                     action=action,
@@ -90,8 +87,7 @@ class PrivacyRequestsView(StaffView):
                 return self._render(form=form, confirm=self._confirm(wanted, action))
             done = privacy_request_carry_out(
                 agency=self.agency,
-                user=request.user,
-                role=self.role,
+                actor=Actor(user=request.user, via_session=True),
                 author=author,
                 reason=reason,
                 action=action,

@@ -70,10 +70,19 @@ class ReviewOutputSerializer(serializers.ModelSerializer):
             "replies",
             "parent_id",
             "status",
+            "imported_as_past",
             "sentiment",
             "created_at",
             "updated_at",
         ]
+        read_only_fields = ["imported_as_past"]
+        extra_kwargs = {
+            "imported_as_past": {
+                "help_text": "A past review, imported as history (a CSV import of “past "
+                "reviews”): no reply clock runs for it, and the reply target (SLA), the "
+                "inbox's `sla=breached` and the monthly report's response times leave it out."
+            }
+        }
 
     @extend_schema_field(ReviewSentimentOutputSerializer(allow_null=True))
     def get_sentiment(self, review) -> dict | None:

@@ -10,10 +10,12 @@ from functools import cache
 
 from django.db import connection
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     Min,
     OuterRef,
@@ -149,24 +151,67 @@ def reviews_awaiting_reply(*, since: datetime) -> QuerySet[Review]:
     the agency's "Waiting for a reply". "No reply published" reads `responses.ReplyDraft`
     through the reverse relation it declares on Review (`reply_drafts`), never by importing
     it (docs/architecture.md)."""
-    return (
+    return reply_target_counted(
         Review.objects.filter(
             is_deleted=False,
-            imported_as_past=False,
             status__in=[ReviewStatus.NEW, ReviewStatus.NEEDS_REPLY],
             published_at__gte=since,
         )
-        .annotate(_latest_label=latest_score_subquery("label"))
-        .filter(Q(_latest_label="negative") | Q(rating__lte=2))
-        .exclude(reply_drafts__status="published")
+    ).exclude(reply_drafts__status="published")
+
+
+# The latest score's label, as `reply_target_counted` annotates it.
+_TARGET_LABEL = "_reply_target_label"
+
+
+def _reply_target_rule(through: str) -> Q:
+    """The rule "does the reply target (the SLA) count this review" as a query condition on
+    a queryset annotated with `_TARGET_LABEL`: not a past review imported as history, and
+    rated 1-2 or negative by its latest score. `through`: the path to the review ("review"
+    for replies)."""
+    at = f"{through}__" if through else ""
+    return Q(**{f"{at}imported_as_past": False}) & (
+        Q(**{f"{at}rating__lte": 2}) | Q(**{_TARGET_LABEL: "negative"})
+    )
+
+
+def _with_target_label(qs: QuerySet, through: str) -> QuerySet:
+    return qs.annotate(
+        **{
+            _TARGET_LABEL: latest_score_subquery(
+                "label", review_ref=f"{through}_id" if through else "pk"
+            )
+        }
+    )
+
+
+def reply_target_counted(qs: QuerySet, *, through: str = "") -> QuerySet:
+    """`qs` narrowed to the reviews the reply target (the SLA) counts, or to the rows whose
+    review it counts (`through="review"`: replies): the one rule, as a query, behind the
+    dashboard's and the inbox's SLA breaches (`reviews_awaiting_reply`), the reply clock the
+    pages show (`review_counts_for_reply_target`) and the monthly report's "within the reply
+    target"."""
+    return _with_target_label(qs, through).filter(_reply_target_rule(through))
+
+
+def reply_target_marked(qs: QuerySet, *, through: str = "") -> QuerySet:
+    """`qs` with `counts_for_reply_target`: whether the reply target counts the review (or the
+    row's review, `through`), by `reply_target_counted`'s rule."""
+    return _with_target_label(qs, through).annotate(
+        counts_for_reply_target=ExpressionWrapper(
+            _reply_target_rule(through), output_field=BooleanField()
+        )
     )
 
 
 def review_counts_for_reply_target(review: Review, *, label: str | None = None) -> bool:
-    """Whether the reply target (the SLA) counts `review`: rated 1-2, or negative by its latest
-    score (`label`, read when not given): the kinds `reviews_awaiting_reply` selects. Pages
-    show a reply clock only for these; a 5-star thank-you has none. Lists prefetch the scores
+    """Whether the reply target (the SLA) counts `review`: not a past review imported as
+    history, and rated 1-2 or negative by its latest score (`label`, read when not given):
+    `reply_target_counted`'s rule, for one review in hand. Pages show a reply clock only for
+    these; a 5-star thank-you has none. Lists prefetch the scores
     (`latest_scores_prefetch(through="review")`) so this reads no row per review."""
+    if review.imported_as_past:
+        return False
     if review.rating is not None and review.rating <= 2:
         return True
     if label is None:
@@ -434,6 +479,7 @@ def _review_object_sql(*, detail: bool) -> str:
         ("published_at", _iso_sql("r.published_at")), ("edited_at", _iso_sql("r.edited_at")),
         ("likes", "r.likes"), ("shares", "r.shares"), ("replies", "r.replies"),
         ("parent_id", "r.parent_id"), ("status", "r.status"),
+        ("imported_as_past", "r.imported_as_past"),
         ("sentiment", "CASE WHEN s.label IS NULL THEN NULL ELSE json_build_object('label', "
                       f"s.label, 'score', {_SCORE_SQL}, 'model', s.model_version, "
                       f"'topics', {TOPICS_PUBLIC_SQL.format(column='s.topics')}, "

@@ -31,9 +31,19 @@ page_patterns: list = [
     path("portal/facts/", views.PortalFactsView.as_view(), name="portal-facts"),
     path("portal/report/", views.PortalReportView.as_view(), name="portal-report"),
     path(
+        "portal/approvals-log/",
+        views.PortalApprovalsLogView.as_view(),
+        name="portal-approvals-log",
+    ),
+    path(
         "portal/notifications/",
         views.PortalNotificationsView.as_view(),
         name="portal-notifications",
+    ),
+    path(
+        "portal/notifications/settings/",
+        views.PortalNotificationSettingsView.as_view(),
+        name="portal-notification-settings",
     ),
     path("portal/brand.css", views.PortalBrandCssView.as_view(), name="portal-brand-css"),
 ]

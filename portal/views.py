@@ -17,8 +17,15 @@ from django.views.generic import TemplateView
 from django.views.generic.base import TemplateResponseMixin
 
 from accounts.selectors import user_is_agency_staff
+from agency.forms import apply_domain_errors
+from clinics.forms import NotificationPreferenceForm
 from clinics.models import clinic_zone
-from clinics.notifications import notification_read, preferences_for
+from clinics.notifications import notification_read
+from clinics.preferences import (
+    email_groups_offered,
+    notification_preferences_save,
+    preferences_for,
+)
 from clinics.selectors import NOTIFICATION_HISTORY_DAYS, clinics_for_actor, notifications_history
 from core.errors import DomainError, ValidationFailed
 from core.permissions import Permission
@@ -64,6 +71,7 @@ from responses.services import batches as batch_services
 from responses.services import private as followup_services
 from responses.services import replies as reply_services
 from responses.services import statements as statement_services
+from responses.views_approvals_log import approvals_log_page
 
 # kind of a card -> (services, id keyword, service name prefix)
 ACTS = {
@@ -577,6 +585,49 @@ class PortalNotificationsView(PortalPage):
         )
 
 
+class PortalNotificationSettingsView(PortalPage):
+    """The person's own notification choices in the portal, with its brand (the same form and
+    rule as the account page's, `clinics.views.NotificationPreferenceView`): they are the
+    person's, whichever clinic they open it from, and any of the clinic's people may save
+    theirs. Personal, so it works on a deactivated clinic too (its staff still read it)."""
+
+    template_name = "portal/notification_settings.html"
+    section = "notifications"
+    write_permission = Permission.VIEW
+    allowed_when_deactivated = True
+
+    def _form(self, data=None):
+        user = self.request.user
+        groups = email_groups_offered(user)
+        agency = self.clinic.agency
+        product = agency.name if self.access.is_agency_staff else agency.display_name
+        return NotificationPreferenceForm(
+            data,
+            initial=NotificationPreferenceForm.initial_for(
+                preferences_for([user])[user.pk], groups
+            ),
+            product=product or agency.name,
+            groups=groups,
+        )
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.context(form=self._form()))
+
+    def post(self, request, *args, **kwargs):
+        form = self._form(request.POST)
+        if form.is_valid():
+            try:
+                notification_preferences_save(user=request.user, **form.choices())
+            except DomainError as exc:
+                apply_domain_errors(form, exc)
+            else:
+                messages.success(request, "Notification settings saved.")
+                return HttpResponseRedirect(request.path)
+        response = self.render_to_response(self.context(form=form))
+        response.status_code = 400
+        return response
+
+
 class PortalReportView(PortalPage):
     """The monthly report with charts (static/portal/report.js draws them with Chart.js from
     the JSON in the page; the same numbers are in tables)."""
@@ -605,6 +656,24 @@ class PortalReportView(PortalPage):
                 pdf_url=f"/clinics/{self.clinic.slug}/portal/report.pdf?month={report['month']}",
             )
         )
+
+
+class PortalApprovalsLogView(PortalPage):
+    """The clinic's approvals log, as the agency's page has it (`responses.views_approvals_log`):
+    who approved what, when, at which step, what was sent back or overridden and why, for the
+    clinic's approvers and its legal and clinician people; the decisions on what reached the
+    clinic (`responses.selectors.audit_visible_to`), filtered, with the CSV file."""
+
+    template_name = "portal/approvals_log.html"
+    section = "approvals-log"
+    permission = Permission.APPROVALS_LOG
+
+    def get(self, request, *args, **kwargs):
+        context = approvals_log_page(self, request, for_clinic=True)
+        if not isinstance(context, dict):
+            return context  # the CSV file
+        status = context.pop("status")
+        return self.render_to_response(self.context(**context), status=status)
 
 
 class PortalBrandCssView(ClinicView):

@@ -52,8 +52,17 @@ class _ResponseTime(serializers.Serializer):
     basis = serializers.CharField(help_text="what the response time is measured on, in words")
     median_minutes = serializers.FloatField(allow_null=True)
     average_minutes = serializers.FloatField(allow_null=True)
-    within_target = serializers.IntegerField()
-    within_target_share = serializers.FloatField(allow_null=True)
+    target_counted = serializers.IntegerField(
+        help_text="of `replies`, those to reviews the reply target counts (negative or 1–2★, "
+        "as the dashboard's and the inbox's SLA): what `within_target` is counted over; a "
+        "reply to a positive review has no target"
+    )
+    within_target = serializers.IntegerField(
+        help_text="of `target_counted`, the replies published within the clinic's reply target"
+    )
+    within_target_share = serializers.FloatField(
+        allow_null=True, help_text="`within_target` / `target_counted`; null when none counts"
+    )
     target_minutes = serializers.IntegerField()
 
 
@@ -160,11 +169,14 @@ EXAMPLE = {
         "basis": "Response time is measured only where the reply time is known: 97 replies "
         "published through Carewatch in this period, from the review's publication to the "
         "reply's. Reviews answered on the platform directly, or before Carewatch, count as "
-        "answered but have no known reply time.",
+        "answered but have no known reply time. The reply target counts only negative and "
+        "1–2★ reviews, as the dashboard and the inbox do: 41 replies are measured against it; "
+        "a reply to a positive review has no target to be within or past.",
         "median_minutes": 312.0,
         "average_minutes": 488.6,
-        "within_target": 88,
-        "within_target_share": 0.907,
+        "target_counted": 41,
+        "within_target": 37,
+        "within_target_share": 0.902,
         "target_minutes": 1440,
     },
     "daily": [

@@ -65,9 +65,14 @@ def response_words(report: dict) -> str:
     rt = report["response_time"]
     if not rt["replies"]:
         return "no reply with a known reply time in this period"
-    return (
+    words = (
         f"median {duration_words(rt['median_minutes'])} over "
-        f"{_n(rt['replies'], 'reply', 'replies')}; {rt['within_target']:,} "
+        f"{_n(rt['replies'], 'reply', 'replies')}; "
+    )
+    if not rt["target_counted"]:
+        return words + "none to a review the reply target counts"
+    return words + (
+        f"{rt['within_target']:,} of the {rt['target_counted']:,} the reply target counts "
         f"({_share(rt['within_target_share'])}) within the "
         f"{duration_words(rt['target_minutes'])} reply target"
     )

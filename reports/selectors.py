@@ -15,7 +15,11 @@ months are the clinic's own (its time zone).
   average, and how many within the clinic's reply target). Reviews answered elsewhere have no
   known reply time and are left out; so are the replies to past reviews imported as history
   (`Review.imported_as_past`): they were written before the agency answered for the clinic,
-  no reply clock ran for them, and they are never "late". They count as received.
+  no reply clock ran for them, and they are never "late". They count as received. "Within the
+  reply target" is over the replies to reviews the reply target counts
+  (`inbox.selectors.reply_target_counted`: negative or 1-2 star, the rule of the reply clock,
+  the dashboard's and the inbox's SLA): a 5-star thank-you has no clock, so it is neither
+  within nor past it.
 
 A month in progress is month-to-date: its days and weeks stop at today (no week that has not
 started is listed), and it is compared with the same stretch of the previous month (its first
@@ -36,6 +40,7 @@ from django.utils import timezone
 from clinics.models import Clinic, clinic_zone
 from core.errors import ValidationFailed
 from feeds.models import Review, ReviewStatus
+from inbox.selectors import reply_target_marked
 from reports.models import ReportSending, ReportSettings
 from responses.models import ApprovalStatus, OutboxItem, OutboxKind, OutboxStatus, ReplyDraft
 from scoring.selectors import latest_score_subquery
@@ -152,19 +157,27 @@ def _replies(start: datetime, end: datetime):
     return ReplyDraft.objects.filter(published_at__gte=start, published_at__lt=end)
 
 
-def _response_minutes(start: datetime, end: datetime, tz: ZoneInfo) -> list[tuple[date, float]]:
-    """(day the reply was published, minutes from review to reply) per reply of the period
-    whose reply time is known: published through Carewatch, to a review that is not a past
-    one imported as history (no reply clock runs for those: never late, never counted)."""
+def _response_minutes(
+    start: datetime, end: datetime, tz: ZoneInfo
+) -> list[tuple[date, float, bool]]:
+    """(day the reply was published, minutes from review to reply, whether the reply target
+    counts its review) per reply of the period whose reply time is known: published through
+    Carewatch, to a review that is not a past one imported as history (no reply clock runs
+    for those: never late, never counted)."""
     rows = (
-        _replies(start, end)
-        .filter(review__imported_as_past=False)
+        reply_target_marked(
+            _replies(start, end).filter(review__imported_as_past=False), through="review"
+        )
         .annotate(review_at=F("review__published_at"))
-        .values_list("published_at", "review_at")
+        .values_list("published_at", "review_at", "counts_for_reply_target")
     )
     return [
-        (published.astimezone(tz).date(), max(0.0, (published - review_at).total_seconds() / 60))
-        for published, review_at in rows
+        (
+            published.astimezone(tz).date(),
+            max(0.0, (published - review_at).total_seconds() / 60),
+            counted,
+        )
+        for published, review_at, counted in rows
     ]
 
 
@@ -172,7 +185,9 @@ def _plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def response_basis(*, replies: int, past: int, past_received: int) -> str:
+def response_basis(
+    *, replies: int, past: int, past_received: int, target_counted: int | None = None
+) -> str:
     """What the response time is measured on, in words the clinic reads."""
     words = (
         "Response time is measured only where the reply time is known: "
@@ -180,6 +195,12 @@ def response_basis(*, replies: int, past: int, past_received: int) -> str:
         "from the review's publication to the reply's. Reviews answered on the platform "
         "directly, or before Carewatch, count as answered but have no known reply time."
     )
+    if target_counted is not None and target_counted != replies:
+        words += (
+            " The reply target counts only negative and 1–2★ reviews, as the dashboard and the "
+            f"inbox do: {_plural(target_counted, 'reply is', 'replies are')} measured against "
+            "it; a reply to a positive review has no target to be within or past."
+        )
     if past or past_received:
         words += (
             " Past reviews imported as history count as received but are left out of the "
@@ -190,15 +211,20 @@ def response_basis(*, replies: int, past: int, past_received: int) -> str:
     return words
 
 
-def _response_summary(minutes: list[float], target: int, *, past: int = 0) -> dict:
-    within = sum(1 for m in minutes if m <= target)
+def _response_summary(rows: list[tuple[date, float, bool]], target: int, *, past: int = 0) -> dict:
+    """The period's response time over `rows` (`_response_minutes`): median and average over
+    every reply with a known time; "within the target" over those the reply target counts."""
+    minutes = [m for _, m, _counted in rows]
+    counted = [m for _, m, is_counted in rows if is_counted]
+    within = sum(1 for m in counted if m <= target)
     return {
         "replies": len(minutes),
         "past_left_out": past,
         "median_minutes": _round(statistics.median(minutes), 1) if minutes else None,
         "average_minutes": _round(statistics.fmean(minutes), 1) if minutes else None,
+        "target_counted": len(counted),
         "within_target": within,
-        "within_target_share": _round(within / len(minutes), 3) if minutes else None,
+        "within_target_share": _round(within / len(counted), 3) if counted else None,
         "target_minutes": target,
     }
 
@@ -260,7 +286,7 @@ def monthly_report(*, clinic: Clinic, month: date, now: datetime | None = None) 
     }
     responses = _response_minutes(start, end, tz)
     response_by_day: dict[date, list[float]] = {}
-    for day, minutes in responses:
+    for day, minutes, _counted in responses:
         response_by_day.setdefault(day, []).append(minutes)
 
     days = []
@@ -334,14 +360,16 @@ def monthly_report(*, clinic: Clinic, month: date, now: datetime | None = None) 
     if in_progress:
         p_end = _same_stretch(previous_first, start, end, tz)
     previous_totals = _totals(p_start, p_end)
-    previous_minutes = [m for _, m in _response_minutes(p_start, p_end, tz)]
     past = _replies(start, end).filter(review__imported_as_past=True).count()
-    response = _response_summary([m for _, m in responses], target, past=past)
-    previous_response = _response_summary(previous_minutes, target)
+    response = _response_summary(responses, target, past=past)
+    previous_response = _response_summary(_response_minutes(p_start, p_end, tz), target)
     answered = _answered(totals)
     previous_answered = _answered(previous_totals)
     response["basis"] = response_basis(
-        replies=response["replies"], past=past, past_received=answered["past_imported"]
+        replies=response["replies"],
+        past=past,
+        past_received=answered["past_imported"],
+        target_counted=response["target_counted"],
     )
 
     def negative_share(row):

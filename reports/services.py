@@ -27,16 +27,18 @@ from django_tenants.utils import schema_context
 from accounts.actors import Actor
 from accounts.models import User
 from agency.branding import brand_palette, brand_sender
+from clinics.history import settings_changed
 from clinics.models import Clinic, ClinicMembership, ClinicRole, clinic_zone
 from clinics.notifications import (
     absolute_url,
     mails_send_quietly,
     notifications_close,
     people_notify,
-    preferences_for,
 )
+from clinics.preferences import NOW, email_when, preferences_for
 from clinics.selectors import clinic_people
 from core.errors import ValidationFailed
+from core.settings_history import Setting, SettingArea
 from reports.export import month_words, report_filename, report_headlines, report_pdf
 from reports.models import EXTRA_RECIPIENTS_MAX, ReportSending, ReportSettings
 from reports.selectors import monthly_report, next_month, previous_month, report_settings_get
@@ -83,14 +85,30 @@ def extra_recipients_clean(raw: str | list[str]) -> list[str]:
     return found
 
 
+REPORT_SETTINGS = {
+    "send_monthly": Setting(SettingArea.REPORTS, "Send the monthly report automatically"),
+    "extra_recipients": Setting(SettingArea.REPORTS, "Also e-mail the report to"),
+}
+
+
 @transaction.atomic
 def report_settings_update(
-    *, clinic: Clinic, send_monthly: bool, extra_recipients: str | list[str]
+    *, clinic: Clinic, send_monthly: bool, extra_recipients: str | list[str], actor: Actor
 ) -> ReportSettings:
+    """Change the clinic's report choices; each change is recorded in the settings history as
+    `actor`'s. A bad address changes nothing."""
     row, _ = ReportSettings.objects.select_for_update().get_or_create(clinic=clinic)
+    before = {"send_monthly": row.send_monthly, "extra_recipients": list(row.extra_recipients)}
     row.send_monthly = bool(send_monthly)
     row.extra_recipients = extra_recipients_clean(extra_recipients)
     row.save(update_fields=["send_monthly", "extra_recipients", "updated_at"])
+    settings_changed(
+        actor=actor,
+        settings=REPORT_SETTINGS,
+        before=before,
+        after={"send_monthly": row.send_monthly, "extra_recipients": row.extra_recipients},
+        clinic=clinic,
+    )
     return row
 
 
@@ -107,7 +125,8 @@ class Recipients:
 
 def report_recipients(clinic: Clinic) -> Recipients:
     """Who a sending reaches: in-app, the clinic's people; by e-mail, its approvers who take
-    e-mails (their notification choice) and the extra addresses of the report settings."""
+    the monthly report by e-mail (their notification choice, `email_when`) and the extra
+    addresses of the report settings."""
     people = clinic_people(clinic)
     approvers = [
         m.user
@@ -118,7 +137,11 @@ def report_recipients(clinic: Clinic) -> Recipients:
         .order_by("user__full_name", "pk")
     ]
     prefs = preferences_for(approvers)
-    emailed = [u for u in approvers if prefs[u.pk].email and u.email]
+    emailed = [
+        u
+        for u in approvers
+        if u.email and email_when(prefs[u.pk], kind="report", waits=False) == NOW
+    ]
     taken = {u.email.lower() for u in emailed}
     extra = [a for a in report_settings_get(clinic).extra_recipients if a.lower() not in taken]
     return Recipients(people=people, emailed_people=emailed, extra=extra)

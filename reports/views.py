@@ -144,7 +144,7 @@ class ReportSettingsView(SettingsView):
         form = ReportSettingsForm(request.POST)
         if form.is_valid():
             try:
-                report_settings_update(clinic=self.clinic, **form.cleaned_data)
+                report_settings_update(clinic=self.clinic, actor=request.actor, **form.cleaned_data)
             except DomainError as exc:
                 apply_domain_errors(form, exc)
             else:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import difflib
 import re
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from clinics.access import ClinicAccess
-from clinics.models import Clinic, CrisisRole
+from clinics.access import ClinicAccess, people_role_words
+from clinics.models import Clinic, CrisisRole, clinic_zone
+from core.errors import ValidationFailed
 from core.permissions import Permission
 from core.text import duration_words as text_duration_words
 from feeds.models import Review
@@ -863,6 +865,7 @@ def _reply_channel(source) -> dict:
         "source_id": source.pk,
         "source_name": source.name,
         "source_kind": source.kind,
+        "replies_by_hand": source.replies_by_hand,
         "by_hand": bool(manual),
         "connected": not manual and not problem,
         "problem": manual or problem,
@@ -1373,3 +1376,257 @@ def statement_unpin_words(statement: Statement) -> dict[str, str]:
         confirm += f" What was posted by hand on {_names(by_hand)} stays: take it down there."
         done += f" Take down what was posted by hand on {_names(by_hand)} yourself."
     return {"label": label, "confirm": confirm, "done": done}
+
+
+# --- the approvals log --------------------------------------------------------------------
+
+# Each decision of the log, by the audit action that records it.
+LOG_DECISIONS = {
+    "approved": "approved",
+    "rejected": "rejected",  # at a step, with a reason: sent back to its writer for changes
+    "block_kept": "override_refused",  # legal kept the guard's block and sent it back
+    "overridden": "guard_overridden",  # legal lifted the guard's block, with a reason
+}
+# The filters' choices (value, words); the API names them ApprovalsLog*Enum (config/settings.py).
+LOG_DECISION_CHOICES = [
+    ("approved", "Approved"),
+    ("rejected", "Rejected: sent back for changes"),
+    ("block_kept", "Privacy block kept: sent back"),
+    ("overridden", "Privacy block overridden"),
+]
+LOG_DECISION_LABELS = dict(LOG_DECISION_CHOICES)
+LOG_KIND_CHOICES = [("reply", "Replies (to one review or to many)"), ("statement", "Statements")]
+LOG_KINDS = {"reply": ("reply", "reply_batch"), "statement": ("statement",)}
+LOG_STEP_CHOICES = [
+    (Step.AGENCY.value, Step.AGENCY.label),
+    (Step.LEGAL.value, "Legal review (privacy blocks too)"),
+    (Step.CLINICIAN.value, Step.CLINICIAN.label),
+    (Step.CLIENT.value, Step.CLIENT.label),
+]
+# legal's decisions on the guard's block belong to the legal step
+_BLOCK_ACTIONS = ("guard_overridden", "override_refused")
+_CLINIC_STEPS = [Step.CLIENT.value, Step.LEGAL.value, Step.CLINICIAN.value]
+_DECISION_OF_ACTION = {action: decision for decision, action in LOG_DECISIONS.items()}
+# the days a date filter may name (beyond them a day cannot be turned into a time in every zone)
+LOG_FIRST_DAY, LOG_LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
+
+
+def _log_entries(access: ClinicAccess) -> QuerySet[AuditEntry]:
+    """Every approval decision `access` may read: steps approved or rejected, guard blocks
+    overridden or kept, of replies, batches and statements. A batch's decision is one entry
+    (its mentions' replies follow it: `batch_*` entries are not listed).
+
+    The agency reads them all. The clinic side reads the decisions on what reached the clinic
+    (`audit_visible_to`) and every decision of the clinic's own steps (client, legal,
+    clinician; a privacy block kept or overridden, which only its legal people decide), also
+    those that sent a text back to the agency: its own people made them, on the text they
+    were shown."""
+    qs = AuditEntry.objects.filter(
+        object_type__in=["reply", "reply_batch", "statement"],
+        action__in=list(LOG_DECISIONS.values()),
+    )
+    if statuses_visible_to(access) is None:
+        return qs
+    reached = audit_visible_to(access, qs).values("pk")
+    own_steps = Q(detail__step__in=_CLINIC_STEPS) | Q(action__in=_BLOCK_ACTIONS)
+    return qs.filter(Q(pk__in=reached) | own_steps)
+
+
+def approvals_log(
+    access: ClinicAccess,
+    *,
+    decided_from: date | None = None,
+    decided_to: date | None = None,
+    person: str | None = None,
+    step: str | None = None,
+    decision: str | None = None,
+    kind: str | None = None,
+) -> QuerySet[AuditEntry]:
+    """The clinic's approvals log: every approval decision `access` may read, newest first,
+    filtered. Dates are days of the clinic's time zone, both inclusive; `person` is an actor
+    label (`user:5`, `api-key:ab12cd34`) that made a decision listed here. A filter that
+    cannot be met raises `ValidationFailed` naming it (the end before the start, a person
+    with no decision here)."""
+    qs = _log_entries(access)
+    problems: dict[str, list[str]] = {}
+    for name, day in (("decided_from", decided_from), ("decided_to", decided_to)):
+        if day and not LOG_FIRST_DAY <= day <= LOG_LAST_DAY:
+            problems[name] = [f"Give a day from {LOG_FIRST_DAY} to {LOG_LAST_DAY}."]
+    if not problems and decided_from and decided_to and decided_to < decided_from:
+        problems["decided_to"] = ["The end of the date range is before its start."]
+    if person and not qs.filter(actor_label=person).exists():
+        problems["person"] = ["Nobody by that label made a decision in this log."]
+    if problems:
+        raise ValidationFailed("A filter of the approvals log cannot be used.", fields=problems)
+    tz = clinic_zone(access.clinic)
+    if decided_from:
+        qs = qs.filter(created_at__gte=_day_start(decided_from, tz))
+    if decided_to:
+        qs = qs.filter(created_at__lt=_day_start(decided_to + timedelta(days=1), tz))
+    if person:
+        qs = qs.filter(actor_label=person)
+    if step == Step.LEGAL:
+        qs = qs.filter(Q(detail__step=step) | Q(action__in=_BLOCK_ACTIONS))
+    elif step:
+        qs = qs.filter(detail__step=step).exclude(action__in=_BLOCK_ACTIONS)
+    if decision:
+        qs = qs.filter(action=LOG_DECISIONS[decision])
+    if kind:
+        qs = qs.filter(object_type__in=LOG_KINDS[kind])
+    return qs.order_by("-created_at", "-id")
+
+
+def _day_start(day: date, tz) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), tz)
+
+
+def approvals_log_people(access: ClinicAccess) -> list[tuple[str, str]]:
+    """Who made a decision in the log `access` reads, as (label, name) by name: the choices of
+    the "person" filter (a person's newest name, if it changed)."""
+    latest = (
+        _log_entries(access)
+        .order_by("actor_label", "-created_at", "-id")
+        .distinct("actor_label")
+        .values_list("actor_label", "actor_name")
+    )
+    return sorted(((label, name or label) for label, name in latest), key=lambda p: p[1].lower())
+
+
+@dataclass(frozen=True)
+class LogRow:
+    """One decision of the approvals log, in words (see `approvals_log_rows`)."""
+
+    id: int
+    at: datetime
+    person_label: str
+    person_name: str
+    role: str
+    step: str
+    step_label: str
+    decision: str
+    decision_words: str
+    reason: str
+    kind: str  # "reply" (to one review, or a batch for many) or "statement"
+    reply_id: int | None
+    batch_id: int | None
+    batch_size: int | None
+    statement_id: int | None
+    review_id: int | None
+    what: str
+    link: str
+    link_words: str
+    version: int | None
+    text: str
+
+
+def approvals_log_rows(entries, *, clinic: Clinic, for_clinic: bool = False) -> list[LogRow]:
+    """The log's `entries` (a page of `approvals_log`) in words: who (name and role at the
+    time, or now for decisions recorded before roles were), the step, the decision with its
+    reason, what was decided on (the reply's review, the batch and its size, the statement)
+    and the text of the version decided on. A constant number of queries, whatever the number
+    of entries. `for_clinic`: links for the portal (the review on its platform, the portal's
+    statements) instead of the agency's pages."""
+    entries = list(entries)
+    tz = clinic_zone(clinic)
+    pairs: dict[str, set[tuple[int, int]]] = {"reply": set(), "reply_batch": set(),
+                                               "statement": set()}  # fmt: skip
+    for e in entries:
+        if e.version:
+            pairs[e.object_type].add((e.object_id, e.version))
+    replies = _versions_of(ReplyVersion, "draft_id", pairs["reply"])
+    batches = _versions_of(ReplyBatchVersion, "batch_id", pairs["reply_batch"])
+    statements = _versions_of(StatementVersion, "statement_id", pairs["statement"])
+    review_ids = {e.review_id for e in entries if e.object_type == "reply" and e.review_id}
+    reviews = (
+        Review.objects.select_related("source").in_bulk(list(review_ids)) if review_ids else {}
+    )
+    unrecorded = {_user_id(e.actor_label) for e in entries if not e.detail.get("role")}
+    unrecorded.discard(None)
+    roles_now = people_role_words(clinic, unrecorded) if unrecorded else {}
+    base = f"/clinics/{clinic.slug}/"
+    rows = []
+    for e in entries:
+        key = (e.object_id, e.version)
+        decision = _DECISION_OF_ACTION[e.action]
+        step = Step.LEGAL.value if e.action in _BLOCK_ACTIONS else e.detail.get("step", "")
+        kind = "statement" if e.object_type == "statement" else "reply"
+        text, what, link, link_words, size = "", "", "", "", None
+        if e.object_type == "reply":
+            version = replies.get(key)
+            text = version.text if version else ""
+            review = reviews.get(e.review_id)
+            what = f"Reply to {review_named(review, tz=tz)}" if review else f"Reply {e.object_id}"
+            if for_clinic:
+                if review is not None and review.url:
+                    link, link_words = (
+                        review.url,
+                        f"The review on {review.source.get_kind_display()}",
+                    )
+            elif review is not None:
+                link, link_words = f"{base}replies/review/{review.pk}/", "Open the reply"
+        elif e.object_type == "reply_batch":
+            version = batches.get(key)
+            text = version.text if version else ""
+            size = len(version.review_ids) if version else None
+            what = (
+                f"One answer to {size} mention{'s' if size != 1 else ''} (batch {e.object_id})"
+                if size is not None
+                else f"One answer to many mentions (batch {e.object_id})"
+            )
+            if not for_clinic:
+                link, link_words = f"{base}replies/batches/{e.object_id}/", "Open the batch"
+        else:
+            version = statements.get(key)
+            text = f"{version.title}\n\n{version.body}" if version else ""
+            what = f"Statement “{version.title}”" if version else f"Statement {e.object_id}"
+            link = f"{base}portal/statements/" if for_clinic else f"{base}statements/{e.object_id}/"
+            link_words = "Open the statements" if for_clinic else "Open the statement"
+        words = LOG_DECISION_LABELS[decision]
+        if decision == "approved" and e.object_type == "reply_batch" and size is not None:
+            words = f"Approved as a batch of {size} repl{'ies' if size != 1 else 'y'}"
+        role = (
+            e.detail.get("role")
+            or roles_now.get(_user_id(e.actor_label))
+            or ("API key" if e.actor_label.startswith("api-key:") else "")
+        )
+        rows.append(
+            LogRow(
+                id=e.pk,
+                at=e.created_at,
+                person_label=e.actor_label,
+                person_name=e.actor_name or e.actor_label,
+                role=role,
+                step=step,
+                step_label=Step(step).label if step in Step.values else "",
+                decision=decision,
+                decision_words=words,
+                reason=e.comment,
+                kind=kind,
+                reply_id=e.object_id if e.object_type == "reply" else None,
+                batch_id=e.object_id if e.object_type == "reply_batch" else None,
+                batch_size=size,
+                statement_id=e.object_id if e.object_type == "statement" else None,
+                review_id=e.review_id if e.object_type == "reply" else None,
+                what=what,
+                link=link,
+                link_words=link_words,
+                version=e.version,
+                text=text,
+            )
+        )
+    return rows
+
+
+def _user_id(label: str) -> int | None:
+    kind, _, pk = label.partition(":")
+    return int(pk) if kind == "user" and pk.isdigit() else None
+
+
+def _versions_of(model, fk: str, pairs: set[tuple[int, int]]) -> dict[tuple[int, int], object]:
+    """The versions (object id, number) of `model`, in one query."""
+    if not pairs:
+        return {}
+    match = Q(pk__in=[])
+    for object_id, number in pairs:
+        match |= Q(**{fk: object_id, "number": number})
+    return {(getattr(v, fk), v.number): v for v in model.objects.filter(match)}

@@ -1,7 +1,8 @@
 """Publishing tasks. `outbox_deliver` sends one outbox item (safe to run twice: the item is
 claimed under a row lock); `outbox_sweep` (beat) queues every due item of every clinic, so
 nothing waits forever when the broker was down or a worker died mid-send; it also tells of
-failures, and of replies to post by hand, whose notice was lost."""
+failures, and of replies to post by hand, whose notice was lost, and mails the writers whose
+e-mail about their failed replies is due (`reply_failures_mail`)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ def outbox_deliver_task(item_id: int) -> str:
 
 @shared_task(name="responses.tasks.outbox_sweep")
 def outbox_sweep_task() -> int:
+    from responses.services.delivery import reply_failures_mail_due
     from responses.services.outbox import (
         outbox_by_hand_untold,
         outbox_due,
@@ -38,6 +40,9 @@ def outbox_sweep_task() -> int:
         by_hand = outbox_by_hand_untold()
         if by_hand:
             tasks_enqueue(outbox_by_hand_notify_task, [(i,) for i in by_hand], schema_name=schema)
+        writers = reply_failures_mail_due()
+        if writers:
+            tasks_enqueue(reply_failures_mail_task, [(i,) for i in writers], schema_name=schema)
     return queued
 
 
@@ -68,6 +73,14 @@ def reply_outcome_tell_task(item_id: int, outcome: str) -> str:
     from responses.services.delivery import reply_outcome_tell
 
     return reply_outcome_tell(item_id=item_id, outcome=outcome)
+
+
+@shared_task(name="responses.tasks.reply_failures_mail")
+def reply_failures_mail_task(user_id: int) -> str:
+    """One e-mail to a writer for her replies that failed in one burst, once it is over."""
+    from responses.services.delivery import reply_failures_mail
+
+    return reply_failures_mail(user_id=user_id)
 
 
 @shared_task(name="responses.tasks.followups_sweep")

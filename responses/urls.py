@@ -4,7 +4,7 @@ mounted at the site root (no sign-in): the public statement pages."""
 
 from django.urls import path
 
-from responses.apis import batches, followups, library, outbox, replies, statements
+from responses.apis import approvals_log, batches, followups, library, outbox, replies, statements
 from responses.views import (
     ApprovalActionView,
     OutboxView,
@@ -15,6 +15,7 @@ from responses.views import (
     StatementEditorView,
     StatementListView,
 )
+from responses.views_approvals_log import ApprovalsLogView
 from responses.views_batches import BatchCreateView, BatchView
 from responses.views_followups import (
     ContactConsentView,
@@ -34,6 +35,7 @@ api_patterns: list = [
     ),
     path("reply-settings/", library.ResponseSettingsApi.as_view(), name="reply-settings"),
     path("audit/", library.AuditListApi.as_view(), name="audit-list"),
+    path("approvals-log/", approvals_log.ApprovalsLogListApi.as_view(), name="approvals-log-list"),
     path(
         "reviews/<int:review_id>/suggestion/",
         library.ReviewSuggestionApi.as_view(),
@@ -177,6 +179,7 @@ page_patterns: list = [
     path("statements/", StatementListView.as_view(), name="statements"),
     path("statements/<int:statement_id>/", StatementEditorView.as_view(), name="statement-editor"),
     path("outbox/", OutboxView.as_view(), name="outbox"),
+    path("approvals-log/", ApprovalsLogView.as_view(), name="approvals-log"),
 ]
 
 public_patterns: list = [

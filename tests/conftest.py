@@ -11,6 +11,7 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.platforms",
     "tests.fixtures.rows",
+    "tests.fixtures.staff_clinics",
 ]
 
 

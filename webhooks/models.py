@@ -15,6 +15,8 @@ class WebhookEvent(models.TextChoices):
     REPLY_APPROVED = "reply.approved", "A reply was approved"
     REPLY_PUBLISHED = "reply.published", "A reply was published"
     STATEMENT_PUBLISHED = "statement.published", "A statement was published"
+    PRIVACY_REQUEST_RECEIVED = "privacy_request.received", "A privacy request was received"
+    PRIVACY_REQUEST_COMPLETED = "privacy_request.completed", "A privacy request was carried out"
 
 
 class DeliveryStatus(models.TextChoices):

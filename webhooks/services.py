@@ -210,10 +210,11 @@ def webhook_event_emit(*, event: str, payload: dict) -> int:
     made the change: one pending delivery per subscription is stored with it, and their
     tasks are queued after commit (nothing is sent if it rolls back). `payload` is the
     event's `data`: a JSON-serialisable dict (datetimes, UUIDs and decimals are converted)
-    holding the resource under its name - `review`, `incident`, `reply`, `statement` - see
-    docs/webhooks.md. Returns the number of deliveries created (0, after one query, when
-    nobody subscribed). Never fails because the broker is down (the sweeper sends them
-    later); raises ValueError for an unknown event or a malformed payload (a bug)."""
+    holding the resource under its name - `review`, `incident`, `reply`, `statement`,
+    `privacy_request` - see docs/webhooks.md. Returns the number of deliveries created (0,
+    after one query, when nobody subscribed). Never fails because the broker is down (the
+    sweeper sends them later); raises ValueError for an unknown event or a malformed payload
+    (a bug)."""
     return webhook_events_emit(event=event, payloads=[payload])
 
 

@@ -9,7 +9,7 @@ from accounts.actors import Actor
 from accounts.selectors import user_half_signed_in
 from agency.selectors import agency_memberships_for_user
 from clinics.selectors import clinics_for_actor
-from clinics.views import ClinicApiKeysView, SettingsView
+from clinics.views import ClinicApiKeysView, ClinicSettingsHistoryView, SettingsView
 
 register = template.Library()
 
@@ -48,11 +48,13 @@ def staff_nav(context) -> dict:
 def clinic_tabs(context) -> dict:
     """Which of a clinic's tabs lead somewhere the caller may go, as the pages decide it:
     "settings" (General, People, Alerts, Reply templates, Detector thresholds: agency staff)
-    and "api_keys" (staff who manage). Sources and Webhooks need only VIEW, like the rest."""
+    and "api_keys" and "history" (staff who manage). Sources and Webhooks need only VIEW, like
+    the rest."""
     access = getattr(context.get("request"), "clinic_access", None)
     if access is None:
-        return {"settings": False, "api_keys": False}
+        return {"settings": False, "api_keys": False, "history": False}
     return {
         "settings": SettingsView.opens_for(access),
         "api_keys": ClinicApiKeysView.opens_for(access),
+        "history": ClinicSettingsHistoryView.opens_for(access),
     }

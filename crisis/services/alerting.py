@@ -27,6 +27,7 @@ from django_tenants.utils import schema_context
 from accounts.actors import Actor
 from accounts.models import User
 from agency.models import AgencyMembership, AgencyRole
+from agency.selectors import staff_reaching
 from clinics.access import user_access
 from clinics.alerting import chat_webhooks_set, teams_card
 from clinics.models import Clinic, CrisisRole, OnCall, clinic_zone
@@ -50,10 +51,15 @@ class Recipient:
 
 
 def agency_responsible(clinic: Clinic) -> tuple[list[User], str]:
-    """The clinic's on-call list in order, or (fallback) the agency's owners and managers."""
+    """The clinic's on-call list in order, or (fallback) the agency's owners and managers.
+    Someone on the list who no longer reaches the clinic (limited to other clinics) is
+    skipped: an alert never goes to a person who cannot open the incident."""
+    reaching = staff_reaching(clinic).values("user_id")
     rota = [
         o.user
-        for o in OnCall.objects.filter(clinic=clinic, user__is_active=True).select_related("user")
+        for o in OnCall.objects.filter(clinic=clinic, user__is_active=True, user_id__in=reaching)
+        .select_related("user")
+        .order_by("position", "pk")
     ]
     if rota:
         return rota, "on call"
@@ -93,11 +99,8 @@ def escalation_recipients(clinic: Clinic) -> list[Recipient]:
 def escalation_contacts(clinic: Clinic) -> list[AgencyMembership]:
     """The agency's active owners and managers: whom an unacknowledged incident escalates to."""
     return list(
-        AgencyMembership.objects.filter(
-            agency_id=clinic.agency_id,
-            role__in=[AgencyRole.OWNER, AgencyRole.MANAGER],
-            user__is_active=True,
-        )
+        staff_reaching(clinic)
+        .filter(role__in=[AgencyRole.OWNER, AgencyRole.MANAGER], user__is_active=True)
         .select_related("user")
         .order_by("user__full_name", "pk")
     )
@@ -112,11 +115,14 @@ def may_act(user: User | None, clinic: Clinic) -> bool:
 # --- chat ----------------------------------------------------------------------------------
 
 
-def chat_webhook_set(*, agency_id: int, clinic: Clinic | None, kind: str, url: str) -> None:
+def chat_webhook_set(
+    *, agency_id: int, clinic: Clinic | None, kind: str, url: str, actor: Actor
+) -> None:
     """Store (or with an empty `url`, remove) the agency's or a clinic's Slack/Teams incoming
-    webhook, encrypted (checked by clinics.alerting: https and the chat's own host)."""
+    webhook, encrypted (checked by clinics.alerting: https and the chat's own host); the
+    settings history records it as `actor`'s."""
     url = (url or "").strip()
-    chat_webhooks_set(agency_id=agency_id, clinic=clinic, changes={kind: url or None})
+    chat_webhooks_set(agency_id=agency_id, clinic=clinic, changes={kind: url or None}, actor=actor)
 
 
 def trigger_said(clinic: Clinic, incident: Incident) -> str:

@@ -20,7 +20,8 @@ from django.utils import timezone
 from agency.branding import brand_sender
 from clinics.alerting import chat_post, chat_webhooks_for
 from clinics.models import Clinic, clinic_zone
-from clinics.notifications import people_notify, preferences_for
+from clinics.notifications import people_notify
+from clinics.preferences import NOW, email_when, preferences_for
 from core.tenancy import current_clinic
 from crisis.models import AckChannel, EventKind, Incident, IncidentMention, IncidentStatus
 from crisis.room import local
@@ -124,10 +125,16 @@ def incident_notify_opened(*, incident_id: int) -> None:
         severity=incident.severity,
         email=False,
     )
+    # always at once, whatever else the person turned off (`email_when`): a crisis needs them
     prefs = preferences_for([r.user for r in recipients])
+    mailed = {
+        r.user.pk
+        for r in recipients
+        if email_when(prefs[r.user.pk], kind="incident", waits=True) == NOW
+    }
     messages = []
     for r in recipients:
-        if not prefs[r.user.pk].email:
+        if r.user.pk not in mailed:
             continue
         token = (
             ack_token_make(
@@ -159,7 +166,7 @@ def incident_notify_opened(*, incident_id: int) -> None:
         )
     told = ", ".join(
         f"{r.user.full_name or r.user.email} ({'; '.join(r.why)}: "
-        f"{' + '.join((['e-mail'] if prefs[r.user.pk].email else []) + (['in-app'] if 'in_app' in in_app.get(r.user.pk, []) else [])) or 'nothing'})"
+        f"{' + '.join((['e-mail'] if r.user.pk in mailed else []) + (['in-app'] if 'in_app' in in_app.get(r.user.pk, []) else [])) or 'nothing'})"
         for r in recipients
     )
     if messages:

@@ -11,14 +11,17 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.actors import Actor
+from clinics.history import settings_changed
 from clinics.models import Clinic, clinic_zone
 from clinics.notifications import notifications_close, people_notify
 from clinics.selectors import clinic_people
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.settings_history import Setting, SettingArea
 from core.tenancy import current_clinic
 from crisis.metrics import review_metrics
 from crisis.models import (
     ACTIVE_STATUSES,
+    THRESHOLD_WORDS,
     DetectorSettings,
     EventKind,
     Incident,
@@ -324,10 +327,40 @@ def review_apply_to_plan(*, incident_id: int, actor: Actor) -> ResponsePlanVersi
     return version
 
 
+_DETECTOR_GROUPS = (
+    ("surge_", "Surge of negative mentions"),
+    ("rating_", "Rating drop"),
+    ("viral_", "Viral post"),
+    ("misinformation_", "Misinformation"),
+    ("watch_", "Watch words"),
+)
+
+
+def _detector_setting(name: str) -> Setting:
+    """A detector setting as the settings history names it: the page's label under its
+    detector's name; the incident room's targets are response targets (SLA)."""
+    if name == "watch_words":
+        return Setting(SettingArea.DETECTORS, "Watch words")
+    label = THRESHOLD_WORDS.get(name, (name.replace("_", " ").capitalize(), ""))[0]
+    if name.endswith("_target_minutes"):
+        return Setting(SettingArea.SLA, f"Incident room: {label[:1].lower()}{label[1:]}")
+    group = next((words for prefix, words in _DETECTOR_GROUPS if name.startswith(prefix)), "")
+    return Setting(SettingArea.DETECTORS, f"{group}: {label}" if group else label)
+
+
+DETECTOR_SETTINGS = {
+    field.name: _detector_setting(field.name)
+    for field in DetectorSettings._meta.concrete_fields
+    if field.name not in ("id", "updated_at")
+}
+
+
 def detector_settings_update(*, actor: Actor, **changes) -> DetectorSettings:
-    """Change the clinic's detector settings (fields of `DetectorSettings`)."""
+    """Change the clinic's detector settings (fields of `DetectorSettings`); each value that
+    changes is recorded in the settings history as `actor`'s."""
     with transaction.atomic():
         settings, _ = DetectorSettings.objects.select_for_update().get_or_create(pk=1)
+        before = {name: getattr(settings, name) for name in DETECTOR_SETTINGS}
         for name, value in changes.items():
             if name in ("id", "updated_at") or not hasattr(settings, name):
                 raise ValidationFailed("Unknown setting.", fields={name: ["Unknown setting."]})
@@ -339,6 +372,12 @@ def detector_settings_update(*, actor: Actor, **changes) -> DetectorSettings:
         except ValidationError as exc:
             raise ValidationFailed("Invalid settings.", fields=exc.message_dict) from None
         settings.save()
+        settings_changed(
+            actor=actor,
+            settings=DETECTOR_SETTINGS,
+            before=before,
+            after={name: getattr(settings, name) for name in changes},
+        )
     return settings
 
 

@@ -6,6 +6,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from dashboard.selectors import DASHBOARD_URGENCY
 from dashboard.services import TREND_MIN_REVIEWS, sentiment_trend
 
 register = template.Library()
@@ -59,14 +60,19 @@ def sparkline(values, counts=None) -> str:
 
 @register.simple_tag(takes_context=True)
 def sort_query(context, key: str) -> str:
-    """The query string that sorts by `key`: descending first, then toggles."""
+    """The query string that sorts by `key`: descending first, then toggles; the name A to Z
+    first; "urgency" one way only (most urgent first). The filters the page could read stay
+    (`filter_query`: the name search, the status, the agency); a sort starts at page 1."""
     current = context.get("sort_raw", "")
+    if current == DASHBOARD_URGENCY:  # the most severe incident first: Severity, descending
+        current = "-severity"
     new = key if current == f"-{key}" else f"-{key}"
     if key == "name":
         new = "-name" if current == "name" else "name"
-    params = context["request"].GET.copy()
+    elif key == DASHBOARD_URGENCY:
+        new = key
+    params = context["filter_query"].copy()
     params["sort"] = new
-    params.pop("page", None)
     return params.urlencode()
 
 

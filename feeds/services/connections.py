@@ -35,6 +35,7 @@ from accounts.actors import Actor
 from accounts.models import User
 from accounts.services import security_event_record
 from clinics.access import people_who_can
+from clinics.history import settings_changed, value_words
 from clinics.models import Clinic, clinic_zone
 from clinics.notifications import notifications_close, people_notify
 from core.crypto import decrypt_json, encrypt_json
@@ -58,7 +59,12 @@ from feeds.models import (
     SourceConnection,
     SourceKind,
 )
-from feeds.services.sources import SOURCE_SECRET
+from feeds.services.sources import (
+    SOURCE_SECRET,
+    source_has_credentials,
+    source_setting_names,
+    source_settings_words,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -428,6 +434,12 @@ def _store(
     actor: Actor,
 ) -> Source:
     moved = any(str(source.settings.get(k) or "") != str(v) for k, v in settings_update.items())
+    before = {
+        "added": "present" if source.pk else None,
+        "settings": source_settings_words(source.settings),
+        "credentials": bool(source.pk) and source_has_credentials(source),
+        "enabled": source.enabled if source.pk else None,
+    }
     source.settings = {**(source.settings or {}), **settings_update}
     if moved:
         source.cursor = ""  # another location or page: its items start from nothing
@@ -436,6 +448,22 @@ def _store(
     source.is_healthy, source.consecutive_failures, source.next_poll_at = True, 0, None
     source.last_error = ""
     source.save()
+    after = {
+        "settings": source_settings_words(source.settings),
+        "credentials": True,
+        "enabled": True,
+    }
+    if before["added"] is None:  # a new source: one line says so, with what it reads
+        added = f"{source.get_kind_display()}; connected by signing in"
+        before = {"added": None}
+        after = {"added": f"added: {added}; {value_words(after['settings'])}"}
+    settings_changed(
+        actor=actor,
+        settings=source_setting_names(source),
+        before=before,
+        after=after,
+        hidden=("credentials",),
+    )
     now = timezone.now()
     SourceConnection.objects.update_or_create(
         source=source,
@@ -588,6 +616,13 @@ def source_disconnect(*, source: Source, actor: Actor) -> str:
         for item in every:
             Source.objects.filter(pk=item.pk).update(
                 credentials_encrypted="", is_healthy=True, consecutive_failures=0, last_error=""
+            )
+            settings_changed(
+                actor=actor,
+                settings=source_setting_names(item),
+                before={"credentials": source_has_credentials(item)},
+                after={"credentials": False},
+                hidden=("credentials",),
             )
             SourceConnection.objects.filter(source=item).delete()
             security_event_record(

@@ -15,6 +15,7 @@ from django.utils import timezone
 from core.errors import Conflict, ValidationFailed
 from core.pipeline import reviews_score_after_commit
 from core.rollup import figures_changed
+from core.settled import reviews_settled
 from feeds.models import (
     IngestRequest,
     ItemKind,
@@ -198,6 +199,8 @@ def reviews_upsert(
         )
     ReviewRevision.objects.bulk_create(revisions, batch_size=1000)
     _forget_scoring(retext)
+    # taken down on its platform: nothing waits on it any more
+    reviews_settled(review_ids=[r.pk for r in to_update if r.is_deleted])
     _link_parents(source, by_id)
     if any(u.status != "unchanged" for u in outcome.values()):
         figures_changed()
@@ -481,8 +484,11 @@ def items_ingest_idempotent(
     return response
 
 
+@transaction.atomic
 def reviews_status_set(*, review_ids: list[int], status: str) -> int:
-    """Triage: set the status of many reviews at once."""
+    """Triage: set the status of many reviews at once. Reviews it settles (replied, resolved,
+    ignored) close what waited on them, as a review settled one at a time does
+    (`core.settled.reviews_settled`)."""
     if status not in ReviewStatus.values:
         raise ValidationFailed(
             "Unknown status.", fields={"status": [f"Choose {ReviewStatus.values}."]}
@@ -494,4 +500,5 @@ def reviews_status_set(*, review_ids: list[int], status: str) -> int:
     )
     if changed:
         figures_changed()
+        reviews_settled(review_ids=review_ids)
     return changed

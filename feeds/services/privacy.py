@@ -4,6 +4,11 @@ deleted) in each clinic's schema; every app above feeds clears what it keeps of 
 `core.privacy.reviews_redacted`; the request is appended to the agency's privacy requests log
 with a receipt for the person.
 
+Carrying a request out tells the agency's integrators too: in every clinic it touched, the
+webhook events `privacy_request.received` and `privacy_request.completed` (the request's id
+and that clinic's counts, nothing that names anyone) are stored with the redaction and sent
+after it commits.
+
 Redacting keeps that the item happened: its source, external id, date, rating, counts and
 scores' labels stay, so figures and ratings hold, and the external id keeps the next sync
 from bringing anything back (`reviews_upsert` leaves a redacted review as it is). Deleting also
@@ -11,21 +16,28 @@ marks it deleted: it leaves the lists and every figure."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from agency.models import Agency, AgencyRole, PrivacyAction, PrivacyRequest
+from accounts.actors import Actor
+from agency.models import Agency, PrivacyAction, PrivacyRequest
 from agency.services import privacy_request_record
+from clinics.access import privacy_requests_refusal
 from clinics.models import Clinic
 from core.errors import PermissionDenied, ValidationFailed
 from core.privacy import REDACTED_TEXT, Redacted, reviews_redacted
 from core.rollup import figures_changed
+from core.settled import reviews_settled
 from core.text import reason_problem
 from feeds.models import Review, ReviewRevision, platform_name
 from feeds.selectors import AUTHOR_MIN_CHARS, author_term
+from webhooks.models import WebhookEvent
+from webhooks.services import webhook_event_emit
 
 MAX_ITEMS = 500  # items one request may name (the search lists at most 50 per clinic)
 MAX_REASON = 1000
@@ -79,6 +91,8 @@ def reviews_redact(*, review_ids: list[int], delete: bool = False) -> tuple[list
     )
     ReviewRevision.objects.filter(review_id__in=[r.pk for r in reviews]).delete()
     done = reviews_redacted(review_ids=[r.pk for r in reviews], author_names=names)
+    # deleted at the author's request: nothing waits on them any more
+    reviews_settled(review_ids=[r.pk for r in reviews if r.is_deleted])
     if reviews:
         figures_changed()
     return items, done
@@ -144,16 +158,31 @@ def _selection_parsed(agency: Agency, selected: list[str], errors: dict) -> dict
     return {clinics[slug]: sorted(set(ids)) for slug, ids in wanted.items() if slug in clinics}
 
 
+def privacy_search_problems(*, agency: Agency, author: str, clinic_slug: str = "") -> dict:
+    """What is wrong with a search for a person's items (the page's and the API's), as
+    messages per field: a name or handle too short, a clinic that is not one of `agency`'s
+    (another agency's reads as unknown). Empty when it may run."""
+    errors: dict[str, list[str]] = {}
+    if len(author_term(author)) < AUTHOR_MIN_CHARS:
+        errors["author"] = [
+            f"Give the author's name or handle ({AUTHOR_MIN_CHARS} characters or more)."
+        ]
+    if clinic_slug and not Clinic.objects.filter(agency=agency, slug=clinic_slug).exists():
+        errors["clinic"] = ["No such clinic in this agency."]
+    return errors
+
+
 def privacy_request_check(
-    *, agency: Agency, role: str, author: str, reason: str, action: str, selected: list[str]
+    *, agency: Agency, actor: Actor, author: str, reason: str, action: str, selected: list[str]
 ) -> dict[Clinic, list[int]]:
     """Everything `privacy_request_carry_out` checks before it changes anything, for the
-    page's confirmation step too: owners and managers only (else PermissionDenied); a name
+    page's confirmation step too: the agency's owners and managers, or its agency key with
+    `write` (`clinics.access.privacy_requests_access`; else PermissionDenied); a name
     or handle (`author`), a reason in words, `redact` or `delete`, at least one item, every
     clinic one of `agency`'s (another agency's reads as unknown) and every item in its clinic
     (else ValidationFailed with a message per field). Returns {clinic: [review ids]}."""
-    if role not in (AgencyRole.OWNER, AgencyRole.MANAGER):
-        raise PermissionDenied("Only an agency owner or manager carries out privacy requests.")
+    if refusal := privacy_requests_refusal(actor, agency):
+        raise PermissionDenied(refusal)
     errors: dict[str, list[str]] = {}
     if len(author_term(author)) < AUTHOR_MIN_CHARS:
         errors["author"] = [
@@ -189,8 +218,7 @@ def privacy_request_check(
 def privacy_request_carry_out(
     *,
     agency: Agency,
-    user,
-    role: str,
+    actor: Actor,
     author: str,
     reason: str,
     action: str,
@@ -200,12 +228,13 @@ def privacy_request_carry_out(
     `selected` items (`"<clinic slug>:<review id>"`) of `agency`'s clinics, found by
     `author`, for `reason` (the request's reference and why, in words). Checked first by
     `privacy_request_check` (nothing changes when it refuses); then every clinic's items are
-    redacted and the request appended to the log, in one transaction. Returns the log row
-    (with its receipt)."""
+    redacted, the request appended to the log and its webhook events stored in each clinic it
+    touched (`privacy_request_events_emit`), in one transaction: a failure leaves nothing
+    redacted, logged or sent. Returns the log row (with its receipt)."""
     author = " ".join((author or "").split())
     reason = (reason or "").strip()
     wanted = privacy_request_check(
-        agency=agency, role=role, author=author, reason=reason, action=action, selected=selected
+        agency=agency, actor=actor, author=author, reason=reason, action=action, selected=selected
     )
     now = timezone.now()
     with transaction.atomic():
@@ -223,9 +252,9 @@ def privacy_request_carry_out(
             for d in done
             for item in d.items
         ]  # fmt: skip
-        return privacy_request_record(
+        row = privacy_request_record(
             agency=agency,
-            user=user,
+            actor=actor,
             action=action,
             author=author,
             reason=reason,
@@ -235,3 +264,55 @@ def privacy_request_carry_out(
                 action=action, author=author, reason=reason, done=done, now=now, to_check=to_check
             ),
         )
+        privacy_request_events_emit(request=row, done=done)
+    return row
+
+
+# --- webhooks: what integrators are told ------------------------------------------------------
+
+PRIVACY_EVENT_STATUS = {
+    WebhookEvent.PRIVACY_REQUEST_RECEIVED: "received",
+    WebhookEvent.PRIVACY_REQUEST_COMPLETED: "completed",
+}
+
+
+def privacy_request_url(request_id: int) -> str:
+    """Where an integrator reads the request (`GET /api/v1/privacy-requests/<id>/`)."""
+    return f"{settings.PUBLIC_BASE_URL}/api/v1/privacy-requests/{request_id}/"
+
+
+def privacy_request_counts(items: list[dict]) -> dict[str, int]:
+    """How many items, and of each kind, a list of logged items holds."""
+    kinds = Counter(item.get("kind") for item in items)
+    return {
+        "items": len(items),
+        "reviews": kinds["review"],
+        "comments": kinds["comment"],
+        "mentions": kinds["mention"],
+    }
+
+
+def privacy_request_events_emit(*, request: PrivacyRequest, done: list[ClinicDone]) -> int:
+    """In each clinic a carried-out request touched, in the caller's transaction: the webhook
+    events `privacy_request.received` and `privacy_request.completed`, each holding the
+    request's id, its link in the API, the action and this clinic's counts (items, by kind,
+    and the lines a person still has to check), never the author, the reason, the texts or
+    the ids of the items. Returns the number of deliveries stored."""
+    stored = 0
+    for clinic_done in done:
+        counts = privacy_request_counts(clinic_done.items)
+        with schema_context(clinic_done.clinic.schema_name):
+            for event, status in PRIVACY_EVENT_STATUS.items():
+                completed = status == "completed"
+                payload = {
+                    "id": request.pk,
+                    "url": privacy_request_url(request.pk),
+                    "status": status,
+                    "action": request.action,
+                    "received_at": request.created_at,
+                    "completed_at": request.created_at if completed else None,
+                    **counts,
+                    "to_check": len(clinic_done.redacted.to_check) if completed else None,
+                }
+                stored += webhook_event_emit(event=event, payload={"privacy_request": payload})
+    return stored

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from django.conf import settings as django_settings
+import re
 
+from django.conf import settings as django_settings
+from django.db import transaction
+
+from accounts.actors import Actor
 from accounts.models import SecurityEventCode
 from accounts.services import security_event_record
+from clinics.history import settings_changed, value_words
 from core.crypto import decrypt_json, encrypt_json
 from core.errors import ValidationFailed
 from core.pipeline import source_credentials_changed
+from core.settings_history import Setting, SettingArea
 from feeds.models import (
     Source,
     SourceConnection,
@@ -16,6 +22,38 @@ from feeds.models import (
 )
 
 SOURCE_SECRET = SecurityEventCode.SOURCE_SECRET_CHANGED
+# Who adds a source nobody added by hand: the first item pushed for a kind the clinic had none
+# of (feeds.services.ingest), the demo's seed.
+SOURCE_AUTO = Actor.of_system("feeds", "Carewatch")
+# A settings key that names a secret is shown hidden in the settings history, in case one
+# was put in `settings` rather than in `credentials`.
+_SECRET_KEY = re.compile(r"secret|token|password|api_?key", re.I)
+
+
+def source_settings_words(settings: dict | None) -> dict:
+    """A source's `settings` as the settings history shows them, a secret-looking key hidden."""
+    return {
+        key: "(hidden)" if _SECRET_KEY.search(str(key)) else value
+        for key, value in (settings or {}).items()
+    }
+
+
+def source_setting_names(source: Source) -> dict[str, Setting]:
+    """How the settings history names each setting of `source`."""
+    where = f"Source “{source.name}”"
+    return {
+        "added": Setting(SettingArea.SOURCES, where),
+        "name": Setting(SettingArea.SOURCES, f"{where}: name"),
+        "settings": Setting(SettingArea.SOURCES, f"{where}: settings"),
+        "enabled": Setting(SettingArea.SOURCES, f"{where}: read by Carewatch"),
+        "poll_interval_minutes": Setting(SettingArea.SOURCES, f"{where}: read every (minutes)"),
+        "credentials": Setting(SettingArea.SOURCES, f"{where}: credentials (key or sign-in)"),
+        "replies_by_hand": Setting(SettingArea.SOURCES, f"{where}: replies posted by hand"),
+    }
+
+
+def source_has_credentials(source: Source) -> bool:
+    return bool(source.credentials_encrypted and decrypt_json(source.credentials_encrypted))
 
 
 def source_create(
@@ -26,10 +64,13 @@ def source_create(
     credentials: dict | None = None,
     poll_interval_minutes: int = 15,
     readable: bool = False,
+    actor: Actor = SOURCE_AUTO,
 ) -> Source:
     """A new source. `readable`: a person adds it for Carewatch to read (the API, the Sources
     page), so it must have what reading needs (a Yelp business id and API key); a source
-    created by its first pushed item, or a placeholder connected later, is not checked."""
+    created by its first pushed item, or a placeholder connected later, is not checked. The
+    settings history records it as added by `actor` (Carewatch itself when nobody added it
+    by hand), with its settings, never its credentials."""
     if kind not in SourceKind.values:
         raise ValidationFailed(
             "Unknown source kind.", fields={"kind": [f"Choose {SourceKind.values}."]}
@@ -37,16 +78,30 @@ def source_create(
     name = (name or "").strip() or SourceKind(kind).label
     if kind == SourceKind.YELP and readable:
         _check_yelp(settings or {}, credentials or {})
-    source = Source.objects.create(
-        kind=kind,
-        name=name[:200],
-        settings=settings or {},
-        credentials_encrypted=encrypt_json(credentials or {}),
-        poll_interval_minutes=poll_interval_minutes,
-    )
-    if credentials:
-        security_event_record(event=SOURCE_SECRET, detail={"source_id": source.pk, "kind": kind})
-        source_credentials_changed(source.pk)
+    with transaction.atomic():
+        source = Source.objects.create(
+            kind=kind,
+            name=name[:200],
+            settings=settings or {},
+            credentials_encrypted=encrypt_json(credentials or {}),
+            poll_interval_minutes=poll_interval_minutes,
+        )
+        added = [SourceKind(kind).label, f"read every {poll_interval_minutes} minutes"]
+        if settings:
+            added.append(value_words(source_settings_words(settings)))
+        if credentials:
+            added.append("credentials set (hidden)")
+        settings_changed(
+            actor=actor,
+            settings=source_setting_names(source),
+            before={"added": None},
+            after={"added": "added: " + "; ".join(added)},
+        )
+        if credentials:
+            security_event_record(
+                event=SOURCE_SECRET, detail={"source_id": source.pk, "kind": kind}
+            )
+            source_credentials_changed(source.pk)
     return source
 
 
@@ -70,14 +125,24 @@ def webhook_url(clinic, source: Source) -> str:
     return f"{django_settings.PUBLIC_BASE_URL}/hooks/{clinic.slug}/{source.pk}/"
 
 
-def source_update(*, source: Source, **changes) -> Source:
+SOURCE_EDITABLE = ("name", "settings", "enabled", "poll_interval_minutes")
+
+
+def source_update(*, source: Source, actor: Actor, **changes) -> Source:
+    """Change a source's name, settings, reading (on/off, how often) or credentials; each
+    change is recorded in the settings history as `actor`'s (credentials only as set,
+    replaced or removed)."""
     if source.kind == SourceKind.YELP and ({"settings", "credentials"} & changes.keys()):
         _check_yelp(
             changes.get("settings", source.settings) or {},
             changes["credentials"] if "credentials" in changes else source_credentials(source),
         )
+    names = source_setting_names(source)  # as it was called before a rename
+    before = {name: getattr(source, name) for name in SOURCE_EDITABLE}
+    before["settings"] = source_settings_words(source.settings)
+    before["credentials"] = source_has_credentials(source)
     fields = []
-    for name in ("name", "settings", "enabled", "poll_interval_minutes"):
+    for name in SOURCE_EDITABLE:
         if name in changes:
             setattr(source, name, changes[name])
             fields.append(name)
@@ -87,28 +152,49 @@ def source_update(*, source: Source, **changes) -> Source:
     if changes.get("enabled") or "credentials" in changes:
         source.is_healthy, source.consecutive_failures, source.next_poll_at = True, 0, None
         fields += ["is_healthy", "consecutive_failures", "next_poll_at"]
-    source.save(update_fields=[*fields, "updated_at"])
+    after = {name: getattr(source, name) for name in SOURCE_EDITABLE if name in changes}
+    if "settings" in after:
+        after["settings"] = source_settings_words(source.settings)
     if "credentials" in changes:
-        # Entered by hand: whatever an OAuth connection said about the tokens is void now.
-        SourceConnection.objects.filter(source=source).delete()
-        security_event_record(event=SOURCE_SECRET, detail={"source_id": source.pk})
-        if changes["credentials"]:
-            source_credentials_changed(source.pk)
+        after["credentials"] = bool(changes["credentials"])
+    with transaction.atomic():
+        source.save(update_fields=[*fields, "updated_at"])
+        settings_changed(
+            actor=actor,
+            settings=names,
+            before=before,
+            after=after,
+            hidden=("credentials",),
+        )
+        if "credentials" in changes:
+            # Entered by hand: whatever an OAuth connection said about the tokens is void now.
+            SourceConnection.objects.filter(source=source).delete()
+            security_event_record(event=SOURCE_SECRET, detail={"source_id": source.pk})
+            if changes["credentials"]:
+                source_credentials_changed(source.pk)
     return source
 
 
-def source_replies_by_hand_set(*, source: Source, by_hand: bool) -> Source:
+def source_replies_by_hand_set(*, source: Source, by_hand: bool, actor: Actor) -> Source:
     """The agency posts replies on this channel by hand (or no longer does). Turned on, the
     outbox is told as for new credentials (`core.pipeline.source_credentials_changed`): what
     failed waiting for the channel to be connected is sent again and, this channel being
     posted by hand now, goes to "To post by hand". Turned off, replies approved from then on
-    are posted by Carewatch; those already to post by hand stay there."""
+    are posted by Carewatch; those already to post by hand stay there. The settings history
+    records the change as `actor`'s."""
     if source.replies_by_hand == by_hand:
         return source
-    source.replies_by_hand = by_hand
-    source.save(update_fields=["replies_by_hand", "updated_at"])
-    if by_hand:
-        source_credentials_changed(source.pk)
+    with transaction.atomic():
+        source.replies_by_hand = by_hand
+        source.save(update_fields=["replies_by_hand", "updated_at"])
+        settings_changed(
+            actor=actor,
+            settings=source_setting_names(source),
+            before={"replies_by_hand": not by_hand},
+            after={"replies_by_hand": by_hand},
+        )
+        if by_hand:
+            source_credentials_changed(source.pk)
     return source
 
 

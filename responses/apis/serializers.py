@@ -33,7 +33,11 @@ from responses.models import (
     Verdict,
 )
 from responses.selectors import (
+    LOG_DECISION_CHOICES,
+    LOG_KIND_CHOICES,
+    LOG_STEP_CHOICES,
     audit_for,
+    channel_plan_reply,
     delivery_rows,
     reply_batch_items,
     reply_batch_tally,
@@ -391,6 +395,49 @@ def _waiting(kind: str, obj, context) -> dict | None:
     return WaitingOutputSerializer(waiting, context=context).data if waiting else None
 
 
+class ReplyChannelOutputSerializer(serializers.Serializer):
+    """The channel a reply goes to once approved, as the editor and the approval pages show it
+    before the last approval: posted by Carewatch, or to be posted by hand."""
+
+    source_id = serializers.IntegerField()
+    source_name = serializers.CharField()
+    source_kind = serializers.CharField()
+    replies_by_hand = serializers.BooleanField(
+        help_text="The agency posts replies on this channel by hand (“We post replies on this "
+        "channel by hand”, the Sources page)."
+    )
+    by_hand = serializers.BooleanField(
+        help_text="The reply goes to “To post by hand” (`delivery` state `by_hand`): a person "
+        "copies it, posts it and marks it posted. Because the platform takes no replies from "
+        "Carewatch, the agency posts on this channel by hand (`replies_by_hand`), or it is not "
+        "connected and connecting its platform is not set up on this server; `problem` says "
+        "which."
+    )
+    connected = serializers.BooleanField(help_text="Carewatch can post there now.")
+    problem = serializers.CharField(
+        allow_blank=True,
+        help_text="Why Carewatch does not post it there now (empty when it does): why it is "
+        "posted by hand, or what is missing (not connected: it fails until connected).",
+    )
+
+
+class DraftReviewOutputSerializer(serializers.Serializer):
+    """The review a reply answers."""
+
+    id = serializers.IntegerField()
+    source = serializers.CharField(help_text="The platform.")
+    kind = serializers.CharField()
+    author_name = serializers.CharField(allow_blank=True)
+    rating = serializers.IntegerField(allow_null=True)
+    text = serializers.CharField(allow_blank=True)
+    url = serializers.CharField(allow_blank=True)
+    published_at = serializers.DateTimeField()
+    status = serializers.CharField()
+    imported_as_past = serializers.BooleanField(
+        help_text="A past review, imported as history: no reply clock runs for it (`sla` is null)."
+    )
+
+
 class DraftOutputSerializer(_OverrideMixin, serializers.ModelSerializer):
     status = serializers.ChoiceField(choices=ApprovalStatus.choices, read_only=True)
     route = serializers.ListField(
@@ -404,6 +451,7 @@ class DraftOutputSerializer(_OverrideMixin, serializers.ModelSerializer):
     sla = serializers.SerializerMethodField()
     outbox = serializers.SerializerMethodField()
     delivery = serializers.SerializerMethodField()
+    channel = serializers.SerializerMethodField()
 
     class Meta:
         model = ReplyDraft
@@ -411,6 +459,7 @@ class DraftOutputSerializer(_OverrideMixin, serializers.ModelSerializer):
             "id",
             "review_id",
             "review",
+            "channel",
             "status",
             "status_label",
             "version",
@@ -434,6 +483,7 @@ class DraftOutputSerializer(_OverrideMixin, serializers.ModelSerializer):
     def _current(self, draft):
         return _current_version(draft)
 
+    @extend_schema_field(DraftReviewOutputSerializer)
     def get_review(self, draft) -> dict:
         review = draft.review
         return {
@@ -446,7 +496,15 @@ class DraftOutputSerializer(_OverrideMixin, serializers.ModelSerializer):
             "url": review.url,
             "published_at": review.published_at,
             "status": review.status,
+            "imported_as_past": review.imported_as_past,
         }
+
+    @extend_schema_field(ReplyChannelOutputSerializer)
+    def get_channel(self, draft) -> dict:
+        """Where it goes once approved, and whether Carewatch posts it or a person posts it
+        by hand (the editor's and the approval pages' "It will be sent to")."""
+        [channel] = channel_plan_reply(draft.review)
+        return ReplyChannelOutputSerializer(channel).data
 
     def get_text(self, draft) -> str:
         version = self._current(draft)
@@ -1012,3 +1070,86 @@ class BatchCreatedSerializer(BatchDetailSerializer):
 def batch_etag(batch) -> str:
     """What an approver saw: the batch and its version (text and mentions)."""
     return f'"batch-{batch.pk}-v{batch.version}"'
+
+
+# --- the approvals log --------------------------------------------------------------------
+
+
+PERSON_LABEL = r"^(user:[0-9]{1,18}|api-key:[A-Za-z0-9_-]{1,64})$"
+
+
+class ApprovalsLogFilterSerializer(serializers.Serializer):
+    """The approvals log's filters (the API's query string and the log's pages)."""
+
+    decided_from = serializers.DateField(
+        required=False, help_text="The first day (YYYY-MM-DD, the clinic's time zone)."
+    )
+    decided_to = serializers.DateField(
+        required=False, help_text="The last day, inclusive (YYYY-MM-DD, the clinic's time zone)."
+    )
+    person = serializers.RegexField(
+        PERSON_LABEL,
+        required=False,
+        max_length=80,
+        error_messages={
+            "invalid": "Give a person as `user:<id>` or an API key as `api-key:<prefix>`."
+        },
+        help_text="Who decided: `person.label` of an entry (`user:12`, `api-key:ab12cd34`).",
+    )
+    step = serializers.ChoiceField(
+        choices=LOG_STEP_CHOICES,
+        required=False,
+        help_text="The step decided: `legal` includes legal's decisions on a privacy block.",
+    )
+    decision = serializers.ChoiceField(choices=LOG_DECISION_CHOICES, required=False)
+    kind = serializers.ChoiceField(
+        choices=LOG_KIND_CHOICES,
+        required=False,
+        help_text="`reply` includes one answer approved for many mentions (a batch).",
+    )
+
+
+class ApprovalsLogPersonSerializer(serializers.Serializer):
+    label = serializers.CharField(
+        help_text="`user:<id>` or `api-key:<prefix>`: the filter's value."
+    )
+    name = serializers.CharField()
+    role = serializers.CharField(
+        help_text='Their role in the clinic when they decided, in words ("manager", '
+        '"viewer (Legal / compliance)", "API key").'
+    )
+
+
+class ApprovalsLogEntryOutputSerializer(serializers.Serializer):
+    """One decision of the approvals log."""
+
+    id = serializers.IntegerField(help_text="The audit entry's id.")
+    decided_at = serializers.DateTimeField(source="at")
+    person = serializers.SerializerMethodField()
+    step = serializers.ChoiceField(choices=LOG_STEP_CHOICES)
+    step_label = serializers.CharField()
+    decision = serializers.ChoiceField(choices=LOG_DECISION_CHOICES)
+    decision_words = serializers.CharField(
+        help_text='The decision in words ("Approved as a batch of 16 replies").'
+    )
+    reason = serializers.CharField(
+        help_text="Why: a rejection's or a kept block's comment, an override's reason, an "
+        "approval's comment (often empty)."
+    )
+    kind = serializers.ChoiceField(choices=LOG_KIND_CHOICES)
+    reply_id = serializers.IntegerField(allow_null=True)
+    batch_id = serializers.IntegerField(
+        allow_null=True, help_text="One answer approved for many mentions."
+    )
+    batch_size = serializers.IntegerField(
+        allow_null=True, help_text="How many mentions the batch's version answered."
+    )
+    statement_id = serializers.IntegerField(allow_null=True)
+    review_id = serializers.IntegerField(allow_null=True)
+    what = serializers.CharField(help_text="What was decided on, in words.")
+    version = serializers.IntegerField(allow_null=True, help_text="The version decided on.")
+    text = serializers.CharField(help_text="The text of that version.")
+
+    @extend_schema_field(ApprovalsLogPersonSerializer)
+    def get_person(self, row) -> dict:
+        return {"label": row.person_label, "name": row.person_name, "role": row.role}

@@ -21,12 +21,16 @@ Replies to post by hand are not failures: the agency's people who post by hand a
 per channel (`outbox_by_hand_notify`, an open notice that counts what waits and leaves when
 nothing does); the clinic is not told. The writer of a reply hears, for information, when it
 is published and when it is not posted or goes to be posted by hand (`reply_outcome_tell`):
-once per reply and outcome, once per batch and outcome for one answer to many mentions."""
+once per reply and outcome, once per batch and outcome for one answer to many mentions. Her
+replies that were not posted come in bursts (a platform's outage fails them one after
+another): each is a line of her notification history, and she gets one e-mail per burst that
+lists them all (`reply_failures_mail`), once nothing new failed for `FAILURE_BURST_QUIET`
+(or the first waited `FAILURE_BURST_LONGEST`)."""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -38,8 +42,15 @@ from agency.models import AgencyMembership, AgencyRole
 from clinics.access import people_who_can
 from clinics.alerting import chat_notice, chat_post, chat_webhooks_for
 from clinics.models import Clinic, Notification, clinic_zone
-from clinics.notifications import notifications_close, notifications_retitle, people_notify
+from clinics.notifications import (
+    notifications_close,
+    notifications_owed_due,
+    notifications_owed_send,
+    notifications_retitle,
+    people_notify,
+)
 from core.permissions import Permission
+from core.queueing import enqueue_on_commit
 from core.tenancy import current_clinic
 from responses.models import (
     WAITING_FOR_SOURCE,
@@ -57,6 +68,12 @@ logger = logging.getLogger(__name__)
 # how long a batch's notice waits for its other replies' first attempt on the same channel
 BATCH_WAIT = timedelta(minutes=5)
 CLAIM_WORDS = 80
+# A writer's replies that fail one after another are one e-mail: it goes once nothing new
+# failed for QUIET, or when the first has waited LONGEST (an outage that goes on is told in
+# parts, none left out).
+FAILURE_BURST_QUIET = timedelta(minutes=1)
+FAILURE_BURST_LONGEST = timedelta(minutes=10)
+FAILURES_MAIL_TASK = "responses.tasks.reply_failures_mail"
 
 
 def _approvers(item: OutboxItem) -> list[int]:
@@ -440,6 +457,8 @@ def _writer_tell(
         else:
             title, detail = f"{what} is to be posted by hand on {where}", item.manual_reason
         url = f"/clinics/{clinic.slug}/replies/review/{item.review_id}/"
+    # a failure's e-mail goes with the others of its burst (`reply_failures_mail`)
+    later = outcome == "failed"
     told = people_notify(
         users=[writer],
         clinic=clinic,
@@ -450,5 +469,75 @@ def _writer_tell(
         url=url,
         waits=False,
         email=writer.pk not in quiet_for,
+        email_later=later,
     )
-    return f"told the writer: {told.get(writer.pk, [])}"
+    channels = told.get(writer.pk, [])
+    if "email_later" in channels:
+        countdown = FAILURE_BURST_QUIET.total_seconds() + 5
+        enqueue_on_commit(FAILURES_MAIL_TASK, [(writer.pk,)], countdown=countdown)
+    return f"told the writer: {channels}"
+
+
+# --- the writer: one e-mail for the replies of hers that failed in one burst ---------------
+
+FAILED_KIND = "reply_failed"
+
+
+def _failure_details(rows: list[Notification]) -> dict[int, str]:
+    """What each failed reply's line says under its title: why it was not posted, or what
+    became of it since (published, or being sent again)."""
+    draft_of = {r.pk: int(r.ref.split(":")[1]) for r in rows if r.ref.startswith("reply:")}
+    items: dict[int, OutboxItem] = {}
+    for item in (
+        OutboxItem.objects.select_related("source", "draft")
+        .filter(draft_id__in=set(draft_of.values()), kind=OutboxKind.REPLY)
+        .order_by("draft_id", "-updated_at", "-pk")
+    ):
+        items.setdefault(item.draft_id, item)  # the newest delivery of each reply
+    said = {}
+    for row in rows:
+        item = items.get(draft_of.get(row.pk))
+        if row.pk not in draft_of:
+            said[row.pk] = "The batch's page shows which, and why; the agency's owners were told."
+        elif item is None or item.status == OutboxStatus.FAILED:
+            summary = failure_advice(item)["summary"] + " " if item is not None else ""
+            said[row.pk] = f"{summary}The people who approved it and the agency's owners were told."
+        elif item.status in (OutboxStatus.SENT, OutboxStatus.POSTED_BY_HAND):
+            said[row.pk] = "It has been published since."
+        else:
+            said[row.pk] = f"It is being sent again ({item.get_status_display().lower()})."
+    return said
+
+
+def _failures_title(count: int) -> str:
+    return f"{count} of your replies were not posted"
+
+
+def reply_failures_mail(*, user_id: int, now: datetime | None = None) -> str:
+    """The writer's replies that failed in one burst (a platform's outage) are one e-mail,
+    listing each with why and a link to it, once the burst is over (`FAILURE_BURST_QUIET`
+    without a new one, or `FAILURE_BURST_LONGEST` after the first); every failed reply is in
+    one. Queued after each failure she is told of; the outbox's sweeper sends what a lost
+    task left behind (`reply_failures_mail_due`). Returns what happened."""
+    sent = notifications_owed_send(
+        clinic=current_clinic(),
+        user_id=user_id,
+        kind=FAILED_KIND,
+        quiet=FAILURE_BURST_QUIET,
+        longest=FAILURE_BURST_LONGEST,
+        title_many=_failures_title,
+        details=_failure_details,
+        now=now,
+    )
+    return "mailed" if sent else "nothing due"
+
+
+def reply_failures_mail_due(*, now: datetime | None = None) -> list[int]:
+    """The writers of the current clinic whose e-mail about failed replies is due."""
+    return notifications_owed_due(
+        clinic=current_clinic(),
+        kind=FAILED_KIND,
+        quiet=FAILURE_BURST_QUIET,
+        longest=FAILURE_BURST_LONGEST,
+        now=now,
+    )

@@ -12,8 +12,10 @@ from django.utils.text import slugify
 from accounts.actors import Actor
 from agency.models import AgencyRole
 from clinics.access import ClinicAccess
+from clinics.history import settings_changed
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.permissions import Permission
+from core.settings_history import Setting, SettingArea
 from core.text import reason_problem
 from responses.models import ReplyTemplate, ResponseSettings, TemplateCategory
 from responses.services.common import audit_record, require
@@ -31,6 +33,49 @@ SETTINGS_FIELDS = (
     "clinic_address",
     "allow_reviewer_name",
 )
+
+
+# How the settings history names the reply settings.
+REPLY_SETTINGS = {
+    "require_agency_approval": Setting(SettingArea.REPLIES, "Approval step: the agency's"),
+    "legal_review_on_needs_review": Setting(
+        SettingArea.REPLIES, "Approval step: legal review of replies the guard flags"
+    ),
+    "clinician_review_on_health_detail": Setting(
+        SettingArea.REPLIES, "Approval step: clinician review of health details"
+    ),
+    "require_client_approval": Setting(SettingArea.REPLIES, "Approval step: the clinic's"),
+    "steps_off_reason": Setting(SettingArea.REPLIES, "Why an approval step is off"),
+    "staff_names": Setting(SettingArea.REPLIES, "Staff names replies may use"),
+    "clinic_address": Setting(SettingArea.REPLIES, "Practice address replies may give"),
+    "allow_reviewer_name": Setting(SettingArea.REPLIES, "Replies may greet the reviewer by name"),
+}
+TEMPLATE_WORDS = {
+    "name": "name",
+    "category": "category",
+    "body": "text",
+    "is_active": "in use",
+}
+
+
+def _template_values(template: ReplyTemplate) -> dict:
+    return {
+        "name": template.name,
+        "category": dict(TemplateCategory.choices).get(template.category, template.category),
+        "body": template.body,
+        "is_active": template.is_active,
+    }
+
+
+def _template_settings(template: ReplyTemplate) -> dict[str, Setting]:
+    where = f"Reply template “{template.key}”"
+    return {
+        "added": Setting(SettingArea.TEMPLATES, where),
+        **{
+            name: Setting(SettingArea.TEMPLATES, f"{where}: {words}")
+            for name, words in TEMPLATE_WORDS.items()
+        },
+    }
 
 
 def _audit(object_type: str, pk: int, action: str, who: Actor, **detail) -> None:
@@ -71,6 +116,16 @@ def template_create(*, access: ClinicAccess, key: str, **data) -> ReplyTemplate:
     except IntegrityError:
         raise Conflict("A template with this key exists.", fields={"key": ["Taken."]}) from None
     _audit("template", template.pk, "created", who, key=template.key)
+    values = _template_values(template)
+    state = "in use" if template.is_active else "not in use"
+    settings_changed(
+        actor=who,
+        settings=_template_settings(template),
+        before={"added": None},
+        after={
+            "added": f"added: “{values['name']}”, {values['category']}, {state}: {values['body']}"
+        },
+    )
     return template
 
 
@@ -82,11 +137,19 @@ def template_update(*, template_id: int, access: ClinicAccess, **changes) -> Rep
     if template is None:
         raise NotFound("Not found.")
     changed = [k for k in changes if k in TEMPLATE_FIELDS]
+    before = _template_values(template)
     for name in changed:
         setattr(template, name, changes[name])
     _template_check(template)
     template.save()
     _audit("template", template.pk, "updated", who, key=template.key, fields=changed)
+    after = _template_values(template)
+    settings_changed(
+        actor=who,
+        settings=_template_settings(template),
+        before=before,
+        after={name: after[name] for name in changed},
+    )
     return template
 
 
@@ -101,6 +164,7 @@ def response_settings_update(
     who = access.actor
     row = response_settings_get()
     row = ResponseSettings.objects.select_for_update().get(pk=row.pk)
+    before = {name: getattr(row, name) for name in REPLY_SETTINGS}
     changed = {k: v for k, v in changes.items() if k in SETTINGS_FIELDS}
     if "staff_names" in changed:
         changed["staff_names"] = [n.strip() for n in changed["staff_names"] if n and n.strip()]
@@ -131,6 +195,12 @@ def response_settings_update(
         detail["steps_off"] = turned_off
         detail["reason"] = reason
     _audit("settings", row.pk, "updated", who, **detail)
+    settings_changed(
+        actor=who,
+        settings=REPLY_SETTINGS,
+        before=before,
+        after={name: getattr(row, name) for name in REPLY_SETTINGS},
+    )
     return row
 
 

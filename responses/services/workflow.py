@@ -477,15 +477,25 @@ def sent_back_close_settled(*, review_ids) -> int:
     """The "sent back to you" notices about the replies to these reviews whose work is over
     close: the reply is published or discarded, or its review was answered, resolved, set
     aside or taken down. A reply still sent back on a review that waits for it keeps its
-    notice. Returns how many notices closed."""
+    notice. Returns how many notices closed.
+
+    The one function every path that settles a review or a reply calls: the outbox (published),
+    the private follow-up (resolved), and, through `core.settled.reviews_settled`, the
+    inbox's status changes (one review or many at once) and a review taken down."""
     drafts = ReplyDraft.objects.filter(review_id__in=list(review_ids)).filter(
         Q(status__in=FINISHED) | Q(review__status__in=SETTLED_REVIEW) | Q(review__is_deleted=True)
     )
+    refs = [f"reply:{pk}:sent_back" for pk in drafts.values_list("pk", flat=True)]
+    if not refs:
+        return 0
     clinic = current_clinic()
-    return sum(
-        notifications_close(clinic=clinic, ref=f"reply:{pk}:sent_back")
-        for pk in drafts.values_list("pk", flat=True)
+    # many reviews settled at once: only the notices still open are closed, one by one
+    still_open = set(
+        Notification.objects.filter(clinic=clinic, ref__in=refs, open=True).values_list(
+            "ref", flat=True
+        )
     )
+    return sum(notifications_close(clinic=clinic, ref=ref) for ref in sorted(still_open))
 
 
 def _audit(flow: Flow, obj, action: str, who: Actor, **kw) -> None:
@@ -640,6 +650,7 @@ def approve(
             "step": step,
             "verdict": result["verdict"],
             "principals": sorted(access.principals),
+            "role": access.role_words,
         },
     )
     tell_who_acts(flow, obj)
@@ -684,7 +695,7 @@ def reject(
         from_status=before,
         to_status=obj.status,
         comment=comment,
-        detail={"step": step},
+        detail={"step": step, "role": access.role_words},
     )
     tell_who_acts(flow, obj)
     tell_authors_sent_back(flow, obj, who, step=step, comment=comment)
@@ -725,7 +736,11 @@ def override(flow: Flow, *, pk: int, access: ClinicAccess, reason: str):
         from_status=obj.status,
         to_status=obj.status,
         comment=reason,
-        detail={"findings": version.guard_findings, "principals": sorted(access.principals)},
+        detail={
+            "findings": version.guard_findings,
+            "principals": sorted(access.principals),
+            "role": access.role_words,
+        },
     )
     tell_who_acts(flow, obj)
     return obj
@@ -770,7 +785,7 @@ def refuse_override(
         update_fields=["status", "last_comment", "route", "override_refused_version", "updated_at"]
     )
     _audit(flow, obj, "override_refused", who, from_status=before, to_status=obj.status,
-           comment=comment, detail={"step": "guard"})  # fmt: skip
+           comment=comment, detail={"step": "guard", "role": access.role_words})  # fmt: skip
     tell_who_acts(flow, obj)
     tell_authors_sent_back(flow, obj, who, step=Step.LEGAL, comment=comment)
     return obj

@@ -283,7 +283,7 @@ def test_rotate_and_revoke_agency_key(login, world):
     response = client.post("/agency/settings/api-keys/", {"action": "rotate", "key": key.pk})
     assert response.status_code == 302
     key.refresh_from_db()
-    assert key.revoked_at is not None
+    assert key.revoked_at is None and key.retiring  # its old secret: 24 hours more
     new = client.get("/agency/settings/api-keys/").context["created"]
     assert new.name == "key_alpha" and new.revoked_at is None and new.pk != key.pk
     assert (
@@ -293,7 +293,8 @@ def test_rotate_and_revoke_agency_key(login, world):
         == 302
     )
     new.refresh_from_db()
-    assert new.revoked_at is not None
+    key.refresh_from_db()
+    assert new.revoked_at is not None and key.revoked_at is not None  # both secrets end
 
 
 def test_bad_key_input_is_400_and_creates_nothing(login, world):

@@ -35,14 +35,19 @@ def test_rotating_on_the_page_issues_the_new_secret_to_the_rotating_owner(login,
 
 def test_the_agency_key_rotates_through_the_api(login, world):
     key = _key(world)
-    answer = login("alpha_owner").post(f"/api/v1/api-keys/{key.pk}/rotate/")
+    answer = login("alpha_owner").post(
+        f"/api/v1/api-keys/{key.pk}/rotate/", {"grace": "24h"}, content_type="application/json"
+    )
     assert answer.status_code == 201
     body = answer.json()
     assert body["secret"].startswith("cwk_") and body["name"] == "Nina agency key"
     assert body["created_by_name"] == "Alpha Owner" and body["created_by_has_left"] is False
     key.refresh_from_db()
-    assert key.revoked_at is not None and key.replaced_by_id == body["id"]
-    # a revoked one: 404; a clinic key is not an agency key: 404
+    assert key.replaced_by_id == body["id"] and key.retiring  # its grace period: 24 hours
+    # rotated already: 409; a revoked one: 404; a clinic key is not an agency key: 404
+    again = login("alpha_owner").post(f"/api/v1/api-keys/{key.pk}/rotate/")
+    assert again.status_code == 409 and again.json()["code"] == "already_rotated"
+    assert login("alpha_owner").post(f"/api/v1/api-keys/{body['id']}/revoke/").status_code == 200
     assert login("alpha_owner").post(f"/api/v1/api-keys/{key.pk}/rotate/").status_code == 404
     clinic_key = _key(world, name="clinic one", clinic="a")
     assert login("alpha_owner").post(f"/api/v1/api-keys/{clinic_key.pk}/rotate/").status_code == 404

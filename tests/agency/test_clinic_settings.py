@@ -147,7 +147,7 @@ def test_clinic_key_created_once_rotated_revoked(login, clinic_a):
     assert secret in shown.content.decode()
     key = ApiKey.objects.get(clinic=clinic_a, name="Website widget")
     assert secret not in client.get(BASE + "api-keys/").content.decode()
-    response = client.post(BASE + "api-keys/", {"action": "rotate", "key": key.pk})
+    response = client.post(BASE + "api-keys/", {"action": "rotate", "key": key.pk, "grace": "none"})
     assert response.status_code == 302
     shown = client.get(BASE + "api-keys/")
     assert shown.context["secret"] != secret

@@ -30,6 +30,7 @@ from core.schema import EXAMPLES_FILE, shape_of
 from crisis.services import detectors_run
 from facts.models import Fact
 from feeds.models import Review
+from offboarding.exports import export_run
 from responses.models import OutboxItem
 from responses.tasks import outbox_deliver_task
 from scoring.claims.services import claims_cluster
@@ -1158,8 +1159,49 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
     # --- the audit trail and the monthly report -----------------------------------------------
     rec.call(key_a, "get", f"{CLINIC}/audit/?object_type=invoice", status=400)
     rec.call(key_a, "get", f"{CLINIC}/audit/?object_type=reply", status=200)
+    rec.call(owner, "get", f"{CLINIC}/approvals-log/?decision=maybe", status=400)
+    rec.call(owner, "get", f"{CLINIC}/approvals-log/?step=legal&page_size=2", status=200)
     rec.call(key_a, "get", f"{CLINIC}/reports/monthly/?month=2026-13", status=400)
     rec.call(key_a, "get", f"{CLINIC}/reports/monthly/", status=200)
+
+    # --- the settings history: who changed the settings above, when, from what to what ---------
+    rec.call(owner, "get", f"{CLINIC}/settings-history/?changed_from=2026-13-01", status=400)
+    rec.call(owner, "get", f"{CLINIC}/settings-history/?area=detectors", status=200)
+
+    # --- privacy requests: the agency's CRM removes a reviewer's items on their request ------
+    rec.call(key_alpha, "get", f"{PUBLIC}/privacy-requests/matches/?author=L", status=400)
+    matches = rec.call(
+        key_alpha, "get", f"{PUBLIC}/privacy-requests/matches/?author=Lee%20M.", status=200
+    )
+    [found] = [item for group in matches["clinics"] for item in group["items"]]
+    erasure = {
+        "author": "Lee M.",
+        "reason": "Erasure request DSR-2291 received by e-mail on 3 December",
+        "action": "redact",
+        "items": [{"clinic": "clinic-a", "review_id": found["review_id"]}],
+    }
+    rec.call(key_alpha, "post", f"{PUBLIC}/privacy-requests/", {**erasure, "reason": ""},
+             status=400)  # fmt: skip
+    carried_out = rec.call(key_alpha, "post", f"{PUBLIC}/privacy-requests/", erasure, status=201)
+    rec.call(key_alpha, "get", f"{PUBLIC}/privacy-requests/?action=erase", status=400)
+    rec.call(key_alpha, "get", f"{PUBLIC}/privacy-requests/?clinic=clinic-a", status=200)
+    rec.call(key_alpha, "get", f"{PUBLIC}/privacy-requests/{carried_out['id']}/", status=200)
+
+    # --- a client leaves: export its data, deactivate, reactivate, delete (the new clinic) -----
+    leaving = "/clinics/riverside/api/v1"
+    export = rec.call(manager, "post", f"{leaving}/exports/", status=202)
+    export_run(export_id=export["id"])
+    rec.call(manager, "get", f"{leaving}/exports/", status=200)
+    rec.call(manager, "get", f"{leaving}/exports/{export['id']}/", status=200)
+    zipped = rec.call(manager, "get", f"{leaving}/exports/{export['id']}/download/", status=200)
+    assert b"".join(zipped.streaming_content)[:2] == b"PK"  # read to the end, as a client does
+    rec.call(owner, "post", f"{leaving}/deactivate/", {"confirm_name": "Riverside"}, status=400)
+    name = {"confirm_name": "Riverside Family Practice"}
+    rec.call(owner, "post", f"{leaving}/deactivate/", name, status=200)
+    rec.call(owner, "post", f"{leaving}/reactivate/", status=200)
+    owner.post(f"{leaving}/deactivate/", name, "application/json")
+    rec.call(owner, "post", f"{leaving}/delete/", {**name, "confirm": False}, status=400)
+    rec.call(owner, "post", f"{leaving}/delete/", {**name, "confirm": True}, status=204)
 
     # --- API keys: people manage them (API keys cannot) ----------------------------------------
     rec.call(owner, "post", f"{CLINIC}/api-keys/", {"name": "CRM", "scopes": []}, status=400)
@@ -1171,7 +1213,12 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         status=201,
     )
     rec.call(owner, "get", f"{CLINIC}/api-keys/", status=200)
-    rotated = rec.call(owner, "post", f"{CLINIC}/api-keys/{created['id']}/rotate/", status=201)
+    rec.call(
+        owner, "post", f"{CLINIC}/api-keys/{created['id']}/rotate/", {"grace": "2d"}, status=400
+    )
+    rotated = rec.call(
+        owner, "post", f"{CLINIC}/api-keys/{created['id']}/rotate/", {"grace": "1h"}, status=201
+    )
     rec.call(owner, "post", f"{CLINIC}/api-keys/{rotated['id']}/revoke/", status=200)
     rec.call(owner, "post", f"{PUBLIC}/api-keys/", {"name": "BI export"}, status=400)
     agency_key = rec.call(
@@ -1182,8 +1229,19 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         status=201,
     )
     rec.call(owner, "get", f"{PUBLIC}/api-keys/", status=200)
+    rec.call(
+        owner,
+        "post",
+        f"{PUBLIC}/api-keys/{agency_key['id']}/rotate/",
+        {"grace": "1 week"},
+        status=400,
+    )
     agency_key = rec.call(
-        owner, "post", f"{PUBLIC}/api-keys/{agency_key['id']}/rotate/", status=201
+        owner,
+        "post",
+        f"{PUBLIC}/api-keys/{agency_key['id']}/rotate/",
+        {"grace": "7d"},
+        status=201,
     )
     rec.call(owner, "post", f"{PUBLIC}/api-keys/{agency_key['id']}/revoke/", status=200)
 

@@ -55,7 +55,7 @@ GUIDES = [DOCS / "integrate.md", DOCS / "webhooks.md", DOCS / "inbound-webhooks.
 MARK = "@@guide-block-{}@@"
 MODEL = default_model_version()  # the shipped model's version, as the examples show it
 _FENCE = re.compile(r"```(\w*)\n(.*?)```", re.S)
-_PAYLOAD = re.compile(r"<!-- payload: ([a-z.]+) -->\n```json\n(.*?)```", re.S)
+_PAYLOAD = re.compile(r"<!-- payload: ([a-z_.]+) -->\n```json\n(.*?)```", re.S)
 
 
 def guide_blocks(text: str) -> list[tuple[str, str | None]]:
@@ -288,8 +288,10 @@ def test_the_guides_run_as_written_and_print_what_they_show(demo, tmp_path):
         (DOCS / "webhooks.md").write_text(text)
     shown = {event: json.loads(body) for event, body in _PAYLOAD.findall(text)}
     assert set(shown) == {"review.created", "review.scored", "incident.resolved",
-                          "reply.published", "statement.published"}  # fmt: skip
-    pairs = {"incident.opened": "incident.resolved", "reply.approved": "reply.published"}
+                          "reply.published", "statement.published",
+                          "privacy_request.completed"}  # fmt: skip
+    pairs = {"incident.opened": "incident.resolved", "reply.approved": "reply.published",
+             "privacy_request.received": "privacy_request.completed"}  # fmt: skip
     stale = [
         event
         for event, payload in real.items()

@@ -226,6 +226,13 @@ def _outbox(w: World, n: int) -> None:
             )
 
 
+def _approvals(w: World, n: int) -> None:
+    for review in w.reviews(n):
+        draft = w.post("alpha_writer", "drafts/", {"review_id": review, "text": OK_TEXT})["id"]
+        w.post("alpha_writer", f"drafts/{draft}/submit/", {}, status=200)
+        w.post("alpha_manager", f"drafts/{draft}/approve/", {}, status=200)
+
+
 @dataclass(frozen=True)
 class ListCase:
     path: str | Callable[[World], str]  # under the clinic's API unless it starts with "/"
@@ -256,6 +263,7 @@ CASES = {
     "drafts-of-thank-yous": ListCase("drafts/", "key_a", _thank_you_drafts),
     "draft-audit": ListCase(lambda w: f"drafts/{w.draft()}/audit/", "key_a", _draft_edits),
     "audit": ListCase("audit/?object_type=reply", "key_a", _drafts),
+    "approvals-log": ListCase("approvals-log/", "alpha_owner", _approvals),
     "statements": ListCase("statements/", "key_a", _statements),
     "incident-statements": ListCase(
         lambda w: f"incidents/{w.incident()}/statements/", "key_a", _incident_statements

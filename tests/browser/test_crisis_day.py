@@ -88,10 +88,18 @@ def test_crisis_day_alert_reaches_the_people_who_act_and_the_link_acknowledges_o
     chat = FakeChat().start()
     try:
         chat_webhook_set(
-            agency_id=tenant.agency.pk, clinic=None, kind="slack", url=f"{chat.base_url}/slack"
+            agency_id=tenant.agency.pk,
+            clinic=None,
+            kind="slack",
+            url=f"{chat.base_url}/slack",
+            actor=acting("test"),
         )
         chat_webhook_set(
-            agency_id=tenant.agency.pk, clinic=clinic, kind="teams", url=f"{chat.base_url}/teams"
+            agency_id=tenant.agency.pk,
+            clinic=clinic,
+            kind="teams",
+            url=f"{chat.base_url}/teams",
+            actor=acting("test"),
         )
         with tenant.schema():
             detector_settings_update(actor=acting("test"), watch_words=["needles"])

@@ -8,6 +8,7 @@ import pytest
 
 from clinics.models import ChatWebhook, NotificationPreference, OnCall
 from core.crypto import decrypt_json
+from tests.fixtures.forms import rendered_form_data
 
 AGENCY_CHAT = "/agency/settings/chat/"
 CLINIC_ALERTS = "/clinics/clinic-a/settings/alerts/"
@@ -183,11 +184,14 @@ PREFS = "/account/notifications/"
 
 @pytest.mark.parametrize("who", ["alpha_writer", "a_approver"])
 def test_each_person_sets_their_own_preferences(login, world, who):
+    # the choices per kind of notice: tests/clinics/test_notification_preferences.py
     client = login(who)
     page = client.get(PREFS)
     assert page.status_code == 200 and 'value="hourly"' in page.content.decode()
     assert "/account/notifications/" in client.get("/account/").content.decode()
-    response = client.post(PREFS, {"email": "on", "digest": "hourly"})
+    data = rendered_form_data(page.content.decode(), "digest")
+    data.pop("in_app")
+    response = client.post(PREFS, {**data, "digest": "hourly"})
     assert response.status_code == 302
     pref = NotificationPreference.objects.get(user=world.users[who])
     assert (pref.email, pref.in_app, pref.digest) == (True, False, "hourly")
@@ -195,11 +199,12 @@ def test_each_person_sets_their_own_preferences(login, world, who):
 
 def test_bad_preference_is_400_and_changes_nothing(login, world):
     client = login("alpha_writer")
-    assert client.post(PREFS, {"in_app": "on", "digest": "immediate"}).status_code == 302
-    response = client.post(PREFS, {"email": "on", "digest": "weekly"})
+    data = rendered_form_data(client.get(PREFS).content.decode(), "digest")
+    assert client.post(PREFS, data).status_code == 302
+    response = client.post(PREFS, {**data, "digest": "weekly"})
     assert response.status_code == 400 and "nothing was saved" in response.content.decode()
     pref = NotificationPreference.objects.get(user=world.users["alpha_writer"])
-    assert (pref.email, pref.in_app, pref.digest) == (False, True, "immediate")
+    assert (pref.email, pref.in_app, pref.digest) == (True, True, "immediate")
 
 
 def test_preferences_need_sign_in(client):

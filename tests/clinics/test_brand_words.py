@@ -30,7 +30,7 @@ def test_a_clinic_person_sees_the_brand_never_carewatch(login, branded):
     client = login("a_approver")
     html = client.get("/account/notifications/").content.decode()
     assert '<a class="brand" href="/">Brightside Care Reviews</a>' in html
-    assert "Show me in Brightside Care Reviews (banner and badge)" in html
+    assert "Show what waits for me in Brightside Care Reviews (banner and badge)" in html
     assert "Carewatch" not in html
     account = client.get("/account/").content.decode()
     assert "(e-mail, on these pages, immediately or an hourly digest)" in account
@@ -39,5 +39,5 @@ def test_a_clinic_person_sees_the_brand_never_carewatch(login, branded):
 
 def test_staff_notification_settings_name_the_agency(login, branded):
     html = login("alpha_manager").get("/account/notifications/").content.decode()
-    assert "Show me in Brightside Health Marketing (banner and badge)" in html
+    assert "Show what waits for me in Brightside Health Marketing (banner and badge)" in html
     assert "Carewatch" not in html

@@ -50,21 +50,29 @@ OUTSIDERS = {  # actor -> how it authenticates
     "clinic_b_key": ("key", "key_b"),
     "other_agency_key": ("key", "key_beta"),
     "other_agency_clinic_key": ("key", "key_c"),
+    # staff of the clinic's own agency limited to its other clinic (the agency's people page)
+    "writer_limited_to_clinic_b": ("limited", "alpha_writer"),
+    "analyst_limited_to_clinic_b": ("limited", "alpha_analyst"),
 }
 
 
-def _client(kind, name, login, api):
+def _client(kind, name, login, api, limit_to=None, world=None):
+    if kind == "limited":
+        limit_to(name, world.clinics["b"])
+        return login(name)
     return login(name) if kind == "user" else api(name)
 
 
 @pytest.mark.parametrize(("route", "pattern"), ROUTES, ids=ROUTE_IDS)
 @pytest.mark.parametrize("outsider", sorted(OUTSIDERS))
-def test_outsiders_get_404_on_every_clinic_route(route, pattern, outsider, clinic_a, login, api):
+def test_outsiders_get_404_on_every_clinic_route(
+    route, pattern, outsider, clinic_a, login, api, limit_to, world
+):
     # given someone who may not reach clinic A, and a clinic slug that does not exist
     kind, name = OUTSIDERS[outsider]
-    client = _client(kind, name, login, api)
+    client = _client(kind, name, login, api, limit_to, world)
     # API keys work on the API only; on a page they count as no credential at all
-    expected = 404 if kind == "user" or route.startswith("api/") else 302
+    expected = 404 if kind != "key" or route.startswith("api/") else 302
     for method in _methods(pattern):
         # when they call the route on clinic A
         response = client.generic(method, f"/clinics/{clinic_a.slug}/{route}")
@@ -225,6 +233,19 @@ PUBLIC_API_EXPECTED = {
     },
     "api/v1/api-keys/1/rotate/": {
         "key_alpha": 403, "user:beta_owner": 404, "user:a_approver": 403, None: 401,
+    },
+    # privacy requests: the agency's owners and managers and its agency keys with `write`,
+    # never a clinic key (tests/feeds/test_privacy_api.py has the whole matrix)
+    "api/v1/privacy-requests/": {
+        "key_a": 403, "key_alpha": 200, "key_beta": 200, "user:alpha_owner": 200,
+        "user:a_approver": 403, None: 401,
+    },
+    "api/v1/privacy-requests/matches/": {  # no `author`: 400 once the caller may search
+        "key_a": 403, "key_alpha": 400, "user:alpha_owner": 400, "user:a_approver": 403,
+        None: 401,
+    },
+    "api/v1/privacy-requests/1/": {
+        "key_a": 403, "key_alpha": 404, "user:beta_owner": 404, "user:a_approver": 403, None: 401,
     },
 }  # fmt: skip
 

@@ -7,6 +7,7 @@ import pytest
 TABS = ["Overview", "Inbox", "Incidents", "Approvals", "Statements", "Fact sheet", "Report",
         "Outbox", "Import CSV"]  # fmt: skip
 LEAVING = "Leaving: export, deactivate, delete"
+MANAGING = ["API keys", "Settings history"]  # owners and managers only
 SETTINGS = ["General", "People", "Alerts", "Sources", "Reply templates", "Detector thresholds",
             "Monthly report"]  # fmt: skip
 
@@ -24,8 +25,8 @@ def _links(html: str, nav_class: str) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("person", "tabs", "settings_tabs"),
     [
-        ("alpha_owner", [*TABS, "Settings"], [*SETTINGS, "API keys", "Webhooks", LEAVING]),
-        ("alpha_manager", [*TABS, "Settings"], [*SETTINGS, "API keys", "Webhooks", LEAVING]),
+        ("alpha_owner", [*TABS, "Settings"], [*SETTINGS, *MANAGING, "Webhooks", LEAVING]),
+        ("alpha_manager", [*TABS, "Settings"], [*SETTINGS, *MANAGING, "Webhooks", LEAVING]),
         ("alpha_writer", [*TABS, "Settings"], [*SETTINGS, "Webhooks"]),
         ("alpha_analyst", [*TABS, "Settings"], [*SETTINGS, "Webhooks"]),
         # the clinic's own people never get the staff layout: its pages send them to the portal

@@ -12,6 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class FakeChat:
     def __init__(self):
         self.posts: list[dict] = []  # {"path", "json", "at"}
+        # path -> (status, body, seconds to wait first): how a failing channel answers, as
+        # Slack ("no_service" / 404) or Teams (a Workflow's JSON error) do; default 200 "ok"
+        self.answers: dict[str, tuple[int, str, float]] = {}
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -22,10 +25,16 @@ class FakeChat:
                 except ValueError:
                     data = None
                 outer.posts.append({"path": self.path, "json": data, "at": time.time()})
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain")
-                self.end_headers()
-                self.wfile.write(b"ok" if "slack" in self.path else b"1")
+                ok = "ok" if "slack" in self.path else "1"
+                status, text, delay = outer.answers.get(self.path, (200, ok, 0.0))
+                time.sleep(delay)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "text/plain")
+                    self.end_headers()
+                    self.wfile.write(text.encode())
+                except OSError:  # the caller stopped waiting (a timeout)
+                    pass
 
             def log_message(self, *args):
                 pass

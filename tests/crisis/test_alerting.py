@@ -75,11 +75,12 @@ def test_an_incident_reaches_email_in_app_slack_and_teams_with_ack_links(
 ):
     # given the agency's Slack channel and the clinic's Teams channel (stored encrypted)
     chat_webhook_set(
-        agency_id=clinic_a.agency_id, clinic=None, kind="slack", url=f"{fake_chat.base_url}/slack"
-    )
+        agency_id=clinic_a.agency_id, clinic=None, kind="slack",
+        url=f"{fake_chat.base_url}/slack", actor=acting("test"),
+    )  # fmt: skip
     chat_webhook_set(
         agency_id=clinic_a.agency_id, clinic=clinic_a, kind="teams",
-        url=f"{fake_chat.base_url}/teams",
+        url=f"{fake_chat.base_url}/teams", actor=acting("test"),
     )  # fmt: skip
     from clinics.models import ChatWebhook
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 import pytest
 from django_tenants.utils import schema_context
 
+from accounts.actors import Actor
 from dashboard.selectors import clinic_setup_steps
 from feeds.models import Source
 from feeds.services import source_replies_by_hand_set, source_update
+
+SETUP = Actor.of_system("test", "Setup")  # who changes the settings a test sets up
 
 
 def _replies_step(clinic) -> dict:
@@ -79,7 +82,7 @@ def test_where_connecting_is_set_up_an_unconnected_channel_is_connected_or_poste
         "page."
     )
     with schema_context(clinic_a.schema_name):
-        source_replies_by_hand_set(source=harbor, by_hand=True)
+        source_replies_by_hand_set(source=harbor, by_hand=True, actor=SETUP)
     assert _replies_step(clinic_a)["done"] is True
 
 
@@ -89,6 +92,7 @@ def test_a_connected_channel_and_one_posted_by_hand_complete_the_step(clinic_a, 
             source=harbor,
             settings={"account_id": "accounts/1", "location_id": "locations/2"},
             credentials={"access_token": "token"},
+            actor=SETUP,
         )
     step = _replies_step(clinic_a)
     assert step["done"] is True

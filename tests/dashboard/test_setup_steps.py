@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from django_tenants.utils import schema_context
 
+from accounts.actors import Actor
 from agency.services import agency_member_add
 from clinics.models import OnCall
 from clinics.services import clinic_member_add, clinic_update
 from dashboard.selectors import clinic_setup_steps
+
+SETUP = Actor.of_system("test", "Setup")  # who changes the settings a test sets up
 
 
 def _steps(clinic) -> dict[str, dict]:
@@ -30,7 +33,7 @@ def test_a_new_clinic_lists_what_it_still_needs_and_ticks_each_step(login, world
     # each step ticks when it is done
     clinic_member_add(clinic=clinic, email="legal@clinic-b.test", full_name="B Legal",
                       role="viewer", crisis_roles=["legal"], password="a-long-passphrase")  # fmt: skip
-    clinic_update(clinic=clinic, phone="+1 555 0199", email="hello@clinic-b.test")
+    clinic_update(clinic=clinic, actor=SETUP, phone="+1 555 0199", email="hello@clinic-b.test")
     OnCall.objects.create(clinic=clinic, user=world.users["alpha_manager"], position=0)
     steps = _steps(clinic)
     assert all(steps[k]["done"] for k in ("approver", "legal", "contact", "on_call"))

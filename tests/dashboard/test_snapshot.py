@@ -9,11 +9,14 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from accounts.actors import Actor
 from config.celery import app as celery_app
 from core.rollup import figures_changed
 from dashboard.models import ClinicSnapshot
 from dashboard.services import clinic_snapshot_refresh, clinic_snapshots_due
 from feeds.services import reviews_status_set
+
+SETUP = Actor.of_system("test", "Setup")  # who changes the settings a test sets up
 
 
 def test_refresh_computes_every_figure(clinic_a, rows):
@@ -63,7 +66,7 @@ def test_reply_target_decides_the_breach(clinic_a, rows):
     r = rows(clinic)
     r.review(hours_ago=3, rating=None, label="negative")
     assert clinic_snapshot_refresh(clinic=clinic).sla_breaches == 0
-    clinic_update(clinic=clinic, reply_target_minutes=60)
+    clinic_update(clinic=clinic, actor=SETUP, reply_target_minutes=60)
     assert clinic_snapshot_refresh(clinic=clinic).sla_breaches == 1
 
 

@@ -12,6 +12,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from accounts.actors import Actor
 from agency.models import PrivacyRequest
 from core.errors import PermissionDenied, ValidationFailed
 from core.privacy import REDACTED_TEXT
@@ -191,7 +192,7 @@ def test_a_request_across_two_clinics_is_logged_with_its_receipt(reese, world, c
         [b] = reviews_upsert(source=source, items=[_item("y-9", published_at=T0 - timedelta(1))])
     # when a manager carries out the request
     done = privacy_request_carry_out(
-        agency=world.agencies["alpha"], user=world.users["alpha_manager"], role="manager",
+        agency=world.agencies["alpha"], actor=Actor(user=world.users["alpha_manager"]),
         author="Reese B.", reason="Erasure request REQ-114 received by e-mail", action="redact",
         selected=[f"clinic-a:{reese['review'].pk}", f"clinic-b:{b.pk}"],
     )  # fmt: skip
@@ -239,7 +240,7 @@ def test_bad_input_changes_nothing(reese, world, clinic_a, change, fields):
     }  # fmt: skip
     with pytest.raises(ValidationFailed) as refused:
         privacy_request_carry_out(
-            agency=world.agencies["alpha"], user=world.users["alpha_owner"], role="owner",
+            agency=world.agencies["alpha"], actor=Actor(user=world.users["alpha_owner"]),
             **request,
         )  # fmt: skip
     assert set(refused.value.fields) == fields
@@ -252,7 +253,7 @@ def test_bad_input_changes_nothing(reese, world, clinic_a, change, fields):
 def test_writers_and_analysts_cannot_carry_out_a_request(reese, world, clinic_a, role):
     with pytest.raises(PermissionDenied):
         privacy_request_carry_out(
-            agency=world.agencies["alpha"], user=world.users[f"alpha_{role}"], role=role,
+            agency=world.agencies["alpha"], actor=Actor(user=world.users[f"alpha_{role}"]),
             author="Reese B.", reason="Erasure request REQ-114 received by e-mail",
             action="delete", selected=[f"clinic-a:{reese['review'].pk}"],
         )  # fmt: skip

@@ -303,3 +303,29 @@ def test_the_api_query_matches_the_inbox_query_for_every_filter(inbox, clinic_a,
         got = reviews_page_json(filters, after=None, newer=False, limit=100)
     assert [json.loads(item.json)["id"] for item in got] == expected
     assert [item.key[-1] for item in got] == expected
+
+
+def test_a_review_imported_as_past_says_so_in_the_list_and_the_detail(inbox, api, clinic_a):
+    # given a review imported as history (a CSV import of past reviews) beside today's
+    with schema_context(clinic_a.schema_name):
+        past = Review.objects.create(
+            source=inbox["a"].source,
+            external_id="past",
+            rating=1,
+            text="Years ago the wait was long",
+            published_at=T0 - timedelta(days=400),
+            imported_as_past=True,
+        )
+    client = api("key_a")
+
+    # then the API says which reviews are past ones, as the reply editor's page does
+    listed = client.get("/clinics/clinic-a/api/v1/reviews/?order=oldest").json()["results"]
+    assert [(r["external_id"], r["imported_as_past"]) for r in listed] == [
+        ("past", True), ("a", False), ("b", False), ("c", False), ("d", False),
+    ]  # fmt: skip
+    detail = client.get(f"/clinics/clinic-a/api/v1/reviews/{past.pk}/").json()
+    assert detail["imported_as_past"] is True
+    assert (
+        client.get(f"/clinics/clinic-a/api/v1/reviews/{inbox['b'].pk}/").json()["imported_as_past"]
+        is False
+    )

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.actors import Actor
 from clinics.models import Clinic, Notification
 from clinics.notifications import preference_set
 from reports.models import ReportSending, ReportSettings
@@ -22,6 +23,8 @@ from reports.services import (
     schedule_month_due,
 )
 from tests.responses.conftest import review_in
+
+SETUP = Actor.of_system("test", "Setup")  # who changes the settings a test sets up
 
 NOVEMBER = date(2026, 11, 1)
 EXTRA = "owner@practice.test"
@@ -39,7 +42,7 @@ def zoned(clinic_a):
     clinic_a.timezone = "America/New_York"
     clinic_a.save(update_fields=["timezone"])  # save(): the routing cache hears of it
     review_in(clinic_a, "csv", published_at=datetime(2026, 11, 10, 15, tzinfo=UTC))
-    report_settings_update(clinic=clinic_a, send_monthly=True, extra_recipients=EXTRA)
+    report_settings_update(clinic=clinic_a, send_monthly=True, extra_recipients=EXTRA, actor=SETUP)
     yield Clinic.objects.select_related("agency").get(pk=clinic_a.pk)
     clinic_a.timezone = before
     clinic_a.save(update_fields=["timezone"])

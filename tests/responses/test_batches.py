@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from accounts.actors import Actor
 from clinics.models import Clinic
 from clinics.services import clinic_update
 from facts.models import Fact
@@ -26,6 +27,8 @@ from responses.services.outbox import outbox_deliver
 from scoring.claims.services import claims_cluster
 from scoring.models import ClaimMention, ReviewScore
 from tests.responses.conftest import review_in, source_of
+
+SETUP = Actor.of_system("test", "Setup")  # who changes the settings a test sets up
 
 CLAIM = "Riverside Family Dental reuses needles"
 FACT_SENTENCE = "Every needle we use is single-use and sealed (source: Sterilisation log)."
@@ -271,14 +274,17 @@ def test_the_suggested_correction_fits_x(clinic_a, as_user):
     before = {"email": row.email, "contact_url": row.contact_url}
     # (through the service: its save clears the web process's cached copy of the clinic)
     clinic_update(
-        clinic=row, email="hello@clinic-a.example", contact_url="https://clinic-a.example/contact"
+        clinic=row,
+        actor=SETUP,
+        email="hello@clinic-a.example",
+        contact_url="https://clinic-a.example/contact",
     )
     try:
         response = writer.post(
             "reply-batches/", {"review_ids": [x.pk, google.pk], "fact_slug": "single-use-needles"}
         )
     finally:
-        clinic_update(clinic=row, **before)
+        clinic_update(clinic=row, actor=SETUP, **before)
 
     assert response.status_code == 201, response.json()
     batch = response.json()

@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from accounts.actors import Actor
 from clinics.models import Notification, clinic_zone
 from crisis.services.alerting import chat_webhook_set
 from dashboard.models import ClinicSnapshot
@@ -19,7 +20,11 @@ from dashboard.services import clinic_snapshot_refresh
 from feeds.models import Review, Source
 from feeds.services import source_create, source_update
 from responses.models import AuditEntry, OutboxItem, ReplyDraft
-from responses.services.delivery import outbox_failure_notify
+from responses.services.delivery import (
+    FAILURE_BURST_QUIET,
+    outbox_failure_notify,
+    reply_failures_mail,
+)
 from responses.services.outbox import (
     outbox_deliver,
     outbox_failures_untold,
@@ -28,6 +33,8 @@ from responses.services.outbox import (
 from tests.crisis.fake_chat import FakeChat
 from tests.feeds.fake_platforms import FakePlatforms
 from tests.responses.conftest import OK_TEXT, review_in
+
+SETUP = Actor.of_system("test", "Setup")  # who changes the settings a test sets up
 
 FB_TEXT = "They reuse needles at this clinic!"
 
@@ -137,6 +144,7 @@ def test_a_reply_to_a_disconnected_channel_fails_with_what_to_do_and_waits_for_i
         source_update(
             source=Source.objects.get(kind="facebook"),
             credentials=platforms.credentials("facebook"),
+            actor=SETUP,
         )
     # then the outbox sends again what waited for that channel (the task the port queues)
     source_id = failed["source_id"]
@@ -159,12 +167,14 @@ def test_saving_a_sources_credentials_queues_the_retry_for_that_source(
 ):
     review = _facebook_review(clinic_a, platforms, connected=False)
     with django_capture_on_commit_callbacks(execute=True), schema_context(clinic_a.schema_name):
-        source_update(source=review.source, credentials=platforms.credentials("facebook"))
+        source_update(
+            source=review.source, credentials=platforms.credentials("facebook"), actor=SETUP
+        )
     assert ("responses.tasks.outbox_retry_for_source", (review.source_id,)) in queued
     # a change of name alone queues nothing
     queued.clear()
     with django_capture_on_commit_callbacks(execute=True), schema_context(clinic_a.schema_name):
-        source_update(source=review.source, name="Renamed page")
+        source_update(source=review.source, name="Renamed page", actor=SETUP)
     assert queued == []
 
 
@@ -243,10 +253,11 @@ def test_a_failure_tells_the_agency_in_app_mail_and_chat_and_the_clinic_only_for
         clinic=None,
         kind="slack",
         url=f"{chat.base_url}/slack",
+        actor=SETUP,
     )
     chat_webhook_set(
         agency_id=world.agencies["alpha"].pk, clinic=clinic_a, kind="teams",
-        url=f"{chat.base_url}/teams",
+        url=f"{chat.base_url}/teams", actor=SETUP,
     )  # fmt: skip
     review = _facebook_review(clinic_a, platforms, connected=False)
     item_id = _approved(clinic_a, as_user, review)["delivery"][0]["outbox_id"]
@@ -284,15 +295,20 @@ def test_a_failure_tells_the_agency_in_app_mail_and_chat_and_the_clinic_only_for
     assert sorted(m.to[0] for m in failure_mails) == sorted(
         u.email for u in (users["alpha_manager"], users["a_approver"], users["alpha_owner"])
     )
-    # the writer: information only, in her history, never waiting for her
+    # the writer: information only, in her history, never waiting for her; her e-mail goes
+    # once the burst of her failed replies is over (one e-mail for them all)
+    assert [m for m in mailoutbox if m not in failure_mails] == []
+    writer_note = Notification.objects.get(user=users["alpha_writer"], clinic=clinic_a)
+    assert (writer_note.kind, writer_note.open, writer_note.waits) == ("reply_failed", False, False)
+    later = timezone.now() + FAILURE_BURST_QUIET + timedelta(seconds=5)
+    with django_capture_on_commit_callbacks(execute=True), schema_context(clinic_a.schema_name):
+        assert reply_failures_mail(user_id=users["alpha_writer"].pk, now=later) == "mailed"
     [writer_mail] = [m for m in mailoutbox if m not in failure_mails]
     assert writer_mail.to == [users["alpha_writer"].email]
     assert writer_mail.subject == (
         "[Clinic A] Your reply to Commenter’s Facebook page comment of "
         f"{day.day} {day:%b %Y} was not posted on Sunrise Facebook page"
     )
-    writer_note = Notification.objects.get(user=users["alpha_writer"], clinic=clinic_a)
-    assert (writer_note.kind, writer_note.open, writer_note.waits) == ("reply_failed", False, False)
     mail = {m.to[0]: m for m in failure_mails}
     # the subject is the short line; the body says what happened and what to do, without
     # naming the platform twice ("Sunrise Facebook page ... to Facebook page")
@@ -572,8 +588,11 @@ def test_a_failing_batch_tells_its_approvers_once_not_once_per_mention(
             outbox_failure_notify(item_id=i)
 
     # then the batch's approvers and the owner hear once each, with a link to the batch; the
-    # batch's writer once, for information, for the whole batch
+    # batch's writer once, for information, for the whole batch (once the burst is over)
     users = world.users
+    later = timezone.now() + FAILURE_BURST_QUIET + timedelta(seconds=5)
+    with django_capture_on_commit_callbacks(execute=True), schema_context(clinic_a.schema_name):
+        assert reply_failures_mail(user_id=users["alpha_writer"].pk, now=later) == "mailed"
     assert sorted(m.to[0] for m in mailoutbox) == sorted(
         u.email
         for u in (

@@ -16,7 +16,12 @@ from django_tenants.utils import schema_context
 from clinics.models import Notification
 from facts.models import Fact
 from responses.models import OutboxItem, ResponseSettings
-from responses.services.delivery import BATCH_WAIT, outbox_failure_notify
+from responses.services.delivery import (
+    BATCH_WAIT,
+    FAILURE_BURST_QUIET,
+    outbox_failure_notify,
+    reply_failures_mail,
+)
 from responses.services.outbox import outbox_deliver
 from scoring.claims.services import claims_cluster
 from scoring.models import ClaimMention, ReviewScore
@@ -30,6 +35,13 @@ WRITER_SUBJECT = (
     "[Clinic A] Some of your replies to the claim “Riverside Family Dental reuses needles” were "
     "not posted"
 )
+
+
+def _burst_over(clinic, world, capture) -> None:
+    """The writer's e-mail about her failed replies goes once their burst is over."""
+    later = timezone.now() + FAILURE_BURST_QUIET + timedelta(seconds=5)
+    with capture(execute=True), schema_context(clinic.schema_name):
+        reply_failures_mail(user_id=world.users["alpha_writer"].pk, now=later)
 
 
 def _mixed_claim(clinic, kinds: dict[str, int], fake=None) -> tuple[int, dict[str, list[int]]]:
@@ -196,7 +208,9 @@ def test_every_failed_channel_of_a_batch_is_told_once_with_counts_and_the_claims
     # then each channel is told once (Google was never told: the batch shared one notice)
     assert sum(o.startswith("told") for o in outcomes) == 2
     users = world.users
-    # the batch's writer hears once, for information, whatever the channels
+    # the batch's writer hears once, for information, whatever the channels (once the burst
+    # of her failed replies is over)
+    _burst_over(clinic_a, world, django_capture_on_commit_callbacks)
     [writer_mail] = [m for m in mailoutbox if m.to == [users["alpha_writer"].email]]
     assert writer_mail.subject == (
         "[Clinic A] Some of your replies to the claim “Riverside Family Dental reuses needles” "
@@ -244,7 +258,7 @@ def _source_id(clinic, item_id: int) -> int:
 
 
 def test_a_batch_notice_waits_for_the_channels_first_attempts_then_counts_them(
-    clinic_a, as_user, mailoutbox, login, django_capture_on_commit_callbacks
+    clinic_a, as_user, world, mailoutbox, login, django_capture_on_commit_callbacks
 ):
     # given 3 Google mentions of one batch, not connected; one has failed, two wait to be sent
     cluster_id, _ids = _mixed_claim(clinic_a, {"google": 3})
@@ -268,6 +282,7 @@ def test_a_batch_notice_waits_for_the_channels_first_attempts_then_counts_them(
         assert outbox_failure_notify(item_id=rest[-1].pk).startswith("told 3")
         assert outbox_failure_notify(item_id=rest[0].pk) == "already told"
         assert outbox_failure_notify(item_id=first.pk) == "already told"
+    _burst_over(clinic_a, world, django_capture_on_commit_callbacks)
     assert {m.subject for m in mailoutbox} == {
         "[Clinic A] 3 replies to the claim “Riverside Family Dental reuses needles” were not "
         "posted on google source",
@@ -276,7 +291,7 @@ def test_a_batch_notice_waits_for_the_channels_first_attempts_then_counts_them(
 
 
 def test_a_batch_notice_does_not_wait_for_ever(
-    clinic_a, as_user, mailoutbox, login, django_capture_on_commit_callbacks
+    clinic_a, as_user, world, mailoutbox, login, django_capture_on_commit_callbacks
 ):
     cluster_id, _ids = _mixed_claim(clinic_a, {"google": 2})
     bid = _batch_at_client(clinic_a, as_user, cluster_id)
@@ -292,6 +307,7 @@ def test_a_batch_notice_does_not_wait_for_ever(
         )
     with django_capture_on_commit_callbacks(execute=True), schema_context(clinic_a.schema_name):
         assert outbox_failure_notify(item_id=first.pk).startswith("told 3")
+    _burst_over(clinic_a, world, django_capture_on_commit_callbacks)
     assert {m.subject for m in mailoutbox} == {
         "[Clinic A] 1 reply to the claim “Riverside Family Dental reuses needles” was not "
         "posted on google source",

@@ -4,10 +4,15 @@ until it is done. The digest is on beat."""
 
 from __future__ import annotations
 
+import pytest
 from django.conf import settings
+from django_tenants.utils import schema_context
 
 from clinics.models import Notification
 from clinics.notifications import notification_digests_send, preference_set
+from feeds.models import Source
+from feeds.services.ingest import ItemIn, reviews_upsert
+from feeds.services.privacy import reviews_redact
 from tests.responses.conftest import BLOCK_TEXT, OK_TEXT, review_in
 
 
@@ -205,3 +210,92 @@ def test_a_sent_back_notice_closes_once_the_follow_up_resolves_its_review_and_no
     # and the other review, which still waits for its reply, keeps its notice
     assert _open(f"reply:{drafts[waiting.pk]}:sent_back") == {"writer@alpha.test": "sent_back"}
     assert writer.get(f"drafts/{drafts[waiting.pk]}/").json()["status"] == "changes_requested"
+
+
+def _sent_back_on(clinic, writer, manager, *reviews) -> dict[int, int]:
+    """A reply on each review, submitted and sent back to its writer: review id → draft id."""
+    drafts = {}
+    for review in reviews:
+        draft = writer.post("drafts/", {"review_id": review.pk, "text": OK_TEXT}).json()
+        writer.post(f"drafts/{draft['id']}/submit/")
+        manager.post(f"drafts/{draft['id']}/reject/", {"comment": "Shorter, please."})
+        drafts[review.pk] = draft["id"]
+    return drafts
+
+
+@pytest.mark.parametrize("status", ["resolved", "ignored", "replied"])
+def test_settling_several_reviews_at_once_in_the_inbox_closes_their_sent_back_notices(
+    clinic_a, as_user, status
+):
+    # given three replies sent back to their writer, each on its own review
+    writer, manager = as_user("alpha_writer", clinic_a), as_user("alpha_manager", clinic_a)
+    first, second, waiting = (review_in(clinic_a) for _ in range(3))
+    drafts = _sent_back_on(clinic_a, writer, manager, first, second, waiting)
+
+    # when staff settle the first two at once from the inbox (its bulk action)
+    done = manager.client.post(
+        f"/clinics/{clinic_a.slug}/inbox/", {"review": [first.pk, second.pk], "status": status}
+    )
+    assert done.status_code == 302
+
+    # then neither reply's "sent back to you" notice waits for the writer any more, as when
+    # one review is resolved through its follow-up
+    assert _open(f"reply:{drafts[first.pk]}:sent_back") == {}
+    assert _open(f"reply:{drafts[second.pk]}:sent_back") == {}
+    # and the review that still waits for its reply keeps its notice
+    assert _open(f"reply:{drafts[waiting.pk]}:sent_back") == {"writer@alpha.test": "sent_back"}
+
+
+def test_putting_reviews_back_to_needs_reply_in_the_inbox_keeps_their_sent_back_notices(
+    clinic_a, as_user
+):
+    writer, manager = as_user("alpha_writer", clinic_a), as_user("alpha_manager", clinic_a)
+    review = review_in(clinic_a)
+    drafts = _sent_back_on(clinic_a, writer, manager, review)
+
+    manager.client.post(
+        f"/clinics/{clinic_a.slug}/inbox/", {"review": [review.pk], "status": "needs_reply"}
+    )
+
+    assert _open(f"reply:{drafts[review.pk]}:sent_back") == {"writer@alpha.test": "sent_back"}
+
+
+def test_a_review_taken_down_on_its_platform_closes_its_sent_back_notice(clinic_a, as_user):
+    # given a reply sent back to its writer
+    writer, manager = as_user("alpha_writer", clinic_a), as_user("alpha_manager", clinic_a)
+    review, other = review_in(clinic_a), review_in(clinic_a)
+    drafts = _sent_back_on(clinic_a, writer, manager, review, other)
+
+    # when the next sync finds the review deleted on its platform
+    with schema_context(clinic_a.schema_name):
+        source = Source.objects.get(pk=review.source_id)
+        [upserted] = reviews_upsert(
+            source=source,
+            items=[
+                ItemIn(
+                    external_id=review.external_id,
+                    text=review.text,
+                    published_at=review.published_at,
+                    author_name=review.author_name,
+                    rating=review.rating,
+                    deleted=True,
+                )
+            ],
+        )
+    assert upserted.status == "updated"
+
+    # then nothing is left for the writer to do there; the other review keeps its notice
+    assert _open(f"reply:{drafts[review.pk]}:sent_back") == {}
+    assert _open(f"reply:{drafts[other.pk]}:sent_back") == {"writer@alpha.test": "sent_back"}
+
+
+def test_a_review_deleted_at_its_authors_request_closes_its_sent_back_notice(clinic_a, as_user):
+    writer, manager = as_user("alpha_writer", clinic_a), as_user("alpha_manager", clinic_a)
+    review, other = review_in(clinic_a), review_in(clinic_a)
+    drafts = _sent_back_on(clinic_a, writer, manager, review, other)
+
+    with schema_context(clinic_a.schema_name):
+        reviews_redact(review_ids=[review.pk], delete=True)
+
+    assert _open(f"reply:{drafts[review.pk]}:sent_back") == {}
+    assert _open(f"reply:{drafts[other.pk]}:sent_back") == {"writer@alpha.test": "sent_back"}

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from django_tenants.utils import schema_context
 
+from accounts.actors import Actor
 from clinics.alerting import on_call_set
 from clinics.models import Notification
 from tests.responses.conftest import source_of
+
+SETUP = Actor.of_system("test", "Setup")  # who changes the settings a test sets up
 
 BASE = "/clinics/clinic-a"
 BODY = "Our clinic is open as usual. Every needle is used once. Questions: +1 555 0100."
@@ -36,7 +39,7 @@ def test_the_clinics_approval_tells_the_agency_to_publish_and_pin_until_it_is_pu
     clinic_a, world, as_user, mailoutbox, django_capture_on_commit_callbacks, login
 ):
     # given the writer on the clinic's on-call list too (told once, not twice)
-    on_call_set(clinic=clinic_a, entries=[str(world.users["alpha_writer"].pk)])
+    on_call_set(clinic=clinic_a, entries=[str(world.users["alpha_writer"].pk)], actor=SETUP)
     mailoutbox.clear()
 
     # when the clinic's approver gives the last approval

@@ -99,7 +99,8 @@ def test_patch_changes_events_state_and_url(login, clinic_a, receiver):
                 "events": [
                     "'review.deleted' is not an event: choose from review.created, "
                     "review.scored, incident.opened, incident.resolved, reply.approved, "
-                    "reply.published, statement.published."
+                    "reply.published, statement.published, privacy_request.received, "
+                    "privacy_request.completed."
                 ]
             },
         ),

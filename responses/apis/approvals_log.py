@@ -1,0 +1,50 @@
+"""The approvals log: who approved what, when, at which step, and what was overridden."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+
+from core.api import ClinicAPIView, Pagination, query_params_validated
+from core.permissions import Permission
+from responses.apis.serializers import (
+    ApprovalsLogEntryOutputSerializer,
+    ApprovalsLogFilterSerializer,
+)
+from responses.selectors import approvals_log, approvals_log_rows
+
+APPROVALS_LOG_PARAMS_OTHER = ("cursor", "page_size", "page", "format")
+
+
+class ApprovalsLogListApi(ClinicAPIView):
+    """List who approved what, when and at which step.
+
+    Every approval decision of the clinic's replies, batches and statements, newest first:
+    who decided (with their role then), at which step, the decision (approved, approved as a
+    batch of N, rejected and sent back with the reason, the privacy block kept or overridden
+    with the reason), what it was about and the text of the version decided on.
+
+    Filters: `decided_from` / `decided_to` (days of the clinic's time zone, inclusive),
+    `person` (`person.label` of an entry), `step`, `decision`, `kind`. A value it cannot use,
+    or a parameter it does not know, is a 400 naming it. Read by the agency's owners and
+    managers, the clinic's approvers and its legal and clinician people, and keys with the
+    `approve` scope; the clinic's own people (and their keys) read the decisions on what
+    reached the clinic, as `audit/` does."""
+
+    pagination_class = Pagination
+    read_permission = Permission.APPROVALS_LOG
+
+    @extend_schema(
+        parameters=[ApprovalsLogFilterSerializer],
+        responses=ApprovalsLogEntryOutputSerializer(many=True),
+    )
+    def get(self, request):
+        filters = query_params_validated(
+            ApprovalsLogFilterSerializer, request.query_params, also=APPROVALS_LOG_PARAMS_OTHER
+        )
+        entries = approvals_log(self.access, **filters)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(entries, request, view=self)
+        rows = approvals_log_rows(page, clinic=self.clinic)
+        return paginator.get_paginated_response(
+            ApprovalsLogEntryOutputSerializer(rows, many=True).data
+        )

@@ -1,0 +1,338 @@
+"""Privacy requests for integrators (`/api/v1/privacy-requests/`): find a person's items across
+the agency's clinics, carry a request out with the page's checks, list the log with filters and
+read one request with what was done; who may (owners, managers, agency keys with `write`; never
+a clinic key) as a matrix; bad input is a 400 naming the field and changes nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django_tenants.utils import schema_context
+
+from accounts.credentials import api_key_create
+from agency.models import PrivacyRequest
+from agency.services import agency_member_add
+from core.privacy import REDACTED_TEXT
+from feeds.models import Review, Source
+from webhooks.models import WebhookDelivery
+from webhooks.services import subscription_create
+
+URL = "/api/v1/privacy-requests/"
+T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
+REASON = "Erasure request REQ-114 received by e-mail"
+
+
+def _review(clinic, external_id, author, *, kind="review", text="Long wait, rude staff"):
+    with schema_context(clinic.schema_name):
+        source, _ = Source.objects.get_or_create(kind="google", defaults={"name": "Google"})
+        return Review.objects.create(
+            source=source, external_id=external_id, author_name=author, text=text, kind=kind,
+            rating=2 if kind == "review" else None, published_at=T0,
+        )  # fmt: skip
+
+
+@pytest.fixture
+def reese(clinic_a, clinic_b, clinic_c):
+    return {
+        "a": _review(clinic_a, "g-1", "Reese B."),
+        "a_mention": _review(clinic_a, "g-5", "@reese_b", kind="mention", text="Avoid them"),
+        "b": _review(clinic_b, "g-2", "reese b."),
+        "c": _review(clinic_c, "g-4", "Reese B."),  # another agency's clinic
+    }
+
+
+@pytest.fixture
+def keys(world):
+    """Agency keys of alpha with one scope each (the world has `key_alpha` with read+write)."""
+    made = {}
+    for scope in ("read", "write", "approve"):
+        _, issued = api_key_create(
+            agency=world.agencies["alpha"], name=f"alpha {scope}", scopes=[scope]
+        )
+        made[f"alpha_{scope}"] = issued.secret
+    return made
+
+
+def _body(reese, **over) -> dict:
+    return {
+        "author": "Reese B.",
+        "reason": REASON,
+        "action": "redact",
+        "items": [
+            {"clinic": "clinic-a", "review_id": reese["a"].pk},
+            {"clinic": "clinic-a", "review_id": reese["a_mention"].pk},
+            {"clinic": "clinic-b", "review_id": reese["b"].pk},
+        ],
+        **over,
+    }
+
+
+def _untouched(clinic_a, clinic_b, reese) -> bool:
+    with schema_context(clinic_a.schema_name):
+        a = Review.objects.filter(
+            pk__in=[reese["a"].pk, reese["a_mention"].pk], redacted_at=None, author_name__gt=""
+        ).count()
+        hooks_a = WebhookDelivery.objects.count()
+    with schema_context(clinic_b.schema_name):
+        b = Review.objects.filter(pk=reese["b"].pk, author_name="reese b.", redacted_at=None)
+        b = b.exists()
+        hooks_b = WebhookDelivery.objects.count()
+    return a == 2 and b and not PrivacyRequest.objects.exists() and hooks_a == hooks_b == 0
+
+
+def test_an_agency_key_carries_out_a_request_then_lists_and_reads_it(
+    reese, api, clinic_a, clinic_b, django_capture_on_commit_callbacks
+):
+    crm = api("key_alpha")
+    # given the person's items, found across the agency's clinics
+    found = crm.get(f"{URL}matches/", {"author": "reese"})
+    assert found.status_code == 200, found.content
+    assert found.json()["found"] == 3 and found.json()["clinics_more"] == 0
+    assert [(g["clinic"], len(g["items"])) for g in found.json()["clinics"]] == [
+        ("clinic-a", 2), ("clinic-b", 1),
+    ]  # fmt: skip
+    assert found.json()["clinics"][0]["items"][0]["text"] == "Avoid them"  # newest first
+    # when the CRM asks to redact them
+    with django_capture_on_commit_callbacks(execute=False):
+        created = crm.post(URL, _body(reese), content_type="application/json")
+    # then they are redacted in both clinics and the answer says what was done where
+    assert created.status_code == 201, created.content
+    done = created.json()
+    row = PrivacyRequest.objects.get()
+    assert done["id"] == row.pk and done["status"] == "completed" and done["action"] == "redact"
+    assert done["url"] == f"{settings.PUBLIC_BASE_URL}{URL}{row.pk}/"
+    assert (done["items"], done["reviews"], done["mentions"], done["comments"]) == (3, 2, 1, 0)
+    assert done["clinics"] == [
+        {"clinic": "clinic-a", "name": "Clinic A", "items": 2, "reviews": 1, "comments": 0,
+         "mentions": 1},
+        {"clinic": "clinic-b", "name": "Clinic B", "items": 1, "reviews": 1, "comments": 0,
+         "mentions": 0},
+    ]  # fmt: skip
+    assert done["carried_out_by"].startswith("API key ")
+    assert done["received_at"] == done["completed_at"]
+    assert [(i["clinic"], i["review_id"], i["kind"]) for i in done["removed"]] == [
+        ("clinic-a", reese["a"].pk, "review"),
+        ("clinic-a", reese["a_mention"].pk, "mention"),
+        ("clinic-b", reese["b"].pk, "review"),
+    ]
+    assert done["receipt"].startswith("On ") and "by “Reese B.”" in done["receipt"]
+    assert "Long wait" not in str(done)  # never the items' text
+    with schema_context(clinic_b.schema_name):
+        assert Review.objects.get(pk=reese["b"].pk).text == REDACTED_TEXT
+    assert row.actor_id is None and row.actor_name.startswith("API key ")
+    # and the log lists it, and reads it back the same
+    listed = crm.get(URL)
+    assert listed.status_code == 200
+    assert set(listed.json()) == {"next", "previous", "results"}
+    [item] = listed.json()["results"]
+    assert {k: v for k, v in done.items() if k not in ("removed", "receipt")} == item
+    read = crm.get(f"{URL}{row.pk}/")
+    assert read.status_code == 200 and read.json() == done
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("", 2),
+        ("action=redact", 1),
+        ("action=delete", 1),
+        ("clinic=clinic-b", 1),
+        ("clinic=clinic-a", 1),
+        ("clinic=no-such-clinic", 0),
+        ("author=REESE", 1),
+        ("author=pat", 1),
+        ("created_from=2000-01-01T00:00:00Z", 2),
+        ("created_from=2999-01-01T00:00:00Z", 0),
+        ("created_to=2000-01-01T00:00:00Z", 0),
+    ],
+)
+def test_the_list_filters(reese, api, clinic_a, query, found):
+    crm = api("key_alpha")
+    first = _body(reese, items=[{"clinic": "clinic-b", "review_id": reese["b"].pk}])
+    assert crm.post(URL, first, content_type="application/json").status_code == 201
+    pat = _review(clinic_a, "g-9", "Pat")
+    second = _body(
+        reese, author="Pat", action="delete", items=[{"clinic": "clinic-a", "review_id": pat.pk}]
+    )
+    assert crm.post(URL, second, content_type="application/json").status_code == 201
+
+    response = crm.get(f"{URL}?{query}")
+
+    assert response.status_code == 200, response.content
+    assert len(response.json()["results"]) == found
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("action=shred", "action"),
+        ("created_from=yesterday", "created_from"),
+        ("sort=newest", "sort"),  # an unknown parameter
+        ("page_size=0", "page_size"),
+    ],
+)
+def test_a_bad_filter_is_a_400_naming_it(world, api, query, field):
+    response = api("key_alpha").get(f"{URL}?{query}")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert field in response.json()["fields"]
+
+
+@pytest.mark.parametrize(
+    ("change", "fields"),
+    [
+        ({"reason": ""}, {"reason"}),
+        ({"reason": "gdpr"}, {"reason"}),  # one word is not a reason
+        ({"reason": "x" * 1001}, {"reason"}),
+        ({"author": " "}, {"author"}),
+        ({"author": "x" * 201}, {"author"}),
+        ({"action": "shred"}, {"action"}),
+        ({"items": []}, {"items"}),
+        ({"items": [{"clinic": "clinic-c", "review_id": 1}]}, {"items"}),  # another agency's
+        ({"items": [{"clinic": "no-such-clinic", "review_id": 1}]}, {"items"}),
+        ({"items": [{"clinic": "clinic-a", "review_id": 999999}]}, {"items"}),
+        ({"items": [{"clinic": "clinic-a"}]}, {"items"}),
+        ({"items": [{"clinic": "clinic-a", "review_id": "one"}]}, {"items"}),
+        ({"items": "clinic-a:1"}, {"items"}),
+        ({"items": [{"clinic": "clinic-a", "review_id": 1}] * 501}, {"items"}),
+        ({"colour": "red"}, {"colour"}),  # an unknown field
+    ],
+    ids=[
+        "no-reason", "one-word-reason", "long-reason", "no-author", "long-author",
+        "unknown-action", "no-items", "other-agencys-clinic", "unknown-clinic", "unknown-item",
+        "item-without-id", "item-id-not-a-number", "items-not-a-list", "too-many-items",
+        "unknown-field",
+    ],
+)  # fmt: skip
+def test_bad_input_is_a_400_with_field_messages_and_changes_nothing(
+    reese, api, clinic_a, clinic_b, settings, change, fields
+):
+    # given subscriptions that would be told of a request
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+    for clinic in (clinic_a, clinic_b):
+        with schema_context(clinic.schema_name):
+            subscription_create(
+                url="http://127.0.0.1:9/privacy",
+                events=["privacy_request.received", "privacy_request.completed"],
+            )
+    response = api("key_alpha").post(URL, _body(reese, **change), content_type="application/json")
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["code"] == "invalid" and set(body["fields"]) == fields
+    assert _untouched(clinic_a, clinic_b, reese)
+
+
+def test_a_bad_search_is_a_400_naming_the_field(world, api):
+    crm = api("key_alpha")
+    for query, field in [
+        ("author=r", "author"),
+        ("", "author"),
+        ("author=reese&clinic=clinic-c", "clinic"),  # another agency's clinic
+        ("author=reese&text=maybe", "text"),
+        ("author=reese&colour=red", "colour"),
+    ]:
+        response = crm.get(f"{URL}matches/?{query}")
+        assert response.status_code == 400, (query, response.content)
+        assert field in response.json()["fields"], query
+
+
+def test_another_agencys_request_is_404(reese, api):
+    created = api("key_alpha").post(URL, _body(reese), content_type="application/json")
+    assert created.status_code == 201
+    request_id = created.json()["id"]
+    assert api("key_beta").get(f"{URL}{request_id}/").status_code == 404
+    assert api("key_beta").get(URL).json()["results"] == []
+    assert api("key_alpha").get(f"{URL}999999/").status_code == 404
+
+
+# --- who may: every kind of actor against every endpoint ----------------------------------------
+
+ALLOWED = {"create": 201, "list": 200, "read": 200, "matches": 200}
+REFUSED = dict.fromkeys(ALLOWED, 403)
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("alpha_owner", ALLOWED),
+        ("alpha_manager", ALLOWED),
+        ("alpha_writer", REFUSED),
+        ("alpha_analyst", REFUSED),
+        ("a_approver", REFUSED),  # one of the clinic's people
+        ("key:key_alpha", ALLOWED),  # agency key, read + write
+        ("key:alpha_write", ALLOWED),
+        ("key:alpha_read", REFUSED),
+        ("key:alpha_approve", REFUSED),
+        ("key:key_a", REFUSED),  # a clinic key, read + write
+        ("key:key_a_read", REFUSED),
+        # another agency's owner and key reach only their own agency: alpha's clinics read as
+        # unknown (400 naming the items), alpha's request as not found
+        ("beta_owner", {"create": 400, "list": 200, "read": 404, "matches": 200}),
+        ("key:key_beta", {"create": 400, "list": 200, "read": 404, "matches": 200}),
+        ("anonymous", dict.fromkeys(ALLOWED, 401)),
+    ],
+)
+def test_who_may_handle_privacy_requests(
+    reese, world, login, api, keys, clinic_a, clinic_b, who, expected
+):
+    # given a request already carried out by the agency's manager
+    earlier = _body(reese, items=[{"clinic": "clinic-a", "review_id": reese["a_mention"].pk}])
+    made = login("alpha_manager").post(URL, earlier, content_type="application/json")
+    assert made.status_code == 201
+    earlier_id = made.json()["id"]
+    if who == "anonymous":
+        client = Client()
+    elif who.startswith("key:"):
+        name = who.removeprefix("key:")
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {keys.get(name) or world.keys[name]}")
+    else:
+        client = login(who)
+    body = _body(reese, items=[{"clinic": "clinic-b", "review_id": reese["b"].pk}])
+
+    got = {
+        "create": client.post(URL, body, content_type="application/json").status_code,
+        "list": client.get(URL).status_code,
+        "read": client.get(f"{URL}{earlier_id}/").status_code,
+        "matches": client.get(f"{URL}matches/?author=reese").status_code,
+    }
+
+    assert got == expected
+    carried_out = expected["create"] == 201
+    assert PrivacyRequest.objects.count() == (2 if carried_out else 1)
+    with schema_context(clinic_b.schema_name):
+        assert (Review.objects.get(pk=reese["b"].pk).redacted_at is not None) is carried_out
+    if expected["list"] == 200 and who not in ("beta_owner", "key:key_beta"):
+        assert earlier_id in [r["id"] for r in client.get(URL).json()["results"]]
+
+
+def test_a_person_in_two_agencies_names_one(reese, world, login):
+    agency_member_add(
+        agency=world.agencies["beta"], email=world.users["alpha_manager"].email,
+        full_name="Alpha Manager", role="manager",
+    )  # fmt: skip
+    client = login("alpha_manager")
+    refused = client.get(URL)
+    assert refused.status_code == 403
+    assert "name one in `agency`" in refused.json()["detail"]
+    assert client.get(f"{URL}?agency=alpha").status_code == 200
+    created = client.post(URL, _body(reese, agency="alpha"), content_type="application/json")
+    assert created.status_code == 201
+    assert client.get(f"{URL}{created.json()['id']}/?agency=beta").status_code == 404
+
+
+@pytest.mark.parametrize("who", ["key_a", "key_a_read", "key_b"])
+def test_a_clinic_key_is_refused_before_its_input_is_read(reese, api, clinic_a, clinic_b, who):
+    client = api(who)
+    for response in (
+        client.post(URL, {}, content_type="application/json"),
+        client.post(URL, _body(reese, reason=""), content_type="application/json"),
+        client.get(f"{URL}?action=shred"),
+        client.get(f"{URL}matches/"),
+    ):
+        assert response.status_code == 403, response.content
+        assert response.json()["code"] == "permission_denied"
+        assert "agency key" in response.json()["detail"]
+    assert _untouched(clinic_a, clinic_b, reese)

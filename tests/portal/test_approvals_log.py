@@ -1,0 +1,91 @@
+"""The approvals log in the portal: the clinic's approvers and legal people read, branded with
+the agency's name and colours, the decisions on what reached the clinic and every decision of
+the clinic's own steps (never the agency's pages), filtered, with the CSV file; the viewer has
+neither the tab nor the page. (The log itself, its filters and the access matrix:
+tests/responses/test_approvals_log.py.)"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django_tenants.utils import schema_context
+
+from responses.models import AuditEntry
+from tests.responses.test_approvals_log import CLIENT_NO, OVERRIDE, decide_everything
+
+PORTAL = "/clinics/clinic-a/portal/approvals-log/"
+
+
+def test_the_approver_reads_the_clinics_log_in_the_branded_portal(world, clinic_a, login):
+    decided = decide_everything(world, clinic_a)
+
+    page = login("a_approver", otp=False).get(PORTAL)
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Alpha Agency" in html and "/clinics/clinic-a/portal/brand.css" in html
+    assert f'href="{PORTAL}" aria-current="page">Approvals log</a>' in html
+    assert html.count('data-decision="') == 7
+    # the clinic's own decisions, also those that sent a text back to the agency
+    assert "Privacy block overridden</strong> by A Legal" in html and OVERRIDE in html
+    assert "Rejected: sent back for changes</strong> by A Approver" in html
+    assert "Approved as a batch of 3 replies</strong> by Alpha Owner" in html
+    # the agency's approval of a text that never reached the clinic is not listed
+    assert (
+        f'id="decision-{_entry(clinic_a, "statement", decided.statement.pk, "approved")}"'
+        not in html
+    )
+    # links lead to the portal, never to the agency's pages
+    assert "/clinics/clinic-a/replies/" not in html and "/clinics/clinic-a/statements/" not in html
+    assert 'href="/clinics/clinic-a/portal/statements/">Open the statements</a>' in html
+
+
+def _entry(clinic, object_type: str, object_id: int, action: str) -> int:
+    with schema_context(clinic.schema_name):
+        return AuditEntry.objects.get(
+            object_type=object_type, object_id=object_id, action=action
+        ).pk
+
+
+def test_legal_filters_its_own_step_and_downloads_it(world, clinic_a, login):
+    decide_everything(world, clinic_a)
+    client = login("a_legal", otp=False)
+
+    page = client.get(PORTAL, {"step": "legal"}).content.decode()
+    response = client.get(PORTAL, {"step": "legal", "format": "csv"})
+
+    assert page.count('data-decision="') == 3
+    assert '<option value="legal" selected>Legal review (privacy blocks too)</option>' in page
+    assert 'href="?step=legal&amp;format=csv"' in page
+    body = b"".join(response.streaming_content).decode()
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert sorted(r["decision"] for r in rows) == [
+        "Privacy block kept: sent back", "Privacy block overridden",
+        "Rejected: sent back for changes",
+    ]  # fmt: skip
+    assert {r["person"] for r in rows} == {"A Legal"}
+
+
+def test_a_bad_filter_is_shown_in_the_portal(world, clinic_a, login):
+    page = login("a_approver", otp=False).get(PORTAL, {"decided_from": "yesterday"})
+
+    assert page.status_code == 400
+    html = page.content.decode()
+    assert "Nothing is listed: a filter could not be used." in html and "“From”:" in html
+
+
+def test_the_csv_of_the_portal_neutralises_formulas(world, clinic_a, login):
+    decide_everything(world, clinic_a)
+
+    response = login("a_approver", otp=False).get(PORTAL, {"kind": "statement", "format": "csv"})
+
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [r["reason"] for r in rows] == ["'" + CLIENT_NO]
+
+
+def test_the_viewer_has_no_log(world, clinic_a, login):
+    viewer = login("a_viewer", otp=False)
+
+    assert "approvals-log" not in viewer.get("/clinics/clinic-a/portal/").content.decode()
+    assert viewer.get(PORTAL).status_code == 403

@@ -1,0 +1,583 @@
+"""The approvals log: every approval decision of a clinic's replies, batches and statements,
+once, with who decided (name and role then), the step, the decision with its reason, what it
+was about and the text of the version decided on; its filters (a bad one is named, on the page
+and as a 400 of the API); the CSV file (formulas neutralised); and who may read it (the
+agency's owners and managers, the clinic's approvers and legal and clinician people, keys with
+the `approve` scope), the clinic side reading only what reached it and its own steps."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django_tenants.utils import schema_context
+
+from accounts.actors import Actor
+from accounts.credentials import api_key_create
+from clinics.access import clinic_access
+from clinics.models import Clinic
+from clinics.services import clinic_member_add
+from responses.models import AuditEntry, ReplyBatch, ReplyDraft, Statement
+from responses.services import batches as batch_services
+from responses.services import replies as reply_services
+from responses.services import statements as statement_services
+from responses.services.common import audit_record
+from tests.responses.conftest import BLOCK_TEXT, OK_TEXT, TONE_TEXT, review_in
+
+PAGE = "/clinics/clinic-a/approvals-log/"
+PORTAL = "/clinics/clinic-a/portal/approvals-log/"
+API = "/clinics/clinic-a/api/v1/approvals-log/"
+REJECTION = "Too defensive: drop the second sentence."
+OVERRIDE = "The patient published these details themselves on the same page."
+BLOCK_KEPT = "Take the chart out: we never confirm a visit."
+CLIENT_NO = '=HYPERLINK("http://evil.example","Say when we reopen")'
+STATEMENT_BODY = "The clinic is closed on Monday for maintenance. Call +1 555 0100 for urgent care."
+
+
+@dataclass
+class Decided:
+    """The texts of the scenario, each brought to its decisions through the real services."""
+
+    ok: ReplyDraft  # approved by the agency (manager) and the clinic (approver)
+    sent_back: ReplyDraft  # approved by the agency, rejected by legal with a reason
+    overridden: ReplyDraft  # the guard blocks it; legal overrides with a reason
+    kept: ReplyDraft  # the guard blocks it; legal keeps the block and sends it back
+    statement: Statement  # approved by the agency, rejected by the clinic's approver
+    batch: ReplyBatch  # one answer to three mentions, approved by the agency's owner
+
+
+def _access(world, name: str, clinic: Clinic):
+    return clinic_access(Actor(user=world.users[name]), clinic)
+
+
+def decide_everything(world, clinic: Clinic) -> Decided:
+    reviews = [review_in(clinic) for _ in range(7)]
+    with schema_context(clinic.schema_name):
+        writer = _access(world, "alpha_writer", clinic)
+        manager = _access(world, "alpha_manager", clinic)
+        owner = _access(world, "alpha_owner", clinic)
+        approver = _access(world, "a_approver", clinic)
+        legal = _access(world, "a_legal", clinic)
+
+        ok = reply_services.reply_draft_create(review_id=reviews[0].pk, access=writer, text=OK_TEXT)
+        reply_services.reply_submit(draft_id=ok.pk, access=writer)
+        reply_services.reply_approve(draft_id=ok.pk, access=manager)
+        ok = reply_services.reply_approve(draft_id=ok.pk, access=approver)
+        assert ok.status == "approved"
+
+        sent_back = reply_services.reply_draft_create(
+            review_id=reviews[1].pk, access=writer, text=TONE_TEXT
+        )
+        reply_services.reply_submit(draft_id=sent_back.pk, access=writer)
+        sent_back = reply_services.reply_approve(draft_id=sent_back.pk, access=manager)
+        assert sent_back.status == "pending_legal"
+        sent_back = reply_services.reply_reject(
+            draft_id=sent_back.pk, access=legal, comment=REJECTION
+        )
+
+        overridden = reply_services.reply_draft_create(
+            review_id=reviews[2].pk, access=writer, text=BLOCK_TEXT
+        )
+        overridden = reply_services.reply_override(
+            draft_id=overridden.pk, access=legal, reason=OVERRIDE
+        )
+
+        kept = reply_services.reply_draft_create(
+            review_id=reviews[3].pk, access=writer, text=BLOCK_TEXT
+        )
+        kept = reply_services.reply_override_refuse(
+            draft_id=kept.pk, access=legal, comment=BLOCK_KEPT
+        )
+
+        statement = statement_services.statement_create(
+            access=writer, title="Closed on Monday", body=STATEMENT_BODY
+        )
+        statement_services.statement_submit(statement_id=statement.pk, access=writer)
+        statement = statement_services.statement_approve(statement_id=statement.pk, access=manager)
+        assert statement.status == "pending_client", statement.route
+        statement = statement_services.statement_reject(
+            statement_id=statement.pk, access=approver, comment=CLIENT_NO
+        )
+
+        batch = batch_services.reply_batch_create(
+            access=writer, review_ids=[r.pk for r in reviews[4:]], text=OK_TEXT
+        )
+        batch_services.reply_batch_submit(batch_id=batch.pk, access=writer)
+        batch = batch_services.reply_batch_approve(
+            batch_id=batch.pk, access=owner, expected_version=batch.version
+        )
+        assert batch.status == "pending_client"
+    return Decided(ok, sent_back, overridden, kept, statement, batch)
+
+
+@pytest.fixture
+def decided(world, clinic_a) -> Decided:
+    return decide_everything(world, clinic_a)
+
+
+def _api_rows(client: Client, **params) -> list[dict]:
+    response = client.get(API, {"page_size": 100, **params})
+    assert response.status_code == 200, response.content
+    return response.json()["results"]
+
+
+# --- what the log holds ----------------------------------------------------------------------
+
+
+def test_each_decision_is_listed_once_with_its_person_step_and_reason(decided, login, world):
+    rows = _api_rows(login("alpha_manager"))
+
+    got = [
+        (r["decision"], r["step"], r["person"]["name"], r["person"]["role"], r["kind"],
+         r["reply_id"] or r["batch_id"] or r["statement_id"], r["reason"])
+        for r in reversed(rows)  # oldest first, as decided
+    ]  # fmt: skip
+    d = decided
+    assert got == [
+        ("approved", "agency", "Alpha Manager", "manager", "reply", d.ok.pk, ""),
+        ("approved", "client", "A Approver", "approver (Comms / PR)", "reply", d.ok.pk, ""),
+        ("approved", "agency", "Alpha Manager", "manager", "reply", d.sent_back.pk, ""),
+        ("rejected", "legal", "A Legal", "viewer (Legal / compliance)", "reply",
+         d.sent_back.pk, REJECTION),
+        ("overridden", "legal", "A Legal", "viewer (Legal / compliance)", "reply",
+         d.overridden.pk, OVERRIDE),
+        ("block_kept", "legal", "A Legal", "viewer (Legal / compliance)", "reply", d.kept.pk,
+         BLOCK_KEPT),
+        ("approved", "agency", "Alpha Manager", "manager", "statement", d.statement.pk, ""),
+        ("rejected", "client", "A Approver", "approver (Comms / PR)", "statement",
+         d.statement.pk, CLIENT_NO),
+        ("approved", "agency", "Alpha Owner", "owner", "reply", d.batch.pk, ""),
+    ]  # fmt: skip
+    assert [r["decided_at"] for r in rows] == sorted((r["decided_at"] for r in rows), reverse=True)
+    # the batch is one decision, "approved as a batch of 3", not one per mention's reply
+    [batch] = [r for r in rows if r["batch_id"]]
+    assert batch["decision_words"] == "Approved as a batch of 3 replies"
+    assert (batch["batch_size"], batch["reply_id"], batch["version"]) == (3, None, 1)
+    assert batch["what"] == f"One answer to 3 mentions (batch {d.batch.pk})"
+    assert batch["text"] == OK_TEXT
+    # a reply says which review it answers and carries the text decided on
+    first = rows[-1]
+    assert first["what"].startswith("Reply to Sam R.’s 2★ Google Business Profile review of ")
+    assert (first["review_id"], first["version"], first["text"]) == (d.ok.review_id, 1, OK_TEXT)
+    assert first["person"]["label"] == f"user:{world.users['alpha_manager'].pk}"
+    assert first["step_label"] == "Agency approval"
+    [statement_no] = [r for r in rows if r["statement_id"] and r["decision"] == "rejected"]
+    assert statement_no["what"] == "Statement “Closed on Monday”"
+    assert statement_no["text"] == f"Closed on Monday\n\n{STATEMENT_BODY}"
+    assert statement_no["decision_words"] == "Rejected: sent back for changes"
+
+
+def test_the_staff_page_shows_each_decision_in_words_with_links(decided, login, clinic_a):
+    page = login("alpha_owner").get(PAGE)
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    with schema_context(clinic_a.schema_name):
+        entries = {
+            (e.object_type, e.object_id, e.action): e.pk
+            for e in AuditEntry.objects.filter(action__in=["approved", "rejected",
+                                                           "guard_overridden", "override_refused"])
+        }  # fmt: skip
+    row = _row(html, entries[("reply", decided.overridden.pk, "guard_overridden")])
+    assert "Privacy block overridden" in row and "A Legal" in row
+    assert "viewer (Legal / compliance)" in row and "Legal review" in row
+    assert "The patient published these details themselves" in row
+    assert f'href="/clinics/clinic-a/replies/review/{decided.overridden.review_id}/"' in row
+    assert "Version 1" in row and "We reviewed your chart" in row
+    row = _row(html, entries[("reply_batch", decided.batch.pk, "approved")])
+    assert "Approved as a batch of 3 replies" in row and "Alpha Owner" in row
+    assert f'href="/clinics/clinic-a/replies/batches/{decided.batch.pk}/"' in row
+    row = _row(html, entries[("statement", decided.statement.pk, "rejected")])
+    assert "Rejected: sent back for changes" in row and "Clinic approval" in row
+    assert f'href="/clinics/clinic-a/statements/{decided.statement.pk}/"' in row
+    # found from the clinic's staff navigation, next to the outbox
+    assert (
+        '<a href="/clinics/clinic-a/approvals-log/" aria-current="page">Approvals log</a>' in html
+    )
+    outbox = login("alpha_owner").get("/clinics/clinic-a/outbox/").content.decode()
+    assert 'href="/clinics/clinic-a/approvals-log/">Approvals log</a>' in outbox
+    writer = login("alpha_writer").get("/clinics/clinic-a/outbox/").content.decode()
+    assert "approvals-log" not in writer
+
+
+def _row(html: str, entry_id: int) -> str:
+    start = html.index(f'id="decision-{entry_id}"')
+    return html[start : html.index("</tr>", start)]
+
+
+def test_an_entry_recorded_before_roles_were_shows_the_role_now(world, clinic_a, login):
+    # given decisions recorded without the role (before the log existed): one by a person
+    # still in the clinic, one by a person who left
+    gone = clinic_member_add(
+        clinic=clinic_a, email="gone@clinics.test", full_name="Gone Approver", role="approver"
+    ).user
+    with schema_context(clinic_a.schema_name):
+        draft = reply_services.reply_draft_create(
+            review_id=review_in(clinic_a).pk,
+            access=_access(world, "alpha_writer", clinic_a),
+            text=OK_TEXT,
+        )
+        for user in (world.users["a_approver"], gone):
+            audit_record(object_type="reply", object_id=draft.pk, review_id=draft.review_id,
+                         action="approved", who=Actor(user=user), version=1,
+                         detail={"step": "client"})  # fmt: skip
+    gone.clinic_memberships.all().delete()
+
+    rows = _api_rows(login("alpha_manager"))
+
+    assert [(r["person"]["name"], r["person"]["role"]) for r in rows] == [
+        ("Gone Approver", "no role here now"),
+        ("A Approver", "approver (Comms / PR)"),
+    ]
+
+
+# --- filters -----------------------------------------------------------------------------------
+
+FILTER_CASES = {
+    "legal step": ({"step": "legal"}, ["rejected", "overridden", "block_kept"]),
+    "client step": ({"step": "client"}, ["approved", "rejected"]),
+    "agency step": ({"step": "agency"}, ["approved"] * 4),
+    "rejected": ({"decision": "rejected"}, ["rejected", "rejected"]),
+    "overridden": ({"decision": "overridden"}, ["overridden"]),
+    "block kept": ({"decision": "block_kept"}, ["block_kept"]),
+    "statements": ({"kind": "statement"}, ["approved", "rejected"]),
+    "replies with batches": ({"kind": "reply"}, ["approved"] * 3 + ["rejected", "overridden",
+                                                                    "block_kept", "approved"]),
+    "approved at the client step": ({"step": "client", "decision": "approved"}, ["approved"]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("params", "decisions"), FILTER_CASES.values(), ids=FILTER_CASES.keys())
+def test_filters_narrow_the_log(decided, login, params, decisions):
+    rows = _api_rows(login("alpha_manager"), **params)
+
+    assert sorted(r["decision"] for r in rows) == sorted(decisions)
+    for name, value in params.items():
+        assert {r[name] for r in rows} == {value}
+
+
+def test_the_person_filter_lists_one_persons_decisions(decided, login, world):
+    legal = f"user:{world.users['a_legal'].pk}"
+
+    rows = _api_rows(login("alpha_manager"), person=legal)
+
+    assert [r["decision"] for r in rows] == ["block_kept", "overridden", "rejected"]
+    # the page offers each person who decided, by name
+    html = login("alpha_manager").get(PAGE, {"person": legal}).content.decode()
+    assert f'<option value="{legal}" selected>A Legal</option>' in html
+    assert html.count('data-decision="') == 3
+
+
+def test_the_date_range_is_days_of_the_clinics_time_zone(world, clinic_a, login):
+    # given a clinic in New York and decisions late on 3 March and early on 4 March, local time
+    Clinic.objects.filter(pk=clinic_a.pk).update(timezone="America/New_York")
+    zone = ZoneInfo("America/New_York")
+    with schema_context(clinic_a.schema_name):
+        late = AuditEntry.objects.create(
+            created_at=datetime(2026, 3, 3, 23, 30, tzinfo=zone), object_type="statement",
+            object_id=1, action="approved", actor_label="user:1", actor_name="Early Bird",
+            version=1, detail={"step": "agency", "role": "manager"},
+        )  # fmt: skip
+        early = AuditEntry.objects.create(
+            created_at=datetime(2026, 3, 4, 0, 30, tzinfo=zone), object_type="statement",
+            object_id=1, action="approved", actor_label="user:1", actor_name="Early Bird",
+            version=1, detail={"step": "client", "role": "approver"},
+        )  # fmt: skip
+    client = login("alpha_manager")
+
+    def ids(**params):
+        return [r["id"] for r in _api_rows(client, **params)]
+
+    assert ids(decided_from="2026-03-03", decided_to="2026-03-03") == [late.pk]
+    assert ids(decided_from="2026-03-04", decided_to="2026-03-04") == [early.pk]
+    assert ids(decided_from="2026-03-03") == [early.pk, late.pk]
+    assert ids(decided_to="2026-03-02") == []
+
+
+BAD_FILTERS = {
+    "a step it does not know": ({"step": "ceo"}, "step", "Step"),
+    "a decision it does not know": ({"decision": "maybe"}, "decision", "Decision"),
+    "a kind it does not know": ({"kind": "tweet"}, "kind", "Kind"),
+    "a date it cannot read": ({"decided_from": "03/04/2026"}, "decided_from", "From"),
+    "the end before the start": (
+        {"decided_from": "2026-03-04", "decided_to": "2026-03-01"}, "decided_to", "To",
+    ),
+    "a day out of range": ({"decided_to": "9999-12-31"}, "decided_to", "To"),
+    "a person it cannot read": ({"person": "bob"}, "person", "Person"),
+    "a person with no decision here": ({"person": "user:999999"}, "person", "Person"),
+    "a filter it does not have": ({"approver": "me"}, "approver", "approver"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("params", "field", "words"), BAD_FILTERS.values(), ids=BAD_FILTERS.keys())
+def test_a_bad_filter_is_named_never_ignored(decided, login, params, field, words):
+    client = login("alpha_manager")
+
+    answer = client.get(API, params)
+    page = client.get(PAGE, params)
+    csv_file = client.get(PAGE, {**params, "format": "csv"})
+
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "invalid" and list(answer.json()["fields"]) == [field]
+    assert page.status_code == 400
+    html = page.content.decode()
+    assert "Nothing is listed: a filter could not be used." in html
+    assert f"“{words}”:" in html and 'data-decision="' not in html
+    # the file is not the whole log either
+    assert csv_file.status_code == 400 and csv_file["Content-Type"].startswith("text/html")
+
+
+def test_the_page_makes_only_a_csv_file(decided, login):
+    page = login("alpha_manager").get(PAGE, {"format": "xlsx"})
+
+    assert page.status_code == 400
+    assert "“Download”: The log downloads as csv only." in page.content.decode()
+
+
+def test_the_page_is_paginated_and_the_filters_stay_on_every_page(world, clinic_a, login):
+    with schema_context(clinic_a.schema_name):
+        for n in range(55):
+            audit_record(object_type="statement", object_id=n + 1, action="approved",
+                         who=Actor(user=world.users["alpha_manager"]), version=1,
+                         detail={"step": "agency", "role": "manager"})  # fmt: skip
+    client = login("alpha_manager")
+
+    first = client.get(PAGE, {"step": "agency"}).content.decode()
+    second = client.get(PAGE, {"step": "agency", "page": 2}).content.decode()
+
+    assert first.count('data-decision="') == 50 and second.count('data-decision="') == 5
+    assert 'href="?step=agency&amp;page=2">Older</a>' in first
+    assert "Page 2 of 2" in second
+
+
+def test_the_api_pages_with_cursors(world, clinic_a, login):
+    with schema_context(clinic_a.schema_name):
+        for n in range(3):
+            audit_record(object_type="statement", object_id=n + 1, action="approved",
+                         who=Actor(user=world.users["alpha_manager"]), version=1,
+                         detail={"step": "agency", "role": "manager"})  # fmt: skip
+    client = login("alpha_manager")
+
+    first = client.get(API, {"page_size": 2}).json()
+    second = client.get(first["next"]).json()
+
+    assert [r["statement_id"] for r in first["results"] + second["results"]] == [3, 2, 1]
+    assert second["next"] is None
+    assert client.get(API, {"cursor": "nonsense"}).status_code == 400
+    assert client.get(API, {"page_size": 0}).json()["fields"] == {
+        "page_size": ["Must be a whole number from 1 to 1000."]
+    }
+
+
+# --- the CSV file ------------------------------------------------------------------------------
+
+
+def _csv(response) -> list[dict]:
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    body = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(body)))
+
+
+def test_the_csv_holds_the_filtered_log_with_formulas_neutralised(decided, login):
+    response = login("alpha_manager").get(PAGE, {"kind": "statement", "format": "csv"})
+
+    assert response["Content-Disposition"].startswith(
+        'attachment; filename="approvals-log-clinic-a-'
+    )
+    rows = _csv(response)
+    assert [(r["decision"], r["step"], r["person"], r["role"]) for r in rows] == [
+        ("Rejected: sent back for changes", "Clinic approval", "A Approver",
+         "approver (Comms / PR)"),
+        ("Approved", "Agency approval", "Alpha Manager", "manager"),
+    ]  # fmt: skip
+    # a reason that starts like a formula is shown, never run
+    assert rows[0]["reason"] == "'" + CLIENT_NO
+    assert rows[0]["what"] == "Statement “Closed on Monday”"
+    assert rows[0]["text"] == f"Closed on Monday\n\n{STATEMENT_BODY}"
+    assert rows[0]["statement_id"] == str(decided.statement.pk) and rows[0]["version"] == "1"
+    assert datetime.fromisoformat(rows[0]["decided_at"]).utcoffset() == timedelta(0)
+
+
+def test_the_whole_csv_is_every_decision_once(decided, login):
+    rows = _csv(login("alpha_owner").get(PAGE, {"format": "csv"}))
+
+    assert len(rows) == 9
+    assert [r["decision"] for r in rows].count("Approved as a batch of 3 replies") == 1
+
+
+# --- who may read it ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def callers(world, login, clinic_a):
+    clinician = clinic_member_add(
+        clinic=clinic_a, email="log_clinician@clinics.test", full_name="Log Clinician",
+        role="viewer", crisis_roles=["clinician"],
+    ).user  # fmt: skip
+    alpha = world.agencies["alpha"]
+
+    names = iter(range(100))
+
+    def key(clinic, scopes, creator=None):
+        _, issued = api_key_create(agency=alpha, clinic=clinic, name=f"log {next(names)}",
+                                   scopes=scopes, created_by=creator)  # fmt: skip
+        return Client(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
+
+    person = Client()
+    person.force_login(clinician)
+    return {
+        "agency owner": login("alpha_owner"),
+        "agency manager": login("alpha_manager"),
+        "agency writer": login("alpha_writer"),
+        "agency analyst": login("alpha_analyst"),
+        "clinic approver": login("a_approver"),
+        "clinic legal": login("a_legal"),
+        "clinic clinician": person,
+        "clinic viewer": login("a_viewer"),
+        "another clinic's approver": login("b_approver"),
+        "another agency's owner": login("beta_owner"),
+        "clinic key (read, write)": Client(HTTP_AUTHORIZATION=f"Bearer {world.keys['key_a']}"),
+        "clinic key (read)": Client(HTTP_AUTHORIZATION=f"Bearer {world.keys['key_a_read']}"),
+        "clinic key (approve) by agency staff": key(
+            clinic_a, ["read", "approve"], world.users["alpha_manager"]
+        ),
+        "clinic key (approve) by the clinic's approver": key(
+            clinic_a, ["read", "approve"], world.users["a_approver"]
+        ),
+        "agency key (read, write)": Client(HTTP_AUTHORIZATION=f"Bearer {world.keys['key_alpha']}"),
+        "agency key (approve)": key(None, ["approve"], world.users["alpha_owner"]),
+        "another clinic's key": Client(HTTP_AUTHORIZATION=f"Bearer {world.keys['key_b']}"),
+        "another agency's key": Client(HTTP_AUTHORIZATION=f"Bearer {world.keys['key_beta']}"),
+        "nobody": Client(),
+    }
+
+
+# caller -> (API, staff page, portal page); "all": every decision, "clinic": what reached the
+# clinic and its own steps
+ACCESS = {
+    "agency owner": ("all", "all", "all"),
+    "agency manager": ("all", "all", "all"),
+    "agency writer": (403, 403, 403),
+    "agency analyst": (403, 403, 403),
+    "clinic approver": ("clinic", "portal", "clinic"),
+    "clinic legal": ("clinic", "portal", "clinic"),
+    "clinic clinician": ("clinic", "portal", "clinic"),
+    "clinic viewer": (403, "portal", 403),
+    "another clinic's approver": (404, 404, 404),
+    "another agency's owner": (404, 404, 404),
+    "clinic key (read, write)": (403, None, None),
+    "clinic key (read)": (403, None, None),
+    "clinic key (approve) by agency staff": ("all", None, None),
+    "clinic key (approve) by the clinic's approver": ("clinic", None, None),
+    "agency key (read, write)": (403, None, None),
+    "agency key (approve)": ("all", None, None),
+    "another clinic's key": (404, None, None),
+    "another agency's key": (404, None, None),
+    "nobody": (401, "login", "login"),
+}
+
+
+def _seen(decided, rows: list[dict]) -> str:
+    ids = {(r["kind"], r["reply_id"] or r["batch_id"] or r["statement_id"], r["decision"],
+            r["step"]) for r in rows}  # fmt: skip
+    d = decided
+    clinic = {
+        ("reply", d.ok.pk, "approved", "agency"),  # reached the clinic
+        ("reply", d.ok.pk, "approved", "client"),
+        ("reply", d.sent_back.pk, "rejected", "legal"),  # the clinic's own steps
+        ("reply", d.overridden.pk, "overridden", "legal"),
+        ("reply", d.kept.pk, "block_kept", "legal"),
+        ("statement", d.statement.pk, "rejected", "client"),
+        ("reply", d.batch.pk, "approved", "agency"),  # the batch waits for the clinic
+    }
+    if ids == clinic:
+        return "clinic"
+    assert len(rows) == 9, ids
+    return "all"
+
+
+def test_who_may_read_the_approvals_log(decided, callers):
+    outcomes = {}
+    for name, client in callers.items():
+        api = client.get(API, {"page_size": 100})
+        got = [_seen(decided, api.json()["results"]) if api.status_code == 200 else api.status_code]
+        if "key" in name:
+            got += [None, None]  # keys have no pages
+        else:
+            page = client.get(PAGE)
+            got.append(_page_seen(decided, page))
+            got.append(_page_seen(decided, client.get(PORTAL)))
+        outcomes[name] = tuple(got)
+    assert outcomes == ACCESS
+
+
+def _page_seen(decided, response) -> str | int:
+    if response.status_code == 302:
+        where = response["Location"]
+        return "portal" if where == "/clinics/clinic-a/portal/approvals-log/" else "login"
+    if response.status_code != 200:
+        return response.status_code
+    listed = response.content.decode().count('data-decision="')
+    return {9: "all", 7: "clinic"}.get(listed, listed)
+
+
+# --- queries -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "reader", "each"),
+    [(PAGE, "alpha_manager", 4), (PORTAL, "a_approver", 3), (API, "alpha_manager", 4)],
+    ids=["page", "portal", "api"],
+)
+def test_the_log_reads_in_the_same_queries_for_one_decision_or_many(
+    world, clinic_a, login, url, reader, each
+):
+    client = login(reader)
+    writer, manager, approver = (
+        _access(world, n, clinic_a) for n in ("alpha_writer", "alpha_manager", "a_approver")
+    )
+
+    def decide(n: int) -> None:
+        # a reply approved at both steps, a statement rejected by the clinic (the clinic side
+        # reads its rejection, not the agency's approval): nothing is left waiting (the
+        # portal's badges count what waits, text by text)
+        with schema_context(clinic_a.schema_name):
+            for _ in range(n):
+                draft = reply_services.reply_draft_create(
+                    review_id=review_in(clinic_a).pk, access=writer, text=OK_TEXT
+                )
+                reply_services.reply_submit(draft_id=draft.pk, access=writer)
+                reply_services.reply_approve(draft_id=draft.pk, access=manager)
+                reply_services.reply_approve(draft_id=draft.pk, access=approver)
+                statement = statement_services.statement_create(
+                    access=writer, title="Closed", body=STATEMENT_BODY
+                )
+                statement_services.statement_submit(statement_id=statement.pk, access=writer)
+                statement_services.statement_approve(statement_id=statement.pk, access=manager)
+                statement_services.statement_reject(
+                    statement_id=statement.pk, access=approver, comment="Not yet."
+                )
+
+    decide(1)
+    assert _listed(client.get(url)) == each  # per-process caches warm
+    with CaptureQueriesContext(connection) as one:
+        assert _listed(client.get(url)) == each
+    decide(4)
+    with CaptureQueriesContext(connection) as five:
+        assert _listed(client.get(url)) == 5 * each
+    assert len(five) == len(one), "\n".join(q["sql"][:300] for q in five.captured_queries)
+
+
+def _listed(response) -> int:
+    assert response.status_code == 200, response.content[:500]
+    if response["Content-Type"].startswith("application/json"):
+        return len(response.json()["results"])
+    return response.content.decode().count('data-decision="')
