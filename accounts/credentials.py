@@ -33,9 +33,7 @@ ROTATION_GRACE_SPANS = {
     RotationGrace.DAY: timedelta(hours=24),
     RotationGrace.WEEK: timedelta(days=7),
 }
-ROTATION_GRACE_HELP = (
-    "Choose how long the old secret keeps working: none, 1h, 24h or 7d (the default is 24h)."
-)
+ROTATION_GRACE_HELP = "Choose how long the old secret keeps working: none, 1h, 24h or 7d."
 
 
 @dataclass(frozen=True)
@@ -171,11 +169,7 @@ def api_key_rotate(
     now = timezone.now()
     api_key = _locked(api_key)
     if not api_key.works(now):
-        raise Conflict(
-            "This key no longer works (revoked, or its old secret's time is over): it cannot be "
-            "rotated.",
-            code="already_revoked",
-        )
+        raise Conflict(_not_rotated_words(api_key, now), code="already_revoked")
     if api_key.replaced_by_id is not None:
         successor = _successor_working(api_key, now)
         detail = (
@@ -233,7 +227,11 @@ def api_key_revoke(*, api_key: ApiKey, reason: str = "") -> ApiKey:
         if not api_key.works(now):
             raise Conflict(_ended_words(api_key, now), code="already_revoked")
         api_key.revoked_at = now
-        api_key.save(update_fields=["revoked_at", "updated_at"])
+        fields = ["revoked_at", "updated_at"]
+        if api_key.expires_at is not None:  # an old secret stopped early: it ends now, not then
+            api_key.expires_at = now
+            fields.append("expires_at")
+        api_key.save(update_fields=fields)
         early = api_key.replaced_by_id is not None
         security_event_record(
             event=SecurityEventCode.API_KEY_OLD_ENDED
@@ -252,6 +250,20 @@ def api_key_revoke(*, api_key: ApiKey, reason: str = "") -> ApiKey:
         for older in ApiKey.objects.working(now).filter(replaced_by=api_key):
             api_key_revoke(api_key=older, reason="successor_revoked")
     return api_key
+
+
+def _not_rotated_words(api_key: ApiKey, now) -> str:
+    """Why a key that no longer works cannot be rotated, and what to rotate instead."""
+    if api_key.replaced_by_id is None:
+        return (
+            f"This key was revoked ({_utc(api_key.revoked_at)}): it cannot be rotated. Create a "
+            "new key instead."
+        )
+    successor = _successor_working(api_key, now)
+    stopped = f"This key was rotated and its old secret stopped working ({_utc(api_key.ended_at)})"
+    if successor is None:
+        return f"{stopped}; the keys that replaced it are revoked too. Create a new key instead."
+    return f"{stopped}: rotate key {successor.pk} ({successor.prefix}…), which replaced it."
 
 
 def _ended_words(api_key: ApiKey, now) -> str:

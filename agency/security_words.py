@@ -59,11 +59,34 @@ def _plural(count: int, one: str) -> str:
     return f"{count} {one}{'' if count == 1 else 's'}"
 
 
+def _clinics_only(event: str, detail: dict) -> bool:
+    """A staff member's clinics changed, their role did not (`agency_member_clinics_set`
+    records it as a role change, with the clinics before and after)."""
+    return (
+        event == Code.MEMBER_ROLE_CHANGED
+        and ("clinics_from" in detail or "clinics_to" in detail)
+        and "from" not in detail
+        and "to" not in detail
+    )
+
+
+def event_words(event: str, detail: dict | None) -> str:
+    """What happened, as the page's first column says it: the event's name, except that a
+    change of the clinics someone works on is not called a role change."""
+    if _clinics_only(event, dict(detail or {})):
+        return "Clinics changed"
+    try:
+        return str(Code(event).label)
+    except ValueError:
+        return event
+
+
 def detail_words(event: str, detail: dict | None) -> str:
     """`detail` of an event `event` as one short line of words ("" when there is none). Keys
     this does not know are said as "key: value", never as Python or JSON text."""
     detail = dict(detail or {})
     words: list[str] = []
+    clinics_only = _clinics_only(event, detail)
 
     def take(key: str, default=None):
         return detail.pop(key, default)
@@ -119,7 +142,12 @@ def detail_words(event: str, detail: dict | None) -> str:
     role = take("role")
     crisis = take("crisis_roles")
     if role is not None:
-        words.append(f"was {role}" if event == Code.MEMBER_REMOVED else f"as {role}")
+        if event == Code.MEMBER_REMOVED:
+            words.append(f"was {role}")
+        elif clinics_only:
+            words.append(f"role unchanged: {role}")
+        else:
+            words.append(f"as {role}")
     if crisis is not None:
         words.append(f"crisis roles: {_roles(crisis)}")
 

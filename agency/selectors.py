@@ -3,6 +3,7 @@ from django.db.models import (
     Case,
     Exists,
     F,
+    IntegerField,
     OuterRef,
     Prefetch,
     Q,
@@ -10,6 +11,8 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import ApiKey, SecurityEvent, User
@@ -157,6 +160,30 @@ def api_keys_listed(keys: QuerySet[ApiKey], *, agency_id: int, staying=None) -> 
             default=Value(True),
             output_field=BooleanField(),
         )
+    )
+
+
+def api_keys_working_first(keys: QuerySet[ApiKey]) -> QuerySet[ApiKey]:
+    """Keys as the key pages list them: those that work (newest first), then the old secrets
+    of rotations still in their grace period (ending soonest first), then those that stopped
+    (most recently stopped first)."""
+    now = timezone.now()
+    working = ApiKey.objects.filter(pk=OuterRef("pk")).working(now)
+    return keys.annotate(
+        standing=Case(
+            When(Exists(working) & Q(replaced_by__isnull=True), then=Value(0)),
+            When(Exists(working), then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        ),
+        stopped_at=Case(When(standing=2, then=Coalesce("revoked_at", "expires_at")), default=None),
+        retiring_until=Case(When(standing=1, then=F("expires_at")), default=None),
+    ).order_by(
+        "standing",
+        F("retiring_until").asc(nulls_last=True),
+        F("stopped_at").desc(nulls_last=True),
+        "-created_at",
+        "-id",
     )
 
 

@@ -432,6 +432,7 @@ AGENCY_ROLE_DUTIES = {
 class MemberChange(StrEnum):
     ADDED = "added"
     CHANGED = "changed"  # their role (or crisis roles) changed
+    CLINICS = "clinics"  # only the clinics they work on changed (`reach` says which now)
     REMOVED = "removed"
     UNCHANGED = "unchanged"
 
@@ -507,11 +508,20 @@ def user_invite_send(
 
 
 def member_notice_send(
-    *, user, agency: Agency, place: str, duties: list[str], by: str, change: MemberChange
+    *,
+    user,
+    agency: Agency,
+    place: str,
+    duties: list[str],
+    by: str,
+    change: MemberChange,
+    reach: str = "",
 ) -> bool:
     """E-mail a person that they were added to `place` (they have a password already), that
-    their role there changed, with the role in plain words (no password link), or that they
-    were removed from it. Returns False (and logs) when the mail could not be sent."""
+    their role there changed, with the role in plain words (no password link), that only the
+    clinics they work on changed (`reach`: "every clinic", or "Clinic B only"; their role
+    stays), or that they were removed from it. Returns False (and logs) when the mail could
+    not be sent."""
     if change == MemberChange.REMOVED:
         contact = f" at {agency.support_email}" if agency.support_email else ""
         lines = [
@@ -526,6 +536,12 @@ def member_notice_send(
     if change == MemberChange.ADDED:
         subject = f"You were added to {place}"
         opening = f"{by} added you to {place}. You sign in as before. Your role:"
+    elif change == MemberChange.CLINICS:
+        subject = f"Your clinics at {place} changed: you now work on {reach}"
+        opening = (
+            f"{by} changed the clinics you work on at {place}: you now work on {reach}. "
+            "Your role stays the same:"
+        )
     else:
         subject = f"Your role at {place} changed"
         opening = f"{by} changed your role at {place}. It is now:"
@@ -541,7 +557,14 @@ def member_notice_send(
 
 
 def member_tell(
-    *, user, agency: Agency, place: str, duties: list[str], by: str, change: MemberChange
+    *,
+    user,
+    agency: Agency,
+    place: str,
+    duties: list[str],
+    by: str,
+    change: MemberChange,
+    reach: str = "",
 ) -> Told:
     """Tell a person what changed for them at `place`, once per change: someone newly added
     who has no password gets the one invitation (with the link to choose one); someone newly
@@ -556,7 +579,7 @@ def member_tell(
         )
         return Told("invitation", sent=invited)
     sent = member_notice_send(
-        user=user, agency=agency, place=place, duties=duties, by=by, change=change
+        user=user, agency=agency, place=place, duties=duties, by=by, change=change, reach=reach
     )
     return Told("notice", sent=sent)
 

@@ -30,11 +30,12 @@ from accounts.models import ApiKey, RotationGrace, SecurityEventCode
 from agency.branding import LOGO_MAX_BYTES, brand_palette, colour_warning, logo_content_type
 from agency.forms import ApiKeyForm, BrandingForm, StaffAddForm, apply_domain_errors
 from agency.models import CLINIC_SCOPED_ROLES, Agency, AgencyMembership, AgencyRole
-from agency.security_words import detail_words
+from agency.security_words import detail_words, event_words
 from agency.selectors import (
     agency_for_staff,
     agency_people,
     api_keys_listed,
+    api_keys_working_first,
     security_events_for_agency,
 )
 from agency.services import (
@@ -166,7 +167,11 @@ def secret_take(request, keys) -> dict:
         return {}
     del request.session[NEW_SECRET_SESSION_KEY]
     key = keys.filter(pk=kept.get("key"), revoked_at__isnull=True).first()
-    return {"created": key, "secret": kept.get("secret")} if key is not None else {}
+    if key is None:
+        return {}
+    # a rotation with a grace period: the old secret it replaced, while it still works
+    replaced = ApiKey.objects.working().filter(replaced_by=key).first()
+    return {"created": key, "secret": kept.get("secret"), "replaced": replaced}
 
 
 def no_store(response):
@@ -508,13 +513,13 @@ def say_clinics(request, membership, change, *, agency) -> None:
         messages.info(request, f"Nothing changed for {person.email}.")
         return
     membership.refresh_from_db()
+    every = change.after == ALL_CLINICS_WORDS
     told = member_tell(user=person, agency=agency, place=agency.name,
                        duties=[staff_duties(membership)],
-                       by=request.user.full_name or "Someone", change=MemberChange.CHANGED)  # fmt: skip
+                       by=request.user.full_name or "Someone", change=MemberChange.CLINICS,
+                       reach="every clinic" if every else f"{change.after} only")  # fmt: skip
     reach = (
-        f"every clinic of {agency.name}, and those added later"
-        if change.after == ALL_CLINICS_WORDS
-        else f"only {change.after}"
+        f"every clinic of {agency.name}, and those added later" if every else f"only {change.after}"
     )
     done = f"{person.email} now reaches {reach}"
     if told.sent:
@@ -584,9 +589,7 @@ class SettingsApiKeysView(StaffView):
         return ApiKey.objects.filter(agency=self.agency, clinic__isnull=True)
 
     def _render(self, form, status=200, **extra):
-        keys = api_keys_listed(self._keys(), agency_id=self.agency.pk).order_by(
-            "revoked_at", "-created_at"
-        )
+        keys = api_keys_working_first(api_keys_listed(self._keys(), agency_id=self.agency.pk))
         return self.render_to_response(
             self.context(
                 form=form, keys=keys, graces=RotationGrace.choices, section="api-keys", **extra
@@ -751,6 +754,7 @@ class SecurityLogView(StaffView):
         page.object_list = list(page.object_list)
         for row in page.object_list:
             row.detail_words = detail_words(row.event, row.detail)
+            row.event_words = event_words(row.event, row.detail)
         return self.render_to_response(
             self.context(
                 section="security-log",

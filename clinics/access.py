@@ -339,7 +339,7 @@ def people_who_can(
 PRIVACY_REQUEST_KEY_SCOPES = frozenset({Scope.WRITE})
 PRIVACY_REQUEST_REFUSED = (
     "Privacy requests are carried out and read by the agency's owners and managers, or with an "
-    "agency key that has the `write` scope."
+    "agency key that has the “write” scope."
 )
 
 
@@ -379,7 +379,7 @@ def privacy_requests_access(actor: Actor, *, agency_slug: str = "") -> PrivacyRe
     if not found:
         return PrivacyRequestsAccess(refusal=PRIVACY_REQUEST_REFUSED)
     if len(found) > 1:
-        return PrivacyRequestsAccess(refusal="You manage several agencies: name one in `agency`.")
+        return PrivacyRequestsAccess(refusal="You manage several agencies: name one in “agency”.")
     return PrivacyRequestsAccess(agency=found[0].agency)
 
 

@@ -205,7 +205,7 @@ def chat_send(hook: ChatWebhook, message: dict) -> ChatSent:
             status, body = answer.status_code, answer.text
             ok = 200 <= status < 300
     except Exception as exc:  # noqa: BLE001 - the caller records the outcome
-        logger.warning("chat %s post failed: %s", hook.kind, exc)
+        logger.warning("chat %s post failed: %s: %s", hook.kind, exc.__class__.__name__, exc)
         return ChatSent(ok=False, error=exc.__class__.__name__, timed_out=_timed_out(exc))
     return ChatSent(ok=ok, status=status, body=" ".join(body.split())[:300])
 
@@ -328,8 +328,8 @@ def _test_failure_words(kind: str, sent: ChatSent) -> str:
         )
     if sent.status is None:
         return (
-            f"{label} could not be reached ({sent.error}): the address may be wrong, or "
-            f"{short} or the network is down. Check the URL you pasted, or send the test again "
+            f"{label} could not be reached: the address may be wrong, or {short} or the "
+            "network is down. Check the URL you pasted, or send the test again "
             "in a few minutes."
         )
     status, detail = sent.status, _answer_detail(sent.body)
@@ -423,7 +423,7 @@ def chat_webhook_test(*, hook: ChatWebhook, by: User) -> ChatTested:
         last = row.last_test_at or now
         wait = max(1, int((last + CHAT_TEST_EVERY - now).total_seconds() + 0.999))
         raise ChatTestTooSoon(
-            f"A test message was just sent to this {label} webhook: wait {wait} second"
+            f"A test message was just tried on this {label} webhook: wait {wait} second"
             f"{'' if wait == 1 else 's'} before sending another."
         )
     if hook.clinic_id is not None:

@@ -93,7 +93,7 @@ class ClinicListApi(PublicAPIView):
         if not found:
             raise PermissionDenied("Only an agency owner or manager creates clinics.")
         if len(found) > 1:
-            raise PermissionDenied("You manage several agencies: name one in `agency`.")
+            raise PermissionDenied("You manage several agencies: name one in “agency”.")
         return found[0].agency
 
 
@@ -149,7 +149,8 @@ class ApiKeyOutputSerializer(serializers.ModelSerializer):
         read_only=True,
         allow_null=True,
         help_text="When the key stops working by itself: set on the old key of a rotation "
-        "with a grace period (its old secret works until then); null otherwise.",
+        "with a grace period (its old secret works until then; when it was stopped early, the "
+        "moment it stopped, as `revoked_at`); null otherwise.",
     )
     is_active = serializers.SerializerMethodField(
         help_text="Whether the secret works now: not revoked and not past `expires_at`."
@@ -160,6 +161,15 @@ class ApiKeyOutputSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "prefix", "scopes", "created_at", "last_used_at", "revoked_at",
                   "expires_at", "is_active", "replaced_by_id", "created_by_id",
                   "created_by_name", "created_by_has_left"]  # fmt: skip
+
+    def to_representation(self, key):
+        data = super().to_representation(key)
+        if key.revoked_at is not None and key.expires_at is not None:
+            # an old secret stopped before its grace ended (keys stopped before
+            # `api_key_revoke` moved `expires_at` too): it ended when it was revoked
+            ended = min(key.expires_at, key.revoked_at)
+            data["expires_at"] = self.fields["expires_at"].to_representation(ended)
+        return data
 
     def get_is_active(self, key) -> bool:
         return key.works()
@@ -276,10 +286,11 @@ class ApiKeyRevokeApi(ClinicAPIView):
 class ApiKeyRotateApi(ClinicAPIView):
     """Issue a key's successor: a new key, with a new `id` and secret (shown in this answer
     only), the same name and scopes. The old secret keeps working for the grace period chosen
-    (`grace`: none, 1h, 24h, 7d; default 24h), so the integration can switch without a gap;
-    then it is refused (401, as a revoked key). The old key points to the new one
+    (`grace`: none, 1h, 24h, 7d; default none: choose one so the integration can switch without
+    a gap); then it is refused (401, as a revoked key). The old key points to the new one
     (`replaced_by_id`) and says when it stops (`expires_at`). A key rotated already is a 409
-    `already_rotated`; a revoked one, 404."""
+    `already_rotated`; one that no longer works (revoked, or an old secret that stopped) is a
+    409 `already_revoked` saying which key to rotate instead, if any."""
 
     read_permission = Permission.MANAGE
     write_permission = Permission.MANAGE
@@ -288,7 +299,7 @@ class ApiKeyRotateApi(ClinicAPIView):
     def post(self, request, key_id: int):
         if self.actor.api_key is not None:
             raise PermissionDenied("API keys cannot rotate API keys.")
-        key = ApiKey.objects.working().filter(clinic=self.clinic, pk=key_id).first()
+        key = ApiKey.objects.filter(clinic=self.clinic, pk=key_id).first()
         if key is None:
             raise NotFound()
         return rotated(request, key, self.actor.user)
@@ -349,16 +360,13 @@ class AgencyApiKeyRotateApi(_AgencyKeysMixin, PublicAPIView):
     """Issue an agency key's successor, as a clinic key's `rotate/`: a new key with a new `id`
     and secret (shown in this answer only), the same name and scopes, issued to (and created
     by) the person rotating it. The old secret keeps working for the grace period chosen
-    (`grace`: none, 1h, 24h, 7d; default 24h), then is refused; the old key points to the new
-    one (`replaced_by_id`)."""
+    (`grace`: none, 1h, 24h, 7d; default none), then is refused; the old key points to the new
+    one (`replaced_by_id`). A key rotated already, or that no longer works, is a 409, as a
+    clinic key's."""
 
     @extend_schema(request=ApiKeyRotateInputSerializer, responses={201: ApiKeyRotatedSerializer})
     def post(self, request, key_id: int):
-        key = (
-            ApiKey.objects.working()
-            .filter(agency=self._agency(), clinic__isnull=True, pk=key_id)
-            .first()
-        )
+        key = ApiKey.objects.filter(agency=self._agency(), clinic__isnull=True, pk=key_id).first()
         if key is None:
             raise NotFound()
         return rotated(request, key, self.actor.user)
@@ -441,7 +449,7 @@ class SettingsHistoryApi(ClinicAPIView):
         )
         start, end = filters.get("changed_from"), filters.get("changed_to")
         if start and end and start > end:
-            raise ValidationError({"changed_to": ["Must be on or after `changed_from`."]})
+            raise ValidationError({"changed_to": ["Must be on or after “changed_from”."]})
         rows = settings_history(
             agency_id=self.clinic.agency_id,
             clinic=self.clinic,

@@ -13,10 +13,10 @@ TZ_UNKNOWN = "%(value)s is not a time zone name: choose one from the list."
 class ClinicCreateForm(forms.Form):
     name = forms.CharField(label="Clinic name", max_length=200)
     slug = forms.SlugField(
-        label="Address (slug)",
+        label="Web address",
         max_length=50,
-        help_text="3-50 lowercase letters, digits and hyphens; the clinic's pages are at "
-        "/clinics/this-address/.",
+        help_text="3-50 lowercase letters, digits and hyphens, e.g. harbor-dental: the clinic's "
+        "pages are at /clinics/harbor-dental/. Not its street address.",
     )
     timezone = forms.ChoiceField(
         label="Time zone", choices=time_zone_choices, initial="America/New_York",
@@ -118,7 +118,14 @@ class NotificationPreferenceForm(forms.Form):
         label="Show what waits for me on these pages (banner and badge)", required=False
     )
 
-    def __init__(self, *args, product: str = "", groups: list[str] | tuple = (), **kwargs):
+    def __init__(
+        self,
+        *args,
+        product: str = "",
+        groups: list[str] | tuple = (),
+        staff: bool = False,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         # the name the person knows the pages by: the agency's brand for a clinic's people
         # (white label), never the vendor's product name
@@ -130,7 +137,7 @@ class NotificationPreferenceForm(forms.Form):
             words = f"Choose “E-mail me” or “{spec.off_words}”."
             self.fields[f"email_{group}"] = forms.ChoiceField(
                 label=spec.label,
-                help_text=spec.help,
+                help_text=(spec.staff_help or spec.help) if staff else spec.help,
                 choices=[(EMAIL_ON, "E-mail me"), (EMAIL_OFF, spec.off_words)],
                 widget=forms.RadioSelect,
                 error_messages={"required": words, "invalid_choice": words},
@@ -195,6 +202,10 @@ class SettingsHistoryFilterForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}), error_messages={"invalid": DATE_HELP},
     )  # fmt: skip
 
+    # what the pages' addresses carry besides the filters: paging, the download, and the
+    # staff pages' agency choice (`agency.views.StaffView`)
+    OTHER_PARAMS = ("page", "format", "agency")
+
     def __init__(self, data, *, people, places=None):
         super().__init__(data)
         self.fields["person"].choices = [("", "Everyone"), *people]
@@ -209,4 +220,8 @@ class SettingsHistoryFilterForm(forms.Form):
         start, end = data.get("changed_from"), data.get("changed_to")
         if start and end and start > end:
             self.add_error("changed_to", "The end is before the start: choose a later day.")
+        known = {*self.fields, *self.OTHER_PARAMS}
+        for name in self.data:
+            if name not in known:
+                self.add_error(None, f"“{name[:40]}”: the history has no such filter.")
         return data

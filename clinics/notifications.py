@@ -26,7 +26,7 @@ from agency.branding import brand_sender
 from agency.models import CLINIC_SCOPED_ROLES, AgencyMembership, AgencyRole
 from agency.selectors import clinics_out_of_reach, staff_reaching
 from clinics.models import Clinic, Digest, Notification, NotificationPreference
-from clinics.preferences import DIGEST, NOW, email_when, preferences_for
+from clinics.preferences import DIGEST, NOW, email_when, preferences_for, shows_on_pages
 
 logger = logging.getLogger(__name__)
 
@@ -116,12 +116,13 @@ def people_notify(
                 now_mail.append((user, None))
                 told[uid] = channels
             continue
-        if pref.in_app or digest:
+        shown = shows_on_pages(pref)
+        if shown or digest:
             row = Notification.objects.create(
                 user=user, clinic=clinic, kind=kind, ref=ref, title=title[:300],
-                url=url[:500], severity=severity, open=pref.in_app, email_pending=digest,
+                url=url[:500], severity=severity, open=shown, email_pending=digest,
             )  # fmt: skip
-            if pref.in_app:
+            if shown:
                 channels.append("in_app")
         if when is not None:
             if digest:

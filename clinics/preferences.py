@@ -41,7 +41,8 @@ STAFF, APPROVERS, EVERYONE = "staff", "approvers", "everyone"
 class OptionalEmail:
     """A group of notices a person may take without an e-mail. `kinds`: the notification kinds
     it holds (empty: every information-only notice no other group holds). `follows_digest`:
-    before the choice existed, people on the hourly digest got no e-mail for these."""
+    before the choice existed, people on the hourly digest got no e-mail for these.
+    `staff_help`: the help as the agency's staff read it, where it differs."""
 
     label: str
     help: str
@@ -49,6 +50,7 @@ class OptionalEmail:
     kinds: frozenset[str]
     audience: str
     follows_digest: bool = True
+    staff_help: str = ""
 
 
 OPTIONAL_EMAILS: dict[str, OptionalEmail] = {
@@ -67,6 +69,7 @@ OPTIONAL_EMAILS: dict[str, OptionalEmail] = {
         off_words="No e-mail: only in my notification history",
         kinds=frozenset(),
         audience=EVERYONE,
+        staff_help="Such as whether a clinic's data export you asked for is ready to download.",
     ),
     "report": OptionalEmail(
         label="The monthly report",
@@ -119,6 +122,40 @@ def email_when(pref: Preferences, *, kind: str, waits: bool) -> str | None:
     if group is None:
         return DIGEST if pref.hourly else NOW
     return NOW if pref.emails.get(group, True) else None
+
+
+def shows_on_pages(pref: Preferences) -> bool:
+    """Whether what waits for the person shows on the pages: the banner, the nav badge and the
+    count in the page title (`in_app`). Off: nothing shows there, incident alerts included
+    (they are e-mailed at once anyway), and no message is opened for them; their history
+    still lists what they were told."""
+    return pref.in_app
+
+
+def history_words(pref: Preferences, groups: Iterable[str]) -> list[str]:
+    """What the person's notification history holds, as they chose, in sentences (for the
+    top of the history pages): whether what waits for them shows on the pages and is listed
+    there, and which notices for their information come only there (`groups`: those offered
+    to them)."""
+    words: list[str] = []
+    if not shows_on_pages(pref):
+        if pref.hourly:
+            words.append(
+                "You chose not to see what waits for you on these pages: it comes in your "
+                "hourly e-mail digest, and is listed here too."
+            )
+        else:
+            words.append(
+                "You chose not to see what waits for you on these pages: each one is e-mailed "
+                "to you at once, and your mailbox holds them (they are not listed here)."
+            )
+    quiet = [OPTIONAL_EMAILS[g].label for g in groups if not pref.emails.get(g, True)]
+    mailed = [OPTIONAL_EMAILS[g].label for g in groups if pref.emails.get(g, True)]
+    if quiet:
+        words.append(f"You chose no e-mail for: {'; '.join(quiet)}. They are only here.")
+    if mailed and not shows_on_pages(pref):
+        words.append(f"Also e-mailed to you, and listed here: {'; '.join(mailed)}.")
+    return words
 
 
 def _defaults(legacy_email: bool | None, digest: str) -> dict[str, bool]:

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from accounts.actors import Actor
 from agency.models import AgencyMembership
-from agency.selectors import api_keys_listed, clinics_reached
+from agency.selectors import api_keys_listed, clinics_out_of_reach, clinics_reached
 from clinics.models import Clinic, ClinicMembership, Notification, SettingChange
 
 AGENCY_WIDE = "_agency"  # `settings_history`'s place: the agency's own settings (never a slug)
@@ -57,6 +57,9 @@ def clinic_people(clinic: Clinic) -> list:
 
 
 NOTIFICATION_HISTORY_DAYS = 60
+# The staff's notification history, on the public site (clinics.views.NotificationHistoryView);
+# a clinic's people have theirs in each clinic's portal
+STAFF_NOTIFICATION_HISTORY_URL = "/account/notifications/history/"
 
 
 def notifications_history(user, clinic: Clinic, *, now=None, limit: int = 100) -> list:
@@ -67,6 +70,19 @@ def notifications_history(user, clinic: Clinic, *, now=None, limit: int = 100) -
         Notification.objects.filter(user=user, clinic=clinic, created_at__gte=since).order_by(
             "-created_at", "-pk"
         )[:limit]
+    )
+
+
+def notifications_history_everywhere(user, *, now=None, limit: int = 200) -> list:
+    """What one of the agency's staff was told in the last 60 days about every clinic they
+    still reach (their notification history; none about a clinic they no longer reach),
+    newest first."""
+    since = (now or timezone.now()) - timedelta(days=NOTIFICATION_HISTORY_DAYS)
+    return list(
+        Notification.objects.filter(user=user, created_at__gte=since)
+        .exclude(clinics_out_of_reach(user, prefix="clinic__"))
+        .select_related("clinic")
+        .order_by("-created_at", "-pk")[:limit]
     )
 
 

@@ -4,6 +4,7 @@ from clinics.views import (
     AgencyChatView,
     AgencySettingsHistoryView,
     ClinicGoView,
+    NotificationHistoryView,
     NotificationPreferenceView,
     SettingsClinicsView,
 )
@@ -22,5 +23,10 @@ account_patterns = [
         "account/notifications/",
         NotificationPreferenceView.as_view(),
         name="notification-preferences",
+    ),
+    path(
+        "account/notifications/history/",
+        NotificationHistoryView.as_view(),
+        name="notification-history",
     ),
 ]

@@ -7,14 +7,21 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.views import View
 from django.views.generic.base import TemplateResponseMixin
 
 from accounts.actors import Actor
 from accounts.credentials import api_key_create, api_key_revoke
 from accounts.models import ApiKey, RotationGrace, Scope
+from accounts.selectors import user_is_agency_staff
 from agency.forms import ApiKeyForm, apply_domain_errors
-from agency.selectors import agency_for_branding, agency_memberships_for_user, clinics_reached
+from agency.selectors import (
+    agency_for_branding,
+    agency_memberships_for_user,
+    api_keys_working_first,
+    clinics_reached,
+)
 from agency.services import MemberChange, api_keys_created_by
 from agency.views import (
     NOTHING_TO_STOP,
@@ -56,13 +63,17 @@ from clinics.forms import (
 from clinics.models import ChatKind, Clinic, ClinicMembership, CrisisRole, clinic_zone
 from clinics.preferences import (
     email_groups_offered,
+    history_words,
     notification_preferences_save,
     preferences_for,
 )
 from clinics.selectors import (
     AGENCY_WIDE,
+    NOTIFICATION_HISTORY_DAYS,
+    STAFF_NOTIFICATION_HISTORY_URL,
     clinic_api_keys_listed,
     clinic_for_actor,
+    notifications_history_everywhere,
     settings_history,
     settings_history_people,
 )
@@ -259,8 +270,8 @@ class ClinicApiKeysView(SettingsView):
         return ApiKey.objects.filter(clinic=self.clinic)
 
     def _render(self, status=200, form=None, **extra):
-        keys = clinic_api_keys_listed(self._keys(), agency_id=self.clinic.agency_id).order_by(
-            "revoked_at", "-created_at"
+        keys = api_keys_working_first(
+            clinic_api_keys_listed(self._keys(), agency_id=self.clinic.agency_id)
         )
         return self.render(
             status, form=form or self._form(), keys=keys, graces=RotationGrace.choices, **extra
@@ -354,7 +365,7 @@ class SettingsClinicsView(StaffView):
     def post(self, request):
         form = ClinicCreateForm(request.POST)
         if form.is_valid() and Clinic.objects.filter(slug=form.cleaned_data["slug"]).exists():
-            form.add_error("slug", "This address is taken.")
+            form.add_error("slug", "This web address is taken: choose another.")
         if form.is_valid():
             try:
                 clinic = clinic_create(agency=self.agency, **form.cleaned_data)
@@ -514,12 +525,17 @@ class NotificationPreferenceView(LoginRequiredMixin, TemplateResponseMixin, View
         user = self.request.user
         groups = email_groups_offered(user)
         initial = NotificationPreferenceForm.initial_for(preferences_for([user])[user.pk], groups)
+        staff = user_is_agency_staff(user)
         return NotificationPreferenceForm(
-            data, initial=initial, product=self._product(), groups=groups
+            data, initial=initial, product=self._product(), groups=groups, staff=staff
         )
 
     def _render(self, form, status=200):
-        return self.render_to_response({"form": form}, status=status)
+        # the agency's staff have their notification history next to this page; a clinic's
+        # people have theirs in each clinic's portal
+        staff = user_is_agency_staff(self.request.user)
+        history = STAFF_NOTIFICATION_HISTORY_URL if staff else ""
+        return self.render_to_response({"form": form, "history_url": history}, status=status)
 
     def get(self, request):
         return self._render(self._form())
@@ -537,9 +553,35 @@ class NotificationPreferenceView(LoginRequiredMixin, TemplateResponseMixin, View
         return self._render(form, status=400)
 
 
+class NotificationHistoryView(LoginRequiredMixin, TemplateResponseMixin, View):
+    """The notification history of one of the agency's staff: what they were told in the last
+    60 days about every clinic they reach, on the agency's pages (a clinic's people have
+    theirs in the portal, `portal.views.PortalNotificationsView`: they are sent home, where
+    they open their clinic)."""
+
+    template_name = "clinics/notification_history.html"
+
+    def get(self, request):
+        user = request.user
+        if not user_is_agency_staff(user):
+            messages.info(request, "Your notifications are in each clinic’s portal: open it.")
+            return HttpResponseRedirect(reverse("home"))
+        rows = notifications_history_everywhere(user)
+        pref = preferences_for([user])[user.pk]
+        return self.render_to_response(
+            {
+                "rows": rows,
+                "days": NOTIFICATION_HISTORY_DAYS,
+                "waiting": sum(1 for n in rows if n.open),
+                "choices": history_words(pref, email_groups_offered(user)),
+            }
+        )
+
+
 HISTORY_PAGE = 50
+# the columns the API names so hold what its fields hold (`by`: who, stable; `by_name`: in words)
 HISTORY_CSV_HEADER = (
-    "changed_at", "where", "area", "setting", "old_value", "new_value", "by", "by_label", "via",
+    "changed_at", "where", "area", "setting", "old_value", "new_value", "by", "by_name", "via",
 )  # fmt: skip
 AGENCY_WIDE_WORDS = "Agency-wide"
 
@@ -554,8 +596,8 @@ def _history_csv(rows, *, filename: str, zone):
             row.setting,
             row.old_value,
             row.new_value,
-            row.actor_name,
             row.actor_label,
+            row.actor_name,
             row.get_via_display(),
         )
         for row in rows.iterator(chunk_size=500)

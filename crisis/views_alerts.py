@@ -15,6 +15,8 @@ from django.views import View
 from accounts.selectors import user_half_signed_in, user_is_agency_staff
 from clinics.models import clinic_zone
 from clinics.notifications import notifications_open_for
+from clinics.preferences import preferences_for, shows_on_pages
+from clinics.selectors import STAFF_NOTIFICATION_HISTORY_URL
 from crisis.room import local
 from crisis.services.alerting import AckLinkRefused, ack_link_read, incident_acknowledge_by_link
 
@@ -50,16 +52,26 @@ def notification_url(n, *, staff: bool) -> str:
     return n.url
 
 
-def banner_items(user) -> list[dict]:
+def banner_items(user) -> tuple[list[dict], bool]:
+    """What the banner shows this person, and whether they are the agency's staff (asked
+    only when something shows). Nothing for someone who chose not to see what waits for them
+    on the pages (`clinics.preferences.shows_on_pages`)."""
     rows = notifications_open_for(user)
-    staff = any(n.kind == "incident" for n in rows) and user_is_agency_staff(user)
-    return [{"n": n, "url": notification_url(n, staff=staff)} for n in rows]
+    if not rows or not shows_on_pages(preferences_for([user])[user.pk]):
+        return [], False
+    staff = user_is_agency_staff(user)
+    return [{"n": n, "url": notification_url(n, staff=staff)} for n in rows], staff
 
 
 def banner_context(user) -> dict:
-    items = banner_items(user) if user.is_authenticated else []
+    """The banner, the nav badge and the page title's count; the staff's banner leads to
+    their notification history (the clinic's people have it in the portal's nav)."""
+    items, staff = banner_items(user) if user.is_authenticated else ([], False)
     incidents = [i for i in items if i["n"].kind == "incident"]
-    return {"alert_items": items, "alert_incidents": incidents, "alert_count": len(items)}
+    return {
+        "alert_items": items, "alert_incidents": incidents, "alert_count": len(items),
+        "alert_history_url": STAFF_NOTIFICATION_HISTORY_URL if staff else "",
+    }  # fmt: skip
 
 
 class AlertBannerView(View):

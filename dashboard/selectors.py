@@ -113,7 +113,21 @@ def dashboard_clinics(
     (`DASHBOARD_STATUSES`; "" every active clinic), sorted by a column of `DASHBOARD_SORTS` or
     by urgency (`URGENCY_ORDER`), whose order also breaks every column's ties. With `viewer`,
     only the clinics that person reaches (`seen_by`)."""
-    qs = Clinic.objects.filter(agency=agency).filter(seen_by(viewer)).select_related("snapshot")
+    qs = _clinics_filtered(agency=agency, q=q, status=status, viewer=viewer).select_related(
+        "snapshot"
+    )
+    if sort == DASHBOARD_URGENCY:
+        return qs.order_by(*URGENCY_ORDER, "name", "pk")
+    field = F(DASHBOARD_SORTS[sort])
+    order = field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
+    tiebreak = [*URGENCY_ORDER, "name", "pk"] if sort != "name" else ["pk"]
+    return qs.order_by(order, *tiebreak)
+
+
+def _clinics_filtered(*, agency: Agency, q: str = "", status: str = "", viewer=None):
+    """The agency's clinics the dashboard lists for `q` and `status`, unordered: the rows
+    (`dashboard_clinics`) and the totals (`dashboard_totals`) are of the same clinics."""
+    qs = Clinic.objects.filter(agency=agency).filter(seen_by(viewer))
     if status == DASHBOARD_PAUSED:
         qs = qs.filter(deactivated_at__isnull=False)
     else:
@@ -123,12 +137,7 @@ def dashboard_clinics(
             qs = qs.filter(condition)
     if q:
         qs = qs.filter(name__icontains=q)
-    if sort == DASHBOARD_URGENCY:
-        return qs.order_by(*URGENCY_ORDER, "name", "pk")
-    field = F(DASHBOARD_SORTS[sort])
-    order = field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
-    tiebreak = [*URGENCY_ORDER, "name", "pk"] if sort != "name" else ["pk"]
-    return qs.order_by(order, *tiebreak)
+    return qs
 
 
 def dashboard_clinics_deactivated(*, agency: Agency, q: str = "", viewer=None) -> list[Clinic]:
@@ -140,23 +149,27 @@ def dashboard_clinics_deactivated(*, agency: Agency, q: str = "", viewer=None) -
     return list(qs.order_by("-deactivated_at"))
 
 
-def dashboard_totals(*, agency: Agency, viewer=None) -> dict:
-    # a deactivated clinic (a client that left) counts in no total; with `viewer`, only the
-    # clinics that person reaches do
-    totals = (
-        ClinicSnapshot.objects.filter(agency=agency, clinic__deactivated_at__isnull=True)
-        .filter(seen_by(viewer, prefix="clinic__"))
-        .aggregate(
-            new=Sum("new_reviews"),
-            incidents=Sum("open_incidents"),
-            unacknowledged=Sum("unacknowledged_incidents"),
-            approvals=Sum("awaiting_approval"),
-            approval_replies=Sum("awaiting_replies"),
-            approval_batches=Sum("awaiting_batches"),
-            approval_statements=Sum("awaiting_statements"),
-            failed=Sum("failed_deliveries"),
-            sla=Sum("sla_breaches"),
-        )
+def dashboard_totals(*, agency: Agency, viewer=None, q: str = "", status: str = "") -> dict:
+    """The figures of the clinics the dashboard lists (named like `q`, in `status`; all of
+    them, not one page), summed in one query whatever the number of clinics. A deactivated
+    clinic (a client that left) counts in no total, so "paused" sums to zeros; with `viewer`,
+    only the clinics that person reaches count."""
+    snapshots = ClinicSnapshot.objects.filter(agency=agency, clinic__deactivated_at__isnull=True)
+    if status == DASHBOARD_PAUSED:
+        snapshots = snapshots.none()
+    elif q or status:
+        listed = _clinics_filtered(agency=agency, q=q, status=status, viewer=viewer)
+        snapshots = snapshots.filter(clinic__in=listed.values("pk"))
+    totals = snapshots.filter(seen_by(viewer, prefix="clinic__")).aggregate(
+        new=Sum("new_reviews"),
+        incidents=Sum("open_incidents"),
+        unacknowledged=Sum("unacknowledged_incidents"),
+        approvals=Sum("awaiting_approval"),
+        approval_replies=Sum("awaiting_replies"),
+        approval_batches=Sum("awaiting_batches"),
+        approval_statements=Sum("awaiting_statements"),
+        failed=Sum("failed_deliveries"),
+        sla=Sum("sla_breaches"),
     )
     return {k: v or 0 for k, v in totals.items()}
 

@@ -27,11 +27,48 @@ from dashboard.selectors import (
     dashboard_sort_parse,
     dashboard_totals,
 )
+from dashboard.services import SPARK_DAYS, TREND_WINDOW_DAYS
 from feeds.models import ReviewStatus
 from feeds.selectors import review_status_counts
 from inbox.selectors import SLA_LOOKBACK_DAYS, reviews_recent
 
 DASHBOARD_PAGE = 100
+# The sentiment column says the period of the figure it shows: the mean of the last
+# TREND_WINDOW_DAYS days (`spark_mean`); the line beside it spans SPARK_DAYS days.
+SENTIMENT_HEADING = f"Sentiment ({TREND_WINDOW_DAYS} d)"
+SENTIMENT_HELP = (
+    f"{SENTIMENT_HEADING}: the mean sentiment of the last {TREND_WINDOW_DAYS} days, from −1 "
+    f"(negative) to +1 (positive), each day weighted by its reviews; the line shows each of the "
+    f"last {SPARK_DAYS} days, and the arrow compares the last {TREND_WINDOW_DAYS} days with the "
+    f"first {TREND_WINDOW_DAYS}."
+)
+# How the page names the clinics a status lists: "3 clinics with an open incident", "No clinic
+# named like “north” has an open incident".
+STATUS_WITH = {
+    "attention": "needing attention",
+    "incident": "with an open incident",
+    "sla": "with SLA breaches",
+    "approvals": "with replies or statements waiting for approval",
+    "failed": "with failed deliveries",
+    "calm": "that are calm (no incident, breach, approval or failure)",
+    "paused": "paused or deactivated",
+}
+STATUS_VERB = {
+    "attention": "needs attention",
+    "incident": "has an open incident",
+    "sla": "has SLA breaches",
+    "approvals": "has replies or statements waiting for approval",
+    "failed": "has failed deliveries",
+    "calm": "is calm (no incident, breach, approval or failure)",
+    "paused": "is paused or deactivated",
+}
+
+
+def _in_sentence(label: str) -> str:
+    """A status's label inside a sentence: "Open incident" -> "open incident", an initialism
+    kept as written ("SLA breaches")."""
+    first = label.split(" ", 1)[0]
+    return label if first.isupper() and len(first) > 1 else label[:1].lower() + label[1:]
 
 
 class DashboardView(StaffView):
@@ -82,7 +119,11 @@ class DashboardView(StaffView):
         return self.render_to_response(
             self.context(
                 page=page,
-                totals=dashboard_totals(agency=self.agency, viewer=request.user),
+                # the figures of the clinics listed (every page of them); an address it
+                # cannot read lists nothing, and the agency's figures show
+                totals=dashboard_totals(
+                    agency=self.agency, viewer=request.user, q=q, status=status
+                ),
                 deactivated=deactivated,
                 clinic_count=page.paginator.count,
                 agencies=agencies,
@@ -97,6 +138,9 @@ class DashboardView(StaffView):
                 q=q,
                 status=status,
                 status_label=DASHBOARD_STATUSES[status][0] if status else "",
+                status_words=_in_sentence(DASHBOARD_STATUSES[status][0]) if status else "",
+                status_with=STATUS_WITH.get(status, ""),
+                status_verb=STATUS_VERB.get(status, ""),
                 statuses=[(k, v[0]) for k, v in DASHBOARD_STATUSES.items()],
                 paused=status == DASHBOARD_PAUSED,
                 filtered=bool(q or status),
@@ -107,12 +151,14 @@ class DashboardView(StaffView):
                 clear_url=f"/agency/{clear}",
                 query=query.urlencode(),
                 filter_query=kept,
+                sentiment_heading=SENTIMENT_HEADING,
+                sentiment_help=SENTIMENT_HELP,
                 columns=[
                     ("name", "Clinic"),
                     ("severity", "Severity"),
                     ("new", "New reviews"),
                     ("rating", "Avg rating (90 d)"),
-                    ("trend", "Sentiment (14 d)"),
+                    ("trend", SENTIMENT_HEADING),
                     ("incidents", "Open incidents"),
                     ("approvals", "Awaiting approval"),
                     ("failed", "Failed deliveries"),

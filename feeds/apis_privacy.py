@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from agency.models import PrivacyAction
+from agency.models import PrivacyAction, PrivacyRequest
 from agency.selectors import privacy_requests_for_agency
 from clinics.access import privacy_requests_access
+from clinics.models import Clinic
 from core.api import PublicAPIView, paginated_response, query_params_validated
 from core.errors import ValidationFailed
 from feeds.selectors import PRIVACY_PER_CLINIC, reviews_by_author_across
@@ -30,6 +31,9 @@ from feeds.services.privacy import (
 COMPLETED = "completed"
 PRIVACY_REQUEST_STATUSES = [(COMPLETED, "Completed")]  # PrivacyRequestStatusEnum
 LIST_PARAMS_OTHER = ("cursor", "page_size", "page")
+# what every refused request says (the service's own refusals too): the fields say what to fix
+NOTHING_REMOVED = "Nothing was removed: correct the fields marked."
+UNKNOWN_CLINIC = "No such clinic in this agency."
 AGENCY_HELP = "The agency's slug: needed only by a person who manages several agencies."
 
 
@@ -254,6 +258,17 @@ class _Listed(PrivacyRequestOutputSerializer):
         return super().to_representation(privacy_request_json(instance))
 
 
+def _clinic_known(agency, slug: str) -> bool:
+    """Whether `slug` names one of the agency's clinics, now or in its log (a clinic's slug
+    as it was when a request removed its items); another agency's reads as unknown."""
+    return (
+        Clinic.objects.filter(agency=agency, slug=slug).exists()
+        or PrivacyRequest.objects.filter(
+            agency_id=agency.pk, items__contains=[{"clinic_slug": slug}]
+        ).exists()
+    )
+
+
 class PrivacyRequestListApi(_PrivacyRequestsApi):
     """The agency's privacy requests: POST carries one out (the items are redacted, or
     deleted, in every clinic named, at once; the checks and messages of the Privacy requests
@@ -270,8 +285,18 @@ class PrivacyRequestListApi(_PrivacyRequestsApi):
             PrivacyRequestFilterSerializer, request.query_params, also=LIST_PARAMS_OTHER
         )
         filters.pop("agency", None)
+        if (slug := filters.get("clinic")) and not _clinic_known(agency, slug):
+            raise ValidationError({"clinic": [UNKNOWN_CLINIC]})
         rows = privacy_requests_for_agency(agency=agency, **filters)
         return paginated_response(self, rows, _Listed)
+
+    def handle_exception(self, exc):
+        """A request refused for its input says so in the service's words, whatever refused
+        it (an unknown field, a value the serializer cannot read, the service's checks)."""
+        if isinstance(exc, ValidationError) and self.request.method == "POST":
+            detail = exc.detail if isinstance(exc.detail, dict) else {"items": exc.detail}
+            exc = ValidationFailed(NOTHING_REMOVED, fields=detail)
+        return super().handle_exception(exc)
 
     @extend_schema(
         request=PrivacyRequestInputSerializer,

@@ -26,7 +26,6 @@ from responses.selectors import (
     duration_words,
     findings_once,
     is_final_step,
-    previous_version,
     reply_batch_items,
     sla_for,
     statements_public,
@@ -38,6 +37,7 @@ from responses.services.workflow import (
     PENDING,
     STEP_FOR_STATUS,
     principals_who_acted,
+    version_sent_before,
 )
 from scoring.selectors import latest_scores_prefetch
 
@@ -65,10 +65,28 @@ def checks_tab_label(access: ClinicAccess) -> str:
     return "Clinical check" if clinician else ""
 
 
+CLINIC_STEPS = frozenset({Step.LEGAL, Step.CLINICIAN, Step.CLIENT})
+
+
+def version_the_clinic_saw(obj, kind: str):
+    """The version the card compares with: the last earlier one the clinic was sent for the
+    step the text waits at now (the clinic's approval, or its legal or clinical check; the
+    clinic's approval for a text at no step), never an agency-internal draft the clinic never
+    received. None when this is the first version the clinic sees."""
+    step = STEP_FOR_STATUS.get(obj.status)
+    number = version_sent_before(
+        FLOWS[kind].object_type, obj, step if step in CLINIC_STEPS else Step.CLIENT
+    )
+    if number is None:
+        return None
+    return next((v for v in obj.versions.all() if v.number == number), None)
+
+
 def approval_card(access: ClinicAccess, obj, kind: str) -> dict:
-    """One item waiting for approval as the portal shows it."""
+    """One item waiting for approval as the portal shows it: what changed is shown against the
+    version the clinic was sent before (`version_the_clinic_saw`), not the agency's drafts."""
     version = current_version(obj)
-    previous = previous_version(obj)
+    earlier = version_the_clinic_saw(obj, kind)
     text = _text(kind, version)
     step = STEP_FOR_STATUS.get(obj.status)
     card = {
@@ -76,7 +94,8 @@ def approval_card(access: ClinicAccess, obj, kind: str) -> dict:
         "obj": obj,
         "version": version,
         "text": text,
-        "diff": word_diff(_text(kind, previous), text) if previous is not None else None,
+        "earlier": earlier,
+        "diff": word_diff(_text(kind, earlier), text) if earlier is not None else None,
         "findings": version.guard_findings if version else [],
         "verdict": obj.guard_verdict,
         "step": Step(step).label if step else "",

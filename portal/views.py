@@ -23,10 +23,16 @@ from clinics.models import clinic_zone
 from clinics.notifications import notification_read
 from clinics.preferences import (
     email_groups_offered,
+    history_words,
     notification_preferences_save,
     preferences_for,
 )
-from clinics.selectors import NOTIFICATION_HISTORY_DAYS, clinics_for_actor, notifications_history
+from clinics.selectors import (
+    NOTIFICATION_HISTORY_DAYS,
+    STAFF_NOTIFICATION_HISTORY_URL,
+    clinics_for_actor,
+    notifications_history,
+)
 from core.errors import DomainError, ValidationFailed
 from core.permissions import Permission
 from core.views import ClinicView
@@ -580,7 +586,9 @@ class PortalNotificationsView(PortalPage):
                 rows=rows,
                 days=NOTIFICATION_HISTORY_DAYS,
                 waiting=sum(1 for r in rows if r["n"].open),
-                pref=pref,
+                choices=history_words(pref, email_groups_offered(user)),
+                # the agency's staff have their own history, of every clinic, on its pages
+                staff_history_url=STAFF_NOTIFICATION_HISTORY_URL if staff else "",
             )
         )
 
@@ -608,10 +616,18 @@ class PortalNotificationSettingsView(PortalPage):
             ),
             product=product or agency.name,
             groups=groups,
+            staff=self.access.is_agency_staff,
         )
 
+    def _history_url(self) -> str:
+        if self.access.is_agency_staff:
+            return STAFF_NOTIFICATION_HISTORY_URL
+        return f"/clinics/{self.clinic.slug}/portal/notifications/"
+
     def get(self, request, *args, **kwargs):
-        return self.render_to_response(self.context(form=self._form()))
+        return self.render_to_response(
+            self.context(form=self._form(), history_url=self._history_url())
+        )
 
     def post(self, request, *args, **kwargs):
         form = self._form(request.POST)
@@ -623,7 +639,7 @@ class PortalNotificationSettingsView(PortalPage):
             else:
                 messages.success(request, "Notification settings saved.")
                 return HttpResponseRedirect(request.path)
-        response = self.render_to_response(self.context(form=form))
+        response = self.render_to_response(self.context(form=form, history_url=self._history_url()))
         response.status_code = 400
         return response
 

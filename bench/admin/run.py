@@ -163,7 +163,8 @@ def main() -> None:
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     cases = [
-        ("default sort, page 1", {}),
+        ("default sort (most urgent first), page 1", {}),
+        ("needs attention, most urgent first", {"status": "attention"}),
         ("sort by name", {"sort": "name"}),
         ("sort by SLA breaches", {"sort": "-sla"}),
         ("sort by rating, page 3", {"sort": "rating", "page": "3"}),

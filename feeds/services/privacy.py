@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -35,7 +36,7 @@ from core.rollup import figures_changed
 from core.settled import reviews_settled
 from core.text import reason_problem
 from feeds.models import Review, ReviewRevision, platform_name
-from feeds.selectors import AUTHOR_MIN_CHARS, author_term
+from feeds.selectors import AUTHOR_MIN_CHARS, author_term, reviews_by_author
 from webhooks.models import WebhookEvent
 from webhooks.services import webhook_event_emit
 
@@ -179,8 +180,8 @@ def privacy_request_check(
     page's confirmation step too: the agency's owners and managers, or its agency key with
     `write` (`clinics.access.privacy_requests_access`; else PermissionDenied); a name
     or handle (`author`), a reason in words, `redact` or `delete`, at least one item, every
-    clinic one of `agency`'s (another agency's reads as unknown) and every item in its clinic
-    (else ValidationFailed with a message per field). Returns {clinic: [review ids]}."""
+    clinic one of `agency`'s (another agency's reads as unknown), every item in its clinic
+    and the person's: by them or naming them, as the search finds it (else ValidationFailed with a message per field). Returns {clinic: [review ids]}."""
     if refusal := privacy_requests_refusal(actor, agency):
         raise PermissionDenied(refusal)
     errors: dict[str, list[str]] = {}
@@ -204,12 +205,28 @@ def privacy_request_check(
     wanted = (
         _selection_parsed(agency, selected, errors) if selected and "items" not in errors else {}
     )
+    term = author_term(author)
     for clinic, ids in wanted.items():
         with schema_context(clinic.schema_name):
             found = set(Review.objects.filter(pk__in=ids).values_list("pk", flat=True))
+            # an item is the person's when the search finds it (their name or handle, or a
+            # text naming them), or when it is redacted already (nothing of it left to find)
+            theirs = set(
+                Review.objects.filter(pk__in=ids)
+                .filter(
+                    Q(pk__in=reviews_by_author(author, with_text=True).values("pk"))
+                    | Q(redacted_at__isnull=False)
+                )
+                .values_list("pk", flat=True)
+            )
         for pk in ids:
             if pk not in found:
                 errors.setdefault("items", []).append(f"No item #{pk} at {clinic.name}.")
+            elif pk not in theirs and term:
+                errors.setdefault("items", []).append(
+                    f"Item #{pk} at {clinic.name} is not by “{term[:60]}” and does not name "
+                    "them: choose among the items the search for them finds."
+                )
     if errors:
         raise ValidationFailed("Nothing was removed: correct the fields marked.", fields=errors)
     return wanted

@@ -98,7 +98,8 @@ class ComplianceFixApi(ClinicAPIView):
 class TemplateListApi(ClinicAPIView):
     """The reply template library: the built-in templates every clinic has plus this clinic's
     own (one with a built-in's key replaces it). Variables: {clinic_name}, {clinic_phone},
-    {clinic_email}, {contact_url}, {contact_line}, {fact:<slug>}, {relevant_facts}."""
+    {clinic_email}, {contact_url}, {contact_line}, {statement_url}, {relevant_facts},
+    {concerns}, {fact:<slug>} (`responses.services.templating.VARIABLES`)."""
 
     write_permission = Permission.MANAGE
 

@@ -1092,7 +1092,7 @@ class ApprovalsLogFilterSerializer(serializers.Serializer):
         required=False,
         max_length=80,
         error_messages={
-            "invalid": "Give a person as `user:<id>` or an API key as `api-key:<prefix>`."
+            "invalid": "Give a person as “user:<id>” or an API key as “api-key:<prefix>”."
         },
         help_text="Who decided: `person.label` of an entry (`user:12`, `api-key:ab12cd34`).",
     )

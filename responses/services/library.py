@@ -67,8 +67,10 @@ def _template_values(template: ReplyTemplate) -> dict:
     }
 
 
-def _template_settings(template: ReplyTemplate) -> dict[str, Setting]:
-    where = f"Reply template “{template.key}”"
+def _template_settings(template: ReplyTemplate, *, name: str = "") -> dict[str, Setting]:
+    """The history's lines of a template, named as people know it: by its name (`name`, the
+    one it had before a change, else its own), not its key."""
+    where = f"Reply template “{name or template.name}”"
     return {
         "added": Setting(SettingArea.TEMPLATES, where),
         **{
@@ -146,7 +148,7 @@ def template_update(*, template_id: int, access: ClinicAccess, **changes) -> Rep
     after = _template_values(template)
     settings_changed(
         actor=who,
-        settings=_template_settings(template),
+        settings=_template_settings(template, name=before["name"]),
         before=before,
         after={name: after[name] for name in changed},
     )

@@ -119,6 +119,20 @@ def _followups_redact(review_ids: list[int], now) -> list[str]:
     return cleared
 
 
+def _reply_to_check(draft: ReplyDraft) -> str:
+    """What a person should do about a reply not yet posted whose text named the author, by
+    where the reply is now."""
+    said = f"Reply #{draft.pk} ({draft.get_status_display().lower()}) named the author: the "
+    said += f"name was replaced by {NAME_REMOVED}; "
+    if draft.status == ApprovalStatus.APPROVED:
+        return said + "it is approved but not posted yet: read it again before it is posted."
+    if draft.status == ApprovalStatus.DISCARDED:
+        return said + "it was discarded and will not be posted: nothing else to do."
+    if draft.status == ApprovalStatus.DRAFT:
+        return said + "read it before it is submitted for approval."
+    return said + "read it before it is approved."
+
+
 def _replies_redact(review_ids: list[int], author_names: list[str]) -> tuple[list[str], list]:
     patterns = _name_patterns(author_names)
     if not patterns:
@@ -161,11 +175,7 @@ def _replies_redact(review_ids: list[int], author_names: list[str]) -> tuple[lis
                 "replaced in Carewatch; edit or remove the reply on the platform."
             )
         else:
-            to_check.append(
-                f"Reply #{draft.pk} ({draft.get_status_display().lower()}) named the author: "
-                f"the name was replaced by {NAME_REMOVED}; read it before it is approved or "
-                "posted."
-            )
+            to_check.append(_reply_to_check(draft))
     cleared = [f"the author's name in {len(changed)} reply(ies)"] if changed else []
     return cleared, to_check
 

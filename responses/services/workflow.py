@@ -33,7 +33,7 @@ from accounts.actors import Actor
 from accounts.models import User
 from clinics.access import ClinicAccess, people_who_can
 from clinics.models import CrisisRole, Notification
-from clinics.notifications import notifications_close, people_notify
+from clinics.notifications import notifications_close, notifications_retitle, people_notify
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.permissions import Permission
 from core.rollup import figures_changed
@@ -239,6 +239,26 @@ def _ref(flow: Flow, obj) -> str:
     return f"{flow.object_type}:{obj.pk}"
 
 
+def version_sent_before(object_type: str, obj, step: str) -> int | None:
+    """The last version before the current one that reached `step` (its people were sent it
+    for their approval), from the audit trail; None when no earlier version got that far (an
+    agency-internal draft never reached the clinic)."""
+    status = PENDING_FOR_STEP.get(step)
+    if status is None or not obj.version:
+        return None
+    return (
+        AuditEntry.objects.filter(
+            object_type=object_type,
+            object_id=obj.pk,
+            to_status=status,
+            version__lt=obj.version,
+        )
+        .order_by("-version")
+        .values_list("version", flat=True)
+        .first()
+    )
+
+
 # a reminder goes out at most this often for one version of a text
 REMIND_EVERY = timedelta(minutes=30)
 
@@ -371,15 +391,50 @@ def tell_who_acts(flow: Flow, obj, *, reminder: bool = False) -> dict[int, list[
     else:
         title = f"{what} waits for your {waiting.label}"
         kind = "legal" if step == Step.LEGAL else "approval"
-    return people_notify(
-        users=waiting.people,
-        clinic=clinic,
-        kind=kind,
-        ref=_ref(flow, obj),
-        title=f"Reminder: {title}" if reminder else title,
-        detail=_people_names(flow, obj),
-        url=_url_for(flow, clinic, step, obj),
-    )
+    told: dict[int, list[str]] = {}
+    for people, words, replaced in _by_version_sent(flow, obj, step, kind, waiting.people):
+        told |= people_notify(
+            users=people,
+            clinic=clinic,
+            kind=kind,
+            ref=_ref(flow, obj),
+            title=f"{'Reminder: ' if reminder else ''}{title}{words}",
+            detail=" ".join(filter(None, [replaced, _people_names(flow, obj)])),
+            url=_url_for(flow, clinic, step, obj),
+        )
+    return told
+
+
+def _by_version_sent(flow: Flow, obj, step: str, kind: str, people: list) -> list[tuple]:
+    """The people told that `obj` waits for them, in groups of what their notice adds to its
+    title and detail: nothing for a first version; from version 2 on, which version waits, and,
+    for those who were sent an earlier version at this step (a new version withdrew it), which
+    one it replaces. A guard block names no version (legal is told once while it stays
+    blocked)."""
+    if step == "guard" or not obj.version or obj.version < 2:
+        return [(people, "", "")]
+    earlier = version_sent_before(flow.object_type, obj, step)
+    told_before = set()
+    if earlier is not None:
+        told_before = set(
+            Notification.objects.filter(
+                clinic=current_clinic(), ref=_ref(flow, obj), kind=kind,
+                user__in=[u.pk for u in people],
+            ).values_list("user_id", flat=True)
+        )  # fmt: skip
+    replacing = [u for u in people if u.pk in told_before]
+    others = [u for u in people if u.pk not in told_before]
+    groups = []
+    if replacing:
+        groups.append((
+            replacing,
+            f" (version {obj.version}, replacing version {earlier} you were sent)",
+            f"Version {earlier}, which you were sent before, was withdrawn: a new version "
+            f"replaced it, and only version {obj.version} waits for you now.",
+        ))  # fmt: skip
+    if others:
+        groups.append((others, f" (version {obj.version})", ""))
+    return groups
 
 
 @transaction.atomic
@@ -542,7 +597,7 @@ def after_new_version(flow: Flow, obj, version, who: Actor, *, action: str = "ed
     """Bookkeeping after a new version was stored: the object points at it, its verdict is the
     version's, and a text under review (or a published statement) goes back to draft: the
     approvals given were for the old text."""
-    before = obj.status
+    before, withdrawn = obj.status, obj.version
     obj.version = version.number
     obj.guard_verdict = version.guard_verdict
     fields = ["version", "guard_verdict", "updated_at"]
@@ -551,6 +606,15 @@ def after_new_version(flow: Flow, obj, version, who: Actor, *, action: str = "ed
         obj.route = []
         fields += ["status", "route"]
     obj.save(update_fields=fields)
+    if before in PENDING:
+        # the version that waited is withdrawn: its open "waits for you" notices say so as
+        # they close (`tell_who_acts`), so the person's list shows what happened to it
+        notifications_retitle(
+            clinic=current_clinic(),
+            ref=_ref(flow, obj),
+            title=f"{_described(flow, obj)}: version {withdrawn} was withdrawn "
+            f"(replaced by version {version.number})",
+        )
     _audit(
         flow,
         obj,

@@ -5,13 +5,19 @@ revoking a key, or removing the person who made it, ends every secret of it at o
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
-from accounts.credentials import ROTATION_GRACE_HELP, api_key_create, api_key_rotate
+from accounts.credentials import (
+    ROTATION_GRACE_HELP,
+    api_key_create,
+    api_key_revoke,
+    api_key_rotate,
+)
 from accounts.models import ApiKey, SecurityEvent
 from agency.models import AgencyMembership
 
@@ -384,3 +390,94 @@ def test_a_key_rotated_already_is_not_rotated_again(login, world):
     third = client.post(f"{CLINIC_KEYS}{new['id']}/rotate/", {"grace": "1h"}, "application/json")
     assert third.status_code == 201
     assert ApiKey.objects.working().filter(name="CRM sync").count() == 3
+
+
+def _rows(html: str) -> list[str]:
+    """The key names of the keys page's list, in order."""
+    body = html[html.index('<caption class="sr-only">API keys') :]
+    return re.findall(r'<tr data-key="[^"]+"><th scope="row">([^<]+)</th>', body)
+
+
+@pytest.mark.parametrize("place", PAGES)
+def test_the_list_shows_working_keys_first_then_retiring_then_stopped(login, world, place):
+    owner = world.users["alpha_owner"]
+    revoked, _ = _key(world, place=place, name="Revoked first")  # the oldest
+    api_key_revoke(api_key=revoked)
+    cut, _ = _key(world, place=place, name="Stopped early")
+    api_key_rotate(api_key=cut, by=owner, grace="7d")
+    api_key_revoke(api_key=cut)  # the old secret stopped early; its successor works
+    retiring, _ = _key(world, place=place, name="Retiring")
+    api_key_rotate(api_key=retiring, by=owner, grace="24h")
+    _key(world, place=place, name="Plain")
+    # then: the keys that work (newest first), the old secret still working, then stopped
+    # ones, the latest stopped first (a stopped key's `revoked_at` never puts it first)
+    html = login("alpha_manager").get(PAGES[place]).content.decode()
+    ours = {"Plain", "Retiring", "Stopped early", "Revoked first"}  # not the world's keys
+    assert [name for name in _rows(html) if name in ours] == [
+        "Plain", "Retiring", "Stopped early", "Retiring", "Stopped early", "Revoked first",
+    ]  # fmt: skip
+    assert _rows(html)[-2:] == ["Stopped early", "Revoked first"]
+    assert "API keys: working first, then old secrets still in their grace period" in html
+
+
+@pytest.mark.parametrize("place", PAGES)
+def test_the_new_secret_says_until_when_the_old_one_works(login, world, place):
+    key, _ = _key(world, place=place)
+    client = login("alpha_manager")
+    assert (
+        client.post(PAGES[place], {"action": "rotate", "key": key.pk, "grace": "1h"}).status_code
+        == 302
+    )
+    key.refresh_from_db()
+    html = client.get(PAGES[place]).content.decode()
+    banner = html[html.index('<section class="card secret"') :]
+    banner = banner[: banner.index("</section>")]
+    at = timezone.localtime(key.expires_at).strftime("%Y-%m-%d %H:%M")
+    assert "New key “CRM sync”: copy its secret now" in banner
+    assert f"The old secret (<code>cwk_{key.prefix}_…</code>) keeps working until" in banner
+    assert f">{at} UTC</time>" in banner
+    # rotated without a grace, the banner has no old secret to speak of
+    again, _ = _key(world, place=place, name="Other")
+    client.post(PAGES[place], {"action": "rotate", "key": again.pk, "grace": "none"})
+    html = client.get(PAGES[place]).content.decode()
+    assert "New key “Other”" in html and 'data-testid="old-secret-until"' not in html
+
+
+@pytest.mark.parametrize("place", ["clinic", "agency"])
+def test_an_old_secret_stopped_early_ends_when_it_stopped_on_the_api(login, world, place):
+    key, _ = _key(world, place=place)
+    url = CLINIC_KEYS if place == "clinic" else AGENCY_KEYS
+    client = login("alpha_owner")
+    client.post(f"{url}{key.pk}/rotate/", {"grace": "7d"}, "application/json")
+    stopped = client.post(f"{url}{key.pk}/revoke/").json()
+    assert stopped["revoked_at"] is not None and stopped["expires_at"] == stopped["revoked_at"]
+    listed = {k["id"]: k for k in client.get(url).json()["results"]}
+    assert listed[key.pk]["expires_at"] == listed[key.pk]["revoked_at"]
+    key.refresh_from_db()
+    assert key.expires_at == key.revoked_at
+    # a key stopped early before this was so still lists the moment it stopped
+    ApiKey.objects.filter(pk=key.pk).update(expires_at=key.revoked_at + timedelta(days=6))
+    listed = {k["id"]: k for k in client.get(url).json()["results"]}
+    assert listed[key.pk]["expires_at"] == listed[key.pk]["revoked_at"]
+
+
+@pytest.mark.parametrize("place", ["clinic", "agency"])
+def test_rotating_a_key_that_no_longer_works_is_a_409_saying_why(login, world, place):
+    url = CLINIC_KEYS if place == "clinic" else AGENCY_KEYS
+    client = login("alpha_owner")
+    revoked, _ = _key(world, place=place, name="Revoked")
+    api_key_revoke(api_key=revoked)
+    answer = client.post(f"{url}{revoked.pk}/rotate/", {"grace": "1h"}, "application/json")
+    assert answer.status_code == 409 and answer.json()["code"] == "already_revoked"
+    assert answer.json()["detail"].startswith("This key was revoked (")
+    assert answer.json()["detail"].endswith("it cannot be rotated. Create a new key instead.")
+    rotated, _ = _key(world, place=place, name="Rotated")
+    new = client.post(f"{url}{rotated.pk}/rotate/", {"grace": "none"}, "application/json").json()
+    answer = client.post(f"{url}{rotated.pk}/rotate/", {"grace": "1h"}, "application/json")
+    assert answer.status_code == 409 and answer.json()["code"] == "already_revoked"
+    assert answer.json()["detail"].endswith(
+        f": rotate key {new['id']} ({new['prefix']}…), which replaced it."
+    )
+    assert ApiKey.objects.filter(name__in=["Revoked", "Rotated"]).count() == 3  # nothing new
+    # another agency's key (or a key of no clinic here) is still not found
+    assert login("beta_owner").post(f"{url}{revoked.pk}/rotate/").status_code == 404

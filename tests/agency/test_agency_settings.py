@@ -114,6 +114,23 @@ def test_every_field_has_a_label(login):
         assert f'<label for="id_{name}"' in html
 
 
+def test_the_clinic_table_and_the_form_call_the_slug_its_web_address(login, world):
+    # the column holds where the clinic's pages are, not a street address, and says so as the
+    # field where it is typed does
+    html = login("alpha_owner").get("/agency/settings/").content.decode()
+    head = html[html.index("<thead>") : html.index("</thead>")]
+    assert '<th scope="col">Web address</th>' in head and ">Address<" not in head
+    assert '<a href="/clinics/clinic-a/"><code>/clinics/clinic-a/</code></a>' in html
+    assert '<label for="id_slug">Web address' in html
+    # a web address already in use is refused with the same words
+    response = login("alpha_owner").post(
+        "/agency/settings/",
+        {"name": "Again", "slug": "clinic-a", "timezone": "UTC", "reply_target_minutes": "60"},
+    )
+    assert response.status_code == 400
+    assert "This web address is taken: choose another." in response.content.decode()
+
+
 # --- staff -----------------------------------------------------------------------------
 
 
@@ -331,7 +348,7 @@ def test_a_new_clinics_errors_are_all_shown_at_once_with_a_time_zone_list(login,
     client = login("alpha_owner")
     page = client.get("/agency/settings/").content.decode()
     assert '<optgroup label="Common">' in page and '<option value="America/Chicago">' in page
-    assert "/clinics/this-address/" in page and "/clinics//" not in page
+    assert "/clinics/harbor-dental/" in page and "/clinics//" not in page
     answer = client.post(
         "/agency/settings/",
         {"name": "X", "slug": "clinic-x9", "timezone": "EST5", "phone": "abc",

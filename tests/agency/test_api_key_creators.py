@@ -44,11 +44,14 @@ def test_the_agency_key_rotates_through_the_api(login, world):
     assert body["created_by_name"] == "Alpha Owner" and body["created_by_has_left"] is False
     key.refresh_from_db()
     assert key.replaced_by_id == body["id"] and key.retiring  # its grace period: 24 hours
-    # rotated already: 409; a revoked one: 404; a clinic key is not an agency key: 404
+    # rotated already: 409; one that stopped: 409 too, saying why; a clinic key is not an
+    # agency key: 404
     again = login("alpha_owner").post(f"/api/v1/api-keys/{key.pk}/rotate/")
     assert again.status_code == 409 and again.json()["code"] == "already_rotated"
     assert login("alpha_owner").post(f"/api/v1/api-keys/{body['id']}/revoke/").status_code == 200
-    assert login("alpha_owner").post(f"/api/v1/api-keys/{key.pk}/rotate/").status_code == 404
+    stopped = login("alpha_owner").post(f"/api/v1/api-keys/{key.pk}/rotate/")
+    assert stopped.status_code == 409 and stopped.json()["code"] == "already_revoked"
+    assert "the keys that replaced it are revoked too" in stopped.json()["detail"]
     clinic_key = _key(world, name="clinic one", clinic="a")
     assert login("alpha_owner").post(f"/api/v1/api-keys/{clinic_key.pk}/rotate/").status_code == 404
     # the clinic key's rotate records the rotating person too

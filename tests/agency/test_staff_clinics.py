@@ -72,6 +72,12 @@ def test_owners_and_managers_limit_a_writer_to_chosen_clinics_and_back(
     ]
     [mail] = mailoutbox
     assert mail.to == ["writer@alpha.test"]
+    agency = writer.agency.name
+    # worded for what changed: their clinics, not their role
+    assert mail.subject == f"Your clinics at {agency} changed: you now work on Clinic B only"
+    assert "changed the clinics you work on" in mail.body
+    assert "you now work on Clinic B only. Your role stays the same:" in mail.body
+    assert "role" not in mail.subject and "changed your role" not in mail.body
     assert "these clinics of the agency: Clinic B" in mail.body
     # when they are given every clinic again
     response = _choose(client, writer, reach="all")
@@ -83,6 +89,10 @@ def test_owners_and_managers_limit_a_writer_to_chosen_clinics_and_back(
         "clinics_to": "all clinics",
     }
     assert "every clinic the agency looks after" in mailoutbox[-1].body
+    assert (
+        mailoutbox[-1].subject == f"Your clinics at {agency} changed: you now work on every clinic"
+    )
+    assert "changed your role" not in mailoutbox[-1].body
 
 
 def test_saving_the_same_clinics_changes_nothing_and_tells_nobody(
@@ -251,13 +261,18 @@ def test_limiting_someone_takes_them_off_the_on_call_lists_they_no_longer_reach(
     assert "Nobody is on call now for Clinic A: choose someone there." in page
 
 
-def test_a_limited_writer_made_manager_reaches_every_clinic_again(login, world, clinic_b):
+def test_a_limited_writer_made_manager_reaches_every_clinic_again(
+    login, world, clinic_b, mailoutbox
+):
     writer = _membership(world, "alpha_writer")
     client = login("alpha_owner")
     assert _choose(client, writer, clinic_b).status_code == 302
     response = client.post(PEOPLE, {"action": "role", "membership": writer.pk, "role": "manager"})
     assert response.status_code == 302
     assert _chosen(writer) == (True, [])
+    # a role change is still worded as one
+    assert mailoutbox[-1].subject == f"Your role at {writer.agency.name} changed"
+    assert "changed your role at" in mailoutbox[-1].body
     # and made a writer again, they do not silently get the old limit back
     client.post(PEOPLE, {"action": "role", "membership": writer.pk, "role": "writer"})
     assert _chosen(writer) == (True, [])
@@ -282,4 +297,6 @@ def test_the_security_log_says_the_change_in_words(login, world, clinic_b):
     client = login("alpha_owner")
     assert _choose(client, _membership(world, "alpha_writer"), clinic_b).status_code == 302
     html = client.get("/agency/security-log/?event=member.role_changed").content.decode()
-    assert "clinics from all clinics to Clinic B · as writer" in html
+    assert "Clinics changed <code>member.role_changed</code>" in html
+    assert "clinics from all clinics to Clinic B · role unchanged: writer" in html
+    assert "Role changed <code>member.role_changed</code>" not in html

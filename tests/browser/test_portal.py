@@ -23,7 +23,7 @@ from tests.feeds.fake_platforms import FakePlatforms
 from tests.fixtures.browser import screenshot, serious_violations, sign_in
 from tests.fixtures.workers import wait_for
 from tests.portal.helpers import REPLIES, reply_waiting_for_clinic, statement_waiting_for_clinic
-from tests.responses.conftest import review_in
+from tests.responses.conftest import BLOCK_TEXT, review_in
 
 pytestmark = pytest.mark.browser
 SLOW = 60_000  # ms: the first approval in a fresh server loads the privacy guard
@@ -47,14 +47,17 @@ def _three_waiting(tenant, fake=None) -> list[ReplyDraft]:
     drafts = []
     for review_text, (text, edit) in zip(texts, REPLIES, strict=True):
         review = review_in(tenant.clinic, "google", fake=fake, text=review_text)
+        # the second one's first draft, which the privacy check flagged, stayed in the agency
+        internal = None if edit else text
         drafts.append(
             reply_waiting_for_clinic(
                 clinic=tenant.clinic,
                 review=review,
                 writer=tenant.users["writer"],
                 manager=tenant.users["owner"],
-                text=text,
+                text=BLOCK_TEXT if internal else text,
                 edit_to=edit,
+                internal_edit_to=internal,
             )  # fmt: skip
         )
     return drafts
@@ -102,7 +105,13 @@ def test_a_client_approves_two_replies_and_rejects_one_on_a_phone_and_each_is_pu
         assert card.get_by_text("Privacy check:").is_visible()
         assert card.locator(".pill-ok").inner_text() == "Passed"
     assert cards[first.pk].locator("ins").first.inner_text().endswith("call")
-    assert cards[second.pk].get_by_text("this is the first version").is_visible()
+    assert (
+        cards[first.pk].get_by_text("What changed since version 1, the one you were sent").count()
+    )
+    # the clinic never received the second one's version 1: nothing is compared with it
+    assert cards[second.pk].get_by_text("this is the first version you are sent").is_visible()
+    assert cards[second.pk].locator(".diff").count() == 0
+    assert "chart" not in cards[second.pk].inner_text()
     _no_horizontal_scroll(page)
     screenshot(page, "portal-approvals-phone")
     assert page.console_errors == []

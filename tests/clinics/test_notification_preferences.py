@@ -283,3 +283,63 @@ def test_bad_input_is_named_and_nothing_is_saved(login, world, change, field, me
     assert response.context["form"].errors[field] == [message]
     assert message in response.content.decode()
     assert not NotificationEmailChoice.objects.filter(user=world.users["a_approver"]).exists()
+
+
+def _banner_shown(html: str) -> tuple[bool, bool, bool]:
+    """(the "Waiting for you" banner, a count on the badge, a count in the page title)."""
+    title = html[html.index("<title>") : html.index("</title>")]
+    return (
+        "Waiting for you:" in html,
+        "data-alert-badge>" in html,  # the badge without `hidden`
+        title.startswith("<title>("),
+    )
+
+
+@pytest.mark.parametrize("who", ["alpha_writer", "alpha_owner", "a_approver"])
+def test_unticking_the_banner_hides_what_waits_on_every_page(world, login, who):
+    # given something waits for the person, shown on their pages
+    person = world.users[who]
+    page = "/agency/" if who.startswith("alpha") else "/clinics/clinic-a/portal/"
+    _notify(world, who, *APPROVAL)
+    client = login(who)
+    assert _banner_shown(client.get(page).content.decode()) == (True, True, True)
+    # when they untick "Show what waits for me … (banner and badge)" on their account page
+    data = rendered_form_data(client.get(PREFS).content.decode(), "digest")
+    data.pop("csrfmiddlewaretoken", None)
+    data.pop("in_app")
+    assert client.post(PREFS, data).status_code == 302
+    assert preferences_for([person])[person.pk].in_app is False
+    # then no page shows it: no banner, no badge count, no count in the title, nor the poll
+    assert _banner_shown(client.get(page).content.decode()) == (False, False, False)
+    assert _banner_shown(client.get(PREFS).content.decode()) == (False, False, False)
+    polled = client.get("/alerts/banner/").content.decode()
+    assert 'data-alert-count="0"' in polled and "Waiting for you" not in polled
+    # what waits still waits (their history says so), and a new notice opens nothing
+    assert Notification.objects.filter(user=person, open=True).count() == 1
+    assert _notify(world, who, *SENT_BACK) == {person.pk: ["email"]}
+    assert _banner_shown(client.get(page).content.decode()) == (False, False, False)
+    # ticked again: the banner is back with what still waits
+    data["in_app"] = "on"
+    assert client.post(PREFS, data).status_code == 302
+    assert _banner_shown(client.get(page).content.decode()) == (True, True, True)
+
+
+def test_the_staff_banner_leads_to_their_notification_history(world, login):
+    _notify(world, "alpha_writer", *APPROVAL)
+    html = login("alpha_writer").get("/agency/").content.decode()
+    banner = html[html.index('class="waiting-note"') :]
+    banner = banner[: banner.index("</div>")]
+    assert 'href="/account/notifications/history/"' in banner
+    # the clinic's people have theirs in the portal's nav instead
+    _notify(world, "a_approver", *APPROVAL)
+    html = login("a_approver").get("/clinics/clinic-a/portal/").content.decode()
+    assert "/account/notifications/history/" not in html
+
+
+def test_staff_read_wording_for_staff_and_are_pointed_to_their_history(login):
+    staff = login("alpha_writer").get(PREFS).content.decode()
+    assert 'href="/account/notifications/history/"' in staff
+    assert "in the clinic’s portal" not in staff and "the agency fixes it" not in staff
+    client = login("a_approver").get(PREFS).content.decode()
+    assert "/account/notifications/history/" not in client
+    assert "Notifications, in the clinic’s portal" in client and "the agency fixes it" in client

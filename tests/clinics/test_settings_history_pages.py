@@ -272,6 +272,35 @@ def test_a_bad_filter_is_a_400_naming_it_on_the_api(login, query, field):
         assert body["fields"][field] == ["Write a date like 2026-03-01."]
 
 
+@pytest.mark.parametrize("page", ["clinic", "agency"])
+@pytest.mark.parametrize("query", [{"foo": "1"}, {"foo": "1", "area": "sla"}, {"who": ""}])
+def test_an_unknown_parameter_on_the_pages_is_a_400_naming_it(login, people_and_days, page, query):
+    client = login("alpha_owner")
+    response = client.get(PAGE if page == "clinic" else AGENCY_PAGE, query)
+    assert response.status_code == 400
+    html = response.content.decode()
+    name = next(iter(query))
+    assert f"<li>“{name}”: the history has no such filter.</li>" in html
+    assert 'role="alert"' in html and shown(html) == [] and "format=csv" not in html
+    # nor is it downloaded as if it were the whole history
+    download = client.get(PAGE if page == "clinic" else AGENCY_PAGE, {**query, "format": "csv"})
+    assert download.status_code == 400 and download.get("Content-Disposition") is None
+
+
+def test_the_pages_own_parameters_are_not_unknown(login, people_and_days):
+    client = login("alpha_owner")
+    assert client.get(PAGE, {"page": "1", "area": "sla"}).status_code == 200
+    assert client.get(AGENCY_PAGE, {"agency": "alpha", "page": "2"}).status_code == 200
+
+
+def test_the_api_says_its_messages_in_plain_words(login):
+    response = login("alpha_manager").get(
+        API, {"changed_from": "2026-03-11", "changed_to": "2026-03-09"}
+    )
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"changed_to": ["Must be on or after “changed_from”."]}
+
+
 def test_a_bad_filter_on_the_agency_page_is_a_message(login, places):
     response = login("alpha_owner").get(AGENCY_PAGE, {"place": "clinic-c"})  # Beta's clinic
     assert response.status_code == 400
@@ -335,12 +364,12 @@ def test_the_csv_download_names_the_file_and_says_everything_in_words(login, wor
     assert response["Content-Disposition"] == 'attachment; filename="settings-history-alpha.csv"'
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows == [
-        ["changed_at", "where", "area", "setting", "old_value", "new_value", "by", "by_label",
+        ["changed_at", "where", "area", "setting", "old_value", "new_value", "by", "by_name",
          "via"],
         ["2026-03-05T15:00:00+00:00", "Agency-wide", "Agency branding", "Colour", "#1F6FEB",
-         "#0B6E4F", "Ann Lee", "user:1", "Settings page"],
+         "#0B6E4F", "user:1", "Ann Lee", "Settings page"],
         ["2026-03-05T14:00:00+00:00", "Clinic A", "Response targets (SLA)", "'=HYPERLINK(1)",
-         "1440", "90", "Ann Lee", "user:7", "API"],
+         "1440", "90", "user:7", "Ann Lee", "API"],
     ]  # fmt: skip
     clinic_csv = login("alpha_owner").get(PAGE, {"format": "csv"})
     assert clinic_csv["Content-Disposition"] == (

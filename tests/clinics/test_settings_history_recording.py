@@ -288,12 +288,21 @@ def test_templates_page_records_adding_and_editing(login, clinic_a, recorded):
     assert client.post(path, edited).status_code == 302
     who = ("Alpha Manager", "page", "clinic-a")
     assert recorded() == [
-        ("templates", "Reply template “thanks-short”", "(none)",
+        ("templates", "Reply template “Short thanks”", "(none)",
          "added: “Short thanks”, Thank, in use: Thank you for your kind words about "
          "{clinic_name}.", *who),
-        ("templates", "Reply template “thanks-short”: text",
+        ("templates", "Reply template “Short thanks”: text",
          "Thank you for your kind words about {clinic_name}.", "Thank you, from all of us.",
          *who),
+    ]  # fmt: skip
+    # a renamed template's line names it as it was known until then; its later lines, anew
+    assert client.post(path, edited | {f"t{pk}-name": "Brief thanks"}).status_code == 302
+    assert client.post(path, edited | {f"t{pk}-name": "Brief thanks",
+                                       f"t{pk}-is_active": ""}).status_code == 302  # fmt: skip
+    assert recorded()[2:] == [
+        ("templates", "Reply template “Short thanks”: name", "Short thanks", "Brief thanks",
+         *who),
+        ("templates", "Reply template “Brief thanks”: in use", "on", "off", *who),
     ]  # fmt: skip
 
 
@@ -309,9 +318,9 @@ def test_templates_api_records_and_a_bad_template_records_nothing(as_user, clini
     )
     who = ("Alpha Manager", "api", "clinic-a")
     assert recorded() == [
-        ("templates", "Reply template “sorry”", "(none)",
+        ("templates", "Reply template “Sorry”", "(none)",
          "added: “Sorry”, Apology without admission, in use: We are sorry.", *who),
-        ("templates", "Reply template “sorry”: in use", "on", "off", *who),
+        ("templates", "Reply template “Sorry”: in use", "on", "off", *who),
     ]  # fmt: skip
 
 

@@ -99,7 +99,10 @@ def test_a_paused_clinic_is_listed_only_under_paused_and_says_so(login, alpha):
     assert 'id="deactivated-clinics"' not in html  # not listed twice
     # its old figures count in no status of the active clinics, and in no total
     assert "f-gone" not in _rows(client.get(URL, {"status": "incident"}).content.decode())
-    assert 'data-testid="total-incidents">1<' in html
+    totals = html[html.index('data-testid="totals"') : html.index("</ul>")]
+    assert 'data-testid="total-clinics">1</strong> clinic paused or deactivated:' in totals
+    assert "not watched, so counted in no figure" in totals
+    assert 'data-testid="total-incidents"' not in totals
 
 
 def test_the_status_comes_from_the_figures_the_apps_computed(login, clinic_a, clinic_b, rows):
@@ -193,7 +196,7 @@ def test_no_clinic_matches_offers_to_clear_the_filters(login, alpha):
     assert _rows(html) == []
     empty = html[html.index('data-testid="no-match"') :]
     empty = empty[: empty.index("</td>")]
-    assert "No clinic matches “quiet” and “Open incident”." in empty
+    assert "No clinic named like “quiet” has an open incident." in empty
     assert '<a href="/agency/">Clear filters</a>' in empty
     assert 'data-testid="total-clinics">0<' in html
     # a name that matches only a paused clinic says so and links to it
@@ -201,6 +204,105 @@ def test_no_clinic_matches_offers_to_clear_the_filters(login, alpha):
     assert _rows(html) == []
     assert "1 paused or deactivated clinic matches the name" in html
     assert 'href="?q=gone%20away&amp;status=paused">show it</a>' in html
+
+
+def _totals(html: str) -> str:
+    """The summary line's text, tags dropped."""
+    line = html[html.index('data-testid="totals"') :]
+    return re.sub(
+        r"\s+", " ", re.sub(r"<[^>]+>", "", line[line.index(">") + 1 : line.index("</ul>")])
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "words", "figures"),
+    [
+        ({}, "8 clinics 4 new reviews", {"new": 4, "incidents": 1, "sla": 3, "failed": 1}),
+        ({"q": "lane"}, "1 clinic matching “lane”: 0 new reviews",
+         {"new": 0, "incidents": 0, "sla": 3, "failed": 0}),
+        ({"q": "clinic"}, "5 clinics matching “clinic”: 4 new reviews",
+         {"new": 4, "incidents": 0, "sla": 3, "failed": 0}),
+        ({"status": "incident"}, "1 clinic with an open incident: 0 new reviews",
+         {"new": 0, "incidents": 1, "sla": 0, "failed": 0}),
+        ({"q": "fire", "status": "sla"}, "0 clinics matching “fire” with SLA breaches: 0 new",
+         {"new": 0, "incidents": 0, "sla": 0, "failed": 0}),
+        ({"q": "o", "status": "attention"},
+         "2 clinics matching “o” needing attention: 0 new reviews 0 open incidents 2 awaiting",
+         {"new": 0, "incidents": 0, "sla": 0, "failed": 1}),
+    ],
+    ids=["unfiltered", "one-by-name", "several-by-name", "by-status", "none", "name-and-status"],
+)  # fmt: skip
+def test_the_summary_line_sums_the_clinics_listed_and_says_so(
+    login, alpha, monkeypatch, params, words, figures
+):
+    # given a page of one clinic: the totals are those of every page of the list
+    monkeypatch.setattr("dashboard.views.DASHBOARD_PAGE", 1)
+    html = login("alpha_manager").get(URL, params).content.decode()
+    assert words in _totals(html)
+    for name, value in figures.items():
+        if name == "failed" and not value:  # named only when some delivery failed
+            assert 'data-testid="total-failed"' not in html
+        else:
+            assert f'data-testid="total-{name}">{value}<' in html, name
+    label = "Across the clinics listed" if params else "Across the agency"
+    assert f'aria-label="{label}"' in html
+
+
+def test_the_summary_line_of_a_limited_writer_sums_only_their_clinics(login, alpha, world):
+    # given a writer limited to Late Lane (stored as the people page stores it)
+    from agency.models import AgencyMembership, StaffClinic
+
+    writer = AgencyMembership.objects.get(agency=alpha, user=world.users["alpha_writer"])
+    AgencyMembership.objects.filter(pk=writer.pk).update(all_clinics=False)
+    StaffClinic.objects.create(membership=writer, clinic=Clinic.objects.get(slug="f-late"))
+    # then the name search lists, and sums, only the clinic they reach
+    html = login("alpha_writer").get(URL, {"q": "clinic"}).content.decode()
+    assert _rows(html) == ["f-late"]
+    assert "1 clinic matching “clinic”: 0 new reviews" in _totals(html)
+    assert 'data-testid="total-sla">3<' in html
+
+
+def test_a_status_reads_as_the_column_says_it(login, alpha):
+    html = login("alpha_owner").get(URL, {"status": "sla"}).content.decode()
+    assert "Showing: SLA breaches." in html
+    caption = html[html.index("<caption") : html.index("</caption>")]
+    assert "(SLA breaches)" in caption and "sla breaches" not in caption
+    html = login("alpha_owner").get(URL, {"status": "incident"}).content.decode()
+    assert "Showing: open incident." in html
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"q": "north"}, "No clinic is named like “north”."),
+        ({"status": "incident", "q": "quiet"}, "No clinic named like “quiet” has an open incident."),
+        ({"q": "fire", "status": "calm"},
+         "No clinic named like “fire” is calm (no incident, breach, approval or failure)."),
+        ({"q": "quiet", "status": "sla"}, "No clinic named like “quiet” has SLA breaches."),
+    ],
+    ids=["name", "name-and-incident", "name-and-calm", "name-and-sla"],
+)  # fmt: skip
+def test_the_empty_list_names_every_filter(login, alpha, params, message):
+    html = login("alpha_owner").get(URL, params).content.decode()
+    empty = html[html.index('data-testid="no-match"') :]
+    assert message in empty[: empty.index("</td>")]
+
+
+def test_a_status_alone_that_lists_nothing_says_which(login, alpha):
+    ClinicSnapshot.objects.filter(clinic__slug="f-broken").update(failed_deliveries=0)
+    html = login("alpha_owner").get(URL, {"status": "failed"}).content.decode()
+    empty = html[html.index('data-testid="no-match"') :]
+    assert "No clinic has failed deliveries." in empty[: empty.index("</td>")]
+
+
+def test_the_sentiment_column_says_the_period_of_its_figure(login, alpha):
+    html = login("alpha_owner").get(URL).content.decode()
+    head = html[html.index("<thead>") : html.index("</thead>")]
+    assert ">Sentiment (7 d)<" in head and "14 d" not in head
+    help_ = html[html.index('data-testid="sentiment-help"') :]
+    help_ = help_[: help_.index("</p>")]
+    assert "Sentiment (7 d): the mean sentiment of the last 7 days" in help_
+    assert "the line shows each of the last 14 days" in help_
 
 
 @pytest.mark.parametrize(
@@ -264,8 +366,10 @@ def _queries(client, params) -> int:
 @pytest.mark.parametrize(
     "params",
     [{}, {"status": "attention", "sort": "-sla"}, {"q": "clinic", "status": "calm"},
-     {"status": "paused"}, {"sort": "bogus"}],
-    ids=["default", "status-sorted", "name-and-status", "paused", "bad-input"],
+     {"status": "paused"}, {"sort": "bogus"}, {"q": "clinic"},
+     {"q": "clinic", "status": "attention"}],
+    ids=["default", "status-sorted", "name-and-status", "paused", "bad-input", "name",
+         "name-and-attention"],
 )  # fmt: skip
 def test_the_queries_do_not_grow_with_the_clinics(login, alpha, params):
     client = login("alpha_owner")
@@ -278,7 +382,8 @@ def test_the_queries_do_not_grow_with_the_clinics(login, alpha, params):
             "awaiting_approval": n % 4, "failed_deliveries": n % 2})  # fmt: skip
         _clinic(alpha, f"g-gone-{n}", f"Grown Gone {n}", snapshot={},
                 deactivated_at=timezone.now())  # fmt: skip
-    # then the page costs the same: one query for the rows, one for the totals, one for the
-    # paused clinics, one for the count, whatever the number of clinics
+    # then the page costs the same: one query for the rows, one for the totals (of the
+    # clinics listed), one for the paused clinics, one for the count, whatever the number of
+    # clinics
     assert _queries(client, params) == few
     assert few <= 17

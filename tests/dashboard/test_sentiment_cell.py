@@ -20,7 +20,7 @@ COUNTS = [3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 1]
 
 def _cell(html: str, slug: str) -> str:
     row = html[html.index(f'data-clinic="{slug}"') :]
-    cell = row[row.index('data-label="Sentiment (14 d)"') :]
+    cell = row[row.index('data-label="Sentiment (7 d)"') :]
     return cell[: cell.index("</td>")]
 
 

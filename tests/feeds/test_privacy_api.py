@@ -58,7 +58,7 @@ def keys(world):
 
 def _body(reese, **over) -> dict:
     return {
-        "author": "Reese B.",
+        "author": "reese",  # as the CRM searched (`matches/`): it finds all three items
         "reason": REASON,
         "action": "redact",
         "items": [
@@ -118,7 +118,7 @@ def test_an_agency_key_carries_out_a_request_then_lists_and_reads_it(
         ("clinic-a", reese["a_mention"].pk, "mention"),
         ("clinic-b", reese["b"].pk, "review"),
     ]
-    assert done["receipt"].startswith("On ") and "by “Reese B.”" in done["receipt"]
+    assert done["receipt"].startswith("On ") and "by “reese”" in done["receipt"]
     assert "Long wait" not in str(done)  # never the items' text
     with schema_context(clinic_b.schema_name):
         assert Review.objects.get(pk=reese["b"].pk).text == REDACTED_TEXT
@@ -141,7 +141,6 @@ def test_an_agency_key_carries_out_a_request_then_lists_and_reads_it(
         ("action=delete", 1),
         ("clinic=clinic-b", 1),
         ("clinic=clinic-a", 1),
-        ("clinic=no-such-clinic", 0),
         ("author=REESE", 1),
         ("author=pat", 1),
         ("created_from=2000-01-01T00:00:00Z", 2),
@@ -172,6 +171,8 @@ def test_the_list_filters(reese, api, clinic_a, query, found):
         ("created_from=yesterday", "created_from"),
         ("sort=newest", "sort"),  # an unknown parameter
         ("page_size=0", "page_size"),
+        ("clinic=nowhere", "clinic"),  # no clinic of the agency, now or in its log
+        ("clinic=clinic-c", "clinic"),  # another agency's reads as unknown
     ],
 )
 def test_a_bad_filter_is_a_400_naming_it(world, api, query, field):
@@ -179,6 +180,18 @@ def test_a_bad_filter_is_a_400_naming_it(world, api, query, field):
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
     assert field in response.json()["fields"]
+    if field == "clinic":
+        assert response.json()["fields"] == {"clinic": ["No such clinic in this agency."]}
+
+
+def test_a_clinic_known_only_from_the_log_still_filters(reese, api, clinic_b):
+    crm = api("key_alpha")
+    first = _body(reese, items=[{"clinic": "clinic-b", "review_id": reese["b"].pk}])
+    assert crm.post(URL, first, content_type="application/json").status_code == 201
+    # the clinic's slug changed since: its old one still finds the requests made then
+    type(clinic_b).objects.filter(pk=clinic_b.pk).update(slug="clinic-b-renamed")
+    response = crm.get(URL, {"clinic": "clinic-b"})
+    assert response.status_code == 200 and len(response.json()["results"]) == 1
 
 
 @pytest.mark.parametrize(
@@ -222,6 +235,8 @@ def test_bad_input_is_a_400_with_field_messages_and_changes_nothing(
     assert response.status_code == 400, response.content
     body = response.json()
     assert body["code"] == "invalid" and set(body["fields"]) == fields
+    # one message whatever refused it (the fields say what): never a bare "Invalid input."
+    assert body["detail"] == "Nothing was removed: correct the fields marked."
     assert _untouched(clinic_a, clinic_b, reese)
 
 
@@ -316,7 +331,7 @@ def test_a_person_in_two_agencies_names_one(reese, world, login):
     client = login("alpha_manager")
     refused = client.get(URL)
     assert refused.status_code == 403
-    assert "name one in `agency`" in refused.json()["detail"]
+    assert "name one in “agency”" in refused.json()["detail"]
     assert client.get(f"{URL}?agency=alpha").status_code == 200
     created = client.post(URL, _body(reese, agency="alpha"), content_type="application/json")
     assert created.status_code == 201
@@ -336,3 +351,34 @@ def test_a_clinic_key_is_refused_before_its_input_is_read(reese, api, clinic_a, 
         assert response.json()["code"] == "permission_denied"
         assert "agency key" in response.json()["detail"]
     assert _untouched(clinic_a, clinic_b, reese)
+
+
+def test_an_item_that_is_not_the_persons_is_refused_and_nothing_is_removed(
+    reese, api, clinic_a, clinic_b
+):
+    # given another reviewer's item at clinic A (not by Reese, not naming her)
+    parker = _review(clinic_a, "g-9", "Parker R.", text="Lovely visit, thank you")
+    items = [*_body(reese)["items"], {"clinic": "clinic-a", "review_id": parker.pk}]
+    # when a request for Reese names it among hers
+    response = api("key_alpha").post(
+        URL, _body(reese, items=items), content_type="application/json"
+    )
+    # then it is a 400 naming that item, and nothing of anyone is removed
+    assert response.status_code == 400, response.content
+    [message] = response.json()["fields"]["items"]
+    assert message.startswith(f"Item #{parker.pk} at Clinic A is not by “reese”")
+    assert _untouched(clinic_a, clinic_b, reese)
+    with schema_context(clinic_a.schema_name):
+        parker.refresh_from_db()
+    assert parker.redacted_at is None and parker.author_name == "Parker R."
+
+
+def test_an_item_whose_text_names_the_person_may_be_removed(reese, api, clinic_a):
+    # given a mention by someone else that names Reese (the search with texts finds it)
+    naming = _review(clinic_a, "x-1", "@someone", kind="mention", text="Reese B. was rude")
+    body = _body(reese, items=[{"clinic": "clinic-a", "review_id": naming.pk}])
+    response = api("key_alpha").post(URL, body, content_type="application/json")
+    assert response.status_code == 201, response.content
+    with schema_context(clinic_a.schema_name):
+        naming.refresh_from_db()
+    assert naming.redacted_at is not None and naming.text == REDACTED_TEXT

@@ -143,6 +143,29 @@ def test_redacting_removes_the_author_and_what_every_app_kept(reese, clinic_a):
     assert any("reply #" in line.lower() for line in done.to_check)
 
 
+@pytest.mark.parametrize(
+    ("state", "what_to_do"),
+    [
+        ("draft", "(draft) named the author: the name was replaced by [name removed]; read it "
+         "before it is submitted for approval."),
+        ("pending_agency", "(waiting for the agency) named the author: the name was replaced by "
+         "[name removed]; read it before it is approved."),
+        ("changes_requested", "(changes requested) named the author: the name was replaced by "
+         "[name removed]; read it before it is approved."),
+        ("approved", "(approved) named the author: the name was replaced by [name removed]; it "
+         "is approved but not posted yet: read it again before it is posted."),
+        ("discarded", "(discarded) named the author: the name was replaced by [name removed]; "
+         "it was discarded and will not be posted: nothing else to do."),
+    ],
+)  # fmt: skip
+def test_what_to_check_about_a_reply_follows_where_the_reply_is(reese, clinic_a, state, what_to_do):
+    draft = reese["draft"]
+    with schema_context(clinic_a.schema_name):
+        ReplyDraft.objects.filter(pk=draft.pk).update(status=state)
+        _, done = reviews_redact(review_ids=[reese["review"].pk])
+    assert done.to_check == [f"Reply #{draft.pk} {what_to_do}"]
+
+
 @pytest.mark.parametrize("how", ["poll", "push"])
 def test_a_re_poll_or_re_push_does_not_bring_anything_back(
     reese, clinic_a, how, django_capture_on_commit_callbacks

@@ -33,17 +33,31 @@ def access_for(user, clinic):
 
 
 def reply_waiting_for_clinic(
-    *, clinic, review, writer, manager, text: str, edit_to: str | None = None
+    *,
+    clinic,
+    review,
+    writer,
+    manager,
+    text: str,
+    edit_to: str | None = None,
+    internal_edit_to: str | None = None,
 ) -> ReplyDraft:
-    """A reply to `review` at the clinic's step: drafted (and edited once when `edit_to`, so
-    there is a "what changed"), submitted by `writer`, approved by `manager` for the agency."""
+    """A reply to `review` at the clinic's step: drafted, submitted by `writer`, approved by
+    `manager` for the agency. `edit_to`: the clinic was sent `text` first, then the writer
+    replaced it with `edit_to` (withdrawing the one the clinic had) and the agency approved it
+    again, so the clinic sees what changed. `internal_edit_to`: edited inside the agency before
+    it was submitted: the clinic never received `text`."""
     with schema_context(clinic.schema_name):
         w, m = access_for(writer, clinic), access_for(manager, clinic)
         draft = reply_services.reply_draft_create(review_id=review.pk, access=w, text=text)
-        if edit_to:
-            reply_services.reply_draft_update(draft_id=draft.pk, access=w, text=edit_to)
+        if internal_edit_to:
+            reply_services.reply_draft_update(draft_id=draft.pk, access=w, text=internal_edit_to)
         reply_services.reply_submit(draft_id=draft.pk, access=w)
         draft = reply_services.reply_approve(draft_id=draft.pk, access=m)
+        if edit_to:
+            reply_services.reply_draft_update(draft_id=draft.pk, access=w, text=edit_to)
+            reply_services.reply_submit(draft_id=draft.pk, access=w)
+            draft = reply_services.reply_approve(draft_id=draft.pk, access=m)
         assert draft.status == "pending_client", draft.status
         return draft
 

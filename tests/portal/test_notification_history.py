@@ -62,8 +62,38 @@ def test_someone_who_takes_only_emails_is_told_where_their_messages_are(world, l
         html = login("a_approver", otp=False).get(URL).content.decode()
     finally:
         NotificationPreference.objects.filter(user=approver).delete()
-    assert "only e-mails: your mailbox holds what you were told" in html
+    # true for what they chose: the banner off, nothing said about e-mails they never turned off
+    assert "You chose not to see what waits for you on these pages" in html
+    assert "each one is e-mailed to you at once, and your mailbox holds them" in html
+    assert "only e-mails" not in html
     assert "Nothing in the last 60 days." in html
+
+
+def test_no_banner_and_no_emails_is_not_called_only_emails(world, login):
+    # the banner off and no e-mail for notices for their information: those are only here
+    from clinics.preferences import notification_preferences_save
+
+    approver = world.users["a_approver"]
+    notification_preferences_save(
+        user=approver, in_app=False, digest="hourly",
+        emails={"information": False, "report": False},
+    )  # fmt: skip
+    html = login("a_approver", otp=False).get(URL).content.decode()
+    assert "only e-mails" not in html
+    assert "it comes in your hourly e-mail digest, and is listed here too" in html
+    assert (
+        "You chose no e-mail for: Other notices for your information; The monthly report." in html
+    )
+
+
+def test_staff_reading_the_portal_are_pointed_to_their_own_history(world, login):
+    html = login("alpha_writer").get(URL).content.decode()
+    assert "What you were told about Clinic A" in html
+    assert "What Alpha Agency told you" not in html
+    assert 'href="/account/notifications/history/"' in html
+    approver = login("a_approver", otp=False).get(URL).content.decode()
+    assert "What Alpha Agency told you about Clinic A" in approver
+    assert "/account/notifications/history/" not in approver
 
 
 def test_another_clinics_person_cannot_read_this_clinics_history(world, login):

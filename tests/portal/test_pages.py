@@ -9,8 +9,14 @@ from django_tenants.utils import schema_context
 
 from portal.branding import brand_palette, contrast
 from responses.models import AuditEntry, OutboxItem, ReplyDraft
-from tests.portal.helpers import REPLIES, reply_waiting_for_clinic, statement_waiting_for_clinic
-from tests.responses.conftest import review_in
+from responses.services import replies as reply_services
+from tests.portal.helpers import (
+    REPLIES,
+    access_for,
+    reply_waiting_for_clinic,
+    statement_waiting_for_clinic,
+)
+from tests.responses.conftest import BLOCK_TEXT, OK_TEXT, review_in
 
 
 @pytest.fixture
@@ -54,6 +60,41 @@ def test_the_queue_shows_each_reply_with_what_changed_and_the_guard_verdict(
     assert html.count('name="csrfmiddlewaretoken"') >= 6
     # branded: the agency's name and the portal's colours
     assert "Alpha Agency" in html and _url(clinic_a, "brand.css") in html
+
+
+def test_a_card_compares_only_with_the_version_the_clinic_was_sent_before(world, clinic_a, login):
+    # an agency-internal first draft the privacy check flagged, replaced before submission
+    users = world.users
+    internal = reply_waiting_for_clinic(
+        clinic=clinic_a, review=review_in(clinic_a, "csv"), writer=users["alpha_writer"],
+        manager=users["alpha_manager"], text=BLOCK_TEXT, internal_edit_to=OK_TEXT,
+    )  # fmt: skip
+    # the clinic was sent version 1; the agency withdrew it with version 2, then 3 internally
+    sent = reply_waiting_for_clinic(
+        clinic=clinic_a, review=review_in(clinic_a, "csv"), writer=users["alpha_writer"],
+        manager=users["alpha_manager"], text=OK_TEXT,
+        edit_to=OK_TEXT.replace("contact", "phone"),
+    )  # fmt: skip
+    writer = access_for(users["alpha_writer"], clinic_a)
+    manager = access_for(users["alpha_manager"], clinic_a)
+    with schema_context(clinic_a.schema_name):
+        reply_services.reply_draft_update(
+            draft_id=sent.pk, access=writer, text=OK_TEXT.replace("contact", "call")
+        )
+        reply_services.reply_submit(draft_id=sent.pk, access=writer)
+        reply_services.reply_approve(draft_id=sent.pk, access=manager)
+    html = login("a_approver").get(_url(clinic_a, "approvals/")).content.decode()
+    first = html[html.index(f'id="card-reply-{internal.pk}"') :]
+    first = first[: first.index("</article>")]
+    # version 2 is the first the clinic sees: no words of the internal draft, no diff
+    assert "Version 2" in first and "chart" not in first and 'class="diff"' not in first
+    assert "What changed: this is the first version you are sent" in first
+    # version 4 is compared with version 2, the one the clinic was sent (not 3)
+    card = html[html.index(f'id="card-reply-{sent.pk}"') :]
+    card = card[: card.index("</article>")]
+    assert "What changed since version 2, the one you were sent before" in card
+    assert '<del><span class="sr-only">removed: </span>phone</del>' in card
+    assert '<ins><span class="sr-only">added: </span>call</ins>' in card
 
 
 def test_approve_and_reject_with_a_comment_go_through_the_workflow(waiting, world, clinic_a, login):

@@ -326,12 +326,20 @@ def test_a_bad_filter_is_named_never_ignored(decided, login, params, field, word
 
     assert answer.status_code == 400
     assert answer.json()["code"] == "invalid" and list(answer.json()["fields"]) == [field]
+    assert "`" not in str(answer.json())  # words for people, not Markdown
     assert page.status_code == 400
     html = page.content.decode()
     assert "Nothing is listed: a filter could not be used." in html
     assert f"“{words}”:" in html and 'data-decision="' not in html
     # the file is not the whole log either
     assert csv_file.status_code == 400 and csv_file["Content-Type"].startswith("text/html")
+
+
+def test_a_person_it_cannot_read_is_said_with_the_forms_it_takes(decided, login):
+    answer = login("alpha_manager").get(API, {"person": "bob"})
+    assert answer.json()["fields"]["person"] == [
+        "Give a person as “user:<id>” or an API key as “api-key:<prefix>”."
+    ]
 
 
 def test_the_page_makes_only_a_csv_file(decided, login):

@@ -299,3 +299,87 @@ def test_a_review_deleted_at_its_authors_request_closes_its_sent_back_notice(cli
 
     assert _open(f"reply:{drafts[review.pk]}:sent_back") == {}
     assert _open(f"reply:{drafts[other.pk]}:sent_back") == {"writer@alpha.test": "sent_back"}
+
+
+def test_a_new_version_withdraws_the_waiting_one_and_its_resubmission_says_which_version_waits(
+    clinic_a, as_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    review = review_in(clinic_a)
+    writer = as_user("alpha_writer", clinic_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = writer.post("drafts/", {"review_id": review.pk, "text": OK_TEXT}).json()
+        writer.post(f"drafts/{draft['id']}/submit/")
+    ref = f"reply:{draft['id']}"
+    approvers = {"owner@alpha.test", "manager@alpha.test"}
+    assert set(_open(ref)) == approvers
+    mailoutbox.clear()
+
+    # the writer saves version 2 (version 1 is withdrawn): the approvers' notices close
+    with django_capture_on_commit_callbacks(execute=True):
+        writer.patch(f"drafts/{draft['id']}/", {"text": OK_TEXT + " Thank you."})
+    assert _open(ref) == {}
+    assert mailoutbox == []
+    withdrawn = Notification.objects.filter(ref=ref).select_related("user")
+    assert {n.user.email: n.title for n in withdrawn} == dict.fromkeys(
+        approvers,
+        "A reply to a 2★ Google Business Profile review: version 1 was withdrawn (replaced by "
+        "version 2)",
+    )
+
+    # resubmitted: one open line each, saying which version waits and what it replaces
+    with django_capture_on_commit_callbacks(execute=True):
+        writer.post(f"drafts/{draft['id']}/submit/")
+    rows = Notification.objects.filter(ref=ref, open=True).select_related("user")
+    assert sorted(n.user.email for n in rows) == sorted(approvers)
+    title = (
+        "A reply to a 2★ Google Business Profile review waits for your agency approval "
+        "(version 2, replacing version 1 you were sent)"
+    )
+    assert {n.title for n in rows} == {title}
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(approvers)
+    assert {m.subject for m in mailoutbox} == {f"[Clinic A] {title}"}
+    for m in mailoutbox:
+        assert (
+            "Version 1, which you were sent before, was withdrawn: a new version replaced it, "
+            "and only version 2 waits for you now." in m.body
+        )
+
+
+def test_a_statement_the_clinic_was_sent_and_its_new_version_tell_the_clinic_once_each(
+    clinic_a, as_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    writer, manager = as_user("alpha_writer", clinic_a), as_user("alpha_manager", clinic_a)
+    statement = writer.post(
+        "statements/", {"title": "About our safety rules", "body": "Every needle is used once."}
+    ).json()
+    sid = statement["id"]
+    writer.post(f"statements/{sid}/submit/")
+    title = "About our safety rules"
+    answer = writer.patch(
+        f"statements/{sid}/", {"title": title, "body": "Every needle is used once, then discarded."}
+    )
+    assert answer.status_code == 200, answer.json()
+    writer.post(f"statements/{sid}/submit/")
+    # version 2 is the first the agency approves: the clinic is told with no "replacing"
+    with django_capture_on_commit_callbacks(execute=True):
+        manager.post(f"statements/{sid}/approve/")
+    ref = f"statement:{sid}"
+    [first] = Notification.objects.filter(ref=ref, open=True, user__email="a_approver@clinics.test")
+    what = f"The statement “{title}” waits for your clinic approval"
+    assert first.title == f"{what} (version 2)"
+    mailoutbox.clear()
+
+    # version 3 withdraws version 2 the clinic was sent; once the agency approved it again,
+    # the clinic's approver has one open line, saying it replaces version 2
+    writer.patch(
+        f"statements/{sid}/", {"title": title, "body": "Every needle is used once. Always."}
+    )
+    assert _open(ref) == {}
+    writer.post(f"statements/{sid}/submit/")
+    with django_capture_on_commit_callbacks(execute=True):
+        manager.post(f"statements/{sid}/approve/")
+    [line] = Notification.objects.filter(ref=ref, open=True)
+    assert line.user.email == "a_approver@clinics.test"
+    assert line.title == f"{what} (version 3, replacing version 2 you were sent)"
+    [mail] = mailoutbox
+    assert mail.subject == f"[Clinic A] {line.title}" and mail.to == ["a_approver@clinics.test"]

@@ -269,10 +269,15 @@ def test_editor_page_lists_findings_and_loads_the_live_check_script(clinic_a, as
 def test_approval_queue_shows_the_diff_and_approves_from_a_phone(clinic_a, as_user):
     review = review_in(clinic_a)
     writer = as_user("alpha_writer", clinic_a)
+    manager = as_user("alpha_manager", clinic_a)
     draft_id = writer.post("drafts/", {"review_id": review.pk, "text": OK_TEXT}).json()["id"]
+    # the clinic was sent version 1; version 2 replaced it (the portal shows what changed
+    # since the version the clinic was sent, never since an agency-internal draft)
+    writer.post(f"drafts/{draft_id}/submit/")
+    manager.post(f"drafts/{draft_id}/approve/")
     writer.patch(f"drafts/{draft_id}/", {"text": OK_TEXT.replace("help", "make it right")})
     writer.post(f"drafts/{draft_id}/submit/")
-    as_user("alpha_manager", clinic_a).post(f"drafts/{draft_id}/approve/")
+    manager.post(f"drafts/{draft_id}/approve/")
     approver = as_user("a_approver", clinic_a).client
     # the clinic's approver opening the agency's approvals lands on the portal's (walk 9 #31)
     page = approver.get(f"/clinics/{clinic_a.slug}/replies/", follow=True)
