@@ -3,8 +3,17 @@ services decide)."""
 
 from django import forms
 
+from agency.forms import apply_domain_errors
 from clinics.models import ClinicRole, CrisisRole, Digest, time_zone_choices, validate_phone
-from clinics.preferences import ALWAYS_WORDS, EMAIL_OFF, EMAIL_ON, OPTIONAL_EMAILS, Preferences
+from clinics.preferences import (
+    ALWAYS_WORDS,
+    EMAIL_OFF,
+    EMAIL_ON,
+    OPTIONAL_EMAILS,
+    Preferences,
+    notification_preferences_save,
+)
+from core.errors import DomainError
 from core.settings_history import AREA_WORDS
 
 TZ_UNKNOWN = "%(value)s is not a time zone name: choose one from the list."
@@ -166,6 +175,18 @@ class NotificationPreferenceForm(forms.Form):
             "digest": self.cleaned_data["digest"],
             "emails": {g: self.cleaned_data[f"email_{g}"] == EMAIL_ON for g in self.groups},
         }
+
+    def save_for(self, user) -> bool:
+        """Save `user`'s choices when the form is valid; False with the errors on the form
+        (the staff and portal pages answer 400 then)."""
+        if not self.is_valid():
+            return False
+        try:
+            notification_preferences_save(user=user, **self.choices())
+        except DomainError as exc:
+            apply_domain_errors(self, exc)
+            return False
+        return True
 
     @classmethod
     def initial_for(cls, pref: Preferences, groups: list[str]) -> dict:

@@ -64,7 +64,6 @@ from clinics.models import ChatKind, Clinic, ClinicMembership, CrisisRole, clini
 from clinics.preferences import (
     email_groups_offered,
     history_words,
-    notification_preferences_save,
     preferences_for,
 )
 from clinics.selectors import (
@@ -542,14 +541,9 @@ class NotificationPreferenceView(LoginRequiredMixin, TemplateResponseMixin, View
 
     def post(self, request):
         form = self._form(request.POST)
-        if form.is_valid():
-            try:
-                notification_preferences_save(user=request.user, **form.choices())
-            except DomainError as exc:
-                apply_domain_errors(form, exc)
-            else:
-                messages.success(request, "Notification settings saved.")
-                return HttpResponseRedirect(request.path)
+        if form.save_for(request.user):
+            messages.success(request, "Notification settings saved.")
+            return HttpResponseRedirect(request.path)
         return self._render(form, status=400)
 
 

@@ -17,14 +17,12 @@ from django.views.generic import TemplateView
 from django.views.generic.base import TemplateResponseMixin
 
 from accounts.selectors import user_is_agency_staff
-from agency.forms import apply_domain_errors
 from clinics.forms import NotificationPreferenceForm
 from clinics.models import clinic_zone
 from clinics.notifications import notification_read
 from clinics.preferences import (
     email_groups_offered,
     history_words,
-    notification_preferences_save,
     preferences_for,
 )
 from clinics.selectors import (
@@ -631,14 +629,9 @@ class PortalNotificationSettingsView(PortalPage):
 
     def post(self, request, *args, **kwargs):
         form = self._form(request.POST)
-        if form.is_valid():
-            try:
-                notification_preferences_save(user=request.user, **form.choices())
-            except DomainError as exc:
-                apply_domain_errors(form, exc)
-            else:
-                messages.success(request, "Notification settings saved.")
-                return HttpResponseRedirect(request.path)
+        if form.save_for(request.user):
+            messages.success(request, "Notification settings saved.")
+            return HttpResponseRedirect(request.path)
         response = self.render_to_response(self.context(form=form, history_url=self._history_url()))
         response.status_code = 400
         return response
