@@ -3,6 +3,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, Set
 from django.core.exceptions import ValidationError
 
 from accounts.services import SIGN_IN_FAILED, SignInThrottled, user_password_changed
+from core.branding import person_brand
 
 
 class LoginForm(AuthenticationForm):
@@ -80,6 +81,20 @@ class ResetRequestForm(PasswordResetForm):
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
+
+    def send_mail(
+        self, subject_template_name, email_template_name, context, from_email, *args, **kwargs
+    ):
+        # in the brand the person knows (a clinic's people: their agency's, never "Carewatch")
+        brand = person_brand(context["user"])
+        super().send_mail(
+            subject_template_name,
+            email_template_name,
+            {**context, "brand_name": brand.name},
+            brand.sender,
+            *args,
+            **kwargs,
+        )
 
 
 class ResetSetPasswordForm(SetPasswordForm):

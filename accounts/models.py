@@ -215,6 +215,7 @@ class SecurityEventCode(models.TextChoices):
     API_KEY_OLD_ENDED = "api_key.old_ended", "Old secret of a rotated API key stopped early"
     MEMBER_ADDED = "member.added", "Person added"
     MEMBER_ROLE_CHANGED = "member.role_changed", "Role changed"
+    MEMBER_CLINICS_CHANGED = "member.clinics_changed", "Clinics changed"
     MEMBER_REMOVED = "member.removed", "Person removed"
     CRISIS_ROLES_CHANGED = "member.crisis_roles", "Crisis roles changed"
     USER_DEACTIVATED = "user.deactivated", "Account deactivated"

@@ -30,6 +30,7 @@ from accounts.selectors import (
     user_needs_otp,
 )
 from core import fastcache
+from core.branding import person_brand
 from core.errors import DomainError, ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -191,7 +192,7 @@ def lockout_notice(*, user: User, until) -> None:
     minutes = int(LOCKOUT.total_seconds() // 60)
     security_change_notice(
         user=user,
-        subject="Your Carewatch account is locked for 15 minutes",
+        subject="Your {brand} account is locked for 15 minutes",
         what=f"Your account was locked after {MAX_FAILED_LOGINS} wrong passwords or codes in a "
         f"row. It unlocks by itself at {until:%Y-%m-%d %H:%M} UTC ({minutes} minutes); "
         "resetting your password unlocks it at once",
@@ -425,7 +426,7 @@ def user_password_changed(*, user: User, first: bool = False) -> None:
         return
     security_change_notice(
         user=user,
-        subject="Your Carewatch password was reset",
+        subject="Your {brand} password was reset",
         what="Your password was reset by e-mail link, and every other signed-in browser was "
         "signed out",
     )
@@ -466,7 +467,7 @@ def password_change(*, user: User, new_password: str) -> None:
     security_event_record(event=SecurityEventCode.PASSWORD_CHANGED, actor=user)
     security_change_notice(
         user=user,
-        subject="Your Carewatch password was changed",
+        subject="Your {brand} password was changed",
         what="Your password was changed, and every other signed-in browser was signed out",
     )
 
@@ -474,9 +475,12 @@ def password_change(*, user: User, new_password: str) -> None:
 def security_change_notice(*, user: User, subject: str, what: str, not_you: str = "") -> None:
     """Tell the person a security setting of theirs changed, so a change they did not make is
     noticed (after commit; a mail failure is logged, never raised). `not_you` replaces the
-    closing "if this was not you" advice (the reset link always comes with it)."""
+    closing "if this was not you" advice (the reset link always comes with it). In the brand
+    the person knows (`core.branding.person_brand`): `{brand}` in `subject` names it, and it
+    sends the mail, so a clinic's people never read "Carewatch"."""
     from django.core.mail import EmailMessage
 
+    brand = person_brand(user)
     reset = f"{settings.PUBLIC_BASE_URL}/password-reset/"
     closing = (
         [f"Reset your password: {reset}", "", not_you]
@@ -488,7 +492,12 @@ def security_change_notice(*, user: User, subject: str, what: str, not_you: str 
         f"{what} ({timezone.now():%Y-%m-%d %H:%M} UTC).", "",
         *closing,
     ])  # fmt: skip
-    message = EmailMessage(subject=subject, body=body + "\n", to=[user.email])
+    message = EmailMessage(
+        subject=subject.format(brand=brand.name),
+        body=body + "\n",
+        from_email=brand.sender,
+        to=[user.email],
+    )
 
     def send() -> None:
         try:
@@ -702,7 +711,7 @@ def backup_codes_create(*, user: User, otp_token: str | None) -> list[str]:
     security_event_record(event=SecurityEventCode.BACKUP_CODES_CREATED, actor=user)
     security_change_notice(
         user=user,
-        subject="New backup codes for your Carewatch sign-in",
+        subject="New backup codes for your {brand} sign-in",
         what="New backup codes were created for your two-factor sign-in; the earlier ones no "
         "longer work",
     )

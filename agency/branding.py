@@ -10,6 +10,25 @@ from pathlib import Path
 
 from django.conf import settings
 
+from agency.selectors import agency_for_person
+from core.branding import PRODUCT, Brand
+
+
+def brand_name(agency) -> str:
+    """The name a clinic's people know the agency by (`display_name`, else its name): what
+    every page, e-mail and document they read calls the service, never "Carewatch"."""
+    return agency.display_name or agency.name
+
+
+def person_brand(user):
+    """`core.branding.person_brand`: the brand `user` knows (`core.branding.Brand`): their
+    agency's name for its staff (as the staff pages say it), its brand for a clinic's people,
+    "Carewatch" for a person of no agency; the sender of their e-mails likewise."""
+    agency, staff = agency_for_person(user)
+    if agency is None:
+        return Brand(name=PRODUCT, sender=settings.DEFAULT_FROM_EMAIL)
+    return Brand(name=agency.name if staff else brand_name(agency), sender=brand_sender(agency))
+
 
 def brand_sender(agency) -> str:
     """The From of every e-mail sent about an agency's work (invitations, notices, approval
@@ -17,7 +36,7 @@ def brand_sender(agency) -> str:
     by) at the platform's one sending address (DEFAULT_FROM_EMAIL's), so a person's mails
     come from one sender and never from "Carewatch"."""
     _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    return formataddr((agency.display_name or agency.name, address))
+    return formataddr((brand_name(agency), address))
 
 
 def _channel(value: int) -> float:

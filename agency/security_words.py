@@ -59,9 +59,18 @@ def _plural(count: int, one: str) -> str:
     return f"{count} {one}{'' if count == 1 else 's'}"
 
 
+def _names(value, most: int = 10) -> str:
+    """Clinic names as a short list: the first `most`, then how many more."""
+    names = [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
+    if len(names) > most:
+        return ", ".join(names[:most]) + f" and {len(names) - most} more"
+    return ", ".join(names)
+
+
 def _clinics_only(event: str, detail: dict) -> bool:
-    """A staff member's clinics changed, their role did not (`agency_member_clinics_set`
-    records it as a role change, with the clinics before and after)."""
+    """A change of a staff member's clinics logged, before `member.clinics_changed` existed,
+    as a role change with the clinics before and after and no role before and after (the log
+    is append-only: those lines stay as they were written)."""
     return (
         event == Code.MEMBER_ROLE_CHANGED
         and ("clinics_from" in detail or "clinics_to" in detail)
@@ -139,6 +148,12 @@ def detail_words(event: str, detail: dict | None) -> str:
     take("clinic_ids")  # the CSV keeps them; the page names the clinics
     if clinics_from is not None or clinics_to is not None:
         words.append(f"clinics from {clinics_from or 'none'} to {clinics_to or 'none'}")
+    if event == Code.MEMBER_CLINICS_CHANGED:
+        added, removed = take("added"), take("removed")
+        if added:
+            words.append(f"added: {_names(added)}")
+        if removed:
+            words.append(f"removed: {_names(removed)}")
     role = take("role")
     crisis = take("crisis_roles")
     if role is not None:

@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import ApiKey, SecurityEvent, User
+from accounts.models import ApiKey, SecurityEvent, SecurityEventCode, User
 from agency.models import (
     CLINIC_SCOPED_ROLES,
     Agency,
@@ -24,7 +24,7 @@ from agency.models import (
     PrivacyRequest,
     StaffClinic,
 )
-from core.http import branded_for
+from core.http import branded_for, clinic_segment
 
 
 def agencies_for_user(user) -> QuerySet[Agency]:
@@ -47,19 +47,31 @@ def agency_memberships_managing(user) -> QuerySet[AgencyMembership]:
 
 
 def agency_for_branding(request) -> Agency | None:
-    """The clinic's agency inside a clinic; otherwise the (first) agency of the caller, or of
+    """The clinic's agency inside a clinic the caller reaches; otherwise the (first) agency of the caller, or of
     the person a public page is about (a password link's: `core.http.branded_for`), reached
-    as staff or through a clinic membership."""
+    as staff or through a clinic membership; otherwise, on the sign-in page on the way to a
+    clinic's page (`?next=/clinics/<slug>/…`: the link of an e-mail to one of the clinic's
+    people, opened signed out), that clinic's agency."""
     clinic = getattr(request, "clinic", None)
-    if clinic is not None:
+    if clinic is not None and getattr(request, "clinic_access", None) is not None:
         return clinic.agency
+    # a clinic the caller may not reach (its 404 page) says nothing of it, not even its
+    # agency: the page is the one a clinic that does not exist gives (tests/clinics/
+    # test_isolation.py)
     user = branded_for(request)
     if user is None:
-        return None
+        slug = clinic_segment(str(request.GET.get("next", "")))
+        return Agency.objects.filter(clinics__slug=slug).first() if slug else None
+    return agency_for_person(user)[0]
+
+
+def agency_for_person(user) -> tuple[Agency | None, bool]:
+    """(the agency whose brand `user` knows, whether they are its staff): the first agency
+    they are staff of, else the agency of their (first) clinic; (None, False) for nobody's."""
     agency = agencies_for_user(user).order_by("pk").first()
     if agency is not None:
-        return agency
-    return Agency.objects.filter(clinics__memberships__user=user).order_by("pk").first()
+        return agency, True
+    return Agency.objects.filter(clinics__memberships__user=user).order_by("pk").first(), False
 
 
 def agency_for_staff(user, slug: str | None = None) -> tuple[Agency | None, str | None]:
@@ -187,10 +199,23 @@ def api_keys_working_first(keys: QuerySet[ApiKey]) -> QuerySet[ApiKey]:
     )
 
 
+# A change of someone's clinics logged before `member.clinics_changed` existed: a role change
+# with the clinics before and after and no role before and after (`security_words` calls it
+# "Clinics changed" too). The log is append-only, so these lines stay as they were written.
+CLINICS_CHANGED_AS_ROLE = (
+    Q(event=SecurityEventCode.MEMBER_ROLE_CHANGED)
+    & Q(detail__has_any_keys=["clinics_from", "clinics_to"])
+    & ~Q(detail__has_key="from")
+    & ~Q(detail__has_key="to")
+)
+
+
 def security_events_for_agency(*, agency: Agency, event: str = "") -> QuerySet[SecurityEvent]:
     """The security log as the agency's owners see it: events in the agency or its clinics,
     and the personal events (sign-ins, two-factor, tokens) of its staff and its clinics'
-    people. Events another agency recorded about a shared person stay with that agency."""
+    people. Events another agency recorded about a shared person stay with that agency.
+    `event` keeps one kind; "Clinics changed" includes the clinic changes logged as role
+    changes before it existed, and "Role changed" leaves them out."""
     staff = AgencyMembership.objects.filter(agency=agency).values("user_id")
     clients = User.objects.filter(clinic_memberships__clinic__agency=agency).values("pk")
     personal = Q(agency_id__isnull=True) & (
@@ -200,7 +225,11 @@ def security_events_for_agency(*, agency: Agency, event: str = "") -> QuerySet[S
         | Q(target_user_id__in=clients)
     )
     events = SecurityEvent.objects.filter(Q(agency_id=agency.pk) | personal)
-    if event:
+    if event == SecurityEventCode.MEMBER_CLINICS_CHANGED:
+        events = events.filter(Q(event=event) | CLINICS_CHANGED_AS_ROLE)
+    elif event == SecurityEventCode.MEMBER_ROLE_CHANGED:
+        events = events.filter(event=event).exclude(CLINICS_CHANGED_AS_ROLE)
+    elif event:
         events = events.filter(event=event)
     return events.order_by("-created_at", "-id")
 

@@ -120,9 +120,11 @@ def _may_touch(*, acting_role: str, target_role: str, new_role: str | None = Non
 
 @transaction.atomic
 def agency_member_role_set(
-    *, membership: AgencyMembership, role: str, acting_role: str
+    *, membership: AgencyMembership, role: str, acting_role: str, by: User | None = None
 ) -> AgencyMembership:
-    """Change a staff member's role. Only owners touch the owner role; the last owner stays."""
+    """Change a staff member's role. Only owners touch the owner role; the last owner stays.
+    A writer or analyst limited to chosen clinics who becomes an owner or manager reaches
+    every clinic again: that is logged as a change of their clinics too (`by` acting)."""
     if role not in AgencyRole.values:
         raise ValidationFailed("Invalid role.", fields={"role": [f"Choose {AgencyRole.values}."]})
     _may_touch(acting_role=acting_role, target_role=membership.role, new_role=role)
@@ -136,6 +138,12 @@ def agency_member_role_set(
         )
     if membership.role != role:
         before = {"role": membership.role}
+        was_limited = membership.clinics_limited
+        if was_limited:
+            before_ids, before_words = (
+                _clinic_ids_reached(membership),
+                member_clinics_words(membership),
+            )
         membership.role = role
         membership.save(update_fields=["role", "updated_at"])
         user_membership_changed(
@@ -148,6 +156,15 @@ def agency_member_role_set(
             # an owner or manager reaches every clinic: the clinics chosen for the writer or
             # analyst they were go, so that a later change back does not bring them back
             _clinics_store(membership, every=True, chosen=set())
+            if was_limited:
+                _clinics_change_record(
+                    membership,
+                    before_ids=before_ids,
+                    after_ids=_clinic_ids_reached(membership),
+                    before_words=before_words,
+                    after_words=ALL_CLINICS_WORDS,
+                    by=by,
+                )
     return membership
 
 
@@ -171,6 +188,57 @@ class ClinicsChange(NamedTuple):
 def _clinic_names(clinics) -> str:
     names = sorted((c.name for c in clinics), key=str.lower)
     return ", ".join(names) if names else "no clinic"
+
+
+def reach_words(words: str) -> str:
+    """The clinics someone works on as their e-mails say it: "every clinic", or "Clinic B
+    only" (`words` as `member_clinics_words` gives them)."""
+    return "every clinic" if words == ALL_CLINICS_WORDS else f"{words} only"
+
+
+def _clinic_ids_reached(membership: AgencyMembership) -> set[int]:
+    """The ids of the agency's clinics the staff member reaches now."""
+    if not membership.clinics_limited:
+        return set(membership.agency.clinics.values_list("pk", flat=True))
+    return set(membership.chosen_clinics.values_list("clinic_id", flat=True))
+
+
+def _clinics_change_record(
+    membership: AgencyMembership,
+    *,
+    before_ids: set[int],
+    after_ids: set[int],
+    before_words: str,
+    after_words: str,
+    by: User | None,
+) -> None:
+    """The security log's line for a change of the clinics a staff member reaches
+    (`member.clinics_changed`, never a role change): the clinics before and after in words,
+    the clinics added and removed by name, their role, and who made it (`by`, else the
+    person of the request being served)."""
+    names = dict(
+        membership.agency.clinics.filter(pk__in=before_ids ^ after_ids).values_list("pk", "name")
+    )
+
+    def named(ids: set[int]) -> list[str]:
+        return sorted((names[pk] for pk in ids if pk in names), key=str.lower)
+
+    detail = {
+        "role": membership.role,
+        "clinics_from": before_words,
+        "clinics_to": after_words,
+        "added": named(after_ids - before_ids),
+        "removed": named(before_ids - after_ids),
+    }
+    if membership.clinics_limited:
+        detail["clinic_ids"] = sorted(after_ids)
+    security_event_record(
+        event=SecurityEventCode.MEMBER_CLINICS_CHANGED,
+        actor=by,
+        target=membership.user,
+        agency_id=membership.agency_id,
+        detail=detail,
+    )
 
 
 def member_clinics_words(membership: AgencyMembership) -> str:
@@ -225,10 +293,10 @@ def agency_member_clinics_set(
     is checked before anything is stored (`ValidationFailed` on "clinics").
 
     It takes effect at the person's next request (`clinics.access.clinic_access` reads it
-    every time). The change is in the security log (a role change of the person, with the
-    clinics before and after), and in each clinic they no longer reach they are taken off the
-    on-call list and their roles in running incidents end, as when someone leaves a clinic
-    (`core.leavers.leave`)."""
+    every time). The change is in the security log (`member.clinics_changed`: the clinics
+    before and after, those added and removed, by whom), and in each clinic they no longer
+    reach they are taken off the on-call list and their roles in running incidents end, as
+    when someone leaves a clinic (`core.leavers.leave`)."""
     if acting_role not in (AgencyRole.OWNER, AgencyRole.MANAGER):
         raise PermissionDenied("Only an agency owner or manager chooses someone's clinics.")
     given = membership
@@ -275,14 +343,13 @@ def agency_member_clinics_set(
     _clinics_store(membership, every=all_clinics, chosen=chosen)
     given.all_clinics = membership.all_clinics
     after_words = ALL_CLINICS_WORDS if all_clinics else _clinic_names(clinics.filter(pk__in=chosen))
-    detail = {"role": membership.role, "clinics_from": before_words, "clinics_to": after_words}
-    if not all_clinics:
-        detail["clinic_ids"] = sorted(chosen)
-    security_event_record(
-        event=SecurityEventCode.MEMBER_ROLE_CHANGED,
-        target=membership.user,
-        agency_id=agency.pk,
-        detail=detail,
+    _clinics_change_record(
+        membership,
+        before_ids=before,
+        after_ids=after,
+        before_words=before_words,
+        after_words=after_words,
+        by=by,
     )
     ended: list[Left] = []
     name = membership.user.full_name or membership.user.email
@@ -292,6 +359,68 @@ def agency_member_clinics_set(
         )
         ended += leave(departure, by=by)
     return ClinicsChange(True, before_words, after_words, ended)
+
+
+class MemberUpdate(NamedTuple):
+    """What one save of a staff member did (`agency_member_update`): whether their role
+    changed, and the change of the clinics they reach over the whole save (a limit that ends
+    because they became an owner or manager counts)."""
+
+    role_changed: bool
+    clinics: ClinicsChange
+
+    @property
+    def change(self) -> "MemberChange":  # defined with the e-mails, below
+        """What to tell them: one change, or both in one (`member_tell`)."""
+        if self.role_changed and self.clinics.changed:
+            return MemberChange.ROLE_AND_CLINICS
+        if self.role_changed:
+            return MemberChange.CHANGED
+        if self.clinics.changed:
+            return MemberChange.CLINICS
+        return MemberChange.UNCHANGED
+
+
+@transaction.atomic
+def agency_member_update(
+    *,
+    membership: AgencyMembership,
+    acting_role: str,
+    role: str | None = None,
+    all_clinics: bool | None = None,
+    clinic_ids=(),
+    by: User | None = None,
+) -> MemberUpdate:
+    """One save of a staff member on the people page: their role (`role`; None keeps it), the
+    clinics they reach (`all_clinics` and `clinic_ids` as `agency_member_clinics_set` takes
+    them; `all_clinics` None keeps them), or both, all or nothing. The role is set first, so
+    that a manager made a writer can be given chosen clinics in the same save. Each change is
+    in the security log once (`member.role_changed`, `member.clinics_changed`); telling the
+    person is the caller's, once for the whole save (`member_tell` with
+    `MemberUpdate.change`). `membership` is refreshed."""
+    before_role, before_limited = membership.role, membership.clinics_limited
+    before_ids, before_words = _clinic_ids_reached(membership), member_clinics_words(membership)
+    ended: list[Left] = []
+    if role is not None:
+        agency_member_role_set(membership=membership, role=role, acting_role=acting_role, by=by)
+    if all_clinics is not None:
+        ended = agency_member_clinics_set(
+            membership=membership,
+            all_clinics=all_clinics,
+            clinic_ids=clinic_ids,
+            acting_role=acting_role,
+            by=by,
+        ).ended
+    membership.refresh_from_db()
+    changed = (membership.clinics_limited, _clinic_ids_reached(membership)) != (
+        before_limited,
+        before_ids,
+    )
+    after_words = member_clinics_words(membership) if changed else before_words
+    return MemberUpdate(
+        role_changed=membership.role != before_role,
+        clinics=ClinicsChange(changed, before_words, after_words, ended),
+    )
 
 
 def staff_duties(membership: AgencyMembership) -> str:
@@ -433,6 +562,7 @@ class MemberChange(StrEnum):
     ADDED = "added"
     CHANGED = "changed"  # their role (or crisis roles) changed
     CLINICS = "clinics"  # only the clinics they work on changed (`reach` says which now)
+    ROLE_AND_CLINICS = "role_and_clinics"  # both, in one save: one mail says both
     REMOVED = "removed"
     UNCHANGED = "unchanged"
 
@@ -520,8 +650,8 @@ def member_notice_send(
     """E-mail a person that they were added to `place` (they have a password already), that
     their role there changed, with the role in plain words (no password link), that only the
     clinics they work on changed (`reach`: "every clinic", or "Clinic B only"; their role
-    stays), or that they were removed from it. Returns False (and logs) when the mail could
-    not be sent."""
+    stays), that both changed in one save (one mail says both), or that they were removed
+    from it. Returns False (and logs) when the mail could not be sent."""
     if change == MemberChange.REMOVED:
         contact = f" at {agency.support_email}" if agency.support_email else ""
         lines = [
@@ -541,6 +671,12 @@ def member_notice_send(
         opening = (
             f"{by} changed the clinics you work on at {place}: you now work on {reach}. "
             "Your role stays the same:"
+        )
+    elif change == MemberChange.ROLE_AND_CLINICS:
+        subject = f"Your role and clinics at {place} changed: you now work on {reach}"
+        opening = (
+            f"{by} changed your role at {place} and the clinics you work on: you now work on "
+            f"{reach}. Your role is now:"
         )
     else:
         subject = f"Your role at {place} changed"
@@ -568,9 +704,10 @@ def member_tell(
 ) -> Told:
     """Tell a person what changed for them at `place`, once per change: someone newly added
     who has no password gets the one invitation (with the link to choose one); someone newly
-    added who has one, or whose role changed, gets a short notice without a link, and so does
-    someone removed; a save that changed nothing sends nothing. (Sending the invitation again is `user_invite_send`,
-    asked for by hand.)"""
+    added who has one, or whose role or clinics changed (both in one save: one notice),
+    gets a short notice without a link, and so does someone removed; a save that changed
+    nothing sends nothing. (Sending the invitation again is `user_invite_send`, asked for by
+    hand.)"""
     if change == MemberChange.UNCHANGED:
         return Told("", sent=False)
     if change == MemberChange.ADDED and not user.has_usable_password():

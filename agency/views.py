@@ -41,18 +41,20 @@ from agency.selectors import (
 from agency.services import (
     ALL_CLINICS_WORDS,
     MemberChange,
+    MemberUpdate,
     Removal,
     Told,
     agency_branding_update,
     agency_member_add,
     agency_member_clinics_set,
     agency_member_remove,
-    agency_member_role_set,
     agency_member_two_factor_reset,
     agency_member_unlock,
+    agency_member_update,
     api_keys_created_by,
     member_clinics_words,
     member_tell,
+    reach_words,
     staff_departure,
     staff_duties,
     user_invite_send,
@@ -386,32 +388,24 @@ class SettingsPeopleView(StaffView):
         if membership is None:
             raise Http404("No such person.")
         try:
-            if action == "role":
-                before = membership.role
-                agency_member_role_set(
-                    membership=membership, role=request.POST.get("role", ""), acting_role=self.role
-                )
-                change = (
-                    MemberChange.CHANGED if membership.role != before else MemberChange.UNCHANGED
-                )
-                tell_member(
-                    request,
-                    membership.user,
-                    agency=self.agency,
-                    place=self.agency.name,
-                    duties=[staff_duties(membership)],
-                    change=change,
-                )
-            elif action == "clinics":
-                every, chosen = clinics_posted(request)
-                change = agency_member_clinics_set(
+            if action in ("role", "clinics"):
+                # one save may change the role, the clinics or both (the clinics form carries
+                # the role too): all or nothing, and one e-mail says what changed
+                role = None
+                if action == "role" or "role" in request.POST:
+                    role = request.POST.get("role", "")
+                every, chosen = None, []
+                if action == "clinics" or "reach" in request.POST:
+                    every, chosen = clinics_posted(request)
+                update = agency_member_update(
                     membership=membership,
+                    acting_role=self.role,
+                    role=role,
                     all_clinics=every,
                     clinic_ids=chosen,
-                    acting_role=self.role,
                     by=request.user,
                 )
-                say_clinics(request, membership, change, agency=self.agency)
+                say_member_saved(request, membership, update, agency=self.agency)
             elif action == "remove":
                 person = membership.user
                 if not Confirm.given(request):
@@ -504,29 +498,38 @@ class SettingsPeopleView(StaffView):
         return HttpResponseRedirect(request.path)
 
 
-def say_clinics(request, membership, change, *, agency) -> None:
-    """After choosing someone's clinics: what they reach now, whether the e-mail telling them
-    went out, and what ended in the clinics they no longer reach (on-call slots, incident
-    roles)."""
+def say_member_saved(request, membership, update: MemberUpdate, *, agency) -> None:
+    """After a save of someone's role, clinics or both (`agency_member_update`): one e-mail
+    tells them what changed (both in one), one line says what was saved and whether that
+    e-mail went out, and what ended in the clinics they no longer reach (on-call slots,
+    incident roles) is said after it."""
     person = membership.user
-    if not change.changed:
+    change = update.change
+    if change == MemberChange.UNCHANGED:
         messages.info(request, f"Nothing changed for {person.email}.")
         return
-    membership.refresh_from_db()
-    every = change.after == ALL_CLINICS_WORDS
+    clinics = update.clinics
     told = member_tell(user=person, agency=agency, place=agency.name,
                        duties=[staff_duties(membership)],
-                       by=request.user.full_name or "Someone", change=MemberChange.CLINICS,
-                       reach="every clinic" if every else f"{change.after} only")  # fmt: skip
+                       by=request.user.full_name or "Someone", change=change,
+                       reach=reach_words(clinics.after))  # fmt: skip
+    if change == MemberChange.CHANGED:
+        say_told(request, person.email, change, told)
+        return
     reach = (
-        f"every clinic of {agency.name}, and those added later" if every else f"only {change.after}"
+        f"every clinic of {agency.name}, and those added later"
+        if clinics.after == ALL_CLINICS_WORDS
+        else f"only {clinics.after}"
     )
     done = f"{person.email} now reaches {reach}"
+    if change == MemberChange.ROLE_AND_CLINICS:
+        role = membership.get_role_display().lower()
+        done = f"{person.email}: role saved ({role}) and now reaches {reach}"
     if told.sent:
         messages.success(request, f"{done}; an e-mail tells them.")
     else:
         messages.warning(request, f"{done}, but the e-mail telling them could not be sent.")
-    say_removed(request, person, Removal(ended=change.ended, keys_revoked=[]))
+    say_removed(request, person, Removal(ended=clinics.ended, keys_revoked=[]))
 
 
 class SettingsBrandingView(StaffView):
@@ -722,7 +725,7 @@ def key_old_secret_end(request, key: ApiKey) -> None:
 
 class SecurityLogView(StaffView):
     """The security log of the agency's people and clinics, for owners only (others: 404);
-    `?format=csv` exports it."""
+    `?format=csv` exports it (the stored columns, then the event in the page's words)."""
 
     template_name = "agency/security_log.html"
     PAGE = 100
@@ -765,8 +768,17 @@ class SecurityLogView(StaffView):
         )
 
     def _csv(self, events):
+        event_at, detail_at = self.CSV_COLUMNS.index("event"), self.CSV_COLUMNS.index("detail")
         rows = (
-            [json.dumps(cell, sort_keys=True) if isinstance(cell, dict) else cell for cell in row]
+            [
+                *(
+                    json.dumps(cell, sort_keys=True) if isinstance(cell, dict) else cell
+                    for cell in row
+                ),
+                event_words(row[event_at], row[detail_at]),
+            ]
             for row in events.values_list(*self.CSV_COLUMNS).iterator(chunk_size=2000)
         )
-        return csv_download(self.CSV_COLUMNS, rows, filename=f"security-log-{self.agency.slug}.csv")
+        return csv_download(
+            (*self.CSV_COLUMNS, "event_name"), rows, filename=f"security-log-{self.agency.slug}.csv"
+        )

@@ -159,6 +159,28 @@ def _independent_approver(*, user_id: int, clinic: Clinic) -> bool:
     )
 
 
+CLINIC_KEY_NO_APPROVE = (
+    "A clinic key created by agency staff cannot have the approve scope: the clinic's approval "
+    "step is given only by an approver of the clinic who is not agency staff, in the portal or "
+    "with their personal token. Choose read and/or write; for the agency's approval step, "
+    "create an agency key with the approve scope."
+)
+
+
+def clinic_key_scopes_refusal(*, clinic: Clinic, scopes, created_by) -> str:
+    """Why a new key of `clinic` created by `created_by` may not hold `scopes` ("" when it
+    may). A clinic key's `approve` stands for the clinic's own approval step, and a key gives
+    that step only when it speaks for the clinic (`ClinicAccess.speaks_for_the_clinic`): when
+    an approver of the clinic who is not staff of its agency created it. Clinic keys are
+    created by those who manage the clinic, the agency's owners and managers, so such a key
+    would hold a step it can never give: refused, with what to use instead."""
+    if Scope.APPROVE not in set(scopes or ()):
+        return ""
+    if created_by is not None and _independent_approver(user_id=created_by.pk, clinic=clinic):
+        return ""
+    return CLINIC_KEY_NO_APPROVE
+
+
 def _clinic_person(*, user_id: int, clinic: Clinic) -> bool:
     return (
         ClinicMembership.objects.filter(user_id=user_id, clinic=clinic).exists()
@@ -343,20 +365,34 @@ PRIVACY_REQUEST_REFUSED = (
 )
 
 
+NO_SUCH_AGENCY = "No such agency."
+
+
 @dataclass(frozen=True)
 class PrivacyRequestsAccess:
     """Whose privacy requests an actor may carry out and read: `agency`, or None with the
-    reason (`refusal`)."""
+    reason (`refusal`). `unknown_agency`: the caller may handle privacy requests, but the
+    agency it named does not exist (a mistake in its input, not a refusal)."""
 
     agency: Agency | None = None
     refusal: str = ""
+    unknown_agency: bool = False
+
+
+def _unknown_agency(slug: str) -> PrivacyRequestsAccess | None:
+    if Agency.objects.filter(slug=slug).exists():
+        return None
+    return PrivacyRequestsAccess(refusal=NO_SUCH_AGENCY, unknown_agency=True)
 
 
 def privacy_requests_access(actor: Actor, *, agency_slug: str = "") -> PrivacyRequestsAccess:
     """Whether `actor` may carry out and read privacy requests, and of which agency: an agency
     key's own agency (with a scope of `PRIVACY_REQUEST_KEY_SCOPES`; `agency_slug`, when given,
     must name it); for a person, the agency they manage (named by `agency_slug` when they
-    manage several). The one rule behind the privacy requests page, its service and its API."""
+    manage several). A caller who may handle privacy requests and names an agency that does
+    not exist gets `unknown_agency` (its API answers 400 on `agency`); one that names another
+    agency is refused. The one rule behind the privacy requests page, its service and its
+    API."""
     key = actor.api_key
     if key is not None:
         if key.revoked_at is not None or key.clinic_id is not None:
@@ -364,8 +400,11 @@ def privacy_requests_access(actor: Actor, *, agency_slug: str = "") -> PrivacyRe
         if not PRIVACY_REQUEST_KEY_SCOPES & set(key.scopes):
             return PrivacyRequestsAccess(refusal=PRIVACY_REQUEST_REFUSED)
         agency = Agency.objects.filter(pk=key.agency_id).first()
-        if agency is None or (agency_slug and agency.slug != agency_slug):
-            return PrivacyRequestsAccess(refusal="This key belongs to another agency.")
+        other = PrivacyRequestsAccess(refusal="This key belongs to another agency.")
+        if agency is None:
+            return other
+        if agency_slug and agency.slug != agency_slug:
+            return _unknown_agency(agency_slug) or other
         return PrivacyRequestsAccess(agency=agency)
     user = actor.user
     if user is None or not user.is_active:
@@ -374,7 +413,12 @@ def privacy_requests_access(actor: Actor, *, agency_slug: str = "") -> PrivacyRe
         user=user, role__in=agency_roles_granting(Permission.MANAGE)
     ).select_related("agency")
     if agency_slug:
-        managing = managing.filter(agency__slug=agency_slug)
+        named = managing.filter(agency__slug=agency_slug)
+        if not named.exists() and managing.exists():
+            return _unknown_agency(agency_slug) or PrivacyRequestsAccess(
+                refusal=PRIVACY_REQUEST_REFUSED
+            )
+        managing = named
     found = list(managing.order_by("pk")[:2])
     if not found:
         return PrivacyRequestsAccess(refusal=PRIVACY_REQUEST_REFUSED)

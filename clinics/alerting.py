@@ -9,15 +9,15 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.error import URLError
 
 import httpx
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from slack_sdk.webhook import WebhookClient
 
@@ -80,6 +80,13 @@ def chat_url_problem(kind: str, url: str) -> str:
     return ""
 
 
+def chat_url_refusal(kind: str, url: str) -> str:
+    """Why `url`, as pasted, cannot be the `kind` channel's webhook ("" when it can): the one
+    check of the alert settings pages and the chat webhooks API."""
+    url = url.strip()
+    return "Paste the webhook URL." if not url else chat_url_problem(kind, url)
+
+
 def chat_hint(url: str) -> str:
     """What the pages show of a stored URL: its host and last four characters."""
     return f"{httpx.URL(url).host} …{url[-4:]}"
@@ -92,30 +99,54 @@ CHAT_SETTINGS = {
 }
 
 
+def _chat_conflict(kind: str, *, exists: bool) -> Conflict:
+    label = ChatKind(kind).label
+    if exists:
+        return Conflict(
+            f"A {label} webhook is saved here already: change its URL, or remove it first.",
+            code="exists",
+        )
+    return Conflict(
+        f"This {label} webhook was changed or removed meanwhile: reload it and try again.",
+        code="changed",
+    )
+
+
 def chat_webhooks_set(
-    *, agency_id: int, clinic: Clinic | None, changes: dict[str, str | None], actor: Actor
-):
+    *,
+    agency_id: int,
+    clinic: Clinic | None,
+    changes: dict[str, str | None],
+    actor: Actor,
+    expect: Mapping[str, int | None] | None = None,
+) -> dict[str, ChatWebhook]:
     """Apply {kind: url} for the agency (clinic None) or one clinic: a URL stores (replaces)
     that channel's webhook, encrypted; None removes it; a kind left out stays as it is. All
     URLs are checked before anything is stored. The settings history records each webhook
-    added, replaced or removed as `actor`'s, never its URL."""
+    added, replaced or removed as `actor`'s, never its URL.
+
+    `expect` ({kind: id, or None for "none saved"}) is what the caller saw, for the API's
+    create, change and delete of one webhook: when a kind's webhook is no longer that row
+    (one was saved or removed meanwhile), nothing is stored (`Conflict`: `exists`, `changed`).
+    Returns the scope's webhooks by kind afterwards (without their URL)."""
+    expect = expect or {}
     errors: dict[str, list[str]] = {}
     for kind, url in changes.items():
         if kind not in ChatKind.values:
             errors[kind] = [f"Unknown chat; choose one of {', '.join(ChatKind.values)}."]
-        elif url is not None:
-            url = url.strip()
-            problem = "Paste the webhook URL." if not url else chat_url_problem(kind, url)
-            if problem:
-                errors[kind] = [problem]
+        elif url is not None and (problem := chat_url_refusal(kind, url)):
+            errors[kind] = [problem]
     if errors:
         raise ValidationFailed("Some webhook URLs cannot be used.", fields=errors)
     with transaction.atomic():
-        stored = set(
+        stored = dict(
             ChatWebhook.objects.select_for_update()
             .filter(agency_id=agency_id, clinic=clinic)
-            .values_list("kind", flat=True)
+            .values_list("kind", "pk")
         )
+        for kind, seen in expect.items():
+            if stored.get(kind) != seen:
+                raise _chat_conflict(kind, exists=seen is None)
         done: dict[str, bool] = {}  # kind: a new URL stored (True) or removed (False)
         for kind, url in changes.items():
             scope = {"agency_id": agency_id, "clinic": clinic, "kind": kind}
@@ -127,14 +158,19 @@ def chat_webhooks_set(
             saved = ChatWebhook.objects.filter(**scope).only("url_encrypted").first()
             if saved is not None and decrypt_json(saved.url_encrypted).get("url") == url:
                 continue  # the same address again: nothing changes, its last test still holds
-            ChatWebhook.objects.update_or_create(
-                **scope,
-                defaults={
-                    "url_encrypted": encrypt_json({"url": url}),
-                    "url_hint": chat_hint(url),
-                    **CHAT_TEST_CLEARED,
-                },
-            )
+            values = {
+                "url_encrypted": encrypt_json({"url": url}),
+                "url_hint": chat_hint(url),
+                **CHAT_TEST_CLEARED,
+            }
+            if kind in expect and expect[kind] is None:
+                try:  # a second one saved meanwhile is refused, not replaced
+                    with transaction.atomic():
+                        ChatWebhook.objects.create(**scope, **values)
+                except IntegrityError:
+                    raise _chat_conflict(kind, exists=True) from None
+            else:
+                ChatWebhook.objects.update_or_create(**scope, defaults=values)
             done[kind] = True
         settings_changed(
             actor=actor,
@@ -145,12 +181,23 @@ def chat_webhooks_set(
             agency_id=agency_id,
             hidden=ChatKind.values,
         )
+    return chat_webhooks_of(agency_id=agency_id, clinic=clinic)
 
 
 def chat_webhooks_of(*, agency_id: int, clinic: Clinic | None) -> dict[str, ChatWebhook]:
     """The webhooks of one scope by kind (never the URL: pages show `url_hint`)."""
     rows = ChatWebhook.objects.filter(agency_id=agency_id, clinic=clinic).defer("url_encrypted")
     return {row.kind: row for row in rows}
+
+
+def chat_webhooks_of_clinic(clinic: Clinic) -> QuerySet[ChatWebhook]:
+    """A clinic's own webhooks (the agency's reach it too, but are the agency's), Slack first,
+    without their URL: what the chat webhooks API lists and finds by id."""
+    return (
+        ChatWebhook.objects.filter(agency_id=clinic.agency_id, clinic=clinic)
+        .defer("url_encrypted")
+        .order_by("kind", "pk")
+    )
 
 
 def chat_webhooks_for(clinic: Clinic) -> list[ChatWebhook]:
@@ -165,20 +212,41 @@ def chat_webhooks_for(clinic: Clinic) -> list[ChatWebhook]:
 class ChatSent:
     """What one post to a channel came to: `ok`, else the platform's HTTP `status` and what it
     answered (`body`, on one line, trimmed), or, when it did not answer, the `error` (the
-    exception's class name) and whether that was a timeout."""
+    exception's class name, for the log only) and whether that was a timeout. `kind`: the
+    channel's (`ChatKind`), to name it."""
 
     ok: bool
     status: int | None = None
     body: str = ""
     error: str = ""
     timed_out: bool = False
+    kind: str = ""
+
+    @property
+    def reason(self) -> str:
+        """Why it was not posted, in words the people who read a timeline understand ("" when
+        it was): never an exception's name (`chat_send` logs that for the engineers)."""
+        if self.ok:
+            return ""
+        who = ChatKind(self.kind).label if self.kind in ChatKind.values else "the chat service"
+        if self.timed_out:
+            seconds = f"{CHAT_TIMEOUT:g} second{'' if CHAT_TIMEOUT == 1 else 's'}"
+            return f"{who} did not answer within {seconds}"
+        if self.status is None:
+            return f"{who} could not be reached (a wrong address, or it or the network is down)"
+        if self.status == 429:
+            return f"{who} is limiting posts to this channel right now (HTTP 429)"
+        if self.status >= 500:
+            return f"{who} had a problem on its side (HTTP {self.status})"
+        if self.status in (404, 410):
+            return f"{who} says this webhook no longer exists (HTTP {self.status})"
+        return f"{who} refused the message (HTTP {self.status})"
 
     @property
     def outcome(self) -> str:
-        """ "posted" or why not, in a few words (incident timelines, outbox notices)."""
-        if self.ok:
-            return "posted"
-        return f"failed ({self.error})" if self.error else f"failed (HTTP {self.status})"
+        """ "posted" or why not, in a few plain words (incident timelines, outbox notices):
+        "not posted — Slack refused the message (HTTP 403)"."""
+        return "posted" if self.ok else f"not posted — {self.reason}"
 
 
 def _timed_out(exc: Exception) -> bool:
@@ -206,8 +274,10 @@ def chat_send(hook: ChatWebhook, message: dict) -> ChatSent:
             ok = 200 <= status < 300
     except Exception as exc:  # noqa: BLE001 - the caller records the outcome
         logger.warning("chat %s post failed: %s: %s", hook.kind, exc.__class__.__name__, exc)
-        return ChatSent(ok=False, error=exc.__class__.__name__, timed_out=_timed_out(exc))
-    return ChatSent(ok=ok, status=status, body=" ".join(body.split())[:300])
+        return ChatSent(
+            ok=False, error=exc.__class__.__name__, timed_out=_timed_out(exc), kind=hook.kind
+        )
+    return ChatSent(ok=ok, status=status, body=" ".join(body.split())[:300], kind=hook.kind)
 
 
 def chat_post(hook: ChatWebhook, message: dict) -> str:
@@ -285,10 +355,15 @@ _CODE = re.compile(r"^[a-z][a-z_]{1,60}$")
 
 
 class ChatTestTooSoon(DomainError):
-    """A test of the same webhook less than `CHAT_TEST_EVERY` ago."""
+    """A test of the same webhook less than `CHAT_TEST_EVERY` ago; `wait`: the seconds until
+    the next may be sent."""
 
     status_code = 429
     code = "too_soon"
+
+    def __init__(self, detail: str, *, wait: int):
+        super().__init__(detail)
+        self.wait = wait
 
 
 @dataclass(frozen=True)
@@ -395,14 +470,14 @@ def chat_webhook_of(*, agency_id: int, clinic: Clinic | None, kind: str) -> Chat
     return ChatWebhook.objects.filter(agency_id=agency_id, clinic=clinic, kind=kind).first()
 
 
-def chat_webhook_test(*, hook: ChatWebhook, by: User) -> ChatTested:
+def chat_webhook_test(*, hook: ChatWebhook, by: Actor) -> ChatTested:
     """Post a short, clearly labelled test notice to `hook`'s channel, through the same path
     as real alerts (`chat_notice`, `chat_send`: Slack's blocks, Teams' Adaptive Card), and
     remember it on the row: when, by whom, whether it arrived and why not, in words. At most
     one test per webhook every `CHAT_TEST_EVERY` (`ChatTestTooSoon`, nothing sent). A result
     is dropped when the URL was replaced while the test ran (it was not this URL's)."""
     now = timezone.now()
-    who = by.full_name or by.email
+    who = by.name
     claimed = (
         ChatWebhook.objects.filter(pk=hook.pk, url_encrypted=hook.url_encrypted)
         .filter(Q(last_test_at__isnull=True) | Q(last_test_at__lte=now - CHAT_TEST_EVERY))
@@ -424,7 +499,8 @@ def chat_webhook_test(*, hook: ChatWebhook, by: User) -> ChatTested:
         wait = max(1, int((last + CHAT_TEST_EVERY - now).total_seconds() + 0.999))
         raise ChatTestTooSoon(
             f"A test message was just tried on this {label} webhook: wait {wait} second"
-            f"{'' if wait == 1 else 's'} before sending another."
+            f"{'' if wait == 1 else 's'} before sending another.",
+            wait=wait,
         )
     if hook.clinic_id is not None:
         clinic = Clinic.objects.only("name", "slug", "timezone").get(pk=hook.clinic_id)
@@ -457,7 +533,7 @@ def chat_webhook_test(*, hook: ChatWebhook, by: User) -> ChatTested:
     ChatWebhook.objects.filter(pk=hook.pk, url_encrypted=hook.url_encrypted).update(
         last_test_ok=sent.ok, last_test_result=result[:600]
     )
-    logger.info("chat %s webhook %s tested by %s: %s", hook.kind, hook.pk, by.pk, sent.outcome)
+    logger.info("chat %s webhook %s tested by %s: %s", hook.kind, hook.pk, by.label, sent.outcome)
     return ChatTested(ok=sent.ok, words=words, at=now)
 
 

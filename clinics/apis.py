@@ -6,17 +6,32 @@ from rest_framework.response import Response
 from accounts.credentials import ROTATION_GRACE_HELP, api_key_create, api_key_revoke, api_key_rotate
 from accounts.models import ApiKey, RotationGrace, Scope
 from agency.selectors import agency_memberships_managing, api_keys_listed
+from clinics.alerting import (
+    ChatTestTooSoon,
+    chat_url_refusal,
+    chat_webhook_test,
+    chat_webhooks_of_clinic,
+    chat_webhooks_set,
+)
 from clinics.forms import DATE_HELP
-from clinics.models import Clinic, SettingChange, clinic_zone
-from clinics.selectors import clinic_api_keys_listed, clinics_for_actor, settings_history
-from clinics.services import clinic_create
+from clinics.models import ChatKind, ChatWebhook, Clinic, SettingChange, clinic_zone
+from clinics.selectors import (
+    clinic_api_keys_listed,
+    clinics_for_actor,
+    settings_history,
+    settings_history_changed_by,
+)
+from clinics.services import clinic_api_key_create, clinic_create
 from core.api import (
+    ACTOR_LABEL,
+    ACTOR_LABEL_INVALID,
     ClinicAPIView,
     Pagination,
     PublicAPIView,
     paginated_response,
     query_params_validated,
 )
+from core.days import day_in_range
 from core.permissions import Permission
 from core.settings_history import AREA_WORDS
 
@@ -126,6 +141,12 @@ class MeApi(ClinicAPIView):
 
 
 class ApiKeyOutputSerializer(serializers.ModelSerializer):
+    prefix = serializers.CharField(
+        read_only=True,
+        help_text="What tells the key apart, not secret: the part of the secret between `cwk_` "
+        "and the next `_` (the secret is `cwk_<prefix>_<random>`). The key pages show it as "
+        "`cwk_<prefix>_…`; `me/`'s `actor` and the logs as `api-key:<prefix>`.",
+    )
     replaced_by_id = serializers.IntegerField(
         read_only=True,
         allow_null=True,
@@ -230,7 +251,9 @@ def rotated(request, key: ApiKey, by) -> Response:
 
 
 class ApiKeyListApi(ClinicAPIView):
-    """This clinic's API keys. Creating one returns its secret once; only a digest is kept."""
+    """This clinic's API keys. Creating one returns its secret once; only a digest is kept.
+    A clinic key has `read` and/or `write`: `approve` is refused (400 on `scopes`), since a key
+    the agency's staff create never gives the clinic's approval step."""
 
     read_permission = Permission.MANAGE
     write_permission = Permission.MANAGE
@@ -238,7 +261,12 @@ class ApiKeyListApi(ClinicAPIView):
     class ApiKeyCreateInputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=100)
         scopes = serializers.ListField(
-            child=serializers.ChoiceField(choices=Scope.choices), min_length=1
+            child=serializers.ChoiceField(choices=Scope.choices),
+            min_length=1,
+            help_text="`read`, `write`, `approve`. `approve` is for agency keys (the agency's "
+            "approval step, and the approvals log); a clinic key cannot have it (400 on "
+            "`scopes`): the clinic's own approval step is given by an approver of the clinic who "
+            "is not agency staff, in the portal or with their personal token.",
         )
 
     @extend_schema(responses=ApiKeyOutputSerializer(many=True))
@@ -254,8 +282,7 @@ class ApiKeyListApi(ClinicAPIView):
             raise PermissionDenied("API keys cannot create API keys.")
         data = self.ApiKeyCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        key, issued = api_key_create(
-            agency=self.clinic.agency,
+        key, issued = clinic_api_key_create(
             clinic=self.clinic,
             name=data.validated_data["name"],
             scopes=data.validated_data["scopes"],
@@ -406,8 +433,13 @@ class SettingChangeOutputSerializer(serializers.ModelSerializer):
 
 
 class SettingsHistoryFilterSerializer(serializers.Serializer):
-    person = serializers.CharField(
-        required=False, max_length=100, help_text="Only this person's or key's changes (`by`)."
+    person = serializers.RegexField(
+        ACTOR_LABEL,
+        required=False,
+        max_length=80,
+        error_messages={"invalid": ACTOR_LABEL_INVALID},
+        help_text="Only the changes of this person, key or part of Carewatch (`by` of a change: "
+        "`user:12`, `api-key:ab12cd34`, `system:<part>`); one who changed nothing here is a 400.",
     )
     area = serializers.ChoiceField(
         choices=[(a.value, words) for a, words in AREA_WORDS.items()],
@@ -416,17 +448,23 @@ class SettingsHistoryFilterSerializer(serializers.Serializer):
     )
     changed_from = serializers.DateField(
         required=False,
-        help_text="From this day (YYYY-MM-DD, the clinic's time zone), inclusive.",
+        help_text="From this day (YYYY-MM-DD, the clinic's time zone), inclusive; 1970-01-01 "
+        "to 2999-12-31.",
         error_messages={"invalid": DATE_HELP},
+        validators=[day_in_range],
     )
     changed_to = serializers.DateField(
         required=False,
-        help_text="To this day (YYYY-MM-DD, the clinic's time zone), inclusive.",
+        help_text="To this day (YYYY-MM-DD, the clinic's time zone), inclusive; 1970-01-01 to "
+        "2999-12-31.",
         error_messages={"invalid": DATE_HELP},
+        validators=[day_in_range],
     )
 
+    date_ranges = (("changed_from", "changed_to"),)  # query_params_validated
 
-HISTORY_PARAMS_OTHER = ("cursor", "page_size", "page", "format")
+
+PERSON_CHANGED_NOTHING = "Nobody by that label changed a setting here."
 
 
 class SettingsHistoryApi(ClinicAPIView):
@@ -435,7 +473,8 @@ class SettingsHistoryApi(ClinicAPIView):
     sources) and the agency's own (chat webhooks, branding), newest first, each with its old
     and new value in words (secrets never: only whether one was set, replaced or removed) and
     whether it was changed on a page or through the API. Owners and managers (`manage`). An
-    unknown parameter, a bad value or `changed_to` before `changed_from` is a 400 naming it."""
+    unknown parameter, a bad value, a day outside 1970-01-01 to 2999-12-31, `changed_to`
+    before `changed_from` or a `person` who changed nothing here is a 400 naming it."""
 
     read_permission = Permission.MANAGE
 
@@ -444,12 +483,12 @@ class SettingsHistoryApi(ClinicAPIView):
         responses=SettingChangeOutputSerializer(many=True),
     )
     def get(self, request):
-        filters = query_params_validated(
-            SettingsHistoryFilterSerializer, request.query_params, also=HISTORY_PARAMS_OTHER
-        )
-        start, end = filters.get("changed_from"), filters.get("changed_to")
-        if start and end and start > end:
-            raise ValidationError({"changed_to": ["Must be on or after “changed_from”."]})
+        filters = query_params_validated(SettingsHistoryFilterSerializer, request.query_params)
+        person = filters.get("person")
+        if person and not settings_history_changed_by(
+            agency_id=self.clinic.agency_id, clinic=self.clinic, person=person
+        ):
+            raise ValidationError({"person": [PERSON_CHANGED_NOTHING]})
         rows = settings_history(
             agency_id=self.clinic.agency_id,
             clinic=self.clinic,
@@ -457,3 +496,205 @@ class SettingsHistoryApi(ClinicAPIView):
             **filters,
         )
         return paginated_response(self, rows, SettingChangeOutputSerializer)
+
+
+# --- chat webhooks: where the clinic's incident alerts and delivery failures are posted -------
+
+CHAT_KIND_REFUSED = f"Unknown chat; choose one of {', '.join(ChatKind.values)}."
+CHAT_URL_HELP = (
+    "The incoming-webhook URL the chat gave you: https on Slack's (hooks.slack.com) or Teams' "
+    "(*.webhook.office.com, Workflows on logic.azure.com / api.powerplatform.com) hosts. A "
+    "secret: stored encrypted, never returned (only `url_hint`)."
+)
+
+
+class ChatWebhookOutputSerializer(serializers.ModelSerializer):
+    kind_words = serializers.CharField(source="get_kind_display", help_text="`kind` in words.")
+
+    class Meta:
+        model = ChatWebhook
+        fields = ["id", "kind", "kind_words", "url_hint", "last_test_at", "last_test_by_name",
+                  "last_test_ok", "last_test_result", "created_at", "updated_at"]  # fmt: skip
+        extra_kwargs = {
+            "url_hint": {"help_text": "What is shown of the URL, a secret: its host and last "
+                         "four characters."},
+            "last_test_at": {"help_text": "When a test message was last sent (`test/`); null "
+                             "until then, and again once the URL changes."},
+            "last_test_by_name": {"help_text": "Who sent it, in words."},
+            "last_test_ok": {"help_text": "Whether it arrived; null while it is being sent or "
+                             "before any test."},
+            "last_test_result": {"help_text": "What happened, in words: where to look, or what "
+                                 "the platform answered and what to do."},
+        }  # fmt: skip
+
+
+class ChatWebhookInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=ChatKind.choices,
+        help_text="The chat: one webhook of each per clinic.",
+        error_messages={"invalid_choice": CHAT_KIND_REFUSED},
+    )
+    url = serializers.CharField(
+        max_length=500,
+        write_only=True,
+        help_text=CHAT_URL_HELP,
+        error_messages={"blank": "Paste the webhook URL.", "required": "Paste the webhook URL."},
+    )
+
+    def validate(self, data):
+        if problem := chat_url_refusal(data["kind"], data["url"]):
+            raise serializers.ValidationError({"url": [problem]})
+        return data
+
+
+class ChatWebhookUpdateSerializer(serializers.Serializer):
+    # validated against the webhook's own kind (context `kind`)
+
+    kind = serializers.ChoiceField(
+        choices=ChatKind.choices,
+        required=False,
+        help_text="The webhook's own kind (it cannot change: delete it and create one of the "
+        "other kind).",
+        error_messages={"invalid_choice": CHAT_KIND_REFUSED},
+    )
+    url = serializers.CharField(
+        max_length=500,
+        required=False,
+        write_only=True,
+        help_text=CHAT_URL_HELP,
+        error_messages={"blank": "Paste the webhook URL."},
+    )
+
+    def validate(self, data):
+        kind = self.context["kind"]
+        if data.get("kind", kind) != kind:
+            raise serializers.ValidationError(
+                {"kind": [f"This is a {ChatKind(kind).label} webhook and stays one: delete it "
+                          f"and create a {ChatKind(data['kind']).label} webhook instead."]}
+            )  # fmt: skip
+        if "url" in data and (problem := chat_url_refusal(kind, data["url"])):
+            raise serializers.ValidationError({"url": [problem]})
+        return data
+
+
+class ChatWebhookTestOutputSerializer(serializers.Serializer):
+    ok = serializers.BooleanField(help_text="Whether the platform took the test message.")
+    result = serializers.CharField(
+        help_text="What happened, in words: where to look for the message, or what the "
+        "platform answered (its HTTP status and message) and what to do."
+    )
+    tested_at = serializers.DateTimeField()
+    webhook = ChatWebhookOutputSerializer(help_text="The webhook, with this test as its last.")
+
+
+def _chat_webhook(clinic: Clinic, webhook_id: int) -> ChatWebhook:
+    hook = chat_webhooks_of_clinic(clinic).filter(pk=webhook_id).first()
+    if hook is None:
+        raise NotFound()
+    return hook
+
+
+class ChatWebhookListApi(ClinicAPIView):
+    """This clinic's Slack and Microsoft Teams channels, at most one of each: where its incident
+    alerts and delivery failures are posted, on top of the agency's own channels (set on the
+    agency's chat settings page). A webhook's URL is a secret: stored encrypted and never
+    returned, only its host and last four characters (`url_hint`). Changes need `manage`
+    (owners and managers), are checked as on the alert settings page, and are kept in the
+    settings history without the URL. A second webhook of a kind is a 409 `exists`."""
+
+    write_permission = Permission.MANAGE
+
+    @extend_schema(responses=ChatWebhookOutputSerializer(many=True))
+    def get(self, request):
+        return paginated_response(
+            self, chat_webhooks_of_clinic(self.clinic), ChatWebhookOutputSerializer
+        )
+
+    @extend_schema(request=ChatWebhookInputSerializer, responses={201: ChatWebhookOutputSerializer})
+    def post(self, request):
+        data = ChatWebhookInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        kind = data.validated_data["kind"]
+        hooks = chat_webhooks_set(
+            agency_id=self.clinic.agency_id,
+            clinic=self.clinic,
+            changes={kind: data.validated_data["url"]},
+            actor=self.actor,
+            expect={kind: None},
+        )
+        return Response(
+            ChatWebhookOutputSerializer(hooks[kind]).data, status=status.HTTP_201_CREATED
+        )
+
+
+class ChatWebhookDetailApi(ClinicAPIView):
+    """One of this clinic's chat webhooks. A new `url` replaces its address (the same address
+    again changes nothing) and clears its last test; deleting it stops this clinic's alerts to
+    that channel. A webhook changed or removed meanwhile is a 409 `changed`."""
+
+    write_permission = Permission.MANAGE
+
+    @extend_schema(responses=ChatWebhookOutputSerializer)
+    def get(self, request, webhook_id: int):
+        return Response(ChatWebhookOutputSerializer(_chat_webhook(self.clinic, webhook_id)).data)
+
+    @extend_schema(request=ChatWebhookUpdateSerializer, responses=ChatWebhookOutputSerializer)
+    def patch(self, request, webhook_id: int):
+        hook = _chat_webhook(self.clinic, webhook_id)
+        data = ChatWebhookUpdateSerializer(data=request.data, context={"kind": hook.kind})
+        data.is_valid(raise_exception=True)
+        if "url" in data.validated_data:
+            hook = chat_webhooks_set(
+                agency_id=self.clinic.agency_id,
+                clinic=self.clinic,
+                changes={hook.kind: data.validated_data["url"]},
+                actor=self.actor,
+                expect={hook.kind: hook.pk},
+            )[hook.kind]
+        return Response(ChatWebhookOutputSerializer(hook).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, webhook_id: int):
+        hook = _chat_webhook(self.clinic, webhook_id)
+        chat_webhooks_set(
+            agency_id=self.clinic.agency_id,
+            clinic=self.clinic,
+            changes={hook.kind: None},
+            actor=self.actor,
+            expect={hook.kind: hook.pk},
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ChatWebhookTestApi(ClinicAPIView):
+    """Send a test message to a chat webhook's channel, as the alert settings page's "Send test
+    message" does: a short notice labelled "Test message · <clinic>: no incident", through
+    the same path as real alerts. The answer says, in words, whether it arrived and, if not,
+    what the platform answered and what to do (`ok` false is still a 200: the test ran); the
+    webhook remembers it as its last test until its URL changes. One test per webhook every
+    10 seconds: sooner is a 429 `too_soon` with `Retry-After`, and nothing is sent. Needs
+    `manage`."""
+
+    write_permission = Permission.MANAGE
+
+    @extend_schema(request=None, responses=ChatWebhookTestOutputSerializer)
+    def post(self, request, webhook_id: int):
+        hook = _chat_webhook(self.clinic, webhook_id)
+        tested = chat_webhook_test(hook=hook, by=self.actor)
+        return Response(
+            ChatWebhookTestOutputSerializer(
+                {
+                    "ok": tested.ok,
+                    "result": tested.words,
+                    "tested_at": tested.at,
+                    "webhook": chat_webhooks_of_clinic(self.clinic).filter(pk=hook.pk).first()
+                    or hook,
+                }
+            ).data
+        )
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        if isinstance(exc, ChatTestTooSoon):
+            response["Retry-After"] = str(exc.wait)
+        return response

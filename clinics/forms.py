@@ -13,6 +13,7 @@ from clinics.preferences import (
     Preferences,
     notification_preferences_save,
 )
+from core.days import day_in_range
 from core.errors import DomainError
 from core.settings_history import AREA_WORDS
 
@@ -215,11 +216,11 @@ class SettingsHistoryFilterForm(forms.Form):
         error_messages={"invalid_choice": "Choose a kind of setting from the list."},
     )  # fmt: skip
     changed_from = forms.DateField(
-        label="From", required=False, input_formats=["%Y-%m-%d"],
+        label="From", required=False, input_formats=["%Y-%m-%d"], validators=[day_in_range],
         widget=forms.DateInput(attrs={"type": "date"}), error_messages={"invalid": DATE_HELP},
     )  # fmt: skip
     changed_to = forms.DateField(
-        label="To", required=False, input_formats=["%Y-%m-%d"],
+        label="To", required=False, input_formats=["%Y-%m-%d"], validators=[day_in_range],
         widget=forms.DateInput(attrs={"type": "date"}), error_messages={"invalid": DATE_HELP},
     )  # fmt: skip
 

@@ -17,7 +17,7 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import Max, Min
+from django.db.models import Case, F, Max, Min, Q, When
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -259,12 +259,19 @@ def mails_send_quietly(messages: list[EmailMessage], *, what: str = "notificatio
 
 def notifications_close(*, clinic: Clinic, ref: str, keep: Iterable[User] = ()) -> int:
     """The thing is done (the incident acknowledged, the approval given): its messages leave
-    the banner and the badge — except those of the people in `keep`, for whom it is still the
-    same thing to do."""
+    the banner and the badge, and the next hourly digest no longer owes them ("waits for
+    you" about something done is not mailed) — except those of the people in `keep`, for
+    whom it is still the same thing to do. An e-mail owed for information only
+    (`people_notify(email_later=True)`) is still sent: it says what happened."""
     return (
-        Notification.objects.filter(clinic=clinic, ref=ref, open=True)
+        Notification.objects.filter(clinic=clinic, ref=ref)
+        .filter(Q(open=True) | Q(waits=True, email_pending=True))
         .exclude(user__in=[u.pk for u in keep])
-        .update(open=False, updated_at=timezone.now())
+        .update(
+            open=False,
+            email_pending=Case(When(waits=True, then=False), default=F("email_pending")),
+            updated_at=timezone.now(),
+        )
     )
 
 
@@ -276,6 +283,18 @@ def notifications_retitle(*, clinic: Clinic, ref: str, title: str, url: str = ""
     if url:
         fields["url"] = url[:500]
     return Notification.objects.filter(clinic=clinic, ref=ref, open=True).update(**fields)
+
+
+def notifications_withdraw(*, clinic: Clinic, ref: str, title: str) -> int:
+    """What waited for people was withdrawn (a text nobody is to approve any more): its
+    messages leave the banner and the badge, the next hourly digest leaves them out (a
+    closed one still owed to it too), and each says what happened (`title`) in the person's
+    history. Returns how many messages changed."""
+    return (
+        Notification.objects.filter(clinic=clinic, ref=ref, waits=True)
+        .filter(Q(open=True) | Q(email_pending=True))
+        .update(open=False, email_pending=False, title=title[:300], updated_at=timezone.now())
+    )
 
 
 def notification_read(*, user: User, clinic: Clinic, ref: str) -> int:

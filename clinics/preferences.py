@@ -56,10 +56,11 @@ class OptionalEmail:
 OPTIONAL_EMAILS: dict[str, OptionalEmail] = {
     "replies": OptionalEmail(
         label="What happened to the replies you wrote",
-        help="Published, not posted, or to be posted by hand. Nothing for you to do: the "
-        "agency's owners and the people who must act are told separately.",
+        help="Published, not posted, to be posted by hand, or withdrawn because its review was "
+        "settled. Nothing for you to do: the agency's owners and the people who must act are "
+        "told separately.",
         off_words="No e-mail: only in my notification history",
-        kinds=frozenset({"reply_published", "reply_failed", "reply_by_hand"}),
+        kinds=frozenset({"reply_published", "reply_failed", "reply_by_hand", "reply_withdrawn"}),
         audience=STAFF,
     ),
     "information": OptionalEmail(

@@ -112,7 +112,7 @@ def settings_history(
     brand); else every clinic's and the agency-wide ones, or only the agency-wide ones
     (`place` "agency") or one clinic's (`place` its slug). `person` is an actor's label,
     `area` a `SettingArea`; the days `changed_from` to `changed_to` (inclusive) are days in
-    `zone`."""
+    `zone`, from `core.days.FIRST_DAY` to `LAST_DAY` (the filters' `day_in_range`)."""
     rows = SettingChange.objects.filter(agency_id=agency_id).select_related("clinic")
     if clinic is not None:
         rows = rows.filter(Q(clinic=clinic) | Q(clinic__isnull=True))
@@ -130,6 +130,11 @@ def settings_history(
         after = changed_to + timedelta(days=1)
         rows = rows.filter(created_at__lt=datetime.combine(after, time.min, tzinfo=zone))
     return rows.order_by("-created_at", "-id")
+
+
+def settings_history_changed_by(*, agency_id: int, clinic: Clinic | None, person: str) -> bool:
+    """Whether `person` (an actor's label) changed a setting in `settings_history`'s scope."""
+    return settings_history(agency_id=agency_id, clinic=clinic, person=person).exists()
 
 
 def settings_history_people(*, agency_id: int, clinic: Clinic | None = None) -> list[tuple]:

@@ -9,10 +9,12 @@ from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import schema_exists
 
 from accounts.actors import Actor
-from accounts.models import User
+from accounts.credentials import IssuedSecret, api_key_create
+from accounts.models import ApiKey, User
 from accounts.services import user_get_or_create, user_membership_changed, user_membership_removed
 from agency.models import Agency, AgencyMembership
 from agency.services import MemberChange, Removal, Told, departure_complete, member_tell
+from clinics.access import clinic_key_scopes_refusal
 from clinics.history import settings_changed
 from clinics.models import (
     Clinic,
@@ -110,6 +112,20 @@ def clinic_create(
     except IntegrityError as exc:
         raise Conflict(f"Could not create the clinic: {exc}".splitlines()[0]) from exc
     return clinic
+
+
+def clinic_api_key_create(
+    *, clinic: Clinic, name: str, scopes: list[str], created_by: User
+) -> tuple[ApiKey, IssuedSecret]:
+    """A key of `clinic`, as its API-keys page and `POST api-keys/` create it: the checks of
+    `accounts.credentials.api_key_create` (a name, known scopes, no second working key of the
+    same name), and no `approve` scope the key could never use
+    (`clinics.access.clinic_key_scopes_refusal`: 400 on `scopes`, nothing created)."""
+    if refusal := clinic_key_scopes_refusal(clinic=clinic, scopes=scopes, created_by=created_by):
+        raise ValidationFailed("Invalid scopes.", fields={"scopes": [refusal]})
+    return api_key_create(
+        agency=clinic.agency, clinic=clinic, name=name, scopes=scopes, created_by=created_by
+    )
 
 
 @transaction.atomic

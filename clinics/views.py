@@ -12,7 +12,7 @@ from django.views import View
 from django.views.generic.base import TemplateResponseMixin
 
 from accounts.actors import Actor
-from accounts.credentials import api_key_create, api_key_revoke
+from accounts.credentials import api_key_revoke
 from accounts.models import ApiKey, RotationGrace, Scope
 from accounts.selectors import user_is_agency_staff
 from agency.forms import ApiKeyForm, apply_domain_errors
@@ -78,6 +78,7 @@ from clinics.selectors import (
 )
 from clinics.services import (
     CLINIC_EDITABLE,
+    clinic_api_key_create,
     clinic_create,
     clinic_departure,
     clinic_member_duties,
@@ -253,13 +254,14 @@ class ClinicApiKeysView(SettingsView):
 
     # A clinic key's approve scope gives the clinic's own approval step, which a key created
     # by the agency's staff never gives (separation of duties): the staff's page does not
-    # offer it (walk 9 #30)
+    # offer it (walk 9 #30), and `clinic_api_key_create` refuses it (walk 11 F1)
     SCOPES_OFFERED = (Scope.READ, Scope.WRITE)
     SCOPES_HELP = (
         "Read: pull reviews, scores and incidents; write: push reviews and draft replies. "
-        "There is no approve scope here: a clinic key's approval is the clinic's own step, "
-        "which a key created by the agency's staff never gives. The agency's approval step "
-        "is given by people (or an agency key with the approve scope)."
+        "There is no approve scope here: the clinic's approval step is given only by an "
+        "approver of the clinic who is not agency staff, in the portal or with their personal "
+        "token, never by a key created here. The agency's approval step is given by people "
+        "(or an agency key with the approve scope)."
     )
 
     def _form(self, data=None):
@@ -287,8 +289,7 @@ class ClinicApiKeysView(SettingsView):
             if not form.is_valid():
                 return self._render(400, form)
             try:
-                key, issued = api_key_create(
-                    agency=self.clinic.agency,
+                key, issued = clinic_api_key_create(
                     clinic=self.clinic,
                     created_by=request.user,
                     **form.cleaned_data,
@@ -393,7 +394,7 @@ def chat_test_send(request, *, agency_id: int, clinic: Clinic | None) -> bool:
         )
         return False
     try:
-        tested = chat_webhook_test(hook=hook, by=request.user)
+        tested = chat_webhook_test(hook=hook, by=request.actor)
     except DomainError as exc:  # too soon (ChatTestTooSoon), or changed meanwhile
         messages.warning(request, exc.detail)
     else:
@@ -551,7 +552,8 @@ class NotificationHistoryView(LoginRequiredMixin, TemplateResponseMixin, View):
     """The notification history of one of the agency's staff: what they were told in the last
     60 days about every clinic they reach, on the agency's pages (a clinic's people have
     theirs in the portal, `portal.views.PortalNotificationsView`: they are sent home, where
-    they open their clinic)."""
+    they open their clinic). Each notice's times are in its clinic's zone, named ("13:46
+    EST"), as that clinic's own pages show them (`clinics.middleware` activates its zone)."""
 
     template_name = "clinics/notification_history.html"
 
@@ -561,6 +563,8 @@ class NotificationHistoryView(LoginRequiredMixin, TemplateResponseMixin, View):
             messages.info(request, "Your notifications are in each clinic’s portal: open it.")
             return HttpResponseRedirect(reverse("home"))
         rows = notifications_history_everywhere(user)
+        for n in rows:
+            n.zone = clinic_zone(n.clinic)
         pref = preferences_for([user])[user.pk]
         return self.render_to_response(
             {

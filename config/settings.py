@@ -10,6 +10,7 @@ import dj_database_url
 from kombu import Queue
 
 from config import env as env_module
+from core.branding import totp_issuer
 from scoring.ml.data import default_data_dir
 
 ENV = env_module.load()
@@ -157,7 +158,7 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 PASSWORD_RESET_TIMEOUT = 60 * 60  # a reset link works for an hour, once
 # An invitation's link (the first password) works once, for days: accounts.tokens.
 INVITATION_TIMEOUT = max(1, ENV.invitation_days) * 24 * 60 * 60
-OTP_TOTP_ISSUER = "Carewatch"
+OTP_TOTP_ISSUER = totp_issuer  # the brand the person knows (a clinic's people: the agency's)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False
@@ -252,6 +253,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "core.openapi.ApiAutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.JsonParser",  # a body that is not JSON is answered in words
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": None,
@@ -281,9 +287,11 @@ SPECTACULAR_SETTINGS = {
         "core.schema.examples_add",
         "core.openapi.tags_add",
         "core.openapi.deprecated_mark",
+        "core.openapi.unused_components_drop",
     ],
     "ENUM_NAME_OVERRIDES": {
         "SourceKindEnum": "feeds.models.SourceKind",
+        "ChatKindEnum": "clinics.models.ChatKind",
         "SentimentEnum": "scoring.models.SentimentLabel",
         "ItemKindEnum": "feeds.models.ItemKind",
         "ReviewStatusEnum": "feeds.models.ReviewStatus",

@@ -15,7 +15,7 @@ from clinics.apis import (
 from clinics.urls import account_patterns as clinic_account_patterns
 from clinics.urls import staff_patterns as clinic_staff_patterns
 from core.schema import ApiDocsRedocView, ApiDocsSwaggerView, ApiSchemaView
-from core.views import health
+from core.views import favicon, health
 from crisis.views_alerts import AckLinkView, AlertBannerView
 from dashboard.urls import staff_patterns as dashboard_staff_patterns
 from feeds.apis import WebhookReceiveApi
@@ -50,6 +50,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     *clinic_account_patterns,
     path("health/", health, name="health"),
+    path("favicon.ico", favicon, name="favicon"),
     path("alerts/banner/", AlertBannerView.as_view(), name="alert-banner"),
     path("alerts/ack/<str:token>/", AckLinkView.as_view(), name="alert-ack"),
     path("brand/<slug:slug>.css", brand_css, name="brand-css"),

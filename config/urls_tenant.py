@@ -9,6 +9,9 @@ from clinics.apis import (
     ApiKeyListApi,
     ApiKeyRevokeApi,
     ApiKeyRotateApi,
+    ChatWebhookDetailApi,
+    ChatWebhookListApi,
+    ChatWebhookTestApi,
     MeApi,
     SettingsHistoryApi,
 )
@@ -61,6 +64,17 @@ api_v1 = [
     path("api-keys/<int:key_id>/revoke/", ApiKeyRevokeApi.as_view(), name="api-key-revoke"),
     path("api-keys/<int:key_id>/rotate/", ApiKeyRotateApi.as_view(), name="api-key-rotate"),
     path("settings-history/", SettingsHistoryApi.as_view(), name="settings-history"),
+    path("chat-webhooks/", ChatWebhookListApi.as_view(), name="chat-webhook-list"),
+    path(
+        "chat-webhooks/<int:webhook_id>/",
+        ChatWebhookDetailApi.as_view(),
+        name="chat-webhook-detail",
+    ),
+    path(
+        "chat-webhooks/<int:webhook_id>/test/",
+        ChatWebhookTestApi.as_view(),
+        name="chat-webhook-test",
+    ),
     *crisis_urls.api_patterns,
     *webhooks_urls.api_patterns,
     *facts_urls.api_patterns,

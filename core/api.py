@@ -17,11 +17,20 @@ from django.core import signing
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import OrderBy
-from django.http import Http404, HttpResponse
-from drf_spectacular.utils import OpenApiRequest
+from django.http import Http404, HttpResponse, QueryDict
+from drf_spectacular.utils import OpenApiParameter, OpenApiRequest
 from rest_framework import exceptions, status
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
-from rest_framework.fields import SkipField
+from rest_framework.fields import (
+    BooleanField,
+    CharField,
+    ChoiceField,
+    DictField,
+    ListField,
+    MultipleChoiceField,
+    SkipField,
+)
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import BasePagination, Cursor, CursorPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -33,7 +42,8 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core import fastcache
-from core.errors import DomainError
+from core.days import RANGE_REVERSED
+from core.errors import BODY, DomainError
 from core.permissions import Permission
 
 
@@ -181,9 +191,13 @@ class _DefaultPagination:
 
 
 UNKNOWN_FIELD = "Unknown field."
+MUST_BE_STRING = "Must be a string."
+MUST_BE_BOOLEAN = "Must be true or false."
+# A serializer's and a model's non-field errors: answered under BODY (core.errors) in `fields`.
+_NON_FIELD_KEYS = (api_settings.NON_FIELD_ERRORS_KEY, "__all__")
 _BODY_METHODS = ("POST", "PUT", "PATCH")
 _NOT_DECLARED = object()
-_body_fields_known: dict[tuple[type, str], frozenset[str] | None] = {}
+_body_serializer_known: dict[tuple[type, str], tuple[frozenset[str] | None, Serializer | None]] = {}
 
 
 def _declared_request(view, method: str):
@@ -202,6 +216,25 @@ def _declared_request(view, method: str):
     return probe.get_request_serializer()
 
 
+def _body_serializer(view, method: str) -> tuple[frozenset[str] | None, Serializer | None]:
+    """(`body_fields`, the serializer that documents them), read once per view and method."""
+    key = (type(view), method)
+    if key not in _body_serializer_known:
+        declared = _declared_request(view, method)
+        if isinstance(declared, OpenApiRequest):
+            declared = declared.request
+        if isinstance(declared, type) and issubclass(declared, BaseSerializer):
+            declared = declared()
+        names, serializer = None, None
+        if declared is None:
+            names = frozenset()
+        elif isinstance(declared, Serializer) and not isinstance(declared, ListSerializer):
+            names = frozenset(declared.fields) or None
+            serializer = declared if names else None
+        _body_serializer_known[key] = (names, serializer)
+    return _body_serializer_known[key]
+
+
 def body_fields(view, method: str) -> frozenset[str] | None:
     """The names a write's JSON (or form) body may hold: the fields of the serializer the
     operation documents as its request, read-only ones included (a body read with GET may be
@@ -210,20 +243,7 @@ def body_fields(view, method: str) -> frozenset[str] | None:
     an object of named fields: no body declared, a file, a free-form object (an inbound
     webhook), a list, or a serializer without fields whose shape is written by hand (review
     ingest, which checks its items itself)."""
-    key = (type(view), method)
-    if key not in _body_fields_known:
-        declared = _declared_request(view, method)
-        if isinstance(declared, OpenApiRequest):
-            declared = declared.request
-        if isinstance(declared, type) and issubclass(declared, BaseSerializer):
-            declared = declared()
-        names = None
-        if declared is None:
-            names = frozenset()
-        elif isinstance(declared, Serializer) and not isinstance(declared, ListSerializer):
-            names = frozenset(declared.fields) or None
-        _body_fields_known[key] = names
-    return _body_fields_known[key]
+    return _body_serializer(view, method)[0]
 
 
 def unknown_body_fields_refused(view, request) -> None:
@@ -243,9 +263,101 @@ def unknown_body_fields_refused(view, request) -> None:
         raise exceptions.ValidationError(dict.fromkeys(unknown, [UNKNOWN_FIELD]))
 
 
+def _json_type_problems(field, value, path: str, problems: dict) -> None:
+    if value is None:
+        return  # null: the field's own `allow_null` answers
+    if isinstance(field, ListSerializer | ListField):
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                _json_type_problems(field.child, item, f"{path}[{index}]", problems)
+    elif isinstance(field, Serializer):
+        if isinstance(value, dict):
+            for name, inner in field.fields.items():
+                if name in value and not inner.read_only:
+                    _json_type_problems(inner, value[name], f"{path}.{name}", problems)
+    elif isinstance(field, DictField):
+        if isinstance(value, dict):
+            for name, item in value.items():
+                _json_type_problems(field.child, item, f"{path}.{name}", problems)
+    elif isinstance(field, BooleanField):
+        if not isinstance(value, bool):
+            problems[path] = [MUST_BE_BOOLEAN]
+    elif isinstance(field, CharField) and not isinstance(value, str):
+        problems[path] = [MUST_BE_STRING]
+
+
+def json_types_refused(view, request) -> None:
+    """A 400 naming each value of a JSON body whose JSON type is not its field's
+    (`{"fields": {"name": ["Must be a string."]}}`), before the view runs: DRF reads the number
+    5 as the text "5" and "yes" or 1 as true, so a client's type mistake would be stored as
+    something it did not mean. A text field takes a JSON string, a flag `true` or `false`, in
+    the serializer the operation documents as its request, nested ones included (`scopes[0]`,
+    `items[2].review_id`). Forms and query strings, whose values are all text, are read as
+    before."""
+    if request.method not in _BODY_METHODS:
+        return
+    serializer = _body_serializer(view, request.method)[1]
+    if serializer is None:
+        return
+    data = request.data
+    if not isinstance(data, dict) or isinstance(data, QueryDict):
+        return
+    problems: dict[str, list[str]] = {}
+    for name, field in serializer.fields.items():
+        if name in data and not field.read_only:
+            _json_type_problems(field, data[name], name, problems)
+    if problems:
+        raise exceptions.ValidationError(problems)
+
+
+_query_params_known: dict[type, frozenset[str]] = {}
+
+
+def query_params_declared(view) -> frozenset[str]:
+    """The query parameters `view`'s GET documents (`@extend_schema(parameters=...)`): the
+    fields of a filter serializer and each `OpenApiParameter` in the query."""
+    key = type(view)
+    if key not in _query_params_known:
+        names: set[str] = set()
+        schema_class = getattr(getattr(view, "get", None), "kwargs", {}).get("schema")
+        if schema_class is not None:
+            probe = schema_class()
+            probe.view, probe.method = view, "GET"
+            for parameter in probe.get_override_parameters():
+                if isinstance(parameter, OpenApiParameter):
+                    if parameter.location == OpenApiParameter.QUERY and not parameter.exclude:
+                        names.add(parameter.name)
+                elif isinstance(parameter, type) and issubclass(parameter, Serializer):
+                    names.update(parameter().fields)
+                elif isinstance(parameter, Serializer):
+                    names.update(parameter.fields)
+        _query_params_known[key] = frozenset(names)
+    return _query_params_known[key]
+
+
+class ContentNegotiation(DefaultContentNegotiation):
+    """DRF's, except that a `format` the view has no renderer for is a 400 naming the formats
+    it offers (DRF answers 404 "Not found.", as if the address were wrong)."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        wanted = format_suffix or request.query_params.get(self.settings.URL_FORMAT_OVERRIDE)
+        offered = list(dict.fromkeys(renderer.format for renderer in renderers))
+        if wanted and wanted not in offered:
+            raise exceptions.ValidationError(
+                {
+                    self.settings.URL_FORMAT_OVERRIDE: [
+                        f"“{wanted[:40]}” is not a format of this API: give "
+                        f"{' or '.join(offered)} (or leave `format` out)."
+                    ]
+                }
+            )
+        return super().select_renderer(request, renderers, format_suffix)
+
+
 class _SealedAPIView(APIView):
     authentication_classes = [ActorAuthentication]
     throttle_classes = [ActorRateThrottle]
+    content_negotiation_class = ContentNegotiation
     # A GET declared as a list (`responses=X(many=True)`) is documented in the one list
     # envelope, and `paginated_response` pages it (core.api.Pagination).
     pagination_class = _DefaultPagination()
@@ -253,6 +365,7 @@ class _SealedAPIView(APIView):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         unknown_body_fields_refused(self, request)
+        json_types_refused(self, request)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -303,6 +416,22 @@ class PublicAPIView(_SealedAPIView):
 
 
 MAX_PAGE_SIZE = 1000  # every list: a larger (or smaller than 1, or not a number) page_size is a 400
+# What every list's query string may carry besides its filters: paging (`cursor`, `page_size`,
+# the deprecated `page`) and DRF's `format` (`ContentNegotiation`).
+LIST_PARAMS = ("cursor", "page_size", "page", "format")
+UNKNOWN_PARAMETER = "Unknown parameter."
+
+
+def unknown_params_refused(request, *, known) -> None:
+    """A 400 naming each query parameter that is neither one of `known` (the list's documented
+    filters) nor of LIST_PARAMS (`fields.<name>: ["Unknown parameter."]`): a misspelt filter
+    never answers the whole list. Lists whose filters `query_params_validated` reads refuse
+    them there, with the filters' own messages; this is how a list with no filter refuses."""
+    unknown = sorted(
+        str(name) for name in request.query_params if name not in {*known, *LIST_PARAMS}
+    )
+    if unknown:
+        raise exceptions.ValidationError(dict.fromkeys(unknown, [UNKNOWN_PARAMETER]))
 
 
 def page_size_validated(request, default: int) -> int:
@@ -477,7 +606,8 @@ class Pagination(BasePagination):
     """The one way every list pages (the DRF default: a view gets it by declaring its GET
     response as a list, `responses=XOutputSerializer(many=True)`, and answering with
     `paginated_response`): the envelope `{"next", "previous", "results"}`, opaque `cursor`
-    links, `page_size` 1 to MAX_PAGE_SIZE (else a 400), no total count.
+    links, `page_size` 1 to MAX_PAGE_SIZE (else a 400), no total count; a query parameter
+    the list does not document is a 400 naming it (`unknown_params_refused`).
 
     The cursor holds the ordering values of the row it continues from (keyset paging: a page
     costs the same however deep, and a row added while a client walks the list never makes
@@ -492,6 +622,8 @@ class Pagination(BasePagination):
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
         self.deprecated: list[str] = []
+        if view is not None:
+            unknown_params_refused(request, known=query_params_declared(view))
         page_param_checked(request, self.deprecated)
         self.page_size = page_size_validated(request, self.page_size)
         self.base_url = request.build_absolute_uri()
@@ -651,6 +783,17 @@ class ResumableCursorPagination(CursorPagination):
         except exceptions.NotFound:
             raise _invalid_cursor() from None
 
+    def paginate_queryset(self, queryset, request, view=None):
+        """DRF's; a cursor whose position the ordering field cannot read (another list's
+        cursor, a forged one) is the invalid cursor's 400, not the field's own message."""
+        self.cursor = None
+        try:
+            return super().paginate_queryset(queryset, request, view=view)
+        except (DjangoValidationError, ValueError, TypeError, OverflowError):
+            if self.cursor is None or self.cursor.position is None:
+                raise
+            raise _invalid_cursor() from None
+
     def get_next_link(self):
         if self.has_next:
             return super().get_next_link()
@@ -679,21 +822,49 @@ def deprecation_mark(response, *, used: list[str]) -> None:
         response["X-Deprecated-Inputs"] = ", ".join(sorted({*before, *used}))
 
 
+def fields_flattened(errors) -> dict[str, list[str]]:
+    """`errors` (a serializer's, a model's or a service's, nested as the input was) as the
+    documented `fields`: a list of messages per field, the field named by its path in the body.
+    A list's item is `name[i]`, a nested object's field `name.field`, a list's or an object's
+    own error `name`, and an error about the whole body `body`:
+    `{"items": [{}, {"review_id": ["…"]}]}` → `{"items[1].review_id": ["…"]}`."""
+    flat: dict[str, list[str]] = {}
+
+    def walk(value, path: str) -> None:
+        if isinstance(value, dict):
+            for name, inner in value.items():
+                if name in _NON_FIELD_KEYS:
+                    walk(inner, path)
+                elif isinstance(name, int):  # a ListField's item
+                    walk(inner, f"{path}[{name}]")
+                else:
+                    walk(inner, f"{path}.{name}" if path else str(name))
+        elif isinstance(value, list | tuple) and any(isinstance(v, dict | list) for v in value):
+            for index, inner in enumerate(value):  # a list of objects: each item's own errors
+                walk(inner, f"{path}[{index}]")
+        elif isinstance(value, list | tuple):
+            flat.setdefault(path or BODY, []).extend(str(message) for message in value)
+        elif value is not None:
+            flat.setdefault(path or BODY, []).append(str(value))
+
+    walk(errors, "")
+    return flat
+
+
 def _error_body(detail, code, fields=None):
     body = {"detail": str(detail), "code": code}
     if fields:
-        body["fields"] = fields
+        body["fields"] = fields_flattened(fields)
     return body
 
 
 def exception_handler(exc, context):
-    """Every error in one shape: `{"detail", "code", "fields"?}`."""
+    """Every error in one shape: `{"detail", "code", "fields"?}`, `fields` flat
+    (`fields_flattened`)."""
     if isinstance(exc, DomainError):
         return Response(_error_body(exc.detail, exc.code, exc.fields), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
-        fields = (
-            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        )
+        fields = exc.message_dict if hasattr(exc, "error_dict") else {BODY: exc.messages}
         return Response(_error_body("Invalid input.", "invalid", fields), status=400)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -701,8 +872,7 @@ def exception_handler(exc, context):
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        data = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        response.data = _error_body("Invalid input.", "invalid", data)
+        response.data = _error_body("Invalid input.", "invalid", exc.detail)
     else:
         codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
         code = codes if isinstance(codes, str) else "error"
@@ -728,39 +898,77 @@ class AnonymousAPIView(_SealedAPIView):
         return [_Anyone()]
 
 
+# An actor's label as rows store it (`accounts.actors.Actor.label`): what the `person` filter of
+# the approvals log and of the settings history takes.
+ACTOR_LABEL = r"^(user:[0-9]{1,18}|api-key:[A-Za-z0-9_-]{1,64}|system:[a-z0-9_-]{1,32})$"
+ACTOR_LABEL_INVALID = (
+    "Give a person as “user:<id>”, an API key as “api-key:<prefix>” or a part of Carewatch as "
+    "“system:<part>”."
+)
+_CHOICE_INVALID = str(ChoiceField.default_error_messages["invalid_choice"])
+GIVE_ONE_VALUE = "Give one value."
+
+
 @cache
 def _query_fields(serializer_class) -> dict:
     own = {n for n in set(dir(serializer_class)) - set(dir(Serializer)) if n.startswith("validate")}
     assert not own and serializer_class.validate is Serializer.validate, (
         f"{serializer_class.__name__} validates beyond its fields: use the serializer itself"
     )
-    return dict(serializer_class().fields)  # bound once, to a serializer kept for this
+    fields = dict(serializer_class().fields)  # bound once, to a serializer kept for this
+    for field in fields.values():
+        messages = field.error_messages
+        if isinstance(field, ChoiceField) and str(messages["invalid_choice"]) == _CHOICE_INVALID:
+            offered = ", ".join(str(choice) for choice in field.choices)
+            offered = offered.replace("{", "{{").replace("}", "}}")  # the message is a format
+            messages["invalid_choice"] = f"{_CHOICE_INVALID} Choose one of: {offered}."
+    return fields
 
 
-UNKNOWN_PARAMETER = "Unknown parameter."
+def _many_values(field) -> bool:
+    return isinstance(field, ListField | MultipleChoiceField)
 
 
-def query_params_validated(serializer_class, params, *, also=None) -> dict:
-    """`serializer_class(data=params).validated_data` (or its 400) for a flat serializer of
-    query-string filters, validated by fields built once per process: a serializer builds
-    (deep-copies) all its fields on every instantiation, ~0.4 ms for ten, which is a tenth of a
-    list request. The loop is `Serializer.to_internal_value`'s; fields keep no state between
-    validations, so the same messages come out (tests/core/test_api_helpers.py).
+def query_params_validated(serializer_class, params, *, also=LIST_PARAMS) -> dict:
+    """The filters of a list's query string (`params`), validated by the fields of
+    `serializer_class`, a flat serializer, or a 400 naming each parameter it cannot use: the
+    one way a list reads its filters.
 
-    With `also` (the other names the request may carry: paging, `format`), a parameter that
-    is neither a field nor one of those is refused too (`fields.<name>: ["Unknown
-    parameter."]`), as `unknown_body_fields_refused` refuses a write's unknown body field."""
+    The loop is `Serializer.to_internal_value`'s, by fields built once per process (a
+    serializer builds (deep-copies) all its fields on every instantiation, ~0.4 ms for ten,
+    which is a tenth of a list request); fields keep no state between validations, so they
+    answer as the serializer does (tests/core/test_api_helpers.py), and beyond it:
+
+    - a parameter that is neither a field nor one of `also` (the other names the request may
+      carry: by default paging and `format`, LIST_PARAMS; None: any) is refused (`fields.
+      <name>: ["Unknown parameter."]`), as `unknown_body_fields_refused` refuses a write's
+      unknown body field;
+    - a single-valued parameter given more than once is refused ("Give one value."), never
+      read as its last value;
+    - a value that is not one of a field's choices is refused with the choices;
+    - each (start, end) of the serializer's `date_ranges` whose end comes before its start is
+      refused on the end (RANGE_REVERSED)."""
     data, errors = {}, {}
+    fields = _query_fields(serializer_class)
     if also is not None:
-        known = {*_query_fields(serializer_class), *also}
+        known = {*fields, *also}
         errors = {str(name): [UNKNOWN_PARAMETER] for name in params if name not in known}
-    for name, field in _query_fields(serializer_class).items():
+    getlist = getattr(params, "getlist", None)
+    for name, field in fields.items():
+        if getlist is not None and not _many_values(field) and len(getlist(name)) > 1:
+            errors[name] = [GIVE_ONE_VALUE]
+            continue
         try:
             data[name] = field.run_validation(field.get_value(params))
         except SkipField:
             continue
         except exceptions.ValidationError as exc:
             errors[name] = exc.detail
+    for start, end in getattr(serializer_class, "date_ranges", ()):
+        if start in errors or end in errors:
+            continue
+        if data.get(start) is not None and data.get(end) is not None and data[end] < data[start]:
+            errors[end] = [RANGE_REVERSED]
     if errors:
         raise exceptions.ValidationError(errors)
     return data

@@ -1,6 +1,10 @@
 """Domain errors. Services raise these; the API's exception handler turns them into
 `{"detail": ..., "code": ...}` responses and commands print them."""
 
+# The `fields` key of an error about the body as a whole (not JSON, not an object, a
+# serializer's or a model's non-field error), as the ingest and the input checks name it.
+BODY = "body"
+
 
 class DomainError(Exception):
     status_code = 400

@@ -41,6 +41,17 @@ def _wants_json(request) -> bool:
     )
 
 
+def _values_checked_per_item(request) -> bool:
+    """Whether the view of `request` checks the values of each item of its JSON body itself
+    (`values_checked_per_item`: the review ingest and the inbound webhooks reject a bad item
+    alone, the rest of the batch is stored), so a bad value is not the whole request's 400."""
+    try:
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+    except Resolver404:
+        return False
+    return bool(getattr(getattr(match.func, "view_class", None), "values_checked_per_item", False))
+
+
 class InputTextMiddleware:
     """The one input check before any view. A body over DATA_UPLOAD_MAX_MEMORY_SIZE (25 MB,
     uploads included) is 413, answered from its Content-Length before anything reads it:
@@ -48,9 +59,11 @@ class InputTextMiddleware:
     traceback. Every query parameter, form field and JSON body value is text PostgreSQL can
     store (no NUL, no lone surrogate), and a JSON body is nested at most MAX_JSON_DEPTH levels
     (checked on the raw text, before a recursive decoder sees it); otherwise 400 naming the
-    field. Refusals are `{"detail", "code", "fields"}` for the API and the signed webhooks, a
-    page for the rest (a 400's says the typed text is still in the form behind the Back
-    button); nothing is changed."""
+    field. A view that checks each item of its body itself (`values_checked_per_item`) gets
+    the body whatever its values (not its depth), and rejects the bad items alone. Refusals
+    are `{"detail", "code", "fields"}` for the API and the signed webhooks, a page for the
+    rest (a 400's says the typed text is still in the form behind the Back button); nothing is
+    changed."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -104,7 +117,10 @@ class InputTextMiddleware:
                 value = json.loads(body)
             except (ValueError, RecursionError):
                 return None  # the view answers for malformed JSON
-            return json_problem(value)
+            problem = json_problem(value)
+            if problem is not None and _values_checked_per_item(request):
+                return None
+            return problem
         if content_type == "multipart/form-data" and is_api_path(request):
             # DRF parses API uploads itself (and reads the raw stream, which POST would consume);
             # their text fields go through serializers, CSV rows through the import's own check

@@ -5,10 +5,12 @@ answer (in the common error shape), and the credentials as alternatives."""
 from __future__ import annotations
 
 import inspect
+import json
 import re
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
+from rest_framework.settings import api_settings
 
 from core.api import MAX_PAGE_SIZE
 
@@ -19,7 +21,13 @@ ERROR_SCHEMA = {
     "properties": {
         "detail": {"type": "string"},
         "code": {"type": "string"},
-        "fields": {"type": "object", "additionalProperties": {}},
+        "fields": {
+            "type": "object",
+            "description": "The messages of each field, the field named by its path in the "
+            "body: `scopes[0]`, `items[2].review_id`; `body` for the body as a whole.",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "example": {"items[2].review_id": ["This field is required."]},
+        },
     },
     "required": ["detail", "code"],
 }
@@ -29,6 +37,7 @@ ERROR_SCHEMA = {
 _TAG_OF_SEGMENT = {
     "api-keys": "api-keys",
     "auth": "tokens",
+    "chat-webhooks": "chat-webhooks",
     "clinics": "clinics",
     "me": "clinics",
     "audit": "audit",
@@ -85,6 +94,11 @@ TAGS = [
     {"name": "audit", "description": "The append-only audit trail and the approvals log."},
     {"name": "crisis-settings", "description": "Detector settings and the response plan."},
     {
+        "name": "chat-webhooks",
+        "description": "The clinic's Slack and Microsoft Teams channels for incident alerts "
+        "and delivery failures, and their test message.",
+    },
+    {
         "name": "settings-history",
         "description": "Who changed which setting, when, from what to what.",
     },
@@ -104,13 +118,14 @@ TAGS = [
 ]
 
 ERROR_RESPONSES = {
-    400: "Invalid input: `fields` has the messages of each field.",
+    400: "Invalid input: `fields` has the messages of each field (`parse_error`: the body "
+    "is not JSON, `fields.body` says where).",
     401: "No credential, or an invalid, expired or revoked one.",
     403: "The credential's role or scopes do not allow this.",
     404: "Not found (also another clinic's data, which this credential cannot reach).",
     409: "Conflicts with the current state (or an `Idempotency-Key` reused with another body).",
     413: "The body or the batch is too large.",
-    415: "The body is not in a content type this operation accepts.",
+    415: "The body is not in a content type this operation accepts (`unsupported_media_type`).",
     422: "The compliance guard blocks this text (`code`: `guard_blocked`).",
     429: "Over the rate limit: retry after `Retry-After` seconds.",
 }
@@ -133,6 +148,15 @@ class ApiAutoSchema(AutoSchema):
     """drf-spectacular's schema of one operation, written for integrators: one tag per resource,
     a readable operationId and summary, the view's own docstring as description, every error
     it can answer, and the credentials as alternatives."""
+
+    def map_parsers(self) -> list[str]:
+        """The body's content types: JSON, the API's one body format (docs/integrate.md
+        section 7), for every operation that keeps REST framework's default parsers; an
+        operation that names its own (the CSV import: multipart; review ingest: JSON) lists
+        those. REST framework's default also parses forms, which no operation documents."""
+        if list(self.view.parser_classes) == list(api_settings.DEFAULT_PARSER_CLASSES):
+            return ["application/json"]
+        return super().map_parsers()
 
     def _segments(self) -> list[str]:
         path = self.path.split("/api/v1/", 1)[-1]
@@ -371,3 +395,17 @@ def deprecated_mark(result, generator, request, public):
             if field.get("description", "").startswith("Deprecated"):
                 field["deprecated"] = True
     return result
+
+
+def unused_components_drop(result, generator, request, public):
+    """drf-spectacular postprocessing hook: a schema nothing refers to any more is left out
+    (an error serializer a view declares is answered as the one `Error`, `get_operation`), so
+    a client generated from the document has one error type."""
+    schemas = result.get("components", {}).get("schemas", {})
+    while True:
+        text = json.dumps(result, default=str)
+        unused = [name for name in schemas if f'"#/components/schemas/{name}"' not in text]
+        if not unused:
+            return result
+        for name in unused:
+            del schemas[name]

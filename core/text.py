@@ -3,6 +3,8 @@ services: one place, so that every field answers the same way.
 
 - `text_problem`: NUL bytes and lone surrogates cannot be stored by PostgreSQL or hashed as
   UTF-8; such input is refused with a 400 naming the field, never a 500.
+- `json_decoded`: a body that is not JSON is refused in words a sender can act on (where the
+  JSON breaks, or that it is not UTF-8), never the decoder's own message.
 - `json_problem`: a JSON value nested or sized beyond reason is refused before anything walks
   it recursively.
 - `markup_problem`: text that is quoted into public replies as it is (a fact) holds no HTML or
@@ -18,6 +20,7 @@ And one rule for text we write about people and clinics:
 
 from __future__ import annotations
 
+import json
 import re
 
 MAX_JSON_DEPTH = 32
@@ -46,6 +49,32 @@ def markup_problem(value: str) -> str | None:
     if _MARKUP.search(value):
         return "Write plain text: HTML tags such as <b> or <script> are not allowed."
     return None
+
+
+class JsonUnreadable(ValueError):
+    """A body that is not JSON; the message says why, for the sender."""
+
+
+def _no_constant(name: str):
+    raise JsonUnreadable(f"The body is not valid JSON: {name} is not a JSON number.")
+
+
+def json_decoded(raw: bytes, *, encoding: str = "utf-8"):
+    """The JSON value of the body `raw`, or `JsonUnreadable` saying in words why there is none:
+    "The body is not valid JSON (line 1, column 12)." or "The body is not UTF-8."."""
+    try:
+        text = raw.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        named = "UTF-8" if encoding.lower().replace("-", "") == "utf8" else encoding
+        raise JsonUnreadable(f"The body is not {named}.") from None
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise JsonUnreadable(
+            f"The body is not valid JSON (line {exc.lineno}, column {exc.colno})."
+        ) from None
+    except RecursionError:
+        raise JsonUnreadable(f"The body is nested deeper than {MAX_JSON_DEPTH} levels.") from None
 
 
 def json_problem(

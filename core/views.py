@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponsePermanentRedirect, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.views import View
 
 from core.http import is_api_path
@@ -94,6 +95,12 @@ def health(request):
         response["Retry-After"] = "5"
     response["Cache-Control"] = "no-store"
     return response
+
+
+def favicon(request):
+    """/favicon.ico, which browsers ask the root for whatever the page links: the static icon
+    (templates/_favicon.html links it and the SVG), not a 404 in the log on every page view."""
+    return HttpResponsePermanentRedirect(static("favicon.ico"))
 
 
 def permission_denied(request, exception):

@@ -177,6 +177,8 @@ class IncidentFilterSerializer(serializers.Serializer):
     opened_from = serializers.DateTimeField(required=False, help_text="ISO 8601, inclusive.")
     opened_to = serializers.DateTimeField(required=False, help_text="ISO 8601, inclusive.")
 
+    date_ranges = (("opened_from", "opened_to"),)  # query_params_validated
+
 
 class IncidentStatusInputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=IncidentStatus.choices)
@@ -341,7 +343,9 @@ def _detail(incident_id: int, access) -> Response:
 
 
 class IncidentListApi(ClinicAPIView):
-    """The clinic's incidents, newest first; filter by `status` and `kind`."""
+    """The clinic's incidents, newest first; filter by `status`, `kind`, `severity` and when
+    they opened (`opened_from`, `opened_to`). A value it cannot read, a parameter it does not
+    know or `opened_to` before `opened_from` is a 400 naming it."""
 
     pagination_class = Pagination
 

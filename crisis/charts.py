@@ -1,7 +1,8 @@
 """The post-crisis review's two charts as SVG, drawn here on the server so that the staff page,
 the portal, the HTML export and the PDF show the very same pictures: volume per period (stacked
-by sentiment) and the sentiment curve (mean score per period), each across the before, during
-and after windows. Colours are presentation attributes (no CSS needed, nothing inline for the
+by sentiment; each window on its own scale, in the rate that suits its length) and the
+sentiment curve (mean score per period), each across the before, during and after windows,
+with their times in the clinic's zone. Colours are presentation attributes (no CSS needed, nothing inline for the
 CSP to refuse); each chart carries a title and a description for screen readers."""
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 import base64
 import math
 import re
+from datetime import UTC, datetime
 from html import escape, unescape
 
+from core.text import duration_said
 from crisis.metrics import BUCKETS_PER_WINDOW, LABELS, NOT_YET, WINDOW_NAMES
 
 COLOURS = {
@@ -57,8 +60,9 @@ def _slot_x(window: str, index: int) -> float:
     return LEFT + (WINDOW_NAMES.index(window) * BUCKETS_PER_WINDOW + index) * PLOT_W / SLOTS
 
 
-def _frame(windows: dict) -> list[str]:
-    """The three window bands with their names; "not yet" written across an empty after."""
+def _frame(windows: dict, tz=None) -> list[str]:
+    """The three window bands with their names, and the start and end time of each under it
+    (in the clinic's zone, `tz`); "not yet" written across an empty after."""
     out = []
     band = PLOT_W / len(WINDOW_NAMES)
     for i, name in enumerate(WINDOW_NAMES):
@@ -81,6 +85,18 @@ def _frame(windows: dict) -> list[str]:
                 f'<text x="{x + band / 2:.1f}" y="{TOP + PLOT_H / 2:.1f}" text-anchor="middle" '
                 f'fill="{MUTED}">Not yet: the incident is not resolved</text>'
             )
+            continue
+        # when each band starts (a band ends where the next starts), and when the last ends
+        window = windows.get(name, {})
+        marks = [(x + 4, "start", window.get("start"))]
+        if i == len(WINDOW_NAMES) - 1:
+            marks.append((x + band - 4, "end", window.get("full_end") or window.get("end")))
+        for at, anchor, value in marks:
+            if text := _time_label(value, tz, DAY):
+                out.append(
+                    f'<text x="{at:.1f}" y="{TOP + PLOT_H + 13}" text-anchor="{anchor}" '
+                    f'fill="{MUTED}" font-size="10">{escape(text)}</text>'
+                )
     out.append(
         f'<line x1="{LEFT}" y1="{TOP + PLOT_H}" x2="{LEFT + PLOT_W}" y2="{TOP + PLOT_H}" '
         f'stroke="{INK}"/>'
@@ -107,67 +123,191 @@ def _by_slot(series: list[dict]) -> dict[tuple[str, int], dict]:
     return slots
 
 
-def _rates(row: dict, per_day: bool) -> dict[str, float]:
-    """Each label's items in the period, or per day of it when the windows differ in length
-    (a week before, hours during: counts per period would not compare)."""
-    if not per_day:
+# --- rates: items an hour in a window shorter than a day, items a day otherwise --------------
+
+HOUR, DAY = "hour", "day"
+
+
+def rate_unit(days: float | None) -> str:
+    """The unit a window's (or a period's) rate reads in: an hour when it is shorter than a
+    day (21 items in 81 minutes are "about 16 an hour", not "373.18 a day"), a day otherwise;
+    "" when its length is unknown (figures frozen before lengths were kept)."""
+    if days is None:
+        return ""
+    return HOUR if days < 1 else DAY
+
+
+def rate(count: int | None, days: float | None, unit: str) -> float | None:
+    """`count` items in `days`, per `unit`; None when either is unknown or the span empty."""
+    if count is None or not days or not unit:
+        return None
+    return count / (days * 24) if unit == HOUR else count / days
+
+
+def about(value: float) -> str:
+    """A rate as people say it: whole numbers from 1 up (half up: 15.6 → "about 16", 1.29
+    → "about 1"), one significant digit below ("about 0.4"), no "about" when exact."""
+    if value <= 0:
+        return "0"
+    if value >= 1:
+        whole = math.floor(value + 0.5)
+        return f"{whole:,}" if math.isclose(value, whole) else f"about {whole:,}"
+    digit = float(f"{value:.1g}")
+    return f"{digit:g}" if math.isclose(value, digit) else f"about {digit:g}"
+
+
+def rate_words(count: int | None, days: float | None, unit: str = "") -> str:
+    """ "about 16 an hour", "about 1 a day", "3 a day"; "" when it cannot be said. `unit`:
+    the window's (default: what suits `days`)."""
+    unit = unit or rate_unit(days)
+    value = rate(count, days, unit)
+    if value is None:
+        return ""
+    return f"{about(value)} {'an' if unit == HOUR else 'a'} {unit}"
+
+
+# --- the volume chart: one panel per period, each on its own scale ---------------------------
+
+PANEL_X0, PANEL_X1 = 8, WIDTH - 8
+PANEL_W = (PANEL_X1 - PANEL_X0) / len(WINDOW_NAMES)
+AXIS_W, PANEL_GAP = 34, 10  # the tick labels left of each panel; the gap after it
+TIME_FORMATS = {HOUR: "%H:%M", DAY: "%-d %b %H:%M", "": "%-d %b %H:%M"}
+
+
+def _panel(index: int) -> tuple[float, float]:
+    """(x, width) of the plot area of the `index`-th period's panel."""
+    x = PANEL_X0 + index * PANEL_W + AXIS_W
+    return x, PANEL_W - AXIS_W - PANEL_GAP
+
+
+def _unit_words(unit: str) -> str:
+    return {HOUR: "items an hour", DAY: "items a day"}.get(unit, "items")
+
+
+def _window_days(window: dict) -> float | None:
+    days = window.get("days")
+    return days if window.get("state") != NOT_YET else None
+
+
+def _time_label(value: str | None, tz, unit: str) -> str:
+    if not value:
+        return ""
+    at = datetime.fromisoformat(value)
+    return at.astimezone(tz or UTC).strftime(TIME_FORMATS[unit])
+
+
+def _bucket_rates(row: dict, unit: str) -> dict[str, float]:
+    """Each label's items in the period, per `unit` of it ("" : the counts themselves)."""
+    if not unit:
         return {label: row[label] or 0 for label in LABELS}
-    days = row.get("days") or 0
-    return {label: (row[label] or 0) / days if days else 0 for label in LABELS}
+    return {label: rate(row[label] or 0, row.get("days"), unit) or 0 for label in LABELS}
 
 
-def volume_chart(metrics: dict, brand: str = "#1f6feb") -> str:
-    series, windows = metrics["series"], metrics["windows"]
-    per_day = all("days" in row for row in series) and bool(series)
-    rates = [_rates(row, per_day) for row in series]
+def _volume_panel(index: int, name: str, window: dict, rows: list[dict], tz) -> list[str]:
+    """One period: its title with its unit, its own count axis, its bars stacked by
+    sentiment, and its start and end times under it."""
+    x, width = _panel(index)
+    bottom = TOP + PLOT_H
+    state = window.get("state")
+    per_rate = all("days" in row for row in rows) and bool(rows)
+    unit = rate_unit(_window_days(window)) if per_rate else ""
+    title = WINDOW_TITLES[name] + (" (so far)" if state == "in_progress" else "")
+    out = [
+        f'<text x="{x + width / 2:.1f}" y="{TOP - 10}" text-anchor="middle" fill="{INK}">'
+        f'<tspan font-weight="bold">{escape(title)}</tspan>'
+        + (f": {escape(_unit_words(unit))}" if state != NOT_YET else "")
+        + "</text>"
+    ]
+    if state == NOT_YET:
+        out.append(
+            f'<text x="{x + width / 2:.1f}" y="{TOP + PLOT_H / 2:.1f}" text-anchor="middle" '
+            f'fill="{MUTED}">Not yet: the incident is not resolved</text>'
+        )
+        out.append(
+            f'<line x1="{x:.1f}" y1="{bottom}" x2="{x + width:.1f}" y2="{bottom}" stroke="{INK}"/>'
+        )
+        return out
+    rates = [_bucket_rates(row, unit) for row in rows]
     ticks = count_ticks(math.ceil(max((sum(r.values()) for r in rates), default=0)))
     peak = ticks[-1]
-    body = _frame(windows)
     for tick in ticks:
-        y = TOP + PLOT_H - PLOT_H * tick / peak
-        body.append(
-            f'<line x1="{LEFT}" y1="{y:.1f}" x2="{LEFT + PLOT_W}" y2="{y:.1f}" stroke="{GRID}" '
-            f'stroke-width="0.5"/><text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" '
-            f'fill="{MUTED}">{tick}</text>'
+        y = bottom - PLOT_H * tick / peak
+        out.append(
+            f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{x + width:.1f}" y2="{y:.1f}" stroke="{GRID}" '
+            f'stroke-width="0.5"/><text x="{x - 5:.1f}" y="{y + 4:.1f}" text-anchor="end" '
+            f'fill="{MUTED}">{tick:,}</text>'
         )
-    width = PLOT_W / SLOTS * 0.8
-    for (window, index), row in _by_slot(series).items():
-        x = _slot_x(window, index) + PLOT_W / SLOTS * 0.1
-        y = TOP + PLOT_H
-        rate = _rates(row, per_day)
+    slot = width / BUCKETS_PER_WINDOW
+    for n, (row, rated) in enumerate(zip(rows, rates, strict=True)):
+        left = x + n * slot + slot * 0.1
+        y = bottom
         for label in LABELS:
-            h = PLOT_H * rate[label] / peak
+            h = PLOT_H * rated[label] / peak
             if h <= 0:
                 continue
             y -= h
-            said = f"{row[label]} ({rate[label]:.1f} a day)" if per_day else f"{row[label]}"
-            body.append(
-                f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{h:.1f}" '
-                f'fill="{COLOURS[label]}"><title>{escape(label)}: {said}</title></rect>'
+            said = f"{row[label]}"
+            if unit:
+                said += f" ({rate_words(row[label] or 0, row.get('days'), unit)})"
+            out.append(
+                f'<rect x="{left:.1f}" y="{y:.1f}" width="{slot * 0.8:.1f}" height="{h:.1f}" '
+                f'fill="{COLOURS[label]}"><title>{escape(label)}: {escape(said)}</title></rect>'
             )
+    out.append(
+        f'<line x1="{x:.1f}" y1="{bottom}" x2="{x + width:.1f}" y2="{bottom}" stroke="{INK}"/>'
+    )
+    end = window.get("full_end") or window.get("end")
+    for at, anchor, value in (
+        (x, "start", window.get("start")),
+        (x + width, "end", end),
+    ):
+        if text := _time_label(value, tz, unit):
+            out.append(
+                f'<text x="{at:.1f}" y="{bottom + 13}" text-anchor="{anchor}" fill="{MUTED}" '
+                f'font-size="10">{escape(text)}</text>'
+            )
+    return out
+
+
+def _volume_said(name: str, window: dict, rows: list[dict]) -> str:
+    """ "during: about 16 an hour (21 items in 81 minutes)" for the chart's description."""
+    if window.get("state") == NOT_YET:
+        return f"{name} not yet"
+    volume = window.get("volume") or 0
+    days = window.get("days")
+    items = f"{volume} item{'s' if volume != 1 else ''}"
+    if days:
+        items += f" in {duration_said(days * 24 * 60)}"
+    per_rate = all("days" in row for row in rows) and bool(rows)
+    said = rate_words(volume, days) if per_rate and volume else ""
+    return f"{name} {said} ({items})" if said else f"{name} {items}"
+
+
+def volume_chart(metrics: dict, brand: str = "#1f6feb", tz=None) -> str:
+    """Items in each period (before, during, after), stacked by sentiment. The periods
+    differ in length (a week before, 81 minutes during), so each has its own panel and its
+    own scale, in the rate that suits it (items an hour in a period shorter than a day,
+    items a day otherwise): on one scale a week's 1 a day could not be seen beside a
+    crisis's 16 an hour. Times under each panel in the clinic's zone (`tz`)."""
+    series, windows = metrics["series"], metrics["windows"]
+    by_window = {name: [row for row in series if row["window"] == name] for name in WINDOW_NAMES}
+    body = []
+    for index, name in enumerate(WINDOW_NAMES):
+        body += _volume_panel(index, name, windows.get(name, {}), by_window[name], tz)
     body += _legend([(label, COLOURS[label]) for label in LABELS])
-    if per_day:
-        desc = "Items per day in each period, stacked by sentiment. Per day: " + "; ".join(
-            f"{WINDOW_TITLES[n].lower()} "
-            + (
-                "not yet"
-                if windows[n].get("per_day") is None
-                else f"{windows[n]['per_day']:g} ({windows[n]['volume']} items)"
-            )
+    desc = (
+        "Items in each period, stacked by sentiment; each period has its own scale. "
+        + "; ".join(
+            _volume_said(WINDOW_TITLES[n].lower(), windows.get(n, {}), by_window[n])
             for n in WINDOW_NAMES
         )
-        return _svg("volume-chart", "Items per day", desc + ".", body, brand)
-    total = {n: windows[n].get("volume") for n in WINDOW_NAMES}
-    desc = "Items per period, stacked by sentiment. Totals: " + "; ".join(
-        f"{WINDOW_TITLES[n].lower()} {'not yet' if total[n] is None else total[n]}"
-        for n in WINDOW_NAMES
     )
-    return _svg("volume-chart", "Volume per period", desc + ".", body, brand)
+    return _svg("volume-chart", "Volume in each period", desc + ".", body, brand)
 
 
-def sentiment_chart(metrics: dict, brand: str = "#1f6feb") -> str:
+def sentiment_chart(metrics: dict, brand: str = "#1f6feb", tz=None) -> str:
     series, windows = metrics["series"], metrics["windows"]
-    body = _frame(windows)
+    body = _frame(windows, tz)
     for value in (1, 0, -1):
         tick = f"{value:+d}" if value else "0"
         y = TOP + PLOT_H * (1 - value) / 2

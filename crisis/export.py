@@ -17,7 +17,15 @@ from django.utils.safestring import mark_safe
 from agency.branding import brand_palette, logo_data_uri
 from clinics.models import Clinic, clinic_zone
 from core.text import duration_said
-from crisis.charts import as_data_uri, chart_alt, sentiment_chart, volume_chart
+from crisis.charts import (
+    DAY,
+    as_data_uri,
+    chart_alt,
+    rate_unit,
+    rate_words,
+    sentiment_chart,
+    volume_chart,
+)
 from crisis.metrics import LABELS, NOT_YET, WINDOW_NAMES
 from crisis.models import PostCrisisReview
 from crisis.room import incident_words, local
@@ -54,21 +62,39 @@ def signed_2(value: float) -> str:
     return f"{quantised:+.2f}"
 
 
-def _sentiment_text(window: dict) -> str:
+def _sentiment_text(window: dict, usual: str = "") -> str:
+    """ "-0.36: 21 items in 81 minutes (about 16 an hour; usually about 1 a day), 86%
+    negative": a window's mean score, its items, their rate in the unit that suits its length
+    (`crisis.charts.rate_words`: an hour below a day) and, for the crisis and after it,
+    `usual`: the rate before it."""
     if window["state"] == NOT_YET:
         return "not yet"
+    days = _days_text(window.get("days"))
     if not window["volume"]:
-        days = _days_text(window.get("days"))
         return f"no items in {days}" if days else "no items"
     score = "no score" if window["mean_score"] is None else signed_2(window["mean_score"])
-    negative = "" if window["negative_share"] is None else f", {window['negative_share']:.0%}"
-    so_far = " so far" if window["state"] == "in_progress" else ""
-    per_day = (
-        f" in {_days_text(window['days'])}, {window['per_day']:g} a day"
-        if window.get("per_day") is not None
-        else ""
+    volume = window["volume"]
+    said = f"{volume} item{'s' if volume != 1 else ''}" + (f" in {days}" if days else "")
+    if window["state"] == "in_progress":
+        said += " so far"
+    rates = [rate_words(volume, window.get("days"))] if window.get("per_day") is not None else []
+    rates += [f"usually {usual}"] if usual else []
+    if rates := [r for r in rates if r]:
+        said += f" ({'; '.join(rates)})"
+    negative = (
+        "" if window["negative_share"] is None else f", {window['negative_share']:.0%} negative"
     )
-    return f"{score} ({window['volume']} items{per_day}{negative} negative{so_far})"
+    return f"{score}: {said}{negative}"
+
+
+def usual_rate(windows: dict) -> str:
+    """The clinic's usual rate: the "before" window's, a day ("about 1 a day", "none")."""
+    before = windows.get("before") or {}
+    if before.get("state") == NOT_YET or before.get("per_day") is None:
+        return ""
+    if not before.get("volume"):
+        return "none"
+    return rate_words(before["volume"], before.get("days"), DAY)
 
 
 def _after_alert(seconds: int | None) -> str:
@@ -214,7 +240,13 @@ def review_figures(metrics: dict, tz) -> list[tuple[str, str, str]]:
             f"{m['negative_answered']} of {m['negative_linked']}" + _share(m["answered_share"]),
         ),
         *[
-            (f"sentiment_{name}", f"Sentiment {name}", _sentiment_text(m["windows"][name]))
+            (
+                f"sentiment_{name}",
+                f"Sentiment {name}",
+                _sentiment_text(
+                    m["windows"][name], usual_rate(m["windows"]) if name != "before" else ""
+                ),
+            )
             for name in WINDOW_NAMES
         ],
         (
@@ -249,34 +281,49 @@ def trigger_text(incident, tz, clinic: Clinic) -> str:
     return incident_words(incident, tz, clinic_name=clinic.name)
 
 
+NOTHING_HELD = "none of it yet"
+
+
+def _held_text(after: dict) -> str:
+    """How much of the "after" period the figures hold: "only its first 90 minutes", or
+    "none of it yet" when it had just begun (never "its first 0 hours")."""
+    days = after.get("days")
+    if not days or days * 24 * 60 < 1:
+        return NOTHING_HELD
+    return f"only its first {_days_text(days)}"
+
+
 def after_note(metrics: dict, review: PostCrisisReview, tz) -> str:
     """Said plainly when the "after" period had not ended when these figures were taken."""
     after = metrics["windows"]["after"]
     if after.get("state") != "in_progress" or not after.get("full_end"):
         return ""
     ends = local(_dt(after["full_end"]), tz)
-    held = _days_text(after.get("days"))
+    held = _held_text(after)
     if review.metrics_frozen_at is not None:
         return (
             f"The “after” period runs until {ends}. These figures were taken on "
             f"{local(review.metrics_frozen_at, tz)}, when the review was sent, so they hold "
-            f"only its first {held}."
+            f"{held}."
         )
-    return f"The “after” period runs until {ends}: so far it holds its first {held}."
+    if held == NOTHING_HELD:
+        return f"The “after” period runs until {ends}: it has only just begun."
+    return f"The “after” period runs until {ends}: so far it holds {held.removeprefix('only ')}."
 
 
 def send_advice(metrics: dict, review: PostCrisisReview, tz, *, now=None) -> str:
     """For the agency, beside "Send to the clinic": when the "after" period ends, and what
-    sending before then means."""
+    sending before then means (the figures are frozen when the review is first sent)."""
     after = metrics["windows"]["after"]
     if after.get("state") != "in_progress" or not after.get("full_end"):
         return ""
     ends = local(_dt(after["full_end"]), tz)
     if review.metrics_frozen_at is None:
         return (
-            f"The “after” period ends {ends}. Sent now, the review holds only its first "
-            f"{_days_text(after.get('days'))} and says so; sent after {ends}, it holds the "
-            "whole period. Sending again once it has ended takes the figures anew."
+            f"The “after” period ends {ends}. The figures are frozen when the review is first "
+            f"sent: sent now, they hold {_held_text(after)} and say so; sent "
+            f"after {ends}, they hold the whole period. Sending again once it has ended takes "
+            "the figures anew."
         )
     if _dt(after["full_end"]) <= (now or timezone.now()):
         return f"The “after” period ended {ends}: send again to give the clinic its whole figures."
@@ -286,19 +333,47 @@ def send_advice(metrics: dict, review: PostCrisisReview, tz, *, now=None) -> str
     )
 
 
+_UNIT_WORDS = {"hour": "items an hour", "day": "items a day"}
+
+
+def volume_caption(units: dict[str, str]) -> str:
+    """What the volume chart's scales are: "Items by sentiment, each period on its own scale
+    (before and after: items a day; during: items an hour)"."""
+    by_unit: dict[str, list[str]] = {}
+    for name in WINDOW_NAMES:
+        if units.get(name):
+            by_unit.setdefault(units[name], []).append(name)
+    if not by_unit:
+        return "Volume per period, by sentiment"
+    said = "; ".join(
+        f"{' and '.join(names)}: {_UNIT_WORDS[unit]}" for unit, names in by_unit.items()
+    )
+    return f"Items by sentiment, each period on its own scale ({said})"
+
+
 def review_context(
-    review: PostCrisisReview, clinic: Clinic, *, now: datetime | None = None
+    review: PostCrisisReview,
+    clinic: Clinic,
+    *,
+    now: datetime | None = None,
+    for_clinic: bool = True,
 ) -> dict:
-    """Everything the review page, the portal page, the HTML export and the PDF show."""
+    """Everything the review page, the portal page, the HTML export and the PDF show: one
+    context, so their figures, rates and charts are the same. `for_clinic` False: the
+    agency's own page, whose timeline keeps the agency's drafts the clinic never saw, marked
+    internal (the clinic's copy, the exports and the portal leave them out)."""
     incident = review.incident
     metrics = review_metrics_current(review)
     tz = clinic_zone(clinic)
     agency = clinic.agency
     palette = brand_palette(agency.primary_colour)
     brand_colour = palette["brand_text"]
-    windows = []
+    windows, units = [], {}
     for name in WINDOW_NAMES:
         w = metrics["windows"][name]
+        # the rate in the unit that suits the window (an hour below a day), as the summary
+        # and the chart say it
+        units[name] = rate_unit(w.get("days")) if w.get("per_day") is not None else ""
         windows.append(
             {
                 "name": name,
@@ -307,20 +382,27 @@ def review_context(
                 "start_text": local(_dt(w["start"]), tz) or "—",
                 "length_text": _days_text(w.get("days")) or "—",
                 "end_text": local(_dt(w["end"]), tz) or "—",
+                "rate_text": rate_words(w.get("volume"), w.get("days"), units[name]) or "—",
                 **w,
             }
         )
     series = [
-        {**row, "start_text": local(_dt(row["start"]), tz), "title": WINDOW_TITLES[row["window"]]}
+        {
+            **row,
+            "start_text": local(_dt(row["start"]), tz),
+            "title": WINDOW_TITLES[row["window"]],
+            "rate_text": rate_words(row.get("volume"), row.get("days"), units[row["window"]])
+            or "—",
+        }
         for row in metrics["series"]
     ]
     timeline = [
         {**line, "at_text": local(_dt(line["at"]), tz)}
-        for line in review_timeline(incident, clinic, for_client=True)
+        for line in review_timeline(incident, clinic, for_client=True, with_internal=not for_clinic)
     ]
     figures = review_figures(metrics, tz)
-    volume_svg = volume_chart(metrics, brand_colour)
-    sentiment_svg = sentiment_chart(metrics, brand_colour)
+    volume_svg = volume_chart(metrics, brand_colour, tz)
+    sentiment_svg = sentiment_chart(metrics, brand_colour, tz)
     generated = timezone.localtime(now or timezone.now(), tz)
     return {
         "clinic": clinic,
@@ -340,6 +422,10 @@ def review_context(
         "before_text": duration_text(metrics.get("before_seconds", metrics["window_seconds"])),
         "after_text": duration_text(metrics.get("after_seconds") or metrics["window_seconds"]),
         "per_day_windows": "before_seconds" in metrics,
+        "rate_units": units,
+        "volume_caption": volume_caption(units),
+        "for_clinic": for_clinic,
+        "internal_lines": sum(1 for line in timeline if line["visibility"] == "internal"),
         "after_note": after_note(metrics, review, tz),
         "send_advice": send_advice(metrics, review, tz, now=now),
         "trigger_text": trigger_text(incident, tz, clinic),

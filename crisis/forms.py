@@ -38,6 +38,7 @@ class ThresholdsForm(forms.ModelForm):
             "ack_target_minutes",
             "response_target_minutes",
             "statement_target_minutes",
+            "new_wave_hours",
             "surge_enabled",
             "surge_window_minutes",
             "surge_min_count",

@@ -14,8 +14,9 @@
   yet" while the incident is not resolved, "in progress" until it has fully passed (a review
   frozen before then says how much of it it holds). No bucket lies in the future.
 
-The windows differ in length, so they are compared by their rates per day (`per_day`), and the
-volume chart draws items per day.
+The windows differ in length, so they are compared by their rates (`per_day`; the review says
+a window shorter than a day in items an hour, `crisis.charts.rate_words`), and the volume
+chart draws each window on its own scale.
 
 Response times are measured from detection (`opened_at`: nobody could answer before the alert),
 and the time to detect from the onset. The first public response is the earlier of the first

@@ -66,6 +66,15 @@ class DetectorSettings(models.Model):
     statement_target_minutes = models.PositiveIntegerField(
         default=180, validators=[MinValueValidator(1), MaxValueValidator(7 * 24 * 60)]
     )
+    # A new incident about a false claim that an incident resolved at most this long ago held
+    # continues it (`Incident.continues`): a second wave of one crisis, not a new one. Three
+    # days: past the misinformation detector's two-day window, so a wave that comes back after
+    # the first one has left the detectors' sight is still linked to it. 0: never. (A
+    # statement published for the claim counts for any later incident about it, linked or not:
+    # `crisis.selectors.statements_answering_claims`.)
+    new_wave_hours = models.PositiveIntegerField(
+        default=72, validators=[MinValueValidator(0), MaxValueValidator(30 * 24)]
+    )
     # negative surge
     surge_enabled = models.BooleanField(default=True)
     surge_window_minutes = models.PositiveIntegerField(
@@ -151,6 +160,10 @@ THRESHOLD_WORDS: dict[str, tuple[str, str]] = {
                                 "The incident room's clock from opening to the first reply."),
     "statement_target_minutes": ("Target for a statement (minutes)",
                                  "The incident room's clock from opening to a statement."),
+    "new_wave_hours": ("A new wave of a resolved false claim follows up its incident for "
+                       "(hours after resolving)",
+                       "Within this time, a new incident about the same claim is opened as the "
+                       "follow-up of the one resolved, linked to it. 0: never."),
     "surge_enabled": ("Watch for a surge of negative mentions", ""),
     "surge_window_minutes": ("Count negative mentions over (minutes)",
                              "Longer: slower surges are caught, a sharp one a little later."),
@@ -221,6 +234,11 @@ class Incident(BaseModel):
     resolved_at = models.DateTimeField(null=True, blank=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # The resolved incident this one follows up: a new wave of a false claim that incident
+    # held, within the clinic's `new_wave_hours` of its resolution (crisis.services.detection).
+    continues = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="followed_by"
+    )
     mentions = models.ManyToManyField(
         "feeds.Review", through="IncidentMention", related_name="incidents"
     )
@@ -363,8 +381,9 @@ class EngagementSample(models.Model):
 
 
 class PostCrisisReview(BaseModel):
-    """Drafted when an incident is resolved. Metrics are computed live until the incident is
-    marked reviewed, then frozen in `metrics`."""
+    """Drafted when an incident is resolved. Metrics are computed live until the review is
+    first sent to the clinic (or the incident is marked reviewed, if that comes first), then
+    frozen in `metrics` (`crisis.services.reviews.review_send`, `review_freeze`)."""
 
     incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="review")
     lessons = models.TextField(blank=True, default="")

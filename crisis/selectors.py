@@ -30,17 +30,26 @@ from crisis.models import (
     ResponsePlanVersion,
 )
 from feeds.models import Review, SourceKind
+from inbox.selectors import with_reply_state
 from responses.models import (
     ApprovalStatus,
+    AuditEntry,
     OutboxItem,
     PrivateConversation,
     ReplyBatch,
     ReplyBatchVersion,
     ReplyDraft,
+    ReplyVersion,
     Statement,
 )
-from responses.selectors import deliveries_of, first_reply_published_at, statements_by_ids
-from scoring.models import ClaimCluster
+from responses.selectors import (
+    deliveries_of,
+    first_reply_published_at,
+    review_named,
+    statements_by_ids,
+)
+from scoring.claims.selectors import reach_expression
+from scoring.models import ClaimCluster, ClaimMention
 from scoring.selectors import latest_scores_prefetch
 
 
@@ -161,6 +170,25 @@ def incidents_resolved_since() -> dict[tuple[str, str], datetime]:
         .annotate(last=Max("resolved_at"))
     )
     return {(row["kind"], row["key"]): row["last"] for row in rows}
+
+
+def incident_resolved_of_claims(review_ids, *, since: datetime, until: datetime):
+    """The incident resolved in [since, until] (the latest) that holds a mention of a false
+    claim (a claim cluster flagged as misinformation) that one of these reviews repeats: the
+    incident a new wave of that claim follows up. None when there is none."""
+    claims = ClaimMention.objects.filter(
+        review_id__in=list(review_ids), cluster__misinformation=True
+    ).values("cluster_id")
+    return (
+        Incident.objects.filter(
+            status__in=[IncidentStatus.RESOLVED, IncidentStatus.REVIEWED],
+            resolved_at__gte=since,
+            resolved_at__lte=until,
+            links__review__claim_mention__cluster_id__in=claims,
+        )
+        .order_by("-resolved_at", "-id")
+        .first()
+    )
 
 
 def mentions_handled(*, since: datetime) -> set[int]:
@@ -417,11 +445,54 @@ def _quiet_mentions_detail(total: int, unanswered: int, high_reach_seen: bool) -
     return f"No mention reached {HIGH_REACH} engagements, so none must be answered first; {tally}"
 
 
+def statements_answering_claims(incident: Incident) -> list[tuple[Statement, Incident | None]]:
+    """The published statements that answer one of the incident's false claims without being
+    its own: drafted from another incident that held a mention of the claim (the incident
+    this one follows up, an earlier wave), or pointed to by a reply to the claim as a whole.
+    Each with the incident it was drafted from (None when only replies point to it); the
+    newest first."""
+    claims = list(false_claims_of(IncidentMention.objects.filter(incident=incident).values(
+        "review_id")))  # fmt: skip
+    if not claims:
+        return []
+    drafted = {
+        link.statement_id: link.incident
+        for link in IncidentStatement.objects.select_related("incident")
+        .exclude(incident=incident)
+        .filter(
+            incident__in=IncidentMention.objects.filter(
+                review__claim_mention__cluster_id__in=claims
+            ).values("incident_id")
+        )
+    }
+    pointed = set(
+        ReplyBatch.objects.filter(cluster_id__in=claims, statement__isnull=False)
+        .exclude(status=ApprovalStatus.DISCARDED)
+        .exclude(statement__incident_link__incident=incident)
+        .values_list("statement_id", flat=True)
+    )
+    found = Statement.objects.filter(
+        pk__in=set(drafted) | pointed, status=ApprovalStatus.PUBLISHED
+    ).order_by("-published_at", "-id")
+    return [(statement, drafted.get(statement.pk)) for statement in found]
+
+
+def _statement_detail(published: bool, answering: list) -> str:
+    if published:
+        return "A statement is published."
+    if answering:
+        statement, drafted_from = answering[0]
+        where = f" (drafted in incident #{drafted_from.pk})" if drafted_from else ""
+        return f"A statement answering the same claim is published: “{statement.title}”{where}."
+    return "No statement of this incident is published."
+
+
 def resolve_checklist(incident: Incident) -> dict:
     """What is still open before the incident can be resolved: unanswered high-reach mentions,
-    failed or unconfirmed deliveries, no published statement, the detector still firing.
-    `clear` when nothing is; each item has `key`, `label`, `open`, `detail` and, where it
-    helps, `rows` (the mentions or deliveries)."""
+    failed or unconfirmed deliveries, no published statement (its own, or one that answers the
+    same false claim: `statements_answering_claims`), the detector still firing. `clear` when
+    nothing is; each item has `key`, `label`, `open`, `detail` and, where it helps, `rows` (the
+    mentions or deliveries)."""
     review_ids = list(IncidentMention.objects.filter(incident=incident).values_list(
         "review_id", flat=True))  # fmt: skip
     answered = set(
@@ -453,6 +524,7 @@ def resolve_checklist(incident: Incident) -> dict:
     published = Statement.objects.filter(
         pk__in=statement_ids, status=ApprovalStatus.PUBLISHED
     ).exists()
+    answering = [] if published else statements_answering_claims(incident)
     firing, explanation, evaluated_at = _evaluation(incident)
     items = [
         {
@@ -483,10 +555,8 @@ def resolve_checklist(incident: Incident) -> dict:
         {
             "key": "statement",
             "label": "Official statement published",
-            "open": not published,
-            "detail": "A statement is published."
-            if published
-            else "No statement of this incident is published.",
+            "open": not (published or answering),
+            "detail": _statement_detail(published, answering),
             "rows": [],
         },
         {
@@ -561,11 +631,76 @@ def false_claims_of(review_ids) -> dict[int, set[int]]:
     return clusters
 
 
+def incident_claims(incident: Incident, *, limit: int = 10) -> list[ClaimCluster]:
+    """The claims the incident room lists: the claim clusters holding its mentions (those
+    linked to it: the detectors' window), counted over those mentions only, most reach first.
+    A cluster flagged as misinformation is a claim to correct; any other (a complaint, an
+    opinion: billing, calls not returned) is listed only when two of the incident's mentions
+    repeat it.
+
+    On each: `mention_count`, `reach`, `first_seen_at`, `last_seen_at` of the incident's own
+    mentions; `answer_ids` (those without any reply: what "Answer all" answers) and
+    `unanswered`; `outside` and `outside_first_seen`: the claim's other mentions, published
+    before the incident's window or held by another incident (context, never answered from
+    the room); `new_since_answer`: how many of `answer_ids` were published after the claim
+    was first answered (a reply to it as a whole), 0 when it never was."""
+    own = set(IncidentMention.objects.filter(incident=incident).values_list("review_id", flat=True))
+    cluster_ids = set(
+        ClaimMention.objects.filter(review_id__in=own).values_list("cluster_id", flat=True)
+    )
+    if not cluster_ids:
+        return []
+    members: dict[int, list[dict]] = {}
+    for row in (
+        with_reply_state(
+            Review.objects.filter(claim_mention__cluster_id__in=cluster_ids, is_deleted=False)
+        )
+        .annotate(reach=reach_expression())
+        .values("pk", "claim_mention__cluster_id", "published_at", "reach", "reply_state")
+        .order_by("published_at", "pk")
+    ):
+        members.setdefault(row["claim_mention__cluster_id"], []).append(row)
+    first_answer = dict(
+        ReplyBatch.objects.filter(cluster_id__in=cluster_ids)
+        .exclude(status=ApprovalStatus.DISCARDED)
+        .values("cluster_id")
+        .annotate(first=Min("created_at"))
+        .values_list("cluster_id", "first")
+    )
+    claims = []
+    for cluster in ClaimCluster.objects.select_related("fact").filter(pk__in=cluster_ids):
+        rows = members.get(cluster.pk, [])
+        mine = [r for r in rows if r["pk"] in own]
+        if not mine or (not cluster.misinformation and len(mine) < 2):
+            continue
+        others = [r for r in rows if r["pk"] not in own]
+        cluster.mention_count = len(mine)
+        cluster.reach = sum(r["reach"] for r in mine)
+        cluster.first_seen_at = mine[0]["published_at"]
+        cluster.last_seen_at = mine[-1]["published_at"]
+        cluster.answer_ids = [r["pk"] for r in mine if r["reply_state"] == "none"]
+        cluster.unanswered = len(cluster.answer_ids)
+        cluster.outside = len(others)
+        cluster.outside_first_seen = others[0]["published_at"] if others else None
+        answered_at = first_answer.get(cluster.pk)
+        cluster.new_since_answer = (
+            sum(1 for r in mine if r["reply_state"] == "none" and r["published_at"] > answered_at)
+            if answered_at
+            else 0
+        )
+        claims.append(cluster)
+    claims.sort(key=lambda c: (-c.reach, -c.mention_count, -c.pk))
+    return claims[:limit]
+
+
 def false_claim_review_ids(review_ids) -> tuple[set[int], int]:
-    """(the live member mentions of every claim cluster flagged as misinformation that holds
-    one of these reviews, how many such clusters): see `false_claims_of`."""
-    clusters = false_claims_of(review_ids)
-    return set().union(*clusters.values()), len(clusters)
+    """(those of these reviews (an incident's) that are live mentions of a claim cluster
+    flagged as misinformation, how many such clusters): the claims as the incident room
+    counts them (`incident_claims`), without a claim's mentions from before the incident's
+    window or held by another incident; see `false_claims_of`."""
+    ids = set(review_ids)
+    clusters = false_claims_of(ids)
+    return set().union(*clusters.values()) & ids, len(clusters)
 
 
 def reply_statuses_by_review(review_ids) -> dict[int, str]:
@@ -629,3 +764,49 @@ def reply_batch_ids(reply_ids) -> dict[int, int]:
             "pk", "batch_id"
         )
     )
+
+
+def reply_versions_of(reply_ids) -> list[ReplyVersion]:
+    """The versions of these replies (each with its guard verdict and findings), oldest
+    first."""
+    return list(
+        ReplyVersion.objects.select_related("draft")
+        .filter(draft_id__in=list(reply_ids))
+        .order_by("created_at", "id")
+    )
+
+
+def reply_batch_audit(batch_ids) -> list[AuditEntry]:
+    """The audit trail of these reply batches themselves (their mentions' replies have their
+    own): who submitted, approved, rejected each version, or lifted or kept its guard block,
+    with the reason. Oldest first."""
+    return list(
+        AuditEntry.objects.filter(
+            object_type="reply_batch", object_id__in=list(batch_ids)
+        ).order_by("created_at", "id")
+    )
+
+
+EXCERPT_CHARS = 60
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """The start of a text on one line, cut between words: "Waited an hour and nobody…"."""
+    words = " ".join((text or "").split())
+    if len(words) <= limit:
+        return words
+    cut = words[: limit + 1].rsplit(" ", 1)[0] if " " in words[:limit] else words[:limit]
+    return cut.rstrip(" ,.;:") + "…"
+
+
+def mentions_named(review_ids, tz: ZoneInfo) -> dict[int, str]:
+    """review id -> the mention as the clinic's people know it, and what it says: "Sam R.’s 2★
+    Google Business Profile review of 5 Dec 2026 (“Waited an hour and nobody…”)" (the name,
+    stars, platform and day as notices and e-mails name a review,
+    `responses.selectors.review_named`, then the start of its words)."""
+    out = {}
+    for review in Review.objects.select_related("source").filter(pk__in=list(review_ids)):
+        said = excerpt(review.text)
+        named = review_named(review, tz=tz)
+        out[review.pk] = f"{named} (“{said}”)" if said else named
+    return out

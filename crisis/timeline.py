@@ -10,19 +10,25 @@ its own words."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from agency.branding import brand_name
 from clinics.models import Clinic, clinic_zone
 from clinics.selectors import notifications_about
+from core.branding import as_brand
 from crisis.models import EventKind, Incident, IncidentEvent, IncidentStatement
-from crisis.room import event_words
+from crisis.room import event_words, local
 from crisis.selectors import (
     clinic_own_people_ids,
     incident_events_for_client,
+    incident_statements,
+    mentions_named,
     outbox_items_described,
+    reply_batch_audit,
     reply_batch_ids,
     reply_batches_of_reviews,
+    reply_versions_of,
 )
 from responses.models import ApprovalStatus, ConversationStatus, OutboxKind, OutboxStatus, Verdict
 from responses.selectors import (
@@ -30,6 +36,7 @@ from responses.selectors import (
     findings_once,
     reply_ids_for_reviews,
     statement_versions_of,
+    versions_sent_to_clinic,
 )
 
 # Stable category keys and the words shown for them (a browser test reads the words).
@@ -237,13 +244,18 @@ def _audit_line(entry) -> list[Line]:
 # went out in public and what could not go out (a failed delivery is a fact about the
 # response; the connector's reason is the agency's plumbing and stays out). Not the drafts,
 # deliveries in progress and notices that got them there ("Reply #1 v1: created", "Delivery #1
-# v1: queued", "Told 1 person").
+# v1: queued", "Told 1 person"), and nothing of a version the clinic never saw: the agency's
+# drafts (`responses.selectors.versions_sent_to_clinic`, the rule of the portal's "the
+# agency's earlier drafts were not sent to the clinic").
 CLIENT_CATEGORIES = ("approval", "override", "publication", "failure", "guard")
 CLIENT_OBJECTS = ("reply", "statement")
-_CLIENT_OBJECT_WORDS = {"reply": "Reply to a mention", "statement": "Statement"}
 # A batch's step on each of its mentions' replies, or the deliveries of its replies to one
 # platform, become one line while they follow each other within this gap.
 GROUP_GAP = timedelta(minutes=15)
+# legal's decisions on the privacy check's block of a version
+_LIFTED, _KEPT = "guard_overridden", "override_refused"
+# what went out under a version: the clinic reads it whether or not it was sent the version
+_OUT = (ApprovalStatus.APPROVED, ApprovalStatus.PUBLISHED)
 
 
 def _mentions_words(n: int) -> str:
@@ -259,11 +271,62 @@ def _delivery_target(entry) -> str:
     return "reply" if (entry.detail or {}).get("kind") == OutboxKind.REPLY else "statement"
 
 
-def _client_audit_line(entry, platform: str = "") -> Line | None:
+def _block_words(action: str, who: str) -> str:
+    """Legal's decision on a block, in words: "block lifted by Lee Legal"."""
+    if action == _KEPT:
+        return f"block kept by {who} and sent back to its writer"
+    return f"block lifted by {who}"
+
+
+@dataclass
+class _ClinicCopy:
+    """What the clinic's copy needs to word the replies and statements: each mention as its
+    people know it, and the versions of each text the clinic saw (sent to one of its steps;
+    the version approved, which went out; a version whose block its legal people decided
+    on). `with_internal`: the agency's own page keeps the rest, marked internal."""
+
+    named: dict[int, str]
+    seen: dict[tuple[str, int], set[int]]
+    with_internal: bool = False
+
+    def reply_words(self, review_id) -> str:
+        named = self.named.get(review_id)
+        return f"Reply to {named}" if named else "Reply to a mention"
+
+    def keep(self, line: Line | None, object_type: str, pk, version) -> Line | None:
+        """`line` when the clinic saw that version of the text; marked internal on the
+        agency's own page otherwise; None when it is left out."""
+        if line is None or version is None or version in self.seen.get((object_type, pk), ()):
+            return line
+        if not self.with_internal:
+            return None
+        line.visibility = "internal"
+        return line
+
+
+def versions_seen(audit, batch_audit, *, reply_ids, batch_ids, statement_ids) -> dict:
+    """(object type, id) -> the numbers of the versions the clinic saw: sent to one of its
+    steps (`versions_sent_to_clinic`), approved (they went out under the clinic's name), or
+    whose privacy block its legal people lifted or kept."""
+    seen: dict[tuple[str, int], set[int]] = {}
+    for object_type, ids in (
+        ("reply", reply_ids), ("reply_batch", batch_ids), ("statement", statement_ids),
+    ):  # fmt: skip
+        for pk, versions in versions_sent_to_clinic(object_type, ids).items():
+            seen.setdefault((object_type, pk), set()).update(versions)
+    for entry in [*audit, *batch_audit]:
+        if entry.version is not None and (
+            entry.to_status in _OUT or entry.action in (_LIFTED, _KEPT)
+        ):
+            seen.setdefault((entry.object_type, entry.object_id), set()).add(entry.version)
+    return seen
+
+
+def _client_audit_line(entry, copy: _ClinicCopy, platform: str = "") -> Line | None:
     if _delivery_failed(entry):
         kind = (entry.detail or {}).get("kind")
         if kind == OutboxKind.REPLY:
-            what = f"Reply to a mention: could not be posted on {platform}"
+            what = f"{copy.reply_words(entry.review_id)}: could not be posted on {platform}"
         elif kind == OutboxKind.STATEMENT_POST:
             what = f"Statement: could not be pinned on {platform}"
         else:
@@ -273,31 +336,29 @@ def _client_audit_line(entry, platform: str = "") -> Line | None:
     if entry.object_type not in CLIENT_OBJECTS or category not in CLIENT_CATEGORIES:
         return None
     action = (entry.action or "").removeprefix("batch_")
-    words = _CLIENT_OBJECT_WORDS[entry.object_type]
-    return Line(
-        at=entry.created_at,
-        category=category,
-        what=f"{words}: {_statement_step(entry, action) or _words(action)}",
-        who=entry.actor_name or entry.actor_label,
-        details="" if category == "override" else (entry.comment or "")[:300],
-        source="audit",
-    )
-
-
-def _client_guard_line(entry) -> Line | None:
-    """The privacy check's verdict on a reply's version, in the clinic's words (how many
-    findings, never what they quote)."""
-    detail = entry.detail or {}
-    verdict = detail.get("verdict")
-    if entry.object_type != "reply" or not verdict or verdict == Verdict.OK:
-        return None
-    return _guard_words(
-        at=entry.created_at,
-        what=_CLIENT_OBJECT_WORDS["reply"],
-        version=entry.version,
-        verdict=verdict,
-        findings=detail.get("findings"),
-    )
+    words = copy.reply_words(entry.review_id) if entry.object_type == "reply" else "Statement"
+    who = entry.actor_name or entry.actor_label
+    if action in (_LIFTED, _KEPT):
+        line = Line(
+            at=entry.created_at,
+            category="override",
+            what=f"{words}{_version_words(entry.version, None)}: {_block_words(action, who)}",
+            who=who,
+            details=(entry.comment or "")[:300],
+            source="audit",
+        )
+    else:
+        line = Line(
+            at=entry.created_at,
+            category=category,
+            what=f"{words}: {_statement_step(entry, action) or _words(action)}",
+            who=who,
+            details=(entry.comment or "")[:300],
+            source="audit",
+        )
+    if category == "publication":
+        return line  # what went out is public
+    return copy.keep(line, entry.object_type, entry.object_id, entry.version)
 
 
 def _guard_words(*, at, what: str, version, verdict: str, findings, batch_id=None) -> Line:
@@ -343,9 +404,10 @@ def _grouped(entries, key_of) -> list[_Group]:
     return groups
 
 
-def _batch_line(group: _Group, *, for_client: bool) -> Line | None:
+def _batch_line(group: _Group, batch_audit=()) -> Line | None:
     """One line for a batch's step on its replies, or for the deliveries of its replies to
-    one platform: "Reply to 14 mentions: approved", "3 replies failed on Google"."""
+    one platform: "Reply to 14 mentions (batch #3): approved", "3 replies of batch #3 failed
+    on Google"."""
     first = group.entries[0]
     batch_id, platform = group.key[0], group.key[-1]
     n = len({e.object_id for e in group.entries})
@@ -354,9 +416,6 @@ def _batch_line(group: _Group, *, for_client: bool) -> Line | None:
     if first.object_type == "outbox":
         replies = f"{n} repl{'y' if n == 1 else 'ies'}"
         if _delivery_failed(first):
-            what = f"{replies} could not be posted on {platform}"
-            if for_client:
-                return Line(at=first.created_at, category="failure", what=what, source="audit")
             reasons = list(dict.fromkeys(e.comment for e in group.entries if e.comment))
             return Line(
                 at=first.created_at,
@@ -366,8 +425,6 @@ def _batch_line(group: _Group, *, for_client: bool) -> Line | None:
                 details=" · ".join(r[:200] for r in reasons[:3]),
                 source="audit",
             )
-        if for_client:
-            return None
         return Line(
             at=first.created_at,
             category=_audit_category(first),
@@ -377,25 +434,16 @@ def _batch_line(group: _Group, *, for_client: bool) -> Line | None:
             source="audit",
         )
     category = _audit_category(first)
-    if for_client:
-        if category not in CLIENT_CATEGORIES or category == "guard":
-            return None
-        return Line(
-            at=first.created_at,
-            category=category,
-            what=f"{_mentions_words(n)}: {action}",
-            who=who,
-            details="" if category == "override" else (first.comment or "")[:300],
-            source="audit",
-        )
     parts = []
     before, after = _status("reply", first.from_status), _status("reply", first.to_status)
     if before and after and before != after:
         parts.append(f"{before} → {after}")
     elif after and not before:
         parts.append(after)
-    if first.comment:
-        parts.append(first.comment[:300])
+    # the reason is on the batch's own entry (a block lifted, a rejection)
+    decision = None if first.comment else _batch_decision(batch_audit, first)
+    if comment := first.comment or (decision.comment if decision is not None else ""):
+        parts.append(comment[:300])
     return Line(
         at=first.created_at,
         category=category,
@@ -406,11 +454,93 @@ def _batch_line(group: _Group, *, for_client: bool) -> Line | None:
     )
 
 
-def _batch_guard_lines(review_ids, *, for_client: bool) -> list[Line]:
-    """The privacy check's verdict on each version of the batches answering these mentions
-    that it did not pass: one line per version, not one per mention."""
+def _batch_decision(batch_audit, first) -> object | None:
+    """The batch's own entry of the decision its mentions' replies followed (it holds the
+    comment): the latest of the batch's entries with the same action by the same person, no
+    later than the replies' first entry."""
+    action = (first.action or "").removeprefix("batch_")
+    action = {"overridden": _LIFTED}.get(action, action)
+    found = None
+    for entry in batch_audit:
+        if entry.created_at > first.created_at:
+            break
+        if (
+            entry.object_id == (first.detail or {}).get("batch_id")
+            and entry.action == action
+            and entry.actor_label == first.actor_label
+        ):
+            found = entry
+    return found
+
+
+def _client_batch_line(group: _Group, copy: _ClinicCopy, batch_audit) -> Line | None:
+    """A batch's step on its replies in the clinic's words: "Reply to 14 mentions: approved",
+    "3 replies could not be posted on Google"; nothing of its drafts, of deliveries in
+    progress, nor of a version the clinic never saw. Legal's decisions on its block are the
+    batch's own entries (`_client_batch_blocks`), with their reason."""
+    first = group.entries[0]
+    platform = group.key[-1]
+    n = len({e.object_id for e in group.entries})
+    if first.object_type == "outbox":
+        if not _delivery_failed(first):
+            return None
+        replies = f"{n} repl{'y' if n == 1 else 'ies'}"
+        what = f"{replies} could not be posted on {platform}"
+        return Line(at=first.created_at, category="failure", what=what, source="audit")
+    category = _audit_category(first)
+    action = (first.action or "").removeprefix("batch_")
+    if category not in CLIENT_CATEGORIES or category in ("guard", "override"):
+        return None
+    decision = _batch_decision(batch_audit, first)
+    comment = first.comment or (decision.comment if decision is not None else "")
+    line = Line(
+        at=first.created_at,
+        category=category,
+        what=f"{_mentions_words(n)}: {_words(action)}",
+        who=first.actor_name or first.actor_label,
+        details=(comment or "")[:300],
+        source="audit",
+    )
+    if category == "publication":
+        return line
+    detail = first.detail or {}
+    return copy.keep(line, "reply_batch", detail.get("batch_id"), detail.get("batch_version"))
+
+
+def _client_batch_blocks(batches, batch_audit) -> list[Line]:
+    """Legal's decisions on the privacy check's block of a batch's version, with the reason
+    (the batch's own entries; its mentions' replies only follow them)."""
+    sizes = {
+        (batch.pk, version.number): len(version.review_ids)
+        for batch in batches
+        for version in batch.versions.all()
+    }
     lines = []
-    for batch in reply_batches_of_reviews(review_ids):
+    for entry in batch_audit:
+        if entry.action not in (_LIFTED, _KEPT):
+            continue
+        who = entry.actor_name or entry.actor_label
+        n = sizes.get((entry.object_id, entry.version), 0)
+        lines.append(
+            Line(
+                at=entry.created_at,
+                category="override",
+                what=f"{_mentions_words(n)}{_version_words(entry.version, None)}: "
+                f"{_block_words(entry.action, who)}",
+                who=who,
+                details=(entry.comment or "")[:300],
+                source="batch",
+            )
+        )
+    return lines
+
+
+def _batch_guard_lines(batches, *, copy: _ClinicCopy | None = None) -> list[Line]:
+    """The privacy check's verdict on each version of these batches that it did not pass:
+    one line per version, not one per mention. `copy`: in the clinic's words, without the
+    versions the clinic never saw."""
+    lines = []
+    for batch in batches:
         for version in batch.versions.all():
             if version.guard_verdict in (Verdict.OK, ""):
                 continue
@@ -418,26 +548,29 @@ def _batch_guard_lines(review_ids, *, for_client: bool) -> list[Line]:
             line = _guard_words(
                 at=version.created_at,
                 what=_mentions_words(len(version.review_ids)),
-                batch_id=None if for_client else batch.pk,
+                batch_id=None if copy is not None else batch.pk,
                 version=version.number,
                 verdict=version.guard_verdict,
                 findings=findings,
             )
             line.source = "batch_version"
-            lines.append(line)
+            if copy is not None:
+                line = copy.keep(line, "reply_batch", batch.pk, version.number)
+            if line is not None:
+                lines.append(line)
     return lines
 
 
-def _audit_lines(audit, review_ids, *, for_client: bool) -> list[Line]:
+def _audit_lines(audit, batches, *, copy: _ClinicCopy | None = None, batch_audit=()) -> list[Line]:
     """The audit of the replies, deliveries and statements as timeline lines: a batch's step
     on each of its mentions' replies, and the deliveries of its replies to one platform,
-    collapsed into one line."""
+    collapsed into one line. `copy`: the clinic's copy (`_ClinicCopy`)."""
     outbox = outbox_items_described(e.object_id for e in audit if e.object_type == "outbox")
-    batches = reply_batch_ids(e.object_id for e in audit if e.object_type == "reply")
+    batch_ids = reply_batch_ids(e.object_id for e in audit if e.object_type == "reply")
 
     def batch_of(entry) -> int | None:
         if entry.object_type == "reply":
-            return batches.get(entry.object_id) or (entry.detail or {}).get("batch_id")
+            return batch_ids.get(entry.object_id) or (entry.detail or {}).get("batch_id")
         if entry.object_type == "outbox":
             return (outbox.get(entry.object_id) or {}).get("batch_id")
         return None
@@ -459,20 +592,68 @@ def _audit_lines(audit, review_ids, *, for_client: bool) -> list[Line]:
         )  # fmt: skip
 
     lines: list[Line] = []
+    verdicts: dict[tuple, str] = {}  # the privacy check's last verdict said of each version
     for group in _grouped(audit, key_of):
         if group.key:
-            if (line := _batch_line(group, for_client=for_client)) is not None:
+            line = (
+                _batch_line(group, batch_audit)
+                if copy is None
+                else _client_batch_line(group, copy, batch_audit)
+            )
+            if line is not None:
                 lines.append(line)
             continue
         [entry] = group.entries
-        if for_client:
-            found = [_client_audit_line(entry, platform_of(entry)), _client_guard_line(entry)]
-            lines += [line for line in found if line is not None]
+        if copy is not None:
+            if (line := _client_audit_line(entry, copy, platform_of(entry))) is not None:
+                lines.append(line)
             continue
         if entry.object_type == "statement" and entry.action in ("created", "edited"):
             continue  # the statement's versions say it, with their title
-        lines.extend(_audit_line(entry))
-    return lines + _batch_guard_lines(review_ids, for_client=for_client)
+        found = _audit_line(entry)
+        # a version's verdict once (and again only if it changed), not beside each step taken
+        # on it: a block legal lifted is not "blocked" again at every approval
+        key = (entry.object_type, entry.object_id, entry.version)
+        verdict = (entry.detail or {}).get("verdict")
+        if verdict and verdicts.get(key) == verdict:
+            found = [line for line in found if line.category != "guard"]
+        if verdict:
+            verdicts[key] = verdict
+        lines.extend(found)
+    return lines + _batch_guard_lines(batches, copy=copy)
+
+
+def _client_guard_lines(copy: _ClinicCopy, replies, statement_versions) -> list[Line]:
+    """The privacy check's verdict on each version of the replies of their own (a batch's
+    versions say theirs) and of the statements that it did not pass, once per version, at
+    the time it was written: never again beside each approval of it. What legal decided on
+    the block follows it (`_client_audit_line`)."""
+    lines = []
+    for version in replies:
+        if version.guard_verdict in (Verdict.OK, ""):
+            continue
+        line = _guard_words(
+            at=version.created_at,
+            what=copy.reply_words(version.draft.review_id),
+            version=version.number,
+            verdict=version.guard_verdict,
+            findings=len(findings_once(version.guard_findings or [])),
+        )
+        if (line := copy.keep(line, "reply", version.draft_id, version.number)) is not None:
+            lines.append(line)
+    for version in statement_versions:
+        if version.guard_verdict in (Verdict.OK, ""):
+            continue
+        line = _guard_words(
+            at=version.created_at,
+            what="Statement",
+            version=version.number,
+            verdict=version.guard_verdict,
+            findings=len(version.guard_findings or []),
+        )
+        if line := copy.keep(line, "statement", version.statement_id, version.number):
+            lines.append(line)
+    return lines
 
 
 def _note_visibility(event: IncidentEvent) -> str:
@@ -481,14 +662,23 @@ def _note_visibility(event: IncidentEvent) -> str:
     return "shared" if event.shared_with_clinic else "internal"
 
 
-def review_timeline(incident: Incident, clinic: Clinic, *, for_client: bool = False) -> list[dict]:
+def review_timeline(
+    incident: Incident,
+    clinic: Clinic,
+    *,
+    for_client: bool = False,
+    with_internal: bool = False,
+) -> list[dict]:
     """Every event of the incident and of what was done for it, oldest first; a batch's step
     on its many replies is one line ("Reply to 14 mentions: approved"), and so are the
     failures of its deliveries to one platform. `for_client`: the timeline of the review the
     clinic receives — the incident's events without the agency's plumbing (the portal's rule,
     `incident_events_for_client`), and of the replies and statements the decisions, the
-    privacy check's verdicts, what went out in public and what could not (without the
-    connector's reasons)."""
+    privacy check's verdicts (once per version), what went out in public and what could not
+    (without the connector's reasons); each reply of its own names the mention it answers,
+    and nothing is said of a version the clinic never saw (the agency's drafts).
+    `with_internal` (with `for_client`): the agency's own page of that document keeps the
+    lines of those drafts, each marked `visibility` "internal"."""
     events = (
         incident_events_for_client(incident)
         if for_client
@@ -515,21 +705,36 @@ def review_timeline(incident: Incident, clinic: Clinic, *, for_client: bool = Fa
         IncidentStatement.objects.filter(incident=incident).values_list("statement_id", flat=True)
     )
     audit = audit_for_texts(review_ids=review_ids, statement_ids=statement_ids)
-    lines += _audit_lines(audit, review_ids, for_client=for_client)
+    batches = reply_batches_of_reviews(review_ids)
     if for_client:
-        for version in statement_versions_of(statement_ids):
-            if version.guard_verdict not in (Verdict.OK, ""):
-                lines.append(
-                    _guard_words(
-                        at=version.created_at,
-                        what="Statement",
-                        version=version.number,
-                        verdict=version.guard_verdict,
-                        findings=len(version.guard_findings or []),
-                    )
-                )
-        lines.sort(key=lambda line: line.at)
-        return [line.as_dict() for line in lines]
+        reply_ids = reply_ids_for_reviews(review_ids)
+        in_batches = reply_batch_ids(reply_ids)
+        batch_audit = reply_batch_audit(b.pk for b in batches)
+        copy = _ClinicCopy(
+            named=mentions_named(review_ids, tz),
+            seen=versions_seen(
+                audit,
+                batch_audit,
+                reply_ids=reply_ids,
+                batch_ids=[b.pk for b in batches],
+                statement_ids=statement_ids,
+            ),
+            with_internal=with_internal,
+        )
+        lines += _audit_lines(audit, batches, copy=copy, batch_audit=batch_audit)
+        lines += _client_batch_blocks(batches, batch_audit)
+        lines += _client_guard_lines(
+            copy,
+            reply_versions_of(pk for pk in reply_ids if pk not in in_batches),
+            statement_versions_of(statement_ids),
+        )
+        # a version's verdict, written with it, comes before what was decided on it
+        lines.sort(key=lambda line: (line.at, line.category != "guard"))
+        # the product's own parts ("Carewatch detectors") named after the agency, as the
+        # clinic knows it (its portal does the same)
+        brand = brand_name(clinic.agency)
+        return [replace(line, who=as_brand(line.who or "", brand)).as_dict() for line in lines]
+    lines += _audit_lines(audit, batches, batch_audit=reply_batch_audit(b.pk for b in batches))
     for version in statement_versions_of(statement_ids):
         lines.append(
             Line(
@@ -573,3 +778,89 @@ def review_timeline(incident: Incident, clinic: Clinic, *, for_client: bool = Fa
         )
     lines.sort(key=lambda line: line.at)
     return [line.as_dict() for line in lines]
+
+
+# --- the clinic's incident page: what went out in public -------------------------------------
+
+_STEP_FOR = {
+    "agency": "for your agency",
+    "legal": "for the legal review",
+    "clinician": "for the clinical review",
+    "client": "for the clinic",
+}
+
+
+def _approvers(entries, final) -> str:
+    """Who approved the version `final` made approved, at which step, since it was last
+    submitted: "Olivia Owner for your agency and Avery Approver for the clinic"."""
+    since = [
+        e
+        for e in entries
+        if e.object_id == final.object_id and e.version == final.version and e.pk <= final.pk
+    ]
+    submitted = [e.pk for e in since if e.action == "submitted"]
+    start = submitted[-1] if submitted else 0
+    said = [
+        f"{e.actor_name or e.actor_label} {_STEP_FOR.get((e.detail or {}).get('step'), '')}".strip()
+        for e in since
+        if e.action == "approved" and e.pk > start
+    ]
+    return " and ".join(filter(None, [", ".join(said[:-1]), said[-1]])) if said else ""
+
+
+def clinic_response_steps(incident: Incident, clinic: Clinic) -> list[dict]:
+    """What the incident's timeline in the clinic's portal adds to its events, in the
+    clinic's words: each statement drafted from it approved (by whom, for whom), published
+    on the public statement page (with links to it), taken down; and the replies to its
+    mentions published, counted ("12 replies published, 5 of them posted by hand by your
+    agency"). Each: {"at", "title", "text", "actor", "links": [(url, words)]}, oldest first."""
+    tz = clinic_zone(clinic)
+    statements = {st.pk: st for st in incident_statements(incident)}
+    review_ids = list(incident.links.values_list("review_id", flat=True))
+    audit = audit_for_texts(review_ids=review_ids, statement_ids=list(statements))
+    titles = {(v.statement_id, v.number): v.title for v in statement_versions_of(statements)}
+    said = [e for e in audit if e.object_type == "statement" and e.object_id in statements]
+    steps = []
+    for entry in said:
+        statement = statements[entry.object_id]
+        title = titles.get((entry.object_id, entry.version)) or statement.title
+        named = f"“{title}”" + (f" (version {entry.version})" if entry.version else "")
+        links = []
+        if entry.to_status == ApprovalStatus.APPROVED and entry.action == "approved":
+            who = _approvers(said, entry)
+            text = f"{named} was approved" + (f" by {who}." if who else ".")
+            steps.append({"at": entry.created_at, "title": "Statement approved", "text": text,
+                          "actor": "", "links": links})  # fmt: skip
+        elif entry.action == "published":
+            text = f"{named} was published on your public statement page"
+            links.append((f"/clinics/{clinic.slug}/portal/statements/", "Read it in Statements"))
+            if statement.is_pinned and statement.published_version_id is not None:
+                links.append((f"/statements/{clinic.slug}/{statement.pk}/", "Open its public page"))
+            else:
+                text += " (it has since been taken down)"
+            steps.append({"at": entry.created_at, "title": "Statement published",
+                          "text": f"{text}.", "actor": entry.actor_name, "links": links})  # fmt: skip
+        elif entry.action == "unpinned":
+            steps.append({"at": entry.created_at, "title": "Statement taken down",
+                          "text": f"{named} was taken down from your public statement page.",
+                          "actor": entry.actor_name, "links": links})  # fmt: skip
+    published = {
+        e.object_id: e for e in audit if e.object_type == "reply" and e.action == "published"
+    }
+    if published:
+        entries = sorted(published.values(), key=lambda e: e.created_at)
+        n = len(entries)
+        by_hand = sum(1 for e in entries if (e.detail or {}).get("by_hand"))
+        text = f"{n} repl{'y' if n == 1 else 'ies'} to this incident's mentions published"
+        if by_hand:
+            text += (
+                f", {'it' if n == 1 else f'{by_hand} of them'} posted by hand by your agency"
+                if by_hand < n or n == 1
+                else ", all posted by hand by your agency"
+            )
+        first, last = local(entries[0].created_at, tz), local(entries[-1].created_at, tz)
+        text += f" (the first {first}, the last {last})." if n > 1 else f" ({first})."
+        steps.append({"at": entries[-1].created_at, "title": "Replies published", "text": text,
+                      "actor": "", "links": []})  # fmt: skip
+    steps.sort(key=lambda step: step["at"])
+    return steps

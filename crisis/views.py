@@ -23,6 +23,7 @@ from crisis.room import control_room, local, mentions_ranked
 from crisis.selectors import (
     crisis_team,
     detector_settings_get,
+    incident_claims,
     incident_counts,
     incident_get,
     incident_statements,
@@ -32,6 +33,7 @@ from crisis.selectors import (
     resolve_checklist,
     resolve_override_of,
     response_plan_current,
+    statements_answering_claims,
 )
 from crisis.services import (
     TRANSITIONS,
@@ -59,7 +61,6 @@ from responses.selectors import (
     private_conversations_list,
     reply_batches_for_clusters,
 )
-from scoring.claims.selectors import clusters_list
 
 SEVERITY_PILL = {"low": "positive", "medium": "neutral", "high": "negative", "critical": "negative"}
 
@@ -113,9 +114,7 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
             followups.setdefault(conversation.review_id, conversation)  # the newest
         for row in mentions:
             row["followup"] = followups.get(row["review"].pk)
-        claims = list(
-            clusters_list(review_ids=list(incident.links.values_list("review_id", flat=True)))[:10]
-        )
+        claims = incident_claims(incident)
         answered = reply_batches_for_clusters([c.pk for c in claims])
         plan = response_plan_current()
         room = control_room(incident, self.clinic, plan_text=plan.text if plan else None)
@@ -126,6 +125,8 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                     datetime.fromisoformat(item["evaluated_at"]), room["tz"]
                 )
         menus = answer_menus(claims)
+        for claim in claims:  # "Answer all" answers the incident's mentions, not the claim's
+            claim.unanswered = len(claim.answer_ids)
         return self.render_to_response(
             {
                 "room": room,
@@ -163,6 +164,8 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 ],
                 "pill": SEVERITY_PILL.get(incident.severity, "neutral"),
                 "claims": [(c, answered.get(c.pk, [])) for c in claims],
+                "claim_statements": statements_answering_claims(incident),
+                "followed_by": list(incident.followed_by.order_by("opened_at", "id")),
                 **menus,
                 "answer_url": f"/clinics/{self.clinic.slug}/replies/batches/new/",
                 "checklist": checklist,
@@ -257,8 +260,9 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
 
 
 class IncidentReviewView(TemplateResponseMixin, ClinicView):
-    """The post-crisis review as the client will read it (the same report as the exports);
-    lessons and prevention steps are edited here, and the review is sent to the clinic."""
+    """The post-crisis review as the client will read it (the same report as the exports),
+    its timeline keeping the agency's drafts the clinic never saw, marked internal; lessons
+    and prevention steps are edited here, and the review is sent to the clinic."""
 
     template_name = "crisis/review.html"
     portal_path = "portal/incidents/{incident_id}/review/"
@@ -282,7 +286,9 @@ class IncidentReviewView(TemplateResponseMixin, ClinicView):
             return response
         return self.render_to_response(
             {
-                **review_context(review, self.clinic),
+                # the agency's copy: the clinic's document, with the agency's drafts the
+                # clinic never saw kept on its timeline, marked internal
+                **review_context(review, self.clinic, for_clinic=False),
                 "can_write": self.access.can(Permission.WRITE),
                 "api": f"/clinics/{self.clinic.slug}/api/v1/incidents/{incident_id}/review/",
                 "portal_url": portal_review_url(self.clinic, incident_id),
@@ -361,7 +367,11 @@ class ClinicThresholdsView(SettingsView):
     def render(self, status: int = 200, **context):
         form = context["form"]
         groups = [
-            ("All detectors", "", ("enabled", "baseline_days", "escalation_minutes")),
+            (
+                "All detectors",
+                "",
+                ("enabled", "baseline_days", "escalation_minutes", "new_wave_hours"),
+            ),
             (
                 "Response targets",
                 "",

@@ -8,27 +8,33 @@ is cheap, and it works through every proxy."""
 
 from __future__ import annotations
 
+from django.core import signing
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views import View
 
 from accounts.selectors import user_half_signed_in, user_is_agency_staff
-from clinics.models import clinic_zone
+from clinics.models import Clinic, clinic_zone
 from clinics.notifications import notifications_open_for
 from clinics.preferences import preferences_for, shows_on_pages
 from clinics.selectors import STAFF_NOTIFICATION_HISTORY_URL
 from crisis.room import local
-from crisis.services.alerting import AckLinkRefused, ack_link_read, incident_acknowledge_by_link
+from crisis.services.alerting import (
+    ACK_SALT,
+    AckLinkRefused,
+    ack_link_read,
+    incident_acknowledge_by_link,
+)
 
 REFUSALS = {
     "unknown": (
         "This acknowledge link is not valid",
         "The link is incomplete or was changed. Copy the whole link from the message, or "
-        "open the incident from Carewatch.",
+        "sign in and open the incident.",
     ),
     "expired": (
         "This acknowledge link has expired",
-        "Acknowledge links work for 24 hours. Open the incident from Carewatch instead.",
+        "Acknowledge links work for 24 hours. Sign in and open the incident instead.",
     ),
     "used": (
         "This acknowledge link was already used",
@@ -86,17 +92,39 @@ class AlertBannerView(View):
         return response
 
 
+def _brand(clinic: Clinic | None) -> dict:
+    """The page carries the brand of the link's clinic's agency, as the e-mail that brought
+    the person here did: most open it signed out (a clinic person on a phone), so the context
+    processor knows no one to brand it for."""
+    return {"brand": clinic.agency} if clinic is not None else {}
+
+
+def _clinic_of_expired(token: str) -> Clinic | None:
+    """The clinic an expired link names (its signature is good, only its age is past): its
+    page still carries the clinic's brand. Reads nothing else of the link."""
+    try:
+        data = signing.loads(token, salt=ACK_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("c"), int):
+        return None
+    return Clinic.objects.active().select_related("agency").filter(pk=data["c"]).first()
+
+
 class AckLinkView(View):
     """GET shows what the link acknowledges and one button; POST acknowledges. Refused links
-    (unknown or tampered, expired, used) answer a page that says so, with status 400/410."""
+    (unknown or tampered, expired, used) answer a page that says so, with status 400/410.
+    Every answer is branded with the clinic's agency when the link names a clinic."""
 
     template_name = "crisis/ack.html"
 
-    def _refused(self, request, exc: AckLinkRefused):
+    def _refused(self, request, exc: AckLinkRefused, token: str):
         title, text = REFUSALS.get(exc.reason, REFUSALS["unknown"])
         status = {"expired": 410, "used": 410, "gone": 404, "not_allowed": 403}.get(exc.reason, 400)
+        clinic = exc.clinic or (_clinic_of_expired(token) if exc.reason == "expired" else None)
         return render(
-            request, self.template_name, {"refused": True, "title": title, "text": text},
+            request, self.template_name,
+            {"refused": True, "title": title, "text": text, **_brand(clinic)},
             status=status,
         )  # fmt: skip
 
@@ -104,8 +132,10 @@ class AckLinkView(View):
         try:
             link = ack_link_read(token, signed_in=_signed_in(request))
         except AckLinkRefused as exc:
-            return self._refused(request, exc)
-        return render(request, self.template_name, {"link": link, "token": token})
+            return self._refused(request, exc, token)
+        return render(
+            request, self.template_name, {"link": link, "token": token, **_brand(link.clinic)}
+        )
 
     def post(self, request, token: str):
         try:
@@ -113,13 +143,14 @@ class AckLinkView(View):
                 token=token, signed_in=_signed_in(request)
             )
         except AckLinkRefused as exc:
-            return self._refused(request, exc)
+            return self._refused(request, exc, token)
         escalated = link.incident.escalated_at
         return render(
             request, self.template_name,
             {
                 "link": link, "done": True, "acknowledged": acknowledged,
                 "escalated": local(escalated, clinic_zone(link.clinic)) if escalated else "",
+                **_brand(link.clinic),
             },
         )  # fmt: skip
 

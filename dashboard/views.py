@@ -42,6 +42,20 @@ SENTIMENT_HELP = (
     f"last {SPARK_DAYS} days, and the arrow compares the last {TREND_WINDOW_DAYS} days with the "
     f"first {TREND_WINDOW_DAYS}."
 )
+# The table's columns: (sort key, heading). A row's cells come in this order
+# (`dashboard_tags.clinic_row`), and on a phone each is labelled with its heading by the
+# stylesheet (`.table.dashboard td:nth-child(n)::before`, checked against this list).
+DASHBOARD_COLUMNS = [
+    ("name", "Clinic"),
+    ("severity", "Severity"),
+    ("new", "New reviews"),
+    ("rating", "Avg rating (90 d)"),
+    ("trend", SENTIMENT_HEADING),
+    ("incidents", "Open incidents"),
+    ("approvals", "Awaiting approval"),
+    ("failed", "Failed deliveries"),
+    ("sla", "SLA breaches"),
+]
 # How the page names the clinics a status lists: "3 clinics with an open incident", "No clinic
 # named like “north” has an open incident".
 STATUS_WITH = {
@@ -86,6 +100,9 @@ class DashboardView(StaffView):
         sort, descending = dashboard_sort_parse(chosen.get("sort"))
         q = chosen.get("q", "")
         status = chosen.get("status", "")
+        # who reaches only some clinics sees those; anyone else reaches every clinic of the
+        # agency, and the rows, totals and paused list need no filter of theirs
+        viewer = request.user if self.clinics_limited else None
         if problems:  # a filter it cannot read lists nothing, not every clinic
             clinics = Clinic.objects.none()
         else:
@@ -95,7 +112,7 @@ class DashboardView(StaffView):
                 descending=descending,
                 q=q,
                 status=status,
-                viewer=request.user,
+                viewer=viewer,
             )
         page = Paginator(clinics, DASHBOARD_PAGE).get_page(chosen.get("page"))
         query = request.GET.copy()
@@ -112,7 +129,7 @@ class DashboardView(StaffView):
             if readable and form.cleaned_data.get(name):
                 kept[name] = form.cleaned_data[name]
         deactivated = (
-            dashboard_clinics_deactivated(agency=self.agency, q=q, viewer=request.user)
+            dashboard_clinics_deactivated(agency=self.agency, q=q, viewer=viewer)
             if status != DASHBOARD_PAUSED and not problems
             else []
         )
@@ -121,9 +138,7 @@ class DashboardView(StaffView):
                 page=page,
                 # the figures of the clinics listed (every page of them); an address it
                 # cannot read lists nothing, and the agency's figures show
-                totals=dashboard_totals(
-                    agency=self.agency, viewer=request.user, q=q, status=status
-                ),
+                totals=dashboard_totals(agency=self.agency, viewer=viewer, q=q, status=status),
                 deactivated=deactivated,
                 clinic_count=page.paginator.count,
                 agencies=agencies,
@@ -151,19 +166,8 @@ class DashboardView(StaffView):
                 clear_url=f"/agency/{clear}",
                 query=query.urlencode(),
                 filter_query=kept,
-                sentiment_heading=SENTIMENT_HEADING,
                 sentiment_help=SENTIMENT_HELP,
-                columns=[
-                    ("name", "Clinic"),
-                    ("severity", "Severity"),
-                    ("new", "New reviews"),
-                    ("rating", "Avg rating (90 d)"),
-                    ("trend", SENTIMENT_HEADING),
-                    ("incidents", "Open incidents"),
-                    ("approvals", "Awaiting approval"),
-                    ("failed", "Failed deliveries"),
-                    ("sla", "SLA breaches"),
-                ],
+                columns=DASHBOARD_COLUMNS,
             ),
             status=400 if problems else 200,
         )

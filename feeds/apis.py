@@ -6,8 +6,8 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, ParseError, ValidationError
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from clinics.models import Clinic
@@ -19,11 +19,13 @@ from core.api import (
     paginated_response,
 )
 from core.errors import TooLarge
+from core.parsers import JsonParser
 from core.permissions import Permission
 from feeds.models import ImportJob, ItemKind, Source, SourceKind
 from feeds.selectors import connection_state
 from feeds.services import (
     MAX_BATCH,
+    batch_items,
     import_job_create,
     items_ingest_idempotent,
     request_hash,
@@ -33,7 +35,7 @@ from feeds.services import (
     webhook_secret_ensure,
     webhook_url,
 )
-from feeds.validation import ITEM_FIELDS, MAX_COUNT, MAX_TEXT
+from feeds.validation import MAX_COUNT, MAX_TEXT
 
 
 class ReviewIngestItemInputSerializer(serializers.Serializer):
@@ -125,32 +127,16 @@ def _json_body(request):
         raise TooLarge(TOO_LARGE) from None
 
 
-def _batch_items(body) -> list:
-    """The items of an ingest body; 400 naming `items` (or `body`) for any other shape."""
-    if isinstance(body, list):
-        items = body
-    elif isinstance(body, dict) and ("items" in body or not body.keys() & ITEM_FIELDS):
-        if "items" not in body:
-            raise ValidationError({"items": ["This field is required."]})
-        items = body["items"]
-        if not isinstance(items, list):
-            raise ValidationError({"items": ["Expected a list of items."]})
-    elif isinstance(body, dict):
-        items = [body]
-    else:
-        raise ValidationError({"body": ['Send {"items": [...]}, a list of items or one item.']})
-    if not items:
-        raise ValidationError({"items": ["The batch is empty."]})
-    return items
-
-
 class ReviewIngestApi(ClinicAPIView):
     """Push reviews and mentions: one item, a list, or {"items": [...]} of at most 1,000.
     Each item names its `source` (a kind; the clinic's source of that kind, created on first
     use) or `source_id`. Per-item results: created / updated / unchanged / rejected with the
     reasons. Send an `Idempotency-Key` header to make a retry safe."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [JsonParser]
+    # each item's values are checked by `feeds.validation.parse_item`, which rejects that item
+    # alone (a NUL, a number too large): InputTextMiddleware leaves them to it
+    values_checked_per_item = True
 
     @extend_schema(
         request=ReviewIngestInputSerializer,
@@ -165,9 +151,12 @@ class ReviewIngestApi(ClinicAPIView):
             body_hash = request_hash(request.body)  # read first: the parser then reads a copy
         except RequestDataTooBig:
             raise TooLarge(TOO_LARGE) from None
-        items = _batch_items(_json_body(request))
+        items = batch_items(_json_body(request))
         if len(items) > MAX_BATCH:
-            raise TooLarge(f"A batch holds at most {MAX_BATCH} items (got {len(items)}).")
+            raise TooLarge(
+                f"A batch holds at most {MAX_BATCH:,} items (got {len(items):,}).",
+                fields={"items": [f"At most {MAX_BATCH:,} items (got {len(items):,})."]},
+            )
         response = items_ingest_idempotent(
             raw_items=items,
             idempotency_key=request.headers.get("Idempotency-Key", "").strip() or None,
@@ -407,12 +396,14 @@ class ImportDetailApi(ClinicAPIView):
 
 
 class WebhookReceiveApi(AnonymousAPIView):
-    """Inbound webhook of a clinic's `webhook` source: a signed POST of one item or
-    {"items": [...]}. Header `X-Carewatch-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of
-    "<t>.<raw body>" with the source's secret>`; a delivery is accepted once. Throttled per
-    client address (checking a signature costs a lookup and an HMAC)."""
+    """Inbound webhook of a clinic's `webhook` source: a signed POST of what the ingest API
+    takes (one item, a list of items or {"items": [...]}). Header `X-Carewatch-Signature:
+    t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with the source's secret>`; a
+    delivery is accepted once. Throttled per client address (checking a signature costs a
+    lookup and an HMAC)."""
 
     throttle_classes = [HookRateThrottle]
+    values_checked_per_item = True  # as the ingest API's (ReviewIngestApi)
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: IngestResultSerializer}, auth=[])
     def post(self, request, clinic_slug: str, source_id: int):
@@ -431,8 +422,6 @@ class WebhookReceiveApi(AnonymousAPIView):
             if source is None:
                 raise NotFound()
             header = request.headers.get("X-Carewatch-Signature", "")
-            if not header:
-                raise ParseError("Missing X-Carewatch-Signature header.")
             return Response(webhook_receive(source=source, header=header, body=request.body))
         finally:
             connection.set_schema_to_public()

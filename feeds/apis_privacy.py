@@ -30,11 +30,13 @@ from feeds.services.privacy import (
 # ever stored half-done), so its status is `completed`; the webhooks say `received` first.
 COMPLETED = "completed"
 PRIVACY_REQUEST_STATUSES = [(COMPLETED, "Completed")]  # PrivacyRequestStatusEnum
-LIST_PARAMS_OTHER = ("cursor", "page_size", "page")
 # what every refused request says (the service's own refusals too): the fields say what to fix
 NOTHING_REMOVED = "Nothing was removed: correct the fields marked."
 UNKNOWN_CLINIC = "No such clinic in this agency."
-AGENCY_HELP = "The agency's slug: needed only by a person who manages several agencies."
+AGENCY_HELP = (
+    "The agency's slug: needed only by a person who manages several agencies (one that does "
+    "not exist is a 400; another agency's, a 403)."
+)
 
 
 # --- input -------------------------------------------------------------------------------------
@@ -87,6 +89,8 @@ class PrivacyRequestFilterSerializer(serializers.Serializer):
         required=False, help_text="Carried out at or after (ISO 8601)."
     )
     created_to = serializers.DateTimeField(required=False, help_text="Carried out before.")
+
+    date_ranges = (("created_from", "created_to"),)  # query_params_validated
 
 
 class PrivacyMatchFilterSerializer(serializers.Serializer):
@@ -241,11 +245,14 @@ class _PrivacyRequestsApi(PublicAPIView):
     def agency_reached(self, request):
         """The agency whose requests the caller handles (`agency` of the query string or the
         body names it), checked before the input: a caller who may not gets 403 whatever it
-        sent."""
+        sent; one who may, naming an agency that does not exist, a 400 on `agency` (another
+        agency that exists stays a 403)."""
         slug = request.query_params.get("agency")
         if slug is None and isinstance(request.data, dict):
             slug = request.data.get("agency")
         access = privacy_requests_access(self.actor, agency_slug=str(slug or ""))
+        if access.unknown_agency:
+            raise ValidationError({"agency": [access.refusal]})
         if access.agency is None:
             raise PermissionDenied(access.refusal)
         return access.agency
@@ -281,9 +288,7 @@ class PrivacyRequestListApi(_PrivacyRequestsApi):
     )
     def get(self, request):
         agency = self.agency_reached(request)
-        filters = query_params_validated(
-            PrivacyRequestFilterSerializer, request.query_params, also=LIST_PARAMS_OTHER
-        )
+        filters = query_params_validated(PrivacyRequestFilterSerializer, request.query_params)
         filters.pop("agency", None)
         if (slug := filters.get("clinic")) and not _clinic_known(agency, slug):
             raise ValidationError({"clinic": [UNKNOWN_CLINIC]})
@@ -348,7 +353,7 @@ class PrivacyMatchesApi(_PrivacyRequestsApi):
     def get(self, request):
         agency = self.agency_reached(request)
         filters = query_params_validated(
-            PrivacyMatchFilterSerializer, request.query_params, also=()
+            PrivacyMatchFilterSerializer, request.query_params, also=("format",)
         )
         problems = privacy_search_problems(
             agency=agency, author=filters["author"], clinic_slug=filters.get("clinic", "")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from core.text import text_problem
+from core.text import printable, text_problem
 from feeds.models import ItemKind, SourceKind
 from feeds.services import ItemIn
 
@@ -15,6 +15,8 @@ MAX_TEXT = 20_000
 ITEM_KINDS = frozenset(ItemKind.values)
 SOURCE_KINDS = frozenset(SourceKind.values)
 MAX_COUNT = 2_147_483_647
+MAX_ID = 2**63 - 1  # a database id (bigint)
+UNKNOWN_FIELD = "Unknown field."
 ITEM_FIELDS = {
     "source",
     "source_id",
@@ -55,12 +57,9 @@ def _str(value, field, errors, *, max_len, required=False) -> str:
         if required:
             errors[field] = "This field is required."
         return ""
-    if not isinstance(value, str):
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            value = str(value)
-        else:
-            errors[field] = "Must be a string."
-            return ""
+    if not isinstance(value, str):  # a number is not read as its digits: a JSON type mistake
+        errors[field] = "Must be a string."
+        return ""
     if problem := text_problem(value):  # the one text rule (core.text): NUL, lone surrogates
         errors[field] = problem
         return ""
@@ -130,29 +129,33 @@ def _url(value, errors) -> str:
     return url
 
 
-def _bool(value, field, errors) -> bool:
+def _bool(value, field, errors, *, words: bool) -> bool:
     if _blank(value):
         return False
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lower() in {"true", "1", "yes"}:
+    if words and isinstance(value, str) and value.strip().lower() in {"true", "1", "yes"}:
         return True
-    if isinstance(value, str) and value.strip().lower() in {"false", "0", "no"}:
+    if words and isinstance(value, str) and value.strip().lower() in {"false", "0", "no"}:
         return False
     errors[field] = "Must be true or false."
     return False
 
 
 def parse_item(raw, *, now: datetime | None = None, strict_fields: bool = True) -> ItemIn:
-    """Validate one item. Raises `ItemInvalid` with a message per bad field."""
+    """Validate one item. Raises `ItemInvalid` with a message per bad field.
+
+    `strict_fields` (JSON: the API, inbound webhooks): a field it does not know is refused by
+    its name, and each value must have its JSON type (a string for text, `true`/`false` for
+    `deleted`). Otherwise (a CSV row, all text, with columns of its own) other columns are
+    ignored and `deleted` may be written true/false, 1/0 or yes/no."""
     if not isinstance(raw, dict):
         raise ItemInvalid({"item": "Must be a JSON object."})
     now = now or datetime.now(UTC)
     errors: dict[str, str] = {}
     if strict_fields:
-        unknown = sorted(set(raw) - ITEM_FIELDS)
-        if unknown:
-            errors["item"] = f"Unknown field(s): {', '.join(unknown[:5])}."
+        for name in sorted(str(name) for name in set(raw) - ITEM_FIELDS):
+            errors[printable(name)] = UNKNOWN_FIELD
     author = "author" if "author" in raw else "author_name"  # the deprecated name wins
     rating = _int(raw.get("rating"), "rating", errors, low=1, high=5, allow_none=True)
     kind = _str(raw.get("kind"), "kind", errors, max_len=16) or (
@@ -177,7 +180,7 @@ def parse_item(raw, *, now: datetime | None = None, strict_fields: bool = True) 
             raw.get("parent_external_id"), "parent_external_id", errors, max_len=255
         )
         or None,
-        deleted=_bool(raw.get("deleted"), "deleted", errors),
+        deleted=_bool(raw.get("deleted"), "deleted", errors, words=not strict_fields),
         given=frozenset(GIVEN_AS.get(k, k) for k in raw if k in ITEM_FIELDS),
     )
     if errors:
@@ -185,18 +188,28 @@ def parse_item(raw, *, now: datetime | None = None, strict_fields: bool = True) 
     return item
 
 
-def parse_source_ref(raw: dict) -> tuple[str | None, int | None, str | None]:
-    """(kind, source_id, error) for the item's `source` / `source_id`."""
-    source_id = raw.get("source_id")
-    if source_id not in (None, ""):
-        try:
-            return None, int(source_id), None
-        except (TypeError, ValueError):
-            return None, None, "source_id must be an integer."
+def parse_source_ref(raw: dict) -> tuple[str | None, int | None, dict[str, str]]:
+    """(kind, source_id, errors) for the item's `source` / `source_id`: either is enough; both
+    must name the same source (`source_mismatch`)."""
+    errors: dict[str, str] = {}
+    source_id = _int(raw.get("source_id"), "source_id", errors, low=1, high=MAX_ID, allow_none=True)
     kind = raw.get("source")
     if _blank(kind):
-        return None, None, "source is required (a source kind such as google) or source_id."
+        if source_id is None and "source_id" not in errors:
+            errors["source"] = "source is required (a source kind such as google) or source_id."
+        return None, source_id, errors
     if not isinstance(kind, str) or kind.strip().lower() not in SOURCE_KINDS:
         shown = str(kind)[:30]
-        return None, None, f"Unknown source {shown!r}: use one of {', '.join(SourceKind.values)}."
-    return kind.strip().lower(), None, None
+        errors["source"] = f"Unknown source {shown!r}: use one of {', '.join(SourceKind.values)}."
+        return None, source_id, errors
+    return kind.strip().lower(), source_id, errors
+
+
+def source_mismatch(kind: str | None, source_id: int | None, source_kind: str) -> str | None:
+    """Why an item's `source` (a kind) does not name its `source_id`'s source, or None."""
+    if kind is None or source_id is None or kind == source_kind:
+        return None
+    return (
+        f"source “{kind}” does not match source_id {source_id}, a {source_kind} source: send "
+        "one of source and source_id, or both naming the same source."
+    )

@@ -27,10 +27,13 @@ from inbox.selectors import (
     reviews_page_json,
     score_rounded,
 )
-from scoring.apis import ScoreFlagOutputSerializer, ScoreTopicOutputSerializer
+from scoring.apis import (
+    FLAG_CHOICES,
+    TOPIC_CHOICES,
+    ScoreFlagOutputSerializer,
+    ScoreTopicOutputSerializer,
+)
 from scoring.claims.selectors import SORTS, cluster_get, cluster_reviews, clusters_list
-from scoring.ml.flags import FLAG_NAMES
-from scoring.ml.topics import TOPIC_LEXICON
 from scoring.models import SentimentLabel
 from scoring.selectors import topics_public
 
@@ -136,7 +139,9 @@ class ReviewFilterSerializer(serializers.Serializer):
         choices=ReviewStatus.choices, required=False, help_text="The triage status."
     )
     published_from = serializers.DateTimeField(required=False, help_text="ISO 8601, inclusive.")
-    published_to = serializers.DateTimeField(required=False, help_text="ISO 8601, inclusive.")
+    published_to = serializers.DateTimeField(
+        required=False, help_text="ISO 8601, exclusive: published before this instant."
+    )
     q = serializers.CharField(required=False, max_length=200, help_text="Text search.")
     author = serializers.CharField(
         required=False,
@@ -148,10 +153,10 @@ class ReviewFilterSerializer(serializers.Serializer):
         required=False, default=False, help_text="Include items deleted on the platform."
     )
     flag = serializers.ChoiceField(
-        choices=FLAG_NAMES, required=False, help_text="The latest score carries this risk flag."
+        choices=FLAG_CHOICES, required=False, help_text="The latest score carries this risk flag."
     )
     topic = serializers.ChoiceField(
-        choices=[(name, label) for name, (label, _) in TOPIC_LEXICON.items()],
+        choices=TOPIC_CHOICES,
         required=False,
         help_text="The latest score names this care topic (e.g. `wait_time`).",
     )
@@ -179,10 +184,7 @@ class ReviewFilterSerializer(serializers.Serializer):
         "shares + replies) first.",
     )
 
-
-# What a list request may carry besides its filters: paging (`cursor`, `page_size`, the
-# deprecated `page`) and DRF's `format`.
-REVIEW_LIST_PARAMS_OTHER = ("cursor", "page_size", "page", "format")
+    date_ranges = (("published_from", "published_to"),)  # query_params_validated
 
 
 class InboxFilterSerializer(ReviewFilterSerializer):
@@ -228,15 +230,14 @@ class ReviewListApi(ClinicAPIView):
     """Reviews and mentions of this clinic, newest first (or in `order`), with filters.
     Cursor-paginated: follow `next` (no total count: a clinic's history can be large). A
     parameter it does not know is a 400 naming it, as an unknown body field is for writes:
-    a misspelt filter never answers the whole list."""
+    a misspelt filter never answers the whole list (nor does `published_to` before
+    `published_from`)."""
 
     pagination_class = FeedPagination
 
     @extend_schema(parameters=[ReviewFilterSerializer], responses=ReviewOutputSerializer(many=True))
     def get(self, request):
-        filters = query_params_validated(
-            ReviewFilterSerializer, request.query_params, also=REVIEW_LIST_PARAMS_OTHER
-        )
+        filters = query_params_validated(ReviewFilterSerializer, request.query_params)
         paginator = PAGINATIONS[filters.get("order") or "newest"]()
         page = paginator.paginate(request, partial(reviews_page_json, filters))
         return paginator.get_raw_response(page)
@@ -304,7 +305,7 @@ class ClaimDetailOutputSerializer(ClaimOutputSerializer):
 
 class ClaimFilterSerializer(serializers.Serializer):
     flag = serializers.ChoiceField(
-        choices=FLAG_NAMES, required=False, help_text="A mention of it carries this flag."
+        choices=FLAG_CHOICES, required=False, help_text="A mention of it carries this flag."
     )
     misinformation = serializers.BooleanField(
         required=False, allow_null=True, default=None, help_text="Flagged as misinformation."

@@ -30,10 +30,10 @@ from django.utils import timezone
 from core.answering import answer_chosen, pinned_statement
 from core.api import RawItem
 from core.tenancy import current_clinic
-from facts.selectors import facts_citable, facts_to_confirm
+from facts.selectors import facts_citable, facts_to_confirm, facts_waiting_for_clinic
 from feeds.models import Review, ReviewRevision, ReviewStatus, Source
 from feeds.selectors import author_term, reviews_by_author
-from scoring.claims.selectors import reach_expression
+from scoring.claims.selectors import facts_about_claim, reach_expression
 from scoring.models import ClaimMention
 from scoring.selectors import (
     TOPICS_PUBLIC_SQL,
@@ -274,9 +274,12 @@ def claims_unanswered(cluster_ids) -> dict[int, int]:
 
 def answer_menus(claims) -> dict:
     """What the claims tables' "one answer" menus need (the inbox and the incident room): each
-    claim gets `answer_chosen` (the answer its menu starts on) and `unanswered` (what answering
-    it as a whole answers); returns the page's `facts` (citable), `pinned_statement`,
-    `facts_waiting` (facts to confirm, counted when none is citable) and `bulk_chosen`."""
+    claim gets `answer_chosen` (the answer its menu starts on), `unanswered` (what answering
+    it as a whole answers) and `facts_offered` (the citable facts about it, which its menu
+    offers: `scoring.claims.selectors.facts_about_claim`); returns the page's `facts`
+    (citable, for the menu of mentions ticked by hand), `pinned_statement`, `facts_waiting`
+    (facts to confirm, counted when none is citable), `facts_asked` (those of them the clinic
+    was asked to confirm) and `bulk_chosen`."""
     facts = list(facts_citable())
     pinned = pinned_statement()
     fact_slugs = {f.slug for f in facts}
@@ -284,10 +287,12 @@ def answer_menus(claims) -> dict:
     for claim in claims:
         claim.answer_chosen = answer_chosen(claim.contradicts, fact_slugs, pinned)
         claim.unanswered = unanswered[claim.pk]
+        claim.facts_offered = facts_about_claim(claim.contradicts, facts)
     return {
         "facts": facts,
         "pinned_statement": pinned,
         "facts_waiting": 0 if facts else facts_to_confirm().count(),
+        "facts_asked": 0 if facts else facts_waiting_for_clinic().count(),
         "bulk_chosen": answer_chosen(None, fact_slugs, pinned),
     }
 

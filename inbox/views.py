@@ -107,7 +107,7 @@ class InboxView(TemplateResponseMixin, ClinicView):
         if status not in ReviewStatus.values or not ids:
             messages.error(request, "Choose reviews and a status.")
         else:
-            changed = reviews_status_set(review_ids=ids, status=status)
+            changed = reviews_status_set(review_ids=ids, status=status, who=self.access.actor)
             messages.success(request, f"{changed} marked {ReviewStatus(status).label.lower()}.")
         return HttpResponseRedirect(request.get_full_path())
 

@@ -4,7 +4,7 @@ counts of the portal's navigation. The workflow itself is `responses.services`."
 
 from __future__ import annotations
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.selectors import user_is_agency_staff
 from clinics.access import ClinicAccess
@@ -17,6 +17,7 @@ from facts.services import clinic_attest_refusal
 from inbox.selectors import NO_CLOCK_WORDS
 from responses.models import ApprovalStatus, ReplyBatch, ReplyDraft, Statement, Step
 from responses.selectors import (
+    CLINIC_STEPS,
     approval_history,
     can_act_now,
     channel_plan_reply,
@@ -26,7 +27,7 @@ from responses.selectors import (
     duration_words,
     findings_once,
     is_final_step,
-    reply_batch_items,
+    reply_batch_shown,
     sla_for,
     statements_public,
     word_diff,
@@ -36,7 +37,7 @@ from responses.services.workflow import (
     FINISHED,
     PENDING,
     STEP_FOR_STATUS,
-    principals_who_acted,
+    principals_who_acted_each,
     version_sent_before,
 )
 from scoring.selectors import latest_scores_prefetch
@@ -65,9 +66,6 @@ def checks_tab_label(access: ClinicAccess) -> str:
     return "Clinical check" if clinician else ""
 
 
-CLINIC_STEPS = frozenset({Step.LEGAL, Step.CLINICIAN, Step.CLIENT})
-
-
 def version_the_clinic_saw(obj, kind: str):
     """The version the card compares with: the last earlier one the clinic was sent for the
     step the text waits at now (the clinic's approval, or its legal or clinical check; the
@@ -80,6 +78,17 @@ def version_the_clinic_saw(obj, kind: str):
     if number is None:
         return None
     return next((v for v in obj.versions.all() if v.number == number), None)
+
+
+def _may_override(access: ClinicAccess, obj) -> bool:
+    """Whether legal may lift the privacy check's block of `obj`'s current version now."""
+    return (
+        access.can(Permission.LEGAL_OVERRIDE)
+        and obj.is_blocked
+        and not obj.is_override_refused
+        and obj.status not in FINISHED
+        and access.actor.label != obj.author_label
+    )
 
 
 def approval_card(access: ClinicAccess, obj, kind: str) -> dict:
@@ -100,13 +109,7 @@ def approval_card(access: ClinicAccess, obj, kind: str) -> dict:
         "verdict": obj.guard_verdict,
         "step": Step(step).label if step else "",
         "can_act": can_act_now(access, obj),
-        "may_override": (
-            access.can(Permission.LEGAL_OVERRIDE)
-            and obj.is_blocked
-            and not obj.is_override_refused
-            and obj.status not in FINISHED
-            and access.actor.label != obj.author_label
-        ),
+        "may_override": _may_override(access, obj),
         "overridden": obj.is_overridden,
         "waiting": waiting_for(kind, obj),
         "history": approval_history(FLOWS[kind].object_type, obj),
@@ -115,11 +118,9 @@ def approval_card(access: ClinicAccess, obj, kind: str) -> dict:
     }
     if kind == "batch":
         # every mention with the reply it gets: what this approval covers
-        card["mentions"] = [r for r in reply_batch_items(obj) if r["state"] != "removed"]
+        card |= reply_batch_shown(obj, version)
         card["findings"] = findings_once(card["findings"])
-        card["text"] = card["mentions"][0]["text"] if card["mentions"] else text
         card["diff"] = None
-        card["template"] = text
     if card["can_act"] and is_final_step(obj):
         # before the last approval: where it goes, and each channel that is not connected
         if kind == "batch":
@@ -232,18 +233,19 @@ def _blocked(model):
         .exclude(status__in=[*FINISHED, ApprovalStatus.APPROVED])
         .exclude(override_version=F("version"))
         .exclude(override_refused_version=F("version"))  # sent back: waits for its writer
+        .filter(legal_asked_version=F("version"))  # only saved: its writer may still change it
     )
 
 
-def review_cards(access: ClinicAccess) -> dict:
-    """What waits for legal (the legal step, and guard blocks nobody overrode) or the
-    clinician, for this person only."""
+def _review_querysets(access: ClinicAccess) -> list[tuple[str, QuerySet]]:
+    """(kind, texts) of what waits for legal (the legal step, and guard blocks nobody
+    overrode) or the clinician, for this person only: the cards and the badge read these."""
     statuses = [
         s
         for s in _mine(access)
         if s in (ApprovalStatus.PENDING_LEGAL, ApprovalStatus.PENDING_CLINICIAN)
     ]
-    cards = []
+    out = []
     for kind, model in (("batch", ReplyBatch), ("reply", ReplyDraft), ("statement", Statement)):
         q = Q(status__in=statuses)
         if access.can(Permission.LEGAL_OVERRIDE):
@@ -251,12 +253,37 @@ def review_cards(access: ClinicAccess) -> dict:
         qs = model.objects.filter(q).prefetch_related("versions").order_by("updated_at", "pk")
         if kind == "reply":
             qs = qs.select_related("review__source").filter(batch__isnull=True)
-        cards += [approval_card(access, obj, kind) for obj in qs]
+        out.append((kind, qs))
+    return out
+
+
+def review_cards(access: ClinicAccess) -> dict:
+    """What waits for legal (the legal step, and guard blocks nobody overrode) or the
+    clinician, for this person only."""
+    cards = [
+        approval_card(access, obj, kind) for kind, qs in _review_querysets(access) for obj in qs
+    ]
     return {"cards": cards, "mine": sum(1 for c in cards if c["can_act"] or c["may_override"])}
 
 
+def _review_mine(access: ClinicAccess) -> int:
+    """`review_cards(access)["mine"]` without building the cards: a few queries per kind of
+    text, whatever the number of texts (the badge is on every portal page)."""
+    mine = 0
+    for kind, qs in _review_querysets(access):
+        texts = list(qs)
+        acted = principals_who_acted_each(object_type=FLOWS[kind].object_type, objs=texts)
+        mine += sum(
+            1
+            for obj in texts
+            if can_act_now(access, obj, acted=acted[obj.pk]) or _may_override(access, obj)
+        )
+    return mine
+
+
 def portal_counts(access: ClinicAccess | None = None) -> dict:
-    """The badges of the portal's navigation: only what this person can act on."""
+    """The badges of the portal's navigation: only what this person can act on. A fixed
+    number of queries, whatever the number of texts waiting (it is on every portal page)."""
     client = access is None or access.can(Permission.APPROVE_CLIENT)
     own = access.actor.label if access is not None else None
     replies = ReplyDraft.objects.filter(status=CLIENT_STEP, batch__isnull=True)
@@ -271,11 +298,9 @@ def portal_counts(access: ClinicAccess | None = None) -> dict:
     if access is not None:
         # what the separation of duties would refuse this person does not wait for them
         def _open_to(qs, object_type: str) -> int:
-            return sum(
-                1
-                for obj in qs
-                if not access.principals & principals_who_acted(object_type=object_type, obj=obj)
-            )
+            texts = list(qs.only("pk", "version"))
+            acted = principals_who_acted_each(object_type=object_type, objs=texts)
+            return sum(1 for obj in texts if not access.principals & acted[obj.pk])
 
         n_replies = _open_to(replies, "reply") + _open_to(batches, "reply_batch")
         n_statements = _open_to(statements, "statement")
@@ -294,7 +319,7 @@ def portal_counts(access: ClinicAccess | None = None) -> dict:
     if access is not None and (
         access.can(Permission.LEGAL_OVERRIDE) or CrisisRole.CLINICIAN in access.crisis_roles
     ):
-        counts["review"] = review_cards(access)["mine"]
+        counts["review"] = _review_mine(access)
     return counts
 
 

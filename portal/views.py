@@ -17,6 +17,7 @@ from django.views.generic import TemplateView
 from django.views.generic.base import TemplateResponseMixin
 
 from accounts.selectors import user_is_agency_staff
+from agency.branding import brand_name
 from clinics.forms import NotificationPreferenceForm
 from clinics.models import clinic_zone
 from clinics.notifications import notification_read
@@ -31,6 +32,7 @@ from clinics.selectors import (
     clinics_for_actor,
     notifications_history,
 )
+from core.branding import as_brand
 from core.errors import DomainError, ValidationFailed
 from core.permissions import Permission
 from core.views import ClinicView
@@ -38,6 +40,7 @@ from crisis.export import review_context, review_pdf
 from crisis.room import event_words, incident_words, local
 from crisis.selectors import clinic_own_people_ids
 from crisis.services import incident_acknowledge
+from crisis.timeline import clinic_response_steps
 from crisis.views_alerts import notification_url
 from facts.selectors import facts_waiting_for_clinic
 from facts.services import clinic_attest_refusal, fact_change_request, fact_confirm_by_clinic
@@ -59,7 +62,7 @@ from portal.selectors import (
     statements_published,
     statements_waiting_for_clinic,
 )
-from reports.selectors import month_parse, monthly_report
+from reports.selectors import month_parse, monthly_report, report_comparison
 from reports.services import report_ref
 from responses.models import FollowUpOutcome
 from responses.selectors import (
@@ -369,19 +372,30 @@ class PortalIncidentView(PortalPage):
         # stay in the agency's room
         tz, name = clinic_zone(self.clinic), self.clinic.name
         ours = clinic_own_people_ids(self.clinic)
+        lines = [
+            {
+                "at": event.at,
+                "title": event.get_kind_display(),
+                "text": event_words(event, tz, clinic_name=name, clinic_people=ours),
+                "actor": event.actor,
+                "links": [],
+            }
+            for event in incident.events.all()
+        ]
+        # and what went out in public: the statement approved and published, the replies
+        lines += clinic_response_steps(incident, self.clinic)
+        lines.sort(key=lambda line: line["at"])
+        # the product's own parts ("Carewatch detectors") named after the agency, as the
+        # clinic knows it
+        brand = brand_name(self.clinic.agency)
+        for line in lines:
+            line["actor"] = as_brand(line["actor"] or "", brand)
         return self.render_to_response(
             self.context(
                 incident=incident,
                 trigger_words=incident_words(incident, tz, clinic_name=name),
                 acknowledged=local(incident.acknowledged_at, tz),
-                events=[
-                    {
-                        "event": event,
-                        "when": local(event.at, tz),
-                        "text": event_words(event, tz, clinic_name=name, clinic_people=ours),
-                    }
-                    for event in incident.events.all()
-                ],
+                events=[{**line, "when": local(line["at"], tz)} for line in lines],
                 may_acknowledge=self._may_acknowledge(),
                 review=review_sent_to_clinic(incident_id),
             )
@@ -661,6 +675,7 @@ class PortalReportView(PortalPage):
         return self.render_to_response(
             self.context(
                 report=report,
+                comparison=report_comparison(report),
                 month_value=report["month"],
                 pdf_url=f"/clinics/{self.clinic.slug}/portal/report.pdf?month={report['month']}",
             )

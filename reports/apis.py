@@ -49,7 +49,10 @@ class _ResponseTime(serializers.Serializer):
         help_text="replies of the month to past reviews imported as history: not measured, "
         "never late"
     )
-    basis = serializers.CharField(help_text="what the response time is measured on, in words")
+    basis = serializers.CharField(
+        help_text="what the response time is measured on, in words the clinic reads (naming "
+        "the agency by its brand, `display_name`)"
+    )
     median_minutes = serializers.FloatField(allow_null=True)
     average_minutes = serializers.FloatField(allow_null=True)
     target_counted = serializers.IntegerField(
@@ -167,8 +170,8 @@ EXAMPLE = {
         "replies": 97,
         "past_left_out": 0,
         "basis": "Response time is measured only where the reply time is known: 97 replies "
-        "published through Carewatch in this period, from the review's publication to the "
-        "reply's. Reviews answered on the platform directly, or before Carewatch, count as "
+        "published through Sunrise Reviews in this period, from the review's publication to the "
+        "reply's. Reviews answered on the platform directly, or before Sunrise Reviews, count as "
         "answered but have no known reply time. The reply target counts only negative and "
         "1–2★ reviews, as the dashboard and the inbox do: 41 replies are measured against it; "
         "a reply to a positive review has no target to be within or past.",

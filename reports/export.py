@@ -13,12 +13,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from agency.branding import brand_palette, logo_data_uri
+from agency.branding import brand_name, brand_palette, logo_data_uri
 from clinics.models import Clinic, clinic_zone
 from core.text import duration_words
 from crisis.charts import COLOURS, GRID, INK, MUTED, as_data_uri, chart_alt, count_ticks
 from crisis.export import css_string
-from reports.selectors import LABELS
+from reports.selectors import LABELS, report_comparison
 
 WIDTH, HEIGHT = 720, 220
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 16, 44
@@ -42,9 +42,9 @@ def _n(count: int, one: str, many: str) -> str:
     return f"{count:,} {one if count == 1 else many}"
 
 
-def answered_words(report: dict) -> str:
-    """ "41 of 52 (79 %): 12 through Carewatch (3 of them posted by hand), 29 on the platform
-    directly or before Carewatch"."""
+def answered_words(report: dict, *, brand: str) -> str:
+    """ "41 of 52 (79 %): 12 through Brightside Care Reviews (3 of them posted by hand), 29 on
+    the platform directly or before Brightside Care Reviews" (`brand`: the agency's)."""
     a = report["answered"]
     if not report["volume"]:
         return "nothing received in this period"
@@ -53,11 +53,11 @@ def answered_words(report: dict) -> str:
         text += f" ({_share(a['share'])})"
     if not a["reviews"]:
         return text
-    parts = [f"{a['through_carewatch']:,} through Carewatch"]
+    parts = [f"{a['through_carewatch']:,} through {brand}"]
     if a["posted_by_hand"]:
         parts[0] += f" ({a['posted_by_hand']:,} of them posted by hand)"
     if a["elsewhere"]:
-        parts.append(f"{a['elsewhere']:,} on the platform directly or before Carewatch")
+        parts.append(f"{a['elsewhere']:,} on the platform directly or before {brand}")
     return f"{text}: " + ", ".join(parts)
 
 
@@ -78,11 +78,13 @@ def response_words(report: dict) -> str:
     )
 
 
-def report_headlines(report: dict) -> list[tuple[str, str, str]]:
+def report_headlines(report: dict, *, brand: str) -> list[tuple[str, str, str]]:
     """(key, label, value) of the month's headline figures, in the order the e-mail and the
-    PDF's first page state them."""
+    PDF's first page state them; each change names what it is against
+    (`reports.selectors.report_comparison`: "+14 on 1–5 November" while a month is in
+    progress). `brand`: the agency's (`agency.branding.brand_name`)."""
     previous, change = report["previous"], report["change"]
-    before = month_words(previous["month"])
+    before = report_comparison(report).span
     volume = f"{report['volume']:,}"
     if previous["volume"] or report["volume"]:
         volume += f" ({_signed(change['volume'], 0)} on {before}"
@@ -104,7 +106,7 @@ def report_headlines(report: dict) -> list[tuple[str, str, str]]:
         ("volume", "Reviews and mentions received", volume),
         ("average_rating", "Average rating", rating),
         ("sentiment", "Average sentiment", mood),
-        ("answered", "Answered", answered_words(report)),
+        ("answered", "Answered", answered_words(report, brand=brand)),
         ("response_time", "Response time", response_words(report)),
     ]
 
@@ -191,13 +193,13 @@ def report_context(
     return {
         "clinic": clinic,
         "agency": agency,
-        "agency_name": agency.display_name or agency.name,
+        "agency_name": brand_name(agency),
         "logo_uri": logo_data_uri(agency),
         "palette": palette,
         "report": report,
         "month_text": month_words(report["month"]),
-        "previous_text": month_words(report["previous"]["month"]),
-        "headlines": report_headlines(report),
+        "comparison": report_comparison(report),
+        "headlines": report_headlines(report, brand=brand_name(agency)),
         "chart_uri": as_data_uri(chart),
         "chart_alt": chart_alt(chart),
         "portal_url": portal_url,

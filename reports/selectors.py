@@ -23,13 +23,19 @@ months are the clinic's own (its time zone).
 
 A month in progress is month-to-date: its days and weeks stop at today (no week that has not
 started is listed), and it is compared with the same stretch of the previous month (its first
-days up to the same time of day), never with the whole of it.
+days up to the same time of day), never with the whole of it. `report_comparison` words what is
+compared with what, for every output (the staff tab, the portal, the PDF, the e-mail and the
+API's `compared`), so that no figure of a month in progress reads as against a whole month.
+
+The words name the clinic's agency by its brand (`agency.branding.brand_name`): "published
+through Brightside Care Reviews", never "through Carewatch", because the clinic reads them.
 """
 
 from __future__ import annotations
 
 import re
 import statistics
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -37,6 +43,7 @@ from django.db.models import Avg, Count, Exists, F, OuterRef, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from agency.branding import brand_name
 from clinics.models import Clinic, clinic_zone
 from core.errors import ValidationFailed
 from feeds.models import Review, ReviewStatus
@@ -186,14 +193,20 @@ def _plural(n: int, one: str, many: str) -> str:
 
 
 def response_basis(
-    *, replies: int, past: int, past_received: int, target_counted: int | None = None
+    *,
+    replies: int,
+    past: int,
+    past_received: int,
+    brand: str,
+    target_counted: int | None = None,
 ) -> str:
-    """What the response time is measured on, in words the clinic reads."""
+    """What the response time is measured on, in words the clinic reads (`brand`: the
+    agency's, `agency.branding.brand_name`)."""
     words = (
         "Response time is measured only where the reply time is known: "
-        f"{_plural(replies, 'reply', 'replies')} published through Carewatch in this period, "
+        f"{_plural(replies, 'reply', 'replies')} published through {brand} in this period, "
         "from the review's publication to the reply's. Reviews answered on the platform "
-        "directly, or before Carewatch, count as answered but have no known reply time."
+        f"directly, or before {brand}, count as answered but have no known reply time."
     )
     if target_counted is not None and target_counted != replies:
         words += (
@@ -245,13 +258,73 @@ def _same_stretch(first: date, start: datetime, through: datetime, tz: ZoneInfo)
     return min(cut, _bounds(first, tz)[1])
 
 
-def _day_words(start: datetime, through: datetime, tz: ZoneInfo) -> str:
-    """ "1–5 December 2026" for the days a stretch touches (its end excluded)."""
+def _day_words(start: datetime, through: datetime, tz: ZoneInfo, *, year: bool = True) -> str:
+    """ "1–5 December 2026" for the days a stretch touches (its end excluded); "1–5 December"
+    without `year`."""
     first = start.astimezone(tz).date()
     last = max((through - timedelta(microseconds=1)).astimezone(tz).date(), first)
+    month = f"{last:%B %Y}" if year else f"{last:%B}"
     if last == first:
-        return f"{first.day} {first:%B %Y}"
-    return f"{first.day}–{last.day} {last:%B %Y}"
+        return f"{first.day} {month}"
+    return f"{first.day}–{last.day} {month}"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What a report compares with what, in words.
+
+    - `period`: what its figures cover ("December 2026"; in progress "1–5 December 2026");
+    - `span`: what they are compared with, as each figure's change says it ("+14 on
+      1–5 November"; "November 2026" for a finished month, or when a month in progress is
+      compared with the whole previous one, which it has outrun: 31 March against February);
+    - `caption`: the two together, for a table's caption;
+    - `sentence`: the report's `compared`."""
+
+    period: str
+    span: str
+    caption: str
+    sentence: str
+
+
+def report_comparison(report: dict) -> Comparison:
+    """The one place that words a `monthly_report`'s comparison (read from the report itself:
+    its zone, its bounds and the previous period's). Every output takes its words from here:
+    a month in progress is compared with the same days of the previous month, and each figure
+    says so ("+14 on 1–5 November"), never "on November 2026", which reads as the whole of
+    it."""
+    tz = ZoneInfo(report["timezone"])
+    month = date.fromisoformat(f"{report['month']}-01")
+    before = date.fromisoformat(f"{report['previous']['month']}-01")
+    if not report["in_progress"]:
+        period, span = f"{month:%B %Y}", f"{before:%B %Y}"
+        return Comparison(
+            period=period,
+            span=span,
+            caption=f"{period}, compared with {span}",
+            sentence=f"{period} compared with {span}",
+        )
+    start, end = (datetime.fromisoformat(report[key]) for key in ("start", "end"))
+    p_start, p_end = (datetime.fromisoformat(report["previous"][key]) for key in ("start", "end"))
+    period = _day_words(start, end, tz)
+    so_far = f"{period} (to {end.astimezone(tz):%H:%M})"
+    if p_end >= _bounds(before, tz)[1]:  # outran the previous month: all of it
+        span = f"{before:%B %Y}"
+        return Comparison(
+            period=period,
+            span=span,
+            caption=f"{so_far}, compared with the whole of {span}",
+            sentence=f"Month to date, {so_far}, compared with the whole of {span}",
+        )
+    span = _day_words(p_start, p_end, tz, year=before.year != month.year)
+    return Comparison(
+        period=period,
+        span=span,
+        caption=f"{so_far}, compared with {span} (to the same time)",
+        sentence=(
+            f"Month to date, {so_far}, compared with the same days of {before:%B}: "
+            f"{_day_words(p_start, p_end, tz)} to the same time"
+        ),
+    )
 
 
 def monthly_report(*, clinic: Clinic, month: date, now: datetime | None = None) -> dict:
@@ -369,6 +442,7 @@ def monthly_report(*, clinic: Clinic, month: date, now: datetime | None = None) 
         replies=response["replies"],
         past=past,
         past_received=answered["past_imported"],
+        brand=brand_name(clinic.agency),
         target_counted=response["target_counted"],
     )
 
@@ -394,20 +468,14 @@ def monthly_report(*, clinic: Clinic, month: date, now: datetime | None = None) 
         "average_score": _round(totals["average_score"], 3),
         "negative_share": negative_share(totals),
     }
-    return {
+    report = {
         "clinic": clinic.slug,
         "month": month.strftime("%Y-%m"),
         "timezone": str(tz),
         "start": start.isoformat(),
         "end": end.isoformat(),
         "in_progress": in_progress,
-        "compared": (
-            f"Month to date, {_day_words(start, end, tz)} (to {end.astimezone(tz):%H:%M}), "
-            f"compared with the same days of {previous_first:%B}: "
-            f"{_day_words(p_start, p_end, tz)} to the same time"
-            if in_progress
-            else f"{month:%B %Y} compared with {previous_first:%B %Y}"
-        ),
+        "compared": "",  # below, from the report itself: `report_comparison`
         "volume": totals["volume"],
         "rated": totals["rated"],
         "average_rating": current["average_rating"],
@@ -438,3 +506,5 @@ def monthly_report(*, clinic: Clinic, month: date, now: datetime | None = None) 
             ),
         },
     }
+    report["compared"] = report_comparison(report).sentence
+    return report

@@ -26,7 +26,7 @@ from django_tenants.utils import schema_context
 
 from accounts.actors import Actor
 from accounts.models import User
-from agency.branding import brand_palette, brand_sender
+from agency.branding import brand_name, brand_palette, brand_sender
 from clinics.history import settings_changed
 from clinics.models import Clinic, ClinicMembership, ClinicRole, clinic_zone
 from clinics.notifications import (
@@ -186,7 +186,7 @@ def report_send(
     report = monthly_report(clinic=clinic, month=month, now=now)
     path = portal_report_path(clinic, month)
     pdf = report_pdf(clinic=clinic, report=report, portal_url=absolute_url(path))
-    headlines = report_headlines(report)
+    headlines = report_headlines(report, brand=brand_name(clinic.agency))
     title = f"Your report for {month_words(month)} is ready"
     with transaction.atomic():
         ReportSettings.objects.select_for_update().get_or_create(clinic=clinic)
@@ -230,7 +230,7 @@ def _sent_before(clinic: Clinic, month: date) -> bool:
 
 def _messages(clinic, month, recipients, headlines, path, pdf, report) -> list:
     agency = clinic.agency
-    agency_name = agency.display_name or agency.name
+    agency_name = brand_name(agency)
     subject = f"[{clinic.name}] Your report for {month_words(month)} is ready"
     palette = brand_palette(agency.primary_colour)
     base = {

@@ -23,6 +23,7 @@ from reports.forms import ReportSettingsForm
 from reports.selectors import (
     month_parse,
     monthly_report,
+    report_comparison,
     report_sendings,
     report_settings_get,
 )
@@ -58,6 +59,7 @@ class MonthlyReportView(TemplateResponseMixin, ClinicView):
             {
                 **context,
                 "report": report,
+                "comparison": report_comparison(report),
                 "month_value": report["month"],
                 "month_text": month_words(month),
                 "pdf_url": f"{base}report.pdf?month={report['month']}",

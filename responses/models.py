@@ -120,6 +120,9 @@ class Approvable(BaseModel):
     # legal kept the guard's block of this version and sent it back to its writer: it no
     # longer waits for legal (a new version is checked, and asks, anew)
     override_refused_version = models.PositiveIntegerField(null=True, blank=True)
+    # its writer submitted this version while the guard blocked it: it waits for legal to
+    # lift (or keep) the block; a blocked version merely saved asks nobody
+    legal_asked_version = models.PositiveIntegerField(null=True, blank=True)
     last_comment = models.TextField(blank=True, default="")
     submitted_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
@@ -138,6 +141,10 @@ class Approvable(BaseModel):
             self.override_refused_version is not None
             and self.override_refused_version == self.version
         )
+
+    @property
+    def is_legal_asked(self) -> bool:
+        return self.legal_asked_version is not None and self.legal_asked_version == self.version
 
     @property
     def is_blocked(self) -> bool:

@@ -12,9 +12,11 @@ from django.utils import timezone
 
 from clinics.access import ClinicAccess, people_role_words
 from clinics.models import Clinic, CrisisRole, clinic_zone
+from core.days import DAY_OUT_OF_RANGE, FIRST_DAY, LAST_DAY, RANGE_REVERSED
 from core.errors import ValidationFailed
 from core.permissions import Permission
 from core.text import duration_words as text_duration_words
+from core.text import possessive
 from feeds.models import Review
 from inbox.selectors import reply_clock, review_counts_for_reply_target
 from responses.models import (
@@ -52,7 +54,13 @@ from responses.services.templating import (
     text_render,
     wording_that_fits,
 )
-from responses.services.workflow import PENDING, approval_refusal, step_of
+from responses.services.workflow import (
+    PENDING,
+    PENDING_FOR_STEP,
+    STEP_FOR_STATUS,
+    approval_refusal,
+    step_of,
+)
 from responses.templates_library import BUILTIN_TEMPLATES
 from scoring.selectors import latest_score, latest_scores_prefetch, topics_public
 
@@ -327,8 +335,33 @@ def previous_version(obj):
     return next((v for v in versions if v.number == obj.version - 1), None)
 
 
-def can_act_now(access: ClinicAccess, obj) -> bool:
-    """Whether this caller may approve or reject `obj` at its current step."""
+# The steps the clinic's own people give: its legal and clinical checks and its approval.
+CLINIC_STEPS = frozenset({Step.LEGAL, Step.CLINICIAN, Step.CLIENT})
+
+
+def versions_sent_to_clinic(object_type: str, object_ids) -> dict[int, set[int]]:
+    """object id -> the numbers of its versions the clinic was sent: those the audit trail
+    records moving to one of the clinic's steps (`CLINIC_STEPS`), the rule by which
+    `responses.services.workflow.version_sent_before` finds the version sent before for one
+    step. The other versions are the agency's drafts, never sent to the clinic: the portal's
+    cards compare with none of them ("the agency's earlier drafts were not sent to the
+    clinic") and the clinic's copy of the post-crisis review lists none of them."""
+    statuses = [PENDING_FOR_STEP[step] for step in CLINIC_STEPS]
+    sent: dict[int, set[int]] = {}
+    for pk, version in AuditEntry.objects.filter(
+        object_type=object_type,
+        object_id__in=list(object_ids),
+        to_status__in=statuses,
+        version__isnull=False,
+    ).values_list("object_id", "version"):
+        sent.setdefault(pk, set()).add(version)
+    return sent
+
+
+def can_act_now(access: ClinicAccess, obj, *, acted: set[str] | None = None) -> bool:
+    """Whether this caller may approve or reject `obj` at its current step. `acted`: who
+    already gave a step of its version, read for many texts at once
+    (`responses.services.workflow.principals_who_acted_each`)."""
     if not step_of(obj):
         return False
     object_type = (
@@ -338,7 +371,7 @@ def can_act_now(access: ClinicAccess, obj) -> bool:
         if isinstance(obj, ReplyBatch)
         else "statement"
     )
-    return approval_refusal(access, obj, object_type=object_type) is None
+    return approval_refusal(access, obj, object_type=object_type, acted=acted) is None
 
 
 def sla_for(draft: ReplyDraft, clinic: Clinic, *, now: datetime | None = None) -> dict | None:
@@ -679,7 +712,10 @@ def clinic_delivery(item: OutboxItem) -> dict:
             else f"{name} did not take it."
         )
     elif status == OutboxStatus.MANUAL:
-        label, reason = "Your agency posts it by hand", f"{name} cannot take it from Carewatch."
+        label, reason = (
+            "Your agency posts it by hand",
+            f"{name} takes no replies posted automatically.",
+        )
         what = CLINIC_BY_HAND_WORDS
     elif status == OutboxStatus.POSTED_BY_HAND:
         label, tone = "Posted by your agency", "positive"
@@ -742,12 +778,16 @@ def failure_advice(item: OutboxItem) -> dict:
 
 
 def _first_name_initial(name: str) -> str:
-    """ "Harper Morales" → "Harper M.": the reviewer as the clinic knows them, no more."""
+    """ "Harper Morales" → "Harper M.": the reviewer as the clinic knows them, no more. A last
+    word that is no name ("Reviewer 1", "Guest 42") is kept whole: "1." is not an initial."""
     words = [w.strip(",.") for w in (name or "").split() if w.strip(",.")]
     if not words:
         return ""
     first = words[0][:1].upper() + words[0][1:]
-    return f"{first} {words[-1][:1].upper()}." if len(words) > 1 else first
+    if len(words) == 1:
+        return first
+    last = words[-1]
+    return f"{first} {last[:1].upper()}." if last[:1].isalpha() else f"{first} {last}"
 
 
 def review_named(review: Review, *, tz) -> str:
@@ -763,7 +803,7 @@ def review_named(review: Review, *, tz) -> str:
     day = timezone.localtime(review.published_at, tz)
     name = _first_name_initial(review.author_name)
     return (
-        f"{name}’s {what} of {day.day} {day:%b %Y}"
+        f"{possessive(name)} {what} of {day.day} {day:%b %Y}"
         if name
         else f"a {what} of {day.day} {day:%b %Y}"
     )
@@ -1294,6 +1334,20 @@ def reply_batch_items(batch: ReplyBatch) -> list[dict]:
     return rows
 
 
+def reply_batch_shown(batch: ReplyBatch, version=None) -> dict:
+    """A batch as an approver reads it, on the agency's approval page and the clinic's portal
+    alike: its `mentions` (`reply_batch_items` without those taken out, most reach first),
+    `text`: the reply as the first of them gets it (its greeting and the clinic's variables
+    filled in), and `template`: the text as written, with its variables."""
+    mentions = [r for r in reply_batch_items(batch) if r["state"] != "removed"]
+    template = version.text if version is not None else ""
+    return {
+        "mentions": mentions,
+        "text": mentions[0]["text"] if mentions else template,
+        "template": template,
+    }
+
+
 def findings_once(findings: list[dict]) -> list[dict]:
     """A batch's guard findings, each said once: the same passage with the same finding in
     several mentions' replies (a fact's own wording, say) becomes one, with `replies`: in how
@@ -1380,12 +1434,15 @@ def statement_unpin_words(statement: Statement) -> dict[str, str]:
 
 # --- the approvals log --------------------------------------------------------------------
 
-# Each decision of the log, by the audit action that records it.
+# Each decision of the log, by the audit actions that record it.
 LOG_DECISIONS = {
-    "approved": "approved",
-    "rejected": "rejected",  # at a step, with a reason: sent back to its writer for changes
-    "block_kept": "override_refused",  # legal kept the guard's block and sent it back
-    "overridden": "guard_overridden",  # legal lifted the guard's block, with a reason
+    "approved": ("approved",),
+    "rejected": ("rejected",),  # at a step, with a reason: sent back to its writer for changes
+    "block_kept": ("override_refused",),  # legal kept the guard's block and sent it back
+    "overridden": ("guard_overridden",),  # legal lifted the guard's block, with a reason
+    # given up while it waited for a step: discarded by a person who writes, or withdrawn
+    # because its review was settled (`responses.services.settling`), with the reason
+    "discarded": ("discarded", "withdrawn"),
 }
 # The filters' choices (value, words); the API names them ApprovalsLog*Enum (config/settings.py).
 LOG_DECISION_CHOICES = [
@@ -1393,6 +1450,7 @@ LOG_DECISION_CHOICES = [
     ("rejected", "Rejected: sent back for changes"),
     ("block_kept", "Privacy block kept: sent back"),
     ("overridden", "Privacy block overridden"),
+    ("discarded", "Discarded or withdrawn while waiting"),
 ]
 LOG_DECISION_LABELS = dict(LOG_DECISION_CHOICES)
 LOG_KIND_CHOICES = [("reply", "Replies (to one review or to many)"), ("statement", "Statements")]
@@ -1406,9 +1464,20 @@ LOG_STEP_CHOICES = [
 # legal's decisions on the guard's block belong to the legal step
 _BLOCK_ACTIONS = ("guard_overridden", "override_refused")
 _CLINIC_STEPS = [Step.CLIENT.value, Step.LEGAL.value, Step.CLINICIAN.value]
-_DECISION_OF_ACTION = {action: decision for decision, action in LOG_DECISIONS.items()}
-# the days a date filter may name (beyond them a day cannot be turned into a time in every zone)
-LOG_FIRST_DAY, LOG_LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
+_DECISION_OF_ACTION = {
+    action: decision for decision, actions in LOG_DECISIONS.items() for action in actions
+}
+_WITHDRAWALS = LOG_DECISIONS["discarded"]
+# A text given up is a decision of the log when it waited for a step then: its status said so
+# (the step is in `detail` since the log lists them; a guard block waited for legal).
+_WAITED = Q(action__in=_WITHDRAWALS) & (Q(from_status__in=PENDING) | Q(detail__has_key="step"))
+
+
+def _withdrawn_at(steps) -> Q:
+    """The texts given up while they waited at one of `steps`, recorded before the step was
+    in `detail` too."""
+    statuses = [PENDING_FOR_STEP[Step(step)] for step in steps]
+    return Q(action__in=_WITHDRAWALS, from_status__in=statuses)
 
 
 def _log_entries(access: ClinicAccess) -> QuerySet[AuditEntry]:
@@ -1421,14 +1490,18 @@ def _log_entries(access: ClinicAccess) -> QuerySet[AuditEntry]:
     clinician; a privacy block kept or overridden, which only its legal people decide), also
     those that sent a text back to the agency: its own people made them, on the text they
     were shown."""
+    decided = [a for d, actions in LOG_DECISIONS.items() if d != "discarded" for a in actions]
     qs = AuditEntry.objects.filter(
-        object_type__in=["reply", "reply_batch", "statement"],
-        action__in=list(LOG_DECISIONS.values()),
+        Q(action__in=decided) | _WAITED, object_type__in=["reply", "reply_batch", "statement"]
     )
     if statuses_visible_to(access) is None:
         return qs
     reached = audit_visible_to(access, qs).values("pk")
-    own_steps = Q(detail__step__in=_CLINIC_STEPS) | Q(action__in=_BLOCK_ACTIONS)
+    own_steps = (
+        Q(detail__step__in=_CLINIC_STEPS)
+        | Q(action__in=_BLOCK_ACTIONS)
+        | _withdrawn_at(_CLINIC_STEPS)
+    )
     return qs.filter(Q(pk__in=reached) | own_steps)
 
 
@@ -1450,10 +1523,10 @@ def approvals_log(
     qs = _log_entries(access)
     problems: dict[str, list[str]] = {}
     for name, day in (("decided_from", decided_from), ("decided_to", decided_to)):
-        if day and not LOG_FIRST_DAY <= day <= LOG_LAST_DAY:
-            problems[name] = [f"Give a day from {LOG_FIRST_DAY} to {LOG_LAST_DAY}."]
+        if day and not FIRST_DAY <= day <= LAST_DAY:
+            problems[name] = [DAY_OUT_OF_RANGE]
     if not problems and decided_from and decided_to and decided_to < decided_from:
-        problems["decided_to"] = ["The end of the date range is before its start."]
+        problems["decided_to"] = [RANGE_REVERSED]
     if person and not qs.filter(actor_label=person).exists():
         problems["person"] = ["Nobody by that label made a decision in this log."]
     if problems:
@@ -1466,11 +1539,13 @@ def approvals_log(
     if person:
         qs = qs.filter(actor_label=person)
     if step == Step.LEGAL:
-        qs = qs.filter(Q(detail__step=step) | Q(action__in=_BLOCK_ACTIONS))
+        qs = qs.filter(Q(detail__step=step) | Q(action__in=_BLOCK_ACTIONS) | _withdrawn_at([step]))
     elif step:
-        qs = qs.filter(detail__step=step).exclude(action__in=_BLOCK_ACTIONS)
+        qs = qs.filter(Q(detail__step=step) | _withdrawn_at([step])).exclude(
+            action__in=_BLOCK_ACTIONS
+        )
     if decision:
-        qs = qs.filter(action=LOG_DECISIONS[decision])
+        qs = qs.filter(action__in=LOG_DECISIONS[decision])
     if kind:
         qs = qs.filter(object_type__in=LOG_KINDS[kind])
     return qs.order_by("-created_at", "-id")
@@ -1549,6 +1624,8 @@ def approvals_log_rows(entries, *, clinic: Clinic, for_clinic: bool = False) -> 
         key = (e.object_id, e.version)
         decision = _DECISION_OF_ACTION[e.action]
         step = Step.LEGAL.value if e.action in _BLOCK_ACTIONS else e.detail.get("step", "")
+        if decision == "discarded" and not step:
+            step = STEP_FOR_STATUS.get(e.from_status, "")
         kind = "statement" if e.object_type == "statement" else "reply"
         text, what, link, link_words, size = "", "", "", "", None
         if e.object_type == "reply":
@@ -1584,6 +1661,8 @@ def approvals_log_rows(entries, *, clinic: Clinic, for_clinic: bool = False) -> 
         words = LOG_DECISION_LABELS[decision]
         if decision == "approved" and e.object_type == "reply_batch" and size is not None:
             words = f"Approved as a batch of {size} repl{'ies' if size != 1 else 'y'}"
+        elif decision == "discarded":
+            words = _given_up_words(e, step)
         role = (
             e.detail.get("role")
             or roles_now.get(_user_id(e.actor_label))
@@ -1615,6 +1694,21 @@ def approvals_log_rows(entries, *, clinic: Clinic, for_clinic: bool = False) -> 
             )
         )
     return rows
+
+
+def _given_up_words(entry: AuditEntry, step: str) -> str:
+    """A text given up while it waited, in words: "Withdrawn while waiting for the clinic
+    approval: its review was settled", "Discarded while blocked, waiting for legal review"."""
+    if entry.detail.get("block"):
+        waiting = "while blocked, waiting for legal review"
+    elif step in Step.values:
+        waiting = f"while waiting for the {Step(step).label.lower()}"
+    else:
+        waiting = "while waiting for approval"
+    if entry.action == "discarded":
+        return f"Discarded {waiting}"
+    whose = "its mentions were" if entry.object_type == "reply_batch" else "its review was"
+    return f"Withdrawn {waiting}: {whose} settled"
 
 
 def _user_id(label: str) -> int | None:

@@ -16,7 +16,7 @@ from responses.views import (
     StatementListView,
 )
 from responses.views_approvals_log import ApprovalsLogView
-from responses.views_batches import BatchCreateView, BatchView
+from responses.views_batches import BatchCreateView, BatchFixView, BatchView
 from responses.views_followups import (
     ContactConsentView,
     FollowUpDetailView,
@@ -176,6 +176,7 @@ page_patterns: list = [
     ),
     path("replies/batches/new/", BatchCreateView.as_view(), name="reply-batch-new"),
     path("replies/batches/<int:batch_id>/", BatchView.as_view(), name="reply-batch"),
+    path("replies/batches/<int:batch_id>/fix/", BatchFixView.as_view(), name="reply-batch-fix"),
     path("statements/", StatementListView.as_view(), name="statements"),
     path("statements/<int:statement_id>/", StatementEditorView.as_view(), name="statement-editor"),
     path("outbox/", OutboxView.as_view(), name="outbox"),

@@ -50,7 +50,7 @@ from responses.selectors import (
     is_final_step,
     outbox_list,
     previous_version,
-    reply_batch_items,
+    reply_batch_shown,
     reply_batch_tally,
     reply_batches_list,
     reply_suggest,
@@ -124,6 +124,20 @@ def _error(request, exc: DomainError) -> None:
     messages.error(request, line)
 
 
+def submitted_words(kind: str, obj) -> str:
+    """What its writer is told after submitting: the step it waits for now, or, for a version
+    the privacy check blocks, that legal was asked to lift the block."""
+    waiting = waiting_for(kind, obj)
+    if waiting is not None and waiting.step == "guard":
+        who = waiting.names or "a person with the legal role"
+        return (
+            f"Saved and sent to legal: the privacy check blocks this text, and {who} decides "
+            "whether to lift the block. You are told when they do; meanwhile you may still "
+            "change it (a new version is checked again)."
+        )
+    return f"Saved and submitted: “{obj.get_status_display()}”."
+
+
 def _int(value) -> int | None:
     try:
         return int(value)
@@ -181,11 +195,14 @@ FINISHED_OR_DRAFT = [ApprovalStatus.DRAFT, ApprovalStatus.DISCARDED, ApprovalSta
 
 def _batch_card(access, batch, *, cache: dict | None = None) -> dict:
     version = current_version(batch)
-    rows = [r for r in reply_batch_items(batch) if r["state"] != "removed"]
+    # the reply as the first mention gets it, as the clinic's portal shows it
+    shown = reply_batch_shown(batch, version)
+    rows = shown["mentions"]
     step = STEP_FOR_STATUS.get(batch.status)
     return {
         "obj": batch,
         "version": version,
+        "text": shown["text"],
         # the same finding in every mention's reply, said once ("in 14 replies")
         "findings": findings_once(version.guard_findings if version else []),
         "rows": rows,
@@ -533,9 +550,7 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
                     draft = reply_services.reply_submit(
                         draft_id=draft.pk, access=self.access, expected_version=draft.version
                     )
-                    messages.success(
-                        request, f"Saved and submitted: “{draft.get_status_display()}”."
-                    )
+                    messages.success(request, submitted_words("reply", draft))
                 else:
                     messages.success(request, "Saved as a new version; the guard checked it.")
             elif action == "discard" and draft_id:
@@ -707,12 +722,12 @@ class StatementEditorView(TemplateResponseMixin, ClinicView):
                     expected_version=expected,
                 )
                 statement.refresh_from_db()
-                s.statement_submit(
+                submitted = s.statement_submit(
                     statement_id=statement.pk,
                     access=self.access,
                     expected_version=statement.version,
                 )
-                messages.success(request, "Saved and submitted for approval.")
+                messages.success(request, submitted_words("statement", submitted))
             elif action == "publish":
                 s.statement_publish(
                     statement_id=statement.pk, access=self.access, expected_version=expected

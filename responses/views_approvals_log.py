@@ -5,6 +5,7 @@ the same log to the clinic's own people (`portal.views.PortalApprovalsLogView`) 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import islice
 
 from django.core.paginator import Paginator
@@ -12,7 +13,9 @@ from django.utils import timezone
 from django.views.generic.base import TemplateResponseMixin
 from django_tenants.utils import schema_context
 
+from agency.branding import brand_name
 from clinics.models import clinic_zone
+from core.branding import as_brand
 from core.csv_download import csv_download
 from core.errors import ValidationFailed
 from core.permissions import Permission
@@ -60,6 +63,16 @@ def _filters(query) -> tuple[dict, dict[str, list[str]]]:
     return ({} if errors else dict(filters.validated_data)), errors
 
 
+def _rows(entries, *, clinic, for_clinic: bool) -> list:
+    """`approvals_log_rows`; for the clinic, the product's own parts (a text withdrawn by
+    "Carewatch" when its review was settled) named after its agency (`core.branding.as_brand`)."""
+    rows = approvals_log_rows(entries, clinic=clinic, for_clinic=for_clinic)
+    if not for_clinic:
+        return rows
+    brand = brand_name(clinic.agency)
+    return [replace(row, person_name=as_brand(row.person_name, brand)) for row in rows]
+
+
 def approvals_log_page(view, request, *, for_clinic: bool):
     """The log page of `view` (a staff page or the portal's): the CSV file with `format=csv`,
     else the page; 400 with the problem named when a filter cannot be read (nothing listed:
@@ -77,10 +90,14 @@ def approvals_log_page(view, request, *, for_clinic: bool):
     page = None
     if entries is not None:
         page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
-        page.rows = approvals_log_rows(page.object_list, clinic=clinic, for_clinic=for_clinic)
+        page.rows = _rows(page.object_list, clinic=clinic, for_clinic=for_clinic)
     query = request.GET.copy()
     for key in PAGE_PARAMS_OTHER:
         query.pop(key, None)
+    people = approvals_log_people(access)
+    if for_clinic:
+        brand = brand_name(clinic.agency)
+        people = [(label, as_brand(name, brand)) for label, name in people]
     return {
         "page": page,
         "filters": request.GET,
@@ -88,7 +105,7 @@ def approvals_log_page(view, request, *, for_clinic: bool):
             (FIELD_WORDS.get(k, k), " ".join(map(str, v))) for k, v in errors.items()
         ],
         "query": query.urlencode(),
-        "people": approvals_log_people(access),
+        "people": people,
         "steps": LOG_STEP_CHOICES,
         "decisions": LOG_DECISION_CHOICES,
         "kinds": LOG_KIND_CHOICES,
@@ -105,7 +122,7 @@ def _csv(entries, *, clinic, for_clinic: bool):
         with schema_context(clinic.schema_name):
             stream = entries.iterator(chunk_size=CSV_CHUNK)
             while chunk := list(islice(stream, CSV_CHUNK)):
-                for row in approvals_log_rows(chunk, clinic=clinic, for_clinic=for_clinic):
+                for row in _rows(chunk, clinic=clinic, for_clinic=for_clinic):
                     yield (
                         timezone.localtime(row.at, tz).isoformat(timespec="seconds"),
                         row.person_name, row.person_label, row.role, row.step_label,

@@ -27,7 +27,7 @@ from responses.services import batches as batch_services
 from responses.services.approvals import waiting_for
 from responses.services.outbox import source_connection
 from responses.services.workflow import STEP_FOR_STATUS, SUBMITTABLE
-from responses.views import _error, _int, _next
+from responses.views import _error, _int, _next, submitted_words
 
 STATE_LABELS = {
     "waiting": "Waiting for approval",
@@ -128,7 +128,11 @@ class BatchView(TemplateResponseMixin, ClinicView):
         return batch
 
     def get(self, request, batch_id: int, *args, **kwargs):
-        batch = self._batch(batch_id)
+        return self.render_to_response(self._context(self._batch(batch_id)))
+
+    def _context(self, batch, *, marking: dict | None = None) -> dict:
+        """The page; `marking`: the "posted by hand" form as it came back refused (what was
+        ticked, the links typed, each mention's error)."""
         rows = reply_batch_items(batch)
         for row in rows:
             row["label"] = state_label(row["state"], batch)
@@ -162,31 +166,44 @@ class BatchView(TemplateResponseMixin, ClinicView):
         over = {t["review"].pk: t for t in too_long}
         for row in rows:
             row["too_long"] = over.get(row["review"].pk) if row["state"] != "removed" else None
-        return self.render_to_response(
+        marking = marking or {"posted": set(), "links": {}, "errors": {}, "note": ""}
+        by_hand = [
             {
-                "clinic": self.clinic,
-                "batch": batch,
-                "version": version,
-                "findings": findings_once(version.guard_findings if version else []),
-                "rows": rows,
-                "tally": tally,
-                "live": [r for r in rows if r["state"] != "removed"],
-                "step": Step(step).label if step else "",
-                "can_act": can_act_now(self.access, batch),
-                "waiting": waiting_for("batch", batch),
-                "can_write": self.access.can(Permission.WRITE),
-                "editable": editable,
-                "submittable": batch.status in SUBMITTABLE,
-                "too_long": too_long,
-                "problems_json": json.dumps([t["words"] for t in too_long]),
-                "purpose": batch_services.purpose_of(batch),
-                "may_override": self.access.can(Permission.LEGAL_OVERRIDE)
-                and batch.is_blocked
-                and batch.author_label != self.access.actor.label,
-                "audit": audit_for("reply_batch", batch.pk),
-                "kinds": BatchKind,
+                "item": item,
+                "mention": batch_services.mention_words(item.review),
+                "ticked": item.pk in marking["posted"],
+                "link": marking["links"].get(item.pk, ""),
+                "error": marking["errors"].get(item.pk, ""),
             }
-        )
+            for item in batch_services.reply_batch_by_hand(batch)
+        ]
+        return {
+            "clinic": self.clinic,
+            "batch": batch,
+            "version": version,
+            "findings": findings_once(version.guard_findings if version else []),
+            "rows": rows,
+            "tally": tally,
+            "live": [r for r in rows if r["state"] != "removed"],
+            "step": Step(step).label if step else "",
+            "can_act": can_act_now(self.access, batch),
+            "waiting": waiting_for("batch", batch),
+            "can_write": self.access.can(Permission.WRITE),
+            "editable": editable,
+            "submittable": batch.status in SUBMITTABLE,
+            "too_long": too_long,
+            "problems_json": json.dumps([t["words"] for t in too_long]),
+            "purpose": batch_services.purpose_of(batch),
+            "may_override": self.access.can(Permission.LEGAL_OVERRIDE)
+            and batch.is_blocked
+            and batch.author_label != self.access.actor.label,
+            "audit": audit_for("reply_batch", batch.pk),
+            "kinds": BatchKind,
+            "by_hand": by_hand,
+            "marking_note": marking["note"],
+            "fix_url": batch_url(self.clinic, batch.pk) + "fix/",
+            "legal_asked": batch.is_legal_asked,
+        }
 
     def post(self, request, batch_id: int, *args, **kwargs):
         batch = self._batch(batch_id)
@@ -211,7 +228,9 @@ class BatchView(TemplateResponseMixin, ClinicView):
                 batch = batch_services.reply_batch_submit(
                     batch_id=batch.pk, access=self.access, expected_version=expected
                 )
-                messages.success(request, f"Submitted: now “{batch.get_status_display()}”.")
+                messages.success(request, submitted_words("batch", batch))
+            elif action == "mark_posted":
+                return self._mark_posted(request, batch)
             elif action == "remove":
                 batch_services.reply_batch_mention_remove(
                     batch_id=batch.pk, review_id=_int(request.POST.get("review_id")) or 0,
@@ -225,6 +244,36 @@ class BatchView(TemplateResponseMixin, ClinicView):
                 messages.error(request, "Unknown action.")
         except DomainError as exc:
             _error(request, exc)
+        return HttpResponseRedirect(batch_url(self.clinic, batch.pk))
+
+    def _mark_posted(self, request, batch):
+        """ "I posted them by hand": the ticked replies (every one, with "posted all"), each
+        with the link typed beside it, marked posted at once; refused, the page comes back
+        (400) with what was typed and each mention's reason, nothing marked."""
+        ids = {i.pk for i in batch_services.reply_batch_by_hand(batch)}
+        ticked = ids if request.POST.get("all") else {
+            pk for pk in map(_int, request.POST.getlist("posted")) if pk is not None
+        }  # fmt: skip
+        links = {pk: request.POST.get(f"url-{pk}", "") for pk in ids}
+        note = request.POST.get("note", "")
+        try:
+            done = batch_services.reply_batch_mark_posted(
+                batch_id=batch.pk, access=self.access, note=note,
+                links={pk: links.get(pk, "") for pk in ticked},
+            )  # fmt: skip
+        except DomainError as exc:
+            _error(request, exc)
+            errors = {
+                int(key.split("-", 1)[1]): " ".join(map(str, said))
+                for key, said in exc.fields.items()
+                if key.startswith("url-") and key.split("-", 1)[1].isdigit()
+            }
+            marking = {"posted": ticked, "links": links, "errors": errors, "note": note}
+            return self.render_to_response(
+                self._context(self._batch(batch.pk), marking=marking), status=exc.status_code
+            )
+        n = len(done)
+        messages.success(request, f"Marked posted by hand: {n} repl{'y' if n == 1 else 'ies'}.")
         return HttpResponseRedirect(batch_url(self.clinic, batch.pk))
 
     def _check(self, request, batch) -> JsonResponse:
@@ -246,3 +295,41 @@ class BatchView(TemplateResponseMixin, ClinicView):
                 status=400,
             )
         return JsonResponse(batch_services.reply_batch_check(batch=batch, text=text))
+
+
+class BatchFixView(ClinicView):
+    """POST (JSON, from `responses_editor.js`, as the single editor's compliance fix): the
+    batch page's "Apply all fixes" and "Fix this" (`start`/`end`: one finding's span in
+    `text`), as `reply_batch_fix` does them. Stores nothing; 400 with field messages for a
+    body it cannot use."""
+
+    def post(self, request, batch_id: int, *args, **kwargs):
+        batch = reply_batch_get(batch_id)
+        if batch is None:
+            raise Http404("Not found.")
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return _invalid({"text": ["Send the text to fix, as a JSON object."]})
+        text, start, end = body.get("text"), body.get("start"), body.get("end")
+        fields: dict[str, list[str]] = {}
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
+            fields["text"] = [f"The text to fix, at most {MAX_TEXT} characters."]
+        if (start is None) != (end is None):
+            fields["end"] = ["Give both start and end, or neither."]
+        elif start is not None and not (
+            type(start) is int and type(end) is int and 0 <= start < end <= len(text or "")
+        ):
+            fields["end"] = ["start and end: a span of the text (0 ≤ start < end ≤ its length)."]
+        if fields:
+            return _invalid(fields)
+        only = (start, end) if start is not None else None
+        return JsonResponse(batch_services.reply_batch_fix(batch=batch, text=text, only=only))
+
+
+def _invalid(fields: dict) -> JsonResponse:
+    return JsonResponse(
+        {"detail": "Send the text to fix.", "code": "invalid", "fields": fields}, status=400
+    )

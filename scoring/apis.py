@@ -6,9 +6,20 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers
 
-from core.api import ClinicAPIView, ResumableCursorPagination, deprecation_mark
+from core.api import (
+    ClinicAPIView,
+    ResumableCursorPagination,
+    deprecation_mark,
+    query_params_validated,
+)
+from scoring.ml.flags import FLAG_NAMES
+from scoring.ml.topics import TOPIC_LEXICON
 from scoring.models import ReviewScore, SentimentLabel
 from scoring.selectors import topics_public
+
+# What a `flag` or `topic` filter may name (the scores feed's and the reviews list's).
+FLAG_CHOICES = list(FLAG_NAMES)
+TOPIC_CHOICES = [(name, label) for name, (label, _) in TOPIC_LEXICON.items()]
 
 
 class ScoreTopicOutputSerializer(serializers.Serializer):
@@ -66,11 +77,11 @@ class ScoreFilterSerializer(serializers.Serializer):
     scored_after = serializers.DateTimeField(
         required=False, help_text="ISO 8601: only scores stored after this instant."
     )
-    flag = serializers.CharField(
-        required=False, max_length=40, help_text="Only scores raising this risk flag."
+    flag = serializers.ChoiceField(
+        choices=FLAG_CHOICES, required=False, help_text="Only scores raising this risk flag."
     )
-    topic = serializers.CharField(
-        required=False, max_length=40, help_text="Only scores naming this care topic."
+    topic = serializers.ChoiceField(
+        choices=TOPIC_CHOICES, required=False, help_text="Only scores naming this care topic."
     )
 
 
@@ -104,7 +115,8 @@ _EXAMPLE = {
 class ScoreListApi(ClinicAPIView):
     """Sentiment, care topics and risk flags of this clinic's reviews, one entry per review
     and model version, in the order they were stored. Follow `next`; keep the last page's
-    `next` to resume later (`scored_after` also works for a first sync)."""
+    `next` to resume later (`scored_after` also works for a first sync). A value it cannot
+    read, a parameter it does not know or a cursor it did not give is a 400 naming it."""
 
     pagination_class = ScorePagination
 
@@ -114,9 +126,7 @@ class ScoreListApi(ClinicAPIView):
         examples=[OpenApiExample("A negative score", value=_EXAMPLE, response_only=True)],
     )
     def get(self, request):
-        filters = ScoreFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        data = filters.validated_data
+        data = query_params_validated(ScoreFilterSerializer, request.query_params)
         qs = ReviewScore.objects.all()
         if "review_id" in data:
             qs = qs.filter(review_id=data["review_id"])

@@ -7,7 +7,7 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from core.api import ClinicAPIView, Pagination, paginated_response
+from core.api import ClinicAPIView, Pagination, paginated_response, query_params_validated
 from core.permissions import Permission
 from core.tenancy import current_clinic
 from webhooks.deliver import delivery_envelope
@@ -222,7 +222,8 @@ class DeliveryFilterSerializer(serializers.Serializer):
 
 class WebhookDeliveryListApi(ClinicAPIView):
     """The delivery log of one subscription, newest first, 50 a page (follow `next`;
-    `?page_size=`); `?status=pending|delivered|failed` filters it."""
+    `?page_size=`); `?status=pending|delivered|failed` filters it. A value it cannot read or
+    a parameter it does not know is a 400 naming it."""
 
     pagination_class = Pagination
 
@@ -231,10 +232,9 @@ class WebhookDeliveryListApi(ClinicAPIView):
     )
     def get(self, request, subscription_id: int):
         subscription = _subscription(subscription_id)
-        filters = DeliveryFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
+        filters = query_params_validated(DeliveryFilterSerializer, request.query_params)
         deliveries = deliveries_for_subscription(
-            subscription=subscription, status=filters.validated_data.get("status")
+            subscription=subscription, status=filters.get("status")
         )
         return paginated_response(self, deliveries, DeliveryOutputSerializer)
 

@@ -1,6 +1,15 @@
 """Running the detectors in a clinic's schema: findings open incidents or attach to the active
 one of the same kind, and the crisis team is told. An active incident about a false claim also
-takes in every mention of that claim (its claim cluster), however it was scored."""
+takes in every mention of that claim (its claim cluster) published in its window, however it
+was scored. A new incident about a false claim that an incident resolved within the clinic's
+`new_wave_hours` held is that incident's follow-up (`Incident.continues`): a second wave of one
+crisis, linked both ways, whose statement already published counts for it.
+
+Why a follow-up and not reopening the resolved incident: an incident moves forward only
+(`TRANSITIONS`); resolving drafted its post-crisis review, told the webhooks and may have been
+sent to the clinic, and its mentions are that crisis's record (`mentions_held_by_resolved`).
+Reopening would rewrite a record people have read; a follow-up keeps it and says what came
+after."""
 
 from __future__ import annotations
 
@@ -18,6 +27,7 @@ from crisis.detectors import (
     Finding,
     History,
     Thresholds,
+    duration,
     evaluate,
     merge_target,
 )
@@ -32,6 +42,7 @@ from crisis.selectors import (
     detector_settings_get,
     false_claims_of,
     history_load,
+    incident_resolved_of_claims,
     incidents_active,
     incidents_resolved_since,
     mentions_handled,
@@ -97,7 +108,7 @@ def detectors_run(
         resolved_since = incidents_resolved_since()
         # first, so that a detector that sees the claim's mentions joins the incident holding
         # the claim (merge_target) rather than opening a second one for the same crisis
-        _claims_link_all(active, linked, resolved_since, now)
+        _claims_link_all(active, linked, resolved_since, now, thresholds)
         before = dict(active)
         firing: dict[tuple[str, str], Finding] = {}
         touched: set[tuple[str, str]] = set()  # incidents a finding opened, updated or joined
@@ -114,13 +125,13 @@ def detectors_run(
                 key = target
                 firing.setdefault(target, finding)  # another detector fires on the same crisis
             else:
-                active[key] = _incident_open(finding, now)
+                active[key] = _incident_open(finding, now, settings.new_wave_hours)
                 opened.append(active[key])
             linked.setdefault(key, set()).update(finding.review_ids)
             touched.add(key)
         # again, for the incidents a finding changed: the claims of those just opened, or of
         # the mentions just linked (the others hold what the first pass left them)
-        _claims_link_all(active, linked, resolved_since, now, keys=touched)
+        _claims_link_all(active, linked, resolved_since, now, thresholds, keys=touched)
         for key, incident in before.items():
             # the resolve checklist reads whether the crisis is still detected
             if key not in firing:
@@ -171,11 +182,15 @@ def _claims_link_all(
     linked: dict[tuple[str, str], set[int]],
     resolved_since: dict[tuple[str, str], datetime],
     now: datetime,
+    thresholds: Thresholds,
     keys: set[tuple[str, str]] | None = None,
 ) -> None:
     for key, incident in active.items():
         if keys is None or key in keys:
-            linked[key] |= _claims_link(incident, linked[key], resolved_since.get(key), now)
+            # the incident's window: what the text-reading detectors saw when it opened
+            since = incident.opened_at - thresholds.recent
+            not_before = max(filter(None, (resolved_since.get(key), since)))
+            linked[key] |= _claims_link(incident, linked[key], not_before, now)
 
 
 def _holds_claims(incident: Incident) -> bool:
@@ -195,9 +210,11 @@ def _claims_link(
     it opened, those that joined the claim later, those in the claim that were not flagged
     themselves. One "Mentions linked" line on the timeline when any is. Left out, as the
     detectors leave them out (`History.is_new`): mentions held by a resolved incident, and
-    those published before the last incident of this kind and key was resolved
-    (`not_before`). For misinformation and viral incidents, and any incident one of those
-    findings joined; nothing is ever unlinked. Returns the review ids linked."""
+    those published before `not_before`: the last incident of this kind and key was resolved,
+    or the incident's window began (the detectors' look-back before it opened: a claim's
+    months-old mentions are not this crisis). For misinformation and viral incidents, and any
+    incident one of those findings joined; nothing is ever unlinked. Returns the review ids
+    linked."""
     if not linked or not _holds_claims(incident):
         return set()
     claims = false_claims_of(IncidentMention.objects.filter(incident=incident).values("review_id"))
@@ -226,8 +243,16 @@ def _claims_link(
     return members
 
 
-def _incident_open(finding: Finding, now: datetime) -> Incident:
+def _incident_open(finding: Finding, now: datetime, new_wave_hours: int = 0) -> Incident:
+    previous = (
+        incident_resolved_of_claims(
+            finding.review_ids, since=now - timedelta(hours=new_wave_hours), until=now
+        )
+        if new_wave_hours
+        else None
+    )
     incident = Incident.objects.create(
+        continues=previous,
         kind=finding.kind,
         key=finding.key,
         title=finding.title[:300],
@@ -238,12 +263,19 @@ def _incident_open(finding: Finding, now: datetime) -> Incident:
         last_detected_at=now,
     )
     linked = _link(incident, finding.review_ids, now)
+    wave = ""
+    if previous is not None:
+        wave = (
+            f" Follow-up of incident #{previous.pk}, resolved "
+            f"{duration(now - previous.resolved_at)} before: a new wave of a false claim it held."
+        )
     event_add(
         incident=incident,
         kind=EventKind.OPENED,
-        message=f"Opened ({finding.severity}): {finding.explanation} {linked} mention(s) linked.",
+        message=f"Opened ({finding.severity}): {finding.explanation} {linked} mention(s) "
+        f"linked.{wave}",
         actor=DETECTOR,
-        data=finding.trigger(),
+        data={**finding.trigger(), **({"continues": previous.pk} if previous else {})},
         at=now,
     )
     figures_changed()

@@ -4,11 +4,15 @@ integrators through outbound webhooks.
 
 E-mails carry the clinic, the trigger in words (`crisis.room.incident_words`: counts and
 "times the usual", no statistics), times in the clinic's zone and a link; never the text of a
-review (it may hold a patient's health details)."""
+review (it may hold a patient's health details). What could not be delivered is on the
+timeline in words the people who read it understand (`mail_failure_words`,
+`clinics.alerting.ChatSent.reason`: "the mail server did not answer"); the exception's name
+and details go to the log, for the engineers."""
 
 from __future__ import annotations
 
 import logging
+import smtplib
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -18,7 +22,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from agency.branding import brand_sender
-from clinics.alerting import chat_post, chat_webhooks_for
+from clinics.alerting import chat_send, chat_webhooks_for
 from clinics.models import Clinic, clinic_zone
 from clinics.notifications import people_notify
 from clinics.preferences import NOW, email_when, preferences_for
@@ -83,13 +87,33 @@ def incident_payload(incident: Incident, clinic: Clinic) -> dict:
 
 
 def webhook_emit(*, event: str, incident: Incident, clinic: Clinic) -> str:
-    """Emit an outbound webhook event in the current clinic's schema; says what happened."""
+    """Emit an outbound webhook event in the current clinic's schema; says what happened, in
+    words for the timeline (the exception is in the log, for the engineers)."""
     try:
         webhook_event_emit(event=event, payload=incident_payload(incident, clinic))
-    except Exception as exc:  # noqa: BLE001 - a webhook problem must not stop the e-mails
+    except Exception:  # noqa: BLE001 - a webhook problem must not stop the e-mails
         logger.exception("webhook %s for incident %s failed", event, incident.pk)
-        return f"failed ({exc.__class__.__name__})"
+        return "not sent — Carewatch could not queue it (an error on our side, logged for support)"
     return "emitted"
+
+
+def mail_failure_words(exc: BaseException) -> str:
+    """Why e-mails did not go, in words a manager understands ("the mail server did not
+    answer"); the exception itself goes to the log, for the engineers."""
+    cause = exc.__cause__ or exc.__context__
+    if isinstance(exc, TimeoutError) or isinstance(cause, TimeoutError):
+        return "the mail server did not answer"  # smtplib says "unexpectedly closed" then
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return "the mail server refused Carewatch's sign-in (its mail settings need checking)"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "the mail server refused the addresses"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return "the mail server closed the connection"
+    if isinstance(exc, smtplib.SMTPException):
+        return "the mail server refused them"
+    if isinstance(exc, OSError):  # refused, reset, a name that does not resolve
+        return "the mail server could not be reached"
+    return "an error on our side stopped them (logged for support)"
 
 
 def incident_notify_opened(*, incident_id: int) -> None:
@@ -183,7 +207,7 @@ def incident_notify_opened(*, incident_id: int) -> None:
             event_add(
                 incident=incident,
                 kind=EventKind.NOTIFY_FAILED,
-                message=f"Alert e-mails failed ({exc.__class__.__name__}); in-app: {told}.",
+                message=f"Alert e-mails not sent: {mail_failure_words(exc)}. In-app: {told}.",
             )
     elif recipients:
         event_add(
@@ -195,9 +219,15 @@ def incident_notify_opened(*, incident_id: int) -> None:
     for hook in chat_webhooks_for(clinic):
         token = ack_token_make(clinic=clinic, incident=incident, channel=hook.kind)
         build = slack_message if hook.kind == "slack" else teams_message
-        outcome = chat_post(
+        sent = chat_send(
             hook, build(clinic=clinic, incident=incident, ack=ack_url(token), room=room)
         )
+        outcome = sent.outcome
+        if not sent.ok:  # the technical reason, for the engineers; the timeline says it in words
+            logger.warning(
+                "incident %s: %s post failed: %s", incident.pk, hook.kind,
+                sent.error or f"HTTP {sent.status} {sent.body}",
+            )  # fmt: skip
         scope = "clinic" if hook.clinic_id else "agency"
         event_add(
             incident=incident,
@@ -323,6 +353,6 @@ def _escalation_send(schema: str, incident_ids: list[int], minutes: int) -> None
                 event_add(
                     incident=incident,
                     kind=EventKind.NOTIFY_FAILED,
-                    message=f"Escalation e-mail failed ({exc.__class__.__name__}).",
+                    message=f"Escalation e-mails not sent: {mail_failure_words(exc)}.",
                     actor=SYSTEM,
                 )

@@ -12,10 +12,12 @@ from datetime import datetime
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from accounts.actors import Actor
 from core.errors import Conflict, ValidationFailed
 from core.pipeline import reviews_score_after_commit
 from core.rollup import figures_changed
 from core.settled import reviews_settled
+from core.text import text_problem
 from feeds.models import (
     IngestRequest,
     ItemKind,
@@ -101,6 +103,34 @@ _COPIED = (
     "replies",
 )
 MAX_BATCH = 1000
+MAX_IDEMPOTENCY_KEY = 200
+BATCH_SHAPE = 'Send {"items": [...]}, a list of items or one item.'
+
+
+def batch_items(body) -> list:
+    """The items of a pushed body (the ingest API's, an inbound webhook's): `{"items": [...]}`,
+    a list of items, or one item (an object with an item's field); `ValidationFailed` naming
+    `items` (or `body`) for any other shape. An object without any field of an item is read
+    as a batch, whose `items` is then missing."""
+    from feeds.validation import ITEM_FIELDS  # feeds.validation builds ItemIn: it imports us
+
+    if isinstance(body, list):
+        items = body
+    elif isinstance(body, dict) and ("items" in body or not body.keys() & ITEM_FIELDS):
+        if "items" not in body:
+            raise ValidationFailed("Invalid input.", fields={"items": ["This field is required."]})
+        items = body["items"]
+        if not isinstance(items, list):
+            raise ValidationFailed(
+                "Invalid input.", fields={"items": ["Expected a list of items."]}
+            )
+    elif isinstance(body, dict):
+        items = [body]
+    else:
+        raise ValidationFailed("Invalid input.", fields={"body": [BATCH_SHAPE]})
+    if not items:
+        raise ValidationFailed("Invalid input.", fields={"items": ["The batch is empty."]})
+    return items
 
 
 def _lock_source(source: Source) -> None:
@@ -200,7 +230,9 @@ def reviews_upsert(
     ReviewRevision.objects.bulk_create(revisions, batch_size=1000)
     _forget_scoring(retext)
     # taken down on its platform: nothing waits on it any more
-    reviews_settled(review_ids=[r.pk for r in to_update if r.is_deleted])
+    reviews_settled(
+        review_ids=[r.pk for r in to_update if r.is_deleted], how="taken down on its platform"
+    )
     _link_parents(source, by_id)
     if any(u.status != "unchanged" for u in outcome.values()):
         figures_changed()
@@ -350,7 +382,7 @@ def items_ingest(
     rejected with their reasons and change nothing; good ones are stored in one transaction.
     New and changed reviews are queued for scoring after commit. `as_past`: see
     `reviews_upsert`."""
-    from feeds.validation import ItemInvalid, parse_item, parse_source_ref
+    from feeds.validation import ItemInvalid, parse_item, parse_source_ref, source_mismatch
 
     parse = parse or parse_item
     report = IngestReport(results=[None] * len(raw_items))  # type: ignore[list-item]
@@ -364,21 +396,20 @@ def items_ingest(
         for i, raw in enumerate(raw_items):
             try:
                 item = parse(raw, now=now)
-                kind, source_id, ref_error = (None, None, None) if source else parse_source_ref(raw)
-                # a source given by id is named by the field the caller sent
-                ref_field = (
-                    "source_id"
-                    if isinstance(raw, dict) and raw.get("source_id") not in (None, "")
-                    else "source"
-                )
-                if ref_error:
-                    raise ItemInvalid({ref_field: ref_error})
+                kind, source_id, ref_errors = (None, None, {}) if source else parse_source_ref(raw)
+                if ref_errors:
+                    raise ItemInvalid(ref_errors)
                 resolved = sources.resolve(kind, source_id)
+                # a source given by id is named by the field the caller sent
                 if isinstance(resolved, str):
-                    raise ItemInvalid({ref_field: resolved})
+                    raise ItemInvalid(
+                        {"source_id" if source_id is not None else "source": resolved}
+                    )
+                if mismatch := source_mismatch(kind, source_id, resolved.kind):
+                    raise ItemInvalid({"source": mismatch})
             except ItemInvalid as exc:
                 external_id = raw.get("external_id") if isinstance(raw, dict) else None
-                if not isinstance(external_id, str):
+                if not isinstance(external_id, str) or text_problem(external_id):
                     external_id = None  # echoed only when it is one; the errors say why
                 fields = {field: [message] for field, message in exc.errors.items()}
                 report.results[i] = {
@@ -463,8 +494,15 @@ def items_ingest_idempotent(
     same body returns the first answer and changes nothing; with another body it is refused."""
     if not idempotency_key:
         return items_ingest(raw_items=raw_items).as_dict()
-    if len(idempotency_key) > 200:
-        raise ValidationFailed("Idempotency-Key is longer than 200 characters.")
+    if len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
+        raise ValidationFailed(
+            f"Idempotency-Key is longer than {MAX_IDEMPOTENCY_KEY} characters.",
+            fields={
+                "Idempotency-Key": [
+                    f"At most {MAX_IDEMPOTENCY_KEY} characters (got {len(idempotency_key):,})."
+                ]
+            },
+        )
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -484,11 +522,20 @@ def items_ingest_idempotent(
     return response
 
 
+# How the inbox settles reviews, in words after "the review was" (`reviews_status_set`).
+SETTLED_WORDS = {
+    ReviewStatus.REPLIED: "marked as replied",
+    ReviewStatus.RESOLVED: "resolved",
+    ReviewStatus.IGNORED: "set aside",
+}
+
+
 @transaction.atomic
-def reviews_status_set(*, review_ids: list[int], status: str) -> int:
-    """Triage: set the status of many reviews at once. Reviews it settles (replied, resolved,
-    ignored) close what waited on them, as a review settled one at a time does
-    (`core.settled.reviews_settled`)."""
+def reviews_status_set(*, review_ids: list[int], status: str, who: Actor) -> int:
+    """Triage: `who` sets the status of many reviews at once. Reviews it settles (replied,
+    resolved, ignored) close what waited on them, as a review settled one at a time does
+    (`core.settled.reviews_settled`): a reply that waited for an approval is withdrawn, in
+    `who`'s name."""
     if status not in ReviewStatus.values:
         raise ValidationFailed(
             "Unknown status.", fields={"status": [f"Choose {ReviewStatus.values}."]}
@@ -500,5 +547,7 @@ def reviews_status_set(*, review_ids: list[int], status: str) -> int:
     )
     if changed:
         figures_changed()
-        reviews_settled(review_ids=review_ids)
+        where = "in bulk from the inbox" if len(set(review_ids)) > 1 else "from the inbox"
+        how = f"{SETTLED_WORDS[status]} {where}" if status in SETTLED_WORDS else ""
+        reviews_settled(review_ids=review_ids, who=who, how=how)
     return changed

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -40,6 +41,7 @@ from feeds.selectors import AUTHOR_MIN_CHARS, author_term, reviews_by_author
 from webhooks.models import WebhookEvent
 from webhooks.services import webhook_event_emit
 
+PRIVACY_REQUEST = Actor.of_system("privacy", "Privacy request")
 MAX_ITEMS = 500  # items one request may name (the search lists at most 50 per clinic)
 MAX_REASON = 1000
 REDACTED_FIELDS = {"author_name": "", "text": REDACTED_TEXT, "url": "", "language": ""}
@@ -91,9 +93,14 @@ def reviews_redact(*, review_ids: list[int], delete: bool = False) -> tuple[list
         reviews, [*REDACTED_FIELDS, "redacted_at", "is_deleted", "deleted_at", "updated_at"]
     )
     ReviewRevision.objects.filter(review_id__in=[r.pk for r in reviews]).delete()
+    # deleted at the author's request: nothing waits on them any more (first, so that what
+    # the apps say of their replies below is where they stand now: withdrawn, not waiting)
+    reviews_settled(
+        review_ids=[r.pk for r in reviews if r.is_deleted],
+        who=PRIVACY_REQUEST,
+        how="deleted at its author's request",
+    )
     done = reviews_redacted(review_ids=[r.pk for r in reviews], author_names=names)
-    # deleted at the author's request: nothing waits on them any more
-    reviews_settled(review_ids=[r.pk for r in reviews if r.is_deleted])
     if reviews:
         figures_changed()
     return items, done
@@ -159,6 +166,36 @@ def _selection_parsed(agency: Agency, selected: list[str], errors: dict) -> dict
     return {clinics[slug]: sorted(set(ids)) for slug, ids in wanted.items() if slug in clinics}
 
 
+def _removed_already(agency: Agency, action: str, items) -> list[str]:
+    """A message per item that a request of `action` would change nothing of, naming the
+    earlier request that removed it (the first one; for a deletion, the first that deleted
+    it) and its day (UTC, as receipts say it): a request sent twice is refused, not carried
+    out and announced again."""
+    wanted = Q()
+    for clinic, pk, _ in items:
+        wanted |= Q(items__contains=[{"clinic_id": clinic.pk, "review_id": pk}])
+    earlier = list(
+        PrivacyRequest.objects.filter(wanted, agency_id=agency.pk).order_by("created_at", "id")
+    )
+    messages = []
+    for clinic, pk, redacted_at in items:
+        rows = [
+            row
+            for row in earlier
+            if any(i.get("clinic_id") == clinic.pk and i.get("review_id") == pk for i in row.items)
+        ]
+        if action == PrivacyAction.DELETE:
+            rows = [row for row in rows if row.action == PrivacyAction.DELETE] or rows
+        row = rows[0] if rows else None
+        verb = "deleted" if action == PrivacyAction.DELETE else "removed"
+        when = (row.created_at if row is not None else redacted_at).date().isoformat()
+        by = f" by request {row.pk}" if row is not None else ""
+        messages.append(
+            f"Item #{pk} at {clinic.name} was already {verb} on {when}{by}: leave it out."
+        )
+    return messages
+
+
 def privacy_search_problems(*, agency: Agency, author: str, clinic_slug: str = "") -> dict:
     """What is wrong with a search for a person's items (the page's and the API's), as
     messages per field: a name or handle too short, a clinic that is not one of `agency`'s
@@ -181,7 +218,10 @@ def privacy_request_check(
     `write` (`clinics.access.privacy_requests_access`; else PermissionDenied); a name
     or handle (`author`), a reason in words, `redact` or `delete`, at least one item, every
     clinic one of `agency`'s (another agency's reads as unknown), every item in its clinic
-    and the person's: by them or naming them, as the search finds it (else ValidationFailed with a message per field). Returns {clinic: [review ids]}."""
+    and the person's: by them or naming them, as the search finds it, and none that the action
+    would change nothing of (redacted already, or deleted already for a deletion: the message
+    names the earlier request) (else ValidationFailed with a message per field). Returns
+    {clinic: [review ids]}."""
     if refusal := privacy_requests_refusal(actor, agency):
         raise PermissionDenied(refusal)
     errors: dict[str, list[str]] = {}
@@ -206,9 +246,17 @@ def privacy_request_check(
         _selection_parsed(agency, selected, errors) if selected and "items" not in errors else {}
     )
     term = author_term(author)
+    already: list[tuple[Clinic, int, datetime]] = []
     for clinic, ids in wanted.items():
         with schema_context(clinic.schema_name):
             found = set(Review.objects.filter(pk__in=ids).values_list("pk", flat=True))
+            # what this action would change nothing of: redacted already (to redact), or
+            # redacted and deleted already (to delete; a redacted item may still be deleted)
+            done_before = dict(
+                Review.objects.filter(pk__in=ids, redacted_at__isnull=False)
+                .filter(Q(is_deleted=True) if action == PrivacyAction.DELETE else Q())
+                .values_list("pk", "redacted_at")
+            )
             # an item is the person's when the search finds it (their name or handle, or a
             # text naming them), or when it is redacted already (nothing of it left to find)
             theirs = set(
@@ -222,11 +270,15 @@ def privacy_request_check(
         for pk in ids:
             if pk not in found:
                 errors.setdefault("items", []).append(f"No item #{pk} at {clinic.name}.")
+            elif pk in done_before:
+                already.append((clinic, pk, done_before[pk]))
             elif pk not in theirs and term:
                 errors.setdefault("items", []).append(
                     f"Item #{pk} at {clinic.name} is not by “{term[:60]}” and does not name "
                     "them: choose among the items the search for them finds."
                 )
+    if already:
+        errors.setdefault("items", []).extend(_removed_already(agency, action, already))
     if errors:
         raise ValidationFailed("Nothing was removed: correct the fields marked.", fields=errors)
     return wanted

@@ -12,8 +12,6 @@ from responses.apis.serializers import (
 )
 from responses.selectors import approvals_log, approvals_log_rows
 
-APPROVALS_LOG_PARAMS_OTHER = ("cursor", "page_size", "page", "format")
-
 
 class ApprovalsLogListApi(ClinicAPIView):
     """List who approved what, when and at which step.
@@ -21,7 +19,8 @@ class ApprovalsLogListApi(ClinicAPIView):
     Every approval decision of the clinic's replies, batches and statements, newest first:
     who decided (with their role then), at which step, the decision (approved, approved as a
     batch of N, rejected and sent back with the reason, the privacy block kept or overridden
-    with the reason), what it was about and the text of the version decided on.
+    with the reason, discarded while it waited at the step, or withdrawn because its review
+    was settled, with the reason), what it was about and the text of the version decided on.
 
     Filters: `decided_from` / `decided_to` (days of the clinic's time zone, inclusive),
     `person` (`person.label` of an entry), `step`, `decision`, `kind`. A value it cannot use,
@@ -38,9 +37,7 @@ class ApprovalsLogListApi(ClinicAPIView):
         responses=ApprovalsLogEntryOutputSerializer(many=True),
     )
     def get(self, request):
-        filters = query_params_validated(
-            ApprovalsLogFilterSerializer, request.query_params, also=APPROVALS_LOG_PARAMS_OTHER
-        )
+        filters = query_params_validated(ApprovalsLogFilterSerializer, request.query_params)
         entries = approvals_log(self.access, **filters)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(entries, request, view=self)

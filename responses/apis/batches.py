@@ -133,7 +133,8 @@ class BatchSubmitApi(_BatchApi):
     """Send the batch to its first approval step (one route for all its mentions, from the
     worst guard verdict among them). 400 `too_long` and nothing changes while a mention's
     reply is longer than its platform allows (`items[].too_long_by`): each such mention is
-    named in `fields.text`; shorten the text (PATCH) or take the mention out."""
+    named in `fields.text`; shorten the text (PATCH) or take the mention out. A version the
+    guard blocks goes to legal instead, as a draft's does (`drafts/<id>/submit/`)."""
 
     @extend_schema(request=BatchExpectSerializer, responses=BatchDetailSerializer)
     def post(self, request, batch_id: int):

@@ -3,13 +3,12 @@ audit trail."""
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from core.api import ClinicAPIView, Pagination, paginated_response
+from core.api import ClinicAPIView, Pagination, paginated_response, query_params_validated
 from core.permissions import Permission
 from feeds.models import Review
 from responses.apis.serializers import (
@@ -21,11 +20,11 @@ from responses.apis.serializers import (
     GuardResultSerializer,
     SettingsSerializer,
     SuggestionSerializer,
+    TemplateFilterSerializer,
     TemplateInputSerializer,
     TemplateOutputSerializer,
     TemplateUpdateSerializer,
 )
-from responses.models import TemplateCategory
 from responses.selectors import (
     audit_list,
     audit_visible_to,
@@ -104,13 +103,12 @@ class TemplateListApi(ClinicAPIView):
     write_permission = Permission.MANAGE
 
     @extend_schema(
-        parameters=[OpenApiParameter("category", OpenApiTypes.STR, enum=TemplateCategory.values)],
-        responses=TemplateOutputSerializer(many=True),
+        parameters=[TemplateFilterSerializer], responses=TemplateOutputSerializer(many=True)
     )
     def get(self, request):
-        category = request.query_params.get("category") or None
+        filters = query_params_validated(TemplateFilterSerializer, request.query_params)
         return paginated_response(
-            self, templates_available(category=category), TemplateOutputSerializer
+            self, templates_available(category=filters.get("category")), TemplateOutputSerializer
         )
 
     @extend_schema(request=TemplateInputSerializer, responses={201: TemplateOutputSerializer})
@@ -181,16 +179,8 @@ class AuditListApi(ClinicAPIView):
 
     pagination_class = Pagination
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("object_type", OpenApiTypes.STR),
-            OpenApiParameter("object_id", OpenApiTypes.INT),
-            OpenApiParameter("review_id", OpenApiTypes.INT),
-        ],
-        responses=AuditEntrySerializer(many=True),
-    )
+    @extend_schema(parameters=[AuditFilterSerializer], responses=AuditEntrySerializer(many=True))
     def get(self, request):
-        filters = AuditFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        entries = audit_visible_to(self.access, audit_list(**filters.validated_data))
+        filters = query_params_validated(AuditFilterSerializer, request.query_params)
+        entries = audit_visible_to(self.access, audit_list(**filters))
         return paginated_response(self, entries, AuditEntrySerializer)

@@ -44,7 +44,8 @@ class OutboxDetailApi(ClinicAPIView):
 class OutboxMarkPostedApi(ClinicAPIView):
     """A person posted the text by hand (Yelp, sources without a connector, or after a
     failure): the reply counts as published from now, with the link and/or the platform's id
-    they pasted. An item already posted answers 409 and nothing changes."""
+    they pasted; one of the two is required (neither: a 400 naming `url` and `external_id`,
+    nothing changes). An item already posted answers 409 and nothing changes."""
 
     @extend_schema(request=MarkPostedInputSerializer, responses=OutboxItemSerializer)
     def post(self, request, item_id: int):

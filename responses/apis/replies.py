@@ -3,13 +3,12 @@ are in `followups.py`."""
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from core.api import ClinicAPIView, Pagination, paginated_response
+from core.api import ClinicAPIView, Pagination, paginated_response, query_params_validated
 from core.permissions import Permission
 from responses.apis.serializers import (
     ApproveSerializer,
@@ -24,7 +23,6 @@ from responses.apis.serializers import (
     RejectSerializer,
     WaitingOutputSerializer,
 )
-from responses.models import ApprovalStatus
 from responses.selectors import audit_for, draft_get, drafts_list, text_visible_to, visible_to
 from responses.services.approvals import approval_remind
 from responses.services.replies import (
@@ -54,18 +52,10 @@ class DraftListApi(_DraftApi):
 
     pagination_class = Pagination
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("status", OpenApiTypes.STR, enum=ApprovalStatus.values),
-            OpenApiParameter("review_id", OpenApiTypes.INT),
-            OpenApiParameter("pending", OpenApiTypes.BOOL, description="waiting for approval"),
-        ],
-        responses=DraftOutputSerializer(many=True),
-    )
+    @extend_schema(parameters=[DraftFilterSerializer], responses=DraftOutputSerializer(many=True))
     def get(self, request):
-        filters = DraftFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        drafts = visible_to(self.access, drafts_list(**filters.validated_data))
+        filters = query_params_validated(DraftFilterSerializer, request.query_params)
+        drafts = visible_to(self.access, drafts_list(**filters))
         return paginated_response(self, drafts, DraftOutputSerializer)
 
     @extend_schema(request=DraftCreateSerializer, responses={201: DraftDetailSerializer})
@@ -96,8 +86,10 @@ class DraftDetailApi(_DraftApi):
 
 
 class DraftSubmitApi(_DraftApi):
-    """Send the draft for approval. Refused (422 `guard_blocked`) while the guard blocks it
-    and no legal override covers this version."""
+    """Send the draft for approval. A version the guard blocks (no legal override covering
+    it) goes to legal instead: it stays a draft and legal is asked to lift or keep the block
+    (`waiting.step` `guard`); 409 `legal_asked` when legal was asked about this version
+    already, 422 `guard_blocked` when legal kept its block."""
 
     @extend_schema(request=ExpectSerializer, responses=DraftDetailSerializer)
     def post(self, request, draft_id: int):

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clinics.access import people_roles
+from core.api import ACTOR_LABEL, ACTOR_LABEL_INVALID
 from core.tenancy import current_clinic
 from responses.models import (
     ApprovalStatus,
@@ -266,11 +267,16 @@ class OutboxItemSerializer(serializers.ModelSerializer):
 
 
 class MarkPostedInputSerializer(serializers.Serializer):
-    url = serializers.URLField(max_length=1000, required=False, allow_blank=True, default="")
+    url = serializers.URLField(
+        max_length=1000, required=False, allow_blank=True, default="",
+        help_text="The link to the post. `url` or `external_id` (or both) is required: with "
+        "neither, a 400 names both and nothing changes.",
+    )  # fmt: skip
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     external_id = serializers.CharField(
         max_length=255, required=False, allow_blank=True, default="",
-        help_text="The platform's id of the post, as the person found it.",
+        help_text="The platform's id of the post, as the person found it (`url` or this is "
+        "required).",
     )  # fmt: skip
 
 
@@ -589,7 +595,9 @@ class OverrideSerializer(serializers.Serializer):
 class DraftFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ApprovalStatus.choices, required=False)
     review_id = serializers.IntegerField(required=False, min_value=1)
-    pending = serializers.BooleanField(required=False, default=False)
+    pending = serializers.BooleanField(
+        required=False, default=False, help_text="Waiting for approval."
+    )
 
 
 # --- private follow-ups ---------------------------------------------------------------------
@@ -884,6 +892,10 @@ class AuditFilterSerializer(serializers.Serializer):
     review_id = serializers.IntegerField(required=False, min_value=1)
 
 
+class TemplateFilterSerializer(serializers.Serializer):
+    category = serializers.ChoiceField(choices=TemplateCategory.choices, required=False)
+
+
 # --- reply batches (one answer for many) ------------------------------------------------------
 
 
@@ -1075,9 +1087,6 @@ def batch_etag(batch) -> str:
 # --- the approvals log --------------------------------------------------------------------
 
 
-PERSON_LABEL = r"^(user:[0-9]{1,18}|api-key:[A-Za-z0-9_-]{1,64})$"
-
-
 class ApprovalsLogFilterSerializer(serializers.Serializer):
     """The approvals log's filters (the API's query string and the log's pages)."""
 
@@ -1088,13 +1097,12 @@ class ApprovalsLogFilterSerializer(serializers.Serializer):
         required=False, help_text="The last day, inclusive (YYYY-MM-DD, the clinic's time zone)."
     )
     person = serializers.RegexField(
-        PERSON_LABEL,
+        ACTOR_LABEL,
         required=False,
         max_length=80,
-        error_messages={
-            "invalid": "Give a person as “user:<id>” or an API key as “api-key:<prefix>”."
-        },
-        help_text="Who decided: `person.label` of an entry (`user:12`, `api-key:ab12cd34`).",
+        error_messages={"invalid": ACTOR_LABEL_INVALID},
+        help_text="Who decided: `person.label` of an entry (`user:12`, `api-key:ab12cd34`, "
+        "`system:reviews`: Carewatch withdrew a text whose review was settled).",
     )
     step = serializers.ChoiceField(
         choices=LOG_STEP_CHOICES,
@@ -1130,11 +1138,13 @@ class ApprovalsLogEntryOutputSerializer(serializers.Serializer):
     step_label = serializers.CharField()
     decision = serializers.ChoiceField(choices=LOG_DECISION_CHOICES)
     decision_words = serializers.CharField(
-        help_text='The decision in words ("Approved as a batch of 16 replies").'
+        help_text='The decision in words ("Approved as a batch of 16 replies", "Withdrawn while '
+        'waiting for the clinic approval: its review was settled").'
     )
     reason = serializers.CharField(
         help_text="Why: a rejection's or a kept block's comment, an override's reason, an "
-        "approval's comment (often empty)."
+        "approval's comment (often empty), why a text was withdrawn (“The review was resolved "
+        "in bulk from the inbox by Ann Lee.”)."
     )
     kind = serializers.ChoiceField(choices=LOG_KIND_CHOICES)
     reply_id = serializers.IntegerField(allow_null=True)

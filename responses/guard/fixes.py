@@ -15,9 +15,15 @@ contact us…". Fixes here work on whole sentences instead:
 * any other flagged sentence is taken out, whole;
 * a sign-off ("— The team at …") stays at the end; an invitation to contact the clinic (its
   phone, else its e-mail, else "our office") is added once, when the text lost something and
-  has none (a sentence that already gives one of the clinic's phones or e-mails counts);
+  has none: only a sentence that gives one of the clinic's phones, e-mails or contact pages
+  counts (where the clinic has one), and an invitation without it ("Please call us.") becomes
+  the complete one, not a second one;
+* a reply that apologised ("We're sorry you left in pain…") and lost that sentence opens with
+  a neutral apology ("We are sorry to hear about your experience."), never with thanks for
+  "feedback" that was a complaint;
 * the result is checked again, until the guard finds nothing (at most a few rounds); a text
-  with nothing safe left becomes a short thank-you with the invitation.
+  with nothing safe left becomes a short thank-you (or, for an apology, the neutral one) with
+  the invitation.
 
 A reply to a positive review (``positive``: rated 4 or 5, or read as positive) stays a
 thank-you: no invitation to contact the clinic "so we can help" is added; a text that lost a
@@ -56,6 +62,9 @@ _KEEP_SHORT = re.compile(
     r"^(?:hi|hello|dear|thanks?|thank\s+you|welcome|sincerely|best|regards|warmly)\b", re.I
 )
 FALLBACK_OPENING = "Thank you for your feedback."
+# a reply that apologised for what the reviewer went through keeps an apology, with no detail
+EMPATHY_OPENING = "We are sorry to hear about your experience."
+_EMPATHY = re.compile(r"\b(?:sorry|apologi[sz]e[ds]?|apologies|regret)\b", re.IGNORECASE)
 # a reply to a positive review: thanks, never "contact us so we can help"
 POSITIVE_OPENING = "Thank you for your lovely review!"
 WARM_CLOSING = "We will share your kind words with our team."
@@ -79,21 +88,54 @@ def contact_sentence(context: GuardContext) -> str:
     return "Please contact our office directly so we can help."
 
 
-def _fallback(context: GuardContext, positive: bool) -> str:
-    """The short text left when nothing safe is: a thank-you (and, unless the review is
-    positive, the invitation to contact the clinic)."""
+def _fallback(context: GuardContext, positive: bool, sorry: bool = False) -> str:
+    """The short text left when nothing safe is: a thank-you (an apology, where the text
+    apologised: `sorry`) and, unless the review is positive, the invitation to contact the
+    clinic."""
     if positive:
         return f"{POSITIVE_OPENING} {WARM_CLOSING}"
-    return f"{FALLBACK_OPENING} {contact_sentence(context)}"
+    return f"{EMPATHY_OPENING if sorry else FALLBACK_OPENING} {contact_sentence(context)}"
 
 
 def _offers_contact(text: str, context: GuardContext) -> bool:
-    """The text already gives one of the clinic's own phones (any format) or e-mails."""
+    """The text already gives one of the clinic's own phones (any format), e-mails or contact
+    pages."""
     digits = re.sub(r"\D", "", text)
     if any(own in digits for own in clinic_phone_keys(context)):
         return True
     lowered = text.lower()
-    return any(e and e.lower() in lowered for e in context.clinic_emails)
+    return any(a and a.lower() in lowered for a in (*context.clinic_emails, *context.clinic_urls))
+
+
+def _has_contact(context: GuardContext) -> bool:
+    """The clinic has a phone or an e-mail an invitation can give."""
+    return any(context.clinic_phones) or any(context.clinic_emails)
+
+
+def _invites(text: str, context: GuardContext) -> bool:
+    """The text invites the reader to contact the clinic, completely: with one of its phones,
+    e-mails or contact pages where it has one ("Please call us." alone is no invitation then)."""
+    if _offers_contact(text, context):
+        return True
+    return not _has_contact(context) and bool(_INVITE.search(text))
+
+
+def _with_invitation(body: str, context: GuardContext, changes: list[str]) -> str:
+    """`body` with the clinic's invitation (`contact_sentence`): in place of an invitation that
+    gives no way to reach the clinic ("Please call us."), else at the end."""
+    invite = contact_sentence(context)
+    spans = split_sentences(body)
+    for start, end in spans:
+        sentence = body[start:end]
+        if _INVITE.search(sentence) and not _offers_contact(sentence, context):
+            lead = "\n" if sentence.startswith("\n") else ""
+            changes.append(f"rewrote “{sentence.strip()}” as “{invite}”")
+            return _join(
+                [body[a:b] for a, b in spans if b <= start] + [lead + invite]
+                + [body[a:b] for a, b in spans if a >= end]
+            )  # fmt: skip
+    changes.append(f"added “{invite}”")
+    return f"{body} {invite}".strip()
 
 
 def _split_sign_off(text: str) -> tuple[str, str]:
@@ -199,6 +241,7 @@ def _round(
     changes: list[str],
     swapped: set[str],
     positive: bool = False,
+    sorry: bool = False,
 ) -> str:
     body, sign_off = _split_sign_off(text)
     if sign_off and any(f.end > len(body) for f in findings):
@@ -246,17 +289,19 @@ def _round(
         elif body[-1] not in ".!?…\"”')":
             body += "."
         return f"{body} {sign_off}".strip() if sign_off else body
-    if lost and not _INVITE.search(body) and not _offers_contact(body, context):
-        invite = contact_sentence(context)
-        body = f"{body} {invite}".strip()
-        changes.append(f"added “{invite}”")
+    if lost and not _invites(body, context):
+        body = _with_invitation(body, context, changes)
     if body and body[-1] not in ".!?…\"”')":
         body += "."
     first = body[slice(*split_sentences(body)[0])] if body else ""
-    if not body or (lost and _INVITE.search(first)):
-        # nothing left but the invitation: open with a thank-you
-        body = f"{FALLBACK_OPENING} {body or contact_sentence(context)}"
-        changes.append("opened with a short thank-you")
+    # an apology taken out (it named what happened) is said again, without the detail
+    apology = sorry and lost and not _EMPATHY.search(body)
+    if not body or apology or (lost and _INVITE.search(first)):
+        # nothing left but the invitation: open with a thank-you, or the apology
+        opening = EMPATHY_OPENING if sorry and not _EMPATHY.search(body) else FALLBACK_OPENING
+        body = f"{opening} {body or contact_sentence(context)}"
+        changes.append("opened with a short apology" if opening == EMPATHY_OPENING
+                       else "opened with a short thank-you")  # fmt: skip
     return f"{body} {sign_off}".strip() if sign_off else body
 
 
@@ -274,6 +319,8 @@ def apply_fixes(
     positive, and the reply stays a thank-you (no invitation to contact the clinic)."""
     context = context or GuardContext()
     original = text
+    # it apologised: what is left keeps an apology (a complaint is not thanked for "feedback")
+    sorry = not positive and bool(_EMPATHY.search(text))
     changes: list[str] = []
     result = check_reply(text, review_text=review_text, context=context)
     swapped: set[str] = set()
@@ -286,10 +333,10 @@ def apply_fixes(
         whole = [f for f in findings if f.start == 0 and f.end >= len(text.rstrip())]
         located = [f for f in findings if f not in whole]
         if located:
-            text = _round(text, located, context, changes, swapped, positive)
+            text = _round(text, located, context, changes, swapped, positive, sorry)
         elif whole:
             body, sign_off = _split_sign_off(text)
-            text = _fallback(context, positive)
+            text = _fallback(context, positive, sorry)
             text = f"{text} {sign_off}".strip() if sign_off else text
             changes.append("the guard reads the whole text as unsafe: a short thank-you")
         result = check_reply(text, review_text=review_text, context=context)
@@ -297,7 +344,7 @@ def apply_fixes(
             break
     else:
         if result.findings:
-            text = _fallback(context, positive)
+            text = _fallback(context, positive, sorry)
             changes.append("nothing safe was left: a short thank-you with the invitation")
             result = check_reply(text, review_text=review_text, context=context)
     return Fixed(text=text, result=result, changes=_net_changes(original, text) if changes else [])

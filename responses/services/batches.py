@@ -31,6 +31,8 @@ from feeds.models import Review
 from responses.models import (
     ApprovalStatus,
     BatchKind,
+    OutboxItem,
+    OutboxKind,
     ReplyBatch,
     ReplyBatchVersion,
     ReplyDraft,
@@ -41,7 +43,8 @@ from responses.models import (
 from responses.selectors import ON_PUBLIC_PAGE, findings_once, statement_pinned_latest
 from responses.services import workflow
 from responses.services.common import audit_record, require, webhook_emit
-from responses.services.guarding import guard_check, response_settings_get
+from responses.services.guarding import guard_check, guard_fix, response_settings_get
+from responses.services.outbox import HANDS_ON, outbox_mark_posted
 from responses.services.replies import FLOW as REPLY_FLOW
 from responses.services.replies import (
     over_limit,
@@ -561,6 +564,73 @@ def reply_batch_check(*, batch: ReplyBatch, text: str) -> dict:
     }
 
 
+_VARIABLE = re.compile(r"\{[a-z_]+(?::[a-z0-9_-]+)?\}")
+
+
+def reply_batch_fix(*, batch: ReplyBatch, text: str, only: tuple[int, int] | None = None) -> dict:
+    """The batch page's "Apply all fixes" and "Fix this" (`only`: the span of one finding in
+    `text`): the single editor's fixes (`guarding.guard_fix`, whole sentences, one complete
+    invitation to contact the clinic) applied to `text` as the first mention the guard flags
+    gets it (most reach first), with its variables ({greeting}, {contact_line}, …) put back
+    where their words still stand, so every mention keeps its own. Stores nothing. Answers
+    `text` and `changes` as the single editor's fix does, with what `reply_batch_check` says
+    of the new text."""
+    unchanged = {"text": text, "changes": []}
+    if not (text or "").strip():
+        return unchanged | reply_batch_check(batch=batch, text=text)
+    clinic = current_clinic()
+    settings_row = response_settings_get()
+    current = FLOW.current_version(batch)
+    reviews = sorted(
+        Review.objects.filter(pk__in=current.review_ids)
+        .select_related("source")
+        .prefetch_related(latest_scores_prefetch()),
+        key=lambda r: (-(r.likes + r.shares + r.replies), r.pk),
+    )
+    chosen, rendered = None, ""
+    for review in reviews[:LIVE_GUARD_MENTIONS]:
+        rendered, _missing = render_for(
+            text, review, clinic=clinic, settings_row=settings_row, statement=batch.statement
+        )
+        result = guard_check(
+            rendered, clinic=clinic, review=review, settings_row=settings_row,
+            purpose=purpose_of(batch),
+        )  # fmt: skip
+        if result["findings"]:
+            chosen = review
+            break
+    if chosen is None:
+        return unchanged | reply_batch_check(batch=batch, text=text)
+    span = None
+    if only is not None:
+        words = text[only[0] : only[1]]
+        at = rendered.find(words) if words.strip() else -1
+        if at < 0 and words.strip():
+            at = rendered.lower().find(words.lower())
+        if at < 0:  # the words are in a filled-in variable: not the typed text's to fix
+            return unchanged | reply_batch_check(batch=batch, text=text)
+        span = (at, at + len(words))
+    fixed = guard_fix(rendered, clinic=clinic, review=chosen, purpose=purpose_of(batch), only=span)
+    out = _variables_back(fixed["text"], text, chosen, clinic=clinic, settings_row=settings_row,
+                          statement=batch.statement)  # fmt: skip
+    return {"text": out, "changes": fixed["changes"]} | reply_batch_check(batch=batch, text=out)
+
+
+def _variables_back(fixed: str, typed: str, review: Review, **render) -> str:
+    """`fixed` (a mention's reply) with each variable of `typed` back where its value for that
+    mention still stands ("Hello," → {greeting}); a value that is also a word of the typed
+    text ("there") stays as it is rather than take another word's place."""
+    values = {}
+    for token in set(_VARIABLE.findall(typed)):
+        value, _missing = render_for(token, review, **render)
+        outside = _VARIABLE.sub("", typed)
+        if len(value) >= 3 and value != token and value.lower() not in outside.lower():
+            values[token] = value
+    for token, value in sorted(values.items(), key=lambda kv: -len(kv[1])):
+        fixed = fixed.replace(value, token)
+    return fixed
+
+
 # --------------------------------------------------------------------- writing
 
 
@@ -855,6 +925,22 @@ def reply_batch_override_refuse(
     return batch
 
 
+def reply_batch_withdraw(batch: ReplyBatch, who: Actor, *, why: str, role: str = "") -> str | None:
+    """The batch (locked by the caller) waited for a person's approval and nobody is to give
+    it any more (`workflow.withdraw`): its mentions' replies are withdrawn with it. Returns
+    the step it waited at; None, changing nothing, when it waited for nobody."""
+    members = FLOW.members(batch)
+    step = workflow.withdraw(FLOW, batch, who, why=why, role=role)
+    if step is None:
+        return None
+    for draft in members:
+        before = draft.status
+        draft.status = S.DISCARDED
+        draft.save(update_fields=["status", "updated_at"])
+        _member_audit(draft, "withdrawn", who, batch, before=before)
+    return step
+
+
 def reply_batch_discard(*, batch_id: int, access: ClinicAccess):
     with transaction.atomic():
         batch = workflow.discard(FLOW, pk=batch_id, access=access)
@@ -864,3 +950,62 @@ def reply_batch_discard(*, batch_id: int, access: ClinicAccess):
             draft.save(update_fields=["status", "updated_at"])
             _member_audit(draft, "discarded", access.actor, batch, before=before)
     return batch
+
+
+def reply_batch_by_hand(batch: ReplyBatch) -> list[OutboxItem]:
+    """The batch's replies a person may mark posted by hand (to post by hand, or failed),
+    most reach first."""
+    return sorted(
+        OutboxItem.objects.filter(
+            draft__batch=batch, kind=OutboxKind.REPLY, status__in=HANDS_ON
+        ).select_related("review__source", "draft"),
+        key=lambda i: (-(i.review.likes + i.review.shares + i.review.replies), i.pk),
+    )
+
+
+def reply_batch_mark_posted(
+    *, batch_id: int, access: ClinicAccess, links: dict[int, str], note: str = ""
+) -> list[OutboxItem]:
+    """The batch's replies a person posted by hand, marked posted at once: `links` maps each
+    one's outbox item to the link of its post ("" where they give none). Each goes through
+    the single form's service (`outbox.outbox_mark_posted`) and its rules (what it requires
+    to say where a reply was posted); all or none: one refused is a 400 naming each mention
+    refused and why (`url-<item id>`), and nothing is marked. 400 when none is given or one
+    is not this batch's reply to post by hand. Returns the items marked."""
+    require(access, Permission.WRITE)
+    with transaction.atomic():
+        batch = ReplyBatch.objects.filter(pk=batch_id).first()
+        if batch is None:
+            raise NotFound("Not found.")
+        items = {i.pk: i for i in reply_batch_by_hand(batch)}
+        if not links:
+            raise ValidationFailed(
+                "Tick the replies you posted by hand.",
+                fields={"posted": ["Tick at least one reply, with the link to its post."]},
+            )
+        unknown = sorted(set(links) - set(items))
+        if unknown:
+            raise ValidationFailed(
+                "Some of these are not replies of this batch to post by hand (reload the page).",
+                fields={"posted": [f"Not waiting to be posted by hand: {len(unknown)}."]},
+            )
+        errors: dict[str, list[str]] = {}
+        done = []
+        for pk in sorted(links, key=list(items).index):
+            try:
+                with transaction.atomic():
+                    done.append(
+                        outbox_mark_posted(
+                            item_id=pk, access=access, url=(links[pk] or "").strip(), note=note
+                        )
+                    )
+            except (ValidationFailed, Conflict) as exc:
+                said = [str(m) for ms in exc.fields.values() for m in ms][:1] or [str(exc.detail)]
+                errors[f"url-{pk}"] = [f"{mention_words(items[pk].review)}: {said[0]}"]
+        if errors:  # raised inside the block: what was marked is rolled back
+            raise ValidationFailed(
+                f"Nothing was marked posted: {len(errors)} of the {len(links)} ticked "
+                f"{'needs' if len(errors) == 1 else 'need'} a change.",
+                fields=errors,
+            )
+    return done

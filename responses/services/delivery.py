@@ -2,13 +2,29 @@
 statement and the agency's owners, in-app and by e-mail (`clinics.notifications.people_notify`,
 as they chose), and in the agency's and the clinic's Slack/Teams channels (`clinics.alerting`,
 the channels incident alerts go to). The clinic's own approvers cannot fix a delivery: they
-learn of it by e-mail, for their information, never as something waiting for them. Once per
-failure: `failure_notified_at` is set in the same transaction, and a retry clears it.
+learn of it by e-mail, for their information, never as something waiting for them. Every
+failure is told in exactly one notice: `failure_notified_at` is set in the same transaction
+as the notice, and a retry clears it (if it fails again it is told again, in the notice
+still open or in a new one; if it is posted, it leaves the count).
+
+Failures come in bursts: a platform's outage fails 30 replies one after another once their
+retries are spent. So a channel's failures are one notice (`source_failures_ref`), not one
+per item: the notice waits until nothing new failed there for `FAILURE_BURST_QUIET` (or the
+first waited `FAILURE_BURST_LONGEST`: an outage that goes on is told at once, then counted),
+then tells everyone once, in-app, by e-mail and in chat, with how many and a link to the
+outbox's failed group ("Not posted on Google Business Profile: 30 replies (platform
+unavailable)"). A failure alone keeps its own title and link ("Not posted on …: the reply
+to Harper M.'s 1★ Google review of 4 Dec 2026"), told a minute after it failed. A later
+failure there while the notice is open is added to it (its title counts it) instead of
+telling everyone again; a failure that is posted since (retried, or by hand) leaves the count,
+and the notice leaves the banners once nothing it told of still fails
+(`responses.services.outbox._failure_notices_settle`). The newest failure's task looks again
+when the burst may be over; the outbox's sweeper queues what a lost task left.
 
 What waits for its channel to be connected (not connected, its connection expired, a
-permission missing) is told once per channel while the channel stays so (`source_failure_ref`):
-a second failure there while the first is told adds to the notice ("Not posted on …: 4
-replies wait until it is connected") instead of telling everyone again.
+permission missing) is told once per channel while the channel stays so (`source_failure_ref`),
+at once: a second failure there while the first is told adds to the notice ("Not posted on …:
+4 replies wait until it is connected") instead of telling everyone again.
 
 The replies of one batch are told per channel, once, with how many failed there and the
 claim's words ("3 replies to the claim “…” were not posted on Google Business Profile"): each
@@ -22,14 +38,14 @@ per channel (`outbox_by_hand_notify`, an open notice that counts what waits and 
 nothing does); the clinic is not told. The writer of a reply hears, for information, when it
 is published and when it is not posted or goes to be posted by hand (`reply_outcome_tell`):
 once per reply and outcome, once per batch and outcome for one answer to many mentions. Her
-replies that were not posted come in bursts (a platform's outage fails them one after
-another): each is a line of her notification history, and she gets one e-mail per burst that
-lists them all (`reply_failures_mail`), once nothing new failed for `FAILURE_BURST_QUIET`
-(or the first waited `FAILURE_BURST_LONGEST`)."""
+replies that were not posted come in bursts too: each is a line of her notification history
+(at once), and she gets one e-mail per burst that lists them all (`reply_failures_mail`), once
+nothing new failed for `FAILURE_BURST_QUIET` (or the first waited `FAILURE_BURST_LONGEST`)."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -54,23 +70,34 @@ from core.queueing import enqueue_on_commit
 from core.tenancy import current_clinic
 from responses.models import (
     WAITING_FOR_SOURCE,
+    ApprovalStatus,
     AuditEntry,
     FailureKind,
     OutboxItem,
     OutboxKind,
     OutboxStatus,
     ReplyBatch,
+    ReplyDraft,
 )
 from responses.selectors import failure_advice, review_named
-from responses.services.outbox import by_hand_ref, failure_ref, item_batch_id
+from responses.services.outbox import (
+    DELETED_REVIEW,
+    NOTIFY_TASK,
+    by_hand_ref,
+    channel_failures,
+    channel_failures_title,
+    failure_ref,
+    item_batch_id,
+    items_counted,
+)
 
 logger = logging.getLogger(__name__)
 # how long a batch's notice waits for its other replies' first attempt on the same channel
 BATCH_WAIT = timedelta(minutes=5)
 CLAIM_WORDS = 80
-# A writer's replies that fail one after another are one e-mail: it goes once nothing new
-# failed for QUIET, or when the first has waited LONGEST (an outage that goes on is told in
-# parts, none left out).
+# Failures that come one after another are one notice per channel, and a writer's one
+# e-mail: it goes once nothing new failed for QUIET, or when the first has waited LONGEST (an
+# outage that goes on is told in parts, none left out).
 FAILURE_BURST_QUIET = timedelta(minutes=1)
 FAILURE_BURST_LONGEST = timedelta(minutes=10)
 FAILURES_MAIL_TASK = "responses.tasks.reply_failures_mail"
@@ -92,12 +119,14 @@ def _approvers(item: OutboxItem) -> list[int]:
     return [int(label.split(":", 1)[1]) for label in labels if label.startswith("user:")]
 
 
-def failure_recipients(item: OutboxItem, clinic: Clinic) -> list[User]:
-    """Who hears of a failed delivery: its approvers, then the agency's owners; each once."""
+def failure_recipients(items: list[OutboxItem], clinic: Clinic) -> list[User]:
+    """Who hears of failed deliveries: the people who approved any of them, then the
+    agency's owners; each once."""
     owners = AgencyMembership.objects.filter(
         agency_id=clinic.agency_id, role=AgencyRole.OWNER, user__is_active=True
     ).values_list("user_id", flat=True)
-    ids = list(dict.fromkeys([*_approvers(item), *owners]))
+    approvers = [pk for item in items for pk in _approvers(item)]
+    ids = list(dict.fromkeys([*approvers, *owners]))
     users = {u.pk: u for u in User.objects.filter(pk__in=ids, is_active=True)}
     return [users[i] for i in ids if i in users]
 
@@ -136,25 +165,13 @@ UNTIL = {
 }
 
 
-def _counted(items: list[OutboxItem]) -> str:
-    """ "3 replies", "1 statement", "2 replies and 1 statement"."""
-    replies = sum(1 for i in items if i.kind == OutboxKind.REPLY)
-    others = len(items) - replies
-    parts = []
-    if replies:
-        parts.append("1 reply" if replies == 1 else f"{replies} replies")
-    if others:
-        parts.append("1 statement" if others == 1 else f"{others} statements")
-    return " and ".join(parts)
-
-
 def _channel_title(item: OutboxItem, group: list[OutboxItem], clinic: Clinic) -> str:
     """The channel's notice: the one item it is about while it is alone, then how many wait
     ("Not posted on Sunrise Facebook page: 4 replies wait until it is connected")."""
     if len(group) == 1:
         return f"Not posted on {item.source.name}: {_what(item, clinic)}"
     return (
-        f"Not posted on {item.source.name}: {_counted(group)} wait "
+        f"Not posted on {item.source.name}: {items_counted(group)} wait "
         f"{UNTIL.get(item.failure_kind, 'for it')}"
     )
 
@@ -184,16 +201,37 @@ def _first_attempt_pending(group: list[OutboxItem]) -> bool:
     )
 
 
-def outbox_failure_notify(*, item_id: int) -> str:
+@dataclass(frozen=True)
+class _Notice:
+    """One notice of failed deliveries as each audience reads it: the agency's people
+    (in-app and e-mail, `page`, `detail`), the chat channels (the same), and the clinic's
+    approvers (e-mail only, `portal`, `clinic_detail`; not when `clinic_too` is False: they
+    were told of it before)."""
+
+    items: list[OutboxItem]  # whose approvers hear of it
+    ref: str
+    title: str
+    page: str
+    detail: str
+    portal: str
+    clinic_detail: str
+    clinic_too: bool = True
+    button: str = "Open the outbox"
+
+
+def outbox_failure_notify(*, item_id: int, now: datetime | None = None) -> str:
     """Tell the approvers and the agency's owners that the item failed, with what to do; for
-    a reply of a batch, that the batch's replies failed on the item's channel, with how many.
-    Returns what happened (for the task's log)."""
+    a reply of a batch, that the batch's replies failed on the item's channel, with how many;
+    for any other failure, once per channel and burst (`_channel_failures_notice`). Returns
+    what happened (for the task's log)."""
     clinic = current_clinic()
+    now = now or timezone.now()
     with transaction.atomic():
         found = OutboxItem.objects.select_related("draft").filter(pk=item_id).first()
-        if found is not None and found.failure_kind in WAITING_FOR_SOURCE:
-            one_at_a_time(failure_ref(found))
         batch_id = item_batch_id(found) if found is not None else None
+        if found is not None and (found.failure_kind in WAITING_FOR_SOURCE or not batch_id):
+            # the channel's notice: two workers telling two of its failures at once tell once
+            one_at_a_time(failure_ref(found))
         # one notice of a batch at a time (each counts the batch's replies on its channel):
         # the batch's row first, then the item
         batch = (
@@ -214,107 +252,241 @@ def outbox_failure_notify(*, item_id: int) -> str:
             return "not failed"
         if item.failure_notified_at is not None:
             return "already told"
-        now = timezone.now()
-        advice = failure_advice(item)
-        told_before = False
-        if batch is not None:
-            group = list(
-                OutboxItem.objects.filter(draft__batch_id=batch.pk, source_id=item.source_id)
-            )
-            if _first_attempt_pending(group) and (
-                item.last_error_at is None or now - item.last_error_at < BATCH_WAIT
-            ):
-                # the last of them to fail tells of all (or the sweeper, a minute on)
-                return "waiting for the batch's other replies on this channel"
-        if item.failure_kind in WAITING_FOR_SOURCE:
-            # the channel is told once while it stays so: the count grows on the same notice
-            group = list(
-                OutboxItem.objects.select_related("source", "review__source", "statement", "draft")
-                .filter(
-                    source_id=item.source_id,
-                    status=OutboxStatus.FAILED,
-                    failure_kind__in=WAITING_FOR_SOURCE,
-                )
-                .order_by("pk")
-            )
-            untold = [i for i in group if i.failure_notified_at is None]
-            told_before = len(untold) < len(group)
-            OutboxItem.objects.filter(pk__in=[i.pk for i in untold]).update(
-                failure_notified_at=now, updated_at=now
-            )
-            if batch is not None and all(item_batch_id(i) == batch.pk for i in group):
-                # all of one answer to many: the claim's words say which
-                title = _batch_title(batch, item.source.name, len(group))
-                page = f"/clinics/{clinic.slug}/replies/batches/{batch.pk}/"
-            else:
-                title = _channel_title(item, group, clinic)
-                page = (
-                    f"/clinics/{clinic.slug}/outbox/#item-{item.pk}"
-                    if len(group) == 1
-                    else f"/clinics/{clinic.slug}/outbox/#group-failed"
-                )
-            newly_failed = untold
-            if told_before:
-                notifications_retitle(clinic=clinic, ref=failure_ref(item), title=title, url=page)
-        elif batch is not None:
-            failed = [i for i in group if i.status == OutboxStatus.FAILED]
-            untold = [i.pk for i in failed if i.failure_notified_at is None]
-            told_before = len(untold) < len(failed)
-            OutboxItem.objects.filter(pk__in=untold).update(failure_notified_at=now, updated_at=now)
-            title = _batch_title(batch, item.source.name, len(failed))
-            page = f"/clinics/{clinic.slug}/replies/batches/{batch.pk}/"
-            newly_failed = [i for i in failed if i.pk in untold]
+        if batch is None and item.failure_kind not in WAITING_FOR_SOURCE:
+            notice = _channel_failures_notice(item, clinic, now)
         else:
-            item.failure_notified_at = now
-            item.save(update_fields=["failure_notified_at", "updated_at"])
-            title = f"Not posted on {item.source.name}: {_what(item, clinic)}"
-            page = f"/clinics/{clinic.slug}/outbox/#item-{item.pk}"
-            newly_failed = [item]
-        for failed_item in newly_failed:
-            if failed_item.kind == OutboxKind.REPLY:
-                _writer_tell(failed_item, "failed", clinic)
-        if item.failure_kind in WAITING_FOR_SOURCE and told_before:
-            # the channel's notice is out and still open: it now counts this one too
-            logger.info("delivery failure %s added to its channel's notice", item.pk)
-            return f"added to the channel's notice ({len(group)} waiting)"
-        recipients = failure_recipients(item, clinic)
-        staff = [u for u in recipients if user_is_agency_staff(u)]
-        # the e-mail has no open notice to stop a repeat: a batch's channel they were told of
-        # (still failing) is not told again, as for staff
-        clinic_people = [u for u in recipients if u not in staff and not told_before]
-        # the clinic's approver cannot reconnect a channel or open the outbox: nothing waits
-        # for them (no banner, no badge); an e-mail tells them where it stands in the portal,
-        # in their words, and that the agency acts
-        audiences = (
-            (staff, f"{advice['summary']} {advice['action']}", page, True),
-            (clinic_people, f"{advice['clinic_summary']} {advice['clinic_action']}",
-             _portal_page(clinic, item), False),
-        )  # fmt: skip
-        told: dict[int, list[str]] = {}
-        for users, detail, url, waits in audiences:
-            told |= people_notify(
-                users=users,
-                clinic=clinic,
-                kind="delivery_failed",
-                ref=failure_ref(item),
-                title=title,
-                detail=detail,
-                url=url,
-                severity="high",
-                waits=waits,
+            notice = _waiting_or_batch_notice(item, batch, clinic, now)
+        if isinstance(notice, str):
+            return notice
+        told = _people_tell(notice, clinic)
+    outcomes = _chat_tell(notice, clinic)
+    logger.info("delivery failure %s told %s people; chat %s", item.pk, len(told), outcomes)
+    return f"told {len(told)}; " + ", ".join(outcomes)
+
+
+def _waiting_or_batch_notice(
+    item: OutboxItem, batch: ReplyBatch | None, clinic: Clinic, now: datetime
+) -> _Notice | str:
+    """What waits for its channel (one notice per channel whose count grows) or a reply of a
+    batch (one notice per batch and channel): the notice to give, or what happened instead."""
+    advice = failure_advice(item)
+    told_before = False
+    if batch is not None:
+        group = list(OutboxItem.objects.filter(draft__batch_id=batch.pk, source_id=item.source_id))
+        if _first_attempt_pending(group) and (
+            item.last_error_at is None or now - item.last_error_at < BATCH_WAIT
+        ):
+            # the last of them to fail tells of all (or the sweeper, a minute on)
+            return "waiting for the batch's other replies on this channel"
+    if item.failure_kind in WAITING_FOR_SOURCE:
+        # the channel is told once while it stays so: the count grows on the same notice
+        group = list(
+            OutboxItem.objects.select_related("source", "review__source", "statement", "draft")
+            .filter(
+                source_id=item.source_id,
+                status=OutboxStatus.FAILED,
+                failure_kind__in=WAITING_FOR_SOURCE,
             )
+            .order_by("pk")
+        )
+        untold = [i for i in group if i.failure_notified_at is None]
+        told_before = len(untold) < len(group)
+        OutboxItem.objects.filter(pk__in=[i.pk for i in untold]).update(
+            failure_notified_at=now, updated_at=now
+        )
+        if batch is not None and all(item_batch_id(i) == batch.pk for i in group):
+            # all of one answer to many: the claim's words say which
+            title = _batch_title(batch, item.source.name, len(group))
+            page = f"/clinics/{clinic.slug}/replies/batches/{batch.pk}/"
+        else:
+            title = _channel_title(item, group, clinic)
+            page = (
+                f"/clinics/{clinic.slug}/outbox/#item-{item.pk}"
+                if len(group) == 1
+                else f"/clinics/{clinic.slug}/outbox/#group-failed"
+            )
+        newly_failed = untold
+        if told_before:
+            notifications_retitle(clinic=clinic, ref=failure_ref(item), title=title, url=page)
+    else:
+        failed = [i for i in group if i.status == OutboxStatus.FAILED]
+        untold = [i.pk for i in failed if i.failure_notified_at is None]
+        told_before = len(untold) < len(failed)
+        OutboxItem.objects.filter(pk__in=untold).update(failure_notified_at=now, updated_at=now)
+        title = _batch_title(batch, item.source.name, len(failed))
+        page = f"/clinics/{clinic.slug}/replies/batches/{batch.pk}/"
+        newly_failed = [i for i in failed if i.pk in untold]
+    for failed_item in newly_failed:
+        if failed_item.kind == OutboxKind.REPLY:
+            _writer_tell(failed_item, "failed", clinic)
+    if item.failure_kind in WAITING_FOR_SOURCE and told_before:
+        # the channel's notice is out and still open: it now counts this one too
+        logger.info("delivery failure %s added to its channel's notice", item.pk)
+        return f"added to the channel's notice ({len(group)} waiting)"
+    return _Notice(
+        items=[item],
+        ref=failure_ref(item),
+        title=title,
+        page=page,
+        detail=f"{advice['summary']} {advice['action']}",
+        portal=_portal_page(clinic, item),
+        clinic_detail=f"{advice['clinic_summary']} {advice['clinic_action']}",
+        # the e-mail has no open notice to stop a repeat: a batch's channel they were told
+        # of (still failing) is not told again, as for staff
+        clinic_too=not told_before,
+        button="Open the replies" if batch is not None else "Open the outbox",
+    )
+
+
+def _channel_failures_notice(item: OutboxItem, clinic: Clinic, now: datetime) -> _Notice | str:
+    """Any other failure (the platform down or refusing, the guard) is told once per channel
+    and burst: the failures of a channel that come one after another are one notice, given
+    once nothing new failed there for `FAILURE_BURST_QUIET` (or the first waited
+    `FAILURE_BURST_LONGEST`); one alone keeps its own title. While the notice is open, a
+    later failure there is added to it (its title counts it) instead of telling everyone
+    again. The writer of each reply hears at once (her e-mail has its own burst)."""
+    ref = failure_ref(item)
+    # locked: one posted meanwhile (its notice settled in its own transaction) is not counted
+    group = list(
+        channel_failures(item.source_id)
+        .select_for_update(of=("self",))
+        .select_related("source", "review__source", "statement", "draft")
+    )
+    untold = [i for i in group if i.failure_notified_at is None]
+    told_before = (
+        len(untold) < len(group)
+        or Notification.objects.filter(clinic=clinic, ref=ref, open=True).exists()
+    )
+    if told_before:
+        OutboxItem.objects.filter(pk__in=[i.pk for i in untold]).update(
+            failure_notified_at=now, updated_at=now
+        )
+        notifications_retitle(
+            clinic=clinic,
+            ref=ref,
+            title=channel_failures_title(item.source.name, group),
+            url=f"/clinics/{clinic.slug}/outbox/#group-failed",
+        )
+        _writers_tell(untold, clinic)
+        logger.info("delivery failure %s added to its channel's notice", item.pk)
+        return f"added to the channel's notice ({len(group)} failed)"
+    _writers_tell([item], clinic)
+    first = min(i.last_error_at or now for i in untold)
+    last = max(i.last_error_at or now for i in untold)
+    due = min(last + FAILURE_BURST_QUIET, first + FAILURE_BURST_LONGEST)
+    if now < due:
+        newest = max(untold, key=lambda i: (i.last_error_at or now, i.pk))
+        if newest.pk == item.pk:
+            # the newest failure's notice looks again once the burst may be over (the others
+            # leave it to this one; the sweeper queues what a lost task left)
+            countdown = (due - now).total_seconds() + 1
+            enqueue_on_commit(NOTIFY_TASK, [(item.pk,)], countdown=countdown)
+        return "waiting for the channel's burst of failures to end"
+    OutboxItem.objects.filter(pk__in=[i.pk for i in untold]).update(
+        failure_notified_at=now, updated_at=now
+    )
+    _writers_tell(untold, clinic)  # a writer whose reply's notice was lost hears now
+    if len(group) == 1:
+        advice = failure_advice(item)
+        return _Notice(
+            items=group,
+            ref=ref,
+            title=f"Not posted on {item.source.name}: {_what(item, clinic)}",
+            page=f"/clinics/{clinic.slug}/outbox/#item-{item.pk}",
+            detail=f"{advice['summary']} {advice['action']}",
+            portal=_portal_page(clinic, item),
+            clinic_detail=f"{advice['clinic_summary']} {advice['clinic_action']}",
+        )
+    statements = all(i.kind != OutboxKind.REPLY for i in group)
+    return _Notice(
+        items=group,
+        ref=ref,
+        title=channel_failures_title(item.source.name, group),
+        page=f"/clinics/{clinic.slug}/outbox/#group-failed",
+        detail=_failures_advice(group),
+        portal=(
+            f"/clinics/{clinic.slug}/portal/statements/"
+            if statements
+            else f"/clinics/{clinic.slug}/portal/approvals/#portal-delivered"
+        ),
+        clinic_detail=(
+            "The privacy check stopped them before they were sent."
+            if all(i.failure_kind == FailureKind.GUARD for i in group)
+            else f"{item.source.name} did not take them."
+        )
+        + " Your agency has been told and will see that they are posted; nothing is needed "
+        "from you.",
+    )
+
+
+def _failures_advice(group: list[OutboxItem]) -> str:
+    """What the agency's people read under a channel's notice of several failures: why, and
+    what to do about them all (the outbox lists each with the platform's own words)."""
+    kinds = {i.failure_kind for i in group}
+    platform = group[0].source.get_kind_display()
+    if kinds == {FailureKind.TRANSIENT}:
+        return (
+            f"{platform} kept failing. Retry them from the outbox once it answers again, or "
+            "post them by hand and mark them posted."
+        )
+    if kinds == {FailureKind.REFUSED}:
+        return (
+            f"{platform} refused them. The outbox shows what it said for each: fix that, then "
+            "retry, or post them by hand and mark them posted."
+        )
+    if kinds == {FailureKind.GUARD}:
+        return "The guard stopped them before sending. Each needs a legal override, then a retry."
+    return "They failed for different reasons: the outbox shows each one's reason and what to do."
+
+
+def _writers_tell(items: list[OutboxItem], clinic: Clinic) -> None:
+    for failed_item in items:
+        if failed_item.kind == OutboxKind.REPLY:
+            _writer_tell(failed_item, "failed", clinic)
+
+
+def _people_tell(notice: _Notice, clinic: Clinic) -> dict[int, list[str]]:
+    """The agency's people who approved what failed and its owners, in-app and by e-mail;
+    the clinic's approvers by e-mail, for their information. Returns user id → channels."""
+    recipients = failure_recipients(notice.items, clinic)
+    staff = [u for u in recipients if user_is_agency_staff(u)]
+    clinic_people = [u for u in recipients if u not in staff] if notice.clinic_too else []
+    # the clinic's approver cannot reconnect a channel or open the outbox: nothing waits
+    # for them (no banner, no badge); an e-mail tells them where it stands in the portal,
+    # in their words, and that the agency acts
+    audiences = (
+        (staff, notice.detail, notice.page, True),
+        (clinic_people, notice.clinic_detail, notice.portal, False),
+    )
+    told: dict[int, list[str]] = {}
+    for users, detail, url, waits in audiences:
+        told |= people_notify(
+            users=users,
+            clinic=clinic,
+            kind="delivery_failed",
+            ref=notice.ref,
+            title=notice.title,
+            detail=detail,
+            url=url,
+            severity="high",
+            waits=waits,
+        )
+    return told
+
+
+def _chat_tell(notice: _Notice, clinic: Clinic) -> list[str]:
+    """The agency's and the clinic's Slack/Teams channels: one message each."""
     outcomes = []
     for hook in chat_webhooks_for(clinic):
         message = chat_notice(
             hook.kind,
-            title=f"{clinic.name}: {title}",
-            text=f"{advice['summary']} {advice['action']}",
-            button="Open the replies" if batch is not None else "Open the outbox",
-            url=f"{settings.PUBLIC_BASE_URL}{page}",
+            title=f"{clinic.name}: {notice.title}",
+            text=notice.detail,
+            button=notice.button,
+            url=f"{settings.PUBLIC_BASE_URL}{notice.page}",
         )
         outcomes.append(f"{hook.kind}: {chat_post(hook, message)}")
-    logger.info("delivery failure %s told %s people; chat %s", item.pk, len(told), outcomes)
-    return f"told {len(told)}; " + ", ".join(outcomes)
+    return outcomes
 
 
 # --- replies to post by hand --------------------------------------------------------------
@@ -388,13 +560,14 @@ def outbox_by_hand_notify(*, item_id: int) -> str:
 
 # --- the writer: what became of her reply --------------------------------------------------
 
-OUTCOMES = ("published", "failed", "by_hand")
+OUTCOMES = ("published", "failed", "by_hand", "cancelled")
 
 
 def reply_outcome_tell(*, item_id: int, outcome: str) -> str:
     """Tell the reply's writer, for information, what became of it: `published` (posted, or
-    marked posted by hand), `failed` or `by_hand` (it waits to be posted by hand). Once per
-    reply and outcome; for one answer to many mentions, once per batch and outcome."""
+    marked posted by hand), `failed`, `by_hand` (it waits to be posted by hand) or
+    `cancelled` (its review was deleted before it went out). Once per reply and outcome; for
+    one answer to many mentions, once per batch and outcome."""
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}")
     clinic = current_clinic()
@@ -425,18 +598,27 @@ def _writer_tell(
         return "no writer to tell"
     ref = f"reply-batch:{batch.pk}:{outcome}" if batch else f"reply:{item.draft_id}:{outcome}"
     one_at_a_time(ref)
-    if Notification.objects.filter(clinic=clinic, user=writer, ref=ref).exists():
+    told_before = Notification.objects.filter(clinic=clinic, user=writer, ref=ref)
+    if told_before.exists():
+        if batch is not None and outcome == "published":
+            # told once per batch: the line in her history says how many are published now
+            told_before.update(title=_batch_published_title(batch)[:300])
         return "already told"
     where = item.source.name
     if batch is not None:
         to = _batch_to(batch)
         title, detail = {
-            "published": (f"Your replies {to} are being published",
+            "published": (_batch_published_title(batch),
                           "The batch's page shows where each stands."),
             "failed": (f"Some of your replies {to} were not posted",
                        "The batch's page shows which, and why; the agency's owners were told."),
             "by_hand": (f"Some of your replies {to} are to be posted by hand",
                         "The batch's page shows which; the outbox has their texts."),
+            "cancelled": (f"Some of your replies {to} were not published: their mentions "
+                          "were deleted",
+                          "Deleted at their authors' request, or taken down by their platform, "
+                          "after the approval: there is nothing to reply to. The batch's page "
+                          "shows which. Nothing for you to do."),
         }[outcome]  # fmt: skip
         url = f"/clinics/{clinic.slug}/replies/batches/{batch.pk}/"
     else:
@@ -448,6 +630,9 @@ def _writer_tell(
                 else "published"
             )
             title, detail = f"{what} was {how} on {where}", ""
+        elif outcome == "cancelled":
+            title = f"{what} was not published: its review was deleted"
+            detail = f"{DELETED_REVIEW} Nothing for you to do."
         elif outcome == "failed":
             advice = failure_advice(item)
             title = f"{what} was not posted on {where}"
@@ -462,7 +647,8 @@ def _writer_tell(
     told = people_notify(
         users=[writer],
         clinic=clinic,
-        kind=f"reply_{outcome}",
+        # a reply that will not go out is, for her, one withdrawn (her choice of e-mails)
+        kind="reply_withdrawn" if outcome == "cancelled" else f"reply_{outcome}",
         ref=ref,
         title=title,
         detail=detail,
@@ -476,6 +662,34 @@ def _writer_tell(
         countdown = FAILURE_BURST_QUIET.total_seconds() + 5
         enqueue_on_commit(FAILURES_MAIL_TASK, [(writer.pk,)], countdown=countdown)
     return f"told the writer: {channels}"
+
+
+def _batch_published_title(batch: ReplyBatch) -> str:
+    """What became of the replies of one answer to many mentions, as it stands now: "Your 17
+    replies to the claim “…” were published: all 17 marked posted by hand", or "3 of your 17
+    replies to the claim “…” are published so far: 2 by Carewatch, 1 marked posted by hand"."""
+    drafts = ReplyDraft.objects.filter(batch=batch).exclude(status=ApprovalStatus.DISCARDED)
+    total = drafts.count()
+    latest: dict[int, str] = {}
+    for draft_id, status in (
+        OutboxItem.objects.filter(draft__in=drafts, kind=OutboxKind.REPLY)
+        .order_by("created_at", "pk")
+        .values_list("draft_id", "status")
+    ):
+        latest[draft_id] = status
+    sent = sum(1 for s in latest.values() if s == OutboxStatus.SENT)
+    by_hand = sum(1 for s in latest.values() if s == OutboxStatus.POSTED_BY_HAND)
+    done = sent + by_hand
+    replies = f"{total} repl{'y' if total == 1 else 'ies'} {_batch_to(batch)}"
+    if sent and by_hand:
+        how = f"{sent} by Carewatch, {by_hand} marked posted by hand"
+    elif by_hand:
+        how = f"{'all ' if done == total and total > 1 else ''}{by_hand} marked posted by hand"
+    else:
+        how = f"{'all ' if done == total and total > 1 else ''}{sent} posted by Carewatch"
+    if done >= total:
+        return f"Your {replies} {'was' if total == 1 else 'were'} published: {how}"
+    return f"{done} of your {replies} {'is' if done == 1 else 'are'} published so far: {how}"
 
 
 # --- the writer: one e-mail for the replies of hers that failed in one burst ---------------

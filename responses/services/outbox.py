@@ -9,6 +9,8 @@
 - The guard checks the text once more before it is sent.
 - Rate limits and transient errors are retried with exponential backoff (MAX_ATTEMPTS);
   any other refusal fails at once with the platform's own message, for a person to retry.
+  People hear of failures once per channel and burst, not once per item
+  (`responses.services.delivery`, `failure_ref`).
 - A platform that cannot take the write (Yelp; sources without a connector such as CSV, API
   push, webhooks, Healthgrades) gets a "post by hand" item: a person copies the text, posts
   it, and marks it posted. So does a reply on a channel the agency posts on by hand
@@ -25,12 +27,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.actors import Actor
 from clinics.access import ClinicAccess
-from clinics.notifications import notifications_close
+from clinics.models import Notification
+from clinics.notifications import notifications_close, notifications_retitle
 from core.crypto import encrypt_json
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.permissions import Permission
@@ -280,6 +283,8 @@ def outbox_statement_unpin(
             post.status = ST.CANCELLED
             post.save(update_fields=["status", "updated_at"])
             _audit(post, "cancelled", who, before=before)
+            if before == ST.FAILED:
+                _failure_notices_settle(post)  # no longer a failure to tell of
         elif post.status in (ST.SENT, ST.SENDING):
             item, created = OutboxItem.objects.get_or_create(
                 idempotency_key=f"unpin:{post.pk}",
@@ -435,6 +440,10 @@ def outbox_deliver(*, item_id: int, now: datetime | None = None) -> str:
     item = _claim(item_id, now)
     if item is None:
         return "skipped"
+    if item.kind == OutboxKind.REPLY and item.review.is_deleted:
+        # taken down, or deleted at its author's request, after the reply was approved
+        _cancel_deleted(item, SYSTEM)
+        return "cancelled"
     if item.kind == OutboxKind.REPLY and (by_hand := reply_by_hand_reason(item.source)):
         return _to_manual(item, by_hand)
     stop = _guard_stop(item)
@@ -664,8 +673,10 @@ def outbox_mark_posted(
     *, item_id: int, access: ClinicAccess, url: str = "", note: str = "", external_id: str = ""
 ) -> OutboxItem:
     """A person posted the text by hand (a platform without replies, or after a failure):
-    the link and/or the platform's id they pasted are kept. An item already posted (sent, or
-    marked before) is refused with 409 and nothing changes."""
+    the link and/or the platform's id they pasted are kept, and one of them is required for
+    what puts something on the platform (a reply, a statement's post), so that it can be found
+    (and `reply.published` says where): neither is a 400 naming `url` and `external_id`. An
+    item already posted (sent, or marked before) is refused with 409 and nothing changes."""
     require(access, Permission.WRITE)
     who = access.actor
     item = OutboxItem.objects.select_for_update().filter(pk=item_id).first()
@@ -693,6 +704,14 @@ def outbox_mark_posted(
         raise ValidationFailed("Invalid link.", fields={"url": ["Give the post's web address."]})
     if len(external_id) > 255:
         raise ValidationFailed("Invalid id.", fields={"external_id": ["At most 255 characters."]})
+    if not (url or external_id or item.external_id) and item.kind != OutboxKind.STATEMENT_UNPIN:
+        raise ValidationFailed(
+            "Nothing says where it was posted.",
+            fields={
+                "url": ["Give the link to the post, or the platform's id of it."],
+                "external_id": ["Give the platform's id of the post, or the link to it."],
+            },
+        )
     before = item.status
     item.status = ST.POSTED_BY_HAND
     item.sent_at = timezone.now()
@@ -723,6 +742,75 @@ def outbox_retry(*, item_id: int, access: ClinicAccess) -> OutboxItem:
     _audit(item, "retry_requested", who, before=ST.FAILED)
     _queue_on_commit([item.pk])
     return item
+
+
+# what of a reply may still go out, and so is cancelled once its review is deleted
+UNSENT = (ST.PENDING, ST.SENDING, ST.FAILED, ST.MANUAL)
+DELETED_REVIEW = (
+    "Not published: its review was deleted (at its author's request, or taken down by its "
+    "platform), so there is nothing to reply to."
+)
+
+
+def outbox_replies_cancel_deleted(*, review_ids, who: Actor = SYSTEM) -> int:
+    """Approved replies to reviews that were deleted (a privacy request, or taken down by
+    their platform) are never published: each of their outbox items not yet sent (waiting,
+    failed, to post by hand) is cancelled with the reason, its reply is discarded, the
+    notices about its delivery count it no more, and its writer is told. An item being sent
+    at this moment is cancelled by its delivery (`outbox_deliver` checks the review first).
+    Called when reviews are settled (`responses.services.settling.reviews_settled_close`).
+    Returns how many were cancelled."""
+    items = list(
+        OutboxItem.objects.select_for_update(of=("self",))
+        .filter(
+            kind=OutboxKind.REPLY,
+            review_id__in=list(review_ids),
+            review__is_deleted=True,
+            status__in=[ST.PENDING, ST.FAILED, ST.MANUAL],
+        )  # fmt: skip
+        .select_related("source", "review", "draft")
+        .order_by("pk")
+    )
+    for item in items:
+        _cancel_deleted(item, who)
+    return len(items)
+
+
+@transaction.atomic
+def _cancel_deleted(item: OutboxItem, who: Actor) -> None:
+    """Cancel one reply's delivery, its review deleted (`outbox_replies_cancel_deleted`)."""
+    item = (
+        OutboxItem.objects.select_for_update(of=("self",))
+        .select_related("source", "review")
+        .get(pk=item.pk)
+    )
+    if item.status not in UNSENT:
+        return
+    before = item.status
+    item.status = ST.CANCELLED
+    item.lease_until = None
+    item.next_attempt_at = None
+    item.last_error = DELETED_REVIEW
+    item.save(
+        update_fields=["status", "lease_until", "next_attempt_at", "last_error", "updated_at"]
+    )
+    _audit(item, "cancelled", who, before=before, comment=DELETED_REVIEW)
+    if before == ST.FAILED:
+        _failure_notices_settle(item)
+    if before == ST.MANUAL:
+        enqueue_on_commit(BY_HAND_TASK, [(item.pk,)])  # the channel's count of what waits
+    draft = ReplyDraft.objects.select_for_update().get(pk=item.draft_id)
+    if draft.status == ApprovalStatus.APPROVED:
+        draft.status = ApprovalStatus.DISCARDED
+        draft.save(update_fields=["status", "updated_at"])
+        audit_record(
+            object_type="reply", object_id=draft.pk, review_id=draft.review_id,
+            action="publish_cancelled", who=who, version=draft.version,
+            from_status=ApprovalStatus.APPROVED, to_status=draft.status,
+            comment=DELETED_REVIEW, detail={"outbox": item.pk},
+        )  # fmt: skip
+    figures_changed()
+    enqueue_on_commit(WRITER_TASK, [(item.pk, "cancelled")])
 
 
 def _requeue(item: OutboxItem) -> None:
@@ -764,10 +852,12 @@ def outbox_retry_for_source(*, source_id: int) -> list[int]:
 
 
 def _failure_notices_settle(item: OutboxItem) -> None:
-    """The item no longer fails (posted, or to post by hand): its failure notice leaves
-    everyone's banner, and so do its batch's notice on its channel and its channel's "not
-    connected" notice once nothing else fails there for that reason."""
+    """The item no longer fails (posted, to post by hand, cancelled): its batch's notice on
+    its channel and its channel's "not connected" notice leave everyone's banner once nothing
+    else fails there for that reason; its channel's notice of failures counts what still
+    fails there (it leaves once nothing does)."""
     clinic = current_clinic()
+    # a notice of one item, as they were told before failures were told per channel
     notifications_close(clinic=clinic, ref=f"outbox:{item.pk}")
     failed = OutboxItem.objects.filter(source_id=item.source_id, status=ST.FAILED).exclude(
         pk=item.pk
@@ -777,6 +867,21 @@ def _failure_notices_settle(item: OutboxItem) -> None:
         notifications_close(clinic=clinic, ref=f"outbox-batch:{batch_id}:source:{item.source_id}")
     if not failed.filter(failure_kind__in=WAITING_FOR_SOURCE).exists():
         notifications_close(clinic=clinic, ref=source_failure_ref(item.source_id))
+    ref = source_failures_ref(item.source_id)
+    if not Notification.objects.filter(clinic=clinic, ref=ref, open=True).exists():
+        return
+    # what the notice told of and still fails (one that fails again after a retry is added
+    # to it by its own notice: it is never counted twice)
+    still = list(channel_failures(item.source_id).exclude(failure_notified_at=None))
+    if not still:
+        notifications_close(clinic=clinic, ref=ref)
+    else:
+        notifications_retitle(
+            clinic=clinic,
+            ref=ref,
+            title=channel_failures_title(item.source.name, still),
+            url=f"/clinics/{clinic.slug}/outbox/#group-failed",
+        )
 
 
 def item_batch_id(item: OutboxItem) -> int | None:
@@ -795,16 +900,56 @@ def by_hand_ref(source_id: int) -> str:
     return f"outbox-source:{source_id}:by-hand"
 
 
+def source_failures_ref(source_id: int) -> str:
+    """The notice that deliveries failed on a channel (an outage, refusals, the guard): one
+    per channel while any it told of still fails; a burst of them is one notice."""
+    return f"outbox-source:{source_id}:failed"
+
+
 def failure_ref(item: OutboxItem) -> str:
     """The notification reference of an item's failure (closed once it is posted). What
     waits for its channel to be connected (or reconnected) shares the channel's: a person
     hears once while the channel stays so, not once per reply. The replies of one batch on
     one channel share one: a person hears once per channel that the batch's replies fail
     there, not once per mention, and a second channel's failure is not taken for the
-    first's."""
+    first's. Any other failure shares its channel's notice of failures
+    (`source_failures_ref`): a platform's outage that fails 30 replies is one notice, not
+    30."""
     if item.failure_kind in WAITING_FOR_SOURCE:
         return source_failure_ref(item.source_id)
     batch_id = item_batch_id(item)
     if batch_id:
         return f"outbox-batch:{batch_id}:source:{item.source_id}"
-    return f"outbox:{item.pk}"
+    return source_failures_ref(item.source_id)
+
+
+def channel_failures(source_id: int) -> QuerySet[OutboxItem]:
+    """What failed on a channel and is told in its notice of failures
+    (`source_failures_ref`): neither what waits for the channel to be connected (its own
+    notice) nor a batch's replies (the batch's notice on the channel)."""
+    return (
+        OutboxItem.objects.filter(source_id=source_id, status=ST.FAILED)
+        .exclude(failure_kind__in=WAITING_FOR_SOURCE)
+        .filter(~Q(kind=OutboxKind.REPLY) | Q(draft__batch__isnull=True))
+        .order_by("pk")
+    )
+
+
+def items_counted(items: list[OutboxItem]) -> str:
+    """ "3 replies", "1 statement", "2 replies and 1 statement"."""
+    replies = sum(1 for i in items if i.kind == OutboxKind.REPLY)
+    others = len(items) - replies
+    parts = []
+    if replies:
+        parts.append("1 reply" if replies == 1 else f"{replies} replies")
+    if others:
+        parts.append("1 statement" if others == 1 else f"{others} statements")
+    return " and ".join(parts)
+
+
+def channel_failures_title(source_name: str, items: list[OutboxItem]) -> str:
+    """The channel's notice of failures, counting them and why ("Not posted on Google
+    Business Profile: 30 replies (platform unavailable)")."""
+    kinds = {i.failure_kind for i in items}
+    why = FailureKind(kinds.pop()).label.lower() if len(kinds) == 1 else "several reasons"
+    return f"Not posted on {source_name}: {items_counted(items)} ({why})"

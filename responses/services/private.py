@@ -60,8 +60,8 @@ from responses.models import (
 from responses.services import messaging
 from responses.services.common import SYSTEM, audit_record, require
 from responses.services.guarding import guard_check, guard_refusal
+from responses.services.settling import reviews_settled_close
 from responses.services.templating import placeholders_left, text_render
-from responses.services.workflow import sent_back_close_settled
 
 logger = logging.getLogger("responses.followup")
 
@@ -1037,8 +1037,12 @@ def followup_update(
             )  # fmt: skip
             notifications_close(clinic=clinic, ref=f"followup:{conversation.pk}:follow_up_overdue")
             notifications_close(clinic=clinic, ref=f"followup:{conversation.pk}:follow_up_answer")
-            # its public reply, if one was sent back to its writer, is not theirs to do now
-            sent_back_close_settled(review_ids=[conversation.review_id])
+            # its public reply no longer waits for an approval, nor (sent back) for its writer
+            reviews_settled_close(
+                review_ids=[conversation.review_id],
+                who=who,
+                how="resolved in its private follow-up",
+            )
         else:
             _review_status(conversation.review_id, ReviewStatus.IN_FOLLOW_UP)
         if (

@@ -33,14 +33,19 @@ from accounts.actors import Actor
 from accounts.models import User
 from clinics.access import ClinicAccess, people_who_can
 from clinics.models import CrisisRole, Notification
-from clinics.notifications import notifications_close, notifications_retitle, people_notify
+from clinics.notifications import (
+    notifications_close,
+    notifications_retitle,
+    notifications_withdraw,
+    people_notify,
+)
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.permissions import Permission
 from core.rollup import figures_changed
 from core.tenancy import current_clinic
 from core.text import reason_problem
 from responses.models import ApprovalStatus, AuditEntry, ReplyDraft, Step, Verdict
-from responses.services.common import audit_record, require
+from responses.services.common import GuardBlocked, audit_record, require
 from responses.services.guarding import (
     guard_refusal,
     has_health_detail,
@@ -105,14 +110,28 @@ def _principals_of(entry: AuditEntry) -> set[str]:
 def principals_who_acted(*, object_type: str, obj) -> set[str]:
     """Who already gave a step of the current version: approvals since it was last submitted,
     and the legal override of this version."""
-    entries = list(
-        AuditEntry.objects.filter(
-            object_type=object_type,
-            object_id=obj.pk,
-            version=obj.version,
-            action__in=("submitted", "approved", "guard_overridden"),
-        ).order_by("id")
-    )
+    return principals_who_acted_each(object_type=object_type, objs=[obj])[obj.pk]
+
+
+def principals_who_acted_each(*, object_type: str, objs) -> dict[int, set[str]]:
+    """`principals_who_acted` for many texts of one kind in one query, whatever their number:
+    {pk: who already gave a step of its current version} (a page's badges and lists)."""
+    versions = {obj.pk: obj.version for obj in objs}
+    if not versions:
+        return {}
+    entries: dict[int, list[AuditEntry]] = {pk: [] for pk in versions}
+    for entry in AuditEntry.objects.filter(
+        object_type=object_type,
+        object_id__in=list(versions),
+        version__in=set(versions.values()),
+        action__in=("submitted", "approved", "guard_overridden"),
+    ).order_by("id"):
+        if versions[entry.object_id] == entry.version:
+            entries[entry.object_id].append(entry)
+    return {pk: _acted(found) for pk, found in entries.items()}
+
+
+def _acted(entries: list[AuditEntry]) -> set[str]:
     submitted = [e.pk for e in entries if e.action == "submitted"]
     since = submitted[-1] if submitted else 0
     acted: set[str] = set()
@@ -122,9 +141,12 @@ def principals_who_acted(*, object_type: str, obj) -> set[str]:
     return acted
 
 
-def approval_refusal(access: ClinicAccess, obj, *, object_type: str) -> str | None:
+def approval_refusal(
+    access: ClinicAccess, obj, *, object_type: str, acted: set[str] | None = None
+) -> str | None:
     """Why `access` may not give `obj`'s current step, or None: the separation-of-duties rule,
-    in one place (see the module docstring)."""
+    in one place (see the module docstring). `acted`: `obj`'s `principals_who_acted`, when the
+    caller read them for many texts at once (`principals_who_acted_each`)."""
     step = step_of(obj)
     if step is None:
         return None
@@ -137,7 +159,9 @@ def approval_refusal(access: ClinicAccess, obj, *, object_type: str) -> str | No
         )
     if access.principals & _writers_of(obj):
         return "Nobody may approve a text they wrote."
-    if access.principals & principals_who_acted(object_type=object_type, obj=obj):
+    if acted is None:
+        acted = principals_who_acted(object_type=object_type, obj=obj)
+    if access.principals & acted:
         return "You already gave a step of this version: another person gives this one."
     return None
 
@@ -321,14 +345,30 @@ class Waiting:
         return bool(self.people) and (due is None or timezone.now() >= due)
 
 
-def waiting_on(flow: Flow, obj, *, cache: dict | None = None) -> Waiting | None:
-    """Whom `obj` waits for (None when it waits for nobody: a draft, approved, finished).
-    `cache`: a dict a page passes for all its texts, so each step's people are read once."""
+def waits_at(obj) -> str | None:
+    """The step `obj` waits at ("guard": its writer submitted a version the privacy check
+    blocks, and legal decides whether to lift the block), or None when it waits for nobody
+    but its writer (a draft, a blocked version only saved, sent back, approved, finished).
+    Reads nothing."""
     step = step_of(obj)
     if step is None and obj.guard_verdict == Verdict.BLOCK and not obj.is_overridden:
         if obj.status in FINISHED or obj.status == S.APPROVED or obj.is_override_refused:
             return None  # (legal sent this version back: it waits for its writer)
+        if not obj.is_legal_asked:
+            return None  # saved, not submitted: its writer may still change it
         step = "guard"
+    return step
+
+
+def logged_step(step: str | None) -> str | None:
+    """The step as the approvals log names it: a guard block waits for the legal step."""
+    return Step.LEGAL.value if step == "guard" else step
+
+
+def waiting_on(flow: Flow, obj, *, cache: dict | None = None) -> Waiting | None:
+    """Whom `obj` waits for (None when it waits for nobody: a draft, approved, finished).
+    `cache`: a dict a page passes for all its texts, so each step's people are read once."""
+    step = waits_at(obj)
     if step is None:
         return None
     clinic = current_clinic()
@@ -378,6 +418,7 @@ def tell_who_acts(flow: Flow, obj, *, reminder: bool = False) -> dict[int, list[
     )
     notifications_close(clinic=clinic, ref=f"{_ref(flow, obj)}:sent_back")
     notifications_close(clinic=clinic, ref=f"{_ref(flow, obj)}:stuck")
+    notifications_close(clinic=clinic, ref=f"{_ref(flow, obj)}:lifted")
     if waiting is None:
         return {}
     step = waiting.step
@@ -505,20 +546,20 @@ def _tell_stuck(flow: Flow, obj, clinic, step: str, barred: list) -> dict:
     )
 
 
-def tell_authors_sent_back(flow: Flow, obj, who: Actor, *, step: str, comment: str) -> dict:
+def tell_authors_sent_back(
+    flow: Flow, obj, who: Actor, *, step: str, comment: str, title: str = "", detail: str = ""
+) -> dict:
     """A text sent back waits for its writer: they are told who sent it back, at which step,
-    and why, with a link to its page."""
+    and why, with a link to its page (`title`, `detail`: in other words, where the step
+    has its own, such as legal keeping a privacy block)."""
     clinic = current_clinic()
-    ids = [int(a.split(":", 1)[1]) for a in _writers_of(obj) if a.startswith("user:")]
-    ids = [i for i in ids if f"user:{i}" != who.label]
-    users = list(User.objects.filter(pk__in=ids, is_active=True))
     return people_notify(
-        users=users,
+        users=_writers_to_tell(obj, who),
         clinic=clinic,
         kind="sent_back",
         ref=f"{_ref(flow, obj)}:sent_back",
-        title=f"{_described(flow, obj)} was sent back at the {Step(step).label.lower()}",
-        detail=f"{who.name or 'Someone'} asks: “{comment}”",
+        title=title or f"{_described(flow, obj)} was sent back at the {Step(step).label.lower()}",
+        detail=detail or f"{who.name or 'Someone'} asks: “{comment}”",
         url=flow.page(obj, clinic),
     )
 
@@ -534,13 +575,19 @@ def sent_back_close_settled(*, review_ids) -> int:
     aside or taken down. A reply still sent back on a review that waits for it keeps its
     notice. Returns how many notices closed.
 
-    The one function every path that settles a review or a reply calls: the outbox (published),
-    the private follow-up (resolved), and, through `core.settled.reviews_settled`, the
-    inbox's status changes (one review or many at once) and a review taken down."""
+    Every path that settles a review or a reply calls it: the outbox (published) directly,
+    and `responses.services.settling.reviews_settled_close` (which first withdraws what
+    waited for an approval) for the private follow-up (resolved) and, through
+    `core.settled.reviews_settled`, the inbox's status changes (one review or many at once)
+    and a review taken down."""
     drafts = ReplyDraft.objects.filter(review_id__in=list(review_ids)).filter(
         Q(status__in=FINISHED) | Q(review__status__in=SETTLED_REVIEW) | Q(review__is_deleted=True)
     )
-    refs = [f"reply:{pk}:sent_back" for pk in drafts.values_list("pk", flat=True)]
+    refs = [
+        f"reply:{pk}:{what}"
+        for pk in drafts.values_list("pk", flat=True)
+        for what in ("sent_back", "lifted")
+    ]
     if not refs:
         return 0
     clinic = current_clinic()
@@ -596,8 +643,10 @@ def _guard_gate(flow: Flow, obj, version) -> dict:
 def after_new_version(flow: Flow, obj, version, who: Actor, *, action: str = "edited") -> None:
     """Bookkeeping after a new version was stored: the object points at it, its verdict is the
     version's, and a text under review (or a published statement) goes back to draft: the
-    approvals given were for the old text."""
+    approvals given were for the old text. A version legal was asked about is no longer
+    theirs to review (`_legal_request_close`)."""
     before, withdrawn = obj.status, obj.version
+    legal = waiting_on(flow, obj) if waits_at(obj) == "guard" else None
     obj.version = version.number
     obj.guard_verdict = version.guard_verdict
     fields = ["version", "guard_verdict", "updated_at"]
@@ -624,7 +673,42 @@ def after_new_version(flow: Flow, obj, version, who: Actor, *, action: str = "ed
         to_status=obj.status,
         detail={"verdict": version.guard_verdict, "findings": len(version.guard_findings)},
     )
+    if legal is not None:
+        _legal_request_close(flow, obj, legal, withdrawn=withdrawn)
     tell_who_acts(flow, obj)
+
+
+def _legal_request_close(flow: Flow, obj, legal: Waiting, *, withdrawn: int) -> None:
+    """Legal was asked about version `withdrawn` and a newer one replaced it: their notices
+    close (banner, badge, the next digest) saying why in their history. A new version the
+    privacy check passes needs no legal review at all: they are told so, for their
+    information; a new version still blocked waits for its writer to submit it (and ask)."""
+    clinic = current_clinic()
+    what = _described(flow, obj)
+    clean = obj.guard_verdict != Verdict.BLOCK
+    if clean:
+        title = (
+            f"{what} no longer needs your legal review: version {obj.version} passes the "
+            "privacy check"
+        )
+    else:
+        title = (
+            f"{what}: version {withdrawn} was withdrawn before your legal review (replaced by "
+            f"version {obj.version}, not submitted yet)"
+        )
+    notifications_withdraw(clinic=clinic, ref=_ref(flow, obj), title=title)
+    if clean and legal.people:
+        people_notify(
+            users=legal.people,
+            clinic=clinic,
+            kind="legal_not_needed",
+            ref=f"{_ref(flow, obj)}:legal_not_needed:{obj.version}",
+            title=title,
+            detail=f"Its writer changed the text the privacy check blocked (version {withdrawn}). "
+            "Nothing for you to do.",
+            url=_url_for(flow, clinic, Step.LEGAL, obj),
+            waits=False,
+        )
 
 
 def _advance(obj, *, after: str | None) -> None:
@@ -641,6 +725,10 @@ def _advance(obj, *, after: str | None) -> None:
 
 @transaction.atomic
 def submit(flow: Flow, *, pk: int, access: ClinicAccess, expected_version: int | None = None):
+    """Send the current version to the first step of its route. A version the privacy check
+    blocks (and no override covers) goes to legal instead (`_legal_ask`): it stays a draft,
+    and legal's people are asked to lift or keep the block; 422 `guard_blocked` when legal
+    already kept the block of this version, 409 `legal_asked` when they were asked already."""
     require(access, Permission.WRITE)
     who = access.actor
     obj = flow.lock(pk)
@@ -654,7 +742,10 @@ def submit(flow: Flow, *, pk: int, access: ClinicAccess, expected_version: int |
             "Fill in or remove the placeholders first.",
             fields={"text": [f"{p} has no value in this clinic." for p in left]},
         )
-    result = _guard_gate(flow, obj, version)
+    result = flow.guard(obj, version)
+    obj.guard_verdict = result["verdict"]
+    if result["verdict"] == Verdict.BLOCK and not obj.is_overridden:
+        return _legal_ask(flow, obj, who, result)
     before = obj.status
     obj.route = route_for(guard=result, overridden=obj.is_overridden)
     obj.submitted_at = timezone.now()
@@ -673,6 +764,33 @@ def submit(flow: Flow, *, pk: int, access: ClinicAccess, expected_version: int |
     tell_who_acts(flow, obj)
     if obj.status == S.APPROVED:
         flow.on_approved(obj, who)
+    return obj
+
+
+def _legal_ask(flow: Flow, obj, who: Actor, result: dict):
+    """Its writer submitted a version the privacy check blocks: legal's people are asked to
+    lift the block (an override, with a reason) or keep it (sent back with what to change).
+    It stays a draft until then; nobody else is asked anything. Recorded in its trail."""
+    if obj.is_override_refused:
+        raise GuardBlocked(
+            "Legal kept the privacy block of this version and sent it back: change the marked "
+            "words (the fixes help), then submit the new version.",
+            fields=guard_refusal(result).fields,
+        )
+    if obj.is_legal_asked:
+        raise Conflict(
+            "Legal was already asked to review the privacy block of this version: it waits for "
+            "them (you may remind them).",
+            code="legal_asked",
+        )
+    before = obj.status
+    obj.legal_asked_version = obj.version
+    obj.save(update_fields=["legal_asked_version", "guard_verdict", "updated_at"])
+    _audit(
+        flow, obj, "legal_asked", who, from_status=before, to_status=obj.status,
+        detail={"step": "guard", "findings": len(result["findings"])},
+    )  # fmt: skip
+    tell_who_acts(flow, obj)
     return obj
 
 
@@ -807,7 +925,42 @@ def override(flow: Flow, *, pk: int, access: ClinicAccess, reason: str):
         },
     )
     tell_who_acts(flow, obj)
+    tell_writers_block_lifted(flow, obj, who, reason=reason)
     return obj
+
+
+def tell_writers_block_lifted(flow: Flow, obj, who: Actor, *, reason: str) -> dict:
+    """Legal lifted the privacy block of the current version: it is its writers' to submit
+    now. They are told as something waiting for them (banner, badge, e-mail now or in their
+    digest), with legal's reason and a link to its page; the notice closes once they submit
+    it, discard it or change it (`tell_who_acts`, `notices_withdraw`)."""
+    clinic = current_clinic()
+    said = " ".join(reason.split())
+    if len(said) > 160:
+        said = said[:159].rstrip() + "…"
+    if said[-1:] not in (".", "!", "?", "…"):
+        said += "."
+    done = obj.status in SUBMITTABLE
+    return people_notify(
+        users=_writers_to_tell(obj, who),
+        clinic=clinic,
+        kind="block_lifted",
+        ref=f"{_ref(flow, obj)}:lifted",
+        title=f"{who.name or 'Legal'} lifted the privacy block on your {_own(flow.describe(obj))}: "
+        f"{said}" + (" Submit it." if done else ""),
+        detail=f"{who.name or 'Legal'} lifted the block of version {obj.version} only: submit "
+        "it as it is (a change is checked again)."
+        if done
+        else f"{who.name or 'Legal'} lifted the block of version {obj.version}.",
+        url=flow.page(obj, clinic),
+    )
+
+
+def _writers_to_tell(obj, who: Actor) -> list:
+    """The people who wrote `obj` (`_writers_of`), but not `who`, who acted."""
+    ids = [int(a.split(":", 1)[1]) for a in _writers_of(obj) if a.startswith("user:")]
+    ids = [i for i in ids if f"user:{i}" != who.label]
+    return list(User.objects.filter(pk__in=ids, is_active=True))
 
 
 @transaction.atomic
@@ -851,20 +1004,125 @@ def refuse_override(
     _audit(flow, obj, "override_refused", who, from_status=before, to_status=obj.status,
            comment=comment, detail={"step": "guard", "role": access.role_words})  # fmt: skip
     tell_who_acts(flow, obj)
-    tell_authors_sent_back(flow, obj, who, step=Step.LEGAL, comment=comment)
+    name = who.name or "Legal"
+    tell_authors_sent_back(
+        flow, obj, who, step=Step.LEGAL, comment=comment,
+        title=f"{name} kept the privacy block on your {_own(flow.describe(obj))}: change the text",
+        detail=f"{name} asks: “{comment}” Change the marked words (the editor's fixes help), "
+        "then submit it again: a version the privacy check passes needs no legal review.",
+    )  # fmt: skip
     return obj
 
 
 @transaction.atomic
 def discard(flow: Flow, *, pk: int, access: ClinicAccess):
+    """Its writer (or another person who writes) gives the text up. One that waited for a
+    person's approval is withdrawn: the step it waited at is in its trail (and so in the
+    approvals log), and the notices of the people it waited for close, out of their next
+    digest too, saying so in their history."""
     require(access, Permission.WRITE)
     who = access.actor
     obj = flow.lock(pk)
     if obj.status in FINISHED or obj.status == S.APPROVED:
         raise Conflict(f"It cannot be discarded now (it is “{obj.get_status_display()}”).")
+    before, step = obj.status, waits_at(obj)
+    what = _described(flow, obj)
+    obj.status = S.DISCARDED
+    obj.save(update_fields=["status", "updated_at"])
+    detail = {"role": access.role_words}
+    if step is not None:
+        detail["step"] = logged_step(step)
+    if step == "guard":
+        detail["block"] = True
+    _audit(flow, obj, "discarded", who, from_status=before, to_status=obj.status, detail=detail)
+    if step is not None:
+        by = f"its writer {who.name}" if who.label in _writers_of(obj) else who.name
+        notices_withdraw(flow, obj, title=f"{what} was withdrawn: {by} discarded it")
+    tell_who_acts(flow, obj)
+    return obj
+
+
+def notices_withdraw(flow: Flow, obj, *, title: str) -> None:
+    """The notices of the people `obj` waited for (and of the owners told that it was stuck)
+    close, out of the next digest too, and say why (`title`) in their history; a "sent back
+    to you" notice is not its writer's to do any more."""
+    clinic = current_clinic()
+    notifications_withdraw(clinic=clinic, ref=_ref(flow, obj), title=title)
+    notifications_withdraw(clinic=clinic, ref=f"{_ref(flow, obj)}:stuck", title=title)
+    notifications_close(clinic=clinic, ref=f"{_ref(flow, obj)}:sent_back")
+    notifications_close(clinic=clinic, ref=f"{_ref(flow, obj)}:lifted")
+
+
+def withdraw(flow: Flow, obj, who: Actor, *, why: str, role: str = "") -> str | None:
+    """`obj` (locked by the caller) waited for a person's approval and nobody is to give it
+    any more (its review was settled): it is discarded, its trail says who withdrew it, at
+    which step it waited and why (`why`, a sentence), and the notices of the people it waited
+    for close (`notices_withdraw`). Returns the step it waited at; None, changing nothing,
+    when it waited for nobody."""
+    step = waits_at(obj)
+    if step is None:
+        return None
+    what = _described(flow, obj)
     before = obj.status
     obj.status = S.DISCARDED
     obj.save(update_fields=["status", "updated_at"])
-    _audit(flow, obj, "discarded", who, from_status=before, to_status=obj.status)
-    tell_who_acts(flow, obj)
-    return obj
+    detail = {"step": logged_step(step), "role": role}
+    if step == "guard":
+        detail["block"] = True
+    _audit(
+        flow, obj, "withdrawn", who,
+        from_status=before, to_status=obj.status, comment=why, detail=detail,
+    )  # fmt: skip
+    notices_withdraw(flow, obj, title=f"{what} was withdrawn: {_clause(why)}")
+    return step
+
+
+def tell_writers_withdrawn(withdrawn: list[tuple[Flow, Any, str, str]], who: Actor) -> dict:
+    """The writers of the texts withdrawn (`withdraw`: (flow, text, why, what it was in words,
+    `flow.describe` read before)) are told, for their information: nothing waits for them.
+    One notice per writer and reason, naming the text, or counting them when one action
+    withdrew several. Whoever withdrew them is not told."""
+    clinic = current_clinic()
+    groups: dict[tuple[int, str], list[tuple[Flow, Any, str]]] = {}
+    for flow, obj, why, what in withdrawn:
+        for label in sorted(_writers_of(obj)):
+            kind, _, pk = label.partition(":")
+            if kind == "user" and pk.isdigit() and label != who.label:
+                groups.setdefault((int(pk), why), []).append((flow, obj, what))
+    users = User.objects.filter(pk__in={pk for pk, _ in groups}, is_active=True).in_bulk()
+    told: dict[int, list[str]] = {}
+    for (pk, why), texts in groups.items():
+        if pk not in users:
+            continue
+        flow, obj, what = texts[0]
+        if len(texts) == 1:
+            title = f"Your {_own(what)} was withdrawn: {_clause(why)}"
+            url, them = flow.page(obj, clinic), "it"
+        else:
+            title = f"{len(texts)} of your replies were withdrawn, each because {_clause(why)}"
+            url, them = f"/clinics/{clinic.slug}/replies/", "them"
+        told |= people_notify(
+            users=[users[pk]],
+            clinic=clinic,
+            kind="reply_withdrawn",
+            ref=f"{_ref(flow, obj)}:withdrawn",
+            title=title,
+            detail=f"Nobody is asked to approve {them} any more. Nothing for you to do.",
+            url=url,
+            waits=False,
+        )
+    return told
+
+
+def _own(what: str) -> str:
+    """ "a reply to a 2★ … review" as the writer's own: "reply to a 2★ … review"."""
+    for article in ("a ", "one "):
+        if what.startswith(article):
+            return what[len(article) :]
+    return what
+
+
+def _clause(sentence: str) -> str:
+    """ "The review was resolved." as the end of a sentence: "the review was resolved"."""
+    sentence = sentence.strip().rstrip(".")
+    return sentence[:1].lower() + sentence[1:]

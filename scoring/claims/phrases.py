@@ -86,6 +86,25 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b)
 
 
+_SENTENCE = re.compile(r"(?<=[.!?…])\s+|\s*\n+\s*")
+# Words that turn a sentence against the claim it names ("they do NOT reuse needles", "that
+# needle story is a lie"): such a sentence repeats the claim's words, not the claim.
+_AGAINST = frozenset(
+    str.split("not no never nor false untrue lie lies lying myth rumor rumour fake hoax debunked")
+)
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a text, stripped, in order (lines count as sentences)."""
+    return [s.strip() for s in _SENTENCE.split(text or "") if s and s.strip()]
+
+
+def against(text: str) -> bool:
+    """Whether a sentence negates or disputes what it says (see `_AGAINST`)."""
+    low = (text or "").lower().replace("’", "'")
+    return "n't" in low or any(w in _AGAINST for w in _WORD.findall(low))
+
+
 def normalised(text: str) -> str:
     """Case, punctuation and spacing folded: near-duplicates ("…needles!!") compare equal."""
     return " ".join(_WORD.findall((text or "").lower()))
@@ -100,6 +119,23 @@ MIN_JACCARD = 0.25
 MIN_COSINE = 0.5
 STRONG_OVERLAP = 0.75  # most key words shared: a weaker encoder agreement is enough
 STRONG_MIN_COSINE = 0.4
+
+
+REPEAT_MIN_WORDS = 2  # a claim of one key word ("rude") is too thin to be repeated
+REPEAT_OVERLAP = 0.9
+REPEAT_JACCARD = 0.6
+
+
+def repeats(words_a: frozenset[str], words_b: frozenset[str]) -> bool:
+    """Whether one claim repeats another's words: two key words at least, nearly all of the
+    shorter claim's in the longer one, and most of both shared. Words alone decide (as
+    without an encoder): "Still hearing Riverside reuses needles" repeats "Riverside
+    reuses needles!!"."""
+    if len(words_a & words_b) < REPEAT_MIN_WORDS:
+        return False
+    return overlap(words_a, words_b) >= REPEAT_OVERLAP and jaccard(words_a, words_b) >= (
+        REPEAT_JACCARD
+    )
 
 
 def match(*, cosine: float, words_a: frozenset[str], words_b: frozenset[str]) -> bool:

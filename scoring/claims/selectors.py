@@ -7,6 +7,7 @@ from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from feeds.models import Review
+from scoring.ml.claims import content_words, word_overlap
 from scoring.models import ClaimCluster, ClaimMention, ReviewScore
 from scoring.selectors import latest_scores_prefetch
 
@@ -124,3 +125,36 @@ def claims_unclustered_ids(*, version: str, changed_before, limit: int = 20_000)
             pk__in=scored.values("review_id"),
         ).values_list("pk", flat=True)[:limit]
     )
+
+
+# A fact answers a claim matched to a known myth when the myth's correction and the fact say
+# the same thing in the misinformation check's words (`scoring.ml.claims.content_words`,
+# `word_overlap`): checked on the shipped myths against the default fact sheet, "needles
+# reused" finds "single-use needles" (5 words, 0.41) and "never inspected" finds no fact
+# ("licences": 2 words, 0.21).
+MYTH_FACT_MIN_WORDS = 3
+MYTH_FACT_MIN_OVERLAP = 0.3
+
+
+def facts_about_claim(contradicts: dict | None, facts) -> list:
+    """Those of `facts` (confirmed facts: slug, title, statement) a correction of the claim
+    may cite: the fact the claim contradicts (the misinformation check's match, kept on the
+    cluster), or for a claim that repeats a known myth, the facts that say what the myth's
+    correction says. None for a claim that contradicts nothing: a complaint or an opinion
+    (billing, calls not returned) is not corrected with a fact."""
+    contradicts = contradicts or {}
+    slug, kind = contradicts.get("slug"), contradicts.get("kind")
+    if not slug:
+        return []
+    if kind == "fact":
+        return [f for f in facts if f.slug == slug]
+    said = content_words(str(contradicts.get("statement") or ""))
+    out = []
+    for fact in facts:
+        words = content_words(f"{fact.title} {fact.statement}")
+        if (
+            len(said & words) >= MYTH_FACT_MIN_WORDS
+            and word_overlap(said, words) >= MYTH_FACT_MIN_OVERLAP
+        ):
+            out.append(fact)
+    return out

@@ -5,21 +5,32 @@ A scored item is a claim candidate when its latest score carries a misinformatio
 `claim` span is the claim), another risk flag, or negative sentiment: praise is not a claim to
 answer. Each candidate joins the most similar recent cluster whose claim it shares
 (`phrases.match`: most key words in common and the encoder agreeing; two claims that
-contradict the same fact of the sheet join however worded, two that contradict different facts
-never do), or starts a cluster of its own, so a claim that spreads later finds its first
-mention. A cluster started by a mention that made no flagged claim takes its name from the
-first false claim that joins it. Clusters are kept per clinic schema; one transaction
-with an advisory lock per clinic, so two ml workers never start two clusters for one claim."""
+contradict the same fact of the sheet, or the same known myth, join however worded; two that
+contradict different facts never do), or starts a cluster of its own, so a claim that spreads
+later finds its first mention. A mention that repeats the words of a claim one of the
+cluster's mentions made (`phrases.repeats`) joins it, answered or not: in its flagged claim
+("Still hearing they reuse needles"), or in another of its sentences when its flag picked
+something else it said ("They reuse needles. The health department should shut them down."
+flagged for the second sentence). "Recent" is by publication: a cluster whose mentions were
+all published more than RECENT_DAYS away from a mention's is closed to it, however recently
+it was clustered (a history import clusters months-old reviews today). Within a batch, a
+mention that would start a cluster of its own but says more than its claim waits until the
+others have their clusters, so the order of arrival does not split a claim.
+
+A cluster started by a mention that made no flagged claim takes its name from the first false
+claim that joins it. Clusters are kept per clinic schema; one transaction with an advisory
+lock per clinic, so two ml workers never start two clusters for one claim."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 from django.db import connection, transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from core.privacy import REDACTED_TEXT
@@ -40,6 +51,7 @@ RISK_FLAGS = frozenset({"misinformation", "patient_safety", "legal_threat", "thr
 # correction answers both) when the encoder does not find them unrelated: "reuses needles",
 # "their needles aren't single use" and "a used needle on my kid" share few words.
 SAME_FACT_MIN_COSINE = 0.3
+MAX_SAID = 200  # the distinct member claims of a cluster a new mention is compared with
 _LOCK_KEY = -7301  # pg_advisory_xact_lock(hashtext(schema), key): claim clustering
 
 Embed = Callable[[Sequence[str]], np.ndarray]
@@ -98,6 +110,13 @@ class _Open:
     words: frozenset[str]
     normalised: str
     vector: np.ndarray | None  # the sum of member embeddings
+    # when its first and latest mentions were published (None: no mention yet)
+    first: datetime | None = None
+    last: datetime | None = None
+    # the key words of the claims its mentions made (and of its title), distinct, and all of
+    # them together (a repeat shares two of them at least)
+    said: set[frozenset[str]] = field(default_factory=set)
+    vocabulary: set[str] = field(default_factory=set)
     changed: bool = False
     retitled: bool = False
     mentions: list[ClaimMention] = field(default_factory=list)
@@ -108,6 +127,33 @@ class _Open:
         norm = float(np.linalg.norm(self.vector))
         return float(self.vector @ v) / norm if norm else 0.0
 
+    def near(self, at: datetime) -> bool:
+        """Whether a mention published at `at` may join: one of the claim's mentions was
+        published within RECENT_DAYS of it."""
+        if self.first is None or self.last is None:
+            return True
+        gap = timedelta(days=RECENT_DAYS)
+        return self.first - gap <= at <= self.last + gap
+
+    def repeated_by(self, words: frozenset[str]) -> float | None:
+        """How closely `words` repeat a claim one of its mentions made (the best Jaccard), or
+        None when they repeat none (`phrases.repeats`)."""
+        if len(words & (self.vocabulary | self.words)) < phrases.REPEAT_MIN_WORDS:
+            return None
+        best = None
+        for said in self.said | {self.words}:
+            if phrases.repeats(words, said):
+                fit = phrases.jaccard(words, said)
+                best = fit if best is None else max(best, fit)
+        return best
+
+    def saw(self, words: frozenset[str], at: datetime) -> None:
+        if words and len(self.said) < MAX_SAID:
+            self.said.add(words)
+            self.vocabulary |= words
+        self.first = at if self.first is None else min(self.first, at)
+        self.last = at if self.last is None else max(self.last, at)
+
 
 def _vector(raw) -> np.ndarray | None:
     if not raw:
@@ -115,26 +161,35 @@ def _vector(raw) -> np.ndarray | None:
     return np.frombuffer(bytes(raw), dtype=np.float32).copy()
 
 
-def _same_claim(state: _Open, *, words, norm, vector, contradicts) -> float | None:
-    """How well a claim fits an open cluster (higher is better), or None if it does not."""
+def _apart(state: _Open, contradicts: dict) -> bool:
+    """Two claims that contradict two different facts of the sheet are two claims."""
     theirs = state.cluster.contradicts or {}
-    if (  # two claims that contradict two different facts of the sheet are two claims
+    return (
         theirs.get("kind") == "fact"
         and contradicts.get("kind") == "fact"
         and theirs.get("slug") != contradicts.get("slug")
-    ):
+    )
+
+
+def _same_claim(state: _Open, *, words, norm, vector, contradicts) -> float | None:
+    """How well a claim fits an open cluster (higher is better), or None if it does not."""
+    theirs = state.cluster.contradicts or {}
+    if _apart(state, contradicts):
         return None
     if norm and norm == state.normalised:
         return 3.0
     cosine = state.cosine(vector)
-    if (  # two claims the same fact of the sheet answers are one claim, however worded
-        theirs.get("kind") == "fact"
-        and contradicts.get("kind") == "fact"
+    if (  # two claims the same fact of the sheet (or known myth) answers are one claim
+        theirs.get("slug")
+        and theirs.get("kind") == contradicts.get("kind")
         and theirs.get("slug") == contradicts.get("slug")
         and cosine is not None  # without an encoder, key words alone decide (below)
         and cosine >= SAME_FACT_MIN_COSINE
     ):
         return 2.0 + (cosine or 0.0)
+    repeated = state.repeated_by(words)
+    if repeated is not None:  # it repeats the words of a claim one of its mentions made
+        return 2.0 + repeated
     if cosine is None:  # no encoder (a bring-your-own model): key words alone, strictly
         if (
             phrases.overlap(words, state.words) >= 0.9
@@ -155,10 +210,28 @@ def _rank(contradicts: dict) -> tuple[bool, float]:
     return (contradicts.get("kind") == "fact", float(contradicts.get("similarity", 0.0)))
 
 
-def _join(state: _Open, review: Review, score, claim: str, vector, fit: float, now, ignore) -> None:
+def _join(
+    state: _Open,
+    review: Review,
+    score,
+    claim: str,
+    vector,
+    fit: float,
+    now,
+    ignore,
+    *,
+    aside: bool = False,
+) -> None:
+    """`review` joins the cluster with `claim`. `aside`: the claim is another sentence of the
+    mention than its flagged claim, which says something else: its flag and its embedding
+    (of that other claim) say nothing about this cluster's claim."""
     cluster = state.cluster
     flags = [f for f in score.flags or [] if isinstance(f, dict)]
     names = {f.get("name") for f in flags if f.get("name")}
+    if aside:
+        flags = [f for f in flags if f.get("name") != "misinformation"]
+        names.discard("misinformation")
+        vector = None
     cluster.flags = sorted(set(cluster.flags) | names)
     if "misinformation" in names and not cluster.misinformation:
         # the cluster was headed by a mention that made no flagged claim (a complaint that
@@ -181,6 +254,7 @@ def _join(state: _Open, review: Review, score, claim: str, vector, fit: float, n
         cluster.centroid = state.vector.astype(np.float32).tobytes()
     cluster.last_joined_at = now
     state.changed = True
+    state.saw(phrases.key_phrases(claim, ignore=ignore).words, review.published_at)
     state.mentions.append(
         ClaimMention(
             review=review, cluster=cluster, claim=claim, similarity=round(min(fit, 1.0), 4)
@@ -189,18 +263,55 @@ def _join(state: _Open, review: Review, score, claim: str, vector, fit: float, n
 
 
 def _open_clusters(since, ignore) -> list[_Open]:
-    rows = ClaimCluster.objects.filter(last_joined_at__gte=since).order_by("-last_joined_at")[
-        :MAX_OPEN_CLUSTERS
-    ]
+    """The clusters joined since `since` (the clustering time bounds the publication of
+    their mentions from above), with when their mentions were published and what they said."""
+    rows = list(
+        ClaimCluster.objects.filter(last_joined_at__gte=since)
+        .annotate(
+            first_at=Min("mentions__review__published_at"),
+            last_at=Max("mentions__review__published_at"),
+        )
+        .order_by("-last_joined_at")[:MAX_OPEN_CLUSTERS]
+    )
+    said: dict[int, set[frozenset[str]]] = {}
+    for cluster_id, claim in (
+        ClaimMention.objects.filter(cluster_id__in=[c.pk for c in rows])
+        .exclude(claim="")
+        .order_by("-id")
+        .values_list("cluster_id", "claim")
+    ):
+        words = said.setdefault(cluster_id, set())
+        if len(words) < MAX_SAID:
+            found = phrases.key_phrases(claim, ignore=ignore).words
+            if found:
+                words.add(found)
     return [
         _Open(
             cluster=c,
             words=phrases.key_phrases(c.title, ignore=ignore).words,
             normalised=phrases.normalised(c.title),
             vector=_vector(c.centroid),
+            first=c.first_at,
+            last=c.last_at,
+            said=said.get(c.pk, set()),
+            vocabulary=set().union(*said.get(c.pk, ())),
         )
         for c in rows
     ]
+
+
+def _other_sentences(text: str, claim: str, ignore) -> list[tuple[str, frozenset[str]]]:
+    """The mention's sentences other than its claim that may repeat a claim: (the sentence,
+    its key words), without those that dispute what they say (`phrases.against`)."""
+    norm = phrases.normalised(claim)
+    out = []
+    for sentence in phrases.sentences(text):
+        if phrases.normalised(sentence) == norm or phrases.against(sentence):
+            continue
+        words = phrases.key_phrases(sentence, ignore=ignore).words
+        if len(words) >= phrases.REPEAT_MIN_WORDS:
+            out.append((sentence[:MAX_CLAIM_CHARS], words))
+    return out
 
 
 def claims_cluster(*, review_ids: Sequence[int], embed: Embed | None) -> int:
@@ -235,36 +346,17 @@ def claims_cluster(*, review_ids: Sequence[int], embed: Embed | None) -> int:
                 "review_id", flat=True
             )
         )
-        states = _open_clusters(now - timedelta(days=RECENT_DAYS), ignore)
+        earliest = min(r.published_at for r, _ in chosen)
+        states = _open_clusters(min(now, earliest) - timedelta(days=RECENT_DAYS), ignore)
         created: list[_Open] = []
-        for i, (review, score) in enumerate(chosen):
+        waiting: list[int] = []
+        for i, (review, _) in enumerate(chosen):
             if review.pk in done:
                 continue
-            claim = claims[i]
-            vector = vectors[i] if vectors is not None else None
-            words = phrases.key_phrases(claim, ignore=ignore)
-            norm = phrases.normalised(claim)
-            contradicts = _contradicts(score.flags)
-            best, best_fit = None, None
-            for state in states:
-                fit = _same_claim(
-                    state, words=words.words, norm=norm, vector=vector, contradicts=contradicts
-                )
-                if fit is not None and (best_fit is None or fit > best_fit):
-                    best, best_fit = state, fit
-            if best is None:
-                best = _Open(
-                    cluster=ClaimCluster(
-                        title=claim[:300], key_phrases=words.as_list(), last_joined_at=now
-                    ),
-                    words=words.words,
-                    normalised=norm,
-                    vector=None,
-                )
-                states.insert(0, best)
-                created.append(best)
-                best_fit = 1.0
-            _join(best, review, score, claim, vector, best_fit, now, ignore)
+            if not _place(i, chosen, claims, vectors, states, created, now, ignore, last=False):
+                waiting.append(i)
+        for i in waiting:  # said more than their claim: now every cluster of the batch exists
+            _place(i, chosen, claims, vectors, states, created, now, ignore, last=True)
         for state in created:
             state.cluster.save()
         changed = [s for s in states if s.changed]
@@ -283,6 +375,55 @@ def claims_cluster(*, review_ids: Sequence[int], embed: Embed | None) -> int:
         ClaimMention.objects.bulk_create(mentions, ignore_conflicts=True)
     logger.info("claims: %d mentions clustered (%d new clusters)", len(mentions), len(created))
     return len(mentions)
+
+
+def _place(i, chosen, claims, vectors, states, created, now, ignore, *, last: bool) -> bool:
+    """Put the i-th chosen mention into the cluster of the claim it makes or repeats, or
+    start one (unless `last` is False and it says more than its claim: False, it waits)."""
+    review, score = chosen[i]
+    claim = claims[i]
+    vector = vectors[i] if vectors is not None else None
+    words = phrases.key_phrases(claim, ignore=ignore)
+    norm = phrases.normalised(claim)
+    contradicts = _contradicts(score.flags)
+    # another sentence may repeat a false claim; a flagged mention's, any claim (its flag may
+    # have picked another thing it said)
+    flagged = misinformation_flag(score.flags) is not None
+    others = _other_sentences(review.text, claim, ignore)
+    best, best_fit, aside = None, None, None
+    for state in states:
+        if not state.near(review.published_at):
+            continue
+        fit = _same_claim(
+            state, words=words.words, norm=norm, vector=vector, contradicts=contradicts
+        )
+        if fit is not None and (best_fit is None or fit > best_fit):
+            best, best_fit, aside = state, fit, None
+        if _apart(state, contradicts) or not (flagged or state.cluster.misinformation):
+            continue
+        for sentence, sentence_words in others:
+            repeated = state.repeated_by(sentence_words)
+            # below a repeat of its flagged claim (2 +), above a loose match of it (≤ 2)
+            if repeated is not None and (best_fit is None or 1.5 + repeated > best_fit):
+                best, best_fit, aside = state, 1.5 + repeated, sentence
+    if best is None:
+        if others and not last:
+            return False
+        best = _Open(
+            cluster=ClaimCluster(
+                title=claim[:300], key_phrases=words.as_list(), last_joined_at=now
+            ),
+            words=words.words,
+            normalised=norm,
+            vector=None,
+        )
+        states.insert(0, best)
+        created.append(best)
+        best_fit = 1.0
+    _join(
+        best, review, score, aside or claim, vector, best_fit, now, ignore, aside=aside is not None
+    )
+    return True
 
 
 def claims_redact(*, review_ids: Sequence[int]) -> tuple[int, int]:

@@ -1,13 +1,17 @@
 // The reply and statement editors: as one types, the text goes to the clinic's compliance
 // check endpoint and the guard's findings are shown, with the flagged spans marked. "Insert"
 // buttons put a fact of the fact sheet at the cursor. "Fix" and "Apply all fixes" ask the
-// server for the fixed text (whole sentences, never pasted phrases). Submit is off while the
-// guard blocks the text, with one line saying why; typed text is never thrown away: Submit
-// saves it first, loading a template or leaving the page asks before replacing unsaved text.
+// server for the fixed text (whole sentences, never pasted phrases); each finding shows the
+// guard's suggestion. Submit is off while the guard blocks the text, with one line saying why,
+// and "Save and ask legal to lift the block" (data-ask-legal) shows instead: legal is asked only
+// when the writer sends a blocked text, never when she saves one; typed text is never thrown
+// away: Submit saves it first, loading a template or leaving the page asks before replacing
+// unsaved text.
 // Without JavaScript the page still works: "Check with the guard" and "Save" do the same on
 // the server. The batch page (one text for many mentions) uses it too: its check answers, besides
 // the guard's verdict, `problems` (a reply too long for its platform, a variable without a
-// value), which keep Submit off as well, and each finding once with `replies`: in how many.
+// value), which keep Submit off as well, and each finding once with `replies`: in how many;
+// its fixes (data-fix-url) answer as the single editor's, on the text with its variables.
 (function () {
   "use strict";
 
@@ -239,8 +243,10 @@
       item.appendChild(document.createTextNode(
         " — “" + f.text + "” (" + f.kind.replace(/_/g, " ") + "): " + f.message + " "));
       if (f.replies > 1) item.appendChild(el("span", { class: "muted" }, "(in " + f.replies + " replies) "));
+      if (f.suggestion) item.appendChild(el("span", { class: "muted suggestion" }, "Suggestion: " + f.suggestion + " "));
       staffHelp(item, f);
-      if (area.dataset.fixUrl && f.start >= offset && f.end - f.start < text.length - offset) {
+      // a finding inside a filled-in variable (a batch's {greeting}) has no span to fix
+      if (area.dataset.fixUrl && f.start >= offset && f.end > f.start && f.end - f.start < text.length - offset) {
         const button = el("button", { type: "button", class: "link fix-one" }, "Fix this");
         button.addEventListener("click", function () { applyFixes([f.start - offset, f.end - offset]); });
         item.appendChild(button);
@@ -253,6 +259,8 @@
   // --- Submit: off while the guard blocks the text (or a variable has no value) ------------
   const submit = area.dataset.submit ? document.getElementById(area.dataset.submit) : null;
   const reason = area.dataset.reason ? document.getElementById(area.dataset.reason) : null;
+  const askLegal = area.dataset.askLegal ? document.getElementById(area.dataset.askLegal) : null;
+  const legalAsked = area.dataset.legalAsked === "1";
   const initial = checkedText();
   const overridden = area.dataset.overridden === "1";
   const unresolved = (area.dataset.unresolved || "").split("|")
@@ -275,11 +283,17 @@
     if (!submit) return;
     let why = "";
     const left = unresolved.filter(function (p) { return area.value.indexOf(p) !== -1; });
-    if (lastVerdict === "block" && !(overridden && checkedText() === initial)) {
+    const blocked = lastVerdict === "block" && !(overridden && checkedText() === initial);
+    // the saved text legal was already asked about: nothing new to send them
+    const asked = legalAsked && checkedText() === initial;
+    if (askLegal) askLegal.hidden = !blocked || asked || Boolean(left.length);
+    if (blocked) {
       const blocks = lastFindings.filter(function (f) { return f.severity === "block"; }).length;
       why = "Submit is off: the guard blocks this text" +
         (blocks ? " (" + blocks + (blocks === 1 ? " finding" : " findings") + ")" : "") +
-        ". Apply the fixes or change the marked words.";
+        (askLegal
+          ? ". Fix the marked words" + (asked ? "; legal was asked to lift the block." : ", or ask legal to lift the block.")
+          : ". Apply the fixes or change the marked words.");
     } else if (left.length) {
       why = "Submit is off: " + left.join(", ") + (left.length === 1 ? " has" : " have") +
         " no value. Insert a fact or remove " + (left.length === 1 ? "it" : "them") + ".";

@@ -46,7 +46,9 @@ def test_changing_the_password_keeps_this_session_and_ends_the_others(
     assert _signed_in(here) and not _signed_in(elsewhere)
     assert PersonalToken.objects.get(pk=token.pk).revoked_at is not None
     [notice] = mail.outbox
-    assert notice.to == [approver.email] and notice.subject == "Your Carewatch password was changed"
+    assert (
+        notice.to == [approver.email] and notice.subject == "Your Alpha Agency password was changed"
+    )
     assert "If this was not you, reset your password now" in notice.body
     assert SecurityEvent.objects.filter(actor_id=approver.pk, event="password.changed").exists()
 

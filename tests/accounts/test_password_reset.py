@@ -32,7 +32,10 @@ def test_reset_sends_a_link_that_sets_a_new_password_once(world, db, fresh_cache
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["a_viewer@clinics.test"]
-    assert message.subject == "Reset your Carewatch password"
+    # in the brand the clinic's people know, from its sender
+    assert message.subject == "Reset your Alpha Agency password"
+    assert message.from_email.startswith("Alpha Agency <")
+    assert "your Alpha Agency account a_viewer@clinics.test" in message.body
     link = _link(message)
     assert link.startswith("http://portal.test/password-reset/")
     path = link.removeprefix("http://portal.test")

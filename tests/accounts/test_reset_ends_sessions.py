@@ -103,7 +103,8 @@ def test_a_lockout_is_e_mailed_once(world, db, django_capture_on_commit_callback
         _lock("analyst@alpha.test")  # still locked: no second mail
     [notice] = mail.outbox
     assert notice.to == ["analyst@alpha.test"]
-    assert notice.subject == "Your Carewatch account is locked for 15 minutes"
+    assert notice.subject == "Your Alpha Agency account is locked for 15 minutes"
+    assert notice.from_email.startswith("Alpha Agency <")
     until = User.objects.get(email="analyst@alpha.test").locked_until
     assert f"It unlocks by itself at {until:%Y-%m-%d %H:%M} UTC (15 minutes)" in notice.body
     assert "/password-reset/" in notice.body

@@ -78,7 +78,7 @@ def test_lists_show_the_creator_and_whether_they_left(login, world):
 def test_the_clinic_key_form_offers_no_approve_scope_to_staff(login):
     page = login("alpha_owner").get("/clinics/clinic-a/settings/api-keys/").content.decode()
     assert 'value="approve"' not in page
-    assert "a key created by the agency's staff never gives" in page
+    assert "in the portal or with their personal token, never by a key created here" in page
     refused = login("alpha_owner").post(
         "/clinics/clinic-a/settings/api-keys/",
         {"action": "create", "name": "Approve bot", "scopes": ["read", "approve"]},

@@ -40,7 +40,7 @@ def _choose(client, membership, *clinics, reach: str = "chosen"):
 def _scope_events(user) -> list[dict]:
     return list(
         SecurityEvent.objects.filter(
-            event="member.role_changed", target_user_id=user.pk, detail__has_key="clinics_to"
+            event="member.clinics_changed", target_user_id=user.pk, detail__has_key="clinics_to"
         )
         .order_by("id")
         .values_list("detail", flat=True)
@@ -68,6 +68,8 @@ def test_owners_and_managers_limit_a_writer_to_chosen_clinics_and_back(
             "clinics_from": "all clinics",
             "clinics_to": "Clinic B",
             "clinic_ids": [clinic_b.pk],
+            "added": [],
+            "removed": ["Clinic A"],
         }
     ]
     [mail] = mailoutbox
@@ -87,6 +89,8 @@ def test_owners_and_managers_limit_a_writer_to_chosen_clinics_and_back(
         "role": "writer",
         "clinics_from": "Clinic B",
         "clinics_to": "all clinics",
+        "added": ["Clinic A"],
+        "removed": [],
     }
     assert "every clinic the agency looks after" in mailoutbox[-1].body
     assert (
@@ -270,8 +274,11 @@ def test_a_limited_writer_made_manager_reaches_every_clinic_again(
     response = client.post(PEOPLE, {"action": "role", "membership": writer.pk, "role": "manager"})
     assert response.status_code == 302
     assert _chosen(writer) == (True, [])
-    # a role change is still worded as one
-    assert mailoutbox[-1].subject == f"Your role at {writer.agency.name} changed"
+    # their role and their clinics changed in that one save: one e-mail says both
+    assert len(mailoutbox) == 2
+    assert mailoutbox[-1].subject == (
+        f"Your role and clinics at {writer.agency.name} changed: you now work on every clinic"
+    )
     assert "changed your role at" in mailoutbox[-1].body
     # and made a writer again, they do not silently get the old limit back
     client.post(PEOPLE, {"action": "role", "membership": writer.pk, "role": "writer"})
@@ -296,7 +303,7 @@ def test_the_people_page_shows_each_persons_clinics_to_whom_may_see_them(login, 
 def test_the_security_log_says_the_change_in_words(login, world, clinic_b):
     client = login("alpha_owner")
     assert _choose(client, _membership(world, "alpha_writer"), clinic_b).status_code == 302
-    html = client.get("/agency/security-log/?event=member.role_changed").content.decode()
-    assert "Clinics changed <code>member.role_changed</code>" in html
-    assert "clinics from all clinics to Clinic B · role unchanged: writer" in html
-    assert "Role changed <code>member.role_changed</code>" not in html
+    html = client.get("/agency/security-log/?event=member.clinics_changed").content.decode()
+    assert "Clinics changed <code>member.clinics_changed</code>" in html
+    assert "clinics from all clinics to Clinic B · removed: Clinic A · as writer" in html
+    assert "member.role_changed</code>" not in html

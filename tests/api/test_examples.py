@@ -36,6 +36,7 @@ from responses.tasks import outbox_deliver_task
 from scoring.claims.services import claims_cluster
 from scoring.ml.engine import default_model_version
 from scoring.services import scores_write
+from tests.crisis.fake_chat import FakeChat
 from tests.fixtures.browser import totp_now
 
 CLINIC = "/clinics/clinic-a/api/v1"
@@ -1164,6 +1165,26 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
     rec.call(key_a, "get", f"{CLINIC}/reports/monthly/?month=2026-13", status=400)
     rec.call(key_a, "get", f"{CLINIC}/reports/monthly/", status=200)
 
+    # --- chat webhooks: the clinic's Slack and Teams channels for incident alerts -------------
+    chats = f"{CLINIC}/chat-webhooks/"
+    slack = "https://hooks.slack.com/services/T0CAREWTCH/B0ALERTS1/Xq4LmN8rVb2YcTsPa7Kd"
+    rec.call(manager, "post", chats, {"kind": "slack", "url": "http://hooks.slack.com/x"},
+             status=400)  # fmt: skip
+    chat = rec.call(manager, "post", chats, {"kind": "slack", "url": slack}, status=201)
+    rec.call(key_a, "get", chats, status=200)
+    rec.call(key_a, "get", f"{chats}{chat['id']}/", status=200)
+    rec.call(manager, "patch", f"{chats}{chat['id']}/", {"url": "https://example.com/x"},
+             status=400)  # fmt: skip
+    rec.call(manager, "patch", f"{chats}{chat['id']}/", {"url": slack[:-4] + "Wd3e"}, status=200)
+    receiver = FakeChat().start()  # the test message goes to a local stand-in for Slack
+    try:
+        local = {"url": f"{receiver.base_url}/services/carewatch"}
+        assert manager.patch(f"{chats}{chat['id']}/", local, "application/json").status_code == 200
+        rec.call(manager, "post", f"{chats}{chat['id']}/test/", status=200)
+    finally:
+        receiver.stop()
+    rec.call(manager, "delete", f"{chats}{chat['id']}/", status=204)
+
     # --- the settings history: who changed the settings above, when, from what to what ---------
     rec.call(owner, "get", f"{CLINIC}/settings-history/?changed_from=2026-13-01", status=400)
     rec.call(owner, "get", f"{CLINIC}/settings-history/?area=detectors", status=200)
@@ -1388,6 +1409,7 @@ def test_settings_keep_the_enum_hook():
         "core.schema.examples_add",
         "core.openapi.tags_add",
         "core.openapi.deprecated_mark",
+        "core.openapi.unused_components_drop",
     ]
 
 

@@ -156,6 +156,10 @@ def demo(django_db_setup, django_db_blocker, settings):
         f"127.0.0.1:{receiver_port}",
         f"127.0.0.1:{dead_port}",
     ]
+    # and, as `make run` has it, no platform's OAuth app: connecting a channel is not set up,
+    # so the guide's reply to an unconnected channel waits to be posted by hand (`manual`)
+    settings.GOOGLE_OAUTH_CLIENT_ID = settings.GOOGLE_OAUTH_CLIENT_SECRET = ""
+    settings.FACEBOOK_APP_ID = settings.FACEBOOK_APP_SECRET = ""
     with django_db_blocker.unblock():
         agency_slug = f"brightside-{uuid.uuid4().hex[:6]}"
         made = clinic_committed_create(

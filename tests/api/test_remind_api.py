@@ -305,9 +305,11 @@ def test_the_detail_names_the_people_without_their_e_mail_addresses(clinic_a, wo
 def test_a_blocked_text_waits_for_legal_and_legal_is_reminded(
     clinic_a, world, as_user, mailoutbox, django_capture_on_commit_callbacks
 ):
-    # given a draft the privacy check blocks: it waits for the legal person to lift the block
+    # given a draft the privacy check blocks, submitted: it waits for legal to lift the block
     writer = as_user("alpha_writer", clinic_a)
     path, pk = _created("draft", clinic_a, writer, text=BLOCK_TEXT)
+    assert writer.get(path).json()["waiting"] is None  # only saved: nobody is asked
+    assert writer.post(f"{path}submit/", {}).json()["status"] == "draft"
     waiting = writer.get(path).json()["waiting"]
     assert (waiting["step"], waiting["label"]) == ("guard", "legal review of the privacy block")
     assert waiting["people"] == [_person(world, "a_legal", "viewer")]

@@ -128,6 +128,21 @@ def test_every_api_route_is_in_the_document():
     assert sorted(documented - expected) == []
 
 
+def test_error_fields_are_a_list_of_messages_per_field():
+    schemas = SCHEMA["components"]["schemas"]
+    fields = schemas["Error"]["properties"]["fields"]
+    assert fields["type"] == "object"
+    assert fields["additionalProperties"] == {"type": "array", "items": {"type": "string"}}
+    assert "_Error" not in schemas  # one error type for a generated client
+
+
+def test_every_schema_component_is_used():
+    text = str(SCHEMA["paths"]) + str(SCHEMA["components"])
+    unused = [name for name in SCHEMA["components"]["schemas"]
+              if f"#/components/schemas/{name}'" not in text]  # fmt: skip
+    assert unused == []
+
+
 def test_the_ingest_body_is_typed():
     body = SCHEMA["paths"]["/clinics/{clinic}/api/v1/reviews/ingest/"]["post"]["requestBody"]
     schemas = SCHEMA["components"]["schemas"]

@@ -130,7 +130,7 @@ def test_password_reset_end_to_end(browser_server, new_page, committed_tenant):
     assert browser_server.mails(to="nobody-at-all@clinic.test") == []
 
     mails = browser_server.mails(to=person.email)
-    assert len(mails) == 1 and mails[0]["Subject"] == "Reset your Carewatch password"
+    assert len(mails) == 1 and mails[0]["Subject"] == f"Reset your {tenant.agency.name} password"
     body = mails[0].get_payload(decode=True).decode()
     link = re.search(r"(http://127\.0\.0\.1:\d+/password-reset/\S+/\S+/)", body).group(1)
     assert link.startswith(browser_server.base_url)

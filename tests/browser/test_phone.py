@@ -40,6 +40,10 @@ def test_legal_override_and_client_approval_work_on_a_phone(
         draft = reply_services.reply_draft_create(
             review_id=review.pk, access=access_for(users["writer"], clinic), text=BLOCK_TEXT
         )
+        # its writer submits it: a blocked text waits for legal
+        draft = reply_services.reply_submit(
+            draft_id=draft.pk, access=access_for(users["writer"], clinic)
+        )
     portal = browser_server.url(f"/clinics/{clinic.slug}/portal/")
 
     # when legal opens their review page on a phone and overrides the block with a reason
@@ -86,8 +90,8 @@ def test_legal_override_and_client_approval_work_on_a_phone(
     # a CSV-imported review: nothing claims it is published; the agency posts it by hand (it
     # said "To post by hand on csv source.", as if it were the client's to do)
     assert outcome.inner_text() == (
-        "Approved. csv source cannot take it from Carewatch. Your agency posts it there by hand; "
-        "nothing is needed from you."
+        "Approved. csv source takes no replies posted automatically. Your agency posts it "
+        "there by hand; nothing is needed from you."
     )
     _fits(approver)
     # then the reply is approved, by the clinic

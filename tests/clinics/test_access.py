@@ -131,7 +131,7 @@ def test_bad_key_input_is_a_400_with_field_messages(login):
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "invalid"
-    assert set(body["fields"]) == {"name", "scopes"}
+    assert set(body["fields"]) == {"name", "scopes[0]"}
     assert ApiKey.objects.count() == before
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -9,10 +10,14 @@ from django.urls import URLPattern, URLResolver
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from accounts.actors import Actor
+from clinics.alerting import chat_webhooks_set
+from clinics.models import ChatWebhook, SettingChange
 from config import urls_tenant
 from core.api import ClinicAPIView
 from core.views import ClinicView
 from feeds.models import Review, Source
+from tests.crisis.fake_chat import FakeChat
 
 
 def _routes(patterns=None, prefix=""):
@@ -295,3 +300,57 @@ def test_a_key_revoked_by_another_agency_stays_valid(api, login, world):
     key.refresh_from_db()
     assert key.revoked_at is None
     assert api("key_a_read").get("/clinics/clinic-a/api/v1/me/").status_code == 200
+
+
+# --- Clinic settings API: who may change them ---------------------------------------------------
+# The chat webhooks (`chat-webhooks/`, tests/clinics/test_chat_webhooks_api.py): read with `view`,
+# changed and tested with `manage` (the agency's owners and managers, as on the alert settings
+# page), by the one rule of `clinics.access`; API keys never manage. A refused call changes,
+# records and sends nothing.
+CHAT_WEBHOOK_OPERATIONS = {  # name: (method, route under chat-webhooks/, body, status if allowed)
+    "list": ("GET", "", None, 200),
+    "read": ("GET", "{id}/", None, 200),
+    "create": ("POST", "", {"kind": "teams", "url": "https://x.webhook.office.com/w/1"}, 201),
+    "change": ("PATCH", "{id}/", {"url": "https://hooks.slack.com/services/T/B/new1"}, 200),
+    "delete": ("DELETE", "{id}/", None, 204),
+    "test": ("POST", "{id}/test/", None, 200),
+}
+CHAT_WEBHOOK_READERS = ["alpha_writer", "alpha_analyst", "a_approver", "a_viewer", "a_legal",
+                        "key_a", "key_a_read", "key_alpha"]  # fmt: skip
+CHAT_WEBHOOK_EXPECTED = {
+    **dict.fromkeys(("alpha_owner", "alpha_manager"), "allowed"),
+    **dict.fromkeys(CHAT_WEBHOOK_READERS, "reads"),
+    **dict.fromkeys(("beta_owner", "key_b", "key_beta"), 404),
+}
+
+
+@pytest.mark.parametrize("operation", CHAT_WEBHOOK_OPERATIONS)
+@pytest.mark.parametrize("actor", CHAT_WEBHOOK_EXPECTED)
+def test_chat_webhook_api_matrix(operation, actor, world, clinic_a, login, api):
+    chat = FakeChat().start()
+    try:
+        hook = chat_webhooks_set(
+            agency_id=clinic_a.agency_id,
+            clinic=clinic_a,
+            changes={"slack": f"{chat.base_url}/slack"},
+            actor=Actor(user=world.users["alpha_owner"]),
+        )["slack"]
+        rows, lines = list(ChatWebhook.objects.values()), SettingChange.objects.count()
+        method, route, body, allowed = CHAT_WEBHOOK_OPERATIONS[operation]
+        expected = CHAT_WEBHOOK_EXPECTED[actor]
+        if expected == "allowed" or (expected == "reads" and method == "GET"):
+            expected = allowed
+        elif expected == "reads":
+            expected = 403
+        client = api(actor) if actor.startswith("key_") else login(actor)
+        url = f"/clinics/clinic-a/api/v1/chat-webhooks/{route.format(id=hook.pk)}"
+        response = client.generic(method, url, json.dumps(body) if body else "", "application/json")
+        assert response.status_code == expected, (actor, operation, response.content)
+        if expected in (403, 404) or method == "GET":
+            assert list(ChatWebhook.objects.values()) == rows
+            assert SettingChange.objects.count() == lines and chat.posts == []
+        if expected == 403:
+            assert response.json()["code"] == "permission_denied"
+            assert "(manage)" in response.json()["detail"]
+    finally:
+        chat.stop()

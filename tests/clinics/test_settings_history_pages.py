@@ -298,7 +298,84 @@ def test_the_api_says_its_messages_in_plain_words(login):
         API, {"changed_from": "2026-03-11", "changed_to": "2026-03-09"}
     )
     assert response.status_code == 400
-    assert response.json()["fields"] == {"changed_to": ["Must be on or after “changed_from”."]}
+    assert response.json()["fields"] == {
+        "changed_to": ["The end of the date range is before its start."]
+    }  # the approvals log's words
+
+
+OUT_OF_RANGE = "Give a day from 1970-01-01 to 2999-12-31."  # the approvals log's
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"changed_to": "9999-12-31"},  # its next day cannot be computed
+        {"changed_from": "9999-12-31"},
+        {"changed_from": "0001-01-01"},  # before the first day of UTC in a zone east of it
+        {"changed_to": "1969-12-31"},
+        {"changed_from": "1970-01-01", "changed_to": "3000-01-01"},
+    ],
+    ids=["to-9999", "from-9999", "from-0001", "to-1969", "to-3000"],
+)
+def test_a_day_beyond_the_range_is_a_400_naming_it_on_the_api(login, people_and_days, query):
+    response = login("alpha_manager").get(API, query)
+    assert response.status_code == 400
+    field = [name for name, day in query.items() if day not in ("1970-01-01",)][0]
+    assert response.json() == {
+        "detail": "Invalid input.",
+        "code": "invalid",
+        "fields": {field: [OUT_OF_RANGE]},
+    }
+
+
+@pytest.mark.parametrize("page", [PAGE, AGENCY_PAGE], ids=["clinic", "agency"])
+@pytest.mark.parametrize("download", [False, True], ids=["page", "csv"])
+def test_a_day_beyond_the_range_is_a_message_on_the_pages_never_a_download(
+    login, people_and_days, page, download
+):
+    query = {"changed_to": "9999-12-31", **({"format": "csv"} if download else {})}
+    response = login("alpha_owner").get(page, query)
+    assert response.status_code == 400
+    assert response.get("Content-Disposition") is None
+    html = response.content.decode()
+    assert OUT_OF_RANGE in html and 'role="alert"' in html
+    assert response.context["form"].errors == {"changed_to": [OUT_OF_RANGE]}
+    assert shown(html) == []
+
+
+def test_the_first_and_the_last_day_of_the_range_are_answered(login, people_and_days):
+    every = ["Ann, SLA on the 11th", "Bob, SLA on the 10th", "Ann, on the 9th"]
+    days = {"changed_from": "1970-01-01", "changed_to": "2999-12-31"}
+    client = login("alpha_owner")
+    assert [r["setting"] for r in client.get(API, days).json()["results"]] == every
+    assert shown(client.get(PAGE, days).content.decode()) == every
+    assert shown(client.get(AGENCY_PAGE, days).content.decode()) == every
+
+
+@pytest.mark.parametrize(
+    ("person", "message"),
+    [
+        ("zzz", "Give a person as “user:<id>”, an API key as “api-key:<prefix>” or a part of "
+         "Carewatch as “system:<part>”."),
+        ("user:999", "Nobody by that label changed a setting here."),
+        ("user:7", "Nobody by that label changed a setting here."),  # only in clinic B
+    ],
+)  # fmt: skip
+def test_a_person_who_changed_nothing_here_is_a_400_as_on_the_approvals_log(
+    login, people_and_days, world, person, message
+):
+    line(clinic=world.clinics["b"], setting="B setting", label="user:7", name="Cy Doe")
+    response = login("alpha_manager").get(API, {"person": person})
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"person": [message]}
+
+
+def test_a_person_who_changed_an_agency_wide_setting_is_one_of_the_clinics(login, world, db):
+    line(agency=world.agencies["alpha"], setting="Brand colour", area="branding",
+         label="api-key:ab12cd34", name="API key CRM")  # fmt: skip
+    response = login("alpha_manager").get(API, {"person": "api-key:ab12cd34"})
+    assert response.status_code == 200
+    assert [r["setting"] for r in response.json()["results"]] == ["Brand colour"]
 
 
 def test_a_bad_filter_on_the_agency_page_is_a_message(login, places):

@@ -42,7 +42,8 @@ def test_a_refused_page_is_the_styled_403_with_a_way_on(person, path, refusal, l
     html = response.content.decode()
     # the product's layout, saying what happened in general terms
     assert '<link rel="stylesheet" href="/static/css/app.css">' in html
-    assert "<title>Not open to this account · Carewatch</title>" in html
+    # in the brand the person knows (the agency's name for staff, its brand for its clients)
+    assert "<title>Not open to this account · Alpha Agency</title>" in html
     assert "<h1>This page is not open to your account</h1>" in html
     # a way back to the start page, and a way to switch account
     assert '<a href="/">Go to the start page</a>' in html

@@ -61,6 +61,30 @@ def test_list_filters_by_status_and_kind(incidents, api):
         assert refused.status_code == 400 and field in refused.json()["fields"], query
 
 
+@pytest.mark.parametrize(
+    ("query", "fields"),
+    [
+        ("foo=1", {"foo": ["Unknown parameter."]}),
+        ("statuses=open", {"statuses": ["Unknown parameter."]}),  # a typo never lists them all
+        ("status=open&status=resolved", {"status": ["Give one value."]}),
+        ("opened_from=2026-11-02T00:00:00Z&opened_to=2026-11-01T00:00:00Z",
+         {"opened_to": ["The end of the date range is before its start."]}),
+        ("kind=nope", {"kind": ['"nope" is not a valid choice. Choose one of: surge, '
+                                "rating_drop, viral, misinformation, watch_word."]}),
+    ],
+    ids=["unknown", "typo", "twice", "reversed", "choice"],
+)  # fmt: skip
+def test_list_refuses_what_it_cannot_use_naming_it(incidents, api, query, fields):
+    response = api("key_a_read").get(f"{BASE}/incidents/?{query}")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Invalid input.", "code": "invalid", "fields": fields}
+
+
+def test_list_takes_paging_and_format(incidents, api):
+    body = api("key_a_read").get(f"{BASE}/incidents/?page_size=1&format=json&page=1").json()
+    assert len(body["results"]) == 1 and body["next"]
+
+
 def test_detail_has_the_trigger_timeline_and_linked_mentions(incidents, api):
     incident = incidents["outbreak"]
     body = api("key_a_read").get(f"{BASE}/incidents/{incident.pk}/").json()

@@ -105,7 +105,10 @@ def test_the_review_page_draws_charts_from_data_and_saves_lessons(incident, logi
     html = client.get(url).content.decode()
     # the same server-drawn SVG charts as the exports, as images with alt text
     assert html.count('src="data:image/svg+xml;base64,') == 2
-    assert 'alt="Items per day. Items per day in each period, stacked by sentiment.' in html
+    assert (
+        'alt="Volume in each period. Items in each period, stacked by sentiment; each period '
+        "has its own scale." in html
+    )
     assert 'alt="Sentiment curve. Mean sentiment score per period' in html
     assert "<script>" not in html and "style=" not in html  # nothing inline: the CSP
     assert (

@@ -103,7 +103,7 @@ def test_the_pdf_carries_the_brand_and_the_charts_on_its_first_pages(
     assert _count(page1, LOGO_RGB) > 50  # the logo
     assert _count(page1, _rgb(brand_palette(BRAND)["brand"])) > 500  # the brand bar
     # and page 2 holds both charts, drawn (not blank)
-    assert "Items per day in each period, by sentiment" in second
+    assert "Items by sentiment, each period on its own scale" in second
     assert "Sentiment curve: mean score per period" in second
     page2 = Image.open(pages[1])
     assert _count(page2, (207, 34, 46)) > 200  # negative bars
@@ -142,10 +142,15 @@ def test_the_pdf_is_tagged_with_alt_text_on_its_charts(branded, resolved_review,
 
     walk(root["/StructTreeRoot"])
     assert headings.count("/H1") == 1 and headings.count("/H2") >= 5
-    charts = [alt for alt in figures if alt.startswith(("Items per day", "Sentiment curve"))]
+    charts = [
+        alt for alt in figures if alt.startswith(("Volume in each period", "Sentiment curve"))
+    ]
     assert len(charts) == 2
-    per_day = "Per day: before 0.43 (3 items); during 21.82 (5 items); after 3 (3 items)."
-    assert per_day in charts[0]
+    rates = (
+        "before about 0.4 a day (3 items in 7 days); during about 0.9 an hour (5 items in "
+        "about 5.5 hours); after 3 a day (3 items in 24 hours)."
+    )
+    assert rates in charts[0]
     assert any(alt == f"{AGENCY_NAME} logo" for alt in figures)
 
 

@@ -11,7 +11,7 @@ from django_tenants.utils import schema_context
 
 from accounts.actors import Actor
 from clinics.access import clinic_access
-from clinics.models import Notification
+from clinics.models import Notification, clinic_zone
 from crisis.export import review_context, review_figures, review_html
 from crisis.metrics import crisis_onset, review_metrics, review_windows
 from crisis.models import (
@@ -194,12 +194,15 @@ def test_the_review_figures_of_a_resolved_surge(surge, django_capture_on_commit_
     assert figures["Mentions answered in public"] == "2 of 4 (50%)"
     assert figures["Replies not posted yet"] == "2 mentions with no reply"
     assert figures["Negative mentions answered in public"] == "2 of 4 (50%)"
-    assert figures["Sentiment before"] == "+0.27 (3 items in 7 days, 0.43 a day, 33% negative)"
-    assert (
-        figures["Sentiment during"]
-        == "-0.48 (5 items in about 5.5 hours, 21.82 a day, 80% negative)"
+    # each with its rate in the unit that suits its length, and the usual rate beside it
+    assert figures["Sentiment before"] == "+0.27: 3 items in 7 days (about 0.4 a day), 33% negative"
+    assert figures["Sentiment during"] == (
+        "-0.48: 5 items in about 5.5 hours (about 0.9 an hour; usually about 0.4 a day), "
+        "80% negative"
     )
-    assert figures["Sentiment after"] == "+0.00 (3 items in 24 hours, 3 a day, 33% negative)"
+    assert figures["Sentiment after"] == (
+        "+0.00: 3 items in 24 hours (3 a day; usually about 0.4 a day), 33% negative"
+    )
     assert figures["Reach of the false claims"] == (
         "200 likes, shares and replies across 2 mentions flagged as false claims"
     )
@@ -254,9 +257,10 @@ def test_a_review_sent_before_the_after_period_ended_says_so_and_is_renewed_once
     monkeypatch.setattr("django.utils.timezone.now", lambda: NOW + 330 * MIN)
     draft = PostCrisisReview.objects.get(incident=incident)
     assert review_context(draft, clinic_a)["send_advice"] == (
-        "The “after” period ends 2026-03-05 19:00 UTC. Sent now, the review holds only its "
-        "first 90 minutes and says so; sent after 2026-03-05 19:00 UTC, it holds the whole period. "
-        "Sending again once it has ended takes the figures anew."
+        "The “after” period ends 2026-03-05 19:00 UTC. The figures are frozen when the review "
+        "is first sent: sent now, they hold only its first 90 minutes and say so; sent after "
+        "2026-03-05 19:00 UTC, they hold the whole period. Sending again once it has ended "
+        "takes the figures anew."
     )
     # when it is sent an hour and a half after the resolution
     with django_capture_on_commit_callbacks(execute=False):
@@ -422,14 +426,20 @@ def test_replies_approvals_and_deliveries_of_the_mentions_reach_the_timeline(
 
     # the review the clinic receives: what people decided, what went out in public and what
     # could not (a fact about the response; the platform's reason is the agency's plumbing),
-    # not the drafts, deliveries in progress and notices that got it there
+    # not the drafts, deliveries in progress and notices that got it there; each line names
+    # the mention the reply answers
     with schema_context(clinic_a.schema_name):
         client = review_timeline(incident, clinic_a, for_client=True)
+    day = review.published_at.astimezone(clinic_zone(clinic_a))
+    mention = (
+        f"Reply to Sam R.’s 2★ Google Business Profile review of {day.day} {day:%b %Y} "
+        "(“Waited an hour and nobody called me back about the bill.”)"
+    )
     assert [(line["category"], line["what"], line["details"]) for line in client] == [
-        ("approval", "Reply to a mention: approved", ""),
-        ("approval", "Reply to a mention: approved", ""),
-        ("failure", "Reply to a mention: could not be posted on Google Business Profile", ""),
-        ("publication", "Reply to a mention: published", ""),
+        ("approval", f"{mention}: approved", ""),
+        ("approval", f"{mention}: approved", ""),
+        ("failure", f"{mention}: could not be posted on Google Business Profile", ""),
+        ("publication", f"{mention}: published", ""),
     ]
 
 

@@ -80,9 +80,11 @@ def test_a_clinic_without_a_snapshot_is_still_listed(login, snapshots, clinic_b)
 
 def test_sparkline_has_a_text_alternative(login, snapshots):
     html = login("alpha_owner").get("/agency/").content.decode()
+    # its <title>: the image's name for screen readers and its tooltip, written once
     assert re.search(
-        r'<svg class="spark[^"]*"[^>]*role="img" aria-label="Sentiment over 14 days', html
+        r'<svg class="spark[^"]*"[^>]*role="img"><title>Sentiment over 14 days, from ', html
     )
+    assert 'aria-label="Sentiment over' not in html
 
 
 def test_clients_and_strangers_are_refused(login, client, snapshots):

@@ -20,7 +20,7 @@ COUNTS = [3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 1]
 
 def _cell(html: str, slug: str) -> str:
     row = html[html.index(f'data-clinic="{slug}"') :]
-    cell = row[row.index('data-label="Sentiment (7 d)"') :]
+    cell = row.split("<td")[4]  # Severity, New reviews, Avg rating, then the sentiment
     return cell[: cell.index("</td>")]
 
 
@@ -67,7 +67,12 @@ def test_the_page_shows_the_mean_with_its_count_beside_the_arrow(login, clinic_a
     number = re.search(r'data-testid="spark-mean" data-reviews="(\d+)">([^<]+)<', cell)
     assert number.groups() == ("19", "0.27")
     assert "-0.44" not in cell.split('data-testid="spark-mean"')[1]
-    assert 'title="mean sentiment of the last 7 days: +0.27 from 19 reviews' in cell
-    assert 'data-trend="down"' in cell
-    assert "worse: +0.27 over the last 7 days (19 reviews), down from +0.64" in cell
     assert "<svg" in cell  # the sparkline stays
+    # each figure's words once, for screen readers and the pointer alike (`.tip`)
+    assert '<span class="tip"> mean sentiment of the last 7 days: +0.27 from 19 reviews' in cell
+    assert 'data-trend="down"' in cell
+    assert '<span class="tip"> worse: +0.27 over the last 7 days (19 reviews), down from +0.64' in (
+        cell
+    )
+    assert cell.count("mean sentiment of the last") == cell.count("worse:") == 1
+    assert "title=" not in cell.split("</svg>")[1]

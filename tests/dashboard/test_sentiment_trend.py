@@ -87,8 +87,10 @@ def test_the_arrow_the_words_and_the_line_agree(
     # then
     row = html[html.index('data-clinic="clinic-a"') :]
     row = row[: row.index("</tr>")]
-    found = re.search(r'data-testid="trend" data-trend="(\w+)" title="([^"]+)">(.)<', row)
-    assert found is not None and found.groups() == (direction, words, arrow)
+    found = re.search(
+        r'data-testid="trend" data-trend="(\w+)">(.)<span class="tip"> ([^<]+)</span>', row
+    )
+    assert found is not None and found.groups() == (direction, arrow, words)
     assert f'class="spark spark-{tone}"' in row
 
 

@@ -98,7 +98,7 @@ def test_a_change_marks_the_row_stale_and_the_sweeper_finds_it(clinic_a, rows):
 
     # when: triage in the clinic changes a figure
     with schema_context(clinic_a.schema_name):
-        assert reviews_status_set(review_ids=[review.pk], status="ignored") == 1
+        assert reviews_status_set(review_ids=[review.pk], status="ignored", who=SETUP) == 1
 
     # then: the row is stale until refreshed, and the refresh clears it
     snap = ClinicSnapshot.objects.get(clinic=clinic_a)
@@ -152,8 +152,8 @@ def test_changes_queue_one_refresh_per_clinic_after_commit(
     first, second = r.review(label="neutral"), r.review(label="neutral")
     clinic_snapshot_refresh(clinic=clinic_a)
     with schema_context(clinic_a.schema_name), django_capture_on_commit_callbacks(execute=True):
-        reviews_status_set(review_ids=[first.pk], status="ignored")
-        reviews_status_set(review_ids=[second.pk], status="ignored")
+        reviews_status_set(review_ids=[first.pk], status="ignored", who=SETUP)
+        reviews_status_set(review_ids=[second.pk], status="ignored", who=SETUP)
         assert _queued("default") == []  # nothing before commit
     queued = _queued("default")
     assert [(h["task"], h["argsrepr"], h["_schema_name"]) for h in queued] == [

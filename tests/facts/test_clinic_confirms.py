@@ -210,25 +210,25 @@ def test_bad_ids_are_a_400_naming_each_and_nothing_is_asked(
 
 
 @pytest.mark.parametrize(
-    ("body", "message"),
+    ("body", "field", "message"),
     [
-        ({"fact_ids": []}, "This list may not be empty."),
-        ({}, "This field is required."),
-        ({"fact_ids": ["x"]}, None),
-        ({"fact_ids": [0]}, None),
-        ({"fact_ids": list(range(1, 202))}, None),
+        ({"fact_ids": []}, "fact_ids", "This list may not be empty."),
+        ({}, "fact_ids", "This field is required."),
+        ({"fact_ids": ["x"]}, "fact_ids[0]", None),  # an item is named by its position
+        ({"fact_ids": [0]}, "fact_ids[0]", None),
+        ({"fact_ids": list(range(1, 202))}, "fact_ids", None),
     ],
     ids=["empty", "missing", "not-a-number", "zero", "too-many"],
 )
-def test_malformed_requests_are_400_on_fact_ids(body, message, clinic_a, as_user):
+def test_malformed_requests_are_400_on_fact_ids(body, field, message, clinic_a, as_user):
     manager = as_user("alpha_manager", clinic_a)
     before = _state(clinic_a)
     answer = manager.post("facts/ask-clinic/", body)
     assert answer.status_code == 400
     fields = answer.json()["fields"]
-    assert list(fields) == ["fact_ids"]
+    assert list(fields) == [field]
     if message:
-        assert fields["fact_ids"] == [message]
+        assert fields[field] == [message]
     assert _state(clinic_a) == before
 
 

@@ -95,7 +95,7 @@ def test_a_mixed_batch_stores_the_good_items_and_explains_each_bad_one(api, clin
     assert "Must be an integer" in results[5]["errors"]["likes"][0]
     assert results[6]["errors"] == {"external_id": ["This field is required."]}
     assert results[7]["errors"] == {"item": ["Must be a JSON object."]}
-    assert results[9]["errors"] == {"item": ["Unknown field(s): colour."]}
+    assert results[9]["errors"] == {"colour": ["Unknown field."]}
     assert count(clinic_a) == before + 2
 
 
@@ -114,6 +114,34 @@ def test_a_batch_over_1000_is_413_and_stores_nothing(api, clinic_a):
     response = post(api("key_a"), [item(n) for n in range(1001)])
     assert response.status_code == 413
     assert response.json()["code"] == "too_large"
+    assert response.json()["fields"] == {"items": ["At most 1,000 items (got 1,001)."]}
+    assert count(clinic_a) == before
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"items": [', "The body is not valid JSON (line 1, column 12)."),
+        (
+            b'{"items": [\n  {"external_id": 1,}]}',
+            "The body is not valid JSON (line 2, column 21).",
+        ),
+        (b"\xff\xfe{}", "The body is not UTF-8."),
+        (b'{"likes": NaN}', "The body is not valid JSON: NaN is not a JSON number."),
+    ],
+    ids=["truncated", "trailing-comma", "not-utf8", "nan"],
+)
+def test_a_body_that_is_not_json_is_a_parse_error_in_words(api, clinic_a, body, message):
+    before = count(clinic_a)
+
+    response = post(api("key_a"), body)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": message,
+        "code": "parse_error",
+        "fields": {"body": [message]},
+    }
     assert count(clinic_a) == before
 
 
@@ -284,3 +312,110 @@ def test_a_repeated_external_id_names_the_index_that_wins_in_words(api, clinic_a
     results = post(api("key_a"), {"items": [item(1), item(1, text="again")]}).json()["results"]
 
     assert results[0]["fields"] == {"external_id": ["Repeated in this batch at index 1."]}
+
+
+def test_a_value_that_cannot_be_stored_rejects_its_item_alone(api, clinic_a):
+    # given a batch whose bad items would each have failed the whole request before
+    before = count(clinic_a)
+    body = [
+        item(1),
+        item(2, likes=10**30),
+        item(3, text="a\x00b"),
+        item(4, likes=-3),
+        item(5, rating=10**40),
+        {**item(6), "source": None, "source_id": 10**30},
+        item(7, external_id="g-\x00"),
+        item(8),
+    ]
+
+    # when
+    response = post(api("key_a"), body, HTTP_IDEMPOTENCY_KEY="per-item-1")
+
+    # then
+    assert response.status_code == 200, response.content[:300]
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["created", *["rejected"] * 6, "created"]
+    assert results[1]["fields"] == {"likes": ["Must be between 0 and 2,147,483,647."]}
+    assert results[2]["fields"] == {
+        "text": ["Contains a NUL character (\\u0000), which cannot be stored."]
+    }
+    assert results[3]["fields"] == {"likes": ["Must be between 0 and 2,147,483,647."]}
+    assert results[4]["fields"] == {"rating": ["Must be between 1 and 5."]}
+    assert results[5]["fields"] == {
+        "source_id": ["Must be between 1 and 9,223,372,036,854,775,807."]
+    }
+    assert results[6]["external_id"] is None  # not echoed: it is what cannot be stored
+    assert list(results[6]["fields"]) == ["external_id"]
+    assert count(clinic_a) == before + 2
+    with schema_context(clinic_a.schema_name):  # the answer is kept for a retry
+        assert IngestRequest.objects.get(key="per-item-1").response["counts"]["created"] == 2
+
+
+@pytest.mark.parametrize(
+    ("over", "fields"),
+    [
+        ({"text": 12345}, {"text": ["Must be a string."]}),
+        ({"external_id": 77}, {"external_id": ["Must be a string."]}),
+        ({"author": True}, {"author": ["Must be a string."]}),
+        ({"language": ["en"]}, {"language": ["Must be a string."]}),
+        ({"deleted": "yes"}, {"deleted": ["Must be true or false."]}),
+        ({"deleted": 1}, {"deleted": ["Must be true or false."]}),
+        ({"colour": "red", "size": 2}, {"colour": ["Unknown field."], "size": ["Unknown field."]}),
+    ],
+    ids=["text-number", "id-number", "author-bool", "language-list", "deleted-word",
+         "deleted-number", "unknown-fields"],
+)  # fmt: skip
+def test_a_value_of_the_wrong_json_type_rejects_the_item_naming_the_field(
+    api, clinic_a, over, fields
+):
+    before = count(clinic_a)
+
+    result = post(api("key_a"), [item(1, **over), item(2)]).json()["results"]
+
+    assert result[0]["status"] == "rejected"
+    assert result[0]["fields"] == fields
+    assert result[1]["status"] == "created"
+    assert count(clinic_a) == before + 1
+
+
+def test_a_source_that_is_not_the_source_of_its_source_id_rejects_the_item(api, clinic_a):
+    # given the clinic's Google source, which the first push creates
+    google_id = post(api("key_a"), item(1)).json()["results"][0]["id"]
+    with schema_context(clinic_a.schema_name):
+        google = Review.objects.get(pk=google_id).source
+
+    # when an item names Facebook with the Google source's id, and another both for Google
+    results = post(
+        api("key_a"),
+        [
+            {**item(2), "source": "facebook", "source_id": google.pk},
+            {**item(3), "source": "google", "source_id": google.pk},
+        ],
+    ).json()["results"]
+
+    # then the first is rejected naming both fields, and nothing is stored for it
+    assert results[0]["status"] == "rejected"
+    assert results[0]["fields"] == {
+        "source": [
+            f"source “facebook” does not match source_id {google.pk}, a google source: send "
+            "one of source and source_id, or both naming the same source."
+        ]
+    }
+    assert results[1]["status"] == "created"
+    with schema_context(clinic_a.schema_name):
+        assert not Review.objects.filter(external_id="g-2").exists()
+        assert not Source.objects.filter(kind="facebook").exists()
+
+
+def test_an_idempotency_key_too_long_is_a_400_naming_the_header(api, clinic_a):
+    before = count(clinic_a)
+
+    response = post(api("key_a"), item(1), HTTP_IDEMPOTENCY_KEY="k" * 1000)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "Idempotency-Key is longer than 200 characters.",
+        "code": "invalid",
+        "fields": {"Idempotency-Key": ["At most 200 characters (got 1,000)."]},
+    }
+    assert count(clinic_a) == before

@@ -184,6 +184,25 @@ def test_a_bad_filter_is_a_400_naming_it(world, api, query, field):
         assert response.json()["fields"] == {"clinic": ["No such clinic in this agency."]}
 
 
+@pytest.mark.parametrize(
+    ("query", "fields"),
+    [
+        ("created_from=2026-11-02T00:00:00Z&created_to=2026-11-01T00:00:00Z",
+         {"created_to": ["The end of the date range is before its start."]}),
+        ("action=redact&action=delete", {"action": ["Give one value."]}),
+    ],
+    ids=["reversed-range", "two-actions"],
+)  # fmt: skip
+def test_a_reversed_range_or_a_value_given_twice_is_a_400_naming_it(world, api, query, fields):
+    response = api("key_alpha").get(f"{URL}?{query}")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Invalid input.", "code": "invalid", "fields": fields}
+
+
+def test_the_list_takes_format_as_every_list_does(world, api):
+    assert api("key_alpha").get(URL, {"format": "json"}).status_code == 200
+
+
 def test_a_clinic_known_only_from_the_log_still_filters(reese, api, clinic_b):
     crm = api("key_alpha")
     first = _body(reese, items=[{"clinic": "clinic-b", "review_id": reese["b"].pk}])
@@ -207,8 +226,8 @@ def test_a_clinic_known_only_from_the_log_still_filters(reese, api, clinic_b):
         ({"items": [{"clinic": "clinic-c", "review_id": 1}]}, {"items"}),  # another agency's
         ({"items": [{"clinic": "no-such-clinic", "review_id": 1}]}, {"items"}),
         ({"items": [{"clinic": "clinic-a", "review_id": 999999}]}, {"items"}),
-        ({"items": [{"clinic": "clinic-a"}]}, {"items"}),
-        ({"items": [{"clinic": "clinic-a", "review_id": "one"}]}, {"items"}),
+        ({"items": [{"clinic": "clinic-a"}]}, {"items[0].review_id"}),
+        ({"items": [{"clinic": "clinic-a", "review_id": "one"}]}, {"items[0].review_id"}),
         ({"items": "clinic-a:1"}, {"items"}),
         ({"items": [{"clinic": "clinic-a", "review_id": 1}] * 501}, {"items"}),
         ({"colour": "red"}, {"colour"}),  # an unknown field
@@ -382,3 +401,128 @@ def test_an_item_whose_text_names_the_person_may_be_removed(reese, api, clinic_a
     with schema_context(clinic_a.schema_name):
         naming.refresh_from_db()
     assert naming.redacted_at is not None and naming.text == REDACTED_TEXT
+
+
+# --- walk 11 F14: an unknown agency, and a request sent twice -----------------------------------
+
+
+@pytest.mark.parametrize("who", ["key:key_alpha", "alpha_manager"])
+def test_an_unknown_agency_is_a_400_on_agency_and_another_agency_a_403(
+    reese, world, login, api, clinic_a, clinic_b, who
+):
+    client = api("key_alpha") if who.startswith("key:") else login(who)
+    for agency, status, answer in [
+        ("nope", 400, {"agency": ["No such agency."]}),
+        ("beta", 403, None),  # an agency that exists, not the caller's
+    ]:
+        made = client.post(URL, _body(reese, agency=agency), content_type="application/json")
+        listed = client.get(URL, {"agency": agency})
+        found = client.get(f"{URL}matches/", {"author": "reese", "agency": agency})
+        assert [made.status_code, listed.status_code, found.status_code] == [status] * 3, agency
+        if answer is not None:
+            assert made.json()["fields"] == listed.json()["fields"] == answer
+            assert made.json()["detail"] == "Nothing was removed: correct the fields marked."
+        else:
+            assert made.json()["code"] == "permission_denied"
+    assert _untouched(clinic_a, clinic_b, reese)
+
+
+def test_a_caller_who_may_not_is_refused_whatever_agency_it_names(reese, keys, clinic_a, clinic_b):
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {keys['alpha_read']}")
+    made = client.post(URL, _body(reese, agency="nope"), content_type="application/json")
+    assert made.status_code == 403 and "agency key" in made.json()["detail"]
+    assert _untouched(clinic_a, clinic_b, reese)
+
+
+def _hooks(*clinics) -> int:
+    total = 0
+    for clinic in clinics:
+        with schema_context(clinic.schema_name):
+            total += WebhookDelivery.objects.count()
+    return total
+
+
+@pytest.fixture
+def told(clinic_a, clinic_b, settings):
+    """Subscriptions in both clinics that are told of every privacy request."""
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+    for clinic in (clinic_a, clinic_b):
+        with schema_context(clinic.schema_name):
+            subscription_create(
+                url="http://127.0.0.1:9/privacy",
+                events=["privacy_request.received", "privacy_request.completed"],
+            )
+
+
+def test_the_same_redaction_sent_twice_is_refused_naming_the_item_and_the_request(
+    reese, api, told, clinic_a, clinic_b
+):
+    crm = api("key_alpha")
+    first = crm.post(URL, _body(reese), content_type="application/json")
+    assert first.status_code == 201, first.content
+    request_id = first.json()["id"]
+    day = PrivacyRequest.objects.get().created_at.date().isoformat()
+    hooks = _hooks(clinic_a, clinic_b)
+    assert hooks == 4  # received and completed, in each clinic
+
+    # when the CRM sends it again (a retry, a double click)
+    again = crm.post(URL, _body(reese), content_type="application/json")
+
+    # then it is a 400 naming each item, with the request that removed it, and nothing more is
+    # stored, logged or announced
+    assert again.status_code == 400, again.content
+    assert again.json()["fields"] == {
+        "items": [
+            f"Item #{reese['a'].pk} at Clinic A was already removed on {day} by request "
+            f"{request_id}: leave it out.",
+            f"Item #{reese['a_mention'].pk} at Clinic A was already removed on {day} by request "
+            f"{request_id}: leave it out.",
+            f"Item #{reese['b'].pk} at Clinic B was already removed on {day} by request "
+            f"{request_id}: leave it out.",
+        ]
+    }
+    assert PrivacyRequest.objects.count() == 1
+    assert _hooks(clinic_a, clinic_b) == hooks
+
+
+def test_one_item_removed_already_refuses_the_whole_request(reese, api, told, clinic_a, clinic_b):
+    crm = api("key_alpha")
+    first = _body(reese, items=[{"clinic": "clinic-b", "review_id": reese["b"].pk}])
+    assert crm.post(URL, first, content_type="application/json").status_code == 201
+
+    response = crm.post(URL, _body(reese), content_type="application/json")
+
+    assert response.status_code == 400
+    [message] = response.json()["fields"]["items"]
+    assert message.startswith(f"Item #{reese['b'].pk} at Clinic B was already removed on ")
+    # the items not removed before are not removed now either
+    with schema_context(clinic_a.schema_name):
+        assert not Review.objects.filter(pk=reese["a"].pk, redacted_at__isnull=False).exists()
+    assert PrivacyRequest.objects.count() == 1 and _hooks(clinic_a, clinic_b) == 2
+
+
+def test_a_redacted_item_may_still_be_deleted_once(reese, api, clinic_b):
+    crm = api("key_alpha")
+    item = [{"clinic": "clinic-b", "review_id": reese["b"].pk}]
+    redacted = crm.post(URL, _body(reese, items=item), content_type="application/json")
+    assert redacted.status_code == 201
+
+    deleted = crm.post(
+        URL, _body(reese, items=item, action="delete"), content_type="application/json"
+    )
+    twice = crm.post(
+        URL, _body(reese, items=item, action="delete"), content_type="application/json"
+    )
+
+    assert deleted.status_code == 201, deleted.content
+    with schema_context(clinic_b.schema_name):
+        assert Review.objects.get(pk=reese["b"].pk).is_deleted
+    assert twice.status_code == 400
+    row = PrivacyRequest.objects.get(pk=deleted.json()["id"])
+    assert twice.json()["fields"] == {
+        "items": [
+            f"Item #{reese['b'].pk} at Clinic B was already deleted on "
+            f"{row.created_at.date().isoformat()} by request {row.pk}: leave it out."
+        ]
+    }
+    assert PrivacyRequest.objects.count() == 2

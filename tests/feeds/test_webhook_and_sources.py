@@ -1,10 +1,11 @@
 import json
 import time
 
+import pytest
 from django.test import Client
 from django_tenants.utils import schema_context
 
-from feeds.models import Review, Source
+from feeds.models import Review, Source, WebhookReceipt
 from feeds.services import webhook_signature
 
 
@@ -18,8 +19,8 @@ def make_webhook_source(login):
     return response.json()
 
 
-def deliver(source, body: dict, *, secret=None, ts=None, client=None):
-    raw = json.dumps(body).encode()
+def deliver(source, body, *, secret=None, ts=None, client=None):
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     ts = int(time.time()) if ts is None else ts
     signature = webhook_signature(secret or source["webhook_secret"], ts, raw)
     return (client or Client()).post(
@@ -56,10 +57,78 @@ def test_bad_or_stale_signatures_change_nothing(login, clinic_a):
     stale = deliver(source, {"items": [ITEM]}, ts=int(time.time()) - 3600)
     missing = Client().post(source["webhook_url"], data=b"{}", content_type="application/json")
     assert (wrong.status_code, wrong.json()["code"]) == (400, "bad_signature")
+    assert wrong.json()["fields"] == {"X-Carewatch-Signature": ["Signature does not match."]}
     assert (stale.status_code, stale.json()["code"]) == (400, "stale_signature")
+    assert list(stale.json()["fields"]) == ["X-Carewatch-Signature"]
     assert missing.status_code == 400
+    assert missing.json() == {
+        "detail": "Missing X-Carewatch-Signature header.",
+        "code": "bad_signature",
+        "fields": {"X-Carewatch-Signature": ["Missing X-Carewatch-Signature header."]},
+    }
     with schema_context(clinic_a.schema_name):
         assert not Review.objects.filter(external_id="hg-1").exists()
+
+
+def test_a_list_of_items_is_read_as_a_batch(login, clinic_a):
+    source = make_webhook_source(login)
+
+    response = deliver(source, [ITEM, {**ITEM, "external_id": "hg-2"}])
+
+    assert response.status_code == 200
+    assert [r["status"] for r in response.json()["results"]] == ["created", "created"]
+    with schema_context(clinic_a.schema_name):
+        assert Review.objects.filter(source_id=source["id"]).count() == 2
+
+
+SHAPE = 'Send {"items": [...]}, a list of items or one item.'
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "fields"),
+    [
+        ("hello", "invalid", {"body": [SHAPE]}),
+        (5, "invalid", {"body": [SHAPE]}),
+        ({}, "invalid", {"items": ["This field is required."]}),
+        ({"items": {}}, "invalid", {"items": ["Expected a list of items."]}),
+        ([], "invalid", {"items": ["The batch is empty."]}),
+        ([ITEM] * 1001, "invalid", {"items": ["At most 1,000 items (got 1,001)."]}),
+        (b"{nope", "parse_error", {"body": ["The body is not valid JSON (line 1, column 2)."]}),
+        (b"\xff{}", "parse_error", {"body": ["The body is not UTF-8."]}),
+    ],
+    ids=["string", "number", "empty-object", "items-object", "empty-list", "over-1000",
+         "not-json", "not-utf8"],
+)  # fmt: skip
+def test_a_body_that_is_not_items_is_a_400_naming_the_field_and_stores_nothing(
+    login, clinic_a, body, code, fields
+):
+    source = make_webhook_source(login)
+
+    response = deliver(source, body)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == code
+    assert response.json()["fields"] == fields
+    with schema_context(clinic_a.schema_name):
+        assert not Review.objects.filter(source_id=source["id"]).exists()
+        assert not WebhookReceipt.objects.filter(source_id=source["id"]).exists()
+
+
+def test_a_value_that_cannot_be_stored_rejects_its_item_alone(login, clinic_a):
+    source = make_webhook_source(login)
+    body = {"items": [{**ITEM, "text": "a\x00b"}, {**ITEM, "external_id": "hg-2", "likes": 10**30}]}
+    body["items"].append({**ITEM, "external_id": "hg-3"})
+
+    response = deliver(source, body)
+
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "rejected", "created"]
+    assert list(results[0]["fields"]) == ["text"] and list(results[1]["fields"]) == ["likes"]
+    with schema_context(clinic_a.schema_name):
+        assert list(Review.objects.filter(source_id=source["id"]).values_list("external_id")) == [
+            ("hg-3",)
+        ]
 
 
 def test_webhook_for_unknown_clinic_or_source_is_404(login):

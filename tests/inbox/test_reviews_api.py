@@ -79,6 +79,35 @@ def test_bad_filters_are_400_with_field_messages(inbox, api):
     assert set(response.json()["fields"]) == {"rating", "source", "published_from"}
 
 
+@pytest.mark.parametrize(
+    ("query", "fields"),
+    [
+        ("published_from=2026-10-04T00:00:00Z&published_to=2026-10-02T00:00:00Z",
+         {"published_to": ["The end of the date range is before its start."]}),
+        ("rating=1&rating=2", {"rating": ["Give one value."]}),
+        ("source=google&source=yelp", {"source": ["Give one value."]}),
+    ],
+    ids=["reversed-range", "two-ratings", "two-sources"],
+)  # fmt: skip
+def test_a_reversed_range_or_a_value_given_twice_is_a_400_naming_it(inbox, api, query, fields):
+    response = api("key_a").get(f"/clinics/clinic-a/api/v1/reviews/?{query}")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Invalid input.", "code": "invalid", "fields": fields}
+
+
+@pytest.mark.parametrize(
+    ("published_to", "expected"),
+    [("2026-10-03T00:00:00Z", []), ("2026-10-03T00:00:01Z", ["c"])],
+)
+def test_the_end_of_the_range_is_exclusive_and_may_be_its_start(inbox, api, published_to, expected):
+    body = api("key_a").get(
+        "/clinics/clinic-a/api/v1/reviews/",
+        {"published_from": "2026-10-03T00:00:00Z", "published_to": published_to},
+    )
+    assert body.status_code == 200
+    assert [r["external_id"] for r in body.json()["results"]] == expected
+
+
 def test_cursor_pagination_walks_every_review_once(inbox, api):
     client = api("key_a")
     body = client.get("/clinics/clinic-a/api/v1/reviews/?page_size=3").json()

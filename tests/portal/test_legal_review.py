@@ -19,10 +19,12 @@ def _url(clinic, path=""):
 
 
 def _blocked_draft(clinic, world):
+    """A reply the privacy check blocks, which its writer submitted: it waits for legal."""
     review = review_in(clinic, "csv", text="They lost my chart.")
     with schema_context(clinic.schema_name):
         w = access_for(world.users["alpha_writer"], clinic)
-        return reply_services.reply_draft_create(review_id=review.pk, access=w, text=BLOCK_TEXT)
+        draft = reply_services.reply_draft_create(review_id=review.pk, access=w, text=BLOCK_TEXT)
+        return reply_services.reply_submit(draft_id=draft.pk, access=w)
 
 
 def test_legal_overrides_in_the_portal_and_the_approver_sees_the_reason(clinic_a, world, login):
@@ -140,7 +142,10 @@ def test_legal_keeps_the_block_and_sends_the_text_back_to_its_writer(clinic_a, w
         assert entry.comment == comment and entry.actor_name == "A Legal"
     assert "Nothing waits for you." in legal.get(_url(clinic_a, "review/")).content.decode()
     told = Notification.objects.get(user=world.users["alpha_writer"], kind="sent_back")
-    assert "was sent back at the legal review" in told.title
+    assert told.title == (
+        "A Legal kept the privacy block on your reply to a 2★ CSV import review: change the text"
+    )
+    assert told.open
     assert not Notification.objects.filter(
         user=world.users["a_legal"], ref=f"reply:{draft.pk}", open=True
     ).exists()
@@ -156,10 +161,13 @@ def test_legal_keeps_the_block_and_sends_the_text_back_to_its_writer(clinic_a, w
                                                       "action": "send_back", "comment": comment})  # fmt: skip
     assert again.status_code == 409
 
-    # a new version, still blocked, asks legal again
+    # a new version, still blocked, asks legal again once its writer submits it
     with schema_context(clinic_a.schema_name):
         w = access_for(world.users["alpha_writer"], clinic_a)
         reply_services.reply_draft_update(draft_id=draft.pk, access=w, text=BLOCK_TEXT + " Again.")
+    assert "Nothing waits for you." in legal.get(_url(clinic_a, "review/")).content.decode()
+    with schema_context(clinic_a.schema_name):
+        reply_services.reply_submit(draft_id=draft.pk, access=w)
     assert (
         f'id="send-back-reply-{draft.pk}"' in legal.get(_url(clinic_a, "review/")).content.decode()
     )

@@ -119,8 +119,8 @@ def test_approve_and_reject_with_a_comment_go_through_the_workflow(waiting, worl
     # (its source is a CSV import: the approver is told the agency posts it by hand, not
     # "published", and not "to post by hand" as if it were theirs to do)
     assert (
-        "Approved. csv source cannot take it from Carewatch. Your agency posts it there by hand; "
-        "nothing is needed from you." in fragment
+        "Approved. csv source takes no replies posted automatically. Your agency posts it "
+        "there by hand; nothing is needed from you." in fragment
     )
     assert f'id="card-reply-{second.pk}"' in fragment and "data-focus-after-swap" in fragment
     # a rejection without a comment is refused and changes nothing

@@ -65,7 +65,8 @@ def test_the_pdf_carries_the_brand_and_the_months_figures(november, tmp_path):
     # (the layout wraps a long label onto a second line: "received" follows the value)
     assert "Reviews and mentions 3 (+3 on October 2026)" in text
     assert "Average rating 4.00 of 5 from 3 ratings" in text
-    assert "Answered 2 of 3 (67 %): 0 through Carewatch, 2 on the platform directly or" in text
+    assert f"Answered 2 of 3 (67 %): 0 through {AGENCY_NAME}, 2 on the platform" in text
+    assert "Carewatch" not in text  # the client reads it: the agency's brand only
     assert "Response time no reply with a known reply time in this period" in text
     assert "Response time is measured only where the reply time is known" in text
     assert "Items per week, by sentiment" in text

@@ -338,7 +338,8 @@ def test_a_bad_filter_is_named_never_ignored(decided, login, params, field, word
 def test_a_person_it_cannot_read_is_said_with_the_forms_it_takes(decided, login):
     answer = login("alpha_manager").get(API, {"person": "bob"})
     assert answer.json()["fields"]["person"] == [
-        "Give a person as “user:<id>” or an API key as “api-key:<prefix>”."
+        "Give a person as “user:<id>”, an API key as “api-key:<prefix>” or a part of Carewatch "
+        "as “system:<part>”."
     ]
 
 

@@ -218,7 +218,8 @@ def test_with_no_fact_and_no_pinned_statement_the_claim_is_answered_with_a_reply
     waiting = writer.get(f"{BASE}/inbox/").content.decode()
     hint = waiting[waiting.index('data-testid="answer-hint"') :]
     hint = hint[: hint.index("</p>")]
-    assert "on the fact sheet to be confirmed by a manager before a reply may cite" in hint
+    assert "on the fact sheet to be confirmed before a reply may cite" in hint
+    assert "The clinic attests its own medical and safety facts" in hint
     assert "No fact on the fact sheet" not in hint
 
     # when the writer answers with a reply, every mention gets a draft the guard lets through

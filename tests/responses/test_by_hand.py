@@ -45,6 +45,7 @@ from tests.responses.test_batches import _claim, approved_batch
 from tests.responses.test_delivery import _approved, _facebook_review, _item
 
 SETUP = Actor.of_system("test", "Setup")  # who changes the settings a test sets up
+POSTED = {"url": "https://example.org/posted-by-hand"}  # where a person posted it
 
 BY_HAND = (
     "Google Business Profile replies are posted by hand here: copy the reply, post it, then "
@@ -156,7 +157,7 @@ def test_four_replies_on_a_channel_nobody_can_connect_here_wait_to_be_posted_by_
     writer = as_user("alpha_writer", clinic_a)
     for item_id in ids[:3]:
         with capture(execute=True):
-            assert writer.post(f"outbox/{item_id}/mark-posted/", {}).status_code == 200
+            assert writer.post(f"outbox/{item_id}/mark-posted/", POSTED).status_code == 200
     _run_notices(clinic_a, queued, capture)
     assert {n.title for n in open_rows.all()} == {
         "1 reply waits to be posted by hand on google source"
@@ -173,7 +174,7 @@ def test_four_replies_on_a_channel_nobody_can_connect_here_wait_to_be_posted_by_
     assert {m.to[0] for m in mailoutbox} == {users["alpha_writer"].email}
     # and once none waits, the notice leaves everyone's banner
     with capture(execute=True):
-        writer.post(f"outbox/{ids[3]}/mark-posted/", {})
+        writer.post(f"outbox/{ids[3]}/mark-posted/", POSTED)
     _run_notices(clinic_a, queued, capture)
     assert not Notification.objects.filter(ref=ref, open=True).exists()
 
@@ -351,8 +352,8 @@ def test_a_batch_tells_its_writer_once_per_outcome_not_once_per_mention(
     _run_notices(clinic_a, queued, capture)
     [mail] = mailoutbox
     assert mail.to == [world.users["alpha_writer"].email]
-    assert mail.subject.startswith("[Clinic A] Your replies to the claim “")
-    assert mail.subject.endswith("” are being published")
+    assert mail.subject.startswith("[Clinic A] Your 3 replies to the claim “")
+    assert mail.subject.endswith("” were published: all 3 posted by Carewatch")
 
 
 def test_before_the_last_approval_the_channel_reads_as_posted_by_hand(not_set_up, clinic_a):

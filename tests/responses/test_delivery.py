@@ -35,6 +35,7 @@ from tests.feeds.fake_platforms import FakePlatforms
 from tests.responses.conftest import OK_TEXT, review_in
 
 SETUP = Actor.of_system("test", "Setup")  # who changes the settings a test sets up
+POSTED = {"url": "https://example.org/posted-by-hand"}  # where a person posted it
 
 FB_TEXT = "They reuse needles at this clinic!"
 
@@ -450,7 +451,7 @@ def test_the_dashboard_row_counts_failed_deliveries(platforms, clinic_a, as_user
     assert 'data-testid="failed-deliveries">1</span>' in page
     assert '1</strong> <a href="#dashboard">failed delivery</a>' in page
     # fixed by hand: the count goes back to 0
-    as_user("alpha_writer", clinic_a).post(f"outbox/{item_id}/mark-posted/", {})
+    as_user("alpha_writer", clinic_a).post(f"outbox/{item_id}/mark-posted/", POSTED)
     clinic_snapshot_refresh(clinic=clinic_a)
     assert ClinicSnapshot.objects.get(clinic=clinic_a).failed_deliveries == 0
 
@@ -617,7 +618,7 @@ def test_a_failing_batch_tells_its_approvers_once_not_once_per_mention(
 
     # and the notice stays until the last failed reply of the batch is posted
     for i in ids[:2]:
-        writer.post(f"outbox/{i}/mark-posted/", {})
+        writer.post(f"outbox/{i}/mark-posted/", POSTED)
     assert Notification.objects.filter(ref=ref, open=True).count() == 2
-    writer.post(f"outbox/{ids[2]}/mark-posted/", {})
+    writer.post(f"outbox/{ids[2]}/mark-posted/", POSTED)
     assert not Notification.objects.filter(ref=ref, open=True).exists()

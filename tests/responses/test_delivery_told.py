@@ -30,6 +30,7 @@ from tests.responses.test_batches import CLAIM, _flag
 from tests.responses.test_delivery import _approved
 
 BASE = "/clinics/clinic-a"
+POSTED = {"url": "https://example.org/posted-by-hand"}  # where a person posted it
 # the batch's writer hears once per batch and outcome, for information
 WRITER_SUBJECT = (
     "[Clinic A] Some of your replies to the claim “Riverside Family Dental reuses needles” were "
@@ -121,11 +122,11 @@ def test_the_batch_card_shows_its_channels_before_approving_and_the_result_count
     assert 'x source (2 replies): <span class="pill neutral">posted by hand</span>' in plan
     assert 'instagram source (1 reply): <span class="pill neutral">posted by hand</span>' in plan
     assert (
-        "Carewatch cannot post there: your agency posts these replies there by hand once you "
+        "It takes no automatic posts: your agency posts these replies there by hand once you "
         "approve; nothing is needed from you." in plan
     )
     assert (
-        "Carewatch cannot post there: your agency posts the reply there by hand once you "
+        "It takes no automatic posts: your agency posts the reply there by hand once you "
         "approve; nothing is needed from you." in plan
     )
     # no connector internals and nothing for the client to post
@@ -247,7 +248,7 @@ def test_every_failed_channel_of_a_batch_is_told_once_with_counts_and_the_claims
     # when the Facebook replies are posted by hand, only Facebook's notice closes
     writer = as_user("alpha_writer", clinic_a)
     for item_id in by_source["facebook"]:
-        assert writer.post(f"outbox/{item_id}/mark-posted/", {}).status_code == 200
+        assert writer.post(f"outbox/{item_id}/mark-posted/", POSTED).status_code == 200
     assert not Notification.objects.filter(ref=refs["facebook"], open=True).exists()
     assert Notification.objects.filter(ref=refs["google"], open=True).count() == 2
 

@@ -56,40 +56,64 @@ def test_each_step_tells_its_people_and_closes_the_previous_one(
     assert _open(ref) == {}
 
 
-def test_a_guard_block_tells_legal_until_legal_overrides(
+def test_a_guard_block_tells_legal_once_its_writer_submits_it_until_legal_overrides(
     clinic_a, as_user, mailoutbox, django_capture_on_commit_callbacks
 ):
     review = review_in(clinic_a)
     writer = as_user("alpha_writer", clinic_a)
+    # saved, not submitted: legal is asked nothing
     with django_capture_on_commit_callbacks(execute=True):
         draft = writer.post("drafts/", {"review_id": review.pk, "text": BLOCK_TEXT}).json()
+    assert _open(f"reply:{draft['id']}") == {}
+    assert mailoutbox == []
+    # submitted: it stays a draft, and legal is asked to lift the block
+    with django_capture_on_commit_callbacks(execute=True):
+        submitted = writer.post(f"drafts/{draft['id']}/submit/")
+    assert submitted.status_code == 200, submitted.json()
+    assert submitted.json()["status"] == "draft"
     assert _open(f"reply:{draft['id']}") == {"a_legal@clinics.test": "legal"}
     [mail] = mailoutbox
     assert "legal review needed" in mail.subject
     assert f"/clinics/{clinic_a.slug}/portal/review/#card-reply-{draft['id']}" in mail.body
     reason = "The reviewer published their own chart details; approved by counsel."
     as_user("a_legal", clinic_a).post(f"drafts/{draft['id']}/override/", {"reason": reason})
-    assert _open(f"reply:{draft['id']}") == {}
+    # legal's notice is done; now it waits for its writer, to submit it
+    assert _open(f"reply:{draft['id']}") == {"writer@alpha.test": "block_lifted"}
 
 
-def test_legal_is_told_once_while_a_draft_stays_blocked_however_often_it_is_saved(
+def test_legal_is_asked_once_and_a_clean_version_tells_legal_it_is_no_longer_needed(
     clinic_a, as_user, mailoutbox, django_capture_on_commit_callbacks
 ):
     review = review_in(clinic_a)
     writer = as_user("alpha_writer", clinic_a)
     with django_capture_on_commit_callbacks(execute=True):
         draft = writer.post("drafts/", {"review_id": review.pk, "text": BLOCK_TEXT}).json()
-        for n in range(2):  # saved twice more, still blocked
+        for n in range(2):  # saved twice more, still blocked: nobody is asked
             answer = writer.patch(f"drafts/{draft['id']}/", {"text": f"{BLOCK_TEXT} ({n})"})
             assert answer.status_code == 200, answer.json()
-    # one e-mail and one open notice, not one per saved version
+    assert mailoutbox == [] and not Notification.objects.filter(ref=f"reply:{draft['id']}")
+    with django_capture_on_commit_callbacks(execute=True):
+        writer.post(f"drafts/{draft['id']}/submit/")
+        # submitting the same version again asks nobody twice
+        again = writer.post(f"drafts/{draft['id']}/submit/")
+    assert again.status_code == 409 and again.json()["code"] == "legal_asked"
     assert [m.to for m in mailoutbox] == [["a_legal@clinics.test"]]
-    assert _open(f"reply:{draft['id']}") == {"a_legal@clinics.test": "legal"}
     assert Notification.objects.filter(ref=f"reply:{draft['id']}").count() == 1
-    # changed to a text the guard passes: legal's notice is done
+    mailoutbox.clear()
+    # changed to a text the guard passes: legal's request closes, and legal is told why
     with django_capture_on_commit_callbacks(execute=True):
         writer.patch(f"drafts/{draft['id']}/", {"text": OK_TEXT})
     assert _open(f"reply:{draft['id']}") == {}
+    closed = Notification.objects.get(ref=f"reply:{draft['id']}")
+    assert (closed.open, closed.email_pending) == (False, False)
+    no_longer = (
+        "A reply to a 2★ Google Business Profile review no longer needs your legal review: "
+        "version 4 passes the privacy check"
+    )
+    assert closed.title == no_longer
+    [mail] = mailoutbox
+    assert mail.to == ["a_legal@clinics.test"] and mail.subject == f"[Clinic A] {no_longer}"
+    assert "Nothing for you to do." in mail.body
 
 
 def test_a_text_sent_back_tells_its_writer_who_sent_it_back_and_why(

@@ -104,6 +104,33 @@ def test_template_library_has_the_builtins_and_the_clinics_own(clinic_a, as_user
 
 
 @pytest.mark.parametrize(
+    ("path", "query", "fields"),
+    [
+        ("reply-templates/", {"category": "thanks"},
+         {"category": ['"thanks" is not a valid choice. Choose one of: acknowledge, thank, '
+                       "move_private, factual_correction, apology."]}),
+        ("reply-templates/", {"category": ["thank", "apology"]},
+         {"category": ["Give one value."]}),
+        ("drafts/", {"status": "sent"},
+         {"status": ['"sent" is not a valid choice. Choose one of: draft, pending_agency, '
+                     "pending_legal, pending_clinician, pending_client, changes_requested, "
+                     "approved, published, unpinned, discarded."]}),
+        ("drafts/", {"review_id": ["1", "2"]}, {"review_id": ["Give one value."]}),
+        ("audit/", {"object_type": "replies"},
+         {"object_type": ['"replies" is not a valid choice. Choose one of: reply, statement, '
+                          "outbox, private_conversation, fact, template, settings."]}),
+    ],
+    ids=["template-category", "two-categories", "draft-status", "two-reviews", "audit-type"],
+)  # fmt: skip
+def test_a_filter_value_the_list_cannot_use_is_a_400_naming_the_choices(
+    clinic_a, as_user, path, query, fields
+):
+    response = as_user("alpha_writer", clinic_a).get(path, **query)
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Invalid input.", "code": "invalid", "fields": fields}
+
+
+@pytest.mark.parametrize(
     ("label", "topics", "flags", "category"),
     [
         ("positive", (), (), "thank"),

@@ -10,6 +10,7 @@ from django_tenants.utils import schema_context
 from core.crypto import encrypt_json
 from feeds.models import Review
 from responses.models import AuditEntry, OutboxItem, ReplyDraft
+from responses.services.replies import reply_override_refuse
 from responses.tasks import outbox_deliver_task
 from tests.responses.conftest import (
     BLOCK_TEXT,
@@ -211,11 +212,11 @@ def test_blocked_draft_goes_nowhere_until_legal_overrides_with_a_reason(
     assert draft["guard"]["blocked"] is True
     assert any(f["kind"] == "patient_confirmation" for f in draft["guard"]["findings"])
 
-    # then it cannot be submitted
-    refused = writer.post(f"drafts/{draft['id']}/submit/")
-    assert refused.status_code == 422
-    assert refused.json()["code"] == "guard_blocked"
-    assert "reviewed your chart" in " ".join(refused.json()["fields"]["text"])
+    # then submitting it does not send it for approval: it asks legal, and stays a draft
+    asked = writer.post(f"drafts/{draft['id']}/submit/")
+    assert asked.status_code == 200, asked.json()
+    assert (asked.json()["status"], asked.json()["route"]) == ("draft", [])
+    assert asked.json()["audit"][-1]["action"] == "legal_asked"
 
     # and only the legal role may override it, with a reason
     assert writer.post(f"drafts/{draft['id']}/override/", {"reason": "x" * 20}).status_code == 403
@@ -249,7 +250,7 @@ def test_blocked_draft_goes_nowhere_until_legal_overrides_with_a_reason(
     assert len(platforms.requests_for("google", method="PUT")) == 1
 
 
-def test_an_override_covers_only_the_version_it_was_given_for(clinic_a, as_user):
+def test_an_override_covers_only_the_version_it_was_given_for(clinic_a, as_user, access_of):
     review = review_in(clinic_a)
     writer = as_user("alpha_writer", clinic_a)
     draft_id = writer.post("drafts/", {"review_id": review.pk, "text": BLOCK_TEXT}).json()["id"]
@@ -259,7 +260,17 @@ def test_an_override_covers_only_the_version_it_was_given_for(clinic_a, as_user)
     edited = writer.patch(f"drafts/{draft_id}/", {"text": BLOCK_TEXT + " Thanks."}).json()
     assert edited["guard"]["blocked"] is True
     assert edited["override"]["current"] is False
-    assert writer.post(f"drafts/{draft_id}/submit/").status_code == 422
+    # submitted, the new version goes to legal again, not for approval
+    submitted = writer.post(f"drafts/{draft_id}/submit/").json()
+    assert (submitted["status"], submitted["audit"][-1]["action"]) == ("draft", "legal_asked")
+    # and once legal kept its block, submitting that version again is refused (422)
+    with schema_context(clinic_a.schema_name):
+        reply_override_refuse(
+            draft_id=draft_id, access=access_of("a_legal", clinic_a), comment="Take the chart out."
+        )
+    refused = writer.post(f"drafts/{draft_id}/submit/")
+    assert (refused.status_code, refused.json()["code"]) == (422, "guard_blocked")
+    assert refused.json()["detail"].startswith("Legal kept the privacy block of this version")
 
 
 def test_health_details_add_the_clinician_step(clinic_a, as_user):

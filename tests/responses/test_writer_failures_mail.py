@@ -29,6 +29,7 @@ from tests.responses.conftest import OK_TEXT, review_in
 from tests.responses.test_delivery import _approved
 
 AUTHORS = ("Avery Q.", "Blake W.", "Casey Z.")
+POSTED = {"url": "https://example.org/posted-by-hand"}  # where a person posted it
 
 
 def _run_queued(clinic, queued, capture) -> list[str]:
@@ -229,7 +230,7 @@ def test_a_reply_posted_by_hand_before_the_burst_mail_is_still_listed_as_publish
             assert outbox_deliver(item_id=item_id) == "failed"
             outbox_failure_notify(item_id=item_id)
     # a manager posts the first by hand before the burst's e-mail goes
-    posted = as_user("alpha_manager", clinic_a).post(f"outbox/{ids[0]}/mark-posted/", {})
+    posted = as_user("alpha_manager", clinic_a).post(f"outbox/{ids[0]}/mark-posted/", POSTED)
     assert posted.status_code == 200
     mailoutbox.clear()
 

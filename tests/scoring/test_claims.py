@@ -4,17 +4,25 @@ from the live mentions; clustering twice changes nothing; the sweeper finds what
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from facts.defaults import DEFAULT_FACTS
 from facts.models import Fact
 from feeds.models import Review
 from scoring.claims import phrases
-from scoring.claims.selectors import claims_unclustered_ids, cluster_reviews, clusters_list
+from scoring.claims.selectors import (
+    claims_unclustered_ids,
+    cluster_reviews,
+    clusters_list,
+    facts_about_claim,
+)
 from scoring.claims.services import claim_of, claims_cluster
+from scoring.ml.claims import MYTHS_FILE
 from scoring.ml.engine import ScorerConfig, load_scorer
 from scoring.models import ClaimCluster, ClaimMention, ReviewScore
 from tests.responses.conftest import source_of
@@ -300,3 +308,134 @@ def test_a_false_claim_joining_a_cluster_from_an_earlier_batch_names_it(clinic_a
         assert cluster.misinformation
         assert cluster.title == "Riverside Family Dental reuses needles"
         assert "reus" in cluster.key_phrases and "cousin" not in cluster.key_phrases
+
+
+def _myth(slug: str, claim: str) -> dict:
+    """A misinformation flag citing a known myth of the library (the clinic's fact sheet not
+    confirmed yet), with its claim span."""
+    return {
+        "name": "misinformation",
+        "evidence": [claim],
+        "probability": 0.9,
+        "claim": {"text": claim, "start": 0, "end": len(claim)},
+        "contradicts": {"kind": "myth", "slug": slug, "statement": f"The {slug} correction.",
+                        "similarity": 0.7},
+    }  # fmt: skip
+
+
+NEEDLES = "Riverside Family Dental reuses needles."
+SHUT = "Health department should shut them down."
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["its-own-first", "its-own-last"])
+def test_a_mention_whose_flag_picked_another_sentence_joins_the_claim_it_repeats(
+    clinic_a, scorer, first
+):
+    # given 15 needle posts and one that also says the health department should shut the
+    # clinic down, so its flag cites the "inspections" myth for that sentence (as a walk-through
+    # found it: a 15-mention claim and a 1-mention claim "Health department should shut them
+    # down"), whichever of them arrives first in the batch
+    with schema_context(clinic_a.schema_name):
+        texts = [
+            f"{NEEDLES} Share this",
+            "Riverside Family Dental reuses needles!! disgusting",
+            "Just heard Riverside Family Dental reuses needles on patients.",
+        ]
+        posts = [
+            _mention(text, flags=[_myth("needles-reused", text.split(" Share")[0])],
+                     minutes=i + (0 if first else -20))
+            for i, text in enumerate(texts * 5)
+        ]  # fmt: skip
+        both = _mention(f"{NEEDLES} {SHUT}", flags=[_myth("inspections-never", SHUT)], minutes=-1)
+
+        claims_cluster(review_ids=[both.pk, *(p.pk for p in posts)], embed=scorer.embed)
+
+        # then the 16 posts are one claim, named and matched by the needles, not the inspections
+        [cluster] = ClaimCluster.objects.all()
+        assert cluster.mentions.count() == 16
+        assert cluster.title.startswith("Riverside Family Dental reuses needles")
+        assert cluster.contradicts["slug"] == "needles-reused" and cluster.misinformation
+        # and the post's claim in it is the sentence that repeats the claim
+        assert ClaimMention.objects.get(review=both).claim == NEEDLES
+
+
+def test_a_later_wave_that_repeats_an_answered_claims_words_joins_it(clinic_a):
+    # given a claim named by a long first mention, and a shorter copy of it
+    with schema_context(clinic_a.schema_name):
+        first = _mention("Riverside Family Dental reuses needles on patients, disgusting",
+                         flags=[_misinfo()])  # fmt: skip
+        copy = _mention("Riverside Family Dental reuses needles!!", flags=[_misinfo()], minutes=1)
+        claims_cluster(review_ids=[first.pk, copy.pk], embed=None)
+        claim = ClaimMention.objects.get(review=first).cluster
+        assert ClaimMention.objects.get(review=copy).cluster == claim
+        # when a second wave says it again in other words around it (its claim shares too few
+        # of the first mention's words to match the title alone)
+        again = "Still hearing Riverside Family Dental reuses needles."
+        wave = [
+            _mention(f"{again} Why is nobody doing anything?",
+                     flags=[_misinfo() | {"claim": again}], minutes=60 + i)
+            for i in range(4)
+        ]  # fmt: skip
+        claims_cluster(review_ids=[w.pk for w in wave], embed=None)
+        # then it joins the claim rather than starting "Still hearing …"
+        assert {ClaimMention.objects.get(review=w).cluster_id for w in wave} == {claim.pk}
+        assert ClaimCluster.objects.count() == 1
+
+
+def test_a_claim_quiet_for_months_is_not_joined_even_if_clustered_today(clinic_a):
+    # given an old complaint cluster: reviews published in September, clustered today (a
+    # history import)
+    with schema_context(clinic_a.schema_name):
+        calls = "Disappointing. Nobody returned my calls about my bill"
+        old = [_mention(calls, minutes=-80 * 24 * 60 + i) for i in range(3)]
+        claims_cluster(review_ids=[r.pk for r in old], embed=None)
+        september = ClaimMention.objects.get(review=old[0]).cluster
+        assert september.mentions.count() == 3
+        # when a new review says the same today
+        new = _mention(calls, minutes=10)
+        claims_cluster(review_ids=[new.pk], embed=None)
+        # then it starts a claim of its own: the September one is closed by publication
+        assert ClaimMention.objects.get(review=new).cluster_id != september.pk
+        # and a September review imported late still joins September's
+        late = _mention(calls, minutes=-80 * 24 * 60 + 30)
+        claims_cluster(review_ids=[late.pk], embed=None)
+        assert ClaimMention.objects.get(review=late).cluster_id == september.pk
+
+
+def test_repeating_a_claims_words_needs_two_of_them_and_not_a_denial():
+    ignore = phrases.name_words(CLINIC)
+
+    def words(text):
+        return phrases.key_phrases(text, ignore=ignore).words
+
+    assert phrases.repeats(words("Still hearing Riverside reuses needles"),
+                           words("Riverside Family Dental reuses needles!!"))  # fmt: skip
+    assert not phrases.repeats(words("So rude"), words("Rude!"))
+    assert not phrases.repeats(words("They reuse needles and gloves and masks and gowns"),
+                               words("reuses needles"))  # fmt: skip
+    assert phrases.against("They do NOT reuse needles.")
+    assert phrases.against("That needle story is a lie")
+    assert not phrases.against("Riverside Family Dental reuses needles.")
+    assert phrases.sentences("One. Two!  Three?\nFour") == ["One.", "Two!", "Three?", "Four"]
+
+
+def test_a_claim_is_offered_only_the_facts_about_it():
+    # given the default fact sheet, confirmed, and the shipped myth library's corrections
+    facts = [Fact(slug=f["slug"], title=f["title"], statement=f["statement"])
+             for f in DEFAULT_FACTS]  # fmt: skip
+    myths = {m["slug"]: m["correction"] for m in json.loads(MYTHS_FILE.read_text())}
+
+    def offered(contradicts):
+        return [f.slug for f in facts_about_claim(contradicts, facts)]
+
+    # the fact the claim contradicts, and only it
+    assert offered({"kind": "fact", "slug": "needles-single-use"}) == ["needles-single-use"]
+    # a known myth: the facts that say what its correction says
+    assert offered({"kind": "myth", "slug": "needles-reused",
+                    "statement": myths["needles-reused"]}) == ["needles-single-use"]  # fmt: skip
+    assert offered({"kind": "myth", "slug": "unlicensed-doctors",
+                    "statement": myths["unlicensed-doctors"]}) == ["licences"]  # fmt: skip
+    assert offered({"kind": "myth", "slug": "inspections-never",
+                    "statement": myths["inspections-never"]}) == []  # fmt: skip
+    # a complaint or an opinion contradicts nothing: no fact corrects it
+    assert offered({}) == [] and offered(None) == []

@@ -1,4 +1,6 @@
+from base64 import urlsafe_b64encode
 from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django_tenants.utils import schema_context
@@ -80,3 +82,72 @@ def test_bad_filters_get_field_messages(api, scored):
 def test_scores_of_another_clinic_are_not_reachable(api, scored):
     assert api("key_b").get(URL).status_code == 404
     assert api("key_b").get("/clinics/clinic-b/api/v1/scores/").json()["results"] == []
+
+
+CURSOR_REFUSED = {"cursor": ["Invalid cursor: use a `next` or `previous` link."]}
+
+
+def _cursor(text: str) -> str:
+    return urlsafe_b64encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        _cursor("p=xyz"),
+        _cursor("p=2026-12-05T18:44:27Z|174"),  # the position of a reviews list's cursor
+        _cursor("o=0&p=99999-01-01"),
+        _cursor("o=0&p=2026-12-05T18:44:27+99:00"),
+    ],
+    ids=["word", "reviews-position", "year-99999", "offset-99h"],
+)
+def test_a_forged_cursor_is_a_400_on_the_cursor(api, scored, cursor):
+    response = api("key_a").get(URL, {"cursor": cursor})
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "Invalid input.",
+        "code": "invalid",
+        "fields": CURSOR_REFUSED,
+    }
+
+
+def test_another_lists_cursor_is_a_400_on_the_cursor(api, scored):
+    client = api("key_a")
+    reviews_next = client.get("/clinics/clinic-a/api/v1/reviews/", {"page_size": 2}).json()["next"]
+    assert reviews_next is not None
+    foreign = parse_qs(urlsplit(reviews_next).query)["cursor"][0]
+    response = client.get(URL, {"cursor": foreign})
+    assert response.status_code == 400
+    assert response.json()["fields"] == CURSOR_REFUSED
+
+
+@pytest.mark.parametrize(
+    ("query", "fields"),
+    [
+        ("foo=1", {"foo": ["Unknown parameter."]}),
+        ("flags=legal_threat", {"flags": ["Unknown parameter."]}),  # a typo never copies all
+        ("flag=nope", {"flag": ['"nope" is not a valid choice. Choose one of: patient_safety, '
+                                "legal_threat, self_disclosed_health, misinformation, "
+                                "threat_abuse."]}),
+        ("topic=nope", {"topic": ['"nope" is not a valid choice. Choose one of: wait_time, '
+                                  "scheduling_access, staff_attitude, communication, "
+                                  "clinical_outcome, billing_insurance, cleanliness, "
+                                  "facilities_parking, pain_safety, privacy, "
+                                  "vaccines_misinformation, medication_prescriptions, "
+                                  "staffing_continuity, discharge_follow_up, "
+                                  "accessibility_language, family_carers, food_drink."]}),
+        ("sentiment=negative&sentiment=positive", {"sentiment": ["Give one value."]}),
+        ("review_id=1&review_id=2", {"review_id": ["Give one value."]}),
+    ],
+)  # fmt: skip
+def test_an_unknown_parameter_or_value_is_a_400_naming_it(api, scored, query, fields):
+    response = api("key_a").get(f"{URL}?{query}")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Invalid input.", "code": "invalid", "fields": fields}
+
+
+def test_paging_and_format_are_not_unknown(api, scored):
+    client = api("key_a")
+    body = client.get(URL, {"page_size": 2, "format": "json", "page": 1}).json()
+    assert len(body["results"]) == 2
+    assert client.get(body["next"]).status_code == 200

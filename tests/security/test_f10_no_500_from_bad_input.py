@@ -50,14 +50,6 @@ def test_the_findings_requests_answer_400_naming_the_field(world, login, api, cl
         (key.post("/clinics/clinic-a/api/v1/reviews/ingest/", DEEP, **json_post), "body"),
         (
             key.post(
-                "/clinics/clinic-a/api/v1/reviews/ingest/",
-                '{"items": [{"external_id": "x1", "text": "bad \\ud800"}]}',
-                **json_post,
-            ),
-            "items[0].text",
-        ),
-        (
-            key.post(
                 "/clinics/clinic-a/api/v1/private-conversations/",
                 {"subject": "a\x00b"},
                 **json_post,
@@ -69,6 +61,15 @@ def test_the_findings_requests_answer_400_naming_the_field(world, login, api, cl
         assert response.status_code == 400, response.content[:300]
         if field:
             assert field in response.json()["fields"], response.json()
+    # inside a pushed item, the same text rejects that item alone, naming the field
+    pushed = key.post(
+        "/clinics/clinic-a/api/v1/reviews/ingest/",
+        '{"items": [{"external_id": "x1", "text": "bad \\ud800"}]}',
+        **json_post,
+    )
+    assert pushed.status_code == 200, pushed.content[:300]
+    assert pushed.json()["results"][0]["status"] == "rejected"
+    assert "text" in pushed.json()["results"][0]["fields"]
 
 
 def test_a_page_form_with_unstorable_text_gets_a_page_that_says_what_to_do(login):

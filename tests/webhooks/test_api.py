@@ -171,6 +171,28 @@ def test_the_delivery_log_is_paginated_newest_first_and_filters_by_status(
     assert bad.status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("query", "fields"),
+    [
+        ("foo=1", {"foo": ["Unknown parameter."]}),
+        ("state=failed", {"state": ["Unknown parameter."]}),  # a typo never lists them all
+        ("status=failed&status=delivered", {"status": ["Give one value."]}),
+        ("status=lost", {"status": ['"lost" is not a valid choice. Choose one of: pending, '
+                                    "delivered, failed."]}),
+    ],
+)  # fmt: skip
+def test_the_delivery_log_refuses_what_it_cannot_use_naming_it(
+    login, clinic_a, receiver, query, fields
+):
+    manager = login("alpha_manager")
+    subscription_id = create(manager, receiver).json()["id"]
+    emit_review(clinic_a)
+    response = manager.get(f"{URL}{subscription_id}/deliveries/?{query}")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Invalid input.", "code": "invalid", "fields": fields}
+    assert manager.get(f"{URL}{subscription_id}/deliveries/?format=json").status_code == 200
+
+
 def test_replay_through_the_api_queues_a_new_delivery_after_commit(
     login, clinic_a, receiver, queued, django_capture_on_commit_callbacks
 ):
