@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from agency.models import Agency
+from clinics.models import Clinic
 from crisis.models import EventKind, Incident, IncidentEvent
 from crisis.timeline import review_timeline
 
@@ -17,9 +18,19 @@ BRAND = "Brightside Care Reviews"
 
 def test_the_clinics_copy_says_the_agencys_brand_where_the_product_acted(world, clinic_a):
     agency = Agency.objects.get(pk=clinic_a.agency_id)
+    before = agency.display_name
     agency.display_name = BRAND
     agency.save(update_fields=["display_name"])
-    clinic_a.agency = agency
+    try:
+        _the_clinics_copy_says_the_brand(
+            Clinic.objects.select_related("agency").get(pk=clinic_a.pk)
+        )
+    finally:
+        agency.display_name = before
+        agency.save(update_fields=["display_name"])
+
+
+def _the_clinics_copy_says_the_brand(clinic_a):
     now = timezone.now()
     with schema_context(clinic_a.schema_name):
         incident = Incident.objects.create(

@@ -24,9 +24,11 @@ def _row(html: str, slug: str) -> str:
 
 
 def _snap(clinic, **figures) -> None:
-    ClinicSnapshot.objects.update_or_create(
-        clinic=clinic,
-        defaults={"agency": clinic.agency, "refreshed_at": timezone.now(), **figures},
+    """The clinic's snapshot with exactly these figures (the others at their defaults, whatever
+    an earlier test of the same process left)."""
+    ClinicSnapshot.objects.filter(clinic=clinic).delete()
+    ClinicSnapshot.objects.create(
+        clinic=clinic, agency=clinic.agency, refreshed_at=timezone.now(), **figures
     )
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django_tenants.utils import schema_context
 
+from agency.branding import brand_name
 from feeds.models import Review, ReviewStatus
 from reports.selectors import month_parse, monthly_report
 from responses.models import ApprovalStatus, OutboxItem, OutboxKind, OutboxStatus, ReplyDraft
@@ -88,10 +89,12 @@ def test_response_time_only_where_the_reply_time_is_known_and_never_for_past_rev
         "target_counted": 2, "within_target": 2, "within_target_share": 1.0,
         "target_minutes": 1440,
     }  # fmt: skip
+    # the agency's brand as the report names it (another test may have branded clinic A's)
+    brand = brand_name(replies_of_each_kind.agency)
     assert basis == (
         "Response time is measured only where the reply time is known: 2 replies published "
-        "through Alpha Agency in this period, from the review's publication to the reply's. "
-        "Reviews answered on the platform directly, or before Alpha Agency, count as answered "
+        f"through {brand} in this period, from the review's publication to the reply's. "
+        f"Reviews answered on the platform directly, or before {brand}, count as answered "
         "but have no known reply time. Past reviews imported as history count as received "
         "but are left out of the response time and never count as late: they were written "
         "before the agency answered for the clinic (1 reply to them left out)."
