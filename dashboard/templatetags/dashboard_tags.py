@@ -174,6 +174,17 @@ def _plural(n: int, one: str = "", many: str = "s") -> str:
     return one if n == 1 else many
 
 
+def _alarm_pill(count: int, href: str, testid: str, label: str) -> SafeString | str:
+    """A count that asks for action (failed deliveries, SLA breaches): a red pill linking to
+    where it is acted on, "0" when there is none."""
+    if not count:
+        return "0"
+    return _html(
+        '<a href="{}" aria-label="{}"><span class="pill negative" data-testid="{}">{}</span></a>',
+        href, label, testid, count,
+    )  # fmt: skip
+
+
 def _severity_cell(s) -> str:
     if not s.top_severity_label:
         return mark_safe('<span class="muted">–</span>')  # noqa: S308 - constant
@@ -255,32 +266,16 @@ def _figure_cells(clinic, s) -> str:
         )
     else:
         approvals = "0"
-    failed = (
-        _html(
-            '<a href="{}outbox/#failed" aria-label="{} failed deliver{} at {}: open the outbox">'
-            '<span class="pill negative" data-testid="failed-deliveries">{}</span></a>',
-            base,
-            s.failed_deliveries,
-            _plural(s.failed_deliveries, "y", "ies"),
-            name,
-            s.failed_deliveries,
-        )
-        if s.failed_deliveries
-        else "0"
-    )
-    sla = (
-        _html(
-            '<a href="{}inbox/?sla=breached" aria-label="{} SLA breach{} at {}: open them in '
-            'the inbox"><span class="pill negative" data-testid="sla-breaches">{}</span></a>',
-            base,
-            s.sla_breaches,
-            _plural(s.sla_breaches, "", "es"),
-            name,
-            s.sla_breaches,
-        )
-        if s.sla_breaches
-        else "0"
-    )
+    n = s.failed_deliveries
+    failed = _alarm_pill(
+        n, f"{base}outbox/#failed", "failed-deliveries",
+        f"{n} failed deliver{_plural(n, 'y', 'ies')} at {name}: open the outbox",
+    )  # fmt: skip
+    n = s.sla_breaches
+    sla = _alarm_pill(
+        n, f"{base}inbox/?sla=breached", "sla-breaches",
+        f"{n} SLA breach{_plural(n, '', 'es')} at {name}: open them in the inbox",
+    )  # fmt: skip
     rating = (
         _html(
             '{}★ <span class="muted">({})</span>',
