@@ -52,3 +52,10 @@ class Actor:
 
 
 ANONYMOUS = Actor()
+
+
+def user_id_of(label: str) -> int | None:
+    """The id of the person an actor's stored `label` names ("user:5" → 5); None for an API
+    key, a part of Carewatch or anything else."""
+    kind, _, pk = label.partition(":")
+    return int(pk) if kind == "user" and pk.isdigit() else None

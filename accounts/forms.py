@@ -1,9 +1,15 @@
+import logging
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.core.exceptions import ValidationError
+from django.template.loader import render_to_string
 
 from accounts.services import SIGN_IN_FAILED, SignInThrottled, user_password_changed
 from core.branding import person_brand
+from core.mail import MailWithAlternatives
+
+logger = logging.getLogger(__name__)
 
 
 class LoginForm(AuthenticationForm):
@@ -83,18 +89,29 @@ class ResetRequestForm(PasswordResetForm):
     )
 
     def send_mail(
-        self, subject_template_name, email_template_name, context, from_email, *args, **kwargs
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
     ):
+        """Django's, through `core.mail` (the one message class, which every reader decodes)."""
         # in the brand the person knows (a clinic's people: their agency's, never "Carewatch")
         brand = person_brand(context["user"])
-        super().send_mail(
-            subject_template_name,
-            email_template_name,
-            {**context, "brand_name": brand.name},
-            brand.sender,
-            *args,
-            **kwargs,
-        )
+        context = {**context, "brand_name": brand.name}
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        body = render_to_string(email_template_name, context)
+        message = MailWithAlternatives(subject, body, brand.sender, [to_email])
+        if html_email_template_name is not None:
+            message.attach_alternative(
+                render_to_string(html_email_template_name, context), "text/html"
+            )
+        try:
+            message.send()
+        except Exception:  # as Django's: the page says the same whether the address exists
+            logger.exception("Failed to send password reset email to %s", context["user"].pk)
 
 
 class ResetSetPasswordForm(SetPasswordForm):

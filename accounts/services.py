@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -13,6 +14,7 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.audit import (  # noqa: F401 - security_event_record is this module's service
@@ -32,6 +34,8 @@ from accounts.selectors import (
 from core import fastcache
 from core.branding import person_brand
 from core.errors import DomainError, ValidationFailed
+from core.mail import Mail
+from core.text import one_line_problem
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +58,8 @@ def user_get_or_create(*, email: str, full_name: str, password: str | None = Non
             problems[field] = [f"At most {limit} characters (this is {len(value)})."]
     if problems:
         raise ValidationFailed("Too long.", fields=problems)
+    if problem := one_line_problem(full_name):  # names reach e-mails' subjects and greetings
+        raise ValidationFailed("Invalid name.", fields={"full_name": [problem]})
     user = User.objects.filter(email__iexact=email).first()
     if user is not None:
         return user
@@ -90,6 +96,14 @@ class SignInThrottled(DomainError):
 
 class OtpRequired(ValidationFailed):
     code = "otp_required"
+
+
+class OtpNotSetUp(DomainError):
+    """The password was right, but the person must use two-factor sign-in and has no
+    authenticator yet: a token needs one, and only the web sets one up."""
+
+    status_code = 403
+    code = "otp_not_set_up"
 
 
 @lru_cache(maxsize=4)
@@ -237,7 +251,9 @@ def user_authenticate(
     (one password hash, the same statements) and give the same answer. With `otp_now` (the
     token API: there is no later step) people who must use two-factor also need `otp`, a
     current code or a backup code: OtpRequired without one, SignInFailed for a wrong one,
-    which counts towards the lockout like a wrong password."""
+    which counts towards the lockout like a wrong password (its message says when the code was
+    right but already used), and OtpNotSetUp when they have no authenticator yet (only after
+    the right password, so it tells a guesser nothing)."""
     email = (email or "").strip()
     _ip_count(ip, email=email, channel=channel)
     user = User.objects.filter(email__iexact=email).first() if email else None
@@ -249,7 +265,19 @@ def user_authenticate(
         check_password(password or "", _dummy_hash(get_hasher().algorithm))
         ok = False
         reason = "locked" if user is not None else "unknown_account"
+    code_used = False
     if ok and otp_now and user_needs_otp(user):
+        if not user_has_confirmed_device(user):
+            # not a guess (the password was right) and nothing to guess: no code can pass
+            _attempt_release(attempt)
+            setup = settings.PUBLIC_BASE_URL + reverse(
+                "accounts:otp-setup", urlconf=settings.PUBLIC_SCHEMA_URLCONF
+            )
+            raise OtpNotSetUp(
+                f"Set up two-factor sign-in on the web first: {setup} (sign in there, add an "
+                "authenticator app), then send its current code as otp.",
+                fields={"otp": [f"You have no authenticator app yet: set one up at {setup}."]},
+            )
         if not (otp or "").strip():
             _attempt_release(attempt)
             raise OtpRequired(
@@ -260,6 +288,7 @@ def user_authenticate(
             )
         if otp_verify(user=user, token=otp) is None:
             ok, reason = False, "wrong_otp"
+            code_used = otp_already_used(user=user, token=otp)
     if not ok:
         _attempt_failed(attempt)
         security_event_record(
@@ -268,6 +297,13 @@ def user_authenticate(
             actor_email=email,
             detail={"channel": channel, "reason": reason},
         )
+        if reason == "wrong_otp" and code_used:
+            raise SignInFailed(
+                "That two-factor code was already used: wait for the next code (a new one "
+                "comes every 30 seconds).",
+                code="otp_invalid",
+                fields={"otp": ["Already used: wait for the next code of your app."]},
+            )
         if reason == "wrong_otp":
             raise SignInFailed(
                 "The two-factor code is not right (or you tried too often: wait a little).",
@@ -327,6 +363,12 @@ def user_token_issue(*, user: User, name: str):
         event=SecurityEventCode.TOKEN_ISSUED,
         actor=user,
         detail={"token_id": token.pk, "prefix": token.prefix, "name": token.name},
+    )
+    security_change_notice(
+        user=user,
+        subject="A personal token was issued for your {brand} account",
+        what=f"A personal token “{token.name}” (cwt_{token.prefix}_…) was issued with your "
+        "password; it can read and act as you through the API until it expires or is revoked",
     )
     return token, issued
 
@@ -454,6 +496,11 @@ def sessions_end_elsewhere(*, user: User) -> None:
     its own with `update_session_auth_hash`); personal tokens are separate and stay."""
     _session_epoch_bump(user)
     security_event_record(event=SecurityEventCode.SESSIONS_ENDED, actor=user)
+    security_change_notice(
+        user=user,
+        subject="You were signed out of {brand} everywhere else",
+        what="Every signed-in browser but the one used for this was signed out",
+    )
 
 
 def password_change(*, user: User, new_password: str) -> None:
@@ -478,8 +525,6 @@ def security_change_notice(*, user: User, subject: str, what: str, not_you: str 
     closing "if this was not you" advice (the reset link always comes with it). In the brand
     the person knows (`core.branding.person_brand`): `{brand}` in `subject` names it, and it
     sends the mail, so a clinic's people never read "Carewatch"."""
-    from django.core.mail import EmailMessage
-
     brand = person_brand(user)
     reset = f"{settings.PUBLIC_BASE_URL}/password-reset/"
     closing = (
@@ -492,7 +537,7 @@ def security_change_notice(*, user: User, subject: str, what: str, not_you: str 
         f"{what} ({timezone.now():%Y-%m-%d %H:%M} UTC).", "",
         *closing,
     ])  # fmt: skip
-    message = EmailMessage(
+    message = Mail(
         subject=subject.format(brand=brand.name),
         body=body + "\n",
         from_email=brand.sender,
@@ -627,6 +672,13 @@ def totp_device_confirm(
             what="Your two-factor sign-in was moved to another authenticator app; the codes of "
             "the app you used before no longer work",
         )
+    else:
+        security_change_notice(
+            user=user,
+            subject="Two-factor sign-in turned on for your {brand} account",
+            what="Two-factor sign-in was turned on for your account: from now on signing in "
+            "asks for a code of the authenticator app that was set up",
+        )
     return device
 
 
@@ -673,6 +725,24 @@ def otp_verify(*, user: User, token: str):
     return None
 
 
+def otp_already_used(*, user: User, token: str) -> bool:
+    """Whether `token` is a code of the user's authenticator app for now that was already
+    accepted once (django-otp takes each 30-s code only once): the refusal can then say "wait
+    for the next code" rather than "not right". Only asked after the password passed."""
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    token = (token or "").strip().replace(" ", "")
+    if not token.isdigit() or len(token) > 10:
+        return False
+    for device in TOTPDevice.objects.filter(user=user, confirmed=True):
+        totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+        totp.time = time.time()
+        if totp.verify(int(token), device.tolerance) and totp.t() <= device.last_t:
+            return True
+    return False
+
+
 def otp_check(*, user: User, token: str):
     """The second-factor step of a signed-in person (the sign-in's code step, or
     re-authentication): the device that accepts `token`, or None. A locked account passes no
@@ -689,6 +759,22 @@ def otp_check(*, user: User, token: str):
         return None
     _attempt_succeeded(attempt)
     return device
+
+
+def sign_in_by_password_link(*, user: User) -> bool:
+    """`user` chose their password through their link (an invitation or a reset) and is
+    signed in with it in that browser, as the sign-in page would: the link proved their
+    e-mail and they typed the password. The security log says so; returns whether the
+    two-factor step still follows (agency staff and anyone with a device: `user_needs_otp`),
+    which the browser then passes or sets up before anything else opens."""
+    code_to_follow = user_needs_otp(user)
+    security_event_record(
+        event=SecurityEventCode.LOGIN_PASSWORD_OK if code_to_follow
+        else SecurityEventCode.LOGIN_SUCCEEDED,
+        actor=user,
+        detail={"channel": "password_link"},
+    )  # fmt: skip
+    return code_to_follow
 
 
 def sign_in_completed(*, user: User, device) -> None:
@@ -757,6 +843,12 @@ def two_factor_disable(*, user: User, otp_token: str | None) -> None:
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
     security_event_record(event=SecurityEventCode.OTP_DISABLED, actor=user)
+    security_change_notice(
+        user=user,
+        subject="Two-factor sign-in turned off for your {brand} account",
+        what="Two-factor sign-in was turned off for your account: signing in now asks for "
+        "the password only, and the authenticator app and backup codes no longer work",
+    )
 
 
 def two_factor_reset_for(*, user: User, by: User, agency_id: int | None = None) -> None:

@@ -18,19 +18,27 @@ class InvitationTokenGenerator(PasswordResetTokenGenerator):
 
     def check_token(self, user, token) -> bool:
         # Django's check_token hard-codes PASSWORD_RESET_TIMEOUT: the same checks, own lifetime
-        if not (user and token):
+        made_at = _signed_at(self, user, token)
+        if made_at is None:
             return False
-        try:
-            ts_b36, _ = token.split("-")
-            ts = base36_to_int(ts_b36)
-        except ValueError:
-            return False
-        if not any(
-            constant_time_compare(self._make_token_with_timestamp(user, ts, secret), token)
-            for secret in [self.secret, *self.secret_fallbacks]
-        ):
-            return False
-        return (self._num_seconds(self._now()) - ts) <= settings.INVITATION_TIMEOUT
+        return (self._num_seconds(self._now()) - made_at) <= settings.INVITATION_TIMEOUT
+
+
+def _signed_at(generator: PasswordResetTokenGenerator, user, token) -> int | None:
+    """When `generator` made `token` for `user` as they are now (its timestamp), or None when
+    its signature does not hold (made up, mistyped, or used: the password changed since)."""
+    if user is None or not isinstance(token, str) or not token:
+        return None
+    try:
+        ts_b36, _ = token.split("-")
+        ts = base36_to_int(ts_b36)
+    except ValueError:
+        return None
+    signed = any(
+        constant_time_compare(generator._make_token_with_timestamp(user, ts, secret), token)
+        for secret in [generator.secret, *generator.secret_fallbacks]
+    )
+    return ts if signed else None
 
 
 invitation_token_generator = InvitationTokenGenerator()
@@ -42,6 +50,14 @@ def password_link_generator(user) -> PasswordResetTokenGenerator:
     if user is not None and not user.has_usable_password():
         return invitation_token_generator
     return default_token_generator
+
+
+def password_link_signed(user, token) -> bool:
+    """Whether `token` is a password link Carewatch made for `user` as they are now (its
+    signature holds), however old: an expired invitation still is, a made-up, mistyped or used
+    one (the password changed since) is not. Only a signed link may say whose it is (its
+    page carries their agency's brand); Django's `check_token` adds the age."""
+    return _signed_at(password_link_generator(user), user, token) is not None
 
 
 def lifetime_words(seconds: int) -> str:

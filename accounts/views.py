@@ -48,13 +48,19 @@ from accounts.services import (
     password_change,
     password_reset_throttle,
     sessions_end_elsewhere,
+    sign_in_by_password_link,
     sign_in_completed,
     totp_device_confirm,
     totp_device_pending,
     two_factor_disable,
     user_token_revoke,
 )
-from accounts.tokens import invitation_lifetime, password_link_generator, reset_lifetime
+from accounts.tokens import (
+    invitation_lifetime,
+    password_link_generator,
+    password_link_signed,
+    reset_lifetime,
+)
 from core.errors import ValidationFailed
 from core.http import branded_for_set
 
@@ -390,11 +396,18 @@ PASSWORD_SET_FOR = "password-set-for"  # noqa: S105 - session key: whose passwor
 class ResetConfirmView(auth_views.PasswordResetConfirmView):
     """The page a password link opens. The same link serves a reset and an invitation: a
     person reaches it without a usable password only from an invitation (the reset form skips
-    such accounts), so the page and its answer speak of choosing a first password then."""
+    such accounts), so the page and its answer speak of choosing a first password then.
+
+    Once the password is set the person is signed in (`sign_in_by_password_link`), as the
+    sign-in page would do: a clinic's people without two-factor land where signing in leads;
+    agency staff, and anyone with an authenticator app, go on to set it up or to enter its
+    code, and nothing else opens before that (`accounts.middleware`)."""
 
     form_class = ResetSetPasswordForm
     template_name = "registration/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
+    post_reset_login = True
+    post_reset_login_backend = "accounts.backends.EmailBackend"
 
     @property
     def token_generator(self):
@@ -403,10 +416,26 @@ class ResetConfirmView(auth_views.PasswordResetConfirmView):
         return password_link_generator(getattr(self, "user", None))
 
     def get_user(self, uidb64):
+        # A deactivated person's link (an invitation or a reset sent before) sets no password
+        # and signs nobody in: the link does not work, and the page says why.
         user = super().get_user(uidb64)
-        if user is not None:
-            branded_for_set(self.request, user)  # the page carries their agency's brand
-        return user
+        self.deactivated = user if user is not None and not user.is_active else None
+        return None if self.deactivated is not None else user
+
+    def _token(self) -> str | None:
+        token = self.kwargs.get("token")
+        if token == self.reset_url_token:
+            token = self.request.session.get(auth_views.INTERNAL_RESET_SESSION_TOKEN)
+        return token
+
+    def _signed(self) -> bool:
+        """The link is one Carewatch made for its person (valid now, or expired): only then
+        does the page say anything of them (their agency's brand, whether it is an
+        invitation). A made-up link to a real account gives the page an unknown account gives,
+        so that nobody learns an account's agency by trying ids."""
+        if self.validlink:
+            return True
+        return password_link_signed(getattr(self, "user", None), self._token())
 
     def _first_password(self) -> bool:
         user = getattr(self, "user", None)
@@ -421,15 +450,25 @@ class ResetConfirmView(auth_views.PasswordResetConfirmView):
         return None
 
     def get_context_data(self, **kwargs):
-        first = self._first_password()
+        signed = self._signed()
+        if signed:
+            branded_for_set(self.request, self.user)  # the page carries their agency's brand
+        first = signed and self._first_password()
         context = {
             **super().get_context_data(**kwargs),
             "first_password": first,
+            "signed": signed,
             "link_lifetime": invitation_lifetime() if first else reset_lifetime(),
+            "invitation_lifetime": invitation_lifetime(),
+            "reset_lifetime": reset_lifetime(),
+            # only its own signed link says that an account is deactivated
+            "deactivated": getattr(self, "deactivated", None) is not None
+            and password_link_signed(self.deactivated, self._token()),
         }
         if self.validlink:
             context["account"] = self.user
             context["someone_else"] = self._someone_else()
+            context["needs_second_factor"] = user_needs_otp(self.user)
             token = self.request.session.get(auth_views.INTERNAL_RESET_SESSION_TOKEN, "")
             # signing out flushes the session (and the token in it): come back by the link
             context["continue_url"] = reverse(
@@ -448,15 +487,41 @@ class ResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form):
         self.first_password = self._first_password()  # before the form sets the password
-        response = super().form_valid(form)
-        self.request.session[PASSWORD_SET_FOR] = {
-            "id": self.user.pk,
-            "email": self.user.email,
-            "full_name": self.user.full_name,
-        }
+        response = super().form_valid(form)  # sets it and signs the person in
+        if not self._signed_in():
+            self.request.session[PASSWORD_SET_FOR] = {
+                "id": self.user.pk,
+                "email": self.user.email,
+                "full_name": self.user.full_name,
+            }
         return response
 
+    def _signed_in(self) -> bool:
+        return self.request.user.is_authenticated and self.request.user.pk == self.user.pk
+
     def get_success_url(self) -> str:
+        if self._signed_in():
+            first = getattr(self, "first_password", False)
+            landing = str(settings.LOGIN_REDIRECT_URL)
+            if sign_in_by_password_link(user=self.user):
+                has_app = user_has_confirmed_device(self.user)
+                messages.success(
+                    self.request,
+                    f"Your password is {'set' if first else 'changed'}. "
+                    + (
+                        "Enter the code from your authenticator app to finish signing in."
+                        if has_app
+                        else "Now set up two-factor sign-in with an authenticator app."
+                    ),
+                )
+                target = VERIFY_URL if has_app else SETUP_URL
+                return f"{target}?{urlencode({'next': landing})}"
+            messages.success(
+                self.request,
+                f"Your password is {'set' if first else 'changed'}: you are signed in as "
+                f"{self.user.email}.",
+            )
+            return landing
         url = super().get_success_url()
         return f"{url}?first=1" if getattr(self, "first_password", False) else url
 

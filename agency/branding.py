@@ -12,12 +12,15 @@ from django.conf import settings
 
 from agency.selectors import agency_for_person
 from core.branding import PRODUCT, Brand
+from core.text import one_line
 
 
 def brand_name(agency) -> str:
     """The name a clinic's people know the agency by (`display_name`, else its name): what
-    every page, e-mail and document they read calls the service, never "Carewatch"."""
-    return agency.display_name or agency.name
+    every page, e-mail and document they read calls the service, never "Carewatch". On one
+    line (`core.text.one_line`): it is the sender name and part of subjects of e-mails, and a
+    name stored before line breaks were refused must not stop the agency's mail."""
+    return one_line(agency.display_name or agency.name)
 
 
 def person_brand(user):
@@ -27,14 +30,16 @@ def person_brand(user):
     agency, staff = agency_for_person(user)
     if agency is None:
         return Brand(name=PRODUCT, sender=settings.DEFAULT_FROM_EMAIL)
-    return Brand(name=agency.name if staff else brand_name(agency), sender=brand_sender(agency))
+    name = one_line(agency.name) if staff else brand_name(agency)
+    return Brand(name=name, sender=brand_sender(agency))
 
 
 def brand_sender(agency) -> str:
     """The From of every e-mail sent about an agency's work (invitations, notices, approval
     requests, digests, incident alerts): its brand (`display_name`, the name clinics know it
     by) at the platform's one sending address (DEFAULT_FROM_EMAIL's), so a person's mails
-    come from one sender and never from "Carewatch"."""
+    come from one sender and never from "Carewatch". The name is one line and `formataddr`
+    quotes or encodes it, so no stored name can break the header."""
     _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     return formataddr((brand_name(agency), address))
 

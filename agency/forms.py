@@ -9,7 +9,13 @@ from agency.models import AgencyRole
 class StaffAddForm(forms.Form):
     email = forms.EmailField(max_length=254, label="E-mail")
     full_name = forms.CharField(label="Full name", max_length=200)
-    role = forms.ChoiceField(label="Role", choices=AgencyRole.choices, initial=AgencyRole.WRITER)
+    role = forms.ChoiceField(
+        label="Role",
+        choices=AgencyRole.choices,
+        initial=AgencyRole.WRITER,
+        # what each role may do: the page's list, from `agency.models.AGENCY_ROLE_HELP`
+        widget=forms.Select(attrs={"aria-describedby": "role-help"}),
+    )
 
 
 class BrandingForm(forms.Form):

@@ -2,7 +2,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
-from core.models import BaseModel
+from core.models import BaseModel, HeardQuerySet
 
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #1F6FEB.")
 
@@ -16,6 +16,8 @@ class Agency(BaseModel):
     logo = models.ImageField(upload_to="agency-logos/", blank=True)
     primary_colour = models.CharField(max_length=7, default="#1F6FEB", validators=[hex_colour])
     support_email = models.EmailField()
+
+    objects = HeardQuerySet.as_manager()  # an update() is heard by `clinics.routes`
 
     class Meta:
         verbose_name_plural = "agencies"
@@ -39,11 +41,56 @@ class AgencyRole(models.TextChoices):
     ANALYST = "analyst", "Analyst"
 
 
+EVERY_CLINIC = "every clinic the agency looks after"
+# What each role may do: the staff page says it beside its role pickers, and the e-mails about
+# a person's role say the same ("Your role: - Writer: drafts replies ...").
+AGENCY_ROLE_HELP = {
+    AgencyRole.OWNER: "runs the agency's work for every clinic it looks after (replies, "
+    "approvals, settings, people and API keys); only owners grant the owner role or switch an "
+    "approval step off.",
+    AgencyRole.MANAGER: "writes replies and gives the agency's approval, and manages the "
+    f"settings, people and API keys of {EVERY_CLINIC}.",
+    AgencyRole.WRITER: f"drafts replies to reviews and sorts the incoming reviews of {EVERY_CLINIC}.",
+    AgencyRole.ANALYST: f"sees the reviews, incidents and reports of {EVERY_CLINIC}, without "
+    "changing them.",
+}
+
+
+def agency_roles_explained() -> list[tuple[str, str, str]]:
+    """Every staff role as (value, label, what it may do), in the pickers' order."""
+    return [(value, label, AGENCY_ROLE_HELP[value]) for value, label in AgencyRole.choices]
+
+
 # The roles whose clinics may be chosen (`AgencyMembership.all_clinics`). Owners and managers
 # always reach every clinic of the agency: they manage its people (their own clinics too, so a
 # limit would hold nobody), create its clinics, manage every clinic's settings, people and keys,
 # give the agency's approval and are whom an incident escalates to when nobody acknowledges it.
 CLINIC_SCOPED_ROLES = (AgencyRole.WRITER, AgencyRole.ANALYST)
+
+
+def agency_role_may_touch(
+    *, acting_role: str, target_role: str, new_role: str | None = None
+) -> bool:
+    """Whether someone whose role is `acting_role` may change a staff member who holds
+    `target_role` (to `new_role`), or remove them (`new_role` None): only an owner grants,
+    changes or removes the owner role. The one rule: the services refuse by it and the staff
+    page offers only what it allows."""
+    return acting_role == AgencyRole.OWNER or AgencyRole.OWNER not in (target_role, new_role)
+
+
+# Tiers of powers: an owner holds every power of a manager, a manager every power of a writer
+# or analyst; a writer and an analyst each hold powers the other lacks.
+_ROLE_TIER = {
+    AgencyRole.OWNER: 3,
+    AgencyRole.MANAGER: 2,
+    AgencyRole.WRITER: 1,
+    AgencyRole.ANALYST: 1,
+}
+
+
+def agency_role_loses_powers(*, before: str, after: str) -> bool:
+    """Whether going from role `before` to `after` takes away something `before` could do."""
+    return before != after and _ROLE_TIER[after] <= _ROLE_TIER[before]
 
 
 class AgencyMembership(BaseModel):
@@ -118,7 +165,11 @@ class PrivacyRequest(models.Model):
     #   "published_at"}]
     items = models.JSONField(default=list)
     # What a person should still look at: replies already posted that named the author, ...
+    # as the agency reads it, each line starting with the clinic's name.
     to_check = models.JSONField(default=list, blank=True)
+    # The same lines as each clinic reads them, by clinic id (names are not unique within an
+    # agency): [{"clinic_id", "text"}].
+    to_check_by_clinic = models.JSONField(default=list, blank=True)
     receipt = models.TextField()
 
     class Meta:

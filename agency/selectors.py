@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db.models import (
     BooleanField,
     Case,
@@ -16,6 +17,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import ApiKey, SecurityEvent, SecurityEventCode, User
+from agency.brand_links import brand_link_agency
 from agency.models import (
     CLINIC_SCOPED_ROLES,
     Agency,
@@ -24,7 +26,7 @@ from agency.models import (
     PrivacyRequest,
     StaffClinic,
 )
-from core.http import branded_for, clinic_segment
+from core.http import branded_for
 
 
 def agencies_for_user(user) -> QuerySet[Agency]:
@@ -47,22 +49,27 @@ def agency_memberships_managing(user) -> QuerySet[AgencyMembership]:
 
 
 def agency_for_branding(request) -> Agency | None:
-    """The clinic's agency inside a clinic the caller reaches; otherwise the (first) agency of the caller, or of
-    the person a public page is about (a password link's: `core.http.branded_for`), reached
-    as staff or through a clinic membership; otherwise, on the sign-in page on the way to a
-    clinic's page (`?next=/clinics/<slug>/…`: the link of an e-mail to one of the clinic's
-    people, opened signed out), that clinic's agency."""
+    """The clinic's agency inside a clinic the caller reaches; otherwise the (first) agency of
+    the caller, or of the person a public page is about (a password link's, once its token is
+    found genuine: `core.http.branded_for`), reached as staff or through a clinic membership;
+    otherwise None: the neutral page, which names nobody.
+
+    Nothing a visitor types brands a page: a clinic the caller may not reach (its 404 page),
+    and the sign-in page on the way to a clinic's page (`?next=/clinics/<slug>/…`, opened
+    signed out), say nothing of that clinic, not even its agency, so that a real clinic and
+    one that does not exist answer alike (tests/clinics/test_isolation.py,
+    tests/agency/test_brand_leaks.py). Only a portal link an e-mail carried, signed
+    (`agency.brand_links`), brands the sign-in page it leads to with the brand the e-mail
+    showed."""
     clinic = getattr(request, "clinic", None)
     if clinic is not None and getattr(request, "clinic_access", None) is not None:
         return clinic.agency
-    # a clinic the caller may not reach (its 404 page) says nothing of it, not even its
-    # agency: the page is the one a clinic that does not exist gives (tests/clinics/
-    # test_isolation.py)
     user = branded_for(request)
-    if user is None:
-        slug = clinic_segment(str(request.GET.get("next", "")))
-        return Agency.objects.filter(clinics__slug=slug).first() if slug else None
-    return agency_for_person(user)[0]
+    if user is not None:
+        return agency_for_person(user)[0]
+    if request.path == settings.LOGIN_URL:
+        return brand_link_agency(request.GET.get("next") or request.POST.get("next"))
+    return None
 
 
 def agency_for_person(user) -> tuple[Agency | None, bool]:
@@ -72,6 +79,20 @@ def agency_for_person(user) -> tuple[Agency | None, bool]:
     if agency is not None:
         return agency, True
     return Agency.objects.filter(clinics__memberships__user=user).order_by("pk").first(), False
+
+
+def agency_that_removed(user) -> Agency | None:
+    """The agency that last removed `user` from one of its clinics or its staff (the security
+    log's `member.removed`), for a person who reaches no clinic any more: whom they ask."""
+    agency_id = (
+        SecurityEvent.objects.filter(
+            event=SecurityEventCode.MEMBER_REMOVED, target_user_id=user.pk, agency_id__isnull=False
+        )
+        .order_by("-created_at", "-pk")
+        .values_list("agency_id", flat=True)
+        .first()
+    )
+    return Agency.objects.filter(pk=agency_id).first() if agency_id else None
 
 
 def agency_for_staff(user, slug: str | None = None) -> tuple[Agency | None, str | None]:

@@ -7,7 +7,6 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.encoding import force_bytes
@@ -28,18 +27,24 @@ from accounts.services import (
 from accounts.tokens import invitation_lifetime, invitation_token_generator
 from agency.branding import LOGO_MAX_BYTES, brand_sender
 from agency.models import (
+    AGENCY_ROLE_HELP,
     CLINIC_SCOPED_ROLES,
+    EVERY_CLINIC,
     Agency,
     AgencyMembership,
     AgencyRole,
     PrivacyAction,
     PrivacyRequest,
     StaffClinic,
+    agency_role_may_touch,
     hex_colour,
 )
 from core.errors import Conflict, PermissionDenied, ValidationFailed
-from core.leavers import Departure, Left, leave
+from core.http import positive_int
+from core.leavers import Departure, Left, leave, left_behind, left_tell
+from core.mail import Mail
 from core.settings_history import Setting, SettingArea, settings_changed
+from core.text import one_line, one_line_problem
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +59,13 @@ def agency_create(
 ) -> Agency:
     if Agency.objects.filter(slug=slug).exists():
         raise Conflict("An agency with this slug already exists.", fields={"slug": ["Taken."]})
+    names = {"name": name.strip(), "display_name": (display_name or name).strip()}
+    if problems := {f: [p] for f, v in names.items() if (p := one_line_problem(v))}:
+        raise ValidationFailed("Invalid agency.", fields=problems)
     agency = Agency(
-        name=name.strip(),
+        name=names["name"],
         slug=slug.strip().lower(),
-        display_name=(display_name or name).strip(),
+        display_name=names["display_name"],
         support_email=support_email.strip(),
         primary_colour=primary_colour,
     )
@@ -114,7 +122,9 @@ def _owners_left_after(membership: AgencyMembership) -> int:
 
 
 def _may_touch(*, acting_role: str, target_role: str, new_role: str | None = None) -> None:
-    if AgencyRole.OWNER in (target_role, new_role) and acting_role != AgencyRole.OWNER:
+    if not agency_role_may_touch(
+        acting_role=acting_role, target_role=target_role, new_role=new_role
+    ):
         raise PermissionDenied("Only an owner grants, changes or removes the owner role.")
 
 
@@ -269,8 +279,8 @@ def _clinic_ids_read(agency: Agency, raw_ids) -> tuple[set[int], list[str]]:
     bad: list[str] = []
     for raw in raw_ids:
         text = str(raw).strip()
-        if text.isascii() and text.isdigit() and len(text) < 18:
-            wanted.add(int(text))
+        if (pk := positive_int(text)) is not None:
+            wanted.add(pk)
         else:
             bad.append(text[:40] or "(empty)")
     known = set(agency.clinics.filter(pk__in=wanted).values_list("pk", flat=True))
@@ -424,9 +434,11 @@ def agency_member_update(
 
 
 def staff_duties(membership: AgencyMembership) -> str:
-    """The staff member's role in plain words (`AGENCY_ROLE_DUTIES`), naming the clinics
-    chosen for them when they reach only those: what the e-mails about their role say."""
-    duty = AGENCY_ROLE_DUTIES[AgencyRole(membership.role)]
+    """The staff member's role in plain words (`AGENCY_ROLE_HELP`, as the staff page says
+    it), naming the clinics chosen for them when they reach only those: what the e-mails about
+    their role say."""
+    role = AgencyRole(membership.role)
+    duty = f"{role.label}: {AGENCY_ROLE_HELP[role]}"
     if not membership.clinics_limited:
         return duty
     names = member_clinics_words(membership)
@@ -459,12 +471,18 @@ class Removal(NamedTuple):
 
 
 def departure_complete(
-    *, departure: Departure, user, agency: Agency, by, revoke_keys: bool
+    *, departure: Departure, left: list[Left], user, agency: Agency, by, revoke_keys: bool
 ) -> Removal:
     """What every removal does once the membership is gone (in the caller's transaction):
-    end what must not outlive the person's access (`core.leavers.leave`), and revoke the keys
-    they created there when asked (`revoke_keys`)."""
+    end what must not outlive the person's access (`core.leavers.leave`: on-call slots,
+    incident roles, their open notices; their open work waits for the owners and managers),
+    revoke the keys they created there when asked (`revoke_keys`), and e-mail the owners and
+    managers once what the person left (`core.leavers.left_tell`). `left` is
+    `core.leavers.left_behind(departure)` read by the caller before the membership was deleted,
+    as the confirmation listed it (after the delete the person is no longer, say, the clinic's
+    only approver)."""
     ended = leave(departure, by=by)
+    left_tell(departure, left, by=by)
     revoked = []
     if revoke_keys:
         for key in api_keys_created_by(agency=agency, user=user, clinic_id=departure.clinic_id):
@@ -490,12 +508,14 @@ def agency_member_remove(
             "The agency needs an owner.", fields={"membership": ["This is the last owner."]}
         )
     departure = staff_departure(membership)
+    left = left_behind(departure)  # before the membership goes: what the confirmation listed
     membership.delete()
     user_membership_removed(
         user=membership.user, agency_id=membership.agency_id, role=membership.role
     )
     return departure_complete(
         departure=departure,
+        left=left,
         user=membership.user,
         agency=membership.agency,
         by=by,
@@ -544,19 +564,6 @@ def agency_member_two_factor_reset(
 
 # --- Telling people they were added, or that their role changed ------------------------------
 
-EVERY_CLINIC = "every clinic the agency looks after"
-AGENCY_ROLE_DUTIES = {
-    AgencyRole.OWNER: "Owner: you run the agency's work for every clinic it looks after "
-    "(replies, approvals, settings, people and API keys); only owners grant the owner role or "
-    "switch an approval step off.",
-    AgencyRole.MANAGER: "Manager: you write replies and give the agency's approval, and manage "
-    "the settings, people and API keys of every clinic the agency looks after.",
-    AgencyRole.WRITER: "Writer: you draft replies to reviews and sort the incoming reviews of "
-    "every clinic the agency looks after.",
-    AgencyRole.ANALYST: "Analyst: you see the reviews, incidents and reports of every clinic "
-    "the agency looks after, without changing them.",
-}
-
 
 class MemberChange(StrEnum):
     ADDED = "added"
@@ -579,8 +586,8 @@ class Told(NamedTuple):
 def _mail(*, user, agency: Agency, subject: str, lines: list[str]) -> bool:
     signature = [agency.display_name or agency.name, agency.support_email]
     body = "\n".join([f"Hello {user.full_name or user.email},", "", *lines, "", *signature])
-    message = EmailMessage(
-        subject=subject,
+    message = Mail(
+        subject=one_line(subject),  # it names the agency or a clinic: never a broken header
         body=body + "\n",
         from_email=brand_sender(agency),
         to=[user.email],
@@ -803,6 +810,8 @@ def agency_branding_update(
         errors["display_name"] = ["Give the name clients see."]
     elif len(display_name) > 200:
         errors["display_name"] = ["At most 200 characters."]
+    elif problem := one_line_problem(display_name):  # the sender name of the agency's mail
+        errors["display_name"] = [problem]
     try:
         validate_email(support_email)
         if len(support_email) > 254:
@@ -867,6 +876,7 @@ def privacy_request_record(
     reason: str,
     items: list[dict],
     to_check: list[str],
+    to_check_by_clinic: list[dict],
     receipt: str,
 ) -> PrivacyRequest:
     """Append one carried-out privacy request to the agency's privacy requests log (written
@@ -886,5 +896,6 @@ def privacy_request_record(
         actor_name=name[:200],
         items=items,
         to_check=to_check,
+        to_check_by_clinic=to_check_by_clinic,
         receipt=receipt,
     )

@@ -29,7 +29,16 @@ from accounts.credentials import api_key_create, api_key_revoke, api_key_rotate
 from accounts.models import ApiKey, RotationGrace, SecurityEventCode
 from agency.branding import LOGO_MAX_BYTES, brand_palette, colour_warning, logo_content_type
 from agency.forms import ApiKeyForm, BrandingForm, StaffAddForm, apply_domain_errors
-from agency.models import CLINIC_SCOPED_ROLES, Agency, AgencyMembership, AgencyRole
+from agency.models import (
+    AGENCY_ROLE_HELP,
+    CLINIC_SCOPED_ROLES,
+    Agency,
+    AgencyMembership,
+    AgencyRole,
+    agency_role_loses_powers,
+    agency_role_may_touch,
+    agency_roles_explained,
+)
 from agency.security_words import detail_words, event_words
 from agency.selectors import (
     agency_for_staff,
@@ -61,7 +70,10 @@ from agency.services import (
 )
 from core.csv_download import csv_download
 from core.errors import Conflict, DomainError
+from core.errors import PermissionDenied as Refused
+from core.http import positive_int
 from core.leavers import left_behind
+from core.text import possessive
 
 MANAGING = (AgencyRole.OWNER, AgencyRole.MANAGER)
 DASHBOARD_PAGE = 100
@@ -196,6 +208,8 @@ class Confirm:
     # they created, which the page offers to revoke (ticked)
     left: tuple = ()
     keys: tuple = ()
+    # fields posted more than once (name, value), e.g. the clinics ticked
+    repeated: tuple = ()
 
     @staticmethod
     def given(request) -> bool:
@@ -248,7 +262,7 @@ def say_removed(request, person, removal) -> None:
         where = ", ".join(i.clinic_name for i in roles)
         messages.warning(
             request,
-            f"{name}'s {total} incident team role{'s' if total != 1 else ''} ended ({where}): "
+            f"{possessive(name)} {total} incident team role{'s' if total != 1 else ''} ended ({where}): "
             "the roles fall back to the clinic's crisis team; assign someone in the incident "
             "room.",
         )
@@ -318,6 +332,20 @@ class SettingsPeopleView(StaffView):
             m.clinics_words = member_clinics_words(m)
             m.chosen_ids = {sc.clinic_id for sc in m.chosen_clinics.all()}
         every, chosen = posted if posted is not None else (True, [])
+        roles = agency_roles_explained()
+        for m in people:
+            # what this person may do to each row, by the services' own rule
+            m.role_choices = [
+                r
+                for r in roles
+                if agency_role_may_touch(acting_role=self.role, target_role=m.role, new_role=r[0])
+            ]
+            m.removable = agency_role_may_touch(acting_role=self.role, target_role=m.role)
+        form.fields["role"].choices = [
+            (v, label)
+            for v, label, _ in roles
+            if agency_role_may_touch(acting_role=self.role, target_role=v, new_role=v)
+        ]
         return self.render_to_response(
             self.context(
                 form=form,
@@ -326,7 +354,7 @@ class SettingsPeopleView(StaffView):
                 scoped_roles=list(CLINIC_SCOPED_ROLES),
                 add_every=every,
                 add_chosen={str(pk) for pk in chosen},
-                roles=AgencyRole.choices,
+                roles=roles,
                 row_errors=errors or {},
                 section="people",
                 is_owner=self.role == AgencyRole.OWNER,
@@ -345,7 +373,10 @@ class SettingsPeopleView(StaffView):
             every, chosen = clinics_posted(request)
             if form.is_valid():
                 try:
-                    if form.cleaned_data["role"] == AgencyRole.OWNER and self.role != "owner":
+                    new_role = form.cleaned_data["role"]
+                    if not agency_role_may_touch(
+                        acting_role=self.role, target_role=new_role, new_role=new_role
+                    ):
                         raise PermissionDenied
                     existing = AgencyMembership.objects.filter(
                         agency=self.agency, user__email__iexact=form.cleaned_data["email"]
@@ -379,11 +410,9 @@ class SettingsPeopleView(StaffView):
                     )
                     return HttpResponseRedirect(request.path)
             return self._render(form, status=400, posted=(every, chosen))
-        raw = str(request.POST.get("membership", ""))
+        pk = positive_int(request.POST.get("membership"))
         membership = (
-            AgencyMembership.objects.filter(agency=self.agency, pk=int(raw)).first()
-            if raw.isascii() and raw.isdigit() and len(raw) < 18
-            else None
+            AgencyMembership.objects.filter(agency=self.agency, pk=pk).first() if pk else None
         )
         if membership is None:
             raise Http404("No such person.")
@@ -397,6 +426,10 @@ class SettingsPeopleView(StaffView):
                 every, chosen = None, []
                 if action == "clinics" or "reach" in request.POST:
                     every, chosen = clinics_posted(request)
+                if not Confirm.given(request) and (
+                    ask := self._own_role_confirm(membership, role, every, chosen)
+                ):
+                    return self.confirm_page(ask, section="people")
                 update = agency_member_update(
                     membership=membership,
                     acting_role=self.role,
@@ -408,6 +441,9 @@ class SettingsPeopleView(StaffView):
                 say_member_saved(request, membership, update, agency=self.agency)
             elif action == "remove":
                 person = membership.user
+                if not agency_role_may_touch(acting_role=self.role, target_role=membership.role):
+                    # refused before the confirmation page, by the services' rule
+                    raise Refused("Only an owner removes an owner.")
                 if not Confirm.given(request):
                     return self.confirm_page(
                         removal_confirm(
@@ -496,6 +532,53 @@ class SettingsPeopleView(StaffView):
             )
             return self._render(StaffAddForm(), 400, {membership.pk: detail})
         return HttpResponseRedirect(request.path)
+
+    def _own_role_confirm(self, membership, role, every, chosen) -> Confirm | None:
+        """Changing one's own role to one with fewer powers asks first: what is lost, and who
+        can give it back. None when nothing is asked (someone else's row, a role with more
+        powers, an unknown role the service refuses, or the last owner, whom it refuses)."""
+        before = membership.role
+        if (
+            membership.user_id != self.request.user.pk
+            or role not in AgencyRole.values
+            or not agency_role_loses_powers(before=before, after=role)
+        ):
+            return None
+        undoers = [
+            m.user.full_name or m.user.email
+            for m in agency_people(agency=self.agency)
+            if m.pk != membership.pk
+            and m.role in MANAGING
+            and agency_role_may_touch(acting_role=m.role, target_role=role, new_role=before)
+        ]
+        if before == AgencyRole.OWNER and not undoers:
+            return None
+        old, new = AgencyRole(before).label, AgencyRole(role).label
+        who = "an owner" if before == AgencyRole.OWNER else "an owner or a manager"
+        fields = {"action": self.request.POST.get("action"), "membership": membership.pk}
+        fields["role"] = role
+        repeated = ()
+        if every is not None:
+            fields["reach"] = "all" if every else "chosen"
+            repeated = tuple(("clinics", pk) for pk in chosen)
+        return Confirm(
+            question=f"Make yourself {new}? This is your own role.",
+            consequence=(
+                f"You are {_a(old)}, who {AGENCY_ROLE_HELP[before]} {_a(new).capitalize()} "
+                f"only {AGENCY_ROLE_HELP[role]} You lose the rest at once, and you cannot give "
+                f"it back to yourself: only {who} of {self.agency.name} can "
+                f"({', '.join(undoers)})."
+            ),
+            button=f"Make myself {new}",
+            fields=fields,
+            cancel=self.request.path,
+            repeated=repeated,
+        )
+
+
+def _a(role_label: str) -> str:
+    word = role_label.lower()
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
 
 
 def say_member_saved(request, membership, update: MemberUpdate, *, agency) -> None:
@@ -617,8 +700,8 @@ class SettingsApiKeysView(StaffView):
                 apply_domain_errors(form, exc)
                 return self._render(form, status=400)
             return secret_keep(request, key, issued.secret)
-        raw = request.POST.get("key", "")
-        key = self._keys().filter(pk=raw).first() if raw.isdigit() else None
+        pk = positive_int(request.POST.get("key"))
+        key = self._keys().filter(pk=pk).first() if pk else None
         if key is None:
             raise Http404("No such key.")
         if action == "revoke":

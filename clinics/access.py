@@ -11,6 +11,7 @@ agency answers as if it did not exist.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from django.db.models import BooleanField, ExpressionWrapper
@@ -19,8 +20,8 @@ from accounts.actors import Actor
 from accounts.models import Scope
 from agency.models import Agency, AgencyMembership, AgencyRole
 from agency.selectors import membership_reaches
-from clinics.models import Clinic, ClinicMembership, ClinicRole, CrisisRole
-from core.permissions import Permission
+from clinics.models import Clinic, ClinicMembership, ClinicRole, CrisisRole, crisis_role_labels
+from core.permissions import Permission, permission_refusal
 
 P = Permission
 # The approvals log (who approved what, at which step, what was overridden) is read by those
@@ -32,12 +33,21 @@ AGENCY_ROLE_GRANTS: dict[str, frozenset[Permission]] = {
     AgencyRole.WRITER: frozenset({P.VIEW, P.WRITE}),
     AgencyRole.ANALYST: frozenset({P.VIEW}),
 }
+# The privacy requests carried out for the clinic's items (the portal's read-only page, and a
+# notice when one is carried out) are read by the clinic's approvers and its legal people: the
+# clinic answers for its patients' data. The agency's staff read them on the agency's page
+# (`privacy_requests_access`). The same people speak for the clinic on a post-crisis review it
+# was sent: they may send the agency questions or corrections on it (the portal's review page).
 CLINIC_ROLE_GRANTS: dict[str, frozenset[Permission]] = {
-    ClinicRole.APPROVER: frozenset({P.VIEW, P.APPROVE_CLIENT, P.APPROVALS_LOG}),
+    ClinicRole.APPROVER: frozenset(
+        {P.VIEW, P.APPROVE_CLIENT, P.APPROVALS_LOG, P.PRIVACY_REQUESTS, P.REVIEW_QUESTION}
+    ),
     ClinicRole.VIEWER: frozenset({P.VIEW}),
 }
 CRISIS_ROLE_GRANTS: dict[str, frozenset[Permission]] = {
-    CrisisRole.LEGAL: frozenset({P.LEGAL_OVERRIDE, P.APPROVALS_LOG}),
+    CrisisRole.LEGAL: frozenset(
+        {P.LEGAL_OVERRIDE, P.APPROVALS_LOG, P.PRIVACY_REQUESTS, P.REVIEW_QUESTION}
+    ),
     CrisisRole.CLINICIAN: frozenset({P.APPROVALS_LOG}),  # gives the clinician step
 }
 AGENCY_KEY_SCOPE_GRANTS: dict[str, frozenset[Permission]] = {
@@ -64,6 +74,16 @@ class ClinicAccess:
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
 
+    def refusal(self, permission: Permission) -> str:
+        """Why this actor may not do what `permission` allows, in words: its role's, or for an
+        API key its scopes' and the key that would (`core.permissions.permission_refusal`)."""
+        key = self.actor.api_key
+        if key is None:
+            return permission_refusal(permission)
+        return permission_refusal(
+            permission, key_scopes=list(key.scopes), scope_needed=_scope_needed(key, permission)
+        )
+
     @property
     def acts_on_incidents(self) -> bool:
         """Whether the actor may act on the clinic's incidents (acknowledge one, take one of
@@ -80,10 +100,14 @@ class ClinicAccess:
         return words or ("API key" if self.actor.api_key is not None else "no role")
 
     @property
+    def crisis_role_labels(self) -> list[str]:
+        return crisis_role_labels(self.crisis_roles)
+
+    @property
     def role_words(self) -> str:
         """The role in words with the crisis roles it holds: "manager", "approver (Comms /
-        PR)", "viewer (Legal / compliance)", "API key" (as the approvals log shows who
-        decided)."""
+        PR)", "Legal / compliance" (a viewer holding it), "API key" (as the approvals log
+        shows who decided)."""
         return _with_crisis_words(self.role_label, self.crisis_roles)
 
     @property
@@ -144,8 +168,24 @@ def _role_words(*, agency_role: str | None, clinic_role: str | None) -> str:
 
 
 def _with_crisis_words(words: str, crisis_roles) -> str:
-    labels = [CrisisRole(r).label for r in CrisisRole.values if r in set(crisis_roles or ())]
+    """The role with the crisis roles it holds: "approver (Comms / PR)"; a viewer who holds
+    crisis roles is those roles ("Legal / compliance": "viewer" read as someone who only reads
+    lifting a privacy block)."""
+    labels = crisis_role_labels(crisis_roles)
+    if labels and words == ClinicRole.VIEWER.label.lower():
+        return ", ".join(labels)
     return f"{words} ({', '.join(labels)})" if labels else words
+
+
+_VIEWER_WITH_ROLES = re.compile(rf"^{ClinicRole.VIEWER.label.lower()} \((.+)\)$")
+
+
+def role_words_shown(words: str) -> str:
+    """Role words as they were recorded (`ClinicAccess.role_words` in an audit entry), as
+    they read now (`_with_crisis_words`): "viewer (Legal / compliance)", written before a
+    viewer's crisis roles stood alone, is "Legal / compliance"."""
+    found = _VIEWER_WITH_ROLES.match(words or "")
+    return found.group(1) if found else words
 
 
 def _independent_approver(*, user_id: int, clinic: Clinic) -> bool:
@@ -167,18 +207,29 @@ CLINIC_KEY_NO_APPROVE = (
 )
 
 
-def clinic_key_scopes_refusal(*, clinic: Clinic, scopes, created_by) -> str:
-    """Why a new key of `clinic` created by `created_by` may not hold `scopes` ("" when it
-    may). A clinic key's `approve` stands for the clinic's own approval step, and a key gives
-    that step only when it speaks for the clinic (`ClinicAccess.speaks_for_the_clinic`): when
-    an approver of the clinic who is not staff of its agency created it. Clinic keys are
-    created by those who manage the clinic, the agency's owners and managers, so such a key
-    would hold a step it can never give: refused, with what to use instead."""
-    if Scope.APPROVE not in set(scopes or ()):
-        return ""
-    if created_by is not None and _independent_approver(user_id=created_by.pk, clinic=clinic):
-        return ""
-    return CLINIC_KEY_NO_APPROVE
+def clinic_key_scopes_refusal(scopes) -> str:
+    """Why a new clinic key may not hold `scopes` ("" when it may). A clinic key's `approve`
+    stands for the clinic's own approval step, and a key gives that step only when it speaks
+    for the clinic (`ClinicAccess.speaks_for_the_clinic`): when an approver of the clinic who
+    is not staff of its agency created it. Clinic keys are created only by those who manage the
+    clinic (`Permission.MANAGE`: the agency's owners and managers), so such a key would hold a
+    step it can never give: refused, with what to use instead."""
+    return CLINIC_KEY_NO_APPROVE if Scope.APPROVE in set(scopes or ()) else ""
+
+
+def _scope_needed(key, permission: Permission) -> str:
+    """The key that would be allowed what `permission` allows, in words ("a key with the write
+    scope", "an agency key with the approve scope"); "" when no key is. A clinic key is never
+    given `approve` now (`clinic_key_scopes_refusal`), so it is not offered one."""
+    own = CLINIC_KEY_SCOPE_GRANTS if key.clinic_id is not None else AGENCY_KEY_SCOPE_GRANTS
+    for scope, grants in own.items():
+        if permission in grants and not (key.clinic_id is not None and scope == Scope.APPROVE):
+            return f"a key with the {scope} scope"
+    if key.clinic_id is not None:
+        for scope, grants in AGENCY_KEY_SCOPE_GRANTS.items():
+            if permission in grants:
+                return f"an agency key with the {scope} scope"
+    return ""
 
 
 def _clinic_person(*, user_id: int, clinic: Clinic) -> bool:

@@ -34,9 +34,20 @@ from clinics.models import (
     OnCall,
     clinic_zone,
 )
+from clinics.notifications import absolute_url, notifications_close, people_notify
+from clinics.preferences import ON_CALL
 from core.crypto import decrypt_json, encrypt_json
 from core.errors import Conflict, DomainError, ValidationFailed
+from core.incidents import (
+    IncidentRunning,
+    alert_ref,
+    alert_title,
+    grew_ref,
+    incidents_alerted,
+    incidents_running_in,
+)
 from core.settings_history import Setting, SettingArea
+from core.text import possessive
 
 # The hosts Slack and Microsoft Teams (incoming webhooks, Workflows / Power Automate) post from.
 CHAT_HOSTS: dict[str, tuple[str, ...]] = {
@@ -201,10 +212,13 @@ def chat_webhooks_of_clinic(clinic: Clinic) -> QuerySet[ChatWebhook]:
 
 
 def chat_webhooks_for(clinic: Clinic) -> list[ChatWebhook]:
-    """Where a clinic's alerts go in chat: the agency's channels and the clinic's own."""
+    """Where a clinic's alerts go in chat: the agency's channels and the clinic's own, in the
+    order they were added (every caller posts and reports in one stable order)."""
     return list(
-        ChatWebhook.objects.filter(agency_id=clinic.agency_id, clinic__isnull=True)
-        | ChatWebhook.objects.filter(clinic=clinic)
+        (
+            ChatWebhook.objects.filter(agency_id=clinic.agency_id, clinic__isnull=True)
+            | ChatWebhook.objects.filter(clinic=clinic)
+        ).order_by("pk")
     )
 
 
@@ -285,10 +299,45 @@ def chat_post(hook: ChatWebhook, message: dict) -> str:
     return chat_send(hook, message).outcome
 
 
+# --- text in chat messages ------------------------------------------------------------------
+# What people typed or reviews said (watch words, names, titles, claims) goes into chat
+# messages as literal text, never as markup: in Slack `<!channel>` would notify the whole
+# channel and `<https://evil.example|login>` show another site's link as "login"; in a Teams
+# card `[login](https://evil.example)` would do the same. Every message builder puts such text
+# through these, and only the links Carewatch itself makes through `slack_link`.
+
+_TEAMS_MARKUP = re.compile(r"([\\`*_~\[\]<>])")
+_TEAMS_LINE_START = re.compile(r"^(\s*)(?:([-+#])|(\d+)([.)]))(?=\s)", re.M)
+
+
+def slack_text(value: str) -> str:
+    """`value` as literal text in a Slack message's `text` or a `mrkdwn` text object: `&`,
+    `<` and `>` as `&amp;`, `&lt;`, `&gt;` (Slack's documented escaping), so no mention,
+    link or channel reference can be written with it. (`plain_text` objects need none.)"""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_link(url: str, words: str) -> str:
+    """A Slack link to one of Carewatch's own addresses, its words escaped."""
+    return f"<{url}|{slack_text(words)}>"
+
+
+def teams_text(value: str) -> str:
+    """`value` as literal text in a Teams card's TextBlock, whose Markdown subset would
+    otherwise read bold, italics, lists and `[words](url)` links in it: each markup character
+    is escaped with a backslash (CommonMark), and so is a list marker that begins a line."""
+    text = _TEAMS_MARKUP.sub(r"\\\1", str(value))
+    return _TEAMS_LINE_START.sub(
+        lambda m: f"{m[1]}\\{m[2]}" if m[2] else f"{m[1]}{m[3]}\\{m[4]}", text
+    )
+
+
 def chat_notice(kind: str, *, title: str, text: str, button: str, url: str) -> dict:
     """A short notice with one link button, as Slack (Block Kit) or Teams (Adaptive Card)
-    takes it: what alerts other than an incident's opening send."""
+    takes it: what alerts other than an incident's opening send. `title` and `text` are
+    literal text (`slack_text`, `teams_text`)."""
     if kind == ChatKind.SLACK:
+        title, text = slack_text(title), slack_text(text)
         return {
             "text": title,
             "blocks": [
@@ -308,8 +357,8 @@ def chat_notice(kind: str, *, title: str, text: str, button: str, url: str) -> d
         }
     return teams_card(
         body=[
-            {"type": "TextBlock", "text": title, "weight": "Bolder", "wrap": True},
-            {"type": "TextBlock", "text": text, "wrap": True},
+            {"type": "TextBlock", "text": teams_text(title), "weight": "Bolder", "wrap": True},
+            {"type": "TextBlock", "text": teams_text(text), "wrap": True},
         ],
         links=[(button, url)],
     )
@@ -505,7 +554,7 @@ def chat_webhook_test(*, hook: ChatWebhook, by: Actor) -> ChatTested:
     if hook.clinic_id is not None:
         clinic = Clinic.objects.only("name", "slug", "timezone").get(pk=hook.clinic_id)
         zone, place = clinic_zone(clinic), clinic.name
-        what = f"{clinic.name}'s incident alerts"
+        what = f"{possessive(clinic.name)} incident alerts"
         page = f"/clinics/{clinic.slug}/settings/alerts/"
     else:
         zone, place = UTC, Agency.objects.only("name").get(pk=hook.agency_id).name
@@ -605,6 +654,8 @@ def on_call_set(*, clinic: Clinic, entries: Sequence[str], actor: Actor) -> list
         raise ValidationFailed("The on-call list cannot be saved.", fields={"on_call": problems})
     people = [staff[raw] for raw in entries]
     with transaction.atomic():
+        # two people saving at once: the second waits here and reads the first one's list
+        Clinic.objects.select_for_update().filter(pk=clinic.pk).first()
         before = [o.user for o in OnCall.objects.filter(clinic=clinic).select_related("user")]
         OnCall.objects.filter(clinic=clinic).delete()
         OnCall.objects.bulk_create(
@@ -617,7 +668,121 @@ def on_call_set(*, clinic: Clinic, entries: Sequence[str], actor: Actor) -> list
             after={"on_call": _people_words(people) or EMPTY_ON_CALL},
             clinic=clinic,
         )
+        _on_call_handover_tell(clinic=clinic, before=before, after=people, actor=actor)
     return people
+
+
+def _on_call_handover_tell(
+    *, clinic: Clinic, before: Sequence[User], after: Sequence[User], actor: Actor
+) -> None:
+    """A changed list is a handover: each person it puts on call is told so once, with the
+    clinic's incidents running now (severity, acknowledged or not, the room), and each
+    unacknowledged one waits in their banner as its alert would; each person it takes off is
+    told they are off call, and the alert notices of its running incidents leave their
+    banner (`_alerts_hand_over`). In-app and by e-mail at once
+    (`clinics.preferences.ON_CALL`); never the person who saved it, about their own change."""
+    saver = actor.user.pk if actor.user is not None else None
+    was, now = {u.pk for u in before}, {u.pk for u in after}
+    added = [(i, u) for i, u in enumerate(after, start=1) if u.pk not in was and u.pk != saver]
+    off = [u for u in before if u.pk not in now]
+    removed = [u for u in off if u.pk != saver]
+    by = actor.name if actor.user is not None else "Someone"
+    running = incidents_running_in(clinic) if added or off else []
+    handed = _alerts_hand_over(clinic=clinic, running=running, off=off)
+    for position, user in added:
+        first = "first, " if position == 1 else ""
+        lines = [
+            f"{by} put you on {possessive(clinic.name)} on-call list (number {position} of "
+            f"{len(after)}): its incident alerts come to you {first}with the clinic's crisis "
+            "team."
+        ]
+        if running:
+            lines.append(f"Running now ({len(running)}):")
+            lines += [
+                f"- {i.severity_label} incident “{i.title}”: "
+                f"{'acknowledged' if i.acknowledged else 'not acknowledged yet'}. "
+                f"{absolute_url(i.url)}"
+                for i in running
+            ]
+        else:
+            lines.append("No incident is running there now.")
+        said = (
+            f": {len(running)} incident{'s' if len(running) != 1 else ''} running"
+            if running
+            else ""
+        )
+        people_notify(
+            users=[user],
+            clinic=clinic,
+            kind=ON_CALL,
+            ref="on_call",
+            title=f"You are on call for {clinic.name}{said}",
+            url=running[0].url
+            if len(running) == 1
+            else f"/clinics/{clinic.slug}/{'incidents' if running else 'settings/alerts'}/",
+            detail="\n".join(lines),
+            waits=False,
+        )
+        for i in running:
+            if not i.acknowledged:  # what its alert would have opened for them
+                people_notify(
+                    users=[user],
+                    clinic=clinic,
+                    kind="incident",
+                    ref=alert_ref(i.id),
+                    title=alert_title(i.severity_label, i.title),
+                    url=i.url,
+                    severity=i.severity,
+                    email=False,
+                )
+    goes_to = ", ".join(_people_words(after)) or "the agency's owners and managers"
+    for user in removed:
+        detail = (
+            f"{by} changed {possessive(clinic.name)} on-call list: its incident alerts go to "
+            f"{goes_to} now."
+        )
+        if gone := handed.get(user.pk):
+            one = len(gone) == 1
+            titles = ", ".join(f"“{i.title}”" for i in gone)
+            detail += (
+                f" Your open request{'' if one else 's'} to acknowledge "
+                f"{'its incident' if one else 'its incidents'} {titles} "
+                f"{'was' if one else 'were'} handed over to them and left your “Waiting for "
+                "you”."
+            )
+        people_notify(
+            users=[user],
+            clinic=clinic,
+            kind=ON_CALL,
+            ref="on_call",
+            title=f"You are no longer on call for {clinic.name}",
+            url=f"/clinics/{clinic.slug}/settings/alerts/",
+            detail=detail,
+            waits=False,
+        )
+
+
+def _alerts_hand_over(
+    *, clinic: Clinic, running: Sequence[IncidentRunning], off: Sequence[User]
+) -> dict[int, list[IncidentRunning]]:
+    """The people an on-call list took off no longer hold the running incidents' alert
+    notices ("acknowledge this incident" in their banner) nor their growth notices ("Incident
+    grew: …"), unless the incident still alerts them by crisis's recipient rule
+    (`core.incidents.incidents_alerted`: its team, the crisis team, the agency's owners and
+    managers): theirs close as a role taken away closes its holder's (`notifications_close`).
+    Returns, per person, the incidents whose request to acknowledge closed."""
+    if not (running and off):
+        return {}
+    alerted = incidents_alerted(clinic, [i.id for i in running])
+    handed: dict[int, list[IncidentRunning]] = {}
+    for incident in running:
+        for user in off:
+            if user.pk in alerted.get(incident.id, ()):
+                continue
+            if notifications_close(clinic=clinic, ref=alert_ref(incident.id), users=[user]):
+                handed.setdefault(user.pk, []).append(incident)
+            notifications_close(clinic=clinic, ref=grew_ref(incident.id), users=[user])
+    return handed
 
 
 def on_call_of(clinic: Clinic) -> list[User]:

@@ -14,7 +14,14 @@ from clinics.alerting import (
     chat_webhooks_set,
 )
 from clinics.forms import DATE_HELP
-from clinics.models import ChatKind, ChatWebhook, Clinic, SettingChange, clinic_zone
+from clinics.models import (
+    ChatKind,
+    ChatWebhook,
+    Clinic,
+    SettingChange,
+    clinic_zone,
+    validate_clinic_slug,
+)
 from clinics.selectors import (
     clinic_api_keys_listed,
     clinics_for_actor,
@@ -39,6 +46,13 @@ from core.settings_history import AREA_WORDS
 class ClinicOutputSerializer(serializers.ModelSerializer):
     agency = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     url = serializers.SerializerMethodField()
+    active = serializers.SerializerMethodField(
+        help_text="False once the agency deactivated the clinic: its API keys then get 403 "
+        "`clinic_deactivated` on every call, and its staff's writes 409 `clinic_deactivated`."
+    )
+    deactivated_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When it was deactivated; null while active."
+    )
 
     class Meta:
         model = Clinic
@@ -53,11 +67,16 @@ class ClinicOutputSerializer(serializers.ModelSerializer):
             "contact_url",
             "reply_target_minutes",
             "created_at",
+            "active",
+            "deactivated_at",
             "url",
         ]
 
     def get_url(self, clinic) -> str:
         return f"/clinics/{clinic.slug}/api/v1/"
+
+    def get_active(self, clinic) -> bool:
+        return not clinic.is_deactivated
 
 
 class ClinicListApi(PublicAPIView):
@@ -70,7 +89,11 @@ class ClinicListApi(PublicAPIView):
             required=False, help_text="Needed only for staff of several agencies."
         )
         name = serializers.CharField(max_length=200)
-        slug = serializers.SlugField(max_length=50)
+        slug = serializers.CharField(
+            validators=[validate_clinic_slug],
+            help_text="The web address: 3-50 lowercase letters, digits and hyphens, e.g. "
+            "harbor-dental (/clinics/harbor-dental/).",
+        )
         timezone = serializers.CharField(max_length=64, default="UTC")
         specialties = serializers.ListField(
             child=serializers.CharField(max_length=64), default=list
@@ -429,7 +452,7 @@ class SettingChangeOutputSerializer(serializers.ModelSerializer):
         }  # fmt: skip
 
     def get_where(self, change) -> str:
-        return "clinic" if change.clinic_id else "agency"
+        return change.where
 
 
 class SettingsHistoryFilterSerializer(serializers.Serializer):

@@ -6,5 +6,7 @@ class ClinicsConfig(AppConfig):
     verbose_name = "Clinics"
 
     def ready(self):
-        # Registers the `clinics` migration executor with django-tenants.
-        from clinics import schemas  # noqa: F401
+        # `schemas` registers the `clinics` migration executor with django-tenants; `routes`
+        # connects the signals that drop a changed clinic's cached route, in every process
+        # that can change one (web, Celery, commands), not only in those that serve requests.
+        from clinics import routes, schemas  # noqa: F401

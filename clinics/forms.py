@@ -4,7 +4,14 @@ services decide)."""
 from django import forms
 
 from agency.forms import apply_domain_errors
-from clinics.models import ClinicRole, CrisisRole, Digest, time_zone_choices, validate_phone
+from clinics.models import (
+    ClinicRole,
+    CrisisRole,
+    Digest,
+    time_zone_choices,
+    validate_clinic_slug,
+    validate_phone,
+)
 from clinics.preferences import (
     ALWAYS_WORDS,
     EMAIL_OFF,
@@ -22,9 +29,10 @@ TZ_UNKNOWN = "%(value)s is not a time zone name: choose one from the list."
 
 class ClinicCreateForm(forms.Form):
     name = forms.CharField(label="Clinic name", max_length=200)
-    slug = forms.SlugField(
+    slug = forms.CharField(
         label="Web address",
-        max_length=50,
+        validators=[validate_clinic_slug],
+        widget=forms.TextInput(attrs={"maxlength": 50}),
         help_text="3-50 lowercase letters, digits and hyphens, e.g. harbor-dental: the clinic's "
         "pages are at /clinics/harbor-dental/. Not its street address.",
     )
@@ -40,6 +48,9 @@ class ClinicCreateForm(forms.Form):
     reply_target_minutes = forms.IntegerField(
         label="Reply target (minutes)", min_value=5, max_value=60 * 24 * 30, initial=24 * 60
     )
+
+    def clean_slug(self) -> str:
+        return self.cleaned_data["slug"].lower()  # as the clinic gets it (validate_clinic_slug)
 
 
 class ClinicEditForm(forms.Form):
@@ -68,12 +79,18 @@ class ClinicEditForm(forms.Form):
 class ClinicPersonForm(forms.Form):
     email = forms.EmailField(max_length=254, label="E-mail")
     full_name = forms.CharField(label="Full name", max_length=200)
-    role = forms.ChoiceField(label="Portal role", choices=ClinicRole.choices)
+    # what each role may do: the page's lists, from `clinics.models.CLINIC_ROLE_HELP` and
+    # `CRISIS_ROLE_HELP`
+    role = forms.ChoiceField(
+        label="Portal role",
+        choices=ClinicRole.choices,
+        widget=forms.Select(attrs={"aria-describedby": "role-help"}),
+    )
     crisis_roles = forms.MultipleChoiceField(
         label="Crisis team roles",
         choices=CrisisRole.choices,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"aria-describedby": "crisis-role-help"}),
     )
 
 

@@ -26,7 +26,9 @@ from django.utils import timezone
 from accounts.actors import Actor
 from accounts.audit import security_event_record
 from accounts.models import ApiKey, SecurityEventCode
-from agency.models import AgencyMembership, AgencyRole
+from agency.branding import brand_name, brand_sender
+from agency.models import AgencyMembership, AgencyRole, StaffClinic
+from agency.selectors import staff_reaching
 from clinics.models import (
     ChatWebhook,
     Clinic,
@@ -35,9 +37,11 @@ from clinics.models import (
     Notification,
     OnCall,
 )
-from clinics.notifications import people_notify
+from clinics.notifications import mails_send_quietly, people_notify
+from clinics.paused import deactivated_on
 from clinics.selectors import clinic_people
 from core.errors import Conflict, PermissionDenied, ValidationFailed
+from core.mail import Mail
 from core.rollup import figures_changed
 
 REACTIVATE_DAYS = 30
@@ -118,7 +122,7 @@ def clinic_deactivate(
         row = Clinic.objects.select_for_update().get(pk=clinic.pk)
         if row.deactivated_at is not None:
             raise Conflict(
-                f"{row.name} is already deactivated (since {row.deactivated_at:%Y-%m-%d}).",
+                f"{row.name} is already deactivated (since {deactivated_on(row)}).",
                 code="already_deactivated",
             )
         _name_check(row, confirm_name)
@@ -126,17 +130,18 @@ def clinic_deactivate(
         clinic_event_record(
             SecurityEventCode.CLINIC_DEACTIVATED, clinic=row, actor=actor, request=request
         )
+        brand = brand_name(row.agency)  # the name its people know the agency by
         people_notify(
             users=clinic_people(row),
             clinic=row,
             kind="clinic",
             ref=f"clinic-paused:{now:%Y%m%d%H%M%S}",
-            title=f"{row.agency.name} has paused the {row.name} portal",
-            url="/start/",
+            title=f"{brand} has paused the {row.name} portal",
+            url="/",
             detail=(
-                f"{row.agency.name} has paused the portal of {row.name}: you cannot sign in "
-                "to it, and its reviews are no longer watched. Ask the agency "
-                f"({row.agency.support_email or row.agency.name}) if this is unexpected."
+                f"{brand} has paused the portal of {row.name}: you cannot open it until "
+                f"they reopen it, and its reviews are no longer watched. Ask {brand} "
+                f"({row.agency.support_email or 'your contact there'}) if this is unexpected."
             ),
             waits=False,
         )
@@ -156,7 +161,7 @@ def clinic_reactivate(*, clinic: Clinic, actor: Actor, request=None, now=None) -
         if now > reactivate_until(row):
             raise Conflict(
                 f"{row.name} was deactivated more than {REACTIVATE_DAYS} days ago "
-                f"({row.deactivated_at:%Y-%m-%d}): it can be exported or deleted, "
+                f"({deactivated_on(row)}): it can be exported or deleted, "
                 "not reactivated.",
                 code="reactivation_expired",
             )
@@ -176,7 +181,7 @@ def clinic_reactivate(*, clinic: Clinic, actor: Actor, request=None, now=None) -
             ref=f"clinic-resumed:{now:%Y%m%d%H%M%S}",
             title=f"The {row.name} portal is open again",
             url=f"/clinics/{row.slug}/",
-            detail=f"{row.agency.name} has reopened the portal of {row.name}.",
+            detail=f"{brand_name(row.agency)} has reopened the portal of {row.name}.",
             waits=False,
         )
         figures_changed(clinic_id=row.pk)
@@ -210,6 +215,8 @@ def clinic_delete(
                 code="not_confirmed",
                 fields={"confirm": ["Tick the box: this cannot be undone."]},
             )
+        told = _deleted_notices(row, actor)
+        _invitations_close(row)
         removed = {
             "memberships": ClinicMembership.objects.filter(clinic=row).count(),
             "api_keys": ApiKey.objects.filter(clinic=row).count(),
@@ -235,4 +242,84 @@ def clinic_delete(
         Clinic.objects.filter(pk=row.pk).delete()
         with connection.cursor() as cursor:
             cursor.execute(f"DROP SCHEMA IF EXISTS {connection.ops.quote_name(schema)} CASCADE")
-    return {"clinic": clinic.slug, "schema": schema, **removed}
+        transaction.on_commit(lambda: mails_send_quietly(told, what="clinic deleted"))
+    return {"clinic": clinic.slug, "schema": schema, "told": len(told), **removed}
+
+
+def _deleted_notices(clinic: Clinic, actor: Actor) -> list[Mail]:
+    """The e-mails that say `clinic` was deleted (read before its rows go): to its own people
+    (the portal they last heard was paused is gone for good) and to the agency's staff who
+    reached it, the acting owner aside; a staff member who reached only this clinic is told
+    they now reach none. There is no in-app message: a notification belongs to a clinic, and
+    this one is gone."""
+    agency = clinic.agency
+    brand = brand_name(agency)
+    support = f" ({agency.support_email})" if agency.support_email else ""
+    mails = []
+    for user in clinic_people(clinic):
+        elsewhere = ClinicMembership.objects.filter(user=user).exclude(clinic=clinic).exists()
+        lines = [
+            f"{brand} has closed the {clinic.name} portal for good: the clinic and all its "
+            "data were deleted, and it will not come back.",
+            "",
+            "Your other clinics are as they were."
+            if elsewhere
+            else "Your account no longer opens any clinic.",
+            "",
+            f"If this is unexpected, ask {brand}{support}.",
+        ]
+        mails.append(_mail(agency, user, f"The {clinic.name} portal is closed", lines, brand))
+    limited = set(
+        StaffClinic.objects.filter(clinic=clinic, membership__all_clinics=False).values_list(
+            "membership_id", flat=True
+        )
+    )
+    for membership in staff_reaching(clinic).select_related("user").filter(user__is_active=True):
+        user = membership.user
+        if user.pk == getattr(actor.user, "pk", None):
+            continue
+        lines = [
+            f"{actor.name or 'An owner'} deleted the clinic {clinic.name} and all its data. "
+            "It can be restored only from a backup.",
+        ]
+        if membership.pk in limited:
+            others = (
+                StaffClinic.objects.filter(membership=membership).exclude(clinic=clinic).count()
+            )
+            lines += [
+                "",
+                f"You still work on {others} other clinic{'s' if others != 1 else ''}."
+                if others
+                else "It was the only clinic you worked on: you now reach no clinic until an "
+                "owner or manager gives you another on the agency's people page.",
+            ]
+        mails.append(_mail(agency, user, f"{clinic.name} was deleted", lines, agency.name))
+    return mails
+
+
+def _invitations_close(clinic: Clinic) -> None:
+    """The invitations to `clinic` nobody accepted stop working: a person who never chose a
+    password and has no other clinic or agency gets a new unusable password (a new random
+    marker), which is what makes an invitation link invalid (`agency.services.
+    user_invite_send`)."""
+    pending = ClinicMembership.objects.filter(clinic=clinic).select_related("user")
+    for membership in pending:
+        user = membership.user
+        if user.has_usable_password():
+            continue
+        if ClinicMembership.objects.filter(user=user).exclude(clinic=clinic).exists():
+            continue
+        if AgencyMembership.objects.filter(user=user).exists():
+            continue
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+
+
+def _mail(agency, user, subject: str, lines: list[str], signed: str) -> Mail:
+    return Mail(
+        subject=subject[:250],
+        body="\n".join([f"Hello {user.full_name or user.email},", "", *lines, "", signed]),
+        from_email=brand_sender(agency),
+        to=[user.email],
+        reply_to=[agency.support_email] if agency.support_email else None,
+    )

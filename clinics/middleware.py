@@ -10,57 +10,21 @@ that does not exist and one the caller may not reach answer alike: 404 for a sig
 
 from __future__ import annotations
 
-import pickle
-import time
-
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.db import connection
-from django.db.models.signals import post_delete, post_save
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.urls import set_urlconf
 from django.utils import timezone
 
 from accounts.actors import ANONYMOUS, Actor
 from accounts.credentials import api_key_prefix, credential_authenticate
-from agency.models import Agency
+from agency.brand_links import without_brand_param
 from clinics.access import clinic_access
-from clinics.models import Clinic, Domain, clinic_zone
+from clinics.models import clinic_zone
+from clinics.routes import clinic_for_segment
 from core.api import ActorRateThrottle
 from core.http import bearer, clinic_segment, clinic_urlconf, is_api_path
-
-# slug -> (expires at, the pickled Clinic with its Agency). Each web process keeps its own
-# copy for ROUTE_CACHE_SECONDS: the lookup ran on every clinic request. A change to a clinic,
-# its domain or its agency clears this process's copy at once (signals) and the others' within
-# the TTL; an unknown slug is never cached, so a new clinic is reachable at once everywhere.
-ROUTE_CACHE_SECONDS = 30.0
-_routes: dict[str, tuple[float, bytes]] = {}
-
-
-def clinic_for_segment(segment: str) -> Clinic | None:
-    """The clinic addressed by `/clinics/<segment>/`, with its agency, as a fresh instance
-    (callers may change it without touching the cached copy)."""
-    now = time.monotonic()
-    hit = _routes.get(segment)
-    if hit is not None and hit[0] > now:
-        return pickle.loads(hit[1])  # noqa: S301 - our own bytes, never user input
-    domain = (
-        Domain.objects.select_related("tenant", "tenant__agency").filter(domain=segment).first()
-    )
-    if domain is None:
-        _routes.pop(segment, None)
-        return None
-    _routes[segment] = (now + ROUTE_CACHE_SECONDS, pickle.dumps(domain.tenant))
-    return domain.tenant
-
-
-def _routes_clear(**_kwargs) -> None:
-    _routes.clear()
-
-
-for _model in (Clinic, Domain, Agency):
-    post_save.connect(_routes_clear, sender=_model, weak=False, dispatch_uid=f"routes-{_model}")
-    post_delete.connect(_routes_clear, sender=_model, weak=False, dispatch_uid=f"routes-d-{_model}")
 
 
 class ClinicRoutingMiddleware:
@@ -161,4 +125,9 @@ class ClinicAccessMiddleware:
         if access is None:
             return not_found_response(request)
         request.clinic_access = access
+        rest = without_brand_param(request.GET) if request.method == "GET" else None
+        if rest is not None:
+            # an e-mail's portal link, signed for the sign-in page: the page itself answers
+            # at its own address, so no page reads (or refuses) the signature
+            return HttpResponseRedirect(request.path + (f"?{rest}" if rest else ""))
         return self.get_response(request)

@@ -10,8 +10,9 @@ from django.db import models
 from django.utils import timezone
 from django_tenants.models import DomainMixin, TenantMixin
 
-from core.models import BaseModel
+from core.models import BaseModel, HeardQuerySet
 from core.settings_history import AREA_WORDS
+from core.text import address_problem
 
 
 @cache
@@ -85,6 +86,29 @@ def validate_phone(value: str) -> None:
         raise ValidationError(PHONE_HELP)
 
 
+# A clinic's web address, /clinics/<slug>/ (its schema is named after it).
+CLINIC_SLUG_EXAMPLE = "harbor-dental"
+# Path segments and schema names kept for the product itself ("template": clinic_template).
+RESERVED_CLINIC_SLUGS = frozenset({"public", "api", "static", "admin", "template"})
+# One answer for every web address a clinic cannot have: badly shaped, reserved, or another
+# agency's clinic's (whether a clinic exists elsewhere is not this agency's business: no
+# existence oracle, security finding 11).
+CLINIC_SLUG_UNAVAILABLE = (
+    "Not available: use 3-50 lowercase letters, digits and hyphens, a letter or digit first "
+    f"and last, e.g. {CLINIC_SLUG_EXAMPLE}."
+)
+
+
+def validate_clinic_slug(value: str) -> None:
+    """A clinic's web address as the clinic gets it (trimmed, lowercased): 3-50 lowercase
+    letters, digits and hyphens (`core.text.address_problem`), not a reserved word. The one
+    rule of the clinic form, the clinics API and `clinics.services.clinic_create`, which
+    answers a slug another agency's clinic has in the same words."""
+    problem = address_problem(value, example=CLINIC_SLUG_EXAMPLE, least=3, most=50)
+    if problem or value.strip().lower() in RESERVED_CLINIC_SLUGS:
+        raise ValidationError(CLINIC_SLUG_UNAVAILABLE)
+
+
 def validate_timezone(value: str) -> None:
     if value not in _time_zones():
         raise ValidationError(f"{value!r} is not a time zone name (for example Europe/London).")
@@ -99,7 +123,7 @@ def clinic_zone(clinic) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo("UTC")
 
 
-class ClinicQuerySet(models.QuerySet):
+class ClinicQuerySet(HeardQuerySet):
     def active(self):
         """Clinics the agency serves now: not deactivated (`clinics.lifecycle`)."""
         return self.filter(deactivated_at__isnull=True)
@@ -153,6 +177,8 @@ class Domain(DomainMixin):
     """How requests find the clinic. With path routing the "domain" is the path segment after
     /clinics/ (the slug); a clinic may also have real host names for a future host router."""
 
+    objects = HeardQuerySet.as_manager()  # an update() is heard by `clinics.routes`
+
 
 class ClinicRole(models.TextChoices):
     APPROVER = "approver", "Approver"
@@ -164,6 +190,39 @@ class CrisisRole(models.TextChoices):
     LEGAL = "legal", "Legal / compliance"
     CLINICIAN = "clinician", "Clinician"
     SOCIAL = "social", "Social media manager"
+
+
+# What each role may do: the people page says it beside its pickers, and the e-mails about a
+# person's roles say the same ("Your role: - Approver: approves replies ...").
+CLINIC_ROLE_HELP = {
+    ClinicRole.APPROVER: "approves replies and public statements in the client portal before "
+    "they are published (the clinic's own approval step).",
+    ClinicRole.VIEWER: "sees the clinic's reviews, replies and incidents in the client portal.",
+}
+CRISIS_TEAM_HELP = "alerted by e-mail as soon as a crisis incident opens"
+CRISIS_ROLE_HELP = {
+    CrisisRole.COMMS: "helps prepare the clinic's public statements during a crisis.",
+    CrisisRole.LEGAL: "checks replies the compliance guard flags, and may publish past a block "
+    "with a written reason.",
+    CrisisRole.CLINICIAN: "checks replies that touch on medical facts before they are published.",
+    CrisisRole.SOCIAL: "follows the clinic's social media while a crisis lasts.",
+}
+
+
+def clinic_roles_explained() -> list[tuple[str, str, str]]:
+    """Every portal role as (value, label, what it may do), in the pickers' order."""
+    return [(value, label, CLINIC_ROLE_HELP[value]) for value, label in ClinicRole.choices]
+
+
+def crisis_roles_explained() -> list[tuple[str, str, str]]:
+    """Every crisis-team role as (value, label, what it may do), in the pickers' order."""
+    return [(value, label, CRISIS_ROLE_HELP[value]) for value, label in CrisisRole.choices]
+
+
+def crisis_role_labels(codes) -> list[str]:
+    """Crisis roles in words, in the form's order: ["Comms / PR", "Legal / compliance"]."""
+    held = set(codes or ())
+    return [label for value, label in CrisisRole.choices if value in held]
 
 
 class ClinicMembership(BaseModel):
@@ -186,6 +245,10 @@ class ClinicMembership(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.clinic} · {self.role}"
+
+    @property
+    def crisis_role_labels(self) -> list[str]:
+        return crisis_role_labels(self.crisis_roles)
 
 
 class ChatKind(models.TextChoices):
@@ -335,3 +398,13 @@ class SettingChange(models.Model):
         if self.pk is not None and not kwargs.get("force_insert"):
             raise ValueError("The settings history is append-only.")
         super().save(*args, **kwargs)
+
+    @property
+    def where(self) -> str:
+        """`clinic` (this clinic's setting) or `agency` (the agency's own), stable."""
+        return "clinic" if self.clinic_id else "agency"
+
+    @property
+    def by_words(self) -> str:
+        """Who changed it, as the page names them (their name; their label if none)."""
+        return self.actor_name or self.actor_label

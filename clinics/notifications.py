@@ -17,18 +17,32 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import Case, F, Max, Min, Q, When
+from django.db.models import BooleanField, Case, ExpressionWrapper, F, Max, Min, Q, When
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
+from agency.brand_links import brand_link
 from agency.branding import brand_sender
 from agency.models import CLINIC_SCOPED_ROLES, AgencyMembership, AgencyRole
 from agency.selectors import clinics_out_of_reach, staff_reaching
-from clinics.models import Clinic, Digest, Notification, NotificationPreference
+from clinics.models import (
+    Clinic,
+    ClinicMembership,
+    Digest,
+    Notification,
+    NotificationPreference,
+)
 from clinics.preferences import DIGEST, NOW, email_when, preferences_for, shows_on_pages
+from core.mail import Mail
+from core.text import one_line
 
 logger = logging.getLogger(__name__)
+
+# A notice about a clinic its agency paused waits for nobody while the clinic is paused: nothing
+# can be done there until it is reactivated, and then it waits again. The banner, the badge and
+# the digest leave it out; the notification histories mark it (`notifications_paused_marked`).
+IN_PAUSED_CLINIC = Q(clinic__deactivated_at__isnull=False)
 
 
 def preference_set(*, user: User, email: bool, in_app: bool, digest: str) -> None:
@@ -43,8 +57,26 @@ def preference_set(*, user: User, email: bool, in_app: bool, digest: str) -> Non
 
 
 def absolute_url(url: str) -> str:
-    """A link for an e-mail: a path on this server becomes an address at PUBLIC_BASE_URL."""
-    return url if url.startswith("http") else f"{settings.PUBLIC_BASE_URL}{url}"
+    """A link for an e-mail: a path on this server becomes an address at PUBLIC_BASE_URL; one
+    into a clinic's portal carries its brand to the sign-in page (`agency.brand_links`)."""
+    return url if url.startswith("http") else f"{settings.PUBLIC_BASE_URL}{brand_link(url)}"
+
+
+def people_reaching(clinic: Clinic, users: Iterable[User | None]) -> list[User]:
+    """Those of `users` who still reach `clinic`, active: its agency's staff who reach it and
+    its own people (a writer removed from the staff is not told about her old drafts)."""
+    users = {u.pk: u for u in users if u is not None and u.is_active}
+    if not users:
+        return []
+    reaching = set(
+        User.objects.filter(pk__in=users)
+        .filter(
+            Q(pk__in=staff_reaching(clinic).values("user_id"))
+            | Q(pk__in=ClinicMembership.objects.filter(clinic=clinic).values("user_id"))
+        )
+        .values_list("pk", flat=True)
+    )
+    return [u for pk, u in users.items() if pk in reaching]
 
 
 def people_notify(
@@ -73,16 +105,10 @@ def people_notify(
     `email_later` (with `waits=False`): the e-mail is owed, not sent now (`email_pending` on
     the closed row): the caller sends it with the others of a burst, one e-mail for many
     (`notifications_owed_send`).
-    Staff of the clinic's agency who do not reach the clinic (limited to other clinics) are
-    never told, whoever asked. Returns user id → channels."""
-    users = {u.pk: u for u in users if u is not None and u.is_active}
-    if users:
-        elsewhere = set(
-            AgencyMembership.objects.filter(agency_id=clinic.agency_id, user_id__in=users)
-            .exclude(pk__in=staff_reaching(clinic).values("pk"))
-            .values_list("user_id", flat=True)
-        )
-        users = {pk: u for pk, u in users.items() if pk not in elsewhere}
+    Staff of the clinic's agency who do not reach the clinic (limited to other clinics), and
+    people who are neither its agency's staff nor its own people (removed), are never told,
+    whoever asked. Returns user id → channels."""
+    users = {u.pk: u for u in people_reaching(clinic, users)}
     if not users:
         return {}
     already = set(
@@ -132,11 +158,11 @@ def people_notify(
                 now_mail.append((user, row))
         told[uid] = channels
     if now_mail:
-        subject = f"[{clinic.name}] {title}"
+        subject = one_line(f"[{clinic.name}] {title}")  # a header: one line whatever is stored
         link = absolute_url(url)
         staff_roles = _staff_roles(clinic, [u for u, _row in now_mail])
         messages = [
-            EmailMessage(
+            Mail(
                 subject=subject[:250],
                 body=render_to_string(
                     "clinics/email/notification.txt",
@@ -223,13 +249,7 @@ def notifications_owed_send(
         if not user.is_active:
             return 0
         said = details(rows) if details else {}
-        context = {
-            "name": user.full_name or user.email,
-            "user": user,
-            "clinic": clinic,
-            "agency": clinic.agency,
-            "staff_role": _staff_roles(clinic, [user]).get(user.pk, ""),
-        }
+        context = notice_mail_context(clinic, user)
         if len(rows) == 1:
             title = rows[0].title
             context |= {"detail": said.get(rows[0].pk, ""), "url": absolute_url(rows[0].url)}
@@ -238,8 +258,8 @@ def notifications_owed_send(
             title = title_many(len(rows))
             context["items"] = [(r, said.get(r.pk, ""), absolute_url(r.url)) for r in rows]
             template = "clinics/email/grouped.txt"
-        message = EmailMessage(
-            subject=f"[{clinic.name}] {title}"[:250],
+        message = Mail(
+            subject=one_line(f"[{clinic.name}] {title}")[:250],
             body=render_to_string(template, {**context, "title": title}),
             from_email=brand_sender(clinic.agency),
             to=[user.email],
@@ -257,15 +277,21 @@ def mails_send_quietly(messages: list[EmailMessage], *, what: str = "notificatio
         logger.exception("sending %s %s e-mail(s) failed", len(messages), what)
 
 
-def notifications_close(*, clinic: Clinic, ref: str, keep: Iterable[User] = ()) -> int:
+def notifications_close(
+    *, clinic: Clinic, ref: str, keep: Iterable[User] = (), users: Iterable[User] | None = None
+) -> int:
     """The thing is done (the incident acknowledged, the approval given): its messages leave
     the banner and the badge, and the next hourly digest no longer owes them ("waits for
     you" about something done is not mailed) — except those of the people in `keep`, for
-    whom it is still the same thing to do. An e-mail owed for information only
-    (`people_notify(email_later=True)`) is still sent: it says what happened."""
+    whom it is still the same thing to do. `users`: only theirs (it is no longer theirs to
+    do: an on-call list took them off); everyone else's stay. An e-mail owed for
+    information only (`people_notify(email_later=True)`) is still sent: it says what
+    happened."""
+    rows = Notification.objects.filter(clinic=clinic, ref=ref)
+    if users is not None:
+        rows = rows.filter(user__in=[u.pk for u in users])
     return (
-        Notification.objects.filter(clinic=clinic, ref=ref)
-        .filter(Q(open=True) | Q(waits=True, email_pending=True))
+        rows.filter(Q(open=True) | Q(waits=True, email_pending=True))
         .exclude(user__in=[u.pk for u in keep])
         .update(
             open=False,
@@ -297,6 +323,20 @@ def notifications_withdraw(*, clinic: Clinic, ref: str, title: str) -> int:
     )
 
 
+def notifications_replace(*, clinic: Clinic, ref: str, users: Iterable[User]) -> int:
+    """What waits for `users` under `ref` is replaced by the notice the caller sends next
+    under the same ref (saying what became of it): their rows still open or still owed to
+    the digest (those `notifications_withdraw` would retitle) go, so their history lists it
+    once, not as a closed request beside the news. What they handled before under the same
+    ref (an earlier request, closed) stays in their history. Returns how many went."""
+    return (
+        Notification.objects.filter(clinic=clinic, ref=ref, waits=True, user__in=list(users))
+        .filter(Q(open=True) | Q(email_pending=True))
+        .delete()[1]
+        .get(Notification._meta.label, 0)
+    )
+
+
 def notification_read(*, user: User, clinic: Clinic, ref: str) -> int:
     """The person opened what it was about (a post-crisis review sent to them): their message
     leaves their banner; everyone else's stays."""
@@ -313,7 +353,9 @@ def notification_digests_send(*, now: datetime | None = None) -> int:
     with transaction.atomic():
         rows = list(
             Notification.objects.select_for_update(skip_locked=True)
+            # what waits in a paused clinic is not mailed while it is paused
             .filter(email_pending=True, waits=True)
+            .exclude(IN_PAUSED_CLINIC)
             .select_related("user", "clinic")
             .order_by("user_id", "created_at")
         )
@@ -346,7 +388,7 @@ def notification_digests_send(*, now: datetime | None = None) -> int:
                 else parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
             )
             messages.append(
-                EmailMessage(
+                Mail(
                     subject=f"{len(items)} thing(s) wait for you",
                     body=render_to_string(
                         "clinics/email/digest.txt",
@@ -370,11 +412,13 @@ def notification_digests_send(*, now: datetime | None = None) -> int:
 
 def notifications_open_for(user: User, *, clinic: Clinic | None = None) -> list[Notification]:
     """What the banner and badge show: the person's open messages, incidents first (none
-    about a clinic they no longer reach)."""
+    about a clinic they no longer reach, nor about one its agency paused: nothing can be done
+    there until it is reactivated, and then they show again)."""
     if not user.is_authenticated:
         return []
     qs = (
         Notification.objects.filter(user=user, open=True)
+        .exclude(IN_PAUSED_CLINIC)
         .exclude(clinics_out_of_reach(user, prefix="clinic__"))
         .select_related("clinic")
     )
@@ -383,3 +427,23 @@ def notifications_open_for(user: User, *, clinic: Clinic | None = None) -> list[
     rows = list(qs[:50])
     rows.sort(key=lambda n: (n.kind != "incident", -n.created_at.timestamp()))
     return rows
+
+
+def notifications_paused_marked(qs):
+    """`qs` (notices) with `in_paused_clinic`: its clinic is paused, so an open one waits for
+    nobody now (`IN_PAUSED_CLINIC`, the banner's rule). The histories read it."""
+    return qs.annotate(
+        in_paused_clinic=ExpressionWrapper(IN_PAUSED_CLINIC, output_field=BooleanField())
+    )
+
+
+def notice_mail_context(clinic: Clinic, user) -> dict:
+    """What every e-mail of a person's notices in one clinic names: the person, the clinic, its
+    agency and the person's staff role there (the notice digest, `clinics.arrivals`)."""
+    return {
+        "name": user.full_name or user.email,
+        "user": user,
+        "clinic": clinic,
+        "agency": clinic.agency,
+        "staff_role": _staff_roles(clinic, [user]).get(user.pk, ""),
+    }

@@ -11,17 +11,43 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
 from django.http import JsonResponse
 from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.formats import date_format
 from tenant_schemas_celery.task import TenantTask
 
+from clinics.models import clinic_zone
 from core.http import is_api_path
 
 logger = logging.getLogger(__name__)
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
+def deactivated_on(clinic) -> str:
+    """The day `clinic` was deactivated, in its own time zone ("5 Dec 2026"), as its banner,
+    its Leaving tab and the dashboard say it; "" while it is active."""
+    if clinic.deactivated_at is None:
+        return ""
+    return date_format(timezone.localtime(clinic.deactivated_at, clinic_zone(clinic)), "j M Y")
+
+
 def _deactivated_words(clinic) -> str:
     by = clinic.deactivated_by_name or "the agency"
-    return f"Deactivated on {clinic.deactivated_at:%Y-%m-%d} by {by}"
+    return f"Deactivated on {deactivated_on(clinic)} by {by}"
+
+
+def clinic_read_only(clinic, view_class=None) -> str | None:
+    """Why `clinic`'s pages may not change anything now, in one line, or None: the rule of
+    `ClinicPausedMiddleware` (a deactivated clinic is read-only, except on the views that say
+    `allowed_when_deactivated`). Pages show their actions disabled with this line rather than
+    offering a button that ends on the refusal."""
+    if clinic is None or clinic.deactivated_at is None:
+        return None
+    if getattr(view_class, "allowed_when_deactivated", False):
+        return None
+    return (
+        f"{_deactivated_words(clinic)}: the clinic is read-only. An owner can reactivate it "
+        "from its settings (Leaving: export, deactivate, delete)."
+    )
 
 
 def _refused(request, *, status: int, code: str, detail: str, template: str):
@@ -53,7 +79,7 @@ class ClinicPausedMiddleware:
                 code="clinic_deactivated",
                 detail=(
                     f"{clinic.name} was deactivated by its agency on "
-                    f"{clinic.deactivated_at:%Y-%m-%d}: its API keys are refused until it "
+                    f"{deactivated_on(clinic)}: its API keys are refused until it "
                     "is reactivated."
                 ),
                 template="clinics/paused.html",
@@ -75,16 +101,13 @@ class ClinicPausedMiddleware:
         if getattr(request, "clinic_access", None) is None:
             return None
         view_class = getattr(view_func, "view_class", None) or getattr(view_func, "cls", None)
-        if getattr(view_class, "allowed_when_deactivated", False):
+        if (detail := clinic_read_only(clinic, view_class)) is None:
             return None
         return _refused(
             request,
             status=409,
             code="clinic_deactivated",
-            detail=(
-                f"{_deactivated_words(clinic)}: the clinic is read-only. An owner can "
-                "reactivate it from its settings (Leaving: export, deactivate, delete)."
-            ),
+            detail=detail,
             template="clinics/read_only.html",
         )
 

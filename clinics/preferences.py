@@ -31,8 +31,12 @@ from clinics.models import ClinicMembership, ClinicRole, Digest, NotificationPre
 from core.errors import ValidationFailed
 
 NOW, DIGEST = "now", "digest"
+# A shift handover of incidents: put on or taken off a clinic's on-call list, an incident role
+# taken away (`crisis.services.incidents`); for information, but e-mailed at once like the
+# alerts, so the person going home knows the crisis is no longer theirs.
+ON_CALL, ROLE_ENDED = "on_call", "role_ended"
 # Notices e-mailed at once to everyone they are for, whatever they chose.
-ALWAYS_AT_ONCE = frozenset({"incident"})
+ALWAYS_AT_ONCE = frozenset({"incident", ON_CALL, ROLE_ENDED})
 # Who is offered a group's choice (others keep its default, and get no such notice anyway).
 STAFF, APPROVERS, EVERYONE = "staff", "approvers", "everyone"
 

@@ -1,4 +1,4 @@
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -6,7 +6,10 @@ from django.utils import timezone
 from accounts.actors import Actor
 from agency.models import AgencyMembership
 from agency.selectors import api_keys_listed, clinics_out_of_reach, clinics_reached
-from clinics.models import Clinic, ClinicMembership, Notification, SettingChange
+from clinics.models import Clinic, ClinicMembership, Notification, SettingChange, clinic_zone
+from clinics.notifications import notifications_paused_marked
+from core.days import is_day, range_instants
+from core.tenancy import current_clinic
 
 AGENCY_WIDE = "_agency"  # `settings_history`'s place: the agency's own settings (never a slug)
 
@@ -30,6 +33,17 @@ def clinics_for_actor(actor: Actor) -> QuerySet[Clinic]:
     staff_of = AgencyMembership.objects.filter(user=user).values("agency_id")
     as_person = Q(memberships__user=user) & ~Q(agency_id__in=staff_of)
     return qs.filter(clinics_reached(user) | as_person).distinct()
+
+
+def clinic_days_as_instants(
+    start, end, *, end_inclusive: bool = False
+) -> tuple[datetime | None, datetime | None]:
+    """A list filter's range (`published_from`/`_to`, `opened_from`/`_to`: each a day, an
+    instant or None) as instants, a day being the whole day in the current clinic's time zone
+    (`core.days.range_instants`), as the approvals log and the settings history read days."""
+    if not (is_day(start) or is_day(end)):
+        return start, end
+    return range_instants(start, end, clinic_zone(current_clinic()), end_inclusive=end_inclusive)
 
 
 def clinic_for_actor(actor: Actor, *, slug: str) -> Clinic | None:
@@ -64,22 +78,24 @@ STAFF_NOTIFICATION_HISTORY_URL = "/account/notifications/history/"
 
 def notifications_history(user, clinic: Clinic, *, now=None, limit: int = 100) -> list:
     """What this person was told about this clinic in the last 60 days (in Carewatch or in
-    their hourly digest), newest first: the messages still waiting and those done."""
+    their hourly digest), newest first: the messages still waiting and those done (each with
+    `in_paused_clinic`, `clinics.notifications.notifications_paused_marked`)."""
     since = (now or timezone.now()) - timedelta(days=NOTIFICATION_HISTORY_DAYS)
     return list(
-        Notification.objects.filter(user=user, clinic=clinic, created_at__gte=since).order_by(
-            "-created_at", "-pk"
-        )[:limit]
+        notifications_paused_marked(
+            Notification.objects.filter(user=user, clinic=clinic, created_at__gte=since)
+        ).order_by("-created_at", "-pk")[:limit]
     )
 
 
 def notifications_history_everywhere(user, *, now=None, limit: int = 200) -> list:
     """What one of the agency's staff was told in the last 60 days about every clinic they
     still reach (their notification history; none about a clinic they no longer reach),
-    newest first."""
+    newest first, each with `in_paused_clinic` (`clinics.notifications.
+    notifications_paused_marked`)."""
     since = (now or timezone.now()) - timedelta(days=NOTIFICATION_HISTORY_DAYS)
     return list(
-        Notification.objects.filter(user=user, created_at__gte=since)
+        notifications_paused_marked(Notification.objects.filter(user=user, created_at__gte=since))
         .exclude(clinics_out_of_reach(user, prefix="clinic__"))
         .select_related("clinic")
         .order_by("-created_at", "-pk")[:limit]
@@ -124,11 +140,11 @@ def settings_history(
         rows = rows.filter(actor_label=person)
     if area:
         rows = rows.filter(area=area)
-    if changed_from is not None:
-        rows = rows.filter(created_at__gte=datetime.combine(changed_from, time.min, tzinfo=zone))
-    if changed_to is not None:
-        after = changed_to + timedelta(days=1)
-        rows = rows.filter(created_at__lt=datetime.combine(after, time.min, tzinfo=zone))
+    start, end = range_instants(changed_from, changed_to, zone)
+    if start is not None:
+        rows = rows.filter(created_at__gte=start)
+    if end is not None:
+        rows = rows.filter(created_at__lt=end)
     return rows.order_by("-created_at", "-id")
 
 

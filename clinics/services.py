@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -17,21 +16,25 @@ from agency.services import MemberChange, Removal, Told, departure_complete, mem
 from clinics.access import clinic_key_scopes_refusal
 from clinics.history import settings_changed
 from clinics.models import (
+    CLINIC_ROLE_HELP,
+    CLINIC_SLUG_UNAVAILABLE,
+    CRISIS_TEAM_HELP,
     Clinic,
     ClinicMembership,
     ClinicRole,
     CrisisRole,
     Domain,
+    crisis_roles_explained,
+    validate_clinic_slug,
     validate_phone,
 )
 from clinics.schemas import TEMPLATE_SCHEMA, schema_clone_from_template, template_schema_ensure
+from core.arrivals import Arrival, arrived
 from core.errors import Conflict, ValidationFailed
-from core.leavers import Departure
+from core.leavers import Departure, left_behind
 from core.rollup import figures_changed
 from core.settings_history import Setting, SettingArea
-
-SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,48}[a-z0-9])$")
-RESERVED_SLUGS = {"public", "api", "static", "admin", "template", TEMPLATE_SCHEMA}
+from core.text import one_line_problem
 
 
 def schema_name_for(slug: str) -> str:
@@ -49,6 +52,8 @@ def _validate(clinic: Clinic) -> None:
         validate_phone(clinic.phone)
     except ValidationError as exc:
         fields.setdefault("phone", []).extend(exc.messages)
+    if problem := one_line_problem(clinic.name):  # it goes into e-mail subjects
+        fields.setdefault("name", []).append(problem)
     if fields:
         raise ValidationFailed("Invalid clinic.", fields=fields)
 
@@ -69,20 +74,19 @@ def clinic_create(
     domain, in one transaction — a failure anywhere leaves nothing behind, so the call can
     simply be retried. Calling it again for a clinic that exists in the same agency returns
     that clinic unchanged."""
-    slug = (slug or "").strip().lower()
-    # A slug another agency uses answers exactly like an invalid one: whether a clinic exists
-    # elsewhere is not this agency's business (no existence oracle).
-    unavailable = ValidationFailed(
-        "Invalid slug.",
-        fields={"slug": ["Not available: use 3-50 lowercase letters, digits and hyphens."]},
-    )
-    if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
+    unavailable = ValidationFailed("Invalid slug.", fields={"slug": [CLINIC_SLUG_UNAVAILABLE]})
+    try:
+        validate_clinic_slug(slug)
+    except ValidationError:
+        raise unavailable from None
+    slug = slug.strip().lower()
+    if schema_name_for(slug) == TEMPLATE_SCHEMA:
         raise unavailable
     existing = Clinic.objects.filter(slug=slug).first()
     if existing is not None:
         if existing.agency_id == agency.id:
             return existing
-        raise unavailable
+        raise unavailable  # as an invalid one: no existence oracle (CLINIC_SLUG_UNAVAILABLE)
 
     clinic = Clinic(
         agency=agency,
@@ -121,7 +125,7 @@ def clinic_api_key_create(
     `accounts.credentials.api_key_create` (a name, known scopes, no second working key of the
     same name), and no `approve` scope the key could never use
     (`clinics.access.clinic_key_scopes_refusal`: 400 on `scopes`, nothing created)."""
-    if refusal := clinic_key_scopes_refusal(clinic=clinic, scopes=scopes, created_by=created_by):
+    if refusal := clinic_key_scopes_refusal(scopes):
         raise ValidationFailed("Invalid scopes.", fields={"scopes": [refusal]})
     return api_key_create(
         agency=clinic.agency, clinic=clinic, name=name, scopes=scopes, created_by=created_by
@@ -142,7 +146,9 @@ def clinic_member_add(
 
     Staff of the clinic's agency are refused: clinic and crisis roles belong to the clinic's
     own people, so that the agency can never give the client's approval, legal's or the
-    clinician's, to itself (`clinic_access` also ignores such a membership)."""
+    clinician's, to itself (`clinic_access` also ignores such a membership). A new person, or
+    one whose roles change, is told once what already waits at a step they may now give
+    (`core.arrivals`: replies, statements, facts to confirm)."""
     if role not in ClinicRole.values:
         raise ValidationFailed("Invalid role.", fields={"role": [f"Choose {ClinicRole.values}."]})
     crisis = sorted(set(crisis_roles))
@@ -179,34 +185,20 @@ def clinic_member_add(
         before=before,
         after={"role": role, "crisis_roles": crisis},
     )
+    if before is None or before["role"] != role or sorted(before["crisis_roles"]) != crisis:
+        # a step they may give now: what already waits at it is theirs too, told once
+        arrived(Arrival(user_id=user.pk, clinic_id=clinic.pk))
     return membership
 
 
-CLINIC_ROLE_DUTIES = {
-    ClinicRole.APPROVER: "Approver: you approve replies and public statements in the client "
-    "portal before they are published (the clinic's own approval step).",
-    ClinicRole.VIEWER: "Viewer: you see the clinic's reviews, replies and incidents in the "
-    "client portal.",
-}
-CRISIS_ROLE_DUTIES = {
-    CrisisRole.COMMS: "you help prepare the clinic's public statements during a crisis.",
-    CrisisRole.LEGAL: "you check replies the compliance guard flags, and may publish past a "
-    "block with a written reason.",
-    CrisisRole.CLINICIAN: "you check replies that touch on medical facts before they are "
-    "published.",
-    CrisisRole.SOCIAL: "you follow the clinic's social media while a crisis lasts.",
-}
-
-
 def clinic_member_duties(*, role: str, crisis_roles: Iterable[str] = ()) -> list[str]:
-    """A clinic person's roles in plain words, one line each: what they will be asked to do."""
-    duties = [CLINIC_ROLE_DUTIES[ClinicRole(role)]]
-    for crisis in sorted(crisis_roles):
-        label = CrisisRole(crisis).label
-        duties.append(
-            f"Crisis team, {label}: you are alerted by e-mail as soon as a crisis incident "
-            f"opens, and {CRISIS_ROLE_DUTIES[CrisisRole(crisis)]}"
-        )
+    """A clinic person's roles in plain words, one line each, in the pickers' order and words
+    (`clinics.models.CLINIC_ROLE_HELP`, `CRISIS_ROLE_HELP`): what they will be asked to do."""
+    held = set(crisis_roles)
+    duties = [f"{ClinicRole(role).label}: {CLINIC_ROLE_HELP[ClinicRole(role)]}"]
+    for value, label, help_text in crisis_roles_explained():
+        if value in held:
+            duties.append(f"Crisis team, {label}: {CRISIS_TEAM_HELP}; {help_text}")
     return duties
 
 
@@ -318,6 +310,7 @@ def clinic_member_remove(
     the clinic's running incidents end (`core.leavers`); with `revoke_keys` the clinic's keys
     they created are revoked."""
     departure = clinic_departure(membership)
+    left = left_behind(departure)  # before the membership goes: what the confirmation listed
     membership.delete()
     user_membership_removed(
         user=membership.user,
@@ -328,6 +321,7 @@ def clinic_member_remove(
     )
     return departure_complete(
         departure=departure,
+        left=left,
         user=membership.user,
         agency=membership.clinic.agency,
         by=by,

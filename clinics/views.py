@@ -60,7 +60,16 @@ from clinics.forms import (
     NotificationPreferenceForm,
     SettingsHistoryFilterForm,
 )
-from clinics.models import ChatKind, Clinic, ClinicMembership, CrisisRole, clinic_zone
+from clinics.models import (
+    CRISIS_TEAM_HELP,
+    ChatKind,
+    Clinic,
+    ClinicMembership,
+    clinic_roles_explained,
+    clinic_zone,
+    crisis_roles_explained,
+)
+from clinics.paused import clinic_read_only
 from clinics.preferences import (
     email_groups_offered,
     history_words,
@@ -88,6 +97,7 @@ from clinics.services import (
 )
 from core.csv_download import csv_download
 from core.errors import Conflict, DomainError
+from core.http import positive_int
 from core.leavers import left_behind
 from core.permissions import Permission
 from core.rollup import figures_changed
@@ -112,11 +122,14 @@ class SettingsView(TemplateResponseMixin, ClinicView):
 
     def render(self, status: int = 200, **context):
         self.staff_only()
+        # a deactivated clinic's settings read as they are, their forms off with the reason
+        read_only = clinic_read_only(self.clinic, type(self))
         return self.render_to_response(
             {
                 "clinic": self.clinic,
                 "access": self.access,
-                "can_manage": self.access.can(Permission.MANAGE),
+                "can_manage": self.access.can(Permission.MANAGE) and read_only is None,
+                "read_only": read_only,
                 "section": self.section,
                 **context,
             },
@@ -155,6 +168,16 @@ class ClinicSettingsView(SettingsView):
         return self.render(400, form=form)
 
 
+def _roles_explained() -> dict:
+    """The people page's roles, each with what it may do (`clinics.models.CLINIC_ROLE_HELP`,
+    `CRISIS_ROLE_HELP`): the words of its pickers and of the e-mails about a person's roles."""
+    return {
+        "roles": clinic_roles_explained(),
+        "crisis_roles": crisis_roles_explained(),
+        "crisis_team_help": CRISIS_TEAM_HELP,
+    }
+
+
 class ClinicPeopleView(SettingsView):
     """The clinic's people (clients): portal role and crisis-team roles; add, change, remove."""
 
@@ -169,11 +192,12 @@ class ClinicPeopleView(SettingsView):
         )
 
     def _membership(self, raw: str) -> ClinicMembership:
+        pk = positive_int(raw)
         membership = (
-            ClinicMembership.objects.filter(clinic=self.clinic, pk=raw)
+            ClinicMembership.objects.filter(clinic=self.clinic, pk=pk)
             .select_related("user")
             .first()
-            if raw.isdigit()
+            if pk
             else None
         )
         if membership is None:
@@ -181,7 +205,7 @@ class ClinicPeopleView(SettingsView):
         return membership
 
     def get(self, request, *args, **kwargs):
-        return self.render(form=ClinicPersonForm(), people=self._people(), crisis=CrisisRole)
+        return self.render(form=ClinicPersonForm(), people=self._people(), **_roles_explained())
 
     def post(self, request, *args, **kwargs):
         self.staff_only()
@@ -241,7 +265,7 @@ class ClinicPeopleView(SettingsView):
             else:
                 say_told(request, saved.membership.user.email, saved.change, saved.told)
                 return HttpResponseRedirect(request.path)
-        return self.render(400, form=form, people=self._people(), crisis=CrisisRole)
+        return self.render(400, form=form, people=self._people(), **_roles_explained())
 
 
 class ClinicApiKeysView(SettingsView):
@@ -298,8 +322,8 @@ class ClinicApiKeysView(SettingsView):
                 apply_domain_errors(form, exc)
                 return self._render(400, form)
             return secret_keep(request, key, issued.secret)
-        raw = request.POST.get("key", "")
-        key = self._keys().filter(pk=raw).first() if raw.isdigit() else None
+        pk = positive_int(request.POST.get("key"))
+        key = self._keys().filter(pk=pk).first() if pk else None
         if key is None:
             raise Http404("No such key.")
         if action == "revoke" and key.works() and not Confirm.given(request):
@@ -364,7 +388,10 @@ class SettingsClinicsView(StaffView):
 
     def post(self, request):
         form = ClinicCreateForm(request.POST)
-        if form.is_valid() and Clinic.objects.filter(slug=form.cleaned_data["slug"]).exists():
+        # one of the agency's own clinics has it; another agency's answers as the service does
+        # (no existence oracle: `clinics.models.CLINIC_SLUG_UNAVAILABLE`)
+        slug = form.cleaned_data.get("slug") if form.is_valid() else None
+        if slug and self.agency.clinics.filter(slug=slug).exists():
             form.add_error("slug", "This web address is taken: choose another.")
         if form.is_valid():
             try:
@@ -570,16 +597,20 @@ class NotificationHistoryView(LoginRequiredMixin, TemplateResponseMixin, View):
             {
                 "rows": rows,
                 "days": NOTIFICATION_HISTORY_DAYS,
-                "waiting": sum(1 for n in rows if n.open),
+                # an open notice of a paused clinic waits for nobody (as on the banner)
+                "waiting": sum(1 for n in rows if n.open and not n.in_paused_clinic),
                 "choices": history_words(pref, email_groups_offered(user)),
             }
         )
 
 
 HISTORY_PAGE = 50
-# the columns the API names so hold what its fields hold (`by`: who, stable; `by_name`: in words)
+# One rule for the download: a column named as the API names a field holds what that field
+# holds (`where`, `area`, `via`: stable codes; `by`: who, stable), and beside each code its
+# words as the page shows them (`where_words`, `area_words`, `by_name`, `via_words`).
 HISTORY_CSV_HEADER = (
-    "changed_at", "where", "area", "setting", "old_value", "new_value", "by", "by_name", "via",
+    "changed_at", "where", "where_words", "area", "area_words", "setting", "old_value",
+    "new_value", "by", "by_name", "via", "via_words",
 )  # fmt: skip
 AGENCY_WIDE_WORDS = "Agency-wide"
 
@@ -589,13 +620,16 @@ def _history_csv(rows, *, filename: str, zone):
     lines = (
         (
             row.created_at.astimezone(zone).isoformat(),
+            row.where,
             row.clinic.name if row.clinic_id else AGENCY_WIDE_WORDS,
+            row.area,
             row.get_area_display(),
             row.setting,
             row.old_value,
             row.new_value,
             row.actor_label,
-            row.actor_name,
+            row.by_words,
+            row.via,
             row.get_via_display(),
         )
         for row in rows.iterator(chunk_size=500)

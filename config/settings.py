@@ -106,6 +106,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "accounts.middleware.SecurityContextMiddleware",  # who and where, for the security log
     "core.middleware.ContentSecurityPolicyMiddleware",
+    "core.middleware.PrivateResponseMiddleware",  # signed-in answers: Cache-Control no-store
     "core.middleware.InputTextMiddleware",  # no NUL / lone surrogate / deep JSON past here
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -253,11 +254,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "core.openapi.ApiAutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
-    "DEFAULT_PARSER_CLASSES": [
-        "core.parsers.JsonParser",  # a body that is not JSON is answered in words
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON is the API's one body format (docs/integrate.md section 7): any other content type
+    # is a 415 `unsupported_media_type`; the CSV import names its own (multipart).
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JsonParser"],
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": None,
@@ -300,6 +299,9 @@ SPECTACULAR_SETTINGS = {
         "WebhookDeliveryStatusEnum": "webhooks.models.DeliveryStatus",
         "ApprovalStatusEnum": "responses.models.ApprovalStatus",
         "ConversationStatusEnum": "responses.models.ConversationStatus",
+        # how a follow-up ended, and (without "settled", Carewatch's own) how a person says it
+        "OutcomeEnum": "responses.models.FollowUpOutcome",
+        "PrivateConversationUpdateOutcomeEnum": "responses.models.PERSON_OUTCOMES",
         "GuardVerdictEnum": "responses.models.Verdict",
         "IncidentStatusEnum": "crisis.models.IncidentStatus",
         "IncidentKindEnum": "crisis.models.IncidentKind",

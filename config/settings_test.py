@@ -49,3 +49,7 @@ SCORER_WRAPPERS = ["tests.fixtures.faults.kill_on_marker"]
 
 # Files the tests upload stay out of the checkout's media folder.
 MEDIA_ROOT = str(BASE_DIR / "test-artifacts" / "media")  # noqa: F405
+
+# DRF's own test clients (APIClient, APIRequestFactory) send a dict as JSON, the API's one body
+# format; the suite's Django clients do the same for API paths (tests.fixtures.tenants.Client).
+REST_FRAMEWORK = {**REST_FRAMEWORK, "TEST_REQUEST_DEFAULT_FORMAT": "json"}  # noqa: F405

@@ -4,6 +4,7 @@ inherits, one error shape, pagination."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from base64 import b64decode
 from datetime import date, datetime
@@ -25,6 +26,7 @@ from rest_framework.fields import (
     BooleanField,
     CharField,
     ChoiceField,
+    DateTimeField,
     DictField,
     ListField,
     MultipleChoiceField,
@@ -42,7 +44,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core import fastcache
-from core.days import RANGE_REVERSED
+from core.days import DAY_OUT_OF_RANGE, FIRST_DAY, LAST_DAY, RANGE_REVERSED, is_day
 from core.errors import BODY, DomainError
 from core.permissions import Permission
 
@@ -90,9 +92,7 @@ class _ClinicPermission(BasePermission):
             raise exceptions.NotFound()
         needed = view.permission_for(request.method)
         if not access.can(needed):
-            raise exceptions.PermissionDenied(
-                f"Your role in this clinic does not allow this ({needed.value})."
-            )
+            raise exceptions.PermissionDenied(access.refusal(needed))
         return True
 
 
@@ -236,7 +236,7 @@ def _body_serializer(view, method: str) -> tuple[frozenset[str] | None, Serializ
 
 
 def body_fields(view, method: str) -> frozenset[str] | None:
-    """The names a write's JSON (or form) body may hold: the fields of the serializer the
+    """The names a write's JSON body may hold: the fields of the serializer the
     operation documents as its request, read-only ones included (a body read with GET may be
     sent back); none at all for an operation that documents that it takes no body
     (`request=None`: a discard, a revoke; an empty object is fine). None where the body is not
@@ -255,7 +255,7 @@ def unknown_body_fields_refused(view, request) -> None:
     known = body_fields(view, request.method)
     if known is None:
         return
-    data = request.data  # a dict for JSON, a QueryDict (a dict too) for a form
+    data = request.data  # the JSON body: a dict when it is an object
     if not isinstance(data, dict):
         return  # not an object: the serializer says what it expects
     unknown = sorted(str(name) for name in data if name not in known)
@@ -292,8 +292,8 @@ def json_types_refused(view, request) -> None:
     5 as the text "5" and "yes" or 1 as true, so a client's type mistake would be stored as
     something it did not mean. A text field takes a JSON string, a flag `true` or `false`, in
     the serializer the operation documents as its request, nested ones included (`scopes[0]`,
-    `items[2].review_id`). Forms and query strings, whose values are all text, are read as
-    before."""
+    `items[2].review_id`). The CSV import's multipart fields, whose values are all text, are
+    read as they come."""
     if request.method not in _BODY_METHODS:
         return
     serializer = _body_serializer(view, request.method)[1]
@@ -858,9 +858,35 @@ def _error_body(detail, code, fields=None):
     return body
 
 
+_BODY_FORMATS = {"application/json": "JSON", "multipart/form-data": "a multipart/form-data upload"}
+
+
+def _unsupported_media_type_detail(exc, context) -> str:
+    """A 415 in words: the body format the operation takes and the content type that was sent
+    (DRF says `Unsupported media type "multipart/form-data; boundary=…" in request.`)."""
+    view, request = context.get("view"), context.get("request")
+    if view is None or request is None:
+        return str(exc.detail)
+    taken = list(dict.fromkeys(parser.media_type for parser in view.get_parsers()))
+    wanted = " or ".join(f"{_BODY_FORMATS.get(t, t)} (Content-Type: {t})" for t in taken)
+    sent = (request.content_type or "").split(";", 1)[0].strip()[:100] or "no content type"
+    return f"The body must be {wanted}, not {sent}."
+
+
 def exception_handler(exc, context):
     """Every error in one shape: `{"detail", "code", "fields"?}`, `fields` flat
     (`fields_flattened`)."""
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        exc.detail = exceptions.ErrorDetail(
+            _unsupported_media_type_detail(exc, context), code=exc.default_code
+        )
+    response = _error_response(exc, context)
+    if response is not None and response.status_code == status.HTTP_401_UNAUTHORIZED:
+        response["WWW-Authenticate"] = 'Bearer realm="api"'  # every 401, the token API's too
+    return response
+
+
+def _error_response(exc, context):
     if isinstance(exc, DomainError):
         return Response(_error_body(exc.detail, exc.code, exc.fields), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
@@ -878,8 +904,6 @@ def exception_handler(exc, context):
         code = codes if isinstance(codes, str) else "error"
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
         response.data = _error_body(detail, code)
-    if response.status_code == status.HTTP_401_UNAUTHORIZED:
-        response["WWW-Authenticate"] = 'Bearer realm="api"'
     return response
 
 
@@ -907,6 +931,28 @@ ACTOR_LABEL_INVALID = (
 )
 _CHOICE_INVALID = str(ChoiceField.default_error_messages["invalid_choice"])
 GIVE_ONE_VALUE = "Give one value."
+
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class DayOrInstantField(DateTimeField):
+    """A list filter's bound: a day (`2026-12-01`, a `date`: the whole day in the clinic's time
+    zone, `core.days.range_instants`) or an exact instant (ISO 8601 with its offset)."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and _DAY.fullmatch(value.strip()):
+            try:
+                day = date.fromisoformat(value.strip())
+            except ValueError:
+                self.fail("invalid", format="YYYY-MM-DD or YYYY-MM-DDThh:mm[:ss]Z")
+            if not FIRST_DAY <= day <= LAST_DAY:
+                raise exceptions.ValidationError(DAY_OUT_OF_RANGE)
+            return day
+        return super().to_internal_value(value)
+
+    def to_representation(self, value):
+        return value.isoformat() if is_day(value) else super().to_representation(value)
 
 
 @cache
@@ -967,7 +1013,10 @@ def query_params_validated(serializer_class, params, *, also=LIST_PARAMS) -> dic
     for start, end in getattr(serializer_class, "date_ranges", ()):
         if start in errors or end in errors:
             continue
-        if data.get(start) is not None and data.get(end) is not None and data[end] < data[start]:
+        first, last = data.get(start), data.get(end)
+        if first is None or last is None or is_day(first) != is_day(last):
+            continue  # a day and an instant: their order depends on the clinic's time zone
+        if last < first:
             errors[end] = [RANGE_REVERSED]
     if errors:
         raise exceptions.ValidationError(errors)

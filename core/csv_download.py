@@ -1,5 +1,6 @@
 """A CSV file a staff page offers for download (the security log, the privacy requests),
-streamed row by row so a long log never sits in memory."""
+streamed row by row so a long log never sits in memory; and the formula guard of every CSV
+file Carewatch writes (the offboarding export's too)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ from collections.abc import Iterable, Sequence
 
 from django.http import StreamingHttpResponse
 
-FORMULA_STARTS = ("=", "+", "-", "@")
+# What a spreadsheet may read as the start of a formula (OWASP's CSV injection list): a tab or
+# a carriage return before `=HYPERLINK(...)` too. One rule for every CSV file Carewatch writes.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_guarded(cell):
+    """`cell`, with a leading ' where it is a text that starts like a formula (one of
+    `FORMULA_STARTS`): a spreadsheet shows it, never runs it. Anything else is returned as it
+    is."""
+    return f"'{cell}" if isinstance(cell, str) and cell[:1] in FORMULA_STARTS else cell
 
 
 class _Echo:
@@ -26,9 +36,7 @@ def csv_download(
     def lines():
         yield writer.writerow(header)
         for row in rows:
-            yield writer.writerow(
-                f"'{c}" if isinstance(c, str) and c[:1] in FORMULA_STARTS else c for c in row
-            )
+            yield writer.writerow(formula_guarded(c) for c in row)
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

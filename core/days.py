@@ -9,7 +9,7 @@ a form field (the pages' filters) take it alike."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from django.core.exceptions import ValidationError
 
@@ -23,3 +23,29 @@ def day_in_range(day: date) -> None:
     """Refuses a day outside FIRST_DAY..LAST_DAY (DAY_OUT_OF_RANGE)."""
     if not FIRST_DAY <= day <= LAST_DAY:
         raise ValidationError(DAY_OUT_OF_RANGE, code="day_out_of_range")
+
+
+def day_start(day: date, zone: tzinfo) -> datetime:
+    """The instant `day` starts in `zone` (a clinic's: `clinics.models.clinic_zone`)."""
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+def is_day(value) -> bool:
+    """Whether a filter's value is a day (a `date`) rather than an instant."""
+    return isinstance(value, date) and not isinstance(value, datetime)
+
+
+def range_instants(
+    start, end, zone: tzinfo, *, end_inclusive: bool = False
+) -> tuple[datetime | None, datetime | None]:
+    """A range filter's bounds (each a day, an instant or None) as instants. A day is the whole
+    day in `zone`, both ends inclusive: as a start, its first instant; as an end, the next
+    day's start — or, for a filter whose end instant is inclusive (`end_inclusive`), the
+    last microsecond before it (PostgreSQL's precision). An instant stays exactly as given."""
+    if is_day(start):
+        start = day_start(start, zone)
+    if is_day(end):
+        end = day_start(end + timedelta(days=1), zone)
+        if end_inclusive:
+            end -= timedelta(microseconds=1)
+    return start, end

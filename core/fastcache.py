@@ -36,11 +36,22 @@ def get_object(key: str):
     return pickle.loads(raw) if raw else None  # noqa: S301 - written only by set_object
 
 
-def set_object(key: str, value, *, ttl: int) -> None:
+def set_object(key: str, value, *, ttl: int, only_new: bool = False) -> None:
+    """`only_new`: unless `key` holds something (a value, or `hold`'s mark)."""
     try:
-        client().set(key, pickle.dumps(value), ex=ttl)
+        client().set(key, pickle.dumps(value), ex=ttl, nx=only_new)
     except Exception:  # noqa: BLE001
         logger.warning("cache unavailable; not cached", extra={"cache_key": key})
+
+
+def hold(key: str, *, ttl: int) -> None:
+    """Drop `key`'s value and keep the place taken for `ttl` seconds: `get_object` misses, and
+    `set_object(only_new=True)` stores nothing. A reader that read the database before a
+    change was committed cannot cache what it read once the change has dropped the key."""
+    try:
+        client().set(key, b"", ex=ttl)
+    except Exception:  # noqa: BLE001
+        logger.warning("cache unavailable; could not hold", extra={"cache_key": key})
 
 
 def delete(key: str) -> None:

@@ -10,6 +10,8 @@ from types import SimpleNamespace
 from django.conf import settings
 from django_tenants.urlresolvers import get_subfolder_urlconf
 
+from core.errors import ValidationFailed
+
 CLINIC_PREFIX = f"/{settings.TENANT_SUBFOLDER_PREFIX}/"
 
 
@@ -55,3 +57,59 @@ def branded_for(request):
     if user is not None and user.is_authenticated:
         return user
     return getattr(request, "_branded_for", None)
+
+
+def positive_int(value, *, zero: bool = False) -> int | None:
+    """A positive whole number typed in a query or form value ("12"), else None (0 too, unless
+    `zero`: a version number that starts at 0). Only ASCII digits, at most 18 of them (it fits
+    any id column): `str.isdigit()` is also true for "²" or "①", which `int()` and the ORM
+    refuse with a ValueError (a 500)."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        return None
+    number = int(text)
+    return number if number or zero else None
+
+
+NOT_A_NUMBER = "A number."
+
+
+class ParamRefused(ValidationFailed):
+    """A value of a query or form that the page cannot read (an id that is not a number): a
+    400 naming the field, whatever the view was about to do (`core.views.ClinicView` answers
+    it with a page; an API with the JSON of every other ValidationFailed)."""
+
+    def __init__(self, field: str, message: str = NOT_A_NUMBER):
+        super().__init__("Invalid input.", fields={field: [message]})
+        self.field = field
+        self.message = message
+
+    def text(self) -> str:
+        return f"{self.detail} “{self.field}”: {self.message}"
+
+
+def int_param(params, name: str, *, zero: bool = False) -> int | None:
+    """The whole number that a query or form (`params`: `request.GET`, `request.POST`)
+    carries under `name` (`positive_int`); None when it carries none (absent or blank).
+    Anything else is refused (`ParamRefused`), never read as "none given": a filter typed
+    wrong would list everything, an id typed wrong would act on something else."""
+    raw = params.get(name)
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    number = positive_int(raw, zero=zero)
+    if number is None:
+        raise ParamRefused(name)
+    return number
+
+
+def int_params(params, name: str) -> list[int]:
+    """Every whole number a query or form carries under `name` (ticked boxes), blanks
+    skipped; one that is not a number is refused (`ParamRefused`), as `int_param` refuses."""
+    numbers = []
+    for raw in params.getlist(name):
+        if isinstance(raw, str) and not raw.strip():
+            continue
+        if (number := positive_int(raw)) is None:
+            raise ParamRefused(name)
+        numbers.append(number)
+    return numbers

@@ -5,7 +5,8 @@ Removing someone from the agency's staff (or a person from a clinic) happens on 
 but what they hold lives higher up: their on-call slots (`clinics`), the replies and
 statements they wrote (`responses`, in each clinic's schema) and their incident roles
 (`crisis`). The confirmation page lists it all before anything changes (`left_behind`); the
-removal ends, in its own transaction, what must not outlive their access (`leave`). The
+removal ends, in its own transaction, what must not outlive their access (`leave`), hands
+their open work to the agency's owners and managers and tells them once (`left_tell`). The
 selectors and services are named, not imported: each app owns its part."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.utils.module_loading import import_string
 # What each app says a person leaves behind (`f(departure) -> list[Left]`).
 LEFT_BEHIND_SELECTORS = (
     "clinics.leavers.on_call_left_behind",
+    "clinics.leavers.crisis_team_left_behind",
     "crisis.leavers.roles_left_behind",
     "responses.leavers.work_left_behind",
 )
@@ -24,7 +26,12 @@ LEFT_BEHIND_SELECTORS = (
 LEAVE_SERVICES = (
     "clinics.leavers.on_call_leave",
     "crisis.leavers.roles_leave",
+    "responses.leavers.work_hand_over",  # ends nothing: their open work waits for managers
+    "clinics.leavers.notices_leave",  # ends nothing listed: what waited for them closes
 )
+# Telling the agency's owners and managers, once, what the person left
+# (`f(departure, left, by=user) -> int`).
+LEFT_TELL = "clinics.leavers.left_behind_tell"
 
 
 @dataclass(frozen=True)
@@ -42,9 +49,11 @@ class Departure:
 class Left:
     """One thing a person leaves behind in one clinic, in words: `what` it is, `then` what the
     removal does to it; `gap` when the clinic is left without someone who acts (an emptied
-    on-call list, replies nobody else may approve); `links` (label, url) to act on it."""
+    on-call list, a crisis-team role nobody else holds, replies nobody else may approve, facts
+    nobody else may confirm); `links` (label, url) to act on it."""
 
-    kind: str  # on_call | incident_role | work | waiting_client
+    # on_call | crisis_team | incident_role | work | followup | waiting_client | waiting_facts
+    kind: str
     clinic_name: str
     clinic_slug: str
     count: int
@@ -69,3 +78,9 @@ def leave(departure: Departure, *, by) -> list[Left]:
     for name in LEAVE_SERVICES:
         ended.extend(import_string(name)(departure, by=by))
     return ended
+
+
+def left_tell(departure: Departure, left: list[Left], *, by) -> int:
+    """After the removal: the agency's owners and managers are e-mailed once what the person
+    left (`left`, read by `left_behind` before anything ended), with links to take it over."""
+    return import_string(LEFT_TELL)(departure, left, by=by)

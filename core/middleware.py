@@ -4,8 +4,9 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
+from django.utils.cache import add_never_cache_headers
 
-from core.http import is_api_path
+from core.http import bearer, is_api_path
 from core.text import (
     MAX_JSON_DEPTH,
     json_depth_exceeds,
@@ -27,6 +28,36 @@ class ContentSecurityPolicyMiddleware:
         if self.policy and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = self.policy
         return response
+
+
+class PrivateResponseMiddleware:
+    """Every answer to a signed-in request (a session, a personal token or an API key, or
+    any credential in the Authorization header) is kept by no cache: `Cache-Control:
+    max-age=0, no-cache, no-store, must-revalidate, private` and `Expires` (Django's
+    `add_never_cache_headers`). Pages, API answers and downloads (the report PDF, the data
+    export) hold review texts, drafts and people's names; neither a browser's disk cache nor
+    the Back button after sign-out on a shared computer may keep them. An answer whose view
+    chose its own `Cache-Control` keeps it: the public statement page, the brand stylesheets
+    and logos, static files (WhiteNoise's) and health answer the same to anyone."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if "Cache-Control" not in response and _signed_in(request):
+            add_never_cache_headers(response)
+        return response
+
+
+def _signed_in(request) -> bool:
+    user = getattr(request, "user", None)
+    actor = getattr(request, "actor", None)  # clinics.middleware: session, token or key
+    return (
+        bool(getattr(user, "is_authenticated", False))
+        or bool(getattr(actor, "is_authenticated", False))
+        or bearer(request) is not None
+    )
 
 
 MB = 1024 * 1024

@@ -10,7 +10,6 @@ import re
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
-from rest_framework.settings import api_settings
 
 from core.api import MAX_PAGE_SIZE
 
@@ -125,7 +124,8 @@ ERROR_RESPONSES = {
     404: "Not found (also another clinic's data, which this credential cannot reach).",
     409: "Conflicts with the current state (or an `Idempotency-Key` reused with another body).",
     413: "The body or the batch is too large.",
-    415: "The body is not in a content type this operation accepts (`unsupported_media_type`).",
+    415: "The body is not in the content type this operation takes (`unsupported_media_type`): "
+    "JSON everywhere (a form is refused), multipart/form-data for the CSV import.",
     422: "The compliance guard blocks this text (`code`: `guard_blocked`).",
     429: "Over the rate limit: retry after `Retry-After` seconds.",
 }
@@ -148,15 +148,6 @@ class ApiAutoSchema(AutoSchema):
     """drf-spectacular's schema of one operation, written for integrators: one tag per resource,
     a readable operationId and summary, the view's own docstring as description, every error
     it can answer, and the credentials as alternatives."""
-
-    def map_parsers(self) -> list[str]:
-        """The body's content types: JSON, the API's one body format (docs/integrate.md
-        section 7), for every operation that keeps REST framework's default parsers; an
-        operation that names its own (the CSV import: multipart; review ingest: JSON) lists
-        those. REST framework's default also parses forms, which no operation documents."""
-        if list(self.view.parser_classes) == list(api_settings.DEFAULT_PARSER_CLASSES):
-            return ["application/json"]
-        return super().map_parsers()
 
     def _segments(self) -> list[str]:
         path = self.path.split("/api/v1/", 1)[-1]

@@ -1,9 +1,10 @@
 """The port through which `feeds` (the reviews' owner) tells `responses` (above it) that
 reviews were settled outside the reply workflow: answered, resolved or set aside from the
 inbox, or taken down (by their platform, or at their author's request). What waited on them
-for a person is withdrawn and closes: a reply (or a batch whose every mention is settled)
-that waited for someone's approval is withdrawn, its approvers' notices close and its writer
-is told; the "sent back to you" notices of their replies close
+for a person is withdrawn and closes: a reply that waited for someone's approval is withdrawn
+(a batch's, from the batch; the batch itself once every mention is settled), its approvers'
+notices close and its writer is told; a private follow-up still open on it is closed and its
+owner told; the "sent back to you" notices of their replies close
 (`responses.services.settling.reviews_settled_close`, the one function every path that
 settles a review goes through). The service is named, not imported (docs/architecture.md);
 it runs now, in the caller's transaction and schema."""

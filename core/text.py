@@ -13,20 +13,37 @@ services: one place, so that every field answers the same way.
 - `reason_problem`: a reason that must explain something (a legal override, switching an
   approval step off) says something: three words or more, not one word or character repeated.
 
+- `one_line_problem` / `one_line`: a name that goes into an e-mail header (an agency's or a
+  clinic's name, a person's name; the sender name, the subject) holds no line break, tab or
+  other control character: refused where it is typed, and made one line where a header is
+  built, so a stored bad value cannot stop mail (Django refuses a header with a line break).
+
+- `address_problem`: a key that goes into web addresses and placeholders (a clinic's web
+  address, a reply template's key) is lowercase letters, digits and hyphens.
+
 And one rule for text we write about people and clinics:
 
 - `possessive`: "Clinic A’s", but "Lakeview Pediatrics’" for a name that ends in s.
+- `initials`: the initials a person's name is written with ("M.S." and "M.A.S." for "Mary
+  Ann Smith"): the reply guard flags them, a privacy request removes them.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import unicodedata
 
 MAX_JSON_DEPTH = 32
 MAX_JSON_ITEMS = 10_000
 MIN_REASON_CHARS = 10
 MIN_REASON_WORDS = 3
+# The rule of `reason_problem` in the words every form shows (its help text, the browser's
+# message; `{% reason_rule %}`) and the server answers: one rule, said one way.
+REASON_RULE = (
+    f"Say why in at least {MIN_REASON_WORDS} words ({MIN_REASON_CHARS} characters or more), "
+    "not one word repeated."
+)
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -42,6 +59,44 @@ def text_problem(value: str) -> str | None:
     if _SURROGATE.search(value):
         return "Contains an unpaired surrogate (\\ud800-\\udfff), which is not valid text."
     return None
+
+
+# A name on one line holds no control character (Cc: C0 and C1, line breaks and tabs among
+# them), no format character (Cf: bidi overrides that reorder a sender's name on screen, the
+# BOM, invisible separators) other than the joiners some scripts need, and no Unicode line or
+# paragraph separator (Zl, Zp).
+_NOT_ON_ONE_LINE = frozenset({"Cc", "Cf", "Zl", "Zp"})
+_JOINERS = frozenset({"\u200c", "\u200d"})  # ZWNJ, ZWJ: Persian, Indic scripts, emoji
+_LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def _off_line(char: str) -> bool:
+    return unicodedata.category(char) in _NOT_ON_ONE_LINE and char not in _JOINERS
+
+
+def one_line_problem(value: str) -> str | None:
+    """Why `value` cannot be a name written on one line (it goes into e-mail headers: the
+    sender name, the subject), or None: it holds a line break, a tab or another control or
+    format character. The message names the first such character."""
+    for char in value or "":
+        if _off_line(char):
+            what = (
+                "a line break" if char in _LINE_BREAKS
+                else "a tab" if char == "\t"
+                else "a control character"
+            )  # fmt: skip
+            return (
+                f"Contains {what} (U+{ord(char):04X}): write the name on one line, without "
+                "line breaks, tabs or other control characters."
+            )
+    return None
+
+
+def one_line(value: str) -> str:
+    """`value` as one line that an e-mail header can carry: each control or format character
+    (`one_line_problem`'s) becomes a space, and runs of spaces one. For text stored before
+    it was checked, or built from several sources (a subject): mail is never stopped by it."""
+    return " ".join("".join(" " if _off_line(c) else c for c in str(value or "")).split())
 
 
 def markup_problem(value: str) -> str | None:
@@ -145,12 +200,27 @@ def reason_problem(reason: str) -> str | None:
     reason = (reason or "").strip()
     words = [w.lower() for w in _WORD.findall(reason)]
     if len(reason) < MIN_REASON_CHARS or len(words) < MIN_REASON_WORDS:
-        return (
-            f"Give the reason in at least {MIN_REASON_WORDS} words "
-            f"({MIN_REASON_CHARS} characters or more)."
-        )
+        return REASON_RULE
     if len(set(words)) < 2 or len(set(reason.replace(" ", ""))) < 3:
         return "Say why in words: a repeated word or character is not a reason."
+    return None
+
+
+_ADDRESS = re.compile(r"[a-z0-9-]+", re.A)
+
+
+def address_problem(value: str, *, example: str, most: int, least: int = 1) -> str | None:
+    """Why `value`, taken as it is stored (trimmed, lowercased: "Harbor-Dental" is
+    harbor-dental), is not `least` to `most` lowercase letters, digits and hyphens that begin
+    and end with a letter or digit; or None. `example` shows a good one in the message."""
+    key = (value or "").strip().lower()
+    if not _ADDRESS.fullmatch(key):
+        return f"Use lowercase letters, digits and hyphens, e.g. {example}."
+    if not least <= len(key) <= most:
+        length = f"{least}-{most}" if least > 1 else f"at most {most}"
+        return f"Use {length} characters: lowercase letters, digits and hyphens, e.g. {example}."
+    if key[0] == "-" or key[-1] == "-":
+        return f"Begin and end with a letter or digit, e.g. {example}."
     return None
 
 
@@ -161,6 +231,38 @@ def possessive(name: str) -> str:
     if not name:
         return name
     return f"{name}’" if name[-1] in "sS" else f"{name}’s"
+
+
+# words before or in a name that are no part of its initials ("Dr Ann Lee": A.L.)
+NAME_TITLES = frozenset(
+    ["dr", "doctor", "mr", "mrs", "ms", "mx", "miss", "mister", "nurse", "prof"]
+)
+# letters that, written with dots in lower case, are an abbreviation ("9 a.m.", "e.g.",
+# "a.k.a."), never someone's initials
+DOTTED_ABBREVIATIONS = frozenset(
+    ["am", "pm", "eg", "ie", "ps", "nb", "us", "vs", "cc", "dr", "aka"]
+)
+# what separates the words of a name: spaces, and the underscores and dots of a handle or of a
+# name written as initials ("reese_bramwell", "D.W.")
+_NAME_SEPARATORS = re.compile(r"[\s_.]+")
+
+
+def initials(name: str) -> list[str]:
+    """The letters a person's initials are written with, in capitals: the first and last
+    word's ("Mary Ann Smith": "MS"), then, for a name of three words or more, every word's
+    ("MAS"; "Anna de la Cruz": "AC", "ADLC"). None for a name of one word. Words are what
+    spaces, underscores and dots separate ("reese_bramwell" and "D.W." have two), a handle's
+    "@" left off, less a title ("Dr", "Mrs") and anything that does not begin with a letter
+    ("Guest 42" has one word). The one rule: the reply guard flags these as the reviewer's
+    initials and a privacy request removes them, each writing them its way ("M.S.", "M. S.",
+    "m.s.", "MS")."""
+    words = [w.strip(",").lstrip("@") for w in _NAME_SEPARATORS.split(name or "")]
+    words = [w for w in words if w[:1].isalpha() and w.lower() not in NAME_TITLES]
+    if len(words) < 2:
+        return []
+    first_last = f"{words[0][0]}{words[-1][0]}".upper()
+    every = "".join(w[0] for w in words).upper()
+    return [first_last] if every == first_last else [first_last, every]
 
 
 def duration_words(minutes: float | None) -> str:

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.templatetags.static import static
 from django.views import View
 
-from core.http import is_api_path
+from core.http import ParamRefused, is_api_path
 from core.permissions import Permission
 
 
@@ -49,7 +49,15 @@ class ClinicView(View):
             raise PermissionDenied("Your role in this clinic does not allow this.")
         self.clinic = request.clinic
         self.access = access
-        return super().dispatch(request, *args, **kwargs)
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except ParamRefused as exc:  # `core.http.int_param`: nothing was done
+            return render(
+                request,
+                "400_param.html",
+                {"text": exc.text(), "field": exc.field},
+                status=400,
+            )
 
 
 QUEUES = ("default", "ml")

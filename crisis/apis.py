@@ -18,7 +18,14 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
 from clinics.models import CrisisRole
-from core.api import ClinicAPIView, Pagination, paginated_response, query_params_validated
+from core.api import (
+    ClinicAPIView,
+    DayOrInstantField,
+    Pagination,
+    paginated_response,
+    query_params_validated,
+)
+from core.errors import NotFound as NotSent
 from core.permissions import Permission
 from core.tenancy import current_clinic
 from crisis.models import (
@@ -30,16 +37,20 @@ from crisis.models import (
     IncidentStatus,
     PostCrisisReview,
     ResponsePlanVersion,
+    ReviewQuestion,
     Severity,
 )
 from crisis.selectors import (
     detector_settings_get,
     incident_counts,
+    incident_followups_prefetch,
     incident_get,
     incident_statements,
     incidents_filtered,
     resolve_checklist,
     response_plan_current,
+    review_questions_of,
+    review_sent_to_clinic,
 )
 from crisis.services import (
     detector_settings_update,
@@ -56,7 +67,8 @@ from crisis.services import (
     review_send,
     review_update,
 )
-from crisis.timeline import CATEGORIES, review_timeline
+from crisis.services.review_questions import MAX_ANSWER, review_question_answer
+from crisis.timeline import CATEGORIES, clinic_incident_lines, review_timeline
 from responses.apis.serializers import (
     StatementDetailSerializer,
     StatementInputSerializer,
@@ -88,6 +100,19 @@ class IncidentOutputSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="How many mentions are linked (`mentions` in the detail lists the newest 200).",
     )
+    continues = serializers.IntegerField(
+        source="continues_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The id of the earlier incident this one continues: a new wave of a false "
+        "claim that incident held, or the same kind of crisis back (a surge resolved while it "
+        "still fired), opened within the clinic's `new_wave_hours` of its resolution; null "
+        "when it continues none.",
+    )
+    continued_by = serializers.SerializerMethodField(
+        help_text="The ids of the later incidents that continue this one (new waves of a false "
+        "claim it held, or of the same crisis), oldest first; empty when none."
+    )
 
     class Meta:
         model = Incident
@@ -108,13 +133,49 @@ class IncidentOutputSerializer(serializers.ModelSerializer):
             "reviewed_at",
             "escalated_at",
             "mention_count",
+            "continues",
+            "continued_by",
         ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_continued_by(self, incident) -> list[int]:
+        later = incident.followed_by.all()  # prefetched by the incidents' selectors
+        return [i.pk for i in sorted(later, key=lambda i: (i.opened_at, i.pk))]
 
 
 class IncidentEventSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="The event's id; null in the clinic's copy for a step of what went out in "
+        "public (a statement published, the replies, a question on the review).",
+    )
+
     class Meta:
         model = IncidentEvent
         fields = ["id", "kind", "message", "actor", "data", "at", "shared_with_clinic"]
+
+
+def _clinic_timeline(incident: Incident, clinic) -> list[dict]:
+    """The timeline as the clinic's portal shows it (`clinic_incident_lines`, the portal's own
+    function): its words, the agency named by its brand, no figures in `data`; a step of what
+    went out in public (a statement published, the replies, a question on the review) has no
+    `id` and its own `kind`."""
+    return IncidentEventSerializer(
+        [
+            {
+                "id": line["event_id"],
+                "kind": line["kind"],
+                "message": line["text"],
+                "actor": line["actor"],
+                "data": {},
+                "at": line["at"],
+                "shared_with_clinic": line["shared_with_clinic"],
+            }
+            for line in clinic_incident_lines(incident, clinic)
+        ],
+        many=True,
+    ).data
 
 
 class IncidentAssignmentSerializer(serializers.ModelSerializer):
@@ -174,8 +235,16 @@ class IncidentFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=IncidentStatus.choices, required=False)
     kind = serializers.ChoiceField(choices=IncidentKind.choices, required=False)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
-    opened_from = serializers.DateTimeField(required=False, help_text="ISO 8601, inclusive.")
-    opened_to = serializers.DateTimeField(required=False, help_text="ISO 8601, inclusive.")
+    opened_from = DayOrInstantField(
+        required=False,
+        help_text="A day (`2026-12-01`: from its start in the clinic's time zone) or an "
+        "instant (ISO 8601 with its offset), inclusive.",
+    )
+    opened_to = DayOrInstantField(
+        required=False,
+        help_text="A day (`2026-12-01`: to its end in the clinic's time zone, the whole day "
+        "included) or an instant (ISO 8601 with its offset), inclusive.",
+    )
 
     date_ranges = (("opened_from", "opened_to"),)  # query_params_validated
 
@@ -237,7 +306,7 @@ class ReviewTimelineLineSerializer(serializers.Serializer):
     who = serializers.CharField()
     details = serializers.CharField()
     source = serializers.ChoiceField(
-        choices=["incident", "audit", "statement_version", "notification"]
+        choices=["incident", "audit", "statement_version", "notification", "review_question"]
     )
 
 
@@ -288,6 +357,33 @@ class PostCrisisReviewInputSerializer(serializers.Serializer):
     prevention = serializers.CharField(required=False, allow_blank=True, max_length=50_000)
 
 
+class ReviewQuestionOutputSerializer(serializers.ModelSerializer):
+    asked_by = serializers.CharField(
+        source="asked_by_name", help_text="The clinic's person who asked, as named then."
+    )
+    asked_at = serializers.DateTimeField(source="created_at")
+    answer = serializers.CharField(help_text="The agency's answer; empty until answered.")
+    answered_by = serializers.CharField(
+        source="answered_by_name",
+        help_text="Who of the agency answered (a person, or an API key's name), as named then; "
+        "empty until answered.",
+    )
+
+    class Meta:
+        model = ReviewQuestion
+        fields = ["id", "text", "asked_by", "asked_at", "answer", "answered_by", "answered_at"]
+
+
+class ReviewQuestionAnswerInputSerializer(serializers.Serializer):
+    # blank and length are the service's to refuse, in the review page's words
+    answer = serializers.CharField(
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text=f"The answer the clinic reads on the review in its portal: at most "
+        f"{MAX_ANSWER} characters (surrounding spaces are dropped).",
+    )
+
+
 class ResponsePlanVersionSerializer(serializers.ModelSerializer):
     class Meta:
         model = ResponsePlanVersion
@@ -335,11 +431,14 @@ def _incident(incident_id: int, *, for_client: bool = False) -> Incident:
 
 def _detail(incident_id: int, access) -> Response:
     """The incident as the caller may read it: the clinic's own people and keys read its
-    timeline as the portal shows it (`incident_events_for_client`: no internal notes, no
-    plumbing)."""
+    timeline as the portal shows it (`_clinic_timeline`: no internal notes, no plumbing, no
+    figures, no agency staff by name, the agency's brand); the agency reads its own copy."""
     incident = _incident(incident_id, for_client=access.is_clinic_side)
     incident.mention_count = incident.links.count()
-    return Response(IncidentDetailSerializer(incident).data)
+    data = IncidentDetailSerializer(incident).data
+    if access.is_clinic_side:
+        data["timeline"] = _clinic_timeline(incident, current_clinic())
+    return Response(data)
 
 
 class IncidentListApi(ClinicAPIView):
@@ -354,7 +453,8 @@ class IncidentListApi(ClinicAPIView):
     )
     def get(self, request):
         filters = query_params_validated(IncidentFilterSerializer, request.query_params)
-        return paginated_response(self, incidents_filtered(**filters), IncidentOutputSerializer)
+        incidents = incidents_filtered(**filters).prefetch_related(incident_followups_prefetch())
+        return paginated_response(self, incidents, IncidentOutputSerializer)
 
 
 class IncidentCountsApi(ClinicAPIView):
@@ -374,7 +474,9 @@ class IncidentDetailApi(ClinicAPIView):
 
 
 class IncidentAcknowledgeApi(ClinicAPIView):
-    """Acknowledge an open incident (stops the escalation). 400 if it is not open."""
+    """Acknowledge an open incident (stops the escalation). 409 `already_acknowledged` (naming
+    who and when; nothing changes) when it is acknowledged already; 400 `invalid_transition`
+    when it moved on (responding, resolved)."""
 
     @extend_schema(request=None, responses=IncidentDetailSerializer)
     def post(self, request, incident_id: int):
@@ -417,23 +519,21 @@ class IncidentResolveApi(ClinicAPIView):
 
 
 class IncidentNoteApi(ClinicAPIView):
-    """Add a note to the timeline. A note is internal to the agency (its room and this API)
-    unless `shared_with_clinic` is true: the clinic then reads it in its portal and in the
-    post-crisis review sent to it."""
+    """Add a note to the timeline; answers the note (201), as the timeline lists it. A note is
+    internal to the agency (its room and this API) unless `shared_with_clinic` is true: the
+    clinic then reads it in its portal and in the post-crisis review sent to it."""
 
-    @extend_schema(request=IncidentNoteInputSerializer, responses={201: IncidentDetailSerializer})
+    @extend_schema(request=IncidentNoteInputSerializer, responses={201: IncidentEventSerializer})
     def post(self, request, incident_id: int):
         data = IncidentNoteInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        incident_note_add(
+        note = incident_note_add(
             incident_id=incident_id,
             message=data.validated_data["message"],
             shared_with_clinic=data.validated_data["shared_with_clinic"],
             actor=self.actor,
         )
-        response = _detail(incident_id, self.access)
-        response.status_code = 201
-        return response
+        return Response(IncidentEventSerializer(note).data, status=status.HTTP_201_CREATED)
 
 
 class IncidentStatementListApi(ClinicAPIView):
@@ -483,9 +583,17 @@ def _review_context(view) -> dict:
     return {"clinic": view.clinic, "for_client": view.access.is_clinic_side}
 
 
-def _review(incident_id: int) -> PostCrisisReview:
-    """404 for an unknown incident, 409 `not_resolved` while it runs (JSON, like every error)."""
-    return review_for_incident(incident_id)
+def _review(incident_id: int, access=None) -> PostCrisisReview:
+    """404 for an unknown incident, 409 `not_resolved` while it runs (JSON, like every error).
+    The clinic's own people and keys (`access`) read it only once the agency sent it, as in
+    their portal (`review_sent_to_clinic`): before, 404 `review_not_sent`."""
+    review = review_for_incident(incident_id)
+    if access is not None and access.is_clinic_side and review_sent_to_clinic(incident_id) is None:
+        raise NotSent(
+            "Your agency has not sent this incident's post-crisis review yet.",
+            code="review_not_sent",
+        )
+    return review
 
 
 class IncidentReviewApi(ClinicAPIView):
@@ -499,15 +607,15 @@ class IncidentReviewApi(ClinicAPIView):
     statement or the first reply to a mention, whichever came first);
     `metrics.statements` lists the official statements drafted from the incident and
     `timeline` every event of the incident and of its replies, deliveries, follow-ups and
-    statements. 409 `not_resolved` while the incident is still running."""
+    statements. 409 `not_resolved` while the incident is still running; for the clinic's own
+    people and keys 404 `review_not_sent` until the agency sent it."""
 
     may_conflict = True
 
     @extend_schema(responses=PostCrisisReviewSerializer)
     def get(self, request, incident_id: int):
-        return Response(
-            PostCrisisReviewSerializer(_review(incident_id), context=_review_context(self)).data
-        )
+        review = _review(incident_id, self.access)
+        return Response(PostCrisisReviewSerializer(review, context=_review_context(self)).data)
 
     @extend_schema(request=PostCrisisReviewInputSerializer, responses=PostCrisisReviewSerializer)
     def patch(self, request, incident_id: int):
@@ -547,7 +655,7 @@ class IncidentReviewExportApi(ClinicAPIView):
         fmt = request.query_params.get("format", "html")
         if fmt not in ("html", "pdf"):
             raise ValidationError({"format": ["Choose html or pdf."]})
-        review = _review(incident_id)
+        review = _review(incident_id, self.access)
         name = f"incident-{incident_id}-review.{fmt}"
         if fmt == "pdf":
             response = HttpResponse(review_pdf(review, self.clinic), content_type="application/pdf")
@@ -578,6 +686,47 @@ class ReviewApplyToPlanApi(ClinicAPIView):
         _review(incident_id)
         version = review_apply_to_plan(incident_id=incident_id, actor=self.actor)
         return Response(ResponsePlanVersionSerializer(version).data, status=201)
+
+
+class ReviewQuestionListApi(ClinicAPIView):
+    """The clinic's questions or corrections on the post-crisis review, oldest first, each
+    with the agency's answer (empty until answered): the clinic's approvers and legal people
+    ask them on the review in its portal once it was sent to the clinic. 404 for an unknown
+    incident; 409 `not_resolved` while it runs; for the clinic's own people and keys 404
+    `review_not_sent` until the agency sent the review."""
+
+    may_conflict = True
+
+    @extend_schema(responses=ReviewQuestionOutputSerializer(many=True))
+    def get(self, request, incident_id: int):
+        review = _review(incident_id, self.access)
+        return paginated_response(
+            self, review_questions_of(review.incident), ReviewQuestionOutputSerializer
+        )
+
+
+class ReviewQuestionAnswerApi(ClinicAPIView):
+    """Answer the clinic's question on the post-crisis review, as the agency does on the
+    review's page (the agency's people and keys with `write`): the clinic reads the answer on
+    the review in its portal and the person who asked is told in-app and by e-mail. Answering
+    again replaces the answer and tells them again. 400 with `fields.answer` for an empty or
+    over-long answer (nothing changes); 404 for a question that is not one of this incident's
+    review."""
+
+    @extend_schema(
+        request=ReviewQuestionAnswerInputSerializer, responses=ReviewQuestionOutputSerializer
+    )
+    def post(self, request, incident_id: int, question_id: int):
+        data = ReviewQuestionAnswerInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        question = review_question_answer(
+            incident_id=incident_id,
+            question_id=question_id,
+            clinic=self.clinic,
+            actor=self.actor,
+            answer=data.validated_data["answer"],
+        )
+        return Response(ReviewQuestionOutputSerializer(question).data)
 
 
 class ResponsePlanApi(ClinicAPIView):

@@ -300,9 +300,16 @@ def surge(history: History, now: datetime, t: Thresholds, not_before: datetime |
     window = timedelta(minutes=t.surge_window_minutes)
     start = now - window
     base_start = start - timedelta(days=t.baseline_days)
-    fresh = [i for i in history.between(start, now) if i.negative and history.is_new(i, not_before)]
+    negatives = [i for i in history.between(start, now) if i.negative]
+    fresh = [i for i in negatives if history.is_new(i, not_before)]
     baseline = [i.published_at for i in history.between(base_start, start) if i.negative]
     k = len(fresh)
+    # A surge that comes back after its incident was resolved: the window is counted whole
+    # (the resolved incident's negatives are still part of the rate), but only new negatives,
+    # at least `surge_min_count` of them and at least `surge_min_ratio` times the usual on
+    # their own, can open an incident (a follow-up), so the resolved crisis never reopens by
+    # itself and a second wave is never swallowed by a fresh count starting from zero.
+    counted = len(negatives)
     finding = Finding(SURGE, "", False, review_ids=[i.id for i in fresh])
     if k == 0:
         return finding
@@ -321,22 +328,42 @@ def surge(history: History, now: datetime, t: Thresholds, not_before: datetime |
     dispersion = min(max(dispersion, 1.0), 5.0)
     usual = max(mean, floor)
     sd = math.sqrt(usual * dispersion)
-    p = upper_tail(k, expected, expected * dispersion)
-    ratio = k / usual
-    finding.fired = k >= t.surge_min_count and p <= t.surge_p_value and ratio >= t.surge_min_ratio
+    p = upper_tail(counted, expected, expected * dispersion)
+    ratio = counted / usual
+    finding.fired = (
+        k >= t.surge_min_count
+        and p <= t.surge_p_value
+        and ratio >= t.surge_min_ratio
+        and k / usual >= t.surge_min_ratio
+    )
     severity = (
-        CRITICAL if ratio >= 8 or k >= 50 else HIGH if ratio >= 4 else MEDIUM if ratio >= 2 else LOW
+        CRITICAL
+        if ratio >= 8 or counted >= 50
+        else HIGH
+        if ratio >= 4
+        else MEDIUM
+        if ratio >= 2
+        else LOW
     )
     finding.severity = _risk_bump(severity, fresh)
+    held = counted - k
     finding.title = f"Negative surge: {k} in {duration(window)}"
-    finding.explanation = (
-        f"{k} negative reviews and mentions in {duration(window)} against a baseline of "
+    again = ""
+    if held:
+        finding.title = f"Negative surge again: {k} new, {counted} in {duration(window)}"
+        again = (
+            f"{k} new negative reviews and mentions, and {held} already part of an incident "
+            f"resolved before them: "
+        )
+    finding.explanation = again + (
+        f"{counted} negative reviews and mentions in {duration(window)} against a baseline of "
         f"{mean:.1f} ± {sd:.1f} for this weekday and time of day (last {t.baseline_days} "
         f"days, {len(baseline)} negatives); {ratio:.1f}× the usual, p = {p:.1e} "
         f"(alerts at ≥ {t.surge_min_count} and p ≤ {t.surge_p_value:g})."
     )
     finding.numbers = {
-        "count": k,
+        "count": counted,
+        **({"new": k, "held": held} if held else {}),
         "window_minutes": t.surge_window_minutes,
         "baseline_mean": round(mean, 3),
         "baseline_sd": round(sd, 3),

@@ -16,6 +16,7 @@ from django.utils.safestring import mark_safe
 
 from agency.branding import brand_palette, logo_data_uri
 from clinics.models import Clinic, clinic_zone
+from core.pdf import html_pdf
 from core.text import duration_said
 from crisis.charts import (
     DAY,
@@ -133,8 +134,10 @@ def _by_status(counts: dict) -> str:
     return ", ".join(f"{v} {k.lower()}" for k, v in counts.items() if k != "total" and v)
 
 
-def replies_waiting_text(m: dict) -> str:
-    """The linked mentions not answered in public, by where their reply stands."""
+def replies_waiting_text(m: dict, *, for_clinic: bool = True) -> str:
+    """The linked mentions not answered in public, by where their reply stands. The clinic
+    reads a reply not approved yet as "a draft at the agency": nothing waits for it (a reply
+    that waits for the clinic's approval is in its portal's Replies tab)."""
     waiting = m.get("replies_waiting")
     if waiting is None:  # figures frozen before they were counted
         return "—"
@@ -145,23 +148,85 @@ def replies_waiting_text(m: dict) -> str:
             "its channel to be connected, or to be posted by hand)"
         )
     if waiting["in_approval"]:
-        parts.append(f"{_mentions(waiting['in_approval'])} with a reply not approved yet")
+        parts.append(
+            f"{_mentions(waiting['in_approval'])} with a draft at the agency"
+            if for_clinic
+            else f"{_mentions(waiting['in_approval'])} with a reply not approved yet"
+        )
     if waiting["none"]:
         parts.append(f"{_mentions(waiting['none'])} with no reply")
     return "; ".join(parts) or "none: every mention was answered in public"
 
 
+def _flagged_only(m: dict) -> str:
+    n = m.get("false_claims_flagged_only") or 0
+    return (
+        f"; {_mentions(n)} the claim checker flagged {'is' if n == 1 else 'are'} not counted"
+        if n
+        else ""
+    )
+
+
 def false_claims_text(m: dict) -> str:
+    """The reach of the false claims, and what was counted as one: the claims the agency
+    answered as false (a correction citing the fact sheet, or the statement), never the claim
+    checker's flag alone (a complaint it matched against a myth is no false claim)."""
     claims = m["false_claims"]
+    established = m.get("false_claims_basis") == "established"
     if not claims:
+        if established:
+            return f"none: no claim was answered as false{_flagged_only(m)}"
         return "no false claims flagged"
     clusters = m.get("false_claim_clusters") or 0
+    if established:
+        what = _mentions(claims) + (
+            f" of {clusters} claim{'s' if clusters != 1 else ''}" if clusters else ""
+        )
+        return (
+            f"{m['false_claims_reach']:,} likes, shares and replies across {what} answered as "
+            f"false{_flagged_only(m)}"
+        )
     what = (
         f"{_mentions(claims)} repeating {clusters} false claim{'s' if clusters != 1 else ''}"
         if clusters
         else f"{_mentions(claims)} flagged as false claims"
     )
     return f"{m['false_claims_reach']:,} likes, shares and replies across {what}"
+
+
+def correction_text(m: dict) -> str:
+    """The reach of the correction: the false claims answered in public with it (a reply of
+    a batch that corrects the claim or points to the statement, or a reply quoting the fact
+    sheet); an apology or any other reply is not a correction."""
+    claims = m["false_claims"]
+    if not claims:
+        return "—"
+    said = (
+        f"{m['correction_reach']:,}{_share(m['correction_reach_share'])}: "
+        f"{m['false_claims_corrected']} of {_mentions(claims)}"
+    )
+    if m.get("false_claims_basis") == "established":
+        return f"{said} answered in public with the correction"
+    return f"{said} answered in public"
+
+
+AT_RESOLVE = "not acknowledged before it was resolved"
+
+
+def acknowledged_by_resolving(m: dict) -> bool:
+    """Nobody acknowledged the incident before it was resolved: resolving it set the
+    acknowledgement (`incident_status_set` acknowledges on the first step past open), so the
+    time to it is the time to resolve."""
+    ack, resolved = m.get("acknowledged_at"), m.get("resolved_at")
+    return bool(ack and resolved and _dt(ack) >= _dt(resolved))
+
+
+def acknowledge_text(m: dict) -> str:
+    if acknowledged_by_resolving(m):
+        return AT_RESOLVE
+    if m["time_to_acknowledge_seconds"] is None:
+        return "not acknowledged"
+    return _after_alert(m["time_to_acknowledge_seconds"])
 
 
 def follow_ups_text(m: dict) -> str:
@@ -180,12 +245,11 @@ def follow_ups_text(m: dict) -> str:
     return "; ".join(parts) or "none"
 
 
-def review_figures(metrics: dict, tz) -> list[tuple[str, str, str]]:
+def review_figures(metrics: dict, tz, *, for_clinic: bool = True) -> list[tuple[str, str, str]]:
     """(key, label, value) of the figures a client asks for, in the order the summary shows
     them. Labels are stable: tests and readers find them by name."""
     m = metrics
     resolved = m.get("resolved", m.get("resolved_at") is not None)
-    claims = m["false_claims"]
     figures = [
         ("onset", "Crisis began", f"{local(_dt(m['onset_at']), tz)} ({m['onset_from']})"),
         ("detected", "Alert raised", local(_dt(m["opened_at"]), tz)),
@@ -199,9 +263,7 @@ def review_figures(metrics: dict, tz) -> list[tuple[str, str, str]]:
         (
             "time_to_acknowledge",
             "Time to acknowledge",
-            _after_alert(m["time_to_acknowledge_seconds"])
-            if m["time_to_acknowledge_seconds"] is not None
-            else "not acknowledged",
+            acknowledge_text(m),
         ),
         (
             "time_to_first_public_response",
@@ -225,7 +287,9 @@ def review_figures(metrics: dict, tz) -> list[tuple[str, str, str]]:
         (
             "time_to_resolve",
             "Time to resolve",
-            duration_text(m["time_to_resolve_seconds"], missing="not yet"),
+            _after_alert(m["time_to_resolve_seconds"])
+            if m["time_to_resolve_seconds"] is not None
+            else "not yet",
         ),
         (
             "mentions_answered",
@@ -233,7 +297,11 @@ def review_figures(metrics: dict, tz) -> list[tuple[str, str, str]]:
             f"{m['mentions_answered']} of {m['mentions_linked']}"
             + _share(m["mentions_answered_share"]),
         ),
-        ("replies_waiting", "Replies not posted yet", replies_waiting_text(m)),
+        (
+            "replies_waiting",
+            "Replies not posted yet",
+            replies_waiting_text(m, for_clinic=for_clinic),
+        ),
         (
             "negative_answered",
             "Negative mentions answered in public",
@@ -257,10 +325,7 @@ def review_figures(metrics: dict, tz) -> list[tuple[str, str, str]]:
         (
             "correction_reach",
             "Reach of the correction",
-            f"{m['correction_reach']:,}{_share(m['correction_reach_share'])}: "
-            f"{m['false_claims_corrected']} of {_mentions(claims)} answered in public"
-            if claims
-            else "—",
+            correction_text(m),
         ),
         ("statements_published", "Statements published", str(m["statements_published"])),
         ("private_follow_ups", "Private follow-ups", follow_ups_text(m)),
@@ -400,10 +465,13 @@ def review_context(
         {**line, "at_text": local(_dt(line["at"]), tz)}
         for line in review_timeline(incident, clinic, for_client=True, with_internal=not for_clinic)
     ]
-    figures = review_figures(metrics, tz)
+    figures = review_figures(metrics, tz, for_clinic=for_clinic)
     volume_svg = volume_chart(metrics, brand_colour, tz)
     sentiment_svg = sentiment_chart(metrics, brand_colour, tz)
-    generated = timezone.localtime(now or timezone.now(), tz)
+    # the clinic's copy (its page, the HTML file, the PDF) was prepared when it was sent: one
+    # time on each, however many minutes apart they are opened
+    prepared = review.sent_at if for_clinic and review.sent_at else None
+    generated = timezone.localtime(prepared or now or timezone.now(), tz)
     return {
         "clinic": clinic,
         "agency": agency,
@@ -449,21 +517,15 @@ def review_html(review: PostCrisisReview, clinic: Clinic) -> str:
 
 
 def review_pdf(review: PostCrisisReview, clinic: Clinic) -> bytes:
-    """The export rendered by WeasyPrint as PDF/UA-1 (tagged). Everything it shows is inside
-    the HTML (charts and logo as data URIs): only `data:` URLs are fetched."""
-    # Imported here: only the export needs WeasyPrint and its Pango bindings (~0.3 s to load),
-    # and the web process should not pay for it at start-up.
-    import weasyprint
-    from weasyprint.urls import URLFetcher
-
+    """The export as a tagged PDF (`core.pdf.html_pdf`), its footer naming the agency and
+    the clinic on every page."""
     context = review_context(review, clinic)
     footer = f"{context['agency_name']} · {clinic.name}"
     html = render_to_string(
         "crisis/review_export.html",
         {**context, "for_pdf": True, "footer_css": mark_safe(css_string(footer))},  # noqa: S308
     )
-    document = weasyprint.HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=["data"]))
-    return document.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True)
+    return html_pdf(html)
 
 
 def css_string(value: str) -> str:

@@ -33,7 +33,7 @@ from django.utils import timezone
 from crisis.models import Incident, IncidentEvent, IncidentMention
 from crisis.selectors import (
     earliest_public_response,
-    false_claim_review_ids,
+    false_claims_established,
     followups_started_between,
     incident_statements,
     reply_statuses_by_review,
@@ -255,22 +255,20 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
         if pk not in answered_ids:
             waiting[_reply_progress(reply_statuses.get(pk))] += 1
 
-    # reach (likes + shares + replies) of the false claims: every mention of the incident's
-    # claims flagged as misinformation (the claim as the room shows it, with the repeats the
-    # model did not flag one by one), the linked mentions flagged themselves, or every linked
-    # mention of a misinformation incident; against the reach of those answered in public
-    cluster_ids, clusters = false_claim_review_ids(linked_ids)
-    misinformation = incident.kind == "misinformation"
-    claim_ids = cluster_ids | {r[0] for r in linked if misinformation or _is_false_claim(r[5])}
+    # reach (likes + shares + replies) of the false claims as the agency's work established
+    # them (`false_claims_established`: a flagged claim answered as false, with a correction
+    # or the statement), never the claim checker's flag alone; against the reach of those
+    # answered in public with the correction. The mentions only flagged are counted apart.
+    established = false_claims_established(
+        linked_ids, flagged=[r[0] for r in linked if _is_false_claim(r[5])]
+    )
+    claim_ids, clusters = established["review_ids"], established["clusters"]
     claim_rows = list(
         Review.objects.filter(pk__in=claim_ids)
         .values_list("pk", "status", "likes", "shares", "replies")
         .order_by()
     )
-    claims_published = replies_published_by_review(claim_ids)
-    corrected = [
-        row for row in claim_rows if row[0] in claims_published or row[1] == ReviewStatus.REPLIED
-    ]
+    corrected = [row for row in claim_rows if row[0] in established["corrected_ids"]]
     claims_reach = sum(likes + shares + replies for _, _, likes, shares, replies in claim_rows)
     correction_reach = sum(likes + shares + replies for _, _, likes, shares, replies in corrected)
 
@@ -288,6 +286,11 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
         IncidentMention.objects.filter(incident=incident).values_list("review_id", flat=True)
     )
     first_public = earliest_public_response(statements, first_reply)
+    by_resolving = bool(
+        incident.acknowledged_at
+        and incident.resolved_at
+        and incident.acknowledged_at >= incident.resolved_at
+    )
     return {
         "computed_at": now.isoformat(),
         "onset_at": onset.isoformat(),
@@ -301,7 +304,12 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
         "resolved": resolved is not None,
         "resolve_reason": resolve_reason(incident),
         "time_to_detect_seconds": _seconds(opened, onset),
-        "time_to_acknowledge_seconds": _seconds(incident.acknowledged_at, opened),
+        # resolving an incident nobody acknowledged acknowledges it (`incident_status_set`):
+        # that is no acknowledgement, and the time to it would be the time to resolve
+        "acknowledged_by_resolving": by_resolving,
+        "time_to_acknowledge_seconds": None
+        if by_resolving
+        else _seconds(incident.acknowledged_at, opened),
         "time_to_first_reply_seconds": _seconds(first_reply, opened),
         "time_to_first_public_response_seconds": _seconds(
             first_public["at"] if first_public else None, opened
@@ -328,6 +336,9 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
         "false_claim_clusters": clusters,
         "false_claims_reach": claims_reach,
         "false_claims_corrected": len(corrected),
+        # what the figures above count, so a review frozen before says its own basis
+        "false_claims_basis": "established",
+        "false_claims_flagged_only": len(established["flagged_ids"]),
         "correction_reach": correction_reach,
         "correction_reach_share": round(correction_reach / claims_reach, 3)
         if claims_reach

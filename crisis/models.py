@@ -162,8 +162,9 @@ THRESHOLD_WORDS: dict[str, tuple[str, str]] = {
                                  "The incident room's clock from opening to a statement."),
     "new_wave_hours": ("A new wave of a resolved false claim follows up its incident for "
                        "(hours after resolving)",
-                       "Within this time, a new incident about the same claim is opened as the "
-                       "follow-up of the one resolved, linked to it. 0: never."),
+                       "Within this time, a new incident about the same claim, or of the same "
+                       "kind (a surge back after it was resolved), is opened as the follow-up "
+                       "of the one resolved, linked to it. 0: never."),
     "surge_enabled": ("Watch for a surge of negative mentions", ""),
     "surge_window_minutes": ("Count negative mentions over (minutes)",
                              "Longer: slower surges are caught, a sharp one a little later."),
@@ -395,6 +396,8 @@ class PostCrisisReview(BaseModel):
     # Sent to the clinic: from then on its people read it in the portal.
     sent_at = models.DateTimeField(null=True, blank=True)
     sent_by = models.CharField(max_length=200, blank=True, default="")
+    # the person who sent it (public-schema user id): the clinic's questions go to them
+    sent_by_user_id = models.BigIntegerField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Review of incident #{self.incident_id}"
@@ -441,3 +444,24 @@ class AckTokenUse(models.Model):
 
     def __str__(self) -> str:
         return f"ack link {self.nonce} ({self.channel})"
+
+
+class ReviewQuestion(BaseModel):
+    """A question or correction the clinic sent the agency about a post-crisis review it
+    received, kept with the review, and the agency's answer (`crisis.services.review_questions`).
+    People are kept by the id of their user in the public schema and by name as shown then."""
+
+    review = models.ForeignKey(PostCrisisReview, on_delete=models.CASCADE, related_name="questions")
+    asked_by_id = models.BigIntegerField()
+    asked_by_name = models.CharField(max_length=200)
+    text = models.TextField()
+    answer = models.TextField(blank=True, default="")
+    answered_by_id = models.BigIntegerField(null=True, blank=True)
+    answered_by_name = models.CharField(max_length=200, blank=True, default="")
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"question {self.pk} on review {self.review_id}"

@@ -5,15 +5,26 @@ playbook checklist ticked where Carewatch knows the step is done."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from clinics.models import CrisisRole, clinic_zone
 from core.text import duration_said
 from crisis.detectors import content_words
-from crisis.models import ACTIVE_STATUSES, DetectorSettings, Incident, PostCrisisReview
+from crisis.models import (
+    ACTIVE_STATUSES,
+    DetectorSettings,
+    EventKind,
+    Incident,
+    IncidentKind,
+    IncidentMention,
+    PostCrisisReview,
+)
 from crisis.selectors import crisis_team, first_public_response
 from responses.models import ApprovalStatus, PrivateConversation, ReplyDraft, Statement
 
@@ -69,8 +80,24 @@ def plain_line(incident: Incident, tz: ZoneInfo) -> str:
     """What a marketer reads first; the statistics stay under "details"."""
     numbers = (incident.trigger or {}).get("numbers") or {}
     if incident.kind == "surge" and numbers.get("count"):
-        return _surge_words(numbers, incident.opened_at, tz)
+        return _surge_words(numbers, incident.opened_at, tz) + so_far(incident, lead=";")
     return incident.title
+
+
+def so_far(incident: Incident, *, lead: str = "") -> str:
+    """The incident's mentions now, once more were linked than it opened with: " 25
+    mentions so far." (" … in all." once it has ended); "" otherwise. The trigger's words are
+    what the detector saw when it opened; this says how big it has grown since (the title
+    says it too: `crisis.services.detection.title_so_far`)."""
+    if getattr(incident, "pk", None) is None:  # not stored (a preview): nothing linked yet
+        return ""
+    row = IncidentMention.objects.filter(incident=incident).aggregate(
+        total=Count("id"), at_open=Count("id", filter=Q(added_at__lte=incident.opened_at))
+    )
+    if row["total"] <= row["at_open"]:
+        return ""
+    when = "so far" if incident.is_active else "in all"
+    return f"{lead} {_many(row['total'], 'mention')} {when}{'' if lead else '.'}"
 
 
 def _surge_words(numbers: dict, at: datetime, tz: ZoneInfo) -> str:
@@ -101,9 +128,15 @@ def trigger_words(
     try:
         if kind == "surge" and n.get("count"):
             window = duration_said(n["window_minutes"])
+            # a surge that came back after its incident was resolved: its new ones first
+            again = (
+                f"{_many(n['new'], 'new negative mention')} after an incident was resolved; "
+                if n.get("new")
+                else ""
+            )
             if n.get("ratio") is None:
-                return f"{_many(n['count'], 'negative mention')} in {window}."
-            return _surge_words(n, at, tz) + "."
+                return f"{again}{_many(n['count'], 'negative mention')} in {window}."
+            return again + _surge_words(n, at, tz) + "."
         if kind == "rating_drop" and n.get("count"):
             return (
                 f"The average rating fell to {n['mean']:.1f}★ over "
@@ -155,7 +188,54 @@ def incident_words(incident: Incident, tz: ZoneInfo, *, clinic_name: str = "") -
         tz=tz,
         clinic_name=clinic_name,
     )
-    return said or incident.title
+    return f"{said}{so_far(incident)}" if said else incident.title
+
+
+@dataclass(frozen=True)
+class FollowUpOf:
+    """The incident an incident continues (`Incident.continues`), as the incident room, the
+    portal's incident page, the alert e-mails and the chat alerts say it, each linking
+    `link_words` to that incident where its reader goes (the room or the portal):
+    "Follow-up of incident #12 (“…”): a new wave of a false claim it held, resolved Dec 5,
+    10:00 EST." (`sentence`; HTML: templates/crisis/_follow_up_of.html)."""
+
+    pk: int
+    title: str
+    said: str  # what follows the title: the wave, and when the earlier one was resolved
+
+    @property
+    def link_words(self) -> str:
+        return f"incident #{self.pk}"
+
+    def sentence(self, link: str | None = None, *, escape: Callable[[str], str] = str) -> str:
+        """The sentence, `link` (the channel's link markup around `link_words`) in place of
+        the words; `escape`: how the channel takes literal text (the title is the earlier
+        incident's, which may quote what people wrote)."""
+        said = f"(“{escape(self.title)}”): {escape(self.said)}."
+        return f"Follow-up of {link or escape(self.link_words)} {said}"
+
+
+# Why an incident continues another (its opening event's `data.wave`): a new wave of a false
+# claim the earlier one held, or the same crisis (kind and key) back after it was resolved.
+WAVE_CLAIM, WAVE_AGAIN = "claim", "again"
+
+
+def follow_up_of(incident: Incident, tz: ZoneInfo) -> FollowUpOf | None:
+    """What an incident continues, times in the clinic's zone (`tz`); None when it continues
+    none."""
+    earlier = incident.continues
+    if earlier is None:
+        return None
+    opened = incident.events.filter(kind=EventKind.OPENED).values_list("data", flat=True).first()
+    if isinstance(opened, dict) and opened.get("wave") == WAVE_AGAIN:
+        label = IncidentKind(incident.kind).label.lower()
+        said, when = f"the {label} came back after it was resolved", " "
+    else:
+        said, when = "a new wave of a false claim it held", ", resolved "
+    if earlier.resolved_at is not None:
+        at = timezone.localtime(earlier.resolved_at, tz)
+        said += f"{when}{at:%b} {at.day}, {at:%H:%M %Z}"
+    return FollowUpOf(pk=earlier.pk, title=earlier.title, said=said)
 
 
 def event_words(
@@ -175,6 +255,8 @@ def event_words(
             "Nobody acknowledged in time: the incident was escalated to your agency's owners "
             "and managers, and the people first alerted were told again."
         )
+    if data.get("override_reason") and data.get("open_items"):
+        return _resolved_anyway_words(event.message, data["open_items"])
     explanation = data.get("explanation") or ""
     if not explanation or explanation not in event.message:
         return event.message
@@ -186,6 +268,23 @@ def event_words(
         clinic_name=clinic_name,
     )
     return event.message.replace(explanation, said) if said else event.message
+
+
+def _resolved_anyway_words(message: str, open_items: list) -> str:
+    """ "Resolved anyway, with 2 item(s) open" says which: the items open then, each as the
+    resolve checklist said it ("2 failed, 0 not confirmed yet (queued or to post by hand).")."""
+    # a checklist line with the detector's statistics ("… against a baseline of 0.0 ± 0.1 …,
+    # p = 4.4e-31") says only what it is: nobody reading the timeline reads the statistics
+    items = [
+        str(i).split(":", 1)[0] if (" p = " in str(i) or "±" in str(i)) else str(i)
+        for i in open_items
+    ]
+    said = " ".join(i if i.endswith(".") else f"{i}." for i in items)
+    n = len(items)
+    return message.replace(
+        f"with {n} item(s) open;",
+        f"with {n} item{'s' if n != 1 else ''} still open ({said.rstrip('.')});",
+    )
 
 
 def _alerted_words(data: dict, clinic_people: frozenset[int]) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import partial
 from zoneinfo import ZoneInfo
 
@@ -14,6 +14,7 @@ from agency.models import AgencyMembership
 from agency.selectors import staff_reaching
 from clinics.access import agency_roles_granting
 from clinics.models import Clinic, ClinicMembership, CrisisRole
+from clinics.selectors import clinic_days_as_instants
 from core.permissions import Permission
 from core.tenancy import current_clinic
 from crisis.detectors import History, Item, content_words
@@ -27,13 +28,18 @@ from crisis.models import (
     IncidentMention,
     IncidentStatement,
     IncidentStatus,
+    PostCrisisReview,
     ResponsePlanVersion,
+    ReviewQuestion,
 )
+from facts.selectors import facts_citable
 from feeds.models import Review, SourceKind
 from inbox.selectors import with_reply_state
+from responses.guard.tone import is_correction
 from responses.models import (
     ApprovalStatus,
     AuditEntry,
+    BatchKind,
     OutboxItem,
     PrivateConversation,
     ReplyBatch,
@@ -191,6 +197,23 @@ def incident_resolved_of_claims(review_ids, *, since: datetime, until: datetime)
     )
 
 
+def incident_resolved_of_kind(kind: str, key: str, *, since: datetime, until: datetime):
+    """The latest incident of this kind and key resolved in [since, until]: the one a surge
+    (or any finding of that kind) coming back after it was resolved follows up. None when
+    there is none."""
+    return (
+        Incident.objects.filter(
+            kind=kind,
+            key=key,
+            status__in=[IncidentStatus.RESOLVED, IncidentStatus.REVIEWED],
+            resolved_at__gte=since,
+            resolved_at__lte=until,
+        )
+        .order_by("-resolved_at", "-id")
+        .first()
+    )
+
+
 def mentions_handled(*, since: datetime) -> set[int]:
     """Reviews linked to incidents resolved since `since`."""
     return set(
@@ -216,9 +239,12 @@ def incidents_filtered(
     status: str | None = None,
     kind: str | None = None,
     severity: str | None = None,
-    opened_from: datetime | None = None,
-    opened_to: datetime | None = None,
+    opened_from: date | datetime | None = None,
+    opened_to: date | datetime | None = None,
 ) -> QuerySet:
+    """The current clinic's incidents, newest first. `opened_from`/`_to`: a day is the whole
+    day in the clinic's time zone (both inclusive); an instant is exact (both inclusive)."""
+    opened_from, opened_to = clinic_days_as_instants(opened_from, opened_to, end_inclusive=True)
     qs = Incident.objects.annotate(mention_count=Count("links"))
     if status:
         qs = qs.filter(status=status)
@@ -275,15 +301,26 @@ def incident_figures() -> dict:
     }
 
 
+def incident_followups_prefetch() -> Prefetch:
+    """The incidents that continue each one (`Incident.followed_by`: new waves of a false
+    claim it held), as the API lists their ids (`continued_by`)."""
+    return Prefetch(
+        "followed_by", queryset=Incident.objects.only("id", "opened_at", "continues_id")
+    )
+
+
 def incident_get(incident_id: int, *, for_client: bool = False) -> Incident | None:
     """An incident with its timeline (`for_client`: as the clinic reads it,
-    `incident_events_for_client`), assignments and linked mentions."""
+    `incident_events_for_client`), assignments, linked mentions, the incident it continues
+    and those that continue it."""
     scores = latest_scores_prefetch()
     events = incident_events_for_client() if for_client else IncidentEvent.objects.all()
     return (
-        Incident.objects.prefetch_related(
+        Incident.objects.select_related("continues")
+        .prefetch_related(
             Prefetch("events", queryset=events),
             "assignments",
+            incident_followups_prefetch(),
             Prefetch(
                 "mentions",
                 queryset=Review.objects.select_related("source")
@@ -320,15 +357,22 @@ def people_assignable(clinic: Clinic) -> list[tuple[int, str]]:
     return sorted(people.items(), key=lambda p: p[1].lower())
 
 
+# The incident roles only the clinic's own people may take: what they stand for is a power only
+# the clinic's people hold (legal's override, the clinician's medical check of replies).
+CLINIC_OWN_ROLES = frozenset({CrisisRole.LEGAL, CrisisRole.CLINICIAN})
+
+
 def people_eligible(clinic: Clinic, role: str) -> list[tuple[int, str]]:
     """(user id, label) of the people who may take one crisis role, by the rule of
     `ClinicAccess.acts_on_incidents`: the agency's staff whose role may write (owners,
     managers, writers; analysts only read) who reach the clinic, and the clinic's people who
     hold that crisis role (not its agency's staff: their clinic roles grant nothing).
 
-    Legal / compliance is the clinic's own (HIPAA): only the clinic's people who hold the
-    legal crisis role, the people whose override of a guard block counts. Agency staff named
-    there would hold a title without the power, and be asked for what they cannot give."""
+    Legal / compliance and Clinician are the clinic's own (`CLINIC_OWN_ROLES`): only the
+    clinic's people who hold that crisis role — the people whose override of a guard block
+    counts, and who give the clinician review of replies touching on health details
+    (`responses.services.workflow`). Agency staff named there would hold a title without the
+    power, and be asked for what they cannot give."""
     staff = AgencyMembership.objects.filter(agency_id=clinic.agency_id, user__is_active=True)
     people: dict[int, str] = {}
     for m in (
@@ -339,7 +383,7 @@ def people_eligible(clinic: Clinic, role: str) -> list[tuple[int, str]]:
         .select_related("user")
     ):
         people[m.user_id] = m.user.full_name or m.user.email
-    if role == CrisisRole.LEGAL:
+    if role in CLINIC_OWN_ROLES:
         return sorted(people.items(), key=lambda p: p[1].lower())
     writers = staff_reaching(clinic).filter(
         user__is_active=True, role__in=agency_roles_granting(Permission.WRITE)
@@ -357,6 +401,22 @@ def incident_statements(incident: Incident) -> list:
     """The official statements drafted from this incident, newest first."""
     ids = IncidentStatement.objects.filter(incident=incident).values_list("statement_id", flat=True)
     return statements_by_ids(ids)
+
+
+def review_sent_to_clinic(incident_id: int) -> PostCrisisReview | None:
+    """The incident's post-crisis review once the agency sent it to the clinic: the clinic's
+    people and keys read nothing of it before, in the portal (404) and in the API."""
+    return (
+        PostCrisisReview.objects.select_related("incident")
+        .filter(incident_id=incident_id, sent_at__isnull=False)
+        .first()
+    )
+
+
+def review_questions_of(incident: Incident) -> QuerySet[ReviewQuestion]:
+    """The clinic's questions or corrections on the incident's post-crisis review, with the
+    agency's answers (`crisis.services.review_questions`), oldest first."""
+    return ReviewQuestion.objects.filter(review__incident=incident).order_by("created_at", "id")
 
 
 def incident_of_statement(statement_id: int) -> Incident | None:
@@ -383,14 +443,19 @@ def incident_events_for_client(incident: Incident | None = None) -> QuerySet[Inc
     post-crisis review sent to it: without the agency's plumbing — webhook deliveries,
     chat-channel posts and notification failures, which the client can neither read nor act on
     ("Webhook incident.opened: emitted.") — and without the agency's internal notes (only
-    the notes shared with the clinic). The agency's room keeps them."""
+    the notes shared with the clinic), nor how the agency staffs the incident: a role line
+    ("Social media manager: unassigned.", a handover between its people) is kept only where
+    it gives a role to one of the clinic's own people. The agency's room keeps them."""
     plumbing = (
         Q(kind=EventKind.NOTIFY_FAILED)
         | Q(kind=EventKind.NOTIFIED, data__has_key="webhook")
         | Q(kind=EventKind.NOTIFIED, data__has_key="chat")
         | Q(kind=EventKind.NOTE, shared_with_clinic=False)
     )
-    events = IncidentEvent.objects.exclude(plumbing)
+    own = sorted(clinic_own_people_ids(current_clinic()))
+    events = IncidentEvent.objects.exclude(plumbing).filter(
+        ~Q(kind=EventKind.ASSIGNED) | Q(kind=EventKind.ASSIGNED, data__user_id__in=own)
+    )
     if incident is not None:
         events = events.filter(incident=incident)
     return events.order_by("at", "id")
@@ -693,14 +758,69 @@ def incident_claims(incident: Incident, *, limit: int = 10) -> list[ClaimCluster
     return claims[:limit]
 
 
-def false_claim_review_ids(review_ids) -> tuple[set[int], int]:
-    """(those of these reviews (an incident's) that are live mentions of a claim cluster
-    flagged as misinformation, how many such clusters): the claims as the incident room
-    counts them (`incident_claims`), without a claim's mentions from before the incident's
-    window or held by another incident; see `false_claims_of`."""
+# A claim answered as a false claim: a batch for the claim that corrects it with the fact
+# sheet or points to the official statement (a plain reply to a claim's mentions, "we are
+# sorry to hear this", answers a complaint and says nothing of its truth).
+CORRECTING_BATCHES = (BatchKind.CORRECTION, BatchKind.STATEMENT)
+
+
+def _quotes_a_fact(text: str, facts: tuple[str, ...]) -> bool:
+    return is_correction(text, "", facts)
+
+
+def false_claims_established(review_ids, *, flagged=()) -> dict:
+    """The false claims among these reviews (an incident's mentions) as the agency's own work
+    established them, never the claim checker's flag alone (it can match a patient's complaint
+    against an unrelated myth): a claim the checker flagged (a claim cluster marked as
+    misinformation) that staff answered as false, with a batch for that claim correcting it
+    (a factual correction or the pointer to the statement, not discarded) or a public reply to
+    one of its mentions that quotes a confirmed fact of the clinic's sheet; and a flagged
+    mention outside any such claim whose own public reply quotes one.
+
+    {"review_ids": the mentions counted as false claims (every live mention of such a claim
+    among `review_ids`), "clusters": how many claims, "corrected_ids": those answered in public
+    with the correction (a published reply of a correcting batch, or one quoting a fact),
+    "flagged_ids": the mentions the checker flagged (in a flagged claim) that nobody answered
+    as false}. `flagged`: those of `review_ids` the checker flagged one by one."""
     ids = set(review_ids)
     clusters = false_claims_of(ids)
-    return set().union(*clusters.values()) & ids, len(clusters)
+    members = set().union(*clusters.values()) & ids if clusters else set()
+    candidates = members | (set(flagged) & ids)
+    facts = tuple(facts_citable().values_list("statement", flat=True))
+    published = list(
+        ReplyDraft.objects.filter(
+            review_id__in=list(ids), status=ApprovalStatus.PUBLISHED
+        ).values_list("review_id", "batch__kind", "pk", "version")
+    )
+    texts = {
+        (draft_id, number): text
+        for draft_id, number, text in ReplyVersion.objects.filter(
+            draft_id__in=[row[2] for row in published]
+        ).values_list("draft_id", "number", "text")
+    }
+    cluster_of = dict(
+        ClaimMention.objects.filter(review_id__in=list(ids)).values_list("review_id", "cluster_id")
+    )
+    corrected: set[int] = set()
+    for review_id, batch_kind, draft_id, number in published:
+        if review_id in candidates and (
+            batch_kind in CORRECTING_BATCHES
+            or _quotes_a_fact(texts.get((draft_id, number), ""), facts)
+        ):
+            corrected.add(review_id)
+    answered_claims = set(
+        ReplyBatch.objects.filter(cluster_id__in=list(clusters), kind__in=CORRECTING_BATCHES)
+        .exclude(status=ApprovalStatus.DISCARDED)
+        .values_list("cluster_id", flat=True)
+    ) | {cluster_of[pk] for pk in corrected if cluster_of.get(pk) in clusters}
+    counted = {pk for pk in members if cluster_of.get(pk) in answered_claims}
+    counted |= {pk for pk in corrected if cluster_of.get(pk) not in clusters}
+    return {
+        "review_ids": counted,
+        "clusters": len(answered_claims),
+        "corrected_ids": corrected & counted,
+        "flagged_ids": candidates - counted,
+    }
 
 
 def reply_statuses_by_review(review_ids) -> dict[int, str]:

@@ -29,6 +29,7 @@ from crisis.selectors import (
     reply_batch_ids,
     reply_batches_of_reviews,
     reply_versions_of,
+    review_questions_of,
 )
 from responses.models import ApprovalStatus, ConversationStatus, OutboxKind, OutboxStatus, Verdict
 from responses.selectors import (
@@ -656,6 +657,42 @@ def _client_guard_lines(copy: _ClinicCopy, replies, statement_versions) -> list[
     return lines
 
 
+def _question_lines(incident: Incident, clinic: Clinic, *, for_client: bool) -> list[Line]:
+    """The clinic's questions or corrections on the post-crisis review and the agency's
+    answers (`crisis.services.review_questions`), both sides read them: the agency's timeline
+    says the clinic asked and who answered; the clinic's copy says the question went to its
+    agency (by its brand) and what the agency answered. An answer given again is the latest."""
+    brand = brand_name(clinic.agency)
+    lines = []
+    for question in review_questions_of(incident):
+        lines.append(
+            Line(
+                at=question.created_at,
+                category="review",
+                what=f"Question for {brand} on the post-crisis review"
+                if for_client
+                else f"{clinic.name} asked about the post-crisis review",
+                who=question.asked_by_name,
+                details=question.text,
+                source="review_question",
+            )
+        )
+        if question.answered_at is not None:
+            lines.append(
+                Line(
+                    at=question.answered_at,
+                    category="review",
+                    what=f"{brand} answered the question on the post-crisis review"
+                    if for_client
+                    else f"Answered {clinic.name}'s question on the post-crisis review",
+                    who=question.answered_by_name,
+                    details=question.answer,
+                    source="review_question",
+                )
+            )
+    return lines
+
+
 def _note_visibility(event: IncidentEvent) -> str:
     if event.kind != EventKind.NOTE:
         return ""
@@ -678,7 +715,8 @@ def review_timeline(
     (without the connector's reasons); each reply of its own names the mention it answers,
     and nothing is said of a version the clinic never saw (the agency's drafts).
     `with_internal` (with `for_client`): the agency's own page of that document keeps the
-    lines of those drafts, each marked `visibility` "internal"."""
+    lines of those drafts, each marked `visibility` "internal". Both copies end with the
+    clinic's questions on the review and the agency's answers (`_question_lines`)."""
     events = (
         incident_events_for_client(incident)
         if for_client
@@ -728,6 +766,7 @@ def review_timeline(
             reply_versions_of(pk for pk in reply_ids if pk not in in_batches),
             statement_versions_of(statement_ids),
         )
+        lines += _question_lines(incident, clinic, for_client=True)
         # a version's verdict, written with it, comes before what was decided on it
         lines.sort(key=lambda line: (line.at, line.category != "guard"))
         # the product's own parts ("Carewatch detectors") named after the agency, as the
@@ -776,6 +815,7 @@ def review_timeline(
                 source="notification",
             )
         )
+    lines += _question_lines(incident, clinic, for_client=False)
     lines.sort(key=lambda line: line.at)
     return [line.as_dict() for line in lines]
 
@@ -813,7 +853,8 @@ def clinic_response_steps(incident: Incident, clinic: Clinic) -> list[dict]:
     clinic's words: each statement drafted from it approved (by whom, for whom), published
     on the public statement page (with links to it), taken down; and the replies to its
     mentions published, counted ("12 replies published, 5 of them posted by hand by your
-    agency"). Each: {"at", "title", "text", "actor", "links": [(url, words)]}, oldest first."""
+    agency"); the clinic's questions on the post-crisis review and the agency's answers. Each:
+    {"at", "kind", "title", "text", "actor", "links": [(url, words)]}, oldest first."""
     tz = clinic_zone(clinic)
     statements = {st.pk: st for st in incident_statements(incident)}
     review_ids = list(incident.links.values_list("review_id", flat=True))
@@ -829,8 +870,9 @@ def clinic_response_steps(incident: Incident, clinic: Clinic) -> list[dict]:
         if entry.to_status == ApprovalStatus.APPROVED and entry.action == "approved":
             who = _approvers(said, entry)
             text = f"{named} was approved" + (f" by {who}." if who else ".")
-            steps.append({"at": entry.created_at, "title": "Statement approved", "text": text,
-                          "actor": "", "links": links})  # fmt: skip
+            steps.append({"at": entry.created_at, "kind": "statement_approved",
+                          "title": "Statement approved", "text": text, "actor": "",
+                          "links": links})  # fmt: skip
         elif entry.action == "published":
             text = f"{named} was published on your public statement page"
             links.append((f"/clinics/{clinic.slug}/portal/statements/", "Read it in Statements"))
@@ -838,10 +880,12 @@ def clinic_response_steps(incident: Incident, clinic: Clinic) -> list[dict]:
                 links.append((f"/statements/{clinic.slug}/{statement.pk}/", "Open its public page"))
             else:
                 text += " (it has since been taken down)"
-            steps.append({"at": entry.created_at, "title": "Statement published",
+            steps.append({"at": entry.created_at, "kind": "statement_published",
+                          "title": "Statement published",
                           "text": f"{text}.", "actor": entry.actor_name, "links": links})  # fmt: skip
         elif entry.action == "unpinned":
-            steps.append({"at": entry.created_at, "title": "Statement taken down",
+            steps.append({"at": entry.created_at, "kind": "statement_taken_down",
+                          "title": "Statement taken down",
                           "text": f"{named} was taken down from your public statement page.",
                           "actor": entry.actor_name, "links": links})  # fmt: skip
     published = {
@@ -860,7 +904,57 @@ def clinic_response_steps(incident: Incident, clinic: Clinic) -> list[dict]:
             )
         first, last = local(entries[0].created_at, tz), local(entries[-1].created_at, tz)
         text += f" (the first {first}, the last {last})." if n > 1 else f" ({first})."
-        steps.append({"at": entries[-1].created_at, "title": "Replies published", "text": text,
-                      "actor": "", "links": []})  # fmt: skip
+        steps.append({"at": entries[-1].created_at, "kind": "replies_published",
+                      "title": "Replies published", "text": text, "actor": "",
+                      "links": []})  # fmt: skip
+    # the clinic's questions on the post-crisis review and its agency's answers, as the
+    # review's copy words them (`_question_lines`), linked to the question on the review
+    brand = brand_name(clinic.agency)
+    review = f"/clinics/{clinic.slug}/portal/incidents/{incident.pk}/review/"
+    for question in review_questions_of(incident):
+        links = [(f"{review}#question-{question.pk}", "Read it with the review")]
+        steps.append({"at": question.created_at, "kind": "review_question",
+                      "title": f"Question for {brand}",
+                      "text": question.text, "actor": question.asked_by_name,
+                      "links": links})  # fmt: skip
+        if question.answered_at is not None:
+            steps.append({"at": question.answered_at, "kind": "review_answer",
+                          "title": f"{brand} answered",
+                          "text": question.answer, "actor": question.answered_by_name,
+                          "links": links})  # fmt: skip
     steps.sort(key=lambda step: step["at"])
     return steps
+
+
+def clinic_incident_lines(incident: Incident, clinic: Clinic) -> list[dict]:
+    """The incident's timeline as the clinic reads it, in its portal and in the API to its own
+    people and keys: its events without the agency's plumbing (`incident_events_for_client`),
+    the trigger in words and who was alerted without naming the agency's people (times in the
+    clinic's zone: the statistics stay in the agency's room), then what went out in public
+    (`clinic_response_steps`); the product's own parts ("Carewatch detectors") named after the
+    agency, as the clinic knows it. Each {"at", "kind", "title", "text", "actor", "links",
+    "event_id" (None for a response step), "shared_with_clinic"}, oldest first."""
+    tz, name = clinic_zone(clinic), clinic.name
+    ours = clinic_own_people_ids(clinic)
+    lines = [
+        {
+            "at": event.at,
+            "kind": event.kind,
+            "title": event.get_kind_display(),
+            "text": event_words(event, tz, clinic_name=name, clinic_people=ours),
+            "actor": event.actor,
+            "links": [],
+            "event_id": event.pk,
+            "shared_with_clinic": event.shared_with_clinic,
+        }
+        for event in incident_events_for_client(incident)
+    ]
+    lines += [
+        {**step, "event_id": None, "shared_with_clinic": True}
+        for step in clinic_response_steps(incident, clinic)
+    ]
+    lines.sort(key=lambda line: line["at"])
+    brand = brand_name(clinic.agency)
+    for line in lines:
+        line["actor"] = as_brand(line["actor"] or "", brand)
+    return lines

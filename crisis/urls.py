@@ -19,6 +19,8 @@ from crisis.apis import (
     ResponsePlanApi,
     ResponsePlanVersionApi,
     ReviewApplyToPlanApi,
+    ReviewQuestionAnswerApi,
+    ReviewQuestionListApi,
     ReviewSendApi,
 )
 from crisis.views import (
@@ -71,6 +73,16 @@ api_patterns: list = [
         "incidents/<int:incident_id>/review/apply-to-plan/",
         ReviewApplyToPlanApi.as_view(),
         name="incident-review-apply",
+    ),
+    path(
+        "incidents/<int:incident_id>/review/questions/",
+        ReviewQuestionListApi.as_view(),
+        name="incident-review-questions",
+    ),
+    path(
+        "incidents/<int:incident_id>/review/questions/<int:question_id>/answer/",
+        ReviewQuestionAnswerApi.as_view(),
+        name="incident-review-question-answer",
     ),
     path("crisis/settings/", DetectorSettingsApi.as_view(), name="crisis-settings"),
     path("crisis/response-plan/", ResponsePlanApi.as_view(), name="response-plan"),

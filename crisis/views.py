@@ -14,12 +14,13 @@ from agency.forms import apply_domain_errors
 from clinics.models import CrisisRole, clinic_zone
 from clinics.views import SettingsView
 from core.errors import Conflict, DomainError, NotFound
+from core.http import ParamRefused, int_param, positive_int
 from core.permissions import Permission
 from core.views import ClinicView
 from crisis.export import review_context
 from crisis.forms import ThresholdsForm
 from crisis.models import IncidentKind, IncidentStatus, PostCrisisReview, ResponsePlanVersion
-from crisis.room import control_room, local, mentions_ranked
+from crisis.room import control_room, follow_up_of, local, mentions_ranked
 from crisis.selectors import (
     crisis_team,
     detector_settings_get,
@@ -50,6 +51,11 @@ from crisis.services import (
     review_for_incident,
     review_send,
     review_update,
+)
+from crisis.services.review_questions import (
+    MAX_ANSWER,
+    review_question_answer,
+    review_questions,
 )
 from crisis.services.reviews import portal_review_url
 from crisis.timeline import review_timeline
@@ -166,6 +172,8 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 "claims": [(c, answered.get(c.pk, [])) for c in claims],
                 "claim_statements": statements_answering_claims(incident),
                 "followed_by": list(incident.followed_by.order_by("opened_at", "id")),
+                "follow_up_of": follow_up_of(incident, room["tz"]),
+                "follow_up_url": f"/clinics/{self.clinic.slug}/incidents/{incident.continues_id}/",
                 **menus,
                 "answer_url": f"/clinics/{self.clinic.slug}/replies/batches/new/",
                 "checklist": checklist,
@@ -230,9 +238,8 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 )
             elif action == "assign_all":
                 roles = {}
-                for value in CrisisRole.values:
-                    raw = request.POST.get(f"role_{value}", "")
-                    roles[value] = int(raw) if raw.isdigit() else None
+                for value in CrisisRole.values:  # blank: nobody
+                    roles[value] = int_param(request.POST, f"role_{value}")
                 changed = incident_team_set(
                     incident_id=incident_id, clinic=self.clinic, roles=roles, actor=actor
                 )
@@ -243,17 +250,18 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                     else "Team unchanged.",
                 )
             elif action == "assign":
-                raw = request.POST.get("user_id", "")
                 incident_assign(
                     incident_id=incident_id,
                     clinic=self.clinic,
                     role=request.POST.get("role", ""),
-                    user_id=int(raw) if raw.isdigit() else None,
+                    user_id=int_param(request.POST, "user_id"),  # blank: nobody
                     actor=actor,
                 )
                 messages.success(request, "Assignment saved.")
             else:
                 messages.error(request, "Unknown action.")
+        except ParamRefused:
+            raise  # an id that is not a number: a 400 naming the field, nothing done
         except DomainError as exc:
             _form_error(request, exc)
         return HttpResponseRedirect(request.path)
@@ -292,6 +300,8 @@ class IncidentReviewView(TemplateResponseMixin, ClinicView):
                 "can_write": self.access.can(Permission.WRITE),
                 "api": f"/clinics/{self.clinic.slug}/api/v1/incidents/{incident_id}/review/",
                 "portal_url": portal_review_url(self.clinic, incident_id),
+                "questions": review_questions(review),
+                "answer_max": MAX_ANSWER,
             }
         )
 
@@ -303,6 +313,15 @@ class IncidentReviewView(TemplateResponseMixin, ClinicView):
             if action == "apply_plan":
                 version = review_apply_to_plan(incident_id=incident_id, actor=actor)
                 messages.success(request, f"Response plan updated to version {version.version}.")
+            elif action == "answer":
+                review_question_answer(
+                    incident_id=incident_id,
+                    question_id=positive_int(request.POST.get("question")) or 0,
+                    clinic=self.clinic,
+                    actor=actor,
+                    answer=request.POST.get("answer", ""),
+                )
+                messages.success(request, "Answer sent: the clinic reads it in its portal.")
             elif action == "send":
                 review = review_send(incident_id=incident_id, clinic=self.clinic, actor=actor)
                 messages.success(
@@ -328,9 +347,9 @@ class ResponsePlanView(TemplateResponseMixin, ClinicView):
 
     def get(self, request, *args, **kwargs):
         shown = None
-        wanted = request.GET.get("version", "")
-        if wanted.isdigit():
-            shown = ResponsePlanVersion.objects.filter(version=int(wanted)).first()
+        wanted = positive_int(request.GET.get("version"))
+        if wanted:
+            shown = ResponsePlanVersion.objects.filter(version=wanted).first()
         current = response_plan_current()
         return self.render_to_response(
             {

@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.views import View
 
 from accounts.selectors import user_half_signed_in, user_is_agency_staff
-from clinics.models import Clinic, clinic_zone
+from clinics.models import Clinic, ClinicMembership, clinic_zone
 from clinics.notifications import notifications_open_for
 from clinics.preferences import preferences_for, shows_on_pages
 from clinics.selectors import STAFF_NOTIFICATION_HISTORY_URL
@@ -25,6 +25,7 @@ from crisis.services.alerting import (
     ack_link_read,
     incident_acknowledge_by_link,
 )
+from crisis.services.common import INCIDENT_GREW
 
 REFUSALS = {
     "unknown": (
@@ -41,6 +42,11 @@ REFUSALS = {
         "Each link acknowledges once. The incident's timeline shows who acknowledged it.",
     ),
     "gone": ("This incident no longer exists", "Nothing was changed."),
+    "paused": (
+        "This clinic is paused",
+        "The link is whole, but the agency has paused this clinic: its incidents cannot be "
+        "acknowledged until it is reactivated. Nothing was changed.",
+    ),
     "not_allowed": (
         "You cannot acknowledge this incident",
         "Acknowledging is for the people who act on the clinic's incidents (the agency's "
@@ -53,7 +59,7 @@ REFUSALS = {
 def notification_url(n, *, staff: bool) -> str:
     """Where a message leads this person: an incident alert opens the room for the agency's
     staff and the clinic's incident page in the portal for the clinic's people."""
-    if n.kind == "incident" and not staff:
+    if n.kind in ("incident", INCIDENT_GREW) and not staff:
         return n.url.replace("/incidents/", "/portal/incidents/", 1)
     return n.url
 
@@ -66,7 +72,18 @@ def banner_items(user) -> tuple[list[dict], bool]:
     if not rows or not shows_on_pages(preferences_for([user])[user.pk]):
         return [], False
     staff = user_is_agency_staff(user)
-    return [{"n": n, "url": notification_url(n, staff=staff)} for n in rows], staff
+    # the staff's pages span clinics, so each line starts with its clinic ("Clinic A: …", which
+    # reads right whether the title is a phrase or ends a sentence); a clinic's person reads it
+    # in their clinic's portal, unless they are one of several clinics' people
+    named = staff or ClinicMembership.objects.filter(user=user).count() > 1
+    return [
+        {
+            "n": n,
+            "url": notification_url(n, staff=staff),
+            "line": f"{n.clinic.name}: {n.title}" if named else n.title,
+        }
+        for n in rows
+    ], staff
 
 
 def banner_context(user) -> dict:
@@ -120,7 +137,9 @@ class AckLinkView(View):
 
     def _refused(self, request, exc: AckLinkRefused, token: str):
         title, text = REFUSALS.get(exc.reason, REFUSALS["unknown"])
-        status = {"expired": 410, "used": 410, "gone": 404, "not_allowed": 403}.get(exc.reason, 400)
+        status = {"expired": 410, "used": 410, "gone": 404, "not_allowed": 403, "paused": 409}.get(
+            exc.reason, 400
+        )
         clinic = exc.clinic or (_clinic_of_expired(token) if exc.reason == "expired" else None)
         return render(
             request, self.template_name,

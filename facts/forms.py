@@ -19,7 +19,7 @@ class FactForm(forms.Form):
         label="Where it comes from (optional)",
         max_length=300,
         required=False,
-        help_text="A policy, an inspection, a licence register…",
+        help_text="A policy, an inspection, a license registry…",
     )
     source_url = forms.URLField(
         label="Source link (optional)", max_length=1000, required=False, assume_scheme="https"

@@ -20,6 +20,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 from core.models import BaseModel
+from facts.defaults import TEMPLATE_STATEMENTS
 
 
 class FactStatus(models.TextChoices):
@@ -95,6 +96,15 @@ class Fact(BaseModel):
             self.is_active
             and self.status == FactStatus.DRAFT
             and self.clinic_review == ClinicReview.WAITING
+        )
+
+    @property
+    def is_unfilled_default(self) -> bool:
+        """A default fact still reading as its suggested wording (`facts.defaults`): a draft
+        the agency has not filled in with the clinic's own words yet. It is never sent to the
+        clinic to confirm nor confirmed as it reads."""
+        return self.status == FactStatus.DRAFT and (self.statement or "").strip() in (
+            TEMPLATE_STATEMENTS.get(self.slug, frozenset())
         )
 
     @property

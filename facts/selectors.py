@@ -7,9 +7,19 @@ from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
 
+from facts.defaults import TEMPLATE_STATEMENTS
 from facts.models import ClinicReview, Fact, FactStatus, FactVersion
 
 CITABLE = Q(is_active=True, status=FactStatus.CONFIRMED)
+
+
+def _unfilled_default() -> Q:
+    """The drafts that still read as a default fact's suggested wording
+    (`Fact.is_unfilled_default`)."""
+    q = Q(pk__in=[])
+    for slug, statements in TEMPLATE_STATEMENTS.items():
+        q |= Q(slug=slug, statement__in=sorted(statements))
+    return q & Q(status=FactStatus.DRAFT)
 
 
 def facts_list(*, active_only: bool = False) -> QuerySet[Fact]:
@@ -36,9 +46,22 @@ def facts_waiting_for_clinic() -> QuerySet[Fact]:
 
 
 def facts_askable() -> QuerySet[Fact]:
-    """Drafts the agency may ask the clinic to confirm: active, filled in with a statement,
-    not already waiting for the clinic."""
-    return facts_to_confirm().exclude(statement="").exclude(clinic_review=ClinicReview.WAITING)
+    """Drafts the agency may ask the clinic to confirm: active, filled in with a statement of
+    the clinic's own (not a default's suggested wording), not already waiting for the clinic."""
+    return (
+        facts_to_confirm()
+        .exclude(statement="")
+        .exclude(clinic_review=ClinicReview.WAITING)
+        .exclude(_unfilled_default())
+    )
+
+
+def facts_unfilled_defaults() -> QuerySet[Fact]:
+    """Active default facts still reading as their suggested wording, not waiting for the
+    clinic: left out of "ask the clinic to confirm all drafts" until they are filled in."""
+    return (
+        facts_to_confirm().filter(_unfilled_default()).exclude(clinic_review=ClinicReview.WAITING)
+    )
 
 
 def fact_get(fact_id: int) -> Fact | None:

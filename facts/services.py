@@ -19,10 +19,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from accounts.actors import Actor
+from accounts.actors import Actor, user_id_of
 from accounts.models import User
 from clinics.access import ClinicAccess, people_who_can, user_access
-from clinics.notifications import notifications_close, people_notify
+from clinics.notifications import notifications_close, notifications_retitle, people_notify
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.permissions import Permission
 from core.tenancy import current_clinic
@@ -39,9 +39,7 @@ _VARIABLE = re.compile(r"[{}]")
 
 def _require(access: ClinicAccess) -> Actor:
     if not access.can(Permission.MANAGE):
-        raise PermissionDenied(
-            f"Your role in this clinic does not allow this ({Permission.MANAGE.value})."
-        )
+        raise PermissionDenied(access.refusal(Permission.MANAGE))
     return access.actor
 
 
@@ -76,6 +74,18 @@ def fact_problems(fact: Fact) -> dict[str, list[str]]:
 def _check(fact: Fact) -> None:
     if errors := fact_problems(fact):
         raise ValidationFailed("Invalid fact.", fields=errors)
+
+
+def unfilled_refusal(fact: Fact) -> str | None:
+    """Why `fact` may not be sent to the clinic nor confirmed as it reads, or None: it is a
+    default fact still reading as its suggested wording (`Fact.is_unfilled_default`)."""
+    if not fact.is_unfilled_default:
+        return None
+    hint = f" (to fill in: {fact.prompt})" if fact.prompt else ""
+    return (
+        f"“{fact.title}” still reads as the suggested wording of a default fact{hint}: "
+        "write the clinic's own statement first."
+    )
 
 
 def _version(
@@ -207,6 +217,12 @@ def fact_confirm(
     if fact.status == FactStatus.CONFIRMED and not changed:
         return fact
     _check(fact)
+    if refusal := unfilled_refusal(fact):
+        raise ValidationFailed(
+            "Fill in the fact before confirming it.",
+            code="unfilled_default",
+            fields={"statement": [refusal]},
+        )
     _stamp_confirmed(fact, who)
     fact.updated_by = who.name[:200]
     fact.version += 1
@@ -301,10 +317,24 @@ def clinic_attesters(clinic) -> list[User]:
     ]
 
 
+def _waiting_title(waiting: int) -> str:
+    """The clinic's notification, as many facts as wait for it."""
+    return (
+        f"{waiting} fact{'s' if waiting != 1 else ''} of your fact sheet "
+        f"wait{'' if waiting != 1 else 's'} for your confirmation"
+    )
+
+
 def _clinic_told_sync() -> None:
-    """Nothing waits for the clinic any more: its notification closes."""
-    if facts_waiting_for_clinic().count() == 0:
+    """The clinic's notification follows the facts that still wait for it: it says how many
+    (the banner, the badge, the notification history), and closes once none does."""
+    waiting = facts_waiting_for_clinic().count()
+    if waiting == 0:
         notifications_close(clinic=current_clinic(), ref=CLINIC_REF)
+    else:
+        notifications_retitle(
+            clinic=current_clinic(), ref=CLINIC_REF, title=_waiting_title(waiting)
+        )
 
 
 def _answered(fact: Fact) -> None:
@@ -332,6 +362,8 @@ def _ask_problems(facts: dict[int, Fact], ids: list[int]) -> list[str]:
             problems.append(f"{name} has no statement yet: fill it in before asking the clinic.")
         elif fact_problems(fact):
             problems.append(f"{name} cannot be confirmed as it reads: correct it first.")
+        elif refusal := unfilled_refusal(fact):
+            problems.append(f"Fact {fid}: {refusal}")
         elif fact.clinic_review == ClinicReview.WAITING:
             since = timezone.localtime(fact.clinic_asked_at).strftime("%Y-%m-%d %H:%M")
             problems.append(f"{name} already waits for the clinic (since {since}).")
@@ -343,7 +375,8 @@ def facts_ask_clinic(*, fact_ids: list[int], access: ClinicAccess) -> tuple[list
     """Ask the clinic to confirm these drafts: each records who asked and when (a version
     "sent to the clinic to confirm"), and the clinic's approvers are told once for the whole
     request, in-app and by e-mail (`CLINIC_REF`, with the number of facts that wait). Every id
-    must be an active draft with a statement that does not already wait: otherwise a 400
+    must be an active draft with a statement of the clinic's own (not a default's suggested
+    wording, `unfilled_refusal`) that does not already wait: otherwise a 400
     naming each, and nothing is stored or sent; 409 `nobody_to_ask` when the clinic has no
     approver. Returns the facts and whom it told (user id -> channels)."""
     who = _require(access)
@@ -391,8 +424,7 @@ def facts_ask_clinic(*, fact_ids: list[int], access: ClinicAccess) -> tuple[list
         clinic=clinic,
         kind="facts",
         ref=CLINIC_REF,
-        title=f"{waiting} fact{'s' if waiting != 1 else ''} of your fact sheet "
-        f"wait{'' if waiting != 1 else 's'} for your confirmation",
+        title=_waiting_title(waiting),
         detail=f"{who.name or 'Your agency'} asks you to confirm what the clinic states as true "
         "before replies cite it. Confirm each fact, or say what needs a change.",
         url=f"/clinics/{clinic.slug}/portal/facts/",
@@ -425,6 +457,12 @@ def fact_confirm_by_clinic(
     who = _require_clinic(access)
     fact = _locked_waiting(fact_id, expected_version)
     _check(fact)
+    if fact.is_unfilled_default:
+        raise Conflict(
+            f"“{fact.title}” cannot be confirmed: your agency has not filled it in yet (it still "
+            "reads as a suggested wording). Say what needs a change, or wait for the agency.",
+            code="unfilled_default",
+        )
     _stamp_confirmed(fact, who, by_clinic=True)
     fact.updated_by = who.name[:200]
     fact.version += 1
@@ -462,9 +500,8 @@ def fact_change_request(
     _answered(fact)
     clinic = current_clinic()
     users = {u.pk: u for u in people_who_can(clinic, permission=Permission.MANAGE)}
-    label = fact.clinic_asked_by_label
-    if label.startswith("user:") and label[5:].isdigit():
-        asker = User.objects.filter(pk=int(label[5:]), is_active=True).first()
+    if (asker_id := user_id_of(fact.clinic_asked_by_label)) is not None:
+        asker = User.objects.filter(pk=asker_id, is_active=True).first()
         if (
             asker is not None
             and (found := user_access(asker, clinic))

@@ -10,11 +10,18 @@ from django.views.generic.base import TemplateResponseMixin
 
 from agency.forms import apply_domain_errors
 from core.errors import DomainError
+from core.http import int_param
 from core.permissions import Permission
 from core.views import ClinicView
 from facts.forms import FactCreateForm, FactForm
 from facts.models import FactStatus
-from facts.selectors import fact_get, fact_versions, facts_askable, facts_list
+from facts.selectors import (
+    fact_get,
+    fact_versions,
+    facts_askable,
+    facts_list,
+    facts_unfilled_defaults,
+)
 from facts.services import (
     fact_confirm,
     fact_create,
@@ -24,22 +31,26 @@ from facts.services import (
 )
 
 
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+def _left_out_words(n: int) -> str:
+    """Why "ask all" skips the unfilled default facts, as many as there are ("" when none)."""
+    if not n:
+        return ""
+    return (
+        f"{n} default fact{'s' if n != 1 else ''} {'were' if n != 1 else 'was'} left out: "
+        f"{'they still read' if n != 1 else 'it still reads'} as the suggested wording; "
+        "fill in the clinic's own statement first."
+    )
 
 
-def _asked(request, facts, told: dict) -> None:
+def _asked(request, facts, told: dict, *, left_out: int = 0) -> None:
     n = len(facts)
     what = f"“{facts[0].title}”" if n == 1 else f"{n} facts"
     people = len(told)
-    messages.success(
-        request,
+    text = (
         f"The clinic was asked to confirm {what}; {people} "
-        f"{'person was' if people == 1 else 'people were'} told.",
+        f"{'person was' if people == 1 else 'people were'} told."
     )
+    messages.success(request, f"{text} {_left_out_words(left_out)}".strip())
 
 
 class FactSheetView(TemplateResponseMixin, ClinicView):
@@ -53,9 +64,11 @@ class FactSheetView(TemplateResponseMixin, ClinicView):
         askable = {f.pk for f in facts_askable()} if can_manage else set()
         for fact in facts:
             fact.askable = fact.pk in askable
+        unfilled = facts_unfilled_defaults().count() if can_manage else 0
         return self.render_to_response(
             {
                 "clinic": self.clinic,
+                "unfilled": unfilled,
                 "to_confirm": [f for f in facts if f.is_active and f.status == FactStatus.DRAFT],
                 "confirmed": [f for f in facts if f.is_citable],
                 "inactive": [f for f in facts if not f.is_active],
@@ -72,16 +85,18 @@ class FactSheetView(TemplateResponseMixin, ClinicView):
     def post(self, request, *args, **kwargs):
         action = request.POST.get("action")
         if action in ("ask", "ask_all"):
+            left_out = 0
             if action == "ask":
-                ids = [i for i in [_int(request.POST.get("fact_id"))] if i is not None]
+                ids = [i for i in [int_param(request.POST, "fact_id")] if i is not None]
             else:
                 ids = list(facts_askable().values_list("pk", flat=True))
+                left_out = facts_unfilled_defaults().count()
             try:
                 facts, told = facts_ask_clinic(fact_ids=ids, access=self.access)
             except DomainError as exc:
-                messages.error(request, exc.text())
+                messages.error(request, f"{exc.text()} {_left_out_words(left_out)}".strip())
                 return self._render(exc.status_code)
-            _asked(request, facts, told)
+            _asked(request, facts, told, left_out=left_out)
             return HttpResponseRedirect(request.path)
         form = FactCreateForm(request.POST)
         if form.is_valid():
@@ -141,7 +156,8 @@ class FactDetailView(TemplateResponseMixin, ClinicView):
     def post(self, request, fact_id: int, *args, **kwargs):
         fact = self._fact(fact_id)
         action = request.POST.get("action", "save")
-        expected = _int(request.POST.get("expected_version"))
+        expected = int_param(request.POST, "expected_version")
+        number = int_param(request.POST, "number") if action == "restore" else None
         common = {"fact_id": fact.pk, "access": self.access, "expected_version": expected}
         try:
             if action == "deactivate":
@@ -158,7 +174,7 @@ class FactDetailView(TemplateResponseMixin, ClinicView):
                 else:
                     _asked(request, facts, told)
             elif action == "restore":
-                number = _int(request.POST.get("number")) or 0
+                number = number or 0
                 fact_restore(**common, number=number)
                 messages.success(request, f"Version {number} restored as a new version.")
             elif action in ("save", "confirm"):

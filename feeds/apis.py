@@ -28,6 +28,7 @@ from feeds.services import (
     batch_items,
     import_job_create,
     items_ingest_idempotent,
+    json_hash,
     request_hash,
     source_create,
     source_update,
@@ -160,7 +161,7 @@ class ReviewIngestApi(ClinicAPIView):
         response = items_ingest_idempotent(
             raw_items=items,
             idempotency_key=request.headers.get("Idempotency-Key", "").strip() or None,
-            body_hash=body_hash,
+            body_hashes=(json_hash(_json_body(request)), body_hash),
         )
         answer = Response(response, status=status.HTTP_200_OK)
         old_names = any(isinstance(item, dict) and "author" in item for item in items)
@@ -205,6 +206,7 @@ class SourceOutputSerializer(serializers.ModelSerializer):
             "has_credentials",
             "connection",
             "replies_by_hand",
+            "history_before",
             "next_poll_at",
             "last_success_at",
             "last_error_at",
@@ -213,13 +215,19 @@ class SourceOutputSerializer(serializers.ModelSerializer):
             "is_healthy",
             "created_at",
         ]
-        read_only_fields = ["replies_by_hand"]
+        read_only_fields = ["replies_by_hand", "history_before"]
         extra_kwargs = {
+            "history_before": {
+                "help_text": "Its items published before this are past reviews: no reply "
+                "clock, no SLA breach, left out of the reports' time to reply (the answer to "
+                "“the reviews already there are past reviews” when it started reading: "
+                "`backlog_past`, or the Connect page's box). `null`: every item counts."
+            },
             "replies_by_hand": {
                 "help_text": "The agency posts replies on this channel by hand (set on the "
                 "Sources page): an approved reply goes to “To post by hand” (`delivery` state "
                 "`by_hand`) instead of being sent."
-            }
+            },
         }
 
     def get_has_credentials(self, source) -> bool:
@@ -236,6 +244,14 @@ class SourceInputSerializer(serializers.Serializer):
     settings = serializers.DictField(required=False, default=dict)
     credentials = serializers.DictField(required=False, default=dict, write_only=True)
     poll_interval_minutes = serializers.IntegerField(min_value=1, max_value=24 * 60, default=15)
+    backlog_past = serializers.BooleanField(
+        default=True,
+        help_text="“The reviews already there are past reviews (do not count them against the "
+        "reply target)”, as on the Sources page: `true` (the default), the items published "
+        "before the source is added are past reviews (`history_before`), however they come "
+        "in (read from the platform, pushed, posted to its webhook); `false`, every item "
+        "counts. Not asked of a `csv` source: each CSV import says it (`past_reviews`).",
+    )
 
 
 class SourceUpdateSerializer(serializers.Serializer):
@@ -324,16 +340,21 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "unchanged_count",
             "error_count",
             "errors",
+            "warnings",
             "failure",
             "past_reviews",
             "created_at",
             "finished_at",
         ]
         extra_kwargs = {  # noqa: RUF012 - DRF reads it as a class attribute
+            "warnings": {
+                "help_text": "What the file has that the import does not read, in words (the "
+                "columns it ignores); known when the file is accepted."
+            },
             "past_reviews": {
                 "help_text": "The reviews it created are past reviews: no reply clock runs for "
                 "them, and they never count against the reply target."
-            }
+            },
         }
 
 

@@ -6,7 +6,7 @@ with what was done. For the agency's owners and managers and its agency keys wit
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -20,7 +20,9 @@ from core.errors import ValidationFailed
 from feeds.selectors import PRIVACY_PER_CLINIC, reviews_by_author_across
 from feeds.services.privacy import (
     MAX_ITEMS,
+    privacy_actions_left,
     privacy_request_carry_out,
+    privacy_request_check,
     privacy_request_counts,
     privacy_request_url,
     privacy_search_problems,
@@ -178,9 +180,22 @@ class PrivacyMatchItemOutputSerializer(serializers.Serializer):
         help_text="Already removed by an earlier request (its author and text are gone)."
     )
     is_deleted = serializers.BooleanField()
+    actions = serializers.SerializerMethodField(
+        help_text="What a request may still do with it: `redact` while it is not redacted, "
+        "`delete` while it is not both redacted and deleted (an item only redacted may still "
+        "be deleted); empty once an earlier request deleted it."
+    )
 
     def get_redacted(self, review) -> bool:
         return review.redacted_at is not None
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(choices=PrivacyAction.choices))
+    )
+    def get_actions(self, review) -> list[str]:
+        return privacy_actions_left(
+            redacted=review.redacted_at is not None, deleted=review.is_deleted
+        )
 
 
 class PrivacyMatchClinicOutputSerializer(serializers.Serializer):
@@ -310,7 +325,8 @@ class PrivacyRequestListApi(_PrivacyRequestsApi):
     def post(self, request):
         agency = self.agency_reached(request)
         data = PrivacyRequestInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        if not data.is_valid():
+            _refused_in_one_round(agency, self.actor, request.data, data.errors)
         values = data.validated_data
         row = privacy_request_carry_out(
             agency=agency,
@@ -319,11 +335,51 @@ class PrivacyRequestListApi(_PrivacyRequestsApi):
             reason=values["reason"],
             action=values["action"],
             selected=[f"{item['clinic']}:{item['review_id']}" for item in values["items"]],
+            item_paths=[f"items[{i}]" for i in range(len(values["items"]))],
         )
         return Response(
             PrivacyRequestDetailOutputSerializer(privacy_request_json(row, detail=True)).data,
             status=status.HTTP_201_CREATED,
         )
+
+
+def _refused_in_one_round(agency, actor, body, errors) -> None:
+    """Raise the serializer's `errors` together with the service's checks of every value it
+    could read (the author, the reason, the items well formed: an unknown clinic or item at its
+    path), so one answer names every problem rather than one round each."""
+    fields = dict(errors)
+    if isinstance(body, dict):
+        # a value the serializer refused is left out: its message stands, and nothing is
+        # checked against it (items "not by" an author too long to be one)
+        text = {
+            name: body.get(name) if isinstance(body.get(name), str) and name not in fields else ""
+            for name in ("author", "reason", "action")
+        }
+        # the items' own problems come by index ({1: {...}}); a list is about the whole list
+        problems = fields.get("items", {})
+        per_item = isinstance(problems, dict) and all(isinstance(i, int) for i in problems)
+        items = body.get("items") if isinstance(body.get("items"), list) and per_item else []
+        readable = [
+            (f"items[{i}]", item)
+            for i, item in enumerate(items[:MAX_ITEMS])
+            if PrivacyRequestItemInputSerializer(data=item).is_valid()
+        ]
+        try:
+            privacy_request_check(
+                agency=agency,
+                actor=actor,
+                author=text["author"],
+                reason=text["reason"],
+                action=text["action"],
+                selected=[f"{item['clinic']}:{item['review_id']}" for _, item in readable],
+                item_paths=[path for path, _ in readable],
+            )
+        except ValidationFailed as exc:
+            item_errors = any(name.startswith("items") for name in fields)
+            for name, messages in exc.fields.items():
+                if name not in fields and not (name == "items" and item_errors):
+                    fields[name] = messages
+    raise ValidationError(fields)
 
 
 class PrivacyRequestDetailApi(_PrivacyRequestsApi):

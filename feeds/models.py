@@ -18,6 +18,11 @@ class SourceKind(models.TextChoices):
     API = "api", "API push"
 
 
+# The kinds Carewatch reads on a schedule (`feeds.polling`); the others are sent to it (an
+# inbound webhook, the API, a CSV upload) and are never "read every N minutes".
+POLLED_KINDS = (SourceKind.GOOGLE, SourceKind.FACEBOOK, SourceKind.YELP)
+
+
 def platform_name(kind: str) -> str:
     """A source kind as people name its platform: "Google Business Profile", "Facebook",
     "Yelp" (never a kind's code, never lowercased)."""
@@ -44,6 +49,12 @@ class Source(BaseModel):
     # "We post replies on this channel by hand" (the Sources page): Carewatch never posts a
     # reply here, even when connected; approved replies go to the outbox's "To post by hand".
     replies_by_hand = models.BooleanField(default=False, db_default=False)
+    # The backlog a source found when it started reading (`feeds.services.sources.
+    # source_backlog_choose`, every kind: connected, added on the Sources page or through the
+    # API): its items published before this are past reviews (`Review.imported_as_past`), as a
+    # CSV import of "past reviews" makes them: no reply clock, no SLA breach, not in the
+    # reports' on-time figures. None: every item counts (the person chose so, or never set).
+    history_before = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -144,6 +155,13 @@ class ReviewStatus(models.TextChoices):
     IGNORED = "ignored", "Ignored"
     IN_FOLLOW_UP = "in_follow_up", "In private follow-up"
     RESOLVED = "resolved", "Resolved"
+
+
+# The statuses of a review still waiting for a reply: any other (replied on the platform,
+# ignored, followed up privately, resolved) answers it and stops its reply clock. The one rule
+# of the dashboard's SLA (`inbox.selectors.reviews_awaiting_reply`) and of a reply's card
+# (`responses.selectors.sla_for`).
+AWAITING_REPLY_STATUSES = (ReviewStatus.NEW, ReviewStatus.NEEDS_REPLY)
 
 
 class Review(BaseModel):
@@ -275,6 +293,8 @@ class ImportJob(BaseModel):
     # in jobs before 2026-12-03)
     errors = models.JSONField(default=list)
     error_count = models.PositiveIntegerField(default=0)
+    # what the file has that the import does not read (["Not read: the column colour …"])
+    warnings = models.JSONField(default=list)
     failure = models.TextField(blank=True, default="")
     created_by_id = models.BigIntegerField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.pipeline import reviews_score_after_commit
-from feeds.models import Source, SourceKind
+from feeds.models import POLLED_KINDS, Source
 from feeds.services import (
     ItemIn,
     reviews_created_emit,
@@ -22,7 +22,7 @@ from feeds.services import (
 )
 
 logger = logging.getLogger(__name__)
-POLLABLE = (SourceKind.GOOGLE, SourceKind.FACEBOOK, SourceKind.YELP)
+POLLABLE = POLLED_KINDS
 UNHEALTHY_AFTER = 5
 MAX_BACKOFF = timedelta(hours=6)
 

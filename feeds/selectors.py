@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from django.db.models import Avg, Count, Q, QuerySet
 from django_tenants.utils import schema_context
 
-from agency.models import Agency
+from agency.models import Agency, PrivacyRequest
 from clinics.models import Clinic
 from feeds.connectors.facebook import FacebookConnector
 from feeds.connectors.google import GoogleConnector
@@ -132,26 +132,42 @@ def reviews_by_author(author: str, *, with_text: bool = False) -> QuerySet[Revie
     return Review.objects.filter(match)
 
 
+def _removed_by_requests_for(*, agency: Agency, author: str) -> dict[int, set[int]]:
+    """{clinic id: ids of the items} that the agency's earlier privacy requests for a name or
+    handle containing `author` (any case) removed."""
+    removed: dict[int, set[int]] = {}
+    rows = PrivacyRequest.objects.filter(
+        agency_id=agency.pk, author__icontains=author_term(author)
+    ).values_list("items", flat=True)
+    for items in rows:
+        for item in items:
+            removed.setdefault(item["clinic_id"], set()).add(item["review_id"])
+    return removed
+
+
 def reviews_by_author_across(
     *, agency: Agency, author: str, with_text: bool = False, clinic_slug: str = ""
 ) -> dict:
     """The privacy requests search: the items of `author` in every clinic of `agency` (or in
     its clinic `clinic_slug`), read clinic by clinic in its schema, newest first, at most
-    PRIVACY_PER_CLINIC per clinic and PRIVACY_CLINICS_MAX clinics. Returns {"groups": [{"clinic",
+    PRIVACY_PER_CLINIC per clinic and PRIVACY_CLINICS_MAX clinics. Items an earlier request of
+    the agency removed for a name that contains `author` are found too (nothing of theirs names
+    the person any more; one only redacted may still be deleted). Returns {"groups": [{"clinic",
     "reviews", "capped"}] (clinics with items, by name), "clinics_read", "clinics_more",
     "found"}."""
     clinics = Clinic.objects.filter(agency=agency).order_by("name", "pk")
     if clinic_slug:
         clinics = clinics.filter(slug=clinic_slug)
     total = clinics.count()
+    removed = _removed_by_requests_for(agency=agency, author=author)
     groups, found = [], 0
     for clinic in clinics[:PRIVACY_CLINICS_MAX]:
         with schema_context(clinic.schema_name):
-            rows = list(
-                reviews_by_author(author, with_text=with_text)
-                .select_related("source")
-                .order_by("-published_at", "-pk")[: PRIVACY_PER_CLINIC + 1]
-            )
+            matching = reviews_by_author(author, with_text=with_text)
+            if removed.get(clinic.pk):
+                matching = matching | Review.objects.filter(pk__in=removed[clinic.pk])
+            newest = matching.select_related("source").order_by("-published_at", "-pk")
+            rows = list(newest[: PRIVACY_PER_CLINIC + 1])
         if rows:
             capped = len(rows) > PRIVACY_PER_CLINIC
             rows = rows[:PRIVACY_PER_CLINIC]

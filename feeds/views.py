@@ -10,6 +10,7 @@ from django.views.generic.base import TemplateResponseMixin
 from accounts.actors import Actor
 from clinics.selectors import clinic_for_actor
 from core.errors import ValidationFailed
+from core.http import positive_int
 from core.permissions import Permission
 from core.views import ClinicView
 from feeds.models import ImportJob, Platform, Source, SourceKind
@@ -32,6 +33,12 @@ from feeds.services.connections import (
     source_disconnect,
     state_clinic_slug,
 )
+
+
+def backlog_past_chosen(post) -> bool:
+    """The answer to "the reviews already there are past reviews" (`feeds/_backlog_past.html`):
+    ticked unless the person unticked it; a form that did not offer the box keeps the default."""
+    return "backlog_choice" not in post or post.get("backlog_past") == "on"
 
 
 def _origin(url: str) -> str:
@@ -64,11 +71,17 @@ class SourcesView(TemplateResponseMixin, ClinicView):
                     credentials={"api_key": request.POST.get("api_key", "").strip()},
                     readable=True,
                     actor=request.actor,
+                    backlog_past=backlog_past_chosen(request.POST),
                 )
                 messages.success(request, f"{source.name} added: it is read every 15 minutes.")
                 return HttpResponseRedirect(request.path)
             if action == "add_webhook":
-                source = source_create(kind=SourceKind.WEBHOOK, name=name, actor=request.actor)
+                source = source_create(
+                    kind=SourceKind.WEBHOOK,
+                    name=name,
+                    actor=request.actor,
+                    backlog_past=backlog_past_chosen(request.POST),
+                )
                 return self._page(
                     created={
                         "source": source,
@@ -77,8 +90,8 @@ class SourcesView(TemplateResponseMixin, ClinicView):
                     }
                 )
             if action == "replies_by_hand":
-                raw = request.POST.get("source", "")
-                source = Source.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+                pk = positive_int(request.POST.get("source"))
+                source = Source.objects.filter(pk=pk).first() if pk else None
                 if source is None:
                     raise ValidationFailed(
                         "That source does not exist.", fields={"source": ["Reload the page."]}
@@ -108,6 +121,13 @@ class SourcesView(TemplateResponseMixin, ClinicView):
                 "can_manage": can_manage,
                 "google_ready": connecting_set_up(SourceKind.GOOGLE),
                 "facebook_ready": connecting_set_up(SourceKind.FACEBOOK),
+                # each add form's box, as the person left it when the page comes back refused
+                "backlog_past": {
+                    action: backlog_past_chosen(kept)
+                    if (kept := extra.get("kept")) and kept.get("action") == action
+                    else True
+                    for action in ("add_yelp", "add_webhook")
+                },
                 **extra,
             },
             status=status,
@@ -139,14 +159,14 @@ class ConnectStartView(ClinicView):
     write_permission = Permission.MANAGE
 
     def post(self, request, platform: str, *args, **kwargs):
-        raw = request.POST.get("source", "")
+        source_id = positive_int(request.POST.get("source"))
         try:
             url = connect_start(
                 clinic=self.clinic,
                 platform=platform,
                 user=request.user,
                 session_key=request.session.session_key or "",
-                source_id=int(raw) if raw.isdigit() else None,
+                source_id=source_id,
             )
         except ConnectFailed as exc:
             messages.error(request, exc.detail)
@@ -188,7 +208,7 @@ class ConnectChooseView(TemplateResponseMixin, ClinicView):
             session_key=request.session.session_key or "",
         )
 
-    def _render(self, attempt, status: int = 200, error: str = ""):
+    def _render(self, attempt, status: int = 200, error: str = "", backlog_past: bool = True):
         return self.render_to_response(
             {
                 "clinic": self.clinic,
@@ -197,6 +217,7 @@ class ConnectChooseView(TemplateResponseMixin, ClinicView):
                 "error": error,
                 "reconnecting": attempt.source,
                 "suggested": choice_suggested(attempt),
+                "backlog_past": backlog_past,
             },
             status=status,
         )
@@ -217,16 +238,21 @@ class ConnectChooseView(TemplateResponseMixin, ClinicView):
                 messages.success(request, "Connecting was cancelled. Nothing was changed.")
                 return HttpResponseRedirect(_sources_url(self.clinic))
             choice = request.POST.get("choice", "")
+            # a form without the box (reconnecting a source already read) keeps the default
+            backlog_past = backlog_past_chosen(request.POST)
             if not choice:
                 attempt = self._attempt(request, attempt_id)
                 what = "location" if attempt.platform == Platform.GOOGLE else "page"
-                return self._render(attempt, 400, f"Choose a {what} to connect.")
+                return self._render(
+                    attempt, 400, f"Choose a {what} to connect.", backlog_past=backlog_past
+                )
             done = connect_choose(
                 attempt_id=attempt_id,
                 choice_id=choice,
                 user=request.user,
                 session_key=session_key,
                 actor=Actor(user=request.user, via_session=True),
+                backlog_as_history=backlog_past,
             )
         except ConnectFailed as exc:
             messages.error(request, exc.detail)

@@ -21,6 +21,7 @@ from feeds.selectors import (
     reviews_by_author_across,
 )
 from feeds.services.privacy import (
+    privacy_actions_left,
     privacy_request_carry_out,
     privacy_request_check,
     privacy_search_problems,
@@ -66,6 +67,11 @@ class PrivacyRequestsView(StaffView):
         found = reviews_by_author_across(
             agency=self.agency, author=author, with_text=with_text, clinic_slug=clinic_slug
         )
+        for group in found["groups"]:
+            for review in group["reviews"]:  # what a request may still do with it
+                review.actions_left = privacy_actions_left(
+                    redacted=review.redacted_at is not None, deleted=review.is_deleted
+                )
         return self._render(form=form, found=found)
 
     def post(self, request):
@@ -74,25 +80,14 @@ class PrivacyRequestsView(StaffView):
         action = request.POST.get("action", "")
         selected = request.POST.getlist("item")
         form = {"author": author, "reason": reason, "action": action, "selected": selected}
+        actor = Actor(user=request.user, via_session=True)
+        asked = {"agency": self.agency, "actor": actor, "author": author, "reason": reason,
+                 "action": action, "selected": selected}  # fmt: skip
         try:
             if request.POST.get("confirm") != "yes":
-                wanted = privacy_request_check(
-                    agency=self.agency,
-                    actor=Actor(user=request.user, via_session=True),
-                    author=author,
-                    reason=reason,
-                    action=action,
-                    selected=selected,
-                )
+                wanted = privacy_request_check(**asked)
                 return self._render(form=form, confirm=self._confirm(wanted, action))
-            done = privacy_request_carry_out(
-                agency=self.agency,
-                actor=Actor(user=request.user, via_session=True),
-                author=author,
-                reason=reason,
-                action=action,
-                selected=selected,
-            )
+            done = privacy_request_carry_out(**asked)
         except ValidationFailed as exc:
             return self._render(form=form, errors=exc.fields, status=400)
         return HttpResponseRedirect(f"/agency/privacy/requests/{done.pk}/")

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from core.api import (
     ClinicAPIView,
+    DayOrInstantField,
     FeedPagination,
     Pagination,
     paginated_response,
@@ -138,9 +139,15 @@ class ReviewFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=ReviewStatus.choices, required=False, help_text="The triage status."
     )
-    published_from = serializers.DateTimeField(required=False, help_text="ISO 8601, inclusive.")
-    published_to = serializers.DateTimeField(
-        required=False, help_text="ISO 8601, exclusive: published before this instant."
+    published_from = DayOrInstantField(
+        required=False,
+        help_text="A day (`2026-12-01`: from its start in the clinic's time zone) or an "
+        "instant (ISO 8601 with its offset), inclusive.",
+    )
+    published_to = DayOrInstantField(
+        required=False,
+        help_text="A day (`2026-12-01`: to its end in the clinic's time zone, the whole day "
+        "included) or an instant (ISO 8601 with its offset: published before it).",
     )
     q = serializers.CharField(required=False, max_length=200, help_text="Text search.")
     author = serializers.CharField(

@@ -4,7 +4,7 @@ each review with its latest score (`scoring.selectors`)."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 
@@ -27,11 +27,12 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from clinics.selectors import clinic_days_as_instants
 from core.answering import answer_chosen, pinned_statement
 from core.api import RawItem
 from core.tenancy import current_clinic
 from facts.selectors import facts_citable, facts_to_confirm, facts_waiting_for_clinic
-from feeds.models import Review, ReviewRevision, ReviewStatus, Source
+from feeds.models import AWAITING_REPLY_STATUSES, Review, ReviewRevision, Source
 from feeds.selectors import author_term, reviews_by_author
 from scoring.claims.selectors import facts_about_claim, reach_expression
 from scoring.models import ClaimMention
@@ -72,8 +73,8 @@ def reviews_matching(
     rating_max: int | None = None,
     sentiment: str | None = None,
     status: str | None = None,
-    published_from: datetime | None = None,
-    published_to: datetime | None = None,
+    published_from: date | datetime | None = None,
+    published_to: date | datetime | None = None,
     q: str | None = None,
     author: str | None = None,
     include_deleted: bool = False,
@@ -86,7 +87,9 @@ def reviews_matching(
 ) -> QuerySet[Review]:
     """The reviews of the current clinic matching every filter given (a falsy one filters
     nothing), in `order` (`ORDERS`). `sla="breached"`: past the clinic's reply target now
-    (`reviews_past_reply_target`)."""
+    (`reviews_past_reply_target`). `published_from`/`_to`: a day is the whole day in the
+    clinic's time zone (both inclusive); an instant is exact (`published_to` exclusive)."""
+    published_from, published_to = clinic_days_as_instants(published_from, published_to)
     qs = Review.objects.all()
     if not include_deleted:
         qs = qs.filter(is_deleted=False)
@@ -154,7 +157,7 @@ def reviews_awaiting_reply(*, since: datetime) -> QuerySet[Review]:
     return reply_target_counted(
         Review.objects.filter(
             is_deleted=False,
-            status__in=[ReviewStatus.NEW, ReviewStatus.NEEDS_REPLY],
+            status__in=AWAITING_REPLY_STATUSES,
             published_at__gte=since,
         )
     ).exclude(reply_drafts__status="published")
@@ -388,8 +391,8 @@ def _review_where(
     rating_max: int | None = None,
     sentiment: str | None = None,
     status: str | None = None,
-    published_from: datetime | None = None,
-    published_to: datetime | None = None,
+    published_from: date | datetime | None = None,
+    published_to: date | datetime | None = None,
     q: str | None = None,
     author: str | None = None,
     include_deleted: bool = False,
@@ -402,6 +405,7 @@ def _review_where(
 ) -> tuple[list[str], list]:
     """`reviews_matching`'s filters as SQL conditions on `r` (feeds_review) and their
     parameters. tests/inbox/test_reviews_api.py runs every filter through both and compares."""
+    published_from, published_to = clinic_days_as_instants(published_from, published_to)
 
     where, params = [], []
     if not include_deleted:

@@ -7,6 +7,8 @@ from django.http import Http404, HttpResponseRedirect
 from django.views.generic.base import TemplateResponseMixin
 
 from agency.models import AgencyRole
+from core.http import positive_int
+from core.incidents import incident_running
 from core.permissions import Permission
 from core.text import duration_prose
 from core.views import ClinicView
@@ -61,7 +63,9 @@ class InboxView(TemplateResponseMixin, ClinicView):
             or reply is not None
             or any(v for k, v in chosen.items() if k not in ("order", "include_deleted"))
         )
-        claims = claims_to_answer(within=qs if narrowed else None)
+        # a calm clinic's ordinary complaints alike are no claim to answer as one: unflagged
+        # ones come forward only while an incident runs
+        claims = claims_to_answer(within=qs if narrowed else None, unflagged=incident_running())
         menus = answer_menus(claims)
         query = request.GET.copy()
         query.pop("page", None)
@@ -102,7 +106,7 @@ class InboxView(TemplateResponseMixin, ClinicView):
         )
 
     def post(self, request, *args, **kwargs):
-        ids = [int(i) for i in request.POST.getlist("review") if i.isdigit()]
+        ids = [pk for pk in map(positive_int, request.POST.getlist("review")) if pk]
         status = request.POST.get("status", "")
         if status not in ReviewStatus.values or not ids:
             messages.error(request, "Choose reviews and a status.")

@@ -28,6 +28,7 @@ from offboarding.exports import (
     exports_of,
 )
 from offboarding.models import ClinicExport
+from offboarding.selectors import clinic_open_work, staff_reaching_only
 
 
 class _LeavingBase(SettingsView):
@@ -52,6 +53,17 @@ class _LeavingBase(SettingsView):
             export_made=export_made(self.clinic),
             base=self.base,
             **context,
+        )
+
+    def refused(self, exc: DomainError):
+        """The confirmation again, with the service's refusal; a wrong name is told at its
+        field (tied to it with aria-describedby), with what was typed kept."""
+        name_errors = exc.fields.get("confirm_name") or []
+        return self.page(
+            exc.status_code,
+            error=exc.detail if name_errors else exc.text(),
+            name_errors=name_errors,
+            typed_name=self.request.POST.get("confirm_name", ""),
         )
 
 
@@ -87,9 +99,15 @@ class LeavingView(_LeavingBase):
 
 
 class DeactivateView(_LeavingBase):
-    """Confirmation: what stops, and the clinic's name typed to confirm."""
+    """Confirmation: what stops, what is open now (with links, and what deactivating does to
+    each), and the clinic's name typed to confirm."""
 
     template_name = "offboarding/deactivate.html"
+
+    def page(self, status: int = 200, **context):
+        if self.clinic.deactivated_at is None:
+            context.setdefault("open_work", clinic_open_work(self.clinic))
+        return super().page(status, **context)
 
     def get(self, request, *args, **kwargs):
         return self.page()
@@ -106,7 +124,7 @@ class DeactivateView(_LeavingBase):
         except DomainPermissionDenied as exc:
             raise PermissionDenied(exc.detail) from None
         except DomainError as exc:
-            return self.page(exc.status_code, error=exc.text())
+            return self.refused(exc)
         messages.success(request, f"{self.clinic.name} is deactivated: its people were told.")
         return HttpResponseRedirect(self.base)
 
@@ -116,6 +134,10 @@ class DeleteView(_LeavingBase):
     made."""
 
     template_name = "offboarding/delete.html"
+
+    def page(self, status: int = 200, **context):
+        context.setdefault("only_here", staff_reaching_only(self.clinic))
+        return super().page(status, **context)
 
     def get(self, request, *args, **kwargs):
         return self.page()
@@ -134,7 +156,7 @@ class DeleteView(_LeavingBase):
         except DomainPermissionDenied as exc:
             raise PermissionDenied(exc.detail) from None
         except DomainError as exc:
-            return self.page(exc.status_code, error=exc.text())
+            return self.refused(exc)
         messages.success(request, f"{name} and all its data were deleted.")
         return HttpResponseRedirect("/agency/")
 

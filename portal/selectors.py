@@ -18,7 +18,7 @@ from inbox.selectors import NO_CLOCK_WORDS
 from responses.models import ApprovalStatus, ReplyBatch, ReplyDraft, Statement, Step
 from responses.selectors import (
     CLINIC_STEPS,
-    approval_history,
+    approval_histories,
     can_act_now,
     channel_plan_reply,
     channel_plan_reviews,
@@ -28,17 +28,23 @@ from responses.selectors import (
     findings_once,
     is_final_step,
     reply_batch_shown,
+    reply_batches_items,
     sla_for,
     statements_public,
     word_diff,
 )
-from responses.services.approvals import FLOWS, waiting_for
+from responses.services.approvals import FLOWS, waiting_for_each
 from responses.services.workflow import (
     FINISHED,
     PENDING,
     STEP_FOR_STATUS,
+    legal_sent_back_each,
     principals_who_acted_each,
-    version_sent_before,
+    sent_back_kept_block,
+    sent_back_of_this_text,
+    sent_back_this_version,
+    sent_back_which,
+    versions_sent_before_each,
 )
 from scoring.selectors import latest_scores_prefetch
 
@@ -66,15 +72,18 @@ def checks_tab_label(access: ClinicAccess) -> str:
     return "Clinical check" if clinician else ""
 
 
-def version_the_clinic_saw(obj, kind: str):
-    """The version the card compares with: the last earlier one the clinic was sent for the
-    step the text waits at now (the clinic's approval, or its legal or clinical check; the
-    clinic's approval for a text at no step), never an agency-internal draft the clinic never
-    received. None when this is the first version the clinic sees."""
+def _clinic_step(obj) -> str:
+    """The clinic's step a card compares versions at: the one the text waits at now (the
+    clinic's approval, or its legal or clinical check), else the clinic's approval."""
     step = STEP_FOR_STATUS.get(obj.status)
-    number = version_sent_before(
-        FLOWS[kind].object_type, obj, step if step in CLINIC_STEPS else Step.CLIENT
-    )
+    return step if step in CLINIC_STEPS else Step.CLIENT
+
+
+def version_the_clinic_saw(obj, number: int | None):
+    """The version the card compares with: the last earlier one the clinic was sent for the
+    step the text waits at now (`_clinic_step`; its `number`, read for the page's texts by
+    `versions_sent_before_each`), never an agency-internal draft the clinic never received.
+    None when this is the first version the clinic sees."""
     if number is None:
         return None
     return next((v for v in obj.versions.all() if v.number == number), None)
@@ -91,11 +100,53 @@ def _may_override(access: ClinicAccess, obj) -> bool:
     )
 
 
-def approval_card(access: ClinicAccess, obj, kind: str) -> dict:
+def _card_reads(kind: str, objs: list) -> dict:
+    """What the cards of `objs` (one kind) read from the audit trail, the people of each step
+    and their notices: a few queries for all of them, whatever their number."""
+    object_type = FLOWS[kind].object_type
+    acted = principals_who_acted_each(object_type=object_type, objs=objs)
+    return {
+        # a batch's mentions, their replies and where each stands
+        "batch_rows": reply_batches_items(objs) if kind == "batch" else {},
+        "acted": acted,
+        "waiting": waiting_for_each(kind, objs, acted=acted),
+        "history": approval_histories(object_type, objs),
+        "earlier": versions_sent_before_each(
+            object_type, [(obj, _clinic_step(obj)) for obj in objs]
+        ),
+        # legal sent an earlier version back: it is bound to legal (`workflow.route_for`)
+        "sent_back": legal_sent_back_each(object_type, objs),
+    }
+
+
+def approval_cards(access: ClinicAccess, objs, kind: str) -> list[dict]:
+    """`approval_card` for each of `objs` (one kind), in a number of queries that does not
+    grow with the cards."""
+    objs = list(objs)
+    reads = _card_reads(kind, objs)
+    return [approval_card(access, obj, kind, reads=reads) for obj in objs]
+
+
+def approval_card(access: ClinicAccess, obj, kind: str, *, reads: dict | None = None) -> dict:
     """One item waiting for approval as the portal shows it: what changed is shown against the
-    version the clinic was sent before (`version_the_clinic_saw`), not the agency's drafts."""
+    version the clinic was sent before (`version_the_clinic_saw`), not the agency's drafts.
+    `reads`: `_card_reads` of a page's texts, `obj` among them."""
+    reads = reads or _card_reads(kind, [obj])
     version = current_version(obj)
-    earlier = version_the_clinic_saw(obj, kind)
+    earlier = version_the_clinic_saw(obj, reads["earlier"][obj.pk])
+    sent_back = reads["sent_back"][obj.pk]
+    if sent_back is not None and sent_back_this_version(sent_back, obj):
+        sent_back = None  # this version was sent back: it waits for its writer
+    waiting = reads["waiting"][obj.pk]
+    if (
+        sent_back is not None
+        and waiting is not None
+        and waiting.step in (Step.LEGAL, "guard")
+        and sent_back_of_this_text(sent_back, obj)
+        and sent_back.version > (earlier.number if earlier is not None else 0)
+    ):
+        # legal reads what changed since the version they sent back
+        earlier = version_the_clinic_saw(obj, sent_back.version)
     text = _text(kind, version)
     step = STEP_FOR_STATUS.get(obj.status)
     card = {
@@ -108,17 +159,20 @@ def approval_card(access: ClinicAccess, obj, kind: str) -> dict:
         "findings": version.guard_findings if version else [],
         "verdict": obj.guard_verdict,
         "step": Step(step).label if step else "",
-        "can_act": can_act_now(access, obj),
+        "can_act": can_act_now(access, obj, acted=reads["acted"][obj.pk]),
         "may_override": _may_override(access, obj),
         "overridden": obj.is_overridden,
-        "waiting": waiting_for(kind, obj),
-        "history": approval_history(FLOWS[kind].object_type, obj),
+        "waiting": waiting,
+        "history": reads["history"][obj.pk],
+        "sent_back": sent_back,
+        "sent_back_which": sent_back_which(sent_back, obj) if sent_back is not None else "",
+        "sent_back_kept_block": sent_back is not None and sent_back_kept_block(sent_back),
         "sla": None,
         "plan": None,
     }
     if kind == "batch":
         # every mention with the reply it gets: what this approval covers
-        card |= reply_batch_shown(obj, version)
+        card |= reply_batch_shown(obj, version, rows=reads["batch_rows"].get(obj.pk))
         card["findings"] = findings_once(card["findings"])
         card["diff"] = None
     if card["can_act"] and is_final_step(obj):
@@ -127,8 +181,10 @@ def approval_card(access: ClinicAccess, obj, kind: str) -> dict:
             card["plan"] = channel_plan_reviews(m["review"] for m in card["mentions"])
         elif kind == "reply":
             card["plan"] = channel_plan_reply(obj.review)
-        else:
-            card["plan"] = channel_plan_statement()
+        else:  # the same channels for every statement: read once for the page
+            if "statement_plan" not in reads:
+                reads["statement_plan"] = channel_plan_statement()
+            card["plan"] = reads["statement_plan"]
     if kind == "reply":
         sla = sla_for(obj, access.clinic)
         card["sla"] = sla
@@ -184,9 +240,18 @@ def replies_waiting_for_clinic(access: ClinicAccess) -> list[dict]:
         .prefetch_related("versions", latest_scores_prefetch(through="review"))
         .order_by("review__published_at", "pk")
     )
-    return [approval_card(access, batch, "batch") for batch in batches] + [
-        approval_card(access, draft, "reply") for draft in drafts
-    ]
+    return approval_cards(access, batches, "batch") + approval_cards(access, drafts, "reply")
+
+
+def texts_waiting_for_clinic(kind: str) -> list:
+    """The texts at the clinic's step as they are, no card built: the batches and replies of
+    their own ("replies", as `replies_waiting_for_clinic` lists them) or the statements. What
+    a page's lead line counts after an approval in place."""
+    if kind == "replies":
+        batches = ReplyBatch.objects.filter(status=CLIENT_STEP).only("pk")
+        drafts = ReplyDraft.objects.filter(status=CLIENT_STEP, batch__isnull=True).only("pk")
+        return [*batches, *drafts]
+    return list(Statement.objects.filter(status=CLIENT_STEP).only("pk"))
 
 
 def statements_waiting_for_clinic(access: ClinicAccess) -> list[dict]:
@@ -195,7 +260,7 @@ def statements_waiting_for_clinic(access: ClinicAccess) -> list[dict]:
         .prefetch_related("versions")
         .order_by("submitted_at", "pk")
     )
-    return [approval_card(access, s, "statement") for s in statements]
+    return approval_cards(access, statements, "statement")
 
 
 def statements_published() -> list[Statement]:
@@ -261,12 +326,12 @@ def review_cards(access: ClinicAccess) -> dict:
     """What waits for legal (the legal step, and guard blocks nobody overrode) or the
     clinician, for this person only."""
     cards = [
-        approval_card(access, obj, kind) for kind, qs in _review_querysets(access) for obj in qs
+        card for kind, qs in _review_querysets(access) for card in approval_cards(access, qs, kind)
     ]
     return {"cards": cards, "mine": sum(1 for c in cards if c["can_act"] or c["may_override"])}
 
 
-def _review_mine(access: ClinicAccess) -> int:
+def review_mine(access: ClinicAccess) -> int:
     """`review_cards(access)["mine"]` without building the cards: a few queries per kind of
     text, whatever the number of texts (the badge is on every portal page)."""
     mine = 0
@@ -319,7 +384,7 @@ def portal_counts(access: ClinicAccess | None = None) -> dict:
     if access is not None and (
         access.can(Permission.LEGAL_OVERRIDE) or CrisisRole.CLINICIAN in access.crisis_roles
     ):
-        counts["review"] = _review_mine(access)
+        counts["review"] = review_mine(access)
     return counts
 
 
@@ -354,9 +419,10 @@ def review_sent_to_clinic(incident_id: int) -> PostCrisisReview | None:
 def incident_for_portal(incident_id: int) -> Incident | None:
     """An incident with its timeline as the clinic reads it (oldest first): without the agency's
     plumbing (`crisis.selectors.incident_events_for_client`, which the post-crisis review sent
-    to the clinic reads too)."""
+    to the clinic reads too); and the incident it continues."""
     return (
-        Incident.objects.prefetch_related(Prefetch("events", queryset=incident_events_for_client()))
+        Incident.objects.select_related("continues")
+        .prefetch_related(Prefetch("events", queryset=incident_events_for_client()))
         .filter(pk=incident_id)
         .first()
     )
@@ -364,10 +430,17 @@ def incident_for_portal(incident_id: int) -> Incident | None:
 
 def portal_home_for(user) -> str | None:
     """Where a clinic person lands after signing in: their clinic's portal when they belong to
-    exactly one clinic and to no agency (staff and people of several clinics get the list)."""
+    exactly one clinic, not paused, and to no agency (staff, people of several clinics and
+    people whose only clinic is paused get the list, which says it is paused: the paused
+    portal's page links there, so it must not lead back)."""
     if user_is_agency_staff(user):
         return None
     slugs = list(
-        ClinicMembership.objects.filter(user=user).values_list("clinic__slug", flat=True)[:2]
+        ClinicMembership.objects.filter(user=user).values_list(
+            "clinic__slug", "clinic__deactivated_at"
+        )[:2]
     )
+    if len(slugs) == 1 and slugs[0][1] is not None:
+        return None
+    slugs = [slug for slug, _at in slugs]
     return f"/clinics/{slugs[0]}/portal/" if len(slugs) == 1 else None

@@ -36,6 +36,11 @@ page_patterns: list = [
         name="portal-approvals-log",
     ),
     path(
+        "portal/privacy/",
+        views.PortalPrivacyRequestsView.as_view(),
+        name="portal-privacy-requests",
+    ),
+    path(
         "portal/notifications/",
         views.PortalNotificationsView.as_view(),
         name="portal-notifications",

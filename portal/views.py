@@ -18,6 +18,7 @@ from django.views.generic.base import TemplateResponseMixin
 
 from accounts.selectors import user_is_agency_staff
 from agency.branding import brand_name
+from agency.selectors import agencies_for_user, agency_that_removed
 from clinics.forms import NotificationPreferenceForm
 from clinics.models import clinic_zone
 from clinics.notifications import notification_read
@@ -32,18 +33,20 @@ from clinics.selectors import (
     clinics_for_actor,
     notifications_history,
 )
-from core.branding import as_brand
-from core.errors import DomainError, ValidationFailed
+from core.errors import DomainError, NotFound, ValidationFailed
+from core.http import int_param
 from core.permissions import Permission
 from core.views import ClinicView
 from crisis.export import review_context, review_pdf
-from crisis.room import event_words, incident_words, local
-from crisis.selectors import clinic_own_people_ids
+from crisis.room import follow_up_of, incident_words, local
+from crisis.selectors import review_sent_to_clinic
 from crisis.services import incident_acknowledge
-from crisis.timeline import clinic_response_steps
+from crisis.services.review_questions import MAX_QUESTION, review_question_ask, review_questions
+from crisis.timeline import clinic_incident_lines
 from crisis.views_alerts import notification_url
 from facts.selectors import facts_waiting_for_clinic
 from facts.services import clinic_attest_refusal, fact_change_request, fact_confirm_by_clinic
+from feeds.services.privacy import privacy_requests_for_clinic
 from portal.branding import brand_palette
 from portal.selectors import (
     batch_card_get,
@@ -57,14 +60,15 @@ from portal.selectors import (
     replies_waiting_for_clinic,
     reply_card_get,
     review_cards,
-    review_sent_to_clinic,
+    review_mine,
     statement_card_get,
     statements_published,
     statements_waiting_for_clinic,
+    texts_waiting_for_clinic,
 )
 from reports.selectors import month_parse, monthly_report, report_comparison
 from reports.services import report_ref
-from responses.models import FollowUpOutcome
+from responses.models import PERSON_OUTCOMES
 from responses.selectors import (
     approval_outcome,
     delivery_rows,
@@ -88,21 +92,32 @@ ACTS = {
 }
 
 
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 class HomeView(LoginRequiredMixin, TemplateView):
-    """ "Your clinics": every clinic the person may open."""
+    """ "Your clinics": every clinic the person may open. A clinic its agency paused says so
+    (its own people cannot open it; the agency's staff still read it); the agency's staff
+    also read each clinic's time zone and reply target."""
 
     template_name = "core/home.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["clinics"] = clinics_for_actor(self.request.actor).order_by("agency__name", "name")
+        user = self.request.user
+        staff_of = set(agencies_for_user(user).values_list("pk", flat=True))
+        clinics = list(clinics_for_actor(self.request.actor).order_by("agency__name", "name"))
+        for clinic in clinics:
+            staff = clinic.agency_id in staff_of
+            clinic.opens = staff or not clinic.is_deactivated
+            # the agency as the person knows it: its name for its staff, its brand for the
+            # clinic's people
+            clinic.agency_words = clinic.agency.name if staff else brand_name(clinic.agency)
+        context["clinics"] = clinics
+        context["staff"] = bool(staff_of)
+        if not clinics:
+            # removed from every clinic (not "yet" to be added): whom to ask, as they know them
+            removed_by = agency_that_removed(user)
+            if removed_by is not None:
+                context["removed_by"] = brand_name(removed_by)
+                context["removed_by_email"] = removed_by.support_email
         return context
 
 
@@ -121,6 +136,10 @@ class PortalPage(TemplateResponseMixin, ClinicView):
     staff_page = False  # the clinic's own pages (agency staff read them too)
     section = ""
 
+    @property
+    def portal_url(self) -> str:
+        return f"/clinics/{self.clinic.slug}/portal/"
+
     def context(self, **extra) -> dict:
         return {
             "clinic": self.clinic,
@@ -128,8 +147,11 @@ class PortalPage(TemplateResponseMixin, ClinicView):
             "access": self.access,
             "counts": portal_counts(self.access),
             "checks_tab": checks_tab_label(self.access),
+            # the approval tiles are for those who approve (a legal or clinician viewer
+            # reads their own check's tile instead)
+            "can_approve": self.access.can(Permission.APPROVE_CLIENT),
             "section": self.section,
-            "portal": f"/clinics/{self.clinic.slug}/portal/",
+            "portal": self.portal_url,
             **extra,
         }
 
@@ -182,17 +204,19 @@ class PortalOverrideView(PortalPage):
 
     def post(self, request, *args, **kwargs):
         kind = request.POST.get("kind")
-        pk = _int(request.POST.get("id"))
-        back = self.context()["portal"] + "review/"
+        back = f"{self.portal_url}review/"
         send_back = request.POST.get("action") == "send_back"
+        pk = None
         try:
+            pk = int_param(request.POST, "id")
+            expected = int_param(request.POST, "expected_version", zero=True)
             if kind not in ACTS or pk is None:
                 raise ValidationFailed("Unknown item.", fields={"id": ["Reload the page."]})
             services, key, name = ACTS[kind]  # reply_override, reply_batch_override_refuse...
             if send_back:
                 getattr(services, f"{name}_override_refuse")(
                     **{key: pk}, access=self.access, comment=request.POST.get("comment", ""),
-                    expected_version=_int(request.POST.get("expected_version")),
+                    expected_version=expected,
                 )  # fmt: skip
             else:
                 getattr(services, f"{name}_override")(
@@ -257,12 +281,14 @@ class PortalActView(PortalPage):
 
     def post(self, request, *args, **kwargs):
         kind = request.POST.get("kind")
-        pk = _int(request.POST.get("id"))
         action = request.POST.get("action")
-        back = self.context()["portal"] + ("statements/" if kind == "statement" else "approvals/")
+        back = self.portal_url + ("statements/" if kind == "statement" else "approvals/")
         htmx = request.headers.get("HX-Request") == "true"
-        outcome, error = None, None
+        outcome, error, pk = None, None, None
         try:
+            # refused as every other refusal here: on the card (htmx), or in the message
+            pk = int_param(request.POST, "id")
+            expected = int_param(request.POST, "expected_version", zero=True)
             if kind not in ACTS or pk is None:
                 raise ValidationFailed("Unknown item.", fields={"id": ["Reload the page."]})
             if action not in ("approve", "reject"):
@@ -274,7 +300,7 @@ class PortalActView(PortalPage):
                 access=self.access,
                 comment=request.POST.get("comment", ""),
                 expected_status=request.POST.get("expected_status") or None,
-                expected_version=_int(request.POST.get("expected_version")),
+                expected_version=expected,
             )
             if action == "reject":
                 outcome = "Sent back to the agency with your comment."
@@ -315,19 +341,21 @@ class PortalActView(PortalPage):
         return response
 
     def _lead(self, section: str) -> dict:
+        # the lead line counts what waits (`cards|length`): the texts, without building every
+        # card again after each approval
         if section == "approvals":
             return {
-                "cards": replies_waiting_for_clinic(self.access),
+                "cards": texts_waiting_for_clinic("replies"),
                 "in_progress": in_progress_counts(self.access),
                 "delivered": replies_delivered_recently(),
             }
         if section == "statements":
             return {
-                "cards": statements_waiting_for_clinic(self.access),
+                "cards": texts_waiting_for_clinic("statements"),
                 "in_progress": in_progress_counts(self.access),
             }
         if section == "review":
-            return {"mine": review_cards(self.access)["mine"]}
+            return {"mine": review_mine(self.access)}
         return {}
 
 
@@ -369,31 +397,17 @@ class PortalIncidentView(PortalPage):
         if incident is None:
             raise Http404("Not found.")
         # the trigger and the timeline in words, times in the clinic's zone: the statistics
-        # stay in the agency's room
+        # stay in the agency's room (the API gives the clinic's people and keys the same lines)
         tz, name = clinic_zone(self.clinic), self.clinic.name
-        ours = clinic_own_people_ids(self.clinic)
-        lines = [
-            {
-                "at": event.at,
-                "title": event.get_kind_display(),
-                "text": event_words(event, tz, clinic_name=name, clinic_people=ours),
-                "actor": event.actor,
-                "links": [],
-            }
-            for event in incident.events.all()
-        ]
-        # and what went out in public: the statement approved and published, the replies
-        lines += clinic_response_steps(incident, self.clinic)
-        lines.sort(key=lambda line: line["at"])
-        # the product's own parts ("Carewatch detectors") named after the agency, as the
-        # clinic knows it
-        brand = brand_name(self.clinic.agency)
-        for line in lines:
-            line["actor"] = as_brand(line["actor"] or "", brand)
+        lines = clinic_incident_lines(incident, self.clinic)
         return self.render_to_response(
             self.context(
                 incident=incident,
                 trigger_words=incident_words(incident, tz, clinic_name=name),
+                # the incident it continues, as the agency's room says it, linked to its page here
+                follow_up_of=follow_up_of(incident, tz),
+                follow_up_url=f"/clinics/{self.clinic.slug}/portal/incidents/"
+                f"{incident.continues_id}/",
                 acknowledged=local(incident.acknowledged_at, tz),
                 events=[{**line, "when": local(line["at"], tz)} for line in lines],
                 may_acknowledge=self._may_acknowledge(),
@@ -434,7 +448,7 @@ class PortalFollowUpsView(PortalPage):
                 show_all=show_all,
                 thread=thread,
                 mine=thread is not None and followup_services.is_owner(self.access, thread),
-                outcomes=[(v, label) for v, label in FollowUpOutcome.choices if v],
+                outcomes=[(v, label) for v, label in PERSON_OUTCOMES if v],
                 messages_shown=list(thread.messages.all()) if thread else [],
                 counts_fu=followup_counts(),
                 **extra,
@@ -443,10 +457,10 @@ class PortalFollowUpsView(PortalPage):
         )
 
     def get(self, request, *args, **kwargs):
-        return self._page(request, opened=_int(request.GET.get("open")))
+        return self._page(request, opened=int_param(request.GET, "open"))
 
     def post(self, request, *args, **kwargs):
-        pk = _int(request.POST.get("conversation"))
+        pk = int_param(request.POST, "conversation")
         action = request.POST.get("action")
         try:
             if pk is None or action not in ("note", "close"):
@@ -510,10 +524,11 @@ class PortalFactsView(PortalPage):
         return self._page()
 
     def post(self, request, *args, **kwargs):
-        pk = _int(request.POST.get("fact"))
         action = request.POST.get("action")
-        expected = _int(request.POST.get("expected_version"))
+        pk = None
         try:
+            pk = int_param(request.POST, "fact")
+            expected = int_param(request.POST, "expected_version")
             if pk is None or action not in ("confirm", "change"):
                 raise ValidationFailed("Unknown action.", fields={"action": ["Reload the page."]})
             if action == "confirm":
@@ -549,16 +564,56 @@ class PortalIncidentReviewView(PortalPage):
 
     template_name = "portal/incident_review.html"
     section = "incidents"
+    write_permission = Permission.REVIEW_QUESTION  # questions or corrections for the agency
 
-    def get(self, request, incident_id: int, *args, **kwargs):
+    def _page(self, incident_id: int, *, status: int = 200, error=None, kept: str = ""):
         review = review_sent_to_clinic(incident_id)
         if review is None:
             raise Http404("Not found.")
-        if request.user.is_authenticated:
-            notification_read(
-                user=request.user, clinic=self.clinic, ref=f"postcrisis:{incident_id}"
+        questions = review_questions(review)
+        if self.request.user.is_authenticated:
+            user = self.request.user
+            notification_read(user=user, clinic=self.clinic, ref=f"postcrisis:{incident_id}")
+            for question in questions:
+                if question.asked_by_id == user.pk and question.answered_at is not None:
+                    notification_read(
+                        user=user, clinic=self.clinic, ref=f"reviewq:{question.pk}:answer"
+                    )
+        response = self.render_to_response(
+            self.context(
+                **review_context(review, self.clinic),
+                questions=questions,
+                can_ask=self.access.can(Permission.REVIEW_QUESTION),
+                question_max=MAX_QUESTION,
+                question_error=error,
+                question_kept=kept,
+                agency_brand=brand_name(self.clinic.agency),
             )
-        return self.render_to_response(self.context(**review_context(review, self.clinic)))
+        )
+        response.status_code = status
+        return response
+
+    def get(self, request, incident_id: int, *args, **kwargs):
+        return self._page(incident_id)
+
+    def post(self, request, incident_id: int, *args, **kwargs):
+        """Questions or corrections for the agency, kept with the review."""
+        text = request.POST.get("text", "")
+        try:
+            review_question_ask(
+                incident_id=incident_id, clinic=self.clinic, actor=request.actor, text=text
+            )
+        except NotFound:
+            raise Http404("Not found.") from None
+        except DomainError as exc:
+            # the page again with why, what was typed kept, and nothing stored
+            return self._page(incident_id, status=exc.status_code, error=exc, kept=text)
+        messages.success(
+            request,
+            f"Sent to {brand_name(self.clinic.agency)}: you are told here and by e-mail when "
+            "they answer.",
+        )
+        return HttpResponseRedirect(request.path)
 
 
 class PortalIncidentReviewPdfView(ClinicView):
@@ -597,7 +652,8 @@ class PortalNotificationsView(PortalPage):
             self.context(
                 rows=rows,
                 days=NOTIFICATION_HISTORY_DAYS,
-                waiting=sum(1 for r in rows if r["n"].open),
+                # an open notice of a paused clinic waits for nobody (as on the banner)
+                waiting=sum(1 for r in rows if r["n"].open and not r["n"].in_paused_clinic),
                 choices=history_words(pref, email_groups_offered(user)),
                 # the agency's staff have their own history, of every clinic, on its pages
                 staff_history_url=STAFF_NOTIFICATION_HISTORY_URL if staff else "",
@@ -685,8 +741,9 @@ class PortalReportView(PortalPage):
 class PortalApprovalsLogView(PortalPage):
     """The clinic's approvals log, as the agency's page has it (`responses.views_approvals_log`):
     who approved what, when, at which step, what was sent back or overridden and why, for the
-    clinic's approvers and its legal and clinician people; the decisions on what reached the
-    clinic (`responses.selectors.audit_visible_to`), filtered, with the CSV file."""
+    clinic's approvers and its legal and clinician people; every decision on what reached the
+    clinic and on its own steps (`responses.selectors.approvals_log`), filtered, with the CSV
+    file."""
 
     template_name = "portal/approvals_log.html"
     section = "approvals-log"
@@ -698,6 +755,22 @@ class PortalApprovalsLogView(PortalPage):
             return context  # the CSV file
         status = context.pop("status")
         return self.render_to_response(self.context(**context), status=status)
+
+
+class PortalPrivacyRequestsView(PortalPage):
+    """The privacy requests the agency carried out for the clinic's items, read-only, newest
+    first: when, the reference, the items covered, what was done, what is still to do and
+    the receipt of the clinic's part (`feeds.services.privacy.privacy_requests_for_clinic`:
+    nothing of the agency's other clinics). For the clinic's approvers and legal people
+    (`Permission.PRIVACY_REQUESTS`), who are told when one is carried out."""
+
+    template_name = "portal/privacy_requests.html"
+    section = "privacy"
+    permission = Permission.PRIVACY_REQUESTS
+
+    def get(self, request, *args, **kwargs):
+        requests = privacy_requests_for_clinic(self.clinic)
+        return self.render_to_response(self.context(requests=requests))
 
 
 class PortalBrandCssView(ClinicView):

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from core.api import ClinicAPIView
+from reports.export import report_sentiment_reading
 from reports.selectors import month_parse, monthly_report
 
 
@@ -16,6 +17,13 @@ class _Sentiment(serializers.Serializer):
     unscored = serializers.IntegerField()
     average_score = serializers.FloatField(allow_null=True, help_text="-1 … 1")
     negative_share = serializers.FloatField(allow_null=True, help_text="of the scored items")
+    average_score_words = serializers.CharField(
+        allow_null=True,
+        help_text="`average_score` in words, as the report's page, e-mail and PDF say it under "
+        "“Average sentiment”: its strength (“Slightly positive”, “Neutral on balance”, “Mostly "
+        "negative”…), or the mix where the average and the items point different ways (“Mixed: "
+        "more negative than positive items”); null when nothing was scored",
+    )
 
 
 class _Answered(serializers.Serializer):
@@ -86,6 +94,10 @@ class _Day(serializers.Serializer):
 class _Week(_Day):
     date = None
     week_start = serializers.DateField(help_text="Monday (may be before the month)")
+    label = serializers.CharField(
+        help_text="the days of the month this week holds, as the report shows them: “2–8 Nov”, "
+        "“1 Nov” for a week that starts in the month before (weeks run Monday to Sunday)"
+    )
     days = serializers.IntegerField(help_text="days of the month in this week")
 
 
@@ -157,6 +169,7 @@ EXAMPLE = {
         "unscored": 4,
         "average_score": 0.412,
         "negative_share": 0.162,
+        "average_score_words": "Mostly positive",
     },
     "answered": {
         "reviews": 318,
@@ -200,6 +213,7 @@ EXAMPLE = {
     "weekly": [
         {
             "week_start": "2026-09-28",
+            "label": "1–4 Oct",
             "days": 4,
             "volume": 55,
             "rated": 52,
@@ -284,4 +298,7 @@ class ReportMonthlyApi(ClinicAPIView):
         month = month_parse(
             request.query_params.get("month"), tz=ZoneInfo(self.clinic.timezone or "UTC")
         )
-        return Response(monthly_report(clinic=self.clinic, month=month))
+        report = monthly_report(clinic=self.clinic, month=month)
+        sentiment = report["sentiment"]
+        sentiment["average_score_words"] = report_sentiment_reading(sentiment) or None
+        return Response(report)

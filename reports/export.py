@@ -15,6 +15,7 @@ from django.utils.safestring import mark_safe
 
 from agency.branding import brand_name, brand_palette, logo_data_uri
 from clinics.models import Clinic, clinic_zone
+from core.pdf import html_pdf
 from core.text import duration_words
 from crisis.charts import COLOURS, GRID, INK, MUTED, as_data_uri, chart_alt, count_ticks
 from crisis.export import css_string
@@ -61,20 +62,96 @@ def answered_words(report: dict, *, brand: str) -> str:
     return f"{text}: " + ", ".join(parts)
 
 
+# An average score (-1 … 1) read as words: the lowest average each reading starts at.
+SENTIMENT_READINGS = (
+    (0.5, "Clearly positive"),
+    (0.2, "Mostly positive"),
+    (0.05, "Slightly positive"),
+    (-0.05, "Neutral on balance"),
+    (-0.2, "Slightly negative"),
+    (-0.5, "Mostly negative"),
+)
+
+
+MIXED_NEGATIVE = "Mixed: more negative than positive items"
+MIXED_POSITIVE = "Mixed: more positive than negative items"
+
+
+def sentiment_reading(
+    score: float | None, *, negative: float | None = None, positive: float | None = None
+) -> str:
+    """ "Slightly positive": an average score in words, its strength said as it is (an average
+    of 0.09 is not "positive"); "" when nothing was scored.
+
+    `negative`, `positive`: the shares of the scored items labelled so. Where the average
+    points one way and the items the other (a few very positive items outweigh many mildly
+    negative ones: "Slightly positive" beside "Negative share 60 %"), the words say the mix
+    instead (`MIXED_NEGATIVE`, `MIXED_POSITIVE`); a neutral average does so where half the
+    items or more lean one way. The number stays beside them (`sentiment_scale`)."""
+    if score is None:
+        return ""
+    words = next(
+        (words for lowest, words in SENTIMENT_READINGS if score >= lowest), "Clearly negative"
+    )
+    if negative is None or positive is None:
+        return words
+    side = 1 if score >= SENTIMENT_READINGS[2][0] else -1 if score < SENTIMENT_READINGS[3][0] else 0
+    if negative > positive and (side > 0 or (side == 0 and negative >= 0.5)):
+        return MIXED_NEGATIVE
+    if positive > negative and (side < 0 or (side == 0 and positive >= 0.5)):
+        return MIXED_POSITIVE
+    return words
+
+
+def report_sentiment_reading(sentiment: dict) -> str:
+    """The month's sentiment in words (`sentiment_reading`), from the report's `sentiment`:
+    its average score and the mix of its scored items. The one rule the page, the e-mail and
+    the PDF read."""
+    scored = sum(sentiment.get(label) or 0 for label in LABELS)
+    shares = (
+        {
+            "negative": (sentiment.get("negative") or 0) / scored,
+            "positive": (sentiment.get("positive") or 0) / scored,
+        }
+        if scored
+        else {}
+    )
+    return sentiment_reading(sentiment.get("average_score"), **shares)
+
+
+def sentiment_scale(score: float | None) -> str:
+    """ "0.09 on a scale of −1 (negative) to 1 (positive)"; "" when nothing was scored."""
+    if score is None:
+        return ""
+    return f"{float(score):.2f}".replace("-", "−") + " on a scale of −1 (negative) to 1 (positive)"
+
+
+def target_words(report: dict) -> str:
+    """How many replies came within the reply target, as a sentence: "1 of the 2 replies to
+    negative or 1–2★ reviews came within the 3 h reply target (50 %)"."""
+    rt = report["response_time"]
+    counted, within = rt["target_counted"], rt["within_target"]
+    target = duration_words(rt["target_minutes"])
+    if not counted:
+        return (
+            f"none was to a negative or 1–2★ review, the reviews the {target} reply target is for"
+        )
+    if counted == 1:
+        came = "came" if within else "did not come"
+        return f"the one reply to a negative or 1–2★ review {came} within the {target} reply target"
+    return (
+        f"{within:,} of the {counted:,} replies to negative or 1–2★ reviews came within the "
+        f"{target} reply target ({_share(rt['within_target_share'])})"
+    )
+
+
 def response_words(report: dict) -> str:
     rt = report["response_time"]
     if not rt["replies"]:
         return "no reply with a known reply time in this period"
-    words = (
+    return (
         f"median {duration_words(rt['median_minutes'])} over "
-        f"{_n(rt['replies'], 'reply', 'replies')}; "
-    )
-    if not rt["target_counted"]:
-        return words + "none to a review the reply target counts"
-    return words + (
-        f"{rt['within_target']:,} of the {rt['target_counted']:,} the reply target counts "
-        f"({_share(rt['within_target_share'])}) within the "
-        f"{duration_words(rt['target_minutes'])} reply target"
+        f"{_n(rt['replies'], 'reply', 'replies')}; {target_words(report)}"
     )
 
 
@@ -99,7 +176,8 @@ def report_headlines(report: dict, *, brand: str) -> list[tuple[str, str, str]]:
     sentiment = report["sentiment"]
     mood = "nothing scored yet"
     if sentiment["average_score"] is not None:
-        mood = f"{_signed(sentiment['average_score'], 2)} on a scale of −1 to +1"
+        score = sentiment["average_score"]
+        mood = f"{report_sentiment_reading(sentiment)} ({sentiment_scale(score)})"
         if sentiment["negative_share"] is not None:
             mood += f", {_share(sentiment['negative_share'])} negative"
     return [
@@ -158,7 +236,7 @@ def weekly_chart(report: dict, brand: str) -> str:
         )
         x += 24 + 7 * len(name)
     desc = "; ".join(
-        f"week of {_week_label(w)}: {total} items ({w['positive']} positive, {w['neutral']} "
+        f"{_week_label(w)}: {total} items ({w['positive']} positive, {w['neutral']} "
         f"neutral, {w['negative']} negative)"
         for w, total in zip(weeks, totals, strict=True)
     )
@@ -178,8 +256,7 @@ def _unscored(week: dict) -> int:
 
 
 def _week_label(week: dict) -> str:
-    first = date.fromisoformat(week["week_start"])
-    return f"{first.day} {first:%b}"
+    return week["label"]
 
 
 def report_context(
@@ -212,19 +289,12 @@ def report_filename(clinic: Clinic, month: str) -> str:
 
 
 def report_pdf(*, clinic: Clinic, report: dict, portal_url: str) -> bytes:
-    """The month's report rendered by WeasyPrint as PDF/UA-1 (tagged), as the post-crisis
-    review's PDF is (`crisis.export.review_pdf`): everything it shows is inside the HTML (the
-    chart and the logo as data URIs), and only `data:` URLs are fetched."""
-    # Imported here, as crisis.export does: only the PDF needs WeasyPrint and its Pango
-    # bindings (~0.3 s to load), and the web process should not pay for it at start-up.
-    import weasyprint
-    from weasyprint.urls import URLFetcher
-
+    """The month's report as a tagged PDF (`core.pdf.html_pdf`), as the post-crisis review's
+    is (`crisis.export.review_pdf`): the chart and the logo are data URIs inside the HTML."""
     context = report_context(clinic=clinic, report=report, portal_url=portal_url)
     footer = f"{context['agency_name']} · {clinic.name} · {context['month_text']}"
     html = render_to_string(
         "reports/monthly_export.html",
         {**context, "footer_css": mark_safe(css_string(footer))},  # noqa: S308 - escaped
     )
-    document = weasyprint.HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=["data"]))
-    return document.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True)
+    return html_pdf(html)

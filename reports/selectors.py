@@ -87,6 +87,16 @@ def previous_month(first: date) -> date:
     return (first - timedelta(days=1)).replace(day=1)
 
 
+def week_label(first: str, last: str) -> str:
+    """A week of the report as the days of the month it holds, "2–8 Nov"; "1 Nov" for one day.
+    Weeks run Monday to Sunday, so the first and the last are clipped to the month: the one
+    rule for the page, its chart, the PDF and the API (`weekly[].label`)."""
+    start, end = date.fromisoformat(first), date.fromisoformat(last)
+    if start == end:
+        return f"{start.day} {start:%b}"
+    return f"{start.day}–{end.day} {end:%b}"
+
+
 def report_settings_get(clinic: Clinic) -> ReportSettings:
     """The clinic's report settings (unsaved defaults when it has none: nothing automatic)."""
     return ReportSettings.objects.filter(clinic=clinic).first() or ReportSettings(clinic=clinic)
@@ -407,6 +417,7 @@ def monthly_report(*, clinic: Clinic, month: date, now: datetime | None = None) 
         weekly.append(
             {
                 "week_start": week["week_start"],
+                "label": week_label(entries[0]["date"], entries[-1]["date"]),
                 "days": len(entries),
                 "volume": volume,
                 "rated": sum(n for _, n in rated),

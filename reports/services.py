@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -38,7 +37,9 @@ from clinics.notifications import (
 from clinics.preferences import NOW, email_when, preferences_for
 from clinics.selectors import clinic_people
 from core.errors import ValidationFailed
+from core.mail import MailWithAlternatives
 from core.settings_history import Setting, SettingArea
+from core.text import one_line
 from reports.export import month_words, report_filename, report_headlines, report_pdf
 from reports.models import EXTRA_RECIPIENTS_MAX, ReportSending, ReportSettings
 from reports.selectors import monthly_report, next_month, previous_month, report_settings_get
@@ -117,6 +118,7 @@ class Recipients:
     people: list[User]  # told in-app: every one of the clinic's people
     emailed_people: list[User]  # the approvers who take e-mails
     extra: list[str]  # the settings' extra addresses that are not already above
+    approvers: list[User]  # every active approver, whether they take e-mails or not
 
     @property
     def addresses(self) -> list[str]:
@@ -144,12 +146,46 @@ def report_recipients(clinic: Clinic) -> Recipients:
     ]
     taken = {u.email.lower() for u in emailed}
     extra = [a for a in report_settings_get(clinic).extra_recipients if a.lower() not in taken]
-    return Recipients(people=people, emailed_people=emailed, extra=extra)
+    return Recipients(people=people, emailed_people=emailed, extra=extra, approvers=approvers)
+
+
+def report_no_recipient(recipients: Recipients) -> str:
+    """Why a sending would reach nobody by e-mail, or "" when it reaches someone: a clinic with
+    no approver (the only one left) and no address in the report settings. An approver who
+    turned e-mails off still counts: that is their choice, and the portal tells them."""
+    if recipients.approvers or recipients.extra:
+        return ""
+    return (
+        "Nobody would receive the report: the clinic has no approver and no address in its "
+        "report settings. Add an approver to the clinic, or an address in the report settings, "
+        "first."
+    )
 
 
 def month_finished(clinic: Clinic, month: date, now: datetime) -> bool:
     tz = clinic_zone(clinic)
     return datetime.combine(next_month(month), time.min, tzinfo=tz) <= now
+
+
+def report_send_check(*, clinic: Clinic, month: date, now: datetime) -> Recipients:
+    """Who a sending of `month` would reach now; ValidationFailed (400) for a month not finished
+    yet and for a clinic with nobody to e-mail it to. `report_send` asks it, and the Report
+    tab before it asks the person to confirm."""
+    if not month_finished(clinic, month, now):
+        raise ValidationFailed(
+            f"{month_words(month)} has not ended yet: its report is sent once it has.",
+            code="month_in_progress",
+            fields={"month": ["Choose a month that has ended."]},
+        )
+    recipients = report_recipients(clinic)
+    nobody = report_no_recipient(recipients)
+    if nobody:
+        raise ValidationFailed(
+            nobody,
+            code="no_recipients",
+            fields={"recipients": ["No approver and no report address."]},
+        )
+    return recipients
 
 
 def report_send(
@@ -167,20 +203,7 @@ def report_send(
     None when it was. The connection must be in the clinic's schema. Refused (400) for a
     month not finished yet and for a clinic with nobody to send it to."""
     now = now or timezone.now()
-    if not month_finished(clinic, month, now):
-        raise ValidationFailed(
-            f"{month_words(month)} has not ended yet: its report is sent once it has.",
-            code="month_in_progress",
-            fields={"month": ["Choose a month that has ended."]},
-        )
-    recipients = report_recipients(clinic)
-    if not recipients.people and not recipients.addresses:
-        raise ValidationFailed(
-            "The clinic has nobody to send it to: add its people or an address in the report "
-            "settings first.",
-            code="no_recipients",
-            fields={"recipients": ["No clinic people and no report addresses."]},
-        )
+    recipients = report_send_check(clinic=clinic, month=month, now=now)
     if automatic and _sent_before(clinic, month):
         return None
     report = monthly_report(clinic=clinic, month=month, now=now)
@@ -231,7 +254,7 @@ def _sent_before(clinic: Clinic, month: date) -> bool:
 def _messages(clinic, month, recipients, headlines, path, pdf, report) -> list:
     agency = clinic.agency
     agency_name = brand_name(agency)
-    subject = f"[{clinic.name}] Your report for {month_words(month)} is ready"
+    subject = one_line(f"[{clinic.name}] Your report for {month_words(month)} is ready")
     palette = brand_palette(agency.primary_colour)
     base = {
         "clinic": clinic,
@@ -248,7 +271,7 @@ def _messages(clinic, month, recipients, headlines, path, pdf, report) -> list:
     messages = []
     for address, name, on_portal in people + extra:
         context = {**base, "name": name, "on_portal": on_portal}
-        message = EmailMultiAlternatives(
+        message = MailWithAlternatives(
             subject=subject[:250],
             body=render_to_string("reports/email/monthly_report.txt", context),
             from_email=brand_sender(agency),
@@ -274,6 +297,22 @@ def schedule_month_due(clinic: Clinic, now: datetime) -> date | None:
     if not opens <= local < opens + timedelta(days=SCHEDULE_CATCH_UP_DAYS):
         return None
     return previous_month(first)
+
+
+def schedule_next(clinic: Clinic, now: datetime) -> tuple[datetime, date]:
+    """When the schedule next sends the clinic a report, in the clinic's time, and which month:
+    within minutes while last month is due and unsent (the next beat), else the next 1st at
+    08:00, with the month that ends then. Whether the setting is on is the caller's question."""
+    local = now.astimezone(clinic_zone(clinic))
+    due = schedule_month_due(clinic, now)
+    if due is not None and not _sent_before(clinic, due):
+        return local, due
+    first = local.date().replace(day=SCHEDULE_DAY)
+    opens = datetime.combine(first, time(SCHEDULE_HOUR), tzinfo=local.tzinfo)
+    if opens <= local:
+        first = next_month(first)
+        opens = datetime.combine(first, time(SCHEDULE_HOUR), tzinfo=local.tzinfo)
+    return opens, previous_month(first)
 
 
 def monthly_reports_due(*, now: datetime | None = None) -> list[tuple[int, str, date]]:

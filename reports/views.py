@@ -9,11 +9,13 @@ from datetime import date
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.generic.base import TemplateResponseMixin
 
 from agency.forms import apply_domain_errors
 from clinics.models import clinic_zone
+from clinics.paused import clinic_read_only
 from clinics.views import SettingsView
 from core.errors import DomainError, ValidationFailed
 from core.permissions import Permission
@@ -23,6 +25,7 @@ from reports.forms import ReportSettingsForm
 from reports.selectors import (
     month_parse,
     monthly_report,
+    previous_month,
     report_comparison,
     report_sendings,
     report_settings_get,
@@ -30,16 +33,21 @@ from reports.selectors import (
 from reports.services import (
     month_finished,
     portal_report_path,
+    report_no_recipient,
     report_recipients,
     report_send,
+    report_send_check,
     report_settings_update,
+    schedule_next,
 )
 
 
 class MonthlyReportView(TemplateResponseMixin, ClinicView):
     """One month of the clinic: volume, rating, sentiment, answers and response times against
     the month before, per week and per day; a month it cannot read is a 400 with the reason.
-    Owners and managers send a finished month to the clinic from here."""
+    Owners and managers send a finished month to the clinic from here. Without `?month=` it
+    opens on the last complete month, the one that can be sent (the month in progress for a
+    clinic created in it); the month in progress is one link away."""
 
     template_name = "reports/monthly.html"
     portal_path = "portal/report/"
@@ -47,14 +55,22 @@ class MonthlyReportView(TemplateResponseMixin, ClinicView):
     def get(self, request, *args, **kwargs):
         base = f"/clinics/{self.clinic.slug}/"
         context = {"clinic": self.clinic, "portal": f"{base}portal/"}
+        now = timezone.now()
+        tz = clinic_zone(self.clinic)
+        current = month_parse(None, tz=tz)
         try:
-            month = month_parse(request.GET.get("month"), tz=clinic_zone(self.clinic))
+            month = month_parse(request.GET.get("month"), tz=tz)
         except ValidationFailed as exc:
             context.update(month_error=exc.text(), month_value=request.GET.get("month"))
             return self.render_to_response(context, status=400)
+        # the month that can be sent, where the clinic already existed in it
+        if not request.GET.get("month") and self.clinic.created_at.astimezone(tz).date() < month:
+            month = previous_month(month)
         report = monthly_report(clinic=self.clinic, month=month)
         can_send = self.access.is_agency_staff and self.access.can(Permission.MANAGE)
         recipients = report_recipients(self.clinic) if can_send else None
+        report_settings = report_settings_get(self.clinic)
+        next_at, next_month_sent = schedule_next(self.clinic, now)
         return self.render_to_response(
             {
                 **context,
@@ -63,12 +79,27 @@ class MonthlyReportView(TemplateResponseMixin, ClinicView):
                 "month_value": report["month"],
                 "month_text": month_words(month),
                 "pdf_url": f"{base}report.pdf?month={report['month']}",
+                # for the agency's integrators; the clinic's copy in the portal leaves it out
+                "api_url": f"{base}api/v1/reports/monthly/?month={report['month']}",
                 "can_send": can_send,
+                "read_only": clinic_read_only(self.clinic),
                 "recipients": recipients,
-                "finished": month_finished(self.clinic, month, timezone.now()),
+                "no_recipient": report_no_recipient(recipients) if recipients else "",
+                "finished": month_finished(self.clinic, month, now),
                 "sendings": report_sendings(self.clinic, month),
-                "report_settings": report_settings_get(self.clinic),
+                "report_settings": report_settings,
                 "settings_url": f"{base}settings/report/",
+                "current_month": f"{current:%Y-%m}",
+                "current_text": month_words(current),
+                "last_month": f"{previous_month(current):%Y-%m}",
+                "last_text": month_words(previous_month(current)),
+                "next_text": (
+                    "within a quarter of an hour"
+                    if next_at <= now
+                    else next_at.strftime("%-d %b %Y, %H:%M %Z")
+                ),
+                "next_month_text": month_words(next_month_sent),
+                "sent_automatically": month == next_month_sent,
             }
         )
 
@@ -101,7 +132,9 @@ class PortalMonthlyReportPdfView(MonthlyReportPdfView):
 
 
 class MonthlyReportSendView(ClinicView):
-    """POST `month`: "Send to the clinic", for the agency's owners and managers."""
+    """POST `month`: "Send to the clinic", for the agency's owners and managers. It e-mails
+    the client, so it asks first: without `confirm=yes` it shows who gets which month (and
+    when it was sent before) and sends nothing."""
 
     write_permission = Permission.MANAGE
 
@@ -113,6 +146,20 @@ class MonthlyReportSendView(ClinicView):
         back = f"/clinics/{self.clinic.slug}/report/?month={raw}"
         try:
             month: date = month_parse(raw, tz=tz)
+            if request.POST.get("confirm") != "yes":
+                recipients = report_send_check(clinic=self.clinic, month=month, now=timezone.now())
+                return render(
+                    request,
+                    "reports/send_confirm.html",
+                    {
+                        "clinic": self.clinic,
+                        "month_value": f"{month:%Y-%m}",
+                        "month_text": month_words(month),
+                        "recipients": recipients,
+                        "sendings": report_sendings(self.clinic, month),
+                        "cancel": back,
+                    },
+                )
             sending = report_send(clinic=self.clinic, month=month, actor=request.actor)
         except DomainError as exc:
             messages.error(request, exc.text())

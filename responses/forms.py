@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.html import format_html
 
-from responses.models import TemplateCategory
+from responses.models import TemplateCategory, validate_template_key
 from responses.services.templating import known_variables_help
 
 # The variables a template's text may hold, from the one list the text is filled from
@@ -13,9 +13,10 @@ VARIABLES_HELP = format_html("Variables: {}.", known_variables_help())
 
 
 class TemplateCreateForm(forms.Form):
-    key = forms.SlugField(
+    key = forms.CharField(
         label="Key",
-        max_length=80,
+        validators=[validate_template_key],
+        widget=forms.TextInput(attrs={"maxlength": 80}),
         help_text="Use a built-in template's key to replace it for this clinic.",
     )
     name = forms.CharField(label="Name", max_length=200)

@@ -3,11 +3,13 @@ statements, the fact sheet, the clinic's own reply templates, private follow-ups
 publishing outbox and the append-only audit trail."""
 
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from core.models import BaseModel
+from core.text import address_problem
 
 
 class Verdict(models.TextChoices):
@@ -78,6 +80,18 @@ class TemplateCategory(models.TextChoices):
     MOVE_PRIVATE = "move_private", "Move to private"
     FACTUAL_CORRECTION = "factual_correction", "Factual correction"
     APOLOGY = "apology", "Apology without admission"
+
+
+TEMPLATE_KEY_EXAMPLE = "warm-thanks"
+
+
+def validate_template_key(value: str) -> None:
+    """A reply template's key as the clinic gets it (trimmed, lowercased), shaped like the
+    built-ins' ("thank-acknowledge"): at most 80 lowercase letters, digits and hyphens
+    (`core.text.address_problem`). The one rule of the template form, the reply-templates API
+    and `responses.services.library.template_create`."""
+    if problem := address_problem(value, example=TEMPLATE_KEY_EXAMPLE, most=80):
+        raise ValidationError(problem)
 
 
 class ReplyTemplate(BaseModel):
@@ -319,6 +333,15 @@ class FollowUpOutcome(models.TextChoices):
     EXPLAINED = "explained", "Explained; nothing more to do"
     NOT_SOLVED = "not_solved", "Could not solve it"
     NO_ANSWER = "no_answer", "No answer"
+    # Carewatch's, never a person's choice: the review was settled outside the follow-up
+    # (resolved or set aside from the inbox, taken down) while it was open
+    SETTLED = "settled", "Settled with the review"
+
+
+# How a person may say a follow-up ended (the forms and the API offer these).
+PERSON_OUTCOMES = [
+    (v, label) for v, label in FollowUpOutcome.choices if v != FollowUpOutcome.SETTLED
+]
 
 
 class ContactConsent(BaseModel):

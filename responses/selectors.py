@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from clinics.access import ClinicAccess, people_role_words
+from accounts.actors import user_id_of
+from agency.branding import brand_name
+from clinics.access import ClinicAccess, people_role_words, role_words_shown
 from clinics.models import Clinic, CrisisRole, clinic_zone
-from core.days import DAY_OUT_OF_RANGE, FIRST_DAY, LAST_DAY, RANGE_REVERSED
+from core.branding import as_brand
+from core.days import DAY_OUT_OF_RANGE, FIRST_DAY, LAST_DAY, RANGE_REVERSED, range_instants
 from core.errors import ValidationFailed
 from core.permissions import Permission
+from core.tenancy import current_clinic
 from core.text import duration_words as text_duration_words
-from core.text import possessive
-from feeds.models import Review
+from feeds.models import AWAITING_REPLY_STATUSES, Review
 from inbox.selectors import reply_clock, review_counts_for_reply_target
 from responses.models import (
     OPEN_STATUSES,
@@ -40,7 +44,10 @@ from responses.models import (
     StatementVersion,
     Step,
     TemplateCategory,
+    Verdict,
 )
+from responses.services.common import review_named
+from responses.services.guarding import guard_check, guard_context, response_settings_get
 from responses.services.outbox import (
     pinning_sources,
     reply_by_hand_reason,
@@ -48,9 +55,8 @@ from responses.services.outbox import (
 )
 from responses.services.replies import over_limit
 from responses.services.templating import (
-    citations_of_flags,
     concern_words,
-    concerns_of,
+    review_render_args,
     text_render,
     wording_that_fits,
 )
@@ -59,6 +65,11 @@ from responses.services.workflow import (
     PENDING_FOR_STEP,
     STEP_FOR_STATUS,
     approval_refusal,
+    legal_sent_back_each,
+    route_for,
+    sent_back_kept_block,
+    sent_back_this_version,
+    sent_back_which,
     step_of,
 )
 from responses.templates_library import BUILTIN_TEMPLATES
@@ -123,6 +134,39 @@ def template_fitting(template: dict, *, review: Review, clinic: Clinic, **render
     )
 
 
+def template_checker(*, clinic: Clinic) -> Callable[[ReplyTemplate | dict], dict]:
+    """`template_checked` for many templates of one clinic (the API's template list): the
+    reply settings and the guard's context are read once, so a list's queries do not grow
+    with its templates. Takes a clinic template or a `templates_available` row."""
+    settings_row = response_settings_get()
+    context = guard_context(clinic=clinic, settings_row=settings_row)
+
+    def check(template: ReplyTemplate | dict) -> dict:
+        body = template["body"] if isinstance(template, dict) else template.body
+        rendered = text_render(body, clinic=clinic)
+        checked = guard_check(
+            rendered.text, clinic=clinic, settings_row=settings_row, context=context
+        )
+        return {
+            **checked,
+            "blocked": checked["verdict"] == Verdict.BLOCK,
+            "to_legal": _goes_to_legal(checked, settings_row),
+        }
+
+    return check
+
+
+def template_checked(template: ReplyTemplate | dict, *, clinic: Clinic) -> dict:
+    """What the privacy check finds in a template as a reply, its variables filled in with the
+    clinic's details (those only a review gives, such as {concerns}, stay as they are):
+    {"verdict", "findings", "blocked", "to_legal"} — `blocked`: the check blocks it (a reply
+    from it cannot be submitted until legal lifts the block); `to_legal`: a reply started from
+    it goes to legal (a block, or a flag while legal reviews flagged replies), so it is never
+    suggested where the check says so (`reply_suggest`). The templates page shows it after a
+    save; the API gives it on every template (`guard`)."""
+    return template_checker(clinic=clinic)(template)
+
+
 # --- suggestion --------------------------------------------------------------------------
 
 PRIVATE_FLAGS = frozenset(
@@ -167,11 +211,10 @@ def reply_suggest(*, review: Review, clinic: Clinic) -> dict:
     scored_flags = score.flags if score else []
     topics = {t.get("name", "") for t in scored_topics}
     flags = {f.get("name", "") for f in scored_flags}
-    cite = citations_of_flags(scored_flags)
-    concerns = concerns_of(scored_topics)
+    render = review_render_args(review, score)
+    cite, concerns = render["cite"], render["concerns"]
     category, reason = _suggested_category(label, topics, flags)
     candidates = templates_available(category=category)
-    template = candidates[0]
     # a positive review unhappy about something ("loved my therapist, but I waited 40
     # minutes"): thank them and say the issue was heard, not a thank-you silent on it
     positive = label == "positive" or (label == "neutral" and (review.rating or 0) >= 4)
@@ -181,20 +224,20 @@ def reply_suggest(*, review: Review, clinic: Clinic) -> dict:
             category = acknowledging["category"]
             others = templates_available(category=category)
             candidates = [acknowledging, *[t for t in others if t["key"] != acknowledging["key"]]]
-            template = acknowledging
             reason = (
                 f"A positive review, unhappy about {concern_words(concerns)}: thank them and "
                 "acknowledge it."
             )
-    body, rendered = template_fitting(
-        template,
-        review=review,
-        clinic=clinic,
-        review_topics=topics,
-        cite=cite,
-        about=review.text,
-        concerns=concerns,
-    )
+    fitting = _template_passing(candidates, review=review, clinic=clinic, render=render)
+    if fitting is None:
+        return _no_suggestion(category, candidates, label, scored_topics, scored_flags)
+    template, body, rendered = fitting
+    if passed := candidates[: candidates.index(template)]:
+        names = ", ".join(f"“{t['name']}”" for t in passed)
+        reason = (
+            f"{reason} Not {names}: the privacy check would send "
+            f"{'it' if len(passed) == 1 else 'them'} to legal for this review."
+        )
     if category == TemplateCategory.FACTUAL_CORRECTION and cite:
         if cite[0] in rendered.facts:
             reason = (
@@ -219,7 +262,58 @@ def reply_suggest(*, review: Review, clinic: Clinic) -> dict:
         "sentiment": label,
         "topics": sorted(scored_topics, key=lambda t: t.get("name", "")),
         "flags": sorted(scored_flags, key=lambda f: f.get("name", "")),
-        "alternatives": [t["key"] for t in candidates[1:]],
+        "alternatives": [t["key"] for t in candidates if t["key"] != template["key"]],
+    }
+
+
+def _template_passing(
+    candidates: list[dict], *, review: Review, clinic: Clinic, render: dict
+) -> tuple[dict, str, object] | None:
+    """The first of `candidates` whose text for `review` the privacy check lets through
+    without legal (`_goes_to_legal`), with its wording and rendering; None when none does. A
+    suggestion is the product's own advice: one its own guard would send to the clinic's
+    lawyer (a thank-you that reads as confirming a patient) is never made."""
+    settings_row = response_settings_get()
+    for candidate in candidates:
+        body, rendered = template_fitting(candidate, review=review, clinic=clinic, **render)
+        checked = guard_check(
+            rendered.text, clinic=clinic, review=review, settings_row=settings_row
+        )
+        if not _goes_to_legal(checked, settings_row):
+            return candidate, body, rendered
+    return None
+
+
+def _goes_to_legal(checked: dict, settings_row) -> bool:
+    """A text the guard blocks (legal must lift it), or one it flags while the clinic sends
+    flagged replies to legal review (`route_for`)."""
+    if checked["verdict"] == Verdict.BLOCK:
+        return True
+    return Step.LEGAL in route_for(guard=checked, overridden=False, settings_row=settings_row)
+
+
+def _no_suggestion(category, candidates, label, topics, flags) -> dict:
+    """The suggestion when no template of the category passes the privacy check for the
+    review: none, and why (the editor starts empty; a draft asked for without text is
+    refused with this reason)."""
+    names = ", ".join(f"“{t['name']}”" for t in candidates)
+    return {
+        "template_key": "",
+        "template_name": "",
+        "category": category,
+        "reason": (
+            f"No template fits: the privacy check would send {names} to legal for this "
+            "review. Write the reply yourself."
+        ),
+        "body": "",
+        "text": "",
+        "unresolved": [],
+        "unresolved_messages": [],
+        "facts": [],
+        "sentiment": label,
+        "topics": sorted(topics, key=lambda t: t.get("name", "")),
+        "flags": sorted(flags, key=lambda f: f.get("name", "")),
+        "alternatives": [t["key"] for t in candidates],
     }
 
 
@@ -379,8 +473,13 @@ def sla_for(draft: ReplyDraft, clinic: Clinic, *, now: datetime | None = None) -
     publication + the clinic's reply target. Until published it runs against now; then it is
     frozen at the publication time. None for a past review (imported as history), and for a
     review the reply target does not count (`inbox.selectors.review_counts_for_reply_target`:
-    only negative or 1-2 star reviews, as the dashboard's and the inbox's SLA): no clock."""
+    only negative or 1-2 star reviews, as the dashboard's and the inbox's SLA): no clock.
+    None too for a review answered otherwise while this reply waits (replied to on the
+    platform, ignored, resolved: not `AWAITING_REPLY_STATUSES`): the dashboard and the inbox
+    no longer count it, so no clock runs on its card either."""
     if not review_counts_for_reply_target(draft.review):
+        return None
+    if draft.published_at is None and draft.review.status not in AWAITING_REPLY_STATUSES:
         return None
     return reply_clock(
         draft.review,
@@ -421,7 +520,7 @@ def audit_for(object_type: str, object_id: int) -> QuerySet[AuditEntry]:
 
 _STEP_WORDS = {
     "agency": "Agency approval",
-    "legal": "Legal",
+    "legal": "Legal approval",
     "clinician": "Clinician",
     "client": "Clinic approval",
 }
@@ -430,12 +529,50 @@ _STEP_WORDS = {
 def approval_history(object_type: str, obj) -> list[dict]:
     """The current version's way so far, for someone deciding on it: who wrote it and when,
     then each step given (or a block lifted) since it was last submitted — `{"what", "who",
-    "at", "comment"}`, oldest first."""
-    entries = list(
-        audit_for(object_type, obj.pk)
-        .filter(version=obj.version)
-        .exclude(action__in=("reminded", "discarded"))
-    )
+    "at", "comment"}`, oldest first. When legal sent an earlier version back (it is bound to
+    legal since: `route_for`), that comes first, with legal's comment."""
+    return approval_histories(object_type, [obj])[obj.pk]
+
+
+def approval_histories(object_type: str, objs) -> dict[int, list[dict]]:
+    """`approval_history` for many texts of one kind in a few queries, whatever their number
+    (a page's cards): {pk: its rows}."""
+    objs = list(objs)
+    versions = {obj.pk: obj.version for obj in objs}
+    entries: dict[int, list[AuditEntry]] = {pk: [] for pk in versions}
+    if versions:
+        for entry in (
+            AuditEntry.objects.filter(
+                object_type=object_type,
+                object_id__in=list(versions),
+                version__in=set(versions.values()),
+            )
+            .exclude(action__in=("reminded", "discarded"))
+            .order_by("created_at", "id")
+        ):
+            if entry.version == versions[entry.object_id]:
+                entries[entry.object_id].append(entry)
+    histories = {pk: _history(found) for pk, found in entries.items()}
+    # legal sent an earlier version back: said first, whoever reads the way (one more query)
+    by_pk = {obj.pk: obj for obj in objs if obj.version}
+    for pk, sent_back in legal_sent_back_each(object_type, by_pk.values()).items():
+        if sent_back is not None and not sent_back_this_version(sent_back, by_pk[pk]):
+            histories[pk].insert(0, _sent_back_row(sent_back, by_pk[pk]))
+    return histories
+
+
+def _sent_back_row(entry: AuditEntry, obj) -> dict:
+    """Legal sent an earlier version back (kept the privacy block, or rejected it at the legal
+    step): the first row of a later version's way, with legal's comment. `kept_block`: legal
+    kept the block (of the text, or of a batch that answered its mention)."""
+    kept_block = sent_back_kept_block(entry)
+    kept = ", keeping the privacy block" if kept_block else ""
+    return {"what": f"Legal sent {sent_back_which(entry, obj)} back{kept}",
+            "who": entry.actor_name or "someone", "at": entry.created_at,
+            "comment": entry.comment, "sent_back": True, "kept_block": kept_block}  # fmt: skip
+
+
+def _history(entries: list[AuditEntry]) -> list[dict]:
     if not entries:
         return []
     written = next((e for e in reversed(entries) if e.action in ("created", "edited")), entries[0])
@@ -533,6 +670,23 @@ def private_conversations_list(
     if overdue:
         qs = qs.filter(due_at__lt=timezone.now())
     return qs.order_by("-created_at", "-id")
+
+
+# The staff list's views of the follow-ups (`?show=`), the first one by default.
+FOLLOWUP_SHOWS = {"open": "Open", "overdue": "Overdue", "mine": "Mine", "all": "All"}
+
+
+def followups_shown(*, show: str = "open", user_id: int | None = None):
+    """The follow-ups of one of the staff list's views (`FOLLOWUP_SHOWS`): the open ones, the
+    overdue ones (open, past their due date), the open ones `user_id` owns, or all of them;
+    newest first (`private_conversations_list`)."""
+    if show not in FOLLOWUP_SHOWS:
+        raise ValueError(f"no such view of the follow-ups: {show!r}")
+    return private_conversations_list(
+        open_only=show in ("open", "mine"),
+        overdue=show == "overdue",
+        owner_id=user_id if show == "mine" else None,
+    )
 
 
 def followup_get(conversation_id: int) -> PrivateConversation | None:
@@ -777,38 +931,6 @@ def failure_advice(item: OutboxItem) -> dict:
     }
 
 
-def _first_name_initial(name: str) -> str:
-    """ "Harper Morales" → "Harper M.": the reviewer as the clinic knows them, no more. A last
-    word that is no name ("Reviewer 1", "Guest 42") is kept whole: "1." is not an initial."""
-    words = [w.strip(",.") for w in (name or "").split() if w.strip(",.")]
-    if not words:
-        return ""
-    first = words[0][:1].upper() + words[0][1:]
-    if len(words) == 1:
-        return first
-    last = words[-1]
-    return f"{first} {last[:1].upper()}." if last[:1].isalpha() else f"{first} {last}"
-
-
-def review_named(review: Review, *, tz) -> str:
-    """A review as the clinic's people know it, for notices and e-mails: "Harper M.'s 1★
-    Facebook review of 4 Dec 2026" (the reviewer's first name and initial, the stars, the
-    platform, the day in the clinic's zone); never its words, an id or anything of a patient."""
-    platform = review.source.get_kind_display()
-    what = (
-        f"{review.rating}★ {platform} review"
-        if review.rating
-        else f"{platform} {review.get_kind_display().lower()}"
-    )
-    day = timezone.localtime(review.published_at, tz)
-    name = _first_name_initial(review.author_name)
-    return (
-        f"{possessive(name)} {what} of {day.day} {day:%b %Y}"
-        if name
-        else f"a {what} of {day.day} {day:%b %Y}"
-    )
-
-
 def delivery_row(item: OutboxItem, *, for_clinic: bool = False) -> dict:
     """One channel's delivery of one item, as pages and the API show it. `for_clinic`: as
     the clinic's own people read it in the portal, where fixing a failure is not theirs."""
@@ -1008,7 +1130,7 @@ def batch_outcome(batch, *, for_clinic: bool = False) -> str:
     channel, queued, waiting for a channel to be connected, posted by hand (a platform with no
     publishing connector), failed or posted. `for_clinic`: in the clinic's words (the agency
     acts; nothing is needed from them)."""
-    rows = [r for r in reply_batch_items(batch) if r["state"] != "removed"]
+    rows = [r for r in reply_batch_items(batch) if r["state"] not in GONE]
     if not rows:
         return "Approved. It answers no mention any more."
     plan: dict[int, dict] = {}
@@ -1125,9 +1247,11 @@ def replies_delivered_recently(*, days: int = 14) -> list[dict]:
         )
         .order_by("-approved_at", "-pk")[:50]
     )
+    tz = clinic_zone(current_clinic())
+    # named as the approvals log names it (`review_named`: the clinic's people's rule)
     return [
         {"draft": d, "deliveries": (rows := delivery_rows(d.outbox_items.all(), for_clinic=True)),
-         "words": delivery_words(rows)}
+         "words": delivery_words(rows), "what": f"Reply to {review_named(d.review, tz=tz)}"}
         for d in drafts
     ]  # fmt: skip
 
@@ -1268,7 +1392,10 @@ def reply_batch_version(batch: ReplyBatch) -> ReplyBatchVersion | None:
     return current_version(batch)
 
 
-ITEM_STATES = ("waiting", "sending", "published", "failed", "by_hand", "removed")
+ITEM_STATES = ("waiting", "sending", "published", "failed", "by_hand", "removed", "withdrawn")
+# a mention the batch no longer answers: taken out (or its delivery cancelled), or withdrawn
+# with its review settled (`batches.reply_batch_mentions_settled`)
+GONE = frozenset({"removed", "withdrawn"})
 
 
 # A batch mention's state from its outbox item's status (the batch's own words for them).
@@ -1283,9 +1410,9 @@ BATCH_ITEM_STATES = {
 }
 
 
-def _item_state(draft: ReplyDraft, item: OutboxItem | None) -> str:
+def _item_state(draft: ReplyDraft, item: OutboxItem | None, withdrawn: dict[int, str]) -> str:
     if draft.status == ApprovalStatus.DISCARDED:
-        return "removed"
+        return "withdrawn" if draft.pk in withdrawn else "removed"
     if draft.status == ApprovalStatus.PUBLISHED:
         return "published"
     if item is None:
@@ -1295,10 +1422,20 @@ def _item_state(draft: ReplyDraft, item: OutboxItem | None) -> str:
 
 def reply_batch_items(batch: ReplyBatch) -> list[dict]:
     """Each mention of the batch with its reply and where its publishing stands, most reach
-    first: review, draft, text, the latest outbox item, and `state` (waiting, sending,
-    published, failed, by_hand, removed)."""
+    first: review, draft, text, the latest outbox item, `state` (waiting, sending,
+    published, failed, by_hand, removed, withdrawn) and, for one withdrawn with its review
+    settled, `why` (the reason its trail gives)."""
+    return reply_batches_items([batch])[batch.pk]
+
+
+def reply_batches_items(batches) -> dict[int, list[dict]]:
+    """batch id -> `reply_batch_items` of each of `batches`, in the same queries for one batch
+    or many (a page of approval cards)."""
+    out: dict[int, list[dict]] = {batch.pk: [] for batch in batches}
+    if not out:
+        return out
     drafts = list(
-        ReplyDraft.objects.filter(batch=batch)
+        ReplyDraft.objects.filter(batch_id__in=list(out))
         .select_related("review", "review__source")
         .prefetch_related("versions")
         .order_by("pk")
@@ -1310,12 +1447,18 @@ def reply_batch_items(batch: ReplyBatch) -> list[dict]:
         .order_by("created_at", "id")
     ):
         items[item.draft_id] = item
-    rows = []
+    withdrawn = dict(
+        AuditEntry.objects.filter(
+            object_type="reply", object_id__in=[d.pk for d in drafts], action="batch_withdrawn"
+        )
+        .order_by("created_at", "id")
+        .values_list("object_id", "comment")
+    )
     for draft in drafts:
         review = draft.review
         version = current_version(draft)
         item = items.get(draft.pk)
-        rows.append(
+        out[draft.batch_id].append(
             {
                 "review": review,
                 "draft": draft,
@@ -1323,26 +1466,34 @@ def reply_batch_items(batch: ReplyBatch) -> list[dict]:
                 "guard_verdict": version.guard_verdict if version else draft.guard_verdict,
                 "reach": (review.likes or 0) + (review.shares or 0) + (review.replies or 0),
                 "item": item,
-                "state": _item_state(draft, item),
+                "state": _item_state(draft, item, withdrawn),
+                "why": withdrawn.get(draft.pk, ""),
                 # a failure in plain words and what to do (failure_advice), as on the outbox
                 "advice": failure_advice(item)
                 if item is not None and item.status == OutboxStatus.FAILED
                 else None,
             }
         )
-    rows.sort(key=lambda r: (r["state"] == "removed", -r["reach"], r["review"].pk))
-    return rows
+    for rows in out.values():
+        rows.sort(key=lambda r: (r["state"] in GONE, -r["reach"], r["review"].pk))
+    return out
 
 
-def reply_batch_shown(batch: ReplyBatch, version=None) -> dict:
+def reply_batch_shown(batch: ReplyBatch, version=None, *, rows: list[dict] | None = None) -> dict:
     """A batch as an approver reads it, on the agency's approval page and the clinic's portal
-    alike: its `mentions` (`reply_batch_items` without those taken out, most reach first),
-    `text`: the reply as the first of them gets it (its greeting and the clinic's variables
-    filled in), and `template`: the text as written, with its variables."""
-    mentions = [r for r in reply_batch_items(batch) if r["state"] != "removed"]
+    alike: its `mentions` (`reply_batch_items` without those taken out or withdrawn, most
+    reach first), `withdrawn`: those withdrawn since its version was written, their reviews
+    settled (what the approvals given no longer cover), `text`: the reply as the first of
+    them gets it (its greeting and the clinic's variables filled in), and `template`: the
+    text as written, with its variables. `rows`: its `reply_batch_items`, when a page read
+    them for all its batches (`reply_batches_items`)."""
+    rows = reply_batch_items(batch) if rows is None else rows
+    mentions = [r for r in rows if r["state"] not in GONE]
     template = version.text if version is not None else ""
+    answered = set(version.review_ids) if version is not None else set()
     return {
         "mentions": mentions,
+        "withdrawn": [r for r in rows if r["state"] == "withdrawn" and r["review"].pk in answered],
         "text": mentions[0]["text"] if mentions else template,
         "template": template,
     }
@@ -1369,21 +1520,44 @@ def reply_batch_tally(rows: list[dict]) -> dict[str, int]:
     return tally
 
 
+def reply_batch_progress(rows: list[dict]) -> dict:
+    """The one rule for how far a batch's publishing went (`reply_batch_items` rows), wherever
+    it is counted: "X of N published", N the mentions it still answers (a mention withdrawn
+    with its review settled, or taken out, never gets its reply, so it is not waited for),
+    and beside it how many failed and how many were withdrawn. {"published", "of",
+    "failed", "withdrawn", "words"}: "2 of 3 published, 1 failed, 2 withdrawn"."""
+    tally = reply_batch_tally(rows)
+    published, failed, withdrawn = tally["published"], tally["failed"], tally["withdrawn"]
+    of = len(rows) - sum(tally[state] for state in GONE)
+    words = f"{published} of {of} published"
+    if failed:
+        words += f", {failed} failed"
+    if withdrawn:
+        words += f", {withdrawn} withdrawn"
+    return {
+        "published": published, "of": of, "failed": failed, "withdrawn": withdrawn,
+        "words": words,
+    }  # fmt: skip
+
+
 def reply_batches_waiting_count() -> int:
     return ReplyBatch.objects.filter(status__in=PENDING).count()
 
 
 def reply_batches_for_clusters(cluster_ids) -> dict[int, list[dict]]:
-    """cluster id -> its batches that were not discarded, each with its per-mention tally."""
+    """cluster id -> its batches that were not discarded, each with its per-mention tally,
+    `mentions` (those it still answers) and `progress` (`reply_batch_progress`)."""
     out: dict[int, list[dict]] = {}
     batches = ReplyBatch.objects.filter(cluster_id__in=list(cluster_ids)).exclude(
         status=ApprovalStatus.DISCARDED
     )
     for batch in batches.order_by("-created_at", "-id"):
         rows = reply_batch_items(batch)
+        progress = reply_batch_progress(rows)
         out.setdefault(batch.cluster_id, []).append(
-            {"batch": batch, "tally": reply_batch_tally(rows), "mentions": len(rows)}
-        )
+            {"batch": batch, "tally": reply_batch_tally(rows), "mentions": progress["of"],
+             "progress": progress}
+        )  # fmt: skip
     return out
 
 
@@ -1485,24 +1659,35 @@ def _log_entries(access: ClinicAccess) -> QuerySet[AuditEntry]:
     overridden or kept, of replies, batches and statements. A batch's decision is one entry
     (its mentions' replies follow it: `batch_*` entries are not listed).
 
-    The agency reads them all. The clinic side reads the decisions on what reached the clinic
-    (`audit_visible_to`) and every decision of the clinic's own steps (client, legal,
-    clinician; a privacy block kept or overridden, which only its legal people decide), also
-    those that sent a text back to the agency: its own people made them, on the text they
-    were shown."""
+    The agency reads them all. The clinic side reads every decision on a version of a text
+    that reached it, whatever happened to the text since (the agency's approval that sent it
+    to the clinic stays listed when the clinic then rejected it): a version reached the
+    clinic when the trail records it moving to a status the reader may read
+    (`statuses_visible_to`: the clinic's step, approved, published), the rule of
+    `versions_sent_to_clinic` as each reader sees it. The agency's decisions on its own
+    drafts that never reached the clinic are not listed. And every decision of the clinic's
+    own steps (client, legal, clinician; a privacy block kept or overridden, which only its
+    legal people decide), also those that sent a text back to the agency: its own people
+    made them, on the text they were shown."""
     decided = [a for d, actions in LOG_DECISIONS.items() if d != "discarded" for a in actions]
     qs = AuditEntry.objects.filter(
         Q(action__in=decided) | _WAITED, object_type__in=["reply", "reply_batch", "statement"]
     )
-    if statuses_visible_to(access) is None:
+    statuses = statuses_visible_to(access)
+    if statuses is None:
         return qs
-    reached = audit_visible_to(access, qs).values("pk")
+    reached = AuditEntry.objects.filter(
+        object_type=OuterRef("object_type"),
+        object_id=OuterRef("object_id"),
+        version=OuterRef("version"),
+        to_status__in=statuses,
+    )
     own_steps = (
         Q(detail__step__in=_CLINIC_STEPS)
         | Q(action__in=_BLOCK_ACTIONS)
         | _withdrawn_at(_CLINIC_STEPS)
     )
-    return qs.filter(Q(pk__in=reached) | own_steps)
+    return qs.filter(Exists(reached) | own_steps)
 
 
 def approvals_log(
@@ -1531,11 +1716,11 @@ def approvals_log(
         problems["person"] = ["Nobody by that label made a decision in this log."]
     if problems:
         raise ValidationFailed("A filter of the approvals log cannot be used.", fields=problems)
-    tz = clinic_zone(access.clinic)
-    if decided_from:
-        qs = qs.filter(created_at__gte=_day_start(decided_from, tz))
-    if decided_to:
-        qs = qs.filter(created_at__lt=_day_start(decided_to + timedelta(days=1), tz))
+    start, end = range_instants(decided_from, decided_to, clinic_zone(access.clinic))
+    if start:
+        qs = qs.filter(created_at__gte=start)
+    if end:
+        qs = qs.filter(created_at__lt=end)
     if person:
         qs = qs.filter(actor_label=person)
     if step == Step.LEGAL:
@@ -1549,10 +1734,6 @@ def approvals_log(
     if kind:
         qs = qs.filter(object_type__in=LOG_KINDS[kind])
     return qs.order_by("-created_at", "-id")
-
-
-def _day_start(day: date, tz) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min), tz)
 
 
 def approvals_log_people(access: ClinicAccess) -> list[tuple[str, str]]:
@@ -1592,6 +1773,185 @@ class LogRow:
     link_words: str
     version: int | None
     text: str
+    # the text shown is no longer the one decided on (`LOG_CHANGED_AFTER`), or ""
+    changed_after: str = ""
+    # the version decided on was withdrawn by a later edit while it waited (`_withdrawn_by_edit`)
+    withdrawn_by_edit: str = ""
+    # where the version decided on went out, as the outbox has it (`_publications`), or why
+    # it did not (it failed), or empty; a batch's: one line per mention's reply
+    # (`publications`), `published_at` the first time one went out
+    published_at: datetime | None = None
+    published_on: str = ""
+    published_how: str = ""
+    published: str = ""
+    publications: tuple[LogPublication, ...] = ()
+
+
+@dataclass(frozen=True)
+class LogPublication:
+    """Where one mention's reply of a batch decided on went out, or why it did not: `at`,
+    `on`, `how` and the page's `line`, by the rule of a single reply
+    (`_publication_words`)."""
+
+    reply_id: int
+    at: datetime | None
+    on: str
+    how: str
+    line: str
+
+
+# A version whose text a privacy request changed after the decision (the author's name
+# replaced: `responses.services.privacy`) is marked so, wherever the log is read (the staff
+# page, the portal's, the CSV file, the API): the text shown is not the one decided on.
+LOG_CHANGED_AFTER = "Changed after the decision: the author's name was removed at their request."
+
+
+def _changed_after(entries) -> dict[int, str]:
+    """{entry id: `LOG_CHANGED_AFTER`} for the decisions on a version a privacy request changed
+    later (its audit entry `redacted` names the versions; one written before it did marks
+    every decision before it). One query."""
+    keys = {(e.object_type, e.object_id) for e in entries if e.object_type != "statement"}
+    if not keys:
+        return {}
+    wanted = Q()
+    for object_type, object_id in keys:
+        wanted |= Q(object_type=object_type, object_id=object_id)
+    redactions: dict[tuple[str, int], list[tuple[datetime, list | None]]] = {}
+    for object_type, object_id, at, detail in AuditEntry.objects.filter(
+        wanted, action="redacted"
+    ).values_list("object_type", "object_id", "created_at", "detail"):
+        redactions.setdefault((object_type, object_id), []).append(
+            (at, (detail or {}).get("versions"))
+        )
+    marked = {}
+    for e in entries:
+        for at, versions in redactions.get((e.object_type, e.object_id), ()):
+            if at > e.created_at and (versions is None or e.version in versions):
+                marked[e.pk] = LOG_CHANGED_AFTER
+    return marked
+
+
+LOG_TIME = "%Y-%m-%d %H:%M"  # as the outbox shows its times ("done 2026-12-05 20:13")
+
+
+def _withdrawn_by_edit(entries, *, tz, brand: str) -> dict[int, str]:
+    """{entry id: "Version 1 withdrawn by an edit (version 2) — Wren Writer, 2026-12-05 20:08"}
+    for the decisions on a version that a later edit withdrew while it waited for a step (the
+    approvals given were for the old text: `workflow.after_new_version`). One query."""
+    keys = {(e.object_type, e.object_id) for e in entries if e.version}
+    if not keys:
+        return {}
+    wanted = Q()
+    for object_type, object_id in keys:
+        wanted |= Q(object_type=object_type, object_id=object_id)
+    edits: dict[tuple[str, int, int], AuditEntry] = {}
+    for edit in AuditEntry.objects.filter(
+        wanted, action="edited", from_status__in=PENDING, version__isnull=False
+    ).order_by("created_at", "id"):
+        # versions are numbered one after the other: the edit's version replaced the one before
+        edits.setdefault((edit.object_type, edit.object_id, edit.version - 1), edit)
+    marked = {}
+    for e in entries:
+        edit = edits.get((e.object_type, e.object_id, e.version))
+        if edit is None or edit.created_at < e.created_at:
+            continue
+        who = edit.actor_name or edit.actor_label
+        who = as_brand(who, brand) if brand else who
+        at = timezone.localtime(edit.created_at, tz).strftime(LOG_TIME)
+        marked[e.pk] = (
+            f"Version {e.version} withdrawn by an edit (version {edit.version}) — {who}, {at}"
+        )
+    return marked
+
+
+PUBLISHED_BY_PRODUCT = "Posted by Carewatch"
+
+
+_PUBLISHED = (OutboxStatus.SENT, OutboxStatus.POSTED_BY_HAND)
+
+
+def _publishing(items) -> dict[tuple[int, int], OutboxItem]:
+    """{(reply id, version): the outbox item that says where it went out}: sent by Carewatch
+    or marked posted by hand, the first one of each version; else one that failed."""
+    out: dict[tuple[int, int], OutboxItem] = {}
+    for item in items.filter(kind=OutboxKind.REPLY, status__in=(*_PUBLISHED, OutboxStatus.FAILED)):
+        key = (item.draft_id, item.version)
+        if key not in out or (out[key].status not in _PUBLISHED and item.status in _PUBLISHED):
+            out[key] = item
+    return out
+
+
+def _publications(entries) -> dict[tuple[int, int], OutboxItem]:
+    """{(reply id, version): the outbox item that published it, or failed to} for the replies
+    of `entries` (`_publishing`). One query."""
+    ids = {e.object_id for e in entries if e.object_type == "reply" and e.version}
+    if not ids:
+        return {}
+    return _publishing(
+        OutboxItem.objects.filter(draft_id__in=ids)
+        .select_related("source")
+        .order_by("sent_at", "id")
+    )
+
+
+def _batch_publications(entries) -> dict[tuple[int, int], list[OutboxItem]]:
+    """{(batch id, version): the outbox item of each mention's reply that published it, or
+    failed to (`_publishing`)} for the batches of `entries`, under the version that went out:
+    the batch's version when it was approved, which queued one reply per mention (decisions
+    on an earlier version went out nowhere). One query."""
+    ids = {e.object_id for e in entries if e.object_type == "reply_batch" and e.version}
+    if not ids:
+        return {}
+    items = _publishing(
+        OutboxItem.objects.filter(draft__batch_id__in=ids)
+        .select_related("source", "draft__batch", "draft__review__source")
+        .order_by("sent_at", "id")
+    )
+    out: dict[tuple[int, int], list[OutboxItem]] = {}
+    for item in items.values():
+        batch = item.draft.batch
+        out.setdefault((batch.pk, batch.version), []).append(item)
+    return out
+
+
+def _publication_words(
+    item: OutboxItem, *, tz, brand: str, for_clinic: bool
+) -> tuple[str, str, str]:
+    """(where, how, the pages' line) of a reply's publication (`_published_words`), or of a
+    delivery that failed: its source, and the words of the reply's own delivery line
+    (`delivery_words`: what went wrong and what to do; the clinic's words for its people)."""
+    if item.status in _PUBLISHED:
+        return _published_words(item, tz=tz, brand=brand)
+    words = delivery_words([delivery_row(item, for_clinic=for_clinic)])
+    return item.source.name, words, words
+
+
+def _batch_publication(item: OutboxItem, *, tz, brand: str, for_clinic: bool) -> LogPublication:
+    """One mention's reply of a batch, as `_publication_words` says a single reply's, its
+    line naming the review it answers."""
+    where, how, line = _publication_words(item, tz=tz, brand=brand, for_clinic=for_clinic)
+    named = review_named(item.draft.review, tz=tz)
+    return LogPublication(
+        reply_id=item.draft_id,
+        at=item.sent_at if item.status in _PUBLISHED else None,
+        on=where,
+        how=how,
+        line=f"Reply to {named}: {line[:1].lower()}{line[1:]}",
+    )
+
+
+def _published_words(item: OutboxItem, *, tz, brand: str) -> tuple[str, str, str]:
+    """(where, how, the line the pages show) of a publication, in the outbox's words: its
+    source's name, "Posted by Carewatch" (the agency's brand for the clinic's people) or
+    "Marked posted by hand by Max Manager", and its time as the outbox shows it."""
+    if item.status == OutboxStatus.POSTED_BY_HAND:
+        who = item.done_by_name or item.done_by_label or "someone"
+        how = f"Marked posted by hand by {as_brand(who, brand) if brand else who}"
+    else:
+        how = f"Posted by {brand}" if brand else PUBLISHED_BY_PRODUCT
+    at = timezone.localtime(item.sent_at, tz).strftime(LOG_TIME) if item.sent_at else ""
+    where = item.source.name
+    return where, how, f"Published on {where} {at} — {how[:1].lower()}{how[1:]}"
 
 
 def approvals_log_rows(entries, *, clinic: Clinic, for_clinic: bool = False) -> list[LogRow]:
@@ -1599,10 +1959,14 @@ def approvals_log_rows(entries, *, clinic: Clinic, for_clinic: bool = False) -> 
     time, or now for decisions recorded before roles were), the step, the decision with its
     reason, what was decided on (the reply's review, the batch and its size, the statement)
     and the text of the version decided on. A constant number of queries, whatever the number
-    of entries. `for_clinic`: links for the portal (the review on its platform, the portal's
-    statements) instead of the agency's pages."""
+    of entries. `for_clinic`: as the clinic's people read it, wherever they read it (portal
+    page, CSV file, API): links for the portal (the review on its platform, the portal's
+    statements) instead of the agency's pages, and the product's own parts (a text withdrawn
+    by "Carewatch" when its review was settled) named after the agency
+    (`core.branding.as_brand`)."""
     entries = list(entries)
     tz = clinic_zone(clinic)
+    brand = brand_name(clinic.agency) if for_clinic else ""
     pairs: dict[str, set[tuple[int, int]]] = {"reply": set(), "reply_batch": set(),
                                                "statement": set()}  # fmt: skip
     for e in entries:
@@ -1615,7 +1979,11 @@ def approvals_log_rows(entries, *, clinic: Clinic, for_clinic: bool = False) -> 
     reviews = (
         Review.objects.select_related("source").in_bulk(list(review_ids)) if review_ids else {}
     )
-    unrecorded = {_user_id(e.actor_label) for e in entries if not e.detail.get("role")}
+    changed_after = _changed_after(entries)
+    withdrawn_by_edit = _withdrawn_by_edit(entries, tz=tz, brand=brand)
+    publications = _publications(entries)
+    batch_publications = _batch_publications(entries)
+    unrecorded = {user_id_of(e.actor_label) for e in entries if not e.detail.get("role")}
     unrecorded.discard(None)
     roles_now = people_role_words(clinic, unrecorded) if unrecorded else {}
     base = f"/clinics/{clinic.slug}/"
@@ -1664,16 +2032,39 @@ def approvals_log_rows(entries, *, clinic: Clinic, for_clinic: bool = False) -> 
         elif decision == "discarded":
             words = _given_up_words(e, step)
         role = (
-            e.detail.get("role")
-            or roles_now.get(_user_id(e.actor_label))
+            role_words_shown(e.detail.get("role", ""))
+            or roles_now.get(user_id_of(e.actor_label))
             or ("API key" if e.actor_label.startswith("api-key:") else "")
         )
+        name = e.actor_name or e.actor_label
+        published = publications.get(key) if e.object_type == "reply" else None
+        where, how, published_line = (
+            _publication_words(published, tz=tz, brand=brand, for_clinic=for_clinic)
+            if published
+            else ("", "", "")
+        )
+        published_at = published.sent_at if published else None
+        each: tuple[LogPublication, ...] = ()
+        if e.object_type == "reply_batch" and key in batch_publications:
+            order = {rid: i for i, rid in enumerate(version.review_ids if version else ())}
+            items = sorted(
+                batch_publications[key],
+                key=lambda i: (order.get(i.draft.review_id, len(order)), i.draft_id),
+            )
+            each = tuple(
+                _batch_publication(item, tz=tz, brand=brand, for_clinic=for_clinic)
+                for item in items
+            )
+            published_at = min((p.at for p in each if p.at), default=None)
+            where = "\n".join(f"Reply {p.reply_id}: {p.on}" for p in each)
+            how = "\n".join(f"Reply {p.reply_id}: {p.how}" for p in each)
+            published_line = "\n".join(p.line for p in each)
         rows.append(
             LogRow(
                 id=e.pk,
                 at=e.created_at,
                 person_label=e.actor_label,
-                person_name=e.actor_name or e.actor_label,
+                person_name=as_brand(name, brand) if for_clinic else name,
                 role=role,
                 step=step,
                 step_label=Step(step).label if step in Step.values else "",
@@ -1691,6 +2082,13 @@ def approvals_log_rows(entries, *, clinic: Clinic, for_clinic: bool = False) -> 
                 link_words=link_words,
                 version=e.version,
                 text=text,
+                changed_after=changed_after.get(e.pk, ""),
+                withdrawn_by_edit=withdrawn_by_edit.get(e.pk, ""),
+                published_at=published_at,
+                published_on=where,
+                published_how=how,
+                published=published_line,
+                publications=each,
             )
         )
     return rows
@@ -1709,11 +2107,6 @@ def _given_up_words(entry: AuditEntry, step: str) -> str:
         return f"Discarded {waiting}"
     whose = "its mentions were" if entry.object_type == "reply_batch" else "its review was"
     return f"Withdrawn {waiting}: {whose} settled"
-
-
-def _user_id(label: str) -> int | None:
-    kind, _, pk = label.partition(":")
-    return int(pk) if kind == "user" and pk.isdigit() else None
 
 
 def _versions_of(model, fk: str, pairs: set[tuple[int, int]]) -> dict[tuple[int, int], object]:

@@ -3,8 +3,12 @@ public statement page of a clinic (no sign-in)."""
 
 from __future__ import annotations
 
+import json
+import re
+
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -18,8 +22,10 @@ from agency.forms import apply_domain_errors
 from clinics.models import Clinic, clinic_zone
 from clinics.views import SettingsView
 from core.errors import DomainError
+from core.http import int_param, positive_int
 from core.incidents import incident_of_statement
 from core.permissions import Permission
+from core.text import possessive
 from core.views import ClinicView
 from facts.selectors import facts_list, facts_to_confirm
 from feeds.models import ReviewStatus
@@ -30,6 +36,7 @@ from responses.models import (
     OutboxStatus,
     ReplyDraft,
     ReplyTemplate,
+    ReplyVersion,
     Statement,
     Step,
 )
@@ -52,6 +59,7 @@ from responses.selectors import (
     previous_version,
     reply_batch_shown,
     reply_batch_tally,
+    reply_batches_items,
     reply_batches_list,
     reply_suggest,
     sla_for,
@@ -63,6 +71,7 @@ from responses.selectors import (
     statement_unpin_words,
     statements_ever_public,
     statements_list,
+    template_checked,
     template_fitting,
     template_get,
     templates_available,
@@ -71,7 +80,7 @@ from responses.selectors import (
 from responses.services import batches as batch_services
 from responses.services import replies as reply_services
 from responses.services import statements as statement_services
-from responses.services.approvals import approval_remind, waiting_for
+from responses.services.approvals import FLOWS, approval_remind, waiting_for, waiting_for_each
 from responses.services.guarding import guard_check, response_settings_get
 from responses.services.library import (
     staff_name_add,
@@ -80,8 +89,18 @@ from responses.services.library import (
     template_update,
 )
 from responses.services.outbox import outbox_mark_posted, outbox_retry
-from responses.services.templating import citations_of_flags, concerns_of, fact_sentence
-from responses.services.workflow import PENDING, STEP_FOR_STATUS
+from responses.services.templating import (
+    fact_sentence,
+    placeholders_left,
+    review_render_args,
+    variable_advice,
+)
+from responses.services.workflow import (
+    PENDING,
+    STEP_FOR_STATUS,
+    legal_sent_back,
+    principals_who_acted_each,
+)
 from responses.views_followups import followup_section
 from scoring.selectors import latest_scores_prefetch
 
@@ -138,13 +157,6 @@ def submitted_words(kind: str, obj) -> str:
     return f"Saved and submitted: “{obj.get_status_display()}”."
 
 
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _next(request, default: str) -> str:
     target = request.POST.get("next") or ""
     if target.startswith("/") and url_has_allowed_host_and_scheme(
@@ -165,7 +177,19 @@ def _sla_words(sla: dict | None, review) -> str:
     return f"published {words} late" if sla["breached"] else f"published with {words} to spare"
 
 
-def _card(access, obj, kind: str, *, cache: dict | None = None) -> dict:
+def _queue_reads(kind: str, objs: list, people: dict) -> dict:
+    """Who already gave a step of each text's version and whom each waits for, read for all
+    the queue's texts of one kind at once: the page's queries do not grow with its cards."""
+    acted = principals_who_acted_each(object_type=FLOWS[kind].object_type, objs=objs)
+    return {
+        "acted": acted,
+        "waiting": waiting_for_each(kind, objs, cache=people, acted=acted),
+        "batch_rows": reply_batches_items(objs) if kind == "batch" else {},
+    }
+
+
+def _card(access, obj, kind: str, *, cache: dict | None = None, reads: dict | None = None) -> dict:
+    reads = reads or _queue_reads(kind, [obj], {} if cache is None else cache)
     version = current_version(obj)
     previous = previous_version(obj)
     text = (
@@ -185,18 +209,19 @@ def _card(access, obj, kind: str, *, cache: dict | None = None) -> dict:
         "diff": word_diff(old, text) if previous is not None else None,
         "findings": version.guard_findings if version else [],
         "step": Step(step).label if step else "",
-        "can_act": can_act_now(access, obj),
-        "waiting": waiting_for(kind, obj, cache=cache),
+        "can_act": can_act_now(access, obj, acted=reads["acted"][obj.pk]),
+        "waiting": reads["waiting"][obj.pk],
     }
 
 
 FINISHED_OR_DRAFT = [ApprovalStatus.DRAFT, ApprovalStatus.DISCARDED, ApprovalStatus.PUBLISHED]
 
 
-def _batch_card(access, batch, *, cache: dict | None = None) -> dict:
+def _batch_card(access, batch, *, cache: dict | None = None, reads: dict | None = None) -> dict:
+    reads = reads or _queue_reads("batch", [batch], {} if cache is None else cache)
     version = current_version(batch)
     # the reply as the first mention gets it, as the clinic's portal shows it
-    shown = reply_batch_shown(batch, version)
+    shown = reply_batch_shown(batch, version, rows=reads["batch_rows"].get(batch.pk))
     rows = shown["mentions"]
     step = STEP_FOR_STATUS.get(batch.status)
     return {
@@ -206,10 +231,11 @@ def _batch_card(access, batch, *, cache: dict | None = None) -> dict:
         # the same finding in every mention's reply, said once ("in 14 replies")
         "findings": findings_once(version.guard_findings if version else []),
         "rows": rows,
+        "withdrawn": shown["withdrawn"],
         "tally": reply_batch_tally(rows),
         "step": Step(step).label if step else "",
-        "can_act": can_act_now(access, batch),
-        "waiting": waiting_for("batch", batch, cache=cache),
+        "can_act": can_act_now(access, batch, acted=reads["acted"][batch.pk]),
+        "waiting": reads["waiting"][batch.pk],
     }
 
 
@@ -221,40 +247,66 @@ class ReplyQueueView(TemplateResponseMixin, ClinicView):
     portal_path = "portal/approvals/"
 
     def get(self, request, *args, **kwargs):
-        drafts = (
+        drafts = list(
             ReplyDraft.objects.filter(status__in=PENDING, batch__isnull=True)
             .select_related("review__source")
             .prefetch_related("versions", latest_scores_prefetch(through="review"))
             .order_by("review__published_at", "pk")
         )
         cards, people = [], {}  # people: each step's, read once for the page
+        reads = _queue_reads("reply", drafts, people)
         for draft in drafts:
-            card = _card(self.access, draft, "reply", cache=people)
+            card = _card(self.access, draft, "reply", reads=reads)
             card["sla"] = sla_for(draft, self.clinic)
             card["sla_words"] = _sla_words(card["sla"], draft.review)
             card["plan"] = channel_plan_reply(draft.review) if is_final_step(draft) else None
             cards.append(card)
-        statements = (
+        statements = list(
             Statement.objects.filter(status__in=PENDING)
             .prefetch_related("versions")
             .order_by("submitted_at", "pk")
         )
-        returned = ReplyDraft.objects.filter(
-            status=ApprovalStatus.CHANGES_REQUESTED, batch__isnull=True
-        ).select_related("review")
-        batches = [
-            {**_batch_card(self.access, batch, cache=people)}
-            for batch in reply_batches_list().exclude(status__in=FINISHED_OR_DRAFT)
-        ]
+        returned = (
+            ReplyDraft.objects.filter(status=ApprovalStatus.CHANGES_REQUESTED, batch__isnull=True)
+            .select_related("review")
+            # whose it is: the writer of the version sent back (a colleague may take it over)
+            .annotate(
+                writer_name=Subquery(
+                    ReplyVersion.objects.filter(
+                        draft=OuterRef("pk"), number=OuterRef("version")
+                    ).values("author_name")[:1]
+                ),
+                writer_label=Subquery(
+                    ReplyVersion.objects.filter(
+                        draft=OuterRef("pk"), number=OuterRef("version")
+                    ).values("author_label")[:1]
+                ),
+            )
+        )
+        for draft in returned:
+            draft.writer_name = draft.writer_name or draft.author_name
+            mine = (draft.writer_label or draft.author_label) == f"user:{request.user.pk}"
+            draft.whose = (
+                "written by you" if mine else f"written by {draft.writer_name or 'its writer'}"
+            )
+        open_batches = list(
+            reply_batches_list()
+            .exclude(status__in=FINISHED_OR_DRAFT)
+            .prefetch_related("versions")  # each card's version and who wrote it
+        )
+        batch_reads = _queue_reads("batch", open_batches, people)
+        statement_reads = _queue_reads("statement", statements, people)
         return self.render_to_response(
             {
                 "clinic": self.clinic,
                 "cards": cards,
                 "statement_cards": [
-                    _card(self.access, s, "statement", cache=people) for s in statements
+                    _card(self.access, s, "statement", reads=statement_reads) for s in statements
                 ],
                 "returned": returned,
-                "batch_cards": batches,
+                "batch_cards": [
+                    _batch_card(self.access, batch, reads=batch_reads) for batch in open_batches
+                ],
                 "can_write": self.access.can(Permission.WRITE),
             }
         )
@@ -271,7 +323,7 @@ class ApprovalActionView(ClinicView):
 
     def post(self, request, *args, **kwargs):
         kind = request.POST.get("kind")
-        pk = _int(request.POST.get("id"))
+        pk = int_param(request.POST, "id")
         action = request.POST.get("action")
         default = f"/clinics/{self.clinic.slug}/replies/"
         services = {
@@ -291,7 +343,7 @@ class ApprovalActionView(ClinicView):
             return HttpResponseRedirect(_next(request, default))
         expected = {
             "expected_status": request.POST.get("expected_status") or None,
-            "expected_version": _int(request.POST.get("expected_version")),
+            "expected_version": int_param(request.POST, "expected_version", zero=True),
         }
         key, name = {
             "reply": ("draft_id", "reply"),
@@ -325,6 +377,15 @@ class ApprovalActionView(ClinicView):
         return HttpResponseRedirect(_next(request, default))
 
 
+def _whose_draft(version, user) -> str:
+    """ "your draft, version 2", or "Wren Writer’s draft, version 1" when someone else wrote the
+    version in the editor (a colleague taking over a reply sent back to its writer)."""
+    if version.author_label == f"user:{user.pk}":  # accounts.actors.Actor.label
+        return f"your draft, version {version.number}"
+    whose = possessive(version.author_name) if version.author_name else "someone else’s"
+    return f"{whose} draft, version {version.number}"
+
+
 def _same_text(a: str, b: str) -> bool:
     """The same text, whatever the line ends (a browser posts a textarea's as CRLF)."""
     return a.replace("\r\n", "\n").strip() == b.replace("\r\n", "\n").strip()
@@ -332,6 +393,15 @@ def _same_text(a: str, b: str) -> bool:
 
 # A review settled without a public reply: its reply clock stops.
 SETTLED = (ReviewStatus.RESOLVED, ReviewStatus.IGNORED)
+
+
+_PLACEHOLDER_FIRST = re.compile(r"\{[^}]+\}")
+
+
+def _with_advice(message: str) -> str:
+    """An unresolved variable's message ("{concerns}: why.") with what to do about it."""
+    found = _PLACEHOLDER_FIRST.match(message)
+    return f"{message} {variable_advice(found.group(0))}" if found else message
 
 
 class ReplyEditorView(TemplateResponseMixin, ClinicView):
@@ -361,13 +431,7 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
             return None
         score = review.score_list[0] if review.score_list else None
         _, rendered = template_fitting(
-            template,
-            review=review,
-            clinic=self.clinic,
-            review_topics=[topic["name"] for topic in suggestion["topics"]],
-            cite=citations_of_flags(score.flags if score else []),
-            about=review.text,
-            concerns=concerns_of(score.topics if score else []),
+            template, review=review, clinic=self.clinic, **review_render_args(review, score)
         )
         return rendered.text, rendered.messages()
 
@@ -410,11 +474,12 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
             if draft and version:
                 text = version.text
                 loaded_key = version.template_key
-                loaded_note = f"your draft, version {version.number}"
+                loaded_note = _whose_draft(version, self.request.user)
             else:
                 text = suggestion["text"]
                 unresolved = suggestion["unresolved_messages"]
-                loaded_key, loaded_note = suggestion["template_key"], "suggested"
+                loaded_key = suggestion["template_key"]
+                loaded_note = "suggested" if loaded_key else "nothing yet: no template fits"
             baseline = text
         elif typed is not None:
             if baseline is None and (loaded := self._loaded(review, template_key, suggestion)):
@@ -423,7 +488,7 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
                 # posted back unchanged (e.g. "Check with the guard" on the suggestion)
                 if draft and version:
                     loaded_key = version.template_key
-                    loaded_note = f"your draft, version {version.number}"
+                    loaded_note = _whose_draft(version, self.request.user)
                 else:
                     loaded_key = template_key
                     loaded_note = (
@@ -472,7 +537,12 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
                 (t["name"] for t in templates_available() if t["key"] == loaded_key), ""
             ),
             "loaded_note": loaded_note,
-            "unresolved": unresolved,
+            "unresolved": [_with_advice(m) for m in unresolved],
+            # what to do about each variable left without a value, by its kind (a fact is
+            # inserted, {concerns} is written in the writer's words): the editor's Submit line
+            "unresolved_advice": json.dumps(
+                {p: variable_advice(p) for p in placeholders_left(text or "")}
+            ),
             "overridden": bool(draft and draft.is_overridden),
             # the page came back with text that is not (yet) a saved version
             "unsaved": typed is not None
@@ -488,6 +558,8 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
             "can_override": self.access.can(Permission.LEGAL_OVERRIDE),
             "can_act": bool(draft) and can_act_now(self.access, draft),
             "waiting": waiting_for("reply", draft) if draft else None,
+            # legal sent an earlier version back: every later one goes to legal (`route_for`)
+            "legal_sent_back": legal_sent_back(reply_services.FLOW, draft) if draft else None,
             "step": Step(STEP_FOR_STATUS[draft.status]).label
             if draft and draft.status in STEP_FOR_STATUS
             else "",
@@ -515,8 +587,8 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
         review = self._review(review_id)
         action = request.POST.get("action", "save")
         text = request.POST.get("text", "")
-        draft_id = _int(request.POST.get("draft_id"))
-        expected = _int(request.POST.get("expected_version"))
+        draft_id = int_param(request.POST, "draft_id")
+        expected = int_param(request.POST, "expected_version", zero=True)
         template_key = request.POST.get("template_key", "")
         if "add_staff_name" in request.POST:
             # "Add “Jenna” to the staff names" on a finding: the name goes on the clinic's list
@@ -693,7 +765,7 @@ class StatementEditorView(TemplateResponseMixin, ClinicView):
         statement = self._statement(statement_id)
         action = request.POST.get("action", "save")
         title, body = request.POST.get("title", ""), request.POST.get("body", "")
-        expected = _int(request.POST.get("expected_version"))
+        expected = int_param(request.POST, "expected_version", zero=True)
         s = statement_services
         try:
             if action == "check":
@@ -817,7 +889,7 @@ class OutboxView(TemplateResponseMixin, ClinicView):
         )
 
     def post(self, request, *args, **kwargs):
-        item_id = _int(request.POST.get("item"))
+        item_id = int_param(request.POST, "item")
         action = request.POST.get("action")
         try:
             if item_id and action == "mark_posted":
@@ -932,13 +1004,19 @@ class PublicStatementsView(View):
 
 
 class PublicStatementsBrandCssView(View):
-    """The agency's colours for the public statement page (no inline style: the CSP)."""
+    """The agency's colours for the public statement page (no inline style: the CSP). Only
+    a clinic whose statement page answers gets them; any other slug, real or not, gets the
+    same default, as its page gives the same 404 (a colour would tell the clinic's agency)."""
 
     http_method_names = ["get", "head"]
 
     def get(self, request, clinic_slug: str):
         clinic = Clinic.objects.select_related("agency").filter(slug=clinic_slug).first()
-        colour = clinic.agency.primary_colour if clinic else "#1F6FEB"
+        colour = "#1F6FEB"
+        if clinic is not None:
+            with schema_context(clinic.schema_name):
+                if statements_ever_public():
+                    colour = clinic.agency.primary_colour
         palette = brand_palette(colour)
         css = (
             f":root{{--brand:{palette['brand']};--on-brand:{palette['on_brand']};"
@@ -989,7 +1067,19 @@ class ClinicTemplatesView(SettingsView):
         )
 
     def get(self, request, *args, **kwargs):
-        return self._render()
+        # after a save (?checked=<id>): what the privacy check finds in that template, in the
+        # reply editor's words, so a template that sends its replies to legal is seen now
+        pk = positive_int(request.GET.get("checked"))
+        template = ReplyTemplate.objects.filter(pk=pk).first() if pk else None
+        if template is None:
+            return self._render()
+        return self._render(
+            checked={"template": template, **template_checked(template, clinic=self.clinic)}
+        )
+
+    def _saved(self, request, template: ReplyTemplate, words: str):
+        messages.success(request, f"Template “{template.name}” {words}.")
+        return HttpResponseRedirect(f"{request.path}?checked={template.pk}#template-check")
 
     def post(self, request, *args, **kwargs):
         self.staff_only()
@@ -1004,28 +1094,27 @@ class ClinicTemplatesView(SettingsView):
             return HttpResponseRedirect(f"{request.path}#staff-names")
         raw = request.POST.get("template", "")
         if raw:
-            template = ReplyTemplate.objects.filter(pk=raw).first() if raw.isdigit() else None
+            pk = positive_int(raw)
+            template = ReplyTemplate.objects.filter(pk=pk).first() if pk else None
             if template is None:
                 raise Http404("No such template.")
             form = TemplateEditForm(request.POST, prefix=f"t{template.pk}")
             if form.is_valid():
                 try:
-                    template_update(
+                    template = template_update(
                         template_id=template.pk, access=self.access, **form.cleaned_data
                     )
                 except DomainError as exc:
                     apply_domain_errors(form, exc)
                 else:
-                    messages.success(request, f"Template “{form.cleaned_data['name']}” saved.")
-                    return HttpResponseRedirect(request.path)
+                    return self._saved(request, template, "saved")
             return self._render(400, edit_errors={template.pk: form})
         form = TemplateCreateForm(request.POST)
         if form.is_valid():
             try:
-                template_create(access=self.access, **form.cleaned_data)
+                template = template_create(access=self.access, **form.cleaned_data)
             except DomainError as exc:
                 apply_domain_errors(form, exc)
             else:
-                messages.success(request, f"Template “{form.cleaned_data['name']}” added.")
-                return HttpResponseRedirect(request.path)
+                return self._saved(request, template, "added")
         return self._render(400, create=form)

@@ -5,7 +5,6 @@ the same log to the clinic's own people (`portal.views.PortalApprovalsLogView`) 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from itertools import islice
 
 from django.core.paginator import Paginator
@@ -38,6 +37,7 @@ UNKNOWN_FILTER = "The log has no such filter."
 CSV_COLUMNS = (
     "decided_at", "person", "person_label", "role", "step", "decision", "reason", "kind",
     "what", "version", "text", "reply_id", "batch_id", "batch_size", "statement_id", "review_id",
+    "changed_after", "withdrawn_by_edit", "published_at", "published_on", "published_how",
 )  # fmt: skip
 FIELD_WORDS = {
     "decided_from": "From",
@@ -63,16 +63,6 @@ def _filters(query) -> tuple[dict, dict[str, list[str]]]:
     return ({} if errors else dict(filters.validated_data)), errors
 
 
-def _rows(entries, *, clinic, for_clinic: bool) -> list:
-    """`approvals_log_rows`; for the clinic, the product's own parts (a text withdrawn by
-    "Carewatch" when its review was settled) named after its agency (`core.branding.as_brand`)."""
-    rows = approvals_log_rows(entries, clinic=clinic, for_clinic=for_clinic)
-    if not for_clinic:
-        return rows
-    brand = brand_name(clinic.agency)
-    return [replace(row, person_name=as_brand(row.person_name, brand)) for row in rows]
-
-
 def approvals_log_page(view, request, *, for_clinic: bool):
     """The log page of `view` (a staff page or the portal's): the CSV file with `format=csv`,
     else the page; 400 with the problem named when a filter cannot be read (nothing listed:
@@ -90,7 +80,7 @@ def approvals_log_page(view, request, *, for_clinic: bool):
     page = None
     if entries is not None:
         page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
-        page.rows = _rows(page.object_list, clinic=clinic, for_clinic=for_clinic)
+        page.rows = approvals_log_rows(page.object_list, clinic=clinic, for_clinic=for_clinic)
     query = request.GET.copy()
     for key in PAGE_PARAMS_OTHER:
         query.pop(key, None)
@@ -113,6 +103,18 @@ def approvals_log_page(view, request, *, for_clinic: bool):
     }
 
 
+def _at(at, tz) -> str:
+    return timezone.localtime(at, tz).isoformat(timespec="seconds") if at else ""
+
+
+def _published_at(row, tz) -> str:
+    """When the version decided on went out; a batch's, per mention's reply, one line each
+    (as its `published_on` and `published_how` say where and how)."""
+    if not row.publications:
+        return _at(row.published_at, tz)
+    return "\n".join(f"Reply {p.reply_id}: {_at(p.at, tz)}" for p in row.publications if p.at)
+
+
 def _csv(entries, *, clinic, for_clinic: bool):
     tz = clinic_zone(clinic)
 
@@ -122,13 +124,14 @@ def _csv(entries, *, clinic, for_clinic: bool):
         with schema_context(clinic.schema_name):
             stream = entries.iterator(chunk_size=CSV_CHUNK)
             while chunk := list(islice(stream, CSV_CHUNK)):
-                for row in _rows(chunk, clinic=clinic, for_clinic=for_clinic):
+                for row in approvals_log_rows(chunk, clinic=clinic, for_clinic=for_clinic):
                     yield (
-                        timezone.localtime(row.at, tz).isoformat(timespec="seconds"),
+                        _at(row.at, tz),
                         row.person_name, row.person_label, row.role, row.step_label,
                         row.decision_words, row.reason, row.kind, row.what, row.version,
                         row.text, row.reply_id, row.batch_id, row.batch_size, row.statement_id,
-                        row.review_id,
+                        row.review_id, row.changed_after, row.withdrawn_by_edit,
+                        _published_at(row, tz), row.published_on, row.published_how,
                     )  # fmt: skip
 
     day = timezone.localdate(timezone=tz).isoformat()

@@ -11,10 +11,12 @@ from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.views.generic.base import TemplateResponseMixin
 
 from core.errors import DomainError
+from core.http import int_param, int_params, positive_int
 from core.permissions import Permission
 from core.views import ClinicView
 from responses.models import ApprovalStatus, BatchKind, OutboxStatus, Step
 from responses.selectors import (
+    GONE,
     audit_for,
     can_act_now,
     findings_once,
@@ -27,7 +29,7 @@ from responses.services import batches as batch_services
 from responses.services.approvals import waiting_for
 from responses.services.outbox import source_connection
 from responses.services.workflow import STEP_FOR_STATUS, SUBMITTABLE
-from responses.views import _error, _int, _next, submitted_words
+from responses.views import _error, _next, submitted_words
 
 STATE_LABELS = {
     "waiting": "Waiting for approval",
@@ -36,6 +38,7 @@ STATE_LABELS = {
     "failed": "Failed",
     "by_hand": "To post by hand",
     "removed": "Taken out",
+    "withdrawn": "Withdrawn",
 }
 
 
@@ -64,8 +67,9 @@ class BatchCreateView(ClinicView):
     page; a refusal goes back where it came from with the reason, nothing created."""
 
     def post(self, request, *args, **kwargs):
-        ids = [int(i) for i in request.POST.getlist("review") if i.isdigit()]
-        cluster_id = _int(request.POST.get("cluster_id"))
+        ids = [pk for pk in map(positive_int, request.POST.getlist("review")) if pk]
+        cluster_id = int_param(request.POST, "cluster_id")
+        statement_id = int_param(request.POST, "statement_id")
         back = _next(request, f"/clinics/{self.clinic.slug}/inbox/")
         kind, fact_slug = request.POST.get("kind", ""), request.POST.get("fact_slug", "")
         # the pages' one menu (core.answering): "fact:<slug>" | "statement" | "reply"
@@ -84,7 +88,7 @@ class BatchCreateView(ClinicView):
                 kind=kind,
                 text=request.POST.get("text", ""),
                 fact_slug=fact_slug,
-                statement_id=_int(request.POST.get("statement_id")),
+                statement_id=statement_id,
             )
         except DomainError as exc:
             _error(request, exc)
@@ -136,6 +140,7 @@ class BatchView(TemplateResponseMixin, ClinicView):
         rows = reply_batch_items(batch)
         for row in rows:
             row["label"] = state_label(row["state"], batch)
+            row["gone"] = row["state"] in GONE
             item = row["item"]
             if (
                 row["state"] == "sending"
@@ -165,7 +170,7 @@ class BatchView(TemplateResponseMixin, ClinicView):
         too_long = batch_services.reply_batch_too_long(batch) if editable else []
         over = {t["review"].pk: t for t in too_long}
         for row in rows:
-            row["too_long"] = over.get(row["review"].pk) if row["state"] != "removed" else None
+            row["too_long"] = over.get(row["review"].pk) if not row["gone"] else None
         marking = marking or {"posted": set(), "links": {}, "errors": {}, "note": ""}
         by_hand = [
             {
@@ -184,7 +189,14 @@ class BatchView(TemplateResponseMixin, ClinicView):
             "findings": findings_once(version.guard_findings if version else []),
             "rows": rows,
             "tally": tally,
-            "live": [r for r in rows if r["state"] != "removed"],
+            "live": [r for r in rows if not r["gone"]],
+            # withdrawn since this version was written (their reviews settled): what the
+            # approvals given no longer cover
+            "withdrawn": [
+                r
+                for r in rows
+                if r["state"] == "withdrawn" and version and r["review"].pk in version.review_ids
+            ],
             "step": Step(step).label if step else "",
             "can_act": can_act_now(self.access, batch),
             "waiting": waiting_for("batch", batch),
@@ -210,7 +222,10 @@ class BatchView(TemplateResponseMixin, ClinicView):
         if request.content_type == "application/json":
             return self._check(request, batch)
         action = request.POST.get("action")
-        expected = _int(request.POST.get("expected_version"))
+        if action == "mark_posted":
+            return self._mark_posted(request, batch)
+        expected = int_param(request.POST, "expected_version", zero=True)
+        review_id = int_param(request.POST, "review_id") if action == "remove" else None
         try:
             if action == "save":
                 batch_services.reply_batch_update(
@@ -229,11 +244,9 @@ class BatchView(TemplateResponseMixin, ClinicView):
                     batch_id=batch.pk, access=self.access, expected_version=expected
                 )
                 messages.success(request, submitted_words("batch", batch))
-            elif action == "mark_posted":
-                return self._mark_posted(request, batch)
             elif action == "remove":
                 batch_services.reply_batch_mention_remove(
-                    batch_id=batch.pk, review_id=_int(request.POST.get("review_id")) or 0,
+                    batch_id=batch.pk, review_id=review_id or 0,
                     access=self.access, expected_version=expected,
                 )  # fmt: skip
                 messages.success(request, "Taken out of the batch: it can be answered on its own.")
@@ -251,9 +264,7 @@ class BatchView(TemplateResponseMixin, ClinicView):
         with the link typed beside it, marked posted at once; refused, the page comes back
         (400) with what was typed and each mention's reason, nothing marked."""
         ids = {i.pk for i in batch_services.reply_batch_by_hand(batch)}
-        ticked = ids if request.POST.get("all") else {
-            pk for pk in map(_int, request.POST.getlist("posted")) if pk is not None
-        }  # fmt: skip
+        ticked = ids if request.POST.get("all") else set(int_params(request.POST, "posted"))
         links = {pk: request.POST.get(f"url-{pk}", "") for pk in ids}
         note = request.POST.get("note", "")
         try:
@@ -314,13 +325,13 @@ class BatchFixView(ClinicView):
         if not isinstance(body, dict):
             return _invalid({"text": ["Send the text to fix, as a JSON object."]})
         text, start, end = body.get("text"), body.get("start"), body.get("end")
-        fields: dict[str, list[str]] = {}
         if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
-            fields["text"] = [f"The text to fix, at most {MAX_TEXT} characters."]
+            return _invalid({"text": [f"The text to fix, at most {MAX_TEXT} characters."]})
+        fields: dict[str, list[str]] = {}
         if (start is None) != (end is None):
             fields["end"] = ["Give both start and end, or neither."]
         elif start is not None and not (
-            type(start) is int and type(end) is int and 0 <= start < end <= len(text or "")
+            type(start) is int and type(end) is int and 0 <= start < end <= len(text)
         ):
             fields["end"] = ["start and end: a span of the text (0 ≤ start < end ≤ its length)."]
         if fields:

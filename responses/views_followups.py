@@ -11,16 +11,20 @@ from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect
 from django.utils import timezone
 from django.views.generic.base import TemplateResponseMixin
+from rest_framework.exceptions import ValidationError
 
 from clinics.models import clinic_zone
+from core.api import query_params_validated
 from core.errors import DomainError, ValidationFailed
+from core.http import int_param, positive_int
 from core.permissions import Permission
 from core.views import ClinicView
+from responses.apis.serializers import FollowUpShowSerializer
 from responses.models import (
     OPEN_STATUSES,
+    PERSON_OUTCOMES,
     SENDING_CHANNELS,
     ConversationStatus,
-    FollowUpOutcome,
     MessageStatus,
     PrivateChannel,
 )
@@ -28,6 +32,7 @@ from responses.selectors import (
     contact_consents_for,
     followup_counts,
     followup_get,
+    followups_shown,
     private_conversations_list,
 )
 from responses.services.private import (
@@ -67,13 +72,6 @@ def _error(request, exc: DomainError) -> None:
     messages.error(request, " ".join(str(d) for d in details))
 
 
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def due_parse(value: str, clinic) -> datetime | None:
     """A `datetime-local` field's value, in the clinic's time zone; blank → None."""
     value = (value or "").strip()
@@ -96,7 +94,7 @@ def _owner_id(request, access) -> object:
     raw = request.POST.get("owner_id", "")
     if raw == "":
         return None
-    owner = _int(raw)
+    owner = positive_int(raw)
     if owner is None:
         raise ValidationFailed("Invalid owner.", fields={"owner_id": ["Choose a person."]})
     return owner
@@ -182,8 +180,8 @@ class ContactConsentView(ClinicView):
 
     def post(self, request, review_id: int, *args, **kwargs):
         back = f"/clinics/{self.clinic.slug}/replies/review/{review_id}/#follow-up"
+        revoke = int_param(request.POST, "revoke")  # a typo must not record a consent instead
         try:
-            revoke = _int(request.POST.get("revoke"))
             if revoke:
                 contact_consent_revoke(consent_id=revoke, access=self.access)
                 messages.success(request, "Consent withdrawn.")
@@ -208,24 +206,27 @@ class FollowUpListView(TemplateResponseMixin, ClinicView):
     portal_path = "portal/follow-ups/"
 
     def get(self, request, *args, **kwargs):
-        show = request.GET.get("show", "open")
-        if show not in ("open", "overdue", "mine", "all"):
-            show = "open"
+        # a view it cannot read (or an unknown parameter) is named, and nothing is listed
+        try:
+            filters = query_params_validated(FollowUpShowSerializer, request.GET, also=())
+        except ValidationError as exc:
+            filters, errors = None, dict(exc.detail)
+        else:
+            errors = {}
+        show = filters.get("show", "open") if filters is not None else None
         me = self.access.actor.user.pk if self.access.actor.user is not None else None
-        qs = private_conversations_list(
-            open_only=show in ("open", "mine"),
-            overdue=show == "overdue",
-            owner_id=me if show == "mine" else None,
-        )
+        conversations = list(followups_shown(show=show, user_id=me)[:300]) if show else []
         return self.render_to_response(
             {
                 "clinic": self.clinic,
-                "conversations": list(qs[:300]),
+                "conversations": conversations,
                 "show": show,
+                "filter_errors": errors,
                 "counts": followup_counts(),
                 "now": timezone.now(),
                 "tz": clinic_zone(self.clinic),
-            }
+            },
+            status=400 if errors else 200,
         )
 
 
@@ -263,7 +264,7 @@ class FollowUpDetailView(TemplateResponseMixin, ClinicView):
                 and not messenger_window_open(conversation),
                 "owners": followup_owners(self.clinic) if can_write else [],
                 "statuses": ConversationStatus.choices,
-                "outcomes": [(v, label) for v, label in FollowUpOutcome.choices if v],
+                "outcomes": [(v, label) for v, label in PERSON_OUTCOMES if v],
                 "due": due_value(conversation.due_at, self.clinic),
                 "failed": MessageStatus.FAILED,
                 "tz": clinic_zone(self.clinic),
@@ -274,6 +275,7 @@ class FollowUpDetailView(TemplateResponseMixin, ClinicView):
         conversation = self._conversation(conversation_id)
         here = f"/clinics/{self.clinic.slug}/follow-ups/{conversation.pk}/"
         action = request.POST.get("action", "")
+        message_id = int_param(request.POST, "message_id") if action == "retry" else None
         try:
             if action == "send":
                 message = followup_message_add(
@@ -296,7 +298,7 @@ class FollowUpDetailView(TemplateResponseMixin, ClinicView):
             elif action == "retry":
                 message = followup_message_retry(
                     conversation_id=conversation.pk,
-                    message_id=_int(request.POST.get("message_id")) or 0,
+                    message_id=message_id or 0,
                     access=self.access,
                 )
                 if message.status == MessageStatus.SENT:

@@ -11,6 +11,31 @@ class SentimentLabel(models.TextChoices):
     POSITIVE = "positive", "Positive"
 
 
+class ReviewSentiment(models.TextChoices):
+    """A review's sentiment as people read it: the model's overall label, or "mixed" where the
+    review both praises and complains (`review_sentiment`)."""
+
+    NEGATIVE = "negative", "Negative"
+    NEUTRAL = "neutral", "Neutral"
+    POSITIVE = "positive", "Positive"
+    MIXED = "mixed", "Mixed"
+
+
+def review_sentiment(label: str | None, topics: list[dict] | None) -> ReviewSentiment | None:
+    """The one rule for the sentiment a page shows beside a review: "mixed" where the overall
+    label and the care topics' own sentiments (`topics[].sentiment`) hold both a positive and a
+    negative ("the staff were lovely, the bill was wrong"), else the overall label; None while
+    unscored. A topic's sentiment differs from the overall label only where its sentences read
+    so clearly (scoring.ml.engine.topic_sentiments), so one such topic is enough. The stored
+    label itself stays the model's: detectors, counts, filters and the API read it."""
+    if not label:
+        return None
+    said = {label, *(t.get("sentiment") for t in topics or [] if isinstance(t, dict))}
+    if {SentimentLabel.POSITIVE.value, SentimentLabel.NEGATIVE.value} <= said:
+        return ReviewSentiment.MIXED
+    return ReviewSentiment(label)
+
+
 class ReviewScore(models.Model):
     review = models.ForeignKey("feeds.Review", on_delete=models.CASCADE, related_name="scores")
     model_version = models.CharField(max_length=200)

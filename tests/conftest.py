@@ -46,15 +46,25 @@ def queued(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def _routes_fresh():
-    """Each web process keeps a pickled copy of a clinic for 30 s (clinics.middleware); a
-    save clears it, but a test's rollback sends no post_save, so a clinic a test changed
-    (its reply target, its deactivation) would outlive the test in the next one's pages."""
-    from clinics.middleware import _routes
-
-    _routes.clear()
+def _world_as_built():
+    """After each test, the session's world objects as they were built (see
+    tests.fixtures.tenants.world_objects_restore)."""
     yield
-    _routes.clear()
+    from tests.fixtures.tenants import world_objects_restore
+
+    world_objects_restore()
+
+
+@pytest.fixture(autouse=True)
+def _routes_fresh():
+    """Clinics are cached in Redis by slug (clinics.routes); a save drops its entry, but
+    a test's rollback (or a flush) sends no signal, so a clinic a test changed (its reply
+    target, its deactivation) would outlive the test in the next one's pages."""
+    from clinics.routes import routes_forget_all
+
+    routes_forget_all()
+    yield
+    routes_forget_all()
 
 
 @pytest.fixture(autouse=True)

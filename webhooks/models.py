@@ -11,6 +11,7 @@ class WebhookEvent(models.TextChoices):
     REVIEW_CREATED = "review.created", "A review or mention arrived"
     REVIEW_SCORED = "review.scored", "A review was scored"
     INCIDENT_OPENED = "incident.opened", "An incident was opened"
+    INCIDENT_GREW = "incident.grew", "An open incident grew (its people were alerted again)"
     INCIDENT_RESOLVED = "incident.resolved", "An incident was resolved"
     REPLY_APPROVED = "reply.approved", "A reply was approved"
     REPLY_PUBLISHED = "reply.published", "A reply was published"

@@ -4,6 +4,7 @@ clinic's tabs the caller may open."""
 from __future__ import annotations
 
 from django import template
+from django.db.models import Q
 
 from accounts.actors import Actor
 from accounts.selectors import user_half_signed_in
@@ -17,22 +18,28 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def staff_nav(context) -> dict:
     """What the top navigation needs: whether the user is agency staff (and of which agency),
-    and the clinics for the switcher. One query each, once per page."""
+    and the clinics for the switcher: those the person may open (a clinic its agency paused
+    is left out for its own people, as "Your clinics" gives it no link; its agency's staff
+    still open it, and reactivate it, so they read it marked "(paused)"). One query each,
+    once per page."""
     request = context.get("request")
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"staff": False, "clinics": []}
-    membership = agency_memberships_for_user(user).order_by("agency__name", "pk").first()
+    memberships = list(agency_memberships_for_user(user).order_by("agency__name", "pk"))
+    membership = memberships[0] if memberships else None
     if user_half_signed_in(user):
         # half signed in: only the two-factor step is open; the bar still names the agency
         # as every staff page does (its name, not the clients' brand)
         return {"staff": membership is not None, "clinics": [], "pending": True}
     actor = getattr(request, "actor", None) or Actor(user=user, via_session=True)
+    staff_of = {m.agency_id for m in memberships}
     clinics = [
-        {"pk": pk, "slug": slug, "name": name}
-        for pk, slug, name in clinics_for_actor(actor)
+        {"pk": pk, "slug": slug, "name": f"{name} (paused)" if paused_at else name}
+        for pk, slug, name, paused_at in clinics_for_actor(actor)
+        .filter(Q(deactivated_at__isnull=True) | Q(agency_id__in=staff_of))
         .order_by("name")
-        .values_list("pk", "slug", "name")
+        .values_list("pk", "slug", "name", "deactivated_at")
     ]
     current = getattr(request, "clinic", None)
     return {

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 
 from core.http import clinic_urlconf
-from core.text import duration_words
+from core.text import MIN_REASON_CHARS, REASON_RULE, duration_words
 from core.text import possessive as _possessive
 
 register = template.Library()
@@ -27,6 +27,13 @@ def clinic_url(clinic, name, *args):
 def possessive(name):
     """{{ clinic.name|possessive }}: "Clinic A’s", "Lakeview Pediatrics’" (core.text)."""
     return _possessive(name)
+
+
+@register.simple_tag
+def reason_rule() -> dict:
+    """{% reason_rule as rule %}: the rule a reason must meet (`core.text.reason_problem`), for
+    a form: `rule.text` its help and the browser's message, `rule.min_chars` its minlength."""
+    return {"text": REASON_RULE, "min_chars": MIN_REASON_CHARS}
 
 
 @register.filter

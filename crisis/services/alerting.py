@@ -29,10 +29,10 @@ from accounts.models import User
 from agency.models import AgencyMembership, AgencyRole
 from agency.selectors import staff_reaching
 from clinics.access import user_access
-from clinics.alerting import chat_webhooks_set, teams_card
+from clinics.alerting import chat_webhooks_set, slack_link, slack_text, teams_card, teams_text
 from clinics.models import Clinic, CrisisRole, OnCall, clinic_zone
 from crisis.models import AckChannel, AckTokenUse, Incident, IncidentStatus
-from crisis.room import incident_words
+from crisis.room import FollowUpOf, incident_words
 from crisis.selectors import crisis_team
 
 logger = logging.getLogger(__name__)
@@ -82,6 +82,25 @@ def incident_recipients(clinic: Clinic) -> list[Recipient]:
     return list(people.values())
 
 
+def growth_recipients(clinic: Clinic, incident: Incident) -> list[Recipient]:
+    """Whom an open incident's growth alert tells: everyone its alert goes to
+    (`incident_recipients`) and the people assigned to its team who may still act on the
+    clinic's incidents, each once."""
+    people = {r.user.pk: r for r in incident_recipients(clinic)}
+    assigned = {a.user_id: a.role for a in incident.assignments.all()}
+    users = User.objects.filter(pk__in=list(assigned), is_active=True)
+    staff = set(
+        staff_reaching(clinic).filter(user_id__in=list(assigned)).values_list("user_id", flat=True)
+    )
+    for user in users:
+        if not may_act(user, clinic):
+            continue
+        side = "agency" if user.pk in staff else "clinic"
+        r = people.setdefault(user.pk, Recipient(user, side))
+        r.why.append(f"the incident's {_ROLE_LABELS.get(assigned[user.pk], assigned[user.pk])}")
+    return list(people.values())
+
+
 def escalation_recipients(clinic: Clinic) -> list[Recipient]:
     """Whom an escalation tells: everyone the incident's first alert goes to (the agency
     people responsible and the crisis team, `incident_recipients`) and the agency's owners
@@ -94,6 +113,20 @@ def escalation_recipients(clinic: Clinic) -> list[Recipient]:
     for r in people.values():
         r.may_act = may_act(r.user, clinic)
     return list(people.values())
+
+
+def incidents_alerted(clinic: Clinic, incident_ids: list[int]) -> dict[int, set[int]]:
+    """{incident id: user ids} of the people each of the clinic's incidents `incident_ids`
+    alerts now: its alert and its growth alert (`growth_recipients`: the agency people
+    responsible, the crisis team, the people on its team) and its escalation
+    (`escalation_recipients`: the agency's owners and managers). Someone an on-call list
+    takes off who is none of these no longer keeps the incident's alert notice
+    (`clinics.alerting`, through `core.incidents.incidents_alerted`)."""
+    escalated = {r.user.pk for r in escalation_recipients(clinic)}
+    return {
+        incident.pk: escalated | {r.user.pk for r in growth_recipients(clinic, incident)}
+        for incident in Incident.objects.filter(pk__in=incident_ids).prefetch_related("assignments")
+    }
 
 
 def escalation_contacts(clinic: Clinic) -> list[AgencyMembership]:
@@ -131,12 +164,32 @@ def trigger_said(clinic: Clinic, incident: Incident) -> str:
     return incident_words(incident, clinic_zone(clinic), clinic_name=clinic.name)
 
 
-def slack_message(*, clinic: Clinic, incident: Incident, ack: str, room: str) -> dict:
+def slack_message(
+    *,
+    clinic: Clinic,
+    incident: Incident,
+    ack: str,
+    room: str,
+    follow_up: tuple[FollowUpOf, str] | None = None,
+    grew: str = "",
+) -> dict:
+    """`follow_up`: the incident this one continues and its room's address, said under the
+    trigger with a link (`crisis.room.FollowUpOf`). `grew`: what an open incident's growth
+    alert says grew (`crisis.services.notifications.incident_notify_grew`), first. Names,
+    titles and the trigger (watch words, a claim's words) are literal text
+    (`clinics.alerting.slack_text`)."""
     severity = incident.get_severity_display()
-    line = trigger_said(clinic, incident)
+    line = slack_text(trigger_said(clinic, incident))
+    if grew:
+        line = slack_text(f"Grew since the last alert: {grew}.") + "\n" + line
+    if follow_up is not None:
+        follow, url = follow_up
+        line += "\n" + follow.sentence(slack_link(url, follow.link_words), escape=slack_text)
     icon = ":rotating_light:" if incident.severity == "critical" else ":warning:"
+    title = slack_text(incident.title)
+    said = "incident grew" if grew else "incident"
     return {
-        "text": f"{severity} incident at {clinic.name}: {incident.title}",
+        "text": slack_text(f"{severity} {said} at {clinic.name}: {incident.title}"),
         "blocks": [
             {
                 "type": "header",
@@ -144,7 +197,7 @@ def slack_message(*, clinic: Clinic, incident: Incident, ack: str, room: str) ->
             },
             {
                 "type": "section",
-                "text": {"type": "mrkdwn", "text": f"{icon} *{incident.title}*\n{line}"},
+                "text": {"type": "mrkdwn", "text": f"{icon} *{title}*\n{line}"},
             },
             {
                 "type": "actions",
@@ -168,24 +221,45 @@ def slack_message(*, clinic: Clinic, incident: Incident, ack: str, room: str) ->
     }
 
 
-def teams_message(*, clinic: Clinic, incident: Incident, ack: str, room: str) -> dict:
-    """An Adaptive Card as Teams incoming webhooks (and Workflows) take it."""
+def teams_message(
+    *,
+    clinic: Clinic,
+    incident: Incident,
+    ack: str,
+    room: str,
+    follow_up: tuple[FollowUpOf, str] | None = None,
+    grew: str = "",
+) -> dict:
+    """An Adaptive Card as Teams incoming webhooks (and Workflows) take it; `follow_up` and
+    `grew` as in `slack_message` (a TextBlock's Markdown link); the rest is literal text
+    (`clinics.alerting.teams_text`)."""
     severity = incident.get_severity_display()
+    grew_line = []
+    if grew:
+        text = teams_text(f"Grew since the last alert: {grew}.")
+        grew_line = [{"type": "TextBlock", "text": text, "wrap": True, "weight": "Bolder"}]
+    follow_line = []
+    if follow_up is not None:
+        follow, url = follow_up
+        text = follow.sentence(f"[{follow.link_words}]({url})", escape=teams_text)
+        follow_line = [{"type": "TextBlock", "text": text, "wrap": True}]
     return teams_card(
         body=[
             {
                 "type": "TextBlock",
-                "text": f"{severity} · {clinic.name}",
+                "text": f"{severity} · {teams_text(clinic.name)}",
                 "weight": "Bolder",
                 "size": "Large",
                 "color": "Attention",
             },
-            {"type": "TextBlock", "text": incident.title, "wrap": True},
+            {"type": "TextBlock", "text": teams_text(incident.title), "wrap": True},
+            *grew_line,
             {
                 "type": "TextBlock",
-                "text": trigger_said(clinic, incident),
+                "text": teams_text(trigger_said(clinic, incident)),
                 "wrap": True,
             },
+            *follow_line,
         ],
         links=[("Acknowledge", ack), ("Open incident room", room)],
     )
@@ -213,7 +287,8 @@ def ack_url(token: str) -> str:
 
 class AckLinkRefused(Exception):
     """`reason`: unknown (tampered or not ours), expired, used, gone (no such incident),
-    not_allowed (the person may not act on the clinic's incidents)."""
+    not_allowed (the person may not act on the clinic's incidents), paused (its clinic is
+    deactivated)."""
 
     def __init__(self, reason: str, *, clinic: Clinic | None = None, detail: str = ""):
         super().__init__(reason)
@@ -248,9 +323,11 @@ def ack_link_read(
         raise AckLinkRefused("unknown") from None
     if not isinstance(data, dict) or not {"c", "i", "ch", "n"} <= data.keys():
         raise AckLinkRefused("unknown")
-    clinic = Clinic.objects.active().select_related("agency").filter(pk=data["c"]).first()
+    clinic = Clinic.objects.select_related("agency").filter(pk=data["c"]).first()
     if clinic is None or data["ch"] not in AckChannel.values:
         raise AckLinkRefused("unknown")
+    if clinic.deactivated_at is not None:
+        raise AckLinkRefused("paused", clinic=clinic)  # a whole link: say why, not "changed"
     with schema_context(clinic.schema_name):
         incident = Incident.objects.filter(pk=data["i"]).first()
         if incident is None:

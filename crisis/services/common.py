@@ -16,6 +16,10 @@ DETECTOR = Actor.of_system("detectors", "Carewatch detectors")
 LOCK_DETECTORS = -1001
 LOCK_PLAN = -1002
 
+# The in-app message that an open incident grew (`notifications.incident_notify_grew`): one
+# open per person and incident, the latest step; it closes when the incident is resolved.
+INCIDENT_GREW = "incident_grew"
+
 
 def schema_lock(key: int) -> None:
     with connection.cursor() as cursor:

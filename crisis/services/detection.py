@@ -14,16 +14,24 @@ after."""
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
+from clinics.models import clinic_zone
+from clinics.notifications import notifications_retitle
+from core.incidents import alert_ref, alert_title
 from core.rollup import figures_changed
 from core.tenancy import current_clinic
 from crisis.detectors import (
     MISINFORMATION,
+    SURGE,
     VIRAL,
+    WATCH_WORD,
     Finding,
     History,
     Thresholds,
@@ -36,13 +44,17 @@ from crisis.models import (
     EngagementSample,
     EventKind,
     Incident,
+    IncidentKind,
     IncidentMention,
 )
+from crisis.room import WAVE_AGAIN, WAVE_CLAIM, trigger_words
 from crisis.selectors import (
+    HIGH_REACH,
     detector_settings_get,
     false_claims_of,
     history_load,
     incident_resolved_of_claims,
+    incident_resolved_of_kind,
     incidents_active,
     incidents_resolved_since,
     mentions_handled,
@@ -53,6 +65,13 @@ from feeds.models import Review
 
 logger = logging.getLogger(__name__)
 SAMPLE_KEEP = timedelta(days=8)
+# An open incident that grows materially alerts its people again (README, "Crisis detection"):
+# a detector of another kind fires on it, its severity is raised, or its mentions grow by 10,
+# or by half (at least 3) of what they were at the last alert; at most once per 15 minutes
+# (the detectors run every 5: a step that comes sooner goes out at the first run after).
+GROWTH_STEP, GROWTH_SHARE, GROWTH_MIN = 10, 0.5, 3
+GROWTH_EVERY = timedelta(minutes=15)
+_SO_FAR = re.compile(r", \d+(?: mentions)? so far$")
 # Incidents about a claim: theirs, or one of these findings joined them (ALSO_DETECTED).
 CLAIM_KINDS = (MISINFORMATION, VIRAL)
 
@@ -139,12 +158,20 @@ def detectors_run(
             elif firing[key].kind != incident.kind:
                 incident.last_evaluation = _evaluation(firing[key], now)
                 incident.save(update_fields=["last_evaluation", "updated_at"])
+        grew: list[tuple[int, str]] = []
+        for incident in before.values():
+            said = _grown(incident, now, clinic_zone(clinic), record=notify)
+            if said:
+                grew.append((incident.pk, said))
         if thresholds.viral_enabled:
             _engagement_sample(history, now, thresholds, prune=review_ids is None)
         if notify and opened:
             schema = connection.schema_name
             ids = [incident.pk for incident in opened]
             transaction.on_commit(lambda: _notify_opened(schema, ids))
+        if grew:
+            schema = connection.schema_name
+            transaction.on_commit(lambda: _notify_grew(schema, grew))
     return opened
 
 
@@ -159,6 +186,142 @@ def _notify_opened(schema: str, incident_ids: list[int]) -> None:
                 incident_notify_opened(incident_id=incident_id)
             except Exception:  # noqa: BLE001 - one failure must not keep the others unsent
                 logger.exception("notifying incident %s failed", incident_id)
+
+
+def _notify_grew(schema: str, grew: list[tuple[int, str]]) -> None:
+    from django_tenants.utils import schema_context
+
+    from crisis.services.notifications import incident_notify_grew
+
+    with schema_context(schema):
+        for incident_id, said in grew:
+            try:
+                incident_notify_grew(incident_id=incident_id, grew=said)
+            except Exception:  # noqa: BLE001 - one failure must not keep the others unsent
+                logger.exception("notifying incident %s grew failed", incident_id)
+
+
+def title_so_far(title: str, kind: str, total: int | None) -> str:
+    """The incident's title with its mentions so far ("Negative surge: 19 in 2 h, 25 so
+    far"): the detector's title as it opened, and the count now once it has grown (`total`;
+    None: not grown)."""
+    base = _SO_FAR.sub("", title)
+    if total is None:
+        return base
+    noun = "" if kind in (SURGE, MISINFORMATION, WATCH_WORD) else " mentions"
+    return f"{base}, {total}{noun} so far"[:300]
+
+
+def _grown(incident: Incident, now: datetime, tz: ZoneInfo, *, record: bool) -> str:
+    """After a run: the incident's title says its mentions so far (the open alert messages
+    too), and when it grew materially since the people were last alerted (`GROWTH_*`: a
+    detector of another kind fired on it, its severity was raised, or its mentions grew by
+    `GROWTH_STEP`, or by `GROWTH_SHARE` and at least `GROWTH_MIN`), at most once per
+    `GROWTH_EVERY`, one timeline line says what grew (`record`; the caller then alerts the
+    people again, `incident_notify_grew`). Returns what grew, in words ("" when nothing
+    material did, or not yet)."""
+    links = IncidentMention.objects.filter(incident=incident)
+    total = links.count()
+    at_open = links.filter(added_at__lte=incident.opened_at).count()
+    title = title_so_far(incident.title, incident.kind, total if total > at_open else None)
+    if title != incident.title:
+        incident.title = title
+        incident.save(update_fields=["title", "updated_at"])
+        notifications_retitle(
+            clinic=current_clinic(),
+            ref=alert_ref(incident.pk),
+            title=alert_title(incident.get_severity_display(), title),
+        )
+    if not record:
+        return ""
+    last = (
+        incident.events.filter(kind=EventKind.NOTIFIED, data__has_key="grew")
+        .order_by("-at", "-id")
+        .first()
+    )
+    since = last.at if last is not None else incident.opened_at
+    if now - since < GROWTH_EVERY:
+        return ""
+    before = links.filter(added_at__lte=since).count()
+    added = total - before
+    news = incident.events.filter(
+        kind__in=[EventKind.ALSO_DETECTED, EventKind.SEVERITY_RAISED], at__gt=since, at__lte=now
+    ).order_by("at", "id")
+    detected = {}
+    raised = False
+    severity_before = incident.severity
+    for event in news:
+        if event.kind == EventKind.SEVERITY_RAISED:
+            if not raised:
+                severity_before = _raised_from(event) or severity_before
+            raised = True
+        elif (event.data or {}).get("kind"):
+            detected.setdefault(event.data["kind"], event)
+    step = added >= GROWTH_STEP or (added >= GROWTH_MIN and added >= GROWTH_SHARE * before)
+    if not (step or detected or raised):
+        return ""
+    parts = []
+    if added:
+        reach = links.filter(added_at__gt=since).annotate(
+            reach=F("review__likes") + F("review__shares") + F("review__replies")
+        )
+        high = reach.filter(reach__gte=HIGH_REACH).count()
+        loud = f", {high} of them with {HIGH_REACH}+ likes, shares and replies" if high else ""
+        parts.append(f"{added} more mention(s) linked ({total} in all{loud})")
+    for kind, event in detected.items():
+        words = (
+            trigger_words(kind, event.data.get("numbers") or {}, at=event.at, tz=tz)
+            or event.message.split(": ", 1)[-1]
+        )
+        parts.append(f"also detected: {IncidentKind(kind).label.lower()} — {words.rstrip('.')}")
+    if raised:
+        parts.append(f"severity raised to {incident.get_severity_display().lower()}")
+    said = "; ".join(parts)
+    also = list(
+        incident.events.filter(kind=EventKind.ALSO_DETECTED, at__lte=now)
+        .order_by("at", "id")
+        .values_list("at", "data__kind")
+    )
+
+    def kinds(until: datetime) -> list[str]:
+        """The detectors that fired on it by `until`: the kind it opened with, then others."""
+        return list(dict.fromkeys([incident.kind, *(k for at, k in also if k and at <= until)]))
+
+    event_add(
+        incident=incident,
+        kind=EventKind.NOTIFIED,
+        message=f"The incident grew since the last alert: {said}. Telling the people alerted "
+        "and the incident's team again.",
+        actor=DETECTOR,
+        # what grew, before (at the last alert) and now: the `incident.grew` webhook says it
+        data={
+            "grew": {
+                "mentions": total,
+                "added": added,
+                "kinds": sorted(detected),
+                "severity": incident.severity,
+                "since": since.isoformat(),
+                "mentions_before": before,
+                "severity_before": severity_before,
+                "kinds_before": kinds(since),
+                "kinds_now": kinds(now),
+            }
+        },
+        at=now,
+    )
+    return said
+
+
+_RAISED_FROM = re.compile(r"^Severity raised from (\w+) to ")
+
+
+def _raised_from(event) -> str:
+    """The severity a raise started from: its `data.severity_from` (or, on a line written
+    before that was kept, its message's words)."""
+    if (event.data or {}).get("severity_from"):
+        return event.data["severity_from"]
+    found = _RAISED_FROM.match(event.message or "")
+    return found.group(1) if found else ""
 
 
 def _link(incident: Incident, review_ids: list[int], now: datetime) -> int:
@@ -244,13 +407,16 @@ def _claims_link(
 
 
 def _incident_open(finding: Finding, now: datetime, new_wave_hours: int = 0) -> Incident:
-    previous = (
-        incident_resolved_of_claims(
-            finding.review_ids, since=now - timedelta(hours=new_wave_hours), until=now
-        )
-        if new_wave_hours
-        else None
-    )
+    previous, wave = None, ""
+    if new_wave_hours:
+        since = now - timedelta(hours=new_wave_hours)
+        previous = incident_resolved_of_claims(finding.review_ids, since=since, until=now)
+        wave = WAVE_CLAIM if previous is not None else ""
+        if previous is None:
+            # the same crisis back after its incident was resolved (a surge resolved anyway
+            # while the detector still fired): a follow-up too, never swallowed
+            previous = incident_resolved_of_kind(finding.kind, finding.key, since=since, until=now)
+            wave = WAVE_AGAIN if previous is not None else ""
     incident = Incident.objects.create(
         continues=previous,
         kind=finding.kind,
@@ -263,19 +429,27 @@ def _incident_open(finding: Finding, now: datetime, new_wave_hours: int = 0) -> 
         last_detected_at=now,
     )
     linked = _link(incident, finding.review_ids, now)
-    wave = ""
+    said = ""
     if previous is not None:
-        wave = (
+        what = (
+            "a new wave of a false claim it held"
+            if wave == WAVE_CLAIM
+            else f"the {IncidentKind(finding.kind).label.lower()} came back after it was resolved"
+        )
+        said = (
             f" Follow-up of incident #{previous.pk}, resolved "
-            f"{duration(now - previous.resolved_at)} before: a new wave of a false claim it held."
+            f"{duration(now - previous.resolved_at)} before: {what}."
         )
     event_add(
         incident=incident,
         kind=EventKind.OPENED,
         message=f"Opened ({finding.severity}): {finding.explanation} {linked} mention(s) "
-        f"linked.{wave}",
+        f"linked.{said}",
         actor=DETECTOR,
-        data={**finding.trigger(), **({"continues": previous.pk} if previous else {})},
+        data={
+            **finding.trigger(),
+            **({"continues": previous.pk, "wave": wave} if previous else {}),
+        },
         at=now,
     )
     figures_changed()
@@ -317,7 +491,11 @@ def _incident_update(incident: Incident, finding: Finding, now: datetime) -> Non
             message=f"Severity raised from {incident.severity} to {finding.severity}: "
             f"{finding.explanation}",
             actor=DETECTOR,
-            data=finding.trigger(),
+            data={
+                **finding.trigger(),
+                "severity_from": incident.severity,
+                "severity_to": finding.severity,
+            },
             at=now,
         )
         incident.severity = finding.severity
@@ -347,6 +525,7 @@ def _incident_merge(incident: Incident, finding: Finding, now: datetime) -> None
             kind=EventKind.SEVERITY_RAISED,
             message=f"Severity raised from {incident.severity} to {finding.severity}.",
             actor=DETECTOR,
+            data={"severity_from": incident.severity, "severity_to": finding.severity},
             at=now,
         )
         incident.severity = finding.severity

@@ -40,6 +40,9 @@ def _message(action: str, channel: str, entry, review_id: int) -> str:
         "no_response": f"Private follow-up of mention #{review_id} closed: no response",
         "overdue": f"Private follow-up of mention #{review_id} is overdue",
         "reopened": f"Private follow-up of mention #{review_id} reopened",
+        "redacted": f"Private follow-up of mention #{review_id} "
+        + ("closed and " if detail.get("closed") else "")
+        + "cleared because of a privacy request",
     }.get(action, f"Private follow-up of mention #{review_id} updated")
 
 

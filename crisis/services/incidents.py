@@ -13,7 +13,9 @@ from accounts.models import User
 from clinics.access import ClinicAccess, user_access
 from clinics.models import Clinic, CrisisRole
 from clinics.notifications import notifications_close, people_notify
+from clinics.preferences import ROLE_ENDED
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.incidents import alert_ref, grew_ref
 from core.rollup import figures_changed
 from core.tenancy import current_clinic
 from core.text import reason_problem
@@ -27,7 +29,7 @@ from crisis.models import (
     IncidentStatement,
     IncidentStatus,
 )
-from crisis.selectors import resolve_checklist
+from crisis.selectors import crisis_team, people_eligible, resolve_checklist
 from crisis.services.common import DETECTOR, SYSTEM, event_add
 from responses.models import ReplyDraft, Statement
 from responses.services.statements import statement_create
@@ -75,7 +77,9 @@ def incident_status_set(
     an `override_reason` ("resolve anyway"): otherwise 409 `checklist_open` with the open
     items, and nothing changes. The reason and the items open at that moment are kept on the
     status-change event's `data` (`override_reason`, `open_items`), which the post-crisis
-    review shows. Resolving an incident already resolved (or reviewed) is a 409.
+    review shows. Resolving an incident already resolved (or reviewed) is a 409
+    `already_resolved`; acknowledging an acknowledged one a 409 `already_acknowledged` naming
+    who and when.
 
     `responding` (with status acknowledged): what the actor did that acknowledges it (see
     `incident_acknowledge_by_acting`); the timeline says "(by responding: ...)". Resolving
@@ -106,6 +110,14 @@ def incident_status_set(
             raise Conflict(
                 f"The incident is already {incident.status}: nothing changed.",
                 code="already_resolved",
+            )
+        if status == S.ACKNOWLEDGED and incident.status == S.ACKNOWLEDGED:
+            # two people clicking at once, or a pager retrying: no "bad request" it did not make
+            when = incident.acknowledged_at.isoformat() if incident.acknowledged_at else ""
+            raise Conflict(
+                f"The incident is already acknowledged by {incident.acknowledged_by or 'someone'}"
+                f"{' at ' + when if when else ''}: nothing changed.",
+                code="already_acknowledged",
             )
         allowed = TRANSITIONS[incident.status]
         if status not in allowed:
@@ -154,6 +166,10 @@ def incident_status_set(
             text = f"Acknowledged by {actor.name} (by responding: {responding})."
         else:
             text = f"Acknowledged by {actor.name} via {via}."
+        if first_ack and status == S.RESOLVED:
+            # resolving acknowledges it (the alerts leave the banners); the timeline and the
+            # post-crisis review say nobody had
+            text += " Nobody had acknowledged it before."
         if resolve_data:
             text += (
                 f" Resolved anyway, with {len(resolve_data['open_items'])} item(s) open; "
@@ -174,10 +190,11 @@ def incident_status_set(
             at=now,
         )
         if first_ack:
-            notifications_close(clinic=current_clinic(), ref=f"incident:{incident.pk}")
+            notifications_close(clinic=current_clinic(), ref=alert_ref(incident.pk))
         if status == S.RESOLVED:
             for role in CrisisRole.values:
                 notifications_close(clinic=current_clinic(), ref=_assigned_ref(incident.pk, role))
+            notifications_close(clinic=current_clinic(), ref=grew_ref(incident.pk))
             review_draft(incident=incident, now=now)
             schema = connection.schema_name
             transaction.on_commit(lambda: _resolved_webhook(schema, incident.pk))
@@ -231,10 +248,10 @@ def incident_acknowledge(
 
 def incident_note_add(
     *, incident_id: int, message: str, actor: Actor, shared_with_clinic: bool = False
-) -> Incident:
-    """Add a note to the timeline. A note is the agency's own (its room only) unless
-    `shared_with_clinic`: then the clinic reads it too, in its portal and in the post-crisis
-    review sent to it."""
+) -> IncidentEvent:
+    """Add a note to the timeline and return it. A note is the agency's own (its room only)
+    unless `shared_with_clinic`: then the clinic reads it too, in its portal and in the
+    post-crisis review sent to it."""
     message = (message or "").strip()
     if not message:
         raise ValidationFailed("Write a note.", fields={"message": ["This field is required."]})
@@ -244,15 +261,15 @@ def incident_note_add(
         )
     with transaction.atomic():
         incident = _locked(incident_id)
-        event_add(
+        note = event_add(
             incident=incident,
             kind=EventKind.NOTE,
             message=message,
             actor=actor,
             shared_with_clinic=shared_with_clinic,
         )
-        incident = incident_acknowledge_by_acting(incident_id=incident.pk) or incident
-    return incident
+        incident_acknowledge_by_acting(incident_id=incident.pk)
+    return note
 
 
 def incident_statement_draft(
@@ -378,22 +395,13 @@ def incident_assign(
 ) -> Incident:
     """Give one crisis role of the incident to a person of the clinic or of its agency
     (`user_id` None clears it)."""
-    from crisis.selectors import people_eligible
-
     if role not in CrisisRole.values:
         raise ValidationFailed("Unknown role.", fields={"role": [f"Choose {CrisisRole.values}."]})
-    label = None
-    if user_id is not None:
-        label = dict(people_eligible(clinic, role)).get(user_id)
-        if label is None:
-            raise ValidationFailed(
-                "This person cannot take this role.",
-                fields={"user_id": [_not_eligible_why(clinic=clinic, role=role, user_id=user_id)]},
-            )
+    label = _eligible_label(clinic=clinic, role=role, user_id=user_id, field="user_id")
     role_label = CrisisRole(role).label
-    previous = IncidentAssignment.objects.filter(incident_id=incident_id, role=role).first()
     with transaction.atomic():
         incident = _locked(incident_id)
+        previous = IncidentAssignment.objects.filter(incident=incident, role=role).first()
         if user_id is None:
             IncidentAssignment.objects.filter(incident=incident, role=role).delete()
             message = f"{role_label}: unassigned."
@@ -409,6 +417,8 @@ def incident_assign(
             actor=actor,
             data={"role": role, "user_id": user_id},
         )
+        if previous is not None and previous.user_id != user_id:
+            _role_ended(incident=incident, clinic=clinic, role=role, previous=previous, label=label)
         if user_id is not None and (previous is None or previous.user_id != user_id):
             people_notify(
                 users=User.objects.filter(pk=user_id),
@@ -420,6 +430,52 @@ def incident_assign(
             )
         incident = incident_acknowledge_by_acting(incident_id=incident.pk) or incident
     return incident
+
+
+def _role_ended(
+    *, incident: Incident, clinic: Clinic, role: str, previous: IncidentAssignment, label
+) -> None:
+    """The role left `previous.user_id`: "You are <role> for the incident" leaves the banner of
+    whoever still had it open (the person it goes to is told anew), and the person it left is
+    told once, in-app and by e-mail, who holds it now (`label`, None: nobody assigned, so
+    the clinic's own crisis team for that role holds it, where it has one)."""
+    notifications_close(clinic=clinic, ref=_assigned_ref(incident.pk, role))
+    if label is not None:
+        now = f"{label} took it over"
+    else:
+        team = [
+            m.user.full_name or m.user.email for m in crisis_team(clinic) if role in m.crisis_roles
+        ]
+        now = (
+            f"it is unassigned, so the clinic's crisis team holds it ({', '.join(team)})"
+            if team
+            else "it is unassigned"
+        )
+    role_label = CrisisRole(role).label
+    people_notify(
+        users=User.objects.filter(pk=previous.user_id),
+        clinic=clinic,
+        kind=ROLE_ENDED,
+        ref=f"{_assigned_ref(incident.pk, role)}:ended",
+        title=f"You are no longer {role_label} for the incident “{incident.title}” at "
+        f"{clinic.name}; {now}",
+        url=f"/clinics/{clinic.slug}/incidents/{incident.pk}/",
+        waits=False,
+    )
+
+
+def _eligible_label(*, clinic: Clinic, role: str, user_id: int | None, field: str) -> str | None:
+    """How the team names `user_id` in `role` (None: nobody); someone who may not take the
+    role is refused, the reason under `field`."""
+    if user_id is None:
+        return None
+    label = dict(people_eligible(clinic, role)).get(user_id)
+    if label is None:
+        raise ValidationFailed(
+            "This person cannot take this role.",
+            fields={field: [_not_eligible_why(clinic=clinic, role=role, user_id=user_id)]},
+        )
+    return label
 
 
 def _assigned_ref(incident_id: int, role: str) -> str:
@@ -440,6 +496,11 @@ def _not_eligible_why(*, clinic: Clinic, role: str, user_id: int) -> str:
             f"{name} is the agency's staff: Legal / compliance is the clinic's own role, for "
             "its people who hold the legal crisis role."
         )
+    if role == CrisisRole.CLINICIAN and access.is_agency_staff:
+        return (
+            f"{name} is the agency's staff: Clinician is the clinic's own role, for its people "
+            "who hold the clinician crisis role (they check replies that touch on medical facts)."
+        )
     if not access.acts_on_incidents:
         return f"{name} cannot act on incidents in this clinic ({access.role_label})."
     return f"{name} does not hold the {CrisisRole(role).label} crisis role in this clinic."
@@ -448,14 +509,29 @@ def _not_eligible_why(*, clinic: Clinic, role: str, user_id: int) -> str:
 def incident_team_set(
     *, incident_id: int, clinic: Clinic, roles: dict[str, int | None], actor: Actor
 ) -> list[str]:
-    """Assign several roles at once (one form); only the roles whose person changed are
-    written and notified. Returns the roles changed."""
+    """Assign several roles at once (one form), all or nothing: only the roles whose person
+    changed are written and notified, after every one of them was checked (a role refused is
+    a ValidationFailed under its field, `role_<role>`, and nothing is written or sent); the
+    notices and e-mails go once the whole team is saved. Returns the roles changed."""
     current = {
         a.role: a.user_id for a in IncidentAssignment.objects.filter(incident_id=incident_id)
     }
     changed = [r for r, uid in roles.items() if current.get(r) != uid]
+    problems: dict[str, list[str]] = {}
     for role in changed:
-        incident_assign(
-            incident_id=incident_id, clinic=clinic, role=role, user_id=roles[role], actor=actor
-        )
+        field = f"role_{role}"
+        if role not in CrisisRole.values:
+            problems[field] = ["Unknown role."]
+            continue
+        try:
+            _eligible_label(clinic=clinic, role=role, user_id=roles[role], field=field)
+        except ValidationFailed as exc:
+            problems.update(exc.fields)
+    if problems:
+        raise ValidationFailed("The team cannot be saved: nothing was changed.", fields=problems)
+    with transaction.atomic():
+        for role in changed:
+            incident_assign(
+                incident_id=incident_id, clinic=clinic, role=role, user_id=roles[role], actor=actor
+            )
     return changed

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import get_connection
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -24,23 +26,28 @@ from django.utils import timezone
 from agency.branding import brand_sender
 from clinics.alerting import chat_send, chat_webhooks_for
 from clinics.models import Clinic, clinic_zone
-from clinics.notifications import people_notify
+from clinics.notifications import notifications_close, people_notify
 from clinics.preferences import NOW, email_when, preferences_for
+from core.incidents import alert_ref, alert_title, grew_ref
+from core.mail import Mail
 from core.tenancy import current_clinic
+from core.text import one_line
 from crisis.models import AckChannel, EventKind, Incident, IncidentMention, IncidentStatus
-from crisis.room import local
+from crisis.room import FollowUpOf, follow_up_of, local
 from crisis.selectors import detector_settings_get
 from crisis.services.alerting import (
+    Recipient,
     ack_token_make,
     ack_url,
     escalation_contacts,
     escalation_recipients,
+    growth_recipients,
     incident_recipients,
     slack_message,
     teams_message,
     trigger_said,
 )
-from crisis.services.common import SYSTEM, event_add
+from crisis.services.common import INCIDENT_GREW, SYSTEM, event_add
 from crisis.services.incidents import incidents_acknowledge_by_acting
 from webhooks.services import webhook_event_emit
 
@@ -53,7 +60,8 @@ def incident_url(clinic: Clinic, incident: Incident) -> str:
 
 def incident_payload(incident: Incident, clinic: Clinic) -> dict:
     """The incident as webhooks see it (no review text), with the names of the API's incident:
-    `trigger` (`kind`, `explanation`, `numbers`) and `mention_count`. The top-level
+    `trigger` (`kind`, `explanation`, `numbers`), `mention_count` and `continues` (the id of
+    the earlier incident this one continues, or None: `crisis.room.FollowUpOf`). The top-level
     `explanation`, `numbers` and `mentions` (a count) are still sent, deprecated, until the
     release after 2026-12-03 (CHANGELOG.md)."""
     trigger = {
@@ -78,6 +86,7 @@ def incident_payload(incident: Incident, clinic: Clinic) -> dict:
             else None,
             "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
             "mention_count": mention_count,
+            "continues": incident.continues_id,
             "url": incident_url(clinic, incident),
             "explanation": trigger["explanation"],  # deprecated: trigger.explanation
             "numbers": trigger["numbers"],  # deprecated: trigger.numbers
@@ -86,11 +95,44 @@ def incident_payload(incident: Incident, clinic: Clinic) -> dict:
     }
 
 
-def webhook_emit(*, event: str, incident: Incident, clinic: Clinic) -> str:
-    """Emit an outbound webhook event in the current clinic's schema; says what happened, in
-    words for the timeline (the exception is in the log, for the engineers)."""
+def growth_payload(incident: Incident, grew: str) -> dict:
+    """What grew at the incident's latest growth step, as `incident.grew` sends it beside the
+    incident: `summary` (the alert's words), `since` (the alert before it, or the opening)
+    and the incident's `severity`, `mention_count` and `detector_kinds` then (`previous`)
+    and now (`current`), as the detectors recorded them on the timeline (`data.grew`)."""
+    step = (
+        incident.events.filter(kind=EventKind.NOTIFIED, data__has_key="grew")
+        .order_by("-at", "-id")
+        .first()
+    )
+    data = step.data["grew"] if step is not None else {}
+    mentions = data.get("mentions", 0)
+    return {
+        "summary": grew,
+        "since": data.get("since"),
+        "previous": {
+            "severity": data.get("severity_before", incident.severity),
+            "mention_count": data.get("mentions_before", mentions - data.get("added", 0)),
+            "detector_kinds": data.get("kinds_before", [incident.kind]),
+        },
+        "current": {
+            "severity": data.get("severity", incident.severity),
+            "mention_count": mentions,
+            "detector_kinds": data.get("kinds_now", [incident.kind]),
+        },
+    }
+
+
+def webhook_emit(
+    *, event: str, incident: Incident, clinic: Clinic, extra: dict | None = None
+) -> str:
+    """Emit an outbound webhook event in the current clinic's schema, the incident as
+    `incident_payload` has it (`extra`: what the event adds beside it, `incident.grew`'s
+    `growth`); says what happened, in words for the timeline (the exception is in the log,
+    for the engineers)."""
     try:
-        webhook_event_emit(event=event, payload=incident_payload(incident, clinic))
+        payload = {**incident_payload(incident, clinic), **(extra or {})}
+        webhook_event_emit(event=event, payload=payload)
     except Exception:  # noqa: BLE001 - a webhook problem must not stop the e-mails
         logger.exception("webhook %s for incident %s failed", event, incident.pk)
         return "not sent — Carewatch could not queue it (an error on our side, logged for support)"
@@ -116,6 +158,94 @@ def mail_failure_words(exc: BaseException) -> str:
     return "an error on our side stopped them (logged for support)"
 
 
+@dataclass(frozen=True)
+class PeopleAlert:
+    """What tells people of an incident's opening apart from telling them that it grew: the
+    in-app notice (`kind`, `ref`, `title`), the e-mail (`subject`, `template`), and the
+    timeline's words (`nobody`: nobody to tell; `that`: what they were alerted of, after
+    "Alerted N people"; `not_sent`: what could not be sent; `log`: the log's line)."""
+
+    kind: str
+    ref: str
+    title: str
+    subject: str
+    template: str
+    nobody: str
+    that: str
+    not_sent: str
+    log: str
+    data: dict = field(default_factory=dict)  # on the timeline's events, besides the people
+    replaces: bool = False  # the notice replaces the open one of the same `ref`
+
+
+def _people_alert(
+    *,
+    incident: Incident,
+    clinic: Clinic,
+    recipients: list[Recipient],
+    mailed: set[int],
+    context: Callable[[Recipient], dict],
+    alert: PeopleAlert,
+) -> None:
+    """Tell `recipients` in-app, and e-mail those of them in `mailed` (the e-mail of each
+    renders `alert.template` with `context(recipient)`, in the recipients' order); who was told
+    through what, what was sent and what failed is on the incident's timeline."""
+    if alert.replaces:
+        notifications_close(clinic=clinic, ref=alert.ref)
+    in_app = people_notify(
+        users=[r.user for r in recipients],
+        clinic=clinic,
+        kind=alert.kind,
+        ref=alert.ref,
+        title=alert.title,
+        url=f"/clinics/{clinic.slug}/incidents/{incident.pk}/",
+        severity=incident.severity,
+        email=False,
+    )
+    messages = [
+        Mail(
+            subject=alert.subject,
+            body=render_to_string(alert.template, context(r)),
+            from_email=brand_sender(clinic.agency),
+            to=[r.user.email],
+        )
+        for r in recipients
+        if r.user.pk in mailed
+    ]
+    told = ", ".join(
+        f"{r.user.full_name or r.user.email} ({'; '.join(r.why)}: "
+        f"{' + '.join((['e-mail'] if r.user.pk in mailed else []) + (['in-app'] if 'in_app' in in_app.get(r.user.pk, []) else [])) or 'nothing'})"
+        for r in recipients
+    )  # fmt: skip
+    data = {"people": [r.user.pk for r in recipients], **alert.data}
+    if not recipients:
+        event_add(incident=incident, kind=EventKind.NOTIFY_FAILED, message=alert.nobody)
+    elif messages:
+        try:
+            sent = get_connection(fail_silently=False).send_messages(messages) or 0
+            event_add(
+                incident=incident,
+                kind=EventKind.NOTIFIED,
+                message=f"Alerted {len(recipients)} people{alert.that}: {told}. "
+                f"E-mails sent: {sent}.",
+                data={**data, "emails": sent},
+            )
+        except Exception as exc:  # noqa: BLE001 - recorded on the timeline
+            logger.exception(alert.log, incident.pk)
+            event_add(
+                incident=incident,
+                kind=EventKind.NOTIFY_FAILED,
+                message=f"{alert.not_sent} not sent: {mail_failure_words(exc)}. In-app: {told}.",
+            )
+    else:
+        event_add(
+            incident=incident,
+            kind=EventKind.NOTIFIED,
+            message=f"Alerted {len(recipients)} people{alert.that} in-app: {told}.",
+            data={**data, "emails": 0},
+        )
+
+
 def incident_notify_opened(*, incident_id: int) -> None:
     """Route the alert (see `crisis.services.alerting`): the agency people responsible for the
     clinic and its crisis team by e-mail (each with a personal one-click acknowledge link) and
@@ -127,28 +257,16 @@ def incident_notify_opened(*, incident_id: int) -> None:
     clinic = current_clinic()
     room = incident_url(clinic, incident)
     recipients = incident_recipients(clinic)
-    subject = f"[{clinic.name}] {incident.get_severity_display()} incident: {incident.title}"
+    subject = one_line(  # a header: one line, whatever the clinic's name or the title hold
+        f"[{clinic.name}] {incident.get_severity_display()} incident: {incident.title}"
+    )
     escalation_minutes = detector_settings_get().escalation_minutes
+    # the owners and managers are those it escalates to: their e-mail says what that means
+    escalates_to = {m.user_id for m in escalation_contacts(clinic)}
     tz = clinic_zone(clinic)
     summary = trigger_said(clinic, incident)
     opened = local(incident.opened_at, tz)
-    if not recipients:
-        event_add(
-            incident=incident,
-            kind=EventKind.NOTIFY_FAILED,
-            message="Nobody to tell: no agency owner, manager or on-call person and no crisis "
-            "team (give people crisis roles).",
-        )
-    in_app = people_notify(
-        users=[r.user for r in recipients],
-        clinic=clinic,
-        kind="incident",
-        ref=f"incident:{incident.pk}",
-        title=f"{incident.get_severity_display()} incident: {incident.title}",
-        url=f"/clinics/{clinic.slug}/incidents/{incident.pk}/",
-        severity=incident.severity,
-        email=False,
-    )
+    follow = follow_up_of(incident, tz)
     # always at once, whatever else the person turned off (`email_when`): a crisis needs them
     prefs = preferences_for([r.user for r in recipients])
     mailed = {
@@ -156,10 +274,8 @@ def incident_notify_opened(*, incident_id: int) -> None:
         for r in recipients
         if email_when(prefs[r.user.pk], kind="incident", waits=True) == NOW
     }
-    messages = []
-    for r in recipients:
-        if r.user.pk not in mailed:
-            continue
+
+    def context(r: Recipient) -> dict:
         token = (
             ack_token_make(
                 clinic=clinic, incident=incident, channel=AckChannel.EMAIL, user_id=r.user.pk
@@ -167,60 +283,53 @@ def incident_notify_opened(*, incident_id: int) -> None:
             if r.may_act
             else None
         )
-        context = {
+        return {
             "clinic": clinic,
             "incident": incident,
             "url": room if r.side == "agency" else portal_incident_url(clinic, incident),
             "room": room,
             "ack_url": ack_url(token) if token else "",
             "escalation_minutes": escalation_minutes,
+            "escalates_to_you": r.user.pk in escalates_to,
             "why": "; ".join(r.why),
             "name": r.user.full_name or r.user.email,
             "user": r.user,
             "summary": summary,
             "opened": opened,
+            **_follow_up_context(clinic, incident, follow, side=r.side),
         }
-        messages.append(
-            EmailMessage(
-                subject=subject,
-                body=render_to_string("crisis/email/incident_opened.txt", context),
-                from_email=brand_sender(clinic.agency),
-                to=[r.user.email],
-            )
-        )
-    told = ", ".join(
-        f"{r.user.full_name or r.user.email} ({'; '.join(r.why)}: "
-        f"{' + '.join((['e-mail'] if r.user.pk in mailed else []) + (['in-app'] if 'in_app' in in_app.get(r.user.pk, []) else [])) or 'nothing'})"
-        for r in recipients
+
+    _people_alert(
+        incident=incident,
+        clinic=clinic,
+        recipients=recipients,
+        mailed=mailed,
+        context=context,
+        alert=PeopleAlert(
+            kind="incident",
+            ref=alert_ref(incident.pk),
+            title=alert_title(incident.get_severity_display(), incident.title),
+            subject=subject,
+            template="crisis/email/incident_opened.txt",
+            nobody="Nobody to tell: no agency owner, manager or on-call person and no crisis "
+            "team (give people crisis roles).",
+            that="",
+            not_sent="Alert e-mails",
+            log="e-mailing the alert of incident %s failed",
+        ),
     )
-    if messages:
-        try:
-            sent = get_connection(fail_silently=False).send_messages(messages) or 0
-            event_add(
-                incident=incident,
-                kind=EventKind.NOTIFIED,
-                message=f"Alerted {len(recipients)} people: {told}. E-mails sent: {sent}.",
-                data={"emails": sent, "people": [r.user.pk for r in recipients]},
-            )
-        except Exception as exc:  # noqa: BLE001 - recorded on the timeline
-            logger.exception("e-mailing the alert of incident %s failed", incident.pk)
-            event_add(
-                incident=incident,
-                kind=EventKind.NOTIFY_FAILED,
-                message=f"Alert e-mails not sent: {mail_failure_words(exc)}. In-app: {told}.",
-            )
-    elif recipients:
-        event_add(
-            incident=incident,
-            kind=EventKind.NOTIFIED,
-            message=f"Alerted {len(recipients)} people in-app: {told}.",
-            data={"emails": 0, "people": [r.user.pk for r in recipients]},
-        )
     for hook in chat_webhooks_for(clinic):
         token = ack_token_make(clinic=clinic, incident=incident, channel=hook.kind)
         build = slack_message if hook.kind == "slack" else teams_message
         sent = chat_send(
-            hook, build(clinic=clinic, incident=incident, ack=ack_url(token), room=room)
+            hook,
+            build(
+                clinic=clinic,
+                incident=incident,
+                ack=ack_url(token),
+                room=room,
+                follow_up=(follow, incident_url(clinic, incident.continues)) if follow else None,
+            ),
         )
         outcome = sent.outcome
         if not sent.ok:  # the technical reason, for the engineers; the timeline says it in words
@@ -244,8 +353,117 @@ def incident_notify_opened(*, incident_id: int) -> None:
     )
 
 
+def incident_notify_grew(*, incident_id: int, grew: str) -> None:
+    """An open incident grew materially (`crisis.services.detection`, `grew`: what, in words):
+    the people its alert goes to and its team (`growth_recipients`) are told again through
+    the alert's own channels: e-mail at once (with the room's link, and a one-click
+    acknowledge link while nobody has), in-app (one open message per person and incident,
+    the latest step), and the agency's and the clinic's Slack/Teams channels; integrators get
+    `incident.grew` (`growth_payload`). Each outcome is on the timeline, as for the opening
+    alert."""
+    incident = Incident.objects.select_related("continues").filter(pk=incident_id).first()
+    if incident is None or not incident.is_active:
+        return
+    clinic = current_clinic()
+    room = incident_url(clinic, incident)
+    recipients = growth_recipients(clinic, incident)
+    tz = clinic_zone(clinic)
+    summary = trigger_said(clinic, incident)
+    unacknowledged = incident.status == IncidentStatus.OPEN
+
+    def context(r: Recipient) -> dict:
+        token = (
+            ack_token_make(
+                clinic=clinic, incident=incident, channel=AckChannel.EMAIL, user_id=r.user.pk
+            )
+            if r.may_act and unacknowledged
+            else None
+        )
+        return {
+            "clinic": clinic,
+            "incident": incident,
+            "grew": grew,
+            "url": room if r.side == "agency" else portal_incident_url(clinic, incident),
+            "ack_url": ack_url(token) if token else "",
+            "acknowledged": local(incident.acknowledged_at, tz),
+            "acknowledged_by": incident.acknowledged_by,
+            "why": "; ".join(r.why),
+            "name": r.user.full_name or r.user.email,
+            "summary": summary,
+            "opened": local(incident.opened_at, tz),
+        }
+
+    _people_alert(
+        incident=incident,
+        clinic=clinic,
+        recipients=recipients,
+        mailed={r.user.pk for r in recipients},  # every one of them, at once
+        context=context,
+        alert=PeopleAlert(
+            kind=INCIDENT_GREW,
+            ref=grew_ref(incident.pk),
+            title=f"Incident grew: {incident.title}",
+            subject=one_line(f"[{clinic.name}] Incident grew: {incident.title}"),
+            template="crisis/email/incident_grew.txt",
+            nobody="Nobody to tell that it grew: no agency owner, manager or on-call person, "
+            "no crisis team and nobody on its team.",
+            that=" that it grew",
+            not_sent="E-mails that it grew",
+            log="e-mailing that incident %s grew failed",
+            data={"growth": True},
+            replaces=True,  # the latest step replaces the one before
+        ),
+    )
+    for hook in chat_webhooks_for(clinic):
+        token = ack_token_make(clinic=clinic, incident=incident, channel=hook.kind)
+        build = slack_message if hook.kind == "slack" else teams_message
+        sent = chat_send(
+            hook,
+            build(clinic=clinic, incident=incident, ack=ack_url(token), room=room, grew=grew),
+        )
+        if not sent.ok:
+            logger.warning(
+                "incident %s growth: %s post failed: %s", incident.pk, hook.kind,
+                sent.error or f"HTTP {sent.status} {sent.body}",
+            )  # fmt: skip
+        scope = "clinic" if hook.clinic_id else "agency"
+        event_add(
+            incident=incident,
+            kind=EventKind.NOTIFIED if sent.outcome == "posted" else EventKind.NOTIFY_FAILED,
+            message=f"{hook.get_kind_display()} ({scope} channel), that it grew: {sent.outcome}.",
+            data={"chat": hook.kind, "scope": scope, "outcome": sent.outcome, "growth": True},
+        )
+    outcome = webhook_emit(
+        event="incident.grew",
+        incident=incident,
+        clinic=clinic,
+        extra={"growth": growth_payload(incident, grew)},
+    )
+    event_add(
+        incident=incident,
+        kind=EventKind.NOTIFIED if outcome == "emitted" else EventKind.NOTIFY_FAILED,
+        message=f"Webhook incident.grew: {outcome}.",
+        data={"webhook": "incident.grew", "outcome": outcome, "growth": True},
+    )
+
+
 def portal_incident_url(clinic: Clinic, incident: Incident) -> str:
     return f"{settings.PUBLIC_BASE_URL}/clinics/{clinic.slug}/portal/incidents/{incident.pk}/"
+
+
+def _follow_up_context(
+    clinic: Clinic, incident: Incident, follow: FollowUpOf | None, *, side: str
+) -> dict:
+    """An alert e-mail's line on the incident this one continues (`crisis.room.FollowUpOf`),
+    linked where its reader goes: the agency's people to the room, the clinic's to the
+    portal, as the e-mail's own link."""
+    if follow is None:
+        return {}
+    earlier = incident.continues
+    url = (
+        incident_url(clinic, earlier) if side == "agency" else portal_incident_url(clinic, earlier)
+    )
+    return {"follow_up_of": follow, "follow_up_url": url}
 
 
 def incidents_escalate_due(*, now: datetime | None = None) -> list[Incident]:
@@ -306,10 +524,11 @@ def _escalation_send(schema: str, incident_ids: list[int], minutes: int) -> None
         recipients = escalation_recipients(clinic)
         owners = ", ".join(m.user.full_name or m.user.email for m in escalation_contacts(clinic))
         tz = clinic_zone(clinic)
-        for incident in Incident.objects.filter(pk__in=incident_ids):
+        for incident in Incident.objects.select_related("continues").filter(pk__in=incident_ids):
             summary = trigger_said(clinic, incident)
             opened = local(incident.opened_at, tz)
-            subject = (
+            follow = follow_up_of(incident, tz)
+            subject = one_line(
                 f"[{clinic.name}] Unacknowledged {incident.severity} incident: {incident.title}"
             )
             room = incident_url(clinic, incident)
@@ -335,9 +554,10 @@ def _escalation_send(schema: str, incident_ids: list[int], minutes: int) -> None
                     "why": "; ".join(r.why),
                     "name": r.user.full_name or r.user.email,
                     "user": r.user,
+                    **_follow_up_context(clinic, incident, follow, side=r.side),
                 }
                 messages.append(
-                    EmailMessage(
+                    Mail(
                         subject=subject,
                         body=render_to_string("crisis/email/incident_escalated.txt", context),
                         from_email=brand_sender(clinic.agency),

@@ -62,8 +62,13 @@ def review_draft(*, incident: Incident, now: datetime | None = None) -> PostCris
     event_add(
         incident=incident,
         kind=EventKind.REVIEW_DRAFTED,
-        message="Post-crisis review drafted: acknowledged in "
-        f"{_minutes(metrics['time_to_acknowledge_seconds'])}, {response}, "
+        message="Post-crisis review drafted: "
+        + (
+            "not acknowledged before it was resolved"
+            if metrics["acknowledged_by_resolving"]
+            else f"acknowledged in {_minutes(metrics['time_to_acknowledge_seconds'])}"
+        )
+        + f", {response}, "
         + (
             f"{share:.0%} of {metrics['negative_linked']} negative mentions answered."
             if share is not None
@@ -170,7 +175,13 @@ def review_send(*, incident_id: int, clinic: Clinic, actor: Actor) -> PostCrisis
         now = timezone.now()
         again = review.sent_at is not None
         review.sent_at, review.sent_by = now, actor.name[:200]
-        fields = ["sent_at", "sent_by", "updated_at"]
+        # a key sends for the person who created it
+        review.sent_by_user_id = (
+            actor.user.pk
+            if actor.user is not None
+            else getattr(actor.api_key, "created_by_id", None)
+        )
+        fields = ["sent_at", "sent_by", "sent_by_user_id", "updated_at"]
         after_end = after_period_end(review.metrics)
         completed = (
             review.metrics_frozen_at is not None

@@ -5,11 +5,11 @@ from __future__ import annotations
 import html
 
 from django import template
-from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import floatformat, timesince_filter
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.text import capfirst
 
+from clinics.paused import deactivated_on
 from dashboard.selectors import DASHBOARD_URGENCY
 from dashboard.services import TREND_MIN_REVIEWS, SentimentTrend, sentiment_trend
 
@@ -317,7 +317,7 @@ def clinic_row(clinic) -> str:
             '<td colspan="8" data-testid="paused">Deactivated on {}{}: its portal is paused and '
             'its reviews are not watched. <a href="{}settings/leaving/">Export, reactivate or '
             "delete it</a></td>",
-            date_filter(clinic.deactivated_at, "j M Y"),
+            deactivated_on(clinic),
             _html(" by {}", clinic.deactivated_by_name) if clinic.deactivated_by_name else "",
             base,
         )

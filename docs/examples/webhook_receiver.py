@@ -54,5 +54,6 @@ class Receiver(BaseHTTPRequestHandler):
 
 if __name__ == "__main__":
     port = int(os.environ.get("PORT", "9000"))
+    server = HTTPServer(("127.0.0.1", port), Receiver)  # bound and listening from here on
     print(f"listening on http://127.0.0.1:{port}/carewatch", flush=True)
-    HTTPServer(("127.0.0.1", port), Receiver).serve_forever()
+    server.serve_forever()

@@ -23,7 +23,7 @@ import abc
 import hashlib
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -181,6 +181,32 @@ class WatermarkBuilder:
         if self.seen is not None and len(self.seen) > MAX_SEEN:
             return Watermark(self.at, None)
         return Watermark(self.at, None if self.seen is None else frozenset(self.seen))
+
+
+def _published_at(item: ExternalItem) -> datetime:
+    return item.published_at
+
+
+def items_past_mark(
+    items: Iterable[ExternalItem],
+    mark: Watermark,
+    builder: WatermarkBuilder,
+    *,
+    changed_at: Callable[[ExternalItem], datetime] = _published_at,
+) -> tuple[list[ExternalItem], bool]:
+    """Of one page of a newest-first list, the items `mark` admits (each observed by
+    `builder`), and whether the page reached an item older than `mark` (the list can stop
+    after it). An item's time is `changed_at(item)`: when it was published, unless the
+    platform lists by when it was last changed."""
+    admitted, reached_old = [], False
+    for item in items:
+        when = changed_at(item)
+        if mark.is_behind(when):
+            reached_old = True
+        elif mark.admits(when, item.external_id):
+            admitted.append(item)
+            builder.observe(when, item.external_id)
+    return admitted, reached_old
 
 
 def encode_cursor(kind: str, **parts: Any) -> str:

@@ -64,6 +64,7 @@ from feeds.connectors.base import (
     WatermarkBuilder,
     decode_cursor,
     encode_cursor,
+    items_past_mark,
     parse_time,
     with_last_cursor,
 )
@@ -249,14 +250,7 @@ class FacebookConnector(Connector):
         pager = self._pages(self.page_id, "ratings", params={"fields": RATING_FIELDS})
         rows = next(pager, None)
         while rows is not None:
-            items, reached_old = [], False
-            for row in rows:
-                item = self.rating_item(row)
-                if mark.is_behind(item.published_at):
-                    reached_old = True
-                elif mark.admits(item.published_at, item.external_id):
-                    items.append(item)
-                    builder.observe(item.published_at, item.external_id)
+            items, reached_old = items_past_mark(map(self.rating_item, rows), mark, builder)
             yield items
             try:
                 rows = pager.send(reached_old)

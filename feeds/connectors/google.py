@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -42,6 +43,7 @@ from feeds.connectors.base import (
     WatermarkBuilder,
     decode_cursor,
     encode_cursor,
+    items_past_mark,
     parse_time,
     with_last_cursor,
 )
@@ -97,6 +99,10 @@ def classify_oauth(info: HttpErrorInfo) -> ConnectorError:
             return TransientError(message, **kw)
         return PermanentError(message, **kw)
     return classify_google(info)
+
+
+def _edited_or_published(item: ExternalItem) -> datetime:
+    return item.edited_at or item.published_at
 
 
 class GoogleConnector(Connector):
@@ -200,16 +206,12 @@ class GoogleConnector(Connector):
                 if token:
                     params["pageToken"] = token
                 data = self._call("GET", f"{self.location_path}/reviews", params=params)
-                items, reached_old = [], False
-                for review in data.get("reviews") or []:
-                    item = self.to_item(review)
-                    changed = item.edited_at or item.published_at
-                    if mark.is_behind(changed):
-                        reached_old = True
-                        continue
-                    if mark.admits(changed, item.external_id):
-                        items.append(item)
-                        builder.observe(changed, item.external_id)
+                items, reached_old = items_past_mark(
+                    map(self.to_item, data.get("reviews") or []),
+                    mark,
+                    builder,
+                    changed_at=_edited_or_published,  # the list is by updateTime
+                )
                 yield items
                 token = data.get("nextPageToken") or None
                 if not token or reached_old or token in seen_tokens:

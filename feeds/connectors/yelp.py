@@ -35,6 +35,7 @@ from feeds.connectors.base import (
     WatermarkBuilder,
     decode_cursor,
     encode_cursor,
+    items_past_mark,
     parse_time,
     with_last_cursor,
 )
@@ -127,14 +128,7 @@ class YelpConnector(Connector):
                     params["locale"] = self.locale
                 data = self.http.request("GET", self.path, params=params)
                 reviews = data.get("reviews") or []
-                items, reached_old = [], False
-                for review in reviews:
-                    item = self.to_item(review)
-                    if mark.is_behind(item.published_at):
-                        reached_old = True
-                    elif mark.admits(item.published_at, item.external_id):
-                        items.append(item)
-                        builder.observe(item.published_at, item.external_id)
+                items, reached_old = items_past_mark(map(self.to_item, reviews), mark, builder)
                 yield items
                 offset += len(reviews)
                 total = int(data.get("total") or 0)

@@ -61,6 +61,8 @@ from feeds.models import (
 )
 from feeds.services.sources import (
     SOURCE_SECRET,
+    backlog_added_words,
+    source_backlog_choose,
     source_has_credentials,
     source_setting_names,
     source_settings_words,
@@ -360,9 +362,21 @@ def choice_suggested(attempt: ConnectAttempt) -> str:
 
 # ---------------------------------------------------------------------------- 3. choose
 def connect_choose(
-    *, attempt_id: int, choice_id: str, user: User, session_key: str, actor: Actor
+    *,
+    attempt_id: int,
+    choice_id: str,
+    user: User,
+    session_key: str,
+    actor: Actor,
+    backlog_as_history: bool = True,
 ) -> Connected:
-    """Connect the chosen location or page. Returns the sources it connected."""
+    """Connect the chosen location or page. Returns the sources it connected.
+    `backlog_as_history` (the default): a source whose next poll reads the platform from the
+    start (a new one, or one moved to another location or page) takes what was published
+    before now as past reviews (`Source.history_before`): written before the agency answered
+    for the clinic, they run no reply clock. False: the backlog counts like new items. The
+    rule is every kind's (`feeds.services.sources.source_backlog_choose`); the choice is
+    recorded in the settings history with the connection, as the person's."""
     with transaction.atomic():
         attempt = attempt_for(attempt_id=attempt_id, user=user, session_key=session_key)
         attempt = ConnectAttempt.objects.select_for_update().get(pk=attempt.pk)
@@ -385,9 +399,9 @@ def connect_choose(
             instagram=chosen.get("instagram"),
         )
         if attempt.platform == Platform.GOOGLE:
-            sources = [_google_connect(attempt, grant, choice, actor)]
+            sources = [_google_connect(attempt, grant, choice, actor, backlog_as_history)]
         else:
-            sources = _facebook_connect(attempt, grant, choice, actor)
+            sources = _facebook_connect(attempt, grant, choice, actor, backlog_as_history)
         attempt.status = AttemptStatus.CONNECTED
         attempt.secrets_encrypted = ""
         attempt.finished_at = timezone.now()
@@ -432,6 +446,7 @@ def _store(
     credentials: dict,
     connection_fields: dict,
     actor: Actor,
+    backlog_as_history: bool = True,
 ) -> Source:
     moved = any(str(source.settings.get(k) or "") != str(v) for k, v in settings_update.items())
     before = {
@@ -443,6 +458,8 @@ def _store(
     source.settings = {**(source.settings or {}), **settings_update}
     if moved:
         source.cursor = ""  # another location or page: its items start from nothing
+    # its next poll reads the platform from the start: what is there now is the backlog
+    backlog_before, backlog_after = source_backlog_choose(source, as_past=backlog_as_history)
     source.credentials_encrypted = encrypt_json({**credentials, "oauth": True})
     source.enabled = True
     source.is_healthy, source.consecutive_failures, source.next_poll_at = True, 0, None
@@ -452,11 +469,20 @@ def _store(
         "settings": source_settings_words(source.settings),
         "credentials": True,
         "enabled": True,
+        **backlog_after,
     }
+    before.update(backlog_before)
     if before["added"] is None:  # a new source: one line says so, with what it reads
-        added = f"{source.get_kind_display()}; connected by signing in"
+        added = "; ".join(
+            [
+                source.get_kind_display(),
+                "connected by signing in",
+                value_words(after["settings"]),
+                *backlog_added_words(backlog_after),
+            ]
+        )
         before = {"added": None}
-        after = {"added": f"added: {added}; {value_words(after['settings'])}"}
+        after = {"added": f"added: {added}"}
     settings_changed(
         actor=actor,
         settings=source_setting_names(source),
@@ -489,7 +515,9 @@ def _store(
     return source
 
 
-def _google_connect(attempt: ConnectAttempt, grant: Grant, choice: Choice, actor: Actor) -> Source:
+def _google_connect(
+    attempt: ConnectAttempt, grant: Grant, choice: Choice, actor: Actor, backlog_as_history: bool
+) -> Source:
     location = choice.settings["location_id"]
     source, _new = _target(attempt, SourceKind.GOOGLE, "location_id", location, choice.name)
     expires = grant.expires_at
@@ -509,11 +537,12 @@ def _google_connect(attempt: ConnectAttempt, grant: Grant, choice: Choice, actor
             "next_refresh_at": (expires - GOOGLE_RENEW_BEFORE) if expires else None,
         },
         actor=actor,
+        backlog_as_history=backlog_as_history,
     )
 
 
 def _facebook_connect(
-    attempt: ConnectAttempt, grant: Grant, choice: Choice, actor: Actor
+    attempt: ConnectAttempt, grant: Grant, choice: Choice, actor: Actor, backlog_as_history: bool
 ) -> list[Source]:
     if not choice.secret:
         raise ConnectFailed("Facebook gave no token for this page. Nothing was changed.")
@@ -544,6 +573,7 @@ def _facebook_connect(
             "next_refresh_at": (expires - FACEBOOK_RENEW_BEFORE) if expires else None,
         },
         actor=actor,
+        backlog_as_history=backlog_as_history,
     )
     sources = [page]
     if choice.instagram:
@@ -573,6 +603,7 @@ def _facebook_connect(
                     "next_refresh_at": None,  # renewed with its page
                 },
                 actor=actor,
+                backlog_as_history=backlog_as_history,
             )
         )
     return sources

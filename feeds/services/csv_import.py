@@ -72,14 +72,59 @@ def _csv_parse(raw, *, now):
 
 def csv_header(cells: list[str]) -> list[str]:
     """The column names of a header row (trimmed, lower case); `ValidationFailed` when one of
-    `CSV_REQUIRED` is missing."""
+    `CSV_REQUIRED` is missing, or one of `CSV_COLUMNS` is named twice (which of its values
+    would count is a guess: a badly merged export). Other columns are ignored, so they may
+    repeat (an export's unnamed trailing columns)."""
     header = [name.strip().lower() for name in cells]
     missing = [name for name in CSV_REQUIRED if name not in header]
+    if missing and len(header) == 1 and (separator := _other_separator(header[0])):
+        raise ValidationFailed(
+            f"Line 1: the file seems to use {separator} as separator; use ',' (in Excel: save "
+            "as “CSV UTF-8 (Comma delimited)”)."
+        )
     if missing:
         raise ValidationFailed(
             f"Line 1: missing column(s) {', '.join(missing)}; expected {', '.join(CSV_COLUMNS)}."
         )
+    repeated = [
+        f"{name} {_times(len(where))} (columns {_and([str(i + 1) for i in where])})"
+        for name in CSV_COLUMNS
+        if len(where := [i for i, h in enumerate(header) if h == name]) > 1
+    ]
+    if repeated:
+        raise ValidationFailed(
+            f"Line 1: the header names {'; '.join(repeated)}: keep one column of each name."
+        )
     return header
+
+
+def _other_separator(cell: str) -> str:
+    """The separator a one-column header seems to use instead of ',' ("';'", "a tab"), or ""."""
+    if ";" in cell:
+        return "';'"
+    return "a tab" if "\t" in cell else ""
+
+
+def csv_columns_ignored(header: list[str]) -> list[str]:
+    """The named columns of a header (`csv_header`'s) that the import does not read, in file
+    order, once each (unnamed ones, an export's trailing empty columns, are not named)."""
+    return list(dict.fromkeys(name for name in header if name and name not in CSV_COLUMNS))
+
+
+def _times(n: int) -> str:
+    return "twice" if n == 2 else f"{n} times"
+
+
+def _and(items: list[str]) -> str:
+    return f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def csv_nul_line(text: str) -> int | None:
+    """The line of the file (1 is the header) of the first NUL character in `text`, or None.
+    NUL is valid UTF-8 but PostgreSQL cannot store it, so an upload that holds one is refused
+    whole, before it is stored to be imported."""
+    at = text.find("\x00")
+    return None if at < 0 else text.count("\n", 0, at) + 1
 
 
 def csv_import(

@@ -15,7 +15,15 @@ from feeds.models import (
     ImportJob,
     ImportStatus,
 )
-from feeds.services.csv_import import csv_header, csv_import, csv_open, csv_text
+from feeds.services.csv_import import (
+    CSV_COLUMNS,
+    csv_columns_ignored,
+    csv_header,
+    csv_import,
+    csv_nul_line,
+    csv_open,
+    csv_text,
+)
 
 MB = 1024 * 1024
 IMPORT_MAX_BYTES = 25 * MB  # README, "CSV import"
@@ -26,17 +34,26 @@ def import_job_create(
 ) -> ImportJob:
     """Store an uploaded CSV and queue its import after commit. A file that cannot be imported
     at all is refused whole, its reason under `file`, and nothing is stored: larger than
-    IMPORT_MAX_BYTES (`TooLarge`), empty, not UTF-8, a header without the required columns,
-    or a header and no rows. Bad rows do not refuse a file: the import reports them.
+    IMPORT_MAX_BYTES (`TooLarge`), empty, not UTF-8, holding a NUL character (PostgreSQL
+    cannot store it), a header without the required columns or naming one twice, or a header
+    and no rows. Bad rows do not refuse a file: the import reports them.
     `past_reviews`: the reviews it creates are history, with no reply clock (the clinic's
     reviews from before the agency answered for it)."""
     text = _import_text(data)
+    total, header = _rows_counted(text)
+    warnings = []
+    if ignored := csv_columns_ignored(header):
+        warnings.append(
+            f"Not read: the column{'s' if len(ignored) > 1 else ''} {', '.join(ignored)} (the "
+            f"import reads {', '.join(CSV_COLUMNS)})."
+        )
     job = ImportJob.objects.create(
         filename=filename[:255],
         content=text,
-        total_rows=_rows_counted(text),
+        total_rows=total,
         created_by_id=created_by_id,
         past_reviews=past_reviews,
+        warnings=warnings,
     )
     # feeds.tasks.imports_sweep catches up if the broker is down
     enqueue_on_commit(IMPORT_TASK, [(job.pk,)])
@@ -57,15 +74,20 @@ def _import_text(data: bytes) -> str:
         raise _refused(exc.detail) from None
     if not text.strip():
         raise _refused("The file is empty.")
+    if (line := csv_nul_line(text)) is not None:
+        raise _refused(
+            f"Line {line} contains a NUL character (\\u0000), which cannot be stored. Remove "
+            "it (save the file again as UTF-8 CSV) and upload it again."
+        )
     return text
 
 
-def _rows_counted(text: str) -> int:
+def _rows_counted(text: str) -> tuple[int, list[str]]:
     """The rows after the header (0 when a malformed line makes it unknown: the import
-    reports that line)."""
+    reports that line), and the header's column names."""
     reader = csv.reader(csv_open(text), strict=True)
     try:
-        csv_header(next(cells for cells in reader if cells))
+        header = csv_header(next(cells for cells in reader if cells))
     except csv.Error as exc:
         raise _refused(f"Line 1: not a CSV header ({exc}).") from None
     except ValidationFailed as exc:
@@ -75,10 +97,10 @@ def _rows_counted(text: str) -> int:
         for cells in reader:
             total += bool(cells)
     except csv.Error:
-        return 0
+        return 0, header
     if not total:
         raise _refused("The file has a header row but no rows to import.")
-    return total
+    return total, header
 
 
 IMPORT_TASK = "feeds.tasks.import_job_run"

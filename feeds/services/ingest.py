@@ -146,14 +146,19 @@ class Upserted:
 
 @transaction.atomic
 def reviews_upsert(
-    *, source: Source, items: Sequence[ItemIn], as_past: bool = False
+    *,
+    source: Source,
+    items: Sequence[ItemIn],
+    as_past: bool = False,
 ) -> list[Upserted]:
     """Insert new items, update changed ones (the previous text and rating are kept as a
     revision), leave unchanged ones alone, and redacted ones too (`Review.redacted_at`: a
     privacy request removed them; a re-poll answers "unchanged" and restores nothing). Returns one `Upserted` per item in input order;
     external ids must be unique within one call. Batches for one source run one at a time.
     `as_past`: the items it creates are past reviews (`Review.imported_as_past`: no reply
-    clock); the ones it updates keep what they were."""
+    clock); so are those of them published before the source's `history_before` (the backlog
+    it found when it started reading: `feeds.services.sources.source_backlog_choose`), however
+    they came (a poll, a push, a webhook, a CSV file); the ones it updates keep what they were."""
     _lock_source(source)
     by_id = {item.external_id: item for item in items}
     if len(by_id) != len(items):
@@ -219,7 +224,9 @@ def reviews_upsert(
         review.updated_at = now
         to_update.append(review)
         outcome[external_id] = Upserted(UPDATED, review.pk)
-    for external_id, pk in _copy_insert(source, new_rows, now, as_past=as_past):
+    for external_id, pk in _copy_insert(
+        source, new_rows, now, as_past=as_past, history_before=source.history_before
+    ):
         outcome[external_id] = Upserted(CREATED, pk)
     if to_update:
         Review.objects.bulk_update(
@@ -268,7 +275,12 @@ _COPY_COLUMNS = (
 
 
 def _copy_insert(
-    source: Source, rows: list[tuple[ItemIn, str]], now: datetime, *, as_past: bool = False
+    source: Source,
+    rows: list[tuple[ItemIn, str]],
+    now: datetime,
+    *,
+    as_past: bool = False,
+    history_before: datetime | None = None,
 ) -> list[tuple[str, int]]:
     """Insert new reviews with COPY (several times faster than INSERT ... VALUES built by the
     ORM), with ids drawn from the table's sequence first. Safe: the source's lock keeps others
@@ -306,7 +318,8 @@ def _copy_insert(
                         item.deleted,
                         now if item.deleted else None,
                         ReviewStatus.NEW,
-                        as_past,
+                        as_past
+                        or (history_before is not None and item.published_at < history_before),
                         now,
                         now,
                     )
@@ -484,14 +497,26 @@ def reviews_created_emit(created: list[tuple[Source, ItemIn, int]]) -> None:
 
 
 def request_hash(body: bytes) -> str:
+    """The fingerprint of a body's bytes (what keys stored before 2026-12-06 hold)."""
     return hashlib.sha256(body).hexdigest()
 
 
+def json_hash(value) -> str:
+    """The fingerprint of a decoded JSON body: the same for the same JSON however it is
+    written (key order, spaces, escapes), so a client that re-serialises a retry is not
+    refused."""
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def items_ingest_idempotent(
-    *, raw_items: Sequence, idempotency_key: str | None, body_hash: str
+    *, raw_items: Sequence, idempotency_key: str | None, body_hashes: Sequence[str]
 ) -> dict:
     """`items_ingest` that remembers its answer under `idempotency_key`: the same key with the
-    same body returns the first answer and changes nothing; with another body it is refused."""
+    same body returns the first answer and changes nothing; with another body it is refused.
+    `body_hashes`: the body's fingerprints, the one stored first (`json_hash`), then any other
+    a stored key may hold (`request_hash`, the bytes', of keys stored before; they are never
+    purged, so both are compared for good)."""
     if not idempotency_key:
         return items_ingest(raw_items=raw_items).as_dict()
     if len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
@@ -507,11 +532,11 @@ def items_ingest_idempotent(
         try:
             with transaction.atomic():
                 IngestRequest.objects.create(
-                    key=idempotency_key, request_hash=body_hash, response={}
+                    key=idempotency_key, request_hash=body_hashes[0], response={}
                 )
         except IntegrityError:
             stored = IngestRequest.objects.get(key=idempotency_key)
-            if stored.request_hash != body_hash:
+            if stored.request_hash not in body_hashes:
                 raise Conflict(
                     "This Idempotency-Key was used with a different body.",
                     code="idempotency_key_reused",

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from django.conf import settings as django_settings
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.models import SecurityEventCode
 from accounts.services import security_event_record
 from clinics.history import settings_changed, value_words
+from clinics.models import clinic_zone
 from core.crypto import decrypt_json, encrypt_json
 from core.errors import ValidationFailed
 from core.pipeline import source_credentials_changed
 from core.settings_history import Setting, SettingArea
+from core.tenancy import current_clinic
 from feeds.models import (
+    POLLED_KINDS,
     Source,
     SourceConnection,
     SourceKind,
@@ -49,7 +54,50 @@ def source_setting_names(source: Source) -> dict[str, Setting]:
         "poll_interval_minutes": Setting(SettingArea.SOURCES, f"{where}: read every (minutes)"),
         "credentials": Setting(SettingArea.SOURCES, f"{where}: credentials (key or sign-in)"),
         "replies_by_hand": Setting(SettingArea.SOURCES, f"{where}: replies posted by hand"),
+        "history_before": Setting(SettingArea.SOURCES, f"{where}: {BACKLOG_PAST}"),
     }
+
+
+# ----------------------------------------------------------------------------- the backlog
+# What a source brings in first was mostly written before the agency answered for the clinic:
+# a platform's existing reviews (Google, Facebook, Instagram, Yelp), what a webhook or an
+# integration pushes that was published before the source was added (a listening tool's
+# back-fill). One rule for every kind: when a source starts reading from nothing, a person
+# says whether what is already there is past reviews (`Source.history_before`: no reply clock,
+# no SLA breach, not in the reports' on-time figures); the box is ticked unless they untick it.
+# A CSV file is asked the same for each import ("past reviews"), so a CSV source is not.
+BACKLOG_PAST = "the reviews already there are past reviews"
+BACKLOG_KINDS = tuple(kind for kind in SourceKind.values if kind != SourceKind.CSV)
+
+
+def backlog_words(history_before: datetime | None) -> str:
+    """`Source.history_before` as the settings history shows it: "on (published before
+    2026-12-06 09:30 EST)" in the clinic's time zone, or "off" (every item counts)."""
+    if history_before is None:
+        return "off"
+    local = timezone.localtime(history_before, clinic_zone(current_clinic()))
+    return f"on (published before {local:%Y-%m-%d %H:%M %Z})"
+
+
+def source_backlog_choose(source: Source, *, as_past: bool) -> tuple[dict, dict]:
+    """The backlog rule, the one for every kind (BACKLOG_KINDS): a source whose next read
+    starts from nothing (no cursor: a new source, one moved to another location or page)
+    takes what was published before now as past reviews when `as_past`; otherwise every item
+    counts. A source already read keeps its rule. Sets `source.history_before` (the caller
+    saves it) and returns the settings history's before and after for it ({} and {} when the
+    rule does not apply); a choice made for the first time reads "(none)" before."""
+    if source.cursor or source.kind not in BACKLOG_KINDS:
+        return {}, {}
+    before = backlog_words(source.history_before) if source.history_before else None
+    source.history_before = timezone.now() if as_past else None
+    return {"history_before": before}, {"history_before": backlog_words(source.history_before)}
+
+
+def backlog_added_words(after: dict) -> list[str]:
+    """The backlog choice in a new source's "added" line ([] when it was not asked)."""
+    if "history_before" not in after:
+        return []
+    return [f"{BACKLOG_PAST}: {after['history_before']}"]
 
 
 def source_has_credentials(source: Source) -> bool:
@@ -65,12 +113,16 @@ def source_create(
     poll_interval_minutes: int = 15,
     readable: bool = False,
     actor: Actor = SOURCE_AUTO,
+    backlog_past: bool | None = None,
 ) -> Source:
     """A new source. `readable`: a person adds it for Carewatch to read (the API, the Sources
     page), so it must have what reading needs (a Yelp business id and API key); a source
-    created by its first pushed item, or a placeholder connected later, is not checked. The
-    settings history records it as added by `actor` (Carewatch itself when nobody added it
-    by hand), with its settings, never its credentials."""
+    created by its first pushed item, or a placeholder connected later, is not checked.
+    `backlog_past`: the person's answer to "the reviews already there are past reviews"
+    (`source_backlog_choose`); None where nobody was asked (a source created by its first
+    pushed item, the demo): every item counts. The settings history records it as added by
+    `actor` (Carewatch itself when nobody added it by hand), with its settings and that
+    answer, never its credentials."""
     if kind not in SourceKind.values:
         raise ValidationFailed(
             "Unknown source kind.", fields={"kind": [f"Choose {SourceKind.values}."]}
@@ -78,19 +130,28 @@ def source_create(
     name = (name or "").strip() or SourceKind(kind).label
     if kind == SourceKind.YELP and readable:
         _check_yelp(settings or {}, credentials or {})
+    source = Source(
+        kind=kind,
+        name=name[:200],
+        settings=settings or {},
+        credentials_encrypted=encrypt_json(credentials or {}),
+        poll_interval_minutes=poll_interval_minutes,
+    )
+    _, backlog = (
+        source_backlog_choose(source, as_past=backlog_past)
+        if backlog_past is not None
+        else ({}, {})
+    )
     with transaction.atomic():
-        source = Source.objects.create(
-            kind=kind,
-            name=name[:200],
-            settings=settings or {},
-            credentials_encrypted=encrypt_json(credentials or {}),
-            poll_interval_minutes=poll_interval_minutes,
-        )
-        added = [SourceKind(kind).label, f"read every {poll_interval_minutes} minutes"]
+        source.save()
+        added = [SourceKind(kind).label]
+        if kind in POLLED_KINDS:  # a webhook, the API or a CSV is sent to us, never read
+            added.append(f"read every {poll_interval_minutes} minutes")
         if settings:
             added.append(value_words(source_settings_words(settings)))
         if credentials:
             added.append("credentials set (hidden)")
+        added += backlog_added_words(backlog)
         settings_changed(
             actor=actor,
             settings=source_setting_names(source),

@@ -41,7 +41,8 @@ class ApprovalsLogListApi(ClinicAPIView):
         entries = approvals_log(self.access, **filters)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(entries, request, view=self)
-        rows = approvals_log_rows(page, clinic=self.clinic)
+        # the clinic's own people read the log as the portal shows it (the agency's brand)
+        rows = approvals_log_rows(page, clinic=self.clinic, for_clinic=self.access.is_clinic_side)
         return paginator.get_paginated_response(
             ApprovalsLogEntryOutputSerializer(rows, many=True).data
         )

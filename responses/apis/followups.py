@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -22,6 +22,7 @@ from core.api import (
     HookRateThrottle,
     Pagination,
     paginated_response,
+    query_params_validated,
 )
 from core.errors import ValidationFailed
 from feeds.models import Review, Source, SourceKind
@@ -33,11 +34,11 @@ from responses.apis.serializers import (
     FollowUpMessageOutputSerializer,
     FollowUpNoteInputSerializer,
     PrivateConversationDetailSerializer,
+    PrivateConversationFilterSerializer,
     PrivateConversationInputSerializer,
     PrivateConversationSerializer,
     PrivateConversationUpdateSerializer,
 )
-from responses.models import ConversationStatus
 from responses.selectors import contact_consents_for, followup_get, private_conversations_list
 from responses.services import messaging
 from responses.services.private import (
@@ -151,31 +152,17 @@ class PrivateConversationListApi(ClinicAPIView):
     pagination_class = Pagination
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("status", str, enum=ConversationStatus.values),
-            OpenApiParameter("owner_id", int),
-            OpenApiParameter("overdue", bool, description="Only open ones past their due date."),
-        ],
+        parameters=[PrivateConversationFilterSerializer],
         responses=PrivateConversationSerializer(many=True),
     )
     def get(self, request):
-        params = request.query_params
-        state = params.get("status") or None
-        if state is not None and state not in ConversationStatus.values:
-            raise ValidationFailed(
-                "Invalid input.",
-                fields={"status": [f"Choose {', '.join(ConversationStatus.values)}."]},
-            )
-        owner = params.get("owner_id") or None
-        if owner is not None and not (owner.isdigit() and len(owner) <= 18):
-            raise ValidationFailed("Invalid input.", fields={"owner_id": ["A number."]})
-        overdue = params.get("overdue", "").lower()
-        if overdue not in ("", "true", "false"):
-            raise ValidationFailed("Invalid input.", fields={"overdue": ["true or false."]})
+        filters = query_params_validated(PrivateConversationFilterSerializer, request.query_params)
         return paginated_response(
             self,
             private_conversations_list(
-                status=state, owner_id=int(owner) if owner else None, overdue=overdue == "true"
+                status=filters.get("status"),
+                owner_id=filters.get("owner_id"),
+                overdue=filters.get("overdue", False),
             ),
             PrivateConversationSerializer,
         )

@@ -25,10 +25,12 @@ from responses.apis.serializers import (
     TemplateOutputSerializer,
     TemplateUpdateSerializer,
 )
+from responses.models import ReplyTemplate
 from responses.selectors import (
     audit_list,
     audit_visible_to,
     reply_suggest,
+    template_checker,
     templates_available,
 )
 from responses.services.guarding import guard_check, guard_fix, response_settings_get
@@ -61,7 +63,7 @@ class ComplianceCheckApi(ClinicAPIView):
             review=review,
             purpose=data.validated_data["purpose"],
         )
-        return Response(result)
+        return Response(GuardResultSerializer(result).data)
 
 
 class ComplianceFixApi(ClinicAPIView):
@@ -83,22 +85,18 @@ class ComplianceFixApi(ClinicAPIView):
             if review is None:
                 raise NotFound("No such review.")
         only = (values["start"], values["end"]) if "start" in values else None
-        return Response(
-            guard_fix(
-                values["text"],
-                clinic=self.clinic,
-                review=review,
-                purpose=values["purpose"],
-                only=only,
-            )
+        fixed = guard_fix(
+            values["text"], clinic=self.clinic, review=review, purpose=values["purpose"], only=only
         )
+        return Response(ComplianceFixOutputSerializer(fixed).data)
 
 
 class TemplateListApi(ClinicAPIView):
     """The reply template library: the built-in templates every clinic has plus this clinic's
-    own (one with a built-in's key replaces it). Variables: {clinic_name}, {clinic_phone},
-    {clinic_email}, {contact_url}, {contact_line}, {statement_url}, {relevant_facts},
-    {concerns}, {fact:<slug>} (`responses.services.templating.VARIABLES`)."""
+    own (one with a built-in's key replaces it), each with what the privacy check finds in it
+    (`guard`). Variables: {clinic_name}, {clinic_phone}, {clinic_email}, {contact_url},
+    {contact_line}, {statement_url}, {relevant_facts}, {concerns}, {fact:<slug>}
+    (`responses.services.templating.VARIABLES`)."""
 
     write_permission = Permission.MANAGE
 
@@ -108,19 +106,27 @@ class TemplateListApi(ClinicAPIView):
     def get(self, request):
         filters = query_params_validated(TemplateFilterSerializer, request.query_params)
         return paginated_response(
-            self, templates_available(category=filters.get("category")), TemplateOutputSerializer
+            self,
+            templates_available(category=filters.get("category")),
+            TemplateOutputSerializer,
+            context={"template_check": template_checker(clinic=self.clinic)},
         )
 
     @extend_schema(request=TemplateInputSerializer, responses={201: TemplateOutputSerializer})
     def post(self, request):
+        """Add a clinic template (its text may use the variables the list names). It is saved
+        even when the privacy check blocks or flags it, as the templates page saves it, and
+        the answer says what the check finds (`guard`). Invalid input (a key in another
+        shape, a variable that does not exist, an empty name or text) is a 400 naming the
+        field, a key the clinic already uses a 409; nothing is saved."""
         data = TemplateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         template = template_create(access=self.access, **data.validated_data)
-        return Response(_template_out(template), status=status.HTTP_201_CREATED)
+        return Response(_template_out(template, clinic=self.clinic), status=status.HTTP_201_CREATED)
 
 
-def _template_out(template) -> dict:
-    return {
+def _template_out(template, *, clinic) -> dict:
+    row = {
         "key": template.key,
         "name": template.name,
         "category": template.category,
@@ -128,19 +134,33 @@ def _template_out(template) -> dict:
         "builtin": False,
         "id": template.pk,
     }
+    context = {"template_check": template_checker(clinic=clinic)}
+    return TemplateOutputSerializer(row, context=context).data
 
 
 class TemplateDetailApi(ClinicAPIView):
     write_permission = Permission.MANAGE
 
+    @extend_schema(responses=TemplateOutputSerializer)
+    def get(self, request, template_id: int):
+        """One of the clinic's own templates (also one not in use), with what the privacy
+        check finds in it now (`guard`)."""
+        template = ReplyTemplate.objects.filter(pk=template_id).first()
+        if template is None:
+            raise NotFound()
+        return Response(_template_out(template, clinic=self.clinic))
+
     @extend_schema(request=TemplateUpdateSerializer, responses=TemplateOutputSerializer)
     def patch(self, request, template_id: int):
+        """Change a clinic template; the privacy check runs on what it says after the change
+        (`guard`), and a template it blocks or flags is saved all the same, as on the
+        templates page. Invalid input is a 400 naming the field, and nothing changes."""
         data = TemplateUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         template = template_update(
             template_id=template_id, access=self.access, **data.validated_data
         )
-        return Response(_template_out(template))
+        return Response(_template_out(template, clinic=self.clinic))
 
 
 class ResponseSettingsApi(ClinicAPIView):

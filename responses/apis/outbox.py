@@ -3,15 +3,16 @@ message), and what must be posted by hand."""
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from core.api import ClinicAPIView, Pagination, paginated_response
-from core.errors import ValidationFailed
-from responses.apis.serializers import MarkPostedInputSerializer, OutboxItemSerializer
-from responses.models import OutboxStatus
+from core.api import ClinicAPIView, Pagination, paginated_response, query_params_validated
+from responses.apis.serializers import (
+    MarkPostedInputSerializer,
+    OutboxFilterSerializer,
+    OutboxItemSerializer,
+)
 from responses.selectors import outbox_list
 from responses.services.outbox import outbox_mark_posted, outbox_retry
 
@@ -19,17 +20,12 @@ from responses.services.outbox import outbox_mark_posted, outbox_retry
 class OutboxListApi(ClinicAPIView):
     pagination_class = Pagination
 
-    @extend_schema(
-        parameters=[OpenApiParameter("status", OpenApiTypes.STR, enum=OutboxStatus.values)],
-        responses=OutboxItemSerializer(many=True),
-    )
+    @extend_schema(parameters=[OutboxFilterSerializer], responses=OutboxItemSerializer(many=True))
     def get(self, request):
-        wanted = request.query_params.get("status") or None
-        if wanted and wanted not in OutboxStatus.values:
-            raise ValidationFailed(
-                "Unknown status.", fields={"status": [f"Choose {', '.join(OutboxStatus.values)}."]}
-            )
-        return paginated_response(self, outbox_list(status=wanted), OutboxItemSerializer)
+        filters = query_params_validated(OutboxFilterSerializer, request.query_params)
+        return paginated_response(
+            self, outbox_list(status=filters.get("status")), OutboxItemSerializer
+        )
 
 
 class OutboxDetailApi(ClinicAPIView):

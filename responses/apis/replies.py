@@ -89,7 +89,9 @@ class DraftSubmitApi(_DraftApi):
     """Send the draft for approval. A version the guard blocks (no legal override covering
     it) goes to legal instead: it stays a draft and legal is asked to lift or keep the block
     (`waiting.step` `guard`); 409 `legal_asked` when legal was asked about this version
-    already, 422 `guard_blocked` when legal kept its block."""
+    already, 422 `guard_blocked` when legal kept its block. A reply legal sent back before
+    (kept the block, or rejected it at the legal step) goes to the legal step again, whatever
+    the guard says."""
 
     @extend_schema(request=ExpectSerializer, responses=DraftDetailSerializer)
     def post(self, request, draft_id: int):

@@ -7,8 +7,10 @@ from rest_framework import serializers
 
 from clinics.access import people_roles
 from core.api import ACTOR_LABEL, ACTOR_LABEL_INVALID
+from core.http import NOT_A_NUMBER
 from core.tenancy import current_clinic
 from responses.models import (
+    PERSON_OUTCOMES,
     ApprovalStatus,
     AuditEntry,
     BatchKind,
@@ -32,8 +34,11 @@ from responses.models import (
     Step,
     TemplateCategory,
     Verdict,
+    validate_template_key,
 )
 from responses.selectors import (
+    FOLLOWUP_SHOWS,
+    ITEM_STATES,
     LOG_DECISION_CHOICES,
     LOG_KIND_CHOICES,
     LOG_STEP_CHOICES,
@@ -43,6 +48,7 @@ from responses.selectors import (
     reply_batch_items,
     reply_batch_tally,
     sla_for,
+    template_checker,
 )
 from responses.services.approvals import waiting_for
 from responses.services.replies import over_limit, platform_limit
@@ -58,6 +64,17 @@ class FindingSerializer(serializers.Serializer):
     severity = serializers.CharField()
     message = serializers.CharField()
     suggestion = serializers.CharField(allow_blank=True)
+    probability = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        min_value=0,
+        max_value=1,
+        help_text="For a finding of the guard's learned check (`subtype` `backstop`, the whole "
+        "reply): how likely it judged that the reply has the problem `kind` names (a "
+        "defensive `tone`, a `patient_confirmation`, a `health_detail`), from 0 to 1, rounded "
+        "to 3 places; `message` says it in words. Null when a rule found it (every other "
+        "`subtype`): a rule finds or does not, with no number.",
+    )
 
 
 class GuardResultSerializer(serializers.Serializer):
@@ -102,6 +119,18 @@ class ComplianceFixOutputSerializer(GuardResultSerializer):
 # --- library -------------------------------------------------------------------------------
 
 
+class TemplateGuardOutputSerializer(GuardResultSerializer):
+    blocked = serializers.BooleanField(
+        help_text="The check blocks it: a reply from it cannot be submitted until a person "
+        "with the legal role lifts the block (as a draft's `guard.blocked`)."
+    )
+    to_legal = serializers.BooleanField(
+        help_text="A reply started from it waits for legal review (a block, or a flag while "
+        "the clinic's `legal_review_on_needs_review` is on), so it is never the suggested "
+        "reply where the check says so."
+    )
+
+
 class TemplateOutputSerializer(serializers.Serializer):
     key = serializers.CharField()
     name = serializers.CharField()
@@ -109,10 +138,27 @@ class TemplateOutputSerializer(serializers.Serializer):
     body = serializers.CharField()
     builtin = serializers.BooleanField()
     id = serializers.IntegerField(allow_null=True)
+    guard = serializers.SerializerMethodField(
+        help_text="What the privacy check finds in the template as a reply, its variables "
+        "filled in with the clinic's details (those only a review gives, such as "
+        "{concerns}, stay as written), read now: a change to the clinic's details or reply "
+        "settings (`staff_names`) changes it. The check the templates page shows after a "
+        "save, in the shape of a draft's `guard`. A template it blocks or flags is saved all "
+        "the same, as on the page: change its words to make it usable."
+    )
+
+    @extend_schema_field(TemplateGuardOutputSerializer)
+    def get_guard(self, template: dict) -> dict:
+        check = self.context.get("template_check") or template_checker(clinic=current_clinic())
+        return TemplateGuardOutputSerializer(check(template)).data
 
 
 class TemplateInputSerializer(serializers.Serializer):
-    key = serializers.SlugField(max_length=80)
+    key = serializers.CharField(
+        validators=[validate_template_key],
+        help_text="At most 80 lowercase letters, digits and hyphens, e.g. warm-thanks; a "
+        "built-in template's key replaces it for this clinic.",
+    )
     name = serializers.CharField(max_length=200)
     category = serializers.ChoiceField(choices=TemplateCategory.choices)
     body = serializers.CharField(max_length=4000)
@@ -222,6 +268,10 @@ class DeliverySerializer(serializers.Serializer):
     next_attempt_at = serializers.DateTimeField(allow_null=True)
     sent_at = serializers.DateTimeField(allow_null=True)
     version = serializers.IntegerField()
+
+
+class OutboxFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=OutboxStatus.choices, required=False)
 
 
 class OutboxItemSerializer(serializers.ModelSerializer):
@@ -625,6 +675,39 @@ class FollowUpMessageOutputSerializer(serializers.ModelSerializer):
         ]
 
 
+class PrivateConversationFilterSerializer(serializers.Serializer):
+    """The filters of the API's list of follow-ups (`query_params_validated`)."""
+
+    status = serializers.ChoiceField(choices=ConversationStatus.choices, required=False)
+    owner_id = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=10**18 - 1,
+        error_messages=dict.fromkeys(
+            ("invalid", "min_value", "max_value", "max_string_length"), NOT_A_NUMBER
+        ),
+    )
+    overdue = serializers.BooleanField(
+        required=False,
+        help_text="Only open ones past their due date.",
+        error_messages={"invalid": "true or false."},
+    )
+
+
+class FollowUpShowSerializer(serializers.Serializer):
+    """The filter of the staff page's list of follow-ups (`responses.selectors.
+    followups_shown`): which of its views; the open ones when absent."""
+
+    show = serializers.ChoiceField(
+        choices=list(FOLLOWUP_SHOWS.items()),
+        required=False,
+        error_messages={
+            "invalid_choice": "“{input}” is not a view of this list: choose "
+            f"{', '.join(FOLLOWUP_SHOWS)}."
+        },
+    )
+
+
 class PrivateConversationSerializer(serializers.ModelSerializer):
     channel = serializers.ChoiceField(choices=PrivateChannel.choices, read_only=True)
     status = serializers.ChoiceField(choices=ConversationStatus.choices, read_only=True)
@@ -704,7 +787,7 @@ class PrivateConversationUpdateSerializer(serializers.Serializer):
     owner_id = serializers.IntegerField(required=False, allow_null=True)
     due_at = serializers.DateTimeField(required=False, allow_null=True)
     outcome = serializers.ChoiceField(
-        choices=FollowUpOutcome.choices,
+        choices=PERSON_OUTCOMES,
         required=False,
         allow_blank=True,
         help_text="How it ended; it closes the follow-up unless `status` says otherwise.",
@@ -963,8 +1046,14 @@ class BatchItemOutputSerializer(serializers.Serializer):
     text = serializers.CharField()
     guard_verdict = serializers.CharField()
     state = serializers.ChoiceField(
-        choices=["waiting", "sending", "published", "failed", "by_hand", "removed"],
-        help_text="Where this mention's reply stands.",
+        choices=list(ITEM_STATES),
+        help_text="Where this mention's reply stands: `removed`, taken out of the batch (or "
+        "its delivery cancelled); `withdrawn`, its review was settled since (resolved, set "
+        "aside, answered, taken down) and no reply goes to it.",
+    )
+    why = serializers.CharField(
+        help_text='For a reply `withdrawn`: why, as its trail says ("The review was resolved '
+        'in bulk from the inbox by Ann Lee."); empty otherwise.'
     )
     outbox_item_id = serializers.IntegerField(source="item.pk", allow_null=True, default=None)
     external_url = serializers.CharField(source="item.external_url", default="")
@@ -1056,11 +1145,19 @@ class BatchDetailSerializer(BatchOutputSerializer):
 
 class BatchLeftOutSerializer(serializers.Serializer):
     review_id = serializers.IntegerField()
-    draft_id = serializers.IntegerField(help_text="The reply the mention already has.")
+    draft_id = serializers.IntegerField(
+        allow_null=True,
+        help_text="The reply the mention already has; null for a mention that needs no reply "
+        "any more (`status` `settled`).",
+    )
     batch_id = serializers.IntegerField(
         allow_null=True, help_text="The batch that reply belongs to, if any."
     )
-    status = serializers.ChoiceField(choices=ApprovalStatus.choices)
+    status = serializers.ChoiceField(
+        choices=[*ApprovalStatus.choices, ("settled", "Needs no reply (settled in the inbox)")],
+        help_text="Where the mention's own reply stands; `settled`: the mention was marked "
+        "replied, resolved or set aside in the inbox, so it needs no reply.",
+    )
     why = serializers.CharField(help_text="The mention and where its reply stands, in words.")
 
 
@@ -1068,7 +1165,7 @@ class BatchCreatedSerializer(BatchDetailSerializer):
     left_out = serializers.SerializerMethodField(
         help_text="A claim answered as a whole (`cluster_id` without `review_ids`): its "
         "mentions left out because they already have a reply (in progress, approved or "
-        "published). Empty otherwise."
+        "published) or need none any more (settled in the inbox). Empty otherwise."
     )
 
     class Meta(BatchDetailSerializer.Meta):
@@ -1159,6 +1256,30 @@ class ApprovalsLogEntryOutputSerializer(serializers.Serializer):
     what = serializers.CharField(help_text="What was decided on, in words.")
     version = serializers.IntegerField(allow_null=True, help_text="The version decided on.")
     text = serializers.CharField(help_text="The text of that version.")
+    changed_after = serializers.CharField(
+        help_text="Empty, or why `text` is no longer the text decided on (“Changed after the "
+        "decision: the author's name was removed at their request.”)."
+    )
+    withdrawn_by_edit = serializers.CharField(
+        help_text="Empty, or that a later edit withdrew this version while it waited, by whom "
+        "and when (“Version 1 withdrawn by an edit (version 2) — Wren Writer, 2026-12-05 "
+        "20:08”): the approvals given were for the old text."
+    )
+    published_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When this version of the reply was published (as the outbox has it), or "
+        "null: not published (another version may have been). A batch: when the first of its "
+        "mentions' replies was.",
+    )
+    published_on = serializers.CharField(
+        help_text="Where it was published (or failed to be): the source's name, as the outbox "
+        "shows it. A batch: one line per mention's reply (“Reply 41: Google source”)."
+    )
+    published_how = serializers.CharField(
+        help_text="“Posted by Carewatch” (the agency's brand for the clinic's people), “Marked "
+        "posted by hand by Max Manager”, or why it failed (“Not posted on Google source: …”). "
+        "A batch: one line per mention's reply (“Reply 41: Posted by Carewatch”)."
+    )
 
     @extend_schema_field(ApprovalsLogPersonSerializer)
     def get_person(self, row) -> dict:

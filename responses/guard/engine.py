@@ -14,6 +14,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+from core.text import DOTTED_ABBREVIATIONS, NAME_TITLES, initials
+
 from . import backstop, health_terms, patterns, recognizers, tone
 from .result import (
     BLOCK,
@@ -64,6 +66,7 @@ class _Engine:
     nlp_engine: object  # presidio SpacyNlpEngine
     nlp: object  # spacy Language
     lexicon: dict  # first folded token -> list[(tuple[str, ...], term, category)]
+    english: frozenset[str]  # the lemmatizer's English lemmas ("visit", "practitioner")
 
 
 _ENGINE: _Engine | None = None
@@ -101,7 +104,7 @@ def _build() -> _Engine:
         registry.add_recognizer(rec)
 
     analyzer = AnalyzerEngine(nlp_engine=nlp_engine, registry=registry, supported_languages=["en"])
-    return _Engine(analyzer, nlp_engine, nlp, _build_lexicon(nlp))
+    return _Engine(analyzer, nlp_engine, nlp, _build_lexicon(nlp), _english_words(nlp))
 
 
 def get_engine() -> _Engine:
@@ -163,6 +166,17 @@ def _build_lexicon(nlp) -> dict:
     for entries in lexicon.values():
         entries.sort(key=lambda e: len(e[0]), reverse=True)
     return lexicon
+
+
+def _english_words(nlp) -> frozenset[str]:
+    """Every lemma the model's lemmatizer knows as an English noun, verb, adjective or adverb
+    (from WordNet; it also holds some surnames: "Chen", "Smith")."""
+    if "lemmatizer" not in nlp.pipe_names:
+        return frozenset()
+    lookups = nlp.get_pipe("lemmatizer").lookups
+    if not lookups.has_table("lemma_index"):
+        return frozenset()
+    return frozenset(w for words in lookups.get_table("lemma_index").values() for w in words)
 
 
 @dataclass(frozen=True)
@@ -307,7 +321,12 @@ def check_reply(
         regex_flags=re.MULTILINE | re.DOTALL,
     )
     confirm_sentences = {_sentence_of(sentences, f.start) for f in confirm}
-    findings += _identifier_findings(text, results, ctx, sentences, confirm_sentences, eng, tokens)
+    care = _care_named(findings, tokens, eng)
+    findings += _identifier_findings(
+        text, results, ctx, sentences, confirm_sentences, eng, tokens, care
+    )
+    findings += _initials_findings(text, ctx)
+    findings += _echoed_date_findings(text, sentences, review_text, confirm_sentences, ctx, care)
     findings = _dedupe(findings)
     findings = _apply_backstop(text, sentences, findings, ctx)
     if tone.is_correction(text, ctx.purpose, ctx.cited_facts):
@@ -651,26 +670,6 @@ def _health_findings(
 
 # --- identifiers ------------------------------------------------------------------------------
 
-_TITLE_WORDS = frozenset(
-    [
-        "dr",
-        "dr.",
-        "doctor",
-        "mr",
-        "mr.",
-        "mrs",
-        "mrs.",
-        "ms",
-        "ms.",
-        "mx",
-        "mx.",
-        "miss",
-        "mister",
-        "nurse",
-        "prof",
-        "prof.",
-    ]
-)
 _NON_NAMES = frozenset(
     [
         "hi",
@@ -863,7 +862,7 @@ def _name_words(span: str) -> list[str]:
     out = []
     for w in words:
         lw = w.lower().rstrip(".")
-        if lw in _TITLE_WORDS or w.lower() in _TITLE_WORDS:
+        if lw in NAME_TITLES:  # "Dr" and "Dr."
             continue
         lw = re.sub(r"['’]s$", "", lw)
         if lw:
@@ -1073,7 +1072,7 @@ def _common_word_start(text: str, s: int, e: int, by_idx: dict) -> int:
 
 
 def _identifier_findings(
-    text, results, ctx, sentences, confirm_sentences, eng, tokens=()
+    text, results, ctx, sentences, confirm_sentences, eng, tokens=(), care=None
 ) -> list[Finding]:
     contact = _suggest_contact(ctx)
     by_idx = {t.idx: t for t in tokens}
@@ -1104,12 +1103,26 @@ def _identifier_findings(
                 if s >= e:
                     continue
                 span = text[s:e]
+            if etype == "PERSON" and (
+                title := _CLINICIAN_TITLE_BEFORE.search(text[max(0, s - 8) : s])
+            ):
+                # "Dr. Amara Osei" is one name, as the titled span has it: where it stands
+                # ("our director, Dr. Osei,") and whom it greets are read with the title
+                s -= len(title.group(0))
+                span = text[s:e]
+            if _clinician_titled(text, s, span) and not _name_after_title(
+                text, s, span, by_idx, eng
+            ):
+                continue
             f = _person(
                 text, s, e, span, ctx, staff_words, clinic_words, reviewer_words, eng, contact
             )
             if f is not None and f.subtype == "person" and _staff_contact(text, s, e):
                 # a staff member offered as the contact person; with a configured staff list a
-                # name missing from it is worth a look, without one it is taken at its word
+                # name missing from it is worth a look, without one it is taken at its word. A
+                # clinician's title without a staff list keeps its warning however the reply
+                # offers them ("Dr. Patel will be glad to talk with you; please call our office"):
+                # the warning is how the clinic learns to list its clinicians
                 f = (
                     _finding(
                         text,
@@ -1126,7 +1139,7 @@ def _identifier_findings(
                     else None
                 )
         elif etype in DATE_ENTITIES:
-            f = _date(text, s, e, span, sentences, confirm_sentences, contact)
+            f = _date(text, s, e, span, sentences, confirm_sentences, contact, care)
         elif etype == recognizers.BIRTH_DATE:
             f = _finding(
                 text,
@@ -1284,8 +1297,8 @@ def _person(text, s, e, span, ctx, staff_words, clinic_words, reviewer_words, en
         e -= len(m.group(0))
         span = text[s:e]
     words = _name_words(span)
-    # a name is capitalised, unless a title says it is one ("mr lopez")
-    titled = re.match(r"(?i:mr|mrs|mister)\.?\s", span)
+    # a name is capitalised, unless a title says it is one ("mr lopez", "dr patel")
+    titled = re.match(r"(?i:mr|mrs|mister|ms|mx|dr|doctor|nurse)\.?\s", span)
     if not words or not (titled or any(c.isupper() for c in span)):
         return None
     if all(w in _NON_NAMES or w in clinic_words for w in words):
@@ -1297,11 +1310,6 @@ def _person(text, s, e, span, ctx, staff_words, clinic_words, reviewer_words, en
         return None  # a drug or procedure name the small model took for a person
     if all(w in staff_words for w in words):
         return None
-    titled_dr = re.match(r"(?:Dr|Doctor)\b", span) or re.search(
-        r"\b(?:Dr\.?|Doctor)\s+$", text[max(0, s - 8) : s]
-    )
-    if not ctx.staff_names and titled_dr:
-        return None  # no staff list to check against: "Dr. Okafor" is the practice's provider
     if _in_signoff(text, s):
         return None
     vocative = _is_vocative(text, s, e)
@@ -1316,7 +1324,7 @@ def _person(text, s, e, span, ctx, staff_words, clinic_words, reviewer_words, en
             "reviewer_name",
             NEEDS_REVIEW,
             "Uses the reviewer's name; greeting by name is not allowed for this clinic.",
-            "there",
+            _name_suggestion(text, s, e),
         )
     if vocative and not reviewer_words:
         return _finding(
@@ -1328,7 +1336,22 @@ def _person(text, s, e, span, ctx, staff_words, clinic_words, reviewer_words, en
             NEEDS_REVIEW,
             "Addresses the reader by name; check it is only their public display name and that "
             "greeting by name is allowed.",
-            "there",
+            _name_suggestion(text, s, e),
+        )
+    if not ctx.staff_names and _clinician_titled(text, s, span):
+        # no staff list to check against: "Dr. Okafor" is most likely the practice's own, but
+        # nothing says so (a patient's own doctor, a patient who is one); a person looks
+        return _finding(
+            text,
+            s,
+            e,
+            IDENTIFIER,
+            CLINICIAN_NO_STAFF_LIST,
+            NEEDS_REVIEW,
+            "Names a clinician, and the clinic's staff list is empty: check it is one of the "
+            "clinic's own. Add your clinicians to the staff list "
+            f"({STAFF_NAMES_PLACE}) so the guard can tell staff from patients.",
+            contact,
         )
     return _finding(
         text,
@@ -1341,6 +1364,143 @@ def _person(text, s, e, span, ctx, staff_words, clinic_words, reviewer_words, en
         "identify a patient or a relative.",
         contact,
     )
+
+
+# A name with a clinician's title ("Dr. Okafor", "Doctor Lee", "Nurse Kim"): with no staff
+# list, the practice's own clinician or not cannot be told (`_person`)
+CLINICIAN_NO_STAFF_LIST = "clinician_no_staff_list"
+_CLINICIAN_TITLE = re.compile(r"(?i:dr\b\.?|doctor\b|nurse\b)\s*")
+_CLINICIAN_TITLE_BEFORE = re.compile(r"\b(?i:dr\.?|doctor|nurse)\s+$")
+# words that follow a clinician's title without being a name ("Nurse Practitioners", "Dr.
+# Appointment", "nurse line", "doctor visits"), and shorthand no dictionary holds ("asap")
+_NOT_A_NAME_AFTER_TITLE = frozenset(
+    [
+        "appointment",
+        "appointments",
+        "visit",
+        "visits",
+        "office",
+        "offices",
+        "line",
+        "team",
+        "staff",
+        "practitioner",
+        "practitioners",
+        "note",
+        "notes",
+        "order",
+        "orders",
+        "referral",
+        "referrals",
+        "call",
+        "calls",
+        "hours",
+        "schedule",
+        "portal",
+        "station",
+        "manager",
+        "managers",
+        "navigator",
+        "navigators",
+        "educator",
+        "educators",
+        "assistant",
+        "assistants",
+        "aide",
+        "aides",
+        "specialist",
+        "specialists",
+        "injector",
+        "injectors",
+        "anesthetist",
+        "anesthetists",
+        "midwife",
+        "midwives",
+        "triage",
+        "shortage",
+        "week",
+        "day",
+        "who",
+        "and",
+        "or",
+        "on",
+        "at",
+        "for",
+        "of",
+        "to",
+        "the",
+        "asap",
+        "ok",
+        "okay",
+        "etc",
+    ]
+)
+
+
+def _clinician_titled(text: str, s: int, span: str) -> bool:
+    return bool(
+        _CLINICIAN_TITLE.match(span) or _CLINICIAN_TITLE_BEFORE.search(text[max(0, s - 8) : s])
+    )
+
+
+def _name_after_title(text: str, s: int, span: str, by_idx: dict, eng: _Engine) -> bool:
+    """Whether a clinician's title at the start of ``span`` stands before a name ("Dr. Patel",
+    "dr patel's", "Nurse Kim", "doctor okafor") rather than a common word ("Nurse Practitioners",
+    "Dr. Appointment", "the doctor will", "nurse line"). A capitalised word is a name unless it
+    is one of those few; in lower case the word must be a noun, and after "doctor" or "nurse"
+    (common nouns themselves) one that is no English word ("nurse patel") or that the tagger
+    reads as a proper noun ("doctor chen": WordNet holds "chen"). A surname the tagger takes
+    for a common noun ("nurse young") still passes unseen."""
+    title = _CLINICIAN_TITLE.match(span)
+    if title is None:
+        return True
+    words = [
+        (m.start(), re.sub(r"['’]s$", "", m.group(0)))
+        for m in re.finditer(r"[A-Za-z][A-Za-z'’-]*", span[title.end() :])
+    ]
+    if not words or all(w.lower() in _NOT_A_NAME_AFTER_TITLE for _, w in words):
+        return False
+    offset, word = words[0]
+    if word[0].isupper():
+        return True
+    tok = by_idx.get(s + title.end() + offset)
+    if tok is not None and tok.pos_ not in ("NOUN", "PROPN", "X"):
+        return False  # "dr said", "nurse will"
+    if title.group(0).lower().startswith("dr"):
+        return True
+    if tok is not None and (tok.tag_ == "NNP" or tok.ent_type_ == "PERSON"):
+        return True  # a surname the dictionary also holds, read as a name: "doctor chen"
+    lemma = (tok.lemma_ if tok is not None else word).lower()
+    return word.lower() not in eng.english and lemma not in eng.english
+
+
+NAME_LEFT_OUT = "the name and its comma left out"
+
+
+def _name_suggestion(text: str, s: int, e: int) -> str:
+    """What to write instead of a name the reply may not use, so that the sentence still reads
+    (never "We're sorry your crown cracked, there."): a greeting opens with "Hello," alone
+    ("Hi Reese," → "“Hello,” without the name"); a name that ends a sentence after a comma
+    goes with its comma ("…cracked, Reese." → "“cracked.” (the name and its comma left
+    out)"), one that opens a sentence too ("Reese, we're…" → "“We're” (…)")."""
+    greeting = _GREETING_BEFORE.search(text[max(0, s - 40) : s])
+    if greeting:
+        said = greeting.group().strip(" \n,.!?")
+        said = re.sub(r"(?i)[\s,]*(?:dr|mr|mrs|ms|mx|miss)\.?$", "", said)
+        thanks = re.match(r"(?i)thank", said)
+        return f"“{said if thanks else 'Hello'},” without the name"
+    before = text[:s].rstrip()
+    end = re.match(r"[^\S\n]*([!?.])(?:\s|$)", text[e:])
+    if before.endswith(",") and end:
+        last = re.search(r"([\w'’-]+)\W*$", before[:-1])
+        if last:
+            return f"“{last.group(1)}{end.group(1)}” ({NAME_LEFT_OUT})"
+    start = before == "" or before[-1] in ".!?\n:—–-"
+    nxt = re.match(r"[^\S\n]*,[^\S\n]*([\w'’-]+)", text[e:])
+    if start and nxt:
+        word = nxt.group(1)
+        return f"“{word[:1].upper()}{word[1:]}” ({NAME_LEFT_OUT})"
+    return "leave the name out"
 
 
 def _is_vocative(text: str, s: int, e: int) -> bool:
@@ -1357,7 +1517,7 @@ def _is_vocative(text: str, s: int, e: int) -> bool:
     return before.endswith(",") and re.match(r"\s*[!?.](?:\s|$)", after) is not None
 
 
-def _date(text, s, e, span, sentences, confirm_sentences, contact):
+def _date(text, s, e, span, sentences, confirm_sentences, contact, care=None):
     span_clean = span.strip(" ,.")
     if _DURATION.match(span_clean) or not _SPECIFIC_DATE.search(span_clean):
         return None
@@ -1375,7 +1535,11 @@ def _date(text, s, e, span, sentences, confirm_sentences, contact):
         )
     s0, s1 = sentences[si]
     sent = text[s0:s1]
-    if _CARE_WORDS.search(sent) and not _GENERAL_DATE.search(sent):
+    if (
+        _CARE_WORDS.search(sent)
+        and not _GENERAL_DATE.search(sent)
+        and not (care and _clinic_action_on(text, s0, s1, s, e, care))
+    ):
         return _finding(
             text,
             s,
@@ -1388,6 +1552,222 @@ def _date(text, s, e, span, sentences, confirm_sentences, contact):
             contact,
         )
     return None
+
+
+# --- what the reply repeats of the reviewer: their initials, the day and time of the visit -----
+
+
+def _initials_findings(text: str, ctx: GuardContext) -> list[Finding]:
+    """The reviewer's initials ("R.B.", "R. B.", "r.b."; bare "RB" only where it addresses the
+    reader; "M.S." and "M.A.S." for "Maria Ana Smith": `core.text.initials`, the rule a privacy
+    request removes them by) are their name: the same rule as the first name (`_person`)."""
+    if ctx.allow_reviewer_name:
+        return []
+    out = []
+    for letters in initials(ctx.reviewer_name or ""):
+        out += _initials_written(text, letters)
+    return out
+
+
+def _initials_written(text: str, letters: str) -> list[Finding]:
+    """Where the reply writes `letters` ("RB") as initials: with dots ("R.B.", "R. B."), in
+    lower case with dots ("r.b."), or bare ("RB") where it addresses the reader."""
+    between = r"\.\s?"
+    dotted = re.compile(rf"(?<![\w.]){between.join(map(re.escape, letters))}\b\.?")
+    bare = re.compile(rf"(?<![\w.]){re.escape(letters)}\b(?!\.\w)")
+    # in lower case ("r.b.") only dotted, and not an abbreviation ("9 a.m.", "e.g.", "a.k.a.");
+    # bare "ok" or "hi" is a word
+    low = letters.lower()
+    dotted_lower = re.compile(
+        rf"(?<![\w.]){between.join(map(re.escape, low))}\b(?!\.\w)\.?"
+        if low not in DOTTED_ABBREVIATIONS
+        else r"(?!)"
+    )
+    out = []
+    for rx, vocative_only in ((dotted, False), (dotted_lower, False), (bare, True)):
+        for m in rx.finditer(text):
+            if vocative_only and not _is_vocative(text, m.start(), m.end()):
+                continue
+            out.append(
+                _finding(
+                    text,
+                    m.start(),
+                    m.end(),
+                    IDENTIFIER,
+                    "reviewer_name",
+                    NEEDS_REVIEW,
+                    "Uses the reviewer's initials, which name them as their name does; greeting "
+                    "by name is not allowed for this clinic.",
+                    _name_suggestion(text, m.start(), m.end()),
+                )
+            )
+    return out
+
+
+_MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+# a day or a time of day as a reviewer tells of a visit, and the relative days a reply uses for it
+_DAY_OR_TIME = re.compile(
+    rf"\b(?P<day>{_WEEKDAY})\b(?:\s+(?:morning|afternoon|evening|night))?|"
+    r"(?<![\d:])(?P<hour>\d{1,2})(?::(?P<min>\d{2}))?\s*(?P<ampm>[ap])(?:\.\s?m\.|m\b)|"
+    r"(?<![\d:])(?P<clock>\d{1,2}:\d{2})(?![\d:])|"
+    rf"\b(?P<month>{_MONTHS})[a-z]*\.?\s+(?P<mday>\d{{1,2}})(?:st|nd|rd|th)?\b|"
+    r"\b(?P<rel>yesterday|the\s+day\s+before\s+yesterday|the\s+other\s+day|last\s+(?:week|night|"
+    r"weekend)|(?:earlier|later)\s+(?:this|that|in\s+the)\s+week|this\s+(?:past\s+)?week|"
+    r"this\s+(?:morning|afternoon)|(?:a\s+few|a\s+couple\s+of|couple\s+of|two|three|\d)\s+days\s+ago)\b",
+    re.IGNORECASE,
+)
+# a day said as the practice's schedule ("we're open Tuesday at 3pm"), not as a visit's
+_SCHEDULE = re.compile(
+    r"\b(?:open|opens|opening|openings|closed|closes|closing|hours|holidays?|every|each|"
+    r"available|availability|usually|typically|generally|starting|beginning|until|"
+    r"will\s+(?:be\s+)?(?:open|offer|closed))\b|"
+    rf"\b{_WEEKDAY}s?\s*(?:through|thru|to|until|-|–|—)\s*{_WEEKDAY}s?\b|\b{_WEEKDAY}s\b",
+    re.IGNORECASE,
+)
+# "please call us on Tuesday": the day offered for a call or a visit to come
+_OFFERED_FOR = re.compile(
+    r"\b(?:call|phone|ring|text|e-?mail|contact|reach|come\s+(?:in|by)|stop\s+by|drop\s+by|"
+    r"visit\s+us|book|schedule|meet|speak|talk|join|see\s+us)\b",
+    re.IGNORECASE,
+)
+_PAST_OR_TIE = re.compile(
+    r"\b(?:about|after|since|during|from|regarding|following|sorry|apologi[sz]e|apologies|"
+    r"regret|happened|went|was|were|had|did|again|before|last\s+time|previous|previously|"
+    r"same|usual)\b",
+    re.IGNORECASE,
+)
+# "On Tuesday we opened extra appointment slots": the day of something the practice did for
+# everyone, not of the reader's visit. Only a change to the practice's own running counts (a
+# state such as "we were short-staffed" tells of the visit's day), done to something other
+# than a pronoun ("we fixed it": the crown of the review)
+_CLINIC_ACTION = re.compile(
+    r"\b(?:we|our\s+(?:[\w-]+\s+){0,2}?(?:team|staff|office|clinic|practice|desk|managers?|"
+    r"doctors|nurses|providers|clinicians|hygienists|receptionists))\s+"
+    r"(?:(?:have|has|had|also|just|then|finally|now|officially|already)\s+){0,2}"
+    r"(?:opened|reopened|added|extended|expanded|hired|launched|introduced|installed|started|"
+    r"began|updated|upgraded|changed|fixed|repaired|replaced|moved|renovated|trained|held|"
+    r"hosted|rolled\s+out|set\s+up|brought\s+in|switched|implemented|improved|increased|"
+    r"posted|published|announced)\b(?!\s+(?:it|them|that|this|him|her|you|yours?)\b)",
+    re.IGNORECASE,
+)
+# what ties a clause to the reader's visit all the same: the reader ("when you came in", "your
+# visit"; not "so you can book sooner"), the visit, the care, an apology or a look back
+_VISIT_TIE = re.compile(
+    r"(?<!thank )\b(?:you|your|yours|yourself)\b(?!\s+(?:can|may|might|will)\b)|"
+    r"\b(?:the\s+patient|visit(?:s|ed|ing)?|came|come|seen|saw|treat(?:ed|ment)|examined|"
+    r"appointment(?!\s+(?:slots?|times?|openings?|availability|reminders?|system|booking))|"
+    r"sorry|apologi[sz]e[sd]?|apologies|regret(?:ted)?|happened|went|experience|about|"
+    r"regarding|during|again|before|last\s+time|previous(?:ly)?|same|usual)\b",
+    re.IGNORECASE,
+)
+# where a clause ends inside a sentence ("Sorry for the wait; on Tuesday we added staff")
+_CLAUSE_BREAK = re.compile(r"[;:—–]|\s-\s")
+
+
+def _day_key(m: re.Match) -> str:
+    if m.group("day"):
+        return "day:" + m.group("day").lower()[:3]
+    if m.group("hour"):
+        return f"time:{int(m.group('hour'))}:{m.group('min') or '00'}{m.group('ampm').lower()}"
+    if m.group("clock"):
+        hour, minute = m.group("clock").split(":")
+        return f"clock:{int(hour)}:{minute}"
+    if m.group("month"):
+        return f"date:{m.group('month').lower()[:3]}-{int(m.group('mday'))}"
+    return "rel"
+
+
+def _care_named(findings: list[Finding], tokens, eng: _Engine):
+    """A test of whether ``text[c0:c1]`` names care: a health detail found in the reply, or any
+    term of care the lexicon holds ("flu vaccines", "the crown"), an ambiguous one only as a
+    noun ("add" in "we added staff" is none). The lexicon is scanned on the first call."""
+    found = [(f.start, f.end) for f in findings if f.kind == HEALTH_DETAIL]
+    terms: list[tuple[int, int]] | None = None
+
+    def care(c0: int, c1: int) -> bool:
+        nonlocal terms
+        if terms is None:
+            pos = {t.idx: t.pos_ for t in tokens}
+            hits = _scan_lexicon(tokens, eng.lexicon, longest_only=True)
+            terms = found + [
+                (h.start, h.end)
+                for h in hits
+                if h.category != "ambiguous" or pos.get(h.start) in ("NOUN", "PROPN")
+            ]
+        return any(a < c1 and c0 < b for a, b in terms)
+
+    return care
+
+
+def _clinic_action_on(text: str, s0: int, s1: int, start: int, end: int, care) -> bool:
+    """Whether the day at ``start:end`` (in the sentence ``s0:s1``) dates something the practice
+    did for everyone ("On Tuesday we opened extra appointment slots", "we extended our hours
+    last week"): the part of the sentence holding it (up to a semicolon, colon or dash) says
+    so, nothing in it ties it to the reader's visit ("when you came in on Tuesday", "your visit
+    on Tuesday", "sorry about Tuesday", "on Tuesday you saw Dr. Hale") and it names no care
+    (``care(c0, c1)``: "on Tuesday we fitted the crown")."""
+    c0 = max((b.end() for b in _CLAUSE_BREAK.finditer(text, s0, start)), default=s0)
+    c1 = next((b.start() for b in _CLAUSE_BREAK.finditer(text, end, s1)), s1)
+    clause = text[c0:c1]
+    return (
+        bool(_CLINIC_ACTION.search(clause)) and not _VISIT_TIE.search(clause) and not care(c0, c1)
+    )
+
+
+def _echoed_date_findings(
+    text: str,
+    sentences,
+    review_text: str | None,
+    confirm_sentences,
+    ctx: GuardContext,
+    care=None,
+) -> list[Finding]:
+    """A day or time the review gives for the visit ("on Tuesday at 3pm"), repeated in the reply
+    ("Sorry to hear about Tuesday afternoon"), or a relative day for it ("earlier this week")
+    when the review names a day, ties the reply to the reviewer's care, as "your 3pm
+    appointment" does. Not the practice's schedule ("we're open Tuesday at 3pm") nor a day
+    offered for a call to come ("please call us on Tuesday"), unless the sentence ties it to
+    the earlier visit ("as before", "again", "about"), nor the day of something the practice
+    did for everyone ("On Tuesday we opened extra appointment slots"; `_clinic_action_on`).
+    ``care`` tells whether a stretch of the reply names care (`_care_named`)."""
+    if not review_text:
+        return []
+    said = {_day_key(m) for m in _DAY_OR_TIME.finditer(review_text)}
+    names_day = any(k == "rel" or k.startswith(("day:", "date:")) for k in said)
+    out = []
+    for m in _DAY_OR_TIME.finditer(text):
+        key = _day_key(m)
+        if not (key in said or (key == "rel" and names_day)):
+            continue
+        si = _sentence_of(sentences, m.start())
+        s0, s1 = sentences[si]
+        sent = text[s0:s1]
+        if si not in confirm_sentences:
+            if _SCHEDULE.search(sent) or (
+                care and _clinic_action_on(text, s0, s1, m.start(), m.end(), care)
+            ):
+                continue
+            offers = list(_OFFERED_FOR.finditer(text, s0, m.start()))
+            if (
+                offers
+                and not _PAST_OR_TIE.search(text, offers[-1].end(), m.start())
+                and not _PAST_OR_TIE.search(text, m.end(), s1)
+            ):
+                continue
+        out.append(
+            _finding(
+                text,
+                m.start(),
+                m.end(),
+                IDENTIFIER,
+                "echoed_date",
+                BLOCK,
+                "A date or time tied to the reviewer's care identifies them: this one repeats "
+                "the day or time of the visit the review describes.",
+                _suggest_contact(ctx),
+            )
+        )
+    return out
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
@@ -1407,10 +1787,13 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
 
 # --- the learned backstop (backstop.py) --------------------------------------------------------
 
-_BACKSTOP_LABEL = {
-    TONE: "defensive, argumentative or blaming",
-    PATIENT_CONFIRMATION: "confirming that the reviewer is a patient",
-    HEALTH_DETAIL: "disclosing a health detail",
+_BACKSTOP_MESSAGE = {
+    TONE: "This reply as a whole may read as defensive, argumentative or blaming, though no "
+    "single phrase says so. Read it as the reviewer would, or ask legal.",
+    PATIENT_CONFIRMATION: "This reply as a whole may read as confirming that the reviewer is a "
+    "patient, though no single phrase says so. Read it as a stranger would, or ask legal.",
+    HEALTH_DETAIL: "This reply as a whole may read as disclosing a health detail, though no "
+    "single phrase says so. Read it as a stranger would, or ask legal.",
 }
 _BACKSTOP_SUGGESTION = {
     TONE: "a calm reply that thanks, apologises and invites contact offline",
@@ -1447,17 +1830,19 @@ def _apply_backstop(text: str, sentences, findings: list[Finding], ctx: GuardCon
             and p[head] >= bs.raise_at[head]
             and p["unsafe"] >= bs.raise_agree_at[head]
         ):
+            # read by writers, approvers and the clinic's legal person: plain words, no model
+            # and no number (the probability stays in the data, `Finding.probability`)
             out.append(
-                _finding(
-                    text,
+                Finding(
                     0,
                     len(text),
+                    text,
                     head,
                     "backstop",
                     NEEDS_REVIEW,
-                    f"The learned backstop reads this reply as {_BACKSTOP_LABEL[head]} "
-                    f"(p={p[head]:.2f}); the rules found nothing of the kind.",
+                    _BACKSTOP_MESSAGE[head],
                     _BACKSTOP_SUGGESTION[head],
+                    probability=round(float(p[head]), 3),
                 )
             )
     safe_class = max(p.get("invitation", 0.0), p.get("public_statement", 0.0))

@@ -660,6 +660,44 @@ CONFIRMATION_PHRASES: tuple[Phrase, ...] = (
         "we appreciate your feedback",
     ),
     _p(
+        # "call us on Tuesday at 3pm as before", "come in again on Friday": a visit, a day or a
+        # time said to repeat an earlier one confirms that earlier visit
+        r"\bas\s+(?:before|last\s+time|previously|we\s+did\s+(?:before|last\s+time))\b|"
+        r"\b(?:like|same\s+as)\s+last\s+time\b|\b(?:come|coming|stop|drop)\s+(?:in|by)\s+again\b|"
+        r"\b(?:visit|see|book\s+with)\s+us\s+again\b|\bagain\s+(?:on|at|this|next)\s+(?:"
+        r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|\d)",
+        "return_visit",
+        NEEDS_REVIEW,
+        "Says a visit, day or time repeats an earlier one, which confirms the reviewer's visit.",
+        "we appreciate your feedback",
+        requires=r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\d\s*(?:am|pm|a\.m|p\.m)\b|"
+        r"\d:\d\d|\b(?:appointments?|appts?|visits?|visit|come|coming|stop|drop|see|book|booked|"
+        r"schedule|scheduled|slot|seen|chair|call|morning|afternoon|evening)\b",
+    ),
+    _p(
+        # "sorry the restoration didn't hold", "the dental work from earlier this week failed":
+        # a treatment said to have failed is the reader's treatment, so the clinic treated them
+        r"\b(?:the|that|this|your|those|these)\s+(?:[\w'’-]+\s+)?(?:(?:dental|restorative|crown|"
+        r"bridge|implant|orthodontic|cosmetic|gum|root\s+canal)\s+work|work\s+(?:we|our\s+\w+)\s+"
+        r"did|restorations?|repairs?|crowns?|fillings?|implants?|bridgework|bridges?|veneers?|"
+        r"dentures?|braces|aligners?|trays|retainers?|root\s+canals?|extractions?|treatments?|"
+        r"procedures?|surgery|surgeries|operation|stitches|sutures|casts?|splints?|"
+        r"prescriptions?|medications?|meds|injections?|fittings?|adjustments?)\s+"
+        r"(?:[\w'’,-]+\s+){0,6}?(?:fail(?:ed|s)?|(?:didn['’]?t|did\s+not|doesn['’]?t|does\s+not|"
+        r"hasn['’]?t|has\s+not|won['’]?t|wouldn['’]?t)\s+(?:hold|last|work|take|help|fit|stay|"
+        r"stick|set)|(?:came|come|comes|coming)\s+(?:loose|off|out|apart|undone)|fell\s+(?:out|off|"
+        r"apart)|broke|(?:was|got|is)\s+broken|cracked|chipped|went\s+wrong|gone\s+wrong|"
+        r"stopped\s+working|gave\s+way|wore\s+off|(?:was|were)\s+(?:unsuccessful|not\s+"
+        r"successful))\b",
+        "outcome",
+        NEEDS_REVIEW,
+        "Says the reader's treatment failed, which confirms the clinic treated them.",
+        "we're sorry to hear about your experience",
+        requires=r"\b(?:you|your|sorry|apologi[sz]e|apologies|regret|hear|hope|fix|redo|"
+        r"replace|free|charge|call|contact)\b",
+        excludes=r"\b(?:if|whenever|every|anyone|everyone|rarely|sometimes|occasionally)\b",
+    ),
+    _p(
         r"\b(?:hope|hoping|glad|happy|pleased|relieved)\s+(?:\w+\s+){0,4}?(?:feeling\s+(?:much\s+"
         r"|a\s+lot\s+)?better|feel\s+better|(?:on\s+the\s+)?mend|recover(?:ing|ed|y)?|heal(?:ing|ed)|"
         r"back\s+on\s+your\s+feet|pain-?free|doing\s+(?:much\s+|a\s+lot\s+)?better|"

@@ -225,11 +225,21 @@ def titled_person_recognizer() -> RegexRecognizer:
         TITLED_PERSON,
         [
             (rf"\b({_TITLE}\.?\s+{_NAME_WORD}(?:\s+{_NAME_WORD})?)", 1, 0.85),
-            # written in lower case: "sorry for the trouble, mr lopez" ("ms" alone is also
-            # multiple sclerosis and "miss" a verb, so only these titles)
+            # written in lower case: "sorry for the trouble, mr lopez", "Mr. smith", an initial
+            # before it as "Mr. J Smith" has one: "mr. j smith", "Ms. j. nguyen" ("ms" alone is
+            # also multiple sclerosis, so only "Ms"/"Mx" or with a dot; "miss" is a verb)
             (
-                r"\b((?:mr|mrs|mister)\.?\s+(?!(?:and|or|the|for|with|was|you|your|our|who|"
-                r"has|had|are|were|will|would|can|could|not)\b)[a-z][a-z'’-]{2,})\b",
+                r"\b((?:[Mm]r|[Mm]rs|[Mm]ister|Ms|Mx|ms\.|mx\.)\.?\s+(?:[A-Za-z]\.?\s+)?"
+                r"(?!(?:and|or|the|for|with|was|you|your|our|who|has|had|are|were|will|would|"
+                r"can|could|not)\b)[a-z][a-z'’-]{2,})\b",
+                1,
+                0.8,
+            ),
+            # a clinician's title or its name in lower case: "dr patel", "doctor Okafor",
+            # "nurse kim"; engine._name_after_title tells a name from "the doctor will"
+            (
+                r"\b((?:dr\.?|doctor|nurse)\s+[A-Za-z][a-z'’-]+|"
+                r"(?:Dr\.?|Doctor|Nurse)\s+[a-z][a-z'’-]+)",
                 1,
                 0.8,
             ),

@@ -13,7 +13,9 @@ Verdict rule (documented, enforced by :func:`decide_verdict`):
   threatening, blaming); weak or implied confirmation ("we hope to see you again", "when you
   called", "the exam took longer than you expected"); a health term that is not echoed from the
   review and not tied to the reader; the reviewer's public display name, or an unknown name in
-  the greeting, when the context does not allow greeting by name.
+  the greeting, when the context does not allow greeting by name; a name with a clinician's title
+  ("Dr. Patel", "Nurse Kim") while the clinic's staff list is empty (staff cannot be told from
+  patients; the finding asks for the list).
 * ``ok`` — no finding.
 """
 
@@ -82,6 +84,11 @@ class Finding:
     severity: str  # block | needs_review
     message: str
     suggestion: str
+    # The learned backstop's probability for a finding it raised (subtype "backstop"); the
+    # message says it in words, for people, so the number is kept here (stored with the
+    # findings), never shown on a page; the API gives it to integrators (`probability`, null
+    # for a rule's finding: `responses.apis.serializers.FindingSerializer`).
+    probability: float | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -117,6 +124,7 @@ class GuardResult:
                     "severity": f.severity,
                     "message": f.message,
                     "suggestion": f.suggestion,
+                    **({} if f.probability is None else {"probability": f.probability}),
                 }
                 for f in self.findings
             ],

@@ -6,7 +6,7 @@ from __future__ import annotations
 from clinics.access import ClinicAccess
 from core.errors import ValidationFailed
 from responses.services import batches, replies, statements
-from responses.services.workflow import Flow, Waiting, remind, waiting_on
+from responses.services.workflow import Flow, Waiting, remind, waiting_on, waiting_on_each
 
 FLOWS: dict[str, Flow] = {"reply": replies.FLOW, "statement": statements.FLOW,
                           "batch": batches.FLOW}  # fmt: skip
@@ -15,6 +15,14 @@ FLOWS: dict[str, Flow] = {"reply": replies.FLOW, "statement": statements.FLOW,
 def waiting_for(kind: str, obj, *, cache: dict | None = None) -> Waiting | None:
     """Whom the text waits for now, with when they were told (see `workflow.waiting_on`)."""
     return waiting_on(FLOWS[kind], obj, cache=cache)
+
+
+def waiting_for_each(
+    kind: str, objs, *, cache: dict | None = None, acted: dict[int, set[str]] | None = None
+) -> dict[int, Waiting | None]:
+    """`waiting_for` for many texts of one kind, in a fixed number of queries
+    (`workflow.waiting_on_each`)."""
+    return waiting_on_each(FLOWS[kind], objs, cache=cache, acted=acted)
 
 
 def approval_remind(

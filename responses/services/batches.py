@@ -16,7 +16,7 @@ Per-mention variables, filled before the clinic's (`templating`):
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -53,8 +53,7 @@ from responses.services.replies import (
 )
 from responses.services.statements import statement_permalink
 from responses.services.templating import (
-    citations_of_flags,
-    concerns_of,
+    review_render_args,
     text_render,
     wording_that_fits,
 )
@@ -163,14 +162,7 @@ def render_for(
     text = _AFTER_GREETING.sub(lambda m: m.group(1) + m.group(2).lower(), text)
     text = _BATCH_VARIABLE.sub(lambda m: values[m.group(1)] or m.group(0), text)
     score = review.score_list[0] if review.score_list else None
-    rendered = text_render(
-        text,
-        clinic=clinic,
-        review_topics=[t.get("name", "") for t in (score.topics if score else [])],
-        cite=citations_of_flags(score.flags if score else []),
-        about=review.text,
-        concerns=concerns_of(score.topics if score else []),
-    )
+    rendered = text_render(text, clinic=clinic, **review_render_args(review, score))
     left = rendered.messages()
     if "{statement_url}" in rendered.text:
         left.append("{statement_url}: no statement is published and pinned.")
@@ -190,7 +182,9 @@ class BatchFlow(workflow.Flow):
 
     def describe(self, obj) -> str:
         n = ReplyDraft.objects.filter(batch=obj, status__in=LIVE).count()
-        return f"one reply to {n} mention{'s' if n != 1 else ''} of a claim"
+        # a batch answers a claim only when it was made from one; a hand-picked batch does not
+        claim = " of a claim" if obj.cluster_id else ""
+        return f"one reply to {n} mention{'s' if n != 1 else ''}{claim}"
 
     def page(self, obj, clinic) -> str:
         return f"/clinics/{clinic.slug}/replies/batches/{obj.pk}/"
@@ -218,6 +212,9 @@ class BatchFlow(workflow.Flow):
         from responses.services.outbox import outbox_reply_enqueue
 
         now = timezone.now()
+        # publishing never sends to a mention settled since (a path that settles a review
+        # without `core.settled` leaves its reply here): it is withdrawn, not queued
+        reply_batch_mentions_settled(obj, SETTLED, whole=True, by=who)
         for draft in self.members(obj):
             before = draft.status
             draft.status = S.APPROVED
@@ -236,7 +233,23 @@ FLOW = BatchFlow(
 )
 
 
-def _member_audit(draft: ReplyDraft, action: str, who: Actor, batch: ReplyBatch, *, before: str):
+def _member_audit(
+    draft: ReplyDraft,
+    action: str,
+    who: Actor,
+    batch: ReplyBatch,
+    *,
+    before: str,
+    comment="",
+    step: str = "",
+):
+    """The trail of a mention's reply follows its batch's: `batch_<action>`, with the batch's
+    id and version, and the step it was sent back at (`step`, as the batch's own entry says):
+    legal sending back a batch binds every later reply to its mentions
+    (`workflow.legal_sent_back_each` reads these entries)."""
+    detail = {"batch_id": batch.pk, "batch_version": batch.version}
+    if step:
+        detail["step"] = step
     audit_record(
         object_type="reply",
         object_id=draft.pk,
@@ -246,13 +259,15 @@ def _member_audit(draft: ReplyDraft, action: str, who: Actor, batch: ReplyBatch,
         version=draft.version,
         from_status=before,
         to_status=draft.status,
-        detail={"batch_id": batch.pk, "batch_version": batch.version},
+        comment=comment,
+        detail=detail,
     )
 
 
-def _members_follow(batch: ReplyBatch, who: Actor, action: str) -> None:
+def _members_follow(batch: ReplyBatch, who: Actor, action: str, *, step: str = "") -> None:
     """Every open draft of the batch takes the batch's state (the list and pages show each
-    mention's reply where it stands)."""
+    mention's reply where it stands). `step`: where the batch was sent back from, for its
+    trail (`_member_audit`)."""
     for draft in FLOW.members(batch):
         if draft.status == batch.status and action not in ("overridden",):
             continue
@@ -273,7 +288,7 @@ def _members_follow(batch: ReplyBatch, who: Actor, action: str) -> None:
                 "override_by_name", "override_at",
             ]  # fmt: skip
         draft.save(update_fields=fields)
-        _member_audit(draft, action, who, batch, before=before)
+        _member_audit(draft, action, who, batch, before=before, step=step)
 
 
 # --------------------------------------------------------------------- choosing the mentions
@@ -327,6 +342,18 @@ def _mentions(
                 ]
             },
         )
+    # a mention settled in the inbox (marked replied, resolved, set aside) needs no reply: a
+    # chosen one is refused, naming it; a claim answered as a whole leaves it out
+    settled = [r for r in reviews if workflow.review_is_settled(r)]
+    if settled and not answered_left_out:
+        raise Conflict(
+            "Some mentions need no reply any more: leave them out of this answer.",
+            code="mentions_settled",
+            fields={"review_ids": [_settled_words(r) for r in settled]},
+        )
+    if settled:
+        reviews = [r for r in reviews if not workflow.review_is_settled(r)]
+        ids = [r.pk for r in reviews]
     done = [S.DISCARDED] if answered_left_out else [S.PUBLISHED, S.DISCARDED]
     busy: dict[int, tuple[int, str, int | None]] = {}
     for rid, pk, status, batch_id in (
@@ -338,24 +365,50 @@ def _mentions(
         # a published reply says less than one still under way: the newest open one wins
         if rid not in busy or busy[rid][1] == S.PUBLISHED:
             busy[rid] = (pk, status, batch_id)
-    if not busy:
-        return reviews, []
+    settled_out = [
+        {"review_id": r.pk, "draft_id": None, "status": "settled", "batch_id": None,
+         "why": _settled_words(r)}
+        for r in settled
+    ]  # fmt: skip
+    if not busy and reviews:
+        return reviews, settled_out
     by_id = {r.pk: r for r in reviews}
     words = [_busy_words(by_id[rid], *busy[rid]) for rid in sorted(busy)]
     if not answered_left_out or len(busy) == len(reviews):
+        if answered_left_out and not busy:
+            raise Conflict(
+                "Every mention of this claim needs no reply any more: nothing is left to answer.",
+                code="mentions_settled",
+                fields={"review_ids": [m["why"] for m in settled_out]},
+            )
         detail = (
             "Every mention of this claim already has a reply: nothing is left to answer."
             if answered_left_out
             else "Some mentions already have a reply of their own in progress: leave them out "
             "of this answer, or finish or discard those drafts first."
         )
-        raise Conflict(detail, code="draft_exists", fields={"review_ids": words})
+        raise Conflict(
+            detail,
+            code="draft_exists",
+            fields={"review_ids": words + [m["why"] for m in settled_out]},
+        )
     left_out = [
         {"review_id": rid, "draft_id": busy[rid][0], "status": busy[rid][1],
          "batch_id": busy[rid][2], "why": why}
         for rid, why in zip(sorted(busy), words, strict=True)
     ]  # fmt: skip
-    return [r for r in reviews if r.pk not in busy], left_out
+    return [r for r in reviews if r.pk not in busy], sorted(
+        left_out + settled_out, key=lambda m: m["review_id"]
+    )
+
+
+def _settled_words(review: Review) -> str:
+    """Why a settled mention needs no reply: "<mention> was marked as replied: it needs no
+    reply any more." (`workflow.review_settled_words`)."""
+    return (
+        f"{mention_words(review)} was {workflow.review_settled_words(review)}: it needs no "
+        "reply any more."
+    )
 
 
 def _busy_words(review: Review, draft_id: int, status: str, batch_id: int | None) -> str:
@@ -525,9 +578,8 @@ def reply_batch_check(*, batch: ReplyBatch, text: str) -> dict:
         }
     clinic = current_clinic()
     settings_row = response_settings_get()
-    current = FLOW.current_version(batch)
     reviews = list(
-        Review.objects.filter(pk__in=current.review_ids)
+        Review.objects.filter(pk__in=_answered(batch))
         .select_related("source")
         .prefetch_related(latest_scores_prefetch())
         .order_by("pk")
@@ -580,9 +632,8 @@ def reply_batch_fix(*, batch: ReplyBatch, text: str, only: tuple[int, int] | Non
         return unchanged | reply_batch_check(batch=batch, text=text)
     clinic = current_clinic()
     settings_row = response_settings_get()
-    current = FLOW.current_version(batch)
     reviews = sorted(
-        Review.objects.filter(pk__in=current.review_ids)
+        Review.objects.filter(pk__in=_answered(batch))
         .select_related("source")
         .prefetch_related(latest_scores_prefetch()),
         key=lambda r: (-(r.likes + r.shares + r.replies), r.pk),
@@ -769,6 +820,15 @@ def reply_batch_create(
     return batch
 
 
+def _answered(batch: ReplyBatch) -> list[int]:
+    """The mentions the batch answers now: its version's, less those whose reply was
+    withdrawn since (their review settled: `reply_batch_mentions_settled`)."""
+    live = set(
+        ReplyDraft.objects.filter(batch=batch, status__in=LIVE).values_list("review_id", flat=True)
+    )
+    return [rid for rid in FLOW.current_version(batch).review_ids if rid in live]
+
+
 def _lock_open(batch_id: int, expected_version: int | None) -> ReplyBatch:
     batch = FLOW.lock(batch_id)
     if expected_version is not None and batch.version != expected_version:
@@ -795,7 +855,7 @@ def reply_batch_update(
     if text == current.text:
         return batch
     reviews = list(
-        Review.objects.filter(pk__in=current.review_ids)
+        Review.objects.filter(pk__in=_answered(batch))
         .select_related("source")
         .prefetch_related(latest_scores_prefetch())
         .order_by("pk")
@@ -819,9 +879,10 @@ def reply_batch_mention_remove(
     who = access.actor
     batch = _lock_open(batch_id, expected_version)
     current = FLOW.current_version(batch)
-    if review_id not in current.review_ids:
+    answered = _answered(batch)
+    if review_id not in answered:
         raise NotFound("That mention is not in this batch.")
-    if len(current.review_ids) == 1:
+    if len(answered) == 1:
         raise ValidationFailed(
             "A batch needs at least one mention.",
             fields={"review_id": ["It is the last mention: discard the batch instead."]},
@@ -833,7 +894,7 @@ def reply_batch_mention_remove(
     draft.status = S.DISCARDED
     draft.save(update_fields=["status", "updated_at"])
     _member_audit(draft, "removed", who, batch, before=before)
-    remaining = [rid for rid in current.review_ids if rid != review_id]
+    remaining = [rid for rid in current.review_ids if rid in answered and rid != review_id]
     drafts = FLOW.members(batch)
     worst = max((d.guard_verdict for d in drafts), key=lambda v: _SEVERITY[v], default=Verdict.OK)
     version = ReplyBatchVersion.objects.create(
@@ -848,13 +909,26 @@ def reply_batch_mention_remove(
 
 
 def reply_batch_submit(*, batch_id: int, access: ClinicAccess, expected_version: int | None = None):
-    """Send the batch to its first step. 400 `too_long` and nothing changes while a mention's
-    reply is longer than its platform allows (each named, with by how much)."""
+    """Send the batch to its first step. The replies to mentions settled since it was
+    written are withdrawn from it first (`reply_batch_mentions_settled`); 409
+    `mentions_settled` and nothing changes when every mention is. 400 `too_long` and nothing
+    changes while a mention's reply is longer than its platform allows (each named, with by
+    how much)."""
     with transaction.atomic():
         require(access, Permission.WRITE)
         batch = FLOW.lock(batch_id)
         fresh = expected_version is None or expected_version == batch.version
         if fresh and batch.status in workflow.SUBMITTABLE:
+            # nobody is asked to approve a reply to a mention settled since it was written
+            if not reply_batch_mentions_settled(batch, SETTLED, by=access.actor) and all(
+                workflow.review_is_settled(d.review) for d in FLOW.members(batch)
+            ):
+                raise Conflict(
+                    "Every mention this batch answers was settled since it was written "
+                    "(answered, resolved, set aside or taken down): nothing is left to "
+                    "answer. Discard the batch.",
+                    code="mentions_settled",
+                )
             too_long = reply_batch_too_long(batch)
             if too_long:
                 raise too_long_refusal(too_long)
@@ -897,11 +971,12 @@ def reply_batch_reject(
     expected_status: str | None = None,
 ):
     with transaction.atomic():
+        step = workflow.step_of(FLOW.lock(batch_id)) or ""
         batch = workflow.reject(
             FLOW, pk=batch_id, access=access, comment=comment,
             expected_status=expected_status, expected_version=expected_version,
         )  # fmt: skip
-        _members_follow(batch, access.actor, "rejected")
+        _members_follow(batch, access.actor, "rejected", step=step)
     return batch
 
 
@@ -921,7 +996,7 @@ def reply_batch_override_refuse(
         batch = workflow.refuse_override(
             FLOW, pk=batch_id, access=access, comment=comment, expected_version=expected_version
         )
-        _members_follow(batch, access.actor, "override_refused")
+        _members_follow(batch, access.actor, "override_refused", step="guard")
     return batch
 
 
@@ -937,8 +1012,76 @@ def reply_batch_withdraw(batch: ReplyBatch, who: Actor, *, why: str, role: str =
         before = draft.status
         draft.status = S.DISCARDED
         draft.save(update_fields=["status", "updated_at"])
-        _member_audit(draft, "withdrawn", who, batch, before=before)
+        _member_audit(draft, "withdrawn", who, batch, before=before, comment=why)
     return step
+
+
+# who withdraws the replies to mentions settled outside the reply workflow, where no person
+# or path that settled them is known (at submission, at the last approval)
+SETTLED = Actor.of_system("reviews", "Carewatch")
+
+
+def reply_batch_mentions_settled(
+    batch: ReplyBatch,
+    who: Actor,
+    *,
+    words_of: Callable[[Review], str] = workflow.review_settled_words,
+    whole: bool = False,
+    by: Actor | None = None,
+) -> list[ReplyDraft]:
+    """The batch (locked by the caller) answers mentions settled since it was written
+    (answered, resolved or set aside, taken down: `workflow.review_is_settled`): their
+    replies are withdrawn from it, never to be sent, each with why in its trail (the batch's
+    page lists it as withdrawn, with the reason), and the batch's trail says how many and
+    why (`words_of(review)`: how it was settled, "resolved in bulk from the inbox by Ann
+    Lee"). The others go on as they are: the batch keeps its version, its step and the
+    approvals given, and the notices of the people it waits for count the mentions it
+    answers now. While every mention is settled, nothing changes (the batch itself is to be
+    withdrawn: `reply_batch_withdraw`) unless `whole`. Its writers are told once, for their
+    information: how many were withdrawn and why, how many are left, with a link to the
+    batch; not the person whose action this follows (`by`, by default `who`: the writer who
+    submits it, the approver whose last approval it follows). Returns the replies
+    withdrawn."""
+    members = FLOW.members(batch)
+    settled = [d for d in members if workflow.review_is_settled(d.review)]
+    if not settled or (len(settled) == len(members) and not whole):
+        return []
+    was = FLOW.describe(batch)
+    how: dict[str, int] = {}
+    for draft in settled:
+        words = words_of(draft.review)
+        how[words] = how.get(words, 0) + 1
+        before = draft.status
+        draft.status = S.DISCARDED
+        draft.save(update_fields=["status", "updated_at"])
+        _member_audit(
+            draft, "withdrawn", who, batch, before=before, comment=f"The review was {words}."
+        )
+    n, left = len(settled), len(members) - len(settled)
+    said = next(iter(how)) if len(how) == 1 else ", ".join(f"{w} ({k})" for w, k in how.items())
+    their = "its review was" if n == 1 else "their reviews were"
+    stands = (
+        f"The approvals given stand for the other {left}."
+        if left
+        else "It answers no mention any more."
+    )
+    audit_record(
+        object_type=FLOW.object_type, object_id=batch.pk, action="mentions_withdrawn", who=who,
+        version=batch.version, from_status=batch.status, to_status=batch.status,
+        comment=f"{n} of its {len(members)} mentions {'was' if n == 1 else 'were'} withdrawn: "
+        f"{their} {said}. {stands}",
+        detail={"review_ids": [d.review_id for d in settled], "withdrawn": n, "left": left,
+                "step": workflow.logged_step(workflow.waits_at(batch))},
+    )  # fmt: skip
+    workflow.waiting_notices_redescribe(FLOW, batch, was=was)
+    workflow.tell_writers_informed(
+        FLOW, batch, by or who, kind="reply_withdrawn", event="mentions_withdrawn",
+        title=f"{n} of the {len(members)} mentions your batch answered "
+        f"{'was' if n == 1 else 'were'} withdrawn, {left} left: {their} {said}",
+        detail=f"{stands} No reply goes to the withdrawn "
+        f"{'one' if n == 1 else 'ones'}. Nothing for you to do.",
+    )  # fmt: skip
+    return settled
 
 
 def reply_batch_discard(*, batch_id: int, access: ClinicAccess):

@@ -16,15 +16,19 @@ outbox's failed group ("Not posted on Google Business Profile: 30 replies (platf
 unavailable)"). A failure alone keeps its own title and link ("Not posted on …: the reply
 to Harper M.'s 1★ Google review of 4 Dec 2026"), told a minute after it failed. A later
 failure there while the notice is open is added to it (its title counts it) instead of
-telling everyone again; a failure that is posted since (retried, or by hand) leaves the count,
-and the notice leaves the banners once nothing it told of still fails
+telling everyone again: only the people who hear of it and were not told of the notice yet
+(an approver of that reply alone) are told, with the count it has now (`_newcomers_tell`);
+a failure that is posted since (retried, or by hand) leaves the count, and the notice
+leaves the banners once nothing it told of still fails
 (`responses.services.outbox._failure_notices_settle`). The newest failure's task looks again
 when the burst may be over; the outbox's sweeper queues what a lost task left.
 
 What waits for its channel to be connected (not connected, its connection expired, a
 permission missing) is told once per channel while the channel stays so (`source_failure_ref`),
-at once: a second failure there while the first is told adds to the notice ("Not posted on …:
-4 replies wait until it is connected") instead of telling everyone again.
+at once: a second failure there while the notice is open adds to it ("Not posted on …: 4
+replies wait until it is connected") instead of telling everyone again, and tells only those
+not told of it yet, as above; one posted since (by hand, or once the channel is connected)
+leaves the count, and the notice leaves once nothing waits (`outbox.waiting_notice`).
 
 The replies of one batch are told per channel, once, with how many failed there and the
 claim's words ("3 replies to the claim “…” were not posted on Google Business Profile"): each
@@ -45,13 +49,15 @@ nothing new failed for `FAILURE_BURST_QUIET` (or the first waited `FAILURE_BURST
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Min, Q
 from django.utils import timezone
 
+from accounts.actors import user_id_of
 from accounts.models import User
 from accounts.selectors import user_is_agency_staff
 from agency.models import AgencyMembership, AgencyRole
@@ -83,18 +89,20 @@ from responses.selectors import failure_advice, review_named
 from responses.services.outbox import (
     DELETED_REVIEW,
     NOTIFY_TASK,
+    batch_failed_title,
+    batch_to,
     by_hand_ref,
     channel_failures,
     channel_failures_title,
     failure_ref,
     item_batch_id,
-    items_counted,
+    item_named,
+    waiting_notice,
 )
 
 logger = logging.getLogger(__name__)
 # how long a batch's notice waits for its other replies' first attempt on the same channel
 BATCH_WAIT = timedelta(minutes=5)
-CLAIM_WORDS = 80
 # Failures that come one after another are one notice per channel, and a writer's one
 # e-mail: it goes once nothing new failed for QUIET, or when the first has waited LONGEST (an
 # outage that goes on is told in parts, none left out).
@@ -116,7 +124,7 @@ def _approvers(item: OutboxItem) -> list[int]:
     labels = AuditEntry.objects.filter(
         object_type=object_type, object_id=object_id, version=version, action="approved"
     ).values_list("actor_label", flat=True)
-    return [int(label.split(":", 1)[1]) for label in labels if label.startswith("user:")]
+    return [pk for pk in map(user_id_of, labels) if pk is not None]
 
 
 def failure_recipients(items: list[OutboxItem], clinic: Clinic) -> list[User]:
@@ -129,51 +137,6 @@ def failure_recipients(items: list[OutboxItem], clinic: Clinic) -> list[User]:
     ids = list(dict.fromkeys([*approvers, *owners]))
     users = {u.pk: u for u in User.objects.filter(pk__in=ids, is_active=True)}
     return [users[i] for i in ids if i in users]
-
-
-def _what(item: OutboxItem, clinic: Clinic) -> str:
-    if item.kind == OutboxKind.REPLY:
-        return f"the reply to {review_named(item.review, tz=clinic_zone(clinic))}"
-    if item.kind == OutboxKind.STATEMENT_POST:
-        return f"the statement “{item.statement.title}”"
-    return f"unpinning the statement “{item.statement.title}”"
-
-
-def _batch_to(batch: ReplyBatch) -> str:
-    """ "to the claim “… reuses needles”": the claim as people know it (never a number)."""
-    claim = batch.cluster.title.strip() if batch.cluster_id and batch.cluster else ""
-    if len(claim) > CLAIM_WORDS:
-        claim = "…" + claim[-(CLAIM_WORDS - 1) :].lstrip()
-    return f"to the claim “{claim}”" if claim else "of one answer to many mentions"
-
-
-def _batch_title(batch: ReplyBatch, source_name: str, failed: int) -> str:
-    """ "3 replies to the claim “… reuses needles” were not posted on Google Business
-    Profile": how many, and the claim as people know it (never a batch number)."""
-    replies = "1 reply" if failed == 1 else f"{failed} replies"
-    return (
-        f"{replies} {_batch_to(batch)} {'was' if failed == 1 else 'were'} not posted on "
-        f"{source_name}"
-    )
-
-
-# what a channel that is not connected (or lost its connection) waits for, per FailureKind
-UNTIL = {
-    FailureKind.NOT_CONNECTED: "until it is connected",
-    FailureKind.AUTH: "until it is reconnected",
-    FailureKind.PERMISSION: "until it is reconnected with an account that may post there",
-}
-
-
-def _channel_title(item: OutboxItem, group: list[OutboxItem], clinic: Clinic) -> str:
-    """The channel's notice: the one item it is about while it is alone, then how many wait
-    ("Not posted on Sunrise Facebook page: 4 replies wait until it is connected")."""
-    if len(group) == 1:
-        return f"Not posted on {item.source.name}: {_what(item, clinic)}"
-    return (
-        f"Not posted on {item.source.name}: {items_counted(group)} wait "
-        f"{UNTIL.get(item.failure_kind, 'for it')}"
-    )
 
 
 def one_at_a_time(ref: str) -> None:
@@ -270,7 +233,6 @@ def _waiting_or_batch_notice(
     """What waits for its channel (one notice per channel whose count grows) or a reply of a
     batch (one notice per batch and channel): the notice to give, or what happened instead."""
     advice = failure_advice(item)
-    told_before = False
     if batch is not None:
         group = list(OutboxItem.objects.filter(draft__batch_id=batch.pk, source_id=item.source_id))
         if _first_attempt_pending(group) and (
@@ -279,63 +241,97 @@ def _waiting_or_batch_notice(
             # the last of them to fail tells of all (or the sweeper, a minute on)
             return "waiting for the batch's other replies on this channel"
     if item.failure_kind in WAITING_FOR_SOURCE:
-        # the channel is told once while it stays so: the count grows on the same notice
-        group = list(
-            OutboxItem.objects.select_related("source", "review__source", "statement", "draft")
-            .filter(
-                source_id=item.source_id,
-                status=OutboxStatus.FAILED,
-                failure_kind__in=WAITING_FOR_SOURCE,
-            )
-            .order_by("pk")
-        )
-        untold = [i for i in group if i.failure_notified_at is None]
-        told_before = len(untold) < len(group)
-        OutboxItem.objects.filter(pk__in=[i.pk for i in untold]).update(
-            failure_notified_at=now, updated_at=now
-        )
-        if batch is not None and all(item_batch_id(i) == batch.pk for i in group):
-            # all of one answer to many: the claim's words say which
-            title = _batch_title(batch, item.source.name, len(group))
-            page = f"/clinics/{clinic.slug}/replies/batches/{batch.pk}/"
-        else:
-            title = _channel_title(item, group, clinic)
-            page = (
-                f"/clinics/{clinic.slug}/outbox/#item-{item.pk}"
-                if len(group) == 1
-                else f"/clinics/{clinic.slug}/outbox/#group-failed"
-            )
-        newly_failed = untold
-        if told_before:
-            notifications_retitle(clinic=clinic, ref=failure_ref(item), title=title, url=page)
-    else:
-        failed = [i for i in group if i.status == OutboxStatus.FAILED]
-        untold = [i.pk for i in failed if i.failure_notified_at is None]
-        told_before = len(untold) < len(failed)
-        OutboxItem.objects.filter(pk__in=untold).update(failure_notified_at=now, updated_at=now)
-        title = _batch_title(batch, item.source.name, len(failed))
-        page = f"/clinics/{clinic.slug}/replies/batches/{batch.pk}/"
-        newly_failed = [i for i in failed if i.pk in untold]
-    for failed_item in newly_failed:
-        if failed_item.kind == OutboxKind.REPLY:
+        return _waiting_notice(item, clinic, now, advice)
+    failed = [i for i in group if i.status == OutboxStatus.FAILED]
+    untold = [i.pk for i in failed if i.failure_notified_at is None]
+    told_before = len(untold) < len(failed)
+    OutboxItem.objects.filter(pk__in=untold).update(failure_notified_at=now, updated_at=now)
+    for failed_item in failed:
+        if failed_item.pk in untold and failed_item.kind == OutboxKind.REPLY:
             _writer_tell(failed_item, "failed", clinic)
-    if item.failure_kind in WAITING_FOR_SOURCE and told_before:
-        # the channel's notice is out and still open: it now counts this one too
-        logger.info("delivery failure %s added to its channel's notice", item.pk)
-        return f"added to the channel's notice ({len(group)} waiting)"
     return _Notice(
         items=[item],
         ref=failure_ref(item),
-        title=title,
-        page=page,
+        title=batch_failed_title(batch, item.source.name, len(failed)),
+        page=f"/clinics/{clinic.slug}/replies/batches/{batch.pk}/",
         detail=f"{advice['summary']} {advice['action']}",
         portal=_portal_page(clinic, item),
         clinic_detail=f"{advice['clinic_summary']} {advice['clinic_action']}",
         # the e-mail has no open notice to stop a repeat: a batch's channel they were told
         # of (still failing) is not told again, as for staff
         clinic_too=not told_before,
-        button="Open the replies" if batch is not None else "Open the outbox",
+        button="Open the replies",
     )
+
+
+def _waiting_notice(item: OutboxItem, clinic: Clinic, now: datetime, advice: dict) -> _Notice | str:
+    """What waits for its channel to be connected is told once per channel while it stays
+    so (`waiting_notice`): a later one while the notice is open is added to it (its title
+    counts what waits now) and only the people who hear of it and were not told of the
+    notice yet are told (`_newcomers_tell`); one posted since leaves the count
+    (`outbox._failure_notices_settle`)."""
+    ref = failure_ref(item)
+    group = list(
+        OutboxItem.objects.select_related("source", "review__source", "statement", "draft")
+        .filter(
+            source_id=item.source_id,
+            status=OutboxStatus.FAILED,
+            failure_kind__in=WAITING_FOR_SOURCE,
+        )
+        .order_by("pk")
+    )
+    untold = [i for i in group if i.failure_notified_at is None]
+    told_items = [i for i in group if i.failure_notified_at is not None]
+    told_before = bool(told_items) or _is_open(clinic, ref)
+    OutboxItem.objects.filter(pk__in=[i.pk for i in untold]).update(
+        failure_notified_at=now, updated_at=now
+    )
+    _writers_tell(untold, clinic)
+    title, page = waiting_notice(group, clinic, newest=item)
+    notice = _Notice(
+        items=untold,
+        ref=ref,
+        title=title,
+        page=page,
+        detail=f"{advice['summary']} {advice['action']}",
+        portal=_portal_page(clinic, item),
+        clinic_detail=f"{advice['clinic_summary']} {advice['clinic_action']}",
+        button="Open the replies" if "/replies/" in page else "Open the outbox",
+    )
+    if not told_before:
+        return notice
+    # the channel's notice is out and still open: it now counts this one too
+    notifications_retitle(clinic=clinic, ref=ref, title=title, url=page)
+    told = _newcomers_tell(notice, clinic, told_items=told_items)
+    logger.info("delivery failure %s added to its channel's notice", item.pk)
+    return f"added to the channel's notice ({len(group)} waiting)" + _newcomers_words(told)
+
+
+def _is_open(clinic: Clinic, ref: str) -> bool:
+    return Notification.objects.filter(clinic=clinic, ref=ref, open=True).exists()
+
+
+def _newcomers_tell(
+    notice: _Notice, clinic: Clinic, *, told_items: list[OutboxItem]
+) -> dict[int, list[str]]:
+    """What was added to a channel's open notice (`notice.items`) tells nobody again, but
+    the people who hear of it and were not told of the notice yet (an approver of a reply
+    added, not of those it told of) are told now, as they would have been the first time,
+    with the count it has now. Told already: the people who hear of what it told of and
+    still fails (`told_items`), whoever's message of it is open, and whoever was told of it
+    since it opened (a clinic's approver's message is never open). Returns user id →
+    channels."""
+    rows = Notification.objects.filter(clinic=clinic, ref=notice.ref)
+    opened = rows.filter(open=True).aggregate(at=Min("created_at"))["at"]
+    since = Q(open=True) | Q(created_at__gte=opened) if opened else Q(open=True)
+    told = set(rows.filter(since).values_list("user_id", flat=True))
+    told |= {u.pk for u in failure_recipients(told_items, clinic)}
+    newcomers = [u for u in failure_recipients(notice.items, clinic) if u.pk not in told]
+    return _people_tell(notice, clinic, users=newcomers) if newcomers else {}
+
+
+def _newcomers_words(told: dict[int, list[str]]) -> str:
+    return f"; told {len(told)} who heard of it first now" if told else ""
 
 
 def _channel_failures_notice(item: OutboxItem, clinic: Clinic, now: datetime) -> _Notice | str:
@@ -353,10 +349,7 @@ def _channel_failures_notice(item: OutboxItem, clinic: Clinic, now: datetime) ->
         .select_related("source", "review__source", "statement", "draft")
     )
     untold = [i for i in group if i.failure_notified_at is None]
-    told_before = (
-        len(untold) < len(group)
-        or Notification.objects.filter(clinic=clinic, ref=ref, open=True).exists()
-    )
+    told_before = len(untold) < len(group) or _is_open(clinic, ref)
     if told_before:
         OutboxItem.objects.filter(pk__in=[i.pk for i in untold]).update(
             failure_notified_at=now, updated_at=now
@@ -368,8 +361,13 @@ def _channel_failures_notice(item: OutboxItem, clinic: Clinic, now: datetime) ->
             url=f"/clinics/{clinic.slug}/outbox/#group-failed",
         )
         _writers_tell(untold, clinic)
+        told = _newcomers_tell(
+            replace(_several_notice(item, group, clinic), items=untold),
+            clinic,
+            told_items=[i for i in group if i.failure_notified_at is not None],
+        )
         logger.info("delivery failure %s added to its channel's notice", item.pk)
-        return f"added to the channel's notice ({len(group)} failed)"
+        return f"added to the channel's notice ({len(group)} failed)" + _newcomers_words(told)
     _writers_tell([item], clinic)
     first = min(i.last_error_at or now for i in untold)
     last = max(i.last_error_at or now for i in untold)
@@ -391,16 +389,22 @@ def _channel_failures_notice(item: OutboxItem, clinic: Clinic, now: datetime) ->
         return _Notice(
             items=group,
             ref=ref,
-            title=f"Not posted on {item.source.name}: {_what(item, clinic)}",
+            title=f"Not posted on {item.source.name}: {item_named(item, clinic)}",
             page=f"/clinics/{clinic.slug}/outbox/#item-{item.pk}",
             detail=f"{advice['summary']} {advice['action']}",
             portal=_portal_page(clinic, item),
             clinic_detail=f"{advice['clinic_summary']} {advice['clinic_action']}",
         )
+    return _several_notice(item, group, clinic)
+
+
+def _several_notice(item: OutboxItem, group: list[OutboxItem], clinic: Clinic) -> _Notice:
+    """A channel's notice of failures that counts them (`channel_failures_title`), leading
+    to the outbox's failed group."""
     statements = all(i.kind != OutboxKind.REPLY for i in group)
     return _Notice(
         items=group,
-        ref=ref,
+        ref=failure_ref(item),
         title=channel_failures_title(item.source.name, group),
         page=f"/clinics/{clinic.slug}/outbox/#group-failed",
         detail=_failures_advice(group),
@@ -445,10 +449,13 @@ def _writers_tell(items: list[OutboxItem], clinic: Clinic) -> None:
             _writer_tell(failed_item, "failed", clinic)
 
 
-def _people_tell(notice: _Notice, clinic: Clinic) -> dict[int, list[str]]:
-    """The agency's people who approved what failed and its owners, in-app and by e-mail;
-    the clinic's approvers by e-mail, for their information. Returns user id → channels."""
-    recipients = failure_recipients(notice.items, clinic)
+def _people_tell(
+    notice: _Notice, clinic: Clinic, *, users: list[User] | None = None
+) -> dict[int, list[str]]:
+    """The agency's people who approved what failed and its owners (`users`: only these of
+    them), in-app and by e-mail; the clinic's approvers by e-mail, for their information.
+    Returns user id → channels."""
+    recipients = failure_recipients(notice.items, clinic) if users is None else users
     staff = [u for u in recipients if user_is_agency_staff(u)]
     clinic_people = [u for u in recipients if u not in staff] if notice.clinic_too else []
     # the clinic's approver cannot reconnect a channel or open the outbox: nothing waits
@@ -590,10 +597,8 @@ def _writer_tell(
         if item.draft.batch_id
         else None
     )
-    label = (batch or item.draft).author_label
-    if not label.startswith("user:"):
-        return "no writer to tell"
-    writer = User.objects.filter(pk=int(label.split(":", 1)[1]), is_active=True).first()
+    writer_id = user_id_of((batch or item.draft).author_label)
+    writer = User.objects.filter(pk=writer_id, is_active=True).first() if writer_id else None
     if writer is None:
         return "no writer to tell"
     ref = f"reply-batch:{batch.pk}:{outcome}" if batch else f"reply:{item.draft_id}:{outcome}"
@@ -606,7 +611,7 @@ def _writer_tell(
         return "already told"
     where = item.source.name
     if batch is not None:
-        to = _batch_to(batch)
+        to = batch_to(batch)
         title, detail = {
             "published": (_batch_published_title(batch),
                           "The batch's page shows where each stands."),
@@ -680,7 +685,7 @@ def _batch_published_title(batch: ReplyBatch) -> str:
     sent = sum(1 for s in latest.values() if s == OutboxStatus.SENT)
     by_hand = sum(1 for s in latest.values() if s == OutboxStatus.POSTED_BY_HAND)
     done = sent + by_hand
-    replies = f"{total} repl{'y' if total == 1 else 'ies'} {_batch_to(batch)}"
+    replies = f"{total} repl{'y' if total == 1 else 'ies'} {batch_to(batch)}"
     if sent and by_hand:
         how = f"{sent} by Carewatch, {by_hand} marked posted by hand"
     elif by_hand:

@@ -53,13 +53,15 @@ def guard_check(
     review_text: str | None = None,
     settings_row: ResponseSettings | None = None,
     purpose: str = "reply",
+    context=None,
 ) -> dict:
     """{"verdict": "block" | "needs_review" | "ok", "findings": [...]} for `text` as a reply
     to `review` (or to `review_text`), or as a public statement (`purpose="statement"`), in
-    this clinic's context."""
+    this clinic's context. `context`: the `guard_context` already read, by a caller that
+    checks many texts of one clinic without a review (the template list)."""
     from responses.guard import check_reply
 
-    context = guard_context(
+    context = context or guard_context(
         clinic=clinic, review=review, settings_row=settings_row, purpose=purpose
     )
     if review_text is None and review is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -17,7 +18,12 @@ from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.permissions import Permission
 from core.settings_history import Setting, SettingArea
 from core.text import reason_problem
-from responses.models import ReplyTemplate, ResponseSettings, TemplateCategory
+from responses.models import (
+    ReplyTemplate,
+    ResponseSettings,
+    TemplateCategory,
+    validate_template_key,
+)
 from responses.services.common import audit_record, require
 from responses.services.guarding import response_settings_get
 from responses.services.templating import known_variables_help, unknown_variables
@@ -105,10 +111,15 @@ def _template_check(template: ReplyTemplate) -> None:
 def template_create(*, access: ClinicAccess, key: str, **data) -> ReplyTemplate:
     require(access, Permission.MANAGE)
     who = access.actor
-    template = ReplyTemplate(
-        key=slugify(key or data.get("name", ""))[:80],
-        **{k: v for k, v in data.items() if k in TEMPLATE_FIELDS},
-    )
+    if key:
+        try:
+            validate_template_key(key)
+        except ValidationError as exc:
+            raise ValidationFailed("Invalid template.", fields={"key": exc.messages}) from None
+        key = key.strip().lower()
+    else:  # made from the name, in the same shape
+        key = slugify(data.get("name", "")).replace("_", "-")[:80].strip("-")
+    template = ReplyTemplate(key=key, **{k: v for k, v in data.items() if k in TEMPLATE_FIELDS})
     if not template.key:
         raise ValidationFailed("Invalid template.", fields={"key": ["Give the template a key."]})
     _template_check(template)

@@ -19,10 +19,12 @@ from email.utils import make_msgid, parseaddr
 
 import httpx
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import get_connection
 
 from clinics.models import Clinic
 from core.errors import ValidationFailed
+from core.mail import Mail
+from core.text import one_line
 from feeds.connectors import make_connector
 from feeds.connectors.base import parse_time
 from feeds.connectors.errors import AlreadyReplied, ConnectorError
@@ -157,8 +159,8 @@ def reply_address_parse(value: str) -> tuple[str, int] | None:
 
 def email_send(*, clinic: Clinic, conversation_id: int, to: str, text: str) -> Sent:
     message_id = make_msgid(domain=settings.FOLLOWUP_REPLY_DOMAIN)
-    message = EmailMessage(
-        subject=f"{clinic.name}: following up on your feedback",
+    message = Mail(
+        subject=one_line(f"{clinic.name}: following up on your feedback"),
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],

@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from accounts.actors import Actor
 from clinics.access import ClinicAccess
-from clinics.models import Notification
+from clinics.models import Clinic, Notification, clinic_zone
 from clinics.notifications import notifications_close, notifications_retitle
 from core.crypto import encrypt_json
 from core.errors import Conflict, NotFound, ValidationFailed
@@ -62,6 +62,7 @@ from responses.models import (
     OutboxItem,
     OutboxKind,
     OutboxStatus,
+    ReplyBatch,
     ReplyDraft,
     Statement,
     Verdict,
@@ -70,6 +71,7 @@ from responses.services.common import (
     SYSTEM,
     audit_record,
     require,
+    review_named,
     webhook_emit,
 )
 from responses.services.guarding import guard_check
@@ -852,21 +854,39 @@ def outbox_retry_for_source(*, source_id: int) -> list[int]:
 
 
 def _failure_notices_settle(item: OutboxItem) -> None:
-    """The item no longer fails (posted, to post by hand, cancelled): its batch's notice on
-    its channel and its channel's "not connected" notice leave everyone's banner once nothing
-    else fails there for that reason; its channel's notice of failures counts what still
-    fails there (it leaves once nothing does)."""
+    """The item no longer fails (posted, to post by hand, cancelled): each notice that told
+    of it counts what still fails there and leaves everyone's banner once nothing does — its
+    batch's notice on its channel, its channel's "not connected" notice (what waits for the
+    channel, `waiting_notice`) and its channel's notice of failures (what it told of)."""
     clinic = current_clinic()
     # a notice of one item, as they were told before failures were told per channel
     notifications_close(clinic=clinic, ref=f"outbox:{item.pk}")
-    failed = OutboxItem.objects.filter(source_id=item.source_id, status=ST.FAILED).exclude(
-        pk=item.pk
+    failed = (
+        OutboxItem.objects.filter(source_id=item.source_id, status=ST.FAILED)
+        .exclude(pk=item.pk)
+        .select_related("source", "review__source", "statement", "draft")
+        .order_by("pk")
     )
     batch_id = item_batch_id(item)
-    if batch_id and not failed.filter(draft__batch_id=batch_id).exists():
-        notifications_close(clinic=clinic, ref=f"outbox-batch:{batch_id}:source:{item.source_id}")
-    if not failed.filter(failure_kind__in=WAITING_FOR_SOURCE).exists():
-        notifications_close(clinic=clinic, ref=source_failure_ref(item.source_id))
+    if batch_id:
+        ref = f"outbox-batch:{batch_id}:source:{item.source_id}"
+        still = list(failed.filter(draft__batch_id=batch_id))
+        if not still:
+            notifications_close(clinic=clinic, ref=ref)
+        else:
+            batch = ReplyBatch.objects.select_related("cluster").get(pk=batch_id)
+            notifications_retitle(
+                clinic=clinic,
+                ref=ref,
+                title=batch_failed_title(batch, item.source.name, len(still)),
+            )
+    ref = source_failure_ref(item.source_id)
+    waiting = list(failed.filter(failure_kind__in=WAITING_FOR_SOURCE))
+    if not waiting:
+        notifications_close(clinic=clinic, ref=ref)
+    elif Notification.objects.filter(clinic=clinic, ref=ref, open=True).exists():
+        title, url = waiting_notice(waiting, clinic)
+        notifications_retitle(clinic=clinic, ref=ref, title=title, url=url)
     ref = source_failures_ref(item.source_id)
     if not Notification.objects.filter(clinic=clinic, ref=ref, open=True).exists():
         return
@@ -953,3 +973,71 @@ def channel_failures_title(source_name: str, items: list[OutboxItem]) -> str:
     kinds = {i.failure_kind for i in items}
     why = FailureKind(kinds.pop()).label.lower() if len(kinds) == 1 else "several reasons"
     return f"Not posted on {source_name}: {items_counted(items)} ({why})"
+
+
+def item_named(item: OutboxItem, clinic: Clinic) -> str:
+    """What the item puts on its channel, as a notice names it: "the reply to Harper M.'s 1★
+    Google review of 4 Dec 2026", "the statement “…”", "unpinning the statement “…”"."""
+    if item.kind == OutboxKind.REPLY:
+        return f"the reply to {review_named(item.review, tz=clinic_zone(clinic))}"
+    if item.kind == OutboxKind.STATEMENT_POST:
+        return f"the statement “{item.statement.title}”"
+    return f"unpinning the statement “{item.statement.title}”"
+
+
+CLAIM_WORDS = 80
+
+
+def batch_to(batch: ReplyBatch) -> str:
+    """ "to the claim “… reuses needles”": the claim as people know it (never a number)."""
+    claim = batch.cluster.title.strip() if batch.cluster_id and batch.cluster else ""
+    if len(claim) > CLAIM_WORDS:
+        claim = "…" + claim[-(CLAIM_WORDS - 1) :].lstrip()
+    return f"to the claim “{claim}”" if claim else "of one answer to many mentions"
+
+
+def batch_failed_title(batch: ReplyBatch, source_name: str, failed: int) -> str:
+    """ "3 replies to the claim “… reuses needles” were not posted on Google Business
+    Profile": how many, and the claim as people know it (never a batch number)."""
+    replies = "1 reply" if failed == 1 else f"{failed} replies"
+    return (
+        f"{replies} {batch_to(batch)} {'was' if failed == 1 else 'were'} not posted on "
+        f"{source_name}"
+    )
+
+
+# what a channel that is not connected (or lost its connection) waits for, per FailureKind
+UNTIL = {
+    FK.NOT_CONNECTED: "until it is connected",
+    FK.AUTH: "until it is reconnected",
+    FK.PERMISSION: "until it is reconnected with an account that may post there",
+}
+
+
+def waiting_notice(
+    items: list[OutboxItem], clinic: Clinic, *, newest: OutboxItem | None = None
+) -> tuple[str, str]:
+    """The title and link of a channel's notice of what waits for it to be connected
+    (`source_failure_ref`), from what waits there now (`items`, failed on one channel for a
+    reason in WAITING_FOR_SOURCE): the one item while it is alone, the claim's words while
+    they are all one batch's replies, else how many wait and until what (`newest`'s reason:
+    "Not posted on Sunrise Facebook page: 4 replies wait until it is connected")."""
+    newest = newest or max(items, key=lambda i: (i.last_error_at or i.updated_at, i.pk))
+    source = newest.source
+    batch_ids = {item_batch_id(i) for i in items}
+    if len(batch_ids) == 1 and None not in batch_ids:
+        batch = ReplyBatch.objects.select_related("cluster").get(pk=batch_ids.pop())
+        return (
+            batch_failed_title(batch, source.name, len(items)),
+            f"/clinics/{clinic.slug}/replies/batches/{batch.pk}/",
+        )
+    if len(items) == 1:
+        return (
+            f"Not posted on {source.name}: {item_named(items[0], clinic)}",
+            f"/clinics/{clinic.slug}/outbox/#item-{items[0].pk}",
+        )
+    return (
+        f"Not posted on {source.name}: {items_counted(items)} wait "
+        f"{UNTIL.get(newest.failure_kind, 'for it')}",
+        f"/clinics/{clinic.slug}/outbox/#group-failed",
+    )

@@ -30,11 +30,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.models import User
-from accounts.selectors import user_is_agency_staff
 from clinics.access import ClinicAccess, people_who_can
 from clinics.models import Clinic, ClinicMembership, clinic_zone
-from clinics.notifications import notifications_close, people_notify
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.permissions import Permission
 from core.pipeline import followup_changed
@@ -44,6 +41,7 @@ from feeds.models import ItemKind, Review, ReviewStatus, Source, SourceKind
 from feeds.services import source_credentials
 from responses.models import (
     OPEN_STATUSES,
+    PERSON_OUTCOMES,
     SENDING_CHANNELS,
     ApprovalStatus,
     ContactConsent,
@@ -59,6 +57,7 @@ from responses.models import (
 )
 from responses.services import messaging
 from responses.services.common import SYSTEM, audit_record, require
+from responses.services.followup_notices import followup_notices_close, followup_owner_tell
 from responses.services.guarding import guard_check, guard_refusal
 from responses.services.settling import reviews_settled_close
 from responses.services.templating import placeholders_left, text_render
@@ -302,10 +301,6 @@ def _review_status(review_id: int, status: str) -> None:
         figures_changed()
 
 
-def _conversation_url(clinic: Clinic, conversation: PrivateConversation) -> str:
-    return f"/clinics/{clinic.slug}/follow-ups/{conversation.pk}/"
-
-
 # --- starting one --------------------------------------------------------------------------
 
 
@@ -459,7 +454,7 @@ def followup_start(
         _audit(conversation, "opened", who, owner=owner[1], due_at=due.isoformat())
         _review_status(review.pk, ReviewStatus.IN_FOLLOW_UP)
         if owner[0] is not None and (who.user is None or who.user.pk != owner[0]):
-            _tell_owner(
+            followup_owner_tell(
                 conversation,
                 clinic,
                 kind="follow_up",
@@ -720,28 +715,6 @@ def followup_note_add(
 # --- the person's answers ---------------------------------------------------------------------
 
 
-def _tell_owner(conversation: PrivateConversation, clinic: Clinic, *, kind: str, title: str):
-    """In-app and e-mail to the follow-up's owner (else to whoever started it), as each
-    person chose in their notification settings."""
-    user_id = conversation.owner_id
-    if user_id is None:
-        return {}
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
-        return {}
-    return people_notify(
-        users=[user],
-        clinic=clinic,
-        kind=kind,
-        ref=f"followup:{conversation.pk}:{kind}",
-        title=title,
-        # one of the clinic's own people acts on it in the portal
-        url=_conversation_url(clinic, conversation)
-        if user_is_agency_staff(user)
-        else f"/clinics/{clinic.slug}/portal/follow-ups/?open={conversation.pk}",
-    )
-
-
 def followup_inbound_record(
     *,
     conversation: PrivateConversation,
@@ -787,7 +760,7 @@ def followup_inbound_record(
         if conversation.status in OPEN_STATUSES:
             _review_status(conversation.review_id, ReviewStatus.IN_FOLLOW_UP)
         _audit(conversation, "answered", Actor.of_system("followup", "The person"), before=before)
-        _tell_owner(
+        followup_owner_tell(
             conversation,
             clinic,
             kind="follow_up_answer",
@@ -989,10 +962,10 @@ def followup_update(
         if outcome_note is not None:
             conversation.outcome_note = _notes(outcome_note)
         if outcome is not None:
-            if outcome not in FollowUpOutcome.values:
+            if outcome not in dict(PERSON_OUTCOMES):
                 raise ValidationFailed(
                     "Unknown outcome.",
-                    fields={"outcome": [f"Choose {', '.join(v for v in FollowUpOutcome.values if v)}."]},
+                    fields={"outcome": [f"Choose {', '.join(v for v, _ in PERSON_OUTCOMES if v)}."]},
                 )  # fmt: skip
             conversation.outcome = outcome
             changes["outcome"] = outcome
@@ -1035,8 +1008,7 @@ def followup_update(
                 conversation.review_id,
                 ReviewStatus.RESOLVED if conversation.status == CS.RESOLVED else ReviewStatus.NEEDS_REPLY,
             )  # fmt: skip
-            notifications_close(clinic=clinic, ref=f"followup:{conversation.pk}:follow_up_overdue")
-            notifications_close(clinic=clinic, ref=f"followup:{conversation.pk}:follow_up_answer")
+            followup_notices_close(conversation, clinic)
             # its public reply no longer waits for an approval, nor (sent back) for its writer
             reviews_settled_close(
                 review_ids=[conversation.review_id],
@@ -1050,7 +1022,7 @@ def followup_update(
             and conversation.owner_id is not None
             and (who.user is None or who.user.pk != conversation.owner_id)
         ):
-            _tell_owner(
+            followup_owner_tell(
                 conversation, clinic, kind="follow_up", title="A private follow-up is now yours"
             )
     return conversation
@@ -1178,7 +1150,7 @@ def followups_sweep(*, now: datetime | None = None) -> dict:
             if not updated:
                 continue
             _audit(conversation, "overdue", SYSTEM, before=conversation.status)
-            _tell_owner(
+            followup_owner_tell(
                 conversation,
                 clinic,
                 kind="follow_up_overdue",

@@ -17,8 +17,7 @@ from responses.services import workflow
 from responses.services.common import audit_record, require, webhook_emit
 from responses.services.guarding import guard_check
 from responses.services.templating import (
-    citations_of_flags,
-    concerns_of,
+    review_render_args,
     text_render,
     unresolved_error,
 )
@@ -135,32 +134,12 @@ def _clean_text(text: str) -> str:
     return text
 
 
-def _review_topics(review: Review) -> list[str]:
-    score = latest_score(review)
-    return [t.get("name", "") for t in (score.topics if score else [])]
-
-
-def _review_concerns(review: Review) -> list[str]:
-    score = latest_score(review)
-    return concerns_of(score.topics if score else [])
-
-
-def _review_citations(review: Review) -> list[str]:
-    score = latest_score(review)
-    return citations_of_flags(score.flags if score else [])
-
-
 def _version_add(
     draft: ReplyDraft, *, text: str, who: Actor, template_key: str = ""
 ) -> ReplyVersion:
     clinic = current_clinic()
     rendered = text_render(
-        text,
-        clinic=clinic,
-        review_topics=_review_topics(draft.review),
-        cite=_review_citations(draft.review),
-        about=draft.review.text,
-        concerns=_review_concerns(draft.review),
+        text, clinic=clinic, **review_render_args(draft.review, latest_score(draft.review))
     )
     if rendered.unresolved:
         raise unresolved_error(rendered)
@@ -212,13 +191,15 @@ def reply_draft_create(
                 template,
                 review=review,
                 clinic=current_clinic(),
-                review_topics=_review_topics(review),
-                cite=_review_citations(review),
-                about=review.text,
-                concerns=_review_concerns(review),
+                **review_render_args(review, latest_score(review)),
             )
         else:
             suggestion = reply_suggest(review=review, clinic=current_clinic())
+            if not suggestion["template_key"]:  # none its own guard would let through
+                raise ValidationFailed(
+                    "No template to start from: write the reply's text.",
+                    fields={"text": [suggestion["reason"]]},
+                )
             text, key = suggestion["body"], suggestion["template_key"]
     with transaction.atomic():
         try:

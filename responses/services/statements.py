@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.actors import Actor
+from accounts.actors import Actor, user_id_of
 from accounts.models import User
 from clinics.access import ClinicAccess, people_who_can, user_access
 from clinics.alerting import on_call_of
@@ -67,9 +67,9 @@ def tell_ready_to_publish(statement: Statement, who: Actor) -> dict[int, list[st
     the notice closes when it is published, changed (a new version) or discarded."""
     clinic = current_clinic()
     writers = [
-        int(label.split(":", 1)[1])
+        pk
         for label in {statement.author_label, FLOW.current_version(statement).author_label}
-        if label.startswith("user:")
+        if (pk := user_id_of(label)) is not None
     ]
     people = [
         *User.objects.filter(pk__in=writers, is_active=True).order_by("pk"),

@@ -19,7 +19,9 @@ from clinics.models import Clinic
 from core.errors import ValidationFailed
 from facts.models import Fact
 from facts.selectors import facts_citable, facts_citable_by_slugs, facts_for_topics
+from feeds.models import Review
 from responses.models import Statement
+from scoring.models import ReviewScore
 
 VARIABLE_RE = re.compile(r"\{(fact:[a-z0-9][a-z0-9_-]*|[a-z][a-z_]*)\}")
 VARIABLES = (
@@ -54,6 +56,32 @@ def facts_sharing_words(text: str, clinic: Clinic) -> list[Fact]:
         if overlap > best_overlap:
             best, best_overlap = fact, overlap
     return [best] if best_overlap >= FACT_WORDS_MIN_OVERLAP else []
+
+
+# What a writer does about a variable left without a value, by its kind: a fact is inserted
+# from the fact sheet; {concerns} is what the reviewer was unhappy about, in the writer's own
+# words (no fact says it); a clinic detail is typed in or added to the clinic's settings.
+_FACT_ADVICE = "Insert a fact instead of {placeholder}, or remove it."
+_VARIABLE_ADVICE = {
+    "concerns": "Write what they were unhappy about instead of {placeholder}, or remove it.",
+    "statement_url": "Pin a published statement, or remove {placeholder}.",
+    **dict.fromkeys(
+        ("clinic_name", "clinic_phone", "clinic_email", "contact_url", "contact_line"),
+        "Write the clinic's details instead of {placeholder} (or add them in Settings → "
+        "General), or remove it.",
+    ),
+}
+
+
+def variable_advice(placeholder: str) -> str:
+    """What to do about `placeholder` ("{concerns}", "{fact:hours}") when it has no value, in
+    one sentence for the writer."""
+    name = placeholder.strip("{}")
+    if name.startswith("fact:") or name == "relevant_facts":
+        advice = _FACT_ADVICE
+    else:
+        advice = _VARIABLE_ADVICE.get(name, "Remove {placeholder}: it is not a variable.")
+    return advice.format(placeholder=placeholder)
 
 
 def known_variables_help() -> str:
@@ -272,6 +300,20 @@ def citations_of_flags(flags: Iterable[dict]) -> list[str]:
         ):
             slugs.append(str(contradicts["slug"]))
     return slugs
+
+
+def review_render_args(review: Review, score: ReviewScore | None) -> dict:
+    """`text_render`'s arguments for a reply to `review`, from its latest `score` (None: not
+    scored yet): the topics whose facts {relevant_facts} cites, the facts its flags say the
+    review contradicts (cited first), the review's text (the fact sharing most words with it,
+    when neither finds one) and what it found wanting ({concerns})."""
+    topics = score.topics if score else []
+    return {
+        "review_topics": [t.get("name", "") for t in topics],
+        "cite": citations_of_flags(score.flags if score else []),
+        "about": review.text,
+        "concerns": concerns_of(topics),
+    }
 
 
 def placeholders_left(text: str) -> list[str]:

@@ -1,11 +1,12 @@
 """The approval workflow that reply drafts and statements share.
 
     writer drafts ─submit─▶ agency (APPROVE_AGENCY) ─▶ legal (LEGAL_OVERRIDE; when the guard
-    says needs_review) ─▶ clinician (clinician crisis role; when the text states health
-    details) ─▶ clinic (APPROVE_CLIENT) ─▶ approved
+    says needs_review, or legal sent an earlier version back) ─▶ clinician (clinician crisis
+    role; when the text states health details) ─▶ clinic (APPROVE_CLIENT) ─▶ approved
 
-Which steps apply is decided at submission from the clinic's `ResponseSettings` and the
-guard's verdict, and stored on the row (`route`). A rejection (with a comment) sends it back
+Which steps apply is decided at submission from the clinic's `ResponseSettings`, the
+guard's verdict and whether legal sent the text back before (`route_for`, the one rule), and
+stored on the row (`route`). A rejection (with a comment) sends it back
 to the writer; editing a text under review sends it back to draft.
 
 Separation of duties is one rule, `approval_refusal`, that every approval path (API, pages,
@@ -29,21 +30,24 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.actors import Actor
+from accounts.actors import Actor, user_id_of
 from accounts.models import User
 from clinics.access import ClinicAccess, people_who_can
 from clinics.models import CrisisRole, Notification
 from clinics.notifications import (
     notifications_close,
+    notifications_replace,
     notifications_retitle,
     notifications_withdraw,
     people_notify,
+    people_reaching,
 )
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.permissions import Permission
 from core.rollup import figures_changed
 from core.tenancy import current_clinic
 from core.text import reason_problem
+from feeds.services.ingest import SETTLED_WORDS
 from responses.models import ApprovalStatus, AuditEntry, ReplyDraft, Step, Verdict
 from responses.services.common import GuardBlocked, audit_record, require
 from responses.services.guarding import (
@@ -67,18 +71,20 @@ FINISHED = frozenset({S.PUBLISHED, S.DISCARDED, S.UNPINNED})
 KIND_WORDS = {"reply": "reply", "statement": "statement", "reply_batch": "batch of replies"}
 
 
-def route_for(*, guard: dict, overridden: bool, settings_row=None) -> list[str]:
-    """The steps a text must pass, in order."""
+def route_for(
+    *, guard: dict, overridden: bool, legal_sent_back: bool = False, settings_row=None
+) -> list[str]:
+    """The steps a text must pass, in order: the one rule of whether a version needs the
+    legal step. `legal_sent_back`: legal sent an earlier version of this text back
+    (`legal_sent_back_each`): every later version goes to legal, whatever the privacy check
+    says and whatever the clinic's setting for flagged texts."""
     settings_row = settings_row or response_settings_get()
     steps = []
     if settings_row.require_agency_approval:
         steps.append(Step.AGENCY.value)
     # An overridden block was already read by legal: the override is their review.
-    if (
-        settings_row.legal_review_on_needs_review
-        and guard["verdict"] == Verdict.NEEDS_REVIEW
-        and not overridden
-    ):
+    flagged = settings_row.legal_review_on_needs_review and guard["verdict"] == Verdict.NEEDS_REVIEW
+    if (flagged or legal_sent_back) and not overridden:
         steps.append(Step.LEGAL.value)
     if settings_row.clinician_review_on_health_detail and has_health_detail(guard):
         steps.append(Step.CLINICIAN.value)
@@ -249,7 +255,10 @@ def _url_for(flow: Flow, clinic, step: str, obj) -> str:
 
 def _described(flow: Flow, obj) -> str:
     """`flow.describe(obj)` at the start of a sentence ("A reply to a 2★ … review")."""
-    what = flow.describe(obj)
+    return _described_as(flow.describe(obj))
+
+
+def _described_as(what: str) -> str:
     return what[:1].upper() + what[1:]
 
 
@@ -267,20 +276,114 @@ def version_sent_before(object_type: str, obj, step: str) -> int | None:
     """The last version before the current one that reached `step` (its people were sent it
     for their approval), from the audit trail; None when no earlier version got that far (an
     agency-internal draft never reached the clinic)."""
-    status = PENDING_FOR_STEP.get(step)
-    if status is None or not obj.version:
-        return None
-    return (
-        AuditEntry.objects.filter(
-            object_type=object_type,
-            object_id=obj.pk,
-            to_status=status,
-            version__lt=obj.version,
-        )
-        .order_by("-version")
-        .values_list("version", flat=True)
-        .first()
+    return versions_sent_before_each(object_type, [(obj, step)])[obj.pk]
+
+
+def versions_sent_before_each(object_type: str, texts) -> dict[int, int | None]:
+    """`version_sent_before` for many texts of one kind in one query, whatever their number:
+    `texts`, (obj, step) pairs; {pk: the version number, or None} (a page's cards)."""
+    asked = {obj.pk: (obj.version, PENDING_FOR_STEP.get(step)) for obj, step in texts}
+    found: dict[int, int | None] = dict.fromkeys(asked)
+    asked = {pk: (v, status) for pk, (v, status) in asked.items() if v and status is not None}
+    if not asked:
+        return found
+    for pk, status, version in AuditEntry.objects.filter(
+        object_type=object_type,
+        object_id__in=list(asked),
+        to_status__in={status for _, status in asked.values()},
+        version__isnull=False,
+    ).values_list("object_id", "to_status", "version"):
+        current, wanted = asked[pk]
+        if status == wanted and version < current and version > (found[pk] or 0):
+            found[pk] = version
+    return found
+
+
+# legal sent a version back: kept the privacy check's block, or rejected it at the legal step;
+# of a batch, each mention's reply records it too (`batches._member_audit`, with the step)
+# legal kept the privacy check's block: of the text itself, or of a batch it was a mention of
+_KEPT_BLOCK = ("override_refused", "batch_override_refused")
+_LEGAL_SENT_BACK = Q(action__in=_KEPT_BLOCK) | Q(
+    action__in=("rejected", "batch_rejected"), detail__step=Step.LEGAL.value
+)
+
+
+def legal_sent_back_each(object_type: str, objs) -> dict[int, AuditEntry | None]:
+    """The last time legal sent back a version of each text (kept the privacy check's block,
+    or rejected it at the legal step), as its trail records it (who, when, legal's comment,
+    the version): None when legal never did. A text legal sent back stays bound to legal:
+    every later version goes to the legal step (`route_for`). For a reply (and a batch, for
+    each mention it answers), legal sending back another reply to the same review counts too,
+    alone or as a mention of a batch legal sent back: discarding it and starting again, alone
+    or in a batch, does not leave legal out. Two queries at most for all `objs`, whatever
+    their number."""
+    objs = list(objs)
+    found: dict[int, AuditEntry | None] = {obj.pk: None for obj in objs}
+    if not objs:
+        return found
+    match = Q(object_type=object_type, object_id__in=list(found))
+    by_review: dict[int, set[int]] = {}
+    if object_type == "reply":
+        for obj in objs:
+            by_review.setdefault(obj.review_id, set()).add(obj.pk)
+    elif object_type == "reply_batch":
+        for review_id, batch_id in (
+            ReplyDraft.objects.filter(batch_id__in=list(found))
+            .exclude(status=S.DISCARDED)
+            .values_list("review_id", "batch_id")
+        ):
+            by_review.setdefault(review_id, set()).add(batch_id)
+    if by_review:
+        match |= Q(object_type="reply", review_id__in=list(by_review))
+    for entry in AuditEntry.objects.filter(match).filter(_LEGAL_SENT_BACK).order_by("id"):
+        same = entry.object_type == object_type and entry.object_id in found
+        targets = set(by_review.get(entry.review_id, ())) | ({entry.object_id} if same else set())
+        if object_type == "reply_batch" and entry.object_type == "reply":
+            # a batch's own send-back is its own entry, not its mentions' copies of it
+            targets.discard(entry.detail.get("batch_id"))
+        for pk in targets:
+            found[pk] = entry  # the newest wins
+    return found
+
+
+def legal_sent_back(flow: Flow, obj) -> AuditEntry | None:
+    """`legal_sent_back_each` of one text."""
+    return legal_sent_back_each(flow.object_type, [obj])[obj.pk]
+
+
+def sent_back_this_version(entry: AuditEntry, obj) -> bool:
+    """Whether legal's send-back (`legal_sent_back`) was of `obj`'s current version (it waits
+    for its writer), not of an earlier one (or of another reply to the same review)."""
+    return sent_back_of_this_text(entry, obj) and entry.version == obj.version
+
+
+def sent_back_kept_block(entry: AuditEntry) -> bool:
+    """Whether legal's send-back (`legal_sent_back`) kept the privacy check's block (of the
+    text, or of a batch that answered its mention), rather than rejecting it at the legal
+    step."""
+    return entry.action in _KEPT_BLOCK
+
+
+def sent_back_of_this_text(entry: AuditEntry, obj) -> bool:
+    """Whether legal's send-back (`legal_sent_back`) was of `obj` itself (one of its versions),
+    not of another reply to the same review."""
+    # a batch is bound by the replies to its mentions too: their entries are of another kind
+    return entry.object_id == obj.pk and (entry.object_type == "reply") == isinstance(
+        obj, ReplyDraft
     )
+
+
+def sent_back_words(entry: AuditEntry, obj) -> str:
+    """Legal's send-back in a sentence for the people who read a later version: "Lee Legal
+    (legal) sent version 1 back: “Remove the name.”"."""
+    said = f": “{entry.comment}”" if entry.comment else "."
+    return f"{entry.actor_name or 'Legal'} (legal) sent {sent_back_which(entry, obj)} back{said}"
+
+
+def sent_back_which(entry: AuditEntry, obj) -> str:
+    """Which text legal sent back, from a later version's side: "version 1", or "an earlier
+    reply" (another reply to the same review)."""
+    return f"version {entry.version}" if sent_back_of_this_text(entry, obj) else "an earlier reply"
 
 
 # a reminder goes out at most this often for one version of a text
@@ -368,39 +471,61 @@ def logged_step(step: str | None) -> str | None:
 def waiting_on(flow: Flow, obj, *, cache: dict | None = None) -> Waiting | None:
     """Whom `obj` waits for (None when it waits for nobody: a draft, approved, finished).
     `cache`: a dict a page passes for all its texts, so each step's people are read once."""
-    step = waits_at(obj)
-    if step is None:
-        return None
+    return waiting_on_each(flow, [obj], cache=cache)[obj.pk]
+
+
+def waiting_on_each(
+    flow: Flow, objs, *, cache: dict | None = None, acted: dict[int, set[str]] | None = None
+) -> dict[int, Waiting | None]:
+    """`waiting_on` for many texts of one kind in a fixed number of queries, whatever their
+    number (a page's cards): {pk: Waiting or None}. `acted`: their `principals_who_acted_each`,
+    when the caller read them already."""
+    out: dict[int, Waiting | None] = {obj.pk: None for obj in objs}
+    steps = {obj.pk: step for obj in objs if (step := waits_at(obj)) is not None}
+    texts = [obj for obj in objs if obj.pk in steps]
+    if not texts:
+        return out
     clinic = current_clinic()
-    acting_step = Step.LEGAL if step == "guard" else step
     cache = {} if cache is None else cache
-    if acting_step not in cache:
-        cache[acting_step] = _who_acts(clinic, acting_step)
-    everyone = cache[acting_step]
-    # nobody may give a step of a text they wrote or of a version they already gave a step of
-    barred = _writers_of(obj) | principals_who_acted(object_type=flow.object_type, obj=obj)
-    people = [u for u in everyone if f"user:{u.pk}" not in barred]
-    told = (
-        Notification.objects.filter(clinic=clinic, ref=_ref(flow, obj), user__in=people)
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)
-        .first()
-    )
-    reminder = (
-        AuditEntry.objects.filter(
-            object_type=flow.object_type, object_id=obj.pk, version=obj.version, action="reminded"
-        )  # fmt: skip
-        .order_by("-created_at", "-id")
-        .first()
-    )
-    return Waiting(
-        step=step,
-        people=people,
-        barred=[u for u in everyone if f"user:{u.pk}" in barred],
-        told_at=told,
-        reminded_at=reminder.created_at if reminder else None,
-        reminded_by=(reminder.actor_name or reminder.actor_label) if reminder else "",
-    )
+    if acted is None:
+        acted = principals_who_acted_each(object_type=flow.object_type, objs=texts)
+    people, barred = {}, {}
+    for obj in texts:
+        acting_step = Step.LEGAL if steps[obj.pk] == "guard" else steps[obj.pk]
+        if acting_step not in cache:
+            cache[acting_step] = _who_acts(clinic, acting_step)
+        # nobody may give a step of a text they wrote or of a version they already gave a
+        # step of
+        refused = _writers_of(obj) | acted[obj.pk]
+        people[obj.pk] = [u for u in cache[acting_step] if f"user:{u.pk}" not in refused]
+        barred[obj.pk] = [u for u in cache[acting_step] if f"user:{u.pk}" in refused]
+    refs = {_ref(flow, obj): obj.pk for obj in texts}
+    told: dict[int, datetime] = {}
+    for ref, user_id, at in Notification.objects.filter(
+        clinic=clinic, ref__in=list(refs), user__in={u.pk for p in people.values() for u in p}
+    ).values_list("ref", "user_id", "created_at"):
+        pk = refs[ref]
+        if any(u.pk == user_id for u in people[pk]) and (pk not in told or at > told[pk]):
+            told[pk] = at
+    versions = {obj.pk: obj.version for obj in texts}
+    reminders: dict[int, AuditEntry] = {}
+    for entry in AuditEntry.objects.filter(
+        object_type=flow.object_type, object_id__in=list(versions),
+        version__in=set(versions.values()), action="reminded",
+    ).order_by("-created_at", "-id"):  # fmt: skip
+        if entry.version == versions[entry.object_id]:
+            reminders.setdefault(entry.object_id, entry)
+    for obj in texts:
+        reminder = reminders.get(obj.pk)
+        out[obj.pk] = Waiting(
+            step=steps[obj.pk],
+            people=people[obj.pk],
+            barred=barred[obj.pk],
+            told_at=told.get(obj.pk),
+            reminded_at=reminder.created_at if reminder else None,
+            reminded_by=(reminder.actor_name or reminder.actor_label) if reminder else "",
+        )
+    return out
 
 
 def tell_who_acts(flow: Flow, obj, *, reminder: bool = False) -> dict[int, list[str]]:
@@ -425,13 +550,7 @@ def tell_who_acts(flow: Flow, obj, *, reminder: bool = False) -> dict[int, list[
     # nobody is told a text waits for them that the separation of duties would refuse them
     if waiting.barred and not waiting.people and step != "guard":
         return _tell_stuck(flow, obj, clinic, step, waiting.barred)
-    what = _described(flow, obj)
-    if step == "guard":
-        title = f"{what} is blocked by the privacy check: legal review needed"
-        kind = "legal"
-    else:
-        title = f"{what} waits for your {waiting.label}"
-        kind = "legal" if step == Step.LEGAL else "approval"
+    title, kind, again = _waiting_words(flow, obj, waiting)
     told: dict[int, list[str]] = {}
     for people, words, replaced in _by_version_sent(flow, obj, step, kind, waiting.people):
         told |= people_notify(
@@ -440,9 +559,60 @@ def tell_who_acts(flow: Flow, obj, *, reminder: bool = False) -> dict[int, list[
             kind=kind,
             ref=_ref(flow, obj),
             title=f"{'Reminder: ' if reminder else ''}{title}{words}",
-            detail=" ".join(filter(None, [replaced, _people_names(flow, obj)])),
+            detail=" ".join(filter(None, [replaced, again, _people_names(flow, obj)])),
             url=_url_for(flow, clinic, step, obj),
         )
+    return told
+
+
+def _waiting_words(flow: Flow, obj, waiting: Waiting) -> tuple[str, str, str]:
+    """What the people a text waits for are told: its title, the notice's kind, and (a new
+    version of a text legal sent back) what their notice adds about it."""
+    step, what = waiting.step, _described(flow, obj)
+    sent_back = legal_sent_back(flow, obj) if step in (Step.LEGAL, "guard") else None
+    again = ""
+    if sent_back is not None and not sent_back_this_version(sent_back, obj):
+        # a new version of a text legal sent back: it is theirs again, whatever the check says
+        again = (
+            f"{sent_back_words(sent_back, obj)} Every later version comes back to legal: "
+            "read what changed on its card."
+        )
+    if step == "guard":
+        return f"{what} is blocked by the privacy check: legal review needed", "legal", again
+    if again and step == Step.LEGAL:
+        title = f"{what}, which legal sent back, has a new version waiting for your legal review"
+        return title, "legal", again
+    return (
+        f"{what} waits for your {waiting.label}",
+        "legal" if step == Step.LEGAL else "approval",
+        again,
+    )
+
+
+def tell_newcomer(flow: Flow, objs, user) -> list[tuple[str, str, str]]:
+    """`user` can now give a step they could not (added to the clinic, or given a role that
+    gives it): each of `objs` that already waits at a step they may give is told to them once,
+    in-app, as `tell_who_acts` tells the step's people (the same ref, kind and title, so their
+    line closes as everyone's does when someone acts); the caller e-mails them one list. A
+    text that waited for nobody no longer does: its "stuck" notices close. Returns (title,
+    detail, url) of each text told, for that e-mail."""
+    clinic = current_clinic()
+    told = []
+    waits = waiting_on_each(flow, objs)
+    for obj in objs:
+        waiting = waits[obj.pk]
+        if waiting is None or user.pk not in {u.pk for u in waiting.people}:
+            continue
+        notifications_close(clinic=clinic, ref=f"{_ref(flow, obj)}:stuck")
+        title, kind, again = _waiting_words(flow, obj, waiting)
+        url = _url_for(flow, clinic, waiting.step, obj)
+        for people, words, replaced in _by_version_sent(flow, obj, waiting.step, kind, [user]):
+            detail = " ".join(filter(None, [replaced, again, _people_names(flow, obj)]))
+            if people_notify(
+                users=people, clinic=clinic, kind=kind, ref=_ref(flow, obj),
+                title=f"{title}{words}", detail=detail, url=url, email=False,
+            ):  # fmt: skip
+                told.append((f"{title}{words}", detail, url))
     return told
 
 
@@ -553,13 +723,30 @@ def tell_authors_sent_back(
     and why, with a link to its page (`title`, `detail`: in other words, where the step
     has its own, such as legal keeping a privacy block)."""
     clinic = current_clinic()
+    if not detail:
+        detail = f"{who.name or 'Someone'} asks: “{comment}”"
+        if step == Step.LEGAL:  # it stays bound to legal (`route_for`)
+            detail += " Legal sent this back: your next version goes to legal again."
+    title = title or f"{_described(flow, obj)} was sent back at the {Step(step).label.lower()}"
+    writers = _writers_to_tell(obj, who, active_only=False)
+    users = people_reaching(clinic, writers)
+    if writers and not users:
+        # its writer left (removed from the staff or the clinic): the people who manage the
+        # clinic take it over, told so, never the person who sent it back
+        users = [
+            u
+            for u in people_who_can(clinic, permission=Permission.MANAGE)
+            if f"user:{u.pk}" != who.label
+        ]
+        gone = ", ".join(w.full_name or w.email for w in writers)
+        title = f"{title}; its writer ({gone}) has left: someone needs to take it over"
     return people_notify(
-        users=_writers_to_tell(obj, who),
+        users=users,
         clinic=clinic,
         kind="sent_back",
         ref=f"{_ref(flow, obj)}:sent_back",
-        title=title or f"{_described(flow, obj)} was sent back at the {Step(step).label.lower()}",
-        detail=detail or f"{who.name or 'Someone'} asks: “{comment}”",
+        title=title,
+        detail=detail,
         url=flow.page(obj, clinic),
     )
 
@@ -567,6 +754,38 @@ def tell_authors_sent_back(
 # A review in one of these needs no reply from the writer any more: it was answered (another
 # reply went out), resolved (its private follow-up too) or set aside.
 SETTLED_REVIEW = ("replied", "resolved", "ignored")
+
+
+def review_is_settled(review) -> bool:
+    """The review needs no reply any more: settled (`SETTLED_REVIEW`) or taken down."""
+    return review.is_deleted or review.status in SETTLED_REVIEW
+
+
+def review_settled_words(review) -> str:
+    """How the review was settled, in words after "the review was": "taken down",
+    "resolved", "set aside", "marked as replied" (its status, in the inbox's words)."""
+    if review.is_deleted:
+        return "taken down"
+    return SETTLED_WORDS.get(review.status) or review.get_status_display().lower()
+
+
+def waiting_notices_redescribe(flow: Flow, obj, *, was: str) -> int:
+    """`obj` changed while it waits, its version and approvals unchanged (a batch answers
+    fewer mentions: `was`, its `flow.describe` before): the notices of the people it waits
+    for (open, or owed to their digest) say what it is now. Returns how many changed."""
+    was, now = _described_as(was), _described(flow, obj)
+    if was == now:
+        return 0
+    rows = Notification.objects.filter(
+        Q(open=True) | Q(email_pending=True), clinic=current_clinic(), ref=_ref(flow, obj),
+        waits=True, title__contains=was,
+    )  # fmt: skip
+    changed = 0
+    for row in rows:
+        row.title = row.title.replace(was, now, 1)[:300]
+        row.save(update_fields=["title", "updated_at"])
+        changed += 1
+    return changed
 
 
 def sent_back_close_settled(*, review_ids) -> int:
@@ -685,7 +904,8 @@ def _legal_request_close(flow: Flow, obj, legal: Waiting, *, withdrawn: int) -> 
     information; a new version still blocked waits for its writer to submit it (and ask)."""
     clinic = current_clinic()
     what = _described(flow, obj)
-    clean = obj.guard_verdict != Verdict.BLOCK
+    # a text legal sent back before comes back to legal once submitted, blocked or not
+    clean = obj.guard_verdict != Verdict.BLOCK and legal_sent_back(flow, obj) is None
     if clean:
         title = (
             f"{what} no longer needs your legal review: version {obj.version} passes the "
@@ -696,13 +916,17 @@ def _legal_request_close(flow: Flow, obj, legal: Waiting, *, withdrawn: int) -> 
             f"{what}: version {withdrawn} was withdrawn before your legal review (replaced by "
             f"version {obj.version}, not submitted yet)"
         )
+    if clean and legal.people:
+        # the news replaces the request in their history: one line, not the closed request
+        # beside an identical "for your information" one (walk 13 B #11)
+        notifications_replace(clinic=clinic, ref=_ref(flow, obj), users=legal.people)
     notifications_withdraw(clinic=clinic, ref=_ref(flow, obj), title=title)
     if clean and legal.people:
         people_notify(
             users=legal.people,
             clinic=clinic,
             kind="legal_not_needed",
-            ref=f"{_ref(flow, obj)}:legal_not_needed:{obj.version}",
+            ref=_ref(flow, obj),
             title=title,
             detail=f"Its writer changed the text the privacy check blocked (version {withdrawn}). "
             "Nothing for you to do.",
@@ -747,7 +971,11 @@ def submit(flow: Flow, *, pk: int, access: ClinicAccess, expected_version: int |
     if result["verdict"] == Verdict.BLOCK and not obj.is_overridden:
         return _legal_ask(flow, obj, who, result)
     before = obj.status
-    obj.route = route_for(guard=result, overridden=obj.is_overridden)
+    obj.route = route_for(
+        guard=result,
+        overridden=obj.is_overridden,
+        legal_sent_back=legal_sent_back(flow, obj) is not None,
+    )
     obj.submitted_at = timezone.now()
     obj.last_comment = ""
     _advance(obj, after=None)
@@ -956,11 +1184,33 @@ def tell_writers_block_lifted(flow: Flow, obj, who: Actor, *, reason: str) -> di
     )
 
 
-def _writers_to_tell(obj, who: Actor) -> list:
-    """The people who wrote `obj` (`_writers_of`), but not `who`, who acted."""
-    ids = [int(a.split(":", 1)[1]) for a in _writers_of(obj) if a.startswith("user:")]
+def tell_writers_informed(
+    flow: Flow, obj, who: Actor, *, kind: str, event: str, title: str, detail: str
+) -> dict:
+    """`obj`'s writers (`_writers_of`) are told that it changed, for their information:
+    nothing waits for them (their history, and the e-mail if they take those: `kind`'s
+    group), with a link to its page. Whoever acted (`who`) is not told of their own action.
+    One notice per writer per call (`event` names the change in the notice's ref)."""
+    clinic = current_clinic()
+    return people_notify(
+        users=_writers_to_tell(obj, who),
+        clinic=clinic,
+        kind=kind,
+        ref=f"{_ref(flow, obj)}:{event}",
+        title=title,
+        detail=detail,
+        url=flow.page(obj, clinic),
+        waits=False,
+    )
+
+
+def _writers_to_tell(obj, who: Actor, *, active_only: bool = True) -> list:
+    """The people who wrote `obj` (`_writers_of`), but not `who`, who acted (`active_only`
+    False: deactivated ones too, to know that its writer left)."""
+    ids = [pk for label in _writers_of(obj) if (pk := user_id_of(label)) is not None]
     ids = [i for i in ids if f"user:{i}" != who.label]
-    return list(User.objects.filter(pk__in=ids, is_active=True))
+    people = User.objects.filter(pk__in=ids)
+    return list(people.filter(is_active=True) if active_only else people)
 
 
 @transaction.atomic
@@ -1009,7 +1259,8 @@ def refuse_override(
         flow, obj, who, step=Step.LEGAL, comment=comment,
         title=f"{name} kept the privacy block on your {_own(flow.describe(obj))}: change the text",
         detail=f"{name} asks: “{comment}” Change the marked words (the editor's fixes help), "
-        "then submit it again: a version the privacy check passes needs no legal review.",
+        "then submit it again. Legal sent this back: your next version goes to legal again, "
+        "even one the privacy check passes.",
     )  # fmt: skip
     return obj
 
@@ -1086,9 +1337,9 @@ def tell_writers_withdrawn(withdrawn: list[tuple[Flow, Any, str, str]], who: Act
     groups: dict[tuple[int, str], list[tuple[Flow, Any, str]]] = {}
     for flow, obj, why, what in withdrawn:
         for label in sorted(_writers_of(obj)):
-            kind, _, pk = label.partition(":")
-            if kind == "user" and pk.isdigit() and label != who.label:
-                groups.setdefault((int(pk), why), []).append((flow, obj, what))
+            pk = user_id_of(label)
+            if pk is not None and label != who.label:
+                groups.setdefault((pk, why), []).append((flow, obj, what))
     users = User.objects.filter(pk__in={pk for pk, _ in groups}, is_active=True).in_bulk()
     told: dict[int, list[str]] = {}
     for (pk, why), texts in groups.items():

@@ -55,15 +55,18 @@ def clusters_list(
 
 
 def claims_to_answer(
-    *, within: QuerySet[Review] | None = None, limit: int = 8
+    *, within: QuerySet[Review] | None = None, limit: int = 8, unflagged: bool = False
 ) -> list[ClaimCluster]:
-    """The claims worth one answer: repeated (two mentions or more) or flagged as
-    misinformation, most reach first. `within`: only claims with a mention among these
-    reviews (the inbox's filters); the figures stay the whole claim's, as its answer covers
-    every mention."""
-    qs = clusters_annotated().filter(
-        Q(mention_count__gte=2) | Q(misinformation=True, mention_count__gte=1)
-    )
+    """The claims worth one answer, most reach first: flagged as misinformation, or repeated
+    (two mentions or more) with a risk flag (patient safety, a legal threat, ...); with
+    `unflagged` (an incident is running: a pile-on) any repeated one too. Two ordinary
+    complaints alike ("parking is a nightmare") are not a claim: each gets its own reply.
+    `within`: only claims with a mention among these reviews (the inbox's filters); the
+    figures stay the whole claim's, as its answer covers every mention."""
+    repeated = Q(mention_count__gte=2)
+    if not unflagged:
+        repeated &= ~Q(flags=[])
+    qs = clusters_annotated().filter(repeated | Q(misinformation=True, mention_count__gte=1))
     if within is not None:
         qs = qs.filter(
             pk__in=ClaimMention.objects.filter(review__in=within.values("pk")).values("cluster")

@@ -194,7 +194,7 @@
   // which posts the editor's form (the name is added, the text checked again).
   function staffHelp(item, f) {
     const where = area.dataset.staffNames;
-    if (!where || f.kind !== "identifier" || (f.subtype !== "person" && f.subtype !== "staff_contact")) return;
+    if (!where || f.kind !== "identifier" || (f.subtype !== "person" && f.subtype !== "staff_contact" && f.subtype !== "clinician_no_staff_list")) return;
     if (where === "ask") {
       item.appendChild(el("span", { class: "muted" }, "If “" + f.text + "” is on the clinic's staff, " +
         "ask an agency owner or manager to add the name there. "));
@@ -261,11 +261,16 @@
   const reason = area.dataset.reason ? document.getElementById(area.dataset.reason) : null;
   const askLegal = area.dataset.askLegal ? document.getElementById(area.dataset.askLegal) : null;
   const legalAsked = area.dataset.legalAsked === "1";
+  // legal kept the block of the saved version and sent it back (not "asked" any more)
+  const legalKept = area.dataset.legalKept === "1";
   const initial = checkedText();
   const overridden = area.dataset.overridden === "1";
   const unresolved = (area.dataset.unresolved || "").split("|")
     .map(function (m) { const found = m.match(/^\{[^}]+\}/); return found ? found[0] : ""; })
     .filter(Boolean);
+  // what to do about each variable without a value, by its kind (data-advice, from the server)
+  let advice = {};
+  try { advice = JSON.parse(area.dataset.advice || "{}"); } catch (e) { advice = {}; }
   let lastVerdict = area.dataset.verdict || "";
   let lastProblems = [];
   try { lastProblems = JSON.parse(area.dataset.problems || "[]"); } catch (e) { lastProblems = []; }
@@ -292,11 +297,17 @@
       why = "Submit is off: the guard blocks this text" +
         (blocks ? " (" + blocks + (blocks === 1 ? " finding" : " findings") + ")" : "") +
         (askLegal
-          ? ". Fix the marked words" + (asked ? "; legal was asked to lift the block." : ", or ask legal to lift the block.")
+          ? ". Fix the marked words" + (asked
+            ? (legalKept
+              ? "; legal kept the block and sent this version back: your next version goes to legal again."
+              : "; legal was asked to lift the block.")
+            : ", or ask legal to lift the block.")
           : ". Apply the fixes or change the marked words.");
     } else if (left.length) {
       why = "Submit is off: " + left.join(", ") + (left.length === 1 ? " has" : " have") +
-        " no value. Insert a fact or remove " + (left.length === 1 ? "it" : "them") + ".";
+        " no value. " + left.map(function (p) {
+          return advice[p] || "Fill in " + p + " or remove it.";
+        }).join(" ");
     } else if (lastProblems.length) {
       why = "Submit is off: " + lastProblems[0] +
         (lastProblems.length > 1 ? " (and " + (lastProblems.length - 1) + " more)" : "");

@@ -9,6 +9,16 @@
       target.focus();
     }
   });
+  // A field with a rule the server checks (data-rule: a reason's words and length) says that
+  // rule when the browser refuses it, not the browser's own words about characters only.
+  document.addEventListener("invalid", function (event) {
+    const field = event.target;
+    if (field.dataset && field.dataset.rule) field.setCustomValidity(field.dataset.rule);
+  }, true);
+  document.addEventListener("input", function (event) {
+    const field = event.target;
+    if (field.dataset && field.dataset.rule) field.setCustomValidity("");
+  });
   // A failed request (network, server error): say so instead of doing nothing.
   document.addEventListener("htmx:responseError", function (event) {
     const form = event.detail.elt;

@@ -55,7 +55,7 @@
       new window.Chart(response, {
         type: "bar",
         data: {
-          labels: data.weekly.map(function (w) { return w.week_start.slice(5); }),
+          labels: data.weekly.map(function (w) { return w.label; }),
           datasets: [{
             label: "median hours to reply",
             data: data.weekly.map(function (w) { return w.median_response_minutes === null ? null : Math.round(w.median_response_minutes / 6) / 10; }),

@@ -42,7 +42,10 @@ def test_a_key_is_cached_after_its_first_use_and_revoking_ends_it_at_once(
         owner = Client()
         owner.force_login(world.users["alpha_owner"])
         otp_verify_session(owner, world.users["alpha_owner"])
-        revoked = owner.post(f"/clinics/clinic-a/api/v1/api-keys/{key.pk}/revoke/")
+        revoked = owner.post(
+            f"/clinics/clinic-a/api/v1/api-keys/{key.pk}/revoke/",
+            content_type="application/json",
+        )
         assert revoked.status_code == 200, revoked.content
         assert fastcache.get_object(_api_key_cache_key(key.prefix)) is None
         response = _me(secret)

@@ -54,7 +54,7 @@ def test_an_invitation_link_still_works_the_next_morning(login, world, clinic_a,
     client = Client()
     page = client.get(path, follow=True)
     html = page.content.decode()
-    assert "Choose the password for nina@clinic-a.test" in html
+    assert "Choose your password" in html and "For <strong>nina@clinic-a.test</strong>" in html
     assert "An invitation link works once, for 7 days after it was sent." in html
     done = client.post(
         page.redirect_chain[-1][0], {"new_password1": PASSWORD, "new_password2": PASSWORD}

@@ -1,6 +1,7 @@
-"""The page a password link opens (an invitation or a reset) names the account it sets, on the
-form and on the page after it; when someone else is signed in in that browser it says so and
-refuses until they sign out; and a password rule's message belongs to the password field."""
+"""The page a password link opens (an invitation or a reset) names the account it sets, and
+the person is signed in once it is set; when someone else is signed in in that browser it says
+so and refuses until they sign out; and a password rule's message belongs to the password
+field."""
 
 from __future__ import annotations
 
@@ -41,19 +42,17 @@ def test_the_invitation_page_and_the_page_after_it_name_the_account(world, db):
     client = Client()
     page, form_url = _open(client, larry)
     html = page.content.decode()
-    assert (
-        '<h1 id="newpw-h">Choose the password for larry.legal2@clinics.test (Larry Legal)</h1>'
-        in html
-    )
+    # a short heading; the account on a line of its own (a phone's screen is narrow)
+    assert '<h1 id="newpw-h">Choose your password</h1>' in html
+    assert "For <strong>larry.legal2@clinics.test</strong> (Larry Legal)" in html
+    assert "You are signed in once it is set." in html
     assert "someone-else" not in html
     done = client.post(form_url, {"new_password1": NEW, "new_password2": NEW}, follow=True)
-    assert done.redirect_chain[-1][0] == "/password-reset/complete/?first=1"
+    # signed in at once (no second factor for a clinic's people), where signing in leads
+    assert done.redirect_chain[0][0] == "/start/"
+    assert client.session["_auth_user_id"] == str(larry.pk)
     html = done.content.decode()
-    assert "Your password is set: larry.legal2@clinics.test (Larry Legal)" in html
-    assert "Sign in as larry.legal2@clinics.test with the password you chose." in html
-    # the name is said once: a reload of the done page is the plain one
-    again = client.get("/password-reset/complete/?first=1").content.decode()
-    assert "larry.legal2@clinics.test" not in again and "Your password is set" in again
+    assert "Your password is set: you are signed in as larry.legal2@clinics.test." in html
 
 
 def _fresh(user: User) -> User:
@@ -64,10 +63,9 @@ def _fresh(user: User) -> User:
 def test_a_reset_page_names_the_account_too(world, db):
     viewer = _fresh(world.users["a_viewer"])
     page, form_url = _open(Client(), viewer)
-    assert (
-        '<h1 id="newpw-h">Set a new password for a_viewer@clinics.test (A Viewer)</h1>'
-        in page.content.decode()
-    )
+    html = page.content.decode()
+    assert '<h1 id="newpw-h">Set a new password</h1>' in html
+    assert "For <strong>a_viewer@clinics.test</strong> (A Viewer)" in html
 
 
 def test_someone_else_signed_in_is_told_and_refused_until_they_sign_out(world, db):
@@ -105,11 +103,12 @@ def test_someone_else_signed_in_is_told_and_refused_until_they_sign_out(world, d
     html = out.content.decode()
     assert "_auth_user_id" not in client.session
     assert 'name="new_password1"' in html and "You are signed in as" not in html
-    assert "Choose the password for larry.legal2@clinics.test (Larry Legal)" in html
+    assert "For <strong>larry.legal2@clinics.test</strong> (Larry Legal)" in html
     done = client.post(
         out.redirect_chain[-1][0], {"new_password1": NEW, "new_password2": NEW}, follow=True
     )
-    assert done.redirect_chain[-1][0] == "/password-reset/complete/?first=1"
+    assert done.redirect_chain[0][0] == "/start/"
+    assert client.session["_auth_user_id"] == str(larry.pk)
     larry.refresh_from_db()
     assert larry.check_password(NEW)
     avery.refresh_from_db()

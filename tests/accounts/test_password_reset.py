@@ -3,6 +3,8 @@ works once, throttled, and it lifts a lockout."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 
 import pytest
@@ -51,7 +53,9 @@ def test_reset_sends_a_link_that_sets_a_new_password_once(world, db, fresh_cache
         form.redirect_chain[-1][0],
         {"new_password1": "a new long passphrase 42", "new_password2": "a new long passphrase 42"},
     )
-    assert done.status_code == 302 and done["Location"] == "/password-reset/complete/"
+    # signed in with the new password at once, where signing in leads
+    assert done.status_code == 302 and done["Location"] == "/start/"
+    assert client.session["_auth_user_id"] == str(world.users["a_viewer"].pk)
     assert User.objects.get(email="a_viewer@clinics.test").check_password(
         "a new long passphrase 42"
     )
@@ -108,3 +112,21 @@ def test_a_reset_lifts_the_lockout(world, db, fresh_cache):
         "/login/", {"username": user.email, "password": "another good passphrase"}
     )
     assert login.status_code == 302
+
+
+def test_the_reset_email_reads_the_same_in_every_mail_reader(world, db, fresh_cache):
+    # given a person whose name is not plain ASCII
+    User.objects.filter(pk=world.users["a_viewer"].pk).update(full_name="José Núñez")
+
+    Client().post("/password-reset/", {"email": "a_viewer@clinics.test"})
+
+    # then the body goes quoted-printable (7-bit), and decodes to the words sent
+    [message] = mail.outbox
+    raw = message.message().as_bytes()
+    raw.decode("ascii")
+    modern = email.message_from_bytes(raw, policy=email.policy.default)
+    assert modern["Content-Transfer-Encoding"] == "quoted-printable"
+    assert str(modern["Subject"]) == "Reset your Alpha Agency password"
+    assert modern.get_content().startswith("Hello José Núñez,\n")
+    legacy = email.message_from_string(raw.decode("ascii"))
+    assert legacy.get_payload(decode=True).decode("utf-8") == modern.get_content()

@@ -38,7 +38,7 @@ def test_owner_creates_a_clinic(login, world):
         (
             {"name": "X", "slug": "Bad Slug!", "timezone": "UTC", "reply_target_minutes": "60"},
             "slug",
-            "slug",
+            "not available: use 3-50 lowercase letters, digits and hyphens",
         ),
         (
             {"name": "X", "slug": "clinic-b", "timezone": "UTC", "reply_target_minutes": "60"},

@@ -55,15 +55,16 @@ def test_new_staff_member_is_invited_and_chooses_a_password(login, world, settin
 
 
 PEOPLE = "/clinics/clinic-a/settings/people/"
+# the roles in the people page's words (`clinics.models.CLINIC_ROLE_HELP`, `CRISIS_ROLE_HELP`)
 APPROVER = (
-    "- Approver: you approve replies and public statements in the client portal before they "
+    "- Approver: approves replies and public statements in the client portal before they "
     "are published (the clinic's own approval step)."
 )
-VIEWER = "- Viewer: you see the clinic's reviews, replies and incidents in the client portal."
+VIEWER = "- Viewer: sees the clinic's reviews, replies and incidents in the client portal."
 LEGAL = (
-    "- Crisis team, Legal / compliance: you are alerted by e-mail as soon as a crisis incident "
-    "opens, and you check replies the compliance guard flags, and may publish past a block "
-    "with a written reason."
+    "- Crisis team, Legal / compliance: alerted by e-mail as soon as a crisis incident opens; "
+    "checks replies the compliance guard flags, and may publish past a block with a written "
+    "reason."
 )
 
 
@@ -176,7 +177,8 @@ def test_the_invitation_link_asks_for_a_first_password_not_a_new_one(login, worl
     client = Client()
     form_page = client.get(path, follow=True)
     html = form_page.content.decode()
-    assert '<h1 id="newpw-h">Choose the password for first@clinic-a.test (Sam Rivera)</h1>' in html
+    assert '<h1 id="newpw-h">Choose your password</h1>' in html
+    assert "For <strong>first@clinic-a.test</strong> (Sam Rivera)" in html
     assert "Set a new password" not in html and "Set my password" in html
     done = client.post(
         form_page.redirect_chain[-1][0],
@@ -186,9 +188,10 @@ def test_the_invitation_link_asks_for_a_first_password_not_a_new_one(login, worl
         },
         follow=True,
     )
-    assert done.redirect_chain[-1][0] == "/password-reset/complete/?first=1"
+    # signed in at once (a clinic's people have no second factor to set up), in the portal
+    assert [url for url, _status in done.redirect_chain] == ["/start/", "/clinics/clinic-a/portal/"]
     page = done.content.decode()
-    assert "Your password is set" in page and "Your password is changed" not in page
+    assert "Your password is set: you are signed in as first@clinic-a.test." in page
     assert User.objects.get(email="first@clinic-a.test").check_password("a first long passphrase 7")
 
 

@@ -7,6 +7,7 @@ their keys."""
 from __future__ import annotations
 
 from django.test import Client
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.credentials import api_key_create
@@ -15,6 +16,7 @@ from agency.models import AgencyMembership
 from clinics.models import ClinicMembership, OnCall
 from crisis.models import IncidentAssignment, IncidentEvent
 from crisis.services.incidents import incidents_acknowledge_by_acting
+from facts.models import ClinicReview, Fact, FactStatus
 from responses.models import ReplyDraft
 
 STAFF = "/agency/settings/people/"
@@ -70,7 +72,10 @@ def test_the_confirmation_lists_what_a_staff_member_leaves_behind(login, world, 
     assert f'href="/clinics/clinic-a/incidents/{running.pk}/"' in html
     assert "Old storm" not in html
     # their unpublished replies, counted, with links to each
-    assert "Written in Clinic A, not published yet: 2 replies (1 waiting for approval)." in html
+    assert (
+        "Written in Clinic A, not published yet: 2 replies (1 not submitted yet, 1 waiting for "
+        "approval)." in html
+    )
     assert html.count('href="/clinics/clinic-a/replies/review/') == 2
     # the key they created, with what revoking stops, offered ticked
     assert f'<li data-key="{key.prefix}">“Writer feed” (cwk_{key.prefix}_…): every clinic' in html
@@ -168,6 +173,36 @@ def test_removing_a_clinics_only_approver_says_what_waits_for_them(login, world,
     assert "only approver" not in html
 
 
+def test_removing_a_clinics_only_approver_tells_the_owners_and_managers(
+    login, world, rows, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given: two replies wait at Clinic A's approval step, which only A Approver gives
+    a = world.clinics["a"]
+    clinic_rows = rows(a)
+    for _ in range(2):
+        _draft(a, clinic_rows.review(), author=world.users["alpha_writer"],
+               status="pending_client")  # fmt: skip
+    membership = ClinicMembership.objects.get(clinic=a, user=world.users["a_approver"])
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        login("alpha_owner").post(
+            PEOPLE, {"action": "remove", "membership": membership.pk, "confirm": "yes"}
+        )
+    # then: the owner and the manager are each told what now waits for nobody
+    assert not ClinicMembership.objects.filter(pk=membership.pk).exists()
+    handover = [m for m in mailoutbox if "left:" in m.subject]
+    assert sorted(m.to[0] for m in handover) == ["manager@alpha.test", "owner@alpha.test"]
+    assert handover[0].subject == "A Approver left: what they held needs someone to take it over"
+    body = handover[0].body
+    assert "Alpha Owner removed A Approver from Clinic A." in body
+    assert (
+        "- A Approver is the only approver of Clinic A: 2 replies, 0 reply batches and 0 "
+        "statements wait at the clinic's approval step, and nobody else may give it. They keep "
+        "waiting: add another approver of the clinic on this page"
+    ) in body
+    assert "/clinics/clinic-a/replies/" in body
+
+
 def test_a_clinic_persons_incident_role_ends_with_their_removal(login, world, rows):
     a = world.clinics["a"]
     incident = rows(a).incident()
@@ -208,3 +243,47 @@ def test_the_removed_persons_browser_is_signed_out_but_others_stay(world, login)
     assert viewer.get("/account/")["Location"].startswith("/login/")
     assert bystander.get("/account/").status_code == 200
     assert isinstance(viewer, Client)
+
+
+def test_removing_the_only_approver_names_the_facts_and_the_crisis_role_she_leaves(
+    login, world, rows, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given: A Approver, Clinic A's only approver and its only Comms / PR, has two facts to
+    # confirm and no reply waiting for her (walk 14 F12)
+    a = world.clinics["a"]
+    with schema_context(a.schema_name):
+        for i in range(2):
+            Fact.objects.create(
+                slug=f"asked-{i}", title=f"Asked {i}", statement="We open at 8.",
+                status=FactStatus.DRAFT, clinic_review=ClinicReview.WAITING,
+                clinic_asked_at=timezone.now(), clinic_asked_by="Alpha Manager",
+            )  # fmt: skip
+    membership = ClinicMembership.objects.get(clinic=a, user=world.users["a_approver"])
+    client = login("alpha_owner")
+    # when the removal is asked
+    html = client.post(PEOPLE, {"action": "remove", "membership": membership.pk}).content.decode()
+    # then: no contradiction about replies, the facts and the crisis role, each a gap
+    assert (
+        "A Approver is the only approver of Clinic A: no reply or statement waits for the "
+        "clinic&#x27;s approval now, but each one submitted will wait until the clinic has "
+        "another approver. Add another approver"
+    ) in html
+    assert "They keep waiting: add another approver" not in html.split("2 facts")[0]
+    assert (
+        "2 facts of the fact sheet wait for A Approver&#x27;s confirmation, and nobody else of "
+        "the clinic may confirm them."
+    ) in html
+    assert '<a href="/clinics/clinic-a/facts/">Fact sheet</a>' in html
+    assert (
+        "Crisis team of Clinic A: Comms / PR. Ended with the removal. Nobody else of the "
+        "clinic holds Comms / PR: give it to another of its people on this page."
+    ) in html
+    gaps = html.split('id="confirm-gaps"')[1].split("</div>")[0]
+    assert gaps.count("<li>Clinic A:") == 3
+    # and the owners' and managers' e-mail says the same
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(PEOPLE, {"action": "remove", "membership": membership.pk, "confirm": "yes"})
+    body = next(m for m in mailoutbox if m.to == ["manager@alpha.test"]).body
+    assert "- 2 facts of the fact sheet wait for A Approver's confirmation" in body
+    assert "- Crisis team of Clinic A: Comms / PR. Ended with the removal." in body
+    assert "/clinics/clinic-a/facts/" in body

@@ -144,7 +144,7 @@ def test_a_role_and_clinics_saved_together_send_one_mail_that_says_both(
         f"Alpha Owner changed your role at {agency} and the clinics you work on: you now work "
         "on Clinic B only. Your role is now:"
     ) in mail.body
-    assert "- Writer: you draft replies" in mail.body
+    assert "- Writer: drafts replies" in mail.body
     assert "these clinics of the agency: Clinic B" in mail.body
     # the page says it once
     assert _notices(client) == [

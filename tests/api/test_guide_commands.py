@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from wsgiref.simple_server import make_server
 
@@ -36,6 +37,7 @@ from accounts.models import User
 from agency.models import Agency
 from agency.services import agency_member_add
 from clinics.services import clinic_member_add
+from crisis.models import EventKind, Incident
 from crisis.services import detectors_run
 from feeds.models import Review
 from responses.models import OutboxItem, OutboxStatus
@@ -137,7 +139,13 @@ class _Worker(threading.Thread):
                 label = "negative" if bad else "positive"
                 score = -0.8 if bad else 0.9
                 confidence = 0.9
-                topics = [{"name": "wait_time", "triggers": ["waiting"]}] if bad else []
+                # the keys the model's topics carry (scoring.ml.engine), so the payload
+                # examples show every field a real delivery has
+                topics = (
+                    [{"name": "wait_time", "triggers": ["waiting"], "sentiment": "negative"}]
+                    if bad
+                    else []
+                )
                 flags = []
 
             results.append((review.pk, Result()))
@@ -271,6 +279,8 @@ def test_the_guides_run_as_written_and_print_what_they_show(demo, tmp_path):
     assert sum(expected is not None for _, expected, _ in ran) >= 15
     # the statement path of integrate.md section 5, for its webhook payload below
     _statement_published(demo)
+    # an open incident that grows, for `incident.grew`'s payload below
+    _incident_grew(demo)
 
     # the payload examples of docs/webhooks.md are real deliveries of this run
     with schema_context(demo["clinic"].schema_name):
@@ -291,8 +301,8 @@ def test_the_guides_run_as_written_and_print_what_they_show(demo, tmp_path):
         )
         (DOCS / "webhooks.md").write_text(text)
     shown = {event: json.loads(body) for event, body in _PAYLOAD.findall(text)}
-    assert set(shown) == {"review.created", "review.scored", "incident.resolved",
-                          "reply.published", "statement.published",
+    assert set(shown) == {"review.created", "review.scored", "incident.grew",
+                          "incident.resolved", "reply.published", "statement.published",
                           "privacy_request.completed"}  # fmt: skip
     pairs = {"incident.opened": "incident.resolved", "reply.approved": "reply.published",
              "privacy_request.received": "privacy_request.completed"}  # fmt: skip
@@ -302,6 +312,27 @@ def test_the_guides_run_as_written_and_print_what_they_show(demo, tmp_path):
         if _payload_fields(payload) != _payload_fields(shown[pairs.get(event, event)])
     ]
     assert stale == [], f"run UPDATE_GUIDE_PAYLOADS=1 pytest {__file__}"
+
+
+def _incident_grew(demo) -> None:
+    """An open incident whose severity the detectors raised since it opened, 20 minutes ago
+    (past the growth alert's throttle): the next run alerts its people again and sends
+    `incident.grew`."""
+    with schema_context(demo["clinic"].schema_name):
+        now = timezone.now()
+        numbers = {"word": "refund", "count": 1, "window_hours": 24}
+        incident = Incident.objects.create(
+            kind="watch_word", key="refund", title="Watch word “refund”: 1 mention(s)",
+            severity="high", opened_at=now - timedelta(minutes=20), last_detected_at=now,
+            trigger={"kind": "watch_word", "numbers": numbers,
+                     "explanation": "1 mention(s) in 24 h use the watch word “refund”."},
+        )  # fmt: skip
+        incident.events.create(
+            kind=EventKind.SEVERITY_RAISED, message="Severity raised from medium to high.",
+            actor="Carewatch detectors", data={"severity_from": "medium", "severity_to": "high"},
+            at=now - timedelta(minutes=5),
+        )  # fmt: skip
+        detectors_run(now=now)
 
 
 def _statement_published(demo) -> None:

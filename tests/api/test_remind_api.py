@@ -21,7 +21,7 @@ KINDS = {  # kind -> (its path, the audit trail's object type, the model)
     "statement": ("statements", "statement", Statement),
     "batch": ("reply-batches", "reply_batch", ReplyBatch),
 }
-NOT_ALLOWED = {"detail": "Your role in this clinic does not allow this (write).",
+NOT_ALLOWED = {"detail": "Your role in this clinic does not allow you to triage, draft and run incidents.",
                "code": "permission_denied"}  # fmt: skip
 NOT_FOUND = {"detail": "Not found.", "code": "not_found"}
 
@@ -227,7 +227,11 @@ def test_a_read_only_key_may_not_remind_and_a_write_key_may(clinic_a, as_user, a
     path, pk = _submitted("statement", clinic_a, writer)
     url = f"/clinics/{clinic_a.slug}/api/v1/{path}remind/"
     refused = api("key_a_read").post(url)
-    assert (refused.status_code, refused.json()) == (403, NOT_ALLOWED)
+    assert (refused.status_code, refused.json()) == (403, {
+        "detail": "This API key's scopes (read) do not allow it to triage, draft and run "
+        "incidents: that needs a key with the write scope.",
+        "code": "permission_denied",
+    })  # fmt: skip
     assert _reminders(clinic_a, "statement", pk) == (0, 0)
     done = api("key_a").post(url)
     assert done.status_code == 200, done.json()

@@ -1,6 +1,8 @@
-"""The OpenAPI document lists the body formats the API documents (walk 11 F15): JSON for every
-operation, multipart for the CSV import alone; never the form content types REST framework's
-default parsers would add (`core.openapi.ApiAutoSchema.map_parsers`, one place)."""
+"""The OpenAPI document lists the body formats the API takes (walk 11 F15): JSON for every
+operation, multipart for the CSV import alone; never a form content type. The document is
+drf-spectacular's reading of each view's parsers: JSON alone by default (REST_FRAMEWORK's
+DEFAULT_PARSER_CLASSES), so what it says is what the API answers (a form is a 415:
+tests/core/test_error_fields.py)."""
 
 from __future__ import annotations
 

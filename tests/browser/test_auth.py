@@ -91,6 +91,7 @@ def test_staff_enrol_totp_then_need_a_code_at_each_sign_in(
     # (a fresh code: re-authentication)
     page.locator("#backup-otp").fill(totp_now(TOTPDevice.objects.get(user=owner)))
     page.get_by_role("button", name="Create new backup codes").click()
+    page.get_by_role("heading", name="Your backup codes").wait_for()  # the new page, not this
     codes = page.locator("ul.codes code").all_inner_texts()
     assert len(codes) == 10
     screenshot(page, "two-factor-backup-codes")
@@ -121,12 +122,12 @@ def test_password_reset_end_to_end(browser_server, new_page, committed_tenant):
     screenshot(page, "password-reset")
     page.get_by_label("E-mail").fill(person.email.upper())
     page.get_by_role("button", name="Send the reset link").click()
-    assert page.get_by_role("heading", name="Check your e-mail").is_visible()
+    page.get_by_role("heading", name="Check your e-mail").wait_for()  # the next page
     # an unknown address gets exactly the same page, and no mail
     page.goto(browser_server.url("/password-reset/"))
     page.get_by_label("E-mail").fill("nobody-at-all@clinic.test")
     page.get_by_role("button", name="Send the reset link").click()
-    assert page.get_by_role("heading", name="Check your e-mail").is_visible()
+    page.get_by_role("heading", name="Check your e-mail").wait_for()  # the next page
     assert browser_server.mails(to="nobody-at-all@clinic.test") == []
 
     mails = browser_server.mails(to=person.email)
@@ -145,7 +146,14 @@ def test_password_reset_end_to_end(browser_server, new_page, committed_tenant):
     page.get_by_label("New password", exact=True).fill("blue harbour lantern 7")
     page.get_by_label("New password again").fill("blue harbour lantern 7")
     page.get_by_role("button", name="Set the new password").click()
-    assert page.get_by_role("heading", name="Your password is changed").is_visible()
+    # signed in with it at once (no second factor for a clinic's people), in the portal
+    page.wait_for_load_state()
+    assert page.url == browser_server.url(f"/clinics/{tenant.clinic.slug}/portal/")
+    assert page.get_by_text(
+        f"Your password is changed: you are signed in as {person.email}."
+    ).is_visible()
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_load_state()
     # the link is spent; the new password works
     page.goto(link)
     assert page.get_by_role("alert").inner_text().startswith("This link does not work")

@@ -232,8 +232,8 @@ def _scenario(server, new_page, tenant, fake, chat, incident, drafts):
     assert told(users["writer"]) == []
     mail = told(users["owner"])[0]
     assert str(mail["Subject"]).strip().startswith(f"[{clinic.name}] Not posted on {PAGE_NAME}")
-    assert f"/clinics/{slug}/outbox/#" in mail.get_payload()
-    assert all(claim not in mail.get_payload() for claim, _ in CLAIMS)  # no review text
+    assert f"/clinics/{slug}/outbox/#" in mail.get_content()
+    assert all(claim not in mail.get_content() for claim, _ in CLAIMS)  # no review text
     assert wait_for(lambda: len(chat.to("/slack")) == 1, timeout=20)
     slack = chat.to("/slack")[0]["json"]
     assert slack["blocks"][1]["elements"][0]["text"]["text"] == "Open the outbox"
@@ -408,7 +408,7 @@ def _scenario(server, new_page, tenant, fake, chat, incident, drafts):
     assert wait_for(lambda: len(writers_notes()) == 1, timeout=120, interval=2)
     mail = writers_notes()[0]
     assert str(mail["Subject"]).strip() == f"[{clinic.name}] 3 of your replies were not posted"
-    assert mail.get_payload().count(f"/clinics/{slug}/") >= 3
+    assert mail.get_content().count(f"/clinics/{slug}/") >= 3
 
     # --- the post-crisis review: its windows, figures and timeline, as the scenario went ----
     with tenant.schema():

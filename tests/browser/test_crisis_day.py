@@ -65,7 +65,7 @@ def _csv(now) -> bytes:
 
 
 def _ack_link(mail) -> str:
-    body = mail.get_payload()
+    body = mail.get_content()
     return next(x for x in body.splitlines() if "/alerts/ack/" in x).split(": ", 1)[1].strip()
 
 
@@ -84,6 +84,11 @@ def test_crisis_day_alert_reaches_the_people_who_act_and_the_link_acknowledges_o
     users["legal"] = clinic_member_add(
         clinic=clinic, email=f"legal-{clinic.slug}@clinic.test", full_name="Clinic Legal",
         role="viewer", crisis_roles=["legal"], password=PASSWORD,
+    ).user  # fmt: skip
+    # and its own clinician (agency staff cannot hold the clinician role, walk 13 A #12)
+    users["clinician"] = clinic_member_add(
+        clinic=clinic, email=f"clinician-{clinic.slug}@clinic.test", full_name="Clinic Clinician",
+        role="viewer", crisis_roles=["clinician"], password=PASSWORD,
     ).user  # fmt: skip
     chat = FakeChat().start()
     try:
@@ -168,7 +173,7 @@ def _scenario(server, new_page, tenant, chat, celery_worker_process, workdir):
     # the right people, the right links
     for user in people.values():
         [mail] = server.mails(to=user.email)
-        assert "/alerts/ack/" in mail.get_payload()
+        assert "/alerts/ack/" in mail.get_content()
         assert incident.title in mail["Subject"]
     assert server.mails(to=users["writer"].email) == []  # not responsible, not on the team
     slack = chat.to("/slack")[0]["json"]
@@ -215,7 +220,7 @@ def _scenario(server, new_page, tenant, chat, celery_worker_process, workdir):
     for role, who in (
         ("Comms / PR", users["approver"]),
         ("Legal / compliance", users["legal"]),
-        ("Clinician", users["owner"]),
+        ("Clinician", users["clinician"]),
         ("Social media manager", users["writer"]),
     ):
         owner.get_by_label(role, exact=True).select_option(str(who.pk))
@@ -283,7 +288,7 @@ def _scenario(server, new_page, tenant, chat, celery_worker_process, workdir):
     # the agency approves it (the owner holds the manager's approval right here): the
     # e-mail that it waits names the replies queue
     def told(user, path):
-        return [m for m in server.mails(to=user.email) if path in m.get_payload()]
+        return [m for m in server.mails(to=user.email) if path in m.get_content()]
 
     assert wait_for(lambda: told(users["owner"], "/replies/"), timeout=20)
     owner.goto(server.url(f"/clinics/{clinic.slug}/replies/"))

@@ -8,6 +8,7 @@ import pytest
 
 from facts.models import Fact
 from facts.services import facts_ask_clinic
+from tests.facts.helpers import fill_in
 from tests.fixtures.browser import screenshot, serious_violations, sign_in
 from tests.portal.helpers import access_for
 
@@ -28,6 +29,7 @@ def test_the_approver_confirms_and_sends_back_facts_on_a_phone(
     tenant = committed_tenant()
     clinic, users = tenant.clinic, tenant.users
     with tenant.schema():
+        fill_in("needles-single-use", "instrument-sterilisation")
         Fact.objects.filter(slug="instrument-sterilisation").update(
             source="Sterilisation log", source_url="https://clinic.example/sterilisation"
         )

@@ -24,9 +24,19 @@ from accounts.models import ApiKey
         ),
         ("alpha_writer", ["view", "write"], "writer", None),
         ("alpha_analyst", ["view"], "analyst", None),
-        ("a_approver", ["approvals_log", "approve_client", "view"], None, "approver"),
+        (
+            "a_approver",
+            ["approvals_log", "approve_client", "privacy_requests", "review_question", "view"],
+            None,
+            "approver",
+        ),
         ("a_viewer", ["view"], None, "viewer"),
-        ("a_legal", ["approvals_log", "legal_override", "view"], None, "viewer"),
+        (
+            "a_legal",
+            ["approvals_log", "legal_override", "privacy_requests", "review_question", "view"],
+            None,
+            "viewer",
+        ),
     ],
 )
 def test_each_role_gets_exactly_its_permissions(

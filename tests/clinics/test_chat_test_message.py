@@ -12,7 +12,7 @@ import pytest
 
 from accounts.actors import Actor
 from clinics.alerting import chat_webhooks_set
-from clinics.models import ChatWebhook
+from clinics.models import ChatWebhook, Clinic
 from tests.crisis.fake_chat import FakeChat
 
 AGENCY_CHAT = "/agency/settings/chat/"
@@ -344,3 +344,15 @@ def test_writers_read_the_last_test_without_the_button(login, hooks):
     assert 'data-last-test="teams" class="muted">Last test: posted' in html
     assert "by Alpha Owner" in html and "Send test message" not in html
     assert 'data-last-test="slack">Not tested yet.</span>' in html
+
+
+def test_a_clinic_name_ending_in_s_takes_the_apostrophe_alone(login, hooks, clinic_a):
+    Clinic.objects.filter(pk=clinic_a.pk).update(name="Harbor Dental & Implants")
+
+    login("alpha_manager").post(CLINIC_ALERTS, {"action": "test", "kind": "slack"})
+
+    [post] = hooks.posts
+    section = post["json"]["blocks"][0]["text"]["text"]
+    # (Slack's text escapes "&")
+    assert "that Harbor Dental &amp; Implants’ incident alerts reach this channel" in section
+    assert "Implants's" not in section and "Implants’s" not in section

@@ -351,6 +351,6 @@ def test_chat_webhook_api_matrix(operation, actor, world, clinic_a, login, api):
             assert SettingChange.objects.count() == lines and chat.posts == []
         if expected == 403:
             assert response.json()["code"] == "permission_denied"
-            assert "(manage)" in response.json()["detail"]
+            assert "manage settings and people" in response.json()["detail"]
     finally:
         chat.stop()

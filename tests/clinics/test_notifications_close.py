@@ -11,6 +11,7 @@ from clinics.models import Notification
 from clinics.notifications import (
     notification_digests_send,
     notifications_close,
+    notifications_replace,
     people_notify,
     preference_set,
 )
@@ -57,3 +58,20 @@ def test_closing_keeps_an_email_owed_for_information(world, db):
     notifications_close(clinic=world.clinics["a"], ref="reply:992:failed")
     row = Notification.objects.get(ref="reply:992:failed")
     assert (row.open, row.email_pending) == (False, True)
+
+
+def test_replacing_what_waits_keeps_what_was_handled_before_under_the_same_ref(world, db):
+    # given legal handled an earlier request about a reply (closed), and a new one waits
+    legal, clinic = world.users["a_legal"], world.clinics["a"]
+    _approval(world, "a_legal", ref="reply:993")
+    notifications_close(clinic=clinic, ref="reply:993")
+    earlier = Notification.objects.get(ref="reply:993")
+    _approval(world, "a_legal", ref="reply:993")
+
+    # when the news replaces what waits for them
+    assert notifications_replace(clinic=clinic, ref="reply:993", users=[legal]) == 1
+
+    # then only the open request went; the one they handled stays in their history
+    assert list(Notification.objects.filter(ref="reply:993").values_list("pk", flat=True)) == [
+        earlier.pk
+    ]

@@ -220,10 +220,10 @@ def test_filters_on_the_page_the_csv_and_the_api(login, people_and_days, query, 
     response = client.get(PAGE, query)
     assert response.status_code == 200
     assert shown(response.content.decode()) == expected
-    rows = list(csv.reader(io.StringIO(
+    rows = list(csv.DictReader(io.StringIO(
         b"".join(client.get(PAGE, {**query, "format": "csv"}).streaming_content).decode()
     )))  # fmt: skip
-    assert [r[3] for r in rows[1:]] == expected
+    assert [r["setting"] for r in rows] == expected
     assert [r["setting"] for r in client.get(API, query).json()["results"]] == expected
 
 
@@ -432,22 +432,35 @@ def test_pages_of_fifty_keep_the_filters(login, world):
     assert [r["setting"] for r in client.get(body["next"]).json()["results"]] == ["Target 00"]
 
 
-def test_the_csv_download_names_the_file_and_says_everything_in_words(login, world):
+def test_the_csv_download_says_what_the_page_says_with_the_apis_codes_beside(login, world):
     line(clinic=world.clinics["a"], setting="=HYPERLINK(1)", old="1440", new="90", area="sla",
          label="user:7", name="Ann Lee", via="api", at=datetime(2026, 3, 5, 14, tzinfo=UTC))  # fmt: skip
     line(agency=world.agencies["alpha"], setting="Colour", area="branding", old="#1F6FEB",
          new="#0B6E4F", at=datetime(2026, 3, 5, 15, tzinfo=UTC))  # fmt: skip
-    response = login("alpha_owner").get(AGENCY_PAGE, {"format": "csv"})
+    client = login("alpha_owner")
+    response = client.get(AGENCY_PAGE, {"format": "csv"})
     assert response["Content-Disposition"] == 'attachment; filename="settings-history-alpha.csv"'
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    # a column named as the API's field holds its code; its words (the page's) sit beside it
     assert rows == [
-        ["changed_at", "where", "area", "setting", "old_value", "new_value", "by", "by_name",
-         "via"],
-        ["2026-03-05T15:00:00+00:00", "Agency-wide", "Agency branding", "Colour", "#1F6FEB",
-         "#0B6E4F", "user:1", "Ann Lee", "Settings page"],
-        ["2026-03-05T14:00:00+00:00", "Clinic A", "Response targets (SLA)", "'=HYPERLINK(1)",
-         "1440", "90", "user:7", "Ann Lee", "API"],
+        ["changed_at", "where", "where_words", "area", "area_words", "setting", "old_value",
+         "new_value", "by", "by_name", "via", "via_words"],
+        ["2026-03-05T15:00:00+00:00", "agency", "Agency-wide", "branding", "Agency branding",
+         "Colour", "#1F6FEB", "#0B6E4F", "user:1", "Ann Lee", "page", "Settings page"],
+        ["2026-03-05T14:00:00+00:00", "clinic", "Clinic A", "sla", "Response targets (SLA)",
+         "'=HYPERLINK(1)", "1440", "90", "user:7", "Ann Lee", "api", "API"],
     ]  # fmt: skip
+    # the words are the page's
+    page = client.get(AGENCY_PAGE).content.decode()
+    for words in ("Agency-wide", "Agency branding", "Settings page", "Clinic A",
+                  "Response targets (SLA)", "Ann Lee", "<td>API</td>"):  # fmt: skip
+        assert words in page, words
+    # and the codes the API's
+    api = client.get(API).json()["results"]
+    assert [(r["where"], r["area"], r["by"], r["via"]) for r in api] == [
+        ("agency", "branding", "user:1", "page"),
+        ("clinic", "sla", "user:7", "api"),
+    ]
     clinic_csv = login("alpha_owner").get(PAGE, {"format": "csv"})
     assert clinic_csv["Content-Disposition"] == (
         'attachment; filename="settings-history-clinic-a.csv"'

@@ -18,6 +18,7 @@ from clinics.services import clinic_update
 from core.settings_history import Setting, SettingArea
 from crisis.models import DetectorSettings
 from feeds.models import Source
+from feeds.services.sources import backlog_words
 from responses.models import ReplyTemplate
 from tests.fixtures.forms import rendered_form_data
 from tests.responses.conftest import Api
@@ -356,9 +357,13 @@ def test_sources_api_records_without_the_credentials(as_user, clinic_a, recorded
     assert manager.patch(url, {"credentials": {"api_key": "yelp-SECRET-2"}}).status_code == 200
     where = "Source “Yelp Main St”"
     who = ("Alpha Manager", "api", "clinic-a")
+    with schema_context(clinic_a.schema_name):  # the box left ticked (`backlog_past`)
+        backlog = backlog_words(Source.objects.get(pk=created["id"]).history_before)
+    assert backlog.startswith("on (published before ")
     assert recorded() == [
         ("sources", where, "(none)", "added: Yelp; read every 15 minutes; business_id: "
-         "main-st; credentials set (hidden)", *who),
+         "main-st; credentials set (hidden); the reviews already there are past reviews: "
+         f"{backlog}", *who),
         ("sources", f"{where}: read every (minutes)", "15", "30", *who),
         ("sources", f"{where}: credentials (key or sign-in)", "set (hidden)",
          "replaced (hidden)", *who),
@@ -439,3 +444,14 @@ def test_lines_are_append_only(clinic_a, recorded):
     line.new_value = "tampered"
     with pytest.raises(ValueError, match="append-only"):
         line.save()
+
+
+def test_an_inbound_webhook_source_is_not_said_to_be_read_every_15_minutes(
+    as_user, clinic_a, recorded
+):
+    manager = as_user("alpha_manager", clinic_a)
+    created = manager.post("sources/", {"kind": "webhook", "name": "Hook in"})
+    assert created.status_code == 201, created.content
+    [row] = recorded()
+    assert row[2] == "(none)" and row[3].startswith("added: Inbound webhook; ")
+    assert "read every" not in row[3]

@@ -8,6 +8,7 @@ import logging
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test.client import MULTIPART_CONTENT
 from django_tenants.utils import schema_context
 
 from feeds.models import ImportJob, Review
@@ -59,7 +60,9 @@ def test_a_multipart_import_over_25_mb_is_413_and_queues_nothing(api, clinic_a, 
     upload = SimpleUploadedFile("big.csv", b"source,external_id,published_at\n" + b"y" * 30_000_000)
     caplog.set_level(logging.INFO)
 
-    response = api("key_a").post("/clinics/clinic-a/api/v1/imports/", {"file": upload})
+    response = api("key_a").post(
+        "/clinics/clinic-a/api/v1/imports/", {"file": upload}, content_type=MULTIPART_CONTENT
+    )
 
     assert response.status_code == 413
     assert response.json()["code"] == "too_large"

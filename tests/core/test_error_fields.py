@@ -1,15 +1,17 @@
 """Every invalid input is answered with `fields` as documented (docs/integrate.md §7): flat, a list
 of messages per field, a nested field named by its path (`scopes[0]`, `items[1].review_id`),
 an error about the body as a whole under `body`. And a JSON value of the wrong type is refused
-before anything is changed ("Must be a string.", "Must be true or false."), while forms, whose
-values are all text, are read as before."""
+before anything is changed ("Must be a string.", "Must be true or false."); a form is not JSON:
+a 415 in the same error shape, and nothing is stored."""
 
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
+from django.test.client import MULTIPART_CONTENT
 from django_tenants.utils import schema_context
 
 from accounts.models import ApiKey
@@ -176,16 +178,53 @@ def test_json_types_are_read_in_nested_objects(world, api):
     assert answer.json()["fields"] == {"items[0].clinic": ["Must be a string."]}
 
 
-def test_a_form_post_is_read_as_text_as_before(login, clinic_a, settings):
+@pytest.mark.parametrize(
+    ("content_type", "encode"),
+    [
+        ("application/x-www-form-urlencoded", lambda form: urlencode(form, doseq=True)),
+        (MULTIPART_CONTENT, lambda form: form),
+    ],
+    ids=["urlencoded", "multipart"],
+)
+def test_a_form_body_is_a_415_in_the_error_shape_and_stores_nothing(
+    login, clinic_a, settings, content_type, encode
+):
+    # given writes the API documents as JSON, sent as forms
     settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
-    form = {"url": "http://127.0.0.1:9/hook", "events": ["review.created"], "is_active": "false"}
+    hook = {"url": "http://127.0.0.1:9/hook", "events": ["review.created"], "is_active": "false"}
+    key = {"name": "CRM", "scopes": "read"}
+    sent = content_type.split(";")[0]
+    keys = _keys(clinic_a)
 
-    answer = login("alpha_manager").post("/clinics/clinic-a/api/v1/webhooks/", form)
+    # when the manager posts them
+    client = login("alpha_manager")
+    answers = [
+        client.post("/clinics/clinic-a/api/v1/webhooks/", encode(hook), content_type=content_type),
+        client.post(KEYS, encode(key), content_type=content_type),
+    ]
 
-    assert answer.status_code == 201, answer.content
-    assert answer.json()["is_active"] is False
+    # then each is a 415 that says what to send, in the shape of every error, and nothing is
+    # stored
+    for answer in answers:
+        assert answer.status_code == 415, answer.content
+        assert answer.json() == {
+            "detail": f"The body must be JSON (Content-Type: application/json), not {sent}.",
+            "code": "unsupported_media_type",
+        }
     with schema_context(clinic_a.schema_name):
-        assert WebhookSubscription.objects.get().is_active is False
+        assert not WebhookSubscription.objects.exists()
+    assert _keys(clinic_a) == keys
+
+
+def test_the_csv_import_takes_multipart_alone(api, clinic_a):
+    answer = api("key_a").post("/clinics/clinic-a/api/v1/imports/", {"file": "x"})
+
+    assert answer.status_code == 415
+    assert answer.json() == {
+        "detail": "The body must be a multipart/form-data upload (Content-Type: "
+        "multipart/form-data), not application/json.",
+        "code": "unsupported_media_type",
+    }
 
 
 def test_values_of_their_json_type_are_taken(login, clinic_a, settings, manager):

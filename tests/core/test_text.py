@@ -3,7 +3,7 @@
 import pytest
 from django.template import Context, Template
 
-from core.text import duration_prose, duration_words, possessive
+from core.text import duration_prose, duration_words, initials, possessive
 
 
 @pytest.mark.parametrize(
@@ -43,3 +43,38 @@ def test_a_span_of_time_reads_the_same_short_way_on_every_page(minutes, words):
 )
 def test_a_span_of_time_inside_a_sentence_is_in_words(minutes, words):
     assert duration_prose(minutes) == words
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Reese Bramwell", ["RB"]),
+        ("Mary Ann Smith", ["MS", "MAS"]),
+        ("anna de la Cruz", ["AC", "ADLC"]),
+        ("Dr. Ann Lee", ["AL"]),
+        ("Élodie  Dupont,", ["ÉD"]),
+        ("Guest 42", []),
+        ("reese_bramwell", ["RB"]),
+        ("@reese bramwell", ["RB"]),
+        ("D.W.", ["DW"]),
+        ("J.R. Smith", ["JS", "JRS"]),
+        ("Cher", []),
+        ("", []),
+    ],
+    ids=[
+        "two-words",
+        "three-words",
+        "particles",
+        "title",
+        "accent",
+        "no-name",
+        "handle",
+        "at-handle",
+        "initials-as-name",
+        "dotted-initial",
+        "one-word",
+        "empty",
+    ],
+)
+def test_initials_are_first_and_last_then_every_word(name, expected):
+    assert initials(name) == expected

@@ -168,6 +168,17 @@ def in_clinic_a(clinic_a):
 
 
 @pytest.fixture
+def in_utc(clinic_a):
+    """Clinic A on UTC whatever an earlier test left it on (times below are read in UTC)."""
+    before = clinic_a.timezone
+    clinic_a.timezone = "UTC"
+    clinic_a.save(update_fields=["timezone"])
+    yield clinic_a
+    clinic_a.timezone = before
+    clinic_a.save(update_fields=["timezone"])
+
+
+@pytest.fixture
 def stream(in_clinic_a) -> Stream:
     return Stream(source=Source.objects.create(kind="google", name="Google"))
 

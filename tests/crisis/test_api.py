@@ -153,7 +153,7 @@ def test_acknowledging_twice_is_refused(incidents, api):
     url = f"{BASE}/incidents/{incidents['outbreak'].pk}/acknowledge/"
     assert api("key_a").post(url).status_code == 200
     second = api("key_a").post(url)
-    assert second.status_code == 400 and second.json()["code"] == "invalid_transition"
+    assert second.status_code == 409 and second.json()["code"] == "already_acknowledged"
 
 
 @pytest.mark.parametrize("who", ["a_viewer", "a_approver", "alpha_analyst", "key_a_read"])

@@ -153,7 +153,9 @@ def _first_wave_answered(social, login, clinic_a, capture):
     page = login("alpha_writer").get(f"{A}/incidents/{incident.pk}/").content.decode()
     _back_in(clinic_a)
     data = rendered_form_data(_row(page, claim.pk), "cluster_id")
-    login("alpha_writer").post(f"{A}/replies/batches/new/", {**data, "answer": "reply"})
+    # answered as false: the correction with the fact (what the post-crisis figures count)
+    correct = {**data, "answer": "fact:needles-single-use"}
+    login("alpha_writer").post(f"{A}/replies/batches/new/", correct)
     _back_in(clinic_a)
     assert ReplyBatch.objects.filter(cluster=claim).update(created_at=NOW - 30 * MIN) == 1
     statement = Statement.objects.create(

@@ -11,7 +11,8 @@ from types import SimpleNamespace
 import pytest
 from django_tenants.utils import schema_context
 
-from clinics.models import clinic_zone
+from accounts.models import User
+from clinics.models import ClinicMembership, clinic_zone
 from crisis.models import DetectorSettings, Incident, IncidentStatement
 from crisis.room import DEFAULT_PLAYBOOK, control_room, plain_line, playbook_steps
 from crisis.services import detector_settings_update, detectors_run, incident_acknowledge
@@ -23,6 +24,9 @@ MIN = timedelta(minutes=1)
 
 @pytest.fixture
 def incident(stream, clinic_a):
+    # the row is rolled back; the process-wide object is reset after (a later test of this
+    # process read New York time from it: the channel-notice tests' dates, CI at 9ea9f8b)
+    before = clinic_a.timezone
     clinic_a.timezone = "America/New_York"
     clinic_a.save(update_fields=["timezone"])
     detector_settings_update(actor=acting("test"), watch_words=["needles"])
@@ -36,7 +40,8 @@ def incident(stream, clinic_a):
     )
     stream.add(NOW - 3 * MIN, label="negative", text="Reuse needles? asking", engagement=(5, 0, 0))
     # the watch word (all three mentions) and the viral post open incidents
-    return max(detectors_run(now=NOW, notify=False), key=lambda i: i.links.count())
+    yield max(detectors_run(now=NOW, notify=False), key=lambda i: i.links.count())
+    clinic_a.timezone = before
 
 
 def test_the_plain_first_line_for_a_surge_names_the_weekday_and_time_of_day():
@@ -133,10 +138,15 @@ def test_the_playbook_and_the_team_panel_count_the_clinics_crisis_team(
     assert html.count('<option value="">Nobody</option>') == 2
 
     # when the missing roles are assigned for the incident, the step is done
+    # (the clinician is the clinic's own: agency staff cannot hold it, walk 13 A #12)
+    cam = User.objects.create_user(email="cam.clinician@a.example", full_name="Cam Clinician")
+    ClinicMembership.objects.create(
+        clinic=clinic_a, user=cam, role="viewer", crisis_roles=["clinician"]
+    )
     writer = login("alpha_writer")
     writer.post(
         f"/clinics/clinic-a/incidents/{incident.pk}/",
-        {"action": "assign_all", "role_clinician": world.users["alpha_writer"].pk,
+        {"action": "assign_all", "role_clinician": cam.pk,
          "role_social": world.users["alpha_manager"].pk},
     )  # fmt: skip
     with schema_context(clinic_a.schema_name):
@@ -147,7 +157,7 @@ def test_the_playbook_and_the_team_panel_count_the_clinics_crisis_team(
         "crisis team",
     )  # fmt: skip
     assert [r["who"] for r in room["team"]] == [
-        "A Approver", "A Legal", "Alpha Writer", "Alpha Manager",
+        "A Approver", "A Legal", "Cam Clinician", "Alpha Manager",
     ]  # fmt: skip
 
 

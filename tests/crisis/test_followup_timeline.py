@@ -14,6 +14,7 @@ from django_tenants.utils import schema_context
 from crisis.models import EventKind, IncidentEvent
 from crisis.services import detector_settings_update, detectors_run
 from crisis.services.followups import incident_followup_events, incident_followup_events_sweep
+from feeds.services.privacy import reviews_redact
 from tests.crisis.conftest import NOW, acting
 
 MIN = timedelta(minutes=1)
@@ -105,3 +106,20 @@ def test_the_room_links_mentions_to_their_follow_up_or_offers_one(incident, logi
     viewer = login("a_viewer", otp=False)
     html = viewer.get(f"/clinics/clinic-a/incidents/{incident.pk}/").content.decode()
     assert "Follow up privately" not in html
+
+
+def test_a_follow_up_a_privacy_request_closed_says_so_on_the_timeline(incident, login):
+    review = incident.mentions.order_by("published_at").first()
+    conversation = _start(login("alpha_writer"), review.pk)
+
+    with _here():
+        reviews_redact(review_ids=[review.pk])
+        incident_followup_events(conversation_id=conversation["id"])
+        events = IncidentEvent.objects.filter(incident=incident, kind=EventKind.FOLLOW_UP)
+        last = events.order_by("at", "id").last()
+
+    assert (last.data["action"], last.actor) == ("redacted", "Privacy request")
+    assert last.message == (
+        f"Private follow-up of mention #{review.pk} closed and cleared because of a privacy request"
+    )
+    assert "syringe" not in last.message + str(last.data)

@@ -7,8 +7,10 @@ import re
 from datetime import timedelta
 
 import pytest
+from django_tenants.utils import schema_context
 
-from clinics.models import Notification
+from accounts.models import User
+from clinics.models import ClinicMembership, Notification
 from core.errors import ValidationFailed
 from crisis.models import EventKind, IncidentAssignment
 from crisis.selectors import people_eligible
@@ -17,6 +19,7 @@ from crisis.services import (
     detectors_run,
     incident_assign,
     incident_resolve,
+    incident_team_set,
 )
 from tests.crisis.conftest import ANYWAY, NOW, acting
 
@@ -96,3 +99,114 @@ def test_resolving_closes_the_you_are_role_messages(incident, world, clinic_a):
     # then nothing waits for them any more
     assert waiting.count() == 2
     assert not waiting.filter(open=True).exists()
+
+
+@pytest.fixture
+def a_clinician(world, clinic_a):
+    """A clinic person of clinic A who holds the clinician crisis role (this test's row)."""
+    user = User.objects.create_user(email="cam.clinician@a.example", full_name="Cam Clinician")
+    ClinicMembership.objects.create(
+        clinic=clinic_a, user=user, role="viewer", crisis_roles=["clinician"]
+    )
+    return user
+
+
+def test_clinician_is_offered_only_to_the_clinics_clinicians(incident, a_clinician, login):
+    # walk 13 #12: the clinician step of a reply is given by the clinic's own clinicians only,
+    # so agency staff are not offered the role
+    html = login("alpha_manager").get(f"/clinics/clinic-a/incidents/{incident.pk}/").content
+    select = re.search(r'<select id="assign-clinician".*?</select>', html.decode(), re.S)
+    assert "Cam Clinician" in select.group(0)
+    for staff in ("Alpha Manager", "Alpha Owner", "Alpha Writer"):
+        assert staff not in select.group(0)
+
+
+def test_naming_agency_staff_clinician_is_refused_and_changes_nothing(incident, world, clinic_a):
+    manager = world.users["alpha_manager"]
+    with pytest.raises(ValidationFailed) as refused:
+        incident_assign(
+            incident_id=incident.pk,
+            clinic=clinic_a,
+            role="clinician",
+            user_id=manager.pk,
+            actor=acting("Max Manager"),
+        )
+    assert refused.value.fields == {
+        "user_id": [
+            "Alpha Manager is the agency's staff: Clinician is the clinic's own role, for its "
+            "people who hold the clinician crisis role (they check replies that touch on medical "
+            "facts)."
+        ]
+    }
+    assert not IncidentAssignment.objects.filter(incident=incident).exists()
+    assert not incident.events.filter(kind=EventKind.ASSIGNED).exists()
+
+
+CLINICIAN_REFUSED = (
+    "Alpha Manager is the agency's staff: Clinician is the clinic's own role, for its people who "
+    "hold the clinician crisis role (they check replies that touch on medical facts)."
+)
+
+
+def _writer_is_comms(incident, world):
+    IncidentAssignment.objects.create(
+        incident=incident, role="comms", user_id=world.users["alpha_writer"].pk,
+        user_label="Alpha Writer",
+    )  # fmt: skip
+
+
+def test_a_team_with_one_role_refused_saves_nothing_and_tells_nobody(
+    incident, world, clinic_a, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given the writer as Comms / PR
+    _writer_is_comms(incident, world)
+    manager = world.users["alpha_manager"]
+    # when one form hands Comms to the manager and names her Clinician too (agency staff)
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValidationFailed) as no:
+        incident_team_set(
+            incident_id=incident.pk,
+            clinic=clinic_a,
+            roles={"comms": manager.pk, "clinician": manager.pk, "legal": None, "social": None},
+            actor=acting("Max Manager"),
+        )
+    # then the refusal names the field, and nothing was written, noted or sent
+    assert no.value.detail == "The team cannot be saved: nothing was changed."
+    assert no.value.fields == {"role_clinician": [CLINICIAN_REFUSED]}
+    team = IncidentAssignment.objects.filter(incident=incident).values_list("role", "user_id")
+    assert list(team) == [("comms", world.users["alpha_writer"].pk)]
+    assert not incident.events.filter(kind=EventKind.ASSIGNED).exists()
+    assert not Notification.objects.filter(ref__startswith=f"incident:{incident.pk}:role:").exists()
+    assert mailoutbox == []
+
+
+def _team(clinic, incident) -> list[tuple[str, int]]:
+    with schema_context(clinic.schema_name):
+        rows = IncidentAssignment.objects.filter(incident=incident).order_by("role")
+        return list(rows.values_list("role", "user_id"))
+
+
+def test_the_team_form_with_one_role_refused_says_why_and_changes_nothing(
+    incident, world, clinic_a, login, mailoutbox, django_capture_on_commit_callbacks
+):
+    _writer_is_comms(incident, world)
+    manager = world.users["alpha_manager"]
+    room = f"/clinics/clinic-a/incidents/{incident.pk}/"
+    client = login("alpha_manager")
+    form = {"action": "assign_all", "role_comms": manager.pk, "role_clinician": manager.pk,
+            "role_legal": "", "role_social": ""}  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(room, form, follow=True)
+    html = answer.content.decode()
+    assert "The team cannot be saved: nothing was changed." in html
+    assert (
+        "Alpha Manager is the agency&#x27;s staff: Clinician is the clinic&#x27;s own role" in html
+    )
+    assert _team(clinic_a, incident) == [("comms", world.users["alpha_writer"].pk)]
+    assert not Notification.objects.filter(ref__startswith=f"incident:{incident.pk}:role:").exists()
+    assert mailoutbox == []
+    # the same form without the refused role saves Comms, and tells both people
+    form["role_clinician"] = ""
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(room, form)
+    assert _team(clinic_a, incident) == [("comms", manager.pk)]
+    assert sorted(m.to[0] for m in mailoutbox) == ["manager@alpha.test", "writer@alpha.test"]

@@ -118,6 +118,7 @@ def test_a_high_reach_claim_escalates_the_running_misinformation_incident(stream
     raised = incident.events.get(kind=EventKind.SEVERITY_RAISED)
     assert "Severity raised from medium to high" in raised.message
     assert "640 likes, shares and replies" in raised.message
+    assert (raised.data["severity_from"], raised.data["severity_to"]) == ("medium", "high")
 
 
 def test_detect_crises_replays_a_single_high_reach_false_claim_as_one_incident(stream, social):

@@ -97,7 +97,7 @@ def test_the_api_takes_shared_with_clinic_and_shows_the_clinic_only_shared_notes
     assert (first.status_code, second.status_code) == (201, 201)
     notes = [
         (e["message"], e["shared_with_clinic"])
-        for e in second.json()["timeline"]
+        for e in manager.get(f"{url}/").json()["timeline"]
         if e["kind"] == "note"
     ]
     assert notes == [(INTERNAL, False), (SHARED, True)]

@@ -44,7 +44,7 @@ def test_the_room_shows_the_trigger_timeline_team_and_mentions(incident, login):
     assert "An outbreak in the waiting room" in html
     assert 'value="acknowledge"' in html
     assert '<label for="note">Add a note</label>' in html
-    assert "A Legal — legal" in html  # the crisis team
+    assert "A Legal — Legal / compliance" in html  # the crisis team, its roles in words
     # an analyst sees it all but no buttons
     analyst = login("alpha_analyst").get(f"/clinics/clinic-a/incidents/{incident.pk}/")
     assert "An outbreak in the waiting room" in analyst.content.decode()

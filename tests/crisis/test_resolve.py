@@ -156,7 +156,10 @@ def test_resolve_anyway_keeps_the_reason_and_the_open_items_on_the_timeline(inci
     assert event.data["override_reason"] == REASON
     assert len(event.data["open_items"]) == 3
     assert event.actor == "Alpha Writer"
-    assert event.message.startswith("Status open → resolved. Resolved anyway, with 3 item(s) open")
+    assert event.message.startswith(
+        "Status open → resolved. Nobody had acknowledged it before. Resolved anyway, with 3 "
+        "item(s) open"
+    )
     assert override["reason"] == REASON and override["open_items"] == event.data["open_items"]
     # the review was drafted
     assert client.get(f"{BASE}/incidents/{incident.pk}/review/").status_code == 200
@@ -227,7 +230,7 @@ def test_all_clear_resolves_without_a_reason(incident):
     assert resolved.status == "resolved"
     event = IncidentEvent.objects.get(incident=incident, kind=EventKind.STATUS_CHANGED)
     assert "override_reason" not in event.data
-    assert event.message == "Status open → resolved."
+    assert event.message == "Status open → resolved. Nobody had acknowledged it before."
     assert resolve_override_of(resolved) is None
 
 

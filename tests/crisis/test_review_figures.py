@@ -95,9 +95,11 @@ def test_the_false_claims_count_every_mention_of_the_claim_and_the_correction_wh
     assert m["replies_waiting"] == {"approved": 4, "in_approval": 0, "none": 0}
     figures = _figures(m)
     assert figures["Reach of the false claims"] == (
-        "1,830 likes, shares and replies across 5 mentions repeating 1 false claim"
+        "1,830 likes, shares and replies across 5 mentions of 1 claim answered as false"
     )
-    assert figures["Reach of the correction"] == "1,750 (96%): 1 of 5 mentions answered in public"
+    assert figures["Reach of the correction"] == (
+        "1,750 (96%): 1 of 5 mentions answered in public with the correction"
+    )
     assert figures["Mentions answered in public"] == "1 of 5 (20%)"
     assert figures["Replies not posted yet"] == (
         "4 mentions with an approved reply waiting to be posted (for its channel to be "

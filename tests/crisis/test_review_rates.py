@@ -24,16 +24,6 @@ DURING = "21 items in 81 minutes (about 16 an hour; usually about 1 a day)"
 
 
 @pytest.fixture
-def in_utc(clinic_a):
-    before = clinic_a.timezone
-    clinic_a.timezone = "UTC"
-    clinic_a.save(update_fields=["timezone"])
-    yield clinic_a
-    clinic_a.timezone = before
-    clinic_a.save(update_fields=["timezone"])
-
-
-@pytest.fixture
 def short_crisis(stream, in_utc, django_capture_on_commit_callbacks):
     """9 items in the week before 15:00, then 21 negative mentions from 15:00 to 16:20,
     resolved at 16:21: 81 minutes."""

@@ -26,21 +26,9 @@ from crisis.timeline import review_timeline
 from responses.services.common import audit_record
 from responses.services.private import followup_start
 from tests.crisis.conftest import ANYWAY, HOUR, MIN, NOW, acting, resolved_anyway
-from tests.responses.conftest import as_user, platforms, review_in  # noqa: F401, F811 - fixtures
-from tests.responses.test_publish import _approved, _deliver
+from tests.responses.conftest import approved_reply, as_user, deliver_in, platforms, review_in  # noqa: F401, F811 - fixtures
 
 DAY = 24 * HOUR
-
-
-@pytest.fixture
-def in_utc(clinic_a):
-    """Clinic A on UTC whatever an earlier test left it on (times below are read in UTC)."""
-    before = clinic_a.timezone
-    clinic_a.timezone = "UTC"
-    clinic_a.save(update_fields=["timezone"])
-    yield clinic_a
-    clinic_a.timezone = before
-    clinic_a.save(update_fields=["timezone"])
 
 
 # --- windows, as a pure computation ---------------------------------------------------------
@@ -174,9 +162,11 @@ def test_the_review_figures_of_a_resolved_surge(surge, django_capture_on_commit_
         4,
         0.5,
     )
-    assert (m["false_claims"], m["false_claims_reach"]) == (2, 200)
-    assert (m["false_claims_corrected"], m["correction_reach"]) == (1, 150)
-    assert m["correction_reach_share"] == 0.75
+    # two mentions the claim checker flagged, which nobody answered as false (the reply to the
+    # big one is no correction): not counted as false claims (walk 13 B #8), said apart
+    assert (m["false_claims"], m["false_claims_reach"]) == (0, 0)
+    assert (m["false_claims_corrected"], m["correction_reach"]) == (0, 0)
+    assert (m["correction_reach_share"], m["false_claims_flagged_only"]) == (None, 2)
     assert m["statements_published"] == 1
     # the summary's words, in the clinic's time
     figures = {label: value for _, label, value in review_figures(m, UTC)}
@@ -204,9 +194,9 @@ def test_the_review_figures_of_a_resolved_surge(surge, django_capture_on_commit_
         "+0.00: 3 items in 24 hours (3 a day; usually about 0.4 a day), 33% negative"
     )
     assert figures["Reach of the false claims"] == (
-        "200 likes, shares and replies across 2 mentions flagged as false claims"
+        "none: no claim was answered as false; 2 mentions the claim checker flagged are not counted"
     )
-    assert figures["Reach of the correction"] == "150 (75%): 1 of 2 mentions answered in public"
+    assert figures["Reach of the correction"] == "—"
     assert figures["Statements published"] == "1"
     # resolved with items open (the detector still fired): the reason is in the summary
     assert figures["Resolved anyway"] == ANYWAY
@@ -400,14 +390,14 @@ def test_replies_approvals_and_deliveries_of_the_mentions_reach_the_timeline(
             last_detected_at=review.published_at,
         )
         IncidentMention.objects.create(incident=incident, review=review, added_at=NOW)
-    draft = _approved(clinic_a, as_user, review)
+    draft = approved_reply(clinic_a, as_user, review)
     item_id = draft["outbox"][0]["id"]
     platforms.fail(
         1, status=400, platform="google", message="Request contains an invalid argument."
     )
-    assert _deliver(clinic_a, item_id) == "failed"
+    assert deliver_in(clinic_a, item_id) == "failed"
     as_user("alpha_writer", clinic_a).post(f"outbox/{item_id}/retry/")
-    assert _deliver(clinic_a, item_id) == "sent"
+    assert deliver_in(clinic_a, item_id) == "sent"
 
     with schema_context(clinic_a.schema_name):
         lines = review_timeline(incident, clinic_a)

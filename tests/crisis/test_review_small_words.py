@@ -26,16 +26,6 @@ from tests.responses.test_batches import _claim
 SECONDS = timezone.timedelta(seconds=1)
 
 
-@pytest.fixture
-def in_utc(clinic_a):
-    before = clinic_a.timezone
-    clinic_a.timezone = "UTC"
-    clinic_a.save(update_fields=["timezone"])
-    yield clinic_a
-    clinic_a.timezone = before
-    clinic_a.save(update_fields=["timezone"])
-
-
 def test_sent_right_after_the_resolution_the_review_holds_none_of_the_after_period(
     surge, in_utc, monkeypatch, django_capture_on_commit_callbacks
 ):

@@ -18,7 +18,7 @@ from core.text import duration_words
 from dashboard.services import clinic_snapshot_refresh
 from feeds.models import ImportJob, Review, Source
 from feeds.services import import_job_run
-from inbox.selectors import NO_CLOCK_WORDS, reply_clock
+from inbox.selectors import NO_CLOCK_WORDS, reply_clock, reviews_awaiting_reply
 from portal.selectors import reply_card_get
 from responses.models import ApprovalStatus, ReplyDraft
 from responses.selectors import sla_for
@@ -173,3 +173,20 @@ def test_past_reviews_never_count_against_the_reply_target_anywhere(
         draft.save(update_fields=["status"])
         card = reply_card_get(user_access(world.users["a_approver"], eight_hours), draft.pk)
     assert card["sla"] is None and card["sla_words"] == NO_CLOCK_WORDS
+
+
+@pytest.mark.parametrize("status", ["replied", "ignored", "in_follow_up", "resolved"])
+def test_a_review_answered_otherwise_has_no_clock_on_its_reply_card(clock, eight_hours, status):
+    # given: a late review with a reply waiting for approval, and counted as late
+    late = _review(eight_hours, f"answered-{status}", ago=timedelta(hours=20))
+    with schema_context(eight_hours.schema_name):
+        draft = ReplyDraft.objects.create(
+            review=late, status=ApprovalStatus.PENDING_AGENCY, author_label="user:1"
+        )
+        assert sla_for(draft, eight_hours)["breached"]
+        # when: it is answered otherwise (on the platform, ignored, ...)
+        Review.objects.filter(pk=late.pk).update(status=status)
+        draft = ReplyDraft.objects.select_related("review").get(pk=draft.pk)
+        # then: the dashboard's rule no longer counts it, and its card has no clock either
+        assert not reviews_awaiting_reply(since=NOW - timedelta(days=30)).filter(pk=late.pk)
+        assert sla_for(draft, eight_hours) is None

@@ -1,4 +1,13 @@
+"""seed_demo: the demo agency, its clinics, people and reviews, made once, and the crisis it
+promises."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.test import Client
 from django_tenants.utils import schema_context
 
@@ -9,11 +18,22 @@ from feeds.models import Review
 from tests.fixtures.tenants import otp_verify_session
 
 
-def test_seed_demo_creates_everything_once_and_prints_logins(db, capsys):
-    call_command("seed_demo")
-    first = capsys.readouterr().out
-    call_command("seed_demo")
-    second = capsys.readouterr().out
+@pytest.fixture(scope="module")
+def seeded(world, django_db_blocker) -> tuple[str, str]:
+    """seed_demo run twice, once for the module (its three clinics take seconds each to
+    make): what it printed each time. Each test runs in a transaction of its own inside the
+    module's, which is rolled back after the last one, so no test sees what another did and
+    nothing is left behind."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        first, second = io.StringIO(), io.StringIO()
+        call_command("seed_demo", stdout=first)
+        call_command("seed_demo", stdout=second)
+        yield first.getvalue(), second.getvalue()
+        transaction.set_rollback(True)
+
+
+def test_seed_demo_creates_everything_once_and_prints_logins(seeded, db):
+    first, second = seeded
     assert "Demo data ready." in first and "Demo data already present." in second
     clinics = Clinic.objects.filter(agency__slug="brightside")
     assert clinics.count() == 3
@@ -30,8 +50,7 @@ def test_seed_demo_creates_everything_once_and_prints_logins(db, capsys):
         assert email in second
 
 
-def test_demo_logins_show_exactly_their_clinics(db):
-    call_command("seed_demo")
+def test_demo_logins_show_exactly_their_clinics(seeded, db):
     owner = Client()
     assert (
         owner.post(
@@ -57,7 +76,7 @@ def test_demo_logins_show_exactly_their_clinics(db):
     assert "Lakeview Pediatrics" in page and "Clinic people" not in page
 
 
-def test_the_demo_crisis_is_found_once_its_mentions_are_scored(db):
+def test_the_demo_crisis_is_found_once_its_mentions_are_scored(seeded, db):
     """seed_demo promises a crisis to find: scoring Lakeview's reviews (the worker's service,
     the shipped model) and running the detectors opens a negative-surge incident."""
     from crisis.models import Incident
@@ -65,7 +84,6 @@ def test_the_demo_crisis_is_found_once_its_mentions_are_scored(db):
     from scoring.engine import get_scorer
     from scoring.services import reviews_score
 
-    call_command("seed_demo")
     spec = next(s for s in CLINICS if s["surge"])
     clinic = Clinic.objects.get(slug=spec["slug"])
     with schema_context(clinic.schema_name):

@@ -6,6 +6,8 @@ messages and changes nothing; staff confirming stays possible and says it was th
 
 from __future__ import annotations
 
+from html import unescape
+
 import pytest
 from django_tenants.utils import schema_context
 
@@ -161,8 +163,14 @@ def test_a_new_request_replaces_the_clinics_message_with_the_new_count(
 
 def _bad_ids(clinic_a, clinic_b, two_drafts) -> dict:
     needles, _other = two_drafts
+    with schema_context(clinic_a.schema_name):
+        # each schema numbers its facts from 1: the foreign fact takes an id clinic A has not
+        # used, whatever earlier tests left behind in either sequence
+        unused = max(Fact.objects.values_list("pk", flat=True), default=0) + 1_000
     with schema_context(clinic_b.schema_name):
-        foreign = Fact.objects.create(slug="b-only", title="B only", statement="Clinic B's.")
+        foreign = Fact.objects.create(
+            pk=unused, slug="b-only", title="B only", statement="Clinic B's."
+        )
     with schema_context(clinic_a.schema_name):
         empty = Fact.objects.create(slug="parking-empty", title="Parking?", status="draft")
         confirmed = Fact.objects.create(
@@ -285,9 +293,11 @@ def test_the_fact_sheet_page_asks_for_one_or_all_and_says_who_confirmed(
     client = login("alpha_manager")
     url = f"/clinics/{clinic_a.slug}/facts/"
     html = client.get(url).content.decode()
-    drafts = len(DEFAULT_FACTS)  # every default draft comes with a suggested statement
+    drafts = 2  # the two filled in; the other defaults still read as suggested
+    unfilled = len(DEFAULT_FACTS) - drafts
     assert f"Ask the clinic to confirm all drafts ({drafts})" in html
     assert html.count(">Ask the clinic to confirm</button>") == drafts
+    assert f"{unfilled} default facts still read as the suggested wording" in html
 
     # one fact
     answer = client.post(url, {"action": "ask", "fact_id": needles.pk})
@@ -299,8 +309,12 @@ def test_the_fact_sheet_page_asks_for_one_or_all_and_says_who_confirmed(
 
     # all the drafts with a statement (those left): one request, one message to the clinic
     assert client.post(url, {"action": "ask_all"}).status_code == 302
-    html = client.get(url).content.decode()
-    assert f"The clinic was asked to confirm {drafts - 1} facts; 1 person was told." in html
+    html = unescape(client.get(url).content.decode())
+    assert (
+        f"The clinic was asked to confirm “{other.title}”; 1 person was told. {unfilled} "
+        "default facts were left out: they still read as the suggested wording; fill in the "
+        "clinic's own statement first."
+    ) in html
     assert html.count("Waiting for the clinic since") == drafts
     with schema_context(clinic_a.schema_name):
         assert Fact.objects.get(pk=other.pk).clinic_review == "waiting"

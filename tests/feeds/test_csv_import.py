@@ -3,6 +3,7 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.test.client import MULTIPART_CONTENT
 from django_tenants.utils import schema_context
 
 from feeds.models import ImportJob, Review
@@ -110,7 +111,9 @@ def test_api_upload_refuses_a_latin1_file_and_queues_nothing(api, clinic_a, tmp_
         tmp_path, HEADER.encode() + b"google,z-1,A,5,caf\xe9,2026-10-01T09:00:00Z,,0,0,0\n"
     )
     with path.open("rb") as fh:
-        response = api("key_a").post("/clinics/clinic-a/api/v1/imports/", {"file": fh})
+        response = api("key_a").post(
+            "/clinics/clinic-a/api/v1/imports/", {"file": fh}, content_type=MULTIPART_CONTENT
+        )
     assert response.status_code == 400
     assert "not valid UTF-8" in response.json()["detail"]
     with schema_context(clinic_a.schema_name):
@@ -219,7 +222,9 @@ def test_api_upload_refuses_a_file_it_cannot_import_and_queues_nothing(
     monkeypatch.setattr("feeds.services.imports.IMPORT_MAX_BYTES", 1024 * 1024)
     upload = SimpleUploadedFile("reviews.csv", content, content_type="text/csv")
 
-    response = api("key_a").post("/clinics/clinic-a/api/v1/imports/", {"file": upload})
+    response = api("key_a").post(
+        "/clinics/clinic-a/api/v1/imports/", {"file": upload}, content_type=MULTIPART_CONTENT
+    )
 
     assert response.status_code == status
     assert response.json()["fields"] == {"file": [message]}
@@ -242,14 +247,18 @@ def test_past_reviews_are_marked_as_created_and_an_update_keeps_the_clock(api, c
     # given a review already in Carewatch with its reply clock
     client = api("key_a")
     live = SimpleUploadedFile("live.csv", (HEADER + GOOD[0]).encode())
-    job = client.post("/clinics/clinic-a/api/v1/imports/", {"file": live}).json()
+    job = client.post(
+        "/clinics/clinic-a/api/v1/imports/", {"file": live}, content_type=MULTIPART_CONTENT
+    ).json()
     with schema_context(clinic_a.schema_name):
         import_job_run(job_id=job["id"])
 
     # when the clinic's history is imported as past reviews, the live one with it
     history = SimpleUploadedFile("history.csv", (HEADER + GOOD[0] + GOOD[2]).encode())
     response = client.post(
-        "/clinics/clinic-a/api/v1/imports/", {"file": history, "past_reviews": "true"}
+        "/clinics/clinic-a/api/v1/imports/",
+        {"file": history, "past_reviews": "true"},
+        content_type=MULTIPART_CONTENT,
     )
     assert response.status_code == 202 and response.json()["past_reviews"] is True
     with schema_context(clinic_a.schema_name):
@@ -268,7 +277,9 @@ def test_past_reviews_are_marked_as_created_and_an_update_keeps_the_clock(api, c
 def test_a_past_reviews_value_it_cannot_read_is_a_400_and_nothing_is_queued(api, clinic_a):
     upload = SimpleUploadedFile("history.csv", (HEADER + GOOD[0]).encode())
     response = api("key_a").post(
-        "/clinics/clinic-a/api/v1/imports/", {"file": upload, "past_reviews": "maybe"}
+        "/clinics/clinic-a/api/v1/imports/",
+        {"file": upload, "past_reviews": "maybe"},
+        content_type=MULTIPART_CONTENT,
     )
     assert response.status_code == 400
     assert response.json()["fields"] == {"past_reviews": ["Must be true or false."]}

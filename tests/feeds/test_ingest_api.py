@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.test.client import MULTIPART_CONTENT
 from django_tenants.utils import schema_context
 
 from feeds.models import IngestRequest, Review, ReviewRevision, Source
@@ -243,9 +244,13 @@ def test_new_reviews_emit_review_created_webhooks(api, clinic_a, settings):
 
 def test_a_form_body_is_415_and_stores_nothing(api, clinic_a):
     before = count(clinic_a)
-    response = api("key_a").post(URL, {"items": "x"})  # multipart form
+    response = api("key_a").post(URL, {"items": "x"}, content_type=MULTIPART_CONTENT)
     assert response.status_code == 415
-    assert response.json()["code"] == "unsupported_media_type"
+    assert response.json() == {
+        "detail": "The body must be JSON (Content-Type: application/json), not "
+        "multipart/form-data.",
+        "code": "unsupported_media_type",
+    }
     assert count(clinic_a) == before
 
 

@@ -223,9 +223,10 @@ def test_a_clinic_known_only_from_the_log_still_filters(reese, api, clinic_b):
         ({"author": "x" * 201}, {"author"}),
         ({"action": "shred"}, {"action"}),
         ({"items": []}, {"items"}),
-        ({"items": [{"clinic": "clinic-c", "review_id": 1}]}, {"items"}),  # another agency's
-        ({"items": [{"clinic": "no-such-clinic", "review_id": 1}]}, {"items"}),
-        ({"items": [{"clinic": "clinic-a", "review_id": 999999}]}, {"items"}),
+        ({"items": [{"clinic": "clinic-c", "review_id": 1}]},  # another agency's
+         {"items[0].clinic"}),
+        ({"items": [{"clinic": "no-such-clinic", "review_id": 1}]}, {"items[0].clinic"}),
+        ({"items": [{"clinic": "clinic-a", "review_id": 999999}]}, {"items[0].review_id"}),
         ({"items": [{"clinic": "clinic-a"}]}, {"items[0].review_id"}),
         ({"items": [{"clinic": "clinic-a", "review_id": "one"}]}, {"items[0].review_id"}),
         ({"items": "clinic-a:1"}, {"items"}),
@@ -384,7 +385,7 @@ def test_an_item_that_is_not_the_persons_is_refused_and_nothing_is_removed(
     )
     # then it is a 400 naming that item, and nothing of anyone is removed
     assert response.status_code == 400, response.content
-    [message] = response.json()["fields"]["items"]
+    [message] = response.json()["fields"]["items[3].review_id"]
     assert message.startswith(f"Item #{parker.pk} at Clinic A is not by “reese”")
     assert _untouched(clinic_a, clinic_b, reese)
     with schema_context(clinic_a.schema_name):
@@ -461,7 +462,8 @@ def test_the_same_redaction_sent_twice_is_refused_naming_the_item_and_the_reques
     first = crm.post(URL, _body(reese), content_type="application/json")
     assert first.status_code == 201, first.content
     request_id = first.json()["id"]
-    day = PrivacyRequest.objects.get().created_at.date().isoformat()
+    made = PrivacyRequest.objects.get().created_at  # the clinics' pages read UTC
+    day = f"{made.day} {made:%b %Y}"
     hooks = _hooks(clinic_a, clinic_b)
     assert hooks == 4  # received and completed, in each clinic
 
@@ -472,14 +474,18 @@ def test_the_same_redaction_sent_twice_is_refused_naming_the_item_and_the_reques
     # stored, logged or announced
     assert again.status_code == 400, again.content
     assert again.json()["fields"] == {
-        "items": [
+        "items[0].review_id": [
             f"Item #{reese['a'].pk} at Clinic A was already removed on {day} by request "
-            f"{request_id}: leave it out.",
+            f"{request_id}: leave it out."
+        ],
+        "items[1].review_id": [
             f"Item #{reese['a_mention'].pk} at Clinic A was already removed on {day} by request "
-            f"{request_id}: leave it out.",
+            f"{request_id}: leave it out."
+        ],
+        "items[2].review_id": [
             f"Item #{reese['b'].pk} at Clinic B was already removed on {day} by request "
-            f"{request_id}: leave it out.",
-        ]
+            f"{request_id}: leave it out."
+        ],
     }
     assert PrivacyRequest.objects.count() == 1
     assert _hooks(clinic_a, clinic_b) == hooks
@@ -493,7 +499,7 @@ def test_one_item_removed_already_refuses_the_whole_request(reese, api, told, cl
     response = crm.post(URL, _body(reese), content_type="application/json")
 
     assert response.status_code == 400
-    [message] = response.json()["fields"]["items"]
+    [message] = response.json()["fields"]["items[2].review_id"]
     assert message.startswith(f"Item #{reese['b'].pk} at Clinic B was already removed on ")
     # the items not removed before are not removed now either
     with schema_context(clinic_a.schema_name):
@@ -520,9 +526,9 @@ def test_a_redacted_item_may_still_be_deleted_once(reese, api, clinic_b):
     assert twice.status_code == 400
     row = PrivacyRequest.objects.get(pk=deleted.json()["id"])
     assert twice.json()["fields"] == {
-        "items": [
+        "items[0].review_id": [
             f"Item #{reese['b'].pk} at Clinic B was already deleted on "
-            f"{row.created_at.date().isoformat()} by request {row.pk}: leave it out."
+            f"{row.created_at.day} {row.created_at:%b %Y} by request {row.pk}: leave it out."
         ]
     }
     assert PrivacyRequest.objects.count() == 2

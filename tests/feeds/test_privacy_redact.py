@@ -146,16 +146,16 @@ def test_redacting_removes_the_author_and_what_every_app_kept(reese, clinic_a):
 @pytest.mark.parametrize(
     ("state", "what_to_do"),
     [
-        ("draft", "(draft) named the author: the name was replaced by [name removed]; read it "
-         "before it is submitted for approval."),
-        ("pending_agency", "(waiting for the agency) named the author: the name was replaced by "
-         "[name removed]; read it before it is approved."),
-        ("changes_requested", "(changes requested) named the author: the name was replaced by "
-         "[name removed]; read it before it is approved."),
-        ("approved", "(approved) named the author: the name was replaced by [name removed]; it "
-         "is approved but not posted yet: read it again before it is posted."),
-        ("discarded", "(discarded) named the author: the name was replaced by [name removed]; "
-         "it was discarded and will not be posted: nothing else to do."),
+        ("draft", "(draft) named the author in version 1: the name was replaced by "
+         "[name removed]; read it before it is submitted for approval."),
+        ("pending_agency", "(waiting for the agency) named the author in version 1: the name "
+         "was replaced by [name removed]; read it before it is approved."),
+        ("changes_requested", "(changes requested) named the author in version 1: the name was "
+         "replaced by [name removed]; read it before it is approved."),
+        ("approved", "(approved) named the author in version 1: the name was replaced by "
+         "[name removed]; it is approved but not posted yet: read it again before it is posted."),
+        ("discarded", "(discarded) named the author in version 1: the name was replaced by "
+         "[name removed]; it was discarded and will not be posted: nothing else to do."),
     ],
 )  # fmt: skip
 def test_what_to_check_about_a_reply_follows_where_the_reply_is(reese, clinic_a, state, what_to_do):
@@ -229,11 +229,11 @@ def test_a_request_across_two_clinics_is_logged_with_its_receipt(reese, world, c
     assert [(i["clinic_slug"], i["external_id"]) for i in row.items] == [
         ("clinic-a", "g-1"), ("clinic-b", "y-9"),
     ]  # fmt: skip
-    today = timezone.now().date().isoformat()
+    today = timezone.now()  # clinic A's pages read UTC
     assert row.receipt.startswith(
-        f"On {today} we removed 2 items by “Reese B.” from Clinic A and Clinic B:\n"
-        "- Clinic A: Google Business Profile review of 2026-11-02 (id g-1)\n"
-        "- Clinic B: Yelp review of 2026-11-01 (id y-9)\n"
+        f"On {today.day} {today:%b %Y} we removed 2 items by “Reese B.” from Clinic A and Clinic "
+        "B:\n- Clinic A: Google Business Profile review of 2 Nov 2026 (id g-1)\n"
+        "- Clinic B: Yelp review of 1 Nov 2026 (id y-9)\n"
     )
     assert row.receipt.endswith("Reference: Erasure request REQ-114 received by e-mail")
     assert "Clinic A: Reply #" in row.receipt  # what a person should still read

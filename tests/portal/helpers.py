@@ -4,6 +4,8 @@ the browser."""
 
 from __future__ import annotations
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from accounts.actors import Actor
@@ -22,8 +24,10 @@ REPLIES = [
         None,
     ),
     (
-        "Thanks for the review. We are sorry about the wait and have changed our scheduling.",
+        # (the learned backstop reads "…and have changed our scheduling." as confirming a
+        # patient, 0.71: the reply would wait for legal)
         "Thanks for the review. We are sorry about the wait and have changed how we schedule.",
+        "Thanks for the review. We are sorry about the wait; we have changed our schedule.",
     ),
 ]
 
@@ -70,3 +74,22 @@ def statement_waiting_for_clinic(*, clinic, writer, manager, title: str, body: s
         statement = statement_services.statement_approve(statement_id=statement.pk, access=m)
         assert statement.status == "pending_client", statement.status
         return statement
+
+
+def page_queries(client, url: str) -> tuple[int, str]:
+    """GET `url`: how many queries the page made, without the session's (saved on every
+    request, read from the cache or the database as it happens), and its HTML."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return queries_counted(queries), response.content.decode()
+
+
+def queries_counted(queries: CaptureQueriesContext) -> int:
+    """The page's queries, without the session's (saved on every request, read from the
+    cache or the database as it happens) and savepoints."""
+    return sum(
+        1
+        for q in queries.captured_queries
+        if "django_session" not in q["sql"] and not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
+    )

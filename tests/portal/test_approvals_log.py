@@ -1,6 +1,6 @@
 """The approvals log in the portal: the clinic's approvers and legal people read, branded with
-the agency's name and colours, the decisions on what reached the clinic and every decision of
-the clinic's own steps (never the agency's pages), filtered, with the CSV file; the viewer has
+the agency's name and colours, every decision on what reached the clinic (also the agency's
+approval of a text the clinic then rejected) and every decision of the clinic's own steps (never the agency's pages), filtered, with the CSV file; the viewer has
 neither the tab nor the page. (The log itself, its filters and the access matrix:
 tests/responses/test_approvals_log.py.)"""
 
@@ -12,6 +12,9 @@ import io
 from django_tenants.utils import schema_context
 
 from responses.models import AuditEntry
+from responses.services import replies as reply_services
+from tests.responses.approvals_log import access_in
+from tests.responses.conftest import OK_TEXT, review_in
 from tests.responses.test_approvals_log import CLIENT_NO, OVERRIDE, decide_everything
 
 PORTAL = "/clinics/clinic-a/portal/approvals-log/"
@@ -26,19 +29,62 @@ def test_the_approver_reads_the_clinics_log_in_the_branded_portal(world, clinic_
     html = page.content.decode()
     assert "Alpha Agency" in html and "/clinics/clinic-a/portal/brand.css" in html
     assert f'href="{PORTAL}" aria-current="page">Approvals log</a>' in html
-    assert html.count('data-decision="') == 7
+    assert html.count('data-decision="') == 8
     # the clinic's own decisions, also those that sent a text back to the agency
     assert "Privacy block overridden</strong> by A Legal" in html and OVERRIDE in html
     assert "Rejected: sent back for changes</strong> by A Approver" in html
     assert "Approved as a batch of 3 replies</strong> by Alpha Owner" in html
-    # the agency's approval of a text that never reached the clinic is not listed
+    # the agency's approval of the statement the clinic then rejected: it reached the clinic
     assert (
-        f'id="decision-{_entry(clinic_a, "statement", decided.statement.pk, "approved")}"'
-        not in html
+        f'id="decision-{_entry(clinic_a, "statement", decided.statement.pk, "approved")}"' in html
+    )
+    # the agency's approval that sent a reply to legal, which the approver's step never saw
+    assert (
+        f'id="decision-{_entry(clinic_a, "reply", decided.sent_back.pk, "approved")}"' not in html
     )
     # links lead to the portal, never to the agency's pages
     assert "/clinics/clinic-a/replies/" not in html and "/clinics/clinic-a/statements/" not in html
     assert 'href="/clinics/clinic-a/portal/statements/">Open the statements</a>' in html
+
+
+def test_every_decision_on_what_reached_the_clinic_is_listed(world, clinic_a, login):
+    # given two replies the agency approved: the clinic approves one and rejects the other;
+    # and a draft the agency sent back to its writer, which never reached the clinic
+    with schema_context(clinic_a.schema_name):
+        writer, manager, approver = (
+            access_in(world, n, clinic_a) for n in ("alpha_writer", "alpha_manager", "a_approver")
+        )
+        drafts = []
+        for _ in range(3):
+            draft = reply_services.reply_draft_create(
+                review_id=review_in(clinic_a).pk, access=writer, text=OK_TEXT
+            )
+            drafts.append(reply_services.reply_submit(draft_id=draft.pk, access=writer))
+        approved, rejected, internal = drafts
+        for draft in (approved, rejected):
+            reply_services.reply_approve(draft_id=draft.pk, access=manager)
+        reply_services.reply_approve(draft_id=approved.pk, access=approver)
+        reply_services.reply_reject(draft_id=rejected.pk, access=approver, comment="Not like this.")
+        reply_services.reply_reject(
+            draft_id=internal.pk, access=manager, comment="Shorter, please."
+        )
+
+    html = login("a_approver", otp=False).get(PORTAL).content.decode()
+    rows = login("a_approver", otp=False).get(PORTAL, {"format": "csv"})
+    csv_file = list(csv.DictReader(io.StringIO(b"".join(rows.streaming_content).decode())))
+
+    # then each decision on the two that reached the clinic, and none on the agency's draft
+    assert html.count('data-decision="') == 4
+    assert sorted(
+        (r["reply_id"] == str(approved.pk), r["step"], r["decision"]) for r in csv_file
+    ) == [
+        (False, "Agency approval", "Approved"),
+        (False, "Clinic approval", "Rejected: sent back for changes"),
+        (True, "Agency approval", "Approved"),
+        (True, "Clinic approval", "Approved"),
+    ]
+    assert str(internal.pk) not in {r["reply_id"] for r in csv_file}
+    assert "Shorter, please." not in html
 
 
 def _entry(clinic, object_type: str, object_id: int, action: str) -> int:
@@ -81,7 +127,8 @@ def test_the_csv_of_the_portal_neutralises_formulas(world, clinic_a, login):
     response = login("a_approver", otp=False).get(PORTAL, {"kind": "statement", "format": "csv"})
 
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert [r["reason"] for r in rows] == ["'" + CLIENT_NO]
+    # the clinic's rejection, then the agency's approval that sent the statement to it
+    assert [r["reason"] for r in rows] == ["'" + CLIENT_NO, ""]
 
 
 def test_the_viewer_has_no_log(world, clinic_a, login):

@@ -7,8 +7,7 @@ import pytest
 from django_tenants.utils import schema_context
 
 from responses.models import OutboxItem
-from tests.responses.conftest import as_user, review_in  # noqa: F401 - the fixture
-from tests.responses.test_delivery import _approved
+from tests.responses.conftest import approved_reply, as_user, review_in  # noqa: F401 - the fixture
 
 BASE = "/clinics/clinic-a"
 
@@ -45,7 +44,7 @@ def test_a_reply_on_one_channel_says_its_delivery_sentence_once(
     label,  # noqa: F811
 ):
     # given an approved reply on one channel (Google, not connected), failed or waiting
-    draft = _approved(clinic_a, as_user, review_in(clinic_a))
+    draft = approved_reply(clinic_a, as_user, review_in(clinic_a))
     with schema_context(clinic_a.schema_name):
         OutboxItem.objects.filter(draft_id=draft["id"]).update(
             status=status, failure_kind=failure_kind

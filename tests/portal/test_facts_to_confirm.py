@@ -12,6 +12,7 @@ from django_tenants.utils import schema_context
 from clinics.models import Notification
 from facts.models import Fact, FactVersion
 from facts.services import CLINIC_REF, facts_ask_clinic
+from tests.facts.helpers import fill_in
 from tests.portal.helpers import access_for
 
 URL = "/clinics/clinic-a/portal/facts/"
@@ -27,6 +28,7 @@ def asked(world, clinic_a) -> list[Fact]:
         Fact.objects.filter(slug="needles-single-use").update(
             source="Infection-control policy", source_url=SOURCE
         )
+        fill_in("needles-single-use", "licences")
         ids = list(
             Fact.objects.filter(slug__in=["needles-single-use", "licences"])
             .order_by("slug")
@@ -172,3 +174,40 @@ def test_only_the_clinics_approver_acts_here(who, status, asked, clinic_a, login
     assert (confirm.status_code, change.status_code) == (status, status)
     assert _state(clinic_a) == before
     assert Notification.objects.filter(clinic=clinic_a, ref=CLINIC_REF, open=True).exists()
+
+
+def _banner(client) -> str:
+    """The "Waiting for you" line of the portal's pages (empty when nothing waits)."""
+    html = client.get(HOME).content.decode()
+    start = html.find('<div class="waiting-note"')
+    return "" if start < 0 else html[start : html.index("</div>", start)]
+
+
+def test_the_waiting_notice_follows_the_facts_still_waiting_and_closes(world, clinic_a, login):
+    # given three facts the agency asked the clinic to confirm
+    with schema_context(clinic_a.schema_name):
+        fill_in("needles-single-use", "licences", "opening-hours")
+        ids = list(
+            Fact.objects.filter(slug__in=["needles-single-use", "licences", "opening-hours"])
+            .order_by("slug")
+            .values_list("pk", flat=True)
+        )
+        facts_ask_clinic(fact_ids=ids, access=access_for(world.users["alpha_manager"], clinic_a))
+    client = login("a_approver")
+    assert "3 facts of your fact sheet wait for your confirmation" in _banner(client)
+
+    # when one is confirmed, then one needs a change: the notice says what still waits
+    client.post(URL, {"fact": ids[0], "action": "confirm", "expected_version": 2})
+    assert "2 facts of your fact sheet wait for your confirmation" in _banner(client)
+    client.post(
+        URL, {"fact": ids[1], "action": "change", "comment": "Wrong.", "expected_version": 2}
+    )
+    assert "1 fact of your fact sheet waits for your confirmation" in _banner(client)
+    [notice] = Notification.objects.filter(ref=CLINIC_REF, user=world.users["a_approver"])
+    assert notice.open and notice.title == "1 fact of your fact sheet waits for your confirmation"
+
+    # and once the last is confirmed, it closes: the banner and the badge have nothing
+    client.post(URL, {"fact": ids[2], "action": "confirm", "expected_version": 2})
+    assert _banner(client) == ""
+    notice.refresh_from_db()
+    assert notice.open is False

@@ -15,8 +15,7 @@ from clinics.access import clinic_access
 from crisis.models import Incident, IncidentMention, IncidentStatement
 from responses.models import OutboxItem
 from responses.services.outbox import outbox_mark_posted
-from tests.responses.conftest import as_user, platforms, review_in  # noqa: F401 - fixtures
-from tests.responses.test_publish import _approved, _deliver
+from tests.responses.conftest import approved_reply, as_user, deliver_in, platforms, review_in  # noqa: F401 - fixtures
 
 
 def test_the_incident_page_says_the_statement_was_approved_and_published_and_the_replies(
@@ -29,8 +28,8 @@ def test_the_incident_page_says_the_statement_was_approved_and_published_and_the
     # given an incident with three mentions answered in public (one posted by hand) and the
     # statement drafted from it, approved by the agency and the clinic and published
     reviews = [review_in(clinic_a, fake=platforms) for _ in range(3)]
-    items = [_approved(clinic_a, as_user, review)["outbox"][0]["id"] for review in reviews]
-    assert [_deliver(clinic_a, item) for item in items[:2]] == ["sent", "sent"]
+    items = [approved_reply(clinic_a, as_user, review)["outbox"][0]["id"] for review in reviews]
+    assert [deliver_in(clinic_a, item) for item in items[:2]] == ["sent", "sent"]
     writer, manager = as_user("alpha_writer", clinic_a), as_user("alpha_manager", clinic_a)
     with schema_context(clinic_a.schema_name):
         OutboxItem.objects.filter(pk=items[2]).update(status="manual")

@@ -214,7 +214,7 @@ def test_home_incidents_and_report_pages_render(clinic_a, login):
         ("", "This month so far"),
         ("incidents/", "No open incident."),
         ("report/", "Per week"),
-        ("report/?month=2026-01", "Monthly report · 2026-01"),
+        ("report/?month=2026-01", "Monthly report · January 2026"),
     ]:
         response = client.get(_url(clinic_a, path))
         assert response.status_code == 200, path

@@ -81,6 +81,7 @@ def test_the_report_counts_exactly_what_happened_in_the_clinics_month(october, a
         "positive": 2, "neutral": 1, "negative": 2, "unscored": 1,
         "average_score": 0.02,  # (0.8 - 0.6 + 0.1 - 0.4 + 0.2) / 5
         "negative_share": 0.4,
+        "average_score_words": "Neutral on balance",  # the page's "Average sentiment"
     }  # fmt: skip
     basis = report["response_time"].pop("basis")
     # "within the target" only over the replies the reply target counts (the 1★ one and the
@@ -172,6 +173,7 @@ def test_an_empty_month_has_zeros_and_no_averages(clinic_a, api):
         .json()
     )
     assert report["volume"] == 0 and report["average_rating"] is None
+    assert report["sentiment"]["average_score_words"] is None  # nothing scored: no words
     assert len(report["daily"]) == 29  # a leap year
     assert report["response_time"]["median_minutes"] is None
     assert report["change"]["volume_pct"] is None
@@ -221,6 +223,43 @@ def test_the_openapi_document_describes_it_with_an_example(db):
     assert bad["ABadMonth"]["value"]["fields"] == {
         "month": ["Use the form YYYY-MM, for example 2026-11."]
     }
+
+    def component(ref: str) -> dict:
+        return schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+
+    report = component(content["schema"]["$ref"])
+    sentiment = component(report["properties"]["sentiment"]["$ref"])["properties"]
+    assert sentiment["average_score_words"]["type"] == "string"
+    assert sentiment["average_score_words"]["nullable"] is True
+    assert content["examples"]["AMonth"]["value"]["sentiment"]["average_score_words"] == (
+        "Mostly positive"
+    )
+
+
+def test_the_api_says_the_average_sentiment_in_the_words_the_page_shows(clinic_a, api, login):
+    # given a month where two very positive items outweigh three mildly negative ones: the
+    # average reads "Mostly positive" (0.24) but most items are negative
+    for day, label, score in (
+        (3, "positive", 1.0), (4, "positive", 0.9),
+        (5, "negative", -0.2), (6, "negative", -0.2), (7, "negative", -0.3),
+    ):  # fmt: skip
+        _review(clinic_a, datetime(2025, 9, day, 12, tzinfo=UTC), rating=3, label=label,
+                score=score)  # fmt: skip
+    # when
+    report = api("key_a_read").get(
+        f"/clinics/{clinic_a.slug}/api/v1/reports/monthly/", {"month": "2025-09"}
+    )
+    page = login("a_approver", otp=False).get(
+        f"/clinics/{clinic_a.slug}/portal/report/", {"month": "2025-09"}
+    )
+    # then the API gives the words beside the number, as the page says them
+    sentiment = report.json()["sentiment"]
+    assert (sentiment["average_score"], sentiment["negative_share"]) == (0.24, 0.6)
+    assert sentiment["average_score_words"] == "Mixed: more negative than positive items"
+    html = page.content.decode()
+    kpi = html[html.index('<div data-kpi="sentiment">') :]
+    kpi = kpi[: kpi.index("</div>")]
+    assert f"<dd>{sentiment['average_score_words']}</dd>" in kpi
 
 
 def test_the_agency_reads_the_clients_report_under_the_clinics_report_tab(october, login):

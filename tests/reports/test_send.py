@@ -149,7 +149,7 @@ def test_a_manager_sends_a_finished_month_from_the_report_tab(
     assert "has not been sent to the clinic" in html
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            f"/clinics/{clinic_a.slug}/report/send/", {"month": f"{month:%Y-%m}"}
+            f"/clinics/{clinic_a.slug}/report/send/", {"month": f"{month:%Y-%m}", "confirm": "yes"}
         )
     assert response.status_code == 302
     sending = ReportSending.objects.get(clinic=clinic_a)
@@ -168,7 +168,8 @@ def test_an_approver_who_turned_emails_off_is_told_in_the_portal_only(
     preference_set(user=world.users["a_approver"], email=False, in_app=True, digest="immediate")
     with django_capture_on_commit_callbacks(execute=True):
         login("alpha_owner").post(
-            f"/clinics/{clinic_a.slug}/report/send/", {"month": f"{_last_month():%Y-%m}"}
+            f"/clinics/{clinic_a.slug}/report/send/",
+            {"month": f"{_last_month():%Y-%m}", "confirm": "yes"},
         )
     assert mailoutbox == []
     assert ReportSending.objects.get(clinic=clinic_a).told_in_app == 3

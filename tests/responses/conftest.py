@@ -19,6 +19,7 @@ from clinics.access import clinic_access
 from clinics.models import Clinic
 from feeds.models import Review, Source
 from feeds.services import source_create
+from responses.services.outbox import outbox_deliver
 from tests.feeds.conftest import FAST_HTTP
 from tests.feeds.fake_platforms import FakePlatforms
 
@@ -122,3 +123,21 @@ def as_user(login) -> Callable[[str, Clinic], Api]:
         return Api(login(name), clinic)
 
     return _as
+
+
+def approved_reply(clinic: Clinic, as_user, review: Review, text: str = OK_TEXT) -> dict:
+    """Draft, submit and approve (agency, clinic) a reply through the API: the approved draft,
+    its outbox items queued."""
+    writer = as_user("alpha_writer", clinic)
+    draft = writer.post("drafts/", {"review_id": review.pk, "text": text}).json()
+    writer.post(f"drafts/{draft['id']}/submit/")
+    as_user("alpha_manager", clinic).post(f"drafts/{draft['id']}/approve/")
+    approved = as_user("a_approver", clinic).post(f"drafts/{draft['id']}/approve/").json()
+    assert approved["status"] == "approved", approved
+    return approved
+
+
+def deliver_in(clinic: Clinic, item_id: int, **kw) -> str:
+    """Run one outbox item's delivery in the clinic's schema, as the worker does."""
+    with schema_context(clinic.schema_name):
+        return outbox_deliver(item_id=item_id, **kw)

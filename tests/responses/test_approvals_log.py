@@ -7,33 +7,35 @@ the `approve` scope), the clinic side reading only what reached it and its own s
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from accounts.actors import Actor
 from accounts.credentials import api_key_create
-from clinics.access import clinic_access
 from clinics.models import Clinic
 from clinics.services import clinic_member_add
-from responses.models import AuditEntry, ReplyBatch, ReplyDraft, Statement
+from responses.models import AuditEntry, OutboxItem, ReplyBatch, ReplyDraft, Statement
 from responses.services import batches as batch_services
 from responses.services import replies as reply_services
 from responses.services import statements as statement_services
 from responses.services.common import audit_record
+from responses.services.outbox import outbox_deliver, outbox_mark_posted
+from tests.responses.approvals_log import (
+    API,
+    PAGE,
+    PORTAL,
+    access_in,
+    api_rows,
+    csv_rows,
+    same_queries_for_one_or_many,
+)
 from tests.responses.conftest import BLOCK_TEXT, OK_TEXT, TONE_TEXT, review_in
 
-PAGE = "/clinics/clinic-a/approvals-log/"
-PORTAL = "/clinics/clinic-a/portal/approvals-log/"
-API = "/clinics/clinic-a/api/v1/approvals-log/"
 REJECTION = "Too defensive: drop the second sentence."
 OVERRIDE = "The patient published these details themselves on the same page."
 BLOCK_KEPT = "Take the chart out: we never confirm a visit."
@@ -53,18 +55,14 @@ class Decided:
     batch: ReplyBatch  # one answer to three mentions, approved by the agency's owner
 
 
-def _access(world, name: str, clinic: Clinic):
-    return clinic_access(Actor(user=world.users[name]), clinic)
-
-
 def decide_everything(world, clinic: Clinic) -> Decided:
     reviews = [review_in(clinic) for _ in range(7)]
     with schema_context(clinic.schema_name):
-        writer = _access(world, "alpha_writer", clinic)
-        manager = _access(world, "alpha_manager", clinic)
-        owner = _access(world, "alpha_owner", clinic)
-        approver = _access(world, "a_approver", clinic)
-        legal = _access(world, "a_legal", clinic)
+        writer = access_in(world, "alpha_writer", clinic)
+        manager = access_in(world, "alpha_manager", clinic)
+        owner = access_in(world, "alpha_owner", clinic)
+        approver = access_in(world, "a_approver", clinic)
+        legal = access_in(world, "a_legal", clinic)
 
         ok = reply_services.reply_draft_create(review_id=reviews[0].pk, access=writer, text=OK_TEXT)
         reply_services.reply_submit(draft_id=ok.pk, access=writer)
@@ -122,17 +120,11 @@ def decided(world, clinic_a) -> Decided:
     return decide_everything(world, clinic_a)
 
 
-def _api_rows(client: Client, **params) -> list[dict]:
-    response = client.get(API, {"page_size": 100, **params})
-    assert response.status_code == 200, response.content
-    return response.json()["results"]
-
-
 # --- what the log holds ----------------------------------------------------------------------
 
 
 def test_each_decision_is_listed_once_with_its_person_step_and_reason(decided, login, world):
-    rows = _api_rows(login("alpha_manager"))
+    rows = api_rows(login("alpha_manager"))
 
     got = [
         (r["decision"], r["step"], r["person"]["name"], r["person"]["role"], r["kind"],
@@ -144,11 +136,11 @@ def test_each_decision_is_listed_once_with_its_person_step_and_reason(decided, l
         ("approved", "agency", "Alpha Manager", "manager", "reply", d.ok.pk, ""),
         ("approved", "client", "A Approver", "approver (Comms / PR)", "reply", d.ok.pk, ""),
         ("approved", "agency", "Alpha Manager", "manager", "reply", d.sent_back.pk, ""),
-        ("rejected", "legal", "A Legal", "viewer (Legal / compliance)", "reply",
+        ("rejected", "legal", "A Legal", "Legal / compliance", "reply",
          d.sent_back.pk, REJECTION),
-        ("overridden", "legal", "A Legal", "viewer (Legal / compliance)", "reply",
+        ("overridden", "legal", "A Legal", "Legal / compliance", "reply",
          d.overridden.pk, OVERRIDE),
-        ("block_kept", "legal", "A Legal", "viewer (Legal / compliance)", "reply", d.kept.pk,
+        ("block_kept", "legal", "A Legal", "Legal / compliance", "reply", d.kept.pk,
          BLOCK_KEPT),
         ("approved", "agency", "Alpha Manager", "manager", "statement", d.statement.pk, ""),
         ("rejected", "client", "A Approver", "approver (Comms / PR)", "statement",
@@ -187,7 +179,7 @@ def test_the_staff_page_shows_each_decision_in_words_with_links(decided, login, 
         }  # fmt: skip
     row = _row(html, entries[("reply", decided.overridden.pk, "guard_overridden")])
     assert "Privacy block overridden" in row and "A Legal" in row
-    assert "viewer (Legal / compliance)" in row and "Legal review" in row
+    assert "Legal / compliance" in row and "Legal review" in row
     assert "The patient published these details themselves" in row
     assert f'href="/clinics/clinic-a/replies/review/{decided.overridden.review_id}/"' in row
     assert "Version 1" in row and "We reviewed your chart" in row
@@ -221,7 +213,7 @@ def test_an_entry_recorded_before_roles_were_shows_the_role_now(world, clinic_a,
     with schema_context(clinic_a.schema_name):
         draft = reply_services.reply_draft_create(
             review_id=review_in(clinic_a).pk,
-            access=_access(world, "alpha_writer", clinic_a),
+            access=access_in(world, "alpha_writer", clinic_a),
             text=OK_TEXT,
         )
         for user in (world.users["a_approver"], gone):
@@ -230,7 +222,7 @@ def test_an_entry_recorded_before_roles_were_shows_the_role_now(world, clinic_a,
                          detail={"step": "client"})  # fmt: skip
     gone.clinic_memberships.all().delete()
 
-    rows = _api_rows(login("alpha_manager"))
+    rows = api_rows(login("alpha_manager"))
 
     assert [(r["person"]["name"], r["person"]["role"]) for r in rows] == [
         ("Gone Approver", "no role here now"),
@@ -256,7 +248,7 @@ FILTER_CASES = {
 
 @pytest.mark.parametrize(("params", "decisions"), FILTER_CASES.values(), ids=FILTER_CASES.keys())
 def test_filters_narrow_the_log(decided, login, params, decisions):
-    rows = _api_rows(login("alpha_manager"), **params)
+    rows = api_rows(login("alpha_manager"), **params)
 
     assert sorted(r["decision"] for r in rows) == sorted(decisions)
     for name, value in params.items():
@@ -266,7 +258,7 @@ def test_filters_narrow_the_log(decided, login, params, decisions):
 def test_the_person_filter_lists_one_persons_decisions(decided, login, world):
     legal = f"user:{world.users['a_legal'].pk}"
 
-    rows = _api_rows(login("alpha_manager"), person=legal)
+    rows = api_rows(login("alpha_manager"), person=legal)
 
     assert [r["decision"] for r in rows] == ["block_kept", "overridden", "rejected"]
     # the page offers each person who decided, by name
@@ -293,7 +285,7 @@ def test_the_date_range_is_days_of_the_clinics_time_zone(world, clinic_a, login)
     client = login("alpha_manager")
 
     def ids(**params):
-        return [r["id"] for r in _api_rows(client, **params)]
+        return [r["id"] for r in api_rows(client, **params)]
 
     assert ids(decided_from="2026-03-03", decided_to="2026-03-03") == [late.pk]
     assert ids(decided_from="2026-03-04", decided_to="2026-03-04") == [early.pk]
@@ -388,20 +380,13 @@ def test_the_api_pages_with_cursors(world, clinic_a, login):
 # --- the CSV file ------------------------------------------------------------------------------
 
 
-def _csv(response) -> list[dict]:
-    assert response.status_code == 200
-    assert response["Content-Type"] == "text/csv; charset=utf-8"
-    body = b"".join(response.streaming_content).decode()
-    return list(csv.DictReader(io.StringIO(body)))
-
-
 def test_the_csv_holds_the_filtered_log_with_formulas_neutralised(decided, login):
     response = login("alpha_manager").get(PAGE, {"kind": "statement", "format": "csv"})
 
     assert response["Content-Disposition"].startswith(
         'attachment; filename="approvals-log-clinic-a-'
     )
-    rows = _csv(response)
+    rows = csv_rows(response)
     assert [(r["decision"], r["step"], r["person"], r["role"]) for r in rows] == [
         ("Rejected: sent back for changes", "Clinic approval", "A Approver",
          "approver (Comms / PR)"),
@@ -416,7 +401,7 @@ def test_the_csv_holds_the_filtered_log_with_formulas_neutralised(decided, login
 
 
 def test_the_whole_csv_is_every_decision_once(decided, login):
-    rows = _csv(login("alpha_owner").get(PAGE, {"format": "csv"}))
+    rows = csv_rows(login("alpha_owner").get(PAGE, {"format": "csv"}))
 
     assert len(rows) == 9
     assert [r["decision"] for r in rows].count("Approved as a batch of 3 replies") == 1
@@ -470,14 +455,14 @@ def callers(world, login, clinic_a):
 
 
 # caller -> (API, staff page, portal page); "all": every decision, "clinic": what reached the
-# clinic and its own steps
+# clinic and its own steps, "clinic's legal": what reached the clinic, its legal step included
 ACCESS = {
     "agency owner": ("all", "all", "all"),
     "agency manager": ("all", "all", "all"),
     "agency writer": (403, 403, 403),
     "agency analyst": (403, 403, 403),
     "clinic approver": ("clinic", "portal", "clinic"),
-    "clinic legal": ("clinic", "portal", "clinic"),
+    "clinic legal": ("clinic's legal", "portal", "clinic's legal"),
     "clinic clinician": ("clinic", "portal", "clinic"),
     "clinic viewer": (403, "portal", 403),
     "another clinic's approver": (404, 404, 404),
@@ -504,16 +489,32 @@ def _seen(decided, rows: list[dict]) -> str:
         ("reply", d.sent_back.pk, "rejected", "legal"),  # the clinic's own steps
         ("reply", d.overridden.pk, "overridden", "legal"),
         ("reply", d.kept.pk, "block_kept", "legal"),
+        # reached the clinic, which rejected it: the agency's approval that sent it is listed
+        ("statement", d.statement.pk, "approved", "agency"),
         ("statement", d.statement.pk, "rejected", "client"),
         ("reply", d.batch.pk, "approved", "agency"),  # the batch waits for the clinic
     }
     if ids == clinic:
         return "clinic"
-    assert len(rows) == 9, ids
+    # legal also reads the agency's approval that sent a reply to its step
+    if ids == clinic | {("reply", d.sent_back.pk, "approved", "agency")}:
+        return "clinic's legal"
+    assert len(rows) == 10, ids  # and the agency's rejection of its own draft
     return "all"
 
 
-def test_who_may_read_the_approvals_log(decided, callers):
+def test_who_may_read_the_approvals_log(decided, callers, world, clinic_a):
+    # given also a decision on a draft that never reached the clinic: the agency sent it back
+    with schema_context(clinic_a.schema_name):
+        writer = access_in(world, "alpha_writer", clinic_a)
+        internal = reply_services.reply_draft_create(
+            review_id=review_in(clinic_a).pk, access=writer, text=OK_TEXT
+        )
+        reply_services.reply_submit(draft_id=internal.pk, access=writer)
+        reply_services.reply_reject(
+            draft_id=internal.pk, access=access_in(world, "alpha_manager", clinic_a),
+            comment=REJECTION,
+        )  # fmt: skip
     outcomes = {}
     for name, client in callers.items():
         api = client.get(API, {"page_size": 100})
@@ -535,7 +536,7 @@ def _page_seen(decided, response) -> str | int:
     if response.status_code != 200:
         return response.status_code
     listed = response.content.decode().count('data-decision="')
-    return {9: "all", 7: "clinic"}.get(listed, listed)
+    return {10: "all", 9: "clinic's legal", 8: "clinic"}.get(listed, listed)
 
 
 # --- queries -----------------------------------------------------------------------------------
@@ -543,7 +544,7 @@ def _page_seen(decided, response) -> str | int:
 
 @pytest.mark.parametrize(
     ("url", "reader", "each"),
-    [(PAGE, "alpha_manager", 4), (PORTAL, "a_approver", 3), (API, "alpha_manager", 4)],
+    [(PAGE, "alpha_manager", 6), (PORTAL, "a_approver", 6), (API, "alpha_manager", 6)],
     ids=["page", "portal", "api"],
 )
 def test_the_log_reads_in_the_same_queries_for_one_decision_or_many(
@@ -551,14 +552,31 @@ def test_the_log_reads_in_the_same_queries_for_one_decision_or_many(
 ):
     client = login(reader)
     writer, manager, approver = (
-        _access(world, n, clinic_a) for n in ("alpha_writer", "alpha_manager", "a_approver")
+        access_in(world, n, clinic_a) for n in ("alpha_writer", "alpha_manager", "a_approver")
     )
 
     def decide(n: int) -> None:
-        # a reply approved at both steps, a statement rejected by the clinic (the clinic side
-        # reads its rejection, not the agency's approval): nothing is left waiting (the
+        # a reply approved at both steps, a statement approved by the agency and rejected by
+        # the clinic (the clinic side reads both decisions: the statement reached it), a batch
+        # approved at both steps whose replies went out, one failed and one posted by hand
+        # (each mention's publication is read with the others): nothing is left waiting (the
         # portal's badges count what waits, text by text)
+        mentions = [(review_in(clinic_a), review_in(clinic_a, "yelp")) for _ in range(n)]
         with schema_context(clinic_a.schema_name):
+            for pair in mentions:
+                batch = batch_services.reply_batch_create(
+                    access=writer, review_ids=[r.pk for r in pair], text=OK_TEXT
+                )
+                batch_services.reply_batch_submit(batch_id=batch.pk, access=writer)
+                for who in (manager, approver):
+                    batch = batch_services.reply_batch_approve(
+                        batch_id=batch.pk, access=who, expected_version=batch.version
+                    )
+                for item in OutboxItem.objects.filter(draft__batch=batch):
+                    if item.status == "manual":
+                        outbox_mark_posted(item_id=item.pk, access=manager, url="https://x.test/r")
+                    else:
+                        assert outbox_deliver(item_id=item.pk) == "failed"
             for _ in range(n):
                 draft = reply_services.reply_draft_create(
                     review_id=review_in(clinic_a).pk, access=writer, text=OK_TEXT
@@ -575,18 +593,4 @@ def test_the_log_reads_in_the_same_queries_for_one_decision_or_many(
                     statement_id=statement.pk, access=approver, comment="Not yet."
                 )
 
-    decide(1)
-    assert _listed(client.get(url)) == each  # per-process caches warm
-    with CaptureQueriesContext(connection) as one:
-        assert _listed(client.get(url)) == each
-    decide(4)
-    with CaptureQueriesContext(connection) as five:
-        assert _listed(client.get(url)) == 5 * each
-    assert len(five) == len(one), "\n".join(q["sql"][:300] for q in five.captured_queries)
-
-
-def _listed(response) -> int:
-    assert response.status_code == 200, response.content[:500]
-    if response["Content-Type"].startswith("application/json"):
-        return len(response.json()["results"])
-    return response.content.decode().count('data-decision="')
+    same_queries_for_one_or_many(client, url, each, decide)

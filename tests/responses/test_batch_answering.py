@@ -93,6 +93,45 @@ def test_a_chosen_selection_stays_strict(clinic_a, as_user):
     assert _counts(clinic_a) == before
 
 
+def test_a_mention_settled_in_the_inbox_is_refused_when_chosen_and_left_out_of_the_whole_claim(
+    clinic_a, as_user
+):
+    # given a claim of three, one of them marked replied in the inbox (walk-through 13 B #12:
+    # the batch took it, then showed it "withdrawn" at once)
+    cluster_id, ids = _claim(clinic_a, 3)
+    with schema_context(clinic_a.schema_name):
+        Review.objects.filter(pk=ids[1]).update(status="replied")
+    writer = as_user("alpha_writer", clinic_a)
+    before = _counts(clinic_a)
+
+    # a chosen selection naming it: 409, the mention named, nothing created
+    chosen = writer.post("reply-batches/", {"cluster_id": cluster_id, "review_ids": ids})
+    assert (chosen.status_code, chosen.json()["code"]) == (409, "mentions_settled")
+    assert chosen.json()["fields"]["review_ids"] == [
+        "Sam R. on Google Business Profile (“Riverside Family Dental…”) was marked as replied: "
+        "it needs no reply any more."
+    ]
+    assert _counts(clinic_a) == before
+
+    # the claim as a whole: the other two are answered, the settled one is listed as left out
+    whole = writer.post("reply-batches/", {"cluster_id": cluster_id})
+    assert whole.status_code == 201, whole.json()
+    assert whole.json()["review_ids"] == [ids[0], ids[2]]
+    [left] = whole.json()["left_out"]
+    assert (left["review_id"], left["draft_id"], left["status"]) == (ids[1], None, "settled")
+    assert left["why"].endswith("was marked as replied: it needs no reply any more.")
+    with schema_context(clinic_a.schema_name):
+        assert not ReplyDraft.objects.filter(review_id=ids[1]).exists()
+
+    # once every mention is settled, 409 `mentions_settled`, nothing created
+    with schema_context(clinic_a.schema_name):
+        Review.objects.filter(pk__in=ids).update(status="resolved")
+    before = _counts(clinic_a)
+    again = writer.post("reply-batches/", {"cluster_id": cluster_id})
+    assert (again.status_code, again.json()["code"]) == (409, "mentions_settled")
+    assert _counts(clinic_a) == before
+
+
 def test_the_claims_answer_button_says_what_was_left_out(clinic_a, as_user, login):
     cluster_id, ids = _claim(clinic_a, 3)
     first = as_user("alpha_writer", clinic_a).post(

@@ -40,9 +40,9 @@ from responses.services.outbox import (
     outbox_failures_untold,
     outbox_retry_for_source,
 )
-from tests.responses.conftest import review_in
+from tests.responses.conftest import approved_reply, review_in
 from tests.responses.test_batches import _claim, approved_batch
-from tests.responses.test_delivery import _approved, _facebook_review, _item
+from tests.responses.test_delivery import _facebook_review, _item
 
 SETUP = Actor.of_system("test", "Setup")  # who changes the settings a test sets up
 POSTED = {"url": "https://example.org/posted-by-hand"}  # where a person posted it
@@ -65,7 +65,7 @@ def _approve(clinic, as_user, reviews, capture) -> list[int]:
     ids = []
     for review in reviews:
         with capture(execute=True):
-            ids.append(_approved(clinic, as_user, review)["delivery"][0]["outbox_id"])
+            ids.append(approved_reply(clinic, as_user, review)["delivery"][0]["outbox_id"])
     return ids
 
 
@@ -197,7 +197,7 @@ def test_a_channel_marked_posted_by_hand_on_the_sources_page_takes_no_reply_from
         assert Source.objects.get(pk=review.source_id).replies_by_hand is True
 
     # when a reply to one of its reviews is approved
-    item_id = _approved(clinic_a, as_user, review)["delivery"][0]["outbox_id"]
+    item_id = approved_reply(clinic_a, as_user, review)["delivery"][0]["outbox_id"]
 
     # then it waits to be posted by hand, and nothing reached the platform
     item = _item(clinic_a, item_id)

@@ -29,8 +29,8 @@ from responses.services.outbox import (
     outbox_failures_untold,
 )
 from tests.crisis.fake_chat import FakeChat
-from tests.responses.conftest import review_in
-from tests.responses.test_delivery import _approved, _facebook_review
+from tests.responses.conftest import approved_reply, review_in
+from tests.responses.test_delivery import _facebook_review
 
 SETUP = Actor.of_system("test", "Setup")
 WAITING = "waiting for the channel's burst of failures to end"
@@ -60,7 +60,7 @@ def _on_last_attempt(clinic, platforms, as_user, capture, n: int) -> list[int]:
     for _ in range(n):
         review = review_in(clinic, fake=platforms)
         with capture(execute=True):
-            ids.append(_approved(clinic, as_user, review)["delivery"][0]["outbox_id"])
+            ids.append(approved_reply(clinic, as_user, review)["delivery"][0]["outbox_id"])
     with schema_context(clinic.schema_name):
         OutboxItem.objects.filter(pk__in=ids).update(attempts=MAX_ATTEMPTS - 1)
     return ids
@@ -192,7 +192,7 @@ def test_a_failure_alone_on_another_channel_is_told_on_its_own_with_its_own_titl
     # and a reply on the clinic's Facebook page, which Facebook refuses
     review = _facebook_review(clinic_a, platforms, connected=True)
     with capture(execute=True):
-        fb_id = _approved(clinic_a, as_user, review)["delivery"][0]["outbox_id"]
+        fb_id = approved_reply(clinic_a, as_user, review)["delivery"][0]["outbox_id"]
     platforms.fail(
         1, status=400, platform="facebook", method="POST", code=100, message="Invalid parameter"
     )

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.actors import Actor
+from agency.brand_links import unbranded
 from clinics.models import Notification, clinic_zone
 from crisis.services.alerting import chat_webhook_set
 from dashboard.models import ClinicSnapshot
@@ -26,13 +27,12 @@ from responses.services.delivery import (
     reply_failures_mail,
 )
 from responses.services.outbox import (
-    outbox_deliver,
     outbox_failures_untold,
     outbox_retry_for_source,
 )
 from tests.crisis.fake_chat import FakeChat
 from tests.feeds.fake_platforms import FakePlatforms
-from tests.responses.conftest import OK_TEXT, review_in
+from tests.responses.conftest import OK_TEXT, approved_reply, deliver_in, review_in
 
 SETUP = Actor.of_system("test", "Setup")  # who changes the settings a test sets up
 POSTED = {"url": "https://example.org/posted-by-hand"}  # where a person posted it
@@ -69,21 +69,6 @@ def _facebook_review(clinic, fake: FakePlatforms, *, connected: bool) -> Review:
         )
 
 
-def _approved(clinic, as_user, review) -> dict:
-    writer = as_user("alpha_writer", clinic)
-    draft = writer.post("drafts/", {"review_id": review.pk, "text": OK_TEXT}).json()
-    writer.post(f"drafts/{draft['id']}/submit/")
-    as_user("alpha_manager", clinic).post(f"drafts/{draft['id']}/approve/")
-    approved = as_user("a_approver", clinic).post(f"drafts/{draft['id']}/approve/").json()
-    assert approved["status"] == "approved", approved
-    return approved
-
-
-def _deliver(clinic, item_id: int, **kw) -> str:
-    with schema_context(clinic.schema_name):
-        return outbox_deliver(item_id=item_id, **kw)
-
-
 def _item(clinic, item_id: int) -> OutboxItem:
     with schema_context(clinic.schema_name):
         return OutboxItem.objects.get(pk=item_id)
@@ -94,12 +79,12 @@ def test_a_reply_to_a_disconnected_channel_fails_with_what_to_do_and_waits_for_i
 ):
     # given an approved reply to a comment on a Facebook page that is not connected
     review = _facebook_review(clinic_a, platforms, connected=False)
-    draft = _approved(clinic_a, as_user, review)
+    draft = approved_reply(clinic_a, as_user, review)
     [delivery] = draft["delivery"]
     assert (delivery["state"], delivery["source_name"]) == ("queued", "Sunrise Facebook page")
 
     # when the worker delivers it
-    assert _deliver(clinic_a, delivery["outbox_id"]) == "failed"
+    assert deliver_in(clinic_a, delivery["outbox_id"]) == "failed"
 
     # then the reply says, for that channel, that it failed, why, and what to do
     writer = as_user("alpha_writer", clinic_a)
@@ -136,7 +121,7 @@ def test_a_reply_to_a_disconnected_channel_fails_with_what_to_do_and_waits_for_i
     )
     assert platforms.writes("facebook") == []
     # and it is not retried on its own: it waits for the channel
-    assert _deliver(clinic_a, delivery["outbox_id"], now=timezone.now() + timedelta(hours=2)) == (
+    assert deliver_in(clinic_a, delivery["outbox_id"], now=timezone.now() + timedelta(hours=2)) == (
         "skipped"
     )
 
@@ -151,7 +136,7 @@ def test_a_reply_to_a_disconnected_channel_fails_with_what_to_do_and_waits_for_i
     source_id = failed["source_id"]
     with schema_context(clinic_a.schema_name):
         assert outbox_retry_for_source(source_id=source_id) == [delivery["outbox_id"]]
-    assert _deliver(clinic_a, delivery["outbox_id"]) == "sent"
+    assert deliver_in(clinic_a, delivery["outbox_id"]) == "sent"
 
     # and it shows as posted, with the platform's id and link
     [posted] = writer.get(f"drafts/{draft['id']}/").json()["delivery"]
@@ -191,7 +176,7 @@ def test_refusals_are_classified_and_only_connection_problems_wait_for_the_chann
     platforms, clinic_a, as_user, scenario, kind, waits
 ):
     review = review_in(clinic_a, fake=platforms)  # Google, connected
-    item_id = _approved(clinic_a, as_user, review)["delivery"][0]["outbox_id"]
+    item_id = approved_reply(clinic_a, as_user, review)["delivery"][0]["outbox_id"]
     if scenario == "expired":
         platforms.expire_token("google")
     elif scenario == "forbidden":
@@ -203,7 +188,7 @@ def test_refusals_are_classified_and_only_connection_problems_wait_for_the_chann
             1, status=400, platform="google", message="Request contains an invalid argument."
         )
 
-    assert _deliver(clinic_a, item_id) == "failed"
+    assert deliver_in(clinic_a, item_id) == "failed"
 
     item = _item(clinic_a, item_id)
     assert item.failure_kind == kind
@@ -221,9 +206,9 @@ def test_transient_errors_are_retried_with_backoff_not_failed(
     platforms, clinic_a, as_user, status, outcome
 ):
     review = review_in(clinic_a, fake=platforms)
-    item_id = _approved(clinic_a, as_user, review)["delivery"][0]["outbox_id"]
+    item_id = approved_reply(clinic_a, as_user, review)["delivery"][0]["outbox_id"]
     platforms.fail(1, status=status, platform="google", method="PUT", message="Try later")
-    assert _deliver(clinic_a, item_id) == outcome
+    assert deliver_in(clinic_a, item_id) == outcome
     item = _item(clinic_a, item_id)
     assert (item.status, item.failure_kind) == ("pending", "")
     assert item.next_attempt_at > timezone.now() + timedelta(seconds=20)
@@ -261,8 +246,8 @@ def test_a_failure_tells_the_agency_in_app_mail_and_chat_and_the_clinic_only_for
         url=f"{chat.base_url}/teams", actor=SETUP,
     )  # fmt: skip
     review = _facebook_review(clinic_a, platforms, connected=False)
-    item_id = _approved(clinic_a, as_user, review)["delivery"][0]["outbox_id"]
-    assert _deliver(clinic_a, item_id) == "failed"
+    item_id = approved_reply(clinic_a, as_user, review)["delivery"][0]["outbox_id"]
+    assert deliver_in(clinic_a, item_id) == "failed"
 
     # when the notice runs (the task queued after the failure)
     with django_capture_on_commit_callbacks(execute=True), schema_context(clinic_a.schema_name):
@@ -331,7 +316,9 @@ def test_a_failure_tells_the_agency_in_app_mail_and_chat_and_the_clinic_only_for
     )
     assert "page token" not in clinic_mail.body and "copy the reply" not in clinic_mail.body
     draft_id = _item(clinic_a, item_id).draft_id
-    assert f"/clinics/{clinic_a.slug}/portal/approvals/#delivered-{draft_id}" in clinic_mail.body
+    assert f"/clinics/{clinic_a.slug}/portal/approvals/#delivered-{draft_id}" in unbranded(
+        clinic_mail.body
+    )
     # and no page of the portal shows it as waiting for them: no banner line, no badge
     portal = login("a_approver").get(f"/clinics/{clinic_a.slug}/portal/").content.decode()
     assert "Not posted on" not in portal and "Waiting for you" not in portal
@@ -366,8 +353,8 @@ def test_a_failure_tells_the_agency_in_app_mail_and_chat_and_the_clinic_only_for
 
 def test_a_lost_notice_is_sent_by_the_sweeper(platforms, clinic_a, as_user):
     review = _facebook_review(clinic_a, platforms, connected=False)
-    item_id = _approved(clinic_a, as_user, review)["delivery"][0]["outbox_id"]
-    assert _deliver(clinic_a, item_id) == "failed"
+    item_id = approved_reply(clinic_a, as_user, review)["delivery"][0]["outbox_id"]
+    assert deliver_in(clinic_a, item_id) == "failed"
     with schema_context(clinic_a.schema_name):
         assert outbox_failures_untold() == []  # a minute's grace for the queued notice
         assert outbox_failures_untold(now=timezone.now() + timedelta(minutes=2)) == [item_id]
@@ -380,9 +367,9 @@ def test_marking_posted_keeps_the_link_and_id_and_an_already_posted_item_is_409(
 ):
     # given a failed reply
     review = _facebook_review(clinic_a, platforms, connected=False)
-    draft = _approved(clinic_a, as_user, review)
+    draft = approved_reply(clinic_a, as_user, review)
     item_id = draft["delivery"][0]["outbox_id"]
-    assert _deliver(clinic_a, item_id) == "failed"
+    assert deliver_in(clinic_a, item_id) == "failed"
     writer = as_user("alpha_writer", clinic_a)
 
     # a bad link is a 400 with the field, and changes nothing
@@ -428,8 +415,8 @@ def test_marking_posted_keeps_the_link_and_id_and_an_already_posted_item_is_409(
 
 def test_an_item_sent_by_carewatch_cannot_be_marked_posted(platforms, clinic_a, as_user):
     review = review_in(clinic_a, fake=platforms)
-    item_id = _approved(clinic_a, as_user, review)["delivery"][0]["outbox_id"]
-    assert _deliver(clinic_a, item_id) == "sent"
+    item_id = approved_reply(clinic_a, as_user, review)["delivery"][0]["outbox_id"]
+    assert deliver_in(clinic_a, item_id) == "sent"
     before = _item(clinic_a, item_id)
     answer = as_user("alpha_writer", clinic_a).post(f"outbox/{item_id}/mark-posted/", {})
     assert answer.status_code == 409 and answer.json()["code"] == "already_posted"
@@ -441,10 +428,10 @@ def test_an_item_sent_by_carewatch_cannot_be_marked_posted(platforms, clinic_a, 
 
 def test_the_dashboard_row_counts_failed_deliveries(platforms, clinic_a, as_user):
     review = _facebook_review(clinic_a, platforms, connected=False)
-    item_id = _approved(clinic_a, as_user, review)["delivery"][0]["outbox_id"]
+    item_id = approved_reply(clinic_a, as_user, review)["delivery"][0]["outbox_id"]
     clinic_snapshot_refresh(clinic=clinic_a)
     assert ClinicSnapshot.objects.get(clinic=clinic_a).failed_deliveries == 0
-    assert _deliver(clinic_a, item_id) == "failed"
+    assert deliver_in(clinic_a, item_id) == "failed"
     clinic_snapshot_refresh(clinic=clinic_a)
     assert ClinicSnapshot.objects.get(clinic=clinic_a).failed_deliveries == 1
     page = as_user("alpha_owner", clinic_a).client.get("/agency/").content.decode()
@@ -507,7 +494,7 @@ def test_before_the_last_approval_the_page_names_the_channel_and_warns_it_is_not
     # before (it said "Failed — Not sent: …: the page token is missing." after "Waiting for
     # the connection"); never the agency's own steps (connect the source, the outbox)
     [item_id] = [r["outbox_id"] for r in writer.get(f"drafts/{draft['id']}/").json()["delivery"]]
-    assert _deliver(clinic_a, item_id) == "failed"
+    assert deliver_in(clinic_a, item_id) == "failed"
     page = login("a_approver").get(f"/clinics/{clinic_a.slug}/portal/approvals/").content.decode()
     assert 'data-state="failed"' in page
     assert waiting in page and "page token" not in page and "Failed" not in page
@@ -548,7 +535,7 @@ def test_a_statement_says_where_it_is_pinned_only_once_the_channel_confirms(
     assert row["state"] == "queued"
 
     # then once Facebook confirms, it is posted with the post's id
-    assert _deliver(clinic_a, row["outbox_id"]) == "sent"
+    assert deliver_in(clinic_a, row["outbox_id"]) == "sent"
     [row] = writer.get(f"statements/{statement['id']}/").json()["delivery"]
     assert row["state"] == "posted" and row["external_id"] in platforms.fb_pinned
     page = client.get(page_url).content.decode()
@@ -583,7 +570,7 @@ def test_a_failing_batch_tells_its_approvers_once_not_once_per_mention(
     bid, ids = approved_batch(clinic_a, as_user, cluster_id)
 
     # when all three fail and their notices run
-    assert [_deliver(clinic_a, i) for i in ids] == ["failed"] * 3
+    assert [deliver_in(clinic_a, i) for i in ids] == ["failed"] * 3
     with django_capture_on_commit_callbacks(execute=True), schema_context(clinic_a.schema_name):
         for i in ids:
             outbox_failure_notify(item_id=i)

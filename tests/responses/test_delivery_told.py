@@ -25,9 +25,8 @@ from responses.services.delivery import (
 from responses.services.outbox import outbox_deliver
 from scoring.claims.services import claims_cluster
 from scoring.models import ClaimMention, ReviewScore
-from tests.responses.conftest import review_in, source_of
+from tests.responses.conftest import approved_reply, review_in, source_of
 from tests.responses.test_batches import CLAIM, _flag
-from tests.responses.test_delivery import _approved
 
 BASE = "/clinics/clinic-a"
 POSTED = {"url": "https://example.org/posted-by-hand"}  # where a person posted it
@@ -343,7 +342,7 @@ def test_the_portal_says_one_sentence_per_failure_never_the_platforms_reason(
     clinic_a, as_user, login, failure_kind, label, sentence
 ):
     review = review_in(clinic_a)
-    draft = _approved(clinic_a, as_user, review)
+    draft = approved_reply(clinic_a, as_user, review)
     with schema_context(clinic_a.schema_name):
         OutboxItem.objects.filter(draft_id=draft["id"]).update(
             status="failed", failure_kind=failure_kind,

@@ -178,7 +178,7 @@ def test_reviewer_display_name_needs_review_unless_allowed():
     assert r.verdict == NEEDS_REVIEW
     [f] = r.findings
     assert (f.start, f.end, f.kind, f.subtype) == (3, 8, "identifier", "reviewer_name")
-    assert f.suggestion == "there"
+    assert f.suggestion == "“Hello,” without the name"
     allowed = GuardContext(
         **{**CTX.__dict__, "reviewer_name": "Maria G.", "allow_reviewer_name": True}
     )

@@ -155,3 +155,53 @@ def test_template_variables_are_not_read_as_the_replys_words():
     ctx = GuardContext(clinic_phones=("+1 555 0100",))
     text = "Thank you. {fact:no-such-fact} Please call +1 555 0100."
     assert check_reply(text, context=ctx).verdict == "ok"
+
+
+# --- the API gives the backstop's probability; a rule's finding has none ----------------------
+
+DEFENSIVE = "Honestly, your expectations were unreasonable from the start."
+
+
+def test_the_api_gives_the_backstops_probability_and_null_for_a_rules_finding(clinic_a, api):
+    client = api("key_a")
+    url = "/clinics/clinic-a/api/v1/compliance/"
+    expected = round(float(bs.get_backstop().scores(DEFENSIVE)["tone"]), 3)
+    assert 0.0 < expected <= 1.0
+
+    # when an integrator checks a defensive reply the rules pass, and one a rule blocks
+    learned = client.post(f"{url}check/", {"text": DEFENSIVE}, content_type="application/json")
+    ruled = client.post(
+        f"{url}check/",
+        {"text": "Thank you. We reviewed your chart and everything was fine."},
+        content_type="application/json",
+    )
+    fixed = client.post(f"{url}fix/", {"text": DEFENSIVE}, content_type="application/json")
+
+    # then the learned check's finding carries its number, as stored with the finding
+    assert learned.status_code == 200, learned.content
+    [finding] = learned.json()["findings"]
+    assert (finding["kind"], finding["subtype"], finding["probability"]) == (
+        "tone",
+        "backstop",
+        expected,
+    )
+    # and a rule's findings say null, never leave the field out
+    assert ruled.status_code == 200, ruled.content
+    assert ruled.json()["verdict"] == "block" and ruled.json()["findings"]
+    assert [f["probability"] for f in ruled.json()["findings"]] == [None] * len(
+        ruled.json()["findings"]
+    )
+    # the fix answers in the same shape (what is left after the fixes)
+    assert fixed.status_code == 200, fixed.content
+    assert all("probability" in f for f in fixed.json()["findings"])
+
+
+def test_the_openapi_document_says_what_the_probability_is():
+    from tests.api.test_examples import openapi_schema
+
+    field = openapi_schema()["components"]["schemas"]["Finding"]["properties"]["probability"]
+
+    assert (field["type"], field["nullable"], field["readOnly"]) == ("number", True, True)
+    assert (field["minimum"], field["maximum"]) == (0, 1)
+    assert "`backstop`" in field["description"]
+    assert "Null when a rule found it" in field["description"]

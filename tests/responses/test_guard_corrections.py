@@ -106,14 +106,14 @@ def test_a_fact_must_be_quoted_whole_to_make_a_correction():
     assert check_reply("This is false. Open daily.", context=short).verdict == NEEDS_REVIEW
 
 
-@pytest.mark.parametrize("purpose", ["statement", "correction"])
-def test_every_unsafe_example_of_the_tuning_sets_stays_flagged_in_a_correction(purpose):
-    import dataclasses
-
+@pytest.fixture(scope="module")
+def unsafe_flagged_as_replies():
+    """The tuning sets' examples labelled unsafe that the guard flags as replies (both purposes
+    below start from them: checked once)."""
     from tests.responses.test_guard_fixes import TUNING_SETS, _bench_examples
 
     bench = {"replies", "probe", "probe2", "probe3"}  # the labelled sets (train_extra: backstop)
-    missed = []
+    flagged = []
     for name in (s for s in TUNING_SETS if s in bench):
         labels = _labels(name)
         for ident, text, review, context in _bench_examples(name):
@@ -121,9 +121,22 @@ def test_every_unsafe_example_of_the_tuning_sets_stays_flagged_in_a_correction(p
                 continue
             if check_reply(text, review_text=review, context=context).verdict == OK:
                 continue  # missed as a reply too (probe3 s014, see bench/compliance/README.md)
-            as_correction = dataclasses.replace(context, purpose=purpose)
-            if check_reply(text, review_text=review, context=as_correction).verdict == OK:
-                missed.append(ident)
+            flagged.append((ident, text, review, context))
+    assert len(flagged) >= 250
+    return flagged
+
+
+@pytest.mark.parametrize("purpose", ["statement", "correction"])
+def test_every_unsafe_example_of_the_tuning_sets_stays_flagged_in_a_correction(
+    purpose, unsafe_flagged_as_replies
+):
+    import dataclasses
+
+    missed = []
+    for ident, text, review, context in unsafe_flagged_as_replies:
+        as_correction = dataclasses.replace(context, purpose=purpose)
+        if check_reply(text, review_text=review, context=as_correction).verdict == OK:
+            missed.append(ident)
     assert missed == []
 
 

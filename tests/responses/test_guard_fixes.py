@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from responses.guard import OK, GuardContext, check_reply, split_sentences, warm_up
+from responses.guard import fixes as guard_fixes
 from responses.guard.fixes import apply_fixes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,6 +57,28 @@ _DANGLING = re.compile(
 @pytest.fixture(scope="module", autouse=True)
 def engine():
     warm_up()
+
+
+@pytest.fixture(scope="module")
+def checked() -> dict:
+    """The guard's answers in this module, by (text, review, context)."""
+    return {}
+
+
+@pytest.fixture
+def check_once(checked, monkeypatch):
+    """apply_fixes asks the guard about each text once in this module. Both apply-all tests fix
+    the same examples, so they check the same originals and many of the same fixed texts; the
+    guard answers the same for the same text, review and context, so check_reply's answer is
+    kept and given again (most of the guard's time in this module)."""
+
+    def check(text, *, review_text=None, context=None):
+        key = (text, review_text, context)
+        if key not in checked:
+            checked[key] = check_reply(text, review_text=review_text, context=context)
+        return checked[key]
+
+    monkeypatch.setattr(guard_fixes, "check_reply", check)
 
 
 def _bench_examples(name: str) -> list[tuple[str, str, str | None, GuardContext]]:
@@ -141,7 +164,7 @@ def defects(original: str, fixed: str) -> list[str]:
 
 
 @pytest.mark.parametrize("source", [*TUNING_SETS, *GUARD_TESTS])
-def test_apply_all_gives_clean_text_that_passes_the_guard(source):
+def test_apply_all_gives_clean_text_that_passes_the_guard(source, check_once):
     examples = _test_examples(source) if source.endswith(".py") else _bench_examples(source)
     assert len(examples) >= 10
     failures = []
@@ -229,7 +252,7 @@ def test_a_phone_extension_survives_the_fixes(text, fixed_text):
 
 
 @pytest.mark.parametrize("source", [*TUNING_SETS, *GUARD_TESTS])
-def test_apply_all_on_a_positive_review_keeps_a_thank_you_a_thank_you(source):
+def test_apply_all_on_a_positive_review_keeps_a_thank_you_a_thank_you(source, check_once):
     """A reply to a positive review (rated 4-5 or read as positive) is fixed without asking the
     reviewer to contact the clinic "so we can help": clean, and it passes the guard."""
     examples = _test_examples(source) if source.endswith(".py") else _bench_examples(source)

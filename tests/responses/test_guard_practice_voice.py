@@ -35,7 +35,8 @@ def findings(text, context=NO_CONTEXT):
         "hmarsh@oakviewmedical.com.",
         # the practice's number said to be the practice's
         "Our patient relations line is (312) 555-0140, and we'd welcome your call.",
-        "Our clinical director, Dr. Amara Osei, invites you to call (646) 555-0109.",
+        # (with a clinician's title and no staff list it needs review: test_guard_clinician_titles)
+        "Our clinical director, Amara Osei, invites you to call (646) 555-0109.",
         # the practice's own new address, opening hours, refusal to confirm
         "We've moved! Our new address is 2400 Riverside Drive, Suite 110.",
         "Our office is relocating to 215 Main Street beginning September 1.",

@@ -81,7 +81,8 @@ def test_a_reply_legal_lifts_the_block_of_waits_for_its_writer_until_she_submits
     assert (mail.to, mail.subject) == ([WRITER], f"[Clinic A] {title}")
     assert editor_url in mail.body
     banner = writer.client.get("/alerts/banner/").content.decode()
-    assert f'<a href="{editor_url}">{title}</a>' in banner
+    # the staff's banner spans clinics: the line starts with its clinic
+    assert f'<a href="{editor_url}">Clinic A: {title}</a>' in banner
     history = writer.client.get("/account/notifications/history/").content.decode()
     assert "A Legal lifted the privacy block on your reply" in history
     assert _notices(ref) == [(LEGAL, "legal", False)]  # legal's own notice is done
@@ -248,3 +249,36 @@ def test_saving_a_clean_text_over_one_legal_was_not_asked_about_tells_legal_noth
         ).json()["id"]
         writer.patch(f"drafts/{pk}/", {"text": OK_TEXT})
     assert mailoutbox == [] and not Notification.objects.filter(ref__startswith=f"reply:{pk}")
+
+
+def test_a_clean_version_replaces_legals_open_request_not_the_one_they_handled_before(
+    clinic_a, world, as_user, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    writer = as_user("alpha_writer", clinic_a)
+    pk = writer.post("drafts/", {"review_id": review_in(clinic_a).pk, "text": BLOCK_TEXT})
+    pk = pk.json()["id"]
+    ref = f"reply:{pk}"
+    # given legal lifted the block on version 1 (their request closes, in their history)
+    with capture(execute=True):
+        writer.post(f"drafts/{pk}/submit/")
+        as_user("a_legal", clinic_a).post(f"drafts/{pk}/override/", {"reason": REASON})
+    [handled] = Notification.objects.filter(ref=ref, user__email=LEGAL)
+    assert (handled.kind, handled.open) == ("legal", False)
+    # and a blocked version 2 was sent to legal again
+    with capture(execute=True):
+        writer.patch(f"drafts/{pk}/", {"text": BLOCK_TEXT + " Thanks."})
+        writer.post(f"drafts/{pk}/submit/")
+    assert _notices(ref) == [(LEGAL, "legal", False), (LEGAL, "legal", True)]
+
+    # when a clean version 3 replaces it
+    with capture(execute=True):
+        writer.patch(f"drafts/{pk}/", {"text": OK_TEXT})
+
+    # then the open request is replaced by the news; the request legal acted on stays
+    rows = Notification.objects.filter(ref=ref, user__email=LEGAL).order_by("pk")
+    assert [(n.pk, n.kind, n.open) for n in rows] == [
+        (handled.pk, "legal", False),
+        (rows[1].pk, "legal_not_needed", False),
+    ]
+    assert rows[0].title == handled.title

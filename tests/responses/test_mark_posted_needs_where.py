@@ -9,9 +9,8 @@ import pytest
 from django_tenants.utils import schema_context
 
 from responses.models import AuditEntry, OutboxItem, OutboxStatus
-from tests.responses.conftest import review_in
+from tests.responses.conftest import approved_reply, review_in
 from tests.responses.test_batches import _claim, approved_batch
-from tests.responses.test_delivery import _approved
 from webhooks.models import WebhookDelivery
 from webhooks.services import subscription_create
 
@@ -28,7 +27,9 @@ def manual_item(clinic_a, as_user, settings) -> int:
     settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
     with schema_context(clinic_a.schema_name):
         subscription_create(url="http://127.0.0.1:9/published", events=["reply.published"])
-    item_id = _approved(clinic_a, as_user, review_in(clinic_a, "csv"))["delivery"][0]["outbox_id"]
+    item_id = approved_reply(clinic_a, as_user, review_in(clinic_a, "csv"))["delivery"][0][
+        "outbox_id"
+    ]
     with schema_context(clinic_a.schema_name):
         assert OutboxItem.objects.get(pk=item_id).status == OutboxStatus.MANUAL
     return item_id

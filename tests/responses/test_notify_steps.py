@@ -8,9 +8,10 @@ import pytest
 from django.conf import settings
 from django_tenants.utils import schema_context
 
-from clinics.models import Notification
+from agency.brand_links import unbranded
+from clinics.models import ClinicMembership, Notification
 from clinics.notifications import notification_digests_send, preference_set
-from feeds.models import Source
+from feeds.models import Review, Source
 from feeds.services.ingest import ItemIn, reviews_upsert
 from feeds.services.privacy import reviews_redact
 from tests.responses.conftest import BLOCK_TEXT, OK_TEXT, review_in
@@ -21,14 +22,32 @@ def _open(ref_prefix: str) -> dict[str, str]:
     return {n.user.email: n.kind for n in rows.select_related("user")}
 
 
+def _submitted(clinic, writer, capture) -> tuple[Review, dict]:
+    """A reply to a new review of `clinic`, written and submitted by `writer`, with what it
+    queues after commit run: (the review, the draft as the API answers it)."""
+    review = review_in(clinic)
+    with capture(execute=True):
+        draft = writer.post("drafts/", {"review_id": review.pk, "text": OK_TEXT}).json()
+        writer.post(f"drafts/{draft['id']}/submit/")
+    return review, draft
+
+
+def _sent_back_on(clinic, writer, manager, *reviews) -> dict[int, int]:
+    """A reply on each review, submitted and sent back to its writer: review id → draft id."""
+    drafts = {}
+    for review in reviews:
+        draft = writer.post("drafts/", {"review_id": review.pk, "text": OK_TEXT}).json()
+        writer.post(f"drafts/{draft['id']}/submit/")
+        manager.post(f"drafts/{draft['id']}/reject/", {"comment": "Shorter, please."})
+        drafts[review.pk] = draft["id"]
+    return drafts
+
+
 def test_each_step_tells_its_people_and_closes_the_previous_one(
     clinic_a, as_user, mailoutbox, django_capture_on_commit_callbacks
 ):
-    review = review_in(clinic_a)
     writer = as_user("alpha_writer", clinic_a)
-    with django_capture_on_commit_callbacks(execute=True):
-        draft = writer.post("drafts/", {"review_id": review.pk, "text": OK_TEXT}).json()
-        writer.post(f"drafts/{draft['id']}/submit/")
+    review, draft = _submitted(clinic_a, writer, django_capture_on_commit_callbacks)
     ref = f"reply:{draft['id']}"
     # the agency's approvers (owner and manager) are told, not the writer who wrote it
     told = _open(ref)
@@ -50,7 +69,9 @@ def test_each_step_tells_its_people_and_closes_the_previous_one(
     assert _open(ref) == {"a_approver@clinics.test": "approval"}
     [mail] = mailoutbox
     assert mail.to == ["a_approver@clinics.test"]
-    assert f"/clinics/{clinic_a.slug}/portal/approvals/#card-reply-{draft['id']}" in mail.body
+    assert f"/clinics/{clinic_a.slug}/portal/approvals/#card-reply-{draft['id']}" in unbranded(
+        mail.body
+    )
     # approved: nothing is left open
     as_user("a_approver", clinic_a).post(f"drafts/{draft['id']}/approve/")
     assert _open(ref) == {}
@@ -74,7 +95,9 @@ def test_a_guard_block_tells_legal_once_its_writer_submits_it_until_legal_overri
     assert _open(f"reply:{draft['id']}") == {"a_legal@clinics.test": "legal"}
     [mail] = mailoutbox
     assert "legal review needed" in mail.subject
-    assert f"/clinics/{clinic_a.slug}/portal/review/#card-reply-{draft['id']}" in mail.body
+    assert f"/clinics/{clinic_a.slug}/portal/review/#card-reply-{draft['id']}" in unbranded(
+        mail.body
+    )
     reason = "The reviewer published their own chart details; approved by counsel."
     as_user("a_legal", clinic_a).post(f"drafts/{draft['id']}/override/", {"reason": reason})
     # legal's notice is done; now it waits for its writer, to submit it
@@ -111,6 +134,9 @@ def test_legal_is_asked_once_and_a_clean_version_tells_legal_it_is_no_longer_nee
         "version 4 passes the privacy check"
     )
     assert closed.title == no_longer
+    # legal's history lists it once (it was the closed request and an identical notice beside
+    # it: walk 13 B #11)
+    assert Notification.objects.filter(title=no_longer).count() == 1
     [mail] = mailoutbox
     assert mail.to == ["a_legal@clinics.test"] and mail.subject == f"[Clinic A] {no_longer}"
     assert "Nothing for you to do." in mail.body
@@ -151,11 +177,7 @@ def test_the_hourly_digest_collects_and_is_scheduled_on_beat(
     clinic_a, world, as_user, mailoutbox, django_capture_on_commit_callbacks
 ):
     preference_set(user=world.users["alpha_manager"], email=True, in_app=True, digest="hourly")
-    review = review_in(clinic_a)
-    writer = as_user("alpha_writer", clinic_a)
-    with django_capture_on_commit_callbacks(execute=True):
-        draft = writer.post("drafts/", {"review_id": review.pk, "text": OK_TEXT}).json()
-        writer.post(f"drafts/{draft['id']}/submit/")
+    _submitted(clinic_a, as_user("alpha_writer", clinic_a), django_capture_on_commit_callbacks)
     # the owner is mailed now; the manager waits for the digest
     assert [m.to[0] for m in mailoutbox] == ["owner@alpha.test"]
     mailoutbox.clear()
@@ -176,9 +198,6 @@ def test_the_hourly_digest_collects_and_is_scheduled_on_beat(
 def test_a_text_nobody_else_can_approve_is_told_to_the_managers_not_to_the_barred_approver(
     clinic_a, world, as_user, login, mailoutbox, django_capture_on_commit_callbacks
 ):
-    from clinics.models import ClinicMembership
-    from tests.responses.conftest import BLOCK_TEXT
-
     # given the clinic's only approver also holds the legal role, and overrides a block
     ClinicMembership.objects.filter(user=world.users["a_approver"], clinic=clinic_a).update(
         crisis_roles=["comms", "legal"]
@@ -215,12 +234,7 @@ def test_a_sent_back_notice_closes_once_the_follow_up_resolves_its_review_and_no
     # given two replies sent back to their writer, each on its own review
     writer, manager = as_user("alpha_writer", clinic_a), as_user("alpha_manager", clinic_a)
     settled, waiting = review_in(clinic_a), review_in(clinic_a)
-    drafts = {}
-    for review in (settled, waiting):
-        draft = writer.post("drafts/", {"review_id": review.pk, "text": OK_TEXT}).json()
-        writer.post(f"drafts/{draft['id']}/submit/")
-        manager.post(f"drafts/{draft['id']}/reject/", {"comment": "Shorter, please."})
-        drafts[review.pk] = draft["id"]
+    drafts = _sent_back_on(clinic_a, writer, manager, settled, waiting)
     assert _open(f"reply:{drafts[settled.pk]}:sent_back") == {"writer@alpha.test": "sent_back"}
 
     # when the first review's private follow-up (by phone) is resolved
@@ -234,17 +248,6 @@ def test_a_sent_back_notice_closes_once_the_follow_up_resolves_its_review_and_no
     # and the other review, which still waits for its reply, keeps its notice
     assert _open(f"reply:{drafts[waiting.pk]}:sent_back") == {"writer@alpha.test": "sent_back"}
     assert writer.get(f"drafts/{drafts[waiting.pk]}/").json()["status"] == "changes_requested"
-
-
-def _sent_back_on(clinic, writer, manager, *reviews) -> dict[int, int]:
-    """A reply on each review, submitted and sent back to its writer: review id → draft id."""
-    drafts = {}
-    for review in reviews:
-        draft = writer.post("drafts/", {"review_id": review.pk, "text": OK_TEXT}).json()
-        writer.post(f"drafts/{draft['id']}/submit/")
-        manager.post(f"drafts/{draft['id']}/reject/", {"comment": "Shorter, please."})
-        drafts[review.pk] = draft["id"]
-    return drafts
 
 
 @pytest.mark.parametrize("status", ["resolved", "ignored", "replied"])
@@ -328,11 +331,8 @@ def test_a_review_deleted_at_its_authors_request_closes_its_sent_back_notice(cli
 def test_a_new_version_withdraws_the_waiting_one_and_its_resubmission_says_which_version_waits(
     clinic_a, as_user, mailoutbox, django_capture_on_commit_callbacks
 ):
-    review = review_in(clinic_a)
     writer = as_user("alpha_writer", clinic_a)
-    with django_capture_on_commit_callbacks(execute=True):
-        draft = writer.post("drafts/", {"review_id": review.pk, "text": OK_TEXT}).json()
-        writer.post(f"drafts/{draft['id']}/submit/")
+    _, draft = _submitted(clinic_a, writer, django_capture_on_commit_callbacks)
     ref = f"reply:{draft['id']}"
     approvers = {"owner@alpha.test", "manager@alpha.test"}
     assert set(_open(ref)) == approvers

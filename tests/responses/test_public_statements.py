@@ -68,7 +68,7 @@ def statements_story(clinic, writer, manager, approver) -> dict[str, int]:
 
 def _story(world, clinic_a):
     Clinic.objects.filter(pk=clinic_a.pk).update(timezone="America/New_York")
-    agency = clinic_a.agency
+    agency = Clinic.objects.get(pk=clinic_a.pk).agency  # not the session object's
     agency.display_name, agency.primary_colour = "Harbour Health Marketing", "#0B6E4F"
     agency.save()
     users = world.users

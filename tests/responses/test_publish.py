@@ -15,37 +15,20 @@ from django_tenants.utils import schema_context
 
 from feeds.models import Review
 from responses.models import AuditEntry, OutboxItem, ReplyDraft, ResponseSettings
-from responses.services.outbox import outbox_deliver
 from responses.tasks import outbox_deliver_task, outbox_sweep_task
 from tests.fixtures.tenants import otp_verify_session
-from tests.responses.conftest import OK_TEXT, Api, review_in
-
-
-def _approved(clinic, as_user, review) -> dict:
-    """Draft, submit and approve (agency, clinic) a reply: returns the approved draft."""
-    writer = as_user("alpha_writer", clinic)
-    draft = writer.post("drafts/", {"review_id": review.pk, "text": OK_TEXT}).json()
-    writer.post(f"drafts/{draft['id']}/submit/")
-    as_user("alpha_manager", clinic).post(f"drafts/{draft['id']}/approve/")
-    approved = as_user("a_approver", clinic).post(f"drafts/{draft['id']}/approve/").json()
-    assert approved["status"] == "approved", approved
-    return approved
-
-
-def _deliver(clinic, item_id: int, **kw) -> str:
-    with schema_context(clinic.schema_name):
-        return outbox_deliver(item_id=item_id, **kw)
+from tests.responses.conftest import OK_TEXT, Api, approved_reply, deliver_in, review_in
 
 
 def test_platform_failure_is_shown_with_its_message_and_retried(platforms, clinic_a, as_user):
     # given an approved reply and Google failing once
     review = review_in(clinic_a, fake=platforms)
-    draft = _approved(clinic_a, as_user, review)
+    draft = approved_reply(clinic_a, as_user, review)
     item_id = draft["outbox"][0]["id"]
     platforms.fail(1, status=503, platform="google", method="PUT", message="Backend Error")
 
     # when it is delivered
-    assert _deliver(clinic_a, item_id) == "retry"
+    assert deliver_in(clinic_a, item_id) == "retry"
 
     # then the platform's own message is visible, and a retry is scheduled
     writer = as_user("alpha_writer", clinic_a)
@@ -54,9 +37,9 @@ def test_platform_failure_is_shown_with_its_message_and_retried(platforms, clini
     wait = timezone.datetime.fromisoformat(item["next_attempt_at"]) - timezone.now()
     assert timedelta(seconds=20) < wait <= timedelta(seconds=30)
     # not before it is due
-    assert _deliver(clinic_a, item_id) == "skipped"
+    assert deliver_in(clinic_a, item_id) == "skipped"
     # and when due, it goes through
-    assert _deliver(clinic_a, item_id, now=timezone.now() + timedelta(minutes=1)) == "sent"
+    assert deliver_in(clinic_a, item_id, now=timezone.now() + timedelta(minutes=1)) == "sent"
     puts = platforms.requests_for("google", method="PUT")
     assert [p.status for p in puts] == [503, 200]
     assert writer.get(f"drafts/{draft['id']}/").json()["status"] == "published"
@@ -67,11 +50,11 @@ def test_platform_failure_is_shown_with_its_message_and_retried(platforms, clini
 
 def test_a_refusal_fails_at_once_and_a_person_retries(platforms, clinic_a, as_user):
     review = review_in(clinic_a, fake=platforms)
-    item_id = _approved(clinic_a, as_user, review)["outbox"][0]["id"]
+    item_id = approved_reply(clinic_a, as_user, review)["outbox"][0]["id"]
     platforms.fail(
         1, status=400, platform="google", message="Request contains an invalid argument."
     )
-    assert _deliver(clinic_a, item_id) == "failed"
+    assert deliver_in(clinic_a, item_id) == "failed"
     writer = as_user("alpha_writer", clinic_a)
     listed = writer.get("outbox/", status="failed").json()["results"]
     assert [(i["id"], i["last_error"]) for i in listed] == [
@@ -84,14 +67,14 @@ def test_a_refusal_fails_at_once_and_a_person_retries(platforms, clinic_a, as_us
     # a viewer may not retry; the writer may
     assert as_user("a_viewer", clinic_a).post(f"outbox/{item_id}/retry/").status_code == 403
     assert writer.post(f"outbox/{item_id}/retry/").json()["status"] == "pending"
-    assert _deliver(clinic_a, item_id) == "sent"
+    assert deliver_in(clinic_a, item_id) == "sent"
 
 
 def test_expired_credentials_fail_with_the_reason(platforms, clinic_a, as_user):
     review = review_in(clinic_a, fake=platforms)
-    item_id = _approved(clinic_a, as_user, review)["outbox"][0]["id"]
+    item_id = approved_reply(clinic_a, as_user, review)["outbox"][0]["id"]
     platforms.expire_token("google")
-    assert _deliver(clinic_a, item_id) == "failed"
+    assert deliver_in(clinic_a, item_id) == "failed"
     with schema_context(clinic_a.schema_name):
         assert "invalid authentication credentials" in OutboxItem.objects.get(pk=item_id).last_error
 
@@ -106,7 +89,7 @@ def test_platforms_without_replies_go_by_hand_and_are_marked_done(
 ):
     # given an approved reply to a review on a platform that cannot take replies
     review = review_in(clinic_a, kind, fake=platforms)
-    draft = _approved(clinic_a, as_user, review)
+    draft = approved_reply(clinic_a, as_user, review)
     item_id = draft["outbox"][0]["id"]
     writer = as_user("alpha_writer", clinic_a)
     item = writer.get(f"outbox/{item_id}/").json()
@@ -114,7 +97,7 @@ def test_platforms_without_replies_go_by_hand_and_are_marked_done(
     assert item["manual_reason"].startswith(reason)
     assert item["text"] == OK_TEXT
     # the worker leaves it alone and nothing reaches a platform
-    assert _deliver(clinic_a, item_id) == "skipped"
+    assert deliver_in(clinic_a, item_id) == "skipped"
     assert platforms.writes() == []
     # the outbox page offers it to copy, with the form to mark it posted
     page = writer.client.get(f"/clinics/{clinic_a.slug}/outbox/").content.decode()
@@ -158,7 +141,7 @@ def test_the_text_is_checked_again_before_sending(platforms, clinic_a, as_user):
     with schema_context(clinic_a.schema_name):
         ResponseSettings.objects.filter(pk=1).update(staff_names=[])
     # when it is delivered, the guard stops it: nothing is sent
-    assert _deliver(clinic_a, item_id) == "failed"
+    assert deliver_in(clinic_a, item_id) == "failed"
     with schema_context(clinic_a.schema_name):
         item = OutboxItem.objects.get(pk=item_id)
     assert item.last_error.startswith("The guard blocks this text (“Dana Rivera”")
@@ -167,7 +150,7 @@ def test_the_text_is_checked_again_before_sending(platforms, clinic_a, as_user):
 
 def test_sweeper_queues_due_items_of_every_clinic(platforms, clinic_a, as_user, monkeypatch):
     review = review_in(clinic_a, fake=platforms)
-    item_id = _approved(clinic_a, as_user, review)["outbox"][0]["id"]
+    item_id = approved_reply(clinic_a, as_user, review)["outbox"][0]["id"]
     queued = []
 
     def record(args, countdown=None, **kw):

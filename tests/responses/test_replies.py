@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import re
+from datetime import datetime
 
 import pytest
 from django.core.management import call_command
@@ -12,9 +14,11 @@ from django.db import DatabaseError, connection, transaction
 from django_tenants.utils import schema_context
 
 from accounts.actors import Actor
+from clinics.models import clinic_zone
 from responses.models import AuditEntry
 from responses.services.common import audit_record
 from scoring.models import ReviewScore
+from tests.facts.helpers import fill_in
 from tests.responses.conftest import BLOCK_TEXT, OK_TEXT, review_in
 
 FACT = {
@@ -178,6 +182,8 @@ def test_a_claim_flagged_against_a_myth_still_gets_the_fact_that_answers_it(clin
     correction cites the confirmed fact sharing the claim's words ("needles"), instead of
     leaving {relevant_facts} for the writer to fill by hand."""
     manager = as_user("alpha_manager", clinic_a)
+    with schema_context(clinic_a.schema_name):
+        fill_in("needles-single-use")  # a default as suggested is never confirmed
     needles = next(
         f
         for f in manager.get("facts/", page_size=100).json()["results"]
@@ -333,6 +339,8 @@ def test_approval_queue_shows_the_diff_and_approves_from_a_phone(clinic_a, as_us
 
 def test_a_false_claim_gets_the_factual_correction_citing_the_contradicted_fact(clinic_a, as_user):
     manager = as_user("alpha_manager", clinic_a)
+    with schema_context(clinic_a.schema_name):
+        fill_in("needles-single-use")  # a default as suggested is never confirmed
     needles = next(
         f
         for f in manager.get("facts/", page_size=100).json()["results"]
@@ -415,6 +423,10 @@ def test_the_reply_clock_stops_once_the_review_is_resolved_without_a_reply(
     writer = login("alpha_writer")
     before = writer.get(url).content.decode()
     assert "Reply target: " in before and "(due <time" in before
+    # the due time names the clinic's zone: two clinics' pages side by side are not ambiguous
+    [(iso, shown)] = re.findall(r'\(due <time datetime="([^"]+)">([^<]+)</time>\)', before)
+    local = datetime.fromisoformat(iso).astimezone(clinic_zone(clinic_a))
+    assert shown == f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
     assert 'data-testid="sla-stopped"' not in before
     # when the review is settled in a private follow-up, no clock runs any more
     with schema_context(clinic_a.schema_name):

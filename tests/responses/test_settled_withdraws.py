@@ -262,7 +262,7 @@ def test_a_review_deleted_at_its_authors_request_withdraws_its_waiting_reply(wor
     assert _open_to(f"reply:{draft.pk}") == set()
     # what the request's receipt says of the reply is where it stands: it will not be posted
     assert done.to_check == [
-        f"Reply #{draft.pk} (discarded) named the author: the name was replaced by "
+        f"Reply #{draft.pk} (discarded) named the author in version 1: the name was replaced by "
         "[name removed]; it was discarded and will not be posted: nothing else to do."
     ]
 

@@ -25,8 +25,7 @@ from responses.services.delivery import (
 )
 from responses.services.outbox import MAX_ATTEMPTS, NOTIFY_TASK, WRITER_TASK, outbox_deliver
 from responses.tasks import outbox_sweep_task, reply_failures_mail_task
-from tests.responses.conftest import OK_TEXT, review_in
-from tests.responses.test_delivery import _approved
+from tests.responses.conftest import OK_TEXT, approved_reply, review_in
 
 AUTHORS = ("Avery Q.", "Blake W.", "Casey Z.")
 POSTED = {"url": "https://example.org/posted-by-hand"}  # where a person posted it
@@ -57,7 +56,7 @@ def _replies_failing_in_an_outage(clinic, platforms, as_user, capture, n: int) -
         with schema_context(clinic.schema_name):
             Review.objects.filter(pk=review.pk).update(author_name=author)
         with capture(execute=True):
-            ids.append(_approved(clinic, as_user, review)["delivery"][0]["outbox_id"])
+            ids.append(approved_reply(clinic, as_user, review)["delivery"][0]["outbox_id"])
     with schema_context(clinic.schema_name):
         OutboxItem.objects.filter(pk__in=ids).update(attempts=MAX_ATTEMPTS - 1)
     platforms.fail(n, status=503, platform="google", method="PUT", message="Backend Error")

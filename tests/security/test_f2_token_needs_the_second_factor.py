@@ -32,7 +32,7 @@ def test_staff_without_otp_get_400_with_an_otp_field_message(world, db, email):
 def test_staff_without_a_device_yet_are_refused_too(world, db):
     TOTPDevice.objects.filter(user=world.users["alpha_analyst"]).delete()
     response = _post({"email": "analyst@alpha.test", "password": PASSWORD, "otp": "123456"})
-    assert response.status_code == 401
+    assert response.status_code == 403 and response.json()["code"] == "otp_not_set_up"
     assert not PersonalToken.objects.filter(user=world.users["alpha_analyst"]).exists()
 
 

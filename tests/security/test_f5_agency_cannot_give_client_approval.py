@@ -96,9 +96,14 @@ def _draft_at(clinic, world, step: str) -> ReplyDraft:
 
 def test_every_step_by_every_kind_of_actor(actors, world, clinic_a):
     outcomes = {}
+    # a refusal changes nothing (asserted below), so the draft waiting at a step serves every
+    # actor refused there; the one who gives the step uses it up, and the next gets a new one
+    waiting: dict[str, ReplyDraft] = {}
     for kind, client in actors.items():
         for step in STEPS:
-            draft = _draft_at(clinic_a, world, step)
+            if step not in waiting:
+                waiting[step] = _draft_at(clinic_a, world, step)
+            draft = waiting.pop(step) if step in MATRIX[kind] else waiting[step]
             response = client.post(
                 f"/clinics/clinic-a/api/v1/drafts/{draft.pk}/approve/",
                 {},
@@ -144,6 +149,7 @@ def test_only_the_clinic_confirms_its_facts_in_the_portal(actors, world, clinic_
     from facts.services import facts_ask_clinic
 
     with schema_context(clinic_a.schema_name):
+        Fact.objects.filter(status="draft").update(statement="A statement in the clinic's words.")
         ids = list(Fact.objects.filter(status="draft").values_list("pk", flat=True))
         facts_ask_clinic(
             fact_ids=ids, access=clinic_access(Actor(user=world.users["alpha_manager"]), clinic_a)

@@ -98,9 +98,9 @@ def test_patch_changes_events_state_and_url(login, clinic_a, receiver):
             {
                 "events": [
                     "'review.deleted' is not an event: choose from review.created, "
-                    "review.scored, incident.opened, incident.resolved, reply.approved, "
-                    "reply.published, statement.published, privacy_request.received, "
-                    "privacy_request.completed."
+                    "review.scored, incident.opened, incident.grew, incident.resolved, "
+                    "reply.approved, reply.published, statement.published, "
+                    "privacy_request.received, privacy_request.completed."
                 ]
             },
         ),
@@ -260,7 +260,11 @@ def test_only_managers_change_subscriptions_others_may_read(
     ]
     assert [r.status_code for r in refused] == [403] * 5
     assert refused[0].json() == {
-        "detail": "Your role in this clinic does not allow this (manage).",
+        "detail": "Your role in this clinic does not allow you to manage settings and people."
+        if how == "user"
+        else "This API key's scopes (read, write) do not allow it to manage settings and "
+        "people: no API key may; a person whose role allows it does (signed in, or with their "
+        "personal token).",
         "code": "permission_denied",
     }
     with schema_context(clinic_a.schema_name):

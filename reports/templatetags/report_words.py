@@ -1,0 +1,33 @@
+"""The monthly report's figures in words, for its pages (`reports/_monthly.html`): the same
+words as its e-mail and its PDF (`reports.export`)."""
+
+from django import template
+
+from reports import export
+
+register = template.Library()
+
+
+@register.filter
+def month_words(month):
+    """{{ report.month|month_words }}: "2026-11" -> "November 2026"."""
+    return export.month_words(month) if month else ""
+
+
+@register.filter
+def report_sentiment_reading(sentiment):
+    """{{ report.sentiment|report_sentiment_reading }}: the month's sentiment in words, from its
+    average score and the mix of its items ("Mixed: more negative than positive items")."""
+    return export.report_sentiment_reading(sentiment) if sentiment else ""
+
+
+@register.filter
+def sentiment_scale(score):
+    """{{ score|sentiment_scale }}: "0.09 on a scale of −1 (negative) to 1 (positive)"."""
+    return export.sentiment_scale(score)
+
+
+@register.filter
+def target_words(report):
+    """{{ report|target_words }}: how many replies came within the reply target, a sentence."""
+    return export.target_words(report)
