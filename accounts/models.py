@@ -264,3 +264,22 @@ class SecurityEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("The security log is append-only.")
+
+
+class WithdrawnInvitation(BaseModel):
+    """An invitation nobody accepted, withdrawn because the clinic it was for was deleted: its
+    link stops working (the person gets a new unusable password), but the page it opens still
+    says why, in the agency's brand, and whom to ask. `marker`: the password field the link
+    was signed with, so only a link Carewatch made for the person before the withdrawal is
+    recognised (`accounts.selectors.invitation_withdrawn_for`); it is an unusable-password
+    marker, never a password. The agency is kept as a plain id (accounts is below agency)."""
+
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.CASCADE, related_name="withdrawn_invitations"
+    )
+    agency_id = models.BigIntegerField()
+    place = models.CharField(max_length=200)  # the clinic, by the name it had
+    marker = models.CharField(max_length=128)
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.place} (withdrawn {self.created_at:%Y-%m-%d})"

@@ -3,7 +3,14 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django_otp import devices_for_user
 
-from accounts.models import PersonalToken, SecurityEvent, SecurityEventCode, User
+from accounts.models import (
+    PersonalToken,
+    SecurityEvent,
+    SecurityEventCode,
+    User,
+    WithdrawnInvitation,
+)
+from accounts.tokens import invitation_signed_before
 
 
 def user_is_agency_staff(user: User) -> bool:
@@ -58,3 +65,14 @@ def two_factor_reset_pending_since(user: User):
         created_at__gt=reset_at,
     ).exists()
     return None if enrolled_since else reset_at
+
+
+def invitation_withdrawn_for(user, token) -> WithdrawnInvitation | None:
+    """The withdrawn invitation (`WithdrawnInvitation`) whose link `token` is, newest first;
+    None for any other link (made up, mistyped, or not one of this person's invitations)."""
+    if user is None or not token:
+        return None
+    for row in WithdrawnInvitation.objects.filter(user=user).order_by("-created_at", "-pk"):
+        if invitation_signed_before(user, token, row.marker):
+            return row
+    return None

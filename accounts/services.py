@@ -24,7 +24,7 @@ from accounts.audit import (  # noqa: F401 - security_event_record is this modul
     security_request_unbind,
 )
 from accounts.credentials import token_create
-from accounts.models import PersonalToken, SecurityEventCode, User
+from accounts.models import PersonalToken, SecurityEventCode, User, WithdrawnInvitation
 from accounts.selectors import (
     two_factor_reset_pending_since,
     user_has_confirmed_device,
@@ -449,6 +449,18 @@ def user_membership_changed(
         security_event_record(event=SecurityEventCode.CRISIS_ROLES_CHANGED, detail=detail, **where)
 
 
+def invitation_withdraw(*, user: User, agency_id: int, place: str) -> None:
+    """The person's invitation to `place` (a clinic of agency `agency_id`, being deleted)
+    stops working: a new unusable password (a new random marker) voids every invitation link
+    they hold, and the one they held is remembered (`WithdrawnInvitation`), so its page says
+    the invitation was withdrawn and whom to ask instead of a bare "does not work"."""
+    WithdrawnInvitation.objects.create(
+        user=user, agency_id=agency_id, place=place[:200], marker=user.password
+    )
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+
+
 @transaction.atomic
 def user_deactivate(*, user: User) -> None:
     """Switch the account off: it cannot sign in, and its personal tokens are revoked."""
@@ -586,12 +598,7 @@ def two_factor_reauthenticate(*, user: User, token: str | None) -> None:
         raise ValidationFailed(
             "Wrong code.",
             code="otp_invalid",
-            fields={
-                REAUTH_FIELD: [
-                    "That code is not right (or you tried too often: wait a little). "
-                    "Enter the current code, or one of your backup codes."
-                ]
-            },
+            fields={REAUTH_FIELD: [otp_refusal(user=user, token=token)]},
         )
 
 
@@ -741,6 +748,27 @@ def otp_already_used(*, user: User, token: str) -> bool:
         if totp.verify(int(token), device.tolerance) and totp.t() <= device.last_t:
             return True
     return False
+
+
+OTP_NOT_RIGHT = (
+    "That code is not right (or you tried too often: wait a little). "
+    "Enter the current code, or one of your backup codes."
+)
+OTP_ALREADY_USED = (
+    "That code was already used: wait for the next code of your app (a new one comes every "
+    "30 seconds)."
+)
+
+
+def otp_refusal(*, user: User, token: str) -> str:
+    """What the code step (sign-in, re-authentication) says when `otp_check` refused `token`:
+    "already used: wait for the next code" when it is the app's current code, already taken
+    (signing in on a second device within the same 30 s), unless the account is locked (no
+    code passes then, the next one neither)."""
+    locked = User.objects.filter(pk=user.pk, locked_until__gt=timezone.now()).exists()
+    if not locked and otp_already_used(user=user, token=token):
+        return OTP_ALREADY_USED
+    return OTP_NOT_RIGHT
 
 
 def otp_check(*, user: User, token: str):

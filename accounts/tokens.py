@@ -5,6 +5,8 @@ other, and each stops working once a password is set (the hash covers the passwo
 
 from __future__ import annotations
 
+import copy
+
 from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator, default_token_generator
 from django.utils.crypto import constant_time_compare
@@ -78,3 +80,13 @@ def invitation_lifetime() -> str:
 
 def reset_lifetime() -> str:
     return lifetime_words(settings.PASSWORD_RESET_TIMEOUT)
+
+
+def invitation_signed_before(user, token, marker: str) -> bool:
+    """Whether `token` is an invitation link Carewatch made for `user` while their password
+    field was `marker` (before it was replaced to stop the link: a withdrawn invitation)."""
+    if user is None:
+        return False
+    then = copy.copy(user)
+    then.password = marker
+    return _signed_at(invitation_token_generator, then, token) is not None

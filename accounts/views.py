@@ -34,6 +34,7 @@ from accounts.forms import (
 from accounts.middleware import SETUP_URL, VERIFY_URL
 from accounts.models import User
 from accounts.selectors import (
+    invitation_withdrawn_for,
     user_has_confirmed_device,
     user_is_agency_staff,
     user_needs_otp,
@@ -45,6 +46,7 @@ from accounts.services import (
     client_ip,
     enrolment_needs_password,
     otp_check,
+    otp_refusal,
     password_change,
     password_reset_throttle,
     sessions_end_elsewhere,
@@ -138,9 +140,7 @@ class TwoFactorVerifyView(LoginRequiredMixin, View):
                 request.session.cycle_key()
                 return HttpResponseRedirect(_safe_next(request, request.POST.get("next")))
             form.add_error(
-                "otp_token",
-                "That code is not right (or you tried too often: wait a little). "
-                "Enter the current code, or one of your backup codes.",
+                "otp_token", otp_refusal(user=request.user, token=form.cleaned_data["otp_token"])
             )
         return self._render(request, form, status=400)
 
@@ -449,10 +449,20 @@ class ResetConfirmView(auth_views.PasswordResetConfirmView):
             return signed_in
         return None
 
+    def _withdrawn(self):
+        """The invitation this link was, withdrawn since (its clinic was deleted), or None."""
+        if self.validlink or getattr(self, "deactivated", None) is not None:
+            return None
+        return invitation_withdrawn_for(getattr(self, "user", None), self._token())
+
     def get_context_data(self, **kwargs):
         signed = self._signed()
+        withdrawn = None if signed else self._withdrawn()
         if signed:
             branded_for_set(self.request, self.user)  # the page carries their agency's brand
+        elif withdrawn is not None:
+            # the agency that looked after the clinic: its brand, and whom to ask
+            branded_for_set(self.request, self.user, agency_id=withdrawn.agency_id)
         first = signed and self._first_password()
         context = {
             **super().get_context_data(**kwargs),
@@ -464,6 +474,7 @@ class ResetConfirmView(auth_views.PasswordResetConfirmView):
             # only its own signed link says that an account is deactivated
             "deactivated": getattr(self, "deactivated", None) is not None
             and password_link_signed(self.deactivated, self._token()),
+            "withdrawn": withdrawn,
         }
         if self.validlink:
             context["account"] = self.user

@@ -44,6 +44,14 @@ def brand_sender(agency) -> str:
     return formataddr((brand_name(agency), address))
 
 
+def staff_sender(agency) -> str:
+    """The From of the e-mails only the agency's staff get about their place in it (their
+    invitation): the agency's own name, as the staff pages show it (`person_brand`), never
+    the brand its clients know it by, at the platform's one sending address."""
+    _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return formataddr((one_line(agency.name), address))
+
+
 def _channel(value: int) -> float:
     c = value / 255
     return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4

@@ -26,7 +26,7 @@ from agency.models import (
     PrivacyRequest,
     StaffClinic,
 )
-from core.http import branded_for
+from core.http import branded_agency_id, branded_for
 
 
 def agencies_for_user(user) -> QuerySet[Agency]:
@@ -66,6 +66,8 @@ def agency_for_branding(request) -> Agency | None:
         return clinic.agency
     user = branded_for(request)
     if user is not None:
+        if (agency_id := branded_agency_id(request)) is not None:
+            return Agency.objects.filter(pk=agency_id).first()
         return agency_for_person(user)[0]
     if request.path == settings.LOGIN_URL:
         return brand_link_agency(request.GET.get("next") or request.POST.get("next"))

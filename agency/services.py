@@ -25,7 +25,7 @@ from accounts.services import (
     user_unlock_by,
 )
 from accounts.tokens import invitation_lifetime, invitation_token_generator
-from agency.branding import LOGO_MAX_BYTES, brand_sender
+from agency.branding import LOGO_MAX_BYTES, brand_sender, staff_sender
 from agency.models import (
     AGENCY_ROLE_HELP,
     CLINIC_SCOPED_ROLES,
@@ -559,6 +559,7 @@ def agency_member_two_factor_reset(
             "",
             f"Sign in: {settings.PUBLIC_BASE_URL}/login/",
         ],
+        staff=True,
     )
 
 
@@ -583,13 +584,16 @@ class Told(NamedTuple):
     sent: bool
 
 
-def _mail(*, user, agency: Agency, subject: str, lines: list[str]) -> bool:
-    signature = [agency.display_name or agency.name, agency.support_email]
+def _mail(*, user, agency: Agency, subject: str, lines: list[str], staff: bool = False) -> bool:
+    """One membership e-mail, in the agency's name: its brand for a clinic's people (the name
+    their portal shows), its own name for its staff (`staff`: the name their pages show)."""
+    name = one_line(agency.name) if staff else agency.display_name or agency.name
+    signature = [name, agency.support_email]
     body = "\n".join([f"Hello {user.full_name or user.email},", "", *lines, "", *signature])
     message = Mail(
         subject=one_line(subject),  # it names the agency or a clinic: never a broken header
         body=body + "\n",
-        from_email=brand_sender(agency),
+        from_email=staff_sender(agency) if staff else brand_sender(agency),
         to=[user.email],
         reply_to=[agency.support_email] if agency.support_email else None,
     )
@@ -614,10 +618,13 @@ def user_invite_send(
     INVITATION_TIMEOUT, days rather than a reset's hour: accounts.tokens). "Forgot your
     password?" cannot help them, since Django's reset
     form skips accounts without a usable password. Earlier links of this person stop working.
-    Sent in the agency's name. Returns False
+    Sent in the agency's name: its brand to a clinic's people, its own name to its staff, who
+    are told too that signing in needs an authenticator app (two-factor sign-in is required
+    of the agency's staff, `accounts.middleware`). Returns False
     (and logs) when they have a password or the mail could not be sent; the caller says so."""
     if user.has_usable_password():
         return False
+    staff = AgencyMembership.objects.filter(agency=agency, user=user).exists()
     # a new unusable password (a new random marker) makes every earlier invitation link stop
     # working: an invitation is sent again because the first went somewhere wrong
     user.set_unusable_password()
@@ -638,10 +645,24 @@ def user_invite_send(
             "",
             link,
             "",
+            *(_two_factor_words(agency) if staff else []),
             f"If the link has expired, ask {invited_by} to send the invitation again. If you "
             "did not expect this, you can ignore this message.",
         ],
+        staff=staff,
     )
+
+
+def _two_factor_words(agency: Agency) -> list[str]:
+    """What a staff invitation adds: signing in needs an authenticator app."""
+    name = one_line(agency.name)
+    return [
+        f"Signing in also needs an authenticator app on your phone (such as Google "
+        f"Authenticator, Microsoft Authenticator or 1Password): two-factor sign-in is "
+        f"required for {name}'s staff. Right after you choose your password you scan a QR "
+        f"code with it once; it then shows your sign-in codes under “{name}”.",
+        "",
+    ]
 
 
 def member_notice_send(
@@ -653,23 +674,28 @@ def member_notice_send(
     by: str,
     change: MemberChange,
     reach: str = "",
+    staff: bool | None = None,
 ) -> bool:
     """E-mail a person that they were added to `place` (they have a password already), that
     their role there changed, with the role in plain words (no password link), that only the
     clinics they work on changed (`reach`: "every clinic", or "Clinic B only"; their role
     stays), that both changed in one save (one mail says both), or that they were removed
-    from it. Returns False (and logs) when the mail could not be sent."""
+    from it. Sent as the invitation is: in the agency's own name to its staff (`staff`; None:
+    whether they are its staff now, so a removal from the staff says True), its brand to a
+    clinic's people. Returns False (and logs) when the mail could not be sent."""
+    if staff is None:
+        staff = AgencyMembership.objects.filter(agency=agency, user=user).exists()
     if change == MemberChange.REMOVED:
         contact = f" at {agency.support_email}" if agency.support_email else ""
+        name = one_line(agency.name) if staff else agency.display_name or agency.name
         lines = [
             f"{by} removed you from {place}. You no longer see or act on its work in Carewatch, "
             "and nothing waits for you there any more.",
             "",
-            f"If you think this is a mistake, write to {agency.display_name or agency.name}"
-            f"{contact}.",
+            f"If you think this is a mistake, write to {name}{contact}.",
         ]
         return _mail(user=user, agency=agency, subject=f"You no longer have access to {place}",
-                     lines=lines)  # fmt: skip
+                     lines=lines, staff=staff)  # fmt: skip
     if change == MemberChange.ADDED:
         subject = f"You were added to {place}"
         opening = f"{by} added you to {place}. You sign in as before. Your role:"
@@ -696,7 +722,7 @@ def member_notice_send(
             f"{by} to send the invitation again.",
         ]
     lines += ["", f"Sign in: {settings.PUBLIC_BASE_URL}/login/"]
-    return _mail(user=user, agency=agency, subject=subject, lines=lines)
+    return _mail(user=user, agency=agency, subject=subject, lines=lines, staff=staff)
 
 
 def member_tell(
@@ -708,13 +734,15 @@ def member_tell(
     by: str,
     change: MemberChange,
     reach: str = "",
+    staff: bool | None = None,
 ) -> Told:
     """Tell a person what changed for them at `place`, once per change: someone newly added
     who has no password gets the one invitation (with the link to choose one); someone newly
     added who has one, or whose role or clinics changed (both in one save: one notice),
     gets a short notice without a link, and so does someone removed; a save that changed
     nothing sends nothing. (Sending the invitation again is `user_invite_send`, asked for by
-    hand.)"""
+    hand.) Its staff are told in the agency's own name, its clinics' people in its brand
+    (`staff`, as `member_notice_send` reads it)."""
     if change == MemberChange.UNCHANGED:
         return Told("", sent=False)
     if change == MemberChange.ADDED and not user.has_usable_password():
@@ -723,7 +751,14 @@ def member_tell(
         )
         return Told("invitation", sent=invited)
     sent = member_notice_send(
-        user=user, agency=agency, place=place, duties=duties, by=by, change=change, reach=reach
+        user=user,
+        agency=agency,
+        place=place,
+        duties=duties,
+        by=by,
+        change=change,
+        reach=reach,
+        staff=staff,
     )
     return Told("notice", sent=sent)
 

@@ -135,11 +135,15 @@ def say_told(request, email: str, change: MemberChange, told: Told) -> None:
         messages.warning(request, f"{done}, but the e-mail telling them could not be sent.")
 
 
-def tell_member(request, user, *, agency, place: str, duties: list[str], change) -> None:
+def tell_member(
+    request, user, *, agency, place: str, duties: list[str], change, staff: bool | None = None
+) -> None:
     """A change the signed-in person made on a people page: the person is told
-    (`member_tell`, in the acting person's name) and the page says whether the e-mail went."""
+    (`member_tell`, in the acting person's name; `staff` as it reads it) and the page says
+    whether the e-mail went."""
     told = member_tell(user=user, agency=agency, place=place, duties=duties,
-                       by=request.user.full_name or "Someone", change=change)  # fmt: skip
+                       by=request.user.full_name or "Someone", change=change,
+                       staff=staff)  # fmt: skip
     say_told(request, user.email, change, told)
 
 
@@ -475,6 +479,7 @@ class SettingsPeopleView(StaffView):
                     place=self.agency.name,
                     duties=[],
                     change=MemberChange.REMOVED,
+                    staff=True,  # removed from the staff: told in the agency's own name
                 )
                 say_removed(request, person, removal)
             elif action == "unlock":
@@ -704,31 +709,13 @@ class SettingsApiKeysView(StaffView):
         key = self._keys().filter(pk=pk).first() if pk else None
         if key is None:
             raise Http404("No such key.")
-        if action == "revoke":
-            if key.works() and not Confirm.given(request):
-                return self.confirm_page(revoke_confirm(key, request.path), section="api-keys")
-            if key.works():  # a second click (or a rotated key) changes nothing
-                with suppress(Conflict):
-                    api_key_revoke(api_key=key)
-            messages.success(request, f"Key “{key.name}” revoked.")
-            return HttpResponseRedirect(request.path)
-        if action == "rotate":
-            try:
-                new_key, issued = key_rotate(request, key)
-            except DomainError as exc:
-                return self._render(ApiKeyForm(), status=400, key_error=exc.text())
-            return secret_keep(request, new_key, issued.secret)
-        if action == "end_old":
-            if not key.retiring:
-                return self._render(ApiKeyForm(), status=400, key_error=NOTHING_TO_STOP)
-            if not Confirm.given(request):
-                return self.confirm_page(end_old_confirm(key, request.path), section="api-keys")
-            try:
-                key_old_secret_end(request, key)
-            except DomainError as exc:
-                return self._render(ApiKeyForm(), status=400, key_error=exc.text())
-            return HttpResponseRedirect(request.path)
-        return self._render(ApiKeyForm(), status=400, key_error="Unknown action.")
+        return key_act(
+            request,
+            key,
+            action,
+            confirm=lambda confirm: self.confirm_page(confirm, section="api-keys"),
+            refused=lambda text: self._render(ApiKeyForm(), status=400, key_error=text),
+        )
 
 
 def revoke_confirm(key: ApiKey, page: str) -> Confirm:
@@ -804,6 +791,38 @@ def key_old_secret_end(request, key: ApiKey) -> None:
         f"The old secret of “{key.name}” (cwk_{key.prefix}_…) stopped working; the new one "
         "keeps working.",
     )
+
+
+def key_act(request, key: ApiKey, action: str, *, confirm, refused) -> HttpResponse:
+    """The key pages' actions on one of their keys (the agency's and a clinic's): `revoke`,
+    `rotate` or `end_old` (the old secret of a rotation), each asked first where it cannot
+    be undone (`confirm(Confirm)`: the page's confirmation); a refusal is the page again with
+    `refused(text)`, a 400."""
+    if action == "revoke":
+        if key.works() and not Confirm.given(request):
+            return confirm(revoke_confirm(key, request.path))
+        if key.works():  # a second click (or a rotated key) changes nothing
+            with suppress(Conflict):
+                api_key_revoke(api_key=key)
+        messages.success(request, f"Key “{key.name}” revoked.")
+        return HttpResponseRedirect(request.path)
+    if action == "rotate":
+        try:
+            new_key, issued = key_rotate(request, key)
+        except DomainError as exc:
+            return refused(exc.text())
+        return secret_keep(request, new_key, issued.secret)
+    if action == "end_old":
+        if not key.retiring:
+            return refused(NOTHING_TO_STOP)
+        if not Confirm.given(request):
+            return confirm(end_old_confirm(key, request.path))
+        try:
+            key_old_secret_end(request, key)
+        except DomainError as exc:
+            return refused(exc.text())
+        return HttpResponseRedirect(request.path)
+    return refused("Unknown action.")
 
 
 class SecurityLogView(StaffView):

@@ -20,6 +20,7 @@ from clinics.preferences import (
     Preferences,
     notification_preferences_save,
 )
+from core.api import date_ranges_reversed
 from core.days import day_in_range
 from core.errors import DomainError
 from core.settings_history import AREA_WORDS
@@ -241,6 +242,7 @@ class SettingsHistoryFilterForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}), error_messages={"invalid": DATE_HELP},
     )  # fmt: skip
 
+    date_ranges = (("changed_from", "changed_to"),)  # date_ranges_reversed
     # what the pages' addresses carry besides the filters: paging, the download, and the
     # staff pages' agency choice (`agency.views.StaffView`)
     OTHER_PARAMS = ("page", "format", "agency")
@@ -256,9 +258,9 @@ class SettingsHistoryFilterForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        start, end = data.get("changed_from"), data.get("changed_to")
-        if start and end and start > end:
-            self.add_error("changed_to", "The end is before the start: choose a later day.")
+        # From after To lists nothing: said on the To field, as the API and the inbox say it
+        for name, problems in date_ranges_reversed(type(self), data, errors=self.errors).items():
+            self.add_error(name, problems)
         known = {*self.fields, *self.OTHER_PARAMS}
         for name in self.data:
             if name not in known:

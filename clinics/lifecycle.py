@@ -25,7 +25,8 @@ from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.audit import security_event_record
-from accounts.models import ApiKey, SecurityEventCode
+from accounts.models import ApiKey, SecurityEvent, SecurityEventCode, User
+from accounts.services import invitation_withdraw
 from agency.branding import brand_name, brand_sender
 from agency.models import AgencyMembership, AgencyRole, StaffClinic
 from agency.selectors import staff_reaching
@@ -268,12 +269,19 @@ def _deleted_notices(clinic: Clinic, actor: Actor) -> list[Mail]:
             "",
             f"If this is unexpected, ask {brand}{support}.",
         ]
+        if not user.has_usable_password():
+            lines[2:2] = [
+                f"The invitation you were sent to {clinic.name} was withdrawn: its link no "
+                "longer works.",
+                "",
+            ]
         mails.append(_mail(agency, user, f"The {clinic.name} portal is closed", lines, brand))
     limited = set(
         StaffClinic.objects.filter(clinic=clinic, membership__all_clinics=False).values_list(
             "membership_id", flat=True
         )
     )
+    sent = invitations_pending_by_sender(clinic)
     for membership in staff_reaching(clinic).select_related("user").filter(user__is_active=True):
         user = membership.user
         if user.pk == getattr(actor.user, "pk", None):
@@ -282,6 +290,15 @@ def _deleted_notices(clinic: Clinic, actor: Actor) -> list[Mail]:
             f"{actor.name or 'An owner'} deleted the clinic {clinic.name} and all its data. "
             "It can be restored only from a backup.",
         ]
+        if invited := sent.get(user.pk):
+            lines += [
+                "",
+                f"Your invitation{'s' if len(invited) != 1 else ''} to {clinic.name} that "
+                f"{'were' if len(invited) != 1 else 'was'} never accepted "
+                f"{'were' if len(invited) != 1 else 'was'} withdrawn: "
+                + ", ".join(_person(u) for u in invited)
+                + ". Their links no longer work; each person was told the portal is closed.",
+            ]
         if membership.pk in limited:
             others = (
                 StaffClinic.objects.filter(membership=membership).exclude(clinic=clinic).count()
@@ -297,22 +314,56 @@ def _deleted_notices(clinic: Clinic, actor: Actor) -> list[Mail]:
     return mails
 
 
+def _person(user: User) -> str:
+    return f"{user.full_name} ({user.email})" if user.full_name else user.email
+
+
+def invitations_pending(clinic: Clinic) -> list[User]:
+    """The people invited to `clinic` who never chose a password (their invitation is open),
+    by name: deleting the clinic withdraws their invitations."""
+    return [
+        m.user
+        for m in ClinicMembership.objects.filter(clinic=clinic)
+        .select_related("user")
+        .order_by("user__full_name", "user__email")
+        if not m.user.has_usable_password()
+    ]
+
+
+def invitations_pending_by_sender(clinic: Clinic) -> dict[int, list[User]]:
+    """user id of who sent each open invitation to `clinic` (whoever added the person, as the
+    security log says) → the people they invited. An invitation nobody sent in person (a
+    seed, a command) is in nobody's list."""
+    pending = invitations_pending(clinic)
+    added = dict(
+        SecurityEvent.objects.filter(
+            event=SecurityEventCode.MEMBER_ADDED,
+            clinic_id=clinic.pk,
+            target_user_id__in=[u.pk for u in pending],
+            actor_id__isnull=False,
+        )
+        .order_by("target_user_id", "created_at", "id")
+        .values_list("target_user_id", "actor_id")
+    )  # the latest addition of each person wins
+    by_sender: dict[int, list[User]] = {}
+    for user in pending:
+        if (sender := added.get(user.pk)) is not None:
+            by_sender.setdefault(sender, []).append(user)
+    return by_sender
+
+
 def _invitations_close(clinic: Clinic) -> None:
     """The invitations to `clinic` nobody accepted stop working: a person who never chose a
     password and has no other clinic or agency gets a new unusable password (a new random
     marker), which is what makes an invitation link invalid (`agency.services.
-    user_invite_send`)."""
-    pending = ClinicMembership.objects.filter(clinic=clinic).select_related("user")
-    for membership in pending:
-        user = membership.user
-        if user.has_usable_password():
-            continue
+    user_invite_send`); the link's page then says the invitation was withdrawn
+    (`accounts.services.invitation_withdraw`)."""
+    for user in invitations_pending(clinic):
         if ClinicMembership.objects.filter(user=user).exclude(clinic=clinic).exists():
             continue
         if AgencyMembership.objects.filter(user=user).exists():
             continue
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
+        invitation_withdraw(user=user, agency_id=clinic.agency_id, place=clinic.name)
 
 
 def _mail(agency, user, subject: str, lines: list[str], signed: str) -> Mail:

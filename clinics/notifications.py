@@ -62,6 +62,19 @@ def absolute_url(url: str) -> str:
     return url if url.startswith("http") else f"{settings.PUBLIC_BASE_URL}{brand_link(url)}"
 
 
+def settings_link(clinic: Clinic | None, *, staff: bool) -> str:
+    """Where an e-mail's reader chooses how they are told, as an absolute link: the account
+    page's notification settings for the agency's staff; for a clinic's people, the same
+    choices in the clinic's portal (`portal.views.PortalNotificationSettingsView`), signed
+    with its brand (`absolute_url`) as every portal link of an e-mail is."""
+    if staff or clinic is None:
+        return absolute_url(NOTIFICATION_SETTINGS_URL)
+    return absolute_url(f"/clinics/{clinic.slug}/portal/notifications/settings/")
+
+
+NOTIFICATION_SETTINGS_URL = "/account/notifications/"
+
+
 def people_reaching(clinic: Clinic, users: Iterable[User | None]) -> list[User]:
     """Those of `users` who still reach `clinic`, active: its agency's staff who reach it and
     its own people (a writer removed from the staff is not told about her old drafts)."""
@@ -175,6 +188,7 @@ def people_notify(
                         "url": link,
                         "agency": clinic.agency,
                         "staff_role": staff_roles.get(u.pk, ""),
+                        "settings_url": settings_link(clinic, staff=u.pk in staff_roles),
                     },
                 ),
                 from_email=brand_sender(clinic.agency),
@@ -387,6 +401,7 @@ def notification_digests_send(*, now: datetime | None = None) -> int:
                 if len(agencies) == 1
                 else parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
             )
+            staff = AgencyMembership.objects.filter(user_id=user.pk).exists()
             messages.append(
                 Mail(
                     subject=f"{len(items)} thing(s) wait for you",
@@ -396,6 +411,7 @@ def notification_digests_send(*, now: datetime | None = None) -> int:
                             "name": user.full_name or user.email,
                             "user": user,
                             "items": [(n, absolute_url(n.url)) for n in items],
+                            "settings_url": settings_link(items[0].clinic, staff=staff),
                         },
                     ),
                     from_email=sender,
@@ -410,10 +426,12 @@ def notification_digests_send(*, now: datetime | None = None) -> int:
     return len(messages)
 
 
-def notifications_open_for(user: User, *, clinic: Clinic | None = None) -> list[Notification]:
+def notifications_open_for(
+    user: User, *, clinic: Clinic | None = None, kind: str = ""
+) -> list[Notification]:
     """What the banner and badge show: the person's open messages, incidents first (none
     about a clinic they no longer reach, nor about one its agency paused: nothing can be done
-    there until it is reactivated, and then they show again)."""
+    there until it is reactivated, and then they show again). `kind`: only those of it."""
     if not user.is_authenticated:
         return []
     qs = (
@@ -424,6 +442,8 @@ def notifications_open_for(user: User, *, clinic: Clinic | None = None) -> list[
     )
     if clinic is not None:
         qs = qs.filter(clinic=clinic)
+    if kind:
+        qs = qs.filter(kind=kind)
     rows = list(qs[:50])
     rows.sort(key=lambda n: (n.kind != "incident", -n.created_at.timestamp()))
     return rows
@@ -440,10 +460,12 @@ def notifications_paused_marked(qs):
 def notice_mail_context(clinic: Clinic, user) -> dict:
     """What every e-mail of a person's notices in one clinic names: the person, the clinic, its
     agency and the person's staff role there (the notice digest, `clinics.arrivals`)."""
+    staff_role = _staff_roles(clinic, [user]).get(user.pk, "")
     return {
         "name": user.full_name or user.email,
         "user": user,
         "clinic": clinic,
         "agency": clinic.agency,
-        "staff_role": _staff_roles(clinic, [user]).get(user.pk, ""),
+        "staff_role": staff_role,
+        "settings_url": settings_link(clinic, staff=bool(staff_role)),
     }

@@ -14,6 +14,12 @@ from accounts.services import user_get_or_create, user_membership_changed, user_
 from agency.models import Agency, AgencyMembership
 from agency.services import MemberChange, Removal, Told, departure_complete, member_tell
 from clinics.access import clinic_key_scopes_refusal
+from clinics.approvers import (
+    approver_back_tell,
+    approver_role_ended_tell,
+    clinic_has_approver,
+    no_approver_tell,
+)
 from clinics.history import settings_changed
 from clinics.models import (
     CLINIC_ROLE_HELP,
@@ -148,7 +154,10 @@ def clinic_member_add(
     own people, so that the agency can never give the client's approval, legal's or the
     clinician's, to itself (`clinic_access` also ignores such a membership). A new person, or
     one whose roles change, is told once what already waits at a step they may now give
-    (`core.arrivals`: replies, statements, facts to confirm)."""
+    (`core.arrivals`: replies, statements, facts to confirm). A clinic that had no approver
+    and gets one: whoever was told it had none is told it can approve again; its only
+    approver's role changed to another: it is told it has none, as when they are removed
+    (`clinics.approvers`)."""
     if role not in ClinicRole.values:
         raise ValidationFailed("Invalid role.", fields={"role": [f"Choose {ClinicRole.values}."]})
     crisis = sorted(set(crisis_roles))
@@ -187,7 +196,13 @@ def clinic_member_add(
     )
     if before is None or before["role"] != role or sorted(before["crisis_roles"]) != crisis:
         # a step they may give now: what already waits at it is theirs too, told once
-        arrived(Arrival(user_id=user.pk, clinic_id=clinic.pk))
+        waiting = arrived(Arrival(user_id=user.pk, clinic_id=clinic.pk))
+        if role == ClinicRole.APPROVER and (before is None or before["role"] != role):
+            # the clinic that had no approver has one: whoever was told hears it
+            approver_back_tell(clinic=clinic, approver=user, waiting=waiting)
+    if before is not None and before["role"] == ClinicRole.APPROVER and role != ClinicRole.APPROVER:
+        # its only approver stays but no longer approves: told as when they are removed
+        approver_role_ended_tell(clinic=clinic, user=user)
     return membership
 
 
@@ -298,6 +313,7 @@ def clinic_departure(membership: ClinicMembership) -> Departure:
         agency_id=membership.clinic.agency_id,
         clinic_id=membership.clinic_id,
         name=user.full_name or user.email,
+        clinic_role=membership.role,
     )
 
 
@@ -308,7 +324,8 @@ def clinic_member_remove(
     """Remove a person from a clinic (the user stays; other memberships are untouched). Losing
     their last clinic revokes their personal tokens and ends their sessions. Their roles in
     the clinic's running incidents end (`core.leavers`); with `revoke_keys` the clinic's keys
-    they created are revoked."""
+    they created are revoked. Its only approver leaving: its managers are told it has none
+    (`clinics.approvers.no_approver_tell`) until it has one again."""
     departure = clinic_departure(membership)
     left = left_behind(departure)  # before the membership goes: what the confirmation listed
     membership.delete()
@@ -319,7 +336,7 @@ def clinic_member_remove(
         role=membership.role,
         last=not ClinicMembership.objects.filter(user_id=membership.user_id).exists(),
     )
-    return departure_complete(
+    removal = departure_complete(
         departure=departure,
         left=left,
         user=membership.user,
@@ -327,3 +344,7 @@ def clinic_member_remove(
         by=by,
         revoke_keys=revoke_keys,
     )
+    if membership.role == ClinicRole.APPROVER and not clinic_has_approver(membership.clinic):
+        # its managers' line until it has one again (e-mailed with what she left behind)
+        no_approver_tell(clinic=membership.clinic, why=f"since {departure.name} left", email=False)
+    return removal

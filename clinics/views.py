@@ -1,4 +1,3 @@
-from contextlib import suppress
 from datetime import UTC
 
 from django.contrib import messages
@@ -12,7 +11,6 @@ from django.views import View
 from django.views.generic.base import TemplateResponseMixin
 
 from accounts.actors import Actor
-from accounts.credentials import api_key_revoke
 from accounts.models import ApiKey, RotationGrace, Scope
 from accounts.selectors import user_is_agency_staff
 from agency.forms import ApiKeyForm, apply_domain_errors
@@ -24,16 +22,12 @@ from agency.selectors import (
 )
 from agency.services import MemberChange, api_keys_created_by
 from agency.views import (
-    NOTHING_TO_STOP,
     Confirm,
     StaffView,
-    end_old_confirm,
     invite_again,
-    key_old_secret_end,
-    key_rotate,
+    key_act,
     no_store,
     removal_confirm,
-    revoke_confirm,
     say_removed,
     say_told,
     secret_keep,
@@ -96,7 +90,7 @@ from clinics.services import (
     clinic_update,
 )
 from core.csv_download import csv_download
-from core.errors import Conflict, DomainError
+from core.errors import DomainError
 from core.http import positive_int
 from core.leavers import left_behind
 from core.permissions import Permission
@@ -326,31 +320,13 @@ class ClinicApiKeysView(SettingsView):
         key = self._keys().filter(pk=pk).first() if pk else None
         if key is None:
             raise Http404("No such key.")
-        if action == "revoke" and key.works() and not Confirm.given(request):
-            return self.confirm_page(revoke_confirm(key, request.path))
-        if action == "revoke":
-            if key.works():  # a second click (or a rotated key) changes nothing
-                with suppress(Conflict):
-                    api_key_revoke(api_key=key)
-            messages.success(request, f"Key “{key.name}” revoked.")
-            return HttpResponseRedirect(request.path)
-        if action == "rotate":
-            try:
-                new_key, issued = key_rotate(request, key)
-            except DomainError as exc:
-                return self._render(400, key_error=exc.text())
-            return secret_keep(request, new_key, issued.secret)
-        if action == "end_old" and key.retiring and not Confirm.given(request):
-            return self.confirm_page(end_old_confirm(key, request.path))
-        if action == "end_old" and key.retiring:
-            try:
-                key_old_secret_end(request, key)
-            except DomainError as exc:
-                return self._render(400, key_error=exc.text())
-            return HttpResponseRedirect(request.path)
-        if action == "end_old":
-            return self._render(400, key_error=NOTHING_TO_STOP)
-        return self._render(400, key_error="Unknown action.")
+        return key_act(
+            request,
+            key,
+            action,
+            confirm=self.confirm_page,
+            refused=lambda text: self._render(400, key_error=text),
+        )
 
 
 class ClinicGoView(LoginRequiredMixin, View):
@@ -579,8 +555,9 @@ class NotificationHistoryView(LoginRequiredMixin, TemplateResponseMixin, View):
     """The notification history of one of the agency's staff: what they were told in the last
     60 days about every clinic they reach, on the agency's pages (a clinic's people have
     theirs in the portal, `portal.views.PortalNotificationsView`: they are sent home, where
-    they open their clinic). Each notice's times are in its clinic's zone, named ("13:46
-    EST"), as that clinic's own pages show them (`clinics.middleware` activates its zone)."""
+    they open their clinic). Newest first, so every time is in one zone, the one of the
+    agency's pages outside a clinic (UTC), named ("18:46 UTC"): in each clinic's own zone
+    the list read out of order."""
 
     template_name = "clinics/notification_history.html"
 
@@ -590,8 +567,6 @@ class NotificationHistoryView(LoginRequiredMixin, TemplateResponseMixin, View):
             messages.info(request, "Your notifications are in each clinic’s portal: open it.")
             return HttpResponseRedirect(reverse("home"))
         rows = notifications_history_everywhere(user)
-        for n in rows:
-            n.zone = clinic_zone(n.clinic)
         pref = preferences_for([user])[user.pk]
         return self.render_to_response(
             {

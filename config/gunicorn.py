@@ -19,6 +19,10 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count()))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = 30
+# gunicorn's default request line (4094 bytes) answered a long but reasonable address with its
+# own bare 414 page: 8190 is its most. What makes our addresses caps what it takes (the inbox's
+# search: 200 characters, a field message past it), so none of our forms reaches this.
+limit_request_line = 8190
 graceful_timeout = 20
 accesslog = "-"
 max_requests = 2000  # recycle workers now and then: bounded memory and catalogue caches

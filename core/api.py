@@ -1010,17 +1010,28 @@ def query_params_validated(serializer_class, params, *, also=LIST_PARAMS) -> dic
             continue
         except exceptions.ValidationError as exc:
             errors[name] = exc.detail
+    errors.update(date_ranges_reversed(serializer_class, data, errors=errors))
+    if errors:
+        raise exceptions.ValidationError(errors)
+    return data
+
+
+def date_ranges_reversed(serializer_class, data: dict, *, errors=()) -> dict[str, list[str]]:
+    """The serializer's `date_ranges` (start, end) whose end comes before its start in the
+    values read (`data`), refused on the end (RANGE_REVERSED): the API's filters
+    (`query_params_validated`) and the pages with the same filters read them alike. A range
+    with a field in `errors`, or a day against an instant (their order depends on the
+    clinic's time zone), is left alone."""
+    reversed_ends: dict[str, list[str]] = {}
     for start, end in getattr(serializer_class, "date_ranges", ()):
         if start in errors or end in errors:
             continue
         first, last = data.get(start), data.get(end)
         if first is None or last is None or is_day(first) != is_day(last):
-            continue  # a day and an instant: their order depends on the clinic's time zone
+            continue
         if last < first:
-            errors[end] = [RANGE_REVERSED]
-    if errors:
-        raise exceptions.ValidationError(errors)
-    return data
+            reversed_ends[end] = [RANGE_REVERSED]
+    return reversed_ends
 
 
 class RawItem(NamedTuple):

@@ -44,10 +44,18 @@ def bearer(request) -> str | None:
     return None
 
 
-def branded_for_set(request, user) -> None:
+def branded_for_set(request, user, *, agency_id: int | None = None) -> None:
     """A page nobody is signed in on that is about one person (the page a password link
-    opens, the "password set" page after it): it carries that person's agency brand."""
+    opens, the "password set" page after it): it carries that person's agency brand, or
+    `agency_id`'s where the page is about that agency's invitation (one withdrawn: the person
+    may reach no clinic of it any more)."""
     request._branded_for = user
+    request._branded_agency_id = agency_id
+
+
+def branded_agency_id(request) -> int | None:
+    """The agency a page about one person names (`branded_for_set(agency_id=...)`), or None."""
+    return getattr(request, "_branded_agency_id", None)
 
 
 def branded_for(request):

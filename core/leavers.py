@@ -32,6 +32,9 @@ LEAVE_SERVICES = (
 # Telling the agency's owners and managers, once, what the person left
 # (`f(departure, left, by=user) -> int`).
 LEFT_TELL = "clinics.leavers.left_behind_tell"
+# What waits at a clinic's approval step when its only approver stays but no longer approves
+# (their role changed; a removal does it in `LEAVE_SERVICES`): `f(departure, why=...) -> None`.
+APPROVER_GONE = "responses.leavers.approver_gone_tell"
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,9 @@ class Departure:
     agency_id: int
     clinic_id: int | None = None
     name: str = ""  # the person, as pages and timelines name them
+    # their role in the clinic they leave (`clinics.models.ClinicRole`); "" for staff of the
+    # agency (they never give the clinic's approval step)
+    clinic_role: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,3 +90,10 @@ def left_tell(departure: Departure, left: list[Left], *, by) -> int:
     """After the removal: the agency's owners and managers are e-mailed once what the person
     left (`left`, read by `left_behind` before anything ended), with links to take it over."""
     return import_string(LEFT_TELL)(departure, left, by=by)
+
+
+def approver_gone(departure: Departure, *, why: str) -> None:
+    """`departure`'s person is no longer the only approver of its clinic but stays (their role
+    changed): what waits at the clinic's approval step is told as when they leave, in the
+    caller's transaction. `why`: since when, in words."""
+    import_string(APPROVER_GONE)(departure, why=why)

@@ -12,6 +12,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 
 from core.api import MAX_PAGE_SIZE
+from core.errors import ERROR_CODES
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -19,7 +20,14 @@ ERROR_SCHEMA = {
     "the messages of each field.",
     "properties": {
         "detail": {"type": "string"},
-        "code": {"type": "string"},
+        "code": {
+            "type": "string",
+            "description": "Every code an answer can carry (`status: meaning`); new codes "
+            "may be added, so treat one you do not know by its HTTP status.\n\n"
+            + "\n".join(f"- `{code}`: {meaning}" for code, meaning in ERROR_CODES.items()),
+            # an open set: a client generated from the document must not refuse a new code
+            "x-extensible-enum": list(ERROR_CODES),
+        },
         "fields": {
             "type": "object",
             "description": "The messages of each field, the field named by its path in the "

@@ -158,8 +158,10 @@ def server_error(request):
         else "Something went wrong on our side; it has been logged."
     )
     if is_api_path(request):
-        code = "unavailable" if unavailable else "server_error"
-        response = JsonResponse({"detail": detail, "code": code}, status=status)
+        response = JsonResponse(
+            {"detail": detail, "code": "unavailable" if unavailable else "server_error"},
+            status=status,
+        )
     else:
         response = HttpResponse(
             f"<!doctype html><title>{status}</title><h1>{detail}</h1>",

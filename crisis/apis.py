@@ -68,7 +68,12 @@ from crisis.services import (
     review_update,
 )
 from crisis.services.review_questions import MAX_ANSWER, review_question_answer
-from crisis.timeline import CATEGORIES, clinic_incident_lines, review_timeline
+from crisis.timeline import (
+    CATEGORIES,
+    clinic_incident_assignments,
+    clinic_incident_lines,
+    review_timeline,
+)
 from responses.apis.serializers import (
     StatementDetailSerializer,
     StatementInputSerializer,
@@ -179,6 +184,16 @@ def _clinic_timeline(incident: Incident, clinic) -> list[dict]:
 
 
 class IncidentAssignmentSerializer(serializers.ModelSerializer):
+    user_id = serializers.IntegerField(
+        allow_null=True,
+        help_text="The person's user id; null in the clinic's copy for a role held by the "
+        "agency's staff.",
+    )
+    user_label = serializers.CharField(
+        help_text="The person's name; in the clinic's copy (its own people and keys), a role "
+        "held by the agency's staff names the agency by its brand, as the portal does."
+    )
+
     class Meta:
         model = IncidentAssignment
         fields = ["role", "user_id", "user_label", "updated_at"]
@@ -432,12 +447,17 @@ def _incident(incident_id: int, *, for_client: bool = False) -> Incident:
 def _detail(incident_id: int, access) -> Response:
     """The incident as the caller may read it: the clinic's own people and keys read its
     timeline as the portal shows it (`_clinic_timeline`: no internal notes, no plumbing, no
-    figures, no agency staff by name, the agency's brand); the agency reads its own copy."""
+    figures, no agency staff by name, the agency's brand), and its assignments so too
+    (`clinic_incident_assignments`); the agency reads its own copy."""
     incident = _incident(incident_id, for_client=access.is_clinic_side)
     incident.mention_count = incident.links.count()
     data = IncidentDetailSerializer(incident).data
     if access.is_clinic_side:
-        data["timeline"] = _clinic_timeline(incident, current_clinic())
+        clinic = current_clinic()
+        data["timeline"] = _clinic_timeline(incident, clinic)
+        data["assignments"] = IncidentAssignmentSerializer(
+            clinic_incident_assignments(incident, clinic), many=True
+        ).data
     return Response(data)
 
 
@@ -708,10 +728,10 @@ class ReviewQuestionListApi(ClinicAPIView):
 class ReviewQuestionAnswerApi(ClinicAPIView):
     """Answer the clinic's question on the post-crisis review, as the agency does on the
     review's page (the agency's people and keys with `write`): the clinic reads the answer on
-    the review in its portal and the person who asked is told in-app and by e-mail. Answering
-    again replaces the answer and tells them again. 400 with `fields.answer` for an empty or
-    over-long answer (nothing changes); 404 for a question that is not one of this incident's
-    review."""
+    the review in its portal and the person who asked is told in-app and by e-mail. An answer
+    is given once: 409 `already_answered` (naming who answered and when) for a question
+    answered already. 400 with `fields.answer` for an empty or over-long answer (nothing
+    changes); 404 for a question that is not one of this incident's review."""
 
     @extend_schema(
         request=ReviewQuestionAnswerInputSerializer, responses=ReviewQuestionOutputSerializer

@@ -661,7 +661,7 @@ def _question_lines(incident: Incident, clinic: Clinic, *, for_client: bool) -> 
     """The clinic's questions or corrections on the post-crisis review and the agency's
     answers (`crisis.services.review_questions`), both sides read them: the agency's timeline
     says the clinic asked and who answered; the clinic's copy says the question went to its
-    agency (by its brand) and what the agency answered. An answer given again is the latest."""
+    agency (by its brand) and what the agency answered (once: an answer is never replaced)."""
     brand = brand_name(clinic.agency)
     lines = []
     for question in review_questions_of(incident):
@@ -958,3 +958,22 @@ def clinic_incident_lines(incident: Incident, clinic: Clinic) -> list[dict]:
     for line in lines:
         line["actor"] = as_brand(line["actor"] or "", brand)
     return lines
+
+
+def clinic_incident_assignments(incident: Incident, clinic: Clinic) -> list[dict]:
+    """Who holds each crisis role of the incident as the clinic reads it (the API to its own
+    people and keys), as its portal names the agency: a role held by one of the clinic's own
+    people names them; one held by the agency's staff names the agency by its brand, with no
+    user id (the portal never names the agency's people). Each {"role", "user_id",
+    "user_label", "updated_at"}; `incident.assignments` may be prefetched."""
+    ours = clinic_own_people_ids(clinic)
+    brand = brand_name(clinic.agency)
+    return [
+        {
+            "role": a.role,
+            "user_id": a.user_id if a.user_id in ours else None,
+            "user_label": a.user_label if a.user_id in ours else brand,
+            "updated_at": a.updated_at,
+        }
+        for a in incident.assignments.all()
+    ]

@@ -165,7 +165,7 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 "can_write": self.access.can(Permission.WRITE),
                 "has_review": PostCrisisReview.objects.filter(incident=incident).exists(),
                 "statements": [
-                    (s, delivery_words(delivery_rows(s.outbox_items.all())))
+                    (s, delivery_words(delivery_rows(s.outbox_items.all(), access=self.access)))
                     for s in incident_statements(incident)
                 ],
                 "pill": SEVERITY_PILL.get(incident.severity, "neutral"),
@@ -182,6 +182,7 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                     statement_ids=list(
                         incident.statement_links.values_list("statement_id", flat=True)
                     ),
+                    access=self.access,
                 ),
                 "resolved_anyway": resolve_override_of(incident),
                 "outbox_url": f"/clinics/{self.clinic.slug}/outbox/",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -12,6 +12,7 @@ from agency.models import Agency
 from agency.selectors import clinics_reached, staff_reaching
 from clinics.access import people_who_can
 from clinics.models import Clinic, ClinicMembership, CrisisRole, OnCall
+from clinics.notifications import notifications_open_for
 from core.permissions import Permission
 from dashboard.models import ClinicSnapshot
 from facts.selectors import facts_list, facts_to_confirm
@@ -19,11 +20,13 @@ from feeds.models import Source, platform_name
 from feeds.selectors import source_delivery_problem
 from feeds.services.connections import connecting_set_up
 from inbox.selectors import (
+    REPLY_IN_PROGRESS,
     SLA_LOOKBACK_DAYS,
     reply_clock,
     reviews_awaiting_reply,
     with_reply_state,
 )
+from responses.models import ReplyDraft
 from responses.services.outbox import manual_reason_for_reply, source_connection
 from scoring.selectors import latest_scores_prefetch
 
@@ -355,6 +358,40 @@ AWAITING_CLINICS = 25
 AWAITING_PER_CLINIC = 10
 
 
+def drafts_unsubmitted_of(user) -> list:
+    """The person's own reply drafts not submitted yet, in every clinic they reach (not a
+    paused one): their open "Your draft, not submitted yet" notices
+    (`responses.services.workflow._draft_notice`), newest first; one query, whatever the
+    number of clinics."""
+    return notifications_open_for(user, kind="draft")
+
+
+def _with_reply_writer(qs):
+    """`qs` (reviews) with the writer and status of the reply in progress, if any
+    (`reply_writer_label`, `reply_writer_name`, `reply_status`: a review has one open reply)."""
+    drafts = ReplyDraft.objects.filter(
+        review=OuterRef("pk"), status__in=REPLY_IN_PROGRESS
+    ).order_by("-created_at", "-pk")
+    return qs.annotate(
+        reply_writer_label=Subquery(drafts.values("author_label")[:1]),
+        reply_writer_name=Subquery(drafts.values("author_name")[:1]),
+        reply_status=Subquery(drafts.values("status")[:1]),
+    )
+
+
+def _draft_words(review, viewer) -> dict | None:
+    """Whose reply in progress this is, for the waiting page: the viewer's own ("mine"), or
+    its writer's name (`by`); `unsubmitted`: a draft nobody submitted yet."""
+    if review.reply_state != "drafted" or not review.reply_status:
+        return None
+    mine = viewer is not None and review.reply_writer_label == f"user:{viewer.pk}"
+    return {
+        "mine": mine,
+        "by": review.reply_writer_name or "someone",
+        "unsubmitted": review.reply_status == "draft",
+    }
+
+
 def awaiting_reply_across(*, agency: Agency, now: datetime | None = None, viewer=None) -> dict:
     """Every clinic's unanswered negative reviews of the last 30 days on one screen (the
     definition behind the SLA breaches, `inbox.selectors.reviews_awaiting_reply`): those past
@@ -362,8 +399,9 @@ def awaiting_reply_across(*, agency: Agency, now: datetime | None = None, viewer
     clinics to read (those with SLA breaches or new reviews, the most breaches first, at most
     25), so the page reads a bounded number of schemas however many clinics the agency has;
     each clinic gives its 10 longest waiting. Returns {"items", "clinics_read", "clinics_more",
-    "truncated": [{"clinic", "more"}] for clinics with more than their 10}. With `viewer`,
-    only the clinics that person reaches are read."""
+    "truncated": [{"clinic", "more"}] for clinics with more than their 10}; each item's
+    "draft" says whose reply is in progress (`_draft_words`). With `viewer`, only the clinics
+    that person reaches are read."""
     now = now or timezone.now()
     candidates = (
         Clinic.objects.active()
@@ -381,7 +419,7 @@ def awaiting_reply_across(*, agency: Agency, now: datetime | None = None, viewer
             waiting = reviews_awaiting_reply(since=since)
             count = waiting.count()
             rows = list(
-                with_reply_state(waiting)
+                _with_reply_writer(with_reply_state(waiting))
                 .select_related("source")
                 .prefetch_related(latest_scores_prefetch())
                 .order_by("published_at", "pk")[:AWAITING_PER_CLINIC]
@@ -400,6 +438,7 @@ def awaiting_reply_across(*, agency: Agency, now: datetime | None = None, viewer
                     "waited_minutes": int((now - review.published_at).total_seconds() // 60),
                     "clock_minutes": abs(clock["remaining_seconds"]) // 60,
                     "target_minutes": target,
+                    "draft": _draft_words(review, viewer),
                 }  # fmt: skip
             )
     items.sort(key=lambda i: (not i["past_target"], i["review"].published_at))

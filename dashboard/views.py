@@ -26,6 +26,7 @@ from dashboard.selectors import (
     dashboard_clinics_deactivated,
     dashboard_sort_parse,
     dashboard_totals,
+    drafts_unsubmitted_of,
 )
 from dashboard.services import SPARK_DAYS, TREND_WINDOW_DAYS
 from feeds.models import ReviewStatus
@@ -183,6 +184,7 @@ class AwaitingReplyView(StaffView):
         return self.render_to_response(
             self.context(
                 waiting=awaiting_reply_across(agency=self.agency, viewer=request.user),
+                my_drafts=drafts_unsubmitted_of(request.user),
                 totals=dashboard_totals(agency=self.agency, viewer=request.user),
                 lookback_days=SLA_LOOKBACK_DAYS,
             )

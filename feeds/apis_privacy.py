@@ -6,6 +6,8 @@ with what was done. For the agency's owners and managers and its agency keys wit
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -15,7 +17,13 @@ from agency.models import PrivacyAction, PrivacyRequest
 from agency.selectors import privacy_requests_for_agency
 from clinics.access import privacy_requests_access
 from clinics.models import Clinic
-from core.api import PublicAPIView, paginated_response, query_params_validated
+from core.api import (
+    DayOrInstantField,
+    PublicAPIView,
+    paginated_response,
+    query_params_validated,
+)
+from core.days import range_instants
 from core.errors import ValidationFailed
 from feeds.selectors import PRIVACY_PER_CLINIC, reviews_by_author_across
 from feeds.services.privacy import (
@@ -87,10 +95,19 @@ class PrivacyRequestFilterSerializer(serializers.Serializer):
     author = serializers.CharField(
         required=False, max_length=200, help_text="The author contains these words (any case)."
     )
-    created_from = serializers.DateTimeField(
-        required=False, help_text="Carried out at or after (ISO 8601)."
+    # The log is agency-wide and agencies have no time zone of their own: its days are UTC
+    # days, as the Privacy requests log page shows its times ("When (UTC)").
+    created_from = DayOrInstantField(
+        required=False,
+        help_text="Carried out from: a day (`2026-12-01`: from its start in UTC — the log is "
+        "agency-wide, so its days are UTC days, not a clinic's) or an instant (ISO 8601 with "
+        "its offset), inclusive.",
     )
-    created_to = serializers.DateTimeField(required=False, help_text="Carried out before.")
+    created_to = DayOrInstantField(
+        required=False,
+        help_text="Carried out until: a day (`2026-12-01`: to its end in UTC, the whole day "
+        "included) or an instant (ISO 8601 with its offset: carried out before it).",
+    )
 
     date_ranges = (("created_from", "created_to"),)  # query_params_validated
 
@@ -307,6 +324,9 @@ class PrivacyRequestListApi(_PrivacyRequestsApi):
         filters.pop("agency", None)
         if (slug := filters.get("clinic")) and not _clinic_known(agency, slug):
             raise ValidationError({"clinic": [UNKNOWN_CLINIC]})
+        filters["created_from"], filters["created_to"] = range_instants(
+            filters.get("created_from"), filters.get("created_to"), UTC
+        )
         rows = privacy_requests_for_agency(agency=agency, **filters)
         return paginated_response(self, rows, _Listed)
 

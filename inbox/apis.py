@@ -81,11 +81,16 @@ class ReviewOutputSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["imported_as_past"]
         extra_kwargs = {
+            "updated_at": {
+                "help_text": "When the review last changed: its text, rating, status, likes, "
+                "shares or replies, its parent, its deletion on the platform, or a new score "
+                "(`sentiment`). `updated_after` lists what changed since."
+            },
             "imported_as_past": {
                 "help_text": "A past review, imported as history (a CSV import of “past "
                 "reviews”): no reply clock runs for it, and the reply target (SLA), the "
                 "inbox's `sla=breached` and the monthly report's response times leave it out."
-            }
+            },
         }
 
     @extend_schema_field(ReviewSentimentOutputSerializer(allow_null=True))
@@ -148,6 +153,15 @@ class ReviewFilterSerializer(serializers.Serializer):
         required=False,
         help_text="A day (`2026-12-01`: to its end in the clinic's time zone, the whole day "
         "included) or an instant (ISO 8601 with its offset: published before it).",
+    )
+    updated_after = DayOrInstantField(
+        required=False,
+        help_text="Changed after, for an incremental sync (`updated_at`: its text, rating, "
+        "status, likes, shares or replies, its deletion, or a new score): an instant (ISO 8601 "
+        "with its offset: changed after it, exclusive; keep the newest `updated_at` you read "
+        "and send it next time) or a day (`2026-12-01`: from its start in the clinic's time "
+        "zone, the whole day included). With `include_deleted=true` a sync also sees what was "
+        "deleted on its platform.",
     )
     q = serializers.CharField(required=False, max_length=200, help_text="Text search.")
     author = serializers.CharField(

@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.views.generic.base import TemplateResponseMixin
 
 from agency.models import AgencyRole
+from core.api import date_ranges_reversed
 from core.http import positive_int
 from core.incidents import incident_running
 from core.permissions import Permission
@@ -29,7 +30,19 @@ from scoring.ml.topics import TOPIC_LEXICON
 
 # What the inbox's address may carry besides its filters.
 INBOX_PARAMS_OTHER = ("page",)
+# The filters of the inbox's form (folded on a phone: "Filters (2 active)"); the claim and the
+# reply-target filter have their own line above the list, the sort is no filter.
+FORM_FILTERS = ("source", "rating", "sentiment", "status", "published_from", "published_to",
+                "flag", "reply", "topic", "topic_sentiment", "q", "author")  # fmt: skip
 UNKNOWN_FILTER = "Unknown filter: the inbox has no such filter."
+# The labels of the form's fields, as the line that says what cannot be read names them (a
+# parameter without a field of the form is named as given).
+FILTER_WORDS = {
+    "source": "Source", "rating": "Rating", "sentiment": "Sentiment", "status": "Status",
+    "published_from": "From", "published_to": "To", "flag": "Flag", "reply": "Reply",
+    "topic": "Topic", "topic_sentiment": "Said of the topic", "order": "Sort", "q": "Text",
+    "author": "Author",
+}  # fmt: skip
 
 
 class InboxView(TemplateResponseMixin, ClinicView):
@@ -43,6 +56,10 @@ class InboxView(TemplateResponseMixin, ClinicView):
         )
         valid = filters.is_valid()
         errors = {} if valid else dict(filters.errors)
+        # From after To lists nothing: said on the To field, as the API says it
+        errors.update(
+            date_ranges_reversed(InboxFilterSerializer, filters.validated_data, errors=errors)
+        )
         # a misspelt or unknown filter is named, never dropped while the rest is listed
         known = {*filters.fields, *INBOX_PARAMS_OTHER}
         errors.update({name: [UNKNOWN_FILTER] for name in request.GET if name not in known})
@@ -79,6 +96,11 @@ class InboxView(TemplateResponseMixin, ClinicView):
                 "page": page,
                 "filters": request.GET,
                 "filter_errors": errors,
+                "filter_error_lines": [
+                    (FILTER_WORDS.get(name, name), " ".join(map(str, problems)))
+                    for name, problems in errors.items()
+                ],
+                "filters_active": sum(1 for name in FORM_FILTERS if request.GET.get(name)),
                 "query": query.urlencode(),
                 "sources": SourceKind.choices,
                 "statuses": ReviewStatus.choices,

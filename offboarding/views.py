@@ -12,6 +12,7 @@ from clinics.lifecycle import (
     WHAT_STOPS,
     clinic_deactivate,
     clinic_reactivate,
+    invitations_pending,
     reactivate_until,
 )
 from clinics.views import SettingsView
@@ -137,6 +138,7 @@ class DeleteView(_LeavingBase):
 
     def page(self, status: int = 200, **context):
         context.setdefault("only_here", staff_reaching_only(self.clinic))
+        context.setdefault("invited", invitations_pending(self.clinic))
         return super().page(status, **context)
 
     def get(self, request, *args, **kwargs):

@@ -66,7 +66,13 @@ from portal.selectors import (
     statements_waiting_for_clinic,
     texts_waiting_for_clinic,
 )
-from reports.selectors import month_parse, monthly_report, report_comparison
+from reports.selectors import (
+    history_notice,
+    month_parse,
+    monthly_report,
+    report_comparison,
+    report_months,
+)
 from reports.services import report_ref
 from responses.models import PERSON_OUTCOMES
 from responses.selectors import (
@@ -709,21 +715,30 @@ class PortalNotificationSettingsView(PortalPage):
 
 class PortalReportView(PortalPage):
     """The monthly report with charts (static/portal/report.js draws them with Chart.js from
-    the JSON in the page; the same numbers are in tables)."""
+    the JSON in the page; the same numbers are in tables). Without `?month=` it opens on the
+    last complete month, as the staff tab does (the month in progress for a clinic created in
+    it); the month in progress is one labelled link away."""
 
     template_name = "portal/report.html"
     section = "report"
 
     def get(self, request, *args, **kwargs):
         tz = ZoneInfo(self.clinic.timezone or "UTC")
+        months = report_months(self.clinic)
         try:
             month = month_parse(request.GET.get("month"), tz=tz)
         except ValidationFailed as exc:
             response = self.render_to_response(
-                self.context(month_error=exc.text(), month_value=request.GET.get("month"))
+                self.context(
+                    month_error=exc.text(),
+                    month_value=request.GET.get("month"),
+                    month_picker=months.picker(),
+                )
             )
             response.status_code = 400
             return response
+        if not request.GET.get("month"):
+            month = months.default
         report = monthly_report(clinic=self.clinic, month=month)
         if request.user.is_authenticated:
             # "Your report for November 2026 is ready" leaves the person's banner
@@ -733,6 +748,15 @@ class PortalReportView(PortalPage):
                 report=report,
                 comparison=report_comparison(report),
                 month_value=report["month"],
+                month_picker=months.picker(month),
+                history_notice=history_notice(
+                    months,
+                    month,
+                    clinic_name=self.clinic.name,
+                    brand=brand_name(self.clinic.agency),
+                ),
+                current_month=f"{months.current:%Y-%m}",
+                last_month=f"{months.last_complete:%Y-%m}",
                 pdf_url=f"/clinics/{self.clinic.slug}/portal/report.pdf?month={report['month']}",
             )
         )

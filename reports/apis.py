@@ -5,7 +5,8 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from core.api import ClinicAPIView
+from clinics.models import clinic_zone
+from core.api import ClinicAPIView, query_params_validated
 from reports.export import report_sentiment_reading
 from reports.selectors import month_parse, monthly_report
 
@@ -30,7 +31,7 @@ class _Answered(serializers.Serializer):
     reviews = serializers.IntegerField(
         help_text="items received in the month that are answered (by now), any way: a reply "
         "published through Carewatch or the status `replied` (answered on the platform "
-        "directly, or before Carewatch)"
+        "directly, or before the agency answered for the clinic)"
     )
     share = serializers.FloatField(allow_null=True, help_text="of the items received")
     through_carewatch = serializers.IntegerField(
@@ -40,7 +41,8 @@ class _Answered(serializers.Serializer):
         help_text="of those, the replies marked posted by hand from the outbox"
     )
     elsewhere = serializers.IntegerField(
-        help_text="answered on the platform directly or before Carewatch (no reply time known)"
+        help_text="answered on the platform directly or before the agency answered for the "
+        "clinic (no reply time known)"
     )
     past_imported = serializers.IntegerField(
         help_text="items received in the month that were imported as past reviews (history): "
@@ -184,9 +186,10 @@ EXAMPLE = {
         "past_left_out": 0,
         "basis": "Response time is measured only where the reply time is known: 97 replies "
         "published through Sunrise Reviews in this period, from the review's publication to the "
-        "reply's. Reviews answered on the platform directly, or before Sunrise Reviews, count as "
-        "answered but have no known reply time. The reply target counts only negative and "
-        "1–2★ reviews, as the dashboard and the inbox do: 41 replies are measured against it; "
+        "reply's. Reviews answered on the platform directly or before Sunrise Reviews answered "
+        "for the clinic count as answered but have no known reply time. The reply target counts "
+        "only negative and 1–2★ reviews, as the dashboard and the inbox do: 41 replies are "
+        "measured against it; "
         "a reply to a positive review has no target to be within or past.",
         "median_minutes": 312.0,
         "average_minutes": 488.6,
@@ -258,6 +261,13 @@ class _Error(serializers.Serializer):
     fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
 
 
+class ReportMonthlyFilterSerializer(serializers.Serializer):
+    """The report's query string (`query_params_validated`: `month` once, no other parameter
+    than DRF's `format`); `month_parse` reads the month."""
+
+    month = serializers.CharField(required=False, allow_blank=True)
+
+
 class ReportMonthlyApi(ClinicAPIView):
     """The clinic's monthly report: volume, average rating, sentiment mix and average score,
     how many items were answered (any way, and how many through Carewatch), reply response
@@ -273,7 +283,9 @@ class ReportMonthlyApi(ClinicAPIView):
                 "month",
                 OpenApiTypes.STR,
                 description="YYYY-MM (default: the current month). 400 with a `month` field "
-                "error when malformed, before 2000-01, or not started yet.",
+                "error when malformed, before 2000-01, not started yet, or given more than "
+                "once. A month before the clinic was created is answered: it holds the history "
+                "imported for the clinic (zeros where none was).",
                 examples=[OpenApiExample("October 2026", value="2026-10")],
             )
         ],
@@ -290,14 +302,23 @@ class ReportMonthlyApi(ClinicAPIView):
                 response_only=True,
                 status_codes=["400"],
             ),
+            OpenApiExample(
+                "A month given twice",
+                value={
+                    "detail": "Invalid input.",
+                    "code": "invalid",
+                    "fields": {"month": ["Give one value."]},
+                },
+                response_only=True,
+                status_codes=["400"],
+            ),
         ],
     )
     def get(self, request):
-        from zoneinfo import ZoneInfo
-
-        month = month_parse(
-            request.query_params.get("month"), tz=ZoneInfo(self.clinic.timezone or "UTC")
+        params = query_params_validated(
+            ReportMonthlyFilterSerializer, request.query_params, also=("format",)
         )
+        month = month_parse(params.get("month"), tz=clinic_zone(self.clinic))
         report = monthly_report(clinic=self.clinic, month=month)
         sentiment = report["sentiment"]
         sentiment["average_score_words"] = report_sentiment_reading(sentiment) or None

@@ -19,7 +19,13 @@ from core.pdf import html_pdf
 from core.text import duration_words
 from crisis.charts import COLOURS, GRID, INK, MUTED, as_data_uri, chart_alt, count_ticks
 from crisis.export import css_string
-from reports.selectors import LABELS, report_comparison
+from reports.selectors import (
+    LABELS,
+    answered_elsewhere_words,
+    history_notice,
+    report_comparison,
+    report_months,
+)
 
 WIDTH, HEIGHT = 720, 220
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 16, 44
@@ -45,7 +51,8 @@ def _n(count: int, one: str, many: str) -> str:
 
 def answered_words(report: dict, *, brand: str) -> str:
     """ "41 of 52 (79 %): 12 through Brightside Care Reviews (3 of them posted by hand), 29 on
-    the platform directly or before Brightside Care Reviews" (`brand`: the agency's)."""
+    the platform directly or before Brightside Care Reviews answered for the clinic" (`brand`:
+    the agency's; `answered_elsewhere_words`)."""
     a = report["answered"]
     if not report["volume"]:
         return "nothing received in this period"
@@ -58,7 +65,7 @@ def answered_words(report: dict, *, brand: str) -> str:
     if a["posted_by_hand"]:
         parts[0] += f" ({a['posted_by_hand']:,} of them posted by hand)"
     if a["elsewhere"]:
-        parts.append(f"{a['elsewhere']:,} on the platform directly or before {brand}")
+        parts.append(f"{a['elsewhere']:,} {answered_elsewhere_words(brand)}")
     return f"{text}: " + ", ".join(parts)
 
 
@@ -275,6 +282,12 @@ def report_context(
         "palette": palette,
         "report": report,
         "month_text": month_words(report["month"]),
+        "history_notice": history_notice(
+            report_months(clinic, now=now),
+            date.fromisoformat(f"{report['month']}-01"),
+            clinic_name=clinic.name,
+            brand=brand_name(agency),
+        ),
         "comparison": report_comparison(report),
         "headlines": report_headlines(report, brand=brand_name(agency)),
         "chart_uri": as_data_uri(chart),

@@ -8,7 +8,8 @@ months are the clinic's own (its time zone).
   and the average score (-1 … 1);
 - answered: of the items received in the month, those answered by now, any way: a reply
   published through Carewatch (by the platform's API or marked "posted by hand" from the
-  outbox) or the status "replied" (answered on the platform directly, or before Carewatch);
+  outbox) or the status "replied" (answered on the platform directly, or before the agency
+  answered for the clinic);
   how many of them through Carewatch, and how many of those were posted by hand;
 - response time: only where Carewatch knows when the reply went out: the replies published
   through Carewatch in the month, from the review's publication to the reply's (median,
@@ -85,6 +86,94 @@ def next_month(first: date) -> date:
 
 def previous_month(first: date) -> date:
     return (first - timedelta(days=1)).replace(day=1)
+
+
+def _day_text(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+@dataclass(frozen=True)
+class ReportMonths:
+    """The months a clinic's report offers, in its time zone (`report_months`).
+
+    A month before the clinic was created can be read: its history may have been imported
+    (a CSV of past reviews, a source's backlog), and the report counts it
+    (tests/reports/test_answered.py reads October for a clinic created in December). The
+    pickers start at the first month with an item, or the creation month where nothing
+    earlier was imported; a month before that reads as empty and says why (`history_notice`).
+
+    - `current`: the month in progress; `last_complete`: the one before it;
+    - `since`: the day the clinic was created; `first_item`: the day of its earliest item
+      (None: none yet);
+    - `default`: the month the report opens on without `?month=`: the last complete month,
+      the one that can be sent, or the month in progress for a clinic created in it."""
+
+    current: date
+    since: date
+    first_item: date | None
+
+    @property
+    def last_complete(self) -> date:
+        return previous_month(self.current)
+
+    @property
+    def earliest(self) -> date:
+        first = self.since if self.first_item is None else min(self.since, self.first_item)
+        return min(first.replace(day=1), self.current)
+
+    @property
+    def default(self) -> date:
+        return self.last_complete if self.since < self.current else self.current
+
+    def picker(self, shown: date | None = None) -> dict[str, str]:
+        """The `min` and `max` of the month picker (YYYY-MM): from `earliest` to the last
+        complete month; the month in progress (a labelled link beside it) only where it is
+        the one `shown`, or the clinic has no complete month to offer."""
+        last = self.last_complete
+        if shown == self.current or last < self.earliest:
+            last = self.current
+        return {"min": f"{self.earliest:%Y-%m}", "max": f"{last:%Y-%m}"}
+
+
+def report_months(clinic: Clinic, *, now: datetime | None = None) -> ReportMonths:
+    """`ReportMonths` of `clinic` (the connection must be in its schema)."""
+    tz = clinic_zone(clinic)
+    today = (now or timezone.now()).astimezone(tz).date()
+    first = (
+        Review.objects.filter(is_deleted=False)
+        .order_by("published_at")
+        .values_list("published_at", flat=True)
+        .first()
+    )
+    return ReportMonths(
+        current=today.replace(day=1),
+        since=clinic.created_at.astimezone(tz).date(),
+        first_item=None if first is None else first.astimezone(tz).date(),
+    )
+
+
+def history_notice(months: ReportMonths, month: date, *, clinic_name: str, brand: str) -> str:
+    """What a month before the clinic was created holds, in words the clinic reads; "" for a
+    month since. Its figures come only from the history imported for the clinic, and there is
+    no data before the first item imported (nor before the clinic, where none was)."""
+    if month >= months.since.replace(day=1):
+        return ""
+    since = _day_text(months.since)
+    if months.first_item is None or months.first_item >= months.since:
+        return (
+            f"No data before {since}: {brand} began reporting on {clinic_name} then, and no "
+            "earlier history was imported."
+        )
+    first = _day_text(months.first_item)
+    if next_month(month) <= months.first_item:
+        return (
+            f"No data before {first}, the earliest item imported for {clinic_name} ({brand} "
+            f"began reporting on it on {since})."
+        )
+    return (
+        f"{brand} began reporting on {clinic_name} on {since}: the figures before that come "
+        f"only from the history imported for it, which begins on {first} (no data before)."
+    )
 
 
 def week_label(first: str, last: str) -> str:
@@ -202,6 +291,14 @@ def _plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
+def answered_elsewhere_words(brand: str) -> str:
+    """Where the items answered without a reply through the agency (`answered.elsewhere`) were
+    answered, as the page, the PDF and the e-mail say it: "on the platform directly or before
+    Brightside Care Reviews answered for the clinic" (`brand`: the agency's), never "before
+    Brightside Care Reviews" alone, which reads as a comparison."""
+    return f"on the platform directly or before {brand} answered for the clinic"
+
+
 def response_basis(
     *,
     replies: int,
@@ -215,8 +312,8 @@ def response_basis(
     words = (
         "Response time is measured only where the reply time is known: "
         f"{_plural(replies, 'reply', 'replies')} published through {brand} in this period, "
-        "from the review's publication to the reply's. Reviews answered on the platform "
-        f"directly, or before {brand}, count as answered but have no known reply time."
+        "from the review's publication to the reply's. Reviews answered "
+        f"{answered_elsewhere_words(brand)} count as answered but have no known reply time."
     )
     if target_counted is not None and target_counted != replies:
         words += (

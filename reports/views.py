@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.generic.base import TemplateResponseMixin
 
+from agency.branding import brand_name
 from agency.forms import apply_domain_errors
 from clinics.models import clinic_zone
 from clinics.paused import clinic_read_only
@@ -23,10 +24,12 @@ from core.views import ClinicView
 from reports.export import month_words, report_filename, report_pdf
 from reports.forms import ReportSettingsForm
 from reports.selectors import (
+    history_notice,
     month_parse,
     monthly_report,
     previous_month,
     report_comparison,
+    report_months,
     report_sendings,
     report_settings_get,
 )
@@ -57,15 +60,19 @@ class MonthlyReportView(TemplateResponseMixin, ClinicView):
         context = {"clinic": self.clinic, "portal": f"{base}portal/"}
         now = timezone.now()
         tz = clinic_zone(self.clinic)
-        current = month_parse(None, tz=tz)
+        months = report_months(self.clinic, now=now)
+        current = months.current
         try:
             month = month_parse(request.GET.get("month"), tz=tz)
         except ValidationFailed as exc:
-            context.update(month_error=exc.text(), month_value=request.GET.get("month"))
+            context.update(
+                month_error=exc.text(),
+                month_value=request.GET.get("month"),
+                month_picker=months.picker(),
+            )
             return self.render_to_response(context, status=400)
-        # the month that can be sent, where the clinic already existed in it
-        if not request.GET.get("month") and self.clinic.created_at.astimezone(tz).date() < month:
-            month = previous_month(month)
+        if not request.GET.get("month"):
+            month = months.default  # the month that can be sent, where the clinic existed in it
         report = monthly_report(clinic=self.clinic, month=month)
         can_send = self.access.is_agency_staff and self.access.can(Permission.MANAGE)
         recipients = report_recipients(self.clinic) if can_send else None
@@ -77,6 +84,13 @@ class MonthlyReportView(TemplateResponseMixin, ClinicView):
                 "report": report,
                 "comparison": report_comparison(report),
                 "month_value": report["month"],
+                "month_picker": months.picker(month),
+                "history_notice": history_notice(
+                    months,
+                    month,
+                    clinic_name=self.clinic.name,
+                    brand=brand_name(self.clinic.agency),
+                ),
                 "month_text": month_words(month),
                 "pdf_url": f"{base}report.pdf?month={report['month']}",
                 # for the agency's integrators; the clinic's copy in the portal leaves it out
@@ -105,8 +119,10 @@ class MonthlyReportView(TemplateResponseMixin, ClinicView):
 
 
 class MonthlyReportPdfView(ClinicView):
-    """The month's report as its branded, tagged PDF (`?month=YYYY-MM`, default this month),
-    from the agency's Report tab; `PortalMonthlyReportPdfView` serves it in the portal."""
+    """The month's report as its branded, tagged PDF (`?month=YYYY-MM`; without it, the
+    month the report pages open on: the last complete month, or the month in progress for a
+    clinic created in it, `ReportMonths.default`), from the agency's Report tab;
+    `PortalMonthlyReportPdfView` serves it in the portal."""
 
     portal_path = "portal/report/"
 
@@ -115,6 +131,8 @@ class MonthlyReportPdfView(ClinicView):
             month = month_parse(request.GET.get("month"), tz=clinic_zone(self.clinic))
         except ValidationFailed as exc:
             return HttpResponseBadRequest(exc.text(), content_type="text/plain; charset=utf-8")
+        if not request.GET.get("month"):
+            month = report_months(self.clinic).default
         report = monthly_report(clinic=self.clinic, month=month)
         portal_url = request.build_absolute_uri(portal_report_path(self.clinic, month))
         pdf = report_pdf(clinic=self.clinic, report=report, portal_url=portal_url)

@@ -12,6 +12,7 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from agency.models import AgencyMembership, AgencyRole
+from clinics.approvers import no_approver_writers_tell
 from clinics.models import Clinic, ClinicMembership, ClinicRole
 from clinics.notifications import people_notify
 from core.leavers import Departure, Left
@@ -25,7 +26,8 @@ from responses.models import (
     Statement,
 )
 from responses.services.approvals import FLOWS
-from responses.services.workflow import Flow
+from responses.services.followup_notices import followup_ref
+from responses.services.workflow import Flow, writer_ids
 
 S = ApprovalStatus
 OPEN = (
@@ -267,25 +269,46 @@ def _managers(departure: Departure) -> list[User]:
     )
 
 
-def _stranded_tell(clinic: Clinic, managers: list[User], name: str) -> None:
+def _stranded_tell(clinic: Clinic, managers: list[User], why: str) -> None:
     """The clinic has no approver left: each text that waits at its approval step waits in
     the owners' and managers' "Waiting for you", under the text's "stuck" notice (as when the
     separation of duties bars everyone of a step, `workflow._tell_stuck`): it closes when the
     text moves on (approved, sent back, edited, withdrawn, discarded) or when the clinic has
-    an approver again (`responses.arrivals`)."""
+    an approver again (`responses.arrivals`). Each of their writers is told once, naming
+    theirs, and is told when it can approve again (`clinics.approvers.
+    no_approver_writers_tell`)."""
+    by_writer: dict[int, list[tuple[str, str]]] = {}
     for flow, obj in _waiting_at_client_step():
         what = flow.describe(obj)
+        for uid in writer_ids(obj):
+            by_writer.setdefault(uid, []).append((what, flow.page(obj, clinic)))
         people_notify(
             users=managers,
             clinic=clinic,
             kind="stuck",
             ref=f"{flow.object_type}:{obj.pk}:stuck",
             title=f"{what[:1].upper()}{what[1:]} is stuck: nobody can give the clinic approval "
-            f"since {name} left",
+            f"{why}",
             url=f"/clinics/{clinic.slug}/settings/people/",
             severity="high",
             email=False,
         )
+    writers = User.objects.filter(pk__in=by_writer).order_by("pk")
+    no_approver_writers_tell(
+        clinic=clinic,
+        why=why,
+        stranded=[(writer, by_writer[writer.pk]) for writer in writers],
+    )
+
+
+def approver_gone_tell(departure: Departure, *, why: str) -> None:
+    """The clinic's only approver stays but no longer approves (their role changed): what
+    waits at its approval step is stuck for the agency's owners and managers and its writers
+    are told, as when that approver is removed (`_stranded_tell`, same refs, so they close
+    when the clinic can approve again). `why`: since when, in words."""
+    clinic = Clinic.objects.get(pk=departure.clinic_id)
+    with schema_context(clinic.schema_name):
+        _stranded_tell(clinic, _managers(departure), why)
 
 
 def work_hand_over(departure: Departure, *, by) -> list[Left]:
@@ -295,8 +318,10 @@ def work_hand_over(departure: Departure, *, by) -> list[Left]:
     you" (in-app; the one e-mail listing everything is `clinics.leavers.left_behind_tell`).
     The notices use the texts' own "sent back" reference, so they close as the writer's did
     (a new version submitted, the text discarded or settled), and the follow-up's, so they
-    close with it. A clinic left without an approver: what waits at its approval step waits
-    for them too (`_stranded_tell`). Ends nothing: returns []."""
+    close with it. A clinic left without an approver by its approver leaving: what waits at
+    its approval step waits for them too (`_stranded_tell`); anyone else leaving a clinic
+    that had none already tells nobody of it again (it is not "since" they left, and its
+    writers were told once). Ends nothing: returns []."""
     managers = _managers(departure)
     if not managers:
         return []
@@ -335,14 +360,14 @@ def work_hand_over(departure: Departure, *, by) -> list[Left]:
                     url=url,
                     email=False,
                 )
-            if departure.clinic_id is not None and not _client_approvers(clinic):
-                _stranded_tell(clinic, managers, name)
+            if departure.clinic_role == ClinicRole.APPROVER and not _client_approvers(clinic):
+                _stranded_tell(clinic, managers, f"since {name} left")
             for conversation in _followups(departure):
                 people_notify(
                     users=managers,
                     clinic=clinic,
                     kind="follow_up",
-                    ref=f"followup:{conversation.pk}:follow_up",
+                    ref=followup_ref(conversation.pk, "follow_up"),
                     title=f"{name} left: their private follow-up of review "
                     f"{conversation.review_id} needs a new owner",
                     url=f"{base}/follow-ups/{conversation.pk}/",

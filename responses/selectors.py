@@ -49,8 +49,10 @@ from responses.models import (
 from responses.services.common import review_named
 from responses.services.guarding import guard_check, guard_context, response_settings_get
 from responses.services.outbox import (
+    channel_connectors_named,
     pinning_sources,
     reply_by_hand_reason,
+    retry_refusal,
     source_connection,
 )
 from responses.services.replies import over_limit
@@ -880,26 +882,71 @@ def clinic_delivery(item: OutboxItem) -> dict:
     return {"label": label, "reason": reason, "what_to_do": what, "tone": tone}
 
 
-def failure_advice(item: OutboxItem) -> dict:
-    """The failure in plain words: `reason` (the platform's own message, for the page),
-    `summary` (safe for e-mail and chat: never the text of the reply) and `action`."""
+def _to_platform(item: OutboxItem) -> str:
+    # "Facebook page is not connected to Facebook page" says nothing twice
+    platform = item.source.get_kind_display()
+    return "" if platform.lower() in item.source.name.lower() else f" to {platform}"
+
+
+# what connects a channel again, per FailureKind (the Sources page; its managers do it)
+_CONNECT = {
+    FailureKind.NOT_CONNECTED: "connect {name}",
+    FailureKind.AUTH: "reconnect {name}",
+    FailureKind.PERMISSION: "reconnect {name} with an account that manages the page",
+}
+
+
+def connect_words(
+    item: OutboxItem, *, may_connect: bool | None = None, connectors: str | None = None
+) -> str:
+    """What happens next for what waits for its channel (not connected, its connection
+    expired, a permission missing), for the person reading it: connecting is for those who
+    manage the clinic's sources (its agency's owners and managers, named), and a reader who
+    may not is told whom to ask; meanwhile it can be posted by hand. `may_connect`: whether
+    the reader may manage the sources (None: the API or a notice, for no one in particular:
+    it says who may, without names). `connectors`: the names of those who may, for a reader
+    who may not (read when not given)."""
+    name = item.source.name
+    verb = _CONNECT.get(item.failure_kind, _CONNECT[FailureKind.NOT_CONNECTED]).format(name=name)
+    if may_connect:
+        return f"{verb[0].upper()}{verb[1:]} on the Sources page; it is then sent by itself. {_BY_HAND}"
+    if may_connect is None:
+        return (
+            f"The agency's owners and managers can {verb} on the Sources page; it is then sent "
+            f"by itself. {_BY_HAND}"
+        )
+    if connectors is None:
+        connectors = channel_connectors_named(current_clinic())
+    who = "the agency's owners and managers" + (f" ({connectors})" if connectors else "")
+    return (
+        f"Only {who} can {verb}: ask one of them; it is then sent by itself. Meanwhile, "
+        "post it by hand and mark it posted."
+    )
+
+
+def failure_advice(
+    item: OutboxItem, *, may_connect: bool | None = None, connectors: str | None = None
+) -> dict:
+    """Why a failed item did not post and what happens next, the one account of it that the
+    batch page, the reply page, the outbox, the notices and (in the clinic's words) the portal
+    give: `reason` (for the page: the platform's own message, or what is wrong in the staff's
+    words, never a connector's internals: those are the `detail` line), `summary` (safe for
+    e-mail and chat: never the text of the reply), `action` (what the reader can do:
+    `connect_words` for a channel that is not connected; `may_connect` and `connectors` as
+    there), `retry` (whether "Try again" can work now) and `no_retry` (why not: trying again
+    fails the same way, `outbox.retry_refusal`), `fix_on_sources` (link the Sources page:
+    only for a reader who may connect it), and the clinic's words (`clinic_delivery`)."""
     name = item.source.name
     platform = item.source.get_kind_display()
-    # "Facebook page is not connected to Facebook page" says nothing twice
-    to_platform = "" if platform.lower() in name.lower() else f" to {platform}"
+    to_platform = _to_platform(item)
     kind = item.failure_kind
+    waits = kind in WAITING_FOR_SOURCE
     if kind == FailureKind.NOT_CONNECTED:
         summary = f"{name} is not connected{to_platform}."
-        action = f"Connect {name} (Sources); it is then sent again by itself. {_BY_HAND}"
     elif kind == FailureKind.AUTH:
         summary = f"The connection of {name}{to_platform} expired or was revoked."
-        action = f"Renew the token: reconnect {name}; it is then sent again by itself. {_BY_HAND}"
     elif kind == FailureKind.PERMISSION:
         summary = f"The account connected to {name} may not post there."
-        action = (
-            f"Reconnect {name} with an account that manages the page; it is then sent again by "
-            f"itself. {_BY_HAND}"
-        )
     elif kind == FailureKind.GUARD:
         summary = "The guard stopped it before sending."
         action = "A legal override is needed, then retry."
@@ -909,13 +956,16 @@ def failure_advice(item: OutboxItem) -> dict:
     else:
         summary = f"{platform} refused it."
         action = f"Fix what {platform} names, then retry. {_BY_HAND}"
+    if waits:
+        action = connect_words(item, may_connect=may_connect, connectors=connectors)
+    no_retry = retry_refusal(item)
     detail = ""
     if kind == FailureKind.GUARD:
         reason = item.last_error
     elif kind == FailureKind.NOT_CONNECTED:
         # what is wrong in the staff's words; Carewatch's own check (a connector's internals:
         # "the page id is missing") stays available as the detail line
-        reason = f"Not sent — {name} is not connected{to_platform}: connect it on the Sources page."
+        reason = f"Not sent — {name} is not connected{to_platform}."
         detail = item.last_error
     else:
         reason = f"{platform} said: {item.last_error}" if item.last_error else summary
@@ -924,16 +974,27 @@ def failure_advice(item: OutboxItem) -> dict:
         "detail": detail,
         "summary": summary,
         "action": action,
+        "retry": not no_retry,
+        "no_retry": no_retry,
+        "fix_on_sources": bool(waits and may_connect),
         # what the clinic's own people read: the actions above are the agency's to take
         "clinic_summary": (clinic := clinic_delivery(item))["reason"],
         "clinic_action": clinic["what_to_do"],
-        "waits_for_connection": kind in WAITING_FOR_SOURCE,
+        "waits_for_connection": waits,
     }
 
 
-def delivery_row(item: OutboxItem, *, for_clinic: bool = False) -> dict:
+def delivery_row(
+    item: OutboxItem,
+    *,
+    for_clinic: bool = False,
+    access: ClinicAccess | None = None,
+    connectors: str | None = None,
+) -> dict:
     """One channel's delivery of one item, as pages and the API show it. `for_clinic`: as
-    the clinic's own people read it in the portal, where fixing a failure is not theirs."""
+    the clinic's own people read it in the portal, where fixing a failure is not theirs.
+    `access`: the reader's, on a staff page (what they may do about it: `failure_advice`;
+    `connectors` as there)."""
     state, label = DELIVERY_STATES[item.status]
     row = {
         "outbox_id": item.pk,
@@ -953,22 +1014,26 @@ def delivery_row(item: OutboxItem, *, for_clinic: bool = False) -> dict:
         "sent_at": item.sent_at,
         "version": item.version,
     }
+    may_connect = access.can(Permission.MANAGE) if access is not None else None
     if item.status == OutboxStatus.FAILED:
-        advice = failure_advice(item)
+        advice = failure_advice(item, may_connect=may_connect, connectors=connectors)
         row["reason"], row["what_to_do"] = advice["reason"], advice["action"]
-        row["detail"] = advice["detail"]
+        row["detail"], row["fix_on_sources"] = advice["detail"], advice["fix_on_sources"]
+        row["can_retry"], row["no_retry"] = advice["retry"], advice["no_retry"]
         if item.failure_kind == FailureKind.NOT_CONNECTED:
-            row["state_label"], row["fix_on_sources"] = "Not sent", True
+            row["state_label"] = "Not sent"
     elif item.status == OutboxStatus.MANUAL:
         row["reason"] = item.manual_reason
         row["what_to_do"] = "Copy the text, post it by hand, then mark it posted."
     elif item.status == OutboxStatus.PENDING and (problem := source_connection(item.source)):
         # nothing can be sent before the channel is connected: not "queued" for the platform
         row["state_label"] = "Waiting for the connection"
-        row["reason"] = f"{item.source.name} is not connected ({problem})"
-        row["what_to_do"] = (
-            f"Connect {item.source.name} (Sources); it is then sent by itself. {_BY_HAND}"
-        )
+        # the same account as once it failed for it (`failure_advice`); the connector's own
+        # check ("the page id is missing") only as the detail line
+        row["reason"] = f"{item.source.name} is not connected{_to_platform(item)}"
+        row["detail"] = problem
+        row["what_to_do"] = connect_words(item, may_connect=may_connect, connectors=connectors)
+        row["fix_on_sources"] = bool(may_connect)
         row["waits_for_connection"] = True
     elif item.status == OutboxStatus.PENDING and item.last_error:
         row["reason"] = f"{item.source.get_kind_display()} said: {item.last_error}"
@@ -983,9 +1048,15 @@ def delivery_row(item: OutboxItem, *, for_clinic: bool = False) -> dict:
     return row
 
 
-def delivery_rows(items, *, version: int | None = None, for_clinic: bool = False) -> list[dict]:
+def delivery_rows(
+    items,
+    *,
+    version: int | None = None,
+    for_clinic: bool = False,
+    access: ClinicAccess | None = None,
+) -> list[dict]:
     """Per channel, the latest write of `version` (default: the newest version among the
-    items); statement unpins are left out."""
+    items); statement unpins are left out. `access`: the reader's (`delivery_row`)."""
     items = [i for i in items if i.kind != OutboxKind.STATEMENT_UNPIN]
     if version is None and items:
         version = max(i.version for i in items)
@@ -993,12 +1064,15 @@ def delivery_rows(items, *, version: int | None = None, for_clinic: bool = False
     for item in sorted(items, key=lambda i: (i.created_at, i.pk)):
         if item.version == version:
             latest[item.source_id] = item
-    return [delivery_row(i, for_clinic=for_clinic) for i in latest.values()]
+    return [delivery_row(i, for_clinic=for_clinic, access=access) for i in latest.values()]
 
 
-def deliveries_of(*, review_ids=(), statement_ids=()) -> list[dict]:
+def deliveries_of(
+    *, review_ids=(), statement_ids=(), access: ClinicAccess | None = None
+) -> list[dict]:
     """The deliveries of the current versions of the replies to these reviews and of these
-    statements (the incident room's list), failed ones first."""
+    statements (the incident room's list), failed ones first. `access`: the reader's, on a
+    staff page (what they may do about a failure: `delivery_row`)."""
     items = (
         OutboxItem.objects.select_related("source", "review", "draft", "statement")
         .exclude(kind=OutboxKind.STATEMENT_UNPIN)
@@ -1009,7 +1083,10 @@ def deliveries_of(*, review_ids=(), statement_ids=()) -> list[dict]:
         .order_by("created_at", "id")
     )
     order = {"failed": 0, "by_hand": 1, "queued": 2, "posted": 3, "cancelled": 4}
-    rows = [delivery_row(i) | {"item": i} for i in items]
+    connectors = None
+    if access is not None and not access.can(Permission.MANAGE):
+        connectors = channel_connectors_named(current_clinic())  # once, not per item
+    rows = [delivery_row(i, access=access, connectors=connectors) | {"item": i} for i in items]
     rows.sort(key=lambda r: (order[r["state"]], r["outbox_id"]))
     return rows
 
@@ -1139,8 +1216,12 @@ def batch_outcome(batch, *, for_clinic: bool = False) -> str:
         source = row["review"].source
         channel = plan.setdefault(source.pk, _reply_channel(source))
         state = row["state"]
+        item = row["item"]
         if state == "published":
             bucket = "posted"
+        elif state == "failed" and item.failure_kind in WAITING_FOR_SOURCE:
+            # failed for want of its channel: waits for it, as one not sent yet does
+            bucket = "waiting"
         elif state in ("failed", "by_hand"):
             bucket = state
         elif channel["by_hand"]:
@@ -1420,15 +1501,16 @@ def _item_state(draft: ReplyDraft, item: OutboxItem | None, withdrawn: dict[int,
     return BATCH_ITEM_STATES.get(item.status, "waiting")
 
 
-def reply_batch_items(batch: ReplyBatch) -> list[dict]:
+def reply_batch_items(batch: ReplyBatch, *, access: ClinicAccess | None = None) -> list[dict]:
     """Each mention of the batch with its reply and where its publishing stands, most reach
     first: review, draft, text, the latest outbox item, `state` (waiting, sending,
-    published, failed, by_hand, removed, withdrawn) and, for one withdrawn with its review
-    settled, `why` (the reason its trail gives)."""
-    return reply_batches_items([batch])[batch.pk]
+    published, failed, by_hand, removed, withdrawn), for a failed one `advice`
+    (`failure_advice`, for the reader whose `access` is given) and, for one withdrawn with its
+    review settled, `why` (the reason its trail gives)."""
+    return reply_batches_items([batch], access=access)[batch.pk]
 
 
-def reply_batches_items(batches) -> dict[int, list[dict]]:
+def reply_batches_items(batches, *, access: ClinicAccess | None = None) -> dict[int, list[dict]]:
     """batch id -> `reply_batch_items` of each of `batches`, in the same queries for one batch
     or many (a page of approval cards)."""
     out: dict[int, list[dict]] = {batch.pk: [] for batch in batches}
@@ -1454,6 +1536,16 @@ def reply_batches_items(batches) -> dict[int, list[dict]]:
         .order_by("created_at", "id")
         .values_list("object_id", "comment")
     )
+    may_connect = access.can(Permission.MANAGE) if access is not None else None
+    connectors: list[str] = []  # who may connect a channel, read once for all the rows
+
+    def advice_of(item: OutboxItem) -> dict:
+        if may_connect is False and not connectors:  # names only for a reader who may not
+            connectors.append(channel_connectors_named(current_clinic()))
+        return failure_advice(
+            item, may_connect=may_connect, connectors=connectors[0] if connectors else None
+        )
+
     for draft in drafts:
         review = draft.review
         version = current_version(draft)
@@ -1469,7 +1561,7 @@ def reply_batches_items(batches) -> dict[int, list[dict]]:
                 "state": _item_state(draft, item, withdrawn),
                 "why": withdrawn.get(draft.pk, ""),
                 # a failure in plain words and what to do (failure_advice), as on the outbox
-                "advice": failure_advice(item)
+                "advice": advice_of(item)
                 if item is not None and item.status == OutboxStatus.FAILED
                 else None,
             }

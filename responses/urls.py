@@ -17,12 +17,9 @@ from responses.views import (
 )
 from responses.views_approvals_log import ApprovalsLogView
 from responses.views_batches import BatchCreateView, BatchFixView, BatchView
-from responses.views_followups import (
-    ContactConsentView,
-    FollowUpDetailView,
-    FollowUpListView,
-    FollowUpStartView,
-)
+from responses.views_consent import ContactConsentView
+from responses.views_followup_start import FollowUpStartView
+from responses.views_followups import FollowUpDetailView, FollowUpListView
 
 api_patterns: list = [
     path("compliance/check/", library.ComplianceCheckApi.as_view(), name="compliance-check"),

@@ -88,8 +88,13 @@ from responses.services.library import (
     template_create,
     template_update,
 )
-from responses.services.outbox import outbox_mark_posted, outbox_retry
+from responses.services.outbox import (
+    channel_connectors_named,
+    outbox_mark_posted,
+    outbox_retry,
+)
 from responses.services.templating import (
+    NOT_A_VARIABLE,
     fact_sentence,
     placeholders_left,
     review_render_args,
@@ -99,6 +104,7 @@ from responses.services.workflow import (
     PENDING,
     STEP_FOR_STATUS,
     legal_sent_back,
+    no_approver_words,
     principals_who_acted_each,
 )
 from responses.views_followups import followup_section
@@ -136,7 +142,10 @@ def _error(request, exc: DomainError) -> None:
         for error in (errors if isinstance(errors, list | tuple) else [errors])
     ]
     line = str(exc.detail)
-    if details and details[0] not in line:
+    if exc.code == "unfilled_variables":
+        # each variable left, with why: no other place on the page names them
+        line = " ".join([line, *details])
+    elif details and details[0] not in line:
         line = f"{line} {details[0]}"
         if len(details) > 1:
             line += f" (and {len(details) - 1} more)"
@@ -155,6 +164,14 @@ def submitted_words(kind: str, obj) -> str:
             "change it (a new version is checked again)."
         )
     return f"Saved and submitted: “{obj.get_status_display()}”."
+
+
+def submitted_tell(request, kind: str, obj) -> None:
+    """The page's answer to a submit (`submitted_words`), and, when the clinic has no
+    approver to give its step, a second line saying so (`workflow.no_approver_words`)."""
+    messages.success(request, submitted_words(kind, obj))
+    if words := no_approver_words(obj):
+        messages.warning(request, words)
 
 
 def _next(request, default: str) -> str:
@@ -399,9 +416,12 @@ _PLACEHOLDER_FIRST = re.compile(r"\{[^}]+\}")
 
 
 def _with_advice(message: str) -> str:
-    """An unresolved variable's message ("{concerns}: why.") with what to do about it."""
+    """An unresolved variable's message ("{concerns}: why.") with what to do about it; one
+    that is not a variable says it already (and the variable it looks like a typo of)."""
     found = _PLACEHOLDER_FIRST.match(message)
-    return f"{message} {variable_advice(found.group(0))}" if found else message
+    if not found or message.startswith(f"{found.group(0)}: {NOT_A_VARIABLE}"):
+        return message
+    return f"{message} {variable_advice(found.group(0))}"
 
 
 class ReplyEditorView(TemplateResponseMixin, ClinicView):
@@ -442,10 +462,12 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
         text: str | None = None,
         check: dict | None = None,
         template_key: str = "",
+        left: list[str] | None = None,
     ) -> dict:
         """The editor's page. `text` (and `template_key`, the template it was loaded from) come
         back from a post (a check, a refused save); without it the editor holds the template
-        asked for (?template=), the open draft's text or the suggestion."""
+        asked for (?template=), the open draft's text or the suggestion. `left`: the variables
+        a refused save named (one message each), listed above the text."""
         typed = text
         draft = draft_open_for_review(review.pk)
         last = None
@@ -522,7 +544,9 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
             "versions": list(shown.versions.all()) if shown else [],
             "audit": list(audit_for("reply", shown.pk)) if shown else [],
             "outbox": list(shown.outbox_items.all()) if shown else [],
-            "deliveries": delivery_rows(shown.outbox_items.all()) if shown else [],
+            "deliveries": delivery_rows(shown.outbox_items.all(), access=self.access)
+            if shown
+            else [],
             "plan": channel_plan_reply(review) if draft else [],
             "outbox_url": f"/clinics/{self.clinic.slug}/outbox/",
             "text": text,
@@ -537,7 +561,7 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
                 (t["name"] for t in templates_available() if t["key"] == loaded_key), ""
             ),
             "loaded_note": loaded_note,
-            "unresolved": [_with_advice(m) for m in unresolved],
+            "unresolved": [_with_advice(m) for m in (left or unresolved)],
             # what to do about each variable left without a value, by its kind (a fact is
             # inserted, {concerns} is written in the writer's words): the editor's Submit line
             "unresolved_advice": json.dumps(
@@ -622,7 +646,7 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
                     draft = reply_services.reply_submit(
                         draft_id=draft.pk, access=self.access, expected_version=draft.version
                     )
-                    messages.success(request, submitted_words("reply", draft))
+                    submitted_tell(request, "reply", draft)
                 else:
                     messages.success(request, "Saved as a new version; the guard checked it.")
             elif action == "discard" and draft_id:
@@ -631,6 +655,14 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
             else:
                 messages.error(request, "Unknown action.")
         except DomainError as exc:
+            if action in ("save", "submit") and exc.code == "unfilled_variables":
+                # every variable is named in the list above the text, each with why once
+                messages.error(request, exc.detail)
+                left = [str(m) for m in exc.fields.get("text", [])]
+                return self.render_to_response(
+                    self._context(review, text=text, template_key=template_key, left=left),
+                    status=400,
+                )
             _error(request, exc)
             if action in ("save", "submit"):
                 return self.render_to_response(
@@ -799,7 +831,7 @@ class StatementEditorView(TemplateResponseMixin, ClinicView):
                     access=self.access,
                     expected_version=statement.version,
                 )
-                messages.success(request, submitted_words("statement", submitted))
+                submitted_tell(request, "statement", submitted)
             elif action == "publish":
                 s.statement_publish(
                     statement_id=statement.pk, access=self.access, expected_version=expected
@@ -851,8 +883,12 @@ class OutboxView(TemplateResponseMixin, ClinicView):
 
     def _page(self, *, card_error: dict | None = None, status: int = 200):
         items = list(outbox_list()[:200])
+        # who may connect a channel, named once for the page (a reader who may not is told)
+        connectors = (
+            None if self.access.can(Permission.MANAGE) else channel_connectors_named(self.clinic)
+        )
         for item in items:
-            item.delivery = delivery_row(item)
+            item.delivery = delivery_row(item, access=self.access, connectors=connectors)
             review = item.review
             item.reach = (review.likes + review.shares + review.replies) if review else 0
         # what a person posts by hand or looks into: the mention with the most reach first

@@ -94,6 +94,8 @@ def approvals_log_page(view, request, *, for_clinic: bool):
         "filter_errors": [
             (FIELD_WORDS.get(k, k), " ".join(map(str, v))) for k, v in errors.items()
         ],
+        # each said at its field too (the end before the start: on To)
+        "field_errors": {k: [str(m) for m in v] for k, v in errors.items()},
         "query": query.urlencode(),
         "people": people,
         "steps": LOG_STEP_CHOICES,

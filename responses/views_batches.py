@@ -29,7 +29,7 @@ from responses.services import batches as batch_services
 from responses.services.approvals import waiting_for
 from responses.services.outbox import source_connection
 from responses.services.workflow import STEP_FOR_STATUS, SUBMITTABLE
-from responses.views import _error, _next, submitted_words
+from responses.views import _error, _next, submitted_tell
 
 STATE_LABELS = {
     "waiting": "Waiting for approval",
@@ -137,7 +137,8 @@ class BatchView(TemplateResponseMixin, ClinicView):
     def _context(self, batch, *, marking: dict | None = None) -> dict:
         """The page; `marking`: the "posted by hand" form as it came back refused (what was
         ticked, the links typed, each mention's error)."""
-        rows = reply_batch_items(batch)
+        rows = reply_batch_items(batch, access=self.access)
+        advice = {r["item"].pk: r["advice"] for r in rows if r["item"] is not None}
         for row in rows:
             row["label"] = state_label(row["state"], batch)
             row["gone"] = row["state"] in GONE
@@ -179,6 +180,8 @@ class BatchView(TemplateResponseMixin, ClinicView):
                 "ticked": item.pk in marking["posted"],
                 "link": marking["links"].get(item.pk, ""),
                 "error": marking["errors"].get(item.pk, ""),
+                # why it is here, as the row above says it (never a connector's internals)
+                "advice": advice.get(item.pk),
             }
             for item in batch_services.reply_batch_by_hand(batch)
         ]
@@ -213,6 +216,7 @@ class BatchView(TemplateResponseMixin, ClinicView):
             "kinds": BatchKind,
             "by_hand": by_hand,
             "marking_note": marking["note"],
+            "can_manage": self.access.can(Permission.MANAGE),
             "fix_url": batch_url(self.clinic, batch.pk) + "fix/",
             "legal_asked": batch.is_legal_asked,
         }
@@ -243,7 +247,7 @@ class BatchView(TemplateResponseMixin, ClinicView):
                 batch = batch_services.reply_batch_submit(
                     batch_id=batch.pk, access=self.access, expected_version=expected
                 )
-                messages.success(request, submitted_words("batch", batch))
+                submitted_tell(request, "batch", batch)
             elif action == "remove":
                 batch_services.reply_batch_mention_remove(
                     batch_id=batch.pk, review_id=review_id or 0,

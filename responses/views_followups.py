@@ -1,7 +1,8 @@
-"""Pages of private follow-ups: starting one from a review (the reply editor's section and
-the incident room link to it), recording the person's consent to be contacted, the clinic's
-list of follow-ups, and one follow-up's page (its thread; write again, note a call, set the
-owner, due date, status and outcome)."""
+"""Pages of private follow-ups: what the reply editor's section shows of them (the incident
+room links to it), the clinic's list of follow-ups, and one follow-up's page (its thread;
+write again, note a call, set the owner, due date, status and outcome). Starting one from the
+editor: `responses.views_followup_start`; recording the person's consent to be contacted:
+`responses.views_consent`."""
 
 from __future__ import annotations
 
@@ -37,14 +38,11 @@ from responses.selectors import (
 )
 from responses.services.private import (
     UNSET,
-    contact_consent_record,
-    contact_consent_revoke,
     followup_channels,
     followup_message_add,
     followup_message_retry,
     followup_note_add,
     followup_owners,
-    followup_start,
     followup_update,
     invitation_text,
     messenger_window_open,
@@ -90,7 +88,9 @@ def due_value(at: datetime | None, clinic) -> str:
     return timezone.localtime(at, clinic_zone(clinic)).strftime(DUE_FORMAT) if at else ""
 
 
-def _owner_id(request, access) -> object:
+def owner_id_read(request) -> int | None:
+    """The forms' owner field: blank → None (the service's default); anything but a person's
+    id is refused on the field."""
     raw = request.POST.get("owner_id", "")
     if raw == "":
         return None
@@ -134,69 +134,6 @@ def followup_section(*, review, clinic, access) -> dict:
             for c in (PrivateChannel.PHONE, PrivateChannel.MESSAGE, PrivateChannel.OTHER)
         ],
     }
-
-
-class FollowUpStartView(ClinicView):
-    """POST from the reply editor: start a follow-up of the review (send the invitation)."""
-
-    def post(self, request, review_id: int, *args, **kwargs):
-        back = f"/clinics/{self.clinic.slug}/replies/review/{review_id}/#follow-up"
-        try:
-            conversation = followup_start(
-                review_id=review_id,
-                access=self.access,
-                channel=request.POST.get("channel") or None,
-                text=request.POST.get("text") or None,
-                owner_id=_owner_id(request, self.access),
-                due_at=due_parse(request.POST.get("due_at", ""), self.clinic),
-                notes=request.POST.get("notes", ""),
-            )
-        except DomainError as exc:
-            _error(request, exc)
-            return HttpResponseRedirect(back)
-        sent = conversation.status == ConversationStatus.INVITED
-        if conversation.channel == PrivateChannel.PUBLIC_REPLY:
-            messages.success(
-                request,
-                "Follow-up started. The public reply inviting contact is a draft: submit it "
-                "for approval in the reply editor.",
-            )
-        elif conversation.channel in SENDING_CHANNELS:
-            if sent:
-                messages.success(
-                    request, f"Invitation sent ({conversation.get_channel_display()})."
-                )
-            else:
-                messages.error(
-                    request, "The invitation could not be sent; the reason is in the thread."
-                )
-        else:
-            messages.success(request, "Follow-up started.")
-        return HttpResponseRedirect(f"/clinics/{self.clinic.slug}/follow-ups/{conversation.pk}/")
-
-
-class ContactConsentView(ClinicView):
-    """POST from the reply editor: record (or withdraw) the person's consent to be contacted."""
-
-    def post(self, request, review_id: int, *args, **kwargs):
-        back = f"/clinics/{self.clinic.slug}/replies/review/{review_id}/#follow-up"
-        revoke = int_param(request.POST, "revoke")  # a typo must not record a consent instead
-        try:
-            if revoke:
-                contact_consent_revoke(consent_id=revoke, access=self.access)
-                messages.success(request, "Consent withdrawn.")
-            else:
-                contact_consent_record(
-                    review_id=review_id,
-                    access=self.access,
-                    channel=request.POST.get("channel", ""),
-                    address=request.POST.get("address", ""),
-                    basis=request.POST.get("basis", ""),
-                )
-                messages.success(request, "Consent recorded.")
-        except DomainError as exc:
-            _error(request, exc)
-        return HttpResponseRedirect(back)
 
 
 class FollowUpListView(TemplateResponseMixin, ClinicView):
@@ -310,7 +247,7 @@ class FollowUpDetailView(TemplateResponseMixin, ClinicView):
                 status = request.POST.get("status") or None
                 if status == conversation.status:
                     status = None
-                owner = _owner_id(request, self.access)
+                owner = owner_id_read(request)
                 followup_update(
                     conversation_id=conversation.pk,
                     access=self.access,

@@ -26,7 +26,8 @@ MAX_ATTEMPTS = 3
 
 def scores_write(*, results: list[tuple[int, object]]) -> int:
     """Store (review_id, ScoreResult) pairs; a pair already stored for that model version is
-    skipped (database constraint). Returns how many were new."""
+    skipped (database constraint). The reviews newly scored get a new `updated_at`. Returns
+    how many were new."""
     rows = [
         ReviewScore(
             review_id=review_id,
@@ -51,6 +52,11 @@ def scores_write(*, results: list[tuple[int, object]]) -> int:
             review_id__in=[r for r, _ in results], parked_at__isnull=True
         ).delete()
         new = [row for row in rows if (row.review_id, row.model_version) not in before]
+        # a new score is a change of the review as the API shows it (`sentiment`): a sync by
+        # `updated_after` reads it again
+        Review.objects.filter(pk__in={row.review_id for row in new}).update(
+            updated_at=timezone.now()
+        )
         _scored_emit(new)
         if new:
             figures_changed()

@@ -512,24 +512,30 @@ def incident_team_set(
     """Assign several roles at once (one form), all or nothing: only the roles whose person
     changed are written and notified, after every one of them was checked (a role refused is
     a ValidationFailed under its field, `role_<role>`, and nothing is written or sent); the
-    notices and e-mails go once the whole team is saved. Returns the roles changed."""
-    current = {
-        a.role: a.user_id for a in IncidentAssignment.objects.filter(incident_id=incident_id)
-    }
-    changed = [r for r, uid in roles.items() if current.get(r) != uid]
-    problems: dict[str, list[str]] = {}
-    for role in changed:
-        field = f"role_{role}"
-        if role not in CrisisRole.values:
-            problems[field] = ["Unknown role."]
-            continue
-        try:
-            _eligible_label(clinic=clinic, role=role, user_id=roles[role], field=field)
-        except ValidationFailed as exc:
-            problems.update(exc.fields)
-    if problems:
-        raise ValidationFailed("The team cannot be saved: nothing was changed.", fields=problems)
+    notices and e-mails go once the whole team is saved. The incident is locked before the
+    team is read (as `incident_assign` does): two saves at once go one after the other, the
+    second changing only what still differs from the first's team. Returns the roles
+    changed."""
     with transaction.atomic():
+        _locked(incident_id)
+        current = {
+            a.role: a.user_id for a in IncidentAssignment.objects.filter(incident_id=incident_id)
+        }
+        changed = [r for r, uid in roles.items() if current.get(r) != uid]
+        problems: dict[str, list[str]] = {}
+        for role in changed:
+            field = f"role_{role}"
+            if role not in CrisisRole.values:
+                problems[field] = ["Unknown role."]
+                continue
+            try:
+                _eligible_label(clinic=clinic, role=role, user_id=roles[role], field=field)
+            except ValidationFailed as exc:
+                problems.update(exc.fields)
+        if problems:
+            raise ValidationFailed(
+                "The team cannot be saved: nothing was changed.", fields=problems
+            )
         for role in changed:
             incident_assign(
                 incident_id=incident_id, clinic=clinic, role=role, user_id=roles[role], actor=actor

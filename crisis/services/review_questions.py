@@ -12,11 +12,12 @@ from accounts.actors import Actor
 from accounts.models import User
 from agency.branding import brand_name
 from clinics.access import clinic_access, people_who_can
-from clinics.models import Clinic
+from clinics.models import Clinic, clinic_zone
 from clinics.notifications import notifications_close, people_notify
-from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from core.permissions import Permission, permission_refusal
 from crisis.models import PostCrisisReview, ReviewQuestion
+from crisis.room import local
 from crisis.selectors import review_sent_to_clinic
 
 MAX_QUESTION = 2000
@@ -129,8 +130,11 @@ def review_question_answer(
     """The agency answers a question on a review (`Permission.WRITE`, on the agency's side:
     a key of the clinic's own people never answers for the agency); the clinic reads the
     answer on the review in its portal, and the person who asked is told in-app and by e-mail.
-    Answering again replaces the answer (and tells them again). The notices of the question
-    close. Refused: `PermissionDenied`; `ValidationFailed` for an empty or over-long answer;
+    The notices of the question close. An answer is given once: the clinic read it, and the
+    review's timeline keeps it as it was given (`crisis.timeline`), so a second answer (two
+    people answering at once, or a later one) is refused (409
+    `already_answered`, naming who answered and when); a correction is the clinic's next
+    question. Refused: `PermissionDenied`; `ValidationFailed` for an empty or over-long answer;
     `NotFound` for a question not on this incident's review (nothing changes)."""
     access = clinic_access(actor, clinic)
     if access is None or not access.can(Permission.WRITE):
@@ -147,6 +151,14 @@ def review_question_answer(
         )
         if question is None:
             raise NotFound("No such question.")
+        if question.answered_at is not None:
+            when = local(question.answered_at, clinic_zone(clinic))
+            raise Conflict(
+                f"{question.answered_by_name or 'Someone'} already answered this question "
+                f"({when}), and the clinic reads that answer: it stays as it was given. "
+                "Nothing was changed.",
+                code="already_answered",
+            )
         now = timezone.now()
         question.answer = answer
         question.answered_by_id = actor.user.pk if actor.user is not None else None

@@ -340,7 +340,7 @@ def _link_parents(source: Source, by_id: dict[str, ItemIn]) -> None:
         if parent in parents:
             Review.objects.filter(source=source, external_id=child).exclude(
                 parent_id=parents[parent]
-            ).update(parent_id=parents[parent])
+            ).update(parent_id=parents[parent], updated_at=timezone.now())
 
 
 @dataclass

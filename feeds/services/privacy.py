@@ -317,7 +317,8 @@ def privacy_actions_left(*, redacted: bool, deleted: bool) -> list[str]:
 def privacy_search_problems(*, agency: Agency, author: str, clinic_slug: str = "") -> dict:
     """What is wrong with a search for a person's items (the page's and the API's), as
     messages per field: a name or handle too short, a clinic that is not one of `agency`'s
-    (another agency's reads as unknown). Empty when it may run."""
+    (another agency's reads as unknown). Empty when it may run. `privacy_request_check`
+    starts from it, so a request's author follows the search's rule."""
     errors: dict[str, list[str]] = {}
     if len(author_term(author)) < AUTHOR_MIN_CHARS:
         errors["author"] = [
@@ -351,11 +352,7 @@ def privacy_request_check(
     {clinic: [review ids]}."""
     if refusal := privacy_requests_refusal(actor, agency):
         raise PermissionDenied(refusal)
-    errors: dict[str, list[str]] = {}
-    if len(author_term(author)) < AUTHOR_MIN_CHARS:
-        errors["author"] = [
-            f"Give the author's name or handle ({AUTHOR_MIN_CHARS} characters or more)."
-        ]
+    errors = privacy_search_problems(agency=agency, author=author)  # the search's rule
     reason = (reason or "").strip()
     if not reason:
         errors["reason"] = ["Give the request's reference and why (e.g. “Erasure request …”)."]

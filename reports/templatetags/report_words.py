@@ -3,7 +3,7 @@ words as its e-mail and its PDF (`reports.export`)."""
 
 from django import template
 
-from reports import export
+from reports import export, selectors
 
 register = template.Library()
 
@@ -31,3 +31,10 @@ def sentiment_scale(score):
 def target_words(report):
     """{{ report|target_words }}: how many replies came within the reply target, a sentence."""
     return export.target_words(report)
+
+
+@register.filter
+def answered_elsewhere(brand):
+    """{{ platform|answered_elsewhere }}: "on the platform directly or before Brightside Care
+    Reviews answered for the clinic", as the PDF and the e-mail say it."""
+    return selectors.answered_elsewhere_words(brand)

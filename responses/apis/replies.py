@@ -108,7 +108,7 @@ class DraftSubmitApi(_DraftApi):
 class DraftApproveApi(_DraftApi):
     """Approve the current step (agency: approve_agency; legal: legal_override; clinician:
     the clinician crisis role; clinic: approve_client). Nobody approves their own draft (403
-    `own_draft`); send `expected_status` / `expected_version` as you saw them: if someone acted
+    `separation_of_duties`); send `expected_status` / `expected_version` as you saw them: if someone acted
     first the answer is 409 `stale`. The last approval queues the reply for publishing."""
 
     write_permission = Permission.VIEW  # the step decides; checked by the service

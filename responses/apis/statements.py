@@ -95,7 +95,7 @@ class StatementSubmitApi(_StatementApi):
 
 
 class StatementApproveApi(_StatementApi):
-    """As for replies: the step decides who may approve; 403 `own_draft`, 409 `stale`."""
+    """As for replies: the step decides who may approve; 403 `separation_of_duties`, 409 `stale`."""
 
     write_permission = Permission.VIEW  # the step decides; checked by the service
 

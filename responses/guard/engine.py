@@ -326,7 +326,7 @@ def check_reply(
         text, results, ctx, sentences, confirm_sentences, eng, tokens, care
     )
     findings += _initials_findings(text, ctx)
-    findings += _echoed_date_findings(text, sentences, review_text, confirm_sentences, ctx, care)
+    findings += _echoed_date_findings(text, sentences, review_text, confirm_sentences, care)
     findings = _dedupe(findings)
     findings = _apply_backstop(text, sentences, findings, ctx)
     if tone.is_correction(text, ctx.purpose, ctx.cited_facts):
@@ -386,6 +386,12 @@ def _confirmation_findings(text: str, sentences) -> list[Finding]:
                 and _ADVICE_BEFORE.search(text[max(0, m.start() - 30) : m.start()])
             ):
                 continue  # general advice: "ask your doctor whether it's right for you"
+            if ph.subtype == "health_status":
+                s0 = sentences[_sentence_of(sentences, m.start())][0]
+                if patterns.health_wished_not_said(
+                    text[s0 : m.start()], m, text[m.end() : m.end() + 20]
+                ):
+                    continue  # "we hope you are never sick", "if you or your son are ever ill"
             s, e = m.span()
             while e > s and text[e - 1] in " \t\n,":
                 e -= 1
@@ -536,15 +542,20 @@ def _review_terms(eng: _Engine, review_text: str) -> set[tuple[str, ...]]:
             and low.endswith(health_terms.MEDICAL_SUFFIXES)
         ):
             terms.add((_fold(low),))
+    # a verb after the cue is no health term: "the cream you prescribed made my rash worse"
+    # names the treatment before the cue, and "made" is none ("history of", "diagnosed with"
+    # name theirs after it)
+    verbs = {t.idx for t in tokens if t.pos_ in ("VERB", "AUX")}
     for m in _CUE_RX.finditer(review_text):
-        words = re.findall(r"[A-Za-z0-9'’-]+", m.group(1))
         kept = []
-        for w in words:
-            if w.lower() in _CUE_STOP:
+        for w in re.finditer(r"[A-Za-z0-9'’-]+", m.group(1)):
+            if w.start() + m.start(1) in verbs:
+                break
+            if w.group().lower() in _CUE_STOP:
                 if kept:
                     break
                 continue
-            kept.append(_fold(w))
+            kept.append(_fold(w.group()))
         if kept:
             terms.add(tuple(kept[:2]))
             terms.add((kept[0],))
@@ -1139,7 +1150,7 @@ def _identifier_findings(
                     else None
                 )
         elif etype in DATE_ENTITIES:
-            f = _date(text, s, e, span, sentences, confirm_sentences, contact, care)
+            f = _date(text, s, e, span, sentences, confirm_sentences, care)
         elif etype == recognizers.BIRTH_DATE:
             f = _finding(
                 text,
@@ -1517,7 +1528,49 @@ def _is_vocative(text: str, s: int, e: int) -> bool:
     return before.endswith(",") and re.match(r"\s*[!?.](?:\s|$)", after) is not None
 
 
-def _date(text, s, e, span, sentences, confirm_sentences, contact, care=None):
+# A fix takes a date out with the fewest words that say when ("on December 3", "at 3pm",
+# "last Tuesday"), and keeps the rest of its sentence (`fixes.py`); the finding's suggestion
+# names those words
+_DATE_LEAD = re.compile(
+    r"\b(?:on|at|in|during|since|from|by|until|till|before|after|around|over)\s+(?:the\s+)?"
+    r"(?:(?:morning|afternoon|evening|night)\s+of\s+)?$",
+    re.IGNORECASE,
+)
+_DATE_OWN_LEAD = re.compile(
+    r"^(?:on|at|in|during|since|from|by|until|till|before|after|around|over|yesterday|today|"
+    r"tonight|last|this|earlier|later|the\s+other\s+day|the\s+day\s+before)\b|\bago$",
+    re.IGNORECASE,
+)
+# "sorry to hear about Tuesday afternoon": the date is what the words are about
+_DATE_TOPIC = re.compile(r"\b(?:about|regarding)\s+$", re.IGNORECASE)
+
+
+def date_phrase(text: str, start: int, end: int) -> tuple[int, int, str] | None:
+    """What a fix changes for the date at ``text[start:end]``: ``(start, end, replacement)``
+    — the date with its preposition out ("the visit on December 3" → "the visit"), a date
+    that says when by itself out ("yesterday", "last Tuesday"), a date that is what the words
+    are about made "this" ("sorry to hear about Tuesday" → "about this"); None where the date
+    holds up its sentence ("December 3 was a hard day"), which a fix then takes out whole."""
+    lead = _DATE_LEAD.search(text[max(0, start - 40) : start])
+    if lead:
+        return start - len(lead.group(0)), end, ""
+    if _DATE_OWN_LEAD.search(text[start:end].strip()):
+        return start, end, ""
+    if _DATE_TOPIC.search(text[max(0, start - 12) : start]):
+        return start, end, "this"
+    return None
+
+
+def _date_suggestion(text: str, start: int, end: int) -> str:
+    found = date_phrase(text, start, end)
+    if found is None:
+        return "leave the date out"
+    s, e, replacement = found
+    words = text[s:e].strip()
+    return f"“{replacement}” in place of “{words}”" if replacement else f"leave out “{words}”"
+
+
+def _date(text, s, e, span, sentences, confirm_sentences, care=None):
     span_clean = span.strip(" ,.")
     if _DURATION.match(span_clean) or not _SPECIFIC_DATE.search(span_clean):
         return None
@@ -1531,7 +1584,7 @@ def _date(text, s, e, span, sentences, confirm_sentences, contact, care=None):
             "date",
             BLOCK,
             "A date or time tied to the reviewer's care identifies them.",
-            contact,
+            _date_suggestion(text, s, e),
         )
     s0, s1 = sentences[si]
     sent = text[s0:s1]
@@ -1549,7 +1602,7 @@ def _date(text, s, e, span, sentences, confirm_sentences, contact, care=None):
             NEEDS_REVIEW,
             "A specific date next to a mention of care; check it does not refer to the "
             "reviewer's visit.",
-            contact,
+            _date_suggestion(text, s, e),
         )
     return None
 
@@ -1719,7 +1772,6 @@ def _echoed_date_findings(
     sentences,
     review_text: str | None,
     confirm_sentences,
-    ctx: GuardContext,
     care=None,
 ) -> list[Finding]:
     """A day or time the review gives for the visit ("on Tuesday at 3pm"), repeated in the reply
@@ -1764,7 +1816,7 @@ def _echoed_date_findings(
                 BLOCK,
                 "A date or time tied to the reviewer's care identifies them: this one repeats "
                 "the day or time of the visit the review describes.",
-                _suggest_contact(ctx),
+                _date_suggestion(text, m.start(), m.end()),
             )
         )
     return out

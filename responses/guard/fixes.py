@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .engine import check_reply, clinic_phone_keys, split_sentences
+from .engine import check_reply, clinic_phone_keys, date_phrase, split_sentences
 from .result import PATIENT_CONFIRMATION, GuardContext, GuardResult
 
 MAX_ROUNDS = 5
@@ -71,6 +71,18 @@ WARM_CLOSING = "We will share your kind words with our team."
 WARM_CLOSINGS = (WARM_CLOSING, "We will share this with our team.")
 _SHARED = re.compile(r"\b(?:our|the)\s+(?:whole\s+)?team\b", re.IGNORECASE)
 _NAME_SUBTYPES = frozenset({"person", "reviewer_name", "greeting_name"})
+# findings a fix mends in place, keeping the rest of the sentence: a date ("on December 3"
+# out) and the reader addressed as a patient ("Dear patient," out, "to our patient" → "to you")
+_DATE_SUBTYPES = frozenset({"date", "echoed_date"})
+ADDRESSED_AS_PATIENT = "addressed_as_patient"
+# what a mended sentence may not end on: it lost the words its last one led to
+_ENDS_MID_PHRASE = re.compile(
+    r"\b(?:to|the|a|an|at|and|or|with|of|for|your|our|from|in|on|but|that|is|are|was|were|"
+    r"be|been|about|during|since|by|until|before|after)\s*[.!?]*$",
+    re.IGNORECASE,
+)
+_LEADING_TO = re.compile(r"^\s*(?:to|for)\s+$", re.IGNORECASE)
+_PUNCT_AFTER = re.compile(r"^[^\S\n]*[,:!—–-]+[^\S\n]*")
 
 
 @dataclass
@@ -206,6 +218,53 @@ def _name_greeting_removed(sentence: str, start: int, end: int) -> str | None:
     return _capitalise(sentence[end + after.end() :])
 
 
+def _mended_in_place(sentence: str, f, s: int, e: int) -> str | None:
+    """`sentence` with the finding at [s, e) mended where it stands, or None where it cannot
+    be: a date goes with its preposition ("sorry for the wait on December 3" → "sorry for the
+    wait"; `engine.date_phrase`); "Dear patient," at the start goes with its comma, ", dear
+    patient" at the end goes, "our patient" elsewhere becomes "you"."""
+    if f.subtype in _DATE_SUBTYPES:
+        found = date_phrase(sentence, s, e)
+        if found is None:
+            return None
+        a, b, replacement = found
+        return sentence[:a] + replacement + sentence[b:]
+    if f.subtype != ADDRESSED_AS_PATIENT:
+        return None
+    before, after = sentence[:s], sentence[e:]
+    punct = _PUNCT_AFTER.match(after)
+    if not before.strip() and (punct or not after.strip()):  # "Dear patient, thank you…"
+        return after[punct.end() :] if punct else ""
+    if _LEADING_TO.match(before) and punct:  # "To our patient: we are sorry."
+        return after[punct.end() :]
+    if re.search(r",\s*$", before) and re.match(r"\s*[.!?]", after):  # "…, dear patient!"
+        return re.sub(r",\s*$", "", before) + after
+    if re.match(r"(?i)(?:our|my)\b", sentence[s:e]):  # "we apologise to our patient"
+        return before + "you" + after
+    return None
+
+
+def _mend_sentence(sentence: str, local: list) -> str | None:
+    """The sentence with every finding mended in place (right to left), or None where one
+    cannot be or what is left no longer reads as a sentence."""
+    if not all(
+        f.subtype in _DATE_SUBTYPES or f.subtype == ADDRESSED_AS_PATIENT for f, _, _ in local
+    ):
+        return None
+    out = sentence
+    for f, s, e in sorted(local, key=lambda x: -x[1]):
+        out = _mended_in_place(out, f, s, e)
+        if out is None:
+            return None
+    out = re.sub(r",(?:\s*,)+", ",", out)
+    out = re.sub(r"[ \t]+([,.!?;:])", r"\1", out)
+    if not out.strip(" \n,;:—–-"):
+        return ""  # the sentence was only the greeting ("Dear patient,")
+    if _fragment(out) or _ENDS_MID_PHRASE.search(out.strip()):
+        return None
+    return out
+
+
 def _fix_sentence(sentence: str, findings: list, offset: int, swapped: set[str]) -> str:
     """The sentence with its findings fixed, or "" to take it out."""
     if sentence.strip() in swapped:
@@ -217,6 +276,9 @@ def _fix_sentence(sentence: str, findings: list, offset: int, swapped: set[str])
             greeted = _name_greeting_removed(sentence, s, e)
             if greeted is not None:
                 return greeted
+    mended = _mend_sentence(sentence, local)
+    if mended is not None:
+        return mended
     if all(
         f.kind == PATIENT_CONFIRMATION
         and f.subtype == "care_reference"
@@ -267,7 +329,9 @@ def _round(
             kept.append(lead + _tidy_sentence(fixed))
         else:
             changes.append(f"took out “{sentence.strip()}”")
-            lost = True
+            # a greeting on its own line ("Dear patient,") is no loss: nothing to make up for
+            lost = lost or _mend_sentence(sentence, [(f, f.start - s0, f.end - s0)
+                                                     for f in by_sentence[i]]) != ""  # fmt: skip
     kept = [("\n" if k.startswith("\n") else "") + _tidy_sentence(k) for k in kept]
     if lost:
         # what the taken-out sentences leave behind on its own ("Wow.", "EVER.") goes too

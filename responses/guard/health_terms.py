@@ -160,7 +160,7 @@ mood swings; weight issues
 AMBIGUOUS = """
 cleaning; cleanings; crown; crowns; bridge; filling; fillings; shot; shots; cold; physical; labor;
 delivery; baby; weight; screening; checkup; check-up; exam; scan; test; tests; surgery scar; cast;
-new smile; bite; gums; plaque; tartar; lungs; skin; mole check
+new smile; bite; gums; plaque; tartar; lungs; skin; mole check; cream; ointment; lotion
 """
 
 BODY = """

@@ -112,6 +112,66 @@ _REFUSES_TO_SAY = (
     r"confirm\s+(?:or\s+discuss\s+)?whether|discuss\s+whether)\b"
 )
 
+# Addressing the reader as a patient ("Dear patient", "Hi valued patient", "to our patient")
+# says they are one; "our patients", "patient care", "the patient portal" do not
+ADDRESSED_AS_PATIENT = "addressed_as_patient"
+_FOND = (
+    r"(?:(?:dear|valued|loyal|wonderful|lovely|sweet|esteemed|beloved|treasured|cherished|"
+    r"amazing|special|kind|favou?rite|new|regular|long-?time|longtime|former|current)\s+)*"
+)
+_FOND_VOCATIVE = r"(?:dear|valued|loyal|esteemed|beloved|treasured|cherished)\s+"
+_PATIENT_ALONE = (
+    r"patient\b(?![-‐'’]|\s+(?:care|portal|relations|experience|services?|advocacy|advocates?|"
+    r"support|affairs|accounts?|liaisons?|feedback|safety|privacy|satisfaction|education|"
+    r"coordinators?|navigators?|community|team|office|desk|line|forms?|rights|information|"
+    r"info|surveys?|cent(?:er|re)|famil(?:y|ies)|reviews?|stories|testimonials?|volume|"
+    r"outcomes?|needs|first|focused|centered|centred)\b)"
+)
+# the reader's (or a relative's) health, said of them: "your child was not infected",
+# "you were diagnosed", "your son is allergic"; not advice ("if you are pregnant, tell us")
+_READER_OR_RELATIVE = (
+    r"(?<!\bif\s)(?<!\bwhen\s)(?<!whenever\s)(?<!unless\s)(?<!whether\s)(?<!\bin\scase\s)"
+    r"\b(?:you|your\s+(?:\w+\s+)?(?:mom|mother|dad|father|son|daughter|child|children|kids?|"
+    r"husband|wife|partner|baby|grandmother|grandfather|grandson|granddaughter|parents?|"
+    r"little\s+one|toddler|infant|newborn|teen|teenager))"
+)
+_HEALTH_STATE = (
+    r"(?:infected|diagnosed|misdiagnosed|sick|ill(?![-‐])|injured|contagious|allergic|pregnant|"
+    r"immuni[sz]ed|hospitali[sz]ed|overdosed|cured|bleeding|feverish|dehydrated|concussed)\b"
+    r"(?!\s+(?:of|and\s+tired|with\s+worry)\b)"
+)
+# a wish or a hypothetical says nothing of anyone's health: "we hope you are never sick", "we
+# pray your son isn't ill this winter", "if you or your child are ever sick, call us"; but "we
+# hope you were not infected" is about a day that happened, and "never sick again" or "not
+# sick anymore" says that they were
+_WISH_LEAD = re.compile(
+    r"\b(?:hope|hopes|hoped|hoping|wish|wishes|wishing|pray|prays|praying)\s+(?:that\s+)?"
+    r"(?:(?:both|all\s+of|each\s+of|none\s+of)\s+)?(?:you\s+(?:and|or)\s+)?$",
+    re.IGNORECASE,
+)
+_IF_LEAD = re.compile(
+    r"\b(?:if|when|whenever|unless|whether|in\s+case|should|any\s*time|every\s+time|"
+    r"each\s+time)\s+(?:ever\s+)?(?:(?:both|all\s+of|any\s+of|either\s+of)\s+)?"
+    r"(?:you\s+(?:and|or)\s+)?$",
+    re.IGNORECASE,
+)
+_SAYS_THEY_WERE = re.compile(r"\s+(?:again|anymore|any\s+more|any\s+longer)\b", re.IGNORECASE)
+
+
+def health_wished_not_said(lead: str, m: re.Match, after: str) -> bool:
+    """Whether a ``health_status`` match ``m`` is a wish or a hypothetical rather than a
+    statement of the reader's (or a relative's) health. ``lead`` is its sentence up to the
+    match, ``after`` the text after it."""
+    lead = lead[-60:]
+    if _IF_LEAD.search(lead):
+        return True
+    if not _WISH_LEAD.search(lead) or not m.group("now"):
+        return False
+    negated = m.group("neg") or "n" in m.group("now").lower()
+    lingering = (m.group("adv") or "").strip().lower() in ("still", "already")
+    return bool(negated) and not lingering and not _SAYS_THEY_WERE.match(after)
+
+
 CONFIRMATION_PHRASES: tuple[Phrase, ...] = (
     # --- "your <care noun>" ---------------------------------------------------------------
     _p(
@@ -213,6 +273,51 @@ CONFIRMATION_PHRASES: tuple[Phrase, ...] = (
         BLOCK,
         "States that the reviewer is a patient.",
         "thank you for your feedback",
+        excludes=_REFUSES_TO_SAY,
+    ),
+    _p(
+        # "Dear patient,", "Hi valued patient", "Good morning, patient": a greeting that opens
+        # a sentence (", dear patient!" at the end is the next phrase's)
+        r"(?:^|(?<=[.!?\n])|(?<=[.!?\n]\s)|(?<=[.!?]\s\s))(?:dear|hi|hello|hey|greetings|"
+        r"good\s+(?:morning|afternoon|evening))\b[\s,]+"
+        rf"(?:(?:my|our)\s+)?{_FOND}{_PATIENT_ALONE}",
+        ADDRESSED_AS_PATIENT,
+        BLOCK,
+        "Addresses the reader as a patient, which confirms they are one.",
+        "“Hello,” without “patient”",
+    ),
+    _p(
+        # "Thank you for writing, dear patient!"
+        # (a fond word or "our" first: "kind, patient." is a list of adjectives)
+        rf"(?<=,\s)(?:(?:my|our)\s+{_FOND}|{_FOND_VOCATIVE}{_FOND})patient(?=\s*[.!?]|\s*$)",
+        ADDRESSED_AS_PATIENT,
+        BLOCK,
+        "Addresses the reader as a patient, which confirms they are one.",
+        "the sentence without it",
+    ),
+    _p(
+        # "To our patient: we are sorry", "we apologise to our valued patient."
+        # ("Our patient, caring nurses": a comma after it only where it is spoken to)
+        rf"(?:(?<=\bto\s)|(?<=\bfor\s))(?:our|my)\s+{_FOND}patient(?=\s*,)|"
+        rf"\b(?:our|my)\s+{_FOND}patient(?=\s*(?:[.:;!?)\n—–]|$))",
+        ADDRESSED_AS_PATIENT,
+        BLOCK,
+        "Calls the reader the clinic's patient, which confirms they are one.",
+        "you",
+    ),
+    _p(
+        # (named groups for `health_wished_not_said`: "now" a present tense, "neg", "adv")
+        rf"{_READER_OR_RELATIVE}(?:(?P<now>'re|’re|'s|’s|\s+(?:is|are|isn't|isn’t|aren't|aren’t))"
+        r"\s+|\s+(?:was|were|has\s+been|"
+        r"have\s+been|had\s+been|got|did\s+not\s+get|didn't\s+get|didn’t\s+get|never\s+got|"
+        r"wasn't|wasn’t|weren't|weren’t|hasn't\s+been|hasn’t\s+been|"
+        r"haven't\s+been|haven’t\s+been)\s+)(?P<neg>not\s+|never\s+)?(?P<adv>(?:\w+ly|so|very|"
+        rf"really|also|still|already|ever|actually)\s+)?{_HEALTH_STATE}",
+        "health_status",
+        BLOCK,
+        "Says something about the health of the reader or their relative, which discloses a "
+        "health detail and confirms they are a patient.",
+        "we're sorry to hear about your experience",
         excludes=_REFUSES_TO_SAY,
     ),
     _p(
@@ -682,8 +787,10 @@ CONFIRMATION_PHRASES: tuple[Phrase, ...] = (
         r"did|restorations?|repairs?|crowns?|fillings?|implants?|bridgework|bridges?|veneers?|"
         r"dentures?|braces|aligners?|trays|retainers?|root\s+canals?|extractions?|treatments?|"
         r"procedures?|surgery|surgeries|operation|stitches|sutures|casts?|splints?|"
-        r"prescriptions?|medications?|meds|injections?|fittings?|adjustments?)\s+"
-        r"(?:[\w'’,-]+\s+){0,6}?(?:fail(?:ed|s)?|(?:didn['’]?t|did\s+not|doesn['’]?t|does\s+not|"
+        r"prescriptions?|medications?|meds|injections?|fittings?|adjustments?|creams?|"
+        r"ointments?|lotions?|drops|pills?|tablets?|antibiotics?|inhalers?|sprays?)\s+"
+        r"(?:[\w'’,-]+\s+){0,6}?(?:fail(?:ed|s)?|made\s+(?:it|things|them|everything|"
+        r"(?:the|your|my|his|her|their)\s+[\w-]+)\s+worse|(?:didn['’]?t|did\s+not|doesn['’]?t|does\s+not|"
         r"hasn['’]?t|has\s+not|won['’]?t|wouldn['’]?t)\s+(?:hold|last|work|take|help|fit|stay|"
         r"stick|set)|(?:came|come|comes|coming)\s+(?:loose|off|out|apart|undone)|fell\s+(?:out|off|"
         r"apart)|broke|(?:was|got|is)\s+broken|cracked|chipped|went\s+wrong|gone\s+wrong|"
@@ -694,7 +801,8 @@ CONFIRMATION_PHRASES: tuple[Phrase, ...] = (
         "Says the reader's treatment failed, which confirms the clinic treated them.",
         "we're sorry to hear about your experience",
         requires=r"\b(?:you|your|sorry|apologi[sz]e|apologies|regret|hear|hope|fix|redo|"
-        r"replace|free|charge|call|contact)\b",
+        r"replace|free|charge|call|contact|we\s+(?:prescribed|recommended|gave|used|applied|"
+        r"put|fitted|placed|did))\b",
         excludes=r"\b(?:if|whenever|every|anyone|everyone|rarely|sometimes|occasionally)\b",
     ),
     _p(

@@ -163,10 +163,8 @@ def render_for(
     text = _BATCH_VARIABLE.sub(lambda m: values[m.group(1)] or m.group(0), text)
     score = review.score_list[0] if review.score_list else None
     rendered = text_render(text, clinic=clinic, **review_render_args(review, score))
-    left = rendered.messages()
-    if "{statement_url}" in rendered.text:
-        left.append("{statement_url}: no statement is published and pinned.")
-    return rendered.text.strip(), left
+    # a {statement_url} left is among them, saying why once (no statement published and pinned)
+    return rendered.text.strip(), rendered.messages()
 
 
 class BatchFlow(workflow.Flow):
@@ -1106,6 +1104,9 @@ def reply_batch_by_hand(batch: ReplyBatch) -> list[OutboxItem]:
     )
 
 
+BATCH_NO_LINK = "Paste the link to its post (the address of the reply on the platform)."
+
+
 def reply_batch_mark_posted(
     *, batch_id: int, access: ClinicAccess, links: dict[int, str], note: str = ""
 ) -> list[OutboxItem]:
@@ -1144,6 +1145,8 @@ def reply_batch_mark_posted(
                     )
             except (ValidationFailed, Conflict) as exc:
                 said = [str(m) for ms in exc.fields.values() for m in ms][:1] or [str(exc.detail)]
+                if {"url", "external_id"} <= exc.fields.keys():
+                    said = [BATCH_NO_LINK]  # the batch's form asks for the link alone
                 errors[f"url-{pk}"] = [f"{mention_words(items[pk].review)}: {said[0]}"]
         if errors:  # raised inside the block: what was marked is rolled back
             raise ValidationFailed(

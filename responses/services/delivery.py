@@ -44,7 +44,9 @@ is published and when it is not posted or goes to be posted by hand (`reply_outc
 once per reply and outcome, once per batch and outcome for one answer to many mentions. Her
 replies that were not posted come in bursts too: each is a line of her notification history
 (at once), and she gets one e-mail per burst that lists them all (`reply_failures_mail`), once
-nothing new failed for `FAILURE_BURST_QUIET` (or the first waited `FAILURE_BURST_LONGEST`)."""
+nothing new failed for `FAILURE_BURST_QUIET` (or the first waited `FAILURE_BURST_LONGEST`).
+A writer asked to post by hand her replies that wait for their channel (`_post_by_hand_ask`)
+gets that one "waiting for you" line of them instead, e-mailed once as she chose."""
 
 from __future__ import annotations
 
@@ -92,11 +94,14 @@ from responses.services.outbox import (
     batch_failed_title,
     batch_to,
     by_hand_ref,
+    channel_connectors_named,
     channel_failures,
     channel_failures_title,
     failure_ref,
     item_batch_id,
     item_named,
+    post_by_hand_notice,
+    post_by_hand_ref,
     waiting_notice,
 )
 
@@ -232,7 +237,9 @@ def _waiting_or_batch_notice(
 ) -> _Notice | str:
     """What waits for its channel (one notice per channel whose count grows) or a reply of a
     batch (one notice per batch and channel): the notice to give, or what happened instead."""
-    advice = failure_advice(item)
+    # told to the people who approved it (the agency's step: its owners and managers) and
+    # the agency's owners: they may connect the channel themselves
+    advice = failure_advice(item, may_connect=True)
     if batch is not None:
         group = list(OutboxItem.objects.filter(draft__batch_id=batch.pk, source_id=item.source_id))
         if _first_attempt_pending(group) and (
@@ -286,7 +293,9 @@ def _waiting_notice(item: OutboxItem, clinic: Clinic, now: datetime, advice: dic
     OutboxItem.objects.filter(pk__in=[i.pk for i in untold]).update(
         failure_notified_at=now, updated_at=now
     )
-    _writers_tell(untold, clinic)
+    # a writer asked to post her replies by hand has that one line; the others hear of them
+    asked = _post_by_hand_ask(group, untold, clinic, advice)
+    _writers_tell([i for i in untold if _writer_id(i) not in asked], clinic)
     title, page = waiting_notice(group, clinic, newest=item)
     notice = _Notice(
         items=untold,
@@ -305,6 +314,55 @@ def _waiting_notice(item: OutboxItem, clinic: Clinic, now: datetime, advice: dic
     told = _newcomers_tell(notice, clinic, told_items=told_items)
     logger.info("delivery failure %s added to its channel's notice", item.pk)
     return f"added to the channel's notice ({len(group)} waiting)" + _newcomers_words(told)
+
+
+def _writer_id(item: OutboxItem) -> int | None:
+    """Who wrote the reply the item carries (its batch's writer for a reply of a batch);
+    None for a statement."""
+    if item.kind != OutboxKind.REPLY:
+        return None
+    return user_id_of((item.draft.batch if item.draft.batch_id else item.draft).author_label)
+
+
+def _post_by_hand_ask(
+    group: list[OutboxItem], untold: list[OutboxItem], clinic: Clinic, advice: dict
+) -> set[int]:
+    """The replies that wait for their channel (`group`, failed on one channel for a reason
+    in WAITING_FOR_SOURCE) are posted by hand meanwhile: whoever posts by hand gets a
+    "waiting for you" line (`post_by_hand_ref`) — the writers of the replies newly failed
+    there (`untold`) who post by hand (`by_hand_posters`), else everyone who does. Its count
+    follows what waits; it closes once each is posted, by hand or by Carewatch
+    (`outbox._failure_notices_settle`). Returns the writers asked (told now, or whose line
+    was open already): that line is all they hear of these replies' failure, in-app and by
+    e-mail as they chose; a writer not asked hears of it for information
+    (`_writer_tell`)."""
+    replies = [i for i in group if i.kind == OutboxKind.REPLY]
+    new = [i for i in untold if i.kind == OutboxKind.REPLY]
+    if not new:
+        return set()
+    ref = post_by_hand_ref(new[0].source_id)
+    title, url = post_by_hand_notice(replies, clinic)
+    notifications_retitle(clinic=clinic, ref=ref, title=title, url=url)  # those told before
+    posters = by_hand_posters(clinic)
+    connectors = channel_connectors_named(clinic)
+    by_whom = "the agency's owners and managers connect channels" + (
+        f": {connectors}" if connectors else ""
+    )
+    writers = {_writer_id(i) for i in new}
+    asked = [u for u in posters if u.pk in writers]
+    people_notify(
+        users=asked or posters,
+        clinic=clinic,
+        kind="post_by_hand",
+        ref=ref,
+        title=title,
+        detail=f"{advice['summary']} Until it is connected ({by_whom}), copy each reply, post "
+        "it on the platform by hand, then mark it posted with the link to the post. This "
+        "closes once they are all posted (by hand, or by Carewatch once the channel is "
+        "connected).",
+        url=url,
+    )
+    return {u.pk for u in asked}
 
 
 def _is_open(clinic: Clinic, ref: str) -> bool:

@@ -15,6 +15,13 @@ from responses.models import PrivateConversation
 WAITING_KINDS = ("follow_up", "follow_up_answer", "follow_up_overdue")
 
 
+def followup_ref(conversation_id: int, kind: str) -> str:
+    """The ref of a follow-up's notices of `kind`: what closes them with it
+    (`followup_notices_close`), whoever they were sent to (its owner; the managers a leaver's
+    follow-ups are handed to, `responses.leavers`)."""
+    return f"followup:{conversation_id}:{kind}"
+
+
 def followup_owner_tell(
     conversation: PrivateConversation,
     clinic: Clinic,
@@ -37,7 +44,7 @@ def followup_owner_tell(
         users=[user],
         clinic=clinic,
         kind=kind,
-        ref=f"followup:{conversation.pk}:{kind}",
+        ref=followup_ref(conversation.pk, kind),
         title=title,
         detail=detail,
         # one of the clinic's own people acts on it in the portal
@@ -52,6 +59,6 @@ def followup_notices_close(conversation: PrivateConversation, clinic: Clinic) ->
     """The follow-up was closed (its owner said how it ended, or its review was settled):
     nothing about it waits for its owner any more (banner, badge, the next digest)."""
     return sum(
-        notifications_close(clinic=clinic, ref=f"followup:{conversation.pk}:{kind}")
+        notifications_close(clinic=clinic, ref=followup_ref(conversation.pk, kind))
         for kind in WAITING_KINDS
     )

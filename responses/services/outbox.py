@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,7 +32,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.actors import Actor
-from clinics.access import ClinicAccess
+from clinics.access import ClinicAccess, people_who_can
 from clinics.models import Clinic, Notification, clinic_zone
 from clinics.notifications import notifications_close, notifications_retitle
 from core.crypto import encrypt_json
@@ -162,6 +163,31 @@ def source_connection(source: Source) -> str:
         _connector(source)
     except ConnectorError as exc:
         return str(exc) or exc.__class__.__name__
+    return ""
+
+
+def channel_connectors(clinic: Clinic) -> list:
+    """Who may connect the clinic's channels (its Sources page: `Permission.MANAGE`, its
+    agency's owners and managers who reach it)."""
+    return people_who_can(clinic, permission=Permission.MANAGE)
+
+
+def channel_connectors_named(clinic: Clinic) -> str:
+    """ "Ann Lee", "Ann Lee or Ben Ortiz", "Ann Lee, Ben Ortiz or Cy Wu" ("" for nobody)."""
+    names = [u.full_name or u.email for u in channel_connectors(clinic)]
+    return " or ".join(filter(None, [", ".join(names[:-1]), names[-1]])) if names else ""
+
+
+def retry_refusal(item: OutboxItem) -> str:
+    """Why sending a failed item again cannot work now ("" when it may): it failed for want
+    of its channel's connection (no credentials, a page id missing) and the channel is still
+    not connected, so it would fail the same way. Connecting the channel sends it again by
+    itself (`outbox_retry_for_source`); meanwhile it can be posted by hand."""
+    if item.failure_kind == FK.NOT_CONNECTED and source_connection(item.source):
+        return (
+            f"Trying again cannot work: {item.source.name} is still not connected. It is sent "
+            "by itself once the channel is connected; meanwhile it can be posted by hand."
+        )
     return ""
 
 
@@ -700,12 +726,7 @@ def outbox_mark_posted(
             f"Only items to post by hand, or failed ones, can be marked posted (this one is "
             f"“{item.get_status_display()}”)."
         )
-    url = (url or "").strip()
-    external_id = (external_id or "").strip()
-    if url and not url.startswith(("https://", "http://")):
-        raise ValidationFailed("Invalid link.", fields={"url": ["Give the post's web address."]})
-    if len(external_id) > 255:
-        raise ValidationFailed("Invalid id.", fields={"external_id": ["At most 255 characters."]})
+    url, external_id = where_posted_check(item, url=url, external_id=external_id)
     if not (url or external_id or item.external_id) and item.kind != OutboxKind.STATEMENT_UNPIN:
         raise ValidationFailed(
             "Nothing says where it was posted.",
@@ -717,7 +738,7 @@ def outbox_mark_posted(
     before = item.status
     item.status = ST.POSTED_BY_HAND
     item.sent_at = timezone.now()
-    item.external_url = url[:1000]
+    item.external_url = url
     item.external_id = external_id or item.external_id
     item.failure_kind = ""
     item.done_by_label = who.label
@@ -730,6 +751,59 @@ def outbox_mark_posted(
     return item
 
 
+MAX_URL = 1000  # as OutboxItem.external_url
+MAX_EXTERNAL_ID = 255
+# what a platform's id of a post is made of: Facebook "123_456", Google
+# "accounts/1/locations/2/reviews/AbC-9", a Yelp or a forum's slug; never markup or spaces
+EXTERNAL_ID_CHARS = re.compile(r"[A-Za-z0-9_.:/=+-]+")
+
+
+def where_posted_check(item: OutboxItem, *, url: str, external_id: str) -> tuple[str, str]:
+    """The link and the platform's id a person gives for a post made by hand, stripped, or a
+    400 naming the field: a link that is not a web address or is longer than a link is kept
+    (never cut), an id with characters no platform's id has, and a link or an id already
+    recorded for another mention's reply (or another post): each post has its own."""
+    url, external_id = (url or "").strip(), (external_id or "").strip()
+    fields: dict[str, list[str]] = {}
+    if url and not url.startswith(("https://", "http://")):
+        fields["url"] = ["Give the post's web address (starting with https://)."]
+    elif len(url) > MAX_URL:
+        fields["url"] = [
+            f"This link is {len(url)} characters long; a link to a post is at most {MAX_URL}. "
+            "Copy the post's address again (without what follows it), or give the platform's "
+            "id of the post instead."
+        ]
+    if len(external_id) > MAX_EXTERNAL_ID:
+        fields["external_id"] = [f"At most {MAX_EXTERNAL_ID} characters."]
+    elif external_id and not EXTERNAL_ID_CHARS.fullmatch(external_id):
+        fields["external_id"] = [
+            "A platform's id has only letters, digits and _ - . : / = +, without spaces "
+            "(as 123456_789012): copy it again from the platform."
+        ]
+    if fields:
+        raise ValidationFailed("Check where it was posted.", fields=fields)
+    others = OutboxItem.objects.exclude(pk=item.pk).filter(status__in=(ST.SENT, ST.POSTED_BY_HAND))
+    if item.review_id:  # an earlier version's reply to the same mention is the same post
+        others = others.exclude(review_id=item.review_id)
+    elif item.statement_id:
+        others = others.exclude(statement_id=item.statement_id, source_id=item.source_id)
+    for field, value, lookup in (
+        ("url", url, "external_url"),
+        ("external_id", external_id, "external_id"),
+    ):
+        taken = others.filter(**{lookup: value}).select_related("review__source", "statement")
+        other = taken.first() if value else None
+        if other is not None:
+            fields[field] = [
+                f"This {'link' if field == 'url' else 'id'} is already recorded for "
+                f"{item_named(other, current_clinic())}: each post has its own. Give the "
+                f"{'link' if field == 'url' else 'id'} of this one's post."
+            ]
+    if fields:
+        raise ValidationFailed("Already recorded for another post.", fields=fields)
+    return url, external_id
+
+
 @transaction.atomic
 def outbox_retry(*, item_id: int, access: ClinicAccess) -> OutboxItem:
     """Send a failed item again (after fixing the source, or after a legal override)."""
@@ -740,6 +814,8 @@ def outbox_retry(*, item_id: int, access: ClinicAccess) -> OutboxItem:
         raise NotFound("Not found.")
     if item.status != ST.FAILED:
         raise Conflict(f"Only failed items can be retried (this one is “{item.status}”).")
+    if why := retry_refusal(item):
+        raise Conflict(why, code="retry_cannot_work")
     _requeue(item)
     _audit(item, "retry_requested", who, before=ST.FAILED)
     _queue_on_commit([item.pk])
@@ -887,6 +963,13 @@ def _failure_notices_settle(item: OutboxItem) -> None:
     elif Notification.objects.filter(clinic=clinic, ref=ref, open=True).exists():
         title, url = waiting_notice(waiting, clinic)
         notifications_retitle(clinic=clinic, ref=ref, title=title, url=url)
+    # the "post them by hand" line counts the replies still to post, and closes with the last
+    ref = post_by_hand_ref(item.source_id)
+    if not (to_post := [i for i in waiting if i.kind == OutboxKind.REPLY]):
+        notifications_close(clinic=clinic, ref=ref)
+    else:
+        title, url = post_by_hand_notice(to_post, clinic)
+        notifications_retitle(clinic=clinic, ref=ref, title=title, url=url)
     ref = source_failures_ref(item.source_id)
     if not Notification.objects.filter(clinic=clinic, ref=ref, open=True).exists():
         return
@@ -913,6 +996,32 @@ def source_failure_ref(source_id: int) -> str:
     """The notice that a channel is not connected (or its connection expired, or lacks a
     permission) and what was approved for it waits: one per channel while it stays so."""
     return f"outbox-source:{source_id}:waiting"
+
+
+def post_by_hand_ref(source_id: int) -> str:
+    """The "waiting for you" line asking the people who post by hand to post the replies that
+    failed for want of their channel (not connected, connection expired, a permission
+    missing): open while any still fails so there; closed once each is posted, by hand or by
+    Carewatch once the channel is connected (`_failure_notices_settle`)."""
+    return f"outbox-source:{source_id}:post-failed-by-hand"
+
+
+def post_by_hand_notice(items: list[OutboxItem], clinic: Clinic) -> tuple[str, str]:
+    """The title and link of `post_by_hand_ref`'s line, from the replies that wait now (failed
+    on one channel for a reason in WAITING_FOR_SOURCE): how many, and where they are posted
+    from (their batch's page when they are one batch's replies, else the outbox)."""
+    source = items[0].source
+    replies = "1 reply" if len(items) == 1 else f"{len(items)} replies"
+    title = (
+        f"Post by hand: {replies} not posted on {source.name} (not connected) "
+        f"{'waits' if len(items) == 1 else 'wait'} for you"
+    )
+    batch_ids = {item_batch_id(i) for i in items}
+    if len(batch_ids) == 1 and None not in batch_ids:
+        return title, f"/clinics/{clinic.slug}/replies/batches/{batch_ids.pop()}/#batch-posted"
+    if len(items) == 1:
+        return title, f"/clinics/{clinic.slug}/outbox/#item-{items[0].pk}"
+    return title, f"/clinics/{clinic.slug}/outbox/#group-failed"
 
 
 def by_hand_ref(source_id: int) -> str:

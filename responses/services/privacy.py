@@ -224,6 +224,30 @@ _POSTED = (OutboxStatus.SENT, OutboxStatus.POSTED_BY_HAND)
 _REPLACED = "The author's name was replaced at their request."
 
 
+def _version_redact(version: ReplyVersion | ReplyBatchVersion, patterns) -> bool:
+    """The author's name out of one version of a reply or a batch: its text and the guard's
+    findings. True when it changed (and was saved)."""
+    text = _without_names(version.text, patterns)
+    findings = _json_without_names(version.guard_findings, patterns)
+    if text == version.text and findings == version.guard_findings:
+        return False
+    version.text, version.guard_findings = text, findings
+    version.save(update_fields=["text", "guard_findings"])
+    return True
+
+
+def _comments_redact(text: ReplyDraft | ReplyBatch, patterns) -> bool:
+    """The author's name out of what people wrote about a reply or a batch (`Approvable`'s
+    last comment and override reason). True when it changed (and was saved)."""
+    comment = _without_names(text.last_comment, patterns)
+    reason = _without_names(text.override_reason, patterns)
+    if comment == text.last_comment and reason == text.override_reason:
+        return False
+    text.last_comment, text.override_reason = comment, reason
+    text.save(update_fields=["last_comment", "override_reason", "updated_at"])
+    return True
+
+
 def _replies_redact(
     review_ids: list[int], patterns
 ) -> tuple[list[str], list[str], set[int], set[int]]:
@@ -242,11 +266,7 @@ def _replies_redact(
     }
     changed: dict[int, list[int]] = {}  # draft id -> version numbers changed
     for version in ReplyVersion.objects.filter(draft_id__in=list(drafts)).order_by("pk"):
-        text = _without_names(version.text, patterns)
-        findings = _json_without_names(version.guard_findings, patterns)
-        if text != version.text or findings != version.guard_findings:
-            version.text, version.guard_findings = text, findings
-            version.save(update_fields=["text", "guard_findings"])
+        if _version_redact(version, patterns):
             changed.setdefault(version.draft_id, []).append(version.number)
     posted_named: set[int] = set()
     for item in OutboxItem.objects.filter(review_id__in=review_ids).order_by("pk"):
@@ -260,11 +280,7 @@ def _replies_redact(
             if item.draft_id:
                 changed.setdefault(item.draft_id, [])
     for draft in drafts.values():
-        comment = _without_names(draft.last_comment, patterns)
-        reason = _without_names(draft.override_reason, patterns)
-        if comment != draft.last_comment or reason != draft.override_reason:
-            draft.last_comment, draft.override_reason = comment, reason
-            draft.save(update_fields=["last_comment", "override_reason", "updated_at"])
+        if _comments_redact(draft, patterns):
             changed.setdefault(draft.pk, [])
     to_check = []
     for pk in sorted(changed):
@@ -306,19 +322,11 @@ def _batches_redact(review_ids: list[int], patterns) -> set[int]:
     changed: dict[int, list[int]] = {}
     versions = ReplyBatchVersion.objects.filter(review_ids__overlap=review_ids).order_by("pk")
     for version in versions:
-        text = _without_names(version.text, patterns)
-        findings = _json_without_names(version.guard_findings, patterns)
-        if text != version.text or findings != version.guard_findings:
-            version.text, version.guard_findings = text, findings
-            version.save(update_fields=["text", "guard_findings"])
+        if _version_redact(version, patterns):
             changed.setdefault(version.batch_id, []).append(version.number)
     ids = set(versions.values_list("batch_id", flat=True))
     for batch in ReplyBatch.objects.select_for_update().filter(pk__in=ids).order_by("pk"):
-        comment = _without_names(batch.last_comment, patterns)
-        reason = _without_names(batch.override_reason, patterns)
-        if comment != batch.last_comment or reason != batch.override_reason:
-            batch.last_comment, batch.override_reason = comment, reason
-            batch.save(update_fields=["last_comment", "override_reason", "updated_at"])
+        if _comments_redact(batch, patterns):
             changed.setdefault(batch.pk, [])
         if batch.pk in changed:
             audit_record(

@@ -1042,6 +1042,8 @@ def contact_consent_record(
     if channel not in (CH.EMAIL, CH.SMS):
         raise ValidationFailed("Unknown channel.", fields={"channel": ["Choose email or sms."]})
     address = (address or "").strip()
+    if len(address) > 254:  # the column's size (an e-mail address may pass validate_email to 320)
+        raise ValidationFailed("Too long.", fields={"address": ["At most 254 characters."]})
     if channel == CH.EMAIL:
         try:
             validate_email(address)

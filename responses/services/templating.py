@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 
 from django.conf import settings
 
@@ -88,6 +89,17 @@ def known_variables_help() -> str:
     return ", ".join("{" + v + "}" for v in VARIABLES) + ", {fact:<slug>}"
 
 
+NOT_A_VARIABLE = "not a variable"
+
+
+def not_a_variable_why(name: str) -> str:
+    """Why `{name}` has no value when no variable has that name: "not a variable", with the
+    variable it looks like a typo of ({clinic_phonee}: "did you mean {clinic_phone}?"). The
+    list of the variables goes once with the error, not with each unknown one."""
+    close = get_close_matches(name, VARIABLES, n=1, cutoff=0.75)
+    return f"{NOT_A_VARIABLE} (did you mean {{{close[0]}}}?)" if close else NOT_A_VARIABLE
+
+
 def unknown_variables(text: str) -> list[str]:
     """The `{name}` placeholders in `text` that no template variable answers, in order."""
     out: list[str] = []
@@ -105,6 +117,7 @@ _MISSING_CLINIC_VALUE = {
     "contact_url": "this clinic has no contact page (Settings → General)",
     "contact_line": "this clinic has no phone, e-mail or contact page (Settings → General)",
     "concerns": "the review's score reads no topic as negative: there is no issue to name",
+    "statement_url": "no statement is published and pinned",
 }
 
 
@@ -250,7 +263,7 @@ def text_render(
             value = values[name]
             why = _MISSING_CLINIC_VALUE.get(name, "it has no value")
         else:
-            why = f"not a variable (known: {known_variables_help()})"
+            why = not_a_variable_why(name)
         if not value:
             if placeholder not in rendered.unresolved:
                 rendered.unresolved.append(placeholder)
@@ -277,10 +290,15 @@ def wording_that_fits(wordings, render, too_long):
 
 
 def unresolved_error(rendered: Rendered, *, field_name: str = "text") -> ValidationFailed:
-    """The 400 for a text that still holds variables with no value, each named with why."""
+    """The 400 for a text that still holds variables with no value, each named with why (in
+    `fields`, one message each); the variables there are, once, when one is not a variable."""
     names = ", ".join(rendered.unresolved)
+    unknown = any(
+        rendered.problems.get(p, "").startswith(NOT_A_VARIABLE) for p in rendered.unresolved
+    )
+    known = f" The variables: {known_variables_help()}." if unknown else ""
     return ValidationFailed(
-        f"Fill in or remove {names} first: nothing was saved.",
+        f"Fill in or remove {names} first: nothing was saved.{known}",
         code="unfilled_variables",
         fields={field_name: rendered.messages()},
     )

@@ -33,6 +33,7 @@ from django.utils import timezone
 from accounts.actors import Actor, user_id_of
 from accounts.models import User
 from clinics.access import ClinicAccess, people_who_can
+from clinics.approvers import clinic_has_approver, no_approver_tell
 from clinics.models import CrisisRole, Notification
 from clinics.notifications import (
     notifications_close,
@@ -185,6 +186,11 @@ def _writers_of(obj) -> set[str]:
                 obj.versions.filter(number=obj.version).values_list("author_label", flat=True)
             )
     return writers
+
+
+def writer_ids(obj) -> list[int]:
+    """The people who wrote `obj` (`_writers_of`; a key's writing left out), by user id."""
+    return sorted({pk for label in _writers_of(obj) if (pk := user_id_of(label)) is not None})
 
 
 @dataclass(frozen=True)
@@ -544,12 +550,15 @@ def tell_who_acts(flow: Flow, obj, *, reminder: bool = False) -> dict[int, list[
     notifications_close(clinic=clinic, ref=f"{_ref(flow, obj)}:sent_back")
     notifications_close(clinic=clinic, ref=f"{_ref(flow, obj)}:stuck")
     notifications_close(clinic=clinic, ref=f"{_ref(flow, obj)}:lifted")
+    _draft_notice(flow, obj, clinic)
     if waiting is None:
         return {}
     step = waiting.step
     # nobody is told a text waits for them that the separation of duties would refuse them
     if waiting.barred and not waiting.people and step != "guard":
         return _tell_stuck(flow, obj, clinic, step, waiting.barred)
+    if not waiting.people and step == Step.CLIENT:
+        return _tell_no_approver(flow, obj, clinic)
     title, kind, again = _waiting_words(flow, obj, waiting)
     told: dict[int, list[str]] = {}
     for people, words, replaced in _by_version_sent(flow, obj, step, kind, waiting.people):
@@ -716,6 +725,78 @@ def _tell_stuck(flow: Flow, obj, clinic, step: str, barred: list) -> dict:
     )
 
 
+def _tell_no_approver(flow: Flow, obj, clinic) -> dict:
+    """`obj` reached the clinic's approval step and the clinic has no approver: the agency's
+    owners and managers find a line of it (closed when it moves on or when the clinic has an
+    approver again, `tell_newcomer`) and, once while it lasts, the notice that the clinic has
+    no approver (e-mailed, `clinics.approvers.no_approver_tell`)."""
+    people_notify(
+        users=people_who_can(clinic, permission=Permission.MANAGE),
+        clinic=clinic,
+        kind="stuck",
+        ref=f"{_ref(flow, obj)}:stuck",
+        title=f"{_described(flow, obj)} waits for the clinic approval, but {clinic.name} has "
+        "no approver",
+        url=f"/clinics/{clinic.slug}/settings/people/",
+        severity="high",
+        email=False,
+    )
+    return no_approver_tell(clinic=clinic)
+
+
+def no_approver_words(obj) -> str:
+    """What the writer of `obj`, just submitted, reads when its route ends at the clinic's
+    approval step and the clinic has no approver (else ""): it is not refused, it waits."""
+    if Step.CLIENT.value not in (obj.route or []) or obj.status in FINISHED | {S.APPROVED}:
+        return ""
+    clinic = current_clinic()
+    if clinic_has_approver(clinic):
+        return ""
+    when = (
+        "It waits"
+        if obj.status == S.PENDING_CLIENT
+        else "Once the steps before approve it, it waits"
+    )
+    return (
+        f"{clinic.name} has no approver now. {when} at the clinic's approval step until the "
+        "clinic has one: the agency's owners and managers were told, and you are told when "
+        "it can approve again."
+    )
+
+
+def _draft_notice(flow: Flow, obj, clinic) -> None:
+    """A reply draft its writer has not submitted yet waits for them: one "Your draft, not
+    submitted yet" line in their "Waiting for you" (on the pages only: nobody is e-mailed
+    about their own draft), which closes once it is submitted (or legal is asked about its
+    block), discarded, published or its review is settled (`sent_back_close_settled`). A
+    draft of a batch is the batch's; one started by an API key or by Carewatch has no writer
+    to tell."""
+    ref = f"{_ref(flow, obj)}:draft"
+    writer = user_id_of(obj.author_label) if flow.object_type == "reply" else None
+    waits = (
+        writer is not None
+        and obj.batch_id is None
+        and obj.status == S.DRAFT
+        and not obj.is_legal_asked
+        and not review_is_settled(obj.review)
+    )
+    if not waits:
+        notifications_close(clinic=clinic, ref=ref)
+        return
+    people_notify(
+        users=list(User.objects.filter(pk=writer)),
+        clinic=clinic,
+        kind="draft",
+        ref=ref,
+        title=f"{DRAFT_NOT_SUBMITTED}: {flow.describe(obj)}",
+        url=flow.page(obj, clinic),
+        email=False,
+    )
+
+
+DRAFT_NOT_SUBMITTED = "Your draft, not submitted yet"
+
+
 def tell_authors_sent_back(
     flow: Flow, obj, who: Actor, *, step: str, comment: str, title: str = "", detail: str = ""
 ) -> dict:
@@ -789,8 +870,8 @@ def waiting_notices_redescribe(flow: Flow, obj, *, was: str) -> int:
 
 
 def sent_back_close_settled(*, review_ids) -> int:
-    """The "sent back to you" notices about the replies to these reviews whose work is over
-    close: the reply is published or discarded, or its review was answered, resolved, set
+    """The "sent back to you" (and "Your draft, not submitted yet") notices about the replies
+    to these reviews whose work is over close: the reply is published or discarded, or its review was answered, resolved, set
     aside or taken down. A reply still sent back on a review that waits for it keeps its
     notice. Returns how many notices closed.
 
@@ -805,7 +886,7 @@ def sent_back_close_settled(*, review_ids) -> int:
     refs = [
         f"reply:{pk}:{what}"
         for pk in drafts.values_list("pk", flat=True)
-        for what in ("sent_back", "lifted")
+        for what in ("sent_back", "lifted", "draft")
     ]
     if not refs:
         return 0
@@ -847,7 +928,7 @@ def _expect(obj, *, expected_status: str | None, expected_version: int | None) -
 
 def _not_own(flow: Flow, obj, who: Actor, what: str) -> None:
     if who.label in _writers_of(obj):
-        raise PermissionDenied(f"Nobody may {what} a text they wrote.", code="own_draft")
+        raise PermissionDenied(f"Nobody may {what} a text they wrote.", code="separation_of_duties")
 
 
 def _guard_gate(flow: Flow, obj, version) -> dict:
@@ -952,7 +1033,10 @@ def submit(flow: Flow, *, pk: int, access: ClinicAccess, expected_version: int |
     """Send the current version to the first step of its route. A version the privacy check
     blocks (and no override covers) goes to legal instead (`_legal_ask`): it stays a draft,
     and legal's people are asked to lift or keep the block; 422 `guard_blocked` when legal
-    already kept the block of this version, 409 `legal_asked` when they were asked already."""
+    already kept the block of this version, 409 `legal_asked` when they were asked already.
+    A route that ends at the clinic's approval step is not refused when the clinic has no
+    approver: it waits there, and its managers are told (`clinics.approvers.no_approver_tell`;
+    the writer reads `no_approver_words` on the page)."""
     require(access, Permission.WRITE)
     who = access.actor
     obj = flow.lock(pk)
@@ -990,6 +1074,9 @@ def submit(flow: Flow, *, pk: int, access: ClinicAccess, expected_version: int |
         detail={"route": obj.route, "verdict": result["verdict"]},
     )
     tell_who_acts(flow, obj)
+    if Step.CLIENT.value in obj.route and not clinic_has_approver(current_clinic()):
+        # it is not refused (it waits at the step), but nobody may be left unaware of it
+        no_approver_tell(clinic=current_clinic(), writers=[who.user], what=flow.describe(obj))
     if obj.status == S.APPROVED:
         flow.on_approved(obj, who)
     return obj

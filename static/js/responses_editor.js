@@ -111,6 +111,15 @@
 
   const fixNote = el("p", { id: "fix-note", class: "muted", role: "status" });
   live.parentNode.insertBefore(fixNote, live.nextSibling);
+  // the text the last fix gave: the note says what that fix changed, so once the text is
+  // typed over (or a template replaces it) the note is stale and goes
+  let fixedText = null;
+  area.addEventListener("input", function () {
+    if (fixedText !== null && area.value !== fixedText) {
+      fixNote.textContent = "";
+      fixedText = null;
+    }
+  });
 
   // Ask the server to fix the findings (all of them, or those over one span of the text) and
   // put the result in the editor; the live check then runs on it.
@@ -123,6 +132,7 @@
     post(area.dataset.fixUrl, body).then(function (result) {
       if (!result || area.value !== sent) return;
       area.value = result.text;
+      fixedText = result.text;
       area.focus();
       area.dispatchEvent(new Event("input", { bubbles: true }));
       const n = result.changes.length;
@@ -210,6 +220,25 @@
     item.appendChild(document.createTextNode(" "));
   }
 
+  // What each "Fix this" fixes, for its accessible name ("Fix this: the visit date
+  // “December 3”"): six findings give six buttons that say which one each is.
+  const FINDING_NAMES = {
+    date: "the visit date", echoed_date: "the visit date", date_of_birth: "the date of birth",
+    phone: "the phone number", phone_contact: "the phone number", email: "the e-mail address",
+    email_contact: "the e-mail address", address: "the postal address", person: "the name",
+    staff_contact: "the name", clinician_no_staff_list: "the name",
+    reviewer_name: "the reviewer's name", record_number: "the record number",
+    ssn: "the card or account digits", payment_card: "the card or account digits",
+    addressed_as_patient: "calling the reader a patient",
+  };
+  const KIND_NAMES = {
+    identifier: "the identifier", patient_confirmation: "the patient confirmation",
+    health_detail: "the health detail", tone: "the tone",
+  };
+  function findingName(f) {
+    return (FINDING_NAMES[f.subtype] || KIND_NAMES[f.kind] || "the finding") + " “" + f.text + "”";
+  }
+
   function render(result, text) {
     const offset = title ? title.value.length + 2 : 0;
     lastFindings = result.findings;
@@ -247,7 +276,9 @@
       staffHelp(item, f);
       // a finding inside a filled-in variable (a batch's {greeting}) has no span to fix
       if (area.dataset.fixUrl && f.start >= offset && f.end > f.start && f.end - f.start < text.length - offset) {
-        const button = el("button", { type: "button", class: "link fix-one" }, "Fix this");
+        const button = el("button", {
+          type: "button", class: "link fix-one", "aria-label": "Fix this: " + findingName(f),
+        }, "Fix this");
         button.addEventListener("click", function () { applyFixes([f.start - offset, f.end - offset]); });
         item.appendChild(button);
       }

@@ -265,6 +265,11 @@ def test_a_staff_members_role_change_and_removal_are_told(login, world, branded)
     assert notice.subject == "Your role at Alpha Agency changed"
     assert "Alpha Owner changed your role at Alpha Agency. It is now:\n\n- Writer: " in notice.body
     assert "/password-reset/" not in notice.body
+    # in the agency's own name, as the staff pages and their invitation name it, not the brand
+    # its clients know it by
+    assert notice.from_email == "Alpha Agency <no-reply@carewatch.local>"
+    assert notice.body.endswith("\nAlpha Agency\nhelp@alpha.test\n")
+    assert "Alpha Reputation Care" not in notice.body
     # the same role again: nothing sent
     page = client.post(
         staff, {"action": "role", "membership": analyst.pk, "role": "writer"}, follow=True
@@ -277,9 +282,10 @@ def test_a_staff_members_role_change_and_removal_are_told(login, world, branded)
     assert "analyst@alpha.test removed; an e-mail tells them." in page.content.decode()
     removed = mail.outbox[-1]
     assert removed.subject == "You no longer have access to Alpha Agency"
-    assert removed.from_email == "Alpha Reputation Care <no-reply@carewatch.local>"
+    assert removed.from_email == "Alpha Agency <no-reply@carewatch.local>"
     assert "Alpha Owner removed you from Alpha Agency." in removed.body
-    assert "write to Alpha Reputation Care at help@alpha.test." in removed.body
+    assert "write to Alpha Agency at help@alpha.test." in removed.body
+    assert "Alpha Reputation Care" not in removed.body
 
 
 def test_a_clinic_person_removed_is_told(login, world, branded, clinic_a):
@@ -293,4 +299,48 @@ def test_a_clinic_person_removed_is_told(login, world, branded, clinic_a):
     assert removed.to == ["a_viewer@clinics.test"]
     assert removed.subject == "You no longer have access to Clinic A"
     assert "Alpha Manager removed you from Clinic A." in removed.body
+    # a clinic's people know the agency by its brand
+    assert removed.from_email == "Alpha Reputation Care <no-reply@carewatch.local>"
+    assert "write to Alpha Reputation Care at help@alpha.test." in removed.body
     assert not ClinicMembership.objects.filter(pk=viewer.pk).exists()
+
+
+def test_a_staff_invitation_comes_in_the_agencys_own_name_and_names_the_authenticator_app(
+    login, world, branded, settings
+):
+    # given an agency whose clients know it by another name (its portal brand)
+    settings.PUBLIC_BASE_URL = "http://carewatch.test"
+    mail.outbox.clear()
+    # when an owner adds a writer to the agency's staff
+    login("alpha_owner").post(
+        "/agency/settings/people/",
+        {
+            "action": "add",
+            "email": "fresh@alpha.test",
+            "full_name": "Fresh Writer",
+            "role": "writer",
+        },  # fmt: skip
+    )
+    # then the invitation is the agency's own, as the staff pages name it, not the brand
+    [invitation] = mail.outbox
+    assert invitation.from_email == "Alpha Agency <no-reply@carewatch.local>"
+    assert invitation.subject == "You are invited to Alpha Agency"
+    body = invitation.body
+    assert body.endswith("\nAlpha Agency\nhelp@alpha.test\n")
+    assert "Alpha Reputation Care" not in body
+    # and it says that signing in needs an authenticator app, before what to do if it expired
+    words = (
+        "Signing in also needs an authenticator app on your phone (such as Google "
+        "Authenticator, Microsoft Authenticator or 1Password): two-factor sign-in is required "
+        "for Alpha Agency's staff. Right after you choose your password you scan a QR code "
+        "with it once; it then shows your sign-in codes under “Alpha Agency”.\n\nIf the link "
+        "has expired"
+    )
+    assert words in body
+
+
+def test_a_clinic_persons_invitation_names_no_authenticator_app(login, world, clinic_a):
+    mail.outbox.clear()
+    _save(login("alpha_manager"), "sam@clinic-a.test", "viewer")
+    [invitation] = mail.outbox
+    assert "authenticator" not in invitation.body

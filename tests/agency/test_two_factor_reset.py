@@ -13,6 +13,7 @@ from accounts.models import SecurityEvent
 from agency.models import AgencyMembership
 from agency.services import agency_member_two_factor_reset
 from core.errors import PermissionDenied, ValidationFailed
+from tests.agency.conftest import BRAND, NAME
 from tests.fixtures.tenants import PASSWORD
 
 
@@ -90,3 +91,18 @@ def test_the_owner_resets_it_from_the_staff_page_after_a_confirmation(login, wor
     assert refused.status_code == 400
     assert "Only an owner resets" in refused.content.decode()
     assert TOTPDevice.objects.filter(user=world.users["alpha_analyst"]).exists()
+
+
+def test_the_reset_notice_comes_in_the_agencys_own_name_not_its_brand(world, branded):
+    # given an agency whose clients know it by another name (its portal brand)
+    mail.outbox.clear()
+    agency_member_two_factor_reset(
+        membership=_membership(world, "alpha_writer"),
+        acting_role="owner",
+        by=world.users["alpha_owner"],
+    )
+    # then its staff member reads the agency's own name, as on their invitation
+    [notice] = mail.outbox
+    assert notice.from_email == f"{NAME} <no-reply@carewatch.local>"
+    assert notice.body.endswith(f"\n{NAME}\nhelp@alpha.test\n")
+    assert BRAND not in notice.body

@@ -821,6 +821,15 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         },
         status=200,
     )
+    # Google is not connected here: trying again cannot work, and says so (409) ...
+    rec.call(writer, "post", f"{CLINIC}/outbox/{outbox['google']}/retry/", status=409)
+    # ... while one that failed in Google's outage is sent again
+    _in_clinic(
+        clinic,
+        lambda: OutboxItem.objects.filter(pk=outbox["google"]).update(
+            failure_kind="transient", last_error="Gave up after 8 attempts: 503 Service Unavailable"
+        ),
+    )
     rec.call(writer, "post", f"{CLINIC}/outbox/{outbox['google']}/retry/", status=200)
 
     # --- private follow-up ------------------------------------------------------------------

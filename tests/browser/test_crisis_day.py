@@ -196,7 +196,7 @@ def _scenario(server, new_page, tenant, chat, celery_worker_process, workdir):
     screenshot(owner, "crisis-day-ack-confirm")
     owner.get_by_role("button", name="Acknowledge as Agency Owner").click()
     clicks["owner"] += 1
-    assert owner.get_by_role("heading", name="Acknowledged").is_visible()
+    owner.get_by_role("heading", name="Acknowledged").wait_for()  # the next page, not this
     with schema_context(clinic.schema_name):
         incident.refresh_from_db()
         event = incident.events.get(kind=EventKind.ACKNOWLEDGED)
@@ -227,7 +227,7 @@ def _scenario(server, new_page, tenant, chat, celery_worker_process, workdir):
         clicks["owner"] += 1
     owner.get_by_role("button", name="Save the team").click()
     clicks["owner"] += 1
-    assert owner.get_by_text("Team saved: 4 role(s) changed").is_visible()
+    owner.get_by_text("Team saved: 4 role(s) changed").wait_for()  # the next page, not this
     screenshot(owner, "crisis-day-incident-room")
     assert serious_violations(owner) == []
     # then the writer (social media manager) is told, in-app and by e-mail

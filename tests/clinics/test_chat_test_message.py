@@ -285,8 +285,8 @@ def test_one_test_per_webhook_every_10_seconds(login, hooks):
     assert again.status_code == 200
     html = again.content.decode()
     assert (
-        '<p class="flash" role="status">A test message was just tried on this Slack webhook: '
-        in (html)
+        '<p class="flash warning" role="alert">A test message was just tried on this Slack '
+        "webhook: " in (html)
     )
     assert "before sending another." in html and "Test message posted" not in html
     assert len(hooks.posts) == 1 and _hook("clinic", "slack").last_test_at == first

@@ -1,6 +1,7 @@
-"""The staff's notification history says its times as the clinics' own pages do: each notice in
-its clinic's zone, named ("13:46 EST"), never a bare UTC time a reader takes for local (walk 11,
-finding 13: "5 Dec 2026, 18:46" next to clinic pages saying 13:46 EST)."""
+"""The staff's notification history, newest first, says every time in one zone, named: the
+zone of the agency's pages outside a clinic (UTC). In each clinic's own zone (walk 11,
+finding 13) a list of several clinics read out of order: 13:46 EST above 23:46 IST of half an
+hour earlier (walk 15, finding 3)."""
 
 from __future__ import annotations
 
@@ -49,19 +50,27 @@ def _item(html: str, row: Notification) -> str:
     return item[: item.index("</li>")]
 
 
-def test_each_notice_is_in_its_clinics_zone_and_names_it(world, zoned, login):
+def test_every_notice_is_in_one_named_zone_so_the_list_reads_in_order(world, zoned, login):
+    # given a notice in clinic A (New York) and one half an hour earlier in clinic B (Kolkata)
     writer = world.users["alpha_writer"]
     in_a = _told(writer, world.clinics["a"], "A reply waits for your approval")
     in_b = _told(writer, world.clinics["b"], "Your reply was published", open=False, waits=False,
                  emailed_at=AT)  # fmt: skip
+    earlier = AT - timedelta(minutes=30)
+    Notification.objects.filter(pk=in_b.pk).update(created_at=earlier)
 
+    # when the writer reads their history
     html = login("alpha_writer").get(URL).content.decode()
 
-    assert "Times are each clinic’s local time." in html
+    # then one zone, named once for the page and on each time
+    assert "Times are in UTC, as on the agency’s other pages" in html
     a, b = _item(html, in_a), _item(html, in_b)
-    assert f">{_local('America/New_York')}</time>" in a  # "5 Dec 2026, 13:46 EST"
-    assert f"{AT:%H:%M}" not in a  # no bare UTC time
-    assert f">{_local('Asia/Kolkata')}</time>" in b  # "6 Dec 2026, 00:16 IST"
-    assert f"e-mailed to you {_local('Asia/Kolkata', '%-d %b, %H:%M')}" in b
+    assert f">{AT:%-d %b %Y, %H:%M} UTC</time>" in a
+    assert f">{earlier:%-d %b %Y, %H:%M} UTC</time>" in b
+    assert f"e-mailed to you {AT:%-d %b, %H:%M}" in b
+    for local in (_local("America/New_York"), _local("Asia/Kolkata")):
+        assert local not in html
+    # newest first, and the times say so: the later one is listed above
+    assert html.index(a) < html.index(b)
     # the machine-readable time stays exact, with its offset
-    assert f'datetime="{AT.astimezone(ZoneInfo("America/New_York")).isoformat()}"' in a
+    assert f'datetime="{AT.isoformat()}"' in a

@@ -241,7 +241,7 @@ def test_the_person_filter_offers_everyone_who_changed_something_here(login, peo
         ({"changed_from": "2026-13-01"}, "changed_from", "Write a date like 2026-03-01."),
         ({"changed_to": "yesterday"}, "changed_to", "Write a date like 2026-03-01."),
         ({"changed_from": "2026-03-11", "changed_to": "2026-03-09"}, "changed_to",
-         "The end is before the start: choose a later day."),
+         "The end of the date range is before its start."),
     ],
 )  # fmt: skip
 def test_a_bad_filter_is_a_message_on_the_page(login, people_and_days, query, field, message):
@@ -251,6 +251,23 @@ def test_a_bad_filter_is_a_message_on_the_page(login, people_and_days, query, fi
     assert message in html and 'role="alert"' in html
     assert field in response.context["form"].errors
     assert shown(html) == [] and "format=csv" not in html
+
+
+@pytest.mark.parametrize("page", ["clinic", "agency"])
+def test_from_after_to_is_a_400_on_the_to_field_as_the_api_says_it(login, people_and_days, page):
+    # when From is later than To on either history page
+    response = login("alpha_owner").get(
+        PAGE if page == "clinic" else AGENCY_PAGE,
+        {"changed_from": "2026-03-11", "changed_to": "2026-03-09"},
+    )
+    # then it is refused on the To field with the API's words, listing nothing
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "changed_to": ["The end of the date range is before its start."]
+    }
+    html = response.content.decode()
+    assert "<li>To: The end of the date range is before its start.</li>" in html
+    assert 'value="2026-03-11"' in html and shown(html) == []
 
 
 @pytest.mark.parametrize(

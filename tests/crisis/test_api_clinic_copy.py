@@ -16,7 +16,7 @@ from django_tenants.utils import schema_context
 from accounts.credentials import api_key_create
 from accounts.services import user_token_issue
 from agency.branding import brand_name
-from crisis.models import EventKind, Incident, IncidentEvent
+from crisis.models import EventKind, Incident, IncidentAssignment, IncidentEvent
 from crisis.services import detector_settings_update, detectors_run
 from crisis.services.common import SYSTEM, event_add
 from crisis.timeline import clinic_incident_lines
@@ -139,4 +139,31 @@ def test_adding_a_note_answers_the_note(incident, login):
         "data": stored.data,
         "at": note["at"],
         "shared_with_clinic": True,
+    }
+
+
+def test_the_clinic_reads_a_role_held_by_agency_staff_as_the_agency_brand(
+    incident, world, clinic_a, login
+):
+    # given a role held by the agency's staff and one by the clinic's own person
+    manager, approver = world.users["alpha_manager"], world.users["a_approver"]
+    with schema_context(clinic_a.schema_name):
+        IncidentAssignment.objects.create(
+            incident=incident, role="social", user_id=manager.pk, user_label="Alpha Manager"
+        )
+        IncidentAssignment.objects.create(
+            incident=incident, role="comms", user_id=approver.pk, user_label="A Approver"
+        )
+    brand = brand_name(clinic_a.agency)
+    for who, client in _clinic_side(world, clinic_a).items():
+        # when the clinic's side reads the incident
+        assignments = client.get(f"{BASE}/{incident.pk}/").json()["assignments"]
+        # then the agency's person is the agency's brand, with no id; its own person is named
+        held = {a["role"]: (a["user_id"], a["user_label"]) for a in assignments}
+        assert held == {"social": (None, brand), "comms": (approver.pk, "A Approver")}, who
+    # the agency reads its people by name
+    staff = login("alpha_manager").get(f"{BASE}/{incident.pk}/").json()["assignments"]
+    assert {a["role"]: (a["user_id"], a["user_label"]) for a in staff} == {
+        "social": (manager.pk, "Alpha Manager"),
+        "comms": (approver.pk, "A Approver"),
     }

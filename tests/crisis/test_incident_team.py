@@ -4,15 +4,19 @@ for the incident" message closes when the incident is resolved."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
+from accounts.actors import Actor
 from accounts.models import User
 from clinics.models import ClinicMembership, Notification
 from core.errors import ValidationFailed
-from crisis.models import EventKind, IncidentAssignment
+from crisis.models import EventKind, Incident, IncidentAssignment
 from crisis.selectors import people_eligible
 from crisis.services import (
     detector_settings_update,
@@ -210,3 +214,65 @@ def test_the_team_form_with_one_role_refused_says_why_and_changes_nothing(
         client.post(room, form)
     assert _team(clinic_a, incident) == [("comms", manager.pk)]
     assert sorted(m.to[0] for m in mailoutbox) == ["manager@alpha.test", "writer@alpha.test"]
+
+
+def _waiting_on_locks(at_least: int, timeout: float = 20.0) -> int:
+    """How many other connections wait on a lock, once `at_least` do (or the timeout)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with connection.cursor() as cursor:
+            # inside a transaction the activity view is read once: read it anew each time
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            waiting = cursor.fetchone()[0]
+        if waiting >= at_least or time.monotonic() > deadline:
+            return waiting
+        time.sleep(0.05)
+
+
+def test_two_team_saves_at_once_go_one_after_the_other(
+    world, committed_clinic, django_db_blocker, mailoutbox
+):
+    clinic = committed_clinic
+    writer, manager = world.users["alpha_writer"], world.users["alpha_manager"]
+    actor = Actor(user=manager, via_session=True)
+    with django_db_blocker.unblock(), schema_context(clinic.schema_name):
+        # given an incident of a clinic whose rows other connections see
+        incident = Incident.objects.create(
+            kind="surge", title="Negative surge", severity="high", opened_at=NOW,
+            last_detected_at=NOW, status="open",
+        )  # fmt: skip
+        results: dict[str, object] = {}
+
+        def save(name):
+            try:
+                with schema_context(clinic.schema_name):
+                    results[name] = incident_team_set(
+                        incident_id=incident.pk, clinic=clinic, roles={"comms": writer.pk},
+                        actor=actor,
+                    )  # fmt: skip
+            except Exception as exc:  # noqa: BLE001 - reported to the test
+                results[name] = exc
+            finally:
+                connection.close()
+
+        # when two people save the same team while the incident is held: both wait for it
+        threads = [threading.Thread(target=save, args=(n,)) for n in ("first", "second")]
+        with transaction.atomic():
+            Incident.objects.select_for_update().get(pk=incident.pk)
+            for thread in threads:
+                thread.start()
+            assert _waiting_on_locks(2) == 2, results
+        for thread in threads:
+            thread.join(timeout=60)
+
+        # then one wrote the role; the other, reading the team after it, changed nothing
+        assert sorted(map(str, results.values())) == ["['comms']", "[]"]
+        assert _team(clinic, incident) == [("comms", writer.pk)]
+        assigned = incident.events.filter(kind=EventKind.ASSIGNED)
+        assert list(assigned.values_list("message", flat=True)) == ["Comms / PR: Alpha Writer."]
+    # and the writer was told once
+    assert [m.to for m in mailoutbox] == [[writer.email]]

@@ -208,3 +208,42 @@ def test_asking_is_throttled_per_person_and_review(
     assert (
         _ask(client, sent, "One more point", django_capture_on_commit_callbacks).status_code == 302
     )
+
+
+def test_a_second_answer_on_the_page_is_refused_naming_the_first_and_changes_nothing(
+    sent, clinic_a, world, login, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given a question the writer answered
+    _ask(login("a_approver"), sent, QUESTION, django_capture_on_commit_callbacks)
+    with schema_context(clinic_a.schema_name):
+        question = ReviewQuestion.objects.get()
+    first = "We found the second charge run; refunds go out Monday."
+    with django_capture_on_commit_callbacks(execute=True):
+        login("alpha_writer").post(
+            STAFF.format(sent.pk), {"action": "answer", "question": question.pk, "answer": first}
+        )
+    with schema_context(clinic_a.schema_name):
+        answered_at = ReviewQuestion.objects.get().answered_at
+    mailoutbox.clear()
+    # when the manager, whose page was open before, sends another answer
+    manager = login("alpha_manager")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager.post(
+            STAFF.format(sent.pk),
+            {"action": "answer", "question": question.pk, "answer": "Refunds went out."},
+            follow=True,
+        )
+    # then the page says who answered when, and the first answer stands, told to nobody again
+    html = response.content.decode()
+    assert "Alpha Writer already answered this question (" in html
+    assert "it stays as it was given. Nothing was changed." in html
+    with schema_context(clinic_a.schema_name):
+        stored = ReviewQuestion.objects.get()
+    assert (stored.answer, stored.answered_by_name, stored.answered_at) == (
+        first, "Alpha Writer", answered_at,
+    )  # fmt: skip
+    assert mailoutbox == []
+    assert Notification.objects.filter(kind="review_answer").count() == 1
+    # and the page offers no second answer
+    assert f'name="question" value="{question.pk}"' not in html
+    assert "An answer is given once and stays as the clinic read it" in html

@@ -12,7 +12,7 @@ from django_tenants.utils import schema_context
 
 from accounts.actors import Actor
 from accounts.credentials import api_key_create
-from clinics.models import Notification
+from clinics.models import Notification, clinic_zone
 from crisis.models import Incident, ReviewQuestion
 from crisis.services.review_questions import review_question_ask
 from crisis.timeline import review_timeline
@@ -293,3 +293,31 @@ def test_the_question_and_its_answer_are_on_both_timelines(
     assert "<strong>Question for Alpha Agency</strong> — " + QUESTION in html
     assert "<strong>Alpha Agency answered</strong> — " + ANSWER in html
     assert html.count(link) == 2
+
+
+def test_a_second_answer_is_a_409_naming_who_answered_when_and_changes_nothing(
+    asked, clinic_a, login, mailoutbox, django_capture_on_commit_callbacks
+):
+    incident, question = asked
+    url = f"{API.format(incident.pk)}{question.pk}/answer/"
+    with django_capture_on_commit_callbacks(execute=True):
+        first = login("alpha_writer").post(url, {"answer": ANSWER})
+    assert first.status_code == 200, first.content
+    mailoutbox.clear()
+    # when another answer is sent for it
+    with django_capture_on_commit_callbacks(execute=True):
+        again = login("alpha_manager").post(url, {"answer": "Refunds went out."})
+    # then it is refused, saying who answered and when; the first answer stands
+    assert again.status_code == 409, again.content
+    body = again.json()
+    assert body["code"] == "already_answered"
+    when = timezone.localtime(
+        timezone.datetime.fromisoformat(first.json()["answered_at"]), clinic_zone(clinic_a)
+    ).strftime("%Y-%m-%d %H:%M %Z")
+    assert body["detail"] == (
+        f"Alpha Writer already answered this question ({when}), and the clinic reads that "
+        "answer: it stays as it was given. Nothing was changed."
+    )
+    assert _stored(clinic_a, question) == (ANSWER, "Alpha Writer")
+    assert mailoutbox == []
+    assert Notification.objects.filter(kind="review_answer").count() == 1

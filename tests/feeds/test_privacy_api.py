@@ -17,6 +17,7 @@ from agency.models import PrivacyRequest
 from agency.services import agency_member_add
 from core.privacy import REDACTED_TEXT
 from feeds.models import Review, Source
+from tests.api.test_examples import openapi_schema
 from webhooks.models import WebhookDelivery
 from webhooks.services import subscription_create
 
@@ -162,6 +163,43 @@ def test_the_list_filters(reese, api, clinic_a, query, found):
 
     assert response.status_code == 200, response.content
     assert len(response.json()["results"]) == found
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("created_from=2026-12-01", ["Pat"]),
+        ("created_to=2026-11-30", ["reese"]),
+        ("created_from=2026-12-01&created_to=2026-12-01", ["Pat"]),  # the whole day, in UTC
+        ("created_to=2026-12-01", ["Pat", "reese"]),
+        ("created_from=2026-12-01T23:30:00Z", ["Pat"]),  # an instant: inclusive
+        ("created_to=2026-12-01T23:30:00Z", ["reese"]),  # an instant: before it
+        ("created_from=2026-12-01T18:00:00-05:00&created_to=2026-12-02", ["Pat"]),
+    ],
+)
+def test_the_logs_days_are_whole_utc_days(world, api, query, found):
+    # given one request carried out late on 30 November (UTC) and one late on 1 December
+    # (UTC: still 1 December until midnight UTC, wherever the clinics are)
+    for author, at in (("reese", datetime(2026, 11, 30, 23, 30, tzinfo=UTC)),
+                       ("Pat", datetime(2026, 12, 1, 23, 30, tzinfo=UTC))):  # fmt: skip
+        PrivacyRequest.objects.create(
+            created_at=at, agency_id=world.agencies["alpha"].pk, action="redact",
+            author=author, reason=REASON, receipt="Removed.",
+        )  # fmt: skip
+
+    # when the log is read for those days
+    response = api("key_alpha").get(f"{URL}?{query}")
+
+    # then a day is the whole UTC day (both ends included), an instant is exact
+    assert response.status_code == 200, response.content
+    assert sorted(r["author"] for r in response.json()["results"]) == found
+
+
+def test_the_logs_day_filters_say_their_days_are_utc():
+    parameters = openapi_schema()["paths"][URL]["get"]["parameters"]
+    described = {p["name"]: p["description"] for p in parameters}
+
+    assert "UTC" in described["created_from"] and "UTC" in described["created_to"]
 
 
 @pytest.mark.parametrize(

@@ -86,3 +86,34 @@ def test_the_staff_inbox_reads_days_the_same_way(in_new_york, clinic_a):
         ids = dict(Review.objects.values_list("id", "external_id"))
     assert orm == ["tz-3", "tz-2"]
     assert [ids[pk] for pk in sql] == ["tz-3", "tz-2"]
+
+
+def test_the_inbox_page_refuses_from_after_to_on_the_to_field_and_lists_nothing(in_new_york, login):
+    # when From is later than To on the inbox page
+    response = login("alpha_writer").get(
+        "/clinics/clinic-a/inbox/", {"published_from": "2026-12-02", "published_to": "2026-12-01"}
+    )
+    # then it is a 400 saying so on the To field, listing nothing (the filters kept as typed)
+    assert response.status_code == 400
+    assert response.context["filter_errors"] == {
+        "published_to": ["The end of the date range is before its start."]
+    }
+    assert list(response.context["page"]) == []
+    html = response.content.decode()
+    # named by its label in the line above the list, and said at the To field itself
+    assert "“To”: The end of the date range is before its start." in html
+    assert "“published_to”" not in html
+    assert (
+        'name="published_to" value="2026-12-01" aria-invalid="true" aria-describedby="f-to-error">'
+        '<ul class="errorlist" id="f-to-error"><li>The end of the date range is before its '
+        "start.</li></ul>"
+    ) in html
+    assert 'name="published_from" value="2026-12-02">' in html
+
+
+def test_the_inbox_page_lists_one_day_from_and_to_alike(in_new_york, login):
+    response = login("alpha_writer").get(
+        "/clinics/clinic-a/inbox/", {"published_from": "2026-12-01", "published_to": "2026-12-01"}
+    )
+    assert response.status_code == 200 and response.context["filter_errors"] == {}
+    assert sorted(r.external_id for r in response.context["page"]) == ["tz-2", "tz-3"]

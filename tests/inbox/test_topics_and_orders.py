@@ -155,8 +155,8 @@ def test_the_inbox_sorts_by_rating_and_oldest(topics, login):
 @pytest.mark.parametrize(
     ("query", "named"),
     [
-        ("topic=waiting", "“topic”: “waiting” is not a valid choice."),
-        ("order=worst", "“order”: “worst” is not a valid choice."),
+        ("topic=waiting", "“Topic”: “waiting” is not a valid choice."),
+        ("order=worst", "“Sort”: “worst” is not a valid choice."),
         ("topics=wait_time", "“topics”: Unknown filter: the inbox has no such filter."),
     ],
 )

@@ -88,7 +88,7 @@ def test_an_unaccepted_invitation_to_a_deleted_clinic_stops_working(world, harbo
     client.logout()
     page = client.get(link, follow=True)
     html = unescape(page.content.decode())
-    assert "This link does not work" in html
+    assert "This invitation was withdrawn" in html  # and why (test_delete_invitations.py)
     assert 'name="new_password1"' not in html
     refused = client.post(
         page.redirect_chain[-1][0] if page.redirect_chain else link,

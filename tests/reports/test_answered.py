@@ -94,8 +94,8 @@ def test_response_time_only_where_the_reply_time_is_known_and_never_for_past_rev
     assert basis == (
         "Response time is measured only where the reply time is known: 2 replies published "
         f"through {brand} in this period, from the review's publication to the reply's. "
-        f"Reviews answered on the platform directly, or before {brand}, count as answered "
-        "but have no known reply time. Past reviews imported as history count as received "
+        f"Reviews answered on the platform directly or before {brand} answered for the "
+        "clinic count as answered but have no known reply time. Past reviews imported as history count as received "
         "but are left out of the response time and never count as late: they were written "
         "before the agency answered for the clinic (1 reply to them left out)."
     )
@@ -113,8 +113,8 @@ def test_a_month_answered_only_on_the_platform_says_so_instead_of_none(clinic_a,
     page = html.content.decode()
     assert "<dt>Answered</dt><dd>3 of 3 (100 %)</dd>" in page
     assert (
-        "0 published through Alpha Agency, 3 on the platform directly or before Alpha Agency"
-        in page
+        "0 published through Alpha Agency, 3 on the platform directly or before Alpha Agency "
+        "answered for the clinic</dd>" in page
     )
     assert "no reply with a known time in this period" in page
     assert "none in this period" not in page

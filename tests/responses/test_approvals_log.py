@@ -574,7 +574,9 @@ def test_the_log_reads_in_the_same_queries_for_one_decision_or_many(
                     )
                 for item in OutboxItem.objects.filter(draft__batch=batch):
                     if item.status == "manual":
-                        outbox_mark_posted(item_id=item.pk, access=manager, url="https://x.test/r")
+                        outbox_mark_posted(
+                            item_id=item.pk, access=manager, url=f"https://x.test/r/{item.pk}"
+                        )
                     else:
                         assert outbox_deliver(item_id=item.pk) == "failed"
             for _ in range(n):
@@ -594,3 +596,18 @@ def test_the_log_reads_in_the_same_queries_for_one_decision_or_many(
                 )
 
     same_queries_for_one_or_many(client, url, each, decide)
+
+
+@pytest.mark.parametrize(("url", "who"), [(PAGE, "alpha_manager"), (PORTAL, "a_approver")])
+def test_from_after_to_on_the_page_is_said_at_the_to_field(decided, login, url, who):
+    response = login(who).get(url, {"decided_from": "2026-03-04", "decided_to": "2026-03-01"})
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert (
+        'name="decided_to" value="2026-03-01" aria-invalid="true" aria-describedby="log-to-error">'
+        '<ul class="errorlist" id="log-to-error"><li>The end of the date range is before its '
+        "start.</li></ul>"
+    ) in html
+    assert 'name="decided_from" value="2026-03-04">' in html  # kept as typed, not marked
+    assert 'data-decision="' not in html

@@ -105,7 +105,7 @@ def test_the_replies_of_a_batch_are_marked_posted_by_hand_in_one_form_all_or_non
     assert bad.status_code == 400
     html = bad.content.decode()
     assert f'id="posted-error-{items[1]}"' in html
-    assert "Give the post&#x27;s web address." in html
+    assert "Give the post&#x27;s web address (starting with https://)." in html
     assert f'value="https://example.test/post/{items[0]}"' in html  # what was typed stays
     with schema_context(clinic_a.schema_name):
         assert set(OutboxItem.objects.filter(pk__in=items).values_list("status", flat=True)) == {

@@ -155,9 +155,10 @@ def test_four_replies_on_a_channel_nobody_can_connect_here_wait_to_be_posted_by_
     # when three are posted by hand, the notice counts the one left; the writer hears of each
     mailoutbox.clear()
     writer = as_user("alpha_writer", clinic_a)
-    for item_id in ids[:3]:
+    for item_id in ids[:3]:  # each at its own link: one link is never two posts
         with capture(execute=True):
-            assert writer.post(f"outbox/{item_id}/mark-posted/", POSTED).status_code == 200
+            posted = {"url": f"{POSTED['url']}/{item_id}"}
+            assert writer.post(f"outbox/{item_id}/mark-posted/", posted).status_code == 200
     _run_notices(clinic_a, queued, capture)
     assert {n.title for n in open_rows.all()} == {
         "1 reply waits to be posted by hand on google source"
@@ -280,20 +281,64 @@ def test_four_failures_on_a_channel_that_can_be_connected_tell_once_while_it_sta
     assert sorted(open_rows.values_list("user_id", flat=True)) == sorted(
         [users["alpha_manager"].pk, users["alpha_owner"].pk]
     )
-    # the writer hears of each of her replies, for information, in one e-mail once the burst
-    # is over (it was one e-mail per reply: 4)
-    assert [m for m in mailoutbox if m not in failure_mails] == []
+    # the writer posts by hand: what she is asked to do is the one line she gets of her
+    # replies (it was one e-mail per reply: 4, then a "were not posted" e-mail beside it),
+    # waiting for her, mailed once, its count following what waits
+    [ask] = [m for m in mailoutbox if m not in failure_mails]
+    assert ask.subject == (  # told with the first; her line counts the others since
+        "[Clinic A] Post by hand: 1 reply not posted on google source (not connected) waits for you"
+    )
+    failure_mails.append(ask)
     later = timezone.now() + FAILURE_BURST_QUIET + timedelta(seconds=5)
     with capture(execute=True), schema_context(clinic_a.schema_name):
-        assert reply_failures_mail(user_id=users["alpha_writer"].pk, now=later) == "mailed"
-    [writer_mail] = [m for m in mailoutbox if m not in failure_mails]
-    assert writer_mail.to == [users["alpha_writer"].email]
-    assert writer_mail.subject == "[Clinic A] 4 of your replies were not posted"
-    assert writer_mail.body.count("was not posted on google source") == 4
+        assert reply_failures_mail(user_id=users["alpha_writer"].pk, now=later) == "nothing due"
+    assert [m for m in mailoutbox if m not in failure_mails] == []
+    [line] = Notification.objects.filter(
+        user=users["alpha_writer"], clinic=clinic_a, kind__in=("post_by_hand", "reply_failed")
+    )
+    assert (line.kind, line.open) == ("post_by_hand", True)
+    assert line.title.startswith("Post by hand: 4 replies not posted on google source")
 
     # and the sweeper finds nothing left untold
     with schema_context(clinic_a.schema_name):
         assert outbox_failures_untold(now=timezone.now() + timedelta(minutes=5)) == []
+
+
+def test_a_writer_who_no_longer_posts_by_hand_hears_for_information_and_is_not_asked(
+    clinic_a, as_user, world, mailoutbox, queued, django_capture_on_commit_callbacks
+):
+    from agency.models import AgencyMembership
+
+    capture = django_capture_on_commit_callbacks
+    users = world.users
+    writer = users["alpha_writer"]
+    [item_id] = _approve(clinic_a, as_user, [review_in(clinic_a, "google")], capture)
+    # given the writer is an analyst now: she reads the clinic but posts nothing by hand
+    AgencyMembership.objects.filter(user=writer, agency_id=clinic_a.agency_id).update(
+        role="analyst"
+    )
+    mailoutbox.clear()
+    queued.clear()
+
+    # when her reply fails for want of its channel
+    with capture(execute=True), schema_context(clinic_a.schema_name):
+        assert outbox_deliver(item_id=item_id) == "failed"
+    _run_notices(clinic_a, queued, capture)
+
+    # then she is not asked to post it by hand (the people who post by hand are), and hears
+    # that it was not posted, for her information, mailed once the burst is over
+    source_id = _item(clinic_a, item_id).source_id
+    asked = Notification.objects.filter(ref=f"outbox-source:{source_id}:post-failed-by-hand")
+    assert asked.exists() and not asked.filter(user=writer).exists()
+    [line] = Notification.objects.filter(
+        user=writer, clinic=clinic_a, kind__in=("post_by_hand", "reply_failed")
+    )
+    assert (line.kind, line.open, line.waits) == ("reply_failed", False, False)
+    later = timezone.now() + FAILURE_BURST_QUIET + timedelta(seconds=5)
+    with capture(execute=True), schema_context(clinic_a.schema_name):
+        assert reply_failures_mail(user_id=writer.pk, now=later) == "mailed"
+    [mail] = [m for m in mailoutbox if m.to == [writer.email]]
+    assert mail.subject.endswith("was not posted on google source")
 
 
 def test_the_writer_hears_once_per_reply_when_it_is_published_as_she_chose(

@@ -93,17 +93,28 @@ def test_a_reply_to_a_disconnected_channel_fails_with_what_to_do_and_waits_for_i
     assert failed["failure_kind"] == "not_connected"
     # in plain words: what is wrong, and where to fix it; the connector's own check (a
     # token or page id missing) only as the detail line
-    assert failed["reason"] == (
-        "Not sent — Sunrise Facebook page is not connected: connect it on the Sources page."
-    )
+    assert failed["reason"] == "Not sent — Sunrise Facebook page is not connected."
     assert failed["state_label"] == "Not sent"
     page = writer.client.get(f"/clinics/{clinic_a.slug}/replies/review/{review.pk}/")
     html = page.content.decode()
     assert (
         '<span class="pill negative">Not sent</span> <span class="error">Not sent — Sunrise '
-        "Facebook page is not connected: connect it on the Sources page.</span>"
+        "Facebook page is not connected.</span>"
     ) in html
-    assert f'<a href="/clinics/{clinic_a.slug}/sources/">Open the Sources page</a>' in html
+    # a writer cannot connect a channel: who can is named, and no link leads where she can't act
+    assert (
+        "What to do: Only the agency&#x27;s owners and managers (Alpha Owner or Alpha Manager) "
+        "can connect Sunrise Facebook page: ask one of them; it is then sent by itself. "
+        "Meanwhile, post it by hand and mark it posted."
+    ) in html
+    assert f'<a href="/clinics/{clinic_a.slug}/sources/">Open the Sources page</a>' not in html
+    manager = as_user("alpha_manager", clinic_a).client
+    managing = manager.get(f"/clinics/{clinic_a.slug}/replies/review/{review.pk}/").content
+    assert (
+        "<span>What to do: Connect Sunrise Facebook page on the Sources page; it is then sent "
+        "by itself. Or post it by hand and mark it posted.</span> "
+        f'<a href="/clinics/{clinic_a.slug}/sources/">Open the Sources page</a>'
+    ) in managing.decode()
     assert (
         '<small class="muted" data-testid="delivery-detail">Technical detail: Facebook: the '
         "page token is missing.</small>"
@@ -112,12 +123,13 @@ def test_a_reply_to_a_disconnected_channel_fails_with_what_to_do_and_waits_for_i
     outbox = writer.client.get(f"/clinics/{clinic_a.slug}/outbox/").content.decode()
     assert (
         '<p class="error" data-testid="failure-reason">Not sent — Sunrise Facebook page is not '
-        "connected: connect it on the Sources page.</p>"
+        "connected.</p>"
     ) in outbox
     assert "Technical detail: Facebook: the page token is missing." in outbox
+    # the API reads for no one in particular: it says who may connect it
     assert failed["what_to_do"] == (
-        "Connect Sunrise Facebook page (Sources); it is then sent again by itself. "
-        "Or post it by hand and mark it posted."
+        "The agency's owners and managers can connect Sunrise Facebook page on the Sources "
+        "page; it is then sent by itself. Or post it by hand and mark it posted."
     )
     assert platforms.writes("facebook") == []
     # and it is not retried on its own: it waits for the channel
@@ -281,20 +293,30 @@ def test_a_failure_tells_the_agency_in_app_mail_and_chat_and_the_clinic_only_for
     assert sorted(m.to[0] for m in failure_mails) == sorted(
         u.email for u in (users["alpha_manager"], users["a_approver"], users["alpha_owner"])
     )
-    # the writer: information only, in her history, never waiting for her; her e-mail goes
-    # once the burst of her failed replies is over (one e-mail for them all)
-    assert [m for m in mailoutbox if m not in failure_mails] == []
-    writer_note = Notification.objects.get(user=users["alpha_writer"], clinic=clinic_a)
-    assert (writer_note.kind, writer_note.open, writer_note.waits) == ("reply_failed", False, False)
+    # the writer posts by hand: what she is asked to do (post it by hand) is the one line
+    # she gets of it, waiting for her and mailed once as such; no "was not posted" line for
+    # her information beside it, nor its e-mail once the burst is over
+    [ask] = [m for m in mailoutbox if m not in failure_mails]
+    assert ask.to == [users["alpha_writer"].email]
+    assert ask.subject == (
+        "[Clinic A] Post by hand: 1 reply not posted on Sunrise Facebook page (not connected) "
+        "waits for you"
+    )
+    assert not Notification.objects.filter(
+        user=users["alpha_writer"], clinic=clinic_a, kind="reply_failed"
+    ).exists()
+    asked = Notification.objects.get(
+        user=users["alpha_writer"], clinic=clinic_a, kind="post_by_hand"
+    )
+    assert (asked.ref, asked.open, asked.waits) == (
+        f"outbox-source:{source_id}:post-failed-by-hand",
+        True,
+        True,
+    )
     later = timezone.now() + FAILURE_BURST_QUIET + timedelta(seconds=5)
     with django_capture_on_commit_callbacks(execute=True), schema_context(clinic_a.schema_name):
-        assert reply_failures_mail(user_id=users["alpha_writer"].pk, now=later) == "mailed"
-    [writer_mail] = [m for m in mailoutbox if m not in failure_mails]
-    assert writer_mail.to == [users["alpha_writer"].email]
-    assert writer_mail.subject == (
-        "[Clinic A] Your reply to Commenter’s Facebook page comment of "
-        f"{day.day} {day:%b %Y} was not posted on Sunrise Facebook page"
-    )
+        assert reply_failures_mail(user_id=users["alpha_writer"].pk, now=later) == "nothing due"
+    assert [m for m in mailoutbox if m not in failure_mails] == [ask]
     mail = {m.to[0]: m for m in failure_mails}
     # the subject is the short line; the body says what happened and what to do, without
     # naming the platform twice ("Sunrise Facebook page ... to Facebook page")
@@ -488,7 +510,9 @@ def test_before_the_last_approval_the_page_names_the_channel_and_warns_it_is_not
     # and the agency's own view says what to do
     [row] = writer.get(f"drafts/{draft['id']}/").json()["delivery"]
     assert (row["state"], row["state_label"]) == ("queued", "Waiting for the connection")
-    assert row["what_to_do"].startswith("Connect Sunrise Facebook page (Sources)")
+    assert row["what_to_do"].startswith(
+        "The agency's owners and managers can connect Sunrise Facebook page on the Sources page"
+    )
 
     # once the delivery fails for the same reason, the approver reads the same words as
     # before (it said "Failed — Not sent: …: the page token is missing." after "Waiting for
@@ -502,7 +526,16 @@ def test_before_the_last_approval_the_page_names_the_channel_and_warns_it_is_not
     assert "What to do" not in page and "(Sources)" not in page and "/outbox/" not in page
     # while the agency's own page for the reply still says what to do
     staff = writer.client.get(f"/clinics/{clinic_a.slug}/outbox/").content.decode()
-    assert "<strong>What to do:</strong> Connect Sunrise Facebook page (Sources)" in staff
+    assert (
+        "<strong>What to do:</strong> Only the agency&#x27;s owners and managers (Alpha Owner or "
+        "Alpha Manager) can connect Sunrise Facebook page: ask one of them"
+    ) in staff
+    # and "Try again" is not offered where it cannot work: it says why instead
+    assert 'value="retry"' not in staff
+    assert (
+        '<p class="muted" data-testid="no-retry">Trying again cannot work: Sunrise Facebook page '
+        "is still not connected."
+    ) in staff
 
 
 def test_a_statement_says_where_it_is_pinned_only_once_the_channel_confirms(
@@ -576,11 +609,12 @@ def test_a_failing_batch_tells_its_approvers_once_not_once_per_mention(
             outbox_failure_notify(item_id=i)
 
     # then the batch's approvers and the owner hear once each, with a link to the batch; the
-    # batch's writer once, for information, for the whole batch (once the burst is over)
+    # batch's writer, who posts by hand, once: her line asking her to post them by hand (no
+    # e-mail of her replies' failure beside it, once the burst is over)
     users = world.users
     later = timezone.now() + FAILURE_BURST_QUIET + timedelta(seconds=5)
     with django_capture_on_commit_callbacks(execute=True), schema_context(clinic_a.schema_name):
-        assert reply_failures_mail(user_id=users["alpha_writer"].pk, now=later) == "mailed"
+        assert reply_failures_mail(user_id=users["alpha_writer"].pk, now=later) == "nothing due"
     assert sorted(m.to[0] for m in mailoutbox) == sorted(
         u.email
         for u in (
@@ -588,6 +622,12 @@ def test_a_failing_batch_tells_its_approvers_once_not_once_per_mention(
             users["alpha_writer"],
         )
     )  # fmt: skip
+    assert not Notification.objects.filter(user=users["alpha_writer"], kind="reply_failed")
+    ask = Notification.objects.get(user=users["alpha_writer"], kind="post_by_hand", open=True)
+    assert (ask.title, ask.url) == (
+        "Post by hand: 3 replies not posted on Sunrise Facebook page (not connected) wait for you",
+        f"/clinics/{clinic_a.slug}/replies/batches/{bid}/#batch-posted",
+    )
     staff = next(m for m in mailoutbox if m.to == [users["alpha_owner"].email])
     # how many and the claim's words (it said "replies of the batch #1", an internal number)
     assert staff.subject == (
@@ -603,9 +643,14 @@ def test_a_failing_batch_tells_its_approvers_once_not_once_per_mention(
         Notification.objects.filter(ref=ref, open=True).values_list("user_id", flat=True)
     ) == sorted([users["alpha_manager"].pk, users["alpha_owner"].pk])
 
-    # and the notice stays until the last failed reply of the batch is posted
-    for i in ids[:2]:
-        writer.post(f"outbox/{i}/mark-posted/", POSTED)
+    # and the notice stays until the last failed reply of the batch is posted (each at its
+    # own link); the writer's line counts what is left to post, and closes with it
+    for n, i in enumerate(ids[:2]):
+        writer.post(f"outbox/{i}/mark-posted/", {"url": f"{POSTED['url']}/{n}"})
     assert Notification.objects.filter(ref=ref, open=True).count() == 2
-    writer.post(f"outbox/{ids[2]}/mark-posted/", POSTED)
+    ask.refresh_from_db()
+    assert ask.open and ask.title.startswith("Post by hand: 1 reply not posted")
+    writer.post(f"outbox/{ids[2]}/mark-posted/", {"url": f"{POSTED['url']}/2"})
     assert not Notification.objects.filter(ref=ref, open=True).exists()
+    ask.refresh_from_db()
+    assert not ask.open

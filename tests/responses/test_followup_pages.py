@@ -27,11 +27,13 @@ def test_start_from_the_editor_then_set_the_outcome_on_the_follow_up_page(
     assert "Facebook private message</strong>: A Messenger message" in html
     assert "E-mail: not available." in html
 
-    # a bad due date is refused with the field's message, nothing stored
-    bad = writer.post(
-        f"{editor}private/", {"channel": "", "due_at": "soon", "owner_id": ""}, follow=True
-    )
-    assert "Due: A date and time" in bad.content.decode()
+    # a bad due date is refused at its field (the editor answers 400), nothing stored
+    bad = writer.post(f"{editor}private/", {"channel": "", "due_at": "soon", "owner_id": ""})
+    assert bad.status_code == 400
+    assert (
+        '<ul class="errorlist" id="fu-due-error"><li>A date and time, e.g. 2026-12-04 17:00.'
+        "</li></ul>"
+    ) in bad.content.decode()
     assert "due_at:" not in bad.content.decode()
     with schema_context(clinic_a.schema_name):
         assert not PrivateConversation.objects.exists()
@@ -117,7 +119,7 @@ def test_hostile_form_values_never_answer_500_nor_store_anything(clinic_a, login
     fields = ["channel", "text", "owner_id", "due_at", "notes"]
     # a consent to withdraw that is not a number is a 400 naming it (`core.http.int_param`)
     for action, names, status in [
-        (f"{editor}private/", fields, 302),
+        (f"{editor}private/", fields, 400),
         (f"{editor}consent/", ["channel", "address", "basis", "revoke"], 400),
     ]:
         answer = writer.post(action, dict.fromkeys(names, value))

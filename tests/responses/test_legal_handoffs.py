@@ -248,7 +248,12 @@ def test_saving_a_clean_text_over_one_legal_was_not_asked_about_tells_legal_noth
             "drafts/", {"review_id": review_in(clinic_a).pk, "text": BLOCK_TEXT}
         ).json()["id"]
         writer.patch(f"drafts/{pk}/", {"text": OK_TEXT})
-    assert mailoutbox == [] and not Notification.objects.filter(ref__startswith=f"reply:{pk}")
+    assert mailoutbox == []
+    # legal is told nothing; only its writer has their draft waiting, not submitted yet
+    told = Notification.objects.filter(ref__startswith=f"reply:{pk}")
+    assert [(n.ref, n.user.email) for n in told.select_related("user")] == [
+        (f"reply:{pk}:draft", "writer@alpha.test")
+    ]
 
 
 def test_a_clean_version_replaces_legals_open_request_not_the_one_they_handled_before(

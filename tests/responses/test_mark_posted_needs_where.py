@@ -127,7 +127,9 @@ def test_the_batch_form_refuses_a_ticked_reply_without_its_link(clinic_a, as_use
     assert answer.status_code == 400
     html = answer.content.decode()
     error = html[html.index(f'id="posted-error-{items[1]}"') :]
-    assert "Give the link to the post" in error[: error.index("</p>")]
+    # in the words of the batch's form, which asks for the link alone (it said "the link
+    # or the platform's id", a field the form has not)
+    assert "Paste the link to its post" in error[: error.index("</p>")]
     assert f'id="posted-error-{items[0]}"' not in html
     with schema_context(clinic_a.schema_name):
         assert set(OutboxItem.objects.filter(pk__in=items).values_list("status", flat=True)) == {

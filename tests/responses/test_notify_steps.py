@@ -85,7 +85,8 @@ def test_a_guard_block_tells_legal_once_its_writer_submits_it_until_legal_overri
     # saved, not submitted: legal is asked nothing
     with django_capture_on_commit_callbacks(execute=True):
         draft = writer.post("drafts/", {"review_id": review.pk, "text": BLOCK_TEXT}).json()
-    assert _open(f"reply:{draft['id']}") == {}
+    # (only its writer has it waiting: "Your draft, not submitted yet", never e-mailed)
+    assert _open(f"reply:{draft['id']}") == {"writer@alpha.test": "draft"}
     assert mailoutbox == []
     # submitted: it stays a draft, and legal is asked to lift the block
     with django_capture_on_commit_callbacks(execute=True):
@@ -126,7 +127,8 @@ def test_legal_is_asked_once_and_a_clean_version_tells_legal_it_is_no_longer_nee
     # changed to a text the guard passes: legal's request closes, and legal is told why
     with django_capture_on_commit_callbacks(execute=True):
         writer.patch(f"drafts/{draft['id']}/", {"text": OK_TEXT})
-    assert _open(f"reply:{draft['id']}") == {}
+    # (the new version, not submitted yet, waits for its writer alone)
+    assert _open(f"reply:{draft['id']}") == {"writer@alpha.test": "draft"}
     closed = Notification.objects.get(ref=f"reply:{draft['id']}")
     assert (closed.open, closed.email_pending) == (False, False)
     no_longer = (
@@ -341,7 +343,8 @@ def test_a_new_version_withdraws_the_waiting_one_and_its_resubmission_says_which
     # the writer saves version 2 (version 1 is withdrawn): the approvers' notices close
     with django_capture_on_commit_callbacks(execute=True):
         writer.patch(f"drafts/{draft['id']}/", {"text": OK_TEXT + " Thank you."})
-    assert _open(ref) == {}
+    # (version 2, not submitted yet, waits for its writer alone)
+    assert _open(ref) == {"writer@alpha.test": "draft"}
     assert mailoutbox == []
     withdrawn = Notification.objects.filter(ref=ref).select_related("user")
     assert {n.user.email: n.title for n in withdrawn} == dict.fromkeys(

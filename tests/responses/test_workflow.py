@@ -131,7 +131,7 @@ def test_nobody_approves_their_own_draft(clinic_a, as_user):
 
     # then it is refused and nothing moved
     assert response.status_code == 403
-    assert response.json()["code"] == "own_draft"
+    assert response.json()["code"] == "separation_of_duties"
     assert manager.get(f"drafts/{draft_id}/").json()["status"] == "pending_agency"
     assert [a for a, _ in _actions(clinic_a, draft_id)] == ["created", "submitted"]
 
