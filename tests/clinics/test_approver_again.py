@@ -5,27 +5,12 @@ nobody anything more."""
 
 from __future__ import annotations
 
-from django_tenants.utils import schema_context
-
 from clinics.models import ClinicMembership, Notification
 from clinics.services import clinic_member_remove, clinic_member_save
-from responses.models import ReplyDraft, ReplyVersion
+from tests.responses.conftest import reply_waiting_in
 
 MANAGERS = {"owner@alpha.test", "manager@alpha.test"}
 TOLD = {*MANAGERS, "writer@alpha.test"}
-
-
-def _waiting(clinic, review, writer):
-    with schema_context(clinic.schema_name):
-        draft = ReplyDraft.objects.create(
-            review=review, status="pending_client", version=1, route=["agency", "client"],
-            author_label=f"user:{writer.pk}", author_name=writer.full_name,
-        )  # fmt: skip
-        ReplyVersion.objects.create(
-            draft=draft, number=1, guard_verdict="ok", author_label=f"user:{writer.pk}",
-            author_name=writer.full_name, text="Thank you for your visit.",
-        )  # fmt: skip
-    return draft
 
 
 def _add(clinic, email, name):
@@ -40,7 +25,7 @@ def test_the_people_told_the_clinic_had_no_approver_are_told_it_has_one_again(
     # given: a reply waits at Clinic A's step, and its only approver is removed
     capture = django_capture_on_commit_callbacks
     a, owner = world.clinics["a"], world.users["alpha_owner"]
-    draft = _waiting(a, rows(a).review(), world.users["alpha_writer"])
+    draft = reply_waiting_in(a, rows(a).review(), world.users["alpha_writer"])
     ClinicMembership.objects.filter(clinic=a, role="approver").exclude(
         user=world.users["a_approver"]
     ).delete()

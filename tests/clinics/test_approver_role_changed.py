@@ -6,30 +6,15 @@ refs, when the clinic can approve again."""
 
 from __future__ import annotations
 
-from django_tenants.utils import schema_context
-
 from clinics.models import ClinicMembership, Notification
 from clinics.services import clinic_member_save
-from responses.models import ReplyDraft, ReplyVersion
+from tests.responses.conftest import reply_waiting_in
 
 MANAGERS = {"owner@alpha.test", "manager@alpha.test"}
 NO_APPROVER = (
     "Clinic A has no approver since A Approver is no longer its approver: nothing can get the "
     "clinic's approval"
 )
-
-
-def _waiting(clinic, review, writer):
-    with schema_context(clinic.schema_name):
-        draft = ReplyDraft.objects.create(
-            review=review, status="pending_client", version=1, route=["agency", "client"],
-            author_label=f"user:{writer.pk}", author_name=writer.full_name,
-        )  # fmt: skip
-        ReplyVersion.objects.create(
-            draft=draft, number=1, guard_verdict="ok", author_label=f"user:{writer.pk}",
-            author_name=writer.full_name, text="Thank you for your visit.",
-        )  # fmt: skip
-    return draft
 
 
 def _save(clinic, user, role, capture):
@@ -46,7 +31,7 @@ def test_the_only_approver_made_a_viewer_is_told_as_a_removal_and_closes_when_ba
     capture = django_capture_on_commit_callbacks
     a, writer = world.clinics["a"], world.users["alpha_writer"]
     approver = world.users["a_approver"]
-    draft = _waiting(a, rows(a).review(rating=1), writer)
+    draft = reply_waiting_in(a, rows(a).review(rating=1), writer)
     ClinicMembership.objects.filter(clinic=a, role="approver").exclude(user=approver).delete()
     mailoutbox.clear()
 

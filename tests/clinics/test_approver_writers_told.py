@@ -4,30 +4,15 @@ as they chose), and is among those told when the clinic can approve again."""
 
 from __future__ import annotations
 
-from django_tenants.utils import schema_context
-
 from clinics.models import ClinicMembership, Notification
 from clinics.preferences import notification_preferences_save
 from clinics.services import clinic_member_remove, clinic_member_save
-from responses.models import ReplyDraft, ReplyVersion
+from tests.responses.conftest import reply_waiting_in
 
 STRANDED = (
     "[Clinic A] 2 texts you wrote wait for Clinic A's approval, and the clinic has no "
     "approver since A Approver left"
 )
-
-
-def _waiting(clinic, review, writer, *, status="pending_client"):
-    with schema_context(clinic.schema_name):
-        draft = ReplyDraft.objects.create(
-            review=review, status=status, version=1, route=["agency", "client"],
-            author_label=f"user:{writer.pk}", author_name=writer.full_name,
-        )  # fmt: skip
-        ReplyVersion.objects.create(
-            draft=draft, number=1, guard_verdict="ok", author_label=f"user:{writer.pk}",
-            author_name=writer.full_name, text="Thank you for your visit.",
-        )  # fmt: skip
-    return draft
 
 
 def _remove_only_approver(world, capture):
@@ -51,9 +36,9 @@ def test_each_writer_of_what_is_stranded_is_told_once_naming_their_texts(
         world.users["alpha_manager"],
     )
     made = rows(a)
-    first, second = (_waiting(a, made.review(rating=r), writer) for r in (1, 2))
-    _waiting(a, made.review(), manager)
-    _waiting(a, made.review(), writer, status="draft")
+    first, second = (reply_waiting_in(a, made.review(rating=r), writer) for r in (1, 2))
+    reply_waiting_in(a, made.review(), manager)
+    reply_waiting_in(a, made.review(), writer, status="draft")
     mailoutbox.clear()
 
     # when: the clinic's only approver is removed
@@ -96,7 +81,7 @@ def test_a_writer_who_chose_no_email_for_such_notices_has_it_only_in_their_histo
     notification_preferences_save(
         user=writer, in_app=True, digest="immediate", emails={"information": False}
     )
-    _waiting(a, rows(a).review(rating=1), writer)
+    reply_waiting_in(a, rows(a).review(rating=1), writer)
     mailoutbox.clear()
 
     _remove_only_approver(world, django_capture_on_commit_callbacks)
@@ -125,7 +110,7 @@ def test_a_later_leaver_who_was_not_its_approver_tells_nobody_again(
 ):
     # given: the clinic's only approver left while a reply of the writer waits at its step
     a, writer = world.clinics["a"], world.users["alpha_writer"]
-    _waiting(a, rows(a).review(rating=1), writer)
+    reply_waiting_in(a, rows(a).review(rating=1), writer)
     _remove_only_approver(world, django_capture_on_commit_callbacks)
     stuck = list(
         Notification.objects.filter(clinic=a, kind="stuck").values_list("user_id", "title")

@@ -15,21 +15,10 @@ from clinics.access import clinic_access
 from clinics.models import ClinicMembership, Notification
 from clinics.services import clinic_member_remove, clinic_member_save
 from facts.models import ClinicReview, Fact, FactStatus
-from responses.models import ReplyDraft, ReplyVersion
 from responses.services.replies import reply_reject
+from tests.responses.conftest import reply_waiting_in
 
-
-def _waiting(clinic, review, writer):
-    with schema_context(clinic.schema_name):
-        draft = ReplyDraft.objects.create(
-            review=review, status="pending_client", version=1, route=["agency", "client"],
-            author_label=f"user:{writer.pk}", author_name=writer.full_name,
-        )  # fmt: skip
-        ReplyVersion.objects.create(
-            draft=draft, number=1, guard_verdict="ok", author_label=f"user:{writer.pk}",
-            author_name=writer.full_name, text="Thank you, Jane, for your visit on Monday.",
-        )  # fmt: skip
-    return draft
+VISIT = "Thank you, Jane, for your visit on Monday."
 
 
 def _facts_asked(clinic, n):
@@ -60,7 +49,10 @@ def test_a_replacement_approver_is_told_once_what_already_waits(
     # given: two replies wait at Clinic A's approval step and two facts for its confirmation
     a, writer = world.clinics["a"], world.users["alpha_writer"]
     r = rows(a)
-    first, second = _waiting(a, r.review(), writer), _waiting(a, r.review(), writer)
+    first, second = (
+        reply_waiting_in(a, r.review(), writer, text=VISIT),
+        reply_waiting_in(a, r.review(), writer, text=VISIT),
+    )
     _facts_asked(a, 2)
     # when: Rae is added as an approver
     with django_capture_on_commit_callbacks(execute=True):
@@ -102,7 +94,7 @@ def test_a_viewer_added_is_told_nothing_of_what_waits(
     db, world, rows, mailoutbox, django_capture_on_commit_callbacks
 ):
     a = world.clinics["a"]
-    _waiting(a, rows(a).review(), world.users["alpha_writer"])
+    reply_waiting_in(a, rows(a).review(), world.users["alpha_writer"], text=VISIT)
     _facts_asked(a, 1)
     with django_capture_on_commit_callbacks(execute=True):
         viewer = _add(a, "viewer").membership.user
@@ -123,7 +115,7 @@ def test_the_only_approvers_removal_leaves_the_managers_a_line_until_an_approver
     # given: a reply waits at Clinic A's step, which only A Approver gives
     a = world.clinics["a"]
     owner, manager = world.users["alpha_owner"], world.users["alpha_manager"]
-    draft = _waiting(a, rows(a).review(), world.users["alpha_writer"])
+    draft = reply_waiting_in(a, rows(a).review(), world.users["alpha_writer"], text=VISIT)
     membership = ClinicMembership.objects.get(clinic=a, user=world.users["a_approver"])
     # when she is removed
     with django_capture_on_commit_callbacks(execute=True):

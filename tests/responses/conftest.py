@@ -88,6 +88,31 @@ def review_in(
         )
 
 
+def reply_waiting_in(
+    clinic: Clinic,
+    review: Review,
+    writer,
+    *,
+    status: str = "pending_client",
+    text: str = "Thank you for your visit.",
+):
+    """A reply by `writer` to `review`, version 1, on the route agency → client, in `status`
+    (by default waiting at the clinic's approval step), made directly: for tests of who is
+    told what waits, not of the workflow that brings it there."""
+    from responses.models import ReplyDraft, ReplyVersion
+
+    with schema_context(clinic.schema_name):
+        draft = ReplyDraft.objects.create(
+            review=review, status=status, version=1, route=["agency", "client"],
+            author_label=f"user:{writer.pk}", author_name=writer.full_name,
+        )  # fmt: skip
+        ReplyVersion.objects.create(
+            draft=draft, number=1, guard_verdict="ok", author_label=f"user:{writer.pk}",
+            author_name=writer.full_name, text=text,
+        )  # fmt: skip
+    return draft
+
+
 @pytest.fixture
 def access_of(world):
     """access_of("a_legal", clinic) -> that person's ClinicAccess in the clinic."""
