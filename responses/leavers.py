@@ -11,11 +11,13 @@ from __future__ import annotations
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from agency.models import AgencyMembership, AgencyRole
+from agency.models import AgencyRole
+from clinics.access import people_who_can
 from clinics.approvers import no_approver_writers_tell
-from clinics.models import Clinic, ClinicMembership, ClinicRole
+from clinics.models import Clinic, ClinicRole
 from clinics.notifications import people_notify
 from core.leavers import Departure, Left
+from core.permissions import Permission
 from facts.selectors import facts_waiting_for_clinic
 from responses.models import (
     OPEN_STATUSES,
@@ -117,18 +119,9 @@ def _open_work(clinic: Clinic, author: str) -> Left | None:
 
 def _client_approvers(clinic: Clinic) -> set[int]:
     """The clinic's own approvers (not staff of its agency), active: who give its approval
-    step and confirm its facts (`facts.services.clinic_attesters`, the same rule)."""
-    return set(
-        ClinicMembership.objects.filter(
-            clinic=clinic, role=ClinicRole.APPROVER, user__is_active=True
-        )
-        .exclude(
-            user_id__in=AgencyMembership.objects.filter(agency_id=clinic.agency_id).values(
-                "user_id"
-            )
-        )
-        .values_list("user_id", flat=True)
-    )
+    step and confirm its facts. The one rule of who may (`clinics.access.people_who_can`),
+    as `facts.services.clinic_attesters` and `clinics.approvers.clinic_has_approver` read it."""
+    return {user.pk for user in people_who_can(clinic, permission=Permission.APPROVE_CLIENT)}
 
 
 def _waiting_at_client_step() -> list[tuple[Flow, object]]:
