@@ -5,15 +5,11 @@ notices are (`clinics/email/notification.txt`, `grouped.txt`): never a patient's
 from __future__ import annotations
 
 from django.db import transaction
-from django.template.loader import render_to_string
 
 from accounts.models import User
-from agency.branding import brand_sender
 from clinics.models import Clinic
-from clinics.notifications import absolute_url, mails_send_quietly, notice_mail_context
+from clinics.notifications import mails_send_quietly, notices_mail
 from core.arrivals import Arrival, Awaiting
-from core.mail import Mail
-from core.text import one_line
 
 
 def _title(count: int) -> str:
@@ -30,20 +26,8 @@ def waiting_mail(arrival: Arrival, items: list[Awaiting]) -> int:
     clinic = Clinic.objects.select_related("agency").filter(pk=arrival.clinic_id).first()
     if user is None or clinic is None or not items:
         return 0
-    context = notice_mail_context(clinic, user)
-    if len(items) == 1:
-        title = items[0].title
-        context |= {"detail": items[0].detail, "url": absolute_url(items[0].url)}
-        template = "clinics/email/notification.txt"
-    else:
-        title = _title(len(items))
-        context["items"] = [(item, item.detail, absolute_url(item.url)) for item in items]
-        template = "clinics/email/grouped.txt"
-    message = Mail(
-        subject=one_line(f"[{clinic.name}] {title}")[:250],
-        body=render_to_string(template, {**context, "title": title}),
-        from_email=brand_sender(clinic.agency),
-        to=[user.email],
+    message = notices_mail(
+        clinic=clinic, user=user, notices=[(i, i.detail) for i in items], title_many=_title
     )
     transaction.on_commit(lambda: mails_send_quietly([message], what="waiting"))
     return 1

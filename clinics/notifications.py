@@ -263,23 +263,38 @@ def notifications_owed_send(
         if not user.is_active:
             return 0
         said = details(rows) if details else {}
-        context = notice_mail_context(clinic, user)
-        if len(rows) == 1:
-            title = rows[0].title
-            context |= {"detail": said.get(rows[0].pk, ""), "url": absolute_url(rows[0].url)}
-            template = "clinics/email/notification.txt"
-        else:
-            title = title_many(len(rows))
-            context["items"] = [(r, said.get(r.pk, ""), absolute_url(r.url)) for r in rows]
-            template = "clinics/email/grouped.txt"
-        message = Mail(
-            subject=one_line(f"[{clinic.name}] {title}")[:250],
-            body=render_to_string(template, {**context, "title": title}),
-            from_email=brand_sender(clinic.agency),
-            to=[user.email],
+        message = notices_mail(
+            clinic=clinic,
+            user=user,
+            notices=[(r, said.get(r.pk, "")) for r in rows],
+            title_many=title_many,
         )
         transaction.on_commit(lambda: mails_send_quietly([message]))
     return 1
+
+
+def notices_mail(*, clinic: Clinic, user, notices: list[tuple], title_many) -> Mail:
+    """One e-mail to `user` about `notices` ((notice, detail) pairs; a notice has a `title`
+    and a `url`): one notice is the e-mail it would have been (its title the subject, its
+    detail, its link); several, one e-mail with `title_many(n)` as its subject, listing each
+    with its detail and link (`clinics/email/notification.txt`, `grouped.txt`). The burst
+    above and the arrivals e-mail (`clinics.arrivals`) build theirs here."""
+    context = notice_mail_context(clinic, user)
+    if len(notices) == 1:
+        [(notice, detail)] = notices
+        title = notice.title
+        context |= {"detail": detail, "url": absolute_url(notice.url)}
+        template = "clinics/email/notification.txt"
+    else:
+        title = title_many(len(notices))
+        context["items"] = [(n, detail, absolute_url(n.url)) for n, detail in notices]
+        template = "clinics/email/grouped.txt"
+    return Mail(
+        subject=one_line(f"[{clinic.name}] {title}")[:250],
+        body=render_to_string(template, {**context, "title": title}),
+        from_email=brand_sender(clinic.agency),
+        to=[user.email],
+    )
 
 
 def mails_send_quietly(messages: list[EmailMessage], *, what: str = "notification") -> None:
