@@ -60,13 +60,16 @@ def security_event_record(
     target: User | None = None,
     agency_id: int | None = None,
     clinic_id: int | None = None,
+    clinic_name: str = "",
     detail: dict | None = None,
     request=None,
 ) -> SecurityEvent:
     """Append one line to the security log. Who acted and from where come from `actor` and
     `request`, else from the request being served (none in a Celery task); the clinic (and its
-    agency) default to the clinic whose schema is active. Never call `save()` on the result:
-    the log is append-only (a database trigger refuses UPDATE and DELETE)."""
+    agency) default to the clinic whose schema is active. The clinic's name is kept on the line
+    (`clinic_name`, else the active clinic's when it is that clinic), so the line names it
+    after the clinic is renamed or deleted. Never call `save()` on the result: the log is
+    append-only (a database trigger refuses UPDATE and DELETE)."""
     request = request if request is not None else _current_request.get()
     key_prefix = ""
     if actor is None and request is not None:
@@ -75,6 +78,9 @@ def security_event_record(
     if clinic_id is None and getattr(tenant, "agency_id", None) is not None:
         clinic_id = tenant.pk
         agency_id = agency_id or tenant.agency_id
+    in_clinic = getattr(tenant, "agency_id", None) is not None
+    if clinic_id is not None and not clinic_name and in_clinic and tenant.pk == clinic_id:
+        clinic_name = tenant.name
     ip = client_ip(request) or None
     try:
         if ip:
@@ -90,6 +96,7 @@ def security_event_record(
         target_email=target.email if target is not None else "",
         agency_id=agency_id,
         clinic_id=clinic_id,
+        clinic_name=(clinic_name if clinic_id is not None else "")[:200],
         ip=ip,
         user_agent=(request.META.get("HTTP_USER_AGENT", "") if request is not None else "")[:300],
         detail=detail or {},

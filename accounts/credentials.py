@@ -21,6 +21,7 @@ from accounts.audit import security_event_record
 from accounts.models import ApiKey, PersonalToken, RotationGrace, Scope, SecurityEventCode, User
 from core import fastcache
 from core.errors import Conflict, ValidationFailed
+from core.text import control_problem
 
 API_KEY_KIND = "cwk"
 TOKEN_KIND = "cwt"  # noqa: S105 - a prefix, not a secret
@@ -90,6 +91,8 @@ def api_key_create(
     name = (name or "").strip()[:100]
     if not name:
         raise ValidationFailed("A name is required.", fields={"name": ["This field is required."]})
+    if problem := control_problem(name, one_line=True):
+        raise ValidationFailed("Invalid name.", fields={"name": [problem]})
     with connection.cursor() as cursor:
         # one creation at a time per place, so two at once cannot both pass the check below
         cursor.execute(
@@ -122,6 +125,7 @@ def api_key_create(
         actor=created_by,
         agency_id=agency.pk,
         clinic_id=clinic.pk if clinic is not None else None,
+        clinic_name=clinic.name if clinic is not None else "",
         detail={
             "key_id": key.pk,
             "prefix": key.prefix,
@@ -135,6 +139,11 @@ def api_key_create(
 
 def _utc(moment) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _clinic_name(api_key: ApiKey) -> str:
+    """The name of the clinic a key is bound to, for the security log ("" for an agency key)."""
+    return api_key.clinic.name if api_key.clinic_id is not None else ""
 
 
 def _locked(api_key: ApiKey) -> ApiKey:
@@ -201,6 +210,7 @@ def api_key_rotate(
         actor=by,
         agency_id=api_key.agency_id,
         clinic_id=api_key.clinic_id,
+        clinic_name=_clinic_name(api_key),
         detail={
             "key_id": api_key.pk,
             "prefix": api_key.prefix,
@@ -239,6 +249,7 @@ def api_key_revoke(*, api_key: ApiKey, reason: str = "") -> ApiKey:
             else SecurityEventCode.API_KEY_REVOKED,
             agency_id=api_key.agency_id,
             clinic_id=api_key.clinic_id,
+            clinic_name=_clinic_name(api_key),
             detail={
                 "key_id": api_key.pk,
                 "prefix": api_key.prefix,

@@ -7,6 +7,11 @@ from django.utils import timezone
 
 from core.models import BaseModel
 
+# words before a name that are not the name (User.get_short_name), lower case, without a dot
+NAME_TITLES = frozenset(
+    {"dr", "doc", "prof", "professor", "mr", "mrs", "ms", "miss", "mx", "sir", "dame", "rev"}
+)
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -74,7 +79,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name
 
     def get_short_name(self) -> str:
-        return self.full_name.split(" ")[0] if self.full_name else self.email
+        """The first name to greet: "Cam" for "Dr Cam Clinician" (a title is not a name); the
+        full name when it is only titles, the e-mail address when there is none."""
+        words = self.full_name.split()
+        name = next((w for w in words if w.rstrip(".").lower() not in NAME_TITLES), None)
+        return name or self.full_name.strip() or self.email
 
 
 class Scope(models.TextChoices):
@@ -247,6 +256,9 @@ class SecurityEvent(models.Model):
     target_email = models.CharField(max_length=254, blank=True)
     agency_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     clinic_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    # the clinic's name when the line was written, so the line names it after a rename or
+    # the clinic's deletion ("" on lines written before it was kept)
+    clinic_name = models.CharField(max_length=200, blank=True, default="")
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     detail = models.JSONField(default=dict, blank=True)

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import check_password, get_hasher, make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.urls import reverse
@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 def user_get_or_create(*, email: str, full_name: str, password: str | None = None) -> User:
     """The user with this e-mail (case-insensitive), created if missing. An existing user's
-    password is never changed here."""
+    password is never changed here. Two calls at once for a new e-mail get the same user."""
     email = (email or "").strip().lower()
     full_name = (full_name or "").strip()
     try:
@@ -63,7 +63,15 @@ def user_get_or_create(*, email: str, full_name: str, password: str | None = Non
     user = User.objects.filter(email__iexact=email).first()
     if user is not None:
         return user
-    return User.objects.create_user(email, password, full_name=full_name)
+    try:
+        with transaction.atomic():  # a savepoint: the caller's transaction goes on
+            return User.objects.create_user(email, password, full_name=full_name)
+    except IntegrityError:
+        # the same person, created meanwhile by a request like this one (the unique e-mail)
+        user = User.objects.filter(email__iexact=email).first()
+        if user is None:
+            raise
+        return user
 
 
 # --- sign-in: lockout, per-address limit --------------------------------------------------------
@@ -409,6 +417,7 @@ def user_membership_removed(
     user: User,
     agency_id: int | None = None,
     clinic_id: int | None = None,
+    clinic_name: str = "",
     role: str = "",
     last: bool = True,
 ) -> None:
@@ -420,6 +429,7 @@ def user_membership_removed(
         target=user,
         agency_id=agency_id,
         clinic_id=clinic_id,
+        clinic_name=clinic_name,
         detail={"role": role},
     )
     if last:
@@ -432,12 +442,18 @@ def user_membership_changed(
     user: User,
     agency_id: int | None = None,
     clinic_id: int | None = None,
+    clinic_name: str = "",
     before: dict | None = None,
     after: dict,
 ) -> None:
     """Called by agency and clinics when a person is added or their roles change: logs an
     addition (`before` None), a role change and a change of crisis roles, as they apply."""
-    where = {"target": user, "agency_id": agency_id, "clinic_id": clinic_id}
+    where = {
+        "target": user,
+        "agency_id": agency_id,
+        "clinic_id": clinic_id,
+        "clinic_name": clinic_name,
+    }
     if before is None:
         security_event_record(event=SecurityEventCode.MEMBER_ADDED, detail=after, **where)
         return

@@ -2,8 +2,10 @@
 
 from django import forms
 
-from accounts.models import Scope
+from accounts.models import Scope, SecurityEventCode
 from agency.models import AgencyRole
+from core.api import date_ranges_reversed
+from core.days import day_in_range
 
 
 class StaffAddForm(forms.Form):
@@ -72,3 +74,56 @@ def apply_domain_errors(form: forms.Form, exc) -> None:
             form.add_error(name if name in form.fields else None, str(message))
     if not exc.fields:
         form.add_error(None, exc.detail)
+
+
+DATE_HELP = "Write a date like 2026-03-01."
+
+
+class SecurityLogFilterForm(forms.Form):
+    """The security log's filters (a GET form): which event, whose, which clinic (deleted ones
+    too) and which days (UTC, as the log shows its times). Every field may stay empty; a value
+    that is not one offered, a date that is not one, a start after the end, or a filter the
+    log does not have is refused with a message."""
+
+    event = forms.ChoiceField(
+        label="Event", required=False,
+        choices=[("", "All events"), *SecurityEventCode.choices],
+        error_messages={"invalid_choice": "Choose an event from the list."},
+    )  # fmt: skip
+    person = forms.CharField(
+        label="Person (e-mail)", required=False, max_length=254,
+        error_messages={"max_length": "An e-mail has at most 254 characters."},
+        help_text="Who acted or whom it was about: their e-mail or part of it.",
+    )  # fmt: skip
+    clinic = forms.TypedChoiceField(
+        label="Clinic", required=False, coerce=int, empty_value=None,
+        error_messages={"invalid_choice": "Choose a clinic from the list."},
+    )  # fmt: skip
+    created_from = forms.DateField(
+        label="From (UTC)", required=False, input_formats=["%Y-%m-%d"], validators=[day_in_range],
+        widget=forms.DateInput(attrs={"type": "date"}), error_messages={"invalid": DATE_HELP},
+    )  # fmt: skip
+    created_to = forms.DateField(
+        label="To (UTC)", required=False, input_formats=["%Y-%m-%d"], validators=[day_in_range],
+        widget=forms.DateInput(attrs={"type": "date"}), error_messages={"invalid": DATE_HELP},
+    )  # fmt: skip
+
+    date_ranges = (("created_from", "created_to"),)  # date_ranges_reversed
+    # what the page's address carries besides the filters: paging, the download, and the
+    # staff pages' agency choice (`agency.views.StaffView`)
+    OTHER_PARAMS = ("page", "format", "agency")
+
+    def __init__(self, data, *, clinics):
+        super().__init__(data)
+        self.fields["clinic"].choices = [("", "Every clinic"), *clinics]
+
+    def clean(self):
+        data = super().clean()
+        # From after To lists nothing: said on the To field, as the other logs say it
+        for name, problems in date_ranges_reversed(type(self), data, errors=self.errors).items():
+            self.add_error(name, problems)
+        known = {*self.fields, *self.OTHER_PARAMS}
+        for name in self.data:
+            if name not in known:
+                self.add_error(None, f"“{name[:40]}”: the log has no such filter.")
+        return data

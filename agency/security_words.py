@@ -146,6 +146,7 @@ def detail_words(event: str, detail: dict | None) -> str:
         words.append(f"{what} from {_roles(before)} to {_roles(after)}")
     clinics_from, clinics_to = take("clinics_from"), take("clinics_to")
     take("clinic_ids")  # the CSV keeps them; the page names the clinics
+    take("clinic_name")  # the page's Clinic column names it (the CSV's `clinic` too)
     if clinics_from is not None or clinics_to is not None:
         words.append(f"clinics from {clinics_from or 'none'} to {clinics_to or 'none'}")
     if event == Code.MEMBER_CLINICS_CHANGED:

@@ -1,7 +1,10 @@
+from datetime import UTC
+
 from django.conf import settings
 from django.db.models import (
     BooleanField,
     Case,
+    CharField,
     Exists,
     F,
     IntegerField,
@@ -12,7 +15,8 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -26,6 +30,7 @@ from agency.models import (
     PrivacyRequest,
     StaffClinic,
 )
+from core.days import range_instants
 from core.http import branded_agency_id, branded_for
 
 
@@ -233,12 +238,24 @@ CLINICS_CHANGED_AS_ROLE = (
 )
 
 
-def security_events_for_agency(*, agency: Agency, event: str = "") -> QuerySet[SecurityEvent]:
+def security_events_for_agency(
+    *,
+    agency: Agency,
+    event: str = "",
+    person: str = "",
+    clinic: int | None = None,
+    created_from=None,
+    created_to=None,
+) -> QuerySet[SecurityEvent]:
     """The security log as the agency's owners see it: events in the agency or its clinics,
     and the personal events (sign-ins, two-factor, tokens) of its staff and its clinics'
     people. Events another agency recorded about a shared person stay with that agency.
     `event` keeps one kind; "Clinics changed" includes the clinic changes logged as role
-    changes before it existed, and "Role changed" leaves them out."""
+    changes before it existed, and "Role changed" leaves them out. `person` keeps the events
+    whose actor or subject has an e-mail containing it (any case); `clinic` those about the
+    clinic with that id (deleted ones too); `created_from` to `created_to` (each a day, both
+    inclusive, or an instant): the agency's pages have no time zone of their own, so a day is
+    the whole UTC day, as the page shows its times."""
     staff = AgencyMembership.objects.filter(agency=agency).values("user_id")
     clients = User.objects.filter(clinic_memberships__clinic__agency=agency).values("pk")
     personal = Q(agency_id__isnull=True) & (
@@ -254,7 +271,79 @@ def security_events_for_agency(*, agency: Agency, event: str = "") -> QuerySet[S
         events = events.filter(event=event).exclude(CLINICS_CHANGED_AS_ROLE)
     elif event:
         events = events.filter(event=event)
+    if person:
+        events = events.filter(Q(actor_email__icontains=person) | Q(target_email__icontains=person))
+    if clinic is not None:
+        events = events.filter(agency_id=agency.pk, clinic_id=clinic)
+    created_from, created_to = range_instants(created_from, created_to, UTC)
+    if created_from is not None:
+        events = events.filter(created_at__gte=created_from)
+    if created_to is not None:
+        events = events.filter(created_at__lt=created_to)
     return events.order_by("-created_at", "-id")
+
+
+def _clinic_names_recorded(*, agency: Agency, clinic_ids=None, event="") -> dict[int, str]:
+    """The newest name the agency's security log recorded for each clinic (of `clinic_ids`,
+    else every one; on lines of `event` only, if given): the name kept on its lines, or in the
+    details of the lines about the clinic's life (deactivated, exported, deleted) written
+    before lines kept it."""
+    rows = SecurityEvent.objects.filter(agency_id=agency.pk, clinic_id__isnull=False)
+    if clinic_ids is not None:
+        rows = rows.filter(clinic_id__in=clinic_ids)
+    if event:
+        rows = rows.filter(event=event)
+    named = rows.annotate(
+        recorded=Coalesce(
+            NullIf("clinic_name", Value("")), KT("detail__clinic_name"), output_field=CharField()
+        )
+    ).filter(recorded__isnull=False)
+    pairs = named.order_by("clinic_id", "-created_at", "-id").distinct("clinic_id")
+    return dict(pairs.values_list("clinic_id", "recorded"))
+
+
+def security_event_clinic_names(*, agency: Agency, events) -> None:
+    """Sets `clinic_words` on each of `events` (the agency's security log lines): the name of
+    the clinic the line is about, "" when it is about none. The name the line recorded when it
+    was written, else (lines written before lines kept it) the clinic's name now, else, for a
+    clinic since deleted, the newest name the log recorded for it (its deletion's line keeps
+    it), else its id in words."""
+    events = list(events)
+    missing = {
+        e.clinic_id
+        for e in events
+        if e.clinic_id is not None and not e.clinic_name and not (e.detail or {}).get("clinic_name")
+    }
+    names: dict[int, str] = {}
+    if missing:
+        names = dict(agency.clinics.filter(pk__in=missing).values_list("pk", "name"))
+        unknown = missing - names.keys()
+        if unknown:
+            names.update(_clinic_names_recorded(agency=agency, clinic_ids=unknown))
+    for e in events:
+        if e.clinic_id is None:
+            e.clinic_words = ""
+        else:
+            e.clinic_words = (
+                e.clinic_name
+                or str((e.detail or {}).get("clinic_name") or "")
+                or names.get(e.clinic_id)
+                or f"clinic {e.clinic_id} (name not recorded)"
+            )
+
+
+def security_log_clinics(*, agency: Agency) -> list[tuple[int, str]]:
+    """(id, name) of the clinics the security log can be narrowed to: the agency's clinics by
+    name, then those deleted since, by the name their deletion's line recorded, marked
+    "(deleted)"."""
+    now = list(agency.clinics.order_by("name", "pk").values_list("pk", "name"))
+    ids = {pk for pk, _ in now}
+    deleted = _clinic_names_recorded(agency=agency, event=SecurityEventCode.CLINIC_DELETED)
+    gone = sorted(
+        ((pk, f"{name} (deleted)") for pk, name in deleted.items() if pk not in ids),
+        key=lambda item: (item[1].lower(), item[0]),
+    )
+    return [*now, *gone]
 
 
 def privacy_requests_for_agency(
@@ -268,7 +357,10 @@ def privacy_requests_for_agency(
 ) -> QuerySet[PrivacyRequest]:
     """The agency's privacy requests log, newest first; narrowed to one `action`, to those
     that removed items of the clinic with slug `clinic`, to an `author` containing the given
-    words (any case), and to `created_from` <= created_at < `created_to`."""
+    words (any case), and to `created_from` <= created_at < `created_to`, each a day or an
+    instant. The log is agency-wide and agencies have no time zone of their own: a day is the
+    whole UTC day (both ends inclusive), as the log shows its times; an instant is exact."""
+    created_from, created_to = range_instants(created_from, created_to, UTC)
     rows = PrivacyRequest.objects.filter(agency_id=agency.pk)
     if action:
         rows = rows.filter(action=action)

@@ -26,9 +26,15 @@ from django.views.decorators.cache import cache_control
 from django.views.generic.base import TemplateResponseMixin
 
 from accounts.credentials import api_key_create, api_key_revoke, api_key_rotate
-from accounts.models import ApiKey, RotationGrace, SecurityEventCode
+from accounts.models import ApiKey, RotationGrace
 from agency.branding import LOGO_MAX_BYTES, brand_palette, colour_warning, logo_content_type
-from agency.forms import ApiKeyForm, BrandingForm, StaffAddForm, apply_domain_errors
+from agency.forms import (
+    ApiKeyForm,
+    BrandingForm,
+    SecurityLogFilterForm,
+    StaffAddForm,
+    apply_domain_errors,
+)
 from agency.models import (
     AGENCY_ROLE_HELP,
     CLINIC_SCOPED_ROLES,
@@ -45,7 +51,9 @@ from agency.selectors import (
     agency_people,
     api_keys_listed,
     api_keys_working_first,
+    security_event_clinic_names,
     security_events_for_agency,
+    security_log_clinics,
 )
 from agency.services import (
     ALL_CLINICS_WORDS,
@@ -133,6 +141,20 @@ def say_told(request, email: str, change: MemberChange, told: Told) -> None:
         messages.success(request, f"{done}; an e-mail tells them.")
     else:
         messages.warning(request, f"{done}, but the e-mail telling them could not be sent.")
+
+
+def say_name_kept(request, user, typed: str) -> None:
+    """After adding someone, or saving their role, who already has an account under another
+    name than the one typed: the account keeps its name (never renamed behind its owner's
+    back), and the page says so rather than dropping the typed name silently."""
+    typed = (typed or "").strip()
+    if typed and typed != user.full_name:
+        known = f"as {user.full_name}" if user.full_name else "without a name"
+        messages.warning(
+            request,
+            f"{user.email} already has an account {known}; their name is unchanged "
+            f"(“{typed}” was not saved).",
+        )
 
 
 def tell_member(
@@ -412,6 +434,7 @@ class SettingsPeopleView(StaffView):
                         duties=[staff_duties(membership)],
                         change=MemberChange.ADDED,
                     )
+                    say_name_kept(request, membership.user, form.cleaned_data["full_name"])
                     return HttpResponseRedirect(request.path)
             return self._render(form, status=400, posted=(every, chosen))
         pk = positive_int(request.POST.get("membership"))
@@ -826,8 +849,10 @@ def key_act(request, key: ApiKey, action: str, *, confirm, refused) -> HttpRespo
 
 
 class SecurityLogView(StaffView):
-    """The security log of the agency's people and clinics, for owners only (others: 404);
-    `?format=csv` exports it (the stored columns, then the event in the page's words)."""
+    """The security log of the agency's people and clinics, for owners only (everyone else,
+    signed in: 404, as README says); filtered by event, person, clinic and days (UTC), kept
+    across pages; `?format=csv` exports what the filters keep (the stored columns, the clinic's
+    name beside its id, then the event in the page's words)."""
 
     template_name = "agency/security_log.html"
     PAGE = 100
@@ -841,46 +866,65 @@ class SecurityLogView(StaffView):
         "target_email",
         "agency_id",
         "clinic_id",
+        "clinic",
         "ip",
         "user_agent",
         "detail",
     )
 
+    def dispatch(self, request, *args, **kwargs):
+        # a clinic's person, like a staff member who is not an owner, learns nothing of the
+        # page: 404 (logged as "Not Found", no traceback), never StaffView's 403
+        if request.user.is_authenticated:
+            _agency, role = agency_for_staff(request.user, request.GET.get("agency"))
+            if role != AgencyRole.OWNER:
+                raise Http404("Not found.")
+        return super().dispatch(request, *args, **kwargs)
+
     def get(self, request):
-        if self.role != AgencyRole.OWNER:
-            raise Http404("Not found.")
-        event = request.GET.get("event", "")
-        if event not in SecurityEventCode.values:
-            event = ""
-        events = security_events_for_agency(agency=self.agency, event=event)
+        form = SecurityLogFilterForm(request.GET, clinics=security_log_clinics(agency=self.agency))
+        context = {"section": "security-log", "form": form}
+        if not form.is_valid():
+            return self.render_to_response(self.context(**context), status=400)
+        events = security_events_for_agency(agency=self.agency, **form.cleaned_data)
         if request.GET.get("format") == "csv":
             return self._csv(events)
         page = Paginator(events, self.PAGE).get_page(request.GET.get("page"))
         page.object_list = list(page.object_list)
+        security_event_clinic_names(agency=self.agency, events=page.object_list)
         for row in page.object_list:
             row.detail_words = detail_words(row.event, row.detail)
             row.event_words = event_words(row.event, row.detail)
-        return self.render_to_response(
-            self.context(
-                section="security-log",
-                page=page,
-                event=event,
-                events=SecurityEventCode.choices,
-            )
-        )
+        kept = request.GET.copy()
+        kept.pop("page", None)
+        kept.pop("format", None)
+        return self.render_to_response(self.context(**context, page=page, query=kept.urlencode()))
 
     def _csv(self, events):
-        event_at, detail_at = self.CSV_COLUMNS.index("event"), self.CSV_COLUMNS.index("detail")
-        rows = (
-            [
-                *(
-                    json.dumps(cell, sort_keys=True) if isinstance(cell, dict) else cell
-                    for cell in row
-                ),
-                event_words(row[event_at], row[detail_at]),
-            ]
-            for row in events.values_list(*self.CSV_COLUMNS).iterator(chunk_size=2000)
-        )
+        def rows():
+            # the clinics' names a batch at a time (`security_event_clinic_names`)
+            batch = []
+            for event in events.iterator(chunk_size=2000):
+                batch.append(event)
+                if len(batch) == 2000:
+                    yield from self._csv_rows(batch)
+                    batch = []
+            yield from self._csv_rows(batch)
+
         return csv_download(
-            (*self.CSV_COLUMNS, "event_name"), rows, filename=f"security-log-{self.agency.slug}.csv"
+            (*self.CSV_COLUMNS, "event_name"),
+            rows(),
+            filename=f"security-log-{self.agency.slug}.csv",
         )
+
+    def _csv_rows(self, batch):
+        security_event_clinic_names(agency=self.agency, events=batch)
+        for event in batch:
+            cells = [
+                event.clinic_words if column == "clinic" else getattr(event, column)
+                for column in self.CSV_COLUMNS
+            ]
+            yield [
+                *(json.dumps(c, sort_keys=True) if isinstance(c, dict) else c for c in cells),
+                event_words(event.event, event.detail),
+            ]

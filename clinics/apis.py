@@ -80,7 +80,10 @@ class ClinicOutputSerializer(serializers.ModelSerializer):
 
 
 class ClinicListApi(PublicAPIView):
-    """The clinics the caller may reach; agency owners and managers create clinics here."""
+    """The clinics the caller may reach; agency owners and managers create clinics here. A
+    create for a slug the agency's clinic has already answers that clinic (201) when every
+    value sent is the clinic's (a retry), else a 409 `clinic_exists` whose `fields` name the
+    values that differ; nothing is changed."""
 
     pagination_class = Pagination
 

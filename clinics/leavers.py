@@ -14,7 +14,14 @@ from accounts.models import User
 from agency.branding import brand_sender
 from agency.models import Agency, AgencyRole
 from clinics.access import people_who_can
-from clinics.models import Clinic, ClinicMembership, CrisisRole, Notification, OnCall
+from clinics.models import (
+    Clinic,
+    ClinicMembership,
+    CrisisRole,
+    NoticeTold,
+    Notification,
+    OnCall,
+)
 from clinics.notifications import absolute_url, mails_send_quietly
 from core.leavers import Departure, Left
 from core.mail import Mail
@@ -147,6 +154,7 @@ def notices_leave(departure: Departure, *, by) -> list[Left]:
         user_id=departure.user_id,
         clinic__in=_clinics(departure),
     ).update(open=False, email_pending=False, updated_at=timezone.now())
+    NoticeTold.objects.filter(user_id=departure.user_id, clinic__in=_clinics(departure)).delete()
     return []
 
 

@@ -93,6 +93,7 @@ def clinic_event_record(event: str, *, clinic: Clinic, actor: Actor, request=Non
         actor=actor.user,
         agency_id=clinic.agency_id,
         clinic_id=clinic.pk,
+        clinic_name=clinic.name,
         detail={"clinic_name": clinic.name, "clinic_slug": clinic.slug, **detail},
         request=request,
     )

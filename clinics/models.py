@@ -358,6 +358,28 @@ class Notification(BaseModel):
         ]
 
 
+class NoticeTold(models.Model):
+    """A person was told that something waits for them (`people_notify`, `ref`), by whichever
+    channels they keep (the banner, an e-mail now, the hourly digest, or the caller's own
+    e-mail): the same thing is not told to them again until it is done for them
+    (`notifications_close`, `_withdraw`, `_replace`, `notification_read`, a leaver's notices),
+    which removes the row. The one record `people_notify` de-duplicates by, whatever the
+    person's channels: one who turned the banner off has no open message to go by."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    ref = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "ref", "user"], name="notice_told_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ref} told to user {self.user_id}"
+
+
 class SettingVia(models.TextChoices):
     PAGE = "page", "Settings page"
     API = "api", "API"

@@ -30,6 +30,7 @@ from clinics.models import (
     Clinic,
     ClinicMembership,
     Digest,
+    NoticeTold,
     Notification,
     NotificationPreference,
 )
@@ -106,8 +107,9 @@ def people_notify(
     waits: bool = True,
     email_later: bool = False,
 ) -> dict[int, list[str]]:
-    """Tell each person (once per person and `ref`: a repeat while the earlier one is still
-    open is skipped): in-app if they want it, and by e-mail now or in their hourly digest, as
+    """Tell each person (once per person and `ref`: a repeat while what they were told is
+    not done for them yet is skipped, whichever channels they keep: `NoticeTold`, cleared by
+    `notifications_close` and its kin; a reminder closes first): in-app if they want it, and by e-mail now or in their hourly digest, as
     `clinics.preferences.email_when` decides (`email=False`: the caller sends its own, or
     none). The e-mail goes after commit and never fails the caller. `title` is the e-mail's subject
     and the in-app line; `detail`, what the e-mail adds below it (what to do, who wrote it).
@@ -125,9 +127,9 @@ def people_notify(
     if not users:
         return {}
     already = set(
-        Notification.objects.filter(
-            user_id__in=users, ref=ref, clinic=clinic, open=True
-        ).values_list("user_id", flat=True)
+        NoticeTold.objects.filter(user_id__in=users, ref=ref, clinic=clinic).values_list(
+            "user_id", flat=True
+        )
     )
     prefs = preferences_for(users.values())
     told: dict[int, list[str]] = {}
@@ -170,6 +172,11 @@ def people_notify(
                 channels.append("email")
                 now_mail.append((user, row))
         told[uid] = channels
+    if waits and told:
+        NoticeTold.objects.bulk_create(
+            [NoticeTold(user_id=uid, clinic=clinic, ref=ref) for uid in told],
+            ignore_conflicts=True,  # told at the same moment by another request
+        )
     if now_mail:
         subject = one_line(f"[{clinic.name}] {title}")  # a header: one line whatever is stored
         link = absolute_url(url)
@@ -317,8 +324,11 @@ def notifications_close(
     information only (`people_notify(email_later=True)`) is still sent: it says what
     happened."""
     rows = Notification.objects.filter(clinic=clinic, ref=ref)
+    told = NoticeTold.objects.filter(clinic=clinic, ref=ref)
     if users is not None:
         rows = rows.filter(user__in=[u.pk for u in users])
+        told = told.filter(user__in=[u.pk for u in users])
+    told.exclude(user__in=[u.pk for u in keep]).delete()
     return (
         rows.filter(Q(open=True) | Q(waits=True, email_pending=True))
         .exclude(user__in=[u.pk for u in keep])
@@ -345,6 +355,7 @@ def notifications_withdraw(*, clinic: Clinic, ref: str, title: str) -> int:
     messages leave the banner and the badge, the next hourly digest leaves them out (a
     closed one still owed to it too), and each says what happened (`title`) in the person's
     history. Returns how many messages changed."""
+    NoticeTold.objects.filter(clinic=clinic, ref=ref).delete()
     return (
         Notification.objects.filter(clinic=clinic, ref=ref, waits=True)
         .filter(Q(open=True) | Q(email_pending=True))
@@ -358,8 +369,10 @@ def notifications_replace(*, clinic: Clinic, ref: str, users: Iterable[User]) ->
     the digest (those `notifications_withdraw` would retitle) go, so their history lists it
     once, not as a closed request beside the news. What they handled before under the same
     ref (an earlier request, closed) stays in their history. Returns how many went."""
+    users = [u.pk for u in users]
+    NoticeTold.objects.filter(clinic=clinic, ref=ref, user__in=users).delete()
     return (
-        Notification.objects.filter(clinic=clinic, ref=ref, waits=True, user__in=list(users))
+        Notification.objects.filter(clinic=clinic, ref=ref, waits=True, user__in=users)
         .filter(Q(open=True) | Q(email_pending=True))
         .delete()[1]
         .get(Notification._meta.label, 0)
@@ -369,6 +382,7 @@ def notifications_replace(*, clinic: Clinic, ref: str, users: Iterable[User]) ->
 def notification_read(*, user: User, clinic: Clinic, ref: str) -> int:
     """The person opened what it was about (a post-crisis review sent to them): their message
     leaves their banner; everyone else's stays."""
+    NoticeTold.objects.filter(user=user, clinic=clinic, ref=ref).delete()
     now = timezone.now()
     return Notification.objects.filter(user=user, clinic=clinic, ref=ref, open=True).update(
         open=False, read_at=now, updated_at=now

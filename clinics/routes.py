@@ -21,6 +21,7 @@ from agency.models import Agency
 from clinics.models import Clinic, Domain
 from core import fastcache
 from core.models import rows_updated, rows_updating
+from core.text import text_problem
 
 ROUTE_CACHE_SECONDS = 60
 # How long a dropped entry stays dropped: a request that read the row before the change was
@@ -34,7 +35,10 @@ def _route_key(segment: str) -> str:
 
 def clinic_for_segment(segment: str) -> Clinic | None:
     """The clinic addressed by `/clinics/<segment>/`, with its agency, as a fresh instance
-    (callers may change it without touching the cached copy)."""
+    (callers may change it without touching the cached copy). A segment PostgreSQL cannot
+    compare (a NUL, a lone surrogate: `/clinics/x%00/`) names no clinic."""
+    if text_problem(segment):
+        return None
     key = _route_key(segment)
     cached = fastcache.get_object(key)
     if cached is not None:

@@ -78,8 +78,10 @@ def clinic_create(
 ) -> Clinic:
     """Create a clinic: its registry row, its schema (cloned from the template) and its
     domain, in one transaction — a failure anywhere leaves nothing behind, so the call can
-    simply be retried. Calling it again for a clinic that exists in the same agency returns
-    that clinic unchanged."""
+    simply be retried. Calling it again for a clinic that exists in the same agency with the
+    same values returns that clinic unchanged; with other values it is a 409 `clinic_exists`
+    naming them (`_existing_clinic`), and so is the call that lost a race with another
+    creating the same clinic."""
     unavailable = ValidationFailed("Invalid slug.", fields={"slug": [CLINIC_SLUG_UNAVAILABLE]})
     try:
         validate_clinic_slug(slug)
@@ -88,24 +90,20 @@ def clinic_create(
     slug = slug.strip().lower()
     if schema_name_for(slug) == TEMPLATE_SCHEMA:
         raise unavailable
+    asked = {
+        "name": (name or "").strip(),
+        "timezone": timezone,
+        "specialties": [s.strip() for s in specialties if s and s.strip()],
+        "phone": phone.strip(),
+        "email": email.strip(),
+        "contact_url": contact_url.strip(),
+        "reply_target_minutes": reply_target_minutes,
+    }
     existing = Clinic.objects.filter(slug=slug).first()
     if existing is not None:
-        if existing.agency_id == agency.id:
-            return existing
-        raise unavailable  # as an invalid one: no existence oracle (CLINIC_SLUG_UNAVAILABLE)
+        return _existing_clinic(existing, agency=agency, asked=asked, unavailable=unavailable)
 
-    clinic = Clinic(
-        agency=agency,
-        name=(name or "").strip(),
-        slug=slug,
-        schema_name=schema_name_for(slug),
-        timezone=timezone,
-        specialties=[s.strip() for s in specialties if s and s.strip()],
-        phone=phone.strip(),
-        email=email.strip(),
-        contact_url=contact_url.strip(),
-        reply_target_minutes=reply_target_minutes,
-    )
+    clinic = Clinic(agency=agency, slug=slug, schema_name=schema_name_for(slug), **asked)
     _validate(clinic)
     template_schema_ensure()
     connection.set_schema_to_public()
@@ -119,9 +117,35 @@ def clinic_create(
             clinic.save()
             schema_clone_from_template(clinic.schema_name)
             Domain.objects.create(domain=slug, tenant=clinic, is_primary=True)
-    except IntegrityError as exc:
+    except (IntegrityError, ValidationError) as exc:
+        # Another call created it meanwhile (django-tenants names the schema in its message,
+        # which callers never see): answered as if it had come first.
+        existing = Clinic.objects.filter(slug=slug).first()
+        if existing is not None:
+            return _existing_clinic(existing, agency=agency, asked=asked, unavailable=unavailable)
+        if isinstance(exc, ValidationError):
+            raise
         raise Conflict(f"Could not create the clinic: {exc}".splitlines()[0]) from exc
     return clinic
+
+
+def _existing_clinic(
+    existing: Clinic, *, agency: Agency, asked: dict, unavailable: ValidationFailed
+) -> Clinic:
+    """A create for a slug that is taken: the clinic itself when it is the agency's and has
+    every value asked (a retry), else a 409 `clinic_exists` naming the values that differ;
+    another agency's clinic reads as an invalid slug (no existence oracle)."""
+    if existing.agency_id != agency.id:
+        raise unavailable
+    differ = [field for field, value in asked.items() if getattr(existing, field) != value]
+    if not differ:
+        return existing
+    raise Conflict(
+        f"The clinic “{existing.slug}” exists already, with another "
+        f"{', '.join(differ)}: change it with its settings, or choose another slug.",
+        code="clinic_exists",
+        fields={field: ["Differs from the existing clinic's."] for field in differ},
+    )
 
 
 def clinic_api_key_create(
@@ -136,6 +160,17 @@ def clinic_api_key_create(
     return api_key_create(
         agency=clinic.agency, clinic=clinic, name=name, scopes=scopes, created_by=created_by
     )
+
+
+def _member_lock(*, clinic: Clinic, email: str) -> None:
+    """One add or change of a person at a time per clinic and e-mail, to the end of the
+    transaction: a form sent twice at once is stored (and told) once, the second reading the
+    first's result, as a second sent after it does."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('clinic-member'), hashtext(%s))",
+            [f"{clinic.pk}:{(email or '').strip().lower()}"],
+        )
 
 
 @transaction.atomic
@@ -178,6 +213,7 @@ def clinic_member_add(
                 ]
             },
         )
+    _member_lock(clinic=clinic, email=email)
     user: User = user_get_or_create(email=email, full_name=full_name, password=password)
     before = (
         ClinicMembership.objects.filter(clinic=clinic, user=user)
@@ -191,6 +227,7 @@ def clinic_member_add(
         user=user,
         agency_id=clinic.agency_id,
         clinic_id=clinic.pk,
+        clinic_name=clinic.name,
         before=before,
         after={"role": role, "crisis_roles": crisis},
     )
@@ -236,15 +273,20 @@ def clinic_member_save(
     per change and in the agency's name (`agency.services.member_tell`): a new person without
     a password gets the one invitation, a new person who has one is told they were added, a
     role change is a short notice without a password link, and a save that changes nothing
-    sends nothing. The mail is sent once `clinic_member_add` has stored the change."""
-    before = (
-        ClinicMembership.objects.filter(clinic=clinic, user__email__iexact=(email or "").strip())
-        .values("role", "crisis_roles")
-        .first()
-    )
-    membership = clinic_member_add(
-        clinic=clinic, email=email, full_name=full_name, role=role, crisis_roles=crisis_roles
-    )
+    sends nothing. The mail is sent once `clinic_member_add` has stored the change; the same
+    form sent twice at once is one change, the second told as a save that changes nothing."""
+    with transaction.atomic():
+        _member_lock(clinic=clinic, email=email)
+        before = (
+            ClinicMembership.objects.filter(
+                clinic=clinic, user__email__iexact=(email or "").strip()
+            )
+            .values("role", "crisis_roles")
+            .first()
+        )
+        membership = clinic_member_add(
+            clinic=clinic, email=email, full_name=full_name, role=role, crisis_roles=crisis_roles
+        )
     after = {"role": membership.role, "crisis_roles": list(membership.crisis_roles)}
     if before is None:
         change = MemberChange.ADDED
@@ -333,6 +375,7 @@ def clinic_member_remove(
         user=membership.user,
         agency_id=membership.clinic.agency_id,
         clinic_id=membership.clinic_id,
+        clinic_name=membership.clinic.name,
         role=membership.role,
         last=not ClinicMembership.objects.filter(user_id=membership.user_id).exists(),
     )

@@ -28,6 +28,7 @@ from agency.views import (
     key_act,
     no_store,
     removal_confirm,
+    say_name_kept,
     say_removed,
     say_told,
     secret_keep,
@@ -258,6 +259,7 @@ class ClinicPeopleView(SettingsView):
                 apply_domain_errors(form, exc)
             else:
                 say_told(request, saved.membership.user.email, saved.change, saved.told)
+                say_name_kept(request, saved.membership.user, form.cleaned_data["full_name"])
                 return HttpResponseRedirect(request.path)
         return self.render(400, form=form, people=self._people(), **_roles_explained())
 

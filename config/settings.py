@@ -154,6 +154,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # Idle timeout: a session ends after SESSION_IDLE_MINUTES without a request (the expiry is
 # pushed forward on every request), and always when the browser closes.
 SESSION_COOKIE_AGE = ENV.session_idle_minutes * 60
+SESSION_ENGINE = "accounts.sessions"  # database sessions; a cookie Django never made is none
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 PASSWORD_RESET_TIMEOUT = 60 * 60  # a reset link works for an hour, once

@@ -65,6 +65,7 @@ urlpatterns = [
                     *clinic_staff_patterns,
                     *agency_urls.urlpatterns,
                     *feeds_staff_patterns,
+                    *responses_urls.staff_patterns,
                 ],
                 "agency",
             ),

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from django.core import signing
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import MaxValueValidator
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import OrderBy
 from django.http import Http404, HttpResponse, QueryDict
@@ -28,6 +29,7 @@ from rest_framework.fields import (
     ChoiceField,
     DateTimeField,
     DictField,
+    IntegerField,
     ListField,
     MultipleChoiceField,
     SkipField,
@@ -39,6 +41,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer, ListSerializer, Serializer
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.utils.formatting import lazy_format
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -47,6 +50,7 @@ from core import fastcache
 from core.days import DAY_OUT_OF_RANGE, FIRST_DAY, LAST_DAY, RANGE_REVERSED, is_day
 from core.errors import BODY, DomainError
 from core.permissions import Permission
+from core.text import ONE_LINE_MAX, control_problem
 
 
 class ApiKeyPrincipal:
@@ -282,8 +286,25 @@ def _json_type_problems(field, value, path: str, problems: dict) -> None:
     elif isinstance(field, BooleanField):
         if not isinstance(value, bool):
             problems[path] = [MUST_BE_BOOLEAN]
-    elif isinstance(field, CharField) and not isinstance(value, str):
-        problems[path] = [MUST_BE_STRING]
+    elif isinstance(field, CharField):
+        if not isinstance(value, str):
+            problems[path] = [MUST_BE_STRING]
+        elif not _secret(field) and (problem := control_problem(value, one_line=_one_line(field))):
+            problems[path] = [problem]
+
+
+def _one_line(field: CharField) -> bool:
+    """A text field of at most ONE_LINE_MAX characters (a name, a title, an id) is one line;
+    a longer one (a reply, a statement, a note) may hold lines, as may a field styled as a
+    text area."""
+    if field.style.get("base_template") == "textarea.html":
+        return False
+    return field.max_length is not None and field.max_length <= ONE_LINE_MAX
+
+
+def _secret(field: CharField) -> bool:
+    """A password is checked by what it is, never refused for its characters."""
+    return field.style.get("input_type") == "password" or field.field_name == "password"
 
 
 def json_types_refused(view, request) -> None:
@@ -292,8 +313,10 @@ def json_types_refused(view, request) -> None:
     5 as the text "5" and "yes" or 1 as true, so a client's type mistake would be stored as
     something it did not mean. A text field takes a JSON string, a flag `true` or `false`, in
     the serializer the operation documents as its request, nested ones included (`scopes[0]`,
-    `items[2].review_id`). The CSV import's multipart fields, whose values are all text, are
-    read as they come."""
+    `items[2].review_id`). A text holds no control character (`core.text.control_problem`:
+    one line for a short field, a name or a title; line breaks and tabs allowed in a longer
+    one). The CSV import's multipart fields, whose values are all text, are read as they
+    come."""
     if request.method not in _BODY_METHODS:
         return
     serializer = _body_serializer(view, request.method)[1]
@@ -473,10 +496,28 @@ PAGE_PARAM_GONE = (
 )
 
 
+PAGING_PARAMS = ("cursor", "page_size", "page")
+
+
+def paging_params_single(request) -> None:
+    """Each paging parameter (PAGING_PARAMS) given once at most: a repeated one is a 400 naming
+    it ("Give one value."), as a repeated single-valued filter is (`query_params_validated`),
+    never read as its last value."""
+    repeated = {
+        name: [GIVE_ONE_VALUE]
+        for name in PAGING_PARAMS
+        if len(request.query_params.getlist(name)) > 1
+    }
+    if repeated:
+        raise exceptions.ValidationError(repeated)
+
+
 def page_param_checked(request, response_marks: list[str]) -> None:
     """`page` of the page-number lists before 2026-12-03: `page=1` (what old clients send first)
     is the first page, answered with a `Deprecation` header; clients that then follow `next`
-    keep working. Any other page number is a 400 that points at the cursor."""
+    keep working. Any other page number is a 400 that points at the cursor. Every list pager
+    calls it first, so it also refuses a repeated paging parameter (`paging_params_single`)."""
+    paging_params_single(request)
     raw = request.query_params.get("page")
     if raw is None:
         return
@@ -955,6 +996,35 @@ class DayOrInstantField(DateTimeField):
         return value.isoformat() if is_day(value) else super().to_representation(value)
 
 
+class OptionalBooleanField(BooleanField):
+    """A yes/no filter that may be left out (or left empty): None, not filtered. It reads what
+    every boolean filter reads (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`) and nothing
+    else: `null` or `none` is a 400, never read as "not filtered"."""
+
+    NULL_VALUES = frozenset()
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("default", None)
+        super().__init__(allow_null=True, **kwargs)
+
+
+# The largest id a database row can have (bigint): a larger one in a filter is a 400, as a
+# malformed one is, never an empty list.
+MAX_DB_ID = 2**63 - 1
+
+
+def _integer_bounded(field) -> None:
+    """`field` (an IntegerField, or a list of them) refuses a number beyond MAX_DB_ID with its
+    own `max_value` message, unless it declares a smaller bound."""
+    field = field.child if isinstance(field, ListField) else field
+    if not isinstance(field, IntegerField) or field.max_value is not None:
+        return
+    field.max_value = MAX_DB_ID
+    message = lazy_format(field.error_messages["max_value"], max_value=MAX_DB_ID)
+    field.validators.append(MaxValueValidator(MAX_DB_ID, message=message))
+
+
 @cache
 def _query_fields(serializer_class) -> dict:
     own = {n for n in set(dir(serializer_class)) - set(dir(Serializer)) if n.startswith("validate")}
@@ -963,6 +1033,7 @@ def _query_fields(serializer_class) -> dict:
     )
     fields = dict(serializer_class().fields)  # bound once, to a serializer kept for this
     for field in fields.values():
+        _integer_bounded(field)
         messages = field.error_messages
         if isinstance(field, ChoiceField) and str(messages["invalid_choice"]) == _CHOICE_INVALID:
             offered = ", ".join(str(choice) for choice in field.choices)

@@ -104,6 +104,10 @@ ERROR_CODES: dict[str, str] = {
     "idempotency_key_reused": "409: an `Idempotency-Key` reused with another body.",
     "replayed": "409: an inbound webhook delivery already received.",
     "draft_exists": "409: the review has an open reply draft already.",
+    "statement_exists": "409: you created a statement with this title and body less than 10 "
+    "minutes ago (`fields.statement_id` names it): it was sent twice.",
+    "subscription_exists": "409: a webhook subscription with the same URL and events exists "
+    "already (`fields.subscription_id` names it): change that one.",
     "in_batch": "409: the draft is part of an open batch: act on the batch.",
     "mentions_settled": "409: some mentions of the batch need no reply any more.",
     "legal_asked": "409: legal was already asked about this version.",
@@ -133,6 +137,10 @@ ERROR_CODES: dict[str, str] = {
     "not_failed": "409: only a failed message is retried.",
     "revoked": "409: the consent was withdrawn already.",
     "exists": "409: a chat webhook of this kind is saved already.",
+    "source_exists": "409: the clinic has this source already (the same kind, name and "
+    "settings); the message names its id.",
+    "clinic_exists": "409: a clinic with this slug exists already with other values (`fields` "
+    "names them); the same values again answer the clinic.",
     "changed": "409: the chat webhook was changed or removed meanwhile.",
     "subscription_inactive": "409: the webhook subscription is paused.",
     "too_many_subscriptions": "409: the clinic has the most webhook subscriptions it may.",
@@ -142,8 +150,9 @@ ERROR_CODES: dict[str, str] = {
     "guard_blocked": "422: the compliance guard blocks the text (findings in `fields`).",
     "throttled": "429: over the rate limit: retry after `Retry-After` seconds.",
     "retry_cannot_work": "409: a retry of a delivery that cannot work yet (its channel is still "
-    "not connected): connect the channel (the reply is then sent by itself) or post it by hand; "
-    "nothing changed.",
+    "not connected, or its connection expired or lacks a permission and was not reconnected "
+    "since it failed): (re)connect the channel (the reply is then sent by itself; `detail` "
+    "says who can) or post it by hand; nothing changed.",
     "too_soon": "429: sent again too soon (a chat webhook's test, an incident review's "
     "questions): retry after `Retry-After` seconds.",
     # our side

@@ -110,6 +110,20 @@ def int_param(params, name: str, *, zero: bool = False) -> int | None:
     return number
 
 
+STALE_PAGE = "This page is out of date: reload it and make your change again."
+
+
+def version_param(params, name: str = "expected_version") -> int:
+    """The version an edit form was opened at (its hidden `expected_version`), which the
+    service compares with the stored one (a 409 when someone changed it since). Every edit
+    form carries it: a post without it (absent or blank) is refused (`ParamRefused`, "This
+    page is out of date"), never saved without the check."""
+    number = int_param(params, name, zero=True)
+    if number is None:
+        raise ParamRefused(name, STALE_PAGE)
+    return number
+
+
 def int_params(params, name: str) -> list[int]:
     """Every whole number a query or form carries under `name` (ticked boxes), blanks
     skipped; one that is not a number is refused (`ParamRefused`), as `int_param` refuses."""

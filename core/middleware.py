@@ -1,7 +1,20 @@
+import base64
+import binascii
+import contextlib
 import json
+from io import BytesIO
+from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
+from django.http.multipartparser import (
+    FIELD,
+    ChunkIter,
+    LazyStream,
+    MultiPartParserError,
+    Parser,
+    exhaust,
+)
 from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers
@@ -9,6 +22,7 @@ from django.utils.cache import add_never_cache_headers
 from core.http import bearer, is_api_path
 from core.text import (
     MAX_JSON_DEPTH,
+    control_problem,
     json_depth_exceeds,
     json_problem,
     printable,
@@ -90,7 +104,10 @@ class InputTextMiddleware:
     traceback. Every query parameter, form field and JSON body value is text PostgreSQL can
     store (no NUL, no lone surrogate), and a JSON body is nested at most MAX_JSON_DEPTH levels
     (checked on the raw text, before a recursive decoder sees it); otherwise 400 naming the
-    field. A view that checks each item of its body itself (`values_checked_per_item`) gets
+    field. A page form's text holds no control character other than line breaks and tabs
+    (`control_problem`; the API's serializers check their own fields, as one line or not),
+    and its text fields are UTF-8 (the bytes, before Django reads them with replacement
+    characters; file parts are not text). A view that checks each item of its body itself (`values_checked_per_item`) gets
     the body whatever its values (not its depth), and rejects the bad items alone. Refusals
     are `{"detail", "code", "fields"}` for the API and the signed webhooks, a page for the
     rest (a 400's says the typed text is still in the form behind the Back button); nothing is
@@ -157,9 +174,14 @@ class InputTextMiddleware:
             # their text fields go through serializers, CSV rows through the import's own check
             return None
         if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            if (field := _form_field_not_utf8(request)) is not None:
+                return field, NOT_UTF8
             for name, values in request.POST.lists():
+                secret = "password" in name  # checked by what it is, never for its characters
                 for value in [name, *values]:
-                    if message := text_problem(value):
+                    if message := text_problem(value) or (
+                        None if secret else control_problem(value, one_line=False)
+                    ):
                         return name, message
         return None
 
@@ -175,6 +197,56 @@ class InputTextMiddleware:
         return HttpResponse(
             render_to_string("400_input.html", {"field": field, "message": message}), status=400
         )
+
+
+NOT_UTF8 = (
+    "The form sent text that is not valid UTF-8 (bytes no browser sends for typed text), "
+    "so it was not read."
+)
+
+
+def _not_text(raw: bytes, encoding: str) -> bool:
+    try:
+        raw.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return True
+    return False
+
+
+def _form_field_not_utf8(request) -> str | None:
+    """The name of the first text field of a form body (urlencoded, or multipart: its file
+    parts are not text, an upload's importer checks its own encoding) whose bytes do not decode
+    as the form's encoding (UTF-8; a multipart body may declare another charset), or None.
+    Django would decode them with replacement characters ("\ufffd"), stored as if typed."""
+    if request.content_type == "application/x-www-form-urlencoded":
+        for pair in request.body.split(b"&"):
+            name, _, value = pair.partition(b"=")
+            name, value = (unquote_to_bytes(v.replace(b"+", b" ")) for v in (name, value))
+            if _not_text(name, "utf-8") or _not_text(value, "utf-8"):
+                return name.decode("utf-8", "replace")
+        return None
+    encoding = request.encoding or settings.DEFAULT_CHARSET
+    boundary = request.content_params.get("boundary", "").encode("ascii", "replace")
+    if not boundary:
+        return None  # Django refuses it when the view reads the form
+    stream = LazyStream(ChunkIter(BytesIO(request.body), 64 * 1024))
+    try:
+        for kind, meta, part in Parser(stream, boundary):
+            try:
+                name = meta["content-disposition"][1]["name"]
+            except (KeyError, IndexError):
+                name = b""
+            if kind == FIELD:
+                data = part.read()
+                if meta.get("content-transfer-encoding", ("",))[0].strip() == "base64":
+                    with contextlib.suppress(binascii.Error):  # read as sent, as Django does
+                        data = base64.b64decode(data)
+                if _not_text(name, encoding) or _not_text(data, encoding):
+                    return name.decode(encoding, "replace") if isinstance(name, bytes) else name
+            exhaust(part)
+    except MultiPartParserError:
+        return None  # Django answers for a malformed body when the view reads the form
+    return None
 
 
 def _resolves(path: str, urlconf) -> bool:

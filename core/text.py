@@ -7,9 +7,9 @@ services: one place, so that every field answers the same way.
   JSON breaks, or that it is not UTF-8), never the decoder's own message.
 - `json_problem`: a JSON value nested or sized beyond reason is refused before anything walks
   it recursively.
-- `markup_problem`: text that is quoted into public replies as it is (a fact) holds no HTML or
-  XML markup: a tag (`<b>`, `<script>`, `</p>`) or a comment is refused, a lone `<` or `>` is
-  not.
+- `markup_problem`: text that is published as plain text (a reply, a statement, a reply
+  template) or quoted into it as it is (a fact) holds no HTML or XML markup: a tag (`<b>`,
+  `<script>`, `</p>`) or a comment is refused, a lone `<` or `>` ("<3", "a < b", "->") is not.
 - `reason_problem`: a reason that must explain something (a legal override, switching an
   approval step off) says something: three words or more, not one word or character repeated.
 
@@ -17,6 +17,14 @@ services: one place, so that every field answers the same way.
   clinic's name, a person's name; the sender name, the subject) holds no line break, tab or
   other control character: refused where it is typed, and made one line where a header is
   built, so a stored bad value cannot stop mail (Django refuses a header with a line break).
+
+- `control_problem`: text holds no control character. A one-line field (a name, a title, an
+  id, a key) refuses every C0 and C1 control (tabs and line breaks among them) and the Unicode
+  line and paragraph separators; a multi-line field (a reply, a statement, a body, a note)
+  allows line breaks and tabs (\n, \r, \t) and refuses the other controls (an escape
+  sequence, a bell, DEL). The forms and the API apply it to every text field they read: the
+  input check (`core.middleware`) refuses the controls in any page form, the API its
+  serializers' text fields, each as one line or not (`ONE_LINE_MAX`).
 
 - `address_problem`: a key that goes into web addresses and placeholders (a clinic's web
   address, a reply template's key) is lowercase letters, digits and hyphens.
@@ -80,14 +88,44 @@ def one_line_problem(value: str) -> str | None:
     format character. The message names the first such character."""
     for char in value or "":
         if _off_line(char):
-            what = (
-                "a line break" if char in _LINE_BREAKS
-                else "a tab" if char == "\t"
-                else "a control character"
-            )  # fmt: skip
+            return _off_line_message(char)
+    return None
+
+
+def _off_line_message(char: str) -> str:
+    what = (
+        "a line break" if char in _LINE_BREAKS
+        else "a tab" if char == "\t"
+        else "a control character"
+    )  # fmt: skip
+    return (
+        f"Contains {what} (U+{ord(char):04X}): write the name on one line, without "
+        "line breaks, tabs or other control characters."
+    )
+
+
+# A text field is one line when it holds at most this many characters (a name, a title, an
+# id, a key, a URL's description); a longer one, or one without a limit, may hold lines.
+ONE_LINE_MAX = 300
+_LINE_CONTROLS = frozenset("\n\r\t")
+_SEPARATORS = frozenset("\u2028\u2029")
+
+
+def _control(char: str) -> bool:
+    code = ord(char)
+    return code < 0x20 or 0x7F <= code < 0xA0
+
+
+def control_problem(value: str, *, one_line: bool) -> str | None:
+    """Why `value` holds a character that is not text for its field (`one_line`: a name, a
+    title, an id), or None. The message names the first such character."""
+    for char in value or "":
+        if one_line and (_control(char) or char in _SEPARATORS):
+            return _off_line_message(char)  # as `one_line_problem` words it
+        if not one_line and _control(char) and char not in _LINE_CONTROLS:
             return (
-                f"Contains {what} (U+{ord(char):04X}): write the name on one line, without "
-                "line breaks, tabs or other control characters."
+                f"Contains a control character (U+{ord(char):04X}), which is not text: remove "
+                "it (it often comes with text pasted from a terminal or another program)."
             )
     return None
 
@@ -99,11 +137,36 @@ def one_line(value: str) -> str:
     return " ".join("".join(" " if _off_line(c) else c for c in str(value or "")).split())
 
 
-def markup_problem(value: str) -> str | None:
-    """Why `value` is not plain text (it holds markup), or None."""
-    if _MARKUP.search(value):
+def markup_found(value: str, *, most: int = 3) -> list[str]:
+    """The markup in `value` as it was typed, each once, at most `most`: a tag (`<b>`,
+    `<a href="…">` shortened past 40 characters), a comment or declaration (`<!-- x -->`)."""
+    found: list[str] = []
+    for match in _MARKUP.finditer(value or ""):
+        piece = match.group(0)
+        if piece == "<!":  # a comment or declaration: up to its end, as far as it goes
+            end = value.find(">", match.start())
+            piece = value[match.start() : end + 1] if end >= 0 else value[match.start() :]
+        piece = " ".join(piece.split())
+        if len(piece) > 40:
+            piece = f"{piece[:38]}…>"
+        if piece not in found:
+            found.append(piece)
+            if len(found) == most:
+                break
+    return found
+
+
+def markup_problem(value: str, *, published: str = "") -> str | None:
+    """Why `value` is not plain text (it holds markup), or None. `published` says what is
+    posted as plain text ("Replies are posted", "Statements are published"): the message then
+    names the markup found, for the writer to remove."""
+    found = markup_found(value)
+    if not found:
+        return None
+    if not published:
         return "Write plain text: HTML tags such as <b> or <script> are not allowed."
-    return None
+    named = ", ".join(found[:-1]) + f" and {found[-1]}" if len(found) > 1 else found[0]
+    return f"{published} as plain text: remove the markup {named}."
 
 
 class JsonUnreadable(ValueError):

@@ -767,13 +767,25 @@ class ResponsePlanApi(ClinicAPIView):
         )
 
     @extend_schema(
-        request=ResponsePlanInputSerializer, responses={201: ResponsePlanVersionSerializer}
+        request=ResponsePlanInputSerializer,
+        responses={
+            201: ResponsePlanVersionSerializer,
+            200: OpenApiResponse(
+                ResponsePlanVersionSerializer,
+                description="The same text and note as the current version (sent twice): "
+                "nothing is stored; the current version.",
+            ),
+        },
     )
     def put(self, request):
         data = ResponsePlanInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        before = response_plan_current()
         version = response_plan_save(actor=self.actor, **data.validated_data)
-        return Response(ResponsePlanVersionSerializer(version).data, status=201)
+        unchanged = before is not None and version.pk == before.pk
+        return Response(
+            ResponsePlanVersionSerializer(version).data, status=200 if unchanged else 201
+        )
 
 
 class ResponsePlanVersionApi(ClinicAPIView):

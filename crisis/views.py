@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.views.generic.base import TemplateResponseMixin
@@ -13,13 +14,21 @@ from django.views.generic.base import TemplateResponseMixin
 from agency.forms import apply_domain_errors
 from clinics.models import CrisisRole, clinic_zone
 from clinics.views import SettingsView
+from core.api import date_ranges_reversed
 from core.errors import Conflict, DomainError, NotFound
 from core.http import ParamRefused, int_param, positive_int
 from core.permissions import Permission
 from core.views import ClinicView
+from crisis.apis import IncidentFilterSerializer
 from crisis.export import review_context
 from crisis.forms import ThresholdsForm
-from crisis.models import IncidentKind, IncidentStatus, PostCrisisReview, ResponsePlanVersion
+from crisis.models import (
+    IncidentKind,
+    IncidentStatus,
+    PostCrisisReview,
+    ResponsePlanVersion,
+    Severity,
+)
 from crisis.room import control_room, follow_up_of, local, mentions_ranked
 from crisis.selectors import (
     crisis_team,
@@ -77,27 +86,66 @@ def _form_error(request, exc: DomainError) -> None:
     messages.error(request, exc.text())
 
 
+# The incident list's filters are the API's (`IncidentFilterSerializer`); its address may carry
+# them and the page. A filter it cannot read lists nothing, named by its label.
+INCIDENT_LIST_PARAMS_OTHER = ("page",)
+INCIDENT_FILTER_WORDS = {
+    "status": "Status", "kind": "Kind", "severity": "Severity", "opened_from": "From",
+    "opened_to": "To",
+}  # fmt: skip
+UNKNOWN_FILTER = "The incident list has no such filter."
+INCIDENTS_PER_PAGE = 50
+
+
 class IncidentListView(TemplateResponseMixin, ClinicView):
+    """The clinic's incidents, newest first, in pages of 50: filtered by status, kind,
+    severity and the days they opened (whole days in the clinic's time zone, as the API reads
+    them)."""
+
     template_name = "crisis/incidents.html"
     portal_path = "portal/incidents/"
 
     def get(self, request, *args, **kwargs):
-        status = request.GET.get("status", "")
-        kind = request.GET.get("kind", "")
-        incidents = incidents_filtered(
-            status=status if status in IncidentStatus.values else None,
-            kind=kind if kind in IncidentKind.values else None,
-        )[:200]
+        given = {
+            k: v
+            for k, v in request.GET.items()
+            if v not in ("", None) and k not in INCIDENT_LIST_PARAMS_OTHER
+        }
+        filters = IncidentFilterSerializer(data=given)
+        errors = {} if filters.is_valid() else {k: list(v) for k, v in filters.errors.items()}
+        # From after To lists nothing: said on the To field, as the API says it
+        errors.update(
+            date_ranges_reversed(IncidentFilterSerializer, filters.validated_data, errors=errors)
+        )
+        # a misspelt or unknown filter is named, never dropped while the rest is listed
+        known = {*filters.fields, *INCIDENT_LIST_PARAMS_OTHER}
+        errors.update({name: [UNKNOWN_FILTER] for name in request.GET if name not in known})
+        page = None
+        if not errors:
+            incidents = incidents_filtered(**filters.validated_data)
+            page = Paginator(incidents, INCIDENTS_PER_PAGE).get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
         return self.render_to_response(
             {
                 "clinic": self.clinic,
-                "incidents": incidents,
+                "page": page,
                 "counts": incident_counts(),
                 "statuses": IncidentStatus.choices,
                 "kinds": IncidentKind.choices,
-                "filters": {"status": status, "kind": kind},
+                "severities": Severity.choices,
+                "filters": request.GET,
+                "filtered": bool(given),
+                "filter_errors": [
+                    (INCIDENT_FILTER_WORDS.get(k, k), " ".join(map(str, v)))
+                    for k, v in errors.items()
+                ],
+                # each said at its field too (the end before the start: on To)
+                "field_errors": {k: [str(m) for m in v] for k, v in errors.items()},
+                "query": query.urlencode(),
                 "pill": SEVERITY_PILL,
-            }
+            },
+            status=400 if errors else 200,
         )
 
 
@@ -108,7 +156,9 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
     template_name = "crisis/incident_room.html"
     portal_path = "portal/incidents/{incident_id}/"
 
-    def get(self, request, incident_id: int, *args, **kwargs):
+    def get(self, request, incident_id: int, *args, statement_kept: dict | None = None, **kwargs):
+        """The room; `statement_kept`: the title and text of a statement draft that was
+        refused, back in its form."""
         incident = incident_get(incident_id)
         if incident is None:
             raise Http404("Not found.")
@@ -186,6 +236,7 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 ),
                 "resolved_anyway": resolve_override_of(incident),
                 "outbox_url": f"/clinics/{self.clinic.slug}/outbox/",
+                "statement_kept": statement_kept,
             }
         )
 
@@ -228,12 +279,20 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                     else "Note added, for the agency only.",
                 )
             elif action == "statement":
-                statement = incident_statement_draft(
-                    incident_id=incident_id,
-                    access=self.access,
-                    title=request.POST.get("title", ""),
-                    body=request.POST.get("body", ""),
-                )
+                kept = {
+                    "title": request.POST.get("title", ""),
+                    "body": request.POST.get("body", ""),
+                }
+                try:
+                    statement = incident_statement_draft(
+                        incident_id=incident_id, access=self.access, **kept
+                    )
+                except DomainError as exc:
+                    # refused: the room comes back with what was typed, never lost
+                    _form_error(request, exc)
+                    response = self.get(request, incident_id, statement_kept=kept)
+                    response.status_code = exc.status_code
+                    return response
                 return HttpResponseRedirect(
                     f"/clinics/{self.clinic.slug}/statements/{statement.pk}/"
                 )
@@ -364,12 +423,18 @@ class ResponsePlanView(TemplateResponseMixin, ClinicView):
 
     def post(self, request, *args, **kwargs):
         try:
+            before = response_plan_current()
             version = response_plan_save(
                 text=request.POST.get("text", ""),
                 note=request.POST.get("note", ""),
                 actor=request.actor,
             )
-            messages.success(request, f"Saved as version {version.version}.")
+            if before is not None and version.pk == before.pk:
+                messages.info(
+                    request, f"Nothing changed: the plan is the same as version {version.version}."
+                )
+            else:
+                messages.success(request, f"Saved as version {version.version}.")
         except DomainError as exc:
             _form_error(request, exc)
         return HttpResponseRedirect(request.path)

@@ -26,7 +26,7 @@ from clinics.notifications import notifications_close, notifications_retitle, pe
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.permissions import Permission
 from core.tenancy import current_clinic
-from core.text import markup_problem, text_problem
+from core.text import control_problem, markup_problem, text_problem
 from facts.defaults import DEFAULT_FACTS
 from facts.models import ClinicReview, ConfirmedAs, Fact, FactAction, FactStatus, FactVersion
 from facts.selectors import facts_waiting_for_clinic
@@ -48,7 +48,7 @@ def fact_problems(fact: Fact) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for name in ("title", "statement", "source", "source_url"):
         value = str(getattr(fact, name) or "")
-        if problem := text_problem(value):
+        if problem := text_problem(value) or control_problem(value, one_line=name != "statement"):
             errors[name] = [problem]
         elif name != "source_url" and (problem := markup_problem(value)):
             errors[name] = [problem]  # a fact is quoted into public replies as it is

@@ -10,7 +10,7 @@ from django.views.generic.base import TemplateResponseMixin
 
 from agency.forms import apply_domain_errors
 from core.errors import DomainError
-from core.http import int_param
+from core.http import int_param, version_param
 from core.permissions import Permission
 from core.views import ClinicView
 from facts.forms import FactCreateForm, FactForm
@@ -117,6 +117,10 @@ class FactSheetView(TemplateResponseMixin, ClinicView):
         return self._render(400, create=form)
 
 
+# the actions that change the fact: each form of the page carries the version it shows
+_EDITS = ("save", "confirm", "deactivate", "reactivate", "restore")
+
+
 class FactDetailView(TemplateResponseMixin, ClinicView):
     template_name = "facts/fact_detail.html"
     portal_path = "portal/facts/"
@@ -156,7 +160,11 @@ class FactDetailView(TemplateResponseMixin, ClinicView):
     def post(self, request, fact_id: int, *args, **kwargs):
         fact = self._fact(fact_id)
         action = request.POST.get("action", "save")
-        expected = int_param(request.POST, "expected_version")
+        expected = (
+            version_param(request.POST)
+            if action in _EDITS
+            else int_param(request.POST, "expected_version")
+        )
         number = int_param(request.POST, "number") if action == "restore" else None
         common = {"fact_id": fact.pk, "access": self.access, "expected_version": expected}
         try:

@@ -46,8 +46,9 @@ class ReviewIngestItemInputSerializer(serializers.Serializer):
     source = serializers.ChoiceField(
         choices=SourceKind.choices,
         required=False,
-        help_text="The platform; the clinic's source of this kind is created on first use. "
-        "Send `source` or `source_id`.",
+        help_text="The platform: the clinic's source of this kind that is turned on (else its "
+        "only one; created on first use). Several turned on: send `source_id`. Send `source` "
+        "or `source_id`.",
     )
     source_id = serializers.IntegerField(required=False, help_text="One of the clinic's sources.")
     external_id = serializers.CharField(max_length=255, help_text="The platform's id of the item.")
@@ -60,7 +61,12 @@ class ReviewIngestItemInputSerializer(serializers.Serializer):
         "the next release, with a `Deprecation` header).",
     )
     rating = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
-    text = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
+    text = serializers.CharField(
+        max_length=MAX_TEXT,
+        required=False,
+        allow_blank=True,
+        help_text="Empty or null counts as not sent: an update keeps the stored text.",
+    )
     language = serializers.CharField(max_length=16, required=False, allow_blank=True)
     url = serializers.URLField(max_length=1000, required=False, allow_blank=True)
     published_at = serializers.DateTimeField()
@@ -264,7 +270,9 @@ class SourceUpdateSerializer(serializers.Serializer):
 
 class SourceListApi(ClinicAPIView):
     """The clinic's sources. Credentials are write-only: stored encrypted, never returned. A
-    webhook source's signing secret is in the creation response only."""
+    webhook source's signing secret is in the creation response only. Adding a source the
+    clinic has already (the same kind, name and settings) is a 409 `source_exists` naming
+    its id; two of a kind differ by name or settings (two Facebook pages)."""
 
     write_permission = Permission.MANAGE
 
@@ -280,7 +288,9 @@ class SourceListApi(ClinicAPIView):
     def post(self, request):
         data = SourceInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        source = source_create(**data.validated_data, readable=True, actor=self.actor)
+        source = source_create(
+            **data.validated_data, readable=True, actor=self.actor, refuse_same=True
+        )
         body = SourceOutputSerializer(source).data
         if source.kind == SourceKind.WEBHOOK:
             body["webhook_secret"] = webhook_secret_ensure(source=source)

@@ -6,8 +6,6 @@ with what was done. For the agency's owners and managers and its agency keys wit
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -23,7 +21,6 @@ from core.api import (
     paginated_response,
     query_params_validated,
 )
-from core.days import range_instants
 from core.errors import ValidationFailed
 from feeds.selectors import PRIVACY_PER_CLINIC, reviews_by_author_across
 from feeds.services.privacy import (
@@ -324,9 +321,6 @@ class PrivacyRequestListApi(_PrivacyRequestsApi):
         filters.pop("agency", None)
         if (slug := filters.get("clinic")) and not _clinic_known(agency, slug):
             raise ValidationError({"clinic": [UNKNOWN_CLINIC]})
-        filters["created_from"], filters["created_to"] = range_instants(
-            filters.get("created_from"), filters.get("created_to"), UTC
-        )
         rows = privacy_requests_for_agency(agency=agency, **filters)
         return paginated_response(self, rows, _Listed)
 

@@ -1,5 +1,7 @@
 """Per-clinic data (lives in each clinic's schema): where reviews come from and the reviews."""
 
+import json
+
 from django.db import models
 from django.db.models import Q
 
@@ -61,6 +63,21 @@ class Source(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.kind})"
+
+    @property
+    def identity(self) -> tuple:
+        return source_identity(self.kind, self.name, self.settings)
+
+
+def source_identity(kind: str, name: str, settings: dict | None) -> tuple:
+    """What makes two sources the same one: their kind, their name (in any case and spacing)
+    and their settings (the location, page or business read). Two Facebook pages differ by
+    their settings or their names; two sources alike in all three are one added twice."""
+    return (
+        kind,
+        " ".join((name or "").split()).casefold(),
+        json.dumps(settings or {}, sort_keys=True),
+    )
 
 
 class Platform(models.TextChoices):

@@ -91,6 +91,21 @@ def connection_state(source: Source) -> dict:
     return out
 
 
+def source_connection_changed_at(source: Source) -> datetime:
+    """When what Carewatch posts on `source` with last changed: the source saved by a person
+    (credentials entered or removed, its page or settings, replies by hand: `updated_at`),
+    its OAuth connection made or renewed (`SourceConnection.connected_at`, `refreshed_at`),
+    or a token its connector renewed by itself (`source_credentials_renewed` saves
+    `updated_at`). What reading the platform writes (cursor, health) is none of these. The
+    outbox compares it with when an item failed for want of the connection
+    (`responses.services.outbox.retry_refusal`)."""
+    conn = _connection_of(source)
+    times = [source.updated_at]
+    if conn is not None:
+        times += [t for t in (conn.connected_at, conn.refreshed_at) if t]
+    return max(times)
+
+
 def source_delivery_problem(source: Source) -> str:
     """Why reviews and mentions do not arrive from `source` now, in plain words ("" when
     they do): it is turned off, its platform account is not connected (no credentials) or the

@@ -40,6 +40,11 @@ ITEM_FIELDS = {
 
 # A sent field's name as ItemIn calls it (`given`: what an update changes).
 GIVEN_AS = {"author": "author_name"}
+# Sent empty (null, "", spaces), these count as not given: an update keeps the stored text and
+# counts (a new item has none), so a push never blanks what a review says.
+KEPT_WHEN_EMPTY = frozenset({"text", "likes", "shares", "replies"})
+NOT_INTEGER = "Must be an integer."
+RATING_EMPTY = "A rating is 1 to 5 (null: no rating)."
 
 
 class ItemInvalid(Exception):
@@ -70,8 +75,13 @@ def _str(value, field, errors, *, max_len, required=False) -> str:
     return value
 
 
-def _int(value, field, errors, *, low, high, allow_none=False) -> int | None:
+def _int(value, field, errors, *, low, high, allow_none=False, empty=None) -> int | None:
+    """`empty`: the message for a string with nothing in it ("", spaces), where a number
+    cannot be left empty (JSON); otherwise it counts as not given (a CSV cell)."""
     if _blank(value):
+        if empty is not None and value is not None:
+            errors[field] = empty
+            return None
         if allow_none:
             return None
         return 0
@@ -157,7 +167,15 @@ def parse_item(raw, *, now: datetime | None = None, strict_fields: bool = True) 
         for name in sorted(str(name) for name in set(raw) - ITEM_FIELDS):
             errors[printable(name)] = UNKNOWN_FIELD
     author = "author" if "author" in raw else "author_name"  # the deprecated name wins
-    rating = _int(raw.get("rating"), "rating", errors, low=1, high=5, allow_none=True)
+    # JSON: a number sent as "" is a mistake, never "no rating" nor 0 (a CSV cell may be empty)
+    rating_empty, count_empty = (RATING_EMPTY, NOT_INTEGER) if strict_fields else (None, None)
+    rating = _int(
+        raw.get("rating"), "rating", errors, low=1, high=5, allow_none=True, empty=rating_empty
+    )
+
+    def count(name: str) -> int:
+        return _int(raw.get(name), name, errors, low=0, high=MAX_COUNT, empty=count_empty) or 0
+
     kind = _str(raw.get("kind"), "kind", errors, max_len=16) or (
         ItemKind.REVIEW if rating is not None else ItemKind.MENTION
     )
@@ -173,15 +191,19 @@ def parse_item(raw, *, now: datetime | None = None, strict_fields: bool = True) 
         url=_url(raw.get("url"), errors),
         published_at=_time(raw.get("published_at"), "published_at", errors, required=True, now=now),
         edited_at=_time(raw.get("edited_at"), "edited_at", errors, required=False, now=now),
-        likes=_int(raw.get("likes"), "likes", errors, low=0, high=MAX_COUNT) or 0,
-        shares=_int(raw.get("shares"), "shares", errors, low=0, high=MAX_COUNT) or 0,
-        replies=_int(raw.get("replies"), "replies", errors, low=0, high=MAX_COUNT) or 0,
+        likes=count("likes"),
+        shares=count("shares"),
+        replies=count("replies"),
         parent_external_id=_str(
             raw.get("parent_external_id"), "parent_external_id", errors, max_len=255
         )
         or None,
         deleted=_bool(raw.get("deleted"), "deleted", errors, words=not strict_fields),
-        given=frozenset(GIVEN_AS.get(k, k) for k in raw if k in ITEM_FIELDS),
+        given=frozenset(
+            GIVEN_AS.get(k, k)
+            for k in raw
+            if k in ITEM_FIELDS and not (k in KEPT_WHEN_EMPTY and _blank(raw[k]))
+        ),
     )
     if errors:
         raise ItemInvalid(errors)

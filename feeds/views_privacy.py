@@ -14,8 +14,10 @@ from agency.models import PrivacyAction
 from agency.selectors import privacy_requests_for_agency
 from agency.views import StaffView
 from clinics.models import Clinic
+from core.api import date_ranges_reversed
 from core.csv_download import csv_download
 from core.errors import ValidationFailed
+from feeds.apis_privacy import PrivacyRequestFilterSerializer
 from feeds.selectors import (
     PRIVACY_PER_CLINIC,
     reviews_by_author_across,
@@ -104,9 +106,37 @@ class PrivacyRequestsView(StaffView):
         }
 
 
+# The privacy log page's filters: the API's days (`PrivacyRequestFilterSerializer`, whole UTC
+# days: the log is agency-wide). Its address may also carry the page, the download and the
+# staff pages' agency choice (`agency.views.StaffView`).
+PRIVACY_LOG_FILTERS = ("created_from", "created_to")
+PRIVACY_LOG_PARAMS_OTHER = ("page", "format", "agency")
+PRIVACY_LOG_FILTER_WORDS = {"created_from": "From", "created_to": "To", "format": "Download"}
+UNKNOWN_FILTER = "The log has no such filter."
+
+
+def _privacy_log_filters(query) -> tuple[dict, dict[str, list[str]]]:
+    """The days of the log page's address and, for each filter it cannot read, why (an
+    unknown parameter too: a misspelt filter is named, never dropped while the rest is
+    listed)."""
+    given = {k: v for k, v in query.items() if k in PRIVACY_LOG_FILTERS and v not in ("", None)}
+    filters = PrivacyRequestFilterSerializer(data=given)
+    errors = {} if filters.is_valid() else {k: list(v) for k, v in filters.errors.items()}
+    # From after To lists nothing: said on the To field, as the API says it
+    errors.update(
+        date_ranges_reversed(PrivacyRequestFilterSerializer, filters.validated_data, errors=errors)
+    )
+    known = {*PRIVACY_LOG_FILTERS, *PRIVACY_LOG_PARAMS_OTHER}
+    errors.update({k: [UNKNOWN_FILTER] for k in query if k not in known})
+    if query.get("format") not in (None, "", "csv"):
+        errors["format"] = ["The log downloads as csv only."]
+    return ({} if errors else dict(filters.validated_data)), errors
+
+
 class PrivacyLogView(StaffView):
-    """The agency's privacy requests log, newest first (owners and managers; `?format=csv`
-    exports it). It cannot be changed or deleted."""
+    """The agency's privacy requests log, newest first (owners and managers), filtered by the
+    days requests were carried out (whole UTC days: the log is agency-wide); `?format=csv`
+    exports it as filtered. It cannot be changed or deleted."""
 
     template_name = "feeds/privacy_log.html"
     manage_get = True
@@ -117,11 +147,30 @@ class PrivacyLogView(StaffView):
     )  # fmt: skip
 
     def get(self, request):
-        rows = privacy_requests_for_agency(agency=self.agency)
-        if request.GET.get("format") == "csv":
-            return self._csv(rows)
-        page = Paginator(rows, self.PAGE).get_page(request.GET.get("page"))
-        return self.render_to_response(self.context(section="privacy", page=page))
+        chosen, errors = _privacy_log_filters(request.GET)
+        page = None
+        if not errors:
+            rows = privacy_requests_for_agency(agency=self.agency, **chosen)
+            if request.GET.get("format") == "csv":
+                return self._csv(rows)
+            page = Paginator(rows, self.PAGE).get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        for key in ("page", "format"):
+            query.pop(key, None)
+        context = self.context(
+            section="privacy",
+            page=page,
+            filters=request.GET,
+            filtered=any(request.GET.get(k) for k in PRIVACY_LOG_FILTERS),
+            filter_errors=[
+                (PRIVACY_LOG_FILTER_WORDS.get(k, k), " ".join(map(str, v)))
+                for k, v in errors.items()
+            ],
+            # each said at its field too (the end before the start: on To)
+            field_errors={k: [str(m) for m in v] for k, v in errors.items()},
+            query=query.urlencode(),
+        )
+        return self.render_to_response(context, status=400 if errors else 200)
 
     def _csv(self, rows):
         cells = (

@@ -16,6 +16,7 @@ from core.api import (
     ClinicAPIView,
     DayOrInstantField,
     FeedPagination,
+    OptionalBooleanField,
     Pagination,
     paginated_response,
     query_params_validated,
@@ -328,9 +329,7 @@ class ClaimFilterSerializer(serializers.Serializer):
     flag = serializers.ChoiceField(
         choices=FLAG_CHOICES, required=False, help_text="A mention of it carries this flag."
     )
-    misinformation = serializers.BooleanField(
-        required=False, allow_null=True, default=None, help_text="Flagged as misinformation."
-    )
+    misinformation = OptionalBooleanField(help_text="Flagged as misinformation.")
     min_mentions = serializers.IntegerField(
         required=False, min_value=1, max_value=10_000, default=2,
         help_text="At least this many mentions (default 2; 1 includes single mentions).",

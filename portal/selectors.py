@@ -4,20 +4,42 @@ counts of the portal's navigation. The workflow itself is `responses.services`."
 
 from __future__ import annotations
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+import re
+from datetime import timedelta
 
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+
+from accounts.actors import Actor, user_id_of
+from accounts.models import User
 from accounts.selectors import user_is_agency_staff
+from agency.branding import brand_name
 from clinics.access import ClinicAccess
-from clinics.models import ClinicMembership, CrisisRole
+from clinics.models import Clinic, ClinicMembership, CrisisRole, Notification
+from clinics.selectors import clinics_for_actor
 from core.permissions import Permission
-from crisis.models import ACTIVE_STATUSES, Incident, PostCrisisReview
+from crisis.models import (
+    ACTIVE_STATUSES,
+    Incident,
+    IncidentMention,
+    IncidentStatement,
+    PostCrisisReview,
+)
 from crisis.selectors import incident_events_for_client
 from facts.selectors import facts_waiting_for_clinic
 from facts.services import clinic_attest_refusal
 from inbox.selectors import NO_CLOCK_WORDS
-from responses.models import ApprovalStatus, ReplyBatch, ReplyDraft, Statement, Step
+from responses.guard.engine import STAFF_NAMES_PLACE
+from responses.models import (
+    ApprovalStatus,
+    AuditEntry,
+    ReplyBatch,
+    ReplyDraft,
+    Statement,
+    Step,
+)
 from responses.selectors import (
     CLINIC_STEPS,
+    LOG_DECISIONS,
     approval_histories,
     can_act_now,
     channel_plan_reply,
@@ -116,7 +138,66 @@ def _card_reads(kind: str, objs: list) -> dict:
         ),
         # legal sent an earlier version back: it is bound to legal (`workflow.route_for`)
         "sent_back": legal_sent_back_each(object_type, objs),
+        "incident": incidents_of_texts(kind, objs),
     }
+
+
+def incidents_of_texts(kind: str, objs: list) -> dict[int, Incident]:
+    """The incident each text (one kind) belongs to, where it has one, in one query: a
+    statement's is the incident it was drafted from; a reply's or a batch's, an incident that
+    holds its review (one of the batch's mentions): a running one before a resolved one, the
+    newest first. The card names it, so a person acting for several clinics in crisis at once
+    knows which one a text answers."""
+    ids = [obj.pk for obj in objs]
+    if not ids:
+        return {}
+    if kind == "statement":
+        links = IncidentStatement.objects.filter(statement_id__in=ids).select_related("incident")
+        return {link.statement_id: link.incident for link in links}
+    if kind == "batch":
+        links = IncidentMention.objects.filter(review__reply_drafts__batch_id__in=ids).annotate(
+            text_id=F("review__reply_drafts__batch_id")
+        )
+    else:
+        links = IncidentMention.objects.filter(review__reply_drafts__id__in=ids).annotate(
+            text_id=F("review__reply_drafts__id")
+        )
+    found: dict[int, Incident] = {}
+    for link in sorted(
+        links.select_related("incident"),
+        key=lambda m: (m.incident.status not in ACTIVE_STATUSES, -m.incident.opened_at.timestamp()),
+    ):
+        found.setdefault(link.text_id, link.incident)
+    return found
+
+
+# The guard's advice names the agency's page of the clinic's staff list (`STAFF_NAMES_PLACE`),
+# which the clinic's people cannot open: the portal says who keeps the list instead.
+_ADD_TO_STAFF_LIST = re.compile(r"\s*Add your [^.]*? to the staff list[^.]*\.")
+
+
+def finding_words_for_clinic(message: str, *, brand: str) -> str:
+    """A guard finding's message as the clinic's people read it in the portal: advice that
+    sends the reader to an agency page (the staff list's) says that the agency does it. The
+    agency's pages keep the guard's own words."""
+    if STAFF_NAMES_PLACE not in message:
+        return message
+    words = message.replace(f" ({STAFF_NAMES_PLACE})", "").replace(
+        STAFF_NAMES_PLACE, "the clinic's staff list"
+    )
+    words = _ADD_TO_STAFF_LIST.sub("", words).strip()
+    return (
+        f"{words} {brand} keeps the clinic's staff list: if this is one of your staff, tell "
+        f"{brand} and they add the name."
+    )
+
+
+def findings_for_clinic(findings: list, *, brand: str) -> list:
+    """`findings` (dicts) with their messages for the portal (`finding_words_for_clinic`)."""
+    return [
+        {**f, "message": finding_words_for_clinic(f.get("message", ""), brand=brand)}
+        for f in findings or []
+    ]
 
 
 def approval_cards(access: ClinicAccess, objs, kind: str) -> list[dict]:
@@ -169,12 +250,14 @@ def approval_card(access: ClinicAccess, obj, kind: str, *, reads: dict | None = 
         "sent_back_kept_block": sent_back is not None and sent_back_kept_block(sent_back),
         "sla": None,
         "plan": None,
+        "incident": reads["incident"].get(obj.pk),
     }
     if kind == "batch":
         # every mention with the reply it gets: what this approval covers
         card |= reply_batch_shown(obj, version, rows=reads["batch_rows"].get(obj.pk))
         card["findings"] = findings_once(card["findings"])
         card["diff"] = None
+    card["findings"] = findings_for_clinic(card["findings"], brand=brand_name(access.clinic.agency))
     if card["can_act"] and is_final_step(obj):
         # before the last approval: where it goes, and each channel that is not connected
         if kind == "batch":
@@ -444,3 +527,87 @@ def portal_home_for(user) -> str | None:
         return None
     slugs = [slug for slug, _at in slugs]
     return f"/clinics/{slugs[0]}/portal/" if len(slugs) == 1 else None
+
+
+def clinic_switch(actor: Actor, current: Clinic) -> dict | None:
+    """The portal header's clinic switcher for a person of several clinics: each clinic they
+    may open (its agency did not pause it), by name, with its portal and how many notices wait
+    for them there (the banner's "Waiting for you"), and how many wait in the others. None for
+    a person of one clinic, and for the agency's staff (their pages list every clinic). Two
+    queries."""
+    user = actor.user
+    if user is None or user_is_agency_staff(user):
+        return None
+    clinics = list(clinics_for_actor(actor).filter(deactivated_at__isnull=True).order_by("name"))
+    if len(clinics) < 2:
+        return None
+    waiting = dict(
+        Notification.objects.filter(user=user, open=True, clinic_id__in=[c.pk for c in clinics])
+        .values_list("clinic_id")
+        .annotate(n=Count("pk"))
+    )
+    rows = [
+        {
+            "clinic": c,
+            "url": f"/clinics/{c.slug}/portal/",
+            "waiting": waiting.get(c.pk, 0),
+            "current": c.pk == current.pk,
+        }
+        for c in clinics
+    ]
+    return {"clinics": rows, "elsewhere": sum(r["waiting"] for r in rows if not r["current"])}
+
+
+# refs of the notices that ask a person to decide on a text ("reply:12", "reply_batch:3",
+# "statement:4": `responses.services.workflow._ref`)
+_DECISION_REF = re.compile(r"^(reply|reply_batch|statement):(\d+)$")
+_DECISION_ACTIONS = [action for actions in LOG_DECISIONS.values() for action in actions]
+# a notice is closed in the transaction of the decision that closes it, just after its entry
+_CLOSE_SLACK = timedelta(seconds=5)
+
+
+def notices_handled(notices: list, *, user, clinic: Clinic) -> dict[int, dict]:
+    """Who handled each done notice of `notices` that asked `user` to decide on a reply, batch
+    or statement (closed without their reading it: another of its people decided): {notice id:
+    {"name", "email", "at", "you"}}, read from the decision in the audit trail that closed it.
+    `email` only where another of the clinic's people bears the same name. Three queries."""
+    wanted: dict[tuple[str, int], list] = {}
+    for n in notices:
+        m = _DECISION_REF.match(n.ref)
+        if m and not n.open and n.waits and n.read_at is None:
+            wanted.setdefault((m.group(1), int(m.group(2))), []).append(n)
+    if not wanted:
+        return {}
+    q = Q()
+    for object_type in {t for t, _ in wanted}:
+        q |= Q(object_type=object_type, object_id__in=[i for t, i in wanted if t == object_type])
+    entries = list(
+        AuditEntry.objects.filter(q, action__in=_DECISION_ACTIONS)
+        .filter(created_at__gte=min(n.created_at for ns in wanted.values() for n in ns))
+        .order_by("-created_at", "-id")
+    )
+    found: dict[int, AuditEntry] = {}
+    for entry in entries:  # newest first: the last decision before each notice closed
+        for n in wanted.get((entry.object_type, entry.object_id), []):
+            if (
+                n.pk not in found
+                and n.created_at <= entry.created_at <= n.updated_at + _CLOSE_SLACK
+            ):
+                found[n.pk] = entry
+    ids = {user_id_of(e.actor_label) for e in found.values()} - {None}
+    people = dict(
+        ClinicMembership.objects.filter(clinic=clinic).values_list("user_id", "user__full_name")
+    )
+    emails = dict(User.objects.filter(pk__in=ids).values_list("pk", "email"))
+    out = {}
+    for pk, entry in found.items():
+        uid = user_id_of(entry.actor_label)
+        name = entry.actor_name or "someone"
+        namesakes = [p for p, full in people.items() if p != uid and full == name]
+        out[pk] = {
+            "name": name,
+            "email": emails.get(uid, "") if namesakes else "",
+            "at": entry.created_at,
+            "you": uid == user.pk,
+        }
+    return out

@@ -51,10 +51,12 @@ from portal.branding import brand_palette
 from portal.selectors import (
     batch_card_get,
     checks_tab_label,
+    clinic_switch,
     in_progress_counts,
     incident_for_portal,
     incidents_open,
     incidents_recently_closed,
+    notices_handled,
     portal_counts,
     portal_home_for,
     replies_waiting_for_clinic,
@@ -158,6 +160,10 @@ class PortalPage(TemplateResponseMixin, ClinicView):
             "can_approve": self.access.can(Permission.APPROVE_CLIENT),
             "section": self.section,
             "portal": self.portal_url,
+            # the agency as the clinic's people know it (never its internal name)
+            "agency_brand": brand_name(self.clinic.agency),
+            # read once, by the header only (`{% with %}`): not by a card swapped in place
+            "clinic_switch": lambda: clinic_switch(self.request.actor, self.clinic),
             **extra,
         }
 
@@ -593,7 +599,6 @@ class PortalIncidentReviewView(PortalPage):
                 question_max=MAX_QUESTION,
                 question_error=error,
                 question_kept=kept,
-                agency_brand=brand_name(self.clinic.agency),
             )
         )
         response.status_code = status
@@ -649,9 +654,12 @@ class PortalNotificationsView(PortalPage):
     def get(self, request, *args, **kwargs):
         user = request.user
         staff = user_is_agency_staff(user)
+        notices = notifications_history(user, self.clinic)
+        # a done notice says who handled it (another of the clinic's legal people, say)
+        handled = notices_handled(notices, user=user, clinic=self.clinic)
         rows = [
-            {"n": n, "url": notification_url(n, staff=staff)}
-            for n in notifications_history(user, self.clinic)
+            {"n": n, "url": notification_url(n, staff=staff), "handled": handled.get(n.pk)}
+            for n in notices
         ]
         pref = preferences_for([user])[user.pk]
         return self.render_to_response(

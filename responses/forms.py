@@ -3,7 +3,12 @@
 from django import forms
 from django.utils.html import format_html
 
+from agency.forms import DATE_HELP
+from core.api import date_ranges_reversed
+from core.days import day_in_range
+from responses.agency_approvals_log import LogCursor
 from responses.models import TemplateCategory, validate_template_key
+from responses.selectors import LOG_DECISION_CHOICES, LOG_KIND_CHOICES, LOG_STEP_CHOICES
 from responses.services.templating import known_variables_help
 
 # The variables a template's text may hold, from the one list the text is filled from
@@ -35,3 +40,70 @@ class TemplateEditForm(forms.Form):
         label="Text", widget=forms.Textarea(attrs={"rows": 5}), help_text=VARIABLES_HELP
     )
     is_active = forms.BooleanField(label="In use", required=False)
+
+
+class AgencyApprovalsLogFilterForm(forms.Form):
+    """The agency's approvals log's filters (a GET form): which clinic, decision, step and kind,
+    and which days (whole UTC days: the log is agency-wide, as its other logs). Every field may
+    stay empty; a value not offered, a date that is not one, a start after the end, a page
+    address (`after`) that is not one, or a filter the log does not have is refused with a
+    message."""
+
+    clinic = forms.ChoiceField(
+        label="Clinic", required=False,
+        error_messages={"invalid_choice": "Choose a clinic from the list."},
+    )  # fmt: skip
+    decision = forms.ChoiceField(
+        label="Decision", required=False,
+        choices=[("", "Every decision"), *LOG_DECISION_CHOICES],
+        error_messages={"invalid_choice": "Choose a decision from the list."},
+    )  # fmt: skip
+    step = forms.ChoiceField(
+        label="Step", required=False, choices=[("", "Every step"), *LOG_STEP_CHOICES],
+        error_messages={"invalid_choice": "Choose a step from the list."},
+    )  # fmt: skip
+    kind = forms.ChoiceField(
+        label="Kind", required=False, choices=[("", "Replies and statements"), *LOG_KIND_CHOICES],
+        error_messages={"invalid_choice": "Choose a kind from the list."},
+    )  # fmt: skip
+    decided_from = forms.DateField(
+        label="From (UTC)", required=False, input_formats=["%Y-%m-%d"], validators=[day_in_range],
+        widget=forms.DateInput(attrs={"type": "date"}), error_messages={"invalid": DATE_HELP},
+    )  # fmt: skip
+    decided_to = forms.DateField(
+        label="To (UTC)", required=False, input_formats=["%Y-%m-%d"], validators=[day_in_range],
+        widget=forms.DateInput(attrs={"type": "date"}), error_messages={"invalid": DATE_HELP},
+    )  # fmt: skip
+    after = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
+
+    date_ranges = (("decided_from", "decided_to"),)  # date_ranges_reversed
+    FILTERS = ("clinic", "decision", "step", "kind", "decided_from", "decided_to")
+    # what the page's address carries besides the form: the download and the staff pages'
+    # agency choice (`agency.views.StaffView`)
+    OTHER_PARAMS = ("format", "agency")
+
+    def __init__(self, data, *, clinics):
+        super().__init__(data)
+        self.fields["clinic"].choices = [("", "Every clinic"), *clinics]
+
+    def clean_after(self):
+        token = self.cleaned_data["after"]
+        if not token:
+            return None
+        cursor = LogCursor.parse(token)
+        if cursor is None:
+            raise forms.ValidationError("This page of the log does not exist: start again.")
+        return cursor
+
+    def clean(self):
+        data = super().clean()
+        # From after To lists nothing: said on the To field, as the other logs say it
+        for name, problems in date_ranges_reversed(type(self), data, errors=self.errors).items():
+            self.add_error(name, problems)
+        known = {*self.fields, *self.OTHER_PARAMS}
+        for name in self.data:
+            if name not in known:
+                self.add_error(None, f"“{name[:40]}”: the log has no such filter.")
+        if self.data.get("format") not in (None, "", "csv"):
+            self.add_error(None, "The log downloads as csv only (format=csv).")
+        return data

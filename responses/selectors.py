@@ -12,6 +12,8 @@ from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.actors import user_id_of
+from accounts.models import User
+from accounts.naming import names_told_apart
 from agency.branding import brand_name
 from clinics.access import ClinicAccess, people_role_words, role_words_shown
 from clinics.models import Clinic, CrisisRole, clinic_zone
@@ -49,7 +51,9 @@ from responses.models import (
 from responses.services.common import review_named
 from responses.services.guarding import guard_check, guard_context, response_settings_get
 from responses.services.outbox import (
+    BY_HAND_OR,
     channel_connectors_named,
+    connect_words,
     pinning_sources,
     reply_by_hand_reason,
     retry_refusal,
@@ -659,7 +663,7 @@ def private_conversations_list(
     """Follow-ups, newest first, with their review and source (and the reply draft of a
     public-reply one)."""
     qs = PrivateConversation.objects.select_related("review", "review__source", "reply_draft")
-    if review_id:
+    if review_id is not None:
         qs = qs.filter(review_id=review_id)
     if review_ids is not None:
         qs = qs.filter(review_id__in=review_ids)
@@ -825,9 +829,6 @@ UNCONFIRMED = (
     OutboxStatus.FAILED,
     OutboxStatus.MANUAL,
 )
-_BY_HAND = "Or post it by hand and mark it posted."
-
-
 # What the clinic's own people read (the portal, their e-mails): one wording per state, the
 # same on every page and before and after a first attempt. Fixing a delivery is the agency's:
 # never a connector's reason ("the page id is missing", "the source is disabled"), never
@@ -888,42 +889,6 @@ def _to_platform(item: OutboxItem) -> str:
     return "" if platform.lower() in item.source.name.lower() else f" to {platform}"
 
 
-# what connects a channel again, per FailureKind (the Sources page; its managers do it)
-_CONNECT = {
-    FailureKind.NOT_CONNECTED: "connect {name}",
-    FailureKind.AUTH: "reconnect {name}",
-    FailureKind.PERMISSION: "reconnect {name} with an account that manages the page",
-}
-
-
-def connect_words(
-    item: OutboxItem, *, may_connect: bool | None = None, connectors: str | None = None
-) -> str:
-    """What happens next for what waits for its channel (not connected, its connection
-    expired, a permission missing), for the person reading it: connecting is for those who
-    manage the clinic's sources (its agency's owners and managers, named), and a reader who
-    may not is told whom to ask; meanwhile it can be posted by hand. `may_connect`: whether
-    the reader may manage the sources (None: the API or a notice, for no one in particular:
-    it says who may, without names). `connectors`: the names of those who may, for a reader
-    who may not (read when not given)."""
-    name = item.source.name
-    verb = _CONNECT.get(item.failure_kind, _CONNECT[FailureKind.NOT_CONNECTED]).format(name=name)
-    if may_connect:
-        return f"{verb[0].upper()}{verb[1:]} on the Sources page; it is then sent by itself. {_BY_HAND}"
-    if may_connect is None:
-        return (
-            f"The agency's owners and managers can {verb} on the Sources page; it is then sent "
-            f"by itself. {_BY_HAND}"
-        )
-    if connectors is None:
-        connectors = channel_connectors_named(current_clinic())
-    who = "the agency's owners and managers" + (f" ({connectors})" if connectors else "")
-    return (
-        f"Only {who} can {verb}: ask one of them; it is then sent by itself. Meanwhile, "
-        "post it by hand and mark it posted."
-    )
-
-
 def failure_advice(
     item: OutboxItem, *, may_connect: bool | None = None, connectors: str | None = None
 ) -> dict:
@@ -952,10 +917,10 @@ def failure_advice(
         action = "A legal override is needed, then retry."
     elif kind == FailureKind.TRANSIENT:
         summary = f"{platform} kept failing."
-        action = f"Retry later. {_BY_HAND}"
+        action = f"Retry later. {BY_HAND_OR}"
     else:
         summary = f"{platform} refused it."
-        action = f"Fix what {platform} names, then retry. {_BY_HAND}"
+        action = f"Fix what {platform} names, then retry. {BY_HAND_OR}"
     if waits:
         action = connect_words(item, may_connect=may_connect, connectors=connectors)
     no_retry = retry_refusal(item)
@@ -1709,6 +1674,9 @@ LOG_DECISIONS = {
     # given up while it waited for a step: discarded by a person who writes, or withdrawn
     # because its review was settled (`responses.services.settling`), with the reason
     "discarded": ("discarded", "withdrawn"),
+    # who submitted a version for approval (its writer, most often), and when: a version the
+    # privacy check blocks is submitted to legal's review (`workflow.submit`, `_legal_ask`)
+    "submitted": ("submitted", "legal_asked"),
 }
 # The filters' choices (value, words); the API names them ApprovalsLog*Enum (config/settings.py).
 LOG_DECISION_CHOICES = [
@@ -1717,6 +1685,7 @@ LOG_DECISION_CHOICES = [
     ("block_kept", "Privacy block kept: sent back"),
     ("overridden", "Privacy block overridden"),
     ("discarded", "Discarded or withdrawn while waiting"),
+    ("submitted", "Submitted for approval"),
 ]
 LOG_DECISION_LABELS = dict(LOG_DECISION_CHOICES)
 LOG_KIND_CHOICES = [("reply", "Replies (to one review or to many)"), ("statement", "Statements")]
@@ -1776,7 +1745,7 @@ def _log_entries(access: ClinicAccess) -> QuerySet[AuditEntry]:
     )
     own_steps = (
         Q(detail__step__in=_CLINIC_STEPS)
-        | Q(action__in=_BLOCK_ACTIONS)
+        | Q(action__in=(*_BLOCK_ACTIONS, "legal_asked"))
         | _withdrawn_at(_CLINIC_STEPS)
     )
     return qs.filter(Exists(reached) | own_steps)
@@ -1830,14 +1799,37 @@ def approvals_log(
 
 def approvals_log_people(access: ClinicAccess) -> list[tuple[str, str]]:
     """Who made a decision in the log `access` reads, as (label, name) by name: the choices of
-    the "person" filter (a person's newest name, if it changed)."""
-    latest = (
+    the "person" filter (a person's newest name, if it changed; two people of one name with
+    their e-mail, where the reader may see it: `accounts.naming.names_told_apart`)."""
+    latest = list(
         _log_entries(access)
         .order_by("actor_label", "-created_at", "-id")
         .distinct("actor_label")
         .values_list("actor_label", "actor_name")
     )
-    return sorted(((label, name or label) for label, name in latest), key=lambda p: p[1].lower())
+    emails = approvals_log_emails(
+        [label for label, _name in latest], clinic=access.clinic, for_clinic=access.is_clinic_side
+    )
+    named = names_told_apart(
+        (label, name or label, emails.get(label, "")) for label, name in latest
+    )
+    return sorted(named.items(), key=lambda p: p[1].lower())
+
+
+def approvals_log_emails(labels, *, clinic: Clinic, for_clinic: bool) -> dict[str, str]:
+    """{actor label: the person's e-mail} for the people among `labels` (`user:5`) whose
+    e-mail the reader may see, in one query. The agency's side sees everyone's; the clinic's
+    side (its people, their keys) its own people's only: the agency's staff are the agency to
+    it, as an incident's roles are in its copy (`crisis.timeline`). API keys and Carewatch's
+    own parts have none."""
+    ids = {user_id_of(label) for label in labels}
+    ids.discard(None)
+    if not ids:
+        return {}
+    users = User.objects.filter(pk__in=ids)
+    if for_clinic:
+        users = users.filter(clinic_memberships__clinic=clinic)
+    return {f"user:{pk}": email for pk, email in users.values_list("pk", "email")}
 
 
 @dataclass(frozen=True)
@@ -1877,6 +1869,11 @@ class LogRow:
     published_how: str = ""
     published: str = ""
     publications: tuple[LogPublication, ...] = ()
+    # the person's e-mail where the reader may see it (`approvals_log_emails`), else ""
+    person_email: str = ""
+    # what the privacy check found in the version a block was overridden or kept on, as the
+    # audit entry recorded it (`_log_findings`); empty for the other decisions
+    findings: tuple[dict, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -2075,6 +2072,9 @@ def approvals_log_rows(entries, *, clinic: Clinic, for_clinic: bool = False) -> 
     withdrawn_by_edit = _withdrawn_by_edit(entries, tz=tz, brand=brand)
     publications = _publications(entries)
     batch_publications = _batch_publications(entries)
+    emails = approvals_log_emails(
+        {e.actor_label for e in entries}, clinic=clinic, for_clinic=for_clinic
+    )
     unrecorded = {user_id_of(e.actor_label) for e in entries if not e.detail.get("role")}
     unrecorded.discard(None)
     roles_now = people_role_words(clinic, unrecorded) if unrecorded else {}
@@ -2084,6 +2084,8 @@ def approvals_log_rows(entries, *, clinic: Clinic, for_clinic: bool = False) -> 
         key = (e.object_id, e.version)
         decision = _DECISION_OF_ACTION[e.action]
         step = Step.LEGAL.value if e.action in _BLOCK_ACTIONS else e.detail.get("step", "")
+        if decision == "submitted":
+            step = ""  # it asks for the steps; it is none of them
         if decision == "discarded" and not step:
             step = STEP_FOR_STATUS.get(e.from_status, "")
         kind = "statement" if e.object_type == "statement" else "reply"
@@ -2123,6 +2125,8 @@ def approvals_log_rows(entries, *, clinic: Clinic, for_clinic: bool = False) -> 
             words = f"Approved as a batch of {size} repl{'ies' if size != 1 else 'y'}"
         elif decision == "discarded":
             words = _given_up_words(e, step)
+        elif decision == "submitted":
+            words = _submitted_words(e, version)
         role = (
             role_words_shown(e.detail.get("role", ""))
             or roles_now.get(user_id_of(e.actor_label))
@@ -2181,9 +2185,49 @@ def approvals_log_rows(entries, *, clinic: Clinic, for_clinic: bool = False) -> 
                 published_how=how,
                 published=published_line,
                 publications=each,
+                person_email=emails.get(e.actor_label, ""),
+                findings=_log_findings(e, decision, version, text_changed=e.pk in changed_after),
             )
         )
     return rows
+
+
+def _submitted_words(entry: AuditEntry, version) -> str:
+    """ "Submitted for approval", "Submitted to legal review: the privacy check blocks it",
+    and who wrote the version when it is not who submitted it ("(written by Wren Writer)")."""
+    if entry.action == "legal_asked":
+        words = "Submitted to legal review: the privacy check blocks it"
+    else:
+        words = LOG_DECISION_LABELS["submitted"]
+    writer = getattr(version, "author_name", "") if version is not None else ""
+    if writer and writer != entry.actor_name:
+        words += f" (written by {writer})"
+    return words
+
+
+def _log_findings(entry: AuditEntry, decision: str, version, *, text_changed: bool):
+    """What the privacy check found in the version a block was overridden or kept on: the
+    findings the override's audit entry recorded (`workflow.override`), or, for a block kept
+    (whose entry records none), the version's own. The words found (`text`) are left out of
+    a version a privacy request changed since (`LOG_CHANGED_AFTER`): they may be the name it
+    removed."""
+    if decision not in ("overridden", "block_kept"):
+        return ()
+    found = entry.detail.get("findings")
+    if not isinstance(found, list):
+        found = getattr(version, "guard_findings", None) or []
+    return tuple(
+        {
+            "kind": f.get("kind", ""),
+            "subtype": f.get("subtype", ""),
+            "severity": f.get("severity", ""),
+            "start": f.get("start"),
+            "end": f.get("end"),
+            "text": "" if text_changed else f.get("text", ""),
+        }
+        for f in found
+        if isinstance(f, dict)
+    )
 
 
 def _given_up_words(entry: AuditEntry, step: str) -> str:

@@ -1,6 +1,7 @@
 """Routes of this app inside a clinic (mounted under /clinics/<slug>/ by config.urls_tenant).
 `api_patterns` go under api/v1/, `page_patterns` at the clinic root. `public_patterns` are
-mounted at the site root (no sign-in): the public statement pages."""
+mounted at the site root (no sign-in): the public statement pages; `staff_patterns` under
+/agency/ (the agency's approvals log across its clinics)."""
 
 from django.urls import path
 
@@ -15,6 +16,7 @@ from responses.views import (
     StatementEditorView,
     StatementListView,
 )
+from responses.views_agency_approvals_log import AgencyApprovalsLogView
 from responses.views_approvals_log import ApprovalsLogView
 from responses.views_batches import BatchCreateView, BatchFixView, BatchView
 from responses.views_consent import ContactConsentView
@@ -178,6 +180,12 @@ page_patterns: list = [
     path("statements/<int:statement_id>/", StatementEditorView.as_view(), name="statement-editor"),
     path("outbox/", OutboxView.as_view(), name="outbox"),
     path("approvals-log/", ApprovalsLogView.as_view(), name="approvals-log"),
+]
+
+# Mounted under /agency/ by config.urls_public (namespace "agency"): the approvals log of every
+# clinic of the agency.
+staff_patterns: list = [
+    path("approvals-log/", AgencyApprovalsLogView.as_view(), name="approvals-log"),
 ]
 
 public_patterns: list = [

@@ -22,7 +22,7 @@ from agency.forms import apply_domain_errors
 from clinics.models import Clinic, clinic_zone
 from clinics.views import SettingsView
 from core.errors import DomainError
-from core.http import int_param, positive_int
+from core.http import int_param, positive_int, version_param
 from core.incidents import incident_of_statement
 from core.permissions import Permission
 from core.text import possessive
@@ -150,6 +150,19 @@ def _error(request, exc: DomainError) -> None:
         if len(details) > 1:
             line += f" (and {len(details) - 1} more)"
     messages.error(request, line)
+
+
+def _form_errors(exc: DomainError, names: tuple[str, ...]) -> dict[str, list[str]] | None:
+    """A refusal's messages by form field, for a form that shows each next to its field (and
+    all in a summary); None when one of them is about something else (a flash says it)."""
+    fields = exc.fields or {}
+    if not fields or set(fields) - set(names):
+        return None
+    listed = {name: fields[name] for name in names if name in fields}
+    return {
+        name: [str(m) for m in (errors if isinstance(errors, list | tuple) else [errors])]
+        for name, errors in listed.items()
+    }
 
 
 def submitted_words(kind: str, obj) -> str:
@@ -394,6 +407,11 @@ class ApprovalActionView(ClinicView):
         return HttpResponseRedirect(_next(request, default))
 
 
+def _version_if_given(params) -> int | None:
+    """`expected_version` where an action may go without it (a check, a new draft)."""
+    return int_param(params, "expected_version", zero=True)
+
+
 def _whose_draft(version, user) -> str:
     """ "your draft, version 2", or "Wren Writer’s draft, version 1" when someone else wrote the
     version in the editor (a colleague taking over a reply sent back to its writer)."""
@@ -612,7 +630,8 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
         action = request.POST.get("action", "save")
         text = request.POST.get("text", "")
         draft_id = int_param(request.POST, "draft_id")
-        expected = int_param(request.POST, "expected_version", zero=True)
+        editing = draft_id and action in ("save", "submit")
+        expected = (version_param if editing else _version_if_given)(request.POST)
         template_key = request.POST.get("template_key", "")
         if "add_staff_name" in request.POST:
             # "Add “Jenna” to the staff names" on a finding: the name goes on the clinic's list
@@ -690,7 +709,17 @@ class StatementListView(TemplateResponseMixin, ClinicView):
     template_name = "responses/statements.html"
     portal_path = "portal/statements/"
 
-    def get(self, request, *args, **kwargs):
+    def get(
+        self,
+        request,
+        *args,
+        kept: dict | None = None,
+        errors: dict | None = None,
+        status: int = 200,
+        **kwargs,
+    ):
+        """The list and the form to draft one; `kept`: the title and text typed in a draft
+        that was refused, back in the form; `errors`: why, per field ("title", "body")."""
         statements = list(statements_list())
         for statement in statements:
             # nothing says "pinned" before a channel confirms it
@@ -702,19 +731,24 @@ class StatementListView(TemplateResponseMixin, ClinicView):
                 "can_write": self.access.can(Permission.WRITE),
                 "public_url": f"/statements/{self.clinic.slug}/",
                 "public_page_exists": statement_public_page_exists(),
-            }
+                "kept": kept or {},
+                "errors": errors or {},
+            },
+            status=status,
         )
 
     def post(self, request, *args, **kwargs):
+        kept = {"title": request.POST.get("title", ""), "body": request.POST.get("body", "")}
         try:
-            statement = statement_services.statement_create(
-                access=self.access,
-                title=request.POST.get("title", ""),
-                body=request.POST.get("body", ""),
-            )
+            statement = statement_services.statement_create(access=self.access, **kept)
         except DomainError as exc:
-            _error(request, exc)
-            return HttpResponseRedirect(request.path)
+            if exc.code == "statement_exists":  # sent twice: the first one is the statement
+                messages.info(request, exc.detail)
+                return HttpResponseRedirect(f"{request.path}{exc.fields['statement_id'][0]}/")
+            errors = _form_errors(exc, ("title", "body"))
+            if errors is None:
+                _error(request, exc)
+            return self.get(request, kept=kept, errors=errors, status=exc.status_code)
         return HttpResponseRedirect(f"{request.path}{statement.pk}/")
 
 
@@ -797,7 +831,8 @@ class StatementEditorView(TemplateResponseMixin, ClinicView):
         statement = self._statement(statement_id)
         action = request.POST.get("action", "save")
         title, body = request.POST.get("title", ""), request.POST.get("body", "")
-        expected = int_param(request.POST, "expected_version", zero=True)
+        editing = action in ("save", "submit", "publish")
+        expected = (version_param if editing else _version_if_given)(request.POST)
         s = statement_services
         try:
             if action == "check":

@@ -5,6 +5,7 @@ the same log to the clinic's own people (`portal.views.PortalApprovalsLogView`) 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import islice
 
 from django.core.paginator import Paginator
@@ -12,6 +13,7 @@ from django.utils import timezone
 from django.views.generic.base import TemplateResponseMixin
 from django_tenants.utils import schema_context
 
+from accounts.naming import names_told_apart
 from agency.branding import brand_name
 from clinics.models import clinic_zone
 from core.branding import as_brand
@@ -35,9 +37,10 @@ CSV_CHUNK = 500
 PAGE_PARAMS_OTHER = ("page", "format")
 UNKNOWN_FILTER = "The log has no such filter."
 CSV_COLUMNS = (
-    "decided_at", "person", "person_label", "role", "step", "decision", "reason", "kind",
+    "decided_at", "person", "person_label", "email", "role", "step", "decision", "reason", "kind",
     "what", "version", "text", "reply_id", "batch_id", "batch_size", "statement_id", "review_id",
     "changed_after", "withdrawn_by_edit", "published_at", "published_on", "published_how",
+    "findings",
 )  # fmt: skip
 FIELD_WORDS = {
     "decided_from": "From",
@@ -80,7 +83,9 @@ def approvals_log_page(view, request, *, for_clinic: bool):
     page = None
     if entries is not None:
         page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
-        page.rows = approvals_log_rows(page.object_list, clinic=clinic, for_clinic=for_clinic)
+        page.rows = _told_apart(
+            approvals_log_rows(page.object_list, clinic=clinic, for_clinic=for_clinic)
+        )
     query = request.GET.copy()
     for key in PAGE_PARAMS_OTHER:
         query.pop(key, None)
@@ -103,6 +108,27 @@ def approvals_log_page(view, request, *, for_clinic: bool):
         "kinds": LOG_KIND_CHOICES,
         "status": 400 if errors else 200,
     }
+
+
+def _told_apart(rows):
+    """The page's rows, two people of one name each named with their e-mail (where the
+    reader may see it: `accounts.naming.names_told_apart`)."""
+    named = names_told_apart((r.person_label, r.person_name, r.person_email) for r in rows)
+    return [replace(r, person_name=named[r.person_label]) for r in rows]
+
+
+def _findings_words(findings) -> str:
+    """What the privacy check found, one line each: "block identifier (person) at 14-18:
+    “Lee”" (the file's cell; the API gives them as objects)."""
+    lines = []
+    for f in findings:
+        what = f"{f['severity']} {f['kind']}".strip() + (
+            f" ({f['subtype']})" if f["subtype"] else ""
+        )
+        where = f" at {f['start']}-{f['end']}" if f["start"] is not None else ""
+        words = f": “{f['text']}”" if f["text"] else ""
+        lines.append(f"{what}{where}{words}")
+    return "\n".join(lines)
 
 
 def _at(at, tz) -> str:
@@ -129,11 +155,13 @@ def _csv(entries, *, clinic, for_clinic: bool):
                 for row in approvals_log_rows(chunk, clinic=clinic, for_clinic=for_clinic):
                     yield (
                         _at(row.at, tz),
-                        row.person_name, row.person_label, row.role, row.step_label,
+                        row.person_name, row.person_label, row.person_email, row.role,
+                        row.step_label,
                         row.decision_words, row.reason, row.kind, row.what, row.version,
                         row.text, row.reply_id, row.batch_id, row.batch_size, row.statement_id,
                         row.review_id, row.changed_after, row.withdrawn_by_edit,
                         _published_at(row, tz), row.published_on, row.published_how,
+                        _findings_words(row.findings),
                     )  # fmt: skip
 
     day = timezone.localdate(timezone=tz).isoformat()

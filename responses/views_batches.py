@@ -134,9 +134,10 @@ class BatchView(TemplateResponseMixin, ClinicView):
     def get(self, request, batch_id: int, *args, **kwargs):
         return self.render_to_response(self._context(self._batch(batch_id)))
 
-    def _context(self, batch, *, marking: dict | None = None) -> dict:
+    def _context(self, batch, *, marking: dict | None = None, typed: str | None = None) -> dict:
         """The page; `marking`: the "posted by hand" form as it came back refused (what was
-        ticked, the links typed, each mention's error)."""
+        ticked, the links typed, each mention's error); `typed`: the text of a save or submit
+        that was refused, back in the editor (else the current version's)."""
         rows = reply_batch_items(batch, access=self.access)
         advice = {r["item"].pk: r["advice"] for r in rows if r["item"] is not None}
         for row in rows:
@@ -172,14 +173,18 @@ class BatchView(TemplateResponseMixin, ClinicView):
         over = {t["review"].pk: t for t in too_long}
         for row in rows:
             row["too_long"] = over.get(row["review"].pk) if not row["gone"] else None
-        marking = marking or {"posted": set(), "links": {}, "errors": {}, "note": ""}
+        marking = marking or {
+            "posted": set(), "links": {}, "ids": {}, "errors": {}, "id_errors": {}, "note": "",
+        }  # fmt: skip
         by_hand = [
             {
                 "item": item,
                 "mention": batch_services.mention_words(item.review),
                 "ticked": item.pk in marking["posted"],
                 "link": marking["links"].get(item.pk, ""),
+                "external_id": marking["ids"].get(item.pk, ""),
                 "error": marking["errors"].get(item.pk, ""),
+                "id_error": marking["id_errors"].get(item.pk, ""),
                 # why it is here, as the row above says it (never a connector's internals)
                 "advice": advice.get(item.pk),
             }
@@ -189,6 +194,7 @@ class BatchView(TemplateResponseMixin, ClinicView):
             "clinic": self.clinic,
             "batch": batch,
             "version": version,
+            "text": typed if typed is not None else (version.text if version else ""),
             "findings": findings_once(version.guard_findings if version else []),
             "rows": rows,
             "tally": tally,
@@ -261,6 +267,13 @@ class BatchView(TemplateResponseMixin, ClinicView):
                 messages.error(request, "Unknown action.")
         except DomainError as exc:
             _error(request, exc)
+            typed = request.POST.get("text", "")
+            if action in ("save", "submit") and typed.strip() and exc.status_code == 400:
+                # refused as it reads: the page comes back with the text typed, never lost (a
+                # conflict still reloads the newer version, which the writer must see first)
+                return self.render_to_response(
+                    self._context(self._batch(batch.pk), typed=typed), status=exc.status_code
+                )
         return HttpResponseRedirect(batch_url(self.clinic, batch.pk))
 
     def _mark_posted(self, request, batch):
@@ -270,20 +283,26 @@ class BatchView(TemplateResponseMixin, ClinicView):
         ids = {i.pk for i in batch_services.reply_batch_by_hand(batch)}
         ticked = ids if request.POST.get("all") else set(int_params(request.POST, "posted"))
         links = {pk: request.POST.get(f"url-{pk}", "") for pk in ids}
+        typed_ids = {pk: request.POST.get(f"external_id-{pk}", "") for pk in ids}
         note = request.POST.get("note", "")
         try:
             done = batch_services.reply_batch_mark_posted(
                 batch_id=batch.pk, access=self.access, note=note,
                 links={pk: links.get(pk, "") for pk in ticked},
+                external_ids={pk: typed_ids.get(pk, "") for pk in ticked},
             )  # fmt: skip
         except DomainError as exc:
             _error(request, exc)
-            errors = {
-                int(key.split("-", 1)[1]): " ".join(map(str, said))
-                for key, said in exc.fields.items()
-                if key.startswith("url-") and key.split("-", 1)[1].isdigit()
-            }
-            marking = {"posted": ticked, "links": links, "errors": errors, "note": note}
+            # each mention's reason under the field it is about (`url-<id>`, `external_id-<id>`)
+            errors: dict[str, dict[int, str]] = {"url": {}, "external_id": {}}
+            for key, said in exc.fields.items():
+                field, _, pk = key.rpartition("-")
+                if field in errors and pk.isdigit():
+                    errors[field][int(pk)] = " ".join(map(str, said))
+            marking = {
+                "posted": ticked, "links": links, "ids": typed_ids, "note": note,
+                "errors": errors["url"], "id_errors": errors["external_id"],
+            }  # fmt: skip
             return self.render_to_response(
                 self._context(self._batch(batch.pk), marking=marking), status=exc.status_code
             )

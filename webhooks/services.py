@@ -56,6 +56,9 @@ def _url_clean(url: str) -> str:
     return url.strip()
 
 
+_LOCK_CREATE = -3101  # pg_advisory_xact_lock(hashtext(schema), key): creating a subscription
+
+
 def _events_clean(events: Iterable[str]) -> list[str]:
     chosen = list(dict.fromkeys(events or []))
     unknown = [e for e in chosen if e not in WebhookEvent.values]
@@ -95,6 +98,21 @@ def subscription_create(
     never shown again (rotate it to get a new one). The URL must pass the SSRF guard."""
     url = _url_clean(url)
     events = _events_clean(events)
+    with connection.cursor() as cursor:  # one creation at a time per clinic: a double submit
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(current_schema()), %s)", [_LOCK_CREATE]
+        )
+    same = next(
+        (s for s in WebhookSubscription.objects.filter(url=url) if set(s.events) == set(events)),
+        None,
+    )
+    if same is not None:
+        raise Conflict(
+            f"Subscription {same.pk} already sends these events to this URL: change it "
+            "instead of adding another (each event would be delivered twice).",
+            code="subscription_exists",
+            fields={"subscription_id": [str(same.pk)]},
+        )
     if WebhookSubscription.objects.count() >= MAX_SUBSCRIPTIONS:
         raise Conflict(
             f"A clinic has at most {MAX_SUBSCRIPTIONS} webhook subscriptions.",

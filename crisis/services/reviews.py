@@ -263,7 +263,9 @@ def response_plan_save(
     note: str = "",
     from_review: PostCrisisReview | None = None,
 ) -> ResponsePlanVersion:
-    """Store a new version of the clinic's response plan (versions are never changed)."""
+    """Store a new version of the clinic's response plan (versions are never changed). The
+    same text and note as the current version (a form or a PUT sent twice) store nothing: the
+    current version is returned, so a double submit never makes two identical versions."""
     text = (text or "").strip()
     if not text:
         raise ValidationFailed("The plan is empty.", fields={"text": ["This field is required."]})
@@ -271,11 +273,19 @@ def response_plan_save(
         raise ValidationFailed("Too long.", fields={"text": [f"At most {MAX_TEXT} characters."]})
     with transaction.atomic():
         schema_lock(LOCK_PLAN)
+        note = (note or "").strip()[:300]
+        current = ResponsePlanVersion.objects.order_by("-version").first()
+        if current is not None and (current.text, current.note, current.from_review_id) == (
+            text,
+            note,
+            from_review.pk if from_review else None,
+        ):
+            return current
         latest = ResponsePlanVersion.objects.aggregate(n=Max("version"))["n"] or 0
         return ResponsePlanVersion.objects.create(
             version=latest + 1,
             text=text,
-            note=(note or "").strip()[:300],
+            note=note,
             author=actor.name[:200],
             from_review=from_review,
             created_at=timezone.now(),

@@ -206,7 +206,8 @@ def _severity_cell(s) -> str:
 
 def _sentiment_cell(s) -> str:
     """The line, the last days' mean and the arrow, from one `sentiment_trend`. Each figure's
-    words are written once, in a `.tip` that screen readers read and the pointer shows."""
+    words are written once, in a `.tip` that screen readers read and the pointer and the
+    keyboard show (each figure takes focus)."""
     values = list(s.sentiment_daily or [])
     trend = sentiment_trend(values, s.sentiment_counts)
     line = sparkline(values, trend)
@@ -216,9 +217,9 @@ def _sentiment_cell(s) -> str:
     value = mean["mean"]
     tone = "" if value is None else " down" if value < -0.2 else " up" if value > 0.2 else ""
     return _html(
-        '{} <span class="trend{}" data-testid="spark-mean" data-reviews="{}">{}'
-        '<span class="tip"> {}</span></span> <span class="trend" data-testid="trend" '
-        'data-trend="{}">{}<span class="tip"> {}</span></span>',
+        '{} <span class="trend{}" tabindex="0" data-testid="spark-mean" data-reviews="{}">{}'
+        '<span class="tip"> {}</span></span> <span class="trend" tabindex="0" '
+        'data-testid="trend" data-trend="{}">{}<span class="tip"> {}</span></span>',
         line,
         tone,
         mean["n"],

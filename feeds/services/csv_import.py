@@ -119,6 +119,18 @@ def _and(items: list[str]) -> str:
     return f"{', '.join(items[:-1])} and {items[-1]}"
 
 
+CSV_UNCLOSED_QUOTE = (
+    "Line {line}: a quoted value opens here and is never closed, so the rest of the file "
+    'would be read as one value. Close the quote (a " inside a value is written "") and '
+    "upload it again."
+)
+
+
+def csv_unclosed_quote(exc: csv.Error) -> bool:
+    """Whether the reader's error is a quoted value still open at the end of the file."""
+    return str(exc) == "unexpected end of data"
+
+
 def csv_nul_line(text: str) -> int | None:
     """The line of the file (1 is the header) of the first NUL character in `text`, or None.
     NUL is valid UTF-8 but PostgreSQL cannot store it, so an upload that holds one is refused
@@ -172,7 +184,10 @@ def csv_import(
             continue
         if not cells:
             continue
-        row = dict(zip(header, cells, strict=False))  # more cells than columns: ignored
+        if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
+            unreadable.append({"line": line, "error": _too_many(cells, header), "fields": {}})
+            continue
+        row = dict(zip(header, cells, strict=False))  # empty cells past the header: ignored
         bad = next(
             ((name, problem) for name, value in row.items() if (problem := text_problem(value))),
             None,
@@ -191,6 +206,15 @@ def csv_import(
     if result.created:
         stale_tables_analyze(schema=connection.schema_name)
     return result
+
+
+def _too_many(cells: list[str], header: list[str]) -> str:
+    """A row with values past the header's columns: which value is whose is a guess (an
+    unquoted comma in a text, a column the header does not name), so the row is not read."""
+    return (
+        f"{len(cells)} values for {len(header)} columns: quote a value that holds a comma, "
+        "or name the extra column in the header."
+    )
 
 
 def csv_text(data: bytes) -> str:

@@ -17,12 +17,14 @@ from feeds.models import (
 )
 from feeds.services.csv_import import (
     CSV_COLUMNS,
+    CSV_UNCLOSED_QUOTE,
     csv_columns_ignored,
     csv_header,
     csv_import,
     csv_nul_line,
     csv_open,
     csv_text,
+    csv_unclosed_quote,
 )
 
 MB = 1024 * 1024
@@ -83,8 +85,9 @@ def _import_text(data: bytes) -> str:
 
 
 def _rows_counted(text: str) -> tuple[int, list[str]]:
-    """The rows after the header (0 when a malformed line makes it unknown: the import
-    reports that line), and the header's column names."""
+    """The rows after the header (a malformed one counts: the import reports its line), and
+    the header's column names. A quoted value that is never closed swallows the rest of the
+    file as one value: the file is refused, naming the line where the quote opens."""
     reader = csv.reader(csv_open(text), strict=True)
     try:
         header = csv_header(next(cells for cells in reader if cells))
@@ -93,11 +96,16 @@ def _rows_counted(text: str) -> tuple[int, list[str]]:
     except ValidationFailed as exc:
         raise _refused(exc.detail) from None
     total = 0
-    try:
-        for cells in reader:
-            total += bool(cells)
-    except csv.Error:
-        return 0, header
+    while True:
+        line = reader.line_num + 1
+        try:
+            total += bool(next(reader))
+        except StopIteration:
+            break
+        except csv.Error as exc:  # the reader goes on at the next line
+            if csv_unclosed_quote(exc):
+                raise _refused(CSV_UNCLOSED_QUOTE.format(line=line)) from None
+            total += 1
     if not total:
         raise _refused("The file has a header row but no rows to import.")
     return total, header

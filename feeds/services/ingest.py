@@ -375,12 +375,22 @@ class _Sources:
                 self.by_id[source_id] = Source.objects.filter(pk=source_id).first()
             return self.by_id[source_id] or f"No source with id {source_id} in this clinic."
         if kind not in self.by_kind:
-            found = list(Source.objects.filter(kind=kind)[:2])
-            if len(found) > 1:
-                self.by_kind[kind] = f"This clinic has several {kind} sources: give source_id."
-            else:
-                self.by_kind[kind] = found[0] if found else source_create(kind=kind, name="")
+            self.by_kind[kind] = self._of_kind(kind)
         return self.by_kind[kind]
+
+    @staticmethod
+    def _of_kind(kind: str) -> Source | str:
+        """The clinic's source of `kind`: the one turned on (those turned off do not count),
+        else the only one there is, else a new one; several: why, naming their ids."""
+        found = list(Source.objects.filter(kind=kind).order_by("pk"))
+        candidates = [s for s in found if s.enabled] or found
+        if len(candidates) == 1:
+            return candidates[0]
+        if not candidates:
+            return source_create(kind=kind, name="")
+        ids = ", ".join(str(s.pk) for s in candidates)
+        on = " turned on" if any(s.enabled for s in candidates) else ""
+        return f"This clinic has several {kind} sources{on} (ids {ids}): give source_id."
 
 
 def items_ingest(

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -136,7 +136,8 @@ def privacy_receipt(
 ) -> str:
     """The receipt for the person: what was removed from which clinics' items (each dated as
     its clinic's pages date it), what stays, and what is still to do (`to_check`: replies
-    whose posted text still names them on a platform, e-mails that cannot be recalled)."""
+    whose posted text still names them on a platform, replies still public that answer a
+    deleted item, e-mails that cannot be recalled)."""
     n = sum(len(items) for _, items in clinics)
     verb = "deleted" if action == PrivacyAction.DELETE else "removed"
     first = clinics[0][0] if clinics else None
@@ -435,20 +436,27 @@ def privacy_request_carry_out(
     its messages); then every clinic's items are
     redacted, the request appended to the log and its webhook events stored in each clinic it
     touched (`privacy_request_events_emit`), in one transaction: a failure leaves nothing
-    redacted, logged or sent. Returns the log row (with its receipt)."""
+    redacted, logged or sent. One request of an agency is carried out at a time, checked once
+    the one before has ended: the same request sent twice at once is carried out once, the
+    second refused as when it is sent after (its items removed already). Returns the log row
+    (with its receipt)."""
     author = " ".join((author or "").split())
     reason = (reason or "").strip()
-    wanted = privacy_request_check(
-        agency=agency,
-        actor=actor,
-        author=author,
-        reason=reason,
-        action=action,
-        selected=selected,
-        item_paths=item_paths,
-    )
-    now = timezone.now()
     with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext('privacy-request'), %s)", [agency.pk]
+            )
+        wanted = privacy_request_check(
+            agency=agency,
+            actor=actor,
+            author=author,
+            reason=reason,
+            action=action,
+            selected=selected,
+            item_paths=item_paths,
+        )
+        now = timezone.now()
         done = []
         for clinic in sorted(wanted, key=lambda c: (c.name, c.pk)):
             with schema_context(clinic.schema_name):

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 
 from django.conf import settings as django_settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.actors import Actor
@@ -15,7 +15,7 @@ from accounts.services import security_event_record
 from clinics.history import settings_changed, value_words
 from clinics.models import clinic_zone
 from core.crypto import decrypt_json, encrypt_json
-from core.errors import ValidationFailed
+from core.errors import Conflict, ValidationFailed
 from core.pipeline import source_credentials_changed
 from core.settings_history import Setting, SettingArea
 from core.tenancy import current_clinic
@@ -114,6 +114,7 @@ def source_create(
     readable: bool = False,
     actor: Actor = SOURCE_AUTO,
     backlog_past: bool | None = None,
+    refuse_same: bool = False,
 ) -> Source:
     """A new source. `readable`: a person adds it for Carewatch to read (the API, the Sources
     page), so it must have what reading needs (a Yelp business id and API key); a source
@@ -122,7 +123,9 @@ def source_create(
     (`source_backlog_choose`); None where nobody was asked (a source created by its first
     pushed item, the demo): every item counts. The settings history records it as added by
     `actor` (Carewatch itself when nobody added it by hand), with its settings and that
-    answer, never its credentials."""
+    answer, never its credentials. `refuse_same` (the API): a source the clinic has already
+    (`Source.identity`: the same kind, name and settings, turned off or not) is a 409
+    `source_exists` naming its id, and nothing is added."""
     if kind not in SourceKind.values:
         raise ValidationFailed(
             "Unknown source kind.", fields={"kind": [f"Choose {SourceKind.values}."]}
@@ -143,6 +146,8 @@ def source_create(
         else ({}, {})
     )
     with transaction.atomic():
+        if refuse_same:
+            _same_source_refused(source)
         source.save()
         added = [SourceKind(kind).label]
         if kind in POLLED_KINDS:  # a webhook, the API or a CSV is sent to us, never read
@@ -164,6 +169,25 @@ def source_create(
             )
             source_credentials_changed(source.pk)
     return source
+
+
+def _same_source_refused(source: Source) -> None:
+    """A 409 `source_exists` when the clinic has a source like `source` already (one at a
+    time: two calls adding the same source cannot both pass)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':sources'))")
+    same = next(
+        (s for s in Source.objects.filter(kind=source.kind) if s.identity == source.identity),
+        None,
+    )
+    if same is None:
+        return
+    state, change = ("", "Change it") if same.enabled else (", turned off", "Turn it on")
+    raise Conflict(
+        f"This clinic has this source already: id {same.pk} (“{same.name}”, {same.kind}"
+        f"{state}). {change} with PATCH sources/{same.pk}/, or give the new one another name.",
+        code="source_exists",
+    )
 
 
 def _check_yelp(settings: dict, credentials: dict) -> None:
@@ -297,5 +321,9 @@ def source_credentials_renewed(*, source_id: int, credentials: dict) -> None:
     kept = dict(credentials)
     if kept.get("oauth"):  # the app's fields come from the settings; only the tokens are kept
         kept = {k: v for k, v in kept.items() if k not in APP_FIELDS}
-    Source.objects.filter(pk=source_id).update(credentials_encrypted=encrypt_json(kept))
+    # updated_at: the connection changed, so a retry of what failed for it may work now
+    # (`feeds.selectors.source_connection_changed_at`)
+    Source.objects.filter(pk=source_id).update(
+        credentials_encrypted=encrypt_json(kept), updated_at=timezone.now()
+    )
     source_credentials_changed(source_id)

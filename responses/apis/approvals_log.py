@@ -21,6 +21,9 @@ class ApprovalsLogListApi(ClinicAPIView):
     batch of N, rejected and sent back with the reason, the privacy block kept or overridden
     with the reason, discarded while it waited at the step, or withdrawn because its review
     was settled, with the reason), what it was about and the text of the version decided on.
+    Who submitted each version for approval is listed too (`submitted`, with who wrote it when
+    someone else did), and a privacy block overridden or kept carries what the privacy check
+    found (`findings`). `person.email` tells apart two people of one name.
 
     Filters: `decided_from` / `decided_to` (days of the clinic's time zone, inclusive),
     `person` (`person.label` of an entry), `step`, `decision`, `kind`. A value it cannot use,

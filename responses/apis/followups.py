@@ -64,6 +64,12 @@ def _detail(conversation_id: int, *, code=status.HTTP_200_OK) -> Response:
     return Response(PrivateConversationDetailSerializer(conversation).data, status=code)
 
 
+def _review_known(review_id: int) -> None:
+    """A 404 for a review the clinic does not have: its lists are never another's, nor all."""
+    if not Review.objects.filter(pk=review_id).exists():
+        raise NotFound()
+
+
 class ReviewPrivateConversationApi(ClinicAPIView):
     """A review's private follow-ups. POST starts one: on a private channel that reaches the
     person (a Facebook comment's private reply, a consented e-mail or mobile number) the
@@ -74,6 +80,7 @@ class ReviewPrivateConversationApi(ClinicAPIView):
 
     @extend_schema(responses=PrivateConversationSerializer(many=True))
     def get(self, request, review_id: int):
+        _review_known(review_id)
         return paginated_response(
             self, private_conversations_list(review_id=review_id), PrivateConversationSerializer
         )
@@ -119,6 +126,7 @@ class ReviewContactConsentListApi(ClinicAPIView):
 
     @extend_schema(responses=ContactConsentOutputSerializer(many=True))
     def get(self, request, review_id: int):
+        _review_known(review_id)
         return paginated_response(
             self, contact_consents_for(review_id), ContactConsentOutputSerializer
         )

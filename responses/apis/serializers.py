@@ -1223,6 +1223,28 @@ class ApprovalsLogPersonSerializer(serializers.Serializer):
         help_text='Their role in the clinic when they decided, in words ("manager", '
         '"viewer (Legal / compliance)", "API key").'
     )
+    email = serializers.EmailField(
+        allow_null=True,
+        help_text="The person's e-mail, to tell apart two people of one name; null for an API "
+        "key or Carewatch, and, for the clinic's own people and keys, for the agency's staff "
+        "(the agency is one party to the clinic, as in an incident's roles).",
+    )
+
+
+class ApprovalsLogFindingSerializer(serializers.Serializer):
+    kind = serializers.CharField(
+        help_text="`identifier`, `patient_confirmation`, `health_detail` or `tone`."
+    )
+    subtype = serializers.CharField(help_text="`person`, `phone`, `date`, `record_number`, …")
+    severity = serializers.CharField(help_text="`block` or `needs_review`.")
+    start = serializers.IntegerField(
+        allow_null=True, help_text="Where it starts in `text` (a character offset)."
+    )
+    end = serializers.IntegerField(allow_null=True, help_text="Where it ends (exclusive).")
+    text = serializers.CharField(
+        help_text="The words found; empty when a privacy request changed the text since "
+        "(`changed_after`)."
+    )
 
 
 class ApprovalsLogEntryOutputSerializer(serializers.Serializer):
@@ -1236,7 +1258,8 @@ class ApprovalsLogEntryOutputSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=LOG_DECISION_CHOICES)
     decision_words = serializers.CharField(
         help_text='The decision in words ("Approved as a batch of 16 replies", "Withdrawn while '
-        'waiting for the clinic approval: its review was settled").'
+        'waiting for the clinic approval: its review was settled", "Submitted for approval '
+        '(written by Wren Writer)").'
     )
     reason = serializers.CharField(
         help_text="Why: a rejection's or a kept block's comment, an override's reason, an "
@@ -1280,7 +1303,18 @@ class ApprovalsLogEntryOutputSerializer(serializers.Serializer):
         "posted by hand by Max Manager”, or why it failed (“Not posted on Google source: …”). "
         "A batch: one line per mention's reply (“Reply 41: Posted by Carewatch”)."
     )
+    findings = ApprovalsLogFindingSerializer(
+        many=True,
+        help_text="A privacy block overridden or kept (`overridden`, `block_kept`): what the "
+        "privacy check found in the version decided on, as the decision recorded it; empty "
+        "for the other decisions.",
+    )
 
     @extend_schema_field(ApprovalsLogPersonSerializer)
     def get_person(self, row) -> dict:
-        return {"label": row.person_label, "name": row.person_name, "role": row.role}
+        return {
+            "label": row.person_label,
+            "name": row.person_name,
+            "role": row.role,
+            "email": row.person_email or None,
+        }

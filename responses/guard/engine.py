@@ -12,7 +12,7 @@ import bisect
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.text import DOTTED_ABBREVIATIONS, NAME_TITLES, initials
 
@@ -331,6 +331,7 @@ def check_reply(
     findings = _apply_backstop(text, sentences, findings, ctx)
     if tone.is_correction(text, ctx.purpose, ctx.cited_facts):
         findings = [f for f in findings if not _plain_denial(f, text, sentences)]
+    findings = _each_once(findings)
     return GuardResult(
         verdict=decide_verdict(findings),
         findings=findings,
@@ -376,6 +377,7 @@ _ADVICE_BEFORE = re.compile(
 
 def _confirmation_findings(text: str, sentences) -> list[Finding]:
     out = []
+    wishes: set[int] = set()  # sentences with a plain well-wish (`outcome_only_wished`)
     for ph in patterns.CONFIRMATION_PHRASES:
         for m in ph.regex.finditer(text):
             if not _sentence_ok(ph, text, sentences, m.start()):
@@ -392,6 +394,15 @@ def _confirmation_findings(text: str, sentences) -> list[Finding]:
                     text[s0 : m.start()], m, text[m.end() : m.end() + 20]
                 ):
                     continue  # "we hope you are never sick", "if you or your son are ever ill"
+            wish = False
+            if ph.subtype == "outcome":
+                # "we hope you feel better soon": a wish, no outcome of care (unless the
+                # sentence confirms care besides: "glad we got you in, hope you feel better")
+                i = _sentence_of(sentences, m.start())
+                s0, s1 = sentences[i]
+                if patterns.outcome_only_wished(text[s0:s1], m.start() - s0, m.end() - s0):
+                    wishes.add(i)
+                    wish = True
             s, e = m.span()
             while e > s and text[e - 1] in " \t\n,":
                 e -= 1
@@ -407,7 +418,21 @@ def _confirmation_findings(text: str, sentences) -> list[Finding]:
                     ph.suggestion,
                 )
             )
-    return out
+            if wish:
+                out[-1] = replace(out[-1], subtype=_WISH)
+    if not wishes:
+        return out
+    # a sentence whose only confirmation is a plain well-wish says nothing; beside another
+    # confirmation the well-wish reads as the outcome of that care
+    confirmed = {_sentence_of(sentences, f.start) for f in out if f.subtype != _WISH}
+    return [
+        replace(f, subtype="outcome") if f.subtype == _WISH else f
+        for f in out
+        if f.subtype != _WISH or _sentence_of(sentences, f.start) in confirmed
+    ]
+
+
+_WISH = "outcome:wish"  # a plain well-wish's `outcome` match, until its sentence is read
 
 
 def _tone_findings(text: str, sentences) -> list[Finding]:
@@ -1454,14 +1479,92 @@ def _clinician_titled(text: str, s: int, span: str) -> bool:
     )
 
 
+# Before a title used as a form of address, not as a common noun: a preposition or a verb
+# ("ask for nurse young", "call dr white", "with nurse king"), "and" ("Dr. Rao and nurse
+# brown"), a comma. A determiner or a modifier ("the nurse", "our doctor", "charge nurse"), or
+# the sentence's start ("nurse staffing is…", "doctor availability…"), leaves it a common noun.
+_ADDRESS_BEFORE_POS = frozenset(["ADP", "VERB", "CCONJ", "PART"])
+# words a title used as a common noun is followed by, after a preposition or a verb too ("ask
+# for nurse advice", "wait for doctor approval", "nurse on duty"): never a surname here
+_COMMON_AFTER_TITLE = frozenset(
+    [
+        "advice",
+        "approval",
+        "assessment",
+        "assistance",
+        "availability",
+        "available",
+        "care",
+        "certified",
+        "chat",
+        "check",
+        "clinic",
+        "consult",
+        "consultation",
+        "coverage",
+        "desk",
+        "duty",
+        "education",
+        "evaluation",
+        "exam",
+        "feedback",
+        "friendly",
+        "help",
+        "home",
+        "hotline",
+        "input",
+        "led",
+        "phone",
+        "practice",
+        "ready",
+        "recommended",
+        "review",
+        "service",
+        "services",
+        "session",
+        "sessions",
+        "staffing",
+        "support",
+        "time",
+        "training",
+    ]
+)
+
+# an abstract noun is no surname ("ask for nurse appreciation", "doctor availability")
+_ABSTRACT = re.compile(r"^[a-z'’-]{3,}(?:tion|sion|ment|ness|ity|ance|ence|ing|ship|ism)$")
+
+
+def _title_as_address(title_tok, tok, word: str) -> bool:
+    """Whether a clinician's title in lower case is used as a form of address before a
+    surname the dictionary or the tagger reads as a common word ("ask for nurse young",
+    "please call dr white"): `_ADDRESS_BEFORE_POS` before the title, a singular noun or
+    adjective after it that no common compound holds (`_NOT_A_NAME_AFTER_TITLE`,
+    `_COMMON_AFTER_TITLE`), and no noun after that word ("ask for nurse call buttons")."""
+    if title_tok is None or tok is None or title_tok.i == 0:
+        return False
+    low = word.lower()
+    if low in _NOT_A_NAME_AFTER_TITLE or low in _COMMON_AFTER_TITLE or _ABSTRACT.search(low):
+        return False
+    if tok.tag_ not in ("NN", "NNP", "JJ") or tok.i != title_tok.i + 1:
+        return False
+    before = title_tok.doc[title_tok.i - 1]
+    if not (before.pos_ in _ADDRESS_BEFORE_POS or before.text in (",", ";", ":", "(")):
+        return False
+    after = tok.doc[tok.i + 1] if tok.i + 1 < len(tok.doc) else None
+    return (
+        after is None or after.pos_ not in ("NOUN", "PROPN") or after.ent_type_ in ("DATE", "TIME")
+    )
+
+
 def _name_after_title(text: str, s: int, span: str, by_idx: dict, eng: _Engine) -> bool:
     """Whether a clinician's title at the start of ``span`` stands before a name ("Dr. Patel",
     "dr patel's", "Nurse Kim", "doctor okafor") rather than a common word ("Nurse Practitioners",
     "Dr. Appointment", "the doctor will", "nurse line"). A capitalised word is a name unless it
     is one of those few; in lower case the word must be a noun, and after "doctor" or "nurse"
     (common nouns themselves) one that is no English word ("nurse patel") or that the tagger
-    reads as a proper noun ("doctor chen": WordNet holds "chen"). A surname the tagger takes
-    for a common noun ("nurse young") still passes unseen."""
+    reads as a proper noun ("doctor chen": WordNet holds "chen"). A title used as a form of
+    address ("ask for nurse young", "with dr white", "thank nurse king and …") names whoever
+    follows it, whatever the dictionary holds, unless a common word follows (`_AS_ADDRESS`)."""
     title = _CLINICIAN_TITLE.match(span)
     if title is None:
         return True
@@ -1475,6 +1578,8 @@ def _name_after_title(text: str, s: int, span: str, by_idx: dict, eng: _Engine) 
     if word[0].isupper():
         return True
     tok = by_idx.get(s + title.end() + offset)
+    if _title_as_address(by_idx.get(s), tok, word):
+        return True
     if tok is not None and tok.pos_ not in ("NOUN", "PROPN", "X"):
         return False  # "dr said", "nurse will"
     if title.group(0).lower().startswith("dr"):
@@ -1819,6 +1924,19 @@ def _echoed_date_findings(
                 _date_suggestion(text, m.start(), m.end()),
             )
         )
+    return out
+
+
+def _each_once(findings: list[Finding]) -> list[Finding]:
+    """Each finding once, in order: a second one of the same kind over the same span (from
+    another rule, or a learned head beside one) says nothing more."""
+    seen: set[tuple[str, int, int]] = set()
+    out = []
+    for f in findings:
+        key = (f.kind, f.start, f.end)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
     return out
 
 

@@ -132,11 +132,13 @@ _PATIENT_ALONE = (
 _READER_OR_RELATIVE = (
     r"(?<!\bif\s)(?<!\bwhen\s)(?<!whenever\s)(?<!unless\s)(?<!whether\s)(?<!\bin\scase\s)"
     r"\b(?:you|your\s+(?:\w+\s+)?(?:mom|mother|dad|father|son|daughter|child|children|kids?|"
-    r"husband|wife|partner|baby|grandmother|grandfather|grandson|granddaughter|parents?|"
-    r"little\s+one|toddler|infant|newborn|teen|teenager))"
+    r"husband|wife|partner|spouse|fianc[eé]e?|brother|sister|siblings?|baby|grandmother|"
+    r"grandfather|grandma|grandpa|grandparents?|grandson|granddaughter|parents?|aunt|uncle|"
+    r"niece|nephew|little\s+one|toddler|infant|newborn|teen|teenager))"
 )
 _HEALTH_STATE = (
-    r"(?:infected|diagnosed|misdiagnosed|sick|ill(?![-‐])|injured|contagious|allergic|pregnant|"
+    r"(?:infected|diagnosed|misdiagnosed|sick|ill(?![-‐])|unwell|under\s+the\s+weather|"
+    r"injured|contagious|allergic|pregnant|"
     r"immuni[sz]ed|hospitali[sz]ed|overdosed|cured|bleeding|feverish|dehydrated|concussed)\b"
     r"(?!\s+(?:of|and\s+tired|with\s+worry)\b)"
 )
@@ -170,6 +172,53 @@ def health_wished_not_said(lead: str, m: re.Match, after: str) -> bool:
     negated = m.group("neg") or "n" in m.group("now").lower()
     lingering = (m.group("adv") or "").strip().lower() in ("still", "already")
     return bool(negated) and not lingering and not _SAYS_THEY_WERE.match(after)
+
+
+# A plain well-wish is no `outcome`: "We hope you feel better soon", "Hoping you're feeling
+# better", "wishing you feel well". The line: a *wish* (hope, wish; not "glad", "happy",
+# "relieved", which say that something happened) that the reader *feel* better or well, soon
+# at most, states nothing about their condition or treatment. It is an outcome, and stays
+# flagged, when anything ties it to care or to an episode the clinic knows of: a recovery or
+# a healing ("glad your recovery went well", "hope you're on the mend"), a treatment or its
+# thing as the subject ("Hope the new crown feels better", "hope the medication makes you feel
+# better"), care, a body part or an illness named in the sentence ("feel better after the
+# extraction"), or words that say they were unwell before or still are ("feeling better
+# now", "again", "still", "since", "after").
+_WELL_WISH = re.compile(
+    r"\b(?:hope|hopes|hoping|wish|wishes|wishing)\s+(?:that\s+)?(?:you(?:\s+all)?|everyone)"
+    r"(?:\s+(?:(?:will|can|soon)\s+)?(?:feel|are\s+(?:soon\s+)?feeling|(?:start|begin)\s+"
+    r"(?:to\s+feel|feeling))|['’]re\s+(?:soon\s+)?feeling)\s+"
+    r"(?:(?:much|a\s+lot|a\s+little|a\s+bit|even)\s+)?(?:better|well)\b"
+    r"(?:\s+(?:(?:very\s+)?soon|quickly|shortly|before\s+long|in\s+no\s+time))?",
+    re.IGNORECASE,
+)
+_WISH_TIED = re.compile(
+    r"\s*(?:again|anymore|any\s+more|any\s+longer|now|still|since|after|following|from|post|"
+    r"than|once|with)\b",
+    re.IGNORECASE,
+)
+_CARE_IN_WISH = re.compile(
+    r"\b(?:procedures?|surgery|surgeries|operation|treatments?|therapy|medications?|"
+    r"medicines?|meds|prescriptions?|antibiotics?|doses?|crowns?|fillings?|implants?|"
+    r"extractions?|root\s+canals?|braces|aligners?|dentures?|injections?|shots?|vaccines?|"
+    r"stitches|sutures|visits?|appointments?|exams?|cleanings?|check-?ups?|recovery|recovering|"
+    r"recover|healing|heal|mend|diagnosis|condition|symptoms?|pain|sore|swelling|illness|"
+    r"infection|injury|flu|fever|cough|rash|tooth|teeth|gums|wound|incision|results?|"
+    r"doctor|dentist|nurse)\b",
+    re.IGNORECASE,
+)
+
+
+def outcome_only_wished(sentence: str, start: int, end: int) -> bool:
+    """Whether an ``outcome`` match at ``start``:``end`` of ``sentence`` is part of a plain
+    well-wish ("We hope you feel better soon") that says nothing of the reader's condition or
+    treatment (the line is drawn at ``_WELL_WISH``)."""
+    if _CARE_IN_WISH.search(sentence):
+        return False
+    for w in _WELL_WISH.finditer(sentence):
+        if w.start() <= start and end <= w.end():
+            return not _WISH_TIED.match(sentence[w.end() :])
+    return False
 
 
 CONFIRMATION_PHRASES: tuple[Phrase, ...] = (

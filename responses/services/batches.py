@@ -47,6 +47,7 @@ from responses.services.guarding import guard_check, guard_fix, response_setting
 from responses.services.outbox import HANDS_ON, outbox_mark_posted
 from responses.services.replies import FLOW as REPLY_FLOW
 from responses.services.replies import (
+    markup_refusal,
     over_limit,
     platform_limit,
     reply_payload,
@@ -441,6 +442,8 @@ def _rendered_all(text: str, reviews: list[Review], statement) -> dict[int, str]
     text is shorter (`too_long_refusal`)."""
     if not (text or "").strip():
         raise ValidationFailed("The reply is empty.", fields={"text": ["Write the reply."]})
+    if refusal := markup_refusal(text):
+        raise refusal
     clinic = current_clinic()
     settings_row = response_settings_get()
     out, left = {}, set()
@@ -606,10 +609,11 @@ def reply_batch_check(*, batch: ReplyBatch, text: str) -> dict:
         if _SEVERITY[result["verdict"]] > _SEVERITY[worst]:
             worst = result["verdict"]
         findings += [_located(f, text) for f in result["findings"]]
+    markup = markup_refusal(text)
     return {
         "verdict": worst,
         "findings": findings_once(findings),
-        "problems": [*sorted(left), *too_long],
+        "problems": [*(markup.fields["text"] if markup else []), *sorted(left), *too_long],
         "guarded": guarded,
     }
 
@@ -930,6 +934,8 @@ def reply_batch_submit(*, batch_id: int, access: ClinicAccess, expected_version:
             too_long = reply_batch_too_long(batch)
             if too_long:
                 raise too_long_refusal(too_long)
+            if refusal := markup_refusal(FLOW.current_version(batch).text):
+                raise refusal  # a version saved before markup was refused
         batch = workflow.submit(FLOW, pk=batch_id, access=access, expected_version=expected_version)
         _members_follow(batch, access.actor, "submitted")
     return batch
@@ -1104,19 +1110,29 @@ def reply_batch_by_hand(batch: ReplyBatch) -> list[OutboxItem]:
     )
 
 
-BATCH_NO_LINK = "Paste the link to its post (the address of the reply on the platform)."
+BATCH_NO_LINK = "Paste the link to its post, or the platform's id of it."
+POSTED_FIELDS = ("url", "external_id")  # the batch form's `url-<item id>`, `external_id-<item id>`
 
 
 def reply_batch_mark_posted(
-    *, batch_id: int, access: ClinicAccess, links: dict[int, str], note: str = ""
+    *,
+    batch_id: int,
+    access: ClinicAccess,
+    links: dict[int, str],
+    external_ids: dict[int, str] | None = None,
+    note: str = "",
 ) -> list[OutboxItem]:
     """The batch's replies a person posted by hand, marked posted at once: `links` maps each
-    one's outbox item to the link of its post ("" where they give none). Each goes through
-    the single form's service (`outbox.outbox_mark_posted`) and its rules (what it requires
-    to say where a reply was posted); all or none: one refused is a 400 naming each mention
-    refused and why (`url-<item id>`), and nothing is marked. 400 when none is given or one
+    one's outbox item to the link of its post ("" where they give none), `external_ids` to
+    the platform's id of it (optional, as in the single form). Each goes through the single
+    form's service (`outbox.outbox_mark_posted`) and its rules (`outbox.where_posted_check`:
+    a link or an id, a link or an id already recorded for another post, an id's characters
+    and length); all or none: one refused is a 400 naming each mention refused and why, under
+    the field that was wrong (`url-<item id>` or `external_id-<item id>`; anything else about
+    the mention under `url-<item id>`), and nothing is marked. 400 when none is given or one
     is not this batch's reply to post by hand. Returns the items marked."""
     require(access, Permission.WRITE)
+    external_ids = external_ids or {}
     with transaction.atomic():
         batch = ReplyBatch.objects.filter(pk=batch_id).first()
         if batch is None:
@@ -1127,7 +1143,7 @@ def reply_batch_mark_posted(
                 "Tick the replies you posted by hand.",
                 fields={"posted": ["Tick at least one reply, with the link to its post."]},
             )
-        unknown = sorted(set(links) - set(items))
+        unknown = sorted((set(links) | set(external_ids)) - set(items))
         if unknown:
             raise ValidationFailed(
                 "Some of these are not replies of this batch to post by hand (reload the page).",
@@ -1140,18 +1156,26 @@ def reply_batch_mark_posted(
                 with transaction.atomic():
                     done.append(
                         outbox_mark_posted(
-                            item_id=pk, access=access, url=(links[pk] or "").strip(), note=note
+                            item_id=pk,
+                            access=access,
+                            url=links[pk] or "",
+                            external_id=external_ids.get(pk) or "",
+                            note=note,
                         )
                     )
             except (ValidationFailed, Conflict) as exc:
-                said = [str(m) for ms in exc.fields.values() for m in ms][:1] or [str(exc.detail)]
-                if {"url", "external_id"} <= exc.fields.keys():
-                    said = [BATCH_NO_LINK]  # the batch's form asks for the link alone
-                errors[f"url-{pk}"] = [f"{mention_words(items[pk].review)}: {said[0]}"]
+                mention = mention_words(items[pk].review)
+                if set(POSTED_FIELDS) <= exc.fields.keys():  # neither given
+                    errors[f"url-{pk}"] = [f"{mention}: {BATCH_NO_LINK}"]
+                    continue
+                said = {f: ms[0] for f, ms in exc.fields.items() if f in POSTED_FIELDS and ms}
+                for field, message in (said or {"url": str(exc.detail)}).items():
+                    errors[f"{field}-{pk}"] = [f"{mention}: {message}"]
         if errors:  # raised inside the block: what was marked is rolled back
+            refused = len({key.split("-", 1)[1] for key in errors})
             raise ValidationFailed(
-                f"Nothing was marked posted: {len(errors)} of the {len(links)} ticked "
-                f"{'needs' if len(errors) == 1 else 'need'} a change.",
+                f"Nothing was marked posted: {refused} of the {len(links)} ticked "
+                f"{'needs' if refused == 1 else 'need'} a change.",
                 fields=errors,
             )
     return done

@@ -94,6 +94,7 @@ from responses.services.outbox import (
     batch_failed_title,
     batch_to,
     by_hand_ref,
+    by_hand_title,
     channel_connectors_named,
     channel_failures,
     channel_failures_title,
@@ -565,11 +566,6 @@ def by_hand_posters(clinic: Clinic) -> list[User]:
     ]
 
 
-def _by_hand_title(source_name: str, waiting: int) -> str:
-    replies = "1 reply waits" if waiting == 1 else f"{waiting} replies wait"
-    return f"{replies} to be posted by hand on {source_name}"
-
-
 def outbox_by_hand_notify(*, item_id: int) -> str:
     """Replies wait to be posted by hand on the item's channel: the agency's people who post
     by hand are told once per channel (in-app and by e-mail, as each chose), with how many
@@ -596,7 +592,7 @@ def outbox_by_hand_notify(*, item_id: int) -> str:
         OutboxItem.objects.filter(pk__in=[i.pk for i in untold]).update(
             failure_notified_at=now, updated_at=now
         )
-        title = _by_hand_title(item.source.name, len(waiting))
+        title = by_hand_title(item.source.name, len(waiting))
         posters = by_hand_posters(clinic)
         told: dict[int, list[str]] = {}
         if len(untold) < len(waiting):

@@ -17,7 +17,7 @@ from clinics.history import settings_changed
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.permissions import Permission
 from core.settings_history import Setting, SettingArea
-from core.text import reason_problem
+from core.text import control_problem, markup_problem, reason_problem
 from responses.models import (
     ReplyTemplate,
     ResponseSettings,
@@ -94,8 +94,12 @@ def _template_check(template: ReplyTemplate) -> None:
     errors = {}
     if not template.name.strip():
         errors["name"] = ["This field is required."]
+    elif problem := control_problem(template.name, one_line=True):
+        errors["name"] = [problem]
     if not template.body.strip():
         errors["body"] = ["This field is required."]
+    elif problem := markup_problem(template.body, published="Replies are posted"):
+        errors["body"] = [problem]  # its replies would carry the markup to the platforms
     elif unknown := unknown_variables(template.body):
         # refused here, not when a writer loads it mid-crisis
         errors["body"] = [

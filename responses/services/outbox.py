@@ -54,6 +54,7 @@ from feeds.connectors.facebook import FacebookConnector
 from feeds.connectors.google import GoogleConnector
 from feeds.connectors.yelp import YelpConnector
 from feeds.models import Review, ReviewStatus, Source, SourceKind, platform_name
+from feeds.selectors import source_connection_changed_at
 from feeds.services import source_credentials
 from feeds.services.connections import connecting_set_up
 from responses.models import (
@@ -178,16 +179,65 @@ def channel_connectors_named(clinic: Clinic) -> str:
     return " or ".join(filter(None, [", ".join(names[:-1]), names[-1]])) if names else ""
 
 
+BY_HAND_OR = "Or post it by hand and mark it posted."
+
+# what connects a channel again, per FailureKind (the Sources page; its managers do it)
+_CONNECT = {
+    FK.NOT_CONNECTED: "connect {name}",
+    FK.AUTH: "reconnect {name}",
+    FK.PERMISSION: "reconnect {name} with an account that manages the page",
+}
+
+
+def connect_words(
+    item: OutboxItem, *, may_connect: bool | None = None, connectors: str | None = None
+) -> str:
+    """What happens next for what waits for its channel (not connected, its connection
+    expired, a permission missing), for the person reading it: connecting is for those who
+    manage the clinic's sources (its agency's owners and managers, named), and a reader who
+    may not is told whom to ask; meanwhile it can be posted by hand. `may_connect`: whether
+    the reader may manage the sources (None: the API or a notice, for no one in particular:
+    it says who may, without names). `connectors`: the names of those who may, for a reader
+    who may not (read when not given)."""
+    name = item.source.name
+    verb = _CONNECT.get(item.failure_kind, _CONNECT[FK.NOT_CONNECTED]).format(name=name)
+    if may_connect:
+        return f"{verb[0].upper()}{verb[1:]} on the Sources page; it is then sent by itself. {BY_HAND_OR}"
+    if may_connect is None:
+        return (
+            f"The agency's owners and managers can {verb} on the Sources page; it is then sent "
+            f"by itself. {BY_HAND_OR}"
+        )
+    if connectors is None:
+        connectors = channel_connectors_named(current_clinic())
+    who = "the agency's owners and managers" + (f" ({connectors})" if connectors else "")
+    return (
+        f"Only {who} can {verb}: ask one of them; it is then sent by itself. Meanwhile, "
+        "post it by hand and mark it posted."
+    )
+
+
 def retry_refusal(item: OutboxItem) -> str:
     """Why sending a failed item again cannot work now ("" when it may): it failed for want
-    of its channel's connection (no credentials, a page id missing) and the channel is still
-    not connected, so it would fail the same way. Connecting the channel sends it again by
-    itself (`outbox_retry_for_source`); meanwhile it can be posted by hand."""
+    of its channel's connection and nothing changed on the channel since, so it would fail
+    the same way. Not connected (no credentials, a page id missing): while the channel is
+    still not connected. Its connection expired or was revoked, or the connected account may
+    not post on the page: while the channel is not connected, or its connection was not
+    made, renewed or changed after the item failed
+    (`feeds.selectors.source_connection_changed_at`). Connecting the channel sends it again
+    by itself (`outbox_retry_for_source`); what to do meanwhile is `connect_words`, beside
+    this on the pages and after it in the refusal (`outbox_retry`). Other failures (an
+    outage, a refusal, the guard) may be tried again."""
+    name = item.source.name
     if item.failure_kind == FK.NOT_CONNECTED and source_connection(item.source):
-        return (
-            f"Trying again cannot work: {item.source.name} is still not connected. It is sent "
-            "by itself once the channel is connected; meanwhile it can be posted by hand."
-        )
+        return f"Trying again cannot work: {name} is still not connected."
+    if item.failure_kind in (FK.AUTH, FK.PERMISSION):
+        failed_at = item.last_error_at or item.updated_at
+        if source_connection(item.source) or source_connection_changed_at(item.source) <= failed_at:
+            return (
+                f"Trying again cannot work: {name} has not been reconnected since it failed, "
+                "so it would fail the same way."
+            )
     return ""
 
 
@@ -648,6 +698,7 @@ def _complete(item: OutboxItem, who: Actor) -> None:
         # the writer hears it went out; a channel's "to post by hand" notice counts again
         enqueue_on_commit(WRITER_TASK, [(item.pk, "published")])
         if item.status == ST.POSTED_BY_HAND:
+            by_hand_notice_settle(item)
             enqueue_on_commit(BY_HAND_TASK, [(item.pk,)])
         from responses.services.replies import reply_payload
 
@@ -815,7 +866,9 @@ def outbox_retry(*, item_id: int, access: ClinicAccess) -> OutboxItem:
     if item.status != ST.FAILED:
         raise Conflict(f"Only failed items can be retried (this one is “{item.status}”).")
     if why := retry_refusal(item):
-        raise Conflict(why, code="retry_cannot_work")
+        # why, and what to do instead for this reader (who may reconnect it, named)
+        what = connect_words(item, may_connect=access.can(Permission.MANAGE))
+        raise Conflict(f"{why} {what}", code="retry_cannot_work")
     _requeue(item)
     _audit(item, "retry_requested", who, before=ST.FAILED)
     _queue_on_commit([item.pk])
@@ -876,6 +929,7 @@ def _cancel_deleted(item: OutboxItem, who: Actor) -> None:
     if before == ST.FAILED:
         _failure_notices_settle(item)
     if before == ST.MANUAL:
+        by_hand_notice_settle(item)
         enqueue_on_commit(BY_HAND_TASK, [(item.pk,)])  # the channel's count of what waits
     draft = ReplyDraft.objects.select_for_update().get(pk=item.draft_id)
     if draft.status == ApprovalStatus.APPROVED:
@@ -1027,6 +1081,30 @@ def post_by_hand_notice(items: list[OutboxItem], clinic: Clinic) -> tuple[str, s
 def by_hand_ref(source_id: int) -> str:
     """The notice that replies wait to be posted by hand on a channel: open while any waits."""
     return f"outbox-source:{source_id}:by-hand"
+
+
+def by_hand_title(source_name: str, waiting: int) -> str:
+    """`by_hand_ref`'s title: how many replies wait to be posted by hand on the channel."""
+    replies = "1 reply waits" if waiting == 1 else f"{waiting} replies wait"
+    return f"{replies} to be posted by hand on {source_name}"
+
+
+def by_hand_notice_settle(item: OutboxItem) -> None:
+    """A reply left "To post by hand" (posted by hand, one or a batch's, or cancelled): the
+    channel's notice (`by_hand_ref`) counts what still waits, or closes, in the caller's
+    transaction, so the banner says so on the very next page rather than once the notice's
+    task has run (`delivery.outbox_by_hand_notify`, queued too, tells the writers)."""
+    clinic = current_clinic()
+    ref = by_hand_ref(item.source_id)
+    waiting = OutboxItem.objects.filter(
+        source_id=item.source_id, kind=OutboxKind.REPLY, status=ST.MANUAL
+    ).count()
+    if not waiting:
+        notifications_close(clinic=clinic, ref=ref)
+    else:
+        notifications_retitle(
+            clinic=clinic, ref=ref, title=by_hand_title(item.source.name, waiting)
+        )
 
 
 def source_failures_ref(source_id: int) -> str:

@@ -14,7 +14,9 @@ the author, and a nickname is not found: every reply changed is listed for a per
 and a reply whose posted text named the author is listed to be edited on the platform, which
 Carewatch cannot do. The notices people received about the items (their history, and the
 e-mails still owed) are reworded by the same rule; e-mails already sent cannot be recalled,
-and that is listed too."""
+and that is listed too. A reply still public that answers an item deleted at the author's
+request is listed to be taken down on its platform, whether or not it names them
+(`_posted_replies_to_remove`): Carewatch does not take posted replies down."""
 
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ from core.pipeline import followup_changed
 from core.privacy import NAME_REMOVED, REDACTED_TEXT, Redacted
 from core.tenancy import current_clinic
 from core.text import DOTTED_ABBREVIATIONS, initials
+from feeds.models import platform_name
 from responses.models import (
     OPEN_STATUSES,
     ApprovalStatus,
@@ -39,6 +42,7 @@ from responses.models import (
     FollowUpMessage,
     FollowUpOutcome,
     OutboxItem,
+    OutboxKind,
     OutboxStatus,
     PrivateConversation,
     ReplyBatch,
@@ -48,6 +52,7 @@ from responses.models import (
 )
 from responses.services.common import _first_name_initial, audit_record
 from responses.services.followup_notices import followup_notices_close, followup_owner_tell
+from responses.services.outbox import _capabilities
 
 PRIVACY = Actor.of_system("privacy", "Privacy request")
 _GREETING = r"(?:Hi|Hello|Hey|Dear)"
@@ -187,6 +192,11 @@ def _versions_said(numbers) -> str:
     return f"versions {', '.join(map(str, numbers[:-1]))} and {numbers[-1]}"
 
 
+def _texts_said(versions: list[int]) -> str:
+    """The stored texts of a reply that went out: its versions changed and the outbox copy."""
+    return ", ".join([_versions_said(versions)] * bool(versions) + ["the outbox copy"])
+
+
 def _reply_to_check(draft: ReplyDraft, versions: list[int]) -> str:
     """What a person should do about a reply not yet posted whose text named the author, by
     where the reply is now."""
@@ -206,12 +216,14 @@ def _posted_reply_to_check(draft: ReplyDraft, versions: list[int], posted_named:
     """What is left to do about a published reply whose stored texts named the author: the
     platform still shows the name when the text that went out held it."""
     where = draft.review.source.name
+    if not versions and not posted_named:
+        return f"Reply #{draft.pk}, posted on {where}: {_ONLY_NOTES} Nothing to do there."
     if posted_named:
         return (
             f"The reply posted on {where} (reply #{draft.pk}) named the author in the text that "
-            f"went out: every stored text of it ({_versions_said(versions)}, the outbox copy) "
-            f"now reads {NAME_REMOVED} in Carewatch, but the reply on {where} still names "
-            "them: edit or remove it there."
+            f"went out: every stored text of it ({_texts_said(versions)}) now reads "
+            f"{NAME_REMOVED} in Carewatch, but the reply on {where} still names them: edit or "
+            "remove it there."
         )
     return (
         f"Reply #{draft.pk}, posted on {where}, named the author only in "
@@ -221,6 +233,10 @@ def _posted_reply_to_check(draft: ReplyDraft, versions: list[int], posted_named:
 
 
 _POSTED = (OutboxStatus.SENT, OutboxStatus.POSTED_BY_HAND)
+_ONLY_NOTES = (
+    "The author's name was replaced in the comments and notes on it in Carewatch; the text "
+    "posted does not name them."
+)
 _REPLACED = "The author's name was replaced at their request."
 
 
@@ -254,9 +270,11 @@ def _replies_redact(
     """The author's name out of every stored text of the replies to `review_ids`: each
     version (and its guard findings), the draft's comments, the outbox copies, and the
     versions of the batches that answered them. Returns what was cleared, what to check, the
-    ids of the drafts and of the batches changed."""
+    ids of the drafts and of the batches changed, and for each reply still public whose
+    review was deleted (its line is `_posted_replies_to_remove`'s) the versions changed and
+    whether the text that went out named the author."""
     if not patterns:
-        return [], [], set(), set()
+        return [], [], set(), set(), {}
     drafts = {
         d.pk: d
         for d in ReplyDraft.objects.select_for_update(of=("self",))
@@ -282,7 +300,8 @@ def _replies_redact(
     for draft in drafts.values():
         if _comments_redact(draft, patterns):
             changed.setdefault(draft.pk, [])
-    to_check = []
+    public = _public_drafts(drafts.values())
+    to_check, named = [], {}
     for pk in sorted(changed):
         draft, versions = drafts[pk], sorted(set(changed[pk]))
         audit_record(
@@ -297,12 +316,11 @@ def _replies_redact(
             comment=_REPLACED,
             detail={"versions": versions},  # the approvals log marks decisions on these
         )
-        if draft.status == ApprovalStatus.PUBLISHED:
-            # no outbox copy went out (an older reply): the published version is what went out
-            went_out = pk in posted_named or (
-                not OutboxItem.objects.filter(draft_id=pk, status__in=_POSTED).exists()
-                and draft.version in versions
-            )
+        if pk in public and draft.review.is_deleted:
+            # listed to be taken down (`_posted_replies_to_remove`), with what this says
+            named[pk] = (versions, _went_out(draft, versions, posted_named))
+        elif draft.status == ApprovalStatus.PUBLISHED:
+            went_out = _went_out(draft, versions, posted_named)
             to_check.append(_posted_reply_to_check(draft, versions, went_out))
         else:
             to_check.append(_reply_to_check(draft, versions))
@@ -312,7 +330,106 @@ def _replies_redact(
         cleared.append(f"the author's name in every stored text of {len(changed)} reply(ies)")
     if batches:
         cleared.append(f"the author's name in the text of {len(batches)} batch(es)")
-    return cleared, to_check, set(changed), batches
+    return cleared, to_check, set(changed), batches, named
+
+
+def _went_out(draft: ReplyDraft, versions: list[int], posted_named: set[int]) -> bool:
+    """Whether the text that went out to the platform named the author: its outbox copy did,
+    or (an older reply, no outbox copy posted) the published version did."""
+    return draft.pk in posted_named or (
+        not OutboxItem.objects.filter(draft_id=draft.pk, status__in=_POSTED).exists()
+        and draft.version in versions
+    )
+
+
+def _public_drafts(drafts) -> set[int]:
+    """The ids of `drafts` that are public on their platform: an outbox copy of them was sent
+    or posted by hand (whatever the draft's state now: an edit may wait, or have been
+    withdrawn, while the earlier version stays up), or (an older reply) it is published."""
+    drafts = list(drafts)
+    posted = set(
+        OutboxItem.objects.filter(
+            draft_id__in=[d.pk for d in drafts], kind=OutboxKind.REPLY, status__in=_POSTED
+        ).values_list("draft_id", flat=True)
+    )
+    return posted | {d.pk for d in drafts if d.status == ApprovalStatus.PUBLISHED}
+
+
+def _removal_said(source) -> str:
+    """How a reply posted on `source` comes down: by hand on the platform, and why."""
+    platform = platform_name(source.kind)
+    caps = _capabilities(source.kind)
+    if caps is None:
+        why = f"Carewatch has no connector for {platform}"
+    elif caps.can_delete_reply:
+        why = "Carewatch does not take down posted replies"
+    else:
+        why = f"{platform} does not let replies be removed through its API"
+    return f"Remove it on {platform} by hand ({why})."
+
+
+def _posted_reply_to_remove(
+    draft: ReplyDraft, item: OutboxItem | None, named: tuple[list[int], bool] | None
+) -> str:
+    """What to do about a reply still public on its platform whose review was deleted at
+    its author's request, named or not: where it is (the platform, the link or the
+    platform's id recorded when it went out) and how to take it down; with what was replaced
+    of the author's name in Carewatch, when its texts named them."""
+    review, source = draft.review, draft.review.source
+    platform = platform_name(source.kind)
+    on = platform if source.name == platform else f"{platform} ({source.name})"
+    what = review.get_kind_display().lower()
+    if item is not None and item.external_url:
+        where = item.external_url
+    elif item is not None and item.external_id:
+        where = f"no link was recorded; its id on {platform} is {item.external_id}"
+    else:
+        where = f"no link was recorded; it answers the {what} with id {review.external_id}"
+    said = (
+        f"Reply #{draft.pk}, posted on {on}, still answers publicly the {what} deleted at the "
+        f"author's request ({where})."
+    )
+    if named is not None:
+        versions, went_out = named
+        if went_out:
+            said += (
+                f" It named the author in the text that went out: every stored text of it "
+                f"({_texts_said(versions)}) now reads {NAME_REMOVED} in Carewatch, but the "
+                f"reply on {platform} still names them."
+            )
+        elif versions:
+            said += (
+                f" It named the author only in {_versions_said(versions)}, which was never "
+                f"posted: it now reads {NAME_REMOVED} in Carewatch."
+            )
+        else:
+            said += f" {_ONLY_NOTES}"
+    return f"{said} {_removal_said(source)}"
+
+
+def _posted_replies_to_remove(
+    review_ids: list[int], named: dict[int, tuple[list[int], bool]]
+) -> list[str]:
+    """A line per reply still public on its platform (`_public_drafts`) that answers one of
+    `review_ids` deleted at its author's request, whether or not it names them: the person
+    asked for the item to go, and the reply, on the platform beside it, still tells of it
+    (their treatment, their visit). Carewatch cannot take it down: a person does."""
+    drafts = list(
+        ReplyDraft.objects.select_related("review__source")
+        .filter(review_id__in=review_ids, review__is_deleted=True)
+        .order_by("pk")
+    )
+    public = _public_drafts(drafts)
+    posted: dict[int, OutboxItem] = {}  # the newest copy that went out: where it stands
+    for item in OutboxItem.objects.filter(
+        draft_id__in=public, kind=OutboxKind.REPLY, status__in=_POSTED
+    ).order_by("sent_at", "pk"):
+        posted[item.draft_id] = item
+    return [
+        _posted_reply_to_remove(draft, posted.get(draft.pk), named.get(draft.pk))
+        for draft in drafts
+        if draft.pk in public
+    ]
 
 
 def _batches_redact(review_ids: list[int], patterns) -> set[int]:
@@ -400,13 +517,15 @@ def review_personal_data_redact(*, review_ids: list[int], author_names: list[str
     changed gets an audit entry by "Privacy request" (a reply's and a batch's name the versions
     changed: the approvals log marks the decisions on them). Returns what was cleared and what
     a person should still do: a reply whose posted text named the author is to be edited on
-    its platform; e-mails that named them and went out cannot be recalled."""
+    its platform; a reply still public that answers a deleted review is to be taken down there,
+    named or not; e-mails that named them and went out cannot be recalled."""
     now = timezone.now()
     patterns = _name_patterns(author_names)
     cleared = _followups_redact(review_ids, now)
-    replies_cleared, to_check, drafts, _batches = _replies_redact(review_ids, patterns)
+    replies_cleared, to_check, drafts, _batches, named = _replies_redact(review_ids, patterns)
+    to_remove = _posted_replies_to_remove(review_ids, named)
     notices_cleared, notices_to_check = _notices_redact(review_ids, drafts, patterns)
     return Redacted(
         cleared=cleared + replies_cleared + notices_cleared,
-        to_check=to_check + notices_to_check,
+        to_check=to_check + to_remove + notices_to_check,
     )

@@ -30,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.actors import Actor
+from accounts.naming import people_names
 from clinics.access import ClinicAccess, people_who_can
 from clinics.models import Clinic, ClinicMembership, clinic_zone
 from core.errors import Conflict, NotFound, ValidationFailed
@@ -227,9 +228,8 @@ def followup_owners(clinic: Clinic) -> list[tuple[int, str]]:
     )
     for m in team.select_related("user"):
         people.setdefault(m.user_id, m.user)
-    return sorted(
-        ((pk, u.full_name or u.email) for pk, u in people.items()), key=lambda p: p[1].lower()
-    )
+    named = people_names(people.values())
+    return sorted(named.items(), key=lambda p: p[1].lower())
 
 
 def _owner(clinic: Clinic, owner_id: int | None) -> tuple[int, str]:
@@ -1062,11 +1062,13 @@ def contact_consent_record(
         )
     if len(basis) > 2000:
         raise ValidationFailed("Too long.", fields={"basis": ["At most 2000 characters."]})
-    review = Review.objects.filter(pk=review_id, is_deleted=False).first()
-    if review is None:
-        raise NotFound("No such review in this clinic.")
-    now = timezone.now()
     with transaction.atomic():
+        # the review's row is held: two consents recorded at once follow one another (the
+        # second replaces the first, as when sent after it), never two active ones
+        review = Review.objects.select_for_update().filter(pk=review_id, is_deleted=False).first()
+        if review is None:
+            raise NotFound("No such review in this clinic.")
+        now = timezone.now()
         ContactConsent.objects.select_for_update().filter(
             review=review, channel=channel, revoked_at=None
         ).update(revoked_at=now, revoked_by_name=f"replaced by {who.name}"[:200])

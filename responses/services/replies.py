@@ -11,8 +11,9 @@ from clinics.access import ClinicAccess
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.permissions import Permission
 from core.tenancy import current_clinic
+from core.text import markup_problem
 from feeds.models import Review
-from responses.models import ApprovalStatus, ReplyDraft, ReplyVersion
+from responses.models import ApprovalStatus, ReplyDraft, ReplyTemplate, ReplyVersion
 from responses.services import workflow
 from responses.services.common import audit_record, require, webhook_emit
 from responses.services.guarding import guard_check
@@ -21,6 +22,7 @@ from responses.services.templating import (
     text_render,
     unresolved_error,
 )
+from responses.templates_library import BUILTIN_TEMPLATES
 from scoring.selectors import latest_score
 
 MAX_REPLY_CHARS = 4000
@@ -134,9 +136,39 @@ def _clean_text(text: str) -> str:
     return text
 
 
+def markup_refusal(text: str) -> ValidationFailed | None:
+    """The 400 for a reply that holds markup (platforms take plain text: `<b>` would be posted
+    as it is), naming what was found; None for plain text ("<3", "a < b", "->")."""
+    if problem := markup_problem(text or "", published="Replies are posted"):
+        return ValidationFailed("The reply holds markup.", fields={"text": [problem]})
+    return None
+
+
+def template_key_checked(key: str | None, *, kept: str = "") -> str:
+    """`key`, the template a reply's text was loaded from, as the page and the API send it:
+    none (""), the one the draft's current version names (`kept`), or a template of the
+    clinic's library (built in or its own, in use or not: one switched off while a writer
+    edits does not refuse their save). Anything else is refused, a 400 naming `template_key`
+    (a key longer than the column, 80 characters, in the API's words), never stored."""
+    key = (key or "").strip()
+    limit = ReplyVersion._meta.get_field("template_key").max_length
+    if len(key) > limit:
+        raise ValidationFailed(
+            "Invalid template.",
+            fields={"template_key": [f"Ensure this field has no more than {limit} characters."]},
+        )
+    if not key or key == kept:
+        return key
+    if key in {t.key for t in BUILTIN_TEMPLATES} or ReplyTemplate.objects.filter(key=key).exists():
+        return key
+    raise ValidationFailed("Unknown template.", fields={"template_key": ["No such template."]})
+
+
 def _version_add(
     draft: ReplyDraft, *, text: str, who: Actor, template_key: str = ""
 ) -> ReplyVersion:
+    if refusal := markup_refusal(text):
+        raise refusal
     clinic = current_clinic()
     rendered = text_render(
         text, clinic=clinic, **review_render_args(draft.review, latest_score(draft.review))
@@ -179,10 +211,10 @@ def reply_draft_create(
     require(access, Permission.WRITE)
     who = access.actor
     review = _review_for_reply(review_id)
-    key = template_key or ""
+    key = template_key_checked(template_key)
     if not (text or "").strip():
-        if template_key:
-            template = template_get(template_key)
+        if key:
+            template = template_get(key)
             if template is None:
                 raise ValidationFailed(
                     "Unknown template.", fields={"template_key": ["No such template."]}
@@ -259,6 +291,7 @@ def reply_draft_update(
     if draft.status not in EDITABLE:
         raise Conflict(f"It cannot be edited now (it is “{draft.get_status_display()}”).")
     current = FLOW.current_version(draft)
+    template_key = template_key_checked(template_key, kept=current.template_key)
     if (text or "").strip() == current.text:
         return draft
     version = _version_add(draft, text=text, who=who, template_key=template_key)
@@ -268,10 +301,13 @@ def reply_draft_update(
 
 def reply_submit(*, draft_id: int, access: ClinicAccess, expected_version: int | None = None):
     """Submit the current version; 400 `too_long` (nothing changed) when it is longer than its
-    platform takes."""
+    platform takes, 400 when it holds markup (a version saved before markup was refused)."""
     draft = ReplyDraft.objects.select_related("review__source").filter(pk=draft_id).first()
     if draft is not None and draft.batch_id is None and (why := reply_too_long(draft)):
         raise ValidationFailed(why, code="too_long", fields={"text": [why]})
+    version = FLOW.current_version(draft) if draft is not None and draft.version else None
+    if version is not None and (refusal := markup_refusal(version.text)):
+        raise refusal
     return workflow.submit(FLOW, pk=draft_id, access=access, expected_version=expected_version)
 
 

@@ -5,8 +5,10 @@ version stays in the history."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.actors import Actor, user_id_of
@@ -16,7 +18,9 @@ from clinics.alerting import on_call_of
 from clinics.notifications import notifications_close, people_notify
 from core.errors import Conflict, ValidationFailed
 from core.permissions import Permission
+from core.rollup import figures_changed
 from core.tenancy import current_clinic
+from core.text import control_problem, markup_problem
 from responses.models import ApprovalStatus, Statement, StatementVersion, Verdict
 from responses.services import workflow
 from responses.services.common import audit_record, require, webhook_emit
@@ -25,6 +29,8 @@ from responses.services.templating import text_render, unresolved_error
 
 MAX_TITLE = 200
 MAX_BODY = 20_000
+# what `markup_problem` says: channels take plain text, and the public page shows it escaped
+PUBLISHED = "Statements are published"
 S = ApprovalStatus
 EDITABLE = frozenset(
     {*workflow.SUBMITTABLE, *workflow.PENDING, S.APPROVED, S.PUBLISHED, S.UNPINNED}
@@ -130,10 +136,16 @@ def _clean(title: str, body: str) -> tuple[str, str]:
         errors["title"] = ["Give the statement a title."]
     elif len(title) > MAX_TITLE:
         errors["title"] = [f"At most {MAX_TITLE} characters."]
+    elif problem := markup_problem(title, published=PUBLISHED) or control_problem(
+        title, one_line=True
+    ):
+        errors["title"] = [problem]
     if not body:
         errors["body"] = ["Write the statement."]
     elif len(body) > MAX_BODY:
         errors["body"] = [f"At most {MAX_BODY} characters."]
+    elif problem := markup_problem(body, published=PUBLISHED):
+        errors["body"] = [problem]
     if errors:
         raise ValidationFailed("Invalid statement.", fields=errors)
     return title, body
@@ -159,11 +171,48 @@ def _version_add(statement: Statement, *, title: str, body: str, who: Actor) -> 
     )
 
 
+# A statement created again with the same title and body by the same person within this
+# window is a double submit (a second click, a retried request), not a second statement.
+REPEAT_WINDOW = timedelta(minutes=10)
+REPEAT_WINDOW_WORDS = "less than 10 minutes"
+
+
+def _created_just_now(who, title: str, body: str) -> int | None:
+    """The id of the statement `who` created with this title and body within REPEAT_WINDOW."""
+    return (
+        Statement.objects.filter(
+            author_label=who.label,
+            title=title,
+            created_at__gte=timezone.now() - REPEAT_WINDOW,
+            versions__number=1,
+            versions__body=body,
+        )
+        .exclude(status=S.DISCARDED)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
 @transaction.atomic
 def statement_create(*, access: ClinicAccess, title: str, body: str) -> Statement:
+    """A new statement, version 1. The same title and body created by the same person less
+    than REPEAT_WINDOW ago (and not discarded) is a form or a request sent twice: 409
+    `statement_exists` naming it (`fields.statement_id`), and nothing is stored."""
     require(access, Permission.WRITE)
     who = access.actor
     title, body = _clean(title, body)
+    with connection.cursor() as cursor:  # one creation at a time per person: a double submit
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(current_schema()), hashtext(%s))",
+            [f"statement_create:{who.label}"],
+        )
+    if same := _created_just_now(who, title, body):
+        raise Conflict(
+            f"You created this statement {REPEAT_WINDOW_WORDS} ago (statement {same}): it "
+            "was not created twice.",
+            code="statement_exists",
+            fields={"statement_id": [str(same)]},
+        )
     statement = Statement.objects.create(
         title=title, author_label=who.label, author_name=who.name[:200]
     )
@@ -219,6 +268,12 @@ def statement_update(
 
 
 def statement_submit(*, statement_id: int, access: ClinicAccess, expected_version=None):
+    """Submit the current version; 400 when it holds markup (a version saved before markup
+    was refused)."""
+    statement = Statement.objects.filter(pk=statement_id).first()
+    if statement is not None and statement.version:
+        version = FLOW.current_version(statement)
+        _clean(version.title, version.body)
     return workflow.submit(FLOW, pk=statement_id, access=access, expected_version=expected_version)
 
 
@@ -324,6 +379,7 @@ def statement_publish(
     outbox_statement_enqueue(statement=statement, who=who)
     notifications_close(clinic=current_clinic(), ref=_publish_ref(statement))
     webhook_emit("statement.published", statement_payload(statement))
+    figures_changed()  # an approval state changed, as every step of `workflow` says
     return statement
 
 

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from accounts.actors import Actor, user_id_of
 from accounts.models import User
+from accounts.naming import people_names
 from clinics.access import ClinicAccess, people_who_can
 from clinics.approvers import clinic_has_approver, no_approver_tell
 from clinics.models import CrisisRole, Notification
@@ -418,18 +419,21 @@ class Waiting:
     @property
     def names(self) -> str:
         """ "Ann Lee", "Ann Lee or Ben Ortiz", "Ann Lee, Ben Ortiz or Cy Wu"."""
-        names = [u.full_name or u.email for u in self.people]
+        told = people_names(self.people)
+        names = [told[u.pk] for u in self.people]
         return " or ".join(filter(None, [", ".join(names[:-1]), names[-1]])) if names else ""
 
     @property
     def not_signed_in(self) -> str:
         """Those of the people who have not chosen a password yet (their invitation is open):
         they are told by e-mail, but cannot open the text until they do."""
-        return ", ".join(u.full_name or u.email for u in self.people if not u.has_usable_password())
+        told = people_names(self.people)
+        return ", ".join(told[u.pk] for u in self.people if not u.has_usable_password())
 
     @property
     def barred_names(self) -> str:
-        return ", ".join(u.full_name or u.email for u in self.barred)
+        told = people_names(self.barred)
+        return ", ".join(told[u.pk] for u in self.barred)
 
     @property
     def nobody(self) -> str:

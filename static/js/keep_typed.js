@@ -32,8 +32,9 @@
     });
   }
   function refused() {
-    // the banner of a refused post (messages.error in base.html), not any alert the page shows
-    return !!document.querySelector("main .flash.error");
+    // the banner of a refused post (messages.error in base.html) or a refused form's summary
+    // of its errors, not any alert the page shows
+    return !!document.querySelector("main .flash.error, main .error-summary");
   }
 
   document.addEventListener("submit", function (event) {

@@ -264,7 +264,8 @@ CASES = {
     "drafts-of-thank-yous": ListCase("drafts/", "key_a", _thank_you_drafts),
     "draft-audit": ListCase(lambda w: f"drafts/{w.draft()}/audit/", "key_a", _draft_edits),
     "audit": ListCase("audit/?object_type=reply", "key_a", _drafts),
-    "approvals-log": ListCase("approvals-log/", "alpha_owner", _approvals),
+    # one row per approval (each also lists its submission, which `decision` leaves out)
+    "approvals-log": ListCase("approvals-log/?decision=approved", "alpha_owner", _approvals),
     "statements": ListCase("statements/", "key_a", _statements),
     "incident-statements": ListCase(
         lambda w: f"incidents/{w.incident()}/statements/", "key_a", _incident_statements

@@ -27,7 +27,7 @@ def test_a_refused_new_statement_keeps_its_text_and_a_saved_one_does_not_come_ba
     page.fill("#st-body", BODY)
     page.get_by_role("button", name="Save as version 1").click()
     page.wait_for_load_state("load")
-    assert page.locator(".flash.error").first.is_visible()
+    assert page.locator(".error-summary").first.is_visible()
     assert page.input_value("#st-body") == BODY
 
     # saved: the editor opens; back on the list, the form is empty again

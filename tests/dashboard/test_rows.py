@@ -61,10 +61,11 @@ def test_a_row_with_every_figure(login, clinic_a):
         '<td><svg class="spark spark-down" viewBox="0 0 112 28" role="img"><title>Sentiment '
         "over 4 days, from +0.50 to -0.40 (2 days with scored reviews)</title>"
         '<polyline points="0,8 112,18.8"/><circle cx="112" cy="18.8" r="2.5"/></svg> '
-        '<span class="trend down" data-testid="spark-mean" data-reviews="4">-0.40'
+        '<span class="trend down" tabindex="0" data-testid="spark-mean" data-reviews="4">-0.40'
         '<span class="tip"> mean sentiment of the last 2 days: -0.40 from 4 reviews (the figure '
         "the arrow compares with the first days)</span></span> "
-        '<span class="trend" data-testid="trend" data-trend="down">↓<span class="tip"> worse: '
+        '<span class="trend" tabindex="0" data-testid="trend" data-trend="down">↓'
+        '<span class="tip"> worse: '
         "-0.40 over the last 2 days (4 reviews), down from +0.50 over the first 2 days "
         "(3 reviews)</span></span></td>"
         f'<td class="num"><a class="incident-link" href="{base}incidents/41/" '

@@ -173,6 +173,33 @@ def test_bad_lines_are_named_by_their_line_in_the_file_in_file_order(clinic_a):
     assert result.errors[2]["error"] == "Malformed CSV: unexpected end of data."
 
 
+def test_a_row_with_more_values_than_columns_is_a_row_error_naming_its_line(clinic_a):
+    from feeds.services import csv_import, csv_open
+
+    text = "".join(
+        [
+            "source,external_id,text,published_at\n",
+            "google,v-2,fine,2026-10-01T09:00:00Z\n",
+            "google,v-3,fine,2026-10-01T09:00:00Z,,\n",  # empty cells past the header: read
+            "google,v-4,Great staff, kind nurses,2026-10-01T09:00:00Z\n",
+        ]
+    )
+
+    with schema_context(clinic_a.schema_name):
+        result = csv_import(stream=csv_open(text))
+        stored = sorted(Review.objects.values_list("external_id", flat=True))
+
+    assert result.errors == [
+        {
+            "line": 4,
+            "error": "5 values for 4 columns: quote a value that holds a comma, or name the "
+            "extra column in the header.",
+            "fields": {},
+        }
+    ]
+    assert (result.created, stored) == (2, ["v-2", "v-3"])
+
+
 def test_a_bad_row_is_named_by_the_line_it_starts_on(clinic_a):
     from feeds.services import csv_import, csv_open
 

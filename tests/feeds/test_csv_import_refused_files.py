@@ -50,6 +50,21 @@ REFUSED = [
         "Line 1: the header names text 3 times (columns 1, 4 and 6): keep one column of each name.",
         id="a-column-three-times-in-any-case",
     ),
+    pytest.param(
+        b'source,external_id,published_at\n"',
+        "Line 2: a quoted value opens here and is never closed, so the rest of the file would "
+        'be read as one value. Close the quote (a " inside a value is written "") and upload '
+        "it again.",
+        id="only-an-unclosed-quote",
+    ),
+    pytest.param(
+        b"source,external_id,published_at\ngoogle,q-1,2026-11-01T00:00:00Z\n"
+        b'google,"q-2,2026-11-01T00:00:00Z\ngoogle,q-3,2026-11-01T00:00:00Z\n',
+        "Line 3: a quoted value opens here and is never closed, so the rest of the file would "
+        'be read as one value. Close the quote (a " inside a value is written "") and upload '
+        "it again.",
+        id="an-unclosed-quote-after-a-good-row",
+    ),
 ]
 
 

@@ -133,8 +133,10 @@ def test_each_decision_is_listed_once_with_its_person_step_and_reason(decided, l
     ]  # fmt: skip
     d = decided
     assert got == [
+        ("submitted", "", "Alpha Writer", "writer", "reply", d.ok.pk, ""),
         ("approved", "agency", "Alpha Manager", "manager", "reply", d.ok.pk, ""),
         ("approved", "client", "A Approver", "approver (Comms / PR)", "reply", d.ok.pk, ""),
+        ("submitted", "", "Alpha Writer", "writer", "reply", d.sent_back.pk, ""),
         ("approved", "agency", "Alpha Manager", "manager", "reply", d.sent_back.pk, ""),
         ("rejected", "legal", "A Legal", "Legal / compliance", "reply",
          d.sent_back.pk, REJECTION),
@@ -142,20 +144,22 @@ def test_each_decision_is_listed_once_with_its_person_step_and_reason(decided, l
          d.overridden.pk, OVERRIDE),
         ("block_kept", "legal", "A Legal", "Legal / compliance", "reply", d.kept.pk,
          BLOCK_KEPT),
+        ("submitted", "", "Alpha Writer", "writer", "statement", d.statement.pk, ""),
         ("approved", "agency", "Alpha Manager", "manager", "statement", d.statement.pk, ""),
         ("rejected", "client", "A Approver", "approver (Comms / PR)", "statement",
          d.statement.pk, CLIENT_NO),
+        ("submitted", "", "Alpha Writer", "writer", "reply", d.batch.pk, ""),
         ("approved", "agency", "Alpha Owner", "owner", "reply", d.batch.pk, ""),
     ]  # fmt: skip
     assert [r["decided_at"] for r in rows] == sorted((r["decided_at"] for r in rows), reverse=True)
     # the batch is one decision, "approved as a batch of 3", not one per mention's reply
-    [batch] = [r for r in rows if r["batch_id"]]
+    [batch] = [r for r in rows if r["batch_id"] and r["decision"] == "approved"]
     assert batch["decision_words"] == "Approved as a batch of 3 replies"
     assert (batch["batch_size"], batch["reply_id"], batch["version"]) == (3, None, 1)
     assert batch["what"] == f"One answer to 3 mentions (batch {d.batch.pk})"
     assert batch["text"] == OK_TEXT
     # a reply says which review it answers and carries the text decided on
-    first = rows[-1]
+    first = rows[-2]  # after its submission
     assert first["what"].startswith("Reply to Sam R.’s 2★ Google Business Profile review of ")
     assert (first["review_id"], first["version"], first["text"]) == (d.ok.review_id, 1, OK_TEXT)
     assert first["person"]["label"] == f"user:{world.users['alpha_manager'].pk}"
@@ -239,9 +243,11 @@ FILTER_CASES = {
     "rejected": ({"decision": "rejected"}, ["rejected", "rejected"]),
     "overridden": ({"decision": "overridden"}, ["overridden"]),
     "block kept": ({"decision": "block_kept"}, ["block_kept"]),
-    "statements": ({"kind": "statement"}, ["approved", "rejected"]),
+    "statements": ({"kind": "statement"}, ["submitted", "approved", "rejected"]),
     "replies with batches": ({"kind": "reply"}, ["approved"] * 3 + ["rejected", "overridden",
-                                                                    "block_kept", "approved"]),
+                                                                    "block_kept", "approved"]
+                             + ["submitted"] * 3),
+    "submitted": ({"decision": "submitted"}, ["submitted"] * 4),
     "approved at the client step": ({"step": "client", "decision": "approved"}, ["approved"]),
 }  # fmt: skip
 
@@ -391,6 +397,7 @@ def test_the_csv_holds_the_filtered_log_with_formulas_neutralised(decided, login
         ("Rejected: sent back for changes", "Clinic approval", "A Approver",
          "approver (Comms / PR)"),
         ("Approved", "Agency approval", "Alpha Manager", "manager"),
+        ("Submitted for approval", "", "Alpha Writer", "writer"),
     ]  # fmt: skip
     # a reason that starts like a formula is shown, never run
     assert rows[0]["reason"] == "'" + CLIENT_NO
@@ -403,7 +410,7 @@ def test_the_csv_holds_the_filtered_log_with_formulas_neutralised(decided, login
 def test_the_whole_csv_is_every_decision_once(decided, login):
     rows = csv_rows(login("alpha_owner").get(PAGE, {"format": "csv"}))
 
-    assert len(rows) == 9
+    assert len(rows) == 13  # 9 decisions and the 4 submissions
     assert [r["decision"] for r in rows].count("Approved as a batch of 3 replies") == 1
 
 
@@ -493,13 +500,21 @@ def _seen(decided, rows: list[dict]) -> str:
         ("statement", d.statement.pk, "approved", "agency"),
         ("statement", d.statement.pk, "rejected", "client"),
         ("reply", d.batch.pk, "approved", "agency"),  # the batch waits for the clinic
+        # who submitted the versions that reached the clinic
+        ("reply", d.ok.pk, "submitted", ""),
+        ("statement", d.statement.pk, "submitted", ""),
+        ("reply", d.batch.pk, "submitted", ""),
     }
     if ids == clinic:
         return "clinic"
     # legal also reads the agency's approval that sent a reply to its step
-    if ids == clinic | {("reply", d.sent_back.pk, "approved", "agency")}:
+    if ids == clinic | {
+        ("reply", d.sent_back.pk, "approved", "agency"),
+        ("reply", d.sent_back.pk, "submitted", ""),
+    }:
         return "clinic's legal"
-    assert len(rows) == 10, ids  # and the agency's rejection of its own draft
+    # and the agency's rejection of its own draft, and the submissions
+    assert len(rows) == 15, ids
     return "all"
 
 
@@ -536,7 +551,7 @@ def _page_seen(decided, response) -> str | int:
     if response.status_code != 200:
         return response.status_code
     listed = response.content.decode().count('data-decision="')
-    return {10: "all", 9: "clinic's legal", 8: "clinic"}.get(listed, listed)
+    return {15: "all", 13: "clinic's legal", 11: "clinic"}.get(listed, listed)
 
 
 # --- queries -----------------------------------------------------------------------------------
@@ -544,7 +559,7 @@ def _page_seen(decided, response) -> str | int:
 
 @pytest.mark.parametrize(
     ("url", "reader", "each"),
-    [(PAGE, "alpha_manager", 6), (PORTAL, "a_approver", 6), (API, "alpha_manager", 6)],
+    [(PAGE, "alpha_manager", 9), (PORTAL, "a_approver", 9), (API, "alpha_manager", 9)],
     ids=["page", "portal", "api"],
 )
 def test_the_log_reads_in_the_same_queries_for_one_decision_or_many(
@@ -586,8 +601,8 @@ def test_the_log_reads_in_the_same_queries_for_one_decision_or_many(
                 reply_services.reply_submit(draft_id=draft.pk, access=writer)
                 reply_services.reply_approve(draft_id=draft.pk, access=manager)
                 reply_services.reply_approve(draft_id=draft.pk, access=approver)
-                statement = statement_services.statement_create(
-                    access=writer, title="Closed", body=STATEMENT_BODY
+                statement = statement_services.statement_create(  # not the same twice
+                    access=writer, title=f"Closed {draft.pk}", body=STATEMENT_BODY
                 )
                 statement_services.statement_submit(statement_id=statement.pk, access=writer)
                 statement_services.statement_approve(statement_id=statement.pk, access=manager)

@@ -110,9 +110,10 @@ def test_each_mentions_reply_of_a_batch_says_where_when_and_how_it_went_out(
     rows = api_rows(manager)
     [single] = {r["published_how"] for r in rows if r["reply_id"] == p.single.draft_id}
     assert single == single_words
-    # both decisions on the batch (the agency's, the clinic's) say the same, per mention
+    # both decisions on the batch (the agency's, the clinic's) and its submission say the
+    # same, per mention
     batch_rows = [r for r in rows if r["batch_id"] == p.batch.pk]
-    assert len(batch_rows) == 2
+    assert len(batch_rows) == 3
     d = [failed.draft_id, sent.draft_id, hand.draft_id]
     for row in batch_rows:
         assert parse_datetime(row["published_at"]) == min(sent.sent_at, hand.sent_at)
@@ -131,7 +132,7 @@ def test_each_mentions_reply_of_a_batch_says_where_when_and_how_it_went_out(
         for r in csv_rows(manager.get(PAGE, {"format": "csv"}))
         if r["batch_id"] == str(p.batch.pk)
     ]
-    assert len(lines) == 2
+    assert len(lines) == 3
     tz = clinic_zone(clinic_a)
     iso = {
         i.pk: timezone.localtime(i.sent_at, tz).isoformat(timespec="seconds") for i in (sent, hand)
@@ -152,7 +153,7 @@ def test_each_mentions_reply_of_a_batch_says_where_when_and_how_it_went_out(
         f"Reply to {tz_named[2]}: published on {FORMULA_NAME} {_local(hand.sent_at, clinic_a)} "
         "— marked posted by hand by Alpha Manager",
     ):
-        assert html.count(escape(expected)) == 2, expected
+        assert html.count(escape(expected)) == 3, expected
 
 
 def test_the_clinics_people_read_a_batchs_publication_in_their_words(published, clinic_a, login):
@@ -173,5 +174,5 @@ def test_the_clinics_people_read_a_batchs_publication_in_their_words(published, 
         f"Reply to {named}: published on google source {_local(p.sent.sent_at, clinic_a)} — "
         f"posted by {brand}"
     )
-    assert html.count(escape(line)) == 2
+    assert html.count(escape(line)) == 3
     assert "Carewatch" not in how

@@ -123,7 +123,8 @@ def test_every_output_says_the_edit_and_the_publication_alike(decided, login):
     assert f"done {at} by Alpha Manager" in outbox
     for name, url in (("alpha_manager", PAGE), ("a_approver", PORTAL)):
         html = login(name).get(url).content.decode()
-        assert html.count(decided["withdrawn"]) == 1, name
+        # the decision on version 1, and who submitted it
+        assert html.count(decided["withdrawn"]) == 2, name
         assert html.count(line) == len([r for r in first if r["version"] == 2]), name
     # the clinic's people read the agency's brand for Carewatch
     portal_rows = api_rows(login("a_approver"))

@@ -202,12 +202,12 @@ def test_the_openapi_document_lists_the_new_decision():
 
     enum = schema["components"]["schemas"]["ApprovalsLogDecisionEnum"]["enum"]
 
-    assert enum == ["approved", "rejected", "block_kept", "overridden", "discarded"]
+    assert enum == ["approved", "rejected", "block_kept", "overridden", "discarded", "submitted"]
 
 
 @pytest.mark.parametrize(
     ("url", "reader", "each"),
-    [(PAGE, "alpha_manager", 4), (PORTAL, "a_approver", 4), (API, "alpha_manager", 4)],
+    [(PAGE, "alpha_manager", 6), (PORTAL, "a_approver", 6), (API, "alpha_manager", 6)],
     ids=["page", "portal", "api"],
 )
 def test_withdrawals_read_in_the_same_queries_for_one_or_many(

@@ -558,7 +558,8 @@ def test_a_statement_says_where_it_is_pinned_only_once_the_channel_confirms(
 
     # when it is published, the message says it is queued, not pinned
     client = login("alpha_writer")
-    answer = client.post(page_url, {"action": "publish"}, follow=True).content.decode()
+    published = {"action": "publish", "expected_version": 1}  # the version the page shows
+    answer = client.post(page_url, published, follow=True).content.decode()
     assert (
         "Published on the public statement page. Queued for Sunrise Facebook page: it shows as "
         "posted once the platform confirms." in answer

@@ -13,6 +13,7 @@ from clinics.models import Notification
 from feeds.models import Source
 from feeds.services import source_create
 from responses.models import OutboxItem, OutboxStatus
+from responses.services.batches import mention_words
 from responses.services.delivery import outbox_failure_notify
 from tests.responses.conftest import deliver_in
 from tests.responses.test_batches import _claim, approved_batch
@@ -88,9 +89,12 @@ def test_try_again_is_refused_while_the_channel_is_still_not_connected(
 
     assert response.status_code == 409
     assert response.json()["code"] == "retry_cannot_work"
+    # why, then what to do and who can (the writer cannot connect it: they are named)
     assert response.json()["detail"] == (
-        "Trying again cannot work: Sunrise Facebook page is still not connected. It is sent by "
-        "itself once the channel is connected; meanwhile it can be posted by hand."
+        "Trying again cannot work: Sunrise Facebook page is still not connected. Only the "
+        "agency's owners and managers (Alpha Owner or Alpha Manager) can connect Sunrise "
+        "Facebook page: ask one of them; it is then sent by itself. Meanwhile, post it by hand "
+        "and mark it posted."
     )
     assert _status(clinic_a, ids) == [OutboxStatus.FAILED] * 3
     assert queued == []
@@ -133,7 +137,7 @@ def test_the_writer_is_asked_to_post_them_by_hand_until_they_are_posted(
     [
         pytest.param(
             ["", ""],
-            "Paste the link to its post (the address of the reply on the platform).",
+            "Paste the link to its post, or the platform&#x27;s id of it.",
             id="no-link",
         ),
         pytest.param(
@@ -162,8 +166,98 @@ def test_the_batch_form_refuses_links_it_cannot_keep_and_marks_nothing(
     html = response.content.decode()
     assert 'class="error" id="posted-error-' in html
     assert field_message in html
-    assert "or the platform&#x27;s id" not in html
     assert _status(clinic_a, ids) == [OutboxStatus.FAILED] * 3
+
+
+def _ids_of(clinic, ids) -> list[str]:
+    with schema_context(clinic.schema_name):
+        return [OutboxItem.objects.get(pk=i).external_id for i in ids]
+
+
+def _mentions(clinic, ids) -> list[str]:
+    with schema_context(clinic.schema_name):
+        return [
+            mention_words(OutboxItem.objects.select_related("review__source").get(pk=i).review)
+            for i in ids
+        ]
+
+
+def test_the_batch_form_keeps_each_replys_platform_id(
+    platforms, clinic_a, as_user, django_capture_on_commit_callbacks
+):
+    bid, ids = _failed_batch(clinic_a, as_user, platforms, django_capture_on_commit_callbacks)
+    page = as_user("alpha_writer", clinic_a).client
+    # the form has a platform id field per reply, beside its link
+    form = page.get(f"/clinics/{clinic_a.slug}/replies/batches/{bid}/").content.decode()
+    assert f'name="external_id-{ids[0]}" id="posted-extid-{ids[0]}"' in form
+
+    # when two are given a link and an id, and the third its id alone
+    data = {"action": "mark_posted", "posted": ids, f"url-{ids[0]}": f"{LINK}0"}
+    data |= {f"url-{ids[1]}": f"{LINK}1", f"url-{ids[2]}": ""}
+    data |= {f"external_id-{pk}": f" 111_{n} " for n, pk in enumerate(ids)}
+    response = page.post(f"/clinics/{clinic_a.slug}/replies/batches/{bid}/", data)
+
+    # then each is posted with its own id (stripped), and its link where it had one
+    assert response.status_code == 302
+    assert _status(clinic_a, ids) == [OutboxStatus.POSTED_BY_HAND] * 3
+    assert _ids_of(clinic_a, ids) == ["111_0", "111_1", "111_2"]
+    with schema_context(clinic_a.schema_name):
+        assert OutboxItem.objects.get(pk=ids[2]).external_url == ""
+
+
+@pytest.mark.parametrize(
+    ("external_ids", "bad_row", "field_message"),
+    [
+        pytest.param(
+            ["111_1", "111_1", "111_3"],
+            1,
+            "This id is already recorded for the reply to Sam R.",
+            id="same-id-twice",
+        ),
+        pytest.param(
+            ["111_1", "<b>111</b>", "111_3"],
+            1,
+            "A platform&#x27;s id has only letters, digits and _ - . : / = +, without spaces",
+            id="markup",
+        ),
+        pytest.param(
+            ["111 1", "111_2", "111_3"], 0, "A platform&#x27;s id has only letters", id="space"
+        ),
+        pytest.param(["1" * 256, "111_2", "111_3"], 0, "At most 255 characters.", id="too-long"),
+    ],
+)
+def test_the_batch_form_refuses_an_id_it_cannot_keep_naming_the_row_and_marks_nothing(
+    platforms,
+    clinic_a,
+    as_user,
+    django_capture_on_commit_callbacks,
+    external_ids,
+    bad_row,
+    field_message,
+):
+    bid, ids = _failed_batch(clinic_a, as_user, platforms, django_capture_on_commit_callbacks)
+    page = as_user("alpha_writer", clinic_a).client
+    data = {"action": "mark_posted", "posted": ids}
+    data |= {f"url-{pk}": f"{LINK}{n}" for n, pk in enumerate(ids)}
+    data |= {f"external_id-{pk}": value for pk, value in zip(ids, external_ids, strict=True)}
+
+    response = page.post(f"/clinics/{clinic_a.slug}/replies/batches/{bid}/", data)
+
+    # refused: the bad row's id field says why, naming its mention; what was typed stays
+    assert response.status_code == 400
+    html = response.content.decode()
+    bad = ids[bad_row]
+    error = html.split(f'<p class="error" id="posted-id-error-{bad}">', 1)[1].split("</p>", 1)[0]
+    mention = _mentions(clinic_a, [bad])[0].replace("'", "&#x27;")
+    assert error.startswith(f"{mention}: ")
+    assert field_message in error
+    assert f'id="posted-extid-{bad}" value="' in html and 'aria-invalid="true"' in html
+    assert html.count('class="error" id="posted-id-error-') == 1
+    assert 'class="error" id="posted-error-' not in html  # the links were fine
+    assert "Nothing was marked posted: 1 of the 3 ticked needs a change." in html
+    # nothing half-saved: no reply marked, no id kept
+    assert _status(clinic_a, ids) == [OutboxStatus.FAILED] * 3
+    assert _ids_of(clinic_a, ids) == ["", "", ""]
 
 
 def test_a_link_already_recorded_for_another_mention_is_refused_by_the_api(

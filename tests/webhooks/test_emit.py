@@ -49,8 +49,8 @@ def test_only_active_subscriptions_to_the_event_get_a_delivery(
 
 def test_one_event_shares_its_id_across_subscriptions(clinic_a, receiver, queued):
     with schema_context(clinic_a.schema_name):
-        for _ in range(2):
-            subscription_create(url=receiver.url, events=["review.scored"])
+        for n in range(2):  # two endpoints (the same URL and events twice is refused)
+            subscription_create(url=f"{receiver.url}?copy={n}", events=["review.scored"])
         payload = {"review": {"id": 3}, "score": {"label": "negative", "at": timezone.now()}}
         assert webhook_event_emit(event="review.scored", payload=payload) == 2
         deliveries = list(WebhookDelivery.objects.all())
@@ -166,8 +166,8 @@ def test_a_batch_of_events_is_stored_at_once_each_with_its_own_id(
     from webhooks.services import webhook_events_emit
 
     with schema_context(clinic_a.schema_name):
-        for _ in range(2):
-            subscription_create(url=receiver.url, events=["review.created"])
+        for n in range(2):  # two endpoints (the same URL and events twice is refused)
+            subscription_create(url=f"{receiver.url}?copy={n}", events=["review.created"])
         payloads = [{"review": {"id": n}} for n in range(50)]
         # select, savepoint, insert, release - each after a SET search_path
         with (

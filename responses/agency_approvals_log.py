@@ -1,0 +1,211 @@
+"""The agency's approvals log: every clinic's approval decisions in one list, newest first, for
+the agency's owners and managers (`/agency/approvals-log/`). Reads only: each clinic's log is
+its own selector (`responses.selectors.approvals_log`, as the clinic's staff page reads it),
+run in the clinic's schema and merged here by time.
+
+Bounded whatever the number of clinics or decisions: paging is by a cursor (the last row's
+time, clinic and id), so a page asks each clinic for at most a page and one rows after the
+cursor (one query per clinic, each using the audit table's time index) and merges them; the
+CSV file walks each clinic in chunks the same way, holding at most a chunk per clinic. A
+page deep in the log costs what the first one does (a page number would make every clinic
+read all the rows before it)."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from itertools import islice
+
+from django.db.models import Q
+from django_tenants.utils import get_public_schema_name, schema_context
+
+from accounts.actors import Actor
+from agency.models import Agency
+from clinics.access import clinic_access
+from clinics.models import Clinic, clinic_zone
+from core.days import FIRST_DAY, LAST_DAY, range_instants
+from core.permissions import Permission
+from responses.models import AuditEntry
+from responses.selectors import LogRow, approvals_log, approvals_log_rows
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+_FIRST = (datetime.combine(FIRST_DAY, datetime.min.time(), tzinfo=UTC) - _EPOCH) // _MICRO
+_LAST = (datetime.combine(LAST_DAY, datetime.max.time(), tzinfo=UTC) - _EPOCH) // _MICRO
+
+
+@dataclass(frozen=True, order=True)
+class LogCursor:
+    """Where a page of the agency's log ends: its last row's time, clinic and entry. The log is
+    ordered by (time, clinic id, entry id), newest first, so the next page starts strictly
+    after it. Its address form is "<microseconds since 1970>-<clinic id>-<entry id>"."""
+
+    at: datetime
+    clinic_id: int
+    entry_id: int
+
+    def token(self) -> str:
+        return f"{(self.at - _EPOCH) // _MICRO}-{self.clinic_id}-{self.entry_id}"
+
+    @classmethod
+    def parse(cls, token: str) -> LogCursor | None:
+        """The cursor `token` says, or None when it is not one (the form says so)."""
+        parts = token.split("-")
+        if len(parts) != 3 or not all(p.isascii() and p.isdigit() and len(p) <= 18 for p in parts):
+            return None
+        micro, clinic_id, entry_id = (int(p) for p in parts)
+        if not _FIRST <= micro <= _LAST:
+            return None
+        return cls(_EPOCH + micro * _MICRO, clinic_id, entry_id)
+
+
+@dataclass(frozen=True)
+class AgencyLogItem:
+    """One decision of the agency's log: the clinic it was made in and its audit entry."""
+
+    clinic: Clinic
+    entry: AuditEntry
+
+    @property
+    def key(self) -> tuple[datetime, int, int]:
+        return (self.entry.created_at, self.clinic.pk, self.entry.pk)
+
+
+@dataclass(frozen=True)
+class AgencyLogRow:
+    """A decision in words (`LogRow`, as the clinic's log says it) with its clinic and where
+    the clinic's own log lists it (that day's page, at the entry)."""
+
+    clinic: Clinic
+    row: LogRow
+    clinic_log_link: str
+
+
+@dataclass(frozen=True)
+class AgencyLogFilters:
+    clinic: str = ""  # a clinic's slug
+    decision: str = ""
+    step: str = ""
+    kind: str = ""
+    decided_from: date | None = None  # whole UTC days, both inclusive
+    decided_to: date | None = None
+
+
+def approvals_log_clinics(*, user, agency: Agency) -> list[tuple[Clinic, object]]:
+    """The agency's clinics (active and paused: a deleted one is gone with its schema) whose
+    approvals log `user` may read, with their access, by name."""
+    actor = Actor(user=user, via_session=True)
+    clinics = (
+        Clinic.objects.filter(agency=agency)
+        .exclude(schema_name=get_public_schema_name())
+        .select_related("agency")
+        .order_by("name", "pk")
+    )
+    out = []
+    for clinic in clinics:
+        access = clinic_access(actor, clinic)
+        if access is not None and access.can(Permission.APPROVALS_LOG):
+            out.append((clinic, access))
+    return out
+
+
+def _entries_after(access, filters: AgencyLogFilters, after: LogCursor | None, limit: int):
+    """Up to `limit` decisions of one clinic (the current schema) after `after`, newest first."""
+    clinic = access.clinic
+    qs = approvals_log(
+        access,
+        step=filters.step or None,
+        decision=filters.decision or None,
+        kind=filters.kind or None,
+    )
+    start, end = range_instants(filters.decided_from, filters.decided_to, UTC)
+    if start is not None:
+        qs = qs.filter(created_at__gte=start)
+    if end is not None:
+        qs = qs.filter(created_at__lt=end)
+    if after is not None:
+        # ordered by (time, clinic id, entry id), newest first: strictly after the cursor
+        if clinic.pk < after.clinic_id:
+            qs = qs.filter(created_at__lte=after.at)
+        elif clinic.pk == after.clinic_id:
+            qs = qs.filter(
+                Q(created_at__lt=after.at) | Q(created_at=after.at, id__lt=after.entry_id)
+            )
+        else:
+            qs = qs.filter(created_at__lt=after.at)
+    return list(qs.order_by("-created_at", "-id")[:limit])
+
+
+def _clinic_stream(
+    access, filters: AgencyLogFilters, after: LogCursor | None, chunk: int
+) -> Iterator[AgencyLogItem]:
+    """One clinic's decisions after `after`, newest first, read `chunk` at a time in its schema
+    (the schema is switched only while a chunk is read, never across a yield)."""
+    clinic = access.clinic
+    while True:
+        with schema_context(clinic.schema_name):
+            entries = _entries_after(access, filters, after, chunk)
+        for entry in entries:
+            yield AgencyLogItem(clinic, entry)
+        if len(entries) < chunk:
+            return
+        after = LogCursor(entries[-1].created_at, clinic.pk, entries[-1].pk)
+
+
+def agency_approvals_log(
+    reachable, filters: AgencyLogFilters, *, after: LogCursor | None = None, chunk: int = 500
+) -> Iterator[AgencyLogItem]:
+    """The decisions of the `reachable` clinics (`approvals_log_clinics`), narrowed to
+    `filters.clinic` (a slug), after `after`, newest first across clinics: each clinic's log
+    read `chunk` rows at a time and merged by (time, clinic id, entry id)."""
+    streams = [
+        _clinic_stream(access, filters, after, chunk)
+        for clinic, access in reachable
+        if not filters.clinic or clinic.slug == filters.clinic
+    ]
+    return heapq.merge(*streams, key=lambda item: item.key, reverse=True)
+
+
+def agency_approvals_log_page(
+    reachable, filters: AgencyLogFilters, *, after: LogCursor | None, size: int
+) -> tuple[list[AgencyLogItem], LogCursor | None]:
+    """A page of `size` decisions after `after` and the cursor of the next page (None: the
+    last page). Each clinic is asked for `size` + 1 rows at most."""
+    items = list(islice(agency_approvals_log(reachable, filters, after=after, chunk=size + 1),
+                        size + 1))  # fmt: skip
+    if len(items) <= size:
+        return items, None
+    last = items[size - 1]
+    return items[:size], LogCursor(*last.key)
+
+
+def agency_approvals_log_rows(items: list[AgencyLogItem]) -> list[AgencyLogRow]:
+    """`items` in words, in their order: each clinic's share said by the clinic log's own
+    words (`approvals_log_rows`, as its staff page reads them), in its schema."""
+    by_clinic: dict[int, list[AgencyLogItem]] = {}
+    for item in items:
+        by_clinic.setdefault(item.clinic.pk, []).append(item)
+    words: dict[tuple[int, int], LogRow] = {}
+    for group in by_clinic.values():
+        clinic = group[0].clinic
+        with schema_context(clinic.schema_name):
+            rows = approvals_log_rows([i.entry for i in group], clinic=clinic, for_clinic=False)
+        for row in rows:
+            words[(clinic.pk, row.id)] = row
+    out = []
+    for item in items:
+        row = words[(item.clinic.pk, item.entry.pk)]
+        out.append(AgencyLogRow(item.clinic, row, _clinic_log_link(item.clinic, row)))
+    return out
+
+
+def _clinic_log_link(clinic: Clinic, row: LogRow) -> str:
+    """The clinic's own log at the decision: the day it was made (the clinic's days are its
+    time zone's), at its row."""
+    day = row.at.astimezone(clinic_zone(clinic)).date().isoformat()
+    return (
+        f"/clinics/{clinic.slug}/approvals-log/?decided_from={day}&decided_to={day}"
+        f"#decision-{row.id}"
+    )
