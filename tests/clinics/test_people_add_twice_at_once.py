@@ -10,7 +10,7 @@ import threading
 import time
 
 from django.core import mail
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
 
 from accounts import services as account_services
@@ -18,30 +18,9 @@ from accounts.models import SecurityEvent, SecurityEventCode, User
 from clinics import services as clinic_services
 from clinics.models import ClinicMembership
 from tests.fixtures.tenants import otp_verify_session
+from tests.fixtures.threads import race as _race
 
 EMAIL = "dbl.person@example.com"
-
-
-def _race(*calls):
-    """Run the calls at the same moment, each in its own thread (and connection)."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as exc:  # noqa: BLE001 - reported to the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def _held_open(monkeypatch, module, name):

@@ -11,7 +11,6 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context
 
@@ -20,29 +19,9 @@ from agency.models import PrivacyRequest
 from feeds.models import Review, Source
 from feeds.services import privacy
 from tests.fixtures.tenants import clinic_committed_create, clinic_drop
+from tests.fixtures.threads import race as _race
 
 REASON = "Erasure request DSR-78 by email"
-
-
-def _race(*calls):
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as exc:  # noqa: BLE001 - reported to the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_the_same_request_sent_three_times_at_once_is_carried_out_once(

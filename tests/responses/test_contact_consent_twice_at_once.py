@@ -8,37 +8,16 @@ from __future__ import annotations
 import threading
 import time
 
-from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context
 
 from responses.models import ContactConsent
 from responses.services import private
 from tests.fixtures.tenants import otp_verify_session
+from tests.fixtures.threads import race as _race
 from tests.responses.conftest import Api, review_in
 
 BODY = {"channel": "email", "address": "d@b.example", "basis": "asked in review"}
-
-
-def _race(*calls):
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as exc:  # noqa: BLE001 - reported to the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def _writer(world, clinic) -> Api:

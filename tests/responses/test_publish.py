@@ -4,7 +4,6 @@ cannot take replies, the sweeper."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from feeds.models import Review
 from responses.models import AuditEntry, OutboxItem, ReplyDraft, ResponseSettings
 from responses.tasks import outbox_deliver_task, outbox_sweep_task
 from tests.fixtures.tenants import otp_verify_session
+from tests.fixtures.threads import race as _race
 from tests.responses.conftest import OK_TEXT, Api, approved_reply, deliver_in, review_in
 
 
@@ -163,28 +163,6 @@ def test_sweeper_queues_due_items_of_every_clinic(platforms, clinic_a, as_user, 
 
 
 # --- two at once (committed rows, one connection per thread) ----------------------------------
-
-
-def _race(*calls):
-    """Run the calls at the same moment, each in its own thread (and connection)."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as exc:  # noqa: BLE001 - reported to the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def _api(world, name, clinic) -> Api:
