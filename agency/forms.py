@@ -5,7 +5,7 @@ from django import forms
 from accounts.models import Scope, SecurityEventCode
 from agency.models import AgencyRole
 from core.api import date_ranges_reversed
-from core.days import day_in_range
+from core.days import day_filter_field
 
 
 class StaffAddForm(forms.Form):
@@ -76,9 +76,6 @@ def apply_domain_errors(form: forms.Form, exc) -> None:
         form.add_error(None, exc.detail)
 
 
-DATE_HELP = "Write a date like 2026-03-01."
-
-
 class SecurityLogFilterForm(forms.Form):
     """The security log's filters (a GET form): which event, whose, which clinic (deleted ones
     too) and which days (UTC, as the log shows its times). Every field may stay empty; a value
@@ -99,14 +96,8 @@ class SecurityLogFilterForm(forms.Form):
         label="Clinic", required=False, coerce=int, empty_value=None,
         error_messages={"invalid_choice": "Choose a clinic from the list."},
     )  # fmt: skip
-    created_from = forms.DateField(
-        label="From (UTC)", required=False, input_formats=["%Y-%m-%d"], validators=[day_in_range],
-        widget=forms.DateInput(attrs={"type": "date"}), error_messages={"invalid": DATE_HELP},
-    )  # fmt: skip
-    created_to = forms.DateField(
-        label="To (UTC)", required=False, input_formats=["%Y-%m-%d"], validators=[day_in_range],
-        widget=forms.DateInput(attrs={"type": "date"}), error_messages={"invalid": DATE_HELP},
-    )  # fmt: skip
+    created_from = day_filter_field("From (UTC)")
+    created_to = day_filter_field("To (UTC)")
 
     date_ranges = (("created_from", "created_to"),)  # date_ranges_reversed
     # what the page's address carries besides the filters: paging, the download, and the

@@ -13,7 +13,6 @@ from clinics.alerting import (
     chat_webhooks_of_clinic,
     chat_webhooks_set,
 )
-from clinics.forms import DATE_HELP
 from clinics.models import (
     ChatKind,
     ChatWebhook,
@@ -38,7 +37,7 @@ from core.api import (
     paginated_response,
     query_params_validated,
 )
-from core.days import day_in_range
+from core.days import DATE_HELP, day_in_range
 from core.permissions import Permission
 from core.settings_history import AREA_WORDS
 

@@ -21,7 +21,7 @@ from clinics.preferences import (
     notification_preferences_save,
 )
 from core.api import date_ranges_reversed
-from core.days import day_in_range
+from core.days import day_filter_field
 from core.errors import DomainError
 from core.settings_history import AREA_WORDS
 
@@ -216,9 +216,6 @@ class NotificationPreferenceForm(forms.Form):
         }
 
 
-DATE_HELP = "Write a date like 2026-03-01."
-
-
 class SettingsHistoryFilterForm(forms.Form):
     """The settings history's filters (a GET form): who, which area, which days and, on the
     agency's page, where. Every field may stay empty; a value that is not one offered, a date
@@ -233,14 +230,8 @@ class SettingsHistoryFilterForm(forms.Form):
         choices=[("", "Every setting"), *((a.value, w) for a, w in AREA_WORDS.items())],
         error_messages={"invalid_choice": "Choose a kind of setting from the list."},
     )  # fmt: skip
-    changed_from = forms.DateField(
-        label="From", required=False, input_formats=["%Y-%m-%d"], validators=[day_in_range],
-        widget=forms.DateInput(attrs={"type": "date"}), error_messages={"invalid": DATE_HELP},
-    )  # fmt: skip
-    changed_to = forms.DateField(
-        label="To", required=False, input_formats=["%Y-%m-%d"], validators=[day_in_range],
-        widget=forms.DateInput(attrs={"type": "date"}), error_messages={"invalid": DATE_HELP},
-    )  # fmt: skip
+    changed_from = day_filter_field("From")
+    changed_to = day_filter_field("To")
 
     date_ranges = (("changed_from", "changed_to"),)  # date_ranges_reversed
     # what the pages' addresses carry besides the filters: paging, the download, and the

@@ -11,18 +11,29 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, tzinfo
 
+from django import forms
 from django.core.exceptions import ValidationError
 
 FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
 DAY_OUT_OF_RANGE = f"Give a day from {FIRST_DAY} to {LAST_DAY}."
 # a range whose end comes before its start (days or instants)
 RANGE_REVERSED = "The end of the date range is before its start."
+DATE_HELP = "Write a date like 2026-03-01."
 
 
 def day_in_range(day: date) -> None:
     """Refuses a day outside FIRST_DAY..LAST_DAY (DAY_OUT_OF_RANGE)."""
     if not FIRST_DAY <= day <= LAST_DAY:
         raise ValidationError(DAY_OUT_OF_RANGE, code="day_out_of_range")
+
+
+def day_filter_field(label: str) -> forms.DateField:
+    """A page filter's day ("From", "To"): optional, written as ISO dates, within range, with the
+    one message for a date it cannot read."""
+    return forms.DateField(
+        label=label, required=False, input_formats=["%Y-%m-%d"], validators=[day_in_range],
+        widget=forms.DateInput(attrs={"type": "date"}), error_messages={"invalid": DATE_HELP},
+    )  # fmt: skip
 
 
 def day_start(day: date, zone: tzinfo) -> datetime:

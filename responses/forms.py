@@ -3,9 +3,8 @@
 from django import forms
 from django.utils.html import format_html
 
-from agency.forms import DATE_HELP
 from core.api import date_ranges_reversed
-from core.days import day_in_range
+from core.days import day_filter_field
 from responses.agency_approvals_log import LogCursor
 from responses.models import TemplateCategory, validate_template_key
 from responses.selectors import LOG_DECISION_CHOICES, LOG_KIND_CHOICES, LOG_STEP_CHOICES
@@ -66,14 +65,8 @@ class AgencyApprovalsLogFilterForm(forms.Form):
         label="Kind", required=False, choices=[("", "Replies and statements"), *LOG_KIND_CHOICES],
         error_messages={"invalid_choice": "Choose a kind from the list."},
     )  # fmt: skip
-    decided_from = forms.DateField(
-        label="From (UTC)", required=False, input_formats=["%Y-%m-%d"], validators=[day_in_range],
-        widget=forms.DateInput(attrs={"type": "date"}), error_messages={"invalid": DATE_HELP},
-    )  # fmt: skip
-    decided_to = forms.DateField(
-        label="To (UTC)", required=False, input_formats=["%Y-%m-%d"], validators=[day_in_range],
-        widget=forms.DateInput(attrs={"type": "date"}), error_messages={"invalid": DATE_HELP},
-    )  # fmt: skip
+    decided_from = day_filter_field("From (UTC)")
+    decided_to = day_filter_field("To (UTC)")
     after = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
 
     date_ranges = (("decided_from", "decided_to"),)  # date_ranges_reversed
