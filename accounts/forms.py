@@ -5,7 +5,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, Set
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 
-from accounts.services import SIGN_IN_FAILED, SignInThrottled, user_password_changed
+from accounts.services import SIGN_IN_FAILED, SignInThrottled
 from core.branding import person_brand
 from core.mail import MailWithAlternatives
 
@@ -46,13 +46,17 @@ class OtpTokenForm(forms.Form):
     """A code of the authenticator app or a backup code: the sign-in's code step, and the
     fresh code that re-authenticates changes to two-factor itself."""
 
+    # letters too: a backup code has them ("tovg5zdh"), and a numeric keypad cannot type
+    # them; the app's code still fills in from the phone's suggestion (one-time-code)
     otp_token = forms.CharField(
         label="Code from your authenticator app",
-        max_length=16,
+        max_length=24,
         widget=forms.TextInput(
             attrs={
                 "autocomplete": "one-time-code",
-                "inputmode": "numeric",
+                "inputmode": "text",
+                "autocapitalize": "none",
+                "autocorrect": "off",
                 "autofocus": True,
                 "spellcheck": "false",
             }
@@ -115,17 +119,11 @@ class ResetRequestForm(PasswordResetForm):
 
 
 class ResetSetPasswordForm(SetPasswordForm):
-    """Setting a new password through a reset link also lifts a login lockout and revokes
-    the person's personal tokens."""
+    """The new password, twice, of a password link's page. The page sets it with
+    `accounts.services.password_link_use` (once per link, which also lifts a login lockout
+    and revokes the person's personal tokens), never with `save()`."""
 
     def validate_password_for_user(self, user, *_args, **_kwargs):
         # Django puts "This password is too common." on the confirmation field; it is about
         # the password chosen in the first one (a mismatch stays on the second)
         super().validate_password_for_user(user, "new_password1")
-
-    def save(self, commit=True):
-        first = not self.user.has_usable_password()  # an invitation's first password
-        user = super().save(commit=commit)
-        if commit:
-            user_password_changed(user=user, first=first)
-        return user

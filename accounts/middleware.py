@@ -18,8 +18,18 @@ from core.http import bearer, is_api_path
 
 SETUP_URL = "/account/two-factor/setup/"
 VERIFY_URL = "/account/two-factor/verify/"
+# A password link's page answers for itself: a link used a moment ago (in another tab) says
+# its password is set and leads on to the code step, never back to the link afterwards.
+PASSWORD_LINK_PREFIX = "/password-reset/"  # noqa: S105 - a path, not a password
 # /alerts/ack/: a signed one-click link is its own credential (crisis.services.alerting).
-OPEN_PREFIXES = ("/static/", "/health/", "/brand/", "/logout/", "/alerts/ack/")
+OPEN_PREFIXES = (
+    "/static/",
+    "/health/",
+    "/brand/",
+    "/logout/",
+    "/alerts/ack/",
+    PASSWORD_LINK_PREFIX,
+)
 OPEN_PATHS = (VERIFY_URL, SETUP_URL)  # the setup view sends anyone with a device to verify
 
 

@@ -214,6 +214,8 @@ class SecurityEventCode(models.TextChoices):
     OTP_RESET_FOR = "otp.reset_for", "Two-factor reset for someone (to set up again)"
     BACKUP_CODES_CREATED = "otp.backup_codes", "Backup codes created"
     PASSWORD_RESET = "password.reset", "Password reset"
+    INVITATION_ACCEPTED = "invitation.accepted", "Invitation accepted: password set"
+    INVITATION_RESENT = "invitation.resent", "Invitation sent again"
     PASSWORD_CHANGED = "password.changed", "Password changed"
     SESSIONS_ENDED = "sessions.ended", "Signed out everywhere else"
     TOKEN_ISSUED = "token.issued", "Personal token issued"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +32,7 @@ from accounts.selectors import (
     user_is_agency_staff,
     user_needs_otp,
 )
+from accounts.tokens import password_link_generator
 from core import fastcache
 from core.branding import person_brand
 from core.errors import DomainError, ValidationFailed
@@ -486,11 +488,32 @@ def user_deactivate(*, user: User) -> None:
     user_tokens_revoke(user=user, reason="deactivated")
 
 
+@transaction.atomic
+def password_link_use(*, user_id: int, token: str | None, password: str) -> User | None:
+    """Set `password` through a password link (an invitation's first password, or a reset)
+    once: the person's row is locked and the link checked again under the lock, so of two
+    submissions of one link (two tabs, two browsers, at the same moment or one after the
+    other) only the first sets a password; the others get None and change nothing. Then as
+    `user_password_changed`."""
+    user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
+    if user is None or not password_link_generator(user).check_token(user, token):
+        return None
+    first = not user.has_usable_password()
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    user_password_changed(user=user, first=first)
+    return user
+
+
 def user_password_changed(*, user: User, first: bool = False) -> None:
     """After a password reset by link: lift the lockout, end every personal token, and tell
-    the person (not for the first password an invitation lets them choose)."""
+    the person (not for the first password an invitation lets them choose, which the log
+    calls an accepted invitation)."""
     user_unlock(user=user)
-    security_event_record(event=SecurityEventCode.PASSWORD_RESET, target=user)
+    security_event_record(
+        event=SecurityEventCode.INVITATION_ACCEPTED if first else SecurityEventCode.PASSWORD_RESET,
+        target=user,
+    )
     user_tokens_revoke(user=user, reason="password_changed")
     if first:
         return
@@ -732,13 +755,24 @@ def _totp_device_confirm(*, user: User, token: str):
     return device
 
 
+_OTP_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015]")
+
+
+def otp_token_normalize(token: str | None) -> str:
+    """A code as typed, as the devices compare it: spaces and dashes left out (a backup code
+    copied as "tovg 5zdh" or "TOVG-5ZDH"), letters in lower case (backup codes are made in
+    lower case; a phone keyboard capitalises), so a backup code is accepted however it is
+    written. An app's code is digits, unchanged by this."""
+    return _OTP_SEPARATORS.sub("", token or "").lower()
+
+
 @transaction.atomic
 def otp_verify(*, user: User, token: str):
     """The confirmed device (TOTP, or a single-use backup code) that accepts `token`, or None.
     Each device throttles its own failures (django-otp's exponential back-off)."""
     from django_otp import devices_for_user
 
-    token = (token or "").strip().replace(" ", "")
+    token = otp_token_normalize(token)
     if not token or len(token) > 16:
         return None
     for device in devices_for_user(user, confirmed=True, for_verify=True):
@@ -755,7 +789,7 @@ def otp_already_used(*, user: User, token: str) -> bool:
     from django_otp.oath import TOTP
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    token = (token or "").strip().replace(" ", "")
+    token = otp_token_normalize(token)
     if not token.isdigit() or len(token) > 10:
         return False
     for device in TOTPDevice.objects.filter(user=user, confirmed=True):

@@ -4,12 +4,13 @@ account page, and password reset by e-mail."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordChangeForm
@@ -31,7 +32,7 @@ from accounts.forms import (
     ResetRequestForm,
     ResetSetPasswordForm,
 )
-from accounts.middleware import SETUP_URL, VERIFY_URL
+from accounts.middleware import PASSWORD_LINK_PREFIX, SETUP_URL, VERIFY_URL
 from accounts.models import User
 from accounts.selectors import (
     invitation_withdrawn_for,
@@ -48,6 +49,7 @@ from accounts.services import (
     otp_check,
     otp_refusal,
     password_change,
+    password_link_use,
     password_reset_throttle,
     sessions_end_elsewhere,
     sign_in_by_password_link,
@@ -68,8 +70,13 @@ from core.http import branded_for_set
 
 
 def _safe_next(request, value: str | None, default: str = "/") -> str:
-    if value and url_has_allowed_host_and_scheme(
-        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    # never back to a password link: once used it only says so (its password is set)
+    if (
+        value
+        and url_has_allowed_host_and_scheme(
+            value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        and not urlsplit(value).path.startswith(PASSWORD_LINK_PREFIX)
     ):
         return value
     return default
@@ -391,6 +398,9 @@ class ResetRequestView(auth_views.PasswordResetView):
 
 
 PASSWORD_SET_FOR = "password-set-for"  # noqa: S105 - session key: whose password a link set
+# the password links this browser used (uid and token): opened again, or submitted again from
+# another tab, the page says the password was set with it rather than "does not work"
+LINKS_USED = "password-links-used"
 
 
 class ResetConfirmView(auth_views.PasswordResetConfirmView):
@@ -455,7 +465,46 @@ class ResetConfirmView(auth_views.PasswordResetConfirmView):
             return None
         return invitation_withdrawn_for(getattr(self, "user", None), self._token())
 
+    def _used_here(self) -> bool:
+        """This browser set the password with this link already (the link's own address, or
+        the form's, submitted again from another tab)."""
+        if self.validlink or getattr(self, "user", None) is None:
+            return False
+        uid, token = self.kwargs.get("uidb64"), self.kwargs.get("token")
+        return any(
+            isinstance(used, dict)
+            and used.get("uid") == uid
+            and (token == self.reset_url_token or used.get("token") == token)
+            for used in self.request.session.get(LINKS_USED, [])
+        )
+
+    def _used_next(self) -> str:
+        """Where the "sign in" of a used link leads: on with the sign-in when the link's person
+        is signed in in this browser (the two-factor step, else where signing in leads), the
+        sign-in page otherwise."""
+        landing = str(settings.LOGIN_REDIRECT_URL)
+        signed_in = self.request.user
+        if not signed_in.is_authenticated or signed_in.pk != self.user.pk:
+            return reverse("accounts:login")
+        if user_needs_otp(signed_in) and not signed_in.is_verified():
+            target = VERIFY_URL if user_has_confirmed_device(signed_in) else SETUP_URL
+            return f"{target}?{urlencode({'next': landing})}"
+        return landing
+
+    def render_to_response(self, context, **response_kwargs):
+        if context.get("used_here") and self.request.method == "POST":
+            response_kwargs["status"] = 409  # a second submission: refused, nothing changed
+        return super().render_to_response(context, **response_kwargs)
+
     def get_context_data(self, **kwargs):
+        if self._used_here():
+            branded_for_set(self.request, self.user)
+            return {
+                **super().get_context_data(**kwargs),
+                "used_here": True,
+                "account": self.user,
+                "used_next": self._used_next(),
+            }
         signed = self._signed()
         withdrawn = None if signed else self._withdrawn()
         if signed:
@@ -497,8 +546,21 @@ class ResetConfirmView(auth_views.PasswordResetConfirmView):
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
-        self.first_password = self._first_password()  # before the form sets the password
-        response = super().form_valid(form)  # sets it and signs the person in
+        self.first_password = self._first_password()  # before the password is set
+        # set once: under a lock of the person's row, the link checked again (another tab or
+        # browser may have used it since this request's check)
+        token = self._token()
+        user = password_link_use(
+            user_id=self.user.pk, token=token, password=form.cleaned_data["new_password1"]
+        )
+        self.request.session.pop(auth_views.INTERNAL_RESET_SESSION_TOKEN, None)
+        self._remember_used(token)  # used now, by this request or (user None) another
+        if user is None:
+            self.validlink = False
+            return self.render_to_response(self.get_context_data())
+        self.user = user
+        auth_login(self.request, user, self.post_reset_login_backend)
+        response = HttpResponseRedirect(self.get_success_url())
         if not self._signed_in():
             self.request.session[PASSWORD_SET_FOR] = {
                 "id": self.user.pk,
@@ -506,6 +568,12 @@ class ResetConfirmView(auth_views.PasswordResetConfirmView):
                 "full_name": self.user.full_name,
             }
         return response
+
+    def _remember_used(self, token: str | None) -> None:
+        uid = self.kwargs["uidb64"]
+        token = token or ""
+        used = [u for u in self.request.session.get(LINKS_USED, []) if isinstance(u, dict)]
+        self.request.session[LINKS_USED] = [*used[-4:], {"uid": uid, "token": token}]
 
     def _signed_in(self) -> bool:
         return self.request.user.is_authenticated and self.request.user.pk == self.user.pk

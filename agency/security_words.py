@@ -10,7 +10,11 @@ from datetime import UTC, datetime
 from accounts.models import SecurityEventCode as Code
 from accounts.services import SIGNIN_IP_WINDOW_SECONDS
 
-CHANNELS = {"web": "via the web", "api": "via the API"}
+CHANNELS = {
+    "web": "via the web",
+    "api": "via the API",
+    "password_link": "with the password just chosen through the e-mailed link",
+}
 REFUSALS = {
     "wrong_password": "refused: wrong password",
     "wrong_otp": "refused: wrong two-factor code",
@@ -27,6 +31,11 @@ TOKEN_REVOKED_BECAUSE = {
     "two_factor_reset": "because their two-factor sign-in was reset",
     "creator_removed": "because the person who created it was removed",
     "successor_revoked": "because the key that replaced it was revoked",
+}
+SIGNED_OUT_BECAUSE = {
+    "membership_removed": "because they were removed (their access ended)",
+    "two_factor_reset": "because their two-factor sign-in was reset",
+    "deactivated": "because the account was switched off",
 }
 # How long the old secret of a rotated key kept working (`accounts.models.RotationGrace`)
 GRACES = {
@@ -79,11 +88,16 @@ def _clinics_only(event: str, detail: dict) -> bool:
     )
 
 
-def event_words(event: str, detail: dict | None) -> str:
+def event_words(event: str, detail: dict | None, actor: str = "") -> str:
     """What happened, as the page's first column says it: the event's name, except that a
-    change of the clinics someone works on is not called a role change."""
-    if _clinics_only(event, dict(detail or {})):
+    change of the clinics someone works on is not called a role change, and that sessions
+    someone else ended (a removal, a two-factor reset: `reason` set) were not the person's own
+    "signed out everywhere else" but a sign-out by `actor` (the one who acted)."""
+    detail = dict(detail or {})
+    if _clinics_only(event, detail):
         return "Clinics changed"
+    if event == Code.SESSIONS_ENDED and detail.get("reason"):
+        return f"Signed out everywhere by {actor}" if actor else "Signed out everywhere"
     try:
         return str(Code(event).label)
     except ValueError:
@@ -102,9 +116,10 @@ def detail_words(event: str, detail: dict | None) -> str:
 
     reason = take("reason")
     if reason is not None:
-        if event in (
+        if event == Code.SESSIONS_ENDED:
+            words.append(SIGNED_OUT_BECAUSE.get(reason, f"reason: {reason}"))
+        elif event in (
             Code.TOKEN_REVOKED,
-            Code.SESSIONS_ENDED,
             Code.API_KEY_REVOKED,
             Code.API_KEY_OLD_ENDED,
         ):
@@ -191,6 +206,9 @@ def detail_words(event: str, detail: dict | None) -> str:
         words.append(f"until {_utc_words(ends)}")
     if take("rotated"):
         words.append("secret rotated")
+    mailed = take("mailed")
+    if mailed is not None:
+        words.append("e-mail sent" if mailed else "the e-mail could not be sent")
 
     for key, value in detail.items():
         shown = _roles(value) if isinstance(value, list | tuple) else value

@@ -88,18 +88,24 @@ def agency_for_person(user) -> tuple[Agency | None, bool]:
     return Agency.objects.filter(clinics__memberships__user=user).order_by("pk").first(), False
 
 
-def agency_that_removed(user) -> Agency | None:
-    """The agency that last removed `user` from one of its clinics or its staff (the security
-    log's `member.removed`), for a person who reaches no clinic any more: whom they ask."""
-    agency_id = (
+def removal_last(user) -> tuple[Agency | None, bool]:
+    """For a person who reaches no clinic any more, whom they ask: (the agency that last
+    removed `user` from one of its clinics or its staff, the security log's `member.removed`;
+    whether it removed them from its staff rather
+    than from one of its clinics): a former staff member knows the agency by its own name, a
+    clinic's person by its brand (`agency.branding.person_brand`'s rule)."""
+    removal = (
         SecurityEvent.objects.filter(
             event=SecurityEventCode.MEMBER_REMOVED, target_user_id=user.pk, agency_id__isnull=False
         )
         .order_by("-created_at", "-pk")
-        .values_list("agency_id", flat=True)
+        .values("agency_id", "clinic_id")
         .first()
     )
-    return Agency.objects.filter(pk=agency_id).first() if agency_id else None
+    if removal is None:
+        return None, False
+    agency = Agency.objects.filter(pk=removal["agency_id"]).first()
+    return agency, removal["clinic_id"] is None
 
 
 def agency_for_staff(user, slug: str | None = None) -> tuple[Agency | None, str | None]:

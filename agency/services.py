@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from PIL import Image, UnidentifiedImageError
@@ -77,12 +77,45 @@ def agency_create(
     return agency
 
 
+ALREADY_STAFF = "Already on the staff: change the role below."
+
+
+def _member_lock(*, agency: Agency, email: str) -> None:
+    """One add of a person at a time per agency and e-mail, to the end of the transaction (as
+    `clinics.services._member_lock` for a clinic's people): a form sent twice at once is
+    stored (and told) once, the second reading the first's result, as a second sent after it
+    does."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('agency-member'), hashtext(%s))",
+            [f"{agency.pk}:{(email or '').strip().lower()}"],
+        )
+
+
 @transaction.atomic
 def agency_member_add(
-    *, agency: Agency, email: str, full_name: str, role: str, password: str | None = None
+    *,
+    agency: Agency,
+    email: str,
+    full_name: str,
+    role: str,
+    password: str | None = None,
+    new_only: bool = False,
 ) -> AgencyMembership:
+    """Add a person to the agency's staff (creating the user if needed), or, unless `new_only`,
+    set the role of one already on it. With `new_only` (the staff page's "add") one already on
+    the staff is a 409 on `email` (`ALREADY_STAFF`), read after the lock: of two adds of one
+    e-mail at once, one adds and the other is told so."""
     if role not in AgencyRole.values:
         raise ValidationFailed("Invalid role.", fields={"role": [f"Choose {AgencyRole.values}."]})
+    _member_lock(agency=agency, email=email)
+    if (
+        new_only
+        and AgencyMembership.objects.filter(
+            agency=agency, user__email__iexact=(email or "").strip()
+        ).exists()
+    ):
+        raise Conflict("Already on the staff.", fields={"email": [ALREADY_STAFF]})
     # the mirror of clinic_member_add's rule: one of a client clinic's people made staff would
     # lose their clinic and crisis roles without a word (staff hold none), and the clinic its
     # approver
@@ -610,7 +643,7 @@ def _duties(duties: list[str]) -> list[str]:
 
 
 def user_invite_send(
-    *, user, agency: Agency, place: str, duties: list[str], invited_by: str
+    *, user, agency: Agency, place: str, duties: list[str], invited_by: str, again: bool = False
 ) -> bool:
     """E-mail a person who has no password yet what they were added to `place` as (`duties`:
     each role in plain words) and a link to choose a password (the password-reset
@@ -621,7 +654,9 @@ def user_invite_send(
     Sent in the agency's name: its brand to a clinic's people, its own name to its staff, who
     are told too that signing in needs an authenticator app (two-factor sign-in is required
     of the agency's staff, `accounts.middleware`). Returns False
-    (and logs) when they have a password or the mail could not be sent; the caller says so."""
+    (and logs) when they have a password or the mail could not be sent; the caller says so.
+    Sent `again` (by hand, from a people page): the security log says so, and whether the
+    e-mail went."""
     if user.has_usable_password():
         return False
     staff = AgencyMembership.objects.filter(agency=agency, user=user).exists()
@@ -632,7 +667,7 @@ def user_invite_send(
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = invitation_token_generator.make_token(user)
     link = f"{settings.PUBLIC_BASE_URL}/password-reset/{uid}/{token}/"
-    return _mail(
+    sent = _mail(
         user=user,
         agency=agency,
         subject=f"You are invited to {place}",
@@ -651,6 +686,14 @@ def user_invite_send(
         ],
         staff=staff,
     )
+    if again:
+        security_event_record(
+            event=SecurityEventCode.INVITATION_RESENT,
+            target=user,
+            agency_id=agency.pk,
+            detail={"mailed": sent},
+        )
+    return sent
 
 
 def _two_factor_words(agency: Agency) -> list[str]:

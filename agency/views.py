@@ -179,7 +179,9 @@ def invite_again(request, user, *, agency, place: str, duties: list[str]) -> Non
     by = request.user.full_name or "Someone"
     if user.has_usable_password():
         messages.error(request, f"{user.email} has already chosen a password.")
-    elif user_invite_send(user=user, agency=agency, place=place, duties=duties, invited_by=by):
+    elif user_invite_send(
+        user=user, agency=agency, place=place, duties=duties, invited_by=by, again=True
+    ):
         messages.success(request, f"Invitation sent again to {user.email}.")
     else:
         messages.error(request, f"The invitation to {user.email} could not be sent; try later.")
@@ -300,7 +302,9 @@ def say_removed(request, person, removal) -> None:
 
 class StaffView(LoginRequiredMixin, TemplateResponseMixin, View):
     """A page for the agency's staff. GET needs any staff role; POST needs owner or manager
-    (`manage_get` makes GET need it too). People without a staff role get 403."""
+    (`manage_get` makes GET need it too): the agency's own staff without it get 403. Anyone
+    outside the agency (a clinic's people, another agency's staff) learns nothing of its
+    pages: 404, as a page that does not exist (logged as "Not Found", no traceback)."""
 
     manage_get = False
 
@@ -309,7 +313,7 @@ class StaffView(LoginRequiredMixin, TemplateResponseMixin, View):
             return self.handle_no_permission()
         agency, role = agency_for_staff(request.user, request.GET.get("agency"))
         if agency is None:
-            raise PermissionDenied("These pages are for agency staff.")
+            raise Http404("Not found.")
         needs_manage = request.method not in ("GET", "HEAD") or self.manage_get
         if needs_manage and role not in MANAGING:
             raise PermissionDenied("Only an agency owner or manager may do this.")
@@ -359,6 +363,7 @@ class SettingsPeopleView(StaffView):
             m.chosen_ids = {sc.clinic_id for sc in m.chosen_clinics.all()}
         every, chosen = posted if posted is not None else (True, [])
         roles = agency_roles_explained()
+        owners = sum(1 for m in people if m.role == AgencyRole.OWNER)
         for m in people:
             # what this person may do to each row, by the services' own rule
             m.role_choices = [
@@ -367,6 +372,10 @@ class SettingsPeopleView(StaffView):
                 if agency_role_may_touch(acting_role=self.role, target_role=m.role, new_role=r[0])
             ]
             m.removable = agency_role_may_touch(acting_role=self.role, target_role=m.role)
+            # the last owner stays (agency_member_remove refuses): said up front, no button
+            m.last_owner = m.removable and m.role == AgencyRole.OWNER and owners == 1
+            if m.last_owner:
+                m.removable = False
         form.fields["role"].choices = [
             (v, label)
             for v, label, _ in roles
@@ -404,15 +413,13 @@ class SettingsPeopleView(StaffView):
                         acting_role=self.role, target_role=new_role, new_role=new_role
                     ):
                         raise PermissionDenied
-                    existing = AgencyMembership.objects.filter(
-                        agency=self.agency, user__email__iexact=form.cleaned_data["email"]
-                    ).first()
-                    if existing is not None:
-                        form.add_error("email", "Already on the staff: change the role below.")
-                        return self._render(form, status=400, posted=(every, chosen))
-                    # the person and the clinics they reach are saved together or not at all
+                    # the person and the clinics they reach are saved together or not at all;
+                    # one already on the staff (added just before, or at the same moment) is
+                    # refused on `email`
                     with transaction.atomic():
-                        membership = agency_member_add(agency=self.agency, **form.cleaned_data)
+                        membership = agency_member_add(
+                            agency=self.agency, **form.cleaned_data, new_only=True
+                        )
                         if not every:
                             agency_member_clinics_set(
                                 membership=membership,
@@ -873,8 +880,8 @@ class SecurityLogView(StaffView):
     )
 
     def dispatch(self, request, *args, **kwargs):
-        # a clinic's person, like a staff member who is not an owner, learns nothing of the
-        # page: 404 (logged as "Not Found", no traceback), never StaffView's 403
+        # a staff member who is not an owner learns nothing of the page either: 404, as
+        # StaffView answers everyone outside the agency, never its 403
         if request.user.is_authenticated:
             _agency, role = agency_for_staff(request.user, request.GET.get("agency"))
             if role != AgencyRole.OWNER:
@@ -894,7 +901,7 @@ class SecurityLogView(StaffView):
         security_event_clinic_names(agency=self.agency, events=page.object_list)
         for row in page.object_list:
             row.detail_words = detail_words(row.event, row.detail)
-            row.event_words = event_words(row.event, row.detail)
+            row.event_words = event_words(row.event, row.detail, actor=row.actor_email)
         kept = request.GET.copy()
         kept.pop("page", None)
         kept.pop("format", None)
@@ -926,5 +933,5 @@ class SecurityLogView(StaffView):
             ]
             yield [
                 *(json.dumps(c, sort_keys=True) if isinstance(c, dict) else c for c in cells),
-                event_words(event.event, event.detail),
+                event_words(event.event, event.detail, actor=event.actor_email),
             ]

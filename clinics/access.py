@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from django.db.models import BooleanField, ExpressionWrapper
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Subquery
 
 from accounts.actors import Actor
 from accounts.models import Scope
@@ -277,12 +277,58 @@ def clinic_access(actor: Actor, clinic: Clinic | None) -> ClinicAccess | None:
     if not user.is_active:
         return None
     staff = _staff_of(clinic).filter(user=user).values_list("role", "reaches").first()
+    membership = (
+        ClinicMembership.objects.filter(user=user, clinic=clinic)
+        .values_list("role", "crisis_roles")
+        .first()
+    )
+    return _person_access(actor, clinic, staff=staff, membership=membership)
+
+
+def clinics_access(actor: Actor, clinics) -> dict[int, ClinicAccess | None]:
+    """`clinic_access` for many clinics at once (clinic id → access, None where the actor may
+    not reach it), by the same rule: a person's agency and clinic memberships are read in one
+    query whatever the number of clinics; an API key needs none."""
+    clinics = list(clinics)
+    user = actor.user if actor.api_key is None else None
+    if user is None or not actor.is_authenticated or not user.is_active:
+        return {clinic.pk: clinic_access(actor, clinic) for clinic in clinics}
+    mine = AgencyMembership.objects.filter(user=user, agency_id=OuterRef("agency_id"))
+    member = ClinicMembership.objects.filter(user=user, clinic_id=OuterRef("pk"))
+    rows = (
+        Clinic.objects.filter(pk__in=[c.pk for c in clinics])
+        .annotate(
+            staff_role=Subquery(mine.values("role")[:1]),
+            staff_reaches=Exists(mine.filter(membership_reaches(OuterRef(OuterRef("pk"))))),
+            member_role=Subquery(member.values("role")[:1]),
+            member_crisis=Subquery(member.values("crisis_roles")[:1]),
+        )
+        .values_list("pk", "staff_role", "staff_reaches", "member_role", "member_crisis")
+    )
+    read = {pk: row for pk, *row in rows}
+    out: dict[int, ClinicAccess | None] = {}
+    for clinic in clinics:
+        staff_role, reaches, member_role, crisis = read.get(clinic.pk, (None, False, None, None))
+        out[clinic.pk] = _person_access(
+            actor,
+            clinic,
+            staff=(staff_role, reaches) if staff_role is not None else None,
+            membership=(member_role, crisis or []) if member_role is not None else None,
+        )
+    return out
+
+
+def _person_access(
+    actor: Actor, clinic: Clinic, *, staff: tuple | None, membership: tuple | None
+) -> ClinicAccess | None:
+    """A person's access to `clinic` from their agency membership (`staff`: (role, reaches)
+    or None) and clinic membership (`membership`: (role, crisis roles) or None): the rule of
+    `clinic_access` and `clinics_access`."""
     if staff is not None and not staff[1]:
         # staff limited to other clinics of the agency; a clinic membership grants staff
         # nothing (below), so none lets them in here either
         return None
     agency_role = staff[0] if staff is not None else None
-    membership = ClinicMembership.objects.filter(user=user, clinic=clinic).first()
     if agency_role is None and membership is None:
         return None
     permissions = AGENCY_ROLE_GRANTS.get(agency_role, frozenset()) if agency_role else frozenset()
@@ -291,9 +337,9 @@ def clinic_access(actor: Actor, clinic: Clinic | None) -> ClinicAccess | None:
     # Staff of the clinic's agency never hold its clinic or crisis roles (separation of
     # duties): a membership made before they joined the agency grants nothing.
     if membership is not None and agency_role is None:
-        clinic_role = membership.role
-        crisis_roles = frozenset(membership.crisis_roles)
-        permissions |= CLINIC_ROLE_GRANTS.get(membership.role, frozenset())
+        clinic_role = membership[0]
+        crisis_roles = frozenset(membership[1] or ())
+        permissions |= CLINIC_ROLE_GRANTS.get(clinic_role, frozenset())
         permissions |= _grants(CRISIS_ROLE_GRANTS, crisis_roles)
     return ClinicAccess(
         clinic=clinic,
@@ -402,6 +448,36 @@ def people_who_can(
     return list(User.objects.filter(pk__in=ids, is_active=True).order_by("pk"))
 
 
+def clinics_where_people_can(clinic_ids, *, permission: Permission) -> set[int]:
+    """Those of `clinic_ids` where `people_who_can(clinic, permission=permission)` names
+    somebody, read in one query whatever the number of clinics, by the same rule: an active
+    member of the clinic who is not staff of its agency, whose clinic or crisis role grants
+    `permission`, or an active staff member of its agency who reaches it and whose agency
+    role grants it."""
+    agency_roles = agency_roles_granting(permission)
+    clinic_roles = [r for r, grants in CLINIC_ROLE_GRANTS.items() if permission in grants]
+    crisis = [r for r, grants in CRISIS_ROLE_GRANTS.items() if permission in grants]
+    granted = Q(role__in=clinic_roles)
+    if crisis:
+        granted |= Q(crisis_roles__overlap=crisis)
+    members = ClinicMembership.objects.filter(
+        granted, clinic_id=OuterRef("pk"), user__is_active=True
+    ).exclude(
+        Exists(
+            AgencyMembership.objects.filter(
+                user_id=OuterRef("user_id"), agency_id=OuterRef("clinic__agency_id")
+            )
+        )
+    )
+    someone = Exists(members)
+    if agency_roles:
+        staff = AgencyMembership.objects.filter(
+            agency_id=OuterRef("agency_id"), role__in=agency_roles, user__is_active=True
+        ).filter(membership_reaches(OuterRef(OuterRef("pk"))))
+        someone |= Exists(staff)
+    return set(Clinic.objects.filter(someone, pk__in=list(clinic_ids)).values_list("pk", flat=True))
+
+
 # --- privacy requests: the agency's, across its clinics ---------------------------------------
 # A privacy request (`feeds.services.privacy`) removes a person's items from every clinic of the
 # agency, and its log names that person. It is carried out and read by those who manage the
@@ -420,14 +496,17 @@ NO_SUCH_AGENCY = "No such agency."
 
 
 @dataclass(frozen=True)
-class PrivacyRequestsAccess:
-    """Whose privacy requests an actor may carry out and read: `agency`, or None with the
-    reason (`refusal`). `unknown_agency`: the caller may handle privacy requests, but the
+class AgencyWideAccess:
+    """The agency whose privacy requests (or approvals log) an actor may act on or read:
+    `agency`, or None with the reason (`refusal`). `unknown_agency`: the caller may, but the
     agency it named does not exist (a mistake in its input, not a refusal)."""
 
     agency: Agency | None = None
     refusal: str = ""
     unknown_agency: bool = False
+
+
+PrivacyRequestsAccess = AgencyWideAccess
 
 
 def _unknown_agency(slug: str) -> PrivacyRequestsAccess | None:
@@ -444,38 +523,78 @@ def privacy_requests_access(actor: Actor, *, agency_slug: str = "") -> PrivacyRe
     not exist gets `unknown_agency` (its API answers 400 on `agency`); one that names another
     agency is refused. The one rule behind the privacy requests page, its service and its
     API."""
+    return _agency_wide_access(
+        actor,
+        agency_slug=agency_slug,
+        key_scopes=PRIVACY_REQUEST_KEY_SCOPES,
+        refused=PRIVACY_REQUEST_REFUSED,
+    )
+
+
+# --- the agency's approvals log: every clinic's decisions in one list ---------------------------
+# Read by those who manage the agency (owners and managers: `/agency/approvals-log/`, a staff
+# page with `manage_get`) and by its agency-wide keys whose scopes grant `approvals_log` in each
+# of its clinics (`approve`), as each clinic's own log is; never a clinic key. Each clinic's
+# share is then read by `clinics_access` (`responses.agency_approvals_log.approvals_log_clinics`).
+AGENCY_APPROVALS_LOG_KEY_SCOPES = frozenset(
+    scope for scope, grants in AGENCY_KEY_SCOPE_GRANTS.items() if P.APPROVALS_LOG in grants
+)
+AGENCY_APPROVALS_LOG_REFUSED = (
+    "The agency's approvals log is read by the agency's owners and managers, or with an agency "
+    "key that has the “approve” scope."
+)
+
+
+def agency_approvals_log_access(actor: Actor, *, agency_slug: str = "") -> AgencyWideAccess:
+    """Whether `actor` may read the approvals log of every clinic of an agency, and of which
+    agency, by the rule of `privacy_requests_access` with the approvals log's key scopes
+    (`AGENCY_APPROVALS_LOG_KEY_SCOPES`): the rule of `GET /api/v1/approvals-log/`, and for a
+    person the rule of the `/agency/approvals-log/` page (a staff page with `manage_get`: the
+    agency's owners and managers, `agency_roles_granting(MANAGE)`)."""
+    return _agency_wide_access(
+        actor,
+        agency_slug=agency_slug,
+        key_scopes=AGENCY_APPROVALS_LOG_KEY_SCOPES,
+        refused=AGENCY_APPROVALS_LOG_REFUSED,
+    )
+
+
+def _agency_wide_access(
+    actor: Actor, *, agency_slug: str, key_scopes: frozenset[str], refused: str
+) -> AgencyWideAccess:
+    """The agency an actor acts on agency-wide: an agency key's own (with one of `key_scopes`),
+    or the one a person manages (named by `agency_slug` when they manage several); else the
+    refusal (`refused`, or why in particular)."""
     key = actor.api_key
     if key is not None:
         if key.revoked_at is not None or key.clinic_id is not None:
-            return PrivacyRequestsAccess(refusal=PRIVACY_REQUEST_REFUSED)
-        if not PRIVACY_REQUEST_KEY_SCOPES & set(key.scopes):
-            return PrivacyRequestsAccess(refusal=PRIVACY_REQUEST_REFUSED)
+            return AgencyWideAccess(refusal=refused)
+        if not key_scopes & set(key.scopes):
+            return AgencyWideAccess(refusal=refused)
         agency = Agency.objects.filter(pk=key.agency_id).first()
-        other = PrivacyRequestsAccess(refusal="This key belongs to another agency.")
+        other = AgencyWideAccess(refusal="This key belongs to another agency.")
         if agency is None:
             return other
         if agency_slug and agency.slug != agency_slug:
             return _unknown_agency(agency_slug) or other
-        return PrivacyRequestsAccess(agency=agency)
+        return AgencyWideAccess(agency=agency)
     user = actor.user
     if user is None or not user.is_active:
-        return PrivacyRequestsAccess(refusal=PRIVACY_REQUEST_REFUSED)
+        return AgencyWideAccess(refusal=refused)
     managing = AgencyMembership.objects.filter(
         user=user, role__in=agency_roles_granting(Permission.MANAGE)
     ).select_related("agency")
     if agency_slug:
         named = managing.filter(agency__slug=agency_slug)
         if not named.exists() and managing.exists():
-            return _unknown_agency(agency_slug) or PrivacyRequestsAccess(
-                refusal=PRIVACY_REQUEST_REFUSED
-            )
+            return _unknown_agency(agency_slug) or AgencyWideAccess(refusal=refused)
         managing = named
     found = list(managing.order_by("pk")[:2])
     if not found:
-        return PrivacyRequestsAccess(refusal=PRIVACY_REQUEST_REFUSED)
+        return AgencyWideAccess(refusal=refused)
     if len(found) > 1:
-        return PrivacyRequestsAccess(refusal="You manage several agencies: name one in “agency”.")
-    return PrivacyRequestsAccess(agency=found[0].agency)
+        return AgencyWideAccess(refusal="You manage several agencies: name one in “agency”.")
+    return AgencyWideAccess(agency=found[0].agency)
 
 
 def privacy_requests_refusal(actor: Actor, agency: Agency) -> str:

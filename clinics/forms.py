@@ -54,11 +54,20 @@ class ClinicCreateForm(forms.Form):
         return self.cleaned_data["slug"].lower()  # as the clinic gets it (validate_clinic_slug)
 
 
+# said at the field before a change is saved: past items keep their instants, so a new zone
+# moves them across its day and month boundaries
+TZ_CHANGE_NOTE = (
+    "Changing the time zone moves the day/month boundaries of past reviews and reports; "
+    "reports already sent are not changed."
+)
+
+
 class ClinicEditForm(forms.Form):
     name = forms.CharField(label="Clinic name", max_length=200)
     timezone = forms.ChoiceField(
-        label="Time zone", choices=time_zone_choices, error_messages={"invalid_choice": TZ_UNKNOWN}
-    )
+        label="Time zone", choices=time_zone_choices, error_messages={"invalid_choice": TZ_UNKNOWN},
+        help_text=TZ_CHANGE_NOTE,
+    )  # fmt: skip
     phone = forms.CharField(
         label="Public phone", max_length=32, required=False, validators=[validate_phone]
     )

@@ -90,13 +90,15 @@ def validate_phone(value: str) -> None:
 CLINIC_SLUG_EXAMPLE = "harbor-dental"
 # Path segments and schema names kept for the product itself ("template": clinic_template).
 RESERVED_CLINIC_SLUGS = frozenset({"public", "api", "static", "admin", "template"})
-# One answer for every web address a clinic cannot have: badly shaped, reserved, or another
-# agency's clinic's (whether a clinic exists elsewhere is not this agency's business: no
-# existence oracle, security finding 11).
-CLINIC_SLUG_UNAVAILABLE = (
-    "Not available: use 3-50 lowercase letters, digits and hyphens, a letter or digit first "
-    f"and last, e.g. {CLINIC_SLUG_EXAMPLE}."
+# A badly shaped web address is told the rule (never "not available", which reads as taken).
+CLINIC_SLUG_FORMAT = (
+    "Use 3–50 lowercase letters, digits and hyphens, a letter or digit first and last, "
+    f"e.g. {CLINIC_SLUG_EXAMPLE}."
 )
+# One answer for a well-shaped web address a clinic cannot have: reserved, or another agency's
+# clinic's (whether a clinic exists elsewhere is not this agency's business: no existence
+# oracle, security finding 11). The agency's own clinic's is "taken" (`clinics.views`).
+CLINIC_SLUG_UNAVAILABLE = "Not available: choose another web address."
 
 
 def validate_clinic_slug(value: str) -> None:
@@ -104,8 +106,9 @@ def validate_clinic_slug(value: str) -> None:
     letters, digits and hyphens (`core.text.address_problem`), not a reserved word. The one
     rule of the clinic form, the clinics API and `clinics.services.clinic_create`, which
     answers a slug another agency's clinic has in the same words."""
-    problem = address_problem(value, example=CLINIC_SLUG_EXAMPLE, least=3, most=50)
-    if problem or value.strip().lower() in RESERVED_CLINIC_SLUGS:
+    if address_problem(value, example=CLINIC_SLUG_EXAMPLE, least=3, most=50):
+        raise ValidationError(CLINIC_SLUG_FORMAT)
+    if value.strip().lower() in RESERVED_CLINIC_SLUGS:
         raise ValidationError(CLINIC_SLUG_UNAVAILABLE)
 
 

@@ -26,6 +26,7 @@ from agency.brand_links import brand_link
 from agency.branding import brand_sender
 from agency.models import CLINIC_SCOPED_ROLES, AgencyMembership, AgencyRole
 from agency.selectors import clinics_out_of_reach, staff_reaching
+from clinics.access import user_access
 from clinics.models import (
     Clinic,
     ClinicMembership,
@@ -36,6 +37,7 @@ from clinics.models import (
 )
 from clinics.preferences import DIGEST, NOW, email_when, preferences_for, shows_on_pages
 from core.mail import Mail
+from core.permissions import Permission
 from core.text import one_line
 
 logger = logging.getLogger(__name__)
@@ -44,6 +46,10 @@ logger = logging.getLogger(__name__)
 # can be done there until it is reactivated, and then it waits again. The banner, the badge and
 # the digest leave it out; the notification histories mark it (`notifications_paused_marked`).
 IN_PAUSED_CLINIC = Q(clinic__deactivated_at__isnull=False)
+# Notices for the person's information that stay in their banner until they open what they
+# point to (the monthly report, "Your report for November 2026 is ready"): open, yet nothing
+# waits for them, so their history never says it does.
+INFORMATION_KINDS = frozenset({"report"})
 
 
 def preference_set(*, user: User, email: bool, in_app: bool, digest: str) -> None:
@@ -455,12 +461,42 @@ def notification_digests_send(*, now: datetime | None = None) -> int:
     return len(messages)
 
 
+# What a waiting notice of these kinds asks of its person, as a permission: it waits for
+# them only while their role allows it now (a writer made an analyst posts nothing by hand
+# and submits no draft), by the one rule of who may do what (`clinics.access`); given it back,
+# the notice waits again.
+KIND_NEEDS: dict[str, Permission] = {
+    "post_by_hand": Permission.WRITE,
+    "draft": Permission.WRITE,
+    "sent_back": Permission.WRITE,
+}
+
+
+def notices_still_theirs(user: User, rows: Iterable[Notification]) -> list[Notification]:
+    """`rows` (one person's notices) less those of a kind their role no longer allows them
+    to act on in its clinic (`KIND_NEEDS`, `clinics.access.user_access`): what waits for
+    them now. One access check per clinic concerned."""
+    allowed: dict[int, frozenset] = {}
+    kept = []
+    for row in rows:
+        needs = KIND_NEEDS.get(row.kind)
+        if needs is not None:
+            if row.clinic_id not in allowed:
+                access = user_access(user, row.clinic)
+                allowed[row.clinic_id] = access.permissions if access else frozenset()
+            if needs not in allowed[row.clinic_id]:
+                continue
+        kept.append(row)
+    return kept
+
+
 def notifications_open_for(
     user: User, *, clinic: Clinic | None = None, kind: str = ""
 ) -> list[Notification]:
     """What the banner and badge show: the person's open messages, incidents first (none
     about a clinic they no longer reach, nor about one its agency paused: nothing can be done
-    there until it is reactivated, and then they show again). `kind`: only those of it."""
+    there until it is reactivated, and then they show again; none their role no longer allows
+    them to act on, `notices_still_theirs`). `kind`: only those of it."""
     if not user.is_authenticated:
         return []
     qs = (
@@ -473,7 +509,7 @@ def notifications_open_for(
         qs = qs.filter(clinic=clinic)
     if kind:
         qs = qs.filter(kind=kind)
-    rows = list(qs[:50])
+    rows = notices_still_theirs(user, qs[:50])
     rows.sort(key=lambda n: (n.kind != "incident", -n.created_at.timestamp()))
     return rows
 

@@ -85,8 +85,8 @@ def clinic_create(
     unavailable = ValidationFailed("Invalid slug.", fields={"slug": [CLINIC_SLUG_UNAVAILABLE]})
     try:
         validate_clinic_slug(slug)
-    except ValidationError:
-        raise unavailable from None
+    except ValidationError as exc:
+        raise ValidationFailed("Invalid slug.", fields={"slug": list(exc.messages)}) from None
     slug = slug.strip().lower()
     if schema_name_for(slug) == TEMPLATE_SCHEMA:
         raise unavailable

@@ -64,6 +64,7 @@ from clinics.models import (
     clinic_zone,
     crisis_roles_explained,
 )
+from clinics.notifications import notices_still_theirs
 from clinics.paused import clinic_read_only
 from clinics.preferences import (
     email_groups_offered,
@@ -90,7 +91,7 @@ from clinics.services import (
     clinic_member_save,
     clinic_update,
 )
-from core.csv_download import csv_download
+from core.csv_download import csv_download, csv_time
 from core.errors import DomainError
 from core.http import positive_int
 from core.leavers import left_behind
@@ -569,13 +570,19 @@ class NotificationHistoryView(LoginRequiredMixin, TemplateResponseMixin, View):
             messages.info(request, "Your notifications are in each clinic’s portal: open it.")
             return HttpResponseRedirect(reverse("home"))
         rows = notifications_history_everywhere(user)
+        theirs = {n.pk for n in notices_still_theirs(user, rows)}
+        for n in rows:  # their role no longer allows it: it waits for them no more
+            n.not_theirs = n.pk not in theirs
         pref = preferences_for([user])[user.pk]
         return self.render_to_response(
             {
                 "rows": rows,
                 "days": NOTIFICATION_HISTORY_DAYS,
-                # an open notice of a paused clinic waits for nobody (as on the banner)
-                "waiting": sum(1 for n in rows if n.open and not n.in_paused_clinic),
+                # an open notice of a paused clinic waits for nobody (as on the banner), nor
+                # one the person's role no longer allows them to act on
+                "waiting": sum(
+                    1 for n in rows if n.open and not n.in_paused_clinic and not n.not_theirs
+                ),
                 "choices": history_words(pref, email_groups_offered(user)),
             }
         )
@@ -596,7 +603,7 @@ def _history_csv(rows, *, filename: str, zone):
     """The filtered history as CSV, every line (times in the page's zone, with its offset)."""
     lines = (
         (
-            row.created_at.astimezone(zone).isoformat(),
+            csv_time(row.created_at, zone),
             row.where,
             row.clinic.name if row.clinic_id else AGENCY_WIDE_WORDS,
             row.area,

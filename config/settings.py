@@ -32,6 +32,8 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.admin",
+    # OpClass in index expressions (the reviews' trigram index), pg_trgm's lookups
+    "django.contrib.postgres",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -134,6 +136,8 @@ TEMPLATES = [
                 "agency.context_processors.branding",
                 "responses.context_processors.approval_steps_off",
             ],
+            # its `date` filter names a time's zone where the page's line does not
+            "builtins": ["core.templatetags.local_time"],
         },
     },
 ]
@@ -409,7 +413,10 @@ DATA_DIR = default_data_dir()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"clinic": {"()": "core.logging.ClinicFilter"}},
+    "filters": {
+        "clinic": {"()": "core.logging.ClinicFilter"},
+        "refusal": {"()": "core.logging.RefusalFilter"},
+    },
     "formatters": {
         "json": {"()": "core.logging.JsonFormatter"},
         "plain": {"format": "%(asctime)s %(levelname)s [%(clinic)s] %(name)s: %(message)s"},
@@ -422,7 +429,11 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": ENV.log_level},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # a 403 (a role's refusal): one warning line, no traceback (core.logging.RefusalFilter)
+        "django.request": {"filters": ["refusal"]},
+    },
 }
 
 # --- production hardening ----------------------------------------------------------------

@@ -42,6 +42,7 @@ api_v1 = [
         name="agency-api-key-rotate",
     ),
     *feeds_api_patterns,
+    *responses_urls.agency_api_patterns,
 ]
 
 urlpatterns = [
@@ -87,5 +88,6 @@ urlpatterns = [
     *responses_urls.public_patterns,
 ]
 
+handler400 = "core.views.bad_request"
 handler403 = "core.views.permission_denied"
 handler500 = "core.views.server_error"

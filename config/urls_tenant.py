@@ -122,5 +122,6 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "clinic_api"), namespace="clinic_api")),
 ]
 
+handler400 = "core.views.bad_request"
 handler403 = "core.views.permission_denied"
 handler500 = "core.views.server_error"

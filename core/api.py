@@ -7,7 +7,7 @@ import json
 import re
 import time
 from base64 import b64decode
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import NamedTuple
@@ -20,6 +20,7 @@ from django.core.validators import MaxValueValidator
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import OrderBy
 from django.http import Http404, HttpResponse, QueryDict
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, OpenApiRequest
 from rest_framework import exceptions, status
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
@@ -793,6 +794,36 @@ class Pagination(BasePagination):
         ]
 
 
+class TokenPagination(Pagination):
+    """The one list envelope and signed cursor for a list merged in Python from several
+    sources, whose caller knows its own position (the agency's approvals log, merged from
+    each clinic's: `responses.agency_approvals_log.LogCursor`). Forward only, newest first:
+    `previous` is null; `next` holds the position the caller gave for the next page.
+
+    `paginate_tokens(request, view, fetch, parse)`: `fetch(after, size)` answers (a page,
+    the next page's position token or None); `parse(token)` the position a token names, or
+    None when it names none (a 400, as every invalid cursor)."""
+
+    def paginate_tokens(self, request, view, fetch, parse) -> list:
+        self.request = request
+        self.deprecated: list[str] = []
+        unknown_params_refused(request, known=query_params_declared(view))
+        page_param_checked(request, self.deprecated)
+        self.page_size = page_size_validated(request, self.page_size)
+        self.base_url = request.build_absolute_uri()
+        after = None
+        cursor = self._cursor_decode(request)
+        if cursor is not None:
+            token = cursor.get("a")
+            after = parse(token) if isinstance(token, str) else None
+            if after is None:
+                raise _invalid_cursor()
+        items, next_token = fetch(after, self.page_size)
+        self.next_link = self._link({"a": next_token}) if next_token else None
+        self.previous_link = None
+        return items
+
+
 class ResumableCursorPagination(CursorPagination):
     """Cursor pagination for a feed read oldest first: the last page's `next` is never null. It
     holds the position after the last item, so calling it later answers only what was added
@@ -975,18 +1006,57 @@ GIVE_ONE_VALUE = "Give one value."
 
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+# What a date-time filter takes, in its message: an instant needs its offset, since a time
+# without one would be read in UTC while a day is read in the clinic's time zone.
+INSTANT_FORMS = "2026-12-01T09:30:00Z or 2026-12-01T09:30:00-05:00"
+INSTANT_HELP = (
+    f"Give an instant with its offset ({INSTANT_FORMS}); a time without an offset is not read."
+)
 
 
-class DayOrInstantField(DateTimeField):
+def day_or_instant_help(day_zone: str) -> str:
+    return (
+        f"Give a day (2026-12-01: the whole day in {day_zone}) or an instant with its offset "
+        f"({INSTANT_FORMS}); a time without an offset is not read."
+    )
+
+
+class InstantField(DateTimeField):
+    """A list filter's exact instant: ISO 8601 with its offset (`Z` or ±hh:mm). A time without
+    an offset is refused (INSTANT_HELP), never read as UTC: the one parser of the API's
+    date-time filters (DayOrInstantField reads days besides)."""
+
+    def __init__(self, *, message: str = INSTANT_HELP, **kwargs):
+        super().__init__(**kwargs)
+        self.error_messages["invalid"] = self.error_messages["naive"] = message
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:
+                parsed = None
+            if parsed is None:
+                self.fail("invalid")
+            if parsed.tzinfo is None:
+                self.fail("naive")
+        return super().to_internal_value(value)
+
+
+class DayOrInstantField(InstantField):
     """A list filter's bound: a day (`2026-12-01`, a `date`: the whole day in the clinic's time
-    zone, `core.days.range_instants`) or an exact instant (ISO 8601 with its offset)."""
+    zone, `core.days.range_instants`; `day_zone` names the zone in the message) or an exact
+    instant (ISO 8601 with its offset; without one it is refused)."""
+
+    def __init__(self, *, day_zone: str = "the clinic's time zone", **kwargs):
+        super().__init__(message=day_or_instant_help(day_zone), **kwargs)
 
     def to_internal_value(self, value):
         if isinstance(value, str) and _DAY.fullmatch(value.strip()):
             try:
                 day = date.fromisoformat(value.strip())
             except ValueError:
-                self.fail("invalid", format="YYYY-MM-DD or YYYY-MM-DDThh:mm[:ss]Z")
+                self.fail("invalid")
             if not FIRST_DAY <= day <= LAST_DAY:
                 raise exceptions.ValidationError(DAY_OUT_OF_RANGE)
             return day
@@ -994,6 +1064,25 @@ class DayOrInstantField(DateTimeField):
 
     def to_representation(self, value):
         return value.isoformat() if is_day(value) else super().to_representation(value)
+
+
+class UtcInstantField(DateTimeField):
+    """An instant out as the API gives every time (README, "Times"): ISO 8601 in UTC with its
+    offset, whatever zone the value is in (a `datetime`, or an ISO string as a report's
+    figures hold them, in the clinic's zone)."""
+
+    def to_representation(self, value):
+        return utc_iso(value)
+
+
+def utc_iso(value) -> str | None:
+    """`value` (a `datetime` or an ISO 8601 string with its offset) as the API gives a time: ISO
+    8601 in UTC (UtcInstantField's output, for an answer built as a dict)."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.astimezone(UTC).isoformat()
 
 
 class OptionalBooleanField(BooleanField):

@@ -18,11 +18,12 @@ class DomainError(Exception):
         self.fields = fields or {}
 
     def text(self) -> str:
-        """The detail and every field's message, in one line (for a page)."""
+        """The detail and every field's message, in one line (for a page); a message two
+        fields share (either of them is enough) is said once."""
         parts = [str(self.detail)]
         for errors in self.fields.values():
             parts.extend(str(e) for e in (errors if isinstance(errors, list | tuple) else [errors]))
-        return " ".join(parts)
+        return " ".join(dict.fromkeys(parts))
 
 
 class ValidationFailed(DomainError):
@@ -58,6 +59,9 @@ class TooLarge(ValidationFailed):
 ERROR_CODES: dict[str, str] = {
     # the input
     "invalid": "400: invalid input; `fields` says what, per field.",
+    "bad_request": "400: the request itself cannot be read (such as a body with too many "
+    "fields); nothing was done.",
+    "host_not_allowed": "400: the Host header names a host this server does not serve.",
     "parse_error": "400: the body is not JSON or not UTF-8; `fields.body` says where.",
     "bad_signature": "400: an inbound webhook's signature header is missing or does not match.",
     "stale_signature": "400: an inbound webhook's signature timestamp is over 5 minutes off.",

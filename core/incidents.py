@@ -32,6 +32,15 @@ def grew_ref(incident_id: int) -> str:
     return f"incident:{incident_id}:grew"
 
 
+def incident_id_of_ref(ref: str) -> int | None:
+    """The incident a notice is about, by its ref (`alert_ref`, `grew_ref`), or None: what a
+    history reads to say where the incident stands now rather than where the notice does."""
+    parts = (ref or "").split(":")
+    if parts[0] != "incident" or len(parts) not in (2, 3) or not parts[1].isdigit():
+        return None
+    return int(parts[1]) if len(parts) == 2 or parts[2] == "grew" else None
+
+
 def alert_title(severity_label: str, title: str) -> str:
     """The alert notice's line: "Critical incident: Negative surge: 19 in 2 h"."""
     return f"{severity_label} incident: {title}"

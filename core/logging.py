@@ -3,6 +3,7 @@
 import json
 import logging
 
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "clinic"}
@@ -24,6 +25,32 @@ class ClinicFilter(logging.Filter):
                 )
             except Exception:  # noqa: BLE001 - logging must never raise
                 record.clinic = "-"
+        return True
+
+
+class RefusalFilter(logging.Filter):
+    """A role's refusal (`PermissionDenied`, answered 403) is an expected answer, not an error:
+    Django's `django.request` logs it with the exception's traceback, which reads like a crash
+    in the web log. It becomes one warning line, who and which path, without the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exception = record.exc_info[1] if record.exc_info else None
+        if not isinstance(exception, PermissionDenied):
+            return True
+        try:
+            request = getattr(record, "request", None)
+            user = getattr(request, "user", None)
+            who = f"user {user.pk}" if getattr(user, "is_authenticated", False) else "anonymous"
+            record.msg = "Forbidden (refused by role): %s %s by %s"
+            record.args = (
+                getattr(request, "method", "-"),
+                getattr(request, "path", "-"),
+                who,
+            )
+        except Exception:  # noqa: BLE001 - logging must never raise
+            record.msg, record.args = "Forbidden (refused by role)", ()
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
         return True
 
 

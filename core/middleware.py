@@ -107,11 +107,13 @@ class InputTextMiddleware:
     field. A page form's text holds no control character other than line breaks and tabs
     (`control_problem`; the API's serializers check their own fields, as one line or not),
     and its text fields are UTF-8 (the bytes, before Django reads them with replacement
-    characters; file parts are not text). A view that checks each item of its body itself (`values_checked_per_item`) gets
-    the body whatever its values (not its depth), and rejects the bad items alone. Refusals
-    are `{"detail", "code", "fields"}` for the API and the signed webhooks, a page for the
-    rest (a 400's says the typed text is still in the form behind the Back button); nothing is
-    changed."""
+    characters; file parts are not text), as is every query parameter of every request, the
+    API's included (`?q=%ff`). A view that checks each item of its body itself
+    (`values_checked_per_item`) gets the body whatever its values (not its depth), and rejects
+    the bad items alone. Refusals are `{"detail", "code", "fields"}` for the API and the
+    signed webhooks, a page for the rest (a form's 400 says the typed text is still in the
+    form behind the Back button; a query's is the plain page of a link it cannot read);
+    nothing is changed."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -119,6 +121,8 @@ class InputTextMiddleware:
     def __call__(self, request):
         if (too_large := self._too_large(request)) is not None:
             return too_large
+        if (name := _urlencoded_not_utf8(_query_bytes(request))) is not None:
+            return self._refuse(request, name, NOT_UTF8_QUERY, in_address=True)
         problem = self._problem(request)
         if problem is not None:
             field, message = problem
@@ -186,12 +190,16 @@ class InputTextMiddleware:
         return None
 
     @staticmethod
-    def _refuse(request, field: str, message: str):
+    def _refuse(request, field: str, message: str, *, in_address: bool = False):
         field = printable(field)
         if _wants_json(request):
             return JsonResponse(
                 {"detail": "Invalid input.", "code": "invalid", "fields": {field: [message]}},
                 status=400,
+            )
+        if in_address:  # a link's or a GET form's parameter: nothing typed to keep
+            return HttpResponse(
+                render_to_string("400_param.html", {"text": f"“{field}”: {message}"}), status=400
             )
         # a page a person can act on (the form they came from keeps what they typed)
         return HttpResponse(
@@ -203,6 +211,33 @@ NOT_UTF8 = (
     "The form sent text that is not valid UTF-8 (bytes no browser sends for typed text), "
     "so it was not read."
 )
+NOT_UTF8_QUERY = (
+    "The address holds bytes that are not valid UTF-8 text (such as %FF), which no link or "
+    "form of Carewatch writes, so it was not read."
+)
+
+
+def _query_bytes(request) -> bytes:
+    """The query string as the client sent it: WSGI hands it over as Latin-1 text (PEP 3333),
+    whose code points are the bytes."""
+    query = request.META.get("QUERY_STRING", "")
+    try:
+        return query.encode("iso-8859-1")
+    except UnicodeEncodeError:  # decoded already (a server that reads it as UTF-8): text
+        return query.encode()
+
+
+def _urlencoded_not_utf8(raw: bytes) -> str | None:
+    """The name of the first pair of an urlencoded text (a query string, a form body) whose
+    name or value, once percent-decoded, is not UTF-8, or None. Django would decode it with
+    replacement characters ("\ufffd") and a page or the API would read, filter by or store
+    them as if sent."""
+    for pair in raw.split(b"&"):
+        name, _, value = pair.partition(b"=")
+        name, value = (unquote_to_bytes(v.replace(b"+", b" ")) for v in (name, value))
+        if _not_text(name, "utf-8") or _not_text(value, "utf-8"):
+            return name.decode("utf-8", "replace")
+    return None
 
 
 def _not_text(raw: bytes, encoding: str) -> bool:
@@ -219,12 +254,7 @@ def _form_field_not_utf8(request) -> str | None:
     as the form's encoding (UTF-8; a multipart body may declare another charset), or None.
     Django would decode them with replacement characters ("\ufffd"), stored as if typed."""
     if request.content_type == "application/x-www-form-urlencoded":
-        for pair in request.body.split(b"&"):
-            name, _, value = pair.partition(b"=")
-            name, value = (unquote_to_bytes(v.replace(b"+", b" ")) for v in (name, value))
-            if _not_text(name, "utf-8") or _not_text(value, "utf-8"):
-                return name.decode("utf-8", "replace")
-        return None
+        return _urlencoded_not_utf8(request.body)
     encoding = request.encoding or settings.DEFAULT_CHARSET
     boundary = request.content_params.get("boundary", "").encode("ascii", "replace")
     if not boundary:

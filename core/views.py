@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import DisallowedHost, PermissionDenied
 from django.db import connection
 from django.http import Http404, HttpResponsePermanentRedirect, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
-from django.views import View
+from django.views import View, defaults
 
 from core.http import ParamRefused, is_api_path
 from core.permissions import Permission
@@ -109,6 +109,25 @@ def favicon(request):
     """/favicon.ico, which browsers ask the root for whatever the page links: the static icon
     (templates/_favicon.html links it and the SVG), not a 404 in the log on every page view."""
     return HttpResponsePermanentRedirect(static("favicon.ico"))
+
+
+def bad_request(request, exception):
+    """400 for a request Django refuses before any view reads it (a `SuspiciousOperation`: a
+    Host header this server does not serve, `DisallowedHost`; too many fields ...): on API
+    paths the API's JSON error, elsewhere Django's plain page. Django logs it itself, under
+    `django.security.<the exception>`."""
+    if is_api_path(request):
+        foreign_host = isinstance(exception, DisallowedHost)
+        return JsonResponse(
+            {
+                "detail": "The Host header names a host this server does not serve."
+                if foreign_host
+                else "The request could not be read.",
+                "code": "host_not_allowed" if foreign_host else "bad_request",
+            },
+            status=400,
+        )
+    return defaults.bad_request(request, exception)
 
 
 def permission_denied(request, exception):

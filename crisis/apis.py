@@ -45,7 +45,9 @@ from crisis.selectors import (
     incident_counts,
     incident_followups_prefetch,
     incident_get,
+    incident_mentions_shown,
     incident_statements,
+    incident_timeline,
     incidents_filtered,
     resolve_checklist,
     response_plan_current,
@@ -81,7 +83,8 @@ from responses.apis.serializers import (
 )
 from responses.selectors import statement_get
 
-MENTIONS_SHOWN = 200
+# The incident's detail holds its latest events; `incidents/<id>/timeline/` pages through all.
+TIMELINE_SHOWN = 100
 
 
 # --- serializers --------------------------------------------------------------------------
@@ -221,7 +224,17 @@ class IncidentMentionSerializer(serializers.Serializer):
 
 class IncidentDetailSerializer(IncidentOutputSerializer):
     last_evaluation = serializers.JSONField()
-    timeline = IncidentEventSerializer(source="events", many=True)
+    timeline = serializers.SerializerMethodField(
+        help_text=f"The latest {TIMELINE_SHOWN} lines of the timeline, oldest first "
+        "(`timeline_count` says how many there are in all; `timeline_url` pages through "
+        "every one)."
+    )
+    timeline_count = serializers.SerializerMethodField(
+        help_text="How many lines the whole timeline has."
+    )
+    timeline_url = serializers.SerializerMethodField(
+        help_text="The whole timeline, newest first, a page at a time: `incidents/<id>/timeline/`."
+    )
     assignments = IncidentAssignmentSerializer(many=True)
     mentions = serializers.SerializerMethodField()
     has_review = serializers.SerializerMethodField()
@@ -231,16 +244,30 @@ class IncidentDetailSerializer(IncidentOutputSerializer):
             *IncidentOutputSerializer.Meta.fields,
             "last_evaluation",
             "timeline",
+            "timeline_count",
+            "timeline_url",
             "assignments",
             "mentions",
             "has_review",
         ]
 
+    @extend_schema_field(IncidentEventSerializer(many=True))
+    def get_timeline(self, incident):
+        latest = list(incident_timeline(incident)[:TIMELINE_SHOWN])
+        return IncidentEventSerializer(reversed(latest), many=True).data
+
+    def get_timeline_count(self, incident) -> int:
+        return incident.events.count()
+
+    def get_timeline_url(self, incident) -> str:
+        path = f"/clinics/{current_clinic().slug}/api/v1/incidents/{incident.pk}/timeline/"
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
     @extend_schema_field(IncidentMentionSerializer(many=True))
     def get_mentions(self, incident):
         """The newest linked mentions (at most 200; `mention_count` has them all)."""
-        shown = list(incident.mentions.all()[:MENTIONS_SHOWN])
-        return IncidentMentionSerializer(shown, many=True).data
+        return IncidentMentionSerializer(incident_mentions_shown(incident), many=True).data
 
     def get_has_review(self, incident) -> bool:
         return PostCrisisReview.objects.filter(incident=incident).exists()
@@ -437,24 +464,26 @@ class DetectorSettingsSerializer(serializers.ModelSerializer):
 # --- APIs ---------------------------------------------------------------------------------
 
 
-def _incident(incident_id: int, *, for_client: bool = False) -> Incident:
-    incident = incident_get(incident_id, for_client=for_client)
+def _incident(incident_id: int) -> Incident:
+    incident = incident_get(incident_id)
     if incident is None:
         raise NotFound()
     return incident
 
 
-def _detail(incident_id: int, access) -> Response:
+def _detail(incident_id: int, access, request=None) -> Response:
     """The incident as the caller may read it: the clinic's own people and keys read its
     timeline as the portal shows it (`_clinic_timeline`: no internal notes, no plumbing, no
     figures, no agency staff by name, the agency's brand), and its assignments so too
-    (`clinic_incident_assignments`); the agency reads its own copy."""
-    incident = _incident(incident_id, for_client=access.is_clinic_side)
+    (`clinic_incident_assignments`); the agency reads its own copy. Either way the latest
+    `TIMELINE_SHOWN` lines, with the count of all and the link to them."""
+    incident = _incident(incident_id)
     incident.mention_count = incident.links.count()
-    data = IncidentDetailSerializer(incident).data
+    data = IncidentDetailSerializer(incident, context={"request": request}).data
     if access.is_clinic_side:
         clinic = current_clinic()
-        data["timeline"] = _clinic_timeline(incident, clinic)
+        lines = _clinic_timeline(incident, clinic)
+        data["timeline"], data["timeline_count"] = lines[-TIMELINE_SHOWN:], len(lines)
         data["assignments"] = IncidentAssignmentSerializer(
             clinic_incident_assignments(incident, clinic), many=True
         ).data
@@ -490,7 +519,30 @@ class IncidentDetailApi(ClinicAPIView):
 
     @extend_schema(responses=IncidentDetailSerializer)
     def get(self, request, incident_id: int):
-        return _detail(incident_id, self.access)
+        return _detail(incident_id, self.access, request)
+
+
+class IncidentTimelineApi(ClinicAPIView):
+    """The incident's whole timeline, newest first, a page at a time (`next` goes back in
+    time; `page_size` up to 1000): the agency's events as the detail lists them; for the
+    clinic's own people and keys, its copy as the portal shows it (`_clinic_timeline`). The
+    incident's detail holds only the latest lines. A `cursor` the API did not give is a
+    400."""
+
+    @extend_schema(responses=IncidentEventSerializer(many=True))
+    def get(self, request, incident_id: int):
+        incident = _incident(incident_id)
+        if self.access.is_clinic_side:
+            lines = _clinic_timeline(incident, current_clinic())
+            return paginated_response(self, list(reversed(lines)), _TimelineLineSerializer)
+        return paginated_response(self, incident_timeline(incident), IncidentEventSerializer)
+
+
+class _TimelineLineSerializer(serializers.Serializer):
+    """A line of the clinic's copy, already serialized (`_clinic_timeline`), as it is."""
+
+    def to_representation(self, instance):
+        return instance
 
 
 class IncidentAcknowledgeApi(ClinicAPIView):
@@ -502,7 +554,7 @@ class IncidentAcknowledgeApi(ClinicAPIView):
     def post(self, request, incident_id: int):
         _incident(incident_id)
         incident_acknowledge(incident_id=incident_id, actor=self.actor, channel="api")
-        return _detail(incident_id, self.access)
+        return _detail(incident_id, self.access, request)
 
 
 class IncidentStatusApi(ClinicAPIView):
@@ -515,7 +567,7 @@ class IncidentStatusApi(ClinicAPIView):
         data = IncidentStatusInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         incident_status_set(incident_id=incident_id, actor=self.actor, **data.validated_data)
-        return _detail(incident_id, self.access)
+        return _detail(incident_id, self.access, request)
 
 
 class IncidentResolveApi(ClinicAPIView):
@@ -535,7 +587,7 @@ class IncidentResolveApi(ClinicAPIView):
         data = IncidentResolveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         incident_resolve(incident_id=incident_id, actor=self.actor, **data.validated_data)
-        return _detail(incident_id, self.access)
+        return _detail(incident_id, self.access, request)
 
 
 class IncidentNoteApi(ClinicAPIView):
@@ -594,7 +646,7 @@ class IncidentAssignApi(ClinicAPIView):
             actor=self.actor,
             **data.validated_data,
         )
-        return _detail(incident_id, self.access)
+        return _detail(incident_id, self.access, request)
 
 
 def _review_context(view) -> dict:

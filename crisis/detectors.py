@@ -38,6 +38,10 @@ SEASONAL_PRIOR = 2.0
 VIRAL_MIN_USUAL_PER_HOUR = 1.0
 VIRAL_REF_AGE = timedelta(minutes=30)
 RATING_MIN_Z = 4.0  # evaluated on rolling windows all day long: 3σ would page monthly
+# The surge's baseline ends this long before its window: a surge that built up for hours is
+# never its own "usual", and that build-up is linked to the incident instead (`_build_up`),
+# as far back as this.
+SURGE_GUARD = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +115,7 @@ class Thresholds:
             timedelta(hours=self.viral_max_age_hours),
             timedelta(hours=self.misinformation_window_hours),
             timedelta(hours=self.watch_window_hours),
+            timedelta(minutes=self.surge_window_minutes) + SURGE_GUARD,
         )
         return timedelta(days=self.baseline_days) + longest
 
@@ -230,6 +235,20 @@ def _profile(counts: list[float], total: int) -> list[float]:
     return [f / mean for f in raw]
 
 
+def _seasonal_rate(baseline: list[datetime], baseline_hours: float, tz: ZoneInfo):
+    """The baseline's hourly rate, its hour-of-day and weekday factors, and the counts behind
+    them (smoothed hours, weekdays)."""
+    hours, days = [0] * 24, [0] * 7
+    for t in baseline:
+        local = t.astimezone(tz)
+        hours[local.hour] += 1
+        days[local.weekday()] += 1
+    total = len(baseline)
+    rate = total / baseline_hours if baseline_hours > 0 else 0.0
+    smoothed = _smooth(hours)
+    return rate, _profile(smoothed, total), _profile(days, total), smoothed, days
+
+
 def seasonal_expectation(
     baseline: list[datetime],
     baseline_hours: float,
@@ -240,15 +259,8 @@ def seasonal_expectation(
     """Expected count in [start, end) from the baseline's rate, shaped by the clinic's
     hour-of-day and weekday profiles (local time; thin profiles are pulled towards flat), and
     the relative error of that estimate (from the counts each part of it rests on)."""
-    hours, days = [0] * 24, [0] * 7
-    for t in baseline:
-        local = t.astimezone(tz)
-        hours[local.hour] += 1
-        days[local.weekday()] += 1
+    rate, f_hour, f_day, smoothed, days = _seasonal_rate(baseline, baseline_hours, tz)
     total = len(baseline)
-    rate = total / baseline_hours if baseline_hours > 0 else 0.0
-    smoothed = _smooth(hours)
-    f_hour, f_day = _profile(smoothed, total), _profile(days, total)
     step = timedelta(minutes=5)
     expected, t = 0.0, start
     seen_hours, seen_days = set(), set()
@@ -299,10 +311,13 @@ def _one_decimal(value: float) -> str:
 def surge(history: History, now: datetime, t: Thresholds, not_before: datetime | None) -> Finding:
     window = timedelta(minutes=t.surge_window_minutes)
     start = now - window
-    base_start = start - timedelta(days=t.baseline_days)
+    # the clinic's own usual: the `baseline_days` that end `SURGE_GUARD` before the window, so
+    # that the hours building up to a surge are never counted as its usual
+    base_end = start - SURGE_GUARD
+    base_start = base_end - timedelta(days=t.baseline_days)
     negatives = [i for i in history.between(start, now) if i.negative]
     fresh = [i for i in negatives if history.is_new(i, not_before)]
-    baseline = [i.published_at for i in history.between(base_start, start) if i.negative]
+    baseline = [i.published_at for i in history.between(base_start, base_end) if i.negative]
     k = len(fresh)
     # A surge that comes back after its incident was resolved: the window is counted whole
     # (the resolved incident's negatives are still part of the rate), but only new negatives,
@@ -318,10 +333,11 @@ def surge(history: History, now: datetime, t: Thresholds, not_before: datetime |
     # Tested against the upper end of the estimate: a month of data pins a weekday-and-hour
     # rate down only to 20-30 %, and a low estimate must not page anyone.
     expected = max(mean * (1 + error), floor)
+    skip = SURGE_GUARD.days  # the same hours of each baseline day
     same_time = [
         bisect.bisect_left(baseline, now - timedelta(days=d))
         - bisect.bisect_left(baseline, start - timedelta(days=d))
-        for d in range(1, t.baseline_days + 1)
+        for d in range(1 + skip, t.baseline_days + 1 + skip)
     ]
     same_mean = statistics.fmean(same_time)
     dispersion = statistics.variance(same_time) / same_mean if same_mean > 0 else 1.0
@@ -345,7 +361,9 @@ def surge(history: History, now: datetime, t: Thresholds, not_before: datetime |
         if ratio >= 2
         else LOW
     )
-    finding.severity = _risk_bump(severity, fresh)
+    build = _build_up(history, start, fresh[0], t, not_before, baseline) if finding.fired else []
+    finding.review_ids = [i.id for i in build] + finding.review_ids
+    finding.severity = _risk_bump(severity, build + fresh)
     held = counted - k
     finding.title = f"Negative surge: {k} in {duration(window)}"
     again = ""
@@ -355,11 +373,24 @@ def surge(history: History, now: datetime, t: Thresholds, not_before: datetime |
             f"{k} new negative reviews and mentions, and {held} already part of an incident "
             f"resolved before them: "
         )
-    finding.explanation = again + (
-        f"{counted} negative reviews and mentions in {duration(window)} against a baseline of "
-        f"{mean:.1f} ± {sd:.1f} for this weekday and time of day (last {t.baseline_days} "
-        f"days, {len(baseline)} negatives); {ratio:.1f}× the usual, p = {p:.1e} "
-        f"(alerts at ≥ {t.surge_min_count} and p ≤ {t.surge_p_value:g})."
+    since = ""
+    if build:
+        first = build[0].published_at
+        at = f"{first.astimezone(history.tz):%H:%M}"
+        finding.title += f", {k + len(build)} since {at}"
+        since = (
+            f" It built up since {at}: {len(build)} more in the "
+            f"{duration(start - first)} before that window, {k + len(build)} in all."
+        )
+    finding.explanation = (
+        again
+        + (
+            f"{counted} negative reviews and mentions in {duration(window)} against a baseline "
+            f"of {mean:.1f} ± {sd:.1f} for this weekday and time of day ({t.baseline_days} days "
+            f"ending a day before the window, {len(baseline)} negatives); {ratio:.1f}× the usual, "
+            f"p = {p:.1e} (alerts at ≥ {t.surge_min_count} and p ≤ {t.surge_p_value:g})."
+        )
+        + since
     )
     finding.numbers = {
         "count": counted,
@@ -376,8 +407,54 @@ def surge(history: History, now: datetime, t: Thresholds, not_before: datetime |
         "p_value": p,
         "min_count": t.surge_min_count,
         "p_threshold": t.surge_p_value,
+        **({"build_up": len(build), "since": build[0].published_at.isoformat()} if build else {}),
     }
     return finding
+
+
+def _build_up(
+    history: History,
+    start: datetime,
+    first: Item,
+    t: Thresholds,
+    not_before: datetime | None,
+    baseline: list[datetime],
+) -> list[Item]:
+    """The negatives just before a firing surge's window that were already part of it,
+    oldest first. Walking back from the window's first negative, the run of negatives with no
+    gap of a whole surge window between them (at most `SURGE_GUARD` back, none held by a
+    resolved incident); of those, the build-up starts at the one since which the negatives
+    most exceed `surge_min_ratio` times the clinic's usual for those hours (its seasonal
+    baseline, at least `SURGE_FLOOR_PER_DAY`), by at least half a negative: where the rate was
+    last at the usual. Deterministic: ties go to the later start."""
+    window = timedelta(minutes=t.surge_window_minutes)
+    run: list[Item] = []
+    after = first.published_at
+    for item in reversed(history.between(start - SURGE_GUARD, start)):
+        if not item.negative:
+            continue
+        if after - item.published_at >= window or not history.is_new(item, not_before):
+            break
+        run.append(item)
+        after = item.published_at
+    if not run:
+        return []
+    rate, f_hour, f_day, _, _ = _seasonal_rate(baseline, t.baseline_days * 24, history.tz)
+    floor = SURGE_FLOOR_PER_DAY / 24
+    step = timedelta(minutes=5)
+    usual, edge = 0.0, start
+    best, best_excess = 0, 0.0
+    for n, item in enumerate(run, start=1):
+        while edge > item.published_at:  # the usual for [item, start), 5 minutes at a time
+            piece = min(step, edge - item.published_at)
+            local = (edge - piece / 2).astimezone(history.tz)
+            hourly = rate * f_hour[local.hour] * f_day[local.weekday()]
+            usual += max(hourly, floor) * piece.total_seconds() / 3600
+            edge -= piece
+        excess = n - t.surge_min_ratio * usual
+        if excess >= 0.5 and (best == 0 or excess > best_excess):
+            best, best_excess = n, excess
+    return run[:best][::-1]
 
 
 def rating_drop(

@@ -69,11 +69,13 @@ def _words(minutes: float) -> str:
 
 
 def _daypart(dt: datetime) -> str:
-    part = "night"
+    """ "a Monday evening"; the small hours (before 05:00) are "the early hours of a Monday",
+    never "a Monday night", which reads as the evening after them."""
+    part = ""
     for hour, name in DAYPARTS:
         if dt.hour >= hour:
             part = name
-    return part
+    return f"a {dt:%A} {part}" if part else f"the early hours of a {dt:%A}"
 
 
 def plain_line(incident: Incident, tz: ZoneInfo) -> str:
@@ -104,10 +106,15 @@ def _surge_words(numbers: dict, at: datetime, tz: ZoneInfo) -> str:
     opened = timezone.localtime(at, tz)
     ratio = numbers.get("ratio") or 0
     about = f"{ratio:.0f}" if ratio >= 10 else f"{ratio:.1f}"
+    # the negatives that built up to the window (crisis.detectors._build_up): since when
+    since = ""
+    if numbers.get("build_up") and numbers.get("since"):
+        first = timezone.localtime(datetime.fromisoformat(numbers["since"]), tz)
+        since = f"; {numbers['count'] + numbers['build_up']} since {first:%H:%M}"
     return (
         f"{numbers['count']} negative mentions in "
         f"{duration_said(numbers.get('window_minutes', 0))}"
-        f" — about {about} times the usual for a {opened:%A} {_daypart(opened)}"
+        f" — about {about} times the usual for {_daypart(opened)}{since}"
     )
 
 

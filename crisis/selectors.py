@@ -53,6 +53,7 @@ from responses.selectors import (
     first_reply_published_at,
     review_named,
     statements_by_ids,
+    texts_audit_q,
 )
 from scoring.claims.selectors import reach_expression
 from scoring.models import ClaimCluster, ClaimMention
@@ -309,28 +310,44 @@ def incident_followups_prefetch() -> Prefetch:
     )
 
 
-def incident_get(incident_id: int, *, for_client: bool = False) -> Incident | None:
-    """An incident with its timeline (`for_client`: as the clinic reads it,
-    `incident_events_for_client`), assignments, linked mentions, the incident it continues
-    and those that continue it."""
-    scores = latest_scores_prefetch()
-    events = incident_events_for_client() if for_client else IncidentEvent.objects.all()
+# The linked mentions an incident's room and API detail show: the newest; their count says
+# how many there are in all.
+MENTIONS_SHOWN = 200
+
+
+def incident_get(incident_id: int) -> Incident | None:
+    """An incident with its assignments, the incident it continues and those that continue
+    it. Its mentions (`incident_mentions_shown`) and its timeline (`incident_timeline`,
+    `crisis.timeline.room_timeline`) are read a part at a time, never whole: a crisis may
+    have thousands of each."""
     return (
         Incident.objects.select_related("continues")
-        .prefetch_related(
-            Prefetch("events", queryset=events),
-            "assignments",
-            incident_followups_prefetch(),
-            Prefetch(
-                "mentions",
-                queryset=Review.objects.select_related("source")
-                .prefetch_related(scores)
-                .order_by("-published_at", "-id"),
-            ),
-        )
+        .prefetch_related("assignments", incident_followups_prefetch())
         .filter(pk=incident_id)
         .first()
     )
+
+
+def incident_mentions_shown(incident: Incident) -> list[Review]:
+    """The incident's newest `MENTIONS_SHOWN` linked mentions, with their source and latest
+    score."""
+    return list(
+        Review.objects.filter(incidents=incident)
+        .select_related("source")
+        .prefetch_related(latest_scores_prefetch())
+        .order_by("-published_at", "-id")[:MENTIONS_SHOWN]
+    )
+
+
+def incident_timeline(incident: Incident, *, for_client: bool = False) -> QuerySet[IncidentEvent]:
+    """The incident's events, newest first (`for_client`: as the clinic reads them,
+    `incident_events_for_client`), to be read a page at a time."""
+    events = (
+        incident_events_for_client(incident)
+        if for_client
+        else IncidentEvent.objects.filter(incident=incident)
+    )
+    return events.order_by("-at", "-id")
 
 
 def crisis_team(clinic: Clinic) -> list[ClinicMembership]:
@@ -896,6 +913,34 @@ def reply_versions_of(reply_ids) -> list[ReplyVersion]:
     )
 
 
+def incident_room_audit(incident: Incident) -> QuerySet[AuditEntry]:
+    """The audit entries the incident room's timeline reads, unordered: those of its mentions'
+    replies, deliveries and follow-ups and of its statements (`texts_audit_q`), where a
+    batch's step on its many mentions' replies (`batch_<action>`, one entry per reply) is
+    read once, from the batch's own entry (`reply_batch`). Subqueries only: its cost does not
+    grow with the number of mentions in the query's text."""
+    reviews = IncidentMention.objects.filter(incident=incident).values("review_id")
+    statements = IncidentStatement.objects.filter(incident=incident).values("statement_id")
+    batches = ReplyDraft.objects.filter(review_id__in=reviews, batch__isnull=False).values(
+        "batch_id"
+    )
+    texts = texts_audit_q(review_ids=reviews, statement_ids=statements)
+    return AuditEntry.objects.filter(
+        (texts & ~Q(object_type="reply", action__startswith="batch_"))
+        | Q(object_type="reply_batch", object_id__in=batches)
+    )
+
+
+def batch_version_sizes(batch_ids) -> dict[tuple[int, int], int]:
+    """(batch id, version number) -> how many mentions that version of the batch answered."""
+    return {
+        (batch_id, number): len(review_ids or [])
+        for batch_id, number, review_ids in ReplyBatchVersion.objects.filter(
+            batch_id__in=list(batch_ids)
+        ).values_list("batch_id", "number", "review_ids")
+    }
+
+
 def reply_batch_audit(batch_ids) -> list[AuditEntry]:
     """The audit trail of these reply batches themselves (their mentions' replies have their
     own): who submitted, approved, rejected each version, or lifted or kept its guard block,
@@ -930,3 +975,22 @@ def mentions_named(review_ids, tz: ZoneInfo) -> dict[int, str]:
         named = review_named(review, tz=tz)
         out[review.pk] = f"{named} (“{said}”)" if said else named
     return out
+
+
+def incident_states_words(incident_ids) -> dict[int, str]:
+    """Where each incident of the current clinic stands now, in words, for the notices about
+    it (the notification histories): "open, not acknowledged yet", "acknowledged by Ann Lee,
+    still open", "incident resolved". One query whatever the number of incidents; an
+    incident that no longer exists is left out."""
+    words = {}
+    rows = Incident.objects.filter(pk__in=list(incident_ids)).values_list(
+        "pk", "status", "acknowledged_by"
+    )
+    for pk, status, by in rows:
+        if status in (IncidentStatus.RESOLVED, IncidentStatus.REVIEWED):
+            words[pk] = "incident resolved"
+        elif status == IncidentStatus.OPEN:
+            words[pk] = "incident open, not acknowledged yet"
+        else:
+            words[pk] = f"incident acknowledged{f' by {by}' if by else ''}, still open"
+    return words

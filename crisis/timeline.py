@@ -20,8 +20,10 @@ from core.branding import as_brand
 from crisis.models import EventKind, Incident, IncidentEvent, IncidentStatement
 from crisis.room import event_words, local
 from crisis.selectors import (
+    batch_version_sizes,
     clinic_own_people_ids,
     incident_events_for_client,
+    incident_room_audit,
     incident_statements,
     mentions_named,
     outbox_items_described,
@@ -699,6 +701,73 @@ def _note_visibility(event: IncidentEvent) -> str:
     return "shared" if event.shared_with_clinic else "internal"
 
 
+def _event_line(
+    event: IncidentEvent, tz, clinic: Clinic, *, for_client: bool, clinic_people=frozenset()
+) -> Line:
+    return Line(
+        at=event.at,
+        category=_event_category(event),
+        what=str(event.get_kind_display()),
+        who=event.actor,
+        # the clinic's copy says the trigger in words, as its portal does (crisis.room)
+        details=event_words(event, tz, clinic_name=clinic.name, clinic_people=clinic_people)
+        if for_client
+        else event.message,
+        visibility=_note_visibility(event) if not for_client else "",
+    )
+
+
+def _statement_version_lines(versions) -> list[Line]:
+    lines = []
+    for version in versions:
+        lines.append(
+            Line(
+                at=version.created_at,
+                category="statement",
+                what=f"Statement #{version.statement_id} version {version.number}: {version.title}",
+                who=version.author_name or version.author_label,
+                details=f"Privacy check: {_verdict(version.guard_verdict)}",
+                source="statement_version",
+            )
+        )
+        if version.guard_verdict not in (Verdict.OK, ""):
+            lines.append(
+                Line(
+                    at=version.created_at,
+                    category="guard",
+                    what=f"Statement #{version.statement_id} v{version.number}: privacy check "
+                    f"{_verdict(version.guard_verdict)}",
+                    who="Privacy guard",
+                    details=f"{len(version.guard_findings or [])} finding(s)",
+                    source="statement_version",
+                )
+            )
+    return lines
+
+
+def _notification_lines(notes) -> list[Line]:
+    """The in-app notices about the replies and statements: one line per thing, title and
+    minute ("Told 3 people: …")."""
+    groups: dict[tuple, list] = {}
+    for note in notes:
+        key = (note.ref, note.title, note.created_at.replace(second=0, microsecond=0))
+        groups.setdefault(key, []).append(note)
+    lines = []
+    for (_, title, _), told in groups.items():
+        names = ", ".join(n.user.full_name or n.user.email for n in told)
+        lines.append(
+            Line(
+                at=told[0].created_at,
+                category="notification",
+                what=f"Told {len(told)} {'person' if len(told) == 1 else 'people'}: {title}",
+                who="Carewatch",
+                details=names,
+                source="notification",
+            )
+        )
+    return lines
+
+
 def review_timeline(
     incident: Incident,
     clinic: Clinic,
@@ -725,17 +794,7 @@ def review_timeline(
     tz = clinic_zone(clinic)
     clinic_people = clinic_own_people_ids(clinic) if for_client else frozenset()
     lines: list[Line] = [
-        Line(
-            at=event.at,
-            category=_event_category(event),
-            what=str(event.get_kind_display()),
-            who=event.actor,
-            # the clinic's copy says the trigger in words, as its portal does (crisis.room)
-            details=event_words(event, tz, clinic_name=clinic.name, clinic_people=clinic_people)
-            if for_client
-            else event.message,
-            visibility=_note_visibility(event) if not for_client else "",
-        )
+        _event_line(event, tz, clinic, for_client=for_client, clinic_people=clinic_people)
         for event in events
     ]
     review_ids = list(incident.links.values_list("review_id", flat=True))
@@ -774,50 +833,163 @@ def review_timeline(
         brand = brand_name(clinic.agency)
         return [replace(line, who=as_brand(line.who or "", brand)).as_dict() for line in lines]
     lines += _audit_lines(audit, batches, batch_audit=reply_batch_audit(b.pk for b in batches))
-    for version in statement_versions_of(statement_ids):
-        lines.append(
-            Line(
-                at=version.created_at,
-                category="statement",
-                what=f"Statement #{version.statement_id} version {version.number}: {version.title}",
-                who=version.author_name or version.author_label,
-                details=f"Privacy check: {_verdict(version.guard_verdict)}",
-                source="statement_version",
-            )
-        )
-        if version.guard_verdict not in (Verdict.OK, ""):
-            lines.append(
-                Line(
-                    at=version.created_at,
-                    category="guard",
-                    what=f"Statement #{version.statement_id} v{version.number}: privacy check "
-                    f"{_verdict(version.guard_verdict)}",
-                    who="Privacy guard",
-                    details=f"{len(version.guard_findings or [])} finding(s)",
-                    source="statement_version",
-                )
-            )
+    lines += _statement_version_lines(statement_versions_of(statement_ids))
     refs = [f"reply:{pk}" for pk in reply_ids_for_reviews(review_ids)]
     refs += [f"statement:{pk}" for pk in statement_ids]
-    groups: dict[tuple, list] = {}
-    for note in notifications_about(clinic, refs):
-        key = (note.ref, note.title, note.created_at.replace(second=0, microsecond=0))
-        groups.setdefault(key, []).append(note)
-    for (_, title, _), notes in groups.items():
-        names = ", ".join(n.user.full_name or n.user.email for n in notes)
-        lines.append(
-            Line(
-                at=notes[0].created_at,
-                category="notification",
-                what=f"Told {len(notes)} {'person' if len(notes) == 1 else 'people'}: {title}",
-                who="Carewatch",
-                details=names,
-                source="notification",
-            )
-        )
+    lines += _notification_lines(notifications_about(clinic, refs))
     lines += _question_lines(incident, clinic, for_client=False)
     lines.sort(key=lambda line: line.at)
     return [line.as_dict() for line in lines]
+
+
+# --- the incident room: the latest lines, paged back ----------------------------------------
+
+# The room shows this many of the timeline's newest events and audit entries at a time; "Show
+# older" pages back. A line may stand for several entries (a batch's step, one person's same
+# step on several replies), so a page has at most this many lines.
+ROOM_LINES = 100
+
+
+@dataclass
+class RoomTimeline:
+    """One page of the room's timeline: `lines` (dicts as `Line.as_dict`, oldest first), how
+    many events and audit entries are older (`older`), and where the older ones end
+    (`since`: pass it as `before` for the page before; None on the first page of all)."""
+
+    lines: list[dict]
+    older: int
+    since: datetime | None
+
+
+def _room_reply_lines(entries) -> list[Line]:
+    """The steps of replies of their own: one person's same step on several replies within
+    `GROUP_GAP` of each other is one line ("12 replies: approved", their numbers in the
+    details); a step on one reply is its own line (`_audit_line`)."""
+
+    def key_of(entry) -> tuple:
+        return (entry.action, entry.to_status, entry.actor_label)
+
+    lines: list[Line] = []
+    for group in _grouped(entries, key_of):
+        if len(group.entries) == 1:
+            lines.extend(_audit_line(group.entries[0]))
+            continue
+        first = group.entries[0]
+        ids = list(dict.fromkeys(e.object_id for e in group.entries))
+        shown = ", ".join(f"#{pk}" for pk in ids[:20]) + (" …" if len(ids) > 20 else "")
+        status = _status("reply", first.to_status)
+        lines.append(
+            Line(
+                at=first.created_at,
+                category=_audit_category(first),
+                what=f"{len(ids)} replies: {_words(first.action)}",
+                who=first.actor_name or first.actor_label,
+                details=" · ".join(filter(None, [status, f"replies {shown}"])),
+                source="audit",
+            )
+        )
+        for entry in group.entries:  # what the privacy check said is never folded away
+            lines.extend(line for line in _audit_line(entry)[1:])
+    return lines
+
+
+def _room_batch_lines(entries) -> list[Line]:
+    """A batch's own steps, one line each with the mentions its version answered: "Reply to
+    16 mentions (batch #3): approved"."""
+    sizes = batch_version_sizes({e.object_id for e in entries})
+    lines = []
+    for entry in entries:
+        parts = []
+        before = _status("reply", entry.from_status)
+        after = _status("reply", entry.to_status)
+        if before and after and before != after:
+            parts.append(f"{before} → {after}")
+        elif after and not before:
+            parts.append(after)
+        if entry.comment:
+            parts.append(entry.comment[:300])
+        n = sizes.get((entry.object_id, entry.version), 0)
+        what = f"{_mentions_words(n)} (batch #{entry.object_id}): {_words(entry.action)}"
+        who = entry.actor_name or entry.actor_label
+        if entry.action in (_LIFTED, _KEPT):
+            what = f"{_mentions_words(n)} (batch #{entry.object_id}): {_block_words(entry.action, who)}"
+        lines.append(
+            Line(
+                at=entry.created_at,
+                category=_audit_category(entry),
+                what=what,
+                who=who,
+                details=" · ".join(parts),
+                source="batch",
+            )
+        )
+    return lines
+
+
+def room_timeline(
+    incident: Incident, clinic: Clinic, *, before: datetime | None = None, limit: int = ROOM_LINES
+) -> RoomTimeline:
+    """The latest `limit` events and audit entries of the incident room's timeline before
+    `before` (all of them when None), as lines, oldest first: the incident's events, its
+    replies', deliveries' and statements' steps, the statements' versions, the notices about
+    them and the clinic's questions on the review, as the post-crisis review says them
+    (`review_timeline`, which keeps every line: it is a document), with a batch's step said
+    once from the batch's own trail and one person's same step on several replies folded into
+    one line. Its cost does not grow with the incident's size: a fixed number of queries, each
+    reading at most `limit` rows of the events and the audit (plus the notices, versions and
+    questions of that stretch of time)."""
+    events = IncidentEvent.objects.filter(incident=incident)
+    audit = incident_room_audit(incident)
+    if before is not None:
+        events, audit = events.filter(at__lt=before), audit.filter(created_at__lt=before)
+    stamps = (
+        events.values_list("at", flat=True)
+        .union(audit.values_list("created_at", flat=True), all=True)
+        .order_by("-at")
+    )
+    since = next(iter(stamps[limit - 1 : limit]), None)
+    older = 0
+    if since is not None:
+        events, audit = events.filter(at__gte=since), audit.filter(created_at__gte=since)
+        older = (
+            IncidentEvent.objects.filter(incident=incident, at__lt=since).count()
+            + incident_room_audit(incident).filter(created_at__lt=since).count()
+        )
+
+    def within(at: datetime) -> bool:
+        return (since is None or at >= since) and (before is None or at < before)
+
+    tz = clinic_zone(clinic)
+    lines = [
+        _event_line(event, tz, clinic, for_client=False) for event in events.order_by("at", "id")
+    ]
+    entries = list(audit.order_by("created_at", "id"))
+    batch_own = [e for e in entries if e.object_type == "reply_batch"]
+    batched = reply_batch_ids(e.object_id for e in entries if e.object_type == "reply")
+    singles = [e for e in entries if e.object_type == "reply" and e.object_id not in batched]
+    taken = {e.pk for e in singles}
+    rest = [e for e in entries if e.object_type != "reply_batch" and e.pk not in taken]
+    lines += _room_batch_lines(batch_own)
+    lines += _room_reply_lines(singles)
+    lines += _audit_lines(rest, ())
+    statement_ids = list(
+        IncidentStatement.objects.filter(incident=incident).values_list("statement_id", flat=True)
+    )
+    lines += _statement_version_lines(
+        v for v in statement_versions_of(statement_ids) if within(v.created_at)
+    )
+    reviews = incident.links.values_list("review_id", flat=True)
+    refs = [f"reply:{pk}" for pk in reply_ids_for_reviews(reviews)]
+    refs += [f"statement:{pk}" for pk in statement_ids]
+    notes = notifications_about(clinic, refs)
+    notes = notes.filter(created_at__gte=since) if since is not None else notes
+    notes = notes.filter(created_at__lt=before) if before is not None else notes
+    lines += _notification_lines(notes)
+    lines += [
+        line for line in _question_lines(incident, clinic, for_client=False) if within(line.at)
+    ]
+    lines.sort(key=lambda line: line.at)
+    return RoomTimeline(lines=[line.as_dict() for line in lines], older=older, since=since)
 
 
 # --- the clinic's incident page: what went out in public -------------------------------------

@@ -16,6 +16,7 @@ from crisis.apis import (
     IncidentReviewExportApi,
     IncidentStatementListApi,
     IncidentStatusApi,
+    IncidentTimelineApi,
     ResponsePlanApi,
     ResponsePlanVersionApi,
     ReviewApplyToPlanApi,
@@ -43,6 +44,11 @@ api_patterns: list = [
         "incidents/<int:incident_id>/status/", IncidentStatusApi.as_view(), name="incident-status"
     ),
     path("incidents/<int:incident_id>/notes/", IncidentNoteApi.as_view(), name="incident-notes"),
+    path(
+        "incidents/<int:incident_id>/timeline/",
+        IncidentTimelineApi.as_view(),
+        name="incident-timeline",
+    ),
     path(
         "incidents/<int:incident_id>/resolve/",
         IncidentResolveApi.as_view(),

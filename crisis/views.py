@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib import messages
+from django.core import signing
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -36,6 +37,7 @@ from crisis.selectors import (
     incident_claims,
     incident_counts,
     incident_get,
+    incident_mentions_shown,
     incident_statements,
     incidents_filtered,
     people_assignable,
@@ -67,7 +69,7 @@ from crisis.services.review_questions import (
     review_questions,
 )
 from crisis.services.reviews import portal_review_url
-from crisis.timeline import review_timeline
+from crisis.timeline import room_timeline
 from inbox.selectors import answer_menus
 from responses.selectors import (
     deliveries_of,
@@ -149,6 +151,24 @@ class IncidentListView(TemplateResponseMixin, ClinicView):
         )
 
 
+# The room's "Show older" link: where the page before ends, signed (a made-up one is a 400).
+OLDER_PARAM = "older"
+_OLDER_SALT = "crisis.room.older"
+OLDER_REFUSED = "That link to older timeline lines is not one Carewatch made: the latest are shown."
+
+
+def older_token(since: datetime) -> str:
+    return signing.dumps(since.isoformat(), salt=_OLDER_SALT)
+
+
+def older_read(raw: str) -> datetime:
+    """The instant an `older` link pages back from; ValueError for one Carewatch did not make."""
+    try:
+        return datetime.fromisoformat(signing.loads(raw, salt=_OLDER_SALT))
+    except (signing.BadSignature, TypeError, ValueError):
+        raise ValueError(OLDER_REFUSED) from None
+
+
 class IncidentRoomView(TemplateResponseMixin, ClinicView):
     """One incident: what triggered it, the timeline, the team, the linked mentions; the
     acknowledge button, status changes, notes and assignees."""
@@ -162,7 +182,13 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
         incident = incident_get(incident_id)
         if incident is None:
             raise Http404("Not found.")
-        mentions = mentions_ranked(list(incident.mentions.all()[:200]))
+        before, refused = None, ""
+        if raw := request.GET.get(OLDER_PARAM):
+            try:
+                before = older_read(raw)
+            except ValueError as exc:
+                refused = str(exc)
+        mentions = mentions_ranked(incident_mentions_shown(incident))
         followups: dict = {}
         for conversation in private_conversations_list(
             review_ids=[row["review"].pk for row in mentions]
@@ -180,6 +206,13 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 item["evaluated_local"] = local(
                     datetime.fromisoformat(item["evaluated_at"]), room["tz"]
                 )
+        timeline = room_timeline(incident, self.clinic, before=before)
+        query = request.GET.copy()  # the link keeps whatever else the address carries
+        if timeline.since is not None:
+            query[OLDER_PARAM] = older_token(timeline.since)
+        older_url = f"{request.path}?{query.urlencode()}" if timeline.since else ""
+        query.pop(OLDER_PARAM, None)
+        latest_url = f"{request.path}?{query.urlencode()}" if query else request.path
         menus = answer_menus(claims)
         for claim in claims:  # "Answer all" answers the incident's mentions, not the claim's
             claim.unanswered = len(claim.answer_ids)
@@ -189,11 +222,16 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 "clinic": self.clinic,
                 "incident": incident,
                 # one timeline: the incident's events and what was done for it (replies, approvals,
-                # statements, the guard, who was told), as the post-crisis review has it
+                # statements, the guard, who was told), as the post-crisis review has it; the
+                # latest lines, "Show older" pages back (`room_timeline`)
                 "timeline": [
                     {**line, "when": local(datetime.fromisoformat(line["at"]), room["tz"])}
-                    for line in review_timeline(incident, self.clinic)
+                    for line in timeline.lines
                 ],
+                "timeline_older": timeline.older,
+                "timeline_older_url": older_url,
+                "timeline_latest_url": latest_url if before is not None else "",
+                "timeline_refused": refused,
                 "mentions": mentions,
                 "mention_count": incident.links.count(),
                 "team": crisis_team(self.clinic),
@@ -237,7 +275,8 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 "resolved_anyway": resolve_override_of(incident),
                 "outbox_url": f"/clinics/{self.clinic.slug}/outbox/",
                 "statement_kept": statement_kept,
-            }
+            },
+            status=400 if refused else 200,
         )
 
     def post(self, request, incident_id: int, *args, **kwargs):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Window
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from agency.models import Agency
 from agency.selectors import clinics_reached, staff_reaching
 from clinics.access import people_who_can
+from clinics.approvers import clinics_with_approver
 from clinics.models import Clinic, ClinicMembership, CrisisRole, OnCall
 from clinics.notifications import notifications_open_for
 from core.permissions import Permission
@@ -26,9 +27,9 @@ from inbox.selectors import (
     reviews_awaiting_reply,
     with_reply_state,
 )
-from responses.models import ReplyDraft
+from responses.models import ApprovalStatus, ReplyDraft
 from responses.services.outbox import manual_reason_for_reply, source_connection
-from scoring.selectors import latest_scores_prefetch
+from scoring.selectors import latest_score_subquery
 
 # Sortable columns: query value -> the ORM field it orders by (clinics without a snapshot
 # yet sort last). Each sorts descending with a "-" before it ("-sla": the most breaches first).
@@ -87,6 +88,16 @@ DASHBOARD_STATUSES: dict[str, tuple[str, Q | None]] = {
     "paused": ("Paused or deactivated", None),
 }
 DASHBOARD_PAUSED = "paused"
+
+
+def snapshot_refreshed_at(*, clinic_id: int) -> datetime | None:
+    """When `clinic_id`'s dashboard row was last refreshed (the moment its figures were read
+    from), None before its first refresh."""
+    return (
+        ClinicSnapshot.objects.filter(clinic_id=clinic_id)
+        .values_list("refreshed_at", flat=True)
+        .first()
+    )
 
 
 def dashboard_sort_parse(raw: str | None) -> tuple[str, bool]:
@@ -379,9 +390,11 @@ def _with_reply_writer(qs):
     )
 
 
-def _draft_words(review, viewer) -> dict | None:
+def _draft_words(review, viewer, *, has_approver: bool = True) -> dict | None:
     """Whose reply in progress this is, for the waiting page: the viewer's own ("mine"), or
-    its writer's name (`by`); `unsubmitted`: a draft nobody submitted yet."""
+    its writer's name (`by`); `unsubmitted`: a draft nobody submitted yet; `stuck`: it waits
+    for the clinic approval and the clinic has no approver (`has_approver`, the rule of
+    `clinics.approvers.clinic_has_approver`), so it waits there for good."""
     if review.reply_state != "drafted" or not review.reply_status:
         return None
     mine = viewer is not None and review.reply_writer_label == f"user:{viewer.pk}"
@@ -389,7 +402,16 @@ def _draft_words(review, viewer) -> dict | None:
         "mine": mine,
         "by": review.reply_writer_name or "someone",
         "unsubmitted": review.reply_status == "draft",
+        "stuck": review.reply_status == ApprovalStatus.PENDING_CLIENT and not has_approver,
     }
+
+
+class _LatestScore:
+    """The latest score's words the waiting page shows (`scoring_tags.sentiment`), read as two
+    annotations of the review instead of a prefetch per clinic."""
+
+    def __init__(self, label, topics):
+        self.label, self.topics = label, topics
 
 
 def awaiting_reply_across(*, agency: Agency, now: datetime | None = None, viewer=None) -> dict:
@@ -410,23 +432,35 @@ def awaiting_reply_across(*, agency: Agency, now: datetime | None = None, viewer
         .filter(Q(snapshot__sla_breaches__gt=0) | Q(snapshot__new_reviews__gt=0))
         .order_by(F("snapshot__sla_breaches").desc(), F("snapshot__new_reviews").desc(), "name")
     )
-    total = candidates.count()
+    read_clinics = list(candidates.annotate(listed=Window(Count("pk")))[:AWAITING_CLINICS])
+    total = read_clinics[0].listed if read_clinics else 0
+    with_approver = clinics_with_approver([c.pk for c in read_clinics])
     items, truncated = [], []
     since = now - timedelta(days=SLA_LOOKBACK_DAYS)
-    for clinic in candidates[:AWAITING_CLINICS]:
+    for clinic in read_clinics:
         target = clinic.reply_target_minutes
         with schema_context(clinic.schema_name):
-            waiting = reviews_awaiting_reply(since=since)
-            count = waiting.count()
+            # one query per clinic: its count (a window over the whole list, before the
+            # limit) and the latest score's words come with its rows
             rows = list(
-                _with_reply_writer(with_reply_state(waiting))
+                _with_reply_writer(with_reply_state(reviews_awaiting_reply(since=since)))
                 .select_related("source")
-                .prefetch_related(latest_scores_prefetch())
+                .annotate(
+                    waiting_count=Window(Count("pk")),
+                    score_label=latest_score_subquery("label"),
+                    score_topics=latest_score_subquery("topics"),
+                )
                 .order_by("published_at", "pk")[:AWAITING_PER_CLINIC]
             )
+        count = rows[0].waiting_count if rows else 0
         if count > len(rows):
             truncated.append({"clinic": clinic, "more": count - len(rows)})
         for review in rows:
+            review.score_list = (
+                [_LatestScore(review.score_label, review.score_topics)]
+                if review.score_label is not None
+                else []
+            )
             # the approvals page's and the portal's clock (`reply_clock`): past the target by
             # the time since it was due, not the time since it was published
             clock = reply_clock(review, target_minutes=target, now=now)
@@ -438,7 +472,7 @@ def awaiting_reply_across(*, agency: Agency, now: datetime | None = None, viewer
                     "waited_minutes": int((now - review.published_at).total_seconds() // 60),
                     "clock_minutes": abs(clock["remaining_seconds"]) // 60,
                     "target_minutes": target,
-                    "draft": _draft_words(review, viewer),
+                    "draft": _draft_words(review, viewer, has_approver=clinic.pk in with_approver),
                 }  # fmt: skip
             )
     items.sort(key=lambda i: (not i["past_target"], i["review"].published_at))

@@ -1,7 +1,8 @@
 """The dashboard's rollup: one row per clinic in the public schema (`ClinicSnapshot`), so a page
 over hundreds of clinics is one query. Any app says a clinic's figures changed through
-`core.rollup.figures_changed`; a task refreshes the row soon after, and a beat sweeper catches
-everything else. Each figure is read through the selectors of the app that owns it."""
+`core.rollup.figures_changed`; a task refreshes the row at once after commit (one at a time per
+clinic, again at once for what changed while it ran), and a beat sweeper catches everything
+else. Each figure is read through the selectors of the app that owns it."""
 
 from __future__ import annotations
 
@@ -138,16 +139,26 @@ def sentiment_trend(daily: list, counts: list | None = None) -> SentimentTrend |
 
 
 def clinic_snapshot_refresh(*, clinic: Clinic, now: datetime | None = None) -> ClinicSnapshot:
-    """Recompute `clinic`'s dashboard row from its schema and store it. A mark of staleness
-    set while this ran survives, so the sweeper refreshes the row again."""
+    """Recompute `clinic`'s dashboard row from its schema and store it. The mark of staleness
+    is cleared before the figures are read, not after: a change that marks the row while this
+    runs keeps it stale, so the sweeper (or the next refresh) reads it. If reading fails, the
+    row is marked stale again."""
     now = now or timezone.now()
-    figures = _figures(clinic, now)
+    with schema_context("public"):
+        ClinicSnapshot.objects.filter(clinic=clinic, stale_since__lte=now).update(stale_since=None)
+    try:
+        figures = _figures(clinic, now)
+    except Exception:
+        with schema_context("public"):
+            ClinicSnapshot.objects.filter(clinic=clinic, stale_since__isnull=True).update(
+                stale_since=now
+            )
+        raise
     with schema_context("public"):
         snapshot, _ = ClinicSnapshot.objects.update_or_create(
             clinic=clinic,
             defaults={**figures, "agency_id": clinic.agency_id, "refreshed_at": now},
         )
-        ClinicSnapshot.objects.filter(clinic=clinic, stale_since__lte=now).update(stale_since=None)
     return snapshot
 
 

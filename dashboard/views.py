@@ -49,7 +49,7 @@ SENTIMENT_HELP = (
 DASHBOARD_COLUMNS = [
     ("name", "Clinic"),
     ("severity", "Severity"),
-    ("new", "New reviews"),
+    ("new", "Unread (all time)"),
     ("rating", "Avg rating (90 d)"),
     ("trend", SENTIMENT_HEADING),
     ("incidents", "Open incidents"),

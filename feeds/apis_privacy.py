@@ -95,12 +95,14 @@ class PrivacyRequestFilterSerializer(serializers.Serializer):
     # The log is agency-wide and agencies have no time zone of their own: its days are UTC
     # days, as the Privacy requests log page shows its times ("When (UTC)").
     created_from = DayOrInstantField(
+        day_zone="UTC",
         required=False,
         help_text="Carried out from: a day (`2026-12-01`: from its start in UTC — the log is "
         "agency-wide, so its days are UTC days, not a clinic's) or an instant (ISO 8601 with "
         "its offset), inclusive.",
     )
     created_to = DayOrInstantField(
+        day_zone="UTC",
         required=False,
         help_text="Carried out until: a day (`2026-12-01`: to its end in UTC, the whole day "
         "included) or an instant (ISO 8601 with its offset: carried out before it).",

@@ -2,8 +2,10 @@
 
 import json
 
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Func, IntegerField, Q
+from django.db.models.functions import Upper
 
 from core.models import BaseModel
 
@@ -181,6 +183,20 @@ class ReviewStatus(models.TextChoices):
 AWAITING_REPLY_STATUSES = (ReviewStatus.NEW, ReviewStatus.NEEDS_REPLY)
 
 
+def reach() -> models.Expression:
+    """Likes + shares + replies: the "most reach first" order (an index reads it)."""
+    return F("likes") + F("shares") + F("replies")
+
+
+def rating_lowest_first() -> models.Expression:
+    """The "lowest rating first" key, descending: -coalesce(rating, 6) (unrated mentions last),
+    the very expression of the reviews API's keyset and of an index; the 6 is written in the
+    SQL, never a parameter, so the planner can match the index."""
+    return Func(
+        F("rating"), template="(-coalesce(%(expressions)s, 6))", output_field=IntegerField()
+    )
+
+
 class Review(BaseModel):
     """A review or mention, as the platform last showed it. Earlier versions are kept in
     `ReviewRevision`; (source, external_id) identifies it across syncs."""
@@ -230,6 +246,25 @@ class Review(BaseModel):
                 condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
                 name="review_rating_1_to_5",
             ),
+        ]
+        # The inbox's and the API's sorts other than by date, each the exact ORDER BY they use
+        # (a top-50 then reads 50 index entries, not every review), and the text search
+        # (`icontains`: UPPER(text) LIKE UPPER('%...%')) through trigrams (pg_trgm, in public).
+        indexes = [
+            models.Index(
+                reach().desc(),
+                F("id").desc(),
+                name="review_reach_order",
+                condition=Q(is_deleted=False),
+            ),
+            models.Index(
+                rating_lowest_first().desc(),
+                F("published_at").desc(),
+                F("id").desc(),
+                name="review_rating_order",
+                condition=Q(is_deleted=False),
+            ),
+            GinIndex(OpClass(Upper("text"), name="gin_trgm_ops"), name="review_text_trgm"),
         ]
 
     def __str__(self) -> str:

@@ -16,6 +16,9 @@ ITEM_KINDS = frozenset(ItemKind.values)
 SOURCE_KINDS = frozenset(SourceKind.values)
 MAX_COUNT = 2_147_483_647
 MAX_ID = 2**63 - 1  # a database id (bigint)
+# A sender's clock may run a little ahead of ours; a time further ahead would show as a long
+# wait that has not begun, so the item is refused.
+FUTURE_TOLERANCE = timedelta(minutes=5)
 UNKNOWN_FIELD = "Unknown field."
 ITEM_FIELDS = {
     "source",
@@ -120,8 +123,13 @@ def _time(value, field, errors, *, required, now) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)  # documented: times without an offset are UTC
-    if parsed > now + timedelta(days=1):
-        errors[field] = "Is in the future."
+    if parsed > now + FUTURE_TOLERANCE:
+        at = parsed.astimezone(UTC)
+        errors[field] = (
+            f"Is in the future: {at:%Y-%m-%d %H:%M:%S} UTC is after now "
+            f"({now.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC). Give the time it happened, with "
+            "its offset (a clock up to 5 minutes ahead is accepted)."
+        )
         return None
     if parsed.year < 1990:
         errors[field] = "Is before 1990."
@@ -140,10 +148,13 @@ def _url(value, errors) -> str:
 
 
 def _bool(value, field, errors, *, words: bool) -> bool:
-    if _blank(value):
-        return False
+    """`true` or `false`; a CSV cell (`words`) may also be empty (false) or say it in words.
+    In JSON null and "" are neither: an item that is not deleted leaves the field out or
+    sends `false`, so a sender's missing value never reads as a decision."""
     if isinstance(value, bool):
         return value
+    if words and _blank(value):
+        return False
     if words and isinstance(value, str) and value.strip().lower() in {"true", "1", "yes"}:
         return True
     if words and isinstance(value, str) and value.strip().lower() in {"false", "0", "no"}:
@@ -157,8 +168,8 @@ def parse_item(raw, *, now: datetime | None = None, strict_fields: bool = True) 
 
     `strict_fields` (JSON: the API, inbound webhooks): a field it does not know is refused by
     its name, and each value must have its JSON type (a string for text, `true`/`false` for
-    `deleted`). Otherwise (a CSV row, all text, with columns of its own) other columns are
-    ignored and `deleted` may be written true/false, 1/0 or yes/no."""
+    `deleted`: null is neither). Otherwise (a CSV row, all text, with columns of its own)
+    other columns are ignored and `deleted` may be written true/false, 1/0 or yes/no."""
     if not isinstance(raw, dict):
         raise ItemInvalid({"item": "Must be a JSON object."})
     now = now or datetime.now(UTC)
@@ -198,7 +209,7 @@ def parse_item(raw, *, now: datetime | None = None, strict_fields: bool = True) 
             raw.get("parent_external_id"), "parent_external_id", errors, max_len=255
         )
         or None,
-        deleted=_bool(raw.get("deleted"), "deleted", errors, words=not strict_fields),
+        deleted=_bool(raw.get("deleted", False), "deleted", errors, words=not strict_fields),
         given=frozenset(
             GIVEN_AS.get(k, k)
             for k in raw

@@ -16,6 +16,7 @@ from core.views import ClinicView
 from feeds.models import ImportJob, Platform, Source, SourceKind
 from feeds.selectors import sources_with_connections
 from feeds.services import (
+    SourceExists,
     source_create,
     source_replies_by_hand_set,
     webhook_secret_ensure,
@@ -72,6 +73,7 @@ class SourcesView(TemplateResponseMixin, ClinicView):
                     readable=True,
                     actor=request.actor,
                     backlog_past=backlog_past_chosen(request.POST),
+                    refuse_same=True,
                 )
                 messages.success(request, f"{source.name} added: it is read every 15 minutes.")
                 return HttpResponseRedirect(request.path)
@@ -81,6 +83,7 @@ class SourcesView(TemplateResponseMixin, ClinicView):
                     name=name,
                     actor=request.actor,
                     backlog_past=backlog_past_chosen(request.POST),
+                    refuse_same=True,
                 )
                 return self._page(
                     created={
@@ -108,6 +111,8 @@ class SourcesView(TemplateResponseMixin, ClinicView):
             raise ValidationFailed("Unknown action.", fields={"action": ["Reload the page."]})
         except ValidationFailed as exc:
             return self._page(error=exc, kept=request.POST, status=400)
+        except SourceExists as exc:  # the API's rule (409 `source_exists`), in the page's words
+            return self._page(error=_exists_error(exc.source), kept=request.POST, status=409)
 
     def _page(self, status: int = 200, **extra):
         can_manage = self.access.can(Permission.MANAGE)
@@ -147,6 +152,16 @@ class SourcesView(TemplateResponseMixin, ClinicView):
                 "form-action 'self'", f"form-action 'self' {origins}"
             )
         return response
+
+
+def _exists_error(same: Source) -> ValidationFailed:
+    """The add forms' error for a source the clinic has already, on its name."""
+    state = "" if same.enabled else ", turned off"
+    return ValidationFailed(
+        f"This clinic has this source already: “{same.name}” ({same.get_kind_display()}{state}),"
+        " listed below.",
+        fields={"name": ["Give the new source another name, or use the one listed."]},
+    )
 
 
 def _sources_url(clinic) -> str:

@@ -16,7 +16,6 @@ from django.db.models import (
     Count,
     Exists,
     ExpressionWrapper,
-    F,
     Min,
     OuterRef,
     Q,
@@ -33,7 +32,13 @@ from core.api import RawItem
 from core.days import is_day
 from core.tenancy import current_clinic
 from facts.selectors import facts_citable, facts_to_confirm, facts_waiting_for_clinic
-from feeds.models import AWAITING_REPLY_STATUSES, Review, ReviewRevision, Source
+from feeds.models import (
+    AWAITING_REPLY_STATUSES,
+    Review,
+    ReviewRevision,
+    Source,
+    rating_lowest_first,
+)
 from feeds.selectors import author_term, reviews_by_author
 from scoring.claims.selectors import facts_about_claim, reach_expression
 from scoring.models import ClaimMention
@@ -147,7 +152,7 @@ def reviews_matching(
     if order == "oldest":
         return qs.order_by("published_at", "id")
     if order == "rating":  # the lowest first, unrated mentions last; then newest first
-        return qs.order_by(F("rating").asc(nulls_last=True), "-published_at", "-id")
+        return qs.order_by(rating_lowest_first().desc(), "-published_at", "-id")
     return qs.order_by("-published_at", "-id")
 
 
@@ -257,17 +262,42 @@ REPLY_STATES = {
 }
 
 
+def _replies(statuses) -> QuerySet:
+    return Review._meta.get_field("reply_drafts").related_model.objects.filter(
+        review=OuterRef("pk"), status__in=statuses
+    )
+
+
+# Each reply state as the statuses a reply must have (reached) and must not have (beyond it).
+_REPLY_STATE_RULES = {
+    "published": (("published",), ()),
+    "approved": (("approved",), ("published",)),
+    "drafted": (REPLY_IN_PROGRESS, ("published", "approved")),
+    "none": ((), ("published", "approved", *REPLY_IN_PROGRESS)),
+}
+
+
+def reply_state_is(state: str) -> Q:
+    """The condition "`with_reply_state` would say `state`", as plain EXISTS / NOT EXISTS: a
+    filter PostgreSQL runs as a hash semi- or anti-join, where filtering on the CASE of
+    `with_reply_state` runs three subqueries per review of the clinic."""
+    reached, beyond = _REPLY_STATE_RULES[state]
+    condition = Q(Exists(_replies(reached))) if reached else Q()
+    if beyond:
+        condition &= ~Exists(_replies(beyond))
+    return condition
+
+
 def with_reply_state(qs: QuerySet[Review]) -> QuerySet[Review]:
     """`qs` with `reply_state`: the furthest any reply to it got (published > approved >
-    drafted > none)."""
-    drafts = Review._meta.get_field("reply_drafts").related_model.objects.filter(
-        review=OuterRef("pk")
-    )
+    drafted > none). To filter on it, use `reply_state_is` (the same rule): this CASE is for
+    the rows shown, it costs three subqueries per row read."""
     return qs.annotate(
         reply_state=Case(
-            When(Exists(drafts.filter(status="published")), then=Value("published")),
-            When(Exists(drafts.filter(status="approved")), then=Value("approved")),
-            When(Exists(drafts.filter(status__in=REPLY_IN_PROGRESS)), then=Value("drafted")),
+            *(
+                When(Exists(_replies(_REPLY_STATE_RULES[state][0])), then=Value(state))
+                for state in ("published", "approved", "drafted")
+            ),
             default=Value("none"),
             output_field=CharField(),
         )
@@ -281,10 +311,12 @@ def claims_unanswered(cluster_ids) -> dict[int, int]:
     if not ids:
         return {}
     rows = (
-        with_reply_state(Review.objects.filter(claim_mention__cluster_id__in=ids, is_deleted=False))
-        .filter(reply_state="none")
+        Review.objects.filter(
+            reply_state_is("none"), claim_mention__cluster_id__in=ids, is_deleted=False
+        )
         .values("claim_mention__cluster_id")
         .annotate(n=Count("pk"))
+        .order_by()
     )
     found = {row["claim_mention__cluster_id"]: row["n"] for row in rows}
     return {i: found.get(i, 0) for i in ids}

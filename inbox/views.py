@@ -21,6 +21,7 @@ from inbox.selectors import (
     REPLY_STATES,
     SLA_LOOKBACK_DAYS,
     answer_menus,
+    reply_state_is,
     reviews_filtered,
     with_reply_state,
 )
@@ -70,10 +71,11 @@ class InboxView(TemplateResponseMixin, ClinicView):
         if not valid:  # a filter it cannot read lists nothing, not every review
             qs = Review.objects.none()
         else:
-            qs = with_reply_state(reviews_filtered(**chosen))
+            qs = reviews_filtered(**chosen)
             if reply:
-                qs = qs.filter(reply_state=reply)
-        page = Paginator(qs, 50).get_page(request.GET.get("page"))
+                qs = qs.filter(reply_state_is(reply))
+        # the reply state of the 50 rows shown only: the COUNT and the claims read `qs`
+        page = Paginator(with_reply_state(qs), 50).get_page(request.GET.get("page"))
         # the claims among the items listed (none when a filter cannot be read)
         narrowed = (
             not valid

@@ -32,7 +32,7 @@ from accounts.models import SecurityEventCode
 from clinics.lifecycle import clinic_delete, clinic_event_record
 from clinics.models import Clinic, clinic_zone
 from clinics.notifications import people_notify
-from core.csv_download import formula_guarded
+from core.csv_download import csv_time, formula_guarded
 from core.errors import PermissionDenied
 from core.queueing import enqueue_on_commit
 from crisis.models import IncidentEvent
@@ -68,7 +68,7 @@ def _cell(value):
     if isinstance(value, dict | list):
         value = json.dumps(value, sort_keys=True, cls=DjangoJSONEncoder)
     elif hasattr(value, "isoformat"):
-        return value.isoformat()
+        return csv_time(value)
     return "" if value is None else formula_guarded(value)
 
 

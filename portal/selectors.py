@@ -5,7 +5,7 @@ counts of the portal's navigation. The workflow itself is `responses.services`."
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
@@ -15,7 +15,7 @@ from accounts.selectors import user_is_agency_staff
 from agency.branding import brand_name
 from clinics.access import ClinicAccess
 from clinics.models import Clinic, ClinicMembership, CrisisRole, Notification
-from clinics.selectors import clinics_for_actor
+from clinics.selectors import clinic_days_as_instants, clinics_for_actor
 from core.permissions import Permission
 from crisis.models import (
     ACTIVE_STATUSES,
@@ -47,6 +47,7 @@ from responses.selectors import (
     channel_plan_statement,
     current_version,
     duration_words,
+    findings_for_reader,
     findings_once,
     is_final_step,
     reply_batch_shown,
@@ -257,7 +258,12 @@ def approval_card(access: ClinicAccess, obj, kind: str, *, reads: dict | None = 
         card |= reply_batch_shown(obj, version, rows=reads["batch_rows"].get(obj.pk))
         card["findings"] = findings_once(card["findings"])
         card["diff"] = None
-    card["findings"] = findings_for_clinic(card["findings"], brand=brand_name(access.clinic.agency))
+    card["findings"] = findings_for_reader(
+        findings_for_clinic(card["findings"], brand=brand_name(access.clinic.agency)),
+        obj,
+        can_act=card["can_act"],
+        history=card["history"],
+    )
     if card["can_act"] and is_final_step(obj):
         # before the last approval: where it goes, and each channel that is not connected
         if kind == "batch":
@@ -471,21 +477,37 @@ def portal_counts(access: ClinicAccess | None = None) -> dict:
     return counts
 
 
-def incidents_open() -> list[Incident]:
-    return list(Incident.objects.filter(status__in=ACTIVE_STATUSES).order_by("-opened_at", "-id"))
+def _opened_between(qs: QuerySet, opened_from: date | None, opened_to: date | None) -> QuerySet:
+    """The incidents of `qs` opened on those days, whole days in the clinic's time zone and
+    both included, as the agency's incidents page and the API read `opened_from`/`_to`."""
+    start, end = clinic_days_as_instants(opened_from, opened_to, end_inclusive=True)
+    if start is not None:
+        qs = qs.filter(opened_at__gte=start)
+    if end is not None:
+        qs = qs.filter(opened_at__lte=end)
+    return qs
 
 
-def incidents_recently_closed(limit: int = 5) -> list[Incident]:
-    """Resolved incidents, newest first; `review_sent` says whether the agency sent the
-    clinic its post-crisis review."""
-    return list(
-        Incident.objects.exclude(status__in=ACTIVE_STATUSES)
-        .annotate(
-            review_sent=Exists(
-                PostCrisisReview.objects.filter(incident=OuterRef("pk"), sent_at__isnull=False)
-            )
+def incidents_open(
+    *, opened_from: date | None = None, opened_to: date | None = None
+) -> list[Incident]:
+    """The incidents still running, newest first (opened on those days, when given)."""
+    running = Incident.objects.filter(status__in=ACTIVE_STATUSES)
+    return list(_opened_between(running, opened_from, opened_to).order_by("-opened_at", "-id"))
+
+
+def incidents_closed(
+    *, opened_from: date | None = None, opened_to: date | None = None
+) -> QuerySet[Incident]:
+    """Resolved incidents, the last resolved first (opened on those days, when given), for
+    paging; `review_sent` says whether the agency sent the clinic its post-crisis review."""
+    closed = Incident.objects.exclude(status__in=ACTIVE_STATUSES).annotate(
+        review_sent=Exists(
+            PostCrisisReview.objects.filter(incident=OuterRef("pk"), sent_at__isnull=False)
         )
-        .order_by("-resolved_at", "-id")[:limit]
+    )
+    return _opened_between(closed, opened_from, opened_to).order_by(
+        F("resolved_at").desc(nulls_last=True), "-id"
     )
 
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.views import View
 from django.views.generic import TemplateView
@@ -18,10 +19,10 @@ from django.views.generic.base import TemplateResponseMixin
 
 from accounts.selectors import user_is_agency_staff
 from agency.branding import brand_name
-from agency.selectors import agencies_for_user, agency_that_removed
+from agency.selectors import agencies_for_user, removal_last
 from clinics.forms import NotificationPreferenceForm
 from clinics.models import clinic_zone
-from clinics.notifications import notification_read
+from clinics.notifications import INFORMATION_KINDS, notification_read
 from clinics.preferences import (
     email_groups_offered,
     history_words,
@@ -35,11 +36,13 @@ from clinics.selectors import (
 )
 from core.errors import DomainError, NotFound, ValidationFailed
 from core.http import int_param
+from core.incidents import incident_id_of_ref
 from core.permissions import Permission
+from core.text import one_line
 from core.views import ClinicView
 from crisis.export import review_context, review_pdf
 from crisis.room import follow_up_of, incident_words, local
-from crisis.selectors import review_sent_to_clinic
+from crisis.selectors import incident_states_words, review_sent_to_clinic
 from crisis.services import incident_acknowledge
 from crisis.services.review_questions import MAX_QUESTION, review_question_ask, review_questions
 from crisis.timeline import clinic_incident_lines
@@ -48,14 +51,15 @@ from facts.selectors import facts_waiting_for_clinic
 from facts.services import clinic_attest_refusal, fact_change_request, fact_confirm_by_clinic
 from feeds.services.privacy import privacy_requests_for_clinic
 from portal.branding import brand_palette
+from portal.forms import IncidentDaysForm
 from portal.selectors import (
     batch_card_get,
     checks_tab_label,
     clinic_switch,
     in_progress_counts,
     incident_for_portal,
+    incidents_closed,
     incidents_open,
-    incidents_recently_closed,
     notices_handled,
     portal_counts,
     portal_home_for,
@@ -122,9 +126,13 @@ class HomeView(LoginRequiredMixin, TemplateView):
         context["staff"] = bool(staff_of)
         if not clinics:
             # removed from every clinic (not "yet" to be added): whom to ask, as they know them
-            removed_by = agency_that_removed(user)
+            removed_by, from_staff = removal_last(user)
             if removed_by is not None:
-                context["removed_by"] = brand_name(removed_by)
+                # a former staff member knows the agency by its own name (as their e-mail
+                # said it), a clinic's person by its brand
+                context["removed_by"] = (
+                    one_line(removed_by.name) if from_staff else brand_name(removed_by)
+                )
                 context["removed_by_email"] = removed_by.support_email
         return context
 
@@ -380,16 +388,38 @@ def _section_of(url: str) -> str:
 
 
 class PortalIncidentsView(PortalPage):
+    """The clinic's incidents: those running, then those resolved (the last resolved first, in
+    pages of 20), both filtered by the days they opened (From, To: whole days in the clinic's
+    time zone, as the agency's incidents page and the API read them), kept across pages. A
+    date it cannot read, a start after the end or a filter it does not have is said at the
+    form (400), and nothing is listed."""
+
     template_name = "portal/incidents.html"
     section = "incidents"
+    CLOSED_PER_PAGE = 20
 
     def get(self, request, *args, **kwargs):
-        incidents = list(incidents_open())
+        form = IncidentDaysForm(request.GET)
+        if not form.is_valid():
+            return self.render_to_response(self.context(form=form), status=400)
+        days = form.cleaned_data
+        incidents = incidents_open(**days)
         tz = clinic_zone(self.clinic)
         for incident in incidents:  # the trigger in words, as the incident's own page says it
             incident.words = incident_words(incident, tz, clinic_name=self.clinic.name)
+        closed = Paginator(incidents_closed(**days), self.CLOSED_PER_PAGE).get_page(
+            request.GET.get("page")
+        )
+        kept = request.GET.copy()
+        kept.pop("page", None)
         return self.render_to_response(
-            self.context(incidents=incidents, closed=incidents_recently_closed())
+            self.context(
+                form=form,
+                incidents=incidents,
+                closed=closed,
+                filtered=any(days.values()),
+                query=kept.urlencode(),
+            )
         )
 
 
@@ -657,8 +687,18 @@ class PortalNotificationsView(PortalPage):
         notices = notifications_history(user, self.clinic)
         # a done notice says who handled it (another of the clinic's legal people, say)
         handled = notices_handled(notices, user=user, clinic=self.clinic)
+        # a notice about an incident says where the incident stands now (its alert closes
+        # once acknowledged, while the incident is still open)
+        incidents = incident_states_words({incident_id_of_ref(n.ref) for n in notices} - {None})
         rows = [
-            {"n": n, "url": notification_url(n, staff=staff), "handled": handled.get(n.pk)}
+            {
+                "n": n,
+                "url": notification_url(n, staff=staff),
+                "handled": handled.get(n.pk),
+                "incident": incidents.get(incident_id_of_ref(n.ref)),
+                # open in the banner until read, yet asks nothing of them (the report)
+                "info": n.kind in INFORMATION_KINDS,
+            }
             for n in notices
         ]
         pref = preferences_for([user])[user.pk]
@@ -667,7 +707,9 @@ class PortalNotificationsView(PortalPage):
                 rows=rows,
                 days=NOTIFICATION_HISTORY_DAYS,
                 # an open notice of a paused clinic waits for nobody (as on the banner)
-                waiting=sum(1 for r in rows if r["n"].open and not r["n"].in_paused_clinic),
+                waiting=sum(
+                    1 for r in rows if r["n"].open and not r["n"].in_paused_clinic and not r["info"]
+                ),
                 choices=history_words(pref, email_groups_offered(user)),
                 # the agency's staff have their own history, of every clinic, on its pages
                 staff_history_url=STAFF_NOTIFICATION_HISTORY_URL if staff else "",

@@ -6,9 +6,9 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from clinics.models import clinic_zone
-from core.api import ClinicAPIView, query_params_validated
+from core.api import ClinicAPIView, UtcInstantField, query_params_validated, utc_iso
 from reports.export import report_sentiment_reading
-from reports.selectors import month_parse, monthly_report
+from reports.selectors import month_parse, monthly_report, report_months
 
 
 class _Sentiment(serializers.Serializer):
@@ -105,9 +105,9 @@ class _Week(_Day):
 
 class _Previous(serializers.Serializer):
     month = serializers.CharField()
-    start = serializers.DateTimeField()
-    end = serializers.DateTimeField(
-        help_text="for a month in progress, the same days and time of day as this one has "
+    start = UtcInstantField(help_text="the clinic's midnight on the 1st, in UTC")
+    end = UtcInstantField(
+        help_text="in UTC; for a month in progress, the same days and time of day as this one has "
         "so far (the whole month otherwise)"
     )
     volume = serializers.IntegerField()
@@ -134,8 +134,14 @@ class MonthlyReportOutputSerializer(serializers.Serializer):
     clinic = serializers.CharField()
     month = serializers.CharField(help_text="YYYY-MM")
     timezone = serializers.CharField(help_text="the clinic's: days and months are its own")
-    start = serializers.DateTimeField()
-    end = serializers.DateTimeField(help_text="now, while the month is in progress")
+    start = UtcInstantField(
+        help_text="the month's first instant: midnight on the 1st in the clinic's time zone, "
+        "given in UTC, as every time the API gives"
+    )
+    end = UtcInstantField(
+        help_text="in UTC: midnight on the 1st of the next month in the clinic's time zone "
+        "(exclusive), or now while the month is in progress"
+    )
     in_progress = serializers.BooleanField(
         help_text="the current month: month to date, its days and weeks up to today, compared "
         "with the same days of the previous month"
@@ -157,8 +163,8 @@ EXAMPLE = {
     "clinic": "sunrise-family",
     "month": "2026-10",
     "timezone": "America/New_York",
-    "start": "2026-10-01T00:00:00-04:00",
-    "end": "2026-11-01T00:00:00-04:00",
+    "start": "2026-10-01T04:00:00+00:00",
+    "end": "2026-11-01T04:00:00+00:00",
     "in_progress": False,
     "compared": "October 2026 compared with September 2026",
     "volume": 412,
@@ -232,8 +238,8 @@ EXAMPLE = {
     ],
     "previous": {
         "month": "2026-09",
-        "start": "2026-09-01T00:00:00-04:00",
-        "end": "2026-10-01T00:00:00-04:00",
+        "start": "2026-09-01T04:00:00+00:00",
+        "end": "2026-10-01T04:00:00+00:00",
         "volume": 371,
         "average_rating": 4.3,
         "average_score": 0.47,
@@ -273,19 +279,24 @@ class ReportMonthlyApi(ClinicAPIView):
     how many items were answered (any way, and how many through Carewatch), reply response
     time where it is known (review published → reply published through Carewatch; past
     reviews imported as history left out), per day and per ISO week, and
-    the previous month for comparison. Days and months are in the clinic's time zone. The
-    current month is month to date (no day or week after today) against the same days of the
-    previous month."""
+    the previous month for comparison. Days and months are in the clinic's time zone. Without
+    `month` it is the month the report's pages open on (`ReportMonths.default`): the last
+    complete month, or the month in progress for a clinic created in it. The current month is
+    month to date (no day or week after today) against the same days of the previous month."""
 
     @extend_schema(
         parameters=[
             OpenApiParameter(
                 "month",
                 OpenApiTypes.STR,
-                description="YYYY-MM (default: the current month). 400 with a `month` field "
-                "error when malformed, before 2000-01, not started yet, or given more than "
-                "once. A month before the clinic was created is answered: it holds the history "
-                "imported for the clinic (zeros where none was).",
+                description="YYYY-MM. Default (no `month`, or an empty one): the last complete "
+                "month in the clinic's time zone, as the report's pages open on, the month that "
+                "can be sent; for a clinic created in the month in progress, that month (it has "
+                "no complete month yet). The month in progress is answered when asked for: "
+                "`in_progress` is then true. 400 with a `month` field error when malformed, "
+                "before 2000-01, not started yet (in the clinic's time zone), or given more "
+                "than once. A month before the clinic was created is answered: it holds the "
+                "history imported for the clinic (zeros where none was).",
                 examples=[OpenApiExample("October 2026", value="2026-10")],
             )
         ],
@@ -319,7 +330,13 @@ class ReportMonthlyApi(ClinicAPIView):
             ReportMonthlyFilterSerializer, request.query_params, also=("format",)
         )
         month = month_parse(params.get("month"), tz=clinic_zone(self.clinic))
+        if not params.get("month"):
+            month = report_months(self.clinic).default  # as the pages: one default, one rule
         report = monthly_report(clinic=self.clinic, month=month)
         sentiment = report["sentiment"]
         sentiment["average_score_words"] = report_sentiment_reading(sentiment) or None
-        return Response(report)
+        # the month's bounds are the clinic's midnights; the API gives them in UTC (README)
+        previous = report["previous"]
+        bounds = {key: utc_iso(report[key]) for key in ("start", "end")}
+        before = {key: utc_iso(previous[key]) for key in ("start", "end")}
+        return Response({**report, **bounds, "previous": {**previous, **before}})

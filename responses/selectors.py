@@ -483,15 +483,27 @@ def sla_for(draft: ReplyDraft, clinic: Clinic, *, now: datetime | None = None) -
     None too for a review answered otherwise while this reply waits (replied to on the
     platform, ignored, resolved: not `AWAITING_REPLY_STATUSES`): the dashboard and the inbox
     no longer count it, so no clock runs on its card either."""
-    if not review_counts_for_reply_target(draft.review):
+    return review_sla(draft.review, clinic, reply=draft, now=now)
+
+
+def review_sla(
+    review: Review, clinic: Clinic, *, reply: ReplyDraft | None = None, now: datetime | None = None
+) -> dict | None:
+    """The reply clock of `review` as the reply editor shows it from its first open: that of
+    `reply` (its latest reply, `sla_for`'s rule) or, before anyone wrote one, the review's own
+    (`inbox.selectors.reply_clock` against now), the clock the agency's "Waiting for a reply"
+    reads. None where the reply target does not count the review, and where it was answered
+    otherwise (not `AWAITING_REPLY_STATUSES`) with nothing published."""
+    if not review_counts_for_reply_target(review):
         return None
-    if draft.published_at is None and draft.review.status not in AWAITING_REPLY_STATUSES:
+    answered_at = reply.published_at if reply is not None else None
+    if answered_at is None and review.status not in AWAITING_REPLY_STATUSES:
         return None
     return reply_clock(
-        draft.review,
+        review,
         target_minutes=clinic.reply_target_minutes,
         now=now or timezone.now(),
-        answered_at=draft.published_at,
+        answered_at=answered_at,
     )
 
 
@@ -597,7 +609,7 @@ def _history(entries: list[AuditEntry]) -> list[dict]:
         else:
             continue
         rows.append({"what": what, "who": entry.actor_name or "someone", "at": entry.created_at,
-                     "comment": comment})  # fmt: skip
+                     "comment": comment, "step": entry.detail.get("step", "")})  # fmt: skip
     return rows
 
 
@@ -1350,21 +1362,23 @@ def private_conversation_counts(review_ids) -> dict[str, int]:
     return counts
 
 
-def audit_for_texts(*, review_ids, statement_ids) -> list[AuditEntry]:
-    """Every audit entry about these reviews (their replies, outbox items, private
+def texts_audit_q(*, review_ids, statement_ids) -> Q:
+    """The audit entries about these reviews (their replies, outbox items, private
     follow-ups, whatever else records a `review_id`) and these statements (with their outbox
-    items), oldest first."""
-    review_ids, statement_ids = list(review_ids), list(statement_ids)
-    outbox_ids = list(
-        OutboxItem.objects.filter(statement_id__in=statement_ids).values_list("pk", flat=True)
+    items), as a filter; the ids may be lists or subqueries (`.values(...)`)."""
+    outbox_ids = OutboxItem.objects.filter(statement_id__in=statement_ids).values("pk")
+    return (
+        Q(review_id__in=review_ids)
+        | Q(object_type="statement", object_id__in=statement_ids)
+        | Q(object_type="outbox", object_id__in=outbox_ids)
     )
-    return list(
-        AuditEntry.objects.filter(
-            Q(review_id__in=review_ids)
-            | Q(object_type="statement", object_id__in=statement_ids)
-            | Q(object_type="outbox", object_id__in=outbox_ids)
-        ).order_by("created_at", "id")
-    )
+
+
+def audit_for_texts(*, review_ids, statement_ids) -> list[AuditEntry]:
+    """Every audit entry about these reviews and these statements (`texts_audit_q`), oldest
+    first."""
+    found = texts_audit_q(review_ids=list(review_ids), statement_ids=list(statement_ids))
+    return list(AuditEntry.objects.filter(found).order_by("created_at", "id"))
 
 
 def reply_ids_for_reviews(review_ids) -> list[int]:
@@ -1568,6 +1582,57 @@ def findings_once(findings: list[dict]) -> list[dict]:
         else:
             out[key] = {**f, "replies": 1}
     return list(out.values())
+
+
+# The writer's prompt that closes a "needs review" finding of the guard's backstop
+# (`responses.guard.engine._BACKSTOP_MESSAGE`): "Read it as a stranger would, or ask legal."
+_ASK_LEGAL = re.compile(r"Read it as (?P<who>the reviewer|a stranger) would, or ask legal\.$")
+
+
+def findings_for_reader(
+    findings: list[dict], obj, *, can_act: bool, history: list[dict] | None = None
+) -> list[dict]:
+    """`findings` with the prompt of a "needs review" passage worded for who reads it at the
+    step `obj` waits at, instead of the writer's "…, or ask legal": legal at the legal step
+    decides; a step before legal's is told that legal reads it next; a step after it (the
+    clinic's approver, the clinician) that legal already cleared this version, and by whom
+    (`history`: `approval_history` rows of the current version). The writer's pages keep the
+    guard's own words."""
+    step = STEP_FOR_STATUS.get(obj.status)
+    if not step or not findings:
+        return findings
+    route = list(obj.route or [])
+    legal_by = next((row["who"] for row in history or [] if row.get("step") == Step.LEGAL), None)
+    if step == Step.LEGAL:
+        prompt = (
+            "you decide whether it may go out (approve it, or send it back to its writer)."
+            if can_act
+            else "legal decides whether it may go out."
+        )
+        prompt = f"Read it as {{who}} would; {prompt}"
+    elif legal_by is not None:
+        prompt = f"Legal ({legal_by}) already read it and cleared it."
+        if can_act:
+            prompt = f"{prompt} Read it as {{who}} would before you approve."
+    elif Step.LEGAL in route and route.index(Step.LEGAL) > route.index(step):
+        prompt = (
+            "Read it as {who} would before you approve; legal reads it after you and decides."
+            if can_act
+            else "Read it as {who} would; legal reads it before it goes out and decides."
+        )
+    else:
+        prompt = (
+            "Read it as {who} would before you approve." if can_act else "Read it as {who} would."
+        )
+
+    def worded(f: dict) -> dict:
+        message = f.get("message", "")
+        found = _ASK_LEGAL.search(message)
+        if f.get("severity") != Verdict.NEEDS_REVIEW or not found:
+            return f
+        return {**f, "message": message[: found.start()] + prompt.format(who=found["who"])}
+
+    return [worded(f) for f in findings]
 
 
 def reply_batch_tally(rows: list[dict]) -> dict[str, int]:

@@ -1,11 +1,21 @@
 """Routes of this app inside a clinic (mounted under /clinics/<slug>/ by config.urls_tenant).
 `api_patterns` go under api/v1/, `page_patterns` at the clinic root. `public_patterns` are
 mounted at the site root (no sign-in): the public statement pages; `staff_patterns` under
-/agency/ (the agency's approvals log across its clinics)."""
+/agency/ (the agency's approvals log across its clinics); `agency_api_patterns` under the
+agency-wide /api/v1/ (the same log in the API)."""
 
 from django.urls import path
 
-from responses.apis import approvals_log, batches, followups, library, outbox, replies, statements
+from responses.apis import (
+    agency_approvals_log,
+    approvals_log,
+    batches,
+    followups,
+    library,
+    outbox,
+    replies,
+    statements,
+)
 from responses.views import (
     ApprovalActionView,
     OutboxView,
@@ -186,6 +196,15 @@ page_patterns: list = [
 # clinic of the agency.
 staff_patterns: list = [
     path("approvals-log/", AgencyApprovalsLogView.as_view(), name="approvals-log"),
+]
+
+# Mounted under the agency-wide /api/v1/ by config.urls_public (namespace "api").
+agency_api_patterns: list = [
+    path(
+        "approvals-log/",
+        agency_approvals_log.AgencyApprovalsLogListApi.as_view(),
+        name="agency-approvals-log-list",
+    ),
 ]
 
 public_patterns: list = [

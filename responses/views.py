@@ -28,7 +28,6 @@ from core.permissions import Permission
 from core.text import possessive
 from core.views import ClinicView
 from facts.selectors import facts_list, facts_to_confirm
-from feeds.models import ReviewStatus
 from inbox.selectors import NO_CLOCK_WORDS, reviews_filtered
 from responses.forms import TemplateCreateForm, TemplateEditForm
 from responses.models import (
@@ -41,6 +40,7 @@ from responses.models import (
     Step,
 )
 from responses.selectors import (
+    approval_histories,
     approval_outcome,
     approvals_lost_on_edit,
     audit_for,
@@ -53,6 +53,7 @@ from responses.selectors import (
     delivery_words,
     draft_open_for_review,
     duration_words,
+    findings_for_reader,
     findings_once,
     is_final_step,
     outbox_list,
@@ -62,6 +63,7 @@ from responses.selectors import (
     reply_batches_items,
     reply_batches_list,
     reply_suggest,
+    review_sla,
     sla_for,
     statement_get,
     statement_pinned_on,
@@ -89,6 +91,8 @@ from responses.services.library import (
     template_update,
 )
 from responses.services.outbox import (
+    by_hand_owners,
+    by_hand_posters,
     channel_connectors_named,
     outbox_mark_posted,
     outbox_retry,
@@ -106,6 +110,7 @@ from responses.services.workflow import (
     legal_sent_back,
     no_approver_words,
     principals_who_acted_each,
+    stuck_words,
 )
 from responses.views_followups import followup_section
 from scoring.selectors import latest_scores_prefetch
@@ -215,6 +220,8 @@ def _queue_reads(kind: str, objs: list, people: dict) -> dict:
         "acted": acted,
         "waiting": waiting_for_each(kind, objs, cache=people, acted=acted),
         "batch_rows": reply_batches_items(objs) if kind == "batch" else {},
+        # who gave which step of each version: a "needs review" finding says legal cleared it
+        "history": approval_histories(FLOWS[kind].object_type, objs),
     }
 
 
@@ -231,15 +238,19 @@ def _card(access, obj, kind: str, *, cache: dict | None = None, reads: dict | No
     if previous is not None:
         old = previous.text if kind == "reply" else f"{previous.title}\n\n{previous.body}"
     step = STEP_FOR_STATUS.get(obj.status)
+    can_act = can_act_now(access, obj, acted=reads["acted"][obj.pk])
+    findings = version.guard_findings if version else []
     return {
         "kind": kind,
         "obj": obj,
         "version": version,
         "text": text,
         "diff": word_diff(old, text) if previous is not None else None,
-        "findings": version.guard_findings if version else [],
+        "findings": findings_for_reader(
+            findings, obj, can_act=can_act, history=reads["history"][obj.pk]
+        ),
         "step": Step(step).label if step else "",
-        "can_act": can_act_now(access, obj, acted=reads["acted"][obj.pk]),
+        "can_act": can_act,
         "waiting": reads["waiting"][obj.pk],
     }
 
@@ -254,17 +265,21 @@ def _batch_card(access, batch, *, cache: dict | None = None, reads: dict | None 
     shown = reply_batch_shown(batch, version, rows=reads["batch_rows"].get(batch.pk))
     rows = shown["mentions"]
     step = STEP_FOR_STATUS.get(batch.status)
+    can_act = can_act_now(access, batch, acted=reads["acted"][batch.pk])
+    # the same finding in every mention's reply, said once ("in 14 replies")
+    findings = findings_once(version.guard_findings if version else [])
     return {
         "obj": batch,
         "version": version,
         "text": shown["text"],
-        # the same finding in every mention's reply, said once ("in 14 replies")
-        "findings": findings_once(version.guard_findings if version else []),
+        "findings": findings_for_reader(
+            findings, batch, can_act=can_act, history=reads["history"][batch.pk]
+        ),
         "rows": rows,
         "withdrawn": shown["withdrawn"],
         "tally": reply_batch_tally(rows),
         "step": Step(step).label if step else "",
-        "can_act": can_act_now(access, batch, acted=reads["acted"][batch.pk]),
+        "can_act": can_act,
         "waiting": reads["waiting"][batch.pk],
     }
 
@@ -389,6 +404,9 @@ class ApprovalActionView(ClinicView):
                     **expected,
                 )
                 messages.success(request, approval_outcome(obj, kind=name))
+                # approved into a step nobody can give (a clinic without an approver): said now
+                if words := stuck_words(waiting_for(kind, obj), self.clinic):
+                    messages.warning(request, words)
             elif action == "reject":
                 getattr(services, f"{name}_reject")(
                     **{key: pk},
@@ -424,10 +442,6 @@ def _whose_draft(version, user) -> str:
 def _same_text(a: str, b: str) -> bool:
     """The same text, whatever the line ends (a browser posts a textarea's as CRLF)."""
     return a.replace("\r\n", "\n").strip() == b.replace("\r\n", "\n").strip()
-
-
-# A review settled without a public reply: its reply clock stops.
-SETTLED = (ReviewStatus.RESOLVED, ReviewStatus.IGNORED)
 
 
 _PLACEHOLDER_FIRST = re.compile(r"\{[^}]+\}")
@@ -549,9 +563,8 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
             {"fact": f, "sentence": fact_sentence(f), "placeholder": "{fact:" + f.slug + "}"}
             for f in facts_list(active_only=True)
         ]
-        sla = sla_for(shown, self.clinic) if shown else None
-        if sla and not shown.published_at and review.status in SETTLED:
-            sla = None  # resolved (e.g. in a private follow-up) or ignored: no clock runs
+        # the clock runs from the first open, a draft or not (as "Waiting for a reply" says)
+        sla = review_sla(review, self.clinic, reply=shown)
         return {
             "clinic": self.clinic,
             "review": review,
@@ -917,7 +930,12 @@ class OutboxView(TemplateResponseMixin, ClinicView):
         return self._page()
 
     def _page(self, *, card_error: dict | None = None, status: int = 200):
-        items = list(outbox_list()[:200])
+        items = list(outbox_list().select_related("draft__batch")[:200])
+        # each reply to post by hand names the one person it waits for (others may post it)
+        manual = [i for i in items if i.status == OutboxStatus.MANUAL]
+        owners = by_hand_owners(manual, posters=by_hand_posters(self.clinic)) if manual else {}
+        for item in manual:
+            item.by_hand_owner = owners.get(item.pk)
         # who may connect a channel, named once for the page (a reader who may not is told)
         connectors = (
             None if self.access.can(Permission.MANAGE) else channel_connectors_named(self.clinic)
@@ -952,6 +970,7 @@ class OutboxView(TemplateResponseMixin, ClinicView):
                 "clinic": self.clinic,
                 "groups": groups,
                 "can_write": self.access.can(Permission.WRITE),
+                "me": self.request.user.pk,
                 # a refusal is shown on the card it is about, with what was typed kept
                 "card_error": card_error or {},
                 "typed": self.request.POST if card_error else {},

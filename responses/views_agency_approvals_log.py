@@ -6,14 +6,13 @@ filtered, in pages, and as a CSV file with the same filters."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC
 from itertools import islice
 
 from django.utils import timezone
 
 from accounts.naming import names_told_apart
 from agency.views import StaffView
-from core.csv_download import csv_download
+from core.csv_download import csv_download, csv_time
 from responses.agency_approvals_log import (
     AgencyLogFilters,
     agency_approvals_log,
@@ -33,7 +32,7 @@ CSV_COLUMNS = (
 
 
 def _utc(at) -> str:
-    return at.astimezone(UTC).isoformat(timespec="seconds") if at else ""
+    return csv_time(at)
 
 
 class AgencyApprovalsLogView(StaffView):

@@ -17,7 +17,7 @@ from accounts.naming import names_told_apart
 from agency.branding import brand_name
 from clinics.models import clinic_zone
 from core.branding import as_brand
-from core.csv_download import csv_download
+from core.csv_download import csv_download, csv_time
 from core.errors import ValidationFailed
 from core.permissions import Permission
 from core.views import ClinicView
@@ -132,7 +132,7 @@ def _findings_words(findings) -> str:
 
 
 def _at(at, tz) -> str:
-    return timezone.localtime(at, tz).isoformat(timespec="seconds") if at else ""
+    return csv_time(at, tz)
 
 
 def _published_at(row, tz) -> str:

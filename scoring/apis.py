@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from core.api import (
     ClinicAPIView,
+    InstantField,
     ResumableCursorPagination,
     deprecation_mark,
     query_params_validated,
@@ -74,8 +75,9 @@ class ScoreFilterSerializer(serializers.Serializer):
         help_text="Deprecated: `sentiment` (answered with a `Deprecation` header).",
     )
     model = serializers.CharField(required=False, max_length=100, help_text="A model version.")
-    scored_after = serializers.DateTimeField(
-        required=False, help_text="ISO 8601: only scores stored after this instant."
+    scored_after = InstantField(
+        required=False,
+        help_text="ISO 8601 with its offset: only scores stored after this instant.",
     )
     flag = serializers.ChoiceField(
         choices=FLAG_CHOICES, required=False, help_text="Only scores raising this risk flag."

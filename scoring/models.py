@@ -55,7 +55,12 @@ class ReviewScore(models.Model):
                 condition=models.Q(score__gte=-1, score__lte=1), name="score_in_range"
             ),
         ]
-        indexes = [models.Index(fields=["model_version", "label"])]
+        indexes = [
+            models.Index(fields=["model_version", "label"]),
+            # The latest score of a review (`scoring.selectors`: newest first by created_at,
+            # then id) is this index's first entry for the review: no sort per review.
+            models.Index(fields=["review", "-created_at", "-id"], name="score_review_latest"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.review_id} {self.label} {self.score:+.2f} ({self.model_version})"

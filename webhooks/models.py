@@ -9,6 +9,7 @@ from core.models import BaseModel
 
 class WebhookEvent(models.TextChoices):
     REVIEW_CREATED = "review.created", "A review or mention arrived"
+    REVIEW_UPDATED = "review.updated", "A review changed on its platform (edited, taken down)"
     REVIEW_SCORED = "review.scored", "A review was scored"
     INCIDENT_OPENED = "incident.opened", "An incident was opened"
     INCIDENT_GREW = "incident.grew", "An open incident grew (its people were alerted again)"

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import connection, transaction
+from django.db.models import Count
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -524,7 +525,14 @@ def _escalation_send(schema: str, incident_ids: list[int], minutes: int) -> None
         recipients = escalation_recipients(clinic)
         owners = ", ".join(m.user.full_name or m.user.email for m in escalation_contacts(clinic))
         tz = clinic_zone(clinic)
-        for incident in Incident.objects.select_related("continues").filter(pk__in=incident_ids):
+        incidents = (
+            Incident.objects.select_related("continues")
+            .filter(pk__in=incident_ids)
+            # what "nobody acted" looked at: replies to the incident's own reviews only
+            # (`incident_first_act`), so the e-mail counts those reviews
+            .annotate(reviews=Count("links"))
+        )
+        for incident in incidents:
             summary = trigger_said(clinic, incident)
             opened = local(incident.opened_at, tz)
             follow = follow_up_of(incident, tz)
@@ -548,6 +556,7 @@ def _escalation_send(schema: str, incident_ids: list[int], minutes: int) -> None
                     "url": room if r.side == "agency" else portal_incident_url(clinic, incident),
                     "ack_url": ack_url(token) if token else "",
                     "minutes": minutes,
+                    "reviews": incident.reviews,
                     "summary": summary,
                     "opened": opened,
                     "owners": owners,

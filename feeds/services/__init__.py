@@ -49,6 +49,7 @@ from feeds.services.privacy import (
     reviews_redact,
 )
 from feeds.services.sources import (
+    SourceExists,
     source_create,
     source_credentials,
     source_credentials_renewed,
@@ -92,6 +93,7 @@ __all__ = [
     "reviews_status_set",
     "reviews_upsert",
     "source_create",
+    "SourceExists",
     "webhook_url",
     "source_credentials",
     "source_credentials_renewed",

@@ -102,6 +102,11 @@ _COPIED = (
     "shares",
     "replies",
 )
+# What `review.updated` compares, before and after an update: the fields of the review the
+# webhooks send (`review.created`'s), its edit time and whether it is taken down. The counts
+# (likes, shares, replies), the language and the parent move `updated_at` only: a post's counts
+# change with every poll, and an event per like would drown the edits.
+WATCHED = ("kind", "author_name", "rating", "text", "url", "published_at", "edited_at")
 MAX_BATCH = 1000
 MAX_IDEMPOTENCY_KEY = 200
 BATCH_SHAPE = 'Send {"items": [...]}, a list of items or one item.'
@@ -158,7 +163,10 @@ def reviews_upsert(
     `as_past`: the items it creates are past reviews (`Review.imported_as_past`: no reply
     clock); so are those of them published before the source's `history_before` (the backlog
     it found when it started reading: `feeds.services.sources.source_backlog_choose`), however
-    they came (a poll, a push, a webhook, a CSV file); the ones it updates keep what they were."""
+    they came (a poll, a push, a webhook, a CSV file); the ones it updates keep what they were.
+    An update that changes what the webhooks say of a review (`WATCHED`, or its deletion)
+    stores one `review.updated` event with the changes, in this transaction; an item sent
+    again as it was stores none."""
     _lock_source(source)
     by_id = {item.external_id: item for item in items}
     if len(by_id) != len(items):
@@ -192,10 +200,11 @@ def reviews_upsert(
             outcome[external_id] = Upserted(UNCHANGED, known[external_id][0])
         else:
             changed[known[external_id][0]] = (item, digest)
-    to_update, revisions = [], []
+    to_update, revisions, edits = [], [], []
     for review in Review.objects.filter(pk__in=list(changed)) if changed else ():
         item, digest = changed[review.pk]
         external_id = review.external_id
+        before = _watched(review)
         if review.text != item.text:
             retext.append(review.pk)
         if (
@@ -223,6 +232,13 @@ def reviews_upsert(
         review.is_deleted = item.deleted
         review.updated_at = now
         to_update.append(review)
+        after = _watched(review)
+        if changes := {
+            name: {"before": before[name], "after": after[name]}
+            for name in after
+            if before[name] != after[name]
+        }:
+            edits.append((review, changes))
         outcome[external_id] = Upserted(UPDATED, review.pk)
     for external_id, pk in _copy_insert(
         source, new_rows, now, as_past=as_past, history_before=source.history_before
@@ -235,6 +251,7 @@ def reviews_upsert(
             batch_size=500,
         )
     ReviewRevision.objects.bulk_create(revisions, batch_size=1000)
+    reviews_updated_emit(source, edits)
     _forget_scoring(retext)
     # taken down on its platform: nothing waits on it any more
     reviews_settled(
@@ -244,6 +261,33 @@ def reviews_upsert(
     if any(u.status != "unchanged" for u in outcome.values()):
         figures_changed()
     return [outcome[item.external_id] for item in items]
+
+
+def _watched(review: Review) -> dict:
+    return {**{name: getattr(review, name) for name in WATCHED}, "is_deleted": review.is_deleted}
+
+
+def reviews_updated_emit(source: Source, edits: list[tuple[Review, dict]]) -> None:
+    """The `review.updated` webhook (sent after commit): each review of `source` as it is now,
+    as `review.created` sends it with its `edited_at` and `is_deleted`, and its `changes`
+    (`{field: {"before", "after"}}`, only the fields that changed)."""
+    if edits:
+        webhook_events_emit(
+            event="review.updated",
+            payloads=[
+                {
+                    "review": {
+                        "id": review.pk,
+                        "source": source.kind,
+                        "source_id": source.pk,
+                        "external_id": review.external_id,
+                        **_watched(review),
+                    },
+                    "changes": changes,
+                }
+                for review, changes in edits
+            ],
+        )
 
 
 def _forget_scoring(review_ids: list[int]) -> None:

@@ -123,9 +123,9 @@ def source_create(
     (`source_backlog_choose`); None where nobody was asked (a source created by its first
     pushed item, the demo): every item counts. The settings history records it as added by
     `actor` (Carewatch itself when nobody added it by hand), with its settings and that
-    answer, never its credentials. `refuse_same` (the API): a source the clinic has already
-    (`Source.identity`: the same kind, name and settings, turned off or not) is a 409
-    `source_exists` naming its id, and nothing is added."""
+    answer, never its credentials. `refuse_same` (the API and the Sources page): a source the
+    clinic has already (`Source.identity`: the same kind, name and settings, turned off or
+    not) is `SourceExists`, a 409 `source_exists` naming its id, and nothing is added."""
     if kind not in SourceKind.values:
         raise ValidationFailed(
             "Unknown source kind.", fields={"kind": [f"Choose {SourceKind.values}."]}
@@ -171,23 +171,33 @@ def source_create(
     return source
 
 
+class SourceExists(Conflict):
+    """The clinic has the source being added already (`Source.identity`); `source` is the one
+    it has. The message is the API's; a page says it in its own words from `source`."""
+
+    code = "source_exists"
+
+    def __init__(self, source: Source):
+        self.source = source
+        state, change = ("", "Change it") if source.enabled else (", turned off", "Turn it on")
+        super().__init__(
+            f"This clinic has this source already: id {source.pk} (“{source.name}”, "
+            f"{source.kind}{state}). {change} with PATCH sources/{source.pk}/, or give the new "
+            "one another name."
+        )
+
+
 def _same_source_refused(source: Source) -> None:
-    """A 409 `source_exists` when the clinic has a source like `source` already (one at a
-    time: two calls adding the same source cannot both pass)."""
+    """`SourceExists` (409 `source_exists`) when the clinic has a source like `source` already
+    (one at a time: two calls adding the same source cannot both pass)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':sources'))")
     same = next(
         (s for s in Source.objects.filter(kind=source.kind) if s.identity == source.identity),
         None,
     )
-    if same is None:
-        return
-    state, change = ("", "Change it") if same.enabled else (", turned off", "Turn it on")
-    raise Conflict(
-        f"This clinic has this source already: id {same.pk} (“{same.name}”, {same.kind}"
-        f"{state}). {change} with PATCH sources/{same.pk}/, or give the new one another name.",
-        code="source_exists",
-    )
+    if same is not None:
+        raise SourceExists(same)
 
 
 def _check_yelp(settings: dict, credentials: dict) -> None:

@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from clinics.access import people_roles
 from core.api import ACTOR_LABEL, ACTOR_LABEL_INVALID
+from core.days import DATE_HELP, day_in_range
 from core.http import NOT_A_NUMBER
 from core.tenancy import current_clinic
 from responses.models import (
@@ -52,6 +53,7 @@ from responses.selectors import (
 )
 from responses.services.approvals import waiting_for
 from responses.services.replies import over_limit, platform_limit
+from responses.services.workflow import STUCK_CHOICES
 from scoring.apis import ScoreFlagOutputSerializer, ScoreTopicOutputSerializer
 
 
@@ -421,6 +423,16 @@ class WaitingOutputSerializer(serializers.Serializer):
         allow_null=True, help_text="The last reminder about this version (null: none yet)."
     )
     reminded_by = serializers.CharField(help_text="Who sent the last reminder (empty: none yet).")
+    stuck = serializers.ChoiceField(
+        choices=STUCK_CHOICES,
+        allow_null=True,
+        help_text="Why nobody can ever give the step as things stand (null: someone can). "
+        "`no_clinic_approver`: it waits for the clinic approval and the clinic has no approver "
+        "(`people` is empty): add one of the clinic's people as its approver (the clinic's "
+        "people page); the agency's owners and managers were told. `all_barred`: everyone who "
+        "may give the step wrote or approved this version (`barred`): add another person for "
+        "the step.",
+    )
     remind_from = serializers.DateTimeField(
         allow_null=True,
         help_text="From when one may remind them again (one reminder each 30 minutes for one "
@@ -1317,4 +1329,79 @@ class ApprovalsLogEntryOutputSerializer(serializers.Serializer):
             "name": row.person_name,
             "role": row.role,
             "email": row.person_email or None,
+        }
+
+
+# --- the agency's approvals log: every clinic's decisions in one list ----------------------------
+
+
+class AgencyApprovalsLogFilterSerializer(serializers.Serializer):
+    """The agency's approvals log's filters (`GET /api/v1/approvals-log/`), those of its page
+    (`responses.forms.AgencyApprovalsLogFilterForm`): the clinic, the decision, the step, the
+    kind and whole UTC days (the log is agency-wide)."""
+
+    agency = serializers.SlugField(
+        required=False,
+        help_text="The agency (slug): needed only by a person who manages several; an agency "
+        "key reads its own.",
+    )
+    clinic = serializers.SlugField(
+        required=False,
+        help_text="Only this clinic's decisions (its slug; one of the agency's clinics).",
+    )
+    decision = serializers.ChoiceField(choices=LOG_DECISION_CHOICES, required=False)
+    step = serializers.ChoiceField(
+        choices=LOG_STEP_CHOICES,
+        required=False,
+        help_text="The step decided: `legal` includes legal's decisions on a privacy block.",
+    )
+    kind = serializers.ChoiceField(
+        choices=LOG_KIND_CHOICES,
+        required=False,
+        help_text="`reply` includes one answer approved for many mentions (a batch).",
+    )
+    # agencies have no time zone of their own: the agency's log's days are UTC days, as its
+    # page shows its times ("When (UTC)")
+    decided_from = serializers.DateField(
+        required=False,
+        help_text="From this day (YYYY-MM-DD, a whole UTC day: the log is agency-wide), "
+        "inclusive; 1970-01-01 to 2999-12-31.",
+        error_messages={"invalid": DATE_HELP},
+        validators=[day_in_range],
+    )
+    decided_to = serializers.DateField(
+        required=False,
+        help_text="To this day (YYYY-MM-DD, a whole UTC day), inclusive; 1970-01-01 to 2999-12-31.",
+        error_messages={"invalid": DATE_HELP},
+        validators=[day_in_range],
+    )
+
+    date_ranges = (("decided_from", "decided_to"),)  # query_params_validated
+
+
+class AgencyApprovalsLogClinicSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    log = serializers.CharField(
+        help_text="The clinic's own approvals log page at this decision (that day, at its row)."
+    )
+
+
+class AgencyApprovalsLogEntryOutputSerializer(ApprovalsLogEntryOutputSerializer):
+    """One decision of the agency's approvals log: a decision of one clinic's log (as
+    `approvals-log/` of the clinic gives it, `id` its audit entry's id there) with its
+    clinic."""
+
+    clinic = AgencyApprovalsLogClinicSerializer(help_text="The clinic it was made in.")
+
+    def to_representation(self, instance):
+        """`instance`: an `AgencyLogRow` (the clinic, the row in words, the clinic log's link)."""
+        data = ApprovalsLogEntryOutputSerializer(instance.row, context=self.context).data
+        return {
+            "clinic": {
+                "slug": instance.clinic.slug,
+                "name": instance.clinic.name,
+                "log": instance.clinic_log_link,
+            },
+            **data,
         }

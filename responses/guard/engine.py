@@ -311,7 +311,8 @@ def check_reply(
 
     artifacts = eng.nlp_engine.process_text(text, "en")
     tokens = [t for t in artifacts.tokens if not t.is_space]
-    findings += _health_findings(eng, text, tokens, sentences, review_text, ctx.clinic_name)
+    wishes = _plain_wish_spans(text, sentences)
+    findings += _health_findings(eng, text, tokens, sentences, review_text, ctx.clinic_name, wishes)
 
     results = eng.analyzer.analyze(
         text=text,
@@ -328,7 +329,7 @@ def check_reply(
     findings += _initials_findings(text, ctx)
     findings += _echoed_date_findings(text, sentences, review_text, confirm_sentences, care)
     findings = _dedupe(findings)
-    findings = _apply_backstop(text, sentences, findings, ctx)
+    findings = _apply_backstop(text, sentences, findings, ctx, wishes)
     if tone.is_correction(text, ctx.purpose, ctx.cited_facts):
         findings = [f for f in findings if not _plain_denial(f, text, sentences)]
     findings = _each_once(findings)
@@ -433,6 +434,12 @@ def _confirmation_findings(text: str, sentences) -> list[Finding]:
 
 
 _WISH = "outcome:wish"  # a plain well-wish's `outcome` match, until its sentence is read
+
+
+def _plain_wish_spans(text: str, sentences) -> list[tuple[int, int]]:
+    """The plain well-wishes of ``text`` ("We hope you feel better soon", "Wishing you a speedy
+    recovery": `patterns.plain_wishes`), as spans of ``text``."""
+    return [(s0 + s, s0 + e) for s0, s1 in sentences for s, e in patterns.plain_wishes(text[s0:s1])]
 
 
 def _tone_findings(text: str, sentences) -> list[Finding]:
@@ -588,7 +595,7 @@ def _review_terms(eng: _Engine, review_text: str) -> set[tuple[str, ...]]:
 
 
 def _health_findings(
-    eng, text, tokens, sentences, review_text, clinic_name: str = ""
+    eng, text, tokens, sentences, review_text, clinic_name: str = "", wishes=()
 ) -> list[Finding]:
     out: list[Finding] = []
     echoed_spans: list[tuple[int, int]] = []
@@ -674,6 +681,8 @@ def _health_findings(
             continue
         if any(s < hit.end and hit.start < e for s, e in (*echoed_spans, *name_spans)):
             continue
+        if any(s <= hit.start and hit.end <= e for s, e in wishes):
+            continue  # "Wishing you a speedy recovery": a plain well-wish names no treatment
         si = _sentence_of(sentences, hit.start)
         s0, s1 = sentences[si]
         sent = text[s0:s1]
@@ -1527,6 +1536,8 @@ _COMMON_AFTER_TITLE = frozenset(
         "support",
         "time",
         "training",
+        "burnout",
+        "turnover",
     ]
 )
 
@@ -1556,6 +1567,39 @@ def _title_as_address(title_tok, tok, word: str) -> bool:
     )
 
 
+# After "<title> <word>" opening a sentence, a verb that a person is the subject of: a modal
+# or a verb in the past or the present ("nurse young will call you", "doctor white called",
+# "nurse young has your results"); a copula or a plural noun after it leaves a common noun
+# ("nurse burnout is real", "Nurse young patients…")
+_PERSON_VERB_TAGS = frozenset(["MD", "VBD", "VBZ"])
+_NOT_PERSON_VERBS = frozenset(["be", "is", "was", "'s", "’s"])
+
+
+def _title_opens_sentence(text: str, s: int, title_tok, tok, word: str) -> bool:
+    """Whether a clinician's title opening a sentence names whoever follows it, though the
+    word is a common one ("nurse young will call you", "Nurse young called"): the title comes
+    first in its sentence, the word after it is a singular noun or adjective that no common
+    compound holds, and a verb of which a person is the subject comes right after
+    (`_PERSON_VERB_TAGS`). "Our young patients", "Nurse staffing is…" name nobody."""
+    if title_tok is None or tok is None or tok.i != title_tok.i + 1:
+        return False
+    before = text[:s].rstrip()
+    if before and before[-1] not in ".!?\n" and not text[len(before) : s].count("\n"):
+        return False
+    low = word.lower()
+    if low in _NOT_A_NAME_AFTER_TITLE or low in _COMMON_AFTER_TITLE or _ABSTRACT.search(low):
+        return False
+    if tok.tag_ not in ("NN", "NNP", "JJ"):
+        return False
+    verb = tok.doc[tok.i + 1] if tok.i + 1 < len(tok.doc) else None
+    return (
+        verb is not None
+        and verb.tag_ in _PERSON_VERB_TAGS
+        and verb.pos_ in ("AUX", "VERB")
+        and verb.text.lower() not in _NOT_PERSON_VERBS
+    )
+
+
 def _name_after_title(text: str, s: int, span: str, by_idx: dict, eng: _Engine) -> bool:
     """Whether a clinician's title at the start of ``span`` stands before a name ("Dr. Patel",
     "dr patel's", "Nurse Kim", "doctor okafor") rather than a common word ("Nurse Practitioners",
@@ -1577,8 +1621,12 @@ def _name_after_title(text: str, s: int, span: str, by_idx: dict, eng: _Engine) 
     offset, word = words[0]
     if word[0].isupper():
         return True
+    if word.lower() in _COMMON_AFTER_TITLE:
+        return False  # "Nurse staffing is tight", "doctor availability"
     tok = by_idx.get(s + title.end() + offset)
-    if _title_as_address(by_idx.get(s), tok, word):
+    if _title_as_address(by_idx.get(s), tok, word) or _title_opens_sentence(
+        text, s, by_idx.get(s), tok, word
+    ):
         return True
     if tok is not None and tok.pos_ not in ("NOUN", "PROPN", "X"):
         return False  # "dr said", "nurse will"
@@ -1985,11 +2033,29 @@ _LOWERABLE_IDENTIFIER = frozenset(
 )
 
 
-def _apply_backstop(text: str, sentences, findings: list[Finding], ctx: GuardContext):
+def _without_plain_wishes(text: str, sentences, findings: list[Finding], wishes) -> str:
+    """``text`` without its sentences that hold a plain well-wish and no finding: what the
+    backstop reads, since such a wish says nothing ("We hope you feel better soon" alone reads
+    to the model like a confirmation of care; the rules have already said why it is not)."""
+    if not wishes:
+        return text
+    flagged = {_sentence_of(sentences, f.start) for f in findings}
+    kept = [
+        text[s0:s1]
+        for i, (s0, s1) in enumerate(sentences)
+        if i in flagged or not any(s0 <= s < s1 for s, _ in wishes)
+    ]
+    return " ".join(part.strip() for part in kept if part.strip())
+
+
+def _apply_backstop(text: str, sentences, findings: list[Finding], ctx: GuardContext, wishes=()):
     bs = backstop.get_backstop()
     if bs is None:
         return findings
-    p = bs.scores(text, ctx.clinic_name)
+    read = _without_plain_wishes(text, sentences, findings, wishes)
+    if not read:
+        return findings  # nothing but plain well-wishes
+    p = bs.scores(read, ctx.clinic_name)
     kinds = {f.kind for f in findings}
     out = list(findings)
     for head in backstop.RAISE_HEADS:

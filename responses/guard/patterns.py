@@ -209,16 +209,43 @@ _CARE_IN_WISH = re.compile(
 )
 
 
+# The stock get-well formulas are plain well-wishes too: "Wishing you a speedy recovery",
+# "We wish you a full recovery", "Get well soon". A recovery wished to "you" names no
+# condition or treatment; one that is the reader's ("your recovery"), wished to someone else
+# ("your son"), tied to care ("a speedy recovery from the surgery", "after your visit") or said
+# beside a care word in its sentence is not plain (`plain_wishes`).
+_RECOVERY_WISH = re.compile(
+    r"\b(?:(?:wish|wishes|wishing)\s+(?:you(?:\s+all)?\s+)?|(?:hope|hoping)\s+for\s+|"
+    r"here['’]s\s+to\s+)(?:a\s+)?(?:very\s+)?(?:speedy|quick|swift|fast|full|smooth|complete|"
+    r"prompt)\s+(?:and\s+(?:speedy|quick|swift|fast|full|smooth|complete)\s+)?recovery\b|"
+    r"\bget\s+well\s+soon\b",
+    re.IGNORECASE,
+)
+
+
+def plain_wishes(sentence: str) -> list[tuple[int, int]]:
+    """The spans of ``sentence`` that are plain well-wishes ("We hope you feel better soon",
+    "Wishing you a speedy recovery"), saying nothing of the reader's condition or treatment;
+    [] when anything in the sentence ties a wish to care (``_CARE_IN_WISH`` outside the wishes,
+    ``_WISH_TIED`` right after one)."""
+    spans = sorted(
+        w.span() for rx in (_WELL_WISH, _RECOVERY_WISH) for w in rx.finditer(sentence or "")
+    )
+    if not spans:
+        return []
+    rest = sentence
+    for s, e in spans:
+        rest = rest[:s] + " " * (e - s) + rest[e:]
+    if _CARE_IN_WISH.search(rest):
+        return []
+    return [(s, e) for s, e in spans if not _WISH_TIED.match(sentence[e:])]
+
+
 def outcome_only_wished(sentence: str, start: int, end: int) -> bool:
     """Whether an ``outcome`` match at ``start``:``end`` of ``sentence`` is part of a plain
     well-wish ("We hope you feel better soon") that says nothing of the reader's condition or
-    treatment (the line is drawn at ``_WELL_WISH``)."""
-    if _CARE_IN_WISH.search(sentence):
-        return False
-    for w in _WELL_WISH.finditer(sentence):
-        if w.start() <= start and end <= w.end():
-            return not _WISH_TIED.match(sentence[w.end() :])
-    return False
+    treatment (the line is drawn at ``_WELL_WISH`` and ``_RECOVERY_WISH``)."""
+    return any(s <= start and end <= e for s, e in plain_wishes(sentence))
 
 
 CONFIRMATION_PHRASES: tuple[Phrase, ...] = (

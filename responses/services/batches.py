@@ -26,6 +26,7 @@ from clinics.access import ClinicAccess
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.permissions import Permission
 from core.tenancy import current_clinic
+from core.text import markup_found
 from facts.selectors import fact_citable_by_slug
 from feeds.models import Review
 from responses.models import (
@@ -56,6 +57,7 @@ from responses.services.statements import statement_permalink
 from responses.services.templating import (
     review_render_args,
     text_render,
+    variables_markup_error,
     wording_that_fits,
 )
 from scoring.claims.selectors import cluster_review_ids
@@ -153,8 +155,12 @@ def _statement_url(statement: Statement | None, clinic) -> str:
 def render_for(
     text: str, review: Review, *, clinic, settings_row, statement=None
 ) -> tuple[str, list[str]]:
-    """The batch text as the reply to one mention, and the variables left without a value."""
-    name = _first_name(review.author_name) if settings_row.allow_reviewer_name else ""
+    """The batch text as the reply to one mention, and the variables left without a value.
+    A display name that holds markup ("<script>", `markup_found`) is no name a reply can greet:
+    {greeting} and {reviewer_name} then read as where names are not allowed ("Hello,",
+    "there"), so a reviewer's name never brings markup into the clinic's reply."""
+    allowed = settings_row.allow_reviewer_name and not markup_found(review.author_name)
+    name = _first_name(review.author_name) if allowed else ""
     values = {
         "greeting": f"Hi {name}," if name else "Hello,",
         "reviewer_name": name or "there",
@@ -447,11 +453,12 @@ def _rendered_all(text: str, reviews: list[Review], statement) -> dict[int, str]
     clinic = current_clinic()
     settings_row = response_settings_get()
     out, left = {}, set()
+    render = {"clinic": clinic, "settings_row": settings_row, "statement": statement}
     for review in reviews:
-        rendered, missing = render_for(
-            text, review, clinic=clinic, settings_row=settings_row, statement=statement
-        )
+        rendered, missing = render_for(text, review, **render)
         left |= set(missing)
+        if refusal := _variables_markup(text, rendered, review, render):
+            raise refusal
         out[review.pk] = rendered
     if left:
         raise ValidationFailed(
@@ -460,6 +467,17 @@ def _rendered_all(text: str, reviews: list[Review], statement) -> dict[int, str]
             fields={"text": sorted(left)},
         )
     return out
+
+
+def _variables_markup(text: str, rendered: str, review: Review, render: dict):
+    """The 400 naming each variable that fills markup into a mention's reply
+    (`templating.variables_markup_error`), or None."""
+    return variables_markup_error(
+        text,
+        rendered,
+        lambda placeholder: render_for(placeholder, review, **render)[0],
+        published="Replies are posted",
+    )
 
 
 def _too_long(reviews: list[Review], rendered: dict[int, str]) -> list[str]:
@@ -588,11 +606,12 @@ def reply_batch_check(*, batch: ReplyBatch, text: str) -> dict:
     worst, findings, left, too_long = Verdict.OK, [], set(), []
     checked: dict[tuple, dict] = {}
     guarded = 0
+    render = {"clinic": clinic, "settings_row": settings_row, "statement": batch.statement}
     for review in sorted(reviews, key=lambda r: -(r.likes + r.shares + r.replies)):
-        rendered, missing = render_for(
-            text, review, clinic=clinic, settings_row=settings_row, statement=batch.statement
-        )
+        rendered, missing = render_for(text, review, **render)
         left |= set(missing)
+        if refusal := _variables_markup(text, rendered, review, render):
+            left |= set(refusal.fields["text"])
         if over_limit(rendered, review.source.kind):
             too_long.append(too_long_words(review, len(rendered)))
         # copies of one post (a pile-on) read the same to the guard: checked once

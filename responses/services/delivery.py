@@ -63,17 +63,14 @@ from accounts.actors import user_id_of
 from accounts.models import User
 from accounts.selectors import user_is_agency_staff
 from agency.models import AgencyMembership, AgencyRole
-from clinics.access import people_who_can
 from clinics.alerting import chat_notice, chat_post, chat_webhooks_for
 from clinics.models import Clinic, Notification, clinic_zone
 from clinics.notifications import (
-    notifications_close,
     notifications_owed_due,
     notifications_owed_send,
     notifications_retitle,
     people_notify,
 )
-from core.permissions import Permission
 from core.queueing import enqueue_on_commit
 from core.tenancy import current_clinic
 from responses.models import (
@@ -93,8 +90,14 @@ from responses.services.outbox import (
     NOTIFY_TASK,
     batch_failed_title,
     batch_to,
+    by_hand_groups,
+    by_hand_lines_open,
+    by_hand_notice_settle,
+    by_hand_owners,
+    by_hand_posters,
     by_hand_ref,
     by_hand_title,
+    by_hand_waiting,
     channel_connectors_named,
     channel_failures,
     channel_failures_title,
@@ -558,55 +561,63 @@ def _chat_tell(notice: _Notice, clinic: Clinic) -> list[str]:
 # --- replies to post by hand --------------------------------------------------------------
 
 
-def by_hand_posters(clinic: Clinic) -> list[User]:
-    """Who posts replies by hand: the agency's people who may write in the clinic (they mark
-    them posted in the outbox); never the clinic's own people."""
-    return [
-        u for u in people_who_can(clinic, permission=Permission.WRITE) if user_is_agency_staff(u)
-    ]
-
-
 def outbox_by_hand_notify(*, item_id: int) -> str:
-    """Replies wait to be posted by hand on the item's channel: the agency's people who post
-    by hand are told once per channel (in-app and by e-mail, as each chose), with how many
-    wait; the notice's count follows what waits and it leaves when nothing does. The writer
-    of each reply newly there hears it for information (`reply_outcome_tell`). Run after
-    the item went to "To post by hand" or was posted by hand. Returns what happened."""
+    """Replies wait to be posted by hand on the item's channel. Each is named to one person
+    (`outbox.by_hand_owners`: its writer, else who approved it for the agency), who gets a
+    line "… waits for you to post by hand" (in-app and by e-mail, as what waits for them
+    always is) with how many of hers wait there; the replies nobody can be named for are told
+    to everyone who posts by hand, once per channel. Others may still post them (the outbox
+    names the person; a second post is refused). Each line's count follows what waits and it
+    leaves when nothing does. The writer of each reply newly there hears it for information
+    (`reply_outcome_tell`). Run after the item went to "To post by hand" or was posted by
+    hand. Returns what happened."""
     clinic = current_clinic()
     with transaction.atomic():
         item = OutboxItem.objects.select_related("source").filter(pk=item_id).first()
         if item is None or item.kind != OutboxKind.REPLY:
             return "not a reply"
-        ref = by_hand_ref(item.source_id)
-        one_at_a_time(ref)
-        waiting = list(
-            OutboxItem.objects.select_related("draft", "review__source", "source")
-            .filter(source_id=item.source_id, kind=OutboxKind.REPLY, status=OutboxStatus.MANUAL)
-            .order_by("pk")
-        )
-        if not waiting:
-            closed = notifications_close(clinic=clinic, ref=ref)
-            return f"nothing waits; {closed} notice(s) closed"
+        one_at_a_time(by_hand_ref(item.source_id))
+        waiting = by_hand_waiting(item.source_id)
+        posters = by_hand_posters(clinic)
+        owners = by_hand_owners(waiting, posters=posters)
+        groups = by_hand_groups(waiting, owners)
         now = timezone.now()
         untold = [i for i in waiting if i.failure_notified_at is None]
         OutboxItem.objects.filter(pk__in=[i.pk for i in untold]).update(
             failure_notified_at=now, updated_at=now
         )
-        title = by_hand_title(item.source.name, len(waiting))
-        posters = by_hand_posters(clinic)
+        by_hand_notice_settle(item)  # every line out counts what waits for it now, or closes
+        if not waiting:
+            return "nothing waits; notices closed"
         told: dict[int, list[str]] = {}
-        if len(untold) < len(waiting):
-            # the channel's notice is out: it counts what waits now
-            notifications_retitle(clinic=clinic, ref=ref, title=title)
-        elif untold:
-            told = people_notify(
-                users=posters,
+        lines_open = by_hand_lines_open(clinic, item.source_id)
+        everyone_open = _is_open(clinic, by_hand_ref(item.source_id))
+        untold_ids = {i.pk for i in untold}
+        for user_id, items in groups.items():
+            new = [i for i in items if i.pk in untold_ids]
+            if not new or (lines_open.get(user_id) if user_id else everyone_open):
+                continue  # nothing new for them, or their line is out and counts it now
+            if user_id is None:
+                users = posters
+                title = by_hand_title(item.source.name, len(items))
+                whose = ""
+            else:
+                owner = owners[new[0].pk]
+                users = [owner.user]
+                title = by_hand_title(item.source.name, len(items), for_you=True)
+                whose = (
+                    f"Named to you as {owner.words}, so that one person posts "
+                    f"{'it' if len(items) == 1 else 'them'}; anyone of the agency who posts by "
+                    "hand may still do it (the outbox refuses a second post). "
+                )
+            told |= people_notify(
+                users=users,
                 clinic=clinic,
                 kind="post_by_hand",
-                ref=ref,
+                ref=by_hand_ref(item.source_id, user_id),
                 title=title,
-                detail=f"{untold[0].manual_reason} In the outbox, under “To post by hand”, "
-                "each waits with its text.",
+                detail=f"{new[0].manual_reason} {whose}In the outbox, under “To post by "
+                "hand”, each waits with its text.",
                 url=f"/clinics/{clinic.slug}/outbox/#group-manual",
             )
         poster_ids = {u.pk for u in posters}

@@ -31,7 +31,8 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from accounts.actors import Actor
+from accounts.actors import Actor, user_id_of
+from accounts.selectors import user_is_agency_staff
 from clinics.access import ClinicAccess, people_who_can
 from clinics.models import Clinic, Notification, clinic_zone
 from clinics.notifications import notifications_close, notifications_retitle
@@ -60,6 +61,7 @@ from feeds.services.connections import connecting_set_up
 from responses.models import (
     WAITING_FOR_SOURCE,
     ApprovalStatus,
+    AuditEntry,
     FailureKind,
     OutboxItem,
     OutboxKind,
@@ -779,12 +781,11 @@ def outbox_mark_posted(
         )
     url, external_id = where_posted_check(item, url=url, external_id=external_id)
     if not (url or external_id or item.external_id) and item.kind != OutboxKind.STATEMENT_UNPIN:
+        # either field is enough: each says so in the same words, said once on a page
+        nowhere = "Give the link to the post or the platform's id of it: one is enough."
         raise ValidationFailed(
             "Nothing says where it was posted.",
-            fields={
-                "url": ["Give the link to the post, or the platform's id of it."],
-                "external_id": ["Give the platform's id of the post, or the link to it."],
-            },
+            fields={"url": [nowhere], "external_id": [nowhere]},
         )
     before = item.status
     item.status = ST.POSTED_BY_HAND
@@ -1078,33 +1079,128 @@ def post_by_hand_notice(items: list[OutboxItem], clinic: Clinic) -> tuple[str, s
     return title, f"/clinics/{clinic.slug}/outbox/#group-failed"
 
 
-def by_hand_ref(source_id: int) -> str:
-    """The notice that replies wait to be posted by hand on a channel: open while any waits."""
-    return f"outbox-source:{source_id}:by-hand"
+def by_hand_ref(source_id: int, user_id: int | None = None) -> str:
+    """The notice that replies wait to be posted by hand on a channel: open while any waits.
+    With `user_id`, the line of the one person named to post them (`by_hand_owners`); without,
+    the channel's line to everyone who posts by hand, for the replies nobody is named for."""
+    ref = f"outbox-source:{source_id}:by-hand"
+    return ref if user_id is None else f"{ref}:user:{user_id}"
 
 
-def by_hand_title(source_name: str, waiting: int) -> str:
-    """`by_hand_ref`'s title: how many replies wait to be posted by hand on the channel."""
+def by_hand_title(source_name: str, waiting: int, *, for_you: bool = False) -> str:
+    """`by_hand_ref`'s title: how many replies wait to be posted by hand on the channel (for
+    the person named to post them, `for_you`)."""
     replies = "1 reply waits" if waiting == 1 else f"{waiting} replies wait"
+    if for_you:
+        return f"{replies} for you to post by hand on {source_name}"
     return f"{replies} to be posted by hand on {source_name}"
+
+
+def by_hand_posters(clinic: Clinic) -> list:
+    """Who posts replies by hand: the agency's people who may write in the clinic (they mark
+    them posted in the outbox); never the clinic's own people."""
+    return [
+        u for u in people_who_can(clinic, permission=Permission.WRITE) if user_is_agency_staff(u)
+    ]
+
+
+@dataclass(frozen=True)
+class ByHandOwner:
+    """The one person named to post a reply by hand, and why them (`by_hand_owners`)."""
+
+    user: object  # accounts.models.User
+    why: str  # "wrote" | "approved"
+
+    @property
+    def words(self) -> str:
+        return "its writer" if self.why == "wrote" else "who approved it for the agency"
+
+
+def by_hand_owners(items: list[OutboxItem], *, posters: list) -> dict[int, ByHandOwner | None]:
+    """Whom each reply to post by hand waits for, so that one person posts it rather than
+    everyone told at once: its writer (a batch's writer for a reply of a batch), who knows
+    the review and the text; else, where she no longer posts by hand here, the person who
+    approved it for the agency; else nobody (`None`: everyone who posts by hand is told). Only
+    people among `posters` (`by_hand_posters`) are named. Anyone who posts by hand may still
+    post it: the outbox refuses a second post (`outbox_mark_posted`). Two queries for all."""
+    by_id = {u.pk: u for u in posters}
+    replies = [i for i in items if i.kind == OutboxKind.REPLY and i.draft_id]
+    owners: dict[int, ByHandOwner | None] = {i.pk: None for i in items}
+    texts = {}  # item pk -> (object type, id, version) of what was approved
+    for item in replies:
+        batch = item.draft.batch if item.draft.batch_id else None
+        writer = user_id_of((batch or item.draft).author_label)
+        if writer in by_id:
+            owners[item.pk] = ByHandOwner(by_id[writer], "wrote")
+        elif batch is not None:
+            texts[item.pk] = ("reply_batch", batch.pk, batch.version)
+        else:
+            texts[item.pk] = ("reply", item.draft_id, item.version)
+    if texts:
+        wanted = Q()
+        for object_type, object_id, version in set(texts.values()):
+            wanted |= Q(object_type=object_type, object_id=object_id, version=version)
+        approvers = {
+            (e.object_type, e.object_id, e.version): user_id_of(e.actor_label)
+            for e in AuditEntry.objects.filter(wanted, action="approved", detail__step="agency")
+            .only("object_type", "object_id", "version", "actor_label")
+            .order_by("id")
+        }  # fmt: skip
+        for pk, text in texts.items():
+            if (approver := approvers.get(text)) in by_id:
+                owners[pk] = ByHandOwner(by_id[approver], "approved")
+    return owners
+
+
+def by_hand_waiting(source_id: int) -> list[OutboxItem]:
+    """The replies that wait to be posted by hand on a channel, with what `by_hand_owners`
+    and their notices read."""
+    return list(
+        OutboxItem.objects.select_related("draft__batch", "review__source", "source")
+        .filter(source_id=source_id, kind=OutboxKind.REPLY, status=ST.MANUAL)
+        .order_by("pk")
+    )
+
+
+def by_hand_groups(
+    waiting: list[OutboxItem], owners: dict[int, ByHandOwner | None]
+) -> dict[int | None, list[OutboxItem]]:
+    """`waiting` by the person named to post them (user id; None: nobody named)."""
+    groups: dict[int | None, list[OutboxItem]] = {}
+    for item in waiting:
+        owner = owners.get(item.pk)
+        groups.setdefault(owner.user.pk if owner else None, []).append(item)
+    return groups
+
+
+def by_hand_lines_open(clinic: Clinic, source_id: int) -> dict[int, str]:
+    """The open lines of the people named to post a channel's replies: user id -> ref."""
+    prefix = by_hand_ref(source_id, 0)[:-1]
+    rows = Notification.objects.filter(clinic=clinic, ref__startswith=prefix, open=True)
+    return {int(ref[len(prefix) :]): ref for ref in rows.values_list("ref", flat=True).distinct()}
 
 
 def by_hand_notice_settle(item: OutboxItem) -> None:
     """A reply left "To post by hand" (posted by hand, one or a batch's, or cancelled): the
-    channel's notice (`by_hand_ref`) counts what still waits, or closes, in the caller's
-    transaction, so the banner says so on the very next page rather than once the notice's
-    task has run (`delivery.outbox_by_hand_notify`, queued too, tells the writers)."""
+    channel's notices (`by_hand_ref`: everyone's, and the line of each person named to post
+    them) count what still waits for them, or close, in the caller's transaction, so the
+    banner says so on the very next page rather than once the notice's task has run
+    (`delivery.outbox_by_hand_notify`, queued too, tells whom it must)."""
     clinic = current_clinic()
+    waiting = by_hand_waiting(item.source_id)
+    groups = by_hand_groups(waiting, by_hand_owners(waiting, posters=by_hand_posters(clinic)))
+    name = item.source.name
     ref = by_hand_ref(item.source_id)
-    waiting = OutboxItem.objects.filter(
-        source_id=item.source_id, kind=OutboxKind.REPLY, status=ST.MANUAL
-    ).count()
-    if not waiting:
+    if not groups.get(None):
         notifications_close(clinic=clinic, ref=ref)
     else:
-        notifications_retitle(
-            clinic=clinic, ref=ref, title=by_hand_title(item.source.name, waiting)
-        )
+        notifications_retitle(clinic=clinic, ref=ref, title=by_hand_title(name, len(groups[None])))
+    for user_id, ref in by_hand_lines_open(clinic, item.source_id).items():
+        if not groups.get(user_id):
+            notifications_close(clinic=clinic, ref=ref)
+        else:
+            title = by_hand_title(name, len(groups[user_id]), for_you=True)
+            notifications_retitle(clinic=clinic, ref=ref, title=title)
 
 
 def source_failures_ref(source_id: int) -> str:

@@ -38,6 +38,7 @@ from core.permissions import Permission
 from core.pipeline import followup_changed
 from core.rollup import figures_changed
 from core.tenancy import current_clinic
+from core.text import markup_problem
 from feeds.models import ItemKind, Review, ReviewStatus, Source, SourceKind
 from feeds.services import source_credentials
 from responses.models import (
@@ -67,6 +68,8 @@ logger = logging.getLogger("responses.followup")
 
 MAX_NOTES = 10_000
 MAX_TEXT = {"facebook": 2000, "sms": 1000, "email": 10_000}
+# what `markup_problem` says of a follow-up's message: every channel sends it as plain text
+MESSAGES_SENT = "Messages are sent"
 MAX_DUE = timedelta(days=90)
 FACEBOOK_PRIVATE_REPLY_WINDOW = timedelta(days=7)
 STALE_SENDING = timedelta(minutes=5)
@@ -319,6 +322,9 @@ def _checked_text(text: str, *, channel: str, clinic: Clinic, review: Review) ->
             "Fill in the placeholders first.",
             fields={"text": [f"{', '.join(left)} has no value for this clinic."]},
         )
+    if problem := markup_problem(text, published=MESSAGES_SENT):
+        # a text message, an e-mail and Messenger show the text as it is: "<b>" would be sent
+        raise ValidationFailed("The message holds markup.", fields={"text": [problem]})
     result = guard_check(text, clinic=clinic, review=review)
     if result["verdict"] == Verdict.BLOCK:
         raise guard_refusal(result)

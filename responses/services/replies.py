@@ -21,6 +21,7 @@ from responses.services.templating import (
     review_render_args,
     text_render,
     unresolved_error,
+    variables_markup_error,
 )
 from responses.templates_library import BUILTIN_TEMPLATES
 from scoring.selectors import latest_score
@@ -170,11 +171,17 @@ def _version_add(
     if refusal := markup_refusal(text):
         raise refusal
     clinic = current_clinic()
-    rendered = text_render(
-        text, clinic=clinic, **review_render_args(draft.review, latest_score(draft.review))
-    )
+    args = review_render_args(draft.review, latest_score(draft.review))
+    rendered = text_render(text, clinic=clinic, **args)
     if rendered.unresolved:
         raise unresolved_error(rendered)
+    if refusal := variables_markup_error(
+        text,
+        rendered.text,
+        lambda placeholder: text_render(placeholder, clinic=clinic, **args).text,
+        published="Replies are posted",
+    ):
+        raise refusal
     text = _clean_text(rendered.text)
     result = guard_check(text, clinic=clinic, review=draft.review)
     return ReplyVersion.objects.create(

@@ -25,7 +25,7 @@ from responses.models import ApprovalStatus, Statement, StatementVersion, Verdic
 from responses.services import workflow
 from responses.services.common import audit_record, require, webhook_emit
 from responses.services.guarding import guard_check, guard_refusal
-from responses.services.templating import text_render, unresolved_error
+from responses.services.templating import text_render, unresolved_error, variables_markup_error
 
 MAX_TITLE = 200
 MAX_BODY = 20_000
@@ -157,6 +157,14 @@ def _version_add(statement: Statement, *, title: str, body: str, who: Actor) -> 
     rendered = text_render(body, clinic=clinic)
     if rendered.unresolved:
         raise unresolved_error(rendered, field_name="body")
+    if refusal := variables_markup_error(
+        body,
+        rendered.text,
+        lambda placeholder: text_render(placeholder, clinic=clinic).text,
+        published=PUBLISHED,
+        field_name="body",
+    ):
+        raise refusal
     body = rendered.text
     result = guard_check(f"{title}\n\n{body}", clinic=clinic, purpose="statement")
     return StatementVersion.objects.create(

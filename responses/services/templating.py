@@ -18,6 +18,7 @@ from django.conf import settings
 
 from clinics.models import Clinic
 from core.errors import ValidationFailed
+from core.text import markup_found
 from facts.models import Fact
 from facts.selectors import facts_citable, facts_citable_by_slugs, facts_for_topics
 from feeds.models import Review
@@ -301,6 +302,46 @@ def unresolved_error(rendered: Rendered, *, field_name: str = "text") -> Validat
         f"Fill in or remove {names} first: nothing was saved.{known}",
         code="unfilled_variables",
         fields={field_name: rendered.messages()},
+    )
+
+
+def _listed(items: list[str]) -> str:
+    return ", ".join(items[:-1]) + f" and {items[-1]}" if len(items) > 1 else items[0]
+
+
+def _markup_advice(placeholder: str) -> str:
+    name = placeholder.strip("{}")
+    if name.startswith("fact:") or name == "relevant_facts":
+        return f"Correct the fact on the fact sheet, or remove {placeholder}."
+    if name in _MISSING_CLINIC_VALUE and name not in ("concerns", "statement_url"):
+        return f"Correct it in Settings → General, or remove {placeholder}."
+    return f"Remove {placeholder}."
+
+
+def variables_markup_error(
+    typed: str, filled: str, render, *, published: str, field_name: str = "text"
+) -> ValidationFailed | None:
+    """The 400 for a text whose variables fill in markup that the writer did not type (a
+    clinic name or a fact holding `<b>`): `typed` is the text as written, `filled` the text
+    with its variables filled in, `render(placeholder)` the value one variable fills in.
+    Each variable whose value holds markup is named, with the markup and where to correct it;
+    `published` says how the text goes out ("Replies are posted"). None when the filled text
+    holds no markup, or when the typed text does (`markup_problem` refuses that already)."""
+    if not markup_found(filled) or markup_found(typed):
+        return None
+    lines = []
+    for placeholder in dict.fromkeys(m.group(0) for m in VARIABLE_RE.finditer(typed)):
+        found = markup_found(render(placeholder))
+        if found:
+            lines.append(
+                f"{placeholder} fills in the markup {_listed(found)}: {published.lower()} as "
+                f"plain text. {_markup_advice(placeholder)}"
+            )
+    if not lines:  # markup made by the filling itself (a "<" and a ">" from two values)
+        lines = [f"{published} as plain text: the filled-in text holds the markup "
+                 f"{_listed(markup_found(filled))}."]  # fmt: skip
+    return ValidationFailed(
+        "A variable fills in markup: nothing was saved.", fields={field_name: lines}
     )
 
 

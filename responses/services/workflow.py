@@ -395,6 +395,13 @@ def sent_back_which(entry: AuditEntry, obj) -> str:
 
 # a reminder goes out at most this often for one version of a text
 REMIND_EVERY = timedelta(minutes=30)
+# why a text waits for nobody who can ever act (`Waiting.stuck`), as the API says it
+STUCK_NO_CLINIC_APPROVER = "no_clinic_approver"
+STUCK_ALL_BARRED = "all_barred"
+STUCK_CHOICES = (
+    (STUCK_NO_CLINIC_APPROVER, "The clinic has no approver to give its approval step"),
+    (STUCK_ALL_BARRED, "Everyone who may give the step wrote or approved this version"),
+)
 
 
 @dataclass(frozen=True)
@@ -449,6 +456,19 @@ class Waiting:
             f"Nobody can give the {self.label}: no person of this clinic has that role. Add one "
             "in the clinic's people settings."
         )
+
+    @property
+    def stuck(self) -> str | None:
+        """Why nobody can ever give the step as things stand, as the API says it, or None:
+        `STUCK_NO_CLINIC_APPROVER` (it waits at the clinic's approval step and the clinic has
+        no approver, the rule of `clinics.approvers.clinic_has_approver`: its people's
+        approvers are who may give that step), `STUCK_ALL_BARRED` (everyone who may give the
+        step wrote or approved this version). A legal block ("guard") is never stuck here."""
+        if self.people or self.step == "guard":
+            return None
+        if self.barred:
+            return STUCK_ALL_BARRED
+        return STUCK_NO_CLINIC_APPROVER if self.step == Step.CLIENT else None
 
     def remind_from(self) -> datetime | None:
         return self.reminded_at + REMIND_EVERY if self.reminded_at else None
@@ -748,6 +768,21 @@ def _tell_no_approver(flow: Flow, obj, clinic) -> dict:
     return no_approver_tell(clinic=clinic)
 
 
+def stuck_words(waiting: Waiting | None, clinic) -> str:
+    """What the person who just moved a text on reads when it now waits where nobody can give
+    the step (`Waiting.stuck`), with what to do; "" when someone can."""
+    if waiting is None or waiting.stuck is None:
+        return ""
+    if waiting.stuck == STUCK_NO_CLINIC_APPROVER:
+        return (
+            f"Stuck: {clinic.name} has no approver, so nobody can give the clinic approval and "
+            "this text waits there for good. Add one of the clinic's people as its approver "
+            f"on the clinic's people page (/clinics/{clinic.slug}/settings/people/): it then "
+            "waits on their approvals page. The agency's owners and managers were told."
+        )
+    return f"Stuck: {waiting.nobody}"
+
+
 def no_approver_words(obj) -> str:
     """What the writer of `obj`, just submitted, reads when its route ends at the clinic's
     approval step and the clinic has no approver (else ""): it is not refused, it waits."""
@@ -785,6 +820,12 @@ def _draft_notice(flow: Flow, obj, clinic) -> None:
         and not review_is_settled(obj.review)
     )
     if not waits:
+        if writer is not None and (obj.status in PENDING or obj.is_legal_asked):
+            # submitted (a save-and-submit too): the line in their history says so as it
+            # closes, never "not submitted yet" about what they just submitted
+            notifications_withdraw(
+                clinic=clinic, ref=ref, title=f"{DRAFT_SUBMITTED}: {flow.describe(obj)}"
+            )
         notifications_close(clinic=clinic, ref=ref)
         return
     people_notify(
@@ -799,6 +840,7 @@ def _draft_notice(flow: Flow, obj, clinic) -> None:
 
 
 DRAFT_NOT_SUBMITTED = "Your draft, not submitted yet"
+DRAFT_SUBMITTED = "Your draft, submitted"
 
 
 def tell_authors_sent_back(

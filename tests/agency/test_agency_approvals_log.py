@@ -272,9 +272,9 @@ def test_a_bad_filter_is_a_400_naming_it(decided, login, params):
         ("alpha_manager", 200),
         ("alpha_writer", 403),
         ("alpha_analyst", 403),
-        ("a_approver", 403),  # a clinic's people: not an agency page for them
-        ("a_legal", 403),
-        ("b_approver", 403),
+        ("a_approver", 404),  # a clinic's people: outside the agency, no such page
+        ("a_legal", 404),
+        ("b_approver", 404),
     ],
 )
 def test_who_may_read_it(decided, login, name, status):

@@ -122,7 +122,7 @@ def test_only_a_manager_or_owner_changes_it_and_only_for_their_own_agency(login,
     assert _stored() == before
     # another agency's owner changes their own agency, never Alpha's
     beta = login("beta_owner")
-    assert beta.post(f"{URL}?agency=alpha", _form()).status_code == 403
+    assert beta.post(f"{URL}?agency=alpha", _form()).status_code == 404
     assert beta.post(URL, _form(display_name="Beta Reviews")).status_code == 302
     assert _stored() == before and _stored("beta")[0] == "Beta Reviews"
 

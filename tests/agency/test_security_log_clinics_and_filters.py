@@ -251,8 +251,8 @@ def test_the_filters_stay_across_pages_and_apply_to_the_csv(
 
     exported = _csv(client.get(LOG, {**filters, "format": "csv"}))
     assert [(r["created_at"][:19], r["target_email"], r["clinic"]) for r in exported] == [
-        ("2031-03-03 00:00:00", "ann@clinics.test", "Clinic A"),
-        ("2031-03-01 00:00:00", "ann@clinics.test", "Clinic A"),
+        ("2031-03-03T00:00:00", "ann@clinics.test", "Clinic A"),
+        ("2031-03-01T00:00:00", "ann@clinics.test", "Clinic A"),
     ]
 
 

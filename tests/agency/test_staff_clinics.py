@@ -116,7 +116,7 @@ def test_saving_the_same_clinics_changes_nothing_and_tells_nobody(
 
 @pytest.mark.parametrize(
     ("acting", "status"),
-    [("alpha_writer", 403), ("alpha_analyst", 403), ("a_approver", 403), ("beta_owner", 404)],
+    [("alpha_writer", 403), ("alpha_analyst", 403), ("a_approver", 404), ("beta_owner", 404)],
 )
 def test_only_owners_and_managers_of_the_agency_choose_clinics(
     acting, status, login, world, clinic_b, mailoutbox

@@ -1094,6 +1094,8 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         {"message": "County health department confirms no measles case; statement drafted."},
         status=201,
     )
+    rec.call(key_a, "get", f"{base}/timeline/?page_size=2", status=200)
+    rec.call(key_a, "get", f"{base}/timeline/?cursor=not-ours", status=400)
     rec.call(writer, "post", f"{base}/status/", {"status": "over"}, status=400)
     rec.call(
         writer,
@@ -1194,6 +1196,8 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
     rec.call(key_a, "get", f"{CLINIC}/audit/?object_type=reply", status=200)
     rec.call(owner, "get", f"{CLINIC}/approvals-log/?decision=maybe", status=400)
     rec.call(owner, "get", f"{CLINIC}/approvals-log/?step=legal&page_size=2", status=200)
+    rec.call(owner, "get", f"{PUBLIC}/approvals-log/?clinic=clinic-z", status=400)
+    rec.call(owner, "get", f"{PUBLIC}/approvals-log/?step=legal&page_size=2", status=200)
     rec.call(key_a, "get", f"{CLINIC}/reports/monthly/?month=2026-13", status=400)
     rec.call(key_a, "get", f"{CLINIC}/reports/monthly/", status=200)
 

@@ -40,6 +40,7 @@ from clinics.services import clinic_member_add
 from crisis.models import EventKind, Incident
 from crisis.services import detectors_run
 from feeds.models import Review
+from feeds.services import items_ingest
 from responses.models import OutboxItem, OutboxStatus
 from responses.tasks import outbox_deliver_task
 from scoring.ml.engine import default_model_version
@@ -281,6 +282,8 @@ def test_the_guides_run_as_written_and_print_what_they_show(demo, tmp_path):
     _statement_published(demo)
     # an open incident that grows, for `incident.grew`'s payload below
     _incident_grew(demo)
+    # a review edited on its platform, for `review.updated`'s payload below
+    _review_edited(demo)
 
     # the payload examples of docs/webhooks.md are real deliveries of this run
     with schema_context(demo["clinic"].schema_name):
@@ -301,7 +304,7 @@ def test_the_guides_run_as_written_and_print_what_they_show(demo, tmp_path):
         )
         (DOCS / "webhooks.md").write_text(text)
     shown = {event: json.loads(body) for event, body in _PAYLOAD.findall(text)}
-    assert set(shown) == {"review.created", "review.scored", "incident.grew",
+    assert set(shown) == {"review.created", "review.updated", "review.scored", "incident.grew",
                           "incident.resolved", "reply.published", "statement.published",
                           "privacy_request.completed"}  # fmt: skip
     pairs = {"incident.opened": "incident.resolved", "reply.approved": "reply.published",
@@ -312,6 +315,20 @@ def test_the_guides_run_as_written_and_print_what_they_show(demo, tmp_path):
         if _payload_fields(payload) != _payload_fields(shown[pairs.get(event, event)])
     ]
     assert stale == [], f"run UPDATE_GUIDE_PAYLOADS=1 pytest {__file__}"
+
+
+def _review_edited(demo) -> None:
+    """webhooks.md's g-2002 as its platform shows it later: its author edited the text and the
+    rating (a poll or a push brings it), so `review.updated` says what changed."""
+    with schema_context(demo["clinic"].schema_name):
+        report = items_ingest(
+            raw_items=[
+                {"source": "google", "external_id": "g-2002", "rating": 3,
+                 "text": "Waited over an hour, but they called back and apologised.",
+                 "published_at": "2026-11-29T08:00:00Z", "edited_at": "2026-11-29T10:15:00Z"}
+            ]
+        )  # fmt: skip
+    assert report.counts["updated"] == 1, report.as_dict()
 
 
 def _incident_grew(demo) -> None:

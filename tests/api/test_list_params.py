@@ -53,6 +53,7 @@ LISTS = {
         lambda w: f"reviews/{_review(w)}/contact-consents/", "key_a", _nothing
     ),
     "privacy-requests": ListCase("/api/v1/privacy-requests/", "alpha_owner", _nothing),
+    "agency-approvals-log": ListCase("/api/v1/approvals-log/", "alpha_owner", _nothing),
     "tokens": ListCase("/api/v1/auth/tokens/", "alpha_owner", _nothing),
 }
 

@@ -221,7 +221,7 @@ CLINIC_MATRIX = {
 }  # fmt: skip
 AGENCY_MATRIX = {
     "alpha_owner": 302, "alpha_manager": 302, "alpha_writer": 403, "alpha_analyst": 403,
-    "a_approver": 403,
+    "a_approver": 404,
 }  # fmt: skip
 
 

@@ -117,5 +117,5 @@ def test_create_clinic_command(world, db, capsys):
 def test_create_clinic_command_names_the_problem(world, db):
     with pytest.raises(CommandError, match="No agency with slug 'nope'"):
         call_command("create_clinic", "--agency", "nope", "--name", "X", "--slug", "xyz")
-    with pytest.raises(CommandError, match="slug: Not available: use 3-50 lowercase"):
+    with pytest.raises(CommandError, match="slug: Use 3–50 lowercase letters"):
         call_command("create_clinic", "--agency", "alpha", "--name", "X", "--slug", "Bad Slug")

@@ -92,7 +92,7 @@ def test_who_opens_a_clinics_history(login, person, status):
         ("alpha_manager", 200),
         ("alpha_writer", 403),
         ("alpha_analyst", 403),
-        ("a_approver", 403),  # not agency staff
+        ("a_approver", 404),  # outside the agency: no such page
         ("beta_owner", 200),  # their own agency's
     ],
 )

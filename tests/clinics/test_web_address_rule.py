@@ -1,8 +1,9 @@
 """One rule for a clinic's web address (`clinics.models.validate_clinic_slug`) and one for a
 reply template's key (`responses.models.validate_template_key`), said in the product's words
-by the form, the API and the service alike (walk 12, finding 8). A web address a clinic cannot
-have gets one answer, whether it is badly shaped, reserved or another agency's clinic's (no
-existence oracle, security finding 11)."""
+by the form, the API and the service alike (walk 12, finding 8). A badly shaped web address is
+told the rule ("Use 3–50 lowercase letters…", never "Not available", which read as taken); a
+well-shaped one a clinic cannot have gets one answer, whether reserved or another agency's
+clinic's (no existence oracle, security finding 11); only the agency's own is "taken"."""
 
 from __future__ import annotations
 
@@ -19,10 +20,13 @@ from responses.models import ReplyTemplate, validate_template_key
 from responses.services.library import template_create
 from tests.responses.conftest import Api
 
-UNAVAILABLE = (
-    "Not available: use 3-50 lowercase letters, digits and hyphens, a letter or digit first "
-    "and last, e.g. harbor-dental."
+# a badly shaped address is told the rule; a well-shaped one it cannot have, "not available"
+# (never "taken", which only the agency's own clinic's address is)
+FORMAT = (
+    "Use 3–50 lowercase letters, digits and hyphens, a letter or digit first and last, "
+    "e.g. harbor-dental."
 )
+UNAVAILABLE = "Not available: choose another web address."
 KEY_SHAPE = "Use lowercase letters, digits and hyphens, e.g. warm-thanks."
 DJANGO_WORDS = "valid “slug”"
 
@@ -41,13 +45,13 @@ def _problem(validator, value) -> str | None:
         ("harbor-dental", None),
         ("Harbor-Dental", None),  # taken as the clinic gets it: harbor-dental
         ("h2o", None),
-        ("Harbor Dental", UNAVAILABLE),
-        ("harbor_dental2", UNAVAILABLE),
-        ("harbor-dental!", UNAVAILABLE),
-        ("ab", UNAVAILABLE),
-        ("x" * 51, UNAVAILABLE),
-        ("-harbor", UNAVAILABLE),
-        ("harbor-", UNAVAILABLE),
+        ("Harbor Dental", FORMAT),
+        ("harbor_dental2", FORMAT),
+        ("harbor-dental!", FORMAT),
+        ("ab", FORMAT),
+        ("x" * 51, FORMAT),
+        ("-harbor", FORMAT),
+        ("harbor-", FORMAT),
         ("api", UNAVAILABLE),
         ("Template", UNAVAILABLE),
     ],
@@ -80,9 +84,9 @@ def test_the_template_key_rule(value, problem):
 @pytest.mark.parametrize(
     ("name", "slug", "errors"),
     [
-        ("Harbor Dental & Implants", "Harbor Dental", [UNAVAILABLE]),
+        ("Harbor Dental & Implants", "Harbor Dental", [FORMAT]),
         # the name missing too: both fields say what is wrong at once
-        ("", "harbor_dental2", [UNAVAILABLE]),
+        ("", "harbor_dental2", [FORMAT]),
         ("Harbor", "admin", [UNAVAILABLE]),
         # another agency's clinic's: the same words, never "taken" (no existence oracle)
         ("Harbor", "clinic-c", [UNAVAILABLE]),
@@ -134,10 +138,13 @@ def test_the_clinics_api_and_the_service_say_the_same_rule(login, world):
         content_type="application/json",
     )
     assert response.status_code == 400
-    assert response.json()["fields"] == {"slug": [UNAVAILABLE]}
+    assert response.json()["fields"] == {"slug": [FORMAT]}
     with pytest.raises(ValidationFailed) as refused:
         clinic_create(agency=world.agencies["alpha"], name="Harbor", slug="Harbor Dental")
-    assert refused.value.fields == {"slug": [UNAVAILABLE]}
+    assert refused.value.fields == {"slug": [FORMAT]}
+    with pytest.raises(ValidationFailed) as reserved:
+        clinic_create(agency=world.agencies["alpha"], name="Harbor", slug="admin")
+    assert reserved.value.fields == {"slug": [UNAVAILABLE]}
     assert Clinic.objects.count() == before
 
 

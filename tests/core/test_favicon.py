@@ -27,7 +27,7 @@ def test_every_layout_links_an_icon(world, login):
     for client, path, status in [
         (Client(), "/login/", 200),
         (login("a_approver"), "/clinics/clinic-a/portal/", 200),
-        (login("a_approver"), "/agency/", 403),
+        (login("a_approver"), "/agency/", 404),
     ]:
         response = client.get(path)
         assert response.status_code == status, path

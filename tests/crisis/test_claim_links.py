@@ -108,8 +108,9 @@ def test_the_pile_on_incident_holds_every_mention_of_its_claim_and_the_figures_a
     assert _claim_lines(incident) == [(1, 4)]
 
     # when more copies arrive (one not flagged), and a mention published well before the
-    # incident opened joins the claim only later (its clustering was left to the sweeper)
-    [late] = _mentions(social, NOW - 150 * MIN, flagged=False)
+    # incident opened joins the claim only later (its clustering was left to the sweeper); it
+    # came more than a surge window before the pile-on, so it is no part of the surge's build-up
+    [late] = _mentions(social, NOW - 240 * MIN, flagged=False)
     more = _mentions(social, *(NOW - (45 - 5 * n) * MIN for n in range(5)))
     [quiet2] = _mentions(social, NOW - 40 * MIN, flagged=False)
     _clustered(*more, quiet2)

@@ -88,7 +88,7 @@ def test_sparkline_has_a_text_alternative(login, snapshots):
 
 
 def test_clients_and_strangers_are_refused(login, client, snapshots):
-    assert login("a_approver").get("/agency/").status_code == 403
+    assert login("a_approver").get("/agency/").status_code == 404  # outside the agency
     response = client.get("/agency/")
     assert response.status_code == 302 and "/login/" in response["Location"]
 

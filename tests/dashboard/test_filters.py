@@ -217,17 +217,17 @@ def _totals(html: str) -> str:
 @pytest.mark.parametrize(
     ("params", "words", "figures"),
     [
-        ({}, "8 clinics 4 new reviews", {"new": 4, "incidents": 1, "sla": 3, "failed": 1}),
-        ({"q": "lane"}, "1 clinic matching “lane”: 0 new reviews",
+        ({}, "8 clinics 4 unread reviews", {"new": 4, "incidents": 1, "sla": 3, "failed": 1}),
+        ({"q": "lane"}, "1 clinic matching “lane”: 0 unread reviews",
          {"new": 0, "incidents": 0, "sla": 3, "failed": 0}),
-        ({"q": "clinic"}, "5 clinics matching “clinic”: 4 new reviews",
+        ({"q": "clinic"}, "5 clinics matching “clinic”: 4 unread reviews",
          {"new": 4, "incidents": 0, "sla": 3, "failed": 0}),
-        ({"status": "incident"}, "1 clinic with an open incident: 0 new reviews",
+        ({"status": "incident"}, "1 clinic with an open incident: 0 unread reviews",
          {"new": 0, "incidents": 1, "sla": 0, "failed": 0}),
-        ({"q": "fire", "status": "sla"}, "0 clinics matching “fire” with SLA breaches: 0 new",
+        ({"q": "fire", "status": "sla"}, "0 clinics matching “fire” with SLA breaches: 0 unread",
          {"new": 0, "incidents": 0, "sla": 0, "failed": 0}),
         ({"q": "o", "status": "attention"},
-         "2 clinics matching “o” needing attention: 0 new reviews 0 open incidents 2 awaiting",
+         "2 clinics matching “o” needing attention: 0 unread reviews (status New, of any date) 0 open incidents 2 awaiting",
          {"new": 0, "incidents": 0, "sla": 0, "failed": 1}),
     ],
     ids=["unfiltered", "one-by-name", "several-by-name", "by-status", "none", "name-and-status"],
@@ -258,7 +258,7 @@ def test_the_summary_line_of_a_limited_writer_sums_only_their_clinics(login, alp
     # then the name search lists, and sums, only the clinic they reach
     html = login("alpha_writer").get(URL, {"q": "clinic"}).content.decode()
     assert _rows(html) == ["f-late"]
-    assert "1 clinic matching “clinic”: 0 new reviews" in _totals(html)
+    assert "1 clinic matching “clinic”: 0 unread reviews" in _totals(html)
     assert 'data-testid="total-sla">3<' in html
 
 
@@ -349,7 +349,7 @@ def test_filters_are_for_the_agencys_staff_only(login, client, alpha):
         assert response.status_code == 200, who
         assert _rows(response.content.decode()) == ["f-fire"], who
     for who in ("a_approver", "a_viewer"):
-        assert login(who).get(URL, {"status": "incident"}).status_code == 403, who
+        assert login(who).get(URL, {"status": "incident"}).status_code == 404, who
     response = client.get(URL, {"status": "incident"})
     assert response.status_code == 302 and "/login/" in response["Location"]
     # another agency's staff never see these clinics, whatever they filter

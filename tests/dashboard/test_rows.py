@@ -55,7 +55,7 @@ def test_a_row_with_every_figure(login, clinic_a):
         '<td><span class="pill sev-critical" data-testid="severity">Critical</span> '
         '<span class="late" data-testid="unack">unacknowledged 18\xa0minutes / escalated</span>'
         "</td>"
-        f'<td class="num"><a href="{base}inbox/?status=new" aria-label="7 new reviews at {name}">'
+        f'<td class="num"><a href="{base}inbox/?status=new" aria-label="7 unread reviews at {name}, of any date">'
         "7</a></td>"
         '<td class="num">2.3★ <span class="muted">(12)</span></td>'
         '<td><svg class="spark spark-down" viewBox="0 0 112 28" role="img"><title>Sentiment '
@@ -91,8 +91,8 @@ def test_a_calm_row_a_row_being_computed_and_a_deactivated_one(login, clinic_a, 
     html = login("alpha_manager").get("/agency/").content.decode()
     assert _row(html, clinic_a.slug).endswith(
         '<td><span class="muted">–</span></td><td class="num"><a href="/clinics/clinic-a/inbox/'
-        f'?status=new" aria-label="0 new reviews at {clinic_a.name}">0</a></td><td class="num">'
-        '<span class="muted">–</span></td><td><span class="muted">no scored reviews</span></td>'
+        f'?status=new" aria-label="0 unread reviews at {clinic_a.name}, of any date">0</a></td><td class="num">'
+        '<span class="muted">–</span></td><td><span class="muted">No scored reviews in the last 14 days</span></td>'
         '<td class="num">0</td><td class="num">0</td><td class="num">0</td><td class="num">0</td>'
         "</tr>"
     )

@@ -85,7 +85,8 @@ def test_an_edited_text_is_scored_again(api, clinic_a, scorer, django_capture_on
              "text": "Horrible. The dentist was rude and hurt me, I am reporting them."},
         )  # fmt: skip
     assert edited.json()["results"][0]["status"] == "updated"
-    assert len(queued) == 1  # scoring is asked for after commit
+    # scoring is asked for after commit (beside the dashboard's refresh request, core.rollup)
+    assert len([c for c in queued if c.__module__ != "core.rollup"]) == 1
 
     # then the old text's score and cluster place are gone: the sweeper would find it too
     with schema_context(clinic_a.schema_name):

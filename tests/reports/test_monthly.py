@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django_tenants.utils import schema_context
 
-from reports.selectors import monthly_report
+from reports.selectors import monthly_report, report_months
 from responses.models import ApprovalStatus, ReplyDraft
 from scoring.models import ReviewScore
 from tests.responses.conftest import review_in
@@ -179,11 +179,14 @@ def test_an_empty_month_has_zeros_and_no_averages(clinic_a, api):
     assert report["change"]["volume_pct"] is None
 
 
-def test_without_a_month_it_is_the_current_one(clinic_a, api):
-    from django.utils import timezone
-
+def test_without_a_month_it_is_the_month_the_portal_opens_on(clinic_a, api, login):
+    # (tests/reports/test_report_months.py pins the clock: the last complete month, in the
+    # clinic's time zone; the month in progress for a clinic created in it, as clinic A is)
     report = api("key_a_read").get(f"/clinics/{clinic_a.slug}/api/v1/reports/monthly/").json()
-    assert report["month"] == timezone.now().strftime("%Y-%m")
+    page = login("a_viewer").get(f"/clinics/{clinic_a.slug}/portal/report/")
+    with schema_context(clinic_a.schema_name):
+        default = report_months(clinic_a).default
+    assert report["month"] == page.context["month_value"] == f"{default:%Y-%m}"
 
 
 @pytest.mark.parametrize(

@@ -285,4 +285,59 @@ def test_the_api_still_reads_one_month_and_a_month_before_the_clinic(with_histor
     report = api("key_a_read").get(url, {"month": "2025-06", "format": "json"})
     assert report.status_code == 200
     assert (report.json()["month"], report.json()["volume"]) == ("2025-06", 1)
-    assert api("key_a_read").get(url, {"month": ""}).json()["month"] == "2026-12"
+    # an empty month is no month, as on the pages: the last complete month
+    assert api("key_a_read").get(url, {"month": ""}).json()["month"] == "2026-11"
+
+
+# --- the API's default month is the pages' ---------------------------------------------------
+
+
+def _opened_on(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.context["month_value"]
+
+
+def test_without_a_month_the_api_answers_the_month_the_pages_open_on(new_york, api, login):
+    # given 5 December in New York, a clinic created in February: November is complete
+    url = f"/clinics/{new_york.slug}/api/v1/reports/monthly/"
+    # when the API is asked without a month
+    report = api("key_a_read").get(url).json()
+    # then it is November, whole, as the staff tab and the portal open on
+    assert (report["month"], report["in_progress"]) == ("2026-11", False)
+    assert (report["start"], report["end"]) == (
+        "2026-11-01T04:00:00+00:00",  # the clinic's midnights, in UTC as the API gives times
+        "2026-12-01T05:00:00+00:00",
+    )
+    assert report["compared"] == "November 2026 compared with October 2026"
+    assert _opened_on(login("alpha_manager"), f"/clinics/{new_york.slug}/report/") == "2026-11"
+    assert _opened_on(login("a_viewer"), f"/clinics/{new_york.slug}/portal/report/") == "2026-11"
+    # and the month in progress is still answered when asked for
+    current = api("key_a_read").get(url, {"month": "2026-12"}).json()
+    assert (current["month"], current["in_progress"]) == ("2026-12", True)
+
+
+def test_the_clinics_time_zone_decides_which_month_is_complete(new_york, api, monkeypatch):
+    # given 1 December 03:00 UTC: still 30 November, 22:00, in New York
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 12, 1, 3, tzinfo=UTC))
+    url = f"/clinics/{new_york.slug}/api/v1/reports/monthly/"
+    # when / then: November is in progress there, so October is the last complete month
+    report = api("key_a_read").get(url).json()
+    assert (report["month"], report["in_progress"]) == ("2026-10", False)
+    assert report["end"] == "2026-11-01T04:00:00+00:00"
+    # and December has not started in New York yet
+    response = api("key_a_read").get(url, {"month": "2026-12"})
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"month": ["That month has not started yet."]}
+    assert api("key_a_read").get(url, {"month": "2026-11"}).json()["in_progress"] is True
+
+
+def test_a_clinic_created_this_month_opens_on_the_month_in_progress(new_york, api, login):
+    # given a clinic created on 2 December (its time): it has no complete month yet
+    new_york.created_at = datetime(2026, 12, 2, 15, tzinfo=UTC)
+    new_york.save(update_fields=["created_at"])
+    url = f"/clinics/{new_york.slug}/api/v1/reports/monthly/"
+    # when / then the API answers the month in progress, as the pages open on it
+    report = api("key_a_read").get(url).json()
+    assert (report["month"], report["in_progress"]) == ("2026-12", True)
+    assert _opened_on(login("a_viewer"), f"/clinics/{new_york.slug}/portal/report/") == "2026-12"

@@ -32,19 +32,20 @@ def _banner(html: str) -> str:
 
 
 def test_one_reply_posted_by_hand_leaves_the_banner_on_the_next_page(
-    not_set_up, clinic_a, as_user, login, queued, django_capture_on_commit_callbacks
+    not_set_up, clinic_a, as_user, world, login, queued, django_capture_on_commit_callbacks
 ):
     capture = django_capture_on_commit_callbacks
     # given two replies waiting to be posted by hand on a Google channel, and the notice out
     reviews = [review_in(clinic_a, "google") for _ in range(2)]
     ids = _approve(clinic_a, as_user, reviews, capture)
     _run_notices(clinic_a, queued, capture)
-    owner = login("alpha_owner")
-    assert "2 replies wait to be posted by hand on google source" in _banner(
+    # (they wait for their writer, the one person named to post them)
+    owner = login("alpha_writer")
+    assert "2 replies wait for you to post by hand on google source" in _banner(
         owner.get(OUTBOX).content.decode()
     )
 
-    # when the owner marks one posted by hand, and reads the page it leads to (the notice's
+    # when the writer marks one posted by hand, and reads the page it leads to (the notice's
     # task queued, not run yet)
     with capture(execute=True):
         page = owner.post(
@@ -56,7 +57,7 @@ def test_one_reply_posted_by_hand_leaves_the_banner_on_the_next_page(
     # then the banner counts the one left
     assert page.status_code == 200
     banner = _banner(page.content.decode())
-    assert "1 reply waits to be posted by hand on google source" in banner
+    assert "1 reply waits for you to post by hand on google source" in banner
     assert "2 replies wait" not in banner
     assert (BY_HAND_TASK, (ids[0],)) in queued
 
@@ -67,8 +68,8 @@ def test_one_reply_posted_by_hand_leaves_the_banner_on_the_next_page(
             {"item": ids[1], "action": "mark_posted", "url": "https://example.org/p/2"},
             follow=True,
         )
-    assert "to be posted by hand" not in _banner(page.content.decode())
-    ref = by_hand_ref(reviews[0].source_id)
+    assert "to post by hand" not in _banner(page.content.decode())
+    ref = by_hand_ref(reviews[0].source_id, world.users["alpha_writer"].pk)
     assert not Notification.objects.filter(clinic=clinic_a, ref=ref, open=True).exists()
     # the notice's task, run afterwards, finds nothing to change
     _run_notices(clinic_a, queued, capture)
@@ -89,8 +90,8 @@ def test_a_batch_posted_by_hand_leaves_the_banner_on_the_next_page(
             list(OutboxItem.objects.filter(pk__in=ids).values_list("status", flat=True))
             == ["manual"] * 2
         )
-    owner = login("alpha_owner")
-    assert "2 replies wait to be posted by hand" in _banner(owner.get(OUTBOX).content.decode())
+    owner = login("alpha_writer")  # the batch's writer, named to post them
+    assert "2 replies wait for you to post by hand" in _banner(owner.get(OUTBOX).content.decode())
 
     # when both are marked posted at once on the batch's page
     page = owner.post(
@@ -103,4 +104,4 @@ def test_a_batch_posted_by_hand_leaves_the_banner_on_the_next_page(
     # then the next page's banner no longer asks for them
     assert page.status_code == 200
     assert "Marked posted by hand: 2 replies." in page.content.decode()
-    assert "to be posted by hand" not in _banner(page.content.decode())
+    assert "to post by hand" not in _banner(page.content.decode())

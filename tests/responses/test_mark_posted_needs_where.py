@@ -5,6 +5,8 @@ outbox page, through `outbox_mark_posted`, require the link or the platform's id
 
 from __future__ import annotations
 
+from html import unescape
+
 import pytest
 from django_tenants.utils import schema_context
 
@@ -14,10 +16,8 @@ from tests.responses.test_batches import _claim, approved_batch
 from webhooks.models import WebhookDelivery
 from webhooks.services import subscription_create
 
-NOWHERE = {
-    "url": ["Give the link to the post, or the platform's id of it."],
-    "external_id": ["Give the platform's id of the post, or the link to it."],
-}
+WHERE = "Give the link to the post or the platform's id of it: one is enough."
+NOWHERE = {"url": [WHERE], "external_id": [WHERE]}
 
 
 @pytest.fixture
@@ -98,6 +98,9 @@ def test_the_page_refuses_it_on_the_card_and_changes_nothing(clinic_a, as_user, 
     card = html[html.index(f'id="item-{manual_item}"') :]
     card = card[: card.index("</article>")]
     assert "Nothing says where it was posted." in card and "Nothing was changed." in card
+    # either field is enough: the card says so once, not once per field
+    assert f"Nothing says where it was posted. {WHERE} Nothing was changed." in unescape(card)
+    assert card.count("one is enough.") == 1
     assert 'value="ok"' in card  # what was typed is kept
     assert _state(clinic_a, manual_item) == before
 

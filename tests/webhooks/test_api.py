@@ -98,7 +98,7 @@ def test_patch_changes_events_state_and_url(login, clinic_a, receiver):
             {
                 "events": [
                     "'review.deleted' is not an event: choose from review.created, "
-                    "review.scored, incident.opened, incident.grew, incident.resolved, "
+                    "review.updated, review.scored, incident.opened, incident.grew, incident.resolved, "
                     "reply.approved, reply.published, statement.published, "
                     "privacy_request.received, privacy_request.completed."
                 ]
