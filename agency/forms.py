@@ -4,8 +4,7 @@ from django import forms
 
 from accounts.models import Scope, SecurityEventCode
 from agency.models import AgencyRole
-from core.api import date_ranges_reversed
-from core.days import day_filter_field
+from core.days import DayFilterForm, day_filter_field
 
 
 class StaffAddForm(forms.Form):
@@ -76,7 +75,7 @@ def apply_domain_errors(form: forms.Form, exc) -> None:
         form.add_error(None, exc.detail)
 
 
-class SecurityLogFilterForm(forms.Form):
+class SecurityLogFilterForm(DayFilterForm):
     """The security log's filters (a GET form): which event, whose, which clinic (deleted ones
     too) and which days (UTC, as the log shows its times). Every field may stay empty; a value
     that is not one offered, a date that is not one, a start after the end, or a filter the
@@ -103,18 +102,8 @@ class SecurityLogFilterForm(forms.Form):
     # what the page's address carries besides the filters: paging, the download, and the
     # staff pages' agency choice (`agency.views.StaffView`)
     OTHER_PARAMS = ("page", "format", "agency")
+    WHAT = "the log"
 
     def __init__(self, data, *, clinics):
         super().__init__(data)
         self.fields["clinic"].choices = [("", "Every clinic"), *clinics]
-
-    def clean(self):
-        data = super().clean()
-        # From after To lists nothing: said on the To field, as the other logs say it
-        for name, problems in date_ranges_reversed(type(self), data, errors=self.errors).items():
-            self.add_error(name, problems)
-        known = {*self.fields, *self.OTHER_PARAMS}
-        for name in self.data:
-            if name not in known:
-                self.add_error(None, f"“{name[:40]}”: the log has no such filter.")
-        return data

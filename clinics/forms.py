@@ -20,8 +20,7 @@ from clinics.preferences import (
     Preferences,
     notification_preferences_save,
 )
-from core.api import date_ranges_reversed
-from core.days import day_filter_field
+from core.days import DayFilterForm, day_filter_field
 from core.errors import DomainError
 from core.settings_history import AREA_WORDS
 
@@ -225,7 +224,7 @@ class NotificationPreferenceForm(forms.Form):
         }
 
 
-class SettingsHistoryFilterForm(forms.Form):
+class SettingsHistoryFilterForm(DayFilterForm):
     """The settings history's filters (a GET form): who, which area, which days and, on the
     agency's page, where. Every field may stay empty; a value that is not one offered, a date
     that is not one, or a start after the end is refused with a message."""
@@ -246,6 +245,7 @@ class SettingsHistoryFilterForm(forms.Form):
     # what the pages' addresses carry besides the filters: paging, the download, and the
     # staff pages' agency choice (`agency.views.StaffView`)
     OTHER_PARAMS = ("page", "format", "agency")
+    WHAT = "the history"
 
     def __init__(self, data, *, people, places=None):
         super().__init__(data)
@@ -255,14 +255,3 @@ class SettingsHistoryFilterForm(forms.Form):
                 label="Where", required=False, choices=[("", "Everywhere"), *places],
                 error_messages={"invalid_choice": "Choose a clinic from the list."},
             )  # fmt: skip
-
-    def clean(self):
-        data = super().clean()
-        # From after To lists nothing: said on the To field, as the API and the inbox say it
-        for name, problems in date_ranges_reversed(type(self), data, errors=self.errors).items():
-            self.add_error(name, problems)
-        known = {*self.fields, *self.OTHER_PARAMS}
-        for name in self.data:
-            if name not in known:
-                self.add_error(None, f"“{name[:40]}”: the history has no such filter.")
-        return data

@@ -48,7 +48,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core import fastcache
-from core.days import DAY_OUT_OF_RANGE, FIRST_DAY, LAST_DAY, RANGE_REVERSED, is_day
+from core.days import DAY_OUT_OF_RANGE, FIRST_DAY, LAST_DAY, date_ranges_reversed, is_day
 from core.errors import BODY, DomainError
 from core.permissions import Permission
 from core.text import ONE_LINE_MAX, control_problem
@@ -1174,24 +1174,6 @@ def query_params_validated(serializer_class, params, *, also=LIST_PARAMS) -> dic
     if errors:
         raise exceptions.ValidationError(errors)
     return data
-
-
-def date_ranges_reversed(serializer_class, data: dict, *, errors=()) -> dict[str, list[str]]:
-    """The serializer's `date_ranges` (start, end) whose end comes before its start in the
-    values read (`data`), refused on the end (RANGE_REVERSED): the API's filters
-    (`query_params_validated`) and the pages with the same filters read them alike. A range
-    with a field in `errors`, or a day against an instant (their order depends on the
-    clinic's time zone), is left alone."""
-    reversed_ends: dict[str, list[str]] = {}
-    for start, end in getattr(serializer_class, "date_ranges", ()):
-        if start in errors or end in errors:
-            continue
-        first, last = data.get(start), data.get(end)
-        if first is None or last is None or is_day(first) != is_day(last):
-            continue
-        if last < first:
-            reversed_ends[end] = [RANGE_REVERSED]
-    return reversed_ends
 
 
 class RawItem(NamedTuple):

@@ -60,3 +60,42 @@ def range_instants(
         if end_inclusive:
             end -= timedelta(microseconds=1)
     return start, end
+
+
+def date_ranges_reversed(serializer_class, data: dict, *, errors=()) -> dict[str, list[str]]:
+    """The serializer's `date_ranges` (start, end) whose end comes before its start in the
+    values read (`data`), refused on the end (RANGE_REVERSED): the API's filters
+    (`query_params_validated`) and the pages with the same filters read them alike. A range
+    with a field in `errors`, or a day against an instant (their order depends on the
+    clinic's time zone), is left alone."""
+    reversed_ends: dict[str, list[str]] = {}
+    for start, end in getattr(serializer_class, "date_ranges", ()):
+        if start in errors or end in errors:
+            continue
+        first, last = data.get(start), data.get(end)
+        if first is None or last is None or is_day(first) != is_day(last):
+            continue
+        if last < first:
+            reversed_ends[end] = [RANGE_REVERSED]
+    return reversed_ends
+
+
+class DayFilterForm(forms.Form):
+    """A page's filter form (a GET form) with From/To days: a range whose end comes before its
+    start is refused on the end (`date_ranges`, as the API's filters refuse it), and a
+    parameter the page neither filters by nor carries (`OTHER_PARAMS`: paging, a download) is
+    named, "“x”: <WHAT> has no such filter."."""
+
+    date_ranges: tuple[tuple[str, str], ...] = ()
+    OTHER_PARAMS: tuple[str, ...] = ()
+    WHAT = "the page"
+
+    def clean(self):
+        data = super().clean()
+        for name, problems in date_ranges_reversed(type(self), data, errors=self.errors).items():
+            self.add_error(name, problems)
+        known = {*self.fields, *self.OTHER_PARAMS}
+        for name in self.data:
+            if name not in known:
+                self.add_error(None, f"“{name[:40]}”: {self.WHAT} has no such filter.")
+        return data

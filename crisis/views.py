@@ -15,7 +15,7 @@ from django.views.generic.base import TemplateResponseMixin
 from agency.forms import apply_domain_errors
 from clinics.models import CrisisRole, clinic_zone
 from clinics.views import SettingsView
-from core.api import date_ranges_reversed
+from core.days import date_ranges_reversed
 from core.errors import Conflict, DomainError, NotFound
 from core.http import ParamRefused, int_param, positive_int
 from core.permissions import Permission

@@ -14,8 +14,8 @@ from agency.models import PrivacyAction
 from agency.selectors import privacy_requests_for_agency
 from agency.views import StaffView
 from clinics.models import Clinic
-from core.api import date_ranges_reversed
 from core.csv_download import csv_download
+from core.days import date_ranges_reversed
 from core.errors import ValidationFailed
 from feeds.apis_privacy import PrivacyRequestFilterSerializer
 from feeds.selectors import (

@@ -7,7 +7,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.views.generic.base import TemplateResponseMixin
 
 from agency.models import AgencyRole
-from core.api import date_ranges_reversed
+from core.days import date_ranges_reversed
 from core.http import positive_int
 from core.incidents import incident_running
 from core.permissions import Permission

@@ -3,8 +3,7 @@
 from django import forms
 from django.utils.html import format_html
 
-from core.api import date_ranges_reversed
-from core.days import day_filter_field
+from core.days import DayFilterForm, day_filter_field
 from responses.agency_approvals_log import LogCursor
 from responses.models import TemplateCategory, validate_template_key
 from responses.selectors import LOG_DECISION_CHOICES, LOG_KIND_CHOICES, LOG_STEP_CHOICES
@@ -41,7 +40,7 @@ class TemplateEditForm(forms.Form):
     is_active = forms.BooleanField(label="In use", required=False)
 
 
-class AgencyApprovalsLogFilterForm(forms.Form):
+class AgencyApprovalsLogFilterForm(DayFilterForm):
     """The agency's approvals log's filters (a GET form): which clinic, decision, step and kind,
     and which days (whole UTC days: the log is agency-wide, as its other logs). Every field may
     stay empty; a value not offered, a date that is not one, a start after the end, a page
@@ -74,6 +73,7 @@ class AgencyApprovalsLogFilterForm(forms.Form):
     # what the page's address carries besides the form: the download and the staff pages'
     # agency choice (`agency.views.StaffView`)
     OTHER_PARAMS = ("format", "agency")
+    WHAT = "the log"
 
     def __init__(self, data, *, clinics):
         super().__init__(data)
@@ -90,13 +90,6 @@ class AgencyApprovalsLogFilterForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        # From after To lists nothing: said on the To field, as the other logs say it
-        for name, problems in date_ranges_reversed(type(self), data, errors=self.errors).items():
-            self.add_error(name, problems)
-        known = {*self.fields, *self.OTHER_PARAMS}
-        for name in self.data:
-            if name not in known:
-                self.add_error(None, f"“{name[:40]}”: the log has no such filter.")
         if self.data.get("format") not in (None, "", "csv"):
             self.add_error(None, "The log downloads as csv only (format=csv).")
         return data
