@@ -522,7 +522,7 @@ class IncidentDetailApi(ClinicAPIView):
         return _detail(incident_id, self.access, request)
 
 
-class IncidentTimelineApi(ClinicAPIView):
+class IncidentTimelineListApi(ClinicAPIView):
     """The incident's whole timeline, newest first, a page at a time (`next` goes back in
     time; `page_size` up to 1000): the agency's events as the detail lists them; for the
     clinic's own people and keys, its copy as the portal shows it (`_clinic_timeline`). The

@@ -16,7 +16,7 @@ from crisis.apis import (
     IncidentReviewExportApi,
     IncidentStatementListApi,
     IncidentStatusApi,
-    IncidentTimelineApi,
+    IncidentTimelineListApi,
     ResponsePlanApi,
     ResponsePlanVersionApi,
     ReviewApplyToPlanApi,
@@ -46,7 +46,7 @@ api_patterns: list = [
     path("incidents/<int:incident_id>/notes/", IncidentNoteApi.as_view(), name="incident-notes"),
     path(
         "incidents/<int:incident_id>/timeline/",
-        IncidentTimelineApi.as_view(),
+        IncidentTimelineListApi.as_view(),
         name="incident-timeline",
     ),
     path(

@@ -155,6 +155,6 @@ def test_the_api_says_what_is_compared(december, api):
     )
     assert report["compared"].startswith("Month to date, 1–5 December 2026 (to 07:43)")
     assert (report["previous"]["start"], report["previous"]["end"]) == (
-        "2026-11-01T00:00:00-04:00",  # EDT until 02:00 that night
-        "2026-11-05T07:43:00-05:00",
+        "2026-11-01T04:00:00+00:00",  # midnight in New York, EDT until 02:00 that night
+        "2026-11-05T12:43:00+00:00",  # 07:43 EST
     )

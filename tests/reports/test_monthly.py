@@ -73,8 +73,9 @@ def test_the_report_counts_exactly_what_happened_in_the_clinics_month(october, a
     assert response.status_code == 200
     report = response.json()
     assert (report["month"], report["timezone"]) == ("2026-10", "America/New_York")
-    assert report["start"] == "2026-10-01T00:00:00-04:00"
-    assert report["end"] == "2026-11-01T00:00:00-04:00"
+    # the clinic's month (New York, EDT), given in UTC as the whole API gives times
+    assert report["start"] == "2026-10-01T04:00:00+00:00"
+    assert report["end"] == "2026-11-01T04:00:00+00:00"
     assert (report["volume"], report["rated"]) == (6, 4)
     assert report["average_rating"] == 3.25  # (5 + 1 + 4 + 3) / 4
     assert report["sentiment"] == {
@@ -114,8 +115,8 @@ def test_the_report_counts_exactly_what_happened_in_the_clinics_month(october, a
     assert report["in_progress"] is False
     assert report["compared"] == "October 2026 compared with September 2026"
     assert report["previous"] == {
-        "month": "2026-09", "start": "2026-09-01T00:00:00-04:00",
-        "end": "2026-10-01T00:00:00-04:00", "volume": 2, "average_rating": 3.0, "average_score": -0.2,
+        "month": "2026-09", "start": "2026-09-01T04:00:00+00:00",
+        "end": "2026-10-01T04:00:00+00:00", "volume": 2, "average_rating": 3.0, "average_score": -0.2,
         "negative_share": 0.5, "answered": 1, "answered_share": 0.5, "replies": 1,
         "median_response_minutes": 30.0,
     }  # fmt: skip
