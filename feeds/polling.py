@@ -20,6 +20,7 @@ from feeds.services import (
     source_credentials,
     source_credentials_renewed,
 )
+from feeds.validation import FUTURE_TOLERANCE
 
 logger = logging.getLogger(__name__)
 POLLABLE = POLLED_KINDS
@@ -46,7 +47,21 @@ def sources_claim_due(now=None) -> list[int]:
     return due
 
 
-def _to_item(external) -> ItemIn:
+def _not_ahead(at, *, now, external_id: str, field: str):
+    """A platform's time further ahead of ours than a clock's skew (FUTURE_TOLERANCE) is kept as
+    now: the item is the platform's and must not be lost, but a time ahead would read as a wait
+    that has not begun. (The API, CSV and webhooks refuse such a time instead: their sender can
+    correct it and send again.)"""
+    if at is not None and at > now + FUTURE_TOLERANCE:
+        logger.warning(
+            "platform item %s: %s %s is ahead of our clock; kept as now", external_id, field, at
+        )
+        return now
+    return at
+
+
+def _to_item(external, *, now) -> ItemIn:
+    ahead = {"now": now, "external_id": external.external_id}
     return ItemIn(
         external_id=external.external_id,
         kind=external.kind,
@@ -55,8 +70,8 @@ def _to_item(external) -> ItemIn:
         text=(external.text or "")[:20_000],
         language=(external.language or "")[:16],
         url=(external.url or "")[:1000],
-        published_at=external.published_at,
-        edited_at=external.edited_at,
+        published_at=_not_ahead(external.published_at, **ahead, field="published_at"),
+        edited_at=_not_ahead(external.edited_at, **ahead, field="edited_at"),
         likes=external.likes or 0,
         shares=external.shares or 0,
         replies=external.replies or 0,
@@ -90,7 +105,7 @@ def source_poll(*, source_id: int) -> dict:
                 if getattr(external, "by_owner", False):  # the clinic's own replies and posts
                     counts["skipped_own"] += 1
                     continue
-                items[external.external_id] = _to_item(external)
+                items[external.external_id] = _to_item(external, now=now)
             with transaction.atomic():
                 outcomes = reviews_upsert(source=source, items=list(items.values()))
                 reviews_score_after_commit(

@@ -61,6 +61,22 @@ def test_first_poll_fetches_every_page_then_only_changes(platform_settings, clin
         assert Review.objects.count() == 121
 
 
+def test_a_platform_time_ahead_of_our_clock_is_kept_as_now(platform_settings, clinic_a):
+    # given a review whose platform says it was written years from now (a clock gone wrong)
+    fake = platform_settings
+    [review_id] = fake.add_google_reviews(1)
+    fake.google_reviews[review_id]["createTime"] = "2031-01-01T00:00:00Z"
+    fake.google_reviews[review_id]["updateTime"] = "2031-01-01T00:00:00Z"
+    source = google_source(fake, clinic_a)
+    # when it is polled
+    before = timezone.now()
+    assert poll(clinic_a, source)["created"] == 1
+    # then it is kept, not lost, and dated now: it does not read as a wait that has not begun
+    with schema_context(clinic_a.schema_name):
+        review = Review.objects.get(external_id=review_id)
+    assert before <= review.published_at <= timezone.now()
+
+
 def test_rate_limit_pushes_the_next_poll_by_retry_after(platform_settings, clinic_a):
     fake = platform_settings
     fake.add_google_reviews(3)
