@@ -34,10 +34,10 @@ from core.api import (
     ClinicAPIView,
     Pagination,
     PublicAPIView,
+    day_filter_param,
     paginated_response,
     query_params_validated,
 )
-from core.days import DATE_HELP, day_in_range
 from core.permissions import Permission
 from core.settings_history import AREA_WORDS
 
@@ -471,19 +471,11 @@ class SettingsHistoryFilterSerializer(serializers.Serializer):
         required=False,
         help_text="Only this kind of setting.",
     )
-    changed_from = serializers.DateField(
-        required=False,
-        help_text="From this day (YYYY-MM-DD, the clinic's time zone), inclusive; 1970-01-01 "
-        "to 2999-12-31.",
-        error_messages={"invalid": DATE_HELP},
-        validators=[day_in_range],
+    changed_from = day_filter_param(
+        "From this day (YYYY-MM-DD, the clinic's time zone), inclusive; 1970-01-01 to 2999-12-31."
     )
-    changed_to = serializers.DateField(
-        required=False,
-        help_text="To this day (YYYY-MM-DD, the clinic's time zone), inclusive; 1970-01-01 to "
-        "2999-12-31.",
-        error_messages={"invalid": DATE_HELP},
-        validators=[day_in_range],
+    changed_to = day_filter_param(
+        "To this day (YYYY-MM-DD, the clinic's time zone), inclusive; 1970-01-01 to 2999-12-31."
     )
 
     date_ranges = (("changed_from", "changed_to"),)  # query_params_validated

@@ -28,6 +28,7 @@ from rest_framework.fields import (
     BooleanField,
     CharField,
     ChoiceField,
+    DateField,
     DateTimeField,
     DictField,
     IntegerField,
@@ -48,7 +49,15 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core import fastcache
-from core.days import DAY_OUT_OF_RANGE, FIRST_DAY, LAST_DAY, date_ranges_reversed, is_day
+from core.days import (
+    DATE_HELP,
+    DAY_OUT_OF_RANGE,
+    FIRST_DAY,
+    LAST_DAY,
+    date_ranges_reversed,
+    day_in_range,
+    is_day,
+)
 from core.errors import BODY, DomainError
 from core.permissions import Permission
 from core.text import ONE_LINE_MAX, control_problem
@@ -1041,6 +1050,17 @@ class InstantField(DateTimeField):
             if parsed.tzinfo is None:
                 self.fail("naive")
         return super().to_internal_value(value)
+
+
+def day_filter_param(help_text: str) -> DateField:
+    """An API filter's day (`changed_from`, `decided_to`): optional, within range, with the one
+    message for a date it cannot read — the twin of the pages' `core.days.day_filter_field`."""
+    return DateField(
+        required=False,
+        help_text=help_text,
+        error_messages={"invalid": DATE_HELP},
+        validators=[day_in_range],
+    )
 
 
 class DayOrInstantField(InstantField):

@@ -44,7 +44,7 @@ def zone_named(value: datetime, fmt: str) -> str:
     says: its `T` spelled out, or its abbreviation added after a time of day whose offset or
     abbreviation differs from now's in the page's (the active) time zone."""
     name = value.tzinfo.tzname(value) or ""  # zoneinfo reads `fold`: 01:30 EDT / 01:30 EST
-    shown = [(char, escaped) for char, escaped in _unescaped(fmt)]
+    shown = list(_unescaped(fmt))
     if any(char == "T" and not escaped for char, escaped in shown):
         return "".join(
             _escaped(name) if char == "T" and not escaped else (f"\\{char}" if escaped else char)

@@ -6,8 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clinics.access import people_roles
-from core.api import ACTOR_LABEL, ACTOR_LABEL_INVALID
-from core.days import DATE_HELP, day_in_range
+from core.api import ACTOR_LABEL, ACTOR_LABEL_INVALID, day_filter_param
 from core.http import NOT_A_NUMBER
 from core.tenancy import current_clinic
 from responses.models import (
@@ -1362,18 +1361,12 @@ class AgencyApprovalsLogFilterSerializer(serializers.Serializer):
     )
     # agencies have no time zone of their own: the agency's log's days are UTC days, as its
     # page shows its times ("When (UTC)")
-    decided_from = serializers.DateField(
-        required=False,
-        help_text="From this day (YYYY-MM-DD, a whole UTC day: the log is agency-wide), "
-        "inclusive; 1970-01-01 to 2999-12-31.",
-        error_messages={"invalid": DATE_HELP},
-        validators=[day_in_range],
+    decided_from = day_filter_param(
+        "From this day (YYYY-MM-DD, a whole UTC day: the log is agency-wide), "
+        "inclusive; 1970-01-01 to 2999-12-31."
     )
-    decided_to = serializers.DateField(
-        required=False,
-        help_text="To this day (YYYY-MM-DD, a whole UTC day), inclusive; 1970-01-01 to 2999-12-31.",
-        error_messages={"invalid": DATE_HELP},
-        validators=[day_in_range],
+    decided_to = day_filter_param(
+        "To this day (YYYY-MM-DD, a whole UTC day), inclusive; 1970-01-01 to 2999-12-31."
     )
 
     date_ranges = (("decided_from", "decided_to"),)  # query_params_validated
