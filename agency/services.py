@@ -80,15 +80,18 @@ def agency_create(
 ALREADY_STAFF = "Already on the staff: change the role below."
 
 
-def _member_lock(*, agency: Agency, email: str) -> None:
-    """One add of a person at a time per agency and e-mail, to the end of the transaction (as
-    `clinics.services._member_lock` for a clinic's people): a form sent twice at once is
-    stored (and told) once, the second reading the first's result, as a second sent after it
-    does."""
+def person_duties_lock(*, agency_id: int, email: str) -> None:
+    """One add of a person at a time per agency and e-mail, to the end of the transaction,
+    whether to the agency's staff (`agency_member_add`) or to the people of one of its clinics
+    (`clinics.services.clinic_member_add`): each reads the other's rule of separation of duties
+    (staff hold no clinic or crisis roles of the agency's clinics) after it, so one e-mail
+    added to both at once is added to one and refused by the other. Taken before any other
+    lock of such an add. A form sent twice at once is stored (and told) once too, the second
+    reading the first's result, as a second sent after it does."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pg_advisory_xact_lock(hashtext('agency-member'), hashtext(%s))",
-            [f"{agency.pk}:{(email or '').strip().lower()}"],
+            "SELECT pg_advisory_xact_lock(hashtext('person-duties'), hashtext(%s))",
+            [f"{agency_id}:{(email or '').strip().lower()}"],
         )
 
 
@@ -108,7 +111,7 @@ def agency_member_add(
     e-mail at once, one adds and the other is told so."""
     if role not in AgencyRole.values:
         raise ValidationFailed("Invalid role.", fields={"role": [f"Choose {AgencyRole.values}."]})
-    _member_lock(agency=agency, email=email)
+    person_duties_lock(agency_id=agency.pk, email=email)
     if (
         new_only
         and AgencyMembership.objects.filter(

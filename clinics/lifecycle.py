@@ -142,8 +142,10 @@ def clinic_deactivate(
             url="/",
             detail=(
                 f"{brand} has paused the portal of {row.name}: you cannot open it until "
-                f"they reopen it, and its reviews are no longer watched. Ask {brand} "
-                f"({row.agency.support_email or 'your contact there'}) if this is unexpected."
+                f"they reopen it, and its reviews are no longer watched. Its data is kept "
+                f"for {REACTIVATE_DAYS} days, then it may be deleted: ask {brand} for a copy "
+                "(a data export) before then, or if this is unexpected "
+                f"({row.agency.support_email or 'your contact there'})."
             ),
             waits=False,
         )

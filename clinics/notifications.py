@@ -17,7 +17,19 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import BooleanField, Case, ExpressionWrapper, F, Max, Min, Q, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    When,
+)
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -512,6 +524,27 @@ def notifications_open_for(
     rows = notices_still_theirs(user, qs[:50])
     rows.sort(key=lambda n: (n.kind != "incident", -n.created_at.timestamp()))
     return rows
+
+
+def notifications_open_counted(user: User, *, kinds: Iterable[str]) -> list[dict]:
+    """How many of the person's open messages of `kinds` wait in each clinic, in one query
+    whatever the number of clinics: [{"kind", "clinic_id", "clinic__name", "clinic__slug",
+    "n", "url" (the oldest one's)}], the most first. The rows `notifications_open_for` lists,
+    without its per-clinic role check (`notices_still_theirs`): for agency staff, whose role
+    grants the same in every clinic they reach, the caller asks the role once instead."""
+    if not user.is_authenticated:
+        return []
+    oldest = Notification.objects.filter(
+        user=user, open=True, kind=OuterRef("kind"), clinic_id=OuterRef("clinic_id")
+    ).order_by("created_at", "pk")
+    return list(
+        Notification.objects.filter(user=user, open=True, kind__in=list(kinds))
+        .exclude(IN_PAUSED_CLINIC)
+        .exclude(clinics_out_of_reach(user, prefix="clinic__"))
+        .values("kind", "clinic_id", "clinic__name", "clinic__slug")
+        .annotate(n=Count("pk"), url=Subquery(oldest.values("url")[:1]))
+        .order_by("-n", "clinic__name", "clinic_id")
+    )
 
 
 def notifications_paused_marked(qs):

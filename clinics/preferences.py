@@ -200,6 +200,12 @@ def preferences_for(users: Iterable[User]) -> dict[int, Preferences]:
     return {pk: Preferences(**found[pk]) if pk in found else Preferences() for pk in ids}
 
 
+def preferences_chosen(user: User) -> bool:
+    """Whether `user` ever saved how they are told (`notification_preferences_save` or
+    `preference_set`), rather than living with the defaults: one query."""
+    return NotificationPreference.objects.filter(user=user).exists()
+
+
 def email_groups_offered(user: User) -> list[str]:
     """The groups whose choice the page offers `user`: the replies' outcomes to the agency's
     staff (they write replies), the monthly report to a clinic's approvers, the rest to all."""

@@ -12,7 +12,14 @@ from accounts.credentials import IssuedSecret, api_key_create
 from accounts.models import ApiKey, User
 from accounts.services import user_get_or_create, user_membership_changed, user_membership_removed
 from agency.models import Agency, AgencyMembership
-from agency.services import MemberChange, Removal, Told, departure_complete, member_tell
+from agency.services import (
+    MemberChange,
+    Removal,
+    Told,
+    departure_complete,
+    member_tell,
+    person_duties_lock,
+)
 from clinics.access import clinic_key_scopes_refusal
 from clinics.approvers import (
     approver_back_tell,
@@ -165,7 +172,11 @@ def clinic_api_key_create(
 def _member_lock(*, clinic: Clinic, email: str) -> None:
     """One add or change of a person at a time per clinic and e-mail, to the end of the
     transaction: a form sent twice at once is stored (and told) once, the second reading the
-    first's result, as a second sent after it does."""
+    first's result, as a second sent after it does. First the agency's lock of that e-mail
+    (`agency.services.person_duties_lock`, which the staff's add takes too), so the rule of
+    separation of duties is read after any add of the same e-mail to the staff, and every path
+    takes the two locks in the same order."""
+    person_duties_lock(agency_id=clinic.agency_id, email=email)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_advisory_xact_lock(hashtext('clinic-member'), hashtext(%s))",
@@ -201,6 +212,9 @@ def clinic_member_add(
         raise ValidationFailed(
             "Invalid crisis role.", fields={"crisis_roles": [f"Unknown: {', '.join(unknown)}."]}
         )
+    # locked before the rule is read: an add of the same e-mail to the staff at the same
+    # moment is read committed, or waits for this one and reads it
+    _member_lock(clinic=clinic, email=email)
     if AgencyMembership.objects.filter(
         agency_id=clinic.agency_id, user__email__iexact=(email or "").strip()
     ).exists():
@@ -213,7 +227,6 @@ def clinic_member_add(
                 ]
             },
         )
-    _member_lock(clinic=clinic, email=email)
     user: User = user_get_or_create(email=email, full_name=full_name, password=password)
     before = (
         ClinicMembership.objects.filter(clinic=clinic, user=user)

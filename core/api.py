@@ -806,12 +806,15 @@ class Pagination(BasePagination):
 class TokenPagination(Pagination):
     """The one list envelope and signed cursor for a list merged in Python from several
     sources, whose caller knows its own position (the agency's approvals log, merged from
-    each clinic's: `responses.agency_approvals_log.LogCursor`). Forward only, newest first:
-    `previous` is null; `next` holds the position the caller gave for the next page.
+    each clinic's: `responses.agency_approvals_log.LogCursor`), newest first: `next` holds
+    the position after the page's last item, `previous` the position before its first (null
+    on the first page), each as the caller gave them.
 
-    `paginate_tokens(request, view, fetch, parse)`: `fetch(after, size)` answers (a page,
-    the next page's position token or None); `parse(token)` the position a token names, or
-    None when it names none (a 400, as every invalid cursor)."""
+    `paginate_tokens(request, view, fetch, parse)`: `fetch(after, before, size)` answers (a
+    page, the next page's position token or None, the previous page's or None), `after` and
+    `before` being the position a `next` or a `previous` link holds (at most one of them);
+    `parse(token)` the position a token names, or None when it names none (a 400, as every
+    invalid cursor)."""
 
     def paginate_tokens(self, request, view, fetch, parse) -> list:
         self.request = request
@@ -820,16 +823,22 @@ class TokenPagination(Pagination):
         page_param_checked(request, self.deprecated)
         self.page_size = page_size_validated(request, self.page_size)
         self.base_url = request.build_absolute_uri()
-        after = None
+        after = before = None
         cursor = self._cursor_decode(request)
         if cursor is not None:
-            token = cursor.get("a")
-            after = parse(token) if isinstance(token, str) else None
-            if after is None:
+            if len(cursor) != 1 or not set(cursor) <= {"a", "b"}:
                 raise _invalid_cursor()
-        items, next_token = fetch(after, self.page_size)
+            [(direction, token)] = cursor.items()
+            position = parse(token) if isinstance(token, str) else None
+            if position is None:
+                raise _invalid_cursor()
+            if direction == "a":
+                after = position
+            else:
+                before = position
+        items, next_token, previous_token = fetch(after, before, self.page_size)
         self.next_link = self._link({"a": next_token}) if next_token else None
-        self.previous_link = None
+        self.previous_link = self._link({"b": previous_token}) if previous_token else None
         return items
 
 

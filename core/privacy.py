@@ -14,6 +14,7 @@ from django.utils.module_loading import import_string
 REVIEW_REDACTORS = (
     "scoring.services.scores_redact",
     "responses.services.privacy.review_personal_data_redact",
+    "offboarding.exports.exports_redact",
 )
 
 REDACTED_TEXT = "Removed at the author's request."

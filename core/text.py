@@ -9,7 +9,10 @@ services: one place, so that every field answers the same way.
   it recursively.
 - `markup_problem`: text that is published as plain text (a reply, a statement, a reply
   template) or quoted into it as it is (a fact) holds no HTML or XML markup: a tag (`<b>`,
-  `<script>`, `</p>`) or a comment is refused, a lone `<` or `>` ("<3", "a < b", "->") is not.
+  `<script>`, `</p>`) or a comment is refused, a lone `<` or `>` ("<3", "a < b", "->") is not;
+  nor link markup of the lightweight syntaxes (`[words](https://…)`, `[url=…]…[/url]`, wiki and
+  reStructuredText links), while "[sic]", "[1]" and a bare address are plain text.
+  `markup_removed` turns such text into plain text (the guard's apply-all fix).
 - `reason_problem`: a reason that must explain something (a legal override, switching an
   approval step off) says something: three words or more, not one word or character repeated.
 
@@ -137,23 +140,121 @@ def one_line(value: str) -> str:
     return " ".join("".join(" " if _off_line(c) else c for c in str(value or "")).split())
 
 
+# Link markup of the lightweight syntaxes, which platforms also post as typed (or as a link
+# nobody meant to give): Markdown's `[words](address)`, `![image](address)`, `[words][ref]` and
+# `[ref]: address`, BBCode's `[url=…]words[/url]`, wiki links (`[[Page|words]]`,
+# `[https://… words]`), reStructuredText's `` `words <address>`_ `` and Textile's
+# `"words":https://…`. "[sic]", "[1]", "(see above)" and a bare https://… address are plain text.
+_LINK_MARKUP = re.compile(
+    r"!?\[(?P<md>[^\[\]\n]{1,200})\]\(\s*(?:<[^<>\n]*>|[^()\s]+(?:\([^()\s]*\)[^()\s]*)*)"
+    r"(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'))?\s*\)"
+    r"|\[(?P<ref>[^\[\]\n]{1,200})\]\[[^\[\]\n]{0,100}\]"
+    r"|^[ \t]{0,3}\[[^\[\]\n]{1,100}\]:[ \t]*\S+[^\n]*"
+    r"|\[(?:url|link|img|email)(?:=[^\]\n]*)?\](?P<bb>[^\[\n]{0,200})\[/(?:url|link|img|email)\]"
+    r"|\[/?(?:url|link|img|email)(?:=[^\]\n]*)?\]"
+    r"|\[\[(?P<wiki>[^\[\]\n]{1,200})\](?:\[(?P<org>[^\[\]\n]{0,200})\])?\]"
+    r"|\[(?:https?://|www\.|mailto:)[^\s\]]+(?:\s+(?P<ext>[^\]\n]{1,200}))?\]"
+    r"|`(?P<rst>[^`<\n]{1,200}?)\s*<[^<>`\n]+>`__?"
+    r"|\"(?P<tx>[^\"\n]{1,200})\":(?:https?://|www\.)[^\s\"<>]*[^\s\"<>.,;:!?)]",
+    re.IGNORECASE | re.MULTILINE,
+)
+# a link whose words mean nothing once it is plain text: "click here", "this link", "more"
+_BARE_LINK_WORDS = re.compile(
+    r"^(?:(?:please\s+)?(?:click|tap|press|follow|open|visit|see|go|read|learn|find\s+out)"
+    r"(?:\s+(?:more|on|to|it))?\s*)?(?:here|there|this(?:\s+(?:link|page))?|(?:the|this)\s+"
+    r"(?:link|page)|link|more|details|more\s+(?:details|info(?:rmation)?))?$",
+    re.IGNORECASE,
+)
+_HTML_LINK = re.compile(r"<a\b[^<>]*>(?P<words>[^<>]*)</a\s*>", re.IGNORECASE)
+_HIDDEN = re.compile(r"<(script|style)\b[^<>]*>.*?</\1\s*>|<!--.*?(?:-->|$)", re.I | re.S)
+_LINE_TAGS = re.compile(r"^</?(?:br|p|div|li|ul|ol|h[1-6]|tr|table)\b", re.IGNORECASE)
+
+
+def _markup_spans(value: str) -> list[re.Match]:
+    """The markup of `value` (tags, comments, declarations, link markup), in order, none
+    inside another."""
+    found = sorted(
+        [*_MARKUP.finditer(value), *_LINK_MARKUP.finditer(value)],
+        key=lambda m: (m.start(), -m.end()),
+    )
+    out: list[re.Match] = []
+    for match in found:
+        if not out or match.start() >= out[-1].end():
+            out.append(match)
+    return out
+
+
 def markup_found(value: str, *, most: int = 3) -> list[str]:
     """The markup in `value` as it was typed, each once, at most `most`: a tag (`<b>`,
-    `<a href="…">` shortened past 40 characters), a comment or declaration (`<!-- x -->`)."""
+    `<a href="…">` shortened past 40 characters), a comment or declaration (`<!-- x -->`), link
+    markup (`[words](https://…)`, `[url=…]`)."""
     found: list[str] = []
-    for match in _MARKUP.finditer(value or ""):
+    for match in _markup_spans(value or ""):
         piece = match.group(0)
         if piece == "<!":  # a comment or declaration: up to its end, as far as it goes
             end = value.find(">", match.start())
             piece = value[match.start() : end + 1] if end >= 0 else value[match.start() :]
         piece = " ".join(piece.split())
         if len(piece) > 40:
-            piece = f"{piece[:38]}…>"
+            piece = f"{piece[:38]}…{piece[-1]}"
         if piece not in found:
             found.append(piece)
             if len(found) == most:
                 break
     return found
+
+
+def markup_span(value: str) -> tuple[int, int] | None:
+    """Where the first markup of `value` (`markup_found`'s first) stands, or None."""
+    spans = _markup_spans(value or "")
+    return (spans[0].start(), spans[0].end()) if spans else None
+
+
+def markup_removed(value: str) -> tuple[str, list[tuple[int, int]]]:
+    """`value` as plain text, and where in it a link's words stand that mean nothing without
+    the link ("click here", "this link"): their sentence is for the caller to take out. A tag
+    goes (a line-break tag leaves a line break), a script, style or comment goes with what it
+    holds, a link leaves its words ("visit [our website](…)" → "visit our website"), an image
+    or a bare link definition leaves nothing."""
+    value = _HIDDEN.sub(" ", value or "")
+    out: list[str] = []
+    bare: list[tuple[int, int]] = []
+    at = 0
+    length = 0
+    matches = sorted(
+        [*_HTML_LINK.finditer(value), *_markup_spans(value)], key=lambda m: (m.start(), -m.end())
+    )
+    for match in matches:
+        if match.start() < at:
+            continue
+        out.append(value[at : match.start()])
+        length += match.start() - at
+        piece = match.group(0)
+        groups = match.groupdict()
+        words = next(
+            (groups[k] for k in ("words", "md", "ref", "bb", "wiki", "ext", "rst", "tx")
+             if groups.get(k)),
+            None,
+        )  # fmt: skip
+        if groups.get("org"):
+            words = groups["org"]
+        elif groups.get("wiki") and "|" in words:
+            words = words.rsplit("|", 1)[1]
+        if piece.startswith("!") or words is None:
+            words = (
+                "\n"
+                if _LINE_TAGS.match(piece) and "\n" not in value[match.end() : match.end() + 1]
+                else ""
+            )
+        words = " ".join(words.split()) if words.strip() else words
+        if words.strip() and _BARE_LINK_WORDS.match(words.strip()):
+            bare.append((length, length + len(words)))
+        out.append(words)
+        length += len(words)
+        at = match.end()
+    out.append(value[at:])
+    text = "".join(out)
+    return text, bare
 
 
 def markup_problem(value: str, *, published: str = "") -> str | None:
@@ -164,6 +265,8 @@ def markup_problem(value: str, *, published: str = "") -> str | None:
     if not found:
         return None
     if not published:
+        if not any(_MARKUP.match(piece) for piece in found):
+            return "Write plain text: link markup such as [words](https://…) is not allowed."
         return "Write plain text: HTML tags such as <b> or <script> are not allowed."
     named = ", ".join(found[:-1]) + f" and {found[-1]}" if len(found) > 1 else found[0]
     return f"{published} as plain text: remove the markup {named}."
@@ -193,6 +296,10 @@ def json_decoded(raw: bytes, *, encoding: str = "utf-8"):
         ) from None
     except RecursionError:
         raise JsonUnreadable(f"The body is nested deeper than {MAX_JSON_DEPTH} levels.") from None
+    except JsonUnreadable:
+        raise
+    except ValueError:  # an integer longer than Python reads (sys.get_int_max_str_digits)
+        raise JsonUnreadable("The body is not valid JSON: a number has too many digits.") from None
 
 
 def json_problem(

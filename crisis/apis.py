@@ -30,6 +30,7 @@ from core.permissions import Permission
 from core.tenancy import current_clinic
 from crisis.models import (
     DetectorSettings,
+    EventKind,
     Incident,
     IncidentAssignment,
     IncidentEvent,
@@ -151,7 +152,24 @@ class IncidentOutputSerializer(serializers.ModelSerializer):
         return [i.pk for i in sorted(later, key=lambda i: (i.opened_at, i.pk))]
 
 
+# The steps of what went out in public that the clinic's copy of a timeline adds to its
+# events (`crisis.timeline.clinic_response_steps`), each with a kind of its own.
+CLIENT_STEP_KINDS = [
+    ("statement_approved", "Statement approved"),
+    ("statement_published", "Statement published"),
+    ("statement_taken_down", "Statement taken down"),
+    ("replies_published", "Replies published"),
+    ("review_question", "Question on the post-crisis review"),
+    ("review_answer", "Answer to a question on the post-crisis review"),
+]
+
+
 class IncidentEventSerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(
+        choices=[*EventKind.choices, *CLIENT_STEP_KINDS],
+        help_text="What happened; the clinic's copy adds the steps of what went out in public "
+        "(`statement_approved`, `statement_published`, …), which have no `id`.",
+    )
     id = serializers.IntegerField(
         read_only=True,
         allow_null=True,
@@ -349,6 +367,11 @@ class ReviewTimelineLineSerializer(serializers.Serializer):
     details = serializers.CharField()
     source = serializers.ChoiceField(
         choices=["incident", "audit", "statement_version", "notification", "review_question"]
+    )
+    visibility = serializers.ChoiceField(
+        choices=["", "internal", "shared"],
+        help_text="A note's readers in the agency's copy: `internal` (the agency only) or "
+        "`shared` (the clinic reads it too); empty for every other line and in the clinic's copy.",
     )
 
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.template.defaultfilters import pluralize
+
 SURGE, RATING_DROP, VIRAL, MISINFORMATION, WATCH_WORD = (
     "surge",
     "rating_drop",
@@ -38,10 +40,10 @@ SEASONAL_PRIOR = 2.0
 VIRAL_MIN_USUAL_PER_HOUR = 1.0
 VIRAL_REF_AGE = timedelta(minutes=30)
 RATING_MIN_Z = 4.0  # evaluated on rolling windows all day long: 3σ would page monthly
-# The surge's baseline ends this long before its window: a surge that built up for hours is
-# never its own "usual", and that build-up is linked to the incident instead (`_build_up`),
-# as far back as this.
-SURGE_GUARD = timedelta(hours=24)
+# The baselines of the surge and the rating drop end this long before their window: a crisis
+# that built up for hours is never its own "usual". The surge links that build-up to the
+# incident instead (`_build_up`), as far back as this.
+BASELINE_GUARD = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +117,8 @@ class Thresholds:
             timedelta(hours=self.viral_max_age_hours),
             timedelta(hours=self.misinformation_window_hours),
             timedelta(hours=self.watch_window_hours),
-            timedelta(minutes=self.surge_window_minutes) + SURGE_GUARD,
+            timedelta(minutes=self.surge_window_minutes) + BASELINE_GUARD,
+            timedelta(hours=self.rating_window_hours) + BASELINE_GUARD,
         )
         return timedelta(days=self.baseline_days) + longest
 
@@ -311,9 +314,9 @@ def _one_decimal(value: float) -> str:
 def surge(history: History, now: datetime, t: Thresholds, not_before: datetime | None) -> Finding:
     window = timedelta(minutes=t.surge_window_minutes)
     start = now - window
-    # the clinic's own usual: the `baseline_days` that end `SURGE_GUARD` before the window, so
+    # the clinic's own usual: the `baseline_days` that end `BASELINE_GUARD` before the window, so
     # that the hours building up to a surge are never counted as its usual
-    base_end = start - SURGE_GUARD
+    base_end = start - BASELINE_GUARD
     base_start = base_end - timedelta(days=t.baseline_days)
     negatives = [i for i in history.between(start, now) if i.negative]
     fresh = [i for i in negatives if history.is_new(i, not_before)]
@@ -333,7 +336,7 @@ def surge(history: History, now: datetime, t: Thresholds, not_before: datetime |
     # Tested against the upper end of the estimate: a month of data pins a weekday-and-hour
     # rate down only to 20-30 %, and a low estimate must not page anyone.
     expected = max(mean * (1 + error), floor)
-    skip = SURGE_GUARD.days  # the same hours of each baseline day
+    skip = BASELINE_GUARD.days  # the same hours of each baseline day
     same_time = [
         bisect.bisect_left(baseline, now - timedelta(days=d))
         - bisect.bisect_left(baseline, start - timedelta(days=d))
@@ -422,7 +425,7 @@ def _build_up(
 ) -> list[Item]:
     """The negatives just before a firing surge's window that were already part of it,
     oldest first. Walking back from the window's first negative, the run of negatives with no
-    gap of a whole surge window between them (at most `SURGE_GUARD` back, none held by a
+    gap of a whole surge window between them (at most `BASELINE_GUARD` back, none held by a
     resolved incident); of those, the build-up starts at the one since which the negatives
     most exceed `surge_min_ratio` times the clinic's usual for those hours (its seasonal
     baseline, at least `SURGE_FLOOR_PER_DAY`), by at least half a negative: where the rate was
@@ -430,7 +433,7 @@ def _build_up(
     window = timedelta(minutes=t.surge_window_minutes)
     run: list[Item] = []
     after = first.published_at
-    for item in reversed(history.between(start - SURGE_GUARD, start)):
+    for item in reversed(history.between(start - BASELINE_GUARD, start)):
         if not item.negative:
             continue
         if after - item.published_at >= window or not history.is_new(item, not_before):
@@ -467,9 +470,12 @@ def rating_drop(
         for i in history.between(start, now)
         if i.rating is not None and history.is_new(i, not_before)
     ]
+    # the clinic's usual, as the surge's: the `baseline_days` that end `BASELINE_GUARD` before
+    # the window, so that a collapse's first hours never lower (and widen) its own baseline
+    base_end = start - BASELINE_GUARD
     baseline = [
         i.rating
-        for i in history.between(start - timedelta(days=t.baseline_days), start)
+        for i in history.between(base_end - timedelta(days=t.baseline_days), base_end)
         if i.rating is not None
     ]
     finding = Finding(RATING_DROP, "", False, review_ids=[i.id for i in recent if i.rating <= 2])
@@ -494,10 +500,10 @@ def rating_drop(
     finding.title = f"Rating drop: {mean_w:.1f}★ over {duration(window)}"
     finding.explanation = (
         f"Average rating {mean_w:.1f}★ over {len(recent)} ratings in {duration(window)} against "
-        f"a baseline of {mean_b:.1f}★ ± {sd_b:.1f} ({len(baseline)} ratings, last "
-        f"{t.baseline_days} days): down {drop:.1f}★, z = {z:.1f}, {low} of them 1–2★ (alerts "
-        f"at a drop ≥ {t.rating_drop:g}★ with ≥ {t.rating_min_count} ratings, "
-        f"≥ {t.rating_min_low} of them 1–2★)."
+        f"a baseline of {mean_b:.1f}★ ± {sd_b:.1f} ({len(baseline)} ratings, "
+        f"{t.baseline_days} days ending a day before the window): down {drop:.1f}★, "
+        f"z = {z:.1f}, {low} of them 1–2★ (alerts at a drop ≥ {t.rating_drop:g}★ with "
+        f"≥ {t.rating_min_count} ratings, ≥ {t.rating_min_low} of them 1–2★)."
     )
     finding.numbers = {
         "count": len(recent),
@@ -717,8 +723,8 @@ def misinformation(
         parts.append(
             f"A {noun} on {top.source} flagged as a false claim{said}{against} has {engagement} "
             f"likes, shares and replies (alerts at ≥ {t.misinformation_min_reach} for a single "
-            f"false claim); {len(reach)} flagged mention(s) at that reach in the last "
-            f"{window_text}."
+            f"false claim); {len(reach)} flagged mention{pluralize(len(reach))} at that reach "
+            f"in the last {window_text}."
         )
         numbers.update(
             review_id=top.id,
@@ -768,9 +774,11 @@ def watch_word(
         HIGH if len(matches) >= 3 * t.watch_min_mentions else MEDIUM, matches
     )
     sources = sorted({i.source for i in matches})
-    finding.title = f"Watch word “{word.strip()}”: {len(matches)} mention(s)"
+    finding.title = f"Watch word “{word.strip()}”: {len(matches)} mention{pluralize(len(matches))}"
     finding.explanation = (
-        f"{len(matches)} mention(s) in {duration(window)} use the watch word “{word.strip()}” "
+        f"{len(matches)} mention{pluralize(len(matches))} in {duration(window)} "
+        f"use{pluralize(len(matches), 's,')} the "
+        f"watch word “{word.strip()}” "
         f"on {', '.join(sources)} (alerts at ≥ {t.watch_min_mentions}); "
         f"{sum(1 for i in matches if i.negative)} of them negative."
     )

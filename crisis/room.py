@@ -106,6 +106,14 @@ def _surge_words(numbers: dict, at: datetime, tz: ZoneInfo) -> str:
     opened = timezone.localtime(at, tz)
     ratio = numbers.get("ratio") or 0
     about = f"{ratio:.0f}" if ratio >= 10 else f"{ratio:.1f}"
+    # against a usual of less than half a negative in such a window, "about 1824 times the
+    # usual" is true but reads as noise: a clinic that usually has none is told so
+    usual = numbers["count"] / ratio if ratio else None
+    compared = (
+        f"usually none for {_daypart(opened)}"
+        if usual is not None and usual < 0.5
+        else f"about {about} times the usual for {_daypart(opened)}"
+    )
     # the negatives that built up to the window (crisis.detectors._build_up): since when
     since = ""
     if numbers.get("build_up") and numbers.get("since"):
@@ -114,7 +122,7 @@ def _surge_words(numbers: dict, at: datetime, tz: ZoneInfo) -> str:
     return (
         f"{numbers['count']} negative mentions in "
         f"{duration_said(numbers.get('window_minutes', 0))}"
-        f" — about {about} times the usual for {_daypart(opened)}{since}"
+        f" — {compared}{since}"
     )
 
 
@@ -126,7 +134,7 @@ def trigger_words(
     kind: str, numbers: dict, *, at: datetime, tz: ZoneInfo, clinic_name: str = ""
 ) -> str:
     """What set an alert off, in sentences the clinic's people read (e-mails, chat, the
-    portal): counts, "about 496 times the usual", durations in words; never a p-value, a
+    portal): counts, "about 6.5 times the usual" (or "usually none"), durations in words; never a p-value, a
     baseline ± or a threshold, which stay in the detector's explanation for the agency's room.
     Never the text of a mention. "" when the numbers do not say enough (the caller shows the
     title). `at`: when it fired (the surge's "for a Saturday morning" is the clinic's local
@@ -239,9 +247,8 @@ def follow_up_of(incident: Incident, tz: ZoneInfo) -> FollowUpOf | None:
         said, when = f"the {label} came back after it was resolved", " "
     else:
         said, when = "a new wave of a false claim it held", ", resolved "
-    if earlier.resolved_at is not None:
-        at = timezone.localtime(earlier.resolved_at, tz)
-        said += f"{when}{at:%b} {at.day}, {at:%H:%M %Z}"
+    if earlier.resolved_at is not None:  # as e-mails write a time: `local`, with the zone
+        said += f"{when}{local(earlier.resolved_at, tz)}"
     return FollowUpOf(pk=earlier.pk, title=earlier.title, said=said)
 
 
@@ -340,6 +347,7 @@ def _clock(
         "label": label,
         "target": _words(minutes),
         "due": local(due, tz),
+        "due_at": due,
         "due_iso": due.isoformat(),
         "done": local(done, tz) if done else "",
         "breached": breached,
@@ -465,9 +473,6 @@ def control_room(incident: Incident, clinic, *, plan_text: str | None = None, no
         "clocks": clocks,
         "playbook": playbook,
         "team": roles,
-        "opened": local(incident.opened_at, tz),
-        "acknowledged": local(incident.acknowledged_at, tz),
-        "escalated": local(incident.escalated_at, tz),
     }
 
 

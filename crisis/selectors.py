@@ -49,6 +49,7 @@ from responses.models import (
     Statement,
 )
 from responses.selectors import (
+    PUBLISHED_NOW,
     deliveries_of,
     first_reply_published_at,
     review_named,
@@ -553,9 +554,9 @@ def statements_answering_claims(incident: Incident) -> list[tuple[Statement, Inc
         .exclude(statement__incident_link__incident=incident)
         .values_list("statement_id", flat=True)
     )
-    found = Statement.objects.filter(
-        pk__in=set(drafted) | pointed, status=ApprovalStatus.PUBLISHED
-    ).order_by("-published_at", "-id")
+    found = Statement.objects.filter(PUBLISHED_NOW, pk__in=set(drafted) | pointed).order_by(
+        "-published_at", "-id"
+    )
     return [(statement, drafted.get(statement.pk)) for statement in found]
 
 
@@ -603,9 +604,7 @@ def resolve_checklist(incident: Incident) -> dict:
         if d["state"] in ("failed", "queued", "by_hand")
     ]
     failed = [d for d in owed if d["state"] == "failed"]
-    published = Statement.objects.filter(
-        pk__in=statement_ids, status=ApprovalStatus.PUBLISHED
-    ).exists()
+    published = Statement.objects.filter(PUBLISHED_NOW, pk__in=statement_ids).exists()
     answering = [] if published else statements_answering_claims(incident)
     firing, explanation, evaluated_at = _evaluation(incident)
     items = [

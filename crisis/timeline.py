@@ -1132,6 +1132,17 @@ def clinic_incident_lines(incident: Incident, clinic: Clinic) -> list[dict]:
     return lines
 
 
+def after_title(title: str, text: str) -> str:
+    """What a timeline line says after its bold title, without saying the title twice: a
+    text that starts with it ("Opened (critical): 38 negative…" under "Opened") goes on from
+    there (" (critical): 38 negative…"); any other text follows a dash (" — Comms / PR: …")."""
+    if title and text[: len(title)].casefold() == title.casefold():
+        rest = text[len(title) :]
+        if not rest or not rest[0].isalnum():  # "Opened (…" or "Opened:", not "Openedness"
+            return rest
+    return f" — {text}" if text else ""
+
+
 def clinic_incident_assignments(incident: Incident, clinic: Clinic) -> list[dict]:
     """Who holds each crisis role of the incident as the clinic reads it (the API to its own
     people and keys), as its portal names the agency: a role held by one of the clinic's own

@@ -203,9 +203,7 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
         checklist = resolve_checklist(incident)
         for item in checklist["items"]:
             if item.get("evaluated_at"):
-                item["evaluated_local"] = local(
-                    datetime.fromisoformat(item["evaluated_at"]), room["tz"]
-                )
+                item["evaluated"] = datetime.fromisoformat(item["evaluated_at"])
         timeline = room_timeline(incident, self.clinic, before=before)
         query = request.GET.copy()  # the link keeps whatever else the address carries
         if timeline.since is not None:
@@ -225,7 +223,7 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 # statements, the guard, who was told), as the post-crisis review has it; the
                 # latest lines, "Show older" pages back (`room_timeline`)
                 "timeline": [
-                    {**line, "when": local(datetime.fromisoformat(line["at"]), room["tz"])}
+                    {**line, "moment": datetime.fromisoformat(line["at"])}
                     for line in timeline.lines
                 ],
                 "timeline_older": timeline.older,

@@ -43,6 +43,12 @@ class ClinicSnapshot(models.Model):
     # The next moment an unanswered negative review passes its reply target: the sweeper
     # refreshes the row then, so breaches appear without any write in the clinic.
     next_sla_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Reviews and mentions that arrived in the last 24 hours, and the negative ones among them
+    # (`inbox.selectors.arrivals_figures`). The figure drops as items turn 24 hours old
+    # without any write in the clinic: the sweeper refreshes the row at `arrived_changes_at`.
+    arrived_24h = models.PositiveIntegerField(default=0)
+    arrived_24h_negative = models.PositiveIntegerField(default=0)
+    arrived_changes_at = models.DateTimeField(null=True, blank=True, db_index=True)
     refreshed_at = models.DateTimeField(db_index=True)
     stale_since = models.DateTimeField(null=True, blank=True, db_index=True)
 
@@ -51,3 +57,20 @@ class ClinicSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"snapshot of clinic {self.clinic_id}"
+
+
+class StartHere(models.Model):
+    """A staff member's "Start here" panel on the dashboard (`dashboard.selectors.
+    start_here_steps`): whether they put it away, and the steps they opened whose being done is
+    having read them (`START_HERE_READ_STEPS`). One row per person, kept across sign-outs;
+    written only by `dashboard.services` (`start_here_dismiss`, `_reopen`, `_opened`)."""
+
+    user = models.OneToOneField(
+        "accounts.User", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    opened = models.JSONField(default=list)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"start here of user {self.user_id}"

@@ -8,14 +8,16 @@ from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Window
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from agency.models import Agency
-from agency.selectors import clinics_reached, staff_reaching
-from clinics.access import people_who_can
+from accounts.models import ApiKey
+from agency.models import Agency, AgencyRole
+from agency.selectors import agency_people, clinics_reached, staff_reaching
+from clinics.access import AGENCY_ROLE_GRANTS, clinics_where_people_can, people_who_can
 from clinics.approvers import clinics_with_approver
 from clinics.models import Clinic, ClinicMembership, CrisisRole, OnCall
-from clinics.notifications import notifications_open_for
+from clinics.notifications import notifications_open_counted, notifications_open_for
+from clinics.preferences import preferences_chosen
 from core.permissions import Permission
-from dashboard.models import ClinicSnapshot
+from dashboard.models import ClinicSnapshot, StartHere
 from facts.selectors import facts_list, facts_to_confirm
 from feeds.models import Source, platform_name
 from feeds.selectors import source_delivery_problem
@@ -184,6 +186,8 @@ def dashboard_totals(*, agency: Agency, viewer=None, q: str = "", status: str = 
         approval_statements=Sum("awaiting_statements"),
         failed=Sum("failed_deliveries"),
         sla=Sum("sla_breaches"),
+        arrived=Sum("arrived_24h"),
+        arrived_negative=Sum("arrived_24h_negative"),
     )
     return {k: v or 0 for k, v in totals.items()}
 
@@ -479,3 +483,284 @@ def awaiting_reply_across(*, agency: Agency, now: datetime | None = None, viewer
     read = min(total, AWAITING_CLINICS)
     return {"items": items, "clinics_read": read, "clinics_more": total - read,
             "truncated": truncated}  # fmt: skip
+
+
+# --- "Start here": the first things a new staff member does, by role ------------------------
+# Each role's steps, in the order the panel lists them (3 to 5).
+START_HERE_STEPS: dict[str, tuple[str, ...]] = {
+    AgencyRole.OWNER: ("people", "two_factor", "branding", "api_keys", "approvals"),
+    AgencyRole.MANAGER: ("approvals", "crisis_team", "waiting", "people"),
+    AgencyRole.WRITER: ("waiting", "drafts", "notifications"),
+    AgencyRole.ANALYST: ("attention", "incidents", "reports", "notifications"),
+}
+# What each step has the person do, in the permission vocabulary: a step is offered only to a
+# role whose grants hold it (`clinics.access.AGENCY_ROLE_GRANTS`, the rule every clinic page
+# applies; `manage` is also what the agency's own settings pages ask, `agency.views.MANAGING`).
+START_HERE_NEEDS: dict[str, Permission] = {
+    "approvals": Permission.APPROVE_AGENCY,
+    "crisis_team": Permission.MANAGE,
+    "people": Permission.MANAGE,
+    "two_factor": Permission.MANAGE,
+    "branding": Permission.MANAGE,
+    "api_keys": Permission.MANAGE,
+    "waiting": Permission.WRITE,
+    "drafts": Permission.WRITE,
+    "attention": Permission.VIEW,
+    "incidents": Permission.VIEW,
+    "reports": Permission.VIEW,
+    "notifications": Permission.VIEW,
+}
+# Steps done by reading: done once the person opened them from the panel
+# (`/agency/start-here/open/<key>/`, `dashboard.services.start_here_opened`).
+START_HERE_READ_STEPS = frozenset({"reports"})
+START_HERE_OPEN = "/agency/start-here/open/{key}/"
+
+
+def start_here_keys(role: str | None) -> list[str]:
+    """The steps the panel offers `role`: its list, less any its grants do not allow."""
+    granted = AGENCY_ROLE_GRANTS.get(role, frozenset()) if role else frozenset()
+    return [k for k in START_HERE_STEPS.get(role, ()) if START_HERE_NEEDS[k] in granted]
+
+
+def start_here_state(user) -> StartHere | None:
+    """The person's panel state (dismissed, steps opened), None before they touched it."""
+    return StartHere.objects.filter(user=user).first()
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def _clinic_names(names: list[str], limit: int = 3) -> str:
+    shown = names[:limit]
+    if len(names) > limit:
+        return f"{', '.join(shown)} and {len(names) - limit} more"
+    return _names(shown)
+
+
+class _StartHere:
+    """The live state of each step, each read once (a bounded number of queries, whatever the
+    number of clinics: the snapshot rollup, the person's open notices counted per clinic, one
+    query per agency-wide fact)."""
+
+    def __init__(self, *, user, agency: Agency, totals: dict, viewer, opened):
+        self.user, self.agency, self.totals, self.viewer = user, agency, totals, viewer
+        self.opened = set(opened or ())
+        self._notices = None
+        self._people = None
+
+    def notices(self, kind: str) -> list[dict]:
+        if self._notices is None:
+            self._notices = notifications_open_counted(self.user, kinds=("approval", "draft"))
+        return [row for row in self._notices if row["kind"] == kind]
+
+    def staff(self) -> list:
+        if self._people is None:
+            # (without the clinics chosen for each: not needed here)
+            self._people = list(agency_people(agency=self.agency).prefetch_related(None))
+        return self._people
+
+    def snapshots(self):
+        return ClinicSnapshot.objects.filter(
+            agency=self.agency, clinic__deactivated_at__isnull=True
+        ).filter(seen_by(self.viewer, prefix="clinic__"))
+
+    def approvals(self) -> dict:
+        rows = self.notices("approval")
+        n = sum(r["n"] for r in rows)
+        step = {"label": "Give the agency's approval", "done": n == 0}
+        if not n:
+            return {**step, "url": "/agency/?status=approvals",
+                    "detail": "Nothing waits for your approval. Replies and statements that "
+                    "need it are listed here and e-mailed to you."}  # fmt: skip
+        where = (
+            f", {rows[0]['n']} in {rows[0]['clinic__name']}"
+            if len(rows) > 1
+            else (f" in {rows[0]['clinic__name']}")
+        )
+        verb = "waits" if n == 1 else "wait"
+        return {**step, "url": rows[0]["url"] or f"/clinics/{rows[0]['clinic__slug']}/replies/",
+                "detail": f"{_count(n, 'text')} {verb} for your approval{where}."}  # fmt: skip
+
+    def drafts(self) -> dict:
+        rows = self.notices("draft")
+        n = sum(r["n"] for r in rows)
+        step = {"label": "Submit your drafts for approval", "done": n == 0}
+        if not n:
+            return {**step, "url": "/agency/waiting/",
+                    "detail": "No draft of yours waits to be submitted. A reply you save "
+                    "without submitting it is listed here until you do."}  # fmt: skip
+        where = (
+            f" in {rows[0]['clinic__name']}"
+            if len(rows) == 1
+            else (f", {rows[0]['n']} in {rows[0]['clinic__name']}")
+        )
+        return {**step, "url": rows[0]["url"] or "/agency/waiting/",
+                "detail": f"{_count(n, 'draft')} of yours not submitted yet{where}."}  # fmt: skip
+
+    def waiting(self) -> dict:
+        n = self.totals.get("sla", 0)
+        step = {"label": "Answer the reviews waiting for a reply", "url": "/agency/waiting/",
+                "done": n == 0}  # fmt: skip
+        if not n:
+            return {**step, "detail": "No review is past its clinic's reply target. New "
+                    "negative reviews are listed under “Waiting for a reply”."}  # fmt: skip
+        top = (
+            self.snapshots()
+            .filter(sla_breaches__gt=0)
+            .select_related("clinic")
+            .order_by("-sla_breaches", "clinic__name")
+            .first()
+        )
+        verb = "waits" if n == 1 else "wait"
+        where = ""
+        if top is not None:
+            where = (
+                f" in {top.clinic.name}"
+                if top.sla_breaches == n
+                else (f", {top.sla_breaches} in {top.clinic.name}")
+            )
+        return {**step, "detail": f"{_count(n, 'review')} past the reply target {verb} for a "
+                f"reply{where}."}  # fmt: skip
+
+    def crisis_team(self) -> dict:
+        clinics = list(
+            Clinic.objects.active()
+            .filter(agency=self.agency)
+            .filter(seen_by(self.viewer))
+            .order_by("name", "pk")
+            .values_list("pk", "name", "slug")
+        )
+        step = {"label": "Set up each clinic's crisis team"}
+        if not clinics:
+            return {**step, "done": False, "url": "/agency/settings/clinics/",
+                    "detail": "No clinic yet: add the first one."}  # fmt: skip
+        ids = [pk for pk, _n, _s in clinics]
+        approver = clinics_where_people_can(ids, permission=Permission.APPROVE_CLIENT)
+        legal = clinics_where_people_can(ids, permission=Permission.LEGAL_OVERRIDE)
+        missing = [(n, s) for pk, n, s in clinics if pk not in approver or pk not in legal]
+        if not missing:
+            return {**step, "done": True, "url": f"/clinics/{clinics[0][2]}/settings/people/",
+                    "detail": "Every clinic has an approver and a legal / compliance "
+                    "person."}  # fmt: skip
+        return {**step, "done": False, "url": f"/clinics/{missing[0][1]}/settings/people/",
+                "detail": f"{_count(len(missing), 'clinic')} without an approver or a legal / "
+                f"compliance person: {_clinic_names([n for n, _s in missing])}."}  # fmt: skip
+
+    def people(self) -> dict:
+        others = [m for m in self.staff() if m.user_id != self.user.pk]
+        invited = [m for m in others if not m.user.has_usable_password()]
+        step = {"label": "Invite your team", "url": "/agency/settings/people/",
+                "done": bool(others)}  # fmt: skip
+        if not others:
+            return {**step, "detail": "Only you so far: add the managers, writers and "
+                    "analysts who work with you."}  # fmt: skip
+        detail = f"{_count(len(others) + 1, 'person', 'people')} in the agency"
+        if invited:
+            detail += f"; {_count(len(invited), 'invitation')} not answered yet"
+        return {**step, "detail": detail + "."}
+
+    def two_factor(self) -> dict:
+        off = [m for m in self.staff() if not m.two_factor_on]
+        step = {"label": "Check your staff's two-factor sign-in", "url": "/agency/settings/people/",
+                "done": not off}  # fmt: skip
+        if not off:
+            return {
+                **step,
+                "detail": f"On for all {_count(len(self.staff()), 'person', 'people')}.",
+            }
+        names = [m.user.full_name or m.user.email for m in off]
+        return {**step, "detail": f"Off for {_count(len(off), 'person', 'people')}: "
+                f"{_clinic_names(names)} (each sets it up at their next sign-in)."}  # fmt: skip
+
+    def branding(self) -> dict:
+        agency = self.agency
+        done = bool(agency.logo and agency.logo.name)
+        return {"label": "Brand the clients' portal", "url": "/agency/settings/branding/",
+                "done": done,
+                "detail": f"Clinics read “{agency.display_name or agency.name}”"
+                + (", with your logo." if done else "; no logo yet.")}  # fmt: skip
+
+    def api_keys(self) -> dict:
+        n = ApiKey.objects.working().filter(agency=self.agency).count()
+        return {"label": "Connect your tools with an API key", "url": "/agency/settings/api-keys/",
+                "done": n > 0,
+                "detail": f"{_count(n, 'key')} working." if n else "None yet (only if your CRM "
+                "or reporting tools need one)."}  # fmt: skip
+
+    def attention(self) -> dict:
+        n = _clinics_filtered(agency=self.agency, status="attention", viewer=self.viewer).count()
+        return {"label": "See which clinics need attention", "url": "/agency/?status=attention",
+                "done": n == 0,
+                "detail": f"{_count(n, 'clinic')} with an open incident, SLA breaches, "
+                "approvals waiting or failed deliveries." if n else "Every clinic is calm."}  # fmt: skip
+
+    def incidents(self) -> dict:
+        n = self.totals.get("incidents", 0)
+        step = {"label": "Follow the open incidents", "done": n == 0}
+        if not n:
+            return {**step, "url": "/agency/?status=incident",
+                    "detail": "No incident is open. When one opens, its room shows what "
+                    "happened and who handles it."}  # fmt: skip
+        top = (
+            self.snapshots()
+            .filter(open_incidents__gt=0, top_incident_id__isnull=False)
+            .select_related("clinic")
+            .order_by(
+                "-top_severity", F("oldest_unacknowledged_at").asc(nulls_last=True), "clinic__name"
+            )
+            .first()
+        )
+        url = "/agency/?status=incident"
+        where = ""
+        if top is not None:
+            url = f"/clinics/{top.clinic.slug}/incidents/{top.top_incident_id}/"
+            where = f"; the most urgent: “{top.top_incident_title}” in {top.clinic.name}"
+        return {**step, "url": url, "detail": f"{_count(n, 'incident')} open{where}."}
+
+    def reports(self) -> dict:
+        first = (
+            Clinic.objects.active()
+            .filter(agency=self.agency)
+            .filter(seen_by(self.viewer))
+            .order_by("name", "pk")
+            .values_list("name", "slug")
+            .first()
+        )
+        done = "reports" in self.opened
+        if first is None:
+            return {"label": "Read a monthly report", "url": "/agency/", "done": done,
+                    "detail": "No clinic yet."}  # fmt: skip
+        return {"label": "Read a monthly report", "url": f"/clinics/{first[1]}/report/",
+                "done": done,
+                "detail": f"Each clinic's month: volume, rating, sentiment and response times; "
+                f"start with {first[0]}."}  # fmt: skip
+
+    def notifications(self) -> dict:
+        done = preferences_chosen(self.user)
+        return {"label": "Choose how you are told", "url": "/account/notifications/",
+                "done": done,
+                "detail": "Chosen." if done else "E-mail at once or an hourly digest, and "
+                "notices on these pages."}  # fmt: skip
+
+
+def start_here_steps(
+    *, user, agency: Agency, role: str, totals: dict, viewer=None, opened=(), only: str = ""
+) -> list[dict]:
+    """The "Start here" panel of a staff member whose role in `agency` is `role`: 3 to 5 steps
+    (`start_here_keys`), each `{"key", "label", "detail", "url", "done", "opens"}` with its
+    live state; `opens`, the panel's link that marks a step done by reading it
+    (`START_HERE_READ_STEPS`). `totals`: the dashboard's `dashboard_totals` for `viewer`
+    (read once, for the page); `only`: that step alone. A bounded number of queries, whatever
+    the number of clinics."""
+    reader = _StartHere(user=user, agency=agency, totals=totals, viewer=viewer, opened=opened)
+    steps = []
+    for key in start_here_keys(role):
+        if only and key != only:
+            continue
+        step = {"key": key, **getattr(reader, key)()}
+        step["opens"] = (
+            START_HERE_OPEN.format(key=key) if key in START_HERE_READ_STEPS else step["url"]
+        )
+        steps.append(step)
+    return steps

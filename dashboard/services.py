@@ -10,15 +10,16 @@ import zoneinfo
 from datetime import datetime, time, timedelta
 from typing import NamedTuple
 
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from clinics.models import Clinic
 from crisis.selectors import incident_figures
-from dashboard.models import ClinicSnapshot
+from dashboard.models import ClinicSnapshot, StartHere
 from feeds.selectors import review_figures
-from inbox.selectors import reply_target_figures
+from inbox.selectors import arrivals_figures, reply_target_figures
 from responses.selectors import (
     approvals_waiting_counts,
     delivery_failures_count,
@@ -45,6 +46,7 @@ def _figures(clinic: Clinic, now: datetime) -> dict:
         breaches, next_due = reply_target_figures(
             target_minutes=clinic.reply_target_minutes, now=now
         )
+        arrived = arrivals_figures(now=now)
     days = [by_day.get(first_day + timedelta(days=i)) for i in range(SPARK_DAYS)]
     daily = [round(day[0], 3) if day else None for day in days]
     counts = [day[1] if day else 0 for day in days]
@@ -74,6 +76,9 @@ def _figures(clinic: Clinic, now: datetime) -> dict:
         "failed_deliveries": failed,
         "sla_breaches": breaches,
         "next_sla_due_at": next_due,
+        "arrived_24h": arrived["arrived"],
+        "arrived_24h_negative": arrived["negative"],
+        "arrived_changes_at": arrived["changes_at"],
     }
 
 
@@ -163,17 +168,48 @@ def clinic_snapshot_refresh(*, clinic: Clinic, now: datetime | None = None) -> C
 
 
 def clinic_snapshots_due(*, now: datetime | None = None, limit: int = 500) -> list[int]:
-    """Clinics whose row is stale, missing, older than SNAPSHOT_MAX_AGE, or past the moment a
-    review breaches its reply target: the sweeper's work list."""
+    """Clinics whose row is stale, missing, older than SNAPSHOT_MAX_AGE, past the moment a
+    review breaches its reply target, or past the moment an item it counts as arrived in the
+    last 24 hours turns 24 hours old: the sweeper's work list."""
     now = now or timezone.now()
     return list(
         Clinic.objects.filter(
             Q(snapshot__isnull=True)
             | Q(snapshot__stale_since__isnull=False)
             | Q(snapshot__next_sla_due_at__lte=now)
+            | Q(snapshot__arrived_changes_at__lte=now)
             | Q(snapshot__refreshed_at__lt=now - SNAPSHOT_MAX_AGE)
         )
         .exclude(schema_name="public")
         .order_by(F("snapshot__refreshed_at").asc(nulls_first=True))
         .values_list("pk", flat=True)[:limit]
     )
+
+
+# --- "Start here": a staff member's panel, put away and opened again ---------------------------
+
+
+def start_here_dismiss(*, user) -> StartHere:
+    """Put the person's "Start here" panel away: the dashboard no longer shows it, on any
+    device and after signing out, until they open it again (`start_here_reopen`)."""
+    row, _ = StartHere.objects.update_or_create(
+        user=user, defaults={"dismissed_at": timezone.now()}
+    )
+    return row
+
+
+def start_here_reopen(*, user) -> StartHere:
+    """Show the person's "Start here" panel on the dashboard again (the account page)."""
+    row, _ = StartHere.objects.update_or_create(user=user, defaults={"dismissed_at": None})
+    return row
+
+
+@transaction.atomic
+def start_here_opened(*, user, key: str) -> StartHere:
+    """The person opened the step `key` from the panel: a step done by reading it
+    (`dashboard.selectors.START_HERE_READ_STEPS`) is done from now on."""
+    row, _ = StartHere.objects.select_for_update().get_or_create(user=user)
+    if key not in row.opened:
+        row.opened = [*row.opened, key]
+        row.save(update_fields=["opened", "updated_at"])
+    return row

@@ -3,11 +3,15 @@ overview (/clinics/<slug>/)."""
 
 from __future__ import annotations
 
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
-from django.http import QueryDict
+from django.http import Http404, HttpResponseRedirect, QueryDict
+from django.shortcuts import render
+from django.views import View
 from django.views.generic.base import TemplateResponseMixin
 
-from agency.selectors import agencies_for_user
+from agency.models import AGENCY_ROLE_HELP, AgencyRole
+from agency.selectors import agencies_for_user, agency_for_staff
 from agency.views import StaffView
 from clinics.models import Clinic, ClinicMembership
 from core.permissions import PERMISSION_WORDS, Permission
@@ -19,6 +23,7 @@ from dashboard.selectors import (
     DASHBOARD_PAUSED,
     DASHBOARD_STATUSES,
     DASHBOARD_URGENCY,
+    START_HERE_READ_STEPS,
     URGENCY_WORDS,
     awaiting_reply_across,
     clinic_setup_steps,
@@ -27,8 +32,17 @@ from dashboard.selectors import (
     dashboard_sort_parse,
     dashboard_totals,
     drafts_unsubmitted_of,
+    start_here_keys,
+    start_here_state,
+    start_here_steps,
 )
-from dashboard.services import SPARK_DAYS, TREND_WINDOW_DAYS
+from dashboard.services import (
+    SPARK_DAYS,
+    TREND_WINDOW_DAYS,
+    start_here_dismiss,
+    start_here_opened,
+    start_here_reopen,
+)
 from feeds.models import ReviewStatus
 from feeds.selectors import review_status_counts
 from inbox.selectors import SLA_LOOKBACK_DAYS, reviews_recent
@@ -134,12 +148,14 @@ class DashboardView(StaffView):
             if status != DASHBOARD_PAUSED and not problems
             else []
         )
+        totals = dashboard_totals(agency=self.agency, viewer=viewer, q=q, status=status)
         return self.render_to_response(
             self.context(
                 page=page,
                 # the figures of the clinics listed (every page of them); an address it
                 # cannot read lists nothing, and the agency's figures show
-                totals=dashboard_totals(agency=self.agency, viewer=viewer, q=q, status=status),
+                totals=totals,
+                start_here=self._start_here(viewer, totals if not (q or status) else None),
                 deactivated=deactivated,
                 clinic_count=page.paginator.count,
                 agencies=agencies,
@@ -172,6 +188,83 @@ class DashboardView(StaffView):
             ),
             status=400 if problems else 200,
         )
+
+    def _start_here(self, viewer, totals: dict | None) -> dict | None:
+        """The "Start here" panel for the person's role, None once they put it away."""
+        state = start_here_state(self.request.user)
+        if state is not None and state.dismissed_at is not None:
+            return None
+        if totals is None:  # the page's figures are of a filtered list: the panel's are not
+            totals = dashboard_totals(agency=self.agency, viewer=viewer)
+        steps = start_here_steps(
+            user=self.request.user,
+            agency=self.agency,
+            role=self.role,
+            totals=totals,
+            viewer=viewer,
+            opened=state.opened if state is not None else (),
+        )
+        return {
+            "steps": steps,
+            "done": sum(1 for step in steps if step["done"]),
+            "role": AgencyRole(self.role).label,
+            "role_help": AGENCY_ROLE_HELP[self.role],
+        }
+
+
+START_HERE_ACTIONS = {"dismiss": start_here_dismiss, "reopen": start_here_reopen}
+
+
+def _staff_or_404(request):
+    agency, role = agency_for_staff(request.user, request.GET.get("agency"))
+    if agency is None:
+        raise Http404("Not found.")
+    return agency, role
+
+
+class _StaffOnly(LoginRequiredMixin, View):
+    """A staff member's own page: anyone outside the agency's staff gets 404 whatever the
+    method, as `StaffView` answers them; every staff role may use it."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.agency, self.role = _staff_or_404(request)
+        return super().dispatch(request, *args, **kwargs)
+
+
+class StartHereView(_StaffOnly):
+    """Put the dashboard's "Start here" panel away (`action=dismiss`, the panel's button) or
+    show it again (`action=reopen`, the account page). Each staff member's own choice: any
+    role may, unlike the agency's settings (`StaffView` asks owner or manager for a POST)."""
+
+    def post(self, request):
+        action = request.POST.get("action", "")
+        if action not in START_HERE_ACTIONS:
+            return render(
+                request,
+                "400_param.html",
+                {"text": "“action”: choose “dismiss” or “reopen”.", "field": "action"},
+                status=400,
+            )
+        START_HERE_ACTIONS[action](user=request.user)
+        return HttpResponseRedirect("/agency/" + ("#start-here" if action == "reopen" else ""))
+
+
+class StartHereOpenView(_StaffOnly):
+    """A step of the panel, opened from it: a step done by reading it is marked done, then the
+    person goes to the step's page (the address the panel computes, never one from the link).
+    A step the person's role is not offered answers 404."""
+
+    def get(self, request, key: str):
+        agency, role = self.agency, self.role
+        if key not in start_here_keys(role):
+            raise Http404("Not found.")
+        if key in START_HERE_READ_STEPS:
+            start_here_opened(user=request.user, key=key)
+        [step] = start_here_steps(
+            user=request.user, agency=agency, role=role, totals={}, viewer=request.user, only=key
+        )
+        return HttpResponseRedirect(step["url"])
 
 
 class AwaitingReplyView(StaffView):

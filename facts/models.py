@@ -127,6 +127,13 @@ class Fact(BaseModel):
         return "{fact:" + self.slug + "}"
 
 
+# Who writes the default facts at a clinic's set-up (`facts.services.fact_defaults_ensure`):
+# Carewatch, named as its parts are (`accounts.actors.Actor.of_system`), so the clinic's people
+# read the agency's brand instead (`core.branding.as_brand`); its history says "suggested".
+SETUP_PART = "onboarding"
+SETUP_NAME = "Carewatch at set-up"
+
+
 class FactAction(models.TextChoices):
     CREATED = "created", "Created"
     UPDATED = "updated", "Edited"
@@ -170,3 +177,9 @@ class FactVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.fact_id} v{self.number}"
+
+    @property
+    def suggested(self) -> bool:
+        """The first version of a default fact, as set-up wrote it: a suggestion, not a fact
+        anyone stated."""
+        return self.action == FactAction.CREATED and self.actor_label == f"system:{SETUP_PART}"

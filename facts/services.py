@@ -28,7 +28,16 @@ from core.permissions import Permission
 from core.tenancy import current_clinic
 from core.text import control_problem, markup_problem, text_problem
 from facts.defaults import DEFAULT_FACTS
-from facts.models import ClinicReview, ConfirmedAs, Fact, FactAction, FactStatus, FactVersion
+from facts.models import (
+    SETUP_NAME,
+    SETUP_PART,
+    ClinicReview,
+    ConfirmedAs,
+    Fact,
+    FactAction,
+    FactStatus,
+    FactVersion,
+)
 from facts.selectors import facts_waiting_for_clinic
 
 FACT_FIELDS = ("title", "statement", "source", "source_url", "verified_on", "topics", "is_active")
@@ -269,7 +278,7 @@ def fact_restore(
 def fact_defaults_ensure(*, who: Actor | None = None) -> list[Fact]:
     """Add the default clinic-safety facts (drafts, to be confirmed) that the current clinic's
     fact sheet lacks (by slug). Returns the facts added."""
-    who = who or Actor.of_system("onboarding", "Onboarding")
+    who = who or Actor.of_system(SETUP_PART, SETUP_NAME)
     existing = set(Fact.objects.values_list("slug", flat=True))
     added = []
     for default in DEFAULT_FACTS:

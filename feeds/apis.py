@@ -260,6 +260,23 @@ class SourceInputSerializer(serializers.Serializer):
     )
 
 
+class SourceCreatedOutputSerializer(SourceOutputSerializer):
+    """A source as created: a webhook source adds where to post and the signing secret, shown
+    in this answer only."""
+
+    webhook_url = serializers.CharField(
+        required=False,
+        help_text="A `webhook` source only: the absolute URL to post signed items to.",
+    )
+    webhook_secret = serializers.CharField(
+        required=False,
+        help_text="A `webhook` source only: the signing secret, in this answer only.",
+    )
+
+    class Meta(SourceOutputSerializer.Meta):
+        fields = [*SourceOutputSerializer.Meta.fields, "webhook_secret", "webhook_url"]
+
+
 class SourceUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     settings = serializers.DictField(required=False)
@@ -284,7 +301,7 @@ class SourceListApi(ClinicAPIView):
             SourceOutputSerializer,
         )
 
-    @extend_schema(request=SourceInputSerializer, responses={201: SourceOutputSerializer})
+    @extend_schema(request=SourceInputSerializer, responses={201: SourceCreatedOutputSerializer})
     def post(self, request):
         data = SourceInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -4,6 +4,7 @@ cursor; on errors back off, and after 5 failures in a row mark the source unheal
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.pipeline import reviews_score_after_commit
-from feeds.models import POLLED_KINDS, Source
+from feeds.models import POLLED_KINDS, Review, Source
 from feeds.services import (
     ItemIn,
     reviews_created_emit,
@@ -80,6 +81,38 @@ def _to_item(external, *, now) -> ItemIn:
     )
 
 
+def _ahead(external, *, now) -> frozenset[str]:
+    """The times of a platform item that `_not_ahead` keeps as now."""
+    return frozenset(
+        name
+        for name in ("published_at", "edited_at")
+        if (at := getattr(external, name)) is not None and at > now + FUTURE_TOLERANCE
+    )
+
+
+def _stored_times_kept(source: Source, items: dict[str, ItemIn], ahead: dict[str, frozenset]):
+    """An item dated ahead of our clock was kept as now (`_not_ahead`), and it is listed again
+    while the platform's time is ahead (a watermark never passes our clock). One already stored
+    keeps the times it was stored with, so reading it again stores nothing; its edit time
+    becomes now only when its text, stars or deletion changed."""
+    if not ahead:
+        return items
+    stored = Review.objects.filter(source=source, external_id__in=list(ahead)).values_list(
+        "external_id", "published_at", "edited_at", "text", "rating", "is_deleted"
+    )
+    for external_id, published_at, edited_at, text, rating, deleted in stored:
+        item, fields = items[external_id], ahead[external_id]
+        kept = {"published_at": published_at} if "published_at" in fields else {}
+        if "edited_at" in fields and (item.text, item.rating, item.deleted) == (
+            text,
+            rating,
+            deleted,
+        ):
+            kept["edited_at"] = edited_at
+        items[external_id] = replace(item, **kept)
+    return items
+
+
 def source_poll(*, source_id: int) -> dict:
     """Poll one source now. Returns counts; failures are recorded on the source, not raised."""
     from feeds.connectors import make_connector
@@ -100,13 +133,16 @@ def source_poll(*, source_id: int) -> dict:
         )
         cursor = source.cursor or None
         for page in connector.list_items(cursor):
-            items = {}
+            items, ahead = {}, {}
             for external in page.items:
                 if getattr(external, "by_owner", False):  # the clinic's own replies and posts
                     counts["skipped_own"] += 1
                     continue
                 items[external.external_id] = _to_item(external, now=now)
+                if fields := _ahead(external, now=now):
+                    ahead[external.external_id] = fields
             with transaction.atomic():
+                items = _stored_times_kept(source, items, ahead)
                 outcomes = reviews_upsert(source=source, items=list(items.values()))
                 reviews_score_after_commit(
                     [done.pk for done in outcomes if done.status != "unchanged"]

@@ -4,10 +4,11 @@ in a fraction of a second."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from core.text import printable, text_problem
+from feeds.connectors.base import CLOCK_SKEW
 from feeds.models import ItemKind, SourceKind
 from feeds.services import ItemIn
 
@@ -18,7 +19,7 @@ MAX_COUNT = 2_147_483_647
 MAX_ID = 2**63 - 1  # a database id (bigint)
 # A sender's clock may run a little ahead of ours; a time further ahead would show as a long
 # wait that has not begun, so the item is refused.
-FUTURE_TOLERANCE = timedelta(minutes=5)
+FUTURE_TOLERANCE = CLOCK_SKEW
 UNKNOWN_FIELD = "Unknown field."
 ITEM_FIELDS = {
     "source",
@@ -43,6 +44,7 @@ ITEM_FIELDS = {
 
 # A sent field's name as ItemIn calls it (`given`: what an update changes).
 GIVEN_AS = {"author": "author_name"}
+AUTHOR_TWICE = "The old name of author_name, sent with another value: send author_name alone."
 # Sent empty (null, "", spaces), these count as not given: an update keeps the stored text and
 # counts (a new item has none), so a push never blanks what a review says.
 KEPT_WHEN_EMPTY = frozenset({"text", "likes", "shares", "replies"})
@@ -123,6 +125,15 @@ def _time(value, field, errors, *, required, now) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)  # documented: times without an offset are UTC
+    try:
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-14:00 in UTC is past the last day Python holds
+        errors[field] = (
+            "Is before 1990."
+            if parsed.year < 1990
+            else "Is in the future: give the time it happened, with its offset."
+        )
+        return None
     if parsed > now + FUTURE_TOLERANCE:
         at = parsed.astimezone(UTC)
         errors[field] = (
@@ -177,7 +188,11 @@ def parse_item(raw, *, now: datetime | None = None, strict_fields: bool = True) 
     if strict_fields:
         for name in sorted(str(name) for name in set(raw) - ITEM_FIELDS):
             errors[printable(name)] = UNKNOWN_FIELD
-    author = "author" if "author" in raw else "author_name"  # the deprecated name wins
+    # `author` is the deprecated name of `author_name`: read when it is sent alone; sent beside
+    # it with another value, the item is refused rather than one of the two silently kept
+    author = "author" if "author" in raw and "author_name" not in raw else "author_name"
+    if "author" in raw and "author_name" in raw and raw["author"] != raw["author_name"]:
+        errors["author"] = AUTHOR_TWICE
     # JSON: a number sent as "" is a mistake, never "no rating" nor 0 (a CSV cell may be empty)
     rating_empty, count_empty = (RATING_EMPTY, NOT_INTEGER) if strict_fields else (None, None)
     rating = _int(

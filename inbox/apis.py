@@ -79,6 +79,8 @@ class ReviewOutputSerializer(serializers.ModelSerializer):
             "sentiment",
             "created_at",
             "updated_at",
+            "is_deleted",
+            "deleted_at",
         ]
         read_only_fields = ["imported_as_past"]
         extra_kwargs = {
@@ -87,6 +89,11 @@ class ReviewOutputSerializer(serializers.ModelSerializer):
                 "shares or replies, its parent, its deletion on the platform, or a new score "
                 "(`sentiment`). `updated_after` lists what changed since."
             },
+            "is_deleted": {
+                "help_text": "Taken down on its platform (listed with `include_deleted=true`): "
+                "an incremental sync (`updated_after`) reads a take-down here."
+            },
+            "deleted_at": {"help_text": "When Carewatch learnt it was taken down; null if not."},
             "imported_as_past": {
                 "help_text": "A past review, imported as history (a CSV import of “past "
                 "reviews”): no reply clock runs for it, and the reply target (SLA), the "
@@ -123,7 +130,7 @@ class ReviewDetailSerializer(ReviewOutputSerializer):
     revisions = RevisionOutputSerializer(many=True, read_only=True)
 
     class Meta(ReviewOutputSerializer.Meta):
-        fields = [*ReviewOutputSerializer.Meta.fields, "is_deleted", "deleted_at", "revisions"]
+        fields = [*ReviewOutputSerializer.Meta.fields, "revisions"]
 
 
 class ReviewFilterSerializer(serializers.Serializer):

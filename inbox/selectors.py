@@ -20,7 +20,6 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
@@ -48,6 +47,7 @@ from scoring.selectors import (
     latest_score_subquery,
     latest_scores_prefetch,
     scored_exists_sql,
+    scores_latest,
     scores_newest_first,
 )
 
@@ -131,18 +131,18 @@ def reviews_matching(
         qs = qs.filter(text__icontains=q.strip())
     if author and author_term(author):
         qs = qs & reviews_by_author(author)
-    if sentiment:
-        scored = scores_newest_first().filter(review=OuterRef("pk"))
-        if sentiment == "unscored":
-            qs = qs.filter(~Exists(scored))
-        else:
-            qs = qs.filter(Exists(scored.filter(label=sentiment)))
+    # the latest score has such a label, flag or topic: EXISTS, a semi-join of the scores that
+    # do (`scores_latest`), not the latest score's column read for every review of the clinic;
+    # a rescored review lists under its new label only
+    latest = scores_latest().filter(review=OuterRef("pk"))
+    if sentiment == "unscored":
+        qs = qs.filter(~Exists(scores_newest_first().filter(review=OuterRef("pk"))))
+    elif sentiment:
+        qs = qs.filter(Exists(latest.filter(label=sentiment)))
     if flag:
-        latest = scores_newest_first().filter(review=OuterRef("pk")).values("flags")[:1]
-        qs = qs.annotate(_flags=Subquery(latest)).filter(_flags__contains=[{"name": flag}])
+        qs = qs.filter(Exists(latest.filter(flags__contains=[{"name": flag}])))
     if wanted := _topic_wanted(topic, topic_sentiment):
-        latest = scores_newest_first().filter(review=OuterRef("pk")).values("topics")[:1]
-        qs = qs.annotate(_topics=Subquery(latest)).filter(_topics__contains=[wanted])
+        qs = qs.filter(Exists(latest.filter(topics__contains=[wanted])))
     if sla:
         qs = qs.filter(pk__in=_breached_now().values("pk"))
     if cluster:
@@ -395,6 +395,31 @@ def reply_target_figures(*, target_minutes: int, now: datetime) -> tuple[int, da
     return breaches, (first + target if first is not None else None)
 
 
+# "New in the last 24 hours" on the agency dashboard: what arrived in Carewatch since.
+ARRIVALS_WINDOW = timedelta(hours=24)
+
+
+def arrivals_figures(*, now: datetime) -> dict:
+    """What arrived in the current clinic in the ARRIVALS_WINDOW before `now` (stored after
+    `now - ARRIVALS_WINDOW`: an item exactly 24 hours old is out): reviews, comments and
+    mentions, not taken down and not history imported as past. `arrived`: how many;
+    `negative`: those of them rated 1-2 or negative by their latest score (the reply target's
+    rule, `reply_target_counted`); `changes_at`: the moment the oldest of them leaves the
+    window, when the figure drops without any new item (None when nothing arrived)."""
+    qs = Review.objects.filter(
+        is_deleted=False,
+        imported_as_past=False,
+        created_at__gt=now - ARRIVALS_WINDOW,
+        created_at__lte=now,
+    )
+    found = qs.aggregate(arrived=Count("pk"), oldest=Min("created_at"))
+    return {
+        "arrived": found["arrived"],
+        "negative": reply_target_counted(qs).count() if found["arrived"] else 0,
+        "changes_at": found["oldest"] + ARRIVALS_WINDOW if found["oldest"] else None,
+    }
+
+
 def reviews_filtered(**filters) -> QuerySet[Review]:
     """The inbox query: every filter the API and the staff inbox offer (see `reviews_matching`),
     newest first, with the latest score of each review prefetched (`review.score_list`)."""
@@ -482,13 +507,11 @@ def _review_where(
     if author and author_term(author):  # feeds.selectors.reviews_by_author, exactly
         where.append("UPPER(r.author_name::text) LIKE UPPER(%s)")
         params.append(f"%{connection.ops.prep_for_like_query(author_term(author))}%")
-    if sentiment:
-        scored = scored_exists_sql(review_ref="r.id", alias="x")
-        if sentiment == "unscored":
-            where.append(f"NOT {scored})")
-        else:
-            where.append(f"{scored} AND x.label = %s)")
-            params.append(sentiment)
+    if sentiment == "unscored":
+        where.append(f"NOT {scored_exists_sql(review_ref='r.id', alias='x')})")
+    elif sentiment:  # the latest score's label, as reviews_matching
+        where.append(f"({latest_score_lateral_sql('label')}) = %s")
+        params.append(sentiment)
     if flag:  # the latest score's flags hold one of that name
         latest = latest_score_lateral_sql("flags")
         where.append(f"({latest}) @> jsonb_build_array(jsonb_build_object('name', %s::text))")
@@ -546,6 +569,7 @@ def _review_object_sql(*, detail: bool) -> str:
                       f"'topics', {TOPICS_PUBLIC_SQL.format(column='s.topics')}, "
                       "'flags', s.flags) END"),
         ("created_at", _iso_sql("r.created_at")), ("updated_at", _iso_sql("r.updated_at")),
+        ("is_deleted", "r.is_deleted"), ("deleted_at", _iso_sql("r.deleted_at")),
     ]  # fmt: skip
     if detail:
         revision = (
@@ -553,8 +577,6 @@ def _review_object_sql(*, detail: bool) -> str:
             f"'edited_at', {_iso_sql('v.edited_at')}, 'captured_at', {_iso_sql('v.captured_at')})"
         )
         fields += [
-            ("is_deleted", "r.is_deleted"),
-            ("deleted_at", _iso_sql("r.deleted_at")),
             ("revisions", f"(SELECT coalesce(json_agg({revision} ORDER BY v.captured_at DESC, "  # noqa: S608
                           f"v.id DESC), '[]') FROM {ReviewRevision._meta.db_table} v "
                           "WHERE v.review_id = r.id)"),

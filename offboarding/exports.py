@@ -23,6 +23,7 @@ from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F, OuterRef, Q, Subquery
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tenants.utils import schema_context
@@ -34,7 +35,9 @@ from clinics.models import Clinic, clinic_zone
 from clinics.notifications import people_notify
 from core.csv_download import csv_time, formula_guarded
 from core.errors import PermissionDenied
+from core.privacy import Redacted
 from core.queueing import enqueue_on_commit
+from core.tenancy import current_clinic_id
 from crisis.models import IncidentEvent
 from crisis.selectors import incidents_filtered
 from facts.models import FactVersion
@@ -95,14 +98,20 @@ REVIEW_COLUMNS = [
 
 
 def _reviews() -> Iterator[list]:
-    qs = Review.objects.annotate(
-        s_label=latest_score_subquery("label"),
-        s_score=latest_score_subquery("score"),
-        s_conf=latest_score_subquery("confidence"),
-        s_topics=latest_score_subquery("topics"),
-        s_flags=latest_score_subquery("flags"),
-        s_model=latest_score_subquery("model_version"),
-    ).order_by("pk")
+    # An item deleted at its author's request leaves every list (README, Privacy requests):
+    # its row would still say who-rated-what-when.
+    qs = (
+        Review.objects.exclude(is_deleted=True, redacted_at__isnull=False)
+        .annotate(
+            s_label=latest_score_subquery("label"),
+            s_score=latest_score_subquery("score"),
+            s_conf=latest_score_subquery("confidence"),
+            s_topics=latest_score_subquery("topics"),
+            s_flags=latest_score_subquery("flags"),
+            s_model=latest_score_subquery("model_version"),
+        )
+        .order_by("pk")
+    )
     cols = [
         "pk", "source__name", "source__kind", "external_id", "kind", "author_name", "rating",
         "text", "language", "url", "published_at", "edited_at", "status", "is_deleted",
@@ -275,8 +284,9 @@ def _fact_versions() -> Iterator[tuple]:
 
 
 CSV_FILES: list[tuple[str, str, list[str], Callable[[], Iterable]]] = [
-    ("reviews.csv", "every review and mention (deleted ones too, with is_deleted), each with "
-     "its latest score: label, score (-1..1), confidence, topics, flags and model version",
+    ("reviews.csv", "every review and mention (deleted ones too, with is_deleted; those "
+     "deleted at their author's request are left out), each with its latest score: label, "
+     "score (-1..1), confidence, topics, flags and model version",
      REVIEW_COLUMNS, _reviews),
     ("replies.csv", "reply drafts: status, current version and its text, who wrote it, the "
      "guard's verdict and any legal override, and when it was submitted, approved, published",
@@ -431,10 +441,12 @@ def export_request(*, clinic: Clinic, actor: Actor, request=None) -> ClinicExpor
     return job
 
 
-def export_run(*, export_id: int) -> ClinicExport:
+def export_run(*, export_id: int) -> ClinicExport | None:
     """Build a queued export (the task). A second run of a finished one does nothing; a run
     after a worker died starts the file again. The person who asked is told when it is ready
-    (or failed), in the app and by e-mail (`people_notify`)."""
+    (or failed), in the app and by e-mail (`people_notify`). An export stopped meanwhile (a
+    privacy request, `exports_redact`) keeps no file; one whose clinic was deleted meanwhile
+    ends quietly (None)."""
     with transaction.atomic():
         job = (
             ClinicExport.objects.select_for_update(of=("self",))
@@ -457,6 +469,9 @@ def export_run(*, export_id: int) -> ClinicExport:
             tmp.seek(0)
             stored = default_storage.save(name, File(tmp, name=name))
     except Exception as exc:
+        if not ClinicExport.objects.filter(pk=export_id).exists():
+            _export_clinic_gone(export_id, clinic)
+            return None
         logger.exception("export %s of clinic %s failed", export_id, clinic.pk)
         ClinicExport.objects.filter(pk=export_id).update(
             status=ExportStatus.FAILED,
@@ -466,7 +481,7 @@ def export_run(*, export_id: int) -> ClinicExport:
         outcome = "failed"
     else:
         now = timezone.now()
-        ClinicExport.objects.filter(pk=export_id).update(
+        updated = ClinicExport.objects.filter(pk=export_id, status=ExportStatus.RUNNING).update(
             status=ExportStatus.DONE,
             file_name=stored,
             size_bytes=size,
@@ -474,6 +489,12 @@ def export_run(*, export_id: int) -> ClinicExport:
             finished_at=now,
             expires_at=now + timedelta(days=EXPORT_DAYS),
         )
+        if not updated:  # stopped or its clinic deleted meanwhile: the file must not outlive it
+            _file_delete(stored)
+            job = ClinicExport.objects.filter(pk=export_id).first()
+            if job is None:
+                _export_clinic_gone(export_id, clinic)
+            return job
         outcome = "ready"
     job.refresh_from_db()
     if job.requested_by is not None:
@@ -496,6 +517,15 @@ def export_run(*, export_id: int) -> ClinicExport:
             waits=False,
         )
     return job
+
+
+def _export_clinic_gone(export_id: int, clinic: Clinic) -> None:
+    """An export whose clinic was deleted while it ran (its row went with the clinic): it
+    ends as quietly as any task queued for a deleted clinic (`clinics.paused.ClinicTask`),
+    with one info line, and nobody is told of an export that no longer exists."""
+    logger.info(
+        "export %s skipped: its clinic no longer exists (schema %s)", export_id, clinic.schema_name
+    )
 
 
 def export_file_open(job: ClinicExport):
@@ -568,6 +598,41 @@ def clinic_delete_with_exports(
     return {**result, "export_files": len(names)}
 
 
+def exports_redact(*, review_ids: list[int], author_names: list[str]) -> Redacted:
+    """`core.privacy`: reviews of the current clinic were redacted or deleted at their
+    author's request. Its exports hold them as they were, so none may be downloaded any more:
+    the files of the finished ones are deleted (after commit; the rows stay, expired) and one
+    queued or running is stopped (failed, keeping no file). Export again for a copy without
+    them."""
+    clinic_id = current_clinic_id()
+    if clinic_id is None:
+        return Redacted()
+    jobs = list(
+        ClinicExport.objects.select_for_update().filter(
+            clinic_id=clinic_id,
+            status__in=[ExportStatus.DONE, ExportStatus.QUEUED, ExportStatus.RUNNING],
+        )
+    )
+    if not jobs:
+        return Redacted()
+    names = [job.file_name for job in jobs if job.file_name]
+    now = timezone.now()
+    ClinicExport.objects.filter(
+        pk__in=[j.pk for j in jobs if j.status == ExportStatus.DONE]
+    ).update(status=ExportStatus.EXPIRED, file_name="", expires_at=now)
+    ClinicExport.objects.filter(
+        pk__in=[j.pk for j in jobs if j.status != ExportStatus.DONE]
+    ).update(
+        status=ExportStatus.FAILED,
+        failure="Stopped: a privacy request removed items it would have held. Export again.",
+        finished_at=now,
+    )
+    transaction.on_commit(lambda: [_file_delete(name) for name in names])
+    return Redacted(
+        cleared=[f"the clinic's data export{pluralize(len(jobs))} made before ({len(jobs)})"]
+    )
+
+
 def exports_of(clinic: Clinic) -> list[ClinicExport]:
     return list(ClinicExport.objects.filter(clinic=clinic).order_by("-created_at", "-pk")[:10])
 
@@ -576,4 +641,12 @@ def export_made(clinic: Clinic) -> bool:
     """Whether a finished export exists (any age): the delete page warns when none does."""
     return ClinicExport.objects.filter(
         clinic=clinic, status__in=[ExportStatus.DONE, ExportStatus.EXPIRED]
+    ).exists()
+
+
+def export_running(clinic: Clinic) -> bool:
+    """Whether an export is queued or being built: the delete page warns that deleting now
+    stops it (its file would go with the clinic anyway)."""
+    return ClinicExport.objects.filter(
+        clinic=clinic, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]
     ).exists()

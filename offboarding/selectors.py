@@ -8,14 +8,16 @@ from dataclasses import dataclass
 
 from django_tenants.utils import schema_context
 
-from accounts.models import User
+from accounts.models import ApiKey, User
 from agency.models import StaffClinic
 from clinics.alerting import on_call_of
 from clinics.models import Clinic
 from crisis.selectors import incident_counts
 from facts.selectors import facts_waiting_for_clinic
+from feeds.models import Source
 from reports.selectors import report_settings_get
 from responses.selectors import approvals_waiting_counts
+from webhooks.models import WebhookSubscription
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,51 @@ def clinic_open_work(clinic: Clinic) -> list[OpenWork]:
                 f"{base}settings/alerts/",
                 "They are no longer alerted about this clinic; the list is kept for a "
                 "reactivation.",
+            )
+        )
+    return out
+
+
+def clinic_connections(clinic: Clinic) -> list[OpenWork]:
+    """What other systems reach `clinic` through now (its API keys, outbound webhooks and the
+    sources polled with their credentials), each with what deactivating does to it: the
+    integrators behind them are not told by Carewatch, so the owner tells them."""
+    base = f"/clinics/{clinic.slug}/"
+    keys = ApiKey.objects.working().filter(clinic=clinic).count()
+    with schema_context(clinic.schema_name):
+        hooks = WebhookSubscription.objects.filter(is_active=True).count()
+        polled = Source.objects.filter(enabled=True).exclude(credentials_encrypted="").count()
+    out: list[OpenWork] = []
+    if keys:
+        out.append(
+            OpenWork(
+                "api_keys",
+                _n(keys, "API key works", "API keys work"),
+                f"{base}settings/api-keys/",
+                "Each call with them is refused (403 clinic_deactivated) until a "
+                "reactivation: tell whoever uses them.",
+            )
+        )
+    if hooks:
+        out.append(
+            OpenWork(
+                "webhooks",
+                _n(hooks, "webhook subscription", "webhook subscriptions"),
+                f"{base}webhooks/",
+                "Nothing is sent to them; deliveries already due wait for a reactivation.",
+            )
+        )
+    if polled:
+        out.append(
+            OpenWork(
+                "sources",
+                _n(
+                    polled,
+                    "source polled with its credentials",
+                    "sources polled with their credentials",
+                ),
+                f"{base}sources/",
+                "They are no longer polled; their credentials are kept for a reactivation.",
             )
         )
     return out

@@ -26,10 +26,11 @@ from offboarding.exports import (
     export_file_open,
     export_made,
     export_request,
+    export_running,
     exports_of,
 )
 from offboarding.models import ClinicExport
-from offboarding.selectors import clinic_open_work, staff_reaching_only
+from offboarding.selectors import clinic_connections, clinic_open_work, staff_reaching_only
 
 
 class _LeavingBase(SettingsView):
@@ -108,6 +109,7 @@ class DeactivateView(_LeavingBase):
     def page(self, status: int = 200, **context):
         if self.clinic.deactivated_at is None:
             context.setdefault("open_work", clinic_open_work(self.clinic))
+            context.setdefault("connections", clinic_connections(self.clinic))
         return super().page(status, **context)
 
     def get(self, request, *args, **kwargs):
@@ -139,6 +141,7 @@ class DeleteView(_LeavingBase):
     def page(self, status: int = 200, **context):
         context.setdefault("only_here", staff_reaching_only(self.clinic))
         context.setdefault("invited", invitations_pending(self.clinic))
+        context.setdefault("export_running", export_running(self.clinic))
         return super().page(status, **context)
 
     def get(self, request, *args, **kwargs):

@@ -301,7 +301,7 @@ def reply_card_get(access: ClinicAccess, draft_id: int) -> dict | None:
 
 def batch_card_get(access: ClinicAccess, batch_id: int) -> dict | None:
     batch = (
-        ReplyBatch.objects.select_related("cluster")
+        ReplyBatch.objects.select_related("cluster", "statement__published_version")
         .prefetch_related("versions")
         .filter(pk=batch_id)
         .first()
@@ -314,12 +314,15 @@ def statement_card_get(access: ClinicAccess, statement_id: int) -> dict | None:
     return approval_card(access, statement, "statement") if statement else None
 
 
-def replies_waiting_for_clinic(access: ClinicAccess) -> list[dict]:
-    """Replies at the clinic's step: one card per batch (one approval for all its mentions),
-    then one per reply of its own."""
+def replies_waiting_for_clinic() -> tuple[QuerySet, QuerySet]:
+    """Replies at the clinic's step, in the order the portal lists them: the batches (one
+    approval for all their mentions) submitted first, then the replies of their own, the
+    oldest review first. Read a page of them with `core.paging.Chained`, its cards with
+    `reply_cards`."""
     batches = (
         ReplyBatch.objects.filter(status=CLIENT_STEP)
-        .select_related("cluster")
+        # the card names the claim, and the statement a pointer batch links to
+        .select_related("cluster", "statement__published_version")
         .prefetch_related("versions")
         .order_by("submitted_at", "pk")
     )
@@ -329,7 +332,18 @@ def replies_waiting_for_clinic(access: ClinicAccess) -> list[dict]:
         .prefetch_related("versions", latest_scores_prefetch(through="review"))
         .order_by("review__published_at", "pk")
     )
-    return approval_cards(access, batches, "batch") + approval_cards(access, drafts, "reply")
+    return batches, drafts
+
+
+def reply_cards(access: ClinicAccess, rows) -> list[dict]:
+    """The cards of `rows` (batches and replies, as `replies_waiting_for_clinic` lists them),
+    in their order, in a number of queries that does not grow with the cards."""
+    rows = list(rows)
+    cards = {}
+    for kind, model in (("batch", ReplyBatch), ("reply", ReplyDraft)):
+        if of_kind := [r for r in rows if isinstance(r, model)]:
+            cards |= {(kind, c["obj"].pk): c for c in approval_cards(access, of_kind, kind)}
+    return [cards["batch" if isinstance(r, ReplyBatch) else "reply", r.pk] for r in rows]
 
 
 def texts_waiting_for_clinic(kind: str) -> list:
@@ -407,6 +421,8 @@ def _review_querysets(access: ClinicAccess) -> list[tuple[str, QuerySet]]:
         qs = model.objects.filter(q).prefetch_related("versions").order_by("updated_at", "pk")
         if kind == "reply":
             qs = qs.select_related("review__source").filter(batch__isnull=True)
+        elif kind == "batch":
+            qs = qs.select_related("cluster", "statement__published_version")
         out.append((kind, qs))
     return out
 

@@ -37,15 +37,16 @@ from clinics.selectors import (
 from core.errors import DomainError, NotFound, ValidationFailed
 from core.http import int_param
 from core.incidents import incident_id_of_ref
+from core.paging import Chained, page_get
 from core.permissions import Permission
 from core.text import one_line
 from core.views import ClinicView
 from crisis.export import review_context, review_pdf
-from crisis.room import follow_up_of, incident_words, local
+from crisis.room import follow_up_of, incident_words
 from crisis.selectors import incident_states_words, review_sent_to_clinic
 from crisis.services import incident_acknowledge
 from crisis.services.review_questions import MAX_QUESTION, review_question_ask, review_questions
-from crisis.timeline import clinic_incident_lines
+from crisis.timeline import after_title, clinic_incident_lines
 from crisis.views_alerts import notification_url
 from facts.selectors import facts_waiting_for_clinic
 from facts.services import clinic_attest_refusal, fact_change_request, fact_confirm_by_clinic
@@ -65,6 +66,7 @@ from portal.selectors import (
     portal_home_for,
     replies_waiting_for_clinic,
     reply_card_get,
+    reply_cards,
     review_cards,
     review_mine,
     statement_card_get,
@@ -190,15 +192,23 @@ class PortalHomeView(PortalPage):
 
 class PortalApprovalsView(PortalPage):
     """The replies waiting for the clinic: the review, the reply, what changed since the last
-    version, the guard's verdict; approve, or reject with a comment."""
+    version, the guard's verdict; approve, or reject with a comment. In pages of 20 cards (a
+    batch is one card), the batches first."""
 
     template_name = "portal/approvals.html"
     section = "approvals"
+    PER_PAGE = 20  # cards: a phone's few screens each
 
     def get(self, request, *args, **kwargs):
+        page = page_get(request, Chained(*replies_waiting_for_clinic()), self.PER_PAGE)
+        query = request.GET.copy()
+        query.pop("page", None)
         return self.render_to_response(
             self.context(
-                cards=replies_waiting_for_clinic(self.access),
+                page=page,
+                cards=reply_cards(self.access, page),
+                waiting=page.paginator.count,
+                query=query.urlencode(),
                 in_progress=in_progress_counts(self.access),
                 delivered=replies_delivered_recently(),
             )
@@ -307,6 +317,10 @@ class PortalActView(PortalPage):
         outcome, error, pk = None, None, None
         try:
             # refused as every other refusal here: on the card (htmx), or in the message
+            # the approvals page acted from, to go back to without JavaScript (built from a
+            # number, never the address sent: no redirect elsewhere)
+            if (page := int_param(request.POST, "page")) and kind != "statement":
+                back += f"?page={page}"
             pk = int_param(request.POST, "id")
             expected = int_param(request.POST, "expected_version", zero=True)
             if kind not in ACTS or pk is None:
@@ -364,8 +378,10 @@ class PortalActView(PortalPage):
         # the lead line counts what waits (`cards|length`): the texts, without building every
         # card again after each approval
         if section == "approvals":
+            texts = texts_waiting_for_clinic("replies")
             return {
-                "cards": texts_waiting_for_clinic("replies"),
+                "cards": texts,
+                "waiting": len(texts),
                 "in_progress": in_progress_counts(self.access),
                 "delivered": replies_delivered_recently(),
             }
@@ -442,6 +458,8 @@ class PortalIncidentView(PortalPage):
         # stay in the agency's room (the API gives the clinic's people and keys the same lines)
         tz, name = clinic_zone(self.clinic), self.clinic.name
         lines = clinic_incident_lines(incident, self.clinic)
+        for line in lines:  # "Opened (critical): …" under "Opened", not "Opened — Opened (…"
+            line["said"] = after_title(line["title"], line["text"])
         return self.render_to_response(
             self.context(
                 incident=incident,
@@ -450,8 +468,7 @@ class PortalIncidentView(PortalPage):
                 follow_up_of=follow_up_of(incident, tz),
                 follow_up_url=f"/clinics/{self.clinic.slug}/portal/incidents/"
                 f"{incident.continues_id}/",
-                acknowledged=local(incident.acknowledged_at, tz),
-                events=[{**line, "when": local(line["at"], tz)} for line in lines],
+                events=lines,
                 may_acknowledge=self._may_acknowledge(),
                 review=review_sent_to_clinic(incident_id),
             )

@@ -5,7 +5,8 @@ run in the clinic's schema and merged here by time.
 
 Bounded whatever the number of clinics or decisions: paging is by a cursor (the last row's
 time, clinic and id), so a page asks each clinic for at most a page and one rows after the
-cursor (one query per clinic, each using the audit table's time index) and merges them; the
+cursor, or before it for the page before (one query per clinic, each using the audit table's
+time index) and merges them; the
 CSV file walks each clinic in chunks the same way, holding at most a chunk per clinic. A
 page deep in the log costs what the first one does (a page number would make every clinic
 read all the rows before it)."""
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import islice
+from typing import NamedTuple
 
 from django.db.models import Q
 from django_tenants.utils import get_public_schema_name, schema_context
@@ -116,8 +118,16 @@ def approvals_log_clinics(
     return out
 
 
-def _entries_after(access, filters: AgencyLogFilters, after: LogCursor | None, limit: int):
-    """Up to `limit` decisions of one clinic (the current schema) after `after`, newest first."""
+def _entries_after(
+    access,
+    filters: AgencyLogFilters,
+    after: LogCursor | None,
+    limit: int,
+    *,
+    before: LogCursor | None = None,
+):
+    """Up to `limit` decisions of one clinic (the current schema) after `after`, newest first;
+    or, with `before`, the `limit` decisions just before it (newer), oldest first."""
     clinic = access.clinic
     qs = approvals_log(
         access,
@@ -140,50 +150,104 @@ def _entries_after(access, filters: AgencyLogFilters, after: LogCursor | None, l
             )
         else:
             qs = qs.filter(created_at__lt=after.at)
+    if before is not None:
+        # the mirror: strictly before the cursor in the log's order, nearest first
+        if clinic.pk > before.clinic_id:
+            qs = qs.filter(created_at__gte=before.at)
+        elif clinic.pk == before.clinic_id:
+            qs = qs.filter(
+                Q(created_at__gt=before.at) | Q(created_at=before.at, id__gt=before.entry_id)
+            )
+        else:
+            qs = qs.filter(created_at__gt=before.at)
+        return list(qs.order_by("created_at", "id")[:limit])
     return list(qs.order_by("-created_at", "-id")[:limit])
 
 
 def _clinic_stream(
-    access, filters: AgencyLogFilters, after: LogCursor | None, chunk: int
+    access,
+    filters: AgencyLogFilters,
+    after: LogCursor | None,
+    chunk: int,
+    *,
+    before: LogCursor | None = None,
 ) -> Iterator[AgencyLogItem]:
-    """One clinic's decisions after `after`, newest first, read `chunk` at a time in its schema
-    (the schema is switched only while a chunk is read, never across a yield)."""
+    """One clinic's decisions after `after`, newest first (or before `before`, oldest first),
+    read `chunk` at a time in its schema (the schema is switched only while a chunk is read,
+    never across a yield)."""
     clinic = access.clinic
     while True:
         with schema_context(clinic.schema_name):
-            entries = _entries_after(access, filters, after, chunk)
+            entries = _entries_after(access, filters, after, chunk, before=before)
         for entry in entries:
             yield AgencyLogItem(clinic, entry)
         if len(entries) < chunk:
             return
-        after = LogCursor(entries[-1].created_at, clinic.pk, entries[-1].pk)
+        last = LogCursor(entries[-1].created_at, clinic.pk, entries[-1].pk)
+        if before is not None:
+            before = last
+        else:
+            after = last
 
 
 def agency_approvals_log(
-    reachable, filters: AgencyLogFilters, *, after: LogCursor | None = None, chunk: int = 500
+    reachable,
+    filters: AgencyLogFilters,
+    *,
+    after: LogCursor | None = None,
+    chunk: int = 500,
+    before: LogCursor | None = None,
 ) -> Iterator[AgencyLogItem]:
     """The decisions of the `reachable` clinics (`approvals_log_clinics`), narrowed to
     `filters.clinic` (a slug), after `after`, newest first across clinics: each clinic's log
-    read `chunk` rows at a time and merged by (time, clinic id, entry id)."""
+    read `chunk` rows at a time and merged by (time, clinic id, entry id). With `before`, the
+    decisions before it (newer), nearest first, that is oldest first."""
     streams = [
-        _clinic_stream(access, filters, after, chunk)
+        _clinic_stream(access, filters, after, chunk, before=before)
         for clinic, access in reachable
         if not filters.clinic or clinic.slug == filters.clinic
     ]
-    return heapq.merge(*streams, key=lambda item: item.key, reverse=True)
+    return heapq.merge(*streams, key=lambda item: item.key, reverse=before is None)
+
+
+class LogPage(NamedTuple):
+    """A page of the agency's log, newest first, and where the pages next to it start: `after`
+    (the next page: after its last row) and `before` (the page before: before its first row);
+    None where there is none."""
+
+    items: list[AgencyLogItem]
+    after: LogCursor | None
+    before: LogCursor | None
 
 
 def agency_approvals_log_page(
-    reachable, filters: AgencyLogFilters, *, after: LogCursor | None, size: int
-) -> tuple[list[AgencyLogItem], LogCursor | None]:
-    """A page of `size` decisions after `after` and the cursor of the next page (None: the
-    last page). Each clinic is asked for `size` + 1 rows at most."""
+    reachable,
+    filters: AgencyLogFilters,
+    *,
+    after: LogCursor | None,
+    size: int,
+    before: LogCursor | None = None,
+) -> LogPage:
+    """A page of `size` decisions after `after` (or, with `before`, the `size` decisions just
+    before it), with the cursors of the pages next to it. Each clinic is asked for `size` + 1
+    rows at most. A page before that reaches the start of the log is the first page (a full
+    one, whatever the sizes of the pages walked to reach it)."""
+    if before is not None:
+        newer = list(
+            islice(
+                agency_approvals_log(reachable, filters, before=before, chunk=size + 1), size + 1
+            )
+        )
+        if len(newer) > size:
+            items = newer[:size][::-1]
+            return LogPage(items, LogCursor(*items[-1].key), LogCursor(*items[0].key))
+        after = None
     items = list(islice(agency_approvals_log(reachable, filters, after=after, chunk=size + 1),
                         size + 1))  # fmt: skip
+    previous = LogCursor(*items[0].key) if after is not None and items else None
     if len(items) <= size:
-        return items, None
-    last = items[size - 1]
-    return items[:size], LogCursor(*last.key)
+        return LogPage(items, None, previous)
+    return LogPage(items[:size], LogCursor(*items[size - 1].key), previous)
 
 
 def agency_approvals_log_rows(items: list[AgencyLogItem]) -> list[AgencyLogRow]:

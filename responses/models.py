@@ -587,7 +587,11 @@ class AuditEntry(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["object_type", "object_id", "created_at"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "created_at"]),
+            # A review's trail: `audit_list(review_id=)`, `texts_audit_q` (incident timeline).
+            models.Index(fields=["review_id", "created_at"], name="audit_review_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.object_type} {self.object_id}: {self.action} by {self.actor_label}"

@@ -788,6 +788,9 @@ def statement_get(statement_id: int) -> Statement | None:
 
 
 ON_PUBLIC_PAGE = Q(is_pinned=True, published_version__isnull=False)
+# published: its last version went out, or an earlier one is still the public page's while
+# a newer one is drafted or approved (its status then says where the newer one stands)
+PUBLISHED_NOW = Q(status=ApprovalStatus.PUBLISHED) | ON_PUBLIC_PAGE
 
 
 def statements_public() -> list[Statement]:

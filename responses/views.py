@@ -24,6 +24,7 @@ from clinics.views import SettingsView
 from core.errors import DomainError
 from core.http import int_param, positive_int, version_param
 from core.incidents import incident_of_statement
+from core.paging import Chained, page_get
 from core.permissions import Permission
 from core.text import possessive
 from core.views import ClinicView
@@ -33,6 +34,7 @@ from responses.forms import TemplateCreateForm, TemplateEditForm
 from responses.models import (
     ApprovalStatus,
     OutboxStatus,
+    ReplyBatch,
     ReplyDraft,
     ReplyTemplate,
     ReplyVersion,
@@ -284,20 +286,36 @@ def _batch_card(access, batch, *, cache: dict | None = None, reads: dict | None 
     }
 
 
+QUEUE_PER_PAGE = 50
+
+
 class ReplyQueueView(TemplateResponseMixin, ClinicView):
     """What waits for approval (replies and statements), with what changed since the last
-    version, the guard's verdict and the SLA clock; approve, or reject with a comment."""
+    version, the guard's verdict and the SLA clock; approve, or reject with a comment. The
+    batches and replies in pages of 50 (a batch is one row), the batches first."""
 
     template_name = "responses/queue.html"
     portal_path = "portal/approvals/"
 
     def get(self, request, *args, **kwargs):
-        drafts = list(
-            ReplyDraft.objects.filter(status__in=PENDING, batch__isnull=True)
-            .select_related("review__source")
-            .prefetch_related("versions", latest_scores_prefetch(through="review"))
-            .order_by("review__published_at", "pk")
+        # one numbered list, a batch one row: the batches under way (a claim's answer, the
+        # most pressing) then the replies of their own, the oldest review first
+        page = page_get(
+            request,
+            Chained(
+                reply_batches_list()
+                .exclude(status__in=FINISHED_OR_DRAFT)
+                .prefetch_related("versions"),  # each card's version and who wrote it
+                ReplyDraft.objects.filter(status__in=PENDING, batch__isnull=True)
+                .select_related("review__source")
+                .prefetch_related("versions", latest_scores_prefetch(through="review"))
+                .order_by("review__published_at", "pk"),
+            ),
+            QUEUE_PER_PAGE,
         )
+        open_batches = [row for row in page if isinstance(row, ReplyBatch)]
+        drafts = [row for row in page if isinstance(row, ReplyDraft)]
+        batches_total, drafts_total = page.paginator.object_list.counts()
         cards, people = [], {}  # people: each step's, read once for the page
         reads = _queue_reads("reply", drafts, people)
         for draft in drafts:
@@ -334,11 +352,6 @@ class ReplyQueueView(TemplateResponseMixin, ClinicView):
             draft.whose = (
                 "written by you" if mine else f"written by {draft.writer_name or 'its writer'}"
             )
-        open_batches = list(
-            reply_batches_list()
-            .exclude(status__in=FINISHED_OR_DRAFT)
-            .prefetch_related("versions")  # each card's version and who wrote it
-        )
         batch_reads = _queue_reads("batch", open_batches, people)
         statement_reads = _queue_reads("statement", statements, people)
         return self.render_to_response(
@@ -353,8 +366,21 @@ class ReplyQueueView(TemplateResponseMixin, ClinicView):
                     _batch_card(self.access, batch, reads=batch_reads) for batch in open_batches
                 ],
                 "can_write": self.access.can(Permission.WRITE),
+                "page": page,
+                "batches_total": batches_total,
+                "drafts_total": drafts_total,
+                # the page's first row of each kind: where a section on no row of this page is
+                "drafts_from": batches_total // QUEUE_PER_PAGE + 1,
+                "query": _without_page(request),
             }
         )
+
+
+def _without_page(request) -> str:
+    """The address's other parameters, kept by the page links."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 ACTIONS = ("approve", "reject", "override", "remind")

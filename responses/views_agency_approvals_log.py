@@ -21,6 +21,7 @@ from responses.agency_approvals_log import (
     approvals_log_clinics,
 )
 from responses.forms import AgencyApprovalsLogFilterForm
+from responses.views_approvals_log import findings_words
 
 PAGE_SIZE = 50
 CSV_CHUNK = 500
@@ -28,6 +29,7 @@ CSV_COLUMNS = (
     "decided_at", "clinic", "clinic_slug", "person", "person_label", "email", "role", "step",
     "decision", "reason", "kind", "what", "version", "text", "reply_id", "batch_id",
     "statement_id", "review_id", "entry_id", "clinic_log", "decision_code", "step_code",
+    "findings",
 )  # fmt: skip
 
 
@@ -55,9 +57,10 @@ class AgencyApprovalsLogView(StaffView):
         filters = AgencyLogFilters(**{k: form.cleaned_data[k] for k in form.FILTERS})
         if request.GET.get("format") == "csv":
             return self._csv(reachable, filters)
-        items, next_cursor = agency_approvals_log_page(
+        page = agency_approvals_log_page(
             reachable, filters, after=form.cleaned_data["after"], size=PAGE_SIZE
         )
+        items, next_cursor = page.items, page.after
         rows = agency_approvals_log_rows(items)
         named = names_told_apart(
             (r.row.person_label, r.row.person_name, r.row.person_email) for r in rows
@@ -89,6 +92,7 @@ class AgencyApprovalsLogView(StaffView):
                         row.decision_words, row.reason, row.kind, row.what, row.version,
                         row.text, row.reply_id, row.batch_id, row.statement_id, row.review_id,
                         row.id, r.clinic_log_link, row.decision, row.step,
+                        findings_words(row.findings),
                     )  # fmt: skip
 
         day = timezone.now().date().isoformat()

@@ -117,9 +117,10 @@ def _told_apart(rows):
     return [replace(r, person_name=named[r.person_label]) for r in rows]
 
 
-def _findings_words(findings) -> str:
+def findings_words(findings) -> str:
     """What the privacy check found, one line each: "block identifier (person) at 14-18:
-    “Lee”" (the file's cell; the API gives them as objects)."""
+    “Lee”" (the file's cell, in the clinic's log and the agency's; the API gives them as
+    objects)."""
     lines = []
     for f in findings:
         what = f"{f['severity']} {f['kind']}".strip() + (
@@ -161,7 +162,7 @@ def _csv(entries, *, clinic, for_clinic: bool):
                         row.text, row.reply_id, row.batch_id, row.batch_size, row.statement_id,
                         row.review_id, row.changed_after, row.withdrawn_by_edit,
                         _published_at(row, tz), row.published_on, row.published_how,
-                        _findings_words(row.findings),
+                        findings_words(row.findings),
                     )  # fmt: skip
 
     day = timezone.localdate(timezone=tz).isoformat()

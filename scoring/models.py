@@ -37,7 +37,10 @@ def review_sentiment(label: str | None, topics: list[dict] | None) -> ReviewSent
 
 
 class ReviewScore(models.Model):
-    review = models.ForeignKey("feeds.Review", on_delete=models.CASCADE, related_name="scores")
+    # No index of its own: `score_review_model_unique` and `score_review_latest` start with it.
+    review = models.ForeignKey(
+        "feeds.Review", on_delete=models.CASCADE, related_name="scores", db_index=False
+    )
     model_version = models.CharField(max_length=200)
     label = models.CharField(max_length=8, choices=SentimentLabel.choices)
     score = models.FloatField(help_text="-1 (very negative) … 1 (very positive)")

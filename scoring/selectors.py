@@ -4,7 +4,7 @@ row by `created_at`, ties broken by the higher id (a rescore in the same instant
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from feeds.models import Review
 from scoring.models import ReviewScore
@@ -40,6 +40,19 @@ def scores_newest_first() -> QuerySet[ReviewScore]:
 def latest_score(review) -> ReviewScore | None:
     """The latest score of one review (a Review or its id)."""
     return scores_newest_first().filter(review=review).first()
+
+
+def scores_latest() -> QuerySet[ReviewScore]:
+    """The scores that are their review's latest (no newer score of the same review, in
+    `NEWEST_FIRST`'s order). To filter reviews on their latest score, use
+    `Exists(scores_latest().filter(review=OuterRef("pk"), <condition>))`: PostgreSQL joins the
+    scores that meet the condition as a set (a hash semi-join and anti-join), where a filter on
+    `latest_score_subquery` reads one score per review of the clinic."""
+    newer = ReviewScore.objects.filter(review_id=OuterRef("review_id")).filter(
+        Q(created_at__gt=OuterRef("created_at"))
+        | Q(created_at=OuterRef("created_at"), id__gt=OuterRef("id"))
+    )
+    return ReviewScore.objects.filter(~Exists(newer))
 
 
 def latest_score_subquery(field: str, *, review_ref: str = "pk") -> Subquery:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from django.db import connection, transaction
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from core.pipeline import reviews_scored
@@ -160,11 +161,11 @@ def scores_redact(*, review_ids: list[int], author_names: list[str]) -> Redacted
     mentions, clusters = claims_redact(review_ids=review_ids)
     cleared = []
     if scores:
-        cleared.append(f"the evidence of {len(scores)} score(s)")
+        cleared.append(f"the evidence of {len(scores)} score{pluralize(len(scores))}")
     if mentions:
         cleared.append(
-            f"the claim text of {mentions} mention(s)"
-            + (f" and the title of {clusters} claim(s)" if clusters else "")
+            f"the claim text of {mentions} mention{pluralize(mentions)}"
+            + (f" and the title of {clusters} claim{pluralize(clusters)}" if clusters else "")
         )
     return Redacted(cleared=cleared)
 

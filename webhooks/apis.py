@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit
 
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -10,7 +11,7 @@ from rest_framework.response import Response
 from core.api import ClinicAPIView, Pagination, paginated_response, query_params_validated
 from core.permissions import Permission
 from core.tenancy import current_clinic
-from webhooks.deliver import delivery_envelope
+from webhooks.deliver import delivery_body
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
 from webhooks.selectors import deliveries_for_subscription, subscriptions_list
 from webhooks.services import (
@@ -136,9 +137,14 @@ class DeliveryOutputSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(DeliveryBodySerializer)
     def get_body(self, delivery) -> dict:
-        return DeliveryBodySerializer(
-            delivery_envelope(delivery, clinic_slug=current_clinic().slug)
-        ).data
+        # the very bytes the receiver gets, read back: its times as written there (to the
+        # millisecond), not re-written at another precision
+        return json.loads(delivery_body(delivery, clinic_slug=current_clinic().slug))
+
+    def to_representation(self, delivery):
+        data = super().to_representation(delivery)
+        data["occurred_at"] = data["body"]["created_at"]  # its deprecated copy, the same string
+        return data
 
 
 def _subscription(subscription_id: int) -> WebhookSubscription:

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from django.db.models import F
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from clinics.models import clinic_zone
@@ -267,7 +268,7 @@ def _grown(incident: Incident, now: datetime, tz: ZoneInfo, *, record: bool) -> 
         )
         high = reach.filter(reach__gte=HIGH_REACH).count()
         loud = f", {high} of them with {HIGH_REACH}+ likes, shares and replies" if high else ""
-        parts.append(f"{added} more mention(s) linked ({total} in all{loud})")
+        parts.append(f"{added} more mention{pluralize(added)} linked ({total} in all{loud})")
     for kind, event in detected.items():
         words = (
             trigger_words(kind, event.data.get("numbers") or {}, at=event.at, tz=tz)
@@ -397,7 +398,7 @@ def _claims_link(
         event_add(
             incident=incident,
             kind=EventKind.MENTIONS_ADDED,
-            message=f"{added} more mention(s) of its false claim"
+            message=f"{added} more mention{pluralize(added)} of its false claim"
             f"{'s' if len(held) > 1 else ''} linked ({total} in all).",
             actor=DETECTOR,
             data={"review_ids": ids[-200:], "added": added, "claim_ids": held},
@@ -443,8 +444,8 @@ def _incident_open(finding: Finding, now: datetime, new_wave_hours: int = 0) -> 
     event_add(
         incident=incident,
         kind=EventKind.OPENED,
-        message=f"Opened ({finding.severity}): {finding.explanation} {linked} mention(s) "
-        f"linked.{said}",
+        message=f"Opened ({finding.severity}): {finding.explanation} {linked} "
+        f"mention{pluralize(linked)} linked.{said}",
         actor=DETECTOR,
         data={
             **finding.trigger(),
@@ -474,7 +475,7 @@ def _incident_update(incident: Incident, finding: Finding, now: datetime) -> Non
         event_add(
             incident=incident,
             kind=EventKind.MENTIONS_ADDED,
-            message=f"{added} more related mention(s) linked ({total} in all).",
+            message=f"{added} more related mention{pluralize(added)} linked ({total} in all).",
             actor=DETECTOR,
             data={"review_ids": finding.review_ids[-200:], "added": added},
             at=now,

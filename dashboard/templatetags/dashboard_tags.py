@@ -232,6 +232,19 @@ def _sentiment_cell(s) -> str:
     )
 
 
+def _arrived(s) -> str:
+    """Under the unread count: what arrived in the last 24 hours, and how much of it is
+    negative (`ClinicSnapshot.arrived_24h`); nothing when nothing arrived."""
+    n, negative = s.arrived_24h, s.arrived_24h_negative
+    if not n:
+        return ""
+    return _html(
+        '<br><small class="muted" data-testid="arrived-24h">{} new in 24 h{}</small>',
+        n,
+        _html(", {} negative", negative) if negative else "",
+    )
+
+
 def _figure_cells(clinic, s) -> str:
     base = f"/clinics/{clinic.slug}/"
     name = clinic.name
@@ -290,13 +303,14 @@ def _figure_cells(clinic, s) -> str:
     return _html(
         "<td>{}</td>"
         '<td class="num"><a href="{}inbox/?status=new" aria-label="{} unread reviews at {}, of any date">{}</a>'
-        '</td><td class="num">{}</td><td>{}</td><td class="num">{}</td><td class="num">{}</td>'
+        '{}</td><td class="num">{}</td><td>{}</td><td class="num">{}</td><td class="num">{}</td>'
         '<td class="num">{}</td><td class="num">{}</td>',
         _severity_cell(s),
         base,
         s.new_reviews,
         name,
         s.new_reviews,
+        _arrived(s),
         rating,
         _sentiment_cell(s),
         incidents,

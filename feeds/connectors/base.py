@@ -25,7 +25,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from feeds.connectors.errors import ConfigurationError, NotSupported
@@ -123,6 +123,8 @@ class PostedReply:
 
 # ---------------------------------------------------------------------- watermark cursor
 MAX_SEEN = 8
+# How far a platform's clock may differ from ours (feeds.validation.FUTURE_TOLERANCE is this).
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 def _short(external_id: str) -> str:
@@ -144,6 +146,16 @@ class Watermark:
         if when < self.at:
             return False
         return self.seen is None or _short(external_id) not in self.seen
+
+    def not_after(self, ceiling: datetime) -> Watermark:
+        """This mark, or `ceiling` (with no ids seen) when the mark is later. A platform's time
+        ahead of ours must not become the mark: an item the platform dates between our clock
+        and that time (another of its servers, a clock put right) would be older than the mark
+        and never listed. Items past the ceiling are listed again on the next sync, which the
+        upsert by platform id absorbs."""
+        if self.at is None or self.at <= ceiling:
+            return self
+        return Watermark(ceiling, frozenset())
 
     def is_behind(self, when: datetime) -> bool:
         """True when `when` is older than the watermark (newest-first lists stop there)."""
@@ -177,10 +189,12 @@ class WatermarkBuilder:
         elif when == self.at and self.seen is not None:
             self.seen.add(_short(external_id))
 
-    def build(self) -> Watermark:
+    def build(self, *, not_after: datetime | None = None) -> Watermark:
         if self.seen is not None and len(self.seen) > MAX_SEEN:
-            return Watermark(self.at, None)
-        return Watermark(self.at, None if self.seen is None else frozenset(self.seen))
+            mark = Watermark(self.at, None)
+        else:
+            mark = Watermark(self.at, None if self.seen is None else frozenset(self.seen))
+        return mark if not_after is None else mark.not_after(not_after)
 
 
 def _published_at(item: ExternalItem) -> datetime:
@@ -277,6 +291,13 @@ class Connector(abc.ABC):
         self.options = options or HttpOptions()
         # Set when the connector renewed its credentials (Google refresh): store them.
         self.updated_credentials: dict | None = None
+        self.now = lambda: datetime.now(UTC)
+
+    def watermark_ceiling(self) -> datetime:
+        """The latest a watermark may be after a sync that starts now: our clock less the
+        skew a platform's clock may have, so that no item the platform dates at or after it
+        is skipped, whichever way the clocks differ (`Watermark.not_after`)."""
+        return self.now() - CLOCK_SKEW
 
     # -- reading
     @abc.abstractmethod

@@ -11,7 +11,8 @@ optional `app_secret`, which adds `appsecret_proof` to every call. The token tra
 it is redacted from every log line and error.
 
 What is listed, and the cursor - {"r": watermark on ratings' created_time,
-"p": watermark on posts' updated_time}:
+"p": watermark on posts' updated_time}, each never later than our clock less its skew
+(`Watermark.not_after`: a platform clock ahead of ours must not hide what it dates before):
 
 - Ratings: GET /{page}/ratings?fields=created_time,recommendation_type,review_text,
   reviewer{name,id},open_graph_story{id}, newest first, paged by cursors.after while
@@ -50,7 +51,7 @@ import hmac
 import json
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -187,7 +188,6 @@ class FacebookConnector(Connector):
             options=self.options,
         )
         self._posted: dict[str, PostedReply] = {}
-        self.now = lambda: datetime.now(UTC)
 
     # ------------------------------------------------------------------- transport
     def _auth(self) -> dict[str, str]:
@@ -226,8 +226,9 @@ class FacebookConnector(Connector):
     # --------------------------------------------------------------------- reading
     def list_items(self, since_cursor: str | None) -> Iterator[Page]:
         state = decode_cursor(self.kind, since_cursor)
-        ratings_mark = Watermark.from_json(state.get("r"))
-        posts_mark = Watermark.from_json(state.get("p"))
+        ceiling = self.watermark_ceiling()
+        ratings_mark = Watermark.from_json(state.get("r")).not_after(ceiling)
+        posts_mark = Watermark.from_json(state.get("p")).not_after(ceiling)
         ratings_builder = WatermarkBuilder(ratings_mark)
         posts_builder = WatermarkBuilder(posts_mark)
 
@@ -240,8 +241,8 @@ class FacebookConnector(Connector):
         def cursor() -> str:
             return encode_cursor(
                 self.kind,
-                r=ratings_builder.build().to_json(),
-                p=posts_builder.build().to_json(),
+                r=ratings_builder.build(not_after=ceiling).to_json(),
+                p=posts_builder.build(not_after=ceiling).to_json(),
             )
 
         return with_last_cursor(pages(), cursor)

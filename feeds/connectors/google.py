@@ -11,7 +11,7 @@ connector refreshes once, retries, and leaves the new credentials in
 
 Listing: GET /v4/accounts/{a}/locations/{l}/reviews?pageSize=50&orderBy=updateTime desc,
 following nextPageToken. Cursor: a watermark on `updateTime` (newest seen + the ids seen at
-that instant). As the list is newest-updated first, paging stops at the first review older
+that instant), never later than our clock less its skew (`Watermark.not_after`). As the list is newest-updated first, paging stops at the first review older
 than the watermark; a review whose text or stars change gets a new updateTime and is listed
 again. Reviews deleted on Google just stop appearing: an incremental sync cannot tell; a full
 sync (cursor None) lists every review there is.
@@ -195,7 +195,8 @@ class GoogleConnector(Connector):
     # --------------------------------------------------------------------- reading
     def list_items(self, since_cursor: str | None) -> Iterator[Page]:
         state = decode_cursor(self.kind, since_cursor)
-        mark = Watermark.from_json(state.get("w"))
+        ceiling = self.watermark_ceiling()
+        mark = Watermark.from_json(state.get("w")).not_after(ceiling)
         builder = WatermarkBuilder(mark)
 
         def pages() -> Iterator[list[ExternalItem]]:
@@ -219,7 +220,7 @@ class GoogleConnector(Connector):
                 seen_tokens.add(token)
 
         def cursor() -> str:
-            return encode_cursor(self.kind, w=builder.build().to_json())
+            return encode_cursor(self.kind, w=builder.build(not_after=ceiling).to_json())
 
         return with_last_cursor(pages(), cursor)
 

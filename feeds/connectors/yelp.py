@@ -13,7 +13,7 @@ Credentials: `api_key` (sent as "Authorization: Bearer ...").
 
 Listing: GET /v3/businesses/{id}/reviews?limit=..&offset=..&sort_by=newest, pages by offset
 until `total`, a short page, or a review older than the cursor. Cursor: a watermark on
-time_created (Yelp gives no edit time, so an edited review is seen as changed only when Yelp
+time_created, never later than our clock less its skew (Yelp gives no edit time, so an edited review is seen as changed only when Yelp
 moves its time_created or on a full sync).
 """
 
@@ -117,7 +117,9 @@ class YelpConnector(Connector):
         self.path = f"v3/businesses/{quote(self.business_id, safe='')}/reviews"
 
     def list_items(self, since_cursor: str | None) -> Iterator[Page]:
+        ceiling = self.watermark_ceiling()
         mark = Watermark.from_json(decode_cursor(self.kind, since_cursor).get("w"))
+        mark = mark.not_after(ceiling)
         builder = WatermarkBuilder(mark)
 
         def pages() -> Iterator[list[ExternalItem]]:
@@ -136,7 +138,7 @@ class YelpConnector(Connector):
                     return
 
         def cursor() -> str:
-            return encode_cursor(self.kind, w=builder.build().to_json())
+            return encode_cursor(self.kind, w=builder.build(not_after=ceiling).to_json())
 
         return with_last_cursor(pages(), cursor)
 

@@ -7,7 +7,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -53,6 +53,15 @@ class ItemIn:
     # A field left out of an update keeps the stored value: re-pushing a mention to update its
     # likes does not erase its text.
     given: frozenset[str] | None = None
+
+    def __post_init__(self) -> None:
+        # One instant, one spelling: a time sent with the sender's offset (-05:00) is kept,
+        # hashed and sent to webhooks in UTC, as the API answers it, so the same instant sent
+        # with another offset is "unchanged" and a receiver never reads two spellings of it.
+        for name in ("published_at", "edited_at"):
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is not None:
+                object.__setattr__(self, name, value.astimezone(UTC))
 
     def completed_from(self, review: Review) -> ItemIn:
         """This item with every field it did not send taken from the stored `review`."""
@@ -116,8 +125,11 @@ def batch_items(body) -> list:
     """The items of a pushed body (the ingest API's, an inbound webhook's): `{"items": [...]}`,
     a list of items, or one item (an object with an item's field); `ValidationFailed` naming
     `items` (or `body`) for any other shape. An object without any field of an item is read
-    as a batch, whose `items` is then missing."""
-    from feeds.validation import ITEM_FIELDS  # feeds.validation builds ItemIn: it imports us
+    as a batch, whose `items` is then missing; a batch's other fields are unknown fields."""
+    from feeds.validation import (  # feeds.validation builds ItemIn: it imports us
+        ITEM_FIELDS,
+        UNKNOWN_FIELD,
+    )
 
     if isinstance(body, list):
         items = body
@@ -125,6 +137,10 @@ def batch_items(body) -> list:
         if "items" not in body:
             raise ValidationFailed("Invalid input.", fields={"items": ["This field is required."]})
         items = body["items"]
+        if others := sorted(body.keys() - {"items"}):  # a batch holds its items, and nothing else
+            raise ValidationFailed(
+                "Invalid input.", fields={name: [UNKNOWN_FIELD] for name in others}
+            )
         if not isinstance(items, list):
             raise ValidationFailed(
                 "Invalid input.", fields={"items": ["Expected a list of items."]}
@@ -141,6 +157,16 @@ def batch_items(body) -> list:
 def _lock_source(source: Source) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema()), %s)", [source.pk])
+
+
+def _lock_source_creation() -> None:
+    """One clinic-wide lock (not one per kind: a batch may create two kinds, in any order),
+    held until the transaction ends."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(current_schema()),"
+            " hashtext('feeds.source_created_on_first_use'))"
+        )
 
 
 @dataclass(frozen=True)
@@ -427,6 +453,12 @@ class _Sources:
         """The clinic's source of `kind`: the one turned on (those turned off do not count),
         else the only one there is, else a new one; several: why, naming their ids."""
         found = list(Source.objects.filter(kind=kind).order_by("pk"))
+        if not found:
+            # Batches pushing a kind the clinic has no source of, at once, would each create
+            # one, and every later push by that kind would be refused as ambiguous: the first
+            # creates it under this lock, held until it commits; the others then read it.
+            _lock_source_creation()
+            found = list(Source.objects.filter(kind=kind).order_by("pk"))
         candidates = [s for s in found if s.enabled] or found
         if len(candidates) == 1:
             return candidates[0]

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.actors import Actor
+from agency.branding import brand_name
 from agency.models import Agency, PrivacyAction, PrivacyRequest
 from agency.services import privacy_request_record
 from clinics.access import people_who_can, privacy_requests_refusal
@@ -234,7 +235,14 @@ def privacy_request_clinic_tell(*, request: PrivacyRequest, done: list[ClinicDon
             url=f"/clinics/{clinic.slug}/portal/privacy/#request-{request.pk}",
             detail="Read what was removed, what is still to do"
             + (f" ({left} line{'s' if left != 1 else ''})" if left else "")
-            + " and the receipt in the portal's Privacy requests page. Nothing for you to do.",
+            + " and the receipt in the portal's Privacy requests page"
+            + (
+                f" once {brand_name(clinic.agency)} reopens the portal (it is paused now: "
+                "ask them for the receipt until then)"
+                if clinic.deactivated_at is not None
+                else ""
+            )
+            + ". Nothing for you to do.",
             waits=False,
         )
 

@@ -33,8 +33,9 @@ class AgencyApprovalsLogListApi(PublicAPIView):
 
     Filters, as on the agency's page: `clinic` (a slug), `decision`, `step`, `kind`,
     `decided_from` / `decided_to` (whole UTC days: the log is agency-wide). A value it cannot
-    use, or a parameter it does not know, is a 400 naming it. Paged by `cursor`, forward only
-    (`previous` is null): each page asks each clinic for at most `page_size` + 1 decisions.
+    use, or a parameter it does not know, is a 400 naming it. Paged by `cursor`: `next` and
+    `previous` (null on the first page; a `previous` that reaches the start answers the first
+    page, full); each page asks each clinic for at most `page_size` + 1 decisions.
     Read by the agency's owners and managers (in person or with a personal token; `agency`
     names one when they manage several) and by the agency's keys with the `approve` scope;
     never a clinic key."""
@@ -61,11 +62,15 @@ class AgencyApprovalsLogListApi(PublicAPIView):
         chosen.pop("agency", None)
         filters = AgencyLogFilters(**chosen)
 
-        def fetch(after, size):
-            items, next_cursor = agency_approvals_log_page(
-                reachable, filters, after=after, size=size
+        def fetch(after, before, size):
+            page = agency_approvals_log_page(
+                reachable, filters, after=after, before=before, size=size
             )
-            return agency_approvals_log_rows(items), next_cursor.token() if next_cursor else None
+            return (
+                agency_approvals_log_rows(page.items),
+                page.after.token() if page.after else None,
+                page.before.token() if page.before else None,
+            )
 
         paginator = self.pagination_class()
         rows = paginator.paginate_tokens(request, self, fetch, LogCursor.parse)

@@ -39,12 +39,16 @@ from responses.services.library import (
     template_create,
     template_update,
 )
+from responses.services.replies import REPLIES_POSTED, with_markup_finding
+from responses.services.statements import PUBLISHED as STATEMENTS_PUBLISHED
 
 
 class ComplianceCheckApi(ClinicAPIView):
     """The guard's verdict on a draft text, in this clinic's context (its phone, e-mail,
     contact page and staff names are allowed). With `review_id`, health details repeated from
-    that review are caught too. Stores nothing."""
+    that review are caught too. Markup (HTML, Markdown or BBCode links), which saving refuses,
+    is a blocking finding of kind `markup` in the words of that refusal (the compliance fix
+    takes it out). Stores nothing."""
 
     write_permission = Permission.VIEW
 
@@ -63,6 +67,12 @@ class ComplianceCheckApi(ClinicAPIView):
             review=review,
             purpose=data.validated_data["purpose"],
         )
+        published = (
+            STATEMENTS_PUBLISHED
+            if data.validated_data["purpose"] == "statement"
+            else REPLIES_POSTED
+        )
+        result = with_markup_finding(result, data.validated_data["text"], published=published)
         return Response(GuardResultSerializer(result).data)
 
 

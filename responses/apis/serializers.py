@@ -60,9 +60,13 @@ class FindingSerializer(serializers.Serializer):
     start = serializers.IntegerField()
     end = serializers.IntegerField()
     text = serializers.CharField()
-    kind = serializers.CharField()
+    kind = serializers.CharField(
+        help_text="What the finding is about: `identifier`, `patient_confirmation`, "
+        "`health_detail`, `tone`, or `markup` (HTML or link markup a platform would not show "
+        "as plain text; only the live check reports it, and no override lifts it)."
+    )
     subtype = serializers.CharField()
-    severity = serializers.CharField()
+    severity = serializers.CharField(help_text="`block` or `needs_review`.")
     message = serializers.CharField()
     suggestion = serializers.CharField(allow_blank=True)
     probability = serializers.FloatField(
@@ -70,11 +74,11 @@ class FindingSerializer(serializers.Serializer):
         allow_null=True,
         min_value=0,
         max_value=1,
-        help_text="For a finding of the guard's learned check (`subtype` `backstop`, the whole "
-        "reply): how likely it judged that the reply has the problem `kind` names (a "
-        "defensive `tone`, a `patient_confirmation`, a `health_detail`), from 0 to 1, rounded "
-        "to 3 places; `message` says it in words. Null when a rule found it (every other "
-        "`subtype`): a rule finds or does not, with no number.",
+        help_text="For a finding of the guard's learned check (`subtype` `backstop`; it quotes "
+        "the sentence that weighs most): how likely it judged that the reply has the problem "
+        "`kind` names (a defensive `tone`, a `patient_confirmation`, a `health_detail`), from 0 "
+        "to 1, rounded to 3 places; `message` says it in words. Null when a rule found it (every "
+        "other `subtype`): a rule finds or does not, with no number.",
     )
 
 
@@ -430,7 +434,8 @@ class WaitingOutputSerializer(serializers.Serializer):
         "(`people` is empty): add one of the clinic's people as its approver (the clinic's "
         "people page); the agency's owners and managers were told. `all_barred`: everyone who "
         "may give the step wrote or approved this version (`barred`): add another person for "
-        "the step.",
+        "the step. `no_one_with_role`: it waits for the legal or clinician review and nobody of "
+        "the clinic holds that crisis role: give it to one of the clinic's people.",
     )
     remind_from = serializers.DateTimeField(
         allow_null=True,
@@ -1264,7 +1269,10 @@ class ApprovalsLogEntryOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="The audit entry's id.")
     decided_at = serializers.DateTimeField(source="at")
     person = serializers.SerializerMethodField()
-    step = serializers.ChoiceField(choices=LOG_STEP_CHOICES)
+    step = serializers.ChoiceField(
+        choices=[("", "No step: a submission"), *LOG_STEP_CHOICES],
+        help_text="The step decided at; empty for a `submitted` entry, which is no step's.",
+    )
     step_label = serializers.CharField()
     decision = serializers.ChoiceField(choices=LOG_DECISION_CHOICES)
     decision_words = serializers.CharField(

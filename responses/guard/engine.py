@@ -1357,7 +1357,10 @@ def _person(text, s, e, span, ctx, staff_words, clinic_words, reviewer_words, en
         return None
     if _in_signoff(text, s):
         return None
-    vocative = _is_vocative(text, s, e)
+    # "Dr. Patel, our clinical lead, oversees …" introduces a clinician, it does not address one
+    vocative = _is_vocative(text, s, e) and not (
+        _clinician_titled(text, s, span) and _APPOSITIVE_AFTER.match(text, e)
+    )
     if reviewer_words and all(w in reviewer_words for w in words):
         if ctx.allow_reviewer_name:
             return None
@@ -1665,6 +1668,11 @@ def _name_suggestion(text: str, s: int, e: int) -> str:
         word = nxt.group(1)
         return f"“{word[:1].upper()}{word[1:]}” ({NAME_LEFT_OUT})"
     return "leave the name out"
+
+
+# after a name, a phrase between commas that says who they are: ", our clinical lead," ", who
+# leads infection control," (a name followed by one comma alone, "Emily, we …", addresses)
+_APPOSITIVE_AFTER = re.compile(r"\s*,\s*(?:our|the|who|whose|one\s+of)\b[^,.!?\n]*,", re.I)
 
 
 def _is_vocative(text: str, s: int, e: int) -> bool:
@@ -2033,19 +2041,46 @@ _LOWERABLE_IDENTIFIER = frozenset(
 )
 
 
+def _read_sentences(sentences, findings: list[Finding], skip) -> list[int]:
+    """The sentences the backstop reads: all but those in ``skip`` (plain well-wishes, calm
+    apologies) that hold no finding of the rules."""
+    flagged = {_sentence_of(sentences, f.start) for f in findings}
+    return [i for i in range(len(sentences)) if i in flagged or i not in skip]
+
+
+def _joined(text: str, sentences, indexes: list[int]) -> str:
+    return " ".join(text[s0:s1].strip() for s0, s1 in (sentences[i] for i in indexes)).strip()
+
+
 def _without_plain_wishes(text: str, sentences, findings: list[Finding], wishes) -> str:
     """``text`` without its sentences that hold a plain well-wish and no finding: what the
     backstop reads, since such a wish says nothing ("We hope you feel better soon" alone reads
     to the model like a confirmation of care; the rules have already said why it is not)."""
     if not wishes:
         return text
-    flagged = {_sentence_of(sentences, f.start) for f in findings}
-    kept = [
-        text[s0:s1]
-        for i, (s0, s1) in enumerate(sentences)
-        if i in flagged or not any(s0 <= s < s1 for s, _ in wishes)
-    ]
-    return " ".join(part.strip() for part in kept if part.strip())
+    skip = {i for i, (s0, s1) in enumerate(sentences) if any(s0 <= s < s1 for s, _ in wishes)}
+    return _joined(text, sentences, _read_sentences(sentences, findings, skip))
+
+
+def _weightiest(bs, text: str, sentences, indexes: list[int], head: str, clinic: str):
+    """The span of the sentence among ``indexes`` without which the head reads the reply least
+    as its problem: what a finding of the backstop quotes, the passage that weighs most in the
+    reply, not the whole reply (a sentence scored alone says little: "Thanks for writing."
+    alone may outscore the sentence that made the reply read as defensive)."""
+    indexes = [i for i in indexes if text[slice(*sentences[i])].strip()]
+    if len(indexes) > 1:
+        rests = [_joined(text, sentences, [j for j in indexes if j != i]) for i in indexes]
+        p = bs.probabilities(bs.embed(rests, clinic))
+        s0, s1 = sentences[indexes[int(p[:, bs.heads.index(head)].argmin())]]
+    elif indexes:
+        s0, s1 = sentences[indexes[0]]
+    else:
+        s0, s1 = 0, len(text)
+    while s0 < s1 and text[s0].isspace():
+        s0 += 1
+    while s1 > s0 and text[s1 - 1].isspace():
+        s1 -= 1
+    return s0, s1
 
 
 def _apply_backstop(text: str, sentences, findings: list[Finding], ctx: GuardContext, wishes=()):
@@ -2057,28 +2092,41 @@ def _apply_backstop(text: str, sentences, findings: list[Finding], ctx: GuardCon
         return findings  # nothing but plain well-wishes
     p = bs.scores(read, ctx.clinic_name)
     kinds = {f.kind for f in findings}
+    wish_sentences = {
+        i for i, (s0, s1) in enumerate(sentences) if any(s0 <= s < s1 for s, _ in wishes)
+    }
+    # a calm apology for the practice's shortfall is no defensive tone: the tone head reads the
+    # reply without it (`tone.calm_apologies`); nothing left to read, nothing to raise
+    calm = tone.calm_apologies(text, sentences)
     out = list(findings)
     for head in backstop.RAISE_HEADS:
+        skip = wish_sentences | (calm if head == TONE else set())
+        indexes = _read_sentences(sentences, findings, skip)
+        scored = p
+        if head == TONE and calm and head not in kinds and p[head] >= bs.raise_at[head]:
+            rest = _joined(text, sentences, indexes)
+            scored = bs.scores(rest, ctx.clinic_name) if rest else dict.fromkeys(p, 0.0)
         # a category head alone is not enough: the "unsafe overall" head must agree (a warm
         # invitation to say more reads a little like tone, never like an unsafe reply)
         if (
             head not in kinds
-            and p[head] >= bs.raise_at[head]
-            and p["unsafe"] >= bs.raise_agree_at[head]
+            and scored[head] >= bs.raise_at[head]
+            and scored["unsafe"] >= bs.raise_agree_at[head]
         ):
+            s0, s1 = _weightiest(bs, text, sentences, indexes, head, ctx.clinic_name)
             # read by writers, approvers and the clinic's legal person: plain words, no model
             # and no number (the probability stays in the data, `Finding.probability`)
             out.append(
                 Finding(
-                    0,
-                    len(text),
-                    text,
+                    s0,
+                    s1,
+                    text[s0:s1],
                     head,
                     "backstop",
                     NEEDS_REVIEW,
                     _BACKSTOP_MESSAGE[head],
                     _BACKSTOP_SUGGESTION[head],
-                    probability=round(float(p[head]), 3),
+                    probability=round(float(scored[head]), 3),
                 )
             )
     safe_class = max(p.get("invitation", 0.0), p.get("public_statement", 0.0))

@@ -21,6 +21,11 @@ contact us…". Fixes here work on whole sentences instead:
 * a reply that apologised ("We're sorry you left in pain…") and lost that sentence opens with
   a neutral apology ("We are sorry to hear about your experience."), never with thanks for
   "feedback" that was a complaint;
+* markup (HTML tags, Markdown or other link markup: platforms post replies as plain text) is
+  taken out first, each link leaving its words ("visit [our website](…)" → "visit our
+  website"); a sentence whose link words mean nothing without it ("For details, [click
+  here](…).") is taken out whole, and the invitation added as for any sentence lost
+  (apply-all only: one finding's fix leaves the rest of the text as it is);
 * the result is checked again, until the guard finds nothing (at most a few rounds); a text
   with nothing safe left becomes a short thank-you (or, for an apology, the neutral one) with
   the invitation.
@@ -36,6 +41,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from core.text import markup_removed
+
 from .engine import check_reply, clinic_phone_keys, date_phrase, split_sentences
 from .result import PATIENT_CONFIRMATION, GuardContext, GuardResult
 
@@ -49,7 +56,7 @@ _GREETING = re.compile(
 _AFTER_NAME = re.compile(r"^[^\S\n]*[,!:—–-]+[^\S\n]*")
 _INVITE = re.compile(
     r"\b(?:contact|call|phone|e-?mail|reach|get\s+in\s+touch|speak\s+(?:with|to)|"
-    r"talk\s+(?:with|to)|write\s+to)\b",
+    r"talk\s+(?:with|to)|write\s+to|let\s+us\s+know)\b",
     re.IGNORECASE,
 )
 _YOUR_PHRASE = re.compile(r"^your(?:\s+[\w'’-]+){1,3}$", re.IGNORECASE)
@@ -386,6 +393,8 @@ def apply_fixes(
     # it apologised: what is left keeps an apology (a complaint is not thanked for "feedback")
     sorry = not positive and bool(_EMPATHY.search(text))
     changes: list[str] = []
+    if only is None:
+        text = _without_markup(text, context, changes, positive, sorry)
     result = check_reply(text, review_text=review_text, context=context)
     swapped: set[str] = set()
     for number in range(MAX_ROUNDS):
@@ -412,6 +421,32 @@ def apply_fixes(
             changes.append("nothing safe was left: a short thank-you with the invitation")
             result = check_reply(text, review_text=review_text, context=context)
     return Fixed(text=text, result=result, changes=_net_changes(original, text) if changes else [])
+
+
+def _without_markup(
+    text: str, context: GuardContext, changes: list[str], positive: bool, sorry: bool
+) -> str:
+    """`text` as plain text (`core.text.markup_removed`), without the sentences whose link words
+    mean nothing once the link is gone; what the text lost is made up for as in `_round`."""
+    plain, bare = markup_removed(text)
+    if plain == text:
+        return text
+    changes.append("took out the markup")
+    body, sign_off = _split_sign_off(plain)
+    kept, lost = [], False
+    for s0, s1 in split_sentences(body):
+        if any(b0 < s1 and b1 > s0 for b0, b1 in bare):
+            lost = True
+            continue
+        kept.append(("\n" if body[s0:s1].startswith("\n") else "") + _tidy_sentence(body[s0:s1]))
+    body = _join([k for k in kept if _WORD.search(k)])
+    if lost and not body:
+        body = _fallback(context, positive, sorry)
+    elif lost and not positive and not _invites(body, context):
+        body = _with_invitation(body, context, changes)
+    if body and body[-1] not in ".!?…\"”')":
+        body += "."
+    return f"{body} {sign_off}".strip() if sign_off else body
 
 
 def _net_changes(before: str, after: str) -> list[str]:

@@ -179,7 +179,7 @@ def health_wished_not_said(lead: str, m: re.Match, after: str) -> bool:
 # "relieved", which say that something happened) that the reader *feel* better or well, soon
 # at most, states nothing about their condition or treatment. It is an outcome, and stays
 # flagged, when anything ties it to care or to an episode the clinic knows of: a recovery or
-# a healing ("glad your recovery went well", "hope you're on the mend"), a treatment or its
+# a healing ("glad your recovery went well", "hope your knee is on the mend"), a treatment or its
 # thing as the subject ("Hope the new crown feels better", "hope the medication makes you feel
 # better"), care, a body part or an illness named in the sentence ("feel better after the
 # extraction"), or words that say they were unwell before or still are ("feeling better
@@ -189,6 +189,19 @@ _WELL_WISH = re.compile(
     r"(?:\s+(?:(?:will|can|soon)\s+)?(?:feel|are\s+(?:soon\s+)?feeling|(?:start|begin)\s+"
     r"(?:to\s+feel|feeling))|['’]re\s+(?:soon\s+)?feeling)\s+"
     r"(?:(?:much|a\s+lot|a\s+little|a\s+bit|even)\s+)?(?:better|well)\b"
+    r"(?:\s+(?:(?:very\s+)?soon|quickly|shortly|before\s+long|in\s+no\s+time))?",
+    re.IGNORECASE,
+)
+# The everyday idioms for the same wish are as plain: "We hope you're on the mend soon",
+# "hoping you are back on your feet", "we hope you're doing better". Said of "you", with no
+# body part, treatment or illness, they name nothing; "hope your knee is on the mend", "glad
+# you're on the mend" (it happened) and "on the mend after the surgery" (`_WISH_TIED`) are not.
+_IDIOM_WISH = re.compile(
+    r"\b(?:hope|hopes|hoping|wish|wishes|wishing)\s+(?:that\s+)?(?:you(?:\s+all)?|everyone)"
+    r"(?:['’]re|['’]ll\s+be|\s+(?:are|will\s+be|can\s+be|get|will\s+get))\s+(?:soon\s+)?"
+    r"(?:(?:well\s+)?on\s+the\s+mend|back\s+on\s+(?:your|their)\s+feet|up\s+and\s+about|"
+    r"back\s+to\s+your\s+(?:old\s+)?self|doing\s+(?:(?:much|a\s+lot|a\s+little|a\s+bit)\s+)?"
+    r"(?:better|well))\b"
     r"(?:\s+(?:(?:very\s+)?soon|quickly|shortly|before\s+long|in\s+no\s+time))?",
     re.IGNORECASE,
 )
@@ -229,7 +242,9 @@ def plain_wishes(sentence: str) -> list[tuple[int, int]]:
     [] when anything in the sentence ties a wish to care (``_CARE_IN_WISH`` outside the wishes,
     ``_WISH_TIED`` right after one)."""
     spans = sorted(
-        w.span() for rx in (_WELL_WISH, _RECOVERY_WISH) for w in rx.finditer(sentence or "")
+        w.span()
+        for rx in (_WELL_WISH, _IDIOM_WISH, _RECOVERY_WISH)
+        for w in rx.finditer(sentence or "")
     )
     if not spans:
         return []

@@ -79,7 +79,7 @@ class Finding:
     start: int
     end: int
     text: str
-    kind: str  # identifier | patient_confirmation | health_detail | tone
+    kind: str  # identifier | patient_confirmation | health_detail | tone (+ markup, live check)
     subtype: str  # e.g. phone, email, person, date, record_number, address, echo, ...
     severity: str  # block | needs_review
     message: str

@@ -566,3 +566,50 @@ def is_correction(text: str, purpose: str, cited_facts: tuple[str, ...]) -> bool
 
 def is_plain_denial(sentence: str, matched: str) -> bool:
     return bool(PLAIN_DENIAL.search(matched)) and not LOADED_DENIAL.search(sentence)
+
+
+# --- calm apologies ----------------------------------------------------------------------
+# The playbook's own reply: an apology that owns a shortfall of the practice's service ("We're
+# sorry our front desk fell short of what you should expect", "We apologise that we let you
+# down", "Please accept our apologies: our billing team did not meet your expectations"). The
+# whole sentence is the apology — the practice (we, our team, our front desk…) is the one
+# that fell short, of what the reader may expect, and nothing else is said: no "but", no
+# reader's behaviour, no visit or treatment (the rules judge those words, whatever the
+# sentence). The learned backstop's tone head, fitted on few of them, may read one as
+# defensive; it does not read them (`engine._apply_backstop`).
+_SORRY = (
+    r"(?:(?:we|i)(?:['’]re|['’]m|\s+are|\s+am)\s+(?:so\s+|very\s+|truly\s+|really\s+|deeply\s+|"
+    r"sincerely\s+)?sorry|(?:we|i)\s+(?:(?:sincerely|truly|do|deeply)\s+)?(?:apologi[sz]e|regret)|"
+    r"(?:please\s+accept\s+)?(?:our|my)\s+(?:sincere\s+|sincerest\s+|deepest\s+|heartfelt\s+)?"
+    r"apologies|(?:so\s+|very\s+|truly\s+)?sorry)"
+)
+_OURS = (
+    r"(?:we|our\s+(?:[\w-]+\s+){0,2}?(?:team|staff|front\s+(?:desk|office)|reception(?:ists?)?|"
+    r"office|practice|service|billing|scheduling|phone\s+(?:line|system)|check-in|process|"
+    r"communication|website|portal|call\s+cent(?:er|re)|customer\s+service|desk|department)s?)"
+)
+_SHORT = (
+    r"(?:fell|fall|(?:have|has)\s+fallen)\s+short|let\s+you\s+down|missed\s+the\s+mark|"
+    r"(?:did\s+not|didn['’]t)\s+(?:meet|live\s+up\s+to|match)|(?:was|were)\s+not\s+"
+    r"(?:up\s+to|as\s+[\w-]+\s+as\s+(?:it|they|we)\s+should\s+(?:have\s+been|be))|"
+    r"(?:wasn['’]t|weren['’]t)\s+(?:up\s+to|as\s+[\w-]+\s+as\s+(?:it|they|we)\s+should\s+"
+    r"(?:have\s+been|be))"
+)
+_EXPECTED = (
+    r"(?:(?:of\s+)?(?:what\s+you\s+(?:should|could|can|would|have\s+(?:every\s+|a\s+)?right\s+to)"
+    r"\s+(?:expect|have\s+expected)|your\s+expectations|the\s+(?:standard|service|experience|"
+    r"welcome|courtesy|level\s+of\s+service)\s+(?:you\s+(?:should\s+expect|deserve|expected|"
+    r"expect)|we\s+(?:aim|strive)\s+(?:for|to\s+(?:give|provide|offer)))|(?:our\s+(?:own\s+)?|"
+    r"the\s+)standards?)(?:\s+(?:from|of)\s+us)?|the\s+standard|expectations)"
+)
+CALM_APOLOGY = re.compile(
+    rf"^\s*{_SORRY}\s*(?:[:,—–-]\s*|that\s+|about\s+how\s+|how\s+)?{_OURS}\s+(?:{_SHORT})"
+    rf"(?:\s+{_EXPECTED})?(?:\s+(?:today|this\s+time|on\s+this\s+occasion|here))?\s*[.!]?\s*$",
+    re.IGNORECASE,
+)
+
+
+def calm_apologies(text: str, sentences: list[tuple[int, int]]) -> set[int]:
+    """The indexes of the sentences of ``text`` that are a calm apology for a shortfall of the
+    practice's service, and nothing else (``CALM_APOLOGY``)."""
+    return {i for i, (s0, s1) in enumerate(sentences) if CALM_APOLOGY.match(text[s0:s1])}

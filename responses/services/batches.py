@@ -52,6 +52,7 @@ from responses.services.replies import (
     over_limit,
     platform_limit,
     reply_payload,
+    with_markup_finding,
 )
 from responses.services.statements import statement_permalink
 from responses.services.templating import (
@@ -193,6 +194,11 @@ class BatchFlow(workflow.Flow):
 
     def page(self, obj, clinic) -> str:
         return f"/clinics/{clinic.slug}/replies/batches/{obj.pk}/"
+
+    def due_at(self, obj, clinic):
+        """The first deadline of its mentions: the batch is late once one of them is."""
+        due = [workflow.review_due_at(d.review, clinic) for d in self.members(obj)]
+        return min((d for d in due if d is not None), default=None)
 
     def text_of(self, version) -> str:
         drafts = self.members(version.batch)
@@ -581,8 +587,9 @@ def reply_batch_check(*, batch: ReplyBatch, text: str) -> dict:
     """The batch page's live guard: `text` as every mention's reply would be if saved now
     (variables filled per mention, checked by the guard as a correction or a reply,
     `purpose_of`). Stores nothing. Answers the worst `verdict`, the `findings` each once
-    (`replies`: in how many; `start`/`end` in `text`), and `problems`: what keeps the text
-    from being submitted other than the guard (a variable without a value, a reply over its
+    (`replies`: in how many; `start`/`end` in `text`; markup, which saving refuses, first: a
+    blocking finding of kind `markup`, `replies.markup_finding`), and `problems`: what else
+    keeps the text from being submitted (a variable without a value, a reply over its
     platform's limit, named by mention).
 
     Every mention's length and variables are checked; the guard (about 15 ms a reply) reads
@@ -628,11 +635,10 @@ def reply_batch_check(*, batch: ReplyBatch, text: str) -> dict:
         if _SEVERITY[result["verdict"]] > _SEVERITY[worst]:
             worst = result["verdict"]
         findings += [_located(f, text) for f in result["findings"]]
-    markup = markup_refusal(text)
+    guarded_result = {"verdict": worst, "findings": findings_once(findings)}
     return {
-        "verdict": worst,
-        "findings": findings_once(findings),
-        "problems": [*(markup.fields["text"] if markup else []), *sorted(left), *too_long],
+        **with_markup_finding(guarded_result, text),  # saving refuses it; the fix takes it out
+        "problems": [*sorted(left), *too_long],
         "guarded": guarded,
     }
 
@@ -672,7 +678,14 @@ def reply_batch_fix(*, batch: ReplyBatch, text: str, only: tuple[int, int] | Non
             chosen = review
             break
     if chosen is None:
-        return unchanged | reply_batch_check(batch=batch, text=text)
+        # nothing for the guard, but markup (which saving refuses) is fixed as the guard's
+        # fixes take it out first, in the reply of the mention with the most reach
+        if only is not None or not reviews or not markup_found(text):
+            return unchanged | reply_batch_check(batch=batch, text=text)
+        chosen = reviews[0]
+        rendered, _missing = render_for(
+            text, chosen, clinic=clinic, settings_row=settings_row, statement=batch.statement
+        )
     span = None
     if only is not None:
         words = text[only[0] : only[1]]

@@ -591,16 +591,26 @@ def outbox_by_hand_notify(*, item_id: int) -> str:
             return "nothing waits; notices closed"
         told: dict[int, list[str]] = {}
         lines_open = by_hand_lines_open(clinic, item.source_id)
-        everyone_open = _is_open(clinic, by_hand_ref(item.source_id))
+        everyone_open = Notification.objects.filter(
+            clinic=clinic, ref=by_hand_ref(item.source_id), open=True, user__is_active=True
+        ).exists()
         untold_ids = {i.pk for i in untold}
         for user_id, items in groups.items():
-            new = [i for i in items if i.pk in untold_ids]
-            if not new or (lines_open.get(user_id) if user_id else everyone_open):
-                continue  # nothing new for them, or their line is out and counts it now
+            if lines_open.get(user_id) if user_id else everyone_open:
+                continue  # their line is out and counts what waits for them now
+            # Told before, to someone they no longer wait for (who left, was switched off or
+            # no longer posts by hand here): told again, to whom they wait for now.
+            new = [i for i in items if i.pk in untold_ids] or items
             if user_id is None:
-                users = posters
+                users = by_hand_fallback(clinic, posters)
                 title = by_hand_title(item.source.name, len(items))
-                whose = ""
+                whose = (
+                    "Nobody it can be named to posts by hand here any more (its writer, then "
+                    "who approved it for the agency), so it waits for the agency's managers; "
+                    "anyone of the agency who posts by hand may still do it. "
+                    if users != posters
+                    else ""
+                )
             else:
                 owner = owners[new[0].pk]
                 users = [owner.user]
@@ -628,6 +638,21 @@ def outbox_by_hand_notify(*, item_id: int) -> str:
     logger.info("to post by hand on source %s: %s waiting, told %s", item.source_id,
                 len(waiting), len(told))  # fmt: skip
     return f"{len(waiting)} waiting; told {len(told)}"
+
+
+def by_hand_fallback(clinic: Clinic, posters: list) -> list:
+    """Who is told of the replies to post by hand that nobody can be named for
+    (`by_hand_owners`: their writer and who approved them for the agency left, were switched
+    off or no longer post by hand here): the agency's owners and managers among `posters`;
+    everyone who posts by hand when none of them does."""
+    managing = set(
+        AgencyMembership.objects.filter(
+            agency_id=clinic.agency_id,
+            role__in=(AgencyRole.OWNER, AgencyRole.MANAGER),
+            user__in=[u.pk for u in posters],
+        ).values_list("user_id", flat=True)
+    )
+    return [u for u in posters if u.pk in managing] or posters
 
 
 # --- the writer: what became of her reply --------------------------------------------------

@@ -399,9 +399,12 @@ def outbox_due(*, now: datetime | None = None) -> list[int]:
 
 def outbox_by_hand_untold(*, now: datetime | None = None) -> list[int]:
     """Replies to post by hand that nobody was told of a minute after (the notice's message
-    was lost): the sweeper queues their notice again."""
+    was lost), and one reply of each channel whose replies wait for nobody now: no line of
+    the channel (`by_hand_ref`) is open for an active person, as when the one person named
+    to post them left the clinic or was switched off. The sweeper queues their notice again
+    (`delivery.outbox_by_hand_notify` tells whom they wait for now)."""
     now = now or timezone.now()
-    return list(
+    untold = list(
         OutboxItem.objects.filter(
             status=ST.MANUAL,
             kind=OutboxKind.REPLY,
@@ -409,6 +412,24 @@ def outbox_by_hand_untold(*, now: datetime | None = None) -> list[int]:
             updated_at__lt=now - timedelta(minutes=1),
         ).values_list("pk", flat=True)
     )
+    told = dict(
+        OutboxItem.objects.filter(
+            status=ST.MANUAL, kind=OutboxKind.REPLY, failure_notified_at__isnull=False
+        )
+        .order_by("-pk")
+        .values_list("source_id", "pk")
+    )  # a channel -> its first reply waiting
+    if told:
+        refs = Notification.objects.filter(
+            clinic=current_clinic(),
+            open=True,
+            user__is_active=True,
+            ref__startswith="outbox-source:",
+            ref__contains=":by-hand",
+        ).values_list("ref", flat=True)
+        held = {int(ref.split(":")[1]) for ref in refs}
+        untold += [pk for source_id, pk in told.items() if source_id not in held]
+    return untold
 
 
 def outbox_failures_untold(*, now: datetime | None = None) -> list[int]:

@@ -11,7 +11,7 @@ from clinics.access import ClinicAccess
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.permissions import Permission
 from core.tenancy import current_clinic
-from core.text import markup_problem
+from core.text import markup_problem, markup_span
 from feeds.models import Review
 from responses.models import ApprovalStatus, ReplyDraft, ReplyTemplate, ReplyVersion
 from responses.services import workflow
@@ -91,6 +91,9 @@ class ReplyFlow(workflow.Flow):
     def page(self, obj, clinic) -> str:
         return f"/clinics/{clinic.slug}/replies/review/{obj.review_id}/"
 
+    def due_at(self, obj, clinic):
+        return workflow.review_due_at(obj.review, clinic)
+
     def on_approved(self, obj, who: Actor) -> None:
         from responses.services.outbox import outbox_reply_enqueue
 
@@ -137,12 +140,41 @@ def _clean_text(text: str) -> str:
     return text
 
 
+# what `markup_problem` says of a reply: platforms take plain text
+REPLIES_POSTED = "Replies are posted"
+
+
 def markup_refusal(text: str) -> ValidationFailed | None:
     """The 400 for a reply that holds markup (platforms take plain text: `<b>` would be posted
     as it is), naming what was found; None for plain text ("<3", "a < b", "->")."""
-    if problem := markup_problem(text or "", published="Replies are posted"):
+    if problem := markup_problem(text or "", published=REPLIES_POSTED):
         return ValidationFailed("The reply holds markup.", fields={"text": [problem]})
     return None
+
+
+def markup_finding(text: str, *, published: str = REPLIES_POSTED) -> dict | None:
+    """The markup of `text` as a live check's blocking finding (kind `markup`), in the words
+    saving refuses it with (`markup_refusal`), over its first markup; None for plain text.
+    No override lifts it: "Apply all fixes" takes it out (`responses.guard.fixes`)."""
+    problem = markup_problem(text or "", published=published)
+    if problem is None:
+        return None
+    start, end = markup_span(text)
+    return {
+        "start": start, "end": end, "text": text[start:end], "kind": "markup",
+        "subtype": "markup", "severity": "block", "message": problem,
+        "suggestion": "Apply all fixes takes the markup out; a link keeps its words.",
+        "probability": None,
+    }  # fmt: skip
+
+
+def with_markup_finding(result: dict, text: str, *, published: str = REPLIES_POSTED) -> dict:
+    """A live check's `result` (`verdict`, `findings`) with `markup_finding` first and the
+    verdict `block` when `text` holds markup (it cannot be saved as it is)."""
+    finding = markup_finding(text, published=published)
+    if finding is None:
+        return result
+    return {**result, "verdict": "block", "findings": [finding, *result["findings"]]}
 
 
 def template_key_checked(key: str | None, *, kept: str = "") -> str:

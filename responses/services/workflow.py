@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import Q
@@ -47,9 +48,12 @@ from clinics.notifications import (
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.permissions import Permission
 from core.rollup import figures_changed
+from core.templatetags.local_time import date as local_date
 from core.tenancy import current_clinic
 from core.text import reason_problem
+from feeds.models import AWAITING_REPLY_STATUSES
 from feeds.services.ingest import SETTLED_WORDS
+from inbox.selectors import reply_clock, review_counts_for_reply_target
 from responses.models import ApprovalStatus, AuditEntry, ReplyDraft, Step, Verdict
 from responses.services.common import GuardBlocked, audit_record, require
 from responses.services.guarding import (
@@ -233,6 +237,34 @@ class Flow:
         """The agency's page of this text (its editor, where each step acts too)."""
         raise NotImplementedError
 
+    def due_at(self, obj, clinic) -> datetime | None:
+        """When the text is due, or None when no deadline runs for it (a statement)."""
+        return None
+
+
+def review_due_at(review, clinic) -> datetime | None:
+    """When a reply to `review` is due by the clinic's reply target, the one clock of every
+    "overdue by" (`inbox.selectors.reply_clock`), or None where none runs: a review the target
+    does not count (a past one, not negative) or one answered otherwise (not awaiting a reply)."""
+    if review.status not in AWAITING_REPLY_STATUSES or not review_counts_for_reply_target(review):
+        return None
+    clock = reply_clock(review, target_minutes=clinic.reply_target_minutes, now=timezone.now())
+    return clock["due_at"] if clock else None
+
+
+# A deadline as a "waits for you" notice names it: a date and a time of day in the clinic's time
+# zone, with the zone's abbreviation (`core.templatetags.local_time`, the `date` of every page).
+DEADLINE_FORMAT = "D j M Y, H:i T"
+
+
+def deadline_words(due: datetime | None, clinic, *, now: datetime | None = None) -> str:
+    """ "due Mon 7 Dec 2026, 09:30 EST", or "overdue since …" once it passed, in the clinic's
+    time zone; "" without a deadline."""
+    if due is None:
+        return ""
+    when = local_date(due.astimezone(ZoneInfo(clinic.timezone or "UTC")), DEADLINE_FORMAT)
+    return f"overdue since {when}" if due <= (now or timezone.now()) else f"due {when}"
+
 
 def _who_acts(clinic, step: str) -> list:
     if step == Step.AGENCY:
@@ -398,9 +430,11 @@ REMIND_EVERY = timedelta(minutes=30)
 # why a text waits for nobody who can ever act (`Waiting.stuck`), as the API says it
 STUCK_NO_CLINIC_APPROVER = "no_clinic_approver"
 STUCK_ALL_BARRED = "all_barred"
+STUCK_NO_ONE_WITH_ROLE = "no_one_with_role"
 STUCK_CHOICES = (
     (STUCK_NO_CLINIC_APPROVER, "The clinic has no approver to give its approval step"),
     (STUCK_ALL_BARRED, "Everyone who may give the step wrote or approved this version"),
+    (STUCK_NO_ONE_WITH_ROLE, "Nobody of the clinic holds the legal or clinician role"),
 )
 
 
@@ -463,11 +497,15 @@ class Waiting:
         `STUCK_NO_CLINIC_APPROVER` (it waits at the clinic's approval step and the clinic has
         no approver, the rule of `clinics.approvers.clinic_has_approver`: its people's
         approvers are who may give that step), `STUCK_ALL_BARRED` (everyone who may give the
-        step wrote or approved this version). A legal block ("guard") is never stuck here."""
+        step wrote or approved this version), `STUCK_NO_ONE_WITH_ROLE` (the legal or clinician
+        step, and nobody of the clinic holds that crisis role). A legal block ("guard") is never
+        stuck here: its writer may change the text."""
         if self.people or self.step == "guard":
             return None
         if self.barred:
             return STUCK_ALL_BARRED
+        if self.step in (Step.LEGAL, Step.CLINICIAN):
+            return STUCK_NO_ONE_WITH_ROLE
         return STUCK_NO_CLINIC_APPROVER if self.step == Step.CLIENT else None
 
     def remind_from(self) -> datetime | None:
@@ -584,6 +622,7 @@ def tell_who_acts(flow: Flow, obj, *, reminder: bool = False) -> dict[int, list[
     if not waiting.people and step == Step.CLIENT:
         return _tell_no_approver(flow, obj, clinic)
     title, kind, again = _waiting_words(flow, obj, waiting)
+    due = _due_words(flow, obj, clinic)
     told: dict[int, list[str]] = {}
     for people, words, replaced in _by_version_sent(flow, obj, step, kind, waiting.people):
         told |= people_notify(
@@ -591,11 +630,18 @@ def tell_who_acts(flow: Flow, obj, *, reminder: bool = False) -> dict[int, list[
             clinic=clinic,
             kind=kind,
             ref=_ref(flow, obj),
-            title=f"{'Reminder: ' if reminder else ''}{title}{words}",
+            title=f"{'Reminder: ' if reminder else ''}{title}{words}{due}",
             detail=" ".join(filter(None, [replaced, again, _people_names(flow, obj)])),
             url=_url_for(flow, clinic, step, obj),
         )
     return told
+
+
+def _due_words(flow: Flow, obj, clinic) -> str:
+    """What a "waits for you" title adds about the text's deadline (`deadline_words`): " — due
+    Mon 7 Dec 2026, 09:30 EST", " — overdue since …", or nothing."""
+    words = deadline_words(flow.due_at(obj, clinic), clinic)
+    return f" — {words}" if words else ""
 
 
 def _waiting_words(flow: Flow, obj, waiting: Waiting) -> tuple[str, str, str]:
@@ -639,13 +685,14 @@ def tell_newcomer(flow: Flow, objs, user) -> list[tuple[str, str, str]]:
         notifications_close(clinic=clinic, ref=f"{_ref(flow, obj)}:stuck")
         title, kind, again = _waiting_words(flow, obj, waiting)
         url = _url_for(flow, clinic, waiting.step, obj)
+        due = _due_words(flow, obj, clinic)
         for people, words, replaced in _by_version_sent(flow, obj, waiting.step, kind, [user]):
             detail = " ".join(filter(None, [replaced, again, _people_names(flow, obj)]))
             if people_notify(
                 users=people, clinic=clinic, kind=kind, ref=_ref(flow, obj),
-                title=f"{title}{words}", detail=detail, url=url, email=False,
+                title=f"{title}{words}{due}", detail=detail, url=url, email=False,
             ):  # fmt: skip
-                told.append((f"{title}{words}", detail, url))
+                told.append((f"{title}{words}{due}", detail, url))
     return told
 
 
@@ -1225,6 +1272,8 @@ def reject(
         raise Conflict(f"It is not waiting for approval (it is “{obj.get_status_display()}”).")
     if not step_allowed(access, step):
         raise PermissionDenied(f"Your role in this clinic cannot act on the {Step(step).label}.")
+    if step == Step.LEGAL:
+        _legal_comment_says_something(comment)
     before = obj.status
     obj.status = S.CHANGES_REQUESTED
     obj.last_comment = comment
@@ -1243,6 +1292,18 @@ def reject(
     tell_who_acts(flow, obj)
     tell_authors_sent_back(flow, obj, who, step=step, comment=comment)
     return obj
+
+
+def _legal_comment_says_something(comment: str) -> None:
+    """Legal's word on a text it sends back (rejected at the legal step, or its block kept) is
+    a compliance record and the writer's only guide: it must say something, by the rule of a
+    legal override's reason (`core.text.reason_problem`); "ok" or "." is refused."""
+    if problem := reason_problem(comment):
+        raise ValidationFailed(
+            "Say what should change, in words: legal's comment goes to the writer and the "
+            "approvals log.",
+            fields={"comment": [problem]},
+        )
 
 
 @transaction.atomic
@@ -1367,6 +1428,7 @@ def refuse_override(
             "Say what should change.",
             fields={"comment": ["Sending it back needs a comment for its writer."]},
         )
+    _legal_comment_says_something(comment)
     obj = flow.lock(pk)
     _expect(obj, expected_status=None, expected_version=expected_version)
     if obj.status in FINISHED or obj.status == S.APPROVED:

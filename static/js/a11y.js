@@ -7,9 +7,10 @@
      headings stay in the page for screen readers, and the explicit roles keep a table a table
      in browsers that drop it when its cells are displayed as blocks. New rows (htmx, a page's
      own script) are labelled as they arrive. The dashboard labels its own (.dashboard).
-   - The result of a post (.flash with a role, or a form's .error-summary, rendered with the
-     page): focused on load, without scrolling, so that a screen reader reads it; not when the
-     address names a place or a field has autofocus.
+   - The result of a post (.flash with a role, or a form's .error-summary or .error alert
+     "Please correct the fields marked below", or a filter's "Nothing is listed", rendered with
+     the page): focused on load, without scrolling, so that a screen reader reads it and Tab
+     goes on from there; not when the address names a place or a field has autofocus.
    - A figure's words (.trend > .tip), shown on hover and on focus: Esc hides them. */
 (function () {
   "use strict";
@@ -58,7 +59,7 @@
   }
 
   function focusResult() {
-    var flash = document.querySelector(".error-summary, .flash[role]");
+    var flash = document.querySelector(".error-summary, .flash[role], .error[role='alert']");
     if (!flash || window.location.hash || document.querySelector("[autofocus]")) { return; }
     if (document.activeElement && document.activeElement !== document.body) { return; }
     if (!flash.hasAttribute("tabindex")) { flash.setAttribute("tabindex", "-1"); }

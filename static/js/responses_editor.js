@@ -274,8 +274,9 @@
       if (f.replies > 1) item.appendChild(el("span", { class: "muted" }, "(in " + f.replies + " replies) "));
       if (f.suggestion) item.appendChild(el("span", { class: "muted suggestion" }, "Suggestion: " + f.suggestion + " "));
       staffHelp(item, f);
-      // a finding inside a filled-in variable (a batch's {greeting}) has no span to fix
-      if (area.dataset.fixUrl && f.start >= offset && f.end > f.start && f.end - f.start < text.length - offset) {
+      // a finding inside a filled-in variable (a batch's {greeting}) has no span to fix;
+      // markup goes with "Apply all fixes" only (one finding's fix leaves the rest as it is)
+      if (area.dataset.fixUrl && f.kind !== "markup" && f.start >= offset && f.end > f.start && f.end - f.start < text.length - offset) {
         const button = el("button", {
           type: "button", class: "link fix-one", "aria-label": "Fix this: " + findingName(f),
         }, "Fix this");
@@ -322,8 +323,12 @@
     const blocked = lastVerdict === "block" && !(overridden && checkedText() === initial);
     // the saved text legal was already asked about: nothing new to send them
     const asked = legalAsked && checkedText() === initial;
-    if (askLegal) askLegal.hidden = !blocked || asked || Boolean(left.length);
-    if (blocked) {
+    // markup: saving refuses it whatever legal says, so no asking legal, one line saying why
+    const markup = lastFindings.filter(function (f) { return f.kind === "markup"; });
+    if (askLegal) askLegal.hidden = !blocked || asked || Boolean(left.length) || Boolean(markup.length);
+    if (markup.length) {
+      why = "Submit is off: " + markup[0].message + (area.dataset.fixUrl ? " Apply all fixes takes it out." : "");
+    } else if (blocked) {
       const blocks = lastFindings.filter(function (f) { return f.severity === "block"; }).length;
       why = "Submit is off: the guard blocks this text" +
         (blocks ? " (" + blocks + (blocks === 1 ? " finding" : " findings") + ")" : "") +

@@ -210,6 +210,28 @@ def test_csv_has_every_decision_with_its_clinic(decided, login):
     assert rows[-1]["clinic_log"].startswith("/clinics/clinic-a/approvals-log/?decided_from=")
 
 
+def test_csv_has_the_findings_column_as_the_clinics_log(decided, login, clinic_a):
+    # when: the agency's file, and clinic A's own
+    rows = csv_rows(login("alpha_manager").get(URL, {"format": "csv"}))
+    own = csv_rows(
+        login("alpha_manager").get("/clinics/clinic-a/approvals-log/", {"format": "csv"})
+    )
+
+    # then: the column the clinic's file has, last, with the same cell for each decision
+    assert list(rows[0])[-1] == "findings"
+    by_code = {r["decision_code"]: r["findings"] for r in rows if r["clinic_slug"] == "clinic-a"}
+    assert by_code["overridden"].startswith("block ")
+    assert by_code["block_kept"].startswith("block ")
+    [overridden] = [r for r in own if r["decision"] == "Privacy block overridden"]
+    assert by_code["overridden"] == overridden["findings"]
+    # and a decision with nothing found has an empty cell
+    assert [r["findings"] for r in rows if r["decision_code"] in ("approved", "submitted")] == [
+        "",
+        "",
+        "",
+    ]
+
+
 def test_csv_keeps_the_filters(decided, login):
     rows = csv_rows(login("alpha_manager").get(URL, {"format": "csv", "decision": "block_kept"}))
     assert [(r["clinic"], r["decision_code"], r["reason"]) for r in rows] == [

@@ -2,7 +2,7 @@
 its own connection: the person was created once (`accounts.services.user_get_or_create`), but
 nothing kept the membership to one add at a time, so each request read "not on the staff" and
 added them (a person already known: "added" logged and told three times). The add of one
-e-mail is now one at a time per agency (`agency.services._member_lock`): the first adds, the
+e-mail is now one at a time per agency (`agency.services.person_duties_lock`): the first adds, the
 others answer as a repeat sent after it ("Already on the staff"), and the person is added,
 logged and told once."""
 

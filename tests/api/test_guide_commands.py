@@ -339,10 +339,10 @@ def _incident_grew(demo) -> None:
         now = timezone.now()
         numbers = {"word": "refund", "count": 1, "window_hours": 24}
         incident = Incident.objects.create(
-            kind="watch_word", key="refund", title="Watch word “refund”: 1 mention(s)",
+            kind="watch_word", key="refund", title="Watch word “refund”: 1 mention",
             severity="high", opened_at=now - timedelta(minutes=20), last_detected_at=now,
             trigger={"kind": "watch_word", "numbers": numbers,
-                     "explanation": "1 mention(s) in 24 h use the watch word “refund”."},
+                     "explanation": "1 mention in 24 h uses the watch word “refund”."},
         )  # fmt: skip
         incident.events.create(
             kind=EventKind.SEVERITY_RAISED, message="Severity raised from medium to high.",

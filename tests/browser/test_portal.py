@@ -23,6 +23,7 @@ from tests.feeds.fake_platforms import FakePlatforms
 from tests.fixtures.browser import screenshot, serious_violations, sign_in
 from tests.fixtures.workers import wait_for
 from tests.portal.helpers import REPLIES, reply_waiting_for_clinic, statement_waiting_for_clinic
+from tests.responses.backlog import backlog_create
 from tests.responses.conftest import BLOCK_TEXT, review_in
 
 pytestmark = pytest.mark.browser
@@ -241,6 +242,54 @@ def test_keyboard_only_approval(browser_server, new_page, committed_tenant):
             third.pk: "pending_client",
         }
         assert ReplyDraft.objects.get(pk=second.pk).last_comment == "Shorter, please."
+    assert page.console_errors == []
+
+
+def test_a_long_queue_pages_on_a_phone_and_a_card_of_page_two_is_approved_in_place(
+    browser_server, new_page, committed_tenant
+):
+    # given 24 replies and a batch of 3 mentions waiting for the clinic (25 cards)
+    tenant = committed_tenant()
+    with schema_context(tenant.clinic.schema_name):
+        drafts, (batch,) = backlog_create(replies=24, batches=1, batch_size=3, tag="phone")
+    page = new_page("phone")
+    sign_in(page, browser_server, tenant.users["approver"])
+
+    # when the approver opens the approvals page on a phone
+    page.goto(_portal(browser_server, tenant, "approvals/"))
+
+    # then the first 20 cards are shown, the batch first as one card, and counted
+    assert page.get_by_text("Showing 1–20 of 25 waiting").is_visible()
+    cards = page.locator("article.card[id^='card-']")
+    assert cards.count() == 20
+    assert cards.first.get_attribute("id") == f"card-batch-{batch.pk}"
+    pages = page.get_by_role("navigation", name="Pages of the replies to approve", exact=True)
+    assert pages.get_by_text("Page 1 of 2").is_visible()
+    following = pages.get_by_role("link", name="Next")
+    assert following.bounding_box()["height"] >= 44  # a finger's target
+    _no_horizontal_scroll(page)
+    assert serious_violations(page) == []
+
+    # when they go to the next page
+    following.click()
+    page.wait_for_url("**/approvals/?page=2")
+
+    # then the 5 left, the most recent reviews, with a way back
+    assert page.get_by_text("Showing 21–25 of 25 waiting").is_visible()
+    assert [cards.nth(n).get_attribute("id") for n in range(cards.count())] == [
+        f"card-reply-{d.pk}" for d in drafts[19:]
+    ]
+    assert pages.get_by_role("link", name="Previous").is_visible()
+    _no_horizontal_scroll(page)
+    screenshot(page, "portal-approvals-page-2-phone")
+
+    # and a card of page 2 is approved in place, the page's count following
+    last = page.locator(f"#card-reply-{drafts[-1].pk}")
+    last.get_by_role("button", name="Approve").click()
+    last.get_by_role("status").wait_for(timeout=SLOW)
+    assert page.get_by_text("24 replies wait for your approval.").is_visible()
+    with schema_context(tenant.clinic.schema_name):
+        assert ReplyDraft.objects.get(pk=drafts[-1].pk).status == "approved"
     assert page.console_errors == []
 
 

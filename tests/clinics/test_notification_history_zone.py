@@ -18,7 +18,7 @@ URL = "/account/notifications/history/"
 AT = timezone.now().replace(second=0, microsecond=0) - timedelta(hours=1)
 
 
-def _local(zone: str, fmt: str = "%-d %b %Y, %H:%M %Z") -> str:
+def _local(zone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return AT.astimezone(ZoneInfo(zone)).strftime(fmt)
 
 
@@ -65,9 +65,9 @@ def test_every_notice_is_in_one_named_zone_so_the_list_reads_in_order(world, zon
     # then one zone, named once for the page and on each time
     assert "Times are in UTC, as on the agency’s other pages" in html
     a, b = _item(html, in_a), _item(html, in_b)
-    assert f">{AT:%-d %b %Y, %H:%M} UTC</time>" in a
-    assert f">{earlier:%-d %b %Y, %H:%M} UTC</time>" in b
-    assert f"e-mailed to you {AT:%-d %b, %H:%M}" in b
+    assert f">{AT:%Y-%m-%d %H:%M} UTC</time>" in a
+    assert f">{earlier:%Y-%m-%d %H:%M} UTC</time>" in b
+    assert f"e-mailed to you {AT:%Y-%m-%d %H:%M}" in b
     for local in (_local("America/New_York"), _local("Asia/Kolkata")):
         assert local not in html
     # newest first, and the times say so: the later one is listed above

@@ -26,7 +26,7 @@ SURGE_EXPLANATION = (
     "and time of day (last 28 days, 0 negatives); 496.0× the usual, p = 3.1e-27 (alerts at ≥ 5 "
     "and p ≤ 0.0001)."
 )
-SURGE_WORDS = "13 negative mentions in 2 hours — about 496 times the usual for a Wednesday morning."
+SURGE_WORDS = "13 negative mentions in 2 hours — usually none for a Wednesday morning."
 STATISTICS = ("p = ", "±", "p ≤", "baseline", "×", "UTC")
 
 
@@ -155,6 +155,18 @@ def test_old_key_words_with_the_clinics_name_are_left_out_of_the_words():
             {"engagement": 1750, "window_hours": 48},
             "A false claim reached 1,750 likes, shares and replies.",
         ),
+        (
+            # a clinic that usually has a few: the ratio is worth saying (13 against about 2)
+            "surge",
+            {"count": 13, "window_minutes": 120, "ratio": 6.5},
+            "13 negative mentions in 2 hours — about 6.5 times the usual for a Wednesday morning.",
+        ),
+        (
+            # half a negative usual in such a window is the edge: still "times the usual"
+            "surge",
+            {"count": 12, "window_minutes": 120, "ratio": 24.0},
+            "12 negative mentions in 2 hours — about 24 times the usual for a Wednesday morning.",
+        ),
         ("surge", {"count": 4, "window_minutes": 120}, "4 negative mentions in 2 hours."),
         ("surge", {"count": 13}, ""),  # too little to say: the caller shows the title
         ("misinformation", {"cluster_size": 3}, ""),
@@ -165,6 +177,8 @@ def test_old_key_words_with_the_clinics_name_are_left_out_of_the_words():
         "watch-word",
         "viral",
         "false-claim",
+        "surge-usual-few",
+        "surge-usual-half",
         "surge-no-ratio",
         "surge-short",
         "claim-short",

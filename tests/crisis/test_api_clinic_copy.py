@@ -19,7 +19,7 @@ from agency.branding import brand_name
 from crisis.models import EventKind, Incident, IncidentAssignment, IncidentEvent
 from crisis.services import detector_settings_update, detectors_run
 from crisis.services.common import SYSTEM, event_add
-from crisis.timeline import clinic_incident_lines
+from crisis.timeline import after_title, clinic_incident_lines
 from tests.crisis.conftest import NOW, acting, resolved_anyway
 
 MIN = timedelta(minutes=1)
@@ -57,10 +57,12 @@ def test_the_clinic_reads_the_portals_timeline_and_the_agency_its_own(
 ):
     # given the portal's lines for the clinic
     with schema_context(clinic_a.schema_name):
-        portal = [line["text"] for line in clinic_incident_lines(incident, clinic_a)]
+        lines = clinic_incident_lines(incident, clinic_a)
+    portal = [line["text"] for line in lines]
     page = unescape(login("a_approver").get(f"/clinics/clinic-a/portal/incidents/{incident.pk}/")
                     .content.decode())  # fmt: skip
-    assert all(text in page for text in portal)
+    # the page says each line's title once, bold, then the rest of its text
+    assert all(after_title(line["title"], line["text"]) in page for line in lines)
     brand = brand_name(clinic_a.agency)
     for who, client in _clinic_side(world, clinic_a).items():
         # when the clinic's side reads the incident

@@ -85,7 +85,7 @@ def test_a_watch_word_reaches_slack_and_teams_as_literal_text(
     assert SLACK_WORD in slack["json"]["text"]
     section = slack["json"]["blocks"][1]["text"]
     assert section["type"] == "mrkdwn"
-    assert section["text"].startswith(f":warning: *Watch word “{SLACK_WORD}”: 1 mention(s)*\n")
+    assert section["text"].startswith(f":warning: *Watch word “{SLACK_WORD}”: 1 mention*\n")
     assert f"the watch word “{SLACK_WORD}”" in section["text"]
     # and its own buttons still lead to the acknowledge link and the room
     buttons = slack["json"]["blocks"][2]["elements"]
@@ -95,7 +95,7 @@ def test_a_watch_word_reaches_slack_and_teams_as_literal_text(
     [teams] = hooks.to("/teams")
     card = teams["json"]["attachments"][0]["content"]
     texts = [block["text"] for block in card["body"]]
-    assert texts[1] == f"Watch word “{TEAMS_WORD}”: 1 mention(s)"
+    assert texts[1] == f"Watch word “{TEAMS_WORD}”: 1 mention"
     assert f"the watch word “{TEAMS_WORD}”" in texts[2]
     assert "[login](" not in json.dumps(card)
     assert [a["title"] for a in card["actions"]] == ["Acknowledge", "Open incident room"]

@@ -41,7 +41,7 @@ FLAGGED = [
         },
     }
 ]
-CLAIM_LINE = re.compile(r"(\d+) more mention\(s\) of its false claim linked \((\d+) in all\)\.")
+CLAIM_LINE = re.compile(r"(\d+) more mentions? of its false claim linked \((\d+) in all\)\.")
 
 
 @pytest.fixture(autouse=True)

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from django_tenants.utils import schema_context
 
 from crisis.models import EventKind, Incident
 from crisis.services.common import DETECTOR, SYSTEM, event_add
-from crisis.timeline import review_timeline
+from crisis.timeline import after_title, review_timeline
 
 NOW = datetime(2026, 12, 5, 11, 23, tzinfo=UTC)
 EXPLANATION = (
@@ -37,7 +38,7 @@ def test_the_clinics_timeline_says_the_trigger_in_words_and_no_routing(clinic_a)
         staff = review_timeline(incident, clinic_a)
 
     said = " ".join(line["details"] for line in client)
-    assert "13 negative mentions in 2 hours — about 482 times the usual" in said
+    assert "13 negative mentions in 2 hours — usually none for a Saturday morning" in said
     # who was alerted without the agency's people's names (walk 9 #21): this older line has no
     # ids of the people alerted
     assert "Your agency's on-call people and your crisis team were alerted." in said
@@ -46,3 +47,22 @@ def test_the_clinics_timeline_says_the_trigger_in_words_and_no_routing(clinic_a)
         assert plumbing not in said, plumbing
     kept = " ".join(line["details"] for line in staff)
     assert "p = 4.5e-27" in kept and ROUTING in kept
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "said"),
+    [
+        (
+            "Opened",
+            "Opened (critical): 13 negative mentions.",
+            " (critical): 13 negative mentions.",
+        ),
+        ("Also detected", "Also detected (viral): a post…", " (viral): a post…"),
+        ("Statement drafted", "Statement drafted: About waiting", ": About waiting"),
+        ("Assigned", "Comms / PR: Clinic Approver.", " — Comms / PR: Clinic Approver."),
+        ("Note", "Notes taken at the call.", " — Notes taken at the call."),  # not "Note" + "s…"
+        ("Notified", "", ""),
+    ],
+)
+def test_a_timeline_line_says_its_title_once(title, text, said):
+    assert after_title(title, text) == said

@@ -30,7 +30,7 @@ MIN = timedelta(minutes=1)
 A = "/clinics/clinic-a"
 TITLE = "False claim: the clinic reuses needles"
 # resolved at NOW - 30 min = 14:30 UTC, 09:30 in New York (EST until March 8)
-SAID = f"(“{TITLE}”): a new wave of a false claim it held, resolved Mar 4, 09:30 EST."
+SAID = f"(“{TITLE}”): a new wave of a false claim it held, resolved 2026-03-04 09:30 EST."
 AGENCY_SIDE = {"owner@alpha.test", "manager@alpha.test"}
 
 

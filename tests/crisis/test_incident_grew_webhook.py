@@ -83,7 +83,7 @@ def test_it_fires_once_per_growth_alert_and_never_for_throttled_growth(
     data = delivery.payload
     assert data["growth"] == {
         "summary": (
-            "6 more mention(s) linked (25 in all, 6 of them with 100+ likes, shares and "
+            "6 more mentions linked (25 in all, 6 of them with 100+ likes, shares and "
             "replies); also detected: viral post — A post gained 253 likes, shares and replies "
             "in 15 minutes (253 in all), about 1012 times faster than the clinic's busiest posts"
         ),

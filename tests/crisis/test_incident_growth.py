@@ -83,7 +83,7 @@ def test_a_growing_incident_tells_its_people_and_team_once_per_step(
     # then one line on the timeline says what grew
     [grew] = crisis.events.filter(kind=EventKind.NOTIFIED, data__has_key="grew")
     assert grew.message == (
-        "The incident grew since the last alert: 6 more mention(s) linked (25 in all, "
+        "The incident grew since the last alert: 6 more mentions linked (25 in all, "
         "6 of them with 100+ likes, shares and replies); also detected: viral post — "
         "A post gained 253 likes, shares and replies in 15 minutes (253 in all), about 1012 "
         "times faster than the clinic's busiest posts. Telling the people alerted and the "
@@ -96,7 +96,7 @@ def test_a_growing_incident_tells_its_people_and_team_once_per_step(
     ]  # fmt: skip
     mail = next(m for m in mailoutbox if m.to == ["writer@alpha.test"])
     assert mail.subject == "[Clinic A] Incident grew: Negative surge: 19 in 2 h, 25 so far"
-    assert "What grew: 6 more mention(s) linked (25 in all" in mail.body
+    assert "What grew: 6 more mentions linked (25 in all" in mail.body
     assert "also detected: viral post" in mail.body
     assert [x for x in mail.body.splitlines() if x.startswith("Open the incident: ")][0].endswith(
         ROOM.format(crisis.pk)
@@ -114,7 +114,7 @@ def test_a_growing_incident_tells_its_people_and_team_once_per_step(
     # and the agency's Slack channel
     [slack] = fake_chat.to("/slack")
     text = slack["json"]["blocks"][1]["text"]["text"]
-    assert "Grew since the last alert: 6 more mention(s)" in text
+    assert "Grew since the last alert: 6 more mentions" in text
     crisis.refresh_from_db()
     assert slack["json"]["text"] == (
         f"{crisis.get_severity_display()} incident grew at Clinic A: {crisis.title}"
@@ -130,7 +130,7 @@ def test_a_growing_incident_tells_its_people_and_team_once_per_step(
     assert len(mailoutbox) == 5
     run(NOW + 31 * MIN + 30 * timedelta(seconds=1))
     assert len(mailoutbox) == 10
-    assert "What grew: 10 more mention(s) linked (35 in all)." in mailoutbox[-1].body
+    assert "What grew: 10 more mentions linked (35 in all)." in mailoutbox[-1].body
     crisis.refresh_from_db()
     assert crisis.title == "Negative surge: 19 in 2 h, 35 so far"
     # and resolving closes the in-app messages
@@ -185,7 +185,7 @@ def test_a_surge_back_after_resolve_anyway_opens_a_follow_up_with_alerts(
     body = next(m for m in mailoutbox if m.to == ["owner@alpha.test"]).body
     assert (
         f"Follow-up of incident #{crisis.pk} (“Negative surge: 19 in 2 h”): the negative surge "
-        "came back after it was resolved Mar 4, 15:10 UTC." in body
+        "came back after it was resolved 2026-03-04 15:10 UTC." in body
     )
     assert "6 new negative mentions after an incident was resolved; 25 negative mentions" in body
     [slack] = fake_chat.to("/slack")

@@ -15,7 +15,7 @@ from crisis.models import EventKind, Incident, IncidentEvent, IncidentStatement
 from crisis.selectors import resolve_checklist, resolve_override_of
 from crisis.services import detector_settings_update, detectors_run, incident_resolve
 from feeds.models import Review
-from responses.models import OutboxItem, OutboxKind, ReplyDraft, Statement
+from responses.models import OutboxItem, OutboxKind, ReplyDraft, Statement, StatementVersion
 from tests.crisis.conftest import NOW, acting
 
 MIN = timedelta(minutes=1)
@@ -268,3 +268,41 @@ def test_the_room_shows_the_checklist_and_resolves_anyway_with_a_reason(incident
     with schema_context("clinic_clinic_a"):
         resolved_at = Incident.objects.get(pk=incident.pk).resolved_at
     assert timezone.now() - resolved_at < timedelta(minutes=1)
+
+
+@pytest.mark.parametrize("newer", ["draft", "changes_requested", "pending_legal"])
+def test_a_published_statement_being_edited_still_counts_as_published(incident, newer):
+    # given the incident's statement published (version 1 on the public page), then edited:
+    # version 2 is drafted, waits for legal or was sent back by legal
+    statement = Statement.objects.create(title="Our safety rules", author_label="test",
+                                         status="published", version=1)  # fmt: skip
+    v1 = StatementVersion.objects.create(statement=statement, number=1, title="Our safety rules",
+                                         body="Every needle is single-use.", guard_verdict="ok",
+                                         author_label="test")  # fmt: skip
+    StatementVersion.objects.create(statement=statement, number=2, title="Our safety rules",
+                                    body="Every needle is single-use and sealed.",
+                                    guard_verdict="ok", author_label="test")  # fmt: skip
+    Statement.objects.filter(pk=statement.pk).update(
+        status=newer, version=2, published_version=v1, is_pinned=True, published_at=NOW
+    )
+    IncidentStatement.objects.create(incident=incident, statement=statement, added_at=NOW)
+
+    # when
+    item = {i["key"]: i for i in resolve_checklist(incident)["items"]}["statement"]
+
+    # then version 1 is what the public reads: the statement item is done
+    assert (item["open"], item["detail"]) == (False, "A statement is published.")
+
+
+def test_a_statement_taken_down_while_edited_is_not_published(incident):
+    statement = Statement.objects.create(title="Our safety rules", author_label="test",
+                                         status="draft", version=2)  # fmt: skip
+    v1 = StatementVersion.objects.create(statement=statement, number=1, title="Our safety rules",
+                                         body="Every needle is single-use.", guard_verdict="ok",
+                                         author_label="test")  # fmt: skip
+    Statement.objects.filter(pk=statement.pk).update(published_version=v1, is_pinned=False)
+    IncidentStatement.objects.create(incident=incident, statement=statement, added_at=NOW)
+
+    item = {i["key"]: i for i in resolve_checklist(incident)["items"]}["statement"]
+
+    assert (item["open"], item["detail"]) == (True, "No statement of this incident is published.")

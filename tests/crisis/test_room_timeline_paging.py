@@ -23,7 +23,7 @@ API = "/clinics/clinic-a/api/v1/incidents/{}/"
 def _rows(page: str) -> list[str]:
     """The timeline's rows as text: "what | who | details"."""
     table = page.split('id="timeline-h"', 1)[1].split("</table>", 1)[0]
-    rows = re.findall(r'<tr class="timeline-[a-z_]+"><td>[^<]*</td><td>(.*?)</td><td>(.*?)</td>'
+    rows = re.findall(r'<tr class="timeline-[a-z_]+"><td><time [^>]*>[^<]*</time></td><td>(.*?)</td><td>(.*?)</td>'
                       r"<td>(.*?)</td></tr>", table, re.S)  # fmt: skip
     return [" | ".join(unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in row) for row in rows]
 

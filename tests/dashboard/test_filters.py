@@ -386,4 +386,5 @@ def test_the_queries_do_not_grow_with_the_clinics(login, alpha, params):
     # clinics listed), one for the paused clinics, one for the count, whatever the number of
     # clinics
     assert _queries(client, params) == few
-    assert few <= 17
+    # (17, and 4 for the owner's "Start here" panel: tests/dashboard/test_start_here.py)
+    assert few <= 21

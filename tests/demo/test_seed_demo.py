@@ -4,17 +4,21 @@ promises."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
 from clinics.models import Clinic
 from demo.management.commands.seed_demo import CLINIC_PEOPLE, CLINICS, DEMO_PASSWORD, STAFF
 from feeds.models import Review
+from inbox.selectors import arrivals_figures
+from reports.selectors import report_months
 from tests.fixtures.tenants import otp_verify_session
 
 
@@ -93,3 +97,19 @@ def test_the_demo_crisis_is_found_once_its_mentions_are_scored(seeded, db):
         opened = detectors_run(notify=False)
         assert [i.kind for i in opened] == ["surge"]
         assert Incident.objects.filter(kind="surge", resolved_at__isnull=True).count() == 1
+
+
+def test_the_demo_reads_as_ninety_days_watched_not_as_history_imported_today(seeded, db):
+    """The dashboard's "new in the last 24 hours" counts what was stored in the last day: the
+    demo's items are stored as they were published, so it is the last day's few, not all 90
+    days' (a buyer read "464 new in the last 24 hours"); and its clinics are older than their
+    first review, so no month of their reports is called "history imported"."""
+    now = timezone.now()
+    for spec in CLINICS:
+        clinic = Clinic.objects.get(slug=spec["slug"])
+        with schema_context(clinic.schema_name):
+            last_day = Review.objects.filter(published_at__gt=now - timedelta(hours=24)).count()
+            assert last_day <= spec["surge"] + spec["reviews"] // 10
+            assert arrivals_figures(now=now)["arrived"] == last_day
+            months = report_months(clinic, now=now)
+        assert months.since < months.first_item

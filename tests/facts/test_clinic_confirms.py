@@ -77,7 +77,7 @@ def test_asking_the_clinic_tells_its_approvers_once_and_versions_each_fact(
     history = manager.get(f"facts/{needles.pk}/versions/").json()["results"]
     assert [(v["action"], v["actor_name"]) for v in history] == [
         ("asked_clinic", "Alpha Manager"),
-        ("created", "Onboarding"),
+        ("created", "Carewatch at set-up"),
     ]
     # and the clinic's approver (only them: not its viewer, legal or the agency) is told once
     rows = Notification.objects.filter(clinic=clinic_a, ref=CLINIC_REF)

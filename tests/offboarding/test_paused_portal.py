@@ -72,3 +72,16 @@ def test_a_whole_ack_link_of_a_paused_clinic_says_it_is_paused(
         assert "incomplete or was changed" not in html
     with schema_context(clinic_a.schema_name):
         assert AckTokenUse.objects.count() == 0
+
+
+def test_the_paused_email_says_how_long_the_data_is_kept_and_how_to_get_a_copy(
+    world, clinic_a, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _pause(world, clinic_a)
+    [first, *_] = mail.outbox
+    body = " ".join(first.body.split())
+    assert (
+        "Its data is kept for 30 days, then it may be deleted: ask Alpha Agency for a copy "
+        "(a data export) before then, or if this is unexpected"
+    ) in body

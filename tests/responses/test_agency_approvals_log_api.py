@@ -137,14 +137,64 @@ def test_a_repeated_filter_is_a_400(login):
 
 def test_paging_walks_every_decision_once(login):
     client = login("alpha_manager")
-    got, url, pages = [], f"{URL}?page_size=2", 0
+    got, url, pages, previous = [], f"{URL}?page_size=2", 0, []
     while url:
         response = client.get(url)
         got += listed(response)
-        assert response.json()["previous"] is None
+        previous.append(response.json()["previous"])
         url, pages = response.json()["next"], pages + 1
     assert got == EVERY
     assert pages == 3
+    # the first page has no page before it; the others do
+    assert previous[0] is None and all(previous[1:])
+
+
+def test_previous_walks_back_to_the_first_page(login):
+    # given: the last of three pages of two
+    client = login("alpha_manager")
+    second = client.get(client.get(URL, {"page_size": 2}).json()["next"]).json()
+    last = client.get(second["next"]).json()
+    assert [r["decision"] for r in last["results"]] == ["overridden"]
+
+    # when: walking back by `previous`
+    back = client.get(last["previous"])
+    first = client.get(back.json()["previous"])
+
+    # then: the pages walked forward, the first with no page before it
+    assert listed(back) == EVERY[2:4]
+    assert back.json()["previous"] and back.json()["next"]
+    assert listed(client.get(back.json()["next"])) == EVERY[4:]
+    assert listed(first) == EVERY[:2]
+    assert first.json()["previous"] is None
+    assert listed(client.get(first.json()["next"])) == EVERY[2:4]
+
+
+def test_a_previous_that_reaches_the_start_answers_the_first_page_whole(login):
+    # given: the second page of two, read back with pages of three
+    client = login("alpha_manager")
+    second = client.get(client.get(URL, {"page_size": 2}).json()["next"]).json()
+    url = second["previous"].replace("page_size=2", "page_size=3")
+
+    # when
+    response = client.get(url)
+
+    # then: the first page of three, not the two decisions before the second page
+    assert listed(response) == EVERY[:3]
+    assert response.json()["previous"] is None
+    assert listed(client.get(response.json()["next"])) == EVERY[3:]
+
+
+def test_a_page_before_asks_each_clinic_for_at_most_a_page_and_one(login):
+    client = login("alpha_manager")
+    second = client.get(client.get(URL, {"page_size": 2}).json()["next"]).json()
+    last = client.get(second["next"]).json()
+    with CaptureQueriesContext(connection) as queries:
+        back = client.get(last["previous"])
+    assert listed(back) == EVERY[2:4]
+    reads = [q["sql"] for q in queries if 'FROM "responses_auditentry"' in q["sql"]
+             and '"created_at" ASC, "responses_auditentry"."id" ASC LIMIT' in q["sql"]]  # fmt: skip
+    assert len(reads) == 2  # one per clinic
+    assert all(re.search(r"LIMIT 3\b", sql) for sql in reads), reads
 
 
 def test_a_page_asks_each_clinic_for_at_most_a_page_and_one(login):

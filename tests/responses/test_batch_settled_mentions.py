@@ -7,6 +7,8 @@ itself is withdrawn. Publishing never sends a reply to a settled mention."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django_tenants.utils import schema_context
 
@@ -34,6 +36,15 @@ def _batch(clinic, as_user, n: int = 3, *, submit: bool = True) -> tuple[int, li
     return bid, [r.pk for r in reviews]
 
 
+def _due(clinic, review_ids) -> str:
+    """What a "waits for you" title ends with: the first deadline of the batch's mentions
+    (their reply target; Clinic A is in UTC)."""
+    with schema_context(clinic.schema_name):
+        first = min(Review.objects.filter(pk__in=review_ids).values_list("published_at", flat=True))
+    due = first + timedelta(minutes=clinic.reply_target_minutes)
+    return f" — due {due:%a %-d %b %Y, %H:%M} UTC"
+
+
 def _members(clinic, bid: int) -> dict[int, str]:
     """review id → its reply's status."""
     with schema_context(clinic.schema_name):
@@ -50,7 +61,8 @@ def test_a_mention_resolved_while_the_batch_waits_is_withdrawn_and_the_others_go
     ref = f"reply_batch:{bid}"
     [waiting] = Notification.objects.filter(ref=ref, open=True)
     assert waiting.user == world.users["a_approver"]
-    assert waiting.title == "One reply to 3 mentions waits for your clinic approval"
+    due = _due(clinic_a, [settled, *others])
+    assert waiting.title == "One reply to 3 mentions waits for your clinic approval" + due
 
     # when the agency's manager resolves one of them (and another review) in bulk
     with django_capture_on_commit_callbacks(execute=True):
@@ -93,7 +105,7 @@ def test_a_mention_resolved_while_the_batch_waits_is_withdrawn_and_the_others_go
     waiting.refresh_from_db()
     assert (waiting.open, waiting.title) == (
         True,
-        "One reply to 2 mentions waits for your clinic approval",
+        "One reply to 2 mentions waits for your clinic approval" + due,
     )
     assert not [m for m in mailoutbox if m.to == ["a_approver@clinics.test"]]
 
@@ -176,7 +188,9 @@ def test_a_mention_settled_before_submission_is_left_out_when_the_batch_is_submi
     )
     assert Notification.objects.get(
         ref=f"reply_batch:{bid}", user__email="owner@alpha.test"
-    ).title == ("One reply to 2 mentions waits for your agency approval")
+    ).title == (
+        "One reply to 2 mentions waits for your agency approval" + _due(clinic_a, review_ids[1:])
+    )
 
 
 def test_submitting_a_batch_whose_every_mention_was_settled_is_refused_and_changes_nothing(

@@ -55,12 +55,12 @@ def test_a_plain_well_wish_is_no_outcome(rules_only, text):
         ("We hope you feel better again soon.", "outcome"),
         ("We hope you feel better after the extraction.", "outcome"),
         ("We hope the medication makes you feel better.", "outcome"),
-        ("We hope you're on the mend.", "outcome"),
+        ("We hope your knee is on the mend.", "outcome"),
         ("Hope the new crown feels better.", "care_episode"),
         # beside a confirmation of care in its sentence, the wish is that care's outcome
         ("We were glad to fit you in quickly, and we hope you feel better soon.", "outcome"),
     ],
-    ids=["recovery", "glad", "now", "again", "after-care", "treatment", "mend", "crown", "fit-in"],
+    ids=["recovery", "glad", "now", "again", "after-care", "treatment", "knee", "crown", "fit-in"],
 )
 def test_a_wish_tied_to_care_or_an_episode_stays_flagged(rules_only, text, subtype):
     result = check_reply(text, context=NO_LIST)

@@ -7,6 +7,8 @@ the portal and a batch."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django_tenants.utils import schema_context
 
@@ -37,6 +39,12 @@ def _act(client, clinic, kind: str, pk: int, status: str, version: int):
         {"kind": kind, "id": pk, "action": "approve", "expected_status": status,
          "expected_version": version},
     )  # fmt: skip
+
+
+def _due(clinic, review) -> str:
+    """What a "waits for you" title ends with: the reply target's deadline (Clinic A is in UTC)."""
+    due = review.published_at + timedelta(minutes=clinic.reply_target_minutes)
+    return f" — due {due:%a %-d %b %Y, %H:%M} UTC"
 
 
 def test_a_reply_legal_kept_the_block_of_goes_back_to_legal_when_its_next_version_passes(
@@ -90,7 +98,7 @@ def test_a_reply_legal_kept_the_block_of_goes_back_to_legal_when_its_next_versio
     assert notice.kind == "legal" and notice.waits
     assert notice.title == (
         "A reply to a 2★ Google Business Profile review, which legal sent back, has a new "
-        "version waiting for your legal review (version 2)"
+        "version waiting for your legal review (version 2)" + _due(clinic_a, review)
     )
     assert notice.url == f"/clinics/{clinic_a.slug}/portal/review/#card-reply-{pk}"
     [mail] = [m for m in mailoutbox if m.to == [LEGAL]]

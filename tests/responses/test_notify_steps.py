@@ -4,6 +4,8 @@ until it is done. The digest is on beat."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
 from django_tenants.utils import schema_context
@@ -15,6 +17,12 @@ from feeds.models import Review, Source
 from feeds.services.ingest import ItemIn, reviews_upsert
 from feeds.services.privacy import reviews_redact
 from tests.responses.conftest import BLOCK_TEXT, OK_TEXT, review_in
+
+
+def _due(clinic, review) -> str:
+    """What a "waits for you" title ends with: the reply target's deadline (Clinic A is in UTC)."""
+    due = review.published_at + timedelta(minutes=clinic.reply_target_minutes)
+    return f" — due {due:%a %-d %b %Y, %H:%M} UTC"
 
 
 def _open(ref_prefix: str) -> dict[str, str]:
@@ -58,7 +66,7 @@ def test_each_step_tells_its_people_and_closes_the_previous_one(
     for m in mailoutbox:
         assert m.subject == (
             "[Clinic A] A reply to a 2★ Google Business Profile review waits for your agency "
-            "approval"
+            "approval" + _due(clinic_a, review)
         )
         assert "Written by Alpha Writer." in m.body and review.text not in m.body
         assert f"/clinics/{clinic_a.slug}/replies/review/{review.pk}/" in m.body
@@ -334,7 +342,7 @@ def test_a_new_version_withdraws_the_waiting_one_and_its_resubmission_says_which
     clinic_a, as_user, mailoutbox, django_capture_on_commit_callbacks
 ):
     writer = as_user("alpha_writer", clinic_a)
-    _, draft = _submitted(clinic_a, writer, django_capture_on_commit_callbacks)
+    review, draft = _submitted(clinic_a, writer, django_capture_on_commit_callbacks)
     ref = f"reply:{draft['id']}"
     approvers = {"owner@alpha.test", "manager@alpha.test"}
     assert set(_open(ref)) == approvers
@@ -360,7 +368,7 @@ def test_a_new_version_withdraws_the_waiting_one_and_its_resubmission_says_which
     assert sorted(n.user.email for n in rows) == sorted(approvers)
     title = (
         "A reply to a 2★ Google Business Profile review waits for your agency approval "
-        "(version 2, replacing version 1 you were sent)"
+        "(version 2, replacing version 1 you were sent)" + _due(clinic_a, review)
     )
     assert {n.title for n in rows} == {title}
     assert sorted(m.to[0] for m in mailoutbox) == sorted(approvers)

@@ -6,6 +6,7 @@ import zlib
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -166,3 +167,10 @@ class Command(ServiceCommand):
             Review.objects.filter(published_at__gte=now - timedelta(days=3), rating__lte=3).update(
                 status=ReviewStatus.NEEDS_REPLY
             )
+            # The demo reads as 90 days of watching, not as a history imported today: each item
+            # was stored as it was published, so the dashboard's "new in the last 24 hours" is
+            # the last day's (not all 90 days'), and the reports' months are not "history".
+            Review.objects.filter(pk__in=seeded).update(created_at=F("published_at"))
+        Clinic.objects.filter(pk=clinic.pk).update(
+            created_at=min(row["published_at"] for row in rows) - timedelta(days=1)
+        )
