@@ -89,6 +89,16 @@ class SignInView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
 
+    def get(self, request, *args, **kwargs):
+        # someone signed in who opens the sign-in page ("Back to sign-in" on the password
+        # reset page, an old bookmark) goes where signing in would take them; a POST still
+        # signs in, so another account can be used without signing out first
+        # (someone who still owes the code is sent to the code step before this, by
+        # accounts.middleware)
+        if request.user.is_authenticated:
+            return HttpResponseRedirect(super().get_success_url())
+        return super().get(request, *args, **kwargs)
+
     def form_invalid(self, form):
         response = super().form_invalid(form)
         if form.throttled is not None:  # too many attempts from this address

@@ -126,16 +126,27 @@ def _text(rng: random.Random, rating: int, specialty: str) -> str:
     return " ".join(parts[: rng.randint(2, len(parts))])
 
 
+RATING_WEIGHTS = (45, 22, 10, 9, 14)  # 5, 4, 3, 2 and 1 star: about 3.8 on average
+
+
 def demo_reviews(
-    *, seed: int, specialty: str, count: int, now: datetime, days: int = 90, surge: int = 0
+    *,
+    seed: int,
+    specialty: str,
+    count: int,
+    now: datetime,
+    days: int = 90,
+    surge: int = 0,
+    weights: tuple[int, ...] = RATING_WEIGHTS,
 ) -> list[dict]:
-    """`count` reviews over the last `days` days, plus `surge` negative mentions in the last
-    SURGE_MINUTES (a crisis to find: inside the surge detector's default two-hour window, so
+    """`count` reviews over the last `days` days (`weights`: how often each of 5, 4, 3, 2 and
+    1 star is drawn, so that each clinic has its own average), plus `surge` negative mentions
+    in the last SURGE_MINUTES (a crisis to find: inside the surge detector's default two-hour window, so
     scoring them opens the incident; spread over six hours, they never reached its minimum)."""
     rng = random.Random(seed)
     out = []
     for i in range(count):
-        rating = rng.choices([5, 4, 3, 2, 1], weights=[45, 22, 10, 9, 14])[0]
+        rating = rng.choices([5, 4, 3, 2, 1], weights=weights)[0]
         published = now - timedelta(days=rng.uniform(0, days), minutes=rng.randint(0, 600))
         out.append(
             {

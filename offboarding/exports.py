@@ -37,23 +37,27 @@ from core.csv_download import csv_time, formula_guarded
 from core.errors import PermissionDenied
 from core.privacy import Redacted
 from core.queueing import enqueue_on_commit
-from core.tenancy import current_clinic_id
-from crisis.models import IncidentEvent
-from crisis.selectors import incidents_filtered
+from core.tenancy import current_clinic, current_clinic_id
+from crisis.models import IncidentEvent, PostCrisisReview
+from crisis.selectors import detector_settings_get, incidents_filtered
 from facts.models import FactVersion
 from facts.selectors import facts_list
-from feeds.models import Review
+from feeds.models import Review, ReviewRevision, Source, platform_name
+from feeds.services.sources import source_settings_words
 from offboarding.models import ClinicExport, ExportStatus
-from reports.selectors import monthly_report
+from reports.selectors import monthly_report, report_settings_get
 from responses.models import (
     AuditEntry,
     ReplyDraft,
+    ReplyTemplate,
     ReplyVersion,
     Statement,
     StatementVersion,
 )
 from responses.selectors import outbox_list
+from responses.services.guarding import response_settings_get
 from scoring.selectors import latest_score_subquery
+from webhooks.selectors import subscriptions_list
 
 logger = logging.getLogger(__name__)
 
@@ -283,6 +287,97 @@ def _fact_versions() -> Iterator[tuple]:
     )  # fmt: skip
 
 
+SOURCE_COLUMNS = [
+    "id", "kind", "platform", "name", "enabled", "settings", "connected_account",
+    "poll_interval_minutes", "replies_by_hand", "past_reviews_before", "created_at",
+]  # fmt: skip
+
+
+def _sources() -> Iterator[list]:
+    # what is read, never how: no credentials, sign-in tokens or cursor, and a settings key
+    # that names a secret is hidden as the settings history hides it
+    qs = Source.objects.order_by("pk")
+    cols = [
+        "pk", "kind", "name", "enabled", "settings", "connection__account_name",
+        "poll_interval_minutes", "replies_by_hand", "history_before", "created_at",
+    ]  # fmt: skip
+    for pk, kind, name, enabled, settings, *rest in _values(qs, cols):
+        yield [pk, kind, platform_name(kind), name, enabled, source_settings_words(settings), *rest]
+
+
+REVISION_COLUMNS = ["review_id", "kind", "text", "rating", "edited_at", "captured_at"]
+
+
+def _review_revisions() -> Iterator[tuple]:
+    # A redacted review's earlier versions hold the words its author asked to remove
+    # (`feeds.services.privacy.reviews_redact` deletes them; none may reach a file).
+    qs = ReviewRevision.objects.filter(review__redacted_at__isnull=True).order_by(
+        "review_id", "captured_at", "pk"
+    )
+    yield from _values(qs, ["review_id", "kind", "text", "rating", "edited_at", "captured_at"])
+
+
+WEBHOOK_COLUMNS = ["id", "url", "events", "description", "enabled", "created_at"]
+
+
+def _webhooks() -> Iterator[tuple]:
+    qs = subscriptions_list().order_by("pk")  # never the secret
+    yield from _values(qs, ["pk", "url", "events", "description", "is_active", "created_at"])
+
+
+POST_CRISIS_REVIEW_COLUMNS = [
+    "incident_id", "incident_title", "lessons", "prevention", "metrics", "response_plan_version",
+    "sent_at", "sent_by",
+]  # fmt: skip
+
+
+def _post_crisis_reviews() -> Iterator[tuple]:
+    # as the clinic received it: only those sent to it (a draft was never the clinic's)
+    qs = PostCrisisReview.objects.filter(sent_at__isnull=False).order_by("incident_id")
+    yield from _values(
+        qs,
+        [
+            "incident_id", "incident__title", "lessons", "prevention", "metrics",
+            "plan_version", "sent_at", "sent_by",
+        ],
+    )  # fmt: skip
+
+
+TEMPLATE_COLUMNS = ["key", "name", "category", "body", "is_active", "created_at", "updated_at"]
+
+
+def _reply_templates() -> Iterator[tuple]:
+    qs = ReplyTemplate.objects.order_by("key")
+    yield from _values(qs, TEMPLATE_COLUMNS)
+
+
+SETTING_COLUMNS = ["area", "setting", "value"]
+CLINIC_SETTINGS = [
+    "name", "slug", "timezone", "specialties", "phone", "email", "contact_url",
+    "reply_target_minutes",
+]  # fmt: skip
+
+
+def _fields(row, skip: set[str]) -> Iterator[tuple[str, object]]:
+    for f in row._meta.concrete_fields:
+        if f.name not in skip:
+            yield f.name, getattr(row, f.attname)
+
+
+def _settings() -> Iterator[tuple]:
+    # one row each (the defaults where the clinic never changed them)
+    clinic = current_clinic()
+    for name in CLINIC_SETTINGS:
+        yield "general", name, getattr(clinic, name)
+    for name, value in _fields(response_settings_get(), {"id", "updated_at"}):
+        yield "replies", name, value
+    for name, value in _fields(detector_settings_get(), {"id"}):
+        yield "detectors", name, value
+    report = report_settings_get(clinic)
+    yield "monthly_report", "send_monthly", report.send_monthly
+    yield "monthly_report", "extra_recipients", report.extra_recipients
+
+
 CSV_FILES: list[tuple[str, str, list[str], Callable[[], Iterable]]] = [
     ("reviews.csv", "every review and mention (deleted ones too, with is_deleted; those "
      "deleted at their author's request are left out), each with its latest score: label, "
@@ -311,6 +406,23 @@ CSV_FILES: list[tuple[str, str, list[str], Callable[[], Iterable]]] = [
     ("facts.csv", "the fact sheet: each fact as it stands now", FACT_COLUMNS, _facts),
     ("fact_versions.csv", "every version of every fact, who changed it and why",
      FACT_VERSION_COLUMNS, _fact_versions),
+    ("sources.csv", "the clinic's sources: kind, name, whether Carewatch reads them, what is "
+     "read (settings and the connected account; never credentials or sign-in tokens), how "
+     "often, and whether replies are posted by hand", SOURCE_COLUMNS, _sources),
+    ("review_revisions.csv", "earlier versions of reviews the platforms edited or deleted "
+     "(none of a review redacted or deleted at its author's request)",
+     REVISION_COLUMNS, _review_revisions),
+    ("webhooks.csv", "webhook subscriptions: URL, events, description, enabled (never their "
+     "secrets)", WEBHOOK_COLUMNS, _webhooks),
+    ("post_crisis_reviews.csv", "each post-crisis review as sent to the clinic: lessons, "
+     "prevention, metrics, the response plan version, when and by whom it was sent",
+     POST_CRISIS_REVIEW_COLUMNS, _post_crisis_reviews),
+    ("reply_templates.csv", "the clinic's own reply templates (the built-in library is "
+     "everyone's and is not listed)", TEMPLATE_COLUMNS, _reply_templates),
+    ("settings.csv", "the clinic's settings, one per row: general (name, time zone, contact, "
+     "reply target), replies (approval steps, the guard's allowances), detectors (every "
+     "threshold) and monthly_report (the schedule and extra recipients)",
+     SETTING_COLUMNS, _settings),
 ]  # fmt: skip
 
 
@@ -342,8 +454,9 @@ def _readme(clinic: Clinic, job: ClinicExport, months: list[date], counts: dict)
     )
     lines += [
         "",
-        "Not included: secrets (source credentials, webhook secrets, API keys), people's "
-        "accounts, and the security log (the agency's owners export that separately).",
+        "Not included: secrets (source credentials and sign-in tokens, webhook secrets, API "
+        "keys), people's accounts, and the security log (the agency's owners export that "
+        "separately).",
     ]
     return "\n".join(lines) + "\n"
 

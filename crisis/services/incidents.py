@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.models import User
+from accounts.selectors import user_is_agency_staff
 from clinics.access import ClinicAccess, user_access
 from clinics.models import Clinic, CrisisRole
 from clinics.notifications import notifications_close, people_notify
@@ -426,7 +427,7 @@ def incident_assign(
                 kind="assigned",
                 ref=_assigned_ref(incident.pk, role),
                 title=f"You are {role_label} for the incident “{incident.title}”",
-                url=f"/clinics/{clinic.slug}/incidents/{incident.pk}/",
+                url=_incident_url_for(clinic, incident, user_id),
             )
         incident = incident_acknowledge_by_acting(incident_id=incident.pk) or incident
     return incident
@@ -459,9 +460,19 @@ def _role_ended(
         ref=f"{_assigned_ref(incident.pk, role)}:ended",
         title=f"You are no longer {role_label} for the incident “{incident.title}” at "
         f"{clinic.name}; {now}",
-        url=f"/clinics/{clinic.slug}/incidents/{incident.pk}/",
+        url=_incident_url_for(clinic, incident, previous.user_id),
         waits=False,
     )
+
+
+def _incident_url_for(clinic: Clinic, incident: Incident, user_id: int) -> str:
+    """Where a message about the incident leads this person: the room for the agency's staff,
+    the clinic's incident page in its portal (and its branded sign-in) for the clinic's
+    people, as the alerts lead them (`crisis.views_alerts.notification_url`)."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is not None and user_is_agency_staff(user):
+        return f"/clinics/{clinic.slug}/incidents/{incident.pk}/"
+    return f"/clinics/{clinic.slug}/portal/incidents/{incident.pk}/"
 
 
 def _eligible_label(*, clinic: Clinic, role: str, user_id: int | None, field: str) -> str | None:

@@ -258,12 +258,12 @@ DEADLINE_FORMAT = "D j M Y, H:i T"
 
 
 def deadline_words(due: datetime | None, clinic, *, now: datetime | None = None) -> str:
-    """ "due Mon 7 Dec 2026, 09:30 EST", or "overdue since …" once it passed, in the clinic's
-    time zone; "" without a deadline."""
+    """ "reply due Mon 7 Dec 2026, 09:30 EST", or "reply overdue since …" once it passed (the
+    reply target, not the step's), in the clinic's time zone; "" without a deadline."""
     if due is None:
         return ""
     when = local_date(due.astimezone(ZoneInfo(clinic.timezone or "UTC")), DEADLINE_FORMAT)
-    return f"overdue since {when}" if due <= (now or timezone.now()) else f"due {when}"
+    return f"reply overdue since {when}" if due <= (now or timezone.now()) else f"reply due {when}"
 
 
 def _who_acts(clinic, step: str) -> list:
@@ -638,8 +638,8 @@ def tell_who_acts(flow: Flow, obj, *, reminder: bool = False) -> dict[int, list[
 
 
 def _due_words(flow: Flow, obj, clinic) -> str:
-    """What a "waits for you" title adds about the text's deadline (`deadline_words`): " — due
-    Mon 7 Dec 2026, 09:30 EST", " — overdue since …", or nothing."""
+    """What a "waits for you" title adds about the text's deadline (`deadline_words`): " — reply
+    due Mon 7 Dec 2026, 09:30 EST", " — reply overdue since …", or nothing."""
     words = deadline_words(flow.due_at(obj, clinic), clinic)
     return f" — {words}" if words else ""
 

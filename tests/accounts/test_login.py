@@ -118,3 +118,28 @@ def test_an_incomplete_sign_in_form_says_what_is_missing(username, password, mes
     for field, message in messages.items():
         assert f'<p class="error" id="{field}-error" role="alert">{message}</p>' in html
         assert f'aria-describedby="{field}-error"' in html
+
+
+@pytest.mark.parametrize(
+    ("name", "otp", "query", "landing"),
+    [
+        ("a_approver", True, "", "/start/"),  # a clinic person: where signing in takes them
+        ("alpha_manager", True, "?next=/agency/", "/agency/"),  # staff past the code: `next`
+        ("alpha_manager", True, "?next=https://evil.example/", "/start/"),  # never off-site
+        # staff who still owe the code: the code step, then here again (and on)
+        ("alpha_manager", False, "", "/account/two-factor/verify/?next=%2Flogin%2F"),
+    ],
+    ids=["clinic-person", "staff-next", "staff-offsite-next", "staff-half-signed-in"],
+)
+def test_the_sign_in_page_sends_someone_signed_in_on(login, name, otp, query, landing):
+    client = login(name, otp=otp)
+    response = client.get(f"/login/{query}")
+    assert response.status_code == 302
+    assert response["Location"] == landing
+
+
+def test_someone_signed_in_can_still_sign_in_as_another_person(login, world):
+    client = login("a_approver")
+    response = client.post("/login/", {"username": "a_viewer@clinics.test", "password": PASSWORD})
+    assert response.status_code == 302
+    assert int(client.session["_auth_user_id"]) == world.users["a_viewer"].pk

@@ -98,6 +98,12 @@ def test_resolving_closes_the_you_are_role_messages(incident, world, clinic_a):
         f"You are Comms / PR for the incident “{incident.title}”",
         f"You are Legal / compliance for the incident “{incident.title}”",
     ]
+    # each is led where they read the incident: the writer to the room, the clinic's legal
+    # person to the clinic's portal (its branded sign-in), not to a room that is not theirs
+    assert dict(waiting.values_list("user__email", "url")) == {
+        world.users["alpha_writer"].email: f"/clinics/clinic-a/incidents/{incident.pk}/",
+        world.users["a_legal"].email: f"/clinics/clinic-a/portal/incidents/{incident.pk}/",
+    }
     # when the incident is resolved
     incident_resolve(incident_id=incident.pk, actor=acting("Max Manager"), override_reason=ANYWAY)
     # then nothing waits for them any more

@@ -113,3 +113,76 @@ def test_the_demo_reads_as_ninety_days_watched_not_as_history_imported_today(see
             assert arrivals_figures(now=now)["arrived"] == last_day
             months = report_months(clinic, now=now)
         assert months.since < months.first_item
+
+
+def test_the_demo_tells_a_story_replies_wait_at_every_step_and_clinics_differ(seeded, db):
+    """A buyer reading the demo sees work in progress, not an empty queue: at each clinic a
+    reply waits for the agency, one for legal, one for the clinic in its portal, and one was
+    sent back with a comment; weeks of replies were published, so the reports have a median
+    reply time; the clinics have their own ratings (not 3.8★ each); and the sources are turned
+    on, said honestly to be not connected, their replies posted by hand."""
+    from django.db.models import Avg
+
+    from dashboard.services import clinic_snapshot_refresh
+    from feeds.models import Source
+    from feeds.selectors import source_delivery_problem
+    from reports.selectors import monthly_report
+    from responses.models import ApprovalStatus, ReplyDraft
+
+    now = timezone.now()
+    averages, shown = {}, {}
+    for spec in CLINICS:
+        clinic = Clinic.objects.get(slug=spec["slug"])
+        with schema_context(clinic.schema_name):
+            statuses = list(ReplyDraft.objects.values_list("status", flat=True))
+            for waiting in (
+                ApprovalStatus.PENDING_AGENCY,
+                ApprovalStatus.PENDING_LEGAL,
+                ApprovalStatus.PENDING_CLIENT,
+                ApprovalStatus.CHANGES_REQUESTED,
+            ):
+                assert statuses.count(waiting) == 1, (spec["slug"], waiting, statuses)
+            # the API guide's reply (docs/integrate.md) is to the latest Google review: free
+            latest_google = Review.objects.filter(source__kind="google").latest("published_at")
+            assert not ReplyDraft.objects.filter(review=latest_google).exists()
+            sent_back = ReplyDraft.objects.get(status=ApprovalStatus.CHANGES_REQUESTED)
+            assert sent_back.last_comment
+            published = ReplyDraft.objects.filter(status=ApprovalStatus.PUBLISHED)
+            assert published.count() >= 8
+            # published over past weeks, each some hours after its review
+            times = sorted(d.published_at for d in published)
+            assert (now - times[0]).days >= 35 and times[-1] < now
+            assert all(d.published_at > d.review.published_at for d in published)
+            averages[spec["slug"]] = Review.objects.aggregate(a=Avg("rating"))["a"]
+        # the agency's dashboard: replies awaiting approval, each clinic's own rating
+        snapshot = clinic_snapshot_refresh(clinic=clinic, now=now)
+        assert snapshot.awaiting_replies == 3
+        shown[spec["slug"]] = snapshot.average_rating
+        with schema_context(clinic.schema_name):
+            month = (now.replace(day=1) - timedelta(days=1)).date()  # last month: whole
+            report = monthly_report(clinic=clinic, month=month.replace(day=1))
+            assert report["response_time"]["replies"] >= 1
+            assert report["response_time"]["median_minutes"] > 0
+            sources = list(Source.objects.all())
+            assert sources and all(s.enabled and s.replies_by_hand for s in sources)
+            assert {source_delivery_problem(s) for s in sources} == {"not connected to its account"}
+    riverside, northgate, lakeview = (averages[spec["slug"]] for spec in CLINICS)
+    assert riverside > 4.2 and 3.7 < northgate < 4.1 and lakeview < 3.4
+    # the dashboard shows them apart, never 3.8★ each
+    assert shown["riverside-dental"] > shown["northgate-derm"] > shown["lakeview-peds"]
+
+
+def test_the_portal_overview_says_what_its_rating_and_negative_share_count(seeded, db):
+    """Lakeview's overview showed "3.x ★" beside "Negative 71 %" with nothing said: the
+    rating is the stars of the reviews that gave stars, the negative share is what all the
+    items read so far say (its crisis's mentions give no stars). The page says so, and the
+    clinic's approver sees the reply that waits for them."""
+    approver = Client()
+    approver.post(
+        "/login/", {"username": "approver@lakeview-peds.example", "password": DEMO_PASSWORD}
+    )
+    page = approver.get("/clinics/lakeview-peds/portal/").content.decode()
+    assert "review that gave stars" in page or "reviews that gave stars" in page
+    assert "mentions give none" in page
+    assert "by what their words say, not their stars" in page
+    assert "1</span> reply to approve" in page

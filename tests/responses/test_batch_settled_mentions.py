@@ -42,7 +42,7 @@ def _due(clinic, review_ids) -> str:
     with schema_context(clinic.schema_name):
         first = min(Review.objects.filter(pk__in=review_ids).values_list("published_at", flat=True))
     due = first + timedelta(minutes=clinic.reply_target_minutes)
-    return f" — due {due:%a %-d %b %Y, %H:%M} UTC"
+    return f" — reply due {due:%a %-d %b %Y, %H:%M} UTC"
 
 
 def _members(clinic, bid: int) -> dict[int, str]:

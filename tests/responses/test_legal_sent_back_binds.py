@@ -44,7 +44,7 @@ def _act(client, clinic, kind: str, pk: int, status: str, version: int):
 def _due(clinic, review) -> str:
     """What a "waits for you" title ends with: the reply target's deadline (Clinic A is in UTC)."""
     due = review.published_at + timedelta(minutes=clinic.reply_target_minutes)
-    return f" — due {due:%a %-d %b %Y, %H:%M} UTC"
+    return f" — reply due {due:%a %-d %b %Y, %H:%M} UTC"
 
 
 def test_a_reply_legal_kept_the_block_of_goes_back_to_legal_when_its_next_version_passes(

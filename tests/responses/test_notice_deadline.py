@@ -41,7 +41,9 @@ def _submit(clinic, as_user, capture, review) -> int:
 
 
 @pytest.mark.parametrize(
-    ("hours_ago", "said"), [(1, "due"), (24 * 30, "overdue since")], ids=["due", "overdue"]
+    ("hours_ago", "said"),
+    [(1, "reply due"), (24 * 30, "reply overdue since")],
+    ids=["due", "overdue"],
 )
 def test_the_approvers_are_told_when_the_reply_is_due_in_the_clinics_time(
     in_new_york, as_user, mailoutbox, django_capture_on_commit_callbacks, hours_ago, said
@@ -72,18 +74,18 @@ def test_the_approvers_are_told_when_the_reply_is_due_in_the_clinics_time(
         (
             datetime(2026, 7, 1, 13, 30, tzinfo=UTC),
             datetime(2026, 7, 1, 9, 0, tzinfo=UTC),
-            "due Wed 1 Jul 2026, 09:30 EDT",
+            "reply due Wed 1 Jul 2026, 09:30 EDT",
         ),
         (
             datetime(2026, 12, 7, 14, 30, tzinfo=UTC),
             datetime(2026, 12, 8, 9, 0, tzinfo=UTC),
-            "overdue since Mon 7 Dec 2026, 09:30 EST",
+            "reply overdue since Mon 7 Dec 2026, 09:30 EST",
         ),
         # the hour the clock goes back: the same reading twice, told apart by its zone
         (
             datetime(2026, 11, 1, 6, 30, tzinfo=UTC),
             datetime(2026, 11, 1, 0, 0, tzinfo=UTC),
-            "due Sun 1 Nov 2026, 01:30 EST",
+            "reply due Sun 1 Nov 2026, 01:30 EST",
         ),
     ],
     ids=["summer", "past", "clock-back"],

@@ -22,7 +22,7 @@ from tests.responses.conftest import BLOCK_TEXT, OK_TEXT, review_in
 def _due(clinic, review) -> str:
     """What a "waits for you" title ends with: the reply target's deadline (Clinic A is in UTC)."""
     due = review.published_at + timedelta(minutes=clinic.reply_target_minutes)
-    return f" — due {due:%a %-d %b %Y, %H:%M} UTC"
+    return f" — reply due {due:%a %-d %b %Y, %H:%M} UTC"
 
 
 def _open(ref_prefix: str) -> dict[str, str]:
