@@ -178,4 +178,4 @@ def test_the_topic_is_kept_in_the_paging_links(clinic_a, login):
             ReviewScore.objects.create(review=review, model_version="t", label="negative",
                                        score=-0.5, topics=[WAIT_NEG])  # fmt: skip
     html = login("alpha_writer").get(f"{INBOX}?topic=wait_time&order=oldest").content.decode()
-    assert '<a href="?topic=wait_time&amp;order=oldest&page=2">Next</a>' in html
+    assert '<a href="?topic=wait_time&amp;order=oldest&amp;page=2">Next</a>' in html
