@@ -67,10 +67,14 @@ def test_a_next_address_brands_no_signed_out_page(branded, clinic_a, path):
     assert _names_nobody(pages["clinic-a"])
 
 
-def test_signed_in_the_sign_in_page_keeps_the_persons_own_brand(branded, login):
-    # another agency's clinic in the address changes nothing: the page is the person's own
-    html = _page(login("a_approver"), "/login/?next=/clinics/clinic-c/portal/")
-    assert f'<a class="brand" href="/">{BRAND}</a>' in html
+def test_signed_in_the_sign_in_page_sends_on_and_names_no_other_agency(branded, login):
+    # someone signed in is sent on to `next`, as signing in would; another agency's clinic
+    # there answers the plain 404 anyone outside it gets, naming nobody else's agency
+    response = login("a_approver").get("/login/?next=/clinics/clinic-c/portal/", follow=True)
+    assert response.redirect_chain == [("/clinics/clinic-c/portal/", 302)]
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "This page does not exist" in html and "Signed in as a_approver@" in html
     assert "Beta Agency" not in html
 
 
