@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import re
-import statistics
 import subprocess
 import sys
 import time
@@ -30,45 +29,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.benchdb import drop_db, reset_db  # noqa: E402
+from bench.benchdb import bench_environ, drop_db, reset_db, timed_requests  # noqa: E402
 
-DB = os.environ.get("BENCH_DB", "carewatch_bench_incident_room")
-BASE = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-os.environ.update(
-    {
-        "DATABASE_URL": f"{BASE}/{DB}",
-        "REDIS_URL": os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/13"),
-        "CACHE_URL": os.environ.get("BENCH_CACHE", "redis://127.0.0.1:6379/14"),
-        "DEBUG": "false",
-        "LOG_LEVEL": "WARNING",
-        "ALLOWED_HOSTS": "testserver",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-    }
-)
+BASE, DB = bench_environ("carewatch_bench_incident_room")
 SLUG = "bench-room"
 BATCH = 16
 
 
 def _measure(get, n: int) -> dict:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    walls, cpus, queries, size, response = [], [], 0, 0, None
-    for _ in range(n):
-        with CaptureQueriesContext(connection) as captured:
-            t0, c0 = time.perf_counter(), time.process_time()
-            response = get()
-            walls.append(time.perf_counter() - t0)
-            cpus.append(time.process_time() - c0)
-        assert response.status_code == 200, response.status_code
-        queries, size = len(captured), len(response.content)
-        slowest = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))[:3]
+    figures, response, captured = timed_requests(get, n)
+    slowest = sorted(captured, key=lambda q: -float(q["time"]))[:3]
     return {
         "slowest_queries": [{"s": float(q["time"]), "sql": q["sql"][:300]} for q in slowest],
-        "wall_s_p50": round(statistics.median(walls), 3),
-        "cpu_s_p50": round(statistics.median(cpus), 3),
-        "queries": queries,
-        "kb": round(size / 1024),
+        **figures,
         "_response": response,
     }
 

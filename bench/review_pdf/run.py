@@ -36,21 +36,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.benchdb import drop_db, reset_db  # noqa: E402
+from bench.benchdb import bench_environ, drop_db, reset_db  # noqa: E402
 
-DB = os.environ.get("BENCH_DB", "carewatch_bench_review_pdf")
-BASE = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-os.environ.update(
-    {
-        "DATABASE_URL": f"{BASE}/{DB}",
-        "REDIS_URL": os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/13"),
-        "CACHE_URL": os.environ.get("BENCH_CACHE", "redis://127.0.0.1:6379/14"),
-        "DEBUG": "false",
-        "LOG_LEVEL": "WARNING",
-        "ALLOWED_HOSTS": "testserver",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-    }
-)
+BASE, DB = bench_environ("carewatch_bench_review_pdf")
 
 SLUG = "bench-review-pdf"
 # When the incident opened: the "after" period (as long as the crisis) has passed by now.
