@@ -108,21 +108,40 @@ def colour_warning(hex_colour: str) -> str:
     )
 
 
+# The staff pages' backgrounds a brand-coloured line is drawn on (the current sub-page's
+# underline): the page grey and a card's white (static/css/app.css).
+LINE_BACKGROUNDS = (WHITE, _rgb("#f6f8fa"))
+
+
+def _darkened(rgb: tuple[int, int, int], backgrounds, ratio: float) -> tuple[int, int, int]:
+    """`rgb`, darkened step by step until it has `ratio` against each of `backgrounds`."""
+    while min(contrast(rgb, background) for background in backgrounds) < ratio:
+        rgb = tuple(max(0, int(v * 0.9)) for v in rgb)
+    return rgb
+
+
 def brand_palette(hex_colour: str) -> dict[str, str]:
-    """{"brand", "on_brand", "brand_text"}: the colour, the text colour for it (white or
-    ink, whichever contrasts more) and the colour darkened until it reads (4.5:1) on every
-    light background brand-coloured text is put on (`TEXT_BACKGROUNDS`), not only on white."""
+    """{"brand", "on_brand", "brand_text", "brand_line"}: the colour, the text colour for it
+    (white or ink, whichever contrasts more), the colour darkened until it reads (4.5:1) on
+    every light background brand-coloured text is put on (`TEXT_BACKGROUNDS`), not only on
+    white, and until a line of it shows (3:1, WCAG 1.4.11) on the staff pages' backgrounds
+    (`LINE_BACKGROUNDS`): a light brand colour (#f5e663) drew the current sub-page's underline
+    at 1.3:1."""
     rgb = _rgb(hex_colour)
     on_brand = WHITE if contrast(rgb, WHITE) >= contrast(rgb, INK) else INK
-    text = rgb
-    while min(contrast(text, background) for background in TEXT_BACKGROUNDS) < 4.5:
-        text = tuple(max(0, int(v * 0.9)) for v in text)
+    text = _darkened(rgb, TEXT_BACKGROUNDS, 4.5)
+    line = _darkened(rgb, LINE_BACKGROUNDS, MIN_AREA_CONTRAST)
     # the bar colour itself: darken until white (or ink) text on it reads at 4.5:1
     bar = rgb
     if on_brand == WHITE:
         while contrast(bar, WHITE) < 4.5:
             bar = tuple(max(0, int(v * 0.9)) for v in bar)
-    return {"brand": _hex(bar), "on_brand": _hex(on_brand), "brand_text": _hex(text)}
+    return {
+        "brand": _hex(bar),
+        "on_brand": _hex(on_brand),
+        "brand_text": _hex(text),
+        "brand_line": _hex(line),
+    }
 
 
 LOGO_MAX_BYTES = 512 * 1024

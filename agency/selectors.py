@@ -357,12 +357,15 @@ def privacy_requests_for_agency(
     agency: Agency,
     action: str = "",
     clinic: str = "",
+    clinic_id: int | None = None,
     author: str = "",
     created_from=None,
     created_to=None,
 ) -> QuerySet[PrivacyRequest]:
     """The agency's privacy requests log, newest first; narrowed to one `action`, to those
-    that removed items of the clinic with slug `clinic`, to an `author` containing the given
+    that removed items of the clinic `clinic_id` (a clinic's id is never reused: a clinic that
+    exists is read by it) or of the clinic with slug `clinic` then (a deleted clinic, known only
+    by the slug it had, which a new clinic may have taken), to an `author` containing the given
     words (any case), and to `created_from` <= created_at < `created_to`, each a day or an
     instant. The log is agency-wide and agencies have no time zone of their own: a day is the
     whole UTC day (both ends inclusive), as the log shows its times; an instant is exact."""
@@ -370,7 +373,9 @@ def privacy_requests_for_agency(
     rows = PrivacyRequest.objects.filter(agency_id=agency.pk)
     if action:
         rows = rows.filter(action=action)
-    if clinic:
+    if clinic_id is not None:
+        rows = rows.filter(items__contains=[{"clinic_id": clinic_id}])
+    elif clinic:
         rows = rows.filter(items__contains=[{"clinic_slug": clinic}])
     if author:
         rows = rows.filter(author__icontains=" ".join(author.split()))

@@ -95,9 +95,11 @@ def brand_css(request, slug: str):
         raise Http404("Not found.")
     # the bar and buttons in a shade their text reads on (white, or ink on a light colour), as
     # in the portal: a light brand colour left white text unreadable on the staff pages
+    # and a line of it (the current sub-page's underline) in a shade that shows on the page
     palette = brand_palette(agency.primary_colour)
     return HttpResponse(
-        f":root{{--brand:{palette['brand']};--on-brand:{palette['on_brand']}}}\n",
+        f":root{{--brand:{palette['brand']};--on-brand:{palette['on_brand']};"
+        f"--brand-line:{palette['brand_line']}}}\n",
         content_type="text/css",
     )
 

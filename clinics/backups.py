@@ -14,11 +14,13 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import NamedTuple
 
 from django.db import connection, transaction
 
 from accounts.models import User
 from clinics.models import Clinic, ClinicMembership, Domain
+from clinics.services import clinic_role_refusal
 from core.errors import NotFound, ValidationFailed
 
 
@@ -61,9 +63,18 @@ def clinic_backup(*, clinic: Clinic, out: Path) -> dict:
     return registry
 
 
-def clinic_restore(*, dump: Path) -> Clinic:
+class Restored(NamedTuple):
+    clinic: Clinic
+    # the backup's memberships not given back, each "email (role): why"
+    not_restored: list[str]
+
+
+def clinic_restore(*, dump: Path) -> Restored:
     """Replace the clinic's schema with the backup's (the clinic's current data is lost; take a
-    backup first), and recreate its registry entry if it was deleted."""
+    backup first), and recreate its registry entry if it was deleted. Its people get their
+    roles back by the rule every other path gives a clinic role by
+    (`clinics.services.clinic_role_refusal`): one who has become staff of the clinic's agency
+    since the backup gets none (separation of duties), and is named in `not_restored`."""
     if not dump.is_file() or not registry_path(dump).is_file():
         raise NotFound(f"{dump} or its registry file is missing.")
     registry = json.loads(registry_path(dump).read_text())
@@ -90,12 +101,17 @@ def clinic_restore(*, dump: Path) -> Clinic:
                     defaults={"tenant": clinic, "is_primary": domain["is_primary"]},
                 )
 
+        not_restored = []
         for member in registry["memberships"]:
             user = User.objects.filter(email__iexact=member["email"]).first()
-            if user is not None:
-                ClinicMembership.objects.get_or_create(
-                    clinic=clinic,
-                    user=user,
-                    defaults={"role": member["role"], "crisis_roles": member["crisis_roles"]},
-                )
-    return clinic
+            if user is None:
+                continue
+            if refusal := clinic_role_refusal(clinic=clinic, email=user.email):
+                not_restored.append(f"{user.email} ({member['role']}): {refusal}")
+                continue
+            ClinicMembership.objects.get_or_create(
+                clinic=clinic,
+                user=user,
+                defaults={"role": member["role"], "crisis_roles": member["crisis_roles"]},
+            )
+    return Restored(clinic=clinic, not_restored=not_restored)

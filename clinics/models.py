@@ -348,6 +348,9 @@ class Notification(BaseModel):
     # with the others of a burst (`notifications_owed_send`); `emailed_at` is set when it went.
     email_pending = models.BooleanField(default=False)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # the deadline the title names ("— reply due …", `clinics.notifications.deadline_words`):
+    # the pages say it as it reads when they are shown (`notice_title`), not as it was sent
+    due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -367,11 +370,14 @@ class NoticeTold(models.Model):
     e-mail): the same thing is not told to them again until it is done for them
     (`notifications_close`, `_withdraw`, `_replace`, `notification_read`, a leaver's notices),
     which removes the row. The one record `people_notify` de-duplicates by, whatever the
-    person's channels: one who turned the banner off has no open message to go by."""
+    person's channels: one who turned the banner off has no open message to go by. So also
+    what counts what waits for a person (`notices_waiting_counted`), by `kind`."""
 
     user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
     ref = models.CharField(max_length=64)
+    # the notice's kind (approval, draft, …), as `Notification.kind`
+    kind = models.CharField(max_length=24, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

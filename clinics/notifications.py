@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from email.utils import parseaddr
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -50,6 +51,7 @@ from clinics.models import (
 from clinics.preferences import DIGEST, NOW, email_when, preferences_for, shows_on_pages
 from core.mail import Mail
 from core.permissions import Permission
+from core.templatetags.local_time import date as local_date
 from core.text import one_line
 
 logger = logging.getLogger(__name__)
@@ -124,6 +126,7 @@ def people_notify(
     detail: str = "",
     waits: bool = True,
     email_later: bool = False,
+    due_at: datetime | None = None,
 ) -> dict[int, list[str]]:
     """Tell each person (once per person and `ref`: a repeat while what they were told is
     not done for them yet is skipped, whichever channels they keep: `NoticeTold`, cleared by
@@ -137,7 +140,8 @@ def people_notify(
     (`waits=False`) keeps it in the person's notification history, whoever they are.
     `email_later` (with `waits=False`): the e-mail is owed, not sent now (`email_pending` on
     the closed row): the caller sends it with the others of a burst, one e-mail for many
-    (`notifications_owed_send`).
+    (`notifications_owed_send`). `due_at`: the deadline `title` ends with (`deadline_words`),
+    stored so the pages say it as it reads when shown (`notice_title`).
     Staff of the clinic's agency who do not reach the clinic (limited to other clinics), and
     people who are neither its agency's staff nor its own people (removed), are never told,
     whoever asked. Returns user id → channels."""
@@ -180,6 +184,7 @@ def people_notify(
             row = Notification.objects.create(
                 user=user, clinic=clinic, kind=kind, ref=ref, title=title[:300],
                 url=url[:500], severity=severity, open=shown, email_pending=digest,
+                due_at=due_at,
             )  # fmt: skip
             if shown:
                 channels.append("in_app")
@@ -192,7 +197,7 @@ def people_notify(
         told[uid] = channels
     if waits and told:
         NoticeTold.objects.bulk_create(
-            [NoticeTold(user_id=uid, clinic=clinic, ref=ref) for uid in told],
+            [NoticeTold(user_id=uid, clinic=clinic, ref=ref, kind=kind) for uid in told],
             ignore_conflicts=True,  # told at the same moment by another request
         )
     if now_mail:
@@ -223,6 +228,60 @@ def people_notify(
         ]
         transaction.on_commit(lambda: mails_send_quietly(messages))
     return told
+
+
+# A deadline as a "waits for you" notice names it: a date and a time of day in the clinic's time
+# zone, with the zone's abbreviation (`core.templatetags.local_time`, the `date` of every page).
+DEADLINE_FORMAT = "D j M Y, H:i T"
+
+
+def _deadline_when(due: datetime, clinic: Clinic) -> str:
+    return local_date(due.astimezone(ZoneInfo(clinic.timezone or "UTC")), DEADLINE_FORMAT)
+
+
+def deadline_words(due: datetime | None, clinic: Clinic, *, now: datetime | None = None) -> str:
+    """ "reply due Mon 7 Dec 2026, 09:30 EST", or "reply overdue since …" once it passed (the
+    reply target, not the step's), in the clinic's time zone; "" without a deadline. What a
+    "waits for you" title ends with as it is sent (the e-mail's subject)."""
+    if due is None:
+        return ""
+    when = _deadline_when(due, clinic)
+    return f"reply overdue since {when}" if due <= (now or timezone.now()) else f"reply due {when}"
+
+
+def deadline_words_now(due: datetime, clinic: Clinic, *, now: datetime | None = None) -> str:
+    """The deadline as a page shows it when it is read: "reply due in 3 hours (Mon 7 Dec 2026,
+    09:30 EST)", "reply due in 20 minutes (…)", "reply overdue since Mon 7 Dec 2026, 09:30 EST
+    (2 days ago)"."""
+    now = now or timezone.now()
+    when = _deadline_when(due, clinic)
+    if due <= now:
+        return f"reply overdue since {when} ({_span(now - due)} ago)"
+    return f"reply due in {_span(due - now)} ({when})"
+
+
+def _span(delta: timedelta) -> str:
+    """A duration, rounded down to its largest unit: "2 days", "3 hours", "1 minute"."""
+    minutes = max(1, int(delta.total_seconds() // 60))
+    size, unit = next((s, u) for s, u in ((24 * 60, "day"), (60, "hour"), (1, "minute"))
+                      if minutes >= s)  # fmt: skip
+    count = minutes // size
+    return f"{count} {unit}{'s' if count != 1 else ''}"
+
+
+def notice_title(notice: Notification, *, now: datetime | None = None) -> str:
+    """A notice's line as a page shows it: a title that ends with its deadline as it read
+    when sent ("— reply due …", `people_notify`'s `due_at`) says it as it reads now
+    (`deadline_words_now`: due in …, overdue since …) while it is open; a notice done, or any
+    other title (one that said what became of it, say), as stored."""
+    if notice.due_at is None or not notice.open:
+        return notice.title  # a notice done keeps what it said
+    when = _deadline_when(notice.due_at, notice.clinic)
+    for sent in (f" — reply due {when}", f" — reply overdue since {when}"):
+        if notice.title.endswith(sent):
+            fresh = deadline_words_now(notice.due_at, notice.clinic, now=now)
+            return f"{notice.title[: -len(sent)]} — {fresh}"
+    return notice.title
 
 
 def _staff_roles(clinic: Clinic, users: Iterable[User]) -> dict[int, str]:
@@ -526,19 +585,22 @@ def notifications_open_for(
     return rows
 
 
-def notifications_open_counted(user: User, *, kinds: Iterable[str]) -> list[dict]:
-    """How many of the person's open messages of `kinds` wait in each clinic, in one query
-    whatever the number of clinics: [{"kind", "clinic_id", "clinic__name", "clinic__slug",
-    "n", "url" (the oldest one's)}], the most first. The rows `notifications_open_for` lists,
-    without its per-clinic role check (`notices_still_theirs`): for agency staff, whose role
-    grants the same in every clinic they reach, the caller asks the role once instead."""
+def notices_waiting_counted(user: User, *, kinds: Iterable[str]) -> list[dict]:
+    """How many things of `kinds` wait for the person in each clinic, whichever channels they
+    keep (`NoticeTold`: the banner, an e-mail now or the hourly digest; one who turned the
+    banner off has no open message, yet the same things wait for them), in one query whatever
+    the number of clinics: [{"kind", "clinic_id", "clinic__name", "clinic__slug", "n", "url"
+    (the oldest open message's, None without one)}], the most first. Not about a paused clinic
+    or one they no longer reach (`notifications_open_for`'s rule); without the per-clinic role
+    check (`notices_still_theirs`): for agency staff, whose role grants the same in every
+    clinic they reach, the caller asks the role once instead."""
     if not user.is_authenticated:
         return []
     oldest = Notification.objects.filter(
         user=user, open=True, kind=OuterRef("kind"), clinic_id=OuterRef("clinic_id")
     ).order_by("created_at", "pk")
     return list(
-        Notification.objects.filter(user=user, open=True, kind__in=list(kinds))
+        NoticeTold.objects.filter(user=user, kind__in=list(kinds))
         .exclude(IN_PAUSED_CLINIC)
         .exclude(clinics_out_of_reach(user, prefix="clinic__"))
         .values("kind", "clinic_id", "clinic__name", "clinic__slug")

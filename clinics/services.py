@@ -184,6 +184,26 @@ def _member_lock(*, clinic: Clinic, email: str) -> None:
         )
 
 
+STAFF_HOLD_NO_CLINIC_ROLE = (
+    "This person is staff of the clinic's agency: clinic and crisis roles are for the clinic's "
+    "own people (separation of duties)."
+)
+
+
+def clinic_role_refusal(*, clinic: Clinic, email: str) -> str | None:
+    """Why the person with `email` may not hold a role in `clinic`, or None: staff of the
+    clinic's agency hold none (separation of duties). Every path that gives a clinic role
+    asks it (`clinic_member_add`, `clinics.backups.clinic_restore`); it takes the locks of
+    `_member_lock` first (call it in a transaction), so an add of the same e-mail to the staff
+    at the same moment is read committed, or waits for this one and reads it."""
+    _member_lock(clinic=clinic, email=email)
+    if AgencyMembership.objects.filter(
+        agency_id=clinic.agency_id, user__email__iexact=(email or "").strip()
+    ).exists():
+        return STAFF_HOLD_NO_CLINIC_ROLE
+    return None
+
+
 @transaction.atomic
 def clinic_member_add(
     *,
@@ -212,20 +232,9 @@ def clinic_member_add(
         raise ValidationFailed(
             "Invalid crisis role.", fields={"crisis_roles": [f"Unknown: {', '.join(unknown)}."]}
         )
-    # locked before the rule is read: an add of the same e-mail to the staff at the same
-    # moment is read committed, or waits for this one and reads it
-    _member_lock(clinic=clinic, email=email)
-    if AgencyMembership.objects.filter(
-        agency_id=clinic.agency_id, user__email__iexact=(email or "").strip()
-    ).exists():
+    if refusal := clinic_role_refusal(clinic=clinic, email=email):
         raise ValidationFailed(
-            "Agency staff cannot hold clinic roles.",
-            fields={
-                "email": [
-                    "This person is staff of the clinic's agency: clinic and crisis roles "
-                    "are for the clinic's own people (separation of duties)."
-                ]
-            },
+            "Agency staff cannot hold clinic roles.", fields={"email": [refusal]}
         )
     user: User = user_get_or_create(email=email, full_name=full_name, password=password)
     before = (

@@ -536,6 +536,12 @@ def page_param_checked(request, response_marks: list[str]) -> None:
     response_marks.append("page")
 
 
+def links_base_url(request) -> str:
+    """The address a list's `next` and `previous` links are made from: the request's, without
+    the deprecated `page` (`page=1` read as the first page is not carried to the next ones)."""
+    return remove_query_param(request.build_absolute_uri(), "page")
+
+
 def envelope_schema(results_schema: dict, *, cursor_param: str = "cursor") -> dict:
     """The one list envelope of the OpenAPI document: `next`, `previous` and `results`."""
     link = {"type": "string", "nullable": True, "format": "uri"}
@@ -677,7 +683,7 @@ class Pagination(BasePagination):
             unknown_params_refused(request, known=query_params_declared(view))
         page_param_checked(request, self.deprecated)
         self.page_size = page_size_validated(request, self.page_size)
-        self.base_url = request.build_absolute_uri()
+        self.base_url = links_base_url(request)
         cursor = self._cursor_decode(request)
         if isinstance(queryset, QuerySet):
             return self._keyset_page(queryset, cursor)
@@ -822,7 +828,7 @@ class TokenPagination(Pagination):
         unknown_params_refused(request, known=query_params_declared(view))
         page_param_checked(request, self.deprecated)
         self.page_size = page_size_validated(request, self.page_size)
-        self.base_url = request.build_absolute_uri()
+        self.base_url = links_base_url(request)
         after = before = None
         cursor = self._cursor_decode(request)
         if cursor is not None:
@@ -878,11 +884,13 @@ class ResumableCursorPagination(CursorPagination):
         cursor, a forged one) is the invalid cursor's 400, not the field's own message."""
         self.cursor = None
         try:
-            return super().paginate_queryset(queryset, request, view=view)
+            page = super().paginate_queryset(queryset, request, view=view)
         except (DjangoValidationError, ValueError, TypeError, OverflowError):
             if self.cursor is None or self.cursor.position is None:
                 raise
             raise _invalid_cursor() from None
+        self.base_url = links_base_url(request)  # DRF's is the request's own address
+        return page
 
     def get_next_link(self):
         if self.has_next:
@@ -1245,7 +1253,7 @@ class FeedPagination(CursorPagination):
     def paginate(self, request, fetch) -> list[RawItem]:
         self.request = request
         self.page_size = self.get_page_size(request)
-        self.base_url = request.build_absolute_uri()
+        self.base_url = links_base_url(request)
         self.cursor = self.decode_cursor(request)
         reverse = bool(self.cursor and self.cursor.reverse)
         after = self._decode_key(self.cursor.position) if self.cursor is not None else None

@@ -59,6 +59,7 @@ class Left:
     nobody else may confirm); `links` (label, url) to act on it."""
 
     # on_call | crisis_team | incident_role | work | followup | waiting_client | waiting_facts
+    # | waiting_legal
     kind: str
     clinic_name: str
     clinic_slug: str

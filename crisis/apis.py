@@ -633,14 +633,16 @@ class IncidentNoteApi(ClinicAPIView):
 
 class IncidentStatementListApi(ClinicAPIView):
     """The official statements drafted from this incident. POST drafts one (version 1, checked by
-    the guard, then approved and published like any statement); the timeline records it."""
+    the guard, then approved and published like any statement); the timeline records it. The
+    clinic's own people and keys list those that reached the clinic, as `statements/` does."""
 
     @extend_schema(responses=StatementOutputSerializer(many=True))
     def get(self, request, incident_id: int):
         incident = incident_get(incident_id)
         if incident is None:
             raise NotFound()
-        return paginated_response(self, incident_statements(incident), StatementOutputSerializer)
+        statements = incident_statements(incident, access=self.access)
+        return paginated_response(self, statements, StatementOutputSerializer)
 
     @extend_schema(request=StatementInputSerializer, responses={201: StatementDetailSerializer})
     def post(self, request, incident_id: int):

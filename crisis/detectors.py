@@ -164,6 +164,9 @@ class History:
     # the clinic's own name (`content_words` of it): nearly every mention names the clinic, so
     # its words say nothing about what a claim is; they never describe one
     name_words: frozenset[str] = frozenset()
+    # when the clinic's first item was published (None: not known, or no item): a baseline that
+    # starts before it was learnt from fewer days than it says
+    first_item_at: datetime | None = None
 
     def __post_init__(self):
         self.items.sort(key=lambda i: (i.published_at, i.id))
@@ -385,6 +388,13 @@ def surge(history: History, now: datetime, t: Thresholds, not_before: datetime |
             f" It built up since {at}: {len(build)} more in the "
             f"{duration(start - first)} before that window, {k + len(build)} in all."
         )
+    learnt = history_days(history, base_end, t.baseline_days)
+    thin = ""
+    if learnt is not None and learnt < t.baseline_days:
+        thin = (
+            f" The clinic's history covers only {learnt} of those {t.baseline_days} days: its "
+            "usual level is still being learnt (past reviews imported as history give it one)."
+        )
     finding.explanation = (
         again
         + (
@@ -394,6 +404,7 @@ def surge(history: History, now: datetime, t: Thresholds, not_before: datetime |
             f"p = {p:.1e} (alerts at ≥ {t.surge_min_count} and p ≤ {t.surge_p_value:g})."
         )
         + since
+        + thin
     )
     finding.numbers = {
         "count": counted,
@@ -411,8 +422,18 @@ def surge(history: History, now: datetime, t: Thresholds, not_before: datetime |
         "min_count": t.surge_min_count,
         "p_threshold": t.surge_p_value,
         **({"build_up": len(build), "since": build[0].published_at.isoformat()} if build else {}),
+        **({"history_days": learnt} if thin else {}),
     }
     return finding
+
+
+def history_days(history: History, base_end: datetime, baseline_days: int) -> int | None:
+    """Of the `baseline_days` ending at `base_end`, how many the clinic had items for (from
+    its first item on); None when its first item is not known."""
+    if history.first_item_at is None:
+        return None
+    days = (base_end - history.first_item_at) / timedelta(days=1)
+    return int(min(max(days, 0), baseline_days))
 
 
 def _build_up(

@@ -114,6 +114,14 @@ def _surge_words(numbers: dict, at: datetime, tz: ZoneInfo) -> str:
         if usual is not None and usual < 0.5
         else f"about {about} times the usual for {_daypart(opened)}"
     )
+    # a clinic new to Carewatch: its "usual" comes from the few days it has
+    if numbers.get("history_days") is not None:
+        days = numbers["history_days"]
+        compared += (
+            f", from only {_many(days, 'day')} of its history"
+            if days
+            else ", with no earlier history to compare with"
+        )
     # the negatives that built up to the window (crisis.detectors._build_up): since when
     since = ""
     if numbers.get("build_up") and numbers.get("since"):

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import Case, Count, IntegerField, Max, Min, Prefetch, Q, QuerySet, Value, When
+from django.utils import timezone
 
 from agency.models import AgencyMembership
 from agency.selectors import staff_reaching
-from clinics.access import agency_roles_granting
+from clinics.access import ClinicAccess, agency_roles_granting
 from clinics.models import Clinic, ClinicMembership, CrisisRole
 from clinics.selectors import clinic_days_as_instants
 from core.permissions import Permission
@@ -55,6 +56,7 @@ from responses.selectors import (
     review_named,
     statements_by_ids,
     texts_audit_q,
+    visible_to,
 )
 from scoring.claims.selectors import reach_expression
 from scoring.models import ClaimCluster, ClaimMention
@@ -163,6 +165,38 @@ def history_load(
         tz=ZoneInfo(str(tz)),
         samples=samples,
         name_words=content_words(current_clinic().name),
+        first_item_at=_first_item_at(),
+    )
+
+
+def _first_item_at() -> datetime | None:
+    """When the current clinic's first item (review, comment or mention) was published."""
+    return Review.objects.filter(is_deleted=False).aggregate(first=Min("published_at"))["first"]
+
+
+def baseline_words(*, baseline_days: int, now: datetime, tz: ZoneInfo | str) -> str:
+    """What the detectors' usual level is learnt from in the current clinic, for its thresholds
+    page: a clinic new to Carewatch has fewer days than `baseline_days` (or none), and a surge
+    then stands on the minimum counts; importing past reviews gives it its history."""
+    first = _first_item_at()
+    if first is None:
+        return (
+            "Nothing has arrived for this clinic yet: the detectors have no usual level to "
+            "compare with, and a surge opens on the minimum counts below. Import its past "
+            "reviews (Import CSV, as past reviews) to give them one."
+        )
+    days = max(0, int((now - first) / timedelta(days=1)))
+    since = f"{timezone.localtime(first, ZoneInfo(str(tz))):%-d %B %Y}"
+    if days >= baseline_days:
+        return (
+            f"The usual level is learnt from the clinic's last {baseline_days} days "
+            f"(its history starts on {since})."
+        )
+    return (
+        f"This clinic's history starts on {since} ({days} day{'s' if days != 1 else ''}): the "
+        f"usual level is learnt from those days until {baseline_days} are in, so an alert may "
+        "say how little history it rests on. Importing older reviews as past reviews gives it "
+        "more."
     )
 
 
@@ -415,9 +449,13 @@ def response_plan_current() -> ResponsePlanVersion | None:
     return ResponsePlanVersion.objects.order_by("-version").first()
 
 
-def incident_statements(incident: Incident) -> list:
-    """The official statements drafted from this incident, newest first."""
+def incident_statements(incident: Incident, *, access: ClinicAccess | None = None) -> list:
+    """The official statements drafted from this incident, newest first; with `access`, those
+    the caller may read (`responses.selectors.visible_to`: the clinic side reads those that
+    reached the clinic, as `statements/` answers it)."""
     ids = IncidentStatement.objects.filter(incident=incident).values_list("statement_id", flat=True)
+    if access is not None:
+        ids = visible_to(access, Statement.objects.filter(pk__in=ids)).values_list("pk", flat=True)
     return statements_by_ids(ids)
 
 

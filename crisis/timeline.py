@@ -35,6 +35,7 @@ from crisis.selectors import (
 )
 from responses.models import ApprovalStatus, ConversationStatus, OutboxKind, OutboxStatus, Verdict
 from responses.selectors import (
+    approvals_standing,
     audit_for_texts,
     findings_once,
     reply_ids_for_reviews,
@@ -1010,12 +1011,9 @@ def _approvers(entries, final) -> str:
         for e in entries
         if e.object_id == final.object_id and e.version == final.version and e.pk <= final.pk
     ]
-    submitted = [e.pk for e in since if e.action == "submitted"]
-    start = submitted[-1] if submitted else 0
     said = [
         f"{e.actor_name or e.actor_label} {_STEP_FOR.get((e.detail or {}).get('step'), '')}".strip()
-        for e in since
-        if e.action == "approved" and e.pk > start
+        for e in approvals_standing(since)  # an approval taken back is not one of them
     ]
     return " and ".join(filter(None, [", ".join(said[:-1]), said[-1]])) if said else ""
 

@@ -10,6 +10,7 @@ from django.core import signing
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.views.generic.base import TemplateResponseMixin
 
 from agency.forms import apply_domain_errors
@@ -32,6 +33,7 @@ from crisis.models import (
 )
 from crisis.room import control_room, follow_up_of, local, mentions_ranked
 from crisis.selectors import (
+    baseline_words,
     crisis_team,
     detector_settings_get,
     incident_claims,
@@ -80,6 +82,32 @@ from responses.selectors import (
 )
 
 SEVERITY_PILL = {"low": "positive", "medium": "neutral", "high": "negative", "critical": "negative"}
+
+
+# The room's forms whose refusal is said in the form, with what was typed kept (the fields).
+ROOM_FORMS_KEPT = {
+    "statement": ("title", "body"),
+    "resolve": ("override_reason",),
+    "note": ("message", "shared_with_clinic"),
+    "status": ("status", "message"),
+}
+
+
+def _playbook_links(steps: list[dict], incident, clinic, *, claims: bool, has_review: bool):
+    """Each open step of the room's playbook leads to where it is done (`href`): on a phone the
+    room is many screens long, and the playbook is what says what to do next."""
+    where = {
+        "acknowledged": "#acknowledge",
+        "team": "#team-h",
+        "answered": "#claims-h" if claims else "#mentions-h",
+        "private": "#mentions-h",
+        "statement_drafted": "#statement-h",
+        "statement_published": "#statement-h",
+    }
+    if has_review:
+        where["review"] = f"/clinics/{clinic.slug}/incidents/{incident.pk}/review/#edit-h"
+    for step in steps:
+        step["href"] = "" if step["done"] else where.get(step["key"], "")
 
 
 def _form_error(request, exc: DomainError) -> None:
@@ -176,9 +204,20 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
     template_name = "crisis/incident_room.html"
     portal_path = "portal/incidents/{incident_id}/"
 
-    def get(self, request, incident_id: int, *args, statement_kept: dict | None = None, **kwargs):
+    def get(
+        self,
+        request,
+        incident_id: int,
+        *args,
+        statement_kept: dict | None = None,
+        refused_form: dict | None = None,
+        **kwargs,
+    ):
         """The room; `statement_kept`: the title and text of a statement draft that was
-        refused, back in its form."""
+        refused, back in its form; `refused_form`: the form a refusal came from ("form": its
+        action, "message": why, "kept": what was typed), said in that form, which takes the
+        focus (on a phone the room is many screens long: a message at its top is out of
+        sight of the form)."""
         incident = incident_get(incident_id)
         if incident is None:
             raise Http404("Not found.")
@@ -214,6 +253,9 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
         menus = answer_menus(claims)
         for claim in claims:  # "Answer all" answers the incident's mentions, not the claim's
             claim.unanswered = len(claim.answer_ids)
+        has_review = PostCrisisReview.objects.filter(incident=incident).exists()
+        _playbook_links(room["playbook"], incident, self.clinic, claims=bool(claims),
+                        has_review=has_review)  # fmt: skip
         return self.render_to_response(
             {
                 "room": room,
@@ -249,7 +291,7 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                     if s != IncidentStatus.RESOLVED  # resolving has its own form: the checklist
                 ],
                 "can_write": self.access.can(Permission.WRITE),
-                "has_review": PostCrisisReview.objects.filter(incident=incident).exists(),
+                "has_review": has_review,
                 "statements": [
                     (s, delivery_words(delivery_rows(s.outbox_items.all(), access=self.access)))
                     for s in incident_statements(incident)
@@ -273,6 +315,7 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 "resolved_anyway": resolve_override_of(incident),
                 "outbox_url": f"/clinics/{self.clinic.slug}/outbox/",
                 "statement_kept": statement_kept,
+                "refused_form": refused_form or {},
             },
             status=400 if refused else 200,
         )
@@ -325,11 +368,9 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                         incident_id=incident_id, access=self.access, **kept
                     )
                 except DomainError as exc:
-                    # refused: the room comes back with what was typed, never lost
-                    _form_error(request, exc)
-                    response = self.get(request, incident_id, statement_kept=kept)
-                    response.status_code = exc.status_code
-                    return response
+                    # refused: the room comes back with what was typed, never lost, and
+                    # the refusal said in the form
+                    return self._refused(request, incident_id, "statement", exc, kept)
                 return HttpResponseRedirect(
                     f"/clinics/{self.clinic.slug}/statements/{statement.pk}/"
                 )
@@ -360,8 +401,23 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
         except ParamRefused:
             raise  # an id that is not a number: a 400 naming the field, nothing done
         except DomainError as exc:
+            if action in ROOM_FORMS_KEPT:
+                # said in the form it came from, with what was typed
+                kept = {field: request.POST.get(field, "") for field in ROOM_FORMS_KEPT[action]}
+                return self._refused(request, incident_id, action, exc, kept)
             _form_error(request, exc)
         return HttpResponseRedirect(request.path)
+
+    def _refused(self, request, incident_id: int, action: str, exc: DomainError, kept: dict):
+        refused = {"form": action, "message": exc.text(), "kept": kept}
+        response = self.get(
+            request,
+            incident_id,
+            statement_kept=kept if action == "statement" else None,
+            refused_form=refused,
+        )
+        response.status_code = exc.status_code
+        return response
 
 
 class IncidentReviewView(TemplateResponseMixin, ClinicView):
@@ -513,6 +569,11 @@ class ClinicThresholdsView(SettingsView):
         # every field is on the page: one left out would post empty and fail as required
         if left := [form[n] for n in form.fields if n not in placed]:
             context["groups"].append(("Other", left))
+        context["baseline"] = baseline_words(
+            baseline_days=detector_settings_get().baseline_days,
+            now=timezone.now(),
+            tz=self.clinic.timezone,
+        )
         return super().render(status, **context)
 
     def post(self, request, *args, **kwargs):

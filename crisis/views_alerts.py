@@ -15,7 +15,7 @@ from django.views import View
 
 from accounts.selectors import user_half_signed_in, user_is_agency_staff
 from clinics.models import Clinic, ClinicMembership, clinic_zone
-from clinics.notifications import notifications_open_for
+from clinics.notifications import notice_title, notifications_open_for
 from clinics.preferences import preferences_for, shows_on_pages
 from clinics.selectors import STAFF_NOTIFICATION_HISTORY_URL
 from crisis.room import local
@@ -80,7 +80,8 @@ def banner_items(user) -> tuple[list[dict], bool]:
         {
             "n": n,
             "url": notification_url(n, staff=staff),
-            "line": f"{n.clinic.name}: {n.title}" if named else n.title,
+            # a deadline it names said as it reads now ("reply due in 3 hours …")
+            "line": f"{n.clinic.name}: {notice_title(n)}" if named else notice_title(n),
         }
         for n in rows
     ], staff

@@ -14,7 +14,7 @@ from agency.selectors import agency_people, clinics_reached, staff_reaching
 from clinics.access import AGENCY_ROLE_GRANTS, clinics_where_people_can, people_who_can
 from clinics.approvers import clinics_with_approver
 from clinics.models import Clinic, ClinicMembership, CrisisRole, OnCall
-from clinics.notifications import notifications_open_counted, notifications_open_for
+from clinics.notifications import notices_waiting_counted, notifications_open_for
 from clinics.preferences import preferences_chosen
 from core.permissions import Permission
 from dashboard.models import ClinicSnapshot, StartHere
@@ -551,7 +551,9 @@ class _StartHere:
 
     def notices(self, kind: str) -> list[dict]:
         if self._notices is None:
-            self._notices = notifications_open_counted(self.user, kinds=("approval", "draft"))
+            # what waits for them whatever channels they keep (an e-mail-only person has no
+            # open message), as their queue lists it: not only the banner's messages
+            self._notices = notices_waiting_counted(self.user, kinds=("approval", "draft"))
         return [row for row in self._notices if row["kind"] == kind]
 
     def staff(self) -> list:

@@ -25,6 +25,7 @@ from feeds.models import ImportJob, ItemKind, Source, SourceKind
 from feeds.selectors import connection_state
 from feeds.services import (
     MAX_BATCH,
+    MAX_IDEMPOTENCY_KEY,
     batch_items,
     import_job_create,
     items_ingest_idempotent,
@@ -148,7 +149,15 @@ class ReviewIngestApi(ClinicAPIView):
     @extend_schema(
         request=ReviewIngestInputSerializer,
         responses={200: IngestResultSerializer},
-        parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)],
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                {"type": "string", "maxLength": MAX_IDEMPOTENCY_KEY},
+                OpenApiParameter.HEADER,
+                description="Makes a retry safe: the same key and body answer the first answer "
+                f"again (`replayed`); at most {MAX_IDEMPOTENCY_KEY} characters.",
+            )
+        ],
     )
     def post(self, request):
         length = int(request.META.get("CONTENT_LENGTH") or 0)

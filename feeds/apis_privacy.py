@@ -87,7 +87,9 @@ class PrivacyRequestFilterSerializer(serializers.Serializer):
     agency = serializers.SlugField(required=False, help_text=AGENCY_HELP)
     action = serializers.ChoiceField(choices=PrivacyAction.choices, required=False)
     clinic = serializers.SlugField(
-        required=False, help_text="Only the requests that removed items of this clinic (slug)."
+        required=False,
+        help_text="Only the requests that removed items of this clinic (slug): the clinic that "
+        "has it now, or a deleted clinic that had it when no clinic has it now.",
     )
     author = serializers.CharField(
         required=False, max_length=200, help_text="The author contains these words (any case)."
@@ -129,6 +131,9 @@ class PrivacyMatchFilterSerializer(serializers.Serializer):
 
 class PrivacyRequestClinicOutputSerializer(serializers.Serializer):
     clinic = serializers.CharField(help_text="The clinic's slug (as it was then).")
+    clinic_id = serializers.IntegerField(
+        help_text="The clinic's id: it is never reused, unlike the slug of a deleted clinic."
+    )
     name = serializers.CharField(help_text="The clinic's name (as it was then).")
     items = serializers.IntegerField(help_text="Items removed in this clinic.")
     reviews = serializers.IntegerField()
@@ -168,6 +173,9 @@ class PrivacyRequestOutputSerializer(serializers.Serializer):
 
 class PrivacyRequestItemOutputSerializer(serializers.Serializer):
     clinic = serializers.CharField(help_text="The clinic's slug (as it was then).")
+    clinic_id = serializers.IntegerField(
+        help_text="The clinic's id: it is never reused, unlike the slug of a deleted clinic."
+    )
     review_id = serializers.IntegerField()
     kind = serializers.CharField(help_text="`review`, `comment` or `mention`.")
     source = serializers.CharField(help_text="The source kind (`google`, `yelp`, ...).")
@@ -237,10 +245,12 @@ class PrivacyMatchOutputSerializer(serializers.Serializer):
 
 def privacy_request_json(row, *, detail: bool = False) -> dict:
     """A log row as the API shows it: totals, and what was removed in which clinic."""
-    clinics: dict[str, dict] = {}
+    clinics: dict[int, dict] = {}  # by id: a deleted clinic's slug may be a new clinic's
     for item in row.items:
-        clinics.setdefault(item["clinic_slug"], {"name": item["clinic_name"], "items": []})
-        clinics[item["clinic_slug"]]["items"].append(item)
+        clinics.setdefault(
+            item["clinic_id"],
+            {"slug": item["clinic_slug"], "name": item["clinic_name"], "items": []},
+        )["items"].append(item)
     out = {
         "id": row.pk,
         "url": privacy_request_url(row.pk),
@@ -253,14 +263,20 @@ def privacy_request_json(row, *, detail: bool = False) -> dict:
         "completed_at": row.created_at,
         **privacy_request_counts(row.items),
         "clinics": [
-            {"clinic": slug, "name": found["name"], **privacy_request_counts(found["items"])}
-            for slug, found in sorted(clinics.items(), key=lambda pair: (pair[1]["name"], pair[0]))
+            {
+                "clinic": found["slug"],
+                "clinic_id": pk,
+                "name": found["name"],
+                **privacy_request_counts(found["items"]),
+            }
+            for pk, found in sorted(clinics.items(), key=lambda pair: (pair[1]["name"], pair[0]))
         ],
         "to_check": list(row.to_check),
     }
     if detail:
         out["removed"] = [
-            {"clinic": item["clinic_slug"], "review_id": item["review_id"], "kind": item["kind"],
+            {"clinic": item["clinic_slug"], "clinic_id": item["clinic_id"],
+             "review_id": item["review_id"], "kind": item["kind"],
              "source": item["source"], "external_id": item["external_id"],
              "published_at": item["published_at"], "rating": item.get("rating")}
             for item in row.items
@@ -323,6 +339,10 @@ class PrivacyRequestListApi(_PrivacyRequestsApi):
         filters.pop("agency", None)
         if (slug := filters.get("clinic")) and not _clinic_known(agency, slug):
             raise ValidationError({"clinic": [UNKNOWN_CLINIC]})
+        if slug:  # the clinic that has the slug now, by its id: never a deleted one's requests
+            filters["clinic_id"] = (
+                Clinic.objects.filter(agency=agency, slug=slug).values_list("pk", flat=True).first()
+            )
         rows = privacy_requests_for_agency(agency=agency, **filters)
         return paginated_response(self, rows, _Listed)
 

@@ -299,6 +299,8 @@ class IngestRequest(models.Model):
     key = models.CharField(max_length=200, unique=True)
     request_hash = models.CharField(max_length=64)
     response = models.JSONField()
+    # the answer as first written (jsonb reorders an object's keys): a replay is its bytes
+    response_text = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     def __str__(self) -> str:

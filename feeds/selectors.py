@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.db import connection
 from django.db.models import Avg, Count, Q, QuerySet
 from django_tenants.utils import schema_context
 
 from agency.models import Agency, PrivacyRequest
 from clinics.models import Clinic
+from core.crypto import decrypt_json
 from feeds.connectors.facebook import FacebookConnector
 from feeds.connectors.google import GoogleConnector
 from feeds.models import Review, ReviewStatus, Source, SourceConnection, platform_name
@@ -53,6 +55,65 @@ def _connection_of(source: Source) -> SourceConnection | None:
         return source.connection
     except SourceConnection.DoesNotExist:
         return None
+
+
+# The setting that names the platform account a source reads: one location, page, Instagram
+# account or Yelp business is one clinic's, and reading it in two clinics puts its reviews in both.
+ACCOUNT_SETTING = {
+    "google": "location_id",
+    "facebook": "page_id",
+    "instagram": "instagram_account_id",
+    "yelp": "business_id",
+}
+
+
+def _bare_account(kind: str, value: object) -> str:
+    value = str(value or "").strip().strip("/")
+    if kind == "google":  # "accounts/1/locations/2", "locations/2" and "2" are one location
+        value = value.rsplit("locations/", 1)[-1].strip("/")
+    return value
+
+
+def source_account_elsewhere(*, kind: str, settings: dict | None, clinic: Clinic) -> Clinic | None:
+    """Another clinic (of any agency) with a source that reads the platform account `settings`
+    names (`ACCOUNT_SETTING`: a Google location, a Facebook page, an Instagram account, a Yelp
+    business) and is turned on with credentials (connected, or entered by hand); None when
+    there is none, or `kind` reads no such account. One query over every other clinic's
+    schema; the credentials are only tested for being there."""
+    key = ACCOUNT_SETTING.get(kind)
+    account = _bare_account(kind, (settings or {}).get(key)) if key else ""
+    if not account:
+        return None
+    others = {
+        c.schema_name: c
+        for c in Clinic.objects.exclude(pk=clinic.pk).exclude(schema_name=connection.schema_name)
+    }
+    if not others:
+        return None
+    table = Source._meta.db_table
+    parts, params = [], []
+    for schema in others:
+        # Schema names come from the clinic registry and are quoted; the values are parameters.
+        parts.append(
+            f"SELECT %s AS schema_name, settings ->> %s AS account, credentials_encrypted "  # noqa: S608
+            f"FROM {connection.ops.quote_name(schema)}.{table} "
+            "WHERE kind = %s AND enabled AND settings ->> %s LIKE %s"
+        )
+        params += [schema, key, kind, key, f"%{account}%"]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        rows = cursor.fetchall()
+    for schema, value, credentials in rows:
+        if _bare_account(kind, value) == account and _has_credentials(credentials):
+            return others[schema]
+    return None
+
+
+def _has_credentials(token: str) -> bool:
+    try:
+        return bool(decrypt_json(token))
+    except ValueError:  # stored under a key this server lacks: something is stored
+        return bool(token)
 
 
 # Kinds that post through a platform account (OAuth, or Yelp's API key entered by hand).

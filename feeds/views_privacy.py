@@ -193,4 +193,9 @@ class PrivacyReceiptView(StaffView):
         done = privacy_requests_for_agency(agency=self.agency).filter(pk=request_id).first()
         if done is None:
             raise Http404("Not found.")
-        return self.render_to_response(self.context(section="privacy", done=done))
+        # each item's clinic by its id (never reused), as it is now: a deleted clinic's items
+        # link nowhere, even where a new clinic took its slug
+        ids = {item.get("clinic_id") for item in done.items}
+        live = dict(Clinic.objects.filter(agency=self.agency, pk__in=ids).values_list("pk", "slug"))
+        items = [{**item, "live_slug": live.get(item.get("clinic_id"))} for item in done.items]
+        return self.render_to_response(self.context(section="privacy", done=done, items=items))

@@ -44,10 +44,10 @@ from scoring.models import ClaimMention
 from scoring.selectors import (
     TOPICS_PUBLIC_SQL,
     latest_score_lateral_sql,
+    latest_score_stored,
+    latest_score_stored_exists_sql,
     latest_score_subquery,
     latest_scores_prefetch,
-    scored_exists_sql,
-    scores_latest,
     scores_newest_first,
 )
 
@@ -131,12 +131,12 @@ def reviews_matching(
         qs = qs.filter(text__icontains=q.strip())
     if author and author_term(author):
         qs = qs & reviews_by_author(author)
-    # the latest score has such a label, flag or topic: EXISTS, a semi-join of the scores that
-    # do (`scores_latest`), not the latest score's column read for every review of the clinic;
-    # a rescored review lists under its new label only
-    latest = scores_latest().filter(review=OuterRef("pk"))
+    # the latest score has such a label, flag or topic: EXISTS of the latest score as stored
+    # (`latest_score_stored`, one row a review), never each review's scores read in turn; a
+    # rescored review lists under its new label only
+    latest = latest_score_stored()
     if sentiment == "unscored":
-        qs = qs.filter(~Exists(scores_newest_first().filter(review=OuterRef("pk"))))
+        qs = qs.filter(~Exists(latest))
     elif sentiment:
         qs = qs.filter(Exists(latest.filter(label=sentiment)))
     if flag:
@@ -507,18 +507,21 @@ def _review_where(
     if author and author_term(author):  # feeds.selectors.reviews_by_author, exactly
         where.append("UPPER(r.author_name::text) LIKE UPPER(%s)")
         params.append(f"%{connection.ops.prep_for_like_query(author_term(author))}%")
+    # the latest score as stored, as reviews_matching
     if sentiment == "unscored":
-        where.append(f"NOT {scored_exists_sql(review_ref='r.id', alias='x')})")
-    elif sentiment:  # the latest score's label, as reviews_matching
-        where.append(f"({latest_score_lateral_sql('label')}) = %s")
+        where.append(f"NOT {latest_score_stored_exists_sql('true')}")
+    elif sentiment:  # the latest score's label
+        where.append(latest_score_stored_exists_sql("x.label = %s"))
         params.append(sentiment)
-    if flag:  # the latest score's flags hold one of that name
-        latest = latest_score_lateral_sql("flags")
-        where.append(f"({latest}) @> jsonb_build_array(jsonb_build_object('name', %s::text))")
+    if flag:  # the latest score has a flag of that name
+        where.append(
+            latest_score_stored_exists_sql(
+                "x.flags @> jsonb_build_array(jsonb_build_object('name', %s::text))"
+            )
+        )
         params.append(flag)
     if wanted := _topic_wanted(topic, topic_sentiment):  # the latest score names such a topic
-        latest = latest_score_lateral_sql("topics")
-        where.append(f"({latest}) @> jsonb_build_array(%s::jsonb)")
+        where.append(latest_score_stored_exists_sql("x.topics @> jsonb_build_array(%s::jsonb)"))
         params.append(json.dumps(wanted))
     if sla:  # the ORM's definition, compiled: one rule for the page, the API and the dashboard
         breached, breached_params = _breached_now().values("pk").query.sql_with_params()

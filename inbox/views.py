@@ -46,6 +46,40 @@ FILTER_WORDS = {
 }  # fmt: skip
 
 
+def filters_named(params, *, claim=None, sla: str | None = None) -> str:
+    """The inbox's active filters in a few words, for the page's title ("Topic: Billing,
+    Flag: Legal threat"): two tabs or two history entries of the inbox tell themselves apart.
+    `params`: the address's filters, read already (each value one the form offers)."""
+    labels = {
+        "source": dict(SourceKind.choices),
+        "sentiment": {"negative": "Negative", "neutral": "Neutral", "positive": "Positive",
+                      "unscored": "Not scored yet"},
+        "status": dict(ReviewStatus.choices),
+        "flag": FLAG_LABELS,
+        "reply": REPLY_STATES,
+        "topic": {name: label for name, (label, _) in TOPIC_LEXICON.items()},
+        "topic_sentiment": {"negative": "Negative", "neutral": "Neutral",
+                            "positive": "Positive"},
+    }  # fmt: skip
+    words = []
+    if claim is not None:
+        words.append(f"Claim: {claim.title[:60]}")
+    if sla == "breached":
+        words.append("Past the reply target")
+    for name in FORM_FILTERS:
+        value = params.get(name)
+        if not value:
+            continue
+        if name == "rating":
+            value = f"{value}★"
+        elif name in ("q", "author"):
+            value = f"“{value[:40]}”"
+        else:
+            value = labels.get(name, {}).get(value, value)
+        words.append(f"{FILTER_WORDS[name]}: {value}")
+    return ", ".join(words)
+
+
 class InboxView(TemplateResponseMixin, ClinicView):
     """The clinic's inbox: filters, pages of 50, bulk status changes."""
 
@@ -91,6 +125,7 @@ class InboxView(TemplateResponseMixin, ClinicView):
         without_sla = request.GET.copy()
         for key in ("sla", "page"):
             without_sla.pop(key, None)
+        claim = cluster_get(chosen["cluster"]) if chosen.get("cluster") else None
         return self.render_to_response(
             {
                 "clinic": self.clinic,
@@ -117,7 +152,9 @@ class InboxView(TemplateResponseMixin, ClinicView):
                 "orders": list(ORDERS.items()),
                 "claims": claims,
                 "claims_narrowed": narrowed,
-                "claim": cluster_get(chosen["cluster"]) if chosen.get("cluster") else None,
+                "claim": claim,
+                # only filters that were read: one that could not be lists nothing
+                "title_filters": filters_named(request.GET, claim=claim, sla=sla) if valid else "",
                 **menus,
                 "answer_url": f"/clinics/{self.clinic.slug}/replies/batches/new/",
                 "sla": sla,

@@ -57,7 +57,7 @@ from responses.models import (
 from responses.selectors import outbox_list
 from responses.services.guarding import response_settings_get
 from scoring.selectors import latest_score_subquery
-from webhooks.selectors import subscriptions_list
+from webhooks.selectors import subscriptions_list, url_secrets_hidden
 
 logger = logging.getLogger(__name__)
 
@@ -321,8 +321,11 @@ WEBHOOK_COLUMNS = ["id", "url", "events", "description", "enabled", "created_at"
 
 
 def _webhooks() -> Iterator[tuple]:
-    qs = subscriptions_list().order_by("pk")  # never the secret
-    yield from _values(qs, ["pk", "url", "events", "description", "is_active", "created_at"])
+    qs = subscriptions_list().order_by("pk")  # never the secret, nor one its URL holds
+    for pk, url, *rest in _values(
+        qs, ["pk", "url", "events", "description", "is_active", "created_at"]
+    ):
+        yield (pk, url_secrets_hidden(url), *rest)
 
 
 POST_CRISIS_REVIEW_COLUMNS = [
@@ -412,7 +415,8 @@ CSV_FILES: list[tuple[str, str, list[str], Callable[[], Iterable]]] = [
     ("review_revisions.csv", "earlier versions of reviews the platforms edited or deleted "
      "(none of a review redacted or deleted at its author's request)",
      REVISION_COLUMNS, _review_revisions),
-    ("webhooks.csv", "webhook subscriptions: URL, events, description, enabled (never their "
+    ("webhooks.csv", "webhook subscriptions: URL (its user, password, query values and "
+     "fragment hidden: they may hold a credential), events, description, enabled (never their "
      "secrets)", WEBHOOK_COLUMNS, _webhooks),
     ("post_crisis_reviews.csv", "each post-crisis review as sent to the clinic: lessons, "
      "prevention, metrics, the response plan version, when and by whom it was sent",

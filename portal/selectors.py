@@ -5,9 +5,10 @@ counts of the portal's navigation. The workflow itself is `responses.services`."
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from accounts.actors import Actor, user_id_of
 from accounts.models import User
@@ -28,7 +29,7 @@ from crisis.selectors import incident_events_for_client
 from facts.selectors import facts_waiting_for_clinic
 from facts.services import clinic_attest_refusal
 from inbox.selectors import NO_CLOCK_WORDS
-from responses.guard.engine import STAFF_NAMES_PLACE
+from responses.guard.result import STAFF_NAMES_PLACE
 from responses.models import (
     ApprovalStatus,
     AuditEntry,
@@ -346,17 +347,6 @@ def reply_cards(access: ClinicAccess, rows) -> list[dict]:
     return [cards["batch" if isinstance(r, ReplyBatch) else "reply", r.pk] for r in rows]
 
 
-def texts_waiting_for_clinic(kind: str) -> list:
-    """The texts at the clinic's step as they are, no card built: the batches and replies of
-    their own ("replies", as `replies_waiting_for_clinic` lists them) or the statements. What
-    a page's lead line counts after an approval in place."""
-    if kind == "replies":
-        batches = ReplyBatch.objects.filter(status=CLIENT_STEP).only("pk")
-        drafts = ReplyDraft.objects.filter(status=CLIENT_STEP, batch__isnull=True).only("pk")
-        return [*batches, *drafts]
-    return list(Statement.objects.filter(status=CLIENT_STEP).only("pk"))
-
-
 def statements_waiting_for_clinic(access: ClinicAccess) -> list[dict]:
     statements = (
         Statement.objects.filter(status=CLIENT_STEP)
@@ -451,34 +441,54 @@ def review_mine(access: ClinicAccess) -> int:
     return mine
 
 
-def portal_counts(access: ClinicAccess | None = None) -> dict:
-    """The badges of the portal's navigation: only what this person can act on. A fixed
-    number of queries, whatever the number of texts waiting (it is on every portal page)."""
-    client = access is None or access.can(Permission.APPROVE_CLIENT)
-    own = access.actor.label if access is not None else None
-    replies = ReplyDraft.objects.filter(status=CLIENT_STEP, batch__isnull=True)
-    batches = ReplyBatch.objects.filter(status=CLIENT_STEP)
-    statements = Statement.objects.filter(status=CLIENT_STEP)
-    if own:
-        replies, batches, statements = (
-            replies.exclude(author_label=own),
-            batches.exclude(author_label=own),
-            statements.exclude(author_label=own),
-        )
-    if access is not None:
-        # what the separation of duties would refuse this person does not wait for them
-        def _open_to(qs, object_type: str) -> int:
-            texts = list(qs.only("pk", "version"))
-            acted = principals_who_acted_each(object_type=object_type, objs=texts)
-            return sum(1 for obj in texts if not access.principals & acted[obj.pk])
-
-        n_replies = _open_to(replies, "reply") + _open_to(batches, "reply_batch")
-        n_statements = _open_to(statements, "statement")
+def texts_waiting_counted(access: ClinicAccess | None, kind: str) -> dict[str, int]:
+    """How many texts of `kind` wait at the clinic's step: "replies" (the batches and the
+    replies of their own as `replies_waiting_for_clinic` lists them, a batch one row) or
+    "statements". `waiting`: all of them, the rows of the page's list (its "Showing … of N");
+    `yours`: those this person may approve now (not their own, none the separation of duties
+    refuses them; none for one who does not approve for the clinic; all without `access`).
+    The list's count, its lead line and the navigation's badge read this one count. Two
+    queries per kind of text, whatever their number."""
+    if kind == "replies":
+        batches, drafts = replies_waiting_for_clinic()
+        parts = ((drafts, "reply"), (batches, "reply_batch"))
     else:
-        n_replies, n_statements = replies.count() + batches.count(), statements.count()
+        parts = ((Statement.objects.filter(status=CLIENT_STEP), "statement"),)
+    client = access is None or access.can(Permission.APPROVE_CLIENT)
+    waiting = yours = 0
+    for qs, object_type in parts:
+        texts = list(
+            qs.select_related(None)
+            .prefetch_related(None)
+            .order_by()
+            .only("pk", "version", "author_label")
+        )
+        waiting += len(texts)
+        if not client:
+            continue
+        if access is None:
+            yours += len(texts)
+            continue
+        # their own texts, and what the separation of duties would refuse them, are not theirs
+        texts = [t for t in texts if t.author_label != access.actor.label]
+        acted = principals_who_acted_each(object_type=object_type, objs=texts)
+        yours += sum(1 for t in texts if not access.principals & acted[t.pk])
+    return {"waiting": waiting, "yours": yours}
+
+
+def portal_counts(access: ClinicAccess | None = None) -> dict:
+    """The badges of the portal's navigation: only what this person can act on
+    ("replies", "statements", ...), and beside the two kinds of texts how many wait for the
+    clinic in all ("replies_waiting", "statements_waiting": what their pages list), from one
+    count (`texts_waiting_counted`). A fixed number of queries, whatever the number of texts
+    waiting (it is on every portal page)."""
+    replies = texts_waiting_counted(access, "replies")
+    statements = texts_waiting_counted(access, "statements")
     counts = {
-        "replies": n_replies if client else 0,
-        "statements": n_statements if client else 0,
+        "replies": replies["yours"],
+        "replies_waiting": replies["waiting"],
+        "statements": statements["yours"],
+        "statements_waiting": statements["waiting"],
         "incidents": Incident.objects.filter(status__in=ACTIVE_STATUSES).count(),
         "review": 0,
         # facts the agency asked the clinic to confirm: only for those who may confirm them
@@ -649,3 +659,111 @@ def notices_handled(notices: list, *, user, clinic: Clinic) -> dict[int, dict]:
             "you": uid == user.pk,
         }
     return out
+
+
+# --- an e-mail's link to a card that no longer waits -------------------------------------------
+
+# how far back a person's closed "waits for you" notices name what happened to their card
+HANDLED_DAYS = 30
+_CARD_ANCHOR = re.compile(r"#(card-(reply|batch|statement)-(\d+))$")
+_CARD_TYPES = {"reply": "reply", "batch": "reply_batch", "statement": "statement"}
+_CARD_MODELS = {"reply": ReplyDraft, "reply_batch": ReplyBatch, "statement": Statement}
+# what a decision did to a text, after "… by <who>"
+_HAPPENED = {
+    "approved": "Approved",
+    "rejected": "Sent back for changes",
+    "override_refused": "Sent back, keeping the privacy block",
+    "guard_overridden": "Privacy block lifted",
+    "approval_taken_back": "Approval taken back",
+    "edited": "Changed into a new version",
+    "discarded": "Withdrawn (discarded)",
+    "withdrawn": "Withdrawn",
+    "submitted": "Submitted again",
+    "published": "Published",
+}
+_NOT_HAPPENED = ("reminded", "legal_asked", "created")
+
+
+def cards_handled(*, user, clinic: Clinic, page: str, shown) -> list[dict]:
+    """What happened to the texts a person was sent to this portal page for (`page`, its
+    path: the link of each "waits for you" notice, the e-mail's too, ends in the card's
+    anchor) that no longer wait for them here (`shown`: the anchors of the page's cards), in
+    the last `HANDLED_DAYS` days, newest first: {"anchor", "what", "happened", "by", "at",
+    "status"}: the e-mail's link lands on the line (its anchor) that says who approved, sent
+    back, withdrew or published it, and when, instead of only "Nothing waits". Three queries
+    at most for a few notices, whatever their number (one per kind of text and one for the
+    trail)."""
+    since = timezone.now() - timedelta(days=HANDLED_DAYS)
+    anchors: dict[str, tuple[str, int, datetime]] = {}
+    waiting = set(shown)
+    for url, at, still_open in (
+        Notification.objects.filter(
+            user=user, clinic=clinic, waits=True, url__startswith=page, created_at__gte=since
+        )
+        .order_by("-created_at", "-pk")
+        .values_list("url", "created_at", "open")[:200]
+    ):
+        found = _CARD_ANCHOR.search(url)
+        if found is None or found.group(1) in waiting or found.group(1) in anchors:
+            continue
+        if still_open:  # it still waits for them (on another page of the list, say)
+            waiting.add(found.group(1))
+            continue
+        anchors[found.group(1)] = (_CARD_TYPES[found.group(2)], int(found.group(3)), at)
+    if not anchors:
+        return []
+    objs: dict[tuple[str, int], object] = {}
+    for object_type, model in _CARD_MODELS.items():
+        ids = [pk for t, pk, _ in anchors.values() if t == object_type]
+        if ids:
+            query = model.objects.filter(pk__in=ids)
+            if model is ReplyDraft:
+                query = query.select_related("review__source")
+            objs |= {(object_type, obj.pk): obj for obj in query}
+    wanted = Q()
+    for object_type in {t for t, _, _ in anchors.values()}:
+        wanted |= Q(
+            object_type=object_type,
+            object_id__in=[pk for t, pk, _ in anchors.values() if t == object_type],
+        )
+    last: dict[tuple[str, int], AuditEntry] = {}
+    for entry in (
+        AuditEntry.objects.filter(wanted, created_at__gte=since)
+        .exclude(action__in=_NOT_HAPPENED)
+        .order_by("id")
+    ):
+        last[(entry.object_type, entry.object_id)] = entry  # the newest wins
+    rows = []
+    for anchor, (object_type, pk, told_at) in anchors.items():
+        obj = objs.get((object_type, pk))
+        if obj is None:
+            continue
+        entry = last.get((object_type, pk))
+        if entry is not None and entry.created_at < told_at:
+            entry = None  # nothing happened to it since they were told
+        happened = ""
+        if entry is not None:
+            happened = _HAPPENED.get(entry.action, entry.action.replace("_", " ").capitalize())
+            if entry.action == "approved" and entry.detail.get("step") in Step.values:
+                happened += f" at the {Step(entry.detail['step']).label.lower()}"
+        rows.append({
+            "anchor": anchor,
+            "what": _card_named(object_type, obj),
+            "happened": happened,
+            # a part of Carewatch (publishing) is named by nobody: what it did says enough
+            "by": (entry.actor_name or entry.actor_label)
+            if entry and not entry.actor_label.startswith("system:")
+            else "",
+            "at": entry.created_at if entry else None,
+            "status": obj.get_status_display(),
+        })  # fmt: skip
+    return rows
+
+
+def _card_named(object_type: str, obj) -> str:
+    if object_type == "reply":
+        who = obj.review.author_name or "a reviewer"
+        return f"The reply to {who} on {obj.review.source.name}"
+    if object_type == "reply_batch":
+        return f"The reply to many mentions (batch {obj.pk})"
+    return f"The statement “{obj.title}”"

@@ -5,6 +5,7 @@ place, without it the form posts and the page reloads."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.views import View
 from django.views.generic import TemplateView
 from django.views.generic.base import TemplateResponseMixin
@@ -55,6 +56,7 @@ from portal.branding import brand_palette
 from portal.forms import IncidentDaysForm
 from portal.selectors import (
     batch_card_get,
+    cards_handled,
     checks_tab_label,
     clinic_switch,
     in_progress_counts,
@@ -72,7 +74,6 @@ from portal.selectors import (
     statement_card_get,
     statements_published,
     statements_waiting_for_clinic,
-    texts_waiting_for_clinic,
 )
 from reports.selectors import (
     history_notice,
@@ -107,9 +108,11 @@ ACTS = {
 
 
 class HomeView(LoginRequiredMixin, TemplateView):
-    """ "Your clinics": every clinic the person may open. A clinic its agency paused says so
-    (its own people cannot open it; the agency's staff still read it); the agency's staff
-    also read each clinic's time zone and reply target."""
+    """ "Your clinics": every clinic the person may open, in the table "Clinics you can open"
+    (a deactivated clinic among them for the agency's staff, who read it marked deactivated
+    and read-only), then, for the clinic's own people, the clinics their agency paused (not
+    openable: no link, and not in that table); the agency's staff also read each clinic's
+    time zone and reply target."""
 
     template_name = "core/home.html"
 
@@ -124,7 +127,8 @@ class HomeView(LoginRequiredMixin, TemplateView):
             # the agency as the person knows it: its name for its staff, its brand for the
             # clinic's people
             clinic.agency_words = clinic.agency.name if staff else brand_name(clinic.agency)
-        context["clinics"] = clinics
+        context["clinics"] = [clinic for clinic in clinics if clinic.opens]
+        context["closed"] = [clinic for clinic in clinics if not clinic.opens]
         context["staff"] = bool(staff_of)
         if not clinics:
             # removed from every clinic (not "yet" to be added): whom to ask, as they know them
@@ -177,6 +181,14 @@ class PortalPage(TemplateResponseMixin, ClinicView):
             **extra,
         }
 
+    def handled(self, cards, page: str) -> list[dict]:
+        """What happened to the texts the person was sent to this page for that no longer wait
+        here (`portal.selectors.cards_handled`): an e-mail's link to a card lands on its line."""
+        return cards_handled(
+            user=self.request.user, clinic=self.clinic, page=f"{self.portal_url}{page}",
+            shown={f"card-{card['kind']}-{card['obj'].pk}" for card in cards},
+        )  # fmt: skip
+
 
 class PortalHomeView(PortalPage):
     """What needs the clinic now: approvals, statements, open incidents; this month in short."""
@@ -200,19 +212,26 @@ class PortalApprovalsView(PortalPage):
     PER_PAGE = 20  # cards: a phone's few screens each
 
     def get(self, request, *args, **kwargs):
-        page = page_get(request, Chained(*replies_waiting_for_clinic()), self.PER_PAGE)
-        query = request.GET.copy()
-        query.pop("page", None)
+        shown = approvals_page(self, request)
         return self.render_to_response(
-            self.context(
-                page=page,
-                cards=reply_cards(self.access, page),
-                waiting=page.paginator.count,
-                query=query.urlencode(),
-                in_progress=in_progress_counts(self.access),
-                delivered=replies_delivered_recently(),
-            )
+            self.context(**shown, handled=self.handled(shown["cards"], "approvals/"))
         )
+
+
+def approvals_page(view: PortalPage, request) -> dict:
+    """What the approvals page shows, at the page its query asks for (`request.GET`)."""
+    per_page = PortalApprovalsView.PER_PAGE
+    page = page_get(request, Chained(*replies_waiting_for_clinic()), per_page)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {
+        "page": page,
+        "cards": reply_cards(view.access, page),
+        "waiting": page.paginator.count,
+        "query": query.urlencode(),
+        "in_progress": in_progress_counts(view.access),
+        "delivered": replies_delivered_recently(),
+    }
 
 
 class PortalReviewView(PortalPage):
@@ -223,7 +242,10 @@ class PortalReviewView(PortalPage):
     section = "review"
 
     def get(self, request, *args, **kwargs):
-        return self.render_to_response(self.context(**review_cards(self.access)))
+        shown = review_cards(self.access)
+        return self.render_to_response(
+            self.context(**shown, handled=self.handled(shown["cards"], "review/"))
+        )
 
 
 class PortalOverrideView(PortalPage):
@@ -281,30 +303,39 @@ class PortalStatementsView(PortalPage):
     section = "statements"
 
     def get(self, request, *args, **kwargs):
+        shown = statements_page(self)
         return self.render_to_response(
-            self.context(
-                cards=statements_waiting_for_clinic(self.access),
-                published=[
-                    (
-                        s,
-                        rows,
-                        delivery_words(rows).replace(
-                            "No channel will receive it.", "No channel pins it."
-                        ),
-                    )
-                    for s in statements_published()
-                    for rows in [
-                        delivery_rows(s.outbox_items.select_related("source"), for_clinic=True)
-                    ]
-                ],
-                in_progress=in_progress_counts(self.access),
-            )
+            self.context(**shown, handled=self.handled(shown["cards"], "statements/"))
         )
 
 
+def statements_page(view: PortalPage) -> dict:
+    """What the statements page shows."""
+    return {
+        "cards": statements_waiting_for_clinic(view.access),
+        "published": [
+            (
+                s,
+                rows,
+                delivery_words(rows).replace("No channel will receive it.", "No channel pins it."),
+            )
+            for s in statements_published()
+            for rows in [delivery_rows(s.outbox_items.select_related("source"), for_clinic=True)]
+        ],
+        "in_progress": in_progress_counts(view.access),
+    }
+
+
+TAKEN_BACK_WORDS = (
+    "You took back your approval: it waits for your step again, and the next step's people "
+    "were told it no longer waits for them."
+)
+
+
 class PortalActView(PortalPage):
-    """Approve or reject one reply or statement at the clinic's step. The services decide
-    who may (`write_permission` only needs the clinic to be reachable)."""
+    """Approve or reject one reply or statement at the clinic's step, or take back one's own
+    approval just given (`take_back`, before the next step acts). The services decide who
+    may (`write_permission` only needs the clinic to be reachable)."""
 
     write_permission = Permission.VIEW
     template_name = "portal/_card.html"
@@ -314,7 +345,7 @@ class PortalActView(PortalPage):
         action = request.POST.get("action")
         back = self.portal_url + ("statements/" if kind == "statement" else "approvals/")
         htmx = request.headers.get("HX-Request") == "true"
-        outcome, error, pk = None, None, None
+        outcome, error, pk, taken_back = None, None, None, False
         try:
             # refused as every other refusal here: on the card (htmx), or in the message
             # the approvals page acted from, to go back to without JavaScript (built from a
@@ -325,7 +356,7 @@ class PortalActView(PortalPage):
             expected = int_param(request.POST, "expected_version", zero=True)
             if kind not in ACTS or pk is None:
                 raise ValidationFailed("Unknown item.", fields={"id": ["Reload the page."]})
-            if action not in ("approve", "reject"):
+            if action not in ("approve", "reject", "take_back"):
                 raise ValidationFailed("Unknown action.", fields={"action": ["Reload the page."]})
             services, key, name = ACTS[kind]
             act = getattr(services, f"{name}_{action}")
@@ -338,10 +369,20 @@ class PortalActView(PortalPage):
             )
             if action == "reject":
                 outcome = "Sent back to the agency with your comment."
+            elif action == "take_back":
+                # the card again, to decide anew (or leave to another of the step's people)
+                outcome, taken_back = None, True
+                if not htmx:
+                    messages.success(request, TAKEN_BACK_WORDS)
+                    return HttpResponseRedirect(back)
             else:
                 outcome = approval_outcome(acted, kind=kind, for_clinic=True)
         except DomainError as exc:
             error = exc.text()
+            if not htmx and action == "reject" and pk is not None and kind in ACTS:
+                # the page again, the refused comment kept in its card's box with the reason
+                # beside it (a comment retyped on a phone is a comment given up)
+                return self._refused_page(request, kind=kind, pk=pk, exc=exc)
         if not htmx:
             if error:
                 messages.error(request, error)
@@ -366,6 +407,7 @@ class PortalActView(PortalPage):
                 error=error,
                 action=action,
                 comment=request.POST.get("comment", "") if error else "",
+                notice=TAKEN_BACK_WORDS if taken_back else "",
                 oob=True,
                 **{"section": section, **self._lead(section)},
             )
@@ -374,22 +416,45 @@ class PortalActView(PortalPage):
         response["HX-Trigger"] = "alerts-changed"
         return response
 
+    def _refused_page(self, request, *, kind: str, pk: int, exc: DomainError):
+        statements = kind == "statement"
+        if statements:
+            extra = statements_page(self)
+        else:
+            # the page acted from (its number was posted with the form), as its link reads it
+            at = QueryDict(mutable=True)
+            if page := int_param(request.POST, "page"):
+                at["page"] = str(page)
+            extra = approvals_page(self, SimpleNamespace(GET=at))
+        messages.error(request, exc.text())
+        response = self.response_class(
+            request=request,
+            template="portal/statements.html" if statements else "portal/approvals.html",
+            context=self.context(
+                **extra,
+                section="statements" if statements else "approvals",
+                kept_reject={
+                    "kind": kind,
+                    "id": pk,
+                    "text": request.POST.get("comment", ""),
+                    "problems": exc.fields.get("comment", []),
+                    "error": exc.text(),
+                },
+            ),
+        )
+        response.status_code = exc.status_code
+        return response
+
     def _lead(self, section: str) -> dict:
-        # the lead line counts what waits (`cards|length`): the texts, without building every
-        # card again after each approval
+        # the lead line counts what waits from `counts` (`portal_counts`, read again for the
+        # navigation's badges), without building every card again after each approval
         if section == "approvals":
-            texts = texts_waiting_for_clinic("replies")
             return {
-                "cards": texts,
-                "waiting": len(texts),
                 "in_progress": in_progress_counts(self.access),
                 "delivered": replies_delivered_recently(),
             }
         if section == "statements":
-            return {
-                "cards": texts_waiting_for_clinic("statements"),
-                "in_progress": in_progress_counts(self.access),
-            }
+            return {"in_progress": in_progress_counts(self.access)}
         if section == "review":
             return {"mine": review_mine(self.access)}
         return {}

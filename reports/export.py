@@ -162,6 +162,26 @@ def response_words(report: dict) -> str:
     )
 
 
+def rating_and_negative_words(report: dict) -> str:
+    """Why the average rating and the negative share moved the "wrong" way together (the
+    rating up and more negative items, or the rating down and fewer), as one plain sentence;
+    "" when they agree or either cannot be compared. They read different things: the stars of
+    the items that have them, and the words of every item scored."""
+    change = report["change"]
+    rating, negative = change["average_rating"], change["negative_share"]
+    if not rating or not negative or (rating > 0) != (negative > 0):
+        return ""
+    scored = sum(report["sentiment"][label] for label in LABELS)
+    went = "went up" if rating > 0 else "went down"
+    share = "more" if negative > 0 else "fewer"
+    return (
+        f"The average rating {went} while {share} items read as negative: the rating is the "
+        f"average of the {_n(report['rated'], 'star rating', 'star ratings')} given, the "
+        f"negative share is read from the words of all {_n(scored, 'item', 'items')} scored "
+        "(mentions and many reviews have no stars), so the two can move apart."
+    )
+
+
 def report_headlines(report: dict, *, brand: str) -> list[tuple[str, str, str]]:
     """(key, label, value) of the month's headline figures, in the order the e-mail and the
     PDF's first page state them; each change names what it is against

@@ -39,6 +39,15 @@ class TemplateEditForm(forms.Form):
     )
     is_active = forms.BooleanField(label="In use", required=False)
 
+    def __init__(self, *args, editing: str, **kwargs):
+        """`editing`: the name of the template it edits (as saved), which names each field
+        for assistive technology: the page holds one such form per template, and five fields
+        all called "Text" cannot be told apart (the visible label stays at the start of the
+        name, as the person sees it)."""
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs["aria-label"] = f"{field.label} of the template “{editing}”"
+
 
 class AgencyApprovalsLogFilterForm(DayFilterForm):
     """The agency's approvals log's filters (a GET form): which clinic, decision, step and kind,

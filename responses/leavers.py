@@ -1,13 +1,15 @@
 """A person leaving (`core.leavers`): the replies and statements they wrote and that are not
 settled yet stay (they are the agency's work) and are listed, per clinic, with links, so an
-owner can have them finished or discarded; and when a clinic's only approver leaves, what
-waits at the clinic's step, which nobody else may then give, is said before the removal.
+owner can have them finished or discarded; and when a clinic's only approver (or its last
+legal person) leaves, what waits at the clinic's step (or for legal), which nobody else may
+then give, is said before the removal.
 Their drafts not submitted, the replies sent back to them and the private follow-ups they own
 are handed over with the removal: the agency's owners and managers each find them in "Waiting
 for you", and those notices close when someone submits, discards or closes them."""
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django_tenants.utils import schema_context
 
 from accounts.models import User
@@ -26,10 +28,11 @@ from responses.models import (
     ReplyBatch,
     ReplyDraft,
     Statement,
+    Step,
 )
 from responses.services.approvals import FLOWS
 from responses.services.followup_notices import followup_ref
-from responses.services.workflow import Flow, writer_ids
+from responses.services.workflow import Flow, waits_at, writer_ids
 
 S = ApprovalStatus
 OPEN = (
@@ -207,6 +210,63 @@ def _stranded_at_client_step(clinic: Clinic, departure: Departure) -> list[Left]
     return items
 
 
+def _waiting_for_legal() -> dict[str, int]:
+    """What waits for the clinic's legal people (in the current clinic's schema), by kind:
+    texts at the legal step, texts whose route still takes them there (waiting for the
+    agency first), and texts whose privacy block legal was asked to lift (`waits_at`)."""
+    legal = Q(status=S.PENDING_LEGAL) | Q(status=S.PENDING_AGENCY, route__contains=[Step.LEGAL])
+    asked = Q(status__in=(S.DRAFT, S.CHANGES_REQUESTED), legal_asked_version__isnull=False)
+    counts = {}
+    for kind, rows in (
+        ("reply", ReplyDraft.objects.filter(batch__isnull=True)),
+        ("reply_batch", ReplyBatch.objects.all()),
+        ("statement", Statement.objects.all()),
+    ):
+        counts[kind] = rows.filter(legal).count() + sum(
+            1 for obj in rows.filter(asked) if waits_at(obj) == "guard"
+        )
+    return counts
+
+
+def _stranded_at_legal_step(clinic: Clinic, departure: Departure) -> list[Left]:
+    """When the person is the last of the clinic's people with the legal role (only they give
+    the legal step and lift a privacy block), what waits for legal there: it keeps waiting,
+    stuck (`workflow.Waiting.stuck`, "no_one_with_role"), until someone of the clinic has the
+    role again. Said before the removal, not only after it."""
+    if departure.clinic_id is None:
+        return []
+    legal = {u.pk for u in people_who_can(clinic, permission=Permission.LEGAL_OVERRIDE)}
+    if departure.user_id not in legal or legal - {departure.user_id}:
+        return []
+    counts = _waiting_for_legal()
+    count = sum(counts.values())
+    if not count:
+        return []
+    name = departure.name or "This person"
+    parts = [
+        _plural(counts["reply"], "reply", "replies"),
+        _plural(counts["reply_batch"], "reply batch", "reply batches"),
+        _plural(counts["statement"], "statement"),
+    ]
+    return [
+        Left(
+            kind="waiting_legal",
+            clinic_name=clinic.name,
+            clinic_slug=clinic.slug,
+            count=count,
+            what=f"{name} is the last person of {clinic.name} with the legal role: "
+            f"{', '.join(parts[:-1])} and {parts[-1]} wait for legal review (at the legal step, "
+            "on their way to it, or a privacy block to lift), and nobody else may give it.",
+            then="They stay where they are, stuck: nobody can approve, send back or lift their "
+            "block, and the agency's pages mark them “nobody with the role”. Give the Legal / "
+            "compliance role to another of the clinic's people on this page and they wait for "
+            "that person (a blocked text's writer may also change it).",
+            gap=True,
+            links=(("Approvals", f"/clinics/{clinic.slug}/replies/"),),
+        )
+    ]
+
+
 def _followups(departure: Departure):
     return PrivateConversation.objects.filter(
         owner_id=departure.user_id, status__in=OPEN_STATUSES
@@ -242,6 +302,7 @@ def work_left_behind(departure: Departure) -> list[Left]:
     for clinic in _clinics(departure):
         with schema_context(clinic.schema_name):
             items.extend(_stranded_at_client_step(clinic, departure))
+            items.extend(_stranded_at_legal_step(clinic, departure))
             work = _open_work(clinic, author)
             followups = _followups_owned(clinic, departure)
         items.extend(i for i in (work, followups) if i is not None)

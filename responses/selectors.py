@@ -16,7 +16,7 @@ from accounts.models import User
 from accounts.naming import names_told_apart
 from agency.branding import brand_name
 from clinics.access import ClinicAccess, people_role_words, role_words_shown
-from clinics.models import Clinic, CrisisRole, clinic_zone
+from clinics.models import Clinic, clinic_zone
 from core.branding import as_brand
 from core.days import DAY_OUT_OF_RANGE, FIRST_DAY, LAST_DAY, RANGE_REVERSED, range_instants
 from core.errors import ValidationFailed
@@ -70,12 +70,15 @@ from responses.services.workflow import (
     PENDING,
     PENDING_FOR_STEP,
     STEP_FOR_STATUS,
+    TAKEN_BACK,
     approval_refusal,
+    approvals_standing,
     legal_sent_back_each,
     route_for,
     sent_back_kept_block,
     sent_back_this_version,
     sent_back_which,
+    statuses_visible_to,
     step_of,
 )
 from responses.templates_library import BUILTIN_TEMPLATES
@@ -350,34 +353,7 @@ def drafts_list(
     return qs.order_by("-updated_at", "-id")
 
 
-# what of the agency's texts reaches the clinic: the client step and what was approved since
-_REACHED_THE_CLINIC = frozenset(
-    {
-        ApprovalStatus.PENDING_CLIENT,
-        ApprovalStatus.APPROVED,
-        ApprovalStatus.PUBLISHED,
-        ApprovalStatus.UNPINNED,
-    }
-)
 _AUDITED_TEXTS = {"reply": ReplyDraft, "statement": Statement, "reply_batch": ReplyBatch}
-
-
-def statuses_visible_to(access: ClinicAccess) -> frozenset[str] | None:
-    """The statuses of replies, statements and reply batches the caller may read; None: all.
-
-    The agency (its staff, its keys, clinic keys it created) reads everything. The clinic side
-    (`ClinicAccess.is_clinic_side`: the clinic's people, their tokens and keys) reads what
-    reached the clinic, as its portal shows it: at its step (the client step; the legal or
-    clinician step for the holders of those crisis roles) or approved and after. Drafts, texts
-    waiting for the agency and texts sent back for changes stay the agency's."""
-    if not access.is_clinic_side:
-        return None
-    statuses = set(_REACHED_THE_CLINIC)
-    if access.can(Permission.LEGAL_OVERRIDE):
-        statuses.add(ApprovalStatus.PENDING_LEGAL)
-    if CrisisRole.CLINICIAN in access.crisis_roles:
-        statuses.add(ApprovalStatus.PENDING_CLINICIAN)
-    return frozenset(statuses)
 
 
 def visible_to(access: ClinicAccess, qs: QuerySet) -> QuerySet:
@@ -596,6 +572,7 @@ def _history(entries: list[AuditEntry]) -> list[dict]:
     written = next((e for e in reversed(entries) if e.action in ("created", "edited")), entries[0])
     rows = [{"what": "Written", "who": written.actor_name or "someone", "at": written.created_at,
              "comment": ""}]  # fmt: skip
+    standing = {e.pk for e in approvals_standing(entries)}
     submitted = [e.pk for e in entries if e.action == "submitted"]
     since = submitted[-1] if submitted else 0
     for entry in entries:
@@ -603,9 +580,13 @@ def _history(entries: list[AuditEntry]) -> list[dict]:
         # reason is shown with the privacy check's verdict, not a second time here
         if entry.action == "guard_overridden":
             what, comment = "Privacy block lifted", ""
-        elif entry.action == "approved" and entry.pk > since:
+        elif entry.action == "approved" and entry.pk in standing:
             what = _STEP_WORDS.get(entry.detail.get("step", ""), "Approved")
             comment = entry.comment
+        elif entry.action == TAKEN_BACK and entry.pk > since:
+            # the approval it took back is no longer listed: the take-back says it was
+            step = _STEP_WORDS.get(entry.detail.get("step", ""), "Approval")
+            what, comment = f"{step} given, then taken back", entry.comment
         else:
             continue
         rows.append({"what": what, "who": entry.actor_name or "someone", "at": entry.created_at,
@@ -621,15 +602,13 @@ def approvals_lost_on_edit(obj, object_type: str = "statement") -> list[str]:
         return []
     entries = list(
         audit_for(object_type, obj.pk).filter(
-            version=obj.version, action__in=("submitted", "approved")
+            version=obj.version, action__in=("submitted", "approved", TAKEN_BACK)
         )
     )
-    submitted = [e.pk for e in entries if e.action == "submitted"]
-    since = submitted[-1] if submitted else 0
     return [
         f"the {Step(e.detail['step']).label.lower()} of {e.actor_name or 'someone'}"
-        for e in entries
-        if e.action == "approved" and e.pk > since and e.detail.get("step") in Step.values
+        for e in approvals_standing(entries)
+        if e.detail.get("step") in Step.values
     ]
 
 

@@ -106,6 +106,11 @@ api_patterns: list = [
         name="draft-override",
     ),
     path("drafts/<int:draft_id>/remind/", replies.DraftRemindApi.as_view(), name="draft-remind"),
+    path(
+        "drafts/<int:draft_id>/take-back/",
+        replies.DraftTakeBackApi.as_view(),
+        name="draft-take-back",
+    ),
     path("drafts/<int:draft_id>/discard/", replies.DraftDiscardApi.as_view(), name="draft-discard"),
     path("drafts/<int:draft_id>/audit/", replies.DraftAuditApi.as_view(), name="draft-audit"),
     path("statements/", statements.StatementListApi.as_view(), name="statement-list"),
@@ -123,6 +128,7 @@ api_patterns: list = [
         for action, view in (
             ("submit", statements.StatementSubmitApi),
             ("approve", statements.StatementApproveApi),
+            ("take-back", statements.StatementTakeBackApi),
             ("reject", statements.StatementRejectApi),
             ("override", statements.StatementOverrideApi),
             ("remind", statements.StatementRemindApi),
@@ -142,6 +148,7 @@ api_patterns: list = [
         for action, view in (
             ("submit", batches.BatchSubmitApi),
             ("approve", batches.BatchApproveApi),
+            ("take-back", batches.BatchTakeBackApi),
             ("reject", batches.BatchRejectApi),
             ("override", batches.BatchOverrideApi),
             ("remind", batches.BatchRemindApi),

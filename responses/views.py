@@ -84,7 +84,13 @@ from responses.selectors import (
 from responses.services import batches as batch_services
 from responses.services import replies as reply_services
 from responses.services import statements as statement_services
-from responses.services.approvals import FLOWS, approval_remind, waiting_for, waiting_for_each
+from responses.services.approvals import (
+    FLOWS,
+    approval_remind,
+    take_back_offered,
+    waiting_for,
+    waiting_for_each,
+)
 from responses.services.guarding import guard_check, response_settings_get
 from responses.services.library import (
     staff_name_add,
@@ -287,6 +293,7 @@ def _batch_card(access, batch, *, cache: dict | None = None, reads: dict | None 
 
 
 QUEUE_PER_PAGE = 50
+SECTION_PER_PAGE = 20  # the statements waiting, and the replies sent back to their writer
 
 
 class ReplyQueueView(TemplateResponseMixin, ClinicView):
@@ -324,14 +331,22 @@ class ReplyQueueView(TemplateResponseMixin, ClinicView):
             card["sla_words"] = _sla_words(card["sla"], draft.review)
             card["plan"] = channel_plan_reply(draft.review) if is_final_step(draft) else None
             cards.append(card)
-        statements = list(
+        # the statements and the replies sent back: each section its own pages (`statements_page`,
+        # `returned_page`), read by the same rule as the queue's `page`
+        statements_page = page_get(
+            request,
             Statement.objects.filter(status__in=PENDING)
             .prefetch_related("versions")
-            .order_by("submitted_at", "pk")
+            .order_by("submitted_at", "pk"),
+            SECTION_PER_PAGE,
+            param="statements_page",
         )
-        returned = (
+        statements = list(statements_page)
+        returned_page = page_get(
+            request,
             ReplyDraft.objects.filter(status=ApprovalStatus.CHANGES_REQUESTED, batch__isnull=True)
             .select_related("review")
+            .order_by("updated_at", "pk")
             # whose it is: the writer of the version sent back (a colleague may take it over)
             .annotate(
                 writer_name=Subquery(
@@ -344,8 +359,11 @@ class ReplyQueueView(TemplateResponseMixin, ClinicView):
                         draft=OuterRef("pk"), number=OuterRef("version")
                     ).values("author_label")[:1]
                 ),
-            )
+            ),
+            SECTION_PER_PAGE,
+            param="returned_page",
         )
+        returned = list(returned_page)
         for draft in returned:
             draft.writer_name = draft.writer_name or draft.author_name
             mine = (draft.writer_label or draft.author_label) == f"user:{request.user.pk}"
@@ -372,23 +390,28 @@ class ReplyQueueView(TemplateResponseMixin, ClinicView):
                 # the page's first row of each kind: where a section on no row of this page is
                 "drafts_from": batches_total // QUEUE_PER_PAGE + 1,
                 "query": _without_page(request),
+                "statements_page": statements_page,
+                "statements_query": _without_page(request, "statements_page"),
+                "returned_page": returned_page,
+                "returned_query": _without_page(request, "returned_page"),
             }
         )
 
 
-def _without_page(request) -> str:
-    """The address's other parameters, kept by the page links."""
+def _without_page(request, param: str = "page") -> str:
+    """The address's other parameters, kept by the page links of `param`."""
     query = request.GET.copy()
-    query.pop("page", None)
+    query.pop(param, None)
     return query.urlencode()
 
 
-ACTIONS = ("approve", "reject", "override", "remind")
+ACTIONS = ("approve", "reject", "override", "remind", "take_back")
 
 
 class ApprovalActionView(ClinicView):
-    """The approve / reject / override forms of the queue and the editors, and the writers'
-    reminder to the people a text waits for."""
+    """The approve / reject / override forms of the queue and the editors, the writers'
+    reminder to the people a text waits for, and an approver taking back their approval
+    (`take_back`, from the text's page)."""
 
     write_permission = Permission.VIEW  # the step decides; the services check
 
@@ -441,6 +464,15 @@ class ApprovalActionView(ClinicView):
                     **expected,
                 )
                 messages.success(request, "Sent back to the writer with your comment.")
+            elif action == "take_back":
+                obj = getattr(services, f"{name}_take_back")(
+                    **{key: pk}, access=self.access, **expected
+                )
+                messages.success(
+                    request,
+                    f"Your approval was taken back: it waits for the "
+                    f"{waiting_for(kind, obj).label} again.",
+                )
             else:
                 getattr(services, f"{name}_override")(
                     **{key: pk}, access=self.access, reason=request.POST.get("reason", "")
@@ -639,6 +671,7 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
             "can_override": self.access.can(Permission.LEGAL_OVERRIDE),
             "can_act": bool(draft) and can_act_now(self.access, draft),
             "waiting": waiting_for("reply", draft) if draft else None,
+            "may_take_back": take_back_offered("reply", draft, self.access),
             # legal sent an earlier version back: every later one goes to legal (`route_for`)
             "legal_sent_back": legal_sent_back(reply_services.FLOW, draft) if draft else None,
             "step": Step(STEP_FOR_STATUS[draft.status]).label
@@ -846,6 +879,7 @@ class StatementEditorView(TemplateResponseMixin, ClinicView):
             "can_override": self.access.can(Permission.LEGAL_OVERRIDE),
             "can_act": can_act_now(self.access, statement),
             "waiting": waiting_for("statement", statement),
+            "may_take_back": take_back_offered("statement", statement, self.access),
             "step": Step(STEP_FOR_STATUS[statement.status]).label
             if statement.status in STEP_FOR_STATUS
             else "",
@@ -953,9 +987,14 @@ class OutboxView(TemplateResponseMixin, ClinicView):
     template_name = "responses/outbox.html"
 
     def get(self, request, *args, **kwargs):
-        return self._page()
+        # `?posted=<id>`: the item just marked posted by hand, said where the page opens
+        # (`#just-posted`): on a phone the message at the top of the page is out of sight,
+        # and the next card, much like the one marked, takes its place
+        return self._page(posted=int_param(request.GET, "posted"))
 
-    def _page(self, *, card_error: dict | None = None, status: int = 200):
+    def _page(
+        self, *, card_error: dict | None = None, status: int = 200, posted: int | None = None
+    ):
         items = list(outbox_list().select_related("draft__batch")[:200])
         # each reply to post by hand names the one person it waits for (others may post it)
         manual = [i for i in items if i.status == OutboxStatus.MANUAL]
@@ -1000,6 +1039,14 @@ class OutboxView(TemplateResponseMixin, ClinicView):
                 # a refusal is shown on the card it is about, with what was typed kept
                 "card_error": card_error or {},
                 "typed": self.request.POST if card_error else {},
+                "just_posted": next(
+                    (
+                        i
+                        for i in items
+                        if i.pk == posted and i.status == OutboxStatus.POSTED_BY_HAND
+                    ),
+                    None,
+                ),
             },
             status=status,
         )
@@ -1016,8 +1063,9 @@ class OutboxView(TemplateResponseMixin, ClinicView):
                     note=request.POST.get("note", ""),
                     external_id=request.POST.get("external_id", ""),
                 )
-                messages.success(request, "Marked as posted by hand.")
-            elif item_id and action == "retry":
+                # said where the page opens, not at its top (`get`)
+                return HttpResponseRedirect(f"{request.path}?posted={item_id}#just-posted")
+            if item_id and action == "retry":
                 outbox_retry(item_id=item_id, access=self.access)
                 messages.success(request, "Queued again.")
             else:
@@ -1169,6 +1217,7 @@ class ClinicTemplatesView(SettingsView):
                         "is_active": t.is_active,
                     },
                     prefix=f"t{t.pk}",
+                    editing=t.name,
                 ),
             )
             for t in own
@@ -1214,7 +1263,7 @@ class ClinicTemplatesView(SettingsView):
             template = ReplyTemplate.objects.filter(pk=pk).first() if pk else None
             if template is None:
                 raise Http404("No such template.")
-            form = TemplateEditForm(request.POST, prefix=f"t{template.pk}")
+            form = TemplateEditForm(request.POST, prefix=f"t{template.pk}", editing=template.name)
             if form.is_valid():
                 try:
                     template = template_update(

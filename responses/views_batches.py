@@ -26,7 +26,7 @@ from responses.selectors import (
     reply_batch_version,
 )
 from responses.services import batches as batch_services
-from responses.services.approvals import waiting_for
+from responses.services.approvals import take_back_offered, waiting_for
 from responses.services.outbox import source_connection
 from responses.services.workflow import STEP_FOR_STATUS, SUBMITTABLE
 from responses.views import _error, _next, submitted_tell
@@ -209,6 +209,7 @@ class BatchView(TemplateResponseMixin, ClinicView):
             "step": Step(step).label if step else "",
             "can_act": can_act_now(self.access, batch),
             "waiting": waiting_for("batch", batch),
+            "may_take_back": take_back_offered("batch", batch, self.access),
             "can_write": self.access.can(Permission.WRITE),
             "editable": editable,
             "submittable": batch.status in SUBMITTABLE,

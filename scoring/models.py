@@ -2,6 +2,7 @@
 task that runs twice cannot score twice."""
 
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 
 
@@ -67,6 +68,34 @@ class ReviewScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.review_id} {self.label} {self.score:+.2f} ({self.model_version})"
+
+
+class LatestScore(models.Model):
+    """A review's latest score (`scoring.selectors`' rule: newest by `created_at`, then by
+    `id`), stored with what the filters on it read (the inbox's and the reviews API's
+    sentiment, topic and flag): one row per review to join, instead of finding each review's
+    newest score. Kept by `scoring.services.latest_scores_refresh`, the one place that
+    writes it, whenever scores are written; a review with no score has no row (deleting a
+    score deletes its row). The topics and flags keep their names (and a topic's sentiment)
+    only, never the words of the review, so a redaction leaves them as they are."""
+
+    review = models.OneToOneField(
+        "feeds.Review", primary_key=True, on_delete=models.CASCADE, related_name="score_latest"
+    )
+    score = models.OneToOneField(ReviewScore, on_delete=models.CASCADE, related_name="latest_of")
+    label = models.CharField(max_length=8, choices=SentimentLabel.choices)
+    topics = models.JSONField(default=list)  # [{"name", "sentiment"?}] of the score's topics
+    flags = models.JSONField(default=list)  # [{"name"}] of the score's flags
+
+    class Meta:
+        indexes = [
+            # `@>` of a flag or a topic: the reviews carrying a rare one, without a full scan
+            GinIndex(OpClass("flags", name="jsonb_path_ops"), name="latest_score_flags"),
+            GinIndex(OpClass("topics", name="jsonb_path_ops"), name="latest_score_topics"),
+        ]
+
+    def __str__(self) -> str:
+        return f"review {self.review_id}: score {self.score_id} {self.label}"
 
 
 class ScoringFailure(models.Model):

@@ -1,16 +1,41 @@
 """Reads of scores. "The latest score of a review" is decided here and only here: the newest
-row by `created_at`, ties broken by the higher id (a rescore in the same instant wins)."""
+row by `created_at`, ties broken by the higher id (a rescore in the same instant wins). It is
+also stored (`LatestScore`, written by `scoring.services.latest_scores_refresh` with
+`LATEST_OF_REVIEWS_SQL`): filters read it there (`latest_score_stored`)."""
 
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from feeds.models import Review
-from scoring.models import ReviewScore
+from scoring.models import LatestScore, ReviewScore
 
 NEWEST_FIRST = ("-created_at", "-id")
 _NEWEST_FIRST_SQL = "created_at DESC, id DESC"
+
+
+def _names_sql(column: str, keys: tuple[str, ...]) -> str:
+    """The entries of the JSON list `column` with only `keys` (those present), in order."""
+    kept = ", ".join(f"'{key}', t->'{key}'" for key in keys)
+    return (
+        f"CASE WHEN jsonb_typeof({column}) = 'array' THEN (SELECT coalesce(jsonb_agg("  # noqa: S608
+        f"jsonb_strip_nulls(jsonb_build_object({kept})) ORDER BY n), '[]'::jsonb) "
+        f"FROM jsonb_array_elements({column}) WITH ORDINALITY AS e(t, n)) ELSE '[]'::jsonb END"
+    )
+
+
+# Each review's latest score by this module's rule, as `LatestScore` stores it (review_id,
+# score_id, label, topics, flags), for the reviews in `%(ids)s` (all of them without the
+# condition: the backfill, scoring/migrations/0006): what `scoring.services.
+# latest_scores_refresh` stores.
+LATEST_OF_REVIEWS_SQL = (
+    "SELECT DISTINCT ON (review_id) review_id, id AS score_id, label, "  # noqa: S608
+    f"{_names_sql('topics', ('name', 'sentiment'))} AS topics, "
+    f"{_names_sql('flags', ('name',))} AS flags "
+    f"FROM {ReviewScore._meta.db_table} WHERE review_id = ANY(%(ids)s) "
+    f"ORDER BY review_id, {_NEWEST_FIRST_SQL}"
+)
 
 
 def topics_public(topics: list[dict]) -> list[dict]:
@@ -42,17 +67,22 @@ def latest_score(review) -> ReviewScore | None:
     return scores_newest_first().filter(review=review).first()
 
 
-def scores_latest() -> QuerySet[ReviewScore]:
-    """The scores that are their review's latest (no newer score of the same review, in
-    `NEWEST_FIRST`'s order). To filter reviews on their latest score, use
-    `Exists(scores_latest().filter(review=OuterRef("pk"), <condition>))`: PostgreSQL joins the
-    scores that meet the condition as a set (a hash semi-join and anti-join), where a filter on
-    `latest_score_subquery` reads one score per review of the clinic."""
-    newer = ReviewScore.objects.filter(review_id=OuterRef("review_id")).filter(
-        Q(created_at__gt=OuterRef("created_at"))
-        | Q(created_at=OuterRef("created_at"), id__gt=OuterRef("id"))
+def latest_score_stored(*, review_ref: str = "pk") -> QuerySet[LatestScore]:
+    """The latest score of the review at `review_ref` as stored (`LatestScore`: its label,
+    topic and flag names), for `Exists(latest_score_stored().filter(<condition>))`: a filter
+    on the latest score. PostgreSQL reads one row per review it checks (a page newest first
+    stops at 50), or the rows that meet the condition as a set (a COUNT), never each
+    review's scores in turn."""
+    return LatestScore.objects.filter(review=OuterRef(review_ref))
+
+
+def latest_score_stored_exists_sql(condition: str, *, review_ref: str = "r.id") -> str:
+    """`latest_score_stored` in SQL: `EXISTS` of the stored latest score `x` of `review_ref`
+    meeting `condition` (on `x`)."""
+    return (
+        f"EXISTS (SELECT 1 FROM {LatestScore._meta.db_table} x "  # noqa: S608 - constants
+        f"WHERE x.review_id = {review_ref} AND {condition})"
     )
-    return ReviewScore.objects.filter(~Exists(newer))
 
 
 def latest_score_subquery(field: str, *, review_ref: str = "pk") -> Subquery:
@@ -65,15 +95,6 @@ def latest_scores_prefetch(*, to_attr: str = "score_list", through: str = "") ->
     `through`: the path to the review from the queryset's model ("review" for drafts)."""
     lookup = f"{through}__scores" if through else "scores"
     return Prefetch(lookup, queryset=scores_newest_first(), to_attr=to_attr)
-
-
-def scored_exists_sql(*, review_ref: str = "r.id", alias: str = "x") -> str:
-    """`EXISTS (SELECT 1 FROM scores <alias> WHERE <alias>.review_id = <review_ref>` — left open
-    so the caller may add a condition on `<alias>` and close the parenthesis."""
-    return (
-        f"EXISTS (SELECT 1 FROM {ReviewScore._meta.db_table} {alias} "  # noqa: S608 - constants
-        f"WHERE {alias}.review_id = {review_ref}"
-    )
 
 
 def latest_score_lateral_sql(columns: str, *, review_ref: str = "r.id") -> str:

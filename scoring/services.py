@@ -17,8 +17,8 @@ from facts.selectors import facts_citable
 from feeds.models import Review
 from scoring.claims.services import claims_redact
 from scoring.ml.claims import FactRef
-from scoring.models import ReviewScore, ScoringFailure
-from scoring.selectors import topics_public
+from scoring.models import LatestScore, ReviewScore, ScoringFailure
+from scoring.selectors import LATEST_OF_REVIEWS_SQL, topics_public
 from webhooks.services import webhook_events_emit
 
 logger = logging.getLogger(__name__)
@@ -27,8 +27,8 @@ MAX_ATTEMPTS = 3
 
 def scores_write(*, results: list[tuple[int, object]]) -> int:
     """Store (review_id, ScoreResult) pairs; a pair already stored for that model version is
-    skipped (database constraint). The reviews newly scored get a new `updated_at`. Returns
-    how many were new."""
+    skipped (database constraint). The reviews newly scored get a new `updated_at` and their
+    latest score stored again (`latest_scores_refresh`). Returns how many were new."""
     rows = [
         ReviewScore(
             review_id=review_id,
@@ -42,6 +42,14 @@ def scores_write(*, results: list[tuple[int, object]]) -> int:
         for review_id, result in results
     ]
     with transaction.atomic():
+        # one writer of a review's scores at a time (two model versions, a rescore racing the
+        # sweeper): the latest score each one stores is then read after the other's commit
+        list(
+            Review.objects.select_for_update()
+            .filter(pk__in={row.review_id for row in rows})
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         before = set(
             ReviewScore.objects.filter(
                 review_id__in=[row.review_id for row in rows],
@@ -53,6 +61,7 @@ def scores_write(*, results: list[tuple[int, object]]) -> int:
             review_id__in=[r for r, _ in results], parked_at__isnull=True
         ).delete()
         new = [row for row in rows if (row.review_id, row.model_version) not in before]
+        latest_scores_refresh(review_ids=[row.review_id for row in new])
         # a new score is a change of the review as the API shows it (`sentiment`): a sync by
         # `updated_after` reads it again
         Review.objects.filter(pk__in={row.review_id for row in new}).update(
@@ -62,6 +71,36 @@ def scores_write(*, results: list[tuple[int, object]]) -> int:
         if new:
             figures_changed()
     return len(new)
+
+
+_LATEST_REFRESH_SQL = f"""
+WITH newest AS ({LATEST_OF_REVIEWS_SQL}),
+gone AS (
+    DELETE FROM {LatestScore._meta.db_table} l
+    WHERE l.review_id = ANY(%(ids)s) AND NOT EXISTS (
+        SELECT 1 FROM newest WHERE newest.review_id = l.review_id)
+)
+INSERT INTO {LatestScore._meta.db_table} AS l (review_id, score_id, label, topics, flags)
+SELECT review_id, score_id, label, topics, flags FROM newest
+ON CONFLICT (review_id) DO UPDATE SET score_id = EXCLUDED.score_id, label = EXCLUDED.label,
+    topics = EXCLUDED.topics, flags = EXCLUDED.flags
+WHERE (l.score_id, l.label, l.topics, l.flags)
+    IS DISTINCT FROM (EXCLUDED.score_id, EXCLUDED.label, EXCLUDED.topics, EXCLUDED.flags)
+"""  # noqa: S608 - constants; the ids are a parameter
+
+
+def latest_scores_refresh(*, review_ids) -> None:
+    """Store the latest score of each of these reviews of the current clinic (`LatestScore`,
+    by `scoring.selectors`' rule), or none where a review has no score left: the one writer
+    of the pointer, called by `scores_write` (new scores, rescores, a new model version, a
+    batch) and by anything that deletes some of a review's scores but not all (deleting every
+    score of a review, or the review, deletes its pointer with them). Set-based, one
+    statement; the caller holds the reviews (`scores_write` locks them first)."""
+    ids = sorted(set(review_ids))
+    if not ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_LATEST_REFRESH_SQL, {"ids": ids})
 
 
 def _scored_emit(scores: list[ReviewScore]) -> None:
@@ -157,6 +196,7 @@ def scores_redact(*, review_ids: list[int], author_names: list[str]) -> Redacted
         score.topics = _spans_cleared(score.topics)
         score.flags = _spans_cleared(score.flags)
     ReviewScore.objects.bulk_update(scores, ["topics", "flags"])
+    latest_scores_refresh(review_ids=review_ids)  # names stay; kept true to the scores anyway
     ScoringFailure.objects.filter(review_id__in=review_ids).update(last_error="")
     mentions, clusters = claims_redact(review_ids=review_ids)
     cleared = []

@@ -11,7 +11,7 @@ import logging
 import secrets
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
@@ -194,13 +194,31 @@ def subscription_delete(*, subscription: WebhookSubscription) -> None:
 # --- events and deliveries -----------------------------------------------------------------
 
 
+class PayloadEncoder(DjangoJSONEncoder):
+    """A payload's JSON: every time in the one format of docs/webhooks.md, ISO 8601 in UTC
+    ending in `Z`, to the millisecond (`2026-11-29T04:20:00.123Z`; no fraction on a whole
+    second), whatever offset the datetime had."""
+
+    def default(self, o):
+        if isinstance(o, datetime) and o.tzinfo is not None:
+            o = o.astimezone(UTC)
+        return super().default(o)
+
+
+def webhook_time(value: datetime | str | None) -> datetime | None:
+    """A time a payload holds as text (an ISO 8601 string kept in a JSON field, such as an
+    incident timeline's), read back as a datetime for `PayloadEncoder` to write; None stays
+    None."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
 def _payload_clean(event: str, payload: dict) -> dict:
     if event not in WebhookEvent.values:
         raise ValueError(f"Unknown webhook event {event!r}; add it to WebhookEvent first.")
     resource = event.split(".", 1)[0]
     if not isinstance(payload, dict) or not isinstance(payload.get(resource), dict):
         raise ValueError(f"A {event} payload is a dict with a {resource!r} object in it.")
-    text = json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False)
+    text = json.dumps(payload, cls=PayloadEncoder, ensure_ascii=False)
     if len(text.encode()) > MAX_PAYLOAD_BYTES:
         raise ValueError(f"A webhook payload is at most {MAX_PAYLOAD_BYTES} bytes.")
     return json.loads(text)

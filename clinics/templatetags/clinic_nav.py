@@ -20,7 +20,8 @@ def staff_nav(context) -> dict:
     """What the top navigation needs: whether the user is agency staff (and of which agency),
     and the clinics for the switcher: those the person may open (a clinic its agency paused
     is left out for its own people, as "Your clinics" gives it no link; its agency's staff
-    still open it, and reactivate it, so they read it marked "(paused)"). One query each,
+    still open it, read-only, and reactivate it, so they read it marked "(deactivated)", the
+    word of its banner and its Leaving tab). One query each,
     once per page."""
     request = context.get("request")
     user = getattr(request, "user", None)
@@ -35,8 +36,8 @@ def staff_nav(context) -> dict:
     actor = getattr(request, "actor", None) or Actor(user=user, via_session=True)
     staff_of = {m.agency_id for m in memberships}
     clinics = [
-        {"pk": pk, "slug": slug, "name": f"{name} (paused)" if paused_at else name}
-        for pk, slug, name, paused_at in clinics_for_actor(actor)
+        {"pk": pk, "slug": slug, "name": f"{name} (deactivated)" if deactivated_at else name}
+        for pk, slug, name, deactivated_at in clinics_for_actor(actor)
         .filter(Q(deactivated_at__isnull=True) | Q(agency_id__in=staff_of))
         .order_by("name")
         .values_list("pk", "slug", "name", "deactivated_at")

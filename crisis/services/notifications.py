@@ -50,7 +50,7 @@ from crisis.services.alerting import (
 )
 from crisis.services.common import INCIDENT_GREW, SYSTEM, event_add
 from crisis.services.incidents import incidents_acknowledge_by_acting
-from webhooks.services import webhook_event_emit
+from webhooks.services import webhook_event_emit, webhook_time
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +65,13 @@ def incident_payload(incident: Incident, clinic: Clinic) -> dict:
     the earlier incident this one continues, or None: `crisis.room.FollowUpOf`). The top-level
     `explanation`, `numbers` and `mentions` (a count) are still sent, deprecated, until the
     release after 2026-12-03 (CHANGELOG.md)."""
+    numbers = incident.trigger.get("numbers", {})
+    if numbers.get("since"):  # the build-up's start, kept as text: sent as every time is
+        numbers = {**numbers, "since": webhook_time(numbers["since"])}
     trigger = {
         "kind": incident.trigger.get("kind", incident.kind),
         "explanation": incident.trigger.get("explanation", ""),
-        "numbers": incident.trigger.get("numbers", {}),
+        "numbers": numbers,
     }
     mention_count = IncidentMention.objects.filter(incident=incident).count()
     return {
@@ -81,11 +84,9 @@ def incident_payload(incident: Incident, clinic: Clinic) -> dict:
             "severity": incident.severity,
             "status": incident.status,
             "trigger": trigger,
-            "opened_at": incident.opened_at.isoformat(),
-            "acknowledged_at": incident.acknowledged_at.isoformat()
-            if incident.acknowledged_at
-            else None,
-            "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
+            "opened_at": incident.opened_at,
+            "acknowledged_at": incident.acknowledged_at,
+            "resolved_at": incident.resolved_at,
             "mention_count": mention_count,
             "continues": incident.continues_id,
             "url": incident_url(clinic, incident),
@@ -110,7 +111,7 @@ def growth_payload(incident: Incident, grew: str) -> dict:
     mentions = data.get("mentions", 0)
     return {
         "summary": grew,
-        "since": data.get("since"),
+        "since": webhook_time(data.get("since")),
         "previous": {
             "severity": data.get("severity_before", incident.severity),
             "mention_count": data.get("mentions_before", mentions - data.get("added", 0)),

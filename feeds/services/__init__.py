@@ -27,6 +27,7 @@ from feeds.services.inbound import (
 from feeds.services.ingest import (
     CREATED,
     MAX_BATCH,
+    MAX_IDEMPOTENCY_KEY,
     REJECTED,
     UNCHANGED,
     UPDATED,
@@ -69,6 +70,7 @@ __all__ = [
     "IngestReport",
     "ItemIn",
     "MAX_BATCH",
+    "MAX_IDEMPOTENCY_KEY",
     "REJECTED",
     "UNCHANGED",
     "UPDATED",

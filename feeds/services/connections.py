@@ -59,8 +59,10 @@ from feeds.models import (
     SourceConnection,
     SourceKind,
 )
+from feeds.selectors import source_account_elsewhere
 from feeds.services.sources import (
     SOURCE_SECRET,
+    account_elsewhere_words,
     backlog_added_words,
     source_backlog_choose,
     source_has_credentials,
@@ -398,6 +400,7 @@ def connect_choose(
             secret=(stored.get("pages") or {}).get(chosen["id"], ""),
             instagram=chosen.get("instagram"),
         )
+        _account_elsewhere_refused(attempt.platform, choice)
         if attempt.platform == Platform.GOOGLE:
             sources = [_google_connect(attempt, grant, choice, actor, backlog_as_history)]
         else:
@@ -407,6 +410,33 @@ def connect_choose(
         attempt.finished_at = timezone.now()
         attempt.save(update_fields=["status", "secrets_encrypted", "finished_at"])
     return Connected(sources=sources, choice_name=choice.name)
+
+
+def _account_elsewhere_refused(platform: str, choice: Choice) -> None:
+    """ConnectFailed when another clinic reads the chosen location or page (or the page's
+    Instagram account) already: its reviews would land in both clinics, and each could answer
+    the other's. Agency staff see the clinic's name when it is their agency's."""
+    wanted = [
+        (
+            SourceKind.GOOGLE if platform == Platform.GOOGLE else SourceKind.FACEBOOK,
+            choice.settings,
+            choice.name,
+        )
+    ]
+    if choice.instagram:
+        username = choice.instagram.get("username") or choice.instagram["id"]
+        wanted.append(
+            (
+                SourceKind.INSTAGRAM,
+                {"instagram_account_id": choice.instagram["id"]},
+                f"Instagram @{username}",
+            )
+        )
+    here = _clinic()
+    for kind, account, name in wanted:
+        other = source_account_elsewhere(kind=kind, settings=account, clinic=here)
+        if other is not None:
+            raise ConnectFailed(account_elsewhere_words(name, other, here))
 
 
 def connect_cancel(*, attempt_id: int, user: User, session_key: str) -> None:

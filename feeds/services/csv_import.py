@@ -25,6 +25,8 @@ CSV_COLUMNS = (
     "likes",
     "shares",
     "replies",
+    # which of the clinic's sources of that kind, where it has several (a chain's locations)
+    "source_id",
 )
 CSV_REQUIRED = ("source", "external_id", "published_at")
 CSV_CHUNK = 2000
@@ -76,7 +78,11 @@ def csv_header(cells: list[str]) -> list[str]:
     would count is a guess: a badly merged export). Other columns are ignored, so they may
     repeat (an export's unnamed trailing columns)."""
     header = [name.strip().lower() for name in cells]
-    missing = [name for name in CSV_REQUIRED if name not in header]
+    missing = [
+        name
+        for name in CSV_REQUIRED
+        if name not in header and not (name == "source" and "source_id" in header)
+    ]
     if missing and len(header) == 1 and (separator := _other_separator(header[0])):
         raise ValidationFailed(
             f"Line 1: the file seems to use {separator} as separator; use ',' (in Excel: save "

@@ -599,7 +599,8 @@ def items_ingest_idempotent(
     *, raw_items: Sequence, idempotency_key: str | None, body_hashes: Sequence[str]
 ) -> dict:
     """`items_ingest` that remembers its answer under `idempotency_key`: the same key with the
-    same body returns the first answer and changes nothing; with another body it is refused.
+    same body returns the first answer (as first written, keys in the same order, `replayed`
+    added last) and changes nothing; with another body it is refused.
     `body_hashes`: the body's fingerprints, the one stored first (`json_hash`), then any other
     a stored key may hold (`request_hash`, the bytes', of keys stored before; they are never
     purged, so both are compared for good)."""
@@ -627,9 +628,12 @@ def items_ingest_idempotent(
                     "This Idempotency-Key was used with a different body.",
                     code="idempotency_key_reused",
                 ) from None
-            return {**stored.response, "replayed": True}
+            first = json.loads(stored.response_text) if stored.response_text else stored.response
+            return {**first, "replayed": True}
         response = items_ingest(raw_items=raw_items).as_dict()
-        IngestRequest.objects.filter(key=idempotency_key).update(response=response)
+        IngestRequest.objects.filter(key=idempotency_key).update(
+            response=response, response_text=json.dumps(response)
+        )
     return response
 
 

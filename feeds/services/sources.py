@@ -13,7 +13,7 @@ from accounts.actors import Actor
 from accounts.models import SecurityEventCode
 from accounts.services import security_event_record
 from clinics.history import settings_changed, value_words
-from clinics.models import clinic_zone
+from clinics.models import Clinic, clinic_zone
 from core.crypto import decrypt_json, encrypt_json
 from core.errors import Conflict, ValidationFailed
 from core.pipeline import source_credentials_changed
@@ -25,6 +25,7 @@ from feeds.models import (
     SourceConnection,
     SourceKind,
 )
+from feeds.selectors import source_account_elsewhere
 
 SOURCE_SECRET = SecurityEventCode.SOURCE_SECRET_CHANGED
 # Who adds a source nobody added by hand: the first item pushed for a kind the clinic had none
@@ -148,6 +149,8 @@ def source_create(
     with transaction.atomic():
         if refuse_same:
             _same_source_refused(source)
+        if credentials:
+            _account_elsewhere_refused(kind=kind, settings=settings, name=name)
         source.save()
         added = [SourceKind(kind).label]
         if kind in POLLED_KINDS:  # a webhook, the API or a CSV is sent to us, never read
@@ -169,6 +172,29 @@ def source_create(
             )
             source_credentials_changed(source.pk)
     return source
+
+
+def account_elsewhere_words(name: str, other: Clinic, here: Clinic) -> str:
+    """Why a source may not read an account another clinic reads (`other`); that clinic is
+    named only to its own agency."""
+    who = f"“{other.name}”" if other.agency_id == here.agency_id else "another clinic"
+    return (
+        f"{name} is read by {who} already: one location, page or business belongs to one "
+        "clinic, or its reviews would land in both and each could answer the other's. "
+        "Disconnect it there first, or choose another. Nothing was changed."
+    )
+
+
+def _account_elsewhere_refused(*, kind: str, settings: dict | None, name: str) -> None:
+    """400 on `settings` when another clinic reads the platform account `settings` names
+    (`feeds.selectors.source_account_elsewhere`)."""
+    here = current_clinic()
+    other = source_account_elsewhere(kind=kind, settings=settings, clinic=here)
+    if other is not None:
+        raise ValidationFailed(
+            "Another clinic reads this account.",
+            fields={"settings": [account_elsewhere_words(name, other, here)]},
+        )
 
 
 class SourceExists(Conflict):
@@ -247,6 +273,11 @@ def source_update(*, source: Source, actor: Actor, **changes) -> Source:
     if changes.get("enabled") or "credentials" in changes:
         source.is_healthy, source.consecutive_failures, source.next_poll_at = True, 0, None
         fields += ["is_healthy", "consecutive_failures", "next_poll_at"]
+    reads_now = source.enabled and (
+        bool(changes["credentials"]) if "credentials" in changes else source_has_credentials(source)
+    )
+    if reads_now and {"settings", "credentials", "enabled"} & changes.keys():
+        _account_elsewhere_refused(kind=source.kind, settings=source.settings, name=source.name)
     after = {name: getattr(source, name) for name in SOURCE_EDITABLE if name in changes}
     if "settings" in after:
         after["settings"] = source_settings_words(source.settings)

@@ -38,3 +38,10 @@ def answered_elsewhere(brand):
     """{{ platform|answered_elsewhere }}: "on the platform directly or before Brightside Care
     Reviews answered for the clinic", as the PDF and the e-mail say it."""
     return selectors.answered_elsewhere_words(brand)
+
+
+@register.filter
+def rating_and_negative(report):
+    """{{ report|rating_and_negative }}: why the average rating and the negative share moved
+    apart this month, a sentence; "" when they did not."""
+    return export.rating_and_negative_words(report)

@@ -40,6 +40,7 @@ from responses.services.batches import (
     reply_batch_override,
     reply_batch_reject,
     reply_batch_submit,
+    reply_batch_take_back,
     reply_batch_update,
 )
 
@@ -157,6 +158,21 @@ class BatchApproveApi(_BatchApi):
         data = BatchApproveSerializer(data=_with_if_match(request, request.data))
         data.is_valid(raise_exception=True)
         reply_batch_approve(batch_id=batch_id, access=self.access, **data.validated_data)
+        return self.detail(batch_id)
+
+
+class BatchTakeBackApi(_BatchApi):
+    """As for replies (`drafts/{id}/take-back/`): take back your own approval of the batch
+    before the next step acts (`expected_version` or `If-Match` as for approving); its
+    mentions' replies follow it. 409 `not_taken_back` with why, 409 `stale`."""
+
+    write_permission = Permission.VIEW  # the step decides; checked by the service
+
+    @extend_schema(request=BatchApproveSerializer, responses=BatchDetailSerializer)
+    def post(self, request, batch_id: int):
+        data = BatchApproveSerializer(data=_with_if_match(request, request.data))
+        data.is_valid(raise_exception=True)
+        reply_batch_take_back(batch_id=batch_id, access=self.access, **data.validated_data)
         return self.detail(batch_id)
 
 

@@ -21,6 +21,7 @@ from responses.apis.serializers import (
     ExpectSerializer,
     OverrideSerializer,
     RejectSerializer,
+    TakeBackSerializer,
     WaitingOutputSerializer,
 )
 from responses.selectors import audit_for, draft_get, drafts_list, text_visible_to, visible_to
@@ -33,6 +34,7 @@ from responses.services.replies import (
     reply_override,
     reply_reject,
     reply_submit,
+    reply_take_back,
 )
 
 
@@ -131,6 +133,23 @@ class DraftRejectApi(_DraftApi):
         data = RejectSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         reply_reject(draft_id=draft_id, access=self.access, **data.validated_data)
+        return self.detail(draft_id)
+
+
+class DraftTakeBackApi(_DraftApi):
+    """Take back your own approval of the current version, before the next step acts on it:
+    it waits at your step again (for you or another of its people), the next step's people
+    lose their notice and its writers are told. Never once the last step approved it (its
+    publishing is on its way). 409 `not_taken_back` (with why) when it is not your approval,
+    something happened since, or it is approved; 409 `stale` as for approving."""
+
+    write_permission = Permission.VIEW  # the step decides; checked by the service
+
+    @extend_schema(request=TakeBackSerializer, responses=DraftDetailSerializer)
+    def post(self, request, draft_id: int):
+        data = TakeBackSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reply_take_back(draft_id=draft_id, access=self.access, **data.validated_data)
         return self.detail(draft_id)
 
 

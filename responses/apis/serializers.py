@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from clinics.access import people_roles
+from clinics.access import people_role_words
 from core.api import ACTOR_LABEL, ACTOR_LABEL_INVALID, day_filter_param
 from core.http import NOT_A_NUMBER
 from core.tenancy import current_clinic
@@ -391,14 +391,16 @@ class WaitingPersonOutputSerializer(serializers.Serializer):
     )
     name = serializers.CharField(help_text="Their name (never their e-mail address).")
     role = serializers.CharField(
-        help_text='Their role in this clinic, in words: "owner", "manager", "approver", "viewer".'
+        help_text="Their role in this clinic, in words, with the crisis roles it holds, as the "
+        'approvals log names it: "owner", "manager", "approver (Comms / PR)", "Legal / '
+        'compliance" (one of the clinic\'s people who holds the legal role), "Clinician".'
     )
 
 
 def _people(users, clinic) -> list[dict]:
     if not users:
         return []
-    roles = people_roles(clinic, users)
+    roles = people_role_words(clinic, [u.pk for u in users])
     return [{"label": f"user:{u.pk}", "name": u.full_name, "role": roles[u.pk]} for u in users]
 
 
@@ -652,6 +654,13 @@ class ApproveSerializer(ExpectSerializer):
 
 class RejectSerializer(ExpectSerializer):
     comment = serializers.CharField(max_length=4000)
+
+
+class TakeBackSerializer(ExpectSerializer):
+    comment = serializers.CharField(
+        max_length=4000, required=False, allow_blank=True, default="",
+        help_text="Why, for the trail (optional).",
+    )  # fmt: skip
 
 
 class OverrideSerializer(serializers.Serializer):

@@ -20,6 +20,7 @@ from responses.apis.serializers import (
     StatementInputSerializer,
     StatementOutputSerializer,
     StatementUpdateSerializer,
+    TakeBackSerializer,
     WaitingOutputSerializer,
 )
 from responses.selectors import statement_get, statements_list, text_visible_to, visible_to
@@ -32,6 +33,7 @@ from responses.services.statements import (
     statement_publish,
     statement_reject,
     statement_submit,
+    statement_take_back,
     statement_unpin,
     statement_update,
 )
@@ -115,6 +117,20 @@ class StatementRejectApi(_StatementApi):
         data = RejectSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         statement_reject(statement_id=statement_id, access=self.access, **data.validated_data)
+        return self.detail(statement_id)
+
+
+class StatementTakeBackApi(_StatementApi):
+    """As for replies (`drafts/{id}/take-back/`): take back your own approval before the next
+    step acts; 409 `not_taken_back` with why, 409 `stale`."""
+
+    write_permission = Permission.VIEW  # the step decides; checked by the service
+
+    @extend_schema(request=TakeBackSerializer, responses=StatementDetailSerializer)
+    def post(self, request, statement_id: int):
+        data = TakeBackSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        statement_take_back(statement_id=statement_id, access=self.access, **data.validated_data)
         return self.detail(statement_id)
 
 

@@ -23,6 +23,7 @@ from .result import (
     IDENTIFIER,
     NEEDS_REVIEW,
     PATIENT_CONFIRMATION,
+    STAFF_NAMES_PLACE,
     TONE,
     Finding,
     GuardContext,
@@ -1328,11 +1329,6 @@ def _practice_contact_finding(text, s, e, subtype, review, contact):
         "is the practice's.",
         contact,
     )
-
-
-# Where a clinic lists its staff (the reply settings' `staff_names`): the page and its section,
-# as the staff pages name them (responses.views.ClinicTemplatesView).
-STAFF_NAMES_PLACE = "Settings → Reply templates → Staff names"
 
 
 def _person(text, s, e, span, ctx, staff_words, clinic_words, reviewer_words, eng, contact):

@@ -33,6 +33,10 @@ HEALTH_DETAIL = "health_detail"
 TONE = "tone"
 KINDS = (IDENTIFIER, PATIENT_CONFIRMATION, HEALTH_DETAIL, TONE)
 
+# Where a clinic lists its staff (the reply settings' `staff_names`): the page and its section,
+# as the staff pages name them (responses.views.ClinicTemplatesView).
+STAFF_NAMES_PLACE = "Settings → Reply templates → Staff names"
+
 
 @dataclass(frozen=True)
 class GuardContext:

@@ -6,7 +6,14 @@ from __future__ import annotations
 from clinics.access import ClinicAccess
 from core.errors import ValidationFailed
 from responses.services import batches, replies, statements
-from responses.services.workflow import Flow, Waiting, remind, waiting_on, waiting_on_each
+from responses.services.workflow import (
+    Flow,
+    Waiting,
+    remind,
+    take_back_refusal,
+    waiting_on,
+    waiting_on_each,
+)
 
 FLOWS: dict[str, Flow] = {"reply": replies.FLOW, "statement": statements.FLOW,
                           "batch": batches.FLOW}  # fmt: skip
@@ -23,6 +30,14 @@ def waiting_for_each(
     """`waiting_for` for many texts of one kind, in a fixed number of queries
     (`workflow.waiting_on_each`)."""
     return waiting_on_each(FLOWS[kind], objs, cache=cache, acted=acted)
+
+
+def take_back_offered(kind: str, obj, access: ClinicAccess) -> bool:
+    """Whether `access` may take back their approval of `obj` now (`workflow.take_back_refusal`:
+    theirs, the last thing that happened to it): the text's page offers it. One query."""
+    if obj is None:
+        return False
+    return take_back_refusal(access, FLOWS[kind], obj)[0] is not None
 
 
 def approval_remind(

@@ -1016,6 +1016,25 @@ def reply_batch_reject(
     return batch
 
 
+def reply_batch_take_back(
+    *,
+    batch_id: int,
+    access: ClinicAccess,
+    comment: str = "",
+    expected_status: str | None = None,
+    expected_version: int | None = None,
+):
+    """Take back one's own approval of the batch before the next step acts
+    (`workflow.take_back`); its mentions' replies follow it."""
+    with transaction.atomic():
+        batch = workflow.take_back(
+            FLOW, pk=batch_id, access=access, comment=comment,
+            expected_status=expected_status, expected_version=expected_version,
+        )  # fmt: skip
+        _members_follow(batch, access.actor, "approval_taken_back")
+    return batch
+
+
 def reply_batch_override(*, batch_id: int, access: ClinicAccess, reason: str):
     with transaction.atomic():
         batch = workflow.override(FLOW, pk=batch_id, access=access, reason=reason)

@@ -61,9 +61,9 @@ EDITABLE = frozenset({*workflow.SUBMITTABLE, *workflow.PENDING})
 
 
 class ReplyFlow(workflow.Flow):
-    def lock(self, pk: int):
+    def lock(self, pk: int, access: ClinicAccess | None = None):
         """A draft of an open batch is acted on through its batch (one approval for all)."""
-        draft = super().lock(pk)
+        draft = super().lock(pk, access)
         if draft.batch_id and draft.status not in workflow.FINISHED:
             raise Conflict(
                 f"This reply is part of the batch {draft.batch_id}: act on the batch, or take "
@@ -384,6 +384,21 @@ def reply_reject(
         expected_status=expected_status,
         expected_version=expected_version,
     )
+
+
+def reply_take_back(
+    *,
+    draft_id: int,
+    access: ClinicAccess,
+    comment: str = "",
+    expected_status: str | None = None,
+    expected_version: int | None = None,
+):
+    """Take back one's own approval before the next step acts (`workflow.take_back`)."""
+    return workflow.take_back(
+        FLOW, pk=draft_id, access=access, comment=comment,
+        expected_status=expected_status, expected_version=expected_version,
+    )  # fmt: skip
 
 
 def reply_override(*, draft_id: int, access: ClinicAccess, reason: str):

@@ -15,7 +15,7 @@ from accounts.actors import Actor, user_id_of
 from accounts.models import User
 from clinics.access import ClinicAccess, people_who_can, user_access
 from clinics.alerting import on_call_of
-from clinics.notifications import notifications_close, people_notify
+from clinics.notifications import notifications_close, notifications_withdraw, people_notify
 from core.errors import Conflict, ValidationFailed
 from core.permissions import Permission
 from core.rollup import figures_changed
@@ -52,6 +52,18 @@ class StatementFlow(workflow.Flow):
 
     def on_approved(self, obj, who: Actor) -> None:
         tell_ready_to_publish(obj, who)
+
+    # an approved statement waits for someone to publish it: until then, the last approval
+    # may be taken back
+    last_approval_takes_back = True
+
+    def on_approval_taken_back(self, obj, who: Actor) -> None:
+        notifications_withdraw(
+            clinic=current_clinic(),
+            ref=_publish_ref(obj),
+            title=f"The statement “{obj.title}” is no longer approved: {who.name or 'someone'} "
+            "took back the last approval, so it is not to be published yet",
+        )
 
 
 FLOW = StatementFlow(
@@ -319,6 +331,21 @@ def statement_reject(
         expected_status=expected_status,
         expected_version=expected_version,
     )
+
+
+def statement_take_back(
+    *,
+    statement_id: int,
+    access: ClinicAccess,
+    comment: str = "",
+    expected_status: str | None = None,
+    expected_version: int | None = None,
+):
+    """Take back one's own approval before the next step acts (`workflow.take_back`)."""
+    return workflow.take_back(
+        FLOW, pk=statement_id, access=access, comment=comment,
+        expected_status=expected_status, expected_version=expected_version,
+    )  # fmt: skip
 
 
 def statement_override(*, statement_id: int, access: ClinicAccess, reason: str):

@@ -25,7 +25,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import Q
@@ -34,10 +33,12 @@ from django.utils import timezone
 from accounts.actors import Actor, user_id_of
 from accounts.models import User
 from accounts.naming import people_names
+from agency.branding import brand_name
 from clinics.access import ClinicAccess, people_who_can
 from clinics.approvers import clinic_has_approver, no_approver_tell
 from clinics.models import CrisisRole, Notification
 from clinics.notifications import (
+    deadline_words,
     notifications_close,
     notifications_replace,
     notifications_retitle,
@@ -48,9 +49,8 @@ from clinics.notifications import (
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.permissions import Permission
 from core.rollup import figures_changed
-from core.templatetags.local_time import date as local_date
 from core.tenancy import current_clinic
-from core.text import reason_problem
+from core.text import one_line, reason_problem
 from feeds.models import AWAITING_REPLY_STATUSES
 from feeds.services.ingest import SETTLED_WORDS
 from inbox.selectors import reply_clock, review_counts_for_reply_target
@@ -74,6 +74,8 @@ STEP_FOR_STATUS = {status.value: step for step, status in PENDING_FOR_STEP.items
 PENDING = frozenset(STEP_FOR_STATUS)
 SUBMITTABLE = frozenset({S.DRAFT, S.CHANGES_REQUESTED})
 FINISHED = frozenset({S.PUBLISHED, S.DISCARDED, S.UNPINNED})
+# what of the agency's texts reaches the clinic: the client step and what was approved since
+_REACHED_THE_CLINIC = frozenset({S.PENDING_CLIENT, S.APPROVED, S.PUBLISHED, S.UNPINNED})
 KIND_WORDS = {"reply": "reply", "statement": "statement", "reply_batch": "batch of replies"}
 
 
@@ -97,6 +99,25 @@ def route_for(
     if settings_row.require_client_approval:
         steps.append(Step.CLIENT.value)
     return steps
+
+
+def statuses_visible_to(access: ClinicAccess) -> frozenset[str] | None:
+    """The statuses of replies, statements and reply batches the caller may read; None: all.
+
+    The agency (its staff, its keys, clinic keys it created) reads everything. The clinic side
+    (`ClinicAccess.is_clinic_side`: the clinic's people, their tokens and keys) reads what
+    reached the clinic, as its portal shows it: at its step (the client step; the legal or
+    clinician step for the holders of those crisis roles) or approved and after. Drafts, texts
+    waiting for the agency and texts sent back for changes stay the agency's. The rule of
+    `responses.selectors.visible_to` (reading) and of `Flow.lock` (acting)."""
+    if not access.is_clinic_side:
+        return None
+    statuses = set(_REACHED_THE_CLINIC)
+    if access.can(Permission.LEGAL_OVERRIDE):
+        statuses.add(S.PENDING_LEGAL)
+    if CrisisRole.CLINICIAN in access.crisis_roles:
+        statuses.add(S.PENDING_CLINICIAN)
+    return frozenset(statuses)
 
 
 def step_allowed(access: ClinicAccess, step: str) -> bool:
@@ -136,20 +157,36 @@ def principals_who_acted_each(*, object_type: str, objs) -> dict[int, set[str]]:
         object_type=object_type,
         object_id__in=list(versions),
         version__in=set(versions.values()),
-        action__in=("submitted", "approved", "guard_overridden"),
+        action__in=("submitted", "approved", TAKEN_BACK, "guard_overridden"),
     ).order_by("id"):
         if versions[entry.object_id] == entry.version:
             entries[entry.object_id].append(entry)
     return {pk: _acted(found) for pk, found in entries.items()}
 
 
-def _acted(entries: list[AuditEntry]) -> set[str]:
+# a person took back their approval (`take_back`): it no longer counts as a step given
+TAKEN_BACK = "approval_taken_back"
+
+
+def approvals_standing(entries) -> list[AuditEntry]:
+    """The approvals of a version that still stand, oldest first: of `entries` (its trail,
+    oldest first, with its "submitted" and `TAKEN_BACK` entries), those given since it was
+    last submitted and not taken back since. The one rule every reader of "the approvals
+    given" goes through (separation of duties, the card's way, what an edit throws away)."""
+    entries = list(entries)
     submitted = [e.pk for e in entries if e.action == "submitted"]
     since = submitted[-1] if submitted else 0
+    taken = {e.detail.get("approval_id") for e in entries if e.action == TAKEN_BACK}
+    return [e for e in entries if e.action == "approved" and e.pk > since and e.pk not in taken]
+
+
+def _acted(entries: list[AuditEntry]) -> set[str]:
     acted: set[str] = set()
     for entry in entries:
-        if entry.action == "guard_overridden" or (entry.action == "approved" and entry.pk > since):
+        if entry.action == "guard_overridden":
             acted |= _principals_of(entry)
+    for entry in approvals_standing(entries):
+        acted |= _principals_of(entry)
     return acted
 
 
@@ -207,9 +244,20 @@ class Flow:
     version_model: Any
     version_fk: str  # the version's foreign key to the object
 
-    def lock(self, pk: int):
+    def lock(self, pk: int, access: ClinicAccess | None = None):
+        """The text, locked for a change; 404 when there is none, or when `access` may not
+        read it and never could (`statuses_visible_to`): the clinic side acting on a text that
+        has not reached it is told what reading it tells, never its status or its step. One
+        that reached it once (withdrawn since, sent back) says what became of it."""
         obj = self.model.objects.select_for_update().filter(pk=pk).first()
-        if obj is None:
+        statuses = statuses_visible_to(access) if access is not None else None
+        if obj is None or (
+            statuses is not None
+            and obj.status not in statuses
+            and not AuditEntry.objects.filter(
+                object_type=self.object_type, object_id=obj.pk, to_status__in=statuses
+            ).exists()
+        ):
             raise NotFound("Not found.")
         return obj
 
@@ -227,6 +275,15 @@ class Flow:
 
     def on_approved(self, obj, who: Actor) -> None:
         """The last step approved (inside the transaction)."""
+
+    # whether the last approval may be taken back while the text is approved: only where
+    # approved is not already publishing (a statement waits for someone to publish it; an
+    # approved reply is queued for its platform at once)
+    last_approval_takes_back = False
+
+    def on_approval_taken_back(self, obj, who: Actor) -> None:
+        """The last approval was taken back (`take_back`, inside the transaction): what
+        `on_approved` started for it is undone."""
 
     def describe(self, obj) -> str:
         """The text in a few words for a notice ("a reply to a 1★ Google review"): never the
@@ -250,20 +307,6 @@ def review_due_at(review, clinic) -> datetime | None:
         return None
     clock = reply_clock(review, target_minutes=clinic.reply_target_minutes, now=timezone.now())
     return clock["due_at"] if clock else None
-
-
-# A deadline as a "waits for you" notice names it: a date and a time of day in the clinic's time
-# zone, with the zone's abbreviation (`core.templatetags.local_time`, the `date` of every page).
-DEADLINE_FORMAT = "D j M Y, H:i T"
-
-
-def deadline_words(due: datetime | None, clinic, *, now: datetime | None = None) -> str:
-    """ "reply due Mon 7 Dec 2026, 09:30 EST", or "reply overdue since …" once it passed (the
-    reply target, not the step's), in the clinic's time zone; "" without a deadline."""
-    if due is None:
-        return ""
-    when = local_date(due.astimezone(ZoneInfo(clinic.timezone or "UTC")), DEADLINE_FORMAT)
-    return f"reply overdue since {when}" if due <= (now or timezone.now()) else f"reply due {when}"
 
 
 def _who_acts(clinic, step: str) -> list:
@@ -596,16 +639,16 @@ def waiting_on_each(
     return out
 
 
-def tell_who_acts(flow: Flow, obj, *, reminder: bool = False) -> dict[int, list[str]]:
+def tell_who_acts(flow: Flow, obj, *, reminder: Actor | None = None) -> dict[int, list[str]]:
     """Whatever was open about this text is done; the people of the step it now waits for
     (or legal, for a guard block nobody overrode) are told in-app and by e-mail (now or in
-    their digest). The author of the text is not told about their own text. `reminder`: the
-    same, told again (see `remind`)."""
+    their digest). The author of the text is not told about their own text. `reminder`: who
+    reminds them (`remind`): the same, told again, naming that person and their agency."""
     clinic = current_clinic()
     waiting = waiting_on(flow, obj)
     # a text still blocked keeps legal's open notice (each saved version of a blocked draft
     # e-mailed legal again about the same card); a reminder tells them again on purpose
-    still_blocked = waiting is not None and waiting.step == "guard" and not reminder
+    still_blocked = waiting is not None and waiting.step == "guard" and reminder is None
     notifications_close(
         clinic=clinic, ref=_ref(flow, obj), keep=waiting.people if still_blocked else ()
     )
@@ -622,7 +665,11 @@ def tell_who_acts(flow: Flow, obj, *, reminder: bool = False) -> dict[int, list[
     if not waiting.people and step == Step.CLIENT:
         return _tell_no_approver(flow, obj, clinic)
     title, kind, again = _waiting_words(flow, obj, waiting)
-    due = _due_words(flow, obj, clinic)
+    due_at = flow.due_at(obj, clinic)
+    due = _due_words(due_at, clinic)
+    said, by = "", ""
+    if reminder is not None:
+        said, by = _reminder_words(reminder, clinic, step)
     told: dict[int, list[str]] = {}
     for people, words, replaced in _by_version_sent(flow, obj, step, kind, waiting.people):
         told |= people_notify(
@@ -630,17 +677,29 @@ def tell_who_acts(flow: Flow, obj, *, reminder: bool = False) -> dict[int, list[
             clinic=clinic,
             kind=kind,
             ref=_ref(flow, obj),
-            title=f"{'Reminder: ' if reminder else ''}{title}{words}{due}",
-            detail=" ".join(filter(None, [replaced, again, _people_names(flow, obj)])),
+            title=f"{said}{title}{words}{due}",
+            detail=" ".join(filter(None, [by, replaced, again, _people_names(flow, obj)])),
             url=_url_for(flow, clinic, step, obj),
+            due_at=due_at,
         )
     return told
 
 
-def _due_words(flow: Flow, obj, clinic) -> str:
+def _reminder_words(who: Actor, clinic, step: str) -> tuple[str, str]:
+    """What a reminder's title begins with and its detail adds: who sent it and their agency
+    ("Reminder from Alex Writer (Harbour Health): ", "Alex Writer of Harbour Health reminded
+    you."), so the person reminded knows whom to answer. The agency as the people told know
+    it: its name for its staff (the agency's step), its brand for the clinic's people."""
+    agency = clinic.agency.name if step == Step.AGENCY else brand_name(clinic.agency)
+    name = one_line(who.name) or "Someone"
+    return f"Reminder from {name} ({agency}): ", f"{name} of {agency} reminded you."
+
+
+def _due_words(due_at: datetime | None, clinic) -> str:
     """What a "waits for you" title adds about the text's deadline (`deadline_words`): " — reply
-    due Mon 7 Dec 2026, 09:30 EST", " — reply overdue since …", or nothing."""
-    words = deadline_words(flow.due_at(obj, clinic), clinic)
+    due Mon 7 Dec 2026, 09:30 EST", " — reply overdue since …", or nothing. The pages say it as
+    it reads when shown (`clinics.notifications.notice_title`, from the stored `due_at`)."""
+    words = deadline_words(due_at, clinic)
     return f" — {words}" if words else ""
 
 
@@ -685,12 +744,14 @@ def tell_newcomer(flow: Flow, objs, user) -> list[tuple[str, str, str]]:
         notifications_close(clinic=clinic, ref=f"{_ref(flow, obj)}:stuck")
         title, kind, again = _waiting_words(flow, obj, waiting)
         url = _url_for(flow, clinic, waiting.step, obj)
-        due = _due_words(flow, obj, clinic)
+        due_at = flow.due_at(obj, clinic)
+        due = _due_words(due_at, clinic)
         for people, words, replaced in _by_version_sent(flow, obj, waiting.step, kind, [user]):
             detail = " ".join(filter(None, [replaced, again, _people_names(flow, obj)]))
             if people_notify(
                 users=people, clinic=clinic, kind=kind, ref=_ref(flow, obj),
                 title=f"{title}{words}{due}", detail=detail, url=url, email=False,
+                due_at=due_at,
             ):  # fmt: skip
                 told.append((f"{title}{words}{due}", detail, url))
     return told
@@ -745,7 +806,7 @@ def remind(
     it changed since."""
     require(access, Permission.WRITE)
     now = now or timezone.now()
-    obj = flow.lock(pk)
+    obj = flow.lock(pk, access)
     _expect(obj, expected_status=expected_status, expected_version=expected_version)
     waiting = waiting_on(flow, obj)
     if waiting is None:
@@ -763,7 +824,7 @@ def remind(
             f"you can remind them again in {minutes} minute{'s' if minutes != 1 else ''}.",
             code="reminded_recently",
         )
-    tell_who_acts(flow, obj, reminder=True)
+    tell_who_acts(flow, obj, reminder=access.actor)
     _audit(flow, obj, "reminded", access.actor,
            detail={"step": waiting.step, "people": [u.pk for u in waiting.people]})  # fmt: skip
     # as waiting_on would now read it back, without reading the people and the audit again
@@ -1132,7 +1193,7 @@ def submit(flow: Flow, *, pk: int, access: ClinicAccess, expected_version: int |
     the writer reads `no_approver_words` on the page)."""
     require(access, Permission.WRITE)
     who = access.actor
-    obj = flow.lock(pk)
+    obj = flow.lock(pk, access)
     _expect(obj, expected_status=None, expected_version=expected_version)
     if obj.status not in SUBMITTABLE:
         raise Conflict(f"It cannot be submitted now (it is “{obj.get_status_display()}”).")
@@ -1213,7 +1274,7 @@ def approve(
     comment: str = "",
 ):
     who = access.actor
-    obj = flow.lock(pk)
+    obj = flow.lock(pk, access)
     _expect(obj, expected_status=expected_status, expected_version=expected_version)
     step = step_of(obj)
     if step is None:
@@ -1249,6 +1310,102 @@ def approve(
     return obj
 
 
+# what may follow a person's approval without the next step having acted: a reminder
+_NOT_ACTING = ("reminded",)
+
+
+def take_back_refusal(access: ClinicAccess, flow: Flow, obj) -> tuple[AuditEntry | None, str]:
+    """The approval `access` may take back now, or None with why not: their own approval (a
+    person's, or their key's) of the current version, the last thing that happened to the
+    text (the next step has not acted on it, nobody edited, withdrew or sent it back), while
+    it still waits for that next step: never once approved at the last step (its publishing
+    is on its way) or published. They must still be allowed to give that step (a role taken
+    from them takes this too)."""
+    if obj.status in FINISHED or (obj.status == S.APPROVED and not flow.last_approval_takes_back):
+        return None, (
+            f"It is “{obj.get_status_display()}”: the last approval sent it to publishing, so no "
+            "approval can be taken back now."
+        )
+    last = (
+        AuditEntry.objects.filter(object_type=flow.object_type, object_id=obj.pk)
+        .exclude(action__in=_NOT_ACTING)
+        .order_by("-id")
+        .first()
+    )
+    if (
+        last is None
+        or last.action != "approved"
+        or last.actor_label != access.actor.label
+        or last.version != obj.version
+        or last.to_status != obj.status
+    ):
+        return None, (
+            "Only your own approval can be taken back, and only while nothing happened to the "
+            "text since (the next step has not acted on it)."
+        )
+    step = last.detail.get("step", "")
+    if step not in Step.values or not step_allowed(access, step):
+        return None, "Your role in this clinic no longer gives that step."
+    return last, ""
+
+
+@transaction.atomic
+def take_back(
+    flow: Flow,
+    *,
+    pk: int,
+    access: ClinicAccess,
+    comment: str = "",
+    expected_status: str | None = None,
+    expected_version: int | None = None,
+):
+    """Take back one's own approval (`take_back_refusal`: before the next step acts, never
+    after the last approval): the text waits at that step again, for them or another of its
+    people. The approval no longer counts as a step given (`approvals_standing`), so the
+    separation of duties reads the version as if it was never given; the take-back is in its
+    trail. The next step's people lose their notice (their history says who took it back),
+    the step's people are told it waits again, and its writers are told, for their
+    information. 409 `not_taken_back` with why, changing nothing."""
+    who = access.actor
+    obj = flow.lock(pk)
+    approval, why = take_back_refusal(access, flow, obj)
+    if approval is None:
+        # one's own approval is taken back wherever the text went (legal's, from the clinician
+        # step it cannot read); refused, a text the caller may not read is not found
+        flow.lock(pk, access)
+    _expect(obj, expected_status=expected_status, expected_version=expected_version)
+    if approval is None:
+        raise Conflict(why, code="not_taken_back")
+    step = approval.detail["step"]
+    before = obj.status
+    obj.status = PENDING_FOR_STEP[Step(step)]
+    obj.approved_at = None
+    obj.save(update_fields=["status", "approved_at", "updated_at"])
+    _audit(
+        flow, obj, TAKEN_BACK, who, from_status=before, to_status=obj.status,
+        comment=(comment or "").strip(),
+        detail={"step": step, "approval_id": approval.pk, "role": access.role_words},
+    )  # fmt: skip
+    what, label = _described(flow, obj), Step(step).label.lower()
+    name = who.name or "Someone"
+    if before == S.APPROVED:
+        flow.on_approval_taken_back(obj, who)
+    else:
+        next_step = Step(STEP_FOR_STATUS[before]).label.lower()
+        notices_withdraw(
+            flow, obj,
+            title=f"{what} no longer waits for your {next_step}: {name} took back their {label}",
+        )  # fmt: skip
+    tell_who_acts(flow, obj)
+    tell_writers_informed(
+        flow, obj, who, kind="approval_taken_back", event="taken_back",
+        title=f"{name} took back their {label} of your {_own(flow.describe(obj))}: it waits "
+        f"for the {label} again",
+        detail="Nothing for you to do: it goes on once the step is given again.",
+    )  # fmt: skip
+    return obj
+
+
 @transaction.atomic
 def reject(
     flow: Flow,
@@ -1265,7 +1422,7 @@ def reject(
         raise ValidationFailed(
             "Say what should change.", fields={"comment": ["A rejection needs a comment."]}
         )
-    obj = flow.lock(pk)
+    obj = flow.lock(pk, access)
     _expect(obj, expected_status=expected_status, expected_version=expected_version)
     step = step_of(obj)
     if step is None:
@@ -1274,6 +1431,8 @@ def reject(
         raise PermissionDenied(f"Your role in this clinic cannot act on the {Step(step).label}.")
     if step == Step.LEGAL:
         _legal_comment_says_something(comment)
+    elif step == Step.CLIENT:
+        _clinic_comment_says_something(comment)
     before = obj.status
     obj.status = S.CHANGES_REQUESTED
     obj.last_comment = comment
@@ -1306,6 +1465,18 @@ def _legal_comment_says_something(comment: str) -> None:
         )
 
 
+def _clinic_comment_says_something(comment: str) -> None:
+    """The clinic's word on a text it sends back at its approval step is the agency's only
+    guide to what the clinic wants changed and a line of the approvals log: the rule of
+    legal's comment (`_legal_comment_says_something`); "ok" or "." is refused."""
+    if problem := reason_problem(comment):
+        raise ValidationFailed(
+            "Say what should change, in words: the clinic's comment goes to the writer and the "
+            "approvals log.",
+            fields={"comment": [problem]},
+        )
+
+
 @transaction.atomic
 def override(flow: Flow, *, pk: int, access: ClinicAccess, reason: str):
     """Lift the guard's block for the current version only (a later edit is checked anew)."""
@@ -1314,7 +1485,7 @@ def override(flow: Flow, *, pk: int, access: ClinicAccess, reason: str):
     reason = (reason or "").strip()
     if problem := reason_problem(reason):
         raise ValidationFailed("An override needs a reason.", fields={"reason": [problem]})
-    obj = flow.lock(pk)
+    obj = flow.lock(pk)  # legal's own rule: any blocked text it is shown (no step)
     if obj.status in FINISHED:
         raise Conflict(f"It is “{obj.get_status_display()}”: there is nothing to override.")
     _not_own(flow, obj, who, "override the guard on")
@@ -1429,7 +1600,7 @@ def refuse_override(
             fields={"comment": ["Sending it back needs a comment for its writer."]},
         )
     _legal_comment_says_something(comment)
-    obj = flow.lock(pk)
+    obj = flow.lock(pk)  # legal's own rule: any blocked text it is shown (no step)
     _expect(obj, expected_status=None, expected_version=expected_version)
     if obj.status in FINISHED or obj.status == S.APPROVED:
         raise Conflict(f"It is “{obj.get_status_display()}”: there is nothing to send back.")
@@ -1468,7 +1639,7 @@ def discard(flow: Flow, *, pk: int, access: ClinicAccess):
     digest too, saying so in their history."""
     require(access, Permission.WRITE)
     who = access.actor
-    obj = flow.lock(pk)
+    obj = flow.lock(pk, access)
     if obj.status in FINISHED or obj.status == S.APPROVED:
         raise Conflict(f"It cannot be discarded now (it is “{obj.get_status_display()}”).")
     before, step = obj.status, waits_at(obj)

@@ -7,7 +7,15 @@
     if (!source || typeof window.Chart === "undefined") return;
     const data = JSON.parse(source.textContent);
     const css = getComputedStyle(document.documentElement);
-    const brand = (css.getPropertyValue("--brand") || "#1f6feb").trim();
+    // Lines and bars stand on the white page: the brand colour in the shade that shows there
+    // (the portal's --brand-text, the staff pages' --brand-line, both contrast-checked); the
+    // raw colour drew a light brand (#ffee00) at 1.2:1.
+    const brand = (
+      css.getPropertyValue("--brand-text") ||
+      css.getPropertyValue("--brand-line") ||
+      css.getPropertyValue("--brand") ||
+      "#1f6feb"
+    ).trim();
     const colours = { positive: "#1a7f37", neutral: "#6e7781", negative: "#cf222e" };
     const days = data.daily.map(function (d) { return d.date.slice(8); });
     const common = { responsive: true, maintainAspectRatio: false, animation: false };

@@ -599,6 +599,23 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         {"expected_status": "pending_agency", "expected_version": 2, "comment": "Good tone."},
         status=200,
     )
+    # the manager takes their approval back before the clinic acts (the writer cannot), then
+    # gives it again
+    rec.call(writer, "post", f"{CLINIC}/drafts/{draft['id']}/take-back/", status=409)
+    rec.call(
+        manager, "post", f"{CLINIC}/drafts/{draft['id']}/take-back/",
+        {"expected_version": "two"}, status=400,
+    )  # fmt: skip
+    rec.call(
+        manager, "post", f"{CLINIC}/drafts/{draft['id']}/take-back/",
+        {"expected_status": "pending_client", "expected_version": 2,
+         "comment": "One more look at the opening."},
+        status=200,
+    )  # fmt: skip
+    rec.call(
+        manager, "post", f"{CLINIC}/drafts/{draft['id']}/approve/",
+        {"expected_status": "pending_agency", "expected_version": 2}, status=200,
+    )  # fmt: skip
     # the clinic's approver has not looked yet: the writer reminds them, once per half hour
     rec.call(
         writer, "post", f"{CLINIC}/drafts/{draft['id']}/remind/", {"note": "Today, please"},
@@ -751,6 +768,17 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
     rec.call(
         manager, "post", f"{CLINIC}/reply-batches/{batch['id']}/approve/",
         {"expected_version": 3, "comment": "Factual, cites the sheet."}, status=200,
+    )  # fmt: skip
+    rec.call(
+        manager, "post", f"{CLINIC}/reply-batches/{batch['id']}/take-back/", {}, status=400
+    )  # fmt: skip
+    rec.call(
+        manager, "post", f"{CLINIC}/reply-batches/{batch['id']}/take-back/",
+        {"expected_version": 3}, status=200,
+    )  # fmt: skip
+    rec.call(
+        manager, "post", f"{CLINIC}/reply-batches/{batch['id']}/approve/",
+        {"expected_version": 3}, status=200,
     )  # fmt: skip
     rec.call(
         writer, "post", f"{CLINIC}/reply-batches/{batch['id']}/remind/",
@@ -991,6 +1019,18 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         {"expected_status": "pending_agency", "expected_version": 2},
         status=200,
     )
+    rec.call(
+        manager, "post", f"{CLINIC}/statements/{sid}/take-back/", {"expected_version": 0},
+        status=400,
+    )  # fmt: skip
+    rec.call(
+        manager, "post", f"{CLINIC}/statements/{sid}/take-back/", {"expected_version": 2},
+        status=200,
+    )  # fmt: skip
+    rec.call(
+        manager, "post", f"{CLINIC}/statements/{sid}/approve/", {"expected_version": 2},
+        status=200,
+    )  # fmt: skip
     rec.call(
         writer, "post", f"{CLINIC}/statements/{sid}/remind/", {"expected_version": 0}, status=400
     )

@@ -58,7 +58,7 @@ def _reminders(clinic, kind: str, pk: int) -> tuple[int, int]:
     """How many reminders of this text the audit trail and the people's notices hold."""
     object_type = KINDS[kind][1]
     notices = Notification.objects.filter(
-        ref=f"{object_type}:{pk}", title__startswith="Reminder: "
+        ref=f"{object_type}:{pk}", title__startswith="Reminder from "
     ).count()
     with schema_context(clinic.schema_name):
         audited = AuditEntry.objects.filter(
@@ -103,12 +103,15 @@ def test_a_writer_reminds_the_people_the_text_waits_for(
     assert parse_datetime(body["remind_from"]) == reminded_at + REMIND_EVERY
     # and each of them is told again: an open in-app line marked as a reminder, and an e-mail
     notices = Notification.objects.filter(ref=f"{object_type}:{pk}", open=True)
-    assert sorted((n.user_id, n.title.startswith("Reminder: ")) for n in notices) == [
+    # naming who reminds them and their agency (the agency's own people know it by its name)
+    by = "Reminder from Alpha Writer (Alpha Agency): "
+    assert sorted((n.user_id, n.title.startswith(by)) for n in notices) == [
         (owner.pk, True),
         (manager.pk, True),
     ]
     assert sorted(mail.to[0] for mail in mailoutbox) == ["manager@alpha.test", "owner@alpha.test"]
-    assert all(mail.subject.startswith("[Clinic A] Reminder: ") for mail in mailoutbox)
+    assert all(mail.subject.startswith(f"[Clinic A] {by}") for mail in mailoutbox)
+    assert all("Alpha Writer of Alpha Agency reminded you." in mail.body for mail in mailoutbox)
     # and the audit trail has it
     with schema_context(clinic_a.schema_name):
         [entry] = AuditEntry.objects.filter(
@@ -316,7 +319,8 @@ def test_a_blocked_text_waits_for_legal_and_legal_is_reminded(
     assert writer.post(f"{path}submit/", {}).json()["status"] == "draft"
     waiting = writer.get(path).json()["waiting"]
     assert (waiting["step"], waiting["label"]) == ("guard", "legal review of the privacy block")
-    assert waiting["people"] == [_person(world, "a_legal", "viewer")]
+    # legal is named by the role it holds (never "viewer", as someone who only reads)
+    assert waiting["people"] == [_person(world, "a_legal", "Legal / compliance")]
     mailoutbox.clear()
     # when the writer reminds
     with django_capture_on_commit_callbacks(execute=True):
@@ -324,4 +328,7 @@ def test_a_blocked_text_waits_for_legal_and_legal_is_reminded(
     # then legal is told again
     assert answer.status_code == 200, answer.json()
     assert [mail.to for mail in mailoutbox] == [["a_legal@clinics.test"]]
+    assert mailoutbox[0].subject.startswith(
+        "[Clinic A] Reminder from Alpha Writer (Alpha Agency): "
+    )
     assert _reminders(clinic_a, "draft", pk) == (1, 1)

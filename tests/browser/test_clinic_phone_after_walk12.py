@@ -184,8 +184,8 @@ def test_a_deactivation_refuses_the_servers_next_request_and_your_clinics_says_p
 
     # and "Your clinics" says it is paused, with no link into it and no work waiting
     page.goto(browser_server.url("/"))
-    row = page.locator(f'tr[data-clinic="{tenant.clinic.slug}"]')
-    assert "Paused by your agency on" in row.inner_text()
+    row = page.locator(f'[data-testid="clinics-closed"] [data-clinic="{tenant.clinic.slug}"]')
+    assert "paused by" in row.inner_text() and "you cannot open it" in row.inner_text()
     assert row.get_by_role("link").count() == 0
     assert page.locator(".waiting-note").count() == 0
     assert "fact sheet" not in page.inner_text("body")

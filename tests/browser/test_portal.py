@@ -132,7 +132,7 @@ def test_a_client_approves_two_replies_and_rejects_one_on_a_phone_and_each_is_pu
     assert page.get_by_text("1 reply waits for your approval.").is_visible()
     nav = page.get_by_role("navigation", name="Portal")
     replies_link = nav.locator('a[aria-current="page"]')  # still marked as the page shown
-    assert " ".join(replies_link.text_content().split()) == "Replies (1 waiting)"
+    assert " ".join(replies_link.text_content().split()) == "Replies (1 waiting for you)"
     # and the two approved replies are listed under "Approved in the last 14 days" at once
     delivered = page.locator("#portal-delivered")
     for draft in (first, second):
@@ -230,7 +230,7 @@ def test_keyboard_only_approval(browser_server, new_page, committed_tenant):
         if now["tag"] == "TEXTAREA":
             break
     assert now["card"] == f"card-reply-{second.pk}"
-    page.keyboard.type("Shorter, please.")
+    page.keyboard.type("Make it shorter, please.")
     page.keyboard.press("Tab")
     assert focused()["text"] == "Reject with this comment"
     page.keyboard.press("Enter")
@@ -241,7 +241,7 @@ def test_keyboard_only_approval(browser_server, new_page, committed_tenant):
             second.pk: "changes_requested",
             third.pk: "pending_client",
         }
-        assert ReplyDraft.objects.get(pk=second.pk).last_comment == "Shorter, please."
+        assert ReplyDraft.objects.get(pk=second.pk).last_comment == "Make it shorter, please."
     assert page.console_errors == []
 
 

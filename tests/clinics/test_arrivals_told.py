@@ -85,7 +85,7 @@ def test_a_replacement_approver_is_told_once_what_already_waits(
     # acting on a reply (whoever acts) closes her line of it; the other stays
     with schema_context(a.schema_name):
         reply_reject(
-            draft_id=first.pk, access=clinic_access(Actor(user=rae), a), comment="Too long."
+            draft_id=first.pk, access=clinic_access(Actor(user=rae), a), comment="Too long for us."
         )
     assert _open(rae, a) == [("approval", f"reply:{second.pk}"), ("facts", "facts:confirm")]
 

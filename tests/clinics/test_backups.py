@@ -3,6 +3,7 @@ These commit (pg_dump is another process) and clean up after themselves."""
 
 import subprocess
 from datetime import UTC, datetime
+from io import StringIO
 
 import psycopg
 import pytest
@@ -10,6 +11,8 @@ from django.core.management import call_command
 from django.db import connection
 from django_tenants.utils import schema_context
 
+from agency.models import AgencyMembership
+from agency.services import agency_member_add
 from clinics.backups import _libpq_env
 from clinics.models import Clinic, ClinicMembership
 from clinics.services import clinic_create, clinic_member_add
@@ -124,3 +127,30 @@ def test_restore_names_a_missing_file(db, tmp_path):
 
     with pytest.raises(CommandError, match="missing"):
         call_command("restore_clinic", "--file", str(tmp_path / "nope.dump"))
+
+
+def test_a_restore_gives_no_clinic_role_to_one_of_the_agencys_staff(
+    world, scratch_clinic, django_db_blocker, tmp_path
+):
+    # given a backup whose clinic had bk as its approver, then bk removed from the clinic and
+    # made staff of its agency (which the staff's page allows once they hold no clinic role)
+    dump = tmp_path / "backup-clinic.dump"
+    out = StringIO()
+    with django_db_blocker.unblock():
+        call_command("backup_clinic", "--clinic", "backup-clinic", "--out", str(dump))
+        ClinicMembership.objects.filter(clinic=scratch_clinic).delete()
+        staff = agency_member_add(
+            agency=world.agencies["alpha"], email="bk@clinics.test", full_name="Bk", role="writer"
+        )
+        try:
+            # when the clinic is restored
+            call_command("restore_clinic", "--file", str(dump), stdout=out)
+            # then bk stays staff and gets no clinic role back (separation of duties), and the
+            # command says so
+            assert not ClinicMembership.objects.filter(clinic=scratch_clinic).exists()
+            assert _count(scratch_clinic) == 25
+            said = out.getvalue()
+            assert "Not restored: bk@clinics.test (approver)" in said
+            assert "staff of the clinic's agency" in said
+        finally:
+            AgencyMembership.objects.filter(pk=staff.pk).delete()

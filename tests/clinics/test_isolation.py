@@ -11,10 +11,14 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.actors import Actor
+from agency.models import AgencyMembership
+from clinics.access import clinic_access
 from clinics.alerting import chat_webhooks_set
-from clinics.models import ChatWebhook, SettingChange
+from clinics.models import ChatWebhook, Clinic, ClinicMembership, SettingChange
+from clinics.routes import routes_forget_all
 from config import urls_tenant
 from core.api import ClinicAPIView
+from core.permissions import Permission
 from core.views import ClinicView
 from feeds.models import Review, Source
 from tests.crisis.fake_chat import FakeChat
@@ -30,7 +34,11 @@ def _routes(patterns=None, prefix=""):
 
 
 def _concrete(route: str) -> str:
-    return re.sub(r"<(?:\w+:)?\w+>", "1", route)
+    """The route with its parameters filled in, so that it reaches its own view: an id is 1,
+    any other parameter "x" (`sources/connect/<int:attempt_id>/` and
+    `sources/connect/<str:platform>/` were one row, the second view never called)."""
+    route = re.sub(r"<int:\w+>", "1", route)
+    return re.sub(r"<(?:\w+:)?\w+>", "x", route)
 
 
 def _methods(pattern: URLPattern) -> list[str]:
@@ -40,6 +48,7 @@ def _methods(pattern: URLPattern) -> list[str]:
 
 
 ROUTES = sorted({_concrete(route): pattern for route, pattern in _routes()}.items())
+assert len(ROUTES) == len(list(_routes())), "two routes read as one: give them apart in _concrete"
 ROUTE_IDS = [route or "<overview>" for route, _ in ROUTES]
 
 
@@ -363,3 +372,313 @@ def test_chat_webhook_api_matrix(operation, actor, world, clinic_a, login, api):
             assert "manage settings and people" in response.json()["detail"]
     finally:
         chat.stop()
+
+
+# --- What each route needs: the insiders' half of who may do what -----------------------------
+# Every clinic route and method, with the permission the one access rule (`clinics.access`)
+# checks before the view runs (`ClinicAPIView.permission_for`, `ClinicView.permission` /
+# `write_permission`). A new route, or a route whose need changed, fails the first test until
+# someone states it here; the second proves that every insider whose role lacks it is refused,
+# whatever the route, and that the refusal is the rule's (no view lets it through). A need of
+# VIEW on an unsafe method means the service decides (the approval step, the separation of
+# duties, the clinic's own approver): tests/security has those matrices.
+VIEW, WRITE, MANAGE = Permission.VIEW, Permission.WRITE, Permission.MANAGE
+APPROVALS_LOG, LEGAL_OVERRIDE = Permission.APPROVALS_LOG, Permission.LEGAL_OVERRIDE
+PRIVACY_REQUESTS, REVIEW_QUESTION = Permission.PRIVACY_REQUESTS, Permission.REVIEW_QUESTION
+ROUTE_NEEDS = {
+    "": {"GET": VIEW},
+    "api/v1/api-keys/": {"GET": MANAGE, "POST": MANAGE},
+    "api/v1/api-keys/1/revoke/": {"POST": MANAGE},
+    "api/v1/api-keys/1/rotate/": {"POST": MANAGE},
+    "api/v1/approvals-log/": {"GET": APPROVALS_LOG},
+    "api/v1/audit/": {"GET": VIEW},
+    "api/v1/chat-webhooks/": {"GET": VIEW, "POST": MANAGE},
+    "api/v1/chat-webhooks/1/": {"GET": VIEW, "PATCH": MANAGE, "DELETE": MANAGE},
+    "api/v1/chat-webhooks/1/test/": {"POST": MANAGE},
+    "api/v1/claims/": {"GET": VIEW},
+    "api/v1/claims/1/": {"GET": VIEW},
+    "api/v1/compliance/check/": {"POST": VIEW},
+    "api/v1/compliance/fix/": {"POST": VIEW},
+    "api/v1/contact-consents/1/revoke/": {"POST": WRITE},
+    "api/v1/crisis/response-plan/": {"GET": VIEW, "PUT": WRITE},
+    "api/v1/crisis/response-plan/versions/1/": {"GET": VIEW},
+    "api/v1/crisis/settings/": {"GET": VIEW, "PATCH": MANAGE},
+    "api/v1/deactivate/": {"POST": MANAGE},
+    "api/v1/delete/": {"POST": MANAGE},
+    "api/v1/drafts/": {"GET": VIEW, "POST": WRITE},
+    "api/v1/drafts/1/": {"GET": VIEW, "PATCH": WRITE},
+    "api/v1/drafts/1/approve/": {"POST": VIEW},
+    "api/v1/drafts/1/audit/": {"GET": VIEW},
+    "api/v1/drafts/1/discard/": {"POST": WRITE},
+    "api/v1/drafts/1/override/": {"POST": LEGAL_OVERRIDE},
+    "api/v1/drafts/1/reject/": {"POST": VIEW},
+    "api/v1/drafts/1/remind/": {"POST": WRITE},
+    "api/v1/drafts/1/submit/": {"POST": WRITE},
+    "api/v1/drafts/1/take-back/": {"POST": VIEW},
+    "api/v1/exports/": {"GET": MANAGE, "POST": MANAGE},
+    "api/v1/exports/1/": {"GET": MANAGE},
+    "api/v1/exports/1/download/": {"GET": MANAGE},
+    "api/v1/facts/": {"GET": VIEW, "POST": MANAGE},
+    "api/v1/facts/1/": {"GET": VIEW, "PATCH": MANAGE, "DELETE": MANAGE},
+    "api/v1/facts/1/confirm/": {"POST": MANAGE},
+    "api/v1/facts/1/versions/": {"GET": VIEW},
+    "api/v1/facts/1/versions/1/restore/": {"POST": MANAGE},
+    "api/v1/facts/ask-clinic/": {"POST": MANAGE},
+    "api/v1/imports/": {"GET": VIEW, "POST": WRITE},
+    "api/v1/imports/1/": {"GET": VIEW},
+    "api/v1/incidents/": {"GET": VIEW},
+    "api/v1/incidents/1/": {"GET": VIEW},
+    "api/v1/incidents/1/acknowledge/": {"POST": WRITE},
+    "api/v1/incidents/1/assign/": {"POST": WRITE},
+    "api/v1/incidents/1/notes/": {"POST": WRITE},
+    "api/v1/incidents/1/resolve/": {"GET": VIEW, "POST": WRITE},
+    "api/v1/incidents/1/review/": {"GET": VIEW, "PATCH": WRITE},
+    "api/v1/incidents/1/review/apply-to-plan/": {"POST": WRITE},
+    "api/v1/incidents/1/review/export/": {"GET": VIEW},
+    "api/v1/incidents/1/review/questions/": {"GET": VIEW},
+    "api/v1/incidents/1/review/questions/1/answer/": {"POST": WRITE},
+    "api/v1/incidents/1/review/send/": {"POST": WRITE},
+    "api/v1/incidents/1/statements/": {"GET": VIEW, "POST": WRITE},
+    "api/v1/incidents/1/status/": {"POST": WRITE},
+    "api/v1/incidents/1/timeline/": {"GET": VIEW},
+    "api/v1/incidents/counts/": {"GET": VIEW},
+    "api/v1/me/": {"GET": VIEW},
+    "api/v1/outbox/": {"GET": VIEW},
+    "api/v1/outbox/1/": {"GET": VIEW},
+    "api/v1/outbox/1/mark-posted/": {"POST": WRITE},
+    "api/v1/outbox/1/retry/": {"POST": WRITE},
+    "api/v1/private-conversations/": {"GET": VIEW},
+    "api/v1/private-conversations/1/": {"GET": VIEW, "PATCH": WRITE},
+    "api/v1/private-conversations/1/messages/": {"POST": WRITE},
+    "api/v1/private-conversations/1/messages/1/retry/": {"POST": WRITE},
+    "api/v1/private-conversations/1/notes/": {"POST": WRITE},
+    "api/v1/reactivate/": {"POST": MANAGE},
+    "api/v1/reply-batches/": {"GET": VIEW, "POST": WRITE},
+    "api/v1/reply-batches/1/": {"GET": VIEW, "PATCH": WRITE},
+    "api/v1/reply-batches/1/approve/": {"POST": VIEW},
+    "api/v1/reply-batches/1/discard/": {"POST": WRITE},
+    "api/v1/reply-batches/1/mentions/1/": {"DELETE": WRITE},
+    "api/v1/reply-batches/1/override/": {"POST": LEGAL_OVERRIDE},
+    "api/v1/reply-batches/1/reject/": {"POST": VIEW},
+    "api/v1/reply-batches/1/remind/": {"POST": WRITE},
+    "api/v1/reply-batches/1/submit/": {"POST": WRITE},
+    "api/v1/reply-batches/1/take-back/": {"POST": VIEW},
+    "api/v1/reply-settings/": {"GET": VIEW, "PATCH": MANAGE},
+    "api/v1/reply-templates/": {"GET": VIEW, "POST": MANAGE},
+    "api/v1/reply-templates/1/": {"GET": VIEW, "PATCH": MANAGE},
+    "api/v1/reports/monthly/": {"GET": VIEW},
+    "api/v1/reviews/": {"GET": VIEW},
+    "api/v1/reviews/1/": {"GET": VIEW},
+    "api/v1/reviews/1/contact-consents/": {"GET": VIEW, "POST": WRITE},
+    "api/v1/reviews/1/follow-up-channels/": {"GET": VIEW},
+    "api/v1/reviews/1/private-conversations/": {"GET": VIEW, "POST": WRITE},
+    "api/v1/reviews/1/suggestion/": {"GET": VIEW},
+    "api/v1/reviews/ingest/": {"POST": WRITE},
+    "api/v1/scores/": {"GET": VIEW},
+    "api/v1/settings-history/": {"GET": MANAGE},
+    "api/v1/sources/": {"GET": VIEW, "POST": MANAGE},
+    "api/v1/sources/1/": {"GET": VIEW, "PATCH": MANAGE},
+    "api/v1/statements/": {"GET": VIEW, "POST": WRITE},
+    "api/v1/statements/1/": {"GET": VIEW, "PATCH": WRITE},
+    "api/v1/statements/1/approve/": {"POST": VIEW},
+    "api/v1/statements/1/discard/": {"POST": WRITE},
+    "api/v1/statements/1/override/": {"POST": LEGAL_OVERRIDE},
+    "api/v1/statements/1/publish/": {"POST": WRITE},
+    "api/v1/statements/1/reject/": {"POST": VIEW},
+    "api/v1/statements/1/remind/": {"POST": WRITE},
+    "api/v1/statements/1/submit/": {"POST": WRITE},
+    "api/v1/statements/1/take-back/": {"POST": VIEW},
+    "api/v1/statements/1/unpin/": {"POST": WRITE},
+    "api/v1/webhooks/": {"GET": VIEW, "POST": MANAGE},
+    "api/v1/webhooks/1/": {"GET": VIEW, "PATCH": MANAGE, "DELETE": MANAGE},
+    "api/v1/webhooks/1/deliveries/": {"GET": VIEW},
+    "api/v1/webhooks/1/rotate-secret/": {"POST": MANAGE},
+    "api/v1/webhooks/deliveries/1/replay/": {"POST": MANAGE},
+    "approvals-log/": {"GET": APPROVALS_LOG},
+    "facts/": {"GET": VIEW, "POST": MANAGE},
+    "facts/1/": {"GET": VIEW, "POST": MANAGE},
+    "follow-ups/": {"GET": VIEW},
+    "follow-ups/1/": {"GET": VIEW, "POST": WRITE},
+    "imports/": {"GET": VIEW},
+    "imports/upload/": {"POST": WRITE},
+    "inbox/": {"GET": VIEW, "POST": WRITE},
+    "inbox/1/": {"GET": VIEW},
+    "incidents/": {"GET": VIEW},
+    "incidents/1/": {"GET": VIEW, "POST": WRITE},
+    "incidents/1/review/": {"GET": VIEW, "POST": WRITE},
+    "outbox/": {"GET": VIEW, "POST": WRITE},
+    "portal/": {"GET": VIEW},
+    "portal/act/": {"POST": VIEW},
+    "portal/approvals-log/": {"GET": APPROVALS_LOG},
+    "portal/approvals/": {"GET": VIEW},
+    "portal/brand.css": {"GET": VIEW},
+    "portal/facts/": {"GET": VIEW, "POST": VIEW},
+    "portal/follow-ups/": {"GET": VIEW, "POST": VIEW},
+    "portal/incidents/": {"GET": VIEW},
+    "portal/incidents/1/": {"GET": VIEW, "POST": VIEW},
+    "portal/incidents/1/review.pdf": {"GET": VIEW},
+    "portal/incidents/1/review/": {"GET": VIEW, "POST": REVIEW_QUESTION},
+    "portal/notifications/": {"GET": VIEW},
+    "portal/notifications/settings/": {"GET": VIEW, "POST": VIEW},
+    "portal/override/": {"POST": VIEW},
+    "portal/privacy/": {"GET": PRIVACY_REQUESTS},
+    "portal/report.pdf": {"GET": VIEW},
+    "portal/report/": {"GET": VIEW},
+    "portal/review/": {"GET": VIEW},
+    "portal/statements/": {"GET": VIEW},
+    "replies/": {"GET": VIEW},
+    "replies/act/": {"POST": VIEW},
+    "replies/batches/1/": {"GET": VIEW, "POST": WRITE},
+    "replies/batches/1/fix/": {"POST": WRITE},
+    "replies/batches/new/": {"POST": WRITE},
+    "replies/review/1/": {"GET": VIEW, "POST": WRITE},
+    "replies/review/1/consent/": {"GET": VIEW, "POST": WRITE},
+    "replies/review/1/private/": {"GET": VIEW, "POST": WRITE},
+    "report.pdf": {"GET": VIEW},
+    "report/": {"GET": VIEW},
+    "report/send/": {"POST": MANAGE},
+    "response-plan/": {"GET": VIEW, "POST": WRITE},
+    "settings/": {"GET": VIEW, "POST": MANAGE},
+    "settings/alerts/": {"GET": VIEW, "POST": MANAGE},
+    "settings/api-keys/": {"GET": MANAGE, "POST": MANAGE},
+    "settings/history/": {"GET": MANAGE},
+    "settings/leaving/": {"GET": MANAGE, "POST": MANAGE},
+    "settings/leaving/deactivate/": {"GET": MANAGE, "POST": MANAGE},
+    "settings/leaving/delete/": {"GET": MANAGE, "POST": MANAGE},
+    "settings/leaving/exports/1/download/": {"GET": MANAGE},
+    "settings/people/": {"GET": VIEW, "POST": MANAGE},
+    "settings/report/": {"GET": VIEW, "POST": MANAGE},
+    "settings/templates/": {"GET": VIEW, "POST": MANAGE},
+    "settings/thresholds/": {"GET": VIEW, "POST": MANAGE},
+    "sources/": {"GET": VIEW, "POST": MANAGE},
+    "sources/1/disconnect/": {"POST": MANAGE},
+    "sources/connect/1/": {"GET": MANAGE, "POST": MANAGE},
+    "sources/connect/x/": {"POST": MANAGE},
+    "sources/connect/x/return/": {"GET": MANAGE},
+    "statements/": {"GET": VIEW, "POST": WRITE},
+    "statements/1/": {"GET": VIEW, "POST": VIEW},
+    "webhooks/": {"GET": VIEW, "POST": MANAGE},
+    "webhooks/deliveries/1/replay/": {"POST": MANAGE},
+}  # fmt: skip
+INSIDERS = ["alpha_owner", "alpha_manager", "alpha_writer", "alpha_analyst", "a_approver",
+            "a_viewer", "a_legal", "key_a", "key_a_read", "key_alpha"]  # fmt: skip
+
+
+def _needs(pattern: URLPattern, method: str) -> Permission:
+    view = pattern.callback.view_class
+    if issubclass(view, ClinicAPIView):
+        return view().permission_for(method)
+    return view.permission if method in ("GET", "HEAD") else view.write_permission
+
+
+def test_every_clinic_route_states_what_it_needs():
+    declared = {
+        route: {method: _needs(pattern, method) for method in _methods(pattern)}
+        for route, pattern in ROUTES
+    }
+    assert set(declared) == set(ROUTE_NEEDS), set(declared) ^ set(ROUTE_NEEDS)
+    changed = {r: (declared[r], ROUTE_NEEDS[r]) for r in declared if declared[r] != ROUTE_NEEDS[r]}
+    assert changed == {}
+
+
+def _refused_as(route: str, pattern: URLPattern, method: str, access) -> tuple[int, str] | None:
+    """How `access` is refused `method` on `route`: (status, what the answer says), or None
+    where its role allows it (the view and its service answer then)."""
+    api = route.startswith("api/")
+    if access.actor.api_key is not None and not api:
+        return 302, "/login/?next="  # a key is no credential on a page
+    view = pattern.callback.view_class
+    if not api and view.staff_page and not access.reaches_staff_pages:
+        # the clinic's own people: sent to the portal to read, the 403 page to change
+        return (302, "/clinics/clinic-a/") if method == "GET" else (403, "")
+    needed = ROUTE_NEEDS[route][method]
+    if access.can(needed):
+        return None
+    return 403, access.refusal(needed) if api else ""
+
+
+@pytest.mark.parametrize(("route", "pattern"), ROUTES, ids=ROUTE_IDS)
+@pytest.mark.parametrize("insider", INSIDERS)
+def test_insiders_are_refused_what_their_role_does_not_allow(
+    route, pattern, insider, world, clinic_a, login, api
+):
+    if insider.startswith("key_"):
+        client = api(insider)
+        access = clinic_access(Actor.from_credential(_key_named(world, insider)), clinic_a)
+    else:
+        client = login(insider)
+        access = clinic_access(Actor(user=world.users[insider]), clinic_a)
+    for method in _methods(pattern):
+        refused = _refused_as(route, pattern, method, access)
+        if refused is None:
+            continue  # allowed: what it does is for its own tests (no change made here)
+        response = client.generic(method, f"/clinics/clinic-a/{route}", "{}", "application/json")
+        status, said = refused
+        assert response.status_code == status, (method, route, insider, response.status_code)
+        if status == 302:
+            assert response["Location"].startswith(said), (method, route, insider)
+        elif route.startswith("api/"):
+            assert response.json() == {"detail": said, "code": "permission_denied"}
+
+
+def _key_named(world, name: str):
+    from accounts.credentials import credential_authenticate
+
+    return credential_authenticate(world.keys[name])
+
+
+# --- Who else reaches nothing: a half-signed-in session, a removed person, a paused clinic ------
+
+
+@pytest.mark.parametrize(("route", "pattern"), ROUTES, ids=ROUTE_IDS)
+def test_a_session_without_its_second_factor_reaches_no_clinic_route(route, pattern, login):
+    # given an agency owner who typed the password and not yet the code
+    client = login("alpha_owner", otp=False)
+    for method in _methods(pattern):
+        response = client.generic(method, f"/clinics/clinic-a/{route}", "{}", "application/json")
+        # then every page leads to the code step, every API call is refused
+        if route.startswith("api/"):
+            assert response.status_code == 403, (method, route)
+            assert response.json()["code"] == "otp_required"
+        else:
+            assert response.status_code == 302, (method, route)
+            assert response["Location"].startswith("/account/two-factor/verify/?next=")
+
+
+@pytest.mark.parametrize(("route", "pattern"), ROUTES, ids=ROUTE_IDS)
+@pytest.mark.parametrize("removed", ["a_viewer", "a_legal", "alpha_writer"])
+def test_a_person_removed_since_reaches_nothing_with_their_old_session(
+    route, pattern, removed, world, clinic_a, login
+):
+    # given a person signed in, then removed from the clinic (or the agency)
+    client = login(removed)
+    user = world.users[removed]
+    ClinicMembership.objects.filter(user=user).delete()
+    AgencyMembership.objects.filter(user=user).delete()
+    for method in _methods(pattern):
+        response = client.generic(method, f"/clinics/clinic-a/{route}", "{}", "application/json")
+        # then clinic A answers their old session as if it did not exist
+        assert response.status_code == 404, (method, route, removed, response.status_code)
+
+
+@pytest.mark.parametrize(("route", "pattern"), ROUTES, ids=ROUTE_IDS)
+def test_a_deactivated_clinic_on_every_route(route, pattern, world, clinic_a, login, api):
+    # given clinic A deactivated by its agency
+    Clinic.objects.filter(pk=clinic_a.pk).update(deactivated_at=timezone.now())
+    routes_forget_all()
+    view = pattern.callback.view_class
+    people, key, owner = login("a_approver"), api("key_a"), login("alpha_owner")
+    for method in _methods(pattern):
+        url = f"/clinics/clinic-a/{route}"
+        # then its people are told it is paused, whatever they ask
+        response = people.generic(method, url, "{}", "application/json")
+        assert response.status_code == 403, (method, route, response.status_code)
+        if route.startswith("api/"):
+            assert response.json()["code"] == "clinic_paused"
+            # and its keys are refused
+            answer = key.generic(method, url, "{}", "application/json")
+            assert (answer.status_code, answer.json()["code"]) == (403, "clinic_deactivated")
+        # and the agency changes nothing there, but for leaving (export, reactivate, delete)
+        if method != "GET" and not getattr(view, "allowed_when_deactivated", False):
+            answer = owner.generic(method, url, "{}", "application/json")
+            assert answer.status_code == 409, (method, route, answer.status_code)

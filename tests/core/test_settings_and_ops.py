@@ -129,7 +129,9 @@ def test_pages_carry_security_headers(world, db):
 def test_brand_stylesheet_carries_the_agency_colour(world, db):
     response = Client().get("/brand/beta.css")
     assert response.status_code == 200
-    assert response.content.decode().strip() == ":root{--brand:#7a1fa2;--on-brand:#ffffff}"
+    assert response.content.decode().strip() == (
+        ":root{--brand:#7a1fa2;--on-brand:#ffffff;--brand-line:#7a1fa2}"
+    )
     assert Client().get("/brand/nobody.css").status_code == 404
 
 

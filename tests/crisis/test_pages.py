@@ -129,3 +129,18 @@ def test_the_response_plan_page_saves_versions(in_clinic_a, login):
     assert (
         login("a_viewer").post("/clinics/clinic-a/response-plan/", {"text": "x"}).status_code == 403
     )
+
+
+def test_the_rooms_title_names_the_incident_and_where_it_stands(clinic_a, rows, login):
+    # two rooms open in two tabs tell themselves apart (were both "Incident #n · Clinic A")
+    r = rows(clinic_a)
+    running = r.incident(title="Surge of complaints about parking")
+    resolved = r.incident(status="resolved", title="Records lost, says a post")
+    client = login("alpha_analyst")
+    one = client.get(f"/clinics/clinic-a/incidents/{running.pk}/").content.decode()
+    two = client.get(f"/clinics/clinic-a/incidents/{resolved.pk}/").content.decode()
+    assert (
+        f"<title>Incident #{running.pk}: Surge of complaints about parking (open) · Clinic A"
+        "</title>" in one
+    )
+    assert f"<title>Incident #{resolved.pk}: Records lost, says a post (resolved) · Clinic A" in two

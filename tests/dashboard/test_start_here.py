@@ -17,7 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from agency.models import Agency
 from agency.views import MANAGING
 from clinics.access import AGENCY_ROLE_GRANTS, agency_roles_granting
-from clinics.models import Clinic, ClinicMembership, Notification
+from clinics.models import Clinic, ClinicMembership, NoticeTold, Notification
 from clinics.notifications import preference_set
 from core.permissions import Permission
 from dashboard.models import ClinicSnapshot, StartHere
@@ -49,6 +49,13 @@ def _steps(html: str) -> dict[str, dict]:
         text = htmllib.unescape(text)
         steps[key] = {"done": done == "1", "href": href, "text": text}
     return steps
+
+
+def _told(user, clinic, *, kind: str, ref: str, title: str, url: str) -> None:
+    """What `people_notify` writes for a person who keeps the banner: the open message, and
+    the record that they were told (what the panel counts, whatever their channels)."""
+    Notification.objects.create(user=user, clinic=clinic, kind=kind, ref=ref, title=title, url=url)
+    NoticeTold.objects.create(user=user, clinic=clinic, kind=kind, ref=ref)
 
 
 def _dashboard(client) -> str:
@@ -118,8 +125,8 @@ def test_the_owners_steps_say_where_the_agency_stands_and_turn_done(login, world
 def test_the_managers_approvals_and_crisis_team_are_live(login, world, clinic_a, clinic_b):
     manager = world.users["alpha_manager"]
     for n, clinic in enumerate([clinic_b, clinic_b, clinic_a]):
-        Notification.objects.create(
-            user=manager, clinic=clinic, kind="approval", ref=f"reply:{900 + n}",
+        _told(
+            manager, clinic, kind="approval", ref=f"reply:{900 + n}",
             title="A reply waits for your agency approval",
             url=f"/clinics/{clinic.slug}/replies/review/{900 + n}/",
         )  # fmt: skip
@@ -140,6 +147,7 @@ def test_the_managers_approvals_and_crisis_team_are_live(login, world, clinic_a,
 
     # when the approvals are given and Clinic B names its legal person
     Notification.objects.filter(user=manager).update(open=False)
+    NoticeTold.objects.filter(user=manager).delete()  # as `notifications_close` does
     ClinicMembership.objects.filter(clinic=clinic_b, user=world.users["b_approver"]).update(
         crisis_roles=["legal"]
     )
@@ -153,8 +161,8 @@ def test_the_writers_steps_are_live(login, world, clinic_a):
         defaults={"agency": clinic_a.agency, "refreshed_at": timezone.now(), "sla_breaches": 2},
     )
     writer = world.users["alpha_writer"]
-    Notification.objects.create(
-        user=writer, clinic=clinic_a, kind="draft", ref="reply:77",
+    _told(
+        writer, clinic_a, kind="draft", ref="reply:77:draft",
         title="Your draft, not submitted yet", url="/clinics/clinic-a/replies/review/77/",
     )  # fmt: skip
     client = login("alpha_writer")
@@ -236,8 +244,8 @@ def _clinics(world, role: str, numbers) -> None:
             clinic=clinic, agency=agency, refreshed_at=timezone.now(), sla_breaches=1 + n % 3,
             open_incidents=1, top_severity=1 + n % 4, top_incident_id=n, awaiting_approval=1,
         )  # fmt: skip
-        Notification.objects.create(
-            user=world.users[f"alpha_{role}"], clinic=clinic, kind="approval",
+        _told(
+            world.users[f"alpha_{role}"], clinic, kind="approval",
             ref=f"reply:{n}", title="A reply waits", url=f"/clinics/many-{n}/replies/",
         )  # fmt: skip
 

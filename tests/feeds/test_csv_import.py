@@ -232,7 +232,8 @@ def test_a_bad_row_is_named_by_the_line_it_starts_on(clinic_a):
             b"external_id,text\nx,y\n",
             400,
             "Line 1: missing column(s) source, published_at; expected "
-            "source, external_id, author, rating, text, published_at, url, likes, shares, replies.",
+            "source, external_id, author, rating, text, published_at, url, likes, shares, replies, "
+            "source_id.",
         ),
         (
             HEADER.encode() + b"google,z-1,A,5,caf\xe9,2026-10-01T09:00:00Z,,0,0,0\n",

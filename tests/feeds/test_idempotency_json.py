@@ -67,3 +67,17 @@ def test_a_key_stored_under_the_bytes_fingerprint_still_replays(api, clinic_a):
     # then the stored answer is replayed, and nothing is stored
     assert again.json() == {**answer, "replayed": True}
     assert _reviews(clinic_a) == 0
+
+
+def test_a_replay_is_the_first_answer_byte_for_byte(api, clinic_a):
+    # given a batch whose answer holds objects of several keys (a rejected item's fields)
+    client = api("key_a")
+    items = [ITEM, {**ITEM, "external_id": "idem-bad", "rating": 9, "published_at": "soon"}]
+    raw = json.dumps({"items": items})
+    first = _post(client, raw, "idem-bytes")
+    assert first.json()["counts"]["rejected"] == 1
+    # when it is sent again
+    again = _post(client, raw, "idem-bytes")
+    # then the replay is the first answer's bytes, keys in the same order, with `replayed` last
+    assert again.content == first.content[:-1] + b',"replayed":true}'
+    assert list(again.json()) == [*first.json(), "replayed"]

@@ -107,10 +107,10 @@ def test_an_agency_key_carries_out_a_request_then_lists_and_reads_it(
     assert done["url"] == f"{settings.PUBLIC_BASE_URL}{URL}{row.pk}/"
     assert (done["items"], done["reviews"], done["mentions"], done["comments"]) == (3, 2, 1, 0)
     assert done["clinics"] == [
-        {"clinic": "clinic-a", "name": "Clinic A", "items": 2, "reviews": 1, "comments": 0,
-         "mentions": 1},
-        {"clinic": "clinic-b", "name": "Clinic B", "items": 1, "reviews": 1, "comments": 0,
-         "mentions": 0},
+        {"clinic": "clinic-a", "clinic_id": clinic_a.pk, "name": "Clinic A", "items": 2,
+         "reviews": 1, "comments": 0, "mentions": 1},
+        {"clinic": "clinic-b", "clinic_id": clinic_b.pk, "name": "Clinic B", "items": 1,
+         "reviews": 1, "comments": 0, "mentions": 0},
     ]  # fmt: skip
     assert done["carried_out_by"].startswith("API key ")
     assert done["received_at"] == done["completed_at"]

@@ -6,6 +6,7 @@ from django_tenants.utils import schema_context
 
 from feeds.models import Review, Source
 from scoring.models import ReviewScore
+from scoring.services import latest_scores_refresh
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
 
@@ -35,6 +36,7 @@ def inbox(clinic_a):
             review=made["b"], model_version="t", label="negative", score=-0.9
         )
         ReviewScore.objects.create(review=made["a"], model_version="t", label="positive", score=0.8)
+        latest_scores_refresh(review_ids=[made["a"].pk, made["b"].pk])  # as scores_write
         Review.objects.create(
             source=google, external_id="gone", text="deleted", published_at=T0, is_deleted=True
         )

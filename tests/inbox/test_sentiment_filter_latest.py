@@ -12,6 +12,7 @@ from django_tenants.utils import schema_context
 from feeds.models import Review, Source
 from inbox.selectors import reviews_matching
 from scoring.models import ReviewScore
+from scoring.services import latest_scores_refresh
 
 T0 = datetime(2026, 9, 1, tzinfo=UTC)
 INBOX = "/clinics/clinic-a/inbox/"
@@ -45,6 +46,7 @@ def rescored(clinic_a):
                 ReviewScore.objects.filter(pk=score.pk).update(
                     created_at=T0 + timedelta(hours=hours)
                 )
+        latest_scores_refresh(review_ids=[r.pk for r in made.values()])  # as scores_write
     return made
 
 

@@ -12,6 +12,7 @@ from django_tenants.utils import schema_context
 
 from feeds.models import Review, Source
 from scoring.models import ReviewScore
+from scoring.services import latest_scores_refresh
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
 API = "/clinics/clinic-a/api/v1/reviews/"
@@ -52,6 +53,7 @@ def topics(clinic_a):
         ReviewScore.objects.filter(review=made["s2"], model_version="t0").update(
             created_at=T0 - timedelta(days=1)
         )
+        latest_scores_refresh(review_ids=[r.pk for r in made.values()])  # as scores_write
     return made
 
 
@@ -177,5 +179,6 @@ def test_the_topic_is_kept_in_the_paging_links(clinic_a, login):
                                            text="wait", published_at=T0 + timedelta(hours=n))  # fmt: skip
             ReviewScore.objects.create(review=review, model_version="t", label="negative",
                                        score=-0.5, topics=[WAIT_NEG])  # fmt: skip
+            latest_scores_refresh(review_ids=[review.pk])
     html = login("alpha_writer").get(f"{INBOX}?topic=wait_time&order=oldest").content.decode()
     assert '<a href="?topic=wait_time&amp;order=oldest&amp;page=2">Next</a>' in html

@@ -187,3 +187,33 @@ def test_the_export_holds_no_secret_and_no_words_removed_at_a_request(
         assert secret not in everything
     assert "Dr Ito's words" not in everything
     assert "grant-h14" not in everything
+
+
+@pytest.mark.parametrize(
+    ("stored", "exported"),
+    [
+        (
+            "https://crm.example.com/hooks/carewatch?token=tok-h14-secret&team=7",
+            "https://crm.example.com/hooks/carewatch?token=(hidden)&team=(hidden)",
+        ),
+        (
+            "https://bot:pw-h14-secret@crm.example.com:8443/in#sig-h14-secret",
+            "https://(hidden)@crm.example.com:8443/in#(hidden)",
+        ),
+        ("https://hooks.example.com/carewatch", "https://hooks.example.com/carewatch"),
+    ],
+    ids=["query-string", "userinfo-and-fragment", "nothing-to-hide"],
+)
+def test_a_webhook_urls_secrets_are_hidden_in_the_export(
+    world, clinic_b, django_capture_on_commit_callbacks, stored, exported
+):
+    # given a subscription whose URL carries a credential (as some receivers take it)
+    with schema_context(clinic_b.schema_name):
+        WebhookSubscription.objects.create(url=stored, events=["review.created"])
+    # when the clinic is exported
+    zf = _export(world, clinic_b, django_capture_on_commit_callbacks)
+    # then its URL names the receiver, never the credential
+    [hook] = _rows(zf, "webhooks.csv")
+    assert hook["url"] == exported
+    everything = b"\n".join(zf.read(name) for name in zf.namelist()).decode("utf-8")
+    assert "h14-secret" not in everything

@@ -3,7 +3,9 @@ and shows no work waiting; its own people cannot open it (no link), the agency's
 can; the agency's internals (time zone, reply target) are for its staff, and labelled. The
 paused page and the other sentences with a clinic's name use one possessive
 (`core.text.possessive`): "Harbor Dental & Implants’", never "Implants’s". The header's clinic
-switcher offers only what the person may open (staff read a paused clinic marked "(paused)"),
+switcher offers only what the person may open (staff read a paused clinic marked
+"(deactivated)", the word of its banner and Leaving tab: one word for staff everywhere; its
+own people read "paused by" their agency, and find it outside "Clinics you can open"),
 and the notification histories read a paused clinic's notice as paused, not waiting (the
 banner's rule, `clinics.notifications.IN_PAUSED_CLINIC`)."""
 
@@ -58,9 +60,15 @@ def test_a_paused_clinic_is_marked_with_no_waiting_work_for_its_people(world, cl
     _paused(world, clinic_a)
     html = client.get("/").content.decode()
 
-    row = _row(html, "clinic-a")
-    assert "<strong>Harbor Dental &amp; Implants</strong>" in row and "href=" not in row
-    assert "Paused by your agency on 5 Dec 2026" in row
+    # not among the clinics they can open: below them, paused, with no link
+    table = html[html.index("<table") : html.index("</table>")] if "<table" in html else ""
+    assert 'data-clinic="clinic-a"' not in table
+    closed = html[html.index('data-testid="clinics-closed"') :]
+    item = closed[closed.index('data-clinic="clinic-a"') : closed.index("</li>")]
+    assert "<strong>Harbor Dental &amp; Implants</strong>: paused by Alpha" in item
+    assert "on 5 Dec 2026; you cannot open it until they reopen it." in item
+    assert "href=" not in item
+    assert "Your agency has paused your clinic" in html and "You have no clinics" not in html
     # no work waiting for a paused clinic: not the fact it was asked to confirm
     assert "waiting-note" not in html and "fact sheet" not in html
     # the agency as the clinic's people know it; no raw internals for them
@@ -74,7 +82,8 @@ def test_staff_still_open_a_paused_clinic_and_read_its_internals_labelled(world,
     html = login("alpha_owner").get("/").content.decode()
 
     row = _row(html, "clinic-a")
-    assert 'href="/clinics/clinic-a/"' in row and "Paused by the agency on 5 Dec 2026" in row
+    assert 'href="/clinics/clinic-a/"' in row and "Deactivated on 5 Dec 2026: read-only" in row
+    assert "aused" not in row and 'data-testid="clinics-closed"' not in html
     assert '<td data-label="Reply target">3 h</td>' in row
     assert (
         '<td data-label="Time zone">' in row and '<td data-label="Agency">Alpha Agency</td>' in row
@@ -120,18 +129,22 @@ def test_no_switcher_when_the_persons_only_clinic_is_paused(world, clinic_a, log
     assert 'id="clinic-switch"' not in html and 'action="/agency/go/"' not in html
 
 
-def test_staff_still_find_a_paused_clinic_in_the_switcher_marked_paused(world, clinic_a, login):
+def test_staff_still_find_a_paused_clinic_in_the_switcher_marked_deactivated(
+    world, clinic_a, login
+):
     _paused(world, clinic_a)
 
     client = login("alpha_owner")
 
     switcher = _switcher(client.get("/agency/").content.decode())
-    assert '<option value="clinic-a">Harbor Dental &amp; Implants (paused)</option>' in switcher
+    assert (
+        '<option value="clinic-a">Harbor Dental &amp; Implants (deactivated)</option>' in switcher
+    )
     assert '<option value="clinic-b">Clinic B</option>' in switcher
     page = client.get("/clinics/clinic-a/")
     assert page.status_code == 200
     assert (
-        '<option value="clinic-a" selected>Harbor Dental &amp; Implants (paused)</option>'
+        '<option value="clinic-a" selected>Harbor Dental &amp; Implants (deactivated)</option>'
         in _switcher(page.content.decode())
     )
 

@@ -210,3 +210,15 @@ def test_the_page_the_chart_and_the_pdf_name_the_weeks_alike(new_york, login, on
     assert "each row shows the days of November 2026 it holds" in html
     chart = weekly_chart(report, "#123456")
     assert ">1 Nov</text>" in chart and "1 Nov: 1 items" in chart and "Oct" not in chart
+
+
+def test_the_tabs_title_names_the_month(new_york, login, on_dec_5):
+    # two tabs (or two entries of the history) of two months tell themselves apart
+    client = login("alpha_manager")
+    url = f"/clinics/{new_york.slug}/report/"
+    default = client.get(url).content.decode()
+    current = client.get(url, {"month": "2026-12"}).content.decode()
+    assert f"<title>Monthly report · November 2026 · {new_york.name}</title>" in default
+    assert (
+        f"<title>Monthly report · December 2026 (in progress) · {new_york.name}</title>" in current
+    )

@@ -607,7 +607,7 @@ def test_the_log_reads_in_the_same_queries_for_one_decision_or_many(
                 statement_services.statement_submit(statement_id=statement.pk, access=writer)
                 statement_services.statement_approve(statement_id=statement.pk, access=manager)
                 statement_services.statement_reject(
-                    statement_id=statement.pk, access=approver, comment="Not yet."
+                    statement_id=statement.pk, access=approver, comment="Not yet, wait for Monday."
                 )
 
     same_queries_for_one_or_many(client, url, each, decide)

@@ -26,6 +26,7 @@ from responses.models import (
 from responses.services.outbox import outbox_deliver
 from scoring.claims.services import claims_cluster
 from scoring.models import ClaimMention, ReviewScore
+from scoring.services import latest_scores_refresh
 from tests.responses.conftest import review_in, source_of
 
 SETUP = Actor.of_system("test", "Setup")  # who changes the settings a test sets up
@@ -61,6 +62,7 @@ def _claim(
             ReviewScore.objects.create(
                 review=review, model_version="t1", label="negative", score=-0.6, flags=[_flag()]
             )
+        latest_scores_refresh(review_ids=[r.pk for r in reviews])  # as scores_write keeps it
         claims_cluster(review_ids=[r.pk for r in reviews], embed=None)
         cluster_id = ClaimMention.objects.get(review=reviews[0]).cluster_id
     return cluster_id, [r.pk for r in reviews]

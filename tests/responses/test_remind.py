@@ -65,11 +65,14 @@ def test_a_writer_reminds_the_approver_once_per_half_hour(
     # the approver is told again: a fresh in-app line and an e-mail, marked as a reminder
     [mail] = mailoutbox
     assert mail.to == ["a_approver@clinics.test"]
-    assert mail.subject.startswith("[Clinic A] Reminder: A reply to")
+    # naming who reminds them, and their agency
+    by = "Reminder from Alpha Writer (Alpha Agency): "
+    assert mail.subject.startswith(f"[Clinic A] {by}A reply to")
     assert "waits for your clinic approval" in mail.subject
+    assert "Alpha Writer of Alpha Agency reminded you." in mail.body
     ref = f"reply:{draft.pk}"
     rows = Notification.objects.filter(ref=ref, user=world.users["a_approver"])
-    assert [(r.open, r.title.startswith("Reminder: ")) for r in rows] == [
+    assert [(r.open, r.title.startswith(by)) for r in rows] == [
         (True, True),
         (False, False),
     ]

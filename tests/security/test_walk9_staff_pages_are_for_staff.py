@@ -18,6 +18,7 @@ from accounts.services import user_token_issue
 from clinics.access import clinic_access
 from core.views import ClinicView
 from crisis.models import EventKind, Incident, IncidentEvent
+from crisis.services.incidents import incident_statement_draft
 from responses.models import ReplyDraft, Statement
 from responses.services.common import audit_record
 from responses.services.replies import reply_draft_create
@@ -234,3 +235,81 @@ def test_statements_reach_the_clinic_only_at_its_step(world, clinic_a, login):
     assert client.get(f"{base}{waiting.pk}/").status_code == 200
     agency = {s["title"] for s in login("alpha_analyst").get(base).json()["results"]}
     assert agency == {"Unsent", "For the clinic"}
+
+
+@pytest.mark.parametrize("caller", sorted(SEES))
+def test_an_incidents_statements_reach_the_clinic_only_at_its_step(
+    caller, callers, world, clinic_a, incident
+):
+    # given a statement drafted from the incident at each status (audit 2, F1: the incident's
+    # list answered every one of them, drafts and discarded ones included, to the clinic side)
+    manager = clinic_access(Actor(user=world.users["alpha_manager"]), clinic_a)
+    made = {}
+    with schema_context(clinic_a.schema_name):
+        for status in [*STATUSES, "discarded"]:
+            statement = incident_statement_draft(
+                incident_id=incident.pk, access=manager, title=status, body=OK_TEXT
+            )
+            Statement.objects.filter(pk=statement.pk).update(status=status)
+            made[statement.pk] = status
+    # when the caller lists the incident's statements
+    url = f"/clinics/clinic-a/api/v1/incidents/{incident.pk}/statements/"
+    listed = callers[caller].get(url, {"page_size": 100}).json()["results"]
+    # then it reads those it reads in `statements/`, no other
+    agency_reads = set(STATUSES) | {"discarded"}
+    expected = SEES[caller] if SEES[caller] != set(STATUSES) else agency_reads
+    assert {made[s["id"]] for s in listed} == expected
+    assert {s["title"] for s in listed} == expected
+
+
+# (legal lifts a block on any unfinished text it is shown, whatever its step: not here)
+@pytest.mark.parametrize("action", ["approve", "reject", "take-back"])
+@pytest.mark.parametrize("caller", ["clinic legal (session)", "clinic approver (session)"])
+def test_the_clinic_side_acting_on_a_text_not_at_the_clinic_yet_is_told_not_found(
+    action, caller, callers, world, clinic_a
+):
+    # given a statement the agency still drafts (audit 2, F2: acting on it answered 409 "It is
+    # not waiting for approval (it is “Draft”)", or 403 naming its step, telling the clinic
+    # side what `statements/<id>/` hides from it)
+    manager = clinic_access(Actor(user=world.users["alpha_manager"]), clinic_a)
+    with schema_context(clinic_a.schema_name):
+        unsent = statement_create(access=manager, title="Unsent", body=OK_TEXT)
+        waiting = statement_create(access=manager, title="At the agency", body=OK_TEXT)
+        Statement.objects.filter(pk=waiting.pk).update(status="pending_agency")
+    client = callers[caller]
+    body = {"reject": {"comment": "No."}}
+    for statement in (unsent, waiting):
+        # when the clinic side acts on it
+        url = f"/clinics/clinic-a/api/v1/statements/{statement.pk}/{action}/"
+        response = client.post(url, body.get(action, {}), content_type="application/json")
+        # then it is not found, as reading it is, and nothing changed
+        assert response.status_code == 404, response.content
+        assert response.json() == {"detail": "Not found.", "code": "not_found"}
+        with schema_context(clinic_a.schema_name):
+            fresh = Statement.objects.get(pk=statement.pk)
+            assert (fresh.status, fresh.override_reason) == (
+                "draft" if statement == unsent else "pending_agency",
+                "",
+            )
+
+
+def test_legal_takes_back_its_approval_from_the_clinician_step_it_does_not_read(
+    world, clinic_a, login
+):
+    # given a reply legal approved on to the clinician's step, which legal does not read
+    writer = clinic_access(Actor(user=world.users["alpha_writer"]), clinic_a)
+    review = review_in(clinic_a)
+    with schema_context(clinic_a.schema_name):
+        draft = reply_draft_create(review_id=review.pk, access=writer, text=OK_TEXT)
+        ReplyDraft.objects.filter(pk=draft.pk).update(
+            status="pending_legal", route=["legal", "clinician", "client"]
+        )
+    legal, url = login("a_legal"), f"/clinics/clinic-a/api/v1/drafts/{draft.pk}/"
+    approved = legal.post(f"{url}approve/", {}, content_type="application/json")
+    assert approved.json()["status"] == "pending_clinician"
+    assert legal.get(url).status_code == 404
+    # when legal takes its approval back, then it waits for legal again (not "not found")
+    taken = legal.post(f"{url}take-back/", {}, content_type="application/json")
+    assert taken.status_code == 200, taken.content
+    with schema_context(clinic_a.schema_name):
+        assert ReplyDraft.objects.get(pk=draft.pk).status == "pending_legal"
