@@ -113,6 +113,8 @@ ERROR_CODES: dict[str, str] = {
     "subscription_exists": "409: a webhook subscription with the same URL and events exists "
     "already (`fields.subscription_id` names it): change that one.",
     "in_batch": "409: the draft is part of an open batch: act on the batch.",
+    "not_taken_back": "409: the approval cannot be taken back (the message says why): it is not "
+    "yours, something happened since, or the text is approved or published.",
     "mentions_settled": "409: some mentions of the batch need no reply any more.",
     "legal_asked": "409: legal was already asked about this version.",
     "not_waiting": "409: it waits for nobody's action.",
