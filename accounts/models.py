@@ -7,10 +7,13 @@ from django.utils import timezone
 
 from core.models import BaseModel
 
-# words before a name that are not the name (User.get_short_name), lower case, without a dot
+# words before a name that are not the name (User.get_short_name), lower case, without a dot;
+# the French titles too ("Me" for Maître, "Dre" and "Pr" in Québec, "Mme", "Mlle")
 NAME_TITLES = frozenset(
-    {"dr", "doc", "prof", "professor", "mr", "mrs", "ms", "miss", "mx", "sir", "dame", "rev"}
-)
+    {"dr", "dre", "doc", "doctor", "prof", "professor", "pr", "mr", "mrs", "ms", "miss", "mx",
+     "mister", "sir", "dame", "rev", "me", "maître", "maitre", "mme", "mlle", "madame",
+     "monsieur"}
+)  # fmt: skip
 
 
 class UserManager(BaseUserManager):
@@ -82,7 +85,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         """The first name to greet: "Cam" for "Dr Cam Clinician" (a title is not a name); the
         full name when it is only titles, the e-mail address when there is none."""
         words = self.full_name.split()
-        name = next((w for w in words if w.rstrip(".").lower() not in NAME_TITLES), None)
+        name = next((w for w in words if w.rstrip(".").casefold() not in NAME_TITLES), None)
         return name or self.full_name.strip() or self.email
 
 

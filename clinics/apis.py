@@ -82,7 +82,8 @@ class ClinicListApi(PublicAPIView):
     """The clinics the caller may reach; agency owners and managers create clinics here. A
     create for a slug the agency's clinic has already answers that clinic (201) when every
     value sent is the clinic's (a retry), else a 409 `clinic_exists` whose `fields` name the
-    values that differ; nothing is changed."""
+    values that differ; nothing is changed. A new clinic named as one of the agency's is a 400
+    on `name`."""
 
     pagination_class = Pagination
 

@@ -31,10 +31,12 @@ class ClinicCreateForm(forms.Form):
     name = forms.CharField(label="Clinic name", max_length=200)
     slug = forms.CharField(
         label="Web address",
+        required=False,
         validators=[validate_clinic_slug],
         widget=forms.TextInput(attrs={"maxlength": 50}),
         help_text="3-50 lowercase letters, digits and hyphens, e.g. harbor-dental: the clinic's "
-        "pages are at /clinics/harbor-dental/. Not its street address.",
+        "pages are at /clinics/harbor-dental/. Not its street address. Left empty, it is made "
+        "from the clinic's name.",
     )
     timezone = forms.ChoiceField(
         label="Time zone", choices=time_zone_choices, initial="America/New_York",

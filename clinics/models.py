@@ -99,6 +99,10 @@ CLINIC_SLUG_FORMAT = (
 # clinic's (whether a clinic exists elsewhere is not this agency's business: no existence
 # oracle, security finding 11). The agency's own clinic's is "taken" (`clinics.views`).
 CLINIC_SLUG_UNAVAILABLE = "Not available: choose another web address."
+# A name of fewer than 3 Latin letters or digits ("診所") gives no web address by itself.
+CLINIC_SLUG_NOT_MADE = (
+    f"No web address can be made from this name: type one, e.g. {CLINIC_SLUG_EXAMPLE}."
+)
 
 
 def validate_clinic_slug(value: str) -> None:

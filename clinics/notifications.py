@@ -274,8 +274,18 @@ def notice_title(notice: Notification, *, now: datetime | None = None) -> str:
     when sent ("— reply due …", `people_notify`'s `due_at`) says it as it reads now
     (`deadline_words_now`: due in …, overdue since …) while it is open; a notice done, or any
     other title (one that said what became of it, say), as stored."""
-    if notice.due_at is None or not notice.open:
+    if not notice.open:
         return notice.title  # a notice done keeps what it said
+    return title_read_at(notice, now=now)
+
+
+def title_read_at(notice: Notification, *, now: datetime | None = None) -> str:
+    """`notice`'s title with the deadline it ends with ("— reply due …") said as it reads at
+    `now` (`deadline_words_now`), whether or not it shows in-app: what the hourly digest
+    lists when it is sent, not the words of when the notice was written; any other title as
+    stored."""
+    if notice.due_at is None:
+        return notice.title
     when = _deadline_when(notice.due_at, notice.clinic)
     for sent in (f" — reply due {when}", f" — reply overdue since {when}"):
         if notice.title.endswith(sent):
@@ -516,7 +526,10 @@ def notification_digests_send(*, now: datetime | None = None) -> int:
                         {
                             "name": user.full_name or user.email,
                             "user": user,
-                            "items": [(n, absolute_url(n.url)) for n in items],
+                            # the deadlines as they read now, not when each was written
+                            "items": [
+                                (n, title_read_at(n, now=now), absolute_url(n.url)) for n in items
+                            ],
                             "settings_url": settings_link(items[0].clinic, staff=staff),
                         },
                     ),

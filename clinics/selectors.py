@@ -6,10 +6,18 @@ from django.utils import timezone
 from accounts.actors import Actor
 from agency.models import AgencyMembership
 from agency.selectors import api_keys_listed, clinics_out_of_reach, clinics_reached
-from clinics.models import Clinic, ClinicMembership, Notification, SettingChange, clinic_zone
+from clinics.models import (
+    RESERVED_CLINIC_SLUGS,
+    Clinic,
+    ClinicMembership,
+    Notification,
+    SettingChange,
+    clinic_zone,
+)
 from clinics.notifications import notifications_paused_marked
 from core.days import is_day, range_instants
 from core.tenancy import current_clinic
+from core.text import address_from
 
 AGENCY_WIDE = "_agency"  # `settings_history`'s place: the agency's own settings (never a slug)
 
@@ -48,6 +56,31 @@ def clinic_days_as_instants(
 
 def clinic_for_actor(actor: Actor, *, slug: str) -> Clinic | None:
     return clinics_for_actor(actor).filter(slug=slug).first()
+
+
+CLINIC_SLUG_MOST = 50
+
+
+def clinic_slug_from_name(name: str) -> str:
+    """A free web address made from a clinic's name (`core.text.address_from`: "Clinique
+    médicale de l'Île-d'Orléans": clinique-medicale-de-lile-dorleans), with "-2", "-3"… when
+    a clinic of any agency has it or it is reserved; "" when the name gives fewer than 3
+    letters or digits (the person types one)."""
+    base = address_from(name, most=CLINIC_SLUG_MOST)
+    if len(base) < 3:
+        return ""
+    taken = set(
+        Clinic.objects.filter(slug__startswith=base[: CLINIC_SLUG_MOST - 10]).values_list(
+            "slug", flat=True
+        )
+    )
+    taken |= RESERVED_CLINIC_SLUGS
+    candidate, number = base, 1
+    while candidate in taken:
+        number += 1
+        suffix = f"-{number}"
+        candidate = base[: CLINIC_SLUG_MOST - len(suffix)].rstrip("-") + suffix
+    return candidate
 
 
 def notifications_about(clinic: Clinic, refs) -> QuerySet[Notification]:

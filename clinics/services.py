@@ -71,6 +71,14 @@ def _validate(clinic: Clinic) -> None:
         raise ValidationFailed("Invalid clinic.", fields=fields)
 
 
+# Two clinics of one agency are never named alike: the dashboard, the switcher and the
+# e-mails name clinics by their names (a clinic signed twice in an afternoon is caught here).
+CLINIC_NAME_TAKEN = (
+    "Your agency has a clinic named “{name}” already (/clinics/{slug}/): give this one a name "
+    "that tells them apart, e.g. with its town or street."
+)
+
+
 def clinic_create(
     *,
     agency: Agency,
@@ -88,7 +96,8 @@ def clinic_create(
     simply be retried. Calling it again for a clinic that exists in the same agency with the
     same values returns that clinic unchanged; with other values it is a 409 `clinic_exists`
     naming them (`_existing_clinic`), and so is the call that lost a race with another
-    creating the same clinic."""
+    creating the same clinic. A new clinic named as one of the agency's (case aside) is a 400
+    on `name` (`CLINIC_NAME_TAKEN`)."""
     unavailable = ValidationFailed("Invalid slug.", fields={"slug": [CLINIC_SLUG_UNAVAILABLE]})
     try:
         validate_clinic_slug(slug)
@@ -109,6 +118,12 @@ def clinic_create(
     existing = Clinic.objects.filter(slug=slug).first()
     if existing is not None:
         return _existing_clinic(existing, agency=agency, asked=asked, unavailable=unavailable)
+    same_name = agency.clinics.filter(name__iexact=asked["name"]).only("name", "slug").first()
+    if same_name is not None and asked["name"]:
+        raise ValidationFailed(
+            "Invalid name.",
+            fields={"name": [CLINIC_NAME_TAKEN.format(name=same_name.name, slug=same_name.slug)]},
+        )
 
     clinic = Clinic(agency=agency, slug=slug, schema_name=schema_name_for(slug), **asked)
     _validate(clinic)

@@ -56,6 +56,7 @@ from clinics.forms import (
     SettingsHistoryFilterForm,
 )
 from clinics.models import (
+    CLINIC_SLUG_NOT_MADE,
     CRISIS_TEAM_HELP,
     ChatKind,
     Clinic,
@@ -77,6 +78,7 @@ from clinics.selectors import (
     STAFF_NOTIFICATION_HISTORY_URL,
     clinic_api_keys_listed,
     clinic_for_actor,
+    clinic_slug_from_name,
     notifications_history_everywhere,
     settings_history,
     settings_history_people,
@@ -372,6 +374,13 @@ class SettingsClinicsView(StaffView):
         slug = form.cleaned_data.get("slug") if form.is_valid() else None
         if slug and self.agency.clinics.filter(slug=slug).exists():
             form.add_error("slug", "This web address is taken: choose another.")
+        made = False
+        if form.is_valid() and not slug:
+            # left empty: made from the name, free (`clinic_slug_from_name`), and said below
+            form.cleaned_data["slug"] = clinic_slug_from_name(form.cleaned_data["name"])
+            made = True
+            if not form.cleaned_data["slug"]:
+                form.add_error("slug", CLINIC_SLUG_NOT_MADE)
         if form.is_valid():
             try:
                 clinic = clinic_create(agency=self.agency, **form.cleaned_data)
@@ -379,7 +388,10 @@ class SettingsClinicsView(StaffView):
                 apply_domain_errors(form, exc)
             else:
                 figures_changed(clinic_id=clinic.pk)  # its dashboard row, soon
-                messages.success(request, f"Clinic “{clinic.name}” created.")
+                address = f" Its web address, made from its name: /clinics/{clinic.slug}/."
+                messages.success(
+                    request, f"Clinic “{clinic.name}” created.{address if made else ''}"
+                )
                 return HttpResponseRedirect(f"/clinics/{clinic.slug}/settings/")
         return self._render(form, status=400)
 

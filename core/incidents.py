@@ -1,6 +1,6 @@
 """The port through which the apps below `crisis` ask about incidents: `responses` names the
 incident a statement was drafted from, so the statement's page links back to its incident
-room; the inbox asks whether one is running, so its claims and statement nudges come forward
+room, and the running incidents a mention belongs to, so its reply editor does too; the inbox asks whether one is running, so its claims and statement nudges come forward
 only then or for a flagged claim; clinics lists a clinic's running incidents to the people a
 new on-call list puts on call (`incidents_running_in`), and asks whom each still alerts for the
 people it takes off (`incidents_alerted`), whose alert and growth notices (`alert_ref`,
@@ -14,6 +14,7 @@ from django.utils.module_loading import import_string
 from django_tenants.utils import schema_context
 
 INCIDENT_OF_STATEMENT_SELECTOR = "crisis.selectors.incident_of_statement"
+INCIDENTS_OF_REVIEW_SELECTOR = "crisis.selectors.incidents_of_review"
 INCIDENTS_ACTIVE_SELECTOR = "crisis.selectors.incidents_active"
 INCIDENTS_ALERTED_SELECTOR = "crisis.services.alerting.incidents_alerted"
 
@@ -59,6 +60,15 @@ def incident_of_statement(statement_id: int) -> IncidentRef | None:
     if incident is None:
         return None
     return IncidentRef(incident.pk, incident.title, incident.get_status_display())
+
+
+def incidents_of_review(review_id: int) -> list[IncidentRef]:
+    """The current clinic's running incidents that review `review_id` is a mention of, oldest
+    first."""
+    return [
+        IncidentRef(i.pk, i.title, i.get_status_display())
+        for i in import_string(INCIDENTS_OF_REVIEW_SELECTOR)(review_id)
+    ]
 
 
 @dataclass(frozen=True)

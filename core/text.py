@@ -31,6 +31,8 @@ services: one place, so that every field answers the same way.
 
 - `address_problem`: a key that goes into web addresses and placeholders (a clinic's web
   address, a reply template's key) is lowercase letters, digits and hyphens.
+  `address_from` makes one from a name ("Clinique médicale de l'Île-d'Orléans":
+  clinique-medicale-de-lile-dorleans).
 
 And one rule for text we write about people and clinics:
 
@@ -401,6 +403,26 @@ def possessive(name: str) -> str:
     if not name:
         return name
     return f"{name}’" if name[-1] in "sS" else f"{name}’s"
+
+
+# letters that Unicode does not decompose into a plain letter and a mark
+_ASCII_LETTERS = str.maketrans(
+    {"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð": "d", "ł": "l", "þ": "th",
+     "ı": "i"}
+)  # fmt: skip
+_APOSTROPHES = re.compile("['’`´]")
+_NOT_ADDRESS = re.compile(r"[^a-z0-9]+")
+
+
+def address_from(text: str, *, most: int) -> str:
+    """A web address made from a name, as `address_problem` wants it: accents left off
+    ("é": e), an apostrophe joining its words ("l'Île": lile), every other run of characters
+    that are not ASCII letters or digits one hyphen, at most `most` characters, never a
+    hyphen first or last. "" when the name has no such letter or digit."""
+    folded = unicodedata.normalize("NFKD", (text or "").casefold().translate(_ASCII_LETTERS))
+    ascii_text = folded.encode("ascii", "ignore").decode("ascii")
+    key = _NOT_ADDRESS.sub("-", _APOSTROPHES.sub("", ascii_text)).strip("-")
+    return key[:most].rstrip("-")
 
 
 # words before or in a name that are no part of its initials ("Dr Ann Lee": A.L.)

@@ -151,6 +151,13 @@ class Finding:
         return {"kind": self.kind, "explanation": self.explanation, "numbers": self.numbers}
 
 
+def misinformation_title(count: int) -> str:
+    """The title of an incident a repeated claim opens: its mentions (once the run that opens
+    it has linked the claim's other mentions, it counts those too:
+    `crisis.services.detection._title_counts_claim`)."""
+    return f"Misinformation: {count} mentions repeat one claim"
+
+
 @dataclass
 class History:
     """A clinic's items (oldest first) and engagement samples, read once and evaluated at any
@@ -717,7 +724,7 @@ def misinformation(
         span = claim[-1].published_at - claim[0].published_at
         severity = HIGH if len(claim) >= 2 * t.misinformation_min_mentions else MEDIUM
         words = ", ".join(f"“{w}”" for w in shared[:5])
-        finding.title = f"Misinformation: {len(claim)} mentions repeat one claim"
+        finding.title = misinformation_title(len(claim))
         parts.append(
             f"{len(claim)} mentions flagged as misinformation repeat one claim ({words}) within "
             f"{duration(span) if span else 'minutes'} on {', '.join(sources)}; "

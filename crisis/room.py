@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from clinics.models import CrisisRole, clinic_zone
+from clinics.models import CRISIS_ROLE_HELP, CrisisRole, clinic_zone
 from core.text import duration_said
 from crisis.detectors import content_words
 from crisis.models import (
@@ -482,6 +482,46 @@ def control_room(incident: Incident, clinic, *, plan_text: str | None = None, no
         "playbook": playbook,
         "team": roles,
     }
+
+
+# The playbook's steps each crisis role leads, the first first: what a person just given the
+# role does first is the first of them still open (`role_assigned_words`).
+ROLE_STEPS = {
+    CrisisRole.COMMS: ("statement_drafted", "statement_published", "answered"),
+    CrisisRole.SOCIAL: ("answered", "private", "statement_published"),
+    CrisisRole.LEGAL: ("answered", "statement_drafted", "statement_published"),
+    CrisisRole.CLINICIAN: ("answered", "statement_drafted"),
+}
+
+
+def role_first_step(playbook: list[dict], role: str) -> dict | None:
+    """The playbook's step (`control_room`'s) that `role` does first: the first of its steps
+    (`ROLE_STEPS`) still open; None when they are all done or the plan has none of them."""
+    open_steps = {step["key"]: step for step in playbook if step["key"] and not step["done"]}
+    return next((open_steps[key] for key in ROLE_STEPS.get(role, ()) if key in open_steps), None)
+
+
+def role_assigned_words(
+    incident: Incident, clinic, *, role: str, by: str, plan_text: str | None
+) -> str:
+    """What the "You are <role> for the incident" e-mail says under its title: the severity
+    and what triggered it (`incident_words`: no statistics), who assigned the role (`by`: a
+    name, or "" for the person themself), what the role does (`CRISIS_ROLE_HELP`) and what it does
+    first, from the clinic's playbook (`role_first_step`)."""
+    tz = clinic_zone(clinic)
+    label = CrisisRole(role).label
+    lines = [
+        f"{incident.get_severity_display()} incident at {clinic.name}, opened "
+        f"{local(incident.opened_at, tz)}: {incident_words(incident, tz, clinic_name=clinic.name)}",
+        f"{by} assigned you the role." if by else "You assigned yourself the role.",
+        f"{label} {CRISIS_ROLE_HELP[role]}" if role in CRISIS_ROLE_HELP else "",
+    ]
+    step = role_first_step(control_room(incident, clinic, plan_text=plan_text)["playbook"], role)
+    if step is not None:
+        detail = f" ({step['detail']})" if step["detail"] else ""
+        text = step["text"].rstrip(". ")
+        lines.append(f"What to do first, from the playbook: {text}{detail}.")
+    return "\n".join(line for line in lines if line)
 
 
 def _risk_flags(review) -> list[str]:

@@ -483,6 +483,12 @@ def incident_of_statement(statement_id: int) -> Incident | None:
     return found.incident if found else None
 
 
+def incidents_of_review(review_id: int) -> list[Incident]:
+    """The running incidents (open, acknowledged or responding) a review is linked to as a
+    mention, oldest first (read by responses through `core.incidents`)."""
+    return list(incidents_active().filter(links__review_id=review_id).order_by("opened_at", "pk"))
+
+
 def clinic_own_people_ids(clinic: Clinic) -> frozenset[int]:
     """The ids of the clinic's own people (its members who are not staff of its agency): whom
     the clinic's copy of a timeline counts as "your team" among the people alerted."""

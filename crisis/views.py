@@ -110,6 +110,13 @@ def _playbook_links(steps: list[dict], incident, clinic, *, claims: bool, has_re
         step["href"] = "" if step["done"] else where.get(step["key"], "")
 
 
+# A message said in the room's section it came from (`SAID_AT`: the tags, the anchor the redirect
+# opens), not at the top of the page (`base.html` leaves messages tagged "in-place" to the
+# page): on a phone the room is many screens long, and the browser restores the scroll, so a
+# message at its top is out of sight.
+SAID_AT = {"assign_all": ("in-place room-team", "#team-h")}
+
+
 def _form_error(request, exc: DomainError) -> None:
     """The refusal in words: what went wrong and each field's message, without field names
     ("override_reason: …" read as a code to the person)."""
@@ -386,6 +393,7 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                     f"Team saved: {len(changed)} role(s) changed, the people assigned are told."
                     if changed
                     else "Team unchanged.",
+                    extra_tags=SAID_AT[action][0],
                 )
             elif action == "assign":
                 incident_assign(
@@ -405,7 +413,12 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 # said in the form it came from, with what was typed
                 kept = {field: request.POST.get(field, "") for field in ROOM_FORMS_KEPT[action]}
                 return self._refused(request, incident_id, action, exc, kept)
-            _form_error(request, exc)
+            if action in SAID_AT:
+                messages.error(request, exc.text(), extra_tags=SAID_AT[action][0])
+            else:
+                _form_error(request, exc)
+        if action in SAID_AT:
+            return HttpResponseRedirect(f"{request.path}{SAID_AT[action][1]}")
         return HttpResponseRedirect(request.path)
 
     def _refused(self, request, incident_id: int, action: str, exc: DomainError, kept: dict):

@@ -170,8 +170,9 @@ def source_connection_changed_at(source: Source) -> datetime:
 def source_delivery_problem(source: Source) -> str:
     """Why reviews and mentions do not arrive from `source` now, in plain words ("" when
     they do): it is turned off, its platform account is not connected (no credentials) or the
-    platform ended the connection, or its last fetches failed and polling stopped. Having
-    delivered once says nothing about now."""
+    platform ended the connection, or its last fetches failed and polling stopped, or it has
+    never fetched and its first tries failed (one failure leaves it "healthy", but nothing
+    has arrived). Having delivered once says nothing about now."""
     if not source.enabled:
         return "turned off"
     state = connection_state(source)["state"]
@@ -181,6 +182,8 @@ def source_delivery_problem(source: Source) -> str:
         return "its connection was lost: reconnect it"
     if not source.is_healthy:
         return "its last fetches failed"
+    if source.last_success_at is None and source.last_error:
+        return "no fetch has worked yet"
     return ""
 
 

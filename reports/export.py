@@ -21,6 +21,7 @@ from crisis.charts import COLOURS, GRID, INK, MUTED, as_data_uri, chart_alt, cou
 from crisis.export import css_string
 from reports.selectors import (
     LABELS,
+    ReportMonths,
     answered_elsewhere_words,
     history_notice,
     report_comparison,
@@ -182,24 +183,34 @@ def rating_and_negative_words(report: dict) -> str:
     )
 
 
-def report_headlines(report: dict, *, brand: str) -> list[tuple[str, str, str]]:
+def report_headlines(
+    report: dict, *, brand: str, months: ReportMonths | None = None
+) -> list[tuple[str, str, str]]:
     """(key, label, value) of the month's headline figures, in the order the e-mail and the
-    PDF's first page state them; each change names what it is against
-    (`reports.selectors.report_comparison`: "+14 on 1–5 November" while a month is in
-    progress). `brand`: the agency's (`agency.branding.brand_name`)."""
+    PDF's first page state them; each change names what it is against, as the pages do
+    (`reports.selectors.report_comparison`: "+4 vs October 2026", "+14 vs 1–5 November"
+    while a month is in progress). With the clinic's `months`, a previous month before its
+    first data says so ("no data for October 2026") instead of a change from nothing.
+    `brand`: the agency's (`agency.branding.brand_name`)."""
     previous, change = report["previous"], report["change"]
     before = report_comparison(report).span
+    no_data = months is not None and months.before_data(
+        date.fromisoformat(f"{previous['month']}-01")
+    )
     volume = f"{report['volume']:,}"
-    if previous["volume"] or report["volume"]:
-        volume += f" ({_signed(change['volume'], 0)} on {before}"
-        volume += f", {_signed(change['volume_pct'], 1)} %)" if change["volume_pct"] else ")"
+    if no_data:
+        volume += f" (no data for {before} to compare with)"
+    elif previous["volume"] or report["volume"]:
+        volume += f" ({_signed(change['volume'], 0)}"
+        volume += f", {_signed(change['volume_pct'], 1)} %" if change["volume_pct"] else ""
+        volume += f" vs {before})"
     rating = "no ratings"
     if report["average_rating"] is not None:
         rating = (
             f"{report['average_rating']:.2f} of 5 from {_n(report['rated'], 'rating', 'ratings')}"
         )
-        if change["average_rating"] is not None:
-            rating += f" ({_signed(change['average_rating'], 2)} on {before})"
+        if change["average_rating"] is not None and not no_data:
+            rating += f" ({_signed(change['average_rating'], 2)} vs {before})"
     sentiment = report["sentiment"]
     mood = "nothing scored yet"
     if sentiment["average_score"] is not None:
@@ -294,6 +305,7 @@ def report_context(
     palette = brand_palette(agency.primary_colour)
     chart = weekly_chart(report, palette["brand_text"])
     generated = timezone.localtime(now or timezone.now(), clinic_zone(clinic))
+    months = report_months(clinic, now=now)
     return {
         "clinic": clinic,
         "agency": agency,
@@ -303,13 +315,13 @@ def report_context(
         "report": report,
         "month_text": month_words(report["month"]),
         "history_notice": history_notice(
-            report_months(clinic, now=now),
+            months,
             date.fromisoformat(f"{report['month']}-01"),
             clinic_name=clinic.name,
             brand=brand_name(agency),
         ),
         "comparison": report_comparison(report),
-        "headlines": report_headlines(report, brand=brand_name(agency)),
+        "headlines": report_headlines(report, brand=brand_name(agency), months=months),
         "chart_uri": as_data_uri(chart),
         "chart_alt": chart_alt(chart),
         "portal_url": portal_url,

@@ -125,6 +125,13 @@ class ReportMonths:
     def default(self) -> date:
         return self.last_complete if self.since < self.current else self.current
 
+    def before_data(self, month: date) -> bool:
+        """Whether `month` (its first day) ends before the clinic's first day of data (its
+        creation, or its earliest item imported where that is earlier): a report compared
+        with it has nothing to compare with (`reports.export.report_headlines`)."""
+        first = self.since if self.first_item is None else min(self.since, self.first_item)
+        return next_month(month) <= first
+
     def picker(self, shown: date | None = None) -> dict[str, str]:
         """The `min` and `max` of the month picker (YYYY-MM): from `earliest` to the last
         complete month; the month in progress (a labelled link beside it) only where it is
@@ -381,7 +388,7 @@ class Comparison:
     """What a report compares with what, in words.
 
     - `period`: what its figures cover ("December 2026"; in progress "1–5 December 2026");
-    - `span`: what they are compared with, as each figure's change says it ("+14 on
+    - `span`: what they are compared with, as each figure's change says it ("+14 vs
       1–5 November"; "November 2026" for a finished month, or when a month in progress is
       compared with the whole previous one, which it has outrun: 31 March against February);
     - `caption`: the two together, for a table's caption;
@@ -397,7 +404,7 @@ def report_comparison(report: dict) -> Comparison:
     """The one place that words a `monthly_report`'s comparison (read from the report itself:
     its zone, its bounds and the previous period's). Every output takes its words from here:
     a month in progress is compared with the same days of the previous month, and each figure
-    says so ("+14 on 1–5 November"), never "on November 2026", which reads as the whole of
+    says so ("+14 vs 1–5 November"), never "vs November 2026", which reads as the whole of
     it."""
     tz = ZoneInfo(report["timezone"])
     month = date.fromisoformat(f"{report['month']}-01")

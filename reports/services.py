@@ -42,7 +42,13 @@ from core.settings_history import Setting, SettingArea
 from core.text import one_line
 from reports.export import month_words, report_filename, report_headlines, report_pdf
 from reports.models import EXTRA_RECIPIENTS_MAX, ReportSending, ReportSettings
-from reports.selectors import monthly_report, next_month, previous_month, report_settings_get
+from reports.selectors import (
+    monthly_report,
+    next_month,
+    previous_month,
+    report_months,
+    report_settings_get,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -209,7 +215,9 @@ def report_send(
     report = monthly_report(clinic=clinic, month=month, now=now)
     path = portal_report_path(clinic, month)
     pdf = report_pdf(clinic=clinic, report=report, portal_url=absolute_url(path))
-    headlines = report_headlines(report, brand=brand_name(clinic.agency))
+    headlines = report_headlines(
+        report, brand=brand_name(clinic.agency), months=report_months(clinic, now=now)
+    )
     title = f"Your report for {month_words(month)} is ready"
     with transaction.atomic():
         ReportSettings.objects.select_for_update().get_or_create(clinic=clinic)

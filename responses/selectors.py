@@ -2000,6 +2000,24 @@ def _withdrawn_by_edit(entries, *, tz, brand: str) -> dict[int, str]:
     return marked
 
 
+def _taken_back(entries, *, tz, brand: str) -> dict[int, str]:
+    """{approval's entry id: ", then taken back (Ann Lee, 2026-12-05 20:08)"} for the approvals
+    of `entries` their person took back later (`workflow.take_back`: its `TAKEN_BACK` entry
+    names the approval), which the log's decision says after "Approved", wherever the log is
+    read: they no longer count as a step given. One query."""
+    ids = [e.pk for e in entries if e.action == "approved"]
+    if not ids:
+        return {}
+    marked = {}
+    backs = AuditEntry.objects.filter(action=TAKEN_BACK, detail__approval_id__in=ids)
+    for back in backs.order_by("created_at", "id"):
+        who = back.actor_name or back.actor_label
+        who = as_brand(who, brand) if brand else who
+        at = timezone.localtime(back.created_at, tz).strftime(LOG_TIME)
+        marked.setdefault(back.detail["approval_id"], f", then taken back ({who}, {at})")
+    return marked
+
+
 PUBLISHED_BY_PRODUCT = "Posted by Carewatch"
 
 
@@ -2117,6 +2135,7 @@ def approvals_log_rows(entries, *, clinic: Clinic, for_clinic: bool = False) -> 
     )
     changed_after = _changed_after(entries)
     withdrawn_by_edit = _withdrawn_by_edit(entries, tz=tz, brand=brand)
+    taken_back = _taken_back(entries, tz=tz, brand=brand)
     publications = _publications(entries)
     batch_publications = _batch_publications(entries)
     emails = approvals_log_emails(
@@ -2170,6 +2189,8 @@ def approvals_log_rows(entries, *, clinic: Clinic, for_clinic: bool = False) -> 
         words = LOG_DECISION_LABELS[decision]
         if decision == "approved" and e.object_type == "reply_batch" and size is not None:
             words = f"Approved as a batch of {size} repl{'ies' if size != 1 else 'y'}"
+        if decision == "approved":
+            words += taken_back.get(e.pk, "")
         elif decision == "discarded":
             words = _given_up_words(e, step)
         elif decision == "submitted":

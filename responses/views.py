@@ -23,7 +23,7 @@ from clinics.models import Clinic, clinic_zone
 from clinics.views import SettingsView
 from core.errors import DomainError
 from core.http import int_param, positive_int, version_param
-from core.incidents import incident_of_statement
+from core.incidents import incident_of_statement, incidents_of_review
 from core.paging import Chained, page_get
 from core.permissions import Permission
 from core.text import possessive
@@ -626,6 +626,8 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
         return {
             "clinic": self.clinic,
             "review": review,
+            # the running incidents it is a mention of: the editor links back to their rooms
+            "incidents": incidents_of_review(review.pk),
             "score": review.score_list[0] if review.score_list else None,
             "draft": draft,
             "last": last,

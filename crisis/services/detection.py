@@ -39,6 +39,7 @@ from crisis.detectors import (
     duration,
     evaluate,
     merge_target,
+    misinformation_title,
 )
 from crisis.models import (
     SEVERITY_RANK,
@@ -152,6 +153,8 @@ def detectors_run(
         # again, for the incidents a finding changed: the claims of those just opened, or of
         # the mentions just linked (the others hold what the first pass left them)
         _claims_link_all(active, linked, resolved_since, now, thresholds, keys=touched)
+        for incident in opened:
+            _title_counts_claim(incident)
         for key, incident in before.items():
             # the resolve checklist reads whether the crisis is still detected
             if key not in firing:
@@ -200,6 +203,21 @@ def _notify_grew(schema: str, grew: list[tuple[int, str]]) -> None:
                 incident_notify_grew(incident_id=incident_id, grew=said)
             except Exception:  # noqa: BLE001 - one failure must not keep the others unsent
                 logger.exception("notifying incident %s grew failed", incident_id)
+
+
+def _title_counts_claim(incident: Incident) -> None:
+    """A repeated claim's incident, just opened, says in its title every mention of the claim
+    it holds: the claim's mentions that were not flagged themselves are linked in the same run,
+    after the detector wrote "Misinformation: 4 mentions repeat one claim" (walk 1 on phones,
+    F20: the title said 4 while the timeline said 16 in all). Linked as it opened, they are no
+    growth: later mentions are said "so far" (`_grown`)."""
+    cluster = ((incident.trigger or {}).get("numbers") or {}).get("cluster_size")
+    if incident.kind != MISINFORMATION or incident.title != misinformation_title(cluster or 0):
+        return
+    total = IncidentMention.objects.filter(incident=incident).count()
+    if total > cluster:
+        incident.title = misinformation_title(total)
+        incident.save(update_fields=["title", "updated_at"])
 
 
 def title_so_far(title: str, kind: str, total: int | None) -> str:

@@ -30,7 +30,13 @@ from crisis.models import (
     IncidentStatement,
     IncidentStatus,
 )
-from crisis.selectors import crisis_team, people_eligible, resolve_checklist
+from crisis.room import role_assigned_words
+from crisis.selectors import (
+    crisis_team,
+    people_eligible,
+    resolve_checklist,
+    response_plan_current,
+)
 from crisis.services.common import DETECTOR, SYSTEM, event_add
 from responses.models import ReplyDraft, Statement
 from responses.services.statements import statement_create
@@ -428,9 +434,21 @@ def incident_assign(
                 ref=_assigned_ref(incident.pk, role),
                 title=f"You are {role_label} for the incident “{incident.title}”",
                 url=_incident_url_for(clinic, incident, user_id),
+                detail=role_assigned_words(
+                    incident,
+                    clinic,
+                    role=role,
+                    plan_text=_plan_text(),
+                    by="" if actor.user is not None and actor.user.pk == user_id else actor.name,
+                ),
             )
         incident = incident_acknowledge_by_acting(incident_id=incident.pk) or incident
     return incident
+
+
+def _plan_text() -> str | None:
+    plan = response_plan_current()
+    return plan.text if plan else None
 
 
 def _role_ended(

@@ -19,11 +19,13 @@ platform's own error JSON.
 from __future__ import annotations
 
 import email.utils
+import errno
 import http.client
 import json
 import logging
 import random
 import re
+import socket
 import ssl
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -45,6 +47,8 @@ log = logging.getLogger("feeds.connectors.http")
 
 REDACTED = "[REDACTED]"
 MAX_BODY_BYTES = 20 * 1024 * 1024
+# errno values of a network or host that cannot be reached (no route, network down)
+_UNREACHABLE = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN})
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _SECRET_PARAMS = (
     "access_token",
@@ -100,6 +104,30 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def network_problem_words(exc: BaseException) -> str:
+    """What went wrong on the network, in words staff read on the sources page ("the address
+    could not be found (DNS)"), never the exception's class name ("gaierror")."""
+    if isinstance(exc, socket.gaierror):
+        return "the address could not be found (DNS)"
+    if isinstance(exc, TimeoutError):
+        return "the wait for it ran out (timeout)"
+    if isinstance(exc, ConnectionRefusedError):
+        return "the connection was refused"
+    if isinstance(exc, http.client.RemoteDisconnected):  # a ConnectionResetError too
+        return "the connection was closed without an answer"
+    if isinstance(exc, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)):
+        return "the connection was cut off"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return "its security certificate could not be verified (TLS)"
+    if isinstance(exc, ssl.SSLError):
+        return "the secure connection failed (TLS)"
+    if isinstance(exc, http.client.HTTPException):
+        return "its answer could not be read"
+    if getattr(exc, "errno", None) in _UNREACHABLE:
+        return "the network could not reach it"
+    return "a network error"
 
 
 @dataclass(frozen=True)
@@ -275,7 +303,7 @@ class JsonHttpClient:
                 conn.connect()
             except OSError as exc:  # nothing was sent: always safe to retry
                 raise TransientError(
-                    f"Could not connect to {self.platform}: {type(exc).__name__}",
+                    f"Could not connect to {self.platform}: {network_problem_words(exc)}",
                     platform=self.platform,
                     request=shown,
                 ) from None
@@ -284,9 +312,8 @@ class JsonHttpClient:
                 response = conn.getresponse()
                 raw = response.read(MAX_BODY_BYTES + 1)
             except (OSError, http.client.HTTPException) as exc:
-                kind = "timed out" if isinstance(exc, TimeoutError) else type(exc).__name__
                 raise TransientError(
-                    f"{self.platform} did not answer ({kind})",
+                    f"{self.platform} did not answer: {network_problem_words(exc)}",
                     platform=self.platform,
                     request=shown,
                     maybe_applied=True,

@@ -63,7 +63,13 @@ class ImportResult:
 
 
 def _reason(fields: dict[str, list[str]]) -> str:
-    return "; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items())
+    """The fields' messages on one line: "rating: Must be an integer, not 'four'; likes: …."
+    (each message's own full stop is left off before the "; ", never ".;")."""
+    parts = [f"{k}: {' '.join(v)}".rstrip() for k, v in fields.items()]
+    if not parts:
+        return ""
+    end = "." if parts[-1].endswith(".") else ""
+    return "; ".join(part.rstrip(".") for part in parts) + end
 
 
 def _csv_parse(raw, *, now):

@@ -703,8 +703,7 @@ def _writer_tell(
     if batch is not None:
         to = batch_to(batch)
         title, detail = {
-            "published": (_batch_published_title(batch),
-                          "The batch's page shows where each stands."),
+            "published": _batch_published_said(batch),
             "failed": (f"Some of your replies {to} were not posted",
                        "The batch's page shows which, and why; the agency's owners were told."),
             "by_hand": (f"Some of your replies {to} are to be posted by hand",
@@ -757,6 +756,23 @@ def _writer_tell(
         countdown = FAILURE_BURST_QUIET.total_seconds() + 5
         enqueue_on_commit(FAILURES_MAIL_TASK, [(writer.pk,)], countdown=countdown)
     return f"told the writer: {channels}"
+
+
+# Told once per batch, as its first reply is published: the others are often published
+# seconds later (all marked posted by hand), and she gets no other e-mail (walk 1, F15).
+BATCH_PUBLISHED_SO_FAR = (
+    "That is how it stood when this was written, as the first was published: you get no other "
+    "e-mail as the rest are published. The batch's page shows where each stands now."
+)
+
+
+def _batch_published_said(batch: ReplyBatch) -> tuple[str, str]:
+    """The title and the detail of the writer's one message about a batch's replies being
+    published: the detail says a count "so far" is the count when it was written."""
+    title = _batch_published_title(batch)
+    if " published so far: " in title:
+        return title, BATCH_PUBLISHED_SO_FAR
+    return title, "The batch's page shows where each stands."
 
 
 def _batch_published_title(batch: ReplyBatch) -> str:

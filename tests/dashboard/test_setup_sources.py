@@ -6,6 +6,7 @@ source yet" in a clinic full of reviews)."""
 
 from __future__ import annotations
 
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from dashboard.selectors import clinic_setup_steps
@@ -87,3 +88,31 @@ def test_a_clinic_without_any_source_still_says_so(clinic_a):
         "No source yet: nothing arrives, so nothing is scored or detected."
     )
     assert steps["replies"]["done"] is False
+
+
+def test_a_source_that_never_fetched_and_failed_does_not_count(clinic_a, rows):
+    # given a Yelp source, on and with its key, whose first poll failed (one failure leaves it
+    # "healthy"): walk-through 3, F8
+    rows(clinic_a)  # "Google test", off
+    with schema_context(clinic_a.schema_name):
+        yelp = Source.objects.create(
+            kind="yelp", name="Yelp Honolulu", enabled=True, credentials_encrypted="sealed",
+            last_error="Could not connect to yelp: the address could not be found (DNS)",
+            consecutive_failures=1,
+        )  # fmt: skip
+
+    # then the step is not done, and the source says why
+    steps = _steps(clinic_a)
+    assert steps["sources"]["done"] is False
+    assert steps["sources"]["detail"] == (
+        "Google test (0 items): turned off, so nothing new arrives; "
+        "Yelp Honolulu (0 items): no fetch has worked yet, so nothing new arrives. "
+        "Nothing new is scored or detected."
+    )
+
+    # when a later poll works, it counts
+    with schema_context(clinic_a.schema_name):
+        Source.objects.filter(pk=yelp.pk).update(
+            last_success_at=timezone.now(), last_error="", consecutive_failures=0
+        )
+    assert _steps(clinic_a)["sources"]["done"] is True

@@ -173,6 +173,21 @@ def test_bad_lines_are_named_by_their_line_in_the_file_in_file_order(clinic_a):
     assert result.errors[2]["error"] == "Malformed CSV: unexpected end of data."
 
 
+def test_a_row_with_several_bad_fields_joins_their_messages_without_double_punctuation(clinic_a):
+    from feeds.services import csv_import, csv_open
+
+    text = HEADER + "google,m-7,Ann,four,bad counts,2026-10-01T09:00:00Z,,many,0,0\n"
+
+    with schema_context(clinic_a.schema_name):
+        result = csv_import(stream=csv_open(text))
+
+    [error] = result.errors
+    assert error["line"] == 2
+    assert ".;" not in error["error"]
+    assert re.fullmatch(r"rating: [^;]*[^.]; likes: [^;]*\.", error["error"]), error["error"]
+    assert error["fields"]["rating"] and error["fields"]["likes"]
+
+
 def test_a_row_with_more_values_than_columns_is_a_row_error_naming_its_line(clinic_a):
     from feeds.services import csv_import, csv_open
 

@@ -1,7 +1,8 @@
 """What a monthly report compares with what, said the same way everywhere: a month in progress
 (1–5 December) is compared with the same days of the previous month (1–5 November), and every
-change the staff tab, the portal, the PDF and the API state says so ("+1 on 1–5 November"),
-never "on November 2026", which reads as the whole of November (walk 11, finding 11)."""
+change the staff tab, the portal, the PDF and the API state says so ("+1 vs 1–5 November"),
+never "vs November 2026", which reads as the whole of November (walk 11, finding 11); a
+previous month before the clinic's first data says so instead (walk-through 3, F6)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from django_tenants.utils import schema_context
 
 from clinics.models import Clinic
 from reports.export import report_headlines
-from reports.selectors import monthly_report, report_comparison
+from reports.selectors import monthly_report, report_comparison, report_months
 from tests.responses.conftest import review_in
 
 # 5 December 2026, 12:43 UTC: 07:43 in New York (EST)
@@ -69,7 +70,7 @@ def test_a_month_in_progress_names_the_days_it_is_compared_with(december):
     )
     # every change of the headline figures (the e-mail's and the PDF's) names the same days
     volume = {key: value for key, _label, value in report_headlines(report, brand="B")}
-    assert volume["volume"] == "3 (+1 on 1–5 November, +50.0 %)"
+    assert volume["volume"] == "3 (+1, +50.0 % vs 1–5 November)"
 
 
 def test_a_finished_month_is_compared_with_the_whole_previous_one(december):
@@ -82,7 +83,42 @@ def test_a_finished_month_is_compared_with_the_whole_previous_one(december):
         "November 2026 compared with October 2026",
     )
     headlines = {key: value for key, _label, value in report_headlines(report, brand="B")}
-    assert headlines["volume"] == "5 (+5 on October 2026)"
+    assert headlines["volume"] == "5 (+5 vs October 2026)"
+
+
+@pytest.mark.parametrize(
+    ("created", "november", "december_words"),
+    [
+        pytest.param(
+            datetime(2026, 11, 20, tzinfo=UTC),
+            "5 (no data for October 2026 to compare with)",
+            "3 (+1, +50.0 % vs 1–5 November)",
+            id="history-begins-in-november",
+        ),
+        pytest.param(
+            datetime(2026, 9, 15, tzinfo=UTC),
+            "5 (+5 vs October 2026)",  # the clinic was there in October: none is a figure
+            "3 (+1, +50.0 % vs 1–5 November)",
+            id="created-in-september",
+        ),
+    ],
+)
+def test_a_previous_month_before_the_clinics_first_data_says_so(
+    december, created, november, december_words
+):
+    Clinic.objects.filter(pk=december.pk).update(created_at=created)
+    clinic = Clinic.objects.select_related("agency").get(pk=december.pk)
+    with schema_context(clinic.schema_name):
+        months = report_months(clinic, now=NOW)
+    said = {}
+    for month in (date(2026, 11, 1), date(2026, 12, 1)):
+        report = _report(clinic, month)
+        said[month.month] = {
+            key: value for key, _label, value in report_headlines(report, brand="B", months=months)
+        }
+    assert said[11]["volume"] == november
+    assert said[12]["volume"] == december_words
+    assert " on " not in said[11]["volume"] + said[12]["volume"] + said[12]["average_rating"]
 
 
 @pytest.mark.parametrize(
@@ -143,7 +179,7 @@ def test_the_pdf_says_the_span_in_its_caption_and_its_cells(december, login, tmp
         ).stdout.split()
     )
     assert CAPTION in text
-    assert "3 (+1 on 1–5 November, +50.0 %)" in text
+    assert "3 (+1, +50.0 % vs 1–5 November)" in text
     assert "November 2026" not in text.replace("1–5 November 2026", "")
 
 

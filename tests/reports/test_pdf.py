@@ -63,7 +63,7 @@ def test_the_pdf_carries_the_brand_and_the_months_figures(november, tmp_path):
     assert "Monthly report — November 2026" in text
     assert november.name in text
     # (the layout wraps a long label onto a second line: "received" follows the value)
-    assert "Reviews and mentions 3 (+3 on October 2026)" in text
+    assert "Reviews and mentions 3 (no data for October 2026 to compare with)" in text
     assert "Average rating 4.00 of 5 from 3 ratings" in text
     assert f"Answered 2 of 3 (67 %): 0 through {AGENCY_NAME}, 2 on the platform" in text
     assert "Carewatch" not in text  # the client reads it: the agency's brand only

@@ -10,7 +10,13 @@ from datetime import UTC, datetime, timedelta
 from django.utils import timezone
 
 from clinics.models import Notification
-from clinics.notifications import deadline_words, notice_title
+from clinics.notifications import (
+    deadline_words,
+    notice_title,
+    notification_digests_send,
+    people_notify,
+    preference_set,
+)
 from tests.responses.conftest import OK_TEXT, review_in
 
 
@@ -77,3 +83,50 @@ def test_due_words_count_down(clinic_a):
     assert notice_title(notice, now=due + timedelta(days=1, hours=2)) == (
         f"X — reply overdue since {when} (1 day ago)"
     )
+
+
+def test_the_hourly_digest_says_the_deadline_as_it_reads_when_sent(
+    world, clinic_a, django_capture_on_commit_callbacks, mailoutbox
+):
+    # a person who takes what waits by e-mail, in the hourly digest only (nothing in-app)
+    writer = world.users["alpha_writer"]
+    preference_set(user=writer, email=True, in_app=False, digest="hourly")
+    # told while the reply was still due; the deadline passed before the digest went
+    due = timezone.now() - timedelta(hours=2, minutes=5)
+    words = deadline_words(due, clinic_a, now=due - timedelta(hours=3))
+    assert words.startswith("reply due ")
+    people_notify(
+        users=[writer], clinic=clinic_a, kind="approval", ref="test:digest-deadline",
+        title=f"A reply waits for your agency approval — {words}",
+        url="/clinics/clinic-a/replies/", due_at=due,
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        notification_digests_send()
+
+    [mail] = mailoutbox
+    when = words.removeprefix("reply due ")
+    # the words as they read when it is sent, from the deadline stored, not when written
+    assert (
+        f"A reply waits for your agency approval — reply overdue since {when} (2 hours ago)"
+        in mail.body
+    )
+    assert words not in mail.body
+    # the notice itself keeps what it said
+    notice = Notification.objects.get(ref="test:digest-deadline", user=writer)
+    assert notice.title.endswith(words)
+
+
+def test_a_digest_line_without_a_deadline_reads_as_written(
+    world, clinic_a, django_capture_on_commit_callbacks, mailoutbox
+):
+    writer = world.users["alpha_writer"]
+    preference_set(user=writer, email=True, in_app=True, digest="hourly")
+    people_notify(
+        users=[writer], clinic=clinic_a, kind="approval", ref="test:digest-plain",
+        title="A reply waits for your approval", url="/clinics/clinic-a/replies/",
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        notification_digests_send()
+
+    [mail] = mailoutbox
+    assert "] A reply waits for your approval\n" in mail.body
