@@ -16,7 +16,12 @@ from django_tenants.utils import schema_context
 
 from accounts.actors import Actor
 from crisis.models import Incident, IncidentMention, IncidentStatement
-from crisis.services import incident_acknowledge, incident_status_set
+from crisis.services import (
+    detector_settings_update,
+    detectors_run,
+    incident_acknowledge,
+    incident_status_set,
+)
 from feeds.models import Review, Source
 from responses.models import ReplyDraft, Statement
 from scoring.models import ReviewScore
@@ -303,4 +308,14 @@ def resolved_anyway(incident, capture, *, at=None):
             now=at or NOW + 4 * HOUR,
         )
     incident.refresh_from_db()
+    return incident
+
+
+@pytest.fixture
+def incident(stream):
+    """An open incident of clinic A: a watch word ("outbreak") in one negative mention, five
+    minutes before NOW. A test module with its own `incident` fixture uses that one."""
+    detector_settings_update(actor=acting("test"), watch_words=["outbreak"])
+    stream.add(NOW - 5 * MIN, label="negative", text="Measles outbreak at the clinic")
+    [incident] = detectors_run(now=NOW, notify=False)
     return incident

@@ -14,8 +14,6 @@ from django_tenants.utils import schema_context
 
 from crisis.models import EventKind, IncidentEvent
 from crisis.services import (
-    detector_settings_update,
-    detectors_run,
     incident_notify_opened,
     incidents_escalate_due,
 )
@@ -26,14 +24,6 @@ from tests.crisis.fake_chat import FakeChat
 MIN = timedelta(minutes=1)
 # what a person must never read on a timeline
 TECHNICAL = ("Error", "Exception", "SMTP", "URLError", "ConnectError", "Timeout")
-
-
-@pytest.fixture
-def incident(stream):
-    detector_settings_update(actor=acting("test"), watch_words=["outbreak"])
-    stream.add(NOW - 5 * MIN, label="negative", text="Measles outbreak at the clinic")
-    [incident] = detectors_run(now=NOW, notify=False)
-    return incident
 
 
 @pytest.fixture

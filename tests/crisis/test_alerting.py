@@ -3,8 +3,6 @@ Teams receivers, the one-click acknowledge link (once only) and the banner."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.core import signing
 from django.test import Client
@@ -13,17 +11,15 @@ from django_tenants.utils import schema_context
 from clinics.models import Notification, OnCall
 from clinics.notifications import preference_set
 from crisis.models import AckTokenUse, EventKind, Incident
-from crisis.services import detector_settings_update, detectors_run, incident_notify_opened
+from crisis.services import incident_notify_opened
 from crisis.services.alerting import (
     ACK_SALT,
     ack_token_make,
     chat_webhook_set,
     incident_recipients,
 )
-from tests.crisis.conftest import NOW, acting
+from tests.crisis.conftest import acting
 from tests.crisis.fake_chat import FakeChat
-
-MIN = timedelta(minutes=1)
 
 
 @pytest.fixture
@@ -31,14 +27,6 @@ def fake_chat():
     chat = FakeChat().start()
     yield chat
     chat.stop()
-
-
-@pytest.fixture
-def incident(stream):
-    detector_settings_update(actor=acting("test"), watch_words=["outbreak"])
-    stream.add(NOW - 5 * MIN, label="negative", text="Measles outbreak at the clinic")
-    [incident] = detectors_run(now=NOW, notify=False)
-    return incident
 
 
 def _fresh(incident: Incident, clinic) -> Incident:

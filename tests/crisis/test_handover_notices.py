@@ -6,31 +6,18 @@ escalation means for them."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
-import pytest
 from django_tenants.utils import schema_context
 
 from clinics.models import ClinicMembership, Notification, OnCall
 from clinics.notifications import people_notify
 from crisis.services import (
-    detector_settings_update,
-    detectors_run,
     incident_assign,
     incident_notify_opened,
 )
-from tests.crisis.conftest import NOW, acting
+from tests.crisis.conftest import acting
 
-MIN = timedelta(minutes=1)
 BY_HAND = "1 reply waits to be posted by hand on Facebook page"
-
-
-@pytest.fixture
-def incident(stream):
-    detector_settings_update(actor=acting("test"), watch_words=["outbreak"])
-    stream.add(NOW - 5 * MIN, label="negative", text="Measles outbreak at the clinic")
-    [incident] = detectors_run(now=NOW, notify=False)
-    return incident
 
 
 def _waiting(html: str) -> list[str]:

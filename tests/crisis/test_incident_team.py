@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import threading
 import time
-from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
@@ -19,23 +18,11 @@ from core.errors import ValidationFailed
 from crisis.models import EventKind, Incident, IncidentAssignment
 from crisis.selectors import people_eligible
 from crisis.services import (
-    detector_settings_update,
-    detectors_run,
     incident_assign,
     incident_resolve,
     incident_team_set,
 )
 from tests.crisis.conftest import ANYWAY, NOW, acting
-
-MIN = timedelta(minutes=1)
-
-
-@pytest.fixture
-def incident(stream):
-    detector_settings_update(actor=acting("test"), watch_words=["outbreak"])
-    stream.add(NOW - 5 * MIN, label="negative", text="Measles outbreak at the clinic")
-    [incident] = detectors_run(now=NOW, notify=False)
-    return incident
 
 
 def _names(pairs) -> list[str]:

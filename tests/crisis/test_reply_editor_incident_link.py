@@ -6,21 +6,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from django_tenants.utils import schema_context
 
-from crisis.services import detector_settings_update, detectors_run, incident_resolve
+from crisis.services import incident_resolve
 from tests.crisis.conftest import ANYWAY, NOW, acting
 
 MIN = timedelta(minutes=1)
-
-
-@pytest.fixture
-def incident(stream):
-    detector_settings_update(actor=acting("test"), watch_words=["outbreak"])
-    stream.add(NOW - 5 * MIN, label="negative", text="Measles outbreak at the clinic")
-    [incident] = detectors_run(now=NOW, notify=False)
-    return incident
 
 
 def _editor(login, review_id: int) -> str:

@@ -5,28 +5,12 @@ role)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pytest
-
 from accounts.actors import Actor
 from crisis.services import (
-    detector_settings_update,
-    detectors_run,
     incident_assign,
     response_plan_save,
 )
-from tests.crisis.conftest import NOW, acting
-
-MIN = timedelta(minutes=1)
-
-
-@pytest.fixture
-def incident(stream):
-    detector_settings_update(actor=acting("test"), watch_words=["outbreak"])
-    stream.add(NOW - 5 * MIN, label="negative", text="Measles outbreak at the clinic")
-    [incident] = detectors_run(now=NOW, notify=False)
-    return incident
+from tests.crisis.conftest import acting
 
 
 def _assign(incident, clinic, *, role, user, by, capture) -> None:

@@ -4,24 +4,9 @@ is out of sight (walk 1 on phones, F6)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pytest
 from django_tenants.utils import schema_context
 
 from crisis.models import IncidentAssignment
-from crisis.services import detector_settings_update, detectors_run
-from tests.crisis.conftest import NOW, acting
-
-MIN = timedelta(minutes=1)
-
-
-@pytest.fixture
-def incident(stream):
-    detector_settings_update(actor=acting("test"), watch_words=["outbreak"])
-    stream.add(NOW - 5 * MIN, label="negative", text="Measles outbreak at the clinic")
-    [incident] = detectors_run(now=NOW, notify=False)
-    return incident
 
 
 def _team_section(html: str) -> str:
