@@ -1,13 +1,17 @@
 """A benchmark's own PostgreSQL database, made fresh before a run and dropped after it (the scale
 and soak benches): `FORCE` ends whatever is still connected to it. The in-process page benches
-(approvals, incident room, review PDF) also take their settings (`bench_environ`) and time their
-requests (`timed_requests`) here."""
+(approvals, incident room, review PDF) also take their settings (`bench_environ`), their migrated
+database with Django set up (`django_on_fresh_db`), a signed-in staff client (`staff_client`) and
+the timing of their requests (`timed_requests`) here."""
 
 from __future__ import annotations
 
 import os
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import psycopg
 
@@ -29,6 +33,36 @@ def bench_environ(default_db: str) -> tuple[str, str]:
         }
     )
     return base, db
+
+
+def django_on_fresh_db(base: str, db: str) -> None:
+    """Make the bench's database fresh, migrate its public schema (`manage.py migrate_schemas
+    --shared`) and set Django up in this process (after `bench_environ`)."""
+    reset_db(base, db)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate_schemas", "--shared", "-v", "0"],
+        cwd=Path(__file__).resolve().parents[1],
+        check=True,
+    )
+    import django
+
+    django.setup()
+
+
+def staff_client(user):
+    """A Django test client signed in as `user` with two-factor done (a confirmed TOTP device
+    in the session), as agency staff pages require."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
 
 
 def timed_requests(get, n: int) -> tuple[dict, object, list]:

@@ -21,14 +21,19 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.benchdb import bench_environ, drop_db, reset_db, timed_requests  # noqa: E402
+from bench.benchdb import (  # noqa: E402
+    bench_environ,
+    django_on_fresh_db,
+    drop_db,
+    staff_client,
+    timed_requests,
+)
 
 BASE, DB = bench_environ("carewatch_bench_approvals")
 SLUG = "bench-approvals"
@@ -58,18 +63,8 @@ def main() -> None:
     parser.add_argument("--label", default="after")
     args = parser.parse_args()
 
-    reset_db(BASE, DB)
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate_schemas", "--shared", "-v", "0"],
-        cwd=ROOT,
-        check=True,
-    )
-    import django
-
-    django.setup()
+    django_on_fresh_db(BASE, DB)
     from django.test import Client
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
     from django_tenants.utils import schema_context
 
     from agency.services import agency_create, agency_member_add
@@ -84,12 +79,7 @@ def main() -> None:
     owner = agency_member_add(
         agency=agency, email="owner@approvals.test", full_name="Bench Owner", role="owner"
     ).user
-    device = TOTPDevice.objects.create(user=owner, name="bench", confirmed=True)
-    staff = Client()
-    staff.force_login(owner)
-    session = staff.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
+    staff = staff_client(owner)
     from accounts.models import User
 
     approver = User.objects.create_user(email="approver@approvals.test", password="x-bench-12345")

@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,7 +28,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.benchdb import bench_environ, drop_db, reset_db, timed_requests  # noqa: E402
+from bench.benchdb import (  # noqa: E402
+    bench_environ,
+    django_on_fresh_db,
+    drop_db,
+    staff_client,
+    timed_requests,
+)
 
 BASE, DB = bench_environ("carewatch_bench_incident_room")
 SLUG = "bench-room"
@@ -54,18 +59,8 @@ def main() -> None:
     parser.add_argument("--label", default="after")
     args = parser.parse_args()
 
-    reset_db(BASE, DB)
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate_schemas", "--shared", "-v", "0"],
-        cwd=ROOT,
-        check=True,
-    )
-    import django
-
-    django.setup()
+    django_on_fresh_db(BASE, DB)
     from django.test import Client
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
     from django_tenants.utils import schema_context
 
     from accounts.credentials import api_key_create
@@ -96,13 +91,8 @@ def main() -> None:
     owner = agency_member_add(
         agency=agency, email="owner@room.test", full_name="Bench Owner", role="owner"
     ).user
-    device = TOTPDevice.objects.create(user=owner, name="bench", confirmed=True)
     _, issued = api_key_create(agency=agency, clinic=clinic, name="bench", scopes=["read"])
-    client = Client()
-    client.force_login(owner)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
+    client = staff_client(owner)
     api = Client(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
 
     result: dict = {

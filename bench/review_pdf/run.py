@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.benchdb import bench_environ, drop_db, reset_db  # noqa: E402
+from bench.benchdb import bench_environ, django_on_fresh_db, drop_db  # noqa: E402
 
 BASE, DB = bench_environ("carewatch_bench_review_pdf")
 
@@ -240,15 +240,7 @@ def main() -> None:
     parser.add_argument("--cold", type=int, default=3, help="new processes per cold case")
     args = parser.parse_args()
 
-    reset_db(BASE, DB)
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate_schemas", "--shared", "-v", "0"],
-        cwd=ROOT,
-        check=True,
-    )
-    import django
-
-    django.setup()
+    django_on_fresh_db(BASE, DB)
     from django.template.loader import render_to_string
     from django.utils.safestring import mark_safe
     from django_tenants.utils import schema_context
