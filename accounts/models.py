@@ -6,14 +6,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from core.models import BaseModel
-
-# words before a name that are not the name (User.get_short_name), lower case, without a dot;
-# the French titles too ("Me" for Maître, "Dre" and "Pr" in Québec, "Mme", "Mlle")
-NAME_TITLES = frozenset(
-    {"dr", "dre", "doc", "doctor", "prof", "professor", "pr", "mr", "mrs", "ms", "miss", "mx",
-     "mister", "sir", "dame", "rev", "me", "maître", "maitre", "mme", "mlle", "madame",
-     "monsieur"}
-)  # fmt: skip
+from core.text import NAME_TITLES
 
 
 class UserManager(BaseUserManager):

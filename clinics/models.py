@@ -393,6 +393,11 @@ class NoticeTold(models.Model):
         return f"{self.ref} told to user {self.user_id}"
 
 
+# How the settings history names a clinic's reply target (`clinics.services.CLINIC_SETTINGS`);
+# `clinics.selectors.reply_target_at` reads its changes back.
+REPLY_TARGET_SETTING = "Reply target for reviews (minutes)"
+
+
 class SettingVia(models.TextChoices):
     PAGE = "page", "Settings page"
     API = "api", "API"

@@ -7,6 +7,7 @@ from accounts.actors import Actor
 from agency.models import AgencyMembership
 from agency.selectors import api_keys_listed, clinics_out_of_reach, clinics_reached
 from clinics.models import (
+    REPLY_TARGET_SETTING,
     RESERVED_CLINIC_SLUGS,
     Clinic,
     ClinicMembership,
@@ -143,6 +144,25 @@ def clinic_api_keys_listed(keys, *, agency_id: int):
         clinic_id=OuterRef("clinic_id"), user_id=OuterRef("created_by_id")
     )
     return api_keys_listed(keys, agency_id=agency_id, staying=Exists(person))
+
+
+def reply_target_at(clinic: Clinic, when: datetime) -> int:
+    """The reply target (minutes) `clinic` had at `when`: the value that the first change of it
+    after `when` replaced (every change is in the settings history, `clinics.services.
+    clinic_update`), or today's where it has not changed since. A month that has ended is
+    measured against the target it had then: lowering the target on 6 December must not turn
+    November's replies, reported and sent as within the 4 h target, into late ones (walk 2)."""
+    old_value = (
+        SettingChange.objects.filter(
+            clinic_id=clinic.pk, setting=REPLY_TARGET_SETTING, created_at__gt=when
+        )
+        .order_by("created_at", "id")
+        .values_list("old_value", flat=True)
+        .first()
+    )
+    if old_value is not None and old_value.strip().isdigit():
+        return int(old_value)
+    return clinic.reply_target_minutes
 
 
 def settings_history(

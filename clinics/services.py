@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -32,6 +33,7 @@ from clinics.models import (
     CLINIC_ROLE_HELP,
     CLINIC_SLUG_UNAVAILABLE,
     CRISIS_TEAM_HELP,
+    REPLY_TARGET_SETTING,
     Clinic,
     ClinicMembership,
     ClinicRole,
@@ -79,6 +81,46 @@ CLINIC_NAME_TAKEN = (
 )
 
 
+def clinic_name_key(name: str) -> str:
+    """How two clinic names compare: the same letters whatever their case, width (NFKC) and
+    spacing ("Riverside  Family Dental" and "Riverside\u00a0Family Dental" read as
+    "Riverside Family Dental" in every list)."""
+    return " ".join(unicodedata.normalize("NFKC", name or "").casefold().split())
+
+
+def _clinic_name_lock(*, agency_id: int, name: str) -> None:
+    """The lock of one clinic name in one agency (`clinic_name_key`), to the end of the
+    transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('clinic-name'), hashtext(%s))",
+            [f"{agency_id}:{clinic_name_key(name)}"],
+        )
+
+
+def _clinic_name_taken(
+    *, agency_id: int, name: str, exclude_pk: int | None = None, slug: str = ""
+) -> None:
+    """`ValidationFailed` on `name` (`CLINIC_NAME_TAKEN`) when another clinic of the agency is
+    named as `name` (`clinic_name_key`); the clinic at `slug` is the one being created (a
+    retry that lost a race to itself is answered by `_existing_clinic`, not refused here).
+    Inside a transaction it first takes a lock on the agency and the name, held to its end,
+    so two creates or renames to one name at the same moment are one after the other: the
+    second reads the first's clinic and is refused."""
+    key = clinic_name_key(name)
+    if not key:
+        return
+    if connection.in_atomic_block:
+        _clinic_name_lock(agency_id=agency_id, name=name)
+    others = Clinic.objects.filter(agency_id=agency_id).exclude(pk=exclude_pk).exclude(slug=slug)
+    for other_name, other_slug in others.order_by("pk").values_list("name", "slug"):
+        if clinic_name_key(other_name) == key:
+            raise ValidationFailed(
+                "Invalid name.",
+                fields={"name": [CLINIC_NAME_TAKEN.format(name=other_name, slug=other_slug)]},
+            )
+
+
 def clinic_create(
     *,
     agency: Agency,
@@ -96,8 +138,9 @@ def clinic_create(
     simply be retried. Calling it again for a clinic that exists in the same agency with the
     same values returns that clinic unchanged; with other values it is a 409 `clinic_exists`
     naming them (`_existing_clinic`), and so is the call that lost a race with another
-    creating the same clinic. A new clinic named as one of the agency's (case aside) is a 400
-    on `name` (`CLINIC_NAME_TAKEN`)."""
+    creating the same clinic. A new clinic named as one of the agency's (case, width and
+    spacing aside: `clinic_name_key`) is a 400 on `name` (`CLINIC_NAME_TAKEN`), also when the
+    two are created at the same moment."""
     unavailable = ValidationFailed("Invalid slug.", fields={"slug": [CLINIC_SLUG_UNAVAILABLE]})
     try:
         validate_clinic_slug(slug)
@@ -118,12 +161,7 @@ def clinic_create(
     existing = Clinic.objects.filter(slug=slug).first()
     if existing is not None:
         return _existing_clinic(existing, agency=agency, asked=asked, unavailable=unavailable)
-    same_name = agency.clinics.filter(name__iexact=asked["name"]).only("name", "slug").first()
-    if same_name is not None and asked["name"]:
-        raise ValidationFailed(
-            "Invalid name.",
-            fields={"name": [CLINIC_NAME_TAKEN.format(name=same_name.name, slug=same_name.slug)]},
-        )
+    _clinic_name_taken(agency_id=agency.pk, name=asked["name"], slug=slug)
 
     clinic = Clinic(agency=agency, slug=slug, schema_name=schema_name_for(slug), **asked)
     _validate(clinic)
@@ -131,6 +169,13 @@ def clinic_create(
     connection.set_schema_to_public()
     try:
         with transaction.atomic():
+            # again under the lock: another create of this name may have committed meanwhile;
+            # the same clinic (its slug) is answered as a retry, another one is refused
+            _clinic_name_lock(agency_id=agency.pk, name=asked["name"])
+            raced = Clinic.objects.filter(slug=slug).first()
+            if raced is not None:
+                return _existing_clinic(raced, agency=agency, asked=asked, unavailable=unavailable)
+            _clinic_name_taken(agency_id=agency.pk, name=asked["name"])
             if schema_exists(clinic.schema_name):
                 # No clinic row owns it (checked above): the remains of a creation that was
                 # not transactional (an older version, or a manual attempt).
@@ -350,7 +395,7 @@ CLINIC_SETTINGS = {
     "phone": Setting(SettingArea.GENERAL, "Public phone"),
     "email": Setting(SettingArea.GENERAL, "Public e-mail"),
     "contact_url": Setting(SettingArea.GENERAL, "Contact page"),
-    "reply_target_minutes": Setting(SettingArea.SLA, "Reply target for reviews (minutes)"),
+    "reply_target_minutes": Setting(SettingArea.SLA, REPLY_TARGET_SETTING),
 }
 
 
@@ -358,7 +403,8 @@ CLINIC_SETTINGS = {
 def clinic_update(*, clinic: Clinic, actor: Actor, **changes) -> Clinic:
     """Change a clinic's name, contact channels, time zone or reply target; each value that
     changes is recorded in the settings history as `actor`'s. All-or-nothing: an invalid
-    value changes (and records) nothing."""
+    value changes (and records) nothing, and so does a new name that another clinic of the
+    agency has (`_clinic_name_taken`)."""
     unknown = sorted(set(changes) - set(CLINIC_EDITABLE))
     if unknown:
         raise ValidationFailed(
@@ -369,6 +415,8 @@ def clinic_update(*, clinic: Clinic, actor: Actor, **changes) -> Clinic:
     for name, value in changes.items():
         setattr(row, name, value.strip() if isinstance(value, str) else value)
     _validate(row)
+    if "name" in changes and clinic_name_key(row.name) != clinic_name_key(before["name"]):
+        _clinic_name_taken(agency_id=row.agency_id, name=row.name, exclude_pk=row.pk)
     row.save(update_fields=[*changes, "updated_at"])
     settings_changed(
         actor=actor,

@@ -425,10 +425,16 @@ def address_from(text: str, *, most: int) -> str:
     return key[:most].rstrip("-")
 
 
-# words before or in a name that are no part of its initials ("Dr Ann Lee": A.L.)
+# titles: words before or in a name that are not the name, lower case, without a dot; no part
+# of its initials ("Dr Ann Lee": A.L.), of the first name a greeting uses
+# (`accounts.User.get_short_name`: "Cam" for "Dr Cam Clinician") or of the name words the reply
+# guard matches; the French titles too ("Me" for Maître, "Dre" and "Pr" in Québec, "Mme",
+# "Mlle")
 NAME_TITLES = frozenset(
-    ["dr", "doctor", "mr", "mrs", "ms", "mx", "miss", "mister", "nurse", "prof"]
-)
+    {"dr", "dre", "doc", "doctor", "prof", "professor", "pr", "mr", "mrs", "ms", "miss", "mx",
+     "mister", "sir", "dame", "rev", "nurse", "me", "maître", "maitre", "mme", "mlle",
+     "madame", "monsieur"}
+)  # fmt: skip
 # letters that, written with dots in lower case, are an abbreviation ("9 a.m.", "e.g.",
 # "a.k.a."), never someone's initials
 DOTTED_ABBREVIATIONS = frozenset(

@@ -2,7 +2,9 @@
 the portal, the HTML export and the PDF show the very same pictures: volume per period (stacked
 by sentiment; each window on its own scale, in the rate that suits its length) and the
 sentiment curve (mean score per period), each across the before, during and after windows,
-with their times in the clinic's zone. Colours are presentation attributes (no CSS needed, nothing inline for the
+with their times in the clinic's zone. Each is drawn twice from the same figures: wide (a
+desktop, the PDF) and `narrow` (a phone, chosen by the pages' `<picture>`), with the same title
+and description. Colours are presentation attributes (no CSS needed, nothing inline for the
 CSP to refuse); each chart carries a title and a description for screen readers."""
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import math
 import re
 from datetime import UTC, datetime
 from html import escape, unescape
+from typing import NamedTuple
 
 from core.text import duration_said
 from crisis.metrics import BUCKETS_PER_WINDOW, LABELS, NOT_YET, WINDOW_NAMES
@@ -29,30 +32,46 @@ PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 SLOTS = BUCKETS_PER_WINDOW * len(WINDOW_NAMES)
 WINDOW_TITLES = {"before": "Before", "during": "During", "after": "After"}
 MAX_COUNT_INTERVALS = 5
+# The narrow drawing of each chart, for a phone (the pages' `<picture>` picks it on a narrow
+# screen; the PDF and a wide screen keep the wide one): 320 across, so a 390 px phone shows it
+# at about its own size (316 px in a staff page's card) and its 13 px text stays above 12 px;
+# the volume chart's periods one above another, fewer gridlines.
+NARROW_W, NARROW_FONT, NARROW_SMALL = 320, 13, 13
+NARROW_CHAR = 8  # a generous width of a 13 px character, for the legend's rows
+NARROW_TICKS = 3
 
 
-def count_ticks(peak: int) -> list[int]:
+def count_ticks(peak: int, most: int = MAX_COUNT_INTERVALS) -> list[int]:
     """The gridlines of a count axis: whole numbers from 0 in a step of 1, 2 or 5 times a power
-    of ten, at most MAX_COUNT_INTERVALS of them; the last is the top of the axis (>= peak)."""
+    of ten, at most `most` intervals; the last is the top of the axis (>= peak)."""
     peak = max(int(peak), 1)
     magnitude = 1
     while True:
         for factor in (1, 2, 5):
             step = factor * magnitude
             intervals = -(-peak // step)
-            if intervals <= MAX_COUNT_INTERVALS:
+            if intervals <= most:
                 return [n * step for n in range(intervals + 1)]
         magnitude *= 10
 
 
-def _svg(key: str, title: str, desc: str, body: list[str], brand: str) -> str:
+def _svg(
+    key: str,
+    title: str,
+    desc: str,
+    body: list[str],
+    brand: str,
+    size: tuple[int, int] = (WIDTH, HEIGHT),
+    font: int = 11,
+) -> str:
+    width, height = size
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{key}-t {key}-d" '
-        f'font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif" font-size="11">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="{key}-t {key}-d" '
+        f'font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif" font-size="{font}">'
         f'<title id="{key}-t">{escape(title)}</title><desc id="{key}-d">{escape(desc)}</desc>'
-        f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>'
-        f'<rect x="0" y="0" width="{WIDTH}" height="4" fill="{brand}"/>' + "".join(body) + "</svg>"
+        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>'
+        f'<rect x="0" y="0" width="{width}" height="4" fill="{brand}"/>' + "".join(body) + "</svg>"
     )
 
 
@@ -104,14 +123,32 @@ def _frame(windows: dict, tz=None) -> list[str]:
     return out
 
 
-def _legend(items: list[tuple[str, str]]) -> list[str]:
-    out, x = [], LEFT
-    y = HEIGHT - 10
+def _legend(
+    items: list[tuple[str, str]], y: float = HEIGHT - 10, left: int = LEFT, right: int = 0
+) -> list[str]:
+    """A swatch and a name per item, in a row from `left`; with `right` (the narrow charts),
+    an item that would pass it starts a new row 20 below."""
+    out, x = [], left
+    per_char = 7 if not right else NARROW_CHAR
     for label, colour in items:
+        span = 24 + per_char * len(label)
+        if right and x > left and x + span - 10 > right:
+            x, y = left, y + 20
         out.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{colour}"/>')
         out.append(f'<text x="{x + 14}" y="{y}" fill="{INK}">{escape(label)}</text>')
-        x += 24 + 7 * len(label)
+        x += span
     return out
+
+
+def _legend_rows(items: list[tuple[str, str]], left: int, right: int) -> int:
+    """How many rows `_legend` takes for `items` between `left` and `right`."""
+    rows, x = 1, left
+    for label, _ in items:
+        span = 24 + NARROW_CHAR * len(label)
+        if x > left and x + span - 10 > right:
+            rows, x = rows + 1, left
+        x += span
+    return rows
 
 
 def _by_slot(series: list[dict]) -> dict[tuple[str, int], dict]:
@@ -203,35 +240,62 @@ def _bucket_rates(row: dict, unit: str) -> dict[str, float]:
     return {label: rate(row[label] or 0, row.get("days"), unit) or 0 for label in LABELS}
 
 
-def _volume_panel(index: int, name: str, window: dict, rows: list[dict], tz) -> list[str]:
+class _Box(NamedTuple):
+    """Where one period's volume panel is drawn: its plot area, how many intervals its axis
+    may have, the size of its times and how far under the axis they sit."""
+
+    x: float
+    width: float
+    top: float
+    height: float
+    most: int = MAX_COUNT_INTERVALS
+    small: int = 10
+    below: int = 13
+    narrow: bool = False
+
+
+def _wide_box(index: int) -> _Box:
+    x, width = _panel(index)
+    return _Box(x, width, TOP, PLOT_H)
+
+
+def _volume_panel(
+    index: int, name: str, window: dict, rows: list[dict], tz, box: _Box | None = None
+) -> list[str]:
     """One period: its title with its unit, its own count axis, its bars stacked by
     sentiment, and its start and end times under it."""
-    x, width = _panel(index)
-    bottom = TOP + PLOT_H
+    x, width, top, height, most, small, below, narrow = box or _wide_box(index)
+    bottom = top + height
     state = window.get("state")
     per_rate = all("days" in row for row in rows) and bool(rows)
     unit = rate_unit(_window_days(window)) if per_rate else ""
     title = WINDOW_TITLES[name] + (" (so far)" if state == "in_progress" else "")
     out = [
-        f'<text x="{x + width / 2:.1f}" y="{TOP - 10}" text-anchor="middle" fill="{INK}">'
+        f'<text x="{x + width / 2:.1f}" y="{top - 10}" text-anchor="middle" fill="{INK}">'
         f'<tspan font-weight="bold">{escape(title)}</tspan>'
         + (f": {escape(_unit_words(unit))}" if state != NOT_YET else "")
         + "</text>"
     ]
     if state == NOT_YET:
+        words = (
+            f'<tspan x="{x + width / 2:.1f}">Not yet:</tspan><tspan x="{x + width / 2:.1f}" '
+            'dy="1.3em">the incident is not resolved</tspan>'
+            if narrow
+            else "Not yet: the incident is not resolved"
+        )
         out.append(
-            f'<text x="{x + width / 2:.1f}" y="{TOP + PLOT_H / 2:.1f}" text-anchor="middle" '
-            f'fill="{MUTED}">Not yet: the incident is not resolved</text>'
+            f'<text x="{x + width / 2:.1f}" y="{top + height / 2:.1f}" text-anchor="middle" '
+            f'fill="{MUTED}">{words}</text>'
         )
         out.append(
             f'<line x1="{x:.1f}" y1="{bottom}" x2="{x + width:.1f}" y2="{bottom}" stroke="{INK}"/>'
         )
         return out
     rates = [_bucket_rates(row, unit) for row in rows]
-    ticks = count_ticks(math.ceil(max((sum(r.values()) for r in rates), default=0)))
+    ticks = count_ticks(math.ceil(max((sum(r.values()) for r in rates), default=0)), most)
     peak = ticks[-1]
     for tick in ticks:
-        y = bottom - PLOT_H * tick / peak
+        y = bottom - height * tick / peak
         out.append(
             f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{x + width:.1f}" y2="{y:.1f}" stroke="{GRID}" '
             f'stroke-width="0.5"/><text x="{x - 5:.1f}" y="{y + 4:.1f}" text-anchor="end" '
@@ -242,7 +306,7 @@ def _volume_panel(index: int, name: str, window: dict, rows: list[dict], tz) -> 
         left = x + n * slot + slot * 0.1
         y = bottom
         for label in LABELS:
-            h = PLOT_H * rated[label] / peak
+            h = height * rated[label] / peak
             if h <= 0:
                 continue
             y -= h
@@ -263,8 +327,8 @@ def _volume_panel(index: int, name: str, window: dict, rows: list[dict], tz) -> 
     ):
         if text := _time_label(value, tz, unit):
             out.append(
-                f'<text x="{at:.1f}" y="{bottom + 13}" text-anchor="{anchor}" fill="{MUTED}" '
-                f'font-size="10">{escape(text)}</text>'
+                f'<text x="{at:.1f}" y="{bottom + below}" text-anchor="{anchor}" fill="{MUTED}" '
+                f'font-size="{small}">{escape(text)}</text>'
             )
     return out
 
@@ -283,18 +347,28 @@ def _volume_said(name: str, window: dict, rows: list[dict]) -> str:
     return f"{name} {said} ({items})" if said else f"{name} {items}"
 
 
-def volume_chart(metrics: dict, brand: str = "#1f6feb", tz=None) -> str:
+def volume_chart(metrics: dict, brand: str = "#1f6feb", tz=None, *, narrow: bool = False) -> str:
     """Items in each period (before, during, after), stacked by sentiment. The periods
     differ in length (a week before, 81 minutes during), so each has its own panel and its
     own scale, in the rate that suits it (items an hour in a period shorter than a day,
     items a day otherwise): on one scale a week's 1 a day could not be seen beside a
-    crisis's 16 an hour. Times under each panel in the clinic's zone (`tz`)."""
+    crisis's 16 an hour. Times under each panel in the clinic's zone (`tz`). `narrow`: for a
+    phone, the panels one above another across its width, three gridlines at most."""
     series, windows = metrics["series"], metrics["windows"]
     by_window = {name: [row for row in series if row["window"] == name] for name in WINDOW_NAMES}
+    legend = [(label, COLOURS[label]) for label in LABELS]
     body = []
     for index, name in enumerate(WINDOW_NAMES):
-        body += _volume_panel(index, name, windows.get(name, {}), by_window[name], tz)
-    body += _legend([(label, COLOURS[label]) for label in LABELS])
+        box = _narrow_box(index) if narrow else None
+        body += _volume_panel(index, name, windows.get(name, {}), by_window[name], tz, box)
+    size = (WIDTH, HEIGHT)
+    if narrow:
+        legend_top = 4 + len(WINDOW_NAMES) * NARROW_PANEL_H + 8
+        rows = _legend_rows(legend, NARROW_LEFT, NARROW_W - 8)
+        body += _legend(legend, legend_top + 10, NARROW_LEFT, NARROW_W - 8)
+        size = (NARROW_W, legend_top + 20 * rows + 4)
+    else:
+        body += _legend(legend)
     desc = (
         "Items in each period, stacked by sentiment; each period has its own scale. "
         + "; ".join(
@@ -302,10 +376,65 @@ def volume_chart(metrics: dict, brand: str = "#1f6feb", tz=None) -> str:
             for n in WINDOW_NAMES
         )
     )
-    return _svg("volume-chart", "Volume in each period", desc + ".", body, brand)
+    return _svg(
+        "volume-chart",
+        "Volume in each period",
+        desc + ".",
+        body,
+        brand,
+        size,
+        NARROW_FONT if narrow else 11,
+    )
 
 
-def sentiment_chart(metrics: dict, brand: str = "#1f6feb", tz=None) -> str:
+NARROW_LEFT, NARROW_RIGHT = 48, 12
+NARROW_PANEL_H, NARROW_PLOT_H = 150, 84  # a period of the narrow volume chart; its plot
+
+
+def _narrow_box(index: int) -> _Box:
+    top = 4 + index * NARROW_PANEL_H + 32
+    width = NARROW_W - NARROW_LEFT - NARROW_RIGHT
+    return _Box(NARROW_LEFT, width, top, NARROW_PLOT_H, NARROW_TICKS, NARROW_SMALL, 17, True)
+
+
+def _sentiment_said(windows: dict) -> str:
+    means = {n: windows[n].get("mean_score") for n in WINDOW_NAMES}
+    return "Mean sentiment score per period, from -1 (negative) to +1 (positive). Means: " + (
+        "; ".join(
+            f"{WINDOW_TITLES[n].lower()} {'—' if means[n] is None else f'{means[n]:+.2f}'}"
+            for n in WINDOW_NAMES
+        )
+    )
+
+
+def _sentiment_curve(series: list[dict], brand: str, slot_x, y_of) -> list[str]:
+    """The line through each period's mean score and a dot on each (its value as its title);
+    `slot_x(window, index)` the middle of a period, `y_of(score)` the height of a score."""
+    points = []
+    for (window, index), row in _by_slot(series).items():
+        if row["mean_score"] is None:
+            continue
+        points.append((slot_x(window, index), y_of(row["mean_score"]), row["mean_score"]))
+    out = []
+    if len(points) > 1:
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in points)
+        out.append(f'<polyline points="{path}" fill="none" stroke="{brand}" stroke-width="2.5"/>')
+    for x, y, score in points:
+        out.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{brand}">'
+            f"<title>{score:+.2f}</title></circle>"
+        )
+    return out
+
+
+SENTIMENT_LEGEND = "mean sentiment score (−1 to +1)"
+
+
+def sentiment_chart(metrics: dict, brand: str = "#1f6feb", tz=None, *, narrow: bool = False) -> str:
+    """The mean score of each period across the three windows, on one -1..+1 scale.
+    `narrow`: for a phone (`_sentiment_narrow`)."""
+    if narrow:
+        return _sentiment_narrow(metrics, brand, tz)
     series, windows = metrics["series"], metrics["windows"]
     body = _frame(windows, tz)
     for value in (1, 0, -1):
@@ -316,34 +445,107 @@ def sentiment_chart(metrics: dict, brand: str = "#1f6feb", tz=None) -> str:
             f'stroke-width="{1 if value == 0 else 0.5}"/><text x="{LEFT - 6}" y="{y + 4:.1f}" '
             f'text-anchor="end" fill="{MUTED}">{tick}</text>'
         )
-    points = []
-    for (window, index), row in _by_slot(series).items():
-        if row["mean_score"] is None:
-            continue
-        x = _slot_x(window, index) + PLOT_W / SLOTS / 2
-        y = TOP + PLOT_H * (1 - row["mean_score"]) / 2
-        points.append((x, y, row["mean_score"]))
-    if len(points) > 1:
-        path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in points)
-        body.append(f'<polyline points="{path}" fill="none" stroke="{brand}" stroke-width="2.5"/>')
-    for x, y, score in points:
-        body.append(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{brand}">'
-            f"<title>{score:+.2f}</title></circle>"
-        )
-    body += _legend([("mean sentiment score (−1 to +1)", brand)])
-    means = {n: windows[n].get("mean_score") for n in WINDOW_NAMES}
-    desc = "Mean sentiment score per period, from -1 (negative) to +1 (positive). Means: " + (
-        "; ".join(
-            f"{WINDOW_TITLES[n].lower()} {'—' if means[n] is None else f'{means[n]:+.2f}'}"
-            for n in WINDOW_NAMES
-        )
+    body += _sentiment_curve(
+        series,
+        brand,
+        lambda window, index: _slot_x(window, index) + PLOT_W / SLOTS / 2,
+        lambda score: TOP + PLOT_H * (1 - score) / 2,
     )
-    return _svg("sentiment-chart", "Sentiment curve", desc + ".", body, brand)
+    body += _legend([(SENTIMENT_LEGEND, brand)])
+    return _svg("sentiment-chart", "Sentiment curve", _sentiment_said(windows) + ".", body, brand)
+
+
+# the narrow sentiment chart: its plot's edges, the two lines of each period's name above it
+N_LEFT, N_RIGHT, N_TOP, N_PLOT_H = 34, 16, 48, 150
+N_PLOT_W = NARROW_W - N_LEFT - N_RIGHT
+
+
+def _sentiment_narrow(metrics: dict, brand: str, tz) -> str:
+    """The sentiment curve across a phone: each period's name above its band (its state on a
+    second line), and under the axis the time each band starts, and the last one ends, as a
+    date over a time of day, so that four times fit across its 270 px."""
+    series, windows = metrics["series"], metrics["windows"]
+    band = N_PLOT_W / len(WINDOW_NAMES)
+    bottom = N_TOP + N_PLOT_H
+    body = []
+    for value in (1, 0, -1):
+        tick = f"{value:+d}" if value else "0"
+        y = N_TOP + N_PLOT_H * (1 - value) / 2
+        body.append(
+            f'<line x1="{N_LEFT}" y1="{y:.1f}" x2="{N_LEFT + N_PLOT_W}" y2="{y:.1f}" '
+            f'stroke="{GRID}" stroke-width="{1 if value == 0 else 0.5}"/><text x="{N_LEFT - 6}" '
+            f'y="{y + 4:.1f}" text-anchor="end" fill="{MUTED}">{tick}</text>'
+        )
+    for i, name in enumerate(WINDOW_NAMES):
+        x = N_LEFT + i * band
+        if i:
+            body.append(
+                f'<line x1="{x:.1f}" y1="{N_TOP - 4}" x2="{x:.1f}" y2="{bottom}" '
+                f'stroke="{MUTED}" stroke-dasharray="4 3"/>'
+            )
+        window = windows.get(name, {})
+        state = window.get("state")
+        note = "(not yet)" if state == NOT_YET else "(so far)" if state == "in_progress" else ""
+        body.append(
+            f'<text x="{x + band / 2:.1f}" y="{N_TOP - 26}" text-anchor="middle" fill="{INK}" '
+            f'font-weight="bold">{escape(WINDOW_TITLES[name])}</text>'
+        )
+        if note:
+            body.append(
+                f'<text x="{x + band / 2:.1f}" y="{N_TOP - 10}" text-anchor="middle" '
+                f'fill="{INK}">{note}</text>'
+            )
+        if state == NOT_YET:
+            body.append(
+                f'<text x="{x + band / 2:.1f}" y="{N_TOP + N_PLOT_H / 2 - 8:.1f}" '
+                f'text-anchor="middle" fill="{MUTED}">Not yet</text>'
+            )
+            continue
+        marks = [(x, "middle" if i else "start", window.get("start"))]
+        if i == len(WINDOW_NAMES) - 1:
+            marks.append((x + band, "end", window.get("full_end") or window.get("end")))
+        for at, anchor, value in marks:
+            if not value:
+                continue
+            local = datetime.fromisoformat(value).astimezone(tz or UTC)
+            body.append(
+                f'<text x="{at:.1f}" y="{bottom + 16}" text-anchor="{anchor}" fill="{MUTED}" '
+                f'font-size="{NARROW_SMALL}">{local:%-d %b}<tspan x="{at:.1f}" dy="1.25em">'
+                f"{local:%H:%M}</tspan></text>"
+            )
+    body.append(
+        f'<line x1="{N_LEFT}" y1="{bottom}" x2="{N_LEFT + N_PLOT_W}" y2="{bottom}" stroke="{INK}"/>'
+    )
+    slots = BUCKETS_PER_WINDOW * len(WINDOW_NAMES)
+    body += _sentiment_curve(
+        series,
+        brand,
+        lambda window, index: (
+            N_LEFT
+            + (WINDOW_NAMES.index(window) * BUCKETS_PER_WINDOW + index + 0.5) * N_PLOT_W / slots
+        ),
+        lambda score: N_TOP + N_PLOT_H * (1 - score) / 2,
+    )
+    body += _legend([(SENTIMENT_LEGEND, brand)], bottom + 56, 12, NARROW_W - 8)
+    return _svg(
+        "sentiment-chart",
+        "Sentiment curve",
+        _sentiment_said(windows) + ".",
+        body,
+        brand,
+        (NARROW_W, bottom + 66),
+        NARROW_FONT,
+    )
 
 
 def as_data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+def chart_picture(svg: str) -> dict:
+    """A drawing as a `<picture>`'s source wants it: its data URI and its size."""
+    width, height = re.search(r'<svg [^>]*width="(\d+)" height="(\d+)"', svg).groups()
+    return {"uri": as_data_uri(svg), "width": int(width), "height": int(height)}
 
 
 def chart_alt(svg: str) -> str:

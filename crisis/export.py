@@ -22,6 +22,7 @@ from crisis.charts import (
     DAY,
     as_data_uri,
     chart_alt,
+    chart_picture,
     rate_unit,
     rate_words,
     sentiment_chart,
@@ -468,6 +469,9 @@ def review_context(
     figures = review_figures(metrics, tz, for_clinic=for_clinic)
     volume_svg = volume_chart(metrics, brand_colour, tz)
     sentiment_svg = sentiment_chart(metrics, brand_colour, tz)
+    # what a phone shows instead (the pages' <picture>): drawn for its width, text kept readable
+    volume_narrow = volume_chart(metrics, brand_colour, tz, narrow=True)
+    sentiment_narrow = sentiment_chart(metrics, brand_colour, tz, narrow=True)
     # the clinic's copy (its page, the HTML file, the PDF) was prepared when it was sent: one
     # time on each, however many minutes apart they are opened
     prepared = review.sent_at if for_clinic and review.sent_at else None
@@ -505,6 +509,8 @@ def review_context(
         "sentiment_uri": as_data_uri(sentiment_svg),
         "volume_alt": chart_alt(volume_svg),
         "sentiment_alt": chart_alt(sentiment_svg),
+        "volume_narrow": chart_picture(volume_narrow),
+        "sentiment_narrow": chart_picture(sentiment_narrow),
         "timezone": str(tz),
         "generated_text": generated.strftime("%Y-%m-%d %H:%M %Z"),
         "frozen_text": local(review.metrics_frozen_at, tz),

@@ -46,7 +46,7 @@ from responses.selectors import (
     replies_published_by_review,
     statement_pinned_on,
 )
-from scoring.selectors import latest_score_subquery
+from scoring.selectors import latest_score_field
 
 BUCKETS_PER_WINDOW = 6
 LABELS = ("negative", "neutral", "positive", "unscored")
@@ -187,7 +187,7 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
     )
     linked = list(
         Review.objects.filter(incidents=incident)
-        .annotate(label=latest_score_subquery("label"), flags=latest_score_subquery("flags"))
+        .annotate(label=latest_score_field("label"), flags=latest_score_field("flags"))
         .values_list("id", "published_at", "rating", "label", "status", "flags")
         .order_by("published_at", "id")
     )
@@ -201,7 +201,7 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
     hi = bounds["after"]["end"] or bounds["during"]["end"]
     rows = list(
         Review.objects.filter(is_deleted=False, published_at__gte=lo, published_at__lt=hi)
-        .annotate(label=latest_score_subquery("label"), score=latest_score_subquery("score"))
+        .annotate(label=latest_score_field("label"), score=latest_score_field("score"))
         .values_list("id", "published_at", "rating", "label", "score")
         .order_by("published_at")
     )

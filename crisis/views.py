@@ -3,6 +3,7 @@ plan. Forms post back to the page; the services decide."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib import messages
@@ -84,13 +85,55 @@ from responses.selectors import (
 SEVERITY_PILL = {"low": "positive", "medium": "neutral", "high": "negative", "critical": "negative"}
 
 
-# The room's forms whose refusal is said in the form, with what was typed kept (the fields).
-ROOM_FORMS_KEPT = {
-    "statement": ("title", "body"),
-    "resolve": ("override_reason",),
-    "note": ("message", "shared_with_clinic"),
-    "status": ("status", "message"),
+@dataclass(frozen=True)
+class RoomForm:
+    """Where the incident room answers one of its forms. On a phone the room is many screens
+    long, and the browser restores the scroll: an answer at the top of the page is out of
+    sight of a form further down.
+
+    `fields`: what the form sends, each with the id of its element on the page. A refusal of
+    a form that has fields is said in the form, with what was typed back in them, and the
+    element of the field refused (else of `focus`) takes the focus, so the browser scrolls to
+    it. A form without fields (a button) is answered like a confirmation.
+    `section`: where a confirmation is said: the id of the section's heading, which the
+    redirect opens, said there only (`base.html` leaves messages tagged "in-place" to the
+    page); "" is the top of the page."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    focus: str = ""
+    section: str = ""
+
+
+# Every form of the room, by its `action`.
+ROOM_FORMS = {
+    "acknowledge": RoomForm(),
+    "status": RoomForm(
+        fields={"status": "new-status", "message": "status-message"}, focus="message"
+    ),
+    "resolve": RoomForm(fields={"override_reason": "override-reason"}, focus="override_reason"),
+    "note": RoomForm(
+        fields={"message": "note", "shared_with_clinic": "note-shared"}, focus="message"
+    ),
+    "statement": RoomForm(fields={"title": "st-title", "body": "st-body"}, focus="body"),
+    "assign_all": RoomForm(
+        fields={f"role_{role}": f"assign-{role}" for role in CrisisRole.values},
+        focus=f"role_{CrisisRole.values[0]}",
+        section="team-h",
+    ),
+    "assign": RoomForm(),  # one role, by its id: no form of the room's own sends it any more
 }
+
+
+def _form_error(request, exc: DomainError, *, extra_tags: str = "") -> None:
+    """The refusal in words: what went wrong and each field's message, without field names
+    ("override_reason: …" read as a code to the person)."""
+    messages.error(request, exc.text(), extra_tags=extra_tags)
+
+
+def _said_at(action: str) -> str:
+    """The message tags of a confirmation said at its form's section ("" at the top)."""
+    form = ROOM_FORMS.get(action)
+    return f"in-place at-{form.section}" if form and form.section else ""
 
 
 def _playbook_links(steps: list[dict], incident, clinic, *, claims: bool, has_review: bool):
@@ -110,17 +153,27 @@ def _playbook_links(steps: list[dict], incident, clinic, *, claims: bool, has_re
         step["href"] = "" if step["done"] else where.get(step["key"], "")
 
 
-# A message said in the room's section it came from (`SAID_AT`: the tags, the anchor the redirect
-# opens), not at the top of the page (`base.html` leaves messages tagged "in-place" to the
-# page): on a phone the room is many screens long, and the browser restores the scroll, so a
-# message at its top is out of sight.
-SAID_AT = {"assign_all": ("in-place room-team", "#team-h")}
-
-
-def _form_error(request, exc: DomainError) -> None:
-    """The refusal in words: what went wrong and each field's message, without field names
-    ("override_reason: …" read as a code to the person)."""
-    messages.error(request, exc.text())
+def _team_form(team: list[dict], clinic, refused_form: dict | None) -> list[dict]:
+    """The team form's roles, each with the people who can take it and the one selected: the
+    person assigned, or after a refusal the one chosen (`refused_form`, kept as typed)."""
+    refused = refused_form if refused_form and refused_form["form"] == "assign_all" else None
+    roles = []
+    for role in team:
+        element = f"assign-{role['value']}"
+        selected = role["assignment"].user_id if role["assignment"] else None
+        if refused:
+            chosen = refused["kept"].get(f"role_{role['value']}", "").strip()
+            selected = int(chosen) if chosen.isdigit() else None
+        roles.append(
+            {
+                **role,
+                "eligible": people_eligible(clinic, role["value"]),
+                "selected": selected,
+                "focus": bool(refused) and refused["focus"] == element,
+                "refused": bool(refused) and element in refused["invalid"],
+            }
+        )
+    return roles
 
 
 # The incident list's filters are the API's (`IncidentFilterSerializer`); its address may carry
@@ -282,10 +335,7 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 "mentions": mentions,
                 "mention_count": incident.links.count(),
                 "team": crisis_team(self.clinic),
-                "roles": [
-                    {**role, "eligible": people_eligible(self.clinic, role["value"])}
-                    for role in room["team"]
-                ],
+                "roles": _team_form(room["team"], self.clinic, refused_form),
                 "people": people_assignable(self.clinic)
                 if self.access.can(Permission.WRITE)
                 else [],
@@ -335,7 +385,7 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
         try:
             if action == "acknowledge":
                 incident_acknowledge(incident_id=incident_id, actor=actor)
-                messages.success(request, "Acknowledged.")
+                messages.success(request, "Acknowledged.", extra_tags=_said_at(action))
             elif action == "status":
                 incident_status_set(
                     incident_id=incident_id,
@@ -343,14 +393,18 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                     message=request.POST.get("message", ""),
                     actor=actor,
                 )
-                messages.success(request, "Status changed.")
+                messages.success(request, "Status changed.", extra_tags=_said_at(action))
             elif action == "resolve":
                 incident_resolve(
                     incident_id=incident_id,
                     actor=actor,
                     override_reason=request.POST.get("override_reason", ""),
                 )
-                messages.success(request, "Resolved. The post-crisis review is drafted.")
+                messages.success(
+                    request,
+                    "Resolved. The post-crisis review is drafted.",
+                    extra_tags=_said_at(action),
+                )
             elif action == "note":
                 shared = request.POST.get("shared_with_clinic") == "on"
                 incident_note_add(
@@ -364,20 +418,15 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                     "Note added and shared with the clinic: it reads it in its portal."
                     if shared
                     else "Note added, for the agency only.",
+                    extra_tags=_said_at(action),
                 )
             elif action == "statement":
-                kept = {
-                    "title": request.POST.get("title", ""),
-                    "body": request.POST.get("body", ""),
-                }
-                try:
-                    statement = incident_statement_draft(
-                        incident_id=incident_id, access=self.access, **kept
-                    )
-                except DomainError as exc:
-                    # refused: the room comes back with what was typed, never lost, and
-                    # the refusal said in the form
-                    return self._refused(request, incident_id, "statement", exc, kept)
+                statement = incident_statement_draft(
+                    incident_id=incident_id,
+                    access=self.access,
+                    title=request.POST.get("title", ""),
+                    body=request.POST.get("body", ""),
+                )
                 return HttpResponseRedirect(
                     f"/clinics/{self.clinic.slug}/statements/{statement.pk}/"
                 )
@@ -393,7 +442,7 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                     f"Team saved: {len(changed)} role(s) changed, the people assigned are told."
                     if changed
                     else "Team unchanged.",
-                    extra_tags=SAID_AT[action][0],
+                    extra_tags=_said_at(action),
                 )
             elif action == "assign":
                 incident_assign(
@@ -403,31 +452,39 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                     user_id=int_param(request.POST, "user_id"),  # blank: nobody
                     actor=actor,
                 )
-                messages.success(request, "Assignment saved.")
+                messages.success(request, "Assignment saved.", extra_tags=_said_at(action))
             else:
                 messages.error(request, "Unknown action.")
         except ParamRefused:
             raise  # an id that is not a number: a 400 naming the field, nothing done
         except DomainError as exc:
-            if action in ROOM_FORMS_KEPT:
-                # said in the form it came from, with what was typed
-                kept = {field: request.POST.get(field, "") for field in ROOM_FORMS_KEPT[action]}
-                return self._refused(request, incident_id, action, exc, kept)
-            if action in SAID_AT:
-                messages.error(request, exc.text(), extra_tags=SAID_AT[action][0])
-            else:
-                _form_error(request, exc)
-        if action in SAID_AT:
-            return HttpResponseRedirect(f"{request.path}{SAID_AT[action][1]}")
+            form = ROOM_FORMS.get(action)
+            if form and form.fields:
+                # said in the form it came from, with what was typed: never lost
+                return self._refused(request, incident_id, action, form, exc)
+            _form_error(request, exc, extra_tags=_said_at(action))
+        form = ROOM_FORMS.get(action)
+        if form and form.section:
+            return HttpResponseRedirect(f"{request.path}#{form.section}")
         return HttpResponseRedirect(request.path)
 
-    def _refused(self, request, incident_id: int, action: str, exc: DomainError, kept: dict):
-        refused = {"form": action, "message": exc.text(), "kept": kept}
+    def _refused(self, request, incident_id: int, action: str, form: RoomForm, exc: DomainError):
+        """The room again, its form `action` saying why it was refused, with what was typed;
+        the field refused (else the form's `focus`) takes the focus."""
+        kept = {name: request.POST.get(name, "") for name in form.fields}
+        refused = [name for name in exc.fields if name in form.fields]
+        refused_form = {
+            "form": action,
+            "message": exc.text(),
+            "kept": kept,
+            "focus": form.fields[refused[0] if refused else form.focus],
+            "invalid": [form.fields[name] for name in refused],
+        }
         response = self.get(
             request,
             incident_id,
             statement_kept=kept if action == "statement" else None,
-            refused_form=refused,
+            refused_form=refused_form,
         )
         response.status_code = exc.status_code
         return response

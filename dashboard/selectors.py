@@ -31,7 +31,7 @@ from inbox.selectors import (
 )
 from responses.models import ApprovalStatus, ReplyDraft
 from responses.services.outbox import manual_reason_for_reply, source_connection
-from scoring.selectors import latest_score_subquery
+from scoring.selectors import latest_score_field
 
 # Sortable columns: query value -> the ORM field it orders by (clinics without a snapshot
 # yet sort last). Each sorts descending with a "-" before it ("-sla": the most breaches first).
@@ -425,7 +425,7 @@ def awaiting_reply_across(*, agency: Agency, now: datetime | None = None, viewer
     clinics to read (those with SLA breaches or new reviews, the most breaches first, at most
     25), so the page reads a bounded number of schemas however many clinics the agency has;
     each clinic gives its 10 longest waiting. Returns {"items", "clinics_read", "clinics_more",
-    "truncated": [{"clinic", "more"}] for clinics with more than their 10}; each item's
+    "clinics_more_breached" (of those not read, the clinics past the target), "truncated": [{"clinic", "more"}] for clinics with more than their 10}; each item's
     "draft" says whose reply is in progress (`_draft_words`). With `viewer`, only the clinics
     that person reaches are read."""
     now = now or timezone.now()
@@ -436,8 +436,21 @@ def awaiting_reply_across(*, agency: Agency, now: datetime | None = None, viewer
         .filter(Q(snapshot__sla_breaches__gt=0) | Q(snapshot__new_reviews__gt=0))
         .order_by(F("snapshot__sla_breaches").desc(), F("snapshot__new_reviews").desc(), "name")
     )
-    read_clinics = list(candidates.annotate(listed=Window(Count("pk")))[:AWAITING_CLINICS])
+    read_clinics = list(
+        candidates.annotate(
+            listed=Window(Count("pk")),
+            # the clinics past the reply target among all listed: those not read are named
+            # as such, never as clinics with only "new reviews" (walk 2)
+            listed_breached=Window(Count("pk", filter=Q(snapshot__sla_breaches__gt=0))),
+            breaches=F("snapshot__sla_breaches"),
+        )[:AWAITING_CLINICS]
+    )
     total = read_clinics[0].listed if read_clinics else 0
+    breached_more = (
+        read_clinics[0].listed_breached - sum(1 for c in read_clinics if c.breaches > 0)
+        if read_clinics
+        else 0
+    )
     with_approver = clinics_with_approver([c.pk for c in read_clinics])
     items, truncated = [], []
     since = now - timedelta(days=SLA_LOOKBACK_DAYS)
@@ -451,8 +464,8 @@ def awaiting_reply_across(*, agency: Agency, now: datetime | None = None, viewer
                 .select_related("source")
                 .annotate(
                     waiting_count=Window(Count("pk")),
-                    score_label=latest_score_subquery("label"),
-                    score_topics=latest_score_subquery("topics"),
+                    score_label=latest_score_field("label"),
+                    score_topics=latest_score_field("topics"),
                 )
                 .order_by("published_at", "pk")[:AWAITING_PER_CLINIC]
             )
@@ -482,7 +495,7 @@ def awaiting_reply_across(*, agency: Agency, now: datetime | None = None, viewer
     items.sort(key=lambda i: (not i["past_target"], i["review"].published_at))
     read = min(total, AWAITING_CLINICS)
     return {"items": items, "clinics_read": read, "clinics_more": total - read,
-            "truncated": truncated}  # fmt: skip
+            "clinics_more_breached": breached_more, "truncated": truncated}  # fmt: skip
 
 
 # --- "Start here": the first things a new staff member does, by role ------------------------

@@ -9,6 +9,7 @@ from django_tenants.utils import schema_context
 from agency.models import Agency, PrivacyRequest
 from clinics.models import Clinic
 from core.crypto import decrypt_json
+from core.tenancy import clinic_schemas_select
 from feeds.connectors.facebook import FacebookConnector
 from feeds.connectors.google import GoogleConnector
 from feeds.models import Review, ReviewStatus, Source, SourceConnection, platform_name
@@ -74,39 +75,40 @@ def _bare_account(kind: str, value: object) -> str:
     return value
 
 
+def source_account(*, kind: str, settings: dict | None) -> str:
+    """The platform account a source of `kind` with `settings` reads (`ACCOUNT_SETTING`), as
+    one id whichever way it is written; "" when it names none or `kind` reads no such
+    account."""
+    key = ACCOUNT_SETTING.get(kind)
+    return _bare_account(kind, (settings or {}).get(key)) if key else ""
+
+
 def source_account_elsewhere(*, kind: str, settings: dict | None, clinic: Clinic) -> Clinic | None:
     """Another clinic (of any agency) with a source that reads the platform account `settings`
     names (`ACCOUNT_SETTING`: a Google location, a Facebook page, an Instagram account, a Yelp
     business) and is turned on with credentials (connected, or entered by hand); None when
-    there is none, or `kind` reads no such account. One query over every other clinic's
-    schema; the credentials are only tested for being there."""
-    key = ACCOUNT_SETTING.get(kind)
-    account = _bare_account(kind, (settings or {}).get(key)) if key else ""
+    there is none, or `kind` reads no such account. Read in every other clinic's schema at
+    once (`core.tenancy.clinic_schemas_select`); the credentials are only tested for being
+    there."""
+    account = source_account(kind=kind, settings=settings)
     if not account:
         return None
-    others = {
-        c.schema_name: c
-        for c in Clinic.objects.exclude(pk=clinic.pk).exclude(schema_name=connection.schema_name)
-    }
-    if not others:
+    key = ACCOUNT_SETTING[kind]
+    rows = clinic_schemas_select(
+        "SELECT settings ->> %s, credentials_encrypted FROM {table} "
+        "WHERE kind = %s AND enabled AND strpos(settings ->> %s, %s) > 0",
+        [key, kind, key, account],
+        table=Source._meta.db_table,
+        exclude={clinic.schema_name, connection.schema_name},
+    )
+    found = sorted(
+        schema
+        for schema, value, credentials in rows
+        if _bare_account(kind, value) == account and _has_credentials(credentials)
+    )
+    if not found:
         return None
-    table = Source._meta.db_table
-    parts, params = [], []
-    for schema in others:
-        # Schema names come from the clinic registry and are quoted; the values are parameters.
-        parts.append(
-            f"SELECT %s AS schema_name, settings ->> %s AS account, credentials_encrypted "  # noqa: S608
-            f"FROM {connection.ops.quote_name(schema)}.{table} "
-            "WHERE kind = %s AND enabled AND settings ->> %s LIKE %s"
-        )
-        params += [schema, key, kind, key, f"%{account}%"]
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
-        rows = cursor.fetchall()
-    for schema, value, credentials in rows:
-        if _bare_account(kind, value) == account and _has_credentials(credentials):
-            return others[schema]
-    return None
+    return Clinic.objects.filter(schema_name=found[0]).first()
 
 
 def _has_credentials(token: str) -> bool:

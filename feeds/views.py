@@ -16,6 +16,7 @@ from core.views import ClinicView
 from feeds.models import ImportJob, Platform, Source, SourceKind
 from feeds.selectors import sources_with_connections
 from feeds.services import (
+    AccountElsewhere,
     SourceExists,
     source_create,
     source_replies_by_hand_set,
@@ -269,8 +270,8 @@ class ConnectChooseView(TemplateResponseMixin, ClinicView):
                 actor=Actor(user=request.user, via_session=True),
                 backlog_as_history=backlog_past,
             )
-        except ConnectFailed as exc:
-            messages.error(request, exc.detail)
+        except (ConnectFailed, AccountElsewhere) as exc:
+            messages.error(request, exc.text())
             return HttpResponseRedirect(_sources_url(self.clinic))
         names = " and ".join(s.name for s in done.sources)
         where = "" if done.sources[0].name == done.choice_name else f" ({done.choice_name})"

@@ -43,10 +43,10 @@ from scoring.claims.selectors import facts_about_claim, reach_expression
 from scoring.models import ClaimMention
 from scoring.selectors import (
     TOPICS_PUBLIC_SQL,
+    latest_score_field,
     latest_score_lateral_sql,
     latest_score_stored,
     latest_score_stored_exists_sql,
-    latest_score_subquery,
     latest_scores_prefetch,
     scores_newest_first,
 )
@@ -199,13 +199,7 @@ def _reply_target_rule(through: str) -> Q:
 
 
 def _with_target_label(qs: QuerySet, through: str) -> QuerySet:
-    return qs.annotate(
-        **{
-            _TARGET_LABEL: latest_score_subquery(
-                "label", review_ref=f"{through}_id" if through else "pk"
-            )
-        }
-    )
+    return qs.annotate(**{_TARGET_LABEL: latest_score_field("label", through=through)})
 
 
 def reply_target_counted(qs: QuerySet, *, through: str = "") -> QuerySet:

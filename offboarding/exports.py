@@ -56,7 +56,7 @@ from responses.models import (
 )
 from responses.selectors import outbox_list
 from responses.services.guarding import response_settings_get
-from scoring.selectors import latest_score_subquery
+from scoring.selectors import latest_score_field
 from webhooks.selectors import subscriptions_list, url_secrets_hidden
 
 logger = logging.getLogger(__name__)
@@ -107,12 +107,12 @@ def _reviews() -> Iterator[list]:
     qs = (
         Review.objects.exclude(is_deleted=True, redacted_at__isnull=False)
         .annotate(
-            s_label=latest_score_subquery("label"),
-            s_score=latest_score_subquery("score"),
-            s_conf=latest_score_subquery("confidence"),
-            s_topics=latest_score_subquery("topics"),
-            s_flags=latest_score_subquery("flags"),
-            s_model=latest_score_subquery("model_version"),
+            s_label=latest_score_field("label"),
+            s_score=latest_score_field("score"),
+            s_conf=latest_score_field("confidence"),
+            s_topics=latest_score_field("topics"),
+            s_flags=latest_score_field("flags"),
+            s_model=latest_score_field("model_version"),
         )
         .order_by("pk")
     )

@@ -140,8 +140,45 @@ def _card_reads(kind: str, objs: list) -> dict:
         ),
         # legal sent an earlier version back: it is bound to legal (`workflow.route_for`)
         "sent_back": legal_sent_back_each(object_type, objs),
+        "clinic_sent_back": clinic_sent_back_each(object_type, objs),
         "incident": incidents_of_texts(kind, objs),
     }
+
+
+def clinic_sent_back_each(object_type: str, objs: list) -> dict[int, AuditEntry]:
+    """The clinic's last "send back with this comment" of each text, where it has one (one
+    query): the card says so beside a later version, and says when the very version the clinic
+    sent back comes to it again unchanged, so an approval by habit does not publish it."""
+    ids = [obj.pk for obj in objs]
+    if not ids:
+        return {}
+    found: dict[int, AuditEntry] = {}
+    for entry in AuditEntry.objects.filter(
+        object_type=object_type, object_id__in=ids, action="rejected", from_status=CLIENT_STEP
+    ).order_by("id"):
+        found[entry.object_id] = entry  # the newest wins
+    return found
+
+
+def incident_waiting_for_clinic(incident_id: int) -> dict[str, int]:
+    """What of an incident waits for the clinic's approval, counted: {"replies" (to its
+    mentions, each of its own), "batches" (one reply to many of its mentions), "statements"
+    (drafted from it), "total"}; the portal's incident page says it to the clinic's approvers
+    with links to where they approve (three queries)."""
+    reviews = IncidentMention.objects.filter(incident_id=incident_id).values("review_id")
+    waiting = {
+        "replies": ReplyDraft.objects.filter(
+            status=CLIENT_STEP, batch__isnull=True, review_id__in=reviews
+        ).count(),
+        "batches": ReplyDraft.objects.filter(batch__status=CLIENT_STEP, review_id__in=reviews)
+        .values("batch_id")
+        .distinct()
+        .count(),
+        "statements": Statement.objects.filter(
+            status=CLIENT_STEP, incident_link__incident_id=incident_id
+        ).count(),
+    }
+    return waiting | {"total": sum(waiting.values())}
 
 
 def incidents_of_texts(kind: str, objs: list) -> dict[int, Incident]:
@@ -250,6 +287,7 @@ def approval_card(access: ClinicAccess, obj, kind: str, *, reads: dict | None = 
         "sent_back": sent_back,
         "sent_back_which": sent_back_which(sent_back, obj) if sent_back is not None else "",
         "sent_back_kept_block": sent_back is not None and sent_back_kept_block(sent_back),
+        "clinic_sent_back": reads["clinic_sent_back"].get(obj.pk),
         "sla": None,
         "plan": None,
         "incident": reads["incident"].get(obj.pk),
@@ -334,6 +372,18 @@ def replies_waiting_for_clinic() -> tuple[QuerySet, QuerySet]:
         .order_by("review__published_at", "pk")
     )
     return batches, drafts
+
+
+def waiting_position(kind: str, pk: int) -> int | None:
+    """Where the batch or reply `pk` (`kind` "batch" or "reply") stands, from 0, in the list
+    `replies_waiting_for_clinic` gives, or None when it does not wait for the clinic: the
+    approvals page opens the page that holds the card a link names (one query per kind)."""
+    batches, drafts = replies_waiting_for_clinic()
+    batch_ids = list(batches.values_list("pk", flat=True))
+    if kind == "batch":
+        return batch_ids.index(pk) if pk in batch_ids else None
+    draft_ids = list(drafts.values_list("pk", flat=True))
+    return len(batch_ids) + draft_ids.index(pk) if pk in draft_ids else None
 
 
 def reply_cards(access: ClinicAccess, rows) -> list[dict]:

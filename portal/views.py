@@ -5,6 +5,7 @@ place, without it the form posts and the page reloads."""
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -36,7 +37,7 @@ from clinics.selectors import (
     notifications_history,
 )
 from core.errors import DomainError, NotFound, ValidationFailed
-from core.http import int_param
+from core.http import ParamRefused, int_param
 from core.incidents import incident_id_of_ref
 from core.paging import Chained, page_get
 from core.permissions import Permission
@@ -61,6 +62,7 @@ from portal.selectors import (
     clinic_switch,
     in_progress_counts,
     incident_for_portal,
+    incident_waiting_for_clinic,
     incidents_closed,
     incidents_open,
     notices_handled,
@@ -74,10 +76,12 @@ from portal.selectors import (
     statement_card_get,
     statements_published,
     statements_waiting_for_clinic,
+    waiting_position,
 )
 from reports.selectors import (
     history_notice,
     month_parse,
+    month_query,
     monthly_report,
     report_comparison,
     report_months,
@@ -218,12 +222,27 @@ class PortalApprovalsView(PortalPage):
         )
 
 
+_CARD_PARAM = re.compile(r"(reply|batch)-([1-9]\d{0,17})")
+
+
 def approvals_page(view: PortalPage, request) -> dict:
-    """What the approvals page shows, at the page its query asks for (`request.GET`)."""
+    """What the approvals page shows, at the page its query asks for (`request.GET`): `page`,
+    or without one the page that holds the card `card` names ("reply-33", "batch-3": the link
+    of a notice and its e-mail, whose anchor alone would not find a card on a later page)."""
     per_page = PortalApprovalsView.PER_PAGE
-    page = page_get(request, Chained(*replies_waiting_for_clinic()), per_page)
+    params = request.GET
+    if (card := params.get("card")) is not None and not params.get("page"):
+        found = _CARD_PARAM.fullmatch(card.strip())
+        if found is None:
+            raise ParamRefused("card", "Name a card as in its link, such as reply-12.")
+        position = waiting_position(found.group(1), int(found.group(2)))
+        if position is not None:  # else it waits no more: its line under the cards says why
+            params = params.copy()
+            params["page"] = str(position // per_page + 1)
+    page = page_get(SimpleNamespace(GET=params), Chained(*replies_waiting_for_clinic()), per_page)
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("card", None)
     return {
         "page": page,
         "cards": reply_cards(view.access, page),
@@ -536,6 +555,10 @@ class PortalIncidentView(PortalPage):
                 events=lines,
                 may_acknowledge=self._may_acknowledge(),
                 review=review_sent_to_clinic(incident_id),
+                # what of it waits for this person's approval, for the clinic's approvers
+                waiting=incident_waiting_for_clinic(incident_id)
+                if Permission.APPROVE_CLIENT in self.access.permissions
+                else None,
             )
         )
 
@@ -858,7 +881,8 @@ class PortalReportView(PortalPage):
         tz = ZoneInfo(self.clinic.timezone or "UTC")
         months = report_months(self.clinic)
         try:
-            month = month_parse(request.GET.get("month"), tz=tz)
+            asked = month_query(request.GET)
+            month = month_parse(asked, tz=tz)
         except ValidationFailed as exc:
             response = self.render_to_response(
                 self.context(
@@ -869,7 +893,7 @@ class PortalReportView(PortalPage):
             )
             response.status_code = 400
             return response
-        if not request.GET.get("month"):
+        if not asked:
             month = months.default
         report = monthly_report(clinic=self.clinic, month=month)
         if request.user.is_authenticated:

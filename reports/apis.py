@@ -291,8 +291,8 @@ class ReportMonthlyApi(ClinicAPIView):
                 OpenApiTypes.STR,
                 description="YYYY-MM. Default (no `month`, or an empty one): the last complete "
                 "month in the clinic's time zone, as the report's pages open on, the month that "
-                "can be sent; for a clinic created in the month in progress, that month (it has "
-                "no complete month yet). The month in progress is answered when asked for: "
+                "can be sent; for a clinic created in the month in progress with nothing imported "
+                "from before it, that month (it has no complete month yet). The month in progress is answered when asked for: "
                 "`in_progress` is then true. 400 with a `month` field error when malformed, "
                 "before 2000-01, not started yet (in the clinic's time zone), or given more "
                 "than once. A month before the clinic was created is answered: it holds the "

@@ -46,14 +46,15 @@ from django.utils import timezone
 
 from agency.branding import brand_name
 from clinics.models import Clinic, clinic_zone
+from clinics.selectors import reply_target_at
 from core.errors import ValidationFailed
 from feeds.models import Review, ReviewStatus
 from inbox.selectors import reply_target_marked
 from reports.models import ReportSending, ReportSettings
 from responses.models import ApprovalStatus, OutboxItem, OutboxKind, OutboxStatus, ReplyDraft
-from scoring.selectors import latest_score_subquery
+from scoring.selectors import latest_score_field
 
-MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$", re.ASCII)  # not "２０２６-１１" (Unicode digits)
 LABELS = ("positive", "neutral", "negative")
 
 
@@ -78,6 +79,16 @@ def month_parse(value: str | None, *, tz: ZoneInfo, today: date | None = None) -
             "Invalid month.", fields={"month": ["That month has not started yet."]}
         )
     return first
+
+
+def month_query(query) -> str:
+    """The `month` of a page's query string (a QueryDict), as the report API reads it: given
+    twice, ValidationFailed ("Give one value."), never one of the two silently; blank or
+    spaces only, "" (the month the report opens on)."""
+    values = query.getlist("month")
+    if len(values) > 1:
+        raise ValidationFailed("Invalid input.", fields={"month": ["Give one value."]})
+    return values[0].strip() if values else ""
 
 
 def next_month(first: date) -> date:
@@ -106,7 +117,9 @@ class ReportMonths:
     - `since`: the day the clinic was created; `first_item`: the day of its earliest item
       (None: none yet);
     - `default`: the month the report opens on without `?month=`: the last complete month,
-      the one that can be sent, or the month in progress for a clinic created in it."""
+      the one that can be sent, or the month in progress for a clinic created in it with no
+      item imported from before it (a clinic onboarded on 6 December with its October and
+      November history opens on November, the month-end report)."""
 
     current: date
     since: date
@@ -123,7 +136,7 @@ class ReportMonths:
 
     @property
     def default(self) -> date:
-        return self.last_complete if self.since < self.current else self.current
+        return self.last_complete if self.earliest < self.current else self.current
 
     def before_data(self, month: date) -> bool:
         """Whether `month` (its first day) ends before the clinic's first day of data (its
@@ -222,8 +235,8 @@ def _items(start: datetime, end: datetime):
     return Review.objects.filter(
         is_deleted=False, published_at__gte=start, published_at__lt=end
     ).annotate(
-        latest_label=latest_score_subquery("label"),
-        latest_score=latest_score_subquery("score"),
+        latest_label=latest_score_field("label"),
+        latest_score=latest_score_field("score"),
         via_carewatch=Exists(published),
         via_hand=Exists(by_hand),
     )
@@ -454,7 +467,9 @@ def monthly_report(*, clinic: Clinic, month: date, now: datetime | None = None) 
     end = now if in_progress else month_end
     last_day = end.astimezone(tz).date() if in_progress else next_month(month) - timedelta(days=1)
     totals = _totals(start, end)
-    target = clinic.reply_target_minutes
+    # the target the month had at its end (today's for the month in progress): a later
+    # change of it does not rewrite a month already reported (`reply_target_at`)
+    target = clinic.reply_target_minutes if in_progress else reply_target_at(clinic, end)
 
     per_day = {
         row["day"]: row
@@ -550,7 +565,9 @@ def monthly_report(*, clinic: Clinic, month: date, now: datetime | None = None) 
     previous_totals = _totals(p_start, p_end)
     past = _replies(start, end).filter(review__imported_as_past=True).count()
     response = _response_summary(responses, target, past=past)
-    previous_response = _response_summary(_response_minutes(p_start, p_end, tz), target)
+    previous_response = _response_summary(
+        _response_minutes(p_start, p_end, tz), reply_target_at(clinic, start)
+    )
     answered = _answered(totals)
     previous_answered = _answered(previous_totals)
     response["basis"] = response_basis(

@@ -26,6 +26,7 @@ from reports.forms import ReportSettingsForm
 from reports.selectors import (
     history_notice,
     month_parse,
+    month_query,
     monthly_report,
     previous_month,
     report_comparison,
@@ -63,7 +64,8 @@ class MonthlyReportView(TemplateResponseMixin, ClinicView):
         months = report_months(self.clinic, now=now)
         current = months.current
         try:
-            month = month_parse(request.GET.get("month"), tz=tz)
+            asked = month_query(request.GET)
+            month = month_parse(asked, tz=tz)
         except ValidationFailed as exc:
             context.update(
                 month_error=exc.text(),
@@ -71,7 +73,7 @@ class MonthlyReportView(TemplateResponseMixin, ClinicView):
                 month_picker=months.picker(),
             )
             return self.render_to_response(context, status=400)
-        if not request.GET.get("month"):
+        if not asked:
             month = months.default  # the month that can be sent, where the clinic existed in it
         report = monthly_report(clinic=self.clinic, month=month)
         can_send = self.access.is_agency_staff and self.access.can(Permission.MANAGE)
@@ -128,10 +130,11 @@ class MonthlyReportPdfView(ClinicView):
 
     def get(self, request, *args, **kwargs):
         try:
-            month = month_parse(request.GET.get("month"), tz=clinic_zone(self.clinic))
+            asked = month_query(request.GET)
+            month = month_parse(asked, tz=clinic_zone(self.clinic))
         except ValidationFailed as exc:
             return HttpResponseBadRequest(exc.text(), content_type="text/plain; charset=utf-8")
-        if not request.GET.get("month"):
+        if not asked:
             month = report_months(self.clinic).default
         report = monthly_report(clinic=self.clinic, month=month)
         portal_url = request.build_absolute_uri(portal_report_path(self.clinic, month))

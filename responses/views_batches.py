@@ -42,7 +42,7 @@ STATE_LABELS = {
 }
 
 
-MAX_TEXT = 20_000  # as the API's batch text
+MAX_TEXT = batch_services.MAX_TEXT  # as the API's batch text
 
 
 WAITING_FOR_CONNECTION = "Waiting for the connection"

@@ -1,12 +1,14 @@
 """Reads of scores. "The latest score of a review" is decided here and only here: the newest
 row by `created_at`, ties broken by the higher id (a rescore in the same instant wins). It is
 also stored (`LatestScore`, written by `scoring.services.latest_scores_refresh` with
-`LATEST_OF_REVIEWS_SQL`): filters read it there (`latest_score_stored`)."""
+`LATEST_OF_REVIEWS_SQL`): filters read it there (`latest_score_stored`), and lists read its
+fields there (`latest_score_field`: the export, the monthly report, the post-crisis figures,
+the dashboard, the reply target), so every page reads the score the inbox filters on."""
 
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import F, OuterRef, Prefetch, QuerySet
 
 from feeds.models import Review
 from scoring.models import LatestScore, ReviewScore
@@ -85,9 +87,16 @@ def latest_score_stored_exists_sql(condition: str, *, review_ref: str = "r.id") 
     )
 
 
-def latest_score_subquery(field: str, *, review_ref: str = "pk") -> Subquery:
-    """`field` of the latest score of the review at `review_ref`, for `.annotate()`."""
-    return Subquery(scores_newest_first().filter(review=OuterRef(review_ref)).values(field)[:1])
+def latest_score_field(field: str, *, through: str = "") -> F:
+    """`field` of the latest score of the review (or of the row's review at `through`:
+    "review" for replies), for `.annotate()` / `.values()`: read through the stored pointer
+    (`LatestScore`), one join a review, so a page reads the very score the inbox filters on.
+    None while the review has no score. The label is the pointer's own; the other fields are
+    the score's (`score_latest__score`: its topics and flags whole, evidence included)."""
+    at = f"{through}__" if through else ""
+    if field == "label":
+        return F(f"{at}score_latest__label")
+    return F(f"{at}score_latest__score__{field}")
 
 
 def latest_scores_prefetch(*, to_attr: str = "score_list", through: str = "") -> Prefetch:

@@ -85,6 +85,7 @@ def main() -> None:
     from dashboard.tasks import clinic_snapshots_sweep_task
     from feeds.models import Review, Source
     from scoring.models import ReviewScore
+    from scoring.services import latest_scores_refresh
 
     rng = random.Random(7)
     agency = Agency.objects.filter(slug="bench-admin").first() or agency_create(
@@ -136,6 +137,8 @@ def main() -> None:
                     for label in [["negative", "neutral", "positive"][(r.rating - 1) // 2]]
                 ]
             )
+            # each review's latest score stored, as scores_write leaves it (scoring.LatestScore)
+            latest_scores_refresh(review_ids=[r.pk for r in reviews])
             if n % 7 == 0:
                 Incident.objects.create(
                     kind="surge",

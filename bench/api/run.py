@@ -47,7 +47,9 @@ django.setup()
 from datetime import UTC, datetime, timedelta
 from django.db import connection
 from django_tenants.utils import schema_context
+from feeds.models import Review
 from feeds.services import ItemIn, reviews_upsert, source_create
+from scoring.services import latest_scores_refresh
 from tests.fixtures.tenants import clinic_committed_create
 sys.path.insert(0, "bench/ingest")
 from run import text
@@ -82,6 +84,9 @@ with schema_context(clinic.schema_name):
                         ELSE '[]'::jsonb END,
                    published_at + interval '2 minutes'
             FROM feeds_review\"\"\")
+    # each review's latest score stored, as scores_write leaves it (scoring.LatestScore): the
+    # topic and flag filters read it
+    latest_scores_refresh(review_ids=list(Review.objects.values_list("id", flat=True)))
 from core.maintenance import stale_tables_analyze
 stale_tables_analyze()  # what the beat task does every 5 minutes
 """

@@ -79,6 +79,7 @@ def fill(*, per_day: float, days: int, end, seed: int) -> int:
 
     from feeds.models import Review, Source
     from scoring.models import ReviewScore
+    from scoring.services import latest_scores_refresh
 
     rng = random.Random(seed)
     google = Source.objects.create(kind="google", name="Google")
@@ -133,6 +134,7 @@ def fill(*, per_day: float, days: int, end, seed: int) -> int:
         ],
         batch_size=5000,
     )
+    latest_scores_refresh(review_ids=[r.pk for r in made])  # as scores_write keeps it
     Review.objects.update(updated_at=F("published_at"))
     return len(made)
 

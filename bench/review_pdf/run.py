@@ -100,6 +100,7 @@ def _seed(clinic, *, notes: int):
     from feeds.models import Review, Source
     from responses.models import ReplyDraft, Statement
     from scoring.models import ReviewScore
+    from scoring.services import latest_scores_refresh
 
     rng = random.Random(7)
     actor = Actor.of_system("bench", "Bench Writer")
@@ -159,6 +160,9 @@ def _seed(clinic, *, notes: int):
         ],
         batch_size=2000,
     )
+    # each review's latest score stored, as scores_write leaves it (scoring.LatestScore): the
+    # post-crisis figures read it
+    latest_scores_refresh(review_ids=[r.pk for r in reviews])
     Review.objects.update(updated_at=F("published_at"))
     mentions = [r for r in reviews if r.kind == "mention"]
     incident = Incident.objects.create(

@@ -248,6 +248,17 @@ def _people_alert(
         )
 
 
+def escalation_due(incident: Incident, minutes: int) -> datetime | None:
+    """When `incident` is escalated if nobody acknowledges it or acts on it
+    (`incidents_escalate_due`): `minutes` after it opened; None once that no longer runs (it
+    was acknowledged, acted on, escalated or resolved before its alert went). An alert says
+    it as this time in the clinic's zone, its minutes counted from the opening, never from
+    whenever the e-mail is read."""
+    if incident.status != IncidentStatus.OPEN or incident.escalated_at is not None:
+        return None
+    return incident.opened_at + timedelta(minutes=minutes)
+
+
 def incident_notify_opened(*, incident_id: int) -> None:
     """Route the alert (see `crisis.services.alerting`): the agency people responsible for the
     clinic and its crisis team by e-mail (each with a personal one-click acknowledge link) and
@@ -266,6 +277,7 @@ def incident_notify_opened(*, incident_id: int) -> None:
     # the owners and managers are those it escalates to: their e-mail says what that means
     escalates_to = {m.user_id for m in escalation_contacts(clinic)}
     tz = clinic_zone(clinic)
+    escalates_at = escalation_due(incident, escalation_minutes)
     summary = trigger_said(clinic, incident)
     opened = local(incident.opened_at, tz)
     follow = follow_up_of(incident, tz)
@@ -292,6 +304,7 @@ def incident_notify_opened(*, incident_id: int) -> None:
             "room": room,
             "ack_url": ack_url(token) if token else "",
             "escalation_minutes": escalation_minutes,
+            "escalates_at": local(escalates_at, tz),
             "escalates_to_you": r.user.pk in escalates_to,
             "why": "; ".join(r.why),
             "name": r.user.full_name or r.user.email,

@@ -16,5 +16,8 @@ def alert_state(context) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or user_half_signed_in(user):
         # nothing of the agency's work before the second factor (not even the count)
-        return {"alert_items": [], "alert_incidents": [], "alert_count": 0}
+        return {
+            "alert_items": [], "alert_incidents": [], "alert_count": 0,
+            "alert_waiting": [], "alert_more": [],
+        }  # fmt: skip
     return banner_context(user)

@@ -50,6 +50,7 @@ from feeds.services.privacy import (
     reviews_redact,
 )
 from feeds.services.sources import (
+    AccountElsewhere,
     SourceExists,
     source_create,
     source_credentials,
@@ -60,6 +61,7 @@ from feeds.services.sources import (
 )
 
 __all__ = [
+    "AccountElsewhere",
     "CREATED",
     "CSV_CHUNK",
     "CSV_COLUMNS",

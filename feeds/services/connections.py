@@ -16,7 +16,10 @@ The flow, for a person with MANAGE in the clinic:
    `Source.credentials_encrypted`, a `SourceConnection`, and tells the outbox (port
    `core.pipeline.source_credentials_changed`).
 
-Every refusal raises `ConnectFailed` with a sentence for the page, and changes no source.
+Every refusal raises `ConnectFailed` with a sentence for the page, and changes no source; a
+location or page another clinic reads already is the sources' own refusal, `AccountElsewhere`
+(`feeds.services.sources.source_account_claim`, one rule for every way a source gets an
+account), whose `text()` is the sentence.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from core.crypto import decrypt_json, encrypt_json
 from core.errors import DomainError
 from core.permissions import Permission
 from core.pipeline import source_credentials_changed
-from core.tenancy import current_clinic
+from core.tenancy import clinic_schemas_select, current_clinic
 from feeds.connectors.errors import (
     AuthExpired,
     ConnectorError,
@@ -59,11 +62,10 @@ from feeds.models import (
     SourceConnection,
     SourceKind,
 )
-from feeds.selectors import source_account_elsewhere
 from feeds.services.sources import (
     SOURCE_SECRET,
-    account_elsewhere_words,
     backlog_added_words,
+    source_account_claim,
     source_backlog_choose,
     source_has_credentials,
     source_setting_names,
@@ -400,7 +402,7 @@ def connect_choose(
             secret=(stored.get("pages") or {}).get(chosen["id"], ""),
             instagram=chosen.get("instagram"),
         )
-        _account_elsewhere_refused(attempt.platform, choice)
+        _accounts_claim(attempt.platform, choice)
         if attempt.platform == Platform.GOOGLE:
             sources = [_google_connect(attempt, grant, choice, actor, backlog_as_history)]
         else:
@@ -412,31 +414,19 @@ def connect_choose(
     return Connected(sources=sources, choice_name=choice.name)
 
 
-def _account_elsewhere_refused(platform: str, choice: Choice) -> None:
-    """ConnectFailed when another clinic reads the chosen location or page (or the page's
-    Instagram account) already: its reviews would land in both clinics, and each could answer
-    the other's. Agency staff see the clinic's name when it is their agency's."""
-    wanted = [
-        (
-            SourceKind.GOOGLE if platform == Platform.GOOGLE else SourceKind.FACEBOOK,
-            choice.settings,
-            choice.name,
-        )
-    ]
+def _accounts_claim(platform: str, choice: Choice) -> None:
+    """The chosen location or page, and the page's Instagram account, claimed for this clinic
+    (`source_account_claim`: AccountElsewhere when another clinic reads one already), the
+    page before its Instagram account."""
+    kind = SourceKind.GOOGLE if platform == Platform.GOOGLE else SourceKind.FACEBOOK
+    source_account_claim(kind=kind, settings=choice.settings, name=choice.name)
     if choice.instagram:
         username = choice.instagram.get("username") or choice.instagram["id"]
-        wanted.append(
-            (
-                SourceKind.INSTAGRAM,
-                {"instagram_account_id": choice.instagram["id"]},
-                f"Instagram @{username}",
-            )
+        source_account_claim(
+            kind=SourceKind.INSTAGRAM,
+            settings={"instagram_account_id": choice.instagram["id"]},
+            name=f"Instagram @{username}",
         )
-    here = _clinic()
-    for kind, account, name in wanted:
-        other = source_account_elsewhere(kind=kind, settings=account, clinic=here)
-        if other is not None:
-            raise ConnectFailed(account_elsewhere_words(name, other, here))
 
 
 def connect_cancel(*, attempt_id: int, user: User, session_key: str) -> None:
@@ -698,35 +688,21 @@ def source_disconnect(*, source: Source, actor: Actor) -> str:
 
 def grant_users(grant_ref: str, *, exclude: list[int]) -> int:
     """How many connected sources, in any clinic, use the sign-in `grant_ref` (besides the
-    sources `exclude` of the current clinic). Counted in one query over every clinic's schema;
-    if that fails, assumes some do (the grant is then kept, never revoked by mistake)."""
-    schemas = list(Clinic.objects.values_list("schema_name", flat=True))
-    here = connection.schema_name
-    table = SourceConnection._meta.db_table
-    # Schema names come from the clinic registry and are quoted; the values are parameters.
-    parts, params = [], []
-    for schema in schemas:
-        quoted = connection.ops.quote_name(schema)
-        if schema == here and exclude:
-            marks = ",".join(["%s"] * len(exclude))
-            parts.append(
-                f"SELECT count(*) AS n FROM {quoted}.{table} WHERE grant_ref = %s "  # noqa: S608
-                f"AND source_id NOT IN ({marks})"
-            )
-            params += [grant_ref, *exclude]
-        else:
-            parts.append(f"SELECT count(*) AS n FROM {quoted}.{table} WHERE grant_ref = %s")  # noqa: S608
-            params.append(grant_ref)
-    if not parts:
-        return 0
+    sources `exclude` of the current clinic). Read in every clinic's schema at once
+    (`core.tenancy.clinic_schemas_select`); if that fails, assumes some do (the grant is then
+    kept, never revoked by mistake)."""
+    here, left_out = connection.schema_name, set(exclude)
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            union = " UNION ALL ".join(parts)
-            cursor.execute(f"SELECT coalesce(sum(n), 0) FROM ({union}) AS t", params)  # noqa: S608
-            return int(cursor.fetchone()[0])
+        with transaction.atomic():
+            rows = clinic_schemas_select(
+                "SELECT source_id FROM {table} WHERE grant_ref = %s",
+                [grant_ref],
+                table=SourceConnection._meta.db_table,
+            )
     except DatabaseError:
         logger.warning("could not count the sources on a grant; keeping it", exc_info=True)
         return 1
+    return sum(1 for schema, source_id in rows if not (schema == here and source_id in left_out))
 
 
 # ----------------------------------------------------------------------- keeping alive

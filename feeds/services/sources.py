@@ -25,7 +25,7 @@ from feeds.models import (
     SourceConnection,
     SourceKind,
 )
-from feeds.selectors import source_account_elsewhere
+from feeds.selectors import source_account, source_account_elsewhere
 
 SOURCE_SECRET = SecurityEventCode.SOURCE_SECRET_CHANGED
 # Who adds a source nobody added by hand: the first item pushed for a kind the clinic had none
@@ -150,7 +150,7 @@ def source_create(
         if refuse_same:
             _same_source_refused(source)
         if credentials:
-            _account_elsewhere_refused(kind=kind, settings=settings, name=name)
+            source_account_claim(kind=kind, settings=settings, name=name)
         source.save()
         added = [SourceKind(kind).label]
         if kind in POLLED_KINDS:  # a webhook, the API or a CSV is sent to us, never read
@@ -185,16 +185,44 @@ def account_elsewhere_words(name: str, other: Clinic, here: Clinic) -> str:
     )
 
 
-def _account_elsewhere_refused(*, kind: str, settings: dict | None, name: str) -> None:
-    """400 on `settings` when another clinic reads the platform account `settings` names
-    (`feeds.selectors.source_account_elsewhere`)."""
+class AccountElsewhere(ValidationFailed):
+    """The platform account a source would read is read by another clinic already
+    (`source_account_claim`): a 400 on `settings` for the API; `text()` is the sentence a page
+    shows, which names that clinic only to its own agency."""
+
+    def __init__(self, sentence: str):
+        super().__init__("Another clinic reads this account.", fields={"settings": [sentence]})
+        self.sentence = sentence
+
+    def text(self) -> str:
+        return self.sentence
+
+
+def source_account_claim(*, kind: str, settings: dict | None, name: str) -> None:
+    """The one rule "one platform account belongs to one clinic", for every path that makes a
+    source read an account (adding it, changing its settings, credentials or turning it on,
+    connecting it): `AccountElsewhere` when another clinic reads the account `settings` name
+    (`feeds.selectors.source_account_elsewhere`); `name` is how the refusal calls it.
+
+    Call it inside the transaction that saves the source, before saving: it takes a lock on
+    the account (kind and id, in every clinic) held until that transaction ends, so a second
+    clinic claiming the account at the same moment waits for this one to commit and is then
+    refused, rather than both reading it. Several accounts in one transaction are claimed in
+    one order (a page before its Instagram account)."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("source_account_claim holds its lock until the transaction ends.")
+    account = source_account(kind=kind, settings=settings)
+    if not account:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('platform-account'), hashtext(%s))",
+            [f"{kind}:{account}"],
+        )
     here = current_clinic()
     other = source_account_elsewhere(kind=kind, settings=settings, clinic=here)
     if other is not None:
-        raise ValidationFailed(
-            "Another clinic reads this account.",
-            fields={"settings": [account_elsewhere_words(name, other, here)]},
-        )
+        raise AccountElsewhere(account_elsewhere_words(name, other, here))
 
 
 class SourceExists(Conflict):
@@ -276,14 +304,15 @@ def source_update(*, source: Source, actor: Actor, **changes) -> Source:
     reads_now = source.enabled and (
         bool(changes["credentials"]) if "credentials" in changes else source_has_credentials(source)
     )
-    if reads_now and {"settings", "credentials", "enabled"} & changes.keys():
-        _account_elsewhere_refused(kind=source.kind, settings=source.settings, name=source.name)
+    claims = reads_now and bool({"settings", "credentials", "enabled"} & changes.keys())
     after = {name: getattr(source, name) for name in SOURCE_EDITABLE if name in changes}
     if "settings" in after:
         after["settings"] = source_settings_words(source.settings)
     if "credentials" in changes:
         after["credentials"] = bool(changes["credentials"])
     with transaction.atomic():
+        if claims:
+            source_account_claim(kind=source.kind, settings=source.settings, name=source.name)
         source.save(update_fields=[*fields, "updated_at"])
         settings_changed(
             actor=actor,

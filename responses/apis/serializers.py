@@ -1285,9 +1285,18 @@ class ApprovalsLogEntryOutputSerializer(serializers.Serializer):
     step_label = serializers.CharField()
     decision = serializers.ChoiceField(choices=LOG_DECISION_CHOICES)
     decision_words = serializers.CharField(
-        help_text='The decision in words ("Approved as a batch of 16 replies", "Withdrawn while '
-        'waiting for the clinic approval: its review was settled", "Submitted for approval '
-        '(written by Wren Writer)").'
+        help_text='The decision in words, by `decision`. `approved`: "Approved" or "Approved as '
+        'a batch of 16 replies", followed by ", then taken back (Ann Lee, 2026-12-05 20:08)" '
+        "when its person took the approval back later (who, and when in the clinic's time "
+        'zone): it no longer counts as a step given. `rejected`: "Rejected: sent back for '
+        'changes". `block_kept`: "Privacy block kept: sent back". `overridden`: "Privacy block '
+        'overridden". `discarded`: "Discarded while waiting for the clinic approval" (or the '
+        'agency approval, the legal review, the clinician review), "Discarded while blocked, '
+        'waiting for legal review", "Discarded while waiting for approval" (no step known), or '
+        '"Withdrawn while waiting for the clinic approval: its review was settled" ("its '
+        'mentions were settled" for a batch). `submitted`: "Submitted for approval" or '
+        '"Submitted to legal review: the privacy check blocks it", followed by " (written by '
+        'Wren Writer)" when someone else wrote the version.'
     )
     reason = serializers.CharField(
         help_text="Why: a rejection's or a kept block's comment, an override's reason, an "

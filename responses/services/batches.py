@@ -67,6 +67,7 @@ from scoring.selectors import latest_scores_prefetch
 
 S = ApprovalStatus
 MAX_MENTIONS = 500
+MAX_TEXT = 20_000  # a batch's text, on every path (the API's serializers say the same)
 _SEVERITY = {Verdict.OK: 0, Verdict.NEEDS_REVIEW: 1, Verdict.BLOCK: 2}
 _BATCH_VARIABLE = re.compile(r"\{(greeting|reviewer_name|statement_url)\}")
 LIVE = frozenset({*workflow.SUBMITTABLE, *workflow.PENDING, S.APPROVED})
@@ -883,9 +884,14 @@ def reply_batch_update(
     to draft: the approvals given were for the old text)."""
     require(access, Permission.WRITE)
     who = access.actor
+    text = (text or "").strip()
+    if len(text) > MAX_TEXT:
+        raise ValidationFailed(
+            "The text is too long: nothing was saved.",
+            fields={"text": [f"At most {MAX_TEXT:,} characters (it has {len(text):,})."]},
+        )
     batch = _lock_open(batch_id, expected_version)
     current = FLOW.current_version(batch)
-    text = (text or "").strip()
     if text == current.text:
         return batch
     reviews = list(

@@ -464,7 +464,7 @@ def followup_start(
                 conversation,
                 clinic,
                 kind="follow_up",
-                title=f"A private follow-up is yours, due {_when(due, clinic)}",
+                title=_yours_title(conversation, clinic),
             )
     if message is not None:
         followup_message_send(message_id=message.pk)
@@ -490,6 +490,17 @@ def _public_reply_draft(
 
 def _when(at: datetime, clinic: Clinic) -> str:
     return timezone.localtime(at, clinic_zone(clinic)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _yours_title(
+    conversation: PrivateConversation, clinic: Clinic, *, now_yours: bool = False
+) -> str:
+    """What its owner is told when a follow-up becomes theirs (opened for them, or handed to
+    them: `now_yours`): its due time, in the clinic's time zone, when it has one, and no
+    deadline words when it has none (its due date was cleared)."""
+    title = "A private follow-up is now yours" if now_yours else "A private follow-up is yours"
+    due = conversation.due_at
+    return f"{title}, due {_when(due, clinic)}" if due is not None else title
 
 
 # --- sending ---------------------------------------------------------------------------------
@@ -1029,7 +1040,10 @@ def followup_update(
             and (who.user is None or who.user.pk != conversation.owner_id)
         ):
             followup_owner_tell(
-                conversation, clinic, kind="follow_up", title="A private follow-up is now yours"
+                conversation,
+                clinic,
+                kind="follow_up",
+                title=_yours_title(conversation, clinic, now_yours=True),
             )
     return conversation
 

@@ -331,8 +331,10 @@ def _url_for(flow: Flow, clinic, step: str, obj) -> str:
     card = f"#card-{CARD_KINDS.get(flow.object_type, flow.object_type)}-{obj.pk}"
     if step in (Step.LEGAL, Step.CLINICIAN, "guard"):
         return f"{base}portal/review/{card}"
-    page = "statements" if flow.object_type == "statement" else "approvals"
-    return f"{base}portal/{page}/{card}"
+    if flow.object_type == "statement":
+        return f"{base}portal/statements/{card}"
+    # the approvals page comes in pages: `card` opens the one that holds it
+    return f"{base}portal/approvals/?card={card[len('#card-') :]}{card}"
 
 
 def _described(flow: Flow, obj) -> str:
@@ -1280,6 +1282,14 @@ def approve(
     if step is None:
         raise Conflict(f"It is not waiting for approval (it is “{obj.get_status_display()}”).")
     if not step_allowed(access, step):
+        if access.principals & principals_who_acted(object_type=flow.object_type, obj=obj):
+            # the same approval sent twice (a double click, a retry without
+            # `expected_status`): say that it went through and where the text is now, rather
+            # than only "your role cannot"; still refused as separation of duties refuses it
+            raise PermissionDenied(
+                "You approved this version already: it now waits for the "
+                f"{Step(step).label}, which your role cannot give. Nothing was changed."
+            )
         raise PermissionDenied(f"Your role in this clinic cannot give the {Step(step).label}.")
     _not_own(flow, obj, who, "approve")
     refusal = approval_refusal(access, obj, object_type=flow.object_type)

@@ -11,7 +11,9 @@
      "Please correct the fields marked below", or a filter's "Nothing is listed", rendered with
      the page): focused on load, without scrolling, so that a screen reader reads it and Tab
      goes on from there; not when the address names a place or a field has autofocus.
-   - A figure's words (.trend > .tip), shown on hover and on focus: Esc hides them. */
+   - A figure's words (.trend > .tip), shown on hover and on focus: Esc hides them.
+   - A row of tabs that scrolls sideways on a phone (app.css): its current tab is brought into
+     the middle of the row when it is out of sight (Settings is the clinic's last tab). */
 (function () {
   "use strict";
   var ROLES = { TABLE: "table", THEAD: "rowgroup", TBODY: "rowgroup", TFOOT: "rowgroup", TR: "row" };
@@ -81,10 +83,21 @@
     });
   }
 
+  function currentTabsInSight() {
+    Array.prototype.forEach.call(document.querySelectorAll(".tabs, .subnav, .topnav"), function (row) {
+      var current = row.querySelector("[aria-current='page']");
+      if (!current || row.scrollWidth <= row.clientWidth) { return; }
+      var box = row.getBoundingClientRect(), tab = current.getBoundingClientRect();
+      if (tab.left >= box.left && tab.right <= box.right) { return; }
+      row.scrollLeft += tab.left + tab.width / 2 - (box.left + box.width / 2);
+    });
+  }
+
   function start() {
     labelTables();
     focusResult();
     tipsDismissible();
+    currentTabsInSight();
     var pending = false;
     new MutationObserver(function () {
       if (pending) { return; }

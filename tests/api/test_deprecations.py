@@ -6,7 +6,7 @@ from __future__ import annotations
 from django_tenants.utils import schema_context
 
 from core.api import DEPRECATED_SINCE
-from scoring.models import ReviewScore
+from tests.fixtures.rows import score_add
 
 CLINIC = "/clinics/clinic-a/api/v1"
 ITEM = {"source": "google", "text": "Kind staff.", "published_at": "2026-11-28T09:00:00Z"}
@@ -60,7 +60,7 @@ def test_score_topics_name_their_words_evidence_as_flags_do(api, clinic_a):
     key = api("key_a")
     [review_id] = [r["id"] for r in _ingest(key, external_id="dep-5").json()["results"]]
     with schema_context(clinic_a.schema_name):
-        ReviewScore.objects.create(
+        score_add(
             review_id=review_id, model_version="m-names", label="negative", score=-0.5,
             confidence=0.9, topics=[{"name": "wait_time", "triggers": ["waited"]}],
             flags=[{"name": "legal_threat", "evidence": ["lawyer"]}],

@@ -25,6 +25,7 @@ from crisis.models import Incident
 from feeds.models import Review
 from responses.models import OutboxItem
 from scoring.models import ReviewScore
+from tests.fixtures.rows import scores_add
 from webhooks.services import subscription_create, webhook_event_emit
 from webhooks.tasks import delivery_attempt_task
 
@@ -101,7 +102,7 @@ def _sources(w: World, n: int) -> None:
 def _scores(w: World, n: int) -> None:
     ids = w.reviews(n)
     with schema_context(w.clinic.schema_name):
-        ReviewScore.objects.bulk_create(
+        scores_add(
             ReviewScore(review_id=pk, model_version="test", label="negative", score=-0.8)
             for pk in ids
         )

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from core.api import MAX_PAGE_SIZE
-from scoring.models import ReviewScore
+from tests.fixtures.rows import score_add
 
 CLINIC = "/clinics/clinic-a/api/v1"
 LISTS = [f"{CLINIC}/reviews/", f"{CLINIC}/scores/", f"{CLINIC}/statements/", "/api/v1/clinics/"]
@@ -29,7 +29,7 @@ def _push(client, *external_ids: str, hours_ago: int = 1) -> list[int]:
 
 def _score(clinic, review_id: int, model: str) -> None:
     with schema_context(clinic.schema_name):
-        ReviewScore.objects.create(
+        score_add(
             review_id=review_id, model_version=model, label="positive", score=0.8,
             confidence=0.9, topics=[], flags=[],
         )  # fmt: skip

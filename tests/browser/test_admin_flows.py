@@ -18,7 +18,7 @@ UNSAFE = "Thank you. We reviewed your chart and everything was fine."
 
 def _review(tenant, *, text: str, rating: int = 2, hours_ago: float = 30):
     from feeds.models import Review, Source
-    from scoring.models import ReviewScore
+    from tests.fixtures.rows import score_add
 
     with tenant.schema():
         source = Source.objects.get_or_create(
@@ -32,7 +32,7 @@ def _review(tenant, *, text: str, rating: int = 2, hours_ago: float = 30):
             text=text,
             published_at=timezone.now() - timedelta(hours=hours_ago),
         )
-        ReviewScore.objects.create(
+        score_add(
             review=review,
             model_version="browser-test",
             label="negative" if rating <= 2 else "positive",

@@ -29,7 +29,7 @@ FIXED = (
 
 def _review(tenant, *, text: str, kind: str = "google"):
     from feeds.models import Review, Source
-    from scoring.models import ReviewScore
+    from tests.fixtures.rows import score_add
 
     names = {"google": "Google Business Profile", "x": "X mentions"}
     with tenant.schema():
@@ -44,7 +44,7 @@ def _review(tenant, *, text: str, kind: str = "google"):
             text=text,
             published_at=timezone.now() - timedelta(hours=3),
         )
-        ReviewScore.objects.create(
+        score_add(
             review=review,
             model_version="browser-test",
             label="negative",

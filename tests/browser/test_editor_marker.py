@@ -18,7 +18,7 @@ TYPED = "Thank you for the kind words. We are glad the care helped."
 
 def _positive_review(tenant):
     from feeds.models import Review, Source
-    from scoring.models import ReviewScore
+    from tests.fixtures.rows import score_add
 
     with tenant.schema():
         source = Source.objects.get_or_create(
@@ -32,7 +32,7 @@ def _positive_review(tenant):
             text="Friendly front desk and a very clean clinic.",
             published_at=timezone.now() - timedelta(hours=3),
         )
-        ReviewScore.objects.create(
+        score_add(
             review=review,
             model_version="browser-test",
             label="positive",

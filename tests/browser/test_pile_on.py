@@ -31,6 +31,7 @@ from scoring.models import ClaimCluster, ReviewScore
 from tests.crisis.conftest import acting
 from tests.feeds.fake_platforms import FakePlatforms
 from tests.fixtures.browser import screenshot, serious_violations, sign_in
+from tests.fixtures.rows import score_add
 from tests.fixtures.tenants import PASSWORD
 from tests.fixtures.workers import wait_for
 from tests.responses.conftest import source_of
@@ -283,7 +284,7 @@ def test_a_wrong_detail_is_shown_beside_the_claim_on_desktop_and_phone(
             for i in range(3)
         ]
         for review in reviews:
-            ReviewScore.objects.create(
+            score_add(
                 review=review, model_version="browser", label="negative", score=-0.6,
                 flags=[flag],
             )  # fmt: skip

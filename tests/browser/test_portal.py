@@ -18,9 +18,9 @@ from crisis.models import Incident, IncidentEvent, IncidentStatement
 from crisis.services import review_send
 from responses.models import AuditEntry, OutboxItem, ReplyDraft, Statement
 from responses.services.outbox import outbox_deliver
-from scoring.models import ReviewScore
 from tests.feeds.fake_platforms import FakePlatforms
 from tests.fixtures.browser import screenshot, serious_violations, sign_in
+from tests.fixtures.rows import score_add
 from tests.fixtures.workers import wait_for
 from tests.portal.helpers import REPLIES, reply_waiting_for_clinic, statement_waiting_for_clinic
 from tests.responses.backlog import backlog_create
@@ -307,7 +307,7 @@ def _seed_report_data(tenant) -> Incident:
                 type(review).objects.filter(pk=review.pk).update(
                     rating={"positive": 5, "neutral": 3, "negative": 1}[label]
                 )
-                ReviewScore.objects.create(
+                score_add(
                     review=review, model_version="demo", label=label,
                     score={"positive": 0.7, "neutral": 0.0, "negative": -0.6}[label],
                 )  # fmt: skip
@@ -421,9 +421,7 @@ def test_the_post_crisis_review_reads_on_a_phone_without_sideways_scrolling(
                 tenant.clinic, "csv", text=long_text,
                 published_at=opened - timedelta(minutes=20) + n * timedelta(minutes=5),
             )  # fmt: skip
-            ReviewScore.objects.create(
-                review=review, model_version="demo", label="negative", score=-0.8
-            )
+            score_add(review=review, model_version="demo", label="negative", score=-0.8)
             incident.mentions.through.objects.create(
                 incident=incident, review=review, added_at=opened
             )

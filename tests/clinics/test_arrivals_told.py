@@ -65,7 +65,9 @@ def test_a_replacement_approver_is_told_once_what_already_waits(
     ]
     line = Notification.objects.get(user=rae, ref=f"reply:{first.pk}")
     assert line.title.endswith("review waits for your clinic approval")
-    assert line.url == f"/clinics/clinic-a/portal/approvals/#card-reply-{first.pk}"
+    assert line.url == (
+        f"/clinics/clinic-a/portal/approvals/?card=reply-{first.pk}#card-reply-{first.pk}"
+    )
     told = [m for m in mailoutbox if m.to == ["rae@clinics.test"] and "wait" in m.subject]
     assert [m.subject for m in told] == ["[Clinic A] 3 things already wait for you"]
     body = told[0].body

@@ -25,6 +25,7 @@ from crisis.services import (
 from feeds.models import Review, Source
 from responses.models import ReplyDraft, Statement
 from scoring.models import ReviewScore
+from tests.fixtures.rows import scores_add
 from webhooks.models import WebhookDelivery, WebhookSubscription
 from webhooks.services import subscription_create
 from webhooks.tasks import delivery_attempt_task
@@ -87,7 +88,7 @@ class Stream:
 
     def flush(self) -> list[Review]:
         reviews = Review.objects.bulk_create([r for r, _ in self.rows], batch_size=2000)
-        ReviewScore.objects.bulk_create(
+        scores_add(
             [
                 ReviewScore(
                     review=review,

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from crisis.charts import PLOT_H, TOP, _panel, count_ticks, volume_chart
+from crisis.charts import PLOT_H, TOP, _panel, count_ticks, sentiment_chart, volume_chart
 from crisis.metrics import BUCKETS_PER_WINDOW, LABELS, WINDOW_NAMES
 
 
@@ -129,3 +129,75 @@ def test_periods_of_different_lengths_each_get_their_own_scale_and_unit():
         "before 1 a day (7 items in 7 days); during 2 an hour (2 items in 1 hour); "
         "after 0 items in 24 hours."
     ) in svg
+
+
+# --- the narrow drawings a phone gets (the pages' <picture>) ---------------------------------
+
+
+def _texts(svg: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", t) for t in re.findall(r"<text [^>]*>(.*?)</text>", svg)]
+
+
+def _timed(volumes: list[int], after: str = "complete") -> dict:
+    """`_metrics` with a start and an end to each period (a day each from 1 March, UTC) and a
+    mean score in each bucket of "during"."""
+    metrics = _metrics(volumes)
+    for n, name in enumerate(WINDOW_NAMES):
+        metrics["windows"][name] |= {
+            "start": f"2026-03-0{n + 1}T09:00:00+00:00",
+            "end": f"2026-03-0{n + 2}T09:00:00+00:00",
+            "mean_score": -0.5,
+        }
+    metrics["windows"]["after"]["state"] = after
+    for row in metrics["series"]:
+        row["mean_score"] = -0.5 if row["window"] == "during" else None
+    return metrics
+
+
+def test_the_narrow_volume_chart_stacks_the_periods_across_a_phone_with_fewer_gridlines():
+    # when the chart is drawn for a phone
+    svg = volume_chart(_timed([48]), narrow=True)
+    # then it is 320 across, in 13 px text and nothing smaller
+    assert svg.startswith(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="320" height="506" '
+        'viewBox="0 0 320 506" role="img"'
+    )
+    assert 'font-size="13"' in svg
+    assert set(re.findall(r'font-size="(\d+)"', svg)) == {"13"}
+    # the three periods one above another, each its full width with its times under it
+    titles = re.findall(r'<text x="([\d.]+)" y="([\d.]+)" [^>]*><tspan font-weight="bold">'
+                        r"(\w+)</tspan>", svg)  # fmt: skip
+    assert titles == [("178.0", "26", "Before"), ("178.0", "176", "During"),
+                      ("178.0", "326", "After")]  # fmt: skip
+    texts = _texts(svg)
+    assert texts.count("1 Mar 09:00") == 1 and texts.count("2 Mar 09:00") == 2
+    # and 48 reads on an axis of three steps, not five
+    assert [t for t in texts if t.isdigit()] == ["0", "1"] + ["0", "20", "40", "60"] + ["0", "1"]
+    # with the legend's four names on the phone, and the same title and description
+    assert {"negative", "neutral", "positive", "unscored"} <= set(texts)
+    wide = volume_chart(_timed([48]))
+    assert re.search(r"<title id.*</desc>", svg)[0] == re.search(r"<title id.*</desc>", wide)[0]
+    assert 'width="720" height="240"' in wide and 'font-size="10"' in wide
+
+
+def test_the_narrow_sentiment_chart_writes_each_time_as_a_date_over_a_time_of_day():
+    # when the sentiment curve of a review whose after period has not begun is drawn for a phone
+    svg = sentiment_chart(_timed([1, 2], after="not_yet"), narrow=True)
+    # then each period's name is over its band, the after's state on a line of its own
+    texts = _texts(svg)
+    assert texts[:3] == ["+1", "0", "-1"]
+    assert [t for t in texts if t in ("Before", "During", "After", "(not yet)", "Not yet")] == [
+        "Before",
+        "During",
+        "After",
+        "(not yet)",
+        "Not yet",
+    ]
+    # and the times the bands start read as a date over a time, the after's left out
+    assert '>1 Mar<tspan x="34.0" dy="1.25em">09:00</tspan></text>' in svg
+    assert '>2 Mar<tspan x="124.0" dy="1.25em">09:00</tspan></text>' in svg
+    assert "3 Mar" not in svg and "4 Mar" not in svg
+    # the curve through the means of "during" only, in 13 px text throughout
+    assert len(re.findall(r"<circle ", svg)) == BUCKETS_PER_WINDOW
+    assert set(re.findall(r'font-size="(\d+)"', svg)) == {"13"}
+    assert 'width="320" height="264"' in svg

@@ -27,8 +27,9 @@ from responses.models import (
 )
 from responses.services.outbox import outbox_deliver, outbox_mark_posted
 from responses.services.private import followup_start
-from scoring.models import ClaimMention, ReviewScore
+from scoring.models import ClaimMention
 from tests.crisis.conftest import HOUR, MIN, NOW, resolved_anyway
+from tests.fixtures.rows import score_add
 from tests.responses.conftest import as_user, platforms, review_in  # noqa: F401 - fixtures
 from tests.responses.test_batches import CLAIM, _claim, approved_batch
 
@@ -46,7 +47,7 @@ def _pile_on(clinic, fake, as_user):  # noqa: F811 - the fixture
     cluster_id, review_ids = _claim(clinic, 4, fake=fake)
     viral = review_in(clinic, "google", fake=fake, text=f"PSA: {CLAIM}. Saw it myself.")
     with schema_context(clinic.schema_name):
-        ReviewScore.objects.create(review=viral, model_version="t1", label="negative", score=-0.7)
+        score_add(review=viral, model_version="t1", label="negative", score=-0.7)
         ClaimMention.objects.create(review=viral, cluster_id=cluster_id, similarity=0.9)
         Review.objects.filter(pk__in=review_ids).update(likes=10, shares=5, replies=5)
         Review.objects.filter(pk=viral.pk).update(likes=900, shares=640, replies=210)

@@ -164,6 +164,37 @@ def test_the_html_export_is_self_contained_and_branded(branded, resolved_review)
     assert brand_palette(BRAND)["brand"] in html
 
 
+def test_the_html_export_gives_a_phone_the_charts_drawn_for_its_width(branded, resolved_review):
+    # given the HTML export, as the clinic opens it on a phone
+    html = review_html(resolved_review, branded)
+    # then it lays out at the phone's width, and each chart is a picture whose narrow source a
+    # screen up to 720 px wide takes (320 across), the wide drawing the PDF prints beside it
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    sources = re.findall(
+        r'<picture><source media="\(max-width: 720px\)" '
+        r'srcset="data:image/svg\+xml;base64,[A-Za-z0-9+/=]+" width="(\d+)" height="\d+">'
+        r'<img src="data:image/svg\+xml;base64,[A-Za-z0-9+/=]+" alt="([^"]+)" width="720" '
+        r'height="240"></picture>',
+        html,
+    )
+    assert [(width, alt.split(".")[0]) for width, alt in sources] == [
+        ("320", "Volume in each period"),
+        ("320", "Sentiment curve"),
+    ]
+
+
+def test_the_pdf_prints_the_wide_charts_only(branded, resolved_review, monkeypatch):
+    # given the HTML the PDF is made from
+    made = []
+    monkeypatch.setattr("crisis.export.html_pdf", lambda html: made.append(html) or b"%PDF")
+    review_pdf(resolved_review, branded)
+    # then it holds no narrow source (WeasyPrint shows none): each chart is the wide drawing
+    (html,) = made
+    assert "<source" not in html
+    assert len(re.findall(r'<picture><img src="data:image/svg\+xml;base64,[^"]+" alt="[^"]+" '
+                          r'width="720" height="240"></picture>', html)) == 2  # fmt: skip
+
+
 def test_the_pdfs_tables_keep_their_words_whole(branded, resolved_review, tmp_path):
     # given the review's PDF (the windows table has eleven columns on an A4 page)
     pdf = tmp_path / "review.pdf"

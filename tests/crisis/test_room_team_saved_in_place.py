@@ -4,6 +4,8 @@ is out of sight (walk 1 on phones, F6)."""
 
 from __future__ import annotations
 
+import re
+
 from django_tenants.utils import schema_context
 
 from crisis.models import IncidentAssignment
@@ -53,12 +55,20 @@ def test_a_refused_team_is_said_at_the_team_and_changes_nothing(
 
     answer = client.post(room, _form(manager.pk, manager.pk))
 
-    assert answer["Location"] == f"{room}#team-h"
-    html = client.get(room).content.decode()
+    # refused as every room form is: said in its form, with what was chosen kept, and the role
+    # refused takes the focus (the browser scrolls to it)
+    assert answer.status_code == 400
+    html = answer.content.decode()
     section = _team_section(html)
     assert "The team cannot be saved: nothing was changed." in section
-    assert 'role="alert"' in section
+    assert 'data-testid="form-refused"' in section and 'role="alert"' in section
     assert html.count("The team cannot be saved") == 1
+    assert re.search(r'<select id="assign-clinician"[^>]* autofocus aria-invalid="true"', section)
+    assert re.search(r'<select id="assign-comms"[^>]*>(?:(?!</select>).)*'
+                     rf'<option value="{manager.pk}" selected>', section)  # fmt: skip
+    assert html.count(" autofocus") == 1
+    # and nothing is left to say on the next visit
+    assert "The team cannot be saved" not in client.get(room).content.decode()
     with schema_context(clinic_a.schema_name):
         assert not IncidentAssignment.objects.filter(incident=incident).exists()
     assert mailoutbox == []

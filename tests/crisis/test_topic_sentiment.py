@@ -8,6 +8,7 @@ from datetime import timedelta
 from crisis.models import Incident
 from crisis.services import detectors_run
 from scoring.models import ReviewScore
+from scoring.services import latest_scores_refresh
 from tests.crisis.conftest import NOW, calm_baseline
 
 MIN = timedelta(minutes=1)
@@ -25,6 +26,7 @@ def _burst(stream, label: str, rating: int):
         )
     reviews = stream.flush()
     ReviewScore.objects.filter(review__in=reviews).update(topics=WAIT_NEGATIVE)
+    latest_scores_refresh(review_ids=[r.pk for r in reviews])  # as scores_write keeps it
     return start
 
 

@@ -22,7 +22,7 @@ from inbox.selectors import NO_CLOCK_WORDS, reply_clock, reviews_awaiting_reply
 from portal.selectors import reply_card_get
 from responses.models import ApprovalStatus, ReplyDraft
 from responses.selectors import sla_for
-from scoring.models import ReviewScore
+from tests.fixtures.rows import score_add
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 TARGET = 8 * 60  # 8 h
@@ -56,7 +56,7 @@ def _review(clinic, external_id: str, *, ago: timedelta, rating=1, label=None) -
             published_at=NOW - ago,
         )  # fmt: skip
         if label:
-            ReviewScore.objects.create(review=review, model_version="t", label=label, score=-0.8)
+            score_add(review=review, model_version="t", label=label, score=-0.8)
     return review
 
 

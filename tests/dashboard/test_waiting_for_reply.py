@@ -86,6 +86,7 @@ def test_a_bounded_number_of_clinics_is_read_and_the_rest_are_named(
 
     # clinic A has the most breaches: read, two of its three listed, the third named
     assert [r.rsplit("-", 1)[0] for r in _listed(html)] == ["clinic-a", "clinic-a"]
-    assert "1 more have new reviews" in html
+    # clinic B is not read: it is named as past the target, not as "new reviews" (walk 2)
+    assert "1 more clinic not listed here, 1 of them with reviews past the reply target" in html
     more = html[html.index('data-testid="awaiting-truncated"') :]
     assert "Clinic A</a> (1 more)" in more[: more.index("</p>")]

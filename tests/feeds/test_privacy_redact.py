@@ -29,6 +29,7 @@ from responses.models import (
     ReplyVersion,
 )
 from scoring.models import ClaimCluster, ClaimMention, ReviewScore
+from tests.fixtures.rows import score_add
 
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
 TEXT = "Dr. Lee reuses needles, I saw it myself. Waited 2 hours."
@@ -52,7 +53,7 @@ def reese(clinic_a):
         review = Review.objects.get(external_id="g-1")
         other = Review.objects.get(external_id="g-2")
         assert review.revisions.count() == 1
-        ReviewScore.objects.create(
+        score_add(
             review=review, model_version="t", label="negative", score=-0.9,
             topics=[{"name": "wait_time", "triggers": ["waited 2 hours"], "sentiment": "negative"}],
             flags=[{"name": "misinformation", "evidence": ["reuses needles"],

@@ -12,7 +12,8 @@ from django_tenants.utils import schema_context
 
 from crisis.models import Incident
 from scoring.claims.services import claims_cluster
-from scoring.models import ClaimMention, ReviewScore
+from scoring.models import ClaimMention
+from tests.fixtures.rows import score_add
 from tests.responses.conftest import review_in
 
 INBOX = "/clinics/clinic-a/inbox/"
@@ -24,7 +25,7 @@ def _cluster(clinic, n: int, *, flags=()) -> int:
     reviews = [review_in(clinic, "csv", text=PARKING) for _ in range(n)]
     with schema_context(clinic.schema_name):
         for review in reviews:
-            ReviewScore.objects.create(
+            score_add(
                 review=review, model_version="t1", label="negative", score=-0.4,
                 flags=[{"name": name, "evidence": ["x"], "probability": 0.9} for name in flags],
             )  # fmt: skip

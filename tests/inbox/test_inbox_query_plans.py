@@ -14,8 +14,8 @@ from django_tenants.utils import schema_context
 from feeds.models import Review, Source
 from inbox.selectors import reply_state_is, reviews_matching, reviews_page_json, with_reply_state
 from responses.models import ReplyDraft
-from scoring.models import ReviewScore
-from scoring.selectors import latest_score_subquery
+from scoring.selectors import latest_score_field, scores_newest_first
+from tests.fixtures.rows import score_add
 
 T0 = datetime(2026, 9, 1, tzinfo=UTC)
 INBOX = "/clinics/clinic-a/inbox/"
@@ -123,12 +123,29 @@ def test_the_text_search_reads_the_trigram_index(clinic_a, replies):
 def test_the_latest_score_is_the_first_entry_of_an_index(clinic_a, replies):
     with schema_context(clinic_a.schema_name):
         review = replies["none"]
-        ReviewScore.objects.create(review=review, model_version="a", label="neutral", score=0)
-        qs = (
-            Review.objects.filter(pk=review.pk)
-            .annotate(label=latest_score_subquery("label"))
-            .order_by()
-        )
+        score_add(review=review, model_version="a", label="neutral", score=0)
+        # one review's latest score looked up (`latest_score`, the prefetch, the API's LATERAL)
+        qs = scores_newest_first().filter(review=review)[:1]
         plan = _plan(*qs.query.sql_with_params())
         assert "score_review_latest" in plan
         assert "Sort" not in plan
+
+
+def test_a_list_reads_the_latest_score_through_the_pointer_by_key(clinic_a, replies):
+    # given a scored review
+    with schema_context(clinic_a.schema_name):
+        review = replies["none"]
+        score_add(review=review, model_version="a", label="neutral", score=0.25, flags=[])
+        # when a list reads its latest score's fields (as the export, the report and the
+        # dashboard do)
+        qs = (
+            Review.objects.filter(pk=review.pk)
+            .annotate(label=latest_score_field("label"), value=latest_score_field("score"))
+            .order_by()
+        )
+        plan = _plan(*qs.query.sql_with_params())
+        # then it joins the stored pointer and its score by their keys: no subquery per review,
+        # no sort of a review's scores
+        assert "scoring_latestscore_pkey" in plan and "scoring_reviewscore_pkey" in plan
+        assert "SubPlan" not in plan and "score_review_latest" not in plan
+        assert list(qs.values_list("label", "value")) == [("neutral", 0.25)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from django_tenants.utils import schema_context
 
 from dashboard.services import clinic_snapshot_refresh
-from scoring.models import ReviewScore
+from tests.fixtures.rows import score_add
 from tests.responses.conftest import review_in
 
 TEXT = "Dr Lee and the nurses were wonderful. The bill was wrong twice and nobody called back."
@@ -25,9 +25,7 @@ MIXED = (
 def _mixed_review(clinic):
     review = review_in(clinic, "csv", text=TEXT)
     with schema_context(clinic.schema_name):
-        ReviewScore.objects.create(
-            review=review, model_version="t", label="negative", score=-0.31, topics=TOPICS
-        )
+        score_add(review=review, model_version="t", label="negative", score=-0.31, topics=TOPICS)
     return review
 
 

@@ -7,6 +7,7 @@ from django_tenants.utils import schema_context
 from feeds.models import Review, Source
 from scoring.models import ReviewScore
 from scoring.services import latest_scores_refresh
+from tests.fixtures.rows import score_add
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
 
@@ -161,7 +162,7 @@ def test_hand_written_output_matches_the_documented_serializers(inbox, api, clin
         b.edited_at = T0 + timedelta(days=5, microseconds=123)
         b.url = "https://maps.example/r/b"
         b.save()
-        ReviewScore.objects.create(
+        score_add(
             review=b,
             model_version="t2",
             label="neutral",
@@ -209,9 +210,7 @@ def test_written_json_escapes_text_and_rounds_scores_as_the_serializer(inbox, ap
                 author_name=awkward,
                 published_at=T0 + timedelta(days=10, seconds=n, microseconds=n * 7),
             )
-            ReviewScore.objects.create(
-                review=review, model_version="t", label="neutral", score=value
-            )
+            score_add(review=review, model_version="t", label="neutral", score=value)
         expected = ReviewOutputSerializer(reviews_filtered(source="facebook"), many=True).data
     response = api("key_a").get("/clinics/clinic-a/api/v1/reviews/?source=facebook")
     got = response.json()["results"]
@@ -323,9 +322,7 @@ def test_the_api_query_matches_the_inbox_query_for_every_filter(inbox, clinic_a,
             source=inbox["a"].source, external_id="odd", text="100%_off\\ today", published_at=T0
         )
         wait = {"name": "wait_time", "triggers": ["wait"], "sentiment": "negative"}
-        ReviewScore.objects.create(
-            review=inbox["c"], model_version="t", label="neutral", score=0.0, topics=[wait]
-        )
+        score_add(review=inbox["c"], model_version="t", label="neutral", score=0.0, topics=[wait])
         Review.objects.create(  # past the reply target now
             source=inbox["a"].source, external_id="late", rating=1, text="Still no answer",
             published_at=timezone.now() - timedelta(days=2),

@@ -29,7 +29,7 @@ def test_a_link_to_a_reply_withdrawn_since_says_so_at_its_anchor(
     approver = world.users["a_approver"]
     [notice] = Notification.objects.filter(ref=f"reply:{draft.pk}", user=approver)
     anchor = f"card-reply-{draft.pk}"
-    assert notice.url.endswith(f"/portal/approvals/#{anchor}")
+    assert notice.url.endswith(f"/portal/approvals/?card=reply-{draft.pk}#{anchor}")
     mailed = [m for m in mailoutbox if m.to == [approver.email]]
     assert mailed and f"#{anchor}" in mailed[-1].body
     page = login("a_approver")

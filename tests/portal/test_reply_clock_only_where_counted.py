@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from scoring.models import ReviewScore
+from tests.fixtures.rows import score_add
 from tests.portal.helpers import reply_waiting_for_clinic
 from tests.responses.conftest import review_in
 
@@ -25,9 +25,7 @@ def test_the_portal_shows_the_clock_only_on_replies_the_sla_counts(world, clinic
     with schema_context(clinic_a.schema_name):
         happy.rating = 5
         happy.save(update_fields=["rating"])
-        ReviewScore.objects.create(
-            review=happy, model_version="t", label="positive", score=0.9, topics=[], flags=[]
-        )
+        score_add(review=happy, model_version="t", label="positive", score=0.9, topics=[], flags=[])
     drafts = {
         review.pk: reply_waiting_for_clinic(
             clinic=clinic_a,

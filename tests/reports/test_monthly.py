@@ -10,7 +10,7 @@ from django_tenants.utils import schema_context
 
 from reports.selectors import monthly_report, report_months
 from responses.models import ApprovalStatus, ReplyDraft
-from scoring.models import ReviewScore
+from tests.fixtures.rows import score_add
 from tests.responses.conftest import review_in
 
 
@@ -27,8 +27,8 @@ def _review(clinic, when, *, rating=None, label=None, score=None, reply_after=No
             type(review).objects.filter(pk=review.pk).update(rating=None)
         if label is not None:
             # an older score first: the report must use the latest one
-            ReviewScore.objects.create(review=review, model_version="old", label="neutral", score=0)
-            ReviewScore.objects.create(review=review, model_version="new", label=label, score=score)
+            score_add(review=review, model_version="old", label="neutral", score=0)
+            score_add(review=review, model_version="new", label=label, score=score)
         if reply_after is not None:
             ReplyDraft.objects.create(
                 review=review, status=ApprovalStatus.PUBLISHED, author_label="user:1",

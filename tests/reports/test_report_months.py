@@ -84,6 +84,10 @@ def _months(since: date, first_item: date | None = None) -> ReportMonths:
         pytest.param(
             _months(date(2026, 12, 2)), None, ("2026-12", "2026-12"), id="created-this-month"
         ),
+        pytest.param(
+            _months(date(2026, 12, 2), date(2026, 10, 3)), None, ("2026-10", "2026-11"),
+            id="created-this-month-with-history",
+        ),
     ],
 )  # fmt: skip
 def test_the_picker_offers_from_the_first_month_with_data_to_the_last_complete_one(
@@ -102,6 +106,14 @@ def test_the_picker_offers_from_the_first_month_with_data_to_the_last_complete_o
 )
 def test_the_report_opens_on_the_last_complete_month_where_the_clinic_had_one(since, default):
     assert _months(since).default == default
+
+
+def test_a_clinic_created_this_month_with_imported_history_opens_on_last_month():
+    # walk 2: a clinic onboarded on 2 December with its October and November history has a
+    # complete month to report and send: November, not 1-2 December
+    assert _months(date(2026, 12, 2), date(2026, 10, 3)).default == date(2026, 11, 1)
+    # an item of this month only (nothing imported from before): the month in progress
+    assert _months(date(2026, 12, 2), date(2026, 12, 3)).default == date(2026, 12, 1)
 
 
 def test_the_months_are_read_in_the_clinics_time_zone(with_history):
@@ -280,6 +292,31 @@ def test_the_api_refuses_a_month_given_twice(clinic_a, api, query, fields):
     assert response.json() == {"detail": "Invalid input.", "code": "invalid", "fields": fields}
 
 
+@pytest.mark.parametrize(
+    ("who", "path"),
+    [
+        ("alpha_manager", "report/"),
+        ("alpha_manager", "report.pdf"),
+        ("a_viewer", "portal/report/"),
+        ("a_viewer", "portal/report.pdf"),
+    ],
+)
+def test_the_pages_read_the_month_as_the_api_does(new_york, login, who, path):
+    # walk 2: given twice, the API refused and the pages showed the last one (October)
+    client = login(who)
+    url = f"/clinics/{new_york.slug}/{path}"
+    response = client.get(f"{url}?month=2026-11&month=2026-10")
+    assert response.status_code == 400
+    assert "Give one value." in response.content.decode()
+    # spaces only: the month the pages open on, as the API answers (it was a 400 here)
+    response = client.get(url, {"month": "  "})
+    assert response.status_code == 200
+    if path.endswith(".pdf"):
+        assert response["Content-Disposition"].endswith('-report-2026-11.pdf"')
+    else:
+        assert response.context["month_value"] == "2026-11"
+
+
 def test_the_api_still_reads_one_month_and_a_month_before_the_clinic(with_history, api):
     url = f"/clinics/{with_history.slug}/api/v1/reports/monthly/"
     report = api("key_a_read").get(url, {"month": "2025-06", "format": "json"})
@@ -330,6 +367,22 @@ def test_the_clinics_time_zone_decides_which_month_is_complete(new_york, api, mo
     assert response.status_code == 400
     assert response.json()["fields"] == {"month": ["That month has not started yet."]}
     assert api("key_a_read").get(url, {"month": "2026-11"}).json()["in_progress"] is True
+
+
+def test_a_clinic_created_this_month_with_history_opens_on_last_month_everywhere(
+    with_history, api, login
+):
+    # given a clinic created on 2 December (its time) with history imported from June 2025
+    with_history.created_at = datetime(2026, 12, 2, 15, tzinfo=UTC)
+    with_history.save(update_fields=["created_at"])
+    slug = with_history.slug
+    # when / then the API, the staff tab, the portal and the PDF open on November
+    report = api("key_a_read").get(f"/clinics/{slug}/api/v1/reports/monthly/").json()
+    assert (report["month"], report["in_progress"]) == ("2026-11", False)
+    assert _opened_on(login("alpha_manager"), f"/clinics/{slug}/report/") == "2026-11"
+    assert _opened_on(login("a_viewer"), f"/clinics/{slug}/portal/report/") == "2026-11"
+    response = login("alpha_manager").get(f"/clinics/{slug}/report.pdf")
+    assert response["Content-Disposition"] == f'attachment; filename="{slug}-report-2026-11.pdf"'
 
 
 def test_a_clinic_created_this_month_opens_on_the_month_in_progress(new_york, api, login):

@@ -222,3 +222,16 @@ def test_the_tabs_title_names_the_month(new_york, login, on_dec_5):
     assert (
         f"<title>Monthly report · December 2026 (in progress) · {new_york.name}</title>" in current
     )
+
+
+def test_a_clinic_without_an_approver_is_not_said_to_have_them(new_york, login, on_dec_5):
+    # walk 2: no approver, two extra addresses: "E-mails the clinic's approvers and 2 other
+    # addresses (2 in all)"
+    ClinicMembership.objects.filter(clinic=new_york, role=ClinicRole.APPROVER).update(
+        role=ClinicRole.VIEWER
+    )
+    extra = f"{EXTRA}\nowner@practice.test"
+    report_settings_update(clinic=new_york, send_monthly=False, extra_recipients=extra, actor=SETUP)
+    html = login("alpha_manager").get(f"/clinics/{new_york.slug}/report/").content.decode()
+    assert "E-mails the 2 addresses of the report settings (2 in all)" in html
+    assert "the clinic's approvers" not in html

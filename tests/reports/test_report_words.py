@@ -160,3 +160,20 @@ def test_the_page_and_the_headlines_read_one_rule():
                  "negative_share": 0.6}  # fmt: skip
     assert report_sentiment_reading(sentiment) == "Mixed: more negative than positive items"
     assert report_sentiment_filter(sentiment) == report_sentiment_reading(sentiment)
+
+
+def test_a_month_with_nothing_scored_says_so_not_that_the_month_before_had_no_scores(
+    clinic_a, login
+):
+    # walk 2: a deactivated clinic's last import, never scored, in November and October
+    _review(clinic_a, datetime(2026, 11, 10, 12, tzinfo=UTC), rating=4)
+    _review(clinic_a, datetime(2026, 10, 10, 12, tzinfo=UTC), rating=3)
+    page = login("alpha_owner").get("/clinics/clinic-a/report/?month=2026-11").content.decode()
+
+    assert '<dd class="delta" data-testid="sentiment-none">nothing scored yet</dd>' in page
+    assert "no scores in October 2026" not in page
+    # and where the month before was scored, its figure stays beside "nothing scored yet"
+    october = _review(clinic_a, datetime(2026, 10, 11, 12, tzinfo=UTC), label="positive", score=0.6)
+    assert october.pk
+    page = login("alpha_owner").get("/clinics/clinic-a/report/?month=2026-11").content.decode()
+    assert "nothing scored yet; " in page and " in October 2026</dd>" in page

@@ -10,7 +10,9 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from clinics.models import clinic_zone
+from responses.apis.serializers import ApprovalsLogEntryOutputSerializer
 from responses.models import AuditEntry
+from responses.selectors import LOG_DECISION_CHOICES
 from responses.services import replies as reply_services
 from tests.responses.approvals_log import PAGE, PORTAL, access_in, api_rows, csv_rows
 from tests.responses.conftest import TONE_TEXT, review_in
@@ -50,6 +52,21 @@ def test_the_api_says_the_approval_was_taken_back(taken_back, login):
     # the agency's approval stands: it reads as it did
     [standing] = [r for i, r in by_id.items() if i != taken_back["approval"]]
     assert (standing["step"], standing["decision_words"]) == ("agency", "Approved")
+
+
+def test_the_api_document_says_every_form_the_words_take():
+    described = ApprovalsLogEntryOutputSerializer().fields["decision_words"].help_text
+
+    # each decision, with the words it reads as (a discarded one says how: below)
+    for decision, words in LOG_DECISION_CHOICES:
+        assert f"`{decision}`" in described
+        assert decision == "discarded" or f'"{words}' in described
+    assert '", then taken back (Ann Lee, 2026-12-05 20:08)"' in described
+    assert "Approved as a batch of 16 replies" in described
+    assert '"Discarded while blocked, waiting for legal review"' in described
+    assert ": its review was settled" in described and "its mentions were settled" in described
+    assert '"Submitted to legal review: the privacy check blocks it"' in described
+    assert '" (written by Wren Writer)"' in described
 
 
 def test_the_pages_and_the_csv_files_say_it_too(taken_back, login):

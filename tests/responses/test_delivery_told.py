@@ -24,7 +24,8 @@ from responses.services.delivery import (
 )
 from responses.services.outbox import outbox_deliver
 from scoring.claims.services import claims_cluster
-from scoring.models import ClaimMention, ReviewScore
+from scoring.models import ClaimMention
+from tests.fixtures.rows import score_add
 from tests.responses.conftest import approved_reply, review_in, source_of
 from tests.responses.test_batches import CLAIM, _flag
 
@@ -54,7 +55,7 @@ def _mixed_claim(clinic, kinds: dict[str, int], fake=None) -> tuple[int, dict[st
     every = [i for group in ids.values() for i in group]
     with schema_context(clinic.schema_name):
         for review_id in every:
-            ReviewScore.objects.create(
+            score_add(
                 review_id=review_id, model_version="t1", label="negative", score=-0.6,
                 flags=[_flag()],
             )  # fmt: skip

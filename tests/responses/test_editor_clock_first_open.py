@@ -16,7 +16,7 @@ from django_tenants.utils import schema_context
 from core.text import duration_words
 from dashboard.services import clinic_snapshot_refresh
 from feeds.models import ItemKind, Review
-from scoring.models import ReviewScore
+from tests.fixtures.rows import score_add
 from tests.responses.conftest import OK_TEXT, source_of
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ def _item(clinic, external_id: str, *, past_target: timedelta, rating, kind, lab
             source=source_of("google"), external_id=external_id, kind=kind, rating=rating,
             text="Nobody called me back about the bill.", published_at=timezone.now() - ago,
         )  # fmt: skip
-        ReviewScore.objects.create(review=review, model_version="t", label=label, score=-0.8)
+        score_add(review=review, model_version="t", label=label, score=-0.8)
     return review
 
 

@@ -77,7 +77,8 @@ def test_each_step_tells_its_people_and_closes_the_previous_one(
     assert _open(ref) == {"a_approver@clinics.test": "approval"}
     [mail] = mailoutbox
     assert mail.to == ["a_approver@clinics.test"]
-    assert f"/clinics/{clinic_a.slug}/portal/approvals/#card-reply-{draft['id']}" in unbranded(
+    card = f"reply-{draft['id']}"
+    assert f"/clinics/{clinic_a.slug}/portal/approvals/?card={card}#card-{card}" in unbranded(
         mail.body
     )
     # approved: nothing is left open

@@ -15,7 +15,7 @@ from django_tenants.utils import schema_context
 from responses.guard import GuardContext, check_reply
 from responses.models import AuditEntry, ReplyDraft, ResponseSettings
 from responses.services.templating import concern_words
-from scoring.models import ReviewScore
+from tests.fixtures.rows import score_add
 from tests.responses.conftest import review_in
 
 MIXED = "Loved my therapist Jenna and my knee is so much better, but I waited 40 minutes"
@@ -25,7 +25,7 @@ WHERE = "Settings → Reply templates → Staff names"
 
 def _scored(clinic, review, *, label="positive", topics=()):
     with schema_context(clinic.schema_name):
-        ReviewScore.objects.create(
+        score_add(
             review=review,
             model_version="test",
             label=label,

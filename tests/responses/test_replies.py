@@ -17,8 +17,8 @@ from accounts.actors import Actor
 from clinics.models import clinic_zone
 from responses.models import AuditEntry
 from responses.services.common import audit_record
-from scoring.models import ReviewScore
 from tests.facts.helpers import fill_in
+from tests.fixtures.rows import score_add
 from tests.responses.conftest import BLOCK_TEXT, OK_TEXT, review_in
 
 FACT = {
@@ -154,7 +154,7 @@ def test_suggestion_follows_sentiment_topics_and_flags(
     review = review_in(clinic_a)
     if label:
         with schema_context(clinic_a.schema_name):
-            ReviewScore.objects.create(
+            score_add(
                 review=review,
                 model_version="test",
                 label=label,
@@ -193,7 +193,7 @@ def test_a_claim_flagged_against_a_myth_still_gets_the_fact_that_answers_it(clin
     review = review_in(clinic_a, text="They reuse needles at Clinic A and nobody answers.")
     myth = {"kind": "myth", "slug": "needles-reused", "statement": "Needles are single-use."}
     with schema_context(clinic_a.schema_name):
-        ReviewScore.objects.create(
+        score_add(
             review=review, model_version="test", label="negative", score=-0.8, topics=[],
             flags=[{"name": "misinformation", "evidence": ["reuse needles"], "contradicts": myth}],
         )  # fmt: skip
@@ -348,7 +348,7 @@ def test_a_false_claim_gets_the_factual_correction_citing_the_contradicted_fact(
     )
     review = review_in(clinic_a, text="Riverside reuses needles!! Do not go there.")
     with schema_context(clinic_a.schema_name):
-        ReviewScore.objects.create(
+        score_add(
             review=review,
             model_version="test",
             label="negative",

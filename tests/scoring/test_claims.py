@@ -24,7 +24,8 @@ from scoring.claims.selectors import (
 from scoring.claims.services import claim_of, claims_cluster
 from scoring.ml.claims import MYTHS_FILE
 from scoring.ml.engine import ScorerConfig, load_scorer
-from scoring.models import ClaimCluster, ClaimMention, ReviewScore
+from scoring.models import ClaimCluster, ClaimMention
+from tests.fixtures.rows import score_add
 from tests.responses.conftest import source_of
 
 CLINIC = "Riverside Family Dental"
@@ -120,9 +121,7 @@ def _mention(text, *, label="negative", flags=(), likes=0, shares=0, replies=0, 
         replies=replies,
         published_at=timezone.now() - timedelta(hours=5) + timedelta(minutes=minutes),
     )
-    ReviewScore.objects.create(
-        review=review, model_version="t1", label=label, score=-0.5, flags=list(flags)
-    )
+    score_add(review=review, model_version="t1", label=label, score=-0.5, flags=list(flags))
     return review
 
 

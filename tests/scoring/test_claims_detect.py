@@ -13,7 +13,8 @@ from django_tenants.utils import schema_context
 
 from feeds.models import Review, Source
 from scoring import engine, tasks
-from scoring.models import ClaimCluster, ClaimMention, ReviewScore
+from scoring.models import ClaimCluster, ClaimMention
+from tests.fixtures.rows import score_add
 
 CLAIM = "Riverside Family Dental reuses needles"
 
@@ -76,7 +77,7 @@ def test_a_batch_that_only_clusters_asks_and_one_that_changes_nothing_does_not(c
         ids = _mentions(2)
         # given mentions scored whose clustering was left undone (the sweeper queues them)
         for pk in ids:
-            ReviewScore.objects.create(
+            score_add(
                 review_id=pk, model_version="fake-1", label="negative", score=-0.7,
                 flags=[{"name": "misinformation", "evidence": [CLAIM], "claim": CLAIM}],
             )  # fmt: skip

@@ -6,7 +6,7 @@ import pytest
 from django_tenants.utils import schema_context
 
 from feeds.models import Review, Source
-from scoring.models import ReviewScore
+from tests.fixtures.rows import score_add
 
 URL = "/clinics/clinic-a/api/v1/scores/"
 
@@ -27,7 +27,7 @@ def scored(clinic_a):
         scores = []
         for i, review in enumerate(reviews):
             scores.append(
-                ReviewScore.objects.create(
+                score_add(
                     review=review,
                     model_version="m1",
                     label="negative" if i % 2 else "positive",
@@ -37,11 +37,7 @@ def scored(clinic_a):
                     flags=[{"name": "legal_threat", "evidence": ["lawyer"]}] if i == 3 else [],
                 )
             )
-        scores.append(
-            ReviewScore.objects.create(
-                review=reviews[0], model_version="m2", label="neutral", score=0
-            )
-        )
+        scores.append(score_add(review=reviews[0], model_version="m2", label="neutral", score=0))
     return reviews, scores
 
 
