@@ -19,6 +19,21 @@ class StaffAddForm(forms.Form):
     )
 
 
+class StaffReachForm(forms.Form):
+    """The "Clinics they reach" choice of the people page's add form (its radios are drawn by
+    the page beside the clinics' boxes): "all" (the default when none is sent) or "chosen";
+    anything else is refused on the field, never read as "All clinics"."""
+
+    reach = forms.ChoiceField(
+        label="Clinics they reach",
+        choices=[
+            ("all", "All clinics, and those added later"),
+            ("chosen", "Only the clinics ticked"),
+        ],
+        required=False,
+    )
+
+
 class BrandingForm(forms.Form):
     display_name = forms.CharField(
         label="Name clients see",

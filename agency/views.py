@@ -33,6 +33,7 @@ from agency.forms import (
     BrandingForm,
     SecurityLogFilterForm,
     StaffAddForm,
+    StaffReachForm,
     apply_domain_errors,
 )
 from agency.models import (
@@ -358,7 +359,7 @@ class SettingsPeopleView(StaffView):
 
     template_name = "agency/settings_people.html"
 
-    def _render(self, form, status=200, errors=None, posted=None):
+    def _render(self, form, status=200, errors=None, posted=None, reach_form=None):
         people = list(agency_people(agency=self.agency))
         for m in people:
             m.clinics_words = member_clinics_words(m)
@@ -391,6 +392,7 @@ class SettingsPeopleView(StaffView):
                 scoped_roles=list(CLINIC_SCOPED_ROLES),
                 add_every=every,
                 add_chosen={str(pk) for pk in chosen},
+                reach_errors=reach_form.errors.get("reach") if reach_form else None,
                 roles=roles,
                 row_errors=errors or {},
                 section="people",
@@ -407,8 +409,14 @@ class SettingsPeopleView(StaffView):
         action = request.POST.get("action", "add")
         if action == "add":
             form = StaffAddForm(request.POST)
+            reach_form = StaffReachForm(request.POST)
             every, chosen = clinics_posted(request)
-            if form.is_valid():
+            # both checked, so that every field in error is marked at once
+            form_ok, reach_ok = form.is_valid(), reach_form.is_valid()
+            if not reach_ok:
+                # neither radio checked (what was sent is neither choice), the boxes kept
+                every, chosen = None, request.POST.getlist("clinics")[:1000]
+            if form_ok and reach_ok:
                 try:
                     new_role = form.cleaned_data["role"]
                     if not agency_role_may_touch(
@@ -445,7 +453,7 @@ class SettingsPeopleView(StaffView):
                     )
                     say_name_kept(request, membership.user, form.cleaned_data["full_name"])
                     return HttpResponseRedirect(request.path)
-            return self._render(form, status=400, posted=(every, chosen))
+            return self._render(form, status=400, posted=(every, chosen), reach_form=reach_form)
         pk = positive_int(request.POST.get("membership"))
         membership = (
             AgencyMembership.objects.filter(agency=self.agency, pk=pk).first() if pk else None

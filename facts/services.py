@@ -26,7 +26,7 @@ from clinics.notifications import notifications_close, notifications_retitle, pe
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.permissions import Permission
 from core.tenancy import current_clinic
-from core.text import control_problem, markup_problem, text_problem
+from core.text import control_problem, markup_problem, reason_problem, text_problem
 from facts.defaults import DEFAULT_FACTS
 from facts.models import (
     SETUP_NAME,
@@ -490,13 +490,16 @@ def fact_change_request(
     managers, with a link to the fact). Returns the fact and whom it told."""
     who = _require_clinic(access)
     comment = (comment or "").strip()
-    problem = (
-        "Say what needs to change." if not comment else text_problem(comment)
-    ) or markup_problem(comment)
+    # the rule of the clinic's comment on a reply it sends back (`core.text.reason_problem`,
+    # empty included): "no" tells the agency nothing
+    problem = text_problem(comment) or reason_problem(comment) or markup_problem(comment)
     if not problem and len(comment) > 2000:
         problem = "Keep it under 2,000 characters."
     if problem:
-        raise ValidationFailed("Say what needs a change.", fields={"comment": [problem]})
+        raise ValidationFailed(
+            "Say what needs a change, in words: the clinic's comment goes to the agency.",
+            fields={"comment": [problem]},
+        )
     fact = _locked_waiting(fact_id, expected_version)
     fact.clinic_review = ClinicReview.CHANGE_REQUESTED
     fact.clinic_comment = comment

@@ -53,6 +53,7 @@ from responses.selectors import (
     is_final_step,
     reply_batch_shown,
     reply_batches_items,
+    review_sla,
     sla_for,
     statements_public,
     word_diff,
@@ -313,19 +314,28 @@ def approval_card(access: ClinicAccess, obj, kind: str, *, reads: dict | None = 
             if "statement_plan" not in reads:
                 reads["statement_plan"] = channel_plan_statement()
             card["plan"] = reads["statement_plan"]
-    if kind == "reply":
-        sla = sla_for(obj, access.clinic)
+    if kind in ("reply", "batch"):
+        # a batch is due when the first of its mentions is (its e-mail's "reply due …",
+        # `batches.FLOW.due_at`: the earliest `review_due_at`), on the clock of that mention
+        sla = sla_for(obj, access.clinic) if kind == "reply" else _batch_clock(card, access)
         card["sla"] = sla
         card["sla_words"] = (
             # no clock: a past review says so; one the reply target does not count (a 5-star
             # thank-you) shows none
-            (NO_CLOCK_WORDS if obj.review.imported_as_past else "")
+            (NO_CLOCK_WORDS if kind == "reply" and obj.review.imported_as_past else "")
             if sla is None
             else f"overdue by {duration_words(sla['remaining_seconds'])}"
             if sla["breached"]
             else f"{duration_words(sla['remaining_seconds'])} left"
         )
     return card
+
+
+def _batch_clock(card: dict, access: ClinicAccess) -> dict | None:
+    """The reply clock of the batch's mention due first (`review_sla`, None where no clock
+    runs on any of them): the batch is late once one of them is."""
+    clocks = [c for m in card["mentions"] if (c := review_sla(m["review"], access.clinic))]
+    return min(clocks, key=lambda c: c["due_at"], default=None)
 
 
 def reply_card_get(access: ClinicAccess, draft_id: int) -> dict | None:
@@ -732,6 +742,9 @@ _HAPPENED = {
     "published": "Published",
 }
 _NOT_HAPPENED = ("reminded", "legal_asked", "created")
+# what comes next, said instead of its status, where the status alone reads like a step back
+# (a lifted block leaves the text a draft: it is its writer's to submit)
+_BLOCK_LIFTED_NEXT = "its writer is told and submits it again; then it comes to the next approver"
 
 
 def cards_handled(*, user, clinic: Clinic, page: str, shown) -> list[dict]:
@@ -742,7 +755,8 @@ def cards_handled(*, user, clinic: Clinic, page: str, shown) -> list[dict]:
     "status"}: the e-mail's link lands on the line (its anchor) that says who approved, sent
     back, withdrew or published it, and when, instead of only "Nothing waits". Three queries
     at most for a few notices, whatever their number (one per kind of text and one for the
-    trail)."""
+    trail). "next": what comes next, said instead of the status where it says more (a lifted
+    block: its writer submits it again)."""
     since = timezone.now() - timedelta(days=HANDLED_DAYS)
     anchors: dict[str, tuple[str, int, datetime]] = {}
     waiting = set(shown)
@@ -806,6 +820,10 @@ def cards_handled(*, user, clinic: Clinic, page: str, shown) -> list[dict]:
             else "",
             "at": entry.created_at if entry else None,
             "status": obj.get_status_display(),
+            "next": _BLOCK_LIFTED_NEXT
+            if entry and entry.action == "guard_overridden"
+            and obj.status in (ApprovalStatus.DRAFT, ApprovalStatus.CHANGES_REQUESTED)
+            else "",
         })  # fmt: skip
     return rows
 

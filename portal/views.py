@@ -101,6 +101,7 @@ from responses.services import batches as batch_services
 from responses.services import private as followup_services
 from responses.services import replies as reply_services
 from responses.services import statements as statement_services
+from responses.services.approvals import waiting_for
 from responses.views_approvals_log import approvals_log_page
 
 # kind of a card -> (services, id keyword, service name prefix)
@@ -395,7 +396,9 @@ class PortalActView(PortalPage):
                     messages.success(request, TAKEN_BACK_WORDS)
                     return HttpResponseRedirect(back)
             else:
-                outcome = approval_outcome(acted, kind=kind, for_clinic=True)
+                outcome = approval_outcome(
+                    acted, kind=kind, for_clinic=True, waiting=waiting_for(kind, acted)
+                )
         except DomainError as exc:
             error = exc.text()
             if not htmx and action == "reject" and pk is not None and kind in ACTS:

@@ -44,6 +44,11 @@ class _Answered(serializers.Serializer):
         help_text="answered on the platform directly or before the agency answered for the "
         "clinic (no reply time known)"
     )
+    handled_privately = serializers.IntegerField(
+        help_text="of the items received and not answered, those handled privately (the status "
+        "`in_follow_up` or `resolved`: taken off the platform, as the playbook recommends for "
+        "complaints); they are not counted in `reviews`"
+    )
     past_imported = serializers.IntegerField(
         help_text="items received in the month that were imported as past reviews (history): "
         "counted as received, left out of the response time"
@@ -185,6 +190,7 @@ EXAMPLE = {
         "through_carewatch": 97,
         "posted_by_hand": 12,
         "elsewhere": 221,
+        "handled_privately": 9,
         "past_imported": 0,
     },
     "response_time": {

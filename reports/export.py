@@ -38,8 +38,25 @@ def month_words(month: str | date) -> str:
     return f"{first:%B %Y}"
 
 
+MINUS = "\u2212"  # the typographic minus every negative number of the report is shown with
+
+
+def number(value, digits: int | None = None, *, signed: bool = False) -> str:
+    """A figure of the report as its page, PDF and e-mail show it, a negative one always with
+    the typographic minus ("−0.48", never "-0.48"): `digits` decimals (None: as the value
+    reads), `signed` with "+" before a positive one ("+0.44", "−0.04"); "–" when None. The
+    one formatting the report's numbers go through (`report_words.report_number`)."""
+    if value is None:
+        return "–"
+    if digits is None:
+        text = str(value)
+    else:
+        text = f"{float(value):{'+' if signed else ''}.{int(digits)}f}"
+    return text.replace("-", MINUS)
+
+
 def _signed(value, digits: int) -> str:
-    return f"{float(value):+.{digits}f}".replace("-", "−")
+    return number(value, digits, signed=True)
 
 
 def _share(value) -> str:
@@ -60,14 +77,30 @@ def answered_words(report: dict, *, brand: str) -> str:
     text = f"{a['reviews']:,} of {report['volume']:,}"
     if a["share"] is not None:
         text += f" ({_share(a['share'])})"
+    private = handled_privately_words(report)
     if not a["reviews"]:
-        return text
+        return f"{text}; {private}" if private else text
     parts = [f"{a['through_carewatch']:,} through {brand}"]
     if a["posted_by_hand"]:
         parts[0] += f" ({a['posted_by_hand']:,} of them posted by hand)"
     if a["elsewhere"]:
         parts.append(f"{a['elsewhere']:,} {answered_elsewhere_words(brand)}")
-    return f"{text}: " + ", ".join(parts)
+    text = f"{text}: " + ", ".join(parts)
+    return f"{text}; {private}" if private else text
+
+
+def handled_privately_words(report: dict) -> str:
+    """ "3 of the 14 not answered were handled privately (“In private follow-up” or
+    “Resolved”)": the items not answered that were taken off the platform, as the page, the
+    PDF and the e-mail say it; "" when none was."""
+    a = report["answered"]
+    private = a.get("handled_privately") or 0
+    if not private:
+        return ""
+    unanswered = report["volume"] - a["reviews"]
+    who = "the one" if unanswered == 1 else f"{private:,} of the {unanswered:,}"
+    were = "was" if private == 1 else "were"
+    return f"{who} not answered {were} handled privately (“In private follow-up” or “Resolved”)"
 
 
 # An average score (-1 … 1) read as words: the lowest average each reading starts at.
@@ -131,7 +164,7 @@ def sentiment_scale(score: float | None) -> str:
     """ "0.09 on a scale of −1 (negative) to 1 (positive)"; "" when nothing was scored."""
     if score is None:
         return ""
-    return f"{float(score):.2f}".replace("-", "−") + " on a scale of −1 (negative) to 1 (positive)"
+    return f"{number(score, 2)} on a scale of {MINUS}1 (negative) to 1 (positive)"
 
 
 def target_words(report: dict) -> str:

@@ -10,7 +10,9 @@ months are the clinic's own (its time zone).
   published through Carewatch (by the platform's API or marked "posted by hand" from the
   outbox) or the status "replied" (answered on the platform directly, or before the agency
   answered for the clinic);
-  how many of them through Carewatch, and how many of those were posted by hand;
+  how many of them through Carewatch, and how many of those were posted by hand; and of the
+  items not answered, how many were handled privately (the status "In private follow-up" or
+  "Resolved"): they stay not answered, the report says how many;
 - response time: only where Carewatch knows when the reply went out: the replies published
   through Carewatch in the month, from the review's publication to the reply's (median,
   average, and how many within the clinic's reply target). Reviews answered elsewhere have no
@@ -245,8 +247,14 @@ def _items(start: datetime, end: datetime):
 # Answered, any way: a reply published through Carewatch, or the status "replied" (answered on
 # the platform directly, or before Carewatch: the overview's "Replied" counts the same).
 ANSWERED = Q(via_carewatch=True) | Q(status=ReviewStatus.REPLIED)
+# Of the items not answered, those handled privately (the status "In private follow-up" or
+# "Resolved": taken off the platform, as the playbook recommends for complaints): still not
+# answered, but the report says how many, so that "not answered" does not read as neglected.
+PRIVATE_STATUSES = (ReviewStatus.IN_FOLLOW_UP, ReviewStatus.RESOLVED)
+HANDLED_PRIVATELY = ~ANSWERED & Q(status__in=PRIVATE_STATUSES)
 ANSWERED_FIGURES = {
     "answered": Count("id", filter=ANSWERED),
+    "handled_privately": Count("id", filter=HANDLED_PRIVATELY),
     "answered_carewatch": Count("id", filter=Q(via_carewatch=True)),
     "answered_by_hand": Count("id", filter=Q(via_carewatch=True, via_hand=True)),
     "past_imported": Count("id", filter=Q(imported_as_past=True)),
@@ -274,6 +282,7 @@ def _answered(row: dict) -> dict:
         "through_carewatch": carewatch,
         "posted_by_hand": row["answered_by_hand"],
         "elsewhere": answered - carewatch,
+        "handled_privately": row["handled_privately"],
         "past_imported": row["past_imported"],
     }
 

@@ -1232,12 +1232,37 @@ def batch_outcome(batch, *, for_clinic: bool = False) -> str:
     return text
 
 
-def approval_outcome(obj, *, kind: str, for_clinic: bool = False) -> str:
-    """What the approver is told after approving: the next step, or where the reply stands
-    per channel (a channel that is not connected is named, with what happens next).
-    `for_clinic`: the clinic's approver (the portal), in their words."""
+# who gives each step, as the confirmation of the step before names them
+_STEP_GIVERS = {
+    Step.AGENCY: ("the agency's approver", "one of the agency's approvers"),
+    Step.LEGAL: ("legal", "legal"),
+    Step.CLINICIAN: ("the clinic's clinician", "one of the clinic's clinicians"),
+    Step.CLIENT: ("the clinic's approver", "one of the clinic's approvers"),
+}
+
+
+def next_step_words(obj, waiting) -> str:
+    """Who acts next on `obj`, which waits at a step (`waiting`: `approvals.waiting_for` of
+    it): "the clinic's approver (Avery Approver) gives the final approval"; with nobody to give
+    it, the step's status as before ("waiting for the clinic")."""
+    if waiting is None or not waiting.people or waiting.step not in Step.values:
+        return obj.get_status_display().lower()
+    one, several = _STEP_GIVERS[Step(waiting.step)]
+    who = one if len(waiting.people) == 1 else several
+    last = bool(obj.route) and waiting.step == obj.route[-1]
+    what = "final approval" if last and waiting.step == Step.CLIENT else waiting.label
+    if last and waiting.step != Step.CLIENT:
+        what = f"{what} (the last step)"
+    return f"{who} ({waiting.names}) gives the {what}"
+
+
+def approval_outcome(obj, *, kind: str, for_clinic: bool = False, waiting=None) -> str:
+    """What the approver is told after approving: who acts next (`waiting`: whom it waits for
+    now, `next_step_words`), or where the reply stands per channel (a channel that is not
+    connected is named, with what happens next). `for_clinic`: the clinic's approver (the
+    portal), in their words."""
     if obj.status not in (ApprovalStatus.APPROVED, ApprovalStatus.PUBLISHED):
-        return f"Approved. Next: {obj.get_status_display().lower()}."
+        return f"Approved. Next: {next_step_words(obj, waiting)}."
     if kind in ("batch", "reply_batch"):
         return batch_outcome(obj, for_clinic=for_clinic)
     if kind == "statement":
@@ -1480,7 +1505,9 @@ def reply_batches_items(batches, *, access: ClinicAccess | None = None) -> dict[
     drafts = list(
         ReplyDraft.objects.filter(batch_id__in=list(out))
         .select_related("review", "review__source")
-        .prefetch_related("versions")
+        # the cards' reply clock reads each review's latest score (`review_counts_for_reply_
+        # target`)
+        .prefetch_related("versions", latest_scores_prefetch(through="review"))
         .order_by("pk")
     )
     items: dict[int, OutboxItem] = {}

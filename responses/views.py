@@ -452,9 +452,10 @@ class ApprovalActionView(ClinicView):
                     comment=request.POST.get("comment", ""),
                     **expected,
                 )
-                messages.success(request, approval_outcome(obj, kind=name))
+                waiting = waiting_for(kind, obj)
+                messages.success(request, approval_outcome(obj, kind=name, waiting=waiting))
                 # approved into a step nobody can give (a clinic without an approver): said now
-                if words := stuck_words(waiting_for(kind, obj), self.clinic):
+                if words := stuck_words(waiting, self.clinic):
                     messages.warning(request, words)
             elif action == "reject":
                 getattr(services, f"{name}_reject")(

@@ -45,3 +45,23 @@ def rating_and_negative(report):
     """{{ report|rating_and_negative }}: why the average rating and the negative share moved
     apart this month, a sentence; "" when they did not."""
     return export.rating_and_negative_words(report)
+
+
+@register.filter
+def report_number(value, digits=None):
+    """{{ value|report_number:2 }}: "−0.48" (the typographic minus, as the PDF and the e-mail
+    write it: `reports.export.number`); "–" when None."""
+    return export.number(value, None if digits is None else int(digits))
+
+
+@register.filter
+def report_signed(value, digits=0):
+    """{{ change|report_signed:2 }}: a change, "+0.44" / "−0.04" (`reports.export.number`)."""
+    return export.number(value, int(digits), signed=True)
+
+
+@register.filter
+def handled_privately(report):
+    """{{ report|handled_privately }}: "3 of the 14 not answered were handled privately (…)",
+    as the PDF and the e-mail say it; "" when none was."""
+    return export.handled_privately_words(report)

@@ -164,7 +164,8 @@ class BatchApproveApi(_BatchApi):
 class BatchTakeBackApi(_BatchApi):
     """As for replies (`drafts/{id}/take-back/`): take back your own approval of the batch
     before the next step acts (`expected_version` or `If-Match` as for approving); its
-    mentions' replies follow it. 409 `not_taken_back` with why, 409 `stale`."""
+    mentions' replies follow it. 409 `not_taken_back` with why, 409 `stale`, 403 for a role
+    that gives no approval step."""
 
     write_permission = Permission.VIEW  # the step decides; checked by the service
 

@@ -141,7 +141,8 @@ class DraftTakeBackApi(_DraftApi):
     it waits at your step again (for you or another of its people), the next step's people
     lose their notice and its writers are told. Never once the last step approved it (its
     publishing is on its way). 409 `not_taken_back` (with why) when it is not your approval,
-    something happened since, or it is approved; 409 `stale` as for approving."""
+    something happened since, or it is approved; 409 `stale` as for approving; 403 for a role
+    that gives no approval step (a viewer, a writer, an analyst)."""
 
     write_permission = Permission.VIEW  # the step decides; checked by the service
 

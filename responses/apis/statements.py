@@ -122,7 +122,8 @@ class StatementRejectApi(_StatementApi):
 
 class StatementTakeBackApi(_StatementApi):
     """As for replies (`drafts/{id}/take-back/`): take back your own approval before the next
-    step acts; 409 `not_taken_back` with why, 409 `stale`."""
+    step acts; 409 `not_taken_back` with why, 409 `stale`, 403 for a role that gives no
+    approval step."""
 
     write_permission = Permission.VIEW  # the step decides; checked by the service
 

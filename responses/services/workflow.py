@@ -36,7 +36,7 @@ from accounts.naming import people_names
 from agency.branding import brand_name
 from clinics.access import ClinicAccess, people_who_can
 from clinics.approvers import clinic_has_approver, no_approver_tell
-from clinics.models import CrisisRole, Notification
+from clinics.models import CrisisRole, Notification, clinic_zone
 from clinics.notifications import (
     deadline_words,
     notifications_close,
@@ -130,6 +130,12 @@ def step_allowed(access: ClinicAccess, step: str) -> bool:
     if step == Step.CLIENT:
         return access.can(Permission.APPROVE_CLIENT)
     return False
+
+
+def gives_a_step(access: ClinicAccess) -> bool:
+    """Whether `access` may give any approval step at all (`step_allowed`): a viewer without a
+    crisis role, a writer or an analyst gives none, so has no approval to take back."""
+    return any(step_allowed(access, step) for step in Step.values)
 
 
 def step_of(obj) -> str | None:
@@ -809,7 +815,13 @@ def remind(
     require(access, Permission.WRITE)
     now = now or timezone.now()
     obj = flow.lock(pk, access)
-    _expect(obj, expected_status=expected_status, expected_version=expected_version)
+    _expect(
+        obj,
+        expected_status=expected_status,
+        expected_version=expected_version,
+        flow=flow,
+        access=access,
+    )
     waiting = waiting_on(flow, obj)
     if waiting is None:
         raise Conflict(
@@ -1069,7 +1081,50 @@ def _audit(flow: Flow, obj, action: str, who: Actor, **kw) -> None:
     figures_changed()
 
 
-def _expect(obj, *, expected_status: str | None, expected_version: int | None) -> None:
+ACTED_FIRST_VERBS = {
+    "approved": "approved it",
+    "rejected": "sent it back",
+    "submitted": "submitted it",
+    TAKEN_BACK: "took back an approval of it",
+    "discarded": "discarded it",
+    "withdrawn": "withdrew it",
+}
+
+
+def _acted_first_words(flow: Flow | None, obj, access: ClinicAccess | None) -> str:
+    """Who changed the text's status to what it is now, and when, in the clinic's time: "You
+    approved it at 15:12 (on another device or tab)", "Avery Approver approved it at 15:12";
+    "Someone acted on it first" when the trail does not say."""
+    entry = None
+    if flow is not None:
+        entry = (
+            AuditEntry.objects.filter(
+                object_type=flow.object_type, object_id=obj.pk, to_status=obj.status
+            )
+            .order_by("-created_at", "-id")
+            .first()
+        )
+    if entry is None:
+        return "Someone acted on it first"
+    zone = clinic_zone(current_clinic())
+    local = timezone.localtime(entry.created_at, zone)
+    when = f"at {local:%H:%M}"
+    if local.date() != timezone.localtime(timezone.now(), zone).date():
+        when = f"on {local:%a} {local.day} {local:%b} {when}"
+    verb = ACTED_FIRST_VERBS.get(entry.action, "changed it")
+    if access is not None and entry.actor_label in access.principals:
+        return f"You {verb} {when} (on another device or tab)"
+    return f"{entry.actor_name or 'Someone'} {verb} {when}"
+
+
+def _expect(
+    obj,
+    *,
+    expected_status: str | None,
+    expected_version: int | None,
+    flow: Flow | None = None,
+    access: ClinicAccess | None = None,
+) -> None:
     if expected_version is not None and obj.version != expected_version:
         raise Conflict(
             f"The text changed since you read it (now version {obj.version}). Reload it.",
@@ -1077,7 +1132,8 @@ def _expect(obj, *, expected_status: str | None, expected_version: int | None) -
         )
     if expected_status is not None and obj.status != expected_status:
         raise Conflict(
-            f"Someone acted on it first: it is now “{obj.get_status_display()}”. Reload it.",
+            f"{_acted_first_words(flow, obj, access)}: it is now “{obj.get_status_display()}”. "
+            "Reload it.",
             code="stale",
         )
 
@@ -1277,7 +1333,13 @@ def approve(
 ):
     who = access.actor
     obj = flow.lock(pk, access)
-    _expect(obj, expected_status=expected_status, expected_version=expected_version)
+    _expect(
+        obj,
+        expected_status=expected_status,
+        expected_version=expected_version,
+        flow=flow,
+        access=access,
+    )
     step = step_of(obj)
     if step is None:
         raise Conflict(f"It is not waiting for approval (it is “{obj.get_status_display()}”).")
@@ -1375,7 +1437,8 @@ def take_back(
     separation of duties reads the version as if it was never given; the take-back is in its
     trail. The next step's people lose their notice (their history says who took it back),
     the step's people are told it waits again, and its writers are told, for their
-    information. 409 `not_taken_back` with why, changing nothing."""
+    information. 409 `not_taken_back` with why, changing nothing; 403 when the caller's role
+    gives no approval step (`gives_a_step`)."""
     who = access.actor
     obj = flow.lock(pk)
     approval, why = take_back_refusal(access, flow, obj)
@@ -1383,7 +1446,18 @@ def take_back(
         # one's own approval is taken back wherever the text went (legal's, from the clinician
         # step it cannot read); refused, a text the caller may not read is not found
         flow.lock(pk, access)
-    _expect(obj, expected_status=expected_status, expected_version=expected_version)
+    if not gives_a_step(access):
+        # refused as every permission is, not as a take-back that came too late
+        raise PermissionDenied(
+            "Your role in this clinic gives no approval step, so it has no approval to take back."
+        )
+    _expect(
+        obj,
+        expected_status=expected_status,
+        expected_version=expected_version,
+        flow=flow,
+        access=access,
+    )
     if approval is None:
         raise Conflict(why, code="not_taken_back")
     step = approval.detail["step"]
@@ -1433,7 +1507,13 @@ def reject(
             "Say what should change.", fields={"comment": ["A rejection needs a comment."]}
         )
     obj = flow.lock(pk, access)
-    _expect(obj, expected_status=expected_status, expected_version=expected_version)
+    _expect(
+        obj,
+        expected_status=expected_status,
+        expected_version=expected_version,
+        flow=flow,
+        access=access,
+    )
     step = step_of(obj)
     if step is None:
         raise Conflict(f"It is not waiting for approval (it is “{obj.get_status_display()}”).")

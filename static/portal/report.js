@@ -32,6 +32,8 @@
         options: Object.assign({}, common, { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } }),
       });
     }
+    // A day with no rating (no review that day) is a gap in the line (null, spanGaps: false):
+    // a line drawn across it read as ratings on days that had none.
     const rating = document.getElementById("chart-rating");
     if (rating) {
       new window.Chart(rating, {
@@ -39,8 +41,8 @@
         data: {
           labels: days,
           datasets: [
-            { label: "average rating (1-5)", data: data.daily.map(function (d) { return d.average_rating; }), borderColor: brand, backgroundColor: brand, spanGaps: true, yAxisID: "y" },
-            { label: "sentiment (-1 … 1)", data: data.daily.map(function (d) { return d.average_score; }), borderColor: "#6e7781", backgroundColor: "#6e7781", borderDash: [4, 3], spanGaps: true, yAxisID: "y1" },
+            { label: "average rating (1-5)", data: data.daily.map(function (d) { return d.average_rating; }), borderColor: brand, backgroundColor: brand, spanGaps: false, yAxisID: "y" },
+            { label: "sentiment (-1 … 1)", data: data.daily.map(function (d) { return d.average_score; }), borderColor: "#6e7781", backgroundColor: "#6e7781", borderDash: [4, 3], spanGaps: false, yAxisID: "y1" },
           ],
         },
         options: Object.assign({}, common, { scales: { y: { min: 1, max: 5, position: "left" }, y1: { min: -1, max: 1, position: "right", grid: { drawOnChartArea: false } } } }),

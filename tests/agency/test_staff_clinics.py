@@ -6,6 +6,8 @@ nothing saved."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from accounts.models import SecurityEvent, User
@@ -307,3 +309,47 @@ def test_the_security_log_says_the_change_in_words(login, world, clinic_b):
     assert "Clinics changed <code>member.clinics_changed</code>" in html
     assert "clinics from all clinics to Clinic B · removed: Clinic A · as writer" in html
     assert "member.role_changed</code>" not in html
+
+
+@pytest.mark.parametrize("reach", ["bogus", "ALL"])
+def test_adding_someone_with_a_reach_that_is_no_choice_is_refused_on_the_field(
+    reach, login, world, clinic_b, mailoutbox
+):
+    """walk3 L8: `reach=bogus` was read as "All clinics" (302, the person added)."""
+    events = SecurityEvent.objects.count()
+    response = login("alpha_owner").post(
+        PEOPLE,
+        {
+            "action": "add",
+            "email": "freelance@alpha.test",
+            "full_name": "Fran Freelance",
+            "role": "analyst",
+            "reach": reach,
+            "clinics": [clinic_b.pk],
+        },
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Please correct the fields marked below; nothing was changed." in html
+    error = re.search(r'<ul class="errorlist" id="reach-error"><li>([^<]*)</li></ul>', html)
+    assert error and error.group(1).startswith("Select a valid choice."), html
+    # what was typed is kept; neither choice is ticked for a value that is neither
+    assert 'value="freelance@alpha.test"' in html and 'value="Fran Freelance"' in html
+    assert '<option value="analyst" selected>' in html
+    assert f'name="clinics" value="{clinic_b.pk}" checked' in html
+    add_form = html[html.index('id="add-h"') :]
+    assert 'name="reach" value="all" checked' not in add_form
+    assert 'name="reach" value="chosen" checked' not in add_form
+    assert 'name="reach" value="all" aria-invalid="true" aria-describedby="reach-error"' in add_form
+    assert not User.objects.filter(email="freelance@alpha.test").exists()
+    assert SecurityEvent.objects.count() == events and mailoutbox == []
+
+
+def test_adding_someone_without_a_reach_gives_them_every_clinic(login, world, mailoutbox):
+    response = login("alpha_owner").post(
+        PEOPLE,
+        {"action": "add", "email": "all@alpha.test", "full_name": "Al All", "role": "writer"},
+    )
+    assert response.status_code == 302
+    membership = AgencyMembership.objects.get(user__email="all@alpha.test")
+    assert _chosen(membership) == (True, [])

@@ -599,9 +599,9 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         {"expected_status": "pending_agency", "expected_version": 2, "comment": "Good tone."},
         status=200,
     )
-    # the manager takes their approval back before the clinic acts (the writer cannot), then
-    # gives it again
-    rec.call(writer, "post", f"{CLINIC}/drafts/{draft['id']}/take-back/", status=409)
+    # the manager takes their approval back before the clinic acts (the writer, who gives no
+    # approval step, may not: 403), then gives it again
+    rec.call(writer, "post", f"{CLINIC}/drafts/{draft['id']}/take-back/", status=403)
     rec.call(
         manager, "post", f"{CLINIC}/drafts/{draft['id']}/take-back/",
         {"expected_version": "two"}, status=400,

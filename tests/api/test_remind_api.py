@@ -7,11 +7,12 @@ Refusals change nothing and tell nobody."""
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from clinics.models import Notification
+from clinics.models import Notification, clinic_zone
 from responses.models import AuditEntry, ReplyBatch, ReplyDraft, Statement
 from responses.services.workflow import REMIND_EVERY
 from tests.responses.conftest import BLOCK_TEXT, OK_TEXT, Api, review_in
@@ -253,8 +254,9 @@ def test_a_read_only_key_may_not_remind_and_a_write_key_may(clinic_a, as_user, a
         ({"expected_version": 2}, (409, {"detail": "The text changed since you read it (now "
                                                    "version 1). Reload it.", "code": "stale"})),
         ({"expected_status": "pending_client"},
-         (409, {"detail": "Someone acted on it first: it is now “Waiting for the agency”. "
-                          "Reload it.", "code": "stale"})),
+         # (who acted, when: the writer themself submitted it, `{at}` in the clinic's time)
+         (409, {"detail": "You submitted it at {at} (on another device or tab): it is now "
+                          "“Waiting for the agency”. Reload it.", "code": "stale"})),
     ],
     ids=["unknown-field", "not-a-number", "other-version", "other-status"],
 )  # fmt: skip
@@ -262,7 +264,15 @@ def test_a_bad_or_outdated_body_reminds_nobody(body, answer, clinic_a, as_user):
     writer = as_user("alpha_writer", clinic_a)
     path, pk = _submitted("draft", clinic_a, writer)
     refused = writer.post(f"{path}remind/", body)
-    assert (refused.status_code, refused.json()) == answer
+    with schema_context(clinic_a.schema_name):
+        submitted = AuditEntry.objects.filter(
+            object_type="reply", object_id=pk, action="submitted"
+        ).latest("id")
+    at = f"{timezone.localtime(submitted.created_at, clinic_zone(clinic_a)):%H:%M}"
+    assert (refused.status_code, refused.json()) == (
+        answer[0],
+        {**answer[1], "detail": answer[1]["detail"].format(at=at)},
+    )
     assert _reminders(clinic_a, "draft", pk) == (0, 0)
     # what was read, sent back, is fine
     fine = writer.post(f"{path}remind/", {"expected_status": "pending_agency",

@@ -6,6 +6,8 @@ clinic's person gets 404."""
 
 from __future__ import annotations
 
+from html import unescape
+
 import pytest
 from django_tenants.utils import schema_context
 
@@ -105,7 +107,15 @@ def test_confirm_then_needs_a_change_then_nothing_waits(asked, world, clinic_a, 
     before = _state(clinic_a)
     refused = client.post(URL, {"fact": second.pk, "action": "change", "comment": "  "})
     assert refused.status_code == 400
-    assert "Say what needs to change. Nothing was changed." in refused.content.decode()
+    assert (
+        "Say what needs a change, in words: the clinic's comment goes to the agency. Say why in "
+        "at least 3 words (10 characters or more), not one word repeated. Nothing was changed."
+    ) in unescape(refused.content.decode())
+    assert _state(clinic_a) == before
+    # a one-word comment tells the agency nothing: the rule of sending a reply back
+    refused = client.post(URL, {"fact": second.pk, "action": "change", "comment": "no"})
+    assert refused.status_code == 400
+    assert "Say why in at least 3 words" in refused.content.decode()
     assert _state(clinic_a) == before
 
     # with a comment: it stays a draft, the agency is told, nothing waits, the tab goes
@@ -200,7 +210,13 @@ def test_the_waiting_notice_follows_the_facts_still_waiting_and_closes(world, cl
     client.post(URL, {"fact": ids[0], "action": "confirm", "expected_version": 2})
     assert "2 facts of your fact sheet wait for your confirmation" in _banner(client)
     client.post(
-        URL, {"fact": ids[1], "action": "change", "comment": "Wrong.", "expected_version": 2}
+        URL,
+        {
+            "fact": ids[1],
+            "action": "change",
+            "comment": "The hours are wrong.",
+            "expected_version": 2,
+        },
     )
     assert "1 fact of your fact sheet waits for your confirmation" in _banner(client)
     [notice] = Notification.objects.filter(ref=CLINIC_REF, user=world.users["a_approver"])

@@ -148,7 +148,7 @@ def test_approve_and_reject_with_a_comment_go_through_the_workflow(waiting, worl
         assert rejected.actor_label == f"user:{world.users['a_approver'].pk}"
     # acting again on an approved one: a clear refusal, nothing changes
     again = act(first, "approve", HTTP_HX_REQUEST="true").content.decode()
-    assert "Someone acted on it first" in again
+    assert "You approved it at " in again and "(on another device or tab): it is now" in again
 
 
 def test_a_viewer_sees_the_queue_but_cannot_approve(waiting, clinic_a, login):

@@ -70,7 +70,7 @@ def test_every_way_of_answering_counts_and_carewatch_is_told_apart(replies_of_ea
     assert report["volume"] == 5  # the past review counts as received
     assert report["answered"] == {
         "reviews": 4, "share": 0.8, "through_carewatch": 3, "posted_by_hand": 1,
-        "elsewhere": 1, "past_imported": 1,
+        "elsewhere": 1, "handled_privately": 0, "past_imported": 1,
     }  # fmt: skip
     days = {d["date"]: d["answered"] for d in report["daily"]}
     assert [days[f"2026-10-{d:02d}"] for d in range(6, 11)] == [1, 1, 1, 1, 0]

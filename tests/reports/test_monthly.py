@@ -96,7 +96,7 @@ def test_the_report_counts_exactly_what_happened_in_the_clinics_month(october, a
     # the three replied items were replied through Carewatch (tests/reports/test_answered.py)
     assert report["answered"] == {
         "reviews": 3, "share": 0.5, "through_carewatch": 3, "posted_by_hand": 0,
-        "elsewhere": 0, "past_imported": 0,
+        "elsewhere": 0, "handled_privately": 0, "past_imported": 0,
     }  # fmt: skip
     days = {d["date"]: d for d in report["daily"]}
     assert len(report["daily"]) == 31

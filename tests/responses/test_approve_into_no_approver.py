@@ -77,5 +77,6 @@ def test_the_page_says_nothing_more_when_the_clinic_can_approve(clinic_a, as_use
     )
 
     html = unescape(answer.content.decode())
-    assert "Approved. Next: waiting for the clinic." in html
+    # who acts next, by name (not "waiting for the clinic")
+    assert "Approved. Next: the clinic's approver (A Approver) gives the final approval." in html
     assert "Stuck:" not in html

@@ -134,9 +134,10 @@ def test_the_agency_cannot_take_back_once_legal_acted(clinic_a, as_user):
     assert _state(clinic_a, pk) == before
 
 
-# the clinic's approver does not see a reply that has not reached the clinic: 404, as reading it
+# the clinic's approver does not see a reply that has not reached the clinic: 404, as reading it;
+# a writer gives no step at all: 403, as a permission is refused
 @pytest.mark.parametrize(
-    ("who", "code"), [("alpha_owner", 409), ("a_approver", 404), ("alpha_writer", 409)]
+    ("who", "code"), [("alpha_owner", 409), ("a_approver", 404), ("alpha_writer", 403)]
 )
 def test_nobody_takes_back_another_persons_approval(clinic_a, as_user, who, code):
     pk, _ = _at_legal(clinic_a, as_user)
@@ -241,3 +242,27 @@ def test_an_agency_approver_takes_back_from_the_replys_page(clinic_a, as_user, l
     assert "Your approval was taken back: it waits for the agency approval again." in html
     assert 'data-testid="take-back"' not in html
     assert _state(clinic_a, pk)[0] == "pending_agency"
+
+
+@pytest.mark.parametrize("who", ["a_viewer", "alpha_writer", "alpha_analyst"])
+def test_someone_who_gives_no_step_is_refused_as_a_permission(who, clinic_a, as_user, world):
+    # given a reply the agency approved, waiting for the clinic
+    writer = as_user("alpha_writer", clinic_a)
+    pk = writer.post("drafts/", {"review_id": review_in(clinic_a).pk, "text": OK_TEXT}).json()["id"]
+    writer.post(f"drafts/{pk}/submit/")
+    assert as_user("alpha_manager", clinic_a).post(f"drafts/{pk}/approve/").json()["status"] == (
+        "pending_client"
+    )
+    before = _state(clinic_a, pk)
+
+    # when a viewer, a writer or an analyst (who can never approve) asks to take it back
+    refused = as_user(who, clinic_a).post(f"drafts/{pk}/take-back/")
+
+    # then it is a permission refusal, as every other (not "only your own approval"), and
+    # nothing changed
+    assert (refused.status_code, refused.json()) == (403, {
+        "detail": "Your role in this clinic gives no approval step, so it has no approval to "
+        "take back.",
+        "code": "permission_denied",
+    })  # fmt: skip
+    assert _state(clinic_a, pk) == before
