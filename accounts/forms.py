@@ -107,7 +107,9 @@ class ResetRequestForm(PasswordResetForm):
         context = {**context, "brand_name": brand.name}
         subject = "".join(render_to_string(subject_template_name, context).splitlines())
         body = render_to_string(email_template_name, context)
-        message = MailWithAlternatives(subject, body, brand.sender, [to_email])
+        message = MailWithAlternatives(
+            subject, body, brand.sender, [to_email], reply_to=list(brand.reply_to) or None
+        )
         if html_email_template_name is not None:
             message.attach_alternative(
                 render_to_string(html_email_template_name, context), "text/html"

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpResponse, HttpResponseRedirect
 
 from accounts.selectors import user_has_confirmed_device, user_needs_otp
 from accounts.services import security_request_bind, security_request_unbind
-from core.http import bearer, is_api_path
+from core.http import JsonAnswer, bearer, is_api_path
 
 SETUP_URL = "/account/two-factor/setup/"
 VERIFY_URL = "/account/two-factor/verify/"
@@ -58,7 +58,7 @@ class StaffTwoFactorMiddleware:
             # be followed and the whole code page pasted into the banner region
             return HttpResponse(status=204)
         if is_api_path(request):
-            return JsonResponse(
+            return JsonAnswer(
                 {
                     "detail": "Two-factor verification is required: sign in again in the "
                     "browser, or use an API key or personal token.",

@@ -22,6 +22,22 @@ def user_is_agency_staff(user: User) -> bool:
     return user.agency_memberships.exists()
 
 
+def user_agency_ids(user: User) -> set[int]:
+    """Every agency `user` belongs to: as its staff, or as one of the people of one of its
+    clinics (reverse relations of agency.AgencyMembership and clinics.ClinicMembership, which
+    sit above accounts). An account is one person's across agencies: what one agency does to
+    the account itself (its second factor, its tokens and sessions) reaches the others."""
+    staff = user.agency_memberships.values_list("agency_id", flat=True)
+    clinics = user.clinic_memberships.values_list("clinic__agency_id", flat=True)
+    return set(staff) | set(clinics)
+
+
+def user_belongs_elsewhere(user: User, *, agency_id: int) -> bool:
+    """Whether `user` also belongs to an agency other than `agency_id` (staff or clinic
+    people)."""
+    return bool(user_agency_ids(user) - {agency_id})
+
+
 def user_has_confirmed_device(user: User) -> bool:
     return next(devices_for_user(user, confirmed=True), None) is not None
 

@@ -593,6 +593,7 @@ def security_change_notice(*, user: User, subject: str, what: str, not_you: str 
         body=body + "\n",
         from_email=brand.sender,
         to=[user.email],
+        reply_to=list(brand.reply_to) or None,
     )
 
     def send() -> None:
@@ -929,16 +930,9 @@ def two_factor_disable(*, user: User, otp_token: str | None) -> None:
     )
 
 
-def two_factor_reset_for(*, user: User, by: User, agency_id: int | None = None) -> None:
-    """Someone who may (an agency owner, see `agency.services`) removes `user`'s authenticator
-    app and backup codes after a lost phone. Every session of theirs ends and every personal
-    token is revoked (as a password change does); they sign in again with their password and
-    set up an app, and an enrolment that follows a reset needs the password typed in that
-    session after the reset (`enrolment_needs_password`). Not for oneself: with the phone at
-    hand, one moves two-factor on the account page."""
-    from django_otp.plugins.otp_static.models import StaticDevice
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
+def two_factor_reset_for_check(*, user: User, by: User) -> None:
+    """`ValidationFailed` when `by` may not reset `user`'s two-factor sign-in whatever their
+    role: not for oneself (with the phone at hand, one moves two-factor on the account page)."""
     if user.pk == by.pk:
         raise ValidationFailed(
             "Not for your own account.",
@@ -949,6 +943,19 @@ def two_factor_reset_for(*, user: User, by: User, agency_id: int | None = None) 
                 ]
             },  # fmt: skip
         )
+
+
+def two_factor_reset_for(*, user: User, by: User, agency_id: int | None = None) -> None:
+    """Someone who may (an agency owner, see `agency.services`) removes `user`'s authenticator
+    app and backup codes after a lost phone. Every session of theirs ends and every personal
+    token is revoked (as a password change does); they sign in again with their password and
+    set up an app, and an enrolment that follows a reset needs the password typed in that
+    session after the reset (`enrolment_needs_password`). Not for oneself: with the phone at
+    hand, one moves two-factor on the account page."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    two_factor_reset_for_check(user=user, by=by)
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()

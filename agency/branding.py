@@ -31,7 +31,7 @@ def person_brand(user):
     if agency is None:
         return Brand(name=PRODUCT, sender=settings.DEFAULT_FROM_EMAIL)
     name = one_line(agency.name) if staff else brand_name(agency)
-    return Brand(name=name, sender=brand_sender(agency))
+    return Brand(name=name, sender=brand_sender(agency), reply_to=tuple(brand_reply_to(agency)))
 
 
 def brand_sender(agency) -> str:
@@ -42,6 +42,13 @@ def brand_sender(agency) -> str:
     quotes or encodes it, so no stored name can break the header."""
     _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     return formataddr((brand_name(agency), address))
+
+
+def brand_reply_to(agency) -> list[str]:
+    """The Reply-To of every e-mail sent in the agency's name: its support e-mail (the address
+    the branding page tells clients to write to), so an answer reaches the agency rather than
+    the platform's sending address, which nobody reads; [] when it has none."""
+    return [agency.support_email] if agency.support_email else []
 
 
 def staff_sender(agency) -> str:

@@ -78,6 +78,14 @@ def agency_role_may_touch(
     return acting_role == AgencyRole.OWNER or AgencyRole.OWNER not in (target_role, new_role)
 
 
+def agency_role_may_reset_sign_in(*, acting_role: str) -> bool:
+    """Whether someone whose role is `acting_role` may reset a staff member's two-factor
+    sign-in or lift their sign-in lockout: only an owner (a manager could otherwise take over an
+    owner's account). The one rule: the services refuse by it, and the staff page offers the
+    buttons and refuses a posted request by it before any confirmation is shown."""
+    return acting_role == AgencyRole.OWNER
+
+
 # Tiers of powers: an owner holds every power of a manager, a manager every power of a writer
 # or analyst; a writer and an analyst each hold powers the other lacks.
 _ROLE_TIER = {

@@ -73,6 +73,15 @@ def agency_for_branding(request) -> Agency | None:
     if user is not None:
         if (agency_id := branded_agency_id(request)) is not None:
             return Agency.objects.filter(pk=agency_id).first()
+        if getattr(user, "is_authenticated", False):
+            # an agency-wide staff page shows the agency it names (`?agency=`), else the
+            # first by name (`agency_for_staff`, as the pages choose it): one of two agencies'
+            # staff reads the agency the page is about, never the other's name above it
+            staff_of, _role = agency_for_staff(user, request.GET.get("agency"))
+            if staff_of is None and request.GET.get("agency"):
+                staff_of, _role = agency_for_staff(user)
+            if staff_of is not None:
+                return staff_of
         return agency_for_person(user)[0]
     if request.path == settings.LOGIN_URL:
         return brand_link_agency(request.GET.get("next") or request.POST.get("next"))

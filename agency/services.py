@@ -16,9 +16,11 @@ from PIL import Image, UnidentifiedImageError
 from accounts.actors import Actor
 from accounts.credentials import api_key_revoke
 from accounts.models import ApiKey, SecurityEventCode, User
+from accounts.selectors import user_agency_ids, user_belongs_elsewhere
 from accounts.services import (
     security_event_record,
     two_factor_reset_for,
+    two_factor_reset_for_check,
     user_get_or_create,
     user_membership_changed,
     user_membership_removed,
@@ -36,6 +38,7 @@ from agency.models import (
     PrivacyAction,
     PrivacyRequest,
     StaffClinic,
+    agency_role_may_reset_sign_in,
     agency_role_may_touch,
     hex_colour,
 )
@@ -95,6 +98,25 @@ def person_duties_lock(*, agency_id: int, email: str) -> None:
         )
 
 
+ANOTHER_AGENCY = (
+    "This address already signs in with another agency on this service, and an account is not "
+    "shared between agencies (what one did to it would reach the other): ask the person for "
+    "another e-mail address to use with you."
+)
+
+
+def another_agency_refusal(*, agency_id: int, email: str) -> None:
+    """Refuse (400 on `email`) to add, from a people page, an address whose account already
+    belongs to another agency (its staff, or one of its clinics' people). Adding it would let
+    this agency reset that account's second factor, end its sessions and tokens, require
+    two-factor of one of the other agency's clients, and read the other agency's name for
+    the person, their sign-ins and the invitations it sent them. The message names nobody and
+    no agency."""
+    user = User.objects.filter(email__iexact=(email or "").strip()).first()
+    if user is not None and user_belongs_elsewhere(user, agency_id=agency_id):
+        raise ValidationFailed("Another agency's account.", fields={"email": [ANOTHER_AGENCY]})
+
+
 @transaction.atomic
 def agency_member_add(
     *,
@@ -119,6 +141,8 @@ def agency_member_add(
         ).exists()
     ):
         raise Conflict("Already on the staff.", fields={"email": [ALREADY_STAFF]})
+    if new_only:
+        another_agency_refusal(agency_id=agency.pk, email=email)
     # the mirror of clinic_member_add's rule: one of a client clinic's people made staff would
     # lose their clinic and crisis roles without a word (staff hold none), and the clinic its
     # approver
@@ -547,7 +571,13 @@ def agency_member_remove(
     left = left_behind(departure)  # before the membership goes: what the confirmation listed
     membership.delete()
     user_membership_removed(
-        user=membership.user, agency_id=membership.agency_id, role=membership.role
+        user=membership.user,
+        agency_id=membership.agency_id,
+        role=membership.role,
+        # their way in only when nothing else is: the same account may work for another
+        # agency, or be one of a clinic's people, whose tokens and sessions are not this
+        # agency's to end (the access rule stops them reaching this agency at once)
+        last=not user_agency_ids(membership.user),
     )
     return departure_complete(
         departure=departure,
@@ -562,9 +592,33 @@ def agency_member_remove(
 def agency_member_unlock(*, membership: AgencyMembership, acting_role: str, by: User) -> bool:
     """An owner lifts a staff member's sign-in lockout at once (audited); False when they
     were not locked."""
-    if acting_role != AgencyRole.OWNER:
+    if not agency_role_may_reset_sign_in(acting_role=acting_role):
         raise PermissionDenied("Only an owner unlocks someone's account.")
     return user_unlock_by(user=membership.user, by=by, agency_id=membership.agency_id)
+
+
+def agency_member_two_factor_reset_check(
+    *, membership: AgencyMembership, acting_role: str, by: User
+) -> None:
+    """Why `by` (`acting_role`) may not reset `membership`'s two-factor sign-in, raised as the
+    reset would raise it (`PermissionDenied`: not an owner; `ValidationFailed`: their own
+    account); nothing when they may. The staff page asks it before its confirmation."""
+    if not agency_role_may_reset_sign_in(acting_role=acting_role):
+        raise PermissionDenied("Only an owner resets someone's two-factor sign-in.")
+    two_factor_reset_for_check(user=membership.user, by=by)
+    # the account is the person's, not the agency's: a reset would take the second factor,
+    # sessions and tokens they use with another agency (or as one of its clients) too
+    if user_belongs_elsewhere(membership.user, agency_id=membership.agency_id):
+        raise ValidationFailed(
+            "The account is also used elsewhere.",
+            fields={
+                "membership": [
+                    "This person signs in with the same account for another agency too, so "
+                    "their two-factor sign-in is not reset from here: they sign in with a "
+                    "backup code and move two-factor to a new app on their account page."
+                ]
+            },
+        )
 
 
 def agency_member_two_factor_reset(
@@ -574,8 +628,7 @@ def agency_member_two_factor_reset(
     their app and backup codes go, they set up an app again at their next sign-in, and they
     are e-mailed that it happened (so a reset they did not ask for is noticed). Returns
     whether the e-mail went out."""
-    if acting_role != AgencyRole.OWNER:
-        raise PermissionDenied("Only an owner resets someone's two-factor sign-in.")
+    agency_member_two_factor_reset_check(membership=membership, acting_role=acting_role, by=by)
     two_factor_reset_for(user=membership.user, by=by, agency_id=membership.agency_id)
     agency = membership.agency
     contact = f" at {agency.support_email}" if agency.support_email else ""

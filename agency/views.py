@@ -27,6 +27,7 @@ from django.views.generic.base import TemplateResponseMixin
 
 from accounts.credentials import api_key_create, api_key_revoke, api_key_rotate
 from accounts.models import ApiKey, RotationGrace
+from accounts.selectors import user_belongs_elsewhere
 from agency.branding import LOGO_MAX_BYTES, brand_palette, colour_warning, logo_content_type
 from agency.forms import (
     ApiKeyForm,
@@ -67,6 +68,7 @@ from agency.services import (
     agency_member_clinics_set,
     agency_member_remove,
     agency_member_two_factor_reset,
+    agency_member_two_factor_reset_check,
     agency_member_unlock,
     agency_member_update,
     api_keys_created_by,
@@ -146,13 +148,18 @@ def say_told(request, email: str, change: MemberChange, told: Told) -> None:
         messages.warning(request, f"{done}, but the e-mail telling them could not be sent.")
 
 
-def say_name_kept(request, user, typed: str) -> None:
+def say_name_kept(request, user, typed: str, *, agency_id: int) -> None:
     """After adding someone, or saving their role, who already has an account under another
     name than the one typed: the account keeps its name (never renamed behind its owner's
-    back), and the page says so rather than dropping the typed name silently."""
+    back), and the page says so rather than dropping the typed name silently. The name is
+    told only when the account is known to this agency alone: another agency's name for the
+    person (and that it knows them) is not this agency's to read."""
     typed = (typed or "").strip()
     if typed and typed != user.full_name:
-        known = f"as {user.full_name}" if user.full_name else "without a name"
+        if user_belongs_elsewhere(user, agency_id=agency_id):
+            known = "under the name they chose"
+        else:
+            known = f"as {user.full_name}" if user.full_name else "without a name"
         messages.warning(
             request,
             f"{user.email} already has an account {known}; their name is unchanged "
@@ -451,7 +458,12 @@ class SettingsPeopleView(StaffView):
                         duties=[staff_duties(membership)],
                         change=MemberChange.ADDED,
                     )
-                    say_name_kept(request, membership.user, form.cleaned_data["full_name"])
+                    say_name_kept(
+                        request,
+                        membership.user,
+                        form.cleaned_data["full_name"],
+                        agency_id=self.agency.pk,
+                    )
                     return HttpResponseRedirect(request.path)
             return self._render(form, status=400, posted=(every, chosen), reach_form=reach_form)
         pk = positive_int(request.POST.get("membership"))
@@ -532,6 +544,10 @@ class SettingsPeopleView(StaffView):
                     messages.info(request, f"{membership.user.email} was not locked.")
             elif action == "reset_two_factor":
                 person = membership.user
+                # refused before the confirmation page, by the services' rule
+                agency_member_two_factor_reset_check(
+                    membership=membership, acting_role=self.role, by=request.user
+                )
                 if not Confirm.given(request):
                     return self.confirm_page(
                         Confirm(

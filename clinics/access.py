@@ -560,11 +560,16 @@ def agency_approvals_log_access(actor: Actor, *, agency_slug: str = "") -> Agenc
 
 
 def _agency_wide_access(
-    actor: Actor, *, agency_slug: str, key_scopes: frozenset[str], refused: str
+    actor: Actor,
+    *,
+    agency_slug: str,
+    key_scopes: frozenset[str],
+    refused: str,
+    permission: Permission = Permission.MANAGE,
 ) -> AgencyWideAccess:
     """The agency an actor acts on agency-wide: an agency key's own (with one of `key_scopes`),
-    or the one a person manages (named by `agency_slug` when they manage several); else the
-    refusal (`refused`, or why in particular)."""
+    or the one a person manages (a role granting `permission`; named by `agency_slug` when they
+    have several); else the refusal (`refused`, or why in particular)."""
     key = actor.api_key
     if key is not None:
         if key.revoked_at is not None or key.clinic_id is not None:
@@ -582,7 +587,7 @@ def _agency_wide_access(
     if user is None or not user.is_active:
         return AgencyWideAccess(refusal=refused)
     managing = AgencyMembership.objects.filter(
-        user=user, role__in=agency_roles_granting(Permission.MANAGE)
+        user=user, role__in=agency_roles_granting(permission)
     ).select_related("agency")
     if agency_slug:
         named = managing.filter(agency__slug=agency_slug)
@@ -593,7 +598,8 @@ def _agency_wide_access(
     if not found:
         return AgencyWideAccess(refusal=refused)
     if len(found) > 1:
-        return AgencyWideAccess(refusal="You manage several agencies: name one in “agency”.")
+        several = "manage" if permission == Permission.MANAGE else "work for"
+        return AgencyWideAccess(refusal=f"You {several} several agencies: name one in “agency”.")
     return AgencyWideAccess(agency=found[0].agency)
 
 
@@ -603,3 +609,46 @@ def privacy_requests_refusal(actor: Actor, agency: Agency) -> str:
     if access.agency is not None and access.agency.pk == agency.pk:
         return ""
     return access.refusal or PRIVACY_REQUEST_REFUSED
+
+
+# --- the month across clinics: each clinic's monthly report figures in one table ---------------
+# Read by whoever reads a clinic's monthly report (its Report tab and API need `view`): every
+# agency role that grants it (owners, managers, writers, analysts), each over the clinics they
+# reach (`month_across_clinics`); and the agency's own agency-wide keys whose scopes grant
+# `view`. Never a clinic key, nor a clinic's own people: one clinic's credential reads nothing of
+# the agency's other clinics.
+MONTH_ACROSS_KEY_SCOPES = frozenset(
+    scope for scope, grants in AGENCY_KEY_SCOPE_GRANTS.items() if P.VIEW in grants
+)
+MONTH_ACROSS_REFUSED = (
+    "The month across clinics is read by the agency's staff, or with an agency key that has "
+    "the “read” scope."
+)
+
+
+def month_across_access(actor: Actor, *, agency_slug: str = "") -> AgencyWideAccess:
+    """Whether `actor` may read the month across an agency's clinics, and of which agency: the
+    rule of `_agency_wide_access` with the roles granting `view` (a person in several agencies
+    names one by `agency_slug`) and `MONTH_ACROSS_KEY_SCOPES`: the rule of
+    `GET /api/v1/reports/months/`; the page `/agency/reports/month/` is a staff page (every
+    agency role), which is the same people."""
+    return _agency_wide_access(
+        actor,
+        agency_slug=agency_slug,
+        key_scopes=MONTH_ACROSS_KEY_SCOPES,
+        refused=MONTH_ACROSS_REFUSED,
+        permission=Permission.VIEW,
+    )
+
+
+def month_across_clinics(actor: Actor, agency: Agency) -> list[Clinic]:
+    """The clinics of `agency` whose monthly report `actor` may read (`view`, by
+    `clinics_access`: a writer or analyst limited to chosen clinics reads those only), active
+    and deactivated, by name."""
+    clinics = list(Clinic.objects.filter(agency=agency).select_related("agency").order_by("name"))
+    access = clinics_access(actor, clinics)
+    return [
+        clinic
+        for clinic in clinics
+        if (found := access.get(clinic.pk)) is not None and found.can(Permission.VIEW)
+    ]

@@ -18,6 +18,7 @@ from clinics.preferences import (
     EMAIL_ON,
     OPTIONAL_EMAILS,
     Preferences,
+    burst_words,
     notification_preferences_save,
 )
 from core.days import DayFilterForm, day_filter_field
@@ -165,6 +166,8 @@ class NotificationPreferenceForm(forms.Form):
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
+        # what "Each one at once" means when several come in a few minutes (a burst)
+        self.fields["digest"].help_text += f" “Each one at once”: {burst_words()}"
         # the name the person knows the pages by: the agency's brand for a clinic's people
         # (white label), never the vendor's product name
         if product:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.db import connection
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseRedirect
 from django.urls import set_urlconf
 from django.utils import timezone
 
@@ -24,7 +24,7 @@ from clinics.access import clinic_access
 from clinics.models import clinic_zone
 from clinics.routes import clinic_for_segment
 from core.api import ActorRateThrottle
-from core.http import bearer, clinic_segment, clinic_urlconf, is_api_path
+from core.http import JsonAnswer, bearer, clinic_segment, clinic_urlconf, is_api_path
 
 
 class ClinicRoutingMiddleware:
@@ -92,7 +92,7 @@ def not_authenticated_response(request, *, invalid: bool = False):
             if invalid
             else "Authentication credentials were not provided."
         )
-        response = JsonResponse(
+        response = JsonAnswer(
             {"detail": detail, "code": "authentication_failed" if invalid else "not_authenticated"},
             status=401,
         )
@@ -103,7 +103,7 @@ def not_authenticated_response(request, *, invalid: bool = False):
 
 def not_found_response(request):
     if is_api_path(request):
-        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+        return JsonAnswer({"detail": "Not found.", "code": "not_found"}, status=404)
     raise Http404("Not found.")
 
 

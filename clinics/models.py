@@ -393,6 +393,54 @@ class NoticeTold(models.Model):
         return f"{self.ref} told to user {self.user_id}"
 
 
+class EmailBurst(models.Model):
+    """One person is being e-mailed, one at a time, about what waits for them in one clinic:
+    the e-mail that opened the burst went at once (`started_at`); what comes for them there
+    until `ends_at` is held (`HeldNotice`) and goes as one e-mail then
+    (`clinics.notifications.email_burst_send`), which opens the next one. Stored, so that a
+    worker restart loses nothing: the minute sweeper sends what a lost task left behind."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    started_at = models.DateTimeField()
+    ends_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "clinic"], name="email_burst_once")]
+
+    def __str__(self) -> str:
+        return f"burst of user {self.user_id} at clinic {self.clinic_id} until {self.ends_at}"
+
+
+class HeldNotice(models.Model):
+    """A notice whose e-mail waits for its burst's e-mail (`EmailBurst`): one per `ref`, the
+    latest words. Whether it still waits is read when the burst's e-mail goes (`NoticeTold`):
+    one handled meanwhile is counted, not listed."""
+
+    burst = models.ForeignKey(EmailBurst, on_delete=models.CASCADE, related_name="held")
+    kind = models.CharField(max_length=24)
+    ref = models.CharField(max_length=64)
+    title = models.CharField(max_length=300)
+    detail = models.TextField(blank=True, default="")
+    url = models.CharField(max_length=500)
+    due_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["burst", "ref"], name="held_notice_once")]
+
+    def __str__(self) -> str:
+        return f"{self.ref} held for burst {self.burst_id}"
+
+    @property
+    def clinic(self) -> Clinic:  # what `title_read_at` and `notices_still_theirs` read
+        return self.burst.clinic
+
+    @property
+    def clinic_id(self) -> int:
+        return self.burst.clinic_id
+
+
 # How the settings history names a clinic's reply target (`clinics.services.CLINIC_SETTINGS`);
 # `clinics.selectors.reply_target_at` reads its changes back.
 REPLY_TARGET_SETTING = "Reply target for reviews (minutes)"

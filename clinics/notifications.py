@@ -9,7 +9,7 @@ in-app part only."""
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from email.utils import parseaddr
@@ -22,6 +22,7 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
+    Exists,
     ExpressionWrapper,
     F,
     Max,
@@ -33,6 +34,7 @@ from django.db.models import (
 )
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from accounts.models import User
 from agency.brand_links import brand_link
@@ -40,15 +42,26 @@ from agency.branding import brand_sender
 from agency.models import CLINIC_SCOPED_ROLES, AgencyMembership, AgencyRole
 from agency.selectors import clinics_out_of_reach, staff_reaching
 from clinics.access import user_access
+from clinics.bursts import bursts_enter, held_retitle
 from clinics.models import (
     Clinic,
     ClinicMembership,
     Digest,
+    EmailBurst,
+    HeldNotice,
     NoticeTold,
     Notification,
     NotificationPreference,
 )
-from clinics.preferences import DIGEST, NOW, email_when, preferences_for, shows_on_pages
+from clinics.preferences import (
+    DIGEST,
+    NOW,
+    burst_words,
+    email_holds,
+    email_when,
+    preferences_for,
+    shows_on_pages,
+)
 from core.mail import Mail
 from core.permissions import Permission
 from core.templatetags.local_time import date as local_date
@@ -138,6 +151,10 @@ def people_notify(
     (the banner and badge are what waits for the person) and no digest line ("these wait for
     you"), only the e-mail now to those who take these by e-mail (its group); a closed row
     (`waits=False`) keeps it in the person's notification history, whoever they are.
+    E-mailed now, what waits is one e-mail per burst (`clinics.bursts`): to a person already
+    e-mailed about something that waits for them in `clinic` within `NOTICE_BURST_WINDOW`,
+    it is held for the burst's e-mail (`email_burst_send`; channel "email_held"), except what
+    must never wait (`clinics.preferences.email_holds`).
     `email_later` (with `waits=False`): the e-mail is owed, not sent now (`email_pending` on
     the closed row): the caller sends it with the others of a burst, one e-mail for many
     (`notifications_owed_send`). `due_at`: the deadline `title` ends with (`deadline_words`),
@@ -195,6 +212,18 @@ def people_notify(
                 channels.append("email")
                 now_mail.append((user, row))
         told[uid] = channels
+    if now_mail and email_holds(kind, waits=waits):
+        # one e-mail per burst: those in one get this in their burst's e-mail
+        held = bursts_enter(
+            user_ids=[u.pk for u, _row in now_mail], clinic=clinic, kind=kind, ref=ref,
+            title=title, detail=detail, url=url, due_at=due_at, now=timezone.now(),
+        )  # fmt: skip
+        for uid in held:
+            told[uid] = ["email_held" if c == "email" else c for c in told[uid]]
+        now_mail = [(u, row) for u, row in now_mail if u.pk not in held]
+        burst = burst_opened_words(clinic)
+    else:
+        burst = ""
     if waits and told:
         NoticeTold.objects.bulk_create(
             [NoticeTold(user_id=uid, clinic=clinic, ref=ref, kind=kind) for uid in told],
@@ -219,6 +248,7 @@ def people_notify(
                         "agency": clinic.agency,
                         "staff_role": staff_roles.get(u.pk, ""),
                         "settings_url": settings_link(clinic, staff=u.pk in staff_roles),
+                        "burst": burst,
                     },
                 ),
                 from_email=brand_sender(clinic.agency),
@@ -434,6 +464,7 @@ def notifications_retitle(*, clinic: Clinic, ref: str, title: str, url: str = ""
     fields = {"title": title[:300], "updated_at": timezone.now()}
     if url:
         fields["url"] = url[:500]
+    held_retitle(clinic=clinic, ref=ref, title=title, url=url)
     return Notification.objects.filter(clinic=clinic, ref=ref, open=True).update(**fields)
 
 
@@ -543,6 +574,168 @@ def notification_digests_send(*, now: datetime | None = None) -> int:
         if messages:
             transaction.on_commit(lambda: mails_send_quietly(messages))
     return len(messages)
+
+
+def burst_opened_words(clinic: Clinic) -> str:
+    """What the e-mail that opens a burst says about the next minutes (`people_notify`): ""
+    while bursts are off."""
+    window = settings.NOTICE_BURST_WINDOW
+    if window <= timedelta(0):
+        return ""
+    minutes = max(1, round(window.total_seconds() / 60))
+    within, end = (
+        ("the next minute", "that minute ends") if minutes == 1
+        else (f"the next {minutes} minutes", f"those {minutes} minutes end")
+    )  # fmt: skip
+    return (
+        f"If more waits for you at {clinic.name} within {within}, it comes together in one "
+        f"e-mail when {end}."
+    )
+
+
+# What the subject of a burst's e-mail counts, by what a notice's ref names
+# (`responses.services.workflow._ref`, a statement to publish): (one, many).
+BURST_NOUNS = {
+    "reply": ("reply", "replies"),
+    "statement": ("statement", "statements"),
+    "reply_batch": ("answer to many mentions", "answers to many mentions"),
+    "fact": ("fact", "facts"),
+}
+# What the subject says they wait for, when every one waits for the same step.
+BURST_STEPS = {"approval": "for your approval", "legal": "for your legal review"}
+
+
+def burst_subject(items: list, clinic: Clinic) -> str:
+    """ "5 replies and 1 statement wait for your approval — Riverside Family Dental": how
+    many things of each sort wait, and for what when they all wait for the same step."""
+    return one_line(f"{burst_what(items)} — {clinic.name}")
+
+
+def burst_what(items: list) -> str:
+    """ "5 replies and 1 statement wait for your approval", "1 reply, 2 statements and 3
+    other things wait for you" (`burst_subject`)."""
+    counts = Counter(
+        noun if (noun := item.ref.split(":", 1)[0]) in BURST_NOUNS else "" for item in items
+    )
+    parts = [
+        f"{n} {BURST_NOUNS[noun][0] if n == 1 else BURST_NOUNS[noun][1]}"
+        for noun, n in sorted(counts.items(), key=lambda c: (c[0] == "", -c[1], c[0]))
+        if noun
+    ]
+    others = counts.get("", 0)
+    if others:
+        what = "other thing" if parts else "thing"
+        parts.append(f"{others} {what}{'s' if others != 1 else ''}")
+    said = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+    steps = {item.kind for item in items}
+    step = BURST_STEPS.get(steps.pop(), "for you") if len(steps) == 1 else "for you"
+    verb = "waits" if len(items) == 1 else "wait"
+    return f"{said} {verb} {step}"
+
+
+def email_burst_send(*, burst_id: int, now: datetime | None = None) -> int:
+    """The e-mail of one burst (`clinics.bursts`), once it ended: one e-mail listing what it
+    held that still waits for its person (told and not done since: `NoticeTold`; still theirs
+    to do: `notices_still_theirs`), soonest due first, each with its clinic, its deadline as
+    it reads now and its link; those handled meanwhile are counted, not listed. Nothing
+    left: no e-mail. A paused clinic's burst waits until it is reactivated; a person who no
+    longer reaches the clinic gets none. The e-mail opens the person's next burst (what
+    follows within the window comes in the next one). The burst's row is locked: of two
+    sends at the same moment, one sends and the other finds nothing. Sent after commit,
+    never failing the caller. Returns the e-mails sent (0 or 1)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        burst = (
+            EmailBurst.objects.select_for_update(of=("self",))
+            .select_related("user", "clinic__agency")
+            .filter(pk=burst_id)
+            .first()
+        )
+        if burst is None or burst.ends_at > now or burst.clinic.deactivated_at is not None:
+            return 0
+        items = list(burst.held.select_related("burst__clinic").order_by("created_at", "pk"))
+        if not items:
+            return 0
+        HeldNotice.objects.filter(burst=burst).delete()
+        user, clinic = burst.user, burst.clinic
+        waiting = set(
+            NoticeTold.objects.filter(
+                user=user, clinic=clinic, ref__in=[i.ref for i in items]
+            ).values_list("ref", flat=True)
+        )
+        still = [i for i in items if i.ref in waiting]
+        if still and people_reaching(clinic, [user]):
+            still = notices_still_theirs(user, still)
+        else:
+            still = []
+        if not still:
+            burst.delete()  # nothing sent: the next one goes at once
+            return 0
+        still.sort(key=lambda i: (i.due_at is None, i.due_at or i.created_at, i.created_at, i.pk))
+        EmailBurst.objects.filter(pk=burst.pk).update(started_at=now, ends_at=now + (
+            settings.NOTICE_BURST_WINDOW))  # fmt: skip
+        message = burst_mail(burst=burst, items=still, handled=len(items) - len(still), now=now)
+        transaction.on_commit(lambda: mails_send_quietly([message], what="burst"))
+    return 1
+
+
+def burst_mail(*, burst: EmailBurst, items: list[HeldNotice], handled: int, now: datetime) -> Mail:
+    """The e-mail of a burst: `items` (what still waits, in order) and how many others were
+    handled meanwhile."""
+    clinic, user = burst.clinic, burst.user
+    context = notice_mail_context(clinic, user)
+    since = local_date(burst.started_at.astimezone(ZoneInfo(clinic.timezone or "UTC")), "H:i T")
+    subject = burst_subject(items, clinic)
+    context |= {
+        "heading": one_line(f"{burst_what(items)} at {clinic.name}"),
+        "items": [(i, title_read_at(i, now=now), absolute_url(i.url)) for i in items],
+        "handled": (
+            ""
+            if not handled
+            else f"{handled} other{'s were' if handled != 1 else ' was'} handled meanwhile."
+        ),  # fmt: skip
+        "why": (
+            f"These came after the e-mail you were sent at {since}: {burst_words()} "
+            "Incident alerts always come at once, each on its own."
+        ),
+    }
+    return Mail(
+        subject=subject[:250],
+        body=render_to_string("clinics/email/burst.txt", context),
+        from_email=brand_sender(clinic.agency),
+        to=[user.email],
+    )
+
+
+def email_bursts_due(*, now: datetime | None = None) -> list[tuple[int, str]]:
+    """The bursts whose e-mail is due (ended, holding something, in a clinic not paused), as
+    (burst id, clinic schema): for the sweeper, which sends what a lost task left behind
+    (a worker restarted, Redis away). Bursts ended long ago with nothing held are cleared."""
+    now = now or timezone.now()
+    EmailBurst.objects.filter(ends_at__lt=now - timedelta(hours=1)).exclude(
+        Exists(HeldNotice.objects.filter(burst=OuterRef("pk")))
+    ).delete()
+    return list(
+        EmailBurst.objects.filter(ends_at__lte=now, clinic__deactivated_at__isnull=True)
+        .filter(Exists(HeldNotice.objects.filter(burst=OuterRef("pk"))))
+        .order_by("ends_at", "pk")
+        .values_list("pk", "clinic__schema_name")
+    )
+
+
+def email_bursts_send_due(*, now: datetime | None = None) -> int:
+    """Every burst whose e-mail is due and was not sent (`email_bursts_due`), each in its
+    clinic's schema; one that fails is logged and leaves the others to go. Returns the
+    e-mails sent."""
+    now = now or timezone.now()
+    sent = 0
+    for burst_id, schema in email_bursts_due(now=now):
+        try:
+            with schema_context(schema):
+                sent += email_burst_send(burst_id=burst_id, now=now)
+        except Exception:  # noqa: BLE001 - the next sweep tries it again
+            logger.exception("sending the e-mail of burst %s failed", burst_id)
+    return sent
 
 
 # What a waiting notice of these kinds asks of its person, as a permission: it waits for

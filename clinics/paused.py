@@ -9,14 +9,13 @@ import logging
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
-from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.formats import date_format
 from tenant_schemas_celery.task import TenantTask
 
 from clinics.models import clinic_zone
-from core.http import is_api_path
+from core.http import JsonAnswer, is_api_path
 
 logger = logging.getLogger(__name__)
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -52,7 +51,7 @@ def clinic_read_only(clinic, view_class=None) -> str | None:
 
 def _refused(request, *, status: int, code: str, detail: str, template: str):
     if is_api_path(request):
-        return JsonResponse({"detail": detail, "code": code}, status=status)
+        return JsonAnswer({"detail": detail, "code": code}, status=status)
     context = {"clinic": request.clinic, "detail": detail, "code": code}
     response = TemplateResponse(request, template, context, status=status)
     return response.render()

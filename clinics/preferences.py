@@ -11,6 +11,12 @@ incident alert (`crisis.services.notifications`) and the monthly report
   Nobody else gives their step, so an e-mail they turned off would stop the work silently.
 - Notices for their information only come in groups (`OPTIONAL_EMAILS`), each by e-mail or
   only in their notification list, as they choose.
+- "At once" is one e-mail per burst, not one per thing (`email_holds`): the first thing that
+  waits for a person in a clinic is e-mailed at once; what follows for them there within
+  `NOTICE_BURST_WINDOW` (5 minutes) comes in one e-mail when the window ends, listing what
+  still waits. What must never wait (`NEVER_HELD`: incident alerts and their escalation, an
+  incident role, an overdue follow-up; the security e-mails accounts sends itself) goes at
+  once each time.
 
 Whether waiting notices also show on the pages (banner and badge) is the person's choice too
 (`in_app`). A person who never chose gets everything at once, by e-mail and on the pages.
@@ -23,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 
 from accounts.models import NotificationEmailChoice, User
@@ -37,6 +44,10 @@ NOW, DIGEST = "now", "digest"
 ON_CALL, ROLE_ENDED = "on_call", "role_ended"
 # Notices e-mailed at once to everyone they are for, whatever they chose.
 ALWAYS_AT_ONCE = frozenset({"incident", ON_CALL, ROLE_ENDED})
+# What waits for a person and is never held for a burst's e-mail (`email_holds`): a crisis
+# needs them within minutes (an incident role given to them), or it is already late (a
+# private follow-up past its due date).
+NEVER_HELD = ALWAYS_AT_ONCE | {"assigned", "follow_up_overdue"}
 # Who is offered a group's choice (others keep its default, and get no such notice anyway).
 STAFF, APPROVERS, EVERYONE = "staff", "approvers", "everyone"
 
@@ -127,6 +138,30 @@ def email_when(pref: Preferences, *, kind: str, waits: bool) -> str | None:
     if group is None:
         return DIGEST if pref.hourly else NOW
     return NOW if pref.emails.get(group, True) else None
+
+
+def email_holds(kind: str, *, waits: bool) -> bool:
+    """Whether a notice `email_when` sends `NOW` may be held for the e-mail of a burst
+    (`clinics.notifications.people_notify`): what waits for the person, except what must
+    never wait (`NEVER_HELD`), and only while bursts are on (`NOTICE_BURST_WINDOW`)."""
+    return waits and kind not in NEVER_HELD and settings.NOTICE_BURST_WINDOW.total_seconds() > 0
+
+
+def burst_words() -> str:
+    """How "each one at once" works when several come close together, in words that follow
+    a colon: the preference pages and the e-mail of a burst say it."""
+    if settings.NOTICE_BURST_WINDOW.total_seconds() <= 0:
+        return "each one is e-mailed to you as it comes."
+    minutes = max(1, round(settings.NOTICE_BURST_WINDOW.total_seconds() / 60))
+    within, end = (
+        ("a minute", "that minute ends") if minutes == 1
+        else (f"{minutes} minutes", f"those {minutes} minutes end")
+    )  # fmt: skip
+    return (
+        "the first thing that waits for you at a clinic is e-mailed at once; whatever follows "
+        f"for you there within {within} comes together in one e-mail when {end}, listing "
+        "what still waits, soonest due first."
+    )
 
 
 def shows_on_pages(pref: Preferences) -> bool:

@@ -152,17 +152,58 @@ def reply_target_at(clinic: Clinic, when: datetime) -> int:
     clinic_update`), or today's where it has not changed since. A month that has ended is
     measured against the target it had then: lowering the target on 6 December must not turn
     November's replies, reported and sent as within the 4 h target, into late ones (walk 2)."""
-    old_value = (
+    return reply_targets_at({clinic: when})[clinic.pk]
+
+
+def reply_targets_at(whens: dict[Clinic, datetime]) -> dict[int, int]:
+    """`reply_target_at` of many clinics (clinic → when), read in one query whatever their
+    number: clinic id → minutes, by the same rule."""
+    if not whens:
+        return {}
+    rows = (
         SettingChange.objects.filter(
-            clinic_id=clinic.pk, setting=REPLY_TARGET_SETTING, created_at__gt=when
+            clinic_id__in=[clinic.pk for clinic in whens],
+            setting=REPLY_TARGET_SETTING,
+            created_at__gt=min(whens.values()),
         )
         .order_by("created_at", "id")
-        .values_list("old_value", flat=True)
-        .first()
+        .values_list("clinic_id", "created_at", "old_value")
     )
-    if old_value is not None and old_value.strip().isdigit():
-        return int(old_value)
-    return clinic.reply_target_minutes
+    by_clinic: dict[int, list[tuple[datetime, str]]] = {}
+    for clinic_id, created_at, old_value in rows:
+        by_clinic.setdefault(clinic_id, []).append((created_at, old_value))
+    out = {}
+    for clinic, when in whens.items():
+        # the first change of it after `when`: the value it replaced was the target then
+        old_value = next((old for at, old in by_clinic.get(clinic.pk, []) if at > when), None)
+        if old_value is not None and old_value.strip().isdigit():
+            out[clinic.pk] = int(old_value)
+        else:
+            out[clinic.pk] = clinic.reply_target_minutes
+    return out
+
+
+def reply_target_of_reply(clinic: Clinic, *, answered_at: datetime | None, now: datetime) -> int:
+    """The reply target (minutes) a reply's clock is read against: for a reply published in a
+    month that has ended (the clinic's months, its time zone), the target that month had at
+    its end (`reply_target_at`), the one its monthly report measured the reply against, so a
+    later change of the target never turns a reply reported "within the target" into a late
+    one; today's for a reply of the month in progress and a clock still running. Read once a
+    month per clinic object (a list of replies asks once for each month it holds)."""
+    if answered_at is None:
+        return clinic.reply_target_minutes
+    tz = clinic_zone(clinic)
+    this_month = now.astimezone(tz).date().replace(day=1)
+    answered = answered_at.astimezone(tz).date().replace(day=1)
+    if answered >= this_month:
+        return clinic.reply_target_minutes
+    read = clinic.__dict__.setdefault("_reply_targets_of_months", {})
+    if answered not in read:
+        month_end = (answered.replace(day=28) + timedelta(days=4)).replace(day=1)
+        read[answered] = reply_target_at(
+            clinic, datetime.combine(month_end, datetime.min.time(), tzinfo=tz)
+        )
+    return read[answered]
 
 
 def settings_history(

@@ -11,12 +11,14 @@ from django_tenants.utils import schema_exists
 from accounts.actors import Actor
 from accounts.credentials import IssuedSecret, api_key_create
 from accounts.models import ApiKey, User
+from accounts.selectors import user_agency_ids
 from accounts.services import user_get_or_create, user_membership_changed, user_membership_removed
 from agency.models import Agency, AgencyMembership
 from agency.services import (
     MemberChange,
     Removal,
     Told,
+    another_agency_refusal,
     departure_complete,
     member_tell,
     person_duties_lock,
@@ -366,6 +368,9 @@ def clinic_member_save(
             .values("role", "crisis_roles")
             .first()
         )
+        if before is None:
+            # a new person of the clinic: never an account another agency's already is
+            another_agency_refusal(agency_id=clinic.agency_id, email=email)
         membership = clinic_member_add(
             clinic=clinic, email=email, full_name=full_name, role=role, crisis_roles=crisis_roles
         )
@@ -462,7 +467,9 @@ def clinic_member_remove(
         clinic_id=membership.clinic_id,
         clinic_name=membership.clinic.name,
         role=membership.role,
-        last=not ClinicMembership.objects.filter(user_id=membership.user_id).exists(),
+        # their way in only when nothing else is: the same account may be staff of an agency,
+        # or one of another agency's clinics' people, whose tokens and sessions stay theirs
+        last=not user_agency_ids(membership.user),
     )
     removal = departure_complete(
         departure=departure,

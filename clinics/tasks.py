@@ -17,3 +17,21 @@ def notification_digests_send_task() -> int:
     from clinics.notifications import notification_digests_send
 
     return notification_digests_send()
+
+
+@shared_task(name="clinics.tasks.email_burst_send")
+def email_burst_send_task(burst_id: int) -> int:
+    """When a burst ends (queued for that moment, `clinics.bursts.bursts_enter`): one e-mail
+    listing what it held that still waits for its person."""
+    from clinics.notifications import email_burst_send
+
+    return email_burst_send(burst_id=burst_id)
+
+
+@shared_task(name="clinics.tasks.email_bursts_send_due")
+def email_bursts_send_due_task() -> int:
+    """On beat, every minute: the bursts whose e-mail is due and was not sent (its task was
+    lost: a worker restarted, Redis was away)."""
+    from clinics.notifications import email_bursts_send_due
+
+    return email_bursts_send_due()

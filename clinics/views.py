@@ -262,7 +262,12 @@ class ClinicPeopleView(SettingsView):
                 apply_domain_errors(form, exc)
             else:
                 say_told(request, saved.membership.user.email, saved.change, saved.told)
-                say_name_kept(request, saved.membership.user, form.cleaned_data["full_name"])
+                say_name_kept(
+                    request,
+                    saved.membership.user,
+                    form.cleaned_data["full_name"],
+                    agency_id=self.clinic.agency_id,
+                )
                 return HttpResponseRedirect(request.path)
         return self.render(400, form=form, people=self._people(), **_roles_explained())
 

@@ -94,6 +94,7 @@ class Env:
     twilio_api_base: str
     followup_reply_domain: str
     followup_email_inbound_secret: str
+    notice_burst_minutes: int = 5
 
 
 def load() -> Env:
@@ -145,6 +146,9 @@ def load() -> Env:
         twilio_api_base=_str("TWILIO_API_BASE", "https://api.twilio.com"),
         followup_reply_domain=_str("FOLLOWUP_REPLY_DOMAIN", "reply.carewatch.local"),
         followup_email_inbound_secret=_str("FOLLOWUP_EMAIL_INBOUND_SECRET", ""),
+        # What waits for a person, e-mailed at once: what follows within this many minutes
+        # comes in one e-mail when they end (clinics.notifications, "a burst"); 0: each at once.
+        notice_burst_minutes=_int("NOTICE_BURST_MINUTES", 5),
     )
 
 

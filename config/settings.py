@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -168,6 +169,8 @@ OTP_TOTP_ISSUER = totp_issuer  # the brand the person knows (a clinic's people: 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False
+# a failed CSRF check answers the branded page (or JSON on API paths), not Django's bare one
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -200,6 +203,10 @@ CACHES = {
 
 EMAIL_BACKEND = ENV.email_backend
 EMAIL_FILE_PATH = ENV.email_file_path  # for the file-based backend (the browser tests)
+# What waits for a person and is e-mailed at once: the first of a burst goes at once, what
+# follows for them in the same clinic within this window comes in one e-mail when it ends
+# (clinics.notifications.email_burst_send). timedelta(0): each one at once, as before.
+NOTICE_BURST_WINDOW = timedelta(minutes=ENV.notice_burst_minutes)
 DEFAULT_FROM_EMAIL = ENV.default_from_email
 
 # Platform API addresses (the connectors' defaults are the real ones). Overridden only by
@@ -388,6 +395,12 @@ CELERY_BEAT_SCHEDULE = {
     "send-notification-digests": {
         "task": "clinics.tasks.notification_digests_send",
         "schedule": 3600.0,
+    },
+    # What waits for a person held for one e-mail (a burst): sent when its window ends, if
+    # the task queued for that moment was lost (a worker restart, Redis away).
+    "send-notification-bursts": {
+        "task": "clinics.tasks.email_bursts_send_due",
+        "schedule": 60.0,
     },
     # The 1st at 08:00 in each clinic's time zone: last month's report to the clinics that
     # chose "send the monthly report automatically" (every 15 min: zones off by :30 and :45).

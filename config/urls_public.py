@@ -23,6 +23,7 @@ from feeds.urls import api_patterns as feeds_api_patterns
 from feeds.urls import staff_patterns as feeds_staff_patterns
 from feeds.views import OAuthCallbackView
 from portal.views import HomeView, LandingView
+from reports import urls as reports_urls
 from responses import urls as responses_urls
 
 api_v1 = [
@@ -43,6 +44,7 @@ api_v1 = [
     ),
     *feeds_api_patterns,
     *responses_urls.agency_api_patterns,
+    *reports_urls.agency_api_patterns,
 ]
 
 urlpatterns = [
@@ -67,6 +69,7 @@ urlpatterns = [
                     *agency_urls.urlpatterns,
                     *feeds_staff_patterns,
                     *responses_urls.staff_patterns,
+                    *reports_urls.staff_patterns,
                 ],
                 "agency",
             ),

@@ -17,6 +17,8 @@ PRODUCT = "Carewatch"  # the name for a person of no agency (a superuser, an acc
 class Brand(NamedTuple):
     name: str  # what the person calls the service: "Your Brightside Care Reviews password"
     sender: str  # the From of the e-mails they get
+    # where an answer to those e-mails goes (the agency's support address; none: the sender)
+    reply_to: tuple[str, ...] = ()
 
 
 def person_brand(user) -> Brand:

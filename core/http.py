@@ -8,7 +8,9 @@ from functools import lru_cache
 from types import SimpleNamespace
 
 from django.conf import settings
+from django.http import HttpResponse
 from django_tenants.urlresolvers import get_subfolder_urlconf
+from rest_framework.renderers import JSONRenderer
 
 from core.errors import ValidationFailed
 
@@ -25,6 +27,17 @@ def clinic_segment(path: str) -> str | None:
     if not path.startswith(CLINIC_PREFIX):
         return None
     return path[len(CLINIC_PREFIX) :].split("/", 1)[0] or None
+
+
+class JsonAnswer(HttpResponse):
+    """A JSON answer made outside a DRF view (a middleware's refusal, an error handler, a
+    page's JSON helper), rendered by the API's own renderer: one body format for every answer
+    (compact, UTF-8 as it is: `{"detail":"Not found.","code":"not_found"}`, docs/integrate.md),
+    whoever answers."""
+
+    def __init__(self, data, status: int = 200, **kwargs):
+        kwargs.setdefault("content_type", "application/json")
+        super().__init__(JSONRenderer().render(data), status=status, **kwargs)
 
 
 def is_api_path(request) -> bool:

@@ -6,7 +6,7 @@ from io import BytesIO
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.http.multipartparser import (
     FIELD,
     ChunkIter,
@@ -19,13 +19,14 @@ from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers
 
-from core.http import bearer, is_api_path
+from core.http import JsonAnswer, bearer, is_api_path
 from core.text import (
     MAX_JSON_DEPTH,
     control_problem,
     json_depth_exceeds,
     json_problem,
     printable,
+    text_cleaned,
     text_problem,
 )
 
@@ -111,9 +112,9 @@ class InputTextMiddleware:
     API's included (`?q=%ff`). A view that checks each item of its body itself
     (`values_checked_per_item`) gets the body whatever its values (not its depth), and rejects
     the bad items alone. Refusals are `{"detail", "code", "fields"}` for the API and the
-    signed webhooks, a page for the rest (a form's 400 says the typed text is still in the
-    form behind the Back button; a query's is the plain page of a link it cannot read);
-    nothing is changed."""
+    signed webhooks, a page for the rest (a form's 400 shows the form's text back with the bad
+    characters removed and the field's message, to send again: `_form_again`, one page for
+    every form; a query's is the plain page of a link it cannot read); nothing is changed."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -140,7 +141,7 @@ class InputTextMiddleware:
             return None
         shown = f"{limit / MB:g} MB"
         if _wants_json(request):
-            return JsonResponse(
+            return JsonAnswer(
                 {
                     "detail": f"The request body is larger than {shown}.",
                     "code": "too_large",
@@ -193,7 +194,7 @@ class InputTextMiddleware:
     def _refuse(request, field: str, message: str, *, in_address: bool = False):
         field = printable(field)
         if _wants_json(request):
-            return JsonResponse(
+            return JsonAnswer(
                 {"detail": "Invalid input.", "code": "invalid", "fields": {field: [message]}},
                 status=400,
             )
@@ -201,10 +202,40 @@ class InputTextMiddleware:
             return HttpResponse(
                 render_to_string("400_param.html", {"text": f"“{field}”: {message}"}), status=400
             )
-        # a page a person can act on (the form they came from keeps what they typed)
-        return HttpResponse(
-            render_to_string("400_input.html", {"field": field, "message": message}), status=400
-        )
+        context = {"field": field, "message": message}
+        if message != NOT_UTF8:  # text no browser sends as typed: nothing to show back
+            context["fields"] = _form_again(request)
+            context["action"] = request.get_full_path()
+            context["multipart"] = bool(request.FILES)
+        # a page a person can act on: the form's text shown back, the bad characters removed
+        return HttpResponse(render_to_string("400_input.html", context), status=400)
+
+
+def _form_again(request) -> list[dict]:
+    """A refused page form's fields, for the one page that shows every such form back
+    (templates/400_input.html): each field that holds what cannot be stored (a NUL, a control
+    character) with that removed and its message, to check and send again; the others as they
+    were sent (hidden), a password to type again (never shown back), a file to choose again.
+    One mechanism for every form of every page, whatever view it posts to."""
+    fields = []
+    for name, values in request.POST.lists():
+        if text_problem(name) or control_problem(name, one_line=True):
+            continue  # no form of ours names a field so: nothing to send back under it
+        secret = "password" in name
+        for value in values:
+            problem = text_problem(value) or (
+                None if secret else control_problem(value, one_line=False)
+            )
+            fields.append(
+                {
+                    "name": name,
+                    "value": "" if secret else text_cleaned(value),
+                    "message": problem or "",
+                    "secret": secret,
+                }
+            )
+    fields += [{"name": name, "file": True} for name in request.FILES]
+    return fields
 
 
 NOT_UTF8 = (
@@ -311,5 +342,5 @@ class ApiPathMiddleware:
         if response.status_code == 404 and not response.get("Content-Type", "").startswith(
             "application/json"
         ):
-            return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+            return JsonAnswer({"detail": "Not found.", "code": "not_found"}, status=404)
         return response

@@ -135,6 +135,15 @@ def control_problem(value: str, *, one_line: bool) -> str | None:
     return None
 
 
+def text_cleaned(value: str) -> str:
+    """`value` without what `text_problem` and a multi-line `control_problem` refuse: NUL
+    bytes, unpaired surrogates and control characters other than line breaks and tabs. A
+    refused form shows the typed text back this way (`core.middleware.InputTextMiddleware`),
+    for the person to check and send again; nothing is ever stored cleaned unseen."""
+    value = _SURROGATE.sub("", value.replace("\x00", ""))
+    return "".join(c for c in value if not _control(c) or c in _LINE_CONTROLS)
+
+
 def one_line(value: str) -> str:
     """`value` as one line that an e-mail header can carry: each control or format character
     (`one_line_problem`'s) becomes a space, and runs of spaces one. For text stored before
@@ -489,9 +498,11 @@ def duration_prose(minutes: int) -> str:
 
 def duration_said(minutes: float) -> str:
     """A span of time inside a sentence the clinic reads (alerts, the portal, the post-crisis
-    review): "45 minutes", "70 minutes", "2 hours", "about 2.5 hours", "2 days" (never
-    "1.16667 h")."""
+    review): "under a minute", "45 minutes", "70 minutes", "2 hours", "about 2.5 hours", "2
+    days" (never "1.16667 h", nor "0 hours")."""
     minutes = int(round(float(minutes)))
+    if minutes < 1:
+        return "under a minute"  # never "0 hours"
     if minutes < 120 and minutes % 60:
         return f"{minutes} minute{'s' if minutes != 1 else ''}"
     if minutes < 48 * 60:

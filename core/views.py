@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from django.core.exceptions import DisallowedHost, PermissionDenied
 from django.db import connection
-from django.http import Http404, HttpResponsePermanentRedirect, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.views import View, defaults
 
-from core.http import ParamRefused, is_api_path
+from core.http import JsonAnswer, ParamRefused, is_api_path
 from core.permissions import Permission
 
 
@@ -98,7 +98,7 @@ def health(request):
     finally:
         client.close()
     status = "unavailable" if not ok else "degraded" if degraded else "ok"
-    response = JsonResponse({"status": status, "checks": checks}, status=200 if ok else 503)
+    response = JsonAnswer({"status": status, "checks": checks}, status=200 if ok else 503)
     if not ok:
         response["Retry-After"] = "5"
     response["Cache-Control"] = "no-store"
@@ -118,7 +118,7 @@ def bad_request(request, exception):
     `django.security.<the exception>`."""
     if is_api_path(request):
         foreign_host = isinstance(exception, DisallowedHost)
-        return JsonResponse(
+        return JsonAnswer(
             {
                 "detail": "The Host header names a host this server does not serve."
                 if foreign_host
@@ -135,7 +135,7 @@ def permission_denied(request, exception):
     elsewhere the product's page (templates/403.html), which names no rule, view or object:
     the exception's message is not shown."""
     if is_api_path(request):
-        return JsonResponse(
+        return JsonAnswer(
             {
                 "detail": "You do not have permission to perform this action.",
                 "code": "permission_denied",
@@ -177,7 +177,7 @@ def server_error(request):
         else "Something went wrong on our side; it has been logged."
     )
     if is_api_path(request):
-        response = JsonResponse(
+        response = JsonAnswer(
             {"detail": detail, "code": "unavailable" if unavailable else "server_error"},
             status=status,
         )
@@ -190,3 +190,22 @@ def server_error(request):
     if unavailable:
         response["Retry-After"] = "5"
     return response
+
+
+def csrf_failure(request, reason: str = ""):
+    """403 for a form whose CSRF check failed (`CSRF_FAILURE_VIEW`): a page left open past a
+    sign-out or a session's end, or sent from a stale tab. JSON on API paths; elsewhere a page
+    in the brand the person's other pages carry (templates/403_csrf.html, through the context
+    processor: the clinic's agency inside a clinic, the person's agency elsewhere), saying what
+    happened and what to do, with what they typed to copy. Django's own page named no one and
+    spoke of "DEBUG=True"."""
+    if is_api_path(request):
+        return JsonAnswer(
+            {
+                "detail": "The form's security token is missing or expired: reload the page "
+                "and send it again.",
+                "code": "csrf_failed",
+            },
+            status=403,
+        )
+    return render(request, "403_csrf.html", {"typed": _typed_text(request)}, status=403)

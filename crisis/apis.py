@@ -13,7 +13,7 @@ from drf_spectacular.utils import (
     extend_schema_field,
 )
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
@@ -46,6 +46,7 @@ from crisis.selectors import (
     incident_counts,
     incident_followups_prefetch,
     incident_get,
+    incident_mention_count,
     incident_mentions_shown,
     incident_statements,
     incident_timeline,
@@ -401,7 +402,7 @@ class PostCrisisReviewSerializer(serializers.ModelSerializer):
     def get_incident(self, review):
         incident = review.incident
         if not hasattr(incident, "mention_count"):
-            incident.mention_count = incident.links.count()
+            incident.mention_count = incident_mention_count(incident)
         return IncidentOutputSerializer(incident).data
 
     @extend_schema_field(OpenApiTypes.OBJECT)
@@ -501,7 +502,7 @@ def _detail(incident_id: int, access, request=None) -> Response:
     (`clinic_incident_assignments`); the agency reads its own copy. Either way the latest
     `TIMELINE_SHOWN` lines, with the count of all and the link to them."""
     incident = _incident(incident_id)
-    incident.mention_count = incident.links.count()
+    incident.mention_count = incident_mention_count(incident)
     data = IncidentDetailSerializer(incident, context={"request": request}).data
     if access.is_clinic_side:
         clinic = current_clinic()
@@ -571,11 +572,17 @@ class _TimelineLineSerializer(serializers.Serializer):
 class IncidentAcknowledgeApi(ClinicAPIView):
     """Acknowledge an open incident (stops the escalation). 409 `already_acknowledged` (naming
     who and when; nothing changes) when it is acknowledged already; 400 `invalid_transition`
-    when it moved on (responding, resolved)."""
+    when it moved on (responding, resolved). Who may: whoever may act on the clinic's
+    incidents (`ClinicAccess.acts_on_incidents`: `write`, or a crisis role in the clinic, as
+    the portal's button and the one-click links); anyone else is a 403."""
+
+    write_permission = Permission.VIEW  # acknowledging is decided by `acts_on_incidents`
 
     @extend_schema(request=None, responses=IncidentDetailSerializer)
     def post(self, request, incident_id: int):
         _incident(incident_id)
+        if not self.access.acts_on_incidents:
+            raise PermissionDenied(self.access.refusal(Permission.WRITE))
         incident_acknowledge(incident_id=incident_id, actor=self.actor, channel="api")
         return _detail(incident_id, self.access, request)
 

@@ -193,6 +193,16 @@ def about(value: float) -> str:
     return f"{digit:g}" if math.isclose(value, digit) else f"about {digit:g}"
 
 
+MIN_RATE_DAYS = 1 / 24  # a period still running says its rate once it holds an hour
+
+
+def too_early_for_a_rate(window: dict) -> bool:
+    """A period still running that holds less than an hour ("after", sent right after the
+    resolution) says its items, never their rate: 3 items in its first minute are not "about
+    180 an hour" beside a usual 3 a day, and its chart panel draws the counts."""
+    return window.get("state") == "in_progress" and (window.get("days") or 0) < MIN_RATE_DAYS
+
+
 def rate_words(count: int | None, days: float | None, unit: str = "") -> str:
     """ "about 16 an hour", "about 1 a day", "3 a day"; "" when it cannot be said. `unit`:
     the window's (default: what suits `days`)."""
@@ -268,6 +278,7 @@ def _volume_panel(
     bottom = top + height
     state = window.get("state")
     per_rate = all("days" in row for row in rows) and bool(rows)
+    per_rate = per_rate and not too_early_for_a_rate(window)
     unit = rate_unit(_window_days(window)) if per_rate else ""
     title = WINDOW_TITLES[name] + (" (so far)" if state == "in_progress" else "")
     out = [
@@ -343,6 +354,7 @@ def _volume_said(name: str, window: dict, rows: list[dict]) -> str:
     if days:
         items += f" in {duration_said(days * 24 * 60)}"
     per_rate = all("days" in row for row in rows) and bool(rows)
+    per_rate = per_rate and not too_early_for_a_rate(window)
     said = rate_words(volume, days) if per_rate and volume else ""
     return f"{name} {said} ({items})" if said else f"{name} {items}"
 

@@ -26,6 +26,7 @@ from crisis.charts import (
     rate_unit,
     rate_words,
     sentiment_chart,
+    too_early_for_a_rate,
     volume_chart,
 )
 from crisis.metrics import LABELS, NOT_YET, WINDOW_NAMES
@@ -79,8 +80,12 @@ def _sentiment_text(window: dict, usual: str = "") -> str:
     said = f"{volume} item{'s' if volume != 1 else ''}" + (f" in {days}" if days else "")
     if window["state"] == "in_progress":
         said += " so far"
-    rates = [rate_words(volume, window.get("days"))] if window.get("per_day") is not None else []
+    rated = window.get("per_day") is not None and not too_early_for_a_rate(window)
+    rates = [rate_words(volume, window.get("days"))] if rated else []
     rates += [f"usually {usual}"] if usual else []
+    if left_out := window.get("other_incidents_left_out"):
+        # "before" leaves another incident's mentions out: the clinic's usual is no crisis
+        rates.append(f"leaving out {_mentions(left_out)} of another incident")
     if rates := [r for r in rates if r]:
         said += f" ({'; '.join(rates)})"
     negative = (
@@ -99,7 +104,14 @@ def usual_rate(windows: dict) -> str:
     return rate_words(before["volume"], before.get("days"), DAY)
 
 
-def _after_alert(seconds: int | None) -> str:
+BEFORE_ALERT = "before the alert: it was already public when the alert was raised"
+
+
+def _after_alert(seconds: int | None, *, before: bool = False) -> str:
+    """ "4 minutes after the alert"; `before`: what was public before the alert, whose time
+    from it is kept as 0 (never "0 minutes after the alert")."""
+    if before:
+        return BEFORE_ALERT
     return f"{duration_text(seconds)} after the alert"
 
 
@@ -110,6 +122,11 @@ def first_response_text(m: dict, tz) -> str:
     seconds = m["time_to_first_public_response_seconds"]
     if seconds is None:
         return "none: no statement was published and no mention was replied to in public"
+    before = bool(
+        m.get("first_reply_before_alert")
+        if first and first["kind"] != "statement"
+        else m.get("first_statement_before_alert")
+    )
     if not first:  # figures frozen before the review said what counted
         return _after_alert(seconds)
     when = local(_dt(first["at"]), tz)
@@ -118,7 +135,7 @@ def first_response_text(m: dict, tz) -> str:
         if first["kind"] == "statement"
         else "a public reply to a mention"
     )
-    return f"{_after_alert(seconds)}: {what}, published {when}"
+    return f"{_after_alert(seconds, before=before)}: {what}, published {when}"
 
 
 def _days_text(days: float | None) -> str:
@@ -274,14 +291,18 @@ def review_figures(metrics: dict, tz, *, for_clinic: bool = True) -> list[tuple[
         (
             "time_to_statement",
             "First statement published",
-            _after_alert(m["time_to_statement_seconds"])
+            _after_alert(
+                m["time_to_statement_seconds"], before=m.get("first_statement_before_alert", False)
+            )
             if m["time_to_statement_seconds"] is not None
             else "no statement published",
         ),
         (
             "time_to_first_reply",
             "First public reply to a mention",
-            _after_alert(m["time_to_first_reply_seconds"])
+            _after_alert(
+                m["time_to_first_reply_seconds"], before=m.get("first_reply_before_alert", False)
+            )
             if m["time_to_first_reply_seconds"] is not None
             else "none: no mention was replied to in public",
         ),
@@ -356,7 +377,8 @@ def _held_text(after: dict) -> str:
     days = after.get("days")
     if not days or days * 24 * 60 < 1:
         return NOTHING_HELD
-    return f"only its first {_days_text(days)}"
+    held = _days_text(days)
+    return "only its first minute" if held == "1 minute" else f"only its first {held}"
 
 
 def after_note(metrics: dict, review: PostCrisisReview, tz) -> str:
@@ -439,7 +461,11 @@ def review_context(
         w = metrics["windows"][name]
         # the rate in the unit that suits the window (an hour below a day), as the summary
         # and the chart say it
-        units[name] = rate_unit(w.get("days")) if w.get("per_day") is not None else ""
+        units[name] = (
+            rate_unit(w.get("days"))
+            if w.get("per_day") is not None and not too_early_for_a_rate(w)
+            else ""
+        )
         windows.append(
             {
                 "name": name,

@@ -9,7 +9,8 @@
 - **during**: onset → resolution (onset → now, "in progress", while it is not resolved);
 - **before**: the clinic's usual traffic ending at the onset: a week (every weekday and time
   of day), or the length of the crisis if that is longer. It ends where the crisis begins, so
-  no mention of the crisis is ever counted as "before";
+  no mention of the crisis is ever counted as "before", and the mentions another incident
+  linked (the wave a follow-up continues, an overlapping crisis) are left out of it too;
 - **after**: from the resolution, a day or the length of the crisis if that is longer; "not
   yet" while the incident is not resolved, "in progress" until it has fully passed (a review
   frozen before then says how much of it it holds). No bucket lies in the future.
@@ -185,8 +186,10 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
     resolved = (
         incident.resolved_at if incident.resolved_at and incident.resolved_at <= now else None
     )
+    # the live mentions: one deleted since (taken down on its platform, or at its author's
+    # request) leaves every figure, as it leaves the windows and the claims' reach
     linked = list(
-        Review.objects.filter(incidents=incident)
+        Review.objects.filter(incidents=incident, is_deleted=False)
         .annotate(label=latest_score_field("label"), flags=latest_score_field("flags"))
         .values_list("id", "published_at", "rating", "label", "status", "flags")
         .order_by("published_at", "id")
@@ -206,8 +209,17 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
         .order_by("published_at")
     )
 
-    def inside(a, b):
-        return [r for r in rows if a <= r[1] < b]
+    # "before" is the clinic's usual traffic: the mentions another incident of the clinic
+    # linked (an earlier wave this one follows up, an overlapping crisis) are a crisis, never
+    # the usual, so they are left out of it (and counted apart, `other_incidents_left_out`)
+    other_crisis = set(
+        IncidentMention.objects.filter(review_id__in=[r[0] for r in rows if r[1] < onset])
+        .exclude(incident=incident)
+        .values_list("review_id", flat=True)
+    )
+
+    def inside(a, b, *, usual=False):
+        return [r for r in rows if a <= r[1] < b and not (usual and r[0] in other_crisis)]
 
     windows = {}
     series = []
@@ -216,7 +228,14 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
         if w["state"] == NOT_YET:
             windows[name] = _summary([], None, None, NOT_YET)
             continue
-        windows[name] = _summary(inside(w["start"], w["end"]), w["start"], w["end"], w["state"])
+        usual = name == "before"
+        windows[name] = _summary(
+            inside(w["start"], w["end"], usual=usual), w["start"], w["end"], w["state"]
+        )
+        if usual:
+            windows[name]["other_incidents_left_out"] = sum(
+                1 for r in rows if w["start"] <= r[1] < w["end"] and r[0] in other_crisis
+            )
         full_end = w.get("full_end", w["end"])
         if "full_end" in w:
             windows[name]["full_end"] = full_end.isoformat()
@@ -226,7 +245,7 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
             if start >= now:
                 break  # no future buckets
             end = min(start + step, now)
-            bucket = _summary(inside(start, end), start, end, COMPLETE)
+            bucket = _summary(inside(start, end, usual=usual), start, end, COMPLETE)
             series.append(
                 {
                     "window": name,
@@ -311,6 +330,10 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
         if by_resolving
         else _seconds(incident.acknowledged_at, opened),
         "time_to_first_reply_seconds": _seconds(first_reply, opened),
+        # a reply or statement already public when the alert was raised: its time is 0, and
+        # these say it came before the alert (never "0 minutes after")
+        "first_reply_before_alert": bool(first_reply and first_reply < opened),
+        "first_statement_before_alert": bool(first_statement and first_statement < opened),
         "time_to_first_public_response_seconds": _seconds(
             first_public["at"] if first_public else None, opened
         ),

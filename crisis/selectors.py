@@ -60,7 +60,7 @@ from responses.selectors import (
 )
 from scoring.claims.selectors import reach_expression
 from scoring.models import ClaimCluster, ClaimMention
-from scoring.selectors import latest_scores_prefetch
+from scoring.selectors import latest_score_join_sql, latest_scores_prefetch
 
 
 def detector_settings_get() -> DetectorSettings:
@@ -90,19 +90,15 @@ def _flag_names(flags) -> tuple[str, ...]:
 
 
 # Items of a period with their latest score, in the order of `Item`'s fields. Times come as
-# epoch seconds: parsing ~20,000 timestamps as text costs a busy clinic more than its query (DISTINCT ON over the period's scores: one pass,
-# where a correlated subquery per row costs twice as much on a busy clinic).
+# epoch seconds: parsing ~20,000 timestamps as text costs a busy clinic more than its query.
+# The latest score is the stored pointer's (`scoring.selectors.latest_score_join_sql`): the
+# score the inbox filters on, one join a review, never a pick of the review's scores here.
 _HISTORY_SQL = """
 SELECT r.id, r.kind, src.kind, EXTRACT(EPOCH FROM r.published_at)::float8, r.rating, s.label,
        r.likes + r.shares + r.replies, EXTRACT(EPOCH FROM r.updated_at)::float8{columns}
 FROM feeds_review r
 JOIN feeds_source src ON src.id = r.source_id
-LEFT JOIN (
-    SELECT DISTINCT ON (sc.review_id) sc.review_id, sc.label, sc.flags
-    FROM scoring_reviewscore sc JOIN feeds_review r2 ON r2.id = sc.review_id
-    WHERE r2.published_at >= %(start)s AND r2.published_at < %(end)s
-    ORDER BY sc.review_id, sc.created_at DESC, sc.id DESC
-) s ON s.review_id = r.id
+{latest}
 WHERE NOT r.is_deleted AND r.published_at >= %(start)s AND r.published_at < %(end)s
 """
 
@@ -110,7 +106,9 @@ WHERE NOT r.is_deleted AND r.published_at >= %(start)s AND r.published_at < %(en
 def _rows(start: datetime, end: datetime, *, with_text: bool) -> list[tuple]:
     if start >= end:
         return []
-    sql = _HISTORY_SQL.format(columns=", s.flags, r.text" if with_text else "")
+    sql = _HISTORY_SQL.format(
+        columns=", s.flags, r.text" if with_text else "", latest=latest_score_join_sql()
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, {"start": start, "end": end})
         return cursor.fetchall()
@@ -281,7 +279,9 @@ def incidents_filtered(
     """The current clinic's incidents, newest first. `opened_from`/`_to`: a day is the whole
     day in the clinic's time zone (both inclusive); an instant is exact (both inclusive)."""
     opened_from, opened_to = clinic_days_as_instants(opened_from, opened_to, end_inclusive=True)
-    qs = Incident.objects.annotate(mention_count=Count("links"))
+    qs = Incident.objects.annotate(
+        mention_count=Count("links", filter=Q(links__review__is_deleted=False))
+    )
     if status:
         qs = qs.filter(status=status)
     if kind:
@@ -301,6 +301,11 @@ def incident_counts() -> dict[str, int]:
         active=Count("id", filter=Q(status__in=ACTIVE_STATUSES)),
     )
     return {"unacknowledged": row["unacknowledged"], "active": row["active"]}
+
+
+def incidents_opened(start: datetime, end: datetime) -> QuerySet[Incident]:
+    """The current clinic's incidents opened in [start, end), whatever they became since."""
+    return Incident.objects.filter(opened_at__gte=start, opened_at__lt=end)
 
 
 _SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
@@ -363,11 +368,17 @@ def incident_get(incident_id: int) -> Incident | None:
     )
 
 
+def incident_mention_count(incident: Incident) -> int:
+    """How many live mentions the incident holds: one deleted on its platform or at its
+    author's request leaves every list and figure, the incident's too."""
+    return incident.links.filter(review__is_deleted=False).count()
+
+
 def incident_mentions_shown(incident: Incident) -> list[Review]:
-    """The incident's newest `MENTIONS_SHOWN` linked mentions, with their source and latest
-    score."""
+    """The incident's newest `MENTIONS_SHOWN` live linked mentions, with their source and latest
+    score (a deleted one is left out: `incident_mention_count`)."""
     return list(
-        Review.objects.filter(incidents=incident)
+        Review.objects.filter(incidents=incident, is_deleted=False)
         .select_related("source")
         .prefetch_related(latest_scores_prefetch())
         .order_by("-published_at", "-id")[:MENTIONS_SHOWN]

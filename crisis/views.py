@@ -40,6 +40,7 @@ from crisis.selectors import (
     incident_claims,
     incident_counts,
     incident_get,
+    incident_mention_count,
     incident_mentions_shown,
     incident_statements,
     incidents_filtered,
@@ -333,7 +334,7 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 "timeline_latest_url": latest_url if before is not None else "",
                 "timeline_refused": refused,
                 "mentions": mentions,
-                "mention_count": incident.links.count(),
+                "mention_count": incident_mention_count(incident),
                 "team": crisis_team(self.clinic),
                 "roles": _team_form(room["team"], self.clinic, refused_form),
                 "people": people_assignable(self.clinic)

@@ -14,6 +14,8 @@ from django.shortcuts import render
 from django.views import View
 
 from accounts.selectors import user_half_signed_in, user_is_agency_staff
+from agency.brand_links import brand_link
+from agency.models import AgencyMembership
 from clinics.models import Clinic, ClinicMembership, clinic_zone
 from clinics.notifications import notice_title, notifications_open_for
 from clinics.preferences import preferences_for, shows_on_pages
@@ -155,6 +157,21 @@ def _brand(clinic: Clinic | None) -> dict:
     return {"brand": clinic.agency} if clinic is not None else {}
 
 
+def _incident_path(link) -> str:
+    """Where the page's "Open the incident" leads the link's person: one of the clinic's
+    people to the incident in the portal, signed with the clinic's brand (`agency.brand_links`:
+    signed out, the sign-in page it leads to carries the brand this page carries); the agency's
+    staff (and a link for nobody in particular) to the incident room."""
+    room = f"/clinics/{link.clinic.slug}/incidents/{link.incident.pk}/"
+    user = getattr(link, "user", None)
+    if (
+        user is None
+        or AgencyMembership.objects.filter(agency_id=link.clinic.agency_id, user=user).exists()
+    ):
+        return room
+    return brand_link(f"/clinics/{link.clinic.slug}/portal/incidents/{link.incident.pk}/")
+
+
 def _clinic_of_expired(token: str) -> Clinic | None:
     """The clinic an expired link names (its signature is good, only its age is past): its
     page still carries the clinic's brand. Reads nothing else of the link."""
@@ -192,8 +209,10 @@ class AckLinkView(View):
         except AckLinkRefused as exc:
             return self._refused(request, exc, token)
         return render(
-            request, self.template_name, {"link": link, "token": token, **_brand(link.clinic)}
-        )
+            request, self.template_name,
+            {"link": link, "token": token, "incident_path": _incident_path(link),
+             **_brand(link.clinic)},
+        )  # fmt: skip
 
     def post(self, request, token: str):
         try:
@@ -207,6 +226,7 @@ class AckLinkView(View):
             request, self.template_name,
             {
                 "link": link, "done": True, "acknowledged": acknowledged,
+                "incident_path": _incident_path(link),
                 "escalated": local(escalated, clinic_zone(link.clinic)) if escalated else "",
                 **_brand(link.clinic),
             },

@@ -9,7 +9,9 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from agency.branding import brand_name
 from core.api import ClinicAPIView, Pagination, paginated_response
+from core.branding import as_brand
 from core.permissions import Permission
 from facts.models import Fact, FactStatus, FactVersion
 from facts.selectors import fact_get, fact_versions, facts_list
@@ -26,7 +28,31 @@ from facts.services import (
 STATEMENT_HELP = "One or two short sentences, plain text (no {variables}), 500 characters at most."
 
 
-class FactOutputSerializer(serializers.ModelSerializer):
+def _reader(view) -> dict:
+    """The serializers' context: for the clinic's own people (`is_clinic_side`), the agency's
+    brand, after which Carewatch's own parts are named ("Carewatch at set-up" reads
+    "<brand> at set-up", as the pages say it: `core.branding.as_brand`)."""
+    access = view.access
+    return {"brand": brand_name(access.clinic.agency)} if access.is_clinic_side else {}
+
+
+class _Branded:
+    """Names of who did something, as the reader knows them (`_reader`)."""
+
+    branded_fields: tuple[str, ...] = ()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        brand = self.context.get("brand")
+        if brand:
+            for field in self.branded_fields:
+                if isinstance(data.get(field), str):
+                    data[field] = as_brand(data[field], brand)
+        return data
+
+
+class FactOutputSerializer(_Branded, serializers.ModelSerializer):
+    branded_fields = ("updated_by", "confirmed_by", "clinic_asked_by", "clinic_comment_by")
     placeholder = serializers.SerializerMethodField()
     citable = serializers.SerializerMethodField()
     confirmed_as = serializers.SerializerMethodField()
@@ -120,7 +146,9 @@ class FactUpdateSerializer(serializers.Serializer):
     )
 
 
-class FactVersionOutputSerializer(serializers.ModelSerializer):
+class FactVersionOutputSerializer(_Branded, serializers.ModelSerializer):
+    branded_fields = ("actor_name",)
+
     class Meta:
         model = FactVersion
         fields = [
@@ -181,14 +209,18 @@ class FactListApi(ClinicAPIView):
 
     @extend_schema(responses=FactOutputSerializer(many=True))
     def get(self, request):
-        return paginated_response(self, facts_list().order_by("title"), FactOutputSerializer)
+        return paginated_response(
+            self, facts_list().order_by("title"), FactOutputSerializer, context=_reader(self)
+        )
 
     @extend_schema(request=FactInputSerializer, responses={201: FactOutputSerializer})
     def post(self, request):
         data = FactInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fact = fact_create(access=self.access, **data.validated_data)
-        return Response(FactOutputSerializer(fact).data, status=status.HTTP_201_CREATED)
+        return Response(
+            FactOutputSerializer(fact, context=_reader(self)).data, status=status.HTTP_201_CREATED
+        )
 
 
 class FactDetailApi(ClinicAPIView):
@@ -196,7 +228,7 @@ class FactDetailApi(ClinicAPIView):
 
     @extend_schema(responses=FactOutputSerializer)
     def get(self, request, fact_id: int):
-        return Response(FactOutputSerializer(_fact_or_404(fact_id)).data)
+        return Response(FactOutputSerializer(_fact_or_404(fact_id), context=_reader(self)).data)
 
     @extend_schema(request=FactUpdateSerializer, responses=FactOutputSerializer)
     def patch(self, request, fact_id: int):
@@ -204,7 +236,7 @@ class FactDetailApi(ClinicAPIView):
         data = FactUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fact = fact_update(fact_id=fact_id, access=self.access, **data.validated_data)
-        return Response(FactOutputSerializer(fact).data)
+        return Response(FactOutputSerializer(fact, context=_reader(self)).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request, fact_id: int):
@@ -224,7 +256,7 @@ class FactConfirmApi(ClinicAPIView):
         data = FactUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fact = fact_confirm(fact_id=fact_id, access=self.access, **data.validated_data)
-        return Response(FactOutputSerializer(fact).data)
+        return Response(FactOutputSerializer(fact, context=_reader(self)).data)
 
 
 class FactAskClinicApi(ClinicAPIView):
@@ -246,7 +278,12 @@ class FactAskClinicApi(ClinicAPIView):
         data = FactAskClinicInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         facts, told = facts_ask_clinic(fact_ids=data.validated_data["fact_ids"], access=self.access)
-        return Response({"facts": FactOutputSerializer(facts, many=True).data, "told": len(told)})
+        return Response(
+            {
+                "facts": FactOutputSerializer(facts, many=True, context=_reader(self)).data,
+                "told": len(told),
+            }
+        )
 
 
 class FactVersionListApi(ClinicAPIView):
@@ -258,7 +295,9 @@ class FactVersionListApi(ClinicAPIView):
     @extend_schema(responses=FactVersionOutputSerializer(many=True))
     def get(self, request, fact_id: int):
         _fact_or_404(fact_id)
-        return paginated_response(self, fact_versions(fact_id), FactVersionOutputSerializer)
+        return paginated_response(
+            self, fact_versions(fact_id), FactVersionOutputSerializer, context=_reader(self)
+        )
 
 
 class FactRestoreApi(ClinicAPIView):
@@ -273,4 +312,4 @@ class FactRestoreApi(ClinicAPIView):
         fact = fact_restore(
             fact_id=fact_id, number=number, access=self.access, **data.validated_data
         )
-        return Response(FactOutputSerializer(fact).data)
+        return Response(FactOutputSerializer(fact, context=_reader(self)).data)

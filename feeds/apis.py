@@ -2,7 +2,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.extensions import (
+    OpenApiSerializerExtension,
+    OpenApiSerializerFieldExtension,
+)
+from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -37,6 +41,7 @@ from feeds.services import (
     webhook_secret_ensure,
     webhook_url,
 )
+from feeds.source_settings import source_settings_schemas
 from feeds.validation import MAX_COUNT, MAX_TEXT
 
 
@@ -184,6 +189,38 @@ class ReviewIngestApi(ClinicAPIView):
         return answer
 
 
+class SourceSettingsField(serializers.DictField):
+    """A source's `settings`: the keys of its kind (`feeds.source_settings`), checked by the
+    services (a key its kind does not take is a 400 on `settings.<key>` naming those it
+    takes); documented as one object per kind."""
+
+
+class SourceSettingsFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = "feeds.apis.SourceSettingsField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        refs = []
+        for name, schema in source_settings_schemas().items():
+            component = ResolvedComponent(
+                name=name, type=ResolvedComponent.SCHEMA, object=name, schema=schema
+            )
+            auto_schema.registry.register_on_missing(component)
+            refs.append(component.ref)
+        described = (
+            "The settings of the source's `kind`, one object per kind (GoogleSourceSettings, "
+            "FacebookSourceSettings, InstagramSourceSettings, YelpSourceSettings; "
+            "NoSourceSettings for the others). Every key may be left out; a key the kind does "
+            "not take, or a value of another type, is a 400 on `settings.<key>` that names the "
+            "keys it takes."
+        )
+        if self.target.help_text:
+            described = f"{self.target.help_text} {described}"
+        if direction == "response":  # as stored: a source added before the check keeps its keys
+            return {"type": "object", "additionalProperties": {}, "description": described}
+        # anyOf, not oneOf: the kinds share keys (a page_id), and {} is every kind's
+        return {"anyOf": refs, "description": described}
+
+
 class SourceConnectionSerializer(serializers.Serializer):
     state = serializers.ChoiceField(
         choices=["connected", "lost", "by_hand", "not_connected", "not_applicable"],
@@ -206,6 +243,7 @@ class SourceConnectionSerializer(serializers.Serializer):
 
 
 class SourceOutputSerializer(serializers.ModelSerializer):
+    settings = SourceSettingsField(read_only=True)
     has_credentials = serializers.SerializerMethodField()
     connection = serializers.SerializerMethodField()
 
@@ -256,7 +294,7 @@ class SourceOutputSerializer(serializers.ModelSerializer):
 class SourceInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=SourceKind.choices)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    settings = serializers.DictField(required=False, default=dict)
+    settings = SourceSettingsField(required=False, default=dict)
     credentials = serializers.DictField(required=False, default=dict, write_only=True)
     poll_interval_minutes = serializers.IntegerField(min_value=1, max_value=24 * 60, default=15)
     backlog_past = serializers.BooleanField(
@@ -288,7 +326,11 @@ class SourceCreatedOutputSerializer(SourceOutputSerializer):
 
 class SourceUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
-    settings = serializers.DictField(required=False)
+    settings = SourceSettingsField(
+        required=False,
+        help_text="Replaces the settings as a whole (send every key to keep); checked as when "
+        "the source is added.",
+    )
     credentials = serializers.DictField(required=False, write_only=True)
     enabled = serializers.BooleanField(required=False)
     poll_interval_minutes = serializers.IntegerField(min_value=1, max_value=24 * 60, required=False)

@@ -173,7 +173,7 @@ def source_poll(*, source_id: int) -> dict:
     except AuthExpired as exc:
         _failed(
             source,
-            f"Credentials expired or were revoked: {exc}. Reconnect the source.",
+            f"Credentials expired or were revoked: {str(exc).rstrip('.')}. Reconnect the source.",
             unhealthy=True,
         )
         return {**counts, "error": "auth_expired"}

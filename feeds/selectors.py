@@ -87,9 +87,10 @@ def source_account_elsewhere(*, kind: str, settings: dict | None, clinic: Clinic
     """Another clinic (of any agency) with a source that reads the platform account `settings`
     names (`ACCOUNT_SETTING`: a Google location, a Facebook page, an Instagram account, a Yelp
     business) and is turned on with credentials (connected, or entered by hand); None when
-    there is none, or `kind` reads no such account. Read in every other clinic's schema at
-    once (`core.tenancy.clinic_schemas_select`); the credentials are only tested for being
-    there."""
+    there is none, or `kind` reads no such account. A deactivated clinic reads nothing, so it
+    holds no account: its sources claim theirs again when it is reactivated
+    (`feeds.services.sources.sources_reclaim`). Read in every other clinic's schema at once
+    (`core.tenancy.clinic_schemas_select`); the credentials are only tested for being there."""
     account = source_account(kind=kind, settings=settings)
     if not account:
         return None
@@ -99,7 +100,13 @@ def source_account_elsewhere(*, kind: str, settings: dict | None, clinic: Clinic
         "WHERE kind = %s AND enabled AND strpos(settings ->> %s, %s) > 0",
         [key, kind, key, account],
         table=Source._meta.db_table,
-        exclude={clinic.schema_name, connection.schema_name},
+        exclude={
+            clinic.schema_name,
+            connection.schema_name,
+            *Clinic.objects.filter(deactivated_at__isnull=False).values_list(
+                "schema_name", flat=True
+            ),
+        },
     )
     found = sorted(
         schema

@@ -111,7 +111,7 @@ class SourcesView(TemplateResponseMixin, ClinicView):
                 return HttpResponseRedirect(request.path)
             raise ValidationFailed("Unknown action.", fields={"action": ["Reload the page."]})
         except ValidationFailed as exc:
-            return self._page(error=exc, kept=request.POST, status=400)
+            return self._page(error=_setting_named(exc), kept=request.POST, status=400)
         except SourceExists as exc:  # the API's rule (409 `source_exists`), in the page's words
             return self._page(error=_exists_error(exc.source), kept=request.POST, status=409)
 
@@ -153,6 +153,23 @@ class SourcesView(TemplateResponseMixin, ClinicView):
                 "form-action 'self'", f"form-action 'self' {origins}"
             )
         return response
+
+
+def _setting_named(exc: ValidationFailed) -> ValidationFailed:
+    """A refusal as the page says it: a setting's message names the setting ("business_id: At
+    most 500 characters"), as the API names it by its field (`settings.business_id`)."""
+    if not any(field.startswith("settings.") for field in exc.fields):
+        return exc
+    return ValidationFailed(
+        exc.detail,
+        fields={
+            field: [
+                f"{field.removeprefix('settings.')}: {m}" if field.startswith("settings.") else m
+                for m in said
+            ]
+            for field, said in exc.fields.items()
+        },
+    )
 
 
 def _exists_error(same: Source) -> ValidationFailed:

@@ -44,7 +44,7 @@ from scoring.models import ClaimMention
 from scoring.selectors import (
     TOPICS_PUBLIC_SQL,
     latest_score_field,
-    latest_score_lateral_sql,
+    latest_score_join_sql,
     latest_score_stored,
     latest_score_stored_exists_sql,
     latest_scores_prefetch,
@@ -600,9 +600,8 @@ def _review_json_sql(
     return (
         f"SELECT {', '.join(shown)}, r.id, {_review_object_sql(detail=detail)}::text "  # noqa: S608
         f"FROM ({page}) r JOIN {Source._meta.db_table} src ON src.id = r.source_id "
-        "LEFT JOIN LATERAL ("
-        + latest_score_lateral_sql("label, score, model_version, topics, flags")
-        + ") s ON true "
+        # the stored latest score (`latest_score_field`): the one the filters read
+        f"{latest_score_join_sql(score='s', pointer='ls')} "
         f"ORDER BY {', '.join(f'{k} {written}' for k in keys)}, r.id {written}"
     )
 

@@ -5,7 +5,7 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
-from clinics.lifecycle import clinic_deactivate, clinic_reactivate, reactivate_until
+from clinics.lifecycle import clinic_deactivate, reactivate_until
 from core.api import ClinicAPIView, paginated_response
 from core.permissions import Permission
 from offboarding.exports import (
@@ -16,6 +16,7 @@ from offboarding.exports import (
     exports_of,
 )
 from offboarding.models import ClinicExport
+from offboarding.services import clinic_reactivate_with_sources
 
 
 class ExportOutputSerializer(serializers.ModelSerializer):
@@ -155,15 +156,42 @@ class ClinicDeactivateApi(_ManagersOnly):
         return Response(ClinicLifecycleOutputSerializer(_lifecycle(clinic)).data)
 
 
+class SourceTurnedOffSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    reason = serializers.CharField(help_text="Why it was turned off, and what to do.")
+
+
+class ClinicReactivatedOutputSerializer(ClinicLifecycleOutputSerializer):
+    sources_turned_off = SourceTurnedOffSerializer(
+        many=True,
+        help_text="The sources turned off as the clinic came back: another clinic connected "
+        "the same platform account while it was deactivated (one account is read by one "
+        "clinic). Empty when every source reads again.",
+    )
+
+
 class ClinicReactivateApi(_ManagersOnly):
-    """Reactivate a clinic deactivated in the last 30 days (agency owners)."""
+    """Reactivate a clinic deactivated in the last 30 days (agency owners). Its sources read
+    their platform accounts again; one whose account another clinic connected meanwhile is
+    turned off instead, and listed in `sources_turned_off` with why."""
 
     may_conflict = True  # 409 not_deactivated, reactivation_expired
 
-    @extend_schema(request=None, responses=ClinicLifecycleOutputSerializer)
+    @extend_schema(request=None, responses=ClinicReactivatedOutputSerializer)
     def post(self, request):
-        clinic = clinic_reactivate(clinic=self.clinic, actor=self.actor, request=request._request)
-        return Response(ClinicLifecycleOutputSerializer(_lifecycle(clinic)).data)
+        clinic, turned_off = clinic_reactivate_with_sources(
+            clinic=self.clinic, actor=self.actor, request=request._request
+        )
+        body = {
+            **_lifecycle(clinic),
+            "sources_turned_off": [
+                {"id": s.pk, "name": s.name, "kind": s.kind, "reason": reason}
+                for s, reason in turned_off
+            ],
+        }
+        return Response(ClinicReactivatedOutputSerializer(body).data)
 
 
 class ClinicDeleteApi(_ManagersOnly):

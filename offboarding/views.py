@@ -11,7 +11,6 @@ from clinics.lifecycle import (
     REACTIVATE_DAYS,
     WHAT_STOPS,
     clinic_deactivate,
-    clinic_reactivate,
     invitations_pending,
     reactivate_until,
 )
@@ -31,6 +30,7 @@ from offboarding.exports import (
 )
 from offboarding.models import ClinicExport
 from offboarding.selectors import clinic_connections, clinic_open_work, staff_reaching_only
+from offboarding.services import clinic_reactivate_with_sources
 
 
 class _LeavingBase(SettingsView):
@@ -89,8 +89,12 @@ class LeavingView(_LeavingBase):
                     "told when it is ready.",
                 )
             elif action == "reactivate":
-                clinic_reactivate(clinic=self.clinic, actor=request.actor, request=request)
+                _, turned_off = clinic_reactivate_with_sources(
+                    clinic=self.clinic, actor=request.actor, request=request
+                )
                 messages.success(request, f"{self.clinic.name} is active again.")
+                for _source, reason in turned_off:
+                    messages.warning(request, reason)
             else:
                 return self.page(400, error="Unknown action: nothing was changed.")
         except DomainPermissionDenied as exc:

@@ -7,14 +7,15 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django_tenants.utils import tenant_context
 
 from accounts.actors import Actor, user_id_of
 from accounts.models import User
-from accounts.selectors import user_is_agency_staff
+from accounts.selectors import user_half_signed_in, user_is_agency_staff
 from agency.branding import brand_name
-from clinics.access import ClinicAccess
+from clinics.access import ClinicAccess, clinic_access
 from clinics.models import Clinic, ClinicMembership, CrisisRole, Notification
 from clinics.selectors import clinic_days_as_instants, clinics_for_actor
 from core.permissions import Permission
@@ -26,13 +27,16 @@ from crisis.models import (
     PostCrisisReview,
 )
 from crisis.selectors import incident_events_for_client
+from crisis.views_alerts import BANNER_SHOWN, banner_items
 from facts.selectors import facts_waiting_for_clinic
 from facts.services import clinic_attest_refusal
 from inbox.selectors import NO_CLOCK_WORDS
 from responses.guard.result import STAFF_NAMES_PLACE
 from responses.models import (
+    OPEN_STATUSES,
     ApprovalStatus,
     AuditEntry,
+    PrivateConversation,
     ReplyBatch,
     ReplyDraft,
     Statement,
@@ -560,7 +564,78 @@ def portal_counts(access: ClinicAccess | None = None) -> dict:
         access.can(Permission.LEGAL_OVERRIDE) or CrisisRole.CLINICIAN in access.crisis_roles
     ):
         counts["review"] = review_mine(access)
+    # the private follow-ups this person owns and has not closed: they call the person back
+    user_id = access.actor.user.pk if access is not None and access.actor.user else None
+    counts["follow_ups"] = (
+        PrivateConversation.objects.filter(owner_id=user_id, status__in=OPEN_STATUSES).count()
+        if user_id is not None
+        else 0
+    )
+    counts["total"] = sum(counts[k] for k in WAITING_KINDS)
     return counts
+
+
+# What waits for a person in a clinic, the one definition (`portal_counts`): the replies and
+# batch replies they may approve now (a batch one), the statements, the texts at their legal or
+# clinical check, the facts to confirm and the follow-ups they own and have not closed. The
+# Overview's badge and lead, the tabs' badges, the "Waiting for you" banner, the notifications
+# page and the clinic switcher all read it; across clinics, the sum of each clinic's.
+WAITING_KINDS = ("replies", "statements", "review", "facts", "follow_ups")
+
+
+def waiting_words(counts: dict, *, checks_tab: str = "") -> list[dict]:
+    """What waits for the person (`portal_counts`), kind by kind, as the Overview, the banner
+    and the notifications page say it: [{"n", "words", "path"}] ("3 replies to approve",
+    "approvals/"), only the kinds where something waits. `checks_tab`: the name of their
+    legal or clinical check (`checks_tab_label`)."""
+    n = counts
+    check = (checks_tab or "check").lower()
+    parts = [
+        ("replies", f"repl{'y' if n['replies'] == 1 else 'ies'} to approve", "approvals/"),
+        ("statements", f"statement{'' if n['statements'] == 1 else 's'} to approve", "statements/"),
+        ("review", f"text{'' if n['review'] == 1 else 's'} for your {check}", "review/"),
+        ("facts", f"fact{'' if n['facts'] == 1 else 's'} to confirm", "facts/"),
+        (
+            "follow_ups",
+            f"follow-up{'' if n['follow_ups'] == 1 else 's'} of yours still open",
+            "follow-ups/",
+        ),
+    ]
+    return [{"n": n[k], "words": words, "path": path} for k, words, path in parts if n.get(k)]
+
+
+def portal_banner(user, clinic: Clinic) -> dict:
+    """The portal's banner for `user` in `clinic`: "incidents", their incident alerts not
+    acknowledged yet (of every clinic: an incident is urgent wherever it is), and "here", this
+    clinic's other open notices, overdue and due soonest first, at most `BANNER_SHOWN` (the
+    rest are on the notifications page). Its count is `portal_counts`' "total", not these."""
+    if user is None or not user.is_authenticated or user_half_signed_in(user):
+        return {"incidents": [], "here": []}
+    items, _staff = banner_items(user)
+    here = [i for i in items if i["n"].kind != "incident" and i["n"].clinic_id == clinic.pk]
+    here.sort(
+        key=lambda i: (
+            i["n"].due_at is None,
+            i["n"].due_at.timestamp() if i["n"].due_at else 0,
+            -i["n"].created_at.timestamp(),
+        )
+    )
+    return {
+        "incidents": [i for i in items if i["n"].kind == "incident"],
+        "here": here[:BANNER_SHOWN],
+    }
+
+
+def waiting_in_clinics(actor: Actor, clinics) -> dict[int, int]:
+    """clinic id -> how many things wait for `actor` there (`portal_counts`' "total", read in
+    each clinic's schema): the clinic switcher and the "Your clinics" page, which span
+    clinics, say each and their sum. A person without access to one of them counts 0 there."""
+    out: dict[int, int] = {}
+    for clinic in clinics:
+        with tenant_context(clinic):
+            access = clinic_access(actor, clinic)
+            out[clinic.pk] = portal_counts(access)["total"] if access is not None else 0
+    return out
 
 
 def _opened_between(qs: QuerySet, opened_from: date | None, opened_to: date | None) -> QuerySet:
@@ -639,8 +714,8 @@ def portal_home_for(user) -> str | None:
 
 def clinic_switch(actor: Actor, current: Clinic) -> dict | None:
     """The portal header's clinic switcher for a person of several clinics: each clinic they
-    may open (its agency did not pause it), by name, with its portal and how many notices wait
-    for them there (the banner's "Waiting for you"), and how many wait in the others. None for
+    may open (its agency did not pause it), by name, with its portal and how many things wait
+    for them there, and how many wait in the others. None for
     a person of one clinic, and for the agency's staff (their pages list every clinic). Two
     queries."""
     user = actor.user
@@ -649,11 +724,7 @@ def clinic_switch(actor: Actor, current: Clinic) -> dict | None:
     clinics = list(clinics_for_actor(actor).filter(deactivated_at__isnull=True).order_by("name"))
     if len(clinics) < 2:
         return None
-    waiting = dict(
-        Notification.objects.filter(user=user, open=True, clinic_id__in=[c.pk for c in clinics])
-        .values_list("clinic_id")
-        .annotate(n=Count("pk"))
-    )
+    waiting = waiting_in_clinics(actor, clinics)
     rows = [
         {
             "clinic": c,

@@ -50,5 +50,6 @@ page_patterns: list = [
         views.PortalNotificationSettingsView.as_view(),
         name="portal-notification-settings",
     ),
+    path("portal/alerts/banner/", views.PortalBannerView.as_view(), name="portal-banner"),
     path("portal/brand.css", views.PortalBrandCssView.as_view(), name="portal-brand-css"),
 ]

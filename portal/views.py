@@ -6,6 +6,7 @@ place, without it the form posts and the page reloads."""
 from __future__ import annotations
 
 import re
+from functools import cache
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -66,6 +67,7 @@ from portal.selectors import (
     incidents_closed,
     incidents_open,
     notices_handled,
+    portal_banner,
     portal_counts,
     portal_home_for,
     replies_waiting_for_clinic,
@@ -76,7 +78,9 @@ from portal.selectors import (
     statement_card_get,
     statements_published,
     statements_waiting_for_clinic,
+    waiting_in_clinics,
     waiting_position,
+    waiting_words,
 )
 from reports.selectors import (
     history_notice,
@@ -135,6 +139,13 @@ class HomeView(LoginRequiredMixin, TemplateView):
         context["clinics"] = [clinic for clinic in clinics if clinic.opens]
         context["closed"] = [clinic for clinic in clinics if not clinic.opens]
         context["staff"] = bool(staff_of)
+        if not staff_of and context["clinics"]:
+            # what waits for them in each clinic, as its portal's Overview counts it, and the
+            # sum: this page spans their clinics
+            waiting = waiting_in_clinics(self.request.actor, context["clinics"])
+            for clinic in context["clinics"]:
+                clinic.waiting = waiting[clinic.pk]
+            context["waiting_total"] = sum(waiting.values())
         if not clinics:
             # removed from every clinic (not "yet" to be added): whom to ask, as they know them
             removed_by, from_staff = removal_last(user)
@@ -168,12 +179,19 @@ class PortalPage(TemplateResponseMixin, ClinicView):
         return f"/clinics/{self.clinic.slug}/portal/"
 
     def context(self, **extra) -> dict:
+        # what waits for this person here: the one count every surface of the page says
+        counts = portal_counts(self.access)
+        checks_tab = checks_tab_label(self.access)
+        user, clinic = self.request.user, self.clinic
         return {
             "clinic": self.clinic,
             "agency": self.clinic.agency,
             "access": self.access,
-            "counts": portal_counts(self.access),
-            "checks_tab": checks_tab_label(self.access),
+            "counts": counts,
+            "waiting_for_you": waiting_words(counts, checks_tab=checks_tab),
+            # read once, when the banner is drawn (not by a card swapped in place)
+            "banner": cache(lambda: portal_banner(user, clinic)),
+            "checks_tab": checks_tab,
             # the approval tiles are for those who approve (a legal or clinician viewer
             # reads their own check's tile instead)
             "can_approve": self.access.can(Permission.APPROVE_CLIENT),
@@ -182,7 +200,7 @@ class PortalPage(TemplateResponseMixin, ClinicView):
             # the agency as the clinic's people know it (never its internal name)
             "agency_brand": brand_name(self.clinic.agency),
             # read once, by the header only (`{% with %}`): not by a card swapped in place
-            "clinic_switch": lambda: clinic_switch(self.request.actor, self.clinic),
+            "clinic_switch": cache(lambda: clinic_switch(self.request.actor, self.clinic)),
             **extra,
         }
 
@@ -546,6 +564,7 @@ class PortalIncidentView(PortalPage):
         tz, name = clinic_zone(self.clinic), self.clinic.name
         lines = clinic_incident_lines(incident, self.clinic)
         for line in lines:  # "Opened (critical): …" under "Opened", not "Opened — Opened (…"
+            line["title"], line["text"] = clinic_event_words(line)
             line["said"] = after_title(line["title"], line["text"])
         return self.render_to_response(
             self.context(
@@ -576,6 +595,26 @@ class PortalIncidentView(PortalPage):
         except DomainError as exc:
             messages.error(request, exc.text())
         return HttpResponseRedirect(request.path)
+
+
+# The timeline's agency words, as a clinic's approver reads them: what happened, not how the
+# agency's tools record it ("Mentions linked", "… linked (18 in all)").
+CLINIC_EVENT_TITLES = {
+    "mentions_added": "More posts about it found",
+    "also_detected": "Also found",
+}
+_LINKED = re.compile(r"\blinked \((\d+) in all\)")
+
+
+def clinic_event_words(line: dict) -> tuple[str, str]:
+    """A timeline line's title and text in the portal's words (`CLINIC_EVENT_TITLES`)."""
+    title = CLINIC_EVENT_TITLES.get(line["kind"], line["title"])
+    text = line["text"] or ""
+    if line["kind"] == "mentions_added":
+        text = _LINKED.sub(r"added to this incident (\1 in all)", text)
+    elif line["kind"] == "also_detected":
+        text = re.sub(r"^Also detected \(([^)]*)\)", r"Also found (\1)", text)
+    return title, text
 
 
 class PortalFollowUpsView(PortalPage):
@@ -814,10 +853,6 @@ class PortalNotificationsView(PortalPage):
             self.context(
                 rows=rows,
                 days=NOTIFICATION_HISTORY_DAYS,
-                # an open notice of a paused clinic waits for nobody (as on the banner)
-                waiting=sum(
-                    1 for r in rows if r["n"].open and not r["n"].in_paused_clinic and not r["info"]
-                ),
                 choices=history_words(pref, email_groups_offered(user)),
                 # the agency's staff have their own history, of every clinic, on its pages
                 staff_history_url=STAFF_NOTIFICATION_HISTORY_URL if staff else "",
@@ -954,6 +989,20 @@ class PortalPrivacyRequestsView(PortalPage):
     def get(self, request, *args, **kwargs):
         requests = privacy_requests_for_clinic(self.clinic)
         return self.render_to_response(self.context(requests=requests))
+
+
+class PortalBannerView(PortalPage):
+    """The banner's contents, polled by every portal page (`portal/_alert_region.html`): the
+    incident alerts and what waits for this person in this clinic, counted as the page's
+    Overview and tabs count it (an HTML fragment)."""
+
+    template_name = "portal/_banner.html"
+    write_permission = Permission.VIEW
+
+    def get(self, request, *args, **kwargs):
+        response = self.render_to_response(self.context())
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class PortalBrandCssView(ClinicView):

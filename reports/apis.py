@@ -3,12 +3,27 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from clinics.access import month_across_access, month_across_clinics
 from clinics.models import clinic_zone
-from core.api import ClinicAPIView, UtcInstantField, query_params_validated, utc_iso
+from core.api import (
+    ClinicAPIView,
+    PublicAPIView,
+    UtcInstantField,
+    query_params_validated,
+    utc_iso,
+)
 from reports.export import report_sentiment_reading
-from reports.selectors import month_parse, monthly_report, report_months
+from reports.selectors import (
+    month_parse,
+    month_query,
+    monthly_report,
+    months_across,
+    months_across_parse,
+    report_months,
+)
 
 
 class _Sentiment(serializers.Serializer):
@@ -346,3 +361,138 @@ class ReportMonthlyApi(ClinicAPIView):
         bounds = {key: utc_iso(report[key]) for key in ("start", "end")}
         before = {key: utc_iso(previous[key]) for key in ("start", "end")}
         return Response({**report, **bounds, "previous": {**previous, **before}})
+
+
+# --- the month across clinics (`GET /api/v1/reports/months/`) ---------------------------------
+
+
+class _MonthsClinic(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    active = serializers.BooleanField(help_text="false: deactivated (a client that left)")
+    timezone = serializers.CharField(help_text="the clinic's; its month runs in it")
+    report_url = serializers.CharField(
+        help_text="the clinic's monthly report in the API, for the same month"
+    )
+
+
+class _MonthsPrevious(serializers.Serializer):
+    month = serializers.CharField(help_text="YYYY-MM")
+    volume = serializers.IntegerField()
+    average_rating = serializers.FloatField(allow_null=True)
+    negative_share = serializers.FloatField(allow_null=True)
+    answered_share = serializers.FloatField(allow_null=True)
+    median_response_minutes = serializers.FloatField(allow_null=True)
+
+
+class _MonthsChange(serializers.Serializer):
+    volume = serializers.IntegerField()
+    volume_pct = serializers.FloatField(allow_null=True)
+    average_rating = serializers.FloatField(allow_null=True)
+    negative_share = serializers.FloatField(allow_null=True)
+    answered_share = serializers.FloatField(allow_null=True)
+    median_response_minutes = serializers.FloatField(allow_null=True)
+
+
+class ReportMonthRowOutputSerializer(serializers.Serializer):
+    """One clinic's headline figures of its monthly report for the month: each value is the one
+    its own report (`/clinics/<slug>/api/v1/reports/monthly/?month=`) gives, under the name
+    noted."""
+
+    clinic = _MonthsClinic()
+    month = serializers.CharField(help_text="YYYY-MM")
+    in_progress = serializers.BooleanField(
+        help_text="the month is in progress in the clinic's time zone: month to date, compared "
+        "with the same days of the previous month"
+    )
+    volume = serializers.IntegerField(help_text="items received (the report's `volume`)")
+    average_rating = serializers.FloatField(allow_null=True)
+    negative_share = serializers.FloatField(
+        allow_null=True, help_text="of the scored items (`sentiment.negative_share`)"
+    )
+    answered = serializers.IntegerField(help_text="`answered.reviews`")
+    answered_share = serializers.FloatField(allow_null=True, help_text="`answered.share`")
+    replies = serializers.IntegerField(
+        help_text="replies with a known reply time (`response_time.replies`)"
+    )
+    target_minutes = serializers.IntegerField(
+        help_text="the reply target the month is measured against: the clinic's at the month's "
+        "end (today's for a month in progress)"
+    )
+    target_counted = serializers.IntegerField(help_text="`response_time.target_counted`")
+    within_target = serializers.IntegerField(help_text="`response_time.within_target`")
+    within_target_share = serializers.FloatField(
+        allow_null=True, help_text="`response_time.within_target_share`"
+    )
+    median_response_minutes = serializers.FloatField(
+        allow_null=True, help_text="`response_time.median_minutes`"
+    )
+    incidents_opened = serializers.IntegerField(help_text="incidents opened in the month")
+    previous = _MonthsPrevious()
+    change = _MonthsChange()
+
+
+class ReportMonthsFilterSerializer(serializers.Serializer):
+    """The month across clinics' query string."""
+
+    agency = serializers.SlugField(
+        required=False,
+        help_text="The agency (slug): needed only by a person on the staff of several; an "
+        "agency key reads its own.",
+    )
+    month = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="YYYY-MM. Default: the last month complete in every clinic's time zone. 400 "
+        "with a `month` field error when malformed, before 2000-01, not started yet, or given "
+        "more than once.",
+    )
+
+
+def month_row_data(row: dict) -> dict:
+    clinic = row["clinic"]
+    return {
+        **{key: value for key, value in row.items() if key not in ("clinic", "timezone")},
+        "clinic": {
+            "slug": clinic.slug,
+            "name": clinic.name,
+            "active": clinic.deactivated_at is None,
+            "timezone": row["timezone"],
+            "report_url": f"/clinics/{clinic.slug}/api/v1/reports/monthly/?month={row['month']}",
+        },
+    }
+
+
+class ReportMonthsAcrossApi(PublicAPIView):
+    """List one month of every clinic the caller reads: the headline figures of each clinic's
+    monthly report (the same values), one row a clinic, by clinic name.
+
+    Each clinic's month runs in its own time zone. Deactivated clinics are listed too
+    (`clinic.active` false). Read by the agency's staff (every role that reads a clinic's
+    monthly report; a writer or analyst limited to chosen clinics gets those) in person or with
+    a personal token (`agency` names one for the staff of several), and by the agency's keys
+    with the `read` scope; never a clinic key or a clinic's own people (403). Paged by
+    `cursor` like every list."""
+
+    @extend_schema(
+        parameters=[ReportMonthsFilterSerializer],
+        responses=ReportMonthRowOutputSerializer(many=True),
+    )
+    def get(self, request):
+        # who may read, before the input: a caller who may not is a 403 whatever it sent
+        access = month_across_access(
+            self.actor, agency_slug=str(request.query_params.get("agency") or "")
+        )
+        if access.unknown_agency:
+            raise ValidationError({"agency": [access.refusal]})
+        if access.agency is None:
+            raise PermissionDenied(access.refusal)
+        query_params_validated(ReportMonthsFilterSerializer, request.query_params)
+        clinics = month_across_clinics(self.actor, access.agency)
+        month = months_across_parse(month_query(request.query_params), clinics)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(clinics, request, view=self)
+        rows = [month_row_data(row) for row in months_across(page, month)]
+        return paginator.get_paginated_response(
+            ReportMonthRowOutputSerializer(rows, many=True).data
+        )

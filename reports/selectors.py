@@ -36,20 +36,24 @@ through Brightside Care Reviews", never "through Carewatch", because the clinic 
 
 from __future__ import annotations
 
+import json
 import re
 import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Avg, Count, Exists, F, OuterRef, Q
+from django.db import connection
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q, Value
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from agency.branding import brand_name
 from clinics.models import Clinic, clinic_zone
-from clinics.selectors import reply_target_at
+from clinics.selectors import reply_target_at, reply_targets_at
 from core.errors import ValidationFailed
+from crisis.selectors import incidents_opened
 from feeds.models import Review, ReviewStatus
 from inbox.selectors import reply_target_marked
 from reports.models import ReportSending, ReportSettings
@@ -252,26 +256,40 @@ ANSWERED = Q(via_carewatch=True) | Q(status=ReviewStatus.REPLIED)
 # answered, but the report says how many, so that "not answered" does not read as neglected.
 PRIVATE_STATUSES = (ReviewStatus.IN_FOLLOW_UP, ReviewStatus.RESOLVED)
 HANDLED_PRIVATELY = ~ANSWERED & Q(status__in=PRIVATE_STATUSES)
-ANSWERED_FIGURES = {
-    "answered": Count("id", filter=ANSWERED),
-    "handled_privately": Count("id", filter=HANDLED_PRIVATELY),
-    "answered_carewatch": Count("id", filter=Q(via_carewatch=True)),
-    "answered_by_hand": Count("id", filter=Q(via_carewatch=True, via_hand=True)),
-    "past_imported": Count("id", filter=Q(imported_as_past=True)),
+ANSWERED_FILTERS = {
+    "answered": ANSWERED,
+    "handled_privately": HANDLED_PRIVATELY,
+    "answered_carewatch": Q(via_carewatch=True),
+    "answered_by_hand": Q(via_carewatch=True, via_hand=True),
+    "past_imported": Q(imported_as_past=True),
 }
+ANSWERED_FIGURES = {key: Count("id", filter=q) for key, q in ANSWERED_FILTERS.items()}
+
+
+def _totals_aggregates(within: Q | None = None, prefix: str = "") -> dict:
+    """The aggregates of a period's totals over `_items` (only the items `within`, where
+    given, each named with `prefix`): the one definition of the report's totals, read for one
+    period (`_totals`) or for a month and the one before in one query (`month_figures`)."""
+
+    def only(q: Q | None = None) -> Q | None:
+        if within is None:
+            return q
+        return within if q is None else q & within
+
+    aggregates = {
+        "volume": Count("id", filter=only()),
+        "rated": Count("id", filter=only(Q(rating__isnull=False))),
+        "average_rating": Avg("rating", filter=only()),
+        "average_score": Avg("latest_score", filter=only()),
+        **{label: Count("id", filter=only(Q(latest_label=label))) for label in LABELS},
+        "unscored": Count("id", filter=only(Q(latest_label__isnull=True))),
+        **{key: Count("id", filter=only(q)) for key, q in ANSWERED_FILTERS.items()},
+    }
+    return {f"{prefix}{key}": value for key, value in aggregates.items()}
 
 
 def _totals(start: datetime, end: datetime) -> dict:
-    row = _items(start, end).aggregate(
-        volume=Count("id"),
-        rated=Count("id", filter=Q(rating__isnull=False)),
-        average_rating=Avg("rating"),
-        average_score=Avg("latest_score"),
-        **{label: Count("id", filter=Q(latest_label=label)) for label in LABELS},
-        unscored=Count("id", filter=Q(latest_label__isnull=True)),
-        **ANSWERED_FIGURES,
-    )
-    return row
+    return _items(start, end).aggregate(**_totals_aggregates())
 
 
 def _answered(row: dict) -> dict:
@@ -299,13 +317,21 @@ def _response_minutes(
     counts its review) per reply of the period whose reply time is known: published through
     Carewatch, to a review that is not a past one imported as history (no reply clock runs
     for those: never late, never counted)."""
-    rows = (
-        reply_target_marked(
-            _replies(start, end).filter(review__imported_as_past=False), through="review"
-        )
-        .annotate(review_at=F("review__published_at"))
-        .values_list("published_at", "review_at", "counts_for_reply_target")
-    )
+    return _response_rows(_response_query(start, end).values_list(*RESPONSE_COLUMNS), tz)
+
+
+RESPONSE_COLUMNS = ("published_at", "review_at", "counts_for_reply_target")
+
+
+def _response_query(start: datetime, end: datetime):
+    """The replies of `_response_minutes`, with `RESPONSE_COLUMNS`."""
+    return reply_target_marked(
+        _replies(start, end).filter(review__imported_as_past=False), through="review"
+    ).annotate(review_at=F("review__published_at"))
+
+
+def _response_rows(rows, tz: ZoneInfo) -> list[tuple[date, float, bool]]:
+    """`_response_minutes`' tuples of rows of `RESPONSE_COLUMNS` (reply, review, counted)."""
     return [
         (
             published.astimezone(tz).date(),
@@ -463,6 +489,16 @@ def report_comparison(report: dict) -> Comparison:
     )
 
 
+def _negative_share(row: dict) -> float | None:
+    """The share of the scored items whose latest score is negative."""
+    scored = sum(row[label] for label in LABELS)
+    return _round(row["negative"] / scored, 3) if scored else None
+
+
+def _volume_pct(volume: int, before: int) -> float | None:
+    return _round(100 * (volume - before) / before, 1) if before else None
+
+
 def monthly_report(*, clinic: Clinic, month: date, now: datetime | None = None) -> dict:
     """The report of `month` (its first day) for `clinic` (the connection must be in its
     schema). Plain JSON-ready data: the API returns it as it is, the portal charts it. A month
@@ -587,10 +623,6 @@ def monthly_report(*, clinic: Clinic, month: date, now: datetime | None = None) 
         target_counted=response["target_counted"],
     )
 
-    def negative_share(row):
-        scored = sum(row[label] for label in LABELS)
-        return _round(row["negative"] / scored, 3) if scored else None
-
     previous = {
         "month": previous_first.strftime("%Y-%m"),
         "start": p_start.isoformat(),
@@ -598,7 +630,7 @@ def monthly_report(*, clinic: Clinic, month: date, now: datetime | None = None) 
         "volume": previous_totals["volume"],
         "average_rating": _round(previous_totals["average_rating"]),
         "average_score": _round(previous_totals["average_score"], 3),
-        "negative_share": negative_share(previous_totals),
+        "negative_share": _negative_share(previous_totals),
         "answered": previous_answered["reviews"],
         "answered_share": previous_answered["share"],
         "replies": previous_response["replies"],
@@ -607,7 +639,7 @@ def monthly_report(*, clinic: Clinic, month: date, now: datetime | None = None) 
     current = {
         "average_rating": _round(totals["average_rating"]),
         "average_score": _round(totals["average_score"], 3),
-        "negative_share": negative_share(totals),
+        "negative_share": _negative_share(totals),
     }
     report = {
         "clinic": clinic.slug,
@@ -633,11 +665,7 @@ def monthly_report(*, clinic: Clinic, month: date, now: datetime | None = None) 
         "previous": previous,
         "change": {
             "volume": totals["volume"] - previous["volume"],
-            "volume_pct": _round(
-                100 * (totals["volume"] - previous["volume"]) / previous["volume"], 1
-            )
-            if previous["volume"]
-            else None,
+            "volume_pct": _volume_pct(totals["volume"], previous["volume"]),
             "average_rating": _change(current["average_rating"], previous["average_rating"]),
             "average_score": _change(current["average_score"], previous["average_score"], 3),
             "negative_share": _change(current["negative_share"], previous["negative_share"], 3),
@@ -649,3 +677,156 @@ def monthly_report(*, clinic: Clinic, month: date, now: datetime | None = None) 
     }
     report["compared"] = report_comparison(report).sentence
     return report
+
+
+# --- the month across clinics: one row of each clinic's report figures ---------------------------
+# The agency's "Month across clinics" (page, CSV, `GET /api/v1/reports/months/`): for each
+# clinic, the headline figures of its own monthly report for the month, from the same
+# definitions (`_totals_aggregates`, `_response_query`, `_response_summary`, `_negative_share`,
+# `reply_target_at`), in one statement a clinic: its schema's reviews, replies and incidents
+# can only be read with its own time zone's bounds and reply target, which
+# `core.tenancy.clinic_schemas_select` (one SELECT of one table, the same values bound in every
+# schema) cannot carry.
+
+
+def months_across_default(clinics, *, now: datetime | None = None) -> date:
+    """The month the table opens on: the last month complete in every clinic's time zone (the
+    per-clinic report's `last_complete`; the one before the UTC month without clinics)."""
+    now = now or timezone.now()
+    zones = [clinic_zone(clinic) for clinic in clinics] or [ZoneInfo("UTC")]
+    return min(previous_month(now.astimezone(tz).date().replace(day=1)) for tz in zones)
+
+
+def months_across_parse(value: str | None, clinics, *, now: datetime | None = None) -> date:
+    """`YYYY-MM` as `month_parse` reads it (a month that has started in none of the clinics'
+    time zones has not started); none: `months_across_default`. ValidationFailed otherwise."""
+    now = now or timezone.now()
+    if value in (None, ""):
+        return months_across_default(clinics, now=now)
+    zones = [clinic_zone(clinic) for clinic in clinics] or [ZoneInfo("UTC")]
+    today = max(now.astimezone(tz).date() for tz in zones)
+    return month_parse(value, tz=ZoneInfo("UTC"), today=today)
+
+
+def _one_row(qs, aggregates: dict) -> tuple[str, list]:
+    """The SQL of `aggregates` over `qs` as one row, whether or not it has any row (no GROUP
+    BY), to read inside a larger statement."""
+    grouped = qs.order_by().values(one=Value(1)).annotate(**aggregates).values(*aggregates)
+    return grouped.query.sql_with_params()
+
+
+def month_figures(
+    *, clinic: Clinic, month: date, target: int | None = None, now: datetime | None = None
+) -> dict:
+    """The figures of `clinic`'s monthly report for `month` (its first day) that the agency
+    compares across clinics, read in one statement (the connection must be in its schema):
+    received, average rating, negative share, answered share, the replies within the reply
+    target (`target`: `reply_target_at` the month's end, read for every clinic at once by the
+    caller; today's for a month in progress, as the report), median reply time, incidents
+    opened, and the change of each against the previous month (the same stretch of it for a
+    month in progress). Each value is the report's (`monthly_report`)."""
+    tz = clinic_zone(clinic)
+    now = (now or timezone.now()).replace(second=0, microsecond=0)
+    start, month_end = _bounds(month, tz)
+    in_progress = start <= now < month_end
+    end = now if in_progress else month_end
+    if in_progress:
+        target = clinic.reply_target_minutes
+    elif target is None:
+        target = reply_target_at(clinic, end)
+    previous_first = previous_month(month)
+    p_start, p_end = _bounds(previous_first, tz)
+    if in_progress:
+        p_end = _same_stretch(previous_first, start, end, tz)
+    now_q = Q(published_at__gte=start, published_at__lt=end)
+    before_q = Q(published_at__gte=p_start, published_at__lt=p_end)
+    totals_sql, totals_params = _one_row(
+        _items(p_start, end),
+        {**_totals_aggregates(now_q, "now_"), **_totals_aggregates(before_q, "before_")},
+    )
+    replies_sql, replies_params = (
+        _response_query(p_start, end).values(*RESPONSE_COLUMNS).query.sql_with_params()
+    )
+    incidents_sql, incidents_params = _one_row(
+        incidents_opened(start, end), {"opened": Count("id")}
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT row_to_json(t)::text FROM ({totals_sql}) t), "  # noqa: S608 - compiled
+            "(SELECT coalesce(json_agg(json_build_array("
+            f"r.published_at, r.review_at, r.counts_for_reply_target)), '[]')::text FROM ({replies_sql}) r), "
+            f"(SELECT i.opened FROM ({incidents_sql}) i)",
+            [*totals_params, *replies_params, *incidents_params],
+        )
+        totals_json, replies_json, opened = cursor.fetchone()
+    row = json.loads(totals_json)
+    totals = {key[4:]: value for key, value in row.items() if key.startswith("now_")}
+    before = {key[7:]: value for key, value in row.items() if key.startswith("before_")}
+    replies = [
+        (datetime.fromisoformat(published), datetime.fromisoformat(review_at), counted)
+        for published, review_at, counted in json.loads(replies_json)
+    ]
+    response = _response_summary(
+        _response_rows([r for r in replies if start <= r[0] < end], tz), target
+    )
+    previous_median = _response_summary(
+        _response_rows([r for r in replies if p_start <= r[0] < p_end], tz), target
+    )["median_minutes"]
+    answered, previous_answered = _answered(totals), _answered(before)
+    current = {
+        "volume": totals["volume"],
+        "average_rating": _round(totals["average_rating"]),
+        "negative_share": _negative_share(totals),
+        "answered_share": answered["share"],
+        "median_response_minutes": response["median_minutes"],
+    }
+    previous = {
+        "month": previous_first.strftime("%Y-%m"),
+        "volume": before["volume"],
+        "average_rating": _round(before["average_rating"]),
+        "negative_share": _negative_share(before),
+        "answered_share": previous_answered["share"],
+        "median_response_minutes": previous_median,
+    }
+    return {
+        "clinic": clinic,
+        "month": month.strftime("%Y-%m"),
+        "timezone": str(tz),
+        "in_progress": in_progress,
+        **current,
+        "answered": answered["reviews"],
+        "replies": response["replies"],
+        "target_minutes": target,
+        "target_counted": response["target_counted"],
+        "within_target": response["within_target"],
+        "within_target_share": response["within_target_share"],
+        "incidents_opened": opened or 0,
+        "previous": previous,
+        "change": {
+            "volume": current["volume"] - previous["volume"],
+            "volume_pct": _volume_pct(current["volume"], previous["volume"]),
+            "average_rating": _change(current["average_rating"], previous["average_rating"]),
+            "negative_share": _change(current["negative_share"], previous["negative_share"], 3),
+            "answered_share": _change(current["answered_share"], previous["answered_share"], 3),
+            "median_response_minutes": _change(
+                current["median_response_minutes"], previous["median_response_minutes"], 1
+            ),
+        },
+    }
+
+
+def months_across(clinics, month: date, *, now: datetime | None = None) -> list[dict]:
+    """`month_figures` of each of `clinics` (in their order), each read in its own schema: one
+    statement a clinic, and one for every clinic's reply target."""
+    clinics = list(clinics)
+    now = now or timezone.now()
+    targets = reply_targets_at(
+        {clinic: _bounds(month, clinic_zone(clinic))[1] for clinic in clinics}
+    )
+    rows = []
+    for clinic in clinics:
+        with schema_context(clinic.schema_name):
+            rows.append(
+                month_figures(clinic=clinic, month=month, target=targets[clinic.pk], now=now)
+            )
+    return rows

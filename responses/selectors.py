@@ -17,6 +17,7 @@ from accounts.naming import names_told_apart
 from agency.branding import brand_name
 from clinics.access import ClinicAccess, people_role_words, role_words_shown
 from clinics.models import Clinic, clinic_zone
+from clinics.selectors import reply_target_of_reply
 from core.branding import as_brand
 from core.days import DAY_OUT_OF_RANGE, FIRST_DAY, LAST_DAY, RANGE_REVERSED, range_instants
 from core.errors import ValidationFailed
@@ -30,6 +31,7 @@ from responses.models import (
     WAITING_FOR_SOURCE,
     ApprovalStatus,
     AuditEntry,
+    BatchKind,
     ContactConsent,
     FailureKind,
     FollowUpMessage,
@@ -475,10 +477,12 @@ def review_sla(
     answered_at = reply.published_at if reply is not None else None
     if answered_at is None and review.status not in AWAITING_REPLY_STATUSES:
         return None
+    now = now or timezone.now()
     return reply_clock(
         review,
-        target_minutes=clinic.reply_target_minutes,
-        now=now or timezone.now(),
+        # a reply of a month that has ended: the target that month had (its monthly report's)
+        target_minutes=reply_target_of_reply(clinic, answered_at=answered_at, now=now),
+        now=now,
         answered_at=answered_at,
     )
 
@@ -996,7 +1000,10 @@ def delivery_row(
         row["waits_for_connection"] = True
     elif item.status == OutboxStatus.PENDING and item.last_error:
         row["reason"] = f"{item.source.get_kind_display()} said: {item.last_error}"
-        row["what_to_do"] = "Nothing: it is retried by itself."
+        row["what_to_do"] = (
+            "Nothing: it is retried by itself. If it cannot wait, post it by hand and mark it "
+            "posted: it is then not sent."
+        )
     row["for_clinic"] = for_clinic
     if for_clinic:
         # the clinic's words for the state (`clinic_delivery`), never the agency's steps
@@ -1161,12 +1168,14 @@ def _are(n: int) -> str:
 BATCH_BUCKETS = ("queued", "waiting", "by_hand", "failed", "posted")
 
 
-def batch_outcome(batch, *, for_clinic: bool = False) -> str:
+def batch_outcome(batch, *, for_clinic: bool = False, items: list[dict] | None = None) -> str:
     """Where the replies of an approved batch stand, accounting for every mention: per
     channel, queued, waiting for a channel to be connected, posted by hand (a platform with no
     publishing connector), failed or posted. `for_clinic`: in the clinic's words (the agency
-    acts; nothing is needed from them)."""
-    rows = [r for r in reply_batch_items(batch) if r["state"] not in GONE]
+    acts; nothing is needed from them). `items`: its `reply_batch_items`, when read already."""
+    if items is None:
+        items = reply_batch_items(batch)
+    rows = [r for r in items if r["state"] not in GONE]
     if not rows:
         return "Approved. It answers no mention any more."
     plan: dict[int, dict] = {}
@@ -1297,28 +1306,65 @@ def is_final_step(obj) -> bool:
     return bool(step and obj.route and step == obj.route[-1])
 
 
+# what a batch reply is, for the clinic, at the head of its one line ("Correction sent to 18
+# mentions"): the kind's label is the agency's ("Pointer to the official statement")
+BATCH_SENT_WORDS = {
+    BatchKind.CORRECTION: "Correction",
+    BatchKind.STATEMENT: "Link to your statement",
+    BatchKind.REPLY: "One reply",
+}
+# how many lines the list shows: a line is a reply of its own or a whole batch
+DELIVERED_SHOWN = 50
+
+
 def replies_delivered_recently(*, days: int = 14) -> list[dict]:
     """Replies approved in the last `days` days with their delivery per channel as the
     clinic reads it, newest first (the portal shows the clinic where its approved replies
-    stand)."""
+    stand): one line per reply of its own ({"draft", "deliveries", "words", "what"}), and one
+    per batch reply, however many mentions it answers ({"batch", "draft": its first reply,
+    "mentions": each with its reply's "what" and "deliveries", "words": where they stand, in
+    `batch_outcome`'s words, "what": "Correction sent to 18 mentions"}). A fixed number of
+    queries, whatever the number of replies."""
     since = timezone.now() - timedelta(days=days)
-    drafts = (
+    drafts = list(
         ReplyDraft.objects.filter(
             status__in=(ApprovalStatus.APPROVED, ApprovalStatus.PUBLISHED), approved_at__gte=since
         )
-        .select_related("review__source")
+        .select_related("review__source", "batch")
         .prefetch_related(
             Prefetch("outbox_items", queryset=OutboxItem.objects.select_related("source"))
         )
-        .order_by("-approved_at", "-pk")[:50]
+        .order_by("-approved_at", "-pk")[: DELIVERED_SHOWN * 20]
     )
     tz = clinic_zone(current_clinic())
-    # named as the approvals log names it (`review_named`: the clinic's people's rule)
-    return [
-        {"draft": d, "deliveries": (rows := delivery_rows(d.outbox_items.all(), for_clinic=True)),
-         "words": delivery_words(rows), "what": f"Reply to {review_named(d.review, tz=tz)}"}
-        for d in drafts
-    ]  # fmt: skip
+    lines: list[dict] = []
+    batches: dict[int, dict] = {}
+    for d in drafts:
+        rows = delivery_rows(d.outbox_items.all(), for_clinic=True)
+        # named as the approvals log names it (`review_named`: the clinic's people's rule)
+        what = f"Reply to {review_named(d.review, tz=tz)}"
+        if d.batch_id is None:
+            lines.append({"draft": d, "deliveries": rows, "words": delivery_words(rows),
+                          "what": what})  # fmt: skip
+            continue
+        if d.batch_id not in batches:
+            batches[d.batch_id] = {"batch": d.batch, "draft": d, "mentions": []}
+            lines.append(batches[d.batch_id])
+        batches[d.batch_id]["mentions"].append({"what": what, "deliveries": rows})
+    lines = lines[:DELIVERED_SHOWN]
+    shown = [line["batch"] for line in lines if "batch" in line]
+    items = reply_batches_items(shown)
+    for line in lines:
+        if "batch" not in line:
+            continue
+        batch, n = line["batch"], len(line["mentions"])
+        line["what"] = (
+            f"{BATCH_SENT_WORDS.get(batch.kind, 'One reply')} sent to {n} "
+            f"mention{'s' if n != 1 else ''}"
+        )
+        words = batch_outcome(batch, for_clinic=True, items=items[batch.pk])
+        line["words"] = words.removeprefix("Approved. ")
+    return lines
 
 
 def approvals_waiting_counts() -> dict[str, int]:

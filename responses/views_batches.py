@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseRedirect
 from django.views.generic.base import TemplateResponseMixin
 
 from core.errors import DomainError
-from core.http import int_param, int_params, positive_int
+from core.http import JsonAnswer, int_param, int_params, positive_int
 from core.permissions import Permission
 from core.views import ClinicView
 from responses.models import ApprovalStatus, BatchKind, OutboxStatus, Step
@@ -311,7 +311,7 @@ class BatchView(TemplateResponseMixin, ClinicView):
         messages.success(request, f"Marked posted by hand: {n} repl{'y' if n == 1 else 'ies'}.")
         return HttpResponseRedirect(batch_url(self.clinic, batch.pk))
 
-    def _check(self, request, batch) -> JsonResponse:
+    def _check(self, request, batch) -> JsonAnswer:
         """The live guard of the batch page (`responses_editor.js` posts the typed text here
         as JSON): what `reply_batch_check` says of it. Stores nothing."""
         try:
@@ -325,11 +325,11 @@ class BatchView(TemplateResponseMixin, ClinicView):
                 if isinstance(text, str)
                 else ("The text to check is required.")
             )
-            return JsonResponse(
+            return JsonAnswer(
                 {"detail": "Send the text to check.", "code": "invalid", "fields": {"text": [why]}},
                 status=400,
             )
-        return JsonResponse(batch_services.reply_batch_check(batch=batch, text=text))
+        return JsonAnswer(batch_services.reply_batch_check(batch=batch, text=text))
 
 
 class BatchFixView(ClinicView):
@@ -361,10 +361,10 @@ class BatchFixView(ClinicView):
         if fields:
             return _invalid(fields)
         only = (start, end) if start is not None else None
-        return JsonResponse(batch_services.reply_batch_fix(batch=batch, text=text, only=only))
+        return JsonAnswer(batch_services.reply_batch_fix(batch=batch, text=text, only=only))
 
 
-def _invalid(fields: dict) -> JsonResponse:
-    return JsonResponse(
+def _invalid(fields: dict) -> JsonAnswer:
+    return JsonAnswer(
         {"detail": "Send the text to fix.", "code": "invalid", "fields": fields}, status=400
     )

@@ -114,17 +114,26 @@ def latest_score_lateral_sql(columns: str, *, review_ref: str = "r.id") -> str:
     )
 
 
-_SENTIMENT_BY_DAY_SQL = """
-WITH latest AS (
-    SELECT DISTINCT ON (s.review_id) s.review_id, s.score
-    FROM scoring_reviewscore s JOIN feeds_review r ON r.id = s.review_id
-    WHERE r.published_at >= %(start)s AND NOT r.is_deleted
-    ORDER BY s.review_id, s.created_at DESC, s.id DESC
+def latest_score_join_sql(
+    *, review_ref: str = "r.id", score: str = "s", pointer: str = "x", outer: bool = True
+) -> str:
+    """`latest_score_field` in SQL: the stored pointer `pointer` of `review_ref` and the score
+    `score` it names, joined (LEFT JOINs with `outer`: a review with no score keeps its row,
+    its score's columns NULL). Raw SQL reads the very score the inbox filters on this way,
+    never its own pick of the review's scores."""
+    join = "LEFT JOIN" if outer else "JOIN"
+    return (
+        f"{join} {LatestScore._meta.db_table} {pointer} "
+        f"ON {pointer}.review_id = {review_ref} "
+        f"{join} {ReviewScore._meta.db_table} {score} ON {score}.id = {pointer}.score_id"
+    )
+
+
+_SENTIMENT_BY_DAY_SQL = (
+    "SELECT (r.published_at AT TIME ZONE %(tz)s)::date AS day, avg(s.score), count(*) "  # noqa: S608
+    f"FROM {Review._meta.db_table} r {latest_score_join_sql(outer=False)} "
+    "WHERE r.published_at >= %(start)s AND NOT r.is_deleted GROUP BY 1"
 )
-SELECT (r.published_at AT TIME ZONE %(tz)s)::date AS day, avg(l.score), count(*)
-FROM latest l JOIN feeds_review r ON r.id = l.review_id
-GROUP BY 1
-"""
 
 
 def sentiment_by_day(*, start, tz: str) -> dict:

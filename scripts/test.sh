@@ -20,4 +20,5 @@ $PY manage.py makemigrations --check --dry-run >/dev/null || {
 # browsers and servers it started, so two halve the wall time on two cores. Each process has its
 # own test database (pytest-django) and Redis databases (config/settings_test.py).
 # PYTEST_WORKERS=0 runs in one process.
-exec $PY -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile "$@"
+# The 25 slowest tests are listed at the end: the suite has a 20-minute budget in CI.
+exec $PY -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile --durations=25 "$@"

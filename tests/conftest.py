@@ -1,4 +1,5 @@
 import os
+from datetime import timedelta
 
 import pytest
 
@@ -28,6 +29,21 @@ def _fresh_rate_budgets():
             client.delete(*keys)
     except Exception:  # noqa: BLE001, S110 - no Redis: the throttle fails open anyway
         pass
+
+
+@pytest.fixture(autouse=True)
+def _notice_bursts_off(settings):
+    """What waits for a person is e-mailed at once, each one, as before bursts
+    (`clinics.bursts`): the suite's flows run people's minutes in milliseconds, so nearly every
+    second e-mail to a person would wait for a burst's. The tests of bursts, and of flows read
+    through them, ask for `notice_bursts`."""
+    settings.NOTICE_BURST_WINDOW = timedelta(0)
+
+
+@pytest.fixture
+def notice_bursts(settings):
+    """Bursts on, with the production window (5 minutes): one e-mail per burst."""
+    settings.NOTICE_BURST_WINDOW = timedelta(minutes=5)
 
 
 @pytest.fixture

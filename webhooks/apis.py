@@ -206,7 +206,10 @@ class WebhookDetailApi(ClinicAPIView):
 
 class WebhookRotateSecretApi(ClinicAPIView):
     """Issue a new signing secret (in this response only). For 24 hours deliveries also carry
-    a signature made with the previous secret, so the receiver can switch without a gap."""
+    a signature made with the previous secret, so the receiver can switch without a gap. One
+    rotation at a time: a second call while one is being answered is a 409
+    `rotation_in_progress` that changes nothing (the new secret is in the first call's
+    answer)."""
 
     write_permission = Permission.MANAGE
 

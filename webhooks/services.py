@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
@@ -165,11 +165,29 @@ def subscription_update(*, subscription: WebhookSubscription, **changes) -> Webh
     return subscription
 
 
+ROTATING = (
+    "Another call is rotating this webhook's signing secret at this moment: the new secret is "
+    "in that call's answer, and this one changed nothing. Rotating again now would retire the "
+    "secret that call returns to its 24-hour grace period; rotate again only if you need to."
+)
+
+
 @transaction.atomic
 def subscription_rotate_secret(*, subscription: WebhookSubscription) -> str:
     """Issue a new secret and return it (shown once). For `PREVIOUS_SECRET_GRACE` deliveries
-    carry a second signature made with the previous secret."""
-    subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+    carry a second signature made with the previous secret. One rotation at a time: a second
+    one while the first holds the row is `Conflict` (409 `rotation_in_progress`), nothing
+    changed, rather than waiting and rotating again, which would answer two "current"
+    secrets of which the first is already the previous one."""
+    try:
+        subscription = (
+            # NO KEY: a delivery being queued for it (a foreign key's share lock) is no conflict
+            WebhookSubscription.objects.select_for_update(nowait=True, no_key=True).get(
+                pk=subscription.pk
+            )
+        )
+    except OperationalError:  # the row is held: another rotation (or a change) is under way
+        raise Conflict(ROTATING, code="rotation_in_progress") from None
     current = decrypt_json(subscription.secret_encrypted)["secret"]
     secret = _secret_new()
     subscription.secret_encrypted = encrypt_json(

@@ -3,6 +3,8 @@ clinic's tabs the caller may open."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django import template
 from django.db.models import Q
 
@@ -35,13 +37,32 @@ def staff_nav(context) -> dict:
         return {"staff": membership is not None, "clinics": [], "pending": True}
     actor = getattr(request, "actor", None) or Actor(user=user, via_session=True)
     staff_of = {m.agency_id for m in memberships}
-    clinics = [
-        {"pk": pk, "slug": slug, "name": f"{name} (deactivated)" if deactivated_at else name}
-        for pk, slug, name, deactivated_at in clinics_for_actor(actor)
+    rows = list(
+        clinics_for_actor(actor)
         .filter(Q(deactivated_at__isnull=True) | Q(agency_id__in=staff_of))
         .order_by("name")
-        .values_list("pk", "slug", "name", "deactivated_at")
-    ]
+        .values_list(
+            "pk",
+            "slug",
+            "name",
+            "deactivated_at",
+            "agency_id",
+            "agency__name",
+            "agency__display_name",
+        )
+    )
+    names = Counter(row[2] for row in rows)
+    clinics = []
+    for pk, slug, name, deactivated_at, agency_id, agency_name, display_name in rows:
+        if names[name] > 1:
+            # one person of two agencies whose clinics share a name: each says whose it is
+            # (the agency's own name to its staff, its brand to its clinics' people)
+            name = (
+                f"{name} ({agency_name if agency_id in staff_of else display_name or agency_name})"
+            )
+        clinics.append(
+            {"pk": pk, "slug": slug, "name": f"{name} (deactivated)" if deactivated_at else name}
+        )
     current = getattr(request, "clinic", None)
     return {
         "staff": membership is not None,

@@ -24,7 +24,8 @@ from django.db.models import Count
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from agency.branding import brand_sender
+from agency.brand_links import brand_link
+from agency.branding import brand_reply_to, brand_sender
 from clinics.alerting import chat_send, chat_webhooks_for
 from clinics.models import Clinic, clinic_zone
 from clinics.notifications import notifications_close, people_notify
@@ -209,6 +210,7 @@ def _people_alert(
             subject=alert.subject,
             body=render_to_string(alert.template, context(r)),
             from_email=brand_sender(clinic.agency),
+            reply_to=brand_reply_to(clinic.agency) or None,
             to=[r.user.email],
         )
         for r in recipients
@@ -463,7 +465,11 @@ def incident_notify_grew(*, incident_id: int, grew: str) -> None:
 
 
 def portal_incident_url(clinic: Clinic, incident: Incident) -> str:
-    return f"{settings.PUBLIC_BASE_URL}/clinics/{clinic.slug}/portal/incidents/{incident.pk}/"
+    """The incident in the clinic's portal, as its people's e-mails link it: signed with the
+    clinic's brand (`agency.brand_links`), so the sign-in page it leads to, signed out, carries
+    the agency's brand as the e-mail did."""
+    path = f"/clinics/{clinic.slug}/portal/incidents/{incident.pk}/"
+    return f"{settings.PUBLIC_BASE_URL}{brand_link(path)}"
 
 
 def _follow_up_context(
@@ -584,6 +590,7 @@ def _escalation_send(schema: str, incident_ids: list[int], minutes: int) -> None
                         subject=subject,
                         body=render_to_string("crisis/email/incident_escalated.txt", context),
                         from_email=brand_sender(clinic.agency),
+                        reply_to=brand_reply_to(clinic.agency) or None,
                         to=[r.user.email],
                     )
                 )

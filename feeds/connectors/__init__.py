@@ -23,6 +23,7 @@ from feeds.connectors.base import (
 )
 from feeds.connectors.errors import (
     AlreadyReplied,
+    AnsweredElsewhere,
     AuthExpired,
     ConfigurationError,
     ConnectorError,
@@ -40,6 +41,7 @@ __all__ = [
     "SUPPORTED_KINDS",
     "YELP_READ_ONLY",
     "AlreadyReplied",
+    "AnsweredElsewhere",
     "AuthExpired",
     "Capabilities",
     "ConfigurationError",

@@ -23,7 +23,7 @@ import abc
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -310,7 +310,18 @@ class Connector(abc.ABC):
         next(iter(self.list_items(None)), None)
 
     # -- writing (NotSupported unless the platform can)
-    def post_reply(self, external_id: str, text: str, *, idempotency_key: str) -> PostedReply:
+    def post_reply(
+        self,
+        external_id: str,
+        text: str,
+        *,
+        idempotency_key: str,
+        may_replace: Collection[str] = (),
+    ) -> PostedReply:
+        """Reply as the business. On a platform that keeps one reply per item (Google), a
+        reply already there is replaced only when it is `text` itself or one of
+        `may_replace` (what the caller posted there before); any other raises
+        AnsweredElsewhere and writes nothing."""
         raise NotSupported(self._cannot("post replies"), platform=self.kind)
 
     def private_reply(self, external_id: str, text: str, *, idempotency_key: str) -> PostedReply:

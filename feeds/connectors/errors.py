@@ -120,6 +120,16 @@ class AlreadyReplied(PermanentError):
     replies: one per comment)."""
 
 
+class AnsweredElsewhere(PermanentError):
+    """The platform keeps one reply per item and it already holds one the caller did not
+    post (the business answered on the platform itself): replacing it would erase those
+    words, so nothing was written. `existing_text`: the reply that is there."""
+
+    def __init__(self, message: str, *, existing_text: str = "", **kw) -> None:
+        super().__init__(message, **kw)
+        self.existing_text = existing_text
+
+
 class ConfigurationError(PermanentError):
     """The source's settings or credentials are missing or malformed."""
 

@@ -50,7 +50,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -395,7 +395,14 @@ class FacebookConnector(Connector):
                 )
         return None
 
-    def post_reply(self, external_id: str, text: str, *, idempotency_key: str) -> PostedReply:
+    def post_reply(
+        self,
+        external_id: str,
+        text: str,
+        *,
+        idempotency_key: str,
+        may_replace: Collection[str] = (),
+    ) -> PostedReply:
         """Comment as the page on a post, comment or rating (its open_graph_story id).
 
         Graph has no idempotency keys and a comment POST is not idempotent, so: a timeout or
@@ -479,11 +486,37 @@ class FacebookConnector(Connector):
         """Pin (or unpin) a page post to the top of the page."""
         self._post(external_id, form={"is_pinned": pinned})
 
+    def _existing_post(self, text: str) -> PostedReply | None:
+        """The page's own recent post with exactly this text, if one is there (a previous try
+        that timed out, or answered 5xx, after Facebook had taken it)."""
+        data = self._get(
+            self.page_id,
+            "feed",
+            params={"fields": "id,message,from{id},permalink_url", "limit": 25},
+        )
+        for row in data.get("data") or []:
+            if str((row.get("from") or {}).get("id") or "") == self.page_id and (
+                str(row.get("message") or "").strip() == text.strip()
+            ):
+                return PostedReply(
+                    external_reply_id=str(row["id"]),
+                    url=row.get("permalink_url"),
+                    already_existed=True,
+                    raw=row,
+                )
+        return None
+
     def publish_post(self, text: str, *, idempotency_key: str) -> PostedReply:
-        """A post on the page's feed (an official statement, to pin next)."""
+        """A post on the page's feed (an official statement, to pin next). A feed POST is not
+        idempotent, so, as for replies, the page's recent posts are read first and an
+        identical one is returned (already_existed=True) instead of posting it twice."""
         self._check_text(text, 60000)
         if idempotency_key in self._posted:
             return self._posted[idempotency_key]
+        posted = self._existing_post(text)
+        if posted is not None:
+            self._posted[idempotency_key] = posted
+            return posted
         data = self._post(self.page_id, "feed", form={"message": text})
         posted = PostedReply(external_reply_id=str(data["id"]), raw=data)
         self._posted[idempotency_key] = posted

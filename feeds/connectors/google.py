@@ -19,15 +19,16 @@ sync (cursor None) lists every review there is.
 Items: external_id = reviewId; rating from starRating ONE..FIVE; edited_at = updateTime when
 it differs from createTime; `owner_reply` = reviewReply. language is None (v4 has no field).
 
-Replies: PUT .../reviews/{id}/reply {"comment": text} (idempotent: a review has one reply,
-a second PUT replaces it, so retries are safe); DELETE .../reviews/{id}/reply. Google has no
-pin, hide or private reply.
+Replies: GET .../reviews/{id} first (gone: NotFound; a reply there that the caller did not
+write: AnsweredElsewhere, nothing written), then PUT .../reviews/{id}/reply {"comment": text}
+(idempotent: a review has one reply, a second PUT replaces it, so retries are safe); DELETE
+.../reviews/{id}/reply. Google has no pin, hide or private reply.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -48,6 +49,7 @@ from feeds.connectors.base import (
     with_last_cursor,
 )
 from feeds.connectors.errors import (
+    AnsweredElsewhere,
     AuthExpired,
     ConfigurationError,
     ConnectorError,
@@ -257,10 +259,34 @@ class GoogleConnector(Connector):
     def _reply_path(self, external_id: str) -> str:
         return f"{self.location_path}/reviews/{quote(external_id, safe='')}/reply"
 
-    def post_reply(self, external_id: str, text: str, *, idempotency_key: str) -> PostedReply:
+    def post_reply(
+        self,
+        external_id: str,
+        text: str,
+        *,
+        idempotency_key: str,
+        may_replace: Collection[str] = (),
+    ) -> PostedReply:
         """PUT the reply (creates or replaces the one reply). Safe to call again with the same
-        key after any failure: the result is the same single reply."""
+        key after any failure: the result is the same single reply. The review is read first:
+        gone, NotFound; already answered with this text, nothing is written; answered with
+        another text that is not one of `may_replace` (the business answered on Google
+        itself), AnsweredElsewhere, and its words stay."""
         self._check_text(text, REPLY_MAX_CHARS)
+        review = self._call("GET", f"{self.location_path}/reviews/{quote(external_id, safe='')}")
+        reply = review.get("reviewReply") if isinstance(review, dict) else None
+        there = str(reply.get("comment") or "").strip() if isinstance(reply, dict) else ""
+        if there and there == text.strip():
+            return PostedReply(
+                external_reply_id=external_id, url=None, already_existed=True, raw=reply
+            )
+        if there and there not in {t.strip() for t in may_replace}:
+            raise AnsweredElsewhere(
+                "Google Business Profile already shows a reply from the business that "
+                f"Carewatch did not post: “{there[:300]}”. Carewatch did not replace it.",
+                existing_text=there,
+                platform="google",
+            )
         data = self._call("PUT", self._reply_path(external_id), json_body={"comment": text})
         log.info("google: replied to review %s (key %s)", external_id, idempotency_key)
         return PostedReply(external_reply_id=external_id, url=None, raw=data or {})

@@ -666,7 +666,11 @@ def source_disconnect(*, source: Source, actor: Actor) -> str:
     with transaction.atomic():
         for item in every:
             Source.objects.filter(pk=item.pk).update(
-                credentials_encrypted="", is_healthy=True, consecutive_failures=0, last_error=""
+                credentials_encrypted="",
+                is_healthy=True,
+                consecutive_failures=0,
+                last_error="",
+                next_poll_at=None,  # not polled any more: no "next poll" to show
             )
             settings_changed(
                 actor=actor,

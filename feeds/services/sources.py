@@ -24,8 +24,10 @@ from feeds.models import (
     Source,
     SourceConnection,
     SourceKind,
+    platform_name,
 )
 from feeds.selectors import source_account, source_account_elsewhere
+from feeds.source_settings import source_settings_problems
 
 SOURCE_SECRET = SecurityEventCode.SOURCE_SECRET_CHANGED
 # Who adds a source nobody added by hand: the first item pushed for a kind the clinic had none
@@ -132,6 +134,7 @@ def source_create(
             "Unknown source kind.", fields={"kind": [f"Choose {SourceKind.values}."]}
         )
     name = (name or "").strip() or SourceKind(kind).label
+    _settings_check(kind, settings)
     if kind == SourceKind.YELP and readable:
         _check_yelp(settings or {}, credentials or {})
     source = Source(
@@ -190,9 +193,10 @@ class AccountElsewhere(ValidationFailed):
     (`source_account_claim`): a 400 on `settings` for the API; `text()` is the sentence a page
     shows, which names that clinic only to its own agency."""
 
-    def __init__(self, sentence: str):
+    def __init__(self, sentence: str, other: Clinic | None = None):
         super().__init__("Another clinic reads this account.", fields={"settings": [sentence]})
         self.sentence = sentence
+        self.other = other
 
     def text(self) -> str:
         return self.sentence
@@ -202,7 +206,8 @@ def source_account_claim(*, kind: str, settings: dict | None, name: str) -> None
     """The one rule "one platform account belongs to one clinic", for every path that makes a
     source read an account (adding it, changing its settings, credentials or turning it on,
     connecting it): `AccountElsewhere` when another clinic reads the account `settings` name
-    (`feeds.selectors.source_account_elsewhere`); `name` is how the refusal calls it.
+    (`feeds.selectors.source_account_elsewhere`; a deactivated clinic holds none until it
+    is reactivated: `sources_reclaim`); `name` is how the refusal calls it.
 
     Call it inside the transaction that saves the source, before saving: it takes a lock on
     the account (kind and id, in every clinic) held until that transaction ends, so a second
@@ -222,7 +227,53 @@ def source_account_claim(*, kind: str, settings: dict | None, name: str) -> None
     here = current_clinic()
     other = source_account_elsewhere(kind=kind, settings=settings, clinic=here)
     if other is not None:
-        raise AccountElsewhere(account_elsewhere_words(name, other, here))
+        raise AccountElsewhere(account_elsewhere_words(name, other, here), other=other)
+
+
+def sources_reclaim(*, actor: Actor) -> list[tuple[Source, str]]:
+    """The current clinic comes back (`clinics.lifecycle.clinic_reactivate`): while it was
+    deactivated it read nothing, so the accounts its sources read were free
+    (`source_account_elsewhere` passes over a deactivated clinic), and another clinic may have
+    connected one. Each source that reads an account again (turned on, with credentials) claims
+    it anew, under the claim's lock (`source_account_claim`); one whose account another clinic
+    reads now is turned off, recorded in the settings history as `actor`'s, rather than the
+    clinic being refused its return (it could not change its sources while deactivated, and the
+    other clinic may be another agency's). Returns each source turned off with the sentence
+    that says why and what to do. Call it inside the transaction that reactivates the clinic,
+    after its row is active again: the locks are held until it commits."""
+    here = current_clinic()
+    reading = [
+        source
+        for source in Source.objects.filter(enabled=True)
+        if source_account(kind=source.kind, settings=source.settings)
+        and source_has_credentials(source)
+    ]
+    # one order for every transaction that claims several accounts (no deadlock)
+    reading.sort(key=lambda s: (s.kind, source_account(kind=s.kind, settings=s.settings)))
+    turned_off = []
+    for source in reading:
+        try:
+            source_account_claim(kind=source.kind, settings=source.settings, name=source.name)
+        except AccountElsewhere as exc:
+            source_update(source=source, actor=actor, enabled=False)
+            turned_off.append((source, reclaim_refused_words(source, exc.other, here)))
+    return turned_off
+
+
+def reclaim_refused_words(source: Source, other: Clinic | None, here: Clinic) -> str:
+    """Why a source was turned off as its clinic came back (`sources_reclaim`); the other
+    clinic is named only to its own agency."""
+    who = (
+        f"“{other.name}”"
+        if other is not None and other.agency_id == here.agency_id
+        else "another clinic"
+    )
+    return (
+        f"{source.name} was turned off: {who} connected the same "
+        f"{platform_name(source.kind)} account while {here.name} was deactivated, and one "
+        "account is read by one clinic. Disconnect it there, then turn it on here on the "
+        "Sources page."
+    )
 
 
 class SourceExists(Conflict):
@@ -254,6 +305,17 @@ def _same_source_refused(source: Source) -> None:
         raise SourceExists(same)
 
 
+def _settings_check(kind: str, settings) -> None:
+    """A source's new `settings`, as a person sent them (the API, the Sources page): a key
+    its kind does not take, or a value of the wrong type, is refused by name with the keys it
+    takes (`source_settings_problems`), and nothing is stored."""
+    if problems := source_settings_problems(kind, settings or {}):
+        raise ValidationFailed(
+            "These settings are not the settings of this kind of source: nothing was changed.",
+            fields=problems,
+        )
+
+
 def _check_yelp(settings: dict, credentials: dict) -> None:
     """A Yelp source is read with a business id and an API key and nothing else (no sign-in
     connects it): without them it could never work, so it is refused rather than stored."""
@@ -280,7 +342,11 @@ SOURCE_EDITABLE = ("name", "settings", "enabled", "poll_interval_minutes")
 def source_update(*, source: Source, actor: Actor, **changes) -> Source:
     """Change a source's name, settings, reading (on/off, how often) or credentials; each
     change is recorded in the settings history as `actor`'s (credentials only as set,
-    replaced or removed)."""
+    replaced or removed). New `settings` are checked against the kind's
+    (`feeds.source_settings`); the stored ones are not, so a change of name or reading
+    never fails on a key stored before that check."""
+    if "settings" in changes:
+        _settings_check(source.kind, changes["settings"])
     if source.kind == SourceKind.YELP and ({"settings", "credentials"} & changes.keys()):
         _check_yelp(
             changes.get("settings", source.settings) or {},

@@ -38,10 +38,12 @@ class OutboxDetailApi(ClinicAPIView):
 
 
 class OutboxMarkPostedApi(ClinicAPIView):
-    """A person posted the text by hand (Yelp, sources without a connector, or after a
-    failure): the reply counts as published from now, with the link and/or the platform's id
-    they pasted; one of the two is required (neither: a 400 naming `url` and `external_id`,
-    nothing changes). An item already posted answers 409 and nothing changes."""
+    """A person posted the text by hand (Yelp, sources without a connector, after a failure,
+    or while it waits to be sent: held back by a rate limit or an outage, or waiting for its
+    channel to be connected; it is then never sent): the reply counts as published from now,
+    with the link and/or the platform's id they pasted; one of the two is required (neither:
+    a 400 naming `url` and `external_id`, nothing changes). An item already posted, or being
+    sent at this moment, answers 409 and nothing changes."""
 
     @extend_schema(request=MarkPostedInputSerializer, responses=OutboxItemSerializer)
     def post(self, request, item_id: int):

@@ -975,8 +975,23 @@ class StatementInputSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=20_000)
 
 
-class StatementUpdateSerializer(StatementInputSerializer):
+class StatementUpdateSerializer(serializers.Serializer):
+    """A partial update: what is sent changes, what is left out stays as it is."""
+
+    title = serializers.CharField(
+        max_length=200, required=False, help_text="Left out: the title stays as it is."
+    )
+    body = serializers.CharField(
+        max_length=20_000, required=False, help_text="Left out: the text stays as it is."
+    )
     expected_version = serializers.IntegerField(required=False, min_value=1)
+
+    def validate(self, attrs):
+        if "title" not in attrs and "body" not in attrs:
+            raise serializers.ValidationError(
+                {"body": ["Send the new title, the new text, or both."]}
+            )
+        return attrs
 
 
 class PublishSerializer(serializers.Serializer):

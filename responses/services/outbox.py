@@ -44,6 +44,7 @@ from core.rollup import figures_changed
 from core.tenancy import current_clinic
 from feeds.connectors import make_connector
 from feeds.connectors.errors import (
+    AnsweredElsewhere,
     AuthExpired,
     ConfigurationError,
     ConnectorError,
@@ -51,6 +52,7 @@ from feeds.connectors.errors import (
     RateLimited,
     TransientError,
 )
+from feeds.connectors.errors import NotFound as GoneOnPlatform
 from feeds.connectors.facebook import FacebookConnector
 from feeds.connectors.google import GoogleConnector
 from feeds.connectors.yelp import YelpConnector
@@ -58,6 +60,7 @@ from feeds.models import Review, ReviewStatus, Source, SourceKind, platform_name
 from feeds.selectors import source_connection_changed_at
 from feeds.services import source_credentials
 from feeds.services.connections import connecting_set_up
+from feeds.services.ingest import ItemIn, reviews_upsert
 from responses.models import (
     WAITING_FOR_SOURCE,
     ApprovalStatus,
@@ -95,7 +98,12 @@ WRITER_TASK = "responses.tasks.reply_outcome_tell"
 # Platform codes that mean "the connected account may not do this" (Facebook: 10 and 200-299
 # are permission errors; Google answers PERMISSION_DENIED).
 PERMISSION_CODES = frozenset({10, "10", "PERMISSION_DENIED"})
-HANDS_ON = frozenset({ST.MANUAL, ST.FAILED})  # what a person may mark posted by hand
+HANDS_ON = frozenset({ST.MANUAL, ST.FAILED})  # what waits for a person to post it by hand
+# what a person may mark posted by hand: also what waits to be sent (held back by a rate limit
+# or an outage, or waiting for its channel to be connected) when the team could not wait and
+# posted it themselves; the row lock keeps it from being sent too (`_claim` skips a locked
+# row, and never claims one posted). One being sent at this moment is refused.
+MARKABLE = HANDS_ON | {ST.PENDING}
 
 
 # --- what a platform can do --------------------------------------------------------------
@@ -509,7 +517,10 @@ def _send(item: OutboxItem) -> _Sent:
     try:
         if item.kind == OutboxKind.REPLY:
             posted = connector.post_reply(
-                item.review.external_id, item.text, idempotency_key=item.idempotency_key
+                item.review.external_id,
+                item.text,
+                idempotency_key=item.idempotency_key,
+                may_replace=_ours(item),
             )
             return _Sent(posted.external_reply_id, posted.url or "")
         if item.kind == OutboxKind.STATEMENT_POST:
@@ -531,6 +542,17 @@ def _send(item: OutboxItem) -> _Sent:
             Source.objects.filter(pk=item.source_id).update(
                 credentials_encrypted=encrypt_json(connector.updated_credentials)
             )
+
+
+def _ours(item: OutboxItem) -> list[str]:
+    """What Carewatch wrote to the item's review before (any reply, any version: sent, posted
+    by hand, or tried): a reply there with one of these texts is ours to replace with a newer
+    version; any other is the business's own and is never erased (`AnsweredElsewhere`)."""
+    return list(
+        OutboxItem.objects.filter(kind=OutboxKind.REPLY, review_id=item.review_id)
+        .exclude(pk=item.pk)
+        .values_list("text", flat=True)
+    )
 
 
 def outbox_deliver(*, item_id: int, now: datetime | None = None) -> str:
@@ -567,11 +589,50 @@ def outbox_deliver(*, item_id: int, now: datetime | None = None) -> str:
         return _retry_later(item, str(exc), now, wait=exc.retry_after_seconds or 0)
     except _Retry as exc:
         return _retry_later(item, str(exc), now, wait=exc.wait)
+    except AnsweredElsewhere as exc:
+        return _failed(
+            item,
+            f"{exc} If this reply should take its place, delete the reply on "
+            f"{item.source.name} and try again; if the reply there answers the review, mark "
+            "this one posted by hand with the review's link.",
+            FK.REFUSED,
+        )
+    except GoneOnPlatform as exc:
+        if item.kind == OutboxKind.REPLY and _review_gone(item):
+            return "cancelled"
+        return _failed(item, str(exc) or exc.__class__.__name__, failure_kind_of(exc))
     except ConnectorError as exc:  # expired credentials, refusals, missing settings
         return _failed(item, str(exc) or exc.__class__.__name__, failure_kind_of(exc))
     except ValueError as exc:  # e.g. the text is longer than the platform takes
         return _failed(item, str(exc), FK.REFUSED)
     return _sent(item, sent)
+
+
+def _review_gone(item: OutboxItem) -> bool:
+    """The platform answered "not found" for the review a reply was going to: when the
+    channel itself answers (its location or page is there, the token works), the review was
+    removed on the platform (by its author, or taken down). It is marked deleted as a poll or
+    a push marking it so would (a deletion in its history, what waited on it withdrawn) and
+    the reply is cancelled with the reason, its writer told: there is nothing to reply to,
+    nothing to retry or to post by hand. Otherwise (the channel does not answer either: a
+    wrong location or page) it is an ordinary failure. Returns whether it was gone."""
+    try:
+        _connector(item.source).check()
+    except ConnectorError:
+        return False
+    review = item.review
+    gone = ItemIn(
+        external_id=review.external_id,
+        text=review.text,
+        published_at=review.published_at,
+        deleted=True,
+        given=frozenset({"external_id", "published_at", "deleted"}),
+    )
+    with transaction.atomic():
+        reviews_upsert(source=item.source, items=[gone])
+        _cancel_deleted(item, SYSTEM)  # the sweep above leaves the item being sent
+    logger.info("outbox item %s: its review is gone from the platform; cancelled", item.pk)
+    return True
 
 
 def failure_kind_of(exc: ConnectorError) -> str:
@@ -795,10 +856,15 @@ def outbox_mark_posted(
             + "): nothing changed.",
             code="already_posted",
         )
-    if item.status not in HANDS_ON:
+    if item.status == ST.SENDING:
         raise Conflict(
-            f"Only items to post by hand, or failed ones, can be marked posted (this one is "
-            f"“{item.get_status_display()}”)."
+            "It is being sent to the platform at this moment: see in a minute whether it was "
+            "posted before marking it posted by hand."
+        )
+    if item.status not in MARKABLE:
+        raise Conflict(
+            f"Only items to post by hand, failed ones or ones waiting to be sent can be marked "
+            f"posted (this one is “{item.get_status_display()}”)."
         )
     url, external_id = where_posted_check(item, url=url, external_id=external_id)
     if not (url or external_id or item.external_id) and item.kind != OutboxKind.STATEMENT_UNPIN:
@@ -814,6 +880,7 @@ def outbox_mark_posted(
     item.external_url = url
     item.external_id = external_id or item.external_id
     item.failure_kind = ""
+    item.next_attempt_at = None
     item.done_by_label = who.label
     item.done_by_name = who.name[:200]
     item.done_note = (note or "").strip()

@@ -258,12 +258,13 @@ def statement_update(
     *,
     statement_id: int,
     access: ClinicAccess,
-    title: str,
-    body: str,
+    title: str | None = None,
+    body: str | None = None,
     expected_version: int | None = None,
 ) -> Statement:
     """A new version. A published statement stays on its page (and pinned) as it was until
-    the new version is approved and published."""
+    the new version is approved and published. `title` or `body` None: it stays as the current
+    version has it (a partial update)."""
     require(access, Permission.WRITE)
     who = access.actor
     statement = FLOW.lock(statement_id)
@@ -275,7 +276,9 @@ def statement_update(
     if statement.status not in EDITABLE:
         raise Conflict(f"It cannot be edited now (it is “{statement.get_status_display()}”).")
     current = FLOW.current_version(statement)
-    title, body = _clean(title, body)
+    title, body = _clean(
+        current.title if title is None else title, current.body if body is None else body
+    )
     if (title, body) == (current.title, current.body):
         return statement
     version = _version_add(statement, title=title, body=body, who=who)

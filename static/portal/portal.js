@@ -19,6 +19,21 @@
     const field = event.target;
     if (field.dataset && field.dataset.rule) field.setCustomValidity("");
   });
+  // An approval being sent says so (a batch of many replies takes seconds, and the greyed
+  // button alone said nothing): the form's data-busy-words go into its card's live region
+  // (data-busy, aria-live), with or without htmx; an answer that swaps the card ends it.
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (!form.dataset || !form.dataset.busy) return;
+    const status = document.getElementById(form.dataset.busy);
+    if (status) status.textContent = form.dataset.busyWords;
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    const form = event.detail.elt;
+    if (!form || !form.dataset || !form.dataset.busy) return;
+    const status = document.getElementById(form.dataset.busy);
+    if (status && !event.detail.successful) status.textContent = "";
+  });
   // A failed request (network, server error): say so instead of doing nothing.
   document.addEventListener("htmx:responseError", function (event) {
     const form = event.detail.elt;

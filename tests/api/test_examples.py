@@ -1240,6 +1240,8 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
     rec.call(owner, "get", f"{PUBLIC}/approvals-log/?step=legal&page_size=2", status=200)
     rec.call(key_a, "get", f"{CLINIC}/reports/monthly/?month=2026-13", status=400)
     rec.call(key_a, "get", f"{CLINIC}/reports/monthly/", status=200)
+    rec.call(key_alpha, "get", f"{PUBLIC}/reports/months/?month=2026-13", status=400)
+    rec.call(key_alpha, "get", f"{PUBLIC}/reports/months/?page_size=2", status=200)
 
     # --- chat webhooks: the clinic's Slack and Teams channels for incident alerts -------------
     chats = f"{CLINIC}/chat-webhooks/"

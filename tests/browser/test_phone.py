@@ -104,7 +104,8 @@ def test_legal_override_and_client_approval_work_on_a_phone(
     assert (
         told.count() >= 1 and "· done · Handled by you" in told.first.locator(".meta").inner_text()
     )
-    assert approver.get_by_text("Nothing waits for you now.").is_visible()
+    waiting = approver.get_by_test_id("waiting-here")
+    assert waiting.is_visible() and waiting.inner_text().startswith("Nothing waits for you at ")
     _fits(approver)
     assert serious_violations(approver) == []
     screenshot(approver, "phone-client-notifications")

@@ -290,6 +290,20 @@ def test_a_long_queue_pages_on_a_phone_and_a_card_of_page_two_is_approved_in_pla
     assert page.get_by_text("24 replies wait for your approval.").is_visible()
     with schema_context(tenant.clinic.schema_name):
         assert ReplyDraft.objects.get(pk=drafts[-1].pk).status == "approved"
+
+    # and approving the batch says what is happening while it is sent, in a live region
+    page.goto(_portal(browser_server, tenant, "approvals/"))
+    card = page.locator(f"#card-batch-{batch.pk}")
+    busy = card.get_by_test_id("busy-words")
+    assert busy.get_attribute("aria-live") == "polite"
+    busy.evaluate(
+        "el => { window.busySaid = []; new MutationObserver(() => "
+        "el.textContent && window.busySaid.push(el.textContent)).observe(el, "
+        "{childList: true, characterData: true, subtree: true}); }"
+    )
+    card.get_by_role("button", name="Approve").click()
+    page.locator(f"#card-batch-{batch.pk}.card-done").wait_for(timeout=SLOW)
+    assert page.evaluate("window.busySaid") == ["Approving 3 replies…"]
     assert page.console_errors == []
 
 

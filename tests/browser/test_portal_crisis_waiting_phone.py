@@ -94,7 +94,7 @@ def test_what_waits_is_a_short_list_and_the_page_starts_on_the_first_screen(
     sign_in(page, browser_server, approver)
     page.goto(browser_server.url(f"/clinics/{slug}/portal/approvals/"))
 
-    # then the banner names a few of them and links to all 30, and the page's heading is on
+    # then the banner names a few of them and links to all of them, and the page's heading is on
     # the first screen
     banner = page.get_by_test_id("waiting-banner")
     items = banner.locator("a:not([data-testid])")  # each thing named (not "See all …")
@@ -104,7 +104,7 @@ def test_what_waits_is_a_short_list_and_the_page_starts_on_the_first_screen(
     assert said[0].startswith("A reply waits for your legal check (0)"), said
     assert said[1].startswith("A reply waits for your legal check (1)"), said
     assert min(items.evaluate_all("ls => ls.map(l => l.getBoundingClientRect().height)")) >= 40
-    more = banner.get_by_role("link", name="See all 30 waiting for you")
+    more = banner.get_by_role("link", name="Everything you were told")
     assert more.get_attribute("href") == f"/clinics/{slug}/portal/notifications/"
     assert more.bounding_box()["height"] >= 40
     heading = page.get_by_role("heading", level=1)

@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from clinics.models import Notification
-from tests.fixtures.browser import screenshot, serious_violations, sign_in
+from tests.fixtures.browser import screenshot, serious_violations, signed_in_state
 
 pytestmark = pytest.mark.browser
 PHONE = (390, 844)
@@ -69,19 +69,28 @@ def _pages(tenant, room: str) -> dict[str, str]:
     }
 
 
-def _signed_in_owner(browser_server, new_page, committed_tenant, viewport, **options):
-    tenant = committed_tenant()
+@pytest.fixture(scope="module")
+def owner_with_notices(browser_server, pw_browser, committed_tenant_module):
+    """The agency owner of a tenant where an incident and a reply wait for them, signed in:
+    (tenant, the incident room's path, the browser's signed-in state). The tests only read
+    pages (no form is sent), so the file's tests share it: one clinic and one sign-in."""
+    tenant = committed_tenant_module()
     owner = tenant.users["owner"]
     room = _incident_and_notices(tenant, owner)
-    page = new_page(viewport, **options)
-    sign_in(page, browser_server, owner, totp=tenant.devices["owner"])
+    state = signed_in_state(pw_browser, browser_server, owner, totp=tenant.devices["owner"])
+    return tenant, room, state
+
+
+def _signed_in_owner(new_page, owner_with_notices, viewport, **options):
+    tenant, room, state = owner_with_notices
+    page = new_page(viewport, storage_state=state, **options)
     return tenant, room, page
 
 
 def test_every_staff_page_shows_its_heading_and_content_on_a_phones_first_screen(
-    browser_server, new_page, committed_tenant
+    browser_server, new_page, owner_with_notices
 ):
-    tenant, room, page = _signed_in_owner(browser_server, new_page, committed_tenant, PHONE)
+    tenant, room, page = _signed_in_owner(new_page, owner_with_notices, PHONE)
 
     for name, path in _pages(tenant, room).items():
         page.goto(browser_server.url(path))
@@ -138,8 +147,9 @@ def _reach_every_tab(page, browser_server, path: str) -> list[str]:
         "as => as.map(a => a.getAttribute('href'))"
     )
     reached = []
-    for href in hrefs:
-        page.goto(browser_server.url(path))
+    for n, href in enumerate(hrefs):
+        if n:  # the first tab is tapped on the page just opened, the others on `path` again
+            page.goto(browser_server.url(path))
         link = page.locator(f'main :is(nav.tabs, nav.subnav) a[href="{href}"]').first
         link.scroll_into_view_if_needed()
         assert link.is_visible(), href
@@ -151,10 +161,10 @@ def _reach_every_tab(page, browser_server, path: str) -> list[str]:
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["with-js", "without-js"])
 def test_every_tab_opens_its_page_on_a_phone(
-    browser_server, new_page, committed_tenant, javascript
+    browser_server, new_page, owner_with_notices, javascript
 ):
     tenant, _room, page = _signed_in_owner(
-        browser_server, new_page, committed_tenant, PHONE, java_script_enabled=javascript
+        new_page, owner_with_notices, PHONE, java_script_enabled=javascript
     )
     base = f"/clinics/{tenant.clinic.slug}/"
 
@@ -187,9 +197,9 @@ def test_every_tab_opens_its_page_on_a_phone(
 
 
 def test_a_wide_screen_keeps_its_header_and_its_tabs_as_they_were(
-    browser_server, new_page, committed_tenant
+    browser_server, new_page, owner_with_notices
 ):
-    tenant, room, page = _signed_in_owner(browser_server, new_page, committed_tenant, DESKTOP)
+    tenant, room, page = _signed_in_owner(new_page, owner_with_notices, DESKTOP)
 
     for name, path in _pages(tenant, room).items():
         page.goto(browser_server.url(path))

@@ -270,6 +270,15 @@ PUBLIC_API_EXPECTED = {
         "user:alpha_manager": 200, "user:beta_owner": 200, "user:alpha_writer": 403,
         "user:a_approver": 403, "user:a_legal": 403, None: 401,
     },
+    # the month across clinics: whoever reads a clinic's monthly report (every staff role, each
+    # over the clinics they reach) and the agency's keys with `read`; never a clinic key or a
+    # clinic's people (tests/reports/test_months_across.py)
+    "api/v1/reports/months/": {
+        "key_a": 403, "key_a_read": 403, "key_alpha": 200, "key_beta": 200,
+        "user:alpha_owner": 200, "user:alpha_manager": 200, "user:alpha_writer": 200,
+        "user:alpha_analyst": 200, "user:beta_owner": 200, "user:a_approver": 403,
+        "user:a_viewer": 403, None: 401,
+    },
 }  # fmt: skip
 
 
@@ -428,7 +437,7 @@ ROUTE_NEEDS = {
     "api/v1/imports/1/": {"GET": VIEW},
     "api/v1/incidents/": {"GET": VIEW},
     "api/v1/incidents/1/": {"GET": VIEW},
-    "api/v1/incidents/1/acknowledge/": {"POST": WRITE},
+    "api/v1/incidents/1/acknowledge/": {"POST": VIEW},  # acts_on_incidents decides
     "api/v1/incidents/1/assign/": {"POST": WRITE},
     "api/v1/incidents/1/notes/": {"POST": WRITE},
     "api/v1/incidents/1/resolve/": {"GET": VIEW, "POST": WRITE},
@@ -509,6 +518,7 @@ ROUTE_NEEDS = {
     "outbox/": {"GET": VIEW, "POST": WRITE},
     "portal/": {"GET": VIEW},
     "portal/act/": {"POST": VIEW},
+    "portal/alerts/banner/": {"GET": VIEW},
     "portal/approvals-log/": {"GET": APPROVALS_LOG},
     "portal/approvals/": {"GET": VIEW},
     "portal/brand.css": {"GET": VIEW},

@@ -1,14 +1,17 @@
 """What waits for a person is told to them once per `ref` until it is done for them, whichever
 channels they keep: one who turned the banner off (e-mail only, at once or hourly) is not
 e-mailed again by each repeat, as one with the banner on is not; closing it (a reminder closes
-first) tells them again."""
+first) tells them again (within a burst, in its one e-mail)."""
 
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
+from django.utils import timezone
 
 from clinics.models import Notification
 from clinics.notifications import (
+    email_bursts_send_due,
     notification_digests_send,
     notifications_close,
     people_notify,
@@ -62,7 +65,9 @@ def test_a_repeat_tells_nobody_again_whatever_their_channels(
     )
 
 
-def test_once_done_it_is_told_again(world, db, mailoutbox, django_capture_on_commit_callbacks):
+def test_once_done_it_is_told_again(
+    world, db, mailoutbox, django_capture_on_commit_callbacks, notice_bursts
+):
     # given: an e-mail-only approver was told
     approver = world.users["a_approver"]
     preference_set(user=approver, email=True, in_app=False, digest="immediate")
@@ -74,9 +79,12 @@ def test_once_done_it_is_told_again(world, db, mailoutbox, django_capture_on_com
         notifications_close(clinic=world.clinics["a"], ref=REF)
         told = _notify(world, "a_approver", title="Reminder: A reply waits for your approval")
 
-    # then: the new one reaches them
-    assert told == {approver.pk: ["email"]}
+    # then: the new one reaches them, in one e-mail when the burst the first one opened ends
+    assert told == {approver.pk: ["email_held"]}
+    with django_capture_on_commit_callbacks(execute=True):
+        email_bursts_send_due(now=timezone.now() + settings.NOTICE_BURST_WINDOW)
     assert _mailed(mailoutbox, approver) == [
         "[Clinic A] A reply waits for your clinic approval",
-        "[Clinic A] Reminder: A reply waits for your approval",
+        "1 thing waits for your approval — Clinic A",
     ]
+    assert "- [Clinic A] Reminder: A reply waits for your approval\n" in mailoutbox[-1].body

@@ -87,9 +87,8 @@ def test_the_handler_answers_json_on_api_paths(path):
     response = permission_denied(request, PermissionDenied("Internal rule 7 refused."))
     assert response.status_code == 403
     assert response["Content-Type"] == "application/json"
-    assert response.content.decode() == (
-        '{"detail": "You do not have permission to perform this action.", '
-        '"code": "permission_denied"}'
+    assert response.content.decode() == (  # the API's one format (core.http.JsonAnswer)
+        '{"detail":"You do not have permission to perform this action.","code":"permission_denied"}'
     )
 
 

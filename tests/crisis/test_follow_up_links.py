@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 
+from agency.brand_links import brand_link
 from clinics.models import Clinic
 from crisis.models import Incident
 from crisis.services import incident_notify_opened, incident_resolve, incidents_escalate_due
@@ -126,7 +127,8 @@ def test_the_alert_e_mails_and_chat_say_it_with_a_link_where_each_reader_goes(
             url=f"{fake_chat.base_url}/{kind}", actor=acting("test"),
         )  # fmt: skip
     room = f"{settings.PUBLIC_BASE_URL}{A}/incidents/{first.pk}/"
-    portal = f"{settings.PUBLIC_BASE_URL}{A}/portal/incidents/{first.pk}/"
+    # the clinic's people's link carries the brand signature (agency.brand_links)
+    portal = f"{settings.PUBLIC_BASE_URL}{brand_link(f'{A}/portal/incidents/{first.pk}/')}"
 
     # when the follow-up's alert goes out
     with django_capture_on_commit_callbacks(execute=True):

@@ -287,12 +287,15 @@ def test_google_disconnect_revokes_and_shows_not_connected(login, clinic_a, fake
     connect_google(client, fake)
     [source] = sources(clinic_a)
     refresh = decrypt_json(source.credentials_encrypted)["refresh_token"]
+    with schema_context(clinic_a.schema_name):  # it was polled, with a next poll due
+        Source.objects.filter(pk=source.pk).update(next_poll_at=timezone.now())
     response = client.post(f"{BASE}{source.pk}/disconnect/")
     assert response.status_code == 302
     assert any("access was revoked at Google" in m for m in flash(client))
     assert fake.google_revoked == [refresh]
     [source] = sources(clinic_a)
     assert source.credentials_encrypted == ""
+    assert source.next_poll_at is None  # a source not connected is not polled
     with schema_context(clinic_a.schema_name):
         assert not SourceConnection.objects.exists()
     assert "not connected" in client.get(BASE).content.decode()

@@ -249,6 +249,7 @@ def test_expired_token_marks_the_source_unhealthy_with_the_reason(
         f"Credentials expired or were revoked: {platform.expired_message}"
     )
     assert source.last_error.endswith("Reconnect the source.")
+    assert ".. Reconnect" not in source.last_error  # one full stop after the platform's words
     [secret] = credentials.values()
     assert secret not in source.last_error and secret not in caplog.text
 

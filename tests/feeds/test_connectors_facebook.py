@@ -243,6 +243,22 @@ def test_publish_and_pin_a_statement(fake_platforms, connect):
     assert posted.external_reply_id in fake_platforms.fb_pinned
 
 
+def test_statement_that_timed_out_after_being_applied_is_posted_once(fake_platforms, connect):
+    fake_platforms.add_facebook_post("Another page post")
+    fake_platforms.delay(1, seconds=1.0, platform="facebook", method="POST")
+    with pytest.raises(TransientError) as caught:
+        connect("facebook", timeout=0.3).publish_post("Our statement.", idempotency_key="s2")
+    assert caught.value.maybe_applied
+
+    # a person retries it later, from a fresh worker
+    again = connect("facebook").publish_post("Our statement.", idempotency_key="s2")
+
+    assert again.already_existed
+    [publish] = fake_platforms.writes("facebook")
+    statements = [p for p in fake_platforms.fb_posts.values() if p["message"] == "Our statement."]
+    assert [p["id"] for p in statements] == [again.external_reply_id]
+
+
 def test_pinning_a_comment_is_refused_with_facebooks_message(fake_platforms, connect):
     post = fake_platforms.add_facebook_post()
     [comment] = fake_platforms.add_facebook_comments(post, 1)

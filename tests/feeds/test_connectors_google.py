@@ -9,6 +9,7 @@ import pytest
 
 from feeds.connectors import (
     CURSOR_MAX_LENGTH,
+    AnsweredElsewhere,
     AuthExpired,
     NotFound,
     NotSupported,
@@ -170,6 +171,38 @@ def test_reply_put_is_retried_after_a_503_and_stays_one_reply(fake_platforms, co
 def test_reply_to_a_deleted_review_raises_not_found(fake_platforms, connect):
     with pytest.raises(NotFound, match="Requested entity was not found."):
         connect("google").post_reply("gone", "Hello", idempotency_key="k3")
+
+
+def test_a_reply_the_business_wrote_on_google_is_never_replaced(fake_platforms, connect):
+    [review_id] = fake_platforms.add_google_reviews(1)
+    theirs = {"comment": "The owner answered here.", "updateTime": "2026-12-01T10:00:00Z"}
+    fake_platforms.google_reviews[review_id]["reviewReply"] = dict(theirs)
+
+    with pytest.raises(AnsweredElsewhere, match="The owner answered here.") as caught:
+        connect("google").post_reply(review_id, "Our reply.", idempotency_key="k5")
+
+    assert caught.value.existing_text == "The owner answered here."
+    assert fake_platforms.writes("google") == []
+    assert fake_platforms.google_reviews[review_id]["reviewReply"] == theirs
+
+
+def test_an_earlier_reply_of_ours_is_replaced_and_the_same_text_is_not_written_again(
+    fake_platforms, connect
+):
+    [review_id] = fake_platforms.add_google_reviews(1)
+    connector = connect("google")
+    connector.post_reply(review_id, "Version one.", idempotency_key="k6")
+
+    connector.post_reply(
+        review_id, "Version two.", idempotency_key="k7", may_replace=["Version one."]
+    )
+    again = connect("google").post_reply(review_id, "Version two.", idempotency_key="k7")
+
+    assert again.already_existed
+    assert [w.json for w in fake_platforms.writes("google")] == [
+        {"comment": "Version one."},
+        {"comment": "Version two."},
+    ]
 
 
 def test_delete_reply(fake_platforms, connect):

@@ -111,7 +111,7 @@ def test_a_batch_card_shows_the_reply_clock_of_its_first_mention(clinic_a, world
     start = html.index(f'id="card-batch-{batch.pk}"')
     meta = html[start : html.index("</p>", html.index('class="meta"', start))]
     assert re.search(
-        r"Version 1 · [^·]+ · \d[\d dhmin]* left to reply in time \(its first "
+        r">New to you</span> · [^·]+ · \d[\d dhmin]* left to reply in time \(its first "
         r"mention\) · your approval covers every mention below$",
         meta,
     ), meta

@@ -66,7 +66,9 @@ def test_the_approver_sees_each_fact_with_its_source_and_the_tab_and_tile(asked,
     assert f'{TAB} aria-current="page">Facts to confirm <span class="badge">' in html
     home = client.get(HOME).content.decode()
     assert f'{TAB}><span class="big">2</span> facts to confirm</a>' in home
-    assert "Waiting for you:" in home  # the banner holds the clinic's one message
+    # the banner says what waits, as the tile and the tab count it
+    banner = home[home.index('data-testid="waiting-banner"') :]
+    assert 'data-total="2">2 things wait for you at Clinic A: <a' in banner
 
 
 @pytest.mark.parametrize("who", ["a_viewer", "a_legal", "alpha_manager", "alpha_owner"])

@@ -35,7 +35,7 @@ def test_the_report_ready_notice_is_for_information(world, clinic_a, login):
     line = _line(html, report)
     assert "waits for you" not in line
     assert "for your information, not opened yet" in line
-    assert "Nothing waits for you now." in html
+    assert "Nothing waits for you at Clinic A." in html
     assert f'<li class="card" id="notification-{report.pk}">' in html
 
 

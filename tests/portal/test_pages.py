@@ -87,7 +87,11 @@ def test_a_card_compares_only_with_the_version_the_clinic_was_sent_before(world,
     first = html[html.index(f'id="card-reply-{internal.pk}"') :]
     first = first[: first.index("</article>")]
     # version 2 is the first the clinic sees: no words of the internal draft, no diff
-    assert "Version 2" in first and "chart" not in first and 'class="diff"' not in first
+    assert (
+        'data-version="2">New to you<' in first
+        and "chart" not in first
+        and 'class="diff"' not in first
+    )
     assert "What changed: this is the first version you are sent" in first
     # version 4 is compared with version 2, the one the clinic was sent (not 3)
     card = html[html.index(f'id="card-reply-{sent.pk}"') :]

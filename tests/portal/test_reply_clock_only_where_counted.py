@@ -43,8 +43,10 @@ def test_the_portal_shows_the_clock_only_on_replies_the_sla_counts(world, clinic
         card = f'id="card-reply-{drafts[review.pk].pk}"'
         return re.search(rf'{card}.*?<p class="meta">(.*?)</p>', html, re.S).group(1)
 
-    assert meta(happy) == "Version 1"
+    seen = '<span data-testid="card-seen" data-version="1">New to you</span>'
+    assert meta(happy) == seen
     assert re.fullmatch(
-        r'Version 1 · <strong class="late">overdue by 12 h( \d+ min)?</strong> to reply in time',
+        re.escape(seen)
+        + r' · <strong class="late">overdue by 12 h( \d+ min)?</strong> to reply in time',
         meta(unhappy),
     )

@@ -21,7 +21,7 @@ from facts.models import Fact
 from facts.services import facts_ask_clinic
 from portal.selectors import finding_words_for_clinic
 from responses.guard.engine import STAFF_NAMES_PLACE
-from responses.models import ReplyVersion
+from responses.models import PrivateConversation, ReplyVersion
 from responses.services import replies as reply_services
 from tests.facts.helpers import fill_in
 from tests.portal.helpers import access_for, reply_waiting_for_clinic, statement_waiting_for_clinic
@@ -72,15 +72,21 @@ def _notice(user, clinic, ref: str) -> Notification:
 def test_a_person_of_two_clinics_switches_in_the_header_and_reads_what_waits_in_each(
     world, clinic_a, clinic_b, login
 ):
-    # given the clinic's legal person is also one of Clinic B's people, with two notices
-    # waiting in Clinic B and one in Clinic A
+    # given the clinic's legal person is also one of Clinic B's people, with two things
+    # waiting for them in Clinic B and one in Clinic A (follow-ups they own), and a notice
+    # about something that waits no more (not counted: the switcher counts what waits)
     legal = world.users["a_legal"]
     clinic_member_add(
         clinic=clinic_b, email=legal.email, full_name=legal.full_name, role="viewer",
         crisis_roles=["legal"],
     )  # fmt: skip
-    for clinic, ref in [(clinic_b, "reply:1"), (clinic_b, "reply:2"), (clinic_a, "reply:3")]:
-        _notice(legal, clinic, ref)
+    for clinic in (clinic_b, clinic_b, clinic_a):  # one open follow-up per review
+        review = review_in(clinic, "csv", text="Nobody called me back.")
+        with schema_context(clinic.schema_name):
+            PrivateConversation.objects.create(
+                review=review, channel="email", opened_by_label="user:1", owner_id=legal.pk
+            )
+    _notice(legal, clinic_b, "reply:3")
 
     # when they open any page of Clinic A's portal
     header = _header(login("a_legal").get(_url(clinic_a, "approvals/")).content.decode())

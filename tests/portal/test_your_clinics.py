@@ -197,4 +197,5 @@ def test_the_paused_clinics_portal_history_reads_as_paused_for_staff(world, clin
     item = _item(html, held)
     assert '<span class="pill" data-testid="paused-clinic">Paused clinic</span>' in item
     assert "waits for you" not in item and "on hold until the clinic is reactivated" in item
-    assert "Nothing waits for you now." in html and "still wait" not in html
+    assert "Nothing waits for you at Harbor Dental &amp; Implants." in html
+    assert "still wait" not in html

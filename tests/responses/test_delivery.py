@@ -231,7 +231,8 @@ def test_transient_errors_are_retried_with_backoff_not_failed(
     )
     assert (row["state"], row["reason"], row["what_to_do"]) == (
         "queued", "Google Business Profile said: Try later",
-        "Nothing: it is retried by itself.",
+        "Nothing: it is retried by itself. If it cannot wait, post it by hand and mark it "
+        "posted: it is then not sent.",
     )  # fmt: skip
 
 

@@ -8,11 +8,16 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from agency.brand_links import unbranded
 from clinics.models import ClinicMembership, Notification
-from clinics.notifications import notification_digests_send, preference_set
+from clinics.notifications import (
+    email_bursts_send_due,
+    notification_digests_send,
+    preference_set,
+)
 from feeds.models import Review, Source
 from feeds.services.ingest import ItemIn, reviews_upsert
 from feeds.services.privacy import reviews_redact
@@ -23,6 +28,12 @@ def _due(clinic, review) -> str:
     """What a "waits for you" title ends with: the reply target's deadline (Clinic A is in UTC)."""
     due = review.published_at + timedelta(minutes=clinic.reply_target_minutes)
     return f" — reply due {due:%a %-d %b %Y, %H:%M} UTC"
+
+
+def _bursts_end(capture) -> None:
+    """What was held for the e-mail of a burst (`clinics.bursts`) goes, as when it ends."""
+    with capture(execute=True):
+        email_bursts_send_due(now=timezone.now() + settings.NOTICE_BURST_WINDOW)
 
 
 def _open(ref_prefix: str) -> dict[str, str]:
@@ -207,7 +218,7 @@ def test_the_hourly_digest_collects_and_is_scheduled_on_beat(
 
 
 def test_a_text_nobody_else_can_approve_is_told_to_the_managers_not_to_the_barred_approver(
-    clinic_a, world, as_user, login, mailoutbox, django_capture_on_commit_callbacks
+    clinic_a, world, as_user, login, mailoutbox, django_capture_on_commit_callbacks, notice_bursts
 ):
     # given the clinic's only approver also holds the legal role, and overrides a block
     ClinicMembership.objects.filter(user=world.users["a_approver"], clinic=clinic_a).update(
@@ -234,8 +245,13 @@ def test_a_text_nobody_else_can_approve_is_told_to_the_managers_not_to_the_barre
     # and the agency's owner and manager hear it is stuck, why, and what to do
     stuck = _open(f"reply:{draft['id']}:stuck")
     assert stuck == {"owner@alpha.test": "stuck", "manager@alpha.test": "stuck"}
+    # (the manager was e-mailed the agency's step moments ago: this comes in one e-mail when
+    # that burst ends)
+    assert not any(m.to == ["manager@alpha.test"] for m in mailoutbox)
+    _bursts_end(django_capture_on_commit_callbacks)
     mail = next(m for m in mailoutbox if m.to == ["manager@alpha.test"])
-    assert "is stuck: nobody else can give the clinic approval" in mail.subject
+    assert mail.subject == "1 reply waits for you — Clinic A"
+    assert "is stuck: nobody else can give the clinic approval" in mail.body
     assert "A Approver" in mail.body and f"/clinics/{clinic_a.slug}/settings/people/" in mail.body
 
 
@@ -340,7 +356,7 @@ def test_a_review_deleted_at_its_authors_request_closes_its_sent_back_notice(cli
 
 
 def test_a_new_version_withdraws_the_waiting_one_and_its_resubmission_says_which_version_waits(
-    clinic_a, as_user, mailoutbox, django_capture_on_commit_callbacks
+    clinic_a, as_user, mailoutbox, django_capture_on_commit_callbacks, notice_bursts
 ):
     writer = as_user("alpha_writer", clinic_a)
     review, draft = _submitted(clinic_a, writer, django_capture_on_commit_callbacks)
@@ -372,9 +388,14 @@ def test_a_new_version_withdraws_the_waiting_one_and_its_resubmission_says_which
         "(version 2, replacing version 1 you were sent)" + _due(clinic_a, review)
     )
     assert {n.title for n in rows} == {title}
+    # (e-mailed version 1 moments ago, they get it in one e-mail when that burst ends)
+    assert mailoutbox == []
+    _bursts_end(django_capture_on_commit_callbacks)
     assert sorted(m.to[0] for m in mailoutbox) == sorted(approvers)
-    assert {m.subject for m in mailoutbox} == {f"[Clinic A] {title}"}
+    assert {m.subject for m in mailoutbox} == {"1 reply waits for your approval — Clinic A"}
     for m in mailoutbox:
+        # (its deadline as it reads when the e-mail goes: "reply due in …")
+        assert f"- [Clinic A] {title.split(' — ')[0]} — reply due in " in m.body
         assert (
             "Version 1, which you were sent before, was withdrawn: a new version replaced it, "
             "and only version 2 waits for you now." in m.body
@@ -382,7 +403,7 @@ def test_a_new_version_withdraws_the_waiting_one_and_its_resubmission_says_which
 
 
 def test_a_statement_the_clinic_was_sent_and_its_new_version_tell_the_clinic_once_each(
-    clinic_a, as_user, mailoutbox, django_capture_on_commit_callbacks
+    clinic_a, as_user, mailoutbox, django_capture_on_commit_callbacks, notice_bursts
 ):
     writer, manager = as_user("alpha_writer", clinic_a), as_user("alpha_manager", clinic_a)
     statement = writer.post(
@@ -417,5 +438,10 @@ def test_a_statement_the_clinic_was_sent_and_its_new_version_tell_the_clinic_onc
     [line] = Notification.objects.filter(ref=ref, open=True)
     assert line.user.email == "a_approver@clinics.test"
     assert line.title == f"{what} (version 3, replacing version 2 you were sent)"
+    # (e-mailed version 2 moments ago, the approver gets it when that burst ends)
+    assert mailoutbox == []
+    _bursts_end(django_capture_on_commit_callbacks)
     [mail] = mailoutbox
-    assert mail.subject == f"[Clinic A] {line.title}" and mail.to == ["a_approver@clinics.test"]
+    assert mail.subject == "1 statement waits for your approval — Clinic A"
+    assert mail.to == ["a_approver@clinics.test"]
+    assert f"- [Clinic A] {line.title}\n" in mail.body

@@ -1,4 +1,8 @@
-from agency.services import agency_create, agency_member_add
+from django.core.management.base import CommandError
+from django.db import transaction
+
+from accounts.tokens import invitation_lifetime
+from agency.services import agency_create, agency_member_add, staff_duties, user_invite_send
 from core.management.base import ServiceCommand
 
 
@@ -15,6 +19,7 @@ class Command(ServiceCommand):
         parser.add_argument("--owner-name", default="")
         parser.add_argument("--owner-password")
 
+    @transaction.atomic  # an owner who could not be invited leaves no agency behind: run again
     def handle(self, *args, **o):
         agency = agency_create(
             name=o["name"],
@@ -25,7 +30,7 @@ class Command(ServiceCommand):
         )
         self.stdout.write(self.style.SUCCESS(f"Created agency {agency.slug} ({agency.name})."))
         if o["owner_email"]:
-            agency_member_add(
+            membership = agency_member_add(
                 agency=agency,
                 email=o["owner_email"],
                 full_name=o["owner_name"],
@@ -33,3 +38,23 @@ class Command(ServiceCommand):
                 password=o["owner_password"],
             )
             self.stdout.write(f"Owner: {o['owner_email']}")
+            if not membership.user.has_usable_password():
+                # no password given: the owner chooses one through an invitation, as every
+                # person added on a people page does ("Forgot your password?" skips an
+                # account without one, so without it they could never sign in)
+                sent = user_invite_send(
+                    user=membership.user,
+                    agency=agency,
+                    place=agency.name,
+                    duties=[staff_duties(membership)],
+                    invited_by="Your administrator",
+                )
+                if not sent:
+                    raise CommandError(
+                        f"The invitation e-mail to {o['owner_email']} could not be sent: check "
+                        "the mail settings, then run the command again with --owner-password."
+                    )
+                self.stdout.write(
+                    f"An invitation e-mail to {o['owner_email']} has a link to choose a "
+                    f"password (it works once, for {invitation_lifetime()})."
+                )
