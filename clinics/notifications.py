@@ -38,7 +38,7 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from agency.brand_links import brand_link
-from agency.branding import brand_sender
+from agency.branding import brand_reply_to, brand_sender
 from agency.models import CLINIC_SCOPED_ROLES, AgencyMembership, AgencyRole
 from agency.selectors import clinics_out_of_reach, staff_reaching
 from clinics.access import user_access
@@ -74,9 +74,10 @@ logger = logging.getLogger(__name__)
 # the digest leave it out; the notification histories mark it (`notifications_paused_marked`).
 IN_PAUSED_CLINIC = Q(clinic__deactivated_at__isnull=False)
 # Notices for the person's information that stay in their banner until they open what they
-# point to (the monthly report, "Your report for November 2026 is ready"): open, yet nothing
-# waits for them, so their history never says it does.
-INFORMATION_KINDS = frozenset({"report"})
+# point to (the monthly report, "Your report for November 2026 is ready"; the post-crisis
+# review sent to the clinic): open, yet nothing waits for them, so their history never says it
+# does. Their e-mail is an optional group's (`clinics.preferences.OPTIONAL_EMAILS`).
+INFORMATION_KINDS = frozenset({"report", "review"})
 
 
 def preference_set(*, user: User, email: bool, in_app: bool, digest: str) -> None:
@@ -252,6 +253,7 @@ def people_notify(
                     },
                 ),
                 from_email=brand_sender(clinic.agency),
+                reply_to=brand_reply_to(clinic.agency) or None,
                 to=[u.email],
             )
             for u, _row in now_mail
@@ -417,6 +419,7 @@ def notices_mail(*, clinic: Clinic, user, notices: list[tuple], title_many) -> M
         subject=one_line(f"[{clinic.name}] {title}")[:250],
         body=render_to_string(template, {**context, "title": title}),
         from_email=brand_sender(clinic.agency),
+        reply_to=brand_reply_to(clinic.agency) or None,
         to=[user.email],
     )
 
@@ -548,6 +551,8 @@ def notification_digests_send(*, now: datetime | None = None) -> int:
                 if len(agencies) == 1
                 else parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
             )
+            # an answer reaches the one agency's support address; of several, none is the one
+            reply_to = brand_reply_to(items[0].clinic.agency) if len(agencies) == 1 else []
             staff = AgencyMembership.objects.filter(user_id=user.pk).exists()
             messages.append(
                 Mail(
@@ -565,6 +570,7 @@ def notification_digests_send(*, now: datetime | None = None) -> int:
                         },
                     ),
                     from_email=sender,
+                    reply_to=reply_to or None,
                     to=[user.email],
                 )
             )
@@ -703,6 +709,7 @@ def burst_mail(*, burst: EmailBurst, items: list[HeldNotice], handled: int, now:
         subject=subject[:250],
         body=render_to_string("clinics/email/burst.txt", context),
         from_email=brand_sender(clinic.agency),
+        reply_to=brand_reply_to(clinic.agency) or None,
         to=[user.email],
     )
 

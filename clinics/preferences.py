@@ -80,10 +80,13 @@ OPTIONAL_EMAILS: dict[str, OptionalEmail] = {
     ),
     "information": OptionalEmail(
         label="Other notices for your information",
-        help="Such as a client portal paused or opened again, or a reply to one of your "
-        "clinic's reviews that could not be posted (the agency fixes it).",
+        help="Such as a post-crisis review sent to your clinic, a client portal paused or "
+        "opened again, or a reply to one of your clinic's reviews that could not be posted "
+        "(the agency fixes it).",
         off_words="No e-mail: only in my notification history",
-        kinds=frozenset(),
+        # "review": the post-crisis review is ready to read; it asks nothing of them (a
+        # question on it is theirs to ask or not), so never "waits for you" in a digest
+        kinds=frozenset({"review"}),
         audience=EVERYONE,
         staff_help="Such as whether a clinic's data export you asked for is ready to download.",
     ),
@@ -143,8 +146,15 @@ def email_when(pref: Preferences, *, kind: str, waits: bool) -> str | None:
 def email_holds(kind: str, *, waits: bool) -> bool:
     """Whether a notice `email_when` sends `NOW` may be held for the e-mail of a burst
     (`clinics.notifications.people_notify`): what waits for the person, except what must
-    never wait (`NEVER_HELD`), and only while bursts are on (`NOTICE_BURST_WINDOW`)."""
-    return waits and kind not in NEVER_HELD and settings.NOTICE_BURST_WINDOW.total_seconds() > 0
+    never wait (`NEVER_HELD`), and only while bursts are on (`NOTICE_BURST_WINDOW`). A notice
+    of an optional group (the post-crisis review) is for information: never in a burst's
+    "what waits for you"."""
+    return (
+        waits
+        and kind not in NEVER_HELD
+        and email_group(kind, waits=waits) is None
+        and settings.NOTICE_BURST_WINDOW.total_seconds() > 0
+    )
 
 
 def burst_words() -> str:

@@ -17,6 +17,7 @@ from accounts.selectors import user_half_signed_in, user_is_agency_staff
 from agency.branding import brand_name
 from clinics.access import ClinicAccess, clinic_access
 from clinics.models import Clinic, ClinicMembership, CrisisRole, Notification
+from clinics.preferences import preferences_for, shows_on_pages
 from clinics.selectors import clinic_days_as_instants, clinics_for_actor
 from core.permissions import Permission
 from crisis.models import (
@@ -63,6 +64,7 @@ from responses.selectors import (
     word_diff,
 )
 from responses.services.approvals import FLOWS, waiting_for_each
+from responses.services.review_edits import review_changes_each
 from responses.services.workflow import (
     FINISHED,
     PENDING,
@@ -147,6 +149,8 @@ def _card_reads(kind: str, objs: list) -> dict:
         "sent_back": legal_sent_back_each(object_type, objs),
         "clinic_sent_back": clinic_sent_back_each(object_type, objs),
         "incident": incidents_of_texts(kind, objs),
+        # the review changed after the reply was written
+        "review_changed": review_changes_each(objs) if kind == "reply" else {},
     }
 
 
@@ -296,6 +300,7 @@ def approval_card(access: ClinicAccess, obj, kind: str, *, reads: dict | None = 
         "sla": None,
         "plan": None,
         "incident": reads["incident"].get(obj.pk),
+        "review_changed": reads.get("review_changed", {}).get(obj.pk),
     }
     if kind == "batch":
         # every mention with the reply it gets: what this approval covers
@@ -608,9 +613,14 @@ def portal_banner(user, clinic: Clinic) -> dict:
     """The portal's banner for `user` in `clinic`: "incidents", their incident alerts not
     acknowledged yet (of every clinic: an incident is urgent wherever it is), and "here", this
     clinic's other open notices, overdue and due soonest first, at most `BANNER_SHOWN` (the
-    rest are on the notifications page). Its count is `portal_counts`' "total", not these."""
+    rest are on the notifications page). Its count is `portal_counts`' "total", not these.
+    "hidden_by_choice": the person chose not to see what waits for them on the pages
+    (`clinics.preferences.shows_on_pages`): no banner line, nav badge or title count then (the
+    Overview and the tabs still list what waits)."""
     if user is None or not user.is_authenticated or user_half_signed_in(user):
         return {"incidents": [], "here": []}
+    if not shows_on_pages(preferences_for([user])[user.pk]):
+        return {"incidents": [], "here": [], "hidden_by_choice": True}
     items, _staff = banner_items(user)
     here = [i for i in items if i["n"].kind != "incident" and i["n"].clinic_id == clinic.pk]
     here.sort(

@@ -25,7 +25,7 @@ from django_tenants.utils import schema_context
 
 from accounts.actors import Actor
 from accounts.models import User
-from agency.branding import brand_name, brand_palette, brand_sender
+from agency.branding import brand_name, brand_palette, brand_reply_to, brand_sender
 from clinics.history import settings_changed
 from clinics.models import Clinic, ClinicMembership, ClinicRole, clinic_zone
 from clinics.notifications import (
@@ -283,6 +283,7 @@ def _messages(clinic, month, recipients, headlines, path, pdf, report) -> list:
             subject=subject[:250],
             body=render_to_string("reports/email/monthly_report.txt", context),
             from_email=brand_sender(agency),
+            reply_to=brand_reply_to(agency) or None,
             to=[address],
         )
         message.attach_alternative(

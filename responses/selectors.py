@@ -24,7 +24,7 @@ from core.errors import ValidationFailed
 from core.permissions import Permission
 from core.tenancy import current_clinic
 from core.text import duration_words as text_duration_words
-from feeds.models import AWAITING_REPLY_STATUSES, Review
+from feeds.models import AWAITING_REPLY_STATUSES, Review, ReviewRevision, RevisionKind
 from inbox.selectors import reply_clock, review_counts_for_reply_target
 from responses.models import (
     OPEN_STATUSES,
@@ -344,6 +344,12 @@ def drafts_list(
             "versions",
             queryset=ReplyVersion.objects.filter(number=F("draft__version")),
             to_attr="current_versions",
+        ),
+        # whether the review changed after the reply was written (`review_change`)
+        Prefetch(
+            "review__revisions",
+            queryset=ReviewRevision.objects.filter(kind=RevisionKind.EDIT),
+            to_attr="edit_revisions",
         ),
     )
     if status:

@@ -105,6 +105,7 @@ from responses.services.outbox import (
     outbox_mark_posted,
     outbox_retry,
 )
+from responses.services.review_edits import review_change, review_changes_each
 from responses.services.templating import (
     NOT_A_VARIABLE,
     fact_sentence,
@@ -230,6 +231,8 @@ def _queue_reads(kind: str, objs: list, people: dict) -> dict:
         "batch_rows": reply_batches_items(objs) if kind == "batch" else {},
         # who gave which step of each version: a "needs review" finding says legal cleared it
         "history": approval_histories(FLOWS[kind].object_type, objs),
+        # the review changed after the reply was written
+        "review_changed": review_changes_each(objs) if kind == "reply" else {},
     }
 
 
@@ -260,6 +263,7 @@ def _card(access, obj, kind: str, *, cache: dict | None = None, reads: dict | No
         "step": Step(step).label if step else "",
         "can_act": can_act,
         "waiting": reads["waiting"][obj.pk],
+        "review_changed": reads.get("review_changed", {}).get(obj.pk),
     }
 
 
@@ -674,6 +678,7 @@ class ReplyEditorView(TemplateResponseMixin, ClinicView):
             "can_override": self.access.can(Permission.LEGAL_OVERRIDE),
             "can_act": bool(draft) and can_act_now(self.access, draft),
             "waiting": waiting_for("reply", draft) if draft else None,
+            "review_changed": review_change(draft) if draft else None,
             "may_take_back": take_back_offered("reply", draft, self.access),
             # legal sent an earlier version back: every later one goes to legal (`route_for`)
             "legal_sent_back": legal_sent_back(reply_services.FLOW, draft) if draft else None,

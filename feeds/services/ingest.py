@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.actors import Actor
 from core.errors import Conflict, ValidationFailed
 from core.pipeline import reviews_score_after_commit
+from core.review_edits import reviews_edited
 from core.rollup import figures_changed
 from core.settled import reviews_settled
 from core.text import text_problem
@@ -277,6 +278,10 @@ def reviews_upsert(
             batch_size=500,
         )
     ReviewRevision.objects.bulk_create(revisions, batch_size=1000)
+    # the writers of replies written before the edit are told (and the replies say so)
+    reviews_edited(
+        r.review_id for r in revisions if r.kind == RevisionKind.EDIT and not r.review.is_deleted
+    )
     reviews_updated_emit(source, edits)
     _forget_scoring(retext)
     # taken down on its platform: nothing waits on it any more

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clinics.access import people_role_words
-from core.api import ACTOR_LABEL, ACTOR_LABEL_INVALID, day_filter_param
+from core.api import ACTOR_LABEL, ACTOR_LABEL_INVALID, UtcInstantField, day_filter_param
 from core.http import NOT_A_NUMBER
 from core.tenancy import current_clinic
 from responses.models import (
@@ -52,6 +52,7 @@ from responses.selectors import (
 )
 from responses.services.approvals import waiting_for
 from responses.services.replies import over_limit, platform_limit
+from responses.services.review_edits import review_change
 from responses.services.workflow import STUCK_CHOICES
 from scoring.apis import ScoreFlagOutputSerializer, ScoreTopicOutputSerializer
 
@@ -512,6 +513,27 @@ class DraftReviewOutputSerializer(serializers.Serializer):
     )
 
 
+class ReviewChangedOutputSerializer(serializers.Serializer):
+    """The review changed (its text or rating) after the reply's current version was written:
+    the reply may answer words the review no longer says. Approving stays possible."""
+
+    at = UtcInstantField(help_text="When Carewatch last saw the review change.")
+    rating_before = serializers.IntegerField(
+        allow_null=True, help_text="The rating when the reply's current version was written."
+    )
+    rating_now = serializers.IntegerField(allow_null=True, help_text="The rating now.")
+    text_before = serializers.CharField(
+        allow_blank=True,
+        help_text="The review's text when the reply's current version was written.",
+    )
+    text_changed = serializers.BooleanField()
+    rating_changed = serializers.BooleanField()
+    words = serializers.CharField(
+        help_text="The same in one plain line, as the pages say it: “The review was changed after "
+        "this reply was written: it now says … (was 1★, now 4★).”"
+    )
+
+
 class DraftOutputSerializer(_OverrideMixin, serializers.ModelSerializer):
     status = serializers.ChoiceField(choices=ApprovalStatus.choices, read_only=True)
     route = serializers.ListField(
@@ -526,6 +548,10 @@ class DraftOutputSerializer(_OverrideMixin, serializers.ModelSerializer):
     outbox = serializers.SerializerMethodField()
     delivery = serializers.SerializerMethodField()
     channel = serializers.SerializerMethodField()
+    review_changed_since_draft = serializers.SerializerMethodField(
+        help_text="Null, or how the review changed after the reply's current version was written "
+        "(null once the reply is published or discarded)."
+    )
 
     class Meta:
         model = ReplyDraft
@@ -533,6 +559,7 @@ class DraftOutputSerializer(_OverrideMixin, serializers.ModelSerializer):
             "id",
             "review_id",
             "review",
+            "review_changed_since_draft",
             "channel",
             "status",
             "status_label",
@@ -572,6 +599,13 @@ class DraftOutputSerializer(_OverrideMixin, serializers.ModelSerializer):
             "status": review.status,
             "imported_as_past": review.imported_as_past,
         }
+
+    @extend_schema_field(ReviewChangedOutputSerializer(allow_null=True))
+    def get_review_changed_since_draft(self, draft) -> dict | None:
+        change = review_change(draft)
+        if change is None:
+            return None
+        return ReviewChangedOutputSerializer(change).data
 
     @extend_schema_field(ReplyChannelOutputSerializer)
     def get_channel(self, draft) -> dict:

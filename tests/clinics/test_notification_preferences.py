@@ -31,6 +31,7 @@ from core.errors import ValidationFailed
 from crisis.services import incident_notify_opened
 from reports.services import report_recipients
 from tests.fixtures.forms import rendered_form_data
+from tests.responses.backlog import backlog_create
 
 PREFS = "/account/notifications/"
 
@@ -39,6 +40,9 @@ INFORMATION = ("clinic", False)  # a portal paused or opened again
 REPLY_PUBLISHED = ("reply_published", False)  # to the reply's writer
 APPROVAL = ("approval", True)  # waits at their step
 SENT_BACK = ("sent_back", True)
+# "The post-crisis review of incident #12 is ready" (`crisis.services.review_send`): open in
+# the banner until they read it, yet it asks nothing of them
+REVIEW_READY = ("review", True)
 
 
 def _notify(world, who, kind, waits, *, ref=None):
@@ -125,6 +129,43 @@ def test_the_hourly_digest_batches_what_waits_and_nothing_else(
     assert "reply_published" not in digest.body
 
 
+def test_a_post_crisis_review_ready_is_for_information_never_what_waits_for_you(
+    world, db, mailoutbox, notice_bursts, django_capture_on_commit_callbacks
+):
+    # given an approver on the hourly digest who takes notices for information by e-mail
+    approver = world.users["a_approver"]
+    notification_preferences_save(
+        user=approver, in_app=True, digest="hourly", emails={"information": True}
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _notify(world, "a_approver", *APPROVAL) == {approver.pk: ["in_app", "email_digest"]}
+        # the review comes at once, like the other notices for information, in their banner
+        assert _notify(world, "a_approver", *REVIEW_READY) == {approver.pk: ["in_app", "email"]}
+    assert _sent(mailoutbox, approver.email) == ["[Clinic A] Notice of kind review"]
+    mailoutbox.clear()
+    # and their "waits for you" digest lists only what waits for them
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notification_digests_send() == 1
+    [digest] = mailoutbox
+    assert digest.subject == "1 thing(s) wait for you"
+    assert "Notice of kind approval" in digest.body and "kind review" not in digest.body
+    # taking them at once, a review after an approval is not held for the burst's e-mail
+    notification_preferences_save(
+        user=approver, in_app=True, digest="immediate", emails={"information": True}
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        _notify(world, "a_approver", *APPROVAL, ref="test:approval-2")
+        told = _notify(world, "a_approver", *REVIEW_READY, ref="test:review-2")
+    assert told == {approver.pk: ["in_app", "email"]}
+    # and "no e-mail" for notices for information leaves it only in the portal
+    notification_preferences_save(
+        user=approver, in_app=True, digest="immediate", emails={"information": False}
+    )
+    assert _notify(world, "a_approver", *REVIEW_READY, ref="test:review-3") == {
+        approver.pk: ["in_app"]
+    }
+
+
 def test_what_waits_and_incident_alerts_are_always_emailed(
     world, db, clinic_a, rows, mailoutbox, django_capture_on_commit_callbacks
 ):
@@ -166,6 +207,7 @@ def test_the_rule_in_one_place():
     assert email_when(nothing, kind="delivery_failed", waits=False) is None  # clinic's copy
     assert email_when(nothing, kind="reply_failed", waits=False) is None
     assert email_when(nothing, kind="report", waits=True) is None
+    assert email_when(nothing, kind="review", waits=True) is None  # for information
     assert email_when(Preferences(), kind="reply_by_hand", waits=False) == "now"
 
 
@@ -304,10 +346,11 @@ def test_bad_input_is_named_and_nothing_is_saved(login, world, change, field, me
 
 
 def _banner_shown(html: str) -> tuple[bool, bool, bool]:
-    """(the "Waiting for you" banner, a count on the badge, a count in the page title)."""
+    """(the "Waiting for you" banner — the staff's, or the portal's, which says what waits in
+    this clinic —, a count on the badge, a count in the page title)."""
     title = html[html.index("<title>") : html.index("</title>")]
     return (
-        "Waiting for you:" in html,
+        "Waiting for you:" in html or 'data-testid="waiting-banner"' in html,
         "data-alert-badge>" in html,  # the badge without `hidden`
         title.startswith("<title>("),
     )
@@ -318,6 +361,10 @@ def test_unticking_the_banner_hides_what_waits_on_every_page(world, login, who, 
     # given something waits for the person, shown on their pages
     person = world.users[who]
     page = "/agency/" if who.startswith("alpha") else "/clinics/clinic-a/portal/"
+    if not who.startswith("alpha"):
+        # the portal counts what truly waits in the clinic (`portal.selectors.portal_counts`)
+        with schema_context(world.clinics["a"].schema_name):
+            backlog_create(replies=1, tag="banner-choice")
     _notify(world, who, *APPROVAL)
     client = login(who)
     assert _banner_shown(client.get(page).content.decode()) == (True, True, True)
@@ -330,7 +377,9 @@ def test_unticking_the_banner_hides_what_waits_on_every_page(world, login, who, 
     # then no page shows it: no banner, no badge count, no count in the title, nor the poll
     assert _banner_shown(client.get(page).content.decode()) == (False, False, False)
     assert _banner_shown(client.get(PREFS).content.decode()) == (False, False, False)
-    polled = client.get("/alerts/banner/").content.decode()
+    # (the portal polls its own banner, which counts what waits in the clinic)
+    poll = "/alerts/banner/" if who.startswith("alpha") else f"{page}alerts/banner/"
+    polled = client.get(poll).content.decode()
     assert 'data-alert-count="0"' in polled and "Waiting for you" not in polled
     # what waits still waits (their history says so), and a new notice opens nothing
     assert Notification.objects.filter(user=person, open=True).count() == 1

@@ -88,6 +88,8 @@ def test_the_email_is_branded_with_the_figures_the_portal_link_and_the_pdf(
     extra = next(m for m in mailoutbox if m.to == [EXTRA])
     assert approver.subject == "[Clinic A] Your report for November 2026 is ready"
     assert approver.from_email.startswith("Alpha Agency <")
+    # an answer reaches the agency's support address, not the platform's sending address
+    assert approver.reply_to == extra.reply_to == ["help@alpha.test"]
     # October is before the clinic's first item and its creation: nothing to compare with
     assert (
         "- Reviews and mentions received: 1 (no data for October 2026 to compare with)"
