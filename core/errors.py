@@ -87,6 +87,8 @@ ERROR_CODES: dict[str, str] = {
     "otp_invalid": "401: a wrong or already used two-factor code.",
     # what you may do
     "permission_denied": "403: the credential's role or scopes do not allow this.",
+    "csrf_failed": "403: a signed-in browser's form or call came without its CSRF token (an "
+    "expired form, an old tab); nothing was done. API keys and tokens are not checked for it.",
     "otp_not_set_up": "403: the person must use two-factor sign-in and has no authenticator "
     "app yet (the message has the set-up page's address).",
     "separation_of_duties": "403: nobody approves what they wrote, nor gives two steps of one "

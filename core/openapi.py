@@ -287,6 +287,10 @@ _VERBS = {"list": "List", "create": "Create", "retrieve": "Get", "update": "Upda
 
 # Where the rule of `get_operation_id` / `_humanized` does not read well: id -> (id, summary).
 _RENAMED = {
+    "report_months_across": (
+        "report_month_across_clinics_list",
+        "List every clinic's monthly report figures for one month",
+    ),
     "review_apply_to_plan": (
         "incident_review_apply_to_plan",
         "Apply an incident review's lessons to the response plan",

@@ -1,9 +1,12 @@
 """Worker-process start-up: heavy, read-only things are built once per process, in the child
 (never in a parent that forks)."""
 
+import logging
 import os
 
 from celery.signals import worker_process_init
+
+logger = logging.getLogger(__name__)
 
 
 @worker_process_init.connect
@@ -13,4 +16,4 @@ def _warm_up_the_reply_guard(**kwargs) -> None:
     if "default" in os.environ.get("CAREWATCH_WORKER_QUEUES", "default,ml").split(","):
         from responses.guard import warm_up  # imports Presidio, spaCy and torch: only here
 
-        warm_up()
+        logger.info("reply guard ready in %.1f s", warm_up())

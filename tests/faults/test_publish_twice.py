@@ -43,6 +43,12 @@ def test_the_same_publish_task_run_twice_at_once_posts_once(
     clinic = committed_clinic
     env = {"CONNECTOR_BASE_URLS": json.dumps(dict.fromkeys(PLATFORM_KINDS, platforms.base_url))}
     workers = [celery_worker_process(queues="default", extra_env=env) for _ in range(2)]
+    # "ready." is the parent's word; its child builds the reply guard after it (seconds, far
+    # more on a busy machine) and holds a task it took meanwhile: "at once" needs both built
+    assert wait_for(
+        lambda: all("reply guard ready" in w.log.read_text(errors="replace") for w in workers),
+        timeout=120,
+    )
     with django_db_blocker.unblock():
         # given an approved reply whose delivery was not queued (we queue it ourselves below)
         with monkeypatch.context() as patched:

@@ -139,8 +139,18 @@ def test_the_batch_card_shows_its_channels_before_approving_and_the_result_count
     # and the replies approved lately never tell the client to post by hand
     page = approver.get(f"{BASE}/portal/approvals/").content.decode()
     delivered = page.split('id="portal-delivered"', 1)[1]
-    # (each of the 3 once, in its line; its channel's row names the state, not again)
-    assert delivered.count("Your agency posts it there by hand; nothing is needed from you.") == 3
+    # the batch is one line, whose words account for all 7 as the answer did (the agency posts
+    # the 3 by hand) ...
+    assert delivered.count('data-testid="delivered-batch"') == 1
+    assert (
+        "— 2 replies are queued for google source; 2 on facebook source wait for your agency to "
+        "connect the channel (then they are posted by themselves) or to post them by hand; 3 on x "
+        "source and instagram source are posted by your agency by hand. Nothing is needed from "
+        "you.</p>" in delivered
+    )
+    # ... and each of the 3 mentions, one tap away, names its state once
+    assert "See the 7 mentions and where each reply stands" in delivered
+    assert delivered.count('<span class="pill neutral">Your agency posts it by hand</span>') == 3
     for internal in (
         "publishing connector",
         "copy the reply",

@@ -329,14 +329,17 @@ def test_the_portal_tells_the_same_story_in_the_clinics_words(
     _failed_batch(clinic_a, as_user, platforms, django_capture_on_commit_callbacks)
 
     page = login("a_approver").get(f"/clinics/{clinic_a.slug}/portal/approvals/").content.decode()
-    # the same story as the staff's (not connected), in the clinic's words: the agency acts
+    # the same story as the staff's (not connected), in the clinic's words: the agency acts;
+    # the batch is one line that tells it once for its 3 replies
+    delivered = page.split('id="portal-delivered"', 1)[1]
+    assert delivered.count('data-testid="delivered-batch"') == 1
     assert (
-        page.count(
-            "Not posted yet: Sunrise Facebook page is not connected. Your agency connects it (it is "
-            "then posted by itself) or posts it there by hand; nothing is needed from you."
-        )
-        == 3
+        "— 3 replies on Sunrise Facebook page wait for your agency to connect the channel (then "
+        "they are posted by themselves) or to post them by hand. Nothing is needed from you.</p>"
+        in delivered
     )
+    # each of its 3 mentions, one tap away, says it waits for the agency
+    assert delivered.count('<span class="pill neutral">Waiting for your agency</span>') == 3
     assert "could not be posted yet" not in page and "page id" not in page
     with schema_context(clinic_a.schema_name):
         assert Source.objects.filter(kind="facebook").count() == 1
