@@ -370,6 +370,20 @@ class FacebookConnector(Connector):
         self._get(self.page_id, params={"fields": "id,name"})
 
     # --------------------------------------------------------------------- writing
+    def _own_row(self, data: dict, text: str) -> PostedReply | None:
+        """Of a Graph list answer, the page's own post or comment with exactly `text`."""
+        for row in data.get("data") or []:
+            if str((row.get("from") or {}).get("id") or "") == self.page_id and (
+                str(row.get("message") or "").strip() == text.strip()
+            ):
+                return PostedReply(
+                    external_reply_id=str(row["id"]),
+                    url=row.get("permalink_url"),
+                    already_existed=True,
+                    raw=row,
+                )
+        return None
+
     def _existing_reply(self, object_id: str, text: str) -> PostedReply | None:
         """The page's own reply with exactly this text under `object_id`, if one is there (a
         previous try that timed out after Facebook had taken it)."""
@@ -383,17 +397,7 @@ class FacebookConnector(Connector):
                 "limit": 100,
             },
         )
-        for row in data.get("data") or []:
-            if str((row.get("from") or {}).get("id") or "") == self.page_id and (
-                str(row.get("message") or "").strip() == text.strip()
-            ):
-                return PostedReply(
-                    external_reply_id=str(row["id"]),
-                    url=row.get("permalink_url"),
-                    already_existed=True,
-                    raw=row,
-                )
-        return None
+        return self._own_row(data, text)
 
     def post_reply(
         self,
@@ -494,17 +498,7 @@ class FacebookConnector(Connector):
             "feed",
             params={"fields": "id,message,from{id},permalink_url", "limit": 25},
         )
-        for row in data.get("data") or []:
-            if str((row.get("from") or {}).get("id") or "") == self.page_id and (
-                str(row.get("message") or "").strip() == text.strip()
-            ):
-                return PostedReply(
-                    external_reply_id=str(row["id"]),
-                    url=row.get("permalink_url"),
-                    already_existed=True,
-                    raw=row,
-                )
-        return None
+        return self._own_row(data, text)
 
     def publish_post(self, text: str, *, idempotency_key: str) -> PostedReply:
         """A post on the page's feed (an official statement, to pin next). A feed POST is not
