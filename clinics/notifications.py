@@ -434,7 +434,11 @@ def mails_send_quietly(messages: list[EmailMessage], *, what: str = "notificatio
 
 
 def notifications_close(
-    *, clinic: Clinic, ref: str, keep: Iterable[User] = (), users: Iterable[User] | None = None
+    *,
+    clinic: Clinic,
+    ref: str | Iterable[str],
+    keep: Iterable[User] = (),
+    users: Iterable[User] | None = None,
 ) -> int:
     """The thing is done (the incident acknowledged, the approval given): its messages leave
     the banner and the badge, and the next hourly digest no longer owes them ("waits for
@@ -442,9 +446,10 @@ def notifications_close(
     whom it is still the same thing to do. `users`: only theirs (it is no longer theirs to
     do: an on-call list took them off); everyone else's stay. An e-mail owed for
     information only (`people_notify(email_later=True)`) is still sent: it says what
-    happened."""
-    rows = Notification.objects.filter(clinic=clinic, ref=ref)
-    told = NoticeTold.objects.filter(clinic=clinic, ref=ref)
+    happened. `ref`: one ref, or several closed alike in the same two statements."""
+    refs = [ref] if isinstance(ref, str) else list(ref)
+    rows = Notification.objects.filter(clinic=clinic, ref__in=refs)
+    told = NoticeTold.objects.filter(clinic=clinic, ref__in=refs)
     if users is not None:
         rows = rows.filter(user__in=[u.pk for u in users])
         told = told.filter(user__in=[u.pk for u in users])

@@ -19,6 +19,7 @@ $PY manage.py makemigrations --check --dry-run >/dev/null || {
 # Two processes (pytest-xdist), a test file each at a time: much of the suite waits on workers,
 # browsers and servers it started, so two halve the wall time on two cores. Each process has its
 # own test database (pytest-django) and Redis databases (config/settings_test.py).
-# PYTEST_WORKERS=0 runs in one process.
+# PYTEST_WORKERS=0 runs in one process. Files go out longest first (tests/durations.json, refreshed
+# by scripts/test_durations.py; tests/conftest.py orders them), so no long file starts last.
 # The 25 slowest tests are listed at the end: the suite has a 20-minute budget in CI.
-exec $PY -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile --durations=25 "$@"
+exec $PY -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder --durations=25 "$@"

@@ -1,5 +1,7 @@
+import json
 import os
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +16,30 @@ pytest_plugins = [
     "tests.fixtures.rows",
     "tests.fixtures.staff_clinics",
 ]
+
+# Seconds a test file took in a whole run (scripts/test_durations.py refreshes them), and what
+# a file not listed there is taken to take per test.
+DURATIONS = Path(__file__).with_name("durations.json")
+SECONDS_PER_UNLISTED_TEST = 0.3
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Longest test files first. `make test` hands whole files to its processes (pytest-xdist
+    `--dist loadfile --no-loadscope-reorder`: in this order); a two-minute file started last
+    would keep one process busy while the other waits. Within a file the order stays."""
+    try:
+        known = json.loads(DURATIONS.read_text())
+    except (OSError, ValueError):
+        known = {}
+    files: dict[str, list] = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+
+    def seconds(path: str) -> float:
+        return known.get(path, SECONDS_PER_UNLISTED_TEST * len(files[path]))
+
+    items[:] = [item for path in sorted(files, key=lambda p: -seconds(p)) for item in files[path]]
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,8 @@ that never check a reply never pay for it."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from clinics.models import Clinic
 from facts.selectors import facts_citable
 from responses.models import ResponseSettings
@@ -59,14 +61,30 @@ def guard_check(
     to `review` (or to `review_text`), or as a public statement (`purpose="statement"`), in
     this clinic's context. `context`: the `guard_context` already read, by a caller that
     checks many texts of one clinic without a review (the template list)."""
-    from responses.guard import check_reply
-
     context = context or guard_context(
         clinic=clinic, review=review, settings_row=settings_row, purpose=purpose
     )
     if review_text is None and review is not None:
         review_text = review.text
-    return check_reply(text, review_text=review_text or None, context=context).as_dict()
+    try:
+        result = _checked(text, review_text or None, context)
+    except TypeError:  # a context built with a list somewhere: not hashable, checked afresh
+        from responses.guard import check_reply
+
+        result = check_reply(text, review_text=review_text or None, context=context)
+    return result.as_dict()
+
+
+@lru_cache(maxsize=512)
+def _checked(text: str, review_text: str | None, context):
+    """The guard's answer, kept for the process's most recent texts. The guard answers the
+    same for the same text, review and clinic context (its rules and model are fixed in a
+    process; the context holds everything of the clinic it reads, its facts included), and a
+    text is checked when it is saved, when it is submitted and again at each approval step.
+    The result is never handed out: callers get its `as_dict()`, a new dict each time."""
+    from responses.guard import check_reply
+
+    return check_reply(text, review_text=review_text, context=context)
 
 
 def guard_fix(

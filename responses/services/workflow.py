@@ -657,12 +657,13 @@ def tell_who_acts(flow: Flow, obj, *, reminder: Actor | None = None) -> dict[int
     # a text still blocked keeps legal's open notice (each saved version of a blocked draft
     # e-mailed legal again about the same card); a reminder tells them again on purpose
     still_blocked = waiting is not None and waiting.step == "guard" and reminder is None
-    notifications_close(
-        clinic=clinic, ref=_ref(flow, obj), keep=waiting.people if still_blocked else ()
-    )
-    notifications_close(clinic=clinic, ref=f"{_ref(flow, obj)}:sent_back")
-    notifications_close(clinic=clinic, ref=f"{_ref(flow, obj)}:stuck")
-    notifications_close(clinic=clinic, ref=f"{_ref(flow, obj)}:lifted")
+    ref = _ref(flow, obj)
+    done = [f"{ref}:sent_back", f"{ref}:stuck", f"{ref}:lifted"]
+    if still_blocked:
+        notifications_close(clinic=clinic, ref=ref, keep=waiting.people)
+    else:
+        done.append(ref)
+    notifications_close(clinic=clinic, ref=done)
     _draft_notice(flow, obj, clinic)
     if waiting is None:
         return {}

@@ -78,7 +78,9 @@ def live(django_db_setup, django_db_blocker):
         server = make_server(
             "127.0.0.1", 0, _closing(get_wsgi_application()), _ThreadedServer, _Quiet
         )
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         thread.start()
         try:
             yield f"http://127.0.0.1:{server.server_port}", made.clinic.slug, made.api_key

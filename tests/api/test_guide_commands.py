@@ -200,7 +200,9 @@ def demo(django_db_setup, django_db_blocker, settings):
         server = make_server(
             "127.0.0.1", 0, _closing(get_wsgi_application()), _ThreadedServer, _Quiet
         )
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        ).start()
         worker = _Worker(made.clinic.schema_name)
         worker.start()
         try:

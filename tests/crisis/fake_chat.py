@@ -43,7 +43,9 @@ class FakeChat:
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def start(self) -> FakeChat:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:

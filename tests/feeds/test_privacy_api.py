@@ -18,6 +18,7 @@ from agency.services import agency_member_add
 from core.privacy import REDACTED_TEXT
 from feeds.models import Review, Source
 from tests.api.test_examples import openapi_schema
+from tests.fixtures.rows import world_privacy_requests
 from webhooks.models import WebhookDelivery
 from webhooks.services import subscription_create
 
@@ -81,7 +82,7 @@ def _untouched(clinic_a, clinic_b, reese) -> bool:
         b = Review.objects.filter(pk=reese["b"].pk, author_name="reese b.", redacted_at=None)
         b = b.exists()
         hooks_b = WebhookDelivery.objects.count()
-    return a == 2 and b and not PrivacyRequest.objects.exists() and hooks_a == hooks_b == 0
+    return a == 2 and b and not world_privacy_requests().exists() and hooks_a == hooks_b == 0
 
 
 def test_an_agency_key_carries_out_a_request_then_lists_and_reads_it(
@@ -102,7 +103,7 @@ def test_an_agency_key_carries_out_a_request_then_lists_and_reads_it(
     # then they are redacted in both clinics and the answer says what was done where
     assert created.status_code == 201, created.content
     done = created.json()
-    row = PrivacyRequest.objects.get()
+    row = world_privacy_requests().get()
     assert done["id"] == row.pk and done["status"] == "completed" and done["action"] == "redact"
     assert done["url"] == f"{settings.PUBLIC_BASE_URL}{URL}{row.pk}/"
     assert (done["items"], done["reviews"], done["mentions"], done["comments"]) == (3, 2, 1, 0)
@@ -374,7 +375,7 @@ def test_who_may_handle_privacy_requests(
 
     assert got == expected
     carried_out = expected["create"] == 201
-    assert PrivacyRequest.objects.count() == (2 if carried_out else 1)
+    assert world_privacy_requests().count() == (2 if carried_out else 1)
     with schema_context(clinic_b.schema_name):
         assert (Review.objects.get(pk=reese["b"].pk).redacted_at is not None) is carried_out
     if expected["list"] == 200 and who not in ("beta_owner", "key:key_beta"):
@@ -500,7 +501,7 @@ def test_the_same_redaction_sent_twice_is_refused_naming_the_item_and_the_reques
     first = crm.post(URL, _body(reese), content_type="application/json")
     assert first.status_code == 201, first.content
     request_id = first.json()["id"]
-    made = PrivacyRequest.objects.get().created_at  # the clinics' pages read UTC
+    made = world_privacy_requests().get().created_at  # the clinics' pages read UTC
     day = f"{made.day} {made:%b %Y}"
     hooks = _hooks(clinic_a, clinic_b)
     assert hooks == 4  # received and completed, in each clinic
@@ -525,7 +526,7 @@ def test_the_same_redaction_sent_twice_is_refused_naming_the_item_and_the_reques
             f"{request_id}: leave it out."
         ],
     }
-    assert PrivacyRequest.objects.count() == 1
+    assert world_privacy_requests().count() == 1
     assert _hooks(clinic_a, clinic_b) == hooks
 
 
@@ -542,7 +543,7 @@ def test_one_item_removed_already_refuses_the_whole_request(reese, api, told, cl
     # the items not removed before are not removed now either
     with schema_context(clinic_a.schema_name):
         assert not Review.objects.filter(pk=reese["a"].pk, redacted_at__isnull=False).exists()
-    assert PrivacyRequest.objects.count() == 1 and _hooks(clinic_a, clinic_b) == 2
+    assert world_privacy_requests().count() == 1 and _hooks(clinic_a, clinic_b) == 2
 
 
 def test_a_redacted_item_may_still_be_deleted_once(reese, api, clinic_b):
@@ -569,4 +570,4 @@ def test_a_redacted_item_may_still_be_deleted_once(reese, api, clinic_b):
             f"{row.created_at.day} {row.created_at:%b %Y} by request {row.pk}: leave it out."
         ]
     }
-    assert PrivacyRequest.objects.count() == 2
+    assert world_privacy_requests().count() == 2

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 import pytest
 from django_tenants.utils import schema_context
 
-from agency.models import PrivacyRequest
 from feeds.models import Review, Source
 from feeds.services.privacy import privacy_actions_left
+from tests.fixtures.rows import world_privacy_requests
 
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
 REASON = "Erasure request REQ-114 received by e-mail"
@@ -92,7 +92,7 @@ def test_the_page_offers_a_redacted_item_for_deletion_and_deletes_it(item, api, 
     # then it is deleted, logged as a second request, and offered for nothing any more
     assert done.status_code == 302, done.content.decode()[:2000]
     assert _state(clinic_a, item) == (True, True)
-    assert list(PrivacyRequest.objects.order_by("id").values_list("action", flat=True)) == [
+    assert list(world_privacy_requests().order_by("id").values_list("action", flat=True)) == [
         "redact", "delete",
     ]  # fmt: skip
     html = client.get(f"{PAGE}?author=reese").content.decode()
@@ -107,7 +107,7 @@ def test_the_page_offers_a_redacted_item_for_deletion_and_deletes_it(item, api, 
         r"\d+",
         refused.content.decode(),
     )
-    assert PrivacyRequest.objects.count() == 2
+    assert world_privacy_requests().count() == 2
 
 
 def test_the_api_says_what_is_left_and_deletes_a_redacted_item(item, api, clinic_a):
@@ -131,7 +131,7 @@ def test_the_api_says_what_is_left_and_deletes_a_redacted_item(item, api, clinic
     assert again.json()["fields"]["items[0].review_id"][0].startswith(
         f"Item #{item.pk} at Clinic A was already deleted on "
     )
-    assert PrivacyRequest.objects.count() == 2
+    assert world_privacy_requests().count() == 2
 
 
 def test_an_item_not_yet_removed_offers_both(item, api, login):

@@ -18,6 +18,7 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -106,7 +107,25 @@ class _Watch(threading.Thread):
                 time.sleep(0.05)
 
 
-def test_make_run_serves_with_a_bounded_number_of_connections(make_run_web, world):
+@pytest.fixture
+def sign_in_person(django_db_blocker):
+    """A person of their own for the sign-ins (a third of them wrong): the server commits
+    their failed attempts and lock, which on a person of the session's world would outlive
+    this test and lock them out of the next ones in this process."""
+    from accounts.models import User
+
+    with django_db_blocker.unblock():
+        user = User.objects.create_user(
+            email=f"f7-{uuid.uuid4().hex[:8]}@clinics.test", password=PASSWORD
+        )
+    try:
+        yield user.email
+    finally:
+        with django_db_blocker.unblock():
+            User.objects.filter(pk=user.pk).delete()
+
+
+def test_make_run_serves_with_a_bounded_number_of_connections(make_run_web, world, sign_in_person):
     assert re.search(r"\bgunicorn\b", _web_command()) and "runserver" not in _web_command()
     dbname = connection.settings_dict["NAME"]
     watch = _Watch(workers.test_database_url(), dbname)
@@ -138,7 +157,7 @@ def test_make_run_serves_with_a_bounded_number_of_connections(make_run_web, worl
         return s.post(
             make_run_web + "/login/",
             data={
-                "username": "a_viewer@clinics.test",
+                "username": sign_in_person,
                 "password": PASSWORD if i % 3 else "wrong-password",
                 "csrfmiddlewaretoken": s.cookies.get("csrftoken", ""),
             },
