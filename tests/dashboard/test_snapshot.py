@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -17,6 +18,14 @@ from dashboard.services import clinic_snapshot_refresh, clinic_snapshots_due
 from feeds.services import reviews_status_set
 
 SETUP = Actor.of_system("test", "Setup")  # who changes the settings a test sets up
+
+
+@pytest.fixture(autouse=True)
+def _no_snapshot_yet(db):
+    """Given: no clinic has a dashboard row yet. A committed test of the same process (a real
+    worker's or beat's sweep over every clinic) may have left rows for the world's clinics;
+    they are gone inside this test's transaction only."""
+    ClinicSnapshot.objects.all().delete()
 
 
 def test_refresh_computes_every_figure(clinic_a, rows):

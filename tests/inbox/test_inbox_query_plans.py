@@ -4,6 +4,7 @@ shown only), and each sort and the text search has an index matching its exact e
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -145,7 +146,10 @@ def test_a_list_reads_the_latest_score_through_the_pointer_by_key(clinic_a, repl
         )
         plan = _plan(*qs.query.sql_with_params())
         # then it joins the stored pointer and its score by their keys: no subquery per review,
-        # no sort of a review's scores
-        assert "scoring_latestscore_pkey" in plan and "scoring_reviewscore_pkey" in plan
+        # no sort of a review's scores. (Which of the pointer's two keys leads, its review or its
+        # score, is the planner's choice from the tables' statistics, which committed tests of
+        # the same process change.)
+        assert re.search(r"Index Scan using scoring_latestscore_\w+ on scoring_latestscore", plan)
+        assert "scoring_reviewscore_pkey" in plan
         assert "SubPlan" not in plan and "score_review_latest" not in plan
         assert list(qs.values_list("label", "value")) == [("neutral", 0.25)]
