@@ -66,13 +66,7 @@ def guard_check(
     )
     if review_text is None and review is not None:
         review_text = review.text
-    try:
-        result = _checked(text, review_text or None, context)
-    except TypeError:  # a context built with a list somewhere: not hashable, checked afresh
-        from responses.guard import check_reply
-
-        result = check_reply(text, review_text=review_text or None, context=context)
-    return result.as_dict()
+    return _checked(text, review_text or None, context).as_dict()
 
 
 @lru_cache(maxsize=512)
@@ -81,7 +75,8 @@ def _checked(text: str, review_text: str | None, context):
     same for the same text, review and clinic context (its rules and model are fixed in a
     process; the context holds everything of the clinic it reads, its facts included), and a
     text is checked when it is saved, when it is submitted and again at each approval step.
-    The result is never handed out: callers get its `as_dict()`, a new dict each time."""
+    The result is never handed out: callers get its `as_dict()`, a new dict each time.
+    `GuardContext` is frozen and turns the lists it is given into tuples: always a key."""
     from responses.guard import check_reply
 
     return check_reply(text, review_text=review_text, context=context)
