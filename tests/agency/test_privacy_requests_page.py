@@ -9,17 +9,12 @@ from datetime import UTC, datetime
 import pytest
 from django_tenants.utils import schema_context
 
-from agency.models import Agency, PrivacyRequest
 from core.privacy import REDACTED_TEXT
 from feeds.models import Review, Source
+from tests.fixtures.rows import world_privacy_requests
 
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
 REASON = "Erasure request REQ-114 received by e-mail"
-# The requests of the world's agency Alpha, whose owner uses the page here (other tests may
-# leave requests of agencies of their own in the database: the table is append-only).
-ALPHAS = PrivacyRequest.objects.filter(
-    agency_id__in=Agency.objects.filter(slug="alpha").values("pk")
-)
 
 
 def _review(clinic, external_id, author, text="Long wait, rude staff"):
@@ -65,12 +60,12 @@ def test_redact_after_a_confirmation_then_the_receipt_and_the_log(reese, login, 
     asked = client.post("/agency/privacy/", form)
     assert asked.status_code == 200
     assert "Redact 2 items" in asked.content.decode()
-    assert not ALPHAS.exists()
+    assert not world_privacy_requests().exists()
     with schema_context(clinic_a.schema_name):
         assert Review.objects.get(pk=reese["a"].pk).author_name == "Reese B."
     # its button does it
     done = client.post("/agency/privacy/", {**form, "confirm": "yes"})
-    row = ALPHAS.get()
+    row = world_privacy_requests().get()
     assert done.status_code == 302
     assert done["Location"] == f"/agency/privacy/requests/{row.pk}/"
     with schema_context(clinic_a.schema_name):
@@ -125,7 +120,7 @@ def test_bad_input_is_400_and_changes_nothing(reese, login, clinic_a, change, fi
     response = login("alpha_owner").post("/agency/privacy/", form)
     assert response.status_code == 400
     assert f"<li>{field}: " in response.content.decode()
-    assert not ALPHAS.exists()
+    assert not world_privacy_requests().exists()
     with schema_context(clinic_a.schema_name):
         assert Review.objects.get(pk=reese["a"].pk).redacted_at is None
 
@@ -147,7 +142,7 @@ def test_others_are_refused_and_change_nothing(reese, login, clinic_a, person, s
     form = {"author": "Reese B.", "reason": REASON, "action": "redact",
             "item": [f"clinic-a:{reese['a'].pk}"], "confirm": "yes"}  # fmt: skip
     assert client.post("/agency/privacy/", form).status_code == status
-    assert not ALPHAS.exists()
+    assert not world_privacy_requests().exists()
     with schema_context(clinic_a.schema_name):
         assert Review.objects.get(pk=reese["a"].pk).redacted_at is None
 
@@ -156,7 +151,7 @@ def test_another_agencys_owner_cannot_reach_its_items_or_receipts(reese, login, 
     alpha = login("alpha_owner")
     alpha.post("/agency/privacy/", {"author": "Reese B.", "reason": REASON, "action": "redact",
                                     "item": [f"clinic-b:{reese['b'].pk}"], "confirm": "yes"})  # fmt: skip
-    row = ALPHAS.get()
+    row = world_privacy_requests().get()
     beta = login("beta_owner")
     assert beta.get(f"/agency/privacy/requests/{row.pk}/").status_code == 404
     assert (

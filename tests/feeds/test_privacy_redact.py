@@ -29,7 +29,7 @@ from responses.models import (
     ReplyVersion,
 )
 from scoring.models import ClaimCluster, ClaimMention, ReviewScore
-from tests.fixtures.rows import score_add
+from tests.fixtures.rows import score_add, world_privacy_requests
 
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
 TEXT = "Dr. Lee reuses needles, I saw it myself. Waited 2 hours."
@@ -271,7 +271,7 @@ def test_bad_input_changes_nothing(reese, world, clinic_a, change, fields):
             **request,
         )  # fmt: skip
     assert set(refused.value.fields) == fields
-    assert not PrivacyRequest.objects.filter(agency_id=world.agencies["alpha"].pk).exists()
+    assert not world_privacy_requests().exists()
     with schema_context(clinic_a.schema_name):
         assert Review.objects.get(pk=reese["review"].pk).author_name == "Reese B."
 
@@ -284,6 +284,6 @@ def test_writers_and_analysts_cannot_carry_out_a_request(reese, world, clinic_a,
             author="Reese B.", reason="Erasure request REQ-114 received by e-mail",
             action="delete", selected=[f"clinic-a:{reese['review'].pk}"],
         )  # fmt: skip
-    assert not PrivacyRequest.objects.filter(agency_id=world.agencies["alpha"].pk).exists()
+    assert not world_privacy_requests().exists()
     with schema_context(clinic_a.schema_name):
         assert Review.objects.get(pk=reese["review"].pk).redacted_at is None
