@@ -8,9 +8,12 @@ the Authorization header carry no session and are not concerned."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.http import HttpResponse, HttpResponseRedirect
+from django.utils.cache import patch_vary_headers
 
 from accounts.selectors import user_has_confirmed_device, user_needs_otp
 from accounts.services import security_request_bind, security_request_unbind
@@ -83,3 +86,61 @@ class SecurityContextMiddleware:
             return self.get_response(request)
         finally:
             security_request_unbind(token)
+
+
+# Requests a page makes by itself, every few seconds, while it is open: the alert banner's poll
+# (staff `/alerts/banner/`, the portal's `<clinic>/portal/alerts/banner/`).
+BACKGROUND_SUFFIXES = ("/alerts/banner/",)
+
+
+def is_background_poll(request) -> bool:
+    """Whether `request` is a page polling by itself (`BACKGROUND_SUFFIXES`), not a person."""
+    return request.path_info.endswith(BACKGROUND_SUFFIXES)
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's, except that a background poll is no activity: the idle timeout
+    (`SESSION_COOKIE_AGE`, pushed forward by every request: `SESSION_SAVE_EVERY_REQUEST`)
+    counts from the person's last request, so a tab left open on an unattended screen is
+    signed out like any other, however often its banner polls. A poll that changed the
+    session (none does today) is saved as usual."""
+
+    def process_response(self, request, response):
+        session = getattr(request, "session", None)
+        if session is not None and is_background_poll(request) and not session.modified:
+            if session.accessed:
+                patch_vary_headers(response, ("Cookie",))
+            return response
+        return super().process_response(request, response)
+
+
+def _page_path(request) -> str:
+    """The path (and query) of the page a background request came from (htmx's
+    `HX-Current-URL`), when it is a page of this server; else the site's root."""
+    page = urlsplit(request.headers.get("HX-Current-URL", ""))
+    if page.netloc and page.netloc != request.get_host():
+        return "/"
+    if not page.path.startswith("/") or page.path.startswith("//"):
+        return "/"
+    return page.path + (f"?{page.query}" if page.query else "")
+
+
+class BackgroundSignInMiddleware:
+    """A background request (htmx: the banner's poll) whose session has ended is sent to the
+    sign-in page as a whole page (`HX-Redirect`), leading back to the page the person was on:
+    a redirect answered to htmx would be followed by the browser and the sign-in page pasted
+    into the banner, with the poll's own address as where to go next; and the screen left
+    open keeps showing what it showed, though nobody is signed in."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.headers.get("HX-Request") != "true" or response.status_code != 302:
+            return response
+        if urlsplit(response.get("Location", "")).path != settings.LOGIN_URL:
+            return response
+        answer = HttpResponse(status=204)
+        answer["HX-Redirect"] = f"{settings.LOGIN_URL}?{urlencode({'next': _page_path(request)})}"
+        return answer

@@ -112,7 +112,8 @@ MIDDLEWARE = [
     "core.middleware.PrivateResponseMiddleware",  # signed-in answers: Cache-Control no-store
     "core.middleware.InputTextMiddleware",  # no NUL / lone surrogate / deep JSON past here
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "accounts.middleware.SessionMiddleware",  # Django's; a banner's poll is no activity
+    "accounts.middleware.BackgroundSignInMiddleware",  # a poll after the session ended
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -706,7 +706,9 @@ class IncidentReviewApi(ClinicAPIView):
     mention the alert counted, never after the detection): `before` the week before it (or the
     crisis's length if longer), `during` onset → resolution, `after` a day from the resolution
     (or the crisis's length if longer; `state` `complete`, `in_progress` or `not_yet`), each
-    with `days` and `per_day` since their lengths differ. Response times are measured from
+    with `days` and `per_day` since their lengths differ, and cut into `buckets` bars in
+    `series` (a day each for a window of 2 to 14 whole days, as the week before is; six
+    otherwise). Response times are measured from
     detection; `metrics.first_public_response` says what counted (the first published
     statement or the first reply to a mention, whichever came first);
     `metrics.statements` lists the official statements drafted from the incident and

@@ -29,7 +29,6 @@ INK, MUTED, GRID = "#1b1f24", "#57606a", "#d0d7de"
 WIDTH, HEIGHT = 720, 240
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 28, 40
 PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-SLOTS = BUCKETS_PER_WINDOW * len(WINDOW_NAMES)
 WINDOW_TITLES = {"before": "Before", "during": "During", "after": "After"}
 MAX_COUNT_INTERVALS = 5
 # The narrow drawing of each chart, for a phone (the pages' `<picture>` picks it on a narrow
@@ -75,8 +74,20 @@ def _svg(
     )
 
 
-def _slot_x(window: str, index: int) -> float:
-    return LEFT + (WINDOW_NAMES.index(window) * BUCKETS_PER_WINDOW + index) * PLOT_W / SLOTS
+def window_bars(window: dict) -> int:
+    """How many bars a window's panel or band holds (`crisis.metrics.window_buckets`; a review
+    frozen before windows said so has `BUCKETS_PER_WINDOW`)."""
+    return window.get("buckets") or BUCKETS_PER_WINDOW
+
+
+def _slot_x(windows: dict, window: str, index: int, *, left=None, width=None) -> float:
+    """The middle of bar `index` of `window` in a chart whose plot starts at `left` and is
+    `width` wide (the wide chart's by default): each window a third of it, cut into its own
+    bars."""
+    left = LEFT if left is None else left
+    band = (PLOT_W if width is None else width) / len(WINDOW_NAMES)
+    bars = window_bars(windows.get(window, {}))
+    return left + WINDOW_NAMES.index(window) * band + (index + 0.5) * band / bars
 
 
 def _frame(windows: dict, tz=None) -> list[str]:
@@ -312,7 +323,7 @@ def _volume_panel(
             f'stroke-width="0.5"/><text x="{x - 5:.1f}" y="{y + 4:.1f}" text-anchor="end" '
             f'fill="{MUTED}">{tick:,}</text>'
         )
-    slot = width / BUCKETS_PER_WINDOW
+    slot = width / window_bars(window)
     for n, (row, rated) in enumerate(zip(rows, rates, strict=True)):
         left = x + n * slot + slot * 0.1
         y = bottom
@@ -460,7 +471,7 @@ def sentiment_chart(metrics: dict, brand: str = "#1f6feb", tz=None, *, narrow: b
     body += _sentiment_curve(
         series,
         brand,
-        lambda window, index: _slot_x(window, index) + PLOT_W / SLOTS / 2,
+        lambda window, index: _slot_x(windows, window, index),
         lambda score: TOP + PLOT_H * (1 - score) / 2,
     )
     body += _legend([(SENTIMENT_LEGEND, brand)])
@@ -528,14 +539,10 @@ def _sentiment_narrow(metrics: dict, brand: str, tz) -> str:
     body.append(
         f'<line x1="{N_LEFT}" y1="{bottom}" x2="{N_LEFT + N_PLOT_W}" y2="{bottom}" stroke="{INK}"/>'
     )
-    slots = BUCKETS_PER_WINDOW * len(WINDOW_NAMES)
     body += _sentiment_curve(
         series,
         brand,
-        lambda window, index: (
-            N_LEFT
-            + (WINDOW_NAMES.index(window) * BUCKETS_PER_WINDOW + index + 0.5) * N_PLOT_W / slots
-        ),
+        lambda window, index: _slot_x(windows, window, index, left=N_LEFT, width=N_PLOT_W),
         lambda score: N_TOP + N_PLOT_H * (1 - score) / 2,
     )
     body += _legend([(SENTIMENT_LEGEND, brand)], bottom + 56, 12, NARROW_W - 8)

@@ -176,6 +176,37 @@ def replies_waiting_text(m: dict, *, for_clinic: bool = True) -> str:
     return "; ".join(parts) or "none: every mention was answered in public"
 
 
+def publishing_text(m: dict) -> str:
+    """What failed to post, by its first reason, and how it ended (`publishing_troubles`)."""
+    p = m.get("publishing")
+    if p is None:  # figures frozen before they were counted
+        return "—"
+    if not p["writes"]:
+        return "none: nothing was sent to a platform"
+    if not p["failed"]:
+        return (
+            f"none: no reply or statement failed to post ({p['reached']} of {p['writes']} posted)"
+        )
+    reasons = ", ".join(f"{label.lower()}: {n}" for label, n in p["reasons"].items())
+    parts = [f"{p['failed']} of {p['writes']} failed to post ({reasons})"]
+    if p["posted_later"]:
+        parts.append(
+            f"{p['posted_later']} posted later"
+            + (
+                f", the longest {duration_text(p['longest_wait_seconds'])} after it failed"
+                if p["longest_wait_seconds"] is not None
+                else ""
+            )
+        )
+    if p["still_failed"]:
+        parts.append(f"{p['still_failed']} still not posted")
+    if p["still_waiting"]:
+        parts.append(f"{p['still_waiting']} being retried or waiting to be posted by hand")
+    if p["cancelled"]:
+        parts.append(f"{p['cancelled']} cancelled")
+    return "; ".join(parts)
+
+
 def _flagged_only(m: dict) -> str:
     n = m.get("false_claims_flagged_only") or 0
     return (
@@ -215,7 +246,8 @@ def false_claims_text(m: dict) -> str:
 def correction_text(m: dict) -> str:
     """The reach of the correction: the false claims answered in public with it (a reply of
     a batch that corrects the claim or points to the statement, or a reply quoting the fact
-    sheet); an apology or any other reply is not a correction."""
+    sheet or linking to the public statement); an apology or any other reply is not a
+    correction."""
     claims = m["false_claims"]
     if not claims:
         return "—"
@@ -324,6 +356,7 @@ def review_figures(metrics: dict, tz, *, for_clinic: bool = True) -> list[tuple[
             "Replies not posted yet",
             replies_waiting_text(m, for_clinic=for_clinic),
         ),
+        ("publishing", "Posting problems", publishing_text(m)),
         (
             "negative_answered",
             "Negative mentions answered in public",

@@ -44,12 +44,14 @@ from responses.models import ApprovalStatus
 from responses.selectors import (
     first_reply_published_at,
     private_conversation_counts,
+    publishing_troubles,
     replies_published_by_review,
     statement_pinned_on,
 )
 from scoring.selectors import latest_score_field
 
-BUCKETS_PER_WINDOW = 6
+BUCKETS_PER_WINDOW = 6  # a window's bars, unless it is whole days (`window_buckets`)
+DAY_BARS_MAX = 14  # a window of 2 to 14 whole days has a bar a day
 LABELS = ("negative", "neutral", "positive", "unscored")
 WINDOW_NAMES = ("before", "during", "after")
 MIN_SPAN = timedelta(minutes=1)
@@ -148,6 +150,15 @@ def review_windows(
     return windows
 
 
+def window_buckets(length: timedelta) -> int:
+    """How many bars a window of this length has: one a day when it is 2 to 14 whole days
+    (the week before: seven days, never six bars of 28 hours), else `BUCKETS_PER_WINDOW`."""
+    days = length / timedelta(days=1)
+    if 2 <= days <= DAY_BARS_MAX and days == int(days):
+        return int(days)
+    return BUCKETS_PER_WINDOW
+
+
 def _summary(rows: list[tuple], start: datetime | None, end: datetime | None, state: str) -> dict:
     counts = dict.fromkeys(LABELS, 0)
     scores, ratings = [], []
@@ -239,8 +250,10 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
         full_end = w.get("full_end", w["end"])
         if "full_end" in w:
             windows[name]["full_end"] = full_end.isoformat()
-        step = (full_end - w["start"]) / BUCKETS_PER_WINDOW
-        for n in range(BUCKETS_PER_WINDOW):
+        buckets = window_buckets(full_end - w["start"])
+        windows[name]["buckets"] = buckets
+        step = (full_end - w["start"]) / buckets
+        for n in range(buckets):
             start = w["start"] + n * step
             if start >= now:
                 break  # no future buckets
@@ -369,6 +382,11 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
         "private_follow_ups": private_conversation_counts(linked_ids),
         "private_follow_ups_other": follow_ups_other,
         "statements_published": len(published_statements),
+        # what failed to post (replies to the incident's mentions, its statements) and how
+        # each failure ended: a silent failure mid-crisis is a lesson for the review
+        "publishing": publishing_troubles(
+            review_ids=linked_ids, statement_ids=[st.pk for st in statements]
+        ),
         "window_seconds": round(span.total_seconds()),
         "before_seconds": round(
             (bounds["before"]["end"] - bounds["before"]["start"]).total_seconds()

@@ -34,7 +34,8 @@ from crisis.models import (
     ReviewQuestion,
 )
 from facts.selectors import facts_citable
-from feeds.models import Review, SourceKind
+from feeds.models import Review, Source, SourceKind
+from feeds.selectors import connection_of, source_delivery_problem
 from inbox.selectors import with_reply_state
 from responses.guard.tone import is_correction
 from responses.models import (
@@ -58,6 +59,7 @@ from responses.selectors import (
     texts_audit_q,
     visible_to,
 )
+from responses.services.statements import statements_page
 from scoring.claims.selectors import reach_expression
 from scoring.models import ClaimCluster, ClaimMention
 from scoring.selectors import latest_score_join_sql, latest_scores_prefetch
@@ -839,6 +841,13 @@ def _quotes_a_fact(text: str, facts: tuple[str, ...]) -> bool:
     return is_correction(text, "", facts)
 
 
+def _links_to_statements(text: str, page: str) -> bool:
+    """Whether a reply links to the clinic's public statements (the page or one statement:
+    `{statement_url}` filled, or the address pasted), with or without its scheme."""
+    bare = page.split("://", 1)[-1]
+    return bare in text
+
+
 def false_claims_established(review_ids, *, flagged=()) -> dict:
     """The false claims among these reviews (an incident's mentions) as the agency's own work
     established them, never the claim checker's flag alone (it can match a patient's complaint
@@ -846,7 +855,8 @@ def false_claims_established(review_ids, *, flagged=()) -> dict:
     misinformation) that staff answered as false, with a batch for that claim correcting it
     (a factual correction or the pointer to the statement, not discarded) or a public reply to
     one of its mentions that quotes a confirmed fact of the clinic's sheet; and a flagged
-    mention outside any such claim whose own public reply quotes one.
+    mention outside any such claim whose own public reply quotes one. A reply of its own that
+    points to the clinic's public statement (its address) corrects as a quoted fact does.
 
     {"review_ids": the mentions counted as false claims (every live mention of such a claim
     among `review_ids`), "clusters": how many claims, "corrected_ids": those answered in public
@@ -858,6 +868,7 @@ def false_claims_established(review_ids, *, flagged=()) -> dict:
     members = set().union(*clusters.values()) & ids if clusters else set()
     candidates = members | (set(flagged) & ids)
     facts = tuple(facts_citable().values_list("statement", flat=True))
+    page = statements_page(current_clinic())
     published = list(
         ReplyDraft.objects.filter(
             review_id__in=list(ids), status=ApprovalStatus.PUBLISHED
@@ -877,6 +888,7 @@ def false_claims_established(review_ids, *, flagged=()) -> dict:
         if review_id in candidates and (
             batch_kind in CORRECTING_BATCHES
             or _quotes_a_fact(texts.get((draft_id, number), ""), facts)
+            or _links_to_statements(texts.get((draft_id, number), ""), page)
         ):
             corrected.add(review_id)
     answered_claims = set(
@@ -1048,3 +1060,48 @@ def incident_states_words(incident_ids) -> dict[int, str]:
         else:
             words[pk] = f"incident acknowledged{f' by {by}' if by else ''}, still open"
     return words
+
+
+# Problems after which replies on a channel wait (`responses.models.WAITING_FOR_SOURCE`): its
+# account is not connected or the platform ended the connection.
+_REPLIES_WAIT = ("not connected to its account", "its connection was lost: reconnect it")
+
+
+def channels_down(incident: Incident) -> list[dict]:
+    """The clinic's channels that do not deliver now (`feeds.selectors.source_delivery_problem`)
+    and matter to this incident: those some of its mentions came from, and those that broke
+    after the incident opened (new mentions of the crisis may be missing). Each:
+    {"source", "problem", "since" (when it broke, None when unknown), "mentions" (the
+    incident's live mentions from it), "replies_wait" (replies on it wait until it is
+    reconnected)}; the channels with the most mentions first. A channel turned off or never
+    connected that none of the mentions came from is the setup checklist's business, not the
+    room's."""
+    counts = dict(
+        Review.objects.filter(incidents=incident, is_deleted=False)
+        .values("source_id")
+        .annotate(n=Count("id"))
+        .values_list("source_id", "n")
+        .order_by()
+    )
+    out = []
+    for source in Source.objects.select_related("connection").order_by("name", "pk"):
+        problem = source_delivery_problem(source)
+        if not problem:
+            continue
+        conn = connection_of(source)
+        since = conn.lost_at if conn is not None and conn.lost_at else None
+        if since is None and problem == "its last fetches failed":
+            since = source.last_error_at
+        mentions = counts.get(source.pk, 0)
+        if not mentions and not (since and since >= incident.opened_at):
+            continue
+        out.append(
+            {
+                "source": source,
+                "problem": problem,
+                "since": since,
+                "mentions": mentions,
+                "replies_wait": problem in _REPLIES_WAIT,
+            }
+        )
+    return sorted(out, key=lambda row: -row["mentions"])

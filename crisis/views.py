@@ -35,6 +35,7 @@ from crisis.models import (
 from crisis.room import control_room, follow_up_of, local, mentions_ranked
 from crisis.selectors import (
     baseline_words,
+    channels_down,
     crisis_team,
     detector_settings_get,
     incident_claims,
@@ -372,6 +373,8 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 ),
                 "resolved_anyway": resolve_override_of(incident),
                 "outbox_url": f"/clinics/{self.clinic.slug}/outbox/",
+                "channels_down": channels_down(incident),
+                "can_manage": self.access.can(Permission.MANAGE),
                 "statement_kept": statement_kept,
                 "refused_form": refused_form or {},
             },

@@ -8,6 +8,8 @@ is cheap, and it works through every proxy."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -140,10 +142,14 @@ def banner_context(user) -> dict:
 
 class AlertBannerView(View):
     """The banner's contents for the signed-in person (an HTML fragment; empty when nothing
-    waits)."""
+    waits). Polled by a page drawn for a signed-in person: once their session has ended, the
+    poll sends the page to the sign-in page (`accounts.middleware.BackgroundSignInMiddleware`
+    turns this redirect into a whole-page one); half signed in (the code step), nothing."""
 
     def get(self, request):
-        if not request.user.is_authenticated or user_half_signed_in(request.user):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+        if user_half_signed_in(request.user):
             return HttpResponse("", status=204)
         response = render(request, "crisis/_alert_banner.html", banner_context(request.user))
         response["Cache-Control"] = "no-store"

@@ -36,7 +36,7 @@ def sources_with_connections() -> list[Source]:
     `takes_replies` (Carewatch can post replies there) and `platform` (its plain name)."""
     sources = list(Source.objects.select_related("connection").order_by("name", "pk"))
     for source in sources:
-        source.conn = _connection_of(source)
+        source.conn = connection_of(source)
         source.link = connection_state(source)
         source.takes_replies = replies_postable(source.kind)
         source.platform = platform_name(source.kind)
@@ -51,7 +51,9 @@ def replies_postable(kind: str) -> bool:
     return connector is not None and connector.capabilities.can_reply
 
 
-def _connection_of(source: Source) -> SourceConnection | None:
+def connection_of(source: Source) -> SourceConnection | None:
+    """The source's OAuth connection, None when it has none (read once with
+    `select_related("connection")` to spare a query a source)."""
     try:
         return source.connection
     except SourceConnection.DoesNotExist:
@@ -134,7 +136,7 @@ def connection_state(source: Source) -> dict:
     show it. `state`: connected (OAuth), lost (the platform refused to renew: reconnect),
     by_hand (credentials entered through the API, no OAuth connection), not_connected, or
     not_applicable (CSV, webhook and other kinds that need no account)."""
-    conn = _connection_of(source)
+    conn = connection_of(source)
     out = {
         "state": "not_applicable",
         "account_name": "",
@@ -169,7 +171,7 @@ def source_connection_changed_at(source: Source) -> datetime:
     `updated_at`). What reading the platform writes (cursor, health) is none of these. The
     outbox compares it with when an item failed for want of the connection
     (`responses.services.outbox.retry_refusal`)."""
-    conn = _connection_of(source)
+    conn = connection_of(source)
     times = [source.updated_at]
     if conn is not None:
         times += [t for t in (conn.connected_at, conn.refreshed_at) if t]

@@ -1063,6 +1063,69 @@ def deliveries_of(
     return rows
 
 
+def publishing_troubles(*, review_ids=(), statement_ids=()) -> dict:
+    """What went wrong posting the replies to these reviews and these statements, for the
+    post-crisis review: of the writes that were meant to reach a platform (a statement's
+    unpinning aside; a write cancelled before it was tried is not counted), how many reached
+    it (sent, or posted by hand and marked so), how many **failed** at least once for good
+    (`send_failed` without a retry: a person had to act; an attempt retried by itself and then
+    sent is not a failure anyone saw), each failure's first reason (`FailureKind` labels, most
+    first), and how those ended: posted later (with the longest time from the first failure to
+    the post), still failed, being retried or waiting to be posted by hand, or cancelled."""
+    items = list(
+        OutboxItem.objects.exclude(kind=OutboxKind.STATEMENT_UNPIN)
+        .filter(
+            Q(kind=OutboxKind.REPLY, review_id__in=list(review_ids))
+            | Q(statement_id__in=list(statement_ids))
+        )
+        .values_list("pk", "status", "sent_at")
+        .order_by()
+    )
+    first_failure: dict[int, tuple[datetime, str]] = {}
+    for object_id, at, detail in (
+        AuditEntry.objects.filter(
+            object_type="outbox",
+            object_id__in=[pk for pk, _, _ in items],
+            action="send_failed",
+            detail__retry=False,
+        )
+        .values_list("object_id", "created_at", "detail")
+        .order_by("created_at", "id")
+    ):
+        first_failure.setdefault(object_id, (at, (detail or {}).get("failure_kind", "")))
+    tried = [
+        (pk, status, sent_at)
+        for pk, status, sent_at in items
+        if status != OutboxStatus.CANCELLED or pk in first_failure
+    ]
+    reached = (OutboxStatus.SENT, OutboxStatus.POSTED_BY_HAND)
+    failed = [(pk, status, sent_at) for pk, status, sent_at in tried if pk in first_failure]
+    reasons: dict[str, int] = {}
+    for pk, _, _ in failed:
+        kind = first_failure[pk][1]
+        label = str(FailureKind(kind).label) if kind in FailureKind.values else "Other"
+        reasons[label] = reasons.get(label, 0) + 1
+    recovered = [(pk, sent_at) for pk, status, sent_at in failed if status in reached]
+    waits = [
+        (sent_at - first_failure[pk][0]).total_seconds() for pk, sent_at in recovered if sent_at
+    ]
+    return {
+        "writes": len(tried),
+        "reached": sum(1 for _, status, _ in tried if status in reached),
+        "failed": len(failed),
+        "reasons": dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "posted_later": len(recovered),
+        "longest_wait_seconds": round(max(waits)) if waits else None,
+        "still_failed": sum(1 for _, status, _ in failed if status == OutboxStatus.FAILED),
+        "still_waiting": sum(
+            1
+            for _, status, _ in failed
+            if status in (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.MANUAL)
+        ),
+        "cancelled": sum(1 for _, status, _ in failed if status == OutboxStatus.CANCELLED),
+    }
+
+
 def delivery_failures_count() -> int:
     """Failed deliveries of the current clinic that nobody has fixed yet (the dashboard's red
     count)."""

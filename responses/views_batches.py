@@ -28,6 +28,7 @@ from responses.selectors import (
 from responses.services import batches as batch_services
 from responses.services.approvals import take_back_offered, waiting_for
 from responses.services.outbox import source_connection
+from responses.services.review_edits import review_changes_each
 from responses.services.workflow import STEP_FOR_STATUS, SUBMITTABLE
 from responses.views import _error, _next, submitted_tell
 
@@ -140,6 +141,10 @@ class BatchView(TemplateResponseMixin, ClinicView):
         that was refused, back in the editor (else the current version's)."""
         rows = reply_batch_items(batch, access=self.access)
         advice = {r["item"].pk: r["advice"] for r in rows if r["item"] is not None}
+        # a mention edited on its platform after its reply was written (None once published)
+        changes = review_changes_each([r["draft"] for r in rows])
+        for row in rows:
+            row["review_changed"] = changes.get(row["draft"].pk)
         for row in rows:
             row["label"] = state_label(row["state"], batch)
             row["gone"] = row["state"] in GONE
@@ -197,6 +202,7 @@ class BatchView(TemplateResponseMixin, ClinicView):
             "text": typed if typed is not None else (version.text if version else ""),
             "findings": findings_once(version.guard_findings if version else []),
             "rows": rows,
+            "changed": [r for r in rows if r["review_changed"]],
             "tally": tally,
             "live": [r for r in rows if not r["gone"]],
             # withdrawn since this version was written (their reviews settled): what the

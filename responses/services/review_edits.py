@@ -15,6 +15,7 @@ from clinics.notifications import people_notify
 from core.tenancy import current_clinic
 from feeds.models import ReviewRevision, RevisionKind
 from responses.models import ApprovalStatus, ReplyDraft, ReplyVersion
+from responses.services.batches import mention_words
 from responses.services.replies import FLOW
 from responses.services.workflow import writer_ids
 
@@ -112,12 +113,14 @@ def reply_writers_tell_review_changed(*, review_ids: list[int]) -> int:
     """Reviews `review_ids` of the current clinic were just edited (text or rating): the writer
     of each open reply to one of them, written before the change, is told for their
     information, once per version of the reply (a later edit of the same review tells nobody
-    again; a new version written and then overtaken by an edit does). Replies answered
-    through a batch are read on the batch's page. Returns how many people were told."""
+    again; a new version written and then overtaken by an edit does). A reply a batch wrote
+    for the mention tells the batch's writer, leading to the batch's page, where the mention's
+    row says what changed (the batch's text was written for what the mention said). Returns
+    how many people were told."""
     drafts = list(
-        ReplyDraft.objects.filter(review_id__in=review_ids, batch__isnull=True)
+        ReplyDraft.objects.filter(review_id__in=review_ids)
         .exclude(status__in=_GONE)
-        .select_related("review__source")
+        .select_related("review__source", "batch")
         .prefetch_related("versions")
     )
     if not drafts:
@@ -133,26 +136,42 @@ def reply_writers_tell_review_changed(*, review_ids: list[int]) -> int:
         already = set(
             Notification.objects.filter(clinic=clinic, ref=ref).values_list("user_id", flat=True)
         )
+        batch = draft.batch
+        writers = writer_ids(batch if batch is not None else draft)
         users = User.objects.filter(
-            pk__in=[pk for pk in writer_ids(draft) if pk not in already], is_active=True
+            pk__in=[pk for pk in writers if pk not in already], is_active=True
         )
         if change["rating_changed"]:
             how = f"now {_stars(change['rating_now'])}, was {_stars(change['rating_before'])}"
         else:
             how = "its words changed"
+        if batch is None:
+            title = f"The review your reply answers was changed after you wrote it ({how})"
+            detail = (
+                f"{change['words']} Your reply (version {draft.version}) is "
+                f"“{draft.get_status_display()}”: read the review again and save a new "
+                "version if the reply no longer fits. Nobody is stopped from approving it."
+            )
+            url = FLOW.page(draft, clinic)
+        else:
+            title = f"A mention your batch reply answers was changed after you wrote it ({how})"
+            detail = (
+                f"{mention_words(draft.review)}: {change['words'][0].lower()}"
+                f"{change['words'][1:]} The batch (version {batch.version}) is "
+                f"“{batch.get_status_display()}”: read the mention again, and change the "
+                "batch's text or take the mention out if the reply no longer fits it. Nobody "
+                "is stopped from approving it."
+            )
+            url = f"/clinics/{clinic.slug}/replies/batches/{batch.pk}/#item-{draft.review_id}"
         told += len(
             people_notify(
                 users=users,
                 clinic=clinic,
                 kind="review_changed",
                 ref=ref,
-                title=f"The review your reply answers was changed after you wrote it ({how})",
-                detail=(
-                    f"{change['words']} Your reply (version {draft.version}) is "
-                    f"“{draft.get_status_display()}”: read the review again and save a new "
-                    "version if the reply no longer fits. Nobody is stopped from approving it."
-                ),
-                url=FLOW.page(draft, clinic),
+                title=title,
+                detail=detail,
+                url=url,
                 waits=False,
             )
         )

@@ -4,6 +4,7 @@ its own gridline, and bars drawn to the same scale."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -201,3 +202,64 @@ def test_the_narrow_sentiment_chart_writes_each_time_as_a_date_over_a_time_of_da
     assert len(re.findall(r"<circle ", svg)) == BUCKETS_PER_WINDOW
     assert set(re.findall(r'font-size="(\d+)"', svg)) == {"13"}
     assert 'width="320" height="264"' in svg
+
+
+def test_the_week_before_is_seven_bars_of_a_day_each_and_the_chart_draws_seven():
+    """Walk 21: the week before was cut in six bars of 28 hours, which no reader can place on
+    a calendar; a window of whole days has a bar a day (`window_buckets`), and the chart
+    draws as many bars as the window has."""
+    from crisis.metrics import window_buckets
+
+    assert window_buckets(timedelta(days=7)) == 7
+    assert window_buckets(timedelta(days=14)) == 14
+    assert window_buckets(timedelta(days=1)) == BUCKETS_PER_WINDOW  # the day after: 4-hour bars
+    assert window_buckets(timedelta(days=15)) == BUCKETS_PER_WINDOW  # too many to read
+    assert window_buckets(timedelta(days=7, hours=3)) == BUCKETS_PER_WINDOW  # not whole days
+    assert window_buckets(timedelta(minutes=81)) == BUCKETS_PER_WINDOW
+
+    start = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    rows = [
+        {
+            "window": "before",
+            "start": (start + n * timedelta(days=1)).isoformat(),
+            "end": (start + (n + 1) * timedelta(days=1)).isoformat(),
+            "partial": False,
+            "days": 1.0,
+            "per_day": float(n + 1),
+            "volume": n + 1,
+            "negative": n + 1,
+            "neutral": 0,
+            "positive": 0,
+            "unscored": 0,
+            "mean_score": -0.5,
+        }
+        for n in range(7)
+    ]
+    windows = {
+        "before": {
+            "state": "complete",
+            "start": start.isoformat(),
+            "end": (start + timedelta(days=7)).isoformat(),
+            "days": 7.0,
+            "volume": 28,
+            "buckets": 7,
+        },
+        "during": {"state": "in_progress", "start": None, "end": None, "volume": 0},
+        "after": {"state": "not_yet"},
+    }
+    svg = volume_chart({"series": rows, "windows": windows})
+    # seven bars, side by side in the week's panel, each a seventh of it
+    bars = re.findall(r'<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)"[^>]*><title>negative: ', svg)
+    assert len(bars) == 7
+    xs = [float(x) for x, _ in bars]
+    widths = {w for _, w in bars}
+    assert xs == sorted(xs) and len(set(xs)) == 7 and len(widths) == 1
+    step = xs[1] - xs[0]
+    assert all(abs((b - a) - step) < 0.2 for a, b in zip(xs, xs[1:], strict=False))
+    assert abs(float(widths.pop()) - step * 0.8) < 0.2
+    # and the sentiment chart has a point in each of the seven days, evenly spaced
+    curve = sentiment_chart({"series": rows, "windows": windows})
+    points = [float(x) for x in re.findall(r'<circle cx="([\d.]+)"', curve)]
+    assert len(points) == 7
+    gaps = [b - a for a, b in zip(points, points[1:], strict=False)]
+    assert max(gaps) - min(gaps) < 0.2

@@ -106,7 +106,9 @@ def test_resolving_drafts_a_review_with_the_response_metrics(
     assert windows["during"]["mean_score"] == -0.48
     assert windows["before"]["mean_rating"] == 3.33
     assert windows["after"]["complete"] is True
-    assert len(metrics["series"]) == 18
+    # the week before a bar a day, the crisis and the day after six bars each
+    assert [metrics["windows"][n]["buckets"] for n in ("before", "during", "after")] == [7, 6, 6]
+    assert len(metrics["series"]) == 19
     assert sum(b["negative"] for b in metrics["series"]) == 5
     assert metrics["statements"] == [
         {

@@ -239,3 +239,72 @@ def test_a_published_statement_is_pinned_only_where_a_channel_confirmed_it(
     line, row = said()
     assert line.endswith("(on the public page; pinned on Facebook)")
     assert "On the public page (version 1); pinned on Facebook" in row
+
+
+def test_the_review_counts_what_failed_to_post_and_how_each_failure_ended(
+    platforms,  # noqa: F811 - the fixture
+    clinic_a,
+    as_user,  # noqa: F811 - the fixture
+    world,
+):
+    """Walk 21: a channel that refused replies mid-crisis left no trace in the review's
+    figures (only a line of the timeline). `metrics.publishing` counts the writes that failed
+    for good (a person had to act) with their reason and how they ended; a write the platform
+    took on its own retry is no failure anyone saw."""
+    incident, _, item_ids, _, _ = _pile_on(clinic_a, platforms, as_user)
+    writer = clinic_access(Actor(user=world.users["alpha_writer"]), clinic_a)
+    # given Google refusing two of the five replies, and failing once (503) on a third, which
+    # its retry then posts
+    platforms.fail(2, status=400, platform="google", method="PUT", message="Reply too long")
+    platforms.fail(1, status=503, platform="google", method="PUT", message="Unavailable")
+    with schema_context(clinic_a.schema_name):
+        said = {pk: outbox_deliver(item_id=pk) for pk in item_ids}
+        assert sorted(said.values()) == ["failed", "failed", "retry", "sent", "sent"]
+        refused = [pk for pk, result in said.items() if result == "failed"]
+        [retried] = [pk for pk, result in said.items() if result == "retry"]
+        OutboxItem.objects.filter(pk=retried).update(next_attempt_at=None)
+        assert outbox_deliver(item_id=retried) == "sent"
+        m = review_metrics(incident)
+    assert m["publishing"] == {
+        "writes": 5,
+        "reached": 3,
+        "failed": 2,
+        "reasons": {"Refused by the platform": 2},
+        "posted_later": 0,
+        "longest_wait_seconds": None,
+        "still_failed": 2,
+        "still_waiting": 0,
+        "cancelled": 0,
+    }
+    assert _figures(m)["Posting problems"] == (
+        "2 of 5 failed to post (refused by the platform: 2); 2 still not posted"
+    )
+
+    # when one of them is posted by hand 65 minutes after it failed
+    with schema_context(clinic_a.schema_name):
+        OutboxItem.objects.filter(pk=refused[0]).update(status="manual")
+        outbox_mark_posted(item_id=refused[0], access=writer, url="https://g.page/r/1")
+        failed_at = OutboxItem.objects.get(pk=refused[0]).last_error_at
+        OutboxItem.objects.filter(pk=refused[0]).update(sent_at=failed_at + 65 * MIN)
+        m = review_metrics(incident)
+    # then it counts as posted later, with how long it waited
+    assert (m["publishing"]["posted_later"], m["publishing"]["still_failed"]) == (1, 1)
+    assert m["publishing"]["reached"] == 4
+    assert _figures(m)["Posting problems"] == (
+        "2 of 5 failed to post (refused by the platform: 2); 1 posted later, the longest 65 "
+        "minutes after it failed; 1 still not posted"
+    )
+
+
+def test_with_nothing_failed_the_review_says_so_and_a_frozen_review_says_nothing(surge):
+    incident, _ = surge
+    m = review_metrics(incident)
+    assert m["publishing"]["writes"] == 0
+    assert _figures(m)["Posting problems"] == "none: nothing was sent to a platform"
+    m["publishing"] = {**m["publishing"], "writes": 3, "reached": 3}
+    assert (
+        _figures(m)["Posting problems"]
+        == "none: no reply or statement failed to post (3 of 3 posted)"
+    )
+    del m["publishing"]  # figures frozen before they were counted
+    assert _figures(m)["Posting problems"] == "—"

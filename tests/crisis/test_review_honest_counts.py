@@ -154,3 +154,29 @@ def test_the_clinics_copy_is_prepared_when_it_was_sent(
     # the page, the HTML file and the PDF (one context) say when it was sent
     assert page["generated_text"] == "2026-03-04 20:24 UTC"
     assert staff["generated_text"] == "2026-03-04 20:25 UTC"
+
+
+def test_a_public_reply_linking_to_the_statement_makes_it_a_corrected_false_claim(surge, settings):
+    """Walk 21: "We have posted the facts here: <statement link>" answered the claim as the
+    statement does, and only a reply quoting the fact sheet (or a batch) counted as a
+    correction."""
+    incident, linked = surge
+    page = f"{settings.PUBLIC_BASE_URL}/statements/{current_clinic().slug}/"
+    draft = ReplyDraft.objects.get(review=linked[1])
+    ReplyVersion.objects.create(
+        draft=draft, number=1, guard_verdict="ok", author_label="user:1",
+        text=f"Hello, that is not so. Our statement: {page.split('://')[1]}12/ Call us any time.",
+    )  # fmt: skip
+
+    m = review_metrics(incident, now=NOW + 4 * HOUR)
+
+    assert (m["false_claims"], m["false_claims_corrected"]) == (1, 1)
+    assert (m["false_claims_reach"], m["correction_reach"]) == (150, 150)
+    # another clinic's statement is no correction of this one's claim
+    ReplyVersion.objects.filter(draft=draft).delete()
+    ReplyVersion.objects.create(
+        draft=draft, number=1, guard_verdict="ok", author_label="user:1",
+        text=f"Hello. See {settings.PUBLIC_BASE_URL}/statements/another-clinic/3/ for more.",
+    )  # fmt: skip
+    m = review_metrics(incident, now=NOW + 4 * HOUR)
+    assert (m["false_claims"], m["false_claims_corrected"]) == (0, 0)

@@ -143,7 +143,7 @@ def test_the_review_figures_of_a_resolved_surge(surge, django_capture_on_commit_
     assert [w[n]["per_day"] for n in ("before", "during", "after")] == [0.43, 21.82, 3.0]
     assert [w[n]["negative"] for n in ("before", "during", "after")] == [1, 4, 1]
     assert [w[n]["mean_score"] for n in ("before", "during", "after")] == [0.267, -0.48, 0.0]
-    assert len(m["series"]) == 18 and sum(b["volume"] for b in m["series"]) == 11
+    assert len(m["series"]) == 7 + 6 + 6 and sum(b["volume"] for b in m["series"]) == 11
     # response times from detection (15:00); detection 90 minutes after the onset
     assert m["time_to_detect_seconds"] == 90 * 60
     assert m["time_to_acknowledge_seconds"] == 12 * 60
