@@ -82,10 +82,23 @@ def agency_for_branding(request) -> Agency | None:
                 staff_of, _role = agency_for_staff(user)
             if staff_of is not None:
                 return staff_of
+            if people_of_several_agencies(user):
+                # a clinic person of two agencies' clinics (made before one account was one
+                # agency's, or by an operator): a page of theirs outside a clinic (their clinic
+                # list, their account) names neither agency above the other's clinics
+                return None
         return agency_for_person(user)[0]
     if request.path == settings.LOGIN_URL:
         return brand_link_agency(request.GET.get("next") or request.POST.get("next"))
     return None
+
+
+def people_of_several_agencies(user) -> bool:
+    """Whether `user` is one of the people of clinics of more than one agency."""
+    return (
+        Agency.objects.filter(clinics__memberships__user=user).values("pk").distinct()[:2].count()
+        > 1
+    )
 
 
 def agency_for_person(user) -> tuple[Agency | None, bool]:

@@ -50,6 +50,9 @@ class Source(BaseModel):
     last_error = models.TextField(blank=True, default="")
     consecutive_failures = models.PositiveIntegerField(default=0)
     is_healthy = models.BooleanField(default=True)
+    # The last complete sweep for items deleted on the platform (`feeds.polling`: a platform
+    # whose incremental listing cannot show a deletion is listed whole now and then).
+    swept_at = models.DateTimeField(null=True, blank=True)
     # "We post replies on this channel by hand" (the Sources page): Carewatch never posts a
     # reply here, even when connected; approved replies go to the outbox's "To post by hand".
     replies_by_hand = models.BooleanField(default=False, db_default=False)

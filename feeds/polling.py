@@ -27,6 +27,11 @@ logger = logging.getLogger(__name__)
 POLLABLE = POLLED_KINDS
 UNHEALTHY_AFTER = 5
 MAX_BACKOFF = timedelta(hours=6)
+# A platform whose incremental listing cannot show a deletion (`Connector.sweeps_for_deletions`)
+# is listed whole this often, and each stored item it did not list is asked about, at most
+# SWEEP_CHECKS a sweep (the rest wait for the next one).
+SWEEP_EVERY = timedelta(hours=24)
+SWEEP_CHECKS = 100
 
 
 CLAIM = timedelta(minutes=10)
@@ -131,10 +136,15 @@ def source_poll(*, source_id: int) -> dict:
             base_url=settings.CONNECTOR_BASE_URLS.get(source.kind),
             **settings.CONNECTOR_HTTP_OPTIONS,
         )
-        cursor = source.cursor or None
+        sweep = connector.sweeps_for_deletions and (
+            source.swept_at is None or now - source.swept_at >= SWEEP_EVERY
+        )
+        listed: set[str] = set()
+        cursor = None if sweep else (source.cursor or None)
         for page in connector.list_items(cursor):
             items, ahead = {}, {}
             for external in page.items:
+                listed.add(external.external_id)
                 if getattr(external, "by_owner", False):  # the clinic's own replies and posts
                     counts["skipped_own"] += 1
                     continue
@@ -158,6 +168,8 @@ def source_poll(*, source_id: int) -> dict:
                     counts[done.status] += 1
                 if page.next_cursor:
                     Source.objects.filter(pk=source.pk).update(cursor=page.next_cursor)
+        if sweep:
+            counts["deleted"] = _deletions_swept(source, connector, listed, listed_at=now)
         if getattr(connector, "updated_credentials", None):  # e.g. Google renewed its token
             source_credentials_renewed(
                 source_id=source.pk, credentials=connector.updated_credentials
@@ -187,6 +199,60 @@ def source_poll(*, source_id: int) -> dict:
         next_poll_at=now + timedelta(minutes=source.poll_interval_minutes),
     )
     return counts
+
+
+def _deletions_swept(source: Source, connector, listed: set[str], *, listed_at) -> int:
+    """After a whole listing of `source` (`listed`: every id it held): each stored item it did
+    not list, published before the listing began, is asked about (`item_exists`, at most
+    SWEEP_CHECKS); those the platform no longer has are stored as taken down, as a deletion a
+    platform reports is (`reviews_upsert` with `deleted`: a DELETE revision, nothing waits on
+    them any more, `review.updated`). The sweep counts as done (`swept_at`) only when every
+    such item was asked about; a failed question leaves the rest for the next poll. Returns
+    how many were taken down."""
+    from feeds.connectors.errors import ConnectorError
+
+    missing = list(
+        Review.objects.filter(source=source, is_deleted=False, published_at__lt=listed_at)
+        .exclude(external_id__in=listed)
+        .order_by("-published_at", "-pk")
+    )
+    gone, complete = [], len(missing) <= SWEEP_CHECKS
+    for review in missing[:SWEEP_CHECKS]:
+        try:
+            if not connector.item_exists(review.external_id):
+                gone.append(review)
+        except ConnectorError as exc:
+            logger.warning("source %s: deletion check stopped (%s)", source.pk, exc)
+            complete = False
+            break
+    if gone:
+        with transaction.atomic():
+            reviews_upsert(
+                source=source,
+                items=[
+                    ItemIn(
+                        external_id=r.external_id,
+                        kind=r.kind,
+                        author_name=r.author_name,
+                        rating=r.rating,
+                        text=r.text,
+                        language=r.language,
+                        url=r.url,
+                        published_at=r.published_at,
+                        edited_at=r.edited_at,
+                        likes=r.likes,
+                        shares=r.shares,
+                        replies=r.replies,
+                        parent_external_id=None,
+                        deleted=True,
+                    )
+                    for r in gone
+                ],
+            )
+        logger.info("source %s: %d items deleted on the platform", source.pk, len(gone))
+    if complete:
+        Source.objects.filter(pk=source.pk).update(swept_at=listed_at)
+    return len(gone)
 
 
 def _failed(source: Source, message: str, *, retry_in=None, count=True, unhealthy=False) -> None:

@@ -309,6 +309,16 @@ class Connector(abc.ABC):
         """One cheap authenticated call; raises AuthExpired etc. when the source is broken."""
         next(iter(self.list_items(None)), None)
 
+    # -- deletions an incremental sync cannot see (`feeds.polling`'s sweep)
+    # True where an item deleted on the platform just stops being listed: polling then lists
+    # everything now and then and asks `item_exists` about each stored item not listed.
+    sweeps_for_deletions: ClassVar[bool] = False
+
+    def item_exists(self, external_id: str) -> bool:
+        """Whether the platform still has the item (False: deleted there). Only connectors that
+        sweep for deletions answer it."""
+        raise NotImplementedError
+
     # -- writing (NotSupported unless the platform can)
     def post_reply(
         self,

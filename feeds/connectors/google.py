@@ -14,7 +14,9 @@ following nextPageToken. Cursor: a watermark on `updateTime` (newest seen + the 
 that instant), never later than our clock less its skew (`Watermark.not_after`). As the list is newest-updated first, paging stops at the first review older
 than the watermark; a review whose text or stars change gets a new updateTime and is listed
 again. Reviews deleted on Google just stop appearing: an incremental sync cannot tell; a full
-sync (cursor None) lists every review there is.
+sync (cursor None) lists every review there is, so polling sweeps: now and then it lists them
+all and asks Google about each stored review it did not list (`item_exists`: a GET, 404 when
+deleted), and marks those Google no longer has as taken down (`feeds.polling`).
 
 Items: external_id = reviewId; rating from starRating ONE..FIVE; edited_at = updateTime when
 it differs from createTime; `owner_reply` = reviewReply. language is None (v4 has no field).
@@ -254,6 +256,17 @@ class GoogleConnector(Connector):
 
     def check(self) -> None:
         self._call("GET", f"{self.location_path}/reviews", params={"pageSize": 1})
+
+    # A review deleted on Google just stops being listed (see the module's docstring).
+    sweeps_for_deletions = True
+
+    def item_exists(self, external_id: str) -> bool:
+        """GET the review: NotFound means Google no longer has it."""
+        try:
+            self._call("GET", f"{self.location_path}/reviews/{quote(external_id, safe='')}")
+        except NotFound:
+            return False
+        return True
 
     # --------------------------------------------------------------------- writing
     def _reply_path(self, external_id: str) -> str:

@@ -153,6 +153,7 @@ class _Scenario:
     seconds: float = 0.0
     regain_minutes: float | None = None
     method: str | None = None
+    path_end: str | None = None  # only requests whose path ends so
 
 
 @dataclass
@@ -380,11 +381,22 @@ class FakePlatforms:
         message: str | None = None,
         code: Any = None,
         method: str | None = None,
+        path_end: str | None = None,
     ) -> None:
-        """The next `n` requests answer `status` with the platform's error JSON (`message`
-        and `code` replace the platform's usual ones)."""
+        """The next `n` requests (of `platform`, `method`, whose path ends with `path_end`,
+        where given) answer `status` with the platform's error JSON (`message` and `code`
+        replace the platform's usual ones)."""
         self._add(
-            _Scenario("fail", n, platform, status=status, message=message, code=code, method=method)
+            _Scenario(
+                "fail",
+                n,
+                platform,
+                status=status,
+                message=message,
+                code=code,
+                method=method,
+                path_end=path_end,
+            )  # fmt: skip
         )
 
     def delay(
@@ -417,13 +429,14 @@ class FakePlatforms:
         with self.lock:
             self._scenarios.append(scenario)
 
-    def _take(self, platform: str, method: str) -> _Scenario | None:
+    def _take(self, platform: str, method: str, path: str = "") -> _Scenario | None:
         with self.lock:
             for scenario in self._scenarios:
                 if (
                     scenario.remaining > 0
                     and scenario.platform in (None, platform)
                     and scenario.method in (None, method)
+                    and (scenario.path_end is None or path.endswith(scenario.path_end))
                 ):
                     scenario.remaining -= 1
                     return scenario
@@ -498,6 +511,11 @@ class FakePlatforms:
             if rating is not None:
                 review["starRating"] = STAR_NAMES[rating]
             review["updateTime"] = _google_time(self.tick())
+
+    def delete_google_review(self, review_id: str) -> None:
+        """The reviewer deleted it on Google: it is no longer listed, and reading it is 404."""
+        with self.lock:
+            del self.google_reviews[review_id]
 
     def _google(self, req: RecordedRequest) -> _Reply:
         token = _bearer(req.headers)
@@ -1321,7 +1339,7 @@ class FakePlatforms:
         )
         with self.lock:
             self.requests.append(req)
-        scenario = self._take(platform, req.method)
+        scenario = self._take(platform, req.method, req.path)
         if scenario is not None and scenario.kind == "drop":
             req.status = -1
             return _DROP
