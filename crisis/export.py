@@ -94,6 +94,23 @@ def _sentiment_text(window: dict, usual: str = "") -> str:
     return f"{score}: {said}{negative}"
 
 
+def history_note(before: dict, tz) -> str:
+    """What the "before" window stands on when the clinic's history starts inside the week
+    before: "; the clinic's history starts on 3 Dec 2026 14:05 EST, so its usual is from the
+    days since" (none before the crisis: "nothing before the crisis to compare with")."""
+    if not before.get("history_from") or before.get("state") == NOT_YET:
+        return ""
+    start = _dt(before["history_from"])
+    if before.get("end") and start >= _dt(before["end"]):
+        return (
+            f"; the clinic's history starts with the crisis ({local(start, tz)}): nothing "
+            "before it to compare with"
+        )
+    return (
+        f"; the clinic's history starts on {local(start, tz)}, so its usual is from the days since"
+    )
+
+
 def usual_rate(windows: dict) -> str:
     """The clinic's usual rate: the "before" window's, a day ("about 1 a day", "none")."""
     before = windows.get("before") or {}
@@ -368,7 +385,8 @@ def review_figures(metrics: dict, tz, *, for_clinic: bool = True) -> list[tuple[
                 f"Sentiment {name}",
                 _sentiment_text(
                     m["windows"][name], usual_rate(m["windows"]) if name != "before" else ""
-                ),
+                )
+                + (history_note(m["windows"][name], tz) if name == "before" else ""),
             )
             for name in WINDOW_NAMES
         ],

@@ -10,7 +10,10 @@
 - **before**: the clinic's usual traffic ending at the onset: a week (every weekday and time
   of day), or the length of the crisis if that is longer. It ends where the crisis begins, so
   no mention of the crisis is ever counted as "before", and the mentions another incident
-  linked (the wave a follow-up continues, an overlapping crisis) are left out of it too;
+  linked (the wave a follow-up continues, an overlapping crisis) are left out of it too. A
+  clinic whose history starts inside it (more than a day into it) has it from its first item
+  (`history_from`): its usual rate is over the days it had; none when its first item came with
+  the crisis;
 - **after**: from the resolution, a day or the length of the crisis if that is longer; "not
   yet" while the incident is not resolved, "in progress" until it has fully passed (a review
   frozen before then says how much of it it holds). No bucket lies in the future.
@@ -35,6 +38,7 @@ from crisis.models import Incident, IncidentEvent, IncidentMention
 from crisis.selectors import (
     earliest_public_response,
     false_claims_established,
+    first_item_at,
     followups_started_between,
     incident_statements,
     reply_statuses_by_review,
@@ -57,6 +61,9 @@ WINDOW_NAMES = ("before", "during", "after")
 MIN_SPAN = timedelta(minutes=1)
 BEFORE_MIN = timedelta(days=7)  # a week of the clinic's usual traffic, every weekday and hour
 AFTER_MIN = timedelta(days=1)  # a whole day after the resolution
+# A clinic's first item may come a while after its history really starts (a quiet clinic):
+# "before" starts at it only when it is later than this into the window.
+HISTORY_SLACK = timedelta(days=1)
 DAY = 86400
 
 # Window states (`windows[name]["state"]`).
@@ -210,6 +217,15 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
     onset, onset_from = crisis_onset(incident, first_mention)
     bounds = review_windows(onset=onset, resolved_at=resolved, now=now)
     span = bounds.pop("span")
+    # a clinic whose history starts inside the week before (new to Carewatch, no past reviews
+    # imported): its usual is what it had, over the days it had it; a week of which it had two
+    # days would read a third of its real rate, and the crisis three times larger than it was
+    history_from = first_item_at()
+    before_bounds = bounds["before"]
+    if history_from is not None and before_bounds["start"] + HISTORY_SLACK < history_from:
+        before_bounds["history_from"] = history_from
+        if history_from < onset:
+            before_bounds["start"] = history_from
 
     lo = bounds["before"]["start"]
     hi = bounds["after"]["end"] or bounds["during"]["end"]
@@ -247,6 +263,12 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
             windows[name]["other_incidents_left_out"] = sum(
                 1 for r in rows if w["start"] <= r[1] < w["end"] and r[0] in other_crisis
             )
+            if "history_from" in w:
+                # the clinic's first item: the window starts there, or (its first item came
+                # with the crisis) nothing before it is history (no usual rate)
+                windows[name]["history_from"] = w["history_from"].isoformat()
+                if w["history_from"] >= w["end"]:
+                    windows[name]["per_day"] = None
         full_end = w.get("full_end", w["end"])
         if "full_end" in w:
             windows[name]["full_end"] = full_end.isoformat()

@@ -165,11 +165,11 @@ def history_load(
         tz=ZoneInfo(str(tz)),
         samples=samples,
         name_words=content_words(current_clinic().name),
-        first_item_at=_first_item_at(),
+        first_item_at=first_item_at(),
     )
 
 
-def _first_item_at() -> datetime | None:
+def first_item_at() -> datetime | None:
     """When the current clinic's first item (review, comment or mention) was published."""
     return Review.objects.filter(is_deleted=False).aggregate(first=Min("published_at"))["first"]
 
@@ -178,7 +178,7 @@ def baseline_words(*, baseline_days: int, now: datetime, tz: ZoneInfo | str) -> 
     """What the detectors' usual level is learnt from in the current clinic, for its thresholds
     page: a clinic new to Carewatch has fewer days than `baseline_days` (or none), and a surge
     then stands on the minimum counts; importing past reviews gives it its history."""
-    first = _first_item_at()
+    first = first_item_at()
     if first is None:
         return (
             "Nothing has arrived for this clinic yet: the detectors have no usual level to "

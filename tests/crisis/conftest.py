@@ -232,6 +232,9 @@ MISINFO = [{"name": "misinformation", "probability": 0.9}]
 def surge(stream, world, clinic_a):
     """A negative surge detected at NOW (15:00 UTC) over a 120-minute window (from 13:00); its
     first mention at 13:30; resolved at 19:00. So: onset 13:00, six-hour windows."""
+    # the clinic's history starts a month before (outside every window): its week before
+    # is a whole week (`crisis.metrics`: a history that starts inside it shortens it)
+    stream.add(NOW - 30 * 24 * HOUR, label="positive", rating=5)
     # before [07:00, 13:00): two happy reviews and one unhappy one
     stream.add(NOW - 7 * HOUR, label="positive", rating=5)
     stream.add(NOW - 5 * HOUR, label="positive", rating=4)

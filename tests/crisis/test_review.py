@@ -34,6 +34,8 @@ def test_resolving_drafts_a_review_with_the_response_metrics(
 ):
     writer = clinic_access(Actor(user=world.users["alpha_writer"]), clinic_a)
     detector_settings_update(actor=acting("test"), watch_words=["outbreak"])
+    # the clinic's history starts a month before (its week before is a whole week)
+    stream.add(NOW - 30 * 24 * 60 * MIN, label="positive", rating=5)
     # before: two happy reviews and the first outbreak mention, which opens the incident at NOW
     stream.add(NOW - 90 * MIN, label="positive", rating=5)
     stream.add(NOW - 60 * MIN, label="positive", rating=4)
