@@ -105,6 +105,32 @@ def _world_as_built():
     world_objects_restore()
 
 
+class WorldChanged(Exception):
+    """A test left the world's committed rows changed (`world_rows_check`)."""
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After each test's teardown (its transaction rolled back, its committed rows removed by
+    its own fixtures), the world's committed rows must be as they were built: a test that left
+    them changed errors here, at its own teardown, instead of the tests after it in its
+    process failing in its place, in some orders only. (After the process's last test the
+    test database is gone: nothing comes after it to fail.)"""
+    result = yield
+    if nextitem is None:
+        return result
+    from pytest_django.plugin import blocking_manager_key
+
+    from tests.fixtures.tenants import world_rows_check
+
+    if changed := world_rows_check(item.config.stash[blocking_manager_key]):
+        raise WorldChanged(
+            f"{item.nodeid} left the world's committed rows changed ({changed}): a test that "
+            "commits must use rows of its own, or put the world's back"
+        )
+    return result
+
+
 @pytest.fixture(autouse=True)
 def _routes_fresh():
     """Clinics are cached in Redis by slug (clinics.routes); a save drops its entry, but
