@@ -193,8 +193,9 @@ def replies_waiting_text(m: dict, *, for_clinic: bool = True) -> str:
     return "; ".join(parts) or "none: every mention was answered in public"
 
 
-def publishing_text(m: dict) -> str:
-    """What failed to post, by its first reason, and how it ended (`publishing_troubles`)."""
+def publishing_text(m: dict, *, for_clinic: bool = False) -> str:
+    """What failed to post, by its first reason, and how it ended (`publishing_troubles`). The
+    clinic's copy leaves the reasons out, as its timeline does (the agency's plumbing)."""
     p = m.get("publishing")
     if p is None:  # figures frozen before they were counted
         return "—"
@@ -205,7 +206,10 @@ def publishing_text(m: dict) -> str:
             f"none: no reply or statement failed to post ({p['reached']} of {p['writes']} posted)"
         )
     reasons = ", ".join(f"{label.lower()}: {n}" for label, n in p["reasons"].items())
-    parts = [f"{p['failed']} of {p['writes']} failed to post ({reasons})"]
+    parts = [
+        f"{p['failed']} of {p['writes']} failed to post"
+        + ("" if for_clinic else f" ({reasons})")
+    ]
     if p["posted_later"]:
         parts.append(
             f"{p['posted_later']} posted later"
@@ -373,7 +377,7 @@ def review_figures(metrics: dict, tz, *, for_clinic: bool = True) -> list[tuple[
             "Replies not posted yet",
             replies_waiting_text(m, for_clinic=for_clinic),
         ),
-        ("publishing", "Posting problems", publishing_text(m)),
+        ("publishing", "Posting problems", publishing_text(m, for_clinic=for_clinic)),
         (
             "negative_answered",
             "Negative mentions answered in public",
