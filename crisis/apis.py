@@ -708,7 +708,10 @@ class IncidentReviewApi(ClinicAPIView):
     (or the crisis's length if longer; `state` `complete`, `in_progress` or `not_yet`), each
     with `days` and `per_day` since their lengths differ, and cut into `buckets` bars in
     `series` (a day each for a window of 2 to 14 whole days, as the week before is; six
-    otherwise). Response times are measured from
+    otherwise); a clinic whose history starts inside the week before has `before` from its
+    first item (`history_from`). `metrics.publishing` counts what failed to post (replies to
+    the mentions, the statements) for good at least once, by reason, and how each ended.
+    Response times are measured from
     detection; `metrics.first_public_response` says what counted (the first published
     statement or the first reply to a mention, whichever came first);
     `metrics.statements` lists the official statements drafted from the incident and
