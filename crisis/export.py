@@ -207,8 +207,7 @@ def publishing_text(m: dict, *, for_clinic: bool = False) -> str:
         )
     reasons = ", ".join(f"{label.lower()}: {n}" for label, n in p["reasons"].items())
     parts = [
-        f"{p['failed']} of {p['writes']} failed to post"
-        + ("" if for_clinic else f" ({reasons})")
+        f"{p['failed']} of {p['writes']} failed to post" + ("" if for_clinic else f" ({reasons})")
     ]
     if p["posted_later"]:
         parts.append(
