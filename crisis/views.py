@@ -26,6 +26,7 @@ from crisis.apis import IncidentFilterSerializer
 from crisis.export import review_context
 from crisis.forms import ThresholdsForm
 from crisis.models import (
+    ACTIVE_STATUSES,
     IncidentKind,
     IncidentStatus,
     PostCrisisReview,
@@ -373,7 +374,10 @@ class IncidentRoomView(TemplateResponseMixin, ClinicView):
                 ),
                 "resolved_anyway": resolve_override_of(incident),
                 "outbox_url": f"/clinics/{self.clinic.slug}/outbox/",
-                "channels_down": channels_down(incident),
+                # while it runs: a channel turned off months after is no news of this crisis
+                "channels_down": channels_down(incident)
+                if incident.status in ACTIVE_STATUSES
+                else [],
                 "can_manage": self.access.can(Permission.MANAGE),
                 "statement_kept": statement_kept,
                 "refused_form": refused_form or {},

@@ -10,11 +10,12 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from crisis.selectors import channels_down
 from crisis.services import detector_settings_update, detectors_run
 from feeds.models import Platform, Source, SourceConnection
-from tests.crisis.conftest import NOW, Stream, acting
+from tests.crisis.conftest import NOW, Stream, acting, resolved_anyway
 
 MIN = timedelta(minutes=1)
 
@@ -124,3 +125,18 @@ def test_the_room_lists_several_and_says_so(channels, login):
     assert "2 channels of this crisis are down" in banner
     assert len(re.findall(r'data-testid="channel-down"', banner)) == 2
     assert "new mentions from them do not arrive" in banner
+
+
+def test_a_resolved_incident_says_nothing_of_channels_down_now(
+    channels, login, clinic_a, django_capture_on_commit_callbacks
+):
+    """A channel turned off after the crisis is no news of it: the room says what is down only
+    while the incident runs."""
+    Source.objects.filter(pk=channels["page"].pk).update(enabled=False)
+    url = f"/clinics/clinic-a/incidents/{channels['incident'].pk}/"
+    assert _banner(login("alpha_manager").get(url).content.decode())
+    with schema_context(clinic_a.schema_name):  # the request left the public schema on
+        resolved_anyway(channels["incident"], django_capture_on_commit_callbacks)
+    html = login("alpha_manager").get(url)
+    assert html.status_code == 200
+    assert _banner(html.content.decode()) == ""
