@@ -23,6 +23,15 @@ from tests.crisis.conftest import HOUR, MIN, NOW, acting, resolved_anyway
 FACT = "Every needle we use is new and used for one patient only."
 
 
+def _reply_says(review, text: str) -> None:
+    """The published reply to `review` (the surge's) says `text` (its only version)."""
+    draft = ReplyDraft.objects.get(review=review)
+    ReplyVersion.objects.filter(draft=draft).delete()
+    ReplyVersion.objects.create(
+        draft=draft, number=1, guard_verdict="ok", author_label="user:1", text=text
+    )
+
+
 def _figures(metrics) -> dict[str, str]:
     return {label: value for _, label, value in review_figures(metrics, UTC)}
 
@@ -44,11 +53,7 @@ def test_flagged_mentions_answered_with_an_apology_are_no_false_claims(surge):
 def test_a_public_reply_quoting_the_fact_sheet_makes_it_a_corrected_false_claim(surge):
     incident, linked = surge
     Fact.objects.create(slug="needles", title="Needles", statement=FACT, status="confirmed")
-    draft = ReplyDraft.objects.get(review=linked[1])
-    ReplyVersion.objects.create(
-        draft=draft, number=1, guard_verdict="ok", author_label="user:1",
-        text=f"Hello, to set the record straight: {FACT} Call us any time.",
-    )  # fmt: skip
+    _reply_says(linked[1], f"Hello, to set the record straight: {FACT} Call us any time.")
 
     m = review_metrics(incident, now=NOW + 4 * HOUR)
 
@@ -162,21 +167,15 @@ def test_a_public_reply_linking_to_the_statement_makes_it_a_corrected_false_clai
     correction."""
     incident, linked = surge
     page = f"{settings.PUBLIC_BASE_URL}/statements/{current_clinic().slug}/"
-    draft = ReplyDraft.objects.get(review=linked[1])
-    ReplyVersion.objects.create(
-        draft=draft, number=1, guard_verdict="ok", author_label="user:1",
-        text=f"Hello, that is not so. Our statement: {page.split('://')[1]}12/ Call us any time.",
-    )  # fmt: skip
+    _reply_says(
+        linked[1], f"Hello, that is not so. Our statement: {page.split('://')[1]}12/ Call us."
+    )
 
     m = review_metrics(incident, now=NOW + 4 * HOUR)
 
     assert (m["false_claims"], m["false_claims_corrected"]) == (1, 1)
     assert (m["false_claims_reach"], m["correction_reach"]) == (150, 150)
     # another clinic's statement is no correction of this one's claim
-    ReplyVersion.objects.filter(draft=draft).delete()
-    ReplyVersion.objects.create(
-        draft=draft, number=1, guard_verdict="ok", author_label="user:1",
-        text=f"Hello. See {settings.PUBLIC_BASE_URL}/statements/another-clinic/3/ for more.",
-    )  # fmt: skip
+    _reply_says(linked[1], f"Hello. See {settings.PUBLIC_BASE_URL}/statements/another-clinic/3/.")
     m = review_metrics(incident, now=NOW + 4 * HOUR)
     assert (m["false_claims"], m["false_claims_corrected"]) == (0, 0)
