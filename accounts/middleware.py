@@ -14,10 +14,11 @@ from django.conf import settings
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.http import HttpResponse, HttpResponseRedirect
 from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.selectors import user_has_confirmed_device, user_needs_otp
 from accounts.services import security_request_bind, security_request_unbind
-from core.http import JsonAnswer, bearer, is_api_path
+from core.http import JsonAnswer, bearer, is_api_path, is_htmx
 
 SETUP_URL = "/account/two-factor/setup/"
 VERIFY_URL = "/account/two-factor/verify/"
@@ -56,7 +57,7 @@ class StaffTwoFactorMiddleware:
             or not user_needs_otp(user)
         ):
             return self.get_response(request)
-        if request.headers.get("HX-Request") == "true":
+        if is_htmx(request):
             # a background request (the banner's poll): nothing to swap in. A redirect would
             # be followed and the whole code page pasted into the banner region
             return HttpResponse(status=204)
@@ -117,12 +118,11 @@ class SessionMiddleware(DjangoSessionMiddleware):
 def _page_path(request) -> str:
     """The path (and query) of the page a background request came from (htmx's
     `HX-Current-URL`), when it is a page of this server; else the site's root."""
-    page = urlsplit(request.headers.get("HX-Current-URL", ""))
-    if page.netloc and page.netloc != request.get_host():
+    url = request.headers.get("HX-Current-URL", "")
+    if not url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):
         return "/"
-    if not page.path.startswith("/") or page.path.startswith("//"):
-        return "/"
-    return page.path + (f"?{page.query}" if page.query else "")
+    page = urlsplit(url)
+    return (page.path or "/") + (f"?{page.query}" if page.query else "")
 
 
 class BackgroundSignInMiddleware:
@@ -137,7 +137,7 @@ class BackgroundSignInMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if request.headers.get("HX-Request") != "true" or response.status_code != 302:
+        if not is_htmx(request) or response.status_code != 302:
             return response
         if urlsplit(response.get("Location", "")).path != settings.LOGIN_URL:
             return response

@@ -48,6 +48,12 @@ def is_api_path(request) -> bool:
     return path.startswith("/api/")
 
 
+def is_htmx(request) -> bool:
+    """Whether `request` was sent by htmx (a card swapped in place, the banner's poll): the
+    answer is a fragment for part of a page, never a page of its own."""
+    return request.headers.get("HX-Request") == "true"
+
+
 def bearer(request) -> str | None:
     """The credential of the Authorization header (Bearer, Api-Key or Token scheme)."""
     header = request.META.get("HTTP_AUTHORIZATION", "")

@@ -35,7 +35,13 @@ from crisis.models import (
 )
 from facts.selectors import facts_citable
 from feeds.models import Review, Source, SourceKind
-from feeds.selectors import connection_of, source_delivery_problem
+from feeds.selectors import (
+    CONNECTION_LOST,
+    FETCHES_FAILED,
+    NOT_CONNECTED,
+    connection_of,
+    source_delivery_problem,
+)
 from inbox.selectors import with_reply_state
 from responses.guard.tone import is_correction
 from responses.models import (
@@ -59,7 +65,7 @@ from responses.selectors import (
     texts_audit_q,
     visible_to,
 )
-from responses.services.statements import statements_page
+from responses.services.statements import public_page_url
 from scoring.claims.selectors import reach_expression
 from scoring.models import ClaimCluster, ClaimMention
 from scoring.selectors import latest_score_join_sql, latest_scores_prefetch
@@ -868,7 +874,7 @@ def false_claims_established(review_ids, *, flagged=()) -> dict:
     members = set().union(*clusters.values()) & ids if clusters else set()
     candidates = members | (set(flagged) & ids)
     facts = tuple(facts_citable().values_list("statement", flat=True))
-    page = statements_page(current_clinic())
+    page = public_page_url(current_clinic())
     published = list(
         ReplyDraft.objects.filter(
             review_id__in=list(ids), status=ApprovalStatus.PUBLISHED
@@ -1064,7 +1070,7 @@ def incident_states_words(incident_ids) -> dict[int, str]:
 
 # Problems after which replies on a channel wait (`responses.models.WAITING_FOR_SOURCE`): its
 # account is not connected or the platform ended the connection.
-_REPLIES_WAIT = ("not connected to its account", "its connection was lost: reconnect it")
+_REPLIES_WAIT = (NOT_CONNECTED, CONNECTION_LOST)
 
 
 def channels_down(incident: Incident) -> list[dict]:
@@ -1090,7 +1096,7 @@ def channels_down(incident: Incident) -> list[dict]:
             continue
         conn = connection_of(source)
         since = conn.lost_at if conn is not None and conn.lost_at else None
-        if since is None and problem == "its last fetches failed":
+        if since is None and problem == FETCHES_FAILED:
             since = source.last_error_at
         mentions = counts.get(source.pk, 0)
         if not mentions and not (since and since >= incident.opened_at):

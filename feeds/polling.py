@@ -17,6 +17,7 @@ from feeds.models import POLLED_KINDS, Review, Source
 from feeds.services import (
     ItemIn,
     reviews_created_emit,
+    reviews_taken_down,
     reviews_upsert,
     source_credentials,
     source_credentials_renewed,
@@ -205,10 +206,9 @@ def _deletions_swept(source: Source, connector, listed: set[str], *, listed_at) 
     """After a whole listing of `source` (`listed`: every id it held): each stored item it did
     not list, published before the listing began, is asked about (`item_exists`, at most
     SWEEP_CHECKS); those the platform no longer has are stored as taken down, as a deletion a
-    platform reports is (`reviews_upsert` with `deleted`: a DELETE revision, nothing waits on
-    them any more, `review.updated`). The sweep counts as done (`swept_at`) only when every
-    such item was asked about; a failed question leaves the rest for the next poll. Returns
-    how many were taken down."""
+    platform reports is (`reviews_taken_down`). The sweep counts as done (`swept_at`) only
+    when every such item was asked about; a failed question leaves the rest for the next
+    poll. Returns how many were taken down."""
     from feeds.connectors.errors import ConnectorError
 
     missing = list(
@@ -227,28 +227,7 @@ def _deletions_swept(source: Source, connector, listed: set[str], *, listed_at) 
             break
     if gone:
         with transaction.atomic():
-            reviews_upsert(
-                source=source,
-                items=[
-                    ItemIn(
-                        external_id=r.external_id,
-                        kind=r.kind,
-                        author_name=r.author_name,
-                        rating=r.rating,
-                        text=r.text,
-                        language=r.language,
-                        url=r.url,
-                        published_at=r.published_at,
-                        edited_at=r.edited_at,
-                        likes=r.likes,
-                        shares=r.shares,
-                        replies=r.replies,
-                        parent_external_id=None,
-                        deleted=True,
-                    )
-                    for r in gone
-                ],
-            )
+            reviews_taken_down(source=source, reviews=gone)
         logger.info("source %s: %d items deleted on the platform", source.pk, len(gone))
     if complete:
         Source.objects.filter(pk=source.pk).update(swept_at=listed_at)

@@ -178,6 +178,14 @@ def source_connection_changed_at(source: Source) -> datetime:
     return max(times)
 
 
+# What `source_delivery_problem` says, named for the callers that act on which it is.
+TURNED_OFF = "turned off"
+NOT_CONNECTED = "not connected to its account"
+CONNECTION_LOST = "its connection was lost: reconnect it"
+FETCHES_FAILED = "its last fetches failed"
+NEVER_FETCHED = "no fetch has worked yet"
+
+
 def source_delivery_problem(source: Source) -> str:
     """Why reviews and mentions do not arrive from `source` now, in plain words ("" when
     they do): it is turned off, its platform account is not connected (no credentials) or the
@@ -185,16 +193,16 @@ def source_delivery_problem(source: Source) -> str:
     never fetched and its first tries failed (one failure leaves it "healthy", but nothing
     has arrived). Having delivered once says nothing about now."""
     if not source.enabled:
-        return "turned off"
+        return TURNED_OFF
     state = connection_state(source)["state"]
     if state == "not_connected":
-        return "not connected to its account"
+        return NOT_CONNECTED
     if state == "lost":
-        return "its connection was lost: reconnect it"
+        return CONNECTION_LOST
     if not source.is_healthy:
-        return "its last fetches failed"
+        return FETCHES_FAILED
     if source.last_success_at is None and source.last_error:
-        return "no fetch has worked yet"
+        return NEVER_FETCHED
     return ""
 
 

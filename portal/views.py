@@ -38,7 +38,7 @@ from clinics.selectors import (
     notifications_history,
 )
 from core.errors import DomainError, NotFound, ValidationFailed
-from core.http import ParamRefused, int_param
+from core.http import ParamRefused, int_param, is_htmx
 from core.incidents import incident_id_of_ref
 from core.paging import Chained, page_get
 from core.permissions import Permission
@@ -382,7 +382,7 @@ class PortalActView(PortalPage):
         kind = request.POST.get("kind")
         action = request.POST.get("action")
         back = self.portal_url + ("statements/" if kind == "statement" else "approvals/")
-        htmx = request.headers.get("HX-Request") == "true"
+        htmx = is_htmx(request)
         outcome, error, pk, taken_back = None, None, None, False
         try:
             # refused as every other refusal here: on the card (htmx), or in the message

@@ -145,7 +145,6 @@ class BatchView(TemplateResponseMixin, ClinicView):
         changes = review_changes_each([r["draft"] for r in rows])
         for row in rows:
             row["review_changed"] = changes.get(row["draft"].pk)
-        for row in rows:
             row["label"] = state_label(row["state"], batch)
             row["gone"] = row["state"] in GONE
             item = row["item"]

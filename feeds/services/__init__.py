@@ -42,6 +42,7 @@ from feeds.services.ingest import (
     review_payload,
     reviews_created_emit,
     reviews_status_set,
+    reviews_taken_down,
     reviews_upsert,
 )
 from feeds.services.privacy import (
@@ -95,6 +96,7 @@ __all__ = [
     "reviews_created_emit",
     "reviews_redact",
     "reviews_status_set",
+    "reviews_taken_down",
     "reviews_upsert",
     "source_create",
     "SourceExists",

@@ -294,6 +294,30 @@ def reviews_upsert(
     return [outcome[item.external_id] for item in items]
 
 
+# What an item the platform no longer has is sent with: every other field keeps what is stored.
+_TAKEN_DOWN = frozenset({"external_id", "published_at", "deleted"})
+
+
+def reviews_taken_down(*, source: Source, reviews) -> None:
+    """`reviews` of `source` that its platform no longer has (a poll's sweep did not find them,
+    or the platform answered "not found" for one): stored as a deletion a poll or a push
+    reports is (`reviews_upsert`: a DELETE revision, nothing waits on them any more,
+    `review.updated`), every other field as stored."""
+    reviews_upsert(
+        source=source,
+        items=[
+            ItemIn(
+                external_id=r.external_id,
+                text=r.text,
+                published_at=r.published_at,
+                deleted=True,
+                given=_TAKEN_DOWN,
+            )
+            for r in reviews
+        ],
+    )
+
+
 def _watched(review: Review) -> dict:
     return {**{name: getattr(review, name) for name in WATCHED}, "is_deleted": review.is_deleted}
 

@@ -60,7 +60,7 @@ from feeds.models import Review, ReviewStatus, Source, SourceKind, platform_name
 from feeds.selectors import source_connection_changed_at
 from feeds.services import source_credentials
 from feeds.services.connections import connecting_set_up
-from feeds.services.ingest import ItemIn, reviews_upsert
+from feeds.services.ingest import reviews_taken_down
 from responses.models import (
     WAITING_FOR_SOURCE,
     ApprovalStatus,
@@ -620,16 +620,8 @@ def _review_gone(item: OutboxItem) -> bool:
         _connector(item.source).check()
     except ConnectorError:
         return False
-    review = item.review
-    gone = ItemIn(
-        external_id=review.external_id,
-        text=review.text,
-        published_at=review.published_at,
-        deleted=True,
-        given=frozenset({"external_id", "published_at", "deleted"}),
-    )
     with transaction.atomic():
-        reviews_upsert(source=item.source, items=[gone])
+        reviews_taken_down(source=item.source, reviews=[item.review])
         _cancel_deleted(item, SYSTEM)  # the sweep above leaves the item being sent
     logger.info("outbox item %s: its review is gone from the platform; cancelled", item.pk)
     return True

@@ -116,10 +116,6 @@ def tell_ready_to_publish(statement: Statement, who: Actor) -> dict[int, list[st
 
 
 def public_page_url(clinic) -> str:
-    return f"{settings.PUBLIC_BASE_URL}/statements/{clinic.slug}/"
-
-
-def statements_page(clinic) -> str:
     """The public address of the clinic's statements page; each statement's own address is
     under it (`statement_permalink`)."""
     return f"{settings.PUBLIC_BASE_URL}/statements/{clinic.slug}/"
@@ -129,7 +125,7 @@ def statement_permalink(clinic, statement_id: int) -> str:
     """The statement's own public address: it stays valid when a newer statement replaces it
     (the page then says it is superseded and links to the current one). Link to it from
     replies (`{statement_url}` in a reply template)."""
-    return f"{statements_page(clinic)}{statement_id}/"
+    return f"{public_page_url(clinic)}{statement_id}/"
 
 
 def statement_payload(statement: Statement) -> dict:
