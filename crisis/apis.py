@@ -710,7 +710,10 @@ class IncidentReviewApi(ClinicAPIView):
     `series` (a day each for a window of 2 to 14 whole days, as the week before is; six
     otherwise); a clinic whose history starts inside the week before has `before` from its
     first item (`history_from`). `metrics.publishing` counts what failed to post (replies to
-    the mentions, the statements) for good at least once, by reason, and how each ended.
+    the mentions, the statements) for good at least once, by reason, and how each ended;
+    `metrics.channels_down` lists the channels that stopped delivering while the crisis ran
+    (why, who turned it off or disconnected it, from when to when, how long of the crisis, how
+    many of its mentions came from each), and `timeline` says when each stopped and came back.
     Response times are measured from
     detection; `metrics.first_public_response` says what counted (the first published
     statement or the first reply to a mention, whichever came first);

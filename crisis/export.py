@@ -227,6 +227,42 @@ def publishing_text(m: dict, *, for_clinic: bool = False) -> str:
     return "; ".join(parts)
 
 
+def channels_down_text(m: dict, tz, *, for_clinic: bool = False) -> str:
+    """The channels that stopped delivering during the crisis (`channels_down_during`): for
+    how long of it, from when to when, and why (the agency's copy; the clinic's says only
+    that its reviews and mentions did not arrive, as its timeline does)."""
+    rows = m.get("channels_down")
+    if rows is None:  # figures frozen before they were counted
+        return "—"
+    if not rows:
+        return "none: every channel delivered throughout"
+    parts = []
+    for row in rows:
+        down = duration_text(row["down_seconds"])
+        back = (
+            f"back {local(_dt(row['ended_at']), tz)}"
+            if row["ended_at"]
+            else "not back when these figures were counted"
+        )
+        if for_clinic:
+            parts.append(
+                f"{row['source']}: new reviews and mentions did not arrive for {down} of the "
+                f"crisis ({back})"
+            )
+            continue
+        why = row["kind_label"].lower() + (f" by {row['started_by']}" if row["started_by"] else "")
+        came = (
+            f"; {_mentions(row['mentions'])} of the incident came from it"
+            if row["mentions"]
+            else ""
+        )
+        parts.append(
+            f"{row['source']} ({row['platform']}): down {down} of the crisis, {why}; stopped "
+            f"{local(_dt(row['started_at']), tz)}, {back}{came}"
+        )
+    return "; ".join(parts)
+
+
 def _flagged_only(m: dict) -> str:
     n = m.get("false_claims_flagged_only") or 0
     return (
@@ -377,6 +413,7 @@ def review_figures(metrics: dict, tz, *, for_clinic: bool = True) -> list[tuple[
             replies_waiting_text(m, for_clinic=for_clinic),
         ),
         ("publishing", "Posting problems", publishing_text(m, for_clinic=for_clinic)),
+        ("channels_down", "Channels down", channels_down_text(m, tz, for_clinic=for_clinic)),
         (
             "negative_answered",
             "Negative mentions answered in public",

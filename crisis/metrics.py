@@ -43,7 +43,8 @@ from crisis.selectors import (
     incident_statements,
     reply_statuses_by_review,
 )
-from feeds.models import Review, ReviewStatus
+from feeds.models import Review, ReviewStatus, platform_name
+from feeds.selectors import outages_between
 from responses.models import ApprovalStatus
 from responses.selectors import (
     first_reply_published_at,
@@ -110,6 +111,38 @@ def _is_false_claim(flags) -> bool:
 
 ONSET_FIRST_MENTION = "the first mention the alert counted"
 ONSET_DETECTION = "the alert itself: no mention was linked before it"
+
+
+def channels_down_during(linked, *, start: datetime, end: datetime) -> list[dict]:
+    """The clinic's channel outages (`feeds.SourceOutage`) between the onset and the end of the
+    crisis (its resolution, or now), oldest first: the channel, why it was down (`kind`, and
+    who turned it off or disconnected it), when it stopped and came back (None: still down at
+    the time of the figures), how long of the crisis it was down, and how many of the
+    incident's mentions came from it. `linked`: the incident's mention rows (id first)."""
+    if end <= start:
+        return []
+    ids = [row[0] for row in linked]
+    per_source: dict[int, int] = {}
+    for source_id in Review.objects.filter(pk__in=ids).values_list("source_id", flat=True):
+        per_source[source_id] = per_source.get(source_id, 0) + 1
+    out = []
+    for outage in outages_between(start, end):
+        down_from = max(outage.started_at, start)
+        down_to = min(outage.ended_at or end, end)
+        out.append(
+            {
+                "source": outage.source.name,
+                "platform": platform_name(outage.source.kind),
+                "kind": outage.kind,
+                "kind_label": outage.get_kind_display(),
+                "started_by": outage.started_by,
+                "started_at": outage.started_at.isoformat(),
+                "ended_at": outage.ended_at.isoformat() if outage.ended_at else None,
+                "down_seconds": round((down_to - down_from).total_seconds()),
+                "mentions": per_source.get(outage.source_id, 0),
+            }
+        )
+    return out
 
 
 def crisis_onset(incident: Incident, first_mention_at: datetime | None) -> tuple[datetime, str]:
@@ -409,6 +442,9 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
         "publishing": publishing_troubles(
             review_ids=linked_ids, statement_ids=[st.pk for st in statements]
         ),
+        # the channels that stopped delivering while it ran: mentions of those hours may be
+        # missing from every figure here
+        "channels_down": channels_down_during(linked, start=onset, end=resolved or now),
         "window_seconds": round(span.total_seconds()),
         "before_seconds": round(
             (bounds["before"]["end"] - bounds["before"]["start"]).total_seconds()

@@ -40,6 +40,7 @@ from feeds.selectors import (
     FETCHES_FAILED,
     NOT_CONNECTED,
     connection_of,
+    open_outages,
     source_delivery_problem,
 )
 from inbox.selectors import with_reply_state
@@ -1090,12 +1091,16 @@ def channels_down(incident: Incident) -> list[dict]:
         .order_by()
     )
     out = []
+    outages = open_outages()
     for source in Source.objects.select_related("connection").order_by("name", "pk"):
         problem = source_delivery_problem(source)
         if not problem:
             continue
         conn = connection_of(source)
-        since = conn.lost_at if conn is not None and conn.lost_at else None
+        outage = outages.get(source.pk)
+        since = outage.started_at if outage is not None else None
+        if since is None and conn is not None and conn.lost_at:
+            since = conn.lost_at
         if since is None and problem == FETCHES_FAILED:
             since = source.last_error_at
         mentions = counts.get(source.pk, 0)

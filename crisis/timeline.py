@@ -13,10 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from django.utils import timezone
+
 from agency.branding import brand_name
 from clinics.models import Clinic, clinic_zone
 from clinics.selectors import notifications_about
 from core.branding import as_brand
+from core.text import duration_said
 from crisis.models import EventKind, Incident, IncidentEvent, IncidentStatement
 from crisis.room import event_words, local
 from crisis.selectors import (
@@ -33,6 +36,8 @@ from crisis.selectors import (
     reply_versions_of,
     review_questions_of,
 )
+from feeds.models import Review
+from feeds.selectors import outages_between
 from responses.models import ApprovalStatus, ConversationStatus, OutboxKind, OutboxStatus, Verdict
 from responses.selectors import (
     approvals_standing,
@@ -61,6 +66,7 @@ CATEGORIES = {
     "resolution": "Resolution",
     "review": "Review",
     "note": "Note",
+    "channel": "Channel",
     "other": "Other",
 }
 
@@ -769,6 +775,51 @@ def _notification_lines(notes) -> list[Line]:
     return lines
 
 
+def _outage_lines(incident: Incident, *, for_client: bool) -> list[Line]:
+    """A channel that stopped delivering while the crisis ran (`feeds.SourceOutage`, from the
+    first mention to the resolution, or now): when it stopped, why and who did it, and when it
+    came back. The clinic's copy says only that its reviews and mentions stopped arriving and
+    when they came again (the agency's plumbing stays out, as its failure lines do)."""
+    first = (
+        Review.objects.filter(incidents=incident)
+        .order_by("published_at")
+        .values_list("published_at", flat=True)
+        .first()
+    )
+    start = min(first, incident.opened_at) if first else incident.opened_at
+    end = incident.resolved_at or timezone.now()
+    lines = []
+    for outage in outages_between(start, end):
+        name = outage.source.name
+        if for_client:
+            lines.append(
+                Line(
+                    outage.started_at,
+                    "channel",
+                    f"{name}: new reviews and mentions stopped arriving",
+                )
+            )
+        else:
+            lines.append(
+                Line(
+                    outage.started_at,
+                    "channel",
+                    f"{name} stopped delivering: {outage.get_kind_display().lower()}",
+                    who=outage.started_by,
+                    details=outage.detail,
+                )
+            )
+        if outage.ended_at and outage.ended_at <= end:
+            down = duration_said((outage.ended_at - outage.started_at).total_seconds() / 60)
+            what = (
+                f"{name}: reviews and mentions arriving again, after {down}"
+                if for_client
+                else f"{name} delivering again, after {down} down"
+            )
+            lines.append(Line(outage.ended_at, "channel", what))
+    return lines
+
+
 def review_timeline(
     incident: Incident,
     clinic: Clinic,
@@ -827,6 +878,7 @@ def review_timeline(
             statement_versions_of(statement_ids),
         )
         lines += _question_lines(incident, clinic, for_client=True)
+        lines += _outage_lines(incident, for_client=True)
         # a version's verdict, written with it, comes before what was decided on it
         lines.sort(key=lambda line: (line.at, line.category != "guard"))
         # the product's own parts ("Carewatch detectors") named after the agency, as the
@@ -839,6 +891,7 @@ def review_timeline(
     refs += [f"statement:{pk}" for pk in statement_ids]
     lines += _notification_lines(notifications_about(clinic, refs))
     lines += _question_lines(incident, clinic, for_client=False)
+    lines += _outage_lines(incident, for_client=False)
     lines.sort(key=lambda line: line.at)
     return [line.as_dict() for line in lines]
 

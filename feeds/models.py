@@ -296,6 +296,44 @@ class ReviewRevision(models.Model):
         return f"{self.review_id} {self.kind} @ {self.captured_at:%Y-%m-%d %H:%M}"
 
 
+class OutageKind(models.TextChoices):
+    TURNED_OFF = "turned_off", "Turned off"
+    DISCONNECTED = "disconnected", "Disconnected from its account"
+    CONNECTION_LOST = "connection_lost", "Connection ended by the platform"
+    FETCHES_FAILED = "fetches_failed", "Fetches kept failing"
+
+
+class SourceOutage(models.Model):
+    """A time a source that delivered stopped delivering (`feeds.services.outages`): turned
+    off, disconnected, its connection ended by the platform, or its fetches failing until
+    polling stopped. `ended_at` is set when it delivers again, or when the reason changes (the
+    next outage then starts). The incident room, the post-crisis review and its timeline read
+    these: a channel that was down mid-crisis is part of the story."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="outages")
+    kind = models.CharField(max_length=16, choices=OutageKind.choices)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # who turned it off or disconnected it ("" for the platform or the fetches)
+    started_by = models.CharField(max_length=200, blank=True, default="")
+    # the platform's or the connector's words when it broke (the agency's copy only)
+    detail = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        indexes = [models.Index(fields=["started_at"], name="outage_started")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source"],
+                condition=Q(ended_at__isnull=True),
+                name="outage_one_open_per_source",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.kind} from {self.started_at:%Y-%m-%d %H:%M}"
+
+
 class IngestRequest(models.Model):
     """An API push remembered under its Idempotency-Key: a retry gets the first answer."""
 

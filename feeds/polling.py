@@ -21,6 +21,7 @@ from feeds.services import (
     reviews_upsert,
     source_credentials,
     source_credentials_renewed,
+    source_outages_sync,
 )
 from feeds.validation import FUTURE_TOLERANCE
 
@@ -254,4 +255,6 @@ def _failed(source: Source, message: str, *, retry_in=None, count=True, unhealth
                 f"Unhealthy after {failures} failures in a row. Last error: {message}"[:2000]
             )
     Source.objects.filter(pk=source.pk).update(**update)
+    if update.get("is_healthy") is False:  # polling stops: the channel is down from now
+        source_outages_sync([source.pk], at=now)
     logger.warning("source %s poll failed (%d in a row)", source.pk, failures)

@@ -12,7 +12,14 @@ from core.crypto import decrypt_json
 from core.tenancy import clinic_schemas_select
 from feeds.connectors.facebook import FacebookConnector
 from feeds.connectors.google import GoogleConnector
-from feeds.models import Review, ReviewStatus, Source, SourceConnection, platform_name
+from feeds.models import (
+    Review,
+    ReviewStatus,
+    Source,
+    SourceConnection,
+    SourceOutage,
+    platform_name,
+)
 
 
 def review_status_counts() -> dict[str, int]:
@@ -204,6 +211,23 @@ def source_delivery_problem(source: Source) -> str:
     if source.last_success_at is None and source.last_error:
         return NEVER_FETCHED
     return ""
+
+
+def outages_between(start: datetime, end: datetime) -> list[SourceOutage]:
+    """The current clinic's channel outages (`SourceOutage`) that overlap [start, end]: begun
+    before `end` and not ended before `start` (still open counts as not ended), oldest first,
+    each with its `source`."""
+    return list(
+        SourceOutage.objects.select_related("source")
+        .filter(started_at__lt=end)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=start))
+        .order_by("started_at", "pk")
+    )
+
+
+def open_outages() -> dict[int, SourceOutage]:
+    """The current clinic's outages going on now, by source id."""
+    return {o.source_id: o for o in SourceOutage.objects.filter(ended_at__isnull=True)}
 
 
 # --- privacy requests: a person's items, across the agency's clinics ------------------------

@@ -45,6 +45,7 @@ from feeds.services.ingest import (
     reviews_taken_down,
     reviews_upsert,
 )
+from feeds.services.outages import outage_kind_now, source_outages_sync
 from feeds.services.privacy import (
     privacy_request_carry_out,
     privacy_request_check,
@@ -75,6 +76,7 @@ __all__ = [
     "MAX_BATCH",
     "MAX_IDEMPOTENCY_KEY",
     "REJECTED",
+    "SourceExists",
     "UNCHANGED",
     "UPDATED",
     "Upserted",
@@ -88,9 +90,10 @@ __all__ = [
     "import_jobs_stalled",
     "items_ingest",
     "items_ingest_idempotent",
+    "json_hash",
+    "outage_kind_now",
     "privacy_request_carry_out",
     "privacy_request_check",
-    "json_hash",
     "request_hash",
     "review_payload",
     "reviews_created_emit",
@@ -99,13 +102,13 @@ __all__ = [
     "reviews_taken_down",
     "reviews_upsert",
     "source_create",
-    "SourceExists",
-    "webhook_url",
     "source_credentials",
     "source_credentials_renewed",
+    "source_outages_sync",
     "source_replies_by_hand_set",
     "source_update",
     "webhook_receive",
     "webhook_secret_ensure",
     "webhook_signature",
+    "webhook_url",
 ]

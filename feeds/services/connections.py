@@ -62,6 +62,7 @@ from feeds.models import (
     SourceConnection,
     SourceKind,
 )
+from feeds.services.outages import source_outages_sync
 from feeds.services.sources import (
     SOURCE_SECRET,
     backlog_added_words,
@@ -525,6 +526,7 @@ def _store(
             "warned": "",
         },
     )
+    source_outages_sync([source.pk], by=actor.name)
     security_event_record(
         event=SOURCE_SECRET,
         actor=actor.user,
@@ -680,6 +682,7 @@ def source_disconnect(*, source: Source, actor: Actor) -> str:
                 hidden=("credentials",),
             )
             SourceConnection.objects.filter(source=item).delete()
+            source_outages_sync([item.pk], by=actor.name)
             security_event_record(
                 event=SOURCE_SECRET,
                 actor=actor.user,
@@ -814,6 +817,14 @@ def _refresh_failed(conn: SourceConnection, exc: ConnectorError, now: datetime) 
                 )
             SourceConnection.objects.filter(via=source).update(lost_at=now)
         SourceConnection.objects.filter(pk=conn.pk).update(**fields)
+        if lost:
+            source_outages_sync(
+                [
+                    source.pk,
+                    *Source.objects.filter(connection__via=source).values_list("pk", flat=True),
+                ],
+                at=now,
+            )
         expired = conn.token_expires_at is not None and conn.token_expires_at <= now + wait
         if lost:
             _tell(

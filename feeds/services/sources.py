@@ -27,6 +27,7 @@ from feeds.models import (
     platform_name,
 )
 from feeds.selectors import source_account, source_account_elsewhere
+from feeds.services.outages import source_outages_sync
 from feeds.source_settings import source_settings_problems
 
 SOURCE_SECRET = SecurityEventCode.SOURCE_SECRET_CHANGED
@@ -393,6 +394,7 @@ def source_update(*, source: Source, actor: Actor, **changes) -> Source:
             security_event_record(event=SOURCE_SECRET, detail={"source_id": source.pk})
             if changes["credentials"]:
                 source_credentials_changed(source.pk)
+        source_outages_sync([source.pk], by=actor.name)
     return source
 
 

@@ -1,0 +1,85 @@
+"""When a source stopped delivering and when it came back (`SourceOutage`).
+
+One rule, `source_outages_sync`, called wherever a source's delivery can change (a failed
+poll, a connection the platform ends, a source turned off or on, connected or disconnected):
+it reads why the source does not deliver now (`feeds.selectors.source_delivery_problem`, the
+rule the sources page and the incident room show) and brings the source's open outage in line
+with it. A source that never delivered (being set up: not connected yet, no fetch has worked
+yet) has no outage; one that delivered once and is disconnected has; a source turned off
+always has (whoever turned it off chose that it does not read)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from feeds.models import OutageKind, Review, Source, SourceOutage
+from feeds.selectors import (
+    CONNECTION_LOST,
+    FETCHES_FAILED,
+    NOT_CONNECTED,
+    TURNED_OFF,
+    source_delivery_problem,
+)
+
+_KIND_OF_PROBLEM = {
+    TURNED_OFF: OutageKind.TURNED_OFF,
+    NOT_CONNECTED: OutageKind.DISCONNECTED,
+    CONNECTION_LOST: OutageKind.CONNECTION_LOST,
+    FETCHES_FAILED: OutageKind.FETCHES_FAILED,
+}
+
+
+def outage_kind_now(source: Source) -> str:
+    """The outage `source` is in now ("" when it delivers, or has never delivered and is
+    still being set up)."""
+    kind = _KIND_OF_PROBLEM.get(source_delivery_problem(source), "")
+    if kind == OutageKind.DISCONNECTED and not _delivered(source):
+        return ""  # never connected, or never read through its connection: setup
+    return kind
+
+
+def _delivered(source: Source) -> bool:
+    return source.last_success_at is not None or Review.objects.filter(source=source).exists()
+
+
+def source_outages_sync(
+    source_ids: Iterable[int], *, at: datetime | None = None, by: str = ""
+) -> None:
+    """Bring each source's open outage in line with why it does not deliver now: open one
+    when it stopped (`at`, `by` the person who turned it off or disconnected it), end it when
+    it delivers again, or end it and open the next when the reason changed. Each source's row
+    is locked while it is read, so two changes at once record one outage."""
+    at = at or timezone.now()
+    ids = sorted(set(source_ids))
+    if not ids:
+        return
+    with transaction.atomic():
+        sources = (
+            Source.objects.select_for_update(of=("self",))
+            .select_related("connection")
+            .filter(pk__in=ids)
+            .order_by("pk")
+        )
+        for source in sources:
+            kind = outage_kind_now(source)
+            open_ = SourceOutage.objects.filter(source=source, ended_at__isnull=True).first()
+            if open_ is not None and open_.kind == kind:
+                continue
+            if open_ is not None:
+                SourceOutage.objects.filter(pk=open_.pk).update(ended_at=max(at, open_.started_at))
+            if kind:
+                SourceOutage.objects.create(
+                    source=source,
+                    kind=kind,
+                    started_at=at,
+                    started_by=by
+                    if kind in (OutageKind.TURNED_OFF, OutageKind.DISCONNECTED)
+                    else "",
+                    detail=source.last_error[:2000]
+                    if kind in (OutageKind.CONNECTION_LOST, OutageKind.FETCHES_FAILED)
+                    else "",
+                )
