@@ -42,7 +42,7 @@ from crisis.models import IncidentEvent, PostCrisisReview
 from crisis.selectors import detector_settings_get, incidents_filtered
 from facts.models import FactVersion
 from facts.selectors import facts_list
-from feeds.models import Review, ReviewRevision, Source, platform_name
+from feeds.models import Review, ReviewRevision, Source, SourceOutage, platform_name
 from feeds.services.sources import source_settings_words
 from offboarding.models import ClinicExport, ExportStatus
 from reports.selectors import monthly_report, report_settings_get
@@ -305,6 +305,16 @@ def _sources() -> Iterator[list]:
         yield [pk, kind, platform_name(kind), name, enabled, source_settings_words(settings), *rest]
 
 
+OUTAGE_COLUMNS = ["source_id", "why", "started_at", "ended_at", "started_by"]
+
+
+def _source_outages() -> Iterator[tuple]:
+    yield from _values(
+        SourceOutage.objects.order_by("started_at", "pk"),
+        ["source_id", "kind", "started_at", "ended_at", "started_by"],
+    )
+
+
 REVISION_COLUMNS = ["review_id", "kind", "text", "rating", "edited_at", "captured_at"]
 
 
@@ -412,6 +422,9 @@ CSV_FILES: list[tuple[str, str, list[str], Callable[[], Iterable]]] = [
     ("sources.csv", "the clinic's sources: kind, name, whether Carewatch reads them, what is "
      "read (settings and the connected account; never credentials or sign-in tokens), how "
      "often, and whether replies are posted by hand", SOURCE_COLUMNS, _sources),
+    ("source_outages.csv", "each time a source stopped delivering: why (turned_off, "
+     "disconnected, connection_lost, fetches_failed), from when to when (empty: still down), "
+     "and who turned it off or disconnected it", OUTAGE_COLUMNS, _source_outages),
     ("review_revisions.csv", "earlier versions of reviews the platforms edited or deleted "
      "(none of a review redacted or deleted at its author's request)",
      REVISION_COLUMNS, _review_revisions),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from datetime import timedelta
 from unittest import mock
 
 import pytest
@@ -19,7 +20,7 @@ from accounts.actors import Actor
 from accounts.models import ApiKey
 from clinics.services import clinic_api_key_create
 from crisis.models import DetectorSettings, PostCrisisReview
-from feeds.models import Review, ReviewRevision, Source, SourceConnection
+from feeds.models import Review, ReviewRevision, Source, SourceConnection, SourceOutage
 from offboarding.exports import export_request, export_run
 from reports.models import ReportSettings
 from responses.models import ReplyTemplate
@@ -69,6 +70,13 @@ def _given_a_set_up_clinic(clinic, rows):
             source=source, platform="google", account_ref="accounts/1/locations/42",
             account_name="Clinic B, 1 Main St", grant_ref="grant-h14", connected_at=now,
         )  # fmt: skip
+        SourceOutage.objects.create(
+            source=source, kind="connection_lost", started_at=now - timedelta(hours=3),
+            ended_at=now - timedelta(hours=1), detail="Google refused to renew the access.",
+        )  # fmt: skip
+        SourceOutage.objects.create(
+            source=source, kind="turned_off", started_at=now, started_by="Alex Agency"
+        )
         Review.objects.filter(pk=by_request.pk).update(
             is_deleted=True, deleted_at=now, redacted_at=now
         )
@@ -118,6 +126,17 @@ def test_the_export_holds_the_clinics_set_up_and_history(
         "Clinic B, 1 Main St",
         "30",
     )
+
+    # each time a source stopped delivering, without the platform's words
+    assert _header(zf, "source_outages.csv") == [
+        "source_id", "why", "started_at", "ended_at", "started_by",
+    ]  # fmt: skip
+    outages = _rows(zf, "source_outages.csv")
+    assert [(o["source_id"], o["why"], o["started_by"], bool(o["ended_at"])) for o in outages] == [
+        (str(source.pk), "connection_lost", "", True),
+        (str(source.pk), "turned_off", "Alex Agency", False),
+    ]
+    assert "renew" not in zf.read("source_outages.csv").decode()
 
     assert _header(zf, "review_revisions.csv") == [
         "review_id", "kind", "text", "rating", "edited_at", "captured_at",
