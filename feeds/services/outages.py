@@ -6,7 +6,9 @@ it reads why the source does not deliver now (`feeds.selectors.source_delivery_p
 rule the sources page and the incident room show) and brings the source's open outage in line
 with it. A source that never delivered (being set up: not connected yet, no fetch has worked
 yet) has no outage; one that delivered once and is disconnected has; a source turned off
-always has (whoever turned it off chose that it does not read)."""
+always has (whoever turned it off chose that it does not read). Polling that stops on failures
+is told to those who manage the clinic's sources (nothing else tells them: a lost connection
+is told where it is lost, and a source turned off or disconnected was a person's choice)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,10 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from clinics.access import people_who_can
+from clinics.notifications import notifications_close, people_notify
+from core.permissions import Permission
+from core.tenancy import current_clinic
 from feeds.models import OutageKind, Review, Source, SourceOutage
 from feeds.selectors import (
     CONNECTION_LOST,
@@ -71,6 +77,8 @@ def source_outages_sync(
                 continue
             if open_ is not None:
                 SourceOutage.objects.filter(pk=open_.pk).update(ended_at=max(at, open_.started_at))
+                if open_.kind == OutageKind.FETCHES_FAILED:
+                    notifications_close(clinic=current_clinic(), ref=_down_ref(source))
             if kind:
                 SourceOutage.objects.create(
                     source=source,
@@ -83,3 +91,27 @@ def source_outages_sync(
                     if kind in (OutageKind.CONNECTION_LOST, OutageKind.FETCHES_FAILED)
                     else "",
                 )
+                if kind == OutageKind.FETCHES_FAILED:
+                    _tell_fetches_stopped(source)
+
+
+def _down_ref(source: Source) -> str:
+    return f"source:{source.pk}:down"
+
+
+def _tell_fetches_stopped(source: Source) -> None:
+    """Polling stopped on failures: those who manage the clinic's sources are told (a lost
+    connection is told by `connections`, a source turned off or disconnected was a person's
+    choice); closed when the source delivers again."""
+    clinic = current_clinic()
+    people_notify(
+        users=people_who_can(clinic, permission=Permission.MANAGE),
+        clinic=clinic,
+        kind="connection",
+        ref=_down_ref(source),
+        title=f"{source.name} stopped delivering: its fetches kept failing. Check it on the "
+        "sources page.",
+        url=f"/clinics/{clinic.slug}/sources/",
+        severity="high",
+        detail=source.last_error[:500],
+    )

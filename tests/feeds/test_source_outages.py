@@ -11,6 +11,7 @@ from django_tenants.utils import schema_context
 
 from accounts.actors import Actor
 from accounts.models import User
+from clinics.models import Notification
 from feeds.models import OutageKind, Source, SourceConnection, SourceOutage
 from feeds.polling import UNHEALTHY_AFTER, source_poll
 from feeds.services import source_create, source_update
@@ -83,6 +84,17 @@ def test_polls_that_keep_failing_then_a_source_turned_off_and_on(
             assert _outages(clinic_a) == expected
         [failing] = SourceOutage.objects.all()
         assert failing.detail.startswith(f"Unhealthy after {UNHEALTHY_AFTER} failures in a row")
+    # those who manage the sources are told once, and it waits for them until it delivers
+    told = Notification.objects.filter(clinic=clinic_a, ref=f"source:{source.pk}:down")
+    assert sorted((n.user.email, n.open, n.severity) for n in told) == [
+        ("manager@alpha.test", True, "high"),
+        ("owner@alpha.test", True, "high"),
+    ]
+    assert told.first().title == (
+        "Sunrise Family Clinic stopped delivering: its fetches kept failing. Check it on the "
+        "sources page."
+    )
+    with schema_context(clinic_a.schema_name):
         # turned off: the fetches' outage ends, the manager's begins
         source = Source.objects.get(pk=source.pk)
         source_update(source=source, actor=manager, enabled=False)
@@ -97,6 +109,7 @@ def test_polls_that_keep_failing_then_a_source_turned_off_and_on(
         source_update(source=source, actor=manager, name="Google, main office")
         assert [open_ for *_, open_ in _outages(clinic_a)] == [False, False]
         assert source_poll(source_id=source.pk).get("error") is None
+    assert not told.filter(open=True).exists()  # turned off: nothing waits any more
 
 
 def test_a_source_being_set_up_has_no_outage_until_it_is_turned_off(clinic_a):
