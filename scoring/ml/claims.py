@@ -408,14 +408,16 @@ class ClaimModel:
             parts = {"semantic": float(sem[i, ref]), "words": float(lex[i, ref]), "stack": p}
             flagged = p >= self.threshold
             if i in veracity:
-                parts["veracity"], wording = veracity[i]
+                parts["veracity"], wording, near = veracity[i]
                 if wording is not None:
                     parts["wording"] = wording
+                if near is not None:
+                    parts["neighbours"] = near
             if i in veracity and (i not in judged or self.veracity.undecided):
                 # a possible claim the judge may leave undecided: the veracity model and the
                 # heads together (decided below when the judge does decide)
-                p_false, wording = veracity[i]
-                p = self.veracity.decision(p_false, p, wording=wording)
+                p_false, wording, near = veracity[i]
+                p = self.veracity.decision(p_false, p, wording=wording, neighbours=near)
                 flagged = p >= 0.5
             if i in judged:
                 refs_i, probs = judged[i]
@@ -517,10 +519,10 @@ class ClaimModel:
             at += len(idx)
         return out
 
-    def veracity_of(self, texts, claim) -> dict[int, tuple[float, float | None]]:
-        """text position -> (the veracity model's P(false claim), its wording model's or None),
-        for the texts past the judge's gate (the veracity model's own when no judge is loaded),
-        in one batch."""
+    def veracity_of(self, texts, claim) -> dict[int, tuple[float, float | None, float | None]]:
+        """text position -> (the veracity model's P(false claim), its wording model's and its
+        nearest texts' or None), for the texts past the judge's gate (the veracity model's own
+        when no judge is loaded), in one batch."""
         model = self.veracity
         if model is None:
             return {}
@@ -529,8 +531,25 @@ class ClaimModel:
         chosen = [texts[i] for i in rows]
         encoder = model.probabilities(chosen)
         wording = model.wording_probabilities(chosen)
+        near = None
+        if model.neighbours is not None and model.neighbours_weight > 0:
+            # only where their vote can change the decision; elsewhere a neutral one
+            asked = [
+                k
+                for k in range(len(rows))
+                if model.neighbours_matter(
+                    float(encoder[k]), None if wording is None else float(wording[k])
+                )
+            ]
+            near = np.full(len(rows), 0.5, dtype=np.float32)
+            if asked:
+                near[asked] = model.neighbours_probabilities([chosen[k] for k in asked])
         return {
-            i: (float(encoder[k]), None if wording is None else float(wording[k]))
+            i: (
+                float(encoder[k]),
+                None if wording is None else float(wording[k]),
+                None if near is None else float(near[k]),
+            )
             for k, i in enumerate(rows)
         }
 

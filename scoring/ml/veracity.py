@@ -16,10 +16,15 @@ over the text's words and word pairs. The decision mixes, in log-odds, the encod
 claim), the wording model's and the heads' stacked probability, with the shares and the offset
 chosen on the calibration rows (``veracity_train --wording``).
 
+Its third reading is the nearest training texts (``scoring.ml.neighbours``, from 1.2.0): the
+packaged all-MiniLM-L6-v2, not fine-tuned, embeds the text, and its nearest training texts
+vote with their labels; it has a share of the log-odds too
+(``veracity_train --neighbours``).
+
 Files (``scoring/ml/artifacts/veracity/``): ``encoder_int8.onnx`` and ``tokenizer.json``,
 ``veracity.npz`` (the layer, the shares and the offset chosen on calibration rows the
-fine-tuning never saw, the sha256 of the encoder and of the wording file), ``wording.npz`` and
-``card.json`` (data, method, figures).
+fine-tuning never saw, the sha256 of the encoder, of the wording file and of the neighbours'
+vectors), ``wording.npz``, ``neighbours/`` and ``card.json`` (data, method, figures).
 """
 
 from __future__ import annotations
@@ -30,6 +35,14 @@ from pathlib import Path
 import numpy as np
 
 from scoring.ml.head import logit, sigmoid, softmax
+from scoring.ml.neighbours import (
+    CLIP,
+    NEIGHBOURS_DIR,
+    NEIGHBOURS_FILE,
+    Neighbours,
+    NeighboursLoadError,
+)
+from scoring.ml.neighbours import load as neighbours_load
 from scoring.ml.wording import WORDING_FILE, WordingModel, digest
 
 VERACITY_DIR = Path(__file__).resolve().parent / "artifacts" / "veracity"
@@ -52,7 +65,9 @@ class Veracity:
     undecided: bool  # whether it also decides texts the judge read and left undecided
     version: str
     wording: WordingModel | None = None  # the second reading (1.1.0 on)
-    wording_weight: float = 0.0  # its share of the log-odds (the heads have 1 - both shares)
+    wording_weight: float = 0.0  # its share of the log-odds (the heads have what is left)
+    neighbours: Neighbours | None = None  # the third reading (1.2.0 on)
+    neighbours_weight: float = 0.0  # its share of the log-odds
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
         """[n] the encoder's P(false claim)."""
@@ -67,16 +82,49 @@ class Veracity:
             return None
         return self.wording.probabilities(list(texts)).astype(np.float32)
 
-    def decision(self, p_false: float, heads: float, wording: float | None = None) -> float:
+    def neighbours_probabilities(self, texts: list[str]) -> np.ndarray | None:
+        """[n] the nearest training texts' vote for "false claim"; None without them."""
+        if self.neighbours is None or self.neighbours_weight <= 0:
+            return None
+        return self.neighbours.probabilities(list(texts)).astype(np.float32)
+
+    def neighbours_matter(self, p_false: float, wording: float | None) -> bool:
+        """Whether the nearest texts' vote could change the decision on a text the encoder and
+        the wording model read so: it is clipped to [CLIP, 1 - CLIP], so its term lies within
+        ± its share × logit(1 - CLIP), and outside that reach of the offset the decision is
+        the same whatever it says. Always when the heads have a share (not read here). A text
+        it cannot decide is not asked (they are the encoder's most expensive call); its
+        decision is read with a neutral vote (0.5), the same flag it would have had."""
+        near = self.neighbours_weight
+        if self.neighbours is None or near <= 0:
+            return False
+        if 1.0 - self.weight - self.wording_weight - near > 1e-9:
+            return True
+        z = (
+            self.weight * logit(p_false)
+            + self.wording_weight * logit(wording if wording is not None else 0.5)
+            - self.offset
+        )
+        return bool(abs(z) <= near * logit(1.0 - CLIP) + 1e-6)
+
+    def decision(
+        self,
+        p_false: float,
+        heads: float,
+        wording: float | None = None,
+        neighbours: float | None = None,
+    ) -> float:
         """The flag's probability for a text this model decides: its P(false claim), the wording
-        model's (when it has one) and the heads' stacked probability (which reads 0.5 at the
-        heads' own threshold) mixed in log-odds, moved so that 0.5 is the operating point
-        (>= 0.5 exactly when the text is flagged)."""
+        model's and the nearest texts' (when it has them) and the heads' stacked probability
+        (which reads 0.5 at the heads' own threshold) mixed in log-odds, moved so that 0.5 is
+        the operating point (>= 0.5 exactly when the text is flagged)."""
         share = self.wording_weight if wording is not None else 0.0
+        near = self.neighbours_weight if neighbours is not None else 0.0
         z = (
             self.weight * logit(p_false)
             + share * logit(wording if wording is not None else 0.5)
-            + (1.0 - self.weight - share) * logit(heads)
+            + near * logit(neighbours if neighbours is not None else 0.5)
+            + (1.0 - self.weight - share - near) * logit(heads)
             - self.offset
         )
         return float(sigmoid(z))
@@ -119,6 +167,21 @@ def load(folder: str | Path = VERACITY_DIR, threads: int = 1) -> Veracity:
                 "`python -m scoring.ml.veracity_train --wording`"
             )
         wording = WordingModel.load(path)
+    neighbours, near = None, float(meta.get("neighbours_weight", 0.0))
+    if near > 0:
+        path = Path(folder) / NEIGHBOURS_DIR
+        if meta.get("neighbours_sha256") != (
+            digest(path / NEIGHBOURS_FILE) if (path / NEIGHBOURS_FILE).is_file() else None
+        ):
+            raise VeracityLoadError(
+                f"the veracity model's decision was calibrated with other neighbours than "
+                f"{path}: restore scoring/ml/artifacts/veracity from git or run "
+                "`python -m scoring.ml.veracity_train --neighbours`"
+            )
+        try:
+            neighbours = neighbours_load(path, threads=threads)
+        except NeighboursLoadError as exc:
+            raise VeracityLoadError(str(exc)) from exc
     return Veracity(
         encoder=encoder,
         weights=np.asarray(data["weights"], dtype=np.float32),
@@ -130,4 +193,6 @@ def load(folder: str | Path = VERACITY_DIR, threads: int = 1) -> Veracity:
         version=str(meta["version"]),
         wording=wording,
         wording_weight=share,
+        neighbours=neighbours,
+        neighbours_weight=near,
     )

@@ -415,7 +415,10 @@ def test_the_veracity_model_decides_what_the_judge_leaves_undecided(scorer):
     assert "veracity" in a.parts
     if a.parts.get("judge") == "undecided":
         expected = model.veracity.decision(
-            a.parts["veracity"], a.parts["stack"], wording=a.parts["wording"]
+            a.parts["veracity"],
+            a.parts["stack"],
+            wording=a.parts["wording"],
+            neighbours=a.parts["neighbours"],
         )
         assert a.probability == pytest.approx(expected)
         assert a.flagged == (expected >= 0.5)
