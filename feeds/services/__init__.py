@@ -45,7 +45,7 @@ from feeds.services.ingest import (
     reviews_taken_down,
     reviews_upsert,
 )
-from feeds.services.outages import outage_kind_now, source_outages_sync
+from feeds.services.outages import source_outages_sync
 from feeds.services.privacy import (
     privacy_request_carry_out,
     privacy_request_check,
@@ -91,7 +91,6 @@ __all__ = [
     "items_ingest",
     "items_ingest_idempotent",
     "json_hash",
-    "outage_kind_now",
     "privacy_request_carry_out",
     "privacy_request_check",
     "request_hash",

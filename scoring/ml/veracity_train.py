@@ -86,6 +86,8 @@ WORDING_C = 16.0
 # calibration clinics' recall not lower; otherwise the decision stays the three-way one.
 NEIGHBOURS_WEIGHTS = (0.0, 0.1, 0.2, 0.3)
 NEIGHBOURS_MIN_GAIN = 0.01
+# what the card repeats of veracity.npz's meta
+CARD_KEYS = ("version", "weight", "offset", "wording_weight", "wording_sha256", "neighbours_weight")
 
 
 # ------------------------------------------------------------------------------------ data
@@ -519,7 +521,10 @@ def add_wording(prepared: Path, heads_cache: Path, out_dir: Path | None = None) 
         offset=decision["chosen"]["offset"],
         wording_sha256=sha,
         gate=sig["gate"],
+        # decided without the nearest texts: run --neighbours after this to decide with them
+        neighbours_weight=0.0,
     )
+    meta.pop("neighbours_sha256", None)
     np.savez_compressed(
         out_dir / V.WEIGHTS_FILE,
         weights=np.asarray(weights, dtype=np.float32),
@@ -529,7 +534,7 @@ def add_wording(prepared: Path, heads_cache: Path, out_dir: Path | None = None) 
     kinds, y = sig["kinds"], sig["y"]
     card = json.loads((out_dir / "card.json").read_text(encoding="utf-8"))
     card.update(
-        {k: meta[k] for k in ("version", "weight", "offset", "wording_weight", "wording_sha256")},
+        {k: meta[k] for k in CARD_KEYS},
         wording={
             "model": "tf-idf over words and word pairs + logistic regression (scoring/ml/wording.py)",
             "vectorizer": {**WORDING, "ngram_range": list(WORDING["ngram_range"])},
