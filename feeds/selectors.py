@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 from django.db import connection
 from django.db.models import Avg, Count, Q, QuerySet
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from agency.models import Agency, PrivacyRequest
@@ -37,16 +38,32 @@ def review_figures(*, now: datetime, rating_days: int) -> dict:
     return {"new_reviews": new_reviews, "rating_mean": rating["avg"], "rating_count": rating["n"]}
 
 
-def sources_with_connections() -> list[Source]:
+OUTAGES_SHOWN_DAYS = 30  # the sources page's "down N times in the last 30 days"
+
+
+def sources_with_connections(now: datetime | None = None) -> list[Source]:
     """The clinic's sources for the sources page, each with its OAuth connection as `conn`
     (None: not connected with OAuth), `link` (connection_state: what the API says),
-    `takes_replies` (Carewatch can post replies there) and `platform` (its plain name)."""
+    `takes_replies` (Carewatch can post replies there), `platform` (its plain name) and its
+    outages (`SourceOutage`): `outage_now` (the one going on, or None), `last_outage` (the
+    latest ended within OUTAGES_SHOWN_DAYS, or None) and `outages_recent` (how many began or
+    went on within them)."""
+    since = (now or timezone.now()) - timedelta(days=OUTAGES_SHOWN_DAYS)
+    recent: dict[int, list[SourceOutage]] = {}
+    for outage in SourceOutage.objects.filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gte=since)
+    ).order_by("started_at", "pk"):
+        recent.setdefault(outage.source_id, []).append(outage)
     sources = list(Source.objects.select_related("connection").order_by("name", "pk"))
     for source in sources:
         source.conn = connection_of(source)
         source.link = connection_state(source)
         source.takes_replies = replies_postable(source.kind)
         source.platform = platform_name(source.kind)
+        mine = recent.get(source.pk, [])
+        source.outage_now = next((o for o in mine if o.ended_at is None), None)
+        source.last_outage = next((o for o in reversed(mine) if o.ended_at is not None), None)
+        source.outages_recent = len(mine)
     return sources
 
 

@@ -14,7 +14,7 @@ from core.http import positive_int
 from core.permissions import Permission
 from core.views import ClinicView
 from feeds.models import ImportJob, Platform, Source, SourceKind
-from feeds.selectors import sources_with_connections
+from feeds.selectors import OUTAGES_SHOWN_DAYS, sources_with_connections
 from feeds.services import (
     AccountElsewhere,
     SourceExists,
@@ -125,6 +125,7 @@ class SourcesView(TemplateResponseMixin, ClinicView):
                 "clinic": self.clinic,
                 "sources": sources,
                 "can_manage": can_manage,
+                "outages_days": OUTAGES_SHOWN_DAYS,
                 "google_ready": connecting_set_up(SourceKind.GOOGLE),
                 "facebook_ready": connecting_set_up(SourceKind.FACEBOOK),
                 # each add form's box, as the person left it when the page comes back refused

@@ -6,6 +6,8 @@ ends, a reconnect, a disconnect, polls that keep failing, a source turned off an
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django_tenants.utils import schema_context
 
@@ -63,6 +65,15 @@ def test_a_lost_connection_a_reconnect_and_a_disconnect_are_each_recorded(
         (OutageKind.CONNECTION_LOST, "", False),
         (OutageKind.DISCONNECTED, "Alpha Manager", True),
     ]
+    # the sources page says it is down now, when it was last down, and how often
+    page = client.get(BASE).content.decode()
+    cell = re.search(rf'data-testid="outages-{source.pk}">(.*?)</span></td>', page, re.S)
+    text = " ".join(re.sub(r"<[^>]+>", " ", cell.group(1)).split())
+    assert (
+        text.startswith("down since ") and "disconnected from its account by Alpha Manager" in text
+    )
+    assert "Last down " in text and "(connection ended by the platform)" in text
+    assert text.endswith("Down 2 times in the last 30 days")
 
 
 def test_polls_that_keep_failing_then_a_source_turned_off_and_on(
