@@ -987,7 +987,8 @@ def room_timeline(
     `before` (all of them when None), as lines, oldest first: the incident's events, its
     replies', deliveries' and statements' steps, the statements' versions, the notices about
     them and the clinic's questions on the review, as the post-crisis review says them
-    (`review_timeline`, which keeps every line: it is a document), with a batch's step said
+    (`review_timeline`, which keeps every line: it is a document), the channels that stopped
+    and came back while it ran, with a batch's step said
     once from the batch's own trail and one person's same step on several replies folded into
     one line. Its cost does not grow with the incident's size: a fixed number of queries, each
     reading at most `limit` rows of the events and the audit (plus the notices, versions and
@@ -1042,6 +1043,9 @@ def room_timeline(
     lines += [
         line for line in _question_lines(incident, clinic, for_client=False) if within(line.at)
     ]
+    # a channel that stopped and came back while it ran (the callout above the room says only
+    # what is down now)
+    lines += [line for line in _outage_lines(incident, for_client=False) if within(line.at)]
     lines.sort(key=lambda line: line.at)
     return RoomTimeline(lines=[line.as_dict() for line in lines], older=older, since=since)
 

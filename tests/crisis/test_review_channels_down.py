@@ -12,7 +12,7 @@ from datetime import UTC
 from crisis.export import review_figures
 from crisis.metrics import review_metrics
 from crisis.selectors import channels_down
-from crisis.timeline import review_timeline
+from crisis.timeline import review_timeline, room_timeline
 from feeds.models import OutageKind, Source, SourceOutage
 from tests.crisis.conftest import HOUR, MIN, NOW, resolved_anyway
 
@@ -143,3 +143,23 @@ def test_the_room_dates_a_channel_turned_off_from_its_outage(surge, stream):
     Source.objects.filter(pk=stream.source.pk).update(enabled=False)
     [row] = channels_down(incident)
     assert (row["problem"], row["since"], row["mentions"]) == ("turned off", NOW + 10 * MIN, 4)
+
+
+def test_the_room_timeline_has_the_channels_that_stopped_and_came_back(surge, stream, clinic_a):
+    """While the incident runs the callout says only what is down now; a channel that was down
+    for an hour and came back is in the room's timeline, within the page's stretch of time."""
+    incident, _ = surge
+    _outages(stream)
+    lines = [
+        (line["what"], line["who"])
+        for line in room_timeline(incident, clinic_a).lines
+        if line["category"] == "channel"
+    ]
+    assert lines == [
+        ("Google stopped delivering: turned off", "Dana Reyes"),
+        ("Google delivering again, after 90 minutes down", ""),
+        ("Riverside on Facebook stopped delivering: connection ended by the platform", ""),
+    ]
+    # a page that ends before the outages has none of them
+    early = room_timeline(incident, clinic_a, before=NOW - 2 * HOUR).lines
+    assert not [line for line in early if line["category"] == "channel"]
