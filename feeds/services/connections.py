@@ -37,13 +37,11 @@ from django.utils import timezone
 from accounts.actors import Actor
 from accounts.models import User
 from accounts.services import security_event_record
-from clinics.access import people_who_can
 from clinics.history import settings_changed, value_words
 from clinics.models import Clinic, clinic_zone
-from clinics.notifications import notifications_close, people_notify
+from clinics.notifications import notifications_close
 from core.crypto import decrypt_json, encrypt_json
 from core.errors import DomainError
-from core.permissions import Permission
 from core.pipeline import source_credentials_changed
 from core.tenancy import clinic_schemas_select, current_clinic
 from feeds.connectors.errors import (
@@ -62,7 +60,11 @@ from feeds.models import (
     SourceConnection,
     SourceKind,
 )
-from feeds.services.outages import source_outages_sync
+from feeds.services.outages import (
+    source_managers_tell,
+    source_notice_ref,
+    source_outages_sync,
+)
 from feeds.services.sources import (
     SOURCE_SECRET,
     backlog_added_words,
@@ -788,7 +790,7 @@ def connection_refresh(*, source_id: int, now: datetime | None = None) -> str:
                 **{k: v for k, v in fields.items() if k != "next_refresh_at"}
             )
             source_credentials_changed(linked.source_id)
-        notifications_close(clinic=_clinic(), ref=f"source:{source.pk}:renew")
+        notifications_close(clinic=_clinic(), ref=source_notice_ref(source, "renew"))
     return "renewed"
 
 
@@ -827,7 +829,7 @@ def _refresh_failed(conn: SourceConnection, exc: ConnectorError, now: datetime) 
             )
         expired = conn.token_expires_at is not None and conn.token_expires_at <= now + wait
         if lost:
-            _tell(
+            source_managers_tell(
                 clinic,
                 source,
                 "lost",
@@ -836,7 +838,7 @@ def _refresh_failed(conn: SourceConnection, exc: ConnectorError, now: datetime) 
                 severity="high",
             )
         elif failures >= NOTIFY_AFTER_FAILURES or expired:
-            _tell(
+            source_managers_tell(
                 clinic,
                 source,
                 "renew",
@@ -873,7 +875,9 @@ def connections_warn(now: datetime | None = None) -> int:
             else f"{conn.source.name}: the {words} access ends on {local:%Y-%m-%d %H:%M %Z}. "
             "Reconnect it before then."
         )
-        _tell(clinic, conn.source, f"expires-{stage}", title, f"/clinics/{clinic.slug}/sources/")
+        source_managers_tell(
+            clinic, conn.source, f"expires-{stage}", title, f"/clinics/{clinic.slug}/sources/"
+        )
         SourceConnection.objects.filter(pk=conn.pk).update(warned=stage)
         sent += 1
     return sent
@@ -900,23 +904,10 @@ def _clinic() -> Clinic:
     return current_clinic()
 
 
-def _tell(clinic: Clinic, source: Source, what: str, title: str, url: str, severity: str = ""):
-    people = people_who_can(clinic, permission=Permission.MANAGE)
-    return people_notify(
-        users=people,
-        clinic=clinic,
-        kind="connection",
-        ref=f"source:{source.pk}:{what}",
-        title=title,
-        url=url,
-        severity=severity,
-    )
-
-
 WARNING_REFS = ("lost", "renew", "expires-7d", "expires-1d")
 
 
 def _close_warnings(source: Source) -> None:
     clinic = _clinic()
     for what in WARNING_REFS:
-        notifications_close(clinic=clinic, ref=f"source:{source.pk}:{what}")
+        notifications_close(clinic=clinic, ref=source_notice_ref(source, what))

@@ -78,7 +78,9 @@ def source_outages_sync(
             if open_ is not None:
                 SourceOutage.objects.filter(pk=open_.pk).update(ended_at=max(at, open_.started_at))
                 if open_.kind == OutageKind.FETCHES_FAILED:
-                    notifications_close(clinic=current_clinic(), ref=_down_ref(source))
+                    notifications_close(
+                        clinic=current_clinic(), ref=source_notice_ref(source, "down")
+                    )
             if kind:
                 SourceOutage.objects.create(
                     source=source,
@@ -95,8 +97,10 @@ def source_outages_sync(
                     _tell_fetches_stopped(source)
 
 
-def _down_ref(source: Source) -> str:
-    return f"source:{source.pk}:down"
+def source_notice_ref(source: Source, what: str) -> str:
+    """The ref of what those who manage the sources are told about `source`
+    (`source_managers_tell`; closed by it)."""
+    return f"source:{source.pk}:{what}"
 
 
 def _tell_fetches_stopped(source: Source) -> None:
@@ -104,14 +108,30 @@ def _tell_fetches_stopped(source: Source) -> None:
     connection is told by `connections`, a source turned off or disconnected was a person's
     choice); closed when the source delivers again."""
     clinic = current_clinic()
-    people_notify(
+    source_managers_tell(
+        clinic,
+        source,
+        "down",
+        f"{source.name} stopped delivering: its fetches kept failing. Check it on the "
+        "sources page.",
+        f"/clinics/{clinic.slug}/sources/",
+        severity="high",
+        detail=source.last_error[:500],
+    )
+
+
+def source_managers_tell(
+    clinic, source: Source, what: str, title: str, url: str, severity: str = "", detail: str = ""
+):
+    """Tell those who manage `clinic`'s sources about `source` (in-app and e-mail, once per
+    `what` until it is closed: ref `source:<id>:<what>`)."""
+    return people_notify(
         users=people_who_can(clinic, permission=Permission.MANAGE),
         clinic=clinic,
         kind="connection",
-        ref=_down_ref(source),
-        title=f"{source.name} stopped delivering: its fetches kept failing. Check it on the "
-        "sources page.",
-        url=f"/clinics/{clinic.slug}/sources/",
-        severity="high",
-        detail=source.last_error[:500],
+        ref=source_notice_ref(source, what),
+        title=title,
+        url=url,
+        severity=severity,
+        detail=detail,
     )

@@ -531,19 +531,7 @@ class ClaimModel:
         chosen = [texts[i] for i in rows]
         encoder = model.probabilities(chosen)
         wording = model.wording_probabilities(chosen)
-        near = None
-        if model.neighbours is not None and model.neighbours_weight > 0:
-            # only where their vote can change the decision; elsewhere a neutral one
-            asked = [
-                k
-                for k in range(len(rows))
-                if model.neighbours_matter(
-                    float(encoder[k]), None if wording is None else float(wording[k])
-                )
-            ]
-            near = np.full(len(rows), 0.5, dtype=np.float32)
-            if asked:
-                near[asked] = model.neighbours_probabilities([chosen[k] for k in asked])
+        near = model.neighbours_votes(chosen, encoder, wording)
         return {
             i: (
                 float(encoder[k]),

@@ -88,6 +88,26 @@ class Veracity:
             return None
         return self.neighbours.probabilities(list(texts)).astype(np.float32)
 
+    def neighbours_votes(
+        self, texts: list[str], p_false: np.ndarray, wording: np.ndarray | None
+    ) -> np.ndarray | None:
+        """[n] the nearest texts' vote for each text, asked only where it can change the
+        decision (`neighbours_matter`, given the encoder's and the wording model's readings);
+        elsewhere a neutral 0.5. None without them."""
+        if self.neighbours is None or self.neighbours_weight <= 0:
+            return None
+        asked = [
+            k
+            for k in range(len(texts))
+            if self.neighbours_matter(
+                float(p_false[k]), None if wording is None else float(wording[k])
+            )
+        ]
+        votes = np.full(len(texts), 0.5, dtype=np.float32)
+        if asked:
+            votes[asked] = self.neighbours_probabilities([texts[k] for k in asked])
+        return votes
+
     def neighbours_matter(self, p_false: float, wording: float | None) -> bool:
         """Whether the nearest texts' vote could change the decision on a text the encoder and
         the wording model read so: it is clipped to [CLIP, 1 - CLIP], so its term lies within
@@ -100,11 +120,8 @@ class Veracity:
             return False
         if 1.0 - self.weight - self.wording_weight - near > 1e-9:
             return True
-        z = (
-            self.weight * logit(p_false)
-            + self.wording_weight * logit(wording if wording is not None else 0.5)
-            - self.offset
-        )
+        # the decision's log-odds with a neutral vote (and no heads' share to read)
+        z = self._log_odds(p_false, 0.5, wording, 0.5)
         return bool(abs(z) <= near * logit(1.0 - CLIP) + 1e-6)
 
     def decision(
@@ -118,16 +135,19 @@ class Veracity:
         model's and the nearest texts' (when it has them) and the heads' stacked probability
         (which reads 0.5 at the heads' own threshold) mixed in log-odds, moved so that 0.5 is
         the operating point (>= 0.5 exactly when the text is flagged)."""
+        return float(sigmoid(self._log_odds(p_false, heads, wording, neighbours)))
+
+    def _log_odds(self, p_false, heads, wording, neighbours) -> float:
+        """The mixed log-odds less the offset (>= 0 exactly when the text is flagged)."""
         share = self.wording_weight if wording is not None else 0.0
         near = self.neighbours_weight if neighbours is not None else 0.0
-        z = (
+        return (
             self.weight * logit(p_false)
             + share * logit(wording if wording is not None else 0.5)
             + near * logit(neighbours if neighbours is not None else 0.5)
             + (1.0 - self.weight - share - near) * logit(heads)
             - self.offset
         )
-        return float(sigmoid(z))
 
 
 def fingerprint(folder: Path = VERACITY_DIR) -> str:

@@ -480,6 +480,26 @@ def choose(sig: dict) -> dict:
     return {"chosen": best, "tried": tried, "shipped_heads": rounded(sig["flag"].astype(bool))}
 
 
+def read_layer(out_dir: Path) -> tuple[np.ndarray, np.ndarray, dict]:
+    """(weights, bias, meta) of the veracity model's veracity.npz in `out_dir`."""
+    from scoring.ml import veracity as V
+
+    with np.load(out_dir / V.WEIGHTS_FILE, allow_pickle=False) as z:
+        return z["weights"], z["bias"], json.loads(bytes(z["meta"]).decode("utf-8"))
+
+
+def write_layer(out_dir: Path, weights, bias, meta: dict) -> None:
+    """veracity.npz in `out_dir`: the layer and its meta (the decision's shares and offset)."""
+    from scoring.ml import veracity as V
+
+    np.savez_compressed(
+        out_dir / V.WEIGHTS_FILE,
+        weights=np.asarray(weights, dtype=np.float32),
+        bias=np.asarray(bias, dtype=np.float32),
+        meta=np.frombuffer(json.dumps(meta, sort_keys=True).encode("utf-8"), dtype=np.uint8),
+    )
+
+
 def fit_wording(rows: list[dict]) -> dict:
     """The wording model fitted on FIT rows (their loss weights): terms in column order, idf,
     coefficients, intercept, and the fitted scikit-learn pair (`pipeline`) to read CAL with."""
@@ -502,9 +522,7 @@ def add_wording(prepared: Path, heads_cache: Path, out_dir: Path | None = None) 
     from scoring.ml.wording import WORDING_FILE, WordingModel
 
     out_dir = out_dir or V.VERACITY_DIR
-    with np.load(out_dir / V.WEIGHTS_FILE, allow_pickle=False) as z:
-        weights, bias = z["weights"], z["bias"]
-        meta = json.loads(bytes(z["meta"]).decode("utf-8"))
+    weights, bias, meta = read_layer(out_dir)
     sets = json.loads((prepared / "sets.json").read_text(encoding="utf-8"))
     fitted = fit_wording(sets["fit"])
     sha = WordingModel.save(out_dir / WORDING_FILE, fitted["terms"], fitted["idf"],
@@ -525,16 +543,11 @@ def add_wording(prepared: Path, heads_cache: Path, out_dir: Path | None = None) 
         neighbours_weight=0.0,
     )
     meta.pop("neighbours_sha256", None)
-    np.savez_compressed(
-        out_dir / V.WEIGHTS_FILE,
-        weights=np.asarray(weights, dtype=np.float32),
-        bias=np.asarray(bias, dtype=np.float32),
-        meta=np.frombuffer(json.dumps(meta, sort_keys=True).encode("utf-8"), dtype=np.uint8),
-    )
+    write_layer(out_dir, weights, bias, meta)
     kinds, y = sig["kinds"], sig["y"]
     card = json.loads((out_dir / "card.json").read_text(encoding="utf-8"))
     card.update(
-        {k: meta[k] for k in CARD_KEYS},
+        {k: meta[k] for k in CARD_KEYS if k in meta},
         wording={
             "model": "tf-idf over words and word pairs + logistic regression (scoring/ml/wording.py)",
             "vectorizer": {**WORDING, "ngram_range": list(WORDING["ngram_range"])},
@@ -614,9 +627,7 @@ def add_neighbours(prepared: Path, heads_cache: Path, out_dir: Path | None = Non
     from scoring.ml.wording import WORDING_FILE, WordingModel, digest
 
     out_dir = out_dir or V.VERACITY_DIR
-    with np.load(out_dir / V.WEIGHTS_FILE, allow_pickle=False) as z:
-        weights, bias = z["weights"], z["bias"]
-        meta = json.loads(bytes(z["meta"]).decode("utf-8"))
+    weights, bias, meta = read_layer(out_dir)
     folder = build_neighbours(prepared, out_dir)
     sig = calibration_signals(prepared, out_dir, weights, bias, heads_cache)
     sig["wording"] = WordingModel.load(out_dir / WORDING_FILE).probabilities(sig["texts"])
@@ -641,19 +652,11 @@ def add_neighbours(prepared: Path, heads_cache: Path, out_dir: Path | None = Non
         )
     else:
         meta.pop("neighbours_sha256", None)
-    np.savez_compressed(
-        out_dir / V.WEIGHTS_FILE,
-        weights=np.asarray(weights, dtype=np.float32),
-        bias=np.asarray(bias, dtype=np.float32),
-        meta=np.frombuffer(json.dumps(meta, sort_keys=True).encode("utf-8"), dtype=np.uint8),
-    )
+    write_layer(out_dir, weights, bias, meta)
     kinds, y = sig["kinds"], sig["y"]
     card = json.loads((out_dir / "card.json").read_text(encoding="utf-8"))
     card.update(
-        {
-            k: meta[k]
-            for k in ("version", "weight", "offset", "wording_weight", "neighbours_weight")
-        },  # fmt: skip
+        {k: meta[k] for k in CARD_KEYS if k in meta},
         neighbours={
             "model": "the packaged all-MiniLM-L6-v2 (not fine-tuned), int8 ONNX; the "
             f"{N.K} nearest FIT texts (cosine) vote with their labels, weighed by "
@@ -712,12 +715,7 @@ def finish(trained: Path, prepared: Path, heads_cache: Path, out_dir: Path = Non
         "gate": sig["gate"],
         "undecided": True,
     }
-    np.savez_compressed(
-        out_dir / V.WEIGHTS_FILE,
-        weights=np.asarray(layer["weights"], dtype=np.float32),
-        bias=np.asarray(layer["bias"], dtype=np.float32),
-        meta=np.frombuffer(json.dumps(meta, sort_keys=True).encode("utf-8"), dtype=np.uint8),
-    )
+    write_layer(out_dir, layer["weights"], layer["bias"], meta)
     counts = {}
     for role, rows in sets.items():
         for r in rows:
