@@ -114,19 +114,29 @@ def pytest_runtest_teardown(item, nextitem):
     """After each test's teardown (its transaction rolled back, its committed rows removed by
     its own fixtures), the world's committed rows must be as they were built: a test that left
     them changed errors here, at its own teardown, instead of the tests after it in its
-    process failing in its place, in some orders only. (After the process's last test the
-    test database is gone: nothing comes after it to fail.)"""
+    process failing in its place, in some orders only. After a file's last test, the world's
+    clinics must hold as many committed rows as before the file (`clinic_rows_check`): a file
+    that left some errors there, once (the next file is measured against what it left). (After
+    the process's last test the test database is gone: nothing comes after it to fail.)"""
     result = yield
     if nextitem is None:
         return result
     from pytest_django.plugin import blocking_manager_key
 
-    from tests.fixtures.tenants import world_rows_check
+    from tests.fixtures.tenants import clinic_rows_check, world_rows_check
 
-    if changed := world_rows_check(item.config.stash[blocking_manager_key]):
+    blocker = item.config.stash[blocking_manager_key]
+    if changed := world_rows_check(blocker):
         raise WorldChanged(
             f"{item.nodeid} left the world's committed rows changed ({changed}): a test that "
             "commits must use rows of its own, or put the world's back"
+        )
+    if nextitem.path != item.path and (changed := clinic_rows_check(blocker)):
+        # the file's module fixtures are torn down by now (the next test is in another file)
+        raise WorldChanged(
+            f"{item.path.name} left committed rows in the world's clinics ({changed}): a test "
+            "that commits in clinic A or B must delete what it and the workers it started "
+            "stored, or use a clinic of its own (`committed_clinic`)"
         )
     return result
 

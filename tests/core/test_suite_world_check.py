@@ -23,3 +23,28 @@ def test_a_committed_change_to_the_world_is_found_and_named(world, django_db_blo
     assert "'analyst@alpha.test'" in changed and ", 3, None, 0)]" in changed
     # put back, the world is as built again
     assert world_rows_check(django_db_blocker) == ""
+
+
+def test_rows_a_file_left_in_a_world_clinic_are_found_and_named(world, django_db_blocker):
+    """After each test file, the world's clinics must hold as many committed rows as built: a
+    file whose worker stored a review in clinic A and never removed it is named there."""
+    from django_tenants.utils import tenant_context
+
+    from facts.models import Fact
+    from tests.fixtures.tenants import clinic_rows_check
+
+    clinic = world.clinics["a"]
+    assert clinic_rows_check(django_db_blocker) == ""
+    with django_db_blocker.unblock(), tenant_context(clinic):  # committed
+        before = Fact.objects.count()
+        fact = Fact.objects.create(slug="left-behind", title="Left behind", statement="x")
+    try:
+        changed = clinic_rows_check(django_db_blocker)
+    finally:
+        with django_db_blocker.unblock(), tenant_context(clinic):
+            Fact.objects.filter(pk=fact.pk).delete()
+    table = Fact._meta.db_table
+    assert changed == f"clinic a {table}: {before} -> {before + 1}"
+    # each check is against the one before it: the file after an offender is not blamed
+    assert clinic_rows_check(django_db_blocker) == f"clinic a {table}: {before + 1} -> {before}"
+    assert clinic_rows_check(django_db_blocker) == ""
