@@ -11,7 +11,8 @@ contact us…". Fixes here work on whole sentences instead:
 
 * a reference to the reader's care ("your visit") becomes "your experience" when that is all
   the sentence has against it (and the swap repeats nothing);
-* a greeting by a name the reply may not use loses the name and the greeting;
+* a greeting by a name the reply may not use loses the name and the greeting; a greeting
+  with no name ("Hello,") stays when the sentence it opens is taken out;
 * any other flagged sentence is taken out, whole;
 * a sign-off ("— The team at …") stays at the end; an invitation to contact the clinic (its
   phone, else its e-mail, else "our office") is added once, when the text lost something and
@@ -65,6 +66,16 @@ _WORD = re.compile(r"[\w'’]+")
 _PREPOSITION_BEFORE = re.compile(
     r"\b(?:about|with|during|of|for|after|regarding|from|throughout|hear\s+that)\s+$", re.I
 )
+# A greeting with no name ("Hello,", "Hi there,"): it stays when the sentence it opens is taken
+# out, and the next sentence goes on after it in lower case where its first word is never a name
+_PLAIN_GREETING = re.compile(
+    r"^\s*(?:hi|hello|hey|good\s+(?:morning|afternoon|evening))(?:\s+there)?\s*,\s*", re.I
+)
+NEVER_NAMES = (
+    "We|Our|Us|Thank|Thanks|Please|Sorry|It|Its|This|That|These|Those|You|Your|There|Here|As|"
+    "At|In|On|If|When|Since|After|Before|To|For|With|Many|Some|All|Every|Any|Nothing|No"
+)
+_LOWER_AFTER_GREETING = re.compile(rf"^(?:{NEVER_NAMES})\b")
 _KEEP_SHORT = re.compile(
     r"^(?:hi|hello|dear|thanks?|thank\s+you|welcome|sincerely|best|regards|warmly)\b", re.I
 )
@@ -196,6 +207,16 @@ def _join(sentences: list[str]) -> str:
     return out
 
 
+def _greeted(greeting: str, body: str) -> str:
+    """`body` after the greeting its first sentence lost ("Hello," + "Thank you…" -> "Hello,
+    thank you…")."""
+    if not greeting:
+        return body
+    if _LOWER_AFTER_GREETING.match(body):
+        body = body[0].lower() + body[1:]
+    return f"{greeting} {body}"
+
+
 def _fragment(sentence: str) -> bool:
     """Fewer than three words and not a greeting or thanks: an exclamation that leaned on the
     sentences around it."""
@@ -324,6 +345,7 @@ def _round(
                 by_sentence.setdefault(i, []).append(f)
     kept: list[str] = []
     lost = False
+    greeting = ""  # the plain greeting of a first sentence taken out: it stays
     for i, (s0, s1) in enumerate(spans):
         sentence = body[s0:s1]
         if i not in by_sentence:
@@ -336,6 +358,8 @@ def _round(
             kept.append(lead + _tidy_sentence(fixed))
         else:
             changes.append(f"took out “{sentence.strip()}”")
+            if i == 0 and (plain := _PLAIN_GREETING.match(sentence)):
+                greeting = plain.group(0).strip()
             # a greeting on its own line ("Dear patient,") is no loss: nothing to make up for
             lost = lost or _mend_sentence(sentence, [(f, f.start - s0, f.end - s0)
                                                      for f in by_sentence[i]]) != ""  # fmt: skip
@@ -359,6 +383,7 @@ def _round(
                 changes.append(f"added “{closing}”")
         elif body[-1] not in ".!?…\"”')":
             body += "."
+        body = _greeted(greeting, body)
         return f"{body} {sign_off}".strip() if sign_off else body
     if lost and not _invites(body, context):
         body = _with_invitation(body, context, changes)
@@ -373,6 +398,7 @@ def _round(
         body = f"{opening} {body or contact_sentence(context)}"
         changes.append("opened with a short apology" if opening == EMPATHY_OPENING
                        else "opened with a short thank-you")  # fmt: skip
+    body = _greeted(greeting, body)
     return f"{body} {sign_off}".strip() if sign_off else body
 
 
@@ -450,9 +476,15 @@ def _without_markup(
 
 
 def _net_changes(before: str, after: str) -> list[str]:
-    """What changed, sentence by sentence: taken out, then added (a rewrite is both)."""
+    """What changed, sentence by sentence: taken out, then added (a rewrite is both). A
+    sentence that only gained or lost a plain greeting ("Hello, we…") is the same sentence."""
+
+    def key(sentence: str) -> str:
+        return _capitalise(_PLAIN_GREETING.sub("", sentence, count=1))
+
     old = [before[a:b].strip() for a, b in split_sentences(before) if before[a:b].strip()]
     new = [after[a:b].strip() for a, b in split_sentences(after) if after[a:b].strip()]
-    return [f"took out “{s}”" for s in old if s not in new] + [
-        f"added “{s}”" for s in new if s not in old
+    old_keys, new_keys = {key(s) for s in old}, {key(s) for s in new}
+    return [f"took out “{s}”" for s in old if key(s) not in new_keys] + [
+        f"added “{s}”" for s in new if key(s) not in old_keys
     ]

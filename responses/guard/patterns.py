@@ -291,7 +291,8 @@ CONFIRMATION_PHRASES: tuple[Phrase, ...] = (
     ),
     # --- records ---------------------------------------------------------------------------
     _p(
-        r"\b(?:our|the|my)\s+(?:records?|charts?|files?|notes|system|logs?|schedul(?:e|ing\s+system))"
+        r"\b(?:our|the|my|his|her|their)\s+(?:records?|charts?|files?|notes|system|logs?|"
+        r"schedul(?:e|ing\s+system))"
         r"\s+(?:clearly\s+)?(?:shows?|showed|indicates?|indicated|reflects?|confirms?|confirmed|"
         r"says|said|states?|lists?)\b",
         "records",
@@ -300,7 +301,7 @@ CONFIRMATION_PHRASES: tuple[Phrase, ...] = (
         _SUGGEST_PRIVATE,
     ),
     _p(
-        r"\b(?:according\s+to|based\s+on|per|in|from)\s+(?:our|the|your)\s+"
+        r"\b(?:according\s+to|based\s+on|per|in|from)\s+(?:our|the|your|his|her|their)\s+"
         r"(?:records?|charts?|files?|notes|system|scheduling\s+system|schedule|logs?|"
         r"documentation)\b",
         "records",

@@ -29,6 +29,7 @@ from core.tenancy import current_clinic
 from core.text import markup_found
 from facts.selectors import fact_citable_by_slug
 from feeds.models import Review
+from responses.guard.fixes import NEVER_NAMES
 from responses.models import (
     ApprovalStatus,
     BatchKind,
@@ -73,11 +74,7 @@ _BATCH_VARIABLE = re.compile(r"\{(greeting|reviewer_name|statement_url)\}")
 LIVE = frozenset({*workflow.SUBMITTABLE, *workflow.PENDING, S.APPROVED})
 # The greeting ends with a comma, so a sentence the writer starts after it goes on in lower case
 # ("Hello, we have…", not "Hello, We have…"); only words that are never names are lowered
-_AFTER_GREETING = re.compile(
-    r"(\{greeting\}\s+)(We|Our|Us|Thank|Thanks|Please|Sorry|It|Its|This|That|These|Those|"
-    r"You|Your|There|Here|As|At|In|On|If|When|Since|After|Before|To|For|With|Many|Some|"
-    r"All|Every|Any|Nothing|No)\b"
-)
+_AFTER_GREETING = re.compile(rf"(\{{greeting\}}\s+)({NEVER_NAMES})\b")
 
 DEFAULT_TEXTS = {
     BatchKind.CORRECTION: (

@@ -230,6 +230,22 @@ def test_patient_confirmation_phrasings_block(text):
     assert r.verdict == BLOCK, r.as_dict()
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the crisis-day walk: a parent's complaint answered from the child's chart
+        "His chart shows no reaction was reported.",
+        "Her records show the dose was correct.",
+        "According to her chart, the vaccine was in date.",
+        "Based on their file, the family was called back the same day.",
+    ],
+)
+def test_a_third_persons_chart_or_records_block(text):
+    r = check(text)
+    assert any(f.subtype == "records" for f in r.findings), r.as_dict()
+    assert r.verdict == BLOCK
+
+
 def test_weak_confirmation_needs_review():
     r = check("Thanks for the kind words, we hope to see you again soon!")
     assert r.verdict == NEEDS_REVIEW

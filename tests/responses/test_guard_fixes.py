@@ -205,6 +205,24 @@ def test_greeting_by_name_loses_the_greeting_and_keeps_the_sentence():
     assert fixed.result.verdict == OK
 
 
+def test_a_plain_greeting_stays_when_the_sentence_it_opens_is_taken_out():
+    """A batch's "{greeting} …" renders as "Hello, …": taking out its first sentence kept
+    nothing of it, so every mention's reply lost its greeting."""
+    fixed = apply_fixes(
+        "Hello, your son got sick after his vaccination visit with us last Monday. His chart "
+        "shows no reaction was reported. We take every concern seriously.",
+        context=TEST_CONTEXT,
+    )
+    assert fixed.text == (
+        "Hello, we take every concern seriously. Please contact us directly at (512) 555-0142 "
+        "so we can help."
+    )
+    assert fixed.result.verdict == OK
+    # the greeting moved, the sentence after it did not change: not listed as a change
+    assert [c for c in fixed.changes if "concern" in c] == []
+    assert fixed.changes[0].startswith("took out “Hello, your son got sick")
+
+
 def test_a_care_reference_after_a_preposition_becomes_your_experience():
     fixed = apply_fixes(
         "We're sorry to hear about your visit. Please call us at (512) 555-0142.",
