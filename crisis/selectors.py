@@ -43,6 +43,7 @@ from feeds.selectors import (
     open_outages,
     source_delivery_problem,
 )
+from feeds.services.connections import connecting_set_up
 from inbox.selectors import with_reply_state
 from responses.guard.tone import is_correction
 from responses.models import (
@@ -66,6 +67,7 @@ from responses.selectors import (
     texts_audit_q,
     visible_to,
 )
+from responses.services.outbox import reply_by_hand_reason
 from responses.services.statements import public_page_url
 from scoring.claims.selectors import reach_expression
 from scoring.models import ClaimCluster, ClaimMention
@@ -1106,13 +1108,19 @@ def channels_down(incident: Incident) -> list[dict]:
         mentions = counts.get(source.pk, 0)
         if not mentions and not (since and since >= incident.opened_at):
             continue
+        if problem == NOT_CONNECTED and outage is None and not connecting_set_up(source.kind):
+            # never connected, and nobody could connect it on this server: its mentions come
+            # by import and its replies are posted by hand (`reply_by_hand_reason`); nothing
+            # stopped, so the post-crisis review counts no outage either
+            continue
         out.append(
             {
                 "source": source,
                 "problem": problem,
                 "since": since,
                 "mentions": mentions,
-                "replies_wait": problem in _REPLIES_WAIT,
+                # replies on a channel posted by hand do not wait for it (the outbox's rule)
+                "replies_wait": problem in _REPLIES_WAIT and reply_by_hand_reason(source) is None,
             }
         )
     return sorted(out, key=lambda row: -row["mentions"])

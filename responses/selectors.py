@@ -1808,14 +1808,20 @@ def reply_batches_for_clusters(cluster_ids) -> dict[int, list[dict]]:
 
 
 def statement_pinned_on(statement: Statement) -> list[str]:
-    """The channels that confirmed pinning the statement's published version (none before a
-    platform confirms: `is_pinned` means it is on the clinic's public page). Reads
-    `statement.outbox_items` (prefetched by `statements_list`)."""
+    """The channels where the statement's published version is pinned: those whose platform
+    confirmed it, and those where a person posted and pinned it by hand and said so ("Facebook
+    page (by hand)"); none before either (`is_pinned` means it is on the clinic's public
+    page). Reads `statement.outbox_items` (prefetched by `statements_list`)."""
     if not statement.is_pinned or statement.published_version is None:
         return []
     items = [i for i in statement.outbox_items.all() if i.kind == OutboxKind.STATEMENT_POST]
     return [
         row["source_name"]
+        + (
+            " (by hand)"
+            if row["state_label"] == DELIVERY_STATES[OutboxStatus.POSTED_BY_HAND][1]
+            else ""
+        )
         for row in delivery_rows(items, version=statement.published_version.number)
         if row["state"] == "posted"
     ]

@@ -152,6 +152,27 @@ def reply_by_hand_reason(source: Source) -> str | None:
     return None
 
 
+def statement_by_hand_reason(item: OutboxItem) -> str | None:
+    """Why a statement's post (or its unpinning) goes to "To post by hand": the channel is not
+    connected and connecting its platform is not set up on this server, so nobody could
+    connect it here (a reply there goes by hand too: `reply_by_hand_reason`). None: Carewatch
+    posts it (a connected channel's failure is a failure, to retry)."""
+    source = item.source
+    if connecting_set_up(source.kind) or not _not_connected(source):
+        return None
+    where = platform_name(source.kind)
+    if item.kind == OutboxKind.STATEMENT_UNPIN:
+        return (
+            f"Carewatch cannot post on {where} here (connecting it is not set up on this "
+            "server): unpin the statement's post there by hand, then mark it done."
+        )
+    return (
+        f"Carewatch cannot post on {where} here (connecting it is not set up on this server): "
+        "copy the statement, post it there and pin it to the top of the page, then mark it "
+        "posted."
+    )
+
+
 def _not_connected(source: Source) -> bool:
     """Carewatch lacks what it needs to post on the source (its account, its token)."""
     try:
@@ -569,6 +590,8 @@ def outbox_deliver(*, item_id: int, now: datetime | None = None) -> str:
         return "cancelled"
     if item.kind == OutboxKind.REPLY and (by_hand := reply_by_hand_reason(item.source)):
         return _to_manual(item, by_hand)
+    if item.kind != OutboxKind.REPLY and (by_hand := statement_by_hand_reason(item)):
+        return _to_manual(item, by_hand)
     stop = _guard_stop(item)
     if stop:
         return _failed(item, stop, FK.GUARD)
@@ -804,7 +827,8 @@ def _complete(item: OutboxItem, who: Actor) -> None:
         audit_record(
             object_type="statement",
             object_id=item.statement_id,
-            action="pinned_on_platform",
+            # a person posted and pinned it and said so; no platform confirmed it
+            action="pinned_by_hand" if item.status == ST.POSTED_BY_HAND else "pinned_on_platform",
             who=who,
             version=item.version,
             detail={"outbox": item.pk, "source": item.source_id, "post": item.external_id},

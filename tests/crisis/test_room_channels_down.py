@@ -140,3 +140,33 @@ def test_a_resolved_incident_says_nothing_of_channels_down_now(
     html = login("alpha_manager").get(url)
     assert html.status_code == 200
     assert _banner(html.content.decode()) == ""
+
+
+def test_a_lost_channel_posted_on_by_hand_does_not_say_replies_wait(channels, login):
+    """The crisis-day walk: the room said replies to the page's mentions "wait, and are sent
+    when it is reconnected" while the outbox had put them under "To post by hand"."""
+    SourceConnection.objects.filter(source=channels["page"]).update(lost_at=timezone.now())
+    Source.objects.filter(pk=channels["page"].pk).update(replies_by_hand=True)
+    [row] = channels_down(channels["incident"])
+    assert (row["source"], row["replies_wait"]) == (channels["page"], False)
+    url = f"/clinics/clinic-a/incidents/{channels['incident'].pk}/"
+    banner = _banner(login("alpha_manager").get(url).content.decode())
+    assert "2 of this incident's mentions came from it." in re.sub(r"<[^>]+>", "", banner)
+    assert "replies to them wait" not in banner
+
+
+def test_a_page_nobody_could_connect_here_is_not_a_channel_down(channels, settings):
+    """Never connected, and connecting its platform is not set up on this server (the demo): its
+    mentions come by import and its replies are posted by hand, so nothing stopped — the room
+    called it down while the post-crisis review (which counts outages) said none was."""
+    SourceConnection.objects.filter(source=channels["page"]).delete()
+    settings.FACEBOOK_APP_ID = settings.FACEBOOK_APP_SECRET = ""
+    assert channels_down(channels["incident"]) == []
+    # where a person could connect it, it is down: its mentions stop until someone does
+    settings.FACEBOOK_APP_ID, settings.FACEBOOK_APP_SECRET = "app-1", "secret-1"
+    [row] = channels_down(channels["incident"])
+    assert (row["source"], row["problem"], row["replies_wait"]) == (
+        channels["page"],
+        "not connected to its account",
+        True,
+    )
