@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import (
     FileResponse,
@@ -82,9 +81,11 @@ from agency.services import (
 from core.csv_download import csv_download
 from core.errors import Conflict, DomainError
 from core.errors import PermissionDenied as Refused
-from core.http import positive_int
+from core.http import ParamRefused, positive_int
 from core.leavers import left_behind
+from core.paging import page_get
 from core.text import possessive
+from core.views import param_refused_page
 
 MANAGING = (AgencyRole.OWNER, AgencyRole.MANAGER)
 DASHBOARD_PAGE = 100
@@ -335,7 +336,10 @@ class StaffView(LoginRequiredMixin, TemplateResponseMixin, View):
                 agency=agency, user=request.user, all_clinics=False
             ).exists()
         )
-        return super().dispatch(request, *args, **kwargs)
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except ParamRefused as exc:
+            return param_refused_page(request, exc)
 
     def context(self, **extra) -> dict:
         return {
@@ -922,7 +926,7 @@ class SecurityLogView(StaffView):
         events = security_events_for_agency(agency=self.agency, **form.cleaned_data)
         if request.GET.get("format") == "csv":
             return self._csv(events)
-        page = Paginator(events, self.PAGE).get_page(request.GET.get("page"))
+        page = page_get(request, events, self.PAGE)
         page.object_list = list(page.object_list)
         security_event_clinic_names(agency=self.agency, events=page.object_list)
         for row in page.object_list:

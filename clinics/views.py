@@ -3,7 +3,6 @@ from datetime import UTC
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -97,6 +96,7 @@ from core.csv_download import csv_download, csv_time
 from core.errors import DomainError
 from core.http import positive_int
 from core.leavers import left_behind
+from core.paging import page_get
 from core.permissions import Permission
 from core.rollup import figures_changed
 from core.views import ClinicView
@@ -640,7 +640,7 @@ def _history_csv(rows, *, filename: str, zone):
 
 def _history_page(request, rows) -> dict:
     """One page of the history and the filters' query string (to keep across pages)."""
-    page = Paginator(rows, HISTORY_PAGE).get_page(request.GET.get("page"))
+    page = page_get(request, rows, HISTORY_PAGE)
     kept = request.GET.copy()
     kept.pop("page", None)
     kept.pop("format", None)

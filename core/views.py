@@ -51,13 +51,14 @@ class ClinicView(View):
         self.access = access
         try:
             return super().dispatch(request, *args, **kwargs)
-        except ParamRefused as exc:  # `core.http.int_param`: nothing was done
-            return render(
-                request,
-                "400_param.html",
-                {"text": exc.text(), "field": exc.field},
-                status=400,
-            )
+        except ParamRefused as exc:
+            return param_refused_page(request, exc)
+
+
+def param_refused_page(request, exc: ParamRefused):
+    """The 400 page for a query or form value a page could not read (`core.http.int_param`,
+    `core.paging.page_get`): it names the value; nothing was done."""
+    return render(request, "400_param.html", {"text": exc.text(), "field": exc.field}, status=400)
 
 
 QUEUES = ("default", "ml")

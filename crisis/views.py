@@ -8,7 +8,6 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.core import signing
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -20,6 +19,7 @@ from clinics.views import SettingsView
 from core.days import date_ranges_reversed
 from core.errors import Conflict, DomainError, NotFound
 from core.http import ParamRefused, int_param, positive_int
+from core.paging import page_get
 from core.permissions import Permission
 from core.views import ClinicView
 from crisis.apis import IncidentFilterSerializer
@@ -216,7 +216,7 @@ class IncidentListView(TemplateResponseMixin, ClinicView):
         page = None
         if not errors:
             incidents = incidents_filtered(**filters.validated_data)
-            page = Paginator(incidents, INCIDENTS_PER_PAGE).get_page(request.GET.get("page"))
+            page = page_get(request, incidents, INCIDENTS_PER_PAGE)
         query = request.GET.copy()
         query.pop("page", None)
         return self.render_to_response(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 
 from accounts.actors import Actor
@@ -17,6 +16,7 @@ from clinics.models import Clinic
 from core.csv_download import csv_download
 from core.days import date_ranges_reversed
 from core.errors import ValidationFailed
+from core.paging import page_get
 from feeds.apis_privacy import PrivacyRequestFilterSerializer
 from feeds.selectors import (
     PRIVACY_PER_CLINIC,
@@ -153,7 +153,7 @@ class PrivacyLogView(StaffView):
             rows = privacy_requests_for_agency(agency=self.agency, **chosen)
             if request.GET.get("format") == "csv":
                 return self._csv(rows)
-            page = Paginator(rows, self.PAGE).get_page(request.GET.get("page"))
+            page = page_get(request, rows, self.PAGE)
         query = request.GET.copy()
         for key in ("page", "format"):
             query.pop(key, None)

@@ -2,7 +2,6 @@
 review with its history."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.views.generic.base import TemplateResponseMixin
 
@@ -10,6 +9,7 @@ from agency.models import AgencyRole
 from core.days import date_ranges_reversed
 from core.http import positive_int
 from core.incidents import incident_running
+from core.paging import page_get
 from core.permissions import Permission
 from core.text import duration_prose
 from core.views import ClinicView
@@ -109,7 +109,7 @@ class InboxView(TemplateResponseMixin, ClinicView):
             if reply:
                 qs = qs.filter(reply_state_is(reply))
         # the reply state of the 50 rows shown only: the COUNT and the claims read `qs`
-        page = Paginator(with_reply_state(qs), 50).get_page(request.GET.get("page"))
+        page = page_get(request, with_reply_state(qs), 50)
         # the claims among the items listed (none when a filter cannot be read)
         narrowed = (
             not valid

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.views import View
 from django.views.generic import TemplateView
@@ -528,9 +527,7 @@ class PortalIncidentsView(PortalPage):
         tz = clinic_zone(self.clinic)
         for incident in incidents:  # the trigger in words, as the incident's own page says it
             incident.words = incident_words(incident, tz, clinic_name=self.clinic.name)
-        closed = Paginator(incidents_closed(**days), self.CLOSED_PER_PAGE).get_page(
-            request.GET.get("page")
-        )
+        closed = page_get(request, incidents_closed(**days), self.CLOSED_PER_PAGE)
         kept = request.GET.copy()
         kept.pop("page", None)
         return self.render_to_response(

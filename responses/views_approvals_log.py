@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import replace
 from itertools import islice
 
-from django.core.paginator import Paginator
 from django.utils import timezone
 from django.views.generic.base import TemplateResponseMixin
 from django_tenants.utils import schema_context
@@ -19,6 +18,7 @@ from clinics.models import clinic_zone
 from core.branding import as_brand
 from core.csv_download import csv_download, csv_time
 from core.errors import ValidationFailed
+from core.paging import page_get
 from core.permissions import Permission
 from core.views import ClinicView
 from responses.apis.serializers import ApprovalsLogFilterSerializer
@@ -82,7 +82,7 @@ def approvals_log_page(view, request, *, for_clinic: bool):
         return _csv(entries, clinic=clinic, for_clinic=for_clinic)
     page = None
     if entries is not None:
-        page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = page_get(request, entries, PAGE_SIZE)
         page.rows = _told_apart(
             approvals_log_rows(page.object_list, clinic=clinic, for_clinic=for_clinic)
         )
