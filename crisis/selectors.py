@@ -711,9 +711,9 @@ def resolve_checklist(incident: Incident) -> dict:
             "label": "Detector quiet",
             "open": firing,
             "detail": (
-                f"The detector still fires at its last evaluation: {explanation}"
+                f"At its last check the detector still sees the crisis: {explanation}"
                 if firing
-                else "At its last evaluation the detector no longer fires."
+                else "At its last check the detector no longer sees the crisis."
             ),
             "evaluated_at": evaluated_at,
             "rows": [],

@@ -197,7 +197,7 @@ def _severity_cell(s) -> str:
     if not s.oldest_unacknowledged_at:
         return pill
     return _html(
-        '{} <span class="{}" data-testid="unack">unacknowledged {}{}</span>',
+        '{} <span class="{} whole-words" data-testid="unack">unacknowledged {}{}</span>',
         pill,
         "late" if s.escalated else "muted",
         timesince_filter(s.oldest_unacknowledged_at),

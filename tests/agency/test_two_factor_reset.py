@@ -106,3 +106,12 @@ def test_the_reset_notice_comes_in_the_agencys_own_name_not_its_brand(world, bra
     assert notice.from_email == f"{NAME} <no-reply@carewatch.local>"
     assert notice.body.endswith(f"\n{NAME}\nhelp@alpha.test\n")
     assert BRAND not in notice.body
+
+
+def test_no_reset_is_offered_to_someone_without_two_factor(login, world, db):
+    """The crisis-day walk: "Reset two-factor" was offered for a person whose two-factor was
+    off (the page says "off (set up at the next sign-in)"): nothing to reset."""
+    TOTPDevice.objects.filter(user=world.users["alpha_analyst"]).delete()  # rolled back
+    page = login("alpha_owner").get("/agency/settings/people/").content.decode()
+    assert 'aria-label="Reset two-factor of analyst@alpha.test"' not in page
+    assert 'aria-label="Reset two-factor of writer@alpha.test"' in page

@@ -68,7 +68,7 @@ def test_the_checklist_lists_what_is_open(incident):
     assert by_key["deliveries"]["detail"] == "Every approved reply and statement is posted."
     assert by_key["statement"]["detail"] == "No statement of this incident is published."
     assert by_key["detector"]["detail"].startswith(
-        "The detector still fires at its last evaluation"
+        "At its last check the detector still sees the crisis"
     )
     assert by_key["detector"]["evaluated_at"] == NOW.isoformat()
     assert checklist["open"] == [by_key[k]["detail"] for k in ("mentions", "statement", "detector")]
@@ -262,7 +262,7 @@ def test_the_room_shows_the_checklist_and_resolves_anyway_with_a_reason(incident
     open_then = page[page.index("(open then: ") :]
     open_then = open_then[: open_then.index("</span>")]
     assert ".;" not in open_then, open_then
-    assert "posted reply. No statement of this incident is published. The detector" in open_then
+    assert "posted reply. No statement of this incident is published. At its last check the detector" in open_then
     assert 'data-testid="resolve-checklist"' not in page
     assert _state(incident)[0] == "resolved"
     with schema_context("clinic_clinic_a"):

@@ -53,7 +53,7 @@ def test_a_row_with_every_figure(login, clinic_a):
         f'<tr data-clinic="{clinic_a.slug}"><th scope="row"><a href="{base}">{name}</a>'
         ' <small class="muted">updating…</small></th>'
         '<td><span class="pill sev-critical" data-testid="severity">Critical</span> '
-        '<span class="late" data-testid="unack">unacknowledged 18\xa0minutes / escalated</span>'
+        '<span class="late whole-words" data-testid="unack">unacknowledged 18\xa0minutes / escalated</span>'
         "</td>"
         f'<td class="num"><a href="{base}inbox/?status=new" aria-label="7 unread reviews at {name}, of any date">'
         "7</a></td>"
