@@ -514,3 +514,12 @@ def _about(value: float, unit: str) -> str:
     if value == int(value):
         return f"{int(value)} {unit}{'s' if value != 1 else ''}"
     return f"about {round(value * 2) / 2:g} {unit}s"
+
+
+# Words that open an English sentence and are never a name ("We", "Thank", "Please"): after a
+# greeting ("Hello,") such a word goes on in lower case ("Hello, we have…"); a name keeps its
+# capital. The batch editor's {greeting} and the guard's apply-all fix read the same list.
+NEVER_NAMES = (
+    "We|Our|Us|Thank|Thanks|Please|Sorry|It|Its|This|That|These|Those|You|Your|There|Here|As|"
+    "At|In|On|If|When|Since|After|Before|To|For|With|Many|Some|All|Every|Any|Nothing|No"
+)

@@ -42,7 +42,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from core.text import markup_removed
+from core.text import NEVER_NAMES, markup_removed
 
 from .engine import check_reply, clinic_phone_keys, date_phrase, split_sentences
 from .result import PATIENT_CONFIRMATION, GuardContext, GuardResult
@@ -70,10 +70,6 @@ _PREPOSITION_BEFORE = re.compile(
 # out, and the next sentence goes on after it in lower case where its first word is never a name
 _PLAIN_GREETING = re.compile(
     r"^\s*(?:hi|hello|hey|good\s+(?:morning|afternoon|evening))(?:\s+there)?\s*,\s*", re.I
-)
-NEVER_NAMES = (
-    "We|Our|Us|Thank|Thanks|Please|Sorry|It|Its|This|That|These|Those|You|Your|There|Here|As|"
-    "At|In|On|If|When|Since|After|Before|To|For|With|Many|Some|All|Every|Any|Nothing|No"
 )
 _LOWER_AFTER_GREETING = re.compile(rf"^(?:{NEVER_NAMES})\b")
 _KEEP_SHORT = re.compile(

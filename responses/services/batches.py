@@ -26,10 +26,9 @@ from clinics.access import ClinicAccess
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.permissions import Permission
 from core.tenancy import current_clinic
-from core.text import markup_found
+from core.text import NEVER_NAMES, markup_found
 from facts.selectors import fact_citable_by_slug
 from feeds.models import Review
-from responses.guard.fixes import NEVER_NAMES
 from responses.models import (
     ApprovalStatus,
     BatchKind,
