@@ -407,7 +407,9 @@ def _scenario(server, new_page, tenant, fake, chat, incident, drafts):
         )
     assert event.data["override_reason"] == REASON
     assert len(event.data["open_items"]) == 1
-    assert event.data["open_items"][0].startswith("At its last check the detector still sees the crisis")
+    assert event.data["open_items"][0].startswith(
+        "At its last check the detector still sees the crisis"
+    )
     assert event.actor == "Agency Owner"
 
     # the writer heard of her three replies in one e-mail: the line asking her to post them

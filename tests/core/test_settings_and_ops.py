@@ -178,8 +178,8 @@ def test_ingest_and_scoring_log_json_with_the_clinic_and_never_the_review_text(
 
     from core.logging import ClinicFilter, JsonFormatter
     from feeds.models import Review, Source
-    from scoring.models import ClaimCluster, ClaimMention, ReviewScore, ScoringFailure
-    from tests.fixtures.workers import wait_for
+    from scoring.models import ReviewScore, ScoringFailure
+    from tests.fixtures.workers import source_rows_delete, wait_for
 
     clinic = world.clinics["a"]
     worker = celery_worker_process(
@@ -235,13 +235,7 @@ def test_ingest_and_scoring_log_json_with_the_clinic_and_never_the_review_text(
             # stored, and a cluster committed while these rows are deleted fails the delete
             worker.stop()
             with schema_context(clinic.schema_name):
-                ids = list(Review.objects.filter(source=source).values_list("pk", flat=True))
-                clusters = ClaimMention.objects.filter(review_id__in=ids).values("cluster_id")
-                ClaimCluster.objects.filter(pk__in=clusters).delete()
-                ScoringFailure.objects.filter(review_id__in=ids).delete()
-                ReviewScore.objects.filter(review_id__in=ids).delete()
-                Review.objects.filter(pk__in=ids).delete()
-                source.delete()
+                source_rows_delete(source)
     here, there = captured.getvalue(), worker.log.read_text(errors="replace")
     for text in (here, there):
         assert PHRASE not in text

@@ -262,7 +262,10 @@ def test_the_room_shows_the_checklist_and_resolves_anyway_with_a_reason(incident
     open_then = page[page.index("(open then: ") :]
     open_then = open_then[: open_then.index("</span>")]
     assert ".;" not in open_then, open_then
-    assert "posted reply. No statement of this incident is published. At its last check the detector" in open_then
+    assert (
+        "posted reply. No statement of this incident is published. At its last check the detector"
+        in open_then
+    )
     assert 'data-testid="resolve-checklist"' not in page
     assert _state(incident)[0] == "resolved"
     with schema_context("clinic_clinic_a"):

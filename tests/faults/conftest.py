@@ -24,9 +24,8 @@ import pytest
 from django.conf import settings
 from django_tenants.utils import schema_context
 
-from feeds.models import Review, Source
-from scoring.models import ReviewScore, ScoringFailure
-from tests.fixtures.workers import test_database_url
+from feeds.models import Source
+from tests.fixtures.workers import source_rows_delete, test_database_url
 from tests.responses.conftest import platforms  # noqa: F401 - a fixture
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -221,11 +220,7 @@ def fault_source(world, django_db_blocker):
         source = Source.objects.create(kind="api", name=f"faults {uuid.uuid4().hex[:6]}")
     yield clinic, source
     with django_db_blocker.unblock(), schema_context(clinic.schema_name):
-        ids = list(Review.objects.filter(source=source).values_list("pk", flat=True))
-        ScoringFailure.objects.filter(review_id__in=ids).delete()
-        ReviewScore.objects.filter(review_id__in=ids).delete()
-        Review.objects.filter(pk__in=ids).delete()
-        source.delete()
+        source_rows_delete(source)
 
 
 def db_url() -> str:

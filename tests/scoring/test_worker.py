@@ -15,7 +15,7 @@ from core.pipeline import reviews_score_request
 from feeds.models import Review, Source
 from scoring.models import ReviewScore, ScoringFailure
 from scoring.versions import current_model_version
-from tests.fixtures.workers import wait_for
+from tests.fixtures.workers import source_rows_delete, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -35,11 +35,7 @@ def committed(world, django_db_blocker):
         source = Source.objects.create(kind="api", name="worker tests")
     yield clinic, source
     with django_db_blocker.unblock(), schema_context(clinic.schema_name):
-        ids = list(Review.objects.filter(source=source).values_list("pk", flat=True))
-        ScoringFailure.objects.filter(review_id__in=ids).delete()
-        ReviewScore.objects.filter(review_id__in=ids).delete()
-        Review.objects.filter(pk__in=ids).delete()
-        source.delete()
+        source_rows_delete(source)
 
 
 def _make(source, n: int, *, poison_at: int | None = None, prefix: str = "w") -> list[int]:
