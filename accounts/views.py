@@ -100,7 +100,10 @@ class SignInView(auth_views.LoginView):
         return super().get(request, *args, **kwargs)
 
     def form_invalid(self, form):
+        """The form again with what is wrong: a 400, as every refused form here answers (the
+        code step too); 429 with Retry-After when this address tried too often."""
         response = super().form_invalid(form)
+        response.status_code = 400
         if form.throttled is not None:  # too many attempts from this address
             response.status_code = 429
             response["Retry-After"] = str(form.throttled.retry_after)

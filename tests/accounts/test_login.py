@@ -26,7 +26,7 @@ def test_wrong_password_shows_an_error_and_five_failures_lock_the_account(world,
         response = client.post(
             "/login/", {"username": "a_viewer@clinics.test", "password": "wrong"}
         )
-        assert response.status_code == 200
+        assert response.status_code == 400
         assert "E-mail or password is wrong" in response.content.decode()
     user = User.objects.get(email="a_viewer@clinics.test")
     assert user.locked_until is not None and user.locked_until > timezone.now() + timedelta(
@@ -34,7 +34,7 @@ def test_wrong_password_shows_an_error_and_five_failures_lock_the_account(world,
     )
     # even the right password is refused while locked
     response = client.post("/login/", {"username": "a_viewer@clinics.test", "password": PASSWORD})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "_auth_user_id" not in client.session
 
 
@@ -114,7 +114,7 @@ def test_garbage_credentials_are_401_not_500(world, db):
 def test_an_incomplete_sign_in_form_says_what_is_missing(username, password, messages, db):
     response = Client().post("/login/", {"username": username, "password": password})
     html = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 400
     for field, message in messages.items():
         assert f'<p class="error" id="{field}-error" role="alert">{message}</p>' in html
         assert f'aria-describedby="{field}-error"' in html
