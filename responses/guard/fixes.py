@@ -11,7 +11,8 @@ contact us…". Fixes here work on whole sentences instead:
 
 * a reference to the reader's care ("your visit") becomes "your experience" when that is all
   the sentence has against it (and the swap repeats nothing);
-* a greeting by a name the reply may not use loses the name and the greeting; a greeting
+* a greeting by a name the reply may not use loses the name and the greeting, a name that
+  addresses the reader after a comma ("…the five stars, Sam!") loses the name only; a greeting
   with no name ("Hello,") stays when the sentence it opens is taken out;
 * any other flagged sentence is taken out, whole;
 * a sign-off ("— The team at …") stays at the end; an invitation to contact the clinic (its
@@ -123,9 +124,16 @@ def _fallback(context: GuardContext, positive: bool, sorry: bool = False) -> str
     return f"{EMPATHY_OPENING if sorry else FALLBACK_OPENING} {contact_sentence(context)}"
 
 
+# Reply variables that are filled with the clinic's own contact when the reply is saved
+# (`responses.services.templating`; a missing value is refused there, before saving)
+CONTACT_VARIABLES = ("{clinic_phone}", "{clinic_email}", "{contact_url}", "{contact_line}")
+
+
 def _offers_contact(text: str, context: GuardContext) -> bool:
     """The text already gives one of the clinic's own phones (any format), e-mails or contact
-    pages."""
+    pages, or a variable that will ("Please call us at {clinic_phone}")."""
+    if any(variable in text for variable in CONTACT_VARIABLES):
+        return True
     digits = re.sub(r"\D", "", text)
     if any(own in digits for own in clinic_phone_keys(context)):
         return True
@@ -242,6 +250,20 @@ def _name_greeting_removed(sentence: str, start: int, end: int) -> str | None:
     return _capitalise(sentence[end + after.end() :])
 
 
+def _vocative_removed(sentence: str, start: int, end: int) -> str | None:
+    """The sentence without the name at [start, end) where it only addresses the reader
+    after a comma ("Thank you for the five stars, Sam!" -> "Thank you for the five stars!",
+    "Thanks, Sam, for writing." -> "Thanks for writing."); None when it is not so placed."""
+    comma = re.search(r",\s*$", sentence[:start])
+    after = re.match(r"\s*([!.?,])", sentence[end:])
+    if comma is None or after is None:
+        return None
+    head = sentence[: comma.start()]
+    if after.group(1) == ",":
+        return f"{head} {sentence[end + after.end() :].lstrip()}"
+    return head + sentence[end + after.start(1) :]
+
+
 def _mended_in_place(sentence: str, f, s: int, e: int) -> str | None:
     """`sentence` with the finding at [s, e) mended where it stands, or None where it cannot
     be: a date goes with its preposition ("sorry for the wait on December 3" → "sorry for the
@@ -298,6 +320,8 @@ def _fix_sentence(sentence: str, findings: list, offset: int, swapped: set[str])
         # the greeting goes first; what else the sentence holds is checked again next round
         if f.kind == "identifier" and f.subtype in _NAME_SUBTYPES:
             greeted = _name_greeting_removed(sentence, s, e)
+            if greeted is None:  # a name that addresses the reader goes, the thanks stays
+                greeted = _vocative_removed(sentence, s, e)
             if greeted is not None:
                 return greeted
     mended = _mend_sentence(sentence, local)

@@ -48,8 +48,11 @@ TEST_CONTEXT = GuardContext(
     staff_names=("Sarah Mitchell", "Dr. Anita Rao", "Jenna Torres"),
 )
 _WORD = re.compile(r"[\w'’]+")
+# a sentence ending on a word that needs more after it; the last word of a hyphenated one
+# ("check-in.", "follow-up for") is not such a word
 _DANGLING = re.compile(
-    r"\b(?:to|the|a|an|at|and|or|with|of|for|your|our|from|in|on|but|that|is|are|was)\s*[.!?]$",
+    r"(?<![\w-])(?:to|the|a|an|at|and|or|with|of|for|your|our|from|in|on|but|that|is|are|was)"
+    r"\s*[.!?]$",
     re.IGNORECASE,
 )
 
@@ -221,6 +224,40 @@ def test_a_plain_greeting_stays_when_the_sentence_it_opens_is_taken_out():
     # the greeting moved, the sentence after it did not change: not listed as a change
     assert [c for c in fixed.changes if "concern" in c] == []
     assert fixed.changes[0].startswith("took out “Hello, your son got sick")
+
+
+def test_a_name_that_addresses_the_reader_goes_and_the_thanks_stays():
+    """The writer's walk: "Thank you so much for the five stars, Sam!" was taken out whole,
+    leaving a reply to a five-star review that thanked nobody."""
+    context = GuardContext(reviewer_name="Sam S.", clinic_phones=("(512) 555-0142",))
+    fixed = apply_fixes(
+        "Thank you so much for the five stars, Sam! We will pass your kind words on to the "
+        "front desk.",
+        context=context,
+        positive=True,
+    )
+    assert fixed.text == (
+        "Thank you so much for the five stars! We will pass your kind words on to the front desk."
+    )
+    assert fixed.result.verdict == OK
+    fixed = apply_fixes("Thanks, Sam, for writing to us.", context=context, positive=True)
+    assert fixed.text.startswith("Thanks for writing to us.")
+
+
+def test_fixing_one_finding_keeps_an_invitation_that_uses_the_contact_variable():
+    """The writer's walk: "Fix this" on "your biopsy" also replaced "Please call us at
+    {clinic_phone} so we can sort out the billing." with the stock invitation: the variable,
+    filled with the clinic's phone on saving, was not read as the clinic's contact."""
+    text = (
+        "We are so sorry that you waited weeks for your biopsy results and were charged twice. "
+        "Please call us at {clinic_phone} so we can sort out the billing."
+    )
+    finding = check_reply(text, context=TEST_CONTEXT).findings[0]
+    fixed = apply_fixes(text, context=TEST_CONTEXT, only=(finding.start, finding.end))
+    assert fixed.text == (
+        "We are sorry to hear about your experience. Please call us at {clinic_phone} so we can "
+        "sort out the billing."
+    )
 
 
 def test_a_care_reference_after_a_preposition_becomes_your_experience():
