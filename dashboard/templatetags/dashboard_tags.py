@@ -342,7 +342,7 @@ def clinic_row(clinic) -> str:
     else:
         cells = mark_safe('<td colspan="8" class="muted">Figures are being computed…</td>')  # noqa: S308 - constant
     return _html(
-        '<tr data-clinic="{}"><th scope="row"><a href="{}">{}</a>{}</th>{}</tr>',
+        '<tr data-clinic="{}"><th scope="row"><a class="clinic-name" href="{}">{}</a>{}</th>{}</tr>',
         clinic.slug,
         base,
         clinic.name,

@@ -50,7 +50,7 @@ def test_a_row_with_every_figure(login, clinic_a):
     # then
     base, name = f"/clinics/{clinic_a.slug}/", clinic_a.name
     assert row == (
-        f'<tr data-clinic="{clinic_a.slug}"><th scope="row"><a href="{base}">{name}</a>'
+        f'<tr data-clinic="{clinic_a.slug}"><th scope="row"><a class="clinic-name" href="{base}">{name}</a>'
         ' <small class="muted">updating…</small></th>'
         '<td><span class="pill sev-critical" data-testid="severity">Critical</span> '
         '<span class="late whole-words" data-testid="unack">unacknowledged 18\xa0minutes / escalated</span>'
