@@ -359,6 +359,7 @@ class ImportsView(TemplateResponseMixin, ClinicView):
                 "clinic": self.clinic,
                 "jobs": ImportJob.objects.order_by("-created_at")[:20],
                 "can_write": self.access.can(Permission.WRITE),
+                "past_ticked": request.GET.get("past_reviews") == "on",
             }
         )
 
@@ -370,6 +371,8 @@ class ImportUploadView(ClinicView):
         from feeds.services import import_job_create
 
         upload = request.FILES.get("file")
+        past = request.POST.get("past_reviews") == "on"
+        refused = True
         if upload is None:
             messages.error(request, "Choose a CSV file.")
         else:
@@ -378,9 +381,13 @@ class ImportUploadView(ClinicView):
                     filename=upload.name,
                     data=upload.read(),
                     created_by_id=request.user.pk,
-                    past_reviews=request.POST.get("past_reviews") == "on",
+                    past_reviews=past,
                 )
                 messages.success(request, f"{job.filename}: import queued ({job.total_rows} rows).")
+                refused = False
             except ValidationFailed as exc:
                 messages.error(request, f"{upload.name}: {exc.detail}")
-        return HttpResponseRedirect(request.path.rsplit("upload/", 1)[0])
+        back = request.path.rsplit("upload/", 1)[0]
+        # a refused upload comes back with "past reviews" as it was ticked: the corrected file
+        # uploaded next must not start reply clocks on old history
+        return HttpResponseRedirect(f"{back}?past_reviews=on" if refused and past else back)

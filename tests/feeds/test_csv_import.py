@@ -328,3 +328,19 @@ def test_a_past_reviews_value_it_cannot_read_is_a_400_and_nothing_is_queued(api,
     assert response.json()["fields"] == {"past_reviews": ["Must be true or false."]}
     with schema_context(clinic_a.schema_name):
         assert not ImportJob.objects.exists()
+
+
+def test_a_refused_upload_keeps_past_reviews_ticked(login, clinic_a):
+    """The onboarding walk: a refused upload came back with "These are past reviews" unticked,
+    so the corrected file would have started reply clocks on a clinic's old history."""
+    client = login("alpha_writer")
+    empty = SimpleUploadedFile("history.csv", b"", content_type="text/csv")
+    ticked = client.post(
+        "/clinics/clinic-a/imports/upload/", {"file": empty, "past_reviews": "on"}, follow=True
+    )
+    page = ticked.content.decode()
+    assert "history.csv: The file is empty." in page
+    assert re.search(r'<input id="csv-past" type="checkbox" [^>]*checked>', page)
+    empty = SimpleUploadedFile("history.csv", b"", content_type="text/csv")
+    plain = client.post("/clinics/clinic-a/imports/upload/", {"file": empty}, follow=True)
+    assert not re.search(r'<input id="csv-past" [^>]*checked', plain.content.decode())
