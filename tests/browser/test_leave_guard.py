@@ -47,3 +47,35 @@ def test_leaving_a_half_typed_fact_asks_first_and_an_untouched_form_does_not(
     page.wait_for_load_state("load")
     page.goto(browser_server.url(f"/clinics/{slug}/inbox/"))
     assert asked == ["beforeunload"]
+
+
+def test_a_comment_typed_in_the_portal_asks_before_the_page_is_left(
+    browser_server, new_page, committed_tenant
+):
+    """The writer's-day walk: an approver who typed why a reply should change and tapped
+    another tab lost the comment without a word. A card approved in place (htmx) does not
+    stop the guard watching the next card's comment."""
+    from tests.browser.test_portal import _portal, _three_waiting
+
+    tenant = committed_tenant()
+    first, second, _third = _three_waiting(tenant)
+    page = new_page("phone")
+    sign_in(page, browser_server, tenant.users["approver"])
+    asked: list[str] = []
+
+    def answer(dialog):
+        asked.append(dialog.type)
+        dialog.accept()
+
+    page.on("dialog", answer)
+    approvals = _portal(browser_server, tenant, "approvals/")
+    page.goto(approvals)
+    page.goto(_portal(browser_server, tenant, "report/"))
+    assert asked == []  # nothing typed: nothing asked
+
+    page.goto(approvals)
+    page.locator(f"#card-reply-{first.pk}").get_by_role("button", name="Approve").click()
+    page.locator(f"#card-reply-{first.pk}").get_by_role("status").wait_for(timeout=60_000)
+    page.locator(f"#card-reply-{second.pk} textarea").first.fill("Please make it warmer.")
+    page.goto(_portal(browser_server, tenant, "report/"))
+    assert asked == ["beforeunload"]

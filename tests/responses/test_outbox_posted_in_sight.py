@@ -56,6 +56,7 @@ def test_marked_posted_the_outbox_opens_on_what_was_just_marked(clinic_a, login,
         and 'role="status"' in html[html.index('id="just-posted"') - 80 :]
     )
     assert "Marked as posted by hand: reply on" in line and "to Avery I." in line
+    assert "Avery I.." not in line  # a name ending in a full stop ends the sentence
     assert 'href="https://example.com/p/1"' in line
     assert "To post by hand (1)" in html
     with schema_context(clinic_a.schema_name):
