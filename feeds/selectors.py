@@ -44,7 +44,8 @@ OUTAGES_SHOWN_DAYS = 30  # the sources page's "down N times in the last 30 days"
 def sources_with_connections(now: datetime | None = None) -> list[Source]:
     """The clinic's sources for the sources page, each with its OAuth connection as `conn`
     (None: not connected with OAuth), `link` (connection_state: what the API says),
-    `takes_replies` (Carewatch can post replies there), `platform` (its plain name) and its
+    `takes_replies` (Carewatch can post replies there), `platform` (its plain name), `idle`
+    (turned off or not connected: nothing can arrive, whatever its fetches said) and its
     outages (`SourceOutage`): `outage_now` (the one going on, or None), `last_outage` (the
     latest ended within OUTAGES_SHOWN_DAYS, or None) and `outages_recent` (how many began or
     went on within them)."""
@@ -60,6 +61,9 @@ def sources_with_connections(now: datetime | None = None) -> list[Source]:
         source.link = connection_state(source)
         source.takes_replies = replies_postable(source.kind)
         source.platform = platform_name(source.kind)
+        # nothing arrives from a source turned off or not connected: "healthy" (no fetch
+        # failed) would say it delivers
+        source.idle = not source.enabled or source.link["state"] == "not_connected"
         mine = recent.get(source.pk, [])
         source.outage_now = next((o for o in mine if o.ended_at is None), None)
         source.last_outage = next((o for o in reversed(mine) if o.ended_at is not None), None)

@@ -157,3 +157,22 @@ def test_one_open_outage_per_source(clinic_a, twice):
             SourceOutage.objects.create(
                 source=source, kind=OutageKind.TURNED_OFF, started_at=timezone.now()
             )
+
+
+def test_the_sources_page_calls_no_idle_source_healthy(login, clinic_a):
+    """The onboarding walk: three sources never connected read "healthy" (nothing had failed)
+    while nothing could arrive from them."""
+    with schema_context(clinic_a.schema_name):
+        csv = Source.objects.create(kind="csv", name="Front-desk cards")
+        page = Source.objects.create(kind="facebook", name="Riverside on Facebook")
+        off = Source.objects.create(kind="csv", name="Old cards", enabled=False)
+    html = login("alpha_manager").get("/clinics/clinic-a/sources/").content.decode()
+
+    def health(source) -> tuple[str, str]:
+        # the pill just before the source's outages, in its health cell
+        before = html[: html.index(f'data-testid="outages-{source.pk}"')]
+        return re.findall(r'<span class="pill (\w+)">([^<]+)</span>', before)[-1]
+
+    assert health(csv) == ("positive", "healthy")
+    assert health(page) == ("neutral", "not connected")
+    assert health(off) == ("neutral", "turned off")
