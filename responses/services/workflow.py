@@ -790,8 +790,9 @@ def _by_version_sent(flow: Flow, obj, step: str, kind: str, people: list) -> lis
         groups.append((
             replacing,
             f" (version {obj.version}, replacing version {earlier} you were sent)",
-            f"Version {earlier}, which you were sent before, was withdrawn: a new version "
-            f"replaced it, and only version {obj.version} waits for you now.",
+            # (whether it was withdrawn or sent back, by them or another: "no longer waits")
+            f"Version {earlier}, which you were sent before, no longer waits: version "
+            f"{obj.version} replaced it and is the one that waits for you now.",
         ))  # fmt: skip
     if others:
         groups.append((others, f" (version {obj.version})", ""))

@@ -397,8 +397,8 @@ def test_a_new_version_withdraws_the_waiting_one_and_its_resubmission_says_which
         # (its deadline as it reads when the e-mail goes: "reply due in …")
         assert f"- [Clinic A] {title.split(' — ')[0]} — reply due in " in m.body
         assert (
-            "Version 1, which you were sent before, was withdrawn: a new version replaced it, "
-            "and only version 2 waits for you now." in m.body
+            "Version 1, which you were sent before, no longer waits: version 2 replaced it "
+            "and is the one that waits for you now." in m.body
         )
 
 
