@@ -20,7 +20,8 @@ class TemplateCreateForm(forms.Form):
         label="Key",
         validators=[validate_template_key],
         widget=forms.TextInput(attrs={"maxlength": 80}),
-        help_text="Use a built-in template's key to replace it for this clinic.",
+        help_text="A short name of your own for it, such as parking-apology (letters, digits "
+        "and dashes); a built-in template's key replaces that template for this clinic.",
     )
     name = forms.CharField(label="Name", max_length=200)
     category = forms.ChoiceField(label="Category", choices=TemplateCategory.choices)
