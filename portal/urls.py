@@ -29,6 +29,7 @@ page_patterns: list = [
     ),
     path("portal/follow-ups/", views.PortalFollowUpsView.as_view(), name="portal-follow-ups"),
     path("portal/facts/", views.PortalFactsView.as_view(), name="portal-facts"),
+    path("portal/fact-sheet/", views.PortalFactSheetView.as_view(), name="portal-fact-sheet"),
     path("portal/report/", views.PortalReportView.as_view(), name="portal-report"),
     path(
         "portal/approvals-log/",

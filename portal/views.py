@@ -50,7 +50,7 @@ from crisis.services import incident_acknowledge
 from crisis.services.review_questions import MAX_QUESTION, review_question_ask, review_questions
 from crisis.timeline import after_title, clinic_incident_lines
 from crisis.views_alerts import notification_url
-from facts.selectors import facts_waiting_for_clinic
+from facts.selectors import facts_citable, facts_waiting_for_clinic
 from facts.services import clinic_attest_refusal, fact_change_request, fact_confirm_by_clinic
 from feeds.services.privacy import privacy_requests_for_clinic
 from portal.branding import brand_palette
@@ -681,6 +681,21 @@ class PortalFollowUpsView(PortalPage):
                 kept=request.POST,
             )
         return HttpResponseRedirect(f"{request.path}?open={pk}")
+
+
+class PortalFactSheetView(PortalPage):
+    """The clinic's fact sheet as its agency may quote it, read-only: every confirmed, active
+    fact with its source, who confirmed it (the clinic, or the agency for the clinic) and when
+    (`facts.selectors.facts_citable`). Everyone of the clinic reads it: the agency's replies
+    and statements cite these words in public, and false claims are checked against them."""
+
+    template_name = "portal/fact_sheet.html"
+    section = "fact_sheet"
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(
+            self.context(facts=list(facts_citable()), waiting=facts_waiting_for_clinic().count())
+        )
 
 
 class PortalFactsView(PortalPage):

@@ -365,6 +365,7 @@ def test_every_portal_page_is_accessible_and_screenshotted(
         "incidents": ("incidents/", "Incidents"),
         "incident": (f"incidents/{incident.pk}/", incident.title),
         "report": ("report/", "Monthly report"),
+        "fact-sheet": ("fact-sheet/", "Your fact sheet"),
     }
     for name, (path, heading) in pages.items():
         page.goto(_portal(browser_server, tenant, path))

@@ -522,6 +522,7 @@ ROUTE_NEEDS = {
     "portal/approvals-log/": {"GET": APPROVALS_LOG},
     "portal/approvals/": {"GET": VIEW},
     "portal/brand.css": {"GET": VIEW},
+    "portal/fact-sheet/": {"GET": VIEW},
     "portal/facts/": {"GET": VIEW, "POST": VIEW},
     "portal/follow-ups/": {"GET": VIEW, "POST": VIEW},
     "portal/incidents/": {"GET": VIEW},
