@@ -122,6 +122,18 @@ PATIENT_SAFETY = _rx(
     r"a stomach bug|a tummy bug|norovirus|covid|flu|the flu|measles|chickenpox|an illness) "
     r"(?:at|from|in|during) (?:" + _PLACE + "|" + _VISIT + ")",
     r"infect(?:ion|ions|ed) (?:after|from|following|at|during) " + _VISIT,
+    # a named infection caught there: "got pink eye after my visit", "picked up impetigo at the
+    # clinic" (the onboarding walk: an optometrist's review of that kind raised no flag)
+    r"(?:got|caught|picked up|came down with|developed|ended up with|left with) (?:pink ?eye|"
+    r"conjunctivitis|an? (?:eye|skin|ear|wound|bad|nasty) infection|impetigo|ringworm|scabies|"
+    r"lice|strep(?: throat)?|hand,? foot and mouth) (?:\w+ ){0,2}?(?:after|from|following|at|in) "
+    r"(?:" + _VISIT + "|" + _PLACE + ")",
+    # hygiene between patients: "I don't think they clean the equipment between patients"
+    r"(?:don't|do not|didn't|did not|never|doesn't|does not|not|no one|nobody) (?:\w+ ){0,3}?"
+    r"(?:clean(?:s|ed)?|wipe(?:s|d)?(?: down)?|disinfect(?:s|ed)?|saniti[sz]e(?:s|d)?|"
+    r"sterili[sz]e(?:s|d)?) (?:the |their |any |its )?(?:equipment|instruments?|tools|chairs?|"
+    r"machines?|surfaces?|exam(?:ination)? tables?|beds?|headrests?|lenses|probes?)"
+    r"(?: \w+){0,2}? between (?:patients|visits|each patient|appointments|uses|people)",
     r"outbreaks? (?:of \w+ )?(?:at|in) " + _PLACE,
     # an infection the writer says they were given ("now I have hepatitis C", "gave me HIV")
     r"now (?:i|he|she|we|they|my \w+) (?:have|has|had|got|am|is|are) (?:got )?"

@@ -74,6 +74,23 @@ def flag(text: str, name: str) -> dict | None:
             "Dirty instruments",
             id="dirty-instruments",
         ),  # fmt: skip
+        # the onboarding walk: an optometrist's 1-star review raised no flag
+        pytest.param(
+            "Got pink eye after my visit. I don't think they clean the equipment between "
+            "patients.",
+            "Got pink eye after my visit",
+            id="pink-eye-after-visit",
+        ),  # fmt: skip
+        pytest.param(
+            "I don't think they clean the equipment between patients.",
+            "clean the equipment between patients",
+            id="not-cleaned-between-patients",
+        ),  # fmt: skip
+        pytest.param(
+            "My son picked up impetigo at the clinic.",
+            "picked up impetigo at the clinic",
+            id="impetigo-at-the-clinic",
+        ),  # fmt: skip
     ],
 )
 def test_patient_safety_fires(text, evidence):
@@ -169,6 +186,8 @@ def test_ordinary_sickness_words_raise_no_patient_safety_flag(text):
         "No dirty instruments here, and they don't reuse gloves.",
         "Immaculate rooms, you don't have to worry about reused needles in this office.",
         "Great dentist, now I have a great smile.",
+        "They always clean the equipment between patients, very reassuring.",
+        "I got an eye infection, went in and they treated it fast.",
     ],
 )
 def test_a_denied_or_harmless_instrument_mention_raises_no_patient_safety_flag(text):
