@@ -101,8 +101,9 @@ def settings_link(clinic: Clinic | None, *, staff: bool) -> str:
     """Where an e-mail's reader chooses how they are told, as an absolute link: the account
     page's notification settings for the agency's staff; for a clinic's people, the same
     choices in the clinic's portal (`portal.views.PortalNotificationSettingsView`), signed
-    with its brand (`absolute_url`) as every portal link of an e-mail is."""
-    if staff or clinic is None:
+    with its brand (`absolute_url`) as every portal link of an e-mail is; the account page's
+    for a clinic whose portal is paused (its pages answer 403 until it is reactivated)."""
+    if staff or clinic is None or clinic.deactivated_at is not None:
         return absolute_url(NOTIFICATION_SETTINGS_URL)
     return absolute_url(f"/clinics/{clinic.slug}/portal/notifications/settings/")
 

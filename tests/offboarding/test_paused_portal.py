@@ -85,3 +85,21 @@ def test_the_paused_email_says_how_long_the_data_is_kept_and_how_to_get_a_copy(
         "Its data is kept for 30 days, then it may be deleted: ask Alpha Agency for a copy "
         "(a data export) before then, or if this is unexpected"
     ) in body
+
+
+def test_an_email_about_a_paused_clinic_leads_to_the_account_settings_not_its_portal(
+    world, clinic_a, login
+):
+    """The onboarding walk: the "Choose how you are told" link of an e-mail sent while the
+    portal was paused led into it (403)."""
+    from clinics.notifications import NOTIFICATION_SETTINGS_URL, settings_link
+
+    portal_settings = "/clinics/clinic-a/portal/notifications/settings/"
+    assert portal_settings in settings_link(clinic_a, staff=False)  # (signed with the brand)
+    _pause(world, clinic_a)
+    clinic_a.refresh_from_db()
+    link = settings_link(clinic_a, staff=False)
+    assert NOTIFICATION_SETTINGS_URL in link and portal_settings not in link
+    client = login("a_approver")
+    assert client.get(portal_settings).status_code == 403
+    assert client.get(NOTIFICATION_SETTINGS_URL).status_code == 200
