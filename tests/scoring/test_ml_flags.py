@@ -76,8 +76,7 @@ def flag(text: str, name: str) -> dict | None:
         ),  # fmt: skip
         # the onboarding walk: an optometrist's 1-star review raised no flag
         pytest.param(
-            "Got pink eye after my visit. I don't think they clean the equipment between "
-            "patients.",
+            "Got pink eye after my visit. I don't think they clean the equipment between patients.",
             "Got pink eye after my visit",
             id="pink-eye-after-visit",
         ),  # fmt: skip
