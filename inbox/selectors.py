@@ -249,7 +249,7 @@ REPLY_IN_PROGRESS = (
     "pending_client",
 )  # fmt: skip
 REPLY_STATES = {
-    "none": "No reply yet",
+    "none": "No reply in Carewatch yet",
     "drafted": "Reply in progress",
     "approved": "Reply approved, not posted yet",
     "published": "Reply posted",

@@ -171,8 +171,8 @@ def test_the_sources_page_calls_no_idle_source_healthy(login, clinic_a):
     def health(source) -> tuple[str, str]:
         # the pill just before the source's outages, in its health cell
         before = html[: html.index(f'data-testid="outages-{source.pk}"')]
-        return re.findall(r'<span class="pill (\w+)">([^<]+)</span>', before)[-1]
+        return re.findall(r'<span class="pill (\w+)"[^>]*>([^<]+)</span>', before)[-1]
 
     assert health(csv) == ("positive", "healthy")
-    assert health(page) == ("neutral", "not connected")
-    assert health(off) == ("neutral", "turned off")
+    assert health(page) == ("neutral", "not delivering")
+    assert health(off) == ("neutral", "not delivering")
