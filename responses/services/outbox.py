@@ -144,7 +144,7 @@ def reply_by_hand_reason(source: Source) -> str | None:
     so nobody could connect it here."""
     if reason := manual_reason_for_reply(source.kind):
         return reason
-    if source.replies_by_hand or (not connecting_set_up(source.kind) and _not_connected(source)):
+    if source.replies_by_hand or _nobody_can_connect(source):
         return (
             f"{platform_name(source.kind)} replies are posted by hand here: copy the reply, "
             "post it, then mark it posted."
@@ -158,7 +158,7 @@ def statement_by_hand_reason(item: OutboxItem) -> str | None:
     connect it here (a reply there goes by hand too: `reply_by_hand_reason`). None: Carewatch
     posts it (a connected channel's failure is a failure, to retry)."""
     source = item.source
-    if connecting_set_up(source.kind) or not _not_connected(source):
+    if not _nobody_can_connect(source):
         return None
     where = platform_name(source.kind)
     if item.kind == OutboxKind.STATEMENT_UNPIN:
@@ -171,6 +171,13 @@ def statement_by_hand_reason(item: OutboxItem) -> str | None:
         "copy the statement, post it there and pin it to the top of the page, then mark it "
         "posted."
     )
+
+
+def _nobody_can_connect(source: Source) -> bool:
+    """The source is not connected and connecting its platform is not set up on this server
+    (`connecting_set_up`): nobody could connect it here, so what Carewatch would post there is
+    posted by hand (replies and statements alike)."""
+    return not connecting_set_up(source.kind) and _not_connected(source)
 
 
 def _not_connected(source: Source) -> bool:
