@@ -59,3 +59,17 @@ def user_id_of(label: str) -> int | None:
     key, a part of Carewatch or anything else."""
     kind, _, pk = label.partition(":")
     return int(pk) if kind == "user" and pk.isdigit() else None
+
+
+def with_key_creators(labels: set[str]) -> set[str]:
+    """`labels` (stored actor labels) and, for each API key among them, the person who created
+    it ("user:5"): a key acts for its creator, so whoever a rule refuses for what a key did is
+    refused for what the key's creator does too (separation of duties). One query, and none
+    when no key is among them."""
+    prefixes = [label.partition(":")[2] for label in labels if label.startswith("api-key:")]
+    if not prefixes:
+        return set(labels)
+    creators = ApiKey.objects.filter(prefix__in=prefixes, created_by__isnull=False).values_list(
+        "created_by_id", flat=True
+    )
+    return set(labels) | {f"user:{pk}" for pk in creators}

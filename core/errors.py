@@ -135,7 +135,8 @@ ERROR_CODES: dict[str, str] = {
     "already_revoked": "409: the key or token was revoked already.",
     "already_rotated": "409: the key was rotated already (the message names its successor).",
     "rotation_in_progress": "409: another call is rotating this webhook's signing secret at "
-    "this very moment; its answer holds the new secret, and nothing was changed by this one.",
+    "this very moment, or rotated it less than 10 seconds ago; its answer holds the new secret, "
+    "and nothing was changed by this one.",
     "already_deactivated": "409: the clinic is deactivated already.",
     "not_deactivated": "409: the clinic is active.",
     "reactivation_expired": "409: the time to reactivate the clinic is over.",

@@ -49,7 +49,6 @@ from crisis.selectors import (
     incident_mention_count,
     incident_mentions_shown,
     incident_statements,
-    incident_timeline,
     incidents_filtered,
     resolve_checklist,
     response_plan_current,
@@ -76,6 +75,7 @@ from crisis.timeline import (
     CATEGORIES,
     clinic_incident_assignments,
     clinic_incident_lines,
+    clinic_response_steps,
     review_timeline,
 )
 from responses.apis.serializers import (
@@ -205,6 +205,25 @@ def _clinic_timeline(incident: Incident, clinic) -> list[dict]:
     ).data
 
 
+def _agency_timeline(incident: Incident, clinic) -> list[dict]:
+    """The agency's copy of the timeline, oldest first: every event of the incident, and the
+    steps of what went out in public that the clinic's copy has too (a statement approved,
+    published, taken down; the replies published; questions on the review and their
+    answers: `clinic_response_steps`, in the agency's words, no `id`), so an agency mirror
+    built from it misses nothing the clinic's copy says."""
+    events = list(IncidentEvent.objects.filter(incident=incident).order_by("at", "id"))
+    steps = [
+        {"id": None, "kind": step["kind"], "message": f"{step['title']}: {step['text']}",
+         "actor": step["actor"], "data": {}, "at": step["at"], "shared_with_clinic": True}
+        for step in clinic_response_steps(incident, clinic, for_agency=True)
+    ]  # fmt: skip
+    lines = sorted(
+        [*events, *steps],
+        key=lambda line: (line["at"], 1) if isinstance(line, dict) else (line.at, 0),
+    )
+    return IncidentEventSerializer(lines, many=True).data
+
+
 class IncidentAssignmentSerializer(serializers.ModelSerializer):
     user_id = serializers.IntegerField(
         allow_null=True,
@@ -270,13 +289,26 @@ class IncidentDetailSerializer(IncidentOutputSerializer):
             "has_review",
         ]
 
+    def _lines(self, incident) -> list[dict]:
+        """The caller's copy of the timeline, oldest first (read once per incident): the
+        clinic's own people and keys read the portal's (`_clinic_timeline`), the agency its
+        own (`_agency_timeline`)."""
+        if getattr(self, "_lines_of", (None,))[0] != incident.pk:
+            access, clinic = self.context.get("access"), current_clinic()
+            lines = (
+                _clinic_timeline(incident, clinic)
+                if access is not None and access.is_clinic_side
+                else _agency_timeline(incident, clinic)
+            )
+            self._lines_of = (incident.pk, lines)
+        return self._lines_of[1]
+
     @extend_schema_field(IncidentEventSerializer(many=True))
     def get_timeline(self, incident):
-        latest = list(incident_timeline(incident)[:TIMELINE_SHOWN])
-        return IncidentEventSerializer(reversed(latest), many=True).data
+        return self._lines(incident)[-TIMELINE_SHOWN:]
 
     def get_timeline_count(self, incident) -> int:
-        return incident.events.count()
+        return len(self._lines(incident))
 
     def get_timeline_url(self, incident) -> str:
         path = f"/clinics/{current_clinic().slug}/api/v1/incidents/{incident.pk}/timeline/"
@@ -503,13 +535,10 @@ def _detail(incident_id: int, access, request=None) -> Response:
     `TIMELINE_SHOWN` lines, with the count of all and the link to them."""
     incident = _incident(incident_id)
     incident.mention_count = incident_mention_count(incident)
-    data = IncidentDetailSerializer(incident, context={"request": request}).data
+    data = IncidentDetailSerializer(incident, context={"request": request, "access": access}).data
     if access.is_clinic_side:
-        clinic = current_clinic()
-        lines = _clinic_timeline(incident, clinic)
-        data["timeline"], data["timeline_count"] = lines[-TIMELINE_SHOWN:], len(lines)
         data["assignments"] = IncidentAssignmentSerializer(
-            clinic_incident_assignments(incident, clinic), many=True
+            clinic_incident_assignments(incident, current_clinic()), many=True
         ).data
     return Response(data)
 
@@ -558,8 +587,9 @@ class IncidentTimelineListApi(ClinicAPIView):
         incident = _incident(incident_id)
         if self.access.is_clinic_side:
             lines = _clinic_timeline(incident, current_clinic())
-            return paginated_response(self, list(reversed(lines)), _TimelineLineSerializer)
-        return paginated_response(self, incident_timeline(incident), IncidentEventSerializer)
+        else:
+            lines = _agency_timeline(incident, current_clinic())
+        return paginated_response(self, list(reversed(lines)), _TimelineLineSerializer)
 
 
 class _TimelineLineSerializer(serializers.Serializer):

@@ -1075,13 +1075,17 @@ def _approvers(entries, final) -> str:
     return " and ".join(filter(None, [", ".join(said[:-1]), said[-1]])) if said else ""
 
 
-def clinic_response_steps(incident: Incident, clinic: Clinic) -> list[dict]:
+def clinic_response_steps(
+    incident: Incident, clinic: Clinic, *, for_agency: bool = False
+) -> list[dict]:
     """What the incident's timeline in the clinic's portal adds to its events, in the
     clinic's words: each statement drafted from it approved (by whom, for whom), published
     on the public statement page (with links to it), taken down; and the replies to its
     mentions published, counted ("12 replies published, 5 of them posted by hand by your
     agency"); the clinic's questions on the post-crisis review and the agency's answers. Each:
-    {"at", "kind", "title", "text", "actor", "links": [(url, words)]}, oldest first."""
+    {"at", "kind", "title", "text", "actor", "links": [(url, words)]}, oldest first.
+    `for_agency`: the same steps in the agency's words (the API's agency copy adds them to
+    its events, so an agency mirror learns what the clinic's copy says), without links."""
     tz = clinic_zone(clinic)
     statements = {st.pk: st for st in incident_statements(incident)}
     review_ids = list(incident.links.values_list("review_id", flat=True))
@@ -1101,7 +1105,8 @@ def clinic_response_steps(incident: Incident, clinic: Clinic) -> list[dict]:
                           "title": "Statement approved", "text": text, "actor": "",
                           "links": links})  # fmt: skip
         elif entry.action == "published":
-            text = f"{named} was published on your public statement page"
+            page = f"{clinic.name}'s" if for_agency else "your"
+            text = f"{named} was published on {page} public statement page"
             links.append((f"/clinics/{clinic.slug}/portal/statements/", "Read it in Statements"))
             if statement.is_pinned and statement.published_version_id is not None:
                 links.append((f"/statements/{clinic.slug}/{statement.pk}/", "Open its public page"))
@@ -1113,7 +1118,9 @@ def clinic_response_steps(incident: Incident, clinic: Clinic) -> list[dict]:
         elif entry.action == "unpinned":
             steps.append({"at": entry.created_at, "kind": "statement_taken_down",
                           "title": "Statement taken down",
-                          "text": f"{named} was taken down from your public statement page.",
+                          "text": f"{named} was taken down from "
+                          f"{clinic.name + chr(39) + 's' if for_agency else 'your'} public "
+                          "statement page.",
                           "actor": entry.actor_name, "links": links})  # fmt: skip
     published = {
         e.object_id: e for e in audit if e.object_type == "reply" and e.action == "published"
@@ -1124,10 +1131,11 @@ def clinic_response_steps(incident: Incident, clinic: Clinic) -> list[dict]:
         by_hand = sum(1 for e in entries if (e.detail or {}).get("by_hand"))
         text = f"{n} repl{'y' if n == 1 else 'ies'} to this incident's mentions published"
         if by_hand:
+            agency = "" if for_agency else " by your agency"
             text += (
-                f", {'it' if n == 1 else f'{by_hand} of them'} posted by hand by your agency"
+                f", {'it' if n == 1 else f'{by_hand} of them'} posted by hand{agency}"
                 if by_hand < n or n == 1
-                else ", all posted by hand by your agency"
+                else f", all posted by hand{agency}"
             )
         first, last = local(entries[0].created_at, tz), local(entries[-1].created_at, tz)
         text += f" (the first {first}, the last {last})." if n > 1 else f" ({first})."
@@ -1138,18 +1146,25 @@ def clinic_response_steps(incident: Incident, clinic: Clinic) -> list[dict]:
     # review's copy words them (`_question_lines`), linked to the question on the review
     brand = brand_name(clinic.agency)
     review = f"/clinics/{clinic.slug}/portal/incidents/{incident.pk}/review/"
+    asked, answered = (
+        (f"{clinic.name} asked about the post-crisis review", "Answered on the post-crisis review")
+        if for_agency
+        else (f"Question for {brand}", f"{brand} answered")
+    )
     for question in review_questions_of(incident):
         links = [(f"{review}#question-{question.pk}", "Read it with the review")]
-        steps.append({"at": question.created_at, "kind": "review_question",
-                      "title": f"Question for {brand}",
+        steps.append({"at": question.created_at, "kind": "review_question", "title": asked,
                       "text": question.text, "actor": question.asked_by_name,
                       "links": links})  # fmt: skip
         if question.answered_at is not None:
             steps.append({"at": question.answered_at, "kind": "review_answer",
-                          "title": f"{brand} answered",
+                          "title": answered,
                           "text": question.answer, "actor": question.answered_by_name,
                           "links": links})  # fmt: skip
     steps.sort(key=lambda step: step["at"])
+    if for_agency:
+        for step in steps:
+            step["links"] = []
     return steps
 
 

@@ -224,6 +224,10 @@ class Review(BaseModel):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
     )
+    # The parent's external id as the platform sent it: a comment often arrives before its
+    # post (another poll, another batch); it is linked when the post arrives
+    # (`feeds.services.ingest._link_parents`).
+    parent_external_id = models.CharField(max_length=255, blank=True, default="")
     status = models.CharField(
         max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.NEW, db_index=True
     )

@@ -309,8 +309,9 @@ class PortalOverrideView(PortalPage):
                 )  # fmt: skip
             else:
                 getattr(services, f"{name}_override")(
-                    **{key: pk}, access=self.access, reason=request.POST.get("reason", "")
-                )
+                    **{key: pk}, access=self.access, reason=request.POST.get("reason", ""),
+                    expected_version=expected,
+                )  # fmt: skip
         except DomainError as exc:
             # The page again with the reason it was refused, and nothing changed.
             response = self.response_class(

@@ -82,6 +82,7 @@ from responses.services.workflow import (
     sent_back_which,
     statuses_visible_to,
     step_of,
+    visible_q,
 )
 from responses.templates_library import BUILTIN_TEMPLATES
 from scoring.selectors import latest_score, latest_scores_prefetch, topics_public
@@ -366,9 +367,9 @@ _AUDITED_TEXTS = {"reply": ReplyDraft, "statement": Statement, "reply_batch": Re
 
 def visible_to(access: ClinicAccess, qs: QuerySet) -> QuerySet:
     """`qs` (replies, statements or reply batches) narrowed to what `access` may read
-    (`statuses_visible_to`)."""
-    statuses = statuses_visible_to(access)
-    return qs if statuses is None else qs.filter(status__in=statuses)
+    (`workflow.visible_q`)."""
+    visible = visible_q(access)
+    return qs if visible is None else qs.filter(visible)
 
 
 def text_visible_to(access: ClinicAccess, object_type: str, pk: int) -> bool:
@@ -381,12 +382,12 @@ def audit_visible_to(access: ClinicAccess, qs: QuerySet[AuditEntry]) -> QuerySet
     """Audit entries narrowed to what `access` may read: the clinic side reads the trail of the
     replies, statements and batches it may read (`visible_to`), nothing of the agency's other
     work (the outbox's retries, templates, settings, follow-ups)."""
-    statuses = statuses_visible_to(access)
-    if statuses is None:
+    visible = visible_q(access)
+    if visible is None:
         return qs
     allowed = Q(pk__in=[])
     for object_type, model in _AUDITED_TEXTS.items():
-        ids = model.objects.filter(status__in=statuses).values("pk")
+        ids = model.objects.filter(visible).values("pk")
         allowed |= Q(object_type=object_type, object_id__in=ids)
     return qs.filter(allowed)
 

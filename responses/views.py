@@ -480,7 +480,10 @@ class ApprovalActionView(ClinicView):
                 )
             else:
                 getattr(services, f"{name}_override")(
-                    **{key: pk}, access=self.access, reason=request.POST.get("reason", "")
+                    **{key: pk},
+                    access=self.access,
+                    reason=request.POST.get("reason", ""),
+                    expected_version=expected["expected_version"],
                 )
                 messages.success(request, "Override recorded: this version may now go ahead.")
         except DomainError as exc:

@@ -170,15 +170,24 @@ ROTATING = (
     "in that call's answer, and this one changed nothing. Rotating again now would retire the "
     "secret that call returns to its 24-hour grace period; rotate again only if you need to."
 )
+# A rotation answers after its transaction commits: a retry fired before that answer came can
+# reach the row just after it is free. Within this long of a rotation another is that retry.
+ROTATION_SETTLE = timedelta(seconds=10)
+ROTATED_JUST_NOW = (
+    "This webhook's signing secret was rotated {ago} s ago: the new secret is in that call's "
+    "answer, and this one changed nothing. Rotating again now would retire that secret to its "
+    "24-hour grace period; if you do need another, rotate again after {wait} s."
+)
 
 
 @transaction.atomic
 def subscription_rotate_secret(*, subscription: WebhookSubscription) -> str:
     """Issue a new secret and return it (shown once). For `PREVIOUS_SECRET_GRACE` deliveries
     carry a second signature made with the previous secret. One rotation at a time: a second
-    one while the first holds the row is `Conflict` (409 `rotation_in_progress`), nothing
-    changed, rather than waiting and rotating again, which would answer two "current"
-    secrets of which the first is already the previous one."""
+    one while the first holds the row, or within `ROTATION_SETTLE` of it (a retry fired before
+    the first answer came reaches the row just after the first commits), is `Conflict` (409
+    `rotation_in_progress`), nothing changed, rather than rotating again, which would answer
+    two "current" secrets of which the first is already the previous one."""
     try:
         subscription = (
             # NO KEY: a delivery being queued for it (a foreign key's share lock) is no conflict
@@ -188,13 +197,19 @@ def subscription_rotate_secret(*, subscription: WebhookSubscription) -> str:
         )
     except OperationalError:  # the row is held: another rotation (or a change) is under way
         raise Conflict(ROTATING, code="rotation_in_progress") from None
-    current = decrypt_json(subscription.secret_encrypted)["secret"]
+    stored = decrypt_json(subscription.secret_encrypted)
+    now = timezone.now()
+    if (at := stored.get("rotated_at")) and now - datetime.fromisoformat(at) < ROTATION_SETTLE:
+        ago = max(0, int((now - datetime.fromisoformat(at)).total_seconds()))
+        wait = int(ROTATION_SETTLE.total_seconds()) - ago
+        raise Conflict(ROTATED_JUST_NOW.format(ago=ago, wait=wait), code="rotation_in_progress")
     secret = _secret_new()
     subscription.secret_encrypted = encrypt_json(
         {
             "secret": secret,
-            "previous": current,
-            "previous_until": (timezone.now() + PREVIOUS_SECRET_GRACE).isoformat(),
+            "previous": stored["secret"],
+            "previous_until": (now + PREVIOUS_SECRET_GRACE).isoformat(),
+            "rotated_at": now.isoformat(),
         }
     )
     subscription.save(update_fields=["secret_encrypted", "updated_at"])

@@ -75,6 +75,8 @@ class ItemIn:
                 .values_list("external_id", flat=True)
                 .first()
             )
+        elif "parent_external_id" not in self.given and review.parent_external_id:
+            kept["parent_external_id"] = review.parent_external_id  # its parent not here yet
         if "deleted" not in self.given:
             kept["deleted"] = review.is_deleted
         return replace(self, **kept, given=None)
@@ -368,6 +370,7 @@ _COPY_COLUMNS = (
     "deleted_at",
     "status",
     "imported_as_past",
+    "parent_external_id",
     "created_at",
     "updated_at",
 )
@@ -419,6 +422,7 @@ def _copy_insert(
                         ReviewStatus.NEW,
                         as_past
                         or (history_before is not None and item.published_at < history_before),
+                        item.parent_external_id or "",
                         now,
                         now,
                     )
@@ -427,7 +431,21 @@ def _copy_insert(
 
 
 def _link_parents(source: Source, by_id: dict[str, ItemIn]) -> None:
+    """Each item sent with a parent is linked to it; one whose parent is not stored yet keeps
+    the parent's external id and is linked when the parent arrives, in a later batch or
+    poll (comments often come before their post): items of this batch that earlier items
+    named as their parent are linked to them here."""
     wanted = {e: i.parent_external_id for e, i in by_id.items() if i.parent_external_id}
+    for parent, children in _by_parent(wanted).items():  # one query per parent, not per child
+        Review.objects.filter(source=source, external_id__in=children).exclude(
+            parent_external_id=parent
+        ).update(parent_external_id=parent)
+    waiting = dict(
+        Review.objects.filter(
+            source=source, parent_external_id__in=set(by_id), parent__isnull=True
+        ).values_list("external_id", "parent_external_id")
+    )
+    wanted = {**waiting, **wanted}
     if not wanted:
         return
     parents = dict(
@@ -435,11 +453,20 @@ def _link_parents(source: Source, by_id: dict[str, ItemIn]) -> None:
             "external_id", "id"
         )
     )
-    for child, parent in wanted.items():
+    now = timezone.now()
+    for parent, children in _by_parent(wanted).items():
         if parent in parents:
-            Review.objects.filter(source=source, external_id=child).exclude(
+            Review.objects.filter(source=source, external_id__in=children).exclude(
                 parent_id=parents[parent]
-            ).update(parent_id=parents[parent], updated_at=timezone.now())
+            ).update(parent_id=parents[parent], updated_at=now)
+
+
+def _by_parent(wanted: dict[str, str]) -> dict[str, list[str]]:
+    """{child external id: parent external id} as {parent: [children]}."""
+    out: dict[str, list[str]] = {}
+    for child, parent in wanted.items():
+        out.setdefault(parent, []).append(child)
+    return out
 
 
 @dataclass

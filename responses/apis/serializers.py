@@ -699,6 +699,12 @@ class TakeBackSerializer(ExpectSerializer):
 
 class OverrideSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=4000)
+    expected_version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The version you read: if its writer saved another since, 409 `stale` and "
+        "nothing changes (nobody lifts a block on words they did not see).",
+    )
 
 
 class DraftFilterSerializer(serializers.Serializer):

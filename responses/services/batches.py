@@ -1037,9 +1037,15 @@ def reply_batch_take_back(
     return batch
 
 
-def reply_batch_override(*, batch_id: int, access: ClinicAccess, reason: str):
+def reply_batch_override(
+    *, batch_id: int, access: ClinicAccess, reason: str, expected_version: int | None = None
+):
+    """Legal lifts the privacy block of the batch's current version (`workflow.override`);
+    its mentions' replies follow it."""
     with transaction.atomic():
-        batch = workflow.override(FLOW, pk=batch_id, access=access, reason=reason)
+        batch = workflow.override(
+            FLOW, pk=batch_id, access=access, reason=reason, expected_version=expected_version
+        )
         _members_follow(batch, access.actor, "overridden")
     return batch
 

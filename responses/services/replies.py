@@ -401,8 +401,13 @@ def reply_take_back(
     )  # fmt: skip
 
 
-def reply_override(*, draft_id: int, access: ClinicAccess, reason: str):
-    return workflow.override(FLOW, pk=draft_id, access=access, reason=reason)
+def reply_override(
+    *, draft_id: int, access: ClinicAccess, reason: str, expected_version: int | None = None
+):
+    """Legal lifts the privacy block of the current version (`workflow.override`)."""
+    return workflow.override(
+        FLOW, pk=draft_id, access=access, reason=reason, expected_version=expected_version
+    )
 
 
 def reply_override_refuse(

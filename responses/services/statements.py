@@ -353,8 +353,13 @@ def statement_take_back(
     )  # fmt: skip
 
 
-def statement_override(*, statement_id: int, access: ClinicAccess, reason: str):
-    return workflow.override(FLOW, pk=statement_id, access=access, reason=reason)
+def statement_override(
+    *, statement_id: int, access: ClinicAccess, reason: str, expected_version: int | None = None
+):
+    """Legal lifts the privacy block of the current version (`workflow.override`)."""
+    return workflow.override(
+        FLOW, pk=statement_id, access=access, reason=reason, expected_version=expected_version
+    )
 
 
 def statement_override_refuse(

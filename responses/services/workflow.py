@@ -30,7 +30,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.actors import Actor, user_id_of
+from accounts.actors import Actor, user_id_of, with_key_creators
 from accounts.models import User
 from accounts.naming import people_names
 from agency.branding import brand_name
@@ -118,6 +118,21 @@ def statuses_visible_to(access: ClinicAccess) -> frozenset[str] | None:
     if CrisisRole.CLINICIAN in access.crisis_roles:
         statuses.add(S.PENDING_CLINICIAN)
     return frozenset(statuses)
+
+
+def visible_q(access: ClinicAccess) -> Q | None:
+    """`statuses_visible_to` as a filter on replies, statements or reply batches, None: all.
+    Legal's people also read a text whose writer asked them to lift the privacy check's
+    block (`legal_asked_version`: it stays a draft while it waits for them), from the request
+    on, also once its writer changed it since (they are told it was withdrawn): the text
+    legal's portal page shows them is the text the API gives them."""
+    statuses = statuses_visible_to(access)
+    if statuses is None:
+        return None
+    q = Q(status__in=statuses)
+    if access.can(Permission.LEGAL_OVERRIDE):
+        q |= Q(legal_asked_version__isnull=False)
+    return q
 
 
 def step_allowed(access: ClinicAccess, step: str) -> bool:
@@ -212,13 +227,21 @@ def approval_refusal(
             "Only a person of the clinic who is not staff of its agency (or a key such a person "
             "created) gives the clinic's approval."
         )
-    if access.principals & _writers_of(obj):
-        return "Nobody may approve a text they wrote."
+    if access.principals & _writer_principals(obj):
+        return "Nobody may approve a text they wrote (or a key they created wrote)."
     if acted is None:
         acted = principals_who_acted(object_type=object_type, obj=obj)
     if access.principals & acted:
         return "You already gave a step of this version: another person gives this one."
     return None
+
+
+def _writer_principals(obj) -> set[str]:
+    """Who wrote it as separation of duties reads it: its writers (`_writers_of`) and, for a
+    key among them, the person who created the key (a key acts for its creator, as
+    `ClinicAccess.principals` reads the actor): an owner who drafts with a key she created
+    does not approve that draft herself."""
+    return with_key_creators(_writers_of(obj))
 
 
 def _writers_of(obj) -> set[str]:
@@ -256,12 +279,14 @@ class Flow:
         has not reached it is told what reading it tells, never its status or its step. One
         that reached it once (withdrawn since, sent back) says what became of it."""
         obj = self.model.objects.select_for_update().filter(pk=pk).first()
-        statuses = statuses_visible_to(access) if access is not None else None
+        visible = visible_q(access) if access is not None else None
         if obj is None or (
-            statuses is not None
-            and obj.status not in statuses
+            visible is not None
+            and not self.model.objects.filter(visible, pk=obj.pk).exists()
             and not AuditEntry.objects.filter(
-                object_type=self.object_type, object_id=obj.pk, to_status__in=statuses
+                object_type=self.object_type,
+                object_id=obj.pk,
+                to_status__in=statuses_visible_to(access),
             ).exists()
         ):
             raise NotFound("Not found.")
@@ -615,7 +640,7 @@ def waiting_on_each(
             cache[acting_step] = _who_acts(clinic, acting_step)
         # nobody may give a step of a text they wrote or of a version they already gave a
         # step of
-        refused = _writers_of(obj) | acted[obj.pk]
+        refused = _writer_principals(obj) | acted[obj.pk]
         people[obj.pk] = [u for u in cache[acting_step] if f"user:{u.pk}" not in refused]
         barred[obj.pk] = [u for u in cache[acting_step] if f"user:{u.pk}" in refused]
     refs = {_ref(flow, obj): obj.pk for obj in texts}
@@ -1140,9 +1165,12 @@ def _expect(
         )
 
 
-def _not_own(flow: Flow, obj, who: Actor, what: str) -> None:
-    if who.label in _writers_of(obj):
-        raise PermissionDenied(f"Nobody may {what} a text they wrote.", code="separation_of_duties")
+def _not_own(flow: Flow, obj, access: ClinicAccess, what: str) -> None:
+    if access.principals & _writer_principals(obj):
+        raise PermissionDenied(
+            f"Nobody may {what} a text they wrote (or a key they created wrote).",
+            code="separation_of_duties",
+        )
 
 
 def _guard_gate(flow: Flow, obj, version) -> dict:
@@ -1355,7 +1383,7 @@ def approve(
                 f"{Step(step).label}, which your role cannot give. Nothing was changed."
             )
         raise PermissionDenied(f"Your role in this clinic cannot give the {Step(step).label}.")
-    _not_own(flow, obj, who, "approve")
+    _not_own(flow, obj, access, "approve")
     refusal = approval_refusal(access, obj, object_type=flow.object_type)
     if refusal:
         raise PermissionDenied(refusal, code="separation_of_duties")
@@ -1570,17 +1598,30 @@ def _clinic_comment_says_something(comment: str) -> None:
 
 
 @transaction.atomic
-def override(flow: Flow, *, pk: int, access: ClinicAccess, reason: str):
-    """Lift the guard's block for the current version only (a later edit is checked anew)."""
+def override(
+    flow: Flow,
+    *,
+    pk: int,
+    access: ClinicAccess,
+    reason: str,
+    expected_version: int | None = None,
+):
+    """Lift the guard's block for the current version only (a later edit is checked anew).
+    `expected_version`: the version legal read (the forms send the one they showed): if its
+    writer saved another since, 409 `stale` and nothing changes, so nobody lifts a block on
+    words they never saw. The clinic's legal people lift only a version its writer submitted
+    to them (`legal_asked_version`); the agency's legal people any blocked text they are shown."""
     require(access, Permission.LEGAL_OVERRIDE)
     who = access.actor
     reason = (reason or "").strip()
     if problem := reason_problem(reason):
         raise ValidationFailed("An override needs a reason.", fields={"reason": [problem]})
-    obj = flow.lock(pk)  # legal's own rule: any blocked text it is shown (no step)
+    obj = flow.lock(pk, access)
+    _expect(obj, expected_status=None, expected_version=expected_version)
     if obj.status in FINISHED:
         raise Conflict(f"It is “{obj.get_status_display()}”: there is nothing to override.")
-    _not_own(flow, obj, who, "override the guard on")
+    _legal_asked_about(access, obj)
+    _not_own(flow, obj, access, "override the guard on")
     if access.principals & principals_who_acted(object_type=flow.object_type, obj=obj):
         raise PermissionDenied(
             "You already gave a step of this version: another person overrides the guard.",
@@ -1670,6 +1711,22 @@ def _writers_to_tell(obj, who: Actor, *, active_only: bool = True) -> list:
     return list(people.filter(is_active=True) if active_only else people)
 
 
+def _legal_asked_about(access: ClinicAccess, obj) -> None:
+    """The clinic's legal people decide on a privacy block only for the version its writer
+    submitted to them (or one at the legal step): 409 `stale` for a version changed since
+    the request, nothing changed. The agency's legal people decide on any blocked text."""
+    if not access.is_clinic_side or obj.is_legal_asked or obj.status == S.PENDING_LEGAL:
+        return
+    if obj.legal_asked_version is None:
+        raise Conflict("Nobody asked legal about this text: nothing was changed.", code="stale")
+    raise Conflict(
+        f"Legal was asked about version {obj.legal_asked_version}; its writer changed it since "
+        f"(now version {obj.version}) and has not submitted the new one. Nothing was changed: "
+        "it comes back to you if it is submitted while blocked.",
+        code="stale",
+    )
+
+
 @transaction.atomic
 def refuse_override(
     flow: Flow,
@@ -1692,7 +1749,7 @@ def refuse_override(
             fields={"comment": ["Sending it back needs a comment for its writer."]},
         )
     _legal_comment_says_something(comment)
-    obj = flow.lock(pk)  # legal's own rule: any blocked text it is shown (no step)
+    obj = flow.lock(pk, access)
     _expect(obj, expected_status=None, expected_version=expected_version)
     if obj.status in FINISHED or obj.status == S.APPROVED:
         raise Conflict(f"It is “{obj.get_status_display()}”: there is nothing to send back.")
@@ -1700,7 +1757,8 @@ def refuse_override(
         raise Conflict("The guard does not block this version: there is nothing to send back.")
     if obj.is_override_refused:
         raise Conflict("This version was already sent back; it waits for its writer.")
-    _not_own(flow, obj, who, "send back the guard's block on")
+    _legal_asked_about(access, obj)
+    _not_own(flow, obj, access, "send back the guard's block on")
     before = obj.status
     obj.status = S.CHANGES_REQUESTED
     obj.last_comment = comment

@@ -663,12 +663,16 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         {"review_id": results_wait, "text": BLOCK_TEXT},
         status=201,
     )
+    rec.call(writer, "post", f"{CLINIC}/drafts/{blocked['id']}/submit/", status=200)  # to legal
     rec.call(legal, "post", f"{CLINIC}/drafts/{blocked['id']}/override/", {}, status=400)
     rec.call(
         legal,
         "post",
         f"{CLINIC}/drafts/{blocked['id']}/override/",
-        {"reason": "The patient published their own chart details; confirmed with counsel."},
+        {
+            "reason": "The patient published their own chart details; confirmed with counsel.",
+            "expected_version": 1,
+        },
         status=200,
     )
     rec.call(key_a, "get", f"{CLINIC}/drafts/?status=sent", status=400)
@@ -800,6 +804,10 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
     risky = rec.call(
         writer, "post", f"{CLINIC}/reply-batches/",
         {"review_ids": pile_ids[2:], "text": BLOCK_TEXT}, status=201,
+    )  # fmt: skip
+    rec.call(
+        writer, "post", f"{CLINIC}/reply-batches/{risky['id']}/submit/",
+        {"expected_version": 1}, status=200,
     )  # fmt: skip
     rec.call(legal, "post", f"{CLINIC}/reply-batches/{risky['id']}/override/", {}, status=400)
     rec.call(
@@ -1077,6 +1085,7 @@ def drive_every_operation(world, login, api) -> dict[str, dict]:  # noqa: PLR091
         {"title": "About a patient's post", "body": BLOCK_TEXT},
         status=201,
     )
+    rec.call(writer, "post", f"{CLINIC}/statements/{risky['id']}/submit/", status=200)  # to legal
     rec.call(legal, "post", f"{CLINIC}/statements/{risky['id']}/override/", {}, status=400)
     rec.call(
         legal,

@@ -36,6 +36,7 @@ def _crisis(clinic, as_user):  # noqa: F811 - the fixture
 
     reply = writer.post("drafts/", {"review_id": review.pk, "text": BLOCK_TEXT}).json()
     assert reply["guard"]["verdict"] == "block"
+    assert writer.post(f"drafts/{reply['id']}/submit/").status_code == 200  # legal is asked
     assert legal.post(f"drafts/{reply['id']}/override/", {"reason": REASON}).status_code == 200
     assert writer.post(f"drafts/{reply['id']}/submit/").status_code == 200
     assert manager.post(f"drafts/{reply['id']}/approve/").status_code == 200
@@ -159,6 +160,7 @@ def test_a_batch_whose_block_legal_lifted_says_the_block_then_who_lifted_it_and_
     cluster_id, mention_ids = _claim(clinic_a, 2)
     writer = as_user("alpha_writer", clinic_a)
     bid = writer.post("reply-batches/", {"cluster_id": cluster_id, "text": BLOCK_TEXT}).json()["id"]
+    assert writer.post(f"reply-batches/{bid}/submit/", {"expected_version": 1}).status_code == 200
     lifted = as_user("a_legal", clinic_a).post(f"reply-batches/{bid}/override/", {"reason": REASON})
     assert lifted.status_code == 200, lifted.json()
     assert writer.post(f"reply-batches/{bid}/submit/", {"expected_version": 1}).status_code == 200

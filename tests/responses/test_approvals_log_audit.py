@@ -127,6 +127,7 @@ def test_submissions_are_listed_and_a_block_carries_the_findings(world, clinic_a
         kept = reply_services.reply_draft_create(
             review_id=review_in(clinic_a).pk, access=writer, text=BLOCK_TEXT
         )
+        reply_services.reply_submit(draft_id=kept.pk, access=writer)  # to legal's review
         reply_services.reply_override_refuse(draft_id=kept.pk, access=legal, comment=BLOCK_KEPT)
         ok = reply_services.reply_draft_create(
             review_id=review_in(clinic_a).pk, access=writer, text=OK_TEXT
@@ -141,6 +142,8 @@ def test_submissions_are_listed_and_a_block_carries_the_findings(world, clinic_a
         ("submitted", blocked.pk, "Alpha Writer",
          "Submitted to legal review: the privacy check blocks it"),
         ("overridden", blocked.pk, "A Legal", "Privacy block overridden"),
+        ("submitted", kept.pk, "Alpha Writer",
+         "Submitted to legal review: the privacy check blocks it"),
         ("block_kept", kept.pk, "A Legal", "Privacy block kept: sent back"),
         ("submitted", ok.pk, "Alpha Writer", "Submitted for approval"),
     ]  # fmt: skip
@@ -158,11 +161,13 @@ def test_submissions_are_listed_and_a_block_carries_the_findings(world, clinic_a
     # the filter's value, in the API, on the page and in its CSV file
     assert [r["reply_id"] for r in api_rows(login("alpha_manager"), decision="submitted")] == [
         ok.pk,
+        kept.pk,
         blocked.pk,
     ]
     file = csv_rows(login("alpha_manager").get(PAGE, {"decision": "submitted", "format": "csv"}))
     assert [(r["decision"], r["person"]) for r in file] == [
         ("Submitted for approval", "Alpha Writer"),
+        ("Submitted to legal review: the privacy check blocks it", "Alpha Writer"),
         ("Submitted to legal review: the privacy check blocks it", "Alpha Writer"),
     ]
     file = csv_rows(login("alpha_manager").get(PAGE, {"format": "csv"}))

@@ -123,6 +123,7 @@ def test_a_step_nobody_else_may_give_says_so_and_reminds_nobody(clinic_a, world,
     writer = as_user("alpha_writer", clinic_a)
     draft = writer.post("drafts/", {"review_id": review_in(clinic_a).pk, "text": BLOCK_TEXT})
     pk = draft.json()["id"]
+    assert writer.post(f"drafts/{pk}/submit/").status_code == 200  # legal is asked
     reason = "The reviewer published these details; counsel agreed."
     assert (
         as_user("a_approver", clinic_a)

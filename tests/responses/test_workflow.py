@@ -255,9 +255,11 @@ def test_an_override_covers_only_the_version_it_was_given_for(clinic_a, as_user,
     review = review_in(clinic_a)
     writer = as_user("alpha_writer", clinic_a)
     draft_id = writer.post("drafts/", {"review_id": review.pk, "text": BLOCK_TEXT}).json()["id"]
-    as_user("a_legal", clinic_a).post(
+    writer.post(f"drafts/{draft_id}/submit/")  # legal is asked
+    lifted = as_user("a_legal", clinic_a).post(
         f"drafts/{draft_id}/override/", {"reason": "Counsel approved this wording."}
     )
+    assert lifted.status_code == 200, lifted.json()
     edited = writer.patch(f"drafts/{draft_id}/", {"text": BLOCK_TEXT + " Thanks."}).json()
     assert edited["guard"]["blocked"] is True
     assert edited["override"]["current"] is False

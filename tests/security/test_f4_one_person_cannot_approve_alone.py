@@ -21,6 +21,7 @@ from responses.services.replies import (
     reply_approve,
     reply_draft_create,
     reply_override,
+    reply_submit,
 )
 from tests.responses.conftest import BLOCK_TEXT, review_in
 
@@ -66,8 +67,9 @@ def test_nobody_gives_two_steps_of_one_version(world, clinic_a):
         writer = _access(world, "alpha_writer", clinic_a)
         draft = reply_draft_create(review_id=review.pk, access=writer, text=BLOCK_TEXT)
         ReplyDraft.objects.filter(pk=draft.pk).update(
-            status="pending_agency", route=["agency", "clinician", "client"]
-        )
+            status="pending_agency", route=["agency", "clinician", "client"],
+            legal_asked_version=draft.version,  # its writer asked legal to lift the block
+        )  # fmt: skip
         hats = clinic_access(Actor(user=both), clinic_a)
         # the legal override is a step: whoever overrides gives no other step of this version
         for reason in ["aaaaaaaaaa", "ok ok ok ok", "a a a a a a", "fine."]:
@@ -99,6 +101,7 @@ def test_the_client_sees_the_override_reason_in_the_portal(world, clinic_a, logi
         draft = reply_draft_create(
             review_id=review.pk, access=_access(world, "alpha_writer", clinic_a), text=BLOCK_TEXT
         )
+        reply_submit(draft_id=draft.pk, access=_access(world, "alpha_writer", clinic_a))
         reply_override(draft_id=draft.pk, access=_access(world, "a_legal", clinic_a), reason=reason)
         ReplyDraft.objects.filter(pk=draft.pk).update(status="pending_client", route=["client"])
     page = login("a_approver").get("/clinics/clinic-a/portal/approvals/")

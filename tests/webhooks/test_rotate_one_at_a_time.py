@@ -7,15 +7,17 @@ nothing; once the first has answered, rotating again works (docs/webhooks.md).""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 from django.db import connection, transaction
 from django.test import Client
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from core.crypto import decrypt_json
+from core.crypto import decrypt_json, encrypt_json
 from tests.fixtures.tenants import otp_verify_session
 from webhooks.models import WebhookSubscription
-from webhooks.services import subscription_create
+from webhooks.services import ROTATION_SETTLE, subscription_create
 
 
 def _manager(world) -> Client:
@@ -79,3 +81,39 @@ def test_a_second_rotation_while_one_is_under_way_is_a_409_that_changes_nothing(
         with schema_context(clinic.schema_name):
             secret = WebhookSubscription.objects.get(pk=subscription.pk).secret_encrypted
         assert decrypt_json(secret)["secret"] == after.json()["secret"]
+
+
+def test_a_rotation_right_after_another_is_the_retry_of_it_and_changes_nothing(
+    login, clinic_a, settings
+):
+    """Walk 14: five calls at once still gave two 201s, because the first committed (freeing
+    the row) before its answer reached the caller, and a retry then found the row free."""
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+    with schema_context(clinic_a.schema_name):
+        subscription, _ = subscription_create(
+            url="http://127.0.0.1:9/hook", events=["review.created"]
+        )
+    url = f"/clinics/{clinic_a.slug}/api/v1/webhooks/{subscription.pk}/rotate-secret/"
+    manager = login("alpha_manager")
+    first = manager.post(url, content_type="application/json")
+    assert first.status_code == 201
+
+    # when the same rotation comes again a moment later (a retry, a double click)
+    again = manager.post(url, content_type="application/json")
+
+    # then it is refused, saying where the new secret is, and the secret is the first answer's
+    assert (again.status_code, again.json()["code"]) == (409, "rotation_in_progress")
+    assert "the new secret is in that call's answer" in again.json()["detail"]
+    with schema_context(clinic_a.schema_name):
+        stored = decrypt_json(WebhookSubscription.objects.get(pk=subscription.pk).secret_encrypted)
+    assert stored["secret"] == first.json()["secret"]
+
+    # and ten seconds after the rotation, rotating again works
+    with schema_context(clinic_a.schema_name):
+        row = WebhookSubscription.objects.get(pk=subscription.pk)
+        earlier = timezone.now() - ROTATION_SETTLE - timedelta(seconds=1)
+        row.secret_encrypted = encrypt_json({**stored, "rotated_at": earlier.isoformat()})
+        row.save(update_fields=["secret_encrypted"])
+    later = manager.post(url, content_type="application/json")
+    assert later.status_code == 201
+    assert later.json()["secret"] not in (first.json()["secret"], stored["previous"])
