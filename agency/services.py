@@ -497,8 +497,13 @@ def staff_duties(membership: AgencyMembership) -> str:
     """The staff member's role in plain words (`AGENCY_ROLE_HELP`, as the staff page says
     it), naming the clinics chosen for them when they reach only those: what the e-mails about
     their role say."""
-    role = AgencyRole(membership.role)
-    duty = f"{role.label}: {AGENCY_ROLE_HELP[role]}"
+    return f"{AgencyRole(membership.role).label}: {staff_role_help(membership)}"
+
+
+def staff_role_help(membership: AgencyMembership) -> str:
+    """What the member's role does (`AGENCY_ROLE_HELP`), of the clinics chosen for them when
+    they reach only those (the dashboard's "Your role", the e-mails about their role)."""
+    duty = AGENCY_ROLE_HELP[AgencyRole(membership.role)]
     if not membership.clinics_limited:
         return duty
     names = member_clinics_words(membership)

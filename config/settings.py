@@ -353,7 +353,10 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # /health/ says "degraded" when a queue holds more messages than this (workers behind or gone).
 HEALTH_QUEUE_WARN = ENV.health_queue_warn
 CELERY_TASK_QUEUES = (Queue("default"), Queue("ml"))
-CELERY_TASK_ROUTES = {"scoring.tasks.reviews_score": {"queue": "ml"}}
+CELERY_TASK_ROUTES = {
+    "scoring.tasks.reviews_score": {"queue": "ml"},
+    "scoring.tasks.claims_recheck": {"queue": "ml"},  # the model: only in ml workers
+}
 # Workers log through LOGGING below (config/celery.py: setup_logging), not Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_PROC_ALIVE_TIMEOUT = 60  # loading the model takes seconds

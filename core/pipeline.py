@@ -54,6 +54,19 @@ def source_credentials_changed(source_id: int) -> None:
     enqueue_on_commit(OUTBOX_RETRY_TASK, [(source_id,)], schema_name=connection.schema_name)
 
 
+CLAIMS_RECHECK_TASK = "scoring.tasks.claims_recheck"  # the `ml` queue (CELERY_TASK_ROUTES)
+
+
+def facts_changed() -> None:
+    """The current clinic's fact sheet changed what claims are checked against (a fact
+    confirmed, or a confirmed fact's statement changed): after the caller's transaction
+    commits, its recent claims are checked again (`scoring.tasks.claims_recheck`), so a claim
+    already running names the fact it contradicts, not only a mention that comes later. Never
+    fails the caller: with the broker down it is logged and skipped (the next mention of the
+    claim brings the fact)."""
+    enqueue_on_commit(CLAIMS_RECHECK_TASK, [()], schema_name=connection.schema_name)
+
+
 FOLLOWUP_EVENTS_TASK = "crisis.tasks.incident_followup_events"
 
 

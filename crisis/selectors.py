@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -850,6 +851,19 @@ def _quotes_a_fact(text: str, facts: tuple[str, ...]) -> bool:
     return is_correction(text, "", facts)
 
 
+# A reply that says the claim it answers is false, in plain words ("This is not true. Every
+# needle we use is single-use."), corrects it as a quoted fact does: the writer typed the fact
+# in their own words (a fact with its source is too long for X), or answered before the clinic
+# confirmed it. "Wrong" and "misleading" are left out: "something went wrong" is an apology.
+_SAYS_FALSE = re.compile(
+    r"\b(?:not\s+true|untrue|false|inaccurate|incorrect|misinformation|a\s+myth)\b", re.I
+)
+
+
+def _says_it_is_false(text: str) -> bool:
+    return bool(_SAYS_FALSE.search(text))
+
+
 def _links_to_statements(text: str, page: str) -> bool:
     """Whether a reply links to the clinic's public statements (the page or one statement:
     `{statement_url}` filled, or the address pasted), with or without its scheme."""
@@ -865,7 +879,8 @@ def false_claims_established(review_ids, *, flagged=()) -> dict:
     (a factual correction or the pointer to the statement, not discarded) or a public reply to
     one of its mentions that quotes a confirmed fact of the clinic's sheet; and a flagged
     mention outside any such claim whose own public reply quotes one. A reply of its own that
-    points to the clinic's public statement (its address) corrects as a quoted fact does.
+    points to the clinic's public statement (its address), or says in plain words that what it
+    answers is false (`_SAYS_FALSE`), corrects as a quoted fact does.
 
     {"review_ids": the mentions counted as false claims (every live mention of such a claim
     among `review_ids`), "clusters": how many claims, "corrected_ids": those answered in public
@@ -898,6 +913,7 @@ def false_claims_established(review_ids, *, flagged=()) -> dict:
             batch_kind in CORRECTING_BATCHES
             or _quotes_a_fact(texts.get((draft_id, number), ""), facts)
             or _links_to_statements(texts.get((draft_id, number), ""), page)
+            or _says_it_is_false(texts.get((draft_id, number), ""))
         ):
             corrected.add(review_id)
     answered_claims = set(

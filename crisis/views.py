@@ -542,6 +542,14 @@ class IncidentReviewView(TemplateResponseMixin, ClinicView):
             self._review(incident_id)
             action = request.POST.get("action")
             if action == "apply_plan":
+                # what was typed is saved first: the steps added are the ones on the screen
+                if "prevention" in request.POST:
+                    review_update(
+                        incident_id=incident_id,
+                        actor=actor,
+                        lessons=request.POST.get("lessons"),
+                        prevention=request.POST.get("prevention"),
+                    )
                 version = review_apply_to_plan(incident_id=incident_id, actor=actor)
                 messages.success(request, f"Response plan updated to version {version.version}.")
             elif action == "answer":

@@ -10,8 +10,9 @@ from django.shortcuts import render
 from django.views import View
 from django.views.generic.base import TemplateResponseMixin
 
-from agency.models import AGENCY_ROLE_HELP, AgencyRole
+from agency.models import AGENCY_ROLE_HELP, AgencyMembership, AgencyRole
 from agency.selectors import agencies_for_user, agency_for_staff
+from agency.services import staff_role_help
 from agency.views import StaffView
 from clinics.models import Clinic, ClinicMembership
 from core.permissions import PERMISSION_WORDS, Permission
@@ -208,8 +209,16 @@ class DashboardView(StaffView):
             "steps": steps,
             "done": sum(1 for step in steps if step["done"]),
             "role": AgencyRole(self.role).label,
-            "role_help": AGENCY_ROLE_HELP[self.role],
+            "role_help": self._role_help(),
         }
+
+    def _role_help(self) -> str:
+        """What the viewer's role does, of the clinics chosen for them if they reach only
+        those (a writer limited to one clinic does not read "every clinic")."""
+        membership = AgencyMembership.objects.filter(
+            agency=self.agency, user=self.request.user
+        ).first()
+        return staff_role_help(membership) if membership else AGENCY_ROLE_HELP[self.role]
 
 
 START_HERE_ACTIONS = {"dismiss": start_here_dismiss, "reopen": start_here_reopen}

@@ -25,6 +25,7 @@ from clinics.access import ClinicAccess, people_who_can, user_access
 from clinics.notifications import notifications_close, notifications_retitle, people_notify
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.permissions import Permission
+from core.pipeline import facts_changed
 from core.tenancy import current_clinic
 from core.text import control_problem, markup_problem, reason_problem, text_problem
 from facts.defaults import DEFAULT_FACTS
@@ -209,6 +210,8 @@ def fact_update(
     _version(fact, action, who, changed=changed)
     if "is_active" in changed:
         _clinic_told_sync()  # a deactivated fact no longer waits for the clinic
+    if fact.status == FactStatus.CONFIRMED and fact.is_active and "statement" in changed:
+        facts_changed()  # the running claims are checked against the new words
     return fact
 
 
@@ -238,6 +241,7 @@ def fact_confirm(
     fact.save()
     _version(fact, FactAction.CONFIRMED, who, changed=changed)
     _answered(fact)
+    facts_changed()  # the running claims are checked against it (`core.pipeline`)
     return fact
 
 
@@ -478,6 +482,7 @@ def fact_confirm_by_clinic(
     fact.save()
     _version(fact, FactAction.CONFIRMED, who, by_clinic=True)
     _answered(fact)
+    facts_changed()  # the running claims are checked against it (`core.pipeline`)
     return fact
 
 

@@ -14,9 +14,9 @@ from django.utils import timezone
 from clinics.schemas import clinic_schemas_each
 from core.pipeline import reviews_score_request, reviews_scored
 from scoring.claims.selectors import claims_unclustered_ids
-from scoring.claims.services import claims_cluster
+from scoring.claims.services import claims_cluster, claims_recheck
 from scoring.selectors import reviews_unscored_ids
-from scoring.services import reviews_score
+from scoring.services import reviews_score, scoring_context
 from scoring.versions import current_model_version
 
 
@@ -44,6 +44,15 @@ def reviews_score_task(review_ids: list[int]) -> int:
         # claim joins the incident that holds the claim (crisis.services.detection)
         reviews_scored(review_ids)
     return written
+
+
+@shared_task(name="scoring.tasks.claims_recheck", acks_late=True, reject_on_worker_lost=True)
+def claims_recheck_task() -> int:
+    """The clinic's fact sheet changed (`core.pipeline.facts_changed`): its recent claims are
+    checked against it again (`claims_recheck`). Returns how many claims changed."""
+    from scoring.engine import get_scorer  # the model: only in ml worker children
+
+    return claims_recheck(scorer=get_scorer(), context=scoring_context())
 
 
 @shared_task(name="scoring.tasks.scoring_sweep")

@@ -73,7 +73,7 @@ SAMPLE_KEEP = timedelta(days=8)
 # (the detectors run every 5: a step that comes sooner goes out at the first run after).
 GROWTH_STEP, GROWTH_SHARE, GROWTH_MIN = 10, 0.5, 3
 GROWTH_EVERY = timedelta(minutes=15)
-_SO_FAR = re.compile(r", \d+(?: mentions)? so far$")
+_SO_FAR = re.compile(r", \d+(?: mentions)? (?:so far|in all)$")  # "in all": resolved
 # Incidents about a claim: theirs, or one of these findings joined them (ALSO_DETECTED).
 CLAIM_KINDS = (MISINFORMATION, VIRAL)
 
@@ -218,6 +218,15 @@ def _title_counts_claim(incident: Incident) -> None:
     if total > cluster:
         incident.title = misinformation_title(total)
         incident.save(update_fields=["title", "updated_at"])
+
+
+def title_ended(title: str) -> str:
+    """An incident's title once it is resolved: its count "in all", no longer "so far"
+    ("Negative surge: 18 in 2 h, 23 in all")."""
+    found = _SO_FAR.search(title)
+    if found is None or not found.group(0).endswith(" so far"):
+        return title
+    return title[: found.start()] + found.group(0).replace(" so far", " in all")
 
 
 def title_so_far(title: str, kind: str, total: int | None) -> str:

@@ -38,6 +38,7 @@ from crisis.selectors import (
     response_plan_current,
 )
 from crisis.services.common import DETECTOR, SYSTEM, event_add
+from crisis.services.detection import title_ended
 from responses.models import ReplyDraft, Statement
 from responses.services.statements import statement_create
 
@@ -165,6 +166,9 @@ def incident_status_set(
         if status in stamps:
             setattr(incident, stamps[status], now)
             fields.append(stamps[status])
+        if status == S.RESOLVED and (ended := title_ended(incident.title)) != incident.title:
+            incident.title = ended  # the e-mails, the review and the portal say "in all"
+            fields.append("title")
         incident.save(update_fields=fields)
         via = AckChannel(channel).label if channel in AckChannel.values else channel
         if status != S.ACKNOWLEDGED:

@@ -465,3 +465,50 @@ def claims_redact(*, review_ids: Sequence[int]) -> tuple[int, int]:
         cluster.save(update_fields=["title", "key_phrases", "updated_at"])
         renamed += 1
     return len(mentions), renamed
+
+
+RECHECK_CLAIMS = 200  # the most recent claims a fact sheet change checks again
+RECHECK_TEXTS = 3  # per claim: its title and the claims of its latest mentions
+
+
+def claims_recheck(*, scorer, context: dict) -> int:
+    """The current clinic's fact sheet changed (a fact confirmed, a confirmed statement
+    edited): the false claims of the last RECENT_DAYS (at most RECHECK_CLAIMS, the latest
+    first) are checked against it again, each by its title and its latest mentions' claims,
+    with `scorer` and the clinic's `context` (`scoring.services.scoring_context`). Where one
+    now contradicts a fact of the sheet, the claim names that fact, as a new mention of it
+    would have made it (`_rank`: the clinic's own fact before a known myth), so the room
+    offers the correction that cites it at once. Returns how many claims changed."""
+    since = timezone.now() - timedelta(days=RECENT_DAYS)
+    clusters = list(
+        ClaimCluster.objects.filter(misinformation=True, last_joined_at__gte=since).order_by(
+            "-last_joined_at", "-id"
+        )[:RECHECK_CLAIMS]
+    )
+    texts, owners = [], []
+    for cluster in clusters:
+        said = cluster.mentions.order_by("-created_at", "-id").values_list("claim", flat=True)
+        for text in dict.fromkeys([cluster.title, *said[:RECHECK_TEXTS]]):
+            if text and text.strip():
+                texts.append(text)
+                owners.append(cluster)
+    if not texts:
+        return 0
+    best: dict[int, dict] = {}
+    for cluster, result in zip(owners, scorer.score(texts, **context), strict=True):
+        found = _contradicts(list(getattr(result, "flags", None) or []))
+        if found.get("kind") != "fact":
+            continue
+        if _rank(found) > _rank(best.get(cluster.pk) or {}):
+            best[cluster.pk] = found
+    changed = 0
+    for cluster in clusters:
+        found = best.get(cluster.pk)
+        if found is None or _rank(found) <= _rank(cluster.contradicts or {}):
+            continue
+        if (cluster.contradicts or {}).get("slug") == found["slug"]:
+            continue
+        fact = Fact.objects.filter(slug=found["slug"]).first()
+        ClaimCluster.objects.filter(pk=cluster.pk).update(contradicts=found, fact=fact)
+        changed += 1
+    return changed

@@ -14,6 +14,7 @@ from crisis.models import EventKind, Incident, IncidentAssignment
 from crisis.room import incident_words, plain_line
 from crisis.services import detectors_run, incident_acknowledge, incident_status_set
 from crisis.services.alerting import chat_webhook_set
+from crisis.services.detection import title_ended
 from tests.crisis.conftest import ANYWAY, NOW, acting, calm_baseline
 from tests.crisis.fake_chat import FakeChat
 
@@ -78,6 +79,9 @@ def test_a_growing_incident_tells_its_people_and_team_once_per_step(
     assert [e.data["kind"] for e in crisis.events.filter(kind=EventKind.ALSO_DETECTED)] == ["viral"]
     # but nobody is told yet: the last alert went out 14 minutes ago (at most every 15)
     assert mailoutbox == [] and fake_chat.posts == []
+    # (walk 14: once resolved, its title no longer says "so far")
+    assert title_ended(crisis.title) == "Negative surge: 19 in 2 h, 25 in all"
+    assert title_ended("Negative surge: 19 in 2 h") == "Negative surge: 19 in 2 h"
     # when the detectors run again past the throttle
     run(NOW + 16 * MIN)
     # then one line on the timeline says what grew
@@ -210,3 +214,15 @@ def test_the_resolved_incidents_own_mentions_open_nothing_again(
     assert _run(django_capture_on_commit_callbacks, NOW + 25 * MIN) == []
     assert _run(django_capture_on_commit_callbacks, NOW + 60 * MIN) == []
     assert mailoutbox == []
+
+
+def test_a_resolved_incident_says_its_mentions_in_all(crisis):
+    """Walk 14: the review e-mail, the portal and the statement header still said "23 so far"
+    after the incident was resolved."""
+    Incident.objects.filter(pk=crisis.pk).update(title="Negative surge: 19 in 2 h, 25 so far")
+    incident_status_set(
+        incident_id=crisis.pk, status="resolved", override_reason=ANYWAY,
+        actor=acting("Sam"), now=NOW + 30 * MIN,
+    )  # fmt: skip
+    crisis.refresh_from_db()
+    assert crisis.title == "Negative surge: 19 in 2 h, 25 in all"

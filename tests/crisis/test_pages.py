@@ -118,6 +118,17 @@ def test_the_review_page_draws_charts_from_data_and_saves_lessons(incident, logi
     client.post(url, {"action": "apply_plan"})
     plan = client.get("/clinics/clinic-a/response-plan/").content.decode()
     assert "Rota." in plan and "Version 1" in plan
+    # the form's own "add to the plan" button saves what is typed first, then adds it (walk
+    # 14: a separate form added the saved steps and the typed ones were lost)
+    form = html[html.index('<form method="post" data-leave-guard>') :]
+    form = form[: form.index("</form>")]
+    assert 'name="action" value="apply_plan"' in form and 'name="prevention"' in form
+    client.post(
+        url, {"action": "apply_plan", "lessons": "Too slow.", "prevention": "Rota. Call at 8."}
+    )
+    plan = client.get("/clinics/clinic-a/response-plan/").content.decode()
+    assert "Rota. Call at 8." in plan
+    assert "Rota. Call at 8." in client.get(url).content.decode()  # kept on the review
 
 
 def test_the_response_plan_page_saves_versions(in_clinic_a, login):

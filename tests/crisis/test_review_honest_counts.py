@@ -179,3 +179,24 @@ def test_a_public_reply_linking_to_the_statement_makes_it_a_corrected_false_clai
     _reply_says(linked[1], f"Hello. See {settings.PUBLIC_BASE_URL}/statements/another-clinic/3/.")
     m = review_metrics(incident, now=NOW + 4 * HOUR)
     assert (m["false_claims"], m["false_claims_corrected"]) == (0, 0)
+
+
+def test_a_public_reply_saying_the_claim_is_false_in_its_own_words_is_a_correction(surge):
+    """Walk 14: a batch answering the needle claim in the writer's own words ("this is not
+    true. Every needle and syringe we use is single-use") was not counted, and the review told
+    the clinic its correction reached 3 %."""
+    incident, linked = surge
+    _reply_says(linked[1], "Hello, this is not true. Every needle and syringe we use is new.")
+
+    m = review_metrics(incident, now=NOW + 4 * HOUR)
+
+    assert (m["false_claims"], m["false_claims_corrected"], m["correction_reach"]) == (1, 1, 150)
+
+
+def test_an_apology_that_something_went_wrong_is_still_no_correction(surge):
+    incident, linked = surge
+    _reply_says(linked[1], "We are sorry something went wrong at your visit. Please call us.")
+
+    m = review_metrics(incident, now=NOW + 4 * HOUR)
+
+    assert (m["false_claims"], m["false_claims_corrected"]) == (0, 0)

@@ -266,3 +266,21 @@ def test_the_panel_costs_the_same_with_40_clinics(login, world, role):
     without = _queries(client)
     assert many - without <= 8, (role, many, without)
     print(f"start-here {role}: page {many} queries with 42 clinics, panel {many - without}")
+
+
+def test_a_writer_limited_to_some_clinics_reads_their_role_of_those_clinics(login, world, clinic_a):
+    """Walk 14: a writer limited to one clinic read "drafts replies ... of every clinic the
+    agency looks after" on their first dashboard (their invitation named the clinic)."""
+    from agency.models import AgencyMembership
+    from agency.services import agency_member_clinics_set
+
+    membership = AgencyMembership.objects.get(user=world.users["alpha_writer"])
+    agency_member_clinics_set(
+        membership=membership, all_clinics=False, clinic_ids=[clinic_a.pk], acting_role="owner"
+    )
+
+    html = htmllib.unescape(_dashboard(login("alpha_writer")))
+
+    role = re.search(r'data-testid="start-here-role">(.*?)</p>', html, re.S).group(1)
+    assert "of these clinics of the agency: Clinic A" in role, role
+    assert "every clinic" not in role
