@@ -619,7 +619,11 @@ def review_context(
         "send_advice": send_advice(metrics, review, tz, now=now),
         "trigger_text": trigger_text(incident, tz, clinic),
         "timeline": timeline,
-        "statement_lines": [statement_line(st, tz) for st in metrics.get("statements", [])],
+        "statement_lines": [
+            statement_line(st, tz)
+            for st in metrics.get("statements", [])
+            if not (for_clinic and st.get("agency_draft_only"))
+        ],
         "volume_svg": volume_svg,
         "sentiment_svg": sentiment_svg,
         "volume_uri": as_data_uri(volume_svg),

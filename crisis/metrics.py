@@ -42,6 +42,7 @@ from crisis.selectors import (
     followups_started_between,
     incident_statements,
     reply_statuses_by_review,
+    statements_discarded_unseen,
 )
 from feeds.models import Review, ReviewStatus, platform_name
 from feeds.selectors import outages_between
@@ -378,6 +379,7 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
         and incident.resolved_at
         and incident.acknowledged_at >= incident.resolved_at
     )
+    discarded_unseen = statements_discarded_unseen(st.pk for st in statements)
     return {
         "computed_at": now.isoformat(),
         "onset_at": onset.isoformat(),
@@ -462,6 +464,9 @@ def review_metrics(incident: Incident, *, now: datetime | None = None) -> dict:
                 "id": st.pk,
                 "title": st.title,
                 "status": st.status,
+                # discarded before it ever reached the clinic: the agency's own draft, which
+                # the clinic's copy leaves out (as its timeline does)
+                "agency_draft_only": st.pk in discarded_unseen,
                 "published_at": st.published_at.isoformat() if st.published_at else None,
                 # on the clinic's public page (what `is_pinned` means), and the channels that
                 # confirmed pinning it: nothing says "pinned" before a channel does

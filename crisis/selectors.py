@@ -523,6 +523,34 @@ def clinic_own_people_ids(clinic: Clinic) -> frozenset[int]:
     )
 
 
+# A statement at one of these reached the clinic (its legal or clinical review, its approval, or
+# after it).
+REACHED_THE_CLINIC = (
+    ApprovalStatus.PENDING_LEGAL, ApprovalStatus.PENDING_CLINICIAN, ApprovalStatus.PENDING_CLIENT,
+    ApprovalStatus.APPROVED, ApprovalStatus.PUBLISHED, ApprovalStatus.UNPINNED,
+)  # fmt: skip
+
+
+def statements_discarded_unseen(statement_ids) -> set[int]:
+    """Of these statements, those discarded before they ever reached the clinic (never at its
+    legal, clinical or approval step, approved or published): the agency's own drafts, which the clinic's copies (its
+    timeline, the review sent to it) say nothing of."""
+    ids = set(statement_ids)
+    if not ids:
+        return set()
+    discarded = set(
+        Statement.objects.filter(pk__in=ids, status=ApprovalStatus.DISCARDED).values_list(
+            "pk", flat=True
+        )
+    )
+    reached = set(
+        AuditEntry.objects.filter(
+            object_type="statement", object_id__in=discarded, to_status__in=REACHED_THE_CLINIC
+        ).values_list("object_id", flat=True)
+    )
+    return discarded - reached
+
+
 def incident_events_for_client(incident: Incident | None = None) -> QuerySet[IncidentEvent]:
     """An incident's timeline as the clinic reads it (oldest first), in its portal and in the
     post-crisis review sent to it: without the agency's plumbing — webhook deliveries,
@@ -543,6 +571,15 @@ def incident_events_for_client(incident: Incident | None = None) -> QuerySet[Inc
     )
     if incident is not None:
         events = events.filter(incident=incident)
+        # a statement drafted from it and discarded before the clinic ever saw it
+        drafted = IncidentStatement.objects.filter(incident=incident).values_list(
+            "statement_id", flat=True
+        )
+        unseen = statements_discarded_unseen(drafted)
+        if unseen:
+            events = events.exclude(
+                kind=EventKind.STATEMENT_DRAFTED, data__statement_id__in=sorted(unseen)
+            )
     return events.order_by("at", "id")
 
 

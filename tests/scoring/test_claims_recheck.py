@@ -76,9 +76,9 @@ def test_a_running_claim_names_the_fact_confirmed_since(clinic_a, scorer, access
 
 def test_confirming_or_rewording_a_fact_asks_for_the_check(
     clinic_a,
-    access_of,
+    access_of,  # noqa: F811
     queued,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     with schema_context(clinic_a.schema_name):
         fact = _draft_fact()
