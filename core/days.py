@@ -99,3 +99,19 @@ class DayFilterForm(forms.Form):
             if name not in known:
                 self.add_error(None, f"“{name[:40]}”: {self.WHAT} has no such filter.")
         return data
+
+
+def zone_words(zone: tzinfo, at: datetime | None = None) -> str:
+    """A time zone as people say it: "New York time (EST)" for America/New_York (its
+    abbreviation at `at`, else now), "UTC" for UTC; never the database name alone, which a
+    clinic's people do not read as a time zone."""
+    name = str(zone)
+    when = (at or datetime.now(zone)).astimezone(zone)
+    short = when.tzname() or ""
+    if name in ("UTC", "Etc/UTC", "GMT") or "/" not in name:
+        return short or name
+    city = name.rsplit("/", 1)[-1].replace("_", " ")
+    if not short or short[0] in "+-":  # zones without an abbreviation: the offset
+        offset = when.strftime("%z")
+        short = f"UTC{offset[:3]}:{offset[3:]}" if offset else ""
+    return f"{city} time ({short})" if short else f"{city} time"

@@ -61,8 +61,11 @@ REASON_RULE = (
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _WORD = re.compile(r"\w+", re.UNICODE)
 # An opening, closing or self-closing tag (`<b>`, `</p>`, `<img src=x/>`), a comment or a
-# declaration; "2 < 3", "<3" and "a -> b" are plain text.
-_MARKUP = re.compile(r"</?[A-Za-z][^<>]*>|<!")
+# declaration; a tag left open, with an attribute (`<img src=x onerror=alert(1)//`, to the end
+# of its line) or at the very end (`… <script`); "2 < 3", "<3" and "a -> b" are plain text.
+_MARKUP = re.compile(
+    r"</?[A-Za-z][^<>]*>|<!|<[A-Za-z][\w:-]*\s+[\w:-]+\s*=[^<>\n]*|</?[A-Za-z][\w:-]*\s*$"
+)
 
 
 def text_problem(value: str) -> str | None:

@@ -626,7 +626,9 @@ class IncidentStatusApi(ClinicAPIView):
     def post(self, request, incident_id: int):
         data = IncidentStatusInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        incident_status_set(incident_id=incident_id, actor=self.actor, **data.validated_data)
+        incident_status_set(
+            incident_id=incident_id, actor=self.actor, channel="api", **data.validated_data
+        )
         return _detail(incident_id, self.access, request)
 
 
@@ -646,7 +648,9 @@ class IncidentResolveApi(ClinicAPIView):
         _incident(incident_id)
         data = IncidentResolveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        incident_resolve(incident_id=incident_id, actor=self.actor, **data.validated_data)
+        incident_resolve(
+            incident_id=incident_id, actor=self.actor, channel="api", **data.validated_data
+        )
         return _detail(incident_id, self.access, request)
 
 

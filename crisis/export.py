@@ -16,6 +16,7 @@ from django.utils.safestring import mark_safe
 
 from agency.branding import brand_palette, logo_data_uri
 from clinics.models import Clinic, clinic_zone
+from core.days import zone_words
 from core.pdf import html_pdf
 from core.text import duration_said
 from crisis.charts import (
@@ -632,7 +633,7 @@ def review_context(
         "sentiment_alt": chart_alt(sentiment_svg),
         "volume_narrow": chart_picture(volume_narrow),
         "sentiment_narrow": chart_picture(sentiment_narrow),
-        "timezone": str(tz),
+        "timezone": zone_words(tz, incident.opened_at),
         "generated_text": generated.strftime("%Y-%m-%d %H:%M %Z"),
         "frozen_text": local(review.metrics_frozen_at, tz),
         "opened_text": local(incident.opened_at, tz),

@@ -21,6 +21,7 @@ from agency.branding import brand_palette, logo_data_uri
 from agency.forms import apply_domain_errors
 from clinics.models import Clinic, clinic_zone
 from clinics.views import SettingsView
+from core.days import zone_words
 from core.errors import DomainError
 from core.http import int_param, positive_int, version_param
 from core.incidents import incident_of_statement, incidents_of_review
@@ -1170,6 +1171,7 @@ class PublicStatementsView(View):
                 "single": statement_id is not None,
                 "page_url": f"/statements/{clinic.slug}/" if listed else "",
                 "zone_name": str(tz),
+                "zone_words": zone_words(tz),
             },
             request=None,
         )

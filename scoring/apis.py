@@ -6,13 +6,15 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers
 
+from clinics.selectors import clinic_days_as_instants
 from core.api import (
     ClinicAPIView,
-    InstantField,
+    DayOrInstantField,
     ResumableCursorPagination,
     deprecation_mark,
     query_params_validated,
 )
+from core.days import is_day
 from scoring.ml.flags import FLAG_NAMES
 from scoring.ml.topics import TOPIC_LEXICON
 from scoring.models import ReviewScore, SentimentLabel
@@ -75,9 +77,11 @@ class ScoreFilterSerializer(serializers.Serializer):
         help_text="Deprecated: `sentiment` (answered with a `Deprecation` header).",
     )
     model = serializers.CharField(required=False, max_length=100, help_text="A model version.")
-    scored_after = InstantField(
+    scored_after = DayOrInstantField(
         required=False,
-        help_text="ISO 8601 with its offset: only scores stored after this instant.",
+        help_text="Only scores stored after this instant (ISO 8601 with its offset), or from "
+        "the start of this day in the clinic's time zone (`2026-12-01`), as `updated_after` "
+        "of `reviews/` reads them.",
     )
     flag = serializers.ChoiceField(
         choices=FLAG_CHOICES, required=False, help_text="Only scores raising this risk flag."
@@ -138,7 +142,12 @@ class ScoreListApi(ClinicAPIView):
         if "model" in data:
             qs = qs.filter(model_version=data["model"])
         if "scored_after" in data:
-            qs = qs.filter(created_at__gt=data["scored_after"])
+            since, _ = clinic_days_as_instants(data["scored_after"], None)
+            # a day: from its start (inclusive); an instant: after it (a sync reads nothing twice)
+            if is_day(data["scored_after"]):
+                qs = qs.filter(created_at__gte=since)
+            else:
+                qs = qs.filter(created_at__gt=since)
         if "flag" in data:
             qs = qs.filter(flags__contains=[{"name": data["flag"]}])
         if "topic" in data:

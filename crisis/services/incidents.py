@@ -236,7 +236,12 @@ def _resolved_webhook(schema: str, incident_id: int) -> None:
 
 
 def incident_resolve(
-    *, incident_id: int, actor: Actor, override_reason: str = "", now: datetime | None = None
+    *,
+    incident_id: int,
+    actor: Actor,
+    override_reason: str = "",
+    channel: str = "web",
+    now: datetime | None = None,
 ) -> Incident:
     """Resolve: all clear on the checklist, or anyway with a written reason (see
     `incident_status_set`)."""
@@ -245,6 +250,7 @@ def incident_resolve(
         status=S.RESOLVED,
         actor=actor,
         override_reason=override_reason,
+        channel=channel,
         now=now,
     )
 

@@ -323,10 +323,7 @@ def reply_draft_update(
     who = access.actor
     draft = FLOW.lock(draft_id)
     if expected_version is not None and draft.version != expected_version:
-        raise Conflict(
-            f"Someone saved a newer version ({draft.version}) since you opened it. Reload it.",
-            code="stale",
-        )
+        raise Conflict(workflow.stale_words(draft.version, expected_version), code="stale")
     if draft.status not in EDITABLE:
         raise Conflict(f"It cannot be edited now (it is “{draft.get_status_display()}”).")
     current = FLOW.current_version(draft)

@@ -271,10 +271,7 @@ def statement_update(
     who = access.actor
     statement = FLOW.lock(statement_id)
     if expected_version is not None and statement.version != expected_version:
-        raise Conflict(
-            f"Someone saved a newer version ({statement.version}) since you opened it.",
-            code="stale",
-        )
+        raise Conflict(workflow.stale_words(statement.version, expected_version), code="stale")
     if statement.status not in EDITABLE:
         raise Conflict(f"It cannot be edited now (it is “{statement.get_status_display()}”).")
     current = FLOW.current_version(statement)

@@ -1144,6 +1144,14 @@ def _acted_first_words(flow: Flow | None, obj, access: ClinicAccess | None) -> s
     return f"{entry.actor_name or 'Someone'} {verb} {when}"
 
 
+def stale_words(current: int, expected: int) -> str:
+    """Why a version the caller named is not the one to act on: a newer one was saved since,
+    or (a number from nowhere, a typo) there is no such version."""
+    if expected > current:
+        return f"There is no version {expected}: the latest is version {current}. Reload it."
+    return f"Someone saved a newer version ({current}) since you opened it. Reload it."
+
+
 def _expect(
     obj,
     *,
@@ -1153,6 +1161,8 @@ def _expect(
     access: ClinicAccess | None = None,
 ) -> None:
     if expected_version is not None and obj.version != expected_version:
+        if expected_version > obj.version:
+            raise Conflict(stale_words(obj.version, expected_version), code="stale")
         raise Conflict(
             f"The text changed since you read it (now version {obj.version}). Reload it.",
             code="stale",

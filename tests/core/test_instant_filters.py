@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.api import INSTANT_HELP, day_or_instant_help
+from core.api import day_or_instant_help
 
 CLINIC = day_or_instant_help("the clinic's time zone")
 FILTERS = [
@@ -17,7 +17,7 @@ FILTERS = [
     ("key_a", "/clinics/clinic-a/api/v1/reviews/", "updated_after", CLINIC),
     ("key_a", "/clinics/clinic-a/api/v1/incidents/", "opened_from", CLINIC),
     ("key_a", "/clinics/clinic-a/api/v1/incidents/", "opened_to", CLINIC),
-    ("key_a", "/clinics/clinic-a/api/v1/scores/", "scored_after", INSTANT_HELP),
+    ("key_a", "/clinics/clinic-a/api/v1/scores/", "scored_after", CLINIC),
     ("key_alpha", "/api/v1/privacy-requests/", "created_from", day_or_instant_help("UTC")),
     ("key_alpha", "/api/v1/privacy-requests/", "created_to", day_or_instant_help("UTC")),
 ]
@@ -53,3 +53,14 @@ def test_a_malformed_value_names_the_same_forms(api, key, url, name, message):
 @pytest.mark.parametrize("value", ["2026-11-01T05:00:00Z", "2026-11-01T01:00:00-04:00"])
 def test_an_instant_with_its_offset_is_read(api, key, url, name, message, value):
     assert api(key).get(url, {name: value}).status_code == 200
+
+
+def test_scored_after_reads_a_day_as_the_docs_say(api):
+    """Walk 14: docs/integrate.md lists `scored_after` among the filters that read a day; it
+    refused one. A day reads from its start in the clinic's zone."""
+    url = "/clinics/clinic-a/api/v1/scores/"
+    every = api("key_a").get(url, {"page_size": 1000}).json()["results"]
+    since_1970 = api("key_a").get(url, {"scored_after": "1970-01-01", "page_size": 1000})
+    assert since_1970.status_code == 200 and len(since_1970.json()["results"]) == len(every)
+    later = api("key_a").get(url, {"scored_after": "2999-01-01"})
+    assert later.status_code == 200 and later.json()["results"] == []

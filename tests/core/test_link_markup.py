@@ -93,3 +93,23 @@ def test_apply_all_fixes_turns_markup_into_plain_sentences(_guard, text, fixed):
     assert markup_found(result.text) == []
     assert result.result.verdict == OK
     assert result.changes
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thanks for visiting <img src=x onerror=alert(1)//",
+        "Thanks for visiting <img src=x onerror=alert(1)// see you soon",
+        "Thanks for visiting <script",
+        'We are here <a href="https://x.test" for you',
+    ],
+)
+def test_a_tag_left_open_is_markup_too(text):
+    """Walk 14 (a security tester): the closed tag was refused, the same tag left open saved."""
+    assert markup_problem(text, published="Replies are posted")
+    assert "<" not in markup_removed(text)[0]
+
+
+@pytest.mark.parametrize("text", ["We <3 our patients", "Wait times < 10 minutes", "a < b = c"])
+def test_a_lone_angle_bracket_is_still_plain_text(text):
+    assert markup_problem(text) is None

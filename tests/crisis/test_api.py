@@ -121,6 +121,8 @@ def test_the_incident_runs_its_course(incidents, login):
         "status_changed",
     ]
     assert body["timeline"][2]["message"] == "Status acknowledged → responding. ok"
+    # a change through the API is recorded as made through it (walk 14: it said "web")
+    assert body["timeline"][2]["data"]["channel"] == "api"
 
 
 @pytest.mark.parametrize(

@@ -132,3 +132,21 @@ def test_the_override_forms_carry_the_version_they_show(clinic_a, as_user, login
     assert "changed since you read it" in answer.content.decode()
     with schema_context(clinic_a.schema_name):
         assert ReplyDraft.objects.get(pk=draft_id).override_version is None
+
+
+def test_a_version_from_nowhere_is_said_so_not_called_older(clinic_a, as_user):
+    """Walk 14: `expected_version` 5 on a draft at version 1 answered "Someone saved a newer
+    version (1) since you opened it"."""
+    writer = as_user("alpha_writer", clinic_a)
+    draft_id = writer.post(
+        "drafts/", {"review_id": review_in(clinic_a).pk, "text": OK_TEXT}
+    ).json()["id"]
+    ahead = writer.patch(
+        f"drafts/{draft_id}/", {"text": OK_TEXT + " Thanks.", "expected_version": 5}
+    )
+    assert (ahead.status_code, ahead.json()["code"]) == (409, "stale")
+    assert ahead.json()["detail"] == "There is no version 5: the latest is version 1. Reload it."
+    approve = as_user("alpha_manager", clinic_a).post(
+        f"drafts/{draft_id}/approve/", {"expected_version": 7}
+    )
+    assert approve.json()["detail"].startswith("There is no version 7")
