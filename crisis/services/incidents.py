@@ -538,7 +538,7 @@ def _not_eligible_why(*, clinic: Clinic, role: str, user_id: int) -> str:
     if role == CrisisRole.CLINICIAN and access.is_agency_staff:
         return (
             f"{name} is the agency's staff: Clinician is the clinic's own role, for its people "
-            "who hold the clinician crisis role (they check replies that touch on medical facts)."
+            "who hold the clinician crisis role (they check replies that state health details)."
         )
     if not access.acts_on_incidents:
         return f"{name} cannot act on incidents in this clinic ({access.role_label})."

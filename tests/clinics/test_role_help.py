@@ -30,8 +30,8 @@ def test_the_pickers_offer_the_roles_in_one_order_and_say_what_each_may_do(login
         "Comms / PR", "Legal / compliance", "Clinician", "Social media manager"
     ]  # fmt: skip
     assert (
-        "<li><strong>Clinician</strong>: checks replies that touch on medical facts before they "
-        "are published.</li>"
+        "<li><strong>Clinician</strong>: checks replies that state health details (a condition, "
+        "a treatment, a medicine) before they are published.</li>"
     ) in html
     # the form's pickers: the same order and labels, described by those lists
     select = re.search(r'<select name="role"([^>]*)>(.*?)</select>', html, re.S)
@@ -58,7 +58,8 @@ def test_the_email_lists_the_crisis_roles_in_the_pickers_order_and_words(login, 
         "- Crisis team, Comms / PR: alerted by e-mail as soon as a crisis incident opens; helps "
         "prepare the clinic's public statements during a crisis.\n"
         "- Crisis team, Clinician: alerted by e-mail as soon as a crisis incident opens; checks "
-        "replies that touch on medical facts before they are published.\n"
+        "replies that state health details (a condition, a treatment, a medicine) before they are "
+        "published.\n"
         "- Crisis team, Social media manager: alerted by e-mail as soon as a crisis incident "
         "opens; follows the clinic's social media while a crisis lasts.\n"
     ) in invitation.body

@@ -131,8 +131,8 @@ def test_naming_agency_staff_clinician_is_refused_and_changes_nothing(incident, 
     assert refused.value.fields == {
         "user_id": [
             "Alpha Manager is the agency's staff: Clinician is the clinic's own role, for its "
-            "people who hold the clinician crisis role (they check replies that touch on medical "
-            "facts)."
+            "people who hold the clinician crisis role (they check replies that state health "
+            "details)."
         ]
     }
     assert not IncidentAssignment.objects.filter(incident=incident).exists()
@@ -141,7 +141,7 @@ def test_naming_agency_staff_clinician_is_refused_and_changes_nothing(incident, 
 
 CLINICIAN_REFUSED = (
     "Alpha Manager is the agency's staff: Clinician is the clinic's own role, for its people who "
-    "hold the clinician crisis role (they check replies that touch on medical facts)."
+    "hold the clinician crisis role (they check replies that state health details)."
 )
 
 
