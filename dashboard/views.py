@@ -215,6 +215,8 @@ class DashboardView(StaffView):
     def _role_help(self) -> str:
         """What the viewer's role does, of the clinics chosen for them if they reach only
         those (a writer limited to one clinic does not read "every clinic")."""
+        if not self.clinics_limited:  # every clinic: no query
+            return AGENCY_ROLE_HELP[self.role]
         membership = AgencyMembership.objects.filter(
             agency=self.agency, user=self.request.user
         ).first()

@@ -51,6 +51,7 @@ def _decide(tenant) -> None:
         blocked = reply_services.reply_draft_create(
             review_id=reviews[1].pk, access=writer, text=BLOCK_TEXT
         )
+        reply_services.reply_submit(draft_id=blocked.pk, access=writer)  # legal is asked
         reply_services.reply_override(draft_id=blocked.pk, access=legal, reason=OVERRIDE)
         batch = batch_services.reply_batch_create(
             access=writer, review_ids=[r.pk for r in reviews[2:]], text=OK_TEXT

@@ -117,6 +117,7 @@ def test_resolving_drafts_a_review_with_the_response_metrics(
             "id": statement.pk,
             "title": "About the outbreak rumour",
             "status": "draft",
+            "agency_draft_only": False,  # not discarded
             "published_at": None,
             "on_public_page": False,
             "pinned_on": [],

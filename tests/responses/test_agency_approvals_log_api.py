@@ -144,17 +144,17 @@ def test_paging_walks_every_decision_once(login):
         previous.append(response.json()["previous"])
         url, pages = response.json()["next"], pages + 1
     assert got == EVERY
-    assert pages == 3
+    assert pages == 4
     # the first page has no page before it; the others do
     assert previous[0] is None and all(previous[1:])
 
 
 def test_previous_walks_back_to_the_first_page(login):
-    # given: the last of three pages of two
+    # given: the third of four pages of two
     client = login("alpha_manager")
     second = client.get(client.get(URL, {"page_size": 2}).json()["next"]).json()
     last = client.get(second["next"]).json()
-    assert [r["decision"] for r in last["results"]] == ["overridden"]
+    assert [r["decision"] for r in last["results"]] == ["overridden", "submitted"]
 
     # when: walking back by `previous`
     back = client.get(last["previous"])
@@ -163,7 +163,7 @@ def test_previous_walks_back_to_the_first_page(login):
     # then: the pages walked forward, the first with no page before it
     assert listed(back) == EVERY[2:4]
     assert back.json()["previous"] and back.json()["next"]
-    assert listed(client.get(back.json()["next"])) == EVERY[4:]
+    assert listed(client.get(back.json()["next"])) == EVERY[4:6]
     assert listed(first) == EVERY[:2]
     assert first.json()["previous"] is None
     assert listed(client.get(first.json()["next"])) == EVERY[2:4]
@@ -181,7 +181,7 @@ def test_a_previous_that_reaches_the_start_answers_the_first_page_whole(login):
     # then: the first page of three, not the two decisions before the second page
     assert listed(response) == EVERY[:3]
     assert response.json()["previous"] is None
-    assert listed(client.get(response.json()["next"])) == EVERY[3:]
+    assert listed(client.get(response.json()["next"])) == EVERY[3:6]
 
 
 def test_a_page_before_asks_each_clinic_for_at_most_a_page_and_one(login):
