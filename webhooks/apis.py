@@ -9,6 +9,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from core.api import ClinicAPIView, Pagination, paginated_response, query_params_validated
+from core.errors import PermissionDenied
 from core.permissions import Permission
 from core.tenancy import current_clinic
 from webhooks.deliver import delivery_body
@@ -147,6 +148,21 @@ class DeliveryOutputSerializer(serializers.ModelSerializer):
         return data
 
 
+AGENCY_PLUMBING = (
+    "Webhooks are your agency's integrations: their subscriptions and delivery logs (every "
+    "event as sent, with the receivers' answers) are for its staff and its keys. Ask your "
+    "agency about them."
+)
+
+
+def _agency_reads(access) -> None:
+    """The clinic's own people and their keys (`ClinicAccess.is_clinic_side`) read nothing of
+    the webhooks: the agency's plumbing, whose payloads carry what the clinic's copies leave
+    out (the detectors' figures, the agency's drafts). The agency reads them with `view`."""
+    if access.is_clinic_side:
+        raise PermissionDenied(AGENCY_PLUMBING)
+
+
 def _subscription(subscription_id: int) -> WebhookSubscription:
     subscription = WebhookSubscription.objects.filter(pk=subscription_id).first()
     if subscription is None:
@@ -156,12 +172,14 @@ def _subscription(subscription_id: int) -> WebhookSubscription:
 
 class WebhookListApi(ClinicAPIView):
     """The clinic's outbound webhook subscriptions. Creating one returns its signing secret,
-    once; it is stored encrypted and never returned again."""
+    once; it is stored encrypted and never returned again. The agency's plumbing: the clinic's
+    own people and their keys are refused (403), here, on a subscription and its log."""
 
     write_permission = Permission.MANAGE
 
     @extend_schema(responses=SubscriptionOutputSerializer(many=True))
     def get(self, request):
+        _agency_reads(self.access)
         full = {"full_url": self.access.can(Permission.MANAGE)}
         return paginated_response(
             self, subscriptions_list(), SubscriptionOutputSerializer, context=full
@@ -185,6 +203,7 @@ class WebhookDetailApi(ClinicAPIView):
 
     @extend_schema(responses=SubscriptionOutputSerializer)
     def get(self, request, subscription_id: int):
+        _agency_reads(self.access)
         full = {"full_url": self.access.can(Permission.MANAGE)}
         return Response(
             SubscriptionOutputSerializer(_subscription(subscription_id), context=full).data
@@ -240,6 +259,7 @@ class WebhookDeliveryListApi(ClinicAPIView):
         parameters=[DeliveryFilterSerializer], responses=DeliveryOutputSerializer(many=True)
     )
     def get(self, request, subscription_id: int):
+        _agency_reads(self.access)
         subscription = _subscription(subscription_id)
         filters = query_params_validated(DeliveryFilterSerializer, request.query_params)
         deliveries = deliveries_for_subscription(

@@ -273,8 +273,10 @@ def test_only_managers_change_subscriptions_others_may_read(
         ]
         assert WebhookDelivery.objects.count() == 1
     assert queued == []
-    assert client.get(URL).status_code == 200
-    assert client.get(f"{detail}deliveries/").status_code == 200
+    # the agency's people and keys read them; the clinic's own people do not (walk 14)
+    reads = 403 if who in ("a_viewer", "a_approver") else 200
+    assert client.get(URL).status_code == reads
+    assert client.get(f"{detail}deliveries/").status_code == reads
 
 
 def test_clinic_b_cannot_reach_clinic_a_subscriptions_or_deliveries(
@@ -286,14 +288,17 @@ def test_clinic_b_cannot_reach_clinic_a_subscriptions_or_deliveries(
         webhook_event_emit(event="review.created", payload={"review": {"id": 1}})
         delivery = WebhookDelivery.objects.get()
     b_url = BASE.format(slug="clinic-b")
-    for client in (api("key_b"), login("b_approver")):
-        # then clinic B's people and keys get 404 for those ids, in either clinic's URL
+    for client, own in ((api("key_b"), 404), (login("b_approver"), 403)):
+        # then clinic B's people and keys get 404 for those ids, in either clinic's URL (its
+        # own people read no webhook of their clinic at all: 403 whatever the id)
         for url in (f"{b_url}{subscription.pk}/", f"{URL}{subscription.pk}/"):
-            assert client.get(url).status_code == 404
-            assert client.get(f"{url}deliveries/").status_code == 404
+            expected = 404 if url.startswith(URL) else own
+            assert client.get(url).status_code == expected
+            assert client.get(f"{url}deliveries/").status_code == expected
         replay_in_a = send(client, "POST", f"{URL}deliveries/{delivery.pk}/replay/")
         assert replay_in_a.status_code == 404
-        assert client.get(b_url).json()["results"] == []
+        if own == 404:
+            assert client.get(b_url).json()["results"] == []
     # and a manager of both sees clinic A's subscription in clinic A only
     manager = login("alpha_manager")
     assert manager.get(b_url).json()["results"] == []
@@ -304,3 +309,21 @@ def test_clinic_b_cannot_reach_clinic_a_subscriptions_or_deliveries(
     assert emit_review(clinic_b) == 0
     with schema_context(clinic_a.schema_name):
         assert WebhookDelivery.objects.count() == 1
+
+
+@pytest.mark.parametrize("person", ["a_viewer", "a_approver", "a_legal"])
+def test_the_clinics_own_people_read_nothing_of_the_agencys_webhooks(
+    login, clinic_a, receiver, person
+):
+    """Walk 14 (a security tester): a clinic viewer read every delivery's payload (the
+    detectors' p-values and baselines, which the clinic's copies leave out) and the receivers'
+    answers. The agency's plumbing is the agency's: its staff read it."""
+    subscription_id = create(login("alpha_manager"), receiver).json()["id"]
+    emit_review(clinic_a)
+    clinic = login(person, otp=False)
+    for url in (URL, f"{URL}{subscription_id}/", f"{URL}{subscription_id}/deliveries/"):
+        refused = clinic.get(url)
+        assert refused.status_code == 403, (url, refused.content)
+        assert refused.json()["detail"].startswith("Webhooks are your agency's integrations")
+    # the agency's writer (no `manage`) still reads them
+    assert login("alpha_writer").get(f"{URL}{subscription_id}/deliveries/").status_code == 200
