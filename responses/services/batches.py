@@ -167,7 +167,12 @@ def render_for(
     text = _AFTER_GREETING.sub(lambda m: m.group(1) + m.group(2).lower(), text)
     text = _BATCH_VARIABLE.sub(lambda m: values[m.group(1)] or m.group(0), text)
     score = review.score_list[0] if review.score_list else None
-    rendered = text_render(text, clinic=clinic, **review_render_args(review, score))
+    rendered = text_render(
+        text,
+        clinic=clinic,
+        limit=platform_limit(review.source.kind),
+        **review_render_args(review, score),
+    )
     # a {statement_url} left is among them, saying why once (no statement published and pinned)
     return rendered.text.strip(), rendered.messages()
 

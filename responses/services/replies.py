@@ -204,7 +204,9 @@ def _version_add(
         raise refusal
     clinic = current_clinic()
     args = review_render_args(draft.review, latest_score(draft.review))
-    rendered = text_render(text, clinic=clinic, **args)
+    rendered = text_render(
+        text, clinic=clinic, limit=platform_limit(draft.review.source.kind), **args
+    )
     if rendered.unresolved:
         raise unresolved_error(rendered)
     if refusal := variables_markup_error(

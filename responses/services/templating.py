@@ -180,12 +180,13 @@ def contact_line(clinic: Clinic) -> str:
     return ", ".join(parts[:-1]) + " or " + parts[-1]
 
 
-def fact_sentence(fact: Fact) -> str:
-    """How a reply quotes a fact: its wording and, when given, its source. The date it was
-    verified stays on the fact sheet: a date next to a mention of care reads like the date of
-    someone's visit (the guard rightly questions it)."""
+def fact_sentence(fact: Fact, *, short: bool = False) -> str:
+    """How a reply quotes a fact: its wording and, when given, its source (`short`: its
+    wording alone, where the source would take the reply past its platform's limit, X's 280
+    characters). The date it was verified stays on the fact sheet: a date next to a mention
+    of care reads like the date of someone's visit (the guard rightly questions it)."""
     statement = fact.statement.strip().rstrip(".")
-    source = (fact.source or "").strip()
+    source = "" if short else (fact.source or "").strip()
     return f"{statement} (source: {source})." if source else f"{statement}."
 
 
@@ -210,13 +211,23 @@ def text_render(
     cite: Iterable[str] = (),
     about: str = "",
     concerns: Iterable[str] = (),
+    limit: int | None = None,
 ) -> Rendered:
     """`text` with every variable that has a value filled in. {relevant_facts} is the facts in
     `cite` (e.g. the fact a false claim contradicts) when any is citable, else the facts whose
     topics match `review_topics`, else the one citable fact sharing most words with `about`
     (the review's text: "they reuse needles" finds "Single-use needles" when the flag cited a
     myth and no topic matched). {concerns} names `concerns` (`concerns_of` the review's topics)
-    in words (`concern_words`)."""
+    in words (`concern_words`). `limit`: the platform's length limit; a text citing facts
+    that runs past it with their sources cites them without (`fact_sentence(short=True)`)."""
+    review_topics, cite, concerns = list(review_topics), list(cite), list(concerns)
+    rendered = _render(text, clinic, review_topics, cite, about, concerns, short=False)
+    if limit is not None and rendered.facts and len(rendered.text.strip()) > limit:
+        return _render(text, clinic, review_topics, cite, about, concerns, short=True)
+    return rendered
+
+
+def _render(text, clinic, review_topics, cite, about, concerns, *, short: bool) -> Rendered:
     values = {
         "clinic_name": clinic.name,
         "clinic_phone": clinic.phone,
@@ -242,7 +253,7 @@ def text_render(
         if name.startswith("fact:"):
             fact = facts.get(name[5:])
             if fact is not None:
-                value = fact_sentence(fact)
+                value = fact_sentence(fact, short=short)
                 rendered.facts.append(fact.slug)
             else:
                 why = "no confirmed fact on the fact sheet has this slug"
@@ -254,7 +265,7 @@ def text_render(
                     or facts_for_topics(review_topics)
                     or facts_sharing_words(about, clinic)
                 )
-            value = " ".join(fact_sentence(f) for f in relevant)
+            value = " ".join(fact_sentence(f, short=short) for f in relevant)
             rendered.facts.extend(f.slug for f in relevant)
             why = (
                 "no confirmed fact on the fact sheet answers this; insert one from the fact "
