@@ -60,6 +60,7 @@ from responses.services.outbox import (
     reply_by_hand_reason,
     retry_refusal,
     source_connection,
+    statement_by_hand_words,
 )
 from responses.services.replies import over_limit
 from responses.services.templating import (
@@ -1168,17 +1169,23 @@ def channel_plan_reviews(reviews) -> list[dict]:
 def channel_plan_statement() -> list[dict]:
     """Before publishing a statement: each channel that can pin it, and whether it is
     connected. Empty: no channel will receive it (only the public page)."""
-    return [
-        {
-            "source_id": s.pk,
-            "source_name": s.name,
-            "source_kind": s.kind,
-            "by_hand": False,
-            "connected": not (problem := source_connection(s)),
-            "problem": problem,
-        }
-        for s in pinning_sources()
-    ]
+    plan = []
+    for s in pinning_sources():
+        # a channel nobody could connect here takes the statement by hand, as the outbox will
+        # say (`statement_by_hand_reason`), not "it waits until connected"
+        manual = statement_by_hand_words(s)
+        problem = "" if manual else source_connection(s)
+        plan.append(
+            {
+                "source_id": s.pk,
+                "source_name": s.name,
+                "source_kind": s.kind,
+                "by_hand": bool(manual),
+                "connected": not manual and not problem,
+                "problem": manual or problem,
+            }
+        )
+    return plan
 
 
 def _names(rows: list[dict]) -> str:

@@ -166,10 +166,19 @@ def statement_by_hand_reason(item: OutboxItem) -> str | None:
             f"Carewatch cannot post on {where} here (connecting it is not set up on this "
             "server): unpin the statement's post there by hand, then mark it done."
         )
+    return statement_by_hand_words(source)
+
+
+def statement_by_hand_words(source: Source) -> str | None:
+    """What posting a statement on `source` takes when nobody could connect it here (None:
+    Carewatch posts and pins it, or it waits for the channel to be connected): the words of
+    `statement_by_hand_reason`, for the plan shown before it is approved and published."""
+    if not _nobody_can_connect(source):
+        return None
     return (
-        f"Carewatch cannot post on {where} here (connecting it is not set up on this server): "
-        "copy the statement, post it there and pin it to the top of the page, then mark it "
-        "posted."
+        f"Carewatch cannot post on {platform_name(source.kind)} here (connecting it is not set "
+        "up on this server): copy the statement, post it there and pin it to the top of the "
+        "page, then mark it posted."
     )
 
 

@@ -141,3 +141,30 @@ def test_the_clinic_is_told_in_its_words_where_a_statement_goes_before_approving
         "do and is then pinned there by itself" in card
     )
     assert "the reply" not in card
+
+
+def test_a_page_nobody_could_connect_is_said_to_take_the_statement_by_hand(
+    clinic_a, as_user, login, settings
+):
+    """Walk 14: on the demo's unconnected page (connecting Facebook not set up on the server),
+    the approver read that the statement "waits until they do and is then pinned there by
+    itself", the editor warned "the page id is missing", and the outbox then said "to post by
+    hand". The plan says what the outbox will: the agency posts and pins it by hand."""
+    settings.FACEBOOK_APP_ID = settings.FACEBOOK_APP_SECRET = ""  # connecting not set up here
+    with schema_context(clinic_a.schema_name):
+        source_of("facebook")
+    writer = as_user("alpha_writer", clinic_a)
+    sid = writer.post("statements/", {"title": TITLE, "body": BODY}).json()["id"]
+    writer.post(f"statements/{sid}/submit/")
+    as_user("alpha_manager", clinic_a).post(f"statements/{sid}/approve/")
+
+    page = login("a_approver").get(f"{BASE}/portal/statements/").content.decode()
+    card = page.split(f'id="card-statement-{sid}"', 1)[1].split("</article>", 1)[0]
+    assert "posted by hand" in card
+    assert "your agency posts the statement (and pins it) there by hand once you approve" in card
+    assert "waits until they do" not in card
+    # approved, the editor's plan before publishing says the same, not a connector's reason
+    assert as_user("a_approver", clinic_a).post(f"statements/{sid}/approve/").status_code == 200
+    editor = login("alpha_manager").get(f"{BASE}/statements/{sid}/").content.decode()
+    assert "page id is missing" not in editor
+    assert "Carewatch cannot post on Facebook here" in editor
