@@ -1021,8 +1021,12 @@ class OutboxView(TemplateResponseMixin, ClinicView):
             item.delivery = delivery_row(item, access=self.access, connectors=connectors)
             review = item.review
             item.reach = (review.likes + review.shares + review.replies) if review else 0
-        # what a person posts by hand or looks into: the mention with the most reach first
-        items.sort(key=lambda i: -i.reach if i.status in _BY_REACH else 0)
+        # what a person posts by hand or looks into: an official statement first (the
+        # clinic's answer to everyone, walk 14: it was listed after 16 replies), then the
+        # mention with the most reach
+        items.sort(
+            key=lambda i: (i.statement_id is None, -i.reach) if i.status in _BY_REACH else (0, 0)
+        )
         groups = [
             ("manual", "To post by hand", [i for i in items if i.status == OutboxStatus.MANUAL]),
             ("failed", "Failed", [i for i in items if i.status == OutboxStatus.FAILED]),

@@ -55,3 +55,25 @@ def test_a_bad_link_is_refused_on_its_own_card_with_the_typing_kept(clinic_a, lo
     assert 'data-testid="card-error"' not in other[: other.index("</article>")]
     with schema_context(clinic_a.schema_name):
         assert OutboxItem.objects.get(pk=item.pk).status == OutboxStatus.MANUAL
+
+
+def test_a_statement_to_post_by_hand_comes_before_the_replies(clinic_a, login):
+    """Walk 14: the official statement, the clinic's answer to everyone, was listed last in
+    "To post by hand", after sixteen replies."""
+    from responses.models import Statement
+
+    viral = _manual(clinic_a, author="Emerson C.", text="Reused needles at the clinic!", likes=900)
+    with schema_context(clinic_a.schema_name):
+        statement = Statement.objects.create(
+            title="About the needle rumour", status="published", version=1,
+            author_label="user:1", author_name="Alpha Writer",
+        )  # fmt: skip
+        item = OutboxItem.objects.create(
+            kind="statement_post", idempotency_key=f"test-statement-{statement.pk}",
+            status=OutboxStatus.MANUAL, source=viral.source, statement=statement,
+            text="About the needle rumour", manual_reason="Post it by hand, then pin it.",
+        )  # fmt: skip
+
+    html = login("alpha_writer").get(URL).content.decode()
+
+    assert html.index(f'id="item-{item.pk}"') < html.index(f'id="item-{viral.pk}"')
