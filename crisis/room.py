@@ -310,18 +310,22 @@ def _resolved_anyway_words(message: str, open_items: list) -> str:
 
 
 def _alerted_words(data: dict, clinic_people: frozenset[int]) -> str:
-    """ "Your agency's on-call people and 2 of your team were alerted." from the people the
-    alert went to (`data["people"]`, user ids)."""
+    """ "2 people at your agency and 4 of your team were alerted." from the people the alert
+    went to (`data["people"]`, user ids): counted as they were, not an "on-call" list the
+    clinic never set up (walk 14: six people were alerted, the review said "your agency's
+    on-call people and 4 of your team")."""
     people = set(data.get("people") or [])
     if not people:
-        return "Your agency's on-call people and your crisis team were alerted."
+        return "Your agency and your crisis team were alerted."
     ours = len(people & clinic_people)
+    theirs = len(people) - ours
     team = f"{ours} of your team"
-    if ours == len(people):
+    agency = f"{theirs} {'person' if theirs == 1 else 'people'} at your agency"
+    if not theirs:
         return f"{team[0].upper()}{team[1:]} {'was' if ours == 1 else 'were'} alerted."
     if not ours:
-        return "Your agency's on-call people were alerted."
-    return f"Your agency's on-call people and {team} were alerted."
+        return f"{agency[0].upper()}{agency[1:]} {'was' if theirs == 1 else 'were'} alerted."
+    return f"{agency[0].upper()}{agency[1:]} and {team} were alerted."
 
 
 def _clock(

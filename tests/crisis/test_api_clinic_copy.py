@@ -72,7 +72,7 @@ def test_the_clinic_reads_the_portals_timeline_and_the_agency_its_own(
         said = json.dumps(timeline, ensure_ascii=False)
         for leak in ("Alpha Owner", "Alpha Manager", "alerts at", "p =", "Carewatch"):
             assert leak not in said, (who, leak)
-        assert "Your agency's on-call people and 1 of your team were alerted." in said
+        assert "2 people at your agency and 1 of your team were alerted." in said
         assert all(e["data"] == {} for e in timeline), who
         assert any(e["actor"].startswith(brand) for e in timeline), who
     # the agency's staff keep the staff copy, unchanged

@@ -41,7 +41,7 @@ def test_the_clinics_timeline_says_the_trigger_in_words_and_no_routing(clinic_a)
     assert "13 negative mentions in 2 hours — usually none for a Saturday morning" in said
     # who was alerted without the agency's people's names (walk 9 #21): this older line has no
     # ids of the people alerted
-    assert "Your agency's on-call people and your crisis team were alerted." in said
+    assert "Your agency and your crisis team were alerted." in said
     assert "Max Manager" not in said
     for plumbing in ("p = ", "±", "alerts at", "baseline", "e-mail + in-app", "E-mails sent"):
         assert plumbing not in said, plumbing

@@ -170,7 +170,7 @@ def test_the_clinics_copy_says_who_was_alerted_without_naming_the_agencys_people
             line["details"] for line in review_timeline(incident, clinic_a, for_client=True)
         )
         kept = " ".join(line["details"] for line in review_timeline(incident, clinic_a))
-    said = "Your agency's on-call people and 1 of your team were alerted."
+    said = "2 people at your agency and 1 of your team were alerted."
     assert said in client
     assert "escalated to your agency's owners and managers" in client
     portal = login("a_approver").get(f"/clinics/clinic-a/portal/incidents/{incident.pk}/")

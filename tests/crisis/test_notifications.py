@@ -122,7 +122,7 @@ def test_the_portal_timeline_leaves_out_the_agencys_plumbing(
     page = login("a_approver", otp=False).get(url).content.decode()
     # the client reads who was alerted, not the webhook's delivery (nor, on a failure, the
     # agency's instruction to fix its settings)
-    assert "Your agency&#x27;s on-call people and 2 of your team were alerted." in page
+    assert "2 people at your agency and 2 of your team were alerted." in page
     assert "Webhook" not in page and "incident.opened" not in page
     # the agency's room keeps the whole timeline
     room = login("alpha_manager").get(f"/clinics/clinic-a/incidents/{incident.pk}/")

@@ -463,7 +463,7 @@ def test_the_clinics_document_leaves_out_the_plumbing_and_says_the_trigger_in_wo
     # then the plumbing is out, the people alerted are in
     assert "Webhook" not in html and "incident.opened" not in html
     assert "chat channel" not in html and "fix the settings" not in html
-    assert "Your agency&#x27;s on-call people were alerted." in html
+    assert "2 people at your agency were alerted." in html
     assert "Sam, Alex" not in html
     # and the trigger reads in words, without the statistics
     assert "4 negative mentions in 2 hours — usually none for a Wednesday afternoon." in html
