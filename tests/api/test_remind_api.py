@@ -251,8 +251,9 @@ def test_a_read_only_key_may_not_remind_and_a_write_key_may(clinic_a, as_user, a
         ({"expected_version": "two"}, (400, {"detail": "Invalid input.", "code": "invalid",
                                              "fields": {"expected_version":
                                                         ["A valid integer is required."]}})),
-        ({"expected_version": 2}, (409, {"detail": "The text changed since you read it (now "
-                                                   "version 1). Reload it.", "code": "stale"})),
+        # a version ahead of the latest is said to be none (walk 14)
+        ({"expected_version": 2}, (409, {"detail": "There is no version 2: the latest is "
+                                                   "version 1. Reload it.", "code": "stale"})),
         ({"expected_status": "pending_client"},
          # (who acted, when: the writer themself submitted it, `{at}` in the clinic's time)
          (409, {"detail": "You submitted it at {at} (on another device or tab): it is now "
