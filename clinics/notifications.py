@@ -294,12 +294,21 @@ def deadline_words_now(due: datetime, clinic: Clinic, *, now: datetime | None = 
 
 
 def _span(delta: timedelta) -> str:
-    """A duration, rounded down to its largest unit: "2 days", "3 hours", "1 minute"."""
+    """A duration in its two largest units, rounded down: "2 days 4 hours", "2 hours 58
+    minutes", "3 hours", "1 minute" — as the pages' clocks count it ("2 h 58 min left"; walk
+    14: an e-mail said "due in 2 hours" beside a card's "2 h 58 min left")."""
     minutes = max(1, int(delta.total_seconds() // 60))
-    size, unit = next((s, u) for s, u in ((24 * 60, "day"), (60, "hour"), (1, "minute"))
-                      if minutes >= s)  # fmt: skip
-    count = minutes // size
-    return f"{count} {unit}{'s' if count != 1 else ''}"
+
+    def said(count: int, unit: str) -> str:
+        return f"{count} {unit}{'s' if count != 1 else ''}"
+
+    if minutes >= 24 * 60:
+        days, hours = divmod(minutes // 60, 24)
+        return said(days, "day") + (f" {said(hours, 'hour')}" if hours else "")
+    if minutes >= 60:
+        hours, rest = divmod(minutes, 60)
+        return said(hours, "hour") + (f" {said(rest, 'minute')}" if rest else "")
+    return said(minutes, "minute")
 
 
 def notice_title(notice: Notification, *, now: datetime | None = None) -> str:

@@ -75,13 +75,16 @@ def test_due_words_count_down(clinic_a):
     # (sent once overdue: it reads the same way)
     when = deadline_words(due, clinic_a, now=due).removeprefix("reply overdue since ")
     assert notice_title(notice, now=due - timedelta(hours=3, minutes=10)) == (
+        f"X — reply due in 3 hours 10 minutes ({when})"
+    )
+    assert notice_title(notice, now=due - timedelta(hours=3)) == (
         f"X — reply due in 3 hours ({when})"
     )
     assert notice_title(notice, now=due - timedelta(minutes=1)) == (
         f"X — reply due in 1 minute ({when})"
     )
     assert notice_title(notice, now=due + timedelta(days=1, hours=2)) == (
-        f"X — reply overdue since {when} (1 day ago)"
+        f"X — reply overdue since {when} (1 day 2 hours ago)"
     )
 
 
@@ -107,7 +110,8 @@ def test_the_hourly_digest_says_the_deadline_as_it_reads_when_sent(
     when = words.removeprefix("reply due ")
     # the words as they read when it is sent, from the deadline stored, not when written
     assert (
-        f"A reply waits for your agency approval — reply overdue since {when} (2 hours ago)"
+        f"A reply waits for your agency approval — reply overdue since {when} (2 hours 5 "
+        "minutes ago)"
         in mail.body
     )
     assert words not in mail.body
