@@ -111,8 +111,7 @@ def test_the_hourly_digest_says_the_deadline_as_it_reads_when_sent(
     # the words as they read when it is sent, from the deadline stored, not when written
     assert (
         f"A reply waits for your agency approval — reply overdue since {when} (2 hours 5 "
-        "minutes ago)"
-        in mail.body
+        "minutes ago)" in mail.body
     )
     assert words not in mail.body
     # the notice itself keeps what it said
