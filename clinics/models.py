@@ -211,8 +211,8 @@ CRISIS_ROLE_HELP = {
     CrisisRole.COMMS: "helps prepare the clinic's public statements during a crisis.",
     CrisisRole.LEGAL: "checks replies the compliance guard flags, and may publish past a block "
     "with a written reason.",
-    CrisisRole.CLINICIAN: "checks replies that state health details (a condition, a treatment, a medicine) "
-    "before they are published.",
+    CrisisRole.CLINICIAN: "checks replies that state health details (a condition, a treatment, "
+    "a medicine) before they are published.",
     CrisisRole.SOCIAL: "follows the clinic's social media while a crisis lasts.",
 }
 

@@ -55,6 +55,21 @@ def clinic_days_as_instants(
     return range_instants(start, end, clinic_zone(current_clinic()), end_inclusive=end_inclusive)
 
 
+def changed_since(after) -> tuple[datetime, bool]:
+    """An "…_after" filter (`updated_after` of `reviews/`, `scored_after` of `scores/`) as
+    (instant, inclusive): a day is the whole day in the clinic's time zone and after it (from
+    its start, inclusive); an instant is exclusive (after it), so a sync that keeps the newest
+    time it read and asks for what came after it reads nothing twice."""
+    since, _ = clinic_days_as_instants(after, None)
+    return since, is_day(after)
+
+
+def changed_after(field: str, after) -> Q:
+    """`changed_since` as a filter on `field`."""
+    since, inclusive = changed_since(after)
+    return Q(**{f"{field}__{'gte' if inclusive else 'gt'}": since})
+
+
 def clinic_for_actor(actor: Actor, *, slug: str) -> Clinic | None:
     return clinics_for_actor(actor).filter(slug=slug).first()
 

@@ -322,10 +322,10 @@ def _alerted_words(data: dict, clinic_people: frozenset[int]) -> str:
     team = f"{ours} of your team"
     agency = f"{theirs} {'person' if theirs == 1 else 'people'} at your agency"
     if not theirs:
-        return f"{team[0].upper()}{team[1:]} {'was' if ours == 1 else 'were'} alerted."
+        return f"{team} {'was' if ours == 1 else 'were'} alerted."
     if not ours:
-        return f"{agency[0].upper()}{agency[1:]} {'was' if theirs == 1 else 'were'} alerted."
-    return f"{agency[0].upper()}{agency[1:]} and {team} were alerted."
+        return f"{agency} {'was' if theirs == 1 else 'were'} alerted."
+    return f"{agency} and {team} were alerted."
 
 
 def _clock(

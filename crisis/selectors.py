@@ -70,6 +70,7 @@ from responses.selectors import (
 )
 from responses.services.outbox import reply_by_hand_reason
 from responses.services.statements import public_page_url
+from responses.services.workflow import CLINIC_REVIEWS, REACHED_THE_CLINIC
 from scoring.claims.selectors import reach_expression
 from scoring.models import ClaimCluster, ClaimMention
 from scoring.selectors import latest_score_join_sql, latest_scores_prefetch
@@ -523,18 +524,11 @@ def clinic_own_people_ids(clinic: Clinic) -> frozenset[int]:
     )
 
 
-# A statement at one of these reached the clinic (its legal or clinical review, its approval, or
-# after it).
-REACHED_THE_CLINIC = (
-    ApprovalStatus.PENDING_LEGAL, ApprovalStatus.PENDING_CLINICIAN, ApprovalStatus.PENDING_CLIENT,
-    ApprovalStatus.APPROVED, ApprovalStatus.PUBLISHED, ApprovalStatus.UNPINNED,
-)  # fmt: skip
-
-
 def statements_discarded_unseen(statement_ids) -> set[int]:
     """Of these statements, those discarded before they ever reached the clinic (never at its
-    legal, clinical or approval step, approved or published): the agency's own drafts, which the clinic's copies (its
-    timeline, the review sent to it) say nothing of."""
+    legal, clinical or approval step, approved or published: `workflow.REACHED_THE_CLINIC`,
+    `CLINIC_REVIEWS`): the agency's own drafts, which the clinic's copies (its timeline, the
+    review sent to it) say nothing of."""
     ids = set(statement_ids)
     if not ids:
         return set()
@@ -545,7 +539,9 @@ def statements_discarded_unseen(statement_ids) -> set[int]:
     )
     reached = set(
         AuditEntry.objects.filter(
-            object_type="statement", object_id__in=discarded, to_status__in=REACHED_THE_CLINIC
+            object_type="statement",
+            object_id__in=discarded,
+            to_status__in=REACHED_THE_CLINIC | CLINIC_REVIEWS,
         ).values_list("object_id", flat=True)
     )
     return discarded - reached

@@ -1092,6 +1092,7 @@ def clinic_response_steps(
     audit = audit_for_texts(review_ids=review_ids, statement_ids=list(statements))
     titles = {(v.statement_id, v.number): v.title for v in statement_versions_of(statements)}
     said = [e for e in audit if e.object_type == "statement" and e.object_id in statements]
+    page = f"{clinic.name}'s public statement page" if for_agency else "your public statement page"
     steps = []
     for entry in said:
         statement = statements[entry.object_id]
@@ -1105,8 +1106,7 @@ def clinic_response_steps(
                           "title": "Statement approved", "text": text, "actor": "",
                           "links": links})  # fmt: skip
         elif entry.action == "published":
-            page = f"{clinic.name}'s" if for_agency else "your"
-            text = f"{named} was published on {page} public statement page"
+            text = f"{named} was published on {page}"
             links.append((f"/clinics/{clinic.slug}/portal/statements/", "Read it in Statements"))
             if statement.is_pinned and statement.published_version_id is not None:
                 links.append((f"/statements/{clinic.slug}/{statement.pk}/", "Open its public page"))
@@ -1118,9 +1118,7 @@ def clinic_response_steps(
         elif entry.action == "unpinned":
             steps.append({"at": entry.created_at, "kind": "statement_taken_down",
                           "title": "Statement taken down",
-                          "text": f"{named} was taken down from "
-                          f"{clinic.name + chr(39) + 's' if for_agency else 'your'} public "
-                          "statement page.",
+                          "text": f"{named} was taken down from {page}.",
                           "actor": entry.actor_name, "links": links})  # fmt: skip
     published = {
         e.object_id: e for e in audit if e.object_type == "reply" and e.action == "published"

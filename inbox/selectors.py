@@ -25,10 +25,9 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from clinics.selectors import clinic_days_as_instants
+from clinics.selectors import changed_after, changed_since, clinic_days_as_instants
 from core.answering import answer_chosen, pinned_statement
 from core.api import RawItem
-from core.days import is_day
 from core.tenancy import current_clinic
 from facts.selectors import facts_citable, facts_to_confirm, facts_waiting_for_clinic
 from feeds.models import (
@@ -71,15 +70,6 @@ def _topic_wanted(topic: str | None, topic_sentiment: str | None) -> dict:
     return wanted
 
 
-def updated_since(updated_after: date | datetime) -> tuple[datetime, bool]:
-    """The `updated_after` filter as (instant, inclusive): a day is the whole day in the
-    clinic's time zone and after it (from its start, inclusive); an instant is exclusive
-    (changed after it), so a sync that keeps the newest `updated_at` it read and asks for what
-    changed after it reads nothing twice."""
-    since, _ = clinic_days_as_instants(updated_after, None)
-    return since, is_day(updated_after)
-
-
 def reviews_matching(
     *,
     source: str | None = None,
@@ -105,7 +95,7 @@ def reviews_matching(
     nothing), in `order` (`ORDERS`). `sla="breached"`: past the clinic's reply target now
     (`reviews_past_reply_target`). `published_from`/`_to`: a day is the whole day in the
     clinic's time zone (both inclusive); an instant is exact (`published_to` exclusive).
-    `updated_after`: changed since (`updated_since`)."""
+    `updated_after`: changed since (`clinics.selectors.changed_after`)."""
     published_from, published_to = clinic_days_as_instants(published_from, published_to)
     qs = Review.objects.all()
     if not include_deleted:
@@ -125,8 +115,7 @@ def reviews_matching(
     if published_to:
         qs = qs.filter(published_at__lt=published_to)
     if updated_after:
-        since, inclusive = updated_since(updated_after)
-        qs = qs.filter(**{f"updated_at__{'gte' if inclusive else 'gt'}": since})
+        qs = qs.filter(changed_after("updated_at", updated_after))
     if q:
         qs = qs.filter(text__icontains=q.strip())
     if author and author_term(author):
@@ -492,7 +481,7 @@ def _review_where(
             where.append(condition)
             params.append(value)
     if updated_after:
-        since, inclusive = updated_since(updated_after)
+        since, inclusive = changed_since(updated_after)
         where.append(f"r.updated_at {'>=' if inclusive else '>'} %s")
         params.append(since)
     if q:  # Django's icontains on PostgreSQL, exactly

@@ -6,7 +6,7 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers
 
-from clinics.selectors import clinic_days_as_instants
+from clinics.selectors import changed_after
 from core.api import (
     ClinicAPIView,
     DayOrInstantField,
@@ -14,7 +14,6 @@ from core.api import (
     deprecation_mark,
     query_params_validated,
 )
-from core.days import is_day
 from scoring.ml.flags import FLAG_NAMES
 from scoring.ml.topics import TOPIC_LEXICON
 from scoring.models import ReviewScore, SentimentLabel
@@ -142,12 +141,7 @@ class ScoreListApi(ClinicAPIView):
         if "model" in data:
             qs = qs.filter(model_version=data["model"])
         if "scored_after" in data:
-            since, _ = clinic_days_as_instants(data["scored_after"], None)
-            # a day: from its start (inclusive); an instant: after it (a sync reads nothing twice)
-            if is_day(data["scored_after"]):
-                qs = qs.filter(created_at__gte=since)
-            else:
-                qs = qs.filter(created_at__gt=since)
+            qs = qs.filter(changed_after("created_at", data["scored_after"]))
         if "flag" in data:
             qs = qs.filter(flags__contains=[{"name": data["flag"]}])
         if "topic" in data:

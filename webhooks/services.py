@@ -199,8 +199,9 @@ def subscription_rotate_secret(*, subscription: WebhookSubscription) -> str:
         raise Conflict(ROTATING, code="rotation_in_progress") from None
     stored = decrypt_json(subscription.secret_encrypted)
     now = timezone.now()
-    if (at := stored.get("rotated_at")) and now - datetime.fromisoformat(at) < ROTATION_SETTLE:
-        ago = max(0, int((now - datetime.fromisoformat(at)).total_seconds()))
+    since = now - datetime.fromisoformat(stored["rotated_at"]) if "rotated_at" in stored else None
+    if since is not None and since < ROTATION_SETTLE:
+        ago = max(0, int(since.total_seconds()))
         wait = int(ROTATION_SETTLE.total_seconds()) - ago
         raise Conflict(ROTATED_JUST_NOW.format(ago=ago, wait=wait), code="rotation_in_progress")
     secret = _secret_new()

@@ -157,16 +157,13 @@ def statement_by_hand_reason(item: OutboxItem) -> str | None:
     connected and connecting its platform is not set up on this server, so nobody could
     connect it here (a reply there goes by hand too: `reply_by_hand_reason`). None: Carewatch
     posts it (a connected channel's failure is a failure, to retry)."""
-    source = item.source
-    if not _nobody_can_connect(source):
-        return None
-    where = platform_name(source.kind)
-    if item.kind == OutboxKind.STATEMENT_UNPIN:
-        return (
-            f"Carewatch cannot post on {where} here (connecting it is not set up on this "
-            "server): unpin the statement's post there by hand, then mark it done."
-        )
-    return statement_by_hand_words(source)
+    words = statement_by_hand_words(item.source)
+    if words is None or item.kind != OutboxKind.STATEMENT_UNPIN:
+        return words
+    return (
+        f"Carewatch cannot post on {platform_name(item.source.kind)} here (connecting it is not "
+        "set up on this server): unpin the statement's post there by hand, then mark it done."
+    )
 
 
 def statement_by_hand_words(source: Source) -> str | None:

@@ -75,7 +75,9 @@ PENDING = frozenset(STEP_FOR_STATUS)
 SUBMITTABLE = frozenset({S.DRAFT, S.CHANGES_REQUESTED})
 FINISHED = frozenset({S.PUBLISHED, S.DISCARDED, S.UNPINNED})
 # what of the agency's texts reaches the clinic: the client step and what was approved since
-_REACHED_THE_CLINIC = frozenset({S.PENDING_CLIENT, S.APPROVED, S.PUBLISHED, S.UNPINNED})
+REACHED_THE_CLINIC = frozenset({S.PENDING_CLIENT, S.APPROVED, S.PUBLISHED, S.UNPINNED})
+# and the clinic's own reviews before it (its legal people's, its clinician's)
+CLINIC_REVIEWS = frozenset({S.PENDING_LEGAL, S.PENDING_CLINICIAN})
 KIND_WORDS = {"reply": "reply", "statement": "statement", "reply_batch": "batch of replies"}
 
 
@@ -112,7 +114,7 @@ def statuses_visible_to(access: ClinicAccess) -> frozenset[str] | None:
     `responses.selectors.visible_to` (reading) and of `Flow.lock` (acting)."""
     if not access.is_clinic_side:
         return None
-    statuses = set(_REACHED_THE_CLINIC)
+    statuses = set(REACHED_THE_CLINIC)
     if access.can(Permission.LEGAL_OVERRIDE):
         statuses.add(S.PENDING_LEGAL)
     if CrisisRole.CLINICIAN in access.crisis_roles:

@@ -122,19 +122,24 @@ def test_saving_the_same_text_changes_nothing_and_says_so(
     assert _open(sid)
 
 
+def _card_at_the_clinic(clinic, as_user, login) -> tuple[int, str]:
+    """A Facebook page (it can pin) that is not connected, and a statement the agency approved:
+    its id, and its card in the clinic approver's portal."""
+    with schema_context(clinic.schema_name):
+        source_of("facebook")
+    writer = as_user("alpha_writer", clinic)
+    sid = writer.post("statements/", {"title": TITLE, "body": BODY}).json()["id"]
+    writer.post(f"statements/{sid}/submit/")
+    as_user("alpha_manager", clinic).post(f"statements/{sid}/approve/")
+    page = login("a_approver").get(f"{BASE}/portal/statements/").content.decode()
+    return sid, page.split(f'id="card-statement-{sid}"', 1)[1].split("</article>", 1)[0]
+
+
 def test_the_clinic_is_told_in_its_words_where_a_statement_goes_before_approving_it(
     clinic_a, as_user, login
 ):
     # given a Facebook page (it can pin) that is not connected, and a statement at the clinic
-    with schema_context(clinic_a.schema_name):
-        source_of("facebook")
-    writer = as_user("alpha_writer", clinic_a)
-    sid = writer.post("statements/", {"title": TITLE, "body": BODY}).json()["id"]
-    writer.post(f"statements/{sid}/submit/")
-    as_user("alpha_manager", clinic_a).post(f"statements/{sid}/approve/")
-
-    page = login("a_approver").get(f"{BASE}/portal/statements/").content.decode()
-    card = page.split(f'id="card-statement-{sid}"', 1)[1].split("</article>", 1)[0]
+    _, card = _card_at_the_clinic(clinic_a, as_user, login)
     # a statement is pinned, not "the reply … posted"
     assert (
         "Your agency has not connected it yet. Once you approve, the statement waits until they "
@@ -151,15 +156,7 @@ def test_a_page_nobody_could_connect_is_said_to_take_the_statement_by_hand(
     itself", the editor warned "the page id is missing", and the outbox then said "to post by
     hand". The plan says what the outbox will: the agency posts and pins it by hand."""
     settings.FACEBOOK_APP_ID = settings.FACEBOOK_APP_SECRET = ""  # connecting not set up here
-    with schema_context(clinic_a.schema_name):
-        source_of("facebook")
-    writer = as_user("alpha_writer", clinic_a)
-    sid = writer.post("statements/", {"title": TITLE, "body": BODY}).json()["id"]
-    writer.post(f"statements/{sid}/submit/")
-    as_user("alpha_manager", clinic_a).post(f"statements/{sid}/approve/")
-
-    page = login("a_approver").get(f"{BASE}/portal/statements/").content.decode()
-    card = page.split(f'id="card-statement-{sid}"', 1)[1].split("</article>", 1)[0]
+    sid, card = _card_at_the_clinic(clinic_a, as_user, login)
     assert "posted by hand" in card
     assert "your agency posts the statement (and pins it) there by hand once you approve" in card
     assert "waits until they do" not in card
